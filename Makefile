@@ -1,0 +1,46 @@
+# Thin wrapper over CMake: `make test` and `make demo` are the front door.
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+JOBS ?= $(shell nproc)
+
+# Debian packages the build, tests and demo need.
+DEPS := build-essential cmake pkg-config libzmq3-dev libczmq-dev libsodium-dev \
+        libsqlite3-dev libprotobuf-c-dev protobuf-c-compiler libcmocka-dev \
+        libjansson-dev sqlite3
+DEP_BINS := cc cmake pkg-config protoc-c sqlite3
+
+.PHONY: all deps build test test-asan demo bench install clean format
+
+all: build
+
+deps:
+	@./scripts/ensure-deps $(DEPS)
+
+$(BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(BUILD) -DKETEN_WERROR=ON
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+test-asan: deps
+	cmake -S . -B $(ASAN_BUILD) -DKETEN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
+
+demo: build
+	./scripts/demo $(BUILD)
+
+bench: build
+	./bench/run $(BUILD)
+
+install: build
+	cmake --install $(BUILD)
+
+format:
+	clang-format -i common/*.[ch] daemon/*.[ch] client/*.[ch] tests/unit/*.c bench/*.c
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,48 @@
+/*  config: a node's ZPL configuration file (CZMQ zconfig), checked once
+ *  here; the rest of the code receives only a validated config_t.
+ *
+ *  Relative paths in the file are taken relative to the file's directory.
+ *  Unknown keys are errors (a typo must not silently fall back to a
+ *  default).  Every key and its default is documented in configs/ and
+ *  docs/CONFIG.md.
+ */
+#ifndef KETEN_CONFIG_H
+#define KETEN_CONFIG_H
+
+#include "util.h"
+
+#include <limits.h>
+#include <stdint.h>
+
+#define CONFIG_ENDPOINT_MAX 255
+
+typedef struct {
+    /* node */
+    char id[65];                     /* node/id: roster member id of this node */
+    char key_file[PATH_MAX];         /* node/key-file: ID.secret */
+    char state_dir[PATH_MAX];        /* node/state-dir: SQLite files live here */
+    char socket_path[108];           /* node/socket: local API Unix socket */
+    char roster_file[PATH_MAX];      /* node/roster: signed roster file */
+    char uitvoerder_key[256];        /* node/uitvoerder-key: pinned roster signer (note verifier key) */
+    char log_level[8];               /* node/log-level: debug|info|warn|error (info) */
+    /* transport */
+    char bind[CONFIG_ENDPOINT_MAX + 1];    /* transport/bind: uitvoerder only */
+    char connect[CONFIG_ENDPOINT_MAX + 1]; /* transport/connect: partners only */
+    uint32_t max_message;            /* transport/max-message bytes (1048576; 4096..67108864) */
+    uint32_t hwm;                    /* transport/hwm messages (10000; 100..1000000) */
+    uint32_t heartbeat_ms;           /* transport/heartbeat-ms (1000; 100..60000) */
+    uint32_t heartbeat_timeout_ms;   /* transport/heartbeat-timeout-ms (5000; >= 2 x heartbeat) */
+    /* delivery */
+    uint32_t retry_min_ms;           /* delivery/retry-min-ms (200; 10..60000) */
+    uint32_t retry_max_ms;           /* delivery/retry-max-ms (30000; >= retry-min, <= 3600000) */
+    uint32_t max_inflight;           /* delivery/max-inflight (8192; 1..1000000) */
+    uint32_t batch_max;              /* delivery/batch-max (256; 1..4096) */
+    uint32_t clock_skew_ms;          /* delivery/clock-skew-ms (300000; 1000..3600000) */
+    uint32_t max_age_s;              /* delivery/max-age-s (2592000 = 30 days; 60..31536000) */
+} config_t;
+
+/*  Load and validate path.  On failure the reason names the file, the key
+ *  and what is wrong with it. */
+int config_load (const char *path, config_t *out, kt_reason_t *reason);
+
+#endif

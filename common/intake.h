@@ -1,0 +1,34 @@
+/*  intake: the one place where a signal from outside (a JSON file in the
+ *  police spool, `keten signal submit`, the local API) is decoded and
+ *  checked.  The rest of the code receives only a validated Keten__Signal.
+ *  Format and rules: docs/SIGNAL-FORMAT.md, example in configs/.
+ */
+#ifndef KETEN_INTAKE_H
+#define KETEN_INTAKE_H
+
+#include "keten.pb-c.h"
+#include "util.h"
+
+#include <jansson.h>
+#include <stddef.h>
+
+#define INTAKE_MAX_BYTES (64 * 1024)
+
+/*  Parse JSON text (len bytes, at most INTAKE_MAX_BYTES) into a new signal.
+ *  On failure the reason names the offending field (never its value: the
+ *  value may be personal data). */
+int intake_signal_from_json (const char *text, size_t len, Keten__Signal **signal_p,
+                             kt_reason_t *reason);
+/*  Same, from an already parsed JSON object (borrowed). */
+int intake_signal_from_object (json_t *obj, Keten__Signal **signal_p, kt_reason_t *reason);
+/*  Free a signal made by intake_signal_from_* and NULL the pointer. */
+void intake_signal_destroy (Keten__Signal **signal_p);
+/*  The JSON form of a signal (new reference), the inverse of the above. */
+json_t *intake_signal_to_object (const Keten__Signal *signal);
+
+/*  Strict calendar date YYYY-MM-DD. */
+bool intake_valid_date (const char *s);
+/*  Dutch BSN: 9 digits passing the elfproef. */
+bool intake_valid_bsn (const char *s);
+
+#endif

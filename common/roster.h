@@ -1,0 +1,80 @@
+/*  roster: the convenant as data - the federation's members, their roles
+ *  and public keys - signed by the uitvoerder as a C2SP signed note whose
+ *  text is ZPL.  Format in docs/ROSTER.md.
+ *
+ *  Every node pins the uitvoerder's note verifier key in its config and
+ *  accepts only a roster signed by that key, with a version not lower than
+ *  the highest it has accepted before.
+ */
+#ifndef KETEN_ROSTER_H
+#define KETEN_ROSTER_H
+
+#include "keys.h"
+#include "util.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ROSTER_MAX_BYTES (4 * 1024 * 1024)
+#define ROSTER_MAX_MEMBERS 1024
+
+typedef enum {
+    ROLE_KERNPARTIJ = 1,   /* politie, om, gemeente (art. 1) */
+    ROLE_CASUSPARTIJ = 2,  /* rvdk, reclassering */
+    ROLE_EXTERN = 3,       /* externe casuspartner (bijlage 1) */
+    ROLE_UITVOERDER = 4
+} roster_role_t;
+
+typedef struct {
+    char id[KEYS_ID_MAX + 1];
+    char name[KEYS_NAME_MAX + 1];
+    char kind[KEYS_KIND_MAX + 1];
+    roster_role_t role;
+    uint8_t transport_pk[32];
+    uint8_t signing_pk[32];
+    uint8_t encryption_pk[32];
+    char joined[11];        /* YYYY-MM-DD */
+    char notice_given[11];  /* YYYY-MM-DD or "" (art. 18.2 opzegging) */
+    char leaves_at[11];     /* YYYY-MM-DD or "": keys stop working that day */
+} roster_member_t;
+
+typedef struct {
+    char federation[65];
+    uint64_t version;
+    char issued[32];             /* RFC 3339 UTC */
+    char referentiekader[65];    /* version of the referentiekader in force */
+    uint32_t retention_not_agendered_days;  /* art. 13: at most 183 */
+    uint32_t retention_archive_days;        /* art. 13: at most 365 */
+    uint32_t retention_destroy_days;        /* art. 13: at most 1826 */
+    size_t member_count;
+    roster_member_t *members;
+    char *note;                  /* the signed note exactly as loaded */
+    size_t note_len;
+} roster_t;
+
+/*  The role the convenant gives an organisation kind. */
+roster_role_t roster_role_for_kind (const char *kind);
+const char *roster_role_name (roster_role_t role);
+
+/*  Verify data (a signed note) against the pinned verifier key, then parse
+ *  and validate its text.  Refuses an unsigned or wrongly signed roster, a
+ *  malformed one, duplicate ids or keys, and a roster without exactly one
+ *  uitvoerder whose signing key is the pinned key. */
+roster_t *roster_parse (const char *data, size_t len, const char *pinned_key, kt_reason_t *reason);
+roster_t *roster_load (const char *path, const char *pinned_key, kt_reason_t *reason);
+void roster_destroy (roster_t **self_p);
+
+const roster_member_t *roster_find (const roster_t *self, const char *id);
+const roster_member_t *roster_find_transport (const roster_t *self, const uint8_t pk[32]);
+const roster_member_t *roster_uitvoerder (const roster_t *self);
+/*  A member is active until the start (00:00 UTC) of its leaves_at day. */
+bool roster_member_active (const roster_member_t *member, uint64_t now_ms);
+
+/*  Build the roster text from members' public key files and sign it with
+ *  the uitvoerder's secret keys (which must also be one of the members).
+ *  *note_p receives the signed note (heap, free()). */
+int roster_build (const char *federation, uint64_t version, const char *const *pub_files,
+                  size_t n_files, const keys_secret_t *signer, char **note_p, kt_reason_t *reason);
+
+#endif

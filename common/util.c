@@ -1,0 +1,206 @@
+/*  util: reasons, logging, time, hex.  */
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static kt_log_level_t s_level = KT_LOG_INFO;
+static char s_ident[64] = "keten";
+
+int
+kt_fail (kt_reason_t *reason, const char *fmt, ...)
+{
+    if (reason) {
+        va_list ap;
+        va_start (ap, fmt);
+        vsnprintf (reason->text, sizeof reason->text, fmt, ap);
+        va_end (ap);
+    }
+    return -1;
+}
+
+void
+kt_log_set_level (kt_log_level_t level)
+{
+    s_level = level;
+}
+
+void
+kt_log_set_ident (const char *ident)
+{
+    snprintf (s_ident, sizeof s_ident, "%s", ident);
+}
+
+void
+kt_log (kt_log_level_t level, const char *fmt, ...)
+{
+    static const char *names[] = {"debug", "info", "warn", "error"};
+    if (level < s_level)
+        return;
+    char line[1024];
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (line, sizeof line, fmt, ap);
+    va_end (ap);
+    /*  One write per line so lines from several processes do not interleave. */
+    char out[1200];
+    int n = snprintf (out, sizeof out, "%s %s: %s\n", s_ident, names[level], line);
+    if (n > 0) {
+        ssize_t rc = write (STDERR_FILENO, out, (size_t) n < sizeof out ? (size_t) n : sizeof out - 1);
+        (void) rc;
+    }
+}
+
+uint64_t
+kt_now_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_REALTIME, &ts);
+    return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
+}
+
+uint64_t
+kt_mono_us (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+char *
+kt_hex (char *out, const uint8_t *bin, size_t len)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = digits[bin[i] >> 4];
+        out[2 * i + 1] = digits[bin[i] & 15];
+    }
+    out[2 * len] = '\0';
+    return out;
+}
+
+static int
+s_nibble (char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int
+kt_unhex (uint8_t *out, size_t outlen, const char *hex)
+{
+    if (!hex || strlen (hex) != 2 * outlen)
+        return -1;
+    for (size_t i = 0; i < outlen; i++) {
+        int hi = s_nibble (hex[2 * i]), lo = s_nibble (hex[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        out[i] = (uint8_t) (hi << 4 | lo);
+    }
+    return 0;
+}
+
+bool
+kt_valid_node_id (const char *id)
+{
+    if (!id)
+        return false;
+    size_t len = strlen (id);
+    if (len < 1 || len > 64 || !(id[0] >= 'a' && id[0] <= 'z'))
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = id[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+int
+kt_read_file (const char *path, size_t max, char **data_p, size_t *len_p, kt_reason_t *reason)
+{
+    int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return kt_fail (reason, "cannot open %s: %s", path, strerror (errno));
+    struct stat st;
+    if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode)) {
+        close (fd);
+        return kt_fail (reason, "%s is not a regular file", path);
+    }
+    if ((uint64_t) st.st_size > max) {
+        close (fd);
+        return kt_fail (reason, "%s is %lld bytes, more than the limit of %zu", path,
+                        (long long) st.st_size, max);
+    }
+    char *buf = malloc ((size_t) st.st_size + 1);
+    if (!buf) {
+        close (fd);
+        return kt_fail (reason, "out of memory reading %s", path);
+    }
+    size_t got = 0;
+    while (got < (size_t) st.st_size) {
+        ssize_t n = read (fd, buf + got, (size_t) st.st_size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t) n;
+    }
+    close (fd);
+    if (got != (size_t) st.st_size) {
+        free (buf);
+        return kt_fail (reason, "short read on %s", path);
+    }
+    buf[got] = '\0';
+    *data_p = buf;
+    if (len_p)
+        *len_p = got;
+    return 0;
+}
+
+int
+kt_write_file (const char *path, const void *data, size_t len, int mode, kt_reason_t *reason)
+{
+    char tmp[4096];
+    if (snprintf (tmp, sizeof tmp, "%s.tmp.%d", path, (int) getpid ()) >= (int) sizeof tmp)
+        return kt_fail (reason, "path too long: %s", path);
+    int fd = open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+    if (fd < 0)
+        return kt_fail (reason, "cannot create %s: %s", tmp, strerror (errno));
+    const char *p = data;
+    size_t left = len;
+    while (left > 0) {
+        ssize_t n = write (fd, p, left);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            close (fd);
+            unlink (tmp);
+            return kt_fail (reason, "cannot write %s: %s", tmp, strerror (errno));
+        }
+        p += n;
+        left -= (size_t) n;
+    }
+    if (fchmod (fd, (mode_t) mode) != 0 || fsync (fd) != 0) {
+        close (fd);
+        unlink (tmp);
+        return kt_fail (reason, "cannot sync %s: %s", tmp, strerror (errno));
+    }
+    close (fd);
+    if (rename (tmp, path) != 0) {
+        unlink (tmp);
+        return kt_fail (reason, "cannot rename %s to %s: %s", tmp, path, strerror (errno));
+    }
+    return 0;
+}

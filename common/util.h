@@ -1,0 +1,55 @@
+/*  util: reasons, logging, time, hex - the small things every module uses.
+ *
+ *  Error convention (STYLE 5): functions return 0 on success and -1 on
+ *  failure, and on failure fill a kt_reason_t the caller can show.  A reason
+ *  never contains personal data or secret material.
+ */
+#ifndef KETEN_UTIL_H
+#define KETEN_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define KT_REASON_MAX 256
+
+typedef struct {
+    char text[KT_REASON_MAX];
+} kt_reason_t;
+
+/*  Fill reason (if not NULL) and return -1. */
+int kt_fail (kt_reason_t *reason, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
+typedef enum { KT_LOG_DEBUG, KT_LOG_INFO, KT_LOG_WARN, KT_LOG_ERROR } kt_log_level_t;
+
+/*  Log one line to stderr as `level event key=value...`.  Callers pass only
+ *  ids, pseudonyms and counts - never personal data. */
+void kt_log (kt_log_level_t level, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+void kt_log_set_level (kt_log_level_t level);
+void kt_log_set_ident (const char *ident);
+
+/*  Wall clock in milliseconds since the epoch. */
+uint64_t kt_now_ms (void);
+/*  Monotonic clock in microseconds. */
+uint64_t kt_mono_us (void);
+
+/*  Hex encoding into out (size >= 2*len+1).  Returns out. */
+char *kt_hex (char *out, const uint8_t *bin, size_t len);
+/*  Strict hex decoding of exactly outlen bytes.  Returns 0 or -1. */
+int kt_unhex (uint8_t *out, size_t outlen, const char *hex);
+
+/*  Message ids are 16 random bytes; as text they are 32 hex digits. */
+#define KT_ID_LEN 16
+#define KT_ID_HEX (2 * KT_ID_LEN + 1)
+
+/*  A member or node id: 1..64 of [a-z0-9-], starting with a letter. */
+bool kt_valid_node_id (const char *id);
+
+/*  Read a whole regular file of at most max bytes into a NUL-terminated
+ *  heap buffer (free with free()).  Refuses larger files. */
+int kt_read_file (const char *path, size_t max, char **data_p, size_t *len_p, kt_reason_t *reason);
+/*  Write data to path atomically (temp file, fsync, rename) with mode. */
+int kt_write_file (const char *path, const void *data, size_t len, int mode, kt_reason_t *reason);
+
+#endif
