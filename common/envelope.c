@@ -1,0 +1,481 @@
+/*  envelope: seal, sign and open keten messages.  */
+#include "envelope.h"
+
+#include "merkle.h"
+#include "policy.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SIG_CONTEXT "keten/v1"
+#define BATCH_CONTEXT "keten/v1/batch"
+#define AD_CONTEXT "keten/v1/ad"
+#define WRAP_LEN (32 + crypto_box_MACBYTES)
+
+/*  Associated data binds the ciphertext to the header fields around it, so
+ *  a content key or ciphertext cannot be moved into another header.  */
+static uint8_t *
+s_ad_build (const Keten__Header *h, size_t *len_p)
+{
+    size_t len = sizeof AD_CONTEXT + KT_ID_LEN + 4 + 8 + 8 + 32 + strlen (h->sender) + 1
+               + strlen (h->case_ref) + 1;
+    for (size_t i = 0; i < h->n_recipients; i++)
+        len += strlen (h->recipients[i]) + 1;
+    uint8_t *ad = malloc (len);
+    if (!ad)
+        return NULL;
+    uint8_t *p = ad;
+    memcpy (p, AD_CONTEXT, sizeof AD_CONTEXT);
+    p += sizeof AD_CONTEXT;
+    memcpy (p, h->id.data, KT_ID_LEN);
+    p += KT_ID_LEN;
+    uint64_t fields[3] = {(uint64_t) h->type, h->created_ms, h->roster_version};
+    for (int f = 0; f < 3; f++) {
+        int bytes = f == 0 ? 4 : 8;
+        for (int b = bytes - 1; b >= 0; b--)
+            *p++ = (uint8_t) (fields[f] >> (8 * b));
+    }
+    memcpy (p, h->body_commitment.data, 32);
+    p += 32;
+    size_t sl = strlen (h->sender) + 1;
+    memcpy (p, h->sender, sl);
+    p += sl;
+    sl = strlen (h->case_ref) + 1;
+    memcpy (p, h->case_ref, sl);
+    p += sl;
+    for (size_t i = 0; i < h->n_recipients; i++) {
+        sl = strlen (h->recipients[i]) + 1;
+        memcpy (p, h->recipients[i], sl);
+        p += sl;
+    }
+    *len_p = (size_t) (p - ad);
+    return ad;
+}
+
+static bool
+s_valid_case_ref (const char *s)
+{
+    size_t len = strlen (s);
+    if (len > ENVELOPE_CASE_REF_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+            return false;
+    return true;
+}
+
+int
+envelope_seal (const keyring_t *keyring, const envelope_draft_t *draft, uint8_t id[KT_ID_LEN],
+               uint8_t **header_p, size_t *header_len_p, kt_reason_t *reason)
+{
+    const char *case_ref = draft->case_ref ? draft->case_ref : "";
+    if (!s_valid_case_ref (case_ref))
+        return kt_fail (reason, "case_ref is not a valid pseudonym");
+    if (draft->n_recipients == 0 || draft->n_recipients > POLICY_MAX_RECIPIENTS)
+        return kt_fail (reason, "a message needs 1..%d recipients", POLICY_MAX_RECIPIENTS);
+
+    int rc = -1;
+    size_t plain_len = ENVELOPE_SALT_LEN + draft->body_len;
+    uint8_t *plain = malloc (plain_len);
+    uint8_t *cipher = malloc (plain_len + crypto_aead_xchacha20poly1305_ietf_ABYTES);
+    Keten__KeyWrap *wraps = calloc (draft->n_recipients, sizeof *wraps);
+    Keten__KeyWrap **wrap_ptrs = calloc (draft->n_recipients, sizeof *wrap_ptrs);
+    uint8_t *wrapped = malloc (draft->n_recipients * (WRAP_LEN + crypto_box_NONCEBYTES));
+    uint8_t *ad = NULL;
+    uint8_t content_key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
+    uint8_t nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
+    uint8_t commitment[32];
+    if (!plain || !cipher || !wraps || !wrap_ptrs || !wrapped) {
+        kt_fail (reason, "out of memory");
+        goto done;
+    }
+    randombytes_buf (id, KT_ID_LEN);
+    randombytes_buf (plain, ENVELOPE_SALT_LEN);
+    if (draft->body_len)
+        memcpy (plain + ENVELOPE_SALT_LEN, draft->body, draft->body_len);
+    crypto_generichash (commitment, sizeof commitment, plain, plain_len, NULL, 0);
+    crypto_aead_xchacha20poly1305_ietf_keygen (content_key);
+    randombytes_buf (nonce, sizeof nonce);
+
+    Keten__Header h = KETEN__HEADER__INIT;
+    h.version = ENVELOPE_VERSION;
+    h.id.data = id;
+    h.id.len = KT_ID_LEN;
+    h.sender = (char *) keyring_self_member (keyring)->id;
+    h.recipients = (char **) draft->recipients;
+    h.n_recipients = draft->n_recipients;
+    h.type = draft->type;
+    h.created_ms = draft->created_ms;
+    h.roster_version = keyring_roster (keyring)->version;
+    h.case_ref = (char *) case_ref;
+    h.body_commitment.data = commitment;
+    h.body_commitment.len = sizeof commitment;
+    h.nonce.data = nonce;
+    h.nonce.len = sizeof nonce;
+
+    for (size_t i = 0; i < draft->n_recipients; i++) {
+        const keyring_peer_t *peer = keyring_peer (keyring, draft->recipients[i]);
+        if (!peer) {
+            kt_fail (reason, "recipient %s is not in the roster", draft->recipients[i]);
+            goto done;
+        }
+        uint8_t *wn = wrapped + i * (WRAP_LEN + crypto_box_NONCEBYTES);
+        uint8_t *wc = wn + crypto_box_NONCEBYTES;
+        randombytes_buf (wn, crypto_box_NONCEBYTES);
+        crypto_box_easy_afternm (wc, content_key, sizeof content_key, wn, peer->shared_key);
+        keten__key_wrap__init (&wraps[i]);
+        wraps[i].recipient = (char *) draft->recipients[i];
+        wraps[i].nonce.data = wn;
+        wraps[i].nonce.len = crypto_box_NONCEBYTES;
+        wraps[i].wrapped.data = wc;
+        wraps[i].wrapped.len = WRAP_LEN;
+        wrap_ptrs[i] = &wraps[i];
+    }
+    h.key_wraps = wrap_ptrs;
+    h.n_key_wraps = draft->n_recipients;
+
+    size_t ad_len;
+    ad = s_ad_build (&h, &ad_len);
+    if (!ad) {
+        kt_fail (reason, "out of memory");
+        goto done;
+    }
+    unsigned long long clen;
+    crypto_aead_xchacha20poly1305_ietf_encrypt (cipher, &clen, plain, plain_len, ad, ad_len, NULL,
+                                                nonce, content_key);
+    h.ciphertext.data = cipher;
+    h.ciphertext.len = (size_t) clen;
+
+    size_t len = keten__header__get_packed_size (&h);
+    uint8_t *out = malloc (len);
+    if (!out) {
+        kt_fail (reason, "out of memory");
+        goto done;
+    }
+    keten__header__pack (&h, out);
+    *header_p = out;
+    *header_len_p = len;
+    rc = 0;
+done:
+    sodium_memzero (content_key, sizeof content_key);
+    if (plain) {
+        sodium_memzero (plain, plain_len);
+        free (plain);
+    }
+    free (cipher);
+    free (wraps);
+    free (wrap_ptrs);
+    free (wrapped);
+    free (ad);
+    return rc;
+}
+
+static int
+s_pack_envelope (const Keten__Envelope *env, uint8_t **out_p, size_t *len_p)
+{
+    size_t len = keten__envelope__get_packed_size (env);
+    uint8_t *out = malloc (len);
+    if (!out)
+        return -1;
+    keten__envelope__pack (env, out);
+    *out_p = out;
+    *len_p = len;
+    return 0;
+}
+
+int
+envelope_sign (const keyring_t *keyring, uint8_t *const *headers, const size_t *header_lens,
+               size_t n, uint8_t **envs, size_t *env_lens, kt_reason_t *reason)
+{
+    if (n == 0 || n > ENVELOPE_BATCH_MAX)
+        return kt_fail (reason, "a batch holds 1..%d headers", ENVELOPE_BATCH_MAX);
+    const uint8_t *sk = keyring_self (keyring)->signing_sk;
+    uint8_t sig[crypto_sign_BYTES];
+    Keten__Envelope env = KETEN__ENVELOPE__INIT;
+    env.signature.data = sig;
+    env.signature.len = sizeof sig;
+
+    if (n == 1) {
+        size_t mlen = sizeof SIG_CONTEXT - 1 + header_lens[0];
+        uint8_t *m = malloc (mlen);
+        if (!m)
+            return kt_fail (reason, "out of memory");
+        memcpy (m, SIG_CONTEXT, sizeof SIG_CONTEXT - 1);
+        memcpy (m + sizeof SIG_CONTEXT - 1, headers[0], header_lens[0]);
+        crypto_sign_detached (sig, NULL, m, mlen, sk);
+        free (m);
+        env.header.data = headers[0];
+        env.header.len = header_lens[0];
+        if (s_pack_envelope (&env, &envs[0], &env_lens[0]) != 0)
+            return kt_fail (reason, "out of memory");
+        return 0;
+    }
+
+    uint8_t (*leaves)[32] = malloc (n * sizeof *leaves);
+    if (!leaves)
+        return kt_fail (reason, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        merkle_leaf_hash (leaves[i], headers[i], header_lens[i]);
+    merkle_tree_t *tree = merkle_tree_new ((const uint8_t (*)[32]) leaves, n);
+    free (leaves);
+    if (!tree)
+        return kt_fail (reason, "out of memory");
+    uint8_t root[32];
+    merkle_tree_root (tree, root);
+    uint8_t m[sizeof BATCH_CONTEXT - 1 + 32];
+    memcpy (m, BATCH_CONTEXT, sizeof BATCH_CONTEXT - 1);
+    memcpy (m + sizeof BATCH_CONTEXT - 1, root, 32);
+    crypto_sign_detached (sig, NULL, m, sizeof m, sk);
+
+    uint8_t path[MERKLE_MAX_PATH][32];
+    ProtobufCBinaryData path_items[MERKLE_MAX_PATH];
+    Keten__BatchProof proof = KETEN__BATCH_PROOF__INIT;
+    proof.root.data = root;
+    proof.root.len = 32;
+    proof.size = n;
+    proof.path = path_items;
+    env.batch = &proof;
+    size_t done_count = 0;
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        int plen = merkle_tree_path (tree, i, path, MERKLE_MAX_PATH);
+        if (plen < 0) {
+            rc = kt_fail (reason, "internal error: no inclusion path");
+            break;
+        }
+        for (int k = 0; k < plen; k++) {
+            path_items[k].data = path[k];
+            path_items[k].len = 32;
+        }
+        proof.n_path = (size_t) plen;
+        proof.index = i;
+        env.header.data = headers[i];
+        env.header.len = header_lens[i];
+        if (s_pack_envelope (&env, &envs[i], &env_lens[i]) != 0) {
+            rc = kt_fail (reason, "out of memory");
+            break;
+        }
+        done_count++;
+    }
+    merkle_tree_destroy (&tree);
+    if (rc != 0)
+        for (size_t i = 0; i < done_count; i++) {
+            free (envs[i]);
+            envs[i] = NULL;
+        }
+    return rc;
+}
+
+/*  Decode-level checks: every field has the shape the rest relies on. */
+static int
+s_check_header_shape (const Keten__Header *h, kt_reason_t *reason)
+{
+    if (h->id.len != KT_ID_LEN)
+        return kt_fail (reason, "message id is not %d bytes", KT_ID_LEN);
+    if (h->version != ENVELOPE_VERSION)
+        return kt_fail (reason, "protocol version %u is not supported (this node speaks %d)",
+                        h->version, ENVELOPE_VERSION);
+    if (!kt_valid_node_id (h->sender))
+        return kt_fail (reason, "sender is not a valid node id");
+    if (h->n_recipients == 0 || h->n_recipients > POLICY_MAX_RECIPIENTS)
+        return kt_fail (reason, "message has %zu recipients; 1..%d allowed", h->n_recipients,
+                        POLICY_MAX_RECIPIENTS);
+    for (size_t i = 0; i < h->n_recipients; i++)
+        if (!kt_valid_node_id (h->recipients[i]))
+            return kt_fail (reason, "recipient %zu is not a valid node id", i);
+    if (!s_valid_case_ref (h->case_ref))
+        return kt_fail (reason, "case_ref is not a valid pseudonym");
+    if (h->body_commitment.len != 32)
+        return kt_fail (reason, "body commitment is not 32 bytes");
+    if (h->nonce.len != crypto_aead_xchacha20poly1305_ietf_NPUBBYTES)
+        return kt_fail (reason, "content nonce has the wrong length");
+    if (h->n_key_wraps != h->n_recipients)
+        return kt_fail (reason, "%zu key wraps for %zu recipients", h->n_key_wraps,
+                        h->n_recipients);
+    for (size_t i = 0; i < h->n_key_wraps; i++) {
+        const Keten__KeyWrap *w = h->key_wraps[i];
+        if (strcmp (w->recipient, h->recipients[i]) != 0 || w->nonce.len != crypto_box_NONCEBYTES
+            || w->wrapped.len != WRAP_LEN)
+            return kt_fail (reason, "key wrap %zu is malformed", i);
+    }
+    if (h->ciphertext.len < ENVELOPE_SALT_LEN + crypto_aead_xchacha20poly1305_ietf_ABYTES)
+        return kt_fail (reason, "ciphertext is too short");
+    return 0;
+}
+
+static int
+s_check_signature (keyring_t *keyring, const Keten__Envelope *env, const uint8_t leaf[32],
+                   const uint8_t *signing_pk, kt_reason_t *reason)
+{
+    if (env->signature.len != crypto_sign_BYTES)
+        return kt_fail (reason, "signature is not %d bytes", crypto_sign_BYTES);
+    if (!env->batch) {
+        size_t mlen = sizeof SIG_CONTEXT - 1 + env->header.len;
+        uint8_t *m = malloc (mlen);
+        if (!m)
+            return kt_fail (reason, "out of memory");
+        memcpy (m, SIG_CONTEXT, sizeof SIG_CONTEXT - 1);
+        memcpy (m + sizeof SIG_CONTEXT - 1, env->header.data, env->header.len);
+        int bad = crypto_sign_verify_detached (env->signature.data, m, mlen, signing_pk);
+        free (m);
+        return bad ? kt_fail (reason, "bad signature") : 0;
+    }
+    const Keten__BatchProof *b = env->batch;
+    if (b->root.len != 32 || b->size == 0 || b->size > ENVELOPE_BATCH_MAX || b->index >= b->size
+        || b->n_path > MERKLE_MAX_PATH)
+        return kt_fail (reason, "batch proof is malformed");
+    uint8_t path[MERKLE_MAX_PATH][32];
+    for (size_t i = 0; i < b->n_path; i++) {
+        if (b->path[i].len != 32)
+            return kt_fail (reason, "batch proof is malformed");
+        memcpy (path[i], b->path[i].data, 32);
+    }
+    if (!merkle_verify_inclusion (leaf, b->index, b->size, (const uint8_t (*)[32]) path, b->n_path,
+                                  b->root.data))
+        return kt_fail (reason, "bad signature: header is not in the signed batch");
+    if (keyring_batch_verified (keyring, signing_pk, b->root.data))
+        return 0;
+    uint8_t m[sizeof BATCH_CONTEXT - 1 + 32];
+    memcpy (m, BATCH_CONTEXT, sizeof BATCH_CONTEXT - 1);
+    memcpy (m + sizeof BATCH_CONTEXT - 1, b->root.data, 32);
+    if (crypto_sign_verify_detached (env->signature.data, m, sizeof m, signing_pk) != 0)
+        return kt_fail (reason, "bad signature");
+    keyring_batch_remember (keyring, signing_pk, b->root.data);
+    return 0;
+}
+
+static int
+s_decrypt (const keyring_t *keyring, envelope_opened_t *out, kt_reason_t *reason)
+{
+    const Keten__Header *h = out->header;
+    const char *self_id = keyring_self_member (keyring)->id;
+    size_t slot = h->n_recipients;
+    for (size_t i = 0; i < h->n_recipients; i++)
+        if (strcmp (h->recipients[i], self_id) == 0)
+            slot = i;
+    if (slot == h->n_recipients)
+        return kt_fail (reason, "this node is not a recipient");
+    const Keten__KeyWrap *w = h->key_wraps[slot];
+    uint8_t key[32];
+    if (crypto_box_open_easy_afternm (key, w->wrapped.data, w->wrapped.len, w->nonce.data,
+                                      out->sender->shared_key)
+        != 0)
+        return kt_fail (reason, "content key does not unwrap for this node");
+    size_t ad_len;
+    uint8_t *ad = s_ad_build (h, &ad_len);
+    out->plain_len = h->ciphertext.len - crypto_aead_xchacha20poly1305_ietf_ABYTES;
+    out->plain = malloc (out->plain_len);
+    int rc = -1;
+    unsigned long long plen;
+    if (!ad || !out->plain)
+        kt_fail (reason, "out of memory");
+    else if (crypto_aead_xchacha20poly1305_ietf_decrypt (out->plain, &plen, NULL,
+                                                         h->ciphertext.data, h->ciphertext.len,
+                                                         ad, ad_len, h->nonce.data, key)
+             != 0)
+        kt_fail (reason, "ciphertext does not decrypt (tampered or wrong key)");
+    else {
+        uint8_t commitment[32];
+        crypto_generichash (commitment, 32, out->plain, out->plain_len, NULL, 0);
+        if (sodium_memcmp (commitment, h->body_commitment.data, 32) != 0)
+            kt_fail (reason, "body does not match its commitment");
+        else {
+            out->body = out->plain + ENVELOPE_SALT_LEN;
+            out->body_len = out->plain_len - ENVELOPE_SALT_LEN;
+            rc = 0;
+        }
+    }
+    sodium_memzero (key, sizeof key);
+    free (ad);
+    return rc;
+}
+
+int
+envelope_open (keyring_t *keyring, const uint8_t *data, size_t len,
+               const envelope_open_opts_t *opts, envelope_opened_t *out, kt_reason_t *reason)
+{
+    memset (out, 0, sizeof *out);
+    /* 1. size */
+    if (len == 0 || len > opts->max_bytes)
+        return kt_fail (reason, "message of %zu bytes is outside 1..%zu", len, opts->max_bytes);
+    /* 2. decode */
+    Keten__Envelope *env = keten__envelope__unpack (NULL, len, data);
+    if (!env)
+        return kt_fail (reason, "message does not decode as an envelope");
+    int rc = ENVELOPE_REFUSED;
+    out->header = keten__header__unpack (NULL, env->header.len, env->header.data);
+    if (!out->header) {
+        kt_fail (reason, "header does not decode");
+        goto done;
+    }
+    if (out->header->id.len == KT_ID_LEN) {
+        memcpy (out->id, out->header->id.data, KT_ID_LEN);
+        out->have_id = true;
+    }
+    /* 3. version (and the shape of every field) */
+    if (s_check_header_shape (out->header, reason) != 0)
+        goto done;
+    const Keten__Header *h = out->header;
+    /* 4. sender in roster and active, and the one the transport authenticated */
+    const keyring_peer_t *sender = keyring_peer (keyring, h->sender);
+    if (!sender) {
+        kt_fail (reason, "sender %s is not in roster version %llu", h->sender,
+                 (unsigned long long) keyring_roster (keyring)->version);
+        goto done;
+    }
+    if (!roster_member_active (sender->member, opts->now_ms)) {
+        kt_fail (reason, "sender %s is no longer an active member", h->sender);
+        goto done;
+    }
+    if (opts->transport_peer && opts->transport_peer != sender
+        && opts->transport_peer->member->role != ROLE_UITVOERDER) {
+        kt_fail (reason, "sender %s does not match the authenticated transport key of %s",
+                 h->sender, opts->transport_peer->member->id);
+        goto done;
+    }
+    /* 5. signature */
+    merkle_leaf_hash (out->leaf_hash, env->header.data, env->header.len);
+    if (s_check_signature (keyring, env, out->leaf_hash, sender->member->signing_pk, reason) != 0)
+        goto done;
+    out->sender = sender;
+    /* 6. recipient list allowed for this type and sender */
+    if (policy_check (keyring_roster (keyring), h->type, sender->member, h->recipients,
+                      h->n_recipients, opts->now_ms, reason)
+        != 0)
+        goto done;
+    /* 7. duplicate id */
+    if (opts->seen && opts->seen (opts->seen_arg, out->id)) {
+        rc = ENVELOPE_DUPLICATE;
+        goto done;
+    }
+    /* 8. clock-skew window */
+    if (h->created_ms > opts->now_ms + opts->clock_skew_ms) {
+        kt_fail (reason, "message is dated %llu ms in the future (clock skew)",
+                 (unsigned long long) (h->created_ms - opts->now_ms));
+        goto done;
+    }
+    if (h->created_ms + opts->max_age_ms < opts->now_ms) {
+        kt_fail (reason, "message is older than the %llu s acceptance window",
+                 (unsigned long long) (opts->max_age_ms / 1000));
+        goto done;
+    }
+    if (s_decrypt (keyring, out, reason) != 0)
+        goto done;
+    rc = ENVELOPE_OK;
+done:
+    keten__envelope__free_unpacked (env, NULL);
+    return rc;
+}
+
+void
+envelope_opened_clear (envelope_opened_t *opened)
+{
+    if (opened->header)
+        keten__header__free_unpacked (opened->header, NULL);
+    if (opened->plain) {
+        sodium_memzero (opened->plain, opened->plain_len);
+        free (opened->plain);
+    }
+    memset (opened, 0, sizeof *opened);
+}

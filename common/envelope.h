@@ -1,0 +1,95 @@
+/*  envelope: seal and open keten messages (DESIGN section 4).
+ *
+ *  Sealing encrypts body || salt once under a fresh content key
+ *  (XChaCha20-Poly1305, header fields as associated data), wraps that key
+ *  for each recipient under the cached shared key of the peer pair, and
+ *  commits to the body with BLAKE2b-256(salt || body).  Signing is a
+ *  separate step so that a sender with several headers ready signs them
+ *  once, over the RFC 9162 Merkle root of their leaf hashes; each envelope
+ *  then carries the root, its inclusion path and the one signature, and
+ *  stays individually verifiable.
+ *
+ *  Opening runs every check of DESIGN section 4 in its order - size,
+ *  decode, version, sender in roster and active, signature, recipients
+ *  allowed (policy), duplicate id, clock-skew window - and only then
+ *  decrypts.  Nothing about a message is trusted before envelope_open has
+ *  returned ENVELOPE_OK.
+ */
+#ifndef KETEN_ENVELOPE_H
+#define KETEN_ENVELOPE_H
+
+#include "keten.pb-c.h"
+#include "keyring.h"
+#include "util.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ENVELOPE_VERSION 1
+#define ENVELOPE_SALT_LEN 32
+#define ENVELOPE_BATCH_MAX 4096
+#define ENVELOPE_CASE_REF_MAX 64
+
+typedef struct {
+    Keten__MessageType type;
+    char *const *recipients;  /* member ids */
+    size_t n_recipients;
+    const char *case_ref;     /* NULL or a pseudonym */
+    const uint8_t *body;      /* packed body message */
+    size_t body_len;
+    uint64_t created_ms;
+} envelope_draft_t;
+
+/*  Encrypt and build the header for draft.  On success *header_p is a heap
+ *  buffer (free()) and id holds the new message id.  Does not sign. */
+int envelope_seal (const keyring_t *keyring, const envelope_draft_t *draft, uint8_t id[KT_ID_LEN],
+                   uint8_t **header_p, size_t *header_len_p, kt_reason_t *reason);
+
+/*  Sign n (1..ENVELOPE_BATCH_MAX) headers with one signature: n == 1 signs
+ *  "keten/v1" || header, n > 1 signs "keten/v1/batch" || Merkle root.  On
+ *  success envs[i] / env_lens[i] hold packed envelopes (free() each). */
+int envelope_sign (const keyring_t *keyring, uint8_t *const *headers, const size_t *header_lens,
+                   size_t n, uint8_t **envs, size_t *env_lens, kt_reason_t *reason);
+
+typedef bool (envelope_seen_fn) (void *arg, const uint8_t id[KT_ID_LEN]);
+
+typedef struct {
+    size_t max_bytes;          /* largest envelope accepted */
+    uint64_t now_ms;
+    uint64_t clock_skew_ms;    /* how far created_ms may lie in the future */
+    uint64_t max_age_ms;       /* how far in the past (outbox retries are old) */
+    envelope_seen_fn *seen;    /* duplicate-id check; NULL: none */
+    void *seen_arg;
+    /*  The member the transport authenticated (CURVE User-Id).  A message
+     *  from a partner must name that partner as sender; only the
+     *  uitvoerder relays other members' messages.  NULL: not checked. */
+    const keyring_peer_t *transport_peer;
+} envelope_open_opts_t;
+
+typedef struct {
+    Keten__Header *header;        /* owned; valid after decode */
+    bool have_id;                 /* id is known (decode succeeded) */
+    uint8_t id[KT_ID_LEN];
+    uint8_t leaf_hash[32];        /* SHA-256(0x00 || header bytes) */
+    const keyring_peer_t *sender; /* set after the sender check */
+    uint8_t *plain;               /* salt || body, wiped and freed on clear */
+    size_t plain_len;
+    const uint8_t *body;          /* points into plain */
+    size_t body_len;
+} envelope_opened_t;
+
+#define ENVELOPE_OK 0
+#define ENVELOPE_REFUSED -1
+#define ENVELOPE_DUPLICATE 1
+
+/*  Open data.  Returns ENVELOPE_OK (all checks passed, body decrypted),
+ *  ENVELOPE_DUPLICATE (authentic, allowed, but id already stored: the
+ *  caller re-sends its receipt and stores nothing), or ENVELOPE_REFUSED
+ *  with the reason.  out->have_id tells whether the refusal can name the
+ *  message.  Always call envelope_opened_clear afterwards. */
+int envelope_open (keyring_t *keyring, const uint8_t *data, size_t len,
+                   const envelope_open_opts_t *opts, envelope_opened_t *out, kt_reason_t *reason);
+void envelope_opened_clear (envelope_opened_t *opened);
+
+#endif

@@ -1,0 +1,91 @@
+/*  policy: who may send what to whom.  */
+#include "policy.h"
+
+#include <string.h>
+
+#define R_KERN (1u << ROLE_KERNPARTIJ)
+#define R_CASUS (1u << ROLE_CASUSPARTIJ)
+#define R_EXTERN (1u << ROLE_EXTERN)
+#define R_UITV (1u << ROLE_UITVOERDER)
+#define R_PARTNER (R_KERN | R_CASUS | R_EXTERN)
+
+typedef enum {
+    TO_UITVOERDER, /* exactly one recipient: the uitvoerder */
+    TO_ONE_MEMBER  /* exactly one recipient: any other member */
+} recipient_rule_t;
+
+typedef struct {
+    Keten__MessageType type;
+    unsigned senders; /* bit set of roster_role_t */
+    recipient_rule_t to;
+    const char *why;  /* the rule, quoted in refusals */
+} policy_row_t;
+
+/*  The table.  Order does not matter; the first row matching type and
+ *  sender role decides the recipient rule. */
+static const policy_row_t s_table[] = {
+    /* art. 7.1-7.2: signals enter the weegploeg only through a kernpartij */
+    {KETEN__MESSAGE_TYPE__SIGNAL, R_KERN, TO_UITVOERDER,
+     "art. 7.1-7.2: a signal enters the weegploeg only through a kernpartij (politie, OM, "
+     "gemeente)"},
+    {KETEN__MESSAGE_TYPE__RECEIPT, R_UITV, TO_ONE_MEMBER, "receipts go to the message's sender"},
+    {KETEN__MESSAGE_TYPE__RECEIPT, R_PARTNER, TO_UITVOERDER, "receipts go to the message's sender"},
+    {KETEN__MESSAGE_TYPE__HEARTBEAT, R_PARTNER, TO_UITVOERDER, "heartbeats go to the uitvoerder"},
+    {KETEN__MESSAGE_TYPE__HEARTBEAT, R_UITV, TO_ONE_MEMBER, "heartbeat replies go to one member"},
+};
+
+const char *
+policy_type_name (Keten__MessageType type)
+{
+    const ProtobufCEnumValue *v
+        = protobuf_c_enum_descriptor_get_value (&keten__message_type__descriptor, (int) type);
+    return v ? v->name : "UNKNOWN";
+}
+
+int
+policy_check (const roster_t *roster, Keten__MessageType type, const roster_member_t *sender,
+              char *const *recipients, size_t n_recipients, uint64_t now_ms, kt_reason_t *reason)
+{
+    const policy_row_t *row = NULL;
+    bool type_known = false;
+    for (size_t i = 0; i < sizeof s_table / sizeof s_table[0]; i++) {
+        if (s_table[i].type != type)
+            continue;
+        type_known = true;
+        if (s_table[i].senders & (1u << sender->role)) {
+            row = &s_table[i];
+            break;
+        }
+    }
+    if (!type_known)
+        return kt_fail (reason, "message type %s is not accepted by this federation",
+                        policy_type_name (type));
+    if (!row) {
+        /*  Quote the rule that the sender broke. */
+        for (size_t i = 0; i < sizeof s_table / sizeof s_table[0]; i++)
+            if (s_table[i].type == type)
+                return kt_fail (reason, "%s from %s (%s) refused: %s", policy_type_name (type),
+                                sender->id, roster_role_name (sender->role), s_table[i].why);
+    }
+    if (n_recipients == 0 || n_recipients > POLICY_MAX_RECIPIENTS)
+        return kt_fail (reason, "%s must have 1..%d recipients, has %zu", policy_type_name (type),
+                        POLICY_MAX_RECIPIENTS, n_recipients);
+    for (size_t i = 0; i < n_recipients; i++) {
+        const roster_member_t *to = roster_find (roster, recipients[i]);
+        if (!to)
+            return kt_fail (reason, "recipient %zu is not a roster member", i);
+        if (!roster_member_active (to, now_ms))
+            return kt_fail (reason, "recipient %s is no longer an active member", to->id);
+        if (strcmp (to->id, sender->id) == 0)
+            return kt_fail (reason, "a node cannot send %s to itself", policy_type_name (type));
+        for (size_t j = 0; j < i; j++)
+            if (strcmp (recipients[j], recipients[i]) == 0)
+                return kt_fail (reason, "recipient %s is listed twice", to->id);
+        if (row->to == TO_UITVOERDER && to->role != ROLE_UITVOERDER)
+            return kt_fail (reason, "%s refused: %s", policy_type_name (type), row->why);
+    }
+    if ((row->to == TO_UITVOERDER || row->to == TO_ONE_MEMBER) && n_recipients != 1)
+        return kt_fail (reason, "%s refused: exactly one recipient allowed (%s)",
+                        policy_type_name (type), row->why);
+    return 0;
+}

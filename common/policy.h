@@ -1,0 +1,25 @@
+/*  policy: the convenant's exchange rules as one explicit table (STYLE 14):
+ *  which message type may come from which role and go to whom.  Anything
+ *  not in the table is refused with a reason the sender sees.
+ */
+#ifndef KETEN_POLICY_H
+#define KETEN_POLICY_H
+
+#include "keten.pb-c.h"
+#include "roster.h"
+#include "util.h"
+
+#include <stddef.h>
+
+#define POLICY_MAX_RECIPIENTS 64
+
+/*  0 when sender (an active member) may send type to exactly these
+ *  recipients under roster at now_ms; else -1 and the reason. */
+int policy_check (const roster_t *roster, Keten__MessageType type, const roster_member_t *sender,
+                  char *const *recipients, size_t n_recipients, uint64_t now_ms,
+                  kt_reason_t *reason);
+
+/*  Name of a message type for logs and reasons ("SIGNAL"). */
+const char *policy_type_name (Keten__MessageType type);
+
+#endif
