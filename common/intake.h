@@ -21,6 +21,10 @@ int intake_signal_from_json (const char *text, size_t len, Keten__Signal **signa
                              kt_reason_t *reason);
 /*  Same, from an already parsed JSON object (borrowed). */
 int intake_signal_from_object (json_t *obj, Keten__Signal **signal_p, kt_reason_t *reason);
+/*  Check a signal that arrived as protobuf (at the uitvoerder, from an
+ *  authenticated kernpartij) against the same rules as the JSON intake:
+ *  an authenticated sender is still untrusted input. */
+int intake_signal_check (const Keten__Signal *signal, kt_reason_t *reason);
 /*  Free a signal made by intake_signal_from_* and NULL the pointer. */
 void intake_signal_destroy (Keten__Signal **signal_p);
 /*  The JSON form of a signal (new reference), the inverse of the above. */

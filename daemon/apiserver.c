@@ -1,0 +1,364 @@
+/*  apiserver: framed JSON over a Unix socket.  */
+#include "apiserver.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define MAX_CONNS 256
+#define MAX_OUT (16 * 1024 * 1024)
+
+typedef struct {
+    apiserver_t *server;
+    uint64_t id;
+    int fd;
+    uid_t uid;
+    pid_t pid;
+    uint8_t *in;
+    size_t in_len, in_cap;
+    uint8_t *out;
+    size_t out_len, out_cap;
+    bool want_out;    /* poller registered for POLLOUT */
+} conn_t;
+
+struct _apiserver_t {
+    zloop_t *loop;
+    int listen_fd;
+    char path[108];
+    api_handler_fn *handler;
+    api_flush_fn *flush;
+    void *arg;
+    zhashx_t *conns;  /* "%llu" id -> conn_t */
+    uint64_t next_id;
+};
+
+static int s_conn_event (zloop_t *loop, zmq_pollitem_t *item, void *arg);
+
+static void
+s_conn_close (conn_t *c)
+{
+    apiserver_t *self = c->server;
+    zmq_pollitem_t item = {NULL, c->fd, 0, 0};
+    zloop_poller_end (self->loop, &item);
+    close (c->fd);
+    free (c->in);
+    free (c->out);
+    char key[24];
+    snprintf (key, sizeof key, "%llu", (unsigned long long) c->id);
+    zhashx_delete (self->conns, key);
+    free (c);
+}
+
+static void
+s_conn_watch (conn_t *c, bool want_out)
+{
+    if (c->want_out == want_out)
+        return;
+    zmq_pollitem_t item = {NULL, c->fd, (short) (ZMQ_POLLIN | (want_out ? ZMQ_POLLOUT : 0)), 0};
+    zloop_poller_end (c->server->loop, &item);
+    zloop_poller (c->server->loop, &item, s_conn_event, c);
+    c->want_out = want_out;
+}
+
+/*  Write what we can; keep the rest for POLLOUT.  -1: connection dead. */
+static int
+s_conn_flush (conn_t *c)
+{
+    size_t done = 0;
+    while (done < c->out_len) {
+        ssize_t n = send (c->fd, c->out + done, c->out_len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (n <= 0)
+            return -1;
+        done += (size_t) n;
+    }
+    memmove (c->out, c->out + done, c->out_len - done);
+    c->out_len -= done;
+    s_conn_watch (c, c->out_len > 0);
+    return 0;
+}
+
+static void
+s_send (apiserver_t *self, const api_caller_t *caller, json_t *response)
+{
+    char key[24];
+    snprintf (key, sizeof key, "%llu", (unsigned long long) caller->conn_id);
+    conn_t *c = zhashx_lookup (self->conns, key);
+    char *text = json_dumps (response, JSON_COMPACT);
+    json_decref (response);
+    if (!c || !text) {
+        free (text);
+        return; /* the caller went away: nothing to answer */
+    }
+    size_t len = strlen (text);
+    if (c->out_len + len + 4 > MAX_OUT) {
+        free (text);
+        kt_log (KT_LOG_WARN, "api client_too_slow uid=%u", (unsigned) c->uid);
+        s_conn_close (c);
+        return;
+    }
+    if (c->out_cap < c->out_len + len + 4) {
+        size_t cap = (c->out_len + len + 4) * 2;
+        uint8_t *o = realloc (c->out, cap);
+        if (!o) {
+            free (text);
+            s_conn_close (c);
+            return;
+        }
+        c->out = o;
+        c->out_cap = cap;
+    }
+    uint8_t *p = c->out + c->out_len;
+    p[0] = (uint8_t) (len >> 24);
+    p[1] = (uint8_t) (len >> 16);
+    p[2] = (uint8_t) (len >> 8);
+    p[3] = (uint8_t) len;
+    memcpy (p + 4, text, len);
+    c->out_len += len + 4;
+    free (text);
+    if (s_conn_flush (c) != 0)
+        s_conn_close (c);
+}
+
+void
+apiserver_reply_ok (apiserver_t *self, const api_caller_t *caller, json_t *result)
+{
+    json_t *r = json_pack ("{s:O?, s:b, s:o}", "id", caller->req_id, "ok", 1, "result",
+                           result ? result : json_object ());
+    s_send (self, caller, r);
+}
+
+void
+apiserver_reply_error (apiserver_t *self, const api_caller_t *caller, const char *error)
+{
+    json_t *r = json_pack ("{s:O?, s:b, s:s}", "id", caller->req_id, "ok", 0, "error", error);
+    s_send (self, caller, r);
+}
+
+void
+api_caller_copy (api_caller_t *dst, const api_caller_t *src)
+{
+    *dst = *src;
+    if (dst->req_id)
+        json_incref (dst->req_id);
+}
+
+void
+api_caller_clear (api_caller_t *caller)
+{
+    json_decref (caller->req_id);
+    caller->req_id = NULL;
+}
+
+/*  Decode one frame: the one place API input is checked for shape. */
+static void
+s_request (apiserver_t *self, conn_t *c, const uint8_t *data, size_t len)
+{
+    api_caller_t caller = {c->id, NULL, c->uid, c->pid};
+    json_error_t err;
+    json_t *req = json_loadb ((const char *) data, len, JSON_REJECT_DUPLICATES, &err);
+    if (!req || !json_is_object (req)) {
+        apiserver_reply_error (self, &caller, "request is not a JSON object");
+        json_decref (req);
+        return;
+    }
+    caller.req_id = json_object_get (req, "id");
+    if (caller.req_id)
+        json_incref (caller.req_id);
+    json_t *cmd = json_object_get (req, "cmd");
+    json_t *args = json_object_get (req, "args");
+    if (!json_is_string (cmd) || json_string_length (cmd) > 64)
+        apiserver_reply_error (self, &caller, "request has no cmd string");
+    else if (args && !json_is_object (args))
+        apiserver_reply_error (self, &caller, "args must be an object");
+    else
+        self->handler (self->arg, &caller, json_string_value (cmd), args);
+    api_caller_clear (&caller);
+    json_decref (req);
+}
+
+static int
+s_conn_event (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void) loop;
+    conn_t *c = arg;
+    apiserver_t *self = c->server;
+    uint64_t id = c->id;
+    if (item->revents & ZMQ_POLLOUT && s_conn_flush (c) != 0) {
+        s_conn_close (c);
+        return 0;
+    }
+    if (!(item->revents & (ZMQ_POLLIN | ZMQ_POLLERR)))
+        return 0;
+    for (;;) {
+        if (c->in_cap - c->in_len < 65536) {
+            size_t cap = c->in_cap ? c->in_cap * 2 : 131072;
+            if (cap > API_MAX_FRAME + 4 + 131072) {
+                s_conn_close (c);
+                return 0;
+            }
+            uint8_t *in = realloc (c->in, cap);
+            if (!in) {
+                s_conn_close (c);
+                return 0;
+            }
+            c->in = in;
+            c->in_cap = cap;
+        }
+        ssize_t n = recv (c->fd, c->in + c->in_len, c->in_cap - c->in_len, MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (n <= 0) {
+            s_conn_close (c);
+            self->flush (self->arg);
+            return 0;
+        }
+        c->in_len += (size_t) n;
+        if (c->in_len >= API_MAX_FRAME)
+            break;
+    }
+    size_t pos = 0;
+    char key[24];
+    snprintf (key, sizeof key, "%llu", (unsigned long long) id);
+    while (c->in_len - pos >= 4) {
+        const uint8_t *p = c->in + pos;
+        size_t len = (size_t) p[0] << 24 | (size_t) p[1] << 16 | (size_t) p[2] << 8 | p[3];
+        if (len == 0 || len > API_MAX_FRAME) {
+            kt_log (KT_LOG_WARN, "api frame_refused bytes=%zu uid=%u", len, (unsigned) c->uid);
+            s_conn_close (c);
+            self->flush (self->arg);
+            return 0;
+        }
+        if (c->in_len - pos - 4 < len)
+            break;
+        s_request (self, c, p + 4, len);
+        pos += 4 + len;
+        /*  A reply may have closed the connection. */
+        if (!zhashx_lookup (self->conns, key)) {
+            self->flush (self->arg);
+            return 0;
+        }
+    }
+    memmove (c->in, c->in + pos, c->in_len - pos);
+    c->in_len -= pos;
+    self->flush (self->arg);
+    return 0;
+}
+
+static int
+s_accept (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void) loop;
+    (void) item;
+    apiserver_t *self = arg;
+    for (;;) {
+        int fd = accept4 (self->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return 0;
+        struct ucred cred;
+        socklen_t len = sizeof cred;
+        if (getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0
+            || zhashx_size (self->conns) >= MAX_CONNS) {
+            close (fd);
+            continue;
+        }
+        conn_t *c = calloc (1, sizeof *c);
+        if (!c) {
+            close (fd);
+            continue;
+        }
+        c->server = self;
+        c->id = ++self->next_id;
+        c->fd = fd;
+        c->uid = cred.uid;
+        c->pid = cred.pid;
+        char key[24];
+        snprintf (key, sizeof key, "%llu", (unsigned long long) c->id);
+        zhashx_insert (self->conns, key, c);
+        zmq_pollitem_t pi = {NULL, fd, ZMQ_POLLIN, 0};
+        zloop_poller (self->loop, &pi, s_conn_event, c);
+    }
+}
+
+apiserver_t *
+apiserver_new (zloop_t *loop, const char *path, api_handler_fn *handler, api_flush_fn *flush,
+               void *arg, kt_reason_t *reason)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (strlen (path) >= sizeof addr.sun_path) {
+        kt_fail (reason, "socket path %s is too long", path);
+        return NULL;
+    }
+    snprintf (addr.sun_path, sizeof addr.sun_path, "%s", path);
+    /*  Remove a stale socket from an earlier run, but never another file. */
+    struct stat st;
+    if (lstat (path, &st) == 0) {
+        if (!S_ISSOCK (st.st_mode)) {
+            kt_fail (reason, "%s exists and is not a socket", path);
+            return NULL;
+        }
+        int probe = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (probe >= 0 && connect (probe, (struct sockaddr *) &addr, sizeof addr) == 0) {
+            close (probe);
+            kt_fail (reason, "another ketend is already listening on %s", path);
+            return NULL;
+        }
+        if (probe >= 0)
+            close (probe);
+        unlink (path);
+    }
+    apiserver_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        kt_fail (reason, "out of memory");
+        return NULL;
+    }
+    self->loop = loop;
+    self->handler = handler;
+    self->flush = flush;
+    self->arg = arg;
+    snprintf (self->path, sizeof self->path, "%s", path);
+    self->conns = zhashx_new ();
+    self->listen_fd = socket (AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    mode_t old = umask (0117); /* socket file 0660 */
+    int rc = self->listen_fd < 0 ? -1 : bind (self->listen_fd, (struct sockaddr *) &addr, sizeof addr);
+    umask (old);
+    if (rc != 0 || listen (self->listen_fd, 64) != 0) {
+        kt_fail (reason, "cannot listen on %s: %s", path, strerror (errno));
+        if (self->listen_fd >= 0)
+            close (self->listen_fd);
+        zhashx_destroy (&self->conns);
+        free (self);
+        return NULL;
+    }
+    zmq_pollitem_t pi = {NULL, self->listen_fd, ZMQ_POLLIN, 0};
+    zloop_poller (loop, &pi, s_accept, self);
+    return self;
+}
+
+void
+apiserver_destroy (apiserver_t **self_p)
+{
+    apiserver_t *self = *self_p;
+    if (!self)
+        return;
+    conn_t *c;
+    while ((c = zhashx_first (self->conns)))
+        s_conn_close (c);
+    zmq_pollitem_t pi = {NULL, self->listen_fd, 0, 0};
+    zloop_poller_end (self->loop, &pi);
+    close (self->listen_fd);
+    unlink (self->path);
+    zhashx_destroy (&self->conns);
+    free (self);
+    *self_p = NULL;
+}

@@ -1,0 +1,47 @@
+/*  apiserver: the local API (docs/API.md) on a Unix stream socket, driven
+ *  by the node's zloop.  The caller's uid and pid come from the kernel
+ *  (SO_PEERCRED), never from the request.  Every request is answered
+ *  exactly once, possibly later (a submission answers after its group
+ *  commit, a "wait" after its receipt).
+ */
+#ifndef KETEN_APISERVER_H
+#define KETEN_APISERVER_H
+
+#include "util.h"
+
+#include <czmq.h>
+#include <jansson.h>
+#include <sys/types.h>
+
+#define API_MAX_FRAME (1024 * 1024)
+
+typedef struct _apiserver_t apiserver_t;
+
+/*  Who asked, and how to answer: copyable; release with api_caller_clear. */
+typedef struct {
+    uint64_t conn_id;
+    json_t *req_id;   /* owned reference */
+    uid_t uid;
+    pid_t pid;
+} api_caller_t;
+
+/*  Handle one request; must lead to exactly one apiserver_reply_* for
+ *  this caller (now or later).  caller is borrowed: copy it to answer
+ *  later.  args is borrowed (may be NULL). */
+typedef void (api_handler_fn) (void *arg, const api_caller_t *caller, const char *cmd,
+                               json_t *args);
+/*  Called after every batch of requests read from a connection, so the
+ *  node can commit them together (group commit). */
+typedef void (api_flush_fn) (void *arg);
+
+apiserver_t *apiserver_new (zloop_t *loop, const char *path, api_handler_fn *handler,
+                            api_flush_fn *flush, void *arg, kt_reason_t *reason);
+void apiserver_destroy (apiserver_t **self_p);
+
+void apiserver_reply_ok (apiserver_t *self, const api_caller_t *caller, json_t *result);
+void apiserver_reply_error (apiserver_t *self, const api_caller_t *caller, const char *error);
+
+void api_caller_copy (api_caller_t *dst, const api_caller_t *src);
+void api_caller_clear (api_caller_t *caller);
+
+#endif

@@ -1,0 +1,45 @@
+/*  keystore: one data key per subject, wrapped under the node's storage
+ *  key, in a database file of its own.  Personal data at rest is sealed
+ *  under its subject's key, so destroying that key (keystore_shred) makes
+ *  every copy of the data unreadable, in backups and free pages too
+ *  (DESIGN section 6, art. 13 destruction).
+ */
+#ifndef KETEN_KEYSTORE_H
+#define KETEN_KEYSTORE_H
+
+#include "util.h"
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define KEYSTORE_ID_LEN 16
+#define KEYSTORE_KEY_LEN 32
+
+typedef struct _keystore_t keystore_t;
+
+/*  storage_key is borrowed and must outlive the keystore. */
+keystore_t *keystore_open (const char *path, const uint8_t storage_key[32], kt_reason_t *reason);
+void keystore_destroy (keystore_t **self_p);
+sqlite3 *keystore_db (keystore_t *self);
+
+/*  Make a new random key and store it wrapped (inside the caller's
+ *  transaction on keystore_db, if any). */
+int keystore_create (keystore_t *self, uint8_t key_id[KEYSTORE_ID_LEN],
+                     uint8_t key[KEYSTORE_KEY_LEN], kt_reason_t *reason);
+/*  Unwrap a key; fails with "destroyed" when it no longer exists. */
+int keystore_get (keystore_t *self, const uint8_t key_id[KEYSTORE_ID_LEN],
+                  uint8_t key[KEYSTORE_KEY_LEN], kt_reason_t *reason);
+/*  Destroy a key for good. */
+int keystore_shred (keystore_t *self, const uint8_t key_id[KEYSTORE_ID_LEN], kt_reason_t *reason);
+
+/*  Seal data under key: out = nonce || ciphertext (heap, free()); ad binds
+ *  the record it belongs to. */
+int keystore_seal (const uint8_t key[KEYSTORE_KEY_LEN], const void *ad, size_t ad_len,
+                   const void *plain, size_t plain_len, uint8_t **out_p, size_t *out_len_p);
+/*  Inverse of keystore_seal; -1 when tampered. */
+int keystore_unseal (const uint8_t key[KEYSTORE_KEY_LEN], const void *ad, size_t ad_len,
+                     const uint8_t *sealed, size_t sealed_len, uint8_t **plain_p,
+                     size_t *plain_len_p);
+
+#endif

@@ -1,0 +1,293 @@
+/*  node: the shared core of every ketend.  */
+#include "node_internal.h"
+
+#include "policy.h"
+#include "store.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *const s_migrations[] = {
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);",
+};
+
+/*  The roster may only move forward (DESIGN section 3): remember the
+ *  highest version accepted and refuse an older one. */
+static int
+s_accept_roster_version (node_t *self, uint64_t version, kt_reason_t *reason)
+{
+    int64_t seen = store_int (self->db, "SELECT value FROM meta WHERE key='roster_version'", 0);
+    if ((int64_t) version < seen)
+        return kt_fail (reason,
+                        "roster version %llu is older than version %lld accepted before; "
+                        "refusing the downgrade",
+                        (unsigned long long) version, (long long) seen);
+    char sql[128];
+    snprintf (sql, sizeof sql, "INSERT OR REPLACE INTO meta (key, value) VALUES ('roster_version', %llu)",
+              (unsigned long long) version);
+    return store_exec (self->db, sql, reason);
+}
+
+static int
+s_state_path (char *out, size_t len, const node_t *self, const char *file, kt_reason_t *reason)
+{
+    if (snprintf (out, len, "%s/%s", self->config.state_dir, file) >= (int) len)
+        return kt_fail (reason, "state directory path too long");
+    return 0;
+}
+
+static void s_api_handle (void *arg, const api_caller_t *caller, const char *cmd, json_t *args);
+static void s_api_flush (void *arg);
+
+node_t *
+node_new (const config_t *config, kt_reason_t *reason)
+{
+    if (sodium_init () < 0) {
+        kt_fail (reason, "libsodium cannot initialise");
+        return NULL;
+    }
+    node_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        kt_fail (reason, "out of memory");
+        return NULL;
+    }
+    self->config = *config;
+    self->started_ms = kt_now_ms ();
+    char path[PATH_MAX + 32];
+    roster_t *roster = NULL;
+
+    self->keys = keys_load_secret (config->key_file, reason);
+    if (!self->keys)
+        goto fail;
+    if (strcmp (self->keys->pub.id, config->id) != 0) {
+        kt_fail (reason, "%s holds the keys of %s, but this node is configured as %s",
+                 config->key_file, self->keys->pub.id, config->id);
+        goto fail;
+    }
+    roster = roster_load (config->roster_file, config->uitvoerder_key, reason);
+    if (!roster)
+        goto fail;
+    if (mkdir (config->state_dir, 0700) != 0 && errno != EEXIST) {
+        kt_fail (reason, "cannot create state directory %s: %s", config->state_dir,
+                 strerror (errno));
+        goto fail;
+    }
+    if (s_state_path (path, sizeof path, self, "node.db", reason) != 0
+        || !(self->db = store_open (path, reason))
+        || store_migrate (self->db, "node", s_migrations, 1, reason) != 0
+        || s_accept_roster_version (self, roster->version, reason) != 0)
+        goto fail;
+    self->keyring = keyring_new (self->keys, &roster, reason);
+    if (!self->keyring)
+        goto fail;
+    self->uitvoerder = keyring_self_member (self->keyring)->role == ROLE_UITVOERDER;
+    if (self->uitvoerder && !*config->bind) {
+        kt_fail (reason, "%s is the uitvoerder: its config needs transport/bind", config->id);
+        goto fail;
+    }
+    if (!self->uitvoerder && !*config->connect) {
+        kt_fail (reason, "%s is a partner: its config needs transport/connect", config->id);
+        goto fail;
+    }
+    if (s_state_path (path, sizeof path, self, "keystore.db", reason) != 0
+        || !(self->keystore = keystore_open (path, self->keys->storage_key, reason)))
+        goto fail;
+    self->loop = zloop_new ();
+    self->waiters = zhashx_new ();
+    if (self->uitvoerder ? uitvoerder_start (self, reason) != 0 : partner_start (self, reason) != 0)
+        goto fail;
+    self->api = apiserver_new (self->loop, config->socket_path, s_api_handle, s_api_flush, self,
+                               reason);
+    if (!self->api)
+        goto fail;
+    kt_log (KT_LOG_INFO, "node started id=%s role=%s roster_version=%llu", config->id,
+            roster_role_name (keyring_self_member (self->keyring)->role),
+            (unsigned long long) keyring_roster (self->keyring)->version);
+    return self;
+fail:
+    roster_destroy (&roster);
+    node_destroy (&self);
+    return NULL;
+}
+
+void
+node_destroy (node_t **self_p)
+{
+    node_t *self = *self_p;
+    if (!self)
+        return;
+    apiserver_destroy (&self->api);
+    if (self->uitvoerder)
+        uitvoerder_stop (self);
+    else
+        partner_stop (self);
+    for (size_t i = 0; i < self->n_out; i++)
+        free (self->out[i].header);
+    free (self->out);
+    if (self->waiters) {
+        api_caller_t *w;
+        for (w = zhashx_first (self->waiters); w; w = zhashx_next (self->waiters)) {
+            api_caller_clear (w);
+            free (w);
+        }
+        zhashx_destroy (&self->waiters);
+    }
+    transport_destroy (&self->transport);
+    zloop_destroy (&self->loop);
+    keystore_destroy (&self->keystore);
+    keyring_destroy (&self->keyring);
+    store_close (&self->db);
+    keys_secret_destroy (&self->keys);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+node_run (node_t *self)
+{
+    zloop_start (self->loop);
+    kt_log (KT_LOG_INFO, "node stopping id=%s", self->config.id);
+    return 0;
+}
+
+void
+node_open_opts (node_t *self, envelope_open_opts_t *opts)
+{
+    memset (opts, 0, sizeof *opts);
+    opts->max_bytes = self->config.max_message;
+    opts->now_ms = kt_now_ms ();
+    opts->clock_skew_ms = self->config.clock_skew_ms;
+    opts->max_age_ms = (uint64_t) self->config.max_age_s * 1000u;
+}
+
+int
+node_queue (node_t *self, const member_link_t *to, Keten__MessageType type, const char *recipient,
+            const ProtobufCMessage *body, kt_reason_t *reason)
+{
+    if (self->n_out == self->cap_out) {
+        size_t cap = self->cap_out ? self->cap_out * 2 : 256;
+        outgoing_t *o = realloc (self->out, cap * sizeof *o);
+        if (!o)
+            return kt_fail (reason, "out of memory");
+        self->out = o;
+        self->cap_out = cap;
+    }
+    uint8_t buf[4096];
+    size_t len = protobuf_c_message_get_packed_size (body);
+    if (len > sizeof buf)
+        return kt_fail (reason, "internal message too large");
+    protobuf_c_message_pack (body, buf);
+    char *recipients[1] = {(char *) recipient};
+    envelope_draft_t draft = {type, recipients, 1, NULL, buf, len, kt_now_ms ()};
+    outgoing_t *o = &self->out[self->n_out];
+    o->to = to;
+    if (envelope_seal (self->keyring, &draft, o->id, &o->header, &o->header_len, reason) != 0)
+        return -1;
+    self->n_out++;
+    return 0;
+}
+
+void
+node_send_batch (node_t *self)
+{
+    size_t n = self->n_out;
+    if (n == 0)
+        return;
+    for (size_t start = 0; start < n; start += ENVELOPE_BATCH_MAX) {
+        size_t count = n - start < ENVELOPE_BATCH_MAX ? n - start : ENVELOPE_BATCH_MAX;
+        uint8_t **headers = malloc (count * sizeof *headers);
+        size_t *lens = malloc (count * sizeof *lens);
+        uint8_t **envs = calloc (count, sizeof *envs);
+        size_t *env_lens = calloc (count, sizeof *env_lens);
+        kt_reason_t reason;
+        if (headers && lens && envs && env_lens) {
+            for (size_t i = 0; i < count; i++) {
+                headers[i] = self->out[start + i].header;
+                lens[i] = self->out[start + i].header_len;
+            }
+            if (envelope_sign (self->keyring, headers, lens, count, envs, env_lens, &reason) != 0)
+                kt_log (KT_LOG_ERROR, "send sign_failed reason=\"%s\"", reason.text);
+            else
+                for (size_t i = 0; i < count; i++) {
+                    const member_link_t *to = self->out[start + i].to;
+                    /*  Receipts and replies are not retried: a lost one makes
+                     *  the sender retry, and the duplicate is answered again. */
+                    if (transport_send (self->transport, to ? to->rid : NULL, to ? to->rid_len : 0,
+                                        envs[i], env_lens[i])
+                        != 0)
+                        kt_log (KT_LOG_DEBUG, "send dropped errno=%d", errno);
+                    free (envs[i]);
+                }
+        }
+        free (headers);
+        free (lens);
+        free (envs);
+        free (env_lens);
+    }
+    for (size_t i = 0; i < n; i++)
+        free (self->out[i].header);
+    self->n_out = 0;
+}
+
+/* ---- local API ---------------------------------------------------------- */
+
+static void
+s_status (node_t *self, const api_caller_t *caller)
+{
+    const roster_member_t *me = keyring_self_member (self->keyring);
+    json_t *r = json_pack ("{s:s, s:s, s:s, s:s, s:I, s:I}", "node", me->id, "kind", me->kind,
+                           "role", roster_role_name (me->role), "software_version", KETEN_VERSION,
+                           "uptime_s", (json_int_t) ((kt_now_ms () - self->started_ms) / 1000),
+                           "roster_version", (json_int_t) keyring_roster (self->keyring)->version);
+    if (self->uitvoerder)
+        uitvoerder_status (self, r);
+    else
+        partner_status (self, r);
+    apiserver_reply_ok (self->api, caller, r);
+}
+
+static int
+s_limit (json_t *args)
+{
+    json_t *l = args ? json_object_get (args, "limit") : NULL;
+    if (!json_is_integer (l))
+        return 100;
+    json_int_t v = json_integer_value (l);
+    return v < 1 ? 1 : v > 10000 ? 10000 : (int) v;
+}
+
+static void
+s_api_handle (void *arg, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    node_t *self = arg;
+    if (streq (cmd, "status"))
+        s_status (self, caller);
+    else if (streq (cmd, "signal.submit")) {
+        if (self->uitvoerder)
+            apiserver_reply_error (self->api, caller,
+                                   "the uitvoerder does not submit signals; a kernpartij does "
+                                   "(art. 7.1)");
+        else
+            partner_submit (self, caller, args);
+    } else if (streq (cmd, "signal.list")) {
+        int limit = s_limit (args);
+        apiserver_reply_ok (self->api, caller,
+                            json_pack ("{s:o}", "signals",
+                                       self->uitvoerder ? uitvoerder_list_signals (self, limit)
+                                                        : partner_list_signals (self, limit)));
+    } else {
+        char msg[128];
+        snprintf (msg, sizeof msg, "unknown command %.64s", cmd);
+        apiserver_reply_error (self->api, caller, msg);
+    }
+}
+
+static void
+s_api_flush (void *arg)
+{
+    node_t *self = arg;
+    if (!self->uitvoerder)
+        partner_flush (self);
+}

@@ -1,0 +1,106 @@
+/*  node_internal: the node's state, shared by node.c and the role layers
+ *  uitvoerder.c and partner.c.  Not for other modules.
+ */
+#ifndef KETEN_NODE_INTERNAL_H
+#define KETEN_NODE_INTERNAL_H
+
+#include "apiserver.h"
+#include "config.h"
+#include "envelope.h"
+#include "keyring.h"
+#include "keys.h"
+#include "keystore.h"
+#include "node.h"
+#include "outbox.h"
+#include "provlog.h"
+#include "signalbox.h"
+#include "transport.h"
+#include "weegploeg.h"
+
+#include <czmq.h>
+#include <sqlite3.h>
+
+/*  What the uitvoerder knows of each member's link. */
+typedef struct {
+    uint8_t rid[TRANSPORT_RID_MAX];
+    size_t rid_len;
+    uint64_t last_seen_ms;
+    uint64_t rtt_us;
+    uint64_t outbox_depth;
+    uint64_t roster_version;
+    char software_version[32];
+} member_link_t;
+
+/*  A message to send, sealed but not yet signed: signed together with the
+ *  rest of its batch in node_send_batch. */
+typedef struct {
+    const member_link_t *to;  /* uitvoerder side: which member's link */
+    uint8_t id[KT_ID_LEN];
+    uint8_t *header;
+    size_t header_len;
+} outgoing_t;
+
+typedef struct {
+    api_caller_t caller;
+    Keten__Signal *signal;
+    bool wait;
+} pending_submit_t;
+
+struct _node_t {
+    config_t config;
+    keys_secret_t *keys;
+    keyring_t *keyring;
+    bool uitvoerder;
+    uint64_t started_ms;
+    zloop_t *loop;
+    transport_t *transport;
+    apiserver_t *api;
+    sqlite3 *db;              /* node.db */
+    keystore_t *keystore;
+    /* partner */
+    outbox_t *outbox;
+    signalbox_t *signalbox;
+    const keyring_peer_t *hub;   /* the uitvoerder */
+    bool link_up;
+    uint64_t hub_last_seen_ms;
+    uint64_t hub_rtt_us;
+    pending_submit_t *pending;
+    size_t n_pending, cap_pending;
+    zhashx_t *waiters;        /* hex message id -> api_caller_t* */
+    char last_receipt_id[KT_ID_HEX];
+    uint64_t last_receipt_ms, last_receipt_index;
+    /* uitvoerder */
+    weegploeg_t *weegploeg;
+    provlog_t *log;
+    member_link_t *links;     /* one per roster member, roster order */
+    /* outgoing batch */
+    outgoing_t *out;
+    size_t n_out, cap_out;
+};
+
+/*  Seal body for one recipient and add it to the outgoing batch. */
+int node_queue (node_t *self, const member_link_t *to, Keten__MessageType type,
+                const char *recipient, const ProtobufCMessage *body, kt_reason_t *reason);
+/*  Sign the outgoing batch once and send every message in it. */
+void node_send_batch (node_t *self);
+/*  Options for envelope_open at this moment. */
+void node_open_opts (node_t *self, envelope_open_opts_t *opts);
+
+/*  Role layers. */
+int uitvoerder_start (node_t *self, kt_reason_t *reason);
+void uitvoerder_stop (node_t *self);
+int uitvoerder_on_transport (zloop_t *loop, zsock_t *sock, void *arg);
+void uitvoerder_status (node_t *self, json_t *result);
+json_t *uitvoerder_list_signals (node_t *self, int limit);
+
+int partner_start (node_t *self, kt_reason_t *reason);
+void partner_stop (node_t *self);
+int partner_on_transport (zloop_t *loop, zsock_t *sock, void *arg);
+int partner_on_heartbeat (zloop_t *loop, int timer_id, void *arg);
+int partner_on_pump (zloop_t *loop, int timer_id, void *arg);
+void partner_status (node_t *self, json_t *result);
+void partner_submit (node_t *self, const api_caller_t *caller, json_t *args);
+void partner_flush (node_t *self);
+json_t *partner_list_signals (node_t *self, int limit);
+
+#endif

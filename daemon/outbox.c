@@ -1,0 +1,371 @@
+/*  outbox: durable messages, in-memory retry schedule (a binary heap).  */
+#include "outbox.h"
+
+#include "store.h"
+
+#include <czmq.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    uint8_t id[KT_ID_LEN];
+    uint64_t next_ms;
+    uint32_t attempts;
+    bool settled;    /* receipt committed: drop when popped */
+    bool in_heap;
+} entry_t;
+
+struct _outbox_t {
+    sqlite3 *db;
+    outbox_limits_t limits;
+    zhashx_t *entries;      /* hex id -> entry_t (owned) */
+    entry_t **heap;         /* min-heap on next_ms; may hold settled entries */
+    size_t heap_len, heap_cap;
+    size_t inflight;        /* sent at least once, not settled */
+    bool dirty;             /* some next_ms moved earlier: re-heapify */
+    sqlite3_stmt *insert, *load_header, *settle;
+};
+
+static const char *const s_migrations[] = {
+    "CREATE TABLE outbox (id BLOB PRIMARY KEY, type INTEGER NOT NULL, header BLOB NOT NULL,"
+    " created_ms INTEGER NOT NULL, state INTEGER NOT NULL DEFAULT 0, settled_ms INTEGER,"
+    " log_index INTEGER, reason TEXT, receipt BLOB);"
+    "CREATE INDEX outbox_pending ON outbox (created_ms) WHERE state = 0;",
+};
+
+static void
+s_entry_free (void **item_p)
+{
+    free (*item_p);
+    *item_p = NULL;
+}
+
+static void
+s_heap_swap (outbox_t *self, size_t a, size_t b)
+{
+    entry_t *t = self->heap[a];
+    self->heap[a] = self->heap[b];
+    self->heap[b] = t;
+}
+
+static int
+s_heap_push (outbox_t *self, entry_t *e)
+{
+    if (self->heap_len == self->heap_cap) {
+        size_t cap = self->heap_cap ? self->heap_cap * 2 : 1024;
+        entry_t **h = realloc (self->heap, cap * sizeof *h);
+        if (!h)
+            return -1;
+        self->heap = h;
+        self->heap_cap = cap;
+    }
+    size_t i = self->heap_len++;
+    self->heap[i] = e;
+    e->in_heap = true;
+    while (i > 0 && self->heap[(i - 1) / 2]->next_ms > self->heap[i]->next_ms) {
+        s_heap_swap (self, i, (i - 1) / 2);
+        i = (i - 1) / 2;
+    }
+    return 0;
+}
+
+static entry_t *
+s_heap_pop (outbox_t *self)
+{
+    if (self->heap_len == 0)
+        return NULL;
+    entry_t *top = self->heap[0];
+    self->heap[0] = self->heap[--self->heap_len];
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < self->heap_len && self->heap[l]->next_ms < self->heap[m]->next_ms)
+            m = l;
+        if (r < self->heap_len && self->heap[r]->next_ms < self->heap[m]->next_ms)
+            m = r;
+        if (m == i)
+            break;
+        s_heap_swap (self, i, m);
+        i = m;
+    }
+    top->in_heap = false;
+    return top;
+}
+
+/*  Drop settled entries from the top so the top is a live one. */
+static void s_reheap (outbox_t *self);
+
+static entry_t *
+s_heap_top (outbox_t *self)
+{
+    if (self->dirty)
+        s_reheap (self);
+    while (self->heap_len > 0 && self->heap[0]->settled) {
+        entry_t *e = s_heap_pop (self);
+        char key[KT_ID_HEX];
+        zhashx_delete (self->entries, kt_hex (key, e->id, KT_ID_LEN));
+    }
+    return self->heap_len ? self->heap[0] : NULL;
+}
+
+outbox_t *
+outbox_new (sqlite3 *db, const outbox_limits_t *limits, kt_reason_t *reason)
+{
+    outbox_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        kt_fail (reason, "out of memory");
+        return NULL;
+    }
+    self->db = db;
+    self->limits = *limits;
+    self->entries = zhashx_new ();
+    zhashx_set_destructor (self->entries, s_entry_free);
+    if (store_migrate (db, "outbox", s_migrations, sizeof s_migrations / sizeof s_migrations[0],
+                       reason)
+            != 0
+        || !(self->insert = store_prepare (
+                 db, "INSERT INTO outbox (id, type, header, created_ms) VALUES (?,?,?,?)", reason))
+        || !(self->load_header
+             = store_prepare (db, "SELECT header FROM outbox WHERE id=? AND state=0", reason))
+        || !(self->settle = store_prepare (db,
+                                           "UPDATE outbox SET state=?, settled_ms=?, log_index=?,"
+                                           " reason=?, receipt=? WHERE id=? AND state=0",
+                                           reason))) {
+        outbox_destroy (&self);
+        return NULL;
+    }
+    sqlite3_stmt *q = store_prepare (
+        db, "SELECT id, created_ms FROM outbox WHERE state=0 ORDER BY created_ms", reason);
+    if (!q) {
+        outbox_destroy (&self);
+        return NULL;
+    }
+    while (sqlite3_step (q) == SQLITE_ROW)
+        if (sqlite3_column_bytes (q, 0) == KT_ID_LEN)
+            outbox_enqueue (self, sqlite3_column_blob (q, 0), (uint64_t) sqlite3_column_int64 (q, 1));
+    sqlite3_finalize (q);
+    return self;
+}
+
+void
+outbox_destroy (outbox_t **self_p)
+{
+    outbox_t *self = *self_p;
+    if (!self)
+        return;
+    sqlite3_finalize (self->insert);
+    sqlite3_finalize (self->load_header);
+    sqlite3_finalize (self->settle);
+    zhashx_destroy (&self->entries);
+    free (self->heap);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+outbox_insert (outbox_t *self, const uint8_t id[KT_ID_LEN], Keten__MessageType type,
+               const uint8_t *header, size_t header_len, uint64_t now_ms, kt_reason_t *reason)
+{
+    sqlite3_reset (self->insert);
+    sqlite3_bind_blob (self->insert, 1, id, KT_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_int (self->insert, 2, (int) type);
+    sqlite3_bind_blob (self->insert, 3, header, (int) header_len, SQLITE_STATIC);
+    sqlite3_bind_int64 (self->insert, 4, (sqlite3_int64) now_ms);
+    int rc = sqlite3_step (self->insert);
+    sqlite3_reset (self->insert);
+    if (rc != SQLITE_DONE)
+        return kt_fail (reason, "cannot queue message: %s", sqlite3_errmsg (self->db));
+    return 0;
+}
+
+int
+outbox_enqueue (outbox_t *self, const uint8_t id[KT_ID_LEN], uint64_t created_ms)
+{
+    char key[KT_ID_HEX];
+    kt_hex (key, id, KT_ID_LEN);
+    if (zhashx_lookup (self->entries, key))
+        return 0;
+    entry_t *e = calloc (1, sizeof *e);
+    if (!e)
+        return -1;
+    memcpy (e->id, id, KT_ID_LEN);
+    e->next_ms = created_ms;
+    zhashx_insert (self->entries, key, e);
+    return s_heap_push (self, e);
+}
+
+static uint64_t
+s_backoff_ms (const outbox_t *self, uint32_t attempts)
+{
+    uint64_t ms = self->limits.retry_min_ms;
+    for (uint32_t i = 1; i < attempts && ms < self->limits.retry_max_ms; i++)
+        ms *= 2;
+    if (ms > self->limits.retry_max_ms)
+        ms = self->limits.retry_max_ms;
+    /*  +-25 % jitter so that many nodes do not retry in lock step. */
+    return ms * 3 / 4 + randombytes_uniform ((uint32_t) (ms / 2 + 1));
+}
+
+size_t
+outbox_due (outbox_t *self, uint64_t now_ms, outbox_item_t *items, size_t max)
+{
+    size_t n = 0;
+    entry_t *e;
+    while (n < max && (e = s_heap_top (self)) && e->next_ms <= now_ms) {
+        if (e->attempts == 0 && self->inflight >= self->limits.max_inflight)
+            break;
+        s_heap_pop (self);
+        sqlite3_reset (self->load_header);
+        sqlite3_bind_blob (self->load_header, 1, e->id, KT_ID_LEN, SQLITE_STATIC);
+        if (sqlite3_step (self->load_header) != SQLITE_ROW) {
+            /*  Settled by a receipt we already committed: nothing to send. */
+            sqlite3_reset (self->load_header);
+            char key[KT_ID_HEX];
+            if (e->attempts > 0 && self->inflight > 0)
+                self->inflight--;
+            zhashx_delete (self->entries, kt_hex (key, e->id, KT_ID_LEN));
+            continue;
+        }
+        size_t len = (size_t) sqlite3_column_bytes (self->load_header, 0);
+        items[n].header = malloc (len ? len : 1);
+        if (items[n].header) {
+            memcpy (items[n].header, sqlite3_column_blob (self->load_header, 0), len);
+            items[n].header_len = len;
+            memcpy (items[n].id, e->id, KT_ID_LEN);
+            n++;
+        }
+        sqlite3_reset (self->load_header);
+        if (e->attempts++ == 0)
+            self->inflight++;
+        e->next_ms = now_ms + s_backoff_ms (self, e->attempts);
+        s_heap_push (self, e);
+    }
+    return n;
+}
+
+static entry_t *
+s_lookup (outbox_t *self, const uint8_t id[KT_ID_LEN])
+{
+    char key[KT_ID_HEX];
+    return zhashx_lookup (self->entries, kt_hex (key, id, KT_ID_LEN));
+}
+
+/*  Restore the heap property in O(n) after next_ms values moved earlier
+ *  (send failures, link up): rare, and cheaper than one sift per entry. */
+static void
+s_reheap (outbox_t *self)
+{
+    for (size_t i = self->heap_len / 2 + 1; i-- > 0;) {
+        size_t j = i;
+        for (;;) {
+            size_t l = 2 * j + 1, r = l + 1, m = j;
+            if (l < self->heap_len && self->heap[l]->next_ms < self->heap[m]->next_ms)
+                m = l;
+            if (r < self->heap_len && self->heap[r]->next_ms < self->heap[m]->next_ms)
+                m = r;
+            if (m == j)
+                break;
+            s_heap_swap (self, j, m);
+            j = m;
+        }
+    }
+    self->dirty = false;
+}
+
+void
+outbox_retry_soon (outbox_t *self, const uint8_t id[KT_ID_LEN], uint64_t now_ms)
+{
+    entry_t *e = s_lookup (self, id);
+    if (e && !e->settled) {
+        e->next_ms = now_ms + 50;
+        self->dirty = true;
+        if (e->attempts > 0) {
+            e->attempts--;
+            if (e->attempts == 0 && self->inflight > 0)
+                self->inflight--;
+        }
+    }
+}
+
+int64_t
+outbox_next_due_in (outbox_t *self, uint64_t now_ms)
+{
+    entry_t *e = s_heap_top (self);
+    if (!e)
+        return -1;
+    return e->next_ms <= now_ms ? 0 : (int64_t) (e->next_ms - now_ms);
+}
+
+void
+outbox_link_up (outbox_t *self, uint64_t now_ms)
+{
+    for (size_t i = 0; i < self->heap_len; i++)
+        if (!self->heap[i]->settled && self->heap[i]->next_ms > now_ms)
+            self->heap[i]->next_ms = now_ms;
+    self->dirty = true;
+}
+
+int
+outbox_settle (outbox_t *self, const uint8_t id[KT_ID_LEN], bool accepted, uint64_t log_index,
+               const char *refusal, const uint8_t *receipt, size_t receipt_len, uint64_t now_ms,
+               kt_reason_t *reason)
+{
+    sqlite3_stmt *u = self->settle;
+    sqlite3_reset (u);
+    sqlite3_bind_int (u, 1, accepted ? OUTBOX_DELIVERED : OUTBOX_REFUSED);
+    sqlite3_bind_int64 (u, 2, (sqlite3_int64) now_ms);
+    if (accepted)
+        sqlite3_bind_int64 (u, 3, (sqlite3_int64) log_index);
+    else
+        sqlite3_bind_null (u, 3);
+    if (refusal)
+        sqlite3_bind_text (u, 4, refusal, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null (u, 4);
+    sqlite3_bind_blob (u, 5, receipt, (int) receipt_len, SQLITE_STATIC);
+    sqlite3_bind_blob (u, 6, id, KT_ID_LEN, SQLITE_STATIC);
+    int rc = sqlite3_step (u);
+    sqlite3_reset (u);
+    if (rc != SQLITE_DONE)
+        return kt_fail (reason, "cannot record receipt: %s", sqlite3_errmsg (self->db));
+    return sqlite3_changes (self->db) > 0 ? 1 : 0;
+}
+
+void
+outbox_forget (outbox_t *self, const uint8_t id[KT_ID_LEN])
+{
+    entry_t *e = s_lookup (self, id);
+    if (!e || e->settled)
+        return;
+    e->settled = true;
+    if (e->attempts > 0 && self->inflight > 0)
+        self->inflight--;
+    if (!e->in_heap) {
+        char key[KT_ID_HEX];
+        zhashx_delete (self->entries, kt_hex (key, id, KT_ID_LEN));
+    }
+}
+
+size_t
+outbox_pending (const outbox_t *self)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < self->heap_len; i++)
+        n += !self->heap[i]->settled;
+    return n;
+}
+
+int64_t
+outbox_oldest_ms (outbox_t *self)
+{
+    return store_int (self->db, "SELECT coalesce(min(created_ms), 0) FROM outbox WHERE state=0", 0);
+}
+
+int64_t
+outbox_count_state (outbox_t *self, int state)
+{
+    char sql[80];
+    snprintf (sql, sizeof sql, "SELECT count(*) FROM outbox WHERE state=%d", state);
+    return store_int (self->db, sql, 0);
+}

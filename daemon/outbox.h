@@ -1,0 +1,68 @@
+/*  outbox: messages this node must deliver, kept in node.db until a signed
+ *  receipt arrives (DESIGN section 5).  A row is written in the same
+ *  transaction as the business change that causes it; after that commit
+ *  the caller enqueues it.  The retry schedule lives in memory only: after
+ *  a restart every undelivered message is due at once.
+ */
+#ifndef KETEN_OUTBOX_H
+#define KETEN_OUTBOX_H
+
+#include "keten.pb-c.h"
+#include "util.h"
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct _outbox_t outbox_t;
+
+typedef struct {
+    uint32_t retry_min_ms;
+    uint32_t retry_max_ms;
+    uint32_t max_inflight;
+} outbox_limits_t;
+
+/*  db is borrowed (node.db).  Loads every undelivered message. */
+outbox_t *outbox_new (sqlite3 *db, const outbox_limits_t *limits, kt_reason_t *reason);
+void outbox_destroy (outbox_t **self_p);
+
+/*  Insert a message inside the caller's open transaction. */
+int outbox_insert (outbox_t *self, const uint8_t id[KT_ID_LEN], Keten__MessageType type,
+                   const uint8_t *header, size_t header_len, uint64_t now_ms, kt_reason_t *reason);
+/*  After the caller's commit: make the message due now. */
+int outbox_enqueue (outbox_t *self, const uint8_t id[KT_ID_LEN], uint64_t created_ms);
+
+typedef struct {
+    uint8_t id[KT_ID_LEN];
+    uint8_t *header;     /* heap; the caller frees */
+    size_t header_len;
+} outbox_item_t;
+
+/*  Up to max messages due at now_ms (within the in-flight limit), each
+ *  rescheduled with backoff as if sent.  Returns the count. */
+size_t outbox_due (outbox_t *self, uint64_t now_ms, outbox_item_t *items, size_t max);
+/*  The transport could not take it now: try again soon. */
+void outbox_retry_soon (outbox_t *self, const uint8_t id[KT_ID_LEN], uint64_t now_ms);
+/*  Milliseconds until the next message is due (-1: none pending). */
+int64_t outbox_next_due_in (outbox_t *self, uint64_t now_ms);
+/*  The link came (back) up: everything pending is due now. */
+void outbox_link_up (outbox_t *self, uint64_t now_ms);
+
+/*  Record a receipt inside the caller's transaction.  Returns 1 when the
+ *  message was pending (now delivered or refused), 0 when it was not
+ *  (duplicate receipt), -1 on error.  receipt is the signed envelope. */
+int outbox_settle (outbox_t *self, const uint8_t id[KT_ID_LEN], bool accepted, uint64_t log_index,
+                   const char *refusal, const uint8_t *receipt, size_t receipt_len,
+                   uint64_t now_ms, kt_reason_t *reason);
+/*  After the caller's commit: drop settled messages from the schedule. */
+void outbox_forget (outbox_t *self, const uint8_t id[KT_ID_LEN]);
+
+size_t outbox_pending (const outbox_t *self);
+int64_t outbox_oldest_ms (outbox_t *self);
+int64_t outbox_count_state (outbox_t *self, int state);
+
+#define OUTBOX_PENDING 0
+#define OUTBOX_DELIVERED 1
+#define OUTBOX_REFUSED 2
+
+#endif

@@ -1,0 +1,170 @@
+/*  provlog: append-only Merkle log in its own SQLite file.  */
+#include "provlog.h"
+
+#include "merkle.h"
+#include "store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct _provlog_t {
+    sqlite3 *db;
+    sqlite3_stmt *insert, *save_range;
+    merkle_range_t range;     /* committed state */
+    merkle_range_t pending;   /* state inside the open batch */
+    bool in_batch;
+};
+
+static const char *const s_migrations[] = {
+    "CREATE TABLE entry (idx INTEGER PRIMARY KEY, leaf BLOB NOT NULL, entry BLOB NOT NULL);"
+    "CREATE TABLE range (id INTEGER PRIMARY KEY CHECK (id = 1), size INTEGER NOT NULL,"
+    " hashes BLOB NOT NULL);"
+    /*  Append-only: the file refuses updates and deletes of entries. */
+    "CREATE TRIGGER entry_no_update BEFORE UPDATE ON entry"
+    " BEGIN SELECT RAISE(ABORT, 'provenance log is append-only'); END;"
+    "CREATE TRIGGER entry_no_delete BEFORE DELETE ON entry"
+    " BEGIN SELECT RAISE(ABORT, 'provenance log is append-only'); END;",
+};
+
+/*  Restart without replaying the log: the stored compact range must
+ *  describe exactly the stored entries; if it does not (a crash cannot
+ *  cause this, since both change in one transaction) rebuild it. */
+static int
+s_load_range (provlog_t *self, kt_reason_t *reason)
+{
+    merkle_range_init (&self->range);
+    int64_t count = store_int (self->db, "SELECT coalesce(max(idx) + 1, 0) FROM entry", 0);
+    sqlite3_stmt *stmt = store_prepare (self->db, "SELECT size, hashes FROM range WHERE id=1", reason);
+    if (!stmt)
+        return -1;
+    bool ok = false;
+    if (sqlite3_step (stmt) == SQLITE_ROW) {
+        uint64_t size = (uint64_t) sqlite3_column_int64 (stmt, 0);
+        int bytes = sqlite3_column_bytes (stmt, 1);
+        int count_bits = __builtin_popcountll (size);
+        if ((int64_t) size == count && bytes == count_bits * 32) {
+            self->range.size = size;
+            self->range.count = count_bits;
+            memcpy (self->range.hashes, sqlite3_column_blob (stmt, 1), (size_t) bytes);
+            ok = true;
+        }
+    }
+    sqlite3_finalize (stmt);
+    if (ok || count == 0)
+        return 0;
+    kt_log (KT_LOG_WARN, "provlog range_rebuild entries=%lld", (long long) count);
+    stmt = store_prepare (self->db, "SELECT leaf FROM entry ORDER BY idx", reason);
+    if (!stmt)
+        return -1;
+    while (sqlite3_step (stmt) == SQLITE_ROW)
+        if (sqlite3_column_bytes (stmt, 0) == 32)
+            merkle_range_append (&self->range, sqlite3_column_blob (stmt, 0));
+    sqlite3_finalize (stmt);
+    return 0;
+}
+
+provlog_t *
+provlog_open (const char *path, kt_reason_t *reason)
+{
+    provlog_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        kt_fail (reason, "out of memory");
+        return NULL;
+    }
+    self->db = store_open (path, reason);
+    if (!self->db
+        || store_migrate (self->db, "provlog", s_migrations, sizeof s_migrations / sizeof s_migrations[0], reason) != 0 || s_load_range (self, reason) != 0
+        || !(self->insert
+             = store_prepare (self->db, "INSERT INTO entry (idx, leaf, entry) VALUES (?,?,?)", reason))
+        || !(self->save_range = store_prepare (
+                 self->db, "INSERT OR REPLACE INTO range (id, size, hashes) VALUES (1,?,?)", reason))) {
+        provlog_destroy (&self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+provlog_destroy (provlog_t **self_p)
+{
+    provlog_t *self = *self_p;
+    if (!self)
+        return;
+    sqlite3_finalize (self->insert);
+    sqlite3_finalize (self->save_range);
+    store_close (&self->db);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+provlog_begin (provlog_t *self, kt_reason_t *reason)
+{
+    if (store_begin (self->db, reason) != 0)
+        return -1;
+    self->pending = self->range;
+    self->in_batch = true;
+    return 0;
+}
+
+int
+provlog_append (provlog_t *self, const Keten__LogEntry *entry, uint64_t *index_p,
+                kt_reason_t *reason)
+{
+    uint8_t buf[4096];
+    size_t len = keten__log_entry__get_packed_size (entry);
+    if (!self->in_batch || len > sizeof buf)
+        return kt_fail (reason, "log entry of %zu bytes refused", len);
+    keten__log_entry__pack (entry, buf);
+    uint8_t leaf[32];
+    merkle_leaf_hash (leaf, buf, len);
+    uint64_t index = self->pending.size;
+    sqlite3_reset (self->insert);
+    sqlite3_bind_int64 (self->insert, 1, (sqlite3_int64) index);
+    sqlite3_bind_blob (self->insert, 2, leaf, 32, SQLITE_STATIC);
+    sqlite3_bind_blob (self->insert, 3, buf, (int) len, SQLITE_STATIC);
+    int rc = sqlite3_step (self->insert);
+    sqlite3_reset (self->insert);
+    if (rc != SQLITE_DONE)
+        return kt_fail (reason, "cannot append to provenance log: %s", sqlite3_errmsg (self->db));
+    merkle_range_append (&self->pending, leaf);
+    *index_p = index;
+    return 0;
+}
+
+int
+provlog_commit (provlog_t *self, kt_reason_t *reason)
+{
+    sqlite3_reset (self->save_range);
+    sqlite3_bind_int64 (self->save_range, 1, (sqlite3_int64) self->pending.size);
+    sqlite3_bind_blob (self->save_range, 2, self->pending.hashes, self->pending.count * 32,
+                       SQLITE_STATIC);
+    int rc = sqlite3_step (self->save_range);
+    sqlite3_reset (self->save_range);
+    if (rc != SQLITE_DONE || store_commit (self->db, reason) != 0) {
+        provlog_rollback (self);
+        return kt_fail (reason, "cannot commit provenance log");
+    }
+    self->range = self->pending;
+    self->in_batch = false;
+    return 0;
+}
+
+void
+provlog_rollback (provlog_t *self)
+{
+    store_rollback (self->db);
+    self->in_batch = false;
+}
+
+uint64_t
+provlog_size (const provlog_t *self)
+{
+    return self->range.size;
+}
+
+void
+provlog_root (const provlog_t *self, uint8_t root[32])
+{
+    merkle_range_root (&self->range, root);
+}

@@ -1,0 +1,34 @@
+/*  signalbox: a partner node's own record of the signals it submitted
+ *  (node.db), with the personal fields sealed under a per-signal data key
+ *  from the keystore, and its delivery state from the outbox.  Police
+ *  signals under art. 9/10 Wpg are kept here "held" and not queued
+ *  (Wpg machtigingsbesluit: they leave only after the investigation
+ *  interest check and OM consultation are recorded).
+ */
+#ifndef KETEN_SIGNALBOX_H
+#define KETEN_SIGNALBOX_H
+
+#include "keten.pb-c.h"
+#include "keystore.h"
+#include "util.h"
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct _signalbox_t signalbox_t;
+
+signalbox_t *signalbox_new (sqlite3 *db, keystore_t *keystore, kt_reason_t *reason);
+void signalbox_destroy (signalbox_t **self_p);
+
+/*  Record a signal inside the caller's node.db transaction; its data key
+ *  is written inside the caller's keystore transaction (committed
+ *  first).  held: not to be queued. */
+int signalbox_insert (signalbox_t *self, const uint8_t id[KT_ID_LEN], const Keten__Signal *signal,
+                      bool held, uint32_t uid, uint64_t now_ms, kt_reason_t *reason);
+
+/*  Newest first, metadata and delivery state only. */
+json_t *signalbox_list (signalbox_t *self, int limit);
+
+#endif

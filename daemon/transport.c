@@ -1,0 +1,257 @@
+/*  transport: CurveZMQ ROUTER/DEALER with ZAP.  */
+#include "transport.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#ifndef ZMQ_ZAP_ENFORCE_DOMAIN
+/*  Draft-only in Debian's zmq.h, but accepted by libzmq 4.3.4; CZMQ's
+ *  setter is compiled as a no-op there (DESIGN section 10). */
+#define ZMQ_ZAP_ENFORCE_DOMAIN 93
+#endif
+#define ZAP_DOMAIN "keten"
+
+struct _transport_t {
+    zsock_t *sock;
+    zactor_t *auth;
+    char allow_dir[PATH_MAX];
+    bool router;
+};
+
+static void
+s_common_options (zsock_t *sock, const config_t *config)
+{
+    /*  Bounded everything: a slow or hostile peer cannot exhaust memory. */
+    zsock_set_maxmsgsize (sock, (int64_t) config->max_message);
+    zsock_set_sndhwm (sock, (int) config->hwm);
+    zsock_set_rcvhwm (sock, (int) config->hwm);
+    zsock_set_heartbeat_ivl (sock, (int) config->heartbeat_ms);
+    zsock_set_heartbeat_timeout (sock, (int) config->heartbeat_timeout_ms);
+    zsock_set_heartbeat_ttl (sock, (int) config->heartbeat_timeout_ms);
+    zsock_set_handshake_ivl (sock, 5000);
+    zsock_set_linger (sock, 0);
+}
+
+static int
+s_check_libzmq (kt_reason_t *reason)
+{
+    int major, minor, patch;
+    zmq_version (&major, &minor, &patch);
+    /*  CURVE CVE-2019-13132 and CVE-2020-15166 are fixed in 4.3.3. */
+    if (major < 4 || (major == 4 && (minor < 3 || (minor == 3 && patch < 3))))
+        return kt_fail (reason, "libzmq %d.%d.%d is too old; keten needs 4.3.3 or newer", major,
+                        minor, patch);
+    if (!zsys_has_curve ())
+        return kt_fail (reason, "libzmq was built without CURVE support");
+    return 0;
+}
+
+static zcert_t *
+s_cert (const keys_secret_t *keys)
+{
+    return zcert_new_from (keys->pub.transport_pk, keys->transport_sk);
+}
+
+int
+transport_allow (transport_t *self, const roster_t *roster, kt_reason_t *reason)
+{
+    if (!self->router)
+        return kt_fail (reason, "only the uitvoerder keeps an allow-list");
+    if (mkdir (self->allow_dir, 0700) != 0 && errno != EEXIST)
+        return kt_fail (reason, "cannot create %s: %s", self->allow_dir, strerror (errno));
+    /*  Start from an empty directory: a stale certificate would admit a
+     *  revoked key, and two files with one key make zcertstore abort. */
+    DIR *dir = opendir (self->allow_dir);
+    if (!dir)
+        return kt_fail (reason, "cannot read %s: %s", self->allow_dir, strerror (errno));
+    struct dirent *de;
+    while ((de = readdir (dir)))
+        if (de->d_name[0] != '.')
+            unlinkat (dirfd (dir), de->d_name, 0);
+    closedir (dir);
+    uint64_t now = kt_now_ms ();
+    uint8_t no_secret[32] = {0};
+    for (size_t i = 0; i < roster->member_count; i++) {
+        const roster_member_t *m = &roster->members[i];
+        if (m->role == ROLE_UITVOERDER || !roster_member_active (m, now))
+            continue;
+        zcert_t *cert = zcert_new_from (m->transport_pk, no_secret);
+        char path[PATH_MAX + 80];
+        snprintf (path, sizeof path, "%s/%s.key", self->allow_dir, m->id);
+        int rc = cert ? zcert_save_public (cert, path) : -1;
+        zcert_destroy (&cert);
+        if (rc != 0)
+            return kt_fail (reason, "cannot write allow-list entry %s", path);
+    }
+    /*  zauth's change detection misses rewrites: send CURVE again. */
+    zstr_sendx (self->auth, "CURVE", self->allow_dir, NULL);
+    zsock_wait (self->auth);
+    return 0;
+}
+
+transport_t *
+transport_bind (const config_t *config, const keys_secret_t *keys, const roster_t *roster,
+                const char *allow_dir, kt_reason_t *reason)
+{
+    if (s_check_libzmq (reason) != 0)
+        return NULL;
+    transport_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        kt_fail (reason, "out of memory");
+        return NULL;
+    }
+    self->router = true;
+    snprintf (self->allow_dir, sizeof self->allow_dir, "%s", allow_dir);
+    /*  No ZAP handler means no authentication: zauth first, then bind. */
+    self->auth = zactor_new (zauth, NULL);
+    if (!self->auth)
+        kt_fail (reason, "cannot start the zauth ZAP handler");
+    if (!self->auth || transport_allow (self, roster, reason) != 0) {
+        transport_destroy (&self);
+        return NULL;
+    }
+    self->sock = zsock_new (ZMQ_ROUTER);
+    zcert_t *cert = s_cert (keys);
+    if (!self->sock || !cert) {
+        zcert_destroy (&cert);
+        kt_fail (reason, "cannot create the ROUTER socket");
+        transport_destroy (&self);
+        return NULL;
+    }
+    s_common_options (self->sock, config);
+    zsock_set_zap_domain (self->sock, ZAP_DOMAIN);
+    int one = 1;
+    void *handle = zsock_resolve (self->sock);
+    if (zmq_setsockopt (handle, ZMQ_ZAP_ENFORCE_DOMAIN, &one, sizeof one) != 0) {
+        zcert_destroy (&cert);
+        kt_fail (reason, "libzmq refuses ZMQ_ZAP_ENFORCE_DOMAIN: %s", zmq_strerror (errno));
+        transport_destroy (&self);
+        return NULL;
+    }
+    zcert_apply (cert, self->sock);
+    zcert_destroy (&cert);
+    zsock_set_curve_server (self->sock, 1);
+    /*  Unroutable sends fail loudly instead of vanishing. */
+    zsock_set_router_mandatory (self->sock, 1);
+    if (zsock_bind (self->sock, "%s", config->bind) < 0) {
+        kt_fail (reason, "cannot bind %s: %s", config->bind, zmq_strerror (errno));
+        transport_destroy (&self);
+        return NULL;
+    }
+    return self;
+}
+
+transport_t *
+transport_connect (const config_t *config, const keys_secret_t *keys, const uint8_t server_pk[32],
+                   kt_reason_t *reason)
+{
+    if (s_check_libzmq (reason) != 0)
+        return NULL;
+    transport_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        kt_fail (reason, "out of memory");
+        return NULL;
+    }
+    self->sock = zsock_new (ZMQ_DEALER);
+    zcert_t *cert = s_cert (keys);
+    if (!self->sock || !cert) {
+        zcert_destroy (&cert);
+        kt_fail (reason, "cannot create the DEALER socket");
+        transport_destroy (&self);
+        return NULL;
+    }
+    s_common_options (self->sock, config);
+    zcert_apply (cert, self->sock);
+    zcert_destroy (&cert);
+    zsock_set_curve_serverkey_bin (self->sock, server_pk);
+    /*  Queue nothing for a peer that is not there: the outbox retries. */
+    zsock_set_immediate (self->sock, 1);
+    zsock_set_reconnect_ivl (self->sock, 100);
+    zsock_set_reconnect_ivl_max (self->sock, 2000);
+    if (zsock_connect (self->sock, "%s", config->connect) < 0) {
+        kt_fail (reason, "cannot connect to %s: %s", config->connect, zmq_strerror (errno));
+        transport_destroy (&self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+transport_destroy (transport_t **self_p)
+{
+    transport_t *self = *self_p;
+    if (!self)
+        return;
+    zsock_destroy (&self->sock);
+    zactor_destroy (&self->auth);
+    free (self);
+    *self_p = NULL;
+}
+
+zsock_t *
+transport_sock (transport_t *self)
+{
+    return self->sock;
+}
+
+static void
+s_drain (zsock_t *sock)
+{
+    while (zsock_rcvmore (sock)) {
+        zframe_t *f = zframe_recv (sock);
+        zframe_destroy (&f);
+    }
+}
+
+int
+transport_recv (transport_t *self, transport_msg_t *msg)
+{
+    memset (msg, 0, sizeof *msg);
+    if (!(zsock_events (self->sock) & ZMQ_POLLIN))
+        return 0;
+    if (self->router) {
+        zframe_t *rid = zframe_recv (self->sock);
+        if (!rid)
+            return 0;
+        size_t rid_len = zframe_size (rid);
+        if (!zframe_more (rid) || rid_len == 0 || rid_len > TRANSPORT_RID_MAX) {
+            zframe_destroy (&rid);
+            s_drain (self->sock);
+            return -1;
+        }
+        memcpy (msg->rid, zframe_data (rid), rid_len);
+        msg->rid_len = rid_len;
+        zframe_destroy (&rid);
+    }
+    msg->data = zframe_recv (self->sock);
+    if (!msg->data)
+        return -1;
+    if (zframe_more (msg->data)) {
+        /*  keten messages are one frame; anything else is dropped whole. */
+        s_drain (self->sock);
+        zframe_destroy (&msg->data);
+        return -1;
+    }
+    if (self->router) {
+        const char *user = zframe_meta (msg->data, "User-Id");
+        if (user && strlen (user) == 40 && zmq_z85_decode (msg->peer_key, user))
+            msg->have_peer_key = true;
+    }
+    return 1;
+}
+
+int
+transport_send (transport_t *self, const uint8_t *rid, size_t rid_len, const void *data,
+                size_t len)
+{
+    void *handle = zsock_resolve (self->sock);
+    if (rid && zmq_send (handle, rid, rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        return -1;
+    if (zmq_send (handle, data, len, ZMQ_DONTWAIT) < 0)
+        return -1;
+    return 0;
+}

@@ -1,0 +1,53 @@
+/*  transport: the CurveZMQ sockets (DESIGN section 2 and the traps of
+ *  section 10).  The uitvoerder binds a ROUTER as CURVE server behind a
+ *  zauth ZAP handler that admits exactly the roster's transport keys and
+ *  fails closed (ZMQ_ZAP_ENFORCE_DOMAIN); partners connect a DEALER.
+ *  Every received message is attributed to a member by the CURVE User-Id
+ *  property (the client's public key), never by a routing id or a claim.
+ */
+#ifndef KETEN_TRANSPORT_H
+#define KETEN_TRANSPORT_H
+
+#include "config.h"
+#include "keys.h"
+#include "roster.h"
+#include "util.h"
+
+#include <czmq.h>
+#include <stdbool.h>
+
+typedef struct _transport_t transport_t;
+
+/*  Uitvoerder side.  allow_dir is where the allow-list certificates for
+ *  zauth are written from the roster. */
+transport_t *transport_bind (const config_t *config, const keys_secret_t *keys,
+                             const roster_t *roster, const char *allow_dir, kt_reason_t *reason);
+/*  Partner side: connect to server_pk (the uitvoerder's transport key). */
+transport_t *transport_connect (const config_t *config, const keys_secret_t *keys,
+                                const uint8_t server_pk[32], kt_reason_t *reason);
+void transport_destroy (transport_t **self_p);
+
+zsock_t *transport_sock (transport_t *self);
+/*  Rewrite the allow-list from roster (active members only) and reload
+ *  zauth.  Uitvoerder only. */
+int transport_allow (transport_t *self, const roster_t *roster, kt_reason_t *reason);
+
+#define TRANSPORT_RID_MAX 256
+
+typedef struct {
+    zframe_t *data;                    /* owned; destroy after use */
+    uint8_t peer_key[32];              /* CURVE key of the sender (ROUTER side) */
+    bool have_peer_key;
+    uint8_t rid[TRANSPORT_RID_MAX];    /* routing id (ROUTER side) */
+    size_t rid_len;
+} transport_msg_t;
+
+/*  Receive one message without blocking.  Returns 1 and fills msg, 0 when
+ *  nothing is waiting, -1 for a malformed multipart (dropped). */
+int transport_recv (transport_t *self, transport_msg_t *msg);
+/*  Send without blocking; rid NULL on a DEALER.  -1 with errno EAGAIN
+ *  (queue full) or EHOSTUNREACH (peer gone): the outbox retries. */
+int transport_send (transport_t *self, const uint8_t *rid, size_t rid_len, const void *data,
+                    size_t len);
+
+#endif

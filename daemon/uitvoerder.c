@@ -1,0 +1,338 @@
+/*  uitvoerder: the hub's policy layer.  It admits only roster members'
+ *  transport keys, attributes every message to a member by its CURVE key,
+ *  stores signals in the weegploeg file (art. 8.1) after logging their
+ *  arrival in the provenance log, and answers every message with a signed
+ *  receipt only after both are durable (DESIGN section 5).
+ */
+#include "node_internal.h"
+
+#include "intake.h"
+#include "policy.h"
+
+#include <string.h>
+
+#define DRAIN_MAX 4096
+
+int
+uitvoerder_start (node_t *self, kt_reason_t *reason)
+{
+    char path[PATH_MAX + 32];
+    snprintf (path, sizeof path, "%s/weegploeg.db", self->config.state_dir);
+    self->weegploeg = weegploeg_open (path, self->keystore, self->keys->storage_key, reason);
+    if (!self->weegploeg)
+        return -1;
+    snprintf (path, sizeof path, "%s/log.db", self->config.state_dir);
+    self->log = provlog_open (path, reason);
+    if (!self->log)
+        return -1;
+    const roster_t *roster = keyring_roster (self->keyring);
+    self->links = calloc (roster->member_count, sizeof *self->links);
+    if (!self->links)
+        return kt_fail (reason, "out of memory");
+    snprintf (path, sizeof path, "%s/allow", self->config.state_dir);
+    self->transport = transport_bind (&self->config, self->keys, roster, path, reason);
+    if (!self->transport)
+        return -1;
+    zloop_reader (self->loop, transport_sock (self->transport), uitvoerder_on_transport, self);
+    zloop_reader_set_tolerant (self->loop, transport_sock (self->transport));
+    kt_log (KT_LOG_INFO, "uitvoerder listening endpoint=%s members=%zu", self->config.bind,
+            roster->member_count);
+    return 0;
+}
+
+void
+uitvoerder_stop (node_t *self)
+{
+    weegploeg_destroy (&self->weegploeg);
+    provlog_destroy (&self->log);
+    free (self->links);
+    self->links = NULL;
+}
+
+static member_link_t *
+s_link (node_t *self, const keyring_peer_t *peer)
+{
+    return &self->links[peer->member - keyring_roster (self->keyring)->members];
+}
+
+typedef struct {
+    node_t *node;
+    zhashx_t *batch_ids;  /* ids already taken in this drain */
+} seen_ctx_t;
+
+static bool
+s_seen (void *arg, const uint8_t id[KT_ID_LEN])
+{
+    seen_ctx_t *ctx = arg;
+    char key[KT_ID_HEX];
+    if (zhashx_lookup (ctx->batch_ids, kt_hex (key, id, KT_ID_LEN)))
+        return true;
+    return weegploeg_has_signal (ctx->node->weegploeg, id, NULL);
+}
+
+static void
+s_receipt (node_t *self, member_link_t *link, const char *member, const uint8_t id[KT_ID_LEN],
+           bool accepted, uint64_t log_index, const char *refusal)
+{
+    Keten__Receipt r = KETEN__RECEIPT__INIT;
+    r.message_id.data = (uint8_t *) id;
+    r.message_id.len = KT_ID_LEN;
+    r.status = accepted ? KETEN__RECEIPT_STATUS__ACCEPTED : KETEN__RECEIPT_STATUS__REFUSED;
+    r.reason = (char *) (refusal ? refusal : "");
+    r.log_index = log_index;
+    r.stored_ms = kt_now_ms ();
+    kt_reason_t reason;
+    if (node_queue (self, link, KETEN__MESSAGE_TYPE__RECEIPT, member, &r.base, &reason) != 0)
+        kt_log (KT_LOG_ERROR, "receipt seal_failed reason=\"%s\"", reason.text);
+}
+
+static void
+s_heartbeat (node_t *self, member_link_t *link, const keyring_peer_t *peer, const uint8_t *body,
+             size_t len)
+{
+    Keten__Heartbeat *hb = keten__heartbeat__unpack (NULL, len, body);
+    if (!hb) {
+        kt_log (KT_LOG_WARN, "heartbeat undecodable peer=%s", peer->member->id);
+        return;
+    }
+    link->outbox_depth = hb->outbox_depth;
+    link->roster_version = hb->roster_version;
+    snprintf (link->software_version, sizeof link->software_version, "%.31s",
+              hb->software_version);
+    Keten__Heartbeat reply = KETEN__HEARTBEAT__INIT;
+    reply.software_version = (char *) KETEN_VERSION;
+    reply.uptime_s = (kt_now_ms () - self->started_ms) / 1000;
+    reply.roster_version = keyring_roster (self->keyring)->version;
+    reply.sent_ms = kt_now_ms ();
+    reply.reply = true;
+    reply.echo_sent_ms = hb->sent_ms;
+    keten__heartbeat__free_unpacked (hb, NULL);
+    kt_reason_t reason;
+    if (node_queue (self, link, KETEN__MESSAGE_TYPE__HEARTBEAT, peer->member->id, &reply.base,
+                    &reason)
+        != 0)
+        kt_log (KT_LOG_ERROR, "heartbeat seal_failed reason=\"%s\"", reason.text);
+}
+
+/*  A signal that decrypted from an authenticated kernpartij is still
+ *  untrusted input: its body is checked like any intake. */
+typedef struct {
+    weegploeg_signal_t w;
+    Keten__Signal *signal;
+    member_link_t *link;
+    const char *member;
+    envelope_opened_t opened;
+} arrival_t;
+
+static void
+s_store_arrivals (node_t *self, arrival_t *a, size_t n)
+{
+    if (n == 0)
+        return;
+    kt_reason_t reason;
+    uint64_t now = kt_now_ms ();
+    /*  1. the provenance log: what arrived, from whom, with which
+     *  commitment - no personal data.  2. the weegploeg file.  A crash
+     *  between the two leaves a logged arrival without its signal; the
+     *  sender's retry is then logged again and stored. */
+    if (provlog_begin (self->log, &reason) != 0)
+        goto fail;
+    for (size_t i = 0; i < n; i++) {
+        Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
+        const Keten__Header *h = a[i].opened.header;
+        e.event = KETEN__LOG_EVENT__MESSAGE_RECEIVED;
+        e.time_ms = now;
+        e.message_id = h->id;
+        e.message_type = h->type;
+        e.node = h->sender;
+        e.recipients = h->recipients;
+        e.n_recipients = h->n_recipients;
+        e.body_commitment = h->body_commitment;
+        e.header_hash.data = a[i].opened.leaf_hash;
+        e.header_hash.len = 32;
+        if (provlog_append (self->log, &e, &a[i].w.log_index, &reason) != 0) {
+            provlog_rollback (self->log);
+            goto fail;
+        }
+    }
+    if (provlog_commit (self->log, &reason) != 0)
+        goto fail;
+    weegploeg_signal_t *w = malloc (n * sizeof *w);
+    if (!w) {
+        snprintf (reason.text, sizeof reason.text, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < n; i++) {
+        a[i].w.received_ms = now;
+        w[i] = a[i].w;
+    }
+    int rc = weegploeg_store_signals (self->weegploeg, w, n, &reason);
+    for (size_t i = 0; i < n && rc == 0; i++)
+        memcpy (a[i].w.case_ref, w[i].case_ref, sizeof w[i].case_ref);
+    free (w);
+    if (rc != 0)
+        goto fail;
+    for (size_t i = 0; i < n; i++) {
+        char hex[KT_ID_HEX];
+        kt_log (KT_LOG_DEBUG, "signal stored id=%s sender=%s case_ref=%s log_index=%llu",
+                kt_hex (hex, a[i].opened.id, KT_ID_LEN), a[i].member, a[i].w.case_ref,
+                (unsigned long long) a[i].w.log_index);
+        s_receipt (self, a[i].link, a[i].member, a[i].opened.id, true, a[i].w.log_index, NULL);
+    }
+    return;
+fail:
+    /*  No receipt: every sender retries, nothing is half-stored. */
+    kt_log (KT_LOG_ERROR, "signal store_failed count=%zu reason=\"%s\"", n, reason.text);
+}
+
+int
+uitvoerder_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void) loop;
+    (void) sock;
+    node_t *self = arg;
+    arrival_t *arrivals = calloc (DRAIN_MAX, sizeof *arrivals);
+    seen_ctx_t ctx = {self, zhashx_new ()};
+    size_t n_arrivals = 0;
+    if (!arrivals)
+        return 0;
+    for (size_t count = 0; count < DRAIN_MAX; count++) {
+        transport_msg_t msg;
+        int rc = transport_recv (self->transport, &msg);
+        if (rc == 0)
+            break;
+        if (rc < 0) {
+            kt_log (KT_LOG_WARN, "transport malformed_frames dropped");
+            continue;
+        }
+        const keyring_peer_t *peer
+            = msg.have_peer_key ? keyring_peer_by_transport (self->keyring, msg.peer_key) : NULL;
+        if (!peer || !roster_member_active (peer->member, kt_now_ms ())) {
+            /*  zauth admitted a key that is no longer allowed (revoked
+             *  after the handshake): our own check on every message. */
+            kt_log (KT_LOG_WARN, "transport unknown_peer dropped");
+            zframe_destroy (&msg.data);
+            continue;
+        }
+        member_link_t *link = s_link (self, peer);
+        memcpy (link->rid, msg.rid, msg.rid_len);
+        link->rid_len = msg.rid_len;
+        link->last_seen_ms = kt_now_ms ();
+
+        envelope_open_opts_t opts;
+        node_open_opts (self, &opts);
+        opts.seen = s_seen;
+        opts.seen_arg = &ctx;
+        opts.transport_peer = peer;
+        arrival_t *a = &arrivals[n_arrivals];
+        kt_reason_t reason;
+        int open_rc = envelope_open (self->keyring, zframe_data (msg.data), zframe_size (msg.data),
+                                     &opts, &a->opened, &reason);
+        zframe_destroy (&msg.data);
+        char hex[KT_ID_HEX] = "-";
+        if (a->opened.have_id)
+            kt_hex (hex, a->opened.id, KT_ID_LEN);
+        if (open_rc == ENVELOPE_REFUSED) {
+            kt_log (KT_LOG_WARN, "message refused id=%s peer=%s reason=\"%s\"", hex,
+                    peer->member->id, reason.text);
+            if (a->opened.have_id)
+                s_receipt (self, link, peer->member->id, a->opened.id, false, 0, reason.text);
+            envelope_opened_clear (&a->opened);
+            continue;
+        }
+        const Keten__Header *h = a->opened.header;
+        if (open_rc == ENVELOPE_DUPLICATE) {
+            uint64_t index;
+            /*  Already stored: answer again (the first receipt was lost).
+             *  A duplicate within this drain is answered with the original. */
+            if (weegploeg_has_signal (self->weegploeg, a->opened.id, &index))
+                s_receipt (self, link, peer->member->id, a->opened.id, true, index, NULL);
+            envelope_opened_clear (&a->opened);
+            continue;
+        }
+        if (h->type == KETEN__MESSAGE_TYPE__HEARTBEAT) {
+            s_heartbeat (self, link, peer, a->opened.body, a->opened.body_len);
+            envelope_opened_clear (&a->opened);
+            continue;
+        }
+        if (h->type != KETEN__MESSAGE_TYPE__SIGNAL) {
+            kt_log (KT_LOG_WARN, "message unhandled id=%s type=%s", hex, policy_type_name (h->type));
+            s_receipt (self, link, peer->member->id, a->opened.id, false, 0,
+                       "message type not handled by this uitvoerder");
+            envelope_opened_clear (&a->opened);
+            continue;
+        }
+        a->signal = keten__signal__unpack (NULL, a->opened.body_len, a->opened.body);
+        if (!a->signal || intake_signal_check (a->signal, &reason) != 0) {
+            if (!a->signal)
+                snprintf (reason.text, sizeof reason.text, "signal body does not decode");
+            kt_log (KT_LOG_WARN, "signal refused id=%s peer=%s reason=\"%s\"", hex,
+                    peer->member->id, reason.text);
+            s_receipt (self, link, peer->member->id, a->opened.id, false, 0, reason.text);
+            if (a->signal)
+                keten__signal__free_unpacked (a->signal, NULL);
+            a->signal = NULL;
+            envelope_opened_clear (&a->opened);
+            continue;
+        }
+        a->link = link;
+        a->member = peer->member->id;
+        a->w.message_id = a->opened.id;
+        a->w.sender = peer->member->id;
+        a->w.created_ms = h->created_ms;
+        a->w.body_commitment = h->body_commitment.data;
+        a->w.signal = a->signal;
+        zhashx_insert (ctx.batch_ids, hex, (void *) 1);
+        n_arrivals++;
+    }
+    s_store_arrivals (self, arrivals, n_arrivals);
+    node_send_batch (self);
+    for (size_t i = 0; i < n_arrivals; i++) {
+        keten__signal__free_unpacked (arrivals[i].signal, NULL);
+        envelope_opened_clear (&arrivals[i].opened);
+    }
+    free (arrivals);
+    zhashx_destroy (&ctx.batch_ids);
+    return 0;
+}
+
+void
+uitvoerder_status (node_t *self, json_t *result)
+{
+    const roster_t *roster = keyring_roster (self->keyring);
+    uint64_t now = kt_now_ms ();
+    json_t *members = json_array ();
+    for (size_t i = 0; i < roster->member_count; i++) {
+        const roster_member_t *m = &roster->members[i];
+        if (m->role == ROLE_UITVOERDER)
+            continue;
+        const member_link_t *l = &self->links[i];
+        bool online = l->last_seen_ms && now - l->last_seen_ms <= self->config.heartbeat_timeout_ms;
+        json_array_append_new (
+            members, json_pack ("{s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:s}", "id", m->id,
+                                "name", m->name, "kind", m->kind, "role",
+                                roster_role_name (m->role), "online", online, "last_seen_ms",
+                                (json_int_t) l->last_seen_ms, "outbox_depth",
+                                (json_int_t) l->outbox_depth, "roster_version",
+                                (json_int_t) l->roster_version, "software_version",
+                                l->software_version));
+    }
+    json_object_set_new (result, "members", members);
+    uint8_t root[32];
+    char hex[65];
+    provlog_root (self->log, root);
+    json_object_set_new (result, "stored",
+                         json_pack ("{s:I, s:I}", "signals",
+                                    (json_int_t) weegploeg_count_signals (self->weegploeg),
+                                    "subjects",
+                                    (json_int_t) weegploeg_count_subjects (self->weegploeg)));
+    json_object_set_new (result, "log",
+                         json_pack ("{s:I, s:s}", "size", (json_int_t) provlog_size (self->log),
+                                    "root", kt_hex (hex, root, 32)));
+}
+
+json_t *
+uitvoerder_list_signals (node_t *self, int limit)
+{
+    return weegploeg_list (self->weegploeg, limit);
+}

@@ -1,0 +1,309 @@
+/*  weegploeg: the weegploeg file at the uitvoerder (art. 8.1-8.2).  */
+#include "weegploeg.h"
+
+#include "store.h"
+
+#include <ctype.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct _weegploeg_t {
+    sqlite3 *db;
+    keystore_t *keystore;
+    uint8_t index_key[32];   /* keys the blind indexes used for matching */
+    sqlite3_stmt *has, *by_bsn, *by_name, *add_subject, *add_signal;
+};
+
+static const char *const s_migrations[] = {
+    /*  subject: one row per person, found again through keyed blind
+     *  indexes (BLAKE2b under a key derived from the storage key), so
+     *  the file never holds a name or BSN in the clear. */
+    "CREATE TABLE subject (case_ref TEXT PRIMARY KEY, key_id BLOB NOT NULL,"
+    " bsn_index BLOB, name_index BLOB NOT NULL, created_ms INTEGER NOT NULL);"
+    "CREATE INDEX subject_bsn ON subject (bsn_index);"
+    "CREATE INDEX subject_name ON subject (name_index);"
+    /*  signal: metadata in the clear, personal fields sealed under the
+     *  subject's key (body = the whole Signal message). */
+    "CREATE TABLE signal (message_id BLOB PRIMARY KEY, case_ref TEXT NOT NULL"
+    " REFERENCES subject (case_ref), sender TEXT NOT NULL, created_ms INTEGER NOT NULL,"
+    " received_ms INTEGER NOT NULL, log_index INTEGER NOT NULL, category TEXT NOT NULL,"
+    " wpg_basis INTEGER NOT NULL, legal_basis TEXT NOT NULL, special_category INTEGER NOT NULL,"
+    " criminal_data INTEGER NOT NULL, source_kind TEXT NOT NULL, body_commitment BLOB NOT NULL,"
+    " body BLOB NOT NULL);"
+    "CREATE INDEX signal_case ON signal (case_ref);"
+    "CREATE INDEX signal_received ON signal (received_ms);",
+};
+
+weegploeg_t *
+weegploeg_open (const char *path, keystore_t *keystore, const uint8_t storage_key[32],
+                kt_reason_t *reason)
+{
+    weegploeg_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        kt_fail (reason, "out of memory");
+        return NULL;
+    }
+    self->keystore = keystore;
+    crypto_kdf_derive_from_key (self->index_key, sizeof self->index_key, 1, "ketenidx", storage_key);
+    self->db = store_open (path, reason);
+    if (!self->db
+        || store_migrate (self->db, "weegploeg", s_migrations, sizeof s_migrations / sizeof s_migrations[0], reason) != 0
+        || !(self->has = store_prepare (self->db,
+                                        "SELECT log_index FROM signal WHERE message_id=?", reason))
+        || !(self->by_bsn = store_prepare (
+                 self->db, "SELECT case_ref, key_id FROM subject WHERE bsn_index=?", reason))
+        || !(self->by_name = store_prepare (self->db,
+                                            "SELECT case_ref, key_id FROM subject WHERE"
+                                            " name_index=? AND bsn_index IS NULL",
+                                            reason))
+        || !(self->add_subject = store_prepare (
+                 self->db,
+                 "INSERT INTO subject (case_ref, key_id, bsn_index, name_index, created_ms)"
+                 " VALUES (?,?,?,?,?)",
+                 reason))
+        || !(self->add_signal = store_prepare (
+                 self->db,
+                 "INSERT INTO signal (message_id, case_ref, sender, created_ms, received_ms,"
+                 " log_index, category, wpg_basis, legal_basis, special_category, criminal_data,"
+                 " source_kind, body_commitment, body) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                 reason))) {
+        weegploeg_destroy (&self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+weegploeg_destroy (weegploeg_t **self_p)
+{
+    weegploeg_t *self = *self_p;
+    if (!self)
+        return;
+    sqlite3_finalize (self->has);
+    sqlite3_finalize (self->by_bsn);
+    sqlite3_finalize (self->by_name);
+    sqlite3_finalize (self->add_subject);
+    sqlite3_finalize (self->add_signal);
+    store_close (&self->db);
+    sodium_memzero (self->index_key, sizeof self->index_key);
+    free (self);
+    *self_p = NULL;
+}
+
+bool
+weegploeg_has_signal (weegploeg_t *self, const uint8_t id[KT_ID_LEN], uint64_t *log_index_p)
+{
+    sqlite3_reset (self->has);
+    sqlite3_bind_blob (self->has, 1, id, KT_ID_LEN, SQLITE_STATIC);
+    bool found = sqlite3_step (self->has) == SQLITE_ROW;
+    if (found && log_index_p)
+        *log_index_p = (uint64_t) sqlite3_column_int64 (self->has, 0);
+    sqlite3_reset (self->has);
+    return found;
+}
+
+/*  Normalised name for matching: ASCII letters lower-cased, runs of
+ *  anything that is not a letter or digit become one space. */
+static void
+s_normalise (char *out, size_t outlen, const char *name)
+{
+    size_t o = 0;
+    bool space = false;
+    for (const unsigned char *p = (const unsigned char *) name; *p && o + 2 < outlen; p++) {
+        if (isalnum (*p) || *p >= 0x80) {
+            if (space && o > 0)
+                out[o++] = ' ';
+            out[o++] = (char) tolower (*p);
+            space = false;
+        } else
+            space = true;
+    }
+    out[o] = '\0';
+}
+
+static void
+s_blind (const weegploeg_t *self, uint8_t out[32], const char *label, const char *a, const char *b)
+{
+    crypto_generichash_state st;
+    crypto_generichash_init (&st, self->index_key, sizeof self->index_key, 32);
+    crypto_generichash_update (&st, (const uint8_t *) label, strlen (label) + 1);
+    crypto_generichash_update (&st, (const uint8_t *) a, strlen (a) + 1);
+    if (b)
+        crypto_generichash_update (&st, (const uint8_t *) b, strlen (b) + 1);
+    crypto_generichash_final (&st, out, 32);
+}
+
+/*  Find the subject of s (same BSN, or same normalised name and birth date
+ *  for a subject known without BSN), or create it.  key receives its data
+ *  key.  New keys are written inside the keystore transaction that the
+ *  caller commits before the weegploeg transaction. */
+static int
+s_subject (weegploeg_t *self, const Keten__Signal *s, bool *ks_open, char case_ref[40],
+           uint8_t key[KEYSTORE_KEY_LEN], kt_reason_t *reason)
+{
+    uint8_t bsn_index[32], name_index[32];
+    char norm[512];
+    s_normalise (norm, sizeof norm, s->subject->name);
+    s_blind (self, name_index, "name+birth", norm, s->subject->birth_date);
+    bool has_bsn = s->subject->bsn && *s->subject->bsn;
+    if (has_bsn)
+        s_blind (self, bsn_index, "bsn", s->subject->bsn, NULL);
+
+    sqlite3_stmt *q = has_bsn ? self->by_bsn : self->by_name;
+    sqlite3_reset (q);
+    sqlite3_bind_blob (q, 1, has_bsn ? bsn_index : name_index, 32, SQLITE_STATIC);
+    int rc = 0;
+    if (sqlite3_step (q) == SQLITE_ROW && sqlite3_column_bytes (q, 1) == KEYSTORE_ID_LEN) {
+        snprintf (case_ref, 40, "%s", (const char *) sqlite3_column_text (q, 0));
+        uint8_t key_id[KEYSTORE_ID_LEN];
+        memcpy (key_id, sqlite3_column_blob (q, 1), KEYSTORE_ID_LEN);
+        sqlite3_reset (q);
+        return keystore_get (self->keystore, key_id, key, reason);
+    }
+    sqlite3_reset (q);
+
+    if (!*ks_open) {
+        if (store_begin (keystore_db (self->keystore), reason) != 0)
+            return -1;
+        *ks_open = true;
+    }
+    uint8_t key_id[KEYSTORE_ID_LEN], rnd[8];
+    if (keystore_create (self->keystore, key_id, key, reason) != 0)
+        return -1;
+    randombytes_buf (rnd, sizeof rnd);
+    char hex[17];
+    snprintf (case_ref, 40, "k-%s", kt_hex (hex, rnd, sizeof rnd));
+    sqlite3_stmt *ins = self->add_subject;
+    sqlite3_reset (ins);
+    sqlite3_bind_text (ins, 1, case_ref, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_blob (ins, 2, key_id, KEYSTORE_ID_LEN, SQLITE_TRANSIENT);
+    if (has_bsn)
+        sqlite3_bind_blob (ins, 3, bsn_index, 32, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null (ins, 3);
+    sqlite3_bind_blob (ins, 4, name_index, 32, SQLITE_TRANSIENT);
+    sqlite3_bind_int64 (ins, 5, (sqlite3_int64) kt_now_ms ());
+    if (sqlite3_step (ins) != SQLITE_DONE)
+        rc = kt_fail (reason, "cannot store subject: %s", sqlite3_errmsg (self->db));
+    sqlite3_reset (ins);
+    return rc;
+}
+
+static int
+s_insert_signal (weegploeg_t *self, weegploeg_signal_t *w, const uint8_t key[KEYSTORE_KEY_LEN],
+                 kt_reason_t *reason)
+{
+    const Keten__Signal *s = w->signal;
+    size_t len = keten__signal__get_packed_size (s);
+    uint8_t *packed = malloc (len ? len : 1);
+    uint8_t *sealed = NULL;
+    size_t sealed_len = 0;
+    if (!packed)
+        return kt_fail (reason, "out of memory");
+    keten__signal__pack (s, packed);
+    int rc = keystore_seal (key, w->message_id, KT_ID_LEN, packed, len, &sealed, &sealed_len);
+    sodium_memzero (packed, len);
+    free (packed);
+    if (rc != 0)
+        return kt_fail (reason, "out of memory");
+    sqlite3_stmt *ins = self->add_signal;
+    sqlite3_reset (ins);
+    sqlite3_bind_blob (ins, 1, w->message_id, KT_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_text (ins, 2, w->case_ref, -1, SQLITE_STATIC);
+    sqlite3_bind_text (ins, 3, w->sender, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (ins, 4, (sqlite3_int64) w->created_ms);
+    sqlite3_bind_int64 (ins, 5, (sqlite3_int64) w->received_ms);
+    sqlite3_bind_int64 (ins, 6, (sqlite3_int64) w->log_index);
+    sqlite3_bind_text (ins, 7, s->category, -1, SQLITE_STATIC);
+    sqlite3_bind_int (ins, 8, (int) s->wpg_basis);
+    sqlite3_bind_text (ins, 9, s->legal_basis, -1, SQLITE_STATIC);
+    sqlite3_bind_int (ins, 10, s->special_category);
+    sqlite3_bind_int (ins, 11, s->criminal_data);
+    sqlite3_bind_text (ins, 12, s->source_kind, -1, SQLITE_STATIC);
+    sqlite3_bind_blob (ins, 13, w->body_commitment, 32, SQLITE_STATIC);
+    sqlite3_bind_blob (ins, 14, sealed, (int) sealed_len, SQLITE_STATIC);
+    rc = sqlite3_step (ins) == SQLITE_DONE ? 0 : -1;
+    if (rc != 0)
+        kt_fail (reason, "cannot store signal: %s", sqlite3_errmsg (self->db));
+    sqlite3_reset (ins);
+    free (sealed);
+    return rc;
+}
+
+int
+weegploeg_store_signals (weegploeg_t *self, weegploeg_signal_t *signals, size_t n,
+                         kt_reason_t *reason)
+{
+    if (n == 0)
+        return 0;
+    bool ks_open = false;
+    uint8_t key[KEYSTORE_KEY_LEN];
+    if (store_begin (self->db, reason) != 0)
+        return -1;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        if (s_subject (self, signals[i].signal, &ks_open, signals[i].case_ref, key, reason) != 0
+            || s_insert_signal (self, &signals[i], key, reason) != 0)
+            break;
+    }
+    sodium_memzero (key, sizeof key);
+    if (i < n) {
+        if (ks_open)
+            store_rollback (keystore_db (self->keystore));
+        store_rollback (self->db);
+        return -1;
+    }
+    /*  Keys first: a key without a subject is harmless, a subject without
+     *  its key would be data lost. */
+    if (ks_open && store_commit (keystore_db (self->keystore), reason) != 0) {
+        store_rollback (keystore_db (self->keystore));
+        store_rollback (self->db);
+        return -1;
+    }
+    if (store_commit (self->db, reason) != 0) {
+        store_rollback (self->db);
+        return -1;
+    }
+    return 0;
+}
+
+json_t *
+weegploeg_list (weegploeg_t *self, int limit)
+{
+    json_t *list = json_array ();
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2 (self->db,
+                            "SELECT message_id, case_ref, sender, category, received_ms, log_index"
+                            " FROM signal ORDER BY received_ms DESC, rowid DESC LIMIT ?",
+                            -1, &q, NULL)
+        != SQLITE_OK)
+        return list;
+    sqlite3_bind_int (q, 1, limit);
+    while (sqlite3_step (q) == SQLITE_ROW) {
+        char hex[KT_ID_HEX] = "";
+        if (sqlite3_column_bytes (q, 0) == KT_ID_LEN)
+            kt_hex (hex, sqlite3_column_blob (q, 0), KT_ID_LEN);
+        json_array_append_new (
+            list, json_pack ("{s:s, s:s, s:s, s:s, s:I, s:I}", "message_id", hex, "case_ref",
+                             (const char *) sqlite3_column_text (q, 1), "sender",
+                             (const char *) sqlite3_column_text (q, 2), "category",
+                             (const char *) sqlite3_column_text (q, 3), "received_ms",
+                             (json_int_t) sqlite3_column_int64 (q, 4), "log_index",
+                             (json_int_t) sqlite3_column_int64 (q, 5)));
+    }
+    sqlite3_finalize (q);
+    return list;
+}
+
+int64_t
+weegploeg_count_signals (weegploeg_t *self)
+{
+    return store_int (self->db, "SELECT count(*) FROM signal", 0);
+}
+
+int64_t
+weegploeg_count_subjects (weegploeg_t *self)
+{
+    return store_int (self->db, "SELECT count(*) FROM subject", 0);
+}

@@ -1,0 +1,51 @@
+/*  weegploeg: the uitvoerder's weegploeg file (convenant art. 8.1-8.2), a
+ *  database of its own.  A received signal is joined to its subject (same
+ *  BSN, or same normalised name and birth date) under one random case_ref;
+ *  the personal fields are sealed under the subject's own data key
+ *  (keystore), so the file holds personal data only in encrypted form.
+ */
+#ifndef KETEN_WEEGPLOEG_H
+#define KETEN_WEEGPLOEG_H
+
+#include "keten.pb-c.h"
+#include "keystore.h"
+#include "util.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct _weegploeg_t weegploeg_t;
+
+/*  keystore and storage_key are borrowed. */
+weegploeg_t *weegploeg_open (const char *path, keystore_t *keystore, const uint8_t storage_key[32],
+                             kt_reason_t *reason);
+void weegploeg_destroy (weegploeg_t **self_p);
+
+/*  True when a signal with this message id is stored (deduplication);
+ *  *log_index_p then receives the index its receipt carried. */
+bool weegploeg_has_signal (weegploeg_t *self, const uint8_t id[KT_ID_LEN], uint64_t *log_index_p);
+
+typedef struct {
+    const uint8_t *message_id;
+    const char *sender;
+    uint64_t created_ms;
+    uint64_t received_ms;
+    uint64_t log_index;
+    const uint8_t *body_commitment;
+    const Keten__Signal *signal;
+    char case_ref[40];         /* out: the subject's pseudonym */
+} weegploeg_signal_t;
+
+/*  Store a batch of signals.  Subject keys for new subjects are created
+ *  and committed in the keystore first (an orphaned key after a crash is
+ *  harmless), then all signals are committed in one transaction. */
+int weegploeg_store_signals (weegploeg_t *self, weegploeg_signal_t *signals, size_t n,
+                             kt_reason_t *reason);
+
+/*  Metadata of the newest signals (no personal data), as a JSON array. */
+json_t *weegploeg_list (weegploeg_t *self, int limit);
+int64_t weegploeg_count_signals (weegploeg_t *self);
+int64_t weegploeg_count_subjects (weegploeg_t *self);
+
+#endif
