@@ -6,8 +6,7 @@ JOBS ?= $(shell nproc)
 # Debian packages the build, tests and demo need.
 DEPS := build-essential cmake pkg-config libzmq3-dev libczmq-dev libsodium-dev \
         libsqlite3-dev libprotobuf-c-dev protobuf-c-compiler libcmocka-dev \
-        libjansson-dev sqlite3
-DEP_BINS := cc cmake pkg-config protoc-c sqlite3
+        libjansson-dev sqlite3 jq
 
 .PHONY: all deps build test test-asan demo bench install clean format
 

@@ -35,8 +35,16 @@ uitvoerder_start (node_t *self, kt_reason_t *reason)
         return -1;
     zloop_reader (self->loop, transport_sock (self->transport), uitvoerder_on_transport, self);
     zloop_reader_set_tolerant (self->loop, transport_sock (self->transport));
-    kt_log (KT_LOG_INFO, "uitvoerder listening endpoint=%s members=%zu", self->config.bind,
-            roster->member_count);
+    /*  The endpoint actually bound (the port, when configured as "*"),
+     *  for operators and for tests that bind tcp://127.0.0.1:*. */
+    const char *endpoint = zsock_endpoint (transport_sock (self->transport));
+    snprintf (path, sizeof path, "%s/endpoint", self->config.state_dir);
+    char line[CONFIG_ENDPOINT_MAX + 2];
+    snprintf (line, sizeof line, "%s\n", endpoint ? endpoint : self->config.bind);
+    if (kt_write_file (path, line, strlen (line), 0644, reason) != 0)
+        return -1;
+    kt_log (KT_LOG_INFO, "uitvoerder listening endpoint=%s members=%zu",
+            endpoint ? endpoint : self->config.bind, roster->member_count);
     return 0;
 }
 

@@ -1,0 +1,143 @@
+# Shared helpers for integration tests: real ketend processes on loopback.
+#
+# Every test sources this file, builds a small federation in a fresh temp
+# directory, and on exit kills exactly the daemons it started (by pid) and
+# removes the directory.  Waits are bounded polls on real outcomes.
+set -euo pipefail
+
+: "${KETEN_BIN:?KETEN_BIN must point at the build directory}"
+KETEN="$KETEN_BIN/keten"
+KETEND="$KETEN_BIN/ketend"
+T=$(mktemp -d /tmp/keten-it.XXXXXX)
+declare -A KT_PID=()
+FED=pga-test
+UITV=uitvoerder-test
+
+kt_cleanup() {
+    local rc=$?
+    for id in "${!KT_PID[@]}"; do
+        kill -KILL "${KT_PID[$id]}" 2>/dev/null || true
+        wait "${KT_PID[$id]}" 2>/dev/null || true
+    done
+    if [ $rc -ne 0 ]; then
+        echo "--- test failed (rc=$rc); daemon logs:" >&2
+        for f in "$T"/*.log; do [ -f "$f" ] && { echo "== $f" >&2; tail -n 30 "$f" >&2; }; done
+    fi
+    rm -rf "$T"
+    exit $rc
+}
+trap kt_cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok - $*"; }
+
+# wait_until TIMEOUT_S COMMAND...: poll until COMMAND succeeds, or fail.
+wait_until() {
+    local timeout=$1; shift
+    local deadline=$((SECONDS + timeout))
+    until "$@" >/dev/null 2>&1; do
+        [ $SECONDS -lt $deadline ] || return 1
+        sleep 0.05
+    done
+}
+
+# kt_keys ID KIND: generate a node's keys into $T/keys.
+kt_keys() {
+    "$KETEN" keygen --id "$1" --kind "$2" --out "$T/keys" > "$T/keygen-$1.out"
+    if [ "$2" = uitvoerder ]; then
+        UITV_KEY=$(grep -Eo "$1\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+" "$T/keygen-$1.out" | head -n1)
+        [ -n "$UITV_KEY" ] || fail "keygen printed no verifier key for $1"
+    fi
+}
+
+# kt_roster VERSION OUT ID...: a signed roster of the given members.
+kt_roster() {
+    local version=$1 out=$2; shift 2
+    local pubs=()
+    for id in "$@"; do pubs+=("$T/keys/$id.pub"); done
+    "$KETEN" roster build --federation "$FED" --version "$version" \
+        --signer "$T/keys/$UITV.secret" --out "$out" "${pubs[@]}" > /dev/null
+}
+
+# kt_config ID [ROSTER]: write $T/ID.cfg; the uitvoerder binds port $PORT
+# (or "*" before it is known), partners connect to $PORT.
+kt_config() {
+    local id=$1 roster=${2:-$T/roster.txt} transport
+    if [ "$id" = "$UITV" ]; then
+        transport="    bind = tcp://127.0.0.1:${PORT:-*}"
+    else
+        transport="    connect = tcp://127.0.0.1:${PORT:?uitvoerder port unknown}"
+    fi
+    cat > "$T/$id.cfg" <<CFG
+node
+    id = $id
+    key-file = "$T/keys/$id.secret"
+    state-dir = "$T/state-$id"
+    socket = "$T/$id.sock"
+    roster = "$roster"
+    uitvoerder-key = "$UITV_KEY"
+    log-level = info
+transport
+$transport
+    heartbeat-ms = 200
+    heartbeat-timeout-ms = 1000
+delivery
+    retry-min-ms = 300
+    retry-max-ms = 2000
+CFG
+}
+
+kt() { local id=$1; shift; "$KETEN" --socket "$T/$id.sock" "$@"; }
+
+# kt_start ID: start ketend for ID and wait until its API answers.
+kt_start() {
+    local id=$1
+    "$KETEND" --config "$T/$id.cfg" >> "$T/$id.log" 2>&1 &
+    KT_PID[$id]=$!
+    wait_until 20 kt "$id" status || fail "ketend $id did not come up"
+    if [ "$id" = "$UITV" ] && [ -z "${PORT:-}" ]; then
+        PORT=$(sed -E 's/.*:([0-9]+)$/\1/' "$T/state-$id/endpoint")
+        kt_config "$id"   # pin the port for restarts
+    fi
+}
+
+kt_kill() {  # kt_kill ID [SIGNAL]
+    local id=$1 sig=${2:-TERM}
+    kill -"$sig" "${KT_PID[$id]}" 2>/dev/null || true
+    wait "${KT_PID[$id]}" 2>/dev/null || true
+    unset "KT_PID[$id]"
+}
+
+jfield() { kt "$1" status --json | jq -r "$2"; }
+link_up() { [ "$(jfield "$1" .link.up)" = true ]; }
+
+# A fictional signal (no real person) as the police would submit it.
+kt_signal_file() {  # kt_signal_file PATH [LOCAL_REF]
+    cat > "$1" <<JSON
+{ "subject": { "name": "Test Persoon", "birth_date": "2001-04-12",
+               "address": "Teststraat 1, 6211 AA", "municipality": "Maastricht" },
+  "description": "Fictional test signal.",
+  "category": "uitingen",
+  "observed_on": "2026-11-01",
+  "melder": { "name": "Agent Test", "contact": "test@politie.invalid" },
+  "source": { "kind": "eigen" },
+  "wpg_basis": "art-8-13",
+  "legal_basis": "wpg-16",
+  "local_ref": "${2:-T-1}" }
+JSON
+}
+
+# Two-node federation (uitvoerder + politie), both running.
+kt_federation() {
+    kt_keys "$UITV" uitvoerder
+    kt_keys politie-test politie
+    local extra=("$@")
+    for spec in "${extra[@]}"; do kt_keys "${spec%%:*}" "${spec##*:}"; done
+    local ids=("$UITV" politie-test)
+    for spec in "${extra[@]}"; do ids+=("${spec%%:*}"); done
+    kt_roster 1 "$T/roster.txt" "${ids[@]}"
+    PORT=
+    kt_config "$UITV"
+    kt_start "$UITV"
+    for id in "${ids[@]:1}"; do kt_config "$id"; kt_start "$id"; done
+}

@@ -1,0 +1,351 @@
+/*  Envelope seal/open: every check of DESIGN section 4 refuses what it
+ *  must.  Real keys, a real signed roster, no mocks.  */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "envelope.h"
+#include "keys.h"
+#include "note.h"
+#include "roster.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_BYTES (1024 * 1024)
+
+typedef struct {
+    char dir[64];
+    keys_secret_t *keys[4];
+    keyring_t *ring[4];   /* uitvoerder, politie, gemeente, rvdk */
+} fixture_t;
+
+enum { UITV, POLITIE, GEMEENTE, RVDK };
+static const char *s_ids[] = {"uitvoerder-t", "politie-t", "gemeente-t", "rvdk-t"};
+static const char *s_kinds[] = {"uitvoerder", "politie", "gemeente", "rvdk"};
+
+static int
+s_setup (void **state)
+{
+    fixture_t *f = calloc (1, sizeof *f);
+    snprintf (f->dir, sizeof f->dir, "/tmp/keten-envelope.XXXXXX");
+    assert_non_null (mkdtemp (f->dir));
+    kt_reason_t r;
+    char path[128];
+    const char *pubs[4];
+    char pubpaths[4][128];
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal (keys_generate (s_ids[i], s_kinds[i], NULL, f->dir, &r), 0);
+        snprintf (path, sizeof path, "%s/%s.secret", f->dir, s_ids[i]);
+        f->keys[i] = keys_load_secret (path, &r);
+        assert_non_null (f->keys[i]);
+        snprintf (pubpaths[i], sizeof pubpaths[i], "%s/%s.pub", f->dir, s_ids[i]);
+        pubs[i] = pubpaths[i];
+    }
+    char *note = NULL;
+    assert_int_equal (roster_build ("pga-test", 1, pubs, 4, f->keys[UITV], &note, &r), 0);
+    char pinned[256];
+    assert_int_equal (note_verifier_format (pinned, sizeof pinned, s_ids[UITV],
+                                            f->keys[UITV]->pub.signing_pk),
+                      0);
+    for (int i = 0; i < 4; i++) {
+        roster_t *roster = roster_parse (note, strlen (note), pinned, &r);
+        assert_non_null (roster);
+        f->ring[i] = keyring_new (f->keys[i], &roster, &r);
+        assert_non_null (f->ring[i]);
+    }
+    free (note);
+    *state = f;
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    fixture_t *f = *state;
+    char cmd[128];
+    for (int i = 0; i < 4; i++) {
+        keyring_destroy (&f->ring[i]);
+        keys_secret_destroy (&f->keys[i]);
+    }
+    snprintf (cmd, sizeof cmd, "rm -rf %s", f->dir);
+    assert_int_equal (system (cmd), 0);
+    free (f);
+    return 0;
+}
+
+static const uint8_t s_body[] = "a signal body";
+
+/*  Seal and sign one message from `from` to `to`. */
+static void
+s_make (fixture_t *f, int from, int to, Keten__MessageType type, uint64_t created_ms,
+        uint8_t **env, size_t *env_len, uint8_t id[KT_ID_LEN])
+{
+    char *recipients[1] = {(char *) s_ids[to]};
+    envelope_draft_t d = {type, recipients, 1, NULL, s_body, sizeof s_body, created_ms};
+    uint8_t *header;
+    size_t header_len;
+    kt_reason_t r;
+    assert_int_equal (envelope_seal (f->ring[from], &d, id, &header, &header_len, &r), 0);
+    assert_int_equal (envelope_sign (f->ring[from], &header, &header_len, 1, env, env_len, &r), 0);
+    free (header);
+}
+
+static int
+s_open (fixture_t *f, int at, const uint8_t *data, size_t len, envelope_seen_fn *seen,
+        kt_reason_t *r)
+{
+    envelope_open_opts_t o = {MAX_BYTES, kt_now_ms (), 300000, 86400000, seen, NULL, NULL};
+    envelope_opened_t out;
+    int rc = envelope_open (f->ring[at], data, len, &o, &out, r);
+    if (rc == ENVELOPE_OK) {
+        assert_int_equal (out.body_len, sizeof s_body);
+        assert_memory_equal (out.body, s_body, sizeof s_body);
+    }
+    envelope_opened_clear (&out);
+    return rc;
+}
+
+static void
+test_sealed_signal_opens_at_the_uitvoerder (void **state)
+{
+    fixture_t *f = *state;
+    uint8_t *env, id[KT_ID_LEN];
+    size_t len;
+    kt_reason_t r;
+    s_make (f, POLITIE, UITV, KETEN__MESSAGE_TYPE__SIGNAL, kt_now_ms (), &env, &len, id);
+    assert_int_equal (s_open (f, UITV, env, len, NULL, &r), ENVELOPE_OK);
+    free (env);
+}
+
+static void
+test_tampered_header_is_refused (void **state)
+{
+    fixture_t *f = *state;
+    uint8_t *env, id[KT_ID_LEN];
+    size_t len;
+    kt_reason_t r;
+    s_make (f, POLITIE, UITV, KETEN__MESSAGE_TYPE__SIGNAL, kt_now_ms (), &env, &len, id);
+    /*  Flip each byte in turn: nothing may open. */
+    for (size_t i = 0; i < len; i++) {
+        env[i] ^= 0x01;
+        assert_int_not_equal (s_open (f, UITV, env, len, NULL, &r), ENVELOPE_OK);
+        env[i] ^= 0x01;
+    }
+    free (env);
+}
+
+/*  A sender that signs a header with a corrupted ciphertext (or a key wrap
+ *  from another message) still cannot get it opened: AEAD catches it. */
+static void
+test_tampered_ciphertext_under_valid_signature_is_refused (void **state)
+{
+    fixture_t *f = *state;
+    uint8_t *env, id[KT_ID_LEN];
+    size_t len;
+    kt_reason_t r;
+    s_make (f, POLITIE, UITV, KETEN__MESSAGE_TYPE__SIGNAL, kt_now_ms (), &env, &len, id);
+    Keten__Envelope *e = keten__envelope__unpack (NULL, len, env);
+    Keten__Header *h = keten__header__unpack (NULL, e->header.len, e->header.data);
+    h->ciphertext.data[h->ciphertext.len / 2] ^= 0x80;
+    size_t hlen = keten__header__get_packed_size (h);
+    uint8_t *hbuf = malloc (hlen);
+    keten__header__pack (h, hbuf);
+    uint8_t *env2;
+    size_t len2;
+    assert_int_equal (envelope_sign (f->ring[POLITIE], &hbuf, &hlen, 1, &env2, &len2, &r), 0);
+    assert_int_equal (s_open (f, UITV, env2, len2, NULL, &r), ENVELOPE_REFUSED);
+    assert_non_null (strstr (r.text, "decrypt"));
+    keten__header__free_unpacked (h, NULL);
+    keten__envelope__free_unpacked (e, NULL);
+    free (hbuf);
+    free (env2);
+    free (env);
+}
+
+static void
+test_message_for_another_node_does_not_open (void **state)
+{
+    fixture_t *f = *state;
+    uint8_t *env, id[KT_ID_LEN];
+    size_t len;
+    kt_reason_t r;
+    /*  A heartbeat from the uitvoerder to politie, presented to the gemeente. */
+    s_make (f, UITV, POLITIE, KETEN__MESSAGE_TYPE__HEARTBEAT, kt_now_ms (), &env, &len, id);
+    assert_int_equal (s_open (f, GEMEENTE, env, len, NULL, &r), ENVELOPE_REFUSED);
+    assert_non_null (strstr (r.text, "not a recipient"));
+    assert_int_equal (s_open (f, POLITIE, env, len, NULL, &r), ENVELOPE_OK);
+    free (env);
+}
+
+static void
+test_signature_by_wrong_key_is_refused (void **state)
+{
+    fixture_t *f = *state;
+    uint8_t *env, id[KT_ID_LEN];
+    size_t len;
+    kt_reason_t r;
+    s_make (f, POLITIE, UITV, KETEN__MESSAGE_TYPE__SIGNAL, kt_now_ms (), &env, &len, id);
+    /*  The gemeente re-signs politie's header with its own key. */
+    Keten__Envelope *e = keten__envelope__unpack (NULL, len, env);
+    uint8_t *h = e->header.data, *env2;
+    size_t hl = e->header.len, len2;
+    assert_int_equal (envelope_sign (f->ring[GEMEENTE], &h, &hl, 1, &env2, &len2, &r), 0);
+    assert_int_equal (s_open (f, UITV, env2, len2, NULL, &r), ENVELOPE_REFUSED);
+    assert_non_null (strstr (r.text, "signature"));
+    keten__envelope__free_unpacked (e, NULL);
+    free (env2);
+    free (env);
+}
+
+static void
+test_truncated_and_oversize_input_is_refused (void **state)
+{
+    fixture_t *f = *state;
+    uint8_t *env, id[KT_ID_LEN];
+    size_t len;
+    kt_reason_t r;
+    s_make (f, POLITIE, UITV, KETEN__MESSAGE_TYPE__SIGNAL, kt_now_ms (), &env, &len, id);
+    for (size_t cut = 0; cut < len; cut++)
+        assert_int_equal (s_open (f, UITV, env, cut, NULL, &r), ENVELOPE_REFUSED);
+    envelope_open_opts_t o = {len - 1, kt_now_ms (), 300000, 86400000, NULL, NULL, NULL};
+    envelope_opened_t out;
+    assert_int_equal (envelope_open (f->ring[UITV], env, len, &o, &out, &r), ENVELOPE_REFUSED);
+    assert_non_null (strstr (r.text, "bytes"));
+    envelope_opened_clear (&out);
+    free (env);
+}
+
+static bool
+s_seen_always (void *arg, const uint8_t id[KT_ID_LEN])
+{
+    (void) arg;
+    (void) id;
+    return true;
+}
+
+static void
+test_replayed_id_is_reported_as_duplicate (void **state)
+{
+    fixture_t *f = *state;
+    uint8_t *env, id[KT_ID_LEN];
+    size_t len;
+    kt_reason_t r;
+    s_make (f, POLITIE, UITV, KETEN__MESSAGE_TYPE__SIGNAL, kt_now_ms (), &env, &len, id);
+    assert_int_equal (s_open (f, UITV, env, len, s_seen_always, &r), ENVELOPE_DUPLICATE);
+    free (env);
+}
+
+static void
+test_message_outside_clock_window_is_refused (void **state)
+{
+    fixture_t *f = *state;
+    uint8_t *env, id[KT_ID_LEN];
+    size_t len;
+    kt_reason_t r;
+    s_make (f, POLITIE, UITV, KETEN__MESSAGE_TYPE__SIGNAL, kt_now_ms () + 3600000, &env, &len, id);
+    assert_int_equal (s_open (f, UITV, env, len, NULL, &r), ENVELOPE_REFUSED);
+    assert_non_null (strstr (r.text, "future"));
+    free (env);
+    s_make (f, POLITIE, UITV, KETEN__MESSAGE_TYPE__SIGNAL, kt_now_ms () - 2 * 86400000ull, &env,
+            &len, id);
+    assert_int_equal (s_open (f, UITV, env, len, NULL, &r), ENVELOPE_REFUSED);
+    assert_non_null (strstr (r.text, "older"));
+    free (env);
+}
+
+static void
+test_signal_from_casuspartij_is_refused (void **state)
+{
+    fixture_t *f = *state;
+    uint8_t *env, id[KT_ID_LEN];
+    size_t len;
+    kt_reason_t r;
+    s_make (f, RVDK, UITV, KETEN__MESSAGE_TYPE__SIGNAL, kt_now_ms (), &env, &len, id);
+    assert_int_equal (s_open (f, UITV, env, len, NULL, &r), ENVELOPE_REFUSED);
+    assert_non_null (strstr (r.text, "art. 7.1"));
+    free (env);
+}
+
+static void
+test_sender_must_match_transport_identity (void **state)
+{
+    fixture_t *f = *state;
+    uint8_t *env, id[KT_ID_LEN];
+    size_t len;
+    kt_reason_t r;
+    s_make (f, POLITIE, UITV, KETEN__MESSAGE_TYPE__SIGNAL, kt_now_ms (), &env, &len, id);
+    envelope_open_opts_t o = {MAX_BYTES, kt_now_ms (), 300000, 86400000, NULL, NULL,
+                              keyring_peer (f->ring[UITV], s_ids[GEMEENTE])};
+    envelope_opened_t out;
+    assert_int_equal (envelope_open (f->ring[UITV], env, len, &o, &out, &r), ENVELOPE_REFUSED);
+    assert_non_null (strstr (r.text, "transport"));
+    envelope_opened_clear (&out);
+    free (env);
+}
+
+static void
+test_batch_signature_covers_every_member_and_only_them (void **state)
+{
+    fixture_t *f = *state;
+    enum { N = 13 };
+    uint8_t *headers[N], *envs[N];
+    size_t lens[N], env_lens[N];
+    kt_reason_t r;
+    char *to[1] = {(char *) s_ids[UITV]};
+    for (int i = 0; i < N; i++) {
+        envelope_draft_t d = {KETEN__MESSAGE_TYPE__SIGNAL, to, 1, NULL, s_body, sizeof s_body,
+                              kt_now_ms ()};
+        uint8_t id[KT_ID_LEN];
+        assert_int_equal (envelope_seal (f->ring[POLITIE], &d, id, &headers[i], &lens[i], &r), 0);
+    }
+    assert_int_equal (envelope_sign (f->ring[POLITIE], headers, lens, N, envs, env_lens, &r), 0);
+    for (int i = 0; i < N; i++)
+        assert_int_equal (s_open (f, UITV, envs[i], env_lens[i], NULL, &r), ENVELOPE_OK);
+    /*  Swap the batch proofs of two members: each header no longer matches
+     *  its path, even though root and signature are valid. */
+    Keten__Envelope *a = keten__envelope__unpack (NULL, env_lens[0], envs[0]);
+    Keten__Envelope *b = keten__envelope__unpack (NULL, env_lens[1], envs[1]);
+    Keten__BatchProof *tmp = a->batch;
+    a->batch = b->batch;
+    b->batch = tmp;
+    size_t alen = keten__envelope__get_packed_size (a);
+    uint8_t *abuf = malloc (alen);
+    keten__envelope__pack (a, abuf);
+    assert_int_equal (s_open (f, UITV, abuf, alen, NULL, &r), ENVELOPE_REFUSED);
+    b->batch = a->batch;
+    a->batch = tmp;
+    keten__envelope__free_unpacked (a, NULL);
+    keten__envelope__free_unpacked (b, NULL);
+    free (abuf);
+    for (int i = 0; i < N; i++) {
+        free (headers[i]);
+        free (envs[i]);
+    }
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_sealed_signal_opens_at_the_uitvoerder),
+        cmocka_unit_test (test_tampered_header_is_refused),
+        cmocka_unit_test (test_tampered_ciphertext_under_valid_signature_is_refused),
+        cmocka_unit_test (test_message_for_another_node_does_not_open),
+        cmocka_unit_test (test_signature_by_wrong_key_is_refused),
+        cmocka_unit_test (test_truncated_and_oversize_input_is_refused),
+        cmocka_unit_test (test_replayed_id_is_reported_as_duplicate),
+        cmocka_unit_test (test_message_outside_clock_window_is_refused),
+        cmocka_unit_test (test_signal_from_casuspartij_is_refused),
+        cmocka_unit_test (test_sender_must_match_transport_identity),
+        cmocka_unit_test (test_batch_signature_covers_every_member_and_only_them),
+    };
+    if (sodium_init () < 0)
+        return 1;
+    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+}
