@@ -319,7 +319,7 @@ outbox_settle (outbox_t *self, const uint8_t id[KT_ID_LEN], bool accepted, uint6
         sqlite3_bind_int64 (u, 3, (sqlite3_int64) log_index);
     else
         sqlite3_bind_null (u, 3);
-    if (refusal)
+    if (!accepted && refusal)
         sqlite3_bind_text (u, 4, refusal, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null (u, 4);

@@ -32,6 +32,19 @@ partner_start (node_t *self, kt_reason_t *reason)
     self->signalbox = signalbox_new (self->db, self->keystore, reason);
     if (!self->signalbox)
         return -1;
+    /*  The last receipt survives restarts: status shows it from the file. */
+    sqlite3_stmt *q = store_prepare (self->db,
+                                     "SELECT id, settled_ms, log_index FROM outbox WHERE state=1"
+                                     " ORDER BY settled_ms DESC LIMIT 1",
+                                     reason);
+    if (!q)
+        return -1;
+    if (sqlite3_step (q) == SQLITE_ROW && sqlite3_column_bytes (q, 0) == KT_ID_LEN) {
+        kt_hex (self->last_receipt_id, sqlite3_column_blob (q, 0), KT_ID_LEN);
+        self->last_receipt_ms = (uint64_t) sqlite3_column_int64 (q, 1);
+        self->last_receipt_index = (uint64_t) sqlite3_column_int64 (q, 2);
+    }
+    sqlite3_finalize (q);
     self->transport = transport_connect (&self->config, self->keys, hub->transport_pk, reason);
     if (!self->transport)
         return -1;
@@ -134,6 +147,7 @@ partner_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
     hb.outbox_depth = outbox_pending (self->outbox);
     hb.roster_version = keyring_roster (self->keyring)->version;
     hb.sent_ms = now;
+    hb.sent_mono_us = kt_mono_us ();
     /*  sent_ms is wall-clock for the peer; the echo gives the round trip. */
     kt_reason_t reason;
     if (node_queue (self, NULL, KETEN__MESSAGE_TYPE__HEARTBEAT, self->hub->member->id, &hb.base,
@@ -277,8 +291,9 @@ partner_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
             }
         } else if (type == KETEN__MESSAGE_TYPE__HEARTBEAT) {
             Keten__Heartbeat *hb = keten__heartbeat__unpack (NULL, opened.body_len, opened.body);
-            if (hb && hb->reply && hb->echo_sent_ms && hb->echo_sent_ms <= now)
-                self->hub_rtt_us = (now - hb->echo_sent_ms) * 1000;
+            uint64_t mono = kt_mono_us ();
+            if (hb && hb->reply && hb->echo_mono_us && hb->echo_mono_us <= mono)
+                self->hub_rtt_us = mono - hb->echo_mono_us;
             if (hb)
                 keten__heartbeat__free_unpacked (hb, NULL);
         } else

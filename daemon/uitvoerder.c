@@ -114,6 +114,7 @@ s_heartbeat (node_t *self, member_link_t *link, const keyring_peer_t *peer, cons
     reply.sent_ms = kt_now_ms ();
     reply.reply = true;
     reply.echo_sent_ms = hb->sent_ms;
+    reply.echo_mono_us = hb->sent_mono_us;
     keten__heartbeat__free_unpacked (hb, NULL);
     kt_reason_t reason;
     if (node_queue (self, link, KETEN__MESSAGE_TYPE__HEARTBEAT, peer->member->id, &reply.base,
