@@ -1,98 +1,209 @@
-/*  config: the node's ZPL configuration, checked in one place.  */
+/*  config: a node's ZPL configuration, checked in one place (STYLE 4).
+ *
+ *  Every key is in s_fields with its default and bounds; docs/CONFIG.md and
+ *  the examples in configs/ describe the same table.  Anything not in the
+ *  table is refused, so a typo never silently falls back to a default.
+ */
 #include "config.h"
 
+#include "note.h"
+
 #include <czmq.h>
-#include <errno.h>
 #include <libgen.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
 #define CONFIG_FILE_MAX (256 * 1024)
 
-typedef enum { K_STR, K_PATH, K_U32 } kind_t;
+typedef enum { F_STR, F_PATH, F_U32 } s_type_t;
 
 typedef struct {
+    const char *section;
     const char *key;
-    kind_t kind;
+    s_type_t type;
     size_t offset;
-    size_t size;       /* string buffer size */
-    uint32_t def, min, max;
+    size_t size;    /* F_STR, F_PATH: buffer size in config_t */
     bool required;
-} field_t;
+    uint32_t def, min, max;
+} s_field_t;
 
-#define STR(k, f, req) {k, K_STR, offsetof (config_t, f), sizeof ((config_t *) 0)->f, 0, 0, 0, req}
-#define PATH(k, f, req) {k, K_PATH, offsetof (config_t, f), sizeof ((config_t *) 0)->f, 0, 0, 0, req}
-#define U32(k, f, d, lo, hi) {k, K_U32, offsetof (config_t, f), 0, d, lo, hi, false}
+#define FIELD_SIZE(f) sizeof (((config_t *) 0)->f)
+#define STR(s, k, f, req)                                                                        \
+    {s, k, F_STR, offsetof (config_t, f), FIELD_SIZE (f), req, 0, 0, 0}
+#define PATH(s, k, f)                                                                            \
+    {s, k, F_PATH, offsetof (config_t, f), FIELD_SIZE (f), true, 0, 0, 0}
+#define U32(s, k, f, def, min, max)                                                              \
+    {s, k, F_U32, offsetof (config_t, f), FIELD_SIZE (f), false, def, min, max}
 
-/*  Every key, its default and bounds: the table is the documentation's
- *  source (docs/CONFIG.md). */
-static const field_t s_fields[] = {
-    STR ("node/id", id, true),
-    PATH ("node/key-file", key_file, true),
-    PATH ("node/state-dir", state_dir, true),
-    PATH ("node/socket", socket_path, true),
-    PATH ("node/roster", roster_file, true),
-    STR ("node/uitvoerder-key", uitvoerder_key, true),
-    STR ("node/log-level", log_level, false),
-    STR ("transport/bind", bind, false),
-    STR ("transport/connect", connect, false),
-    U32 ("transport/max-message", max_message, 1048576, 4096, 67108864),
-    U32 ("transport/hwm", hwm, 10000, 100, 1000000),
-    U32 ("transport/heartbeat-ms", heartbeat_ms, 1000, 100, 60000),
-    U32 ("transport/heartbeat-timeout-ms", heartbeat_timeout_ms, 5000, 200, 600000),
-    U32 ("delivery/retry-min-ms", retry_min_ms, 1000, 10, 60000),
-    U32 ("delivery/retry-max-ms", retry_max_ms, 30000, 10, 3600000),
-    U32 ("delivery/max-inflight", max_inflight, 8192, 1, 1000000),
-    U32 ("delivery/batch-max", batch_max, 256, 1, 4096),
-    U32 ("delivery/clock-skew-ms", clock_skew_ms, 300000, 1000, 3600000),
-    U32 ("delivery/max-age-s", max_age_s, 2592000, 60, 31536000),
+static const s_field_t s_fields[] = {
+    STR ("node", "id", id, true),
+    PATH ("node", "key-file", key_file),
+    PATH ("node", "state-dir", state_dir),
+    PATH ("node", "socket", socket_path),
+    PATH ("node", "roster", roster_file),
+    STR ("node", "uitvoerder-key", uitvoerder_key, true),
+    STR ("node", "log-level", log_level, false),
+    /*  Exactly one of bind/connect: checked after the table. */
+    STR ("transport", "bind", bind, false),
+    STR ("transport", "connect", connect, false),
+    /*  Bounded so a peer cannot make us buffer without limit (DESIGN 2);
+     *  libzmq needs max-message >= 276 for the CURVE handshake. */
+    U32 ("transport", "max-message", max_message, 1048576, 4096, 67108864),
+    U32 ("transport", "hwm", hwm, 10000, 100, 1000000),
+    U32 ("transport", "heartbeat-ms", heartbeat_ms, 1000, 100, 60000),
+    /*  Lower bound here; ">= 2 x heartbeat-ms" after the table.  600 s
+     *  stays inside ZMQ_HEARTBEAT_TTL's range (6553.5 s). */
+    U32 ("transport", "heartbeat-timeout-ms", heartbeat_timeout_ms, 5000, 200, 600000),
+    U32 ("delivery", "retry-min-ms", retry_min_ms, 200, 10, 60000),
+    U32 ("delivery", "retry-max-ms", retry_max_ms, 30000, 10, 3600000),
+    U32 ("delivery", "max-inflight", max_inflight, 8192, 1, 1000000),
+    U32 ("delivery", "batch-max", batch_max, 256, 1, 4096),
+    U32 ("delivery", "clock-skew-ms", clock_skew_ms, 300000, 1000, 3600000),
+    U32 ("delivery", "max-age-s", max_age_s, 2592000, 60, 31536000),
 };
 #define N_FIELDS (sizeof s_fields / sizeof s_fields[0])
 
-static const field_t *
-s_field (const char *key)
+static const char *s_sections[] = {"node", "transport", "delivery"};
+#define N_SECTIONS (sizeof s_sections / sizeof s_sections[0])
+
+static const s_field_t *
+s_field (const char *section, const char *key)
 {
     for (size_t i = 0; i < N_FIELDS; i++)
-        if (strcmp (s_fields[i].key, key) == 0)
+        if (streq (s_fields[i].section, section) && streq (s_fields[i].key, key))
             return &s_fields[i];
     return NULL;
 }
 
+/*  Digits only: no sign, no spaces, no hex, no suffix, no overflow. */
 static int
-s_parse_u32 (const char *s, uint32_t *out)
+s_parse_u32 (const char *text, uint32_t *out)
 {
-    if (!s || !*s || strlen (s) > 10)
+    if (!*text)
         return -1;
     uint64_t v = 0;
-    for (const char *p = s; *p; p++) {
+    for (const char *p = text; *p; p++) {
         if (*p < '0' || *p > '9')
             return -1;
         v = v * 10 + (uint64_t) (*p - '0');
+        if (v > UINT32_MAX)
+            return -1;
     }
-    if (v > UINT32_MAX)
-        return -1;
     *out = (uint32_t) v;
     return 0;
 }
 
-/*  Walk the tree: exactly two levels (section/key), every key known. */
+/*  zconfig stops at a NUL and silently cuts lines at 1024 bytes: refuse
+ *  both, so that what we check is what is in the file. */
 static int
-s_check_keys (zconfig_t *root, const char *path, kt_reason_t *reason)
+s_check_zpl_text (const char *data, size_t len, const char *path, kt_reason_t *reason)
 {
+    if (memchr (data, '\0', len))
+        return kt_fail (reason, "%s contains a NUL byte", path);
+    size_t line = 1, col = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (data[i] == '\n') {
+            line++;
+            col = 0;
+        }
+        else if (++col > 1000)
+            return kt_fail (reason, "%s: line %zu is longer than 1000 bytes", path, line);
+    }
+    return 0;
+}
+
+/*  An endpoint libzmq will accept and we mean: tcp://host:port (port '*'
+ *  lets the uitvoerder bind an ephemeral port, as the tests do) or
+ *  ipc://path. */
+static int
+s_check_endpoint (const char *ep, bool bind, const char *path, kt_reason_t *reason)
+{
+    const char *key = bind ? "transport/bind" : "transport/connect";
+    if (strncmp (ep, "ipc://", 6) == 0) {
+        if (!ep[6])
+            return kt_fail (reason, "%s: %s = %s has no socket path", path, key, ep);
+        return 0;
+    }
+    if (strncmp (ep, "tcp://", 6) != 0)
+        return kt_fail (reason, "%s: %s = %s must start with tcp:// or ipc://", path, key, ep);
+    const char *colon = strrchr (ep + 6, ':');
+    if (!colon || colon == ep + 6)
+        return kt_fail (reason, "%s: %s = %s must be tcp://HOST:PORT", path, key, ep);
+    const char *port = colon + 1;
+    if (bind && streq (port, "*"))
+        return 0;
+    uint32_t n;
+    if (s_parse_u32 (port, &n) != 0 || n < 1 || n > 65535)
+        return kt_fail (reason, "%s: %s = %s has no valid port (1..65535%s)", path, key, ep,
+                        bind ? " or *" : "");
+    return 0;
+}
+
+/*  Walk the whole tree once: known sections, known keys, no duplicates,
+ *  nothing nested deeper than section/key. */
+static int
+s_check_tree (zconfig_t *root, const char *path, kt_reason_t *reason)
+{
+    bool seen_section[N_SECTIONS] = {false};
+    bool seen_field[N_FIELDS] = {false};
     for (zconfig_t *sec = zconfig_child (root); sec; sec = zconfig_next (sec)) {
         const char *sname = zconfig_name (sec);
-        if (strcmp (sname, "node") != 0 && strcmp (sname, "transport") != 0
-            && strcmp (sname, "delivery") != 0)
+        size_t s = 0;
+        while (s < N_SECTIONS && !streq (sname, s_sections[s]))
+            s++;
+        if (s == N_SECTIONS)
             return kt_fail (reason, "%s: unknown section %.64s", path, sname);
+        if (seen_section[s])
+            return kt_fail (reason, "%s: section %s appears twice", path, sname);
+        seen_section[s] = true;
+        if (*zconfig_value (sec))
+            return kt_fail (reason, "%s: %s is a section and takes no value", path, sname);
         for (zconfig_t *k = zconfig_child (sec); k; k = zconfig_next (k)) {
-            char key[160];
-            snprintf (key, sizeof key, "%s/%.64s", sname, zconfig_name (k));
-            if (!s_field (key))
-                return kt_fail (reason, "%s: unknown key %s", path, key);
+            const s_field_t *f = s_field (sname, zconfig_name (k));
+            if (!f)
+                return kt_fail (reason, "%s: unknown key %s/%.64s", path, sname,
+                                zconfig_name (k));
+            if (seen_field[f - s_fields])
+                return kt_fail (reason, "%s: key %s/%s appears twice", path, sname, f->key);
+            seen_field[f - s_fields] = true;
             if (zconfig_child (k))
-                return kt_fail (reason, "%s: %s must be a value, not a section", path, key);
+                return kt_fail (reason, "%s: %s/%s is a key and takes no nested keys", path,
+                                sname, f->key);
         }
     }
+    return 0;
+}
+
+/*  Fill one field from its value (NULL: absent). */
+static int
+s_set_field (config_t *out, const s_field_t *f, const char *value, const char *base,
+             const char *path, kt_reason_t *reason)
+{
+    char *dst = (char *) out + f->offset;
+    if (f->type == F_U32) {
+        uint32_t v = f->def;
+        if (value && s_parse_u32 (value, &v) != 0)
+            return kt_fail (reason, "%s: %s/%s = %.32s is not a whole number", path, f->section,
+                            f->key, value);
+        if (v < f->min || v > f->max)
+            return kt_fail (reason, "%s: %s/%s = %u is out of range (%u..%u)", path, f->section,
+                            f->key, v, f->min, f->max);
+        memcpy (dst, &v, sizeof v);
+        return 0;
+    }
+    if (!value)
+        return 0;
+    /*  Relative paths are relative to the config file, not to whatever
+     *  directory the daemon happened to be started from. */
+    int n = f->type == F_PATH && value[0] != '/'
+              ? snprintf (dst, f->size, "%s/%s", base, value)
+              : snprintf (dst, f->size, "%s", value);
+    if (n < 0 || (size_t) n >= f->size)
+        return kt_fail (reason, "%s: %s/%s is too long (at most %zu bytes%s)", path, f->section,
+                        f->key, f->size - 1,
+                        f->type == F_PATH && value[0] != '/' ? " once made absolute" : "");
     return 0;
 }
 
@@ -100,76 +211,78 @@ int
 config_load (const char *path, config_t *out, kt_reason_t *reason)
 {
     memset (out, 0, sizeof *out);
-    char *data;
-    size_t len;
+    char *data = NULL;
+    size_t len = 0;
     if (kt_read_file (path, CONFIG_FILE_MAX, &data, &len, reason) != 0)
         return -1;
-    zconfig_t *root = zconfig_str_load (data);
+    int rc = s_check_zpl_text (data, len, path, reason);
+    zconfig_t *root = NULL;
+    if (rc == 0 && !(root = zconfig_str_load (data)))
+        rc = kt_fail (reason, "%s is not valid ZPL (zconfig logged the line; indent by "
+                              "exactly 4 spaces per level)", path);
     free (data);
-    if (!root)
-        return kt_fail (reason, "%s: not valid ZPL", path);
-    char dir[PATH_MAX];
-    char *copy = strdup (path);
-    char *real = copy ? realpath (dirname (copy), dir) : NULL;
-    free (copy);
-    int rc = real ? s_check_keys (root, path, reason)
-                  : kt_fail (reason, "%s: cannot resolve its directory", path);
+
+    char base[PATH_MAX];
+    if (rc == 0) {
+        char *copy = strdup (path);
+        if (!copy || !realpath (dirname (copy), base))
+            rc = kt_fail (reason, "%s: cannot resolve the directory it is in", path);
+        free (copy);
+    }
+    if (rc == 0)
+        rc = s_check_tree (root, path, reason);
     for (size_t i = 0; rc == 0 && i < N_FIELDS; i++) {
-        const field_t *f = &s_fields[i];
-        const char *v = zconfig_get (root, f->key, NULL);
-        if (v && !*v)
-            v = NULL;
-        if (!v && f->required) {
-            rc = kt_fail (reason, "%s: missing required key %s", path, f->key);
-            break;
-        }
-        char *dst = (char *) out + f->offset;
-        if (f->kind == K_U32) {
-            uint32_t value = f->def;
-            if (v && (s_parse_u32 (v, &value) != 0 || value < f->min || value > f->max)) {
-                rc = kt_fail (reason, "%s: %s must be a whole number from %u to %u", path, f->key,
-                              f->min, f->max);
-                break;
-            }
-            memcpy (dst, &value, sizeof value);
-        } else if (v) {
-            int n;
-            if (f->kind == K_PATH && v[0] != '/')
-                n = snprintf (dst, f->size, "%s/%s", dir, v);
-            else
-                n = snprintf (dst, f->size, "%s", v);
-            if (n < 0 || (size_t) n >= f->size) {
-                rc = kt_fail (reason, "%s: %s is too long (at most %zu bytes)", path, f->key,
-                              f->size - 1);
-                break;
-            }
-        }
+        const s_field_t *f = &s_fields[i];
+        char key[64];
+        snprintf (key, sizeof key, "%s/%s", f->section, f->key);
+        zconfig_t *item = zconfig_locate (root, key);
+        const char *value = item ? zconfig_value (item) : NULL;
+        if (value && !*value)
+            rc = kt_fail (reason, "%s: %s is empty", path, key);
+        else if (!value && f->required)
+            rc = kt_fail (reason, "%s: missing required key %s", path, key);
+        else
+            rc = s_set_field (out, f, value, base, path, reason);
     }
     zconfig_destroy (&root);
     if (rc != 0)
         return -1;
+
     if (!kt_valid_node_id (out->id))
-        return kt_fail (reason, "%s: node/id must be 1-64 of a-z, 0-9 and '-'", path);
+        return kt_fail (reason, "%s: node/id = %.64s must be 1..64 of [a-z0-9-] starting with a "
+                                "letter", path, out->id);
+    /*  Fail early on a mistyped pin rather than on the first roster. */
+    char vname[NOTE_NAME_MAX + 1];
+    uint8_t vpk[32];
+    kt_reason_t why;
+    if (note_verifier_parse (out->uitvoerder_key, vname, vpk, &why) != 0)
+        return kt_fail (reason, "%s: node/uitvoerder-key: %s", path, why.text);
     if (!*out->log_level)
         snprintf (out->log_level, sizeof out->log_level, "info");
-    if (strcmp (out->log_level, "debug") && strcmp (out->log_level, "info")
-        && strcmp (out->log_level, "warn") && strcmp (out->log_level, "error"))
-        return kt_fail (reason, "%s: node/log-level must be debug, info, warn or error", path);
-    if (!!*out->bind == !!*out->connect)
-        return kt_fail (reason,
-                        "%s: set exactly one of transport/bind (uitvoerder) and transport/connect "
-                        "(partners)",
-                        path);
-    const char *ep = *out->bind ? out->bind : out->connect;
-    if (strncmp (ep, "tcp://", 6) != 0 && strncmp (ep, "ipc://", 6) != 0)
-        return kt_fail (reason, "%s: %s must start with tcp:// or ipc://", path,
-                        *out->bind ? "transport/bind" : "transport/connect");
+    else if (!streq (out->log_level, "debug") && !streq (out->log_level, "info")
+             && !streq (out->log_level, "warn") && !streq (out->log_level, "error"))
+        return kt_fail (reason, "%s: node/log-level = %s must be debug, info, warn or error",
+                        path, out->log_level);
+    /*  Hub and spoke (DESIGN 2): only the uitvoerder binds. */
+    if (*out->bind && *out->connect)
+        return kt_fail (reason, "%s: set only one of transport/bind (uitvoerder) and "
+                                "transport/connect (partners), not both", path);
+    if (!*out->bind && !*out->connect)
+        return kt_fail (reason, "%s: missing transport/bind (uitvoerder) or transport/connect "
+                                "(partners)", path);
+    if (s_check_endpoint (*out->bind ? out->bind : out->connect, *out->bind, path, reason) != 0)
+        return -1;
+    if (strlen (out->socket_path) >= sizeof (((struct sockaddr_un *) 0)->sun_path))
+        return kt_fail (reason, "%s: node/socket = %s is longer than a Unix socket path may be "
+                                "(%zu bytes)", path, out->socket_path,
+                        sizeof (((struct sockaddr_un *) 0)->sun_path) - 1);
     if (out->heartbeat_timeout_ms < 2 * out->heartbeat_ms)
-        return kt_fail (reason, "%s: transport/heartbeat-timeout-ms must be at least twice "
-                                "transport/heartbeat-ms",
-                        path);
+        return kt_fail (reason, "%s: transport/heartbeat-timeout-ms = %u must be at least twice "
+                                "transport/heartbeat-ms = %u", path, out->heartbeat_timeout_ms,
+                        out->heartbeat_ms);
     if (out->retry_max_ms < out->retry_min_ms)
-        return kt_fail (reason, "%s: delivery/retry-max-ms must be at least delivery/retry-min-ms",
-                        path);
+        return kt_fail (reason, "%s: delivery/retry-max-ms = %u must not be below "
+                                "delivery/retry-min-ms = %u", path, out->retry_max_ms,
+                        out->retry_min_ms);
     return 0;
 }

@@ -1,315 +1,604 @@
-/*  keys: key generation and key files.  */
+/*  keys: a node's key files (ZPL, docs/KEYS.md).
+ *
+ *  The secret file is the one thing on a node that lets someone speak for
+ *  its organisation, so it is read the way OpenSSH reads a private key: no
+ *  symlinks, owner only, and every byte that held a secret is wiped once
+ *  the keys are in sodium_malloc'd memory.
+ */
 #include "keys.h"
 
+#include <ctype.h>
 #include <czmq.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define KEYS_FILE_MAX (64 * 1024)
+/*  A key file is a few hundred bytes; anything much bigger is not one. */
+#define KEYS_FILE_MAX (16 * 1024)
+#define KEYS_SECTION  "keten-keys"
 
-static const char *s_kinds[]
-    = {"gemeente", "politie", "om", "rvdk", "reclassering", "extern", "uitvoerder"};
+typedef enum {
+    K_ID,
+    K_NAME,
+    K_KIND,
+    K_TRANSPORT_PK,
+    K_SIGNING_PK,
+    K_ENCRYPTION_PK,
+    K_TRANSPORT_SK, /* first secret field: only in ID.secret */
+    K_SIGNING_SK,
+    K_ENCRYPTION_SK,
+    K_STORAGE_KEY,
+    K_COUNT
+} s_field_t;
+
+static const char *s_field_names[K_COUNT] = {
+    "id",
+    "name",
+    "kind",
+    "transport-public",
+    "signing-public",
+    "encryption-public",
+    "transport-secret",
+    "signing-secret",
+    "encryption-secret",
+    "storage-secret",
+};
+
+/*  art. 1 and bijlage 1: the organisations that can be party to the
+ *  convenant, plus the uitvoerder that keeps the shared files (art. 5). */
+static const char *s_kinds[] = {"gemeente",     "politie", "om",        "rvdk",
+                                "reclassering", "extern",  "uitvoerder"};
 
 bool
 keys_valid_kind (const char *kind)
 {
+    if (!kind)
+        return false;
     for (size_t i = 0; i < sizeof s_kinds / sizeof s_kinds[0]; i++)
-        if (kind && strcmp (kind, s_kinds[i]) == 0)
+        if (streq (kind, s_kinds[i]))
             return true;
     return false;
 }
 
-/*  A display name: 1..128 bytes, no control characters, no quotes (it is
- *  written into ZPL between double quotes). */
-static bool
-s_valid_name (const char *name)
+bool
+keys_valid_name (const char *name)
 {
-    size_t len = name ? strlen (name) : 0;
+    if (!name)
+        return false;
+    const unsigned char *p = (const unsigned char *) name;
+    size_t len = strlen (name);
     if (len < 1 || len > KEYS_NAME_MAX)
         return false;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char) name[i];
-        if (c < 0x20 || c == 0x7f || c == '"')
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = p[i];
+        if (c < 0x80) {
+            if (c < 0x20 || c == 0x7f || c == '"')
+                return false;
+            i++;
+            continue;
+        }
+        /*  Multibyte UTF-8: shortest form only, no surrogates, no C1
+         *  controls (U+0080..U+009F), nothing past U+10FFFF. */
+        size_t n;
+        uint32_t cp;
+        if (c >= 0xc2 && c <= 0xdf) {
+            n = 2;
+            cp = c & 0x1f;
+        }
+        else if (c >= 0xe0 && c <= 0xef) {
+            n = 3;
+            cp = c & 0x0f;
+        }
+        else if (c >= 0xf0 && c <= 0xf4) {
+            n = 4;
+            cp = c & 0x07;
+        }
+        else
             return false;
+        if (i + n > len)
+            return false;
+        for (size_t k = 1; k < n; k++) {
+            if ((p[i + k] & 0xc0) != 0x80)
+                return false;
+            cp = cp << 6 | (p[i + k] & 0x3f);
+        }
+        if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff
+            || (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
+            return false;
+        i += n;
     }
     return true;
 }
 
+/*  zconfig stops at a NUL and silently cuts lines at 1024 bytes: refuse
+ *  both, so that what we parse is what is in the file. */
+static int
+s_check_zpl_text (const char *data, size_t len, const char *path, kt_reason_t *reason)
+{
+    if (memchr (data, '\0', len))
+        return kt_fail (reason, "%s contains a NUL byte", path);
+    size_t line = 1, col = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (data[i] == '\n') {
+            line++;
+            col = 0;
+        }
+        else if (++col > 1000)
+            return kt_fail (reason, "%s: line %zu is longer than 1000 bytes", path, line);
+    }
+    return 0;
+}
+
+/*  One "    key = value" line as keten keygen writes it (a subset of ZPL). */
 static bool
-s_exists (const char *path)
+s_key_line_ok (const char *p, size_t n)
 {
-    struct stat st;
-    return lstat (path, &st) == 0;
+    if (n < 4 || memcmp (p, "    ", 4) != 0)
+        return false;
+    size_t i = 4;
+    while (i < n && ((p[i] >= 'a' && p[i] <= 'z') || p[i] == '-'))
+        i++;
+    if (i == 4)
+        return false;
+    while (i < n && p[i] == ' ')
+        i++;
+    if (i == n || p[i] != '=')
+        return false;
+    for (i++; i < n && p[i] == ' '; i++)
+        ;
+    if (i < n && p[i] == '"') {
+        const char *quote = memchr (p + i + 1, '"', n - i - 1);
+        if (!quote)
+            return false;
+        for (i = (size_t) (quote - p) + 1; i < n && p[i] == ' '; i++)
+            ;
+        return i == n || p[i] == '#';
+    }
+    return i == n || p[i] != '\'';
 }
 
-int
-keys_generate (const char *id, const char *kind, const char *name, const char *dir,
-               kt_reason_t *reason)
+/*  Key files are written by keten keygen: accept only that shape, before
+ *  zconfig sees the text.  zconfig prints a line it cannot parse to
+ *  stdout, and in a secret file that line may hold a key.  Errors here
+ *  name the line number, never its contents. */
+static int
+s_check_key_lines (const char *data, size_t len, const char *path, kt_reason_t *reason)
 {
-    if (!kt_valid_node_id (id))
-        return kt_fail (reason, "invalid id '%.64s': use 1-64 of a-z, 0-9 and '-', starting with "
-                                "a letter",
-                        id ? id : "");
-    if (!keys_valid_kind (kind))
-        return kt_fail (reason, "invalid kind '%.32s': one of gemeente, politie, om, rvdk, "
-                                "reclassering, extern, uitvoerder",
-                        kind ? kind : "");
-    if (!name)
-        name = id;
-    if (!s_valid_name (name))
-        return kt_fail (reason, "invalid name: 1-128 bytes without control characters or quotes");
-    if (mkdir (dir, 0700) != 0 && errno != EEXIST)
-        return kt_fail (reason, "cannot create %s: %s", dir, strerror (errno));
-    char secret_path[PATH_MAX], public_path[PATH_MAX];
-    if (snprintf (secret_path, sizeof secret_path, "%s/%s.secret", dir, id) >= PATH_MAX
-        || snprintf (public_path, sizeof public_path, "%s/%s.pub", dir, id) >= PATH_MAX)
-        return kt_fail (reason, "output path too long");
-    if (s_exists (secret_path) || s_exists (public_path))
-        return kt_fail (reason, "%s or %s already exists; refusing to overwrite keys", secret_path,
-                        public_path);
-
-    keys_secret_t *k = sodium_malloc (sizeof *k);
-    if (!k)
-        return kt_fail (reason, "out of memory");
-    memset (k, 0, sizeof *k);
-    crypto_box_keypair (k->pub.transport_pk, k->transport_sk);
-    crypto_sign_keypair (k->pub.signing_pk, k->signing_sk);
-    crypto_box_keypair (k->pub.encryption_pk, k->encryption_sk);
-    randombytes_buf (k->storage_key, sizeof k->storage_key);
-
-    char tp[65], sp[65], ep[65];
-    kt_hex (tp, k->pub.transport_pk, 32);
-    kt_hex (sp, k->pub.signing_pk, 32);
-    kt_hex (ep, k->pub.encryption_pk, 32);
-    char pub[1024];
-    int plen = snprintf (pub, sizeof pub,
-                         "#   keten public keys of %s (share this file with the uitvoerder)\n"
-                         "keten-keys\n"
-                         "    id = %s\n"
-                         "    name = \"%s\"\n"
-                         "    kind = %s\n"
-                         "    transport-public = %s\n"
-                         "    signing-public = %s\n"
-                         "    encryption-public = %s\n",
-                         id, id, name, kind, tp, sp, ep);
-    /*  The secret text lives in sodium memory and is wiped after writing. */
-    size_t cap = 2048;
-    char *sec = sodium_malloc (cap);
-    if (!sec) {
-        sodium_free (k);
-        return kt_fail (reason, "out of memory");
+    const char *p = data, *end = data + len;
+    for (size_t line = 1; p < end; line++) {
+        const char *nl = memchr (p, '\n', (size_t) (end - p));
+        const char *e = nl ? nl : end;
+        while (e > p && isspace ((unsigned char) e[-1]))
+            e--;
+        size_t n = (size_t) (e - p);
+        bool section = n == strlen (KEYS_SECTION) && memcmp (p, KEYS_SECTION, n) == 0;
+        if (n > 0 && p[0] != '#' && !section && !s_key_line_ok (p, n))
+            return kt_fail (reason, "%s: line %zu is not '" KEYS_SECTION "', a comment or "
+                                    "'    key = value'", path, line);
+        p = nl ? nl + 1 : end;
     }
-    char ts[65], ss[129], es[65], st[65];
-    kt_hex (ts, k->transport_sk, 32);
-    kt_hex (ss, k->signing_sk, 64);
-    kt_hex (es, k->encryption_sk, 32);
-    kt_hex (st, k->storage_key, 32);
-    int slen = snprintf (sec, cap,
-                         "#   keten SECRET keys of %s - keep this file mode 0600, never share it\n"
-                         "keten-keys\n"
-                         "    id = %s\n"
-                         "    name = \"%s\"\n"
-                         "    kind = %s\n"
-                         "    transport-public = %s\n"
-                         "    signing-public = %s\n"
-                         "    encryption-public = %s\n"
-                         "    transport-secret = %s\n"
-                         "    signing-secret = %s\n"
-                         "    encryption-secret = %s\n"
-                         "    storage-secret = %s\n",
-                         id, id, name, kind, tp, sp, ep, ts, ss, es, st);
-    sodium_memzero (ts, sizeof ts);
-    sodium_memzero (ss, sizeof ss);
-    sodium_memzero (es, sizeof es);
-    sodium_memzero (st, sizeof st);
-    int rc = 0;
-    if (kt_write_file (secret_path, sec, (size_t) slen, 0600, reason) != 0
-        || kt_write_file (public_path, pub, (size_t) plen, 0644, reason) != 0) {
-        unlink (secret_path);
-        rc = -1;
-    }
-    sodium_free (sec);
-    sodium_free (k);
-    return rc;
+    return 0;
 }
 
-/*  Wipe every value in a parsed key file before it is freed. */
+/*  zconfig_chunk_load copies each line through a 1 KiB buffer on its own
+ *  stack.  Called from the same frame right after, this overwrites that
+ *  region so no line of a secret file survives there. */
+static void __attribute__ ((noinline))
+s_scrub_stack (void)
+{
+    uint8_t pad[4096];
+    sodium_memzero (pad, sizeof pad);
+    __asm__ __volatile__ ("" : : "r"(pad) : "memory");
+}
+
+/*  Wipe every secret value in the parsed tree before it is freed. */
 static void
-s_wipe (zconfig_t *node)
+s_wipe_secret_values (zconfig_t *root)
 {
-    for (; node; node = zconfig_next (node)) {
-        char *v = zconfig_value (node);
-        if (v)
-            sodium_memzero (v, strlen (v));
-        s_wipe (zconfig_child (node));
+    zconfig_t *section = root ? zconfig_locate (root, KEYS_SECTION) : NULL;
+    for (zconfig_t *item = section ? zconfig_child (section) : NULL; item;
+         item = zconfig_next (item)) {
+        char *value = zconfig_value (item);
+        for (int k = K_TRANSPORT_SK; k < K_COUNT; k++)
+            if (value && streq (zconfig_name (item), s_field_names[k]))
+                sodium_memzero (value, strlen (value));
     }
 }
 
+/*  Decode one hex field of exactly len bytes. */
 static int
-s_get_hex (zconfig_t *root, const char *path, const char *key, uint8_t *out, size_t len,
-           kt_reason_t *reason)
+s_hex_field (uint8_t *out, size_t len, const char *value, s_field_t field, const char *path,
+             kt_reason_t *reason)
 {
-    const char *v = zconfig_get (root, key, NULL);
-    if (!v || !*v)
-        return kt_fail (reason, "%s: missing %s", path, key);
-    if (kt_unhex (out, len, v) != 0)
-        return kt_fail (reason, "%s: %s is not %zu hex digits", path, key, 2 * len);
+    if (kt_unhex (out, len, value) != 0)
+        return kt_fail (reason, "%s: %s must be %zu hex digits", path, s_field_names[field],
+                        2 * len);
     return 0;
 }
 
+/*  Check the parsed tree and fill pub (and sec, for a secret file).
+ *  Nothing is trusted: every field is checked for form, and a secret
+ *  file's public keys must be the ones its secrets derive. */
 static int
-s_parse_public (zconfig_t *root, const char *path, keys_public_t *pub, kt_reason_t *reason)
+s_decode (zconfig_t *root, const char *path, keys_public_t *pub, keys_secret_t *sec,
+          kt_reason_t *reason)
 {
-    if (!root || strcmp (zconfig_name (root), "root") != 0 || !zconfig_locate (root, "keten-keys"))
-        return kt_fail (reason, "%s: not a keten key file (no keten-keys section)", path);
-    const char *id = zconfig_get (root, "keten-keys/id", NULL);
-    const char *kind = zconfig_get (root, "keten-keys/kind", NULL);
-    const char *name = zconfig_get (root, "keten-keys/name", id);
-    if (!kt_valid_node_id (id))
-        return kt_fail (reason, "%s: keten-keys/id is missing or invalid", path);
-    if (!keys_valid_kind (kind))
-        return kt_fail (reason, "%s: keten-keys/kind is missing or invalid", path);
-    if (!s_valid_name (name))
-        return kt_fail (reason, "%s: keten-keys/name is invalid", path);
-    snprintf (pub->id, sizeof pub->id, "%s", id);
-    snprintf (pub->kind, sizeof pub->kind, "%s", kind);
+    zconfig_t *section = zconfig_child (root);
+    if (!section || !streq (zconfig_name (section), KEYS_SECTION) || zconfig_next (section)
+        || *zconfig_value (section))
+        return kt_fail (reason, "%s: expected exactly one section '" KEYS_SECTION "'", path);
+
+    const char *value[K_COUNT] = {NULL};
+    for (zconfig_t *item = zconfig_child (section); item; item = zconfig_next (item)) {
+        const char *name = zconfig_name (item);
+        int k = 0;
+        while (k < K_COUNT && !streq (name, s_field_names[k]))
+            k++;
+        if (k == K_COUNT)
+            return kt_fail (reason, "%s: unknown key " KEYS_SECTION "/%s", path, name);
+        if (value[k])
+            return kt_fail (reason, "%s: duplicate key %s", path, name);
+        if (zconfig_child (item))
+            return kt_fail (reason, "%s: %s must be a value, not a section", path, name);
+        /*  A .pub file is handed to other organisations: one that carries
+         *  a secret is a mistake that must not travel further. */
+        if (k >= K_TRANSPORT_SK && !sec)
+            return kt_fail (reason, "%s holds secret key %s; a .pub file must not", path, name);
+        value[k] = zconfig_value (item);
+    }
+    for (int k = 0; k < K_COUNT; k++) {
+        if (k == K_NAME || (k >= K_TRANSPORT_SK && !sec))
+            continue;
+        if (!value[k])
+            return kt_fail (reason, "%s: missing key %s", path, s_field_names[k]);
+    }
+    if (!kt_valid_node_id (value[K_ID]))
+        return kt_fail (reason, "%s: id '%.64s' must be 1..64 of [a-z0-9-] starting with a letter",
+                        path, value[K_ID]);
+    if (!keys_valid_kind (value[K_KIND]))
+        return kt_fail (reason, "%s: kind '%.16s' is not one of gemeente, politie, om, rvdk, "
+                                "reclassering, extern, uitvoerder", path, value[K_KIND]);
+    const char *name = value[K_NAME] ? value[K_NAME] : value[K_ID];
+    if (!keys_valid_name (name))
+        return kt_fail (reason, "%s: name must be 1..%d bytes of UTF-8 without control "
+                                "characters or '\"'", path, KEYS_NAME_MAX);
+    memset (pub, 0, sizeof *pub);
+    snprintf (pub->id, sizeof pub->id, "%s", value[K_ID]);
     snprintf (pub->name, sizeof pub->name, "%s", name);
-    if (s_get_hex (root, path, "keten-keys/transport-public", pub->transport_pk, 32, reason) != 0
-        || s_get_hex (root, path, "keten-keys/signing-public", pub->signing_pk, 32, reason) != 0
-        || s_get_hex (root, path, "keten-keys/encryption-public", pub->encryption_pk, 32, reason)
-               != 0)
+    snprintf (pub->kind, sizeof pub->kind, "%s", value[K_KIND]);
+    if (s_hex_field (pub->transport_pk, 32, value[K_TRANSPORT_PK], K_TRANSPORT_PK, path, reason)
+        || s_hex_field (pub->signing_pk, 32, value[K_SIGNING_PK], K_SIGNING_PK, path, reason)
+        || s_hex_field (pub->encryption_pk, 32, value[K_ENCRYPTION_PK], K_ENCRYPTION_PK, path,
+                        reason))
         return -1;
-    return 0;
-}
+    if (!sec)
+        return 0;
 
-static zconfig_t *
-s_load (const char *path, char *data, kt_reason_t *reason)
-{
-    zconfig_t *root = zconfig_str_load (data);
-    if (!root)
-        kt_fail (reason, "%s: not valid ZPL", path);
-    return root;
-}
-
-int
-keys_load_public (const char *path, keys_public_t *out, kt_reason_t *reason)
-{
-    char *data;
-    size_t len;
-    if (kt_read_file (path, KEYS_FILE_MAX, &data, &len, reason) != 0)
+    if (s_hex_field (sec->transport_sk, 32, value[K_TRANSPORT_SK], K_TRANSPORT_SK, path, reason)
+        || s_hex_field (sec->signing_sk, 64, value[K_SIGNING_SK], K_SIGNING_SK, path, reason)
+        || s_hex_field (sec->encryption_sk, 32, value[K_ENCRYPTION_SK], K_ENCRYPTION_SK, path,
+                        reason)
+        || s_hex_field (sec->storage_key, 32, value[K_STORAGE_KEY], K_STORAGE_KEY, path, reason))
         return -1;
-    memset (out, 0, sizeof *out);
-    zconfig_t *root = s_load (path, data, reason);
-    free (data);
-    if (!root)
-        return -1;
-    int rc = s_parse_public (root, path, out, reason);
-    if (rc == 0 && zconfig_get (root, "keten-keys/transport-secret", NULL))
-        rc = kt_fail (reason, "%s holds secret keys; give the .pub file instead", path);
-    zconfig_destroy (&root);
+    /*  A public key that does not belong to its secret would have the
+     *  roster announce keys this node cannot use (or someone else's). */
+    uint8_t derived[32];
+    int rc = 0;
+    if (crypto_scalarmult_base (derived, sec->transport_sk) != 0
+        || sodium_memcmp (derived, pub->transport_pk, 32) != 0)
+        rc = kt_fail (reason, "%s: transport-public does not match transport-secret", path);
+    else if (crypto_scalarmult_base (derived, sec->encryption_sk) != 0
+             || sodium_memcmp (derived, pub->encryption_pk, 32) != 0)
+        rc = kt_fail (reason, "%s: encryption-public does not match encryption-secret", path);
+    else if (sodium_memcmp (sec->signing_sk + 32, pub->signing_pk, 32) != 0)
+        rc = kt_fail (reason, "%s: signing-public does not match signing-secret", path);
+    else {
+        /*  The tail of the libsodium form is only a copy: check that the
+         *  seed really derives that public key. */
+        uint8_t sk[64];
+        crypto_sign_seed_keypair (derived, sk, sec->signing_sk);
+        sodium_memzero (sk, sizeof sk);
+        if (sodium_memcmp (derived, pub->signing_pk, 32) != 0)
+            rc = kt_fail (reason, "%s: signing-secret seed does not derive signing-public", path);
+    }
+    sodium_memzero (derived, sizeof derived);
     return rc;
 }
 
 keys_secret_t *
 keys_load_secret (const char *path, kt_reason_t *reason)
 {
-    int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (sodium_init () < 0) {
+        kt_fail (reason, "libsodium failed to initialise");
+        return NULL;
+    }
+    /*  DESIGN 3: a secret key file must be 0600 and owned by the daemon
+     *  user.  Check the descriptor we read, not the name (no TOCTOU), and
+     *  never follow a symlink planted in the key directory. */
+    int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
     if (fd < 0) {
-        kt_fail (reason, "cannot open secret key file %s: %s", path, strerror (errno));
+        kt_fail (reason, "cannot open secret key file %s: %s", path,
+                 errno == ELOOP ? "it is a symbolic link" : strerror (errno));
         return NULL;
     }
     struct stat st;
     if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode)) {
         close (fd);
-        kt_fail (reason, "secret key file %s is not a regular file", path);
+        kt_fail (reason, "%s is not a regular file", path);
         return NULL;
     }
+    unsigned mode = (unsigned) st.st_mode & 07777;
     if (st.st_uid != geteuid ()) {
         close (fd);
-        kt_fail (reason, "secret key file %s is owned by uid %u, not by this daemon's uid %u",
-                 path, (unsigned) st.st_uid, (unsigned) geteuid ());
+        kt_fail (reason, "%s is owned by uid %u, not by this process (uid %u); chown it to the "
+                         "daemon user", path, (unsigned) st.st_uid, (unsigned) geteuid ());
         return NULL;
     }
-    if (st.st_mode & 077) {
+    if (mode & 077) {
         close (fd);
-        kt_fail (reason,
-                 "secret key file %s is accessible by group or others (mode %04o); run chmod 600 %s",
-                 path, (unsigned) (st.st_mode & 07777), path);
+        kt_fail (reason, "%s is %s by group/others (mode %04o); run chmod 600 %s", path,
+                 (mode & 044) ? "readable" : (mode & 022) ? "writable" : "executable", mode,
+                 path);
         return NULL;
     }
-    if (st.st_size <= 0 || st.st_size > KEYS_FILE_MAX) {
+    if (st.st_size > KEYS_FILE_MAX) {
         close (fd);
-        kt_fail (reason, "secret key file %s has an implausible size", path);
+        kt_fail (reason, "%s is %lld bytes, too large for a key file", path,
+                 (long long) st.st_size);
         return NULL;
     }
-    size_t size = (size_t) st.st_size;
-    char *data = sodium_malloc (size + 1);
-    keys_secret_t *k = sodium_malloc (sizeof *k);
-    size_t got = 0;
-    while (data && got < size) {
-        ssize_t n = read (fd, data + got, size - got);
+    /*  The file text goes straight into guarded memory; sodium_free wipes
+     *  it.  The result is allocated first so no exit path leaks. */
+    char *buf = sodium_malloc (KEYS_FILE_MAX + 1);
+    keys_secret_t *keys = sodium_malloc (sizeof *keys);
+    if (!buf || !keys) {
+        close (fd);
+        sodium_free (buf);
+        sodium_free (keys);
+        kt_fail (reason, "out of secure memory reading %s", path);
+        return NULL;
+    }
+    size_t len = 0;
+    while (len < KEYS_FILE_MAX + 1) {
+        ssize_t n = read (fd, buf + len, KEYS_FILE_MAX + 1 - len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             break;
-        got += (size_t) n;
+        len += (size_t) n;
     }
     close (fd);
-    if (!data || !k || got != size) {
-        if (data)
-            sodium_free (data);
-        if (k)
-            sodium_free (k);
-        kt_fail (reason, "cannot read secret key file %s", path);
-        return NULL;
+
+    int rc = -1;
+    zconfig_t *root = NULL;
+    if (len > KEYS_FILE_MAX)
+        kt_fail (reason, "%s is too large for a key file", path);
+    else if (s_check_zpl_text (buf, len, path, reason) == 0
+             && s_check_key_lines (buf, len, path, reason) == 0) {
+        /*  zconfig parses a copy held in a chunk: wipe the copy too. */
+        zchunk_t *chunk = zchunk_new (buf, len);
+        if (chunk) {
+            root = zconfig_chunk_load (chunk);
+            sodium_memzero (zchunk_data (chunk), zchunk_size (chunk));
+            zchunk_destroy (&chunk);
+        }
+        s_scrub_stack ();
+        if (!root)
+            kt_fail (reason, "%s is not valid ZPL", path);
+        else
+            rc = s_decode (root, path, &keys->pub, keys, reason);
     }
-    data[size] = '\0';
-    memset (k, 0, sizeof *k);
-    zconfig_t *root = s_load (path, data, reason);
-    sodium_free (data);
-    int rc = root ? s_parse_public (root, path, &k->pub, reason) : -1;
-    if (rc == 0)
-        rc = s_get_hex (root, path, "keten-keys/transport-secret", k->transport_sk, 32, reason);
-    if (rc == 0)
-        rc = s_get_hex (root, path, "keten-keys/signing-secret", k->signing_sk, 64, reason);
-    if (rc == 0)
-        rc = s_get_hex (root, path, "keten-keys/encryption-secret", k->encryption_sk, 32, reason);
-    if (rc == 0)
-        rc = s_get_hex (root, path, "keten-keys/storage-secret", k->storage_key, 32, reason);
-    if (root) {
-        s_wipe (root);
-        zconfig_destroy (&root);
-    }
-    if (rc == 0) {
-        /*  The public keys must belong to the secret ones. */
-        uint8_t check[32];
-        crypto_scalarmult_base (check, k->transport_sk);
-        if (sodium_memcmp (check, k->pub.transport_pk, 32) != 0)
-            rc = kt_fail (reason, "%s: transport-public does not match transport-secret", path);
-        crypto_scalarmult_base (check, k->encryption_sk);
-        if (rc == 0 && sodium_memcmp (check, k->pub.encryption_pk, 32) != 0)
-            rc = kt_fail (reason, "%s: encryption-public does not match encryption-secret", path);
-        crypto_sign_ed25519_sk_to_pk (check, k->signing_sk);
-        if (rc == 0 && sodium_memcmp (check, k->pub.signing_pk, 32) != 0)
-            rc = kt_fail (reason, "%s: signing-public does not match signing-secret", path);
-        sodium_memzero (check, sizeof check);
-    }
-    if (rc != 0) {
-        sodium_free (k);
-        return NULL;
-    }
-    return k;
+    /*  A malformed file that zconfig refused mid-way has already been
+     *  freed by zconfig; there is nothing left we can reach to wipe. */
+    s_wipe_secret_values (root);
+    zconfig_destroy (&root);
+    sodium_free (buf);
+    if (rc != 0)
+        sodium_free (keys);
+    return rc == 0 ? keys : NULL;
 }
 
 void
 keys_secret_destroy (keys_secret_t **self_p)
 {
-    if (*self_p) {
-        sodium_free (*self_p);
+    if (self_p && *self_p) {
+        sodium_free (*self_p); /* wipes before it frees */
         *self_p = NULL;
     }
+}
+
+int
+keys_load_public (const char *path, keys_public_t *out, kt_reason_t *reason)
+{
+    char *data = NULL;
+    size_t len = 0;
+    if (kt_read_file (path, KEYS_FILE_MAX, &data, &len, reason) != 0)
+        return -1;
+    int rc = s_check_zpl_text (data, len, path, reason);
+    if (rc == 0)
+        rc = s_check_key_lines (data, len, path, reason);
+    zconfig_t *root = NULL;
+    if (rc == 0) {
+        root = zconfig_str_load (data);
+        if (!root)
+            rc = kt_fail (reason, "%s is not valid ZPL", path);
+    }
+    keys_public_t pub;
+    if (rc == 0)
+        rc = s_decode (root, path, &pub, NULL, reason);
+    if (rc == 0)
+        *out = pub;
+    zconfig_destroy (&root);
+    free (data);
+    return rc;
+}
+
+/*  Create dir and any missing parents, owner-only: the key directory of
+ *  a node holds its secret keys. */
+static int
+s_make_dir (const char *dir, kt_reason_t *reason)
+{
+    char path[PATH_MAX];
+    if (snprintf (path, sizeof path, "%s", dir) >= (int) sizeof path || !*path)
+        return kt_fail (reason, "invalid key directory '%s'", dir);
+    for (char *p = path + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (mkdir (path, 0700) != 0 && errno != EEXIST)
+                return kt_fail (reason, "cannot create directory %s: %s", path, strerror (errno));
+            *p = c;
+            if (!c)
+                break;
+        }
+    }
+    struct stat st;
+    if (stat (dir, &st) != 0 || !S_ISDIR (st.st_mode))
+        return kt_fail (reason, "%s is not a directory", dir);
+    return 0;
+}
+
+/*  Claim a file name that must not exist yet (O_EXCL); kt_write_file then
+ *  replaces the empty placeholder atomically with the real contents. */
+static int
+s_claim (const char *path, int mode, kt_reason_t *reason)
+{
+    int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+    if (fd < 0)
+        return kt_fail (reason, errno == EEXIST ? "refusing to overwrite %s" : "cannot create %s: %s",
+                        path, strerror (errno));
+    close (fd);
+    return 0;
+}
+
+/*  The text of both files.  Everything here is sodium_malloc'd because the
+ *  secret file's text is as secret as the keys. */
+typedef struct {
+    char transport_pk[65], signing_pk[65], encryption_pk[65];
+    char transport_sk[65], signing_sk[129], encryption_sk[65], storage_key[65];
+    char pub_text[1024];
+    char secret_text[2048];
+} s_key_text_t;
+
+static int
+s_format (s_key_text_t *t, const keys_secret_t *k)
+{
+    const keys_public_t *p = &k->pub;
+    kt_hex (t->transport_pk, p->transport_pk, 32);
+    kt_hex (t->signing_pk, p->signing_pk, 32);
+    kt_hex (t->encryption_pk, p->encryption_pk, 32);
+    kt_hex (t->transport_sk, k->transport_sk, 32);
+    kt_hex (t->signing_sk, k->signing_sk, 64);
+    kt_hex (t->encryption_sk, k->encryption_sk, 32);
+    kt_hex (t->storage_key, k->storage_key, 32);
+    int n = snprintf (t->pub_text, sizeof t->pub_text,
+                      "#   keten public keys of %s (format: docs/KEYS.md)\n"
+                      "#   Give this file to the uitvoerder for the roster.\n"
+                      KEYS_SECTION "\n"
+                      "    id = %s\n"
+                      "    name = \"%s\"\n"
+                      "    kind = %s\n"
+                      "    transport-public = %s\n"
+                      "    signing-public = %s\n"
+                      "    encryption-public = %s\n",
+                      p->id, p->id, p->name, p->kind, t->transport_pk, t->signing_pk,
+                      t->encryption_pk);
+    if (n < 0 || (size_t) n >= sizeof t->pub_text)
+        return -1;
+    n = snprintf (t->secret_text, sizeof t->secret_text,
+                  "#   keten SECRET keys of %s (format: docs/KEYS.md)\n"
+                  "#   Mode 0600, owned by the daemon user; never copy it off this node.\n"
+                  KEYS_SECTION "\n"
+                  "    id = %s\n"
+                  "    name = \"%s\"\n"
+                  "    kind = %s\n"
+                  "    transport-public = %s\n"
+                  "    signing-public = %s\n"
+                  "    encryption-public = %s\n"
+                  "    transport-secret = %s\n"
+                  "    signing-secret = %s\n"
+                  "    encryption-secret = %s\n"
+                  "    storage-secret = %s\n",
+                  p->id, p->id, p->name, p->kind, t->transport_pk, t->signing_pk,
+                  t->encryption_pk, t->transport_sk, t->signing_sk, t->encryption_sk,
+                  t->storage_key);
+    return n < 0 || (size_t) n >= sizeof t->secret_text ? -1 : 0;
+}
+
+int
+keys_generate (const char *id, const char *kind, const char *name, const char *dir,
+               kt_reason_t *reason)
+{
+    if (sodium_init () < 0)
+        return kt_fail (reason, "libsodium failed to initialise");
+    if (!kt_valid_node_id (id))
+        return kt_fail (reason, "invalid id '%.64s': use 1..64 of [a-z0-9-], starting with a "
+                                "letter", id ? id : "");
+    if (!keys_valid_kind (kind))
+        return kt_fail (reason, "invalid kind '%.16s': use gemeente, politie, om, rvdk, "
+                                "reclassering, extern or uitvoerder", kind ? kind : "");
+    if (!name)
+        name = id;
+    if (!keys_valid_name (name))
+        return kt_fail (reason, "invalid name: use 1..%d bytes of UTF-8 without control "
+                                "characters or '\"'", KEYS_NAME_MAX);
+    char secret_path[PATH_MAX], pub_path[PATH_MAX];
+    if (!dir || snprintf (secret_path, sizeof secret_path, "%s/%s.secret", dir, id)
+                    >= (int) sizeof secret_path
+        || snprintf (pub_path, sizeof pub_path, "%s/%s.pub", dir, id) >= (int) sizeof pub_path)
+        return kt_fail (reason, "key directory path is too long");
+    if (s_make_dir (dir, reason) != 0)
+        return -1;
+    /*  Never replace a node's keys by accident: losing a secret key file
+     *  takes the node out of the federation until a new roster is signed.
+     *  Check both names before creating either. */
+    struct stat st;
+    if (lstat (secret_path, &st) == 0)
+        return kt_fail (reason, "refusing to overwrite %s", secret_path);
+    if (lstat (pub_path, &st) == 0)
+        return kt_fail (reason, "refusing to overwrite %s", pub_path);
+    if (s_claim (secret_path, 0600, reason) != 0)
+        return -1;
+    if (s_claim (pub_path, 0644, reason) != 0) {
+        unlink (secret_path);
+        return -1;
+    }
+
+    keys_secret_t *k = sodium_malloc (sizeof *k);
+    s_key_text_t *t = sodium_malloc (sizeof *t);
+    int rc = -1;
+    if (!k || !t)
+        kt_fail (reason, "out of secure memory");
+    else {
+        memset (k, 0, sizeof *k);
+        snprintf (k->pub.id, sizeof k->pub.id, "%s", id);
+        snprintf (k->pub.name, sizeof k->pub.name, "%s", name);
+        snprintf (k->pub.kind, sizeof k->pub.kind, "%s", kind);
+        /*  CurveZMQ transport keys are plain X25519 pairs. */
+        crypto_box_keypair (k->pub.transport_pk, k->transport_sk);
+        crypto_sign_keypair (k->pub.signing_pk, k->signing_sk);
+        crypto_box_keypair (k->pub.encryption_pk, k->encryption_sk);
+        randombytes_buf (k->storage_key, sizeof k->storage_key);
+        if (s_format (t, k) != 0)
+            kt_fail (reason, "key file text too long");
+        else if (kt_write_file (secret_path, t->secret_text, strlen (t->secret_text), 0600,
+                                reason)
+                     == 0
+                 && kt_write_file (pub_path, t->pub_text, strlen (t->pub_text), 0644, reason)
+                        == 0)
+            rc = 0;
+    }
+    if (rc != 0) {
+        unlink (secret_path);
+        unlink (pub_path);
+    }
+    sodium_free (t);
+    sodium_free (k);
+    return rc;
 }

@@ -40,6 +40,11 @@ typedef struct {
 /*  True for the organisation kinds of the convenant. */
 bool keys_valid_kind (const char *kind);
 
+/*  True for a display name: 1..KEYS_NAME_MAX bytes of valid UTF-8 without
+ *  control characters or '"' (ZPL has no escapes).  The roster uses the
+ *  same rule for member names. */
+bool keys_valid_name (const char *name);
+
 /*  Generate fresh keys for id/kind (name may be NULL: defaults to id) and
  *  write DIR/ID.secret (0600) and DIR/ID.pub (0644).  Refuses to overwrite
  *  existing files and refuses an invalid id or kind. */

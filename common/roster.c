@@ -1,244 +1,409 @@
-/*  roster: the signed membership list.  */
+/*  roster: the convenant as data, signed by the uitvoerder (DESIGN 3).
+ *
+ *  The roster decides who may connect, sign and receive, so it is checked
+ *  in this order and nowhere else: signature by the pinned uitvoerder key
+ *  over the exact bytes, then the ZPL text, field by field.  Nothing of an
+ *  unsigned or wrongly signed roster is parsed at all.
+ */
 #include "roster.h"
 
 #include "note.h"
 
 #include <czmq.h>
+#include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+/*  art. 13.3: not-agendered weegploeg data at most 6 months; art. 13.2:
+ *  archived at most 1 year after last processing; art. 13.1: destroyed
+ *  5 years after last processing. */
+#define RETENTION_NOT_AGENDERED_MAX 183
+#define RETENTION_ARCHIVE_MAX       365
+#define RETENTION_DESTROY_MAX       1826
+#define REFERENTIEKADER_DEFAULT     "example-2026.1"
+
 roster_role_t
 roster_role_for_kind (const char *kind)
 {
-    /*  art. 1: kernpartijen are politie, OM and the gemeenten; RvdK and
+    /*  art. 1: politie, OM and the gemeenten are kernpartijen; RvdK and
      *  Reclassering are casuspartijen; bijlage 1 names the externe
-     *  casuspartners. */
-    if (!strcmp (kind, "politie") || !strcmp (kind, "om") || !strcmp (kind, "gemeente"))
+     *  casuspartners; the uitvoerder keeps the files (art. 5). */
+    if (!kind)
+        return (roster_role_t) 0;
+    if (streq (kind, "politie") || streq (kind, "om") || streq (kind, "gemeente"))
         return ROLE_KERNPARTIJ;
-    if (!strcmp (kind, "rvdk") || !strcmp (kind, "reclassering"))
+    if (streq (kind, "rvdk") || streq (kind, "reclassering"))
         return ROLE_CASUSPARTIJ;
-    if (!strcmp (kind, "extern"))
+    if (streq (kind, "extern"))
         return ROLE_EXTERN;
-    if (!strcmp (kind, "uitvoerder"))
+    if (streq (kind, "uitvoerder"))
         return ROLE_UITVOERDER;
-    return 0;
+    return (roster_role_t) 0;
 }
 
 const char *
 roster_role_name (roster_role_t role)
 {
-    switch (role) {
-    case ROLE_KERNPARTIJ:
-        return "kernpartij";
-    case ROLE_CASUSPARTIJ:
-        return "casuspartij";
-    case ROLE_EXTERN:
-        return "extern";
-    case ROLE_UITVOERDER:
-        return "uitvoerder";
+    static const char *const names[] = {"unknown", "kernpartij", "casuspartij", "extern",
+                                        "uitvoerder"};
+    return role >= ROLE_KERNPARTIJ && role <= ROLE_UITVOERDER ? names[role] : names[0];
+}
+
+/*  zconfig stops at a NUL and silently cuts lines at 1024 bytes: refuse
+ *  both, so that what we check is what was signed. */
+static int
+s_check_zpl_text (const char *data, size_t len, kt_reason_t *reason)
+{
+    if (memchr (data, '\0', len))
+        return kt_fail (reason, "roster: text contains a NUL byte");
+    size_t line = 1, col = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (data[i] == '\n') {
+            line++;
+            col = 0;
+        }
+        else if (++col > 1000)
+            return kt_fail (reason, "roster: line %zu is longer than 1000 bytes", line);
     }
-    return "unknown";
+    return 0;
+}
+
+/*  The value of n decimal digits at s, or -1 if any is not a digit. */
+static int
+s_num (const char *s, size_t n)
+{
+    int v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/*  Strict "YYYY-MM-DD", a real calendar day.  Fills tm (00:00 UTC). */
+static bool
+s_parse_date (const char *s, struct tm *tm)
+{
+    if (strlen (s) < 10 || s[4] != '-' || s[7] != '-')
+        return false;
+    int y = s_num (s, 4), m = s_num (s + 5, 2), d = s_num (s + 8, 2);
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 1970 || m < 1 || m > 12 || d < 1)
+        return false;
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d > days[m - 1] + (m == 2 && leap))
+        return false;
+    memset (tm, 0, sizeof *tm);
+    tm->tm_year = y - 1900;
+    tm->tm_mon = m - 1;
+    tm->tm_mday = d;
+    return true;
 }
 
 static bool
 s_valid_date (const char *s)
 {
-    int y, m, d;
-    char tail;
-    if (strlen (s) != 10 || sscanf (s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || s[4] != '-'
-        || s[7] != '-')
-        return false;
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 2000 || y > 9999 || m < 1 || m > 12 || d < 1)
-        return false;
-    int max = days[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
-    return d <= max;
+    struct tm tm;
+    return strlen (s) == 10 && s_parse_date (s, &tm);
 }
 
-static uint64_t
-s_date_ms (const char *s)
+/*  RFC 3339 UTC as roster_build writes it: "YYYY-MM-DDTHH:MM:SSZ". */
+static bool
+s_valid_issued (const char *s)
 {
-    struct tm tm = {0};
-    sscanf (s, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    return (uint64_t) timegm (&tm) * 1000u;
+    struct tm tm;
+    if (strlen (s) != 20 || !s_parse_date (s, &tm) || s[10] != 'T' || s[13] != ':'
+        || s[16] != ':' || s[19] != 'Z')
+        return false;
+    int h = s_num (s + 11, 2), m = s_num (s + 14, 2), sec = s_num (s + 17, 2);
+    return h >= 0 && h < 24 && m >= 0 && m < 60 && sec >= 0 && sec <= 60;
 }
 
-bool
-roster_member_active (const roster_member_t *member, uint64_t now_ms)
-{
-    /*  art. 18.2: after the notice period the member's keys stop working. */
-    return !*member->leaves_at || now_ms < s_date_ms (member->leaves_at);
-}
-
+/*  Digits only, no overflow past max. */
 static int
-s_uint (const char *s, uint64_t max, uint64_t *out)
+s_parse_uint (const char *s, uint64_t max, uint64_t *out)
 {
-    if (!s || !*s || strlen (s) > 19)
+    if (!*s)
         return -1;
     uint64_t v = 0;
     for (; *s; s++) {
-        if (*s < '0' || *s > '9')
+        if (*s < '0' || *s > '9' || v > (max - (uint64_t) (*s - '0')) / 10)
             return -1;
         v = v * 10 + (uint64_t) (*s - '0');
     }
-    if (v > max)
-        return -1;
     *out = v;
     return 0;
 }
 
+/*  Take the children of section into item[], indexed like names[]; refuse
+ *  unknown, repeated and wrongly nested keys.  Bit i of sections marks
+ *  names[i] as a sub-section (which takes no value); all others are keys
+ *  (which take no children). */
 static int
-s_copy (char *dst, size_t size, const char *v, const char *what, kt_reason_t *reason)
+s_collect (zconfig_t *section, const char *where, const char *const *names, size_t n,
+           unsigned sections, zconfig_t **item, kt_reason_t *reason)
 {
-    if (!v || strlen (v) >= size)
-        return kt_fail (reason, "roster: %s is missing or longer than %zu bytes", what, size - 1);
-    memcpy (dst, v, strlen (v) + 1);
+    for (size_t i = 0; i < n; i++)
+        item[i] = NULL;
+    for (zconfig_t *c = zconfig_child (section); c; c = zconfig_next (c)) {
+        size_t i = 0;
+        while (i < n && !streq (zconfig_name (c), names[i]))
+            i++;
+        if (i == n)
+            return kt_fail (reason, "roster: unknown key %s/%.64s", where, zconfig_name (c));
+        if (item[i])
+            return kt_fail (reason, "roster: %s/%s appears twice", where, names[i]);
+        bool is_section = sections & (1u << i);
+        if (is_section && *zconfig_value (c))
+            return kt_fail (reason, "roster: %s/%s is a section and takes no value", where,
+                            names[i]);
+        if (!is_section && zconfig_child (c))
+            return kt_fail (reason, "roster: %s/%s is a key and takes no nested keys", where,
+                            names[i]);
+        item[i] = c;
+    }
     return 0;
 }
 
+static const char *
+s_value (zconfig_t *item)
+{
+    return item ? zconfig_value (item) : NULL;
+}
+
+enum { M_NAME, M_KIND, M_ROLE, M_TRANSPORT, M_SIGNING, M_ENCRYPTION, M_JOINED, M_NOTICE,
+       M_LEAVES, M_COUNT };
+static const char *const s_member_keys[M_COUNT] = {
+    "name", "kind", "role", "transport", "signing", "encryption", "joined", "notice-given",
+    "leaves-at"};
+
 static int
-s_parse_member (zconfig_t *node, roster_member_t *m, kt_reason_t *reason)
+s_decode_member (zconfig_t *node, roster_member_t *m, kt_reason_t *reason)
 {
     const char *id = zconfig_name (node);
     if (!kt_valid_node_id (id))
-        return kt_fail (reason, "roster: member id '%.64s' is invalid", id);
-    snprintf (m->id, sizeof m->id, "%s", id);
-    const char *kind = zconfig_get (node, "kind", NULL);
-    const char *role = zconfig_get (node, "role", NULL);
-    if (!kind || !keys_valid_kind (kind))
-        return kt_fail (reason, "roster: member %s has no valid kind", id);
-    snprintf (m->kind, sizeof m->kind, "%s", kind);
-    m->role = roster_role_for_kind (kind);
-    if (!role || strcmp (role, roster_role_name (m->role)) != 0)
-        return kt_fail (reason, "roster: member %s of kind %s must have role %s", id, kind,
-                        roster_role_name (m->role));
-    if (s_copy (m->name, sizeof m->name, zconfig_get (node, "name", NULL), "member name", reason))
+        return kt_fail (reason, "roster: member id '%.64s' must be 1..64 of [a-z0-9-] starting "
+                                "with a letter", id);
+    if (*zconfig_value (node))
+        return kt_fail (reason, "roster: member %s is a section and takes no value", id);
+    char where[96];
+    snprintf (where, sizeof where, "member/%s", id);
+    zconfig_t *item[M_COUNT];
+    if (s_collect (node, where, s_member_keys, M_COUNT, 0, item, reason) != 0)
         return -1;
+    for (int i = 0; i < M_NOTICE; i++)
+        if (!item[i])
+            return kt_fail (reason, "roster: member %s has no %s", id, s_member_keys[i]);
+    snprintf (m->id, sizeof m->id, "%s", id);
+
+    const char *name = s_value (item[M_NAME]);
+    if (!keys_valid_name (name))
+        return kt_fail (reason, "roster: member %s: name must be 1..%d bytes of UTF-8 without "
+                                "control characters or '\"'", id, KEYS_NAME_MAX);
+    snprintf (m->name, sizeof m->name, "%s", name);
+    const char *kind = s_value (item[M_KIND]);
+    if (!keys_valid_kind (kind))
+        return kt_fail (reason, "roster: member %s: kind '%.16s' is not a kind of the "
+                                "convenant", id, kind);
+    snprintf (m->kind, sizeof m->kind, "%s", kind);
+    /*  art. 1: the role follows from the kind of organisation; a roster
+     *  that says otherwise would give a party rights it does not have. */
+    m->role = roster_role_for_kind (kind);
+    const char *role = s_value (item[M_ROLE]);
+    if (!streq (role, roster_role_name (m->role)))
+        return kt_fail (reason, "roster: member %s: role %.16s does not match kind %s (art. 1: "
+                                "a %s is a %s)", id, role, kind, kind,
+                        roster_role_name (m->role));
+
     struct {
-        const char *key;
+        int key;
         uint8_t *out;
-    } keys[] = {{"transport", m->transport_pk},
-                {"signing", m->signing_pk},
-                {"encryption", m->encryption_pk}};
-    for (int i = 0; i < 3; i++)
-        if (kt_unhex (keys[i].out, 32, zconfig_get (node, keys[i].key, "")) != 0)
-            return kt_fail (reason, "roster: member %s: %s key is not 64 hex digits", id,
-                            keys[i].key);
-    const char *joined = zconfig_get (node, "joined", "");
-    const char *notice = zconfig_get (node, "notice-given", "");
-    const char *leaves = zconfig_get (node, "leaves-at", "");
+    } keys[] = {{M_TRANSPORT, m->transport_pk},
+                {M_SIGNING, m->signing_pk},
+                {M_ENCRYPTION, m->encryption_pk}};
+    for (size_t i = 0; i < 3; i++)
+        if (kt_unhex (keys[i].out, 32, s_value (item[keys[i].key])) != 0)
+            return kt_fail (reason, "roster: member %s: %s key must be 64 hex digits", id,
+                            s_member_keys[keys[i].key]);
+
+    const char *joined = s_value (item[M_JOINED]);
+    const char *notice = item[M_NOTICE] ? s_value (item[M_NOTICE]) : "";
+    const char *leaves = item[M_LEAVES] ? s_value (item[M_LEAVES]) : "";
     if (!s_valid_date (joined))
-        return kt_fail (reason, "roster: member %s: joined is not a date YYYY-MM-DD", id);
-    if ((*notice && !s_valid_date (notice)) || (*leaves && !s_valid_date (leaves)))
-        return kt_fail (reason, "roster: member %s: notice-given/leaves-at must be YYYY-MM-DD", id);
+        return kt_fail (reason, "roster: member %s: joined = %.16s is not a date YYYY-MM-DD", id,
+                        joined);
+    if (*notice && !s_valid_date (notice))
+        return kt_fail (reason, "roster: member %s: notice-given = %.16s is not a date "
+                                "YYYY-MM-DD or \"\"", id, notice);
+    if (*leaves && !s_valid_date (leaves))
+        return kt_fail (reason, "roster: member %s: leaves-at = %.16s is not a date YYYY-MM-DD "
+                                "or \"\"", id, leaves);
     snprintf (m->joined, sizeof m->joined, "%s", joined);
     snprintf (m->notice_given, sizeof m->notice_given, "%s", notice);
     snprintf (m->leaves_at, sizeof m->leaves_at, "%s", leaves);
+    if (*notice) {
+        /*  art. 18.2: opzegging takes effect after 3 months' notice.  (A
+         *  revocation without notice, art. 15.2c, has leaves-at only.) */
+        struct tm given = {0}, leaving = {0};
+        s_parse_date (notice, &given);
+        s_parse_date (leaves, &leaving);
+        given.tm_mon += 3;
+        if (!*leaves || timegm (&leaving) < timegm (&given))
+            return kt_fail (reason, "roster: member %s: notice given on %s needs leaves-at at "
+                                    "least 3 months later (art. 18.2)", id, notice);
+    }
+    return 0;
+}
+
+enum { R_FEDERATION, R_VERSION, R_ISSUED, R_REFERENTIEKADER, R_RETENTION, R_MEMBER, R_COUNT };
+static const char *const s_roster_keys[R_COUNT] = {
+    "federation", "version", "issued", "referentiekader", "retention", "member"};
+static const char *const s_retention_keys[3] = {"not-agendered-days", "archive-days",
+                                                "destroy-days"};
+
+static int
+s_decode_retention (zconfig_t *section, roster_t *r, kt_reason_t *reason)
+{
+    zconfig_t *item[3];
+    if (s_collect (section, "retention", s_retention_keys, 3, 0, item, reason) != 0)
+        return -1;
+    static const uint32_t max[3] = {RETENTION_NOT_AGENDERED_MAX, RETENTION_ARCHIVE_MAX,
+                                    RETENTION_DESTROY_MAX};
+    static const char *const article[3] = {"13.3", "13.2", "13.1"};
+    uint32_t *out[3] = {&r->retention_not_agendered_days, &r->retention_archive_days,
+                        &r->retention_destroy_days};
+    for (int i = 0; i < 3; i++) {
+        uint64_t v;
+        if (!item[i])
+            return kt_fail (reason, "roster: retention/%s is missing", s_retention_keys[i]);
+        if (s_parse_uint (s_value (item[i]), UINT32_MAX, &v) != 0 || v < 1)
+            return kt_fail (reason, "roster: retention/%s must be a whole number of days",
+                            s_retention_keys[i]);
+        if (v > max[i])
+            return kt_fail (reason, "roster: retention/%s = %llu exceeds the maximum of %u days "
+                                    "of art. %s", s_retention_keys[i], (unsigned long long) v,
+                            max[i], article[i]);
+        *out[i] = (uint32_t) v;
+    }
+    /*  Data is archived before it is destroyed, never the other way round. */
+    if (r->retention_destroy_days < r->retention_archive_days)
+        return kt_fail (reason, "roster: retention/destroy-days must not be shorter than "
+                                "retention/archive-days");
+    return 0;
+}
+
+/*  Duplicate ids or keys would let one member be taken for another. */
+static int
+s_check_unique (const roster_t *r, kt_reason_t *reason)
+{
+    static const char *const what[3] = {"transport", "signing", "encryption"};
+    for (size_t i = 0; i < r->member_count; i++) {
+        const roster_member_t *a = &r->members[i];
+        for (size_t j = i + 1; j < r->member_count; j++) {
+            const roster_member_t *b = &r->members[j];
+            if (streq (a->id, b->id))
+                return kt_fail (reason, "roster: duplicate member id %s", a->id);
+            const uint8_t *ka[3] = {a->transport_pk, a->signing_pk, a->encryption_pk};
+            const uint8_t *kb[3] = {b->transport_pk, b->signing_pk, b->encryption_pk};
+            for (int k = 0; k < 3; k++)
+                if (memcmp (ka[k], kb[k], 32) == 0)
+                    return kt_fail (reason, "roster: members %s and %s have the same %s key",
+                                    a->id, b->id, what[k]);
+        }
+    }
     return 0;
 }
 
 static int
-s_parse_text (roster_t *r, const char *text, size_t len, const char *signer,
-              const uint8_t signer_pk[32], kt_reason_t *reason)
+s_decode (zconfig_t *root, roster_t *r, const char *signer, const uint8_t signer_pk[32],
+          kt_reason_t *reason)
 {
-    char *copy = malloc (len + 1);
-    if (!copy)
+    zconfig_t *top = zconfig_child (root);
+    if (!top || !streq (zconfig_name (top), "roster") || zconfig_next (top)
+        || *zconfig_value (top))
+        return kt_fail (reason, "roster: the text must be one section named 'roster'");
+    zconfig_t *item[R_COUNT];
+    if (s_collect (top, "roster", s_roster_keys, R_COUNT,
+                   1u << R_RETENTION | 1u << R_MEMBER, item, reason) != 0)
+        return -1;
+    for (int i = 0; i < R_COUNT; i++)
+        if (!item[i])
+            return kt_fail (reason, "roster: %s is missing", s_roster_keys[i]);
+
+    const char *federation = s_value (item[R_FEDERATION]);
+    if (!kt_valid_node_id (federation))
+        return kt_fail (reason, "roster: federation '%.64s' must be 1..64 of [a-z0-9-] starting "
+                                "with a letter", federation);
+    snprintf (r->federation, sizeof r->federation, "%s", federation);
+    if (s_parse_uint (s_value (item[R_VERSION]), UINT64_MAX, &r->version) != 0 || r->version < 1)
+        return kt_fail (reason, "roster: version must be a whole number of at least 1");
+    if (!s_valid_issued (s_value (item[R_ISSUED])))
+        return kt_fail (reason, "roster: issued must be a UTC time YYYY-MM-DDTHH:MM:SSZ");
+    snprintf (r->issued, sizeof r->issued, "%s", s_value (item[R_ISSUED]));
+    /*  art. 7.3: the referentiekader the weegploeg weighs signals against. */
+    const char *kader = s_value (item[R_REFERENTIEKADER]);
+    size_t kader_len = strlen (kader);
+    if (kader_len < 1 || kader_len >= sizeof r->referentiekader
+        || strspn (kader, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_")
+               != kader_len)
+        return kt_fail (reason, "roster: referentiekader must be 1..64 of [A-Za-z0-9._-]");
+    snprintf (r->referentiekader, sizeof r->referentiekader, "%s", kader);
+    if (s_decode_retention (item[R_RETENTION], r, reason) != 0)
+        return -1;
+
+    size_t count = 0;
+    for (zconfig_t *c = zconfig_child (item[R_MEMBER]); c; c = zconfig_next (c))
+        if (++count > ROSTER_MAX_MEMBERS)
+            return kt_fail (reason, "roster: more than %d members", ROSTER_MAX_MEMBERS);
+    if (count == 0)
+        return kt_fail (reason, "roster: no members");
+    r->members = calloc (count, sizeof *r->members);
+    if (!r->members)
         return kt_fail (reason, "out of memory");
-    memcpy (copy, text, len);
-    copy[len] = '\0';
-    zconfig_t *root = zconfig_str_load (copy);
-    free (copy);
-    if (!root)
-        return kt_fail (reason, "roster: text is not valid ZPL");
-    int rc = -1;
-    uint64_t v;
-    zconfig_t *members = zconfig_locate (root, "roster/member");
-    if (!zconfig_locate (root, "roster"))
-        kt_fail (reason, "roster: no roster section");
-    else if (s_copy (r->federation, sizeof r->federation, zconfig_get (root, "roster/federation", NULL), "federation", reason)
-             || !kt_valid_node_id (r->federation))
-        kt_fail (reason, "roster: federation is missing or not a valid name");
-    else if (s_uint (zconfig_get (root, "roster/version", NULL), UINT64_MAX / 2, &r->version) || r->version < 1)
-        kt_fail (reason, "roster: version must be a whole number >= 1");
-    else if (s_copy (r->issued, sizeof r->issued, zconfig_get (root, "roster/issued", NULL), "issued", reason)
-             || s_copy (r->referentiekader, sizeof r->referentiekader, zconfig_get (root, "roster/referentiekader", NULL), "referentiekader", reason))
-        ;
-    /*  art. 13: at most 6 months, 1 year and 5 years. */
-    else if (s_uint (zconfig_get (root, "roster/retention/not-agendered-days", NULL), 183, &v))
-        kt_fail (reason, "roster: retention/not-agendered-days must be 0..183 (art. 13.3)");
-    else if ((r->retention_not_agendered_days = (uint32_t) v, 0)
-             || s_uint (zconfig_get (root, "roster/retention/archive-days", NULL), 365, &v))
-        kt_fail (reason, "roster: retention/archive-days must be 0..365 (art. 13.2)");
-    else if ((r->retention_archive_days = (uint32_t) v, 0)
-             || s_uint (zconfig_get (root, "roster/retention/destroy-days", NULL), 1826, &v))
-        kt_fail (reason, "roster: retention/destroy-days must be 0..1826 (art. 13.1)");
-    else if (!members || !zconfig_child (members))
-        kt_fail (reason, "roster: no members");
-    else {
-        r->retention_destroy_days = (uint32_t) v;
-        size_t n = 0;
-        for (zconfig_t *m = zconfig_child (members); m; m = zconfig_next (m))
-            n++;
-        if (n > ROSTER_MAX_MEMBERS)
-            kt_fail (reason, "roster: %zu members, at most %d", n, ROSTER_MAX_MEMBERS);
-        else if (!(r->members = calloc (n, sizeof *r->members)))
-            kt_fail (reason, "out of memory");
-        else {
-            rc = 0;
-            size_t uitvoerders = 0;
-            for (zconfig_t *m = zconfig_child (members); m && rc == 0; m = zconfig_next (m)) {
-                roster_member_t *mm = &r->members[r->member_count];
-                if (s_parse_member (m, mm, reason) != 0) {
-                    rc = -1;
-                    break;
-                }
-                for (size_t j = 0; j < r->member_count && rc == 0; j++) {
-                    const roster_member_t *o = &r->members[j];
-                    if (!strcmp (o->id, mm->id))
-                        rc = kt_fail (reason, "roster: member %s is listed twice", mm->id);
-                    else if (!memcmp (o->transport_pk, mm->transport_pk, 32)
-                             || !memcmp (o->signing_pk, mm->signing_pk, 32)
-                             || !memcmp (o->encryption_pk, mm->encryption_pk, 32))
-                        rc = kt_fail (reason, "roster: members %s and %s share a key", o->id,
-                                      mm->id);
-                }
-                if (mm->role == ROLE_UITVOERDER)
-                    uitvoerders++;
-                r->member_count++;
-            }
-            if (rc == 0 && uitvoerders != 1)
-                rc = kt_fail (reason, "roster: %zu uitvoerders; exactly one is required",
-                              uitvoerders);
-            const roster_member_t *u = rc == 0 ? roster_uitvoerder (r) : NULL;
-            if (u && (strcmp (u->id, signer) != 0 || memcmp (u->signing_pk, signer_pk, 32) != 0))
-                rc = kt_fail (reason,
-                              "roster: its uitvoerder %s is not the pinned signer %s", u->id,
-                              signer);
+    for (zconfig_t *c = zconfig_child (item[R_MEMBER]); c; c = zconfig_next (c))
+        if (s_decode_member (c, &r->members[r->member_count++], reason) != 0)
+            return -1;
+    if (s_check_unique (r, reason) != 0)
+        return -1;
+
+    /*  art. 5: one uitvoerder keeps the files and signs the roster; it must
+     *  be the very key this node pinned at install time. */
+    const roster_member_t *uitvoerder = NULL;
+    for (size_t i = 0; i < r->member_count; i++)
+        if (r->members[i].role == ROLE_UITVOERDER) {
+            if (uitvoerder)
+                return kt_fail (reason, "roster: two uitvoerders (%s and %s); there must be "
+                                        "exactly one", uitvoerder->id, r->members[i].id);
+            uitvoerder = &r->members[i];
         }
-    }
-    zconfig_destroy (&root);
-    return rc;
+    if (!uitvoerder)
+        return kt_fail (reason, "roster: no uitvoerder member");
+    if (!streq (uitvoerder->id, signer)
+        || sodium_memcmp (uitvoerder->signing_pk, signer_pk, 32) != 0)
+        return kt_fail (reason, "roster: the uitvoerder member %s is not the pinned signer %s",
+                        uitvoerder->id, signer);
+    return 0;
 }
 
 roster_t *
 roster_parse (const char *data, size_t len, const char *pinned_key, kt_reason_t *reason)
 {
-    char name[NOTE_NAME_MAX + 1];
+    char signer[NOTE_NAME_MAX + 1];
     uint8_t pk[32];
-    if (note_verifier_parse (pinned_key, name, pk, reason) != 0)
-        return NULL;
-    size_t text_len;
-    if (len > ROSTER_MAX_BYTES) {
-        kt_fail (reason, "roster is larger than %d bytes", ROSTER_MAX_BYTES);
+    kt_reason_t why;
+    if (!pinned_key || note_verifier_parse (pinned_key, signer, pk, &why) != 0) {
+        kt_fail (reason, "the pinned uitvoerder key is not a valid verifier key: %s",
+                 pinned_key ? why.text : "none given");
         return NULL;
     }
-    kt_reason_t why;
-    if (note_verify (data, len, name, pk, &text_len, &why) != 0) {
-        kt_fail (reason, "roster is not signed by the pinned uitvoerder key %.64s: %s", name,
-                 why.text);
+    /*  The signature first: nothing of an unsigned roster is parsed. */
+    size_t text_len;
+    if (note_verify (data, len, signer, pk, &text_len, &why) != 0) {
+        kt_fail (reason, "roster is not signed by the pinned uitvoerder key %s+%08x: %s", signer,
+                 note_key_id (signer, NOTE_TYPE_ED25519, pk), why.text);
         return NULL;
     }
     roster_t *r = calloc (1, sizeof *r);
@@ -250,45 +415,56 @@ roster_parse (const char *data, size_t len, const char *pinned_key, kt_reason_t 
     memcpy (r->note, data, len);
     r->note[len] = '\0';
     r->note_len = len;
-    if (s_parse_text (r, data, text_len, name, pk, reason) != 0) {
-        roster_destroy (&r);
-        return NULL;
+
+    int rc = s_check_zpl_text (data, text_len, reason);
+    zconfig_t *root = NULL;
+    if (rc == 0) {
+        zchunk_t *chunk = zchunk_new (data, text_len);
+        root = chunk ? zconfig_chunk_load (chunk) : NULL;
+        zchunk_destroy (&chunk);
+        if (!root)
+            rc = kt_fail (reason, "roster: the signed text is not valid ZPL");
     }
+    if (rc == 0)
+        rc = s_decode (root, r, signer, pk, reason);
+    zconfig_destroy (&root);
+    if (rc != 0)
+        roster_destroy (&r);
     return r;
 }
 
 roster_t *
 roster_load (const char *path, const char *pinned_key, kt_reason_t *reason)
 {
-    char *data;
-    size_t len;
+    char *data = NULL;
+    size_t len = 0;
     if (kt_read_file (path, ROSTER_MAX_BYTES, &data, &len, reason) != 0)
         return NULL;
     kt_reason_t why;
     roster_t *r = roster_parse (data, len, pinned_key, &why);
-    free (data);
     if (!r)
         kt_fail (reason, "%s: %s", path, why.text);
+    free (data);
     return r;
 }
 
 void
 roster_destroy (roster_t **self_p)
 {
-    roster_t *r = *self_p;
-    if (!r)
-        return;
-    free (r->members);
-    free (r->note);
-    free (r);
-    *self_p = NULL;
+    if (self_p && *self_p) {
+        roster_t *self = *self_p;
+        free (self->members);
+        free (self->note);
+        free (self);
+        *self_p = NULL;
+    }
 }
 
 const roster_member_t *
 roster_find (const roster_t *self, const char *id)
 {
-    for (size_t i = 0; i < self->member_count; i++)
-        if (strcmp (self->members[i].id, id) == 0)
+    for (size_t i = 0; id && i < self->member_count; i++)
+        if (streq (self->members[i].id, id))
             return &self->members[i];
     return NULL;
 }
@@ -311,89 +487,123 @@ roster_uitvoerder (const roster_t *self)
     return NULL;
 }
 
+bool
+roster_member_active (const roster_member_t *member, uint64_t now_ms)
+{
+    /*  art. 18.2 / 15.2c: from 00:00 UTC on leaves-at the member's keys stop
+     *  working.  An unreadable date fails closed. */
+    if (!*member->leaves_at)
+        return true;
+    struct tm tm;
+    if (!s_parse_date (member->leaves_at, &tm))
+        return false;
+    time_t t = timegm (&tm);
+    return t > 0 && now_ms < (uint64_t) t * 1000u;
+}
+
+/*  Write one member section from its public key file. */
+static void
+s_write_member (FILE *f, const keys_public_t *p, const char *today)
+{
+    char tp[65], sp[65], ep[65];
+    fprintf (f,
+             "        %s\n"
+             "            name = \"%s\"\n"
+             "            kind = %s\n"
+             "            role = %s\n"
+             "            transport = %s\n"
+             "            signing = %s\n"
+             "            encryption = %s\n"
+             "            joined = %s\n"
+             "            notice-given = \"\"\n"
+             "            leaves-at = \"\"\n",
+             p->id, p->name, p->kind, roster_role_name (roster_role_for_kind (p->kind)),
+             kt_hex (tp, p->transport_pk, 32), kt_hex (sp, p->signing_pk, 32),
+             kt_hex (ep, p->encryption_pk, 32), today);
+}
+
 int
 roster_build (const char *federation, uint64_t version, const char *const *pub_files,
               size_t n_files, const keys_secret_t *signer, char **note_p, kt_reason_t *reason)
 {
+    if (!signer || !note_p)
+        return kt_fail (reason, "roster_build needs the signer's keys");
     if (!kt_valid_node_id (federation))
-        return kt_fail (reason, "federation name must be 1-64 of a-z, 0-9 and '-'");
+        return kt_fail (reason, "federation '%.64s' must be 1..64 of [a-z0-9-] starting with a "
+                                "letter", federation ? federation : "");
     if (version < 1)
         return kt_fail (reason, "roster version must be at least 1");
-    if (n_files == 0 || n_files > ROSTER_MAX_MEMBERS)
+    if (n_files < 1 || n_files > ROSTER_MAX_MEMBERS)
         return kt_fail (reason, "a roster has 1..%d members", ROSTER_MAX_MEMBERS);
-    time_t now = time (NULL);
-    struct tm tm;
-    gmtime_r (&now, &tm);
-    char issued[32], today[11];
-    strftime (issued, sizeof issued, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    strftime (today, sizeof today, "%Y-%m-%d", &tm);
-    size_t cap = 1024 + n_files * 600;
-    char *text = malloc (cap);
-    if (!text)
+    keys_public_t *pubs = calloc (n_files, sizeof *pubs);
+    if (!pubs)
         return kt_fail (reason, "out of memory");
-    size_t len = (size_t) snprintf (text, cap,
-                                    "roster\n"
-                                    "    federation = %s\n"
-                                    "    version = %llu\n"
-                                    "    issued = %s\n"
-                                    "    referentiekader = example-2026.1\n"
-                                    "    retention\n"
-                                    "        not-agendered-days = 183\n"
-                                    "        archive-days = 365\n"
-                                    "        destroy-days = 1826\n"
-                                    "    member\n",
-                                    federation, (unsigned long long) version, issued);
-    bool signer_found = false;
-    for (size_t i = 0; i < n_files; i++) {
-        keys_public_t p;
-        if (keys_load_public (pub_files[i], &p, reason) != 0) {
-            free (text);
-            return -1;
-        }
-        if (!strcmp (p.id, signer->pub.id)) {
-            if (memcmp (p.signing_pk, signer->pub.signing_pk, 32) || strcmp (p.kind, "uitvoerder")) {
-                free (text);
-                return kt_fail (reason, "%s does not match the signer's keys or is not the "
-                                        "uitvoerder",
-                                pub_files[i]);
-            }
-            signer_found = true;
-        }
-        char tp[65], sp[65], ep[65];
-        len += (size_t) snprintf (text + len, cap - len,
-                                  "        %s\n"
-                                  "            name = \"%s\"\n"
-                                  "            kind = %s\n"
-                                  "            role = %s\n"
-                                  "            transport = %s\n"
-                                  "            signing = %s\n"
-                                  "            encryption = %s\n"
-                                  "            joined = %s\n"
-                                  "            notice-given = \"\"\n"
-                                  "            leaves-at = \"\"\n",
-                                  p.id, p.name, p.kind,
-                                  roster_role_name (roster_role_for_kind (p.kind)),
-                                  kt_hex (tp, p.transport_pk, 32), kt_hex (sp, p.signing_pk, 32),
-                                  kt_hex (ep, p.encryption_pk, 32), today);
+    int rc = 0;
+    const keys_public_t *me = NULL;
+    for (size_t i = 0; rc == 0 && i < n_files; i++) {
+        rc = keys_load_public (pub_files[i], &pubs[i], reason);
+        if (rc == 0 && streq (pubs[i].id, signer->pub.id))
+            me = &pubs[i];
     }
-    if (!signer_found) {
-        free (text);
-        return kt_fail (reason, "the signer %s must be one of the roster's members",
-                        signer->pub.id);
-    }
-    int rc = note_sign (text, len, signer->pub.id, signer->signing_sk, note_p, reason);
-    /*  Check what we made the way every node will. */
+    if (rc == 0 && !me)
+        rc = kt_fail (reason, "the signer %s is not among the members", signer->pub.id);
+    else if (rc == 0 && !streq (me->kind, "uitvoerder"))
+        rc = kt_fail (reason, "the signer %s is a %s; only the uitvoerder signs the roster",
+                      me->id, me->kind);
+    else if (rc == 0 && sodium_memcmp (me->signing_pk, signer->pub.signing_pk, 32) != 0)
+        rc = kt_fail (reason, "the public key file of %s does not match the signer's secret "
+                              "keys", me->id);
+    char *text = NULL;
+    size_t text_len = 0;
+    FILE *f = rc == 0 ? open_memstream (&text, &text_len) : NULL;
+    if (rc == 0 && !f)
+        rc = kt_fail (reason, "out of memory");
     if (rc == 0) {
-        char pinned[NOTE_NAME_MAX + 64];
-        note_verifier_format (pinned, sizeof pinned, signer->pub.id, signer->pub.signing_pk);
-        roster_t *check = roster_parse (*note_p, strlen (*note_p), pinned, reason);
-        if (!check) {
-            free (*note_p);
-            *note_p = NULL;
-            rc = -1;
-        }
-        roster_destroy (&check);
+        time_t now = time (NULL);
+        struct tm tm;
+        gmtime_r (&now, &tm);
+        char issued[32], today[11];
+        strftime (issued, sizeof issued, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        strftime (today, sizeof today, "%Y-%m-%d", &tm);
+        fprintf (f,
+                 "roster\n"
+                 "    federation = %s\n"
+                 "    version = %llu\n"
+                 "    issued = %s\n"
+                 "    referentiekader = " REFERENTIEKADER_DEFAULT "\n"
+                 "    retention\n"
+                 "        not-agendered-days = %d\n"
+                 "        archive-days = %d\n"
+                 "        destroy-days = %d\n"
+                 "    member\n",
+                 federation, (unsigned long long) version, issued, RETENTION_NOT_AGENDERED_MAX,
+                 RETENTION_ARCHIVE_MAX, RETENTION_DESTROY_MAX);
+        for (size_t i = 0; i < n_files; i++)
+            s_write_member (f, &pubs[i], today);
+        if (fclose (f) != 0)
+            rc = kt_fail (reason, "out of memory");
     }
+    free (pubs);
+    char *note = NULL;
+    if (rc == 0)
+        rc = note_sign (text, text_len, signer->pub.id, signer->signing_sk, &note, reason);
     free (text);
-    return rc;
+    if (rc != 0)
+        return -1;
+    /*  Check the result exactly as every node will: duplicates, a second
+     *  uitvoerder and the like are caught here, before anyone sees it. */
+    char pinned[NOTE_NAME_MAX + 64];
+    kt_reason_t why;
+    roster_t *check = NULL;
+    if (note_verifier_format (pinned, sizeof pinned, signer->pub.id, signer->pub.signing_pk) != 0)
+        rc = kt_fail (reason, "cannot format the verifier key of %s", signer->pub.id);
+    else if (!(check = roster_parse (note, strlen (note), pinned, &why)))
+        rc = kt_fail (reason, "%s", why.text);
+    roster_destroy (&check);
+    if (rc != 0) {
+        free (note);
+        return -1;
+    }
+    *note_p = note;
+    return 0;
 }

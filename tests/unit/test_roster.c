@@ -1,0 +1,566 @@
+/*  roster: build, sign, verify and validate the convenant as data.  Real
+ *  key files, real signatures; a changed text is re-signed by the real
+ *  uitvoerder key so that each rule is tested on its own.  */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "keys.h"
+#include "note.h"
+#include "roster.h"
+
+#include <limits.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { UITV, POLITIE, GEMEENTE, RVDK, NCTV, N_KEYS };
+static const char *s_ids[N_KEYS] = {"uitvoerder-limburg", "politie-limburg",
+                                    "gemeente-maastricht", "rvdk-limburg", "nctv"};
+static const char *s_kinds[N_KEYS] = {"uitvoerder", "politie", "gemeente", "rvdk", "extern"};
+
+typedef struct {
+    char dir[64];
+    char pub[N_KEYS][PATH_MAX];
+    keys_secret_t *keys[N_KEYS];
+    keys_secret_t *other;      /* a second uitvoerder-limburg key set */
+    char other_pub[PATH_MAX];
+    char pinned[256];          /* note verifier key of keys[UITV] */
+    char *note;                /* signed roster of the first four members */
+} fixture_t;
+
+static int
+s_setup (void **state)
+{
+    fixture_t *f = calloc (1, sizeof *f);
+    snprintf (f->dir, sizeof f->dir, "/tmp/keten-roster.XXXXXX");
+    assert_non_null (mkdtemp (f->dir));
+    kt_reason_t r;
+    char path[PATH_MAX];
+    for (int i = 0; i < N_KEYS; i++) {
+        assert_int_equal (keys_generate (s_ids[i], s_kinds[i], NULL, f->dir, &r), 0);
+        snprintf (path, sizeof path, "%s/%s.secret", f->dir, s_ids[i]);
+        f->keys[i] = keys_load_secret (path, &r);
+        assert_non_null (f->keys[i]);
+        snprintf (f->pub[i], sizeof f->pub[i], "%s/%s.pub", f->dir, s_ids[i]);
+    }
+    char other_dir[128];
+    snprintf (other_dir, sizeof other_dir, "%s/other", f->dir);
+    assert_int_equal (keys_generate (s_ids[UITV], "uitvoerder", NULL, other_dir, &r), 0);
+    snprintf (path, sizeof path, "%s/%s.secret", other_dir, s_ids[UITV]);
+    f->other = keys_load_secret (path, &r);
+    assert_non_null (f->other);
+    snprintf (f->other_pub, sizeof f->other_pub, "%s/%s.pub", other_dir, s_ids[UITV]);
+
+    assert_int_equal (note_verifier_format (f->pinned, sizeof f->pinned, s_ids[UITV],
+                                            f->keys[UITV]->pub.signing_pk),
+                      0);
+    const char *pubs[4] = {f->pub[UITV], f->pub[POLITIE], f->pub[GEMEENTE], f->pub[RVDK]};
+    if (roster_build ("pga-limburg", 3, pubs, 4, f->keys[UITV], &f->note, &r) != 0)
+        fail_msg ("%s", r.text);
+    *state = f;
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    fixture_t *f = *state;
+    for (int i = 0; i < N_KEYS; i++)
+        keys_secret_destroy (&f->keys[i]);
+    keys_secret_destroy (&f->other);
+    free (f->note);
+    char cmd[128];
+    snprintf (cmd, sizeof cmd, "rm -rf %s", f->dir);
+    assert_int_equal (system (cmd), 0);
+    free (f);
+    return 0;
+}
+
+static void
+s_assert_contains (const char *text, const char *part)
+{
+    if (!strstr (text, part))
+        fail_msg ("'%s' does not contain '%s'", text, part);
+}
+
+/*  The signed text of the fixture's roster (heap). */
+static char *
+s_text (const fixture_t *f)
+{
+    const char *end = strstr (f->note, "\n\n");
+    assert_non_null (end);
+    return strndup (f->note, (size_t) (end - f->note) + 1);
+}
+
+/*  text with the first `old` replaced by `new` (heap); frees text. */
+static char *
+s_replace (char *text, const char *old, const char *new)
+{
+    char *at = strstr (text, old);
+    if (!at)
+        fail_msg ("'%s' not in the roster text", old);
+    size_t len = strlen (text) - strlen (old) + strlen (new);
+    char *out = malloc (len + 1);
+    size_t head = (size_t) (at - text);
+    memcpy (out, text, head);
+    strcpy (out + head, new);
+    strcat (out, at + strlen (old));
+    free (text);
+    return out;
+}
+
+/*  Sign text with the real uitvoerder key and parse it. */
+static roster_t *
+s_sign_and_parse (fixture_t *f, char *text, kt_reason_t *r)
+{
+    char *note = NULL;
+    if (note_sign (text, strlen (text), s_ids[UITV], f->keys[UITV]->signing_sk, &note, r) != 0)
+        fail_msg ("%s", r->text);
+    free (text);
+    roster_t *roster = roster_parse (note, strlen (note), f->pinned, r);
+    free (note);
+    return roster;
+}
+
+/*  Apply one replacement, re-sign, expect refusal naming `why`. */
+static void
+s_refused_after (fixture_t *f, const char *old, const char *new, const char *why)
+{
+    kt_reason_t r = {""};
+    roster_t *roster = s_sign_and_parse (f, s_replace (s_text (f), old, new), &r);
+    if (roster) {
+        roster_destroy (&roster);
+        fail_msg ("roster accepted; expected '%s'", why);
+    }
+    s_assert_contains (r.text, why);
+}
+
+/*  The member block of id in the fixture's text (heap). */
+static char *
+s_member_block (fixture_t *f, const char *id)
+{
+    char *text = s_text (f);
+    char head[96];
+    snprintf (head, sizeof head, "        %s\n", id);
+    char *start = strstr (text, head);
+    assert_non_null (start);
+    char *end = strstr (start + strlen (head), "\n        ");
+    while (end && end[9] == ' ')
+        end = strstr (end + 1, "\n        ");
+    char *block = end ? strndup (start, (size_t) (end - start) + 1) : strdup (start);
+    free (text);
+    return block;
+}
+
+static void
+test_roster_built_from_four_members_parses_back (void **state)
+{
+    fixture_t *f = *state;
+    kt_reason_t r;
+    roster_t *roster = roster_parse (f->note, strlen (f->note), f->pinned, &r);
+    if (!roster)
+        fail_msg ("%s", r.text);
+    assert_string_equal (roster->federation, "pga-limburg");
+    assert_int_equal (roster->version, 3);
+    assert_string_equal (roster->referentiekader, "example-2026.1");
+    assert_int_equal (roster->retention_not_agendered_days, 183);
+    assert_int_equal (roster->retention_archive_days, 365);
+    assert_int_equal (roster->retention_destroy_days, 1826);
+    assert_int_equal (strlen (roster->issued), 20);
+    assert_int_equal (roster->member_count, 4);
+    /*  The note is kept byte for byte: it is what gets forwarded. */
+    assert_int_equal (roster->note_len, strlen (f->note));
+    assert_memory_equal (roster->note, f->note, roster->note_len);
+
+    char today[11];
+    time_t now = time (NULL);
+    struct tm tm;
+    gmtime_r (&now, &tm);
+    strftime (today, sizeof today, "%Y-%m-%d", &tm);
+    const roster_role_t roles[4] = {ROLE_UITVOERDER, ROLE_KERNPARTIJ, ROLE_KERNPARTIJ,
+                                    ROLE_CASUSPARTIJ};
+    for (int i = 0; i < 4; i++) {
+        const roster_member_t *m = roster_find (roster, s_ids[i]);
+        assert_non_null (m);
+        assert_string_equal (m->kind, s_kinds[i]);
+        assert_string_equal (m->name, s_ids[i]);
+        assert_int_equal (m->role, roles[i]);
+        assert_memory_equal (m->transport_pk, f->keys[i]->pub.transport_pk, 32);
+        assert_memory_equal (m->signing_pk, f->keys[i]->pub.signing_pk, 32);
+        assert_memory_equal (m->encryption_pk, f->keys[i]->pub.encryption_pk, 32);
+        assert_string_equal (m->joined, today);
+        assert_string_equal (m->notice_given, "");
+        assert_string_equal (m->leaves_at, "");
+        assert_true (roster_member_active (m, kt_now_ms ()));
+    }
+    assert_ptr_equal (roster_uitvoerder (roster), roster_find (roster, s_ids[UITV]));
+    assert_null (roster_find (roster, "om-limburg"));
+    roster_destroy (&roster);
+    assert_null (roster);
+}
+
+static void
+test_roster_load_reads_and_verifies_the_file (void **state)
+{
+    fixture_t *f = *state;
+    char path[PATH_MAX];
+    snprintf (path, sizeof path, "%s/roster.txt", f->dir);
+    kt_reason_t r;
+    assert_int_equal (kt_write_file (path, f->note, strlen (f->note), 0644, &r), 0);
+    roster_t *roster = roster_load (path, f->pinned, &r);
+    if (!roster)
+        fail_msg ("%s", r.text);
+    assert_int_equal (roster->member_count, 4);
+    roster_destroy (&roster);
+    snprintf (path, sizeof path, "%s/missing.txt", f->dir);
+    assert_null (roster_load (path, f->pinned, &r));
+    s_assert_contains (r.text, path);
+}
+
+static void
+test_unsigned_roster_is_refused (void **state)
+{
+    fixture_t *f = *state;
+    char *text = s_text (f);
+    kt_reason_t r;
+    assert_null (roster_parse (text, strlen (text), f->pinned, &r));
+    char want[128];
+    snprintf (want, sizeof want, "roster is not signed by the pinned uitvoerder key %s+%08x",
+              s_ids[UITV], note_key_id (s_ids[UITV], NOTE_TYPE_ED25519,
+                                        f->keys[UITV]->pub.signing_pk));
+    s_assert_contains (r.text, want);
+    free (text);
+}
+
+static void
+test_roster_signed_by_another_key_is_refused (void **state)
+{
+    fixture_t *f = *state;
+    /*  Same uitvoerder id, different key: what an attacker who took over
+     *  the name but not the key would produce. */
+    const char *pubs[2] = {f->other_pub, f->pub[POLITIE]};
+    char *forged = NULL;
+    kt_reason_t r;
+    if (roster_build ("pga-limburg", 4, pubs, 2, f->other, &forged, &r) != 0)
+        fail_msg ("%s", r.text);
+    assert_null (roster_parse (forged, strlen (forged), f->pinned, &r));
+    s_assert_contains (r.text, "not signed by the pinned uitvoerder key");
+    free (forged);
+}
+
+static void
+test_tampered_byte_in_body_is_refused (void **state)
+{
+    fixture_t *f = *state;
+    kt_reason_t r;
+    char *copy = strdup (f->note);
+    char *v = strstr (copy, "version = 3");
+    assert_non_null (v);
+    v[10] = '9';
+    assert_null (roster_parse (copy, strlen (copy), f->pinned, &r));
+    s_assert_contains (r.text, "not signed by the pinned uitvoerder key");
+    /*  Every single byte of the text is covered. */
+    size_t text_len = (size_t) (strstr (f->note, "\n\n") - f->note) + 1;
+    for (size_t i = 0; i < text_len; i += 7) {
+        strcpy (copy, f->note);
+        copy[i] ^= 0x01;
+        roster_t *roster = roster_parse (copy, strlen (copy), f->pinned, &r);
+        if (roster)
+            fail_msg ("byte %zu flipped and still accepted", i);
+    }
+    free (copy);
+}
+
+static void
+test_invalid_pinned_key_is_refused (void **state)
+{
+    fixture_t *f = *state;
+    kt_reason_t r;
+    assert_null (roster_parse (f->note, strlen (f->note), "uitvoerder-limburg", &r));
+    s_assert_contains (r.text, "pinned uitvoerder key is not a valid verifier key");
+    assert_null (roster_parse (f->note, strlen (f->note), NULL, &r));
+}
+
+static void
+test_duplicate_member_id_is_refused (void **state)
+{
+    fixture_t *f = *state;
+    char *block = s_member_block (f, s_ids[POLITIE]);
+    char doubled[4096];
+    snprintf (doubled, sizeof doubled, "%s%s", block, block);
+    s_refused_after (f, block, doubled, "duplicate member id politie-limburg");
+    free (block);
+}
+
+static void
+test_duplicate_transport_key_is_refused (void **state)
+{
+    fixture_t *f = *state;
+    char politie[65], gemeente[65], old[128], new[128];
+    kt_hex (politie, f->keys[POLITIE]->pub.transport_pk, 32);
+    kt_hex (gemeente, f->keys[GEMEENTE]->pub.transport_pk, 32);
+    snprintf (old, sizeof old, "transport = %s", gemeente);
+    snprintf (new, sizeof new, "transport = %s", politie);
+    s_refused_after (f, old, new, "have the same transport key");
+    kt_hex (politie, f->keys[POLITIE]->pub.encryption_pk, 32);
+    kt_hex (gemeente, f->keys[GEMEENTE]->pub.encryption_pk, 32);
+    snprintf (old, sizeof old, "encryption = %s", gemeente);
+    snprintf (new, sizeof new, "encryption = %s", politie);
+    s_refused_after (f, old, new, "have the same encryption key");
+}
+
+static void
+test_role_inconsistent_with_kind_is_refused (void **state)
+{
+    fixture_t *f = *state;
+    /*  art. 1: the RvdK is a casuspartij, never a kernpartij (which would
+     *  give it the weegploeg data of art. 8.4). */
+    s_refused_after (f, "kind = rvdk\n            role = casuspartij",
+                     "kind = rvdk\n            role = kernpartij",
+                     "role kernpartij does not match kind rvdk");
+    s_refused_after (f, "kind = politie", "kind = police", "kind 'police'");
+}
+
+static void
+test_two_uitvoerders_are_refused (void **state)
+{
+    fixture_t *f = *state;
+    s_refused_after (f, "kind = gemeente\n            role = kernpartij",
+                     "kind = uitvoerder\n            role = uitvoerder", "two uitvoerders");
+    /*  roster_build checks its result the same way. */
+    char other_dir[128], pub[PATH_MAX];
+    kt_reason_t r;
+    snprintf (other_dir, sizeof other_dir, "%s/second", f->dir);
+    assert_int_equal (keys_generate ("uitvoerder-zeeland", "uitvoerder", NULL, other_dir, &r), 0);
+    snprintf (pub, sizeof pub, "%s/uitvoerder-zeeland.pub", other_dir);
+    const char *pubs[3] = {f->pub[UITV], f->pub[POLITIE], pub};
+    char *note = NULL;
+    assert_int_equal (roster_build ("pga-limburg", 4, pubs, 3, f->keys[UITV], &note, &r), -1);
+    s_assert_contains (r.text, "two uitvoerders");
+    assert_null (note);
+}
+
+static void
+test_uitvoerder_member_must_hold_the_pinned_key (void **state)
+{
+    fixture_t *f = *state;
+    char mine[65], other[65];
+    kt_hex (mine, f->keys[UITV]->pub.signing_pk, 32);
+    kt_hex (other, f->other->pub.signing_pk, 32);
+    s_refused_after (f, mine, other, "is not the pinned signer");
+}
+
+static void
+test_retention_above_art13_maxima_is_refused (void **state)
+{
+    fixture_t *f = *state;
+    s_refused_after (f, "not-agendered-days = 183", "not-agendered-days = 184",
+                     "not-agendered-days = 184 exceeds the maximum of 183 days of art. 13.3");
+    s_refused_after (f, "archive-days = 365", "archive-days = 366",
+                     "archive-days = 366 exceeds the maximum of 365 days of art. 13.2");
+    s_refused_after (f, "destroy-days = 1826", "destroy-days = 1827",
+                     "destroy-days = 1827 exceeds the maximum of 1826 days of art. 13.1");
+    s_refused_after (f, "destroy-days = 1826", "destroy-days = 300",
+                     "destroy-days must not be shorter");
+    s_refused_after (f, "archive-days = 365", "archive-days = 0", "whole number of days");
+    s_refused_after (f, "        archive-days = 365\n", "", "retention/archive-days is missing");
+    /*  Shorter than the maximum is what the convenant asks for. */
+    kt_reason_t r;
+    roster_t *roster = s_sign_and_parse (
+        f, s_replace (s_text (f), "not-agendered-days = 183", "not-agendered-days = 90"), &r);
+    assert_non_null (roster);
+    assert_int_equal (roster->retention_not_agendered_days, 90);
+    roster_destroy (&roster);
+}
+
+static void
+test_malformed_fields_are_refused (void **state)
+{
+    fixture_t *f = *state;
+    s_refused_after (f, "version = 3", "version = 0", "version must be a whole number");
+    s_refused_after (f, "version = 3", "version = 3a", "version must be a whole number");
+    s_refused_after (f, "version = 3", "version = 18446744073709551616",
+                     "version must be a whole number");
+    s_refused_after (f, "federation = pga-limburg", "federation = PGA Limburg", "federation");
+    s_refused_after (f, "    issued = ", "    issued = x", "issued must be a UTC time");
+    s_refused_after (f, "    referentiekader = example-2026.1\n", "", "referentiekader is missing");
+    s_refused_after (f, "    federation = pga-limburg\n",
+                     "    federation = pga-limburg\n    colour = blue\n",
+                     "unknown key roster/colour");
+    s_refused_after (f, "            leaves-at = \"\"\n",
+                     "            leaves-at = \"\"\n            leaves-at = \"\"\n",
+                     "leaves-at appears twice");
+    s_refused_after (f, "\"\"\n", "2026-02-30\n", "is not a date");
+    s_refused_after (f, "\"\"\n", "2026-1-01\n", "is not a date");
+    char transport[65], old[128];
+    kt_hex (transport, f->keys[RVDK]->pub.transport_pk, 32);
+    snprintf (old, sizeof old, "transport = %s", transport);
+    s_refused_after (f, old, "transport = abcd", "transport key must be 64 hex digits");
+    s_refused_after (f, "name = \"politie-limburg\"", "name = \"\"", "member politie-limburg: name");
+}
+
+static void
+test_member_count_must_be_at_least_one (void **state)
+{
+    fixture_t *f = *state;
+    char *text = s_text (f);
+    char *members = strstr (text, "    member\n");
+    assert_non_null (members);
+    members[strlen ("    member\n")] = '\0';
+    kt_reason_t r;
+    assert_null (s_sign_and_parse (f, text, &r));
+    s_assert_contains (r.text, "no members");
+}
+
+static void
+test_roster_find_transport_finds_member_by_key (void **state)
+{
+    fixture_t *f = *state;
+    kt_reason_t r;
+    roster_t *roster = roster_parse (f->note, strlen (f->note), f->pinned, &r);
+    assert_non_null (roster);
+    for (int i = 0; i < 4; i++) {
+        const roster_member_t *m = roster_find_transport (roster, f->keys[i]->pub.transport_pk);
+        assert_non_null (m);
+        assert_string_equal (m->id, s_ids[i]);
+    }
+    assert_null (roster_find_transport (roster, f->keys[NCTV]->pub.transport_pk));
+    /*  A signing key is not a transport key. */
+    assert_null (roster_find_transport (roster, f->keys[POLITIE]->pub.signing_pk));
+    roster_destroy (&roster);
+}
+
+static uint64_t
+s_ms (int y, int mon, int d, int h, int min, int s)
+{
+    struct tm tm = {.tm_year = y - 1900, .tm_mon = mon - 1, .tm_mday = d, .tm_hour = h,
+                    .tm_min = min, .tm_sec = s};
+    return (uint64_t) timegm (&tm) * 1000u;
+}
+
+static void
+test_member_with_leaves_at_in_the_past_is_inactive (void **state)
+{
+    fixture_t *f = *state;
+    kt_reason_t r;
+    char *text = s_text (f);
+    /*  rvdk revoked (art. 15.2c: no notice), politie leaving in 2030. */
+    char *block = s_member_block (f, s_ids[RVDK]);
+    char *changed = strdup (block);
+    changed = s_replace (changed, "leaves-at = \"\"", "leaves-at = 2020-01-01");
+    text = s_replace (text, block, changed);
+    free (block);
+    free (changed);
+    text = s_replace (text, "notice-given = \"\"\n            leaves-at = \"\"",
+                      "notice-given = 2030-03-01\n            leaves-at = 2030-06-01");
+    roster_t *roster = s_sign_and_parse (f, text, &r);
+    if (!roster)
+        fail_msg ("%s", r.text);
+    const roster_member_t *rvdk = roster_find (roster, s_ids[RVDK]);
+    assert_false (roster_member_active (rvdk, kt_now_ms ()));
+    /*  The first member with a notice is the uitvoerder itself here. */
+    const roster_member_t *leaving = NULL;
+    for (size_t i = 0; i < roster->member_count; i++)
+        if (!strcmp (roster->members[i].leaves_at, "2030-06-01"))
+            leaving = &roster->members[i];
+    assert_non_null (leaving);
+    assert_true (roster_member_active (leaving, kt_now_ms ()));
+    /*  Keys stop working at 00:00 UTC on the leaves-at day. */
+    assert_true (roster_member_active (leaving, s_ms (2030, 5, 31, 23, 59, 59) + 999));
+    assert_false (roster_member_active (leaving, s_ms (2030, 6, 1, 0, 0, 0)));
+    roster_destroy (&roster);
+}
+
+static void
+test_opzegging_needs_three_months_notice (void **state)
+{
+    fixture_t *f = *state;
+    /*  art. 18.2: notice given 2026-11-22 takes effect 2027-02-22 at the
+     *  earliest. */
+    s_refused_after (f, "notice-given = \"\"\n            leaves-at = \"\"",
+                     "notice-given = 2026-11-22\n            leaves-at = 2027-02-21",
+                     "3 months later (art. 18.2)");
+    s_refused_after (f, "notice-given = \"\"\n            leaves-at = \"\"",
+                     "notice-given = 2026-11-22\n            leaves-at = \"\"",
+                     "3 months later (art. 18.2)");
+    kt_reason_t r;
+    roster_t *roster = s_sign_and_parse (
+        f,
+        s_replace (s_text (f), "notice-given = \"\"\n            leaves-at = \"\"",
+                   "notice-given = 2026-11-22\n            leaves-at = 2027-02-22"),
+        &r);
+    if (!roster)
+        fail_msg ("%s", r.text);
+    roster_destroy (&roster);
+}
+
+static void
+test_roster_build_refuses_a_signer_that_is_not_the_uitvoerder_member (void **state)
+{
+    fixture_t *f = *state;
+    kt_reason_t r;
+    char *note = NULL;
+    const char *without[2] = {f->pub[POLITIE], f->pub[GEMEENTE]};
+    assert_int_equal (roster_build ("pga-limburg", 1, without, 2, f->keys[UITV], &note, &r), -1);
+    s_assert_contains (r.text, "not among the members");
+    const char *pubs[2] = {f->pub[UITV], f->pub[POLITIE]};
+    assert_int_equal (roster_build ("pga-limburg", 1, pubs, 2, f->keys[POLITIE], &note, &r), -1);
+    s_assert_contains (r.text, "only the uitvoerder signs");
+    /*  The .pub of the right id but of other keys. */
+    assert_int_equal (roster_build ("pga-limburg", 1, pubs, 2, f->other, &note, &r), -1);
+    s_assert_contains (r.text, "does not match");
+    assert_int_equal (roster_build ("PGA", 1, pubs, 2, f->keys[UITV], &note, &r), -1);
+    assert_int_equal (roster_build ("pga-limburg", 0, pubs, 2, f->keys[UITV], &note, &r), -1);
+    assert_int_equal (roster_build ("pga-limburg", 1, pubs, 0, f->keys[UITV], &note, &r), -1);
+    assert_null (note);
+}
+
+static void
+test_roles_follow_the_convenant (void **state)
+{
+    (void) state;
+    assert_int_equal (roster_role_for_kind ("politie"), ROLE_KERNPARTIJ);
+    assert_int_equal (roster_role_for_kind ("om"), ROLE_KERNPARTIJ);
+    assert_int_equal (roster_role_for_kind ("gemeente"), ROLE_KERNPARTIJ);
+    assert_int_equal (roster_role_for_kind ("rvdk"), ROLE_CASUSPARTIJ);
+    assert_int_equal (roster_role_for_kind ("reclassering"), ROLE_CASUSPARTIJ);
+    assert_int_equal (roster_role_for_kind ("extern"), ROLE_EXTERN);
+    assert_int_equal (roster_role_for_kind ("uitvoerder"), ROLE_UITVOERDER);
+    assert_int_equal (roster_role_for_kind ("aivd"), 0);
+    assert_string_equal (roster_role_name (ROLE_CASUSPARTIJ), "casuspartij");
+    assert_string_equal (roster_role_name ((roster_role_t) 0), "unknown");
+}
+
+int
+main (void)
+{
+#define T(name) cmocka_unit_test_setup_teardown (name, s_setup, s_teardown)
+    const struct CMUnitTest tests[] = {
+        T (test_roster_built_from_four_members_parses_back),
+        T (test_roster_load_reads_and_verifies_the_file),
+        T (test_unsigned_roster_is_refused),
+        T (test_roster_signed_by_another_key_is_refused),
+        T (test_tampered_byte_in_body_is_refused),
+        T (test_invalid_pinned_key_is_refused),
+        T (test_duplicate_member_id_is_refused),
+        T (test_duplicate_transport_key_is_refused),
+        T (test_role_inconsistent_with_kind_is_refused),
+        T (test_two_uitvoerders_are_refused),
+        T (test_uitvoerder_member_must_hold_the_pinned_key),
+        T (test_retention_above_art13_maxima_is_refused),
+        T (test_malformed_fields_are_refused),
+        T (test_member_count_must_be_at_least_one),
+        T (test_roster_find_transport_finds_member_by_key),
+        T (test_member_with_leaves_at_in_the_past_is_inactive),
+        T (test_opzegging_needs_three_months_notice),
+        T (test_roster_build_refuses_a_signer_that_is_not_the_uitvoerder_member),
+        cmocka_unit_test (test_roles_follow_the_convenant),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
