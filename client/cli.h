@@ -1,0 +1,100 @@
+/*  cli: what the `keten` commands share - global options, exit codes,
+ *  strict argument parsing, the call to ketend, and plain-text output.
+ *
+ *  Command-line arguments are untrusted input (STYLE 4): each command
+ *  checks its own arguments with these helpers before acting on them.
+ *  Strings that come back from the daemon are cleaned of control
+ *  characters before they reach the terminal.
+ */
+#ifndef KETEN_CLI_H
+#define KETEN_CLI_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*  Exit codes. */
+#define CLI_OK    0
+#define CLI_FAIL  1 /* the command ran and failed, or the daemon refused */
+#define CLI_USAGE 2 /* the command line is wrong; nothing was done */
+
+/*  Timeouts for calls to ketend. */
+#define CLI_TIMEOUT_MS        10000
+#define CLI_SUBMIT_TIMEOUT_MS 30000
+#define CLI_WAIT_TIMEOUT_MS   120000
+
+/*  Global options, given before the command. */
+typedef struct {
+    const char *config_path; /* -c/--config: take node/socket from the config */
+    const char *socket_path; /* -s/--socket */
+} cli_t;
+
+/*  Commands: argv[0] is the command's own name; return an exit code. */
+int cmd_keygen (cli_t *cli, int argc, char **argv);
+int cmd_roster (cli_t *cli, int argc, char **argv);
+int cmd_signal (cli_t *cli, int argc, char **argv);
+int cmd_status (cli_t *cli, int argc, char **argv);
+
+/*  Print "keten: <message>" to stderr. */
+void cli_error (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+/*  Print "keten: <cmd>: <message>" and a pointer to --help to stderr;
+ *  returns CLI_USAGE. */
+int cli_usage_error (const char *cmd, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
+/*  getopt_long vals for options that have no short form start here, so an
+ *  error report can tell them from short options; -h/--help is the only
+ *  short option of a command. */
+#define CLI_OPT_LONG 256
+#define CLI_OPT_HELP CLI_OPT_LONG /* commands number theirs from CLI_OPT_LONG + 1 */
+
+/*  Start parsing a new argument vector with getopt_long. */
+void cli_getopt_reset (void);
+/*  Report what getopt_long refused (its '?' or ':' return c) for cmd;
+ *  returns CLI_USAGE. */
+int cli_getopt_error (const char *cmd, int c, char **argv);
+
+/*  Store an option's value in *slot: refuses a repeated option, an empty
+ *  value and one longer than max bytes.  Returns 0 or CLI_USAGE (after
+ *  printing why; the value itself is never printed, it may be personal
+ *  data). */
+int cli_opt_string (const char *cmd, const char *opt, const char *value, size_t max,
+                    const char **slot);
+/*  Parse a whole decimal number in [min, max]: digits only, no sign, no
+ *  spaces.  Returns 0 or CLI_USAGE (after printing why). */
+int cli_opt_uint (const char *cmd, const char *opt, const char *value, uint64_t min, uint64_t max,
+                  uint64_t *out);
+
+/*  Connect to the node's ketend (socket from --socket, the config's
+ *  node/socket, $KETEN_SOCKET, or the default), call cmd and return its
+ *  result (new reference).  args is stolen.  On failure prints the reason
+ *  and returns NULL; *unanswered (if not NULL) then tells whether the
+ *  request reached the daemon without an answer coming back. */
+json_t *cli_call (cli_t *cli, const char *cmd, json_t *args, int timeout_ms, bool *unanswered);
+
+/*  Print a JSON value indented by 2, then a newline.  Returns an exit code. */
+int cli_print_json (json_t *value);
+
+/*  Copy untrusted text for the terminal: at most dstlen - 1 bytes, control
+ *  characters replaced by '?', not cut inside a UTF-8 sequence. */
+void cli_clean (char *dst, size_t dstlen, const char *src);
+/*  A member's string, cleaned, or "-" when absent or not a string. */
+const char *cli_json_str (json_t *obj, const char *key, char *buf, size_t len);
+/*  A member's non-negative integer, or false when absent or negative. */
+bool cli_json_uint (json_t *obj, const char *key, uint64_t *out);
+/*  UTC "YYYY-MM-DD HH:MM:SS" for ms since the epoch; "-" for 0. */
+const char *cli_fmt_time (char *buf, size_t len, uint64_t ms);
+/*  A duration in words: "0.4 s", "12 s", "3 min 2 s", "2 h 5 min", "4 d 1 h". */
+const char *cli_fmt_duration (char *buf, size_t len, uint64_t ms);
+
+/*  A plain text table: a header line, then rows, columns padded to the
+ *  widest cell and separated by two spaces. */
+typedef struct _cli_table_t cli_table_t;
+cli_table_t *cli_table_new (size_t cols, const char *const *header);
+/*  Add a row of cols cells (copied, cleaned, cut at CLI_CELL_MAX bytes). */
+#define CLI_CELL_MAX 64
+void cli_table_add (cli_table_t *self, const char *const *cells);
+void cli_table_print (cli_table_t *self);
+void cli_table_destroy (cli_table_t **self_p);
+
+#endif

@@ -1,0 +1,426 @@
+/*  keten signal submit, keten signal list.
+ *
+ *  A signal carries personal data: it is checked here with the same intake
+ *  rules the daemon applies (so a mistake is caught before anything is
+ *  sent), error messages name fields but never values, and the list shows
+ *  only what the daemon lists (no personal data).
+ */
+#include "cli.h"
+
+#include "intake.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- keten signal submit ------------------------------------------------ */
+
+/*  The flags that make up a signal: option name, the object it belongs in
+ *  (NULL: top level) and the JSON key (docs/SIGNAL-FORMAT.md). */
+typedef struct {
+    const char *opt;
+    const char *group;
+    const char *key;
+    bool boolean;
+} s_field_t;
+
+static const s_field_t s_fields[] = {
+    {"name", "subject", "name", false},
+    {"birth-date", "subject", "birth_date", false},
+    {"address", "subject", "address", false},
+    {"municipality", "subject", "municipality", false},
+    {"bsn", "subject", "bsn", false},
+    {"description", NULL, "description", false},
+    {"category", NULL, "category", false},
+    {"observed-on", NULL, "observed_on", false},
+    {"melder-name", "melder", "name", false},
+    {"melder-contact", "melder", "contact", false},
+    {"source-kind", "source", "kind", false},
+    {"source-detail", "source", "detail", false},
+    {"wpg-basis", NULL, "wpg_basis", false},
+    {"legal-basis", NULL, "legal_basis", false},
+    {"special-category", NULL, "special_category", true},
+    {"criminal-data", NULL, "criminal_data", true},
+    {"local-ref", NULL, "local_ref", false},
+};
+#define S_FIELDS (sizeof s_fields / sizeof s_fields[0])
+
+static void
+s_submit_usage (void)
+{
+    printf ("Usage: keten signal submit --file FILE.json [--wait]\n"
+            "       keten signal submit --name NAME --birth-date YYYY-MM-DD ... [--wait]\n"
+            "\n"
+            "Submit a signal (art. 7: kernpartijen only).  It is checked here first and\n"
+            "sent only if valid.  Prints \"signal MESSAGE_ID STATE\"; STATE is queued, held\n"
+            "(art. 9/10 Wpg: stays on this node until released), delivered or refused.\n"
+            "\n"
+            "  --file FILE     the signal as JSON (docs/SIGNAL-FORMAT.md); preferred, as\n"
+            "                  command-line flags are visible to other local users in the\n"
+            "                  process list and end up in shell history\n"
+            "  --wait          wait (up to 120 s) for the uitvoerder's signed receipt\n"
+            "\n"
+            "Instead of --file, the signal's fields (give those that apply):\n"
+            "  --name, --birth-date, --address, --municipality, --bsn     the subject\n"
+            "  --description, --category, --observed-on YYYY-MM-DD\n"
+            "  --melder-name, --melder-contact                            who reported it\n"
+            "  --source-kind, --source-detail                             art. 7.2 source\n"
+            "  --wpg-basis, --legal-basis\n"
+            "  --special-category yes|no, --criminal-data yes|no\n"
+            "  --local-ref REF     your own reference (no personal data)\n");
+}
+
+static int
+s_parse_bool (const char *cmd, const char *opt, const char *value, bool *out)
+{
+    if (strcmp (value, "yes") == 0 || strcmp (value, "true") == 0)
+        *out = true;
+    else if (strcmp (value, "no") == 0 || strcmp (value, "false") == 0)
+        *out = false;
+    else
+        return cli_usage_error (cmd, "--%s must be yes or no", opt);
+    return 0;
+}
+
+/*  Build the signal object from the flags given; flags not given are left
+ *  out, so the intake check names what is missing. */
+static json_t *
+s_signal_from_flags (const char *cmd, const char *const values[S_FIELDS], int *rc)
+{
+    json_t *signal = json_object ();
+    *rc = CLI_FAIL;
+    if (!signal) {
+        cli_error ("out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < S_FIELDS; i++) {
+        const s_field_t *f = &s_fields[i];
+        if (!values[i])
+            continue;
+        json_t *value;
+        if (f->boolean) {
+            bool b;
+            if (s_parse_bool (cmd, f->opt, values[i], &b) != 0) {
+                json_decref (signal);
+                *rc = CLI_USAGE;
+                return NULL;
+            }
+            value = json_boolean (b);
+        } else
+            value = json_string (values[i]);
+        if (!value) {
+            json_decref (signal);
+            /*  jansson refuses text that is not UTF-8. */
+            *rc = cli_usage_error (cmd, "--%s is not valid UTF-8 text", f->opt);
+            return NULL;
+        }
+        json_t *parent = signal;
+        if (f->group) {
+            parent = json_object_get (signal, f->group);
+            if (!parent) {
+                parent = json_object ();
+                json_object_set_new (signal, f->group, parent);
+            }
+        }
+        if (!parent || json_object_set_new (parent, f->key, value) != 0) {
+            json_decref (signal);
+            cli_error ("out of memory");
+            return NULL;
+        }
+    }
+    *rc = CLI_OK;
+    return signal;
+}
+
+static json_t *
+s_signal_from_file (const char *path)
+{
+    char *text = NULL;
+    size_t len = 0;
+    kt_reason_t reason;
+    if (kt_read_file (path, INTAKE_MAX_BYTES, &text, &len, &reason) != 0) {
+        cli_error ("%s", reason.text);
+        return NULL;
+    }
+    json_error_t err;
+    json_t *signal = json_loadb (text, len, JSON_REJECT_DUPLICATES, &err);
+    free (text);
+    if (!signal) {
+        /*  err.text describes the syntax, not the values. */
+        cli_error ("%s: not valid JSON at line %d: %s", path, err.line, err.text);
+        return NULL;
+    }
+    if (!json_is_object (signal)) {
+        json_decref (signal);
+        cli_error ("%s: a signal must be a JSON object", path);
+        return NULL;
+    }
+    return signal;
+}
+
+static int
+s_submit (cli_t *cli, int argc, char **argv)
+{
+    enum { OPT_FILE = CLI_OPT_LONG + 1, OPT_WAIT, OPT_FIELD };
+    struct option options[S_FIELDS + 4];
+    size_t n = 0;
+    options[n++] = (struct option){"file", required_argument, NULL, OPT_FILE};
+    options[n++] = (struct option){"wait", no_argument, NULL, OPT_WAIT};
+    options[n++] = (struct option){"help", no_argument, NULL, CLI_OPT_HELP};
+    for (size_t i = 0; i < S_FIELDS; i++)
+        options[n++] =
+            (struct option){s_fields[i].opt, required_argument, NULL, OPT_FIELD + (int) i};
+    options[n] = (struct option){NULL, 0, NULL, 0};
+
+    const char *cmd = "signal submit";
+    const char *file = NULL;
+    const char *values[S_FIELDS] = {NULL};
+    bool wait = false, any_field = false;
+    int c;
+    cli_getopt_reset ();
+    while ((c = getopt_long (argc, argv, ":h", options, NULL)) != -1) {
+        int rc = 0;
+        if (c >= OPT_FIELD && c < OPT_FIELD + (int) S_FIELDS) {
+            size_t i = (size_t) (c - OPT_FIELD);
+            /*  The intake applies each field's own limit; this only keeps
+             *  absurd input out. */
+            rc = cli_opt_string (cmd, s_fields[i].opt, optarg, INTAKE_MAX_BYTES, &values[i]);
+            any_field = true;
+        } else
+            switch (c) {
+            case OPT_FILE:
+                rc = cli_opt_string (cmd, "file", optarg, PATH_MAX - 1, &file);
+                break;
+            case OPT_WAIT:
+                if (wait)
+                    return cli_usage_error (cmd, "--wait given twice");
+                wait = true;
+                break;
+            case 'h':
+            case CLI_OPT_HELP:
+                s_submit_usage ();
+                return CLI_OK;
+            default:
+                return cli_getopt_error (cmd, c, argv);
+            }
+        if (rc)
+            return rc;
+    }
+    if (optind < argc)
+        return cli_usage_error (cmd, "unexpected argument");
+    if (file && any_field)
+        return cli_usage_error (cmd, "give --file or the signal's fields, not both");
+    if (!file && !any_field)
+        return cli_usage_error (cmd, "give --file FILE.json or the signal's fields");
+
+    int rc = CLI_FAIL;
+    json_t *signal = file ? s_signal_from_file (file) : s_signal_from_flags (cmd, values, &rc);
+    if (!signal)
+        return file ? CLI_FAIL : rc;
+
+    /*  The daemon checks again; checking here means nothing is sent (or
+     *  stored) when the signal is wrong, and the error names the field. */
+    Keten__Signal *checked = NULL;
+    kt_reason_t reason;
+    if (intake_signal_from_object (signal, &checked, &reason) != 0) {
+        json_decref (signal);
+        cli_error ("%s%sinvalid signal: %s", file ? file : "", file ? ": " : "", reason.text);
+        return CLI_FAIL;
+    }
+    intake_signal_destroy (&checked);
+
+    json_t *args = json_pack ("{s:o, s:b}", "signal", signal, "wait", wait);
+    if (!args) {
+        cli_error ("out of memory");
+        return CLI_FAIL;
+    }
+    bool unanswered = false;
+    json_t *result = cli_call (cli, "signal.submit", args,
+                               wait ? CLI_WAIT_TIMEOUT_MS : CLI_SUBMIT_TIMEOUT_MS, &unanswered);
+    if (!result) {
+        /*  Submitting again blindly could make two signals of one. */
+        if (unanswered)
+            cli_error ("the node may have stored the signal all the same; check 'keten signal "
+                       "list' before submitting it again");
+        return CLI_FAIL;
+    }
+
+    char id[KT_ID_HEX + 8], state[32], why[KT_REASON_MAX];
+    cli_json_str (result, "message_id", id, sizeof id);
+    cli_json_str (result, "state", state, sizeof state);
+    uint64_t index = 0;
+    rc = CLI_OK;
+    if (strcmp (state, "delivered") == 0 && cli_json_uint (result, "log_index", &index))
+        printf ("signal %s %s log index %llu\n", id, state, (unsigned long long) index);
+    else if (strcmp (state, "refused") == 0) {
+        printf ("signal %s refused: %s\n", id, cli_json_str (result, "reason", why, sizeof why));
+        rc = CLI_FAIL;
+    } else
+        printf ("signal %s %s\n", id, state);
+    json_decref (result);
+    return rc;
+}
+
+/* ---- keten signal list -------------------------------------------------- */
+
+static void
+s_list_usage (void)
+{
+    printf ("Usage: keten signal list [--limit N] [--json]\n"
+            "\n"
+            "List this node's signals, newest first, without personal data.  On a\n"
+            "partner: id, own reference, category, delivery state.  On the\n"
+            "uitvoerder: id, case reference, sender, category, provenance-log index.\n"
+            "Times are UTC.\n"
+            "\n"
+            "  --limit N   at most N signals, 1-10000 (default 100)\n"
+            "  --json      print the daemon's answer as JSON\n");
+}
+
+static const char *
+s_uint_text (json_t *obj, const char *key, char *buf, size_t len)
+{
+    uint64_t v;
+    if (!cli_json_uint (obj, key, &v))
+        return "-";
+    snprintf (buf, len, "%llu", (unsigned long long) v);
+    return buf;
+}
+
+static const char *
+s_time_text (json_t *obj, const char *key, char *buf, size_t len)
+{
+    uint64_t ms = 0;
+    cli_json_uint (obj, key, &ms);
+    return cli_fmt_time (buf, len, ms);
+}
+
+static void
+s_list_print (json_t *signals)
+{
+    if (json_array_size (signals) == 0) {
+        printf ("no signals\n");
+        return;
+    }
+    /*  The uitvoerder's entries carry a case reference, a partner's do not. */
+    bool uitvoerder = false;
+    size_t i;
+    json_t *s;
+    json_array_foreach (signals, i, s) if (json_object_get (s, "case_ref")) uitvoerder = true;
+
+    static const char *const uitv_header[] = {"MESSAGE_ID", "CASE_REF", "SENDER",
+                                              "CATEGORY",   "RECEIVED", "LOG_INDEX"};
+    static const char *const partner_header[] = {"MESSAGE_ID", "LOCAL_REF", "CATEGORY",
+                                                 "STATE",      "CREATED",   "LOG_INDEX/REASON"};
+    cli_table_t *table = cli_table_new (6, uitvoerder ? uitv_header : partner_header);
+    json_array_foreach (signals, i, s)
+    {
+        char b[6][CLI_CELL_MAX + 1];
+        if (uitvoerder) {
+            const char *row[] = {cli_json_str (s, "message_id", b[0], sizeof b[0]),
+                                 cli_json_str (s, "case_ref", b[1], sizeof b[1]),
+                                 cli_json_str (s, "sender", b[2], sizeof b[2]),
+                                 cli_json_str (s, "category", b[3], sizeof b[3]),
+                                 s_time_text (s, "received_ms", b[4], sizeof b[4]),
+                                 s_uint_text (s, "log_index", b[5], sizeof b[5])};
+            cli_table_add (table, row);
+        } else {
+            const char *state = cli_json_str (s, "state", b[3], sizeof b[3]);
+            const char *last = strcmp (state, "refused") == 0
+                                   ? cli_json_str (s, "reason", b[5], sizeof b[5])
+                                   : s_uint_text (s, "log_index", b[5], sizeof b[5]);
+            const char *row[] = {cli_json_str (s, "message_id", b[0], sizeof b[0]),
+                                 cli_json_str (s, "local_ref", b[1], sizeof b[1]),
+                                 cli_json_str (s, "category", b[2], sizeof b[2]),
+                                 state,
+                                 s_time_text (s, "created_ms", b[4], sizeof b[4]),
+                                 last};
+            cli_table_add (table, row);
+        }
+    }
+    cli_table_print (table);
+    cli_table_destroy (&table);
+}
+
+static int
+s_list (cli_t *cli, int argc, char **argv)
+{
+    enum { OPT_LIMIT = CLI_OPT_LONG + 1, OPT_JSON };
+    static const struct option options[] = {{"limit", required_argument, NULL, OPT_LIMIT},
+                                            {"json", no_argument, NULL, OPT_JSON},
+                                            {"help", no_argument, NULL, CLI_OPT_HELP},
+                                            {NULL, 0, NULL, 0}};
+    const char *cmd = "signal list";
+    const char *limit_text = NULL;
+    uint64_t limit = 0;
+    bool as_json = false;
+    int c;
+    cli_getopt_reset ();
+    while ((c = getopt_long (argc, argv, ":h", options, NULL)) != -1) {
+        int rc = 0;
+        switch (c) {
+        case OPT_LIMIT:
+            rc = cli_opt_string (cmd, "limit", optarg, 20, &limit_text);
+            if (rc == 0)
+                rc = cli_opt_uint (cmd, "limit", optarg, 1, 10000, &limit);
+            break;
+        case OPT_JSON:
+            if (as_json)
+                return cli_usage_error (cmd, "--json given twice");
+            as_json = true;
+            break;
+        case 'h':
+        case CLI_OPT_HELP:
+            s_list_usage ();
+            return CLI_OK;
+        default:
+            return cli_getopt_error (cmd, c, argv);
+        }
+        if (rc)
+            return rc;
+    }
+    if (optind < argc)
+        return cli_usage_error (cmd, "unexpected argument");
+
+    json_t *args = limit_text ? json_pack ("{s:I}", "limit", (json_int_t) limit) : NULL;
+    json_t *result = cli_call (cli, "signal.list", args, CLI_TIMEOUT_MS, NULL);
+    if (!result)
+        return CLI_FAIL;
+    int rc = CLI_OK;
+    json_t *signals = json_object_get (result, "signals");
+    if (as_json)
+        rc = cli_print_json (result);
+    else if (!json_is_array (signals)) {
+        cli_error ("ketend's answer has no signals list");
+        rc = CLI_FAIL;
+    } else
+        s_list_print (signals);
+    json_decref (result);
+    return rc;
+}
+
+int
+cmd_signal (cli_t *cli, int argc, char **argv)
+{
+    if (argc < 2)
+        return cli_usage_error ("signal", "which signal command? (submit, list)");
+    if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
+        printf ("Usage: keten signal COMMAND ...\n"
+                "\n"
+                "  submit   submit a signal to the node (kernpartijen)\n"
+                "  list     list the node's signals (no personal data)\n"
+                "\n"
+                "'keten signal COMMAND --help' describes a command.\n");
+        return CLI_OK;
+    }
+    if (strcmp (argv[1], "submit") == 0)
+        return s_submit (cli, argc - 1, argv + 1);
+    if (strcmp (argv[1], "list") == 0)
+        return s_list (cli, argc - 1, argv + 1);
+    char name[65];
+    cli_clean (name, sizeof name, argv[1]);
+    return cli_usage_error ("signal", "unknown signal command '%s'", name);
+}

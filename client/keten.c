@@ -1,0 +1,99 @@
+/*  keten: the command-line client of a keten node.
+ *
+ *  Offline commands make keys and rosters; the others talk to the node's
+ *  ketend over its local API (docs/API.md).  Exit status: 0 done, 1 failed
+ *  (the message says why), 2 wrong command line (nothing was done).
+ */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out, "Usage: keten [-c FILE | -s PATH] COMMAND [OPTIONS]\n"
+                  "\n"
+                  "Commands:\n"
+                  "  keygen          make a node's key files (offline)\n"
+                  "  roster build    build and sign the federation roster (uitvoerder, offline)\n"
+                  "  signal submit   submit a signal to the node (kernpartijen)\n"
+                  "  signal list     list the node's signals (no personal data)\n"
+                  "  status          show the node's state and its links\n"
+                  "\n"
+                  "Options:\n"
+                  "  -c, --config FILE   talk to the ketend whose config is FILE (node/socket)\n"
+                  "  -s, --socket PATH   talk to the ketend listening on PATH\n"
+                  "  -h, --help          show this help\n"
+                  "      --version       show the version\n"
+                  "\n"
+                  "Without -c or -s the socket is $KETEN_SOCKET, else /run/keten/ketend.sock.\n"
+                  "'keten COMMAND --help' describes a command.\n");
+}
+
+int
+main (int argc, char **argv)
+{
+    enum { OPT_VERSION = CLI_OPT_LONG + 1 };
+    static const struct option options[] = {{"config", required_argument, NULL, 'c'},
+                                            {"socket", required_argument, NULL, 's'},
+                                            {"help", no_argument, NULL, CLI_OPT_HELP},
+                                            {"version", no_argument, NULL, OPT_VERSION},
+                                            {NULL, 0, NULL, 0}};
+    cli_t cli = {NULL, NULL};
+    int c;
+    cli_getopt_reset ();
+    /*  "+": stop at the command; its options are its own. */
+    while ((c = getopt_long (argc, argv, "+:c:s:h", options, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            if (cli_opt_string (NULL, "config", optarg, 4096, &cli.config_path))
+                return CLI_USAGE;
+            break;
+        case 's':
+            if (cli_opt_string (NULL, "socket", optarg, 4096, &cli.socket_path))
+                return CLI_USAGE;
+            break;
+        case 'h':
+        case CLI_OPT_HELP:
+            s_usage (stdout);
+            return CLI_OK;
+        case OPT_VERSION:
+            printf ("keten %s\n", KETEN_VERSION);
+            return CLI_OK;
+        default:
+            return cli_getopt_error (NULL, c, argv);
+        }
+    }
+    if (cli.config_path && cli.socket_path)
+        return cli_usage_error (NULL, "give --config or --socket, not both");
+    if (optind >= argc) {
+        s_usage (stderr);
+        return CLI_USAGE;
+    }
+
+    const char *command = argv[optind];
+    int sub_argc = argc - optind;
+    char **sub_argv = argv + optind;
+    int rc;
+    if (strcmp (command, "keygen") == 0)
+        rc = cmd_keygen (&cli, sub_argc, sub_argv);
+    else if (strcmp (command, "roster") == 0)
+        rc = cmd_roster (&cli, sub_argc, sub_argv);
+    else if (strcmp (command, "signal") == 0)
+        rc = cmd_signal (&cli, sub_argc, sub_argv);
+    else if (strcmp (command, "status") == 0)
+        rc = cmd_status (&cli, sub_argc, sub_argv);
+    else {
+        char name[65];
+        cli_clean (name, sizeof name, command);
+        return cli_usage_error (NULL, "unknown command '%s'", name);
+    }
+    /*  Output that did not reach its destination is a failure too. */
+    if (fflush (stdout) != 0 || ferror (stdout)) {
+        cli_error ("cannot write the output");
+        return CLI_FAIL;
+    }
+    return rc;
+}

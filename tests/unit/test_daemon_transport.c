@@ -1,0 +1,178 @@
+/*  Transport on real CURVE sockets over loopback: the ZAP handler admits
+ *  exactly the roster's transport keys, fails closed, attributes messages
+ *  by CURVE key, and a reloaded allow-list refuses a removed key on its
+ *  next connection (DESIGN section 10).  */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "keys.h"
+#include "note.h"
+#include "roster.h"
+#include "transport.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+static char s_dir[64];
+static keys_secret_t *s_keys[3]; /* uitvoerder, politie, gemeente */
+static const char *s_ids[] = {"uitvoerder-t", "politie-t", "gemeente-t"};
+static const char *s_kinds[] = {"uitvoerder", "politie", "gemeente"};
+
+static roster_t *
+s_roster (size_t n_members, uint64_t version)
+{
+    kt_reason_t r;
+    char paths[3][128];
+    const char *pubs[3];
+    for (size_t i = 0; i < n_members; i++) {
+        snprintf (paths[i], sizeof paths[i], "%s/%s.pub", s_dir, s_ids[i]);
+        pubs[i] = paths[i];
+    }
+    char *note;
+    assert_int_equal (roster_build ("pga-test", version, pubs, n_members, s_keys[0], &note, &r), 0);
+    char pinned[256];
+    note_verifier_format (pinned, sizeof pinned, s_ids[0], s_keys[0]->pub.signing_pk);
+    roster_t *roster = roster_parse (note, strlen (note), pinned, &r);
+    free (note);
+    assert_non_null (roster);
+    return roster;
+}
+
+static int
+s_setup (void **state)
+{
+    (void) state;
+    snprintf (s_dir, sizeof s_dir, "/tmp/keten-transport.XXXXXX");
+    if (!mkdtemp (s_dir))
+        return -1;
+    kt_reason_t r;
+    for (int i = 0; i < 3; i++) {
+        char path[128];
+        if (keys_generate (s_ids[i], s_kinds[i], NULL, s_dir, &r) != 0)
+            return -1;
+        snprintf (path, sizeof path, "%s/%s.secret", s_dir, s_ids[i]);
+        s_keys[i] = keys_load_secret (path, &r);
+        if (!s_keys[i])
+            return -1;
+    }
+    zsys_set_logstream (NULL);
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    (void) state;
+    for (int i = 0; i < 3; i++)
+        keys_secret_destroy (&s_keys[i]);
+    char cmd[128];
+    snprintf (cmd, sizeof cmd, "rm -rf %s", s_dir);
+    return system (cmd) == 0 ? 0 : -1;
+}
+
+static config_t
+s_config (const char *endpoint)
+{
+    config_t c;
+    memset (&c, 0, sizeof c);
+    c.max_message = 65536;
+    c.hwm = 1000;
+    c.heartbeat_ms = 200;
+    c.heartbeat_timeout_ms = 1000;
+    snprintf (c.bind, sizeof c.bind, "tcp://127.0.0.1:*");
+    if (endpoint)
+        snprintf (c.connect, sizeof c.connect, "%s", endpoint);
+    return c;
+}
+
+/*  Send a ping from client and wait (bounded) for it at the server.
+ *  Returns true and the sender's CURVE key when it arrived. */
+static bool
+s_ping (transport_t *server, transport_t *client, uint8_t key[32])
+{
+    for (int attempt = 0; attempt < 40; attempt++) {
+        transport_send (client, NULL, 0, "ping", 4);
+        zpoller_t *poller = zpoller_new (transport_sock (server), NULL);
+        void *which = zpoller_wait (poller, 50);
+        zpoller_destroy (&poller);
+        if (which) {
+            transport_msg_t msg;
+            if (transport_recv (server, &msg) == 1) {
+                bool ok = msg.have_peer_key;
+                if (ok)
+                    memcpy (key, msg.peer_key, 32);
+                zframe_destroy (&msg.data);
+                return ok;
+            }
+        }
+    }
+    return false;
+}
+
+static void
+test_zap_admits_roster_keys_and_refuses_others (void **state)
+{
+    (void) state;
+    kt_reason_t r;
+    char allow[128];
+    snprintf (allow, sizeof allow, "%s/allow", s_dir);
+    roster_t *roster = s_roster (2, 1); /* uitvoerder + politie only */
+    config_t sc = s_config (NULL);
+    transport_t *server = transport_bind (&sc, s_keys[0], roster, allow, &r);
+    assert_non_null (server);
+    /*  Fails closed: the enforce-domain option really is on. */
+    int enforce = 0;
+    size_t size = sizeof enforce;
+    assert_int_equal (zmq_getsockopt (zsock_resolve (transport_sock (server)), 93, &enforce, &size),
+                      0);
+    assert_int_equal (enforce, 1);
+    config_t cc = s_config (zsock_endpoint (transport_sock (server)));
+
+    transport_t *politie = transport_connect (&cc, s_keys[1], s_keys[0]->pub.transport_pk, &r);
+    assert_non_null (politie);
+    uint8_t key[32];
+    assert_true (s_ping (server, politie, key));
+    assert_memory_equal (key, s_keys[1]->pub.transport_pk, 32);
+
+    /*  The gemeente is not in this roster: nothing it sends arrives. */
+    transport_t *gemeente = transport_connect (&cc, s_keys[2], s_keys[0]->pub.transport_pk, &r);
+    assert_non_null (gemeente);
+    assert_false (s_ping (server, gemeente, key));
+
+    /*  A roster that adds the gemeente and drops politie: after the
+     *  reload the gemeente gets in, and politie's next connection fails. */
+    transport_destroy (&gemeente);
+    transport_destroy (&politie);
+    roster_t *roster2 = s_roster (3, 2);
+    roster_member_t *m = (roster_member_t *) roster_find (roster2, "politie-t");
+    snprintf (m->leaves_at, sizeof m->leaves_at, "2000-01-01"); /* left long ago */
+    assert_int_equal (transport_allow (server, roster2, &r), 0);
+    gemeente = transport_connect (&cc, s_keys[2], s_keys[0]->pub.transport_pk, &r);
+    assert_true (s_ping (server, gemeente, key));
+    assert_memory_equal (key, s_keys[2]->pub.transport_pk, 32);
+    politie = transport_connect (&cc, s_keys[1], s_keys[0]->pub.transport_pk, &r);
+    assert_false (s_ping (server, politie, key));
+
+    transport_destroy (&politie);
+    transport_destroy (&gemeente);
+    transport_destroy (&server);
+    roster_destroy (&roster);
+    roster_destroy (&roster2);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_zap_admits_roster_keys_and_refuses_others),
+    };
+    if (sodium_init () < 0)
+        return 1;
+    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+}
