@@ -121,7 +121,7 @@ s_print_uitvoerder (json_t *result, uint64_t now)
         char b[6][CLI_CELL_MAX + 1];
         uint64_t seen = 0, rtt = 0;
         cli_json_uint (m, "last_seen_ms", &seen);
-        /*  The API does not promise a per-member rtt; show it if present. */
+        /*  The round trip the member measured to the uitvoerder (0: none yet). */
         if (cli_json_uint (m, "rtt_us", &rtt) && rtt > 0)
             snprintf (b[5], sizeof b[5], "%llu µs", (unsigned long long) rtt);
         else

@@ -148,6 +148,7 @@ partner_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
     hb.roster_version = keyring_roster (self->keyring)->version;
     hb.sent_ms = now;
     hb.sent_mono_us = kt_mono_us ();
+    hb.rtt_us = self->hub_rtt_us;
     /*  sent_ms is wall-clock for the peer; the echo gives the round trip. */
     kt_reason_t reason;
     if (node_queue (self, NULL, KETEN__MESSAGE_TYPE__HEARTBEAT, self->hub->member->id, &hb.base,

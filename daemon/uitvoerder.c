@@ -104,6 +104,7 @@ s_heartbeat (node_t *self, member_link_t *link, const keyring_peer_t *peer, cons
         return;
     }
     link->outbox_depth = hb->outbox_depth;
+    link->rtt_us = hb->rtt_us;
     link->roster_version = hb->roster_version;
     snprintf (link->software_version, sizeof link->software_version, "%.31s",
               hb->software_version);
@@ -318,10 +319,11 @@ uitvoerder_status (node_t *self, json_t *result)
         const member_link_t *l = &self->links[i];
         bool online = l->last_seen_ms && now - l->last_seen_ms <= self->config.heartbeat_timeout_ms;
         json_array_append_new (
-            members, json_pack ("{s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:s}", "id", m->id,
+            members, json_pack ("{s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:s}", "id", m->id,
                                 "name", m->name, "kind", m->kind, "role",
                                 roster_role_name (m->role), "online", online, "last_seen_ms",
-                                (json_int_t) l->last_seen_ms, "outbox_depth",
+                                (json_int_t) l->last_seen_ms, "rtt_us", (json_int_t) l->rtt_us,
+                                "outbox_depth",
                                 (json_int_t) l->outbox_depth, "roster_version",
                                 (json_int_t) l->roster_version, "software_version",
                                 l->software_version));

@@ -15,10 +15,19 @@ UITV=uitvoerder-test
 
 kt_cleanup() {
     local rc=$?
+    # A clean stop (TERM) so that sanitizer and leak reports are written;
+    # KILL whatever has not stopped within 5 s.
+    for id in "${!KT_PID[@]}"; do kill -TERM "${KT_PID[$id]}" 2>/dev/null || true; done
     for id in "${!KT_PID[@]}"; do
+        local n=0
+        while kill -0 "${KT_PID[$id]}" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.05; n=$((n + 1)); done
         kill -KILL "${KT_PID[$id]}" 2>/dev/null || true
         wait "${KT_PID[$id]}" 2>/dev/null || true
     done
+    if grep -lE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$T"/*.log 2>/dev/null; then
+        echo "FAIL: a daemon reported a sanitizer error (log above)" >&2
+        [ $rc -ne 0 ] || rc=1
+    fi
     if [ $rc -ne 0 ]; then
         echo "--- test failed (rc=$rc); daemon logs:" >&2
         for f in "$T"/*.log; do [ -f "$f" ] && { echo "== $f" >&2; tail -n 30 "$f" >&2; }; done
