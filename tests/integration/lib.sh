@@ -24,8 +24,9 @@ kt_cleanup() {
         kill -KILL "${KT_PID[$id]}" 2>/dev/null || true
         wait "${KT_PID[$id]}" 2>/dev/null || true
     done
-    if grep -lE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$T"/*.log 2>/dev/null; then
-        echo "FAIL: a daemon reported a sanitizer error (log above)" >&2
+    if grep -lE "ERROR: (Address|Leak)Sanitizer|runtime error:|definitely lost: [1-9]|ERROR SUMMARY: [1-9]" \
+            "$T"/*.log 2>/dev/null; then
+        echo "FAIL: a daemon reported a sanitizer or valgrind error (log above)" >&2
         [ $rc -ne 0 ] || rc=1
     fi
     if [ $rc -ne 0 ]; then
@@ -101,7 +102,10 @@ kt() { local id=$1; shift; "$KETEN" --socket "$T/$id.sock" "$@"; }
 # kt_start ID: start ketend for ID and wait until its API answers.
 kt_start() {
     local id=$1
-    "$KETEND" --config "$T/$id.cfg" >> "$T/$id.log" 2>&1 &
+    # KETEN_WRAP runs the daemon under a tool, e.g.
+    #   KETEN_WRAP="valgrind --error-exitcode=9 --leak-check=full"
+    # shellcheck disable=SC2086
+    ${KETEN_WRAP:-} "$KETEND" --config "$T/$id.cfg" >> "$T/$id.log" 2>&1 &
     KT_PID[$id]=$!
     wait_until 20 kt "$id" status || fail "ketend $id did not come up"
     if [ "$id" = "$UITV" ] && [ -z "${PORT:-}" ]; then
