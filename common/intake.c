@@ -23,7 +23,8 @@
 /*  Legal bases a signal can be processed under.  DESIGN 11: every item
  *  carries its basis, and the list is data so it can follow the law (the
  *  Wet gegevensverwerking PGA, Kamerstuk 36225, will add its articles
- *  here).  A code starting with "wpg-" is a Wet politiegegevens basis. */
+ *  here).  A code starting with "wpg-" is a Wet politiegegevens basis;
+ *  "law" is for the reader (docs/SIGNAL-FORMAT.md has the same table). */
 static const struct {
     const char *code;
     const char *law;
@@ -40,8 +41,8 @@ static const struct {
  *  DESIGN 11: the source is always named.  "eigen" is the sending
  *  kernpartij's own observation. */
 static const char *const s_source_kinds[] = {
-    "eigen", "school", "sociale-dienst", "jongerenwerk", "burger", "aivd-ambtsbericht",
-    "zorg",  "leerplicht", "politie", "om", "anders",
+    "eigen", "school",     "sociale-dienst", "jongerenwerk", "burger", "aivd-ambtsbericht",
+    "zorg",  "leerplicht", "politie",        "om",           "anders",
 };
 
 /*  Wpg besluit (DESIGN 6): art. 8/13 police data may be forwarded
@@ -112,28 +113,18 @@ static const s_field_t s_fields[] = {
     {S_TOP, "local_ref", "local_ref", S_REF, S_SIG (local_ref), false, 1, 64},
 };
 
-/*  What a field of a coded kind must look like, for reasons. */
-static const char *
-s_kind_rule (s_kind_t kind)
-{
-    switch (kind) {
-    case S_BIRTH_DATE:
-    case S_OBSERVED_DATE:
-        return "not a valid date YYYY-MM-DD";
-    case S_BSN:
-        return "not 9 digits passing the elfproef";
-    case S_CATEGORY:
-        return "must be 1 to 64 of a-z, 0-9 and -";
-    case S_REF:
-        return "must be 1 to 64 of A-Z, a-z, 0-9 and . _ / -";
-    case S_SOURCE_KIND:
-        return "not a known source kind (docs/SIGNAL-FORMAT.md)";
-    case S_LEGAL_BASIS:
-        return "not a known legal basis (docs/SIGNAL-FORMAT.md)";
-    default:
-        return NULL;
-    }
-}
+/*  What a field of a coded kind must look like, for reasons; NULL for
+ *  free text.  The last entry sizes the table to every kind. */
+static const char *const s_kind_rule[] = {
+    [S_BIRTH_DATE] = "not a valid date YYYY-MM-DD",
+    [S_OBSERVED_DATE] = "not a valid date YYYY-MM-DD",
+    [S_BSN] = "not 9 digits passing the elfproef",
+    [S_CATEGORY] = "must be 1 to 64 of a-z, 0-9 and -",
+    [S_REF] = "must be 1 to 64 of A-Z, a-z, 0-9 and . _ / -",
+    [S_SOURCE_KIND] = "not a known source kind (docs/SIGNAL-FORMAT.md)",
+    [S_LEGAL_BASIS] = "not a known legal basis (docs/SIGNAL-FORMAT.md)",
+    [S_BOOL] = NULL,
+};
 
 /*  The message a group's fields live in; NULL when a (protobuf) signal
  *  lacks it.  Source fields are flat in Signal. */
@@ -164,8 +155,8 @@ s_charset (const char *s, const char *extra, bool upper)
 {
     for (; *s; s++) {
         char c = *s;
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (upper && c >= 'A' && c <= 'Z')
-              || strchr (extra, c)))
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (upper && c >= 'A' && c <= 'Z') ||
+              strchr (extra, c)))
             return false;
     }
     return true;
@@ -334,7 +325,7 @@ s_check_coded (const s_field_t *f, const char *v, long today, kt_reason_t *reaso
     default:
         break;
     }
-    return ok ? 0 : kt_fail (reason, "%s: %s", f->path, s_kind_rule (f->kind));
+    return ok ? 0 : kt_fail (reason, "%s: %s", f->path, s_kind_rule[f->kind]);
 }
 
 /*  Every rule, on a signal however it arrived. */
@@ -366,8 +357,8 @@ s_check (const Keten__Signal *signal, kt_reason_t *reason)
             continue;
         }
         if (len < f->min || len > f->max) {
-            if (s_kind_rule (f->kind))
-                return kt_fail (reason, "%s: %s", f->path, s_kind_rule (f->kind));
+            if (s_kind_rule[f->kind])
+                return kt_fail (reason, "%s: %s", f->path, s_kind_rule[f->kind]);
             return kt_fail (reason, "%s: must be %zu to %zu bytes", f->path, f->min, f->max);
         }
         s_text_t t = s_text_check (v, len, f->kind == S_LINES);
@@ -382,13 +373,14 @@ s_check (const Keten__Signal *signal, kt_reason_t *reason)
     /*  Police data is processed under the Wpg, so a signal marked as
      *  police data needs a Wpg basis: otherwise art. 9/10 data could pass
      *  as ordinary data and be shared outside its purpose (DESIGN 6, 11). */
-    if (signal->wpg_basis != KETEN__WPG_BASIS__WPG_NONE
-        && strncmp (signal->legal_basis, "wpg-", 4) != 0)
-        return kt_fail (reason, "legal_basis: wpg_basis is set, so it must be a Wpg basis (wpg-...)");
+    if (signal->wpg_basis != KETEN__WPG_BASIS__WPG_NONE &&
+        strncmp (signal->legal_basis, "wpg-", 4) != 0)
+        return kt_fail (reason,
+                        "legal_basis: wpg_basis is set, so it must be a Wpg basis (wpg-...)");
     /*  art. 7.2, DESIGN 11: the source is always named; "anders" names
      *  nothing by itself. */
-    if (strcmp (signal->source_kind, "anders") == 0
-        && !(signal->source_detail && *signal->source_detail))
+    if (strcmp (signal->source_kind, "anders") == 0 &&
+        !(signal->source_detail && *signal->source_detail))
         return kt_fail (reason, "source.detail: required when source.kind is anders");
     return 0;
 }
@@ -411,9 +403,8 @@ s_plain_key (const char *key)
 static int
 s_known_keys (json_t *obj, s_group_t group, kt_reason_t *reason)
 {
-    const char *key;
-    json_t *value;
-    json_object_foreach (obj, key, value) {
+    for (void *it = json_object_iter (obj); it; it = json_object_iter_next (obj, it)) {
+        const char *key = json_object_iter_key (it);
         bool known = false;
         for (size_t g = S_SUBJECT; g < S_GROUPS && group == S_TOP; g++)
             known |= strcmp (key, s_group_key[g]) == 0;
@@ -445,7 +436,7 @@ s_decode (json_t *root, Keten__Signal *signal, kt_reason_t *reason)
     for (int g = S_SUBJECT; g < S_GROUPS; g++) {
         obj[g] = json_object_get (root, s_group_key[g]);
         if (!obj[g])
-            return kt_fail (reason, "%s: required", s_group_key[g]);
+            continue; /* reported at its first field, in field order */
         if (!json_is_object (obj[g]))
             return kt_fail (reason, "%s: must be an object", s_group_key[g]);
         if (s_known_keys (obj[g], (s_group_t) g, reason) != 0)
@@ -453,6 +444,8 @@ s_decode (json_t *root, Keten__Signal *signal, kt_reason_t *reason)
     }
     for (size_t i = 0; i < S_COUNT (s_fields); i++) {
         const s_field_t *f = &s_fields[i];
+        if (!obj[f->group])
+            return kt_fail (reason, "%s: required", s_group_key[f->group]);
         json_t *v = json_object_get (obj[f->group], f->key);
         char *member = s_base (signal, f->group) + f->offset;
         if (!v) {
@@ -522,6 +515,24 @@ intake_signal_from_object (json_t *obj, Keten__Signal **signal_p, kt_reason_t *r
     return 0;
 }
 
+/*  jansson's error codes, in our words.  err.text quotes the text near the
+ *  error ("near 'Jansen'"), which may be personal data, so it is never
+ *  shown: only these words and the position. */
+static const struct {
+    enum json_error_code code;
+    const char *what;
+} s_json_errors[] = {
+    {json_error_invalid_utf8, "not valid UTF-8"},
+    {json_error_duplicate_key, "duplicate key"},
+    {json_error_null_character, "NUL character in a string"},
+    {json_error_null_byte_in_key, "NUL character in a key"},
+    {json_error_premature_end_of_input, "JSON ends too early"},
+    {json_error_end_of_input_expected, "text after the JSON value"},
+    {json_error_numeric_overflow, "number out of range"},
+    {json_error_stack_overflow, "nested too deeply"},
+    {json_error_out_of_memory, "out of memory"},
+};
+
 int
 intake_signal_from_json (const char *text, size_t len, Keten__Signal **signal_p,
                          kt_reason_t *reason)
@@ -538,39 +549,10 @@ intake_signal_from_json (const char *text, size_t len, Keten__Signal **signal_p,
     json_error_t err;
     json_t *root = json_loadb (text, len, JSON_REJECT_DUPLICATES, &err);
     if (!root) {
-        /*  err.text quotes the text near the error ("near 'Jansen'"), which
-         *  may be personal data: only the code and position are shown. */
-        const char *what;
-        switch (json_error_code (&err)) {
-        case json_error_invalid_utf8:
-            what = "not valid UTF-8";
-            break;
-        case json_error_duplicate_key:
-            what = "duplicate key";
-            break;
-        case json_error_null_character:
-        case json_error_null_byte_in_key:
-            what = "NUL character in a string";
-            break;
-        case json_error_premature_end_of_input:
-            what = "JSON ends too early";
-            break;
-        case json_error_end_of_input_expected:
-            what = "text after the JSON value";
-            break;
-        case json_error_numeric_overflow:
-            what = "number out of range";
-            break;
-        case json_error_stack_overflow:
-            what = "nested too deeply";
-            break;
-        case json_error_out_of_memory:
-            what = "out of memory";
-            break;
-        default:
-            what = "not valid JSON";
-            break;
-        }
+        const char *what = "not valid JSON";
+        for (size_t i = 0; i < S_COUNT (s_json_errors); i++)
+            if (s_json_errors[i].code == json_error_code (&err))
+                what = s_json_errors[i].what;
         return kt_fail (reason, "%s at line %d, column %d", what, err.line, err.column);
     }
     int rc = intake_signal_from_object (root, signal_p, reason);

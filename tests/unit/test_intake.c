@@ -228,7 +228,7 @@ test_to_object_leaves_out_empty_optional_fields (void **state)
 {
     (void) state;
     json_t *root = s_valid_obj ();
-    const char *optional[] = {"subject.address", "subject.bsn", "source.detail", "wpg_basis",
+    const char *optional[] = {"subject.address",  "subject.bsn",   "source.detail", "wpg_basis",
                               "special_category", "criminal_data", "local_ref"};
     for (size_t i = 0; i < sizeof optional / sizeof optional[0]; i++)
         s_put (root, optional[i], NULL);
@@ -260,10 +260,18 @@ static void
 test_each_required_field_missing_is_refused_naming_it (void **state)
 {
     (void) state;
-    const char *required[] = {"subject.name", "subject.birth_date", "subject.municipality",
-                              "description",  "category",           "observed_on",
-                              "melder.name",  "melder.contact",     "source.kind",
-                              "legal_basis",  "subject",            "source"};
+    const char *required[] = {"subject.name",
+                              "subject.birth_date",
+                              "subject.municipality",
+                              "description",
+                              "category",
+                              "observed_on",
+                              "melder.name",
+                              "melder.contact",
+                              "source.kind",
+                              "legal_basis",
+                              "subject",
+                              "source"};
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
         s_refused (s_with (required[i], NULL), required[i]);
     /*  Present but empty is missing too. */
@@ -297,8 +305,8 @@ test_duplicate_key_is_refused (void **state)
     const char *text = "{\"category\": \"uitingen\", \"category\": \"" MARK "\"}";
     s_text_refused (text, strlen (text), "duplicate key");
     char dup[2048];
-    snprintf (dup, sizeof dup, "%.*s, \"name\": \"" MARK "\"}}", (int) (strstr (s_valid, "}") - s_valid),
-              s_valid);
+    snprintf (dup, sizeof dup, "%.*s, \"name\": \"" MARK "\"}}",
+              (int) (strstr (s_valid, "}") - s_valid), s_valid);
     s_text_refused (dup, strlen (dup), "duplicate key");
 }
 
@@ -327,7 +335,7 @@ test_wrong_types_are_refused (void **state)
     s_text_refused ("", 0, "empty");
     s_text_refused (NULL, 0, "empty");
     kt_reason_t reason;
-    assert_int_equal (intake_signal_from_object (NULL, &(Keten__Signal *) {NULL}, &reason), -1);
+    assert_int_equal (intake_signal_from_object (NULL, &(Keten__Signal *){NULL}, &reason), -1);
     json_t *arr = json_array ();
     s_refused_as (arr, "must be a JSON object", false);
     /*  No reason buffer is fine too. */
@@ -398,9 +406,9 @@ static void
 test_invalid_dates_are_refused_and_leap_days_accepted (void **state)
 {
     (void) state;
-    const char *bad[] = {"2023-02-29", "2024-13-01", "2024-1-01",   "2024-01-1", "2024-00-10",
-                         "2024-04-31", "2024-02-30", "1900-02-29",  "0000-01-01", "2024/01/01",
-                         "20240101",   " 2024-01-01", "2024-01-01 ", "2024-01-0a", "+024-01-01",
+    const char *bad[] = {"2023-02-29", "2024-13-01",      "2024-1-01",   "2024-01-1",  "2024-00-10",
+                         "2024-04-31", "2024-02-30",      "1900-02-29",  "0000-01-01", "2024/01/01",
+                         "20240101",   " 2024-01-01",     "2024-01-01 ", "2024-01-0a", "+024-01-01",
                          "",           "2024-01-01T00:00"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_false (intake_valid_date (bad[i]));
@@ -473,8 +481,8 @@ static void
 test_control_characters_are_refused_except_newline_and_tab_in_description (void **state)
 {
     (void) state;
-    const char *ctl[] = {MARK "\x01", MARK "\n", MARK "\t", MARK "\r", MARK "\x1b[2J",
-                         MARK "\x7f", MARK "\xc2\x85", MARK "\xc2\x9f"};
+    const char *ctl[] = {MARK "\x01",    MARK "\n",   MARK "\t",       MARK "\r",
+                         MARK "\x1b[2J", MARK "\x7f", MARK "\xc2\x85", MARK "\xc2\x9f"};
     const char *single[] = {"subject.name", "subject.address", "subject.municipality",
                             "melder.name",  "melder.contact",  "source.detail"};
     for (size_t i = 0; i < sizeof ctl / sizeof ctl[0]; i++)
@@ -487,7 +495,8 @@ test_control_characters_are_refused_except_newline_and_tab_in_description (void 
                "description: contains a control character other than newline and tab");
     s_refused (s_with ("description", json_string ("bell\x07")), "description");
     /*  Non-ASCII letters are text, not control. */
-    s_accepted (s_with ("subject.name", json_string ("Ren\xc3\xa9 \xc3\x96zt\xc3\xbcrk \xe2\x82\xac")));
+    s_accepted (
+        s_with ("subject.name", json_string ("Ren\xc3\xa9 \xc3\x96zt\xc3\xbcrk \xe2\x82\xac")));
 }
 
 static void
@@ -500,9 +509,15 @@ test_invalid_utf8_is_refused (void **state)
     s_text_refused (text, strlen (text), "not valid UTF-8");
     /*  ... but a json_t built without checks, or a protobuf string, is
      *  checked by the intake itself. */
-    const char *bad[] = {MARK "\xff",         MARK "\xc0\xaf",     MARK "\xe0\x80\xaf",
-                         MARK "\xed\xa0\x80", MARK "\xf4\x90\x80\x80", MARK "\xc3",
-                         MARK "\xe2\x82",     MARK "\x80",         MARK "\xf8\x88\x80\x80\x80"};
+    const char *bad[] = {MARK "\xff",
+                         MARK "\xc0\xaf",
+                         MARK "\xe0\x80\xaf",
+                         MARK "\xed\xa0\x80",
+                         MARK "\xf4\x90\x80\x80",
+                         MARK "\xc3",
+                         MARK "\xe2\x82",
+                         MARK "\x80",
+                         MARK "\xf8\x88\x80\x80\x80"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         s_refused_as (s_with ("subject.name", json_stringn_nocheck (bad[i], strlen (bad[i]))),
                       "subject.name: not valid UTF-8", false);
@@ -533,9 +548,13 @@ test_reason_never_contains_the_value (void **state)
     s_refused (s_with ("local_ref", json_string (MARK " x")), "local_ref");
     s_refused (s_with ("melder.contact", json_string (MARK "\x02")), "melder.contact");
     /*  jansson's own messages quote the text near a syntax error. */
-    const char *syntax[] = {"{\"subject\": {\"name\": " MARK "}}", "{\"subject\": " MARK "}",
-                            "{\"" MARK "\" 1}", "{\"a\": 1" MARK, "{\"a\": 99999999999999999999" MARK "}",
-                            "{\"a\": \"" MARK "\\x\"}", "{\"a\": \"" MARK "\\ud800\"}"};
+    const char *syntax[] = {"{\"subject\": {\"name\": " MARK "}}",
+                            "{\"subject\": " MARK "}",
+                            "{\"" MARK "\" 1}",
+                            "{\"a\": 1" MARK,
+                            "{\"a\": 99999999999999999999" MARK "}",
+                            "{\"a\": \"" MARK "\\x\"}",
+                            "{\"a\": \"" MARK "\\ud800\"}"};
     for (size_t i = 0; i < sizeof syntax / sizeof syntax[0]; i++)
         s_text_refused (syntax[i], strlen (syntax[i]), "line 1");
 }
@@ -547,8 +566,11 @@ test_codes_are_checked_against_their_tables (void **state)
     s_refused (s_with ("category", json_string ("Uitingen")), "category: must be 1 to 64 of a-z");
     s_refused (s_with ("category", json_string ("uit ingen")), "category");
     s_accepted (s_with ("category", json_string ("gedrag-2")));
-    const char *kinds[] = {"eigen", "school",  "sociale-dienst", "jongerenwerk",
-                           "burger", "aivd-ambtsbericht", "zorg", "leerplicht", "politie", "om"};
+    const char *kinds[] = {"eigen",          "school",
+                           "sociale-dienst", "jongerenwerk",
+                           "burger",         "aivd-ambtsbericht",
+                           "zorg",           "leerplicht",
+                           "politie",        "om"};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         s_accepted (s_with ("source.kind", json_string (kinds[i])));
     s_refused (s_with ("source.kind", json_string ("School")), "source.kind: not a known");
@@ -639,7 +661,8 @@ test_protobuf_signal_is_held_to_the_same_rules (void **state)
     s_check_refuses (signal, &signal->subject->name, "", "subject.name: required");
     s_check_refuses (signal, &signal->subject->name, NULL, "subject.name: required");
     s_check_refuses (signal, &signal->subject->name, MARK "\x01", "subject.name: contains");
-    s_check_refuses (signal, &signal->subject->name, MARK "\xc0\x80", "subject.name: not valid UTF-8");
+    s_check_refuses (signal, &signal->subject->name, MARK "\xc0\x80",
+                     "subject.name: not valid UTF-8");
     s_check_refuses (signal, &signal->subject->birth_date, "2023-02-29", "subject.birth_date");
     s_check_refuses (signal, &signal->subject->bsn, "123456789", "subject.bsn");
     s_check_refuses (signal, &signal->melder->contact, "", "melder.contact: required");
@@ -805,7 +828,8 @@ main (void)
         cmocka_unit_test (test_birth_date_outside_1900_to_today_is_refused),
         cmocka_unit_test (test_observed_on_more_than_a_day_ahead_is_refused),
         cmocka_unit_test (test_bsn_must_pass_the_elfproef),
-        cmocka_unit_test (test_control_characters_are_refused_except_newline_and_tab_in_description),
+        cmocka_unit_test (
+            test_control_characters_are_refused_except_newline_and_tab_in_description),
         cmocka_unit_test (test_invalid_utf8_is_refused),
         cmocka_unit_test (test_reason_never_contains_the_value),
         cmocka_unit_test (test_codes_are_checked_against_their_tables),
