@@ -34,6 +34,8 @@ typedef struct {
     {s, k, F_STR, offsetof (config_t, f), FIELD_SIZE (f), req, 0, 0, 0}
 #define PATH(s, k, f)                                                                            \
     {s, k, F_PATH, offsetof (config_t, f), FIELD_SIZE (f), true, 0, 0, 0}
+#define OPTPATH(s, k, f)                                                                         \
+    {s, k, F_PATH, offsetof (config_t, f), FIELD_SIZE (f), false, 0, 0, 0}
 #define U32(s, k, f, def, min, max)                                                              \
     {s, k, F_U32, offsetof (config_t, f), FIELD_SIZE (f), false, def, min, max}
 
@@ -62,10 +64,13 @@ static const s_field_t s_fields[] = {
     U32 ("delivery", "batch-max", batch_max, 256, 1, 4096),
     U32 ("delivery", "clock-skew-ms", clock_skew_ms, 300000, 1000, 3600000),
     U32 ("delivery", "max-age-s", max_age_s, 2592000, 60, 31536000),
+    /*  Police node: JSON signals dropped here are forwarded by themselves. */
+    OPTPATH ("intake", "spool-dir", spool_dir),
+    U32 ("intake", "spool-poll-ms", spool_poll_ms, 500, 50, 60000),
 };
 #define N_FIELDS (sizeof s_fields / sizeof s_fields[0])
 
-static const char *s_sections[] = {"node", "transport", "delivery"};
+static const char *s_sections[] = {"node", "transport", "delivery", "intake"};
 #define N_SECTIONS (sizeof s_sections / sizeof s_sections[0])
 
 static const s_field_t *

@@ -39,6 +39,9 @@ typedef struct {
     uint32_t batch_max;              /* delivery/batch-max (256; 1..4096) */
     uint32_t clock_skew_ms;          /* delivery/clock-skew-ms (300000; 1000..3600000) */
     uint32_t max_age_s;              /* delivery/max-age-s (2592000 = 30 days; 60..31536000) */
+    /* intake */
+    char spool_dir[PATH_MAX];        /* intake/spool-dir: JSON signals forwarded automatically ("") */
+    uint32_t spool_poll_ms;          /* intake/spool-poll-ms (500; 50..60000) */
 } config_t;
 
 /*  Load and validate path.  On failure the reason names the file, the key

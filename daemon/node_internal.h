@@ -14,6 +14,7 @@
 #include "outbox.h"
 #include "provlog.h"
 #include "signalbox.h"
+#include "spool.h"
 #include "transport.h"
 #include "weegploeg.h"
 
@@ -40,10 +41,14 @@ typedef struct {
     size_t header_len;
 } outgoing_t;
 
+/*  A signal waiting for the next group commit: from the local API (answer
+ *  caller) or from the spool directory (move the file when committed). */
 typedef struct {
     api_caller_t caller;
     Keten__Signal *signal;
     bool wait;
+    bool from_spool;
+    spool_file_t file;   /* from_spool: name, hash, owner (file.signal unused) */
 } pending_submit_t;
 
 struct _node_t {
@@ -60,6 +65,7 @@ struct _node_t {
     /* partner */
     outbox_t *outbox;
     signalbox_t *signalbox;
+    spool_t *spool;           /* police intake directory, if configured */
     const keyring_peer_t *hub;   /* the uitvoerder */
     bool link_up;
     uint64_t hub_last_seen_ms;
@@ -98,6 +104,7 @@ void partner_stop (node_t *self);
 int partner_on_transport (zloop_t *loop, zsock_t *sock, void *arg);
 int partner_on_heartbeat (zloop_t *loop, int timer_id, void *arg);
 int partner_on_pump (zloop_t *loop, int timer_id, void *arg);
+int partner_on_spool (zloop_t *loop, int timer_id, void *arg);
 void partner_status (node_t *self, json_t *result);
 void partner_submit (node_t *self, const api_caller_t *caller, json_t *args);
 void partner_flush (node_t *self);

@@ -32,6 +32,19 @@ partner_start (node_t *self, kt_reason_t *reason)
     self->signalbox = signalbox_new (self->db, self->keystore, reason);
     if (!self->signalbox)
         return -1;
+    if (*self->config.spool_dir) {
+        /*  art. 7.1: only a kernpartij's node may forward signals. */
+        char *to[1] = {(char *) hub->id};
+        if (policy_check (roster, KETEN__MESSAGE_TYPE__SIGNAL, keyring_self_member (self->keyring),
+                          to, 1, kt_now_ms (), reason)
+            != 0)
+            return kt_fail (reason, "intake/spool-dir is set, but %s may not send signals",
+                            self->config.id);
+        self->spool = spool_new (self->db, self->config.spool_dir, reason);
+        if (!self->spool)
+            return -1;
+        zloop_timer (self->loop, self->config.spool_poll_ms, 0, partner_on_spool, self);
+    }
     /*  The last receipt survives restarts: status shows it from the file. */
     sqlite3_stmt *q = store_prepare (self->db,
                                      "SELECT id, settled_ms, log_index FROM outbox WHERE state=1"
@@ -68,6 +81,7 @@ partner_stop (node_t *self)
     free (self->pending);
     self->pending = NULL;
     self->n_pending = 0;
+    spool_destroy (&self->spool);
     signalbox_destroy (&self->signalbox);
     outbox_destroy (&self->outbox);
 }
@@ -316,6 +330,51 @@ partner_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
 
 /* ---- submissions (group commit) ----------------------------------------- */
 
+static pending_submit_t *
+s_pending_slot (node_t *self)
+{
+    if (self->n_pending == self->cap_pending) {
+        size_t cap = self->cap_pending ? self->cap_pending * 2 : 256;
+        pending_submit_t *p = realloc (self->pending, cap * sizeof *p);
+        if (!p)
+            return NULL;
+        self->pending = p;
+        self->cap_pending = cap;
+    }
+    pending_submit_t *p = &self->pending[self->n_pending++];
+    memset (p, 0, sizeof *p);
+    return p;
+}
+
+/*  Police intake: forward what was dropped in the spool directory. */
+int
+partner_on_spool (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    node_t *self = arg;
+    enum { SPOOL_BATCH = 256 };
+    spool_file_t *files = calloc (SPOOL_BATCH, sizeof *files);
+    if (!files)
+        return 0;
+    size_t n = spool_scan (self->spool, files, SPOOL_BATCH);
+    for (size_t i = 0; i < n; i++) {
+        pending_submit_t *p = s_pending_slot (self);
+        if (!p) {
+            intake_signal_destroy (&files[i].signal);
+            continue; /* stays in the spool for the next pass */
+        }
+        p->signal = files[i].signal;
+        files[i].signal = NULL;
+        p->from_spool = true;
+        p->file = files[i];
+        p->caller.uid = files[i].owner;
+    }
+    free (files);
+    partner_flush (self);
+    return 0;
+}
+
 void
 partner_submit (node_t *self, const api_caller_t *caller, json_t *args)
 {
@@ -345,18 +404,12 @@ partner_submit (node_t *self, const api_caller_t *caller, json_t *args)
         apiserver_reply_error (self->api, caller, reason.text);
         return;
     }
-    if (self->n_pending == self->cap_pending) {
-        size_t cap = self->cap_pending ? self->cap_pending * 2 : 256;
-        pending_submit_t *p = realloc (self->pending, cap * sizeof *p);
-        if (!p) {
-            intake_signal_destroy (&signal);
-            apiserver_reply_error (self->api, caller, "out of memory");
-            return;
-        }
-        self->pending = p;
-        self->cap_pending = cap;
+    pending_submit_t *p = s_pending_slot (self);
+    if (!p) {
+        intake_signal_destroy (&signal);
+        apiserver_reply_error (self->api, caller, "out of memory");
+        return;
     }
-    pending_submit_t *p = &self->pending[self->n_pending++];
     api_caller_copy (&p->caller, caller);
     p->signal = signal;
     p->wait = wait && json_is_true (wait);
@@ -404,7 +457,9 @@ partner_flush (node_t *self)
             || (!held[i]
                 && outbox_insert (self->outbox, ids[i], KETEN__MESSAGE_TYPE__SIGNAL, header,
                                   header_len, now, &reason)
-                       != 0))
+                       != 0)
+            || (self->pending[i].from_spool
+                && spool_record (self->spool, &self->pending[i].file, ids[i], &reason) != 0))
             ok = false;
         sodium_memzero (body, body_len);
         free (body);
@@ -422,15 +477,21 @@ partner_flush (node_t *self)
     for (size_t i = 0; i < n; i++) {
         pending_submit_t *p = &self->pending[i];
         char hex[KT_ID_HEX];
-        if (!ok)
-            apiserver_reply_error (self->api, &p->caller, "could not store the signal; nothing was stored");
-        else {
+        if (!ok) {
+            /*  A spool file stays where it is and is tried again. */
+            if (!p->from_spool)
+                apiserver_reply_error (self->api, &p->caller,
+                                       "could not store the signal; nothing was stored");
+        } else {
             kt_hex (hex, ids[i], KT_ID_LEN);
-            kt_log (KT_LOG_INFO, "signal accepted id=%s uid=%u state=%s", hex,
-                    (unsigned) p->caller.uid, held[i] ? "held" : "queued");
+            kt_log (KT_LOG_INFO, "signal accepted id=%s uid=%u state=%s via=%s", hex,
+                    (unsigned) p->caller.uid, held[i] ? "held" : "queued",
+                    p->from_spool ? "spool" : "api");
             if (!held[i])
                 outbox_enqueue (self->outbox, ids[i], now);
-            if (p->wait && !held[i]) {
+            if (p->from_spool)
+                spool_done (self->spool, &p->file);
+            else if (p->wait && !held[i]) {
                 api_caller_t *w = malloc (sizeof *w);
                 if (w) {
                     api_caller_copy (w, &p->caller);

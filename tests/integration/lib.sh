@@ -99,19 +99,44 @@ CFG
 
 kt() { local id=$1; shift; "$KETEN" --socket "$T/$id.sock" "$@"; }
 
-# kt_start ID: start ketend for ID and wait until its API answers.
-kt_start() {
+# kt_launch ID: start ketend for ID and wait until its API answers (or it exits).
+kt_launch() {
     local id=$1
     # KETEN_WRAP runs the daemon under a tool, e.g.
     #   KETEN_WRAP="valgrind --error-exitcode=9 --leak-check=full"
     # shellcheck disable=SC2086
     ${KETEN_WRAP:-} "$KETEND" --config "$T/$id.cfg" >> "$T/$id.log" 2>&1 &
     KT_PID[$id]=$!
-    wait_until 20 kt "$id" status || fail "ketend $id did not come up"
+    local deadline=$((SECONDS + 20))
+    until kt "$id" status > /dev/null 2>&1; do
+        if ! kill -0 "${KT_PID[$id]}" 2>/dev/null || [ $SECONDS -ge $deadline ]; then
+            kill -KILL "${KT_PID[$id]}" 2>/dev/null || true
+            wait "${KT_PID[$id]}" 2>/dev/null || true
+            unset "KT_PID[$id]"
+            return 1
+        fi
+        sleep 0.05
+    done
+}
+
+# kt_start ID: start ketend for ID.  The uitvoerder's port is chosen once,
+# below the kernel's ephemeral range so that no outgoing connection takes
+# it while the uitvoerder is down, and kept for its restarts.
+kt_start() {
+    local id=$1
     if [ "$id" = "$UITV" ] && [ -z "${PORT:-}" ]; then
-        PORT=$(sed -E 's/.*:([0-9]+)$/\1/' "$T/state-$id/endpoint")
-        kt_config "$id"   # pin the port for restarts
+        local lo tries=0
+        lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range)
+        while [ $tries -lt 30 ]; do
+            tries=$((tries + 1))
+            PORT=$((10000 + (RANDOM * 32768 + RANDOM) % (lo - 10000)))
+            kt_config "$id"
+            kt_launch "$id" && return 0
+            grep -q "Address already in use" "$T/$id.log" || break
+        done
+        fail "ketend $id did not come up"
     fi
+    kt_launch "$id" || fail "ketend $id did not come up"
 }
 
 kt_kill() {  # kt_kill ID [SIGNAL]

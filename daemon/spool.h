@@ -1,0 +1,48 @@
+/*  spool: automatic forwarding from a directory (the police node's intake,
+ *  DESIGN section 1).  Police systems drop one JSON signal per file into
+ *  the spool directory (written under a temporary name and renamed to
+ *  NAME.json, so a half-written file is never read).  Each file is
+ *  validated; a valid one is stored and queued in the same transaction
+ *  that records (file name, content hash, message id) here, and only then
+ *  moved to done/.  An invalid one is moved to rejected/ with NAME.reason
+ *  beside it.  A file found again after a crash between the commit and the
+ *  move is recognised by name and hash and moved to done/ without being
+ *  sent twice.
+ */
+#ifndef KETEN_SPOOL_H
+#define KETEN_SPOOL_H
+
+#include "keten.pb-c.h"
+#include "util.h"
+
+#include <sqlite3.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define SPOOL_NAME_MAX 200
+
+typedef struct _spool_t spool_t;
+
+typedef struct {
+    char name[SPOOL_NAME_MAX + 1];   /* NAME.json, no directory part */
+    uint8_t hash[32];                /* BLAKE2b-256 of the file's bytes */
+    uid_t owner;                     /* who dropped it (file owner) */
+    Keten__Signal *signal;           /* validated; owned */
+} spool_file_t;
+
+/*  db (node.db) is borrowed.  Creates dir/done and dir/rejected. */
+spool_t *spool_new (sqlite3 *db, const char *dir, kt_reason_t *reason);
+void spool_destroy (spool_t **self_p);
+
+/*  Look at up to max files: reject the invalid ones, finish the ones
+ *  already recorded, and return the valid new ones in files (the caller
+ *  records, commits, then calls spool_done; and frees the signals). */
+size_t spool_scan (spool_t *self, spool_file_t *files, size_t max);
+/*  Record a file as forwarded as message id, inside the caller's
+ *  transaction. */
+int spool_record (spool_t *self, const spool_file_t *file, const uint8_t id[KT_ID_LEN],
+                  kt_reason_t *reason);
+/*  After the commit: move the file to done/. */
+void spool_done (spool_t *self, const spool_file_t *file);
+
+#endif
