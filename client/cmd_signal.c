@@ -402,16 +402,90 @@ s_list (cli_t *cli, int argc, char **argv)
     return rc;
 }
 
+static void
+s_release_usage (void)
+{
+    printf ("Usage: keten signal release MESSAGE_ID --opsporingsbelang-checked --om-consulted NAME\n"
+            "\n"
+            "Release a held police signal (art. 9/10 Wpg) so that it is forwarded to the\n"
+            "weegploeg. Under the Wpg machtigingsbesluit this is allowed only after the\n"
+            "investigation interest (opsporingsbelang) was checked and the OM consulted.\n"
+            "The release is recorded with your OS user.\n"
+            "\n"
+            "  --opsporingsbelang-checked  the investigation interest does not object\n"
+            "  --om-consulted NAME         the OM officer consulted\n"
+            "  -h, --help                  this help\n");
+}
+
+static int
+s_release (cli_t *cli, int argc, char **argv)
+{
+    enum { OPT_CHECKED = CLI_OPT_LONG + 1, OPT_OM };
+    static const struct option options[]
+        = {{"opsporingsbelang-checked", no_argument, NULL, OPT_CHECKED},
+           {"om-consulted", required_argument, NULL, OPT_OM},
+           {"help", no_argument, NULL, CLI_OPT_HELP},
+           {NULL, 0, NULL, 0}};
+    const char *cmd = "signal release";
+    const char *om = NULL;
+    bool checked = false;
+    int c;
+    cli_getopt_reset ();
+    while ((c = getopt_long (argc, argv, ":h", options, NULL)) != -1) {
+        int rc = 0;
+        switch (c) {
+        case OPT_CHECKED:
+            if (checked)
+                return cli_usage_error (cmd, "--opsporingsbelang-checked given twice");
+            checked = true;
+            break;
+        case OPT_OM:
+            rc = cli_opt_string (cmd, "om-consulted", optarg, 200, &om);
+            break;
+        case 'h':
+        case CLI_OPT_HELP:
+            s_release_usage ();
+            return CLI_OK;
+        default:
+            return cli_getopt_error (cmd, c, argv);
+        }
+        if (rc)
+            return rc;
+    }
+    if (optind + 1 != argc)
+        return cli_usage_error (cmd, "give exactly one MESSAGE_ID");
+    const char *id = argv[optind];
+    if (strlen (id) != 32 || strspn (id, "0123456789abcdef") != 32)
+        return cli_usage_error (cmd, "MESSAGE_ID must be 32 lower-case hex digits");
+    if (!checked)
+        return cli_usage_error (cmd, "--opsporingsbelang-checked is required: a held signal "
+                                     "leaves only once the investigation interest was checked");
+    if (!om)
+        return cli_usage_error (cmd, "--om-consulted NAME is required: the OM must be consulted "
+                                     "first");
+    json_t *args = json_pack ("{s:s, s:b, s:s}", "message_id", id, "opsporingsbelang_checked", 1,
+                              "om_consulted", om);
+    json_t *result = cli_call (cli, "signal.release", args, CLI_TIMEOUT_MS, NULL);
+    if (!result)
+        return CLI_FAIL;
+    char state[32];
+    printf ("signal %s released, %s\n", id,
+            cli_json_str (result, "state", state, sizeof state) ? state : "queued");
+    json_decref (result);
+    return CLI_OK;
+}
+
 int
 cmd_signal (cli_t *cli, int argc, char **argv)
 {
     if (argc < 2)
-        return cli_usage_error ("signal", "which signal command? (submit, list)");
+        return cli_usage_error ("signal", "which signal command? (submit, list, release)");
     if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
         printf ("Usage: keten signal COMMAND ...\n"
                 "\n"
                 "  submit   submit a signal to the node (kernpartijen)\n"
                 "  list     list the node's signals (no personal data)\n"
+                "  release  release a held art. 9/10 Wpg police signal\n"
                 "\n"
                 "'keten signal COMMAND --help' describes a command.\n");
         return CLI_OK;
@@ -420,6 +494,8 @@ cmd_signal (cli_t *cli, int argc, char **argv)
         return s_submit (cli, argc - 1, argv + 1);
     if (strcmp (argv[1], "list") == 0)
         return s_list (cli, argc - 1, argv + 1);
+    if (strcmp (argv[1], "release") == 0)
+        return s_release (cli, argc - 1, argv + 1);
     char name[65];
     cli_clean (name, sizeof name, argv[1]);
     return cli_usage_error ("signal", "unknown signal command '%s'", name);

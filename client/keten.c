@@ -20,6 +20,7 @@ s_usage (FILE *out)
                   "  roster build    build and sign the federation roster (uitvoerder, offline)\n"
                   "  signal submit   submit a signal to the node (kernpartijen)\n"
                   "  signal list     list the node's signals (no personal data)\n"
+                  "  signal release  release a held art. 9/10 Wpg police signal\n"
                   "  status          show the node's state and its links\n"
                   "\n"
                   "Options:\n"

@@ -90,7 +90,10 @@ envelope_seal (const keyring_t *keyring, const envelope_draft_t *draft, uint8_t 
         kt_fail (reason, "out of memory");
         goto done;
     }
-    randombytes_buf (id, KT_ID_LEN);
+    if (draft->id)
+        memmove (id, draft->id, KT_ID_LEN);
+    else
+        randombytes_buf (id, KT_ID_LEN);
     randombytes_buf (plain, ENVELOPE_SALT_LEN);
     if (draft->body_len)
         memcpy (plain + ENVELOPE_SALT_LEN, draft->body, draft->body_len);

@@ -39,6 +39,9 @@ typedef struct {
     const uint8_t *body;      /* packed body message */
     size_t body_len;
     uint64_t created_ms;
+    const uint8_t *id;        /* NULL: a fresh random id; else this id (a
+                               * message that got its id before it could
+                               * be sent, e.g. a held signal) */
 } envelope_draft_t;
 
 /*  Encrypt and build the header for draft.  On success *header_p is a heap

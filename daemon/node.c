@@ -180,7 +180,7 @@ node_queue (node_t *self, const member_link_t *to, Keten__MessageType type, cons
         return kt_fail (reason, "internal message too large");
     protobuf_c_message_pack (body, buf);
     char *recipients[1] = {(char *) recipient};
-    envelope_draft_t draft = {type, recipients, 1, NULL, buf, len, kt_now_ms ()};
+    envelope_draft_t draft = {type, recipients, 1, NULL, buf, len, kt_now_ms (), NULL};
     outgoing_t *o = &self->out[self->n_out];
     o->to = to;
     if (envelope_seal (self->keyring, &draft, o->id, &o->header, &o->header_len, reason) != 0)
@@ -271,6 +271,11 @@ s_api_handle (void *arg, const api_caller_t *caller, const char *cmd, json_t *ar
                                    "(art. 7.1)");
         else
             partner_submit (self, caller, args);
+    } else if (streq (cmd, "signal.release")) {
+        if (self->uitvoerder)
+            apiserver_reply_error (self->api, caller, "only the node that holds a signal releases it");
+        else
+            partner_release (self, caller, args);
     } else if (streq (cmd, "signal.list")) {
         int limit = s_limit (args);
         apiserver_reply_ok (self->api, caller,

@@ -108,6 +108,7 @@ int partner_on_spool (zloop_t *loop, int timer_id, void *arg);
 void partner_status (node_t *self, json_t *result);
 void partner_submit (node_t *self, const api_caller_t *caller, json_t *args);
 void partner_flush (node_t *self);
+void partner_release (node_t *self, const api_caller_t *caller, json_t *args);
 json_t *partner_list_signals (node_t *self, int limit);
 
 #endif

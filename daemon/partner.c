@@ -449,7 +449,7 @@ partner_flush (node_t *self)
             break;
         }
         keten__signal__pack (s, body);
-        envelope_draft_t draft = {KETEN__MESSAGE_TYPE__SIGNAL, to, 1, NULL, body, body_len, now};
+        envelope_draft_t draft = {KETEN__MESSAGE_TYPE__SIGNAL, to, 1, NULL, body, body_len, now, NULL};
         if (envelope_seal (self->keyring, &draft, ids[i], &header, &header_len, &reason) != 0
             || signalbox_insert (self->signalbox, ids[i], s, held[i], (uint32_t) self->pending[i].caller.uid,
                                  now, &reason)
@@ -510,6 +510,90 @@ partner_flush (node_t *self)
     free (held);
     if (ok)
         s_pump (self);
+}
+
+/*  Wpg machtigingsbesluit: an art. 9/10 Wpg signal leaves the police node
+ *  only after an authorised user records that the investigation interest
+ *  does not object and names the OM officer consulted.  The release, the
+ *  user who made it (kernel credentials) and the outbox row are one
+ *  transaction. */
+void
+partner_release (node_t *self, const api_caller_t *caller, json_t *args)
+{
+    json_t *id_j = args ? json_object_get (args, "message_id") : NULL;
+    json_t *checked = args ? json_object_get (args, "opsporingsbelang_checked") : NULL;
+    json_t *om = args ? json_object_get (args, "om_consulted") : NULL;
+    uint8_t id[KT_ID_LEN];
+    if (!json_is_string (id_j) || kt_unhex (id, KT_ID_LEN, json_string_value (id_j)) != 0) {
+        apiserver_reply_error (self->api, caller, "args.message_id must be 32 hex digits");
+        return;
+    }
+    if (!json_is_true (checked)) {
+        apiserver_reply_error (self->api, caller,
+                               "record that the investigation interest (opsporingsbelang) does "
+                               "not object: args.opsporingsbelang_checked must be true");
+        return;
+    }
+    const char *om_name = json_string_value (om);
+    size_t om_len = om_name ? strlen (om_name) : 0;
+    bool om_ok = om_len >= 1 && om_len <= 200;
+    for (size_t i = 0; om_ok && i < om_len; i++)
+        if ((unsigned char) om_name[i] < 0x20 || om_name[i] == 0x7f)
+            om_ok = false;
+    if (!om_ok) {
+        apiserver_reply_error (self->api, caller,
+                               "args.om_consulted must name the OM officer consulted (1..200 "
+                               "bytes, no control characters)");
+        return;
+    }
+    kt_reason_t reason;
+    uint64_t now = kt_now_ms ();
+    Keten__Signal *signal = NULL;
+    uint8_t *body = NULL, *header = NULL;
+    size_t body_len = 0, header_len = 0;
+    char *to[1] = {(char *) self->hub->member->id};
+    int rc = store_begin (self->db, &reason);
+    if (rc == 0)
+        rc = signalbox_release (self->signalbox, id, (uint32_t) caller->uid, om_name, now, &signal,
+                                &reason);
+    if (rc == 0) {
+        body_len = keten__signal__get_packed_size (signal);
+        body = malloc (body_len ? body_len : 1);
+        if (!body)
+            rc = kt_fail (&reason, "out of memory");
+    }
+    if (rc == 0) {
+        keten__signal__pack (signal, body);
+        uint8_t same_id[KT_ID_LEN];
+        envelope_draft_t draft = {KETEN__MESSAGE_TYPE__SIGNAL, to, 1, NULL, body, body_len, now, id};
+        rc = envelope_seal (self->keyring, &draft, same_id, &header, &header_len, &reason);
+    }
+    if (rc == 0)
+        rc = outbox_insert (self->outbox, id, KETEN__MESSAGE_TYPE__SIGNAL, header, header_len, now,
+                            &reason);
+    if (rc == 0)
+        rc = store_commit (self->db, &reason);
+    if (rc != 0)
+        store_rollback (self->db);
+    if (body) {
+        sodium_memzero (body, body_len);
+        free (body);
+    }
+    free (header);
+    if (signal)
+        keten__signal__free_unpacked (signal, NULL);
+    char hex[KT_ID_HEX];
+    kt_hex (hex, id, KT_ID_LEN);
+    if (rc != 0) {
+        apiserver_reply_error (self->api, caller, reason.text);
+        return;
+    }
+    kt_log (KT_LOG_INFO, "signal released id=%s uid=%u opsporingsbelang_checked=yes", hex,
+            (unsigned) caller->uid);
+    outbox_enqueue (self->outbox, id, now);
+    apiserver_reply_ok (self->api, caller,
+                        json_pack ("{s:s, s:s}", "message_id", hex, "state", "queued"));
+    s_pump (self);
 }
 
 void

@@ -11,7 +11,7 @@
 struct _signalbox_t {
     sqlite3 *db;
     keystore_t *keystore;
-    sqlite3_stmt *insert;
+    sqlite3_stmt *insert, *held, *release;
 };
 
 static const char *const s_migrations[] = {
@@ -20,6 +20,11 @@ static const char *const s_migrations[] = {
     " created_ms INTEGER NOT NULL, submitted_uid INTEGER NOT NULL, key_id BLOB NOT NULL,"
     " body BLOB NOT NULL);"
     "CREATE INDEX signal_created ON signal (created_ms);",
+    /*  Wpg machtigingsbesluit: who released a held signal, when, and the
+     *  OM officer consulted (sealed under the signal's key). */
+    "ALTER TABLE signal ADD COLUMN released_ms INTEGER;"
+    "ALTER TABLE signal ADD COLUMN released_uid INTEGER;"
+    "ALTER TABLE signal ADD COLUMN om_consulted BLOB;",
 };
 
 signalbox_t *
@@ -39,7 +44,14 @@ signalbox_new (sqlite3 *db, keystore_t *keystore, kt_reason_t *reason)
                  db,
                  "INSERT INTO signal (message_id, local_ref, category, wpg_basis, held,"
                  " created_ms, submitted_uid, key_id, body) VALUES (?,?,?,?,?,?,?,?,?)",
-                 reason))) {
+                 reason))
+        || !(self->held = store_prepare (
+                 db, "SELECT held, key_id, body FROM signal WHERE message_id=?", reason))
+        || !(self->release = store_prepare (db,
+                                            "UPDATE signal SET held=0, released_ms=?,"
+                                            " released_uid=?, om_consulted=? WHERE message_id=?"
+                                            " AND held=1",
+                                            reason))) {
         signalbox_destroy (&self);
         return NULL;
     }
@@ -53,6 +65,8 @@ signalbox_destroy (signalbox_t **self_p)
     if (!self)
         return;
     sqlite3_finalize (self->insert);
+    sqlite3_finalize (self->held);
+    sqlite3_finalize (self->release);
     free (self);
     *self_p = NULL;
 }
@@ -95,6 +109,67 @@ signalbox_insert (signalbox_t *self, const uint8_t id[KT_ID_LEN], const Keten__S
     return rc;
 }
 
+int
+signalbox_release (signalbox_t *self, const uint8_t id[KT_ID_LEN], uint32_t uid,
+                   const char *om_consulted, uint64_t now_ms, Keten__Signal **signal_p,
+                   kt_reason_t *reason)
+{
+    sqlite3_stmt *q = self->held;
+    sqlite3_reset (q);
+    sqlite3_bind_blob (q, 1, id, KT_ID_LEN, SQLITE_STATIC);
+    if (sqlite3_step (q) != SQLITE_ROW) {
+        sqlite3_reset (q);
+        return kt_fail (reason, "no signal with this message id on this node");
+    }
+    if (sqlite3_column_int (q, 0) != 1 || sqlite3_column_bytes (q, 1) != KEYSTORE_ID_LEN) {
+        sqlite3_reset (q);
+        return kt_fail (reason, "this signal is not held; only held art. 9/10 Wpg signals are "
+                                "released");
+    }
+    uint8_t key_id[KEYSTORE_ID_LEN], key[KEYSTORE_KEY_LEN];
+    memcpy (key_id, sqlite3_column_blob (q, 1), KEYSTORE_ID_LEN);
+    uint8_t *plain = NULL, *sealed_om = NULL;
+    size_t plain_len = 0, sealed_om_len = 0;
+    int rc = keystore_get (self->keystore, key_id, key, reason);
+    if (rc == 0
+        && keystore_unseal (key, id, KT_ID_LEN, sqlite3_column_blob (q, 2),
+                            (size_t) sqlite3_column_bytes (q, 2), &plain, &plain_len)
+               != 0)
+        rc = kt_fail (reason, "the stored signal does not decrypt");
+    sqlite3_reset (q);
+    Keten__Signal *signal = rc == 0 ? keten__signal__unpack (NULL, plain_len, plain) : NULL;
+    if (rc == 0 && !signal)
+        rc = kt_fail (reason, "the stored signal does not decode");
+    if (rc == 0 && keystore_seal (key, "om", 2, om_consulted, strlen (om_consulted), &sealed_om,
+                                  &sealed_om_len)
+                       != 0)
+        rc = kt_fail (reason, "out of memory");
+    if (rc == 0) {
+        sqlite3_stmt *u = self->release;
+        sqlite3_reset (u);
+        sqlite3_bind_int64 (u, 1, (sqlite3_int64) now_ms);
+        sqlite3_bind_int64 (u, 2, uid);
+        sqlite3_bind_blob (u, 3, sealed_om, (int) sealed_om_len, SQLITE_STATIC);
+        sqlite3_bind_blob (u, 4, id, KT_ID_LEN, SQLITE_STATIC);
+        if (sqlite3_step (u) != SQLITE_DONE || sqlite3_changes (self->db) != 1)
+            rc = kt_fail (reason, "cannot record the release: %s", sqlite3_errmsg (self->db));
+        sqlite3_reset (u);
+    }
+    sodium_memzero (key, sizeof key);
+    if (plain) {
+        sodium_memzero (plain, plain_len);
+        free (plain);
+    }
+    free (sealed_om);
+    if (rc != 0) {
+        if (signal)
+            keten__signal__free_unpacked (signal, NULL);
+        return -1;
+    }
+    *signal_p = signal;
+    return 0;
+}
+
 json_t *
 signalbox_list (signalbox_t *self, int limit)
 {
@@ -102,7 +177,7 @@ signalbox_list (signalbox_t *self, int limit)
     sqlite3_stmt *q = NULL;
     if (sqlite3_prepare_v2 (self->db,
                             "SELECT s.message_id, s.local_ref, s.category, s.held, s.created_ms,"
-                            " o.state, o.settled_ms, o.log_index, o.reason FROM signal s"
+                            " o.state, o.settled_ms, o.log_index, o.reason, s.released_ms FROM signal s"
                             " LEFT JOIN outbox o ON o.id = s.message_id"
                             " ORDER BY s.created_ms DESC, s.rowid DESC LIMIT ?",
                             -1, &q, NULL)
@@ -126,6 +201,8 @@ signalbox_list (signalbox_t *self, int limit)
             json_object_set_new (o, "delivered_ms", json_integer (sqlite3_column_int64 (q, 6)));
         if (sqlite3_column_type (q, 7) != SQLITE_NULL)
             json_object_set_new (o, "log_index", json_integer (sqlite3_column_int64 (q, 7)));
+        if (sqlite3_column_type (q, 9) != SQLITE_NULL)
+            json_object_set_new (o, "released_ms", json_integer (sqlite3_column_int64 (q, 9)));
         if (sqlite3_column_type (q, 8) != SQLITE_NULL)
             json_object_set_new (o, "reason",
                                  json_string ((const char *) sqlite3_column_text (q, 8)));

@@ -28,6 +28,15 @@ void signalbox_destroy (signalbox_t **self_p);
 int signalbox_insert (signalbox_t *self, const uint8_t id[KT_ID_LEN], const Keten__Signal *signal,
                       bool held, uint32_t uid, uint64_t now_ms, kt_reason_t *reason);
 
+/*  Release a held art. 9/10 Wpg signal inside the caller's node.db
+ *  transaction: record who released it (uid) and which OM officer was
+ *  consulted (sealed, like the rest of the signal), and return the signal
+ *  to be queued (free with keten__signal__free_unpacked).  Fails when the
+ *  signal is unknown or not held. */
+int signalbox_release (signalbox_t *self, const uint8_t id[KT_ID_LEN], uint32_t uid,
+                       const char *om_consulted, uint64_t now_ms, Keten__Signal **signal_p,
+                       kt_reason_t *reason);
+
 /*  Newest first, metadata and delivery state only. */
 json_t *signalbox_list (signalbox_t *self, int limit);
 

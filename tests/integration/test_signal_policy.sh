@@ -24,3 +24,31 @@ kt politie-test signal submit --file "$T/s.json" --wait | grep -q delivered || f
 [ "$(kt politie-test signal list --json | jq -r '[.signals[] | .state] | sort | join(",")')" \
     = "delivered,held" ] || fail "politie's list does not show one held and one delivered"
 pass "art. 9/10 Wpg signal stays held on the police node"
+
+# Release: refused without the checks, then forwarded once, recorded with the
+# OS user; a second release is refused.
+held_id=$(kt politie-test signal list --json | jq -r '.signals[] | select(.state=="held") | .message_id')
+if kt politie-test signal release "$held_id" --om-consulted "Officier Test" 2>/dev/null; then
+    fail "released without the opsporingsbelang check"
+fi
+if kt politie-test signal release "$held_id" --opsporingsbelang-checked 2>/dev/null; then
+    fail "released without OM consultation"
+fi
+[ "$(jfield "$UITV" .stored.signals)" = 1 ] || fail "a refused release sent the signal"
+kt politie-test signal release "$held_id" --opsporingsbelang-checked --om-consulted "Officier Test" \
+    | grep -q released || fail "release failed"
+two() { [ "$(jfield "$UITV" .stored.signals)" = 2 ]; }
+wait_until 20 two || fail "released signal did not reach the uitvoerder"
+[ "$(kt "$UITV" signal list --json | jq -r "[.signals[] | select(.message_id==\"$held_id\")] | length")" = 1 ] \
+    || fail "the released signal kept its message id"
+uid=$(sqlite3 "$T/state-politie-test/node.db" \
+    "SELECT released_uid FROM signal WHERE hex(message_id)=upper('$held_id')")
+[ "$uid" = "$(id -u)" ] || fail "release recorded uid '$uid', not $(id -u)"
+grep -q "signal released id=$held_id uid=$(id -u)" "$T/politie-test.log" || fail "release not logged"
+if sqlite3 "$T/state-politie-test/node.db" .dump | grep -q "Officier Test"; then
+    fail "OM officer's name stored in the clear"
+fi
+if kt politie-test signal release "$held_id" --opsporingsbelang-checked --om-consulted X 2>/dev/null; then
+    fail "released twice"
+fi
+pass "held signal released once, after both checks, recorded with uid $uid"

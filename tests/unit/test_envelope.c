@@ -87,7 +87,7 @@ s_make (fixture_t *f, int from, int to, Keten__MessageType type, uint64_t create
         uint8_t **env, size_t *env_len, uint8_t id[KT_ID_LEN])
 {
     char *recipients[1] = {(char *) s_ids[to]};
-    envelope_draft_t d = {type, recipients, 1, NULL, s_body, sizeof s_body, created_ms};
+    envelope_draft_t d = {type, recipients, 1, NULL, s_body, sizeof s_body, created_ms, NULL};
     uint8_t *header;
     size_t header_len;
     kt_reason_t r;
@@ -300,7 +300,7 @@ test_batch_signature_covers_every_member_and_only_them (void **state)
     char *to[1] = {(char *) s_ids[UITV]};
     for (int i = 0; i < N; i++) {
         envelope_draft_t d = {KETEN__MESSAGE_TYPE__SIGNAL, to, 1, NULL, s_body, sizeof s_body,
-                              kt_now_ms ()};
+                              kt_now_ms (), NULL};
         uint8_t id[KT_ID_LEN];
         assert_int_equal (envelope_seal (f->ring[POLITIE], &d, id, &headers[i], &lens[i], &r), 0);
     }
