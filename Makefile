@@ -8,7 +8,10 @@ DEPS := build-essential cmake pkg-config libzmq3-dev libczmq-dev libsodium-dev \
         libsqlite3-dev libprotobuf-c-dev protobuf-c-compiler libcmocka-dev \
         libjansson-dev sqlite3 jq
 
-.PHONY: all deps build test test-asan demo bench install clean format
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps build test test-asan demo bench fuzz install clean format
 
 all: build
 
@@ -32,6 +35,19 @@ test-asan: deps
 demo: build
 	./scripts/demo $(BUILD)
 
+# libFuzzer on every decoder, FUZZ_SECONDS each (clang required).
+fuzz: deps
+	@./scripts/ensure-deps clang
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DKETEN_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_envelope fuzz_intake fuzz_roster
+	mkdir -p $(FUZZ_BUILD)/corpus/envelope $(FUZZ_BUILD)/corpus/intake $(FUZZ_BUILD)/corpus/roster
+	cp configs/signal-*.json $(FUZZ_BUILD)/corpus/intake/
+	cd $(FUZZ_BUILD) && ./fuzz_envelope -runs=0 corpus/envelope && \
+	    cp /tmp/keten-fuzz-envelope.seed corpus/envelope/seed
+	cd $(FUZZ_BUILD) && ./fuzz_envelope -max_total_time=$(FUZZ_SECONDS) corpus/envelope
+	cd $(FUZZ_BUILD) && ./fuzz_intake -max_total_time=$(FUZZ_SECONDS) corpus/intake
+	cd $(FUZZ_BUILD) && ./fuzz_roster -max_total_time=$(FUZZ_SECONDS) corpus/roster
+
 bench: build
 	./bench/run $(BUILD)
 
@@ -42,4 +58,4 @@ format:
 	clang-format -i common/*.[ch] daemon/*.[ch] client/*.[ch] tests/unit/*.c bench/*.c
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
