@@ -454,6 +454,7 @@ envelope_open (keyring_t *keyring, const uint8_t *data, size_t len,
     }
     /* 8. clock-skew window */
     if (h->created_ms > opts->now_ms + opts->clock_skew_ms) {
+        out->transient = true; /* the same message passes once time catches up */
         kt_fail (reason, "message is dated %llu ms in the future (clock skew)",
                  (unsigned long long) (h->created_ms - opts->now_ms));
         goto done;

@@ -80,6 +80,9 @@ typedef struct {
     size_t plain_len;
     const uint8_t *body;          /* points into plain */
     size_t body_len;
+    bool transient;               /* refused for a passing condition (clock
+                                   * skew, memory): the sender should retry,
+                                   * so no final refusal is sent */
 } envelope_opened_t;
 
 #define ENVELOPE_OK 0

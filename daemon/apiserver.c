@@ -201,7 +201,9 @@ s_conn_event (zloop_t *loop, zmq_pollitem_t *item, void *arg)
     for (;;) {
         if (c->in_cap - c->in_len < 65536) {
             size_t cap = c->in_cap ? c->in_cap * 2 : 131072;
-            if (cap > API_MAX_FRAME + 4 + 131072) {
+            /*  Doubling from 128 KiB reaches 2 MiB: room for one whole
+             *  frame of API_MAX_FRAME plus the start of the next. */
+            if (cap > 2 * (size_t) (API_MAX_FRAME + 4)) {
                 s_conn_close (c);
                 return 0;
             }

@@ -11,23 +11,56 @@
 
 static const char *const s_migrations[] = {
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);",
+    /*  Every roster version accepted, with the hash of its signed bytes:
+     *  a different roster under a version already seen is refused. */
+    "CREATE TABLE roster_seen (version INTEGER PRIMARY KEY, hash BLOB NOT NULL);",
 };
 
 /*  The roster may only move forward (DESIGN section 3): remember the
  *  highest version accepted and refuse an older one. */
 static int
-s_accept_roster_version (node_t *self, uint64_t version, kt_reason_t *reason)
+s_accept_roster (node_t *self, const roster_t *roster, kt_reason_t *reason)
 {
+    uint64_t version = roster->version;
     int64_t seen = store_int (self->db, "SELECT value FROM meta WHERE key='roster_version'", 0);
     if ((int64_t) version < seen)
         return kt_fail (reason,
                         "roster version %llu is older than version %lld accepted before; "
                         "refusing the downgrade",
                         (unsigned long long) version, (long long) seen);
+    uint8_t hash[32];
+    crypto_generichash (hash, sizeof hash, (const uint8_t *) roster->note, roster->note_len, NULL,
+                        0);
+    sqlite3_stmt *q = store_prepare (self->db, "SELECT hash FROM roster_seen WHERE version=?",
+                                     reason);
+    if (!q)
+        return -1;
+    sqlite3_bind_int64 (q, 1, (sqlite3_int64) version);
+    bool known = false, same = false;
+    if (sqlite3_step (q) == SQLITE_ROW) {
+        known = true;
+        same = sqlite3_column_bytes (q, 0) == 32
+            && memcmp (sqlite3_column_blob (q, 0), hash, 32) == 0;
+    }
+    sqlite3_finalize (q);
+    if (known && !same)
+        return kt_fail (reason,
+                        "this roster differs from the version-%llu roster accepted before; a "
+                        "changed roster needs a higher version",
+                        (unsigned long long) version);
+    if (known)
+        return 0;
     char sql[128];
     snprintf (sql, sizeof sql, "INSERT OR REPLACE INTO meta (key, value) VALUES ('roster_version', %llu)",
               (unsigned long long) version);
-    return store_exec (self->db, sql, reason);
+    q = store_prepare (self->db, "INSERT INTO roster_seen (version, hash) VALUES (?, ?)", reason);
+    if (!q)
+        return -1;
+    sqlite3_bind_int64 (q, 1, (sqlite3_int64) version);
+    sqlite3_bind_blob (q, 2, hash, 32, SQLITE_STATIC);
+    int rc = sqlite3_step (q) == SQLITE_DONE ? 0 : kt_fail (reason, "cannot record the roster");
+    sqlite3_finalize (q);
+    return rc == 0 ? store_exec (self->db, sql, reason) : -1;
 }
 
 static int
@@ -76,8 +109,10 @@ node_new (const config_t *config, kt_reason_t *reason)
     }
     if (s_state_path (path, sizeof path, self, "node.db", reason) != 0
         || !(self->db = store_open (path, reason))
-        || store_migrate (self->db, "node", s_migrations, 1, reason) != 0
-        || s_accept_roster_version (self, roster->version, reason) != 0)
+        || store_migrate (self->db, "node", s_migrations,
+                          sizeof s_migrations / sizeof s_migrations[0], reason)
+               != 0
+        || s_accept_roster (self, roster, reason) != 0)
         goto fail;
     self->keyring = keyring_new (self->keys, &roster, reason);
     if (!self->keyring)
@@ -278,10 +313,12 @@ s_api_handle (void *arg, const api_caller_t *caller, const char *cmd, json_t *ar
             partner_release (self, caller, args);
     } else if (streq (cmd, "signal.list")) {
         int limit = s_limit (args);
-        apiserver_reply_ok (self->api, caller,
-                            json_pack ("{s:o}", "signals",
-                                       self->uitvoerder ? uitvoerder_list_signals (self, limit)
-                                                        : partner_list_signals (self, limit)));
+        json_t *list = self->uitvoerder ? uitvoerder_list_signals (self, limit)
+                                        : partner_list_signals (self, limit);
+        /*  art. 15.2e: who looked, kernel-identified; counts, never content. */
+        kt_log (KT_LOG_INFO, "access signal.list uid=%u pid=%d rows=%zu", (unsigned) caller->uid,
+                (int) caller->pid, json_array_size (list));
+        apiserver_reply_ok (self->api, caller, json_pack ("{s:o}", "signals", list));
     } else {
         char msg[128];
         snprintf (msg, sizeof msg, "unknown command %.64s", cmd);

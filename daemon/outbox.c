@@ -130,7 +130,7 @@ outbox_new (sqlite3 *db, const outbox_limits_t *limits, kt_reason_t *reason)
              = store_prepare (db, "SELECT header FROM outbox WHERE id=? AND state=0", reason))
         || !(self->settle = store_prepare (db,
                                            "UPDATE outbox SET state=?, settled_ms=?, log_index=?,"
-                                           " reason=?, receipt=? WHERE id=? AND state=0",
+                                           " reason=?, receipt=? WHERE id=?7 AND (state=0 OR (state=2 AND ?1=1))",
                                            reason))) {
         outbox_destroy (&self);
         return NULL;
@@ -218,7 +218,16 @@ outbox_due (outbox_t *self, uint64_t now_ms, outbox_item_t *items, size_t max)
         s_heap_pop (self);
         sqlite3_reset (self->load_header);
         sqlite3_bind_blob (self->load_header, 1, e->id, KT_ID_LEN, SQLITE_STATIC);
-        if (sqlite3_step (self->load_header) != SQLITE_ROW) {
+        int step = sqlite3_step (self->load_header);
+        if (step != SQLITE_ROW && step != SQLITE_DONE) {
+            /*  A read error is not a receipt: keep the message, try later. */
+            kt_log (KT_LOG_ERROR, "outbox read_failed rc=%d", step);
+            sqlite3_reset (self->load_header);
+            e->next_ms = now_ms + s_backoff_ms (self, e->attempts + 1);
+            s_heap_push (self, e);
+            break;
+        }
+        if (step == SQLITE_DONE) {
             /*  Settled by a receipt we already committed: nothing to send. */
             sqlite3_reset (self->load_header);
             char key[KT_ID_HEX];
@@ -324,7 +333,7 @@ outbox_settle (outbox_t *self, const uint8_t id[KT_ID_LEN], bool accepted, uint6
     else
         sqlite3_bind_null (u, 4);
     sqlite3_bind_blob (u, 5, receipt, (int) receipt_len, SQLITE_STATIC);
-    sqlite3_bind_blob (u, 6, id, KT_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_blob (u, 7, id, KT_ID_LEN, SQLITE_STATIC);
     int rc = sqlite3_step (u);
     sqlite3_reset (u);
     if (rc != SQLITE_DONE)

@@ -557,6 +557,11 @@ partner_release (node_t *self, const api_caller_t *caller, json_t *args)
         rc = signalbox_release (self->signalbox, id, (uint32_t) caller->uid, om_name, now, &signal,
                                 &reason);
     if (rc == 0) {
+        /*  The release travels with the signal, so the uitvoerder can see
+         *  that the Wpg conditions were recorded (not who the officer was). */
+        signal->released_ms = now;
+        signal->opsporingsbelang_checked = true;
+        signal->om_consulted = true;
         body_len = keten__signal__get_packed_size (signal);
         body = malloc (body_len ? body_len : 1);
         if (!body)

@@ -75,7 +75,7 @@ s_seen (void *arg, const uint8_t id[KT_ID_LEN])
     char key[KT_ID_HEX];
     if (zhashx_lookup (ctx->batch_ids, kt_hex (key, id, KT_ID_LEN)))
         return true;
-    return weegploeg_has_signal (ctx->node->weegploeg, id, NULL);
+    return weegploeg_has_signal (ctx->node->weegploeg, id, NULL, NULL, NULL);
 }
 
 static void
@@ -106,8 +106,12 @@ s_heartbeat (node_t *self, member_link_t *link, const keyring_peer_t *peer, cons
     link->outbox_depth = hb->outbox_depth;
     link->rtt_us = hb->rtt_us;
     link->roster_version = hb->roster_version;
-    snprintf (link->software_version, sizeof link->software_version, "%.31s",
-              hb->software_version);
+    /*  Shown in status and JSON: printable ASCII only, else "?". */
+    const char *v = hb->software_version;
+    bool printable = strlen (v) < sizeof link->software_version;
+    for (const char *p = v; printable && *p; p++)
+        printable = *p >= 0x20 && *p < 0x7f;
+    snprintf (link->software_version, sizeof link->software_version, "%s", printable ? v : "?");
     Keten__Heartbeat reply = KETEN__HEARTBEAT__INIT;
     reply.software_version = (char *) KETEN_VERSION;
     reply.uptime_s = (kt_now_ms () - self->started_ms) / 1000;
@@ -122,6 +126,22 @@ s_heartbeat (node_t *self, member_link_t *link, const keyring_peer_t *peer, cons
                     &reason)
         != 0)
         kt_log (KT_LOG_ERROR, "heartbeat seal_failed reason=\"%s\"", reason.text);
+}
+
+/*  Wpg besluit, enforced at the receiving side too (a sender's hold is not
+ *  to be trusted): police data only from the police, and art. 9/10 data
+ *  only with its release recorded. */
+static int
+s_check_wpg (const Keten__Signal *s, const roster_member_t *sender, kt_reason_t *reason)
+{
+    if (s->wpg_basis != KETEN__WPG_BASIS__WPG_NONE && strcmp (sender->kind, "politie") != 0)
+        return kt_fail (reason, "a Wpg basis is only for police data; %s is not the police",
+                        sender->id);
+    if (s->wpg_basis == KETEN__WPG_BASIS__WPG_ART_9_10
+        && !(s->released_ms && s->opsporingsbelang_checked && s->om_consulted))
+        return kt_fail (reason, "Wpg machtigingsbesluit: art. 9/10 Wpg data only after the "
+                                "investigation-interest check and OM consultation are recorded");
+    return 0;
 }
 
 /*  A signal that decrypted from an authenticated kernpartij is still
@@ -243,9 +263,11 @@ uitvoerder_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
         if (a->opened.have_id)
             kt_hex (hex, a->opened.id, KT_ID_LEN);
         if (open_rc == ENVELOPE_REFUSED) {
-            kt_log (KT_LOG_WARN, "message refused id=%s peer=%s reason=\"%s\"", hex,
-                    peer->member->id, reason.text);
-            if (a->opened.have_id)
+            kt_log (KT_LOG_WARN, "message refused id=%s peer=%s reason=\"%s\"%s", hex,
+                    peer->member->id, reason.text, a->opened.transient ? " retry=yes" : "");
+            /*  A passing condition gets no final refusal: the sender's
+             *  outbox retries and the message gets in once it has passed. */
+            if (a->opened.have_id && !a->opened.transient)
                 s_receipt (self, link, peer->member->id, a->opened.id, false, 0, reason.text);
             envelope_opened_clear (&a->opened);
             continue;
@@ -253,10 +275,19 @@ uitvoerder_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
         const Keten__Header *h = a->opened.header;
         if (open_rc == ENVELOPE_DUPLICATE) {
             uint64_t index;
-            /*  Already stored: answer again (the first receipt was lost).
-             *  A duplicate within this drain is answered with the original. */
-            if (weegploeg_has_signal (self->weegploeg, a->opened.id, &index))
+            /*  Already stored: answer again (the first receipt was lost),
+             *  but only to its own sender and for the same body - an id is
+             *  no secret, and a receipt must prove what was stored.  A
+             *  duplicate within this drain is answered with the original. */
+            if (weegploeg_has_signal (self->weegploeg, a->opened.id, peer->member->id,
+                                      h->body_commitment.data, &index))
                 s_receipt (self, link, peer->member->id, a->opened.id, true, index, NULL);
+            else if (weegploeg_has_signal (self->weegploeg, a->opened.id, NULL, NULL, NULL)) {
+                kt_log (KT_LOG_WARN, "message refused id=%s peer=%s reason=\"id reused\"", hex,
+                        peer->member->id);
+                s_receipt (self, link, peer->member->id, a->opened.id, false, 0,
+                           "this message id is already used for a different message");
+            }
             envelope_opened_clear (&a->opened);
             continue;
         }
@@ -273,7 +304,8 @@ uitvoerder_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
             continue;
         }
         a->signal = keten__signal__unpack (NULL, a->opened.body_len, a->opened.body);
-        if (!a->signal || intake_signal_check (a->signal, &reason) != 0) {
+        if (!a->signal || intake_signal_check (a->signal, &reason) != 0
+            || s_check_wpg (a->signal, peer->member, &reason) != 0) {
             if (!a->signal)
                 snprintf (reason.text, sizeof reason.text, "signal body does not decode");
             kt_log (KT_LOG_WARN, "signal refused id=%s peer=%s reason=\"%s\"", hex,

@@ -50,7 +50,8 @@ weegploeg_open (const char *path, keystore_t *keystore, const uint8_t storage_ke
     if (!self->db
         || store_migrate (self->db, "weegploeg", s_migrations, sizeof s_migrations / sizeof s_migrations[0], reason) != 0
         || !(self->has = store_prepare (self->db,
-                                        "SELECT log_index FROM signal WHERE message_id=?", reason))
+                                        "SELECT log_index, sender, body_commitment FROM signal"
+                                        " WHERE message_id=?", reason))
         || !(self->by_bsn = store_prepare (
                  self->db, "SELECT case_ref, key_id FROM subject WHERE bsn_index=?", reason))
         || !(self->by_name = store_prepare (self->db,
@@ -92,11 +93,17 @@ weegploeg_destroy (weegploeg_t **self_p)
 }
 
 bool
-weegploeg_has_signal (weegploeg_t *self, const uint8_t id[KT_ID_LEN], uint64_t *log_index_p)
+weegploeg_has_signal (weegploeg_t *self, const uint8_t id[KT_ID_LEN], const char *sender,
+                      const uint8_t *commitment, uint64_t *log_index_p)
 {
     sqlite3_reset (self->has);
     sqlite3_bind_blob (self->has, 1, id, KT_ID_LEN, SQLITE_STATIC);
     bool found = sqlite3_step (self->has) == SQLITE_ROW;
+    if (found && sender)
+        found = strcmp ((const char *) sqlite3_column_text (self->has, 1), sender) == 0;
+    if (found && commitment)
+        found = sqlite3_column_bytes (self->has, 2) == 32
+             && memcmp (sqlite3_column_blob (self->has, 2), commitment, 32) == 0;
     if (found && log_index_p)
         *log_index_p = (uint64_t) sqlite3_column_int64 (self->has, 0);
     sqlite3_reset (self->has);

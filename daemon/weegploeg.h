@@ -22,9 +22,11 @@ weegploeg_t *weegploeg_open (const char *path, keystore_t *keystore, const uint8
                              kt_reason_t *reason);
 void weegploeg_destroy (weegploeg_t **self_p);
 
-/*  True when a signal with this message id is stored (deduplication);
- *  *log_index_p then receives the index its receipt carried. */
-bool weegploeg_has_signal (weegploeg_t *self, const uint8_t id[KT_ID_LEN], uint64_t *log_index_p);
+/*  True when a signal with this message id is stored (deduplication).
+ *  When sender is given, true only if that sender stored it with this body
+ *  commitment; *log_index_p then receives the index its receipt carried. */
+bool weegploeg_has_signal (weegploeg_t *self, const uint8_t id[KT_ID_LEN], const char *sender,
+                           const uint8_t *commitment, uint64_t *log_index_p);
 
 typedef struct {
     const uint8_t *message_id;

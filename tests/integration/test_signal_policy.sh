@@ -3,7 +3,7 @@
 # refuses to send one, with the rule; an art. 9/10 Wpg police signal is
 # held and does not leave the police node.
 source "$(dirname "$0")/lib.sh"
-kt_federation rvdk-test:rvdk
+kt_federation rvdk-test:rvdk gemeente-test:gemeente
 wait_until 10 link_up politie-test || fail "no link"
 wait_until 10 link_up rvdk-test || fail "no rvdk link"
 kt_signal_file "$T/s.json"
@@ -52,3 +52,16 @@ if kt politie-test signal release "$held_id" --opsporingsbelang-checked --om-con
     fail "released twice"
 fi
 pass "held signal released once, after both checks, recorded with uid $uid"
+
+# Wpg besluit at the receiving side: police data only from the police.  The
+# gemeente node sends it (its own intake does not know the rule); the
+# uitvoerder refuses it with the reason, and the gemeente sees the refusal.
+wait_until 10 link_up gemeente-test || fail "no gemeente link"
+if out=$(kt gemeente-test signal submit --file "$T/s.json" --wait 2>&1); then
+    fail "uitvoerder accepted a Wpg basis from a gemeente: $out"
+fi
+echo "$out" | grep -q "only for police data" || fail "refusal does not give the rule: $out"
+[ "$(kt gemeente-test signal list --json | jq -r '.signals[0].state')" = refused ] \
+    || fail "gemeente does not list the signal as refused"
+grep -q "message refused\|signal refused" "$T/$UITV.log" || fail "refusal not logged at the uitvoerder"
+pass "a Wpg basis from a gemeente is refused by the uitvoerder: $out"

@@ -43,3 +43,8 @@ kt_kill "$UITV"
 kt_roster 1 "$T/roster-v1.txt" "$UITV" politie-test
 kt_config "$UITV" "$T/roster-v1.txt"
 expect_refusal "$T/$UITV.cfg" "older|downgrade" "older roster"
+
+# A different roster under the version already accepted (v2) is refused too.
+kt_roster 2 "$T/roster-v2b.txt" "$UITV"
+kt_config "$UITV" "$T/roster-v2b.txt"
+expect_refusal "$T/$UITV.cfg" "differs" "different roster with the same version"

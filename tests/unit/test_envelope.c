@@ -251,6 +251,12 @@ test_message_outside_clock_window_is_refused (void **state)
     s_make (f, POLITIE, UITV, KETEN__MESSAGE_TYPE__SIGNAL, kt_now_ms () + 3600000, &env, &len, id);
     assert_int_equal (s_open (f, UITV, env, len, NULL, &r), ENVELOPE_REFUSED);
     assert_non_null (strstr (r.text, "future"));
+    /*  Passing condition: marked transient so no final refusal is sent. */
+    envelope_open_opts_t o = {MAX_BYTES, kt_now_ms (), 300000, 86400000, NULL, NULL, NULL};
+    envelope_opened_t out;
+    assert_int_equal (envelope_open (f->ring[UITV], env, len, &o, &out, &r), ENVELOPE_REFUSED);
+    assert_true (out.transient);
+    envelope_opened_clear (&out);
     free (env);
     s_make (f, POLITIE, UITV, KETEN__MESSAGE_TYPE__SIGNAL, kt_now_ms () - 2 * 86400000ull, &env,
             &len, id);
