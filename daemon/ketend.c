@@ -3,6 +3,7 @@
 #include "node.h"
 
 #include <czmq.h>
+#include <sodium.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -49,6 +50,11 @@ main (int argc, char **argv)
         s_usage (stderr);
         return 2;
     }
+    /*  libsodium's own ChaCha20 generator, seeded from getrandom(): the
+     *  default on Debian makes one getrandom() system call per call, and a
+     *  message needs several random values (ids, salts, keys, nonces).
+     *  Must be chosen before sodium_init. */
+    randombytes_set_implementation (&randombytes_internal_implementation);
     kt_log_set_ident ("ketend");
     config_t config;
     kt_reason_t reason;
