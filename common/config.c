@@ -100,25 +100,6 @@ s_parse_u32 (const char *text, uint32_t *out)
     return 0;
 }
 
-/*  zconfig stops at a NUL and silently cuts lines at 1024 bytes: refuse
- *  both, so that what we check is what is in the file. */
-static int
-s_check_zpl_text (const char *data, size_t len, const char *path, kt_reason_t *reason)
-{
-    if (memchr (data, '\0', len))
-        return kt_fail (reason, "%s contains a NUL byte", path);
-    size_t line = 1, col = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (data[i] == '\n') {
-            line++;
-            col = 0;
-        }
-        else if (++col > 1000)
-            return kt_fail (reason, "%s: line %zu is longer than 1000 bytes", path, line);
-    }
-    return 0;
-}
-
 /*  An endpoint libzmq will accept and we mean: tcp://host:port (port '*'
  *  lets the uitvoerder bind an ephemeral port, as the tests do) or
  *  ipc://path. */
@@ -220,7 +201,7 @@ config_load (const char *path, config_t *out, kt_reason_t *reason)
     size_t len = 0;
     if (kt_read_file (path, CONFIG_FILE_MAX, &data, &len, reason) != 0)
         return -1;
-    int rc = s_check_zpl_text (data, len, path, reason);
+    int rc = kt_check_zpl_text (data, len, path, reason);
     zconfig_t *root = NULL;
     if (rc == 0 && !(root = zconfig_str_load (data)))
         rc = kt_fail (reason, "%s is not valid ZPL (zconfig logged the line; indent by "

@@ -116,25 +116,6 @@ keys_valid_name (const char *name)
     return true;
 }
 
-/*  zconfig stops at a NUL and silently cuts lines at 1024 bytes: refuse
- *  both, so that what we parse is what is in the file. */
-static int
-s_check_zpl_text (const char *data, size_t len, const char *path, kt_reason_t *reason)
-{
-    if (memchr (data, '\0', len))
-        return kt_fail (reason, "%s contains a NUL byte", path);
-    size_t line = 1, col = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (data[i] == '\n') {
-            line++;
-            col = 0;
-        }
-        else if (++col > 1000)
-            return kt_fail (reason, "%s: line %zu is longer than 1000 bytes", path, line);
-    }
-    return 0;
-}
-
 /*  One "    key = value" line as keten keygen writes it (a subset of ZPL). */
 static bool
 s_key_line_ok (const char *p, size_t n)
@@ -379,7 +360,7 @@ keys_load_secret (const char *path, kt_reason_t *reason)
     zconfig_t *root = NULL;
     if (len > KEYS_FILE_MAX)
         kt_fail (reason, "%s is too large for a key file", path);
-    else if (s_check_zpl_text (buf, len, path, reason) == 0
+    else if (kt_check_zpl_text (buf, len, path, reason) == 0
              && s_check_key_lines (buf, len, path, reason) == 0) {
         /*  zconfig parses a copy held in a chunk: wipe the copy too. */
         zchunk_t *chunk = zchunk_new (buf, len);
@@ -420,7 +401,7 @@ keys_load_public (const char *path, keys_public_t *out, kt_reason_t *reason)
     size_t len = 0;
     if (kt_read_file (path, KEYS_FILE_MAX, &data, &len, reason) != 0)
         return -1;
-    int rc = s_check_zpl_text (data, len, path, reason);
+    int rc = kt_check_zpl_text (data, len, path, reason);
     if (rc == 0)
         rc = s_check_key_lines (data, len, path, reason);
     zconfig_t *root = NULL;

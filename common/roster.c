@@ -51,25 +51,6 @@ roster_role_name (roster_role_t role)
     return role >= ROLE_KERNPARTIJ && role <= ROLE_UITVOERDER ? names[role] : names[0];
 }
 
-/*  zconfig stops at a NUL and silently cuts lines at 1024 bytes: refuse
- *  both, so that what we check is what was signed. */
-static int
-s_check_zpl_text (const char *data, size_t len, kt_reason_t *reason)
-{
-    if (memchr (data, '\0', len))
-        return kt_fail (reason, "roster: text contains a NUL byte");
-    size_t line = 1, col = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (data[i] == '\n') {
-            line++;
-            col = 0;
-        }
-        else if (++col > 1000)
-            return kt_fail (reason, "roster: line %zu is longer than 1000 bytes", line);
-    }
-    return 0;
-}
-
 /*  The value of n decimal digits at s, or -1 if any is not a digit. */
 static int
 s_num (const char *s, size_t n)
@@ -416,7 +397,7 @@ roster_parse (const char *data, size_t len, const char *pinned_key, kt_reason_t 
     r->note[len] = '\0';
     r->note_len = len;
 
-    int rc = s_check_zpl_text (data, text_len, reason);
+    int rc = kt_check_zpl_text (data, text_len, "roster: text", reason);
     zconfig_t *root = NULL;
     if (rc == 0) {
         zchunk_t *chunk = zchunk_new (data, text_len);

@@ -128,6 +128,22 @@ kt_valid_node_id (const char *id)
 }
 
 int
+kt_check_zpl_text (const char *data, size_t len, const char *what, kt_reason_t *reason)
+{
+    if (memchr (data, '\0', len))
+        return kt_fail (reason, "%s contains a NUL byte", what);
+    size_t line = 1, col = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (data[i] == '\n') {
+            line++;
+            col = 0;
+        } else if (++col > 1000)
+            return kt_fail (reason, "%s: line %zu is longer than 1000 bytes", what, line);
+    }
+    return 0;
+}
+
+int
 kt_read_file (const char *path, size_t max, char **data_p, size_t *len_p, kt_reason_t *reason)
 {
     int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);

@@ -46,6 +46,11 @@ int kt_unhex (uint8_t *out, size_t outlen, const char *hex);
 /*  A member or node id: 1..64 of [a-z0-9-], starting with a letter. */
 bool kt_valid_node_id (const char *id);
 
+/*  zconfig stops at a NUL and silently cuts lines at 1024 bytes: refuse
+ *  both, so that what is checked is what is in the file.  what names the
+ *  text in the reason ("keten.cfg", "roster: text"). */
+int kt_check_zpl_text (const char *data, size_t len, const char *what, kt_reason_t *reason);
+
 /*  Read a whole regular file of at most max bytes into a NUL-terminated
  *  heap buffer (free with free()).  Refuses larger files. */
 int kt_read_file (const char *path, size_t max, char **data_p, size_t *len_p, kt_reason_t *reason);
