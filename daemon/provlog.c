@@ -9,7 +9,7 @@
 
 struct _provlog_t {
     sqlite3 *db;
-    sqlite3_stmt *insert, *save_range;
+    sqlite3_stmt *insert, *save_range, *find_received, *add_received;
     merkle_range_t range;     /* committed state */
     merkle_range_t pending;   /* state inside the open batch */
     bool in_batch;
@@ -24,6 +24,10 @@ static const char *const s_migrations[] = {
     " BEGIN SELECT RAISE(ABORT, 'provenance log is append-only'); END;"
     "CREATE TRIGGER entry_no_delete BEFORE DELETE ON entry"
     " BEGIN SELECT RAISE(ABORT, 'provenance log is append-only'); END;",
+    /*  Which entry records a message's arrival: a message that arrives
+     *  again after its log commit but before its business commit (crash,
+     *  or a failing data file) is not logged twice. */
+    "CREATE TABLE received (message_id BLOB PRIMARY KEY, idx INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 /*  Restart without replaying the log: the stored compact range must
@@ -77,7 +81,11 @@ provlog_open (const char *path, kt_reason_t *reason)
         || !(self->insert
              = store_prepare (self->db, "INSERT INTO entry (idx, leaf, entry) VALUES (?,?,?)", reason))
         || !(self->save_range = store_prepare (
-                 self->db, "INSERT OR REPLACE INTO range (id, size, hashes) VALUES (1,?,?)", reason))) {
+                 self->db, "INSERT OR REPLACE INTO range (id, size, hashes) VALUES (1,?,?)", reason))
+        || !(self->find_received
+             = store_prepare (self->db, "SELECT idx FROM received WHERE message_id=?", reason))
+        || !(self->add_received = store_prepare (
+                 self->db, "INSERT INTO received (message_id, idx) VALUES (?,?)", reason))) {
         provlog_destroy (&self);
         return NULL;
     }
@@ -92,6 +100,8 @@ provlog_destroy (provlog_t **self_p)
         return;
     sqlite3_finalize (self->insert);
     sqlite3_finalize (self->save_range);
+    sqlite3_finalize (self->find_received);
+    sqlite3_finalize (self->add_received);
     store_close (&self->db);
     free (self);
     *self_p = NULL;
@@ -155,6 +165,37 @@ provlog_rollback (provlog_t *self)
 {
     store_rollback (self->db);
     self->in_batch = false;
+}
+
+int
+provlog_append_received (provlog_t *self, const Keten__LogEntry *entry, uint64_t *index_p,
+                         kt_reason_t *reason)
+{
+    if (entry->message_id.len == 0)
+        return kt_fail (reason, "a received entry needs its message id");
+    sqlite3_reset (self->find_received);
+    sqlite3_bind_blob (self->find_received, 1, entry->message_id.data,
+                       (int) entry->message_id.len, SQLITE_STATIC);
+    int step = sqlite3_step (self->find_received);
+    if (step == SQLITE_ROW) {
+        *index_p = (uint64_t) sqlite3_column_int64 (self->find_received, 0);
+        sqlite3_reset (self->find_received);
+        return 0;
+    }
+    sqlite3_reset (self->find_received);
+    if (step != SQLITE_DONE)
+        return kt_fail (reason, "cannot read provenance log: %s", sqlite3_errmsg (self->db));
+    if (provlog_append (self, entry, index_p, reason) != 0)
+        return -1;
+    sqlite3_reset (self->add_received);
+    sqlite3_bind_blob (self->add_received, 1, entry->message_id.data,
+                       (int) entry->message_id.len, SQLITE_STATIC);
+    sqlite3_bind_int64 (self->add_received, 2, (sqlite3_int64) *index_p);
+    int rc = sqlite3_step (self->add_received);
+    sqlite3_reset (self->add_received);
+    if (rc != SQLITE_DONE)
+        return kt_fail (reason, "cannot index provenance log: %s", sqlite3_errmsg (self->db));
+    return 0;
 }
 
 uint64_t

@@ -24,6 +24,11 @@ int provlog_begin (provlog_t *self, kt_reason_t *reason);
 /*  Append one entry; *index_p receives its log index. */
 int provlog_append (provlog_t *self, const Keten__LogEntry *entry, uint64_t *index_p,
                     kt_reason_t *reason);
+/*  Append a MESSAGE_RECEIVED entry once per message id: when the id was
+ *  logged before (its business commit did not happen), *index_p receives
+ *  that entry's index and nothing is appended. */
+int provlog_append_received (provlog_t *self, const Keten__LogEntry *entry, uint64_t *index_p,
+                             kt_reason_t *reason);
 int provlog_commit (provlog_t *self, kt_reason_t *reason);
 void provlog_rollback (provlog_t *self);
 

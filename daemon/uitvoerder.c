@@ -162,9 +162,10 @@ s_store_arrivals (node_t *self, arrival_t *a, size_t n)
     kt_reason_t reason;
     uint64_t now = kt_now_ms ();
     /*  1. the provenance log: what arrived, from whom, with which
-     *  commitment - no personal data.  2. the weegploeg file.  A crash
-     *  between the two leaves a logged arrival without its signal; the
-     *  sender's retry is then logged again and stored. */
+     *  commitment - no personal data.  2. the weegploeg file.  A crash (or
+     *  a failing weegploeg file) between the two leaves a logged arrival
+     *  without its signal; the sender's retry is stored under that same
+     *  log entry, not logged again. */
     if (provlog_begin (self->log, &reason) != 0)
         goto fail;
     for (size_t i = 0; i < n; i++) {
@@ -180,7 +181,7 @@ s_store_arrivals (node_t *self, arrival_t *a, size_t n)
         e.body_commitment = h->body_commitment;
         e.header_hash.data = a[i].opened.leaf_hash;
         e.header_hash.len = 32;
-        if (provlog_append (self->log, &e, &a[i].w.log_index, &reason) != 0) {
+        if (provlog_append_received (self->log, &e, &a[i].w.log_index, &reason) != 0) {
             provlog_rollback (self->log);
             goto fail;
         }

@@ -174,6 +174,41 @@ test_log_restart_reads_the_stored_range_and_keeps_the_root (void **state)
     provlog_destroy (&log);
 }
 
+/*  A message whose arrival was logged but whose signal was not stored (a
+ *  crash between the two commits) is not logged a second time. */
+static void
+test_arrival_logged_once_per_message_id (void **state)
+{
+    (void) state;
+    char path[128];
+    snprintf (path, sizeof path, "%s/received.db", s_dir);
+    kt_reason_t r;
+    provlog_t *log = provlog_open (path, &r);
+    assert_non_null (log);
+    uint8_t id[KT_ID_LEN], other[KT_ID_LEN];
+    randombytes_buf (id, sizeof id);
+    randombytes_buf (other, sizeof other);
+    Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
+    e.event = KETEN__LOG_EVENT__MESSAGE_RECEIVED;
+    e.message_id.data = id;
+    e.message_id.len = KT_ID_LEN;
+    uint64_t first, again, third;
+    assert_int_equal (provlog_begin (log, &r), 0);
+    assert_int_equal (provlog_append_received (log, &e, &first, &r), 0);
+    assert_int_equal (provlog_commit (log, &r), 0);
+    provlog_destroy (&log);
+    log = provlog_open (path, &r);
+    assert_int_equal (provlog_begin (log, &r), 0);
+    assert_int_equal (provlog_append_received (log, &e, &again, &r), 0);
+    e.message_id.data = other;
+    assert_int_equal (provlog_append_received (log, &e, &third, &r), 0);
+    assert_int_equal (provlog_commit (log, &r), 0);
+    assert_int_equal (again, first);
+    assert_int_equal (third, first + 1);
+    assert_int_equal (provlog_size (log), 2);
+    provlog_destroy (&log);
+}
+
 int
 main (void)
 {
@@ -181,6 +216,7 @@ main (void)
         cmocka_unit_test (test_pending_messages_survive_a_restart_and_settled_ones_are_not_resent),
         cmocka_unit_test (test_inflight_limit_holds_back_new_messages),
         cmocka_unit_test (test_log_restart_reads_the_stored_range_and_keeps_the_root),
+        cmocka_unit_test (test_arrival_logged_once_per_message_id),
     };
     if (sodium_init () < 0)
         return 1;
