@@ -93,7 +93,7 @@ envelope_seal (const keyring_t *keyring, const envelope_draft_t *draft, uint8_t 
     if (draft->id)
         memmove (id, draft->id, KT_ID_LEN);
     else
-        randombytes_buf (id, KT_ID_LEN);
+        kt_ordered_id (id, KT_ID_LEN);
     randombytes_buf (plain, ENVELOPE_SALT_LEN);
     if (draft->body_len)
         memcpy (plain + ENVELOPE_SALT_LEN, draft->body, draft->body_len);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +110,16 @@ kt_unhex (uint8_t *out, size_t outlen, const char *hex)
         out[i] = (uint8_t) (hi << 4 | lo);
     }
     return 0;
+}
+
+void
+kt_ordered_id (uint8_t *id, size_t len)
+{
+    uint64_t ms = kt_now_ms ();
+    for (size_t i = 0; i < 6 && i < len; i++)
+        id[i] = (uint8_t) (ms >> (8 * (5 - i)));
+    if (len > 6)
+        randombytes_buf (id + 6, len - 6);
 }
 
 bool

@@ -106,7 +106,7 @@ int
 keystore_create (keystore_t *self, uint8_t key_id[KEYSTORE_ID_LEN], uint8_t key[KEYSTORE_KEY_LEN],
                  kt_reason_t *reason)
 {
-    randombytes_buf (key_id, KEYSTORE_ID_LEN);
+    kt_ordered_id (key_id, KEYSTORE_ID_LEN);
     crypto_aead_xchacha20poly1305_ietf_keygen (key);
     uint8_t *wrapped;
     size_t wrapped_len;
