@@ -22,6 +22,7 @@ s_usage (FILE *out)
                   "  signal list     list the node's signals (no personal data)\n"
                   "  signal release  release a held art. 9/10 Wpg police signal\n"
                   "  status          show the node's state and its links\n"
+                  "  log verify      recompute and check the provenance log (uitvoerder)\n"
                   "\n"
                   "Options:\n"
                   "  -c, --config FILE   talk to the ketend whose config is FILE (node/socket)\n"
@@ -86,6 +87,8 @@ main (int argc, char **argv)
         rc = cmd_signal (&cli, sub_argc, sub_argv);
     else if (strcmp (command, "status") == 0)
         rc = cmd_status (&cli, sub_argc, sub_argv);
+    else if (strcmp (command, "log") == 0)
+        rc = cmd_log (&cli, sub_argc, sub_argv);
     else {
         char name[65];
         cli_clean (name, sizeof name, command);

@@ -198,6 +198,107 @@ provlog_append_received (provlog_t *self, const Keten__LogEntry *entry, uint64_t
     return 0;
 }
 
+int
+provlog_verify (const char *path, uint64_t *size_p, uint8_t root[32], uint64_t *bad_index_p,
+                kt_reason_t *reason)
+{
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, NULL)
+        != SQLITE_OK) {
+        kt_fail (reason, "cannot open %s: %s", path, db ? sqlite3_errmsg (db) : "?");
+        sqlite3_close (db);
+        return -1;
+    }
+    sqlite3_stmt *q = NULL, *where = NULL;
+    int rc = 0;
+    merkle_range_t range;
+    merkle_range_init (&range);
+    *bad_index_p = 0;
+    if (sqlite3_prepare_v2 (db, "SELECT idx, leaf, entry FROM entry ORDER BY idx", -1, &q, NULL)
+        != SQLITE_OK) {
+        rc = kt_fail (reason, "%s is not a keten provenance log: %s", path, sqlite3_errmsg (db));
+        goto done;
+    }
+    /*  Absent in logs made before the arrival index existed. */
+    if (sqlite3_prepare_v2 (db, "SELECT idx FROM received WHERE message_id=?", -1, &where, NULL)
+        != SQLITE_OK)
+        where = NULL;
+    int step;
+    while ((step = sqlite3_step (q)) == SQLITE_ROW) {
+        uint64_t want = range.size;
+        int64_t idx = sqlite3_column_int64 (q, 0);
+        *bad_index_p = want;
+        if (idx < 0 || (uint64_t) idx != want) {
+            rc = kt_fail (reason, "entry %llu is missing (next stored index is %lld)",
+                          (unsigned long long) want, (long long) idx);
+            break;
+        }
+        const uint8_t *entry = sqlite3_column_blob (q, 2);
+        int len = sqlite3_column_bytes (q, 2);
+        uint8_t leaf[32];
+        merkle_leaf_hash (leaf, entry, (size_t) len);
+        if (sqlite3_column_bytes (q, 1) != 32 || memcmp (sqlite3_column_blob (q, 1), leaf, 32) != 0) {
+            rc = kt_fail (reason, "entry %llu does not match its leaf hash (changed in place)",
+                          (unsigned long long) want);
+            break;
+        }
+        Keten__LogEntry *e = keten__log_entry__unpack (NULL, (size_t) len, entry);
+        if (!e) {
+            rc = kt_fail (reason, "entry %llu does not decode", (unsigned long long) want);
+            break;
+        }
+        /*  An arrival must sit where the arrival index says it was
+         *  appended: this places entries that were moved as a whole. */
+        if (e->event == KETEN__LOG_EVENT__MESSAGE_RECEIVED && where) {
+            sqlite3_reset (where);
+            sqlite3_bind_blob (where, 1, e->message_id.data, (int) e->message_id.len,
+                               SQLITE_STATIC);
+            if (sqlite3_step (where) == SQLITE_ROW
+                && (uint64_t) sqlite3_column_int64 (where, 0) != want)
+                rc = kt_fail (reason, "entry %llu is out of place (its message was logged at "
+                                      "index %lld)",
+                              (unsigned long long) want, (long long) sqlite3_column_int64 (where, 0));
+            sqlite3_reset (where);
+        }
+        keten__log_entry__free_unpacked (e, NULL);
+        if (rc != 0)
+            break;
+        merkle_range_append (&range, leaf);
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = kt_fail (reason, "cannot read %s: %s", path, sqlite3_errmsg (db));
+    sqlite3_finalize (q);
+    sqlite3_finalize (where);
+    where = NULL;
+    q = NULL;
+    if (rc != 0)
+        goto done;
+    /*  The head the daemon restarts from must be the one the entries give. */
+    *bad_index_p = range.size;
+    if (sqlite3_prepare_v2 (db, "SELECT size, hashes FROM range WHERE id=1", -1, &q, NULL)
+        != SQLITE_OK) {
+        rc = kt_fail (reason, "%s has no stored tree head: %s", path, sqlite3_errmsg (db));
+        goto done;
+    }
+    if (sqlite3_step (q) == SQLITE_ROW) {
+        uint64_t size = (uint64_t) sqlite3_column_int64 (q, 0);
+        if (size != range.size || sqlite3_column_bytes (q, 1) != range.count * 32
+            || memcmp (sqlite3_column_blob (q, 1), range.hashes, (size_t) range.count * 32) != 0)
+            rc = kt_fail (reason, "the stored tree head (size %llu) does not match the %llu "
+                                  "entries",
+                          (unsigned long long) size, (unsigned long long) range.size);
+    } else if (range.size != 0)
+        rc = kt_fail (reason, "the stored tree head is missing");
+done:
+    sqlite3_finalize (q);
+    sqlite3_close (db);
+    if (rc == 0) {
+        *size_p = range.size;
+        merkle_range_root (&range, root);
+    }
+    return rc;
+}
+
 uint64_t
 provlog_size (const provlog_t *self)
 {

@@ -32,6 +32,16 @@ int provlog_append_received (provlog_t *self, const Keten__LogEntry *entry, uint
 int provlog_commit (provlog_t *self, kt_reason_t *reason);
 void provlog_rollback (provlog_t *self);
 
+/*  Recompute the whole tree of the log file at path, read-only (the
+ *  daemon may be running): indexes must run 0..n-1 without gaps, every
+ *  stored leaf hash must be SHA-256(0x00 || entry), every entry must
+ *  decode, and the stored tree head (compact range) must equal the one
+ *  recomputed.  On success *size_p and root hold the verified tree; on
+ *  failure *bad_index_p names the first bad index (or the size, when only
+ *  the stored head disagrees) and the reason says what is wrong. */
+int provlog_verify (const char *path, uint64_t *size_p, uint8_t root[32], uint64_t *bad_index_p,
+                    kt_reason_t *reason);
+
 uint64_t provlog_size (const provlog_t *self);
 void provlog_root (const provlog_t *self, uint8_t root[32]);
 
