@@ -36,6 +36,9 @@ int cmd_roster (cli_t *cli, int argc, char **argv);
 int cmd_signal (cli_t *cli, int argc, char **argv);
 int cmd_status (cli_t *cli, int argc, char **argv);
 int cmd_log (cli_t *cli, int argc, char **argv);
+int cmd_weegploeg (cli_t *cli, int argc, char **argv);
+int cmd_agenda (cli_t *cli, int argc, char **argv);
+int cmd_audit (cli_t *cli, int argc, char **argv);
 
 /*  Print "keten: <message>" to stderr. */
 void cli_error (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));

@@ -23,6 +23,11 @@ s_usage (FILE *out)
                   "  signal release  release a held art. 9/10 Wpg police signal\n"
                   "  status          show the node's state and its links\n"
                   "  log verify      recompute and check the provenance log (uitvoerder)\n"
+                  "  weegploeg agenda    plan, change or cancel a weegploeg meeting (uitvoerder)\n"
+                  "  weegploeg meetings  list the weegploeg meetings planned (uitvoerder)\n"
+                  "  agenda list     list the weegploeg agendas received (kernpartijen)\n"
+                  "  agenda show     show one agenda with its subjects (recorded access)\n"
+                  "  audit access    list the recorded reads of personal data (art. 15.2e)\n"
                   "\n"
                   "Options:\n"
                   "  -c, --config FILE   talk to the ketend whose config is FILE (node/socket)\n"
@@ -89,6 +94,12 @@ main (int argc, char **argv)
         rc = cmd_status (&cli, sub_argc, sub_argv);
     else if (strcmp (command, "log") == 0)
         rc = cmd_log (&cli, sub_argc, sub_argv);
+    else if (strcmp (command, "weegploeg") == 0)
+        rc = cmd_weegploeg (&cli, sub_argc, sub_argv);
+    else if (strcmp (command, "agenda") == 0)
+        rc = cmd_agenda (&cli, sub_argc, sub_argv);
+    else if (strcmp (command, "audit") == 0)
+        rc = cmd_audit (&cli, sub_argc, sub_argv);
     else {
         char name[65];
         cli_clean (name, sizeof name, command);

@@ -67,10 +67,15 @@ static const s_field_t s_fields[] = {
     /*  Police node: JSON signals dropped here are forwarded by themselves. */
     OPTPATH ("intake", "spool-dir", spool_dir),
     U32 ("intake", "spool-poll-ms", spool_poll_ms, 500, 50, 60000),
+    /*  Kernpartij nodes: received weegploeg agendas as iCalendar files
+     *  for the dossierhouder's calendar, and a command run on arrival. */
+    OPTPATH ("agenda", "ics-dir", ics_dir),
+    OPTPATH ("agenda", "hook", agenda_hook),
+    U32 ("agenda", "ics-personal-data", ics_personal_data, 0, 0, 1),
 };
 #define N_FIELDS (sizeof s_fields / sizeof s_fields[0])
 
-static const char *s_sections[] = {"node", "transport", "delivery", "intake"};
+static const char *s_sections[] = {"node", "transport", "delivery", "intake", "agenda"};
 #define N_SECTIONS (sizeof s_sections / sizeof s_sections[0])
 
 static const s_field_t *

@@ -42,6 +42,10 @@ typedef struct {
     /* intake */
     char spool_dir[PATH_MAX];        /* intake/spool-dir: JSON signals forwarded automatically ("") */
     uint32_t spool_poll_ms;          /* intake/spool-poll-ms (500; 50..60000) */
+    /* agenda */
+    char ics_dir[PATH_MAX];          /* agenda/ics-dir: write MEETING.ics here ("": off) */
+    char agenda_hook[PATH_MAX];      /* agenda/hook: run on each agenda received ("": off) */
+    uint32_t ics_personal_data;      /* agenda/ics-personal-data: names in the .ics (0; 0..1) */
 } config_t;
 
 /*  Load and validate path.  On failure the reason names the file, the key

@@ -11,7 +11,8 @@
 
 typedef enum {
     TO_UITVOERDER, /* exactly one recipient: the uitvoerder */
-    TO_ONE_MEMBER  /* exactly one recipient: any other member */
+    TO_ONE_MEMBER, /* exactly one recipient: any other member */
+    TO_ONE_KERN    /* exactly one recipient: a kernpartij */
 } recipient_rule_t;
 
 typedef struct {
@@ -32,6 +33,10 @@ static const policy_row_t s_table[] = {
     {KETEN__MESSAGE_TYPE__RECEIPT, R_PARTNER, TO_UITVOERDER, "receipts go to the message's sender"},
     {KETEN__MESSAGE_TYPE__HEARTBEAT, R_PARTNER, TO_UITVOERDER, "heartbeats go to the uitvoerder"},
     {KETEN__MESSAGE_TYPE__HEARTBEAT, R_UITV, TO_ONE_MEMBER, "heartbeat replies go to one member"},
+    /* art. 8.2-8.4: the weegploeg is the kernpartijen's; each gets its own
+     * minimised copy of the agenda, so one recipient per message */
+    {KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA, R_UITV, TO_ONE_KERN,
+     "art. 8.4: weegploeg agendas come from the uitvoerder and go to kernpartijen only"},
 };
 
 const char *
@@ -81,10 +86,12 @@ policy_check (const roster_t *roster, Keten__MessageType type, const roster_memb
         for (size_t j = 0; j < i; j++)
             if (strcmp (recipients[j], recipients[i]) == 0)
                 return kt_fail (reason, "recipient %s is listed twice", to->id);
-        if (row->to == TO_UITVOERDER && to->role != ROLE_UITVOERDER)
-            return kt_fail (reason, "%s refused: %s", policy_type_name (type), row->why);
+        if ((row->to == TO_UITVOERDER && to->role != ROLE_UITVOERDER)
+            || (row->to == TO_ONE_KERN && to->role != ROLE_KERNPARTIJ))
+            return kt_fail (reason, "%s to %s refused: %s", policy_type_name (type), to->id,
+                            row->why);
     }
-    if ((row->to == TO_UITVOERDER || row->to == TO_ONE_MEMBER) && n_recipients != 1)
+    if (n_recipients != 1)
         return kt_fail (reason, "%s refused: exactly one recipient allowed (%s)",
                         policy_type_name (type), row->why);
     return 0;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 /*  art. 13.3: not-agendered weegploeg data at most 6 months; art. 13.2:
@@ -156,10 +157,10 @@ s_value (zconfig_t *item)
 }
 
 enum { M_NAME, M_KIND, M_ROLE, M_TRANSPORT, M_SIGNING, M_ENCRYPTION, M_JOINED, M_NOTICE,
-       M_LEAVES, M_COUNT };
+       M_LEAVES, M_MUNICIPALITY, M_COUNT };
 static const char *const s_member_keys[M_COUNT] = {
     "name", "kind", "role", "transport", "signing", "encryption", "joined", "notice-given",
-    "leaves-at"};
+    "leaves-at", "municipality"};
 
 static int
 s_decode_member (zconfig_t *node, roster_member_t *m, kt_reason_t *reason)
@@ -222,6 +223,16 @@ s_decode_member (zconfig_t *node, roster_member_t *m, kt_reason_t *reason)
     if (*leaves && !s_valid_date (leaves))
         return kt_fail (reason, "roster: member %s: leaves-at = %.16s is not a date YYYY-MM-DD "
                                 "or \"\"", id, leaves);
+    /*  art. 6b / data minimisation: a gemeente sees the weegploeg items of
+     *  its own residents, so the roster says which municipality it is. */
+    const char *municipality = item[M_MUNICIPALITY] ? s_value (item[M_MUNICIPALITY]) : "";
+    if (streq (kind, "gemeente") && !keys_valid_name (municipality))
+        return kt_fail (reason, "roster: member %s: a gemeente needs municipality = \"NAME\" "
+                                "(1..%d bytes of UTF-8 without control characters or '\"')",
+                        id, KEYS_NAME_MAX);
+    if (!streq (kind, "gemeente") && *municipality)
+        return kt_fail (reason, "roster: member %s: only a gemeente has a municipality", id);
+    snprintf (m->municipality, sizeof m->municipality, "%s", municipality);
     snprintf (m->joined, sizeof m->joined, "%s", joined);
     snprintf (m->notice_given, sizeof m->notice_given, "%s", notice);
     snprintf (m->leaves_at, sizeof m->leaves_at, "%s", leaves);
@@ -482,6 +493,19 @@ roster_member_active (const roster_member_t *member, uint64_t now_ms)
     return t > 0 && now_ms < (uint64_t) t * 1000u;
 }
 
+/*  The municipality of a gemeente: its name without a leading "Gemeente "
+ *  ("Gemeente Sittard-Geleen"), else its id without "gemeente-". */
+static void
+s_municipality (char *out, size_t len, const keys_public_t *p)
+{
+    if (strncasecmp (p->name, "gemeente ", 9) == 0 && p->name[9])
+        snprintf (out, len, "%s", p->name + 9);
+    else if (strncmp (p->id, "gemeente-", 9) == 0 && p->id[9])
+        snprintf (out, len, "%s", p->id + 9);
+    else
+        snprintf (out, len, "%s", p->name);
+}
+
 /*  Write one member section from its public key file. */
 static void
 s_write_member (FILE *f, const keys_public_t *p, const char *today)
@@ -501,6 +525,11 @@ s_write_member (FILE *f, const keys_public_t *p, const char *today)
              p->id, p->name, p->kind, roster_role_name (roster_role_for_kind (p->kind)),
              kt_hex (tp, p->transport_pk, 32), kt_hex (sp, p->signing_pk, 32),
              kt_hex (ep, p->encryption_pk, 32), today);
+    if (streq (p->kind, "gemeente")) {
+        char municipality[KEYS_NAME_MAX + 1];
+        s_municipality (municipality, sizeof municipality, p);
+        fprintf (f, "            municipality = \"%s\"\n", municipality);
+    }
 }
 
 int

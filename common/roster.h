@@ -37,6 +37,7 @@ typedef struct {
     char joined[11];        /* YYYY-MM-DD */
     char notice_given[11];  /* YYYY-MM-DD or "" (art. 18.2 opzegging) */
     char leaves_at[11];     /* YYYY-MM-DD or "": keys stop working that day */
+    char municipality[KEYS_NAME_MAX + 1];  /* gemeente only: whose residents */
 } roster_member_t;
 
 typedef struct {

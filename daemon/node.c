@@ -129,6 +129,8 @@ node_new (const config_t *config, kt_reason_t *reason)
     if (s_state_path (path, sizeof path, self, "keystore.db", reason) != 0
         || !(self->keystore = keystore_open (path, self->keys->storage_key, reason)))
         goto fail;
+    if (!(self->access = access_new (self->db, config->id, reason)))
+        goto fail;
     self->loop = zloop_new ();
     self->waiters = zhashx_new ();
     if (self->uitvoerder ? uitvoerder_start (self, reason) != 0 : partner_start (self, reason) != 0)
@@ -171,6 +173,7 @@ node_destroy (node_t **self_p)
     }
     transport_destroy (&self->transport);
     zloop_destroy (&self->loop);
+    access_destroy (&self->access);
     keystore_destroy (&self->keystore);
     keyring_destroy (&self->keyring);
     store_close (&self->db);
@@ -198,30 +201,57 @@ node_open_opts (node_t *self, envelope_open_opts_t *opts)
 }
 
 int
-node_queue (node_t *self, const member_link_t *to, Keten__MessageType type, const char *recipient,
-            const ProtobufCMessage *body, kt_reason_t *reason)
+node_seal (node_t *self, Keten__MessageType type, const char *recipient,
+           const ProtobufCMessage *body, uint8_t id[KT_ID_LEN], uint8_t **header_p,
+           size_t *header_len_p, kt_reason_t *reason)
+{
+    size_t len = protobuf_c_message_get_packed_size (body);
+    if (len > self->config.max_message)
+        return kt_fail (reason, "%s body of %zu bytes exceeds delivery/max-message",
+                        policy_type_name (type), len);
+    uint8_t *buf = malloc (len ? len : 1);
+    if (!buf)
+        return kt_fail (reason, "out of memory");
+    protobuf_c_message_pack (body, buf);
+    char *recipients[1] = {(char *) recipient};
+    envelope_draft_t draft = {type, recipients, 1, NULL, buf, len, kt_now_ms (), NULL};
+    int rc = envelope_seal (self->keyring, &draft, id, header_p, header_len_p, reason);
+    sodium_memzero (buf, len);
+    free (buf);
+    return rc;
+}
+
+int
+node_queue_header (node_t *self, const member_link_t *to, const uint8_t id[KT_ID_LEN],
+                   uint8_t *header, size_t header_len, kt_reason_t *reason)
 {
     if (self->n_out == self->cap_out) {
         size_t cap = self->cap_out ? self->cap_out * 2 : 256;
         outgoing_t *o = realloc (self->out, cap * sizeof *o);
-        if (!o)
+        if (!o) {
+            free (header);
             return kt_fail (reason, "out of memory");
+        }
         self->out = o;
         self->cap_out = cap;
     }
-    uint8_t buf[4096];
-    size_t len = protobuf_c_message_get_packed_size (body);
-    if (len > sizeof buf)
-        return kt_fail (reason, "internal message too large");
-    protobuf_c_message_pack (body, buf);
-    char *recipients[1] = {(char *) recipient};
-    envelope_draft_t draft = {type, recipients, 1, NULL, buf, len, kt_now_ms (), NULL};
-    outgoing_t *o = &self->out[self->n_out];
+    outgoing_t *o = &self->out[self->n_out++];
     o->to = to;
-    if (envelope_seal (self->keyring, &draft, o->id, &o->header, &o->header_len, reason) != 0)
-        return -1;
-    self->n_out++;
+    memcpy (o->id, id, KT_ID_LEN);
+    o->header = header;
+    o->header_len = header_len;
     return 0;
+}
+
+int
+node_queue (node_t *self, const member_link_t *to, Keten__MessageType type, const char *recipient,
+            const ProtobufCMessage *body, kt_reason_t *reason)
+{
+    uint8_t id[KT_ID_LEN], *header = NULL;
+    size_t header_len = 0;
+    if (node_seal (self, type, recipient, body, id, &header, &header_len, reason) != 0)
+        return -1;
+    return node_queue_header (self, to, id, header, header_len, reason);
 }
 
 void
@@ -311,6 +341,35 @@ s_api_handle (void *arg, const api_caller_t *caller, const char *cmd, json_t *ar
             apiserver_reply_error (self->api, caller, "only the node that holds a signal releases it");
         else
             partner_release (self, caller, args);
+    } else if (streq (cmd, "weegploeg.agenda") || streq (cmd, "weegploeg.meetings")) {
+        if (!self->uitvoerder)
+            apiserver_reply_error (self->api, caller,
+                                   "the uitvoerder plans the weegploeg; this node is a partner");
+        else if (streq (cmd, "weegploeg.agenda"))
+            uitvoerder_agenda (self, caller, args);
+        else
+            apiserver_reply_ok (self->api, caller,
+                                json_pack ("{s:o}", "meetings",
+                                           uitvoerder_meetings (self, s_limit (args))));
+    } else if (streq (cmd, "agenda.list") || streq (cmd, "agenda.show")) {
+        if (!self->agendabox)
+            apiserver_reply_error (self->api, caller,
+                                   "only kernpartij nodes receive weegploeg agendas (art. 8.4)");
+        else if (streq (cmd, "agenda.list"))
+            partner_agenda_list (self, caller, args);
+        else
+            partner_agenda_show (self, caller, args);
+    } else if (streq (cmd, "audit.access")) {
+        json_t *since = args ? json_object_get (args, "since_ms") : NULL;
+        if (since && (!json_is_integer (since) || json_integer_value (since) < 0))
+            apiserver_reply_error (self->api, caller, "since_ms must be a non-negative integer");
+        else
+            apiserver_reply_ok (
+                self->api, caller,
+                json_pack ("{s:o}", "access",
+                           access_list (self->access,
+                                        since ? (uint64_t) json_integer_value (since) : 0,
+                                        s_limit (args))));
     } else if (streq (cmd, "signal.list")) {
         int limit = s_limit (args);
         json_t *list = self->uitvoerder ? uitvoerder_list_signals (self, limit)

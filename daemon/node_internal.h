@@ -4,15 +4,20 @@
 #ifndef KETEN_NODE_INTERNAL_H
 #define KETEN_NODE_INTERNAL_H
 
+#include "access.h"
+#include "agendabox.h"
 #include "apiserver.h"
 #include "config.h"
 #include "envelope.h"
+#include "hook.h"
 #include "keyring.h"
 #include "keys.h"
 #include "keystore.h"
+#include "meeting.h"
 #include "node.h"
 #include "outbox.h"
 #include "provlog.h"
+#include "relay.h"
 #include "signalbox.h"
 #include "spool.h"
 #include "transport.h"
@@ -62,7 +67,10 @@ struct _node_t {
     apiserver_t *api;
     sqlite3 *db;              /* node.db */
     keystore_t *keystore;
+    access_t *access;         /* reads of personal data (art. 15.2e) */
     /* partner */
+    agendabox_t *agendabox;   /* weegploeg agendas received (kernpartij) */
+    hook_t *hook;             /* agenda/hook, if configured */
     outbox_t *outbox;
     signalbox_t *signalbox;
     spool_t *spool;           /* police intake directory, if configured */
@@ -78,6 +86,8 @@ struct _node_t {
     /* uitvoerder */
     weegploeg_t *weegploeg;
     provlog_t *log;
+    meeting_t *meeting;       /* weegploeg meetings planned */
+    relay_t *relay;           /* own messages to members, until receipted */
     member_link_t *links;     /* one per roster member, roster order */
     /* outgoing batch */
     outgoing_t *out;
@@ -87,6 +97,14 @@ struct _node_t {
 /*  Seal body for one recipient and add it to the outgoing batch. */
 int node_queue (node_t *self, const member_link_t *to, Keten__MessageType type,
                 const char *recipient, const ProtobufCMessage *body, kt_reason_t *reason);
+/*  Seal body for one recipient without queueing it (to keep it in a
+ *  delivery table first); *header_p is heap, free(). */
+int node_seal (node_t *self, Keten__MessageType type, const char *recipient,
+               const ProtobufCMessage *body, uint8_t id[KT_ID_LEN], uint8_t **header_p,
+               size_t *header_len_p, kt_reason_t *reason);
+/*  Add a sealed header to the outgoing batch; takes ownership of header. */
+int node_queue_header (node_t *self, const member_link_t *to, const uint8_t id[KT_ID_LEN],
+                       uint8_t *header, size_t header_len, kt_reason_t *reason);
 /*  Sign the outgoing batch once and send every message in it. */
 void node_send_batch (node_t *self);
 /*  Options for envelope_open at this moment. */
@@ -98,6 +116,14 @@ void uitvoerder_stop (node_t *self);
 int uitvoerder_on_transport (zloop_t *loop, zsock_t *sock, void *arg);
 void uitvoerder_status (node_t *self, json_t *result);
 json_t *uitvoerder_list_signals (node_t *self, int limit);
+/*  Weegploeg agendas (uitvoerder_agenda.c). */
+void uitvoerder_agenda (node_t *self, const api_caller_t *caller, json_t *args);
+json_t *uitvoerder_meetings (node_t *self, int limit);
+int uitvoerder_resume_meetings (node_t *self, kt_reason_t *reason);
+/*  Offer member its pending messages (it was just heard from). */
+void uitvoerder_relay_pump (node_t *self, const roster_member_t *member);
+void uitvoerder_on_member_receipt (node_t *self, const roster_member_t *member,
+                                   const uint8_t *body, size_t len);
 
 int partner_start (node_t *self, kt_reason_t *reason);
 void partner_stop (node_t *self);
@@ -110,5 +136,11 @@ void partner_submit (node_t *self, const api_caller_t *caller, json_t *args);
 void partner_flush (node_t *self);
 void partner_release (node_t *self, const api_caller_t *caller, json_t *args);
 json_t *partner_list_signals (node_t *self, int limit);
+/*  Weegploeg agendas received (partner_agenda.c). */
+int partner_agenda_start (node_t *self, kt_reason_t *reason);
+void partner_agenda_stop (node_t *self);
+void partner_on_agenda (node_t *self, const envelope_opened_t *opened);
+void partner_agenda_list (node_t *self, const api_caller_t *caller, json_t *args);
+void partner_agenda_show (node_t *self, const api_caller_t *caller, json_t *args);
 
 #endif

@@ -32,6 +32,8 @@ partner_start (node_t *self, kt_reason_t *reason)
     self->signalbox = signalbox_new (self->db, self->keystore, reason);
     if (!self->signalbox)
         return -1;
+    if (partner_agenda_start (self, reason) != 0)
+        return -1;
     if (*self->config.spool_dir) {
         /*  art. 7.1: only a kernpartij's node may forward signals. */
         char *to[1] = {(char *) hub->id};
@@ -82,6 +84,7 @@ partner_stop (node_t *self)
     self->pending = NULL;
     self->n_pending = 0;
     spool_destroy (&self->spool);
+    partner_agenda_stop (self);
     signalbox_destroy (&self->signalbox);
     outbox_destroy (&self->outbox);
 }
@@ -150,6 +153,8 @@ partner_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
     (void) timer_id;
     node_t *self = arg;
     uint64_t now = kt_now_ms ();
+    if (self->hook)
+        hook_reap (self->hook);
     if (self->link_up && now - self->hub_last_seen_ms > self->config.heartbeat_timeout_ms) {
         self->link_up = false;
         kt_log (KT_LOG_WARN, "link down peer=%s silent_ms=%llu", self->hub->member->id,
@@ -311,7 +316,9 @@ partner_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
                 self->hub_rtt_us = mono - hb->echo_mono_us;
             if (hb)
                 keten__heartbeat__free_unpacked (hb, NULL);
-        } else
+        } else if (type == KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA)
+            partner_on_agenda (self, &opened);
+        else
             kt_log (KT_LOG_WARN, "message unhandled type=%s", policy_type_name (type));
         envelope_opened_clear (&opened);
         zframe_destroy (&msg.data);
@@ -324,6 +331,7 @@ partner_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
     free (settled);
     if (came_up)
         outbox_link_up (self->outbox, kt_now_ms ());
+    node_send_batch (self); /* receipts for what arrived */
     s_pump (self);
     return 0;
 }

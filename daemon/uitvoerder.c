@@ -25,6 +25,9 @@ uitvoerder_start (node_t *self, kt_reason_t *reason)
     self->log = provlog_open (path, reason);
     if (!self->log)
         return -1;
+    if (!(self->meeting = meeting_new (self->weegploeg, reason))
+        || !(self->relay = relay_new (self->db, reason)))
+        return -1;
     const roster_t *roster = keyring_roster (self->keyring);
     self->links = calloc (roster->member_count, sizeof *self->links);
     if (!self->links)
@@ -45,12 +48,14 @@ uitvoerder_start (node_t *self, kt_reason_t *reason)
         return -1;
     kt_log (KT_LOG_INFO, "uitvoerder listening endpoint=%s members=%zu",
             endpoint ? endpoint : self->config.bind, roster->member_count);
-    return 0;
+    return uitvoerder_resume_meetings (self, reason);
 }
 
 void
 uitvoerder_stop (node_t *self)
 {
+    meeting_destroy (&self->meeting);
+    relay_destroy (&self->relay);
     weegploeg_destroy (&self->weegploeg);
     provlog_destroy (&self->log);
     free (self->links);
@@ -126,6 +131,8 @@ s_heartbeat (node_t *self, member_link_t *link, const keyring_peer_t *peer, cons
                     &reason)
         != 0)
         kt_log (KT_LOG_ERROR, "heartbeat seal_failed reason=\"%s\"", reason.text);
+    /*  The member is there: offer what it has not confirmed yet. */
+    uitvoerder_relay_pump (self, peer->member);
 }
 
 /*  Wpg besluit, enforced at the receiving side too (a sender's hold is not
@@ -294,6 +301,11 @@ uitvoerder_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
         }
         if (h->type == KETEN__MESSAGE_TYPE__HEARTBEAT) {
             s_heartbeat (self, link, peer, a->opened.body, a->opened.body_len);
+            envelope_opened_clear (&a->opened);
+            continue;
+        }
+        if (h->type == KETEN__MESSAGE_TYPE__RECEIPT) {
+            uitvoerder_on_member_receipt (self, peer->member, a->opened.body, a->opened.body_len);
             envelope_opened_clear (&a->opened);
             continue;
         }

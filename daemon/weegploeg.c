@@ -110,10 +110,8 @@ weegploeg_has_signal (weegploeg_t *self, const uint8_t id[KT_ID_LEN], const char
     return found;
 }
 
-/*  Normalised name for matching: ASCII letters lower-cased, runs of
- *  anything that is not a letter or digit become one space. */
-static void
-s_normalise (char *out, size_t outlen, const char *name)
+void
+weegploeg_normalise (char *out, size_t outlen, const char *name)
 {
     size_t o = 0;
     bool space = false;
@@ -151,7 +149,7 @@ s_subject (weegploeg_t *self, const Keten__Signal *s, bool *ks_open, char case_r
 {
     uint8_t bsn_index[32], name_index[32];
     char norm[512];
-    s_normalise (norm, sizeof norm, s->subject->name);
+    weegploeg_normalise (norm, sizeof norm, s->subject->name);
     s_blind (self, name_index, "name+birth", norm, s->subject->birth_date);
     bool has_bsn = s->subject->bsn && *s->subject->bsn;
     if (has_bsn)
@@ -313,4 +311,102 @@ int64_t
 weegploeg_count_subjects (weegploeg_t *self)
 {
     return store_int (self->db, "SELECT count(*) FROM subject", 0);
+}
+
+sqlite3 *
+weegploeg_db (weegploeg_t *self)
+{
+    return self->db;
+}
+
+void
+weegploeg_case_free (weegploeg_case_signal_t *signals, size_t n)
+{
+    for (size_t i = 0; signals && i < n; i++)
+        if (signals[i].signal)
+            keten__signal__free_unpacked (signals[i].signal, NULL);
+    free (signals);
+}
+
+/*  Decrypt one sealed signal row (message id as AD). */
+static Keten__Signal *
+s_unseal_signal (const uint8_t key[KEYSTORE_KEY_LEN], sqlite3_stmt *q)
+{
+    uint8_t *plain = NULL;
+    size_t plain_len = 0;
+    if (sqlite3_column_bytes (q, 0) != KT_ID_LEN
+        || keystore_unseal (key, sqlite3_column_blob (q, 0), KT_ID_LEN, sqlite3_column_blob (q, 3),
+                            (size_t) sqlite3_column_bytes (q, 3), &plain, &plain_len)
+               != 0)
+        return NULL;
+    Keten__Signal *s = keten__signal__unpack (NULL, plain_len, plain);
+    sodium_memzero (plain, plain_len);
+    free (plain);
+    return s;
+}
+
+int
+weegploeg_read_case (weegploeg_t *self, const char *case_ref, weegploeg_case_signal_t **signals_p,
+                     size_t *n_p, kt_reason_t *reason)
+{
+    *signals_p = NULL;
+    *n_p = 0;
+    sqlite3_stmt *q = store_prepare (self->db, "SELECT key_id FROM subject WHERE case_ref=?",
+                                     reason);
+    if (!q)
+        return -1;
+    sqlite3_bind_text (q, 1, case_ref, -1, SQLITE_STATIC);
+    uint8_t key_id[KEYSTORE_ID_LEN];
+    bool found = sqlite3_step (q) == SQLITE_ROW && sqlite3_column_bytes (q, 0) == KEYSTORE_ID_LEN;
+    if (found)
+        memcpy (key_id, sqlite3_column_blob (q, 0), KEYSTORE_ID_LEN);
+    sqlite3_finalize (q);
+    if (!found)
+        return kt_fail (reason, "no subject with case_ref %.40s in the weegploeg file", case_ref);
+    uint8_t key[KEYSTORE_KEY_LEN];
+    if (keystore_get (self->keystore, key_id, key, reason) != 0)
+        return -1;
+    q = store_prepare (self->db,
+                       "SELECT message_id, sender, received_ms, body FROM signal WHERE case_ref=?"
+                       " ORDER BY created_ms, rowid",
+                       reason);
+    if (!q) {
+        sodium_memzero (key, sizeof key);
+        return -1;
+    }
+    sqlite3_bind_text (q, 1, case_ref, -1, SQLITE_STATIC);
+    weegploeg_case_signal_t *out = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+    while (rc == 0 && sqlite3_step (q) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 8;
+            weegploeg_case_signal_t *grown = realloc (out, cap * sizeof *out);
+            if (!grown) {
+                rc = kt_fail (reason, "out of memory");
+                break;
+            }
+            out = grown;
+        }
+        weegploeg_case_signal_t *w = &out[n];
+        memset (w, 0, sizeof *w);
+        snprintf (w->sender, sizeof w->sender, "%s", (const char *) sqlite3_column_text (q, 1));
+        w->received_ms = (uint64_t) sqlite3_column_int64 (q, 2);
+        w->signal = s_unseal_signal (key, q);
+        if (!w->signal || !w->signal->subject)
+            rc = kt_fail (reason, "a signal of case_ref %.40s does not decrypt; the file may be "
+                                  "damaged", case_ref);
+        n++;
+    }
+    sqlite3_finalize (q);
+    sodium_memzero (key, sizeof key);
+    if (rc == 0 && n == 0)
+        rc = kt_fail (reason, "case_ref %.40s has no signals", case_ref);
+    if (rc != 0) {
+        weegploeg_case_free (out, n);
+        return -1;
+    }
+    *signals_p = out;
+    *n_p = n;
+    return 0;
 }

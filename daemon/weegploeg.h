@@ -12,6 +12,7 @@
 #include "util.h"
 
 #include <jansson.h>
+#include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -44,6 +45,29 @@ typedef struct {
  *  harmless), then all signals are committed in one transaction. */
 int weegploeg_store_signals (weegploeg_t *self, weegploeg_signal_t *signals, size_t n,
                              kt_reason_t *reason);
+
+/*  Normalised name for matching subjects and municipalities: ASCII letters
+ *  lower-cased, runs of anything that is not a letter or digit become one
+ *  space ("Sittard-Geleen" and "sittard geleen" match). */
+void weegploeg_normalise (char *out, size_t outlen, const char *name);
+
+/*  One stored signal of a subject, decrypted. */
+typedef struct {
+    char sender[65];
+    uint64_t received_ms;
+    Keten__Signal *signal;     /* owned; free with weegploeg_case_free */
+} weegploeg_case_signal_t;
+
+/*  Every signal of case_ref, oldest first, decrypted with the subject's
+ *  key.  Fails naming the problem for an unknown case_ref, a destroyed
+ *  key or a record that does not decrypt.  Personal data: the caller
+ *  logs the access (art. 15.2e). */
+int weegploeg_read_case (weegploeg_t *self, const char *case_ref,
+                         weegploeg_case_signal_t **signals_p, size_t *n_p, kt_reason_t *reason);
+void weegploeg_case_free (weegploeg_case_signal_t *signals, size_t n);
+
+/*  The weegploeg file, for modules that keep tables in it (meetings). */
+sqlite3 *weegploeg_db (weegploeg_t *self);
 
 /*  Metadata of the newest signals (no personal data), as a JSON array. */
 json_t *weegploeg_list (weegploeg_t *self, int limit);

@@ -331,7 +331,7 @@ static void
 test_two_uitvoerders_are_refused (void **state)
 {
     fixture_t *f = *state;
-    s_refused_after (f, "kind = gemeente\n            role = kernpartij",
+    s_refused_after (f, "kind = politie\n            role = kernpartij",
                      "kind = uitvoerder\n            role = uitvoerder", "two uitvoerders");
     /*  roster_build checks its result the same way. */
     char other_dir[128], pub[PATH_MAX];
@@ -521,6 +521,23 @@ test_roster_build_refuses_a_signer_that_is_not_the_uitvoerder_member (void **sta
     assert_null (note);
 }
 
+/*  art. 6b / 8.4: a gemeente sees its own residents' weegploeg items, so
+ *  the roster must say which municipality it is - and only a gemeente. */
+static void
+test_gemeente_needs_its_municipality (void **state)
+{
+    fixture_t *f = *state;
+    char *text = s_text (f);
+    assert_non_null (strstr (text, "municipality = \"maastricht\"\n"));
+    free (text);
+    s_refused_after (f, "            municipality = \"maastricht\"\n", "",
+                     "a gemeente needs municipality");
+    s_refused_after (f, "kind = politie\n", "kind = politie\n            municipality = \"X\"\n",
+                     "only a gemeente has a municipality");
+    s_refused_after (f, "municipality = \"maastricht\"", "municipality = \"\"",
+                     "a gemeente needs municipality");
+}
+
 static void
 test_roles_follow_the_convenant (void **state)
 {
@@ -560,6 +577,7 @@ main (void)
         T (test_member_with_leaves_at_in_the_past_is_inactive),
         T (test_opzegging_needs_three_months_notice),
         T (test_roster_build_refuses_a_signer_that_is_not_the_uitvoerder_member),
+        T (test_gemeente_needs_its_municipality),
         cmocka_unit_test (test_roles_follow_the_convenant),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -1,0 +1,134 @@
+/*  keten audit access: the reads of personal data recorded at this node,
+ *  for the periodic review (art. 15.2e).  */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void
+s_usage (void)
+{
+    printf ("Usage: keten audit access [--since DATE] [--limit N] [--json]\n"
+            "\n"
+            "List every recorded read of personal data at this node: when, which OS\n"
+            "user, what was read (the command) and about whom (the case_ref).\n"
+            "\n"
+            "  --since DATE   YYYY-MM-DD (00:00 UTC) or YYYY-MM-DDTHH:MM:SSZ; default: all\n"
+            "  --limit N      at most N records (1..10000, default 100)\n"
+            "  --json         print the daemon's answer as JSON\n");
+}
+
+/*  DATE as ms since the epoch; -1 when it is not a date we take. */
+static int64_t
+s_parse_since (const char *text)
+{
+    struct tm tm = {0};
+    const char *end = strptime (text, "%Y-%m-%d", &tm);
+    if (end && *end == 'T')
+        end = strptime (end, "T%H:%M:%SZ", &tm);
+    if (!end || *end)
+        return -1;
+    struct tm check = tm;
+    time_t t = timegm (&check);
+    if (t < 0 || check.tm_mday != tm.tm_mday || check.tm_mon != tm.tm_mon)
+        return -1;
+    return (int64_t) t * 1000;
+}
+
+static void
+s_print (json_t *records)
+{
+    static const char *const header[] = {"WHEN (UTC)", "USER", "UID", "WHAT", "CASE_REF"};
+    cli_table_t *t = cli_table_new (5, header);
+    json_t *r;
+    size_t i;
+    json_array_foreach (records, i, r)
+    {
+        char when[32], user[CLI_CELL_MAX + 1], uid[24], what[CLI_CELL_MAX + 1],
+            ref[CLI_CELL_MAX + 1];
+        uint64_t v = 0;
+        cli_json_uint (r, "at_ms", &v);
+        cli_fmt_time (when, sizeof when, v);
+        v = 0;
+        cli_json_uint (r, "uid", &v);
+        snprintf (uid, sizeof uid, "%llu", (unsigned long long) v);
+        const char *cells[5] = {when, cli_json_str (r, "user", user, sizeof user), uid,
+                                cli_json_str (r, "what", what, sizeof what),
+                                cli_json_str (r, "case_ref", ref, sizeof ref)};
+        cli_table_add (t, cells);
+    }
+    cli_table_print (t);
+    cli_table_destroy (&t);
+}
+
+int
+cmd_audit (cli_t *cli, int argc, char **argv)
+{
+    const char *cmd = "audit access";
+    if (argc < 2)
+        return cli_usage_error ("audit", "which audit command? (access)");
+    if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
+        s_usage ();
+        return CLI_OK;
+    }
+    if (strcmp (argv[1], "access") != 0) {
+        char name[65];
+        cli_clean (name, sizeof name, argv[1]);
+        return cli_usage_error ("audit", "unknown audit command '%s'", name);
+    }
+    enum { O_SINCE = CLI_OPT_LONG + 1, O_LIMIT, O_JSON };
+    static const struct option options[] = {{"since", required_argument, NULL, O_SINCE},
+                                            {"limit", required_argument, NULL, O_LIMIT},
+                                            {"json", no_argument, NULL, O_JSON},
+                                            {"help", no_argument, NULL, CLI_OPT_HELP},
+                                            {NULL, 0, NULL, 0}};
+    const char *since_text = NULL, *limit_text = NULL;
+    uint64_t limit = 100;
+    bool as_json = false;
+    int c;
+    cli_getopt_reset ();
+    while ((c = getopt_long (argc - 1, argv + 1, ":h", options, NULL)) != -1) {
+        int rc = 0;
+        switch (c) {
+        case O_SINCE:
+            rc = cli_opt_string (cmd, "since", optarg, 20, &since_text);
+            break;
+        case O_LIMIT:
+            rc = cli_opt_string (cmd, "limit", optarg, 5, &limit_text);
+            if (rc == 0)
+                rc = cli_opt_uint (cmd, "limit", optarg, 1, 10000, &limit);
+            break;
+        case O_JSON:
+            as_json = true;
+            break;
+        case 'h':
+        case CLI_OPT_HELP:
+            s_usage ();
+            return CLI_OK;
+        default:
+            return cli_getopt_error (cmd, c, argv + 1);
+        }
+        if (rc)
+            return rc;
+    }
+    if (optind < argc - 1)
+        return cli_usage_error (cmd, "unexpected argument");
+    int64_t since = 0;
+    if (since_text && (since = s_parse_since (since_text)) < 0)
+        return cli_usage_error (cmd, "--since must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
+    json_t *args =
+        json_pack ("{s:I, s:I}", "since_ms", (json_int_t) since, "limit", (json_int_t) limit);
+    json_t *result = cli_call (cli, "audit.access", args, CLI_TIMEOUT_MS, NULL);
+    if (!result)
+        return CLI_FAIL;
+    int rc = CLI_OK;
+    if (as_json)
+        rc = cli_print_json (result);
+    else
+        s_print (json_object_get (result, "access"));
+    json_decref (result);
+    return rc;
+}

@@ -1,0 +1,141 @@
+/*  access: reads of personal data, for the periodic review (art. 15.2e).  */
+#include "access.h"
+
+#include "store.h"
+
+#include <pwd.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct _access_t {
+    sqlite3 *db;
+    char node[65];
+    sqlite3_stmt *insert, *list;
+};
+
+static const char *const s_migrations[] = {
+    "CREATE TABLE access (id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, uid INTEGER NOT NULL,"
+    " user TEXT NOT NULL, what TEXT NOT NULL, case_ref TEXT NOT NULL);"
+    "CREATE INDEX access_at ON access (at_ms);"
+    /*  The review must see every read: the record is not to be edited. */
+    "CREATE TRIGGER access_no_update BEFORE UPDATE ON access"
+    " BEGIN SELECT RAISE (ABORT, 'access records are append-only'); END;",
+};
+
+access_t *
+access_new (sqlite3 *db, const char *node_id, kt_reason_t *reason)
+{
+    access_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        kt_fail (reason, "out of memory");
+        return NULL;
+    }
+    self->db = db;
+    snprintf (self->node, sizeof self->node, "%s", node_id);
+    if (store_migrate (db, "access", s_migrations, sizeof s_migrations / sizeof s_migrations[0],
+                       reason) != 0 ||
+        !(self->insert = store_prepare (db,
+                                        "INSERT INTO access (at_ms, uid, user, what, case_ref)"
+                                        " VALUES (?,?,?,?,?)",
+                                        reason)) ||
+        !(self->list = store_prepare (db,
+                                      "SELECT at_ms, uid, user, what, case_ref FROM access"
+                                      " WHERE at_ms >= ? ORDER BY id LIMIT ?",
+                                      reason))) {
+        access_destroy (&self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+access_destroy (access_t **self_p)
+{
+    access_t *self = *self_p;
+    if (!self)
+        return;
+    sqlite3_finalize (self->insert);
+    sqlite3_finalize (self->list);
+    free (self);
+    *self_p = NULL;
+}
+
+/*  A login name we can put in a record as it is. */
+static bool
+s_plain_name (const char *name)
+{
+    size_t len = strlen (name);
+    if (len < 1 || len > 32)
+        return false;
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '.' || *p == '_' || *p == '-'))
+            return false;
+    return true;
+}
+
+void
+access_user_name (uid_t uid, char *out, size_t len)
+{
+    struct passwd pw, *found = NULL;
+    char buf[2048];
+    if (getpwuid_r (uid, &pw, buf, sizeof buf, &found) == 0 && found && found->pw_name &&
+        s_plain_name (found->pw_name))
+        snprintf (out, len, "%s", found->pw_name);
+    else
+        snprintf (out, len, "uid:%u", (unsigned) uid);
+}
+
+int
+access_record (access_t *self, uid_t uid, const char *what, const char *const *case_refs,
+               size_t n_case_refs, uint64_t now_ms, kt_reason_t *reason)
+{
+    char user[65];
+    access_user_name (uid, user, sizeof user);
+    if (store_begin (self->db, reason) != 0)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n_case_refs; i++) {
+        sqlite3_stmt *s = self->insert;
+        sqlite3_reset (s);
+        sqlite3_bind_int64 (s, 1, (sqlite3_int64) now_ms);
+        sqlite3_bind_int64 (s, 2, (sqlite3_int64) uid);
+        sqlite3_bind_text (s, 3, user, -1, SQLITE_STATIC);
+        sqlite3_bind_text (s, 4, what, -1, SQLITE_STATIC);
+        sqlite3_bind_text (s, 5, case_refs[i], -1, SQLITE_STATIC);
+        if (sqlite3_step (s) != SQLITE_DONE)
+            rc = kt_fail (reason, "cannot record the access: %s", sqlite3_errmsg (self->db));
+        sqlite3_reset (s);
+    }
+    if (rc != 0 || store_commit (self->db, reason) != 0) {
+        store_rollback (self->db);
+        return -1;
+    }
+    /*  Also in the journal for the operator; ids only. */
+    for (size_t i = 0; i < n_case_refs; i++)
+        kt_log (KT_LOG_INFO, "access what=%s user=%s uid=%u case_ref=%s", what, user,
+                (unsigned) uid, case_refs[i]);
+    return 0;
+}
+
+json_t *
+access_list (access_t *self, uint64_t since_ms, int limit)
+{
+    json_t *list = json_array ();
+    sqlite3_stmt *q = self->list;
+    sqlite3_reset (q);
+    sqlite3_bind_int64 (q, 1, (sqlite3_int64) since_ms);
+    sqlite3_bind_int (q, 2, limit);
+    while (sqlite3_step (q) == SQLITE_ROW)
+        json_array_append_new (
+            list, json_pack ("{s:I, s:s, s:I, s:s, s:s, s:s}", "at_ms",
+                             (json_int_t) sqlite3_column_int64 (q, 0), "node", self->node, "uid",
+                             (json_int_t) sqlite3_column_int64 (q, 1), "user",
+                             (const char *) sqlite3_column_text (q, 2), "what",
+                             (const char *) sqlite3_column_text (q, 3), "case_ref",
+                             (const char *) sqlite3_column_text (q, 4)));
+    sqlite3_reset (q);
+    return list;
+}

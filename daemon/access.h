@@ -1,0 +1,35 @@
+/*  access: the node's record of every read of personal data (art. 15.2e):
+ *  which OS user (from the kernel, SO_PEERCRED), when, what was read (a
+ *  command name) and about whom (the case_ref, never a name).  A read is
+ *  recorded before the data is shown; when it cannot be recorded, the data
+ *  is not shown.  `keten audit access --since DATE` lists the records for
+ *  the periodic review.
+ */
+#ifndef KETEN_ACCESS_H
+#define KETEN_ACCESS_H
+
+#include "util.h"
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct _access_t access_t;
+
+/*  db is borrowed (node.db). */
+access_t *access_new (sqlite3 *db, const char *node_id, kt_reason_t *reason);
+void access_destroy (access_t **self_p);
+
+/*  The login name of uid, or "uid:N" when it has none. */
+void access_user_name (uid_t uid, char *out, size_t len);
+
+/*  Record and commit that uid read what about each of case_refs. */
+int access_record (access_t *self, uid_t uid, const char *what, const char *const *case_refs,
+                   size_t n_case_refs, uint64_t now_ms, kt_reason_t *reason);
+
+/*  Records at or after since_ms, oldest first, at most limit. */
+json_t *access_list (access_t *self, uint64_t since_ms, int limit);
+
+#endif

@@ -1,0 +1,308 @@
+/*  agendabox: weegploeg agendas received.  */
+#include "agendabox.h"
+
+#include "store.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define AGENDA_MAX_ITEMS 64
+#define AGENDA_MAX_SIGNALS 256
+#define AGENDA_MAX_TEXT 128
+#define AGENDA_MAX_DESCRIPTION 65536
+
+struct _agendabox_t {
+    sqlite3 *db;
+    keystore_t *keystore;
+};
+
+static const char *const s_migrations[] = {
+    "CREATE TABLE agenda (meeting_id TEXT PRIMARY KEY, sequence INTEGER NOT NULL,"
+    " cancelled INTEGER NOT NULL, starts_at TEXT NOT NULL, duration_min INTEGER NOT NULL,"
+    " location TEXT NOT NULL, case_refs TEXT NOT NULL, received_ms INTEGER NOT NULL,"
+    " message_id BLOB NOT NULL, key_id BLOB NOT NULL, body BLOB NOT NULL);",
+};
+
+const char *
+agenda_event_name (agenda_event_t event)
+{
+    switch (event) {
+    case AGENDA_NEW:
+        return "new";
+    case AGENDA_UPDATED:
+        return "update";
+    case AGENDA_CANCELLED:
+        return "cancel";
+    default:
+        return "stale";
+    }
+}
+
+agendabox_t *
+agendabox_new (sqlite3 *db, keystore_t *keystore, kt_reason_t *reason)
+{
+    agendabox_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        kt_fail (reason, "out of memory");
+        return NULL;
+    }
+    self->db = db;
+    self->keystore = keystore;
+    if (store_migrate (db, "agendabox", s_migrations, sizeof s_migrations / sizeof s_migrations[0],
+                       reason) != 0) {
+        agendabox_destroy (&self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+agendabox_destroy (agendabox_t **self_p)
+{
+    agendabox_t *self = *self_p;
+    if (!self)
+        return;
+    free (self);
+    *self_p = NULL;
+}
+
+/*  Printable text without control characters, at most max bytes (UTF-8
+ *  is passed through; the .ics writer escapes what iCalendar needs). */
+static bool
+s_text (const char *s, size_t min, size_t max)
+{
+    if (!s)
+        return false;
+    size_t len = strlen (s);
+    if (len < min || len > max)
+        return false;
+    for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return false;
+    return true;
+}
+
+/*  Like s_text, but line breaks are allowed (signal descriptions). */
+static bool
+s_multiline (const char *s, size_t max)
+{
+    if (!s || strlen (s) > max)
+        return false;
+    for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+        if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f)
+            return false;
+    return true;
+}
+
+static bool
+s_pattern (const char *s, const char *pattern)
+{
+    /*  pattern: '9' a digit, 'x' a lower-case hex digit, else literal. */
+    if (!s || strlen (s) != strlen (pattern))
+        return false;
+    for (size_t i = 0; pattern[i]; i++) {
+        char c = s[i];
+        if (pattern[i] == '9'   ? !(c >= '0' && c <= '9')
+            : pattern[i] == 'x' ? !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))
+                                : c != pattern[i])
+            return false;
+    }
+    return true;
+}
+
+int
+agendabox_check (const Keten__WeegploegAgenda *a, kt_reason_t *reason)
+{
+    if (!s_pattern (a->meeting_id, "w-xxxxxxxxxxxxxxxx"))
+        return kt_fail (reason, "agenda: meeting_id is not w-<16 hex digits>");
+    if (!s_pattern (a->starts_at, "9999-99-99T99:99"))
+        return kt_fail (reason, "agenda: starts_at is not YYYY-MM-DDTHH:MM");
+    if (a->duration_min < 1 || a->duration_min > 720)
+        return kt_fail (reason, "agenda: duration of %u minutes is out of range",
+                        (unsigned) a->duration_min);
+    if (!s_text (a->location, 1, AGENDA_MAX_TEXT))
+        return kt_fail (reason, "agenda: location is empty, too long or has control characters");
+    if (a->n_items > AGENDA_MAX_ITEMS || (a->cancelled && a->n_items > 0) ||
+        (!a->cancelled && a->n_items == 0))
+        return kt_fail (reason, "agenda: %zu items%s", a->n_items,
+                        a->cancelled ? " on a cancellation" : " (1..64 expected)");
+    for (size_t i = 0; i < a->n_items; i++) {
+        const Keten__AgendaItem *it = a->items[i];
+        const Keten__Subject *s = it->subject;
+        if (!s_pattern (it->case_ref, "k-xxxxxxxxxxxxxxxx"))
+            return kt_fail (reason, "agenda: item %zu has no valid case_ref", i + 1);
+        if (!s || !s_text (s->name, 1, AGENDA_MAX_TEXT) ||
+            !s_pattern (s->birth_date, "9999-99-99") || !s_text (s->address, 0, 256) ||
+            !s_text (s->municipality, 1, AGENDA_MAX_TEXT) || *s->bsn)
+            return kt_fail (reason, "agenda: item %zu has an invalid subject", i + 1);
+        if (it->n_signals < 1 || it->n_signals > AGENDA_MAX_SIGNALS)
+            return kt_fail (reason, "agenda: item %zu has %zu signals", i + 1, it->n_signals);
+        for (size_t j = 0; j < it->n_signals; j++) {
+            const Keten__AgendaSignal *g = it->signals[j];
+            if (!s_text (g->sender, 1, 64) || !s_text (g->category, 1, 64) ||
+                !s_pattern (g->observed_on, "9999-99-99") || !s_text (g->source_kind, 1, 64) ||
+                !s_multiline (g->description, AGENDA_MAX_DESCRIPTION))
+                return kt_fail (reason, "agenda: item %zu signal %zu is invalid", i + 1, j + 1);
+        }
+    }
+    return 0;
+}
+
+/*  The stored sequence of meeting_id, -1 when none. */
+static int64_t
+s_stored_sequence (agendabox_t *self, const char *meeting_id, uint8_t key_id[KEYSTORE_ID_LEN])
+{
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2 (self->db, "SELECT sequence, key_id FROM agenda WHERE meeting_id=?", -1,
+                            &q, NULL) != SQLITE_OK)
+        return -2;
+    sqlite3_bind_text (q, 1, meeting_id, -1, SQLITE_STATIC);
+    int64_t seq = -1;
+    if (sqlite3_step (q) == SQLITE_ROW && sqlite3_column_bytes (q, 1) == KEYSTORE_ID_LEN) {
+        seq = sqlite3_column_int64 (q, 0);
+        memcpy (key_id, sqlite3_column_blob (q, 1), KEYSTORE_ID_LEN);
+    }
+    sqlite3_finalize (q);
+    return seq;
+}
+
+static int
+s_write (agendabox_t *self, const uint8_t message_id[KT_ID_LEN], const Keten__WeegploegAgenda *a,
+         const uint8_t key_id[KEYSTORE_ID_LEN], const uint8_t *sealed, size_t sealed_len,
+         uint64_t now_ms, kt_reason_t *reason)
+{
+    char refs[AGENDA_MAX_ITEMS * 20 + 1] = "";
+    for (size_t i = 0; i < a->n_items; i++) {
+        if (i)
+            strcat (refs, ",");
+        strcat (refs, a->items[i]->case_ref);
+    }
+    sqlite3_stmt *s = store_prepare (self->db,
+                                     "INSERT OR REPLACE INTO agenda (meeting_id, sequence,"
+                                     " cancelled, starts_at, duration_min, location, case_refs,"
+                                     " received_ms, message_id, key_id, body)"
+                                     " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                                     reason);
+    if (!s)
+        return -1;
+    sqlite3_bind_text (s, 1, a->meeting_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (s, 2, a->sequence);
+    sqlite3_bind_int (s, 3, a->cancelled);
+    sqlite3_bind_text (s, 4, a->starts_at, -1, SQLITE_STATIC);
+    sqlite3_bind_int (s, 5, (int) a->duration_min);
+    sqlite3_bind_text (s, 6, a->location, -1, SQLITE_STATIC);
+    sqlite3_bind_text (s, 7, refs, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (s, 8, (sqlite3_int64) now_ms);
+    sqlite3_bind_blob (s, 9, message_id, KT_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_blob (s, 10, key_id, KEYSTORE_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_blob (s, 11, sealed, (int) sealed_len, SQLITE_STATIC);
+    int rc = sqlite3_step (s) == SQLITE_DONE
+                 ? 0
+                 : kt_fail (reason, "cannot store the agenda: %s", sqlite3_errmsg (self->db));
+    sqlite3_finalize (s);
+    return rc;
+}
+
+int
+agendabox_store (agendabox_t *self, const uint8_t message_id[KT_ID_LEN],
+                 const Keten__WeegploegAgenda *a, uint64_t now_ms, agenda_event_t *event_p,
+                 kt_reason_t *reason)
+{
+    uint8_t key_id[KEYSTORE_ID_LEN], key[KEYSTORE_KEY_LEN];
+    int64_t stored = s_stored_sequence (self, a->meeting_id, key_id);
+    if (stored < -1)
+        return kt_fail (reason, "cannot read the agenda table: %s", sqlite3_errmsg (self->db));
+    if (stored >= (int64_t) a->sequence) {
+        *event_p = AGENDA_STALE;
+        return 0;
+    }
+    /*  One key per meeting, kept across versions; shredding it makes every
+     *  version unreadable (art. 13). */
+    int rc = stored < 0 ? keystore_create (self->keystore, key_id, key, reason)
+                        : keystore_get (self->keystore, key_id, key, reason);
+    if (rc != 0)
+        return -1;
+    size_t len = keten__weegploeg_agenda__get_packed_size (a);
+    uint8_t *packed = malloc (len ? len : 1), *sealed = NULL;
+    size_t sealed_len = 0;
+    rc = -1;
+    if (packed) {
+        keten__weegploeg_agenda__pack (a, packed);
+        rc = keystore_seal (key, a->meeting_id, strlen (a->meeting_id), packed, len, &sealed,
+                            &sealed_len);
+        sodium_memzero (packed, len);
+        free (packed);
+    }
+    sodium_memzero (key, sizeof key);
+    if (rc != 0)
+        return kt_fail (reason, "out of memory");
+    rc = s_write (self, message_id, a, key_id, sealed, sealed_len, now_ms, reason);
+    free (sealed);
+    if (rc == 0)
+        *event_p = a->cancelled ? AGENDA_CANCELLED : stored < 0 ? AGENDA_NEW : AGENDA_UPDATED;
+    return rc;
+}
+
+json_t *
+agendabox_list (agendabox_t *self, int limit)
+{
+    json_t *list = json_array ();
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2 (self->db,
+                            "SELECT meeting_id, sequence, cancelled, starts_at, duration_min,"
+                            " location, case_refs, received_ms FROM agenda"
+                            " ORDER BY starts_at LIMIT ?",
+                            -1, &q, NULL) != SQLITE_OK)
+        return list;
+    sqlite3_bind_int (q, 1, limit);
+    while (sqlite3_step (q) == SQLITE_ROW) {
+        json_t *refs = json_array ();
+        char buf[AGENDA_MAX_ITEMS * 20 + 1];
+        snprintf (buf, sizeof buf, "%s", (const char *) sqlite3_column_text (q, 6));
+        for (char *save = NULL, *t = strtok_r (buf, ",", &save); t; t = strtok_r (NULL, ",", &save))
+            json_array_append_new (refs, json_string (t));
+        json_array_append_new (
+            list, json_pack ("{s:s, s:I, s:b, s:s, s:i, s:s, s:o, s:I}", "meeting_id",
+                             (const char *) sqlite3_column_text (q, 0), "sequence",
+                             (json_int_t) sqlite3_column_int64 (q, 1), "cancelled",
+                             sqlite3_column_int (q, 2), "starts_at",
+                             (const char *) sqlite3_column_text (q, 3), "duration_min",
+                             sqlite3_column_int (q, 4), "location",
+                             (const char *) sqlite3_column_text (q, 5), "case_refs", refs,
+                             "received_ms", (json_int_t) sqlite3_column_int64 (q, 7)));
+    }
+    sqlite3_finalize (q);
+    return list;
+}
+
+int
+agendabox_get (agendabox_t *self, const char *meeting_id, Keten__WeegploegAgenda **agenda_p,
+               kt_reason_t *reason)
+{
+    *agenda_p = NULL;
+    sqlite3_stmt *q =
+        store_prepare (self->db, "SELECT key_id, body FROM agenda WHERE meeting_id=?", reason);
+    if (!q)
+        return -1;
+    sqlite3_bind_text (q, 1, meeting_id, -1, SQLITE_STATIC);
+    int rc;
+    uint8_t key[KEYSTORE_KEY_LEN], *plain = NULL;
+    size_t plain_len = 0;
+    if (sqlite3_step (q) != SQLITE_ROW || sqlite3_column_bytes (q, 0) != KEYSTORE_ID_LEN)
+        rc = kt_fail (reason, "no agenda for meeting %.24s on this node", meeting_id);
+    else if ((rc = keystore_get (self->keystore, sqlite3_column_blob (q, 0), key, reason)) == 0) {
+        if (keystore_unseal (key, meeting_id, strlen (meeting_id), sqlite3_column_blob (q, 1),
+                             (size_t) sqlite3_column_bytes (q, 1), &plain, &plain_len) != 0)
+            rc = kt_fail (reason, "the agenda of %.24s does not decrypt; the file may be damaged",
+                          meeting_id);
+        sodium_memzero (key, sizeof key);
+    }
+    sqlite3_finalize (q);
+    if (rc != 0)
+        return -1;
+    *agenda_p = keten__weegploeg_agenda__unpack (NULL, plain_len, plain);
+    sodium_memzero (plain, plain_len);
+    free (plain);
+    return *agenda_p ? 0 : kt_fail (reason, "the agenda of %.24s does not decode", meeting_id);
+}

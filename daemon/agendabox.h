@@ -1,0 +1,50 @@
+/*  agendabox: the weegploeg agendas a kernpartij node received (art. 8.2),
+ *  newest version of each meeting, in node.db.  The agenda carries
+ *  personal data, so its body is sealed under a key of its own in the
+ *  keystore; the clear columns hold only times, place, ids and
+ *  case_refs.  agendabox_check is the one place a received agenda is
+ *  checked before anything else sees it.
+ */
+#ifndef KETEN_AGENDABOX_H
+#define KETEN_AGENDABOX_H
+
+#include "keten.pb-c.h"
+#include "keystore.h"
+#include "util.h"
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdint.h>
+
+typedef struct _agendabox_t agendabox_t;
+
+typedef enum {
+    AGENDA_NEW,       /* first version of this meeting here */
+    AGENDA_UPDATED,   /* a newer version replaced the stored one */
+    AGENDA_CANCELLED, /* a newer version cancels the meeting */
+    AGENDA_STALE      /* not newer than what is stored: nothing changed */
+} agenda_event_t;
+
+const char *agenda_event_name (agenda_event_t event);
+
+/*  db and keystore are borrowed. */
+agendabox_t *agendabox_new (sqlite3 *db, keystore_t *keystore, kt_reason_t *reason);
+void agendabox_destroy (agendabox_t **self_p);
+
+/*  Refuse an agenda whose fields are out of bounds or malformed. */
+int agendabox_check (const Keten__WeegploegAgenda *agenda, kt_reason_t *reason);
+
+/*  Store a checked agenda if it is newer than the stored version. */
+int agendabox_store (agendabox_t *self, const uint8_t message_id[KT_ID_LEN],
+                     const Keten__WeegploegAgenda *agenda, uint64_t now_ms, agenda_event_t *event_p,
+                     kt_reason_t *reason);
+
+/*  Meetings, soonest first, without personal data. */
+json_t *agendabox_list (agendabox_t *self, int limit);
+
+/*  The stored agenda of meeting_id, decrypted (free with
+ *  keten__weegploeg_agenda__free_unpacked). */
+int agendabox_get (agendabox_t *self, const char *meeting_id, Keten__WeegploegAgenda **agenda_p,
+                   kt_reason_t *reason);
+
+#endif

@@ -1,0 +1,577 @@
+/*  meeting: weegploeg meetings and their agendas (art. 8.2-8.4).  */
+#include "meeting.h"
+
+#include "keys.h"
+#include "store.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MEETING_DEFAULT_MIN 120
+#define MEETING_MAX_MIN 720
+
+typedef struct {
+    char recipient[KEYS_ID_MAX + 1];
+    bool has_items;
+} round_t;
+
+struct _meeting_t {
+    weegploeg_t *weegploeg;
+    sqlite3 *db;
+    /*  The recipients of the last compose, for meeting_mark_sent. */
+    char round_meeting[MEETING_ID_LEN];
+    uint32_t round_sequence;
+    round_t *round;
+    size_t n_round;
+};
+
+static const char *const s_migrations[] = {
+    /*  sent_sequence < sequence: a version recorded but not yet handed
+     *  over for delivery (resumed at start). */
+    "CREATE TABLE meeting (meeting_id TEXT PRIMARY KEY, sequence INTEGER NOT NULL,"
+    " sent_sequence INTEGER NOT NULL DEFAULT -1, starts_at TEXT NOT NULL,"
+    " duration_min INTEGER NOT NULL, location TEXT NOT NULL, cancelled INTEGER NOT NULL,"
+    " created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL, updated_uid INTEGER NOT NULL);"
+    "CREATE TABLE meeting_item (meeting_id TEXT NOT NULL REFERENCES meeting (meeting_id),"
+    " position INTEGER NOT NULL, case_ref TEXT NOT NULL, PRIMARY KEY (meeting_id, position));"
+    /*  Who received which version, and whether it carried items for them:
+     *  a recipient that had items and has none now is sent a cancellation. */
+    "CREATE TABLE meeting_recipient (meeting_id TEXT NOT NULL, recipient TEXT NOT NULL,"
+    " sequence INTEGER NOT NULL, has_items INTEGER NOT NULL,"
+    " PRIMARY KEY (meeting_id, recipient));",
+};
+
+meeting_t *
+meeting_new (weegploeg_t *weegploeg, kt_reason_t *reason)
+{
+    meeting_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        kt_fail (reason, "out of memory");
+        return NULL;
+    }
+    self->weegploeg = weegploeg;
+    self->db = weegploeg_db (weegploeg);
+    if (store_migrate (self->db, "meeting", s_migrations,
+                       sizeof s_migrations / sizeof s_migrations[0], reason) != 0) {
+        meeting_destroy (&self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+meeting_destroy (meeting_t **self_p)
+{
+    meeting_t *self = *self_p;
+    if (!self)
+        return;
+    free (self->round);
+    free (self);
+    *self_p = NULL;
+}
+
+/*  YYYY-MM-DDTHH:MM naming a real minute (no 31 February, no 24:00). */
+static bool
+s_valid_starts_at (const char *s)
+{
+    if (!s || strlen (s) != 16 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':')
+        return false;
+    for (int i = 0; i < 16; i++)
+        if (i != 4 && i != 7 && i != 10 && i != 13 && (s[i] < '0' || s[i] > '9'))
+            return false;
+    struct tm tm = {0};
+    tm.tm_year = atoi (s) - 1900;
+    tm.tm_mon = atoi (s + 5) - 1;
+    tm.tm_mday = atoi (s + 8);
+    tm.tm_hour = atoi (s + 11);
+    tm.tm_min = atoi (s + 14);
+    struct tm back = tm;
+    time_t t = timegm (&back);
+    return t != (time_t) -1 && tm.tm_year >= 100 && back.tm_year == tm.tm_year &&
+           back.tm_mon == tm.tm_mon && back.tm_mday == tm.tm_mday && back.tm_hour == tm.tm_hour &&
+           back.tm_min == tm.tm_min;
+}
+
+/*  "k-" and 16 lower-case hex digits, as weegploeg.c makes them. */
+static bool
+s_valid_case_ref (const char *s)
+{
+    if (!s || strlen (s) != 18 || s[0] != 'k' || s[1] != '-')
+        return false;
+    for (int i = 2; i < 18; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    return true;
+}
+
+static int
+s_check_cases (meeting_t *self, const meeting_change_t *c, kt_reason_t *reason)
+{
+    if (c->n_case_refs < 1 || c->n_case_refs > MEETING_MAX_ITEMS)
+        return kt_fail (reason, "a weegploeg agenda has 1..%d subjects, not %zu", MEETING_MAX_ITEMS,
+                        c->n_case_refs);
+    for (size_t i = 0; i < c->n_case_refs; i++) {
+        if (!s_valid_case_ref (c->case_refs[i]))
+            return kt_fail (reason, "case_ref %zu is not of the form k-<16 hex digits>", i + 1);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp (c->case_refs[i], c->case_refs[j]) == 0)
+                return kt_fail (reason, "case_ref %s is listed twice", c->case_refs[i]);
+        sqlite3_stmt *q =
+            store_prepare (self->db, "SELECT 1 FROM subject WHERE case_ref=?", reason);
+        if (!q)
+            return -1;
+        sqlite3_bind_text (q, 1, c->case_refs[i], -1, SQLITE_STATIC);
+        bool known = sqlite3_step (q) == SQLITE_ROW;
+        sqlite3_finalize (q);
+        if (!known)
+            return kt_fail (reason, "no subject with case_ref %s in the weegploeg file",
+                            c->case_refs[i]);
+    }
+    return 0;
+}
+
+static int
+s_check_change (meeting_t *self, const meeting_change_t *c, kt_reason_t *reason)
+{
+    if (c->starts_at && !s_valid_starts_at (c->starts_at))
+        return kt_fail (reason, "start must be a date and time YYYY-MM-DDTHH:MM");
+    if (c->duration_min > MEETING_MAX_MIN)
+        return kt_fail (reason, "duration must be 1..%d minutes", MEETING_MAX_MIN);
+    if (c->location &&
+        (!keys_valid_name (c->location) || strlen (c->location) > MEETING_LOCATION_MAX))
+        return kt_fail (reason,
+                        "location must be 1..%d bytes of UTF-8 without control "
+                        "characters or '\"'",
+                        MEETING_LOCATION_MAX);
+    if (c->set_cases && s_check_cases (self, c, reason) != 0)
+        return -1;
+    if (!c->meeting_id) {
+        if (c->cancel)
+            return kt_fail (reason, "only a planned meeting can be cancelled");
+        if (!c->starts_at || !c->location || !c->set_cases)
+            return kt_fail (reason, "a new meeting needs a start, a location and subjects");
+    }
+    return 0;
+}
+
+static int
+s_exec_bound (sqlite3 *db, const char *sql, const char *a, int64_t b, kt_reason_t *reason)
+{
+    sqlite3_stmt *s = store_prepare (db, sql, reason);
+    if (!s)
+        return -1;
+    sqlite3_bind_text (s, 1, a, -1, SQLITE_STATIC);
+    if (sqlite3_bind_parameter_count (s) >= 2)
+        sqlite3_bind_int64 (s, 2, b);
+    int rc = sqlite3_step (s) == SQLITE_DONE
+                 ? 0
+                 : kt_fail (reason, "cannot store the meeting: %s", sqlite3_errmsg (db));
+    sqlite3_finalize (s);
+    return rc;
+}
+
+static int
+s_write_items (meeting_t *self, const char *id, const meeting_change_t *c, kt_reason_t *reason)
+{
+    if (s_exec_bound (self->db, "DELETE FROM meeting_item WHERE meeting_id=?", id, 0, reason) != 0)
+        return -1;
+    sqlite3_stmt *s = store_prepare (
+        self->db, "INSERT INTO meeting_item (meeting_id, position, case_ref) VALUES (?,?,?)",
+        reason);
+    if (!s)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < c->n_case_refs; i++) {
+        sqlite3_reset (s);
+        sqlite3_bind_text (s, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64 (s, 2, (sqlite3_int64) i);
+        sqlite3_bind_text (s, 3, c->case_refs[i], -1, SQLITE_STATIC);
+        if (sqlite3_step (s) != SQLITE_DONE)
+            rc = kt_fail (reason, "cannot store the agenda: %s", sqlite3_errmsg (self->db));
+    }
+    sqlite3_finalize (s);
+    return rc;
+}
+
+/*  Insert a new meeting or update an existing one (bumping its sequence),
+ *  inside the caller's transaction. */
+static int
+s_write_meeting (meeting_t *self, const meeting_change_t *c, const char *id, bool is_new,
+                 uint32_t *sequence_p, kt_reason_t *reason)
+{
+    uint64_t now = kt_now_ms ();
+    sqlite3_stmt *s;
+    if (is_new) {
+        s = store_prepare (self->db,
+                           "INSERT INTO meeting (meeting_id, sequence, starts_at, duration_min,"
+                           " location, cancelled, created_ms, updated_ms, updated_uid)"
+                           " VALUES (?1, 0, ?2, ?3, ?4, 0, ?5, ?5, ?6)",
+                           reason);
+        *sequence_p = 0;
+    } else {
+        s = store_prepare (self->db,
+                           "UPDATE meeting SET sequence=sequence+1,"
+                           " starts_at=coalesce(?2, starts_at),"
+                           " duration_min=coalesce(?3, duration_min),"
+                           " location=coalesce(?4, location), cancelled=?7,"
+                           " updated_ms=?5, updated_uid=?6 WHERE meeting_id=?1 AND cancelled=0"
+                           " RETURNING sequence",
+                           reason);
+    }
+    if (!s)
+        return -1;
+    sqlite3_bind_text (s, 1, id, -1, SQLITE_STATIC);
+    if (c->starts_at)
+        sqlite3_bind_text (s, 2, c->starts_at, -1, SQLITE_STATIC);
+    if (c->duration_min || is_new)
+        sqlite3_bind_int (s, 3, c->duration_min ? (int) c->duration_min : MEETING_DEFAULT_MIN);
+    if (c->location)
+        sqlite3_bind_text (s, 4, c->location, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (s, 5, (sqlite3_int64) now);
+    sqlite3_bind_int64 (s, 6, (sqlite3_int64) c->uid);
+    if (!is_new)
+        sqlite3_bind_int (s, 7, c->cancel ? 1 : 0);
+    int rc = sqlite3_step (s);
+    int result = 0;
+    if (is_new && rc != SQLITE_DONE)
+        result = kt_fail (reason, "cannot store the meeting: %s", sqlite3_errmsg (self->db));
+    else if (!is_new && rc == SQLITE_ROW)
+        *sequence_p = (uint32_t) sqlite3_column_int64 (s, 0);
+    else if (!is_new)
+        result = kt_fail (reason, "meeting %.24s is not planned, or was cancelled", id);
+    sqlite3_finalize (s);
+    return result;
+}
+
+int
+meeting_change (meeting_t *self, const meeting_change_t *c, char meeting_id[MEETING_ID_LEN],
+                uint32_t *sequence_p, kt_reason_t *reason)
+{
+    if (s_check_change (self, c, reason) != 0)
+        return -1;
+    bool is_new = c->meeting_id == NULL;
+    if (is_new) {
+        uint8_t rnd[8];
+        char hex[17];
+        randombytes_buf (rnd, sizeof rnd);
+        snprintf (meeting_id, MEETING_ID_LEN, "w-%s", kt_hex (hex, rnd, sizeof rnd));
+    } else {
+        if (strlen (c->meeting_id) != MEETING_ID_LEN - 1 || strncmp (c->meeting_id, "w-", 2) != 0)
+            return kt_fail (reason, "meeting id must be of the form w-<16 hex digits>");
+        snprintf (meeting_id, MEETING_ID_LEN, "%s", c->meeting_id);
+    }
+    if (store_begin (self->db, reason) != 0)
+        return -1;
+    if (s_write_meeting (self, c, meeting_id, is_new, sequence_p, reason) != 0 ||
+        (c->set_cases && s_write_items (self, meeting_id, c, reason) != 0) ||
+        store_commit (self->db, reason) != 0) {
+        store_rollback (self->db);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- composing the copies ------------------------------------------------ */
+
+/*  One subject on the agenda, decrypted for this compose only. */
+typedef struct {
+    weegploeg_case_signal_t *signals;
+    size_t n_signals;
+    Keten__Subject subject; /* without BSN */
+    Keten__AgendaSignal *asig;
+    Keten__AgendaSignal **asig_p;
+    Keten__AgendaItem item;
+    char municipality[256]; /* normalised, for matching */
+} case_t;
+
+typedef struct {
+    char starts_at[17];
+    char location[MEETING_LOCATION_MAX + 1];
+    uint32_t duration_min, sequence;
+    bool cancelled;
+    case_t *cases;
+    size_t n_cases;
+} loaded_t;
+
+static void
+s_loaded_free (loaded_t *l)
+{
+    for (size_t i = 0; i < l->n_cases; i++) {
+        weegploeg_case_free (l->cases[i].signals, l->cases[i].n_signals);
+        free (l->cases[i].asig);
+        free (l->cases[i].asig_p);
+    }
+    free (l->cases);
+    memset (l, 0, sizeof *l);
+}
+
+/*  Build the agenda item of one subject from its stored signals: the NAW
+ *  of the newest signal (the current address), every signal's details,
+ *  and never the melder (who reported is not needed to weigh). */
+static int
+s_build_case (meeting_t *self, case_t *c, const char *case_ref, kt_reason_t *reason)
+{
+    if (weegploeg_read_case (self->weegploeg, case_ref, &c->signals, &c->n_signals, reason) != 0)
+        return -1;
+    c->asig = calloc (c->n_signals, sizeof *c->asig);
+    c->asig_p = calloc (c->n_signals, sizeof *c->asig_p);
+    if (!c->asig || !c->asig_p)
+        return kt_fail (reason, "out of memory");
+    const Keten__Subject *newest = c->signals[c->n_signals - 1].signal->subject;
+    keten__subject__init (&c->subject);
+    c->subject.name = newest->name;
+    c->subject.birth_date = newest->birth_date;
+    c->subject.address = newest->address;
+    c->subject.municipality = newest->municipality;
+    weegploeg_normalise (c->municipality, sizeof c->municipality, newest->municipality);
+    for (size_t i = 0; i < c->n_signals; i++) {
+        const Keten__Signal *s = c->signals[i].signal;
+        Keten__AgendaSignal *a = &c->asig[i];
+        keten__agenda_signal__init (a);
+        a->sender = c->signals[i].sender;
+        a->category = s->category;
+        a->observed_on = s->observed_on;
+        a->source_kind = s->source_kind;
+        a->description = s->description;
+        a->wpg_basis = s->wpg_basis;
+        a->special_category = s->special_category;
+        a->criminal_data = s->criminal_data;
+        c->asig_p[i] = a;
+    }
+    keten__agenda_item__init (&c->item);
+    c->item.case_ref = (char *) case_ref;
+    c->item.subject = &c->subject;
+    c->item.n_signals = c->n_signals;
+    c->item.signals = c->asig_p;
+    return 0;
+}
+
+static int
+s_load (meeting_t *self, const char *id, loaded_t *l, char (**refs_p)[24], kt_reason_t *reason)
+{
+    memset (l, 0, sizeof *l);
+    sqlite3_stmt *q = store_prepare (self->db,
+                                     "SELECT sequence, starts_at, duration_min, location, cancelled"
+                                     " FROM meeting WHERE meeting_id=?",
+                                     reason);
+    if (!q)
+        return -1;
+    sqlite3_bind_text (q, 1, id, -1, SQLITE_STATIC);
+    if (sqlite3_step (q) != SQLITE_ROW) {
+        sqlite3_finalize (q);
+        return kt_fail (reason, "no meeting %.24s", id);
+    }
+    l->sequence = (uint32_t) sqlite3_column_int64 (q, 0);
+    snprintf (l->starts_at, sizeof l->starts_at, "%s", (const char *) sqlite3_column_text (q, 1));
+    l->duration_min = (uint32_t) sqlite3_column_int (q, 2);
+    snprintf (l->location, sizeof l->location, "%s", (const char *) sqlite3_column_text (q, 3));
+    l->cancelled = sqlite3_column_int (q, 4) != 0;
+    sqlite3_finalize (q);
+
+    char (*refs)[24] = calloc (MEETING_MAX_ITEMS, sizeof *refs);
+    l->cases = calloc (MEETING_MAX_ITEMS, sizeof *l->cases);
+    if (!refs || !l->cases) {
+        free (refs);
+        return kt_fail (reason, "out of memory");
+    }
+    *refs_p = refs;
+    if (l->cancelled)
+        return 0; /* a cancellation carries no items: nothing to decrypt */
+    q = store_prepare (
+        self->db, "SELECT case_ref FROM meeting_item WHERE meeting_id=? ORDER BY position", reason);
+    if (!q)
+        return -1;
+    sqlite3_bind_text (q, 1, id, -1, SQLITE_STATIC);
+    while (l->n_cases < MEETING_MAX_ITEMS && sqlite3_step (q) == SQLITE_ROW)
+        snprintf (refs[l->n_cases++], 24, "%s", (const char *) sqlite3_column_text (q, 0));
+    sqlite3_finalize (q);
+    for (size_t i = 0; i < l->n_cases; i++)
+        if (s_build_case (self, &l->cases[i], refs[i], reason) != 0)
+            return -1;
+    return 0;
+}
+
+/*  Whether to gets item c (art. 6b, 8.4): politie and OM every item, a
+ *  gemeente only its residents'. */
+static bool
+s_may_see (const roster_member_t *to, const case_t *c)
+{
+    if (strcmp (to->kind, "politie") == 0 || strcmp (to->kind, "om") == 0)
+        return true;
+    if (strcmp (to->kind, "gemeente") != 0)
+        return false;
+    char mine[256];
+    weegploeg_normalise (mine, sizeof mine, to->municipality);
+    return *mine && strcmp (mine, c->municipality) == 0;
+}
+
+static bool
+s_had_items (meeting_t *self, const char *id, const char *recipient)
+{
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2 (self->db,
+                            "SELECT has_items FROM meeting_recipient WHERE meeting_id=? AND"
+                            " recipient=?",
+                            -1, &q, NULL) != SQLITE_OK)
+        return true; /* unsure: a cancellation too many is harmless */
+    sqlite3_bind_text (q, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text (q, 2, recipient, -1, SQLITE_STATIC);
+    bool had = sqlite3_step (q) == SQLITE_ROW && sqlite3_column_int (q, 0) != 0;
+    sqlite3_finalize (q);
+    return had;
+}
+
+int
+meeting_compose (meeting_t *self, const roster_t *roster, const char *meeting_id, uint64_t now_ms,
+                 meeting_send_fn *fn, void *arg, kt_reason_t *reason)
+{
+    loaded_t l = {0};
+    char (*refs)[24] = NULL;
+    Keten__AgendaItem **items = NULL;
+    round_t *round = calloc (roster->member_count, sizeof *round);
+    size_t n_round = 0;
+    int rc =
+        round ? s_load (self, meeting_id, &l, &refs, reason) : kt_fail (reason, "out of memory");
+    if (rc == 0 && !(items = calloc (MEETING_MAX_ITEMS, sizeof *items)))
+        rc = kt_fail (reason, "out of memory");
+    for (size_t m = 0; rc == 0 && m < roster->member_count; m++) {
+        const roster_member_t *to = &roster->members[m];
+        if (to->role != ROLE_KERNPARTIJ || !roster_member_active (to, now_ms))
+            continue;
+        size_t n_items = 0;
+        for (size_t i = 0; i < l.n_cases; i++)
+            if (s_may_see (to, &l.cases[i]))
+                items[n_items++] = &l.cases[i].item;
+        bool had = s_had_items (self, meeting_id, to->id);
+        if (n_items == 0 && !had)
+            continue; /* never concerned: this gemeente does not hear of it */
+        Keten__WeegploegAgenda a = KETEN__WEEGPLOEG_AGENDA__INIT;
+        a.meeting_id = (char *) meeting_id;
+        a.sequence = l.sequence;
+        a.cancelled = l.cancelled || n_items == 0;
+        a.starts_at = l.starts_at;
+        a.duration_min = l.duration_min;
+        a.location = l.location;
+        a.n_items = a.cancelled ? 0 : n_items;
+        a.items = items;
+        a.issued_ms = now_ms;
+        rc = fn (arg, to, &a, reason);
+        snprintf (round[n_round].recipient, sizeof round[n_round].recipient, "%s", to->id);
+        round[n_round++].has_items = !a.cancelled;
+    }
+    if (rc == 0) {
+        free (self->round);
+        self->round = round;
+        self->n_round = n_round;
+        snprintf (self->round_meeting, sizeof self->round_meeting, "%s", meeting_id);
+        self->round_sequence = l.sequence;
+        round = NULL;
+    }
+    free (round);
+    free (items);
+    free (refs);
+    s_loaded_free (&l);
+    return rc;
+}
+
+int
+meeting_mark_sent (meeting_t *self, const char *meeting_id, kt_reason_t *reason)
+{
+    if (strcmp (self->round_meeting, meeting_id) != 0)
+        return kt_fail (reason, "meeting %.24s was not composed", meeting_id);
+    if (store_begin (self->db, reason) != 0)
+        return -1;
+    sqlite3_stmt *s = store_prepare (self->db,
+                                     "INSERT OR REPLACE INTO meeting_recipient (meeting_id,"
+                                     " recipient, sequence, has_items) VALUES (?,?,?,?)",
+                                     reason);
+    int rc = s ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < self->n_round; i++) {
+        sqlite3_reset (s);
+        sqlite3_bind_text (s, 1, meeting_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text (s, 2, self->round[i].recipient, -1, SQLITE_STATIC);
+        sqlite3_bind_int64 (s, 3, self->round_sequence);
+        sqlite3_bind_int (s, 4, self->round[i].has_items);
+        if (sqlite3_step (s) != SQLITE_DONE)
+            rc = kt_fail (reason, "cannot record the recipients: %s", sqlite3_errmsg (self->db));
+    }
+    sqlite3_finalize (s);
+    if (rc == 0)
+        rc = s_exec_bound (self->db, "UPDATE meeting SET sent_sequence=?2 WHERE meeting_id=?1",
+                           meeting_id, self->round_sequence, reason);
+    if (rc != 0 || store_commit (self->db, reason) != 0) {
+        store_rollback (self->db);
+        return -1;
+    }
+    return 0;
+}
+
+json_t *
+meeting_unsent (meeting_t *self)
+{
+    json_t *list = json_array ();
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2 (self->db,
+                            "SELECT meeting_id FROM meeting WHERE sent_sequence < sequence", -1, &q,
+                            NULL) != SQLITE_OK)
+        return list;
+    while (sqlite3_step (q) == SQLITE_ROW)
+        json_array_append_new (list, json_string ((const char *) sqlite3_column_text (q, 0)));
+    sqlite3_finalize (q);
+    return list;
+}
+
+json_t *
+meeting_list (meeting_t *self, int limit)
+{
+    json_t *list = json_array ();
+    sqlite3_stmt *q = NULL, *items = NULL, *to = NULL;
+    if (sqlite3_prepare_v2 (self->db,
+                            "SELECT meeting_id, sequence, sent_sequence, starts_at, duration_min,"
+                            " location, cancelled, updated_ms FROM meeting"
+                            " ORDER BY starts_at DESC LIMIT ?",
+                            -1, &q, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2 (self->db,
+                            "SELECT case_ref FROM meeting_item WHERE meeting_id=?"
+                            " ORDER BY position",
+                            -1, &items, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2 (self->db,
+                            "SELECT recipient, has_items FROM meeting_recipient"
+                            " WHERE meeting_id=? ORDER BY recipient",
+                            -1, &to, NULL) != SQLITE_OK)
+        goto done;
+    sqlite3_bind_int (q, 1, limit);
+    while (sqlite3_step (q) == SQLITE_ROW) {
+        const char *id = (const char *) sqlite3_column_text (q, 0);
+        json_t *refs = json_array (), *recipients = json_array ();
+        sqlite3_reset (items);
+        sqlite3_bind_text (items, 1, id, -1, SQLITE_TRANSIENT);
+        while (sqlite3_step (items) == SQLITE_ROW)
+            json_array_append_new (refs,
+                                   json_string ((const char *) sqlite3_column_text (items, 0)));
+        sqlite3_reset (to);
+        sqlite3_bind_text (to, 1, id, -1, SQLITE_TRANSIENT);
+        while (sqlite3_step (to) == SQLITE_ROW)
+            json_array_append_new (recipients,
+                                   json_pack ("{s:s, s:b}", "member",
+                                              (const char *) sqlite3_column_text (to, 0),
+                                              "has_items", sqlite3_column_int (to, 1)));
+        json_array_append_new (
+            list, json_pack ("{s:s, s:I, s:I, s:s, s:i, s:s, s:b, s:I, s:o, s:o}", "meeting_id", id,
+                             "sequence", (json_int_t) sqlite3_column_int64 (q, 1), "sent_sequence",
+                             (json_int_t) sqlite3_column_int64 (q, 2), "starts_at",
+                             (const char *) sqlite3_column_text (q, 3), "duration_min",
+                             sqlite3_column_int (q, 4), "location",
+                             (const char *) sqlite3_column_text (q, 5), "cancelled",
+                             sqlite3_column_int (q, 6), "updated_ms",
+                             (json_int_t) sqlite3_column_int64 (q, 7), "case_refs", refs,
+                             "recipients", recipients));
+    }
+done:
+    sqlite3_finalize (q);
+    sqlite3_finalize (items);
+    sqlite3_finalize (to);
+    return list;
+}

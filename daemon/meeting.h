@@ -1,0 +1,73 @@
+/*  meeting: the weegploeg meetings the uitvoerder plans (art. 8.2-8.3),
+ *  kept in the weegploeg file, and the agenda each kernpartij receives.
+ *
+ *  Every change (new time, place or subjects, or a cancellation) is a new
+ *  version of the meeting with a higher sequence.  Data minimisation
+ *  (art. 6b, 8.4): politie and OM receive every item, a gemeente only the
+ *  items of its own residents (the roster names each gemeente's
+ *  municipality), and a gemeente whose last item was taken off receives
+ *  the meeting as cancelled, so its calendar does not keep a stale event.
+ */
+#ifndef KETEN_MEETING_H
+#define KETEN_MEETING_H
+
+#include "keten.pb-c.h"
+#include "roster.h"
+#include "util.h"
+#include "weegploeg.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define MEETING_ID_LEN 19 /* "w-" + 16 hex + NUL */
+#define MEETING_MAX_ITEMS 64
+#define MEETING_LOCATION_MAX 128
+
+typedef struct _meeting_t meeting_t;
+
+/*  weegploeg is borrowed: the meetings live in its file. */
+meeting_t *meeting_new (weegploeg_t *weegploeg, kt_reason_t *reason);
+void meeting_destroy (meeting_t **self_p);
+
+/*  A change as asked for through the local API (checked here). */
+typedef struct {
+    const char *meeting_id;       /* NULL: plan a new meeting */
+    const char *starts_at;        /* YYYY-MM-DDTHH:MM local time; NULL: unchanged */
+    uint32_t duration_min;        /* 0: unchanged (new: 120) */
+    const char *location;         /* NULL: unchanged */
+    const char *const *case_refs; /* the subjects; used when set_cases */
+    size_t n_case_refs;
+    bool set_cases;
+    bool cancel;
+    uint32_t uid; /* who asked */
+} meeting_change_t;
+
+/*  Validate c and record the new version.  Refuses bad fields, unknown
+ *  case_refs, changes to a cancelled meeting, and a new meeting without
+ *  time, place or subjects; the reason names the problem. */
+int meeting_change (meeting_t *self, const meeting_change_t *c, char meeting_id[MEETING_ID_LEN],
+                    uint32_t *sequence_p, kt_reason_t *reason);
+
+/*  Called once per recipient of a version with that recipient's copy;
+ *  return -1 (with reason) to stop. */
+typedef int (meeting_send_fn) (void *arg, const roster_member_t *to,
+                               const Keten__WeegploegAgenda *agenda, kt_reason_t *reason);
+
+/*  Compose the newest version of meeting_id for every recipient it is due
+ *  to and hand each copy to fn.  Decrypts the subjects' signals. */
+int meeting_compose (meeting_t *self, const roster_t *roster, const char *meeting_id,
+                     uint64_t now_ms, meeting_send_fn *fn, void *arg, kt_reason_t *reason);
+
+/*  Record that the newest version was handed over for delivery (after the
+ *  caller committed its delivery rows). */
+int meeting_mark_sent (meeting_t *self, const char *meeting_id, kt_reason_t *reason);
+
+/*  Meetings whose newest version was recorded but not handed over (the
+ *  node stopped in between): JSON array of meeting ids. */
+json_t *meeting_unsent (meeting_t *self);
+
+/*  Meetings, newest first, without personal data (case_refs only). */
+json_t *meeting_list (meeting_t *self, int limit);
+
+#endif

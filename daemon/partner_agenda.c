@@ -1,0 +1,190 @@
+/*  partner_agenda: a kernpartij node receives weegploeg agendas (art. 8.2),
+ *  keeps the newest version of each meeting, writes it as an iCalendar
+ *  file for the dossierhouder's calendar, runs the configured hook, and
+ *  confirms with a signed receipt once it is stored.  Showing an agenda
+ *  is a read of personal data and is recorded first (art. 15.2e).
+ */
+#include "node_internal.h"
+
+#include "ics.h"
+#include "policy.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int
+partner_agenda_start (node_t *self, kt_reason_t *reason)
+{
+    /*  art. 8.4: only kernpartijen take part in the weegploeg. */
+    if (keyring_self_member (self->keyring)->role != ROLE_KERNPARTIJ) {
+        if (*self->config.ics_dir || *self->config.agenda_hook)
+            return kt_fail (reason,
+                            "agenda/ics-dir and agenda/hook are for kernpartij nodes; "
+                            "%s receives no weegploeg agendas (art. 8.4)",
+                            self->config.id);
+        return 0;
+    }
+    if (!(self->agendabox = agendabox_new (self->db, self->keystore, reason)))
+        return -1;
+    if (*self->config.ics_dir) {
+        struct stat st;
+        if (stat (self->config.ics_dir, &st) != 0 || !S_ISDIR (st.st_mode) ||
+            access (self->config.ics_dir, W_OK) != 0)
+            return kt_fail (reason, "agenda/ics-dir %s is not a directory this node can write",
+                            self->config.ics_dir);
+    }
+    if (*self->config.agenda_hook && !(self->hook = hook_new (self->config.agenda_hook, reason)))
+        return -1;
+    return 0;
+}
+
+void
+partner_agenda_stop (node_t *self)
+{
+    hook_destroy (&self->hook);
+    agendabox_destroy (&self->agendabox);
+}
+
+static void
+s_receipt (node_t *self, const uint8_t id[KT_ID_LEN], bool accepted, const char *refusal)
+{
+    Keten__Receipt r = KETEN__RECEIPT__INIT;
+    r.message_id.data = (uint8_t *) id;
+    r.message_id.len = KT_ID_LEN;
+    r.status = accepted ? KETEN__RECEIPT_STATUS__ACCEPTED : KETEN__RECEIPT_STATUS__REFUSED;
+    r.reason = (char *) (refusal ? refusal : "");
+    r.stored_ms = kt_now_ms ();
+    kt_reason_t reason;
+    if (node_queue (self, NULL, KETEN__MESSAGE_TYPE__RECEIPT, self->hub->member->id, &r.base,
+                    &reason) != 0)
+        kt_log (KT_LOG_ERROR, "receipt seal_failed reason=\"%s\"", reason.text);
+}
+
+/*  Write MEETING.ics and run the hook.  Failures are logged, not fatal:
+ *  the agenda is stored and `keten agenda list` shows it. */
+static void
+s_publish (node_t *self, const Keten__WeegploegAgenda *a, agenda_event_t event)
+{
+    char path[PATH_MAX + 64] = "";
+    kt_reason_t reason;
+    if (*self->config.ics_dir) {
+        size_t len = 0;
+        char *ics = ics_format (a, keyring_roster (self->keyring)->federation, self->config.id,
+                                self->config.ics_personal_data != 0, &len);
+        snprintf (path, sizeof path, "%s/%s.ics", self->config.ics_dir, a->meeting_id);
+        if (!ics || kt_write_file (path, ics, len, 0640, &reason) != 0) {
+            kt_log (KT_LOG_ERROR, "agenda ics_failed meeting=%s reason=\"%s\"", a->meeting_id,
+                    ics ? reason.text : "out of memory");
+            path[0] = '\0';
+        }
+        free (ics);
+    }
+    if (self->hook &&
+        hook_run (self->hook, agenda_event_name (event), a->meeting_id, path, &reason) != 0)
+        kt_log (KT_LOG_ERROR, "agenda hook_failed meeting=%s reason=\"%s\"", a->meeting_id,
+                reason.text);
+}
+
+void
+partner_on_agenda (node_t *self, const envelope_opened_t *opened)
+{
+    char hex[KT_ID_HEX];
+    kt_hex (hex, opened->id, KT_ID_LEN);
+    kt_reason_t reason;
+    Keten__WeegploegAgenda *a =
+        keten__weegploeg_agenda__unpack (NULL, opened->body_len, opened->body);
+    if (!a || !self->agendabox || agendabox_check (a, &reason) != 0) {
+        const char *why = !a                 ? "agenda body does not decode"
+                          : !self->agendabox ? "this node takes no weegploeg agendas"
+                                             : reason.text;
+        kt_log (KT_LOG_WARN, "agenda refused id=%s reason=\"%s\"", hex, why);
+        s_receipt (self, opened->id, false, why);
+        if (a)
+            keten__weegploeg_agenda__free_unpacked (a, NULL);
+        return;
+    }
+    agenda_event_t event;
+    if (agendabox_store (self->agendabox, opened->id, a, kt_now_ms (), &event, &reason) != 0) {
+        /*  No receipt: the uitvoerder offers it again. */
+        kt_log (KT_LOG_ERROR, "agenda store_failed id=%s reason=\"%s\"", hex, reason.text);
+        keten__weegploeg_agenda__free_unpacked (a, NULL);
+        return;
+    }
+    kt_log (KT_LOG_INFO, "agenda received id=%s meeting=%s sequence=%u event=%s items=%zu", hex,
+            a->meeting_id, (unsigned) a->sequence, agenda_event_name (event), a->n_items);
+    if (event != AGENDA_STALE)
+        s_publish (self, a, event);
+    s_receipt (self, opened->id, true, NULL);
+    keten__weegploeg_agenda__free_unpacked (a, NULL);
+}
+
+void
+partner_agenda_list (node_t *self, const api_caller_t *caller, json_t *args)
+{
+    int limit = 100;
+    json_t *l = args ? json_object_get (args, "limit") : NULL;
+    if (json_is_integer (l) && json_integer_value (l) > 0 && json_integer_value (l) <= 10000)
+        limit = (int) json_integer_value (l);
+    apiserver_reply_ok (self->api, caller,
+                        json_pack ("{s:o}", "meetings", agendabox_list (self->agendabox, limit)));
+}
+
+static json_t *
+s_item_json (const Keten__AgendaItem *it)
+{
+    json_t *signals = json_array ();
+    for (size_t j = 0; j < it->n_signals; j++) {
+        const Keten__AgendaSignal *g = it->signals[j];
+        json_array_append_new (
+            signals,
+            json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b}", "sender", g->sender, "category",
+                       g->category, "observed_on", g->observed_on, "source_kind", g->source_kind,
+                       "description", g->description, "wpg_basis",
+                       g->wpg_basis == KETEN__WPG_BASIS__WPG_ART_9_10   ? "art-9-10"
+                       : g->wpg_basis == KETEN__WPG_BASIS__WPG_ART_8_13 ? "art-8-13"
+                                                                        : "",
+                       "special_category", g->special_category, "criminal_data", g->criminal_data));
+    }
+    const Keten__Subject *s = it->subject;
+    return json_pack ("{s:s, s:{s:s, s:s, s:s, s:s}, s:o}", "case_ref", it->case_ref, "subject",
+                      "name", s->name, "birth_date", s->birth_date, "address", s->address,
+                      "municipality", s->municipality, "signals", signals);
+}
+
+void
+partner_agenda_show (node_t *self, const api_caller_t *caller, json_t *args)
+{
+    const char *id = args ? json_string_value (json_object_get (args, "meeting_id")) : NULL;
+    kt_reason_t reason;
+    Keten__WeegploegAgenda *a = NULL;
+    if (!id) {
+        apiserver_reply_error (self->api, caller, "agenda.show needs meeting_id");
+        return;
+    }
+    if (agendabox_get (self->agendabox, id, &a, &reason) != 0) {
+        apiserver_reply_error (self->api, caller, reason.text);
+        return;
+    }
+    /*  art. 15.2e: record the read before anything is shown. */
+    const char *refs[64];
+    size_t n = 0;
+    for (size_t i = 0; i < a->n_items && n < 64; i++)
+        refs[n++] = a->items[i]->case_ref;
+    if (n > 0 && access_record (self->access, caller->uid, "agenda.show", refs, n, kt_now_ms (),
+                                &reason) != 0) {
+        keten__weegploeg_agenda__free_unpacked (a, NULL);
+        apiserver_reply_error (self->api, caller, reason.text);
+        return;
+    }
+    json_t *items = json_array ();
+    for (size_t i = 0; i < a->n_items; i++)
+        json_array_append_new (items, s_item_json (a->items[i]));
+    apiserver_reply_ok (self->api, caller,
+                        json_pack ("{s:s, s:I, s:b, s:s, s:i, s:s, s:o}", "meeting_id",
+                                   a->meeting_id, "sequence", (json_int_t) a->sequence, "cancelled",
+                                   a->cancelled, "starts_at", a->starts_at, "duration_min",
+                                   (int) a->duration_min, "location", a->location, "items", items));
+    keten__weegploeg_agenda__free_unpacked (a, NULL);
+}

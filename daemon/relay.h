@@ -1,0 +1,53 @@
+/*  relay: the uitvoerder's own messages to members (weegploeg agendas, and
+ *  later decisions and plans), kept in node.db until the member's signed
+ *  receipt arrives - the uitvoerder's side of DESIGN section 5.  A member
+ *  is offered its pending messages whenever it is heard from (its
+ *  heartbeat), with backoff between tries, so a node that was down for an
+ *  hour gets everything it missed when it comes back.
+ *
+ *  Each stored header is sealed for exactly one recipient; a retry sends
+ *  the same bytes again (same id), and the member deduplicates by id.
+ */
+#ifndef KETEN_RELAY_H
+#define KETEN_RELAY_H
+
+#include "keten.pb-c.h"
+#include "util.h"
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct _relay_t relay_t;
+
+/*  db is borrowed (node.db). */
+relay_t *relay_new (sqlite3 *db, kt_reason_t *reason);
+void relay_destroy (relay_t **self_p);
+
+/*  Keep a sealed message for recipient, inside the caller's transaction. */
+int relay_insert (relay_t *self, const uint8_t id[KT_ID_LEN], const char *recipient,
+                  Keten__MessageType type, const uint8_t *header, size_t header_len,
+                  uint64_t now_ms, kt_reason_t *reason);
+
+typedef struct {
+    uint8_t id[KT_ID_LEN];
+    uint8_t *header; /* heap; the caller takes it */
+    size_t header_len;
+} relay_item_t;
+
+/*  Up to max of recipient's pending messages that are due at now_ms; each
+ *  is rescheduled with backoff as if sent.  Returns the count. */
+size_t relay_due (relay_t *self, const char *recipient, uint64_t now_ms, relay_item_t *items,
+                  size_t max);
+
+/*  A receipt from sender for id: settle the message if it was sent to that
+ *  sender and is pending.  Returns 1 when settled now, 0 when not pending
+ *  (a duplicate receipt, or not ours), -1 on error. */
+int relay_settle (relay_t *self, const uint8_t id[KT_ID_LEN], const char *sender, bool accepted,
+                  const char *refusal, uint64_t now_ms, kt_reason_t *reason);
+
+/*  Pending messages for recipient (NULL: all). */
+int64_t relay_pending (relay_t *self, const char *recipient);
+
+#endif
