@@ -120,6 +120,34 @@ json_t *uitvoerder_list_signals (node_t *self, int limit);
 void uitvoerder_agenda (node_t *self, const api_caller_t *caller, json_t *args);
 json_t *uitvoerder_meetings (node_t *self, int limit);
 int uitvoerder_resume_meetings (node_t *self, kt_reason_t *reason);
+/*  The uitvoerder's own messages, one sealed copy per recipient
+ *  (uitvoerder_send.c). */
+typedef struct {
+    const roster_member_t *to;
+    uint8_t id[KT_ID_LEN];
+    uint8_t *header;
+    size_t header_len;
+    char **case_refs;
+    size_t n_case_refs;
+    bool cancelled;
+} copy_t;
+
+typedef struct {
+    node_t *node;
+    Keten__MessageType type;
+    copy_t *items;
+    size_t n;
+} copies_t;
+
+/*  Seal body for to and add it to copies (case_refs are copied). */
+int uitvoerder_copy_add (node_t *self, copies_t *copies, const roster_member_t *to,
+                         const ProtobufCMessage *body, char *const *case_refs,
+                         size_t n_case_refs, bool cancelled, kt_reason_t *reason);
+/*  Log every copy as sent, keep them until receipted, offer them to the
+ *  members online now.  json (may be NULL) receives one object each. */
+int uitvoerder_copies_send (node_t *self, const copies_t *copies, const char *os_user,
+                            json_t *json, kt_reason_t *reason);
+void uitvoerder_copies_free (copies_t *copies);
 /*  Offer member its pending messages (it was just heard from). */
 void uitvoerder_relay_pump (node_t *self, const roster_member_t *member);
 void uitvoerder_on_member_receipt (node_t *self, const roster_member_t *member,
