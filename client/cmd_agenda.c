@@ -255,12 +255,15 @@ int
 cmd_weegploeg (cli_t *cli, int argc, char **argv)
 {
     if (argc < 2)
-        return cli_usage_error ("weegploeg", "which weegploeg command? (agenda, meetings)");
+        return cli_usage_error ("weegploeg",
+                                "which weegploeg command? (agenda, meetings, decide, decisions)");
     if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
         printf ("Usage: keten weegploeg COMMAND ...   (uitvoerder)\n"
                 "\n"
-                "  agenda    plan, change or cancel a meeting and send its agenda\n"
-                "  meetings  list the meetings planned\n"
+                "  agenda     plan, change or cancel a meeting and send its agenda\n"
+                "  meetings   list the meetings planned\n"
+                "  decide     record the decision on a subject and send it\n"
+                "  decisions  list the decisions and the cases opened\n"
                 "\n"
                 "'keten weegploeg COMMAND --help' describes a command.\n");
         return CLI_OK;
@@ -269,6 +272,10 @@ cmd_weegploeg (cli_t *cli, int argc, char **argv)
         return s_plan (cli, argc - 1, argv + 1);
     if (strcmp (argv[1], "meetings") == 0)
         return s_meetings (cli, argc - 1, argv + 1);
+    if (strcmp (argv[1], "decide") == 0)
+        return cmd_weegploeg_decide (cli, argc - 1, argv + 1);
+    if (strcmp (argv[1], "decisions") == 0)
+        return cmd_weegploeg_decisions (cli, argc - 1, argv + 1);
     char name[65];
     cli_clean (name, sizeof name, argv[1]);
     return cli_usage_error ("weegploeg", "unknown weegploeg command '%s'", name);

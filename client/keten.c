@@ -25,8 +25,12 @@ s_usage (FILE *out)
                   "  log verify      recompute and check the provenance log (uitvoerder)\n"
                   "  weegploeg agenda    plan, change or cancel a weegploeg meeting (uitvoerder)\n"
                   "  weegploeg meetings  list the weegploeg meetings planned (uitvoerder)\n"
+                  "  weegploeg decide    record the weegploeg's decision on a subject (uitvoerder)\n"
+                  "  weegploeg decisions list the decisions and cases opened (uitvoerder)\n"
                   "  agenda list     list the weegploeg agendas received (kernpartijen)\n"
                   "  agenda show     show one agenda with its subjects (recorded access)\n"
+                  "  decision list   list the weegploeg decisions received (kernpartijen)\n"
+                  "  decision show   show one decision with its analysis (recorded access)\n"
                   "  audit access    list the recorded reads of personal data (art. 15.2e)\n"
                   "\n"
                   "Options:\n"
@@ -98,6 +102,8 @@ main (int argc, char **argv)
         rc = cmd_weegploeg (&cli, sub_argc, sub_argv);
     else if (strcmp (command, "agenda") == 0)
         rc = cmd_agenda (&cli, sub_argc, sub_argv);
+    else if (strcmp (command, "decision") == 0)
+        rc = cmd_decision (&cli, sub_argc, sub_argv);
     else if (strcmp (command, "audit") == 0)
         rc = cmd_audit (&cli, sub_argc, sub_argv);
     else {

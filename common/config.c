@@ -72,10 +72,14 @@ static const s_field_t s_fields[] = {
     OPTPATH ("agenda", "ics-dir", ics_dir),
     OPTPATH ("agenda", "hook", agenda_hook),
     U32 ("agenda", "ics-personal-data", ics_personal_data, 0, 0, 1),
+    /*  Uitvoerder: the referentiekader the weegploeg weighs against
+     *  (art. 7.3); its version must be the one the roster names. */
+    OPTPATH ("weegploeg", "referentiekader", referentiekader_file),
 };
 #define N_FIELDS (sizeof s_fields / sizeof s_fields[0])
 
-static const char *s_sections[] = {"node", "transport", "delivery", "intake", "agenda"};
+static const char *s_sections[] = {"node", "transport", "delivery", "intake", "agenda",
+                                   "weegploeg"};
 #define N_SECTIONS (sizeof s_sections / sizeof s_sections[0])
 
 static const s_field_t *

@@ -46,6 +46,8 @@ typedef struct {
     char ics_dir[PATH_MAX];          /* agenda/ics-dir: write MEETING.ics here ("": off) */
     char agenda_hook[PATH_MAX];      /* agenda/hook: run on each agenda received ("": off) */
     uint32_t ics_personal_data;      /* agenda/ics-personal-data: names in the .ics (0; 0..1) */
+    /* weegploeg (uitvoerder) */
+    char referentiekader_file[PATH_MAX]; /* weegploeg/referentiekader: criteria file ("": none) */
 } config_t;
 
 /*  Load and validate path.  On failure the reason names the file, the key

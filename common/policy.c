@@ -37,6 +37,8 @@ static const policy_row_t s_table[] = {
      * minimised copy of the agenda, so one recipient per message */
     {KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA, R_UITV, TO_ONE_KERN,
      "art. 8.4: weegploeg agendas come from the uitvoerder and go to kernpartijen only"},
+    {KETEN__MESSAGE_TYPE__WEEGPLOEG_DECISION, R_UITV, TO_ONE_KERN,
+     "art. 8.2-8.4: weegploeg decisions come from the uitvoerder and go to kernpartijen only"},
 };
 
 const char *

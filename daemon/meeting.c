@@ -283,7 +283,7 @@ typedef struct {
     Keten__AgendaSignal *asig;
     Keten__AgendaSignal **asig_p;
     Keten__AgendaItem item;
-    char municipality[256]; /* normalised, for matching */
+    const char *municipality; /* of residence, for data minimisation */
 } case_t;
 
 typedef struct {
@@ -325,7 +325,7 @@ s_build_case (meeting_t *self, case_t *c, const char *case_ref, kt_reason_t *rea
     c->subject.birth_date = newest->birth_date;
     c->subject.address = newest->address;
     c->subject.municipality = newest->municipality;
-    weegploeg_normalise (c->municipality, sizeof c->municipality, newest->municipality);
+    c->municipality = newest->municipality;
     for (size_t i = 0; i < c->n_signals; i++) {
         const Keten__Signal *s = c->signals[i].signal;
         Keten__AgendaSignal *a = &c->asig[i];
@@ -393,20 +393,6 @@ s_load (meeting_t *self, const char *id, loaded_t *l, char (**refs_p)[24], kt_re
     return 0;
 }
 
-/*  Whether to gets item c (art. 6b, 8.4): politie and OM every item, a
- *  gemeente only its residents'. */
-static bool
-s_may_see (const roster_member_t *to, const case_t *c)
-{
-    if (strcmp (to->kind, "politie") == 0 || strcmp (to->kind, "om") == 0)
-        return true;
-    if (strcmp (to->kind, "gemeente") != 0)
-        return false;
-    char mine[256];
-    weegploeg_normalise (mine, sizeof mine, to->municipality);
-    return *mine && strcmp (mine, c->municipality) == 0;
-}
-
 static bool
 s_had_items (meeting_t *self, const char *id, const char *recipient)
 {
@@ -442,7 +428,7 @@ meeting_compose (meeting_t *self, const roster_t *roster, const char *meeting_id
             continue;
         size_t n_items = 0;
         for (size_t i = 0; i < l.n_cases; i++)
-            if (s_may_see (to, &l.cases[i]))
+            if (weegploeg_kernpartij_sees (to, l.cases[i].municipality))
                 items[n_items++] = &l.cases[i].item;
         bool had = s_had_items (self, meeting_id, to->id);
         if (n_items == 0 && !had)

@@ -341,24 +341,37 @@ s_api_handle (void *arg, const api_caller_t *caller, const char *cmd, json_t *ar
             apiserver_reply_error (self->api, caller, "only the node that holds a signal releases it");
         else
             partner_release (self, caller, args);
-    } else if (streq (cmd, "weegploeg.agenda") || streq (cmd, "weegploeg.meetings")) {
+    } else if (strncmp (cmd, "weegploeg.", 10) == 0) {
         if (!self->uitvoerder)
             apiserver_reply_error (self->api, caller,
-                                   "the uitvoerder plans the weegploeg; this node is a partner");
+                                   "the uitvoerder keeps the weegploeg file; this node is a "
+                                   "partner");
         else if (streq (cmd, "weegploeg.agenda"))
             uitvoerder_agenda (self, caller, args);
-        else
+        else if (streq (cmd, "weegploeg.decide"))
+            uitvoerder_decide (self, caller, args);
+        else if (streq (cmd, "weegploeg.decisions"))
+            apiserver_reply_ok (self->api, caller, uitvoerder_decisions (self, s_limit (args)));
+        else if (streq (cmd, "weegploeg.meetings"))
             apiserver_reply_ok (self->api, caller,
                                 json_pack ("{s:o}", "meetings",
                                            uitvoerder_meetings (self, s_limit (args))));
-    } else if (streq (cmd, "agenda.list") || streq (cmd, "agenda.show")) {
+        else
+            apiserver_reply_error (self->api, caller, "unknown weegploeg command");
+    } else if (streq (cmd, "agenda.list") || streq (cmd, "agenda.show")
+               || streq (cmd, "decision.list") || streq (cmd, "decision.show")) {
         if (!self->agendabox)
             apiserver_reply_error (self->api, caller,
-                                   "only kernpartij nodes receive weegploeg agendas (art. 8.4)");
+                                   "only kernpartij nodes receive weegploeg agendas and "
+                                   "decisions (art. 8.4)");
         else if (streq (cmd, "agenda.list"))
             partner_agenda_list (self, caller, args);
-        else
+        else if (streq (cmd, "agenda.show"))
             partner_agenda_show (self, caller, args);
+        else if (streq (cmd, "decision.list"))
+            partner_decision_list (self, caller, args);
+        else
+            partner_decision_show (self, caller, args);
     } else if (streq (cmd, "audit.access")) {
         json_t *since = args ? json_object_get (args, "since_ms") : NULL;
         if (since && (!json_is_integer (since) || json_integer_value (since) < 0))

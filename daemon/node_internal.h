@@ -7,7 +7,10 @@
 #include "access.h"
 #include "agendabox.h"
 #include "apiserver.h"
+#include "casusoverleg.h"
 #include "config.h"
+#include "decision.h"
+#include "decisionbox.h"
 #include "envelope.h"
 #include "hook.h"
 #include "keyring.h"
@@ -17,6 +20,7 @@
 #include "node.h"
 #include "outbox.h"
 #include "provlog.h"
+#include "referentiekader.h"
 #include "relay.h"
 #include "signalbox.h"
 #include "spool.h"
@@ -71,6 +75,7 @@ struct _node_t {
     /* partner */
     agendabox_t *agendabox;   /* weegploeg agendas received (kernpartij) */
     hook_t *hook;             /* agenda/hook, if configured */
+    decisionbox_t *decisionbox; /* weegploeg decisions received (kernpartij) */
     outbox_t *outbox;
     signalbox_t *signalbox;
     spool_t *spool;           /* police intake directory, if configured */
@@ -87,6 +92,9 @@ struct _node_t {
     weegploeg_t *weegploeg;
     provlog_t *log;
     meeting_t *meeting;       /* weegploeg meetings planned */
+    decision_t *decision;     /* weegploeg decisions */
+    casusoverleg_t *casus;    /* the casusoverleg file (art. 10.1) */
+    referentiekader_t *rk;    /* weegploeg/referentiekader, if configured */
     relay_t *relay;           /* own messages to members, until receipted */
     member_link_t *links;     /* one per roster member, roster order */
     /* outgoing batch */
@@ -120,6 +128,13 @@ json_t *uitvoerder_list_signals (node_t *self, int limit);
 void uitvoerder_agenda (node_t *self, const api_caller_t *caller, json_t *args);
 json_t *uitvoerder_meetings (node_t *self, int limit);
 int uitvoerder_resume_meetings (node_t *self, kt_reason_t *reason);
+/*  Weegploeg decisions (uitvoerder_decision.c). */
+int uitvoerder_decision_start (node_t *self, kt_reason_t *reason);
+void uitvoerder_decision_stop (node_t *self);
+int uitvoerder_resume_decisions (node_t *self, kt_reason_t *reason);
+void uitvoerder_decide (node_t *self, const api_caller_t *caller, json_t *args);
+json_t *uitvoerder_decisions (node_t *self, int limit);
+
 /*  The uitvoerder's own messages, one sealed copy per recipient
  *  (uitvoerder_send.c). */
 typedef struct {
@@ -170,5 +185,8 @@ void partner_agenda_stop (node_t *self);
 void partner_on_agenda (node_t *self, const envelope_opened_t *opened);
 void partner_agenda_list (node_t *self, const api_caller_t *caller, json_t *args);
 void partner_agenda_show (node_t *self, const api_caller_t *caller, json_t *args);
+void partner_on_decision (node_t *self, const envelope_opened_t *opened);
+void partner_decision_list (node_t *self, const api_caller_t *caller, json_t *args);
+void partner_decision_show (node_t *self, const api_caller_t *caller, json_t *args);
 
 #endif

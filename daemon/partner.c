@@ -318,6 +318,8 @@ partner_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
                 keten__heartbeat__free_unpacked (hb, NULL);
         } else if (type == KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA)
             partner_on_agenda (self, &opened);
+        else if (type == KETEN__MESSAGE_TYPE__WEEGPLOEG_DECISION)
+            partner_on_decision (self, &opened);
         else
             kt_log (KT_LOG_WARN, "message unhandled type=%s", policy_type_name (type));
         envelope_opened_clear (&opened);

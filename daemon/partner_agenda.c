@@ -1,4 +1,5 @@
-/*  partner_agenda: a kernpartij node receives weegploeg agendas (art. 8.2),
+/*  partner_agenda: a kernpartij node receives weegploeg agendas and
+ *  decisions (art. 8.2),
  *  keeps the newest version of each meeting, writes it as an iCalendar
  *  file for the dossierhouder's calendar, runs the configured hook, and
  *  confirms with a signed receipt once it is stored.  Showing an agenda
@@ -26,7 +27,8 @@ partner_agenda_start (node_t *self, kt_reason_t *reason)
                             self->config.id);
         return 0;
     }
-    if (!(self->agendabox = agendabox_new (self->db, self->keystore, reason)))
+    if (!(self->agendabox = agendabox_new (self->db, self->keystore, reason))
+        || !(self->decisionbox = decisionbox_new (self->db, self->keystore, reason)))
         return -1;
     if (*self->config.ics_dir) {
         struct stat st;
@@ -45,6 +47,7 @@ partner_agenda_stop (node_t *self)
 {
     hook_destroy (&self->hook);
     agendabox_destroy (&self->agendabox);
+    decisionbox_destroy (&self->decisionbox);
 }
 
 static void
@@ -187,4 +190,79 @@ partner_agenda_show (node_t *self, const api_caller_t *caller, json_t *args)
                                    a->cancelled, "starts_at", a->starts_at, "duration_min",
                                    (int) a->duration_min, "location", a->location, "items", items));
     keten__weegploeg_agenda__free_unpacked (a, NULL);
+}
+
+void
+partner_on_decision (node_t *self, const envelope_opened_t *opened)
+{
+    char hex[KT_ID_HEX];
+    kt_hex (hex, opened->id, KT_ID_LEN);
+    kt_reason_t reason;
+    Keten__WeegploegDecision *d
+        = keten__weegploeg_decision__unpack (NULL, opened->body_len, opened->body);
+    if (!d || !self->decisionbox || decisionbox_check (d, &reason) != 0) {
+        const char *why = !d                   ? "decision body does not decode"
+                        : !self->decisionbox ? "this node takes no weegploeg decisions"
+                                               : reason.text;
+        kt_log (KT_LOG_WARN, "decision refused id=%s reason=\"%s\"", hex, why);
+        s_receipt (self, opened->id, false, why);
+        if (d)
+            keten__weegploeg_decision__free_unpacked (d, NULL);
+        return;
+    }
+    if (decisionbox_store (self->decisionbox, d, kt_now_ms (), &reason) != 0) {
+        kt_log (KT_LOG_ERROR, "decision store_failed id=%s reason=\"%s\"", hex, reason.text);
+        keten__weegploeg_decision__free_unpacked (d, NULL);
+        return;
+    }
+    kt_log (KT_LOG_INFO, "decision received id=%s decision=%s case_ref=%s", hex, d->decision_id,
+            d->case_ref);
+    s_receipt (self, opened->id, true, NULL);
+    keten__weegploeg_decision__free_unpacked (d, NULL);
+}
+
+void
+partner_decision_list (node_t *self, const api_caller_t *caller, json_t *args)
+{
+    (void) args;
+    apiserver_reply_ok (self->api, caller,
+                        json_pack ("{s:o}", "decisions", decisionbox_list (self->decisionbox, 100)));
+}
+
+void
+partner_decision_show (node_t *self, const api_caller_t *caller, json_t *args)
+{
+    const char *id = args ? json_string_value (json_object_get (args, "decision_id")) : NULL;
+    kt_reason_t reason;
+    Keten__WeegploegDecision *d = NULL;
+    if (!id) {
+        apiserver_reply_error (self->api, caller, "decision.show needs decision_id");
+        return;
+    }
+    if (decisionbox_get (self->decisionbox, id, &d, &reason) != 0) {
+        apiserver_reply_error (self->api, caller, reason.text);
+        return;
+    }
+    /*  art. 15.2e: the analysis is personal data; record the read first. */
+    const char *ref = d->case_ref;
+    if (access_record (self->access, caller->uid, "decision.show", &ref, 1, kt_now_ms (), &reason)
+        != 0) {
+        keten__weegploeg_decision__free_unpacked (d, NULL);
+        apiserver_reply_error (self->api, caller, reason.text);
+        return;
+    }
+    json_t *criteria = json_array (), *parties = json_array ();
+    for (size_t i = 0; i < d->n_criteria; i++)
+        json_array_append_new (criteria, json_string (d->criteria[i]));
+    for (size_t i = 0; i < d->n_parties; i++)
+        json_array_append_new (parties, json_string (d->parties[i]));
+    apiserver_reply_ok (
+        self->api, caller,
+        json_pack ("{s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:I}", "decision_id", d->decision_id,
+                   "case_ref", d->case_ref, "outcome",
+                   d->outcome == KETEN__DECISION_OUTCOME__AGENDEREN ? "agenderen"
+                                                                    : "niet-agenderen",
+                   "referentiekader", d->referentiekader, "criteria", criteria, "analysis",
+                   d->analysis, "parties", parties, "decided_ms", (json_int_t) d->decided_ms));
+    keten__weegploeg_decision__free_unpacked (d, NULL);
 }

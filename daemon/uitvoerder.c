@@ -26,7 +26,8 @@ uitvoerder_start (node_t *self, kt_reason_t *reason)
     if (!self->log)
         return -1;
     if (!(self->meeting = meeting_new (self->weegploeg, reason))
-        || !(self->relay = relay_new (self->db, reason)))
+        || !(self->relay = relay_new (self->db, reason))
+        || uitvoerder_decision_start (self, reason) != 0)
         return -1;
     const roster_t *roster = keyring_roster (self->keyring);
     self->links = calloc (roster->member_count, sizeof *self->links);
@@ -48,13 +49,16 @@ uitvoerder_start (node_t *self, kt_reason_t *reason)
         return -1;
     kt_log (KT_LOG_INFO, "uitvoerder listening endpoint=%s members=%zu",
             endpoint ? endpoint : self->config.bind, roster->member_count);
-    return uitvoerder_resume_meetings (self, reason);
+    if (uitvoerder_resume_meetings (self, reason) != 0)
+        return -1;
+    return uitvoerder_resume_decisions (self, reason);
 }
 
 void
 uitvoerder_stop (node_t *self)
 {
     meeting_destroy (&self->meeting);
+    uitvoerder_decision_stop (self);
     relay_destroy (&self->relay);
     weegploeg_destroy (&self->weegploeg);
     provlog_destroy (&self->log);

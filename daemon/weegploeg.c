@@ -346,11 +346,9 @@ s_unseal_signal (const uint8_t key[KEYSTORE_KEY_LEN], sqlite3_stmt *q)
 }
 
 int
-weegploeg_read_case (weegploeg_t *self, const char *case_ref, weegploeg_case_signal_t **signals_p,
-                     size_t *n_p, kt_reason_t *reason)
+weegploeg_case_key (weegploeg_t *self, const char *case_ref, uint8_t key[KEYSTORE_KEY_LEN],
+                    kt_reason_t *reason)
 {
-    *signals_p = NULL;
-    *n_p = 0;
     sqlite3_stmt *q = store_prepare (self->db, "SELECT key_id FROM subject WHERE case_ref=?",
                                      reason);
     if (!q)
@@ -363,10 +361,19 @@ weegploeg_read_case (weegploeg_t *self, const char *case_ref, weegploeg_case_sig
     sqlite3_finalize (q);
     if (!found)
         return kt_fail (reason, "no subject with case_ref %.40s in the weegploeg file", case_ref);
+    return keystore_get (self->keystore, key_id, key, reason);
+}
+
+int
+weegploeg_read_case (weegploeg_t *self, const char *case_ref, weegploeg_case_signal_t **signals_p,
+                     size_t *n_p, kt_reason_t *reason)
+{
+    *signals_p = NULL;
+    *n_p = 0;
     uint8_t key[KEYSTORE_KEY_LEN];
-    if (keystore_get (self->keystore, key_id, key, reason) != 0)
+    if (weegploeg_case_key (self, case_ref, key, reason) != 0)
         return -1;
-    q = store_prepare (self->db,
+    sqlite3_stmt *q = store_prepare (self->db,
                        "SELECT message_id, sender, received_ms, body FROM signal WHERE case_ref=?"
                        " ORDER BY created_ms, rowid",
                        reason);
@@ -393,6 +400,8 @@ weegploeg_read_case (weegploeg_t *self, const char *case_ref, weegploeg_case_sig
         snprintf (w->sender, sizeof w->sender, "%s", (const char *) sqlite3_column_text (q, 1));
         w->received_ms = (uint64_t) sqlite3_column_int64 (q, 2);
         w->signal = s_unseal_signal (key, q);
+        if (w->signal)
+            memcpy (w->message_id, sqlite3_column_blob (q, 0), KT_ID_LEN);
         if (!w->signal || !w->signal->subject)
             rc = kt_fail (reason, "a signal of case_ref %.40s does not decrypt; the file may be "
                                   "damaged", case_ref);
@@ -409,4 +418,19 @@ weegploeg_read_case (weegploeg_t *self, const char *case_ref, weegploeg_case_sig
     *signals_p = out;
     *n_p = n;
     return 0;
+}
+
+bool
+weegploeg_kernpartij_sees (const roster_member_t *to, const char *municipality)
+{
+    if (to->role != ROLE_KERNPARTIJ)
+        return false;
+    if (strcmp (to->kind, "politie") == 0 || strcmp (to->kind, "om") == 0)
+        return true;
+    if (strcmp (to->kind, "gemeente") != 0)
+        return false;
+    char mine[256], theirs[256];
+    weegploeg_normalise (mine, sizeof mine, to->municipality);
+    weegploeg_normalise (theirs, sizeof theirs, municipality);
+    return *mine && strcmp (mine, theirs) == 0;
 }

@@ -9,6 +9,7 @@
 
 #include "keten.pb-c.h"
 #include "keystore.h"
+#include "roster.h"
 #include "util.h"
 
 #include <jansson.h>
@@ -51,8 +52,14 @@ int weegploeg_store_signals (weegploeg_t *self, weegploeg_signal_t *signals, siz
  *  space ("Sittard-Geleen" and "sittard geleen" match). */
 void weegploeg_normalise (char *out, size_t outlen, const char *name);
 
+/*  Data minimisation (art. 6b, 8.4): whether kernpartij to may receive the
+ *  weegploeg data of a subject living in municipality - politie and OM
+ *  always, a gemeente only for its own residents. */
+bool weegploeg_kernpartij_sees (const roster_member_t *to, const char *municipality);
+
 /*  One stored signal of a subject, decrypted. */
 typedef struct {
+    uint8_t message_id[KT_ID_LEN];
     char sender[65];
     uint64_t received_ms;
     Keten__Signal *signal;     /* owned; free with weegploeg_case_free */
@@ -65,6 +72,12 @@ typedef struct {
 int weegploeg_read_case (weegploeg_t *self, const char *case_ref,
                          weegploeg_case_signal_t **signals_p, size_t *n_p, kt_reason_t *reason);
 void weegploeg_case_free (weegploeg_case_signal_t *signals, size_t n);
+
+/*  The data key of case_ref's subject: what else is kept about the
+ *  subject in this file (the weegploeg's analysis) is sealed under it, so
+ *  destroying the key destroys all of it (art. 13). */
+int weegploeg_case_key (weegploeg_t *self, const char *case_ref, uint8_t key[KEYSTORE_KEY_LEN],
+                        kt_reason_t *reason);
 
 /*  The weegploeg file, for modules that keep tables in it (meetings). */
 sqlite3 *weegploeg_db (weegploeg_t *self);

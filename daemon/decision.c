@@ -1,0 +1,279 @@
+/*  decision: weegploeg decisions (art. 7.3-7.4, 8.2).  */
+#include "decision.h"
+
+#include "keystore.h"
+#include "store.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct _decision_t {
+    weegploeg_t *weegploeg;
+    sqlite3 *db;
+};
+
+static const char *const s_migrations[] = {
+    /*  body: the packed WeegploegDecision, analysis included, sealed under
+     *  the subject's key; the clear columns hold no personal data. */
+    "CREATE TABLE decision (decision_id TEXT PRIMARY KEY, case_ref TEXT NOT NULL"
+    " REFERENCES subject (case_ref), outcome INTEGER NOT NULL, referentiekader TEXT NOT NULL,"
+    " criteria TEXT NOT NULL, parties TEXT NOT NULL, meeting_id TEXT NOT NULL,"
+    " decided_ms INTEGER NOT NULL, uid INTEGER NOT NULL, sent INTEGER NOT NULL DEFAULT 0,"
+    " body BLOB NOT NULL);"
+    "CREATE INDEX decision_case ON decision (case_ref);",
+};
+
+decision_t *
+decision_new (weegploeg_t *weegploeg, kt_reason_t *reason)
+{
+    decision_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        kt_fail (reason, "out of memory");
+        return NULL;
+    }
+    self->weegploeg = weegploeg;
+    self->db = weegploeg_db (weegploeg);
+    if (store_migrate (self->db, "decision", s_migrations,
+                       sizeof s_migrations / sizeof s_migrations[0], reason) != 0) {
+        decision_destroy (&self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+decision_destroy (decision_t **self_p)
+{
+    decision_t *self = *self_p;
+    if (!self)
+        return;
+    free (self);
+    *self_p = NULL;
+}
+
+/*  Free text: UTF-8 as given, line breaks allowed, no other control
+ *  characters. */
+static bool
+s_text_ok (const char *s, size_t max)
+{
+    size_t len = strlen (s);
+    if (len < 1 || len > max)
+        return false;
+    for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+        if ((*p < 0x20 && *p != '\n') || *p == 0x7f)
+            return false;
+    return true;
+}
+
+static int
+s_check (const decision_input_t *in, const referentiekader_t *rk, const roster_t *roster,
+         uint64_t now_ms, kt_reason_t *reason)
+{
+    if (!rk)
+        return kt_fail (reason, "no referentiekader is configured (weegploeg/referentiekader); "
+                                "a decision is weighed against it (art. 7.3)");
+    if (in->n_criteria > DECISION_MAX_CRITERIA)
+        return kt_fail (reason, "at most %d criteria", DECISION_MAX_CRITERIA);
+    for (size_t i = 0; i < in->n_criteria; i++) {
+        if (!referentiekader_has (rk, in->criteria[i]))
+            return kt_fail (reason, "criterion '%.32s' is not in referentiekader %s",
+                            in->criteria[i], rk->version);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp (in->criteria[i], in->criteria[j]) == 0)
+                return kt_fail (reason, "criterion %s is listed twice", in->criteria[i]);
+    }
+    if (!in->analysis || !s_text_ok (in->analysis, DECISION_ANALYSIS_MAX))
+        return kt_fail (reason, "the analysis must be 1..%d bytes of text", DECISION_ANALYSIS_MAX);
+    if (!in->agenderen && in->n_parties > 0)
+        return kt_fail (reason, "niet agenderen names no parties to involve");
+    if (in->agenderen && (in->n_parties < 1 || in->n_parties > DECISION_MAX_PARTIES))
+        return kt_fail (reason,
+                        "agenderen names 1..%d parties to involve in the casusoverleg "
+                        "(art. 7.4)",
+                        DECISION_MAX_PARTIES);
+    for (size_t i = 0; i < in->n_parties; i++) {
+        const roster_member_t *m = roster_find (roster, in->parties[i]);
+        if (!m || !roster_member_active (m, now_ms))
+            return kt_fail (reason, "party '%.64s' is not an active member of the roster",
+                            in->parties[i]);
+        if (m->role == ROLE_UITVOERDER)
+            return kt_fail (reason, "the uitvoerder is not a party to involve");
+        for (size_t j = 0; j < i; j++)
+            if (strcmp (in->parties[i], in->parties[j]) == 0)
+                return kt_fail (reason, "party %s is listed twice", in->parties[i]);
+    }
+    if (in->meeting_id && (strlen (in->meeting_id) != 18 || strncmp (in->meeting_id, "w-", 2)))
+        return kt_fail (reason, "meeting id must be of the form w-<16 hex digits>");
+    return 0;
+}
+
+/*  "a,b,c" of at most n strings into buf. */
+static void
+s_join (char *buf, size_t len, const char *const *items, size_t n)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && o < len; i++)
+        o += (size_t) snprintf (buf + o, len - o, "%s%s", i ? "," : "", items[i]);
+}
+
+int
+decision_record (decision_t *self, const referentiekader_t *rk, const roster_t *roster,
+                 const decision_input_t *in, uint64_t now_ms, char id[DECISION_ID_LEN],
+                 kt_reason_t *reason)
+{
+    if (s_check (in, rk, roster, now_ms, reason) != 0)
+        return -1;
+    uint8_t key[KEYSTORE_KEY_LEN];
+    if (weegploeg_case_key (self->weegploeg, in->case_ref, key, reason) != 0)
+        return -1;
+    uint8_t rnd[8];
+    char hex[17];
+    randombytes_buf (rnd, sizeof rnd);
+    snprintf (id, DECISION_ID_LEN, "d-%s", kt_hex (hex, rnd, sizeof rnd));
+
+    Keten__WeegploegDecision d = KETEN__WEEGPLOEG_DECISION__INIT;
+    d.decision_id = id;
+    d.case_ref = (char *) in->case_ref;
+    d.outcome = in->agenderen ? KETEN__DECISION_OUTCOME__AGENDEREN
+                              : KETEN__DECISION_OUTCOME__NIET_AGENDEREN;
+    d.referentiekader = (char *) rk->version;
+    d.criteria = (char **) in->criteria;
+    d.n_criteria = in->n_criteria;
+    d.analysis = (char *) in->analysis;
+    d.parties = (char **) in->parties;
+    d.n_parties = in->n_parties;
+    d.meeting_id = (char *) (in->meeting_id ? in->meeting_id : "");
+    d.decided_ms = now_ms;
+    size_t len = keten__weegploeg_decision__get_packed_size (&d);
+    uint8_t *packed = malloc (len ? len : 1), *sealed = NULL;
+    size_t sealed_len = 0;
+    int rc = -1;
+    if (packed) {
+        keten__weegploeg_decision__pack (&d, packed);
+        rc = keystore_seal (key, id, strlen (id), packed, len, &sealed, &sealed_len);
+        sodium_memzero (packed, len);
+        free (packed);
+    }
+    sodium_memzero (key, sizeof key);
+    if (rc != 0)
+        return kt_fail (reason, "out of memory");
+    char criteria[DECISION_MAX_CRITERIA * (REFERENTIEKADER_CODE_MAX + 1) + 1];
+    char parties[DECISION_MAX_PARTIES * 66 + 1];
+    s_join (criteria, sizeof criteria, in->criteria, in->n_criteria);
+    s_join (parties, sizeof parties, in->parties, in->n_parties);
+    sqlite3_stmt *s = store_prepare (self->db,
+                                     "INSERT INTO decision (decision_id, case_ref, outcome,"
+                                     " referentiekader, criteria, parties, meeting_id, decided_ms,"
+                                     " uid, body) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                                     reason);
+    if (!s) {
+        free (sealed);
+        return -1;
+    }
+    sqlite3_bind_text (s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text (s, 2, in->case_ref, -1, SQLITE_STATIC);
+    sqlite3_bind_int (s, 3, (int) d.outcome);
+    sqlite3_bind_text (s, 4, rk->version, -1, SQLITE_STATIC);
+    sqlite3_bind_text (s, 5, criteria, -1, SQLITE_STATIC);
+    sqlite3_bind_text (s, 6, parties, -1, SQLITE_STATIC);
+    sqlite3_bind_text (s, 7, d.meeting_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (s, 8, (sqlite3_int64) now_ms);
+    sqlite3_bind_int64 (s, 9, (sqlite3_int64) in->uid);
+    sqlite3_bind_blob (s, 10, sealed, (int) sealed_len, SQLITE_STATIC);
+    rc = sqlite3_step (s) == SQLITE_DONE
+             ? 0
+             : kt_fail (reason, "cannot store the decision: %s", sqlite3_errmsg (self->db));
+    sqlite3_finalize (s);
+    free (sealed);
+    return rc;
+}
+
+int
+decision_get (decision_t *self, const char *id, Keten__WeegploegDecision **out_p,
+              kt_reason_t *reason)
+{
+    *out_p = NULL;
+    sqlite3_stmt *q =
+        store_prepare (self->db, "SELECT case_ref, body FROM decision WHERE decision_id=?", reason);
+    if (!q)
+        return -1;
+    sqlite3_bind_text (q, 1, id, -1, SQLITE_STATIC);
+    uint8_t key[KEYSTORE_KEY_LEN], *plain = NULL;
+    size_t plain_len = 0;
+    int rc;
+    if (sqlite3_step (q) != SQLITE_ROW)
+        rc = kt_fail (reason, "no decision %.24s", id);
+    else if ((rc = weegploeg_case_key (self->weegploeg, (const char *) sqlite3_column_text (q, 0),
+                                       key, reason)) == 0) {
+        if (keystore_unseal (key, id, strlen (id), sqlite3_column_blob (q, 1),
+                             (size_t) sqlite3_column_bytes (q, 1), &plain, &plain_len) != 0)
+            rc = kt_fail (reason, "decision %.24s does not decrypt", id);
+        sodium_memzero (key, sizeof key);
+    }
+    sqlite3_finalize (q);
+    if (rc != 0)
+        return -1;
+    *out_p = keten__weegploeg_decision__unpack (NULL, plain_len, plain);
+    sodium_memzero (plain, plain_len);
+    free (plain);
+    return *out_p ? 0 : kt_fail (reason, "decision %.24s does not decode", id);
+}
+
+int
+decision_mark_sent (decision_t *self, const char *id, kt_reason_t *reason)
+{
+    sqlite3_stmt *s =
+        store_prepare (self->db, "UPDATE decision SET sent=1 WHERE decision_id=?", reason);
+    if (!s)
+        return -1;
+    sqlite3_bind_text (s, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step (s) == SQLITE_DONE ? 0 : kt_fail (reason, "cannot mark the decision");
+    sqlite3_finalize (s);
+    return rc;
+}
+
+json_t *
+decision_unsent (decision_t *self)
+{
+    json_t *list = json_array ();
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2 (self->db, "SELECT decision_id FROM decision WHERE sent=0", -1, &q,
+                            NULL) != SQLITE_OK)
+        return list;
+    while (sqlite3_step (q) == SQLITE_ROW)
+        json_array_append_new (list, json_string ((const char *) sqlite3_column_text (q, 0)));
+    sqlite3_finalize (q);
+    return list;
+}
+
+json_t *
+decision_list (decision_t *self, int limit)
+{
+    json_t *list = json_array ();
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2 (self->db,
+                            "SELECT decision_id, case_ref, outcome, referentiekader, criteria,"
+                            " parties, meeting_id, decided_ms, sent FROM decision"
+                            " ORDER BY decided_ms DESC LIMIT ?",
+                            -1, &q, NULL) != SQLITE_OK)
+        return list;
+    sqlite3_bind_int (q, 1, limit);
+    while (sqlite3_step (q) == SQLITE_ROW)
+        json_array_append_new (
+            list, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:b}", "decision_id",
+                             (const char *) sqlite3_column_text (q, 0), "case_ref",
+                             (const char *) sqlite3_column_text (q, 1), "outcome",
+                             sqlite3_column_int (q, 2) == KETEN__DECISION_OUTCOME__AGENDEREN
+                                 ? "agenderen"
+                                 : "niet-agenderen",
+                             "referentiekader", (const char *) sqlite3_column_text (q, 3),
+                             "criteria", (const char *) sqlite3_column_text (q, 4), "parties",
+                             (const char *) sqlite3_column_text (q, 5), "meeting_id",
+                             (const char *) sqlite3_column_text (q, 6), "decided_ms",
+                             (json_int_t) sqlite3_column_int64 (q, 7), "sent",
+                             sqlite3_column_int (q, 8)));
+    sqlite3_finalize (q);
+    return list;
+}

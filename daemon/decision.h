@@ -1,0 +1,62 @@
+/*  decision: the weegploeg's decisions (art. 7.3-7.4, 8.2), kept in the
+ *  weegploeg file.  A decision names the referentiekader version applied,
+ *  the criteria that apply, the analysis (free text, sealed under the
+ *  subject's key) and the outcome: agenderen in a casusoverleg with the
+ *  parties to involve, or niet agenderen.  decision_record is the one place
+ *  the uitvoerder's input is checked.
+ */
+#ifndef KETEN_DECISION_H
+#define KETEN_DECISION_H
+
+#include "keten.pb-c.h"
+#include "referentiekader.h"
+#include "roster.h"
+#include "util.h"
+#include "weegploeg.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define DECISION_ID_LEN 19 /* "d-" + 16 hex + NUL */
+#define DECISION_MAX_CRITERIA 32
+#define DECISION_MAX_PARTIES 32
+#define DECISION_ANALYSIS_MAX 16384
+
+typedef struct _decision_t decision_t;
+
+/*  weegploeg is borrowed: decisions live in its file. */
+decision_t *decision_new (weegploeg_t *weegploeg, kt_reason_t *reason);
+void decision_destroy (decision_t **self_p);
+
+typedef struct {
+    const char *case_ref;
+    bool agenderen;
+    const char *const *criteria;
+    size_t n_criteria;
+    const char *analysis;
+    const char *const *parties; /* agenderen: roster ids (not the uitvoerder) */
+    size_t n_parties;
+    const char *meeting_id; /* NULL or a planned meeting */
+    uint32_t uid;
+} decision_input_t;
+
+/*  Check in against the referentiekader and the roster, then record it.
+ *  The reason names what is wrong: an unknown criterion, a party that is
+ *  not an active member, agenderen without parties, an unknown case_ref. */
+int decision_record (decision_t *self, const referentiekader_t *rk, const roster_t *roster,
+                     const decision_input_t *in, uint64_t now_ms, char id[DECISION_ID_LEN],
+                     kt_reason_t *reason);
+
+/*  The decision, decrypted (free with keten__weegploeg_decision__free_unpacked). */
+int decision_get (decision_t *self, const char *id, Keten__WeegploegDecision **out_p,
+                  kt_reason_t *reason);
+
+/*  After its copies were handed over for delivery. */
+int decision_mark_sent (decision_t *self, const char *id, kt_reason_t *reason);
+/*  Decisions recorded but not handed over (the node stopped in between). */
+json_t *decision_unsent (decision_t *self);
+/*  Decisions, newest first, without personal data. */
+json_t *decision_list (decision_t *self, int limit);
+
+#endif

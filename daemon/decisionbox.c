@@ -1,0 +1,220 @@
+/*  decisionbox: weegploeg decisions received.  */
+#include "decisionbox.h"
+
+#include "store.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct _decisionbox_t {
+    sqlite3 *db;
+    keystore_t *keystore;
+};
+
+static const char *const s_migrations[] = {
+    "CREATE TABLE decision_in (decision_id TEXT PRIMARY KEY, case_ref TEXT NOT NULL,"
+    " outcome INTEGER NOT NULL, referentiekader TEXT NOT NULL, criteria TEXT NOT NULL,"
+    " parties TEXT NOT NULL, decided_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL,"
+    " key_id BLOB NOT NULL, body BLOB NOT NULL);",
+};
+
+decisionbox_t *
+decisionbox_new (sqlite3 *db, keystore_t *keystore, kt_reason_t *reason)
+{
+    decisionbox_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        kt_fail (reason, "out of memory");
+        return NULL;
+    }
+    self->db = db;
+    self->keystore = keystore;
+    if (store_migrate (db, "decisionbox", s_migrations,
+                       sizeof s_migrations / sizeof s_migrations[0], reason) != 0) {
+        decisionbox_destroy (&self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+decisionbox_destroy (decisionbox_t **self_p)
+{
+    decisionbox_t *self = *self_p;
+    if (!self)
+        return;
+    free (self);
+    *self_p = NULL;
+}
+
+/*  [a-z0-9.-] ids and codes of 1..max bytes. */
+static bool
+s_token (const char *s, size_t max)
+{
+    size_t len = strlen (s);
+    if (len < 1 || len > max)
+        return false;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' ||
+              *p == '_' || (*p >= 'A' && *p <= 'Z')))
+            return false;
+    return true;
+}
+
+int
+decisionbox_check (const Keten__WeegploegDecision *d, kt_reason_t *reason)
+{
+    if (strlen (d->decision_id) != 18 || strncmp (d->decision_id, "d-", 2) != 0 ||
+        !s_token (d->decision_id, 18))
+        return kt_fail (reason, "decision: decision_id is not d-<16 hex digits>");
+    if (strlen (d->case_ref) != 18 || strncmp (d->case_ref, "k-", 2) != 0 ||
+        !s_token (d->case_ref, 18))
+        return kt_fail (reason, "decision: case_ref is not k-<16 hex digits>");
+    if (d->outcome != KETEN__DECISION_OUTCOME__AGENDEREN &&
+        d->outcome != KETEN__DECISION_OUTCOME__NIET_AGENDEREN)
+        return kt_fail (reason, "decision: unknown outcome");
+    if (!s_token (d->referentiekader, 64))
+        return kt_fail (reason, "decision: invalid referentiekader version");
+    if (d->n_criteria > 32 || d->n_parties > 32)
+        return kt_fail (reason, "decision: too many criteria or parties");
+    for (size_t i = 0; i < d->n_criteria; i++)
+        if (!s_token (d->criteria[i], 32))
+            return kt_fail (reason, "decision: invalid criterion %zu", i + 1);
+    for (size_t i = 0; i < d->n_parties; i++)
+        if (!s_token (d->parties[i], 64))
+            return kt_fail (reason, "decision: invalid party %zu", i + 1);
+    size_t len = strlen (d->analysis);
+    if (len < 1 || len > 16384)
+        return kt_fail (reason, "decision: analysis of %zu bytes", len);
+    for (const unsigned char *p = (const unsigned char *) d->analysis; *p; p++)
+        if ((*p < 0x20 && *p != '\n') || *p == 0x7f)
+            return kt_fail (reason, "decision: analysis has control characters");
+    return 0;
+}
+
+static void
+s_join (char *buf, size_t len, char *const *items, size_t n)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && o < len; i++)
+        o += (size_t) snprintf (buf + o, len - o, "%s%s", i ? "," : "", items[i]);
+}
+
+int
+decisionbox_store (decisionbox_t *self, const Keten__WeegploegDecision *d, uint64_t now_ms,
+                   kt_reason_t *reason)
+{
+    sqlite3_stmt *q =
+        store_prepare (self->db, "SELECT 1 FROM decision_in WHERE decision_id=?", reason);
+    if (!q)
+        return -1;
+    sqlite3_bind_text (q, 1, d->decision_id, -1, SQLITE_STATIC);
+    bool known = sqlite3_step (q) == SQLITE_ROW;
+    sqlite3_finalize (q);
+    if (known)
+        return 0;
+    uint8_t key_id[KEYSTORE_ID_LEN], key[KEYSTORE_KEY_LEN];
+    if (keystore_create (self->keystore, key_id, key, reason) != 0)
+        return -1;
+    size_t len = keten__weegploeg_decision__get_packed_size (d);
+    uint8_t *packed = malloc (len ? len : 1), *sealed = NULL;
+    size_t sealed_len = 0;
+    int rc = -1;
+    if (packed) {
+        keten__weegploeg_decision__pack (d, packed);
+        rc = keystore_seal (key, d->decision_id, strlen (d->decision_id), packed, len, &sealed,
+                            &sealed_len);
+        sodium_memzero (packed, len);
+        free (packed);
+    }
+    sodium_memzero (key, sizeof key);
+    if (rc != 0)
+        return kt_fail (reason, "out of memory");
+    char criteria[32 * 33 + 1], parties[32 * 66 + 1];
+    s_join (criteria, sizeof criteria, d->criteria, d->n_criteria);
+    s_join (parties, sizeof parties, d->parties, d->n_parties);
+    sqlite3_stmt *s = store_prepare (self->db,
+                                     "INSERT INTO decision_in (decision_id, case_ref, outcome,"
+                                     " referentiekader, criteria, parties, decided_ms,"
+                                     " received_ms, key_id, body) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                                     reason);
+    if (s) {
+        sqlite3_bind_text (s, 1, d->decision_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text (s, 2, d->case_ref, -1, SQLITE_STATIC);
+        sqlite3_bind_int (s, 3, (int) d->outcome);
+        sqlite3_bind_text (s, 4, d->referentiekader, -1, SQLITE_STATIC);
+        sqlite3_bind_text (s, 5, criteria, -1, SQLITE_STATIC);
+        sqlite3_bind_text (s, 6, parties, -1, SQLITE_STATIC);
+        sqlite3_bind_int64 (s, 7, (sqlite3_int64) d->decided_ms);
+        sqlite3_bind_int64 (s, 8, (sqlite3_int64) now_ms);
+        sqlite3_bind_blob (s, 9, key_id, KEYSTORE_ID_LEN, SQLITE_STATIC);
+        sqlite3_bind_blob (s, 10, sealed, (int) sealed_len, SQLITE_STATIC);
+        rc = sqlite3_step (s) == SQLITE_DONE
+                 ? 0
+                 : kt_fail (reason, "cannot store the decision: %s", sqlite3_errmsg (self->db));
+        sqlite3_finalize (s);
+    } else
+        rc = -1;
+    free (sealed);
+    return rc;
+}
+
+json_t *
+decisionbox_list (decisionbox_t *self, int limit)
+{
+    json_t *list = json_array ();
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2 (self->db,
+                            "SELECT decision_id, case_ref, outcome, referentiekader, criteria,"
+                            " parties, decided_ms, received_ms FROM decision_in"
+                            " ORDER BY decided_ms DESC LIMIT ?",
+                            -1, &q, NULL) != SQLITE_OK)
+        return list;
+    sqlite3_bind_int (q, 1, limit);
+    while (sqlite3_step (q) == SQLITE_ROW)
+        json_array_append_new (
+            list, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "decision_id",
+                             (const char *) sqlite3_column_text (q, 0), "case_ref",
+                             (const char *) sqlite3_column_text (q, 1), "outcome",
+                             sqlite3_column_int (q, 2) == KETEN__DECISION_OUTCOME__AGENDEREN
+                                 ? "agenderen"
+                                 : "niet-agenderen",
+                             "referentiekader", (const char *) sqlite3_column_text (q, 3),
+                             "criteria", (const char *) sqlite3_column_text (q, 4), "parties",
+                             (const char *) sqlite3_column_text (q, 5), "decided_ms",
+                             (json_int_t) sqlite3_column_int64 (q, 6), "received_ms",
+                             (json_int_t) sqlite3_column_int64 (q, 7)));
+    sqlite3_finalize (q);
+    return list;
+}
+
+int
+decisionbox_get (decisionbox_t *self, const char *id, Keten__WeegploegDecision **d_p,
+                 kt_reason_t *reason)
+{
+    *d_p = NULL;
+    sqlite3_stmt *q = store_prepare (
+        self->db, "SELECT key_id, body FROM decision_in WHERE decision_id=?", reason);
+    if (!q)
+        return -1;
+    sqlite3_bind_text (q, 1, id, -1, SQLITE_STATIC);
+    uint8_t key[KEYSTORE_KEY_LEN], *plain = NULL;
+    size_t plain_len = 0;
+    int rc;
+    if (sqlite3_step (q) != SQLITE_ROW || sqlite3_column_bytes (q, 0) != KEYSTORE_ID_LEN)
+        rc = kt_fail (reason, "no decision %.24s on this node", id);
+    else if ((rc = keystore_get (self->keystore, sqlite3_column_blob (q, 0), key, reason)) == 0) {
+        if (keystore_unseal (key, id, strlen (id), sqlite3_column_blob (q, 1),
+                             (size_t) sqlite3_column_bytes (q, 1), &plain, &plain_len) != 0)
+            rc = kt_fail (reason, "decision %.24s does not decrypt", id);
+        sodium_memzero (key, sizeof key);
+    }
+    sqlite3_finalize (q);
+    if (rc != 0)
+        return -1;
+    *d_p = keten__weegploeg_decision__unpack (NULL, plain_len, plain);
+    sodium_memzero (plain, plain_len);
+    free (plain);
+    return *d_p ? 0 : kt_fail (reason, "decision %.24s does not decode", id);
+}

@@ -1,0 +1,197 @@
+/*  uitvoerder_decision: the weegploeg's decision on a subject (art.
+ *  7.3-7.4, 8.2), recorded in the weegploeg file, logged, copied to the
+ *  casusoverleg file on agenderen (art. 8.5, 10.1), and sent to the
+ *  kernpartijen involved: politie, OM and the gemeente of residence.
+ */
+#include "node_internal.h"
+
+#include <string.h>
+
+int
+uitvoerder_decision_start (node_t *self, kt_reason_t *reason)
+{
+    const roster_t *roster = keyring_roster (self->keyring);
+    if (*self->config.referentiekader_file) {
+        self->rk = calloc (1, sizeof *self->rk);
+        if (!self->rk)
+            return kt_fail (reason, "out of memory");
+        if (referentiekader_load (self->config.referentiekader_file, self->rk, reason) != 0)
+            return -1;
+        /*  art. 7.3: the weegploeg weighs against the referentiekader the
+         *  convenant parties agreed on - the version the roster names. */
+        if (strcmp (self->rk->version, roster->referentiekader) != 0)
+            return kt_fail (reason, "%s is referentiekader %s, but the roster names %s",
+                            self->config.referentiekader_file, self->rk->version,
+                            roster->referentiekader);
+        if (self->rk->example)
+            kt_log (KT_LOG_WARN,
+                    "referentiekader example=yes version=%s: an illustration, "
+                    "not the NCTV referentiekader",
+                    self->rk->version);
+    }
+    char path[PATH_MAX + 32];
+    snprintf (path, sizeof path, "%s/casusoverleg.db", self->config.state_dir);
+    if (!(self->decision = decision_new (self->weegploeg, reason)) ||
+        !(self->casus = casusoverleg_open (path, self->keystore, reason)))
+        return -1;
+    return 0;
+}
+
+void
+uitvoerder_decision_stop (node_t *self)
+{
+    decision_destroy (&self->decision);
+    casusoverleg_destroy (&self->casus);
+    free (self->rk);
+    self->rk = NULL;
+}
+
+static int
+s_log_decided (node_t *self, const Keten__WeegploegDecision *d, const char *os_user,
+               kt_reason_t *reason)
+{
+    Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
+    e.event = KETEN__LOG_EVENT__WEEGPLOEG_DECIDED;
+    e.time_ms = kt_now_ms ();
+    e.node = (char *) keyring_self_member (self->keyring)->id;
+    e.os_user = (char *) os_user;
+    e.case_ref = d->case_ref;
+    e.what = d->outcome == KETEN__DECISION_OUTCOME__AGENDEREN ? "agenderen" : "niet-agenderen";
+    e.recipients = d->parties;
+    e.n_recipients = d->n_parties;
+    uint64_t index;
+    if (provlog_begin (self->log, reason) != 0)
+        return -1;
+    if (provlog_append (self->log, &e, &index, reason) != 0) {
+        provlog_rollback (self->log);
+        return -1;
+    }
+    return provlog_commit (self->log, reason);
+}
+
+/*  Copy, log and send decision id.  json (may be NULL) gets the copies. */
+static int
+s_send_decision (node_t *self, const char *id, const char *os_user, json_t *json,
+                 kt_reason_t *reason)
+{
+    Keten__WeegploegDecision *d = NULL;
+    weegploeg_case_signal_t *signals = NULL;
+    size_t n = 0;
+    copies_t copies = {self, KETEN__MESSAGE_TYPE__WEEGPLOEG_DECISION, NULL, 0};
+    int rc = decision_get (self->decision, id, &d, reason);
+    if (rc == 0)
+        rc = weegploeg_read_case (self->weegploeg, d->case_ref, &signals, &n, reason);
+    /*  art. 8.5: on agenderen the relevant weegploeg data goes to the
+     *  casusoverleg file, before anyone is told. */
+    if (rc == 0 && d->outcome == KETEN__DECISION_OUTCOME__AGENDEREN)
+        rc = casusoverleg_open_case (self->casus, d, signals, n, kt_now_ms (), reason);
+    if (rc == 0)
+        rc = s_log_decided (self, d, os_user, reason);
+    const roster_t *roster = keyring_roster (self->keyring);
+    const char *municipality = rc == 0 ? signals[n - 1].signal->subject->municipality : "";
+    for (size_t i = 0; rc == 0 && i < roster->member_count; i++) {
+        const roster_member_t *to = &roster->members[i];
+        if (roster_member_active (to, kt_now_ms ()) && weegploeg_kernpartij_sees (to, municipality))
+            rc = uitvoerder_copy_add (self, &copies, to, &d->base, &d->case_ref, 1, false, reason);
+    }
+    if (rc == 0)
+        rc = uitvoerder_copies_send (self, &copies, os_user, json, reason);
+    if (rc == 0)
+        rc = decision_mark_sent (self->decision, id, reason);
+    uitvoerder_copies_free (&copies);
+    weegploeg_case_free (signals, n);
+    if (d)
+        keten__weegploeg_decision__free_unpacked (d, NULL);
+    return rc;
+}
+
+int
+uitvoerder_resume_decisions (node_t *self, kt_reason_t *reason)
+{
+    json_t *unsent = decision_unsent (self->decision);
+    size_t i;
+    json_t *id;
+    int rc = 0;
+    json_array_foreach (unsent, i, id)
+    {
+        kt_log (KT_LOG_INFO, "decision resume id=%s", json_string_value (id));
+        if ((rc = s_send_decision (self, json_string_value (id), "ketend", NULL, reason)) != 0)
+            break;
+    }
+    json_decref (unsent);
+    return rc;
+}
+
+/*  A JSON array of at most max strings into out; -1 when it is not one. */
+static int
+s_strings (json_t *v, const char **out, size_t max, size_t *n_p)
+{
+    *n_p = 0;
+    if (!v)
+        return 0;
+    if (!json_is_array (v) || json_array_size (v) > max)
+        return -1;
+    for (size_t i = 0; i < json_array_size (v); i++)
+        if (!(out[(*n_p)++] = json_string_value (json_array_get (v, i))))
+            return -1;
+    return 0;
+}
+
+void
+uitvoerder_decide (node_t *self, const api_caller_t *caller, json_t *args)
+{
+    decision_input_t in = {0};
+    const char *criteria[DECISION_MAX_CRITERIA], *parties[DECISION_MAX_PARTIES];
+    char id[DECISION_ID_LEN], user[65];
+    kt_reason_t reason;
+    const char *outcome = json_string_value (json_object_get (args, "outcome"));
+    in.case_ref = json_string_value (json_object_get (args, "case_ref"));
+    in.analysis = json_string_value (json_object_get (args, "analysis"));
+    in.meeting_id = json_string_value (json_object_get (args, "meeting_id"));
+    in.uid = caller->uid;
+    in.criteria = criteria;
+    in.parties = parties;
+    const char *error = NULL;
+    if (!in.case_ref)
+        error = "weegploeg.decide needs case_ref";
+    else if (!outcome || (strcmp (outcome, "agenderen") && strcmp (outcome, "niet-agenderen")))
+        error = "outcome must be agenderen or niet-agenderen";
+    else if (s_strings (json_object_get (args, "criteria"), criteria, DECISION_MAX_CRITERIA,
+                        &in.n_criteria) != 0)
+        error = "criteria must be an array of at most 32 codes";
+    else if (s_strings (json_object_get (args, "parties"), parties, DECISION_MAX_PARTIES,
+                        &in.n_parties) != 0)
+        error = "parties must be an array of at most 32 member ids";
+    if (error) {
+        apiserver_reply_error (self->api, caller, error);
+        return;
+    }
+    in.agenderen = strcmp (outcome, "agenderen") == 0;
+    if (decision_record (self->decision, self->rk, keyring_roster (self->keyring), &in,
+                         kt_now_ms (), id, &reason) != 0) {
+        apiserver_reply_error (self->api, caller, reason.text);
+        return;
+    }
+    access_user_name (caller->uid, user, sizeof user);
+    kt_log (KT_LOG_INFO, "decision recorded id=%s case_ref=%s outcome=%s user=%s", id, in.case_ref,
+            outcome, user);
+    json_t *sent = json_array ();
+    if (s_send_decision (self, id, user, sent, &reason) != 0) {
+        json_decref (sent);
+        char msg[KT_REASON_MAX + 64];
+        snprintf (msg, sizeof msg, "decision %s recorded but not sent yet: %s", id, reason.text);
+        apiserver_reply_error (self->api, caller, msg);
+        return;
+    }
+    apiserver_reply_ok (self->api, caller,
+                        json_pack ("{s:s, s:s, s:s, s:b, s:o}", "decision_id", id, "case_ref",
+                                   in.case_ref, "outcome", outcome, "case_opened", in.agenderen,
+                                   "sent_to", sent));
+}
+
+json_t *
+uitvoerder_decisions (node_t *self, int limit)
+{
+    return json_pack ("{s:o, s:o}", "decisions", decision_list (self->decision, limit), "cases",
+                      casusoverleg_list (self->casus, limit));
+}
