@@ -305,24 +305,24 @@ s_agenda_show_usage (void)
 static void
 s_show_print (json_t *r)
 {
-    char a[CLI_CELL_MAX + 1], b[CLI_CELL_MAX + 1], text[4096];
-    uint64_t v = 0;
+    char a[CLI_CELL_MAX + 1], b[CLI_CELL_MAX + 1], c[CLI_CELL_MAX + 1], d[CLI_CELL_MAX + 1];
+    uint64_t v = 0, minutes = 0;
     cli_json_uint (r, "sequence", &v);
+    cli_json_uint (r, "duration_min", &minutes);
     printf ("meeting   %s (version %llu)%s\n", cli_json_str (r, "meeting_id", a, sizeof a),
             (unsigned long long) v,
             json_is_true (json_object_get (r, "cancelled")) ? "  CANCELLED" : "");
-    cli_json_uint (r, "duration_min", &v);
     printf ("starts    %s, %llu min\n", cli_json_str (r, "starts_at", a, sizeof a),
-            (unsigned long long) v);
+            (unsigned long long) minutes);
     printf ("location  %s\n", cli_json_str (r, "location", a, sizeof a));
     json_t *it;
     size_t i;
     json_array_foreach (json_object_get (r, "items"), i, it)
     {
         json_t *s = json_object_get (it, "subject");
-        printf ("\n%zu. %s  %s, born %s", i + 1, cli_json_str (it, "case_ref", a, sizeof a),
-                cli_json_str (s, "name", b, sizeof b), cli_json_str (s, "birth_date", a, sizeof a));
-        printf (", %s\n", cli_json_str (s, "municipality", a, sizeof a));
+        printf ("\n%zu. %s  %s, born %s, %s\n", i + 1, cli_json_str (it, "case_ref", a, sizeof a),
+                cli_json_str (s, "name", b, sizeof b), cli_json_str (s, "birth_date", c, sizeof c),
+                cli_json_str (s, "municipality", d, sizeof d));
         json_t *g;
         size_t j;
         json_array_foreach (json_object_get (it, "signals"), j, g)
@@ -330,25 +330,24 @@ s_show_print (json_t *r)
             printf ("   signal from %s, observed %s, category %s, source %s%s%s\n",
                     cli_json_str (g, "sender", a, sizeof a),
                     cli_json_str (g, "observed_on", b, sizeof b),
-                    cli_json_str (g, "category", text, sizeof text),
-                    cli_json_str (g, "source_kind", b, sizeof b),
+                    cli_json_str (g, "category", c, sizeof c),
+                    cli_json_str (g, "source_kind", d, sizeof d),
                     json_is_true (json_object_get (g, "special_category")) ? ", special category"
                                                                            : "",
                     json_is_true (json_object_get (g, "criminal_data")) ? ", criminal data" : "");
-            json_t *d = json_object_get (g, "description");
-            if (json_is_string (d)) {
-                /*  Keep the line breaks of the description; clean the rest. */
-                const char *p = json_string_value (d);
-                while (*p) {
-                    const char *nl = strchr (p, '\n');
-                    size_t n = nl ? (size_t) (nl - p) : strlen (p);
-                    char line[1024];
-                    char raw[1024];
-                    snprintf (raw, sizeof raw, "%.*s", (int) (n < 1023 ? n : 1023), p);
-                    cli_clean (line, sizeof line, raw);
-                    printf ("     %s\n", line);
-                    p += n + (nl ? 1 : 0);
-                }
+            json_t *desc = json_object_get (g, "description");
+            if (!json_is_string (desc))
+                continue;
+            /*  Keep the line breaks of the description; clean the rest. */
+            const char *p = json_string_value (desc);
+            while (*p) {
+                const char *nl = strchr (p, '\n');
+                size_t n = nl ? (size_t) (nl - p) : strlen (p);
+                char raw[1024], line[1024];
+                snprintf (raw, sizeof raw, "%.*s", (int) (n < 1023 ? n : 1023), p);
+                cli_clean (line, sizeof line, raw);
+                printf ("     %s\n", line);
+                p += n + (nl ? 1 : 0);
             }
         }
     }
