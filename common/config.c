@@ -67,6 +67,8 @@ static const s_field_t s_fields[] = {
     /*  Police node: JSON signals dropped here are forwarded by themselves. */
     OPTPATH ("intake", "spool-dir", spool_dir),
     U32 ("intake", "spool-poll-ms", spool_poll_ms, 500, 50, 60000),
+    /*  Wpg machtigingsbesluit: who may release held art. 9/10 signals. */
+    STR ("intake", "release-group", release_group, false),
     /*  Kernpartij nodes: received weegploeg agendas as iCalendar files
      *  for the dossierhouder's calendar, and a command run on arrival. */
     OPTPATH ("agenda", "ics-dir", ics_dir),

@@ -42,6 +42,7 @@ typedef struct {
     /* intake */
     char spool_dir[PATH_MAX];        /* intake/spool-dir: JSON signals forwarded automatically ("") */
     uint32_t spool_poll_ms;          /* intake/spool-poll-ms (500; 50..60000) */
+    char release_group[33];          /* intake/release-group: may release held signals ("": nobody) */
     /* agenda */
     char ics_dir[PATH_MAX];          /* agenda/ics-dir: write MEETING.ics here ("": off) */
     char agenda_hook[PATH_MAX];      /* agenda/hook: run on each agenda received ("": off) */

@@ -3,6 +3,7 @@
 
 #include "store.h"
 
+#include <grp.h>
 #include <pwd.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -86,6 +87,25 @@ access_user_name (uid_t uid, char *out, size_t len)
         snprintf (out, len, "%s", found->pw_name);
     else
         snprintf (out, len, "uid:%u", (unsigned) uid);
+}
+
+bool
+access_uid_in_group (uid_t uid, const char *group)
+{
+    struct passwd pw, *found = NULL;
+    struct group gr, *grp = NULL;
+    char buf[4096], gbuf[4096];
+    if (getpwuid_r (uid, &pw, buf, sizeof buf, &found) != 0 || !found
+        || getgrnam_r (group, &gr, gbuf, sizeof gbuf, &grp) != 0 || !grp)
+        return false;
+    gid_t groups[256];
+    int n = (int) (sizeof groups / sizeof groups[0]);
+    if (getgrouplist (found->pw_name, found->pw_gid, groups, &n) < 0)
+        return false;
+    for (int i = 0; i < n; i++)
+        if (groups[i] == grp->gr_gid)
+            return true;
+    return false;
 }
 
 int

@@ -11,6 +11,7 @@
 #include "util.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,6 +25,9 @@ void access_destroy (access_t **self_p);
 
 /*  The login name of uid, or "uid:N" when it has none. */
 void access_user_name (uid_t uid, char *out, size_t len);
+
+/*  Whether uid's user is a member of group (primary or supplementary). */
+bool access_uid_in_group (uid_t uid, const char *group);
 
 /*  Record and commit that uid read what about each of case_refs. */
 int access_record (access_t *self, uid_t uid, const char *what, const char *const *case_refs,

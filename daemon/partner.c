@@ -459,7 +459,12 @@ partner_flush (node_t *self)
             break;
         }
         keten__signal__pack (s, body);
-        envelope_draft_t draft = {KETEN__MESSAGE_TYPE__SIGNAL, to, 1, NULL, body, body_len, now, NULL};
+        /*  A held signal gets a wholly random id: a time-ordered one
+         *  would tell the uitvoerder how long the police held it. */
+        uint8_t random_id[KT_ID_LEN];
+        randombytes_buf (random_id, sizeof random_id);
+        envelope_draft_t draft = {KETEN__MESSAGE_TYPE__SIGNAL, to, 1, NULL, body, body_len, now,
+                                  held[i] ? random_id : NULL};
         if (envelope_seal (self->keyring, &draft, ids[i], &header, &header_len, &reason) != 0
             || signalbox_insert (self->signalbox, ids[i], s, held[i], (uint32_t) self->pending[i].caller.uid,
                                  now, &reason)
@@ -557,6 +562,26 @@ partner_release (node_t *self, const api_caller_t *caller, json_t *args)
         return;
     }
     kt_reason_t reason;
+    /*  Wpg machtigingsbesluit: only an authorised police user releases;
+     *  the node knows them as members of intake/release-group. */
+    if (!*self->config.release_group) {
+        apiserver_reply_error (self->api, caller,
+                               "no one is authorised to release held signals on this node: set "
+                               "intake/release-group to the group of authorised police users");
+        return;
+    }
+    if (!access_uid_in_group (caller->uid, self->config.release_group)) {
+        char user[65];
+        access_user_name (caller->uid, user, sizeof user);
+        kt_log (KT_LOG_WARN, "signal release_refused uid=%u user=%s reason=not_authorised",
+                (unsigned) caller->uid, user);
+        char msg[256];
+        snprintf (msg, sizeof msg,
+                  "%s is not authorised to release held signals (not in group %s)", user,
+                  self->config.release_group);
+        apiserver_reply_error (self->api, caller, msg);
+        return;
+    }
     uint64_t now = kt_now_ms ();
     Keten__Signal *signal = NULL;
     uint8_t *body = NULL, *header = NULL;

@@ -25,9 +25,31 @@ kt politie-test signal submit --file "$T/s.json" --wait | grep -q delivered || f
     = "delivered,held" ] || fail "politie's list does not show one held and one delivered"
 pass "art. 9/10 Wpg signal stays held on the police node"
 
+# Release: only an authorised police user (intake/release-group) releases.
+held_id=$(kt politie-test signal list --json | jq -r '.signals[] | select(.state=="held") | .message_id')
+release() { kt politie-test signal release "$held_id" --opsporingsbelang-checked --om-consulted "Officier Test"; }
+if out=$(release 2>&1); then fail "released with no release-group configured"; fi
+echo "$out" | grep -q "intake/release-group" || fail "refusal does not name the setting: $out"
+restart_politie_with_group() {
+    kt_kill politie-test
+    kt_config politie-test
+    printf 'intake\n    release-group = %s\n' "$1" >> "$T/politie-test.cfg"
+    kt_start politie-test
+}
+other_group=$(getent group | cut -d: -f1,4 | grep -v "\b$(id -un)\b" | grep -vx "$(id -gn):.*" | head -n1 | cut -d: -f1)
+restart_politie_with_group "$other_group"
+if out=$(release 2>&1); then fail "released by a user outside group $other_group"; fi
+echo "$out" | grep -q "not authorised" || fail "unauthorised refusal unclear: $out"
+grep -q "release_refused uid=$(id -u)" "$T/politie-test.log" || fail "refused release not logged"
+pass "release refused without a release group and for a user outside it: $out"
+restart_politie_with_group "$(id -gn)"
+wait_until 10 link_up politie-test || fail "no link after restart"
+# The held signal's id is wholly random (no creation time in its first bytes).
+created_hex=$(printf '%012x' "$(sqlite3 "$T/state-politie-test/node.db" "SELECT created_ms FROM signal WHERE hex(message_id)=upper('$held_id')")")
+[ "${held_id:0:8}" != "${created_hex:0:8}" ] || fail "held signal id is time-ordered: $held_id"
+
 # Release: refused without the checks, then forwarded once, recorded with the
 # OS user; a second release is refused.
-held_id=$(kt politie-test signal list --json | jq -r '.signals[] | select(.state=="held") | .message_id')
 if kt politie-test signal release "$held_id" --om-consulted "Officier Test" 2>/dev/null; then
     fail "released without the opsporingsbelang check"
 fi
