@@ -255,8 +255,8 @@ int
 cmd_weegploeg (cli_t *cli, int argc, char **argv)
 {
     if (argc < 2)
-        return cli_usage_error ("weegploeg",
-                                "which weegploeg command? (agenda, meetings, decide, decisions)");
+        return cli_usage_error ("weegploeg", "which weegploeg command? (agenda, meetings, decide, "
+                                             "decisions, subject, matches, match)");
     if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
         printf ("Usage: keten weegploeg COMMAND ...   (uitvoerder)\n"
                 "\n"
@@ -264,6 +264,9 @@ cmd_weegploeg (cli_t *cli, int argc, char **argv)
                 "  meetings   list the meetings planned\n"
                 "  decide     record the decision on a subject and send it\n"
                 "  decisions  list the decisions and the cases opened\n"
+                "  subject    show a subject's signals (recorded access)\n"
+                "  matches    possible matches to decide (same person or not)\n"
+                "  match      decide one: --same (merge) or --different\n"
                 "\n"
                 "'keten weegploeg COMMAND --help' describes a command.\n");
         return CLI_OK;
@@ -276,6 +279,9 @@ cmd_weegploeg (cli_t *cli, int argc, char **argv)
         return cmd_weegploeg_decide (cli, argc - 1, argv + 1);
     if (strcmp (argv[1], "decisions") == 0)
         return cmd_weegploeg_decisions (cli, argc - 1, argv + 1);
+    if (strcmp (argv[1], "subject") == 0 || strcmp (argv[1], "matches") == 0 ||
+        strcmp (argv[1], "match") == 0)
+        return cmd_weegploeg_subject (cli, argc - 1, argv + 1);
     char name[65];
     cli_clean (name, sizeof name, argv[1]);
     return cli_usage_error ("weegploeg", "unknown weegploeg command '%s'", name);

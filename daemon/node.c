@@ -348,6 +348,12 @@ s_api_handle (void *arg, const api_caller_t *caller, const char *cmd, json_t *ar
                                    "partner");
         else if (streq (cmd, "weegploeg.agenda"))
             uitvoerder_agenda (self, caller, args);
+        else if (streq (cmd, "weegploeg.subject"))
+            uitvoerder_subject_show (self, caller, args);
+        else if (streq (cmd, "weegploeg.matches"))
+            uitvoerder_matches (self, caller, args);
+        else if (streq (cmd, "weegploeg.match"))
+            uitvoerder_match (self, caller, args);
         else if (streq (cmd, "weegploeg.decide"))
             uitvoerder_decide (self, caller, args);
         else if (streq (cmd, "weegploeg.decisions"))

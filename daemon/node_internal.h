@@ -135,6 +135,11 @@ int uitvoerder_resume_decisions (node_t *self, kt_reason_t *reason);
 void uitvoerder_decide (node_t *self, const api_caller_t *caller, json_t *args);
 json_t *uitvoerder_decisions (node_t *self, int limit);
 
+/*  Subjects and possible matches (uitvoerder_subject.c). */
+void uitvoerder_subject_show (node_t *self, const api_caller_t *caller, json_t *args);
+void uitvoerder_matches (node_t *self, const api_caller_t *caller, json_t *args);
+void uitvoerder_match (node_t *self, const api_caller_t *caller, json_t *args);
+
 /*  The uitvoerder's own messages, one sealed copy per recipient
  *  (uitvoerder_send.c). */
 typedef struct {

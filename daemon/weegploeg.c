@@ -11,7 +11,7 @@
 struct _weegploeg_t {
     sqlite3 *db;
     keystore_t *keystore;
-    uint8_t index_key[32];   /* keys the blind indexes used for matching */
+    uint8_t index_key[32]; /* keys the blind indexes used for matching */
     sqlite3_stmt *has, *by_bsn, *by_name, *add_subject, *add_signal;
 };
 
@@ -33,6 +33,13 @@ static const char *const s_migrations[] = {
     " body BLOB NOT NULL);"
     "CREATE INDEX signal_case ON signal (case_ref);"
     "CREATE INDEX signal_received ON signal (received_ms);",
+    /*  A subject that may be the same person as another, but not for
+     *  certain (same name and birth date, BSN different or known for only
+     *  one): never merged silently, the uitvoerder decides.  state: 0 open,
+     *  1 same (merged), 2 different, 3 moot (one side merged elsewhere). */
+    "CREATE TABLE possible_match (case_ref TEXT NOT NULL, other TEXT NOT NULL,"
+    " reason TEXT NOT NULL, found_ms INTEGER NOT NULL, state INTEGER NOT NULL DEFAULT 0,"
+    " decided_ms INTEGER, decided_uid INTEGER, PRIMARY KEY (case_ref, other));",
 };
 
 weegploeg_t *
@@ -45,30 +52,33 @@ weegploeg_open (const char *path, keystore_t *keystore, const uint8_t storage_ke
         return NULL;
     }
     self->keystore = keystore;
-    crypto_kdf_derive_from_key (self->index_key, sizeof self->index_key, 1, "ketenidx", storage_key);
+    crypto_kdf_derive_from_key (self->index_key, sizeof self->index_key, 1, "ketenidx",
+                                storage_key);
     self->db = store_open (path, reason);
-    if (!self->db
-        || store_migrate (self->db, "weegploeg", s_migrations, sizeof s_migrations / sizeof s_migrations[0], reason) != 0
-        || !(self->has = store_prepare (self->db,
-                                        "SELECT log_index, sender, body_commitment FROM signal"
-                                        " WHERE message_id=?", reason))
-        || !(self->by_bsn = store_prepare (
-                 self->db, "SELECT case_ref, key_id FROM subject WHERE bsn_index=?", reason))
-        || !(self->by_name = store_prepare (self->db,
-                                            "SELECT case_ref, key_id FROM subject WHERE"
-                                            " name_index=? AND bsn_index IS NULL",
-                                            reason))
-        || !(self->add_subject = store_prepare (
-                 self->db,
-                 "INSERT INTO subject (case_ref, key_id, bsn_index, name_index, created_ms)"
-                 " VALUES (?,?,?,?,?)",
-                 reason))
-        || !(self->add_signal = store_prepare (
-                 self->db,
-                 "INSERT INTO signal (message_id, case_ref, sender, created_ms, received_ms,"
-                 " log_index, category, wpg_basis, legal_basis, special_category, criminal_data,"
-                 " source_kind, body_commitment, body) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                 reason))) {
+    if (!self->db ||
+        store_migrate (self->db, "weegploeg", s_migrations,
+                       sizeof s_migrations / sizeof s_migrations[0], reason) != 0 ||
+        !(self->has = store_prepare (self->db,
+                                     "SELECT log_index, sender, body_commitment FROM signal"
+                                     " WHERE message_id=?",
+                                     reason)) ||
+        !(self->by_bsn = store_prepare (
+              self->db, "SELECT case_ref, key_id FROM subject WHERE bsn_index=?", reason)) ||
+        !(self->by_name = store_prepare (self->db,
+                                         "SELECT case_ref, key_id FROM subject WHERE"
+                                         " name_index=? AND bsn_index IS NULL",
+                                         reason)) ||
+        !(self->add_subject = store_prepare (
+              self->db,
+              "INSERT INTO subject (case_ref, key_id, bsn_index, name_index, created_ms)"
+              " VALUES (?,?,?,?,?)",
+              reason)) ||
+        !(self->add_signal = store_prepare (
+              self->db,
+              "INSERT INTO signal (message_id, case_ref, sender, created_ms, received_ms,"
+              " log_index, category, wpg_basis, legal_basis, special_category, criminal_data,"
+              " source_kind, body_commitment, body) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+              reason))) {
         weegploeg_destroy (&self);
         return NULL;
     }
@@ -102,8 +112,8 @@ weegploeg_has_signal (weegploeg_t *self, const uint8_t id[KT_ID_LEN], const char
     if (found && sender)
         found = strcmp ((const char *) sqlite3_column_text (self->has, 1), sender) == 0;
     if (found && commitment)
-        found = sqlite3_column_bytes (self->has, 2) == 32
-             && memcmp (sqlite3_column_blob (self->has, 2), commitment, 32) == 0;
+        found = sqlite3_column_bytes (self->has, 2) == 32 &&
+                memcmp (sqlite3_column_blob (self->has, 2), commitment, 32) == 0;
     if (found && log_index_p)
         *log_index_p = (uint64_t) sqlite3_column_int64 (self->has, 0);
     sqlite3_reset (self->has);
@@ -137,6 +147,34 @@ s_blind (const weegploeg_t *self, uint8_t out[32], const char *label, const char
     if (b)
         crypto_generichash_update (&st, (const uint8_t *) b, strlen (b) + 1);
     crypto_generichash_final (&st, out, 32);
+}
+
+/*  A new subject shares name and birth date with others that could not be
+ *  matched for certain: record each pair for the uitvoerder to decide. */
+static int
+s_possible_matches (weegploeg_t *self, const char *case_ref, const uint8_t name_index[32],
+                    const char *why, kt_reason_t *reason)
+{
+    sqlite3_stmt *q = store_prepare (self->db,
+                                     "INSERT OR IGNORE INTO possible_match (case_ref, other,"
+                                     " reason, found_ms) SELECT ?1, case_ref, ?2, ?3 FROM subject"
+                                     " WHERE name_index=?4 AND case_ref<>?1 LIMIT 16",
+                                     reason);
+    if (!q)
+        return -1;
+    sqlite3_bind_text (q, 1, case_ref, -1, SQLITE_STATIC);
+    sqlite3_bind_text (q, 2, why, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (q, 3, (sqlite3_int64) kt_now_ms ());
+    sqlite3_bind_blob (q, 4, name_index, 32, SQLITE_STATIC);
+    int rc =
+        sqlite3_step (q) == SQLITE_DONE
+            ? 0
+            : kt_fail (reason, "cannot record a possible match: %s", sqlite3_errmsg (self->db));
+    if (rc == 0 && sqlite3_changes (self->db) > 0)
+        kt_log (KT_LOG_INFO, "subject possible_match case_ref=%s candidates=%d", case_ref,
+                sqlite3_changes (self->db));
+    sqlite3_finalize (q);
+    return rc;
 }
 
 /*  Find the subject of s (same BSN, or same normalised name and birth date
@@ -192,6 +230,11 @@ s_subject (weegploeg_t *self, const Keten__Signal *s, bool *ks_open, char case_r
     if (sqlite3_step (ins) != SQLITE_DONE)
         rc = kt_fail (reason, "cannot store subject: %s", sqlite3_errmsg (self->db));
     sqlite3_reset (ins);
+    if (rc == 0)
+        rc = s_possible_matches (self, case_ref, name_index,
+                                 has_bsn ? "same name and birth date, but a different or no BSN"
+                                         : "same name and birth date; only the other has a BSN",
+                                 reason);
     return rc;
 }
 
@@ -248,8 +291,8 @@ weegploeg_store_signals (weegploeg_t *self, weegploeg_signal_t *signals, size_t 
         return -1;
     size_t i;
     for (i = 0; i < n; i++) {
-        if (s_subject (self, signals[i].signal, &ks_open, signals[i].case_ref, key, reason) != 0
-            || s_insert_signal (self, &signals[i], key, reason) != 0)
+        if (s_subject (self, signals[i].signal, &ks_open, signals[i].case_ref, key, reason) != 0 ||
+            s_insert_signal (self, &signals[i], key, reason) != 0)
             break;
     }
     sodium_memzero (key, sizeof key);
@@ -281,21 +324,20 @@ weegploeg_list (weegploeg_t *self, int limit)
     if (sqlite3_prepare_v2 (self->db,
                             "SELECT message_id, case_ref, sender, category, received_ms, log_index"
                             " FROM signal ORDER BY received_ms DESC, rowid DESC LIMIT ?",
-                            -1, &q, NULL)
-        != SQLITE_OK)
+                            -1, &q, NULL) != SQLITE_OK)
         return list;
     sqlite3_bind_int (q, 1, limit);
     while (sqlite3_step (q) == SQLITE_ROW) {
         char hex[KT_ID_HEX] = "";
         if (sqlite3_column_bytes (q, 0) == KT_ID_LEN)
             kt_hex (hex, sqlite3_column_blob (q, 0), KT_ID_LEN);
-        json_array_append_new (
-            list, json_pack ("{s:s, s:s, s:s, s:s, s:I, s:I}", "message_id", hex, "case_ref",
-                             (const char *) sqlite3_column_text (q, 1), "sender",
-                             (const char *) sqlite3_column_text (q, 2), "category",
-                             (const char *) sqlite3_column_text (q, 3), "received_ms",
-                             (json_int_t) sqlite3_column_int64 (q, 4), "log_index",
-                             (json_int_t) sqlite3_column_int64 (q, 5)));
+        json_array_append_new (list,
+                               json_pack ("{s:s, s:s, s:s, s:s, s:I, s:I}", "message_id", hex,
+                                          "case_ref", (const char *) sqlite3_column_text (q, 1),
+                                          "sender", (const char *) sqlite3_column_text (q, 2),
+                                          "category", (const char *) sqlite3_column_text (q, 3),
+                                          "received_ms", (json_int_t) sqlite3_column_int64 (q, 4),
+                                          "log_index", (json_int_t) sqlite3_column_int64 (q, 5)));
     }
     sqlite3_finalize (q);
     return list;
@@ -334,10 +376,9 @@ s_unseal_signal (const uint8_t key[KEYSTORE_KEY_LEN], sqlite3_stmt *q)
 {
     uint8_t *plain = NULL;
     size_t plain_len = 0;
-    if (sqlite3_column_bytes (q, 0) != KT_ID_LEN
-        || keystore_unseal (key, sqlite3_column_blob (q, 0), KT_ID_LEN, sqlite3_column_blob (q, 3),
-                            (size_t) sqlite3_column_bytes (q, 3), &plain, &plain_len)
-               != 0)
+    if (sqlite3_column_bytes (q, 0) != KT_ID_LEN ||
+        keystore_unseal (key, sqlite3_column_blob (q, 0), KT_ID_LEN, sqlite3_column_blob (q, 3),
+                         (size_t) sqlite3_column_bytes (q, 3), &plain, &plain_len) != 0)
         return NULL;
     Keten__Signal *s = keten__signal__unpack (NULL, plain_len, plain);
     sodium_memzero (plain, plain_len);
@@ -349,8 +390,8 @@ int
 weegploeg_case_key (weegploeg_t *self, const char *case_ref, uint8_t key[KEYSTORE_KEY_LEN],
                     kt_reason_t *reason)
 {
-    sqlite3_stmt *q = store_prepare (self->db, "SELECT key_id FROM subject WHERE case_ref=?",
-                                     reason);
+    sqlite3_stmt *q =
+        store_prepare (self->db, "SELECT key_id FROM subject WHERE case_ref=?", reason);
     if (!q)
         return -1;
     sqlite3_bind_text (q, 1, case_ref, -1, SQLITE_STATIC);
@@ -373,7 +414,8 @@ weegploeg_read_case (weegploeg_t *self, const char *case_ref, weegploeg_case_sig
     uint8_t key[KEYSTORE_KEY_LEN];
     if (weegploeg_case_key (self, case_ref, key, reason) != 0)
         return -1;
-    sqlite3_stmt *q = store_prepare (self->db,
+    sqlite3_stmt *q =
+        store_prepare (self->db,
                        "SELECT message_id, sender, received_ms, body FROM signal WHERE case_ref=?"
                        " ORDER BY created_ms, rowid",
                        reason);
@@ -403,8 +445,10 @@ weegploeg_read_case (weegploeg_t *self, const char *case_ref, weegploeg_case_sig
         if (w->signal)
             memcpy (w->message_id, sqlite3_column_blob (q, 0), KT_ID_LEN);
         if (!w->signal || !w->signal->subject)
-            rc = kt_fail (reason, "a signal of case_ref %.40s does not decrypt; the file may be "
-                                  "damaged", case_ref);
+            rc = kt_fail (reason,
+                          "a signal of case_ref %.40s does not decrypt; the file may be "
+                          "damaged",
+                          case_ref);
         n++;
     }
     sqlite3_finalize (q);
@@ -433,4 +477,178 @@ weegploeg_kernpartij_sees (const roster_member_t *to, const char *municipality)
     weegploeg_normalise (mine, sizeof mine, to->municipality);
     weegploeg_normalise (theirs, sizeof theirs, municipality);
     return *mine && strcmp (mine, theirs) == 0;
+}
+
+json_t *
+weegploeg_possible_matches (weegploeg_t *self, bool open_only)
+{
+    json_t *list = json_array ();
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2 (self->db,
+                            "SELECT case_ref, other, reason, found_ms, state FROM possible_match"
+                            " WHERE (?1 = 0 OR state = 0) ORDER BY found_ms",
+                            -1, &q, NULL) != SQLITE_OK)
+        return list;
+    sqlite3_bind_int (q, 1, open_only ? 1 : 0);
+    static const char *const states[] = {"open", "same", "different", "moot"};
+    while (sqlite3_step (q) == SQLITE_ROW) {
+        int st = sqlite3_column_int (q, 4);
+        json_array_append_new (list,
+                               json_pack ("{s:s, s:s, s:s, s:I, s:s}", "case_ref",
+                                          (const char *) sqlite3_column_text (q, 0), "other",
+                                          (const char *) sqlite3_column_text (q, 1), "reason",
+                                          (const char *) sqlite3_column_text (q, 2), "found_ms",
+                                          (json_int_t) sqlite3_column_int64 (q, 3), "state",
+                                          st >= 0 && st <= 3 ? states[st] : "?"));
+    }
+    sqlite3_finalize (q);
+    return list;
+}
+
+/*  Set the state of the open pair {a, b}; -1 when there is none. */
+static int
+s_settle_match (weegploeg_t *self, const char *a, const char *b, int state, uint32_t uid,
+                kt_reason_t *reason)
+{
+    sqlite3_stmt *u = store_prepare (self->db,
+                                     "UPDATE possible_match SET state=?3, decided_ms=?4,"
+                                     " decided_uid=?5 WHERE state=0 AND ((case_ref=?1 AND"
+                                     " other=?2) OR (case_ref=?2 AND other=?1))",
+                                     reason);
+    if (!u)
+        return -1;
+    sqlite3_bind_text (u, 1, a, -1, SQLITE_STATIC);
+    sqlite3_bind_text (u, 2, b, -1, SQLITE_STATIC);
+    sqlite3_bind_int (u, 3, state);
+    sqlite3_bind_int64 (u, 4, (sqlite3_int64) kt_now_ms ());
+    sqlite3_bind_int64 (u, 5, uid);
+    int rc = sqlite3_step (u) == SQLITE_DONE ? 0 : -1;
+    sqlite3_finalize (u);
+    if (rc != 0)
+        return kt_fail (reason, "cannot record the match decision: %s", sqlite3_errmsg (self->db));
+    if (sqlite3_changes (self->db) == 0)
+        return kt_fail (reason, "%.24s and %.24s are not an open possible match", a, b);
+    return 0;
+}
+
+/*  Move gone's signals to keep, re-sealed under keep's key. */
+static int
+s_move_signals (weegploeg_t *self, const char *keep, const char *gone, kt_reason_t *reason)
+{
+    uint8_t kkeep[KEYSTORE_KEY_LEN], kgone[KEYSTORE_KEY_LEN];
+    if (weegploeg_case_key (self, keep, kkeep, reason) != 0)
+        return -1;
+    if (weegploeg_case_key (self, gone, kgone, reason) != 0) {
+        sodium_memzero (kkeep, sizeof kkeep);
+        return -1;
+    }
+    sqlite3_stmt *q =
+        store_prepare (self->db, "SELECT message_id, body FROM signal WHERE case_ref=?", reason);
+    sqlite3_stmt *u =
+        store_prepare (self->db, "UPDATE signal SET case_ref=?, body=? WHERE message_id=?", reason);
+    int rc = q && u ? 0 : -1;
+    if (q)
+        sqlite3_bind_text (q, 1, gone, -1, SQLITE_STATIC);
+    while (rc == 0 && sqlite3_step (q) == SQLITE_ROW) {
+        uint8_t *plain = NULL, *sealed = NULL;
+        size_t plain_len = 0, sealed_len = 0;
+        const void *id = sqlite3_column_blob (q, 0);
+        if (sqlite3_column_bytes (q, 0) != KT_ID_LEN ||
+            keystore_unseal (kgone, id, KT_ID_LEN, sqlite3_column_blob (q, 1),
+                             (size_t) sqlite3_column_bytes (q, 1), &plain, &plain_len) != 0)
+            rc = kt_fail (reason, "a signal of %.24s does not decrypt", gone);
+        else if (keystore_seal (kkeep, id, KT_ID_LEN, plain, plain_len, &sealed, &sealed_len) != 0)
+            rc = kt_fail (reason, "out of memory");
+        if (plain) {
+            sodium_memzero (plain, plain_len);
+            free (plain);
+        }
+        if (rc == 0) {
+            sqlite3_reset (u);
+            sqlite3_bind_text (u, 1, keep, -1, SQLITE_STATIC);
+            sqlite3_bind_blob (u, 2, sealed, (int) sealed_len, SQLITE_STATIC);
+            sqlite3_bind_blob (u, 3, id, KT_ID_LEN, SQLITE_TRANSIENT);
+            if (sqlite3_step (u) != SQLITE_DONE)
+                rc = kt_fail (reason, "cannot move a signal: %s", sqlite3_errmsg (self->db));
+        }
+        free (sealed);
+    }
+    sqlite3_finalize (q);
+    sqlite3_finalize (u);
+    sodium_memzero (kkeep, sizeof kkeep);
+    sodium_memzero (kgone, sizeof kgone);
+    return rc;
+}
+
+int
+weegploeg_decide_match (weegploeg_t *self, const char *keep, const char *gone, bool same,
+                        uint32_t uid, kt_reason_t *reason)
+{
+    if (strcmp (keep, gone) == 0)
+        return kt_fail (reason, "a subject cannot be matched with itself");
+    if (store_begin (self->db, reason) != 0)
+        return -1;
+    int rc = s_settle_match (self, keep, gone, same ? 1 : 2, uid, reason);
+    uint8_t gone_key_id[KEYSTORE_ID_LEN];
+    bool have_key = false;
+    if (rc == 0 && same) {
+        sqlite3_stmt *q = store_prepare (
+            self->db,
+            "SELECT (SELECT count(*) FROM meeting_item WHERE case_ref=?1)"
+            " + (SELECT count(*) FROM decision WHERE case_ref=?1), key_id FROM subject"
+            " WHERE case_ref=?1",
+            reason);
+        /*  A subject already on an agenda or decided on has been shared
+         *  under its case_ref; merging it away would orphan what others
+         *  hold.  (Reads meeting.c's and decision.c's tables, same file.) */
+        if (!q)
+            rc = -1;
+        else {
+            sqlite3_bind_text (q, 1, gone, -1, SQLITE_STATIC);
+            if (sqlite3_step (q) != SQLITE_ROW || sqlite3_column_bytes (q, 1) != KEYSTORE_ID_LEN)
+                rc = kt_fail (reason, "no subject %.24s", gone);
+            else if (sqlite3_column_int64 (q, 0) > 0)
+                rc = kt_fail (reason,
+                              "%.24s is on an agenda or decided on; merge it the other "
+                              "way round (keep %.24s)",
+                              gone, gone);
+            else {
+                memcpy (gone_key_id, sqlite3_column_blob (q, 1), KEYSTORE_ID_LEN);
+                have_key = true;
+            }
+            sqlite3_finalize (q);
+        }
+        if (rc == 0)
+            rc = s_move_signals (self, keep, gone, reason);
+        /*  keep learns gone's BSN index when it had none; other open pairs
+         *  with gone become moot; gone's row goes. */
+        static const char *const sql[] = {
+            "UPDATE subject SET bsn_index=(SELECT bsn_index FROM subject WHERE case_ref=?2)"
+            " WHERE case_ref=?1 AND bsn_index IS NULL",
+            "UPDATE possible_match SET state=3 WHERE state=0 AND (case_ref=?2 OR other=?2)",
+            "DELETE FROM subject WHERE case_ref=?2"};
+        for (size_t i = 0; rc == 0 && i < sizeof sql / sizeof sql[0]; i++) {
+            sqlite3_stmt *st = store_prepare (self->db, sql[i], reason);
+            if (!st) {
+                rc = -1;
+                break;
+            }
+            if (sqlite3_bind_parameter_count (st) >= 2)
+                sqlite3_bind_text (st, 1, keep, -1, SQLITE_STATIC);
+            sqlite3_bind_text (st, sqlite3_bind_parameter_count (st), gone, -1, SQLITE_STATIC);
+            if (sqlite3_step (st) != SQLITE_DONE)
+                rc = kt_fail (reason, "cannot merge: %s", sqlite3_errmsg (self->db));
+            sqlite3_finalize (st);
+        }
+    }
+    if (rc != 0 || store_commit (self->db, reason) != 0) {
+        store_rollback (self->db);
+        return -1;
+    }
+    /*  After the commit: a key left behind by a crash here is harmless,
+     *  a key shredded before it would lose data. */
+    if (have_key && keystore_shred (self->keystore, gone_key_id, reason) != 0)
+        kt_log (KT_LOG_WARN, "subject key_shred_failed case_ref=%s reason=\"%s\"", gone,
+                reason->text);
+    return 0;
 }

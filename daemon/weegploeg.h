@@ -79,6 +79,16 @@ void weegploeg_case_free (weegploeg_case_signal_t *signals, size_t n);
 int weegploeg_case_key (weegploeg_t *self, const char *case_ref, uint8_t key[KEYSTORE_KEY_LEN],
                         kt_reason_t *reason);
 
+/*  Subjects that may be one person but could not be matched for certain
+ *  (JSON array, case_refs and the reason only). */
+json_t *weegploeg_possible_matches (weegploeg_t *self, bool open_only);
+/*  The uitvoerder's decision on the open possible match {keep, gone}:
+ *  same: gone's signals move to keep (re-sealed under keep's key), gone
+ *  is removed and its key destroyed; refused when gone is on an agenda or
+ *  decided on.  Not same: the pair is closed as different persons. */
+int weegploeg_decide_match (weegploeg_t *self, const char *keep, const char *gone, bool same,
+                            uint32_t uid, kt_reason_t *reason);
+
 /*  The weegploeg file, for modules that keep tables in it (meetings). */
 sqlite3 *weegploeg_db (weegploeg_t *self);
 

@@ -1,0 +1,109 @@
+/*  uitvoerder_subject: the uitvoerder looks at a subject in the weegploeg
+ *  file and decides possible matches (issue #3: a match that is not
+ *  certain is never merged silently).  Every look at personal data is
+ *  recorded in the node's access table and in the provenance log
+ *  (PERSONAL_DATA_ACCESSED, art. 15.2e) before anything is shown.
+ */
+#include "node_internal.h"
+
+#include "intake.h"
+
+#include <string.h>
+
+static int
+s_log_event (node_t *self, Keten__LogEvent event, uid_t uid, const char *what,
+             char *const *case_refs, size_t n, kt_reason_t *reason)
+{
+    char user[65];
+    access_user_name (uid, user, sizeof user);
+    Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
+    e.event = event;
+    e.time_ms = kt_now_ms ();
+    e.node = (char *) keyring_self_member (self->keyring)->id;
+    e.os_user = user;
+    e.what = (char *) what;
+    e.case_refs = (char **) case_refs;
+    e.n_case_refs = n;
+    uint64_t index;
+    if (provlog_begin (self->log, reason) != 0)
+        return -1;
+    if (provlog_append (self->log, &e, &index, reason) != 0) {
+        provlog_rollback (self->log);
+        return -1;
+    }
+    return provlog_commit (self->log, reason);
+}
+
+void
+uitvoerder_subject_show (node_t *self, const api_caller_t *caller, json_t *args)
+{
+    const char *ref = args ? json_string_value (json_object_get (args, "case_ref")) : NULL;
+    kt_reason_t reason;
+    weegploeg_case_signal_t *signals = NULL;
+    size_t n = 0;
+    if (!ref) {
+        apiserver_reply_error (self->api, caller, "weegploeg.subject needs case_ref");
+        return;
+    }
+    if (weegploeg_read_case (self->weegploeg, ref, &signals, &n, &reason) != 0) {
+        apiserver_reply_error (self->api, caller, reason.text);
+        return;
+    }
+    char *refs[1] = {(char *) ref};
+    if (access_record (self->access, caller->uid, "weegploeg.subject", (const char *const *) refs,
+                       1, kt_now_ms (), &reason) != 0 ||
+        s_log_event (self, KETEN__LOG_EVENT__PERSONAL_DATA_ACCESSED, caller->uid,
+                     "weegploeg.subject", refs, 1, &reason) != 0) {
+        weegploeg_case_free (signals, n);
+        apiserver_reply_error (self->api, caller, reason.text);
+        return;
+    }
+    json_t *list = json_array ();
+    for (size_t i = 0; i < n; i++) {
+        json_t *sig = intake_signal_to_object (signals[i].signal);
+        json_object_set_new (sig, "sender", json_string (signals[i].sender));
+        json_object_set_new (sig, "received_ms",
+                             json_integer ((json_int_t) signals[i].received_ms));
+        json_array_append_new (list, sig);
+    }
+    weegploeg_case_free (signals, n);
+    apiserver_reply_ok (self->api, caller,
+                        json_pack ("{s:s, s:o}", "case_ref", ref, "signals", list));
+}
+
+void
+uitvoerder_matches (node_t *self, const api_caller_t *caller, json_t *args)
+{
+    bool all = args && json_is_true (json_object_get (args, "all"));
+    apiserver_reply_ok (
+        self->api, caller,
+        json_pack ("{s:o}", "matches", weegploeg_possible_matches (self->weegploeg, !all)));
+}
+
+void
+uitvoerder_match (node_t *self, const api_caller_t *caller, json_t *args)
+{
+    const char *keep = args ? json_string_value (json_object_get (args, "keep")) : NULL;
+    const char *other = args ? json_string_value (json_object_get (args, "other")) : NULL;
+    json_t *same = args ? json_object_get (args, "same") : NULL;
+    kt_reason_t reason;
+    if (!keep || !other || !json_is_boolean (same)) {
+        apiserver_reply_error (self->api, caller,
+                               "weegploeg.match needs keep, other and same (true or false)");
+        return;
+    }
+    if (weegploeg_decide_match (self->weegploeg, keep, other, json_is_true (same),
+                                (uint32_t) caller->uid, &reason) != 0) {
+        apiserver_reply_error (self->api, caller, reason.text);
+        return;
+    }
+    char *refs[2] = {(char *) keep, (char *) other};
+    const char *what = json_is_true (same) ? "subjects merged" : "subjects distinct";
+    if (s_log_event (self, KETEN__LOG_EVENT__CORRECTED, caller->uid, what, refs, 2, &reason) != 0)
+        kt_log (KT_LOG_ERROR, "log append_failed event=corrected reason=\"%s\"", reason.text);
+    kt_log (KT_LOG_INFO, "subject match keep=%s other=%s same=%s uid=%u", keep, other,
+            json_is_true (same) ? "yes" : "no", (unsigned) caller->uid);
+    apiserver_reply_ok (
+        self->api, caller,
+        json_pack ("{s:s, s:s, s:b}", "keep", keep, "other", other, "same", json_is_true (same)));
+}
