@@ -342,10 +342,8 @@ s_show_print (json_t *r)
                                                                            : "",
                     json_is_true (json_object_get (g, "criminal_data")) ? ", criminal data" : "");
             json_t *desc = json_object_get (g, "description");
-            if (!json_is_string (desc))
-                continue;
             /*  Keep the line breaks of the description; clean the rest. */
-            const char *p = json_string_value (desc);
+            const char *p = json_is_string (desc) ? json_string_value (desc) : "";
             while (*p) {
                 const char *nl = strchr (p, '\n');
                 size_t n = nl ? (size_t) (nl - p) : strlen (p);
@@ -354,6 +352,16 @@ s_show_print (json_t *r)
                 cli_clean (line, sizeof line, raw);
                 printf ("     %s\n", line);
                 p += n + (nl ? 1 : 0);
+            }
+            json_t *item;
+            size_t k;
+            json_array_foreach (json_object_get (g, "items"), k, item)
+            {
+                char label[CLI_CELL_MAX + 1], text[1024];
+                cli_json_str (item, "label", label, sizeof label);
+                json_t *t = json_object_get (item, "text");
+                cli_clean (text, sizeof text, json_is_string (t) ? json_string_value (t) : "-");
+                printf ("     %s: %s\n", label, text);
             }
         }
     }

@@ -13,6 +13,8 @@
  */
 #include "intake.h"
 
+#include "items.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,15 +27,22 @@
  *  Wet gegevensverwerking PGA, Kamerstuk 36225, will add its articles
  *  here).  A code starting with "wpg-" is a Wet politiegegevens basis;
  *  "law" is for the reader (docs/SIGNAL-FORMAT.md has the same table). */
+#define P_WEEG (1u << INTAKE_PURPOSE_WEEGPLOEG)
+#define P_CASUS (1u << INTAKE_PURPOSE_CASUSOVERLEG)
+#define P_EXTERN (1u << INTAKE_PURPOSE_EXTERN)
 static const struct {
     const char *code;
     const char *law;
+    unsigned purposes; /* DESIGN 11: onward sharing outside these is refused */
 } s_legal_bases[] = {
-    {"avg-6-1-e", "AVG art. 6(1)(e): task in the public interest"},
-    {"wpg-16", "Wpg art. 16: provision of police data"},
-    {"wpg-18-2", "Wpg art. 18(2): provision of police data"},
-    {"wpg-20", "Wpg art. 20: provision within a samenwerkingsverband"},
-    {"wjsg-39f", "Wjsg art. 39f: provision of judicial data by the OM"},
+    /*  art. 10.5: to an externe casuspartner only with consent, and only
+     *  gemeente data under the AVG; police and judicial data stay within
+     *  the convenant parties' weegploeg and casusoverleg. */
+    {"avg-6-1-e", "AVG art. 6(1)(e): task in the public interest", P_WEEG | P_CASUS | P_EXTERN},
+    {"wpg-16", "Wpg art. 16: provision of police data", P_WEEG | P_CASUS},
+    {"wpg-18-2", "Wpg art. 18(2): provision of police data", P_WEEG | P_CASUS},
+    {"wpg-20", "Wpg art. 20: provision within a samenwerkingsverband", P_WEEG | P_CASUS},
+    {"wjsg-39f", "Wjsg art. 39f: provision of judicial data by the OM", P_WEEG | P_CASUS},
 };
 
 /*  Where a signal came from.  Convenant art. 7.1-7.2: third parties bring
@@ -382,13 +391,38 @@ s_check (const Keten__Signal *signal, kt_reason_t *reason)
     if (strcmp (signal->source_kind, "anders") == 0 &&
         !(signal->source_detail && *signal->source_detail))
         return kt_fail (reason, "source.detail: required when source.kind is anders");
-    return 0;
+    return items_check (signal, reason);
 }
 
 int
 intake_signal_check (const Keten__Signal *signal, kt_reason_t *reason)
 {
     return s_check (signal, reason);
+}
+
+bool
+intake_legal_basis_known (const char *code)
+{
+    for (size_t i = 0; i < S_COUNT (s_legal_bases); i++)
+        if (strcmp (code, s_legal_bases[i].code) == 0)
+            return true;
+    return false;
+}
+
+bool
+intake_basis_allows (const char *code, intake_purpose_t purpose)
+{
+    for (size_t i = 0; i < S_COUNT (s_legal_bases); i++)
+        if (strcmp (code, s_legal_bases[i].code) == 0)
+            return (s_legal_bases[i].purposes & (1u << purpose)) != 0;
+    return false;
+}
+
+bool
+intake_text_ok (const char *text, size_t min, size_t max, bool lines)
+{
+    size_t len = text ? strlen (text) : 0;
+    return len >= min && len <= max && s_text_check (text, len, lines) == S_TEXT_OK;
 }
 
 /*  Keys are named in reasons only when they look like a field name: a
@@ -408,6 +442,7 @@ s_known_keys (json_t *obj, s_group_t group, kt_reason_t *reason)
         bool known = false;
         for (size_t g = S_SUBJECT; g < S_GROUPS && group == S_TOP; g++)
             known |= strcmp (key, s_group_key[g]) == 0;
+        known |= group == S_TOP && strcmp (key, "items") == 0; /* items.c */
         for (size_t i = 0; i < S_COUNT (s_fields); i++)
             known |= s_fields[i].group == group && strcmp (key, s_fields[i].key) == 0;
         if (known)
@@ -496,17 +531,28 @@ intake_signal_from_object (json_t *obj, Keten__Signal **signal_p, kt_reason_t *r
     keten__melder__init (&melder);
     signal.subject = &subject;
     signal.melder = &melder;
-    if (s_decode (obj, &signal, reason) != 0 || s_check (&signal, reason) != 0)
+    if (s_decode (obj, &signal, reason) != 0)
         return -1;
+    Keten__SignalItem **items = NULL;
+    if (items_decode (json_object_get (obj, "items"), &items, &signal.n_items, reason) != 0)
+        return -1;
+    signal.items = items;
+    if (s_check (&signal, reason) != 0) {
+        items_free (items, signal.n_items);
+        return -1;
+    }
 
     /*  Pack and unpack to get a copy that owns all of its strings, so that
      *  keten__signal__free_unpacked frees it whole: one allocator, one
      *  free, no hand-written walk over nested messages to get wrong. */
     size_t size = keten__signal__get_packed_size (&signal);
     uint8_t *buf = malloc (size ? size : 1);
-    if (!buf)
+    if (!buf) {
+        items_free (items, signal.n_items);
         return kt_fail (reason, "out of memory");
+    }
     keten__signal__pack (&signal, buf);
+    items_free (items, signal.n_items);
     Keten__Signal *copy = keten__signal__unpack (NULL, size, buf);
     free (buf);
     if (!copy)
@@ -631,6 +677,9 @@ intake_signal_to_object (const Keten__Signal *signal)
         }
         rc = s_set (obj[f->group], f->key, value);
     }
+    json_t *items = rc == 0 ? items_to_json (signal->items, signal->n_items) : NULL;
+    if (items)
+        rc = s_set (root, "items", items);
     if (rc != 0) {
         json_decref (root);
         return NULL;

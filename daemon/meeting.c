@@ -1,6 +1,7 @@
 /*  meeting: weegploeg meetings and their agendas (art. 8.2-8.4).  */
 #include "meeting.h"
 
+#include "intake.h"
 #include "keys.h"
 #include "store.h"
 
@@ -299,6 +300,8 @@ static void
 s_loaded_free (loaded_t *l)
 {
     for (size_t i = 0; i < l->n_cases; i++) {
+        for (size_t j = 0; l->cases[i].asig && j < l->cases[i].n_signals; j++)
+            free (l->cases[i].asig[j].items);
         weegploeg_case_free (l->cases[i].signals, l->cases[i].n_signals);
         free (l->cases[i].asig);
         free (l->cases[i].asig_p);
@@ -338,6 +341,17 @@ s_build_case (meeting_t *self, case_t *c, const char *case_ref, kt_reason_t *rea
         a->wpg_basis = s->wpg_basis;
         a->special_category = s->special_category;
         a->criminal_data = s->criminal_data;
+        a->legal_basis = s->legal_basis;
+        /*  DESIGN 11: only items whose legal basis allows the weegploeg. */
+        a->items = calloc (s->n_items ? s->n_items : 1, sizeof *a->items);
+        if (!a->items)
+            return kt_fail (reason, "out of memory");
+        for (size_t k = 0; k < s->n_items; k++) {
+            const char *basis = *s->items[k]->legal_basis ? s->items[k]->legal_basis
+                                                            : s->legal_basis;
+            if (intake_basis_allows (basis, INTAKE_PURPOSE_WEEGPLOEG))
+                a->items[a->n_items++] = s->items[k];
+        }
         c->asig_p[i] = a;
     }
     keten__agenda_item__init (&c->item);

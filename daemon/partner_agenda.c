@@ -8,6 +8,7 @@
 #include "node_internal.h"
 
 #include "ics.h"
+#include "items.h"
 #include "policy.h"
 
 #include <errno.h>
@@ -140,15 +141,22 @@ s_item_json (const Keten__AgendaItem *it)
     json_t *signals = json_array ();
     for (size_t j = 0; j < it->n_signals; j++) {
         const Keten__AgendaSignal *g = it->signals[j];
+        json_t *items = items_to_json (g->items, g->n_items);
+        for (size_t k = 0; items && k < g->n_items; k++) {
+            char label[128];
+            json_object_set_new (json_array_get (items, k), "label",
+                                 json_string (items_label (g->items[k], label, sizeof label)));
+        }
         json_array_append_new (
             signals,
-            json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b}", "sender", g->sender, "category",
+            json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:o*}", "sender", g->sender, "category",
                        g->category, "observed_on", g->observed_on, "source_kind", g->source_kind,
                        "description", g->description, "wpg_basis",
                        g->wpg_basis == KETEN__WPG_BASIS__WPG_ART_9_10   ? "art-9-10"
                        : g->wpg_basis == KETEN__WPG_BASIS__WPG_ART_8_13 ? "art-8-13"
                                                                         : "",
-                       "special_category", g->special_category, "criminal_data", g->criminal_data));
+                       "special_category", g->special_category, "criminal_data", g->criminal_data,
+                       "items", items));
     }
     const Keten__Subject *s = it->subject;
     return json_pack ("{s:s, s:{s:s, s:s, s:s, s:s}, s:o}", "case_ref", it->case_ref, "subject",

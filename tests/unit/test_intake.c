@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "intake.h"
+#include "items.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -810,6 +811,111 @@ test_arbitrary_input_never_crashes_or_leaks (void **state)
     assert_true (accepted > 0);
 }
 
+/* ---- items (DESIGN 11) ---------------------------------------------------- */
+
+static json_t *
+s_with_items (const char *items_json)
+{
+    json_error_t err;
+    json_t *items = json_loads (items_json, 0, &err);
+    if (!items)
+        fail_msg ("items do not parse: %s", err.text);
+    return s_with ("items", items);
+}
+
+static void
+test_items_round_trip_facts_opinions_counter_indications_and_diagnoses (void **state)
+{
+    (void) state;
+    json_t *root = s_with_items (
+        "[{\"kind\": \"fact\", \"text\": \"Said X in class.\"},"
+        " {\"kind\": \"opinion\", \"of\": \"mentor\", \"text\": \"Worried.\"},"
+        " {\"kind\": \"counter-indication\", \"text\": \"Still attends school.\"},"
+        " {\"kind\": \"diagnosis\", \"text\": \"ADHD\", \"qualified_professional\": false,"
+        "  \"special_category\": true, \"legal_basis\": \"wpg-20\"}]");
+    kt_reason_t reason = {{0}};
+    Keten__Signal *signal = NULL;
+    if (intake_signal_from_object (root, &signal, &reason) != 0)
+        fail_msg ("refused: %s", reason.text);
+    assert_int_equal (signal->n_items, 4);
+    assert_int_equal (signal->items[1]->kind, KETEN__ITEM_KIND__OPINION);
+    assert_string_equal (signal->items[1]->opinion_of, "mentor");
+    assert_int_equal (signal->items[3]->kind, KETEN__ITEM_KIND__DIAGNOSIS);
+    assert_false (signal->items[3]->qualified_professional);
+    char label[96];
+    assert_string_equal (items_label (signal->items[1], label, sizeof label), "Mening (mentor)");
+    items_label (signal->items[3], label, sizeof label);
+    assert_non_null (strstr (label, "NIET door gekwalificeerde"));
+    json_t *back = intake_signal_to_object (signal);
+    assert_true (json_equal (back, root));
+    json_decref (back);
+    intake_signal_destroy (&signal);
+    json_decref (root);
+}
+
+static void
+test_opinion_must_say_whose_it_is (void **state)
+{
+    (void) state;
+    s_refused (s_with_items ("[{\"kind\": \"opinion\", \"text\": \"Worried.\"}]"),
+               "items[0].of: an opinion says whose");
+    s_refused (s_with_items ("[{\"kind\": \"fact\", \"of\": \"x\", \"text\": \"y\"}]"),
+               "items[0].of: only an opinion");
+}
+
+static void
+test_diagnosis_says_whether_a_qualified_professional_made_it (void **state)
+{
+    (void) state;
+    s_refused (s_with_items ("[{\"kind\": \"diagnosis\", \"text\": \"x\","
+                             " \"special_category\": true}]"),
+               "qualified_professional: required for a diagnosis");
+    s_refused (s_with_items ("[{\"kind\": \"fact\", \"text\": \"x\","
+                             " \"qualified_professional\": true}]"),
+               "only for a diagnosis");
+    /*  Health data is a special category. */
+    s_refused (s_with_items ("[{\"kind\": \"diagnosis\", \"text\": \"x\","
+                             " \"qualified_professional\": true}]"),
+               "a diagnosis is health data");
+}
+
+static void
+test_item_flags_and_basis_must_fit_the_signal (void **state)
+{
+    (void) state;
+    json_t *root = s_with_items ("[{\"kind\": \"fact\", \"text\": \"x\","
+                                 " \"criminal_data\": true}]");
+    s_put (root, "criminal_data", json_false ());
+    s_refused (root, "criminal_data: an item is criminal data");
+    /*  The valid example is police data: every item needs a Wpg basis. */
+    s_refused (s_with_items ("[{\"kind\": \"fact\", \"text\": \"x\","
+                             " \"legal_basis\": \"avg-6-1-e\"}]"),
+               "police data needs a Wpg basis");
+    s_refused (s_with_items ("[{\"kind\": \"fact\", \"text\": \"x\","
+                             " \"legal_basis\": \"nope\"}]"),
+               "not a known legal basis");
+    s_refused (s_with_items ("[{\"kind\": \"rumour\", \"text\": \"x\"}]"),
+               "items[0].kind");
+    s_refused (s_with_items ("[{\"kind\": \"fact\", \"text\": \"\"}]"), "items[0].text");
+    s_refused (s_with_items ("[{\"kind\": \"fact\", \"text\": \"x\", \"colour\": 1}]"),
+               "items[0]: unknown key");
+    s_refused (s_with_items ("{}"), "items: must be an array");
+}
+
+static void
+test_legal_bases_limit_onward_sharing (void **state)
+{
+    (void) state;
+    /*  art. 10.5, DESIGN 11: police and judicial data stay within the
+     *  convenant parties; gemeente data may reach an externe casuspartner. */
+    assert_true (intake_basis_allows ("wpg-16", INTAKE_PURPOSE_WEEGPLOEG));
+    assert_true (intake_basis_allows ("wpg-16", INTAKE_PURPOSE_CASUSOVERLEG));
+    assert_false (intake_basis_allows ("wpg-16", INTAKE_PURPOSE_EXTERN));
+    assert_false (intake_basis_allows ("wjsg-39f", INTAKE_PURPOSE_EXTERN));
+    assert_true (intake_basis_allows ("avg-6-1-e", INTAKE_PURPOSE_EXTERN));
+    assert_false (intake_basis_allows ("unknown", INTAKE_PURPOSE_WEEGPLOEG));
+}
+
 int
 main (void)
 {
@@ -838,6 +944,11 @@ main (void)
         cmocka_unit_test (test_wpg_basis_without_wpg_legal_basis_is_refused),
         cmocka_unit_test (test_protobuf_signal_is_held_to_the_same_rules),
         cmocka_unit_test (test_arbitrary_input_never_crashes_or_leaks),
+        cmocka_unit_test (test_items_round_trip_facts_opinions_counter_indications_and_diagnoses),
+        cmocka_unit_test (test_opinion_must_say_whose_it_is),
+        cmocka_unit_test (test_diagnosis_says_whether_a_qualified_professional_made_it),
+        cmocka_unit_test (test_item_flags_and_basis_must_fit_the_signal),
+        cmocka_unit_test (test_legal_bases_limit_onward_sharing),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

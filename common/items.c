@@ -1,0 +1,220 @@
+/*  items: facts, opinions, counter-indications and diagnoses (DESIGN 11).  */
+#include "items.h"
+
+#include "intake.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    Keten__ItemKind kind;
+    const char *label;
+} s_kinds[] = {
+    {"fact", KETEN__ITEM_KIND__FACT, "Feit"},
+    {"opinion", KETEN__ITEM_KIND__OPINION, "Mening"},
+    {"counter-indication", KETEN__ITEM_KIND__COUNTER_INDICATION, "Contra-indicatie"},
+    {"diagnosis", KETEN__ITEM_KIND__DIAGNOSIS, "Diagnose"},
+};
+#define N_KINDS (sizeof s_kinds / sizeof s_kinds[0])
+
+static const char *const s_keys[] = {"kind",          "text",           "of",
+                                     "qualified_professional", "legal_basis", "special_category",
+                                     "criminal_data"};
+
+void
+items_free (Keten__SignalItem **items, size_t n)
+{
+    for (size_t i = 0; items && i < n; i++)
+        free (items[i]);
+    free (items);
+}
+
+static int
+s_string (json_t *obj, const char *key, size_t i, char **out, kt_reason_t *reason)
+{
+    json_t *v = json_object_get (obj, key);
+    if (!v)
+        return 0;
+    if (!json_is_string (v) || strlen (json_string_value (v)) != json_string_length (v))
+        return kt_fail (reason, "items[%zu].%s: must be a string", i, key);
+    *out = (char *) json_string_value (v);
+    return 0;
+}
+
+static int
+s_bool (json_t *obj, const char *key, size_t i, protobuf_c_boolean *out, bool *given,
+        kt_reason_t *reason)
+{
+    json_t *v = json_object_get (obj, key);
+    if (given)
+        *given = v != NULL;
+    if (!v)
+        return 0;
+    if (!json_is_boolean (v))
+        return kt_fail (reason, "items[%zu].%s: must be true or false", i, key);
+    *out = json_is_true (v);
+    return 0;
+}
+
+static int
+s_decode_one (json_t *obj, size_t i, Keten__SignalItem *it, kt_reason_t *reason)
+{
+    if (!json_is_object (obj))
+        return kt_fail (reason, "items[%zu]: must be an object", i);
+    for (void *k = json_object_iter (obj); k; k = json_object_iter_next (obj, k)) {
+        bool known = false;
+        for (size_t j = 0; j < sizeof s_keys / sizeof s_keys[0]; j++)
+            known |= strcmp (json_object_iter_key (k), s_keys[j]) == 0;
+        if (!known)
+            return kt_fail (reason, "items[%zu]: unknown key (the keys are kind, text, of, "
+                                    "qualified_professional, legal_basis, special_category, "
+                                    "criminal_data)", i);
+    }
+    const char *kind = json_string_value (json_object_get (obj, "kind"));
+    size_t k = 0;
+    while (kind && k < N_KINDS && strcmp (kind, s_kinds[k].name) != 0)
+        k++;
+    if (!kind || k == N_KINDS)
+        return kt_fail (reason, "items[%zu].kind: must be fact, opinion, counter-indication or "
+                                "diagnosis", i);
+    it->kind = s_kinds[k].kind;
+    bool qp_given = false;
+    if (s_string (obj, "text", i, &it->text, reason) || s_string (obj, "of", i, &it->opinion_of, reason)
+        || s_string (obj, "legal_basis", i, &it->legal_basis, reason)
+        || s_bool (obj, "qualified_professional", i, &it->qualified_professional, &qp_given, reason)
+        || s_bool (obj, "special_category", i, &it->special_category, NULL, reason)
+        || s_bool (obj, "criminal_data", i, &it->criminal_data, NULL, reason))
+        return -1;
+    /*  A diagnosis must say whether a qualified professional made it: an
+     *  absent flag must not read as "no". */
+    if (it->kind == KETEN__ITEM_KIND__DIAGNOSIS && !qp_given)
+        return kt_fail (reason, "items[%zu].qualified_professional: required for a diagnosis", i);
+    if (it->kind != KETEN__ITEM_KIND__DIAGNOSIS && qp_given)
+        return kt_fail (reason, "items[%zu].qualified_professional: only for a diagnosis", i);
+    return 0;
+}
+
+int
+items_decode (json_t *value, Keten__SignalItem ***items_p, size_t *n_p, kt_reason_t *reason)
+{
+    *items_p = NULL;
+    *n_p = 0;
+    if (!value)
+        return 0;
+    if (!json_is_array (value) || json_array_size (value) > ITEMS_MAX)
+        return kt_fail (reason, "items: must be an array of at most %d items", ITEMS_MAX);
+    size_t n = json_array_size (value);
+    Keten__SignalItem **items = calloc (n ? n : 1, sizeof *items);
+    if (!items)
+        return kt_fail (reason, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        items[i] = malloc (sizeof **items);
+        if (!items[i]) {
+            items_free (items, i);
+            return kt_fail (reason, "out of memory");
+        }
+        keten__signal_item__init (items[i]);
+        if (s_decode_one (json_array_get (value, i), i, items[i], reason) != 0) {
+            items_free (items, i + 1);
+            return -1;
+        }
+    }
+    *items_p = items;
+    *n_p = n;
+    return 0;
+}
+
+int
+items_check (const Keten__Signal *signal, kt_reason_t *reason)
+{
+    if (signal->n_items > ITEMS_MAX)
+        return kt_fail (reason, "items: at most %d", ITEMS_MAX);
+    for (size_t i = 0; i < signal->n_items; i++) {
+        const Keten__SignalItem *it = signal->items[i];
+        bool known = false;
+        for (size_t k = 0; k < N_KINDS; k++)
+            known |= it->kind == s_kinds[k].kind;
+        if (!known)
+            return kt_fail (reason, "items[%zu].kind: unknown", i);
+        if (!intake_text_ok (it->text, 1, ITEMS_TEXT_MAX, true))
+            return kt_fail (reason, "items[%zu].text: required, 1 to %d bytes of text", i,
+                            ITEMS_TEXT_MAX);
+        /*  DESIGN 11: an opinion is labelled as one - whose it is. */
+        bool opinion = it->kind == KETEN__ITEM_KIND__OPINION;
+        if (opinion && !intake_text_ok (it->opinion_of, 1, 100, false))
+            return kt_fail (reason, "items[%zu].of: an opinion says whose it is (1 to 100 bytes)",
+                            i);
+        if (!opinion && *it->opinion_of)
+            return kt_fail (reason, "items[%zu].of: only an opinion has one", i);
+        if (it->kind != KETEN__ITEM_KIND__DIAGNOSIS && it->qualified_professional)
+            return kt_fail (reason, "items[%zu].qualified_professional: only for a diagnosis", i);
+        /*  A diagnosis is health data: a special category (AVG art. 9). */
+        if (it->kind == KETEN__ITEM_KIND__DIAGNOSIS && !it->special_category)
+            return kt_fail (reason, "items[%zu].special_category: a diagnosis is health data, "
+                                    "so it must be true", i);
+        const char *basis = *it->legal_basis ? it->legal_basis : signal->legal_basis;
+        if (!intake_legal_basis_known (basis))
+            return kt_fail (reason, "items[%zu].legal_basis: not a known legal basis", i);
+        if (signal->wpg_basis != KETEN__WPG_BASIS__WPG_NONE && strncmp (basis, "wpg-", 4) != 0)
+            return kt_fail (reason, "items[%zu].legal_basis: police data needs a Wpg basis", i);
+        /*  The signal's own flags say what it holds as a whole. */
+        if (it->special_category && !signal->special_category)
+            return kt_fail (reason, "special_category: an item is special-category data, so the "
+                                    "signal must say so too");
+        if (it->criminal_data && !signal->criminal_data)
+            return kt_fail (reason, "criminal_data: an item is criminal data, so the signal must "
+                                    "say so too");
+    }
+    return 0;
+}
+
+json_t *
+items_to_json (Keten__SignalItem *const *items, size_t n)
+{
+    if (n == 0)
+        return NULL;
+    json_t *list = json_array ();
+    for (size_t i = 0; i < n; i++) {
+        const Keten__SignalItem *it = items[i];
+        const char *kind = "fact";
+        for (size_t k = 0; k < N_KINDS; k++)
+            if (s_kinds[k].kind == it->kind)
+                kind = s_kinds[k].name;
+        json_t *o = json_pack ("{s:s, s:s}", "kind", kind, "text", it->text);
+        if (!o)
+            continue;
+        if (*it->opinion_of)
+            json_object_set_new (o, "of", json_string (it->opinion_of));
+        if (it->kind == KETEN__ITEM_KIND__DIAGNOSIS)
+            json_object_set_new (o, "qualified_professional",
+                                 json_boolean (it->qualified_professional));
+        if (*it->legal_basis)
+            json_object_set_new (o, "legal_basis", json_string (it->legal_basis));
+        if (it->special_category)
+            json_object_set_new (o, "special_category", json_true ());
+        if (it->criminal_data)
+            json_object_set_new (o, "criminal_data", json_true ());
+        json_array_append_new (list, o);
+    }
+    return list;
+}
+
+const char *
+items_label (const Keten__SignalItem *item, char *buf, size_t len)
+{
+    const char *label = "?";
+    for (size_t k = 0; k < N_KINDS; k++)
+        if (s_kinds[k].kind == item->kind)
+            label = s_kinds[k].label;
+    if (item->kind == KETEN__ITEM_KIND__OPINION)
+        snprintf (buf, len, "%s (%s)", label, item->opinion_of);
+    else if (item->kind == KETEN__ITEM_KIND__DIAGNOSIS)
+        snprintf (buf, len, "%s (%s)", label,
+                  item->qualified_professional ? "door gekwalificeerde professional"
+                                               : "NIET door gekwalificeerde professional");
+    else
+        snprintf (buf, len, "%s", label);
+    return buf;
+}
