@@ -87,3 +87,20 @@ echo "$out" | grep -q "only for police data" || fail "refusal does not give the 
     || fail "gemeente does not list the signal as refused"
 grep -q "message refused\|signal refused" "$T/$UITV.log" || fail "refusal not logged at the uitvoerder"
 pass "a Wpg basis from a gemeente is refused by the uitvoerder: $out"
+
+# DESIGN 11: items are recorded as professionals are told to; an opinion
+# without whose it is, or a diagnosis without its flag, is refused with the
+# rule, and nothing is stored.
+before=$(kt politie-test signal list --json | jq '.signals | length')
+jq '.items = [{"kind": "opinion", "text": "Lijkt radicaal."}]' "$T/s.json" > "$T/op.json"
+if out=$(kt politie-test signal submit --file "$T/op.json" 2>&1); then fail "opinion without 'of' accepted"; fi
+echo "$out" | grep -q "an opinion says whose" || fail "refusal unclear: $out"
+jq '.items = [{"kind": "diagnosis", "text": "x", "special_category": true}] | .special_category = true' \
+    "$T/s.json" > "$T/dx.json"
+if out=$(kt politie-test signal submit --file "$T/dx.json" 2>&1); then fail "diagnosis without flag accepted"; fi
+echo "$out" | grep -q "qualified_professional" || fail "refusal unclear: $out"
+[ "$(kt politie-test signal list --json | jq '.signals | length')" = "$before" ] || fail "a refused signal was stored"
+jq '.items = [{"kind": "fact", "text": "Pamflet."}, {"kind": "opinion", "of": "agent", "text": "Zorgen."},
+              {"kind": "counter-indication", "text": "Werkt mee."}]' "$T/s.json" > "$T/ok.json"
+kt politie-test signal submit --file "$T/ok.json" --wait | grep -q delivered || fail "signal with items not delivered"
+pass "items: opinions say whose, diagnoses are flagged; valid items are delivered"
