@@ -43,6 +43,8 @@ int cmd_decision (cli_t *cli, int argc, char **argv);
 int cmd_weegploeg_decide (cli_t *cli, int argc, char **argv);
 int cmd_weegploeg_decisions (cli_t *cli, int argc, char **argv);
 int cmd_weegploeg_subject (cli_t *cli, int argc, char **argv);
+int cmd_case (cli_t *cli, int argc, char **argv);
+int cmd_plan (cli_t *cli, int argc, char **argv);
 
 /*  Print "keten: <message>" to stderr. */
 void cli_error (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));

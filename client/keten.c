@@ -34,6 +34,10 @@ s_usage (FILE *out)
                   "  agenda show     show one agenda with its subjects (recorded access)\n"
                   "  decision list   list the weegploeg decisions received (kernpartijen)\n"
                   "  decision show   show one decision with its analysis (recorded access)\n"
+                  "  case ...        the casusoverleg: list, show, plan, contribute, disclose,\n"
+                  "                  close (art. 9-10; 'keten case --help')\n"
+                  "  plan show       a version of the plan van aanpak (recorded access)\n"
+                  "  plan progress   report on one of this node's own measures\n"
                   "  audit access    list the recorded reads of personal data (art. 15.2e)\n"
                   "\n"
                   "Options:\n"
@@ -107,6 +111,10 @@ main (int argc, char **argv)
         rc = cmd_agenda (&cli, sub_argc, sub_argv);
     else if (strcmp (command, "decision") == 0)
         rc = cmd_decision (&cli, sub_argc, sub_argv);
+    else if (strcmp (command, "case") == 0)
+        rc = cmd_case (&cli, sub_argc, sub_argv);
+    else if (strcmp (command, "plan") == 0)
+        rc = cmd_plan (&cli, sub_argc, sub_argv);
     else if (strcmp (command, "audit") == 0)
         rc = cmd_audit (&cli, sub_argc, sub_argv);
     else {

@@ -39,6 +39,19 @@ static const policy_row_t s_table[] = {
      "art. 8.4: weegploeg agendas come from the uitvoerder and go to kernpartijen only"},
     {KETEN__MESSAGE_TYPE__WEEGPLOEG_DECISION, R_UITV, TO_ONE_KERN,
      "art. 8.2-8.4: weegploeg decisions come from the uitvoerder and go to kernpartijen only"},
+    /* art. 9-10: the casusoverleg.  Whether the recipient or sender takes
+     * part in the case is checked against the casusoverleg file. */
+    {KETEN__MESSAGE_TYPE__CASUS_AGENDA, R_UITV, TO_ONE_MEMBER,
+     "casusoverleg agendas come from the uitvoerder"},
+    {KETEN__MESSAGE_TYPE__PLAN, R_UITV, TO_ONE_MEMBER,
+     "art. 10.5: the plan van aanpak comes from the uitvoerder"},
+    {KETEN__MESSAGE_TYPE__CLOSURE, R_UITV, TO_ONE_MEMBER, "art. 9.4: closures come from the uitvoerder"},
+    {KETEN__MESSAGE_TYPE__DISCLOSURE_CONSENT, R_UITV, TO_ONE_MEMBER,
+     "art. 10.5: disclosures come from the uitvoerder"},
+    {KETEN__MESSAGE_TYPE__CASE_CONTRIBUTION, R_PARTNER, TO_UITVOERDER,
+     "art. 9.2: contributions go to the casusoverleg at the uitvoerder"},
+    {KETEN__MESSAGE_TYPE__PLAN_PROGRESS, R_PARTNER, TO_UITVOERDER,
+     "progress on the plan goes to the uitvoerder"},
 };
 
 const char *

@@ -1,6 +1,7 @@
 /*  casusoverleg: the casusoverleg file (art. 10.1-10.2).  */
 #include "casusoverleg.h"
 
+#include "plan.h"
 #include "store.h"
 
 #include <sodium.h>
@@ -23,6 +24,23 @@ static const char *const s_migrations[] = {
     /*  art. 10.2d: the weegploeg's analysis. */
     "CREATE TABLE casus_analysis (decision_id TEXT PRIMARY KEY, case_ref TEXT NOT NULL"
     " REFERENCES casus (case_ref), body BLOB NOT NULL);",
+    /*  art. 9.2, 10.2: what participants contribute, by message id (a
+     *  retried message is stored once). */
+    "CREATE TABLE contribution (message_id BLOB PRIMARY KEY, case_ref TEXT NOT NULL"
+    " REFERENCES casus (case_ref), sender TEXT NOT NULL, kind TEXT NOT NULL,"
+    " received_ms INTEGER NOT NULL, log_index INTEGER NOT NULL, body BLOB NOT NULL);"
+    /*  art. 10.5: every disclosure to an externe casuspartner, with the
+     *  consent, the necessity and the kinds of data. */
+    "CREATE TABLE disclosure (id INTEGER PRIMARY KEY, case_ref TEXT NOT NULL"
+    " REFERENCES casus (case_ref), recipient TEXT NOT NULL, consenting TEXT NOT NULL,"
+    " necessity TEXT NOT NULL, data_kinds TEXT NOT NULL, disclosed_ms INTEGER NOT NULL,"
+    " uid INTEGER NOT NULL, message_id BLOB NOT NULL, body BLOB NOT NULL);"
+    /*  art. 9.4, 10.2h: the closure decision. */
+    "ALTER TABLE casus ADD COLUMN closed_ms INTEGER;"
+    "ALTER TABLE casus ADD COLUMN closure BLOB;"
+    /*  Progress reports already applied, by message id. */
+    "CREATE TABLE progress (message_id BLOB PRIMARY KEY, case_ref TEXT NOT NULL,"
+    " sender TEXT NOT NULL, plan_version INTEGER NOT NULL, log_index INTEGER NOT NULL);",
 };
 
 casusoverleg_t *
@@ -35,8 +53,10 @@ casusoverleg_open (const char *path, keystore_t *keystore, kt_reason_t *reason)
     }
     self->keystore = keystore;
     self->db = store_open (path, reason);
-    if (!self->db || store_migrate (self->db, "casusoverleg", s_migrations,
-                                    sizeof s_migrations / sizeof s_migrations[0], reason) != 0) {
+    if (!self->db ||
+        store_migrate (self->db, "casusoverleg", s_migrations,
+                       sizeof s_migrations / sizeof s_migrations[0], reason) != 0 ||
+        store_migrate (self->db, "plan", plan_migrations, plan_n_migrations, reason) != 0) {
         casusoverleg_destroy (&self);
         return NULL;
     }
@@ -178,20 +198,249 @@ casusoverleg_list (casusoverleg_t *self, int limit)
     if (sqlite3_prepare_v2 (self->db,
                             "SELECT c.case_ref, c.state, c.opened_ms, c.decision_id,"
                             " c.participants, (SELECT count(*) FROM casus_signal s"
-                            " WHERE s.case_ref=c.case_ref) FROM casus c"
+                            " WHERE s.case_ref=c.case_ref), (SELECT coalesce(max(version), 0)"
+                            " FROM plan p WHERE p.case_ref=c.case_ref), (SELECT count(*) FROM"
+                            " contribution k WHERE k.case_ref=c.case_ref) FROM casus c"
                             " ORDER BY c.opened_ms DESC LIMIT ?",
                             -1, &q, NULL) != SQLITE_OK)
         return list;
     sqlite3_bind_int (q, 1, limit);
     while (sqlite3_step (q) == SQLITE_ROW)
         json_array_append_new (list,
-                               json_pack ("{s:s, s:s, s:I, s:s, s:s, s:I}", "case_ref",
+                               json_pack ("{s:s, s:s, s:I, s:s, s:s, s:I, s:I, s:I}", "case_ref",
                                           (const char *) sqlite3_column_text (q, 0), "state",
                                           (const char *) sqlite3_column_text (q, 1), "opened_ms",
                                           (json_int_t) sqlite3_column_int64 (q, 2), "decision_id",
                                           (const char *) sqlite3_column_text (q, 3), "participants",
                                           (const char *) sqlite3_column_text (q, 4), "signals",
-                                          (json_int_t) sqlite3_column_int64 (q, 5)));
+                                          (json_int_t) sqlite3_column_int64 (q, 5), "plan_version",
+                                          (json_int_t) sqlite3_column_int64 (q, 6), "contributions",
+                                          (json_int_t) sqlite3_column_int64 (q, 7)));
     sqlite3_finalize (q);
     return list;
+}
+
+sqlite3 *
+casusoverleg_db (casusoverleg_t *self)
+{
+    return self->db;
+}
+
+int
+casusoverleg_case (casusoverleg_t *self, const char *case_ref, casus_info_t *info,
+                   uint8_t key[KEYSTORE_KEY_LEN], kt_reason_t *reason)
+{
+    memset (info, 0, sizeof *info);
+    sqlite3_stmt *q = store_prepare (self->db,
+                                     "SELECT state, participants, key_id FROM casus WHERE"
+                                     " case_ref=?",
+                                     reason);
+    if (!q)
+        return -1;
+    sqlite3_bind_text (q, 1, case_ref, -1, SQLITE_STATIC);
+    int rc = 0;
+    if (sqlite3_step (q) != SQLITE_ROW || sqlite3_column_bytes (q, 2) != KEYSTORE_ID_LEN)
+        rc = kt_fail (reason, "no case %.24s in the casusoverleg file", case_ref);
+    else {
+        snprintf (info->case_ref, sizeof info->case_ref, "%s", case_ref);
+        info->closed = strcmp ((const char *) sqlite3_column_text (q, 0), "closed") == 0;
+        char parts[2048];
+        snprintf (parts, sizeof parts, "%s", (const char *) sqlite3_column_text (q, 1));
+        for (char *save = NULL, *t = strtok_r (parts, ",", &save);
+             t && info->n_participants < CASUS_MAX_PARTICIPANTS; t = strtok_r (NULL, ",", &save))
+            snprintf (info->participants[info->n_participants++], sizeof info->participants[0],
+                      "%s", t);
+        if (key)
+            rc = keystore_get (self->keystore, sqlite3_column_blob (q, 2), key, reason);
+    }
+    sqlite3_finalize (q);
+    return rc;
+}
+
+bool
+casus_info_has (const casus_info_t *info, const char *member)
+{
+    for (size_t i = 0; i < info->n_participants; i++)
+        if (strcmp (info->participants[i], member) == 0)
+            return true;
+    return false;
+}
+
+int
+casusoverleg_seen (casusoverleg_t *self, const uint8_t id[KT_ID_LEN], const char *sender,
+                   uint64_t *log_index_p)
+{
+    static const char *const sql[] = {
+        "SELECT sender, log_index FROM contribution WHERE message_id=?",
+        "SELECT sender, log_index FROM progress WHERE message_id=?"};
+    for (size_t i = 0; i < 2; i++) {
+        sqlite3_stmt *q = NULL;
+        if (sqlite3_prepare_v2 (self->db, sql[i], -1, &q, NULL) != SQLITE_OK)
+            return -1;
+        sqlite3_bind_blob (q, 1, id, KT_ID_LEN, SQLITE_STATIC);
+        int found = 0;
+        if (sqlite3_step (q) == SQLITE_ROW) {
+            found = strcmp ((const char *) sqlite3_column_text (q, 0), sender) == 0 ? 1 : -1;
+            *log_index_p = (uint64_t) sqlite3_column_int64 (q, 1);
+        }
+        sqlite3_finalize (q);
+        if (found)
+            return found;
+    }
+    return 0;
+}
+
+/*  Seal msg under the case key of case_ref with ad; *sealed_p heap. */
+static int
+s_seal_for_case (casusoverleg_t *self, const char *case_ref, const void *ad, size_t ad_len,
+                 const ProtobufCMessage *msg, uint8_t **sealed_p, size_t *sealed_len_p,
+                 kt_reason_t *reason)
+{
+    casus_info_t info;
+    uint8_t key[KEYSTORE_KEY_LEN];
+    if (casusoverleg_case (self, case_ref, &info, key, reason) != 0)
+        return -1;
+    size_t len = protobuf_c_message_get_packed_size (msg);
+    uint8_t *packed = malloc (len ? len : 1);
+    int rc = -1;
+    if (packed) {
+        protobuf_c_message_pack (msg, packed);
+        rc = keystore_seal (key, ad, ad_len, packed, len, sealed_p, sealed_len_p);
+        sodium_memzero (packed, len);
+        free (packed);
+    }
+    sodium_memzero (key, sizeof key);
+    return rc == 0 ? 0 : kt_fail (reason, "out of memory");
+}
+
+int
+casusoverleg_store_contribution (casusoverleg_t *self, const uint8_t id[KT_ID_LEN],
+                                 const char *sender, const Keten__CaseContribution *c,
+                                 uint64_t log_index, kt_reason_t *reason)
+{
+    uint8_t *sealed = NULL;
+    size_t sealed_len = 0;
+    if (s_seal_for_case (self, c->case_ref, id, KT_ID_LEN, &c->base, &sealed, &sealed_len,
+                         reason) != 0)
+        return -1;
+    sqlite3_stmt *s = store_prepare (self->db,
+                                     "INSERT INTO contribution (message_id, case_ref, sender, kind,"
+                                     " received_ms, log_index, body) VALUES (?,?,?,?,?,?,?)",
+                                     reason);
+    int rc = -1;
+    if (s) {
+        sqlite3_bind_blob (s, 1, id, KT_ID_LEN, SQLITE_STATIC);
+        sqlite3_bind_text (s, 2, c->case_ref, -1, SQLITE_STATIC);
+        sqlite3_bind_text (s, 3, sender, -1, SQLITE_STATIC);
+        sqlite3_bind_text (s, 4, c->kind, -1, SQLITE_STATIC);
+        sqlite3_bind_int64 (s, 5, (sqlite3_int64) kt_now_ms ());
+        sqlite3_bind_int64 (s, 6, (sqlite3_int64) log_index);
+        sqlite3_bind_blob (s, 7, sealed, (int) sealed_len, SQLITE_STATIC);
+        rc = sqlite3_step (s) == SQLITE_DONE
+                 ? 0
+                 : kt_fail (reason, "cannot store the contribution: %s", sqlite3_errmsg (self->db));
+        sqlite3_finalize (s);
+    }
+    free (sealed);
+    return rc;
+}
+
+int
+casusoverleg_record_progress (casusoverleg_t *self, const uint8_t id[KT_ID_LEN], const char *sender,
+                              const char *case_ref, uint32_t plan_version, uint64_t log_index,
+                              kt_reason_t *reason)
+{
+    sqlite3_stmt *s = store_prepare (self->db,
+                                     "INSERT INTO progress (message_id, case_ref, sender,"
+                                     " plan_version, log_index) VALUES (?,?,?,?,?)",
+                                     reason);
+    if (!s)
+        return -1;
+    sqlite3_bind_blob (s, 1, id, KT_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_text (s, 2, case_ref, -1, SQLITE_STATIC);
+    sqlite3_bind_text (s, 3, sender, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (s, 4, plan_version);
+    sqlite3_bind_int64 (s, 5, (sqlite3_int64) log_index);
+    int rc = sqlite3_step (s) == SQLITE_DONE
+                 ? 0
+                 : kt_fail (reason, "cannot record the progress: %s", sqlite3_errmsg (self->db));
+    sqlite3_finalize (s);
+    return rc;
+}
+
+/*  "a,b,c" of n strings into buf. */
+static void
+s_join (char *buf, size_t len, char *const *items, size_t n)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && o < len; i++)
+        o += (size_t) snprintf (buf + o, len - o, "%s%s", i ? "," : "", items[i]);
+}
+
+int
+casusoverleg_record_disclosure (casusoverleg_t *self, const Keten__DisclosureConsent *d,
+                                const char *recipient, uint32_t uid,
+                                const uint8_t message_id[KT_ID_LEN], kt_reason_t *reason)
+{
+    uint8_t *sealed = NULL;
+    size_t sealed_len = 0;
+    if (s_seal_for_case (self, d->case_ref, message_id, KT_ID_LEN, &d->base, &sealed, &sealed_len,
+                         reason) != 0)
+        return -1;
+    char consenting[1024], kinds[1024];
+    s_join (consenting, sizeof consenting, d->consenting, d->n_consenting);
+    s_join (kinds, sizeof kinds, d->data_kinds, d->n_data_kinds);
+    sqlite3_stmt *s = store_prepare (self->db,
+                                     "INSERT INTO disclosure (case_ref, recipient, consenting,"
+                                     " necessity, data_kinds, disclosed_ms, uid, message_id, body)"
+                                     " VALUES (?,?,?,?,?,?,?,?,?)",
+                                     reason);
+    int rc = -1;
+    if (s) {
+        sqlite3_bind_text (s, 1, d->case_ref, -1, SQLITE_STATIC);
+        sqlite3_bind_text (s, 2, recipient, -1, SQLITE_STATIC);
+        sqlite3_bind_text (s, 3, consenting, -1, SQLITE_STATIC);
+        sqlite3_bind_text (s, 4, d->necessity, -1, SQLITE_STATIC);
+        sqlite3_bind_text (s, 5, kinds, -1, SQLITE_STATIC);
+        sqlite3_bind_int64 (s, 6, (sqlite3_int64) d->consented_ms);
+        sqlite3_bind_int64 (s, 7, uid);
+        sqlite3_bind_blob (s, 8, message_id, KT_ID_LEN, SQLITE_STATIC);
+        sqlite3_bind_blob (s, 9, sealed, (int) sealed_len, SQLITE_STATIC);
+        rc = sqlite3_step (s) == SQLITE_DONE
+                 ? 0
+                 : kt_fail (reason, "cannot record the disclosure: %s", sqlite3_errmsg (self->db));
+        sqlite3_finalize (s);
+    }
+    free (sealed);
+    return rc;
+}
+
+int
+casusoverleg_close (casusoverleg_t *self, const Keten__CaseClosure *c, kt_reason_t *reason)
+{
+    size_t len = keten__case_closure__get_packed_size (c);
+    uint8_t *packed = malloc (len ? len : 1);
+    if (!packed)
+        return kt_fail (reason, "out of memory");
+    keten__case_closure__pack (c, packed);
+    sqlite3_stmt *s = store_prepare (self->db,
+                                     "UPDATE casus SET state='closed', closed_ms=?, closure=?"
+                                     " WHERE case_ref=? AND state='open'",
+                                     reason);
+    int rc = -1;
+    if (s) {
+        sqlite3_bind_int64 (s, 1, (sqlite3_int64) c->closed_ms);
+        sqlite3_bind_blob (s, 2, packed, (int) len, SQLITE_STATIC);
+        sqlite3_bind_text (s, 3, c->case_ref, -1, SQLITE_STATIC);
+        if (sqlite3_step (s) != SQLITE_DONE)
+            rc = kt_fail (reason, "cannot close the case: %s", sqlite3_errmsg (self->db));
+        else if (sqlite3_changes (self->db) == 0)
+            rc = kt_fail (reason, "case %.24s is not open", c->case_ref);
+        else
+            rc = 0;
+        sqlite3_finalize (s);
+    }
+    free (packed);
+    return rc;
 }

@@ -15,6 +15,8 @@
 #include "weegploeg.h"
 
 #include <jansson.h>
+#include <sqlite3.h>
+#include <stdbool.h>
 
 typedef struct _casusoverleg_t casusoverleg_t;
 
@@ -28,6 +30,43 @@ void casusoverleg_destroy (casusoverleg_t **self_p);
 int casusoverleg_open_case (casusoverleg_t *self, const Keten__WeegploegDecision *decision,
                             const weegploeg_case_signal_t *signals, size_t n_signals,
                             uint64_t now_ms, kt_reason_t *reason);
+
+#define CASUS_MAX_PARTICIPANTS 32
+
+/*  A case as the casusoverleg file holds it (no personal data). */
+typedef struct {
+    char case_ref[24];
+    bool closed;
+    char participants[CASUS_MAX_PARTICIPANTS][65];
+    size_t n_participants;
+} casus_info_t;
+
+/*  The case of case_ref; with key, also its data key (wipe after use). */
+int casusoverleg_case (casusoverleg_t *self, const char *case_ref, casus_info_t *info,
+                       uint8_t key[KEYSTORE_KEY_LEN], kt_reason_t *reason);
+bool casus_info_has (const casus_info_t *info, const char *member);
+sqlite3 *casusoverleg_db (casusoverleg_t *self);
+
+/*  Whether a contribution or progress report with this message id is
+ *  stored: 1 from sender (log index in *log_index_p), -1 from another
+ *  sender (an id reused), 0 not at all. */
+int casusoverleg_seen (casusoverleg_t *self, const uint8_t id[KT_ID_LEN], const char *sender,
+                       uint64_t *log_index_p);
+/*  Keep a participant's contribution, sealed under the case key (inside
+ *  the caller's transaction on casusoverleg_db). */
+int casusoverleg_store_contribution (casusoverleg_t *self, const uint8_t id[KT_ID_LEN],
+                                     const char *sender, const Keten__CaseContribution *c,
+                                     uint64_t log_index, kt_reason_t *reason);
+int casusoverleg_record_progress (casusoverleg_t *self, const uint8_t id[KT_ID_LEN],
+                                  const char *sender, const char *case_ref, uint32_t plan_version,
+                                  uint64_t log_index, kt_reason_t *reason);
+/*  art. 10.5: record a disclosure to recipient with its consent,
+ *  necessity and kinds of data (inside the caller's transaction). */
+int casusoverleg_record_disclosure (casusoverleg_t *self, const Keten__DisclosureConsent *d,
+                                    const char *recipient, uint32_t uid,
+                                    const uint8_t message_id[KT_ID_LEN], kt_reason_t *reason);
+/*  Mark the case closed with its closure decision. */
+int casusoverleg_close (casusoverleg_t *self, const Keten__CaseClosure *c, kt_reason_t *reason);
 
 /*  Cases without personal data: case_ref, state, participants, counts. */
 json_t *casusoverleg_list (casusoverleg_t *self, int limit);

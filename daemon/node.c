@@ -2,6 +2,7 @@
 #include "node_internal.h"
 
 #include "policy.h"
+#include "service.h" /* systemd watchdog (service.c) */
 #include "store.h"
 
 #include <errno.h>
@@ -185,6 +186,10 @@ node_destroy (node_t **self_p)
 int
 node_run (node_t *self)
 {
+    /*  systemd watchdog (service.c): kicked by a timer on this loop, so a
+     *  hung loop is restarted.  No-op outside systemd. */
+    if (service_watchdog_attach (self->loop) < 0)
+        return -1;
     zloop_start (self->loop);
     kt_log (KT_LOG_INFO, "node stopping id=%s", self->config.id);
     return 0;
@@ -378,6 +383,11 @@ s_api_handle (void *arg, const api_caller_t *caller, const char *cmd, json_t *ar
             partner_decision_list (self, caller, args);
         else
             partner_decision_show (self, caller, args);
+    } else if (strncmp (cmd, "case.", 5) == 0 || strncmp (cmd, "plan.", 5) == 0) {
+        if (self->uitvoerder)
+            uitvoerder_case_api (self, caller, cmd, args);
+        else
+            partner_case_api (self, caller, cmd, args);
     } else if (streq (cmd, "audit.access")) {
         json_t *since = args ? json_object_get (args, "since_ms") : NULL;
         if (since && (!json_is_integer (since) || json_integer_value (since) < 0))

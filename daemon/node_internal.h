@@ -7,6 +7,7 @@
 #include "access.h"
 #include "agendabox.h"
 #include "apiserver.h"
+#include "casebox.h"
 #include "casusoverleg.h"
 #include "config.h"
 #include "decision.h"
@@ -76,6 +77,7 @@ struct _node_t {
     agendabox_t *agendabox;   /* weegploeg agendas received (kernpartij) */
     hook_t *hook;             /* agenda/hook, if configured */
     decisionbox_t *decisionbox; /* weegploeg decisions received (kernpartij) */
+    casebox_t *casebox;       /* cases this partner takes part in */
     outbox_t *outbox;
     signalbox_t *signalbox;
     spool_t *spool;           /* police intake directory, if configured */
@@ -135,6 +137,17 @@ int uitvoerder_resume_decisions (node_t *self, kt_reason_t *reason);
 void uitvoerder_decide (node_t *self, const api_caller_t *caller, json_t *args);
 json_t *uitvoerder_decisions (node_t *self, int limit);
 
+/*  A signed receipt for id to member, in the outgoing batch. */
+void uitvoerder_receipt (node_t *self, member_link_t *link, const char *member,
+                         const uint8_t id[KT_ID_LEN], bool accepted, uint64_t log_index,
+                         const char *refusal);
+
+/*  The casusoverleg (uitvoerder_casus.c). */
+void uitvoerder_on_casus (node_t *self, member_link_t *link, const roster_member_t *sender,
+                          const envelope_opened_t *opened);
+void uitvoerder_case_api (node_t *self, const api_caller_t *caller, const char *cmd,
+                          json_t *args);
+
 /*  Subjects and possible matches (uitvoerder_subject.c). */
 void uitvoerder_subject_show (node_t *self, const api_caller_t *caller, json_t *args);
 void uitvoerder_matches (node_t *self, const api_caller_t *caller, json_t *args);
@@ -191,6 +204,11 @@ void partner_on_agenda (node_t *self, const envelope_opened_t *opened);
 void partner_agenda_list (node_t *self, const api_caller_t *caller, json_t *args);
 void partner_agenda_show (node_t *self, const api_caller_t *caller, json_t *args);
 void partner_on_decision (node_t *self, const envelope_opened_t *opened);
+/*  The casusoverleg at a participant (partner_casus.c). */
+int partner_casus_start (node_t *self, kt_reason_t *reason);
+void partner_casus_stop (node_t *self);
+void partner_on_casus (node_t *self, const envelope_opened_t *opened);
+void partner_case_api (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
 void partner_decision_list (node_t *self, const api_caller_t *caller, json_t *args);
 void partner_decision_show (node_t *self, const api_caller_t *caller, json_t *args);
 

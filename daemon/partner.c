@@ -32,7 +32,7 @@ partner_start (node_t *self, kt_reason_t *reason)
     self->signalbox = signalbox_new (self->db, self->keystore, reason);
     if (!self->signalbox)
         return -1;
-    if (partner_agenda_start (self, reason) != 0)
+    if (partner_agenda_start (self, reason) != 0 || partner_casus_start (self, reason) != 0)
         return -1;
     if (*self->config.spool_dir) {
         /*  art. 7.1: only a kernpartij's node may forward signals. */
@@ -85,6 +85,7 @@ partner_stop (node_t *self)
     self->n_pending = 0;
     spool_destroy (&self->spool);
     partner_agenda_stop (self);
+    partner_casus_stop (self);
     signalbox_destroy (&self->signalbox);
     outbox_destroy (&self->outbox);
 }
@@ -320,6 +321,9 @@ partner_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
             partner_on_agenda (self, &opened);
         else if (type == KETEN__MESSAGE_TYPE__WEEGPLOEG_DECISION)
             partner_on_decision (self, &opened);
+        else if (type == KETEN__MESSAGE_TYPE__PLAN || type == KETEN__MESSAGE_TYPE__CLOSURE
+                 || type == KETEN__MESSAGE_TYPE__DISCLOSURE_CONSENT)
+            partner_on_casus (self, &opened);
         else
             kt_log (KT_LOG_WARN, "message unhandled type=%s", policy_type_name (type));
         envelope_opened_clear (&opened);

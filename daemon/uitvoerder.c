@@ -87,8 +87,8 @@ s_seen (void *arg, const uint8_t id[KT_ID_LEN])
     return weegploeg_has_signal (ctx->node->weegploeg, id, NULL, NULL, NULL);
 }
 
-static void
-s_receipt (node_t *self, member_link_t *link, const char *member, const uint8_t id[KT_ID_LEN],
+void
+uitvoerder_receipt (node_t *self, member_link_t *link, const char *member, const uint8_t id[KT_ID_LEN],
            bool accepted, uint64_t log_index, const char *refusal)
 {
     Keten__Receipt r = KETEN__RECEIPT__INIT;
@@ -219,7 +219,7 @@ s_store_arrivals (node_t *self, arrival_t *a, size_t n)
         kt_log (KT_LOG_DEBUG, "signal stored id=%s sender=%s case_ref=%s log_index=%llu",
                 kt_hex (hex, a[i].opened.id, KT_ID_LEN), a[i].member, a[i].w.case_ref,
                 (unsigned long long) a[i].w.log_index);
-        s_receipt (self, a[i].link, a[i].member, a[i].opened.id, true, a[i].w.log_index, NULL);
+        uitvoerder_receipt (self, a[i].link, a[i].member, a[i].opened.id, true, a[i].w.log_index, NULL);
     }
     return;
 fail:
@@ -280,7 +280,7 @@ uitvoerder_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
             /*  A passing condition gets no final refusal: the sender's
              *  outbox retries and the message gets in once it has passed. */
             if (a->opened.have_id && !a->opened.transient)
-                s_receipt (self, link, peer->member->id, a->opened.id, false, 0, reason.text);
+                uitvoerder_receipt (self, link, peer->member->id, a->opened.id, false, 0, reason.text);
             envelope_opened_clear (&a->opened);
             continue;
         }
@@ -293,11 +293,11 @@ uitvoerder_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
              *  duplicate within this drain is answered with the original. */
             if (weegploeg_has_signal (self->weegploeg, a->opened.id, peer->member->id,
                                       h->body_commitment.data, &index))
-                s_receipt (self, link, peer->member->id, a->opened.id, true, index, NULL);
+                uitvoerder_receipt (self, link, peer->member->id, a->opened.id, true, index, NULL);
             else if (weegploeg_has_signal (self->weegploeg, a->opened.id, NULL, NULL, NULL)) {
                 kt_log (KT_LOG_WARN, "message refused id=%s peer=%s reason=\"id reused\"", hex,
                         peer->member->id);
-                s_receipt (self, link, peer->member->id, a->opened.id, false, 0,
+                uitvoerder_receipt (self, link, peer->member->id, a->opened.id, false, 0,
                            "this message id is already used for a different message");
             }
             envelope_opened_clear (&a->opened);
@@ -308,6 +308,12 @@ uitvoerder_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
             envelope_opened_clear (&a->opened);
             continue;
         }
+        if (h->type == KETEN__MESSAGE_TYPE__CASE_CONTRIBUTION
+            || h->type == KETEN__MESSAGE_TYPE__PLAN_PROGRESS) {
+            uitvoerder_on_casus (self, link, peer->member, &a->opened);
+            envelope_opened_clear (&a->opened);
+            continue;
+        }
         if (h->type == KETEN__MESSAGE_TYPE__RECEIPT) {
             uitvoerder_on_member_receipt (self, peer->member, a->opened.body, a->opened.body_len);
             envelope_opened_clear (&a->opened);
@@ -315,7 +321,7 @@ uitvoerder_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
         }
         if (h->type != KETEN__MESSAGE_TYPE__SIGNAL) {
             kt_log (KT_LOG_WARN, "message unhandled id=%s type=%s", hex, policy_type_name (h->type));
-            s_receipt (self, link, peer->member->id, a->opened.id, false, 0,
+            uitvoerder_receipt (self, link, peer->member->id, a->opened.id, false, 0,
                        "message type not handled by this uitvoerder");
             envelope_opened_clear (&a->opened);
             continue;
@@ -327,7 +333,7 @@ uitvoerder_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
                 snprintf (reason.text, sizeof reason.text, "signal body does not decode");
             kt_log (KT_LOG_WARN, "signal refused id=%s peer=%s reason=\"%s\"", hex,
                     peer->member->id, reason.text);
-            s_receipt (self, link, peer->member->id, a->opened.id, false, 0, reason.text);
+            uitvoerder_receipt (self, link, peer->member->id, a->opened.id, false, 0, reason.text);
             if (a->signal)
                 keten__signal__free_unpacked (a->signal, NULL);
             a->signal = NULL;

@@ -40,6 +40,9 @@ static const char *const s_migrations[] = {
     "CREATE TABLE possible_match (case_ref TEXT NOT NULL, other TEXT NOT NULL,"
     " reason TEXT NOT NULL, found_ms INTEGER NOT NULL, state INTEGER NOT NULL DEFAULT 0,"
     " decided_ms INTEGER, decided_uid INTEGER, PRIMARY KEY (case_ref, other));",
+    /*  art. 8.2f: the closure of a case opened in the casusoverleg. */
+    "CREATE TABLE closure (case_ref TEXT PRIMARY KEY REFERENCES subject (case_ref),"
+    " closed_ms INTEGER NOT NULL);",
 };
 
 weegploeg_t *
@@ -651,4 +654,21 @@ weegploeg_decide_match (weegploeg_t *self, const char *keep, const char *gone, b
         kt_log (KT_LOG_WARN, "subject key_shred_failed case_ref=%s reason=\"%s\"", gone,
                 reason->text);
     return 0;
+}
+
+int
+weegploeg_record_closure (weegploeg_t *self, const char *case_ref, uint64_t closed_ms,
+                          kt_reason_t *reason)
+{
+    sqlite3_stmt *s = store_prepare (
+        self->db, "INSERT OR IGNORE INTO closure (case_ref, closed_ms) VALUES (?,?)", reason);
+    if (!s)
+        return -1;
+    sqlite3_bind_text (s, 1, case_ref, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (s, 2, (sqlite3_int64) closed_ms);
+    int rc = sqlite3_step (s) == SQLITE_DONE
+                 ? 0
+                 : kt_fail (reason, "cannot record the closure: %s", sqlite3_errmsg (self->db));
+    sqlite3_finalize (s);
+    return rc;
 }

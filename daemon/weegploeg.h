@@ -89,6 +89,10 @@ json_t *weegploeg_possible_matches (weegploeg_t *self, bool open_only);
 int weegploeg_decide_match (weegploeg_t *self, const char *keep, const char *gone, bool same,
                             uint32_t uid, kt_reason_t *reason);
 
+/*  art. 8.2f: record that the case of case_ref was closed. */
+int weegploeg_record_closure (weegploeg_t *self, const char *case_ref, uint64_t closed_ms,
+                              kt_reason_t *reason);
+
 /*  The weegploeg file, for modules that keep tables in it (meetings). */
 sqlite3 *weegploeg_db (weegploeg_t *self);
 

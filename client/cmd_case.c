@@ -1,0 +1,367 @@
+/*  keten case ... and keten plan ...: the casusoverleg (art. 9-10).  At the
+ *  uitvoerder: the plan van aanpak, disclosures to externe casuspartners,
+ *  closure.  At a participant: its cases, the plan versions, progress on its
+ *  own measures, contributions.  */
+#include "cli.h"
+
+#include "util.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_LIST 16
+
+static const char s_case_usage[] =
+    "Usage: keten case COMMAND ...\n"
+    "\n"
+    "  list                              the cases (uitvoerder: all; participant: its own)\n"
+    "  show CASE_REF                     the newest plan and what was disclosed to this node\n"
+    "                                    (a read of personal data: recorded first)\n"
+    "  plan CASE_REF --file PLAN.json    record a new plan version and send it to every\n"
+    "                                    participant (uitvoerder)\n"
+    "  contribute CASE_REF --kind K --legal-basis B --file ITEMS.json [--wait]\n"
+    "                                    send what this node holds (art. 9.2; K: informatie,\n"
+    "                                    achterblijver, netwerk)\n"
+    "  disclose CASE_REF --to EXTERN --consent PARTY [...] --necessity TEXT\n"
+    "           --data-kind KIND [...] --legal-basis B --file ITEMS.json\n"
+    "                                    personal data to an externe casuspartner, with the\n"
+    "                                    consent recorded (art. 10.5; uitvoerder)\n"
+    "  close CASE_REF --advice TEXT --decided-by KERNPARTIJ [...]\n"
+    "                                    close the case on the casusoverleg's advice (art. 9.4;\n"
+    "                                    uitvoerder)\n"
+    "\n"
+    "Options: --json prints the daemon's answer as JSON.  File formats: docs/CASUSOVERLEG.md.\n";
+
+static const char s_plan_usage[] =
+    "Usage: keten plan show CASE_REF [--version N] [--json]\n"
+    "       keten plan progress CASE_REF MEASURE_ID --status S [--note TEXT] [--wait]\n"
+    "\n"
+    "show      a version of the integraal plan van aanpak (newest by default); overdue\n"
+    "          measures are marked.  A read of personal data: recorded first.\n"
+    "progress  report on one of this node's own measures (S: open, in-progress, done,\n"
+    "          cancelled); the uitvoerder makes it the next plan version.\n";
+
+static json_t *
+s_load_json (const char *path)
+{
+    char *text = NULL;
+    size_t len = 0;
+    kt_reason_t reason;
+    if (kt_read_file (path, 256 * 1024, &text, &len, &reason) != 0) {
+        cli_error ("%s", reason.text);
+        return NULL;
+    }
+    json_error_t err;
+    json_t *v = json_loadb (text, len, JSON_REJECT_DUPLICATES, &err);
+    free (text);
+    if (!v)
+        cli_error ("%s: not valid JSON (line %d, column %d)", path, err.line, err.column);
+    return v;
+}
+
+static void
+s_print_plan (json_t *plan)
+{
+    char a[CLI_CELL_MAX + 1], b[CLI_CELL_MAX + 1];
+    uint64_t v = 0;
+    cli_json_uint (plan, "version", &v);
+    printf ("plan van aanpak %s, version %llu\n", cli_json_str (plan, "case_ref", a, sizeof a),
+            (unsigned long long) v);
+    json_t *x;
+    size_t i;
+    printf ("participants:");
+    json_array_foreach (json_object_get (plan, "participants"), i, x)
+    {
+        cli_clean (a, sizeof a, json_is_string (x) ? json_string_value (x) : "-");
+        printf (" %s", a);
+    }
+    printf ("\ngoals (art. 3):\n");
+    json_array_foreach (json_object_get (plan, "goals"), i, x)
+    {
+        char text[1024];
+        json_t *t = json_object_get (x, "text");
+        cli_clean (text, sizeof text, json_is_string (t) ? json_string_value (t) : "");
+        printf ("  - %s: %s\n", cli_json_str (x, "kind", a, sizeof a), text);
+    }
+    static const char *const header[] = {"MEASURE", "OWNER", "DUE", "STATUS", "WHAT"};
+    cli_table_t *t = cli_table_new (5, header);
+    json_array_foreach (json_object_get (plan, "measures"), i, x)
+    {
+        char id[CLI_CELL_MAX + 1], owner[CLI_CELL_MAX + 1], due[CLI_CELL_MAX + 1],
+            status[CLI_CELL_MAX + 16], what[CLI_CELL_MAX + 1];
+        cli_json_str (x, "status", b, sizeof b);
+        snprintf (status, sizeof status, "%s%s", b,
+                  json_is_true (json_object_get (x, "overdue")) ? " OVERDUE" : "");
+        const char *cells[5] = {cli_json_str (x, "measure_id", id, sizeof id),
+                                cli_json_str (x, "owner", owner, sizeof owner),
+                                cli_json_str (x, "due_on", due, sizeof due), status,
+                                cli_json_str (x, "what", what, sizeof what)};
+        cli_table_add (t, cells);
+    }
+    printf ("measures:\n");
+    cli_table_print (t);
+    cli_table_destroy (&t);
+}
+
+static void
+s_print_cases (json_t *cases)
+{
+    static const char *const header[] = {"CASE_REF", "STATE", "PLAN", "OVERDUE", "PARTICIPANTS"};
+    cli_table_t *t = cli_table_new (5, header);
+    json_t *c;
+    size_t i;
+    json_array_foreach (cases, i, c)
+    {
+        char ref[CLI_CELL_MAX + 1], state[CLI_CELL_MAX + 1], plan[24], overdue[24],
+            parts[CLI_CELL_MAX + 1];
+        uint64_t v = 0;
+        cli_json_uint (c, "plan_version", &v);
+        snprintf (plan, sizeof plan, "v%llu", (unsigned long long) v);
+        v = 0;
+        if (!cli_json_uint (c, "overdue", &v))
+            cli_json_uint (c, "overdue_own", &v);
+        snprintf (overdue, sizeof overdue, "%llu", (unsigned long long) v);
+        const char *cells[5] = {cli_json_str (c, "case_ref", ref, sizeof ref),
+                                cli_json_str (c, "state", state, sizeof state), plan, overdue,
+                                cli_json_str (c, "participants", parts, sizeof parts)};
+        cli_table_add (t, cells);
+    }
+    cli_table_print (t);
+    cli_table_destroy (&t);
+}
+
+/*  Parse the options of a case or plan command into args.  Lists
+ *  (--consent, --data-kind, --decided-by) become arrays; --file is read
+ *  into "plan" or "items"; returns an exit code (CLI_OK to go on). */
+static int
+s_options (const char *cmd, int argc, char **argv, json_t *args, bool *as_json, bool *help)
+{
+    enum {
+        O_FILE = CLI_OPT_LONG + 1,
+        O_KIND,
+        O_BASIS,
+        O_WAIT,
+        O_TO,
+        O_CONSENT,
+        O_NECESSITY,
+        O_DATAKIND,
+        O_ADVICE,
+        O_DECIDED,
+        O_VERSION,
+        O_STATUS,
+        O_NOTE,
+        O_JSON
+    };
+    static const struct option options[] = {{"file", required_argument, NULL, O_FILE},
+                                            {"kind", required_argument, NULL, O_KIND},
+                                            {"legal-basis", required_argument, NULL, O_BASIS},
+                                            {"wait", no_argument, NULL, O_WAIT},
+                                            {"to", required_argument, NULL, O_TO},
+                                            {"consent", required_argument, NULL, O_CONSENT},
+                                            {"necessity", required_argument, NULL, O_NECESSITY},
+                                            {"data-kind", required_argument, NULL, O_DATAKIND},
+                                            {"advice", required_argument, NULL, O_ADVICE},
+                                            {"decided-by", required_argument, NULL, O_DECIDED},
+                                            {"version", required_argument, NULL, O_VERSION},
+                                            {"status", required_argument, NULL, O_STATUS},
+                                            {"note", required_argument, NULL, O_NOTE},
+                                            {"json", no_argument, NULL, O_JSON},
+                                            {"help", no_argument, NULL, CLI_OPT_HELP},
+                                            {NULL, 0, NULL, 0}};
+    static const struct {
+        int opt;
+        const char *key;
+        size_t max;
+    } strings[] = {{O_KIND, "kind", 32},       {O_BASIS, "legal_basis", 32},
+                   {O_TO, "to", 64},           {O_NECESSITY, "necessity", 2000},
+                   {O_ADVICE, "advice", 2000}, {O_STATUS, "status", 16},
+                   {O_NOTE, "note", 2000}},
+      lists[] = {{O_CONSENT, "consenting", 64},
+                 {O_DATAKIND, "data_kinds", 64},
+                 {O_DECIDED, "decided_by", 64}};
+    const char *file = NULL;
+    int c;
+    cli_getopt_reset ();
+    while ((c = getopt_long (argc, argv, ":h", options, NULL)) != -1) {
+        bool done = false;
+        for (size_t i = 0; i < sizeof strings / sizeof strings[0] && !done; i++)
+            if (strings[i].opt == c) {
+                done = true;
+                if (json_object_get (args, strings[i].key))
+                    return cli_usage_error (cmd, "an option is given twice");
+                if (!*optarg || strlen (optarg) > strings[i].max)
+                    return cli_usage_error (cmd, "an option value is empty or too long");
+                json_object_set_new (args, strings[i].key, json_string (optarg));
+            }
+        for (size_t i = 0; i < sizeof lists / sizeof lists[0] && !done; i++)
+            if (lists[i].opt == c) {
+                done = true;
+                json_t *l = json_object_get (args, lists[i].key);
+                if (!l)
+                    json_object_set_new (args, lists[i].key, l = json_array ());
+                if (!*optarg || strlen (optarg) > lists[i].max || json_array_size (l) >= MAX_LIST)
+                    return cli_usage_error (cmd, "a list value is empty, too long or too many");
+                json_array_append_new (l, json_string (optarg));
+            }
+        if (done)
+            continue;
+        switch (c) {
+        case O_FILE:
+            if (file)
+                return cli_usage_error (cmd, "--file given twice");
+            file = optarg;
+            break;
+        case O_WAIT:
+            json_object_set_new (args, "wait", json_true ());
+            break;
+        case O_VERSION: {
+            uint64_t v;
+            if (cli_opt_uint (cmd, "version", optarg, 1, 1000000, &v))
+                return CLI_USAGE;
+            json_object_set_new (args, "version", json_integer ((json_int_t) v));
+            break;
+        }
+        case O_JSON:
+            *as_json = true;
+            break;
+        case 'h':
+        case CLI_OPT_HELP:
+            *help = true;
+            return CLI_OK;
+        default:
+            return cli_getopt_error (cmd, c, argv);
+        }
+    }
+    if (file) {
+        json_t *v = s_load_json (file);
+        if (!v)
+            return CLI_FAIL;
+        json_object_set_new (args, json_is_array (v) ? "items" : "plan", v);
+    }
+    return CLI_OK;
+}
+
+/*  Run one call and print its answer. */
+static int
+s_call (cli_t *cli, const char *call, json_t *args, bool as_json, int timeout_ms)
+{
+    json_t *result = cli_call (cli, call, args, timeout_ms, NULL);
+    if (!result)
+        return CLI_FAIL;
+    int rc = CLI_OK;
+    if (as_json)
+        rc = cli_print_json (result);
+    else if (json_is_array (json_object_get (result, "cases")))
+        s_print_cases (json_object_get (result, "cases"));
+    else if (json_is_object (json_object_get (result, "plan"))) {
+        s_print_plan (json_object_get (result, "plan"));
+        if (json_is_true (json_object_get (result, "closed")))
+            printf ("the case is CLOSED\n");
+        size_t n = json_array_size (json_object_get (result, "disclosures"));
+        if (n)
+            printf ("%zu disclosure(s) received; --json shows them\n", n);
+    } else {
+        char id[CLI_CELL_MAX + 1], b[CLI_CELL_MAX + 1], why[512];
+        const char *state = cli_json_str (result, "state", b, sizeof b);
+        json_t *reason = json_object_get (result, "reason");
+        cli_clean (why, sizeof why, json_is_string (reason) ? json_string_value (reason) : "");
+        if (json_object_get (result, "message_id"))
+            printf ("%s %s%s%s\n", cli_json_str (result, "message_id", id, sizeof id), state,
+                    *why ? ": " : "", why);
+        else
+            rc = cli_print_json (result);
+        if (strcmp (state, "refused") == 0)
+            rc = CLI_FAIL;
+    }
+    json_decref (result);
+    return rc;
+}
+
+int
+cmd_case (cli_t *cli, int argc, char **argv)
+{
+    if (argc < 2)
+        return cli_usage_error ("case", "which case command? (list, show, plan, contribute, "
+                                        "disclose, close)");
+    if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
+        fputs (s_case_usage, stdout);
+        return CLI_OK;
+    }
+    static const char *const subs[] = {"list", "show", "plan", "contribute", "disclose", "close"};
+    static const char *const calls[] = {"case.list",       "case.show",     "case.plan",
+                                        "case.contribute", "case.disclose", "case.close"};
+    size_t k = 0;
+    while (k < 6 && strcmp (argv[1], subs[k]) != 0)
+        k++;
+    if (k == 6) {
+        char name[65];
+        cli_clean (name, sizeof name, argv[1]);
+        return cli_usage_error ("case", "unknown case command '%s'", name);
+    }
+    char cmd[32];
+    snprintf (cmd, sizeof cmd, "case %s", subs[k]);
+    json_t *args = json_object ();
+    bool as_json = false, help = false;
+    int rc = s_options (cmd, argc - 1, argv + 1, args, &as_json, &help);
+    if (rc != CLI_OK || help) {
+        json_decref (args);
+        if (help)
+            fputs (s_case_usage, stdout);
+        return rc;
+    }
+    int positional = argc - 1 - optind;
+    if (k == 0 ? positional != 0 : positional != 1 || strlen (argv[optind + 1]) > 32) {
+        json_decref (args);
+        return cli_usage_error (cmd, k == 0 ? "unexpected argument" : "give one CASE_REF");
+    }
+    if (k != 0)
+        json_object_set_new (args, "case_ref", json_string (argv[optind + 1]));
+    bool wait = json_is_true (json_object_get (args, "wait"));
+    return s_call (cli, calls[k], args, as_json, wait ? CLI_WAIT_TIMEOUT_MS : CLI_TIMEOUT_MS);
+}
+
+int
+cmd_plan (cli_t *cli, int argc, char **argv)
+{
+    if (argc < 2)
+        return cli_usage_error ("plan", "which plan command? (show, progress)");
+    if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
+        fputs (s_plan_usage, stdout);
+        return CLI_OK;
+    }
+    bool show = strcmp (argv[1], "show") == 0;
+    if (!show && strcmp (argv[1], "progress") != 0) {
+        char name[65];
+        cli_clean (name, sizeof name, argv[1]);
+        return cli_usage_error ("plan", "unknown plan command '%s'", name);
+    }
+    const char *cmd = show ? "plan show" : "plan progress";
+    json_t *args = json_object ();
+    bool as_json = false, help = false;
+    int rc = s_options (cmd, argc - 1, argv + 1, args, &as_json, &help);
+    if (rc != CLI_OK || help) {
+        json_decref (args);
+        if (help)
+            fputs (s_plan_usage, stdout);
+        return rc;
+    }
+    int positional = argc - 1 - optind;
+    if (positional != (show ? 1 : 2) || strlen (argv[optind + 1]) > 32 ||
+        (!show && strlen (argv[optind + 2]) > 16)) {
+        json_decref (args);
+        return cli_usage_error (cmd, show ? "give one CASE_REF" : "give CASE_REF MEASURE_ID");
+    }
+    json_object_set_new (args, "case_ref", json_string (argv[optind + 1]));
+    if (!show) {
+        if (!json_object_get (args, "status")) {
+            json_decref (args);
+            return cli_usage_error (cmd, "give --status");
+        }
+        json_object_set_new (args, "measure_id", json_string (argv[optind + 2]));
+    }
+    bool wait = json_is_true (json_object_get (args, "wait"));
+    return s_call (cli, show ? "plan.show" : "plan.progress", args, as_json,
+                   wait ? CLI_WAIT_TIMEOUT_MS : CLI_TIMEOUT_MS);
+}

@@ -1,0 +1,296 @@
+/*  partner_casus: a participant's side of the casusoverleg (art. 9-10).  It
+ *  keeps every plan version it receives, marks its cases closed, keeps what
+ *  was disclosed to it (externe casuspartner, art. 10.5), and sends its
+ *  contributions and progress reports through the outbox, so they survive
+ *  crashes and outages like signals do.
+ */
+#include "node_internal.h"
+
+#include "intake.h"
+#include "items.h"
+#include "plan.h"
+#include "store.h"
+
+#include <string.h>
+
+int
+partner_casus_start (node_t *self, kt_reason_t *reason)
+{
+    self->casebox = casebox_new (self->db, self->keystore, self->config.id, reason);
+    return self->casebox ? 0 : -1;
+}
+
+void
+partner_casus_stop (node_t *self)
+{
+    casebox_destroy (&self->casebox);
+}
+
+static void
+s_receipt (node_t *self, const uint8_t id[KT_ID_LEN], bool accepted, const char *refusal)
+{
+    Keten__Receipt r = KETEN__RECEIPT__INIT;
+    r.message_id.data = (uint8_t *) id;
+    r.message_id.len = KT_ID_LEN;
+    r.status = accepted ? KETEN__RECEIPT_STATUS__ACCEPTED : KETEN__RECEIPT_STATUS__REFUSED;
+    r.reason = (char *) (refusal ? refusal : "");
+    r.stored_ms = kt_now_ms ();
+    kt_reason_t reason;
+    if (node_queue (self, NULL, KETEN__MESSAGE_TYPE__RECEIPT, self->hub->member->id, &r.base,
+                    &reason) != 0)
+        kt_log (KT_LOG_ERROR, "receipt seal_failed reason=\"%s\"", reason.text);
+}
+
+static int
+s_check_closure (const Keten__CaseClosure *c, kt_reason_t *reason)
+{
+    if (strlen (c->case_ref) != 18 || strncmp (c->case_ref, "k-", 2) != 0)
+        return kt_fail (reason, "closure: case_ref is not k-<16 hex digits>");
+    if (!intake_text_ok (c->advice, 1, 2000, true) || c->n_decided_by < 1 || c->n_decided_by > 16)
+        return kt_fail (reason, "closure: advice and 1..16 deciding kernpartijen required");
+    return 0;
+}
+
+static int
+s_check_disclosure (const Keten__DisclosureConsent *d, kt_reason_t *reason)
+{
+    if (strlen (d->case_ref) != 18 || strncmp (d->case_ref, "k-", 2) != 0)
+        return kt_fail (reason, "disclosure: case_ref is not k-<16 hex digits>");
+    /*  art. 10.5: nothing without the consent, the necessity, the kinds. */
+    if (d->n_consenting < 1 || d->n_data_kinds < 1 || !intake_text_ok (d->necessity, 1, 2000, true))
+        return kt_fail (reason, "disclosure without consent, necessity or kinds of data");
+    Keten__Signal as_signal = KETEN__SIGNAL__INIT;
+    as_signal.legal_basis = "avg-6-1-e";
+    as_signal.special_category = true;
+    as_signal.criminal_data = true;
+    as_signal.items = d->items;
+    as_signal.n_items = d->n_items;
+    return items_check (&as_signal, reason);
+}
+
+void
+partner_on_casus (node_t *self, const envelope_opened_t *opened)
+{
+    Keten__MessageType type = opened->header->type;
+    char hex[KT_ID_HEX];
+    kt_hex (hex, opened->id, KT_ID_LEN);
+    kt_reason_t reason;
+    int rc = -1;
+    const char *what = "casus message";
+    bool refused = true;
+    if (type == KETEN__MESSAGE_TYPE__PLAN) {
+        what = "plan";
+        Keten__CasePlan *p = keten__case_plan__unpack (NULL, opened->body_len, opened->body);
+        if (!p)
+            kt_fail (&reason, "plan does not decode");
+        else if (plan_check (p, &reason) == 0) {
+            refused = false;
+            rc = casebox_store_plan (self->casebox, p, &reason);
+            if (rc == 0)
+                kt_log (KT_LOG_INFO, "plan received id=%s case_ref=%s version=%u", hex, p->case_ref,
+                        (unsigned) p->version);
+            else if (strstr (reason.text, "not a participant"))
+                refused = true;
+        }
+        if (p)
+            keten__case_plan__free_unpacked (p, NULL);
+    } else if (type == KETEN__MESSAGE_TYPE__CLOSURE) {
+        what = "closure";
+        Keten__CaseClosure *c = keten__case_closure__unpack (NULL, opened->body_len, opened->body);
+        if (!c)
+            kt_fail (&reason, "closure does not decode");
+        else if (s_check_closure (c, &reason) == 0) {
+            refused = false;
+            rc = casebox_close (self->casebox, c, &reason);
+            if (rc == 0)
+                kt_log (KT_LOG_INFO, "case closed id=%s case_ref=%s", hex, c->case_ref);
+        }
+        if (c)
+            keten__case_closure__free_unpacked (c, NULL);
+    } else if (type == KETEN__MESSAGE_TYPE__DISCLOSURE_CONSENT) {
+        what = "disclosure";
+        Keten__DisclosureConsent *d =
+            keten__disclosure_consent__unpack (NULL, opened->body_len, opened->body);
+        if (!d)
+            kt_fail (&reason, "disclosure does not decode");
+        else if (s_check_disclosure (d, &reason) == 0) {
+            refused = false;
+            rc = casebox_store_disclosure (self->casebox, opened->id, d, &reason);
+            if (rc == 0)
+                kt_log (KT_LOG_INFO, "disclosure received id=%s case_ref=%s", hex, d->case_ref);
+        }
+        if (d)
+            keten__disclosure_consent__free_unpacked (d, NULL);
+    }
+    if (rc == 0)
+        s_receipt (self, opened->id, true, NULL);
+    else if (refused) {
+        kt_log (KT_LOG_WARN, "%s refused id=%s reason=\"%s\"", what, hex, reason.text);
+        s_receipt (self, opened->id, false, reason.text);
+    } else
+        /*  Not stored: the uitvoerder offers it again. */
+        kt_log (KT_LOG_ERROR, "%s store_failed id=%s reason=\"%s\"", what, hex, reason.text);
+}
+
+/*  Queue body for the uitvoerder through the outbox; answer the caller
+ *  now (queued) or, with wait, when the receipt arrives. */
+static void
+s_send (node_t *self, const api_caller_t *caller, Keten__MessageType type,
+        const ProtobufCMessage *body, bool wait)
+{
+    kt_reason_t reason;
+    uint8_t id[KT_ID_LEN], *header = NULL;
+    size_t header_len = 0;
+    uint64_t now = kt_now_ms ();
+    int rc = node_seal (self, type, self->hub->member->id, body, id, &header, &header_len, &reason);
+    if (rc == 0 && (rc = store_begin (self->db, &reason)) == 0) {
+        if (outbox_insert (self->outbox, id, type, header, header_len, now, &reason) != 0 ||
+            store_commit (self->db, &reason) != 0) {
+            store_rollback (self->db);
+            rc = -1;
+        }
+    }
+    free (header);
+    if (rc != 0) {
+        apiserver_reply_error (self->api, caller, reason.text);
+        return;
+    }
+    char hex[KT_ID_HEX];
+    kt_hex (hex, id, KT_ID_LEN);
+    outbox_enqueue (self->outbox, id, now);
+    api_caller_t *w = wait ? malloc (sizeof *w) : NULL;
+    if (w) {
+        api_caller_copy (w, caller);
+        zhashx_insert (self->waiters, hex, w);
+    } else
+        apiserver_reply_ok (self->api, caller,
+                            json_pack ("{s:s, s:s}", "message_id", hex, "state", "queued"));
+    partner_on_pump (self->loop, 0, self);
+}
+
+static int
+s_contribute (node_t *self, const api_caller_t *caller, json_t *args, kt_reason_t *reason)
+{
+    const char *case_ref = json_string_value (json_object_get (args, "case_ref"));
+    const char *kind = json_string_value (json_object_get (args, "kind"));
+    const char *basis = json_string_value (json_object_get (args, "legal_basis"));
+    if (!case_ref || strlen (case_ref) > 32 || !kind || !basis)
+        return kt_fail (reason, "case.contribute needs case_ref, kind and legal_basis");
+    Keten__SignalItem **items = NULL;
+    size_t n = 0;
+    if (items_decode (json_object_get (args, "items"), &items, &n, reason) != 0)
+        return -1;
+    Keten__CaseContribution c = KETEN__CASE_CONTRIBUTION__INIT;
+    c.case_ref = (char *) case_ref;
+    c.kind = (char *) kind;
+    c.legal_basis = (char *) basis;
+    c.items = items;
+    c.n_items = n;
+    Keten__Signal as_signal = KETEN__SIGNAL__INIT;
+    as_signal.legal_basis = (char *) basis;
+    as_signal.special_category = true;
+    as_signal.criminal_data = true;
+    as_signal.items = items;
+    as_signal.n_items = n;
+    int rc = 0;
+    if (n == 0)
+        rc = kt_fail (reason, "a contribution holds 1..%d items", ITEMS_MAX);
+    else if (!intake_legal_basis_known (basis))
+        rc = kt_fail (reason, "legal_basis: not a known legal basis");
+    else
+        rc = items_check (&as_signal, reason);
+    if (rc == 0)
+        s_send (self, caller, KETEN__MESSAGE_TYPE__CASE_CONTRIBUTION, &c.base,
+                json_is_true (json_object_get (args, "wait")));
+    items_free (items, n);
+    return rc;
+}
+
+static int
+s_progress (node_t *self, const api_caller_t *caller, json_t *args, kt_reason_t *reason)
+{
+    const char *case_ref = json_string_value (json_object_get (args, "case_ref"));
+    const char *measure = json_string_value (json_object_get (args, "measure_id"));
+    const char *status = json_string_value (json_object_get (args, "status"));
+    const char *note = json_string_value (json_object_get (args, "note"));
+    Keten__PlanProgress p = KETEN__PLAN_PROGRESS__INIT;
+    if (!case_ref || strlen (case_ref) > 32 || !measure || strlen (measure) > 16)
+        return kt_fail (reason, "plan.progress needs case_ref and measure_id");
+    if (!plan_status_from_name (status, &p.status))
+        return kt_fail (reason, "status must be open, in-progress, done or cancelled");
+    if (note && !intake_text_ok (note, 0, PLAN_TEXT_MAX, true))
+        return kt_fail (reason, "note: at most %d bytes of text", PLAN_TEXT_MAX);
+    /*  Refuse here already what the uitvoerder would refuse: another
+     *  party's measure (it checks again). */
+    Keten__CasePlan *plan = NULL;
+    if (casebox_plan (self->casebox, case_ref, 0, &plan, reason) != 0)
+        return -1;
+    const Keten__PlanMeasure *m = NULL;
+    for (size_t i = 0; plan && i < plan->n_measures; i++)
+        if (strcmp (plan->measures[i]->measure_id, measure) == 0)
+            m = plan->measures[i];
+    int rc = 0;
+    if (!m)
+        rc = kt_fail (reason, "measure %s is not in the plan of %s", measure, case_ref);
+    else if (strcmp (m->owner, self->config.id) != 0)
+        rc = kt_fail (reason, "measure %s belongs to %s; %s reports on its own measures only",
+                      measure, m->owner, self->config.id);
+    if (plan)
+        keten__case_plan__free_unpacked (plan, NULL);
+    if (rc != 0)
+        return -1;
+    p.case_ref = (char *) case_ref;
+    p.measure_id = (char *) measure;
+    p.note = (char *) (note ? note : "");
+    s_send (self, caller, KETEN__MESSAGE_TYPE__PLAN_PROGRESS, &p.base,
+            json_is_true (json_object_get (args, "wait")));
+    return 0;
+}
+
+void
+partner_case_api (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    kt_reason_t reason;
+    int rc = 0;
+    if (strcmp (cmd, "case.list") == 0) {
+        apiserver_reply_ok (self->api, caller,
+                            json_pack ("{s:o}", "cases", casebox_list (self->casebox)));
+        return;
+    }
+    if (!json_is_object (args)) {
+        apiserver_reply_error (self->api, caller, "arguments must be an object");
+        return;
+    }
+    if (strcmp (cmd, "case.contribute") == 0)
+        rc = s_contribute (self, caller, args, &reason);
+    else if (strcmp (cmd, "plan.progress") == 0)
+        rc = s_progress (self, caller, args, &reason);
+    else if (strcmp (cmd, "plan.show") == 0 || strcmp (cmd, "case.show") == 0) {
+        const char *case_ref = json_string_value (json_object_get (args, "case_ref"));
+        json_t *v = json_object_get (args, "version");
+        Keten__CasePlan *plan = NULL;
+        rc = case_ref ? casebox_plan (self->casebox, case_ref,
+                                      json_is_integer (v) ? (uint32_t) json_integer_value (v) : 0,
+                                      &plan, &reason)
+                      : kt_fail (&reason, "%s needs case_ref", cmd);
+        const char *refs[1] = {case_ref};
+        /*  art. 15.2e: the plan and disclosures concern a person. */
+        if (rc == 0)
+            rc = access_record (self->access, caller->uid, cmd, refs, 1, kt_now_ms (), &reason);
+        if (rc == 0) {
+            json_t *r = json_pack ("{s:o*, s:b}", "plan", plan ? plan_to_json (plan) : NULL,
+                                   "closed", casebox_closed (self->casebox, case_ref));
+            if (strcmp (cmd, "case.show") == 0)
+                json_object_set_new (r, "disclosures",
+                                     casebox_disclosures (self->casebox, case_ref));
+            apiserver_reply_ok (self->api, caller, r);
+        }
+        if (plan)
+            keten__case_plan__free_unpacked (plan, NULL);
+        if (rc == 0)
+            return;
+    } else
+        rc = kt_fail (&reason, "%.32s is for the uitvoerder", cmd);
+    if (rc != 0)
+        apiserver_reply_error (self->api, caller, reason.text);
+}

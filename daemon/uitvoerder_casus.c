@@ -1,0 +1,609 @@
+/*  uitvoerder_casus: the casusoverleg at the uitvoerder (art. 9-10).
+ *
+ *  The uitvoerder records the integraal plan van aanpak on behalf of the
+ *  casusoverleg and sends every version to every participant; participants
+ *  contribute what they hold (art. 9.2) and report progress on their own
+ *  measures; personal data other than the plan reaches an externe
+ *  casuspartner only with a recorded consent (art. 10.5); the kernpartijen
+ *  close the case on the casusoverleg's advice (art. 9.4).  Whether a node
+ *  takes part in a case is checked here against the casusoverleg file:
+ *  the policy table only knows roles.
+ */
+#include "node_internal.h"
+
+#include "intake.h"
+#include "items.h"
+#include "plan.h"
+#include "store.h"
+
+#include <sodium.h>
+#include <string.h>
+
+/* ---- log helpers --------------------------------------------------------- */
+
+static int
+s_log (node_t *self, Keten__LogEvent event, const char *node, const char *os_user,
+       const char *case_ref, const char *what, char *const *recipients, size_t n_recipients,
+       const uint8_t *message_id, uint64_t *index_p, kt_reason_t *reason)
+{
+    Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
+    e.event = event;
+    e.time_ms = kt_now_ms ();
+    e.node = (char *) node;
+    e.os_user = (char *) (os_user ? os_user : "");
+    e.case_ref = (char *) case_ref;
+    e.what = (char *) (what ? what : "");
+    e.recipients = (char **) recipients;
+    e.n_recipients = n_recipients;
+    if (message_id) {
+        e.message_id.data = (uint8_t *) message_id;
+        e.message_id.len = KT_ID_LEN;
+    }
+    uint64_t index;
+    if (provlog_begin (self->log, reason) != 0)
+        return -1;
+    if (provlog_append (self->log, &e, index_p ? index_p : &index, reason) != 0) {
+        provlog_rollback (self->log);
+        return -1;
+    }
+    return provlog_commit (self->log, reason);
+}
+
+static const char *
+s_me (node_t *self)
+{
+    return keyring_self_member (self->keyring)->id;
+}
+
+/* ---- sending a plan version ---------------------------------------------- */
+
+/*  Send plan to every participant that is an active member. */
+static int
+s_send_to_participants (node_t *self, Keten__MessageType type, const ProtobufCMessage *body,
+                        const casus_info_t *info, const char *case_ref, const char *os_user,
+                        json_t *json, kt_reason_t *reason)
+{
+    const roster_t *roster = keyring_roster (self->keyring);
+    copies_t copies = {self, type, NULL, 0};
+    char *refs[1] = {(char *) case_ref};
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < info->n_participants; i++) {
+        const roster_member_t *to = roster_find (roster, info->participants[i]);
+        if (!to || !roster_member_active (to, kt_now_ms ()))
+            continue; /* left the federation: its node is gone */
+        rc = uitvoerder_copy_add (self, &copies, to, body, refs, 1, false, reason);
+    }
+    if (rc == 0)
+        rc = uitvoerder_copies_send (self, &copies, os_user, json, reason);
+    uitvoerder_copies_free (&copies);
+    return rc;
+}
+
+/*  A progress report that caused a plan version, recorded with it. */
+typedef struct {
+    const uint8_t *message_id;
+    const char *sender;
+    uint64_t log_index;
+} progress_ref_t;
+
+/*  Store plan as the next version of its case (one transaction, with the
+ *  progress report that caused it, if any) and send it to the
+ *  participants. */
+static int
+s_publish_plan (node_t *self, Keten__CasePlan *plan, const casus_info_t *info,
+                const uint8_t key[KEYSTORE_KEY_LEN], const progress_ref_t *progress,
+                const char *os_user, json_t *json, kt_reason_t *reason)
+{
+    sqlite3 *db = casusoverleg_db (self->casus);
+    plan->issued_ms = kt_now_ms ();
+    if (store_begin (db, reason) != 0)
+        return -1;
+    if (plan_store (db, plan, key, true, reason) != 0 ||
+        (progress && casusoverleg_record_progress (self->casus, progress->message_id,
+                                                   progress->sender, plan->case_ref, plan->version,
+                                                   progress->log_index, reason) != 0) ||
+        store_commit (db, reason) != 0) {
+        store_rollback (db);
+        return -1;
+    }
+    return s_send_to_participants (self, KETEN__MESSAGE_TYPE__PLAN, &plan->base, info,
+                                   plan->case_ref, os_user, json, reason);
+}
+
+/*  Replace the strings of a freshly unpacked message field. */
+static int
+s_set_string (char **field, const char *value)
+{
+    char *copy = strdup (value);
+    if (!copy)
+        return -1;
+    if (*field && *field != protobuf_c_empty_string)
+        free (*field);
+    *field = copy;
+    return 0;
+}
+
+static int
+s_plan_set (node_t *self, const api_caller_t *caller, json_t *args, json_t *result,
+            kt_reason_t *reason)
+{
+    const char *case_ref = json_string_value (json_object_get (args, "case_ref"));
+    json_t *plan_json = json_object_get (args, "plan");
+    if (!case_ref || !json_is_object (plan_json))
+        return kt_fail (reason, "case.plan needs case_ref and plan");
+    casus_info_t info;
+    uint8_t key[KEYSTORE_KEY_LEN];
+    if (casusoverleg_case (self->casus, case_ref, &info, key, reason) != 0)
+        return -1;
+    int rc = 0;
+    Keten__CasePlan *plan = NULL, *prev = NULL;
+    const char *parts[CASUS_MAX_PARTICIPANTS];
+    for (size_t i = 0; i < info.n_participants; i++)
+        parts[i] = info.participants[i];
+    if (info.closed)
+        rc = kt_fail (reason, "case %s is closed", case_ref);
+    if (rc == 0)
+        rc = plan_from_json (plan_json, parts, info.n_participants, &plan, reason);
+    if (rc == 0)
+        rc = plan_load (casusoverleg_db (self->casus), case_ref, 0, key, &prev, reason);
+    /*  A measure named by id is one of the previous version; it keeps
+     *  its owner's last report. */
+    for (size_t i = 0; rc == 0 && i < plan->n_measures; i++) {
+        Keten__PlanMeasure *m = plan->measures[i];
+        bool fresh = json_object_get (json_array_get (json_object_get (plan_json, "measures"), i),
+                                      "measure_id") == NULL;
+        const Keten__PlanMeasure *old = NULL;
+        for (size_t j = 0; prev && j < prev->n_measures; j++)
+            if (strcmp (prev->measures[j]->measure_id, m->measure_id) == 0)
+                old = prev->measures[j];
+        if (!fresh && !old)
+            rc = kt_fail (reason, "measure %s is not in the current plan", m->measure_id);
+        else if (old && s_set_string (&m->progress_note, old->progress_note) != 0)
+            rc = kt_fail (reason, "out of memory");
+        m->updated_ms = old ? old->updated_ms : kt_now_ms ();
+    }
+    if (rc == 0 && s_set_string (&plan->case_ref, case_ref) != 0)
+        rc = kt_fail (reason, "out of memory");
+    if (rc == 0) {
+        plan->version = prev ? prev->version + 1 : 1;
+        char user[65];
+        access_user_name (caller->uid, user, sizeof user);
+        json_t *sent = json_array ();
+        rc = s_publish_plan (self, plan, &info, key, NULL, user, sent, reason);
+        json_object_set_new (result, "case_ref", json_string (case_ref));
+        json_object_set_new (result, "version", json_integer (plan->version));
+        json_object_set_new (result, "sent_to", sent);
+        if (rc == 0)
+            kt_log (KT_LOG_INFO, "plan recorded case_ref=%s version=%u user=%s", case_ref,
+                    (unsigned) plan->version, user);
+    }
+    sodium_memzero (key, sizeof key);
+    if (plan)
+        keten__case_plan__free_unpacked (plan, NULL);
+    if (prev)
+        keten__case_plan__free_unpacked (prev, NULL);
+    return rc;
+}
+
+/* ---- receiving from participants ----------------------------------------- */
+
+/*  Apply an owner's progress report as the next plan version.  Returns 0,
+ *  1 when refused by rule (reason says which), -1 on a storage error. */
+static int
+s_apply_progress (node_t *self, const roster_member_t *sender, const Keten__PlanProgress *p,
+                  const casus_info_t *info, const uint8_t key[KEYSTORE_KEY_LEN],
+                  const progress_ref_t *ref, kt_reason_t *reason)
+{
+    Keten__CasePlan *plan = NULL;
+    if (plan_load (casusoverleg_db (self->casus), p->case_ref, 0, key, &plan, reason) != 0)
+        return -1;
+    if (!plan) {
+        kt_fail (reason, "case %s has no plan yet", p->case_ref);
+        return 1;
+    }
+    Keten__PlanMeasure *m = NULL;
+    for (size_t i = 0; i < plan->n_measures; i++)
+        if (strcmp (plan->measures[i]->measure_id, p->measure_id) == 0)
+            m = plan->measures[i];
+    int rc = 0;
+    if (!m)
+        rc = kt_fail (reason, "measure %.16s is not in the plan of %s", p->measure_id, p->case_ref);
+    /*  A participant reports on its own measures only. */
+    else if (strcmp (m->owner, sender->id) != 0)
+        rc = kt_fail (reason, "measure %s belongs to %s; %s cannot change it", m->measure_id,
+                      m->owner, sender->id);
+    else if (!plan_status_name (p->status) || !intake_text_ok (p->note, 0, PLAN_TEXT_MAX, true))
+        rc = kt_fail (reason, "progress report: unknown status or note too long");
+    if (rc == 0) {
+        m->status = p->status;
+        m->updated_ms = kt_now_ms ();
+        if (s_set_string (&m->progress_note, p->note) != 0)
+            rc = kt_fail (reason, "out of memory");
+    }
+    if (rc != 0)
+        rc = 1; /* refused by rule */
+    if (rc == 0) {
+        plan->version++;
+        rc = s_publish_plan (self, plan, info, key, ref, NULL, NULL, reason);
+    }
+    keten__case_plan__free_unpacked (plan, NULL);
+    return rc;
+}
+
+/*  A contribution's body, checked: kind, items under the intake's rules. */
+static int
+s_check_contribution (const Keten__CaseContribution *c, kt_reason_t *reason)
+{
+    static const char *const kinds[] = {"informatie", "achterblijver", "netwerk"};
+    bool kind_ok = false;
+    for (size_t i = 0; i < 3; i++)
+        kind_ok |= strcmp (c->kind, kinds[i]) == 0;
+    if (!kind_ok)
+        return kt_fail (reason, "contribution kind must be informatie, achterblijver or netwerk");
+    if (c->n_items < 1)
+        return kt_fail (reason, "a contribution holds 1..%d items", ITEMS_MAX);
+    Keten__Signal as_signal = KETEN__SIGNAL__INIT;
+    as_signal.legal_basis = c->legal_basis;
+    as_signal.special_category = true; /* flags are per item here */
+    as_signal.criminal_data = true;
+    as_signal.items = c->items;
+    as_signal.n_items = c->n_items;
+    if (!intake_legal_basis_known (c->legal_basis))
+        return kt_fail (reason, "contribution: not a known legal basis");
+    return items_check (&as_signal, reason);
+}
+
+void
+uitvoerder_on_casus (node_t *self, member_link_t *link, const roster_member_t *sender,
+                     const envelope_opened_t *opened)
+{
+    Keten__MessageType type = opened->header->type;
+    kt_reason_t reason;
+    char hex[KT_ID_HEX];
+    kt_hex (hex, opened->id, KT_ID_LEN);
+    uint64_t index = 0;
+    int seen = casusoverleg_seen (self->casus, opened->id, sender->id, &index);
+    if (seen != 0) {
+        /*  A retry: answer again; an id reused by someone else: refuse. */
+        uitvoerder_receipt (self, link, sender->id, opened->id, seen > 0, seen > 0 ? index : 0,
+                            seen > 0 ? NULL : "this message id is already used");
+        node_send_batch (self);
+        return;
+    }
+    Keten__CaseContribution *c = NULL;
+    Keten__PlanProgress *p = NULL;
+    const char *case_ref = NULL;
+    if (type == KETEN__MESSAGE_TYPE__CASE_CONTRIBUTION &&
+        (c = keten__case_contribution__unpack (NULL, opened->body_len, opened->body)))
+        case_ref = c->case_ref;
+    if (type == KETEN__MESSAGE_TYPE__PLAN_PROGRESS &&
+        (p = keten__plan_progress__unpack (NULL, opened->body_len, opened->body)))
+        case_ref = p->case_ref;
+    casus_info_t info;
+    uint8_t key[KEYSTORE_KEY_LEN];
+    bool have_key = false;
+    int rc = 0;
+    if (!case_ref)
+        rc = kt_fail (&reason, "body does not decode");
+    else if (casusoverleg_case (self->casus, case_ref, &info, key, &reason) != 0)
+        rc = kt_fail (&reason, "no such case");
+    else {
+        have_key = true;
+        /*  art. 9.2 / 10: only the case's participants take part. */
+        if (!casus_info_has (&info, sender->id))
+            rc = kt_fail (&reason, "%s is not a participant of case %s", sender->id, case_ref);
+        else if (info.closed)
+            rc = kt_fail (&reason, "case %s is closed", case_ref);
+        else if (c)
+            rc = s_check_contribution (c, &reason);
+    }
+    if (rc != 0) {
+        /*  The attempt is logged: in the journal and in the provenance log. */
+        kt_log (KT_LOG_WARN, "%s refused id=%s peer=%s reason=\"%s\"",
+                c ? "contribution" : "progress", hex, sender->id, reason.text);
+        char *to[1] = {(char *) s_me (self)};
+        kt_reason_t why;
+        if (s_log (self, KETEN__LOG_EVENT__MESSAGE_REFUSED, sender->id, NULL,
+                   case_ref && strlen (case_ref) < 40 ? case_ref : "", reason.text, to, 1,
+                   opened->id, NULL, &why) != 0)
+            kt_log (KT_LOG_ERROR, "log append_failed reason=\"%s\"", why.text);
+        uitvoerder_receipt (self, link, sender->id, opened->id, false, 0, reason.text);
+    } else {
+        char *to[1] = {(char *) s_me (self)};
+        rc = s_log (self, KETEN__LOG_EVENT__MESSAGE_RECEIVED, sender->id, NULL, case_ref,
+                    c ? c->kind : "progress", to, 1, opened->id, &index, &reason);
+        sqlite3 *db = casusoverleg_db (self->casus);
+        if (rc == 0 && c) {
+            rc = store_begin (db, &reason);
+            if (rc == 0 && (casusoverleg_store_contribution (self->casus, opened->id, sender->id, c,
+                                                             index, &reason) != 0 ||
+                            store_commit (db, &reason) != 0)) {
+                store_rollback (db);
+                rc = -1;
+            }
+        } else if (rc == 0) {
+            progress_ref_t ref = {opened->id, sender->id, index};
+            rc = s_apply_progress (self, sender, p, &info, key, &ref, &reason);
+        }
+        if (rc == 0) {
+            kt_log (KT_LOG_INFO, "%s stored id=%s peer=%s case_ref=%s log_index=%llu",
+                    c ? "contribution" : "progress", hex, sender->id, case_ref,
+                    (unsigned long long) index);
+            uitvoerder_receipt (self, link, sender->id, opened->id, true, index, NULL);
+        } else if (rc > 0) {
+            /*  Another party's measure, an unknown one: refused for good. */
+            kt_log (KT_LOG_WARN, "progress refused id=%s peer=%s reason=\"%s\"", hex, sender->id,
+                    reason.text);
+            uitvoerder_receipt (self, link, sender->id, opened->id, false, 0, reason.text);
+        } else
+            /*  No receipt: the sender retries. */
+            kt_log (KT_LOG_ERROR, "casus store_failed id=%s reason=\"%s\"", hex, reason.text);
+    }
+    if (have_key)
+        sodium_memzero (key, sizeof key);
+    if (c)
+        keten__case_contribution__free_unpacked (c, NULL);
+    if (p)
+        keten__plan_progress__free_unpacked (p, NULL);
+    node_send_batch (self);
+}
+
+/* ---- disclosure and closure ---------------------------------------------- */
+
+static int
+s_strings (json_t *v, const char **out, size_t max, size_t *n_p)
+{
+    *n_p = 0;
+    if (!json_is_array (v) || json_array_size (v) > max)
+        return -1;
+    for (size_t i = 0; i < json_array_size (v); i++)
+        if (!(out[(*n_p)++] = json_string_value (json_array_get (v, i))))
+            return -1;
+    return 0;
+}
+
+static int
+s_disclose (node_t *self, const api_caller_t *caller, json_t *args, json_t *result,
+            kt_reason_t *reason)
+{
+    const char *case_ref = json_string_value (json_object_get (args, "case_ref"));
+    const char *to_id = json_string_value (json_object_get (args, "to"));
+    const char *necessity = json_string_value (json_object_get (args, "necessity"));
+    const char *consenting[16], *kinds[16];
+    size_t n_consenting = 0, n_kinds = 0;
+    if (!case_ref || !to_id)
+        return kt_fail (reason, "case.disclose needs case_ref and to");
+    casus_info_t info;
+    if (casusoverleg_case (self->casus, case_ref, &info, NULL, reason) != 0)
+        return -1;
+    const roster_t *roster = keyring_roster (self->keyring);
+    const roster_member_t *to = roster_find (roster, to_id);
+    if (!to || to->role != ROLE_EXTERN || !casus_info_has (&info, to_id))
+        return kt_fail (reason, "%.64s is not an externe casuspartner of case %s", to_id, case_ref);
+    /*  art. 10.5: without the convenant parties' consent nothing goes. */
+    if (s_strings (json_object_get (args, "consenting"), consenting, 16, &n_consenting) != 0 ||
+        n_consenting == 0)
+        return kt_fail (reason, "art. 10.5: no consent recorded; name the convenant parties "
+                                "that consented");
+    for (size_t i = 0; i < n_consenting; i++) {
+        const roster_member_t *m = roster_find (roster, consenting[i]);
+        if (!m || (m->role != ROLE_KERNPARTIJ && m->role != ROLE_CASUSPARTIJ) ||
+            !casus_info_has (&info, consenting[i]))
+            return kt_fail (reason, "%.64s is not a convenant party taking part in case %s",
+                            consenting[i], case_ref);
+    }
+    if (!necessity || !intake_text_ok (necessity, 1, 2000, true))
+        return kt_fail (reason, "art. 10.5: say why the disclosure is necessary (1..2000 bytes)");
+    if (s_strings (json_object_get (args, "data_kinds"), kinds, 16, &n_kinds) != 0 || n_kinds == 0)
+        return kt_fail (reason, "art. 10.5: name the kinds of data disclosed");
+    for (size_t i = 0; i < n_kinds; i++)
+        if (!intake_text_ok (kinds[i], 1, 64, false))
+            return kt_fail (reason, "data kind %zu must be 1..64 bytes", i + 1);
+    Keten__SignalItem **items = NULL;
+    size_t n_items = 0;
+    const char *basis = json_string_value (json_object_get (args, "legal_basis"));
+    if (items_decode (json_object_get (args, "items"), &items, &n_items, reason) != 0)
+        return -1;
+    Keten__DisclosureConsent d = KETEN__DISCLOSURE_CONSENT__INIT;
+    d.case_ref = (char *) case_ref;
+    d.consenting = (char **) consenting;
+    d.n_consenting = n_consenting;
+    d.necessity = (char *) necessity;
+    d.data_kinds = (char **) kinds;
+    d.n_data_kinds = n_kinds;
+    d.items = items;
+    d.n_items = n_items;
+    d.consented_ms = kt_now_ms ();
+    Keten__Signal as_signal = KETEN__SIGNAL__INIT;
+    as_signal.legal_basis = (char *) (basis ? basis : "");
+    as_signal.special_category = true;
+    as_signal.criminal_data = true;
+    as_signal.items = items;
+    as_signal.n_items = n_items;
+    int rc = 0;
+    if (n_items == 0)
+        rc = kt_fail (reason, "a disclosure holds 1..%d items", ITEMS_MAX);
+    else if (!basis || !intake_legal_basis_known (basis))
+        rc = kt_fail (reason, "legal_basis: not a known legal basis");
+    else
+        rc = items_check (&as_signal, reason);
+    /*  DESIGN 11: the legal basis of every item must allow this purpose. */
+    for (size_t i = 0; rc == 0 && i < n_items; i++) {
+        const char *b = *items[i]->legal_basis ? items[i]->legal_basis : basis;
+        if (!intake_basis_allows (b, INTAKE_PURPOSE_EXTERN))
+            rc = kt_fail (reason,
+                          "item %zu is held under %s, which does not allow sharing with "
+                          "an externe casuspartner",
+                          i + 1, b);
+    }
+    char user[65];
+    access_user_name (caller->uid, user, sizeof user);
+    copies_t copies = {self, KETEN__MESSAGE_TYPE__DISCLOSURE_CONSENT, NULL, 0};
+    char *refs[1] = {(char *) case_ref};
+    if (rc == 0)
+        rc = uitvoerder_copy_add (self, &copies, to, &d.base, refs, 1, false, reason);
+    sqlite3 *db = casusoverleg_db (self->casus);
+    if (rc == 0 && store_begin (db, reason) == 0) {
+        if (casusoverleg_record_disclosure (self->casus, &d, to->id, (uint32_t) caller->uid,
+                                            copies.items[0].id, reason) != 0 ||
+            store_commit (db, reason) != 0) {
+            store_rollback (db);
+            rc = -1;
+        }
+    } else if (rc == 0)
+        rc = -1;
+    if (rc == 0) {
+        char what[256] = "";
+        size_t o = 0;
+        for (size_t i = 0; i < n_kinds && o < sizeof what; i++)
+            o += (size_t) snprintf (what + o, sizeof what - o, "%s%s", i ? "," : "", kinds[i]);
+        char *rcpt[1] = {(char *) to->id};
+        rc = s_log (self, KETEN__LOG_EVENT__DISCLOSED, s_me (self), user, case_ref, what, rcpt, 1,
+                    copies.items[0].id, NULL, reason);
+    }
+    json_t *sent = json_array ();
+    if (rc == 0)
+        rc = uitvoerder_copies_send (self, &copies, user, sent, reason);
+    json_object_set_new (result, "sent_to", sent);
+    uitvoerder_copies_free (&copies);
+    items_free (items, n_items);
+    if (rc == 0)
+        kt_log (KT_LOG_INFO, "disclosure case_ref=%s to=%s user=%s", case_ref, to->id, user);
+    return rc;
+}
+
+static int
+s_close (node_t *self, const api_caller_t *caller, json_t *args, json_t *result,
+         kt_reason_t *reason)
+{
+    const char *case_ref = json_string_value (json_object_get (args, "case_ref"));
+    const char *advice = json_string_value (json_object_get (args, "advice"));
+    const char *by[16];
+    size_t n_by = 0;
+    if (!case_ref)
+        return kt_fail (reason, "case.close needs case_ref");
+    casus_info_t info;
+    if (casusoverleg_case (self->casus, case_ref, &info, NULL, reason) != 0)
+        return -1;
+    if (info.closed)
+        return kt_fail (reason, "case %s is closed already", case_ref);
+    if (!advice || !intake_text_ok (advice, 1, 2000, true))
+        return kt_fail (reason, "art. 9.4: record the casusoverleg's advice (1..2000 bytes)");
+    /*  art. 9.4: the kernpartijen decide. */
+    if (s_strings (json_object_get (args, "decided_by"), by, 16, &n_by) != 0 || n_by == 0)
+        return kt_fail (reason, "art. 9.4: name the kernpartijen that decided to close");
+    const roster_t *roster = keyring_roster (self->keyring);
+    for (size_t i = 0; i < n_by; i++) {
+        const roster_member_t *m = roster_find (roster, by[i]);
+        if (!m || m->role != ROLE_KERNPARTIJ)
+            return kt_fail (reason,
+                            "art. 9.4: %.64s is not a kernpartij; the kernpartijen decide "
+                            "on closure",
+                            by[i]);
+    }
+    Keten__CaseClosure c = KETEN__CASE_CLOSURE__INIT;
+    c.case_ref = (char *) case_ref;
+    c.advice = (char *) advice;
+    c.decided_by = (char **) by;
+    c.n_decided_by = n_by;
+    c.closed_ms = kt_now_ms ();
+    char user[65];
+    access_user_name (caller->uid, user, sizeof user);
+    /*  Both files (art. 10.2h and 8.2f): the casusoverleg file, then the
+     *  weegploeg file, then the log and the participants. */
+    int rc = casusoverleg_close (self->casus, &c, reason);
+    if (rc == 0)
+        rc = weegploeg_record_closure (self->weegploeg, case_ref, c.closed_ms, reason);
+    if (rc == 0)
+        rc = s_log (self, KETEN__LOG_EVENT__CASE_CLOSED, s_me (self), user, case_ref, "closed",
+                    (char **) by, n_by, NULL, NULL, reason);
+    json_t *sent = json_array ();
+    if (rc == 0)
+        rc = s_send_to_participants (self, KETEN__MESSAGE_TYPE__CLOSURE, &c.base, &info, case_ref,
+                                     user, sent, reason);
+    json_object_set_new (result, "sent_to", sent);
+    if (rc == 0)
+        kt_log (KT_LOG_INFO, "case closed case_ref=%s user=%s", case_ref, user);
+    return rc;
+}
+
+/* ---- the local API -------------------------------------------------------- */
+
+static json_t *
+s_case_json (node_t *self, json_t *c)
+{
+    /*  Overdue measures, from the newest plan. */
+    const char *case_ref = json_string_value (json_object_get (c, "case_ref"));
+    casus_info_t info;
+    uint8_t key[KEYSTORE_KEY_LEN];
+    kt_reason_t reason;
+    Keten__CasePlan *plan = NULL;
+    size_t overdue = 0;
+    if (case_ref && casusoverleg_case (self->casus, case_ref, &info, key, &reason) == 0) {
+        if (plan_load (casusoverleg_db (self->casus), case_ref, 0, key, &plan, &reason) == 0 &&
+            plan) {
+            overdue = plan_overdue (plan, NULL);
+            keten__case_plan__free_unpacked (plan, NULL);
+        }
+        sodium_memzero (key, sizeof key);
+    }
+    json_object_set_new (c, "overdue", json_integer ((json_int_t) overdue));
+    return c;
+}
+
+void
+uitvoerder_case_api (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    kt_reason_t reason;
+    json_t *result = json_object ();
+    int rc;
+    if (!json_is_object (args) && strcmp (cmd, "case.list") != 0) {
+        json_decref (result);
+        apiserver_reply_error (self->api, caller, "arguments must be an object");
+        return;
+    }
+    if (strcmp (cmd, "case.list") == 0) {
+        json_t *list = casusoverleg_list (self->casus, 1000), *c;
+        size_t i;
+        json_array_foreach (list, i, c) s_case_json (self, c);
+        json_object_set_new (result, "cases", list);
+        rc = 0;
+    } else if (strcmp (cmd, "case.plan") == 0)
+        rc = s_plan_set (self, caller, args, result, &reason);
+    else if (strcmp (cmd, "case.disclose") == 0)
+        rc = s_disclose (self, caller, args, result, &reason);
+    else if (strcmp (cmd, "case.close") == 0)
+        rc = s_close (self, caller, args, result, &reason);
+    else if (strcmp (cmd, "plan.show") == 0) {
+        const char *case_ref = json_string_value (json_object_get (args, "case_ref"));
+        json_t *v = json_object_get (args, "version");
+        casus_info_t info;
+        uint8_t key[KEYSTORE_KEY_LEN];
+        Keten__CasePlan *plan = NULL;
+        rc = case_ref ? casusoverleg_case (self->casus, case_ref, &info, key, &reason)
+                      : kt_fail (&reason, "plan.show needs case_ref");
+        if (rc == 0) {
+            rc = plan_load (casusoverleg_db (self->casus), case_ref,
+                            json_is_integer (v) ? (uint32_t) json_integer_value (v) : 0, key, &plan,
+                            &reason);
+            sodium_memzero (key, sizeof key);
+        }
+        const char *refs[1] = {case_ref};
+        if (rc == 0 && !plan)
+            rc = kt_fail (&reason, "case %s has no plan yet", case_ref);
+        if (rc == 0)
+            rc = access_record (self->access, caller->uid, "plan.show", refs, 1, kt_now_ms (),
+                                &reason);
+        if (rc == 0)
+            json_object_set_new (result, "plan", plan_to_json (plan));
+        if (plan)
+            keten__case_plan__free_unpacked (plan, NULL);
+    } else
+        rc = kt_fail (&reason, "unknown case command");
+    if (rc != 0) {
+        json_decref (result);
+        apiserver_reply_error (self->api, caller, reason.text);
+        return;
+    }
+    apiserver_reply_ok (self->api, caller, result);
+}
