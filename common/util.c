@@ -10,9 +10,14 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+/*  kt_log's journal fields: CODE_FILE/CODE_LINE would always name kt_log. */
+#define SD_JOURNAL_SUPPRESS_LOCATION
+#include <systemd/sd-journal.h>
 
 static kt_log_level_t s_level = KT_LOG_INFO;
 static char s_ident[64] = "keten";
+/*  s_ident is a node id (kt_log_set_ident), not the program's name. */
+static bool s_ident_is_node = false;
 
 int
 kt_fail (kt_reason_t *reason, const char *fmt, ...)
@@ -36,12 +41,41 @@ void
 kt_log_set_ident (const char *ident)
 {
     snprintf (s_ident, sizeof s_ident, "%s", ident);
+    s_ident_is_node = strcmp (ident, program_invocation_short_name) != 0;
+}
+
+/*  True when stderr is the journal stream systemd gave this process:
+ *  JOURNAL_STREAM holds the device and inode of that stream, which stay
+ *  set in children whose stderr was redirected, so both are compared. */
+static bool
+s_log_to_journal (void)
+{
+    static int cached = -1;
+    if (cached >= 0)
+        return cached == 1;
+    cached = 0;
+    const char *env = getenv ("JOURNAL_STREAM");
+    struct stat st;
+    if (env && fstat (STDERR_FILENO, &st) == 0) {
+        char *end;
+        errno = 0;
+        unsigned long long dev = strtoull (env, &end, 10);
+        if (errno == 0 && end != env && *end == ':') {
+            const char *ino_text = end + 1;
+            unsigned long long ino = strtoull (ino_text, &end, 10);
+            if (errno == 0 && end != ino_text && *end == '\0' &&
+                dev == (unsigned long long) st.st_dev && ino == (unsigned long long) st.st_ino)
+                cached = 1;
+        }
+    }
+    return cached == 1;
 }
 
 void
 kt_log (kt_log_level_t level, const char *fmt, ...)
 {
     static const char *names[] = {"debug", "info", "warn", "error"};
+    static const int priorities[] = {LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERR};
     if (level < s_level)
         return;
     char line[1024];
@@ -49,6 +83,23 @@ kt_log (kt_log_level_t level, const char *fmt, ...)
     va_start (ap, fmt);
     vsnprintf (line, sizeof line, fmt, ap);
     va_end (ap);
+    if (s_log_to_journal ()) {
+        /*  The fields are the line's own parts, so they carry nothing the
+         *  line does not (never personal data): KETEN_EVENT is its first
+         *  word (node, message, signal, ...), KETEN_NODE the node id once
+         *  the configuration named it. */
+        char event[64];
+        snprintf (event, sizeof event, "%.*s", (int) strcspn (line, " "), line);
+        /*  Without a node id the list ends (NULL) before KETEN_NODE. */
+        int rc = sd_journal_send ("MESSAGE=%s", line, "PRIORITY=%d", priorities[level],
+                                  "SYSLOG_IDENTIFIER=%s", program_invocation_short_name,
+                                  "KETEN_EVENT=%s", event, s_ident_is_node ? "KETEN_NODE=%s" : NULL,
+                                  s_ident, NULL);
+        if (rc >= 0)
+            return;
+        /*  The journal refused (full, restarting): the line still goes to
+         *  stderr, which is the same journal stream. */
+    }
     /*  One write per line so lines from several processes do not interleave. */
     char out[1200];
     int n = snprintf (out, sizeof out, "%s %s: %s\n", s_ident, names[level], line);

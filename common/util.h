@@ -23,8 +23,12 @@ int kt_fail (kt_reason_t *reason, const char *fmt, ...) __attribute__ ((format (
 
 typedef enum { KT_LOG_DEBUG, KT_LOG_INFO, KT_LOG_WARN, KT_LOG_ERROR } kt_log_level_t;
 
-/*  Log one line to stderr as `level event key=value...`.  Callers pass only
- *  ids, pseudonyms and counts - never personal data. */
+/*  Log one line to stderr as `ident level: event key=value...`.  Callers
+ *  pass only ids, pseudonyms and counts - never personal data.  Under
+ *  systemd (stderr is the stream JOURNAL_STREAM names) the line goes to the
+ *  journal instead, with PRIORITY, SYSLOG_IDENTIFIER (the program),
+ *  KETEN_EVENT (the line's first word) and KETEN_NODE (the ident, once
+ *  kt_log_set_ident named the node) as fields. */
 void kt_log (kt_log_level_t level, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 void kt_log_set_level (kt_log_level_t level);
 void kt_log_set_ident (const char *ident);

@@ -48,3 +48,12 @@ expect_refusal "$T/$UITV.cfg" "older|downgrade" "older roster"
 kt_roster 2 "$T/roster-v2b.txt" "$UITV"
 kt_config "$UITV" "$T/roster-v2b.txt"
 expect_refusal "$T/$UITV.cfg" "differs" "different roster with the same version"
+
+# ketend --check: the same checks, nothing bound, nothing written.
+kt_config "$UITV" "$T/roster.txt"
+out=$("$KETEND" --config "$T/$UITV.cfg" --check) || fail "--check refused a good config: $out"
+echo "$out" | grep -q "^ok: $UITV (uitvoerder" || fail "--check output: $out"
+kt_config politie-test "$T/roster-v2b.txt"
+if out=$("$KETEND" --config "$T/politie-test.cfg" --check 2>&1); then fail "--check passed a non-member"; fi
+echo "$out" | grep -q "not a member" || fail "--check refusal unclear: $out"
+pass "ketend --check names what a start would refuse"
