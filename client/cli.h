@@ -45,6 +45,7 @@ int cmd_weegploeg_decisions (cli_t *cli, int argc, char **argv);
 int cmd_weegploeg_subject (cli_t *cli, int argc, char **argv);
 int cmd_case (cli_t *cli, int argc, char **argv);
 int cmd_plan (cli_t *cli, int argc, char **argv);
+int cmd_incident (cli_t *cli, int argc, char **argv);
 
 /*  Print "keten: <message>" to stderr. */
 void cli_error (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));

@@ -38,6 +38,8 @@ s_usage (FILE *out)
                   "                  close (art. 9-10; 'keten case --help')\n"
                   "  plan show       a version of the plan van aanpak (recorded access)\n"
                   "  plan progress   report on one of this node's own measures\n"
+                  "  incident ...    report a data incident (any node); list, show, close the\n"
+                  "                  register (uitvoerder; art. 15.2g, AVG art. 33)\n"
                   "  audit access    list the recorded reads of personal data (art. 15.2e)\n"
                   "\n"
                   "Options:\n"
@@ -115,6 +117,8 @@ main (int argc, char **argv)
         rc = cmd_case (&cli, sub_argc, sub_argv);
     else if (strcmp (command, "plan") == 0)
         rc = cmd_plan (&cli, sub_argc, sub_argv);
+    else if (strcmp (command, "incident") == 0)
+        rc = cmd_incident (&cli, sub_argc, sub_argv);
     else if (strcmp (command, "audit") == 0)
         rc = cmd_audit (&cli, sub_argc, sub_argv);
     else {

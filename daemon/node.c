@@ -311,9 +311,11 @@ s_status (node_t *self, const api_caller_t *caller)
                            "role", roster_role_name (me->role), "software_version", KETEN_VERSION,
                            "uptime_s", (json_int_t) ((kt_now_ms () - self->started_ms) / 1000),
                            "roster_version", (json_int_t) keyring_roster (self->keyring)->version);
-    if (self->uitvoerder)
+    if (self->uitvoerder) {
         uitvoerder_status (self, r);
-    else
+        /*  art. 15.2g, AVG art. 33: open incidents and the AP deadline. */
+        json_object_set_new (r, "incidents", incident_summary (self->incident, kt_now_ms ()));
+    } else
         partner_status (self, r);
     apiserver_reply_ok (self->api, caller, r);
 }
@@ -388,6 +390,8 @@ s_api_handle (void *arg, const api_caller_t *caller, const char *cmd, json_t *ar
             uitvoerder_case_api (self, caller, cmd, args);
         else
             partner_case_api (self, caller, cmd, args);
+    } else if (strncmp (cmd, "incident.", 9) == 0) {
+        node_incident_api (self, caller, cmd, args);
     } else if (streq (cmd, "audit.access")) {
         json_t *since = args ? json_object_get (args, "since_ms") : NULL;
         if (since && (!json_is_integer (since) || json_integer_value (since) < 0))

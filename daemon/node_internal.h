@@ -14,6 +14,7 @@
 #include "decisionbox.h"
 #include "envelope.h"
 #include "hook.h"
+#include "incident.h"
 #include "keyring.h"
 #include "keys.h"
 #include "keystore.h"
@@ -95,6 +96,7 @@ struct _node_t {
     provlog_t *log;
     meeting_t *meeting;       /* weegploeg meetings planned */
     decision_t *decision;     /* weegploeg decisions */
+    incident_t *incident;     /* the incident register (art. 15.2g) */
     casusoverleg_t *casus;    /* the casusoverleg file (art. 10.1) */
     referentiekader_t *rk;    /* weegploeg/referentiekader, if configured */
     relay_t *relay;           /* own messages to members, until receipted */
@@ -141,6 +143,12 @@ json_t *uitvoerder_decisions (node_t *self, int limit);
 void uitvoerder_receipt (node_t *self, member_link_t *link, const char *member,
                          const uint8_t id[KT_ID_LEN], bool accepted, uint64_t log_index,
                          const char *refusal);
+
+/*  Incidents (uitvoerder_incident.c): any node reports, the uitvoerder
+ *  registers. */
+void uitvoerder_on_incident (node_t *self, member_link_t *link, const roster_member_t *sender,
+                             const envelope_opened_t *opened);
+void node_incident_api (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
 
 /*  The casusoverleg (uitvoerder_casus.c). */
 void uitvoerder_on_casus (node_t *self, member_link_t *link, const roster_member_t *sender,
@@ -209,6 +217,10 @@ int partner_casus_start (node_t *self, kt_reason_t *reason);
 void partner_casus_stop (node_t *self);
 void partner_on_casus (node_t *self, const envelope_opened_t *opened);
 void partner_case_api (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
+/*  Queue body for the uitvoerder through the outbox (survives crashes and
+ *  outages); answer caller now ("queued") or, with wait, on the receipt. */
+void partner_send (node_t *self, const api_caller_t *caller, Keten__MessageType type,
+                   const ProtobufCMessage *body, bool wait);
 void partner_decision_list (node_t *self, const api_caller_t *caller, json_t *args);
 void partner_decision_show (node_t *self, const api_caller_t *caller, json_t *args);
 

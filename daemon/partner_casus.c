@@ -132,10 +132,8 @@ partner_on_casus (node_t *self, const envelope_opened_t *opened)
         kt_log (KT_LOG_ERROR, "%s store_failed id=%s reason=\"%s\"", what, hex, reason.text);
 }
 
-/*  Queue body for the uitvoerder through the outbox; answer the caller
- *  now (queued) or, with wait, when the receipt arrives. */
-static void
-s_send (node_t *self, const api_caller_t *caller, Keten__MessageType type,
+void
+partner_send (node_t *self, const api_caller_t *caller, Keten__MessageType type,
         const ProtobufCMessage *body, bool wait)
 {
     kt_reason_t reason;
@@ -200,7 +198,7 @@ s_contribute (node_t *self, const api_caller_t *caller, json_t *args, kt_reason_
     else
         rc = items_check (&as_signal, reason);
     if (rc == 0)
-        s_send (self, caller, KETEN__MESSAGE_TYPE__CASE_CONTRIBUTION, &c.base,
+        partner_send (self, caller, KETEN__MESSAGE_TYPE__CASE_CONTRIBUTION, &c.base,
                 json_is_true (json_object_get (args, "wait")));
     items_free (items, n);
     return rc;
@@ -242,7 +240,7 @@ s_progress (node_t *self, const api_caller_t *caller, json_t *args, kt_reason_t 
     p.case_ref = (char *) case_ref;
     p.measure_id = (char *) measure;
     p.note = (char *) (note ? note : "");
-    s_send (self, caller, KETEN__MESSAGE_TYPE__PLAN_PROGRESS, &p.base,
+    partner_send (self, caller, KETEN__MESSAGE_TYPE__PLAN_PROGRESS, &p.base,
             json_is_true (json_object_get (args, "wait")));
     return 0;
 }

@@ -27,6 +27,7 @@ uitvoerder_start (node_t *self, kt_reason_t *reason)
         return -1;
     if (!(self->meeting = meeting_new (self->weegploeg, reason))
         || !(self->relay = relay_new (self->db, reason))
+        || !(self->incident = incident_new (self->db, reason))
         || uitvoerder_decision_start (self, reason) != 0)
         return -1;
     const roster_t *roster = keyring_roster (self->keyring);
@@ -59,6 +60,7 @@ uitvoerder_stop (node_t *self)
 {
     meeting_destroy (&self->meeting);
     uitvoerder_decision_stop (self);
+    incident_destroy (&self->incident);
     relay_destroy (&self->relay);
     weegploeg_destroy (&self->weegploeg);
     provlog_destroy (&self->log);
@@ -311,6 +313,11 @@ uitvoerder_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
         if (h->type == KETEN__MESSAGE_TYPE__CASE_CONTRIBUTION
             || h->type == KETEN__MESSAGE_TYPE__PLAN_PROGRESS) {
             uitvoerder_on_casus (self, link, peer->member, &a->opened);
+            envelope_opened_clear (&a->opened);
+            continue;
+        }
+        if (h->type == KETEN__MESSAGE_TYPE__INCIDENT) {
+            uitvoerder_on_incident (self, link, peer->member, &a->opened);
             envelope_opened_clear (&a->opened);
             continue;
         }

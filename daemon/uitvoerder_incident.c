@@ -1,0 +1,156 @@
+/*  uitvoerder_incident: incidents reported by any node (art. 15.2g) are
+ *  logged (INCIDENT_REGISTERED: reporter and ids, never the description)
+ *  and registered; the uitvoerder records the outcome for the Autoriteit
+ *  Persoonsgegevens (AVG art. 33) and status shows what is still open.
+ */
+#include "node_internal.h"
+
+#include <string.h>
+
+/*  Log, then register; *id and *index receive the incident's. */
+static int
+s_register (node_t *self, const Keten__Incident *in, const char *reporter, uint32_t uid,
+            const uint8_t *message_id, char id[19], uint64_t *index, kt_reason_t *reason)
+{
+    char user[65] = "";
+    if (!message_id)
+        access_user_name (uid, user, sizeof user);
+    Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
+    e.event = KETEN__LOG_EVENT__INCIDENT_REGISTERED;
+    e.time_ms = kt_now_ms ();
+    e.node = (char *) reporter;
+    e.os_user = user;
+    e.message_type = KETEN__MESSAGE_TYPE__INCIDENT;
+    if (message_id) {
+        e.message_id.data = (uint8_t *) message_id;
+        e.message_id.len = KT_ID_LEN;
+    }
+    if (provlog_begin (self->log, reason) != 0)
+        return -1;
+    if (provlog_append (self->log, &e, index, reason) != 0) {
+        provlog_rollback (self->log);
+        return -1;
+    }
+    if (provlog_commit (self->log, reason) != 0)
+        return -1;
+    if (incident_register (self->incident, in, reporter, uid, message_id, *index, id, reason) != 0)
+        return -1;
+    kt_log (KT_LOG_WARN, "incident registered id=%s reporter=%s log_index=%llu", id, reporter,
+            (unsigned long long) *index);
+    return 0;
+}
+
+void
+uitvoerder_on_incident (node_t *self, member_link_t *link, const roster_member_t *sender,
+                        const envelope_opened_t *opened)
+{
+    char id[19];
+    uint64_t index = 0;
+    kt_reason_t reason;
+    int known = incident_find_message (self->incident, opened->id, id, &index);
+    if (known > 0) {
+        uitvoerder_receipt (self, link, sender->id, opened->id, true, index, NULL);
+        return;
+    }
+    Keten__Incident *in = keten__incident__unpack (NULL, opened->body_len, opened->body);
+    if (!in || incident_check (in, kt_now_ms (), &reason) != 0) {
+        const char *why = in ? reason.text : "incident does not decode";
+        kt_log (KT_LOG_WARN, "incident refused peer=%s reason=\"%s\"", sender->id, why);
+        uitvoerder_receipt (self, link, sender->id, opened->id, false, 0, why);
+    } else if (known < 0 ||
+               s_register (self, in, sender->id, 0, opened->id, id, &index, &reason) != 0)
+        /*  No receipt: the reporter's outbox tries again. */
+        kt_log (KT_LOG_ERROR, "incident store_failed peer=%s reason=\"%s\"", sender->id,
+                known < 0 ? "lookup failed" : reason.text);
+    else
+        uitvoerder_receipt (self, link, sender->id, opened->id, true, index, NULL);
+    if (in)
+        keten__incident__free_unpacked (in, NULL);
+}
+
+/*  The report from the API arguments: what, found_ms, data_kinds, subjects. */
+static int
+s_from_args (json_t *args, Keten__Incident *in, const char **kinds, kt_reason_t *reason)
+{
+    json_t *found = json_object_get (args, "found_ms"),
+           *subjects = json_object_get (args, "subjects");
+    json_t *k = json_object_get (args, "data_kinds");
+    in->what = (char *) json_string_value (json_object_get (args, "what"));
+    if (!in->what || !json_is_integer (found) || json_integer_value (found) <= 0 ||
+        !json_is_array (k) || json_array_size (k) > 16 ||
+        (subjects && (!json_is_integer (subjects) || json_integer_value (subjects) < 0 ||
+                      json_integer_value (subjects) > UINT32_MAX)))
+        return kt_fail (reason, "incident.report needs what, found_ms, data_kinds (at most 16) "
+                                "and subjects");
+    in->found_ms = (uint64_t) json_integer_value (found);
+    in->subjects = subjects ? (uint32_t) json_integer_value (subjects) : 0;
+    for (size_t i = 0; i < json_array_size (k); i++)
+        if (!(kinds[i] = json_string_value (json_array_get (k, i))))
+            return kt_fail (reason, "data_kinds must hold strings");
+    in->data_kinds = (char **) kinds;
+    in->n_data_kinds = json_array_size (k);
+    return incident_check (in, kt_now_ms (), reason);
+}
+
+void
+node_incident_api (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    kt_reason_t reason;
+    if (strcmp (cmd, "incident.report") == 0) {
+        Keten__Incident in = KETEN__INCIDENT__INIT;
+        const char *kinds[16];
+        if (!json_is_object (args) || s_from_args (args, &in, kinds, &reason) != 0) {
+            apiserver_reply_error (self->api, caller,
+                                   json_is_object (args) ? reason.text
+                                                         : "arguments must be an object");
+            return;
+        }
+        if (!self->uitvoerder) {
+            partner_send (self, caller, KETEN__MESSAGE_TYPE__INCIDENT, &in.base,
+                          json_is_true (json_object_get (args, "wait")));
+            return;
+        }
+        char id[19];
+        uint64_t index;
+        if (s_register (self, &in, keyring_self_member (self->keyring)->id, (uint32_t) caller->uid,
+                        NULL, id, &index, &reason) != 0)
+            apiserver_reply_error (self->api, caller, reason.text);
+        else
+            apiserver_reply_ok (self->api, caller,
+                                json_pack ("{s:s, s:s, s:I}", "incident_id", id, "state",
+                                           "registered", "log_index", (json_int_t) index));
+        return;
+    }
+    if (!self->uitvoerder) {
+        apiserver_reply_error (self->api, caller,
+                               "the incident register is kept by the uitvoerder (art. 15.2g)");
+        return;
+    }
+    if (strcmp (cmd, "incident.list") == 0) {
+        apiserver_reply_ok (
+            self->api, caller,
+            json_pack ("{s:o}", "incidents", incident_list (self->incident, kt_now_ms ())));
+        return;
+    }
+    if (strcmp (cmd, "incident.close") == 0 && json_is_object (args)) {
+        const char *id = json_string_value (json_object_get (args, "incident_id"));
+        json_t *notified = json_object_get (args, "ap_notified_ms");
+        const char *not_required = json_string_value (json_object_get (args, "ap_not_required"));
+        uint64_t when = json_is_integer (notified) && json_integer_value (notified) > 0
+                            ? (uint64_t) json_integer_value (notified)
+                            : 0;
+        if (!id)
+            apiserver_reply_error (self->api, caller, "incident.close needs incident_id");
+        else if (incident_close (self->incident, id, when, not_required, (uint32_t) caller->uid,
+                                 &reason) != 0)
+            apiserver_reply_error (self->api, caller, reason.text);
+        else {
+            kt_log (KT_LOG_INFO, "incident closed id=%s ap=%s uid=%u", id,
+                    when ? "notified" : "not-required", (unsigned) caller->uid);
+            apiserver_reply_ok (self->api, caller,
+                                json_pack ("{s:s, s:s}", "incident_id", id, "state", "closed"));
+        }
+        return;
+    }
+    apiserver_reply_error (self->api, caller, "unknown incident command");
+}
