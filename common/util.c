@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 /*  kt_log's journal fields: CODE_FILE/CODE_LINE would always name kt_log. */
@@ -87,14 +88,41 @@ kt_log (kt_log_level_t level, const char *fmt, ...)
         /*  The fields are the line's own parts, so they carry nothing the
          *  line does not (never personal data): KETEN_EVENT is its first
          *  word (node, message, signal, ...), KETEN_NODE the node id once
-         *  the configuration named it. */
-        char event[64];
-        snprintf (event, sizeof event, "%.*s", (int) strcspn (line, " "), line);
-        /*  Without a node id the list ends (NULL) before KETEN_NODE. */
-        int rc = sd_journal_send ("MESSAGE=%s", line, "PRIORITY=%d", priorities[level],
-                                  "SYSLOG_IDENTIFIER=%s", program_invocation_short_name,
-                                  "KETEN_EVENT=%s", event, s_ident_is_node ? "KETEN_NODE=%s" : NULL,
-                                  s_ident, NULL);
+         *  the configuration named it, KETEN_PEER and KETEN_MESSAGE_ID the
+         *  line's peer= (or to=) and id= values. */
+        char fields[6][160];
+        struct iovec iov[8];
+        int n = 0;
+        snprintf (fields[0], sizeof fields[0], "KETEN_EVENT=%.*s", (int) strcspn (line, " "),
+                  line);
+        snprintf (fields[1], sizeof fields[1], "PRIORITY=%d", priorities[level]);
+        snprintf (fields[2], sizeof fields[2], "SYSLOG_IDENTIFIER=%s",
+                  program_invocation_short_name);
+        for (int i = 0; i < 3; i++)
+            iov[n++] = (struct iovec) {fields[i], strlen (fields[i])};
+        if (s_ident_is_node) {
+            snprintf (fields[3], sizeof fields[3], "KETEN_NODE=%s", s_ident);
+            iov[n++] = (struct iovec) {fields[3], strlen (fields[3])};
+        }
+        static const char *const keys[][2] = {{" peer=", "KETEN_PEER="},
+                                              {" to=", "KETEN_PEER="},
+                                              {" id=", "KETEN_MESSAGE_ID="}};
+        bool have_peer = false;
+        for (size_t k = 0; k < 3; k++) {
+            const char *at = strstr (line, keys[k][0]);
+            if (!at || (k == 1 && have_peer))
+                continue;
+            at += strlen (keys[k][0]);
+            int slot = k == 2 ? 5 : 4;
+            snprintf (fields[slot], sizeof fields[slot], "%s%.*s", keys[k][1],
+                      (int) strcspn (at, " \""), at);
+            iov[n++] = (struct iovec) {fields[slot], strlen (fields[slot])};
+            have_peer |= k < 2;
+        }
+        char message[sizeof line + 8];
+        snprintf (message, sizeof message, "MESSAGE=%s", line);
+        iov[n++] = (struct iovec) {message, strlen (message)};
+        int rc = sd_journal_sendv (iov, n);
         if (rc >= 0)
             return;
         /*  The journal refused (full, restarting): the line still goes to
