@@ -38,6 +38,7 @@ int cmd_status (cli_t *cli, int argc, char **argv);
 int cmd_log (cli_t *cli, int argc, char **argv);
 int cmd_weegploeg (cli_t *cli, int argc, char **argv);
 int cmd_agenda (cli_t *cli, int argc, char **argv);
+int cmd_casusoverleg (cli_t *cli, int argc, char **argv);
 int cmd_audit (cli_t *cli, int argc, char **argv);
 int cmd_decision (cli_t *cli, int argc, char **argv);
 int cmd_weegploeg_decide (cli_t *cli, int argc, char **argv);
@@ -46,6 +47,7 @@ int cmd_weegploeg_subject (cli_t *cli, int argc, char **argv);
 int cmd_case (cli_t *cli, int argc, char **argv);
 int cmd_plan (cli_t *cli, int argc, char **argv);
 int cmd_incident (cli_t *cli, int argc, char **argv);
+int cmd_member (cli_t *cli, int argc, char **argv);
 
 /*  Print "keten: <message>" to stderr. */
 void cli_error (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));

@@ -1,5 +1,6 @@
-/*  keten weegploeg agenda / meetings (uitvoerder) and keten agenda list /
- *  show (kernpartij nodes): weegploeg meetings and their agendas.  */
+/*  keten weegploeg agenda / meetings and keten casusoverleg agenda /
+ *  meetings (uitvoerder), keten agenda list / show (partner nodes):
+ *  weegploeg and casusoverleg meetings and their agendas.  */
 #include "cli.h"
 
 #include <getopt.h>
@@ -33,8 +34,37 @@ s_plan_usage (void)
             "  --json           print the daemon's answer as JSON\n");
 }
 
+static void
+s_casus_plan_usage (void)
+{
+    printf ("Usage: keten casusoverleg agenda --start YYYY-MM-DDTHH:MM --location TEXT\n"
+            "                                 --case CASE_REF [--case CASE_REF ...]\n"
+            "                                 [--duration MINUTES]\n"
+            "       keten casusoverleg agenda --meeting ID [--start ...] [--location ...]\n"
+            "                                 [--duration ...] [--case CASE_REF ...]\n"
+            "       keten casusoverleg agenda --meeting ID --cancel\n"
+            "\n"
+            "Plan a casusoverleg meeting (uitvoerder), change it, or cancel it, and send\n"
+            "the agenda, signed and encrypted, to the participants of the cases on it and\n"
+            "to nobody else (art. 9-10).  Each participant gets only the cases it takes\n"
+            "part in: case_ref and subject (name, birth date, municipality) for a\n"
+            "convenant party, the case_ref only for an externe casuspartner (art. 10.5).\n"
+            "A participant whose last case was taken off gets a cancellation.\n"
+            "\n"
+            "  --start T        local time (Europe/Amsterdam), e.g. 2026-12-01T10:00\n"
+            "  --location TEXT  where the casusoverleg meets\n"
+            "  --duration MIN   1..720 minutes (new meetings: 120)\n"
+            "  --case CASE_REF  an open case from `keten case list` (1..64; a change\n"
+            "                   with --case replaces the whole list)\n"
+            "  --meeting ID     the meeting to change (w-...)\n"
+            "  --cancel         cancel the meeting\n"
+            "  --json           print the daemon's answer as JSON\n");
+}
+
+/*  keten weegploeg agenda (casusoverleg false) or keten casusoverleg
+ *  agenda: the same options, a different API command and recipients. */
 static int
-s_plan (cli_t *cli, int argc, char **argv)
+s_plan (cli_t *cli, int argc, char **argv, bool casusoverleg)
 {
     enum {
         O_START = CLI_OPT_LONG + 1,
@@ -54,7 +84,7 @@ s_plan (cli_t *cli, int argc, char **argv)
                                             {"json", no_argument, NULL, O_JSON},
                                             {"help", no_argument, NULL, CLI_OPT_HELP},
                                             {NULL, 0, NULL, 0}};
-    const char *cmd = "weegploeg agenda";
+    const char *cmd = casusoverleg ? "casusoverleg agenda" : "weegploeg agenda";
     const char *start = NULL, *location = NULL, *meeting = NULL, *duration_text = NULL;
     const char *cases[MAX_CASES];
     size_t n_cases = 0;
@@ -94,7 +124,10 @@ s_plan (cli_t *cli, int argc, char **argv)
             break;
         case 'h':
         case CLI_OPT_HELP:
-            s_plan_usage ();
+            if (casusoverleg)
+                s_casus_plan_usage ();
+            else
+                s_plan_usage ();
             return CLI_OK;
         default:
             return cli_getopt_error (cmd, c, argv);
@@ -126,7 +159,8 @@ s_plan (cli_t *cli, int argc, char **argv)
     }
     if (cancel)
         json_object_set_new (args, "cancel", json_true ());
-    json_t *result = cli_call (cli, "weegploeg.agenda", args, CLI_TIMEOUT_MS, NULL);
+    json_t *result = cli_call (cli, casusoverleg ? "casusoverleg.agenda" : "weegploeg.agenda", args,
+                               CLI_TIMEOUT_MS, NULL);
     if (!result)
         return CLI_FAIL;
     int rc = CLI_OK;
@@ -145,7 +179,8 @@ s_plan (cli_t *cli, int argc, char **argv)
             char what[48] = "cancellation";
             cli_json_uint (t, "items", &items);
             if (!json_is_true (json_object_get (t, "cancelled")))
-                snprintf (what, sizeof what, "%llu subject(s)", (unsigned long long) items);
+                snprintf (what, sizeof what, "%llu %s", (unsigned long long) items,
+                          casusoverleg ? "case(s)" : "subject(s)");
             printf ("  %-28s %s\n", cli_json_str (t, "member", member, sizeof member), what);
         }
     }
@@ -187,15 +222,15 @@ s_meetings_usage (void)
 static void
 s_print_meetings (json_t *meetings, bool with_recipients)
 {
-    static const char *const header[] = {"MEETING",  "VERSION", "STARTS",  "MIN",
-                                         "LOCATION", "STATE",   "SUBJECTS"};
-    cli_table_t *t = cli_table_new (7, header);
+    static const char *const header[] = {"MEETING", "KIND",     "VERSION", "STARTS",
+                                         "MIN",     "LOCATION", "STATE",   "SUBJECTS"};
+    cli_table_t *t = cli_table_new (8, header);
     json_t *m;
     size_t i;
     json_array_foreach (meetings, i, m)
     {
-        char id[CLI_CELL_MAX + 1], seq[24], start[CLI_CELL_MAX + 1], dur[24], loc[CLI_CELL_MAX + 1],
-            subjects[24];
+        char id[CLI_CELL_MAX + 1], kind_buf[CLI_CELL_MAX + 1], seq[24], start[CLI_CELL_MAX + 1],
+            dur[24], loc[CLI_CELL_MAX + 1], subjects[24];
         uint64_t v = 0;
         cli_json_uint (m, "sequence", &v);
         snprintf (seq, sizeof seq, "%llu", (unsigned long long) v);
@@ -204,7 +239,12 @@ s_print_meetings (json_t *meetings, bool with_recipients)
         snprintf (dur, sizeof dur, "%llu", (unsigned long long) v);
         snprintf (subjects, sizeof subjects, "%zu",
                   json_array_size (json_object_get (m, "case_refs")));
-        const char *cells[7] = {cli_json_str (m, "meeting_id", id, sizeof id),
+        /*  An older ketend sends no kind: its agendas are weegploeg's. */
+        const char *kind = json_is_string (json_object_get (m, "kind"))
+                               ? cli_json_str (m, "kind", kind_buf, sizeof kind_buf)
+                               : "weegploeg";
+        const char *cells[8] = {cli_json_str (m, "meeting_id", id, sizeof id),
+                                kind,
                                 seq,
                                 cli_json_str (m, "starts_at", start, sizeof start),
                                 dur,
@@ -231,16 +271,28 @@ s_print_meetings (json_t *meetings, bool with_recipients)
     }
 }
 
+static void
+s_casus_meetings_usage (void)
+{
+    printf ("Usage: keten casusoverleg meetings [--json]\n"
+            "\n"
+            "List the casusoverleg meetings planned (uitvoerder): time, place, version,\n"
+            "cases as case_refs and who received which version.  No personal data.\n");
+}
+
 static int
-s_meetings (cli_t *cli, int argc, char **argv)
+s_meetings (cli_t *cli, int argc, char **argv, bool casusoverleg)
 {
     bool as_json = false;
-    int rc = s_list_options ("weegploeg meetings", argc, argv, s_meetings_usage, &as_json);
+    const char *cmd = casusoverleg ? "casusoverleg meetings" : "weegploeg meetings";
+    int rc = s_list_options (cmd, argc, argv,
+                             casusoverleg ? s_casus_meetings_usage : s_meetings_usage, &as_json);
     if (rc)
         return rc < 0 ? CLI_OK : rc;
     if (optind < argc)
-        return cli_usage_error ("weegploeg meetings", "unexpected argument");
-    json_t *result = cli_call (cli, "weegploeg.meetings", NULL, CLI_TIMEOUT_MS, NULL);
+        return cli_usage_error (cmd, "unexpected argument");
+    json_t *result = cli_call (cli, casusoverleg ? "casusoverleg.meetings" : "weegploeg.meetings",
+                               NULL, CLI_TIMEOUT_MS, NULL);
     if (!result)
         return CLI_FAIL;
     if (as_json)
@@ -272,9 +324,9 @@ cmd_weegploeg (cli_t *cli, int argc, char **argv)
         return CLI_OK;
     }
     if (strcmp (argv[1], "agenda") == 0)
-        return s_plan (cli, argc - 1, argv + 1);
+        return s_plan (cli, argc - 1, argv + 1, false);
     if (strcmp (argv[1], "meetings") == 0)
-        return s_meetings (cli, argc - 1, argv + 1);
+        return s_meetings (cli, argc - 1, argv + 1, false);
     if (strcmp (argv[1], "decide") == 0)
         return cmd_weegploeg_decide (cli, argc - 1, argv + 1);
     if (strcmp (argv[1], "decisions") == 0)
@@ -287,15 +339,41 @@ cmd_weegploeg (cli_t *cli, int argc, char **argv)
     return cli_usage_error ("weegploeg", "unknown weegploeg command '%s'", name);
 }
 
-/* ---- keten agenda (kernpartij nodes) ------------------------------------ */
+int
+cmd_casusoverleg (cli_t *cli, int argc, char **argv)
+{
+    if (argc < 2)
+        return cli_usage_error ("casusoverleg", "which casusoverleg command? (agenda, meetings)");
+    if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
+        printf ("Usage: keten casusoverleg COMMAND ...   (uitvoerder)\n"
+                "\n"
+                "  agenda     plan, change or cancel a meeting and send its agenda to the\n"
+                "             participants of its cases\n"
+                "  meetings   list the casusoverleg meetings planned\n"
+                "\n"
+                "The cases themselves: 'keten case --help'.\n"
+                "'keten casusoverleg COMMAND --help' describes a command.\n");
+        return CLI_OK;
+    }
+    if (strcmp (argv[1], "agenda") == 0)
+        return s_plan (cli, argc - 1, argv + 1, true);
+    if (strcmp (argv[1], "meetings") == 0)
+        return s_meetings (cli, argc - 1, argv + 1, true);
+    char name[65];
+    cli_clean (name, sizeof name, argv[1]);
+    return cli_usage_error ("casusoverleg", "unknown casusoverleg command '%s'", name);
+}
+
+/* ---- keten agenda (partner nodes) ---------------------------------------- */
 
 static void
 s_agenda_list_usage (void)
 {
     printf ("Usage: keten agenda list [--json]\n"
             "\n"
-            "List the weegploeg agendas this node received (kernpartijen): the newest\n"
-            "version of each meeting, subjects as case_refs.  No personal data.\n");
+            "List the agendas this node received: weegploeg agendas (kernpartijen) and\n"
+            "casusoverleg agendas (participants of the cases on them); the newest\n"
+            "version of each meeting, its kind, subjects as case_refs.  No personal data.\n");
 }
 
 static void
@@ -303,9 +381,9 @@ s_agenda_show_usage (void)
 {
     printf ("Usage: keten agenda show MEETING_ID [--json]\n"
             "\n"
-            "Show one weegploeg agenda with its subjects and signals.  This is a read of\n"
-            "personal data: it is recorded with your user name first (art. 15.2e) and\n"
-            "listed by `keten audit access`.\n");
+            "Show one agenda with its subjects (and, for a weegploeg, their signals).\n"
+            "This is a read of personal data: it is recorded with your user name first\n"
+            "(art. 15.2e) and listed by `keten audit access`.\n");
 }
 
 static void
@@ -315,8 +393,10 @@ s_show_print (json_t *r)
     uint64_t v = 0, minutes = 0;
     cli_json_uint (r, "sequence", &v);
     cli_json_uint (r, "duration_min", &minutes);
-    printf ("meeting   %s (version %llu)%s\n", cli_json_str (r, "meeting_id", a, sizeof a),
-            (unsigned long long) v,
+    json_t *kind = json_object_get (r, "kind");
+    printf ("meeting   %s %s (version %llu)%s\n",
+            json_is_string (kind) ? cli_json_str (r, "kind", b, sizeof b) : "weegploeg",
+            cli_json_str (r, "meeting_id", a, sizeof a), (unsigned long long) v,
             json_is_true (json_object_get (r, "cancelled")) ? "  CANCELLED" : "");
     printf ("starts    %s, %llu min\n", cli_json_str (r, "starts_at", a, sizeof a),
             (unsigned long long) minutes);
@@ -326,7 +406,11 @@ s_show_print (json_t *r)
     json_array_foreach (json_object_get (r, "items"), i, it)
     {
         json_t *s = json_object_get (it, "subject");
-        printf ("\n%zu. %s  %s, born %s, %s\n", i + 1, cli_json_str (it, "case_ref", a, sizeof a),
+        if (!json_is_object (s)) /* casusoverleg, externe casuspartner (art. 10.5) */
+            printf ("\n%zu. %s\n", i + 1, cli_json_str (it, "case_ref", a, sizeof a));
+        else
+            printf (
+                "\n%zu. %s  %s, born %s, %s\n", i + 1, cli_json_str (it, "case_ref", a, sizeof a),
                 cli_json_str (s, "name", b, sizeof b), cli_json_str (s, "birth_date", c, sizeof c),
                 cli_json_str (s, "municipality", d, sizeof d));
         json_t *g;
@@ -373,9 +457,9 @@ cmd_agenda (cli_t *cli, int argc, char **argv)
     if (argc < 2)
         return cli_usage_error ("agenda", "which agenda command? (list, show)");
     if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
-        printf ("Usage: keten agenda COMMAND ...   (kernpartij nodes)\n"
+        printf ("Usage: keten agenda COMMAND ...   (partner nodes)\n"
                 "\n"
-                "  list   the weegploeg agendas received (no personal data)\n"
+                "  list   the weegploeg and casusoverleg agendas received (no personal data)\n"
                 "  show   one agenda with its subjects (recorded as an access)\n"
                 "\n"
                 "'keten agenda COMMAND --help' describes a command.\n");

@@ -30,7 +30,10 @@ s_usage (FILE *out)
                   "  weegploeg subject   show a subject's signals (uitvoerder; recorded access)\n"
                   "  weegploeg matches   possible matches of subjects to decide (uitvoerder)\n"
                   "  weegploeg match     decide one: same person (merge) or different\n"
-                  "  agenda list     list the weegploeg agendas received (kernpartijen)\n"
+                  "  casusoverleg agenda    plan, change or cancel a casusoverleg meeting and\n"
+                  "                         send it to the cases' participants (uitvoerder)\n"
+                  "  casusoverleg meetings  list the casusoverleg meetings planned (uitvoerder)\n"
+                  "  agenda list     list the weegploeg and casusoverleg agendas received\n"
                   "  agenda show     show one agenda with its subjects (recorded access)\n"
                   "  decision list   list the weegploeg decisions received (kernpartijen)\n"
                   "  decision show   show one decision with its analysis (recorded access)\n"
@@ -38,6 +41,8 @@ s_usage (FILE *out)
                   "                  close (art. 9-10; 'keten case --help')\n"
                   "  plan show       a version of the plan van aanpak (recorded access)\n"
                   "  plan progress   report on one of this node's own measures\n"
+                  "  member ...      add, change kind, revoke, opzegging: a new roster version,\n"
+                  "                  pushed to every node (uitvoerder; art. 15.2c, 18.2)\n"
                   "  incident ...    report a data incident (any node); list, show, close the\n"
                   "                  register (uitvoerder; art. 15.2g, AVG art. 33)\n"
                   "  audit access    list the recorded reads of personal data (art. 15.2e)\n"
@@ -111,12 +116,16 @@ main (int argc, char **argv)
         rc = cmd_weegploeg (&cli, sub_argc, sub_argv);
     else if (strcmp (command, "agenda") == 0)
         rc = cmd_agenda (&cli, sub_argc, sub_argv);
+    else if (strcmp (command, "casusoverleg") == 0)
+        rc = cmd_casusoverleg (&cli, sub_argc, sub_argv);
     else if (strcmp (command, "decision") == 0)
         rc = cmd_decision (&cli, sub_argc, sub_argv);
     else if (strcmp (command, "case") == 0)
         rc = cmd_case (&cli, sub_argc, sub_argv);
     else if (strcmp (command, "plan") == 0)
         rc = cmd_plan (&cli, sub_argc, sub_argv);
+    else if (strcmp (command, "member") == 0)
+        rc = cmd_member (&cli, sub_argc, sub_argv);
     else if (strcmp (command, "incident") == 0)
         rc = cmd_incident (&cli, sub_argc, sub_argv);
     else if (strcmp (command, "audit") == 0)

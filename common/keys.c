@@ -395,27 +395,37 @@ keys_secret_destroy (keys_secret_t **self_p)
 }
 
 int
+keys_parse_public (const char *data, size_t len, const char *what, keys_public_t *out,
+                   kt_reason_t *reason)
+{
+    if (len > KEYS_FILE_MAX)
+        return kt_fail (reason, "%s is larger than %d bytes", what, KEYS_FILE_MAX);
+    int rc = kt_check_zpl_text (data, len, what, reason);
+    if (rc == 0)
+        rc = s_check_key_lines (data, len, what, reason);
+    zconfig_t *root = NULL;
+    if (rc == 0) {
+        root = zconfig_str_load (data);
+        if (!root)
+            rc = kt_fail (reason, "%s is not valid ZPL", what);
+    }
+    keys_public_t pub;
+    if (rc == 0)
+        rc = s_decode (root, what, &pub, NULL, reason);
+    if (rc == 0)
+        *out = pub;
+    zconfig_destroy (&root);
+    return rc;
+}
+
+int
 keys_load_public (const char *path, keys_public_t *out, kt_reason_t *reason)
 {
     char *data = NULL;
     size_t len = 0;
     if (kt_read_file (path, KEYS_FILE_MAX, &data, &len, reason) != 0)
         return -1;
-    int rc = kt_check_zpl_text (data, len, path, reason);
-    if (rc == 0)
-        rc = s_check_key_lines (data, len, path, reason);
-    zconfig_t *root = NULL;
-    if (rc == 0) {
-        root = zconfig_str_load (data);
-        if (!root)
-            rc = kt_fail (reason, "%s is not valid ZPL", path);
-    }
-    keys_public_t pub;
-    if (rc == 0)
-        rc = s_decode (root, path, &pub, NULL, reason);
-    if (rc == 0)
-        *out = pub;
-    zconfig_destroy (&root);
+    int rc = keys_parse_public (data, len, path, out, reason);
     free (data);
     return rc;
 }

@@ -61,5 +61,9 @@ void keys_secret_destroy (keys_secret_t **self_p);
 
 /*  Load a public key file (ID.pub), validating every field. */
 int keys_load_public (const char *path, keys_public_t *out, kt_reason_t *reason);
+/*  The same from the text of a .pub file (what names it in reasons); the
+ *  text must be NUL-terminated at len. */
+int keys_parse_public (const char *data, size_t len, const char *what, keys_public_t *out,
+                       kt_reason_t *reason);
 
 #endif

@@ -493,17 +493,15 @@ roster_member_active (const roster_member_t *member, uint64_t now_ms)
     return t > 0 && now_ms < (uint64_t) t * 1000u;
 }
 
-/*  The municipality of a gemeente: its name without a leading "Gemeente "
- *  ("Gemeente Sittard-Geleen"), else its id without "gemeente-". */
-static void
-s_municipality (char *out, size_t len, const keys_public_t *p)
+void
+roster_default_municipality (const char *id, const char *name, char *out, size_t len)
 {
-    if (strncasecmp (p->name, "gemeente ", 9) == 0 && p->name[9])
-        snprintf (out, len, "%s", p->name + 9);
-    else if (strncmp (p->id, "gemeente-", 9) == 0 && p->id[9])
-        snprintf (out, len, "%s", p->id + 9);
+    if (strncasecmp (name, "gemeente ", 9) == 0 && name[9])
+        snprintf (out, len, "%s", name + 9);
+    else if (strncmp (id, "gemeente-", 9) == 0 && id[9])
+        snprintf (out, len, "%s", id + 9);
     else
-        snprintf (out, len, "%s", p->name);
+        snprintf (out, len, "%s", name);
 }
 
 /*  Write one member section from its public key file. */
@@ -527,7 +525,7 @@ s_write_member (FILE *f, const keys_public_t *p, const char *today)
              kt_hex (ep, p->encryption_pk, 32), today);
     if (streq (p->kind, "gemeente")) {
         char municipality[KEYS_NAME_MAX + 1];
-        s_municipality (municipality, sizeof municipality, p);
+        roster_default_municipality (p->id, p->name, municipality, sizeof municipality);
         fprintf (f, "            municipality = \"%s\"\n", municipality);
     }
 }

@@ -72,6 +72,10 @@ const roster_member_t *roster_uitvoerder (const roster_t *self);
 /*  A member is active until the start (00:00 UTC) of its leaves_at day. */
 bool roster_member_active (const roster_member_t *member, uint64_t now_ms);
 
+/*  The municipality of a gemeente: its name without a leading "Gemeente "
+ *  ("Gemeente Sittard-Geleen"), else its id without "gemeente-". */
+void roster_default_municipality (const char *id, const char *name, char *out, size_t len);
+
 /*  Build the roster text from members' public key files and sign it with
  *  the uitvoerder's secret keys (which must also be one of the members).
  *  *note_p receives the signed note (heap, free()). */

@@ -1,4 +1,4 @@
-/*  agendabox: weegploeg agendas received.  */
+/*  agendabox: weegploeg and casusoverleg agendas received.  */
 #include "agendabox.h"
 
 #include "store.h"
@@ -22,7 +22,14 @@ static const char *const s_migrations[] = {
     " cancelled INTEGER NOT NULL, starts_at TEXT NOT NULL, duration_min INTEGER NOT NULL,"
     " location TEXT NOT NULL, case_refs TEXT NOT NULL, received_ms INTEGER NOT NULL,"
     " message_id BLOB NOT NULL, key_id BLOB NOT NULL, body BLOB NOT NULL);",
+    "ALTER TABLE agenda ADD COLUMN kind TEXT NOT NULL DEFAULT 'weegploeg';",
 };
+
+static const char *
+s_kind_name (Keten__WeegploegAgenda__Kind kind)
+{
+    return kind == KETEN__WEEGPLOEG_AGENDA__KIND__CASUSOVERLEG ? "casusoverleg" : "weegploeg";
+}
 
 const char *
 agenda_event_name (agenda_event_t event)
@@ -55,6 +62,18 @@ agendabox_new (sqlite3 *db, keystore_t *keystore, kt_reason_t *reason)
         return NULL;
     }
     return self;
+}
+
+bool
+agendabox_present (sqlite3 *db)
+{
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2 (db, "SELECT 1 FROM schema_version WHERE module='agendabox'", -1, &q,
+                            NULL) != SQLITE_OK)
+        return false;
+    bool present = sqlite3_step (q) == SQLITE_ROW;
+    sqlite3_finalize (q);
+    return present;
 }
 
 void
@@ -111,9 +130,38 @@ s_pattern (const char *s, const char *pattern)
     return true;
 }
 
-int
-agendabox_check (const Keten__WeegploegAgenda *a, kt_reason_t *reason)
+/*  A casusoverleg item: which case is on, and for a convenant party whose
+ *  (name, birth date, municipality); nothing else. */
+static int
+s_check_casus_item (const Keten__AgendaItem *it, size_t i, bool to_extern, kt_reason_t *reason)
 {
+    const Keten__Subject *s = it->subject;
+    if (it->n_signals > 0)
+        return kt_fail (reason, "agenda: casusoverleg item %zu carries signals", i + 1);
+    if (to_extern)
+        return s ? kt_fail (reason,
+                            "agenda: casusoverleg item %zu carries personal data; an externe "
+                            "casuspartner takes the case_ref only (art. 10.5)",
+                            i + 1)
+                 : 0;
+    if (!s || !s_text (s->name, 1, AGENDA_MAX_TEXT) || !s_pattern (s->birth_date, "9999-99-99") ||
+        !s_text (s->municipality, 1, AGENDA_MAX_TEXT) || *s->address || *s->bsn)
+        return kt_fail (reason, "agenda: casusoverleg item %zu has an invalid subject", i + 1);
+    return 0;
+}
+
+int
+agendabox_check (const Keten__WeegploegAgenda *a, Keten__MessageType type, bool to_extern,
+                 kt_reason_t *reason)
+{
+    bool casusoverleg = type == KETEN__MESSAGE_TYPE__CASUS_AGENDA;
+    if (type != KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA && !casusoverleg)
+        return kt_fail (reason, "agenda: not an agenda message type");
+    /*  The kind must be the one the policy table checked, by type. */
+    if (a->kind != (casusoverleg ? KETEN__WEEGPLOEG_AGENDA__KIND__CASUSOVERLEG
+                                 : KETEN__WEEGPLOEG_AGENDA__KIND__WEEGPLOEG))
+        return kt_fail (reason, "agenda: kind %d sent as %s", (int) a->kind,
+                        casusoverleg ? "CASUS_AGENDA" : "WEEGPLOEG_AGENDA");
     if (!s_pattern (a->meeting_id, "w-xxxxxxxxxxxxxxxx"))
         return kt_fail (reason, "agenda: meeting_id is not w-<16 hex digits>");
     if (!s_pattern (a->starts_at, "9999-99-99T99:99"))
@@ -132,6 +180,11 @@ agendabox_check (const Keten__WeegploegAgenda *a, kt_reason_t *reason)
         const Keten__Subject *s = it->subject;
         if (!s_pattern (it->case_ref, "k-xxxxxxxxxxxxxxxx"))
             return kt_fail (reason, "agenda: item %zu has no valid case_ref", i + 1);
+        if (casusoverleg) {
+            if (s_check_casus_item (it, i, to_extern, reason) != 0)
+                return -1;
+            continue;
+        }
         if (!s || !s_text (s->name, 1, AGENDA_MAX_TEXT) ||
             !s_pattern (s->birth_date, "9999-99-99") || !s_text (s->address, 0, 256) ||
             !s_text (s->municipality, 1, AGENDA_MAX_TEXT) || *s->bsn)
@@ -181,8 +234,8 @@ s_write (agendabox_t *self, const uint8_t message_id[KT_ID_LEN], const Keten__We
     sqlite3_stmt *s = store_prepare (self->db,
                                      "INSERT OR REPLACE INTO agenda (meeting_id, sequence,"
                                      " cancelled, starts_at, duration_min, location, case_refs,"
-                                     " received_ms, message_id, key_id, body)"
-                                     " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                                     " received_ms, message_id, key_id, body, kind)"
+                                     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                                      reason);
     if (!s)
         return -1;
@@ -197,6 +250,7 @@ s_write (agendabox_t *self, const uint8_t message_id[KT_ID_LEN], const Keten__We
     sqlite3_bind_blob (s, 9, message_id, KT_ID_LEN, SQLITE_STATIC);
     sqlite3_bind_blob (s, 10, key_id, KEYSTORE_ID_LEN, SQLITE_STATIC);
     sqlite3_bind_blob (s, 11, sealed, (int) sealed_len, SQLITE_STATIC);
+    sqlite3_bind_text (s, 12, s_kind_name (a->kind), -1, SQLITE_STATIC);
     int rc = sqlite3_step (s) == SQLITE_DONE
                  ? 0
                  : kt_fail (reason, "cannot store the agenda: %s", sqlite3_errmsg (self->db));
@@ -251,7 +305,7 @@ agendabox_list (agendabox_t *self, int limit)
     sqlite3_stmt *q = NULL;
     if (sqlite3_prepare_v2 (self->db,
                             "SELECT meeting_id, sequence, cancelled, starts_at, duration_min,"
-                            " location, case_refs, received_ms FROM agenda"
+                            " location, case_refs, received_ms, kind FROM agenda"
                             " ORDER BY starts_at LIMIT ?",
                             -1, &q, NULL) != SQLITE_OK)
         return list;
@@ -263,8 +317,9 @@ agendabox_list (agendabox_t *self, int limit)
         for (char *save = NULL, *t = strtok_r (buf, ",", &save); t; t = strtok_r (NULL, ",", &save))
             json_array_append_new (refs, json_string (t));
         json_array_append_new (
-            list, json_pack ("{s:s, s:I, s:b, s:s, s:i, s:s, s:o, s:I}", "meeting_id",
-                             (const char *) sqlite3_column_text (q, 0), "sequence",
+            list, json_pack ("{s:s, s:s, s:I, s:b, s:s, s:i, s:s, s:o, s:I}", "meeting_id",
+                             (const char *) sqlite3_column_text (q, 0), "kind",
+                             (const char *) sqlite3_column_text (q, 8), "sequence",
                              (json_int_t) sqlite3_column_int64 (q, 1), "cancelled",
                              sqlite3_column_int (q, 2), "starts_at",
                              (const char *) sqlite3_column_text (q, 3), "duration_min",

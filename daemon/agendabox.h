@@ -1,4 +1,5 @@
-/*  agendabox: the weegploeg agendas a kernpartij node received (art. 8.2),
+/*  agendabox: the weegploeg agendas a kernpartij node received (art. 8.2)
+ *  and the casusoverleg agendas any partner node received (art. 9-10),
  *  newest version of each meeting, in node.db.  The agenda carries
  *  personal data, so its body is sealed under a key of its own in the
  *  keystore; the clear columns hold only times, place, ids and
@@ -14,6 +15,7 @@
 
 #include <jansson.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct _agendabox_t agendabox_t;
@@ -27,19 +29,28 @@ typedef enum {
 
 const char *agenda_event_name (agenda_event_t event);
 
-/*  db and keystore are borrowed. */
+/*  db and keystore are borrowed.  Makes the agenda table if needed. */
 agendabox_t *agendabox_new (sqlite3 *db, keystore_t *keystore, kt_reason_t *reason);
 void agendabox_destroy (agendabox_t **self_p);
 
-/*  Refuse an agenda whose fields are out of bounds or malformed. */
-int agendabox_check (const Keten__WeegploegAgenda *agenda, kt_reason_t *reason);
+/*  Whether db has the agenda table (this node took an agenda before): a
+ *  node that is not a kernpartij makes it with its first casusoverleg
+ *  agenda, and keeps nothing agenda-shaped until then. */
+bool agendabox_present (sqlite3 *db);
+
+/*  Refuse an agenda whose fields are out of bounds or malformed, or whose
+ *  kind is not that of the message type it came as (WEEGPLOEG_AGENDA or
+ *  CASUS_AGENDA).  A casusoverleg agenda's items carry no signals, and
+ *  for an externe casuspartner (to_extern) no subject either (art. 10.5). */
+int agendabox_check (const Keten__WeegploegAgenda *agenda, Keten__MessageType type, bool to_extern,
+                     kt_reason_t *reason);
 
 /*  Store a checked agenda if it is newer than the stored version. */
 int agendabox_store (agendabox_t *self, const uint8_t message_id[KT_ID_LEN],
                      const Keten__WeegploegAgenda *agenda, uint64_t now_ms, agenda_event_t *event_p,
                      kt_reason_t *reason);
 
-/*  Meetings, soonest first, without personal data. */
+/*  Meetings of both kinds, soonest first, without personal data. */
 json_t *agendabox_list (agendabox_t *self, int limit);
 
 /*  The stored agenda of meeting_id, decrypted (free with

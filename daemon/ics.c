@@ -1,4 +1,4 @@
-/*  ics: weegploeg agendas as iCalendar (RFC 5545).  */
+/*  ics: weegploeg and casusoverleg agendas as iCalendar (RFC 5545).  */
 #include "ics.h"
 
 #include "util.h"
@@ -134,15 +134,22 @@ s_description (out_t *o, const Keten__WeegploegAgenda *a, bool personal_data)
 {
     out_t d = {0};
     char line[512];
+    bool casusoverleg = a->kind == KETEN__WEEGPLOEG_AGENDA__KIND__CASUSOVERLEG;
     if (a->cancelled) {
         s_put (&d, "Vervallen / cancelled.", 22);
     } else {
-        snprintf (line, sizeof line, "Weegploeg: %zu subject(s). Details: keten agenda show %s\n",
-                  a->n_items, a->meeting_id);
+        snprintf (line, sizeof line, "%s: %zu %s. Details: keten agenda show %s\n",
+                  casusoverleg ? "Casusoverleg" : "Weegploeg", a->n_items,
+                  casusoverleg ? "case(s)" : "subject(s)", a->meeting_id);
         s_put (&d, line, strlen (line));
         for (size_t i = 0; i < a->n_items; i++) {
             const Keten__AgendaItem *it = a->items[i];
-            if (personal_data)
+            if (casusoverleg && personal_data && it->subject)
+                snprintf (line, sizeof line, "%zu. %s - %s (%s)\n", i + 1, it->case_ref,
+                          it->subject->name, it->subject->birth_date);
+            else if (casusoverleg) /* the case_ref only (art. 10.5 for an externe) */
+                snprintf (line, sizeof line, "%zu. %s\n", i + 1, it->case_ref);
+            else if (personal_data)
                 snprintf (line, sizeof line, "%zu. %s - %s (%s), %zu signal(s)\n", i + 1,
                           it->case_ref, it->subject->name, it->subject->birth_date, it->n_signals);
             else
@@ -182,7 +189,8 @@ ics_format (const Keten__WeegploegAgenda *a, const char *federation, const char 
     s_line (&o, "DTSTAMP", stamp, false);
     s_line (&o, "DTSTART;TZID=Europe/Amsterdam", start, false);
     s_line (&o, "DTEND;TZID=Europe/Amsterdam", end, false);
-    s_linef (&o, "SUMMARY", true, "%sWeegploeg (%s)", a->cancelled ? "VERVALLEN: " : "",
+    s_linef (&o, "SUMMARY", true, "%s%s (%s)", a->cancelled ? "VERVALLEN: " : "",
+             a->kind == KETEN__WEEGPLOEG_AGENDA__KIND__CASUSOVERLEG ? "Casusoverleg" : "Weegploeg",
              a->meeting_id);
     s_line (&o, "LOCATION", a->location, true);
     s_line (&o, "STATUS", a->cancelled ? "CANCELLED" : "CONFIRMED", false);

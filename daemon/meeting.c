@@ -1,4 +1,5 @@
-/*  meeting: weegploeg meetings and their agendas (art. 8.2-8.4).  */
+/*  meeting: weegploeg and casusoverleg meetings and their agendas
+ *  (art. 8.2-8.4, 9-10).  */
 #include "meeting.h"
 
 #include "intake.h"
@@ -42,7 +43,16 @@ static const char *const s_migrations[] = {
     "CREATE TABLE meeting_recipient (meeting_id TEXT NOT NULL, recipient TEXT NOT NULL,"
     " sequence INTEGER NOT NULL, has_items INTEGER NOT NULL,"
     " PRIMARY KEY (meeting_id, recipient));",
+    /*  Casusoverleg meetings live in the same table: one id space, one
+     *  calendar UID per meeting whatever its kind. */
+    "ALTER TABLE meeting ADD COLUMN kind TEXT NOT NULL DEFAULT 'weegploeg';",
 };
+
+const char *
+meeting_kind_name (meeting_kind_t kind)
+{
+    return kind == MEETING_CASUSOVERLEG ? "casusoverleg" : "weegploeg";
+}
 
 meeting_t *
 meeting_new (weegploeg_t *weegploeg, kt_reason_t *reason)
@@ -107,18 +117,39 @@ s_valid_case_ref (const char *s)
     return true;
 }
 
+/*  A casusoverleg agenda takes open cases only: a closed case has no
+ *  casusoverleg left to meet about (art. 9.4). */
 static int
-s_check_cases (meeting_t *self, const meeting_change_t *c, kt_reason_t *reason)
+s_check_casus (casusoverleg_t *casus, const char *case_ref, kt_reason_t *reason)
 {
+    casus_info_t info;
+    if (!casus)
+        return kt_fail (reason, "this node keeps no casusoverleg file");
+    if (casusoverleg_case (casus, case_ref, &info, NULL, reason) != 0)
+        return -1;
+    if (info.closed)
+        return kt_fail (reason, "case %s is closed; a casusoverleg agenda takes open cases only",
+                        case_ref);
+    return 0;
+}
+
+static int
+s_check_cases (meeting_t *self, casusoverleg_t *casus, const meeting_change_t *c,
+               kt_reason_t *reason)
+{
+    bool casusoverleg = c->kind == MEETING_CASUSOVERLEG;
     if (c->n_case_refs < 1 || c->n_case_refs > MEETING_MAX_ITEMS)
-        return kt_fail (reason, "a weegploeg agenda has 1..%d subjects, not %zu", MEETING_MAX_ITEMS,
-                        c->n_case_refs);
+        return kt_fail (reason, "a %s agenda has 1..%d %s, not %zu", meeting_kind_name (c->kind),
+                        MEETING_MAX_ITEMS, casusoverleg ? "cases" : "subjects", c->n_case_refs);
     for (size_t i = 0; i < c->n_case_refs; i++) {
         if (!s_valid_case_ref (c->case_refs[i]))
             return kt_fail (reason, "case_ref %zu is not of the form k-<16 hex digits>", i + 1);
         for (size_t j = 0; j < i; j++)
             if (strcmp (c->case_refs[i], c->case_refs[j]) == 0)
                 return kt_fail (reason, "case_ref %s is listed twice", c->case_refs[i]);
+        if (casusoverleg && s_check_casus (casus, c->case_refs[i], reason) != 0)
+            return -1;
+        /*  Both kinds take the subject's name from the weegploeg file. */
         sqlite3_stmt *q =
             store_prepare (self->db, "SELECT 1 FROM subject WHERE case_ref=?", reason);
         if (!q)
@@ -134,7 +165,8 @@ s_check_cases (meeting_t *self, const meeting_change_t *c, kt_reason_t *reason)
 }
 
 static int
-s_check_change (meeting_t *self, const meeting_change_t *c, kt_reason_t *reason)
+s_check_change (meeting_t *self, casusoverleg_t *casus, const meeting_change_t *c,
+                kt_reason_t *reason)
 {
     if (c->starts_at && !s_valid_starts_at (c->starts_at))
         return kt_fail (reason, "start must be a date and time YYYY-MM-DDTHH:MM");
@@ -146,7 +178,7 @@ s_check_change (meeting_t *self, const meeting_change_t *c, kt_reason_t *reason)
                         "location must be 1..%d bytes of UTF-8 without control "
                         "characters or '\"'",
                         MEETING_LOCATION_MAX);
-    if (c->set_cases && s_check_cases (self, c, reason) != 0)
+    if (c->set_cases && s_check_cases (self, casus, c, reason) != 0)
         return -1;
     if (!c->meeting_id) {
         if (c->cancel)
@@ -207,8 +239,8 @@ s_write_meeting (meeting_t *self, const meeting_change_t *c, const char *id, boo
     if (is_new) {
         s = store_prepare (self->db,
                            "INSERT INTO meeting (meeting_id, sequence, starts_at, duration_min,"
-                           " location, cancelled, created_ms, updated_ms, updated_uid)"
-                           " VALUES (?1, 0, ?2, ?3, ?4, 0, ?5, ?5, ?6)",
+                           " location, cancelled, created_ms, updated_ms, updated_uid, kind)"
+                           " VALUES (?1, 0, ?2, ?3, ?4, 0, ?5, ?5, ?6, ?8)",
                            reason);
         *sequence_p = 0;
     } else {
@@ -234,6 +266,8 @@ s_write_meeting (meeting_t *self, const meeting_change_t *c, const char *id, boo
     sqlite3_bind_int64 (s, 6, (sqlite3_int64) c->uid);
     if (!is_new)
         sqlite3_bind_int (s, 7, c->cancel ? 1 : 0);
+    else
+        sqlite3_bind_text (s, 8, meeting_kind_name (c->kind), -1, SQLITE_STATIC);
     int rc = sqlite3_step (s);
     int result = 0;
     if (is_new && rc != SQLITE_DONE)
@@ -246,11 +280,32 @@ s_write_meeting (meeting_t *self, const meeting_change_t *c, const char *id, boo
     return result;
 }
 
-int
-meeting_change (meeting_t *self, const meeting_change_t *c, char meeting_id[MEETING_ID_LEN],
-                uint32_t *sequence_p, kt_reason_t *reason)
+/*  A meeting is changed through the command of its own kind only, so a
+ *  weegploeg agenda never turns into a casusoverleg agenda (whose
+ *  recipients differ) or back. */
+static int
+s_check_kind (meeting_t *self, const char *id, meeting_kind_t kind, kt_reason_t *reason)
 {
-    if (s_check_change (self, c, reason) != 0)
+    sqlite3_stmt *q =
+        store_prepare (self->db, "SELECT kind FROM meeting WHERE meeting_id=?", reason);
+    if (!q)
+        return -1;
+    sqlite3_bind_text (q, 1, id, -1, SQLITE_STATIC);
+    int rc = 0;
+    if (sqlite3_step (q) == SQLITE_ROW &&
+        strcmp ((const char *) sqlite3_column_text (q, 0), meeting_kind_name (kind)) != 0)
+        rc = kt_fail (reason, "meeting %s is a %s meeting; change it with `keten %s agenda`", id,
+                      (const char *) sqlite3_column_text (q, 0),
+                      (const char *) sqlite3_column_text (q, 0));
+    sqlite3_finalize (q);
+    return rc;
+}
+
+int
+meeting_change (meeting_t *self, casusoverleg_t *casus, const meeting_change_t *c,
+                char meeting_id[MEETING_ID_LEN], uint32_t *sequence_p, kt_reason_t *reason)
+{
+    if (s_check_change (self, casus, c, reason) != 0)
         return -1;
     bool is_new = c->meeting_id == NULL;
     if (is_new) {
@@ -262,6 +317,8 @@ meeting_change (meeting_t *self, const meeting_change_t *c, char meeting_id[MEET
         if (strlen (c->meeting_id) != MEETING_ID_LEN - 1 || strncmp (c->meeting_id, "w-", 2) != 0)
             return kt_fail (reason, "meeting id must be of the form w-<16 hex digits>");
         snprintf (meeting_id, MEETING_ID_LEN, "%s", c->meeting_id);
+        if (s_check_kind (self, meeting_id, c->kind, reason) != 0)
+            return -1;
     }
     if (store_begin (self->db, reason) != 0)
         return -1;
@@ -285,9 +342,12 @@ typedef struct {
     Keten__AgendaSignal **asig_p;
     Keten__AgendaItem item;
     const char *municipality; /* of residence, for data minimisation */
+    casus_info_t info;        /* casusoverleg: who takes part */
+    Keten__AgendaItem bare;   /* casusoverleg, externe casuspartner: case_ref only */
 } case_t;
 
 typedef struct {
+    meeting_kind_t kind;
     char starts_at[17];
     char location[MEETING_LOCATION_MAX + 1];
     uint32_t duration_min, sequence;
@@ -312,12 +372,23 @@ s_loaded_free (loaded_t *l)
 
 /*  Build the agenda item of one subject from its stored signals: the NAW
  *  of the newest signal (the current address), every signal's details,
- *  and never the melder (who reported is not needed to weigh). */
+ *  and never the melder (who reported is not needed to weigh).  A
+ *  casusoverleg item carries the case_ref and the subject's name, birth
+ *  date and municipality only: the participants hold the case itself
+ *  (the plan, contributions); the agenda only says which case is on. */
 static int
-s_build_case (meeting_t *self, case_t *c, const char *case_ref, kt_reason_t *reason)
+s_build_case (meeting_t *self, casusoverleg_t *casus, meeting_kind_t kind, case_t *c,
+              const char *case_ref, kt_reason_t *reason)
 {
+    keten__agenda_item__init (&c->bare);
+    c->bare.case_ref = (char *) case_ref;
+    if (kind == MEETING_CASUSOVERLEG &&
+        (!casus || casusoverleg_case (casus, case_ref, &c->info, NULL, reason) != 0))
+        return casus ? -1 : kt_fail (reason, "this node keeps no casusoverleg file");
     if (weegploeg_read_case (self->weegploeg, case_ref, &c->signals, &c->n_signals, reason) != 0)
         return -1;
+    if (c->n_signals == 0)
+        return kt_fail (reason, "case %s has no signals in the weegploeg file", case_ref);
     c->asig = calloc (c->n_signals, sizeof *c->asig);
     c->asig_p = calloc (c->n_signals, sizeof *c->asig_p);
     if (!c->asig || !c->asig_p)
@@ -329,6 +400,13 @@ s_build_case (meeting_t *self, case_t *c, const char *case_ref, kt_reason_t *rea
     c->subject.address = newest->address;
     c->subject.municipality = newest->municipality;
     c->municipality = newest->municipality;
+    keten__agenda_item__init (&c->item);
+    c->item.case_ref = (char *) case_ref;
+    c->item.subject = &c->subject;
+    if (kind == MEETING_CASUSOVERLEG) {
+        c->subject.address = ""; /* not needed to know which case is on */
+        return 0;
+    }
     for (size_t i = 0; i < c->n_signals; i++) {
         const Keten__Signal *s = c->signals[i].signal;
         Keten__AgendaSignal *a = &c->asig[i];
@@ -354,22 +432,21 @@ s_build_case (meeting_t *self, case_t *c, const char *case_ref, kt_reason_t *rea
         }
         c->asig_p[i] = a;
     }
-    keten__agenda_item__init (&c->item);
-    c->item.case_ref = (char *) case_ref;
-    c->item.subject = &c->subject;
     c->item.n_signals = c->n_signals;
     c->item.signals = c->asig_p;
     return 0;
 }
 
 static int
-s_load (meeting_t *self, const char *id, loaded_t *l, char (**refs_p)[24], kt_reason_t *reason)
+s_load (meeting_t *self, casusoverleg_t *casus, const char *id, loaded_t *l, char (**refs_p)[24],
+        kt_reason_t *reason)
 {
     memset (l, 0, sizeof *l);
-    sqlite3_stmt *q = store_prepare (self->db,
-                                     "SELECT sequence, starts_at, duration_min, location, cancelled"
-                                     " FROM meeting WHERE meeting_id=?",
-                                     reason);
+    sqlite3_stmt *q =
+        store_prepare (self->db,
+                       "SELECT sequence, starts_at, duration_min, location, cancelled, kind"
+                       " FROM meeting WHERE meeting_id=?",
+                       reason);
     if (!q)
         return -1;
     sqlite3_bind_text (q, 1, id, -1, SQLITE_STATIC);
@@ -382,6 +459,9 @@ s_load (meeting_t *self, const char *id, loaded_t *l, char (**refs_p)[24], kt_re
     l->duration_min = (uint32_t) sqlite3_column_int (q, 2);
     snprintf (l->location, sizeof l->location, "%s", (const char *) sqlite3_column_text (q, 3));
     l->cancelled = sqlite3_column_int (q, 4) != 0;
+    l->kind = strcmp ((const char *) sqlite3_column_text (q, 5), "casusoverleg") == 0
+                  ? MEETING_CASUSOVERLEG
+                  : MEETING_WEEGPLOEG;
     sqlite3_finalize (q);
 
     char (*refs)[24] = calloc (MEETING_MAX_ITEMS, sizeof *refs);
@@ -402,7 +482,7 @@ s_load (meeting_t *self, const char *id, loaded_t *l, char (**refs_p)[24], kt_re
         snprintf (refs[l->n_cases++], 24, "%s", (const char *) sqlite3_column_text (q, 0));
     sqlite3_finalize (q);
     for (size_t i = 0; i < l->n_cases; i++)
-        if (s_build_case (self, &l->cases[i], refs[i], reason) != 0)
+        if (s_build_case (self, casus, l->kind, &l->cases[i], refs[i], reason) != 0)
             return -1;
     return 0;
 }
@@ -423,30 +503,47 @@ s_had_items (meeting_t *self, const char *id, const char *recipient)
     return had;
 }
 
+/*  The items of l that member to may receive, into items; 0 when none. */
+static size_t
+s_items_for (loaded_t *l, const roster_member_t *to, Keten__AgendaItem **items)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < l->n_cases; i++) {
+        case_t *c = &l->cases[i];
+        if (l->kind == MEETING_WEEGPLOEG) {
+            /*  art. 8.4, 6b: kernpartijen only; a gemeente its residents. */
+            if (to->role == ROLE_KERNPARTIJ && weegploeg_kernpartij_sees (to, c->municipality))
+                items[n++] = &c->item;
+        } else if (casus_info_has (&c->info, to->id)) {
+            /*  art. 10.5: an externe casuspartner gets the case_ref only. */
+            items[n++] = to->role == ROLE_EXTERN ? &c->bare : &c->item;
+        }
+    }
+    return n;
+}
+
 int
-meeting_compose (meeting_t *self, const roster_t *roster, const char *meeting_id, uint64_t now_ms,
-                 meeting_send_fn *fn, void *arg, kt_reason_t *reason)
+meeting_compose (meeting_t *self, casusoverleg_t *casus, const roster_t *roster,
+                 const char *meeting_id, uint64_t now_ms, meeting_send_fn *fn, void *arg,
+                 kt_reason_t *reason)
 {
     loaded_t l = {0};
     char (*refs)[24] = NULL;
     Keten__AgendaItem **items = NULL;
     round_t *round = calloc (roster->member_count, sizeof *round);
     size_t n_round = 0;
-    int rc =
-        round ? s_load (self, meeting_id, &l, &refs, reason) : kt_fail (reason, "out of memory");
+    int rc = round ? s_load (self, casus, meeting_id, &l, &refs, reason)
+                   : kt_fail (reason, "out of memory");
     if (rc == 0 && !(items = calloc (MEETING_MAX_ITEMS, sizeof *items)))
         rc = kt_fail (reason, "out of memory");
     for (size_t m = 0; rc == 0 && m < roster->member_count; m++) {
         const roster_member_t *to = &roster->members[m];
-        if (to->role != ROLE_KERNPARTIJ || !roster_member_active (to, now_ms))
+        if (to->role == ROLE_UITVOERDER || !roster_member_active (to, now_ms))
             continue;
-        size_t n_items = 0;
-        for (size_t i = 0; i < l.n_cases; i++)
-            if (weegploeg_kernpartij_sees (to, l.cases[i].municipality))
-                items[n_items++] = &l.cases[i].item;
+        size_t n_items = s_items_for (&l, to, items);
         bool had = s_had_items (self, meeting_id, to->id);
         if (n_items == 0 && !had)
-            continue; /* never concerned: this gemeente does not hear of it */
+            continue; /* never concerned: this member does not hear of it */
         Keten__WeegploegAgenda a = KETEN__WEEGPLOEG_AGENDA__INIT;
         a.meeting_id = (char *) meeting_id;
         a.sequence = l.sequence;
@@ -457,6 +554,8 @@ meeting_compose (meeting_t *self, const roster_t *roster, const char *meeting_id
         a.n_items = a.cancelled ? 0 : n_items;
         a.items = items;
         a.issued_ms = now_ms;
+        a.kind = l.kind == MEETING_CASUSOVERLEG ? KETEN__WEEGPLOEG_AGENDA__KIND__CASUSOVERLEG
+                                                : KETEN__WEEGPLOEG_AGENDA__KIND__WEEGPLOEG;
         rc = fn (arg, to, &a, reason);
         snprintf (round[n_round].recipient, sizeof round[n_round].recipient, "%s", to->id);
         round[n_round++].has_items = !a.cancelled;
@@ -524,13 +623,13 @@ meeting_unsent (meeting_t *self)
 }
 
 json_t *
-meeting_list (meeting_t *self, int limit)
+meeting_list (meeting_t *self, meeting_kind_t kind, int limit)
 {
     json_t *list = json_array ();
     sqlite3_stmt *q = NULL, *items = NULL, *to = NULL;
     if (sqlite3_prepare_v2 (self->db,
                             "SELECT meeting_id, sequence, sent_sequence, starts_at, duration_min,"
-                            " location, cancelled, updated_ms FROM meeting"
+                            " location, cancelled, updated_ms FROM meeting WHERE kind=?"
                             " ORDER BY starts_at DESC LIMIT ?",
                             -1, &q, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2 (self->db,
@@ -542,7 +641,8 @@ meeting_list (meeting_t *self, int limit)
                             " WHERE meeting_id=? ORDER BY recipient",
                             -1, &to, NULL) != SQLITE_OK)
         goto done;
-    sqlite3_bind_int (q, 1, limit);
+    sqlite3_bind_text (q, 1, meeting_kind_name (kind), -1, SQLITE_STATIC);
+    sqlite3_bind_int (q, 2, limit);
     while (sqlite3_step (q) == SQLITE_ROW) {
         const char *id = (const char *) sqlite3_column_text (q, 0);
         json_t *refs = json_array (), *recipients = json_array ();
@@ -558,16 +658,17 @@ meeting_list (meeting_t *self, int limit)
                                    json_pack ("{s:s, s:b}", "member",
                                               (const char *) sqlite3_column_text (to, 0),
                                               "has_items", sqlite3_column_int (to, 1)));
-        json_array_append_new (
-            list, json_pack ("{s:s, s:I, s:I, s:s, s:i, s:s, s:b, s:I, s:o, s:o}", "meeting_id", id,
-                             "sequence", (json_int_t) sqlite3_column_int64 (q, 1), "sent_sequence",
-                             (json_int_t) sqlite3_column_int64 (q, 2), "starts_at",
-                             (const char *) sqlite3_column_text (q, 3), "duration_min",
-                             sqlite3_column_int (q, 4), "location",
-                             (const char *) sqlite3_column_text (q, 5), "cancelled",
-                             sqlite3_column_int (q, 6), "updated_ms",
-                             (json_int_t) sqlite3_column_int64 (q, 7), "case_refs", refs,
-                             "recipients", recipients));
+        json_array_append_new (list,
+                               json_pack ("{s:s, s:s, s:I, s:I, s:s, s:i, s:s, s:b, s:I, s:o, s:o}",
+                                          "meeting_id", id, "kind", meeting_kind_name (kind),
+                                          "sequence", (json_int_t) sqlite3_column_int64 (q, 1),
+                                          "sent_sequence", (json_int_t) sqlite3_column_int64 (q, 2),
+                                          "starts_at", (const char *) sqlite3_column_text (q, 3),
+                                          "duration_min", sqlite3_column_int (q, 4), "location",
+                                          (const char *) sqlite3_column_text (q, 5), "cancelled",
+                                          sqlite3_column_int (q, 6), "updated_ms",
+                                          (json_int_t) sqlite3_column_int64 (q, 7), "case_refs",
+                                          refs, "recipients", recipients));
     }
 done:
     sqlite3_finalize (q);

@@ -1,5 +1,7 @@
 /*  meeting: the weegploeg meetings the uitvoerder plans (art. 8.2-8.3),
- *  kept in the weegploeg file, and the agenda each kernpartij receives.
+ *  kept in the weegploeg file, and the agenda each kernpartij receives;
+ *  and, the same way, the casusoverleg meetings (art. 9-10), whose agenda
+ *  goes to the participants of the cases on it and to nobody else.
  *
  *  Every change (new time, place or subjects, or a cancellation) is a new
  *  version of the meeting with a higher sequence.  Data minimisation
@@ -7,10 +9,15 @@
  *  items of its own residents (the roster names each gemeente's
  *  municipality), and a gemeente whose last item was taken off receives
  *  the meeting as cancelled, so its calendar does not keep a stale event.
+ *  A casusoverleg agenda gives each participant only the cases it takes
+ *  part in (casusoverleg file), as case_ref and subject without BSN or
+ *  signals; an externe casuspartner gets the case_ref only (art. 10.5:
+ *  personal data other than the plan reaches it only with consent).
  */
 #ifndef KETEN_MEETING_H
 #define KETEN_MEETING_H
 
+#include "casusoverleg.h"
 #include "keten.pb-c.h"
 #include "roster.h"
 #include "util.h"
@@ -26,12 +33,21 @@
 
 typedef struct _meeting_t meeting_t;
 
+typedef enum {
+    MEETING_WEEGPLOEG = 0,   /* art. 8.2: subjects, to the kernpartijen */
+    MEETING_CASUSOVERLEG = 1 /* art. 9-10: cases, to their participants */
+} meeting_kind_t;
+
+/*  "weegploeg" or "casusoverleg". */
+const char *meeting_kind_name (meeting_kind_t kind);
+
 /*  weegploeg is borrowed: the meetings live in its file. */
 meeting_t *meeting_new (weegploeg_t *weegploeg, kt_reason_t *reason);
 void meeting_destroy (meeting_t **self_p);
 
 /*  A change as asked for through the local API (checked here). */
 typedef struct {
+    meeting_kind_t kind;          /* a change must name the meeting's kind */
     const char *meeting_id;       /* NULL: plan a new meeting */
     const char *starts_at;        /* YYYY-MM-DDTHH:MM local time; NULL: unchanged */
     uint32_t duration_min;        /* 0: unchanged (new: 120) */
@@ -44,10 +60,13 @@ typedef struct {
 } meeting_change_t;
 
 /*  Validate c and record the new version.  Refuses bad fields, unknown
- *  case_refs, changes to a cancelled meeting, and a new meeting without
- *  time, place or subjects; the reason names the problem. */
-int meeting_change (meeting_t *self, const meeting_change_t *c, char meeting_id[MEETING_ID_LEN],
-                    uint32_t *sequence_p, kt_reason_t *reason);
+ *  case_refs, changes to a cancelled meeting or to a meeting of the other
+ *  kind, and a new meeting without time, place or subjects; for a
+ *  casusoverleg meeting also a case_ref that is not an open case in casus
+ *  (borrowed; may be NULL for weegploeg meetings).  The reason names the
+ *  problem. */
+int meeting_change (meeting_t *self, casusoverleg_t *casus, const meeting_change_t *c,
+                    char meeting_id[MEETING_ID_LEN], uint32_t *sequence_p, kt_reason_t *reason);
 
 /*  Called once per recipient of a version with that recipient's copy;
  *  return -1 (with reason) to stop. */
@@ -55,9 +74,12 @@ typedef int (meeting_send_fn) (void *arg, const roster_member_t *to,
                                const Keten__WeegploegAgenda *agenda, kt_reason_t *reason);
 
 /*  Compose the newest version of meeting_id for every recipient it is due
- *  to and hand each copy to fn.  Decrypts the subjects' signals. */
-int meeting_compose (meeting_t *self, const roster_t *roster, const char *meeting_id,
-                     uint64_t now_ms, meeting_send_fn *fn, void *arg, kt_reason_t *reason);
+ *  to and hand each copy to fn (agenda->kind tells the kind).  Decrypts
+ *  the subjects' signals.  casus (borrowed) gives the participants of a
+ *  casusoverleg meeting's cases. */
+int meeting_compose (meeting_t *self, casusoverleg_t *casus, const roster_t *roster,
+                     const char *meeting_id, uint64_t now_ms, meeting_send_fn *fn, void *arg,
+                     kt_reason_t *reason);
 
 /*  Record that the newest version was handed over for delivery (after the
  *  caller committed its delivery rows). */
@@ -67,7 +89,8 @@ int meeting_mark_sent (meeting_t *self, const char *meeting_id, kt_reason_t *rea
  *  node stopped in between): JSON array of meeting ids. */
 json_t *meeting_unsent (meeting_t *self);
 
-/*  Meetings, newest first, without personal data (case_refs only). */
-json_t *meeting_list (meeting_t *self, int limit);
+/*  Meetings of kind, newest first, without personal data (case_refs
+ *  only). */
+json_t *meeting_list (meeting_t *self, meeting_kind_t kind, int limit);
 
 #endif

@@ -17,53 +17,6 @@ static const char *const s_migrations[] = {
     "CREATE TABLE roster_seen (version INTEGER PRIMARY KEY, hash BLOB NOT NULL);",
 };
 
-/*  The roster may only move forward (DESIGN section 3): remember the
- *  highest version accepted and refuse an older one. */
-static int
-s_accept_roster (node_t *self, const roster_t *roster, kt_reason_t *reason)
-{
-    uint64_t version = roster->version;
-    int64_t seen = store_int (self->db, "SELECT value FROM meta WHERE key='roster_version'", 0);
-    if ((int64_t) version < seen)
-        return kt_fail (reason,
-                        "roster version %llu is older than version %lld accepted before; "
-                        "refusing the downgrade",
-                        (unsigned long long) version, (long long) seen);
-    uint8_t hash[32];
-    crypto_generichash (hash, sizeof hash, (const uint8_t *) roster->note, roster->note_len, NULL,
-                        0);
-    sqlite3_stmt *q = store_prepare (self->db, "SELECT hash FROM roster_seen WHERE version=?",
-                                     reason);
-    if (!q)
-        return -1;
-    sqlite3_bind_int64 (q, 1, (sqlite3_int64) version);
-    bool known = false, same = false;
-    if (sqlite3_step (q) == SQLITE_ROW) {
-        known = true;
-        same = sqlite3_column_bytes (q, 0) == 32
-            && memcmp (sqlite3_column_blob (q, 0), hash, 32) == 0;
-    }
-    sqlite3_finalize (q);
-    if (known && !same)
-        return kt_fail (reason,
-                        "this roster differs from the version-%llu roster accepted before; a "
-                        "changed roster needs a higher version",
-                        (unsigned long long) version);
-    if (known)
-        return 0;
-    char sql[128];
-    snprintf (sql, sizeof sql, "INSERT OR REPLACE INTO meta (key, value) VALUES ('roster_version', %llu)",
-              (unsigned long long) version);
-    q = store_prepare (self->db, "INSERT INTO roster_seen (version, hash) VALUES (?, ?)", reason);
-    if (!q)
-        return -1;
-    sqlite3_bind_int64 (q, 1, (sqlite3_int64) version);
-    sqlite3_bind_blob (q, 2, hash, 32, SQLITE_STATIC);
-    int rc = sqlite3_step (q) == SQLITE_DONE ? 0 : kt_fail (reason, "cannot record the roster");
-    sqlite3_finalize (q);
-    return rc == 0 ? store_exec (self->db, sql, reason) : -1;
-}
-
 static int
 s_state_path (char *out, size_t len, const node_t *self, const char *file, kt_reason_t *reason)
 {
@@ -100,7 +53,7 @@ node_new (const config_t *config, kt_reason_t *reason)
                  config->key_file, self->keys->pub.id, config->id);
         goto fail;
     }
-    roster = roster_load (config->roster_file, config->uitvoerder_key, reason);
+    roster = node_newest_roster (config, reason);
     if (!roster)
         goto fail;
     if (mkdir (config->state_dir, 0700) != 0 && errno != EEXIST) {
@@ -113,7 +66,7 @@ node_new (const config_t *config, kt_reason_t *reason)
         || store_migrate (self->db, "node", s_migrations,
                           sizeof s_migrations / sizeof s_migrations[0], reason)
                != 0
-        || s_accept_roster (self, roster, reason) != 0)
+        || node_accept_roster (self, roster, reason) != 0)
         goto fail;
     self->keyring = keyring_new (self->keys, &roster, reason);
     if (!self->keyring)
@@ -311,6 +264,8 @@ s_status (node_t *self, const api_caller_t *caller)
                            "role", roster_role_name (me->role), "software_version", KETEN_VERSION,
                            "uptime_s", (json_int_t) ((kt_now_ms () - self->started_ms) / 1000),
                            "roster_version", (json_int_t) keyring_roster (self->keyring)->version);
+    if (self->expelled)
+        json_object_set_new (r, "expelled", json_true ());
     if (self->uitvoerder) {
         uitvoerder_status (self, r);
         /*  art. 15.2g, AVG art. 33: open incidents and the AP deadline. */
@@ -371,16 +326,33 @@ s_api_handle (void *arg, const api_caller_t *caller, const char *cmd, json_t *ar
                                            uitvoerder_meetings (self, s_limit (args))));
         else
             apiserver_reply_error (self->api, caller, "unknown weegploeg command");
-    } else if (streq (cmd, "agenda.list") || streq (cmd, "agenda.show")
-               || streq (cmd, "decision.list") || streq (cmd, "decision.show")) {
-        if (!self->agendabox)
+    } else if (strncmp (cmd, "casusoverleg.", 13) == 0) {
+        if (!self->uitvoerder)
             apiserver_reply_error (self->api, caller,
-                                   "only kernpartij nodes receive weegploeg agendas and "
-                                   "decisions (art. 8.4)");
+                                   "the uitvoerder keeps the casusoverleg file; this node is a "
+                                   "partner");
+        else if (streq (cmd, "casusoverleg.agenda"))
+            uitvoerder_casus_agenda (self, caller, args);
+        else if (streq (cmd, "casusoverleg.meetings"))
+            apiserver_reply_ok (
+                self->api, caller,
+                json_pack ("{s:o}", "meetings", uitvoerder_casus_meetings (self, s_limit (args))));
+        else
+            apiserver_reply_error (self->api, caller, "unknown casusoverleg command");
+    } else if (streq (cmd, "agenda.list") || streq (cmd, "agenda.show")) {
+        /*  Every partner may take part in a casusoverleg (art. 9-10). */
+        if (self->uitvoerder)
+            apiserver_reply_error (self->api, caller,
+                                   "the uitvoerder sends agendas; `keten weegploeg meetings` and "
+                                   "`keten casusoverleg meetings` list them");
         else if (streq (cmd, "agenda.list"))
             partner_agenda_list (self, caller, args);
-        else if (streq (cmd, "agenda.show"))
+        else
             partner_agenda_show (self, caller, args);
+    } else if (streq (cmd, "decision.list") || streq (cmd, "decision.show")) {
+        if (!self->decisionbox)
+            apiserver_reply_error (self->api, caller,
+                                   "only kernpartij nodes receive weegploeg decisions (art. 8.4)");
         else if (streq (cmd, "decision.list"))
             partner_decision_list (self, caller, args);
         else
@@ -390,6 +362,14 @@ s_api_handle (void *arg, const api_caller_t *caller, const char *cmd, json_t *ar
             uitvoerder_case_api (self, caller, cmd, args);
         else
             partner_case_api (self, caller, cmd, args);
+    } else if (streq (cmd, "roster.change")) {
+        if (!self->uitvoerder)
+            apiserver_reply_error (self->api, caller,
+                                   "the uitvoerder changes the roster (art. 15.2c)");
+        else if (!json_is_object (args))
+            apiserver_reply_error (self->api, caller, "arguments must be an object");
+        else
+            uitvoerder_roster_change (self, caller, args);
     } else if (strncmp (cmd, "incident.", 9) == 0) {
         node_incident_api (self, caller, cmd, args);
     } else if (streq (cmd, "audit.access")) {

@@ -73,9 +73,10 @@ struct _node_t {
     apiserver_t *api;
     sqlite3 *db;              /* node.db */
     keystore_t *keystore;
+    bool expelled;            /* the roster dropped this node: send nothing */
     access_t *access;         /* reads of personal data (art. 15.2e) */
     /* partner */
-    agendabox_t *agendabox;   /* weegploeg agendas received (kernpartij) */
+    agendabox_t *agendabox;   /* agendas received (weegploeg: kernpartij; casusoverleg) */
     hook_t *hook;             /* agenda/hook, if configured */
     decisionbox_t *decisionbox; /* weegploeg decisions received (kernpartij) */
     casebox_t *casebox;       /* cases this partner takes part in */
@@ -122,6 +123,14 @@ void node_send_batch (node_t *self);
 /*  Options for envelope_open at this moment. */
 void node_open_opts (node_t *self, envelope_open_opts_t *opts);
 
+/*  The roster over time (node_roster.c). */
+int node_accept_roster (node_t *self, const roster_t *roster, kt_reason_t *reason);
+/*  The configured roster, or the newer one kept in the state directory. */
+roster_t *node_newest_roster (const config_t *config, kt_reason_t *reason);
+/*  Verify a signed roster against the pinned key and, when newer, keep
+ *  and apply it; a roster that drops this node sets expelled. */
+int node_apply_roster (node_t *self, const char *note, size_t len, kt_reason_t *reason);
+
 /*  Role layers. */
 int uitvoerder_start (node_t *self, kt_reason_t *reason);
 void uitvoerder_stop (node_t *self);
@@ -132,6 +141,9 @@ json_t *uitvoerder_list_signals (node_t *self, int limit);
 void uitvoerder_agenda (node_t *self, const api_caller_t *caller, json_t *args);
 json_t *uitvoerder_meetings (node_t *self, int limit);
 int uitvoerder_resume_meetings (node_t *self, kt_reason_t *reason);
+/*  Casusoverleg agendas, to the participants of the cases on them. */
+void uitvoerder_casus_agenda (node_t *self, const api_caller_t *caller, json_t *args);
+json_t *uitvoerder_casus_meetings (node_t *self, int limit);
 /*  Weegploeg decisions (uitvoerder_decision.c). */
 int uitvoerder_decision_start (node_t *self, kt_reason_t *reason);
 void uitvoerder_decision_stop (node_t *self);
@@ -143,6 +155,9 @@ json_t *uitvoerder_decisions (node_t *self, int limit);
 void uitvoerder_receipt (node_t *self, member_link_t *link, const char *member,
                          const uint8_t id[KT_ID_LEN], bool accepted, uint64_t log_index,
                          const char *refusal);
+
+/*  Membership changes (uitvoerder_roster.c). */
+void uitvoerder_roster_change (node_t *self, const api_caller_t *caller, json_t *args);
 
 /*  Incidents (uitvoerder_incident.c): any node reports, the uitvoerder
  *  registers. */
@@ -205,7 +220,7 @@ void partner_submit (node_t *self, const api_caller_t *caller, json_t *args);
 void partner_flush (node_t *self);
 void partner_release (node_t *self, const api_caller_t *caller, json_t *args);
 json_t *partner_list_signals (node_t *self, int limit);
-/*  Weegploeg agendas received (partner_agenda.c). */
+/*  Weegploeg and casusoverleg agendas received (partner_agenda.c). */
 int partner_agenda_start (node_t *self, kt_reason_t *reason);
 void partner_agenda_stop (node_t *self);
 void partner_on_agenda (node_t *self, const envelope_opened_t *opened);
@@ -216,6 +231,7 @@ void partner_on_decision (node_t *self, const envelope_opened_t *opened);
 int partner_casus_start (node_t *self, kt_reason_t *reason);
 void partner_casus_stop (node_t *self);
 void partner_on_casus (node_t *self, const envelope_opened_t *opened);
+void partner_on_roster (node_t *self, const envelope_opened_t *opened);
 void partner_case_api (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
 /*  Queue body for the uitvoerder through the outbox (survives crashes and
  *  outages); answer caller now ("queued") or, with wait, on the receipt. */

@@ -94,7 +94,8 @@ partner_stop (node_t *self)
 static void
 s_pump (node_t *self)
 {
-    if (!self->link_up)
+    /*  A node the roster dropped sends nothing (art. 15.2c, 18.2). */
+    if (!self->link_up || self->expelled)
         return;
     size_t max = self->config.batch_max;
     outbox_item_t *items = malloc (max * sizeof *items);
@@ -156,6 +157,8 @@ partner_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
     uint64_t now = kt_now_ms ();
     if (self->hook)
         hook_reap (self->hook);
+    if (self->expelled)
+        return 0;
     if (self->link_up && now - self->hub_last_seen_ms > self->config.heartbeat_timeout_ms) {
         self->link_up = false;
         kt_log (KT_LOG_WARN, "link down peer=%s silent_ms=%llu", self->hub->member->id,
@@ -317,10 +320,13 @@ partner_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
                 self->hub_rtt_us = mono - hb->echo_mono_us;
             if (hb)
                 keten__heartbeat__free_unpacked (hb, NULL);
-        } else if (type == KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA)
+        } else if (type == KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA
+                   || type == KETEN__MESSAGE_TYPE__CASUS_AGENDA)
             partner_on_agenda (self, &opened);
         else if (type == KETEN__MESSAGE_TYPE__WEEGPLOEG_DECISION)
             partner_on_decision (self, &opened);
+        else if (type == KETEN__MESSAGE_TYPE__ROSTER)
+            partner_on_roster (self, &opened);
         else if (type == KETEN__MESSAGE_TYPE__PLAN || type == KETEN__MESSAGE_TYPE__CLOSURE
                  || type == KETEN__MESSAGE_TYPE__DISCLOSURE_CONSENT)
             partner_on_casus (self, &opened);
@@ -393,6 +399,12 @@ void
 partner_submit (node_t *self, const api_caller_t *caller, json_t *args)
 {
     kt_reason_t reason;
+    if (self->expelled) {
+        apiserver_reply_error (self->api, caller,
+                               "this node is no longer a member of the federation: the roster "
+                               "dropped it, so it sends nothing");
+        return;
+    }
     const roster_member_t *me = keyring_self_member (self->keyring);
     char *to[1] = {(char *) self->hub->member->id};
     /*  art. 7.1-7.2: refuse here already, with the rule, rather than

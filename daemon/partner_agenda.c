@@ -1,9 +1,10 @@
 /*  partner_agenda: a kernpartij node receives weegploeg agendas and
- *  decisions (art. 8.2),
- *  keeps the newest version of each meeting, writes it as an iCalendar
- *  file for the dossierhouder's calendar, runs the configured hook, and
- *  confirms with a signed receipt once it is stored.  Showing an agenda
- *  is a read of personal data and is recorded first (art. 15.2e).
+ *  decisions (art. 8.2), and every partner node the casusoverleg agendas
+ *  of the cases it takes part in (art. 9-10).  The node keeps the newest
+ *  version of each meeting, writes it as an iCalendar file for the
+ *  dossierhouder's calendar, runs the configured hook, and confirms with
+ *  a signed receipt once it is stored.  Showing an agenda is a read of
+ *  personal data and is recorded first (art. 15.2e).
  */
 #include "node_internal.h"
 
@@ -16,20 +17,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static bool
+s_kernpartij (node_t *self)
+{
+    return keyring_self_member (self->keyring)->role == ROLE_KERNPARTIJ;
+}
+
 int
 partner_agenda_start (node_t *self, kt_reason_t *reason)
 {
-    /*  art. 8.4: only kernpartijen take part in the weegploeg. */
-    if (keyring_self_member (self->keyring)->role != ROLE_KERNPARTIJ) {
-        if (*self->config.ics_dir || *self->config.agenda_hook)
-            return kt_fail (reason,
-                            "agenda/ics-dir and agenda/hook are for kernpartij nodes; "
-                            "%s receives no weegploeg agendas (art. 8.4)",
-                            self->config.id);
-        return 0;
-    }
-    if (!(self->agendabox = agendabox_new (self->db, self->keystore, reason))
-        || !(self->decisionbox = decisionbox_new (self->db, self->keystore, reason)))
+    /*  art. 8.4: only kernpartijen take part in the weegploeg and receive
+     *  its decisions.  Any partner may take part in a casusoverleg, so
+     *  any may receive agendas; a node that is not a kernpartij makes its
+     *  agenda table with the first one (partner_on_agenda). */
+    if (s_kernpartij (self)) {
+        if (!(self->agendabox = agendabox_new (self->db, self->keystore, reason)) ||
+            !(self->decisionbox = decisionbox_new (self->db, self->keystore, reason)))
+            return -1;
+    } else if (agendabox_present (self->db) &&
+               !(self->agendabox = agendabox_new (self->db, self->keystore, reason)))
         return -1;
     if (*self->config.ics_dir) {
         struct stat st;
@@ -97,12 +103,25 @@ partner_on_agenda (node_t *self, const envelope_opened_t *opened)
     char hex[KT_ID_HEX];
     kt_hex (hex, opened->id, KT_ID_LEN);
     kt_reason_t reason;
+    Keten__MessageType type = opened->header->type;
+    roster_role_t role = keyring_self_member (self->keyring)->role;
     Keten__WeegploegAgenda *a =
         keten__weegploeg_agenda__unpack (NULL, opened->body_len, opened->body);
-    if (!a || !self->agendabox || agendabox_check (a, &reason) != 0) {
-        const char *why = !a                 ? "agenda body does not decode"
-                          : !self->agendabox ? "this node takes no weegploeg agendas"
-                                             : reason.text;
+    const char *why = NULL;
+    if (!a)
+        why = "agenda body does not decode";
+    else if (type == KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA && role != ROLE_KERNPARTIJ)
+        why = "art. 8.4: only kernpartijen receive weegploeg agendas"; /* and by policy */
+    else if (agendabox_check (a, type, role == ROLE_EXTERN, &reason) != 0)
+        why = reason.text;
+    else if (!self->agendabox &&
+             !(self->agendabox = agendabox_new (self->db, self->keystore, &reason))) {
+        /*  No receipt: the uitvoerder offers it again. */
+        kt_log (KT_LOG_ERROR, "agenda store_failed id=%s reason=\"%s\"", hex, reason.text);
+        keten__weegploeg_agenda__free_unpacked (a, NULL);
+        return;
+    }
+    if (why) {
         kt_log (KT_LOG_WARN, "agenda refused id=%s reason=\"%s\"", hex, why);
         s_receipt (self, opened->id, false, why);
         if (a)
@@ -116,7 +135,9 @@ partner_on_agenda (node_t *self, const envelope_opened_t *opened)
         keten__weegploeg_agenda__free_unpacked (a, NULL);
         return;
     }
-    kt_log (KT_LOG_INFO, "agenda received id=%s meeting=%s sequence=%u event=%s items=%zu", hex,
+    kt_log (KT_LOG_INFO, "agenda received id=%s kind=%s meeting=%s sequence=%u event=%s items=%zu",
+            hex,
+            a->kind == KETEN__WEEGPLOEG_AGENDA__KIND__CASUSOVERLEG ? "casusoverleg" : "weegploeg",
             a->meeting_id, (unsigned) a->sequence, agenda_event_name (event), a->n_items);
     if (event != AGENDA_STALE)
         s_publish (self, a, event);
@@ -131,8 +152,11 @@ partner_agenda_list (node_t *self, const api_caller_t *caller, json_t *args)
     json_t *l = args ? json_object_get (args, "limit") : NULL;
     if (json_is_integer (l) && json_integer_value (l) > 0 && json_integer_value (l) <= 10000)
         limit = (int) json_integer_value (l);
-    apiserver_reply_ok (self->api, caller,
-                        json_pack ("{s:o}", "meetings", agendabox_list (self->agendabox, limit)));
+    /*  A node without an agenda table has received none. */
+    apiserver_reply_ok (
+        self->api, caller,
+        json_pack ("{s:o}", "meetings",
+                   self->agendabox ? agendabox_list (self->agendabox, limit) : json_array ()));
 }
 
 static json_t *
@@ -159,6 +183,8 @@ s_item_json (const Keten__AgendaItem *it)
                        "items", items));
     }
     const Keten__Subject *s = it->subject;
+    if (!s) /* a casusoverleg item for an externe casuspartner (art. 10.5) */
+        return json_pack ("{s:s, s:o}", "case_ref", it->case_ref, "signals", signals);
     return json_pack ("{s:s, s:{s:s, s:s, s:s, s:s}, s:o}", "case_ref", it->case_ref, "subject",
                       "name", s->name, "birth_date", s->birth_date, "address", s->address,
                       "municipality", s->municipality, "signals", signals);
@@ -172,6 +198,12 @@ partner_agenda_show (node_t *self, const api_caller_t *caller, json_t *args)
     Keten__WeegploegAgenda *a = NULL;
     if (!id) {
         apiserver_reply_error (self->api, caller, "agenda.show needs meeting_id");
+        return;
+    }
+    if (!self->agendabox) {
+        char msg[96];
+        snprintf (msg, sizeof msg, "no agenda for meeting %.24s on this node", id);
+        apiserver_reply_error (self->api, caller, msg);
         return;
     }
     if (agendabox_get (self->agendabox, id, &a, &reason) != 0) {
@@ -192,11 +224,14 @@ partner_agenda_show (node_t *self, const api_caller_t *caller, json_t *args)
     json_t *items = json_array ();
     for (size_t i = 0; i < a->n_items; i++)
         json_array_append_new (items, s_item_json (a->items[i]));
-    apiserver_reply_ok (self->api, caller,
-                        json_pack ("{s:s, s:I, s:b, s:s, s:i, s:s, s:o}", "meeting_id",
-                                   a->meeting_id, "sequence", (json_int_t) a->sequence, "cancelled",
-                                   a->cancelled, "starts_at", a->starts_at, "duration_min",
-                                   (int) a->duration_min, "location", a->location, "items", items));
+    apiserver_reply_ok (
+        self->api, caller,
+        json_pack ("{s:s, s:s, s:I, s:b, s:s, s:i, s:s, s:o}", "meeting_id", a->meeting_id, "kind",
+                   a->kind == KETEN__WEEGPLOEG_AGENDA__KIND__CASUSOVERLEG ? "casusoverleg"
+                                                                          : "weegploeg",
+                   "sequence", (json_int_t) a->sequence, "cancelled", a->cancelled, "starts_at",
+                   a->starts_at, "duration_min", (int) a->duration_min, "location", a->location,
+                   "items", items));
     keten__weegploeg_agenda__free_unpacked (a, NULL);
 }
 

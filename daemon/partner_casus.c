@@ -292,3 +292,21 @@ partner_case_api (node_t *self, const api_caller_t *caller, const char *cmd, jso
     if (rc != 0)
         apiserver_reply_error (self->api, caller, reason.text);
 }
+
+void
+partner_on_roster (node_t *self, const envelope_opened_t *opened)
+{
+    kt_reason_t reason;
+    Keten__RosterUpdate *u = keten__roster_update__unpack (NULL, opened->body_len, opened->body);
+    int rc = u ? node_apply_roster (self, (const char *) u->note.data, u->note.len, &reason)
+               : kt_fail (&reason, "roster update does not decode");
+    if (u)
+        keten__roster_update__free_unpacked (u, NULL);
+    if (rc != 0)
+        kt_log (KT_LOG_WARN, "roster refused reason=\"%s\"", reason.text);
+    /*  The receipt goes out even when the roster dropped this node: the
+     *  uitvoerder learns that it knows. */
+    s_receipt (self, opened->id, rc == 0, rc == 0 ? NULL : reason.text);
+    if (self->expelled)
+        node_send_batch (self);
+}

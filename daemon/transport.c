@@ -93,6 +93,51 @@ transport_allow (transport_t *self, const roster_t *roster, kt_reason_t *reason)
     return 0;
 }
 
+/*  A CURVE-server ROUTER behind the ZAP handler, bound to endpoint. */
+static zsock_t *
+s_router (const config_t *config, const keys_secret_t *keys, const char *endpoint,
+          kt_reason_t *reason)
+{
+    zsock_t *sock = zsock_new (ZMQ_ROUTER);
+    zcert_t *cert = s_cert (keys);
+    if (!sock || !cert) {
+        zcert_destroy (&cert);
+        zsock_destroy (&sock);
+        kt_fail (reason, "cannot create the ROUTER socket");
+        return NULL;
+    }
+    s_common_options (sock, config);
+    zsock_set_zap_domain (sock, ZAP_DOMAIN);
+    int one = 1;
+    if (zmq_setsockopt (zsock_resolve (sock), ZMQ_ZAP_ENFORCE_DOMAIN, &one, sizeof one) != 0) {
+        zcert_destroy (&cert);
+        zsock_destroy (&sock);
+        kt_fail (reason, "libzmq refuses ZMQ_ZAP_ENFORCE_DOMAIN: %s", zmq_strerror (errno));
+        return NULL;
+    }
+    zcert_apply (cert, sock);
+    zcert_destroy (&cert);
+    zsock_set_curve_server (sock, 1);
+    /*  Unroutable sends fail loudly instead of vanishing. */
+    zsock_set_router_mandatory (sock, 1);
+    /*  A rebind follows the unbind of the same port, which libzmq's I/O
+     *  thread completes asynchronously: try for up to a second. */
+    int rc = -1;
+    for (int tries = 0; tries < 50 && rc < 0; tries++) {
+        rc = zsock_bind (sock, "%s", endpoint);
+        if (rc < 0 && errno == EADDRINUSE && tries < 49)
+            zclock_sleep (20);
+        else
+            break;
+    }
+    if (rc < 0) {
+        kt_fail (reason, "cannot bind %s: %s", endpoint, zmq_strerror (errno));
+        zsock_destroy (&sock);
+        return NULL;
+    }
+    return sock;
+}
+
 transport_t *
 transport_bind (const config_t *config, const keys_secret_t *keys, const roster_t *roster,
                 const char *allow_dir, kt_reason_t *reason)
@@ -114,31 +159,8 @@ transport_bind (const config_t *config, const keys_secret_t *keys, const roster_
         transport_destroy (&self);
         return NULL;
     }
-    self->sock = zsock_new (ZMQ_ROUTER);
-    zcert_t *cert = s_cert (keys);
-    if (!self->sock || !cert) {
-        zcert_destroy (&cert);
-        kt_fail (reason, "cannot create the ROUTER socket");
-        transport_destroy (&self);
-        return NULL;
-    }
-    s_common_options (self->sock, config);
-    zsock_set_zap_domain (self->sock, ZAP_DOMAIN);
-    int one = 1;
-    void *handle = zsock_resolve (self->sock);
-    if (zmq_setsockopt (handle, ZMQ_ZAP_ENFORCE_DOMAIN, &one, sizeof one) != 0) {
-        zcert_destroy (&cert);
-        kt_fail (reason, "libzmq refuses ZMQ_ZAP_ENFORCE_DOMAIN: %s", zmq_strerror (errno));
-        transport_destroy (&self);
-        return NULL;
-    }
-    zcert_apply (cert, self->sock);
-    zcert_destroy (&cert);
-    zsock_set_curve_server (self->sock, 1);
-    /*  Unroutable sends fail loudly instead of vanishing. */
-    zsock_set_router_mandatory (self->sock, 1);
-    if (zsock_bind (self->sock, "%s", config->bind) < 0) {
-        kt_fail (reason, "cannot bind %s: %s", config->bind, zmq_strerror (errno));
+    self->sock = s_router (config, keys, config->bind, reason);
+    if (!self->sock) {
         transport_destroy (&self);
         return NULL;
     }
@@ -254,4 +276,19 @@ transport_send (transport_t *self, const uint8_t *rid, size_t rid_len, const voi
     if (zmq_send (handle, data, len, ZMQ_DONTWAIT) < 0)
         return -1;
     return 0;
+}
+
+int
+transport_rebind (transport_t *self, const config_t *config, const keys_secret_t *keys,
+                  kt_reason_t *reason)
+{
+    if (!self->router)
+        return kt_fail (reason, "only the uitvoerder rebinds");
+    char endpoint[CONFIG_ENDPOINT_MAX + 1];
+    const char *bound = zsock_endpoint (self->sock);
+    snprintf (endpoint, sizeof endpoint, "%s", bound ? bound : config->bind);
+    zsock_unbind (self->sock, "%s", endpoint);
+    zsock_destroy (&self->sock);
+    self->sock = s_router (config, keys, endpoint, reason);
+    return self->sock ? 0 : -1;
 }

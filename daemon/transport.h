@@ -32,6 +32,13 @@ zsock_t *transport_sock (transport_t *self);
  *  zauth.  Uitvoerder only. */
 int transport_allow (transport_t *self, const roster_t *roster, kt_reason_t *reason);
 
+/*  Close the ROUTER and bind a new one on the same endpoint: every open
+ *  connection drops (a revoked member's with it) and members reconnect
+ *  through the ZAP handler, which admits only the current allow-list.
+ *  The caller re-registers transport_sock with its loop.  Uitvoerder only. */
+int transport_rebind (transport_t *self, const config_t *config, const keys_secret_t *keys,
+                      kt_reason_t *reason);
+
 #define TRANSPORT_RID_MAX 256
 
 typedef struct {

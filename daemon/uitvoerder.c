@@ -25,10 +25,10 @@ uitvoerder_start (node_t *self, kt_reason_t *reason)
     self->log = provlog_open (path, reason);
     if (!self->log)
         return -1;
-    if (!(self->meeting = meeting_new (self->weegploeg, reason))
-        || !(self->relay = relay_new (self->db, reason))
-        || !(self->incident = incident_new (self->db, reason))
-        || uitvoerder_decision_start (self, reason) != 0)
+    if (!(self->meeting = meeting_new (self->weegploeg, reason)) ||
+        !(self->relay = relay_new (self->db, reason)) ||
+        !(self->incident = incident_new (self->db, reason)) ||
+        uitvoerder_decision_start (self, reason) != 0)
         return -1;
     const roster_t *roster = keyring_roster (self->keyring);
     self->links = calloc (roster->member_count, sizeof *self->links);
@@ -76,7 +76,7 @@ s_link (node_t *self, const keyring_peer_t *peer)
 
 typedef struct {
     node_t *node;
-    zhashx_t *batch_ids;  /* ids already taken in this drain */
+    zhashx_t *batch_ids; /* ids already taken in this drain */
 } seen_ctx_t;
 
 static bool
@@ -90,8 +90,9 @@ s_seen (void *arg, const uint8_t id[KT_ID_LEN])
 }
 
 void
-uitvoerder_receipt (node_t *self, member_link_t *link, const char *member, const uint8_t id[KT_ID_LEN],
-           bool accepted, uint64_t log_index, const char *refusal)
+uitvoerder_receipt (node_t *self, member_link_t *link, const char *member,
+                    const uint8_t id[KT_ID_LEN], bool accepted, uint64_t log_index,
+                    const char *refusal)
 {
     Keten__Receipt r = KETEN__RECEIPT__INIT;
     r.message_id.data = (uint8_t *) id;
@@ -134,11 +135,37 @@ s_heartbeat (node_t *self, member_link_t *link, const keyring_peer_t *peer, cons
     keten__heartbeat__free_unpacked (hb, NULL);
     kt_reason_t reason;
     if (node_queue (self, link, KETEN__MESSAGE_TYPE__HEARTBEAT, peer->member->id, &reply.base,
-                    &reason)
-        != 0)
+                    &reason) != 0)
         kt_log (KT_LOG_ERROR, "heartbeat seal_failed reason=\"%s\"", reason.text);
     /*  The member is there: offer what it has not confirmed yet. */
     uitvoerder_relay_pump (self, peer->member);
+}
+
+/*  A message refused by rule (the policy table, a signature, a body that
+ *  fails its checks) is on record: who sent what, and which rule refused
+ *  it - art. 7.1-7.2 asks that a casuspartij's signal attempt be logged.
+ *  The reasons are keten's own words, never the message's content. */
+static void
+s_log_refusal (node_t *self, const char *sender, const envelope_opened_t *opened, const char *why)
+{
+    Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
+    e.event = KETEN__LOG_EVENT__MESSAGE_REFUSED;
+    e.time_ms = kt_now_ms ();
+    e.message_id.data = (uint8_t *) opened->id;
+    e.message_id.len = KT_ID_LEN;
+    e.message_type = opened->header ? opened->header->type : 0;
+    e.node = (char *) sender;
+    e.what = (char *) why;
+    e.header_hash.data = (uint8_t *) opened->leaf_hash;
+    e.header_hash.len = 32;
+    kt_reason_t reason;
+    uint64_t index;
+    if (provlog_begin (self->log, &reason) != 0 ||
+        provlog_append (self->log, &e, &index, &reason) != 0 ||
+        provlog_commit (self->log, &reason) != 0) {
+        provlog_rollback (self->log);
+        kt_log (KT_LOG_ERROR, "log append_failed event=refused reason=\"%s\"", reason.text);
+    }
 }
 
 /*  Wpg besluit, enforced at the receiving side too (a sender's hold is not
@@ -150,8 +177,8 @@ s_check_wpg (const Keten__Signal *s, const roster_member_t *sender, kt_reason_t 
     if (s->wpg_basis != KETEN__WPG_BASIS__WPG_NONE && strcmp (sender->kind, "politie") != 0)
         return kt_fail (reason, "a Wpg basis is only for police data; %s is not the police",
                         sender->id);
-    if (s->wpg_basis == KETEN__WPG_BASIS__WPG_ART_9_10
-        && !(s->released_ms && s->opsporingsbelang_checked && s->om_consulted))
+    if (s->wpg_basis == KETEN__WPG_BASIS__WPG_ART_9_10 &&
+        !(s->released_ms && s->opsporingsbelang_checked && s->om_consulted))
         return kt_fail (reason, "Wpg machtigingsbesluit: art. 9/10 Wpg data only after the "
                                 "investigation-interest check and OM consultation are recorded");
     return 0;
@@ -221,7 +248,8 @@ s_store_arrivals (node_t *self, arrival_t *a, size_t n)
         kt_log (KT_LOG_DEBUG, "signal stored id=%s sender=%s case_ref=%s log_index=%llu",
                 kt_hex (hex, a[i].opened.id, KT_ID_LEN), a[i].member, a[i].w.case_ref,
                 (unsigned long long) a[i].w.log_index);
-        uitvoerder_receipt (self, a[i].link, a[i].member, a[i].opened.id, true, a[i].w.log_index, NULL);
+        uitvoerder_receipt (self, a[i].link, a[i].member, a[i].opened.id, true, a[i].w.log_index,
+                            NULL);
     }
     return;
 fail:
@@ -249,8 +277,8 @@ uitvoerder_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
             kt_log (KT_LOG_WARN, "transport malformed_frames dropped");
             continue;
         }
-        const keyring_peer_t *peer
-            = msg.have_peer_key ? keyring_peer_by_transport (self->keyring, msg.peer_key) : NULL;
+        const keyring_peer_t *peer =
+            msg.have_peer_key ? keyring_peer_by_transport (self->keyring, msg.peer_key) : NULL;
         if (!peer || !roster_member_active (peer->member, kt_now_ms ())) {
             /*  zauth admitted a key that is no longer allowed (revoked
              *  after the handshake): our own check on every message. */
@@ -281,8 +309,11 @@ uitvoerder_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
                     peer->member->id, reason.text, a->opened.transient ? " retry=yes" : "");
             /*  A passing condition gets no final refusal: the sender's
              *  outbox retries and the message gets in once it has passed. */
-            if (a->opened.have_id && !a->opened.transient)
-                uitvoerder_receipt (self, link, peer->member->id, a->opened.id, false, 0, reason.text);
+            if (a->opened.have_id && !a->opened.transient) {
+                s_log_refusal (self, peer->member->id, &a->opened, reason.text);
+                uitvoerder_receipt (self, link, peer->member->id, a->opened.id, false, 0,
+                                    reason.text);
+            }
             envelope_opened_clear (&a->opened);
             continue;
         }
@@ -300,7 +331,7 @@ uitvoerder_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
                 kt_log (KT_LOG_WARN, "message refused id=%s peer=%s reason=\"id reused\"", hex,
                         peer->member->id);
                 uitvoerder_receipt (self, link, peer->member->id, a->opened.id, false, 0,
-                           "this message id is already used for a different message");
+                                    "this message id is already used for a different message");
             }
             envelope_opened_clear (&a->opened);
             continue;
@@ -310,8 +341,8 @@ uitvoerder_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
             envelope_opened_clear (&a->opened);
             continue;
         }
-        if (h->type == KETEN__MESSAGE_TYPE__CASE_CONTRIBUTION
-            || h->type == KETEN__MESSAGE_TYPE__PLAN_PROGRESS) {
+        if (h->type == KETEN__MESSAGE_TYPE__CASE_CONTRIBUTION ||
+            h->type == KETEN__MESSAGE_TYPE__PLAN_PROGRESS) {
             uitvoerder_on_casus (self, link, peer->member, &a->opened);
             envelope_opened_clear (&a->opened);
             continue;
@@ -327,19 +358,21 @@ uitvoerder_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
             continue;
         }
         if (h->type != KETEN__MESSAGE_TYPE__SIGNAL) {
-            kt_log (KT_LOG_WARN, "message unhandled id=%s type=%s", hex, policy_type_name (h->type));
+            kt_log (KT_LOG_WARN, "message unhandled id=%s type=%s", hex,
+                    policy_type_name (h->type));
             uitvoerder_receipt (self, link, peer->member->id, a->opened.id, false, 0,
-                       "message type not handled by this uitvoerder");
+                                "message type not handled by this uitvoerder");
             envelope_opened_clear (&a->opened);
             continue;
         }
         a->signal = keten__signal__unpack (NULL, a->opened.body_len, a->opened.body);
-        if (!a->signal || intake_signal_check (a->signal, &reason) != 0
-            || s_check_wpg (a->signal, peer->member, &reason) != 0) {
+        if (!a->signal || intake_signal_check (a->signal, &reason) != 0 ||
+            s_check_wpg (a->signal, peer->member, &reason) != 0) {
             if (!a->signal)
                 snprintf (reason.text, sizeof reason.text, "signal body does not decode");
             kt_log (KT_LOG_WARN, "signal refused id=%s peer=%s reason=\"%s\"", hex,
                     peer->member->id, reason.text);
+            s_log_refusal (self, peer->member->id, &a->opened, reason.text);
             uitvoerder_receipt (self, link, peer->member->id, a->opened.id, false, 0, reason.text);
             if (a->signal)
                 keten__signal__free_unpacked (a->signal, NULL);
@@ -381,24 +414,22 @@ uitvoerder_status (node_t *self, json_t *result)
         const member_link_t *l = &self->links[i];
         bool online = l->last_seen_ms && now - l->last_seen_ms <= self->config.heartbeat_timeout_ms;
         json_array_append_new (
-            members, json_pack ("{s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:s}", "id", m->id,
-                                "name", m->name, "kind", m->kind, "role",
-                                roster_role_name (m->role), "online", online, "last_seen_ms",
-                                (json_int_t) l->last_seen_ms, "rtt_us", (json_int_t) l->rtt_us,
-                                "outbox_depth",
-                                (json_int_t) l->outbox_depth, "roster_version",
-                                (json_int_t) l->roster_version, "software_version",
-                                l->software_version));
+            members,
+            json_pack ("{s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:s}", "id", m->id, "name",
+                       m->name, "kind", m->kind, "role", roster_role_name (m->role), "online",
+                       online, "last_seen_ms", (json_int_t) l->last_seen_ms, "rtt_us",
+                       (json_int_t) l->rtt_us, "outbox_depth", (json_int_t) l->outbox_depth,
+                       "roster_version", (json_int_t) l->roster_version, "software_version",
+                       l->software_version));
     }
     json_object_set_new (result, "members", members);
     uint8_t root[32];
     char hex[65];
     provlog_root (self->log, root);
-    json_object_set_new (result, "stored",
-                         json_pack ("{s:I, s:I}", "signals",
-                                    (json_int_t) weegploeg_count_signals (self->weegploeg),
-                                    "subjects",
-                                    (json_int_t) weegploeg_count_subjects (self->weegploeg)));
+    json_object_set_new (
+        result, "stored",
+        json_pack ("{s:I, s:I}", "signals", (json_int_t) weegploeg_count_signals (self->weegploeg),
+                   "subjects", (json_int_t) weegploeg_count_subjects (self->weegploeg)));
     json_object_set_new (result, "log",
                          json_pack ("{s:I, s:s}", "size", (json_int_t) provlog_size (self->log),
                                     "root", kt_hex (hex, root, 32)));

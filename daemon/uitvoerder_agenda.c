@@ -1,9 +1,11 @@
 /*  uitvoerder_agenda: the uitvoerder plans weegploeg meetings and sends
  *  each kernpartij its own copy of the agenda (art. 8.2-8.4) through
- *  uitvoerder_send.c.  A version is recorded in the weegploeg file first
- *  and marked as handed over after its copies are logged and kept; a
- *  restart in between composes it again (fresh ids; a member keeps the
- *  newest sequence and ignores what it already has).
+ *  uitvoerder_send.c; casusoverleg meetings the same way, to the
+ *  participants of the cases on them (art. 9-10, CASUS_AGENDA).  A
+ *  version is recorded in the weegploeg file first and marked as handed
+ *  over after its copies are logged and kept; a restart in between
+ *  composes it again (fresh ids; a member keeps the newest sequence and
+ *  ignores what it already has).
  */
 #include "node_internal.h"
 
@@ -18,6 +20,10 @@ s_seal_copy (void *arg, const roster_member_t *to, const Keten__WeegploegAgenda 
              kt_reason_t *reason)
 {
     copies_t *copies = arg;
+    /*  Every copy of a meeting is of the meeting's kind. */
+    copies->type = agenda->kind == KETEN__WEEGPLOEG_AGENDA__KIND__CASUSOVERLEG
+                       ? KETEN__MESSAGE_TYPE__CASUS_AGENDA
+                       : KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA;
     char *refs[MEETING_MAX_ITEMS];
     for (size_t i = 0; i < agenda->n_items && i < MEETING_MAX_ITEMS; i++)
         refs[i] = agenda->items[i]->case_ref;
@@ -33,8 +39,8 @@ s_send_meeting (node_t *self, const char *meeting_id, const char *os_user, json_
 {
     copies_t copies = {self, KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA, NULL, 0};
     const roster_t *roster = keyring_roster (self->keyring);
-    int rc = meeting_compose (self->meeting, roster, meeting_id, kt_now_ms (), s_seal_copy, &copies,
-                              reason);
+    int rc = meeting_compose (self->meeting, self->casus, roster, meeting_id, kt_now_ms (),
+                              s_seal_copy, &copies, reason);
     if (rc == 0)
         rc = uitvoerder_copies_send (self, &copies, os_user, json, reason);
     if (rc == 0)
@@ -96,8 +102,10 @@ s_change_from_args (json_t *args, meeting_change_t *c, const char **refs, kt_rea
     return 0;
 }
 
-void
-uitvoerder_agenda (node_t *self, const api_caller_t *caller, json_t *args)
+/*  weegploeg.agenda and casusoverleg.agenda: plan, change or cancel a
+ *  meeting of kind and send its copies. */
+static void
+s_agenda (node_t *self, const api_caller_t *caller, json_t *args, meeting_kind_t kind)
 {
     meeting_change_t c = {0};
     const char *refs[MEETING_MAX_ITEMS];
@@ -105,17 +113,22 @@ uitvoerder_agenda (node_t *self, const api_caller_t *caller, json_t *args)
     uint32_t sequence = 0;
     kt_reason_t reason;
     c.uid = caller->uid;
-    if (!json_is_object (args) || s_change_from_args (args, &c, refs, &reason) != 0 ||
-        meeting_change (self->meeting, &c, meeting_id, &sequence, &reason) != 0) {
+    c.kind = kind;
+    if (!json_is_object (args)) {
+        apiserver_reply_error (self->api, caller, "arguments must be an object");
+        return;
+    }
+    if (s_change_from_args (args, &c, refs, &reason) != 0 ||
+        meeting_change (self->meeting, self->casus, &c, meeting_id, &sequence, &reason) != 0) {
         apiserver_reply_error (self->api, caller, reason.text);
         return;
     }
     access_user_name (caller->uid, user, sizeof user);
-    kt_log (KT_LOG_INFO, "agenda %s meeting=%s sequence=%u user=%s",
+    kt_log (KT_LOG_INFO, "agenda %s kind=%s meeting=%s sequence=%u user=%s",
             c.cancel       ? "cancelled"
             : c.meeting_id ? "changed"
                            : "planned",
-            meeting_id, (unsigned) sequence, user);
+            meeting_kind_name (kind), meeting_id, (unsigned) sequence, user);
     json_t *sent = json_array ();
     if (s_send_meeting (self, meeting_id, user, sent, &reason) != 0) {
         json_decref (sent);
@@ -131,10 +144,28 @@ uitvoerder_agenda (node_t *self, const api_caller_t *caller, json_t *args)
                                    (json_int_t) sequence, "sent_to", sent));
 }
 
+void
+uitvoerder_agenda (node_t *self, const api_caller_t *caller, json_t *args)
+{
+    s_agenda (self, caller, args, MEETING_WEEGPLOEG);
+}
+
+void
+uitvoerder_casus_agenda (node_t *self, const api_caller_t *caller, json_t *args)
+{
+    s_agenda (self, caller, args, MEETING_CASUSOVERLEG);
+}
+
 json_t *
 uitvoerder_meetings (node_t *self, int limit)
 {
-    return meeting_list (self->meeting, limit);
+    return meeting_list (self->meeting, MEETING_WEEGPLOEG, limit);
+}
+
+json_t *
+uitvoerder_casus_meetings (node_t *self, int limit)
+{
+    return meeting_list (self->meeting, MEETING_CASUSOVERLEG, limit);
 }
 
 void

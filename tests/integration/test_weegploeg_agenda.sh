@@ -82,7 +82,11 @@ fi
 if sqlite3 "$T/state-$G2/node.db" "SELECT case_refs FROM agenda" | grep -q "$A"; then
     fail "Heerlen's node holds Maastricht's case_ref"
 fi
-if out=$(kt rvdk-test agenda list 2>&1); then fail "a casuspartij lists weegploeg agendas: $out"; fi
+# A casuspartij may receive casusoverleg agendas, never weegploeg agendas
+# (the policy table refuses WEEGPLOEG_AGENDA to it): it lists none.
+kt rvdk-test agenda list --json | jq -e '[.meetings[] | select(.kind == "weegploeg")] | length == 0' \
+    > /dev/null || fail "a casuspartij lists weegploeg agendas"
+if out=$(kt rvdk-test decision list 2>&1); then fail "a casuspartij lists weegploeg decisions: $out"; fi
 echo "$out" | grep -q "art. 8.4" || fail "casuspartij refusal does not cite art. 8.4: $out"
 pass "a non-resident gemeente and a casuspartij do not see the item"
 

@@ -1,0 +1,76 @@
+/*  keten member: membership changes at the uitvoerder (art. 15.2c, 18.2).
+ *  Each is the next signed roster version, applied at once and pushed to
+ *  every member.  */
+#include "cli.h"
+
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char s_usage[] =
+    "Usage: keten member add PUB_FILE          add a member from its .pub file\n"
+    "       keten member kind ID KIND          change a member's kind, and so its role (art. 1)\n"
+    "       keten member revoke ID             revoke a member at once (art. 15.2c)\n"
+    "       keten member opzegging ID [DATE]   record an opzegging given on DATE (default\n"
+    "                                          today); the member leaves 3 months later (art. "
+    "18.2)\n"
+    "\n"
+    "At the uitvoerder.  Every change is a new roster version, signed with the uitvoerder's\n"
+    "key, applied without a restart, written to the provenance log and pushed to every\n"
+    "member.  A revoked member's open connection is dropped and its next one refused; a\n"
+    "node that receives a roster without itself stops sending and says so.\n";
+
+int
+cmd_member (cli_t *cli, int argc, char **argv)
+{
+    if (argc < 2 || strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
+        if (argc < 2)
+            return cli_usage_error ("member", "which member command? (add, kind, revoke, "
+                                              "opzegging)");
+        fputs (s_usage, stdout);
+        return CLI_OK;
+    }
+    const char *op = argv[1];
+    json_t *args = NULL;
+    for (int i = 2; i < argc; i++)
+        if (argv[i][0] == '-')
+            return cli_usage_error ("member", "unknown option (see keten member --help)");
+    if (strcmp (op, "add") == 0 && argc == 3) {
+        char *text = NULL;
+        size_t len = 0;
+        kt_reason_t reason;
+        if (kt_read_file (argv[2], 8192, &text, &len, &reason) != 0) {
+            cli_error ("%s", reason.text);
+            return CLI_FAIL;
+        }
+        args = json_pack ("{s:s, s:s}", "op", "add", "pub", text);
+        free (text);
+        if (!args) {
+            cli_error ("%s is not text", argv[2]);
+            return CLI_FAIL;
+        }
+    } else if (strcmp (op, "kind") == 0 && argc == 4)
+        args = json_pack ("{s:s, s:s, s:s}", "op", "kind", "id", argv[2], "kind", argv[3]);
+    else if (strcmp (op, "revoke") == 0 && argc == 3)
+        args = json_pack ("{s:s, s:s}", "op", "revoke", "id", argv[2]);
+    else if (strcmp (op, "opzegging") == 0 && (argc == 3 || argc == 4))
+        args = json_pack ("{s:s, s:s, s:s}", "op", "opzegging", "id", argv[2], "date",
+                          argc == 4 ? argv[3] : "");
+    else
+        return cli_usage_error ("member", "see keten member --help");
+    if (!args)
+        return cli_usage_error ("member", "arguments must be text");
+    json_t *result = cli_call (cli, "roster.change", args, CLI_TIMEOUT_MS, NULL);
+    if (!result)
+        return CLI_FAIL;
+    uint64_t version = 0;
+    char who[CLI_CELL_MAX + 1];
+    cli_json_uint (result, "version", &version);
+    printf ("roster version %llu: %s %s; pushed to %zu member(s)\n", (unsigned long long) version,
+            op, cli_json_str (result, "member", who, sizeof who),
+            json_array_size (json_object_get (result, "sent_to")));
+    json_decref (result);
+    return CLI_OK;
+}

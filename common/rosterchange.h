@@ -1,0 +1,34 @@
+/*  rosterchange: the uitvoerder changes the federation's membership (art.
+ *  15.2c, 18.2) by issuing the next roster version: a member added, a
+ *  member's kind (and so its role) changed, a member revoked at once, or an
+ *  opzegging recorded (the member leaves three months later).  The result
+ *  is signed and checked exactly as every node will check it.
+ */
+#ifndef KETEN_ROSTERCHANGE_H
+#define KETEN_ROSTERCHANGE_H
+
+#include "keys.h"
+#include "roster.h"
+#include "util.h"
+
+typedef enum {
+    ROSTER_CHANGE_ADD,      /* pub: the new member's public keys */
+    ROSTER_CHANGE_KIND,     /* id, kind */
+    ROSTER_CHANGE_REVOKE,   /* id: leaves-at today, at once (art. 15.2c) */
+    ROSTER_CHANGE_OPZEGGING /* id, date (YYYY-MM-DD, "" today): art. 18.2 */
+} roster_change_op_t;
+
+typedef struct {
+    roster_change_op_t op;
+    const char *id;
+    const char *kind;
+    const char *date;
+    const keys_public_t *pub;
+} roster_change_t;
+
+/*  The next version of old with change applied, signed by signer (the
+ *  uitvoerder); *note_p receives the signed note (heap, free()). */
+int roster_change (const roster_t *old, const roster_change_t *change, const keys_secret_t *signer,
+                   char **note_p, kt_reason_t *reason);
+
+#endif

@@ -1,0 +1,163 @@
+/*  node_roster: a node's roster over time.  The roster only moves forward
+ *  (DESIGN section 3).  A newer version - built by the uitvoerder when the
+ *  membership changes, or received from it - is kept in the state
+ *  directory (the config's roster file may be read-only), applied without
+ *  a restart (a new keyring; at the uitvoerder a new allow-list and a
+ *  fresh listening socket, so a revoked member's open connection drops),
+ *  and pushed to every member.
+ */
+#include "node_internal.h"
+
+#include "rosterchange.h"
+#include "store.h"
+
+#include <sodium.h>
+#include <string.h>
+
+/*  The roster may only move forward (DESIGN section 3): remember the
+ *  highest version accepted and refuse an older one. */
+int
+node_accept_roster (node_t *self, const roster_t *roster, kt_reason_t *reason)
+{
+    uint64_t version = roster->version;
+    int64_t seen = store_int (self->db, "SELECT value FROM meta WHERE key='roster_version'", 0);
+    if ((int64_t) version < seen)
+        return kt_fail (reason,
+                        "roster version %llu is older than version %lld accepted before; "
+                        "refusing the downgrade",
+                        (unsigned long long) version, (long long) seen);
+    uint8_t hash[32];
+    crypto_generichash (hash, sizeof hash, (const uint8_t *) roster->note, roster->note_len, NULL,
+                        0);
+    sqlite3_stmt *q =
+        store_prepare (self->db, "SELECT hash FROM roster_seen WHERE version=?", reason);
+    if (!q)
+        return -1;
+    sqlite3_bind_int64 (q, 1, (sqlite3_int64) version);
+    bool known = false, same = false;
+    if (sqlite3_step (q) == SQLITE_ROW) {
+        known = true;
+        same =
+            sqlite3_column_bytes (q, 0) == 32 && memcmp (sqlite3_column_blob (q, 0), hash, 32) == 0;
+    }
+    sqlite3_finalize (q);
+    if (known && !same)
+        return kt_fail (reason,
+                        "this roster differs from the version-%llu roster accepted before; a "
+                        "changed roster needs a higher version",
+                        (unsigned long long) version);
+    if (known)
+        return 0;
+    char sql[128];
+    snprintf (sql, sizeof sql,
+              "INSERT OR REPLACE INTO meta (key, value) VALUES ('roster_version', %llu)",
+              (unsigned long long) version);
+    q = store_prepare (self->db, "INSERT INTO roster_seen (version, hash) VALUES (?, ?)", reason);
+    if (!q)
+        return -1;
+    sqlite3_bind_int64 (q, 1, (sqlite3_int64) version);
+    sqlite3_bind_blob (q, 2, hash, 32, SQLITE_STATIC);
+    int rc = sqlite3_step (q) == SQLITE_DONE ? 0 : kt_fail (reason, "cannot record the roster");
+    sqlite3_finalize (q);
+    return rc == 0 ? store_exec (self->db, sql, reason) : -1;
+}
+
+/*  state_dir/roster.txt: the newest roster this node accepted. */
+static void
+s_kept_path (char *out, size_t len, const config_t *config)
+{
+    snprintf (out, len, "%s/roster.txt", config->state_dir);
+}
+
+roster_t *
+node_newest_roster (const config_t *config, kt_reason_t *reason)
+{
+    roster_t *roster = roster_load (config->roster_file, config->uitvoerder_key, reason);
+    if (!roster)
+        return NULL;
+    char path[PATH_MAX + 16];
+    s_kept_path (path, sizeof path, config);
+    if (access (path, F_OK) != 0)
+        return roster;
+    kt_reason_t why;
+    roster_t *kept = roster_load (path, config->uitvoerder_key, &why);
+    if (!kept) {
+        /*  Signed by the pinned key or nothing: a damaged copy is
+         *  reported and the configured roster is used. */
+        kt_log (KT_LOG_WARN, "roster kept_copy_refused reason=\"%s\"", why.text);
+        return roster;
+    }
+    if (kept->version > roster->version) {
+        roster_destroy (&roster);
+        return kept;
+    }
+    roster_destroy (&kept);
+    return roster;
+}
+
+/*  Per-member link state follows its member id into the new roster. */
+static int
+s_relink (node_t *self, const roster_t *old, const roster_t *new_roster, kt_reason_t *reason)
+{
+    member_link_t *links = calloc (new_roster->member_count, sizeof *links);
+    if (!links)
+        return kt_fail (reason, "out of memory");
+    for (size_t i = 0; i < new_roster->member_count; i++)
+        for (size_t j = 0; j < old->member_count; j++)
+            if (strcmp (new_roster->members[i].id, old->members[j].id) == 0)
+                links[i] = self->links[j];
+    free (self->links);
+    self->links = links;
+    return 0;
+}
+
+int
+node_apply_roster (node_t *self, const char *note, size_t len, kt_reason_t *reason)
+{
+    roster_t *roster = roster_parse (note, len, self->config.uitvoerder_key, reason);
+    if (!roster)
+        return -1;
+    const roster_t *current = keyring_roster (self->keyring);
+    if (roster->version <= current->version) {
+        roster_destroy (&roster);
+        return 0; /* seen already */
+    }
+    char path[PATH_MAX + 16];
+    s_kept_path (path, sizeof path, &self->config);
+    if (node_accept_roster (self, roster, reason) != 0 ||
+        kt_write_file (path, note, len, 0644, reason) != 0) {
+        roster_destroy (&roster);
+        return -1;
+    }
+    uint64_t version = roster->version;
+    const roster_member_t *me = roster_find (roster, self->config.id);
+    bool still_member = me && roster_member_active (me, kt_now_ms ()) &&
+                        sodium_memcmp (me->signing_pk, self->keys->pub.signing_pk, 32) == 0;
+    if (!still_member) {
+        /*  art. 15.2c / 18.2: dropped from the federation.  Stop sending
+         *  and say so; the data here stays for its retention periods. */
+        roster_destroy (&roster);
+        self->expelled = true;
+        kt_log (KT_LOG_ERROR, "roster version=%llu drops this node: sending stopped",
+                (unsigned long long) version);
+        return 0;
+    }
+    keyring_t *keyring = keyring_new (self->keys, &roster, reason);
+    if (!keyring) {
+        roster_destroy (&roster);
+        return -1;
+    }
+    const roster_t *old = keyring_roster (self->keyring);
+    if (self->uitvoerder && s_relink (self, old, keyring_roster (keyring), reason) != 0) {
+        keyring_destroy (&keyring);
+        return -1;
+    }
+    keyring_t *gone = self->keyring;
+    self->keyring = keyring;
+    if (!self->uitvoerder)
+        self->hub = keyring_peer (self->keyring, roster_uitvoerder (keyring_roster (keyring))->id);
+    keyring_destroy (&gone);
+    kt_log (KT_LOG_INFO, "roster applied version=%llu members=%zu", (unsigned long long) version,
+            keyring_roster (self->keyring)->member_count);
+    return 0;
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# art. 15.2c, 18.2: the uitvoerder adds a member, changes a member's role,
+# revokes a member at once and records an opzegging; each change is a new
+# signed roster version, pushed to every node and applied without a
+# restart; a revoked member's connection drops and its next is refused; a
+# node that receives a roster without itself stops sending and says so.
+source "$(dirname "$0")/lib.sh"
+kt_federation gemeente-test:gemeente
+kt_keys om-new om
+wait_until 10 link_up politie-test || fail "no link"
+wait_until 10 link_up gemeente-test || fail "no gemeente link"
+rv() { jfield "$1" .roster_version; }
+has_rv() { [ "$(rv "$1")" = "$2" ]; }
+
+# Add: version 2 reaches every node; the new member starts from it.
+kt "$UITV" member add "$T/keys/om-new.pub" | grep -q "roster version 2" || fail "add failed"
+for id in politie-test gemeente-test; do wait_until 10 has_rv "$id" 2 || fail "$id did not get v2"; done
+cp "$T/state-$UITV/roster.txt" "$T/roster-v2.txt"
+kt_config om-new "$T/roster-v2.txt"
+kt_start om-new
+wait_until 10 link_up om-new || fail "the new member cannot connect"
+if kt "$UITV" member add "$T/keys/om-new.pub" 2>/dev/null; then fail "added twice"; fi
+pass "member added: version 2 pushed and applied without a restart; the new node connects"
+
+# The uitvoerder restarts from the version it kept.
+kt_kill "$UITV"; kt_start "$UITV"
+[ "$(rv "$UITV")" = 2 ] || fail "uitvoerder forgot version 2 across a restart"
+# Online as the uitvoerder sees it (a partner's own link flag lags by up to
+# a heartbeat timeout): the revoked member learns of it only while connected.
+online() { [ "$(kt "$UITV" status --json | jq -r --arg m "$1" '.members[] | select(.id==$m) | .online')" = true ]; }
+for id in politie-test gemeente-test om-new; do
+    wait_until 10 online "$id" || fail "$id not back after the uitvoerder restart"
+done
+
+# Revoke: the gemeente learns it, stops sending and says so; its connection
+# drops and a new one with its key is refused.
+kt "$UITV" member revoke gemeente-test | grep -q "roster version 3" || fail "revoke failed"
+expelled() { [ "$(jfield gemeente-test .expelled)" = true ]; }
+wait_until 10 expelled || fail "the revoked node does not know"
+grep -q "drops this node: sending stopped" "$T/gemeente-test.log" || fail "the revoked node does not say so"
+kt_signal_file "$T/s.json"
+if out=$(kt gemeente-test signal submit --file "$T/s.json" 2>&1); then fail "a revoked node still sends"; fi
+echo "$out" | grep -q "no longer a member" || fail "refusal unclear: $out"
+wait_until 10 has_rv politie-test 3 || fail "politie did not get v3"
+offline() { [ "$(kt "$UITV" status --json | jq -r '.members[] | select(.id=="gemeente-test") | .online')" = false ]; }
+wait_until 10 offline || fail "the revoked member still shows online"
+kt_kill gemeente-test
+rm -rf "$T/state-gemeente-test"
+kt_config gemeente-test "$T/roster.txt"   # its old roster (v1) and its keys
+kt_start gemeente-test
+sleep 2   # a few heartbeat rounds: the link must stay down
+[ "$(jfield gemeente-test .link.up)" = false ] || fail "the revoked key connected again"
+pass "revoked: the node stops sending, shows offline, and its key is refused"
+
+# Opzegging: the member stays until three months later.
+kt "$UITV" member opzegging politie-test | grep -q "roster version 4" || fail "opzegging failed"
+wait_until 10 has_rv politie-test 4 || fail "politie did not get v4"
+leaves=$(grep -A12 "^        politie-test" "$T/state-$UITV/roster.txt" | grep -o 'leaves-at = "[0-9-]*"')
+[ "$leaves" = "leaves-at = \"$(date -u -d '+3 months' +%F)\"" ] || fail "leaves-at wrong: $leaves"
+kt politie-test signal submit --file "$T/s.json" --wait | grep -q delivered || fail "politie stopped too early"
+pass "opzegging recorded: leaves-at three months on, the member works until then"
+
+# Kind (and so role): om-new becomes reclassering, a casuspartij, and may
+# no longer bring signals in (art. 7.1).
+kt "$UITV" member kind om-new reclassering | grep -q "roster version 5" || fail "kind change failed"
+wait_until 10 has_rv om-new 5 || fail "om-new did not get v5"
+[ "$(jfield om-new .role)" = casuspartij ] || fail "om-new's role did not change"
+if kt om-new signal submit --file "$T/s.json" 2>/dev/null; then fail "a casuspartij submitted a signal"; fi
+kt_kill "$UITV"
+"$KETEN" log verify --file "$T/state-$UITV/log.db" > /dev/null || fail "log does not verify"
+pass "a member's role follows its new kind at once"
