@@ -11,18 +11,106 @@
 static void
 s_verify_usage (void)
 {
-    printf ("Usage: keten -c CONFIG log verify [--json]\n"
+    printf ("Usage: keten [-c CONFIG | -s SOCKET] log verify [--json]\n"
             "       keten log verify --file LOG.DB [--json]\n"
+            "\n"
+            "At a partner: check every kept receipt's inclusion proof against its\n"
+            "checkpoint, and that checkpoint against the newest one this node verified\n"
+            "(consistency proofs); exits 1 on a failed proof or a log alarm.\n"
             "\n"
             "At the uitvoerder: recompute the whole provenance log (state-dir/log.db)\n"
             "from its entries - indexes without gaps, every leaf hash, every entry\n"
-            "decodes, the stored tree head - and print its size and root.  On failure\n"
-            "it names the first bad index and exits 1.  Reads the file only; the\n"
-            "daemon may be running.\n"
+            "decodes, arrivals where the arrival index puts them, every stored\n"
+            "interior hash, nothing indexed past the end, the stored tree head - and\n"
+            "print its size and root.  On failure it names the first bad index and\n"
+            "exits 1.  Reads the file only, in one snapshot; the daemon may be\n"
+            "running.  Then every checkpoint it signed and stored must be signed by\n"
+            "this log and match the entries.  A log cut back consistently to an\n"
+            "earlier size is a valid smaller log: the partners' kept checkpoints\n"
+            "show it (their `keten log verify` and status alarm).\n"
             "\n"
             "  --file PATH   the log file (default: log.db in the config's state-dir)\n"
             "  --json        print the result as JSON\n"
             "  -h, --help    this help\n");
+}
+
+/*  A partner's answer: every kept receipt against its checkpoint, every
+ *  checkpoint against the newest verified one, and any alarm. */
+static int
+s_partner_result (json_t *result, bool as_json)
+{
+    json_t *w = json_object_get (result, "witness");
+    uint64_t n = 0, ok = 0, pending = 0, failed = 0, size = 0, bad = 0;
+    cli_json_uint (w, "receipts", &n);
+    cli_json_uint (w, "verified", &ok);
+    cli_json_uint (w, "pending", &pending);
+    cli_json_uint (w, "failed", &failed);
+    cli_json_uint (w, "checkpoint_size", &size);
+    bool alarm = json_is_true (json_object_get (w, "alarm"));
+    int rc = failed || alarm ? CLI_FAIL : CLI_OK;
+    if (as_json)
+        cli_print_json (w);
+    else if (rc == CLI_OK)
+        printf ("%llu receipts: %llu proven in checkpoints consistent with the newest verified "
+                "(size %llu), %llu awaiting a consistency proof\n",
+                (unsigned long long) n, (unsigned long long) ok, (unsigned long long) size,
+                (unsigned long long) pending);
+    if (rc != CLI_OK) {
+        if (cli_json_uint (w, "first_bad_index", &bad))
+            cli_error ("receipt proof failed: first bad log index %llu (%llu of %llu receipts "
+                       "failed)",
+                       (unsigned long long) bad, (unsigned long long) failed,
+                       (unsigned long long) n);
+        if (alarm)
+            cli_error ("ALARM: the uitvoerder's log is not what this node verified before; "
+                       "keten status shows the alarms");
+    }
+    json_decref (result);
+    return rc;
+}
+
+/*  The uitvoerder's log file recomputed, and its stored checkpoints
+ *  (checkpoints: the daemon's answer, or NULL when it was not reached). */
+static int
+s_file_result (const char *path, json_t *checkpoints, bool as_json)
+{
+    uint64_t size = 0, bad = 0, n_cp = 0, bad_cp = 0, first_cp = 0;
+    uint8_t root[32];
+    char hex[65];
+    kt_reason_t reason;
+    if (provlog_verify (path, &size, root, &bad, &reason) != 0) {
+        if (as_json) {
+            json_t *r = json_pack ("{s:b, s:I, s:s}", "ok", 0, "first_bad_index", (json_int_t) bad,
+                                   "reason", reason.text);
+            cli_print_json (r);
+            json_decref (r);
+        }
+        cli_error ("%s: verification failed at index %llu: %s", path, (unsigned long long) bad,
+                   reason.text);
+        return CLI_FAIL;
+    }
+    cli_json_uint (checkpoints, "checkpoints", &n_cp);
+    cli_json_uint (checkpoints, "bad", &bad_cp);
+    kt_hex (hex, root, 32);
+    if (as_json) {
+        json_t *r = json_pack ("{s:b, s:I, s:s, s:I, s:I}", "ok", bad_cp == 0, "size",
+                               (json_int_t) size, "root", hex, "checkpoints", (json_int_t) n_cp,
+                               "checkpoints_bad", (json_int_t) bad_cp);
+        cli_print_json (r);
+        json_decref (r);
+    } else
+        printf ("%s: %llu entries verified, root %s%s\n", path, (unsigned long long) size, hex,
+                checkpoints ? "" : " (stored checkpoints not checked)");
+    if (checkpoints && !as_json && bad_cp == 0)
+        printf ("%llu stored checkpoints: each signed by this log and matching its entries\n",
+                (unsigned long long) n_cp);
+    if (bad_cp) {
+        cli_json_uint (checkpoints, "first_bad_size", &first_cp);
+        cli_error ("%llu stored checkpoint(s) do not match the log; the first at size %llu",
+                   (unsigned long long) bad_cp, (unsigned long long) first_cp);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
 }
 
 static int
@@ -62,42 +150,39 @@ s_verify (cli_t *cli, int argc, char **argv)
     if (optind < argc)
         return cli_usage_error (cmd, "unexpected argument");
     char path[PATH_MAX + 16];
-    kt_reason_t reason;
+    json_t *result = NULL;
     if (file)
         snprintf (path, sizeof path, "%s", file);
-    else if (cli->config_path) {
-        config_t config;
-        if (config_load (cli->config_path, &config, &reason) != 0) {
-            cli_error ("%s", reason.text);
+    else {
+        /*  Ask the node: a partner checks its kept receipts against its
+         *  newest checkpoint; the uitvoerder checks its stored checkpoints
+         *  and names its log file, which is recomputed here. */
+        result = cli_call (cli, "log.verify", NULL, CLI_WAIT_TIMEOUT_MS, NULL);
+        if (!result && !cli->config_path)
             return CLI_FAIL;
+        const char *role = result ? json_string_value (json_object_get (result, "role")) : NULL;
+        if (role && strcmp (role, "partner") == 0)
+            return s_partner_result (result, as_json);
+        const char *log_path =
+            result ? json_string_value (json_object_get (result, "log_path")) : NULL;
+        if (log_path)
+            snprintf (path, sizeof path, "%s", log_path);
+        else {
+            config_t config;
+            kt_reason_t reason;
+            if (config_load (cli->config_path, &config, &reason) != 0) {
+                cli_error ("%s", reason.text);
+                json_decref (result);
+                return CLI_FAIL;
+            }
+            snprintf (path, sizeof path, "%s/log.db", config.state_dir);
+            cli_error ("ketend is not reachable: verifying the file only, not the stored "
+                       "checkpoints");
         }
-        snprintf (path, sizeof path, "%s/log.db", config.state_dir);
-    } else
-        return cli_usage_error (cmd, "give -c CONFIG (before the command) or --file LOG.DB");
-
-    uint64_t size = 0, bad = 0;
-    uint8_t root[32];
-    char hex[65];
-    if (provlog_verify (path, &size, root, &bad, &reason) != 0) {
-        if (as_json) {
-            json_t *r = json_pack ("{s:b, s:I, s:s}", "ok", 0, "first_bad_index", (json_int_t) bad,
-                                   "reason", reason.text);
-            cli_print_json (r);
-            json_decref (r);
-        }
-        cli_error ("%s: verification failed at index %llu: %s", path, (unsigned long long) bad,
-                   reason.text);
-        return CLI_FAIL;
     }
-    kt_hex (hex, root, 32);
-    if (as_json) {
-        json_t *r = json_pack ("{s:b, s:I, s:s}", "ok", 1, "size", (json_int_t) size, "root", hex);
-        int rc = cli_print_json (r);
-        json_decref (r);
-        return rc;
-    }
-    printf ("%s: %llu entries verified, root %s\n", path, (unsigned long long) size, hex);
-    return CLI_OK;
+    int rc = s_file_result (path, result ? json_object_get (result, "checkpoints") : NULL, as_json);
+    json_decref (result);
+    return rc;
 }
 
 int
@@ -108,13 +193,49 @@ cmd_log (cli_t *cli, int argc, char **argv)
     if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
         printf ("Usage: keten log COMMAND ...\n"
                 "\n"
-                "  verify   recompute the provenance log and check it (uitvoerder)\n"
+                "  verify       uitvoerder: recompute the log and its checkpoints; partner:\n"
+                "               check every kept receipt's proof (exit 1 on failure or alarm)\n"
+                "  checkpoints  the signed checkpoints and their witness cosigners (uitvoerder)\n"
                 "\n"
                 "'keten log COMMAND --help' describes a command.\n");
         return CLI_OK;
     }
     if (strcmp (argv[1], "verify") == 0)
         return s_verify (cli, argc - 1, argv + 1);
+    if (strcmp (argv[1], "checkpoints") == 0) {
+        bool as_json = argc == 3 && strcmp (argv[2], "--json") == 0;
+        if (argc > 3 || (argc == 3 && !as_json))
+            return cli_usage_error ("log checkpoints", "only --json");
+        json_t *r = cli_call (cli, "log.checkpoints", NULL, CLI_TIMEOUT_MS, NULL);
+        if (!r)
+            return CLI_FAIL;
+        int rc = CLI_OK;
+        if (as_json)
+            rc = cli_print_json (r);
+        else {
+            static const char *const header[] = {"SIZE", "SIGNED (UTC)", "COSIGNED BY", "ROOT"};
+            cli_table_t *t = cli_table_new (4, header);
+            json_t *c;
+            size_t i;
+            json_array_foreach (json_object_get (r, "checkpoints"), i, c)
+            {
+                char size[24], when[32], who[CLI_CELL_MAX + 1], root[CLI_CELL_MAX + 1];
+                uint64_t v = 0;
+                cli_json_uint (c, "size", &v);
+                snprintf (size, sizeof size, "%llu", (unsigned long long) v);
+                v = 0;
+                cli_json_uint (c, "signed_ms", &v);
+                cli_fmt_time (when, sizeof when, v);
+                const char *cells[4] = {size, when, cli_json_str (c, "cosigners", who, sizeof who),
+                                        cli_json_str (c, "root", root, sizeof root)};
+                cli_table_add (t, cells);
+            }
+            cli_table_print (t);
+            cli_table_destroy (&t);
+        }
+        json_decref (r);
+        return rc;
+    }
     char name[65];
     cli_clean (name, sizeof name, argv[1]);
     return cli_usage_error ("log", "unknown log command '%s'", name);

@@ -52,6 +52,11 @@ static const policy_row_t s_table[] = {
      "art. 9.2: contributions go to the casusoverleg at the uitvoerder"},
     {KETEN__MESSAGE_TYPE__PLAN_PROGRESS, R_PARTNER, TO_UITVOERDER,
      "progress on the plan goes to the uitvoerder"},
+    /* DESIGN 7: checkpoints to every member; requests and witness
+     * cosignatures back to the uitvoerder */
+    {KETEN__MESSAGE_TYPE__CHECKPOINT, R_UITV, TO_ONE_MEMBER, "checkpoints come from the log"},
+    {KETEN__MESSAGE_TYPE__CHECKPOINT, R_PARTNER, TO_UITVOERDER,
+     "checkpoint requests and cosignatures go to the uitvoerder"},
     {KETEN__MESSAGE_TYPE__ROSTER, R_UITV, TO_ONE_MEMBER,
      "art. 15.2c: roster versions come from the uitvoerder"},
     {KETEN__MESSAGE_TYPE__INCIDENT, R_PARTNER, TO_UITVOERDER,

@@ -266,6 +266,16 @@ s_status (node_t *self, const api_caller_t *caller)
                            "roster_version", (json_int_t) keyring_roster (self->keyring)->version);
     if (self->expelled)
         json_object_set_new (r, "expelled", json_true ());
+    /*  DESIGN 7: the newest checkpoint (and its witnesses) at the
+     *  uitvoerder; at a member what it verified, and any alarm. */
+    if (self->uitvoerder) {
+        json_t *newest = logproof_list (self->proof, 1);
+        json_object_set_new (r, "checkpoint",
+                             json_array_size (newest) ? json_incref (json_array_get (newest, 0))
+                                                      : json_null ());
+        json_decref (newest);
+    } else
+        json_object_set_new (r, "log_witness", witness_status (self->witness));
     if (self->uitvoerder) {
         uitvoerder_status (self, r);
         /*  art. 15.2g, AVG art. 33: open incidents and the AP deadline. */
@@ -362,6 +372,23 @@ s_api_handle (void *arg, const api_caller_t *caller, const char *cmd, json_t *ar
             uitvoerder_case_api (self, caller, cmd, args);
         else
             partner_case_api (self, caller, cmd, args);
+    } else if (streq (cmd, "log.verify") || streq (cmd, "log.checkpoints")) {
+        char path[PATH_MAX + 32];
+        snprintf (path, sizeof path, "%s/log.db", self->config.state_dir);
+        if (!self->uitvoerder)
+            apiserver_reply_ok (self->api, caller,
+                                json_pack ("{s:s, s:o}", "role", "partner", "witness",
+                                           witness_verify (self->witness)));
+        else if (streq (cmd, "log.checkpoints"))
+            apiserver_reply_ok (self->api, caller,
+                                json_pack ("{s:o}", "checkpoints",
+                                           logproof_list (self->proof, s_limit (args))));
+        else
+            /*  The tree itself is recomputed by the client, from the file:
+             *  seconds of work that must not stall this loop. */
+            apiserver_reply_ok (self->api, caller,
+                                json_pack ("{s:s, s:s, s:o}", "role", "uitvoerder", "log_path",
+                                           path, "checkpoints", logproof_verify (self->proof)));
     } else if (streq (cmd, "roster.change")) {
         if (!self->uitvoerder)
             apiserver_reply_error (self->api, caller,

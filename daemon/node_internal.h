@@ -18,6 +18,7 @@
 #include "keyring.h"
 #include "keys.h"
 #include "keystore.h"
+#include "logproof.h"
 #include "meeting.h"
 #include "node.h"
 #include "outbox.h"
@@ -28,6 +29,7 @@
 #include "spool.h"
 #include "transport.h"
 #include "weegploeg.h"
+#include "witness.h"
 
 #include <czmq.h>
 #include <sqlite3.h>
@@ -41,6 +43,7 @@ typedef struct {
     uint64_t outbox_depth;
     uint64_t roster_version;
     char software_version[32];
+    uint64_t cp_size;         /* size of the last checkpoint sent to it */
 } member_link_t;
 
 /*  A message to send, sealed but not yet signed: signed together with the
@@ -80,6 +83,7 @@ struct _node_t {
     hook_t *hook;             /* agenda/hook, if configured */
     decisionbox_t *decisionbox; /* weegploeg decisions received (kernpartij) */
     casebox_t *casebox;       /* cases this partner takes part in */
+    witness_t *witness;       /* checks the uitvoerder's log (DESIGN 7) */
     outbox_t *outbox;
     signalbox_t *signalbox;
     spool_t *spool;           /* police intake directory, if configured */
@@ -98,6 +102,8 @@ struct _node_t {
     meeting_t *meeting;       /* weegploeg meetings planned */
     decision_t *decision;     /* weegploeg decisions */
     incident_t *incident;     /* the incident register (art. 15.2g) */
+    logproof_t *proof;        /* checkpoints and proofs of the log */
+    uint64_t pushed_size;     /* log size of the last checkpoint pushed */
     casusoverleg_t *casus;    /* the casusoverleg file (art. 10.1) */
     referentiekader_t *rk;    /* weegploeg/referentiekader, if configured */
     relay_t *relay;           /* own messages to members, until receipted */
@@ -155,6 +161,19 @@ json_t *uitvoerder_decisions (node_t *self, int limit);
 void uitvoerder_receipt (node_t *self, member_link_t *link, const char *member,
                          const uint8_t id[KT_ID_LEN], bool accepted, uint64_t log_index,
                          const char *refusal);
+
+/*  The log on the wire (uitvoerder_log.c, partner_log.c). */
+int uitvoerder_log_start (node_t *self, kt_reason_t *reason);
+void uitvoerder_log_stop (node_t *self);
+void uitvoerder_prove_receipt (node_t *self, member_link_t *link, uint64_t index,
+                               Keten__Receipt *r, logproof_receipt_t *proof,
+                               logproof_message_t *consistency);
+void uitvoerder_on_checkpoint (node_t *self, member_link_t *link, const roster_member_t *sender,
+                               const envelope_opened_t *opened);
+int partner_log_start (node_t *self, kt_reason_t *reason);
+void partner_log_stop (node_t *self);
+void partner_log_receipt (node_t *self, const Keten__Receipt *r);
+void partner_on_checkpoint (node_t *self, const envelope_opened_t *opened);
 
 /*  Membership changes (uitvoerder_roster.c). */
 void uitvoerder_roster_change (node_t *self, const api_caller_t *caller, json_t *args);

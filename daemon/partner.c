@@ -32,7 +32,8 @@ partner_start (node_t *self, kt_reason_t *reason)
     self->signalbox = signalbox_new (self->db, self->keystore, reason);
     if (!self->signalbox)
         return -1;
-    if (partner_agenda_start (self, reason) != 0 || partner_casus_start (self, reason) != 0)
+    if (partner_agenda_start (self, reason) != 0 || partner_casus_start (self, reason) != 0
+        || partner_log_start (self, reason) != 0)
         return -1;
     if (*self->config.spool_dir) {
         /*  art. 7.1: only a kernpartij's node may forward signals. */
@@ -86,6 +87,7 @@ partner_stop (node_t *self)
     spool_destroy (&self->spool);
     partner_agenda_stop (self);
     partner_casus_stop (self);
+    partner_log_stop (self);
     signalbox_destroy (&self->signalbox);
     outbox_destroy (&self->outbox);
 }
@@ -226,6 +228,9 @@ s_settle (node_t *self, settled_t *s, size_t n)
         changed[i] = outbox_settle (self->outbox, r->message_id.data,
                                     r->status == KETEN__RECEIPT_STATUS__ACCEPTED, r->log_index,
                                     r->reason, s[i].envelope, s[i].envelope_len, now, &reason);
+        /*  The receipt's log proof, kept in the same commit (DESIGN 7). */
+        if (changed[i] > 0)
+            partner_log_receipt (self, r);
         if (changed[i] < 0) {
             store_rollback (self->db);
             kt_log (KT_LOG_ERROR, "receipt store_failed reason=\"%s\"", reason.text);
@@ -325,6 +330,8 @@ partner_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
             partner_on_agenda (self, &opened);
         else if (type == KETEN__MESSAGE_TYPE__WEEGPLOEG_DECISION)
             partner_on_decision (self, &opened);
+        else if (type == KETEN__MESSAGE_TYPE__CHECKPOINT)
+            partner_on_checkpoint (self, &opened);
         else if (type == KETEN__MESSAGE_TYPE__ROSTER)
             partner_on_roster (self, &opened);
         else if (type == KETEN__MESSAGE_TYPE__PLAN || type == KETEN__MESSAGE_TYPE__CLOSURE

@@ -1,17 +1,33 @@
-/*  provlog: append-only Merkle log in its own SQLite file.  */
+/*  provlog: append-only Merkle log in its own SQLite file.
+ *
+ *  Tables (one owner: this file):
+ *  - entry (idx, leaf, entry): the leaves, idx 0..size-1;
+ *  - range: the compact range of the committed size (one row);
+ *  - node (id, hash): every complete interior subtree (level >= 1), numbered
+ *    in the order appends complete them (s_node_id), so they are written
+ *    at the end of the B-tree and read back by rowid;
+ *  - received (message_id, idx, header_hash, sender): which entry records
+ *    a message's arrival.
+ *  Invariant, kept by writing all of them in one transaction: range.size
+ *  is the number of entries, node holds exactly size - popcount(size) rows,
+ *  and the range's hashes are the stored roots of the perfect subtrees
+ *  that make up [0, size).
+ */
 #include "provlog.h"
 
-#include "merkle.h"
 #include "store.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct _provlog_t {
+    char *path;
     sqlite3 *db;
-    sqlite3_stmt *insert, *save_range, *find_received, *add_received;
-    merkle_range_t range;     /* committed state */
-    merkle_range_t pending;   /* state inside the open batch */
+    sqlite3_stmt *insert, *save_range, *find_received, *add_received, *add_node, *get_leaf,
+        *get_node, *get_entry;
+    merkle_range_t range;   /* committed state */
+    merkle_range_t pending; /* state inside the open batch */
     bool in_batch;
 };
 
@@ -28,42 +44,281 @@ static const char *const s_migrations[] = {
      *  again after its log commit but before its business commit (crash,
      *  or a failing data file) is not logged twice. */
     "CREATE TABLE received (message_id BLOB PRIMARY KEY, idx INTEGER NOT NULL) WITHOUT ROWID;",
+    /*  3: the same message is recognised by id, header hash and sender, so
+     *  that another message reusing an id is not taken for it (rows from
+     *  before keep NULL and are compared with their logged entry).
+     *  Interior subtree hashes for O(log n) proofs; a log that already has
+     *  entries gets them computed once at the next open (node_backfill). */
+    "ALTER TABLE received ADD COLUMN header_hash BLOB;"
+    "ALTER TABLE received ADD COLUMN sender TEXT;"
+    "CREATE TABLE node (id INTEGER PRIMARY KEY, hash BLOB NOT NULL);"
+    "CREATE TRIGGER node_no_update BEFORE UPDATE ON node"
+    " BEGIN SELECT RAISE(ABORT, 'provenance log is append-only'); END;"
+    "CREATE TRIGGER node_no_delete BEFORE DELETE ON node"
+    " BEGIN SELECT RAISE(ABORT, 'provenance log is append-only'); END;"
+    "CREATE TABLE node_backfill (id INTEGER PRIMARY KEY CHECK (id = 1));"
+    "INSERT INTO node_backfill SELECT 1 WHERE EXISTS (SELECT 1 FROM entry);",
 };
 
-/*  Restart without replaying the log: the stored compact range must
- *  describe exactly the stored entries; if it does not (a crash cannot
- *  cause this, since both change in one transaction) rebuild it. */
+/*  Interior node (level >= 1, index) covers leaves [index << level,
+ *  (index + 1) << level) and is completed by the append of leaf e - 1,
+ *  e = (index + 1) << level.  The first e leaves complete e - popcount(e)
+ *  interior nodes; that append completes levels 1..ctz(e) in order, so
+ *  ctz(e) - level of them come after this one. */
+static int64_t
+s_node_id (int level, uint64_t index)
+{
+    uint64_t e = (index + 1) << level;
+    return (int64_t) (e - (uint64_t) __builtin_popcountll (e) -
+                      (uint64_t) (__builtin_ctzll (e) - level) - 1);
+}
+
+/*  Largest power of two strictly below n (n >= 2). */
+static uint64_t
+s_split (uint64_t n)
+{
+    return (uint64_t) 1 << (63 - __builtin_clzll (n - 1));
+}
+
+/*  Append leaf to range; for every interior node the append completes,
+ *  call emit (when not NULL) with its id and hash, lowest level first. */
+typedef int (s_emit_fn) (void *arg, int64_t id, const uint8_t hash[32], int level, uint64_t index);
+
+static int
+s_range_append (merkle_range_t *range, const uint8_t leaf[32], s_emit_fn *emit, void *arg)
+{
+    uint64_t n = range->size;
+    uint8_t carry[32];
+    memcpy (carry, leaf, 32);
+    /*  As merkle_range_append: each trailing 1-bit of the size merges. */
+    for (int level = 0; (n >> level) & 1; level++) {
+        merkle_node_hash (carry, range->hashes[range->count - 1 - level], carry);
+        uint64_t index = n >> (level + 1);
+        if (emit && emit (arg, s_node_id (level + 1, index), carry, level + 1, index) != 0)
+            return -1;
+    }
+    merkle_range_append (range, leaf);
+    return 0;
+}
+
+static int
+s_insert_node (void *arg, int64_t id, const uint8_t hash[32], int level, uint64_t index)
+{
+    (void) level;
+    (void) index;
+    provlog_t *self = arg;
+    sqlite3_reset (self->add_node);
+    sqlite3_bind_int64 (self->add_node, 1, id);
+    sqlite3_bind_blob (self->add_node, 2, hash, 32, SQLITE_STATIC);
+    int rc = sqlite3_step (self->add_node);
+    sqlite3_reset (self->add_node);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*  One 32-byte blob from a prepared one-parameter query. */
+static int
+s_read_hash (sqlite3_stmt *stmt, int64_t key, uint8_t out[32])
+{
+    sqlite3_reset (stmt);
+    sqlite3_bind_int64 (stmt, 1, key);
+    int rc = -1;
+    if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_bytes (stmt, 0) == 32) {
+        memcpy (out, sqlite3_column_blob (stmt, 0), 32);
+        rc = 0;
+    }
+    sqlite3_reset (stmt);
+    return rc;
+}
+
+/*  Root of the perfect subtree (level, index), which must lie within the
+ *  committed tree.  The pieces of the committed compact range are in
+ *  memory; everything else is one row. */
+static int
+s_perfect (provlog_t *self, int level, uint64_t index, uint8_t out[32], kt_reason_t *reason)
+{
+    uint64_t size = self->range.size;
+    if (level < 64 && ((size >> level) & 1) && index == (size >> level) - 1) {
+        int pos = level == 63 ? 0 : __builtin_popcountll (size >> (level + 1));
+        memcpy (out, self->range.hashes[pos], 32);
+        return 0;
+    }
+    int rc = level == 0 ? s_read_hash (self->get_leaf, (int64_t) index, out)
+                        : s_read_hash (self->get_node, s_node_id (level, index), out);
+    if (rc != 0)
+        return kt_fail (reason,
+                        "%s: subtree hash at level %d index %llu is missing or damaged; "
+                        "run `keten log verify`",
+                        self->path, level, (unsigned long long) index);
+    return 0;
+}
+
+/*  MTH of entries [begin, end): the perfect subtrees of the set bits of
+ *  end - begin, largest first, folded right to left.  begin is aligned to
+ *  the largest piece (as every range RFC 9162's recursion produces is). */
+static int
+s_mth (provlog_t *self, uint64_t begin, uint64_t end, uint8_t out[32], kt_reason_t *reason)
+{
+    uint8_t pieces[64][32];
+    int count = 0;
+    uint64_t n = end - begin, at = begin;
+    for (int level = 63; level >= 0; level--)
+        if ((n >> level) & 1) {
+            if (s_perfect (self, level, at >> level, pieces[count++], reason) != 0)
+                return -1;
+            at += (uint64_t) 1 << level;
+        }
+    memcpy (out, pieces[count - 1], 32);
+    for (int i = count - 2; i >= 0; i--)
+        merkle_node_hash (out, pieces[i], out);
+    return 0;
+}
+
+/*  Reverse the n hashes of list (proofs are gathered root side first). */
+static void
+s_reverse (uint8_t (*list)[32], size_t n)
+{
+    for (size_t i = 0; i < n / 2; i++) {
+        uint8_t t[32];
+        memcpy (t, list[i], 32);
+        memcpy (list[i], list[n - 1 - i], 32);
+        memcpy (list[n - 1 - i], t, 32);
+    }
+}
+
+static int
+s_refuse_head (provlog_t *self, uint64_t size, const char *detail, kt_reason_t *reason)
+{
+    return kt_fail (reason,
+                    "%s: stored tree head does not match entries at size %llu (%s); run "
+                    "`keten log verify`",
+                    self->path, (unsigned long long) size, detail);
+}
+
+/*  A log upgraded from before interior hashes: compute them once from the
+ *  leaves, and refuse unless they give the stored head. */
+static int
+s_backfill_nodes (provlog_t *self, kt_reason_t *reason)
+{
+    if (store_int (self->db, "SELECT count(*) FROM node_backfill", 0) == 0)
+        return 0;
+    if (store_begin (self->db, reason) != 0)
+        return -1;
+    merkle_range_t range;
+    merkle_range_init (&range);
+    sqlite3_stmt *q = store_prepare (self->db, "SELECT idx, leaf FROM entry ORDER BY idx", reason);
+    int rc = q ? 0 : -1, step = SQLITE_DONE;
+    while (rc == 0 && (step = sqlite3_step (q)) == SQLITE_ROW) {
+        if ((uint64_t) sqlite3_column_int64 (q, 0) != range.size ||
+            sqlite3_column_bytes (q, 1) != 32)
+            rc = s_refuse_head (self, self->range.size, "an entry is missing or damaged", reason);
+        else if (s_range_append (&range, sqlite3_column_blob (q, 1), s_insert_node, self) != 0)
+            rc = kt_fail (reason, "%s: cannot store interior hashes: %s", self->path,
+                          sqlite3_errmsg (self->db));
+    }
+    sqlite3_finalize (q);
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = kt_fail (reason, "%s: cannot read entries: %s", self->path, sqlite3_errmsg (self->db));
+    if (rc == 0 && (range.size != self->range.size ||
+                    memcmp (range.hashes, self->range.hashes, (size_t) range.count * 32) != 0))
+        rc = s_refuse_head (self, self->range.size, "the entries give another tree", reason);
+    if (rc == 0 && (store_exec (self->db, "DELETE FROM node_backfill", reason) != 0 ||
+                    store_commit (self->db, reason) != 0))
+        rc = -1;
+    if (rc != 0)
+        store_rollback (self->db);
+    else
+        kt_log (KT_LOG_INFO, "provlog interior_hashes_built entries=%llu",
+                (unsigned long long) range.size);
+    return rc;
+}
+
+/*  Restart without replaying the log: the stored head must describe
+ *  exactly the stored entries.  A crash cannot break this (all change in
+ *  one transaction), so a mismatch means the file was changed behind our
+ *  back: refuse, never repair.  These checks are O(log n); recomputing
+ *  every entry is `keten log verify`'s job. */
 static int
 s_load_range (provlog_t *self, kt_reason_t *reason)
 {
     merkle_range_init (&self->range);
     int64_t count = store_int (self->db, "SELECT coalesce(max(idx) + 1, 0) FROM entry", 0);
-    sqlite3_stmt *stmt = store_prepare (self->db, "SELECT size, hashes FROM range WHERE id=1", reason);
+    sqlite3_stmt *stmt =
+        store_prepare (self->db, "SELECT size, hashes FROM range WHERE id=1", reason);
     if (!stmt)
         return -1;
-    bool ok = false;
+    bool have = false;
+    int64_t size = 0;
+    int bytes = 0;
     if (sqlite3_step (stmt) == SQLITE_ROW) {
-        uint64_t size = (uint64_t) sqlite3_column_int64 (stmt, 0);
-        int bytes = sqlite3_column_bytes (stmt, 1);
-        int count_bits = __builtin_popcountll (size);
-        if ((int64_t) size == count && bytes == count_bits * 32) {
-            self->range.size = size;
-            self->range.count = count_bits;
+        have = true;
+        size = sqlite3_column_int64 (stmt, 0);
+        bytes = sqlite3_column_bytes (stmt, 1);
+        if (size >= 0 && bytes == __builtin_popcountll ((uint64_t) size) * 32) {
+            self->range.size = (uint64_t) size;
+            self->range.count = __builtin_popcountll ((uint64_t) size);
             memcpy (self->range.hashes, sqlite3_column_blob (stmt, 1), (size_t) bytes);
-            ok = true;
         }
     }
     sqlite3_finalize (stmt);
-    if (ok || count == 0)
-        return 0;
-    kt_log (KT_LOG_WARN, "provlog range_rebuild entries=%lld", (long long) count);
-    stmt = store_prepare (self->db, "SELECT leaf FROM entry ORDER BY idx", reason);
-    if (!stmt)
+    char detail[96];
+    if (!have) {
+        if (count == 0 && store_int (self->db, "SELECT count(*) FROM node", 0) == 0)
+            return 0; /* a new log */
+        snprintf (detail, sizeof detail, "the head is missing but %lld entries are stored",
+                  (long long) count);
+        return s_refuse_head (self, 0, detail, reason);
+    }
+    if (size < 0 || bytes != __builtin_popcountll ((uint64_t) size) * 32)
+        return s_refuse_head (self, (uint64_t) (size < 0 ? 0 : size), "the head is malformed",
+                              reason);
+    if (size != count) {
+        snprintf (detail, sizeof detail, "the file holds %lld entries", (long long) count);
+        return s_refuse_head (self, (uint64_t) size, detail, reason);
+    }
+    if (s_backfill_nodes (self, reason) != 0)
         return -1;
-    while (sqlite3_step (stmt) == SQLITE_ROW)
-        if (sqlite3_column_bytes (stmt, 0) == 32)
-            merkle_range_append (&self->range, sqlite3_column_blob (stmt, 0));
-    sqlite3_finalize (stmt);
+    uint64_t want_nodes = (uint64_t) size - (uint64_t) __builtin_popcountll ((uint64_t) size);
+    int64_t nodes = store_int (self->db, "SELECT coalesce(max(id) + 1, 0) FROM node", 0);
+    /*  (max, not count(*), which would read the whole table: a hole is
+     *  found by verify, and a proof that needs the row refuses.) */
+    if (nodes < 0 || (uint64_t) nodes != want_nodes) {
+        snprintf (detail, sizeof detail, "%lld interior hashes stored, %llu expected",
+                  (long long) nodes, (unsigned long long) want_nodes);
+        return s_refuse_head (self, (uint64_t) size, detail, reason);
+    }
+    /*  Every piece of the compact range must be the stored subtree root,
+     *  and the newest leaf hash must be its entry's. */
+    int pos = 0;
+    for (int level = 63; level >= 0; level--) {
+        if (!(((uint64_t) size >> level) & 1))
+            continue;
+        uint64_t index = ((uint64_t) size >> level) - 1;
+        uint8_t stored[32];
+        int rc = level == 0 ? s_read_hash (self->get_leaf, (int64_t) index, stored)
+                            : s_read_hash (self->get_node, s_node_id (level, index), stored);
+        if (rc != 0 || memcmp (stored, self->range.hashes[pos], 32) != 0) {
+            snprintf (detail, sizeof detail, "subtree at level %d index %llu differs", level,
+                      (unsigned long long) index);
+            return s_refuse_head (self, (uint64_t) size, detail, reason);
+        }
+        pos++;
+    }
+    if (size > 0) {
+        sqlite3_reset (self->get_entry);
+        sqlite3_bind_int64 (self->get_entry, 1, size - 1);
+        bool ok = false;
+        if (sqlite3_step (self->get_entry) == SQLITE_ROW &&
+            sqlite3_column_bytes (self->get_entry, 1) == 32) {
+            uint8_t leaf[32];
+            merkle_leaf_hash (leaf, sqlite3_column_blob (self->get_entry, 0),
+                              (size_t) sqlite3_column_bytes (self->get_entry, 0));
+            ok = memcmp (leaf, sqlite3_column_blob (self->get_entry, 1), 32) == 0;
+        }
+        sqlite3_reset (self->get_entry);
+        if (!ok)
+            return s_refuse_head (self, (uint64_t) size, "the newest entry does not match its leaf",
+                                  reason);
+    }
     return 0;
 }
 
@@ -71,21 +326,35 @@ provlog_t *
 provlog_open (const char *path, kt_reason_t *reason)
 {
     provlog_t *self = calloc (1, sizeof *self);
-    if (!self) {
+    if (!self || !(self->path = strdup (path))) {
+        free (self);
         kt_fail (reason, "out of memory");
         return NULL;
     }
     self->db = store_open (path, reason);
-    if (!self->db
-        || store_migrate (self->db, "provlog", s_migrations, sizeof s_migrations / sizeof s_migrations[0], reason) != 0 || s_load_range (self, reason) != 0
-        || !(self->insert
-             = store_prepare (self->db, "INSERT INTO entry (idx, leaf, entry) VALUES (?,?,?)", reason))
-        || !(self->save_range = store_prepare (
-                 self->db, "INSERT OR REPLACE INTO range (id, size, hashes) VALUES (1,?,?)", reason))
-        || !(self->find_received
-             = store_prepare (self->db, "SELECT idx FROM received WHERE message_id=?", reason))
-        || !(self->add_received = store_prepare (
-                 self->db, "INSERT INTO received (message_id, idx) VALUES (?,?)", reason))) {
+    if (!self->db ||
+        store_migrate (self->db, "provlog", s_migrations,
+                       sizeof s_migrations / sizeof s_migrations[0], reason) != 0 ||
+        !(self->insert = store_prepare (
+              self->db, "INSERT INTO entry (idx, leaf, entry) VALUES (?,?,?)", reason)) ||
+        !(self->save_range = store_prepare (
+              self->db, "INSERT OR REPLACE INTO range (id, size, hashes) VALUES (1,?,?)",
+              reason)) ||
+        !(self->find_received = store_prepare (
+              self->db, "SELECT idx, header_hash, sender FROM received WHERE message_id=?",
+              reason)) ||
+        !(self->add_received = store_prepare (self->db,
+                                              "INSERT INTO received (message_id, idx, "
+                                              "header_hash, sender) VALUES (?,?,?,?)",
+                                              reason)) ||
+        !(self->add_node =
+              store_prepare (self->db, "INSERT INTO node (id, hash) VALUES (?,?)", reason)) ||
+        !(self->get_leaf =
+              store_prepare (self->db, "SELECT leaf FROM entry WHERE idx=?", reason)) ||
+        !(self->get_node = store_prepare (self->db, "SELECT hash FROM node WHERE id=?", reason)) ||
+        !(self->get_entry =
+              store_prepare (self->db, "SELECT entry, leaf FROM entry WHERE idx=?", reason)) ||
+        s_load_range (self, reason) != 0) {
         provlog_destroy (&self);
         return NULL;
     }
@@ -102,7 +371,12 @@ provlog_destroy (provlog_t **self_p)
     sqlite3_finalize (self->save_range);
     sqlite3_finalize (self->find_received);
     sqlite3_finalize (self->add_received);
+    sqlite3_finalize (self->add_node);
+    sqlite3_finalize (self->get_leaf);
+    sqlite3_finalize (self->get_node);
+    sqlite3_finalize (self->get_entry);
     store_close (&self->db);
+    free (self->path);
     free (self);
     *self_p = NULL;
 }
@@ -137,7 +411,9 @@ provlog_append (provlog_t *self, const Keten__LogEntry *entry, uint64_t *index_p
     sqlite3_reset (self->insert);
     if (rc != SQLITE_DONE)
         return kt_fail (reason, "cannot append to provenance log: %s", sqlite3_errmsg (self->db));
-    merkle_range_append (&self->pending, leaf);
+    /*  On failure the caller rolls the batch back, pending with it. */
+    if (s_range_append (&self->pending, leaf, s_insert_node, self) != 0)
+        return kt_fail (reason, "cannot append to provenance log: %s", sqlite3_errmsg (self->db));
     *index_p = index;
     return 0;
 }
@@ -167,6 +443,43 @@ provlog_rollback (provlog_t *self)
     self->in_batch = false;
 }
 
+/*  Is the arrival logged at index (header hash and sender in columns 1
+ *  and 2 of find_received, NULL for rows from before schema 3) the same
+ *  message as entry? */
+static int
+s_same_message (provlog_t *self, uint64_t index, const Keten__LogEntry *entry, bool *same_p,
+                kt_reason_t *reason)
+{
+    sqlite3_stmt *q = self->find_received;
+    const char *sender = entry->node ? entry->node : "";
+    if (sqlite3_column_type (q, 1) != SQLITE_NULL) {
+        *same_p = (size_t) sqlite3_column_bytes (q, 1) == entry->header_hash.len &&
+                  (entry->header_hash.len == 0 ||
+                   memcmp (sqlite3_column_blob (q, 1), entry->header_hash.data,
+                           entry->header_hash.len) == 0) &&
+                  sqlite3_column_type (q, 2) == SQLITE_TEXT &&
+                  strcmp ((const char *) sqlite3_column_text (q, 2), sender) == 0;
+        return 0;
+    }
+    /*  An older row: the logged entry itself says what arrived. */
+    sqlite3_reset (self->get_entry);
+    sqlite3_bind_int64 (self->get_entry, 1, (sqlite3_int64) index);
+    Keten__LogEntry *e = NULL;
+    if (sqlite3_step (self->get_entry) == SQLITE_ROW)
+        e = keten__log_entry__unpack (NULL, (size_t) sqlite3_column_bytes (self->get_entry, 0),
+                                      sqlite3_column_blob (self->get_entry, 0));
+    sqlite3_reset (self->get_entry);
+    if (!e)
+        return kt_fail (reason, "%s: entry %llu named by the arrival index cannot be read",
+                        self->path, (unsigned long long) index);
+    *same_p = e->header_hash.len == entry->header_hash.len &&
+              (e->header_hash.len == 0 ||
+               memcmp (e->header_hash.data, entry->header_hash.data, e->header_hash.len) == 0) &&
+              strcmp (e->node ? e->node : "", sender) == 0;
+    keten__log_entry__free_unpacked (e, NULL);
+    return 0;
+}
+
 int
 provlog_append_received (provlog_t *self, const Keten__LogEntry *entry, uint64_t *index_p,
                          kt_reason_t *reason)
@@ -174,12 +487,24 @@ provlog_append_received (provlog_t *self, const Keten__LogEntry *entry, uint64_t
     if (entry->message_id.len == 0)
         return kt_fail (reason, "a received entry needs its message id");
     sqlite3_reset (self->find_received);
-    sqlite3_bind_blob (self->find_received, 1, entry->message_id.data,
-                       (int) entry->message_id.len, SQLITE_STATIC);
+    sqlite3_bind_blob (self->find_received, 1, entry->message_id.data, (int) entry->message_id.len,
+                       SQLITE_STATIC);
     int step = sqlite3_step (self->find_received);
     if (step == SQLITE_ROW) {
-        *index_p = (uint64_t) sqlite3_column_int64 (self->find_received, 0);
+        uint64_t index = (uint64_t) sqlite3_column_int64 (self->find_received, 0);
+        bool same = false;
+        int rc = s_same_message (self, index, entry, &same, reason);
         sqlite3_reset (self->find_received);
+        if (rc != 0)
+            return -1;
+        if (!same) {
+            kt_fail (reason,
+                     "message id already logged at index %llu for another message "
+                     "(header hash or sender differs); refused",
+                     (unsigned long long) index);
+            return 1;
+        }
+        *index_p = index;
         return 0;
     }
     sqlite3_reset (self->find_received);
@@ -187,10 +512,16 @@ provlog_append_received (provlog_t *self, const Keten__LogEntry *entry, uint64_t
         return kt_fail (reason, "cannot read provenance log: %s", sqlite3_errmsg (self->db));
     if (provlog_append (self, entry, index_p, reason) != 0)
         return -1;
+    const char *sender = entry->node ? entry->node : "";
     sqlite3_reset (self->add_received);
-    sqlite3_bind_blob (self->add_received, 1, entry->message_id.data,
-                       (int) entry->message_id.len, SQLITE_STATIC);
+    sqlite3_bind_blob (self->add_received, 1, entry->message_id.data, (int) entry->message_id.len,
+                       SQLITE_STATIC);
     sqlite3_bind_int64 (self->add_received, 2, (sqlite3_int64) *index_p);
+    /*  Never NULL (NULL marks rows from before schema 3). */
+    sqlite3_bind_blob (self->add_received, 3,
+                       entry->header_hash.len ? (const void *) entry->header_hash.data : "",
+                       (int) entry->header_hash.len, SQLITE_STATIC);
+    sqlite3_bind_text (self->add_received, 4, sender, -1, SQLITE_STATIC);
     int rc = sqlite3_step (self->add_received);
     sqlite3_reset (self->add_received);
     if (rc != SQLITE_DONE)
@@ -198,31 +529,70 @@ provlog_append_received (provlog_t *self, const Keten__LogEntry *entry, uint64_t
     return 0;
 }
 
-int
-provlog_verify (const char *path, uint64_t *size_p, uint8_t root[32], uint64_t *bad_index_p,
-                kt_reason_t *reason)
+/*  Verification state: the recomputed tree, and the stored interior
+ *  hashes read alongside in id order (NULL cursor: a log from before
+ *  schema 3, which has none yet). */
+typedef struct {
+    sqlite3_stmt *nodes;
+    const char *name;
+    uint64_t *bad_index_p;
+    kt_reason_t *reason;
+} s_verify_t;
+
+static int
+s_check_node (void *arg, int64_t id, const uint8_t hash[32], int level, uint64_t index)
 {
-    sqlite3 *db = NULL;
-    if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, NULL)
-        != SQLITE_OK) {
-        kt_fail (reason, "cannot open %s: %s", path, db ? sqlite3_errmsg (db) : "?");
-        sqlite3_close (db);
-        return -1;
-    }
-    sqlite3_stmt *q = NULL, *where = NULL;
+    s_verify_t *v = arg;
+    if (!v->nodes)
+        return 0;
+    uint64_t first = index << level, last = ((index + 1) << level) - 1;
+    *v->bad_index_p = first;
+    if (sqlite3_step (v->nodes) != SQLITE_ROW || sqlite3_column_int64 (v->nodes, 0) != id)
+        return kt_fail (v->reason, "the stored interior hash over entries %llu..%llu is missing",
+                        (unsigned long long) first, (unsigned long long) last);
+    if (sqlite3_column_bytes (v->nodes, 1) != 32 ||
+        memcmp (sqlite3_column_blob (v->nodes, 1), hash, 32) != 0)
+        return kt_fail (v->reason,
+                        "entries %llu..%llu do not give the stored interior hash over "
+                        "them (an entry was changed, moved or dropped)",
+                        (unsigned long long) first, (unsigned long long) last);
+    return 0;
+}
+
+int
+provlog_verify_db (sqlite3 *db, const char *name, uint64_t *size_p, uint8_t root[32],
+                   uint64_t *bad_index_p, kt_reason_t *reason)
+{
+    sqlite3_stmt *q = NULL, *where = NULL, *nodes = NULL;
     int rc = 0;
     merkle_range_t range;
     merkle_range_init (&range);
     *bad_index_p = 0;
-    if (sqlite3_prepare_v2 (db, "SELECT idx, leaf, entry FROM entry ORDER BY idx", -1, &q, NULL)
-        != SQLITE_OK) {
-        rc = kt_fail (reason, "%s is not a keten provenance log: %s", path, sqlite3_errmsg (db));
+    /*  One read transaction: entries, interior hashes and head all come
+     *  from one snapshot, even while the daemon appends (WAL). */
+    bool own_txn = sqlite3_get_autocommit (db);
+    if (own_txn && sqlite3_exec (db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+        return kt_fail (reason, "cannot read %s: %s", name, sqlite3_errmsg (db));
+    if (sqlite3_prepare_v2 (db, "SELECT idx, leaf, entry FROM entry ORDER BY idx", -1, &q, NULL) !=
+        SQLITE_OK) {
+        rc = kt_fail (reason, "%s is not a keten provenance log: %s", name, sqlite3_errmsg (db));
         goto done;
     }
-    /*  Absent in logs made before the arrival index existed. */
-    if (sqlite3_prepare_v2 (db, "SELECT idx FROM received WHERE message_id=?", -1, &where, NULL)
-        != SQLITE_OK)
+    /*  Absent in logs made before the arrival index (1) or before schema
+     *  3 (header hash, sender, interior hashes) until the daemon opens
+     *  them once. */
+    if (sqlite3_prepare_v2 (db, "SELECT idx, header_hash, sender FROM received WHERE message_id=?",
+                            -1, &where, NULL) != SQLITE_OK &&
+        sqlite3_prepare_v2 (db, "SELECT idx, NULL, NULL FROM received WHERE message_id=?", -1,
+                            &where, NULL) != SQLITE_OK)
         where = NULL;
+    if (sqlite3_prepare_v2 (db, "SELECT id, hash FROM node ORDER BY id", -1, &nodes, NULL) !=
+            SQLITE_OK ||
+        store_int (db, "SELECT count(*) FROM node_backfill", 0) != 0) {
+        sqlite3_finalize (nodes);
+        nodes = NULL;
+    }
+    s_verify_t v = {nodes, name, bad_index_p, reason};
     int step;
     while ((step = sqlite3_step (q)) == SQLITE_ROW) {
         uint64_t want = range.size;
@@ -237,7 +607,8 @@ provlog_verify (const char *path, uint64_t *size_p, uint8_t root[32], uint64_t *
         int len = sqlite3_column_bytes (q, 2);
         uint8_t leaf[32];
         merkle_leaf_hash (leaf, entry, (size_t) len);
-        if (sqlite3_column_bytes (q, 1) != 32 || memcmp (sqlite3_column_blob (q, 1), leaf, 32) != 0) {
+        if (sqlite3_column_bytes (q, 1) != 32 ||
+            memcmp (sqlite3_column_blob (q, 1), leaf, 32) != 0) {
             rc = kt_fail (reason, "entry %llu does not match its leaf hash (changed in place)",
                           (unsigned long long) want);
             break;
@@ -248,54 +619,118 @@ provlog_verify (const char *path, uint64_t *size_p, uint8_t root[32], uint64_t *
             break;
         }
         /*  An arrival must sit where the arrival index says it was
-         *  appended: this places entries that were moved as a whole. */
+         *  appended: this places entries that were moved as a whole.  The
+         *  index's header hash and sender must be the entry's. */
         if (e->event == KETEN__LOG_EVENT__MESSAGE_RECEIVED && where) {
             sqlite3_reset (where);
             sqlite3_bind_blob (where, 1, e->message_id.data, (int) e->message_id.len,
                                SQLITE_STATIC);
-            if (sqlite3_step (where) == SQLITE_ROW
-                && (uint64_t) sqlite3_column_int64 (where, 0) != want)
-                rc = kt_fail (reason, "entry %llu is out of place (its message was logged at "
-                                      "index %lld)",
-                              (unsigned long long) want, (long long) sqlite3_column_int64 (where, 0));
+            if (sqlite3_step (where) == SQLITE_ROW) {
+                if ((uint64_t) sqlite3_column_int64 (where, 0) != want)
+                    rc = kt_fail (reason,
+                                  "entry %llu is out of place (its message was logged at "
+                                  "index %lld)",
+                                  (unsigned long long) want,
+                                  (long long) sqlite3_column_int64 (where, 0));
+                else if (sqlite3_column_type (where, 1) != SQLITE_NULL &&
+                         ((size_t) sqlite3_column_bytes (where, 1) != e->header_hash.len ||
+                          (e->header_hash.len &&
+                           memcmp (sqlite3_column_blob (where, 1), e->header_hash.data,
+                                   e->header_hash.len) != 0) ||
+                          sqlite3_column_type (where, 2) != SQLITE_TEXT ||
+                          strcmp ((const char *) sqlite3_column_text (where, 2),
+                                  e->node ? e->node : "") != 0))
+                    rc = kt_fail (reason,
+                                  "entry %llu does not match the arrival index (header "
+                                  "hash or sender differs)",
+                                  (unsigned long long) want);
+            }
             sqlite3_reset (where);
         }
         keten__log_entry__free_unpacked (e, NULL);
         if (rc != 0)
             break;
-        merkle_range_append (&range, leaf);
+        if (s_range_append (&range, leaf, s_check_node, &v) != 0) {
+            rc = -1;
+            break;
+        }
     }
     if (rc == 0 && step != SQLITE_DONE)
-        rc = kt_fail (reason, "cannot read %s: %s", path, sqlite3_errmsg (db));
-    sqlite3_finalize (q);
-    sqlite3_finalize (where);
-    where = NULL;
-    q = NULL;
+        rc = kt_fail (reason, "cannot read %s: %s", name, sqlite3_errmsg (db));
     if (rc != 0)
         goto done;
-    /*  The head the daemon restarts from must be the one the entries give. */
+    /*  Nothing may point past the last entry: a log cut back without its
+     *  interior hashes or arrival index shows here. */
     *bad_index_p = range.size;
-    if (sqlite3_prepare_v2 (db, "SELECT size, hashes FROM range WHERE id=1", -1, &q, NULL)
-        != SQLITE_OK) {
-        rc = kt_fail (reason, "%s has no stored tree head: %s", path, sqlite3_errmsg (db));
+    if (nodes && sqlite3_step (nodes) == SQLITE_ROW) {
+        rc = kt_fail (reason,
+                      "interior hashes are stored beyond the last entry %llu (entries "
+                      "were removed from the end?)",
+                      (unsigned long long) range.size);
+        goto done;
+    }
+    if (where) {
+        sqlite3_stmt *beyond = NULL;
+        if (sqlite3_prepare_v2 (db, "SELECT min(idx) FROM received WHERE idx >= ?", -1, &beyond,
+                                NULL) == SQLITE_OK) {
+            sqlite3_bind_int64 (beyond, 1, (sqlite3_int64) range.size);
+            if (sqlite3_step (beyond) == SQLITE_ROW &&
+                sqlite3_column_type (beyond, 0) != SQLITE_NULL)
+                rc = kt_fail (reason,
+                              "the arrival index names entry %lld beyond the last entry "
+                              "(entries were removed from the end?)",
+                              (long long) sqlite3_column_int64 (beyond, 0));
+        }
+        sqlite3_finalize (beyond);
+        if (rc != 0)
+            goto done;
+    }
+    /*  The head the daemon restarts from must be the one the entries give. */
+    sqlite3_finalize (q);
+    q = NULL;
+    if (sqlite3_prepare_v2 (db, "SELECT size, hashes FROM range WHERE id=1", -1, &q, NULL) !=
+        SQLITE_OK) {
+        rc = kt_fail (reason, "%s has no stored tree head: %s", name, sqlite3_errmsg (db));
         goto done;
     }
     if (sqlite3_step (q) == SQLITE_ROW) {
         uint64_t size = (uint64_t) sqlite3_column_int64 (q, 0);
-        if (size != range.size || sqlite3_column_bytes (q, 1) != range.count * 32
-            || memcmp (sqlite3_column_blob (q, 1), range.hashes, (size_t) range.count * 32) != 0)
-            rc = kt_fail (reason, "the stored tree head (size %llu) does not match the %llu "
-                                  "entries",
+        if (size != range.size || sqlite3_column_bytes (q, 1) != range.count * 32 ||
+            memcmp (sqlite3_column_blob (q, 1), range.hashes, (size_t) range.count * 32) != 0)
+            rc = kt_fail (reason,
+                          "the stored tree head (size %llu) does not match the %llu "
+                          "entries",
                           (unsigned long long) size, (unsigned long long) range.size);
     } else if (range.size != 0)
         rc = kt_fail (reason, "the stored tree head is missing");
 done:
     sqlite3_finalize (q);
-    sqlite3_close (db);
+    sqlite3_finalize (where);
+    sqlite3_finalize (nodes);
+    if (own_txn)
+        sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
     if (rc == 0) {
         *size_p = range.size;
         merkle_range_root (&range, root);
     }
+    return rc;
+}
+
+int
+provlog_verify (const char *path, uint64_t *size_p, uint8_t root[32], uint64_t *bad_index_p,
+                kt_reason_t *reason)
+{
+    sqlite3 *db = NULL;
+    *bad_index_p = 0;
+    if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, NULL) !=
+        SQLITE_OK) {
+        kt_fail (reason, "cannot open %s: %s", path, db ? sqlite3_errmsg (db) : "?");
+        sqlite3_close (db);
+        return -1;
+    }
+    sqlite3_busy_timeout (db, 5000);
+    int rc = provlog_verify_db (db, path, size_p, root, bad_index_p, reason);
+    sqlite3_close (db);
     return rc;
 }
 
@@ -309,4 +744,101 @@ void
 provlog_root (const provlog_t *self, uint8_t root[32])
 {
     merkle_range_root (&self->range, root);
+}
+
+int
+provlog_checkpoint_root (provlog_t *self, uint64_t size, uint8_t root[32], kt_reason_t *reason)
+{
+    if (size > self->range.size)
+        return kt_fail (reason, "the log has %llu entries, not %llu",
+                        (unsigned long long) self->range.size, (unsigned long long) size);
+    if (size == 0) {
+        merkle_range_t empty;
+        merkle_range_init (&empty);
+        merkle_range_root (&empty, root);
+        return 0;
+    }
+    return s_mth (self, 0, size, root, reason);
+}
+
+int
+provlog_leaf (provlog_t *self, uint64_t index, uint8_t leaf[MERKLE_HASH_LEN], kt_reason_t *reason)
+{
+    if (index >= self->range.size)
+        return kt_fail (reason, "the log has no entry %llu", (unsigned long long) index);
+    return s_perfect (self, 0, index, leaf, reason);
+}
+
+int
+provlog_inclusion_proof (provlog_t *self, uint64_t index, uint64_t size,
+                         uint8_t (*path)[MERKLE_HASH_LEN], size_t *n_path, kt_reason_t *reason)
+{
+    /*  Only committed sizes: a proof must never describe a tree that a
+     *  rolled-back batch could take away. */
+    if (index >= size || size > self->range.size)
+        return kt_fail (reason,
+                        "no inclusion proof for entry %llu in a tree of %llu (the log has "
+                        "%llu entries)",
+                        (unsigned long long) index, (unsigned long long) size,
+                        (unsigned long long) self->range.size);
+    /*  RFC 9162 2.1.3.1 PATH(m, D[n]), unrolled from the root down: the
+     *  sibling subtree at each split, then reversed to leaf side first. */
+    size_t len = 0;
+    uint64_t offset = 0, m = index, n = size;
+    while (n > 1) {
+        uint64_t k = s_split (n);
+        int rc;
+        if (m < k) {
+            rc = s_mth (self, offset + k, offset + n, path[len++], reason);
+            n = k;
+        } else {
+            rc = s_mth (self, offset, offset + k, path[len++], reason);
+            offset += k;
+            m -= k;
+            n -= k;
+        }
+        if (rc != 0)
+            return -1;
+    }
+    s_reverse (path, len);
+    *n_path = len;
+    return 0;
+}
+
+int
+provlog_consistency_proof (provlog_t *self, uint64_t old_size, uint64_t new_size,
+                           uint8_t (*proof)[MERKLE_HASH_LEN], size_t *n_proof, kt_reason_t *reason)
+{
+    if (old_size > new_size || new_size > self->range.size)
+        return kt_fail (reason, "no consistency proof from %llu to %llu entries (the log has %llu)",
+                        (unsigned long long) old_size, (unsigned long long) new_size,
+                        (unsigned long long) self->range.size);
+    *n_proof = 0;
+    if (old_size == 0 || old_size == new_size)
+        return 0;
+    /*  RFC 9162 2.1.4.1 SUBPROOF(m, D[n], b), unrolled from the root. */
+    size_t len = 0;
+    uint64_t offset = 0, m = old_size, n = new_size;
+    bool whole = true; /* b: the old tree is still a whole subtree on the left */
+    while (m != n) {
+        uint64_t k = s_split (n);
+        int rc;
+        if (m <= k) {
+            rc = s_mth (self, offset + k, offset + n, proof[len++], reason);
+            n = k;
+        } else {
+            rc = s_mth (self, offset, offset + k, proof[len++], reason);
+            offset += k;
+            m -= k;
+            n -= k;
+            whole = false;
+        }
+        if (rc != 0)
+            return -1;
+    }
+    if (!whole && s_mth (self, offset, offset + n, proof[len++], reason) != 0)
+        return -1;
+    s_reverse (proof, len);
+    *n_proof = len;
+    return 0;
 }

@@ -1,14 +1,20 @@
 /*  provlog: the uitvoerder's append-only provenance log (DESIGN section 7),
  *  a Merkle tree with RFC 9162 hashing whose leaves are packed LogEntry
  *  messages (ids, pseudonyms, commitments, actors, times - never personal
- *  data).  Entries live in a SQLite file of their own; the compact range
- *  (one hash per set bit of the size) is stored beside them after every
- *  append, so a restart reads one row instead of replaying the log.
+ *  data).  Entries live in a SQLite file of their own, beside:
+ *  - the compact range (one hash per set bit of the size), so a restart
+ *    reads one row instead of replaying the log;
+ *  - the hash of every complete interior subtree, written in the append's
+ *    transaction, so that an inclusion or consistency proof reads
+ *    O(log n) rows instead of O(n) leaves.
+ *  Opening refuses a file whose stored head does not fit its entries; it
+ *  never repairs one (`keten log verify` says what is wrong).
  */
 #ifndef KETEN_PROVLOG_H
 #define KETEN_PROVLOG_H
 
 #include "keten.pb-c.h"
+#include "merkle.h"
 #include "util.h"
 
 #include <sqlite3.h>
@@ -16,6 +22,9 @@
 
 typedef struct _provlog_t provlog_t;
 
+/*  Open (or create) the log at path.  Refuses, with a reason naming the
+ *  file and the problem, a log whose stored tree head (size, compact
+ *  range, interior hashes) does not match its entries. */
 provlog_t *provlog_open (const char *path, kt_reason_t *reason);
 void provlog_destroy (provlog_t **self_p);
 
@@ -24,25 +33,58 @@ int provlog_begin (provlog_t *self, kt_reason_t *reason);
 /*  Append one entry; *index_p receives its log index. */
 int provlog_append (provlog_t *self, const Keten__LogEntry *entry, uint64_t *index_p,
                     kt_reason_t *reason);
-/*  Append a MESSAGE_RECEIVED entry once per message id: when the id was
- *  logged before (its business commit did not happen), *index_p receives
- *  that entry's index and nothing is appended. */
+/*  Append a MESSAGE_RECEIVED entry once per message: when the same
+ *  message (same id, header hash and sender) was logged before (its
+ *  business commit did not happen), *index_p receives that entry's index
+ *  and nothing is appended.  A different message under an id already
+ *  logged is refused: returns 1 with a reason, nothing appended, and the
+ *  batch may go on.  -1 on a storage error. */
 int provlog_append_received (provlog_t *self, const Keten__LogEntry *entry, uint64_t *index_p,
                              kt_reason_t *reason);
 int provlog_commit (provlog_t *self, kt_reason_t *reason);
 void provlog_rollback (provlog_t *self);
 
 /*  Recompute the whole tree of the log file at path, read-only (the
- *  daemon may be running): indexes must run 0..n-1 without gaps, every
- *  stored leaf hash must be SHA-256(0x00 || entry), every entry must
- *  decode, and the stored tree head (compact range) must equal the one
- *  recomputed.  On success *size_p and root hold the verified tree; on
- *  failure *bad_index_p names the first bad index (or the size, when only
- *  the stored head disagrees) and the reason says what is wrong. */
+ *  daemon may be running; everything is read in one snapshot): indexes
+ *  must run 0..n-1 without gaps, every stored leaf hash must be
+ *  SHA-256(0x00 || entry), every entry must decode, arrivals must sit where
+ *  the arrival index says, every stored interior hash must be the one
+ *  recomputed, nothing may be indexed beyond the last entry, and the
+ *  stored tree head (compact range) must equal the one recomputed.  On
+ *  success *size_p and root hold the verified tree; on failure
+ *  *bad_index_p names the first bad index (the first index of the
+ *  smallest subtree that disagrees, or the size when only data beyond
+ *  the entries or the stored head disagrees) and the reason says what is
+ *  wrong.  A log cut back consistently to an earlier size (entries,
+ *  interior hashes, arrival index and head) is a valid smaller log: only
+ *  a checkpoint kept by someone else shows that it once was larger. */
 int provlog_verify (const char *path, uint64_t *size_p, uint8_t root[32], uint64_t *bad_index_p,
                     kt_reason_t *reason);
+/*  provlog_verify on an open connection to a log file.  If db is in a
+ *  read transaction already, verifies that transaction's snapshot;
+ *  otherwise runs in a read transaction of its own. */
+int provlog_verify_db (sqlite3 *db, const char *name, uint64_t *size_p, uint8_t root[32],
+                       uint64_t *bad_index_p, kt_reason_t *reason);
 
+/*  Committed size and root. */
 uint64_t provlog_size (const provlog_t *self);
 void provlog_root (const provlog_t *self, uint8_t root[32]);
+
+/*  Root of the tree of the first size entries (size <= provlog_size). */
+int provlog_checkpoint_root (provlog_t *self, uint64_t size, uint8_t root[32], kt_reason_t *reason);
+/*  RFC 9162 inclusion proof of entry index in the tree of the first size
+ *  entries (index < size <= provlog_size).  path needs room for
+ *  MERKLE_MAX_PATH hashes; *n_path receives the count, leaf side first. */
+int provlog_inclusion_proof (provlog_t *self, uint64_t index, uint64_t size,
+                             uint8_t (*path)[MERKLE_HASH_LEN], size_t *n_path, kt_reason_t *reason);
+/*  RFC 9162 consistency proof from the tree of old_size entries to that of
+ *  new_size (old_size <= new_size <= provlog_size; empty when old_size is
+ *  0 or equal to new_size).  proof needs room for MERKLE_MAX_PATH hashes. */
+int provlog_consistency_proof (provlog_t *self, uint64_t old_size, uint64_t new_size,
+                               uint8_t (*proof)[MERKLE_HASH_LEN], size_t *n_proof,
+                               kt_reason_t *reason);
+/*  Leaf hash of entry index (index < provlog_size). */
+int provlog_leaf (provlog_t *self, uint64_t index, uint8_t leaf[MERKLE_HASH_LEN],
+                  kt_reason_t *reason);
 
 #endif

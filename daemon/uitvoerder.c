@@ -28,7 +28,7 @@ uitvoerder_start (node_t *self, kt_reason_t *reason)
     if (!(self->meeting = meeting_new (self->weegploeg, reason)) ||
         !(self->relay = relay_new (self->db, reason)) ||
         !(self->incident = incident_new (self->db, reason)) ||
-        uitvoerder_decision_start (self, reason) != 0)
+        uitvoerder_decision_start (self, reason) != 0 || uitvoerder_log_start (self, reason) != 0)
         return -1;
     const roster_t *roster = keyring_roster (self->keyring);
     self->links = calloc (roster->member_count, sizeof *self->links);
@@ -60,6 +60,7 @@ uitvoerder_stop (node_t *self)
 {
     meeting_destroy (&self->meeting);
     uitvoerder_decision_stop (self);
+    uitvoerder_log_stop (self);
     incident_destroy (&self->incident);
     relay_destroy (&self->relay);
     weegploeg_destroy (&self->weegploeg);
@@ -101,9 +102,15 @@ uitvoerder_receipt (node_t *self, member_link_t *link, const char *member,
     r.reason = (char *) (refusal ? refusal : "");
     r.log_index = log_index;
     r.stored_ms = kt_now_ms ();
+    /*  DESIGN 7: the sender can check that its message is in the log. */
+    logproof_receipt_t proof;
+    logproof_message_t consistency = {0};
+    if (accepted)
+        uitvoerder_prove_receipt (self, link, log_index, &r, &proof, &consistency);
     kt_reason_t reason;
     if (node_queue (self, link, KETEN__MESSAGE_TYPE__RECEIPT, member, &r.base, &reason) != 0)
         kt_log (KT_LOG_ERROR, "receipt seal_failed reason=\"%s\"", reason.text);
+    logproof_message_clear (&consistency);
 }
 
 static void
@@ -201,11 +208,19 @@ s_store_arrivals (node_t *self, arrival_t *a, size_t n)
         return;
     kt_reason_t reason;
     uint64_t now = kt_now_ms ();
+    bool *refused = calloc (n, sizeof *refused);
+    weegploeg_signal_t *w = malloc (n * sizeof *w);
+    size_t n_w = 0;
+    if (!refused || !w) {
+        snprintf (reason.text, sizeof reason.text, "out of memory");
+        goto fail;
+    }
     /*  1. the provenance log: what arrived, from whom, with which
      *  commitment - no personal data.  2. the weegploeg file.  A crash (or
      *  a failing weegploeg file) between the two leaves a logged arrival
      *  without its signal; the sender's retry is stored under that same
-     *  log entry, not logged again. */
+     *  log entry, not logged again.  A different message under an id
+     *  logged before is refused on its own; the rest of the batch goes on. */
     if (provlog_begin (self->log, &reason) != 0)
         goto fail;
     for (size_t i = 0; i < n; i++) {
@@ -221,29 +236,34 @@ s_store_arrivals (node_t *self, arrival_t *a, size_t n)
         e.body_commitment = h->body_commitment;
         e.header_hash.data = a[i].opened.leaf_hash;
         e.header_hash.len = 32;
-        if (provlog_append_received (self->log, &e, &a[i].w.log_index, &reason) != 0) {
+        int rc = provlog_append_received (self->log, &e, &a[i].w.log_index, &reason);
+        if (rc < 0) {
             provlog_rollback (self->log);
             goto fail;
+        }
+        if (rc > 0) {
+            refused[i] = true;
+            char hex[KT_ID_HEX];
+            kt_log (KT_LOG_WARN, "signal refused id=%s peer=%s reason=\"id reused\"",
+                    kt_hex (hex, a[i].opened.id, KT_ID_LEN), a[i].member);
+            uitvoerder_receipt (self, a[i].link, a[i].member, a[i].opened.id, false, 0,
+                                "this message id is already used for a different message");
         }
     }
     if (provlog_commit (self->log, &reason) != 0)
         goto fail;
-    weegploeg_signal_t *w = malloc (n * sizeof *w);
-    if (!w) {
-        snprintf (reason.text, sizeof reason.text, "out of memory");
-        goto fail;
-    }
-    for (size_t i = 0; i < n; i++) {
-        a[i].w.received_ms = now;
-        w[i] = a[i].w;
-    }
-    int rc = weegploeg_store_signals (self->weegploeg, w, n, &reason);
-    for (size_t i = 0; i < n && rc == 0; i++)
-        memcpy (a[i].w.case_ref, w[i].case_ref, sizeof w[i].case_ref);
-    free (w);
+    for (size_t i = 0; i < n; i++)
+        if (!refused[i]) {
+            a[i].w.received_ms = now;
+            w[n_w++] = a[i].w;
+        }
+    int rc = weegploeg_store_signals (self->weegploeg, w, n_w, &reason);
     if (rc != 0)
         goto fail;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0, k = 0; i < n; i++) {
+        if (refused[i])
+            continue;
+        memcpy (a[i].w.case_ref, w[k++].case_ref, sizeof a[i].w.case_ref);
         char hex[KT_ID_HEX];
         kt_log (KT_LOG_DEBUG, "signal stored id=%s sender=%s case_ref=%s log_index=%llu",
                 kt_hex (hex, a[i].opened.id, KT_ID_LEN), a[i].member, a[i].w.case_ref,
@@ -251,10 +271,14 @@ s_store_arrivals (node_t *self, arrival_t *a, size_t n)
         uitvoerder_receipt (self, a[i].link, a[i].member, a[i].opened.id, true, a[i].w.log_index,
                             NULL);
     }
+    free (refused);
+    free (w);
     return;
 fail:
     /*  No receipt: every sender retries, nothing is half-stored. */
     kt_log (KT_LOG_ERROR, "signal store_failed count=%zu reason=\"%s\"", n, reason.text);
+    free (refused);
+    free (w);
 }
 
 int
@@ -344,6 +368,11 @@ uitvoerder_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
         if (h->type == KETEN__MESSAGE_TYPE__CASE_CONTRIBUTION ||
             h->type == KETEN__MESSAGE_TYPE__PLAN_PROGRESS) {
             uitvoerder_on_casus (self, link, peer->member, &a->opened);
+            envelope_opened_clear (&a->opened);
+            continue;
+        }
+        if (h->type == KETEN__MESSAGE_TYPE__CHECKPOINT) {
+            uitvoerder_on_checkpoint (self, link, peer->member, &a->opened);
             envelope_opened_clear (&a->opened);
             continue;
         }

@@ -1,0 +1,343 @@
+/*  logproof: checkpoints, cosignatures and proofs of the provenance log.  */
+#include "logproof.h"
+
+#include "checkpoint.h"
+#include "store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct _logproof_t {
+    sqlite3 *db;
+    provlog_t *log;
+    const keys_secret_t *keys;
+    char origin[CHECKPOINT_ORIGIN_MAX + 1];
+    uint64_t signed_size; /* size of current_note */
+    char *current_note;
+};
+
+static const char *const s_migrations[] = {
+    /*  Every checkpoint signed, with the witnesses that cosigned it. */
+    "CREATE TABLE checkpoint (size INTEGER PRIMARY KEY, root BLOB NOT NULL, note TEXT NOT NULL,"
+    " signed_ms INTEGER NOT NULL, cosigners TEXT NOT NULL DEFAULT '');",
+};
+
+void
+logproof_origin (char *out, size_t len, const char *federation)
+{
+    snprintf (out, len, "%s/log", federation);
+}
+
+logproof_t *
+logproof_new (sqlite3 *db, provlog_t *log, const keys_secret_t *keys, const char *federation,
+              kt_reason_t *reason)
+{
+    logproof_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        kt_fail (reason, "out of memory");
+        return NULL;
+    }
+    self->db = db;
+    self->log = log;
+    self->keys = keys;
+    logproof_origin (self->origin, sizeof self->origin, federation);
+    if (store_migrate (db, "logproof", s_migrations, sizeof s_migrations / sizeof s_migrations[0],
+                       reason) != 0) {
+        logproof_destroy (&self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+logproof_destroy (logproof_t **self_p)
+{
+    logproof_t *self = *self_p;
+    if (!self)
+        return;
+    free (self->current_note);
+    free (self);
+    *self_p = NULL;
+}
+
+/*  The stored note of size, or NULL. */
+static char *
+s_stored (logproof_t *self, uint64_t size)
+{
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2 (self->db, "SELECT note FROM checkpoint WHERE size=?", -1, &q, NULL) !=
+        SQLITE_OK)
+        return NULL;
+    sqlite3_bind_int64 (q, 1, (sqlite3_int64) size);
+    char *note = NULL;
+    if (sqlite3_step (q) == SQLITE_ROW)
+        note = strdup ((const char *) sqlite3_column_text (q, 0));
+    sqlite3_finalize (q);
+    return note;
+}
+
+/*  Sign the checkpoint of size and store it (once per size). */
+static char *
+s_sign (logproof_t *self, uint64_t size, kt_reason_t *reason)
+{
+    char *note = s_stored (self, size);
+    if (note)
+        return note;
+    checkpoint_t cp = {.size = size};
+    snprintf (cp.origin, sizeof cp.origin, "%s", self->origin);
+    if (provlog_checkpoint_root (self->log, size, cp.root, reason) != 0 ||
+        checkpoint_format (&cp, self->keys->signing_sk, &note, reason) != 0)
+        return NULL;
+    sqlite3_stmt *s = store_prepare (self->db,
+                                     "INSERT OR IGNORE INTO checkpoint (size, root, note,"
+                                     " signed_ms) VALUES (?,?,?,?)",
+                                     reason);
+    if (!s) {
+        free (note);
+        return NULL;
+    }
+    sqlite3_bind_int64 (s, 1, (sqlite3_int64) size);
+    sqlite3_bind_blob (s, 2, cp.root, 32, SQLITE_STATIC);
+    sqlite3_bind_text (s, 3, note, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (s, 4, (sqlite3_int64) kt_now_ms ());
+    int rc = sqlite3_step (s);
+    sqlite3_finalize (s);
+    if (rc != SQLITE_DONE) {
+        kt_fail (reason, "cannot keep the checkpoint: %s", sqlite3_errmsg (self->db));
+        free (note);
+        return NULL;
+    }
+    return note;
+}
+
+const char *
+logproof_current (logproof_t *self, kt_reason_t *reason)
+{
+    uint64_t size = provlog_size (self->log);
+    if (size == 0) {
+        kt_fail (reason, "the log is empty");
+        return NULL;
+    }
+    if (self->current_note && self->signed_size == size)
+        return self->current_note;
+    char *note = s_sign (self, size, reason);
+    if (!note)
+        return NULL;
+    free (self->current_note);
+    self->current_note = note;
+    self->signed_size = size;
+    return note;
+}
+
+int
+logproof_prove (logproof_t *self, uint64_t index, Keten__Receipt *r, logproof_receipt_t *proof,
+                kt_reason_t *reason)
+{
+    const char *note = logproof_current (self, reason);
+    size_t n = 0;
+    if (!note || provlog_leaf (self->log, index, proof->leaf, reason) != 0 ||
+        provlog_inclusion_proof (self->log, index, self->signed_size, proof->path, &n, reason) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        proof->items[i].data = proof->path[i];
+        proof->items[i].len = 32;
+    }
+    r->checkpoint.data = (uint8_t *) note;
+    r->checkpoint.len = strlen (note);
+    r->leaf_hash.data = proof->leaf;
+    r->leaf_hash.len = 32;
+    r->inclusion = proof->items;
+    r->n_inclusion = n;
+    return 0;
+}
+
+int
+logproof_message (logproof_t *self, uint64_t old_size, uint64_t new_size,
+                  Keten__CheckpointMessage *msg, logproof_message_t *store, kt_reason_t *reason)
+{
+    memset (store, 0, sizeof *store);
+    if (new_size == 0 || new_size > provlog_size (self->log) || old_size > new_size)
+        return kt_fail (reason, "no checkpoint from %llu to %llu in a log of %llu",
+                        (unsigned long long) old_size, (unsigned long long) new_size,
+                        (unsigned long long) provlog_size (self->log));
+    size_t n = 0;
+    if (!(store->note = s_sign (self, new_size, reason)) ||
+        provlog_consistency_proof (self->log, old_size, new_size, store->proof, &n, reason) != 0) {
+        logproof_message_clear (store);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        store->items[i].data = store->proof[i];
+        store->items[i].len = 32;
+    }
+    msg->note.data = (uint8_t *) store->note;
+    msg->note.len = strlen (store->note);
+    msg->old_size = old_size;
+    msg->consistency = store->items;
+    msg->n_consistency = n;
+    return 0;
+}
+
+void
+logproof_message_clear (logproof_message_t *store)
+{
+    free (store->note);
+    store->note = NULL;
+}
+
+/*  The signature lines of a note: everything after its blank line. */
+static const char *
+s_signatures (const char *note)
+{
+    const char *blank = strstr (note, "\n\n");
+    return blank ? blank + 2 : NULL;
+}
+
+int
+logproof_add_cosignature (logproof_t *self, const roster_t *roster, const char *note, size_t len,
+                          char witness[65], kt_reason_t *reason)
+{
+    /*  Witnesses: the politie and OM members (issue #4). */
+    checkpoint_witness_t known[16];
+    checkpoint_cosig_t found[16];
+    size_t n_known = 0;
+    for (size_t i = 0; i < roster->member_count && n_known < 16; i++) {
+        const roster_member_t *m = &roster->members[i];
+        if (strcmp (m->kind, "politie") == 0 || strcmp (m->kind, "om") == 0)
+            known[n_known++] = (checkpoint_witness_t){m->id, m->signing_pk};
+    }
+    checkpoint_t cp;
+    if (len > CHECKPOINT_NOTE_MAX || strlen (note) != len)
+        return kt_fail (reason, "cosigned checkpoint too large or not text");
+    if (checkpoint_verify_cosignatures (note, len, self->origin, self->keys->pub.signing_pk, known,
+                                        n_known, found, NULL, &cp, reason) != 0)
+        return -1;
+    char *stored = s_stored (self, cp.size);
+    if (!stored)
+        return kt_fail (reason, "no checkpoint of size %llu was signed here",
+                        (unsigned long long) cp.size);
+    /*  Merge: every verified witness line not in the stored note. */
+    size_t cap = strlen (stored) + len + 1;
+    char *merged = malloc (cap);
+    int rc = merged ? 0 : kt_fail (reason, "out of memory");
+    char cosigners[512] = "";
+    if (rc == 0) {
+        snprintf (merged, cap, "%s", stored);
+        const char *lines = s_signatures (note);
+        for (const char *l = lines; l && *l;) {
+            const char *end = strchr (l, '\n');
+            size_t n = end ? (size_t) (end - l) + 1 : strlen (l);
+            char line[1024];
+            snprintf (line, sizeof line, "%.*s", (int) n, l);
+            if (!strstr (merged, line))
+                strncat (merged, line, cap - strlen (merged) - 1);
+            l += n;
+        }
+        size_t o = 0;
+        witness[0] = '\0';
+        for (size_t i = 0; i < n_known; i++)
+            if (found[i].cosigned && o < sizeof cosigners) {
+                o += (size_t) snprintf (cosigners + o, sizeof cosigners - o, "%s%s", o ? "," : "",
+                                        known[i].name);
+                snprintf (witness, 65, "%s", known[i].name);
+            }
+    }
+    /*  The stored cosigners are the union, from the merged note. */
+    if (rc == 0) {
+        checkpoint_cosig_t all[16];
+        rc = checkpoint_verify_cosignatures (merged, strlen (merged), self->origin,
+                                             self->keys->pub.signing_pk, known, n_known, all, NULL,
+                                             &cp, reason);
+        size_t o = 0;
+        cosigners[0] = '\0';
+        for (size_t i = 0; rc == 0 && i < n_known; i++)
+            if (all[i].cosigned && o < sizeof cosigners)
+                o += (size_t) snprintf (cosigners + o, sizeof cosigners - o, "%s%s", o ? "," : "",
+                                        known[i].name);
+    }
+    if (rc == 0) {
+        sqlite3_stmt *s = store_prepare (
+            self->db, "UPDATE checkpoint SET note=?, cosigners=? WHERE size=?", reason);
+        if (!s)
+            rc = -1;
+        else {
+            sqlite3_bind_text (s, 1, merged, -1, SQLITE_STATIC);
+            sqlite3_bind_text (s, 2, cosigners, -1, SQLITE_STATIC);
+            sqlite3_bind_int64 (s, 3, (sqlite3_int64) cp.size);
+            if (sqlite3_step (s) != SQLITE_DONE)
+                rc =
+                    kt_fail (reason, "cannot store the cosignature: %s", sqlite3_errmsg (self->db));
+            sqlite3_finalize (s);
+        }
+    }
+    if (rc == 0 && self->current_note && self->signed_size == cp.size) {
+        free (self->current_note);
+        self->current_note = strdup (merged);
+        if (!self->current_note)
+            self->signed_size = 0;
+    }
+    free (stored);
+    free (merged);
+    return rc;
+}
+
+json_t *
+logproof_list (logproof_t *self, int limit)
+{
+    json_t *list = json_array ();
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2 (self->db,
+                            "SELECT size, root, signed_ms, cosigners FROM checkpoint"
+                            " ORDER BY size DESC LIMIT ?",
+                            -1, &q, NULL) != SQLITE_OK)
+        return list;
+    sqlite3_bind_int (q, 1, limit);
+    while (sqlite3_step (q) == SQLITE_ROW) {
+        char hex[65] = "";
+        if (sqlite3_column_bytes (q, 1) == 32)
+            kt_hex (hex, sqlite3_column_blob (q, 1), 32);
+        json_array_append_new (list,
+                               json_pack ("{s:I, s:s, s:I, s:s}", "size",
+                                          (json_int_t) sqlite3_column_int64 (q, 0), "root", hex,
+                                          "signed_ms", (json_int_t) sqlite3_column_int64 (q, 2),
+                                          "cosigners", (const char *) sqlite3_column_text (q, 3)));
+    }
+    sqlite3_finalize (q);
+    return list;
+}
+
+json_t *
+logproof_verify (logproof_t *self)
+{
+    json_int_t n = 0, bad = 0, first_bad = -1;
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2 (self->db, "SELECT size, root, note FROM checkpoint ORDER BY size", -1,
+                            &q, NULL) == SQLITE_OK) {
+        while (sqlite3_step (q) == SQLITE_ROW) {
+            n++;
+            uint64_t size = (uint64_t) sqlite3_column_int64 (q, 0);
+            const char *note = (const char *) sqlite3_column_text (q, 2);
+            checkpoint_t cp;
+            uint8_t root[32];
+            kt_reason_t reason;
+            /*  Signed by this log, for the tree its entries give now. */
+            bool ok = note && sqlite3_column_bytes (q, 1) == 32 &&
+                      checkpoint_open (note, strlen (note), self->origin,
+                                       self->keys->pub.signing_pk, &cp, &reason) == 0 &&
+                      cp.size == size && memcmp (cp.root, sqlite3_column_blob (q, 1), 32) == 0 &&
+                      size <= provlog_size (self->log) &&
+                      provlog_checkpoint_root (self->log, size, root, &reason) == 0 &&
+                      memcmp (root, cp.root, 32) == 0;
+            if (!ok) {
+                bad++;
+                if (first_bad < 0)
+                    first_bad = (json_int_t) size;
+            }
+        }
+        sqlite3_finalize (q);
+    }
+    json_t *r = json_pack ("{s:I, s:I}", "checkpoints", n, "bad", bad);
+    if (first_bad >= 0)
+        json_object_set_new (r, "first_bad_size", json_integer (first_bad));
+    return r;
+}

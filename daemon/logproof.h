@@ -1,0 +1,73 @@
+/*  logproof: the uitvoerder's side of trusting the provenance log without
+ *  trusting the uitvoerder (DESIGN 7).  It signs checkpoints (C2SP
+ *  tlog-checkpoint) over the log's tree as it grows, keeps every one it
+ *  signed in node.db with the witness cosignatures members send back,
+ *  and makes the proofs: an inclusion proof for each receipt and a
+ *  consistency proof between any two sizes a member asks about.
+ */
+#ifndef KETEN_LOGPROOF_H
+#define KETEN_LOGPROOF_H
+
+#include "keten.pb-c.h"
+#include "keys.h"
+#include "provlog.h"
+#include "roster.h"
+#include "util.h"
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+typedef struct _logproof_t logproof_t;
+
+/*  The checkpoint origin of a federation's log: "FEDERATION/log". */
+void logproof_origin (char *out, size_t len, const char *federation);
+
+/*  db (node.db), log and keys are borrowed. */
+logproof_t *logproof_new (sqlite3 *db, provlog_t *log, const keys_secret_t *keys,
+                          const char *federation, kt_reason_t *reason);
+void logproof_destroy (logproof_t **self_p);
+
+/*  The signed checkpoint of the committed tree, signed now if the tree
+ *  grew since the last one.  Borrowed; valid until the next call. */
+const char *logproof_current (logproof_t *self, kt_reason_t *reason);
+
+/*  A receipt's proof for entry index against the current checkpoint:
+ *  fills r->checkpoint, r->leaf_hash and r->inclusion; storage is in
+ *  proof (valid while it lives). */
+typedef struct {
+    uint8_t leaf[32];
+    uint8_t path[64][32];
+    ProtobufCBinaryData items[64];
+} logproof_receipt_t;
+int logproof_prove (logproof_t *self, uint64_t index, Keten__Receipt *r, logproof_receipt_t *proof,
+                    kt_reason_t *reason);
+
+/*  A checkpoint message for a member: the checkpoint of new_size (signed
+ *  on demand for an older size) with a consistency proof from old_size.
+ *  Fields point into msg_store (valid while it lives; free note with
+ *  logproof_message_clear). */
+typedef struct {
+    char *note;
+    uint8_t proof[64][32];
+    ProtobufCBinaryData items[64];
+} logproof_message_t;
+int logproof_message (logproof_t *self, uint64_t old_size, uint64_t new_size,
+                      Keten__CheckpointMessage *msg, logproof_message_t *store,
+                      kt_reason_t *reason);
+void logproof_message_clear (logproof_message_t *store);
+
+/*  A member's witness cosignature (the checkpoint note with its line
+ *  appended): verified against the roster's politie and OM members'
+ *  signing keys and merged into the stored checkpoint.  witness receives
+ *  who cosigned. */
+int logproof_add_cosignature (logproof_t *self, const roster_t *roster, const char *note,
+                              size_t len, char witness[65], kt_reason_t *reason);
+
+/*  Every stored checkpoint: signed by this log, and its root the root of
+ *  the log's first size entries as they are now. */
+json_t *logproof_verify (logproof_t *self);
+
+/*  The checkpoints signed, newest first, with their cosigners. */
+json_t *logproof_list (logproof_t *self, int limit);
+
+#endif

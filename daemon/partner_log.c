@@ -1,0 +1,71 @@
+/*  partner_log: a member checks the uitvoerder's log (DESIGN 7) through
+ *  its witness (witness.c): receipts' inclusion proofs, checkpoints and
+ *  consistency proofs, and - at politie and OM - witness cosignatures.
+ */
+#include "node_internal.h"
+
+#include <string.h>
+
+int
+partner_log_start (node_t *self, kt_reason_t *reason)
+{
+    const roster_member_t *me = keyring_self_member (self->keyring);
+    bool witness = strcmp (me->kind, "politie") == 0 || strcmp (me->kind, "om") == 0;
+    self->witness = witness_new (self->db, self->keys, keyring_roster (self->keyring)->federation,
+                                 self->hub->member->signing_pk, witness, reason);
+    return self->witness ? 0 : -1;
+}
+
+void
+partner_log_stop (node_t *self)
+{
+    witness_destroy (&self->witness);
+}
+
+/*  Send what the witness asks for (not kept for retry: the next
+ *  checkpoint asks again). */
+static void
+s_send (node_t *self, witness_out_t *out)
+{
+    if (!out->request && !out->cosigned)
+        return;
+    Keten__CheckpointMessage m = KETEN__CHECKPOINT_MESSAGE__INIT;
+    if (out->request) {
+        m.request_old_size = out->old_size;
+        m.request_new_size = out->new_size;
+    }
+    if (out->cosigned) {
+        m.cosigned.data = (uint8_t *) out->cosigned;
+        m.cosigned.len = strlen (out->cosigned);
+    }
+    kt_reason_t reason;
+    if (node_queue (self, NULL, KETEN__MESSAGE_TYPE__CHECKPOINT, self->hub->member->id, &m.base,
+                    &reason) != 0)
+        kt_log (KT_LOG_ERROR, "checkpoint seal_failed reason=\"%s\"", reason.text);
+    witness_out_clear (out);
+}
+
+void
+partner_log_receipt (node_t *self, const Keten__Receipt *r)
+{
+    witness_out_t out = {0};
+    witness_on_receipt (self->witness, r->message_id.data, r, &out);
+    s_send (self, &out);
+}
+
+void
+partner_on_checkpoint (node_t *self, const envelope_opened_t *opened)
+{
+    Keten__CheckpointMessage *m =
+        keten__checkpoint_message__unpack (NULL, opened->body_len, opened->body);
+    if (!m || m->note.len == 0) {
+        kt_log (KT_LOG_WARN, "checkpoint undecodable");
+        if (m)
+            keten__checkpoint_message__free_unpacked (m, NULL);
+        return;
+    }
+    witness_out_t out = {0};
+    witness_on_checkpoint (self->witness, m, &out);
+    keten__checkpoint_message__free_unpacked (m, NULL);
+    s_send (self, &out);
+}

@@ -1,0 +1,140 @@
+/*  uitvoerder_log: the uitvoerder's side of DESIGN 7 on the wire - every
+ *  accepted receipt carries an inclusion proof against a signed
+ *  checkpoint, each new checkpoint is pushed to the members online with a
+ *  consistency proof from the previous push, members' requests for a
+ *  proof between two sizes are answered, and witness cosignatures are
+ *  merged into the stored checkpoints.
+ */
+#include "node_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/*  "At least every few seconds while entries arrive" (issue #4). */
+#define CHECKPOINT_PUSH_MS 2000
+
+static int
+s_on_push (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    node_t *self = arg;
+    uint64_t size = provlog_size (self->log);
+    if (size == 0 || size == self->pushed_size)
+        return 0;
+    const roster_t *roster = keyring_roster (self->keyring);
+    uint64_t now = kt_now_ms ();
+    kt_reason_t reason;
+    for (size_t i = 0; i < roster->member_count; i++) {
+        member_link_t *l = &self->links[i];
+        if (roster->members[i].role == ROLE_UITVOERDER || !l->rid_len || !l->last_seen_ms ||
+            now - l->last_seen_ms > self->config.heartbeat_timeout_ms || l->cp_size > size)
+            continue;
+        /*  Each member gets the proof from the last checkpoint it got (an
+         *  empty one when a receipt brought it already: the push is what
+         *  witnesses cosign).
+         *  Not kept for retry: a member that misses one asks for the proof
+         *  it needs when the next checkpoint reaches it. */
+        Keten__CheckpointMessage m = KETEN__CHECKPOINT_MESSAGE__INIT;
+        logproof_message_t store;
+        if (logproof_message (self->proof, l->cp_size, size, &m, &store, &reason) != 0) {
+            kt_log (KT_LOG_ERROR, "checkpoint push_failed reason=\"%s\"", reason.text);
+            return 0;
+        }
+        if (node_queue (self, l, KETEN__MESSAGE_TYPE__CHECKPOINT, roster->members[i].id, &m.base,
+                        &reason) != 0)
+            kt_log (KT_LOG_ERROR, "checkpoint seal_failed reason=\"%s\"", reason.text);
+        else
+            l->cp_size = size;
+        logproof_message_clear (&store);
+    }
+    self->pushed_size = size;
+    node_send_batch (self);
+    return 0;
+}
+
+int
+uitvoerder_log_start (node_t *self, kt_reason_t *reason)
+{
+    self->proof = logproof_new (self->db, self->log, self->keys,
+                                keyring_roster (self->keyring)->federation, reason);
+    if (!self->proof)
+        return -1;
+    zloop_timer (self->loop, CHECKPOINT_PUSH_MS, 0, s_on_push, self);
+    return 0;
+}
+
+void
+uitvoerder_log_stop (node_t *self)
+{
+    logproof_destroy (&self->proof);
+}
+
+void
+uitvoerder_prove_receipt (node_t *self, member_link_t *link, uint64_t index, Keten__Receipt *r,
+                          logproof_receipt_t *proof, logproof_message_t *consistency)
+{
+    kt_reason_t reason;
+    if (logproof_prove (self->proof, index, r, proof, &reason) != 0) {
+        /*  The receipt still goes, unproven; the member asks later. */
+        kt_log (KT_LOG_WARN, "receipt proof_failed index=%llu reason=\"%s\"",
+                (unsigned long long) index, reason.text);
+        return;
+    }
+    /*  A checkpoint newer than the last this member got comes with the
+     *  proof that it extends that one: the member keeps it at once. */
+    uint64_t size = provlog_size (self->log);
+    if (!link || link->cp_size >= size)
+        return;
+    Keten__CheckpointMessage m = KETEN__CHECKPOINT_MESSAGE__INIT;
+    if (logproof_message (self->proof, link->cp_size, size, &m, consistency, &reason) != 0)
+        return;
+    r->cp_old_size = link->cp_size;
+    r->cp_consistency = m.consistency;
+    r->n_cp_consistency = m.n_consistency;
+    link->cp_size = size;
+}
+
+void
+uitvoerder_on_checkpoint (node_t *self, member_link_t *link, const roster_member_t *sender,
+                          const envelope_opened_t *opened)
+{
+    Keten__CheckpointMessage *m =
+        keten__checkpoint_message__unpack (NULL, opened->body_len, opened->body);
+    kt_reason_t reason;
+    if (!m) {
+        kt_log (KT_LOG_WARN, "checkpoint undecodable peer=%s", sender->id);
+        return;
+    }
+    if (m->request_new_size) {
+        Keten__CheckpointMessage reply = KETEN__CHECKPOINT_MESSAGE__INIT;
+        logproof_message_t store;
+        if (logproof_message (self->proof, m->request_old_size, m->request_new_size, &reply, &store,
+                              &reason) != 0)
+            kt_log (KT_LOG_WARN, "checkpoint request_refused peer=%s reason=\"%s\"", sender->id,
+                    reason.text);
+        else {
+            if (node_queue (self, link, KETEN__MESSAGE_TYPE__CHECKPOINT, sender->id, &reply.base,
+                            &reason) != 0)
+                kt_log (KT_LOG_ERROR, "checkpoint seal_failed reason=\"%s\"", reason.text);
+            logproof_message_clear (&store);
+        }
+    }
+    if (m->cosigned.len) {
+        char witness[65] = "";
+        /*  The note as a string: bytes from the wire carry no NUL. */
+        char *note = m->cosigned.len < 65536 ? malloc (m->cosigned.len + 1) : NULL;
+        if (note) {
+            memcpy (note, m->cosigned.data, m->cosigned.len);
+            note[m->cosigned.len] = '\0';
+        }
+        if (!note || logproof_add_cosignature (self->proof, keyring_roster (self->keyring), note,
+                                               m->cosigned.len, witness, &reason) != 0)
+            kt_log (KT_LOG_WARN, "cosignature refused peer=%s reason=\"%s\"", sender->id,
+                    reason.text);
+        else
+            kt_log (KT_LOG_DEBUG, "cosignature stored peer=%s", sender->id);
+        free (note);
+    }
+    keten__checkpoint_message__free_unpacked (m, NULL);
+}

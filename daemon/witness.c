@@ -1,0 +1,513 @@
+/*  witness: a member checks the uitvoerder's log (DESIGN 7).  */
+#include "witness.h"
+
+#include "checkpoint.h"
+#include "logproof.h"
+#include "merkle.h"
+#include "store.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SEEN_PENDING 0
+#define SEEN_CONSISTENT 1
+
+struct _witness_t {
+    sqlite3 *db;
+    const keys_secret_t *keys;
+    char origin[CHECKPOINT_ORIGIN_MAX + 1];
+    uint8_t log_pk[32];
+    bool cosign;
+    /*  The last request sent, so a burst of receipts asks once. */
+    uint64_t asked_old, asked_new, asked_ms;
+    /*  Set while a pushed checkpoint is handled: only those are cosigned,
+     *  every few seconds, not each receipt's. */
+    bool pushed;
+    uint64_t cosigned_size;
+    /*  The last checkpoint note verified: a batch of receipts carries the
+     *  same one, and one Ed25519 verification does for all of them. */
+    char *last_note;
+    size_t last_len;
+    checkpoint_t last_cp;
+};
+
+static void s_on_checkpoint (witness_t *self, const Keten__CheckpointMessage *m,
+                             witness_out_t *out);
+
+/*  checkpoint_open, remembering the last note that verified. */
+static int
+s_open (witness_t *self, const uint8_t *note, size_t len, checkpoint_t *cp, kt_reason_t *reason)
+{
+    if (self->last_note && len == self->last_len && memcmp (note, self->last_note, len) == 0) {
+        *cp = self->last_cp;
+        return 0;
+    }
+    if (checkpoint_open ((const char *) note, len, self->origin, self->log_pk, cp, reason) != 0)
+        return -1;
+    char *copy = malloc (len ? len : 1);
+    if (copy) {
+        memcpy (copy, note, len);
+        free (self->last_note);
+        self->last_note = copy;
+        self->last_len = len;
+        self->last_cp = *cp;
+    }
+    return 0;
+}
+
+static const char *const s_migrations[] = {
+    /*  The newest checkpoint verified (one row), every checkpoint seen
+     *  with whether it is proven consistent with the verified chain, the
+     *  proof of every receipt, and the alarms raised. */
+    "CREATE TABLE witness_kept (id INTEGER PRIMARY KEY CHECK (id = 1), size INTEGER NOT NULL,"
+    " root BLOB NOT NULL, note TEXT NOT NULL);"
+    "CREATE TABLE witness_seen (size INTEGER PRIMARY KEY, root BLOB NOT NULL,"
+    " state INTEGER NOT NULL);"
+    "CREATE TABLE witness_receipt (message_id BLOB PRIMARY KEY, log_index INTEGER NOT NULL,"
+    " leaf BLOB NOT NULL, size INTEGER NOT NULL, root BLOB NOT NULL, path BLOB NOT NULL);"
+    "CREATE TABLE witness_alarm (id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL,"
+    " what TEXT NOT NULL);",
+};
+
+witness_t *
+witness_new (sqlite3 *db, const keys_secret_t *keys, const char *federation,
+             const uint8_t log_pk[32], bool cosign, kt_reason_t *reason)
+{
+    witness_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        kt_fail (reason, "out of memory");
+        return NULL;
+    }
+    self->db = db;
+    self->keys = keys;
+    self->cosign = cosign;
+    memcpy (self->log_pk, log_pk, 32);
+    logproof_origin (self->origin, sizeof self->origin, federation);
+    if (store_migrate (db, "witness", s_migrations, sizeof s_migrations / sizeof s_migrations[0],
+                       reason) != 0) {
+        witness_destroy (&self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+witness_destroy (witness_t **self_p)
+{
+    witness_t *self = *self_p;
+    if (!self)
+        return;
+    free (self->last_note);
+    free (self);
+    *self_p = NULL;
+}
+
+void
+witness_out_clear (witness_out_t *out)
+{
+    free (out->cosigned);
+    memset (out, 0, sizeof *out);
+}
+
+/*  Raise an alarm: kept, and in the journal (ids and sizes only). */
+static void s_alarm (witness_t *self, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+static void
+s_alarm (witness_t *self, const char *fmt, ...)
+{
+    char what[256];
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (what, sizeof what, fmt, ap);
+    va_end (ap);
+    kt_log (KT_LOG_ERROR, "log alarm what=\"%s\"", what);
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2 (self->db, "INSERT INTO witness_alarm (at_ms, what) VALUES (?,?)", -1,
+                            &s, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64 (s, 1, (sqlite3_int64) kt_now_ms ());
+        sqlite3_bind_text (s, 2, what, -1, SQLITE_STATIC);
+        sqlite3_step (s);
+    }
+    sqlite3_finalize (s);
+}
+
+bool
+witness_alarm (witness_t *self)
+{
+    return store_int (self->db, "SELECT count(*) FROM witness_alarm", 0) > 0;
+}
+
+/*  The kept checkpoint; size 0 when none. */
+static void
+s_kept (witness_t *self, uint64_t *size, uint8_t root[32])
+{
+    *size = 0;
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2 (self->db, "SELECT size, root FROM witness_kept WHERE id=1", -1, &q,
+                            NULL) != SQLITE_OK)
+        return;
+    if (sqlite3_step (q) == SQLITE_ROW && sqlite3_column_bytes (q, 1) == 32) {
+        *size = (uint64_t) sqlite3_column_int64 (q, 0);
+        memcpy (root, sqlite3_column_blob (q, 1), 32);
+    }
+    sqlite3_finalize (q);
+}
+
+/*  The root seen for size: 1 found (state in *state), 0 not. */
+static int
+s_seen (witness_t *self, uint64_t size, uint8_t root[32], int *state)
+{
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2 (self->db, "SELECT root, state FROM witness_seen WHERE size=?", -1, &q,
+                            NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_int64 (q, 1, (sqlite3_int64) size);
+    int found = sqlite3_step (q) == SQLITE_ROW && sqlite3_column_bytes (q, 0) == 32;
+    if (found) {
+        memcpy (root, sqlite3_column_blob (q, 0), 32);
+        *state = sqlite3_column_int (q, 1);
+    }
+    sqlite3_finalize (q);
+    return found;
+}
+
+static void
+s_exec (witness_t *self, const char *sql, uint64_t size, const uint8_t *root, int state)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2 (self->db, sql, -1, &s, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_int64 (s, 1, (sqlite3_int64) size);
+    if (root)
+        sqlite3_bind_blob (s, 2, root, 32, SQLITE_STATIC);
+    sqlite3_bind_int (s, 3, state);
+    if (sqlite3_step (s) != SQLITE_DONE)
+        kt_log (KT_LOG_ERROR, "witness store_failed error=\"%s\"", sqlite3_errmsg (self->db));
+    sqlite3_finalize (s);
+}
+
+/*  Record a checkpoint seen.  Two roots for one size are two histories. */
+static bool
+s_record (witness_t *self, const checkpoint_t *cp, int state)
+{
+    uint8_t root[32];
+    int old_state;
+    if (s_seen (self, cp->size, root, &old_state)) {
+        if (memcmp (root, cp->root, 32) != 0) {
+            s_alarm (self, "the uitvoerder showed two different trees of size %llu",
+                     (unsigned long long) cp->size);
+            return false;
+        }
+        if (state > old_state)
+            s_exec (self, "UPDATE witness_seen SET state=?3 WHERE size=?1 AND ?2 IS NOT NULL",
+                    cp->size, cp->root, state);
+        return true;
+    }
+    s_exec (self, "INSERT INTO witness_seen (size, root, state) VALUES (?1, ?2, ?3)", cp->size,
+            cp->root, state);
+    return true;
+}
+
+/*  A witness (politie, OM) cosigns the pushed checkpoint it verified,
+ *  once per size. */
+static void
+s_cosign (witness_t *self, const checkpoint_t *cp, const char *note, size_t len, witness_out_t *out)
+{
+    if (!self->cosign || !self->pushed || out->cosigned || self->cosigned_size == cp->size)
+        return;
+    kt_reason_t reason;
+    if (checkpoint_cosign (note, len, self->origin, self->log_pk, self->keys->pub.id,
+                           self->keys->signing_sk, kt_now_ms () / 1000, &out->cosigned,
+                           &reason) != 0)
+        kt_log (KT_LOG_WARN, "witness cosign_failed reason=\"%s\"", reason.text);
+    else
+        self->cosigned_size = cp->size;
+}
+
+/*  cp is consistent with the chain and newer: keep it (and cosign). */
+static void
+s_keep (witness_t *self, const checkpoint_t *cp, const char *note, size_t len, witness_out_t *out)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2 (self->db,
+                            "INSERT OR REPLACE INTO witness_kept (id, size, root, note)"
+                            " VALUES (1, ?, ?, ?)",
+                            -1, &s, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64 (s, 1, (sqlite3_int64) cp->size);
+        sqlite3_bind_blob (s, 2, cp->root, 32, SQLITE_STATIC);
+        sqlite3_bind_text (s, 3, note, (int) len, SQLITE_STATIC);
+        sqlite3_step (s);
+    }
+    sqlite3_finalize (s);
+    s_record (self, cp, SEEN_CONSISTENT);
+    s_cosign (self, cp, note, len, out);
+}
+
+/*  A verified checkpoint of another size than the kept one: ask for the
+ *  proof between the two (once per pair and second). */
+static void
+s_ask (witness_t *self, uint64_t old_size, uint64_t new_size, witness_out_t *out)
+{
+    uint64_t now = kt_now_ms ();
+    if (self->asked_old == old_size && self->asked_new == new_size && now - self->asked_ms < 1000)
+        return;
+    self->asked_old = old_size;
+    self->asked_new = new_size;
+    self->asked_ms = now;
+    out->request = true;
+    out->old_size = old_size;
+    out->new_size = new_size;
+}
+
+/*  A checkpoint whose signature verified, without a proof alongside. */
+static void
+s_offer (witness_t *self, const checkpoint_t *cp, const char *note, size_t len, witness_out_t *out)
+{
+    uint64_t kept_size;
+    uint8_t kept_root[32];
+    s_kept (self, &kept_size, kept_root);
+    if (kept_size == 0) {
+        /*  The first checkpoint is taken on trust (trust on first use);
+         *  every later one must be consistent with it. */
+        s_keep (self, cp, note, len, out);
+        return;
+    }
+    /*  Receipts and pushes carry the uitvoerder's current tree: smaller
+     *  than one verified before means the log was rolled back. */
+    if (cp->size < kept_size) {
+        s_alarm (self, "the uitvoerder's log went back from size %llu to %llu",
+                 (unsigned long long) kept_size, (unsigned long long) cp->size);
+        return;
+    }
+    if (!s_record (self, cp, SEEN_PENDING))
+        return;
+    if (cp->size == kept_size) {
+        if (memcmp (cp->root, kept_root, 32) != 0)
+            s_alarm (self, "the uitvoerder showed two different trees of size %llu",
+                     (unsigned long long) cp->size);
+        else
+            s_cosign (self, cp, note, len, out);
+        return;
+    }
+    uint8_t root[32];
+    int state;
+    if (s_seen (self, cp->size, root, &state) && state == SEEN_CONSISTENT)
+        return;
+    s_ask (self, cp->size < kept_size ? cp->size : kept_size,
+           cp->size < kept_size ? kept_size : cp->size, out);
+}
+
+void
+witness_on_receipt (witness_t *self, const uint8_t id[KT_ID_LEN], const Keten__Receipt *r,
+                    witness_out_t *out)
+{
+    if (r->checkpoint.len == 0 || r->leaf_hash.len != 32 || r->n_inclusion > MERKLE_MAX_PATH)
+        return; /* an unproven receipt (a refusal, or an older uitvoerder) */
+    checkpoint_t cp;
+    kt_reason_t reason;
+    char hex[KT_ID_HEX];
+    kt_hex (hex, id, KT_ID_LEN);
+    if (s_open (self, r->checkpoint.data, r->checkpoint.len, &cp, &reason) != 0) {
+        kt_log (KT_LOG_ERROR, "log alarm receipt=%s reason=\"%s\"", hex, reason.text);
+        s_alarm (self, "a receipt's checkpoint does not verify (log index %llu)",
+                 (unsigned long long) r->log_index);
+        return;
+    }
+    uint64_t kept_size;
+    uint8_t kept_root[32];
+    s_kept (self, &kept_size, kept_root);
+    if (cp.size < kept_size) {
+        s_alarm (self, "the uitvoerder's log went back from size %llu to %llu",
+                 (unsigned long long) kept_size, (unsigned long long) cp.size);
+        return;
+    }
+    uint8_t path[MERKLE_MAX_PATH][MERKLE_HASH_LEN];
+    bool ok = true;
+    for (size_t i = 0; i < r->n_inclusion; i++) {
+        ok &= r->inclusion[i].len == 32;
+        if (ok)
+            memcpy (path[i], r->inclusion[i].data, 32);
+    }
+    if (!ok || !merkle_verify_inclusion (r->leaf_hash.data, r->log_index, cp.size,
+                                         (const uint8_t (*)[32]) path, r->n_inclusion, cp.root)) {
+        s_alarm (self, "the receipt for log index %llu is not in checkpoint %llu",
+                 (unsigned long long) r->log_index, (unsigned long long) cp.size);
+        return;
+    }
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2 (self->db,
+                            "INSERT OR REPLACE INTO witness_receipt (message_id, log_index, leaf,"
+                            " size, root, path) VALUES (?,?,?,?,?,?)",
+                            -1, &s, NULL) == SQLITE_OK) {
+        sqlite3_bind_blob (s, 1, id, KT_ID_LEN, SQLITE_STATIC);
+        sqlite3_bind_int64 (s, 2, (sqlite3_int64) r->log_index);
+        sqlite3_bind_blob (s, 3, r->leaf_hash.data, 32, SQLITE_STATIC);
+        sqlite3_bind_int64 (s, 4, (sqlite3_int64) cp.size);
+        sqlite3_bind_blob (s, 5, cp.root, 32, SQLITE_STATIC);
+        sqlite3_bind_blob (s, 6, path, (int) (r->n_inclusion * 32), SQLITE_STATIC);
+        sqlite3_step (s);
+    }
+    sqlite3_finalize (s);
+    if (r->cp_old_size > 0) {
+        Keten__CheckpointMessage m = KETEN__CHECKPOINT_MESSAGE__INIT;
+        m.note = r->checkpoint;
+        m.old_size = r->cp_old_size;
+        m.consistency = r->cp_consistency;
+        m.n_consistency = r->n_cp_consistency;
+        s_on_checkpoint (self, &m, out);
+    } else
+        s_offer (self, &cp, (const char *) r->checkpoint.data, r->checkpoint.len, out);
+}
+
+void
+witness_on_checkpoint (witness_t *self, const Keten__CheckpointMessage *m, witness_out_t *out)
+{
+    self->pushed = true;
+    s_on_checkpoint (self, m, out);
+    self->pushed = false;
+}
+
+static void
+s_on_checkpoint (witness_t *self, const Keten__CheckpointMessage *m, witness_out_t *out)
+{
+    checkpoint_t cp;
+    kt_reason_t reason;
+    if (s_open (self, m->note.data, m->note.len, &cp, &reason) != 0) {
+        kt_log (KT_LOG_ERROR, "log alarm checkpoint reason=\"%s\"", reason.text);
+        s_alarm (self, "a pushed checkpoint does not verify");
+        return;
+    }
+    uint64_t kept_size;
+    uint8_t kept_root[32], old_root[32];
+    s_kept (self, &kept_size, kept_root);
+    /*  Only the answer to a request of ours may be older than the kept
+     *  checkpoint; a push is the current tree. */
+    if (cp.size < kept_size && !(self->asked_new == cp.size || self->asked_old == cp.size)) {
+        s_alarm (self, "the uitvoerder's log went back from size %llu to %llu",
+                 (unsigned long long) kept_size, (unsigned long long) cp.size);
+        return;
+    }
+    if (cp.size == kept_size) {
+        /*  The tree this node verified last: the same, or a fork. */
+        if (memcmp (cp.root, kept_root, 32) != 0)
+            s_alarm (self, "the uitvoerder showed two different trees of size %llu",
+                     (unsigned long long) cp.size);
+        else
+            s_cosign (self, &cp, (const char *) m->note.data, m->note.len, out);
+        return;
+    }
+    int state = SEEN_PENDING;
+    bool have_old = m->old_size > 0 && s_seen (self, m->old_size, old_root, &state);
+    if (m->old_size == kept_size && kept_size > 0) {
+        memcpy (old_root, kept_root, 32);
+        have_old = true;
+        state = SEEN_CONSISTENT;
+    }
+    if (!have_old || m->n_consistency > MERKLE_MAX_PATH || kept_size == 0) {
+        s_offer (self, &cp, (const char *) m->note.data, m->note.len, out);
+        return;
+    }
+    uint8_t proof[MERKLE_MAX_PATH][MERKLE_HASH_LEN];
+    bool ok = true;
+    for (size_t i = 0; i < m->n_consistency; i++) {
+        ok &= m->consistency[i].len == 32;
+        if (ok)
+            memcpy (proof[i], m->consistency[i].data, 32);
+    }
+    if (!s_record (self, &cp, SEEN_PENDING))
+        return;
+    if (!ok || !merkle_verify_consistency (m->old_size, cp.size, old_root, cp.root,
+                                           (const uint8_t (*)[32]) proof, m->n_consistency)) {
+        s_alarm (self, "the log's history between sizes %llu and %llu is not consistent",
+                 (unsigned long long) m->old_size, (unsigned long long) cp.size);
+        return;
+    }
+    /*  Proven: old and new belong to one history.  When one end is the
+     *  kept checkpoint, the other joins the verified chain. */
+    bool old_in_chain = state == SEEN_CONSISTENT;
+    bool new_in_chain = false;
+    if (s_seen (self, cp.size, kept_root, &state))
+        new_in_chain = state == SEEN_CONSISTENT;
+    if (old_in_chain && cp.size > kept_size)
+        s_keep (self, &cp, (const char *) m->note.data, m->note.len, out);
+    else if (old_in_chain || new_in_chain) {
+        checkpoint_t older = {.size = m->old_size};
+        memcpy (older.root, old_root, 32);
+        s_record (self, &cp, SEEN_CONSISTENT);
+        s_record (self, &older, SEEN_CONSISTENT);
+    }
+}
+
+json_t *
+witness_status (witness_t *self)
+{
+    uint64_t size;
+    uint8_t root[32];
+    char hex[65] = "";
+    s_kept (self, &size, root);
+    if (size)
+        kt_hex (hex, root, 32);
+    json_t *alarms = json_array ();
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2 (self->db,
+                            "SELECT at_ms, what FROM witness_alarm ORDER BY id DESC LIMIT 10", -1,
+                            &q, NULL) == SQLITE_OK) {
+        while (sqlite3_step (q) == SQLITE_ROW)
+            json_array_append_new (
+                alarms, json_pack ("{s:I, s:s}", "at_ms", (json_int_t) sqlite3_column_int64 (q, 0),
+                                   "what", (const char *) sqlite3_column_text (q, 1)));
+        sqlite3_finalize (q);
+    }
+    return json_pack (
+        "{s:I, s:s, s:I, s:I, s:o}", "checkpoint_size", (json_int_t) size, "checkpoint_root", hex,
+        "receipts_proven",
+        (json_int_t) store_int (self->db, "SELECT count(*) FROM witness_receipt", 0), "pending",
+        (json_int_t) store_int (self->db, "SELECT count(*) FROM witness_seen WHERE state=0", 0),
+        "alarms", alarms);
+}
+
+json_t *
+witness_verify (witness_t *self)
+{
+    uint64_t kept;
+    uint8_t kept_root[32];
+    s_kept (self, &kept, kept_root);
+    json_int_t n = 0, ok = 0, pending = 0, failed = 0, first_bad = -1;
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2 (self->db,
+                            "SELECT r.log_index, r.leaf, r.size, r.root, r.path,"
+                            " coalesce(s.state, -1), s.root FROM witness_receipt r"
+                            " LEFT JOIN witness_seen s ON s.size = r.size ORDER BY r.log_index",
+                            -1, &q, NULL) == SQLITE_OK) {
+        while (sqlite3_step (q) == SQLITE_ROW) {
+            n++;
+            uint64_t index = (uint64_t) sqlite3_column_int64 (q, 0);
+            size_t n_path = (size_t) sqlite3_column_bytes (q, 4) / 32;
+            bool good = sqlite3_column_bytes (q, 1) == 32 && sqlite3_column_bytes (q, 3) == 32 &&
+                        n_path <= MERKLE_MAX_PATH &&
+                        merkle_verify_inclusion (sqlite3_column_blob (q, 1), index,
+                                                 (uint64_t) sqlite3_column_int64 (q, 2),
+                                                 sqlite3_column_blob (q, 4), n_path,
+                                                 sqlite3_column_blob (q, 3)) &&
+                        sqlite3_column_bytes (q, 6) == 32 &&
+                        memcmp (sqlite3_column_blob (q, 6), sqlite3_column_blob (q, 3), 32) == 0 &&
+                        (uint64_t) sqlite3_column_int64 (q, 2) <= kept;
+            if (!good) {
+                failed++;
+                if (first_bad < 0)
+                    first_bad = (json_int_t) index;
+            } else if (sqlite3_column_int (q, 5) == SEEN_CONSISTENT)
+                ok++;
+            else
+                pending++;
+        }
+        sqlite3_finalize (q);
+    }
+    json_t *r = json_pack ("{s:I, s:I, s:I, s:I, s:I, s:b}", "receipts", n, "verified", ok,
+                           "pending", pending, "failed", failed, "checkpoint_size",
+                           (json_int_t) kept, "alarm", witness_alarm (self));
+    if (first_bad >= 0)
+        json_object_set_new (r, "first_bad_index", json_integer (first_bad));
+    return r;
+}

@@ -1,0 +1,52 @@
+/*  witness: a member's check on the uitvoerder's provenance log (DESIGN 7).
+ *  It keeps the newest checkpoint it has verified, checks every receipt's
+ *  inclusion proof, asks for a consistency proof whenever a checkpoint of
+ *  another size appears, and raises an alarm - kept in node.db, shown in
+ *  `keten status`, logged - if the uitvoerder ever shows two different
+ *  histories.  Politie and OM nodes cosign each checkpoint they verified
+ *  (witness cosignatures).
+ */
+#ifndef KETEN_WITNESS_H
+#define KETEN_WITNESS_H
+
+#include "keten.pb-c.h"
+#include "keys.h"
+#include "util.h"
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+
+typedef struct _witness_t witness_t;
+
+/*  What the witness wants sent to the uitvoerder (a CHECKPOINT message):
+ *  a request for a consistency proof, and/or a cosigned checkpoint. */
+typedef struct {
+    bool request;
+    uint64_t old_size, new_size;
+    char *cosigned; /* heap or NULL */
+} witness_out_t;
+
+/*  db (node.db) and keys are borrowed; log_pk is the uitvoerder's signing
+ *  key; cosign: this node is a witness (politie, OM). */
+witness_t *witness_new (sqlite3 *db, const keys_secret_t *keys, const char *federation,
+                        const uint8_t log_pk[32], bool cosign, kt_reason_t *reason);
+void witness_destroy (witness_t **self_p);
+
+/*  A receipt for one of our messages: verify its checkpoint and inclusion
+ *  proof (an alarm when they do not verify), keep the proof, and offer
+ *  the checkpoint.  A receipt without proof is kept as unproven. */
+void witness_on_receipt (witness_t *self, const uint8_t message_id[KT_ID_LEN],
+                         const Keten__Receipt *r, witness_out_t *out);
+/*  A CHECKPOINT message from the uitvoerder (a push or an answer). */
+void witness_on_checkpoint (witness_t *self, const Keten__CheckpointMessage *m, witness_out_t *out);
+void witness_out_clear (witness_out_t *out);
+
+/*  Status: newest verified checkpoint, pending, alarm. */
+json_t *witness_status (witness_t *self);
+/*  `keten log verify` at a partner: every kept receipt's proof against its
+ *  checkpoint, and every such checkpoint against the newest verified one. */
+json_t *witness_verify (witness_t *self);
+bool witness_alarm (witness_t *self);
+
+#endif
