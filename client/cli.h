@@ -36,6 +36,7 @@ int cmd_roster (cli_t *cli, int argc, char **argv);
 int cmd_signal (cli_t *cli, int argc, char **argv);
 int cmd_status (cli_t *cli, int argc, char **argv);
 int cmd_log (cli_t *cli, int argc, char **argv);
+int cmd_log_show (cli_t *cli, int argc, char **argv);
 int cmd_weegploeg (cli_t *cli, int argc, char **argv);
 int cmd_agenda (cli_t *cli, int argc, char **argv);
 int cmd_casusoverleg (cli_t *cli, int argc, char **argv);

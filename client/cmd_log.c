@@ -196,12 +196,15 @@ cmd_log (cli_t *cli, int argc, char **argv)
                 "  verify       uitvoerder: recompute the log and its checkpoints; partner:\n"
                 "               check every kept receipt's proof (exit 1 on failure or alarm)\n"
                 "  checkpoints  the signed checkpoints and their witness cosigners (uitvoerder)\n"
+                "  show         the trail of one subject: --case CASE_REF (uitvoerder)\n"
                 "\n"
                 "'keten log COMMAND --help' describes a command.\n");
         return CLI_OK;
     }
     if (strcmp (argv[1], "verify") == 0)
         return s_verify (cli, argc - 1, argv + 1);
+    if (strcmp (argv[1], "show") == 0)
+        return cmd_log_show (cli, argc - 1, argv + 1);
     if (strcmp (argv[1], "checkpoints") == 0) {
         bool as_json = argc == 3 && strcmp (argv[2], "--json") == 0;
         if (argc > 3 || (argc == 3 && !as_json))

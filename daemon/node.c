@@ -372,6 +372,20 @@ s_api_handle (void *arg, const api_caller_t *caller, const char *cmd, json_t *ar
             uitvoerder_case_api (self, caller, cmd, args);
         else
             partner_case_api (self, caller, cmd, args);
+    } else if (streq (cmd, "log.trail")) {
+        const char *ref = args ? json_string_value (json_object_get (args, "case_ref")) : NULL;
+        char path[PATH_MAX + 32];
+        snprintf (path, sizeof path, "%s/log.db", self->config.state_dir);
+        if (!self->uitvoerder)
+            apiserver_reply_error (self->api, caller, "the provenance log is kept by the uitvoerder");
+        else if (!ref || strlen (ref) > 32)
+            apiserver_reply_error (self->api, caller, "log.trail needs case_ref");
+        else
+            /*  The entries are read by the client, from the file. */
+            apiserver_reply_ok (self->api, caller,
+                                json_pack ("{s:s, s:s, s:o}", "log_path", path, "case_ref", ref,
+                                           "signal_ids",
+                                           weegploeg_case_messages (self->weegploeg, ref)));
     } else if (streq (cmd, "log.verify") || streq (cmd, "log.checkpoints")) {
         char path[PATH_MAX + 32];
         snprintf (path, sizeof path, "%s/log.db", self->config.state_dir);

@@ -842,3 +842,34 @@ provlog_consistency_proof (provlog_t *self, uint64_t old_size, uint64_t new_size
     *n_proof = len;
     return 0;
 }
+
+int
+provlog_scan (const char *path, provlog_scan_fn *fn, void *arg, kt_reason_t *reason)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK
+        || sqlite3_prepare_v2 (db, "SELECT idx, entry FROM entry ORDER BY idx", -1, &q, NULL)
+               != SQLITE_OK) {
+        kt_fail (reason, "cannot read %s: %s", path, db ? sqlite3_errmsg (db) : "?");
+        sqlite3_close (db);
+        return -1;
+    }
+    sqlite3_busy_timeout (db, 5000);
+    int rc = 0, step;
+    while (rc == 0 && (step = sqlite3_step (q)) == SQLITE_ROW) {
+        uint64_t index = (uint64_t) sqlite3_column_int64 (q, 0);
+        Keten__LogEntry *e = keten__log_entry__unpack (NULL, (size_t) sqlite3_column_bytes (q, 1),
+                                                       sqlite3_column_blob (q, 1));
+        if (!e)
+            rc = kt_fail (reason, "%s: entry %llu does not decode; run keten log verify", path,
+                          (unsigned long long) index);
+        else {
+            fn (arg, index, e);
+            keten__log_entry__free_unpacked (e, NULL);
+        }
+    }
+    sqlite3_finalize (q);
+    sqlite3_close (db);
+    return rc;
+}

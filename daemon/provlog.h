@@ -66,6 +66,11 @@ int provlog_verify (const char *path, uint64_t *size_p, uint8_t root[32], uint64
 int provlog_verify_db (sqlite3 *db, const char *name, uint64_t *size_p, uint8_t root[32],
                        uint64_t *bad_index_p, kt_reason_t *reason);
 
+/*  Call fn for every entry of the log file at path, in order, read-only
+ *  (the daemon may be running); entry is borrowed for the call. */
+typedef void (provlog_scan_fn) (void *arg, uint64_t index, const Keten__LogEntry *entry);
+int provlog_scan (const char *path, provlog_scan_fn *fn, void *arg, kt_reason_t *reason);
+
 /*  Committed size and root. */
 uint64_t provlog_size (const provlog_t *self);
 void provlog_root (const provlog_t *self, uint8_t root[32]);

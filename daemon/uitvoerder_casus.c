@@ -22,9 +22,9 @@
 /* ---- log helpers --------------------------------------------------------- */
 
 static int
-s_log (node_t *self, Keten__LogEvent event, const char *node, const char *os_user,
-       const char *case_ref, const char *what, char *const *recipients, size_t n_recipients,
-       const uint8_t *message_id, uint64_t *index_p, kt_reason_t *reason)
+s_log (node_t *self, Keten__LogEvent event, Keten__MessageType message_type, const char *node,
+       const char *os_user, const char *case_ref, const char *what, char *const *recipients,
+       size_t n_recipients, const uint8_t *message_id, uint64_t *index_p, kt_reason_t *reason)
 {
     Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
     e.event = event;
@@ -35,6 +35,7 @@ s_log (node_t *self, Keten__LogEvent event, const char *node, const char *os_use
     e.what = (char *) (what ? what : "");
     e.recipients = (char **) recipients;
     e.n_recipients = n_recipients;
+    e.message_type = message_type;
     if (message_id) {
         e.message_id.data = (uint8_t *) message_id;
         e.message_id.len = KT_ID_LEN;
@@ -303,14 +304,14 @@ uitvoerder_on_casus (node_t *self, member_link_t *link, const roster_member_t *s
                 c ? "contribution" : "progress", hex, sender->id, reason.text);
         char *to[1] = {(char *) s_me (self)};
         kt_reason_t why;
-        if (s_log (self, KETEN__LOG_EVENT__MESSAGE_REFUSED, sender->id, NULL,
+        if (s_log (self, KETEN__LOG_EVENT__MESSAGE_REFUSED, type, sender->id, NULL,
                    case_ref && strlen (case_ref) < 40 ? case_ref : "", reason.text, to, 1,
                    opened->id, NULL, &why) != 0)
             kt_log (KT_LOG_ERROR, "log append_failed reason=\"%s\"", why.text);
         uitvoerder_receipt (self, link, sender->id, opened->id, false, 0, reason.text);
     } else {
         char *to[1] = {(char *) s_me (self)};
-        rc = s_log (self, KETEN__LOG_EVENT__MESSAGE_RECEIVED, sender->id, NULL, case_ref,
+        rc = s_log (self, KETEN__LOG_EVENT__MESSAGE_RECEIVED, type, sender->id, NULL, case_ref,
                     c ? c->kind : "progress", to, 1, opened->id, &index, &reason);
         sqlite3 *db = casusoverleg_db (self->casus);
         if (rc == 0 && c) {
@@ -458,8 +459,8 @@ s_disclose (node_t *self, const api_caller_t *caller, json_t *args, json_t *resu
         for (size_t i = 0; i < n_kinds && o < sizeof what; i++)
             o += (size_t) snprintf (what + o, sizeof what - o, "%s%s", i ? "," : "", kinds[i]);
         char *rcpt[1] = {(char *) to->id};
-        rc = s_log (self, KETEN__LOG_EVENT__DISCLOSED, s_me (self), user, case_ref, what, rcpt, 1,
-                    copies.items[0].id, NULL, reason);
+        rc = s_log (self, KETEN__LOG_EVENT__DISCLOSED, KETEN__MESSAGE_TYPE__DISCLOSURE_CONSENT,
+                    s_me (self), user, case_ref, what, rcpt, 1, copies.items[0].id, NULL, reason);
     }
     json_t *sent = json_array ();
     if (rc == 0)
@@ -515,8 +516,8 @@ s_close (node_t *self, const api_caller_t *caller, json_t *args, json_t *result,
     if (rc == 0)
         rc = weegploeg_record_closure (self->weegploeg, case_ref, c.closed_ms, reason);
     if (rc == 0)
-        rc = s_log (self, KETEN__LOG_EVENT__CASE_CLOSED, s_me (self), user, case_ref, "closed",
-                    (char **) by, n_by, NULL, NULL, reason);
+        rc = s_log (self, KETEN__LOG_EVENT__CASE_CLOSED, KETEN__MESSAGE_TYPE__CLOSURE, s_me (self),
+                    user, case_ref, "closed", (char **) by, n_by, NULL, NULL, reason);
     json_t *sent = json_array ();
     if (rc == 0)
         rc = s_send_to_participants (self, KETEN__MESSAGE_TYPE__CLOSURE, &c.base, &info, case_ref,

@@ -672,3 +672,23 @@ weegploeg_record_closure (weegploeg_t *self, const char *case_ref, uint64_t clos
     sqlite3_finalize (s);
     return rc;
 }
+
+json_t *
+weegploeg_case_messages (weegploeg_t *self, const char *case_ref)
+{
+    json_t *ids = json_array ();
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2 (self->db, "SELECT message_id FROM signal WHERE case_ref=?", -1, &q,
+                            NULL)
+        != SQLITE_OK)
+        return ids;
+    sqlite3_bind_text (q, 1, case_ref, -1, SQLITE_STATIC);
+    while (sqlite3_step (q) == SQLITE_ROW) {
+        char hex[KT_ID_HEX];
+        if (sqlite3_column_bytes (q, 0) == KT_ID_LEN)
+            json_array_append_new (ids,
+                                   json_string (kt_hex (hex, sqlite3_column_blob (q, 0), KT_ID_LEN)));
+    }
+    sqlite3_finalize (q);
+    return ids;
+}

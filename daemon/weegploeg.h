@@ -93,6 +93,10 @@ int weegploeg_decide_match (weegploeg_t *self, const char *keep, const char *gon
 int weegploeg_record_closure (weegploeg_t *self, const char *case_ref, uint64_t closed_ms,
                               kt_reason_t *reason);
 
+/*  The message ids of case_ref's signals (hex), for its trail in the
+ *  provenance log; no personal data. */
+json_t *weegploeg_case_messages (weegploeg_t *self, const char *case_ref);
+
 /*  The weegploeg file, for modules that keep tables in it (meetings). */
 sqlite3 *weegploeg_db (weegploeg_t *self);
 

@@ -121,6 +121,18 @@ for id in politie-test "$G" rvdk-test nctv-test; do wait_until 10 closed "$id" |
 if kt rvdk-test case contribute "$A" --kind informatie --legal-basis avg-6-1-e --file "$T/items.json" --wait 2>/dev/null; then
     fail "contribution to a closed case accepted"
 fi
+pass "the kernpartijen close the case; both files and every participant record it"
+
+# The subject's trail in the provenance log (issue #4): the basis for inzage.
+kt "$UITV" log show --case "$A" > "$T/trail.txt"
+for words in "politie-test supplied a SIGNAL" "decided: agenderen" "sent a PLAN to rvdk-test" \
+        "rvdk-test supplied a CASE_CONTRIBUTION" "disclosed data to nctv-test" "case was closed" \
+        "a CASE_CONTRIBUTION from reclassering-test was refused"; do
+    grep -q "$words" "$T/trail.txt" || fail "trail lacks '$words': $(cat "$T/trail.txt")"
+done
+if grep -q "Test Persoon" "$T/trail.txt"; then fail "personal data in the trail"; fi
+[ "$(kt "$UITV" log show --case "$A" --json | jq '[.events[] | select(.event=="MESSAGE_DELIVERED")] | length')" -ge 4 ] \
+    || fail "deliveries missing from the trail"
 kt_kill "$UITV"
 "$KETEN" log verify --file "$T/state-$UITV/log.db" > /dev/null || fail "log does not verify"
-pass "the kernpartijen close the case; both files and every participant record it"
+pass "log show --case gives the subject's trail: supplied, decided, sent, delivered, disclosed, closed"
