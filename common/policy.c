@@ -59,6 +59,8 @@ static const policy_row_t s_table[] = {
      "checkpoint requests and cosignatures go to the uitvoerder"},
     {KETEN__MESSAGE_TYPE__ROSTER, R_UITV, TO_ONE_MEMBER,
      "art. 15.2c: roster versions come from the uitvoerder"},
+    {KETEN__MESSAGE_TYPE__ACCESS_NOTICE, R_PARTNER, TO_UITVOERDER,
+     "art. 15.2e: reads of personal data are logged by the uitvoerder"},
     {KETEN__MESSAGE_TYPE__INCIDENT, R_PARTNER, TO_UITVOERDER,
      "art. 15.2g: incidents are registered by the uitvoerder"},
 };

@@ -137,6 +137,15 @@ roster_t *node_newest_roster (const config_t *config, kt_reason_t *reason);
  *  and apply it; a roster that drops this node sets expelled. */
 int node_apply_roster (node_t *self, const char *note, size_t len, kt_reason_t *reason);
 
+/*  Record a read of personal data by caller (art. 15.2e): in the node's
+ *  access table, then in the provenance log (at a partner through an
+ *  ACCESS_NOTICE to the uitvoerder).  When it cannot be recorded the
+ *  caller shows nothing. */
+int node_record_access (node_t *self, const api_caller_t *caller, const char *what,
+                        const char *const *case_refs, size_t n, kt_reason_t *reason);
+void uitvoerder_on_access (node_t *self, member_link_t *link, const roster_member_t *sender,
+                           const envelope_opened_t *opened);
+
 /*  Role layers. */
 int uitvoerder_start (node_t *self, kt_reason_t *reason);
 void uitvoerder_stop (node_t *self);
@@ -252,6 +261,9 @@ void partner_casus_stop (node_t *self);
 void partner_on_casus (node_t *self, const envelope_opened_t *opened);
 void partner_on_roster (node_t *self, const envelope_opened_t *opened);
 void partner_case_api (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
+/*  Queue body for the uitvoerder through the outbox; id receives its id. */
+int partner_queue (node_t *self, Keten__MessageType type, const ProtobufCMessage *body,
+                   uint8_t id[KT_ID_LEN], kt_reason_t *reason);
 /*  Queue body for the uitvoerder through the outbox (survives crashes and
  *  outages); answer caller now ("queued") or, with wait, on the receipt. */
 void partner_send (node_t *self, const api_caller_t *caller, Keten__MessageType type,

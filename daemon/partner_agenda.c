@@ -173,9 +173,9 @@ s_item_json (const Keten__AgendaItem *it)
         }
         json_array_append_new (
             signals,
-            json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:o*}", "sender", g->sender, "category",
-                       g->category, "observed_on", g->observed_on, "source_kind", g->source_kind,
-                       "description", g->description, "wpg_basis",
+            json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:o*}", "sender", g->sender,
+                       "category", g->category, "observed_on", g->observed_on, "source_kind",
+                       g->source_kind, "description", g->description, "wpg_basis",
                        g->wpg_basis == KETEN__WPG_BASIS__WPG_ART_9_10   ? "art-9-10"
                        : g->wpg_basis == KETEN__WPG_BASIS__WPG_ART_8_13 ? "art-8-13"
                                                                         : "",
@@ -215,8 +215,7 @@ partner_agenda_show (node_t *self, const api_caller_t *caller, json_t *args)
     size_t n = 0;
     for (size_t i = 0; i < a->n_items && n < 64; i++)
         refs[n++] = a->items[i]->case_ref;
-    if (n > 0 && access_record (self->access, caller->uid, "agenda.show", refs, n, kt_now_ms (),
-                                &reason) != 0) {
+    if (n > 0 && node_record_access (self, caller, "agenda.show", refs, n, &reason) != 0) {
         keten__weegploeg_agenda__free_unpacked (a, NULL);
         apiserver_reply_error (self->api, caller, reason.text);
         return;
@@ -241,11 +240,11 @@ partner_on_decision (node_t *self, const envelope_opened_t *opened)
     char hex[KT_ID_HEX];
     kt_hex (hex, opened->id, KT_ID_LEN);
     kt_reason_t reason;
-    Keten__WeegploegDecision *d
-        = keten__weegploeg_decision__unpack (NULL, opened->body_len, opened->body);
+    Keten__WeegploegDecision *d =
+        keten__weegploeg_decision__unpack (NULL, opened->body_len, opened->body);
     if (!d || !self->decisionbox || decisionbox_check (d, &reason) != 0) {
         const char *why = !d                   ? "decision body does not decode"
-                        : !self->decisionbox ? "this node takes no weegploeg decisions"
+                          : !self->decisionbox ? "this node takes no weegploeg decisions"
                                                : reason.text;
         kt_log (KT_LOG_WARN, "decision refused id=%s reason=\"%s\"", hex, why);
         s_receipt (self, opened->id, false, why);
@@ -268,8 +267,9 @@ void
 partner_decision_list (node_t *self, const api_caller_t *caller, json_t *args)
 {
     (void) args;
-    apiserver_reply_ok (self->api, caller,
-                        json_pack ("{s:o}", "decisions", decisionbox_list (self->decisionbox, 100)));
+    apiserver_reply_ok (
+        self->api, caller,
+        json_pack ("{s:o}", "decisions", decisionbox_list (self->decisionbox, 100)));
 }
 
 void
@@ -288,8 +288,7 @@ partner_decision_show (node_t *self, const api_caller_t *caller, json_t *args)
     }
     /*  art. 15.2e: the analysis is personal data; record the read first. */
     const char *ref = d->case_ref;
-    if (access_record (self->access, caller->uid, "decision.show", &ref, 1, kt_now_ms (), &reason)
-        != 0) {
+    if (node_record_access (self, caller, "decision.show", &ref, 1, &reason) != 0) {
         keten__weegploeg_decision__free_unpacked (d, NULL);
         apiserver_reply_error (self->api, caller, reason.text);
         return;

@@ -132,30 +132,41 @@ partner_on_casus (node_t *self, const envelope_opened_t *opened)
         kt_log (KT_LOG_ERROR, "%s store_failed id=%s reason=\"%s\"", what, hex, reason.text);
 }
 
-void
-partner_send (node_t *self, const api_caller_t *caller, Keten__MessageType type,
-        const ProtobufCMessage *body, bool wait)
+int
+partner_queue (node_t *self, Keten__MessageType type, const ProtobufCMessage *body,
+               uint8_t id[KT_ID_LEN], kt_reason_t *reason)
 {
-    kt_reason_t reason;
-    uint8_t id[KT_ID_LEN], *header = NULL;
+    uint8_t *header = NULL;
     size_t header_len = 0;
     uint64_t now = kt_now_ms ();
-    int rc = node_seal (self, type, self->hub->member->id, body, id, &header, &header_len, &reason);
-    if (rc == 0 && (rc = store_begin (self->db, &reason)) == 0) {
-        if (outbox_insert (self->outbox, id, type, header, header_len, now, &reason) != 0 ||
-            store_commit (self->db, &reason) != 0) {
+    int rc = node_seal (self, type, self->hub->member->id, body, id, &header, &header_len, reason);
+    if (rc == 0 && (rc = store_begin (self->db, reason)) == 0) {
+        if (outbox_insert (self->outbox, id, type, header, header_len, now, reason) != 0 ||
+            store_commit (self->db, reason) != 0) {
             store_rollback (self->db);
             rc = -1;
         }
     }
     free (header);
-    if (rc != 0) {
+    if (rc == 0) {
+        outbox_enqueue (self->outbox, id, now);
+        partner_on_pump (self->loop, 0, self);
+    }
+    return rc;
+}
+
+void
+partner_send (node_t *self, const api_caller_t *caller, Keten__MessageType type,
+              const ProtobufCMessage *body, bool wait)
+{
+    kt_reason_t reason;
+    uint8_t id[KT_ID_LEN];
+    if (partner_queue (self, type, body, id, &reason) != 0) {
         apiserver_reply_error (self->api, caller, reason.text);
         return;
     }
     char hex[KT_ID_HEX];
     kt_hex (hex, id, KT_ID_LEN);
-    outbox_enqueue (self->outbox, id, now);
     api_caller_t *w = wait ? malloc (sizeof *w) : NULL;
     if (w) {
         api_caller_copy (w, caller);
@@ -163,7 +174,6 @@ partner_send (node_t *self, const api_caller_t *caller, Keten__MessageType type,
     } else
         apiserver_reply_ok (self->api, caller,
                             json_pack ("{s:s, s:s}", "message_id", hex, "state", "queued"));
-    partner_on_pump (self->loop, 0, self);
 }
 
 static int
@@ -199,7 +209,7 @@ s_contribute (node_t *self, const api_caller_t *caller, json_t *args, kt_reason_
         rc = items_check (&as_signal, reason);
     if (rc == 0)
         partner_send (self, caller, KETEN__MESSAGE_TYPE__CASE_CONTRIBUTION, &c.base,
-                json_is_true (json_object_get (args, "wait")));
+                      json_is_true (json_object_get (args, "wait")));
     items_free (items, n);
     return rc;
 }
@@ -241,7 +251,7 @@ s_progress (node_t *self, const api_caller_t *caller, json_t *args, kt_reason_t 
     p.measure_id = (char *) measure;
     p.note = (char *) (note ? note : "");
     partner_send (self, caller, KETEN__MESSAGE_TYPE__PLAN_PROGRESS, &p.base,
-            json_is_true (json_object_get (args, "wait")));
+                  json_is_true (json_object_get (args, "wait")));
     return 0;
 }
 
@@ -274,7 +284,7 @@ partner_case_api (node_t *self, const api_caller_t *caller, const char *cmd, jso
         const char *refs[1] = {case_ref};
         /*  art. 15.2e: the plan and disclosures concern a person. */
         if (rc == 0)
-            rc = access_record (self->access, caller->uid, cmd, refs, 1, kt_now_ms (), &reason);
+            rc = node_record_access (self, caller, cmd, refs, 1, &reason);
         if (rc == 0) {
             json_t *r = json_pack ("{s:o*, s:b}", "plan", plan ? plan_to_json (plan) : NULL,
                                    "closed", casebox_closed (self->casebox, case_ref));

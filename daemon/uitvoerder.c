@@ -371,6 +371,11 @@ uitvoerder_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
             envelope_opened_clear (&a->opened);
             continue;
         }
+        if (h->type == KETEN__MESSAGE_TYPE__ACCESS_NOTICE) {
+            uitvoerder_on_access (self, link, peer->member, &a->opened);
+            envelope_opened_clear (&a->opened);
+            continue;
+        }
         if (h->type == KETEN__MESSAGE_TYPE__CHECKPOINT) {
             uitvoerder_on_checkpoint (self, link, peer->member, &a->opened);
             envelope_opened_clear (&a->opened);

@@ -593,8 +593,7 @@ uitvoerder_case_api (node_t *self, const api_caller_t *caller, const char *cmd, 
         if (rc == 0 && !plan)
             rc = kt_fail (&reason, "case %s has no plan yet", case_ref);
         if (rc == 0)
-            rc = access_record (self->access, caller->uid, "plan.show", refs, 1, kt_now_ms (),
-                                &reason);
+            rc = node_record_access (self, caller, "plan.show", refs, 1, &reason);
         if (rc == 0)
             json_object_set_new (result, "plan", plan_to_json (plan));
         if (plan)

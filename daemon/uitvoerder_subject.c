@@ -50,10 +50,9 @@ uitvoerder_subject_show (node_t *self, const api_caller_t *caller, json_t *args)
         return;
     }
     char *refs[1] = {(char *) ref};
-    if (access_record (self->access, caller->uid, "weegploeg.subject", (const char *const *) refs,
-                       1, kt_now_ms (), &reason) != 0 ||
-        s_log_event (self, KETEN__LOG_EVENT__PERSONAL_DATA_ACCESSED, caller->uid,
-                     "weegploeg.subject", refs, 1, &reason) != 0) {
+    /*  Recorded in the access table and the provenance log first. */
+    if (node_record_access (self, caller, "weegploeg.subject", (const char *const *) refs, 1,
+                            &reason) != 0) {
         weegploeg_case_free (signals, n);
         apiserver_reply_error (self->api, caller, reason.text);
         return;

@@ -127,7 +127,9 @@ pass "the kernpartijen close the case; both files and every participant record i
 kt "$UITV" log show --case "$A" > "$T/trail.txt"
 for words in "politie-test supplied a SIGNAL" "decided: agenderen" "sent a PLAN to rvdk-test" \
         "rvdk-test supplied a CASE_CONTRIBUTION" "disclosed data to nctv-test" "case was closed" \
-        "a CASE_CONTRIBUTION from reclassering-test was refused"; do
+        "a CASE_CONTRIBUTION from reclassering-test was refused" \
+        "rvdk-test ($(id -un)) read the personal data (plan.show)" \
+        "nctv-test ($(id -un)) read the personal data (case.show)"; do
     grep -q "$words" "$T/trail.txt" || fail "trail lacks '$words': $(cat "$T/trail.txt")"
 done
 if grep -q "Test Persoon" "$T/trail.txt"; then fail "personal data in the trail"; fi
