@@ -1,13 +1,21 @@
 /*  spool: automatic forwarding from a directory (the police node's intake,
  *  DESIGN section 1).  Police systems drop one JSON signal per file into
  *  the spool directory (written under a temporary name and renamed to
- *  NAME.json, so a half-written file is never read).  Each file is
- *  validated; a valid one is stored and queued in the same transaction
- *  that records (file name, content hash, message id) here, and only then
- *  moved to done/.  An invalid one is moved to rejected/ with NAME.reason
- *  beside it.  A file found again after a crash between the commit and the
- *  move is recognised by name and hash and moved to done/ without being
- *  sent twice.
+ *  NAME.json, so a half-written file is never read; names starting with
+ *  '.' or not ending in ".json" are left alone).  Each file is validated;
+ *  a valid one is stored and queued in the same transaction that records
+ *  (file name, content hash, message id) here, and only then moved to
+ *  done/.  An invalid one is moved to rejected/ with its reason beside it
+ *  (FINAL.reason, written before the move).  A move never replaces a file
+ *  already in done/ or rejected/: a later file of the same name becomes
+ *  STEM.1.json, STEM.2.json, ...  A name longer than SPOOL_NAME_MAX is
+ *  rejected as name-too-long-INODE.json, the name kept in its reason.  A
+ *  file found again after a crash between the commit and the move is
+ *  recognised by name and hash and moved to done/ without being sent
+ *  twice.  A passing failure to read a file (out of descriptors or
+ *  memory, EIO) leaves it for the next scan.  The log never names a file
+ *  nor quotes a reason: it says a fixed class and the inode number.
+ *  Details: docs/SIGNAL-FORMAT.md, "The police spool".
  */
 #ifndef KETEN_SPOOL_H
 #define KETEN_SPOOL_H
@@ -24,10 +32,11 @@
 typedef struct _spool_t spool_t;
 
 typedef struct {
-    char name[SPOOL_NAME_MAX + 1];   /* NAME.json, no directory part */
-    uint8_t hash[32];                /* BLAKE2b-256 of the file's bytes */
-    uid_t owner;                     /* who dropped it (file owner) */
-    Keten__Signal *signal;           /* validated; owned */
+    char name[SPOOL_NAME_MAX + 1]; /* NAME.json, no directory part */
+    uint8_t hash[32];              /* BLAKE2b-256 of the file's bytes */
+    uid_t owner;                   /* who dropped it (file owner) */
+    unsigned long long ino;        /* inode, to name the file in the log */
+    Keten__Signal *signal;         /* validated; owned */
 } spool_file_t;
 
 /*  db (node.db) is borrowed.  Creates dir/done and dir/rejected. */
@@ -42,7 +51,9 @@ size_t spool_scan (spool_t *self, spool_file_t *files, size_t max);
  *  transaction. */
 int spool_record (spool_t *self, const spool_file_t *file, const uint8_t id[KT_ID_LEN],
                   kt_reason_t *reason);
-/*  After the commit: move the file to done/. */
+/*  After the commit: move the file to done/ (under the next free name if
+ *  done/NAME exists).  If that fails (logged) the file stays and the next
+ *  scan, finding it in the table, moves it. */
 void spool_done (spool_t *self, const spool_file_t *file);
 
 #endif
