@@ -4,20 +4,30 @@
 
 #include "util.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 static void
 s_status_usage (void)
 {
-    printf ("Usage: keten status [--json]\n"
+    printf ("Usage: keten status [--json] [--watch [SECONDS] [--count N]]\n"
             "\n"
-            "Show the node: id, kind, role, version, uptime and roster version.  On a\n"
-            "partner also the link to the uitvoerder, the outbox and the last receipt;\n"
-            "on the uitvoerder the members as last heard from and the stored counts.\n"
+            "Show the node: id, kind, role, version, uptime, roster version and key age.\n"
+            "On a partner also the link to the uitvoerder, the outbox, the last receipt\n"
+            "and any alarm (link_down, backlog, undelivered_age, log_alarm); on the\n"
+            "uitvoerder every member at a glance: online, last seen, round trip, outbox\n"
+            "backlog, roster version (stale ones flagged), checkpoint verified, software\n"
+            "version, key age, clock skew (flagged above 2 s) and its alarms (offline,\n"
+            "stale_roster, clock_skew, backlog, undelivered_age, log_alarm).\n"
             "\n"
-            "  --json   print the daemon's answer as JSON\n");
+            "  --json             print the daemon's answer as JSON\n"
+            "  --watch [SECONDS]  refresh every SECONDS (2; 1..3600) until interrupted;\n"
+            "                     on a terminal the screen is cleared each time\n"
+            "  --count N          with --watch: stop after N refreshes (for scripts, tests)\n");
 }
 
 /*  "3 s ago" for a past wall-clock time in ms, "never" for 0. */
@@ -39,6 +49,76 @@ static void
 s_line (const char *label, const char *value)
 {
     printf ("%-15s %s\n", label, value);
+}
+
+/*  "0.4 ms" for a member's rtt_us, "-" for none yet. */
+static const char *
+s_rtt (char *buf, size_t len, json_t *obj)
+{
+    uint64_t us = 0;
+    if (!cli_json_uint (obj, "rtt_us", &us) || us == 0)
+        snprintf (buf, len, "-");
+    else if (us < 1000)
+        snprintf (buf, len, "%llu µs", (unsigned long long) us);
+    else
+        snprintf (buf, len, "%.1f ms", (double) us / 1000.0);
+    return buf;
+}
+
+static bool
+s_has_alarm (json_t *alarms, const char *name)
+{
+    size_t i;
+    json_t *a;
+    json_array_foreach (alarms, i, a)
+    {
+        if (json_is_string (a) && strcmp (json_string_value (a), name) == 0)
+            return true;
+    }
+    return false;
+}
+
+/*  "+0.012 s" (the member's clock ahead of ours), flagged with " !" when
+ *  the daemon raised the clock_skew alarm (above 2 s). */
+static const char *
+s_skew (char *buf, size_t len, json_t *m, bool heard)
+{
+    json_t *v = json_object_get (m, "clock_skew_ms");
+    if (!heard || !json_is_integer (v)) {
+        snprintf (buf, len, "-");
+        return buf;
+    }
+    json_int_t ms = json_integer_value (v);
+    json_int_t mag = ms < 0 ? -ms : ms;
+    snprintf (buf, len, "%c%lld.%03lld s%s", ms < 0 ? '-' : '+', (long long) (mag / 1000),
+              (long long) (mag % 1000),
+              s_has_alarm (json_object_get (m, "alarms"), "clock_skew") ? " !" : "");
+    return buf;
+}
+
+/*  The alarm names, comma separated, or "-". */
+static const char *
+s_alarms (char *buf, size_t len, json_t *alarms)
+{
+    size_t i, n = 0;
+    json_t *a;
+    buf[0] = 0;
+    json_array_foreach (alarms, i, a)
+    {
+        if (!json_is_string (a))
+            continue;
+        char clean[CLI_CELL_MAX + 1];
+        cli_clean (clean, sizeof clean, json_string_value (a));
+        size_t used = strlen (buf), want = strlen (clean) + (n ? 1 : 0);
+        if (used + want >= len)
+            break; /* cut: a cell shows what fits */
+        if (n++)
+            buf[used++] = ',';
+        memcpy (buf + used, clean, strlen (clean) + 1);
+    }
+    if (n == 0)
+        snprintf (buf, len, "-");
+    return buf;
 }
 
 static void
@@ -84,6 +164,11 @@ s_print_partner (json_t *result, uint64_t now)
         s_line ("last receipt", line);
     } else if (json_is_null (receipt))
         s_line ("last receipt", "none yet");
+    json_t *alarms = json_object_get (result, "alarms");
+    if (json_is_array (alarms)) {
+        char list[CLI_CELL_MAX + 1];
+        s_line ("alarms", json_array_size (alarms) ? s_alarms (list, sizeof list, alarms) : "none");
+    }
 }
 
 static void
@@ -108,30 +193,82 @@ s_print_uitvoerder (json_t *result, uint64_t now)
                   cli_json_str (log, "root", a, sizeof a));
         s_line ("log", line);
     }
+    json_t *fed = json_object_get (result, "federation");
+    if (json_is_object (fed)) {
+        uint64_t n = 0, online = 0, alarms = 0;
+        cli_json_uint (fed, "members", &n);
+        cli_json_uint (fed, "online", &online);
+        cli_json_uint (fed, "alarms", &alarms);
+        snprintf (line, sizeof line, "%llu of %llu online, %llu alarm%s",
+                  (unsigned long long) online, (unsigned long long) n,
+                  (unsigned long long) alarms, alarms == 1 ? "" : "s");
+        s_line ("members", line);
+    }
     json_t *members = json_object_get (result, "members");
     if (!json_is_array (members))
         return;
     printf ("\n");
-    static const char *const header[] = {"ID", "KIND", "ROLE", "ONLINE", "LAST_SEEN", "RTT"};
-    cli_table_t *table = cli_table_new (6, header);
+    static const char *const header[] = {"MEMBER", "KIND",       "ROLE",    "ONLINE",  "LAST_SEEN",
+                                         "RTT",    "OUTBOX",     "ROSTER",  "CHECKPT", "VERSION",
+                                         "KEY_AGE", "CLOCK_SKEW", "ALARMS"};
+    enum { COLS = sizeof header / sizeof header[0] };
+    cli_table_t *table = cli_table_new (COLS, header);
     size_t i;
     json_t *m;
     json_array_foreach (members, i, m)
     {
-        char b[6][CLI_CELL_MAX + 1];
-        uint64_t seen = 0, rtt = 0;
+        char b[COLS][CLI_CELL_MAX + 1], d[48];
+        uint64_t seen = 0;
         cli_json_uint (m, "last_seen_ms", &seen);
+        bool heard = seen > 0;
         /*  The round trip the member measured to the uitvoerder (0: none yet). */
-        if (cli_json_uint (m, "rtt_us", &rtt) && rtt > 0)
-            snprintf (b[5], sizeof b[5], "%llu µs", (unsigned long long) rtt);
+        s_rtt (b[5], sizeof b[5], m);
+        /*  Backlog: messages not settled, and how old the oldest is. */
+        v = w = 0;
+        cli_json_uint (m, "outbox_depth", &v);
+        cli_json_uint (m, "oldest_undelivered_ms", &w);
+        if (!heard)
+            snprintf (b[6], sizeof b[6], "-");
+        else if (v > 0 && w > 0)
+            snprintf (b[6], sizeof b[6], "%llu, %s old", (unsigned long long) v,
+                      cli_fmt_duration (d, sizeof d, w));
         else
-            snprintf (b[5], sizeof b[5], "-");
-        const char *row[] = {cli_json_str (m, "id", b[0], sizeof b[0]),
-                             cli_json_str (m, "kind", b[1], sizeof b[1]),
-                             cli_json_str (m, "role", b[2], sizeof b[2]),
-                             json_is_true (json_object_get (m, "online")) ? "yes" : "no",
-                             s_ago (b[4], sizeof b[4], seen, now),
-                             b[5]};
+            snprintf (b[6], sizeof b[6], "%llu", (unsigned long long) v);
+        v = 0;
+        cli_json_uint (m, "roster_version", &v);
+        if (heard)
+            snprintf (b[7], sizeof b[7], "%llu%s", (unsigned long long) v,
+                      json_is_true (json_object_get (m, "roster_stale")) ? " STALE" : "");
+        else
+            snprintf (b[7], sizeof b[7], "-");
+        v = 0;
+        cli_json_uint (m, "checkpoint_size", &v);
+        if (v > 0)
+            snprintf (b[8], sizeof b[8], "%llu", (unsigned long long) v);
+        else
+            snprintf (b[8], sizeof b[8], "-");
+        v = 0;
+        cli_json_uint (m, "key_age_days", &v);
+        if (heard)
+            snprintf (b[10], sizeof b[10], "%llu d", (unsigned long long) v);
+        else
+            snprintf (b[10], sizeof b[10], "-");
+        s_skew (b[11], sizeof b[11], m, heard);
+        s_alarms (b[12], sizeof b[12], json_object_get (m, "alarms"));
+        const char *row[COLS] = {cli_json_str (m, "id", b[0], sizeof b[0]),
+                                 cli_json_str (m, "kind", b[1], sizeof b[1]),
+                                 cli_json_str (m, "role", b[2], sizeof b[2]),
+                                 json_is_true (json_object_get (m, "online")) ? "yes" : "NO",
+                                 s_ago (b[4], sizeof b[4], seen, now),
+                                 b[5],
+                                 b[6],
+                                 b[7],
+                                 b[8],
+                                 heard ? cli_json_str (m, "software_version", b[9], sizeof b[9])
+                                       : "-",
+                                 b[10],
+                                 b[11],
+                                 b[12]};
         cli_table_add (table, row);
     }
     if (json_array_size (members) == 0)
@@ -141,35 +278,10 @@ s_print_uitvoerder (json_t *result, uint64_t now)
     cli_table_destroy (&table);
 }
 
-int
-cmd_status (cli_t *cli, int argc, char **argv)
+/*  One refresh: ask the daemon, print its answer.  Returns an exit code. */
+static int
+s_show (cli_t *cli, bool as_json)
 {
-    enum { OPT_JSON = CLI_OPT_LONG + 1 };
-    static const struct option options[] = {{"json", no_argument, NULL, OPT_JSON},
-                                            {"help", no_argument, NULL, CLI_OPT_HELP},
-                                            {NULL, 0, NULL, 0}};
-    const char *cmd = "status";
-    bool as_json = false;
-    int c;
-    cli_getopt_reset ();
-    while ((c = getopt_long (argc, argv, ":h", options, NULL)) != -1) {
-        switch (c) {
-        case OPT_JSON:
-            if (as_json)
-                return cli_usage_error (cmd, "--json given twice");
-            as_json = true;
-            break;
-        case 'h':
-        case CLI_OPT_HELP:
-            s_status_usage ();
-            return CLI_OK;
-        default:
-            return cli_getopt_error (cmd, c, argv);
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error (cmd, "unexpected argument");
-
     json_t *result = cli_call (cli, "status", NULL, CLI_TIMEOUT_MS, NULL);
     if (!result)
         return CLI_FAIL;
@@ -193,10 +305,95 @@ cmd_status (cli_t *cli, int argc, char **argv)
     else
         snprintf (b, sizeof b, "-");
     s_line ("roster version", b);
+    if (cli_json_uint (result, "key_age_days", &v)) {
+        snprintf (b, sizeof b, "%llu d", (unsigned long long) v);
+        s_line ("key age", b);
+    }
+    if (json_is_string (json_object_get (result, "metrics_listen")))
+        s_line ("metrics", cli_json_str (result, "metrics_listen", a, sizeof a));
     if (json_object_get (result, "members"))
         s_print_uitvoerder (result, now);
     else
         s_print_partner (result, now);
     json_decref (result);
     return CLI_OK;
+}
+
+int
+cmd_status (cli_t *cli, int argc, char **argv)
+{
+    enum { OPT_JSON = CLI_OPT_LONG + 1, OPT_WATCH, OPT_COUNT };
+    static const struct option options[] = {{"json", no_argument, NULL, OPT_JSON},
+                                            {"watch", optional_argument, NULL, OPT_WATCH},
+                                            {"count", required_argument, NULL, OPT_COUNT},
+                                            {"help", no_argument, NULL, CLI_OPT_HELP},
+                                            {NULL, 0, NULL, 0}};
+    const char *cmd = "status";
+    bool as_json = false, watch = false, counted = false;
+    uint64_t every_s = 2, count = 0;
+    int c;
+    cli_getopt_reset ();
+    while ((c = getopt_long (argc, argv, ":h", options, NULL)) != -1) {
+        switch (c) {
+        case OPT_JSON:
+            if (as_json)
+                return cli_usage_error (cmd, "--json given twice");
+            as_json = true;
+            break;
+        case OPT_WATCH:
+            if (watch)
+                return cli_usage_error (cmd, "--watch given twice");
+            watch = true;
+            /*  --watch SECONDS as well as --watch=SECONDS: a following
+             *  argument that starts with a digit is the interval. */
+            if (!optarg && optind < argc && argv[optind][0] >= '0' && argv[optind][0] <= '9')
+                optarg = argv[optind++];
+            if (optarg && cli_opt_uint (cmd, "--watch", optarg, 1, 3600, &every_s) != 0)
+                return CLI_USAGE;
+            break;
+        case OPT_COUNT:
+            if (counted)
+                return cli_usage_error (cmd, "--count given twice");
+            counted = true;
+            if (cli_opt_uint (cmd, "--count", optarg, 1, 1000000, &count) != 0)
+                return CLI_USAGE;
+            break;
+        case 'h':
+        case CLI_OPT_HELP:
+            s_status_usage ();
+            return CLI_OK;
+        default:
+            return cli_getopt_error (cmd, c, argv);
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error (cmd, "unexpected argument");
+    if (counted && !watch)
+        return cli_usage_error (cmd, "--count needs --watch");
+    if (!watch)
+        return s_show (cli, as_json);
+
+    /*  Refresh until interrupted (SIGINT ends the process) or count runs
+     *  out; a daemon that does not answer is reported and asked again. */
+    bool tty = isatty (STDOUT_FILENO);
+    int rc = CLI_OK;
+    for (uint64_t n = 0; count == 0 || n < count; n++) {
+        if (n > 0) {
+            struct timespec ts = {(time_t) every_s, 0};
+            while (nanosleep (&ts, &ts) != 0 && errno == EINTR)
+                ;
+        }
+        if (tty && !as_json)
+            printf ("\033[H\033[2J");
+        else if (n > 0 && !as_json)
+            printf ("\n");
+        if (!as_json) {
+            char at[32];
+            printf ("keten status, every %llu s (Ctrl-C to stop), %s UTC\n\n",
+                    (unsigned long long) every_s, cli_fmt_time (at, sizeof at, kt_now_ms ()));
+        }
+        rc = s_show (cli, as_json);
+        fflush (stdout);
+    }
+    return rc;
 }

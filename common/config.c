@@ -8,8 +8,10 @@
 
 #include "note.h"
 
+#include <arpa/inet.h>
 #include <czmq.h>
 #include <libgen.h>
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,11 +79,16 @@ static const s_field_t s_fields[] = {
     /*  Uitvoerder: the referentiekader the weegploeg weighs against
      *  (art. 7.3); its version must be the one the roster names. */
     OPTPATH ("weegploeg", "referentiekader", referentiekader_file),
+    /*  Prometheus metrics (DESIGN 8): off unless an address is given; an
+     *  address beyond loopback must be asked for, the endpoint has no
+     *  authentication. */
+    STR ("metrics", "listen", metrics_listen, false),
+    U32 ("metrics", "allow-remote", metrics_allow_remote, 0, 0, 1),
 };
 #define N_FIELDS (sizeof s_fields / sizeof s_fields[0])
 
 static const char *s_sections[] = {"node", "transport", "delivery", "intake", "agenda",
-                                   "weegploeg"};
+                                   "weegploeg", "metrics"};
 #define N_SECTIONS (sizeof s_sections / sizeof s_sections[0])
 
 static const s_field_t *
@@ -135,6 +142,44 @@ s_check_endpoint (const char *ep, bool bind, const char *path, kt_reason_t *reas
     if (s_parse_u32 (port, &n) != 0 || n < 1 || n > 65535)
         return kt_fail (reason, "%s: %s = %s has no valid port (1..65535%s)", path, key, ep,
                         bind ? " or *" : "");
+    return 0;
+}
+
+int
+config_parse_listen (const char *text, struct sockaddr_storage *addr, socklen_t *addr_len,
+                     bool *loopback, kt_reason_t *reason)
+{
+    memset (addr, 0, sizeof *addr);
+    char host[64];
+    const char *colon = strrchr (text, ':');
+    size_t hlen = colon ? (size_t) (colon - text) : 0;
+    if (!colon || hlen == 0 || hlen >= sizeof host)
+        return kt_fail (reason, "%.64s must be HOST:PORT", text);
+    memcpy (host, text, hlen);
+    host[hlen] = 0;
+    uint32_t port = 0;
+    if (!streq (colon + 1, "*")
+        && (s_parse_u32 (colon + 1, &port) != 0 || port < 1 || port > 65535))
+        return kt_fail (reason, "%.64s has no valid port (1..65535 or *)", text);
+    if (host[0] == '[' && host[hlen - 1] == ']') {
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *) addr;
+        host[hlen - 1] = 0;
+        if (inet_pton (AF_INET6, host + 1, &a6->sin6_addr) != 1)
+            return kt_fail (reason, "%.64s: %s is not an IPv6 address", text, host + 1);
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons ((uint16_t) port);
+        *addr_len = sizeof *a6;
+        *loopback = IN6_IS_ADDR_LOOPBACK (&a6->sin6_addr);
+        return 0;
+    }
+    struct sockaddr_in *a4 = (struct sockaddr_in *) addr;
+    if (inet_pton (AF_INET, host, &a4->sin_addr) != 1)
+        return kt_fail (reason, "%.64s: %s is not an IPv4 address (or [IPv6] in brackets)", text,
+                        host);
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons ((uint16_t) port);
+    *addr_len = sizeof *a4;
+    *loopback = (ntohl (a4->sin_addr.s_addr) >> 24) == 127;
     return 0;
 }
 
@@ -277,6 +322,17 @@ config_load (const char *path, config_t *out, kt_reason_t *reason)
         return kt_fail (reason, "%s: transport/heartbeat-timeout-ms = %u must be at least twice "
                                 "transport/heartbeat-ms = %u", path, out->heartbeat_timeout_ms,
                         out->heartbeat_ms);
+    if (*out->metrics_listen) {
+        struct sockaddr_storage addr;
+        socklen_t addr_len;
+        bool loopback;
+        if (config_parse_listen (out->metrics_listen, &addr, &addr_len, &loopback, &why) != 0)
+            return kt_fail (reason, "%s: metrics/listen: %s", path, why.text);
+        if (!loopback && !out->metrics_allow_remote)
+            return kt_fail (reason, "%s: metrics/listen = %s is not a loopback address; the "
+                                    "metrics have no authentication, set metrics/allow-remote = 1 "
+                                    "to serve them beyond this machine", path, out->metrics_listen);
+    }
     if (out->retry_max_ms < out->retry_min_ms)
         return kt_fail (reason, "%s: delivery/retry-max-ms = %u must not be below "
                                 "delivery/retry-min-ms = %u", path, out->retry_max_ms,

@@ -12,7 +12,9 @@
 #include "util.h"
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #define CONFIG_ENDPOINT_MAX 255
 
@@ -49,10 +51,19 @@ typedef struct {
     uint32_t ics_personal_data;      /* agenda/ics-personal-data: names in the .ics (0; 0..1) */
     /* weegploeg (uitvoerder) */
     char referentiekader_file[PATH_MAX]; /* weegploeg/referentiekader: criteria file ("": none) */
+    /* metrics */
+    char metrics_listen[64];         /* metrics/listen: Prometheus HOST:PORT ("": off) */
+    uint32_t metrics_allow_remote;   /* metrics/allow-remote: beyond loopback (0; 0..1) */
 } config_t;
 
 /*  Load and validate path.  On failure the reason names the file, the key
  *  and what is wrong with it. */
 int config_load (const char *path, config_t *out, kt_reason_t *reason);
+
+/*  metrics/listen: "A.B.C.D:PORT" or "[IPv6]:PORT", PORT 1..65535 or "*"
+ *  (any free port; *addr gets port 0).  *loopback tells whether the
+ *  address is a loopback one.  The one parser of this key. */
+int config_parse_listen (const char *text, struct sockaddr_storage *addr, socklen_t *addr_len,
+                         bool *loopback, kt_reason_t *reason);
 
 #endif

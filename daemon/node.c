@@ -48,6 +48,10 @@ node_new (const config_t *config, kt_reason_t *reason)
     self->keys = keys_load_secret (config->key_file, reason);
     if (!self->keys)
         goto fail;
+    /*  DESIGN 8: the key's age, shown in status (no created field). */
+    struct stat key_st;
+    if (stat (config->key_file, &key_st) == 0)
+        self->key_created_ms = (uint64_t) key_st.st_mtime * 1000;
     if (strcmp (self->keys->pub.id, config->id) != 0) {
         kt_fail (reason, "%s holds the keys of %s, but this node is configured as %s",
                  config->key_file, self->keys->pub.id, config->id);
@@ -91,7 +95,7 @@ node_new (const config_t *config, kt_reason_t *reason)
         goto fail;
     self->api = apiserver_new (self->loop, config->socket_path, s_api_handle, s_api_flush, self,
                                reason);
-    if (!self->api)
+    if (!self->api || metrics_node_start (self, reason) != 0)
         goto fail;
     kt_log (KT_LOG_INFO, "node started id=%s role=%s roster_version=%llu", config->id,
             roster_role_name (keyring_self_member (self->keyring)->role),
@@ -109,6 +113,7 @@ node_destroy (node_t **self_p)
     node_t *self = *self_p;
     if (!self)
         return;
+    metrics_destroy (&self->metrics);
     apiserver_destroy (&self->api);
     if (self->uitvoerder)
         uitvoerder_stop (self);

@@ -20,6 +20,7 @@
 #include "keystore.h"
 #include "logproof.h"
 #include "meeting.h"
+#include "metrics.h"
 #include "node.h"
 #include "outbox.h"
 #include "provlog.h"
@@ -44,6 +45,13 @@ typedef struct {
     uint64_t roster_version;
     char software_version[32];
     uint64_t cp_size;         /* size of the last checkpoint sent to it */
+    /*  As its last heartbeat said (DESIGN 8: the federation at a glance). */
+    uint64_t uptime_s;
+    uint64_t oldest_undelivered_ms; /* age of its oldest unsettled message */
+    uint64_t checkpoint_size;       /* newest checkpoint it verified, 0: none */
+    uint64_t key_age_s;
+    bool log_alarm;                 /* its witness raised an alarm */
+    int64_t clock_skew_ms;          /* its clock minus ours, less half the round trip */
 } member_link_t;
 
 /*  A message to send, sealed but not yet signed: signed together with the
@@ -111,6 +119,10 @@ struct _node_t {
     /* outgoing batch */
     outgoing_t *out;
     size_t n_out, cap_out;
+    /* operations */
+    metrics_t *metrics;       /* Prometheus endpoint, if metrics/listen is set */
+    uint64_t key_created_ms;  /* mtime of the secret key file at startup */
+    uint64_t cp_verified, cp_verified_ms; /* metrics_checkpoint_size's cache */
 };
 
 /*  Seal body for one recipient and add it to the outgoing batch. */

@@ -170,7 +170,13 @@ partner_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
     hb.software_version = (char *) KETEN_VERSION;
     hb.uptime_s = (now - self->started_ms) / 1000;
     hb.outbox_depth = outbox_pending (self->outbox);
+    int64_t oldest = outbox_oldest_ms (self->outbox);
+    hb.oldest_undelivered_ms = oldest > 0 && (uint64_t) oldest < now ? now - (uint64_t) oldest : 0;
     hb.roster_version = keyring_roster (self->keyring)->version;
+    /*  DESIGN 8: what the uitvoerder shows of us at a glance. */
+    hb.checkpoint_size = metrics_checkpoint_size (self);
+    hb.log_alarm = self->witness && witness_alarm (self->witness);
+    hb.key_age_s = metrics_key_age_ms (self, now) / 1000;
     hb.sent_ms = now;
     hb.sent_mono_us = kt_mono_us ();
     hb.rtt_us = self->hub_rtt_us;
@@ -668,12 +674,27 @@ partner_status (node_t *self, json_t *result)
                          json_pack ("{s:s, s:b, s:I, s:I}", "peer", self->hub->member->id, "up",
                                     up, "last_seen_ms", (json_int_t) self->hub_last_seen_ms,
                                     "rtt_us", (json_int_t) self->hub_rtt_us));
+    size_t depth = outbox_pending (self->outbox);
+    int64_t oldest = outbox_oldest_ms (self->outbox);
+    uint64_t age = oldest > 0 && (uint64_t) oldest < now ? now - (uint64_t) oldest : 0;
     json_object_set_new (
         result, "outbox",
-        json_pack ("{s:I, s:I, s:I, s:I}", "depth", (json_int_t) outbox_pending (self->outbox),
-                   "oldest_ms", (json_int_t) outbox_oldest_ms (self->outbox), "delivered",
+        json_pack ("{s:I, s:I, s:I, s:I, s:I}", "depth", (json_int_t) depth, "oldest_ms",
+                   (json_int_t) oldest, "oldest_undelivered_ms", (json_int_t) age, "delivered",
                    (json_int_t) outbox_count_state (self->outbox, OUTBOX_DELIVERED), "refused",
                    (json_int_t) outbox_count_state (self->outbox, OUTBOX_REFUSED)));
+    /*  DESIGN 8: what needs a person's attention at this node. */
+    json_t *alarms = json_array ();
+    if (!up)
+        json_array_append_new (alarms, json_string ("link_down"));
+    if (depth >= METRICS_BACKLOG_ALARM)
+        json_array_append_new (alarms, json_string ("backlog"));
+    if (age >= METRICS_UNDELIVERED_ALARM_MS)
+        json_array_append_new (alarms, json_string ("undelivered_age"));
+    if (self->witness && witness_alarm (self->witness))
+        json_array_append_new (alarms, json_string ("log_alarm"));
+    json_object_set_new (result, "alarms", alarms);
+    metrics_status (self, result);
     if (*self->last_receipt_id)
         json_object_set_new (result, "last_receipt",
                              json_pack ("{s:s, s:I, s:I}", "message_id", self->last_receipt_id,

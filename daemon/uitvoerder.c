@@ -122,9 +122,21 @@ s_heartbeat (node_t *self, member_link_t *link, const keyring_peer_t *peer, cons
         kt_log (KT_LOG_WARN, "heartbeat undecodable peer=%s", peer->member->id);
         return;
     }
+    uint64_t now = kt_now_ms ();
     link->outbox_depth = hb->outbox_depth;
     link->rtt_us = hb->rtt_us;
     link->roster_version = hb->roster_version;
+    link->uptime_s = hb->uptime_s;
+    link->oldest_undelivered_ms = hb->oldest_undelivered_ms;
+    link->checkpoint_size = hb->checkpoint_size;
+    link->key_age_s = hb->key_age_s;
+    link->log_alarm = hb->log_alarm;
+    /*  Its clock at the moment we read this, less ours: the heartbeat was
+     *  on its way about half the round trip it last measured.  Bounded
+     *  so that a wild clock cannot overflow the difference. */
+    if (hb->sent_ms > 0 && hb->sent_ms < (uint64_t) INT64_MAX / 2
+        && hb->rtt_us < (uint64_t) INT64_MAX / 2 && now < (uint64_t) INT64_MAX / 2)
+        link->clock_skew_ms = (int64_t) (hb->sent_ms + hb->rtt_us / 2000) - (int64_t) now;
     /*  Shown in status and JSON: printable ASCII only, else "?". */
     const char *v = hb->software_version;
     bool printable = strlen (v) < sizeof link->software_version;
@@ -441,22 +453,56 @@ uitvoerder_status (node_t *self, json_t *result)
     const roster_t *roster = keyring_roster (self->keyring);
     uint64_t now = kt_now_ms ();
     json_t *members = json_array ();
+    size_t n_members = 0, n_online = 0, n_alarms = 0;
     for (size_t i = 0; i < roster->member_count; i++) {
         const roster_member_t *m = &roster->members[i];
         if (m->role == ROLE_UITVOERDER)
             continue;
         const member_link_t *l = &self->links[i];
         bool online = l->last_seen_ms && now - l->last_seen_ms <= self->config.heartbeat_timeout_ms;
-        json_array_append_new (
-            members,
-            json_pack ("{s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:s}", "id", m->id, "name",
-                       m->name, "kind", m->kind, "role", roster_role_name (m->role), "online",
-                       online, "last_seen_ms", (json_int_t) l->last_seen_ms, "rtt_us",
-                       (json_int_t) l->rtt_us, "outbox_depth", (json_int_t) l->outbox_depth,
-                       "roster_version", (json_int_t) l->roster_version, "software_version",
-                       l->software_version));
+        /*  What the member said in its last heartbeat stays shown while it
+         *  is offline: its backlog then is the best guess there is. */
+        bool heard = l->last_seen_ms != 0;
+        bool stale = heard && l->roster_version < roster->version;
+        uint64_t skew = l->clock_skew_ms < 0 ? (uint64_t) -l->clock_skew_ms
+                                             : (uint64_t) l->clock_skew_ms;
+        json_t *alarms = json_array ();
+        if (!online)
+            json_array_append_new (alarms, json_string ("offline"));
+        if (stale)
+            json_array_append_new (alarms, json_string ("stale_roster"));
+        if (heard && skew > METRICS_SKEW_ALARM_MS)
+            json_array_append_new (alarms, json_string ("clock_skew"));
+        if (l->outbox_depth >= METRICS_BACKLOG_ALARM)
+            json_array_append_new (alarms, json_string ("backlog"));
+        if (l->oldest_undelivered_ms >= METRICS_UNDELIVERED_ALARM_MS)
+            json_array_append_new (alarms, json_string ("undelivered_age"));
+        if (l->log_alarm)
+            json_array_append_new (alarms, json_string ("log_alarm"));
+        n_members++;
+        n_online += online;
+        n_alarms += json_array_size (alarms);
+        json_t *row = json_pack (
+            "{s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:b, s:s}", "id", m->id, "name",
+            m->name, "kind", m->kind, "role", roster_role_name (m->role), "online", online,
+            "last_seen_ms", (json_int_t) l->last_seen_ms, "rtt_us", (json_int_t) l->rtt_us,
+            "outbox_depth", (json_int_t) l->outbox_depth, "oldest_undelivered_ms",
+            (json_int_t) l->oldest_undelivered_ms, "roster_version", (json_int_t) l->roster_version,
+            "roster_stale", stale, "software_version", l->software_version);
+        json_object_set_new (row, "uptime_s", json_integer ((json_int_t) l->uptime_s));
+        json_object_set_new (row, "checkpoint_size",
+                             json_integer ((json_int_t) l->checkpoint_size));
+        json_object_set_new (row, "key_age_days",
+                             json_integer ((json_int_t) (l->key_age_s / 86400)));
+        json_object_set_new (row, "clock_skew_ms", json_integer ((json_int_t) l->clock_skew_ms));
+        json_object_set_new (row, "alarms", alarms);
+        json_array_append_new (members, row);
     }
     json_object_set_new (result, "members", members);
+    json_object_set_new (result, "federation",
+                         json_pack ("{s:I, s:I, s:I}", "members", (json_int_t) n_members, "online",
+                                    (json_int_t) n_online, "alarms", (json_int_t) n_alarms));
+    metrics_status (self, result);
     uint8_t root[32];
     char hex[65];
     provlog_root (self->log, root);

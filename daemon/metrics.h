@@ -1,0 +1,57 @@
+/*  metrics: the node's status as Prometheus metrics (text exposition
+ *  format 0.0.4), served on a local TCP address by a tiny HTTP/1.0
+ *  responder in the node's zloop (DESIGN 8).
+ *
+ *  The responder answers `GET /metrics` (and HEAD) with the text, 404 to
+ *  any other path, 405 to any other method, 400 to anything that is not a
+ *  short HTTP request, and closes the connection after every answer.  A
+ *  request is at most 4 KiB, the sockets never block the loop, and a
+ *  connection that has not been answered and written within 5 s is
+ *  dropped.  Labels carry node ids, kinds, roles, versions and alarm names
+ *  only: never a name or anything else of a person.
+ */
+#ifndef KETEN_METRICS_H
+#define KETEN_METRICS_H
+
+#include "node.h"
+#include "util.h"
+
+#include <czmq.h>
+#include <jansson.h>
+
+/*  Alarm thresholds, the same in `keten status` and the metrics. */
+#define METRICS_SKEW_ALARM_MS 2000         /* |clock skew| above this */
+#define METRICS_BACKLOG_ALARM 1000         /* outbox messages not yet settled */
+#define METRICS_UNDELIVERED_ALARM_MS 60000 /* age of the oldest of them */
+
+typedef struct _metrics_t metrics_t;
+
+/*  The body of one answer to GET /metrics: heap (free()), or NULL when it
+ *  cannot be made (answered with 500). */
+typedef char *(metrics_render_fn) (void *arg);
+
+/*  Listen on listen (metrics/listen: HOST:PORT, port * for any free one)
+ *  and answer in loop, calling render for each GET /metrics.  loop and
+ *  arg are borrowed and must outlive the server. */
+metrics_t *metrics_new (zloop_t *loop, const char *listen, metrics_render_fn *render, void *arg,
+                        kt_reason_t *reason);
+void metrics_destroy (metrics_t **self_p);
+/*  The address bound, e.g. "127.0.0.1:40123" (a port * resolved). */
+const char *metrics_endpoint (const metrics_t *self);
+
+/* ---- the node's metrics ------------------------------------------------- */
+
+/*  Serve the node's metrics when metrics/listen is set (node->metrics
+ *  stays NULL when it is not). */
+int metrics_node_start (node_t *node, kt_reason_t *reason);
+/*  A metrics_render_fn for a node_t. */
+char *metrics_node_render (void *node);
+/*  Add the node's own key age and the metrics endpoint to a status answer. */
+void metrics_status (node_t *node, json_t *result);
+/*  How old the node's secret key file is (its mtime at startup). */
+uint64_t metrics_key_age_ms (const node_t *node, uint64_t now_ms);
+/*  Tree size of the newest checkpoint this partner verified, 0: none
+ *  (at most ten heartbeats old). */
+uint64_t metrics_checkpoint_size (node_t *node);
+
+#endif

@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# DESIGN 8: the uitvoerder monitors the whole federation.  Every partner's
+# heartbeat carries its status; `keten status` at the uitvoerder shows each
+# member at a glance (table, --json, --watch), a member that stops
+# answering is offline within 10 s, a partner shows its own link and
+# alarms, and the Prometheus endpoint serves the same numbers - with node
+# ids, kinds and roles only, never personal data.
+source "$(dirname "$0")/lib.sh"
+
+PARTNERS=(politie-test gemeente-test om-test)
+
+# metrics_on ID: serve metrics on a loopback port the kernel picks.
+metrics_on() {
+    printf 'metrics\n    listen = 127.0.0.1:*\n' >> "$T/$1.cfg"
+}
+
+# http_get HOST:PORT REQUEST-LINE: the whole answer (bash /dev/tcp, no curl).
+http_get() {
+    local host=${1%:*} port=${1##*:}
+    timeout 10 bash -c 'exec 3<>"/dev/tcp/$0/$1" || exit 1
+                        printf "%s\r\nHost: %s\r\n\r\n" "$2" "$0" >&3
+                        cat <&3' "$host" "$port" "$2"
+}
+
+kt_keys "$UITV" uitvoerder
+kt_keys politie-test politie
+kt_keys gemeente-test gemeente
+kt_keys om-test om
+kt_roster 1 "$T/roster.txt" "$UITV" "${PARTNERS[@]}"
+PORT=
+kt_config "$UITV"
+kt_start "$UITV"   # chooses the transport port; restart it with metrics on
+kt_kill "$UITV"
+metrics_on "$UITV"
+kt_start "$UITV"
+for id in "${PARTNERS[@]}"; do kt_config "$id"; done
+metrics_on politie-test
+for id in "${PARTNERS[@]}"; do kt_start "$id"; done
+
+# ---- every member online, with its status filled in --------------------
+all_online() {
+    [ "$(kt "$UITV" status --json | jq '[.members[] | select(.online)] | length')" = 3 ]
+}
+wait_until 10 all_online || fail "not all partners came online: $(kt "$UITV" status)"
+# The round trip needs one heartbeat answered and the next one sent.
+rtts_known() { [ "$(kt "$UITV" status --json | jq '[.members[] | select(.rtt_us > 0)] | length')" = 3 ]; }
+wait_until 10 rtts_known || fail "round trips not reported: $(kt "$UITV" status --json)"
+st=$(kt "$UITV" status --json)
+for id in "${PARTNERS[@]}"; do
+    m=$(echo "$st" | jq -c ".members[] | select(.id == \"$id\")")
+    echo "$m" | jq -e '
+        .online == true and .last_seen_ms > 0 and .rtt_us > 0
+        and (.software_version | length) > 0 and (.uptime_s | type) == "number"
+        and .outbox_depth == 0 and .oldest_undelivered_ms == 0
+        and .roster_version == 1 and .roster_stale == false
+        and (.checkpoint_size | type) == "number" and .key_age_days == 0
+        and (.clock_skew_ms | type) == "number"
+        and (if .clock_skew_ms < 0 then -.clock_skew_ms else .clock_skew_ms end) < 2000
+        and .alarms == [] and (.kind | length) > 0 and (.role | length) > 0' > /dev/null \
+        || fail "member $id not filled in: $m"
+done
+echo "$st" | jq -e '.federation == {"members": 3, "online": 3, "alarms": 0}
+                    and .key_age_days == 0
+                    and (.metrics_listen | test("^127\\.0\\.0\\.1:[0-9]+$"))' > /dev/null \
+    || fail "federation summary wrong: $(echo "$st" | jq -c '{federation, key_age_days, metrics_listen}')"
+pass "all 3 partners online with version, uptime, outbox, roster, checkpoint, key age, clock skew"
+
+table=$(kt "$UITV" status)
+echo "$table" | grep -q "^members *3 of 3 online, 0 alarms" || fail "no summary line: $table"
+echo "$table" | grep -Eq "^MEMBER +KIND +ROLE +ONLINE +LAST_SEEN +RTT +OUTBOX +ROSTER +CHECKPT +VERSION +KEY_AGE +CLOCK_SKEW +ALARMS" \
+    || fail "no member table: $table"
+for id in "${PARTNERS[@]}"; do
+    echo "$table" | grep -Eq "^$id +[a-z]+ +[a-z]+ +yes " || fail "$id not shown online: $table"
+done
+pass "keten status shows the members as a table"
+
+# ---- a signal: the checkpoint politie verified reaches the uitvoerder ---
+kt_signal_file "$T/s.json" FS-1
+sed -i 's/Test Persoon/Zebulon Quaxtermans/; s/2001-04-12/1999-07-23/' "$T/s.json"
+kt politie-test signal submit --file "$T/s.json" --wait | grep -q delivered \
+    || fail "signal not delivered"
+cp_seen() {
+    [ "$(kt "$UITV" status --json | jq '.members[] | select(.id == "politie-test") | .checkpoint_size')" -gt 0 ]
+}
+wait_until 10 cp_seen || fail "politie's verified checkpoint never showed at the uitvoerder"
+pass "the checkpoint politie verified shows at the uitvoerder"
+
+# ---- a partner shows its own link and alarms ----------------------------
+pst=$(kt politie-test status --json)
+echo "$pst" | jq -e '.link.up == true and .alarms == [] and .outbox.depth == 0
+                     and .outbox.oldest_undelivered_ms == 0 and .key_age_days == 0' > /dev/null \
+    || fail "partner status wrong: $pst"
+kt politie-test status | grep -q "^alarms *none" || fail "partner shows no alarm line"
+pass "a partner shows its link, outbox and (no) alarms"
+
+# ---- --watch, --count, --json --------------------------------------------
+n=$(kt "$UITV" status --json --watch 1 --count 2 | jq -s length)
+[ "$n" = 2 ] || fail "--watch 1 --count 2 --json gave $n documents"
+n=$(kt "$UITV" status --watch=1 --count 2 | grep -c "^keten status, every 1 s")
+[ "$n" = 2 ] || fail "--watch=1 --count 2 refreshed $n times"
+rc=0; kt "$UITV" status --count 2 > /dev/null 2>&1 || rc=$?
+[ $rc = 2 ] || fail "--count without --watch was not a usage error (rc=$rc)"
+rc=0; kt "$UITV" status --watch 0 --count 1 > /dev/null 2>&1 || rc=$?
+[ $rc = 2 ] || fail "--watch 0 was not a usage error (rc=$rc)"
+pass "status --watch refreshes, --count bounds it, --json stays parseable"
+
+# ---- metrics --------------------------------------------------------------
+ep=$(jfield "$UITV" .metrics_listen)
+out=$(http_get "$ep" "GET /metrics HTTP/1.0")
+echo "$out" | head -n1 | grep -q "^HTTP/1.0 200 OK" || fail "GET /metrics: $(echo "$out" | head -n3)"
+echo "$out" | grep -qi "^Content-Type: text/plain; version=0.0.4" || fail "not the 0.0.4 text format"
+body=$(echo "$out" | tr -d '\r' | sed '1,/^$/d')
+for line in 'keten_up 1' 'keten_members 3' 'keten_members_online 3' 'keten_signals_stored 1' \
+    'keten_member_online{member="politie-test",kind="politie",role="kernpartij"} 1' \
+    'keten_member_roster_version{member="om-test",kind="om",role="kernpartij"} 1' \
+    'keten_member_alarm{member="gemeente-test",kind="gemeente",role="kernpartij",alarm="offline"} 0'; do
+    echo "$body" | grep -qxF "$line" || fail "metrics lack '$line'"
+done
+echo "$body" | grep -Eq '^keten_log_size [1-9][0-9]*$' || fail "no keten_log_size"
+echo "$body" | grep -Eq '^keten_member_rtt_seconds\{member="gemeente-test",[^}]*\} [0-9.]+$' \
+    || fail "no member rtt"
+# The exposition format: comments, or NAME{LABELS} VALUE; HELP and TYPE
+# before a family's samples.
+bad=$(echo "$body" | grep -Ev '^# (HELP|TYPE) [a-z_]+ .+$' \
+    | grep -Ev '^[a-z_]+(\{([a-z_]+="[^"\\]*",?)+\})? (-?[0-9]+(\.[0-9]+)?|\+Inf)$' || true)
+[ -z "$bad" ] || fail "lines not in the exposition format: $bad"
+echo "$body" | awk '/^# TYPE/ {typed[$3] = 1; next} /^#/ {next}
+    {name = $1; sub(/\{.*/, "", name); if (!typed[name]) {print name; exit 1}}' \
+    || fail "a sample before its TYPE line"
+pass "uitvoerder metrics in the text exposition format"
+
+pep=$(jfield politie-test .metrics_listen)
+pbody=$(http_get "$pep" "GET /metrics HTTP/1.1" | tr -d '\r' | sed '1,/^$/d')
+for line in 'keten_up 1' 'keten_link_up 1' 'keten_outbox_pending 0' 'keten_alarm{alarm="link_down"} 0'; do
+    echo "$pbody" | grep -qxF "$line" || fail "partner metrics lack '$line'"
+done
+echo "$pbody" | grep -Eq '^keten_checkpoint_size [1-9][0-9]*$' || fail "partner metrics lack the checkpoint"
+pass "partner metrics: link, outbox, checkpoint, alarms"
+
+http_get "$ep" "GET /other HTTP/1.0" | head -n1 | grep -q "^HTTP/1.0 404" || fail "GET /other is not 404"
+http_get "$ep" "POST /metrics HTTP/1.0" | head -n1 | grep -q "^HTTP/1.0 405" || fail "POST is not 405"
+http_get "$ep" "nonsense" | head -n1 | grep -q "^HTTP/1.0 400" || fail "a bad request is not 400"
+# An oversized request is cut off; the endpoint keeps answering.
+timeout 10 bash -c 'exec 3<>"/dev/tcp/$0/$1"; head -c 20000 /dev/zero | tr "\0" A >&3; cat <&3' \
+    "${ep%:*}" "${ep##*:}" > /dev/null 2>&1 || true
+http_get "$ep" "GET /metrics HTTP/1.0" | grep -qx "keten_up 1" || fail "endpoint dead after an oversized request"
+pass "only GET /metrics is answered; bad and oversized requests are refused"
+
+# ---- no personal data in status or metrics --------------------------------
+for text in "$body" "$pbody" "$(kt "$UITV" status)" "$(kt "$UITV" status --json)" \
+    "$(kt politie-test status)" "$(kt politie-test status --json)"; do
+    if echo "$text" | grep -Eqi "Zebulon|Quaxtermans|1999-07-23|Teststraat|Agent Test"; then
+        fail "personal data in status or metrics"
+    fi
+done
+pass "no personal data in status or metrics"
+
+# ---- a member that stops answering is offline within 10 s ----------------
+kt_kill gemeente-test KILL
+gone() {
+    kt "$UITV" status --json | jq -e '.members[] | select(.id == "gemeente-test")
+        | .online == false and (.alarms | index("offline"))' > /dev/null
+}
+start=$SECONDS
+wait_until 10 gone || fail "gemeente-test not offline within 10 s: $(kt "$UITV" status)"
+pass "a killed member shows offline after $((SECONDS - start)) s"
+[ "$(jfield "$UITV" .federation.online)" = 2 ] || fail "federation summary still counts it online"
+kt "$UITV" status | grep -Eq "^gemeente-test +gemeente +kernpartij +NO .*offline$" \
+    || fail "table does not flag it: $(kt "$UITV" status)"
+body=$(http_get "$ep" "GET /metrics HTTP/1.0" | tr -d '\r')
+echo "$body" | grep -qxF 'keten_member_online{member="gemeente-test",kind="gemeente",role="kernpartij"} 0' \
+    || fail "metrics still show it online"
+echo "$body" | grep -qxF 'keten_member_alarm{member="gemeente-test",kind="gemeente",role="kernpartij",alarm="offline"} 1' \
+    || fail "metrics raise no offline alarm"
+pass "status and metrics flag the offline member"
+
+# ---- a partner whose link is down says so --------------------------------
+kt_kill "$UITV" KILL
+wait_until 10 bash -c "! $(printf '%q' "$KETEN") --socket '$T/om-test.sock' status --json | jq -e '.link.up' > /dev/null" \
+    || fail "om never saw the link down"
+kt om-test status --json | jq -e '.alarms | index("link_down")' > /dev/null \
+    || fail "om raises no link_down alarm: $(kt om-test status --json | jq -c .alarms)"
+kt om-test status | grep -q "^alarms *link_down" || fail "om's status shows no link_down"
+pass "a partner raises link_down when the uitvoerder is gone"
+
+# ---- the endpoint is loopback unless asked for ---------------------------
+kt_config om-test
+printf 'metrics\n    listen = 0.0.0.0:9464\n' >> "$T/om-test.cfg"
+msg=$("$KETEND" --config "$T/om-test.cfg" --check 2>&1) && fail "a non-loopback metrics address was accepted"
+echo "$msg" | grep -q "metrics/allow-remote" || fail "refusal does not say why: $msg"
+pass "a non-loopback metrics address needs metrics/allow-remote"
