@@ -16,11 +16,17 @@ static const char s_usage[] =
     "       keten member opzegging ID [DATE]   record an opzegging given on DATE (default\n"
     "                                          today); the member leaves 3 months later (art. "
     "18.2)\n"
+    "       keten member rotate PUB_FILE [--overlap-days N]\n"
+    "                                          give the member named in PUB_FILE these new keys;\n"
+    "                                          its old ones still work for N days (default 7,\n"
+    "                                          0..90; 0 = they stop at once)\n"
     "\n"
     "At the uitvoerder.  Every change is a new roster version, signed with the uitvoerder's\n"
     "key, applied without a restart, written to the provenance log and pushed to every\n"
     "member.  A revoked member's open connection is dropped and its next one refused; a\n"
-    "node that receives a roster without itself stops sending and says so.\n";
+    "node that receives a roster without itself stops sending and says so.  After a\n"
+    "rotation, install the new .secret file at the member and restart it before the\n"
+    "overlap ends.\n";
 
 int
 cmd_member (cli_t *cli, int argc, char **argv)
@@ -28,16 +34,24 @@ cmd_member (cli_t *cli, int argc, char **argv)
     if (argc < 2 || strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
         if (argc < 2)
             return cli_usage_error ("member", "which member command? (add, kind, revoke, "
-                                              "opzegging)");
+                                              "opzegging, rotate)");
         fputs (s_usage, stdout);
         return CLI_OK;
     }
     const char *op = argv[1];
     json_t *args = NULL;
+    long overlap = -1;
+    if (strcmp (op, "rotate") == 0 && argc == 5 && strcmp (argv[3], "--overlap-days") == 0) {
+        char *end;
+        overlap = strtol (argv[4], &end, 10);
+        if (!*argv[4] || *end || overlap < 0 || overlap > 90)
+            return cli_usage_error ("member", "--overlap-days takes a whole number 0..90");
+        argc = 3;
+    }
     for (int i = 2; i < argc; i++)
         if (argv[i][0] == '-')
             return cli_usage_error ("member", "unknown option (see keten member --help)");
-    if (strcmp (op, "add") == 0 && argc == 3) {
+    if ((strcmp (op, "add") == 0 || strcmp (op, "rotate") == 0) && argc == 3) {
         char *text = NULL;
         size_t len = 0;
         kt_reason_t reason;
@@ -45,12 +59,14 @@ cmd_member (cli_t *cli, int argc, char **argv)
             cli_error ("%s", reason.text);
             return CLI_FAIL;
         }
-        args = json_pack ("{s:s, s:s}", "op", "add", "pub", text);
+        args = json_pack ("{s:s, s:s}", "op", op, "pub", text);
         free (text);
         if (!args) {
             cli_error ("%s is not text", argv[2]);
             return CLI_FAIL;
         }
+        if (overlap >= 0)
+            json_object_set_new (args, "overlap_days", json_integer (overlap));
     } else if (strcmp (op, "kind") == 0 && argc == 4)
         args = json_pack ("{s:s, s:s, s:s}", "op", "kind", "id", argv[2], "kind", argv[3]);
     else if (strcmp (op, "revoke") == 0 && argc == 3)

@@ -309,6 +309,13 @@ s_show (cli_t *cli, bool as_json)
         snprintf (b, sizeof b, "%llu d", (unsigned long long) v);
         s_line ("key age", b);
     }
+    if (json_is_string (json_object_get (result, "old_keys_until"))) {
+        snprintf (b, sizeof b, "rotated: the key file in use works until %s; install the new one",
+                  cli_json_str (result, "old_keys_until", a, sizeof a));
+        s_line ("keys", b);
+    }
+    if (json_is_true (json_object_get (result, "expelled")))
+        s_line ("sending", "STOPPED: this node is no longer accepted (see its log)");
     if (json_is_string (json_object_get (result, "metrics_listen")))
         s_line ("metrics", cli_json_str (result, "metrics_listen", a, sizeof a));
     if (json_object_get (result, "members"))

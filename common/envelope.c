@@ -81,7 +81,8 @@ envelope_seal (const keyring_t *keyring, const envelope_draft_t *draft, uint8_t 
     uint8_t *cipher = malloc (plain_len + crypto_aead_xchacha20poly1305_ietf_ABYTES);
     Keten__KeyWrap *wraps = calloc (draft->n_recipients, sizeof *wraps);
     Keten__KeyWrap **wrap_ptrs = calloc (draft->n_recipients, sizeof *wrap_ptrs);
-    uint8_t *wrapped = malloc (draft->n_recipients * (WRAP_LEN + crypto_box_NONCEBYTES));
+    /*  Room for two wraps per recipient: its current and previous key. */
+    uint8_t *wrapped = malloc (2 * draft->n_recipients * (WRAP_LEN + crypto_box_NONCEBYTES));
     uint8_t *ad = NULL;
     uint8_t content_key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
     uint8_t nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
@@ -116,14 +117,16 @@ envelope_seal (const keyring_t *keyring, const envelope_draft_t *draft, uint8_t 
     h.body_commitment.len = sizeof commitment;
     h.nonce.data = nonce;
     h.nonce.len = sizeof nonce;
+    h.sender_previous_keys = keyring_self_previous (keyring);
 
+    uint64_t now = kt_now_ms ();
     for (size_t i = 0; i < draft->n_recipients; i++) {
         const keyring_peer_t *peer = keyring_peer (keyring, draft->recipients[i]);
         if (!peer) {
             kt_fail (reason, "recipient %s is not in the roster", draft->recipients[i]);
             goto done;
         }
-        uint8_t *wn = wrapped + i * (WRAP_LEN + crypto_box_NONCEBYTES);
+        uint8_t *wn = wrapped + 2 * i * (WRAP_LEN + crypto_box_NONCEBYTES);
         uint8_t *wc = wn + crypto_box_NONCEBYTES;
         randombytes_buf (wn, crypto_box_NONCEBYTES);
         crypto_box_easy_afternm (wc, content_key, sizeof content_key, wn, peer->shared_key);
@@ -133,6 +136,18 @@ envelope_seal (const keyring_t *keyring, const envelope_draft_t *draft, uint8_t 
         wraps[i].nonce.len = crypto_box_NONCEBYTES;
         wraps[i].wrapped.data = wc;
         wraps[i].wrapped.len = WRAP_LEN;
+        if (roster_member_previous_active (peer->member, now)) {
+            /*  The recipient may not have switched key files yet. */
+            uint8_t *pn = wc + WRAP_LEN;
+            uint8_t *pc = pn + crypto_box_NONCEBYTES;
+            randombytes_buf (pn, crypto_box_NONCEBYTES);
+            crypto_box_easy_afternm (pc, content_key, sizeof content_key, pn,
+                                     peer->previous_shared_key);
+            wraps[i].previous_nonce.data = pn;
+            wraps[i].previous_nonce.len = crypto_box_NONCEBYTES;
+            wraps[i].previous_wrapped.data = pc;
+            wraps[i].previous_wrapped.len = WRAP_LEN;
+        }
         wrap_ptrs[i] = &wraps[i];
     }
     h.key_wraps = wrap_ptrs;
@@ -298,8 +313,12 @@ s_check_header_shape (const Keten__Header *h, kt_reason_t *reason)
                         h->n_recipients);
     for (size_t i = 0; i < h->n_key_wraps; i++) {
         const Keten__KeyWrap *w = h->key_wraps[i];
+        bool previous = w->previous_nonce.len || w->previous_wrapped.len;
         if (strcmp (w->recipient, h->recipients[i]) != 0 || w->nonce.len != crypto_box_NONCEBYTES
-            || w->wrapped.len != WRAP_LEN)
+            || w->wrapped.len != WRAP_LEN
+            || (previous
+                && (w->previous_nonce.len != crypto_box_NONCEBYTES
+                    || w->previous_wrapped.len != WRAP_LEN)))
             return kt_fail (reason, "key wrap %zu is malformed", i);
     }
     if (h->ciphertext.len < ENVELOPE_SALT_LEN + crypto_aead_xchacha20poly1305_ietf_ABYTES)
@@ -360,10 +379,21 @@ s_decrypt (const keyring_t *keyring, envelope_opened_t *out, kt_reason_t *reason
     if (slot == h->n_recipients)
         return kt_fail (reason, "this node is not a recipient");
     const Keten__KeyWrap *w = h->key_wraps[slot];
+    /*  The sender's keys it used (settled by its signature).  The wrap
+     *  for the keys this node runs: during its own rotation overlap the
+     *  previous-key wrap if the sender knew of the rotation, else the main
+     *  one (sealed under a roster from before it). */
+    const uint8_t *shared =
+        out->sender_previous_keys ? out->sender->previous_shared_key : out->sender->shared_key;
+    const ProtobufCBinaryData *wrapped = &w->wrapped, *wnonce = &w->nonce;
+    if (keyring_self_previous (keyring) && w->previous_wrapped.len == WRAP_LEN) {
+        wrapped = &w->previous_wrapped;
+        wnonce = &w->previous_nonce;
+    }
     uint8_t key[32];
-    if (crypto_box_open_easy_afternm (key, w->wrapped.data, w->wrapped.len, w->nonce.data,
-                                      out->sender->shared_key)
-        != 0)
+    if (!shared
+        || crypto_box_open_easy_afternm (key, wrapped->data, wrapped->len, wnonce->data, shared)
+               != 0)
         return kt_fail (reason, "content key does not unwrap for this node");
     size_t ad_len;
     uint8_t *ad = s_ad_build (h, &ad_len);
@@ -437,10 +467,33 @@ envelope_open (keyring_t *keyring, const uint8_t *data, size_t len,
                  h->sender, opts->transport_peer->member->id);
         goto done;
     }
-    /* 5. signature */
+    /* 5. signature, under the sender's current keys or - while its key
+     *    rotation overlap lasts - the previous ones.  A sender that already
+     *    knows of its rotation says which it used; one that signed before
+     *    it learned of it (an outbox retry, a roster not yet applied) used
+     *    its old keys without saying so. */
     merkle_leaf_hash (out->leaf_hash, env->header.data, env->header.len);
-    if (s_check_signature (keyring, env, out->leaf_hash, sender->member->signing_pk, reason) != 0)
+    bool overlap = roster_member_previous_active (sender->member, opts->now_ms);
+    bool previous = h->sender_previous_keys;
+    if (previous && !overlap) {
+        kt_fail (reason, "sender %s used keys that are no longer accepted (its key rotation "
+                         "overlap has ended)", h->sender);
         goto done;
+    }
+    if (s_check_signature (keyring, env, out->leaf_hash,
+                           previous ? sender->member->previous_signing_pk
+                                    : sender->member->signing_pk,
+                           reason)
+        != 0) {
+        kt_reason_t why;
+        if (previous || !overlap
+            || s_check_signature (keyring, env, out->leaf_hash,
+                                  sender->member->previous_signing_pk, &why)
+                   != 0)
+            goto done;
+        previous = true;
+    }
+    out->sender_previous_keys = previous;
     out->sender = sender;
     /* 6. recipient list allowed for this type and sender */
     if (policy_check (keyring_roster (keyring), h->type, sender->member, h->recipients,

@@ -76,6 +76,7 @@ typedef struct {
     uint8_t id[KT_ID_LEN];
     uint8_t leaf_hash[32];        /* SHA-256(0x00 || header bytes) */
     const keyring_peer_t *sender; /* set after the sender check */
+    bool sender_previous_keys;    /* signed with the keys of its rotation overlap */
     uint8_t *plain;               /* salt || body, wiped and freed on clear */
     size_t plain_len;
     const uint8_t *body;          /* points into plain */

@@ -11,6 +11,7 @@ struct _keyring_t {
     const keys_secret_t *self;
     roster_t *roster;
     const roster_member_t *self_member;
+    bool self_previous;
     keyring_peer_t *peers;      /* one per roster member, same order */
     uint8_t *shared;            /* sodium_malloc'd, member_count * BEFORENMBYTES */
     struct {
@@ -41,34 +42,55 @@ keyring_new (const keys_secret_t *self, roster_t **roster_p, kt_reason_t *reason
         keyring_destroy (&kr);
         return NULL;
     }
-    if (sodium_memcmp (kr->self_member->signing_pk, self->pub.signing_pk, 32) != 0
-        || sodium_memcmp (kr->self_member->encryption_pk, self->pub.encryption_pk, 32) != 0
-        || sodium_memcmp (kr->self_member->transport_pk, self->pub.transport_pk, 32) != 0) {
+    const roster_member_t *me = kr->self_member;
+    bool current = sodium_memcmp (me->signing_pk, self->pub.signing_pk, 32) == 0
+                && sodium_memcmp (me->encryption_pk, self->pub.encryption_pk, 32) == 0
+                && sodium_memcmp (me->transport_pk, self->pub.transport_pk, 32) == 0;
+    bool previous = me->has_previous
+                 && sodium_memcmp (me->previous_signing_pk, self->pub.signing_pk, 32) == 0
+                 && sodium_memcmp (me->previous_encryption_pk, self->pub.encryption_pk, 32) == 0
+                 && sodium_memcmp (me->previous_transport_pk, self->pub.transport_pk, 32) == 0;
+    if (!current && previous && !roster_member_previous_active (me, kt_now_ms ())) {
+        kt_fail (reason, "the keys of %s were rotated in roster version %llu and the overlap "
+                         "ended on %s: install the new key file", self->pub.id,
+                 (unsigned long long) roster->version, me->previous_until);
+        keyring_destroy (&kr);
+        return NULL;
+    }
+    if (!current && !previous) {
         kt_fail (reason, "the roster's public keys for %s do not match this node's key file",
                  self->pub.id);
         keyring_destroy (&kr);
         return NULL;
     }
+    kr->self_previous = !current;
     size_t n = roster->member_count;
     kr->peers = calloc (n, sizeof *kr->peers);
-    kr->shared = sodium_malloc (n * crypto_box_BEFORENMBYTES);
+    /*  Two shared keys per member: with its current and its previous
+     *  encryption key. */
+    kr->shared = sodium_malloc (2 * n * crypto_box_BEFORENMBYTES);
     if (!kr->peers || !kr->shared) {
         kt_fail (reason, "out of memory");
         keyring_destroy (&kr);
         return NULL;
     }
     for (size_t i = 0; i < n; i++) {
-        uint8_t *key = kr->shared + i * crypto_box_BEFORENMBYTES;
+        const roster_member_t *m = &roster->members[i];
+        uint8_t *key = kr->shared + 2 * i * crypto_box_BEFORENMBYTES;
+        uint8_t *prev = key + crypto_box_BEFORENMBYTES;
         /*  Fails only for a low-order public key, which a hostile roster
          *  entry could carry: refuse the roster rather than use a weak key. */
-        if (crypto_box_beforenm (key, roster->members[i].encryption_pk, self->encryption_sk) != 0) {
-            kt_fail (reason, "roster member %s has an unusable encryption key",
-                     roster->members[i].id);
+        if (crypto_box_beforenm (key, m->encryption_pk, self->encryption_sk) != 0
+            || (m->has_previous
+                && crypto_box_beforenm (prev, m->previous_encryption_pk, self->encryption_sk)
+                       != 0)) {
+            kt_fail (reason, "roster member %s has an unusable encryption key", m->id);
             keyring_destroy (&kr);
             return NULL;
         }
-        kr->peers[i].member = &roster->members[i];
+        kr->peers[i].member = m;
         kr->peers[i].shared_key = key;
+        kr->peers[i].previous_shared_key = m->has_previous ? prev : NULL;
     }
     return kr;
 }
@@ -105,6 +127,12 @@ keyring_self_member (const keyring_t *self)
     return self->self_member;
 }
 
+bool
+keyring_self_previous (const keyring_t *self)
+{
+    return self->self_previous;
+}
+
 const keyring_peer_t *
 keyring_peer (const keyring_t *self, const char *id)
 {
@@ -115,12 +143,10 @@ keyring_peer (const keyring_t *self, const char *id)
 }
 
 const keyring_peer_t *
-keyring_peer_by_transport (const keyring_t *self, const uint8_t pk[32])
+keyring_peer_by_transport (const keyring_t *self, const uint8_t pk[32], uint64_t now_ms)
 {
-    for (size_t i = 0; i < self->roster->member_count; i++)
-        if (sodium_memcmp (self->roster->members[i].transport_pk, pk, 32) == 0)
-            return &self->peers[i];
-    return NULL;
+    const roster_member_t *m = roster_find_transport (self->roster, pk, now_ms);
+    return m ? &self->peers[m - self->roster->members] : NULL;
 }
 
 bool

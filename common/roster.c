@@ -157,10 +157,53 @@ s_value (zconfig_t *item)
 }
 
 enum { M_NAME, M_KIND, M_ROLE, M_TRANSPORT, M_SIGNING, M_ENCRYPTION, M_JOINED, M_NOTICE,
-       M_LEAVES, M_MUNICIPALITY, M_COUNT };
+       M_LEAVES, M_MUNICIPALITY, M_PREV_TRANSPORT, M_PREV_SIGNING, M_PREV_ENCRYPTION,
+       M_PREV_UNTIL, M_COUNT };
 static const char *const s_member_keys[M_COUNT] = {
     "name", "kind", "role", "transport", "signing", "encryption", "joined", "notice-given",
-    "leaves-at", "municipality"};
+    "leaves-at", "municipality", "previous-transport", "previous-signing",
+    "previous-encryption", "previous-until"};
+
+/*  Date YYYY-MM-DD as the UTC time of its start, 0 when unreadable. */
+static time_t
+s_day_start (const char *date)
+{
+    struct tm tm;
+    if (!s_parse_date (date, &tm))
+        return 0;
+    time_t t = timegm (&tm);
+    return t > 0 ? t : 0;
+}
+
+/*  The previous keys of a rotation overlap: all four keys or none. */
+static int
+s_decode_previous (zconfig_t **item, roster_member_t *m, kt_reason_t *reason)
+{
+    int present = 0;
+    for (int i = M_PREV_TRANSPORT; i <= M_PREV_UNTIL; i++)
+        present += item[i] != NULL;
+    const char *until = item[M_PREV_UNTIL] ? s_value (item[M_PREV_UNTIL]) : "";
+    if (present == 0 || (present == 1 && !*until))
+        return 0;
+    if (present != 4)
+        return kt_fail (reason, "roster: member %s: previous-transport, previous-signing, "
+                                "previous-encryption and previous-until go together", m->id);
+    if (!s_valid_date (until))
+        return kt_fail (reason, "roster: member %s: previous-until = %.16s is not a date "
+                                "YYYY-MM-DD", m->id, until);
+    if (m->role == ROLE_UITVOERDER)
+        return kt_fail (reason, "roster: member %s: the uitvoerder's keys are pinned by every "
+                                "node and have no overlap period", m->id);
+    uint8_t *out[3] = {m->previous_transport_pk, m->previous_signing_pk,
+                       m->previous_encryption_pk};
+    for (int i = 0; i < 3; i++)
+        if (kt_unhex (out[i], 32, s_value (item[M_PREV_TRANSPORT + i])) != 0)
+            return kt_fail (reason, "roster: member %s: %s key must be 64 hex digits", m->id,
+                            s_member_keys[M_PREV_TRANSPORT + i]);
+    snprintf (m->previous_until, sizeof m->previous_until, "%s", until);
+    m->has_previous = true;
+    return 0;
+}
 
 static int
 s_decode_member (zconfig_t *node, roster_member_t *m, kt_reason_t *reason)
@@ -236,6 +279,8 @@ s_decode_member (zconfig_t *node, roster_member_t *m, kt_reason_t *reason)
     snprintf (m->joined, sizeof m->joined, "%s", joined);
     snprintf (m->notice_given, sizeof m->notice_given, "%s", notice);
     snprintf (m->leaves_at, sizeof m->leaves_at, "%s", leaves);
+    if (s_decode_previous (item, m, reason) != 0)
+        return -1;
     if (*notice) {
         /*  art. 18.2: opzegging takes effect after 3 months' notice.  (A
          *  revocation without notice, art. 15.2c, has leaves-at only.) */
@@ -287,23 +332,46 @@ s_decode_retention (zconfig_t *section, roster_t *r, kt_reason_t *reason)
     return 0;
 }
 
-/*  Duplicate ids or keys would let one member be taken for another. */
+/*  A member's keys of one kind: its current one and, during an overlap,
+ *  its previous one.  Returns how many. */
+static int
+s_member_keys_of (const roster_member_t *m, int k, const uint8_t *out[2])
+{
+    const uint8_t *cur[3] = {m->transport_pk, m->signing_pk, m->encryption_pk};
+    const uint8_t *prev[3] = {m->previous_transport_pk, m->previous_signing_pk,
+                              m->previous_encryption_pk};
+    out[0] = cur[k];
+    out[1] = prev[k];
+    return m->has_previous ? 2 : 1;
+}
+
+/*  Duplicate ids or keys would let one member be taken for another; a
+ *  rotation must bring keys that differ from the ones it replaces. */
 static int
 s_check_unique (const roster_t *r, kt_reason_t *reason)
 {
     static const char *const what[3] = {"transport", "signing", "encryption"};
     for (size_t i = 0; i < r->member_count; i++) {
         const roster_member_t *a = &r->members[i];
+        for (int k = 0; k < 3; k++) {
+            const uint8_t *ka[2];
+            if (s_member_keys_of (a, k, ka) == 2 && memcmp (ka[0], ka[1], 32) == 0)
+                return kt_fail (reason, "roster: member %s: previous %s key is its current one",
+                                a->id, what[k]);
+        }
         for (size_t j = i + 1; j < r->member_count; j++) {
             const roster_member_t *b = &r->members[j];
             if (streq (a->id, b->id))
                 return kt_fail (reason, "roster: duplicate member id %s", a->id);
-            const uint8_t *ka[3] = {a->transport_pk, a->signing_pk, a->encryption_pk};
-            const uint8_t *kb[3] = {b->transport_pk, b->signing_pk, b->encryption_pk};
-            for (int k = 0; k < 3; k++)
-                if (memcmp (ka[k], kb[k], 32) == 0)
-                    return kt_fail (reason, "roster: members %s and %s have the same %s key",
-                                    a->id, b->id, what[k]);
+            for (int k = 0; k < 3; k++) {
+                const uint8_t *ka[2], *kb[2];
+                int na = s_member_keys_of (a, k, ka), nb = s_member_keys_of (b, k, kb);
+                for (int x = 0; x < na; x++)
+                    for (int y = 0; y < nb; y++)
+                        if (memcmp (ka[x], kb[y], 32) == 0)
+                            return kt_fail (reason, "roster: members %s and %s have the same %s key",
+                                            a->id, b->id, what[k]);
+            }
         }
     }
     return 0;
@@ -462,11 +530,15 @@ roster_find (const roster_t *self, const char *id)
 }
 
 const roster_member_t *
-roster_find_transport (const roster_t *self, const uint8_t pk[32])
+roster_find_transport (const roster_t *self, const uint8_t pk[32], uint64_t now_ms)
 {
-    for (size_t i = 0; i < self->member_count; i++)
-        if (memcmp (self->members[i].transport_pk, pk, 32) == 0)
-            return &self->members[i];
+    for (size_t i = 0; i < self->member_count; i++) {
+        const roster_member_t *m = &self->members[i];
+        if (memcmp (m->transport_pk, pk, 32) == 0
+            || (roster_member_previous_active (m, now_ms)
+                && memcmp (m->previous_transport_pk, pk, 32) == 0))
+            return m;
+    }
     return NULL;
 }
 
@@ -486,10 +558,16 @@ roster_member_active (const roster_member_t *member, uint64_t now_ms)
      *  working.  An unreadable date fails closed. */
     if (!*member->leaves_at)
         return true;
-    struct tm tm;
-    if (!s_parse_date (member->leaves_at, &tm))
+    time_t t = s_day_start (member->leaves_at);
+    return t > 0 && now_ms < (uint64_t) t * 1000u;
+}
+
+bool
+roster_member_previous_active (const roster_member_t *member, uint64_t now_ms)
+{
+    if (!member->has_previous || !roster_member_active (member, now_ms))
         return false;
-    time_t t = timegm (&tm);
+    time_t t = s_day_start (member->previous_until);
     return t > 0 && now_ms < (uint64_t) t * 1000u;
 }
 

@@ -38,6 +38,15 @@ typedef struct {
     char notice_given[11];  /* YYYY-MM-DD or "" (art. 18.2 opzegging) */
     char leaves_at[11];     /* YYYY-MM-DD or "": keys stop working that day */
     char municipality[KEYS_NAME_MAX + 1];  /* gemeente only: whose residents */
+    /*  Key rotation with an overlap period: until previous_until (00:00
+     *  UTC) the member may still use the keys it had before, so its node
+     *  can switch key files at a moment of its choosing.  has_previous is
+     *  false when previous_until is "". */
+    bool has_previous;
+    uint8_t previous_transport_pk[32];
+    uint8_t previous_signing_pk[32];
+    uint8_t previous_encryption_pk[32];
+    char previous_until[11];  /* YYYY-MM-DD or "" */
 } roster_member_t;
 
 typedef struct {
@@ -67,10 +76,16 @@ roster_t *roster_load (const char *path, const char *pinned_key, kt_reason_t *re
 void roster_destroy (roster_t **self_p);
 
 const roster_member_t *roster_find (const roster_t *self, const char *id);
-const roster_member_t *roster_find_transport (const roster_t *self, const uint8_t pk[32]);
+/*  The member whose transport key - or previous transport key, while its
+ *  overlap lasts at now_ms - is pk. */
+const roster_member_t *roster_find_transport (const roster_t *self, const uint8_t pk[32],
+                                              uint64_t now_ms);
 const roster_member_t *roster_uitvoerder (const roster_t *self);
 /*  A member is active until the start (00:00 UTC) of its leaves_at day. */
 bool roster_member_active (const roster_member_t *member, uint64_t now_ms);
+/*  The member's previous keys are still accepted at now_ms (before 00:00
+ *  UTC of previous_until). */
+bool roster_member_previous_active (const roster_member_t *member, uint64_t now_ms);
 
 /*  The municipality of a gemeente: its name without a leading "Gemeente "
  *  ("Gemeente Sittard-Geleen"), else its id without "gemeente-". */

@@ -8,11 +8,10 @@
 #include <string.h>
 #include <time.h>
 
-/*  One member section, as roster.c writes and reads it. */
+/*  One member section, as roster.c writes and reads it.  Previous keys are
+ *  written while their overlap lasts and dropped once it has ended. */
 static void
-s_write (FILE *f, const char *id, const char *name, const char *kind, const uint8_t tpk[32],
-         const uint8_t spk[32], const uint8_t epk[32], const char *joined, const char *notice,
-         const char *leaves, const char *municipality)
+s_write (FILE *f, const roster_member_t *m, uint64_t now_ms)
 {
     char tp[65], sp[65], ep[65];
     fprintf (f,
@@ -26,16 +25,26 @@ s_write (FILE *f, const char *id, const char *name, const char *kind, const uint
              "            joined = %s\n"
              "            notice-given = \"%s\"\n"
              "            leaves-at = \"%s\"\n",
-             id, name, kind, roster_role_name (roster_role_for_kind (kind)), kt_hex (tp, tpk, 32),
-             kt_hex (sp, spk, 32), kt_hex (ep, epk, 32), joined, notice, leaves);
-    if (strcmp (kind, "gemeente") == 0) {
-        char m[KEYS_NAME_MAX + 1];
-        if (municipality && *municipality)
-            snprintf (m, sizeof m, "%s", municipality);
+             m->id, m->name, m->kind, roster_role_name (roster_role_for_kind (m->kind)),
+             kt_hex (tp, m->transport_pk, 32), kt_hex (sp, m->signing_pk, 32),
+             kt_hex (ep, m->encryption_pk, 32), m->joined, m->notice_given, m->leaves_at);
+    if (strcmp (m->kind, "gemeente") == 0) {
+        char muni[KEYS_NAME_MAX + 1];
+        if (*m->municipality)
+            snprintf (muni, sizeof muni, "%s", m->municipality);
         else
-            roster_default_municipality (id, name, m, sizeof m);
-        fprintf (f, "            municipality = \"%s\"\n", m);
+            roster_default_municipality (m->id, m->name, muni, sizeof muni);
+        fprintf (f, "            municipality = \"%s\"\n", muni);
     }
+    if (roster_member_previous_active (m, now_ms))
+        fprintf (f,
+                 "            previous-transport = %s\n"
+                 "            previous-signing = %s\n"
+                 "            previous-encryption = %s\n"
+                 "            previous-until = %s\n",
+                 kt_hex (tp, m->previous_transport_pk, 32),
+                 kt_hex (sp, m->previous_signing_pk, 32),
+                 kt_hex (ep, m->previous_encryption_pk, 32), m->previous_until);
 }
 
 /*  YYYY-MM-DD of t, and of t plus months calendar months. */
@@ -50,11 +59,70 @@ s_date (char out[11], time_t t, int months)
     strftime (out, 11, "%Y-%m-%d", &tm);
 }
 
+/*  The change as it applies to its target member m. */
+static void
+s_apply (roster_member_t *m, const roster_change_t *c, const char *notice, const char *leaves,
+         time_t now)
+{
+    switch (c->op) {
+    case ROSTER_CHANGE_KIND:
+        if (strcmp (c->kind, m->kind) != 0)
+            *m->municipality = '\0'; /* a new gemeente gets its default */
+        snprintf (m->kind, sizeof m->kind, "%s", c->kind);
+        break;
+    case ROSTER_CHANGE_REVOKE:
+        *m->notice_given = '\0';
+        snprintf (m->leaves_at, sizeof m->leaves_at, "%s", leaves);
+        break;
+    case ROSTER_CHANGE_OPZEGGING:
+        snprintf (m->notice_given, sizeof m->notice_given, "%s", notice);
+        snprintf (m->leaves_at, sizeof m->leaves_at, "%s", leaves);
+        break;
+    case ROSTER_CHANGE_ROTATE:
+        /*  The keys in use become the previous ones for the overlap; a
+         *  previous set of an earlier rotation is dropped.  No overlap:
+         *  the old keys stop at once. */
+        m->has_previous = c->overlap_days > 0;
+        memcpy (m->previous_transport_pk, m->transport_pk, 32);
+        memcpy (m->previous_signing_pk, m->signing_pk, 32);
+        memcpy (m->previous_encryption_pk, m->encryption_pk, 32);
+        s_date (m->previous_until, now + (time_t) c->overlap_days * 86400, 0);
+        memcpy (m->transport_pk, c->pub->transport_pk, 32);
+        memcpy (m->signing_pk, c->pub->signing_pk, 32);
+        memcpy (m->encryption_pk, c->pub->encryption_pk, 32);
+        break;
+    case ROSTER_CHANGE_ADD:
+        break;
+    }
+}
+
 static int
 s_check_change (const roster_t *old, const roster_change_t *c, const roster_member_t **target,
                 kt_reason_t *reason)
 {
     *target = NULL;
+    if (c->op == ROSTER_CHANGE_ROTATE) {
+        if (!c->pub)
+            return kt_fail (reason, "rotating keys needs the member's new public key file");
+        if (!(*target = roster_find (old, c->pub->id)))
+            return kt_fail (reason, "%s is not a member", c->pub->id);
+        if ((*target)->role == ROLE_UITVOERDER)
+            return kt_fail (reason, "the uitvoerder's key is pinned by every node; it is not "
+                                    "rotated this way");
+        if (!roster_member_active (*target, kt_now_ms ()))
+            return kt_fail (reason, "%s has left the federation", c->pub->id);
+        if (strcmp (c->pub->kind, (*target)->kind) != 0)
+            return kt_fail (reason, "the new key file says kind %s, the roster %s; change the "
+                                    "kind separately", c->pub->kind, (*target)->kind);
+        if (memcmp (c->pub->signing_pk, (*target)->signing_pk, 32) == 0
+            || memcmp (c->pub->transport_pk, (*target)->transport_pk, 32) == 0
+            || memcmp (c->pub->encryption_pk, (*target)->encryption_pk, 32) == 0)
+            return kt_fail (reason, "the key file holds keys %s uses already; make new ones "
+                                    "with keten keygen", c->pub->id);
+        if (c->overlap_days > ROSTER_OVERLAP_MAX_DAYS)
+            return kt_fail (reason, "the overlap is at most %d days", ROSTER_OVERLAP_MAX_DAYS);
+        return 0;
+    }
     if (c->op == ROSTER_CHANGE_ADD) {
         if (!c->pub)
             return kt_fail (reason, "adding a member needs its public key file");
@@ -127,23 +195,24 @@ roster_change (const roster_t *old, const roster_change_t *c, const keys_secret_
              old->federation, (unsigned long long) old->version + 1, issued, old->referentiekader,
              old->retention_not_agendered_days, old->retention_archive_days,
              old->retention_destroy_days);
+    uint64_t now_ms = kt_now_ms ();
     for (size_t i = 0; i < old->member_count; i++) {
-        const roster_member_t *m = &old->members[i];
-        bool t = m == target;
-        const char *kind = t && c->op == ROSTER_CHANGE_KIND ? c->kind : m->kind;
-        bool keeps_municipality = strcmp (kind, m->kind) == 0;
-        s_write (
-            f, m->id, m->name, kind, m->transport_pk, m->signing_pk, m->encryption_pk, m->joined,
-            t && c->op == ROSTER_CHANGE_OPZEGGING ? notice
-            : t && c->op == ROSTER_CHANGE_REVOKE  ? ""
-                                                  : m->notice_given,
-            t && (c->op == ROSTER_CHANGE_OPZEGGING || c->op == ROSTER_CHANGE_REVOKE) ? leaves
-                                                                                     : m->leaves_at,
-            keeps_municipality ? m->municipality : NULL);
+        roster_member_t m = old->members[i];
+        if (&old->members[i] == target)
+            s_apply (&m, c, notice, leaves, now);
+        s_write (f, &m, now_ms);
     }
-    if (c->op == ROSTER_CHANGE_ADD)
-        s_write (f, c->pub->id, c->pub->name, c->pub->kind, c->pub->transport_pk,
-                 c->pub->signing_pk, c->pub->encryption_pk, today, "", "", NULL);
+    if (c->op == ROSTER_CHANGE_ADD) {
+        roster_member_t m = {0};
+        snprintf (m.id, sizeof m.id, "%s", c->pub->id);
+        snprintf (m.name, sizeof m.name, "%s", c->pub->name);
+        snprintf (m.kind, sizeof m.kind, "%s", c->pub->kind);
+        memcpy (m.transport_pk, c->pub->transport_pk, 32);
+        memcpy (m.signing_pk, c->pub->signing_pk, 32);
+        memcpy (m.encryption_pk, c->pub->encryption_pk, 32);
+        snprintf (m.joined, sizeof m.joined, "%s", today);
+        s_write (f, &m, now_ms);
+    }
     if (fclose (f) != 0) {
         free (text);
         return kt_fail (reason, "out of memory");

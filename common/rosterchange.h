@@ -1,7 +1,9 @@
 /*  rosterchange: the uitvoerder changes the federation's membership (art.
  *  15.2c, 18.2) by issuing the next roster version: a member added, a
  *  member's kind (and so its role) changed, a member revoked at once, or an
- *  opzegging recorded (the member leaves three months later).  The result
+ *  opzegging recorded (the member leaves three months later), or a
+ *  member's keys rotated with an overlap period in which its old keys are
+ *  still accepted.  The result
  *  is signed and checked exactly as every node will check it.
  */
 #ifndef KETEN_ROSTERCHANGE_H
@@ -15,8 +17,14 @@ typedef enum {
     ROSTER_CHANGE_ADD,      /* pub: the new member's public keys */
     ROSTER_CHANGE_KIND,     /* id, kind */
     ROSTER_CHANGE_REVOKE,   /* id: leaves-at today, at once (art. 15.2c) */
-    ROSTER_CHANGE_OPZEGGING /* id, date (YYYY-MM-DD, "" today): art. 18.2 */
+    ROSTER_CHANGE_OPZEGGING, /* id, date (YYYY-MM-DD, "" today): art. 18.2 */
+    ROSTER_CHANGE_ROTATE     /* pub: the member's new keys; overlap_days */
 } roster_change_op_t;
+
+/*  Longest overlap of a key rotation: the old keys of a member are still
+ *  accepted this many days after the new ones are in the roster. */
+#define ROSTER_OVERLAP_MAX_DAYS 90
+#define ROSTER_OVERLAP_DEFAULT_DAYS 7
 
 typedef struct {
     roster_change_op_t op;
@@ -24,6 +32,7 @@ typedef struct {
     const char *kind;
     const char *date;
     const keys_public_t *pub;
+    unsigned overlap_days;   /* ROTATE: 0 = the old keys stop at once */
 } roster_change_t;
 
 /*  The next version of old with change applied, signed by signer (the

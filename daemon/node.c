@@ -271,6 +271,10 @@ s_status (node_t *self, const api_caller_t *caller)
                            "roster_version", (json_int_t) keyring_roster (self->keyring)->version);
     if (self->expelled)
         json_object_set_new (r, "expelled", json_true ());
+    /*  A key rotation this node has not followed yet: until when its
+     *  current key file still works. */
+    if (keyring_self_previous (self->keyring))
+        json_object_set_new (r, "old_keys_until", json_string (me->previous_until));
     /*  DESIGN 7: the newest checkpoint (and its witnesses) at the
      *  uitvoerder; at a member what it verified, and any alarm. */
     if (self->uitvoerder) {

@@ -52,6 +52,7 @@ typedef struct {
     uint64_t key_age_s;
     bool log_alarm;                 /* its witness raised an alarm */
     int64_t clock_skew_ms;          /* its clock minus ours, less half the round trip */
+    uint64_t roster_offered;        /* newest roster version pushed to it this run */
 } member_link_t;
 
 /*  A message to send, sealed but not yet signed: signed together with the
@@ -85,6 +86,7 @@ struct _node_t {
     sqlite3 *db;              /* node.db */
     keystore_t *keystore;
     bool expelled;            /* the roster dropped this node: send nothing */
+    size_t admitted_keys;     /* uitvoerder: transport keys the allow-list admits */
     access_t *access;         /* reads of personal data (art. 15.2e) */
     /* partner */
     agendabox_t *agendabox;   /* agendas received (weegploeg: kernpartij; casusoverleg) */
@@ -198,6 +200,11 @@ void partner_on_checkpoint (node_t *self, const envelope_opened_t *opened);
 
 /*  Membership changes (uitvoerder_roster.c). */
 void uitvoerder_roster_change (node_t *self, const api_caller_t *caller, json_t *args);
+void uitvoerder_roster_start (node_t *self);
+/*  A member's heartbeat showed roster version its_version: offer it the
+ *  current one if it is behind (once per version per run). */
+void uitvoerder_roster_offer (node_t *self, member_link_t *link, const roster_member_t *member,
+                              uint64_t its_version);
 
 /*  Incidents (uitvoerder_incident.c): any node reports, the uitvoerder
  *  registers. */

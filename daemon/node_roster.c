@@ -131,8 +131,25 @@ node_apply_roster (node_t *self, const char *note, size_t len, kt_reason_t *reas
     }
     uint64_t version = roster->version;
     const roster_member_t *me = roster_find (roster, self->config.id);
-    bool still_member = me && roster_member_active (me, kt_now_ms ()) &&
-                        sodium_memcmp (me->signing_pk, self->keys->pub.signing_pk, 32) == 0;
+    uint64_t now = kt_now_ms ();
+    bool still_member = me && roster_member_active (me, now);
+    bool current_keys = me && sodium_memcmp (me->signing_pk, self->keys->pub.signing_pk, 32) == 0;
+    bool old_keys = me && roster_member_previous_active (me, now) &&
+                    sodium_memcmp (me->previous_signing_pk, self->keys->pub.signing_pk, 32) == 0;
+    if (still_member && !current_keys && !old_keys) {
+        /*  Rotated without an overlap (or the overlap is over): this key
+         *  file is no longer accepted anywhere. */
+        roster_destroy (&roster);
+        self->expelled = true;
+        kt_log (KT_LOG_ERROR, "roster version=%llu replaces this node's keys: sending stopped; "
+                              "install the new key file and restart",
+                (unsigned long long) version);
+        return 0;
+    }
+    if (still_member && old_keys)
+        kt_log (KT_LOG_WARN, "roster version=%llu rotates this node's keys: the key file in use "
+                             "is accepted until %s; install the new one and restart before then",
+                (unsigned long long) version, me->previous_until);
     if (!still_member) {
         /*  art. 15.2c / 18.2: dropped from the federation.  Stop sending
          *  and say so; the data here stays for its retention periods. */

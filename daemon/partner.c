@@ -161,6 +161,16 @@ partner_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
         hook_reap (self->hook);
     if (self->expelled)
         return 0;
+    if (keyring_self_previous (self->keyring)
+        && !roster_member_previous_active (keyring_self_member (self->keyring), now)) {
+        /*  The overlap of a key rotation ended before this node switched
+         *  key files: nothing it signs is accepted any more. */
+        self->expelled = true;
+        kt_log (KT_LOG_ERROR, "keys rotated and the overlap ended on %s: sending stopped; "
+                              "install the new key file and restart",
+                keyring_self_member (self->keyring)->previous_until);
+        return 0;
+    }
     if (self->link_up && now - self->hub_last_seen_ms > self->config.heartbeat_timeout_ms) {
         self->link_up = false;
         kt_log (KT_LOG_WARN, "link down peer=%s silent_ms=%llu", self->hub->member->id,

@@ -79,13 +79,18 @@ transport_allow (transport_t *self, const roster_t *roster, kt_reason_t *reason)
         const roster_member_t *m = &roster->members[i];
         if (m->role == ROLE_UITVOERDER || !roster_member_active (m, now))
             continue;
-        zcert_t *cert = zcert_new_from (m->transport_pk, no_secret);
-        char path[PATH_MAX + 80];
-        snprintf (path, sizeof path, "%s/%s.key", self->allow_dir, m->id);
-        int rc = cert ? zcert_save_public (cert, path) : -1;
-        zcert_destroy (&cert);
-        if (rc != 0)
-            return kt_fail (reason, "cannot write allow-list entry %s", path);
+        /*  During a key rotation overlap the previous key is admitted too. */
+        for (int k = 0; k < (roster_member_previous_active (m, now) ? 2 : 1); k++) {
+            zcert_t *cert = zcert_new_from (k ? m->previous_transport_pk : m->transport_pk,
+                                            no_secret);
+            char path[PATH_MAX + 80];
+            snprintf (path, sizeof path, "%s/%s%s.key", self->allow_dir, m->id,
+                      k ? ".previous" : "");
+            int rc = cert ? zcert_save_public (cert, path) : -1;
+            zcert_destroy (&cert);
+            if (rc != 0)
+                return kt_fail (reason, "cannot write allow-list entry %s", path);
+        }
     }
     /*  zauth's change detection misses rewrites: send CURVE again. */
     zstr_sendx (self->auth, "CURVE", self->allow_dir, NULL);

@@ -50,6 +50,7 @@ uitvoerder_start (node_t *self, kt_reason_t *reason)
         return -1;
     kt_log (KT_LOG_INFO, "uitvoerder listening endpoint=%s members=%zu",
             endpoint ? endpoint : self->config.bind, roster->member_count);
+    uitvoerder_roster_start (self);
     if (uitvoerder_resume_meetings (self, reason) != 0)
         return -1;
     return uitvoerder_resume_decisions (self, reason);
@@ -156,7 +157,9 @@ s_heartbeat (node_t *self, member_link_t *link, const keyring_peer_t *peer, cons
     if (node_queue (self, link, KETEN__MESSAGE_TYPE__HEARTBEAT, peer->member->id, &reply.base,
                     &reason) != 0)
         kt_log (KT_LOG_ERROR, "heartbeat seal_failed reason=\"%s\"", reason.text);
-    /*  The member is there: offer what it has not confirmed yet. */
+    /*  The member is there: offer what it has not confirmed yet, and the
+     *  roster if its version is behind. */
+    uitvoerder_roster_offer (self, link, peer->member, link->roster_version);
     uitvoerder_relay_pump (self, peer->member);
 }
 
@@ -314,7 +317,9 @@ uitvoerder_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
             continue;
         }
         const keyring_peer_t *peer =
-            msg.have_peer_key ? keyring_peer_by_transport (self->keyring, msg.peer_key) : NULL;
+            msg.have_peer_key
+                ? keyring_peer_by_transport (self->keyring, msg.peer_key, kt_now_ms ())
+                : NULL;
         if (!peer || !roster_member_active (peer->member, kt_now_ms ())) {
             /*  zauth admitted a key that is no longer allowed (revoked
              *  after the handshake): our own check on every message. */

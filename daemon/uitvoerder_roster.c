@@ -1,10 +1,13 @@
 /*  uitvoerder_roster: membership changes at the uitvoerder (art. 15.2c,
- *  18.2).  Each change is the next signed roster version: kept and applied
- *  here at once (keyring, zauth allow-list), logged (ROSTER_CHANGED),
- *  pushed to every member of the previous version - the one that leaves
- *  included, so that its node knows to stop - and then the listening
- *  socket is rebound, so a revoked member's open connection drops and its
- *  next one is refused.
+ *  18.2) and key rotations.  Each change is the next signed roster
+ *  version: kept durably first, logged (ROSTER_CHANGED), pushed to every
+ *  member of the previous version - the one that leaves included, so that
+ *  its node knows to stop - then applied here (keyring, zauth allow-list),
+ *  and the listening socket is rebound, so a revoked member's open
+ *  connection drops and its next one is refused.  A member whose heartbeat
+ *  shows an older roster is offered the current one again, and the
+ *  allow-list follows the calendar: a leaves-at day or the end of a key
+ *  rotation's overlap takes effect without anyone acting.
  */
 #include "node_internal.h"
 
@@ -14,6 +17,8 @@
 
 /*  Long enough for the pushed roster to leave before the rebind. */
 #define REBIND_DELAY_MS 500
+/*  How often the allow-list is checked against the calendar. */
+#define EXPIRY_CHECK_MS 10000
 
 static int
 s_on_rebind (zloop_t *loop, int timer_id, void *arg)
@@ -51,11 +56,96 @@ s_push (node_t *self, const roster_t *roster, const char *note, size_t len, cons
         if (to->role == ROLE_UITVOERDER || !roster_member_active (to, kt_now_ms ()))
             continue;
         rc = uitvoerder_copy_add (self, &copies, to, &u.base, NULL, 0, false, reason);
+        if (roster == keyring_roster (self->keyring))
+            self->links[i].roster_offered = roster->version + 1;
     }
     if (rc == 0)
         rc = uitvoerder_copies_send (self, &copies, os_user, json, reason);
     uitvoerder_copies_free (&copies);
     return rc;
+}
+
+/*  Accept the new version and keep it in the state directory. */
+static int
+s_keep (node_t *self, const char *note, kt_reason_t *reason)
+{
+    roster_t *roster = roster_parse (note, strlen (note), self->config.uitvoerder_key, reason);
+    if (!roster)
+        return -1;
+    char path[PATH_MAX + 16];
+    snprintf (path, sizeof path, "%s/roster.txt", self->config.state_dir);
+    int rc = node_accept_roster (self, roster, reason) == 0
+                 && kt_write_file (path, note, strlen (note), 0644, reason) == 0
+                 ? 0
+                 : -1;
+    roster_destroy (&roster);
+    return rc;
+}
+
+void
+uitvoerder_roster_offer (node_t *self, member_link_t *link, const roster_member_t *member,
+                         uint64_t its_version)
+{
+    const roster_t *roster = keyring_roster (self->keyring);
+    if (its_version >= roster->version || link->roster_offered >= roster->version)
+        return;
+    /*  Once per version and run: the relay keeps it until receipted. */
+    link->roster_offered = roster->version;
+    Keten__RosterUpdate u = KETEN__ROSTER_UPDATE__INIT;
+    u.note.data = (uint8_t *) roster->note;
+    u.note.len = roster->note_len;
+    copies_t copies = {self, KETEN__MESSAGE_TYPE__ROSTER, NULL, 0};
+    kt_reason_t reason;
+    if (uitvoerder_copy_add (self, &copies, member, &u.base, NULL, 0, false, &reason) != 0
+        || uitvoerder_copies_send (self, &copies, "ketend", NULL, &reason) != 0)
+        kt_log (KT_LOG_WARN, "roster offer_failed peer=%s reason=\"%s\"", member->id,
+                reason.text);
+    else
+        kt_log (KT_LOG_INFO, "roster offered peer=%s version=%llu had=%llu", member->id,
+                (unsigned long long) roster->version, (unsigned long long) its_version);
+    uitvoerder_copies_free (&copies);
+}
+
+/*  How many keys the allow-list admits at now_ms. */
+static size_t
+s_admitted (const roster_t *roster, uint64_t now_ms)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < roster->member_count; i++) {
+        const roster_member_t *m = &roster->members[i];
+        if (m->role != ROLE_UITVOERDER && roster_member_active (m, now_ms))
+            n += roster_member_previous_active (m, now_ms) ? 2 : 1;
+    }
+    return n;
+}
+
+/*  The calendar moved past a leaves-at day or the end of an overlap:
+ *  rewrite the allow-list and drop the connections it no longer admits. */
+static int
+s_on_expiry_check (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    node_t *self = arg;
+    const roster_t *roster = keyring_roster (self->keyring);
+    size_t admitted = s_admitted (roster, kt_now_ms ());
+    if (admitted == self->admitted_keys)
+        return 0;
+    self->admitted_keys = admitted;
+    kt_reason_t reason;
+    if (transport_allow (self->transport, roster, &reason) != 0) {
+        kt_log (KT_LOG_ERROR, "transport allow_failed reason=\"%s\"", reason.text);
+        return 0;
+    }
+    kt_log (KT_LOG_INFO, "roster calendar: %zu key(s) admitted now", admitted);
+    return s_on_rebind (self->loop, -1, self);
+}
+
+void
+uitvoerder_roster_start (node_t *self)
+{
+    self->admitted_keys = s_admitted (keyring_roster (self->keyring), kt_now_ms ());
+    zloop_timer (self->loop, EXPIRY_CHECK_MS, 0, s_on_expiry_check, self);
 }
 
 void
@@ -69,6 +159,7 @@ uitvoerder_roster_change (node_t *self, const api_caller_t *caller, json_t *args
     change.id = json_string_value (json_object_get (args, "id"));
     change.kind = json_string_value (json_object_get (args, "kind"));
     change.date = json_string_value (json_object_get (args, "date"));
+    json_t *overlap = json_object_get (args, "overlap_days");
     int rc = 0;
     if (!op)
         rc = kt_fail (&reason, "roster.change needs op");
@@ -85,14 +176,30 @@ uitvoerder_roster_change (node_t *self, const api_caller_t *caller, json_t *args
         change.op = ROSTER_CHANGE_REVOKE;
     else if (strcmp (op, "opzegging") == 0)
         change.op = ROSTER_CHANGE_OPZEGGING;
-    else
-        rc = kt_fail (&reason, "op must be add, kind, revoke or opzegging");
+    else if (strcmp (op, "rotate") == 0) {
+        change.op = ROSTER_CHANGE_ROTATE;
+        json_int_t days = overlap ? json_integer_value (overlap) : ROSTER_OVERLAP_DEFAULT_DAYS;
+        if (overlap && (!json_is_integer (overlap) || days < 0 || days > ROSTER_OVERLAP_MAX_DAYS))
+            rc = kt_fail (&reason, "overlap_days must be 0..%d", ROSTER_OVERLAP_MAX_DAYS);
+        else if (!pub_text || keys_parse_public (pub_text, strlen (pub_text), "the .pub file",
+                                                 &pub, &reason) != 0)
+            rc = pub_text ? -1 : kt_fail (&reason, "rotating keys needs the new .pub file");
+        change.overlap_days = (unsigned) days;
+        change.pub = &pub;
+        change.id = pub.id;
+    } else
+        rc = kt_fail (&reason, "op must be add, kind, revoke, opzegging or rotate");
     char *note = NULL;
     if (rc == 0)
         rc = roster_change (keyring_roster (self->keyring), &change, self->keys, &note, &reason);
     char user[65];
     access_user_name (caller->uid, user, sizeof user);
     uint64_t version = keyring_roster (self->keyring)->version + 1;
+    /*  Kept (durably, as the newest accepted version) before anyone sees
+     *  it: a crash after the push must not let this node sign a different
+     *  roster under the same version. */
+    if (rc == 0)
+        rc = s_keep (self, note, &reason);
     if (rc == 0) {
         char what[160];
         snprintf (what, sizeof what, "%s %s -> version %llu", op, change.id ? change.id : "",
@@ -112,7 +219,8 @@ uitvoerder_roster_change (node_t *self, const api_caller_t *caller, json_t *args
         }
     }
     /*  Pushed under the current version, to every member active in it -
-     *  the one that leaves included - before the new version applies. */
+     *  the one that leaves included, sealed for the keys it runs now -
+     *  before the new version applies here. */
     json_t *sent = json_array ();
     if (rc == 0)
         rc =
@@ -121,6 +229,8 @@ uitvoerder_roster_change (node_t *self, const api_caller_t *caller, json_t *args
         rc = node_apply_roster (self, note, strlen (note), &reason);
     if (rc == 0)
         rc = transport_allow (self->transport, keyring_roster (self->keyring), &reason);
+    if (rc == 0)
+        self->admitted_keys = s_admitted (keyring_roster (self->keyring), kt_now_ms ());
     if (rc == 0 && zloop_timer (self->loop, REBIND_DELAY_MS, 1, s_on_rebind, self) < 0)
         rc = kt_fail (&reason, "cannot schedule the rebind");
     free (note);

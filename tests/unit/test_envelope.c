@@ -10,6 +10,7 @@
 #include "keys.h"
 #include "note.h"
 #include "roster.h"
+#include "rosterchange.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -80,6 +81,13 @@ s_teardown (void **state)
 }
 
 static const uint8_t s_body[] = "a signal body";
+
+static void
+s_assert_contains_text (const char *text, const char *part)
+{
+    if (!strstr (text, part))
+        fail_msg ("'%s' does not contain '%s'", text, part);
+}
 
 /*  Seal and sign one message from `from` to `to`. */
 static void
@@ -335,6 +343,136 @@ test_batch_signature_covers_every_member_and_only_them (void **state)
     }
 }
 
+/*  Key rotation with an overlap (issue #5): politie and gemeente get new
+ *  keys in roster version 2 and may run either key file until the overlap
+ *  ends.  Every pair of old/new key files must still talk; after the
+ *  overlap the old keys are refused. */
+static keyring_t *
+s_ring (const char *note, const char *pinned, const keys_secret_t *keys)
+{
+    kt_reason_t r;
+    roster_t *roster = roster_parse (note, strlen (note), pinned, &r);
+    if (!roster)
+        fail_msg ("%s", r.text);
+    keyring_t *ring = keyring_new (keys, &roster, &r);
+    if (!ring)
+        fail_msg ("%s", r.text);
+    return ring;
+}
+
+static int
+s_open_with (keyring_t *ring, const uint8_t *env, size_t len, uint64_t now, kt_reason_t *r)
+{
+    envelope_open_opts_t o = {MAX_BYTES, now, 300000, 86400000, NULL, NULL, NULL};
+    envelope_opened_t out;
+    int rc = envelope_open (ring, env, len, &o, &out, r);
+    if (rc == ENVELOPE_OK)
+        assert_memory_equal (out.body, s_body, sizeof s_body);
+    envelope_opened_clear (&out);
+    return rc;
+}
+
+static void
+s_send (keyring_t *from, const char *to, Keten__MessageType type, uint8_t **env, size_t *len)
+{
+    char *recipients[1] = {(char *) to};
+    envelope_draft_t d = {type, recipients, 1, NULL, s_body, sizeof s_body, kt_now_ms (), NULL};
+    uint8_t *header, id[KT_ID_LEN];
+    size_t header_len;
+    kt_reason_t r;
+    assert_int_equal (envelope_seal (from, &d, id, &header, &header_len, &r), 0);
+    assert_int_equal (envelope_sign (from, &header, &header_len, 1, env, len, &r), 0);
+    free (header);
+}
+
+static void
+test_rotated_keys_work_in_every_combination_during_the_overlap (void **state)
+{
+    fixture_t *f = *state;
+    kt_reason_t r;
+    char pinned[256], dir[128], path[192];
+    assert_int_equal (note_verifier_format (pinned, sizeof pinned, s_ids[UITV],
+                                            f->keys[UITV]->pub.signing_pk),
+                      0);
+    /*  New key files for politie and gemeente, and the rotated roster. */
+    keys_secret_t *fresh[2];
+    int who[2] = {POLITIE, GEMEENTE};
+    const roster_t *v1 = keyring_roster (f->ring[UITV]);
+    char *note = NULL;
+    roster_t *cur = NULL;
+    for (int k = 0; k < 2; k++) {
+        snprintf (dir, sizeof dir, "%s/new", f->dir);
+        assert_int_equal (keys_generate (s_ids[who[k]], s_kinds[who[k]], NULL, dir, &r), 0);
+        snprintf (path, sizeof path, "%s/%s.secret", dir, s_ids[who[k]]);
+        fresh[k] = keys_load_secret (path, &r);
+        assert_non_null (fresh[k]);
+        roster_change_t c = {ROSTER_CHANGE_ROTATE, NULL, NULL, NULL, &fresh[k]->pub, 7};
+        char *next = NULL;
+        if (roster_change (cur ? cur : v1, &c, f->keys[UITV], &next, &r) != 0)
+            fail_msg ("%s", r.text);
+        roster_destroy (&cur);
+        cur = roster_parse (next, strlen (next), pinned, &r);
+        assert_non_null (cur);
+        free (note);
+        note = next;
+    }
+    roster_destroy (&cur);
+    keyring_t *uitv = s_ring (note, pinned, f->keys[UITV]);
+    keyring_t *pol[2] = {s_ring (note, pinned, f->keys[POLITIE]), s_ring (note, pinned, fresh[0])};
+    keyring_t *gem[2] = {s_ring (note, pinned, f->keys[GEMEENTE]),
+                         s_ring (note, pinned, fresh[1])};
+    assert_true (keyring_self_previous (pol[0]));
+    assert_false (keyring_self_previous (pol[1]));
+    uint8_t *env;
+    size_t len;
+    for (int p = 0; p < 2; p++) {
+        /*  A signal under old or new police keys opens at the uitvoerder. */
+        s_send (pol[p], s_ids[UITV], KETEN__MESSAGE_TYPE__SIGNAL, &env, &len);
+        assert_int_equal (s_open_with (uitv, env, len, kt_now_ms (), &r), ENVELOPE_OK);
+        /*  ... and after the overlap only under the new keys. */
+        uint64_t later = kt_now_ms () + 8 * 86400000ull;
+        int rc = s_open_with (uitv, env, len, later, &r);
+        assert_int_equal (rc, ENVELOPE_REFUSED);
+        if (p == 0)
+            s_assert_contains_text (r.text, "overlap has ended");
+        free (env);
+        /*  The uitvoerder reaches either key file of politie and gemeente. */
+        keyring_t *to[2] = {pol[p], gem[p]};
+        for (int k = 0; k < 2; k++) {
+            s_send (uitv, s_ids[who[k]], KETEN__MESSAGE_TYPE__HEARTBEAT, &env, &len);
+            int ok = s_open_with (to[k], env, len, kt_now_ms (), &r);
+            if (ok != ENVELOPE_OK)
+                fail_msg ("uitvoerder -> %s on %s keys: %s", s_ids[who[k]], p ? "new" : "old",
+                          r.text);
+            free (env);
+        }
+    }
+    /*  The uitvoerder on v1 does not know the new keys: a message under
+     *  them is refused; one it sealed under v1 does not open at a node
+     *  that already runs its new keys. */
+    s_send (pol[1], s_ids[UITV], KETEN__MESSAGE_TYPE__SIGNAL, &env, &len);
+    assert_int_equal (s_open_with (f->ring[UITV], env, len, kt_now_ms (), &r), ENVELOPE_REFUSED);
+    free (env);
+    s_send (f->ring[UITV], s_ids[POLITIE], KETEN__MESSAGE_TYPE__HEARTBEAT, &env, &len);
+    assert_int_equal (s_open_with (pol[1], env, len, kt_now_ms (), &r), ENVELOPE_REFUSED);
+    assert_int_equal (s_open_with (pol[0], env, len, kt_now_ms (), &r), ENVELOPE_OK);
+    free (env);
+    /*  A police node that has not applied version 2 yet signs with its
+     *  old keys without saying so: accepted during the overlap only. */
+    s_send (f->ring[POLITIE], s_ids[UITV], KETEN__MESSAGE_TYPE__SIGNAL, &env, &len);
+    assert_int_equal (s_open_with (uitv, env, len, kt_now_ms (), &r), ENVELOPE_OK);
+    assert_int_equal (s_open_with (uitv, env, len, kt_now_ms () + 8 * 86400000ull, &r),
+                      ENVELOPE_REFUSED);
+    free (env);
+    for (int k = 0; k < 2; k++) {
+        keyring_destroy (&pol[k]);
+        keyring_destroy (&gem[k]);
+        keys_secret_destroy (&fresh[k]);
+    }
+    keyring_destroy (&uitv);
+    free (note);
+}
+
 int
 main (void)
 {
@@ -350,6 +488,7 @@ main (void)
         cmocka_unit_test (test_signal_from_casuspartij_is_refused),
         cmocka_unit_test (test_sender_must_match_transport_identity),
         cmocka_unit_test (test_batch_signature_covers_every_member_and_only_them),
+        cmocka_unit_test (test_rotated_keys_work_in_every_combination_during_the_overlap),
     };
     if (sodium_init () < 0)
         return 1;

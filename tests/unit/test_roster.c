@@ -10,6 +10,7 @@
 #include "keys.h"
 #include "note.h"
 #include "roster.h"
+#include "rosterchange.h"
 
 #include <limits.h>
 #include <sodium.h>
@@ -426,13 +427,13 @@ test_roster_find_transport_finds_member_by_key (void **state)
     roster_t *roster = roster_parse (f->note, strlen (f->note), f->pinned, &r);
     assert_non_null (roster);
     for (int i = 0; i < 4; i++) {
-        const roster_member_t *m = roster_find_transport (roster, f->keys[i]->pub.transport_pk);
+        const roster_member_t *m = roster_find_transport (roster, f->keys[i]->pub.transport_pk, kt_now_ms ());
         assert_non_null (m);
         assert_string_equal (m->id, s_ids[i]);
     }
-    assert_null (roster_find_transport (roster, f->keys[NCTV]->pub.transport_pk));
+    assert_null (roster_find_transport (roster, f->keys[NCTV]->pub.transport_pk, kt_now_ms ()));
     /*  A signing key is not a transport key. */
-    assert_null (roster_find_transport (roster, f->keys[POLITIE]->pub.signing_pk));
+    assert_null (roster_find_transport (roster, f->keys[POLITIE]->pub.signing_pk, kt_now_ms ()));
     roster_destroy (&roster);
 }
 
@@ -554,12 +555,98 @@ test_roles_follow_the_convenant (void **state)
     assert_string_equal (roster_role_name ((roster_role_t) 0), "unknown");
 }
 
+/*  Rotate politie's keys (to NCTV's key set, a convenient second one)
+ *  with an overlap of days; the fixture's note becomes the result. */
+static roster_t *
+s_rotate_politie (fixture_t *f, unsigned days)
+{
+    kt_reason_t r;
+    roster_t *v3 = roster_parse (f->note, strlen (f->note), f->pinned, &r);
+    assert_non_null (v3);
+    keys_public_t pub = f->keys[NCTV]->pub;
+    snprintf (pub.id, sizeof pub.id, "%s", s_ids[POLITIE]);
+    snprintf (pub.kind, sizeof pub.kind, "politie");
+    roster_change_t c = {ROSTER_CHANGE_ROTATE, NULL, NULL, NULL, &pub, days};
+    char *note = NULL;
+    if (roster_change (v3, &c, f->keys[UITV], &note, &r) != 0)
+        fail_msg ("%s", r.text);
+    roster_destroy (&v3);
+    free (f->note);
+    f->note = note;
+    roster_t *v4 = roster_parse (note, strlen (note), f->pinned, &r);
+    if (!v4)
+        fail_msg ("%s", r.text);
+    return v4;
+}
+
+static void
+test_rotation_keeps_the_old_keys_for_the_overlap_only (void **state)
+{
+    fixture_t *f = *state;
+    roster_t *v4 = s_rotate_politie (f, 7);
+    assert_int_equal (v4->version, 4);
+    const roster_member_t *p = roster_find (v4, s_ids[POLITIE]);
+    assert_true (p->has_previous);
+    assert_memory_equal (p->signing_pk, f->keys[NCTV]->pub.signing_pk, 32);
+    assert_memory_equal (p->previous_signing_pk, f->keys[POLITIE]->pub.signing_pk, 32);
+    uint64_t now = kt_now_ms ();
+    assert_true (roster_member_previous_active (p, now));
+    assert_false (roster_member_previous_active (p, now + 8 * 86400000ull));
+    /*  Both transport keys find politie, the old one only in the overlap. */
+    const uint8_t *old_tpk = f->keys[POLITIE]->pub.transport_pk;
+    assert_ptr_equal (roster_find_transport (v4, f->keys[NCTV]->pub.transport_pk, now), p);
+    assert_ptr_equal (roster_find_transport (v4, old_tpk, now), p);
+    assert_null (roster_find_transport (v4, old_tpk, now + 8 * 86400000ull));
+    roster_destroy (&v4);
+}
+
+static void
+test_rotation_without_overlap_drops_the_old_keys (void **state)
+{
+    fixture_t *f = *state;
+    roster_t *v4 = s_rotate_politie (f, 0);
+    const roster_member_t *p = roster_find (v4, s_ids[POLITIE]);
+    assert_false (p->has_previous);
+    assert_null (roster_find_transport (v4, f->keys[POLITIE]->pub.transport_pk, kt_now_ms ()));
+    assert_null (strstr (f->note, "previous-"));
+    roster_destroy (&v4);
+}
+
+static void
+test_malformed_previous_keys_are_refused (void **state)
+{
+    fixture_t *f = *state;
+    roster_t *v4 = s_rotate_politie (f, 7);
+    roster_destroy (&v4);
+    char *block = s_member_block (f, s_ids[POLITIE]);
+    char *until = strstr (block, "            previous-until = ");
+    assert_non_null (until);
+    char line[64];
+    snprintf (line, sizeof line, "%.*s", (int) (strchr (until, '\n') - until + 1), until);
+    free (block);
+    s_refused_after (f, line, "", "go together");
+    s_refused_after (f, "previous-until = 2", "previous-until = x", "previous-until");
+    s_refused_after (f, "previous-signing = ", "previous-signing = zz", "previous-signing key");
+    /*  The old keys may not be anyone else's. */
+    char hex[65];
+    kt_hex (hex, f->keys[GEMEENTE]->pub.transport_pk, 32);
+    char with[96];
+    snprintf (with, sizeof with, "previous-transport = %s", hex);
+    char old[96];
+    kt_hex (hex, f->keys[POLITIE]->pub.transport_pk, 32);
+    snprintf (old, sizeof old, "previous-transport = %s", hex);
+    s_refused_after (f, old, with, "the same transport key");
+}
+
 int
 main (void)
 {
 #define T(name) cmocka_unit_test_setup_teardown (name, s_setup, s_teardown)
     const struct CMUnitTest tests[] = {
         T (test_roster_built_from_four_members_parses_back),
+        T (test_rotation_keeps_the_old_keys_for_the_overlap_only),
+        T (test_rotation_without_overlap_drops_the_old_keys),
+        T (test_malformed_previous_keys_are_refused),
         T (test_roster_load_reads_and_verifies_the_file),
         T (test_unsigned_roster_is_refused),
         T (test_roster_signed_by_another_key_is_refused),

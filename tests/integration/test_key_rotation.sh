@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Issue #5: the uitvoerder rotates a member's keys with an overlap period.
+# The new keys are in the next roster version at once; until the overlap
+# ends the member's node may go on with its old key file (it signs, is
+# admitted and is reached under the old keys) and switches by a restart at
+# a moment of its choosing.  Without an overlap the old keys stop at once.
+source "$(dirname "$0")/lib.sh"
+kt_federation gemeente-test:gemeente
+wait_until 10 link_up politie-test || fail "no link"
+wait_until 10 link_up gemeente-test || fail "no gemeente link"
+rv() { jfield "$1" .roster_version; }
+has_rv() { [ "$(rv "$1")" = "$2" ]; }
+kt_signal_file "$T/s.json"
+mkdir -p "$T/new"
+"$KETEN" keygen --id politie-test --kind politie --out "$T/new" > /dev/null
+"$KETEN" keygen --id gemeente-test --kind gemeente --out "$T/new" > /dev/null
+
+# Refusals first: nothing may change the roster.
+if kt "$UITV" member rotate "$T/keys/politie-test.pub" 2>"$T/err"; then fail "rotated to the keys in use"; fi
+grep -q "uses already" "$T/err" || fail "unclear refusal: $(cat "$T/err")"
+if kt "$UITV" member rotate "$T/keys/$UITV.pub" 2>"$T/err"; then fail "rotated the uitvoerder"; fi
+grep -q "pinned" "$T/err" || fail "unclear refusal: $(cat "$T/err")"
+if kt "$UITV" member rotate "$T/new/politie-test.pub" --overlap-days 91 2>/dev/null; then
+    fail "an overlap beyond 90 days was accepted"
+fi
+[ "$(rv "$UITV")" = 1 ] || fail "a refused rotation changed the roster"
+pass "rotations to keys in use, of the uitvoerder, or with a 91-day overlap are refused"
+
+# Rotate with an overlap: the police node still runs its old key file.
+kt "$UITV" member rotate "$T/new/politie-test.pub" --overlap-days 7 | grep -q "roster version 2" \
+    || fail "rotation failed"
+wait_until 10 has_rv politie-test 2 || fail "politie did not get v2"
+until=$(date -u -d '+7 days' +%F)
+grep -A20 "^        politie-test" "$T/state-$UITV/roster.txt" | grep -q "previous-until = $until" \
+    || fail "the roster does not keep the old keys until $until"
+[ "$(jfield politie-test .old_keys_until)" = "$until" ] || fail "politie does not show its deadline"
+grep -q "rotates this node's keys" "$T/politie-test.log" || fail "politie does not say what to do"
+kt politie-test signal submit --file "$T/s.json" --wait | grep -q delivered \
+    || fail "a signal under the old keys was not delivered during the overlap"
+pass "during the overlap the old key file signs, connects and is answered"
+
+# The node switches key files by a restart; the new keys work, and the
+# node that still holds only the old roster picks up from its kept copy.
+kt_kill politie-test
+cp "$T/new/politie-test.secret" "$T/keys/politie-test.secret"
+chmod 600 "$T/keys/politie-test.secret"
+kt_start politie-test
+wait_until 10 link_up politie-test || fail "the new keys do not connect"
+[ "$(jfield politie-test .old_keys_until)" = null ] || fail "still flagged as on the old keys"
+kt politie-test signal submit --file "$T/s.json" --wait | grep -q delivered \
+    || fail "a signal under the new keys was not delivered"
+pass "after a restart with the new key file the node works under its new keys"
+
+# Without an overlap the old keys stop at once: the gemeente node on its
+# old key file says so and stops; its connection is refused until it runs
+# the new keys.
+kt "$UITV" member rotate "$T/new/gemeente-test.pub" --overlap-days 0 | grep -q "roster version 3" \
+    || fail "rotation without overlap failed"
+stopped() { [ "$(jfield gemeente-test .expelled)" = true ]; }
+wait_until 10 stopped || fail "the gemeente on old keys did not stop"
+grep -q "replaces this node's keys: sending stopped" "$T/gemeente-test.log" \
+    || fail "the gemeente does not say why it stopped"
+offline() { [ "$(kt "$UITV" status --json | jq -r '.members[] | select(.id=="gemeente-test") | .online')" = false ]; }
+wait_until 10 offline || fail "the old gemeente key is still online"
+kt_kill gemeente-test
+cp "$T/new/gemeente-test.secret" "$T/keys/gemeente-test.secret"
+chmod 600 "$T/keys/gemeente-test.secret"
+kt_start gemeente-test
+wait_until 10 link_up gemeente-test || fail "the gemeente's new keys do not connect"
+online() { [ "$(kt "$UITV" status --json | jq -r '.members[] | select(.id=="gemeente-test") | .online')" = true ]; }
+wait_until 10 online || fail "the uitvoerder does not see the gemeente on its new keys"
+pass "without an overlap the old keys stop at once and the node says so; the new ones work"
+
+# Every rotation is in the provenance log, which still verifies.
+kt_kill "$UITV"
+"$KETEN" log verify --file "$T/state-$UITV/log.db" > /dev/null || fail "log does not verify"
+pass "the provenance log verifies after the rotations"
