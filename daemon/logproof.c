@@ -7,6 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*  Witnesses considered: the roster's politie and OM members. */
+#define LOGPROOF_WITNESS_MAX 16
+/*  A signature line starts with an em dash and a space (C2SP signed-note). */
+#define EM_DASH_SP "\xe2\x80\x94 "
+#define EM_DASH_SP_LEN (sizeof EM_DASH_SP - 1)
+
 struct _logproof_t {
     sqlite3 *db;
     provlog_t *log;
@@ -70,7 +76,7 @@ s_stored (logproof_t *self, uint64_t size)
         return NULL;
     sqlite3_bind_int64 (q, 1, (sqlite3_int64) size);
     char *note = NULL;
-    if (sqlite3_step (q) == SQLITE_ROW)
+    if (sqlite3_step (q) == SQLITE_ROW && sqlite3_column_text (q, 0))
         note = strdup ((const char *) sqlite3_column_text (q, 0));
     sqlite3_finalize (q);
     return note;
@@ -156,12 +162,25 @@ logproof_message (logproof_t *self, uint64_t old_size, uint64_t new_size,
                   Keten__CheckpointMessage *msg, logproof_message_t *store, kt_reason_t *reason)
 {
     memset (store, 0, sizeof *store);
-    if (new_size == 0 || new_size > provlog_size (self->log) || old_size > new_size)
+    uint64_t size = provlog_size (self->log);
+    if (new_size == 0 || new_size > size || old_size > new_size)
         return kt_fail (reason, "no checkpoint from %llu to %llu in a log of %llu",
                         (unsigned long long) old_size, (unsigned long long) new_size,
-                        (unsigned long long) provlog_size (self->log));
+                        (unsigned long long) size);
+    /*  Only the current tree is signed here; an older size is answered
+     *  with the checkpoint signed when it was current, or not at all, so a
+     *  member's requests cannot make the log sign a note per size.  Every
+     *  size a member saw was current once (receipts and pushes carry the
+     *  current one), so a member asks only about stored sizes.  old_size
+     *  needs no signature and stays free: a member whose kept checkpoint
+     *  this node.db no longer holds can still connect it. */
+    if (new_size == size)
+        store->note = s_sign (self, new_size, reason);
+    else if (!(store->note = s_stored (self, new_size)))
+        kt_fail (reason, "no checkpoint of size %llu was signed here",
+                 (unsigned long long) new_size);
     size_t n = 0;
-    if (!(store->note = s_sign (self, new_size, reason)) ||
+    if (!store->note ||
         provlog_consistency_proof (self->log, old_size, new_size, store->proof, &n, reason) != 0) {
         logproof_message_clear (store);
         return -1;
@@ -193,15 +212,58 @@ s_signatures (const char *note)
     return blank ? blank + 2 : NULL;
 }
 
+/*  Whether line (len bytes, with its '\n') is a cosignature by a known
+ *  witness over the checkpoint of merged (a note that verifies): merged
+ *  with the line appended must still verify, with no more lines by
+ *  unknown keys than merged has.  A line by a known witness that does not
+ *  verify fails checkpoint_verify_cosignatures; one by any other key,
+ *  or one that does not parse as a signature, counts as unknown. */
+static bool
+s_known_cosignature (logproof_t *self, const checkpoint_witness_t *known, size_t n_known,
+                     const char *merged, size_t n_unknown, const char *line, size_t len)
+{
+    /*  Cheap first: the line names a known witness (the log's own line
+     *  is in the stored note already). */
+    bool named = false;
+    for (size_t i = 0; i < n_known && !named; i++) {
+        size_t name_len = strlen (known[i].name);
+        named = len > EM_DASH_SP_LEN + name_len + 1 &&
+                memcmp (line, EM_DASH_SP, EM_DASH_SP_LEN) == 0 &&
+                memcmp (line + EM_DASH_SP_LEN, known[i].name, name_len) == 0 &&
+                line[EM_DASH_SP_LEN + name_len] == ' ';
+    }
+    if (!named || line[len - 1] != '\n')
+        return false;
+    size_t merged_len = strlen (merged);
+    if (merged_len + len > CHECKPOINT_NOTE_MAX)
+        return false;
+    char *candidate = malloc (merged_len + len + 1);
+    if (!candidate)
+        return false;
+    memcpy (candidate, merged, merged_len);
+    memcpy (candidate + merged_len, line, len);
+    candidate[merged_len + len] = '\0';
+    checkpoint_cosig_t found[LOGPROOF_WITNESS_MAX];
+    checkpoint_t cp;
+    kt_reason_t reason;
+    size_t unknown = 0;
+    bool ok = checkpoint_verify_cosignatures (candidate, merged_len + len, self->origin,
+                                              self->keys->pub.signing_pk, known, n_known, found,
+                                              &unknown, &cp, &reason) == 0 &&
+              unknown == n_unknown;
+    free (candidate);
+    return ok;
+}
+
 int
 logproof_add_cosignature (logproof_t *self, const roster_t *roster, const char *note, size_t len,
                           char witness[65], kt_reason_t *reason)
 {
     /*  Witnesses: the politie and OM members (issue #4). */
-    checkpoint_witness_t known[16];
-    checkpoint_cosig_t found[16];
+    checkpoint_witness_t known[LOGPROOF_WITNESS_MAX];
+    checkpoint_cosig_t found[LOGPROOF_WITNESS_MAX];
     size_t n_known = 0;
-    for (size_t i = 0; i < roster->member_count && n_known < 16; i++) {
+    for (size_t i = 0; i < roster->member_count && n_known < LOGPROOF_WITNESS_MAX; i++) {
         const roster_member_t *m = &roster->members[i];
         if (strcmp (m->kind, "politie") == 0 || strcmp (m->kind, "om") == 0)
             known[n_known++] = (checkpoint_witness_t){m->id, m->signing_pk};
@@ -216,44 +278,64 @@ logproof_add_cosignature (logproof_t *self, const roster_t *roster, const char *
     if (!stored)
         return kt_fail (reason, "no checkpoint of size %llu was signed here",
                         (unsigned long long) cp.size);
-    /*  Merge: every verified witness line not in the stored note. */
+    /*  What the stored note carries already, to compare each line with. */
+    size_t n_unknown = 0;
+    checkpoint_cosig_t all[LOGPROOF_WITNESS_MAX];
+    int rc = checkpoint_verify_cosignatures (stored, strlen (stored), self->origin,
+                                             self->keys->pub.signing_pk, known, n_known, all,
+                                             &n_unknown, &cp, reason);
+    /*  Merge: every line not in the stored note that is a known witness's
+     *  cosignature of the stored checkpoint; any other line is dropped, so
+     *  a member cannot make the stored note carry what no witness signed
+     *  (nor push it past what a note may hold). */
     size_t cap = strlen (stored) + len + 1;
-    char *merged = malloc (cap);
-    int rc = merged ? 0 : kt_fail (reason, "out of memory");
-    char cosigners[512] = "";
+    char *merged = rc == 0 ? malloc (cap) : NULL;
+    if (rc == 0 && !merged)
+        rc = kt_fail (reason, "out of memory");
+    size_t dropped = 0;
     if (rc == 0) {
         snprintf (merged, cap, "%s", stored);
         const char *lines = s_signatures (note);
         for (const char *l = lines; l && *l;) {
             const char *end = strchr (l, '\n');
             size_t n = end ? (size_t) (end - l) + 1 : strlen (l);
-            char line[1024];
-            snprintf (line, sizeof line, "%.*s", (int) n, l);
-            if (!strstr (merged, line))
-                strncat (merged, line, cap - strlen (merged) - 1);
+            size_t merged_len = strlen (merged);
+            bool present = false;
+            for (const char *p = s_signatures (merged); p && *p && !present;) {
+                const char *e = strchr (p, '\n');
+                size_t pn = e ? (size_t) (e - p) + 1 : strlen (p);
+                present = pn == n && memcmp (p, l, n) == 0;
+                p += pn;
+            }
+            if (!present) {
+                if (s_known_cosignature (self, known, n_known, merged, n_unknown, l, n)) {
+                    memcpy (merged + merged_len, l, n);
+                    merged[merged_len + n] = '\0';
+                } else
+                    dropped++;
+            }
             l += n;
         }
-        size_t o = 0;
-        witness[0] = '\0';
-        for (size_t i = 0; i < n_known; i++)
-            if (found[i].cosigned && o < sizeof cosigners) {
-                o += (size_t) snprintf (cosigners + o, sizeof cosigners - o, "%s%s", o ? "," : "",
-                                        known[i].name);
-                snprintf (witness, 65, "%s", known[i].name);
-            }
+        if (dropped)
+            kt_log (KT_LOG_INFO, "cosignature dropped lines=%zu size=%llu", dropped,
+                    (unsigned long long) cp.size);
     }
-    /*  The stored cosigners are the union, from the merged note. */
+    /*  The stored cosigners are the union, from the merged note; witness
+     *  is one of those the member's note carried. */
+    char cosigners[512] = "";
     if (rc == 0) {
-        checkpoint_cosig_t all[16];
         rc = checkpoint_verify_cosignatures (merged, strlen (merged), self->origin,
                                              self->keys->pub.signing_pk, known, n_known, all, NULL,
                                              &cp, reason);
         size_t o = 0;
-        cosigners[0] = '\0';
-        for (size_t i = 0; rc == 0 && i < n_known; i++)
+        witness[0] = '\0';
+        for (size_t i = 0; rc == 0 && i < n_known; i++) {
             if (all[i].cosigned && o < sizeof cosigners)
                 o += (size_t) snprintf (cosigners + o, sizeof cosigners - o, "%s%s", o ? "," : "",
                                         known[i].name);
+            if (all[i].cosigned && found[i].cosigned)
+                snprintf (witness, 65, "%s", known[i].name);
+        }
     }
     if (rc == 0) {
         sqlite3_stmt *s = store_prepare (

@@ -42,10 +42,12 @@ typedef struct {
 int logproof_prove (logproof_t *self, uint64_t index, Keten__Receipt *r, logproof_receipt_t *proof,
                     kt_reason_t *reason);
 
-/*  A checkpoint message for a member: the checkpoint of new_size (signed
- *  on demand for an older size) with a consistency proof from old_size.
- *  Fields point into msg_store (valid while it lives; free note with
- *  logproof_message_clear). */
+/*  A checkpoint message for a member: the checkpoint of new_size with a
+ *  consistency proof from old_size.  new_size must be the current size
+ *  (signed now if not yet) or the size of a checkpoint signed before: an
+ *  older size is never signed on demand, so requests cannot make the log
+ *  sign arbitrarily many notes.  Fields point into store (valid while it
+ *  lives; free note with logproof_message_clear; a failure leaves nothing). */
 typedef struct {
     char *note;
     uint8_t proof[64][32];
@@ -58,8 +60,10 @@ void logproof_message_clear (logproof_message_t *store);
 
 /*  A member's witness cosignature (the checkpoint note with its line
  *  appended): verified against the roster's politie and OM members'
- *  signing keys and merged into the stored checkpoint.  witness receives
- *  who cosigned. */
+ *  signing keys and merged into the stored checkpoint.  Only lines that
+ *  are cosignatures of the stored checkpoint by those witnesses are
+ *  merged; any other signature line is dropped.  witness receives who
+ *  cosigned. */
 int logproof_add_cosignature (logproof_t *self, const roster_t *roster, const char *note,
                               size_t len, char witness[65], kt_reason_t *reason);
 

@@ -2,8 +2,10 @@
  *  accepted receipt carries an inclusion proof against a signed
  *  checkpoint, each new checkpoint is pushed to the members online with a
  *  consistency proof from the previous push, members' requests for a
- *  proof between two sizes are answered, and witness cosignatures are
- *  merged into the stored checkpoints.
+ *  proof between two sizes are answered (with the checkpoint stored for
+ *  the newer size, or the current one: a request never makes the log sign
+ *  a note for an older size), and witness cosignatures are merged into
+ *  the stored checkpoints.
  */
 #include "node_internal.h"
 

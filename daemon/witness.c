@@ -11,8 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*  witness_seen.state.  Invariant: a checkpoint is SEEN_CONSISTENT only
+ *  when it is proven to be a prefix of the kept checkpoint - the kept one
+ *  itself, or the older end of a consistency proof whose newer end was
+ *  consistent already.  The kept checkpoint only ever moves on with a proof
+ *  from itself, so every consistent one stays a prefix of it. */
 #define SEEN_PENDING 0
 #define SEEN_CONSISTENT 1
+/*  Requests remembered, to recognise their answers. */
+#define WITNESS_ASKED_MAX 16
 
 struct _witness_t {
     sqlite3 *db;
@@ -20,8 +27,13 @@ struct _witness_t {
     char origin[CHECKPOINT_ORIGIN_MAX + 1];
     uint8_t log_pk[32];
     bool cosign;
-    /*  The last request sent, so a burst of receipts asks once. */
-    uint64_t asked_old, asked_new, asked_ms;
+    /*  The requests sent, newest at asked_next - 1: a burst of receipts
+     *  asks once a second per pair, and an answer - the only checkpoint
+     *  that may be older than the kept one - is recognised by its pair. */
+    struct {
+        uint64_t old_size, new_size, at_ms;
+    } asked[WITNESS_ASKED_MAX];
+    size_t asked_next;
     /*  Set while a pushed checkpoint is handled: only those are cosigned,
      *  every few seconds, not each receipt's. */
     bool pushed;
@@ -225,10 +237,14 @@ s_cosign (witness_t *self, const checkpoint_t *cp, const char *note, size_t len,
         self->cosigned_size = cp->size;
 }
 
-/*  cp is consistent with the chain and newer: keep it (and cosign). */
+/*  cp is proven to extend the kept checkpoint: keep it (and cosign). */
 static void
 s_keep (witness_t *self, const checkpoint_t *cp, const char *note, size_t len, witness_out_t *out)
 {
+    /*  A second root for a size seen before is a fork: raise the alarm
+     *  and keep what was verified before. */
+    if (!s_record (self, cp, SEEN_CONSISTENT))
+        return;
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2 (self->db,
                             "INSERT OR REPLACE INTO witness_kept (id, size, root, note)"
@@ -237,27 +253,42 @@ s_keep (witness_t *self, const checkpoint_t *cp, const char *note, size_t len, w
         sqlite3_bind_int64 (s, 1, (sqlite3_int64) cp->size);
         sqlite3_bind_blob (s, 2, cp->root, 32, SQLITE_STATIC);
         sqlite3_bind_text (s, 3, note, (int) len, SQLITE_STATIC);
-        sqlite3_step (s);
+        if (sqlite3_step (s) != SQLITE_DONE)
+            kt_log (KT_LOG_ERROR, "witness store_failed error=\"%s\"", sqlite3_errmsg (self->db));
     }
     sqlite3_finalize (s);
-    s_record (self, cp, SEEN_CONSISTENT);
     s_cosign (self, cp, note, len, out);
 }
 
-/*  A verified checkpoint of another size than the kept one: ask for the
- *  proof between the two (once per pair and second). */
+/*  Ask the uitvoerder for the consistency proof old_size -> new_size
+ *  (once per pair and second). */
 static void
 s_ask (witness_t *self, uint64_t old_size, uint64_t new_size, witness_out_t *out)
 {
     uint64_t now = kt_now_ms ();
-    if (self->asked_old == old_size && self->asked_new == new_size && now - self->asked_ms < 1000)
-        return;
-    self->asked_old = old_size;
-    self->asked_new = new_size;
-    self->asked_ms = now;
+    for (size_t i = 0; i < WITNESS_ASKED_MAX; i++)
+        if (self->asked[i].new_size == new_size && self->asked[i].old_size == old_size &&
+            now - self->asked[i].at_ms < 1000)
+            return;
+    size_t i = self->asked_next++ % WITNESS_ASKED_MAX;
+    self->asked[i].old_size = old_size;
+    self->asked[i].new_size = new_size;
+    self->asked[i].at_ms = now;
     out->request = true;
     out->old_size = old_size;
     out->new_size = new_size;
+}
+
+/*  Whether a checkpoint of new_size with a proof from old_size answers a
+ *  request of ours. */
+static bool
+s_asked (witness_t *self, uint64_t old_size, uint64_t new_size)
+{
+    for (size_t i = 0; i < WITNESS_ASKED_MAX; i++)
+        if (self->asked[i].new_size == new_size && self->asked[i].old_size == old_size &&
+            self->asked[i].at_ms)
+            return true;
+    return false;
 }
 
 /*  A checkpoint whose signature verified, without a proof alongside. */
@@ -290,12 +321,7 @@ s_offer (witness_t *self, const checkpoint_t *cp, const char *note, size_t len, 
             s_cosign (self, cp, note, len, out);
         return;
     }
-    uint8_t root[32];
-    int state;
-    if (s_seen (self, cp->size, root, &state) && state == SEEN_CONSISTENT)
-        return;
-    s_ask (self, cp->size < kept_size ? cp->size : kept_size,
-           cp->size < kept_size ? kept_size : cp->size, out);
+    s_ask (self, kept_size, cp->size, out);
 }
 
 void
@@ -368,75 +394,95 @@ witness_on_checkpoint (witness_t *self, const Keten__CheckpointMessage *m, witne
     self->pushed = false;
 }
 
+/*  A checkpoint with (perhaps) a consistency proof from m->old_size: a
+ *  push, an answer to a request of ours, or what a receipt carried. */
 static void
 s_on_checkpoint (witness_t *self, const Keten__CheckpointMessage *m, witness_out_t *out)
 {
     checkpoint_t cp;
     kt_reason_t reason;
-    if (s_open (self, m->note.data, m->note.len, &cp, &reason) != 0) {
+    const char *note = (const char *) m->note.data;
+    size_t len = m->note.len;
+    if (s_open (self, m->note.data, len, &cp, &reason) != 0) {
         kt_log (KT_LOG_ERROR, "log alarm checkpoint reason=\"%s\"", reason.text);
         s_alarm (self, "a pushed checkpoint does not verify");
         return;
     }
     uint64_t kept_size;
-    uint8_t kept_root[32], old_root[32];
+    uint8_t kept_root[32];
     s_kept (self, &kept_size, kept_root);
-    /*  Only the answer to a request of ours may be older than the kept
-     *  checkpoint; a push is the current tree. */
-    if (cp.size < kept_size && !(self->asked_new == cp.size || self->asked_old == cp.size)) {
+    if (kept_size == 0) {
+        s_offer (self, &cp, note, len, out);
+        return;
+    }
+    /*  A push is the current tree; only the answer to a request of ours
+     *  (the log grew while it travelled) may be older than the kept one. */
+    if (cp.size < kept_size && !s_asked (self, m->old_size, cp.size)) {
         s_alarm (self, "the uitvoerder's log went back from size %llu to %llu",
                  (unsigned long long) kept_size, (unsigned long long) cp.size);
         return;
     }
-    if (cp.size == kept_size) {
-        /*  The tree this node verified last: the same, or a fork. */
-        if (memcmp (cp.root, kept_root, 32) != 0)
-            s_alarm (self, "the uitvoerder showed two different trees of size %llu",
-                     (unsigned long long) cp.size);
-        else
-            s_cosign (self, &cp, (const char *) m->note.data, m->note.len, out);
+    if (cp.size == kept_size && memcmp (cp.root, kept_root, 32) != 0) {
+        s_alarm (self, "the uitvoerder showed two different trees of size %llu",
+                 (unsigned long long) cp.size);
         return;
     }
-    int state = SEEN_PENDING;
-    bool have_old = m->old_size > 0 && s_seen (self, m->old_size, old_root, &state);
-    if (m->old_size == kept_size && kept_size > 0) {
-        memcpy (old_root, kept_root, 32);
-        have_old = true;
-        state = SEEN_CONSISTENT;
-    }
-    if (!have_old || m->n_consistency > MERKLE_MAX_PATH || kept_size == 0) {
-        s_offer (self, &cp, (const char *) m->note.data, m->note.len, out);
+    if (!s_record (self, &cp, cp.size == kept_size ? SEEN_CONSISTENT : SEEN_PENDING))
         return;
+    if (cp.size == kept_size)
+        s_cosign (self, &cp, note, len, out);
+
+    /*  The proof alongside, when its older end is a tree seen here. */
+    uint8_t old_root[32], root[32];
+    int old_state = SEEN_PENDING, state = SEEN_PENDING;
+    bool have_old = false;
+    if (m->old_size > 0 && m->old_size < cp.size) {
+        if (m->old_size == kept_size) {
+            memcpy (old_root, kept_root, 32);
+            old_state = SEEN_CONSISTENT;
+            have_old = true;
+        } else
+            have_old = s_seen (self, m->old_size, old_root, &old_state);
     }
-    uint8_t proof[MERKLE_MAX_PATH][MERKLE_HASH_LEN];
-    bool ok = true;
-    for (size_t i = 0; i < m->n_consistency; i++) {
-        ok &= m->consistency[i].len == 32;
-        if (ok)
-            memcpy (proof[i], m->consistency[i].data, 32);
+    if (have_old) {
+        uint8_t proof[MERKLE_MAX_PATH][MERKLE_HASH_LEN];
+        bool ok = m->n_consistency <= MERKLE_MAX_PATH;
+        for (size_t i = 0; ok && i < m->n_consistency; i++) {
+            ok = m->consistency[i].len == 32;
+            if (ok)
+                memcpy (proof[i], m->consistency[i].data, 32);
+        }
+        if (!ok || !merkle_verify_consistency (m->old_size, cp.size, old_root, cp.root,
+                                               (const uint8_t (*)[32]) proof, m->n_consistency)) {
+            s_alarm (self, "the log's history between sizes %llu and %llu is not consistent",
+                     (unsigned long long) m->old_size, (unsigned long long) cp.size);
+            return;
+        }
+        /*  Proven: the older tree is a prefix of the newer.  Only a proof
+         *  from the kept checkpoint moves it on; one from another tree of
+         *  the chain says nothing about the trees between (a fork after
+         *  it extends it as well). */
+        if (m->old_size == kept_size && cp.size > kept_size) {
+            s_keep (self, &cp, note, len, out);
+            return;
+        }
+        /*  The older end joins the chain only through a newer end that is
+         *  in it already, never the other way round. */
+        bool new_in_chain = cp.size == kept_size ||
+                            (s_seen (self, cp.size, root, &state) && state == SEEN_CONSISTENT);
+        if (new_in_chain && old_state != SEEN_CONSISTENT) {
+            checkpoint_t older = {.size = m->old_size};
+            memcpy (older.root, old_root, 32);
+            s_record (self, &older, SEEN_CONSISTENT);
+        }
     }
-    if (!s_record (self, &cp, SEEN_PENDING))
-        return;
-    if (!ok || !merkle_verify_consistency (m->old_size, cp.size, old_root, cp.root,
-                                           (const uint8_t (*)[32]) proof, m->n_consistency)) {
-        s_alarm (self, "the log's history between sizes %llu and %llu is not consistent",
-                 (unsigned long long) m->old_size, (unsigned long long) cp.size);
-        return;
-    }
-    /*  Proven: old and new belong to one history.  When one end is the
-     *  kept checkpoint, the other joins the verified chain. */
-    bool old_in_chain = state == SEEN_CONSISTENT;
-    bool new_in_chain = false;
-    if (s_seen (self, cp.size, kept_root, &state))
-        new_in_chain = state == SEEN_CONSISTENT;
-    if (old_in_chain && cp.size > kept_size)
-        s_keep (self, &cp, (const char *) m->note.data, m->note.len, out);
-    else if (old_in_chain || new_in_chain) {
-        checkpoint_t older = {.size = m->old_size};
-        memcpy (older.root, old_root, 32);
-        s_record (self, &cp, SEEN_CONSISTENT);
-        s_record (self, &older, SEEN_CONSISTENT);
-    }
+    /*  Not (yet) chained to the kept checkpoint: ask for the proof between
+     *  the two, whichever is older. */
+    if (cp.size > kept_size)
+        s_ask (self, kept_size, cp.size, out);
+    else if (cp.size < kept_size &&
+             !(s_seen (self, cp.size, root, &state) && state == SEEN_CONSISTENT))
+        s_ask (self, cp.size, kept_size, out);
 }
 
 json_t *

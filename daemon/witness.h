@@ -1,5 +1,6 @@
 /*  witness: a member's check on the uitvoerder's provenance log (DESIGN 7).
- *  It keeps the newest checkpoint it has verified, checks every receipt's
+ *  It keeps the newest checkpoint it has verified (a newer one only with a
+ *  consistency proof from exactly that one), checks every receipt's
  *  inclusion proof, asks for a consistency proof whenever a checkpoint of
  *  another size appears, and raises an alarm - kept in node.db, shown in
  *  `keten status`, logged - if the uitvoerder ever shows two different

@@ -33,6 +33,31 @@ kt "$UITV" log verify > "$T/v.out" || fail "uitvoerder log verify: $(cat "$T/v.o
 grep -q "stored checkpoints: each signed by this log" "$T/v.out" || fail "checkpoints not checked"
 pass "the police node cosigns the checkpoints it verified; the uitvoerder's checkpoints verify"
 
+# The uitvoerder restarts with its log intact and no longer knows which
+# checkpoint the police node holds: the first receipts come without a
+# consistency proof, and later ones with proofs from checkpoints the
+# police node has seen but not kept.  A proof from anything but the kept
+# checkpoint no longer moves it on: the police node asks for the proof
+# from the one it kept, the uitvoerder answers with checkpoints it signed
+# when they were current (never a new one for an older size), and the
+# police node catches up with every receipt proven and no alarm.
+kt_kill "$UITV"
+kt_start "$UITV"
+wait_until 10 link_up politie-test || fail "no link after the restart"
+"$KETEN_BIN/keten-bench" --socket "$T/politie-test.sock" --file "$T/s.json" -n 300 --inflight 100 \
+    > "$T/bench2.out" || fail "bench after the restart failed: $(cat "$T/bench2.out")"
+wait_until 20 caught_up || fail "politie did not catch up after the restart: $(kt politie-test log verify --json)"
+[ "$(jfield politie-test '.log_witness.alarms | length')" = 0 ] ||
+    fail "an honest restart raised an alarm: $(jfield politie-test .log_witness.alarms)"
+out=$(kt politie-test log verify --json)
+[ "$(echo "$out" | jq '.receipts')" = 1300 ] && [ "$(echo "$out" | jq '.verified')" = 1300 ] ||
+    fail "not every receipt proven after the restart: $out"
+if grep -q "request_refused" "$T/$UITV.log"; then
+    fail "a request was refused: $(grep request_refused "$T/$UITV.log" | head -3)"
+fi
+kt "$UITV" log verify > "$T/v2.out" || fail "uitvoerder log verify after the restart: $(cat "$T/v2.out")"
+pass "after an uitvoerder restart the police node reconnects its chain through requests, without an alarm"
+
 # Rollback: the uitvoerder comes back with an empty log.  The police node
 # holds a checkpoint of $size entries and raises the alarm.
 kt_kill "$UITV"

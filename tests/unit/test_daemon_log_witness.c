@@ -1,0 +1,351 @@
+/*  The witness (daemon/witness.c) against an uitvoerder that shows two
+ *  histories: a pushed checkpoint is kept only with a proof from the kept
+ *  one, and an older checkpoint joins the verified chain only through a
+ *  newer one already in it.  Two real provenance logs on SQLite files
+ *  share their first entries and then differ (a fork); the honest runs of
+ *  each scenario use one log and must end without an alarm.  */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "checkpoint.h"
+#include "logproof.h"
+#include "merkle.h"
+#include "provlog.h"
+#include "store.h"
+#include "witness.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FED "fed-test"
+#define SHARED 2 /* entries both histories hold */
+#define ENTRIES 8
+
+static char s_dir[64];
+static int s_files;
+
+/*  One run: the log's key, an honest log and a fork of it, and a witness
+ *  (a politie node: it cosigns) on a fresh node.db. */
+typedef struct {
+    uint8_t log_pk[32], log_sk[64];
+    provlog_t *honest, *fork;
+    keys_secret_t keys;
+    sqlite3 *db;
+    witness_t *w;
+} fixture_t;
+
+static int
+s_setup (void **state)
+{
+    (void) state;
+    snprintf (s_dir, sizeof s_dir, "/tmp/keten-witness.XXXXXX");
+    return sodium_init () >= 0 && mkdtemp (s_dir) ? 0 : -1;
+}
+
+static int
+s_teardown (void **state)
+{
+    (void) state;
+    char cmd[128];
+    snprintf (cmd, sizeof cmd, "rm -rf %s", s_dir);
+    return system (cmd) == 0 ? 0 : -1;
+}
+
+/*  A log of ENTRIES entries whose first SHARED are the same in every
+ *  history and the rest name the history. */
+static provlog_t *
+s_log (const char *history)
+{
+    char path[128];
+    snprintf (path, sizeof path, "%s/log%d.db", s_dir, s_files++);
+    kt_reason_t r;
+    provlog_t *log = provlog_open (path, &r);
+    assert_non_null (log);
+    assert_int_equal (provlog_begin (log, &r), 0);
+    for (uint64_t i = 0; i < ENTRIES; i++) {
+        Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
+        e.event = KETEN__LOG_EVENT__WEEGPLOEG_DECIDED;
+        e.time_ms = 1700000000000ull + i;
+        e.node = (char *) (i < SHARED ? "shared" : history);
+        uint64_t index;
+        assert_int_equal (provlog_append (log, &e, &index, &r), 0);
+        assert_int_equal (index, i);
+    }
+    assert_int_equal (provlog_commit (log, &r), 0);
+    return log;
+}
+
+static void
+s_fixture (fixture_t *f)
+{
+    memset (f, 0, sizeof *f);
+    crypto_sign_keypair (f->log_pk, f->log_sk);
+    f->honest = s_log ("honest");
+    f->fork = s_log ("fork");
+    snprintf (f->keys.pub.id, sizeof f->keys.pub.id, "politie-test");
+    crypto_sign_keypair (f->keys.pub.signing_pk, f->keys.signing_sk);
+    kt_reason_t r;
+    f->db = store_open (":memory:", &r);
+    assert_non_null (f->db);
+    f->w = witness_new (f->db, &f->keys, FED, f->log_pk, true, &r);
+    assert_non_null (f->w);
+}
+
+static void
+s_fixture_destroy (fixture_t *f)
+{
+    witness_destroy (&f->w);
+    store_close (&f->db);
+    provlog_destroy (&f->honest);
+    provlog_destroy (&f->fork);
+}
+
+/*  The log's signed checkpoint of log's first size entries (heap). */
+static char *
+s_note (fixture_t *f, provlog_t *log, uint64_t size)
+{
+    checkpoint_t cp = {.size = size};
+    char origin[CHECKPOINT_ORIGIN_MAX + 1];
+    logproof_origin (origin, sizeof origin, FED);
+    snprintf (cp.origin, sizeof cp.origin, "%s", origin);
+    kt_reason_t r;
+    assert_int_equal (provlog_checkpoint_root (log, size, cp.root, &r), 0);
+    char *note = NULL;
+    assert_int_equal (checkpoint_format (&cp, f->log_sk, &note, &r), 0);
+    return note;
+}
+
+/*  A CHECKPOINT message as the uitvoerder sends it: the checkpoint of
+ *  new_size from note_log with the consistency proof old_size -> new_size
+ *  computed in proof_log (old_size 0: none). */
+static void
+s_push (fixture_t *f, provlog_t *note_log, provlog_t *proof_log, uint64_t old_size,
+        uint64_t new_size, witness_out_t *out)
+{
+    char *note = s_note (f, note_log, new_size);
+    uint8_t proof[MERKLE_MAX_PATH][MERKLE_HASH_LEN];
+    ProtobufCBinaryData items[MERKLE_MAX_PATH];
+    size_t n = 0;
+    kt_reason_t r;
+    if (old_size)
+        assert_int_equal (provlog_consistency_proof (proof_log, old_size, new_size, proof, &n, &r),
+                          0);
+    for (size_t i = 0; i < n; i++)
+        items[i] = (ProtobufCBinaryData){32, proof[i]};
+    Keten__CheckpointMessage m = KETEN__CHECKPOINT_MESSAGE__INIT;
+    m.note = (ProtobufCBinaryData){strlen (note), (uint8_t *) note};
+    m.old_size = old_size;
+    m.consistency = items;
+    m.n_consistency = n;
+    witness_out_clear (out);
+    witness_on_checkpoint (f->w, &m, out);
+    free (note);
+}
+
+/*  A receipt for entry index of log, in its checkpoint of size, without a
+ *  consistency proof (as after the uitvoerder restarted). */
+static void
+s_receipt (fixture_t *f, provlog_t *log, uint64_t index, uint64_t size, witness_out_t *out)
+{
+    char *note = s_note (f, log, size);
+    uint8_t leaf[32], path[MERKLE_MAX_PATH][MERKLE_HASH_LEN], id[KT_ID_LEN] = {0};
+    ProtobufCBinaryData items[MERKLE_MAX_PATH];
+    size_t n = 0;
+    kt_reason_t r;
+    assert_int_equal (provlog_leaf (log, index, leaf, &r), 0);
+    assert_int_equal (provlog_inclusion_proof (log, index, size, path, &n, &r), 0);
+    for (size_t i = 0; i < n; i++)
+        items[i] = (ProtobufCBinaryData){32, path[i]};
+    id[0] = (uint8_t) index;
+    Keten__Receipt rc = KETEN__RECEIPT__INIT;
+    rc.message_id = (ProtobufCBinaryData){KT_ID_LEN, id};
+    rc.log_index = index;
+    rc.checkpoint = (ProtobufCBinaryData){strlen (note), (uint8_t *) note};
+    rc.leaf_hash = (ProtobufCBinaryData){32, leaf};
+    rc.inclusion = items;
+    rc.n_inclusion = n;
+    witness_out_clear (out);
+    witness_on_receipt (f->w, id, &rc, out);
+    free (note);
+}
+
+static json_int_t
+s_status (fixture_t *f, const char *field)
+{
+    json_t *s = witness_status (f->w);
+    json_int_t v = json_integer_value (json_object_get (s, field));
+    json_decref (s);
+    return v;
+}
+
+static json_int_t
+s_verify (fixture_t *f, const char *field)
+{
+    json_t *s = witness_verify (f->w);
+    json_int_t v = json_integer_value (json_object_get (s, field));
+    json_decref (s);
+    return v;
+}
+
+static void
+s_asks (const witness_out_t *out, uint64_t old_size, uint64_t new_size)
+{
+    assert_true (out->request);
+    assert_int_equal (out->old_size, old_size);
+    assert_int_equal (out->new_size, new_size);
+}
+
+/*  Kept: SHARED; then 4 with the proof from SHARED. */
+static void
+s_keep_shared_then_4 (fixture_t *f, witness_out_t *out)
+{
+    s_push (f, f->honest, f->honest, 0, SHARED, out);
+    assert_int_equal (s_status (f, "checkpoint_size"), SHARED);
+    s_push (f, f->honest, f->honest, SHARED, 4, out);
+    assert_int_equal (s_status (f, "checkpoint_size"), 4);
+    assert_non_null (out->cosigned); /* a witness cosigns what it kept */
+    assert_false (witness_alarm (f->w));
+}
+
+/*  A fork after SHARED is consistent with SHARED: a proof from there,
+ *  not from the kept 4, must not move the kept checkpoint to the fork's
+ *  tree.  The witness asks for 4 -> 6, which the fork cannot prove. */
+static void
+test_a_push_is_kept_only_with_a_proof_from_the_kept_checkpoint (void **state)
+{
+    (void) state;
+    fixture_t f;
+    witness_out_t out = {0};
+    s_fixture (&f);
+    s_keep_shared_then_4 (&f, &out);
+
+    s_push (&f, f.fork, f.fork, SHARED, 6, &out);
+    assert_int_equal (s_status (&f, "checkpoint_size"), 4);
+    assert_false (witness_alarm (f.w));
+    assert_null (out.cosigned);
+    s_asks (&out, 4, 6);
+    assert_int_equal (s_status (&f, "pending"), 1);
+
+    /*  The fork's best answer: its own 4 -> 6. */
+    s_push (&f, f.fork, f.fork, 4, 6, &out);
+    assert_true (witness_alarm (f.w));
+    assert_int_equal (s_status (&f, "checkpoint_size"), 4);
+    witness_out_clear (&out);
+    s_fixture_destroy (&f);
+}
+
+/*  The same with one history: the proof from SHARED does not keep 6 yet;
+ *  the answer to 4 -> 6 does, without an alarm. */
+static void
+test_an_honest_push_from_an_older_size_is_kept_after_the_answer (void **state)
+{
+    (void) state;
+    fixture_t f;
+    witness_out_t out = {0};
+    s_fixture (&f);
+    s_keep_shared_then_4 (&f, &out);
+
+    s_push (&f, f.honest, f.honest, SHARED, 6, &out);
+    assert_int_equal (s_status (&f, "checkpoint_size"), 4);
+    s_asks (&out, 4, 6);
+    s_push (&f, f.honest, f.honest, 4, 6, &out);
+    assert_int_equal (s_status (&f, "checkpoint_size"), 6);
+    assert_int_equal (s_status (&f, "pending"), 0);
+    assert_false (witness_alarm (f.w));
+    witness_out_clear (&out);
+    s_fixture_destroy (&f);
+}
+
+/*  A receipt in the fork's tree of 6 arrives while SHARED is kept; the
+ *  kept checkpoint moves on to the honest 8; then the answer to
+ *  SHARED -> 6 proves the fork's 6 extends SHARED - which says nothing
+ *  about 6 against the kept 8.  The receipt must not count as verified;
+ *  the witness asks 6 -> 8, and the fork's 6 fails that proof. */
+static void
+test_an_older_checkpoint_joins_the_chain_only_through_a_newer_one_in_it (void **state)
+{
+    (void) state;
+    fixture_t f;
+    witness_out_t out = {0};
+    s_fixture (&f);
+    s_push (&f, f.honest, f.honest, 0, SHARED, &out);
+    s_receipt (&f, f.fork, 4, 6, &out);
+    s_asks (&out, SHARED, 6);
+    s_push (&f, f.honest, f.honest, SHARED, ENTRIES, &out);
+    assert_int_equal (s_status (&f, "checkpoint_size"), ENTRIES);
+
+    s_push (&f, f.fork, f.fork, SHARED, 6, &out); /* the answer */
+    assert_false (witness_alarm (f.w));
+    assert_int_equal (s_verify (&f, "verified"), 0);
+    assert_int_equal (s_verify (&f, "pending"), 1);
+    s_asks (&out, 6, ENTRIES);
+
+    s_push (&f, f.honest, f.honest, 6, ENTRIES, &out); /* the honest log's 6 -> 8 */
+    assert_true (witness_alarm (f.w));
+    assert_int_equal (s_verify (&f, "verified"), 0);
+    witness_out_clear (&out);
+    s_fixture_destroy (&f);
+}
+
+/*  The same with one history: the answer 6 -> 8 (a checkpoint of the
+ *  kept size with a proof) brings 6, and the receipt in it, into the
+ *  chain. */
+static void
+test_an_honest_older_checkpoint_is_proven_through_the_kept_one (void **state)
+{
+    (void) state;
+    fixture_t f;
+    witness_out_t out = {0};
+    s_fixture (&f);
+    s_push (&f, f.honest, f.honest, 0, SHARED, &out);
+    s_receipt (&f, f.honest, 4, 6, &out);
+    s_push (&f, f.honest, f.honest, SHARED, ENTRIES, &out);
+    s_push (&f, f.honest, f.honest, SHARED, 6, &out);
+    assert_int_equal (s_verify (&f, "pending"), 1);
+    s_asks (&out, 6, ENTRIES);
+
+    s_push (&f, f.honest, f.honest, 6, ENTRIES, &out);
+    assert_false (witness_alarm (f.w));
+    assert_int_equal (s_verify (&f, "verified"), 1);
+    assert_int_equal (s_verify (&f, "pending"), 0);
+    assert_int_equal (s_status (&f, "pending"), 0);
+    witness_out_clear (&out);
+    s_fixture_destroy (&f);
+}
+
+/*  A checkpoint older than the kept one that is no answer of ours is a
+ *  push of the current tree: the log went back. */
+static void
+test_an_older_checkpoint_not_asked_for_is_a_rollback (void **state)
+{
+    (void) state;
+    fixture_t f;
+    witness_out_t out = {0};
+    s_fixture (&f);
+    s_keep_shared_then_4 (&f, &out);
+    s_push (&f, f.honest, f.honest, 4, 6, &out);
+    assert_int_equal (s_status (&f, "checkpoint_size"), 6);
+    s_push (&f, f.honest, f.honest, SHARED, 4, &out);
+    assert_true (witness_alarm (f.w));
+    witness_out_clear (&out);
+    s_fixture_destroy (&f);
+}
+
+int
+main (void)
+{
+    kt_log_set_level (KT_LOG_ERROR);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_a_push_is_kept_only_with_a_proof_from_the_kept_checkpoint),
+        cmocka_unit_test (test_an_honest_push_from_an_older_size_is_kept_after_the_answer),
+        cmocka_unit_test (test_an_older_checkpoint_joins_the_chain_only_through_a_newer_one_in_it),
+        cmocka_unit_test (test_an_honest_older_checkpoint_is_proven_through_the_kept_one),
+        cmocka_unit_test (test_an_older_checkpoint_not_asked_for_is_a_rollback),
+    };
+    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+}
