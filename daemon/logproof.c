@@ -259,14 +259,19 @@ int
 logproof_add_cosignature (logproof_t *self, const roster_t *roster, const char *note, size_t len,
                           char witness[65], kt_reason_t *reason)
 {
-    /*  Witnesses: the politie and OM members (issue #4). */
+    /*  Witnesses: the politie and OM members (issue #4), under their
+     *  previous signing key too while a key rotation overlap lasts. */
     checkpoint_witness_t known[LOGPROOF_WITNESS_MAX];
     checkpoint_cosig_t found[LOGPROOF_WITNESS_MAX];
     size_t n_known = 0;
+    uint64_t now = kt_now_ms ();
     for (size_t i = 0; i < roster->member_count && n_known < LOGPROOF_WITNESS_MAX; i++) {
         const roster_member_t *m = &roster->members[i];
-        if (strcmp (m->kind, "politie") == 0 || strcmp (m->kind, "om") == 0)
-            known[n_known++] = (checkpoint_witness_t){m->id, m->signing_pk};
+        if (strcmp (m->kind, "politie") != 0 && strcmp (m->kind, "om") != 0)
+            continue;
+        known[n_known++] = (checkpoint_witness_t){m->id, m->signing_pk};
+        if (roster_member_previous_active (m, now) && n_known < LOGPROOF_WITNESS_MAX)
+            known[n_known++] = (checkpoint_witness_t){m->id, m->previous_signing_pk};
     }
     checkpoint_t cp;
     if (len > CHECKPOINT_NOTE_MAX || strlen (note) != len)
@@ -330,7 +335,11 @@ logproof_add_cosignature (logproof_t *self, const roster_t *roster, const char *
         size_t o = 0;
         witness[0] = '\0';
         for (size_t i = 0; rc == 0 && i < n_known; i++) {
-            if (all[i].cosigned && o < sizeof cosigners)
+            /*  A witness listed once, under whichever of its keys. */
+            bool listed = false;
+            for (size_t j = 0; j < i; j++)
+                listed |= all[j].cosigned && strcmp (known[j].name, known[i].name) == 0;
+            if (all[i].cosigned && !listed && o < sizeof cosigners)
                 o += (size_t) snprintf (cosigners + o, sizeof cosigners - o, "%s%s", o ? "," : "",
                                         known[i].name);
             if (all[i].cosigned && found[i].cosigned)

@@ -37,7 +37,10 @@ grep -A20 "^        politie-test" "$T/state-$UITV/roster.txt" | grep -q "previou
 grep -q "rotates this node's keys" "$T/politie-test.log" || fail "politie does not say what to do"
 kt politie-test signal submit --file "$T/s.json" --wait | grep -q delivered \
     || fail "a signal under the old keys was not delivered during the overlap"
-pass "during the overlap the old key file signs, connects and is answered"
+# politie is a log witness: its cosignatures under the old key still count.
+cosigned() { kt "$UITV" log checkpoints --json | jq -e '.checkpoints[0].cosigners == "politie-test"' > /dev/null; }
+wait_until 10 cosigned || fail "the uitvoerder dropped politie's cosignature under its old key"
+pass "during the overlap the old key file signs, connects, cosigns and is answered"
 
 # The node switches key files by a restart; the new keys work, and the
 # node that still holds only the old roster picks up from its kept copy.
