@@ -17,8 +17,9 @@ static const char s_case_usage[] =
     "Usage: keten case COMMAND ...\n"
     "\n"
     "  list                              the cases (uitvoerder: all; participant: its own)\n"
-    "  show CASE_REF                     the newest plan and what was disclosed to this node\n"
-    "                                    (a read of personal data: recorded first)\n"
+    "  show CASE_REF                     the newest plan, what was disclosed to this node and\n"
+    "                                    the closure decision (a read of personal data:\n"
+    "                                    recorded first)\n"
     "  plan CASE_REF --file PLAN.json    record a new plan version and send it to every\n"
     "                                    participant (uitvoerder)\n"
     "  contribute CASE_REF --kind K --legal-basis B --file ITEMS.json [--wait]\n"
@@ -130,6 +131,29 @@ s_print_cases (json_t *cases)
     }
     cli_table_print (t);
     cli_table_destroy (&t);
+}
+
+/*  A closed case: who decided and (not at an externe casuspartner, art.
+ *  10.5) the casusoverleg's advice. */
+static void
+s_print_closure (json_t *closure)
+{
+    printf ("the case is CLOSED");
+    json_t *x;
+    size_t i;
+    json_array_foreach (json_object_get (closure, "decided_by"), i, x)
+    {
+        char id[CLI_CELL_MAX + 1];
+        cli_clean (id, sizeof id, json_is_string (x) ? json_string_value (x) : "-");
+        printf ("%s%s", i ? ", " : "; decided by ", id);
+    }
+    json_t *advice = json_object_get (closure, "advice");
+    if (json_is_string (advice)) {
+        char text[2048];
+        cli_clean (text, sizeof text, json_string_value (advice));
+        printf ("\nadvice: %s", text);
+    }
+    printf ("\n");
 }
 
 /*  Parse the options of a case or plan command into args.  Lists
@@ -258,7 +282,7 @@ s_call (cli_t *cli, const char *call, json_t *args, bool as_json, int timeout_ms
     else if (json_is_object (json_object_get (result, "plan"))) {
         s_print_plan (json_object_get (result, "plan"));
         if (json_is_true (json_object_get (result, "closed")))
-            printf ("the case is CLOSED\n");
+            s_print_closure (json_object_get (result, "closure"));
         size_t n = json_array_size (json_object_get (result, "disclosures"));
         if (n)
             printf ("%zu disclosure(s) received; --json shows them\n", n);

@@ -22,6 +22,13 @@ static const char *const s_migrations[] = {
     "CREATE TABLE disclosure_in (message_id BLOB PRIMARY KEY, case_ref TEXT NOT NULL,"
     " necessity TEXT NOT NULL, data_kinds TEXT NOT NULL, consenting TEXT NOT NULL,"
     " received_ms INTEGER NOT NULL, body BLOB NOT NULL);",
+    /*  2: the closure decision as received, sealed under the case key (an
+     *  externe casuspartner's lacks the advice, art. 10.5); the column
+     *  meant for the advice was never written.  A disclosure's necessity
+     *  is in its sealed body: no copy in the clear. */
+    "ALTER TABLE case_in DROP COLUMN closure_advice;"
+    "ALTER TABLE case_in ADD COLUMN closure BLOB;"
+    "ALTER TABLE disclosure_in DROP COLUMN necessity;",
 };
 
 casebox_t *
@@ -35,9 +42,13 @@ casebox_new (sqlite3 *db, keystore_t *keystore, const char *self_id, kt_reason_t
     self->db = db;
     self->keystore = keystore;
     snprintf (self->self_id, sizeof self->self_id, "%s", self_id);
-    if (store_migrate (db, "casebox", s_migrations, sizeof s_migrations / sizeof s_migrations[0],
-                       reason) != 0 ||
-        store_migrate (db, "plan", plan_migrations, plan_n_migrations, reason) != 0) {
+    size_t n = sizeof s_migrations / sizeof s_migrations[0];
+    int64_t was = store_int (db, "SELECT version FROM schema_version WHERE module='casebox'", 0);
+    if (store_migrate (db, "casebox", s_migrations, n, reason) != 0 ||
+        store_migrate (db, "plan", plan_migrations, plan_n_migrations, reason) != 0 ||
+        /*  From schema 1 the clear necessity is dropped: overwrite its
+         *  pages in the file now, not at some later checkpoint. */
+        (was == 1 && store_exec (db, "PRAGMA wal_checkpoint(TRUNCATE)", reason) != 0)) {
         casebox_destroy (&self);
         return NULL;
     }
@@ -150,19 +161,85 @@ casebox_plan (casebox_t *self, const char *case_ref, uint32_t version, Keten__Ca
 int
 casebox_close (casebox_t *self, const Keten__CaseClosure *c, kt_reason_t *reason)
 {
+    uint8_t key[KEYSTORE_KEY_LEN], key_id[KEYSTORE_ID_LEN];
+    bool found;
+    if (s_key (self, c->case_ref, false, key, key_id, &found, reason) != 0)
+        return -1;
+    if (!found)
+        return 0; /* no plan ever reached this node: nothing to close */
+    size_t len = keten__case_closure__get_packed_size (c);
+    uint8_t *packed = malloc (len ? len : 1), *sealed = NULL;
+    size_t sealed_len = 0;
+    int rc = -1;
+    if (packed) {
+        keten__case_closure__pack (c, packed);
+        rc = keystore_seal (key, c->case_ref, strlen (c->case_ref), packed, len, &sealed,
+                            &sealed_len);
+        sodium_memzero (packed, len);
+        free (packed);
+    }
+    sodium_memzero (key, sizeof key);
+    if (rc != 0)
+        return kt_fail (reason, "out of memory");
+    /*  A copy offered again changes nothing. */
     sqlite3_stmt *s = store_prepare (self->db,
-                                     "UPDATE case_in SET state='closed', closed_ms=?"
+                                     "UPDATE case_in SET state='closed', closed_ms=?, closure=?"
                                      " WHERE case_ref=? AND state='open'",
                                      reason);
-    if (!s)
-        return -1;
-    sqlite3_bind_int64 (s, 1, (sqlite3_int64) c->closed_ms);
-    sqlite3_bind_text (s, 2, c->case_ref, -1, SQLITE_STATIC);
-    int rc = sqlite3_step (s) == SQLITE_DONE
+    if (s) {
+        sqlite3_bind_int64 (s, 1, (sqlite3_int64) c->closed_ms);
+        sqlite3_bind_blob (s, 2, sealed, (int) sealed_len, SQLITE_STATIC);
+        sqlite3_bind_text (s, 3, c->case_ref, -1, SQLITE_STATIC);
+        rc = sqlite3_step (s) == SQLITE_DONE
                  ? 0
                  : kt_fail (reason, "cannot close the case: %s", sqlite3_errmsg (self->db));
-    sqlite3_finalize (s);
+        sqlite3_finalize (s);
+    } else
+        rc = -1;
+    free (sealed);
     return rc;
+}
+
+json_t *
+casebox_closure (casebox_t *self, const char *case_ref)
+{
+    uint8_t key[KEYSTORE_KEY_LEN], key_id[KEYSTORE_ID_LEN];
+    bool found;
+    kt_reason_t reason;
+    if (s_key (self, case_ref, false, key, key_id, &found, &reason) != 0 || !found)
+        return NULL;
+    json_t *out = NULL;
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2 (self->db,
+                            "SELECT closure FROM case_in WHERE case_ref=? AND closure IS NOT NULL",
+                            -1, &q, NULL) == SQLITE_OK) {
+        sqlite3_bind_text (q, 1, case_ref, -1, SQLITE_STATIC);
+        uint8_t *plain = NULL;
+        size_t plain_len = 0;
+        Keten__CaseClosure *c = NULL;
+        if (sqlite3_step (q) == SQLITE_ROW &&
+            keystore_unseal (key, case_ref, strlen (case_ref), sqlite3_column_blob (q, 0),
+                             (size_t) sqlite3_column_bytes (q, 0), &plain, &plain_len) == 0)
+            c = keten__case_closure__unpack (NULL, plain_len, plain);
+        if (plain) {
+            sodium_memzero (plain, plain_len);
+            free (plain);
+        }
+        if (c) {
+            json_t *by = json_array ();
+            for (size_t i = 0; i < c->n_decided_by; i++)
+                json_array_append_new (by, json_string (c->decided_by[i]));
+            out =
+                json_pack ("{s:o, s:I}", "decided_by", by, "closed_ms", (json_int_t) c->closed_ms);
+            /*  An externe casuspartner gets none (art. 10.5). */
+            if (*c->advice)
+                json_object_set_new (out, "advice", json_string (c->advice));
+            keten__case_closure__free_unpacked (c, NULL);
+        }
+        sqlite3_finalize (q);
+    }
+    sodium_memzero (key, sizeof key);
+    return out;
 }
 
 bool
@@ -206,19 +283,19 @@ casebox_store_disclosure (casebox_t *self, const uint8_t id[KT_ID_LEN],
     char kinds[1024], consenting[1024];
     s_join (kinds, sizeof kinds, d->data_kinds, d->n_data_kinds);
     s_join (consenting, sizeof consenting, d->consenting, d->n_consenting);
+    /*  The necessity is read from the sealed body (casebox_disclosures). */
     sqlite3_stmt *s = store_prepare (self->db,
                                      "INSERT OR IGNORE INTO disclosure_in (message_id, case_ref,"
-                                     " necessity, data_kinds, consenting, received_ms, body)"
-                                     " VALUES (?,?,?,?,?,?,?)",
+                                     " data_kinds, consenting, received_ms, body)"
+                                     " VALUES (?,?,?,?,?,?)",
                                      reason);
     if (s) {
         sqlite3_bind_blob (s, 1, id, KT_ID_LEN, SQLITE_STATIC);
         sqlite3_bind_text (s, 2, d->case_ref, -1, SQLITE_STATIC);
-        sqlite3_bind_text (s, 3, d->necessity, -1, SQLITE_STATIC);
-        sqlite3_bind_text (s, 4, kinds, -1, SQLITE_STATIC);
-        sqlite3_bind_text (s, 5, consenting, -1, SQLITE_STATIC);
-        sqlite3_bind_int64 (s, 6, (sqlite3_int64) kt_now_ms ());
-        sqlite3_bind_blob (s, 7, sealed, (int) sealed_len, SQLITE_STATIC);
+        sqlite3_bind_text (s, 3, kinds, -1, SQLITE_STATIC);
+        sqlite3_bind_text (s, 4, consenting, -1, SQLITE_STATIC);
+        sqlite3_bind_int64 (s, 5, (sqlite3_int64) kt_now_ms ());
+        sqlite3_bind_blob (s, 6, sealed, (int) sealed_len, SQLITE_STATIC);
         rc = sqlite3_step (s) == SQLITE_DONE
                  ? 0
                  : kt_fail (reason, "cannot store the disclosure: %s", sqlite3_errmsg (self->db));

@@ -1,6 +1,6 @@
 /*  casebox: the cases a partner node takes part in (art. 9-10), in node.db:
  *  every plan version received (sealed under a key per case), the case's
- *  state and closure, and - at an externe casuspartner - the disclosures
+ *  state and closure decision (sealed too), and - at an externe casuspartner - the disclosures
  *  it received with their consent (art. 10.5).
  */
 #ifndef KETEN_CASEBOX_H
@@ -25,8 +25,13 @@ int casebox_store_plan (casebox_t *self, const Keten__CasePlan *plan, kt_reason_
  *  when the case is unknown here. */
 int casebox_plan (casebox_t *self, const char *case_ref, uint32_t version, Keten__CasePlan **plan_p,
                   kt_reason_t *reason);
-/*  Mark the case closed. */
+/*  Mark the case closed and keep its checked closure decision, sealed
+ *  under the case key.  A case no plan brought here is left alone;
+ *  a copy offered again changes nothing. */
 int casebox_close (casebox_t *self, const Keten__CaseClosure *c, kt_reason_t *reason);
+/*  The closure decision of case_ref, decrypted, as JSON { decided_by,
+ *  closed_ms, advice? }; NULL when it is not closed here. */
+json_t *casebox_closure (casebox_t *self, const char *case_ref);
 /*  Keep a disclosure received (externe casuspartner). */
 int casebox_store_disclosure (casebox_t *self, const uint8_t id[KT_ID_LEN],
                               const Keten__DisclosureConsent *d, kt_reason_t *reason);

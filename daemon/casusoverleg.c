@@ -41,7 +41,24 @@ static const char *const s_migrations[] = {
     /*  Progress reports already applied, by message id. */
     "CREATE TABLE progress (message_id BLOB PRIMARY KEY, case_ref TEXT NOT NULL,"
     " sender TEXT NOT NULL, plan_version INTEGER NOT NULL, log_index INTEGER NOT NULL);",
+    /*  3: the closure decision sealed under the case key like the rest of
+     *  the case (the advice is about a person); how far its sending got
+     *  (closure_step, casus_closure_step_t), so that a crash between
+     *  recording it and telling the participants is resumed on start.  The
+     *  necessity of a disclosure is in its sealed body already: the copy
+     *  in the clear goes.  Rows closed before 3 are sealed by code
+     *  (s_seal_old_closures) before 4 drops the clear column. */
+    "ALTER TABLE casus ADD COLUMN closure_sealed BLOB;"
+    "ALTER TABLE casus ADD COLUMN closure_step INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE disclosure DROP COLUMN necessity;",
+    "ALTER TABLE casus DROP COLUMN closure;"
+    "ALTER TABLE casus RENAME COLUMN closure_sealed TO closure;",
 };
+#define N_MIGRATIONS (sizeof s_migrations / sizeof s_migrations[0])
+/*  The schema version whose rows s_seal_old_closures seals. */
+#define SEAL_AT 3
+
+static int s_seal_old_closures (casusoverleg_t *self, kt_reason_t *reason);
 
 casusoverleg_t *
 casusoverleg_open (const char *path, keystore_t *keystore, kt_reason_t *reason)
@@ -53,14 +70,35 @@ casusoverleg_open (const char *path, keystore_t *keystore, kt_reason_t *reason)
     }
     self->keystore = keystore;
     self->db = store_open (path, reason);
+    /*  Up to SEAL_AT, then the old clear closures sealed, then the rest: a
+     *  crash in between repeats the sealing, which finds nothing left. */
+    bool sealing = self->db && store_int (self->db,
+                                          "SELECT version FROM schema_version"
+                                          " WHERE module='casusoverleg'",
+                                          0) < (int64_t) N_MIGRATIONS;
     if (!self->db ||
-        store_migrate (self->db, "casusoverleg", s_migrations,
-                       sizeof s_migrations / sizeof s_migrations[0], reason) != 0 ||
-        store_migrate (self->db, "plan", plan_migrations, plan_n_migrations, reason) != 0) {
+        (sealing && (store_migrate (self->db, "casusoverleg", s_migrations, SEAL_AT, reason) != 0 ||
+                     s_seal_old_closures (self, reason) != 0)) ||
+        store_migrate (self->db, "casusoverleg", s_migrations, N_MIGRATIONS, reason) != 0 ||
+        store_migrate (self->db, "plan", plan_migrations, plan_n_migrations, reason) != 0 ||
+        /*  The pages that held the clear text are overwritten in the file
+         *  now, not at some later checkpoint. */
+        (sealing && store_exec (self->db, "PRAGMA wal_checkpoint(TRUNCATE)", reason) != 0)) {
         casusoverleg_destroy (&self);
         return NULL;
     }
     return self;
+}
+
+bool
+casus_case_ref_ok (const char *s)
+{
+    if (!s || strlen (s) != 18 || s[0] != 'k' || s[1] != '-')
+        return false;
+    for (int i = 2; i < 18; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    return true;
 }
 
 void
@@ -391,22 +429,23 @@ casusoverleg_record_disclosure (casusoverleg_t *self, const Keten__DisclosureCon
     char consenting[1024], kinds[1024];
     s_join (consenting, sizeof consenting, d->consenting, d->n_consenting);
     s_join (kinds, sizeof kinds, d->data_kinds, d->n_data_kinds);
+    /*  The necessity says why this person's data went out: it is in the
+     *  sealed body only. */
     sqlite3_stmt *s = store_prepare (self->db,
                                      "INSERT INTO disclosure (case_ref, recipient, consenting,"
-                                     " necessity, data_kinds, disclosed_ms, uid, message_id, body)"
-                                     " VALUES (?,?,?,?,?,?,?,?,?)",
+                                     " data_kinds, disclosed_ms, uid, message_id, body)"
+                                     " VALUES (?,?,?,?,?,?,?,?)",
                                      reason);
     int rc = -1;
     if (s) {
         sqlite3_bind_text (s, 1, d->case_ref, -1, SQLITE_STATIC);
         sqlite3_bind_text (s, 2, recipient, -1, SQLITE_STATIC);
         sqlite3_bind_text (s, 3, consenting, -1, SQLITE_STATIC);
-        sqlite3_bind_text (s, 4, d->necessity, -1, SQLITE_STATIC);
-        sqlite3_bind_text (s, 5, kinds, -1, SQLITE_STATIC);
-        sqlite3_bind_int64 (s, 6, (sqlite3_int64) d->consented_ms);
-        sqlite3_bind_int64 (s, 7, uid);
-        sqlite3_bind_blob (s, 8, message_id, KT_ID_LEN, SQLITE_STATIC);
-        sqlite3_bind_blob (s, 9, sealed, (int) sealed_len, SQLITE_STATIC);
+        sqlite3_bind_text (s, 4, kinds, -1, SQLITE_STATIC);
+        sqlite3_bind_int64 (s, 5, (sqlite3_int64) d->consented_ms);
+        sqlite3_bind_int64 (s, 6, uid);
+        sqlite3_bind_blob (s, 7, message_id, KT_ID_LEN, SQLITE_STATIC);
+        sqlite3_bind_blob (s, 8, sealed, (int) sealed_len, SQLITE_STATIC);
         rc = sqlite3_step (s) == SQLITE_DONE
                  ? 0
                  : kt_fail (reason, "cannot record the disclosure: %s", sqlite3_errmsg (self->db));
@@ -416,23 +455,83 @@ casusoverleg_record_disclosure (casusoverleg_t *self, const Keten__DisclosureCon
     return rc;
 }
 
+/*  Before schema 4 the closure was kept in the clear: seal what there is
+ *  under its case's key (one transaction).  A case whose key cannot be
+ *  had stops the open: its data is unreadable anyway, and a clear copy
+ *  must not stay behind unnoticed. */
+static int
+s_seal_old_closures (casusoverleg_t *self, kt_reason_t *reason)
+{
+    if (store_begin (self->db, reason) != 0)
+        return -1;
+    sqlite3_stmt *q = store_prepare (self->db,
+                                     "SELECT case_ref, key_id, closure FROM casus"
+                                     " WHERE closure IS NOT NULL",
+                                     reason);
+    sqlite3_stmt *u = q ? store_prepare (self->db,
+                                         "UPDATE casus SET closure_sealed=?, closure=NULL"
+                                         " WHERE case_ref=?",
+                                         reason)
+                        : NULL;
+    int rc = u ? 0 : -1, step = SQLITE_DONE;
+    size_t n = 0;
+    while (rc == 0 && (step = sqlite3_step (q)) == SQLITE_ROW) {
+        const char *case_ref = (const char *) sqlite3_column_text (q, 0);
+        uint8_t key[KEYSTORE_KEY_LEN], *sealed = NULL;
+        size_t sealed_len = 0;
+        if (sqlite3_column_bytes (q, 1) != KEYSTORE_ID_LEN ||
+            keystore_get (self->keystore, sqlite3_column_blob (q, 1), key, reason) != 0) {
+            rc = kt_fail (reason, "cannot seal the closure of %.24s: its case key is missing",
+                          case_ref);
+            break;
+        }
+        rc = keystore_seal (key, case_ref, strlen (case_ref), sqlite3_column_blob (q, 2),
+                            (size_t) sqlite3_column_bytes (q, 2), &sealed, &sealed_len) == 0
+                 ? 0
+                 : kt_fail (reason, "out of memory");
+        sodium_memzero (key, sizeof key);
+        if (rc == 0) {
+            sqlite3_reset (u);
+            sqlite3_bind_blob (u, 1, sealed, (int) sealed_len, SQLITE_STATIC);
+            sqlite3_bind_text (u, 2, case_ref, -1, SQLITE_TRANSIENT);
+            if (sqlite3_step (u) != SQLITE_DONE)
+                rc = kt_fail (reason, "cannot seal a closure: %s", sqlite3_errmsg (self->db));
+            n++;
+        }
+        free (sealed);
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = kt_fail (reason, "cannot read the closures: %s", sqlite3_errmsg (self->db));
+    sqlite3_finalize (u);
+    sqlite3_finalize (q);
+    if (rc != 0 || store_commit (self->db, reason) != 0) {
+        store_rollback (self->db);
+        return -1;
+    }
+    if (n)
+        kt_log (KT_LOG_INFO, "casusoverleg closures_sealed count=%zu", n);
+    return 0;
+}
+
 int
 casusoverleg_close (casusoverleg_t *self, const Keten__CaseClosure *c, kt_reason_t *reason)
 {
-    size_t len = keten__case_closure__get_packed_size (c);
-    uint8_t *packed = malloc (len ? len : 1);
-    if (!packed)
-        return kt_fail (reason, "out of memory");
-    keten__case_closure__pack (c, packed);
+    /*  The case_ref binds the sealed decision to its row. */
+    uint8_t *sealed = NULL;
+    size_t sealed_len = 0;
+    if (s_seal_for_case (self, c->case_ref, c->case_ref, strlen (c->case_ref), &c->base, &sealed,
+                         &sealed_len, reason) != 0)
+        return -1;
     sqlite3_stmt *s = store_prepare (self->db,
-                                     "UPDATE casus SET state='closed', closed_ms=?, closure=?"
-                                     " WHERE case_ref=? AND state='open'",
+                                     "UPDATE casus SET state='closed', closed_ms=?, closure=?,"
+                                     " closure_step=? WHERE case_ref=? AND state='open'",
                                      reason);
     int rc = -1;
     if (s) {
         sqlite3_bind_int64 (s, 1, (sqlite3_int64) c->closed_ms);
-        sqlite3_bind_blob (s, 2, packed, (int) len, SQLITE_STATIC);
-        sqlite3_bind_text (s, 3, c->case_ref, -1, SQLITE_STATIC);
+        sqlite3_bind_blob (s, 2, sealed, (int) sealed_len, SQLITE_STATIC);
+        sqlite3_bind_int (s, 3, CASUS_CLOSURE_RECORDED);
+        sqlite3_bind_text (s, 4, c->case_ref, -1, SQLITE_STATIC);
         if (sqlite3_step (s) != SQLITE_DONE)
             rc = kt_fail (reason, "cannot close the case: %s", sqlite3_errmsg (self->db));
         else if (sqlite3_changes (self->db) == 0)
@@ -441,6 +540,79 @@ casusoverleg_close (casusoverleg_t *self, const Keten__CaseClosure *c, kt_reason
             rc = 0;
         sqlite3_finalize (s);
     }
-    free (packed);
+    free (sealed);
     return rc;
+}
+
+int
+casusoverleg_closure (casusoverleg_t *self, const char *case_ref, Keten__CaseClosure **c_p,
+                      casus_closure_step_t *step_p, kt_reason_t *reason)
+{
+    *c_p = NULL;
+    casus_info_t info;
+    uint8_t key[KEYSTORE_KEY_LEN];
+    if (casusoverleg_case (self, case_ref, &info, key, reason) != 0)
+        return -1;
+    sqlite3_stmt *q = store_prepare (self->db,
+                                     "SELECT closure, closure_step FROM casus"
+                                     " WHERE case_ref=? AND state='closed'",
+                                     reason);
+    int rc = q ? 0 : -1;
+    if (q) {
+        sqlite3_bind_text (q, 1, case_ref, -1, SQLITE_STATIC);
+        uint8_t *plain = NULL;
+        size_t plain_len = 0;
+        if (sqlite3_step (q) != SQLITE_ROW || sqlite3_column_type (q, 0) != SQLITE_BLOB)
+            rc = kt_fail (reason, "case %.24s is not closed", case_ref);
+        else if (keystore_unseal (key, case_ref, strlen (case_ref), sqlite3_column_blob (q, 0),
+                                  (size_t) sqlite3_column_bytes (q, 0), &plain, &plain_len) != 0)
+            rc = kt_fail (reason, "the closure of %.24s does not unseal", case_ref);
+        else if (!(*c_p = keten__case_closure__unpack (NULL, plain_len, plain)))
+            rc = kt_fail (reason, "the closure of %.24s does not decode", case_ref);
+        else if (step_p)
+            *step_p = (casus_closure_step_t) sqlite3_column_int (q, 1);
+        if (plain) {
+            sodium_memzero (plain, plain_len);
+            free (plain);
+        }
+        sqlite3_finalize (q);
+    }
+    sodium_memzero (key, sizeof key);
+    return rc;
+}
+
+int
+casusoverleg_closure_done (casusoverleg_t *self, const char *case_ref, casus_closure_step_t step,
+                           kt_reason_t *reason)
+{
+    sqlite3_stmt *s = store_prepare (self->db,
+                                     "UPDATE casus SET closure_step=? WHERE case_ref=?"
+                                     " AND state='closed'",
+                                     reason);
+    if (!s)
+        return -1;
+    sqlite3_bind_int (s, 1, step);
+    sqlite3_bind_text (s, 2, case_ref, -1, SQLITE_STATIC);
+    int rc = sqlite3_step (s) == SQLITE_DONE
+                 ? 0
+                 : kt_fail (reason, "cannot record the closure's progress: %s",
+                            sqlite3_errmsg (self->db));
+    sqlite3_finalize (s);
+    return rc;
+}
+
+json_t *
+casusoverleg_closures_unsent (casusoverleg_t *self)
+{
+    json_t *refs = json_array ();
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2 (self->db,
+                            "SELECT case_ref FROM casus WHERE state='closed' AND closure_step<>0"
+                            " ORDER BY closed_ms",
+                            -1, &q, NULL) != SQLITE_OK)
+        return refs;
+    while (sqlite3_step (q) == SQLITE_ROW)
+        json_array_append_new (refs, json_string ((const char *) sqlite3_column_text (q, 0)));
+    sqlite3_finalize (q);
+    return refs;
 }

@@ -60,13 +60,38 @@ int casusoverleg_store_contribution (casusoverleg_t *self, const uint8_t id[KT_I
 int casusoverleg_record_progress (casusoverleg_t *self, const uint8_t id[KT_ID_LEN],
                                   const char *sender, const char *case_ref, uint32_t plan_version,
                                   uint64_t log_index, kt_reason_t *reason);
-/*  art. 10.5: record a disclosure to recipient with its consent,
- *  necessity and kinds of data (inside the caller's transaction). */
+/*  art. 10.5: record a disclosure to recipient with its consent and kinds
+ *  of data; the necessity is kept in the sealed body only (inside the
+ *  caller's transaction). */
 int casusoverleg_record_disclosure (casusoverleg_t *self, const Keten__DisclosureConsent *d,
                                     const char *recipient, uint32_t uid,
                                     const uint8_t message_id[KT_ID_LEN], kt_reason_t *reason);
-/*  Mark the case closed with its closure decision. */
+
+/*  How far the sending of a closure got.  Recorded here first, so a crash
+ *  before the participants are told is resumed on start (art. 9.4: they
+ *  must learn it). */
+typedef enum {
+    CASUS_CLOSURE_SENT = 0,     /* everything done */
+    CASUS_CLOSURE_RECORDED = 1, /* here only: weegploeg file, log and copies to do */
+    CASUS_CLOSURE_LOGGED = 2,   /* weegploeg file and log done: copies to do */
+} casus_closure_step_t;
+
+/*  Mark the case closed with its closure decision, sealed under the case
+ *  key, at step CASUS_CLOSURE_RECORDED.  Refuses a case that is not open. */
 int casusoverleg_close (casusoverleg_t *self, const Keten__CaseClosure *c, kt_reason_t *reason);
+/*  The closure decision of a closed case, unsealed (free with
+ *  keten__case_closure__free_unpacked), and its step when step_p. */
+int casusoverleg_closure (casusoverleg_t *self, const char *case_ref, Keten__CaseClosure **c_p,
+                          casus_closure_step_t *step_p, kt_reason_t *reason);
+/*  Record that the closure of case_ref got to step. */
+int casusoverleg_closure_done (casusoverleg_t *self, const char *case_ref,
+                               casus_closure_step_t step, kt_reason_t *reason);
+/*  case_refs of closures not sent yet, oldest first. */
+json_t *casusoverleg_closures_unsent (casusoverleg_t *self);
+
+/*  A case_ref as keten makes them: "k-" and 16 lower-case hex digits.
+ *  Anything else from a sender is its own text and goes in no log. */
+bool casus_case_ref_ok (const char *s);
 
 /*  Cases without personal data: case_ref, state, participants, counts. */
 json_t *casusoverleg_list (casusoverleg_t *self, int limit);

@@ -217,6 +217,9 @@ void uitvoerder_on_casus (node_t *self, member_link_t *link, const roster_member
                           const envelope_opened_t *opened);
 void uitvoerder_case_api (node_t *self, const api_caller_t *caller, const char *cmd,
                           json_t *args);
+/*  Send the closures a crash left unsent (on start; a failure is logged
+ *  and tried again on the next start). */
+void uitvoerder_resume_closures (node_t *self);
 
 /*  Subjects and possible matches (uitvoerder_subject.c). */
 void uitvoerder_subject_show (node_t *self, const api_caller_t *caller, json_t *args);

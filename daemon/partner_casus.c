@@ -11,6 +11,7 @@
 #include "plan.h"
 #include "store.h"
 
+#include <sodium.h>
 #include <string.h>
 
 int
@@ -41,20 +42,27 @@ s_receipt (node_t *self, const uint8_t id[KT_ID_LEN], bool accepted, const char 
         kt_log (KT_LOG_ERROR, "receipt seal_failed reason=\"%s\"", reason.text);
 }
 
+/*  art. 10.5: an externe casuspartner's copy comes without the
+ *  casusoverleg's advice; every other participant's carries it. */
 static int
-s_check_closure (const Keten__CaseClosure *c, kt_reason_t *reason)
+s_check_closure (const Keten__CaseClosure *c, bool is_extern, kt_reason_t *reason)
 {
-    if (strlen (c->case_ref) != 18 || strncmp (c->case_ref, "k-", 2) != 0)
+    if (!casus_case_ref_ok (c->case_ref))
         return kt_fail (reason, "closure: case_ref is not k-<16 hex digits>");
-    if (!intake_text_ok (c->advice, 1, 2000, true) || c->n_decided_by < 1 || c->n_decided_by > 16)
-        return kt_fail (reason, "closure: advice and 1..16 deciding kernpartijen required");
+    if (!intake_text_ok (c->advice, is_extern ? 0 : 1, 2000, true))
+        return kt_fail (reason, "closure: the advice is missing or longer than 2000 bytes");
+    if (c->n_decided_by < 1 || c->n_decided_by > 16)
+        return kt_fail (reason, "closure: 1..16 deciding kernpartijen required");
+    for (size_t i = 0; i < c->n_decided_by; i++)
+        if (!kt_valid_node_id (c->decided_by[i]))
+            return kt_fail (reason, "closure: deciding party %zu is not a member id", i + 1);
     return 0;
 }
 
 static int
 s_check_disclosure (const Keten__DisclosureConsent *d, kt_reason_t *reason)
 {
-    if (strlen (d->case_ref) != 18 || strncmp (d->case_ref, "k-", 2) != 0)
+    if (!casus_case_ref_ok (d->case_ref))
         return kt_fail (reason, "disclosure: case_ref is not k-<16 hex digits>");
     /*  art. 10.5: nothing without the consent, the necessity, the kinds. */
     if (d->n_consenting < 1 || d->n_data_kinds < 1 || !intake_text_ok (d->necessity, 1, 2000, true))
@@ -96,11 +104,21 @@ partner_on_casus (node_t *self, const envelope_opened_t *opened)
             keten__case_plan__free_unpacked (p, NULL);
     } else if (type == KETEN__MESSAGE_TYPE__CLOSURE) {
         what = "closure";
+        bool is_extern = keyring_self_member (self->keyring)->role == ROLE_EXTERN;
         Keten__CaseClosure *c = keten__case_closure__unpack (NULL, opened->body_len, opened->body);
         if (!c)
             kt_fail (&reason, "closure does not decode");
-        else if (s_check_closure (c, &reason) == 0) {
+        else if (s_check_closure (c, is_extern, &reason) == 0) {
             refused = false;
+            /*  art. 10.5, at the receiving side too: an externe
+             *  casuspartner keeps no advice, whatever was sent. */
+            if (is_extern && *c->advice) {
+                kt_log (KT_LOG_WARN,
+                        "closure id=%s case_ref=%s advice_dropped (art. 10.5: not "
+                        "for an externe casuspartner)",
+                        hex, c->case_ref);
+                sodium_memzero (c->advice, strlen (c->advice));
+            }
             rc = casebox_close (self->casebox, c, &reason);
             if (rc == 0)
                 kt_log (KT_LOG_INFO, "case closed id=%s case_ref=%s", hex, c->case_ref);
@@ -288,9 +306,13 @@ partner_case_api (node_t *self, const api_caller_t *caller, const char *cmd, jso
         if (rc == 0) {
             json_t *r = json_pack ("{s:o*, s:b}", "plan", plan ? plan_to_json (plan) : NULL,
                                    "closed", casebox_closed (self->casebox, case_ref));
-            if (strcmp (cmd, "case.show") == 0)
+            if (strcmp (cmd, "case.show") == 0) {
                 json_object_set_new (r, "disclosures",
                                      casebox_disclosures (self->casebox, case_ref));
+                json_t *closure = casebox_closure (self->casebox, case_ref);
+                if (closure)
+                    json_object_set_new (r, "closure", closure);
+            }
             apiserver_reply_ok (self->api, caller, r);
         }
         if (plan)

@@ -72,8 +72,8 @@ s_goal_name (Keten__GoalKind kind)
     return NULL;
 }
 
-static bool
-s_measure_id_ok (const char *id)
+bool
+plan_measure_id_ok (const char *id)
 {
     if (!id || strlen (id) != 10 || strncmp (id, "m-", 2) != 0)
         return false;
@@ -114,7 +114,7 @@ plan_check (const Keten__CasePlan *p, kt_reason_t *reason)
         return kt_fail (reason, "plan: at most %d measures", PLAN_MAX_MEASURES);
     for (size_t i = 0; i < p->n_measures; i++) {
         const Keten__PlanMeasure *m = p->measures[i];
-        if (!s_measure_id_ok (m->measure_id))
+        if (!plan_measure_id_ok (m->measure_id))
             return kt_fail (reason, "plan: measure %zu: id is not m-<8 hex digits>", i + 1);
         for (size_t j = 0; j < i; j++)
             if (strcmp (m->measure_id, p->measures[j]->measure_id) == 0)

@@ -52,6 +52,9 @@ size_t plan_overdue (const Keten__CasePlan *plan, const char *owner);
 /*  The JSON form of a plan, for the local API. */
 json_t *plan_to_json (const Keten__CasePlan *plan);
 
+/*  A measure id as keten makes them: "m-" and 8 lower-case hex digits. */
+bool plan_measure_id_ok (const char *id);
+
 const char *plan_status_name (Keten__MeasureStatus status);
 bool plan_status_from_name (const char *name, Keten__MeasureStatus *out);
 

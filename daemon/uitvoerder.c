@@ -51,9 +51,11 @@ uitvoerder_start (node_t *self, kt_reason_t *reason)
     kt_log (KT_LOG_INFO, "uitvoerder listening endpoint=%s members=%zu",
             endpoint ? endpoint : self->config.bind, roster->member_count);
     uitvoerder_roster_start (self);
-    if (uitvoerder_resume_meetings (self, reason) != 0)
+    if (uitvoerder_resume_meetings (self, reason) != 0 ||
+        uitvoerder_resume_decisions (self, reason) != 0)
         return -1;
-    return uitvoerder_resume_decisions (self, reason);
+    uitvoerder_resume_closures (self);
+    return 0;
 }
 
 void

@@ -58,11 +58,13 @@ s_me (node_t *self)
 
 /* ---- sending a plan version ---------------------------------------------- */
 
-/*  Send plan to every participant that is an active member. */
+/*  Send body to every participant that is an active member; an externe
+ *  casuspartner gets extern_body instead when that is not NULL. */
 static int
 s_send_to_participants (node_t *self, Keten__MessageType type, const ProtobufCMessage *body,
-                        const casus_info_t *info, const char *case_ref, const char *os_user,
-                        json_t *json, kt_reason_t *reason)
+                        const ProtobufCMessage *extern_body, const casus_info_t *info,
+                        const char *case_ref, const char *os_user, json_t *json,
+                        kt_reason_t *reason)
 {
     const roster_t *roster = keyring_roster (self->keyring);
     copies_t copies = {self, type, NULL, 0};
@@ -72,7 +74,9 @@ s_send_to_participants (node_t *self, Keten__MessageType type, const ProtobufCMe
         const roster_member_t *to = roster_find (roster, info->participants[i]);
         if (!to || !roster_member_active (to, kt_now_ms ()))
             continue; /* left the federation: its node is gone */
-        rc = uitvoerder_copy_add (self, &copies, to, body, refs, 1, false, reason);
+        rc = uitvoerder_copy_add (self, &copies, to,
+                                  extern_body && to->role == ROLE_EXTERN ? extern_body : body, refs,
+                                  1, false, reason);
     }
     if (rc == 0)
         rc = uitvoerder_copies_send (self, &copies, os_user, json, reason);
@@ -107,7 +111,7 @@ s_publish_plan (node_t *self, Keten__CasePlan *plan, const casus_info_t *info,
         store_rollback (db);
         return -1;
     }
-    return s_send_to_participants (self, KETEN__MESSAGE_TYPE__PLAN, &plan->base, info,
+    return s_send_to_participants (self, KETEN__MESSAGE_TYPE__PLAN, &plan->base, NULL, info,
                                    plan->case_ref, os_user, json, reason);
 }
 
@@ -188,13 +192,14 @@ s_plan_set (node_t *self, const api_caller_t *caller, json_t *args, json_t *resu
 
 /* ---- receiving from participants ----------------------------------------- */
 
-/*  Apply an owner's progress report as the next plan version.  Returns 0,
- *  1 when refused by rule (reason says which), -1 on a storage error. */
+/*  The next plan version from an owner's progress report, not stored yet.
+ *  Returns 0 (*next_p set), 1 when refused by rule (reason says which, in
+ *  keten's own words: nothing the sender chose), -1 on a storage error. */
 static int
-s_apply_progress (node_t *self, const roster_member_t *sender, const Keten__PlanProgress *p,
-                  const casus_info_t *info, const uint8_t key[KEYSTORE_KEY_LEN],
-                  const progress_ref_t *ref, kt_reason_t *reason)
+s_progress_plan (node_t *self, const roster_member_t *sender, const Keten__PlanProgress *p,
+                 const uint8_t key[KEYSTORE_KEY_LEN], Keten__CasePlan **next_p, kt_reason_t *reason)
 {
+    *next_p = NULL;
     Keten__CasePlan *plan = NULL;
     if (plan_load (casusoverleg_db (self->casus), p->case_ref, 0, key, &plan, reason) != 0)
         return -1;
@@ -206,26 +211,25 @@ s_apply_progress (node_t *self, const roster_member_t *sender, const Keten__Plan
     for (size_t i = 0; i < plan->n_measures; i++)
         if (strcmp (plan->measures[i]->measure_id, p->measure_id) == 0)
             m = plan->measures[i];
-    int rc = 0;
+    int rc = 1;
     if (!m)
-        rc = kt_fail (reason, "measure %.16s is not in the plan of %s", p->measure_id, p->case_ref);
+        kt_fail (reason, "measure %s is not in the plan of %s",
+                 plan_measure_id_ok (p->measure_id) ? p->measure_id : "(not a measure id)",
+                 p->case_ref);
     /*  A participant reports on its own measures only. */
     else if (strcmp (m->owner, sender->id) != 0)
-        rc = kt_fail (reason, "measure %s belongs to %s; %s cannot change it", m->measure_id,
-                      m->owner, sender->id);
+        kt_fail (reason, "measure %s belongs to %s; %s cannot change it", m->measure_id, m->owner,
+                 sender->id);
     else if (!plan_status_name (p->status) || !intake_text_ok (p->note, 0, PLAN_TEXT_MAX, true))
-        rc = kt_fail (reason, "progress report: unknown status or note too long");
-    if (rc == 0) {
+        kt_fail (reason, "progress report: unknown status or note too long");
+    else if (s_set_string (&m->progress_note, p->note) != 0)
+        rc = kt_fail (reason, "out of memory");
+    else {
         m->status = p->status;
         m->updated_ms = kt_now_ms ();
-        if (s_set_string (&m->progress_note, p->note) != 0)
-            rc = kt_fail (reason, "out of memory");
-    }
-    if (rc != 0)
-        rc = 1; /* refused by rule */
-    if (rc == 0) {
         plan->version++;
-        rc = s_publish_plan (self, plan, info, key, ref, NULL, NULL, reason);
+        *next_p = plan;
+        return 0;
     }
     keten__case_plan__free_unpacked (plan, NULL);
     return rc;
@@ -252,6 +256,85 @@ s_check_contribution (const Keten__CaseContribution *c, kt_reason_t *reason)
     if (!intake_legal_basis_known (c->legal_basis))
         return kt_fail (reason, "contribution: not a known legal basis");
     return items_check (&as_signal, reason);
+}
+
+/*  A message refused by rule: in the journal, in the provenance log
+ *  (MESSAGE_REFUSED) and in a receipt.  The case_ref is the sender's text
+ *  until it is known to have keten's form: only then is it logged. */
+static void
+s_refuse (node_t *self, member_link_t *link, const roster_member_t *sender,
+          const envelope_opened_t *opened, const char *case_ref, const char *why)
+{
+    Keten__MessageType type = opened->header->type;
+    char hex[KT_ID_HEX];
+    kt_hex (hex, opened->id, KT_ID_LEN);
+    kt_log (KT_LOG_WARN, "%s refused id=%s peer=%s reason=\"%s\"",
+            type == KETEN__MESSAGE_TYPE__CASE_CONTRIBUTION ? "contribution" : "progress", hex,
+            sender->id, why);
+    char *to[1] = {(char *) s_me (self)};
+    kt_reason_t reason;
+    if (s_log (self, KETEN__LOG_EVENT__MESSAGE_REFUSED, type, sender->id, NULL,
+               casus_case_ref_ok (case_ref) ? case_ref : "", why, to, 1, opened->id, NULL,
+               &reason) != 0)
+        kt_log (KT_LOG_ERROR, "log append_failed reason=\"%s\"", reason.text);
+    uitvoerder_receipt (self, link, sender->id, opened->id, false, 0, why);
+}
+
+/*  Log the arrival of a message that passed every check, once per message:
+ *  a redelivery after a crash between this entry and the store finds it
+ *  (same id, header hash and sender) and gets its index.  Returns 0, 1
+ *  when the id is logged for another message (reason says so), -1. */
+static int
+s_log_received (node_t *self, const roster_member_t *sender, const envelope_opened_t *opened,
+                const char *case_ref, const char *what, uint64_t *index_p, kt_reason_t *reason)
+{
+    const Keten__Header *h = opened->header;
+    char *to[1] = {(char *) s_me (self)};
+    Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
+    e.event = KETEN__LOG_EVENT__MESSAGE_RECEIVED;
+    e.time_ms = kt_now_ms ();
+    e.message_id = h->id;
+    e.message_type = h->type;
+    e.node = (char *) sender->id;
+    e.case_ref = (char *) case_ref;
+    e.what = (char *) what;
+    e.recipients = to;
+    e.n_recipients = 1;
+    e.body_commitment = h->body_commitment;
+    e.header_hash.data = (uint8_t *) opened->leaf_hash;
+    e.header_hash.len = 32;
+    if (provlog_begin (self->log, reason) != 0)
+        return -1;
+    int rc = provlog_append_received (self->log, &e, index_p, reason);
+    if (rc != 0) {
+        provlog_rollback (self->log);
+        return rc;
+    }
+    return provlog_commit (self->log, reason);
+}
+
+/*  Keep what was received and logged at index: a contribution, or the
+ *  plan version a progress report made (with the report, one transaction),
+ *  then sent to the participants. */
+static int
+s_take (node_t *self, const roster_member_t *sender, const envelope_opened_t *opened,
+        const Keten__CaseContribution *c, Keten__CasePlan *next, const casus_info_t *info,
+        const uint8_t key[KEYSTORE_KEY_LEN], uint64_t index, kt_reason_t *reason)
+{
+    if (next) {
+        progress_ref_t ref = {opened->id, sender->id, index};
+        return s_publish_plan (self, next, info, key, &ref, NULL, NULL, reason);
+    }
+    sqlite3 *db = casusoverleg_db (self->casus);
+    if (store_begin (db, reason) != 0)
+        return -1;
+    if (casusoverleg_store_contribution (self->casus, opened->id, sender->id, c, index, reason) !=
+            0 ||
+        store_commit (db, reason) != 0) {
+        store_rollback (db);
+        return -1;
+    }
+    return 0;
 }
 
 void
@@ -283,65 +366,53 @@ uitvoerder_on_casus (node_t *self, member_link_t *link, const roster_member_t *s
     casus_info_t info;
     uint8_t key[KEYSTORE_KEY_LEN];
     bool have_key = false;
-    int rc = 0;
+    Keten__CasePlan *next = NULL;
+    /*  Every rule first (0: take it, 1: refused, -1: storage error); only
+     *  what passes them all is logged as received. */
+    int verdict = 1;
     if (!case_ref)
-        rc = kt_fail (&reason, "body does not decode");
+        kt_fail (&reason, "body does not decode");
     else if (casusoverleg_case (self->casus, case_ref, &info, key, &reason) != 0)
-        rc = kt_fail (&reason, "no such case");
+        kt_fail (&reason, "no such case");
     else {
         have_key = true;
         /*  art. 9.2 / 10: only the case's participants take part. */
         if (!casus_info_has (&info, sender->id))
-            rc = kt_fail (&reason, "%s is not a participant of case %s", sender->id, case_ref);
+            kt_fail (&reason, "%s is not a participant of case %s", sender->id, case_ref);
         else if (info.closed)
-            rc = kt_fail (&reason, "case %s is closed", case_ref);
+            kt_fail (&reason, "case %s is closed", case_ref);
         else if (c)
-            rc = s_check_contribution (c, &reason);
-    }
-    if (rc != 0) {
-        /*  The attempt is logged: in the journal and in the provenance log. */
-        kt_log (KT_LOG_WARN, "%s refused id=%s peer=%s reason=\"%s\"",
-                c ? "contribution" : "progress", hex, sender->id, reason.text);
-        char *to[1] = {(char *) s_me (self)};
-        kt_reason_t why;
-        if (s_log (self, KETEN__LOG_EVENT__MESSAGE_REFUSED, type, sender->id, NULL,
-                   case_ref && strlen (case_ref) < 40 ? case_ref : "", reason.text, to, 1,
-                   opened->id, NULL, &why) != 0)
-            kt_log (KT_LOG_ERROR, "log append_failed reason=\"%s\"", why.text);
-        uitvoerder_receipt (self, link, sender->id, opened->id, false, 0, reason.text);
-    } else {
-        char *to[1] = {(char *) s_me (self)};
-        rc = s_log (self, KETEN__LOG_EVENT__MESSAGE_RECEIVED, type, sender->id, NULL, case_ref,
-                    c ? c->kind : "progress", to, 1, opened->id, &index, &reason);
-        sqlite3 *db = casusoverleg_db (self->casus);
-        if (rc == 0 && c) {
-            rc = store_begin (db, &reason);
-            if (rc == 0 && (casusoverleg_store_contribution (self->casus, opened->id, sender->id, c,
-                                                             index, &reason) != 0 ||
-                            store_commit (db, &reason) != 0)) {
-                store_rollback (db);
-                rc = -1;
-            }
-        } else if (rc == 0) {
-            progress_ref_t ref = {opened->id, sender->id, index};
-            rc = s_apply_progress (self, sender, p, &info, key, &ref, &reason);
-        }
-        if (rc == 0) {
-            kt_log (KT_LOG_INFO, "%s stored id=%s peer=%s case_ref=%s log_index=%llu",
-                    c ? "contribution" : "progress", hex, sender->id, case_ref,
-                    (unsigned long long) index);
-            uitvoerder_receipt (self, link, sender->id, opened->id, true, index, NULL);
-        } else if (rc > 0) {
+            verdict = s_check_contribution (c, &reason) == 0 ? 0 : 1;
+        else
             /*  Another party's measure, an unknown one: refused for good. */
-            kt_log (KT_LOG_WARN, "progress refused id=%s peer=%s reason=\"%s\"", hex, sender->id,
-                    reason.text);
-            uitvoerder_receipt (self, link, sender->id, opened->id, false, 0, reason.text);
-        } else
-            /*  No receipt: the sender retries. */
-            kt_log (KT_LOG_ERROR, "casus store_failed id=%s reason=\"%s\"", hex, reason.text);
+            verdict = s_progress_plan (self, sender, p, key, &next, &reason);
     }
+    if (verdict > 0)
+        s_refuse (self, link, sender, opened, case_ref, reason.text);
+    if (verdict == 0) {
+        verdict = s_log_received (self, sender, opened, case_ref, c ? c->kind : "progress", &index,
+                                  &reason);
+        if (verdict > 0) {
+            kt_log (KT_LOG_WARN, "casus refused id=%s peer=%s reason=\"id reused\"", hex,
+                    sender->id);
+            uitvoerder_receipt (self, link, sender->id, opened->id, false, 0,
+                                "this message id is already used for a different message");
+        }
+    }
+    if (verdict == 0)
+        verdict = s_take (self, sender, opened, c, next, &info, key, index, &reason);
+    if (verdict == 0) {
+        kt_log (KT_LOG_INFO, "%s stored id=%s peer=%s case_ref=%s log_index=%llu",
+                c ? "contribution" : "progress", hex, sender->id, case_ref,
+                (unsigned long long) index);
+        uitvoerder_receipt (self, link, sender->id, opened->id, true, index, NULL);
+    } else if (verdict < 0)
+        /*  No receipt: the sender retries, and finds its log entry. */
+        kt_log (KT_LOG_ERROR, "casus store_failed id=%s reason=\"%s\"", hex, reason.text);
     if (have_key)
         sodium_memzero (key, sizeof key);
+    if (next)
+        keten__case_plan__free_unpacked (next, NULL);
     if (c)
         keten__case_contribution__free_unpacked (c, NULL);
     if (p)
@@ -377,10 +448,18 @@ s_disclose (node_t *self, const api_caller_t *caller, json_t *args, json_t *resu
     casus_info_t info;
     if (casusoverleg_case (self->casus, case_ref, &info, NULL, reason) != 0)
         return -1;
+    /*  art. 9.4: a closed case has no casusoverleg left to share for. */
+    if (info.closed)
+        return kt_fail (reason, "case %s is closed: nothing is disclosed for it any more",
+                        case_ref);
     const roster_t *roster = keyring_roster (self->keyring);
     const roster_member_t *to = roster_find (roster, to_id);
     if (!to || to->role != ROLE_EXTERN || !casus_info_has (&info, to_id))
         return kt_fail (reason, "%.64s is not an externe casuspartner of case %s", to_id, case_ref);
+    /*  art. 15.2c, 18.2: a member that left (or was revoked) gets nothing. */
+    if (!roster_member_active (to, kt_now_ms ()))
+        return kt_fail (reason, "%s is no longer an active member of the federation (left %s)",
+                        to->id, to->leaves_at);
     /*  art. 10.5: without the convenant parties' consent nothing goes. */
     if (s_strings (json_object_get (args, "consenting"), consenting, 16, &n_consenting) != 0 ||
         n_consenting == 0)
@@ -473,6 +552,65 @@ s_disclose (node_t *self, const api_caller_t *caller, json_t *args, json_t *resu
     return rc;
 }
 
+/*  Tell the participants of case_ref that it is closed, from the step
+ *  the casusoverleg file says the closure got to: the weegploeg file (art.
+ *  8.2f) and the log, then a copy to every participant.  Run again after a
+ *  crash (uitvoerder_resume_closures), it repeats only the steps not
+ *  recorded as done; a step done but not recorded is done again (the
+ *  weegploeg file keeps one closure per case, a participant takes a copy
+ *  twice as once). */
+static int
+s_send_closure (node_t *self, const char *case_ref, const char *os_user, json_t *json,
+                kt_reason_t *reason)
+{
+    casus_info_t info;
+    Keten__CaseClosure *c = NULL;
+    casus_closure_step_t step = CASUS_CLOSURE_SENT;
+    int rc = casusoverleg_case (self->casus, case_ref, &info, NULL, reason);
+    if (rc == 0)
+        rc = casusoverleg_closure (self->casus, case_ref, &c, &step, reason);
+    if (rc == 0 && step == CASUS_CLOSURE_RECORDED) {
+        rc = weegploeg_record_closure (self->weegploeg, case_ref, c->closed_ms, reason);
+        if (rc == 0)
+            rc = s_log (self, KETEN__LOG_EVENT__CASE_CLOSED, KETEN__MESSAGE_TYPE__CLOSURE,
+                        s_me (self), os_user, case_ref, "closed", c->decided_by, c->n_decided_by,
+                        NULL, NULL, reason);
+        if (rc == 0)
+            rc = casusoverleg_closure_done (self->casus, case_ref, CASUS_CLOSURE_LOGGED, reason);
+    }
+    if (rc == 0) {
+        /*  art. 10.5: an externe casuspartner has access to the plan; the
+         *  casusoverleg's advice is not for it.  (bare borrows c's strings.) */
+        Keten__CaseClosure bare = *c;
+        bare.advice = (char *) "";
+        rc = s_send_to_participants (self, KETEN__MESSAGE_TYPE__CLOSURE, &c->base, &bare.base,
+                                     &info, case_ref, os_user, json, reason);
+    }
+    if (rc == 0)
+        rc = casusoverleg_closure_done (self->casus, case_ref, CASUS_CLOSURE_SENT, reason);
+    if (c)
+        keten__case_closure__free_unpacked (c, NULL);
+    return rc;
+}
+
+void
+uitvoerder_resume_closures (node_t *self)
+{
+    json_t *refs = casusoverleg_closures_unsent (self->casus), *ref;
+    size_t i;
+    json_array_foreach (refs, i, ref)
+    {
+        const char *case_ref = json_string_value (ref);
+        kt_reason_t reason;
+        kt_log (KT_LOG_INFO, "closure resume case_ref=%s", case_ref);
+        /*  It stays unsent, for the next start; the other cases go on. */
+        if (s_send_closure (self, case_ref, "ketend", NULL, &reason) != 0)
+            kt_log (KT_LOG_ERROR, "closure resume_failed case_ref=%s reason=\"%s\"", case_ref,
+                    reason.text);
+    }
+    json_decref (refs);
+}
+
 static int
 s_close (node_t *self, const api_caller_t *caller, json_t *args, json_t *result,
          kt_reason_t *reason)
@@ -510,22 +648,23 @@ s_close (node_t *self, const api_caller_t *caller, json_t *args, json_t *result,
     c.closed_ms = kt_now_ms ();
     char user[65];
     access_user_name (caller->uid, user, sizeof user);
-    /*  Both files (art. 10.2h and 8.2f): the casusoverleg file, then the
-     *  weegploeg file, then the log and the participants. */
-    int rc = casusoverleg_close (self->casus, &c, reason);
-    if (rc == 0)
-        rc = weegploeg_record_closure (self->weegploeg, case_ref, c.closed_ms, reason);
-    if (rc == 0)
-        rc = s_log (self, KETEN__LOG_EVENT__CASE_CLOSED, KETEN__MESSAGE_TYPE__CLOSURE, s_me (self),
-                    user, case_ref, "closed", (char **) by, n_by, NULL, NULL, reason);
+    /*  Recorded (art. 10.2h) before anything else: from here on the case
+     *  is closed, and the rest is resumed on start until it is done. */
+    if (casusoverleg_close (self->casus, &c, reason) != 0)
+        return -1;
+    kt_log (KT_LOG_INFO, "case closed case_ref=%s user=%s", case_ref, user);
     json_t *sent = json_array ();
-    if (rc == 0)
-        rc = s_send_to_participants (self, KETEN__MESSAGE_TYPE__CLOSURE, &c.base, &info, case_ref,
-                                     user, sent, reason);
+    if (s_send_closure (self, case_ref, user, sent, reason) != 0) {
+        json_decref (sent);
+        kt_reason_t why = *reason;
+        kt_log (KT_LOG_ERROR, "closure send_failed case_ref=%s reason=\"%s\"", case_ref, why.text);
+        return kt_fail (reason,
+                        "case %s is closed, but the participants are not all told yet (done "
+                        "when ketend next starts): %s",
+                        case_ref, why.text);
+    }
     json_object_set_new (result, "sent_to", sent);
-    if (rc == 0)
-        kt_log (KT_LOG_INFO, "case closed case_ref=%s user=%s", case_ref, user);
-    return rc;
+    return 0;
 }
 
 /* ---- the local API -------------------------------------------------------- */

@@ -7,10 +7,15 @@
 
 #include <string.h>
 
-/*  Log, then register; *id and *index receive the incident's. */
+/*  Log, then register; *id and *index receive the incident's.  A report
+ *  that arrived as a message (message_id, leaf_hash) is logged once: when
+ *  a crash (or a failing register) came between the entry and the
+ *  register, the retry finds the entry and registers under it.  Returns
+ *  1 (reason says why) when the id is logged for another message. */
 static int
 s_register (node_t *self, const Keten__Incident *in, const char *reporter, uint32_t uid,
-            const uint8_t *message_id, char id[19], uint64_t *index, kt_reason_t *reason)
+            const uint8_t *message_id, const uint8_t *leaf_hash, char id[19], uint64_t *index,
+            kt_reason_t *reason)
 {
     char user[65] = "";
     if (!message_id)
@@ -24,12 +29,16 @@ s_register (node_t *self, const Keten__Incident *in, const char *reporter, uint3
     if (message_id) {
         e.message_id.data = (uint8_t *) message_id;
         e.message_id.len = KT_ID_LEN;
+        e.header_hash.data = (uint8_t *) leaf_hash;
+        e.header_hash.len = 32;
     }
     if (provlog_begin (self->log, reason) != 0)
         return -1;
-    if (provlog_append (self->log, &e, index, reason) != 0) {
+    int rc = message_id ? provlog_append_received (self->log, &e, index, reason)
+                        : provlog_append (self->log, &e, index, reason);
+    if (rc != 0) {
         provlog_rollback (self->log);
-        return -1;
+        return rc;
     }
     if (provlog_commit (self->log, reason) != 0)
         return -1;
@@ -57,13 +66,21 @@ uitvoerder_on_incident (node_t *self, member_link_t *link, const roster_member_t
         const char *why = in ? reason.text : "incident does not decode";
         kt_log (KT_LOG_WARN, "incident refused peer=%s reason=\"%s\"", sender->id, why);
         uitvoerder_receipt (self, link, sender->id, opened->id, false, 0, why);
-    } else if (known < 0 ||
-               s_register (self, in, sender->id, 0, opened->id, id, &index, &reason) != 0)
-        /*  No receipt: the reporter's outbox tries again. */
-        kt_log (KT_LOG_ERROR, "incident store_failed peer=%s reason=\"%s\"", sender->id,
-                known < 0 ? "lookup failed" : reason.text);
-    else
-        uitvoerder_receipt (self, link, sender->id, opened->id, true, index, NULL);
+    } else {
+        int rc = known < 0 ? kt_fail (&reason, "lookup failed")
+                           : s_register (self, in, sender->id, 0, opened->id, opened->leaf_hash, id,
+                                         &index, &reason);
+        if (rc == 0)
+            uitvoerder_receipt (self, link, sender->id, opened->id, true, index, NULL);
+        else if (rc > 0) {
+            kt_log (KT_LOG_WARN, "incident refused peer=%s reason=\"id reused\"", sender->id);
+            uitvoerder_receipt (self, link, sender->id, opened->id, false, 0,
+                                "this message id is already used for a different message");
+        } else
+            /*  No receipt: the reporter's outbox tries again. */
+            kt_log (KT_LOG_ERROR, "incident store_failed peer=%s reason=\"%s\"", sender->id,
+                    reason.text);
+    }
     if (in)
         keten__incident__free_unpacked (in, NULL);
 }
@@ -113,7 +130,7 @@ node_incident_api (node_t *self, const api_caller_t *caller, const char *cmd, js
         char id[19];
         uint64_t index;
         if (s_register (self, &in, keyring_self_member (self->keyring)->id, (uint32_t) caller->uid,
-                        NULL, id, &index, &reason) != 0)
+                        NULL, NULL, id, &index, &reason) != 0)
             apiserver_reply_error (self->api, caller, reason.text);
         else
             apiserver_reply_ok (self->api, caller,

@@ -3,15 +3,35 @@
 # goes to exactly its participants (externe casuspartners included); a
 # participant contributes and reports on its own measures only; personal
 # data reaches an externe casuspartner only with consent; the kernpartijen
-# close the case.
+# close the case, and a closure a crash left unsent goes out on the next
+# start.  What a sender chose never reaches the provenance log, and the
+# advice and the necessity are never kept in the clear.
 source "$(dirname "$0")/lib.sh"
 RK="$(cd "$(dirname "$0")/../.." && pwd)/configs/referentiekader-example.zpl"
 G=gemeente-maastricht
 kt_keys "$UITV" uitvoerder
-for spec in politie-test:politie "$G":gemeente rvdk-test:rvdk reclassering-test:reclassering nctv-test:extern; do
+# extern2-test is on the roster but never runs (it is revoked below).
+for spec in politie-test:politie "$G":gemeente rvdk-test:rvdk reclassering-test:reclassering \
+        nctv-test:extern extern2-test:extern; do
     kt_keys "${spec%%:*}" "${spec##*:}"
 done
-kt_roster 1 "$T/roster.txt" "$UITV" politie-test "$G" rvdk-test reclassering-test nctv-test
+kt_roster 1 "$T/roster.txt" "$UITV" politie-test "$G" rvdk-test reclassering-test nctv-test extern2-test
+
+# lock_db FILE / unlock_db: another process holds FILE's write lock, so the
+# daemon's next write to it fails (after its 5 s busy timeout) as a crash
+# at that point would leave things.
+lock_db() {
+    mkfifo "$T/lock.fifo"
+    sqlite3 "$1" < "$T/lock.fifo" > /dev/null 2>&1 &
+    LOCK_PID=$!
+    exec 3> "$T/lock.fifo"
+    echo "BEGIN IMMEDIATE;" >&3
+    locked() { ! sqlite3 "$1" "BEGIN IMMEDIATE; ROLLBACK;" 2> /dev/null; }
+    wait_until 10 locked "$1" || fail "cannot lock $1"
+}
+unlock_db() { echo "ROLLBACK;" >&3; exec 3>&-; wait "$LOCK_PID"; rm -f "$T/lock.fifo"; }
+# in_clear TEXT FILE...: TEXT is readable in one of the files.
+in_clear() { local text=$1; shift; grep -aqF "$text" "$@" 2> /dev/null; }
 PORT=
 kt_config "$UITV"; kt_start "$UITV"; kt_kill "$UITV"
 printf 'weegploeg\n    referentiekader = "%s"\n' "$RK" >> "$T/$UITV.cfg"
@@ -40,8 +60,8 @@ if out=$(kt "$UITV" case plan "$A" --file "$T/bad-plan.json" 2>&1); then
 fi
 echo "$out" | grep -q "not a participant" || fail "refusal unclear: $out"
 kt "$UITV" case plan "$A" --file "$T/plan.json" > /dev/null
-plan_v() { kt "$1" case list --json | jq -r --arg a "$A" '.cases[] | select(.case_ref==$a) | .plan_version'; }
-has_v() { [ "$(plan_v "$1")" = "$2" ]; }
+plan_v() { kt "$1" case list --json | jq -r --arg a "${3:-$A}" '.cases[] | select(.case_ref==$a) | .plan_version'; }
+has_v() { [ "$(plan_v "$@")" = "$2" ]; }   # has_v ID VERSION [CASE]
 for id in politie-test "$G" rvdk-test nctv-test; do wait_until 10 has_v "$id" 1 || fail "$id has no plan v1"; done
 [ "$(kt reclassering-test case list --json | jq '.cases | length')" = 0 ] || fail "a non-participant got the plan"
 pass "the plan goes to every participant, the externe casuspartner included, and to nobody else"
@@ -60,6 +80,34 @@ grep -q "contribution refused.*peer=reclassering-test" "$T/$UITV.log" || fail "a
     || fail "contributions stored wrongly"
 pass "a participant contributes; a non-participant is refused and the attempt logged"
 
+# A case_ref not in keten's form is the sender's own text: the refusal is
+# logged without it.  One in keten's form is logged with the refusal.
+for ref in x-Jansen-Piet-1970 k-00000000000000ff; do
+    if kt rvdk-test case contribute "$ref" --kind informatie --legal-basis avg-6-1-e \
+            --file "$T/items.json" --wait > /dev/null 2>&1; then
+        fail "a contribution to the unknown case $ref was accepted"
+    fi
+done
+refusals() { kt "$UITV" log show --case "$1" --json | jq '[.events[] | select(.event=="MESSAGE_REFUSED")] | length'; }
+[ "$(refusals k-00000000000000ff)" = 1 ] || fail "a refusal is not logged with its well-formed case_ref"
+[ "$(refusals x-Jansen-Piet-1970)" = 0 ] || fail "a sender's malformed case_ref is in the provenance log"
+if in_clear Jansen "$T/state-$UITV"/log.db*; then fail "the sender's text is in the log file"; fi
+pass "a refused message's case_ref reaches the provenance log only in keten's form"
+
+# A crash between the log entry and the store (here: the casusoverleg file
+# is locked): no receipt, and the retry is stored under that same entry.
+lock_db "$T/state-$UITV/casusoverleg.db"
+CID=$(kt rvdk-test case contribute "$A" --kind netwerk --legal-basis avg-6-1-e --file "$T/items.json" \
+    | awk '{print $1}')
+wait_until 30 grep -q "casus store_failed id=$CID" "$T/$UITV.log" || fail "the store did not fail"
+unlock_db
+stored() { [ "$(sqlite3 "$T/state-$UITV/casusoverleg.db" "SELECT count(*) FROM contribution WHERE message_id=X'$CID'")" = 1 ]; }
+wait_until 30 stored || fail "the contribution was not stored when the file came back"
+[ "$(kt "$UITV" log show --case "$A" --json | jq --arg id "$CID" \
+    '[.events[] | select(.message_id==$id and .event=="MESSAGE_RECEIVED")] | length')" = 1 ] \
+    || fail "a contribution delivered twice is logged twice"
+pass "a contribution delivered again after a failed store is logged once"
+
 # Progress on its own measure makes plan v2; another's measure is refused.
 M1=$(kt rvdk-test plan show "$A" --json | jq -r '.plan.measures[] | select(.owner=="rvdk-test") | .measure_id')
 M2=$(kt rvdk-test plan show "$A" --json | jq -r '.plan.measures[] | select(.owner=="politie-test") | .measure_id')
@@ -72,6 +120,29 @@ for id in politie-test "$G" rvdk-test nctv-test; do wait_until 10 has_v "$id" 2 
     || fail "v2 does not carry the progress"
 [ "$(kt politie-test plan show "$A" --version 1 --json | jq -r '.plan.version')" = 1 ] || fail "v1 not kept"
 pass "progress on its own measure only; every version is kept"
+
+# A report the uitvoerder refuses (its measure left the plan while rvdk-test
+# was away, so rvdk-test's node still let it go) is logged as refused, and
+# never as received.
+kt_kill rvdk-test
+jq --arg m "$M2" '.measures = [.measures[1] + {measure_id: $m}]' "$T/plan.json" > "$T/plan-v3.json"
+kt "$UITV" case plan "$A" --file "$T/plan-v3.json" > /dev/null
+for id in politie-test "$G" nctv-test; do wait_until 10 has_v "$id" 3 || fail "$id has no plan v3"; done
+kt_kill "$UITV"
+kt_start rvdk-test
+P=$(kt rvdk-test plan progress "$A" "$M1" --status done | awk '{print $1}')
+kt_start "$UITV"
+events() {  # events EVENT: entries of EVENT for message $P in the case's trail
+    kt "$UITV" log show --case "$A" --json \
+        | jq --arg id "$P" --arg ev "$1" '[.events[] | select(.message_id==$id and .event==$ev)] | length'
+}
+refused_logged() { [ "$(events MESSAGE_REFUSED)" = 1 ]; }
+wait_until 20 refused_logged || fail "the refused report $P is not logged as refused"
+[ "$(events MESSAGE_RECEIVED)" = 0 ] || fail "a refused report is logged as received"
+grep -q "progress refused id=$P peer=rvdk-test reason=\"measure $M1 is not in the plan" "$T/$UITV.log" \
+    || fail "refusal not in the journal"
+wait_until 10 has_v rvdk-test 3 || fail "rvdk-test has no plan v3"
+pass "a progress report refused by rule is logged as refused, not as received"
 
 [ "$(kt "$UITV" case list --json | jq -r '.cases[0].overdue')" = 1 ] || fail "uitvoerder does not show the overdue measure"
 [ "$(kt politie-test case list --json | jq -r '.cases[0].overdue_own')" = 1 ] || fail "owner does not see its overdue measure"
@@ -99,8 +170,14 @@ kt "$UITV" case disclose "$A" --to nctv-test --consent "$G" --consent politie-te
     --legal-basis avg-6-1-e --file "$T/items.json" > /dev/null
 disclosed() { [ "$(kt nctv-test case show "$A" --json | jq '.disclosures | length')" = 1 ]; }
 wait_until 10 disclosed || fail "the disclosure did not arrive"
-[ "$(sqlite3 "$T/state-$UITV/casusoverleg.db" "SELECT necessity || '|' || data_kinds || '|' || consenting FROM disclosure")" \
-    = "Nodig voor de risicoanalyse in het plan.|gezinssituatie|$G,politie-test" ] || fail "disclosure not recorded"
+[ "$(sqlite3 "$T/state-$UITV/casusoverleg.db" "SELECT data_kinds || '|' || consenting FROM disclosure")" \
+    = "gezinssituatie|$G,politie-test" ] || fail "disclosure not recorded"
+[ "$(kt nctv-test case show "$A" --json | jq -r '.disclosures[0].necessity')" \
+    = "Nodig voor de risicoanalyse in het plan." ] || fail "the necessity did not reach the externe casuspartner"
+# The necessity is kept in the sealed copy only, at both ends.
+for f in "$T/state-$UITV"/casusoverleg.db* "$T/state-nctv-test"/node.db*; do
+    if in_clear risicoanalyse "$f"; then fail "the necessity is in the clear in $f"; fi
+done
 [ "$(sqlite3 "$T/state-nctv-test/node.db" "SELECT count(*) FROM outbox")" = 0 ] || true
 for t in agenda decision_in; do
     [ "$(sqlite3 "$T/state-nctv-test/node.db" "SELECT count(*) FROM sqlite_master WHERE name='$t'")" = 0 ] \
@@ -114,7 +191,8 @@ if out=$(kt "$UITV" case close "$A" --advice "Doelen bereikt." --decided-by rvdk
 fi
 echo "$out" | grep -q "not a kernpartij" || fail "refusal unclear: $out"
 kt "$UITV" case close "$A" --advice "Doelen bereikt." --decided-by politie-test --decided-by "$G" > /dev/null
-closed() { [ "$(kt "$1" case list --json | jq -r '.cases[0].state')" = closed ]; }
+state() { kt "$1" case list --json | jq -r --arg c "${2:-$A}" '.cases[] | select(.case_ref==$c) | .state'; }
+closed() { [ "$(state "$@")" = closed ]; }   # closed ID [CASE]
 for id in politie-test "$G" rvdk-test nctv-test; do wait_until 10 closed "$id" || fail "$id did not mark it closed"; done
 [ "$(sqlite3 "$T/state-$UITV/weegploeg.db" "SELECT count(*) FROM closure WHERE case_ref='$A'")" = 1 ] \
     || fail "closure not in the weegploeg file"
@@ -122,6 +200,81 @@ if kt rvdk-test case contribute "$A" --kind informatie --legal-basis avg-6-1-e -
     fail "contribution to a closed case accepted"
 fi
 pass "the kernpartijen close the case; both files and every participant record it"
+
+# art. 10.5: the externe casuspartner learns that the case is closed and by
+# whom, not the casusoverleg's advice; the others get the advice.
+[ "$(kt politie-test case show "$A" --json | jq -r '.closure.advice')" = "Doelen bereikt." ] \
+    || fail "a participant lacks the advice"
+kt politie-test case show "$A" | grep -q "advice: Doelen bereikt." || fail "case show does not print the advice"
+[ "$(kt nctv-test case show "$A" --json | jq -r '.closure.decided_by | join(",")')" = "politie-test,$G" ] \
+    || fail "the externe casuspartner does not know who decided"
+[ "$(kt nctv-test case show "$A" --json | jq -r '.closure | has("advice")')" = false ] \
+    || fail "the externe casuspartner keeps the advice"
+# Its node would drop an advice (and say so): none was sent to it.
+if grep -q "advice_dropped" "$T/nctv-test.log"; then fail "the uitvoerder sent the advice to nctv-test"; fi
+for f in "$T/state-$UITV"/casusoverleg.db* "$T/state-politie-test"/node.db*; do
+    if in_clear "Doelen bereikt" "$f"; then fail "the advice is in the clear in $f"; fi
+done
+if out=$(kt "$UITV" case disclose "$A" --to nctv-test --consent "$G" --necessity "Nodig." \
+        --data-kind gezinssituatie --legal-basis avg-6-1-e --file "$T/items.json" 2>&1); then
+    fail "a disclosure for a closed case was accepted"
+fi
+echo "$out" | grep -q "is closed" || fail "refusal unclear: $out"
+pass "the externe casuspartner's closure lacks the advice; the advice is kept sealed; a closed case discloses nothing"
+
+# A second case, with an externe casuspartner that is then revoked.
+kt_signal_file "$T/b.json" B-1
+sed -i 's/Test Persoon/Ander Testpersoon/; s/2001-04-12/1998-07-30/; s/Teststraat 1, 6211 AA/Proefweg 9, 6221 BB/' "$T/b.json"
+kt politie-test signal submit --file "$T/b.json" --wait | grep -q delivered || fail "signal B not delivered"
+B=$(kt "$UITV" signal list --json | jq -r --arg a "$A" '[.signals[] | select(.case_ref != $a)][0].case_ref')
+[ -n "$B" ] && [ "$B" != null ] || fail "no second case"
+kt "$UITV" weegploeg decide "$B" --agenderen --party politie-test --party "$G" --party rvdk-test \
+    --party nctv-test --party extern2-test --criterion geweld --analysis "Fictief." > /dev/null
+kt "$UITV" case plan "$B" --file "$T/plan.json" > /dev/null
+for id in politie-test "$G" rvdk-test nctv-test; do wait_until 10 has_v "$id" 1 "$B" || fail "$id has no plan for $B"; done
+kt "$UITV" member revoke extern2-test | grep -q "roster version 2" || fail "revoke failed"
+if out=$(kt "$UITV" case disclose "$B" --to extern2-test --consent "$G" --necessity "Nodig." \
+        --data-kind gezinssituatie --legal-basis avg-6-1-e --file "$T/items.json" 2>&1); then
+    fail "a disclosure to a revoked member was accepted"
+fi
+echo "$out" | grep -q "no longer an active member" || fail "refusal unclear: $out"
+[ "$(sqlite3 "$T/state-$UITV/casusoverleg.db" "SELECT count(*) FROM disclosure WHERE case_ref='$B'")" = 0 ] \
+    || fail "the refused disclosure is recorded"
+pass "nothing is disclosed to a member that left the federation"
+
+# A crash between recording a closure and telling the participants (here:
+# the provenance log is locked, so the closure cannot be logged and sent):
+# the case is closed at the uitvoerder, and the next start tells everyone.
+lock_db "$T/state-$UITV/log.db"
+if out=$(kt "$UITV" case close "$B" --advice "Geen zorg meer." --decided-by politie-test \
+        --decided-by "$G" 2>&1); then
+    unlock_db
+    fail "closed and sent with the log locked: $out"
+fi
+unlock_db
+echo "$out" | grep -q "not all told yet" || fail "failure unclear: $out"
+closed "$UITV" "$B" || fail "the closure is not recorded at the uitvoerder"
+for id in politie-test "$G" rvdk-test nctv-test; do
+    [ "$(state "$id" "$B")" = open ] || fail "$id learnt of a closure that was never sent"
+done
+kt_kill "$UITV"
+kt_start "$UITV"
+for id in politie-test "$G" rvdk-test nctv-test; do
+    wait_until 20 closed "$id" "$B" || fail "$id did not learn of the closure after the restart"
+done
+grep -q "closure resume case_ref=$B" "$T/$UITV.log" || fail "the resume is not in the journal"
+[ "$(kt "$UITV" log show --case "$B" --json | jq '[.events[] | select(.event=="CASE_CLOSED")] | length')" = 1 ] \
+    || fail "the closure of $B is not logged exactly once"
+[ "$(sqlite3 "$T/state-$UITV/weegploeg.db" "SELECT count(*) FROM closure WHERE case_ref='$B'")" = 1 ] \
+    || fail "closure of $B not in the weegploeg file"
+[ "$(sqlite3 "$T/state-$UITV/casusoverleg.db" "SELECT count(*) FROM casus WHERE closure_step<>0")" = 0 ] \
+    || fail "a closure is still marked unsent"
+[ "$(kt nctv-test case show "$B" --json | jq -r '.closure.advice // "none"')" = none ] \
+    || fail "the externe casuspartner keeps the advice"
+[ "$(kt politie-test case show "$B" --json | jq -r '.closure.advice')" = "Geen zorg meer." ] \
+    || fail "politie-test lacks the advice"
+if grep -q "advice_dropped" "$T/nctv-test.log"; then fail "the uitvoerder sent the advice to nctv-test on resume"; fi
+pass "a closure left unsent by a crash goes to every participant on the next start, logged once"
 
 # The subject's trail in the provenance log (issue #4): the basis for inzage.
 kt "$UITV" log show --case "$A" > "$T/trail.txt"
@@ -138,3 +291,36 @@ if grep -q "Test Persoon" "$T/trail.txt"; then fail "personal data in the trail"
 kt_kill "$UITV"
 "$KETEN" log verify --file "$T/state-$UITV/log.db" > /dev/null || fail "log does not verify"
 pass "log show --case gives the subject's trail: supplied, decided, sent, delivered, disclosed, closed"
+
+# Schema 2 of the casusoverleg file kept the closure (with the advice) and a
+# disclosure's necessity in the clear: such a file is sealed on start.
+db="$T/state-$UITV/casusoverleg.db"
+pb() {  # pb FIELD TEXT: a protobuf string field (TEXT < 128 bytes), in hex
+    printf '%02x%02x' $((($1 << 3) | 2)) ${#2}
+    printf '%s' "$2" | od -An -tx1 | tr -d ' \n'
+}
+clear=$(pb 1 "$A"; pb 2 "Oud advies in de klare tekst."; pb 3 politie-test)
+sqlite3 "$db" "ALTER TABLE casus DROP COLUMN closure_step; UPDATE casus SET closure=X'$clear' WHERE case_ref='$A';
+    ALTER TABLE disclosure ADD COLUMN necessity TEXT NOT NULL DEFAULT '';
+    UPDATE disclosure SET necessity='Oude noodzaak in de klare tekst.';
+    UPDATE schema_version SET version=2 WHERE module='casusoverleg';"
+in_clear "Oud advies" "$db" || fail "test setup: no schema-2 file"
+kt_start "$UITV"
+[ "$(sqlite3 "$db" "SELECT version FROM schema_version WHERE module='casusoverleg'")" = 4 ] || fail "not migrated"
+[ "$(sqlite3 "$db" "SELECT length(closure) > 40 FROM casus WHERE case_ref='$A'")" = 1 ] || fail "the closure is gone"
+for f in "$db"*; do
+    if in_clear "Oud advies" "$f" || in_clear "Oude noodzaak" "$f"; then fail "clear text left in $f"; fi
+done
+# The same for the partner's casebox (schema 1: the necessity in the clear).
+kt_kill nctv-test
+nodedb="$T/state-nctv-test/node.db"
+sqlite3 "$nodedb" "ALTER TABLE case_in DROP COLUMN closure; ALTER TABLE case_in ADD COLUMN closure_advice BLOB;
+    ALTER TABLE disclosure_in ADD COLUMN necessity TEXT NOT NULL DEFAULT '';
+    UPDATE disclosure_in SET necessity='Oude noodzaak bij de extern.';
+    UPDATE schema_version SET version=1 WHERE module='casebox';"
+kt_start nctv-test
+[ "$(sqlite3 "$nodedb" "SELECT version FROM schema_version WHERE module='casebox'")" = 2 ] || fail "casebox not migrated"
+for f in "$nodedb"*; do if in_clear "Oude noodzaak" "$f"; then fail "clear text left in $f"; fi; done
+[ "$(kt nctv-test case show "$A" --json | jq -r '.disclosures[0].necessity')" \
+    = "Nodig voor de risicoanalyse in het plan." ] || fail "the necessity is lost from the sealed copy"
+pass "files from before the sealing are sealed on start: no advice or necessity left in the clear"

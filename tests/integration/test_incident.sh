@@ -2,6 +2,7 @@
 # art. 15.2g, AVG art. 33: any node reports an incident; the uitvoerder
 # registers it and shows the 72-hour deadline for notifying the Autoriteit
 # Persoonsgegevens in status until the outcome is recorded, with the reason.
+# A report is logged once, however often it has to be delivered.
 source "$(dirname "$0")/lib.sh"
 kt_federation
 wait_until 10 link_up politie-test || fail "no link"
@@ -32,6 +33,29 @@ kt "$UITV" incident show "$I" | grep -q "not required: Versleuteld" || fail "rea
 if kt politie-test incident list 2>/dev/null; then fail "a partner reads the register"; fi
 kt "$UITV" incident report --what "Test door de uitvoerder." --found "$(date +%FT%H:%M)" \
     --data-kind geen --subjects 0 | grep -q registered || fail "the uitvoerder cannot register its own"
+
+# The register fails after the log entry is written (its file is locked by
+# another process here, as a crash there would leave it): no receipt, the
+# reporter retries, and the retry is registered under that same entry.
+mkfifo "$T/lock.fifo"
+sqlite3 "$T/state-$UITV/node.db" < "$T/lock.fifo" > /dev/null 2>&1 &
+LOCK_PID=$!
+exec 3> "$T/lock.fifo"
+echo "BEGIN IMMEDIATE;" >&3
+locked() { ! sqlite3 "$T/state-$UITV/node.db" "BEGIN IMMEDIATE; ROLLBACK;" 2> /dev/null; }
+wait_until 10 locked || fail "cannot lock node.db"
+MID=$(kt politie-test incident report --what "Een printer stond open." --found "$(date -d '-2 hours' +%FT%H:%M)" \
+    --data-kind naw --subjects 1 | awk '{print $1}')
+wait_until 30 grep -q "incident store_failed" "$T/$UITV.log" || fail "the register did not fail"
+echo "ROLLBACK;" >&3; exec 3>&-; wait "$LOCK_PID"
+queue_empty() { [ "$(jfield politie-test .outbox.depth)" = 0 ]; }
+wait_until 30 queue_empty || fail "the report was not delivered after the register came back"
+[ "$(sqlite3 "$T/state-$UITV/node.db" "SELECT count(*) FROM incident WHERE message_id=X'$MID'")" = 1 ] \
+    || fail "the report is not registered once"
+idx=$(sqlite3 "$T/state-$UITV/node.db" "SELECT log_index FROM incident WHERE message_id=X'$MID'")
+[ "$(sqlite3 "$T/state-$UITV/log.db" "SELECT group_concat(idx) FROM entry WHERE instr(entry, X'$MID') > 0")" = "$idx" ] \
+    || fail "the report is logged more than once, or not under its registered index"
+pass "a report delivered again after a failed register is logged once, under the index it is registered with"
 kt_kill "$UITV"
 "$KETEN" log verify --file "$T/state-$UITV/log.db" > /dev/null || fail "log does not verify"
 if strings "$T/state-$UITV/log.db" | grep -q "USB-stick"; then fail "the description is in the log"; fi
