@@ -18,8 +18,10 @@ static const char s_usage[] =
     "18.2)\n"
     "       keten member rotate PUB_FILE [--overlap-days N]\n"
     "                                          give the member named in PUB_FILE these new keys;\n"
-    "                                          its old ones still work for N days (default 7,\n"
+    "                                          its old ones still work at least N days (default 7,\n"
     "                                          0..90; 0 = they stop at once)\n"
+    "       keten member end-overlap ID        the member's old keys stop at once (it runs its\n"
+    "                                          new ones, or the old ones may have leaked)\n"
     "\n"
     "At the uitvoerder.  Every change is a new roster version, signed with the uitvoerder's\n"
     "key, applied without a restart, written to the provenance log and pushed to every\n"
@@ -34,7 +36,7 @@ cmd_member (cli_t *cli, int argc, char **argv)
     if (argc < 2 || strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
         if (argc < 2)
             return cli_usage_error ("member", "which member command? (add, kind, revoke, "
-                                              "opzegging, rotate)");
+                                              "opzegging, rotate, end-overlap)");
         fputs (s_usage, stdout);
         return CLI_OK;
     }
@@ -69,8 +71,8 @@ cmd_member (cli_t *cli, int argc, char **argv)
             json_object_set_new (args, "overlap_days", json_integer (overlap));
     } else if (strcmp (op, "kind") == 0 && argc == 4)
         args = json_pack ("{s:s, s:s, s:s}", "op", "kind", "id", argv[2], "kind", argv[3]);
-    else if (strcmp (op, "revoke") == 0 && argc == 3)
-        args = json_pack ("{s:s, s:s}", "op", "revoke", "id", argv[2]);
+    else if ((strcmp (op, "revoke") == 0 || strcmp (op, "end-overlap") == 0) && argc == 3)
+        args = json_pack ("{s:s, s:s}", "op", op, "id", argv[2]);
     else if (strcmp (op, "opzegging") == 0 && (argc == 3 || argc == 4))
         args = json_pack ("{s:s, s:s, s:s}", "op", "opzegging", "id", argv[2], "date",
                           argc == 4 ? argv[3] : "");
@@ -87,6 +89,16 @@ cmd_member (cli_t *cli, int argc, char **argv)
     printf ("roster version %llu: %s %s; pushed to %zu member(s)\n", (unsigned long long) version,
             op, cli_json_str (result, "member", who, sizeof who),
             json_array_size (json_object_get (result, "sent_to")));
+    /*  The version is in force; a step after that failed and is made good
+     *  later.  Said, and a non-zero exit, so scripts notice. */
+    json_t *warnings = json_object_get (result, "warnings");
+    for (size_t i = 0; i < json_array_size (warnings); i++) {
+        char line[512];
+        const char *w = json_string_value (json_array_get (warnings, i));
+        cli_clean (line, sizeof line, w ? w : "");
+        cli_error ("version %llu: %s", (unsigned long long) version, line);
+    }
+    int rc = json_array_size (warnings) ? CLI_FAIL : CLI_OK;
     json_decref (result);
-    return CLI_OK;
+    return rc;
 }

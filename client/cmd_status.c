@@ -310,9 +310,11 @@ s_show (cli_t *cli, bool as_json)
         s_line ("key age", b);
     }
     if (json_is_string (json_object_get (result, "old_keys_until"))) {
-        snprintf (b, sizeof b, "rotated: the key file in use works until %s; install the new one",
+        char line[160];
+        snprintf (line, sizeof line,
+                  "rotated: the key file in use works until %s; install the new one",
                   cli_json_str (result, "old_keys_until", a, sizeof a));
-        s_line ("keys", b);
+        s_line ("keys", line);
     }
     if (json_is_true (json_object_get (result, "expelled")))
         s_line ("sending", "STOPPED: this node is no longer accepted (see its log)");

@@ -379,21 +379,33 @@ s_decrypt (const keyring_t *keyring, envelope_opened_t *out, kt_reason_t *reason
     if (slot == h->n_recipients)
         return kt_fail (reason, "this node is not a recipient");
     const Keten__KeyWrap *w = h->key_wraps[slot];
-    /*  The sender's keys it used (settled by its signature).  The wrap
-     *  for the keys this node runs: during its own rotation overlap the
-     *  previous-key wrap if the sender knew of the rotation, else the main
-     *  one (sealed under a roster from before it). */
-    const uint8_t *shared =
-        out->sender_previous_keys ? out->sender->previous_shared_key : out->sender->shared_key;
-    const ProtobufCBinaryData *wrapped = &w->wrapped, *wnonce = &w->nonce;
-    if (keyring_self_previous (keyring) && w->previous_wrapped.len == WRAP_LEN) {
-        wrapped = &w->previous_wrapped;
-        wnonce = &w->previous_nonce;
+    /*  Which of the sender's key sets sealed it, and which of this node's
+     *  keys a wrap is for, need not be known: during a key rotation
+     *  overlap every candidate is tried (a wrong key fails the MAC).  The
+     *  sender's previous keys count only while its overlap lasts (checked
+     *  with the signature); a previous-key wrap is there only when the
+     *  sealer knew of this node's rotation. */
+    const uint8_t *shared[2] = {out->sender->shared_key, NULL};
+    if (out->sender_overlap) {
+        shared[0] = out->sender_previous_keys ? out->sender->previous_shared_key
+                                              : out->sender->shared_key;
+        shared[1] = out->sender_previous_keys ? out->sender->shared_key
+                                              : out->sender->previous_shared_key;
     }
+    const ProtobufCBinaryData *wraps[2][2] = {{&w->wrapped, &w->nonce},
+                                              {&w->previous_wrapped, &w->previous_nonce}};
+    int first = keyring_self_previous (keyring) ? 1 : 0;
     uint8_t key[32];
-    if (!shared
-        || crypto_box_open_easy_afternm (key, wrapped->data, wrapped->len, wnonce->data, shared)
-               != 0)
+    bool opened = false;
+    for (int k = 0; k < 2 && !opened; k++)
+        for (int x = 0; x < 2 && !opened; x++) {
+            const ProtobufCBinaryData *const *wr = wraps[(first + x) % 2];
+            opened = shared[k] && wr[0]->len == WRAP_LEN
+                     && crypto_box_open_easy_afternm (key, wr[0]->data, wr[0]->len, wr[1]->data,
+                                                      shared[k])
+                            == 0;
+        }
+    if (!opened)
         return kt_fail (reason, "content key does not unwrap for this node");
     size_t ad_len;
     uint8_t *ad = s_ad_build (h, &ad_len);
@@ -468,10 +480,10 @@ envelope_open (keyring_t *keyring, const uint8_t *data, size_t len,
         goto done;
     }
     /* 5. signature, under the sender's current keys or - while its key
-     *    rotation overlap lasts - the previous ones.  A sender that already
-     *    knows of its rotation says which it used; one that signed before
-     *    it learned of it (an outbox retry, a roster not yet applied) used
-     *    its old keys without saying so. */
+     *    rotation overlap lasts - the previous ones.  The header says which
+     *    keys sealed it; the signature is made when it is sent, which may
+     *    be after the node switched key files (an outbox retry), so during
+     *    the overlap either key may have signed it. */
     merkle_leaf_hash (out->leaf_hash, env->header.data, env->header.len);
     bool overlap = roster_member_previous_active (sender->member, opts->now_ms);
     bool previous = h->sender_previous_keys;
@@ -486,14 +498,16 @@ envelope_open (keyring_t *keyring, const uint8_t *data, size_t len,
                            reason)
         != 0) {
         kt_reason_t why;
-        if (previous || !overlap
+        if (!overlap
             || s_check_signature (keyring, env, out->leaf_hash,
-                                  sender->member->previous_signing_pk, &why)
+                                  previous ? sender->member->signing_pk
+                                           : sender->member->previous_signing_pk,
+                                  &why)
                    != 0)
             goto done;
-        previous = true;
     }
     out->sender_previous_keys = previous;
+    out->sender_overlap = overlap;
     out->sender = sender;
     /* 6. recipient list allowed for this type and sender */
     if (policy_check (keyring_roster (keyring), h->type, sender->member, h->recipients,

@@ -76,7 +76,9 @@ typedef struct {
     uint8_t id[KT_ID_LEN];
     uint8_t leaf_hash[32];        /* SHA-256(0x00 || header bytes) */
     const keyring_peer_t *sender; /* set after the sender check */
-    bool sender_previous_keys;    /* signed with the keys of its rotation overlap */
+    bool sender_previous_keys;    /* sealed with the keys of its rotation overlap */
+    bool sender_overlap;          /* the sender's rotation overlap lasts: either
+                                   * of its key sets may have sealed or signed */
     uint8_t *plain;               /* salt || body, wiped and freed on clear */
     size_t plain_len;
     const uint8_t *body;          /* points into plain */

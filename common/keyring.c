@@ -58,8 +58,10 @@ keyring_new (const keys_secret_t *self, roster_t **roster_p, kt_reason_t *reason
         return NULL;
     }
     if (!current && !previous) {
-        kt_fail (reason, "the roster's public keys for %s do not match this node's key file",
-                 self->pub.id);
+        kt_fail (reason, "the public keys of %s in roster version %llu do not match this node's "
+                         "key file (after a key rotation: start once with the old key file to "
+                         "receive the new roster, or copy the uitvoerder's state-dir/roster.txt "
+                         "here)", self->pub.id, (unsigned long long) roster->version);
         keyring_destroy (&kr);
         return NULL;
     }

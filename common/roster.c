@@ -428,6 +428,16 @@ s_decode (zconfig_t *root, roster_t *r, const char *signer, const uint8_t signer
             return -1;
     if (s_check_unique (r, reason) != 0)
         return -1;
+    /*  A rotation's overlap is bounded: old keys cannot be kept for years
+     *  by a hand-made roster. */
+    struct tm issued_tm;
+    s_parse_date (r->issued, &issued_tm);
+    time_t latest = timegm (&issued_tm) + (time_t) (ROSTER_OVERLAP_MAX_DAYS + 1) * 86400;
+    for (size_t i = 0; i < r->member_count; i++)
+        if (r->members[i].has_previous && s_day_start (r->members[i].previous_until) > latest)
+            return kt_fail (reason, "roster: member %s: previous-until %s is more than %d days "
+                                    "after the roster was issued", r->members[i].id,
+                            r->members[i].previous_until, ROSTER_OVERLAP_MAX_DAYS);
 
     /*  art. 5: one uitvoerder keeps the files and signs the roster; it must
      *  be the very key this node pinned at install time. */

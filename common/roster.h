@@ -18,6 +18,9 @@
 
 #define ROSTER_MAX_BYTES (4 * 1024 * 1024)
 #define ROSTER_MAX_MEMBERS 1024
+/*  Longest overlap of a key rotation: a member's old keys are accepted at
+ *  most this many full days after the roster that rotated them. */
+#define ROSTER_OVERLAP_MAX_DAYS 90
 
 typedef enum {
     ROLE_KERNPARTIJ = 1,   /* politie, om, gemeente (art. 1) */

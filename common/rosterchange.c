@@ -86,10 +86,17 @@ s_apply (roster_member_t *m, const roster_change_t *c, const char *notice, const
         memcpy (m->previous_transport_pk, m->transport_pk, 32);
         memcpy (m->previous_signing_pk, m->signing_pk, 32);
         memcpy (m->previous_encryption_pk, m->encryption_pk, 32);
-        s_date (m->previous_until, now + (time_t) c->overlap_days * 86400, 0);
+        /*  At least overlap_days full days: until 00:00 UTC on the day
+         *  after today + overlap_days. */
+        s_date (m->previous_until, now + (time_t) (c->overlap_days + 1) * 86400, 0);
         memcpy (m->transport_pk, c->pub->transport_pk, 32);
         memcpy (m->signing_pk, c->pub->signing_pk, 32);
         memcpy (m->encryption_pk, c->pub->encryption_pk, 32);
+        break;
+    case ROSTER_CHANGE_END_OVERLAP:
+        /*  Seen on its new keys, or the old ones may have leaked. */
+        m->has_previous = false;
+        *m->previous_until = '\0';
         break;
     case ROSTER_CHANGE_ADD:
         break;
@@ -119,6 +126,10 @@ s_check_change (const roster_t *old, const roster_change_t *c, const roster_memb
             || memcmp (c->pub->encryption_pk, (*target)->encryption_pk, 32) == 0)
             return kt_fail (reason, "the key file holds keys %s uses already; make new ones "
                                     "with keten keygen", c->pub->id);
+        if (roster_member_previous_active (*target, kt_now_ms ()))
+            return kt_fail (reason, "%s is still in the overlap of its last rotation (old keys "
+                                    "until %s); end it first: keten member end-overlap %s",
+                            c->pub->id, (*target)->previous_until, c->pub->id);
         if (c->overlap_days > ROSTER_OVERLAP_MAX_DAYS)
             return kt_fail (reason, "the overlap is at most %d days", ROSTER_OVERLAP_MAX_DAYS);
         return 0;
@@ -136,9 +147,11 @@ s_check_change (const roster_t *old, const roster_change_t *c, const roster_memb
         return kt_fail (reason, "%.64s is not a member", c->id ? c->id : "");
     if ((*target)->role == ROLE_UITVOERDER)
         return kt_fail (reason, "the uitvoerder's own membership is not changed this way");
-    if (*(*target)->leaves_at && c->op != ROSTER_CHANGE_REVOKE)
+    if (*(*target)->leaves_at && c->op != ROSTER_CHANGE_REVOKE && c->op != ROSTER_CHANGE_END_OVERLAP)
         return kt_fail (reason, "%s is leaving already (leaves-at %s)", c->id,
                         (*target)->leaves_at);
+    if (c->op == ROSTER_CHANGE_END_OVERLAP && !roster_member_previous_active (*target, kt_now_ms ()))
+        return kt_fail (reason, "%s has no key rotation overlap to end", c->id);
     if (c->op == ROSTER_CHANGE_KIND && (!c->kind || !keys_valid_kind (c->kind) ||
                                         roster_role_for_kind (c->kind) == ROLE_UITVOERDER))
         return kt_fail (reason, "kind must be politie, om, gemeente, rvdk, reclassering or extern");

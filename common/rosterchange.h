@@ -18,12 +18,10 @@ typedef enum {
     ROSTER_CHANGE_KIND,     /* id, kind */
     ROSTER_CHANGE_REVOKE,   /* id: leaves-at today, at once (art. 15.2c) */
     ROSTER_CHANGE_OPZEGGING, /* id, date (YYYY-MM-DD, "" today): art. 18.2 */
-    ROSTER_CHANGE_ROTATE     /* pub: the member's new keys; overlap_days */
+    ROSTER_CHANGE_ROTATE,    /* pub: the member's new keys; overlap_days */
+    ROSTER_CHANGE_END_OVERLAP /* id: its previous keys stop at once */
 } roster_change_op_t;
 
-/*  Longest overlap of a key rotation: the old keys of a member are still
- *  accepted this many days after the new ones are in the roster. */
-#define ROSTER_OVERLAP_MAX_DAYS 90
 #define ROSTER_OVERLAP_DEFAULT_DAYS 7
 
 typedef struct {

@@ -1,5 +1,6 @@
 /*  ketend: the keten node daemon.  One process per node; see README.md.  */
 #include "config.h"
+#include "keyring.h"
 #include "keys.h"
 #include "node.h"
 #include "roster.h"
@@ -36,8 +37,9 @@ s_check (const config_t *config)
         return 1;
     }
     keys_secret_t *keys = keys_load_secret (config->key_file, &reason);
-    roster_t *roster = keys ? roster_load (config->roster_file, config->uitvoerder_key, &reason)
-                            : NULL;
+    /*  The roster a start would use (a newer kept one included), checked
+     *  the way a start checks it - key rotation overlaps included. */
+    roster_t *roster = keys ? node_newest_roster (config, &reason) : NULL;
     const roster_member_t *me = roster ? roster_find (roster, config->id) : NULL;
     int rc = 1;
     if (!keys || !roster)
@@ -46,17 +48,27 @@ s_check (const config_t *config)
         fprintf (stderr, "ketend: %s holds the keys of %s, but this node is configured as %s\n",
                  config->key_file, keys->pub.id, config->id);
     else if (!me)
-        fprintf (stderr, "ketend: %s is not a member of the roster %s\n", config->id,
-                 config->roster_file);
-    else if (memcmp (me->signing_pk, keys->pub.signing_pk, 32) != 0
-             || memcmp (me->transport_pk, keys->pub.transport_pk, 32) != 0)
-        fprintf (stderr, "ketend: the roster lists other keys for %s than %s holds\n",
-                 config->id, config->key_file);
+        fprintf (stderr, "ketend: %s is not a member of roster version %llu\n", config->id,
+                 (unsigned long long) roster->version);
     else {
-        printf ("ok: %s (%s, %s), roster %s version %llu\n", me->id, me->kind,
-                roster_role_name (me->role), roster->federation,
-                (unsigned long long) roster->version);
-        rc = 0;
+        char federation[sizeof roster->federation], kind[sizeof me->kind];
+        snprintf (federation, sizeof federation, "%s", roster->federation);
+        snprintf (kind, sizeof kind, "%s", me->kind);
+        roster_role_t role = me->role;
+        uint64_t version = roster->version;
+        char until[sizeof me->previous_until] = "";
+        keyring_t *ring = keyring_new (keys, &roster, &reason);
+        if (!ring)
+            fprintf (stderr, "ketend: %s\n", reason.text);
+        else {
+            if (keyring_self_previous (ring))
+                snprintf (until, sizeof until, "%s", keyring_self_member (ring)->previous_until);
+            printf ("ok: %s (%s, %s), roster %s version %llu%s%s\n", config->id, kind,
+                    roster_role_name (role), federation, (unsigned long long) version,
+                    *until ? "; rotated keys: this key file works until " : "", until);
+            rc = 0;
+        }
+        keyring_destroy (&ring);
     }
     roster_destroy (&roster);
     keys_secret_destroy (&keys);

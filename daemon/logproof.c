@@ -8,7 +8,7 @@
 #include <string.h>
 
 /*  Witnesses considered: the roster's politie and OM members. */
-#define LOGPROOF_WITNESS_MAX 16
+#define LOGPROOF_WITNESS_MAX 64
 /*  A signature line starts with an em dash and a space (C2SP signed-note). */
 #define EM_DASH_SP "\xe2\x80\x94 "
 #define EM_DASH_SP_LEN (sizeof EM_DASH_SP - 1)

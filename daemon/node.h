@@ -7,6 +7,7 @@
 #define KETEN_NODE_H
 
 #include "config.h"
+#include "roster.h"
 #include "util.h"
 
 typedef struct _node_t node_t;
@@ -17,5 +18,9 @@ node_t *node_new (const config_t *config, kt_reason_t *reason);
 /*  Run until SIGINT/SIGTERM. */
 int node_run (node_t *self);
 void node_destroy (node_t **self_p);
+
+/*  The roster a node starts from: the configured one, or the newer one
+ *  kept in its state directory. */
+roster_t *node_newest_roster (const config_t *config, kt_reason_t *reason);
 
 #endif

@@ -53,6 +53,7 @@ typedef struct {
     bool log_alarm;                 /* its witness raised an alarm */
     int64_t clock_skew_ms;          /* its clock minus ours, less half the round trip */
     uint64_t roster_offered;        /* newest roster version pushed to it this run */
+    uint64_t cp_pushed;             /* log size of the last checkpoint pushed to it */
 } member_link_t;
 
 /*  A message to send, sealed but not yet signed: signed together with the
@@ -113,7 +114,6 @@ struct _node_t {
     decision_t *decision;     /* weegploeg decisions */
     incident_t *incident;     /* the incident register (art. 15.2g) */
     logproof_t *proof;        /* checkpoints and proofs of the log */
-    uint64_t pushed_size;     /* log size of the last checkpoint pushed */
     casusoverleg_t *casus;    /* the casusoverleg file (art. 10.1) */
     referentiekader_t *rk;    /* weegploeg/referentiekader, if configured */
     relay_t *relay;           /* own messages to members, until receipted */
@@ -145,8 +145,6 @@ void node_open_opts (node_t *self, envelope_open_opts_t *opts);
 
 /*  The roster over time (node_roster.c). */
 int node_accept_roster (node_t *self, const roster_t *roster, kt_reason_t *reason);
-/*  The configured roster, or the newer one kept in the state directory. */
-roster_t *node_newest_roster (const config_t *config, kt_reason_t *reason);
 /*  Verify a signed roster against the pinned key and, when newer, keep
  *  and apply it; a roster that drops this node sets expelled. */
 int node_apply_roster (node_t *self, const char *note, size_t len, kt_reason_t *reason);

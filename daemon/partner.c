@@ -92,12 +92,28 @@ partner_stop (node_t *self)
     outbox_destroy (&self->outbox);
 }
 
+/*  Whether this node's key file is still accepted: the overlap of a key
+ *  rotation may end before the node switched key files, and then nothing
+ *  it signs is accepted any more. */
+static bool
+s_keys_accepted (node_t *self, uint64_t now)
+{
+    if (!keyring_self_previous (self->keyring)
+        || roster_member_previous_active (keyring_self_member (self->keyring), now))
+        return true;
+    self->expelled = true;
+    kt_log (KT_LOG_ERROR, "keys rotated and the overlap ended on %s: sending stopped; "
+                          "install the new key file and restart",
+            keyring_self_member (self->keyring)->previous_until);
+    return false;
+}
+
 /*  Send what is due, in signed batches, while the link is up. */
 static void
 s_pump (node_t *self)
 {
     /*  A node the roster dropped sends nothing (art. 15.2c, 18.2). */
-    if (!self->link_up || self->expelled)
+    if (!self->link_up || self->expelled || !s_keys_accepted (self, kt_now_ms ()))
         return;
     size_t max = self->config.batch_max;
     outbox_item_t *items = malloc (max * sizeof *items);
@@ -159,18 +175,8 @@ partner_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
     uint64_t now = kt_now_ms ();
     if (self->hook)
         hook_reap (self->hook);
-    if (self->expelled)
+    if (self->expelled || !s_keys_accepted (self, now))
         return 0;
-    if (keyring_self_previous (self->keyring)
-        && !roster_member_previous_active (keyring_self_member (self->keyring), now)) {
-        /*  The overlap of a key rotation ended before this node switched
-         *  key files: nothing it signs is accepted any more. */
-        self->expelled = true;
-        kt_log (KT_LOG_ERROR, "keys rotated and the overlap ended on %s: sending stopped; "
-                              "install the new key file and restart",
-                keyring_self_member (self->keyring)->previous_until);
-        return 0;
-    }
     if (self->link_up && now - self->hub_last_seen_ms > self->config.heartbeat_timeout_ms) {
         self->link_up = false;
         kt_log (KT_LOG_WARN, "link down peer=%s silent_ms=%llu", self->hub->member->id,

@@ -22,7 +22,7 @@ s_on_push (zloop_t *loop, int timer_id, void *arg)
     (void) timer_id;
     node_t *self = arg;
     uint64_t size = provlog_size (self->log);
-    if (size == 0 || size == self->pushed_size)
+    if (size == 0)
         return 0;
     const roster_t *roster = keyring_roster (self->keyring);
     uint64_t now = kt_now_ms ();
@@ -30,7 +30,8 @@ s_on_push (zloop_t *loop, int timer_id, void *arg)
     for (size_t i = 0; i < roster->member_count; i++) {
         member_link_t *l = &self->links[i];
         if (roster->members[i].role == ROLE_UITVOERDER || !l->rid_len || !l->last_seen_ms ||
-            now - l->last_seen_ms > self->config.heartbeat_timeout_ms || l->cp_size > size)
+            now - l->last_seen_ms > self->config.heartbeat_timeout_ms || l->cp_size > size
+            || l->cp_pushed == size)
             continue;
         /*  Each member gets the proof from the last checkpoint it got (an
          *  empty one when a receipt brought it already: the push is what
@@ -47,10 +48,9 @@ s_on_push (zloop_t *loop, int timer_id, void *arg)
                         &reason) != 0)
             kt_log (KT_LOG_ERROR, "checkpoint seal_failed reason=\"%s\"", reason.text);
         else
-            l->cp_size = size;
+            l->cp_size = l->cp_pushed = size;
         logproof_message_clear (&store);
     }
-    self->pushed_size = size;
     node_send_batch (self);
     return 0;
 }

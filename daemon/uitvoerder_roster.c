@@ -12,7 +12,10 @@
 #include "node_internal.h"
 
 #include "rosterchange.h"
+#include "store.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 /*  Long enough for the pushed roster to leave before the rebind. */
@@ -63,6 +66,47 @@ s_push (node_t *self, const roster_t *roster, const char *note, size_t len, cons
         rc = uitvoerder_copies_send (self, &copies, os_user, json, reason);
     uitvoerder_copies_free (&copies);
     return rc;
+}
+
+/*  A step of a change that is in force failed: logged at once, and told
+ *  to the caller. */
+static void
+s_warn (json_t *warnings, uint64_t version, const char *format, ...)
+{
+    char text[512];
+    va_list args;
+    va_start (args, format);
+    vsnprintf (text, sizeof text, format, args);
+    va_end (args);
+    kt_log (KT_LOG_ERROR, "roster change_incomplete version=%llu what=\"%s\"",
+            (unsigned long long) version, text);
+    json_array_append_new (warnings, json_string (text));
+}
+
+/*  The ROSTER_CHANGED entry for version, and the note in node.db that it
+ *  is logged (so a version kept but not logged - a crash between the two -
+ *  is logged on the next start). */
+static int
+s_log_change (node_t *self, uint64_t version, const char *user, const char *what,
+              kt_reason_t *reason)
+{
+    Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
+    e.event = KETEN__LOG_EVENT__ROSTER_CHANGED;
+    e.time_ms = kt_now_ms ();
+    e.node = (char *) keyring_self_member (self->keyring)->id;
+    e.os_user = (char *) user;
+    e.what = (char *) what;
+    uint64_t index;
+    if (provlog_begin (self->log, reason) != 0 || provlog_append (self->log, &e, &index, reason) != 0
+        || provlog_commit (self->log, reason) != 0) {
+        provlog_rollback (self->log);
+        return -1;
+    }
+    char sql[128];
+    snprintf (sql, sizeof sql,
+              "INSERT OR REPLACE INTO meta (key, value) VALUES ('roster_logged', %llu)",
+              (unsigned long long) version);
+    return store_exec (self->db, sql, reason);
 }
 
 /*  Accept the new version and keep it in the state directory. */
@@ -131,12 +175,14 @@ s_on_expiry_check (zloop_t *loop, int timer_id, void *arg)
     size_t admitted = s_admitted (roster, kt_now_ms ());
     if (admitted == self->admitted_keys)
         return 0;
-    self->admitted_keys = admitted;
     kt_reason_t reason;
     if (transport_allow (self->transport, roster, &reason) != 0) {
+        /*  Tried again on the next check; meanwhile every message from a
+         *  key past its day is refused on arrival (uitvoerder.c). */
         kt_log (KT_LOG_ERROR, "transport allow_failed reason=\"%s\"", reason.text);
         return 0;
     }
+    self->admitted_keys = admitted;
     kt_log (KT_LOG_INFO, "roster calendar: %zu key(s) admitted now", admitted);
     return s_on_rebind (self->loop, -1, self);
 }
@@ -144,6 +190,26 @@ s_on_expiry_check (zloop_t *loop, int timer_id, void *arg)
 void
 uitvoerder_roster_start (node_t *self)
 {
+    /*  Every roster version in force is in the provenance log: one kept
+     *  but not logged (a crash, or a failed append), or installed by hand,
+     *  is logged now.  A first start records the version it began with. */
+    uint64_t version = keyring_roster (self->keyring)->version;
+    int64_t logged = store_int (self->db, "SELECT value FROM meta WHERE key='roster_logged'", -1);
+    kt_reason_t reason;
+    char what[96];
+    snprintf (what, sizeof what, "version %llu in force (kept before a restart)",
+              (unsigned long long) version);
+    if (logged < 0) {
+        char sql[128];
+        snprintf (sql, sizeof sql,
+                  "INSERT OR REPLACE INTO meta (key, value) VALUES ('roster_logged', %llu)",
+                  (unsigned long long) version);
+        if (store_exec (self->db, sql, &reason) != 0)
+            kt_log (KT_LOG_ERROR, "roster logged_mark_failed reason=\"%s\"", reason.text);
+    } else if ((uint64_t) logged < version && s_log_change (self, version, "ketend", what,
+                                                           &reason) != 0)
+        kt_log (KT_LOG_ERROR, "roster log_failed version=%llu reason=\"%s\"",
+                (unsigned long long) version, reason.text);
     self->admitted_keys = s_admitted (keyring_roster (self->keyring), kt_now_ms ());
     zloop_timer (self->loop, EXPIRY_CHECK_MS, 0, s_on_expiry_check, self);
 }
@@ -187,8 +253,10 @@ uitvoerder_roster_change (node_t *self, const api_caller_t *caller, json_t *args
         change.overlap_days = (unsigned) days;
         change.pub = &pub;
         change.id = pub.id;
-    } else
-        rc = kt_fail (&reason, "op must be add, kind, revoke, opzegging or rotate");
+    } else if (strcmp (op, "end-overlap") == 0)
+        change.op = ROSTER_CHANGE_END_OVERLAP;
+    else
+        rc = kt_fail (&reason, "op must be add, kind, revoke, opzegging, rotate or end-overlap");
     char *note = NULL;
     if (rc == 0)
         rc = roster_change (keyring_roster (self->keyring), &change, self->keys, &note, &reason);
@@ -197,52 +265,48 @@ uitvoerder_roster_change (node_t *self, const api_caller_t *caller, json_t *args
     uint64_t version = keyring_roster (self->keyring)->version + 1;
     /*  Kept (durably, as the newest accepted version) before anyone sees
      *  it: a crash after the push must not let this node sign a different
-     *  roster under the same version. */
+     *  roster under the same version.  From here on the change rolls
+     *  forward: a step that fails is reported, and made good on the next
+     *  start (log entry) or the member's next heartbeat (push). */
     if (rc == 0)
         rc = s_keep (self, note, &reason);
-    if (rc == 0) {
-        char what[160];
-        snprintf (what, sizeof what, "%s %s -> version %llu", op, change.id ? change.id : "",
-                  (unsigned long long) version);
-        Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
-        e.event = KETEN__LOG_EVENT__ROSTER_CHANGED;
-        e.time_ms = kt_now_ms ();
-        e.node = (char *) keyring_self_member (self->keyring)->id;
-        e.os_user = user;
-        e.what = what;
-        uint64_t index;
-        if (provlog_begin (self->log, &reason) != 0 ||
-            provlog_append (self->log, &e, &index, &reason) != 0 ||
-            provlog_commit (self->log, &reason) != 0) {
-            provlog_rollback (self->log);
-            rc = -1;
-        }
+    if (rc != 0) {
+        free (note);
+        apiserver_reply_error (self->api, caller, reason.text);
+        return;
     }
+    char what[160];
+    snprintf (what, sizeof what, "%s %s -> version %llu", op, change.id ? change.id : "",
+              (unsigned long long) version);
+    json_t *warnings = json_array ();
+    if (s_log_change (self, version, user, what, &reason) != 0)
+        s_warn (warnings, version, "not yet in the provenance log (%s); logged on the next start",
+                reason.text);
     /*  Pushed under the current version, to every member active in it -
      *  the one that leaves included, sealed for the keys it runs now -
      *  before the new version applies here. */
     json_t *sent = json_array ();
-    if (rc == 0)
-        rc =
-            s_push (self, keyring_roster (self->keyring), note, strlen (note), user, sent, &reason);
-    if (rc == 0)
-        rc = node_apply_roster (self, note, strlen (note), &reason);
-    if (rc == 0)
-        rc = transport_allow (self->transport, keyring_roster (self->keyring), &reason);
-    if (rc == 0)
+    if (s_push (self, keyring_roster (self->keyring), note, strlen (note), user, sent, &reason)
+        != 0)
+        s_warn (warnings, version, "not pushed (%s); offered to each member at its next heartbeat",
+                reason.text);
+    if (node_apply_roster (self, note, strlen (note), &reason) != 0)
+        s_warn (warnings, version, "not applied (%s); applied on the next start", reason.text);
+    else if (transport_allow (self->transport, keyring_roster (self->keyring), &reason) != 0)
+        s_warn (warnings, version, "allow-list not rewritten (%s); retried within 10 s",
+                reason.text);
+    else {
         self->admitted_keys = s_admitted (keyring_roster (self->keyring), kt_now_ms ());
-    if (rc == 0 && zloop_timer (self->loop, REBIND_DELAY_MS, 1, s_on_rebind, self) < 0)
-        rc = kt_fail (&reason, "cannot schedule the rebind");
-    free (note);
-    if (rc != 0) {
-        json_decref (sent);
-        apiserver_reply_error (self->api, caller, reason.text);
-        return;
+        if (zloop_timer (self->loop, REBIND_DELAY_MS, 1, s_on_rebind, self) < 0)
+            s_warn (warnings, version, "%s",
+                    "the socket was not rebound: open connections stay until they drop");
     }
+    free (note);
     const roster_t *now = keyring_roster (self->keyring);
     kt_log (KT_LOG_INFO, "roster changed op=%s member=%s version=%llu user=%s", op,
             change.id ? change.id : "-", (unsigned long long) now->version, user);
     apiserver_reply_ok (self->api, caller,
-                        json_pack ("{s:I, s:s, s:o}", "version", (json_int_t) now->version,
-                                   "member", change.id ? change.id : "", "sent_to", sent));
+                        json_pack ("{s:I, s:s, s:o, s:o}", "version", (json_int_t) version,
+                                   "member", change.id ? change.id : "", "sent_to", sent,
+                                   "warnings", warnings));
 }

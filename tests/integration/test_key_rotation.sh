@@ -14,6 +14,8 @@ kt_signal_file "$T/s.json"
 mkdir -p "$T/new"
 "$KETEN" keygen --id politie-test --kind politie --out "$T/new" > /dev/null
 "$KETEN" keygen --id gemeente-test --kind gemeente --out "$T/new" > /dev/null
+mkdir -p "$T/third"
+"$KETEN" keygen --id politie-test --kind politie --out "$T/third" > /dev/null
 
 # Refusals first: nothing may change the roster.
 if kt "$UITV" member rotate "$T/keys/politie-test.pub" 2>"$T/err"; then fail "rotated to the keys in use"; fi
@@ -30,17 +32,24 @@ pass "rotations to keys in use, of the uitvoerder, or with a 91-day overlap are 
 kt "$UITV" member rotate "$T/new/politie-test.pub" --overlap-days 7 | grep -q "roster version 2" \
     || fail "rotation failed"
 wait_until 10 has_rv politie-test 2 || fail "politie did not get v2"
-until=$(date -u -d '+7 days' +%F)
+until=$(date -u -d '+8 days' +%F)   # at least 7 full days: until 00:00 UTC on day 8
 grep -A20 "^        politie-test" "$T/state-$UITV/roster.txt" | grep -q "previous-until = $until" \
     || fail "the roster does not keep the old keys until $until"
 [ "$(jfield politie-test .old_keys_until)" = "$until" ] || fail "politie does not show its deadline"
 grep -q "rotates this node's keys" "$T/politie-test.log" || fail "politie does not say what to do"
+"$KETEND" --config "$T/politie-test.cfg" --check | grep -q "this key file works until $until" \
+    || fail "ketend --check does not see the rotation the running node sees"
 kt politie-test signal submit --file "$T/s.json" --wait | grep -q delivered \
     || fail "a signal under the old keys was not delivered during the overlap"
 # politie is a log witness: its cosignatures under the old key still count.
 cosigned() { kt "$UITV" log checkpoints --json | jq -e '.checkpoints[0].cosigners == "politie-test"' > /dev/null; }
 wait_until 10 cosigned || fail "the uitvoerder dropped politie's cosignature under its old key"
 pass "during the overlap the old key file signs, connects, cosigns and is answered"
+
+# A second rotation while the first one's overlap lasts would cut the node
+# on its old key file off at once: refused.
+if kt "$UITV" member rotate "$T/third/politie-test.pub" 2>"$T/err"; then fail "rotated twice in one overlap"; fi
+grep -q "still in the overlap" "$T/err" || fail "unclear refusal: $(cat "$T/err")"
 
 # The node switches key files by a restart; the new keys work, and the
 # node that still holds only the old roster picks up from its kept copy.
@@ -54,10 +63,21 @@ kt politie-test signal submit --file "$T/s.json" --wait | grep -q delivered \
     || fail "a signal under the new keys was not delivered"
 pass "after a restart with the new key file the node works under its new keys"
 
+# Seen on its new keys (or the old ones leaked): the overlap ends at once.
+kt "$UITV" member end-overlap politie-test | grep -q "roster version 3" || fail "end-overlap failed"
+wait_until 10 has_rv politie-test 3 || fail "politie did not get v3"
+if grep -A20 "^        politie-test" "$T/state-$UITV/roster.txt" | grep -q "previous-"; then
+    fail "the old keys are still in the roster"
+fi
+kt politie-test signal submit --file "$T/s.json" --wait | grep -q delivered || fail "politie stopped after end-overlap"
+if kt "$UITV" member end-overlap politie-test 2>"$T/err"; then fail "ended an overlap twice"; fi
+grep -q "no key rotation overlap" "$T/err" || fail "unclear refusal: $(cat "$T/err")"
+pass "end-overlap drops the old keys at once; the node on its new keys goes on"
+
 # Without an overlap the old keys stop at once: the gemeente node on its
 # old key file says so and stops; its connection is refused until it runs
 # the new keys.
-kt "$UITV" member rotate "$T/new/gemeente-test.pub" --overlap-days 0 | grep -q "roster version 3" \
+kt "$UITV" member rotate "$T/new/gemeente-test.pub" --overlap-days 0 | grep -q "roster version 4" \
     || fail "rotation without overlap failed"
 stopped() { [ "$(jfield gemeente-test .expelled)" = true ]; }
 wait_until 10 stopped || fail "the gemeente on old keys did not stop"
@@ -73,6 +93,30 @@ wait_until 10 link_up gemeente-test || fail "the gemeente's new keys do not conn
 online() { [ "$(kt "$UITV" status --json | jq -r '.members[] | select(.id=="gemeente-test") | .online')" = true ]; }
 wait_until 10 online || fail "the uitvoerder does not see the gemeente on its new keys"
 pass "without an overlap the old keys stop at once and the node says so; the new ones work"
+
+# A change whose log entry cannot be written (log.db locked by another
+# process) still takes effect - it was kept before anyone saw it - says
+# what is missing, exits non-zero, and is logged on the next start.
+"$KETEN" keygen --id om-test --kind om --out "$T/keys" > /dev/null
+mkfifo "$T/lock.fifo"
+sqlite3 "$T/state-$UITV/log.db" < "$T/lock.fifo" > /dev/null 2>&1 &
+LOCK_PID=$!
+exec 3> "$T/lock.fifo"
+echo "BEGIN IMMEDIATE;" >&3
+locked() { ! sqlite3 "$T/state-$UITV/log.db" "BEGIN IMMEDIATE; ROLLBACK;" 2> /dev/null; }
+wait_until 10 locked || fail "cannot lock log.db"
+kt "$UITV" member add "$T/keys/om-test.pub" > "$T/out" 2> "$T/err" &
+CPID=$!
+wait_until 20 grep -q "change_incomplete" "$T/$UITV.log" || fail "the log entry did not fail"
+echo "ROLLBACK;" >&3; exec 3>&-; wait "$LOCK_PID"
+if wait "$CPID"; then fail "a half-done change exited 0"; fi
+grep -q "roster version 5" "$T/out" || fail "the change did not take effect: $(cat "$T/out" "$T/err")"
+grep -q "not yet in the provenance log" "$T/err" || fail "the missing log entry is not reported: $(cat "$T/err")"
+wait_until 10 has_rv politie-test 5 || fail "version 5 was not pushed"
+kt_kill "$UITV"; kt_start "$UITV"
+logged() { [ "$(sqlite3 "$T/state-$UITV/log.db" "SELECT count(*) FROM entry WHERE instr(entry, CAST('version 5 in force' AS BLOB)) > 0")" = 1 ]; }
+logged || fail "version 5 was not logged (once) on the next start"
+pass "a change whose log entry failed is in force, says so, and is logged on the next start"
 
 # Every rotation is in the provenance log, which still verifies.
 kt_kill "$UITV"

@@ -457,6 +457,32 @@ test_rotated_keys_work_in_every_combination_during_the_overlap (void **state)
     assert_int_equal (s_open_with (pol[1], env, len, kt_now_ms (), &r), ENVELOPE_REFUSED);
     assert_int_equal (s_open_with (pol[0], env, len, kt_now_ms (), &r), ENVELOPE_OK);
     free (env);
+    /*  Outbox items across the switch: sealed under the old key file
+     *  (with or without knowing of the rotation), signed at send time by
+     *  the new one.  Accepted during the overlap, refused after it. */
+    keyring_t *sealers[2] = {pol[0], f->ring[POLITIE]};
+    for (int k = 0; k < 2; k++) {
+        char *recipients[1] = {(char *) s_ids[UITV]};
+        envelope_draft_t d = {KETEN__MESSAGE_TYPE__SIGNAL, recipients, 1, NULL, s_body,
+                              sizeof s_body, kt_now_ms (), NULL};
+        uint8_t *header, id[KT_ID_LEN];
+        size_t header_len;
+        assert_int_equal (envelope_seal (sealers[k], &d, id, &header, &header_len, &r), 0);
+        assert_int_equal (envelope_sign (pol[1], &header, &header_len, 1, &env, &len, &r), 0);
+        free (header);
+        if (s_open_with (uitv, env, len, kt_now_ms (), &r) != ENVELOPE_OK)
+            fail_msg ("outbox item sealed %s the rotation, signed after the switch: %s",
+                      k ? "before" : "during", r.text);
+        assert_int_equal (s_open_with (uitv, env, len, kt_now_ms () + 8 * 86400000ull, &r),
+                          ENVELOPE_REFUSED);
+        free (env);
+    }
+    /*  A police node still on version 1 (old keys) reads what the
+     *  uitvoerder seals under version 2 - the new roster itself included. */
+    s_send (uitv, s_ids[POLITIE], KETEN__MESSAGE_TYPE__ROSTER, &env, &len);
+    if (s_open_with (f->ring[POLITIE], env, len, kt_now_ms (), &r) != ENVELOPE_OK)
+        fail_msg ("a node behind on the roster cannot read the uitvoerder: %s", r.text);
+    free (env);
     /*  A police node that has not applied version 2 yet signs with its
      *  old keys without saying so: accepted during the overlap only. */
     s_send (f->ring[POLITIE], s_ids[UITV], KETEN__MESSAGE_TYPE__SIGNAL, &env, &len);
