@@ -116,6 +116,15 @@ uitvoerder_receipt (node_t *self, member_link_t *link, const char *member,
     logproof_message_clear (&consistency);
 }
 
+/*  A round trip longer than this is not believed. */
+#define RTT_MAX_US (60 * 1000000ull)
+
+static uint64_t
+s_clamp (uint64_t v, uint64_t max)
+{
+    return v > max ? max : v;
+}
+
 static void
 s_heartbeat (node_t *self, member_link_t *link, const keyring_peer_t *peer, const uint8_t *body,
              size_t len)
@@ -126,20 +135,25 @@ s_heartbeat (node_t *self, member_link_t *link, const keyring_peer_t *peer, cons
         return;
     }
     uint64_t now = kt_now_ms ();
-    link->outbox_depth = hb->outbox_depth;
-    link->rtt_us = hb->rtt_us;
-    link->roster_version = hb->roster_version;
-    link->uptime_s = hb->uptime_s;
-    link->oldest_undelivered_ms = hb->oldest_undelivered_ms;
-    link->checkpoint_size = hb->checkpoint_size;
-    link->key_age_s = hb->key_age_s;
+    /*  What a member says of itself is shown in JSON and metrics as signed
+     *  64-bit numbers: clamped, so a hostile value cannot turn negative. */
+    link->outbox_depth = s_clamp (hb->outbox_depth, INT64_MAX);
+    link->rtt_us = s_clamp (hb->rtt_us, RTT_MAX_US);
+    link->roster_version = s_clamp (hb->roster_version, INT64_MAX);
+    link->uptime_s = s_clamp (hb->uptime_s, INT64_MAX);
+    link->oldest_undelivered_ms = s_clamp (hb->oldest_undelivered_ms, INT64_MAX);
+    link->checkpoint_size = s_clamp (hb->checkpoint_size, INT64_MAX);
+    link->key_age_s = s_clamp (hb->key_age_s, INT64_MAX);
     link->log_alarm = hb->log_alarm;
     /*  Its clock at the moment we read this, less ours: the heartbeat was
-     *  on its way about half the round trip it last measured.  Bounded
-     *  so that a wild clock cannot overflow the difference. */
-    if (hb->sent_ms > 0 && hb->sent_ms < (uint64_t) INT64_MAX / 2
-        && hb->rtt_us < (uint64_t) INT64_MAX / 2 && now < (uint64_t) INT64_MAX / 2)
-        link->clock_skew_ms = (int64_t) (hb->sent_ms + hb->rtt_us / 2000) - (int64_t) now;
+     *  on its way about half the round trip it last measured (at most a
+     *  minute, so a made-up round trip cannot hide a skew).  A time that is
+     *  missing or absurd is not skipped, which would keep the last value:
+     *  it shows as the largest skew, and so as an alarm. */
+    if (hb->sent_ms > 0 && hb->sent_ms < (uint64_t) INT64_MAX / 2 && now < (uint64_t) INT64_MAX / 2)
+        link->clock_skew_ms = (int64_t) (hb->sent_ms + link->rtt_us / 2000) - (int64_t) now;
+    else
+        link->clock_skew_ms = INT64_MAX;
     /*  Shown in status and JSON: printable ASCII only, else "?". */
     const char *v = hb->software_version;
     bool printable = strlen (v) < sizeof link->software_version;
