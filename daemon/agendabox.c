@@ -277,17 +277,10 @@ agendabox_store (agendabox_t *self, const uint8_t message_id[KT_ID_LEN],
                         : keystore_get (self->keystore, key_id, key, reason);
     if (rc != 0)
         return -1;
-    size_t len = keten__weegploeg_agenda__get_packed_size (a);
-    uint8_t *packed = malloc (len ? len : 1), *sealed = NULL;
+    uint8_t *sealed = NULL;
     size_t sealed_len = 0;
-    rc = -1;
-    if (packed) {
-        keten__weegploeg_agenda__pack (a, packed);
-        rc = keystore_seal (key, a->meeting_id, strlen (a->meeting_id), packed, len, &sealed,
-                            &sealed_len);
-        sodium_memzero (packed, len);
-        free (packed);
-    }
+    rc = keystore_seal_message (key, a->meeting_id, strlen (a->meeting_id), &a->base, &sealed,
+                                &sealed_len);
     sodium_memzero (key, sizeof key);
     if (rc != 0)
         return kt_fail (reason, "out of memory");

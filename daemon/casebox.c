@@ -167,17 +167,10 @@ casebox_close (casebox_t *self, const Keten__CaseClosure *c, kt_reason_t *reason
         return -1;
     if (!found)
         return 0; /* no plan ever reached this node: nothing to close */
-    size_t len = keten__case_closure__get_packed_size (c);
-    uint8_t *packed = malloc (len ? len : 1), *sealed = NULL;
+    uint8_t *sealed = NULL;
     size_t sealed_len = 0;
-    int rc = -1;
-    if (packed) {
-        keten__case_closure__pack (c, packed);
-        rc = keystore_seal (key, c->case_ref, strlen (c->case_ref), packed, len, &sealed,
-                            &sealed_len);
-        sodium_memzero (packed, len);
-        free (packed);
-    }
+    int rc = keystore_seal_message (key, c->case_ref, strlen (c->case_ref), &c->base, &sealed,
+                                    &sealed_len);
     sodium_memzero (key, sizeof key);
     if (rc != 0)
         return kt_fail (reason, "out of memory");
@@ -267,16 +260,9 @@ casebox_store_disclosure (casebox_t *self, const uint8_t id[KT_ID_LEN],
     if (!found)
         return kt_fail (reason, "a disclosure for case %.24s, which this node takes no part in",
                         d->case_ref);
-    size_t len = keten__disclosure_consent__get_packed_size (d);
-    uint8_t *packed = malloc (len ? len : 1), *sealed = NULL;
+    uint8_t *sealed = NULL;
     size_t sealed_len = 0;
-    int rc = -1;
-    if (packed) {
-        keten__disclosure_consent__pack (d, packed);
-        rc = keystore_seal (key, id, KT_ID_LEN, packed, len, &sealed, &sealed_len);
-        sodium_memzero (packed, len);
-        free (packed);
-    }
+    int rc = keystore_seal_message (key, id, KT_ID_LEN, &d->base, &sealed, &sealed_len);
     sodium_memzero (key, sizeof key);
     if (rc != 0)
         return kt_fail (reason, "out of memory");

@@ -90,16 +90,6 @@ casusoverleg_open (const char *path, keystore_t *keystore, kt_reason_t *reason)
     return self;
 }
 
-bool
-casus_case_ref_ok (const char *s)
-{
-    if (!s || strlen (s) != 18 || s[0] != 'k' || s[1] != '-')
-        return false;
-    for (int i = 2; i < 18; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return false;
-    return true;
-}
 
 void
 casusoverleg_destroy (casusoverleg_t **self_p)
@@ -134,16 +124,9 @@ s_seal_insert (casusoverleg_t *self, const char *sql, const uint8_t key[KEYSTORE
                const void *ad, size_t ad_len, const ProtobufCMessage *msg, const char *case_ref,
                const char *sender, uint64_t received_ms, kt_reason_t *reason)
 {
-    size_t len = protobuf_c_message_get_packed_size (msg);
-    uint8_t *packed = malloc (len ? len : 1), *sealed = NULL;
+    uint8_t *sealed = NULL;
     size_t sealed_len = 0;
-    if (!packed)
-        return kt_fail (reason, "out of memory");
-    protobuf_c_message_pack (msg, packed);
-    int rc = keystore_seal (key, ad, ad_len, packed, len, &sealed, &sealed_len);
-    sodium_memzero (packed, len);
-    free (packed);
-    if (rc != 0)
+    if (keystore_seal_message (key, ad, ad_len, msg, &sealed, &sealed_len) != 0)
         return kt_fail (reason, "out of memory");
     sqlite3_stmt *s = store_prepare (self->db, sql, reason);
     if (!s) {
@@ -157,7 +140,7 @@ s_seal_insert (casusoverleg_t *self, const char *sql, const uint8_t key[KEYSTORE
         sqlite3_bind_text (s, 4, sender, -1, SQLITE_STATIC);
         sqlite3_bind_int64 (s, 5, (sqlite3_int64) received_ms);
     }
-    rc = sqlite3_step (s) == SQLITE_DONE
+    int rc = sqlite3_step (s) == SQLITE_DONE
              ? 0
              : kt_fail (reason, "cannot copy to the casusoverleg file: %s",
                         sqlite3_errmsg (self->db));
@@ -338,15 +321,7 @@ s_seal_for_case (casusoverleg_t *self, const char *case_ref, const void *ad, siz
     uint8_t key[KEYSTORE_KEY_LEN];
     if (casusoverleg_case (self, case_ref, &info, key, reason) != 0)
         return -1;
-    size_t len = protobuf_c_message_get_packed_size (msg);
-    uint8_t *packed = malloc (len ? len : 1);
-    int rc = -1;
-    if (packed) {
-        protobuf_c_message_pack (msg, packed);
-        rc = keystore_seal (key, ad, ad_len, packed, len, sealed_p, sealed_len_p);
-        sodium_memzero (packed, len);
-        free (packed);
-    }
+    int rc = keystore_seal_message (key, ad, ad_len, msg, sealed_p, sealed_len_p);
     sodium_memzero (key, sizeof key);
     return rc == 0 ? 0 : kt_fail (reason, "out of memory");
 }

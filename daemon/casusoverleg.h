@@ -89,9 +89,6 @@ int casusoverleg_closure_done (casusoverleg_t *self, const char *case_ref,
 /*  case_refs of closures not sent yet, oldest first. */
 json_t *casusoverleg_closures_unsent (casusoverleg_t *self);
 
-/*  A case_ref as keten makes them: "k-" and 16 lower-case hex digits.
- *  Anything else from a sender is its own text and goes in no log. */
-bool casus_case_ref_ok (const char *s);
 
 /*  Cases without personal data: case_ref, state, participants, counts. */
 json_t *casusoverleg_list (casusoverleg_t *self, int limit);

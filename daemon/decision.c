@@ -146,16 +146,9 @@ decision_record (decision_t *self, const referentiekader_t *rk, const roster_t *
     d.n_parties = in->n_parties;
     d.meeting_id = (char *) (in->meeting_id ? in->meeting_id : "");
     d.decided_ms = now_ms;
-    size_t len = keten__weegploeg_decision__get_packed_size (&d);
-    uint8_t *packed = malloc (len ? len : 1), *sealed = NULL;
+    uint8_t *sealed = NULL;
     size_t sealed_len = 0;
-    int rc = -1;
-    if (packed) {
-        keten__weegploeg_decision__pack (&d, packed);
-        rc = keystore_seal (key, id, strlen (id), packed, len, &sealed, &sealed_len);
-        sodium_memzero (packed, len);
-        free (packed);
-    }
+    int rc = keystore_seal_message (key, id, strlen (id), &d.base, &sealed, &sealed_len);
     sodium_memzero (key, sizeof key);
     if (rc != 0)
         return kt_fail (reason, "out of memory");

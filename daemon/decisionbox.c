@@ -117,17 +117,9 @@ decisionbox_store (decisionbox_t *self, const Keten__WeegploegDecision *d, uint6
     uint8_t key_id[KEYSTORE_ID_LEN], key[KEYSTORE_KEY_LEN];
     if (keystore_create (self->keystore, key_id, key, reason) != 0)
         return -1;
-    size_t len = keten__weegploeg_decision__get_packed_size (d);
-    uint8_t *packed = malloc (len ? len : 1), *sealed = NULL;
+    uint8_t *sealed = NULL;
     size_t sealed_len = 0;
-    int rc = -1;
-    if (packed) {
-        keten__weegploeg_decision__pack (d, packed);
-        rc = keystore_seal (key, d->decision_id, strlen (d->decision_id), packed, len, &sealed,
-                            &sealed_len);
-        sodium_memzero (packed, len);
-        free (packed);
-    }
+    int rc = keystore_seal_message (key, d->decision_id, strlen (d->decision_id), &d->base, &sealed, &sealed_len);
     sodium_memzero (key, sizeof key);
     if (rc != 0)
         return kt_fail (reason, "out of memory");

@@ -82,6 +82,21 @@ keystore_seal (const uint8_t key[KEYSTORE_KEY_LEN], const void *ad, size_t ad_le
 }
 
 int
+keystore_seal_message (const uint8_t key[KEYSTORE_KEY_LEN], const void *ad, size_t ad_len,
+                       const ProtobufCMessage *msg, uint8_t **out_p, size_t *out_len_p)
+{
+    size_t len = protobuf_c_message_get_packed_size (msg);
+    uint8_t *packed = malloc (len ? len : 1);
+    if (!packed)
+        return -1;
+    protobuf_c_message_pack (msg, packed);
+    int rc = keystore_seal (key, ad, ad_len, packed, len, out_p, out_len_p);
+    sodium_memzero (packed, len);
+    free (packed);
+    return rc;
+}
+
+int
 keystore_unseal (const uint8_t key[KEYSTORE_KEY_LEN], const void *ad, size_t ad_len,
                  const uint8_t *sealed, size_t sealed_len, uint8_t **plain_p, size_t *plain_len_p)
 {

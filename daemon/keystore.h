@@ -9,6 +9,7 @@
 
 #include "util.h"
 
+#include <protobuf-c/protobuf-c.h>
 #include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -37,6 +38,10 @@ int keystore_shred (keystore_t *self, const uint8_t key_id[KEYSTORE_ID_LEN], kt_
  *  the record it belongs to. */
 int keystore_seal (const uint8_t key[KEYSTORE_KEY_LEN], const void *ad, size_t ad_len,
                    const void *plain, size_t plain_len, uint8_t **out_p, size_t *out_len_p);
+/*  keystore_seal of a protobuf message's packed form; the packed clear
+ *  text is wiped.  -1 only when out of memory. */
+int keystore_seal_message (const uint8_t key[KEYSTORE_KEY_LEN], const void *ad, size_t ad_len,
+                           const ProtobufCMessage *msg, uint8_t **out_p, size_t *out_len_p);
 /*  Inverse of keystore_seal; -1 when tampered. */
 int keystore_unseal (const uint8_t key[KEYSTORE_KEY_LEN], const void *ad, size_t ad_len,
                      const uint8_t *sealed, size_t sealed_len, uint8_t **plain_p,

@@ -105,17 +105,6 @@ s_valid_starts_at (const char *s)
            back.tm_min == tm.tm_min;
 }
 
-/*  "k-" and 16 lower-case hex digits, as weegploeg.c makes them. */
-static bool
-s_valid_case_ref (const char *s)
-{
-    if (!s || strlen (s) != 18 || s[0] != 'k' || s[1] != '-')
-        return false;
-    for (int i = 2; i < 18; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return false;
-    return true;
-}
 
 /*  A casusoverleg agenda takes open cases only: a closed case has no
  *  casusoverleg left to meet about (art. 9.4). */
@@ -142,7 +131,7 @@ s_check_cases (meeting_t *self, casusoverleg_t *casus, const meeting_change_t *c
         return kt_fail (reason, "a %s agenda has 1..%d %s, not %zu", meeting_kind_name (c->kind),
                         MEETING_MAX_ITEMS, casusoverleg ? "cases" : "subjects", c->n_case_refs);
     for (size_t i = 0; i < c->n_case_refs; i++) {
-        if (!s_valid_case_ref (c->case_refs[i]))
+        if (!weegploeg_case_ref_ok (c->case_refs[i]))
             return kt_fail (reason, "case_ref %zu is not of the form k-<16 hex digits>", i + 1);
         for (size_t j = 0; j < i; j++)
             if (strcmp (c->case_refs[i], c->case_refs[j]) == 0)

@@ -47,7 +47,7 @@ s_receipt (node_t *self, const uint8_t id[KT_ID_LEN], bool accepted, const char 
 static int
 s_check_closure (const Keten__CaseClosure *c, bool is_extern, kt_reason_t *reason)
 {
-    if (!casus_case_ref_ok (c->case_ref))
+    if (!weegploeg_case_ref_ok (c->case_ref))
         return kt_fail (reason, "closure: case_ref is not k-<16 hex digits>");
     if (!intake_text_ok (c->advice, is_extern ? 0 : 1, 2000, true))
         return kt_fail (reason, "closure: the advice is missing or longer than 2000 bytes");
@@ -62,7 +62,7 @@ s_check_closure (const Keten__CaseClosure *c, bool is_extern, kt_reason_t *reaso
 static int
 s_check_disclosure (const Keten__DisclosureConsent *d, kt_reason_t *reason)
 {
-    if (!casus_case_ref_ok (d->case_ref))
+    if (!weegploeg_case_ref_ok (d->case_ref))
         return kt_fail (reason, "disclosure: case_ref is not k-<16 hex digits>");
     /*  art. 10.5: nothing without the consent, the necessity, the kinds. */
     if (d->n_consenting < 1 || d->n_data_kinds < 1 || !intake_text_ok (d->necessity, 1, 2000, true))

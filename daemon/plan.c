@@ -258,18 +258,11 @@ plan_store (sqlite3 *db, const Keten__CasePlan *plan, const uint8_t key[32], boo
     if (in_order && (int64_t) plan->version != newest + 1)
         return kt_fail (reason, "plan version %u of %s does not follow version %lld",
                         (unsigned) plan->version, plan->case_ref, (long long) newest);
-    size_t len = keten__case_plan__get_packed_size (plan);
-    uint8_t *packed = malloc (len ? len : 1), *sealed = NULL;
+    uint8_t *sealed = NULL;
     size_t sealed_len = 0;
-    int rc = -1;
     char ad[64];
     snprintf (ad, sizeof ad, "%s/%u", plan->case_ref, (unsigned) plan->version);
-    if (packed) {
-        keten__case_plan__pack (plan, packed);
-        rc = keystore_seal (key, ad, strlen (ad), packed, len, &sealed, &sealed_len);
-        sodium_memzero (packed, len);
-        free (packed);
-    }
+    int rc = keystore_seal_message (key, ad, strlen (ad), &plan->base, &sealed, &sealed_len);
     if (rc != 0)
         return kt_fail (reason, "out of memory");
     sqlite3_stmt *s = store_prepare (

@@ -78,16 +78,9 @@ signalbox_insert (signalbox_t *self, const uint8_t id[KT_ID_LEN], const Keten__S
     uint8_t key_id[KEYSTORE_ID_LEN], key[KEYSTORE_KEY_LEN];
     if (keystore_create (self->keystore, key_id, key, reason) != 0)
         return -1;
-    size_t len = keten__signal__get_packed_size (signal);
-    uint8_t *packed = malloc (len ? len : 1), *sealed = NULL;
+    uint8_t *sealed = NULL;
     size_t sealed_len = 0;
-    int rc = -1;
-    if (packed) {
-        keten__signal__pack (signal, packed);
-        rc = keystore_seal (key, id, KT_ID_LEN, packed, len, &sealed, &sealed_len);
-        sodium_memzero (packed, len);
-        free (packed);
-    }
+    int rc = keystore_seal_message (key, id, KT_ID_LEN, &signal->base, &sealed, &sealed_len);
     sodium_memzero (key, sizeof key);
     if (rc != 0)
         return kt_fail (reason, "out of memory");

@@ -274,7 +274,7 @@ s_refuse (node_t *self, member_link_t *link, const roster_member_t *sender,
     char *to[1] = {(char *) s_me (self)};
     kt_reason_t reason;
     if (s_log (self, KETEN__LOG_EVENT__MESSAGE_REFUSED, type, sender->id, NULL,
-               casus_case_ref_ok (case_ref) ? case_ref : "", why, to, 1, opened->id, NULL,
+               weegploeg_case_ref_ok (case_ref) ? case_ref : "", why, to, 1, opened->id, NULL,
                &reason) != 0)
         kt_log (KT_LOG_ERROR, "log append_failed reason=\"%s\"", reason.text);
     uitvoerder_receipt (self, link, sender->id, opened->id, false, 0, why);

@@ -246,17 +246,9 @@ s_insert_signal (weegploeg_t *self, weegploeg_signal_t *w, const uint8_t key[KEY
                  kt_reason_t *reason)
 {
     const Keten__Signal *s = w->signal;
-    size_t len = keten__signal__get_packed_size (s);
-    uint8_t *packed = malloc (len ? len : 1);
     uint8_t *sealed = NULL;
     size_t sealed_len = 0;
-    if (!packed)
-        return kt_fail (reason, "out of memory");
-    keten__signal__pack (s, packed);
-    int rc = keystore_seal (key, w->message_id, KT_ID_LEN, packed, len, &sealed, &sealed_len);
-    sodium_memzero (packed, len);
-    free (packed);
-    if (rc != 0)
+    if (keystore_seal_message (key, w->message_id, KT_ID_LEN, &s->base, &sealed, &sealed_len) != 0)
         return kt_fail (reason, "out of memory");
     sqlite3_stmt *ins = self->add_signal;
     sqlite3_reset (ins);
@@ -274,7 +266,7 @@ s_insert_signal (weegploeg_t *self, weegploeg_signal_t *w, const uint8_t key[KEY
     sqlite3_bind_text (ins, 12, s->source_kind, -1, SQLITE_STATIC);
     sqlite3_bind_blob (ins, 13, w->body_commitment, 32, SQLITE_STATIC);
     sqlite3_bind_blob (ins, 14, sealed, (int) sealed_len, SQLITE_STATIC);
-    rc = sqlite3_step (ins) == SQLITE_DONE ? 0 : -1;
+    int rc = sqlite3_step (ins) == SQLITE_DONE ? 0 : -1;
     if (rc != 0)
         kt_fail (reason, "cannot store signal: %s", sqlite3_errmsg (self->db));
     sqlite3_reset (ins);
@@ -691,4 +683,15 @@ weegploeg_case_messages (weegploeg_t *self, const char *case_ref)
     }
     sqlite3_finalize (q);
     return ids;
+}
+
+bool
+weegploeg_case_ref_ok (const char *s)
+{
+    if (!s || strlen (s) != 18 || s[0] != 'k' || s[1] != '-')
+        return false;
+    for (int i = 2; i < 18; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    return true;
 }

@@ -105,4 +105,8 @@ json_t *weegploeg_list (weegploeg_t *self, int limit);
 int64_t weegploeg_count_signals (weegploeg_t *self);
 int64_t weegploeg_count_subjects (weegploeg_t *self);
 
+/*  A case_ref as keten makes them: "k-" and 16 lower-case hex digits.
+ *  Anything else from a sender is its own text and goes in no log. */
+bool weegploeg_case_ref_ok (const char *s);
+
 #endif
