@@ -6,9 +6,22 @@
  *
  *  The responder is deliberately small: one request per connection, read
  *  into a fixed 4 KiB buffer, answered once, written without blocking
- *  (POLLOUT for what the kernel did not take at once), closed.  At most
- *  MAX_CONNS connections at a time; a sweep drops those older than
- *  CONN_TIMEOUT_MS so that idle clients cannot hold the slots.
+ *  (POLLOUT for what the kernel did not take at once), closed.  Whatever a
+ *  client does, the loop it shares with the heartbeats must stay free:
+ *
+ *  - rendering asks SQLite for counts and the log root, so the body is
+ *    kept for CACHE_MS and every request in that time gets the same copy:
+ *    a client looping on GET costs a render a second, not one per request;
+ *  - a connection has HEAD_TIMEOUT_MS to send its request and then
+ *    WRITE_TIMEOUT_MS to take the answer; a sweep drops the late ones;
+ *  - with all MAX_CONNS slots taken, a newcomer evicts the oldest
+ *    connection still reading its request (an idle client, most likely),
+ *    so idle clients cannot lock the scraper out; it is refused only when
+ *    every slot is busy writing an answer;
+ *  - when accept fails for want of descriptors or memory, the pending
+ *    connection stays queued and the level-triggered poll would report
+ *    the listener again at once: it is taken out of the poll set for
+ *    ACCEPT_PAUSE_MS instead of spinning.
  */
 #include "node_internal.h"
 
@@ -22,25 +35,35 @@
 
 #define REQUEST_MAX 4096
 #define MAX_CONNS 16
-#define CONN_TIMEOUT_MS 5000
+#define HEAD_TIMEOUT_MS 1000  /* from accept to a complete request head */
+#define WRITE_TIMEOUT_MS 5000 /* from the answer made to the answer taken */
+#define CACHE_MS 1000         /* a rendered body serves this long */
+#define ACCEPT_PAUSE_MS 1000  /* the listener rests this long after EMFILE & co */
+#define SWEEP_MS 250          /* deadlines and the pause are checked this often */
 #define ENDPOINT_MAX 64
 
 typedef struct {
     metrics_t *server;
     int fd;
-    uint64_t started_us; /* monotonic: for the timeout sweep */
+    uint64_t started_us;  /* monotonic: accepted at (the eviction order) */
+    uint64_t deadline_us; /* monotonic: dropped after this */
     char in[REQUEST_MAX];
     size_t in_len;
-    char *out; /* the whole answer, once made */
+    char *out; /* the whole answer, once made; NULL while reading */
     size_t out_len, out_pos;
 } conn_t;
 
 struct _metrics_t {
     zloop_t *loop;
     int listen_fd;
+    bool listening;           /* the listener is in the poll set */
+    uint64_t paused_until_us; /* monotonic: taken out until then */
+    bool accept_failing;      /* no accept succeeded since the last pause */
     int sweep_timer;
     metrics_render_fn *render;
     void *arg;
+    char *body;       /* the last body rendered, or NULL */
+    uint64_t body_us; /* monotonic: when it was rendered */
     char endpoint[ENDPOINT_MAX];
     conn_t *conns[MAX_CONNS];
 };
@@ -164,20 +187,35 @@ s_request_done (const conn_t *c)
     return false;
 }
 
+/*  The body to answer with, borrowed: the cached one while younger than
+ *  CACHE_MS, else a fresh render.  NULL when it cannot be made (not
+ *  cached: the next request tries again). */
+static const char *
+s_body (metrics_t *self)
+{
+    uint64_t now = kt_mono_us ();
+    if (self->body && now - self->body_us < CACHE_MS * 1000ull)
+        return self->body;
+    free (self->body);
+    self->body = self->render (self->arg);
+    self->body_us = now;
+    return self->body;
+}
+
 static void
 s_conn_respond (conn_t *c)
 {
     metrics_t *self = c->server;
     bool head = false;
     int code = c->in_len >= REQUEST_MAX ? 400 : s_parse_request (c->in, c->in_len, &head);
-    char *body = NULL;
+    const char *body = NULL;
     if (code == 200) {
-        body = self->render (self->arg);
+        body = s_body (self);
         if (!body)
             code = 500;
     }
     int rc = s_conn_answer (c, code, body, head);
-    free (body);
+    c->deadline_us = kt_mono_us () + WRITE_TIMEOUT_MS * 1000ull;
     if (rc != 0) {
         s_conn_close (c);
         return;
@@ -224,6 +262,52 @@ s_conn_event (zloop_t *loop, zmq_pollitem_t *item, void *arg)
     }
 }
 
+/*  Take the listener out of the poll set until the sweep puts it back:
+ *  the connection that could not be accepted stays queued, and a
+ *  level-triggered poll would report it again at once. */
+static void
+s_listen_pause (metrics_t *self, int err)
+{
+    zmq_pollitem_t pi = {NULL, self->listen_fd, 0, 0};
+    zloop_poller_end (self->loop, &pi);
+    self->listening = false;
+    self->paused_until_us = kt_mono_us () + ACCEPT_PAUSE_MS * 1000ull;
+    /*  Once per run of failures, not once per pause. */
+    if (!self->accept_failing)
+        kt_log (KT_LOG_WARN, "metrics accept_failed reason=\"%s\" pause_ms=%d", strerror (err),
+                ACCEPT_PAUSE_MS);
+    self->accept_failing = true;
+}
+
+static int s_accept (zloop_t *loop, zmq_pollitem_t *item, void *arg);
+
+static void
+s_listen_resume (metrics_t *self)
+{
+    zmq_pollitem_t pi = {NULL, self->listen_fd, ZMQ_POLLIN, 0};
+    /*  On failure (out of memory) the next sweep tries again. */
+    self->listening = zloop_poller (self->loop, &pi, s_accept, self) == 0;
+}
+
+/*  A free slot for a new connection: an empty one, else the one of the
+ *  oldest connection still reading its request, closed for it.  MAX_CONNS
+ *  when every connection is writing an answer. */
+static size_t
+s_free_slot (metrics_t *self)
+{
+    size_t oldest = MAX_CONNS;
+    for (size_t i = 0; i < MAX_CONNS; i++) {
+        conn_t *c = self->conns[i];
+        if (!c)
+            return i;
+        if (!c->out && (oldest == MAX_CONNS || c->started_us < self->conns[oldest]->started_us))
+            oldest = i;
+    }
+    if (oldest < MAX_CONNS)
+        s_conn_close (self->conns[oldest]);
+    return oldest;
+}
+
 static int
 s_accept (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
@@ -231,11 +315,18 @@ s_accept (zloop_t *loop, zmq_pollitem_t *item, void *arg)
     metrics_t *self = arg;
     for (;;) {
         int fd = accept4 (self->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0)
+        if (fd < 0 && (errno == EINTR || errno == ECONNABORTED))
+            continue;
+        if (fd < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return 0;
-        size_t slot = 0;
-        while (slot < MAX_CONNS && self->conns[slot])
-            slot++;
+        if (fd < 0) {
+            /*  EMFILE, ENFILE, ENOBUFS, ENOMEM, or worse: nothing a retry
+             *  now would change. */
+            s_listen_pause (self, errno);
+            return 0;
+        }
+        self->accept_failing = false;
+        size_t slot = s_free_slot (self);
         conn_t *c = slot < MAX_CONNS ? calloc (1, sizeof *c) : NULL;
         if (!c) {
             close (fd);
@@ -244,6 +335,7 @@ s_accept (zloop_t *loop, zmq_pollitem_t *item, void *arg)
         c->server = self;
         c->fd = fd;
         c->started_us = kt_mono_us ();
+        c->deadline_us = c->started_us + HEAD_TIMEOUT_MS * 1000ull;
         zmq_pollitem_t pi = {NULL, fd, ZMQ_POLLIN, 0};
         if (zloop_poller (loop, &pi, s_conn_event, c) != 0) {
             close (fd);
@@ -262,8 +354,10 @@ s_sweep (zloop_t *loop, int timer_id, void *arg)
     metrics_t *self = arg;
     uint64_t now = kt_mono_us ();
     for (size_t i = 0; i < MAX_CONNS; i++)
-        if (self->conns[i] && now - self->conns[i]->started_us > CONN_TIMEOUT_MS * 1000ull)
+        if (self->conns[i] && now > self->conns[i]->deadline_us)
             s_conn_close (self->conns[i]);
+    if (!self->listening && now >= self->paused_until_us)
+        s_listen_resume (self);
     return 0;
 }
 
@@ -314,7 +408,8 @@ metrics_new (zloop_t *loop, const char *listen_on, metrics_render_fn *render, vo
         kt_fail (reason, "metrics: cannot watch the listening socket");
         goto fail;
     }
-    self->sweep_timer = zloop_timer (loop, 1000, 0, s_sweep, self);
+    self->listening = true;
+    self->sweep_timer = zloop_timer (loop, SWEEP_MS, 0, s_sweep, self);
     if (self->sweep_timer < 0) {
         zloop_poller_end (loop, &pi);
         kt_fail (reason, "metrics: cannot start the timeout sweep");
@@ -341,6 +436,7 @@ metrics_destroy (metrics_t **self_p)
     zloop_poller_end (self->loop, &pi);
     zloop_timer_end (self->loop, self->sweep_timer);
     close (self->listen_fd);
+    free (self->body);
     free (self);
     *self_p = NULL;
 }
@@ -548,11 +644,10 @@ s_render_members (text_t *t, json_t *members, uint64_t now)
     }
 }
 
+/*  The uitvoerder's view of the federation, from its status answer. */
 static void
-s_render_uitvoerder (node_t *self, text_t *t, uint64_t now)
+s_render_federation (text_t *t, json_t *r, uint64_t now)
 {
-    json_t *r = json_object ();
-    uitvoerder_status (self, r);
     json_t *fed = json_object_get (r, "federation");
     s_family (t, "keten_members", "gauge", "Members in the roster, the uitvoerder not counted");
     s_put (t, "keten_members %llu\n", (unsigned long long) s_uint (fed, "members"));
@@ -570,6 +665,26 @@ s_render_uitvoerder (node_t *self, text_t *t, uint64_t now)
     s_put (t, "keten_signals_stored %llu\n", (unsigned long long) s_uint (stored, "signals"));
     s_family (t, "keten_subjects_stored", "gauge", "Subjects in the weegploeg file");
     s_put (t, "keten_subjects_stored %llu\n", (unsigned long long) s_uint (stored, "subjects"));
+}
+
+char *
+metrics_render_federation (json_t *status, uint64_t now_ms)
+{
+    text_t t = {0};
+    s_render_federation (&t, status, now_ms);
+    if (t.failed) {
+        free (t.buf);
+        return NULL;
+    }
+    return t.buf;
+}
+
+static void
+s_render_uitvoerder (node_t *self, text_t *t, uint64_t now)
+{
+    json_t *r = json_object ();
+    uitvoerder_status (self, r);
+    s_render_federation (t, r, now);
     json_decref (r);
     json_t *incidents = incident_summary (self->incident, now);
     s_family (t, "keten_incidents_open", "gauge", "Incidents registered and not closed");

@@ -5,10 +5,13 @@
  *  The responder answers `GET /metrics` (and HEAD) with the text, 404 to
  *  any other path, 405 to any other method, 400 to anything that is not a
  *  short HTTP request, and closes the connection after every answer.  A
- *  request is at most 4 KiB, the sockets never block the loop, and a
- *  connection that has not been answered and written within 5 s is
- *  dropped.  Labels carry node ids, kinds, roles, versions and alarm names
- *  only: never a name or anything else of a person.
+ *  request is at most 4 KiB and must arrive within 1 s of connecting; the
+ *  answer must be taken within 5 s; the sockets never block the loop.  The
+ *  body is rendered at most once a second and served from that copy in
+ *  between.  With all 16 connections in use, a new one evicts the oldest
+ *  that is still sending its request.  Labels carry node ids, kinds,
+ *  roles, versions and alarm names only: never a name or anything else of
+ *  a person.
  */
 #ifndef KETEN_METRICS_H
 #define KETEN_METRICS_H
@@ -31,8 +34,9 @@ typedef struct _metrics_t metrics_t;
 typedef char *(metrics_render_fn) (void *arg);
 
 /*  Listen on listen (metrics/listen: HOST:PORT, port * for any free one)
- *  and answer in loop, calling render for each GET /metrics.  loop and
- *  arg are borrowed and must outlive the server. */
+ *  and answer in loop, calling render for a GET /metrics at most once a
+ *  second (the body it returns answers every request in that second).
+ *  loop and arg are borrowed and must outlive the server. */
 metrics_t *metrics_new (zloop_t *loop, const char *listen, metrics_render_fn *render, void *arg,
                         kt_reason_t *reason);
 void metrics_destroy (metrics_t **self_p);
@@ -46,6 +50,11 @@ const char *metrics_endpoint (const metrics_t *self);
 int metrics_node_start (node_t *node, kt_reason_t *reason);
 /*  A metrics_render_fn for a node_t. */
 char *metrics_node_render (void *node);
+/*  The federation part of the uitvoerder's metrics (members, alarms, log
+ *  and store counts) from its status answer (uitvoerder_status), as of
+ *  now_ms: heap (free()), NULL when out of memory.  Depends on the JSON
+ *  alone, so any member row can be tested without a federation. */
+char *metrics_render_federation (json_t *status, uint64_t now_ms);
 /*  Add the node's own key age and the metrics endpoint to a status answer. */
 void metrics_status (node_t *node, json_t *result);
 /*  How old the node's secret key file is (its mtime at startup). */

@@ -2,9 +2,11 @@
 # DESIGN 8: the uitvoerder monitors the whole federation.  Every partner's
 # heartbeat carries its status; `keten status` at the uitvoerder shows each
 # member at a glance (table, --json, --watch), a member that stops
-# answering is offline within 10 s, a partner shows its own link and
-# alarms, and the Prometheus endpoint serves the same numbers - with node
-# ids, kinds and roles only, never personal data.
+# answering is offline within 10 s, a member that cannot take the new
+# roster is flagged stale, a partner shows its own link and alarms (a
+# message undelivered for over a minute included), and the Prometheus
+# endpoint serves the same numbers - with node ids, kinds and roles only,
+# never personal data, and no personal data in the daemons' logs either.
 source "$(dirname "$0")/lib.sh"
 
 PARTNERS=(politie-test gemeente-test om-test)
@@ -21,6 +23,27 @@ http_get() {
                         printf "%s\r\nHost: %s\r\n\r\n" "$2" "$0" >&3
                         cat <&3' "$host" "$port" "$2"
 }
+
+# metrics_show HOST:PORT LINE: the metrics carry LINE.  The body is
+# rendered at most once a second, so callers poll this with wait_until.
+metrics_show() {
+    local body
+    body=$(http_get "$1" "GET /metrics HTTP/1.0" | tr -d '\r')
+    grep -qxF "$2" <<< "$body"
+}
+
+# exposition_bad: the lines of stdin not in the text exposition format
+# 0.0.4 - comments, or NAME{LABELS} VALUE, with \\, \" and \n the only
+# escapes in a label value.
+exposition_bad() {
+    grep -Ev '^# (HELP|TYPE) [a-z_]+ .+$' \
+        | grep -Ev '^[a-z_]+(\{([a-z_]+="([^"\\]|\\[\\"n])*",?)+\})? (-?[0-9]+(\.[0-9]+)?|\+Inf)$' || true
+}
+# The check itself: escaped values pass, broken ones do not.
+[ -z "$(printf '%s\n' 'a{v="x\"y\\z\nw"} 1' 'a{v="",w="1"} 2' | exposition_bad)" ] \
+    || fail "the format check refuses escaped label values"
+[ "$(printf '%s\n' 'a{v="x"y"} 1' 'a{v="x\"} 1' 'a{v="x\q"} 1' | exposition_bad | wc -l)" = 3 ] \
+    || fail "the format check accepts broken label values"
 
 kt_keys "$UITV" uitvoerder
 kt_keys politie-test politie
@@ -107,22 +130,21 @@ pass "status --watch refreshes, --count bounds it, --json stays parseable"
 # ---- metrics --------------------------------------------------------------
 ep=$(jfield "$UITV" .metrics_listen)
 out=$(http_get "$ep" "GET /metrics HTTP/1.0")
-echo "$out" | head -n1 | grep -q "^HTTP/1.0 200 OK" || fail "GET /metrics: $(echo "$out" | head -n3)"
-echo "$out" | grep -qi "^Content-Type: text/plain; version=0.0.4" || fail "not the 0.0.4 text format"
+head -n1 <<< "$out" | grep -q "^HTTP/1.0 200 OK" || fail "GET /metrics: $(echo "$out" | head -n3)"
+grep -qi "^Content-Type: text/plain; version=0.0.4" <<< "$out" || fail "not the 0.0.4 text format"
 body=$(echo "$out" | tr -d '\r' | sed '1,/^$/d')
 for line in 'keten_up 1' 'keten_members 3' 'keten_members_online 3' 'keten_signals_stored 1' \
     'keten_member_online{member="politie-test",kind="politie",role="kernpartij"} 1' \
     'keten_member_roster_version{member="om-test",kind="om",role="kernpartij"} 1' \
     'keten_member_alarm{member="gemeente-test",kind="gemeente",role="kernpartij",alarm="offline"} 0'; do
-    echo "$body" | grep -qxF "$line" || fail "metrics lack '$line'"
+    grep -qxF "$line" <<< "$body" || fail "metrics lack '$line'"
 done
-echo "$body" | grep -Eq '^keten_log_size [1-9][0-9]*$' || fail "no keten_log_size"
-echo "$body" | grep -Eq '^keten_member_rtt_seconds\{member="gemeente-test",[^}]*\} [0-9.]+$' \
+grep -Eq '^keten_log_size [1-9][0-9]*$' <<< "$body" || fail "no keten_log_size"
+grep -Eq '^keten_member_rtt_seconds\{member="gemeente-test",[^}]*\} [0-9.]+$' <<< "$body" \
     || fail "no member rtt"
 # The exposition format: comments, or NAME{LABELS} VALUE; HELP and TYPE
 # before a family's samples.
-bad=$(echo "$body" | grep -Ev '^# (HELP|TYPE) [a-z_]+ .+$' \
-    | grep -Ev '^[a-z_]+(\{([a-z_]+="[^"\\]*",?)+\})? (-?[0-9]+(\.[0-9]+)?|\+Inf)$' || true)
+bad=$(echo "$body" | exposition_bad)
 [ -z "$bad" ] || fail "lines not in the exposition format: $bad"
 echo "$body" | awk '/^# TYPE/ {typed[$3] = 1; next} /^#/ {next}
     {name = $1; sub(/\{.*/, "", name); if (!typed[name]) {print name; exit 1}}' \
@@ -132,9 +154,9 @@ pass "uitvoerder metrics in the text exposition format"
 pep=$(jfield politie-test .metrics_listen)
 pbody=$(http_get "$pep" "GET /metrics HTTP/1.1" | tr -d '\r' | sed '1,/^$/d')
 for line in 'keten_up 1' 'keten_link_up 1' 'keten_outbox_pending 0' 'keten_alarm{alarm="link_down"} 0'; do
-    echo "$pbody" | grep -qxF "$line" || fail "partner metrics lack '$line'"
+    grep -qxF "$line" <<< "$pbody" || fail "partner metrics lack '$line'"
 done
-echo "$pbody" | grep -Eq '^keten_checkpoint_size [1-9][0-9]*$' || fail "partner metrics lack the checkpoint"
+grep -Eq '^keten_checkpoint_size [1-9][0-9]*$' <<< "$pbody" || fail "partner metrics lack the checkpoint"
 pass "partner metrics: link, outbox, checkpoint, alarms"
 
 http_get "$ep" "GET /other HTTP/1.0" | head -n1 | grep -q "^HTTP/1.0 404" || fail "GET /other is not 404"
@@ -143,13 +165,13 @@ http_get "$ep" "nonsense" | head -n1 | grep -q "^HTTP/1.0 400" || fail "a bad re
 # An oversized request is cut off; the endpoint keeps answering.
 timeout 10 bash -c 'exec 3<>"/dev/tcp/$0/$1"; head -c 20000 /dev/zero | tr "\0" A >&3; cat <&3' \
     "${ep%:*}" "${ep##*:}" > /dev/null 2>&1 || true
-http_get "$ep" "GET /metrics HTTP/1.0" | grep -qx "keten_up 1" || fail "endpoint dead after an oversized request"
+metrics_show "$ep" "keten_up 1" || fail "endpoint dead after an oversized request"
 pass "only GET /metrics is answered; bad and oversized requests are refused"
 
 # ---- no personal data in status or metrics --------------------------------
 for text in "$body" "$pbody" "$(kt "$UITV" status)" "$(kt "$UITV" status --json)" \
     "$(kt politie-test status)" "$(kt politie-test status --json)"; do
-    if echo "$text" | grep -Eqi "Zebulon|Quaxtermans|1999-07-23|Teststraat|Agent Test"; then
+    if grep -Eqi "Zebulon|Quaxtermans|1999-07-23|Teststraat|Agent Test" <<< "$text"; then
         fail "personal data in status or metrics"
     fi
 done
@@ -167,12 +189,41 @@ pass "a killed member shows offline after $((SECONDS - start)) s"
 [ "$(jfield "$UITV" .federation.online)" = 2 ] || fail "federation summary still counts it online"
 kt "$UITV" status | grep -Eq "^gemeente-test +gemeente +kernpartij +NO .*offline$" \
     || fail "table does not flag it: $(kt "$UITV" status)"
-body=$(http_get "$ep" "GET /metrics HTTP/1.0" | tr -d '\r')
-echo "$body" | grep -qxF 'keten_member_online{member="gemeente-test",kind="gemeente",role="kernpartij"} 0' \
+wait_until 5 metrics_show "$ep" 'keten_member_online{member="gemeente-test",kind="gemeente",role="kernpartij"} 0' \
     || fail "metrics still show it online"
-echo "$body" | grep -qxF 'keten_member_alarm{member="gemeente-test",kind="gemeente",role="kernpartij",alarm="offline"} 1' \
+wait_until 5 metrics_show "$ep" 'keten_member_alarm{member="gemeente-test",kind="gemeente",role="kernpartij",alarm="offline"} 1' \
     || fail "metrics raise no offline alarm"
 pass "status and metrics flag the offline member"
+
+# ---- a member that cannot take the new roster is stale -------------------
+# om-test cannot keep a newer roster (a directory where its copy goes), so
+# it refuses version 2 and goes on with version 1.
+rm -f "$T/state-om-test/roster.txt"
+mkdir "$T/state-om-test/roster.txt"
+kt_keys reclassering-test reclassering
+kt "$UITV" member add "$T/keys/reclassering-test.pub" | grep -q "roster version 2" || fail "member add failed"
+# As the uitvoerder sees it: politie's next heartbeat says version 2.
+politie_v2() {
+    [ "$(kt "$UITV" status --json | jq '.members[] | select(.id == "politie-test") | .roster_version')" = 2 ]
+}
+wait_until 10 politie_v2 || fail "politie did not take version 2"
+wait_until 10 grep -q "roster refused" "$T/om-test.log" || fail "om did not refuse version 2"
+[ "$(jfield om-test .roster_version)" = 1 ] || fail "om runs version $(jfield om-test .roster_version)"
+kt "$UITV" status --json | jq -e '
+    (.members[] | select(.id == "om-test") | .roster_version == 1 and .roster_stale == true
+        and (.alarms | index("stale_roster")))
+    and (.members[] | select(.id == "politie-test") | .roster_stale == false
+        and (.alarms | index("stale_roster") | not))' > /dev/null \
+    || fail "om not flagged stale: $(kt "$UITV" status --json | jq -c '.members[] | {id, roster_version, alarms}')"
+kt "$UITV" status | grep -Eq "^om-test +om +kernpartij +yes .* 1 STALE .*stale_roster" \
+    || fail "the table does not flag om stale: $(kt "$UITV" status)"
+for line in 'keten_roster_version 2' \
+    'keten_member_roster_stale{member="om-test",kind="om",role="kernpartij"} 1' \
+    'keten_member_alarm{member="om-test",kind="om",role="kernpartij",alarm="stale_roster"} 1' \
+    'keten_member_alarm{member="politie-test",kind="politie",role="kernpartij",alarm="stale_roster"} 0'; do
+    wait_until 5 metrics_show "$ep" "$line" || fail "metrics lack '$line'"
+done
+pass "a member still on an older roster raises stale_roster in status and metrics"
 
 # ---- a partner whose link is down says so --------------------------------
 kt_kill "$UITV" KILL
@@ -182,6 +233,49 @@ kt om-test status --json | jq -e '.alarms | index("link_down")' > /dev/null \
     || fail "om raises no link_down alarm: $(kt om-test status --json | jq -c .alarms)"
 kt om-test status | grep -q "^alarms *link_down" || fail "om's status shows no link_down"
 pass "a partner raises link_down when the uitvoerder is gone"
+
+# ---- a message undelivered for over a minute -----------------------------
+# With the uitvoerder down, a signal waits in politie's outbox.  Waiting a
+# real minute for the alarm is too slow for a test: politie is stopped and
+# the message's queue time (created_ms, not the sealed envelope) moved two
+# minutes back, as if the uitvoerder had been gone that long.
+kt_signal_file "$T/s2.json" FS-2
+sed -i 's/Test Persoon/Zebulon Quaxtermans/; s/2001-04-12/1999-07-23/' "$T/s2.json"
+kt politie-test signal submit --file "$T/s2.json" | grep -q queued || fail "signal not queued"
+kt politie-test status --json | jq -e '.outbox.depth == 1 and (.alarms | index("undelivered_age") | not)' \
+    > /dev/null || fail "a fresh message raised undelivered_age: $(kt politie-test status --json | jq -c .)"
+kt_kill politie-test
+sqlite3 "$T/state-politie-test/node.db" \
+    "UPDATE outbox SET created_ms = created_ms - 120000 WHERE state = 0"
+kt_start politie-test
+pst=$(kt politie-test status --json)
+echo "$pst" | jq -e '.outbox.depth == 1 and .outbox.oldest_undelivered_ms >= 120000
+                     and (.alarms | index("link_down")) and (.alarms | index("undelivered_age"))
+                     and (.alarms | index("backlog") | not)' > /dev/null \
+    || fail "politie raises no undelivered_age: $(echo "$pst" | jq -c '{outbox, alarms}')"
+kt politie-test status | grep -Eq "^alarms +.*undelivered_age" || fail "politie's status shows no undelivered_age"
+pep=$(jfield politie-test .metrics_listen)
+for line in 'keten_alarm{alarm="undelivered_age"} 1' 'keten_alarm{alarm="link_down"} 1' \
+    'keten_alarm{alarm="backlog"} 0' 'keten_outbox_pending 1'; do
+    wait_until 5 metrics_show "$pep" "$line" || fail "partner metrics lack '$line'"
+done
+http_get "$pep" "GET /metrics HTTP/1.0" | tr -d '\r' \
+    | awk '$1 == "keten_oldest_undelivered_seconds" {found = 1; if ($2 < 120) exit 1} END {exit !found}' \
+    || fail "keten_oldest_undelivered_seconds below two minutes"
+# The uitvoerder back: the message goes and the alarms clear.
+kt_start "$UITV"
+cleared() { kt politie-test status --json | jq -e '.outbox.depth == 0 and .alarms == []' > /dev/null; }
+wait_until 20 cleared || fail "alarms not cleared after delivery: $(kt politie-test status --json | jq -c '{outbox, alarms}')"
+wait_until 5 metrics_show "$pep" 'keten_alarm{alarm="undelivered_age"} 0' || fail "metrics keep undelivered_age"
+pass "a message undelivered for over a minute raises undelivered_age; delivery clears it"
+
+# ---- no personal data in the daemons' logs --------------------------------
+# Both signals named Zebulon Quaxtermans; the logs saw them go by.
+[ "$(grep -c "signal accepted" "$T/politie-test.log")" -ge 2 ] || fail "politie logged no signal"
+if grep -Ei "Zebulon|Quaxtermans|1999-07-23|Teststraat|Agent Test|test@politie" "$T"/*.log; then
+    fail "personal data in a daemon log"
+fi
+pass "no personal data in the daemons' logs"
 
 # ---- the endpoint is loopback unless asked for ---------------------------
 kt_config om-test

@@ -1,9 +1,12 @@
 /*  The metrics responder (DESIGN 8) on a real loopback socket: it answers
- *  GET and HEAD /metrics and nothing else, writes a body larger than the
- *  socket buffer without blocking its loop, refuses an oversized request,
- *  drops a connection that never sends one, and listens only where the
+ *  GET and HEAD /metrics and nothing else, renders at most once a second,
+ *  writes a body larger than the socket buffer without blocking its loop,
+ *  refuses an oversized request, drops a connection that never sends one,
+ *  lets no crowd of idle clients lock a scraper out, rests instead of
+ *  spinning when it runs out of descriptors, and listens only where the
  *  configuration allows.  A client thread talks to it while the test's
- *  zloop drives the server.  */
+ *  zloop drives the server.  The federation's metrics are checked from a
+ *  status answer: every alarm, and label values escaped.  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,26 +18,50 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
-#define BIG_LEN (4 * 1024 * 1024)
+/*  Far more than a socket buffer, even an autotuned one (4 MiB at most by
+ *  default): the answer cannot be written at once. */
+#define BIG_LEN (16 * 1024 * 1024)
 
 static int s_port;
 static atomic_bool s_done;
-static int s_renders;
+static atomic_int s_renders;
 
 static char *
 s_render_small (void *arg)
 {
     (void) arg;
-    s_renders++;
+    atomic_fetch_add (&s_renders, 1);
     return strdup ("# TYPE t_up gauge\nt_up 1\n");
+}
+
+/*  Says which render it is: "t_render N". */
+static char *
+s_render_counted (void *arg)
+{
+    (void) arg;
+    char body[64];
+    snprintf (body, sizeof body, "# TYPE t_render gauge\nt_render %d\n",
+              atomic_fetch_add (&s_renders, 1) + 1);
+    return strdup (body);
+}
+
+static uint64_t
+s_mono_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
 }
 
 /*  More than any socket buffer: the answer needs POLLOUT to finish. */
@@ -144,26 +171,28 @@ s_serve (metrics_render_fn *render, s_client_fn *client)
 /* ---- GET /metrics and nothing else ---------------------------------------- */
 
 static char *s_answers[8];
+static int s_renders_refused; /* renders after the refused requests only */
 
 static void
 s_client_methods (void)
 {
     size_t len;
-    s_answers[0] = s_request ("GET /metrics HTTP/1.0\r\n\r\n", &len);
-    s_answers[1] = s_request ("GET /metrics?name[]=x HTTP/1.1\r\nHost: x\r\n\r\n", &len);
-    s_answers[2] = s_request ("HEAD /metrics HTTP/1.0\n\n", &len);
     s_answers[3] = s_request ("GET / HTTP/1.0\r\n\r\n", &len);
     s_answers[4] = s_request ("GET /metricsx HTTP/1.0\r\n\r\n", &len);
     s_answers[5] = s_request ("POST /metrics HTTP/1.0\r\n\r\n", &len);
     s_answers[6] = s_request ("GET /metrics\r\n\r\n", &len);
     s_answers[7] = s_request ("GET /metrics HTTP/2.0\r\n\r\n", &len);
+    s_renders_refused = atomic_load (&s_renders);
+    s_answers[0] = s_request ("GET /metrics HTTP/1.0\r\n\r\n", &len);
+    s_answers[1] = s_request ("GET /metrics?name[]=x HTTP/1.1\r\nHost: x\r\n\r\n", &len);
+    s_answers[2] = s_request ("HEAD /metrics HTTP/1.0\n\n", &len);
 }
 
 static void
 test_metrics_answers_get_metrics_and_refuses_the_rest (void **state)
 {
     (void) state;
-    s_renders = 0;
+    atomic_store (&s_renders, 0);
     s_serve (s_render_small, s_client_methods);
     assert_non_null (strstr (s_answers[0], "HTTP/1.0 200 OK\r\n"));
     assert_non_null (strstr (s_answers[0], "Content-Type: text/plain; version=0.0.4"));
@@ -177,39 +206,124 @@ test_metrics_answers_get_metrics_and_refuses_the_rest (void **state)
     assert_true (strncmp (s_answers[6], "HTTP/1.0 400 ", 13) == 0);
     assert_true (strncmp (s_answers[7], "HTTP/1.0 400 ", 13) == 0);
     /*  Rendered only for what is answered with the metrics. */
-    assert_int_equal (s_renders, 3);
+    assert_int_equal (s_renders_refused, 0);
+    assert_true (atomic_load (&s_renders) >= 1);
     for (size_t i = 0; i < 8; i++)
         free (s_answers[i]);
 }
 
+/* ---- a client looping on GET ------------------------------------------------ */
+
+#define LOOPED 50
+
+static int s_first_render, s_loop_renders, s_changed_to;
+static uint64_t s_loop_ms, s_change_ms;
+
+/*  The N of "t_render N" in an answer, 0 when there is none. */
+static int
+s_render_number (const char *answer)
+{
+    const char *p = strstr (answer, "\nt_render ");
+    return p ? atoi (p + strlen ("\nt_render ")) : 0;
+}
+
+static void
+s_client_looping (void)
+{
+    uint64_t t0 = s_mono_ms ();
+    size_t len;
+    for (int i = 0; i < LOOPED; i++) {
+        char *a = s_request ("GET /metrics HTTP/1.0\r\n\r\n", &len);
+        if (i == 0)
+            s_first_render = s_render_number (a);
+        free (a);
+    }
+    s_loop_ms = s_mono_ms () - t0;
+    s_loop_renders = atomic_load (&s_renders);
+    /*  The body is refreshed once its second is over (polled every 20 ms). */
+    s_changed_to = 0;
+    while (s_mono_ms () - t0 < 5000 && s_changed_to <= 1) {
+        char *a = s_request ("GET /metrics HTTP/1.0\r\n\r\n", &len);
+        s_changed_to = s_render_number (a);
+        free (a);
+        if (s_changed_to <= 1)
+            usleep (20 * 1000);
+    }
+    s_change_ms = s_mono_ms () - t0;
+}
+
+static void
+test_metrics_renders_at_most_once_a_second (void **state)
+{
+    (void) state;
+    atomic_store (&s_renders, 0);
+    s_serve (s_render_counted, s_client_looping);
+    assert_int_equal (s_first_render, 1);
+    /*  LOOPED requests in s_loop_ms: renders a second or more apart, so
+     *  at most one more than the whole seconds that passed (uncached,
+     *  there would be LOOPED). */
+    assert_true ((uint64_t) s_loop_renders <= (s_loop_ms + 1) / 1000 + 1);
+    /*  The second render came, and not before the first was a second old
+     *  (the first was made after t0). */
+    assert_true (s_changed_to >= 2);
+    assert_true (s_change_ms >= 1000);
+}
+
 /* ---- a body larger than the socket buffer ---------------------------------- */
 
-static size_t s_big_len;
-static char *s_big;
+static size_t s_big_len, s_second_len;
+static char *s_big, *s_second;
+static bool s_first_started;
 
 static void
 s_client_big (void)
 {
-    int fd = s_connect ();
+    /*  A small receive window: the first answer stalls after a few KiB. */
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    int small = 4096;
+    setsockopt (fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons ((uint16_t) s_port)};
+    a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    if (connect (fd, (struct sockaddr *) &a, sizeof a) != 0)
+        return;
+    struct timeval tv = {10, 0};
+    setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     ssize_t sent = send (fd, "GET /metrics HTTP/1.0\r\n\r\n", 25, MSG_NOSIGNAL);
     (void) sent;
-    /*  Let the server find the socket full before reading anything. */
-    usleep (200 * 1000);
+    /*  Its answer has begun: the server is now writing it... */
+    struct pollfd pfd = {fd, POLLIN, 0};
+    s_first_started = poll (&pfd, 1, 10000) == 1;
+    /*  ...and, the first answer unread, must still answer a second
+     *  client: a loop blocked in send() would never get to it. */
+    s_second = s_request ("GET /metrics HTTP/1.0\r\n\r\n", &s_second_len);
     s_big = s_read_all (fd, &s_big_len);
     close (fd);
+}
+
+/*  The answer is whole: its Content-Length, then exactly that many bytes. */
+static void
+s_assert_big (const char *answer, size_t len)
+{
+    char want[64];
+    snprintf (want, sizeof want, "Content-Length: %d\r\n", BIG_LEN);
+    assert_non_null (strstr (answer, want));
+    const char *body = strstr (answer, "\r\n\r\n");
+    assert_non_null (body);
+    assert_int_equal (len - (size_t) (body + 4 - answer), BIG_LEN);
 }
 
 static void
 test_metrics_writes_a_large_answer_without_blocking (void **state)
 {
     (void) state;
+    s_big = s_second = NULL;
     s_serve (s_render_big, s_client_big);
-    char want[64];
-    snprintf (want, sizeof want, "Content-Length: %d\r\n", BIG_LEN);
-    assert_non_null (strstr (s_big, want));
-    char *body = strstr (s_big, "\r\n\r\n");
-    assert_non_null (body);
-    assert_int_equal (s_big_len - (size_t) (body + 4 - s_big), BIG_LEN);
+    assert_true (s_first_started);
+    assert_non_null (s_second);
+    assert_non_null (s_big);
+    s_assert_big (s_second, s_second_len);
+    s_assert_big (s_big, s_big_len);
+    free (s_second);
     free (s_big);
 }
 
@@ -217,6 +331,7 @@ test_metrics_writes_a_large_answer_without_blocking (void **state)
 
 static char *s_after;
 static bool s_idle_closed;
+static uint64_t s_idle_ms;
 static char s_oversized_status[16];
 
 static void
@@ -232,7 +347,9 @@ s_client_abuse (void)
     if (n > 0)
         s_oversized_status[n] = 0;
     close (fd);
-    /*  An idle client does not stop others, and is dropped after 5 s. */
+    /*  An idle client does not stop others, and is dropped once its
+     *  second to send a request is over. */
+    uint64_t t0 = s_mono_ms ();
     int idle = s_connect ();
     size_t len;
     s_after = s_request ("GET /metrics HTTP/1.0\r\n\r\n", &len);
@@ -240,6 +357,7 @@ s_client_abuse (void)
     struct timeval tv = {8, 0};
     setsockopt (idle, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     s_idle_closed = recv (idle, &byte, 1, 0) == 0;
+    s_idle_ms = s_mono_ms () - t0;
     close (idle);
 }
 
@@ -254,7 +372,202 @@ test_metrics_refuses_oversized_and_drops_idle_clients (void **state)
         assert_string_equal (s_oversized_status, "HTTP/1.0 400");
     assert_non_null (strstr (s_after, "t_up 1"));
     assert_true (s_idle_closed);
+    /*  Not before its second was over; well before the 5 s an answer
+     *  may take (the sweep runs four times a second). */
+    assert_true (s_idle_ms >= 1000);
+    assert_true (s_idle_ms < 4000);
     free (s_after);
+}
+
+/* ---- every slot held by an idle client -------------------------------------- */
+
+#define SLOTS 16 /* MAX_CONNS */
+
+static char *s_scrape;
+static bool s_oldest_evicted;
+
+static void
+s_client_crowd (void)
+{
+    int idle[SLOTS];
+    for (size_t i = 0; i < SLOTS; i++)
+        idle[i] = s_connect ();
+    /*  A 17th client, the scraper, is answered: the oldest idle one goes. */
+    size_t len;
+    s_scrape = s_request ("GET /metrics HTTP/1.0\r\n\r\n", &len);
+    struct pollfd pfd = {idle[0], POLLIN, 0};
+    char byte;
+    s_oldest_evicted = poll (&pfd, 1, 10000) == 1 && recv (idle[0], &byte, 1, 0) == 0;
+    for (size_t i = 0; i < SLOTS; i++)
+        if (idle[i] >= 0)
+            close (idle[i]);
+}
+
+static void
+test_metrics_idle_clients_cannot_lock_out_a_scraper (void **state)
+{
+    (void) state;
+    s_serve (s_render_small, s_client_crowd);
+    /*  Refused, it would have been closed without an answer. */
+    assert_non_null (strstr (s_scrape, "HTTP/1.0 200 OK\r\n"));
+    assert_non_null (strstr (s_scrape, "t_up 1"));
+    assert_true (s_oldest_evicted);
+    free (s_scrape);
+}
+
+/* ---- out of descriptors ----------------------------------------------------- */
+
+static double s_busy_s;
+static char *s_late;
+
+static double
+s_cpu_s (void)
+{
+    struct rusage ru;
+    getrusage (RUSAGE_SELF, &ru);
+    return (double) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double) (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+static void
+s_client_no_fds (void)
+{
+    s_late = NULL;
+    /*  The client's socket first; then no descriptor is left for the
+     *  server to accept it with. */
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    int probe = dup (fd);
+    close (probe);
+    struct rlimit was;
+    getrlimit (RLIMIT_NOFILE, &was);
+    struct rlimit low = {(rlim_t) probe, was.rlim_max};
+    setrlimit (RLIMIT_NOFILE, &low);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons ((uint16_t) s_port)};
+    a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    int connected = connect (fd, (struct sockaddr *) &a, sizeof a);
+    /*  A second of EMFILE: a listener left in the poll set would be
+     *  reported readable, fail to accept and spin for all of it. */
+    double cpu0 = s_cpu_s ();
+    usleep (1000 * 1000);
+    s_busy_s = s_cpu_s () - cpu0;
+    setrlimit (RLIMIT_NOFILE, &was);
+    if (connected != 0)
+        return;
+    /*  With descriptors again, the queued connection is served. */
+    struct timeval tv = {10, 0};
+    setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ssize_t sent = send (fd, "GET /metrics HTTP/1.0\r\n\r\n", 25, MSG_NOSIGNAL);
+    (void) sent;
+    size_t len;
+    s_late = s_read_all (fd, &len);
+    close (fd);
+}
+
+static void
+test_metrics_rests_instead_of_spinning_without_descriptors (void **state)
+{
+    (void) state;
+    s_serve (s_render_small, s_client_no_fds);
+    assert_true (s_busy_s < 0.3);
+    assert_non_null (s_late);
+    assert_non_null (strstr (s_late, "t_up 1"));
+    free (s_late);
+}
+
+/* ---- the federation's metrics ----------------------------------------------- */
+
+/*  A member row as uitvoerder_status makes it, heard from at 1000000. */
+static json_t *
+s_member_row (const char *id, const char *kind, int depth, int oldest_ms, bool stale,
+              const char *version, json_t *alarms)
+{
+    json_t *row = json_pack ("{s:s, s:s, s:s, s:b, s:I, s:i, s:i, s:i, s:i, s:b, s:s}", "id", id,
+                             "kind", kind, "role", "kernpartij", "online", 1, "last_seen_ms",
+                             (json_int_t) 1000000, "rtt_us", 400, "outbox_depth", depth,
+                             "oldest_undelivered_ms", oldest_ms, "roster_version", stale ? 6 : 7,
+                             "roster_stale", stale, "software_version", version);
+    json_object_set_new (row, "alarms", alarms);
+    return row;
+}
+
+/*  A status answer: one quiet member, and one with every alarm but
+ *  offline and a software version that needs escaping. */
+static json_t *
+s_federation_status (void)
+{
+    json_t *loud = json_pack ("[s, s, s, s, s]", "stale_roster", "clock_skew", "backlog",
+                              "undelivered_age", "log_alarm");
+    json_t *members = json_pack (
+        "[o, o]", s_member_row ("politie-t", "politie", 0, 0, false, "0.1.0", json_array ()),
+        s_member_row ("om-t", "om", 1500, 90000, true, "0.2\"x\\y\nz", loud));
+    return json_pack ("{s:{s:i, s:i, s:i}, s:o, s:{s:i}, s:{s:i, s:i}}", "federation", "members", 2,
+                      "online", 2, "alarms", 5, "members", members, "log", "size", 12, "stored",
+                      "signals", 3, "subjects", 2);
+}
+
+static void
+test_metrics_show_every_member_alarm (void **state)
+{
+    (void) state;
+    json_t *st = s_federation_status ();
+    assert_non_null (st);
+    char *text = metrics_render_federation (st, 1000500);
+    assert_non_null (text);
+    const char *has[] = {
+        "\nketen_alarms 5\n",
+        "\nketen_member_outbox_depth{member=\"om-t\",kind=\"om\",role=\"kernpartij\"} 1500\n",
+        "\nketen_member_oldest_undelivered_seconds{member=\"om-t\",kind=\"om\",role=\"kernpartij\"}"
+        " "
+        "90.000\n",
+        "\nketen_member_roster_stale{member=\"om-t\",kind=\"om\",role=\"kernpartij\"} 1\n",
+        "\nketen_member_last_seen_seconds{member=\"om-t\",kind=\"om\",role=\"kernpartij\"} 0.500\n",
+        "\nketen_member_alarm{member=\"om-t\",kind=\"om\",role=\"kernpartij\",alarm=\"offline\"} "
+        "0\n",
+        "\nketen_member_alarm{member=\"om-t\",kind=\"om\",role=\"kernpartij\",alarm=\"stale_"
+        "roster\"} "
+        "1\n",
+        "\nketen_member_alarm{member=\"om-t\",kind=\"om\",role=\"kernpartij\",alarm=\"clock_skew\"}"
+        " 1\n",
+        "\nketen_member_alarm{member=\"om-t\",kind=\"om\",role=\"kernpartij\",alarm=\"backlog\"} "
+        "1\n",
+        "\nketen_member_alarm{member=\"om-t\",kind=\"om\",role=\"kernpartij\",alarm=\"undelivered_"
+        "age\"} 1\n",
+        "\nketen_member_alarm{member=\"om-t\",kind=\"om\",role=\"kernpartij\",alarm=\"log_alarm\"} "
+        "1\n",
+        "\nketen_member_alarm{member=\"politie-t\",kind=\"politie\",role=\"kernpartij\",alarm="
+        "\"backlog\"} 0\n",
+        "\nketen_member_alarm{member=\"politie-t\",kind=\"politie\",role=\"kernpartij\",alarm="
+        "\"undelivered_age\"} 0\n",
+        "\nketen_log_size 12\n",
+        "\nketen_signals_stored 3\n",
+    };
+    for (size_t i = 0; i < sizeof has / sizeof has[0]; i++)
+        if (!strstr (text, has[i]))
+            fail_msg ("no %s in:\n%s", has[i], text);
+    free (text);
+    json_decref (st);
+}
+
+static void
+test_metrics_label_values_are_escaped (void **state)
+{
+    (void) state;
+    json_t *st = s_federation_status ();
+    char *text = metrics_render_federation (st, 1000500);
+    assert_non_null (text);
+    /*  Text format 0.0.4: backslash, double quote and line feed in a label
+     *  value as \\, \" and \n; the sample stays on one line. */
+    const char *want = "\nketen_member_info{member=\"om-t\",kind=\"om\",role=\"kernpartij\","
+                       "version=\"0.2\\\"x\\\\y\\nz\"} 1\n";
+    if (!strstr (text, want))
+        fail_msg ("no %s in:\n%s", want, text);
+    for (const char *line = text; *line; line = strchr (line, '\n') + 1) {
+        assert_true (*line == '#' || strncmp (line, "keten_", 6) == 0);
+        if (!strchr (line, '\n'))
+            break;
+    }
+    free (text);
+    json_decref (st);
 }
 
 /* ---- where it may listen ---------------------------------------------------- */
@@ -300,8 +613,13 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_metrics_answers_get_metrics_and_refuses_the_rest),
+        cmocka_unit_test (test_metrics_renders_at_most_once_a_second),
         cmocka_unit_test (test_metrics_writes_a_large_answer_without_blocking),
         cmocka_unit_test (test_metrics_refuses_oversized_and_drops_idle_clients),
+        cmocka_unit_test (test_metrics_idle_clients_cannot_lock_out_a_scraper),
+        cmocka_unit_test (test_metrics_rests_instead_of_spinning_without_descriptors),
+        cmocka_unit_test (test_metrics_show_every_member_alarm),
+        cmocka_unit_test (test_metrics_label_values_are_escaped),
         cmocka_unit_test (test_metrics_listen_address_is_checked),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
