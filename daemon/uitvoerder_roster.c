@@ -18,16 +18,17 @@
 #include <stdio.h>
 #include <string.h>
 
-/*  Long enough for the pushed roster to leave before the rebind. */
-#define REBIND_DELAY_MS 500
+/*  A change that takes access from a member rebinds the socket this long
+ *  after it: time for the pushed roster to reach that member over the
+ *  connection it still has (its messages are refused from the change on;
+ *  the rebind drops the connection itself). */
+#define REBIND_DELAY_MS 3000
 /*  How often the allow-list is checked against the calendar. */
 #define EXPIRY_CHECK_MS 10000
 
 static int
-s_on_rebind (zloop_t *loop, int timer_id, void *arg)
+s_rebind (zloop_t *loop, node_t *self)
 {
-    (void) timer_id;
-    node_t *self = arg;
     kt_reason_t reason;
     zloop_reader_end (loop, transport_sock (self->transport));
     if (transport_rebind (self->transport, &self->config, self->keys, &reason) != 0) {
@@ -42,6 +43,15 @@ s_on_rebind (zloop_t *loop, int timer_id, void *arg)
         self->links[i].rid_len = 0; /* routing ids are per connection */
     kt_log (KT_LOG_INFO, "transport rebound: members reconnect through the new allow-list");
     return 0;
+}
+
+static int
+s_on_rebind (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) timer_id;
+    node_t *self = arg;
+    self->rebind_pending = false;
+    return s_rebind (loop, self);
 }
 
 /*  Push note to every active member of roster, through the relay. */
@@ -184,7 +194,7 @@ s_on_expiry_check (zloop_t *loop, int timer_id, void *arg)
     }
     self->admitted_keys = admitted;
     kt_log (KT_LOG_INFO, "roster calendar: %zu key(s) admitted now", admitted);
-    return s_on_rebind (self->loop, -1, self);
+    return s_rebind (self->loop, self);
 }
 
 void
@@ -297,9 +307,17 @@ uitvoerder_roster_change (node_t *self, const api_caller_t *caller, json_t *args
                 reason.text);
     else {
         self->admitted_keys = s_admitted (keyring_roster (self->keyring), kt_now_ms ());
-        if (zloop_timer (self->loop, REBIND_DELAY_MS, 1, s_on_rebind, self) < 0)
+        /*  Only these take access from a member that has it now; the
+         *  others need no rebind (zauth reads the new allow-list). */
+        bool takes_access = change.op == ROSTER_CHANGE_REVOKE
+                         || change.op == ROSTER_CHANGE_END_OVERLAP
+                         || (change.op == ROSTER_CHANGE_ROTATE && change.overlap_days == 0);
+        if (takes_access && !self->rebind_pending
+            && zloop_timer (self->loop, REBIND_DELAY_MS, 1, s_on_rebind, self) < 0)
             s_warn (warnings, version, "%s",
                     "the socket was not rebound: open connections stay until they drop");
+        else if (takes_access)
+            self->rebind_pending = true;
     }
     free (note);
     const roster_t *now = keyring_roster (self->keyring);
