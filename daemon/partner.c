@@ -411,7 +411,7 @@ partner_on_spool (zloop_t *loop, int timer_id, void *arg)
         pending_submit_t *p = s_pending_slot (self);
         if (!p) {
             intake_signal_destroy (&files[i].signal);
-            continue; /* stays in the spool for the next pass */
+            continue; /* stays in the spool's work/ for the next pass */
         }
         p->signal = files[i].signal;
         files[i].signal = NULL;

@@ -1,16 +1,28 @@
 /*  spool: the police node's intake directory.
  *
  *  Invariants (DESIGN section 1, docs/SIGNAL-FORMAT.md "The police spool"):
- *  - a file leaves the spool directory only by a rename into done/ or
- *    rejected/, never by unlink, and that rename never replaces a file
- *    already there (RENAME_NOREPLACE): a later file with the same name
- *    gets the next free name, so no earlier record is destroyed;
+ *  - a file is claimed before it is read: renamed, under its own name and
+ *    without replacing anything (RENAME_NOREPLACE), into work/, which only
+ *    ketend writes.  Writers may replace NAME.json in the spool at any
+ *    moment (they rename .NAME.tmp over it); everything after the claim -
+ *    read, record, move to done/ or rejected/ - names work/NAME, which
+ *    nobody else can replace, so the file moved is the file read.  A
+ *    replacement is a new file for a later scan;
+ *  - every scan handles work/ first: a crash or a failure leaves files
+ *    there, and the (name, hash) record keeps one that was sent from being
+ *    sent again.  A spool file whose name is still taken in work/ waits;
+ *  - a file leaves work/ only by a rename into done/ or rejected/, never by
+ *    unlink, and that rename never replaces a file already there: a later
+ *    file with the same name gets the next free name, so no earlier record
+ *    is destroyed;
  *  - a rejected file's reason is durable in rejected/ before the file is
  *    moved there, so a file in rejected/ always has its reason beside it;
- *  - every move is made durable (both directories fsynced) before the
- *    scan goes on, so a crash cannot bring a moved file back;
+ *  - every move is made durable (the target, work/ and the spool fsynced)
+ *    before the scan goes on, so a crash cannot bring a moved file back;
  *  - a failure that says nothing about the file (out of descriptors or
- *    memory, an I/O error) leaves it in place for the next scan;
+ *    memory, an I/O error, a stale NFS handle) leaves it where it is for
+ *    the next scan, and a line that would repeat on every scan is logged
+ *    once a minute per file (s_quiet_due);
  *  - file names and anything read from a file stay out of the log: names
  *    may say who a signal is about, and a reason may quote the file (an
  *    unknown key is named).  The log gets a fixed class word and the
@@ -38,19 +50,35 @@
 #endif
 
 enum {
-    SPOOL_SCAN_MAX = 1024,            /* entries looked at per scan; the rest wait */
-    SPOOL_SEQ_TRIES = 100,            /* NAME, then STEM.1.json .. STEM.99.json */
-    SPOOL_TRIES = SPOOL_SEQ_TRIES + 4 /* then a few random suffixes */
+    SPOOL_SCAN_MAX = 1024,             /* entries looked at per directory and scan */
+    SPOOL_SEQ_TRIES = 100,             /* NAME, then STEM.1.json .. STEM.99.json */
+    SPOOL_TRIES = SPOOL_SEQ_TRIES + 4, /* then a few random suffixes */
+    SPOOL_QUIET_SLOTS = 64,            /* repeating lines remembered (s_quiet_due) */
+    SPOOL_QUIET_BUDGET = 32            /* repeating lines written per minute, in all */
 };
+#define SPOOL_QUIET_US (60ULL * 1000 * 1000) /* a repeating line at most once a minute */
 /*  A name in done/ or rejected/: a spool name, a suffix of at most 17
  *  bytes, and room for ".reason"; below NAME_MAX (255). */
 #define SPOOL_FINAL_MAX (SPOOL_NAME_MAX + 32)
 
+/*  A log line that a failure repeats on every scan, last written at_us. */
+typedef struct {
+    const char *event; /* a fixed word; NULL: a free slot */
+    unsigned long long ino;
+    uint64_t at_us;
+    unsigned repeats; /* left out since */
+} spool_quiet_t;
+
 struct _spool_t {
     sqlite3 *db;
     char dir[PATH_MAX];
-    int dir_fd, done_fd, rejected_fd;
+    int dir_fd, work_fd, done_fd, rejected_fd;
     sqlite3_stmt *lookup, *insert;
+    spool_quiet_t quiet[SPOOL_QUIET_SLOTS];
+    uint64_t quiet_window_us; /* start of the current minute of quiet_lines */
+    unsigned quiet_lines;     /* repeating lines written in it */
+    unsigned quiet_left_out;  /* lines of no slot left out for the budget */
+    char quiet_note[48];      /* what the line s_quiet_due allowed adds */
 };
 
 /*  One directory entry that may be a signal file. */
@@ -71,9 +99,11 @@ typedef struct {
     char *data; /* OK: the bytes, NUL-terminated; owned, wiped by the caller */
     size_t len;
     uid_t owner;
-    const char *cls; /* REJECT: fixed class word, the only thing logged */
-    kt_reason_t why; /* REJECT: the full reason, for rejected/ only */
-    int err;         /* RETRY: errno, for the log */
+    unsigned long nlink;    /* OK: how many names the file has */
+    unsigned long long ino; /* OK: the inode read (fstat), for the log */
+    const char *cls;        /* REJECT: fixed class word, the only thing logged */
+    kt_reason_t why;        /* REJECT: the full reason, for rejected/ only */
+    int err;                /* RETRY: errno, for the log */
 } spool_read_t;
 
 static const char *const s_migrations[] = {
@@ -98,6 +128,57 @@ s_subdir (int dir_fd, const char *dir, const char *sub, kt_reason_t *reason)
     return fd;
 }
 
+/*  work/ must be ketend's alone: the claim, and the moves out of work/ on
+ *  a filesystem without RENAME_NOREPLACE, rely on nobody else creating or
+ *  replacing a name there.  A work/ someone else owns is refused; one
+ *  open to group or others (made by hand) is closed. */
+static int
+s_work_private (spool_t *self, kt_reason_t *reason)
+{
+    struct stat st;
+    if (fstat (self->work_fd, &st) != 0)
+        return kt_fail (reason, "cannot stat %s/work: %s", self->dir, strerror (errno));
+    if (st.st_uid != geteuid ())
+        return kt_fail (reason,
+                        "intake/spool-dir %s: work/ belongs to uid %u, not to ketend's user"
+                        " (uid %u); it must be ketend's own",
+                        self->dir, (unsigned) st.st_uid, (unsigned) geteuid ());
+    if ((st.st_mode & 077) == 0)
+        return 0;
+    if (fchmod (self->work_fd, 0700) != 0)
+        return kt_fail (reason, "cannot make %s/work private (0700): %s", self->dir,
+                        strerror (errno));
+    kt_log (KT_LOG_INFO, "spool work_made_private mode=0700");
+    return 0;
+}
+
+/*  done/, rejected/ and work/ must be on the spool's own filesystem: files
+ *  go there by rename, which cannot cross filesystems (EXDEV on every
+ *  scan, for ever). */
+static int
+s_same_filesystem (spool_t *self, kt_reason_t *reason)
+{
+    const struct {
+        const char *sub;
+        int fd;
+    } subs[] = {{"work", self->work_fd}, {"done", self->done_fd}, {"rejected", self->rejected_fd}};
+    struct stat spool, st;
+    if (fstat (self->dir_fd, &spool) != 0)
+        return kt_fail (reason, "cannot stat %s: %s", self->dir, strerror (errno));
+    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+        if (fstat (subs[i].fd, &st) != 0)
+            return kt_fail (reason, "cannot stat %s/%s: %s", self->dir, subs[i].sub,
+                            strerror (errno));
+        if (st.st_dev != spool.st_dev)
+            return kt_fail (reason,
+                            "intake/spool-dir %s: %s/ is on another filesystem than the spool"
+                            " directory (a mount point?); files are moved there by rename,"
+                            " which cannot cross filesystems",
+                            self->dir, subs[i].sub);
+    }
+    return 0;
+}
+
 spool_t *
 spool_new (sqlite3 *db, const char *dir, kt_reason_t *reason)
 {
@@ -107,7 +188,7 @@ spool_new (sqlite3 *db, const char *dir, kt_reason_t *reason)
         return NULL;
     }
     self->db = db;
-    self->dir_fd = self->done_fd = self->rejected_fd = -1;
+    self->dir_fd = self->work_fd = self->done_fd = self->rejected_fd = -1;
     snprintf (self->dir, sizeof self->dir, "%s", dir);
     self->dir_fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (self->dir_fd < 0) {
@@ -115,8 +196,10 @@ spool_new (sqlite3 *db, const char *dir, kt_reason_t *reason)
         spool_destroy (&self);
         return NULL;
     }
-    if ((self->done_fd = s_subdir (self->dir_fd, dir, "done", reason)) < 0 ||
+    if ((self->work_fd = s_subdir (self->dir_fd, dir, "work", reason)) < 0 ||
+        (self->done_fd = s_subdir (self->dir_fd, dir, "done", reason)) < 0 ||
         (self->rejected_fd = s_subdir (self->dir_fd, dir, "rejected", reason)) < 0 ||
+        s_work_private (self, reason) != 0 || s_same_filesystem (self, reason) != 0 ||
         store_migrate (db, "spool", s_migrations, sizeof s_migrations / sizeof s_migrations[0],
                        reason) != 0 ||
         !(self->lookup =
@@ -141,6 +224,8 @@ spool_destroy (spool_t **self_p)
     sqlite3_finalize (self->insert);
     if (self->dir_fd >= 0)
         close (self->dir_fd);
+    if (self->work_fd >= 0)
+        close (self->work_fd);
     if (self->done_fd >= 0)
         close (self->done_fd);
     if (self->rejected_fd >= 0)
@@ -149,25 +234,119 @@ spool_destroy (spool_t **self_p)
     *self_p = NULL;
 }
 
-/*  Rename from (in from_fd) to to (in to_fd), failing with EEXIST rather
- *  than replacing an existing to.  0 or -1 with errno.  A filesystem
- *  without RENAME_NOREPLACE (EINVAL, e.g. NFS) gets link + unlink, which
- *  refuses an existing target as well; a crash between the two leaves the
- *  file in both places, so the spool sees it once more (and finds it in
- *  the table, or rejects it again): a copy too many, nothing lost. */
+/*  Whether a line for event about inode ino, which a failure would repeat
+ *  on every scan (every spool-poll-ms), is to be written now: once per
+ *  (event, ino) a minute, and at most SPOOL_QUIET_BUDGET such lines a
+ *  minute in all.  When it is, quiet_note holds what the line should add:
+ *  " repeated=N" (this event for this file, since its last line) and
+ *  " suppressed=N" (other such lines left out for the budget). */
+static bool
+s_quiet_due (spool_t *self, const char *event, unsigned long long ino)
+{
+    uint64_t now = kt_mono_us ();
+    if (now - self->quiet_window_us >= SPOOL_QUIET_US) {
+        self->quiet_window_us = now;
+        self->quiet_lines = 0;
+    }
+    spool_quiet_t *slot = NULL, *oldest = &self->quiet[0];
+    for (size_t i = 0; i < SPOOL_QUIET_SLOTS && !slot; i++) {
+        spool_quiet_t *q = &self->quiet[i];
+        if (q->event && q->ino == ino && strcmp (q->event, event) == 0)
+            slot = q;
+        else if (!q->event || (oldest->event && q->at_us < oldest->at_us))
+            oldest = q;
+    }
+    if (slot && now - slot->at_us < SPOOL_QUIET_US) {
+        slot->repeats++;
+        return false;
+    }
+    if (self->quiet_lines >= SPOOL_QUIET_BUDGET) {
+        if (slot)
+            slot->repeats++;
+        else
+            self->quiet_left_out++;
+        return false;
+    }
+    unsigned repeats = slot ? slot->repeats : 0;
+    if (!slot)
+        slot = oldest;
+    *slot = (spool_quiet_t){event, ino, now, 0};
+    self->quiet_lines++;
+    int len = 0;
+    self->quiet_note[0] = '\0';
+    if (repeats)
+        len = snprintf (self->quiet_note, sizeof self->quiet_note, " repeated=%u", repeats);
+    if (self->quiet_left_out && len >= 0 && (size_t) len < sizeof self->quiet_note)
+        snprintf (self->quiet_note + len, sizeof self->quiet_note - (size_t) len, " suppressed=%u",
+                  self->quiet_left_out);
+    self->quiet_left_out = 0;
+    return true;
+}
+
+/*  Log "spool EVENT ino=INO errno=ERR" through s_quiet_due. */
+static void
+s_log_repeating (spool_t *self, kt_log_level_t level, const char *event, unsigned long long ino,
+                 int err)
+{
+    if (s_quiet_due (self, event, ino))
+        kt_log (level, "spool %s ino=%llu errno=%d%s", event, ino, err, self->quiet_note);
+}
+
+/*  renameat2 with RENAME_NOREPLACE: 0, or -1 with errno (EEXIST: to
+ *  exists; EINVAL or ENOSYS: the filesystem or kernel cannot, e.g. NFS). */
 static int
-s_rename_noreplace (int from_fd, const char *from, int to_fd, const char *to)
+s_renameat2_noreplace (int from_fd, const char *from, int to_fd, const char *to)
 {
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 28))
-    int rc = renameat2 (from_fd, from, to_fd, to, RENAME_NOREPLACE);
+    return renameat2 (from_fd, from, to_fd, to, RENAME_NOREPLACE);
 #else
-    int rc = (int) syscall (SYS_renameat2, from_fd, from, to_fd, to, RENAME_NOREPLACE);
+    return (int) syscall (SYS_renameat2, from_fd, from, to_fd, to, RENAME_NOREPLACE);
 #endif
-    if (rc == 0 || (errno != EINVAL && errno != ENOSYS))
-        return rc;
-    if (linkat (from_fd, from, to_fd, to, 0) != 0)
+}
+
+/*  Claim spool file name: rename it to work/NAME, never replacing
+ *  work/NAME.  0, or -1 with errno (EEXIST: work/NAME is taken).
+ *
+ *  Without RENAME_NOREPLACE: only this process writes work/, and only
+ *  from its one thread, so a name free in work/ now is still free at the
+ *  rename; a plain rename then takes whatever NAME is at that instant, in
+ *  one step.  (Link + unlink would unlink by name, and could delete a file
+ *  that replaced NAME in between.) */
+static int
+s_claim_rename (spool_t *self, const char *name)
+{
+    if (s_renameat2_noreplace (self->dir_fd, name, self->work_fd, name) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS)
         return -1;
-    if (unlinkat (from_fd, from, 0) != 0)
+    struct stat st;
+    if (fstatat (self->work_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        errno = EEXIST;
+        return -1;
+    }
+    if (errno != ENOENT)
+        return -1;
+    return renameat (self->dir_fd, name, self->work_fd, name);
+}
+
+/*  Move work/NAME to to_fd/FINAL, never replacing FINAL: 0, or -1 with
+ *  errno (EEXIST: take the next name).  Without RENAME_NOREPLACE: link,
+ *  which refuses an existing FINAL as well, then unlink work/NAME - by
+ *  name, which is safe here because nobody but this process names files in
+ *  work/, so it is still the file just linked.  A crash (or a failed
+ *  unlink) between the two leaves the file in both places: the next scan
+ *  finds it in the table and moves it again, or rejects it again (it now
+ *  has two names: class hard_link).  A copy too many, nothing lost. */
+static int
+s_move_from_work (spool_t *self, const char *name, int to_fd, const char *final)
+{
+    if (s_renameat2_noreplace (self->work_fd, name, to_fd, final) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS)
+        return -1;
+    if (linkat (self->work_fd, name, to_fd, final, 0) != 0)
+        return -1;
+    if (unlinkat (self->work_fd, name, 0) != 0)
         kt_log (KT_LOG_ERROR, "spool unlink_after_link_failed errno=%d", errno);
     return 0;
 }
@@ -190,36 +369,39 @@ s_final_name (char *out, size_t cap, const char *name, int attempt)
                   randombytes_random ());
 }
 
-/*  Make a move out of the spool durable: first the new entry in to_fd,
- *  then the removal from the spool, so that a crash cannot resurrect the
- *  file in the spool (where it would be handled a second time). */
+/*  Make a move out of work/ durable: first the new entry in to_fd, then
+ *  the removal from work/, then the claim's removal from the spool (a
+ *  crash may otherwise undo the claim but not the move), so that a crash
+ *  cannot bring the file back to be handled a second time. */
 static void
 s_sync_move (spool_t *self, int to_fd, const char *to)
 {
     if (fsync (to_fd) != 0)
         kt_log (KT_LOG_ERROR, "spool fsync_failed dir=%s errno=%d", to, errno);
+    if (fsync (self->work_fd) != 0)
+        kt_log (KT_LOG_ERROR, "spool fsync_failed dir=work errno=%d", errno);
     if (fsync (self->dir_fd) != 0)
         kt_log (KT_LOG_ERROR, "spool fsync_failed dir=spool errno=%d", errno);
 }
 
-/*  Move name from the spool into done/ under the first free name (never
- *  replacing an earlier file).  0 when moved; -1 (logged) when it stays
- *  in the spool: the next scan finds it in the table and tries again. */
+/*  Move work/NAME into done/ under the first free name (never replacing
+ *  an earlier file).  0 when moved; -1 (logged) when it stays in work/:
+ *  the next scan finds it in the table and tries again. */
 static int
 s_move_done (spool_t *self, const char *name, unsigned long long ino)
 {
     char final[SPOOL_FINAL_MAX];
     for (int attempt = 0; attempt < SPOOL_TRIES; attempt++) {
         s_final_name (final, sizeof final, name, attempt);
-        if (s_rename_noreplace (self->dir_fd, name, self->done_fd, final) == 0) {
+        if (s_move_from_work (self, name, self->done_fd, final) == 0) {
             s_sync_move (self, self->done_fd, "done");
             return 0;
         }
         if (errno != EEXIST)
             break;
     }
-    kt_log (errno == ENOENT ? KT_LOG_WARN : KT_LOG_ERROR,
-            "spool move_failed to=done ino=%llu errno=%d", ino, errno);
+    s_log_repeating (self, errno == ENOENT ? KT_LOG_WARN : KT_LOG_ERROR, "move_failed to=done", ino,
+                     errno);
     return -1;
 }
 
@@ -262,19 +444,20 @@ s_reason_create (spool_t *self, const char *final, const char *why, const char *
     return -1;
 }
 
-/*  Move name from the spool to rejected/ with its reason beside it, under
- *  the first name derived from as (s_final_name) for which neither FINAL
- *  nor FINAL.reason exists.  cls is a fixed word and the only part of the
+/*  Move work/NAME to rejected/ with its reason beside it, under the first
+ *  name derived from as (s_final_name) for which neither FINAL nor
+ *  FINAL.reason exists.  cls is a fixed word and the only part of the
  *  reason that is logged; why goes to FINAL.reason only.
  *
  *  Order, and what a crash leaves: the reason is written and made durable
- *  first, then the file is renamed, then both directories are synced.  A
+ *  first, then the file is renamed, then the directories are synced.  A
  *  crash before the rename leaves FINAL.reason without FINAL and the file
- *  still in the spool; the next scan rejects it again under the next free
+ *  still in work/; the next scan rejects it again under the next free
  *  name (so the orphan reason is harmless and may be deleted).  A file in
  *  rejected/ never lacks its reason.  If the file is gone when it is to be
- *  moved (ENOENT), its reason is removed again: no stray .reason.  Any
- *  other failure leaves the file in the spool for the next scan. */
+ *  moved (ENOENT: someone removed it from work/), its reason is removed
+ *  again: no stray .reason.  Any other failure leaves the file in work/
+ *  for the next scan. */
 static void
 s_reject (spool_t *self, const char *name, const char *as, unsigned long long ino, const char *cls,
           const char *why)
@@ -291,7 +474,7 @@ s_reject (spool_t *self, const char *name, const char *as, unsigned long long in
             break;
         }
         moving = true;
-        if (s_rename_noreplace (self->dir_fd, name, self->rejected_fd, final) == 0) {
+        if (s_move_from_work (self, name, self->rejected_fd, final) == 0) {
             s_sync_move (self, self->rejected_fd, "rejected");
             kt_log (KT_LOG_WARN, "spool rejected class=%s ino=%llu", cls, ino);
             return;
@@ -302,11 +485,12 @@ s_reject (spool_t *self, const char *name, const char *as, unsigned long long in
         if (errno != EEXIST)
             break;
     }
-    if (moving && errno == ENOENT)
+    int err = errno;
+    if (moving && err == ENOENT)
         kt_log (KT_LOG_INFO, "spool vanished ino=%llu", ino);
-    else
-        kt_log (KT_LOG_ERROR, "spool reject_deferred class=%s step=%s ino=%llu errno=%d", cls,
-                moving ? "move" : "reason", ino, errno);
+    else if (s_quiet_due (self, "reject_deferred", ino))
+        kt_log (KT_LOG_ERROR, "spool reject_deferred class=%s step=%s ino=%llu errno=%d%s", cls,
+                moving ? "move" : "reason", ino, err, self->quiet_note);
 }
 
 /*  A name longer than SPOOL_NAME_MAX fits neither the table nor, with a
@@ -341,17 +525,20 @@ s_cmp (const void *a, const void *b)
     return strcmp (((const spool_entry_t *) a)->name, ((const spool_entry_t *) b)->name);
 }
 
-/*  Fill entries with up to SPOOL_SCAN_MAX candidate names of the spool,
- *  sorted (oldest first when writers use sortable names), and return how
- *  many; the caller frees each name.  0 (logged) if the directory cannot
- *  be read. */
+/*  Fill entries with up to SPOOL_SCAN_MAX candidate names of directory
+ *  dir_fd (the spool, or work/: sub "/work"), sorted (oldest first when
+ *  writers use sortable names), and return how many; the caller frees
+ *  each name.  0 (logged) if the directory cannot be read. */
 static size_t
-s_list (spool_t *self, spool_entry_t *entries)
+s_list (spool_t *self, int dir_fd, const char *sub, spool_entry_t *entries)
 {
-    int fd = dup (self->dir_fd);
+    int fd = dup (dir_fd);
     DIR *dir = fd >= 0 ? fdopendir (fd) : NULL;
     if (!dir) {
-        kt_log (KT_LOG_ERROR, "spool unreadable dir=%s errno=%d", self->dir, errno);
+        int err = errno;
+        if (s_quiet_due (self, "unreadable", (unsigned long long) dir_fd))
+            kt_log (KT_LOG_ERROR, "spool unreadable dir=%s%s errno=%d%s", self->dir, sub, err,
+                    self->quiet_note);
         if (fd >= 0)
             close (fd);
         return 0;
@@ -371,12 +558,13 @@ s_list (spool_t *self, spool_entry_t *entries)
     return n;
 }
 
-/*  Errors that say something about this moment, not about the file. */
+/*  Errors that say something about this moment, not about the file.
+ *  ESTALE and ETIMEDOUT: an NFS spool whose server went away a moment. */
 static bool
 s_transient (int err)
 {
     return err == EMFILE || err == ENFILE || err == ENOMEM || err == EIO || err == EAGAIN ||
-           err == EINTR;
+           err == EINTR || err == ESTALE || err == ETIMEDOUT;
 }
 
 /*  Classify a failure (errno err) to open, stat or read a spool file. */
@@ -437,15 +625,17 @@ s_read_body (int fd, const struct stat *st, spool_read_t *r)
     r->data = data;
     r->len = got;
     r->owner = st->st_uid;
+    r->nlink = (unsigned long) st->st_nlink;
+    r->ino = (unsigned long long) st->st_ino;
     return SPOOL_READ_OK;
 }
 
-/*  Read spool file name (bounded, no symbolic links, no blocking on a
- *  FIFO) into r. */
+/*  Read work/NAME (bounded, no symbolic links, no blocking on a FIFO)
+ *  into r. */
 static spool_outcome_t
 s_read (spool_t *self, const char *name, spool_read_t *r)
 {
-    int fd = openat (self->dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    int fd = openat (self->work_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return s_read_failed (r, errno, "open");
     struct stat st;
@@ -472,12 +662,14 @@ s_forwarded (spool_t *self, const char *name, const uint8_t hash[32])
     sqlite3_reset (s);
     if (rc == SQLITE_ROW || rc == SQLITE_DONE)
         return rc == SQLITE_ROW;
-    kt_log (KT_LOG_ERROR, "spool lookup_failed rc=%d", rc);
+    if (s_quiet_due (self, "lookup_failed", 0))
+        kt_log (KT_LOG_ERROR, "spool lookup_failed rc=%d%s", rc, self->quiet_note);
     return -1;
 }
 
-/*  File e, read into r: finish it if it was forwarded before a crash,
- *  reject it if it is not a valid signal, or fill f and return true. */
+/*  work/NAME (entry e), read into r: finish it if it was forwarded
+ *  before a crash, reject it if it is not a valid signal, or fill f and
+ *  return true. */
 static bool
 s_take_read (spool_t *self, const spool_entry_t *e, const spool_read_t *r, spool_file_t *f)
 {
@@ -490,12 +682,24 @@ s_take_read (spool_t *self, const spool_entry_t *e, const spool_read_t *r, spool
     if (seen < 0)
         return false;
     if (seen) {
-        /*  Stored and queued before a crash: finish the move only. */
+        /*  Stored and queued before a crash: finish the move only.  (Before
+         *  the link count is looked at: a crash inside the link + unlink
+         *  of s_move_from_work leaves a sent file with two names.) */
         kt_log (KT_LOG_INFO, "spool already_forwarded ino=%llu", e->ino);
         s_move_done (self, e->name, e->ino);
         return false;
     }
     kt_reason_t why;
+    if (r->nlink != 1) {
+        /*  Another name for the same file, elsewhere: its writer may not
+         *  have meant it to be sent, or may not be able to read it. */
+        kt_fail (&why,
+                 "the file has %lu names (hard links); only a file with one name is taken,"
+                 " since another name may be a file that was not meant to be sent",
+                 r->nlink);
+        s_reject (self, e->name, e->name, e->ino, "hard_link", why.text);
+        return false;
+    }
     if (intake_signal_from_json (r->data, r->len, &f->signal, &why) != 0) {
         s_reject (self, e->name, e->name, e->ino, "invalid_signal", why.text);
         return false;
@@ -503,10 +707,10 @@ s_take_read (spool_t *self, const spool_entry_t *e, const spool_read_t *r, spool
     return true;
 }
 
-/*  Handle one entry: reject it, leave it for the next scan, finish it, or
- *  (true) fill f with its validated signal. */
+/*  Handle work/NAME (entry e): reject it, leave it for the next scan,
+ *  finish it, or (true) fill f with its validated signal. */
 static bool
-s_take (spool_t *self, const spool_entry_t *e, spool_file_t *f)
+s_take (spool_t *self, spool_entry_t *e, spool_file_t *f)
 {
     if (strlen (e->name) > SPOOL_NAME_MAX) {
         s_reject_long_name (self, e);
@@ -515,11 +719,11 @@ s_take (spool_t *self, const spool_entry_t *e, spool_file_t *f)
     spool_read_t r = {0};
     switch (s_read (self, e->name, &r)) {
     case SPOOL_READ_GONE:
-        /*  Taken away since the directory was read: nothing to do. */
+        /*  Taken out of work/ (by hand) since it was listed. */
         kt_log (KT_LOG_INFO, "spool vanished ino=%llu", e->ino);
         return false;
     case SPOOL_READ_RETRY:
-        kt_log (KT_LOG_WARN, "spool read_retry ino=%llu errno=%d", e->ino, r.err);
+        s_log_repeating (self, KT_LOG_WARN, "read_retry", e->ino, r.err);
         return false;
     case SPOOL_READ_REJECT:
         s_reject (self, e->name, e->name, e->ino, r.cls, r.why.text);
@@ -527,21 +731,56 @@ s_take (spool_t *self, const spool_entry_t *e, spool_file_t *f)
     case SPOOL_READ_OK:
         break;
     }
+    e->ino = r.ino; /* the file read, which is what the log is about */
     bool taken = s_take_read (self, e, &r, f);
     sodium_memzero (r.data, r.len);
     free (r.data);
     return taken;
 }
 
+/*  Claim spool entry e into work/ (s_claim_rename).  false (logged) when
+ *  it stays in the spool: gone, its name still taken in work/, or the
+ *  rename failed. */
+static bool
+s_claim (spool_t *self, const spool_entry_t *e)
+{
+    if (s_claim_rename (self, e->name) == 0)
+        return true;
+    int err = errno;
+    if (err == ENOENT)
+        kt_log (KT_LOG_INFO, "spool vanished ino=%llu", e->ino);
+    else if (err == EEXIST)
+        /*  An earlier file of this name is still in work/ (a failure left
+         *  it there, or this scan returned it): this one waits for it. */
+        s_log_repeating (self, KT_LOG_INFO, "claim_deferred", e->ino, err);
+    else if (s_transient (err))
+        s_log_repeating (self, KT_LOG_WARN, "claim_retry", e->ino, err);
+    else
+        /*  EACCES, EPERM (a sticky spool), EROFS...: it cannot be moved,
+         *  so it cannot be taken either; it stays for the operator. */
+        s_log_repeating (self, KT_LOG_ERROR, "claim_failed", e->ino, err);
+    return false;
+}
+
 size_t
 spool_scan (spool_t *self, spool_file_t *files, size_t max)
 {
     spool_entry_t entries[SPOOL_SCAN_MAX];
-    size_t n_entries = s_list (self, entries);
     size_t n = 0;
+    /*  work/ first: what a crash or a failure left there came before
+     *  anything now in the spool, and a spool file whose name it holds
+     *  cannot be claimed until it is gone. */
+    size_t n_entries = s_list (self, self->work_fd, "/work", entries);
     for (size_t i = 0; i < n_entries; i++) {
-        /*  Past max the rest waits for the next scan, untouched. */
         if (n < max && s_take (self, &entries[i], &files[n]))
+            n++;
+        free (entries[i].name);
+    }
+    n_entries = n < max ? s_list (self, self->dir_fd, "", entries) : 0;
+    for (size_t i = 0; i < n_entries; i++) {
+        /*  Past max the rest stays in the spool, unclaimed, for the next
+         *  scan. */
+        if (n < max && s_claim (self, &entries[i]) && s_take (self, &entries[i], &files[n]))
             n++;
         free (entries[i].name);
     }

@@ -2,19 +2,24 @@
  *  DESIGN section 1).  Police systems drop one JSON signal per file into
  *  the spool directory (written under a temporary name and renamed to
  *  NAME.json, so a half-written file is never read; names starting with
- *  '.' or not ending in ".json" are left alone).  Each file is validated;
- *  a valid one is stored and queued in the same transaction that records
- *  (file name, content hash, message id) here, and only then moved to
- *  done/.  An invalid one is moved to rejected/ with its reason beside it
+ *  '.' or not ending in ".json" are left alone).  Each file is first
+ *  claimed: renamed, under its own name, into work/, which only ketend
+ *  writes, so that a writer replacing NAME.json afterwards drops a new
+ *  file instead of changing the one being handled.  From work/ it is
+ *  validated; a valid one is stored and queued in the same transaction
+ *  that records (file name, content hash, message id) here, and only then
+ *  moved to done/.  An invalid one (or one with more than one name, a
+ *  hard link) is moved to rejected/ with its reason beside it
  *  (FINAL.reason, written before the move).  A move never replaces a file
  *  already in done/ or rejected/: a later file of the same name becomes
  *  STEM.1.json, STEM.2.json, ...  A name longer than SPOOL_NAME_MAX is
- *  rejected as name-too-long-INODE.json, the name kept in its reason.  A
- *  file found again after a crash between the commit and the move is
- *  recognised by name and hash and moved to done/ without being sent
- *  twice.  A passing failure to read a file (out of descriptors or
- *  memory, EIO) leaves it for the next scan.  The log never names a file
- *  nor quotes a reason: it says a fixed class and the inode number.
+ *  rejected as name-too-long-INODE.json, the name kept in its reason.
+ *  Every scan handles work/ before the spool: a file left there by a crash
+ *  is sent if it was not, and recognised by name and hash and only moved
+ *  to done/ if it was.  A passing failure (out of descriptors or memory,
+ *  EIO, ESTALE, ETIMEDOUT) leaves a file for the next scan, logged once a
+ *  minute.  The log never names a file nor quotes a reason: it says a
+ *  fixed class and the inode number.
  *  Details: docs/SIGNAL-FORMAT.md, "The police spool".
  */
 #ifndef KETEN_SPOOL_H
@@ -39,21 +44,27 @@ typedef struct {
     Keten__Signal *signal;         /* validated; owned */
 } spool_file_t;
 
-/*  db (node.db) is borrowed.  Creates dir/done and dir/rejected. */
+/*  db (node.db) is borrowed.  Creates dir/work (0700, ketend's own),
+ *  dir/done and dir/rejected; refuses (NULL, reason) when one of them is
+ *  on another filesystem than dir, or work/ belongs to another user. */
 spool_t *spool_new (sqlite3 *db, const char *dir, kt_reason_t *reason);
 void spool_destroy (spool_t **self_p);
 
-/*  Look at up to max files: reject the invalid ones, finish the ones
+/*  Look at what is in work/, then claim and look at spool files, until
+ *  max files are returned: reject the invalid ones, finish the ones
  *  already recorded, and return the valid new ones in files (the caller
- *  records, commits, then calls spool_done; and frees the signals). */
+ *  records, commits, then calls spool_done; and frees the signals).  A
+ *  file returned and not finished stays in work/ and is returned again by
+ *  the next scan, so the caller must record or drop every file returned
+ *  before it scans again. */
 size_t spool_scan (spool_t *self, spool_file_t *files, size_t max);
 /*  Record a file as forwarded as message id, inside the caller's
  *  transaction. */
 int spool_record (spool_t *self, const spool_file_t *file, const uint8_t id[KT_ID_LEN],
                   kt_reason_t *reason);
-/*  After the commit: move the file to done/ (under the next free name if
- *  done/NAME exists).  If that fails (logged) the file stays and the next
- *  scan, finding it in the table, moves it. */
+/*  After the commit: move the file from work/ to done/ (under the next
+ *  free name if done/NAME exists).  If that fails (logged) the file stays
+ *  in work/ and the next scan, finding it in the table, moves it. */
 void spool_done (spool_t *self, const spool_file_t *file);
 
 #endif

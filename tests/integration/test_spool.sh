@@ -81,10 +81,12 @@ pass "a SIGKILL halfway loses nothing and sends nothing twice"
 
 LOG="$T/politie-test.log"
 rejected_has() { test -e "$SPOOL/rejected/$1"; }
-# The file stays in the spool with no trace of it in rejected/.
-untouched() {
-    [ -e "$SPOOL/$1" ] || fail "$1 left the spool"
-    ! compgen -G "$SPOOL/rejected/${1%.json}*" > /dev/null || fail "$1 has an entry in rejected/"
+logged() { grep -q "$1" "$LOG"; }
+lines() { grep -c "$1" "$LOG" || true; }
+SKIPPED=0
+skip() {  # skip TEST WHY: say visibly that TEST did not run, and why
+    echo "ok - $1 # SKIP $2"
+    SKIPPED=$((SKIPPED + 1))
 }
 
 test_a_later_file_of_the_same_name_never_replaces_a_record() {
@@ -154,76 +156,255 @@ test_the_log_names_a_class_never_a_file_or_its_content() {
     grep -q 'spool rejected class=invalid_signal ino=' "$LOG" || fail "no class in the log"
     grep -q 'spool rejected class=name_too_long ino=' "$LOG" || fail "no name_too_long class"
     grep -q 'spool rejected class=too_large ino=' "$LOG" || fail "no too_large class"
-    ! grep -E 'Jansen|geheimVeld|xxxxxxxxxx|bvh-|dup\.|orphan' "$LOG" \
+    ! grep -E 'Jansen|geheimVeld|xxxxxxxxxx|bvh-|dup\.|orphan|swap|linked|left[.-]|stored-crash|retry-E|nfs-|gone\.' "$LOG" \
         || fail "the log shows a file name or file content"
     pass "test_the_log_names_a_class_never_a_file_or_its_content"
 }
 
+# The file is in work/ (claimed by ketend) with no trace of it in rejected/.
+claimed() {
+    [ -e "$SPOOL/work/$1" ] || fail "$1 is not in work/"
+    [ ! -e "$SPOOL/$1" ] || fail "$1 is still in the spool"
+    ! compgen -G "$SPOOL/rejected/${1%.json}*" > /dev/null || fail "$1 has an entry in rejected/"
+}
+local_refs() {  # local_refs REF: how many signals the police node stored with local_ref REF
+    sqlite3 "$T/state-politie-test/node.db" "SELECT count(*) FROM signal WHERE local_ref='$1'"
+}
+accepted() { lines 'signal accepted .* via=spool'; }
+accepted_above() { [ "$(accepted)" -gt "$1" ]; }
+
+test_a_file_with_another_name_elsewhere_is_rejected() {
+    # A hard link may be a file its writer did not mean to send (or could
+    # not read): only a file with exactly one name is taken.
+    local before
+    before=$(stored)
+    kt_signal_file "$T/linked" linked-1
+    ln "$T/linked" "$SPOOL/linked.json"
+    wait_until 20 rejected_has linked.json || fail "a hard-linked file was not rejected"
+    grep -q "hard link" "$SPOOL/rejected/linked.json.reason" || fail "the reason does not say hard link"
+    logged 'spool rejected class=hard_link ino=' || fail "no hard_link class in the log"
+    [ "$(local_refs linked-1)" = 0 ] && [ "$(stored)" = "$before" ] || fail "a hard-linked file was sent"
+    [ -s "$T/linked" ] || fail "the other name of the file was touched"
+    pass "test_a_file_with_another_name_elsewhere_is_rejected"
+}
+
+test_a_file_left_in_work_before_it_was_stored_is_sent_once() {
+    # What a crash after the claim and before the commit leaves: the file
+    # in work/, not in the table.  The next start sends it, once.
+    local before
+    before=$(stored)
+    kt_kill politie-test
+    kt_signal_file "$SPOOL/work/left.json" left-1
+    kt_start politie-test
+    wait_until 20 test -e "$SPOOL/done/left.json" || fail "left.json not handled from work/"
+    wait_until 30 stored_is $((before + 1)) || fail "left.json not forwarded"
+    [ "$(local_refs left-1)" = 1 ] || fail "left.json stored $(local_refs left-1) times"
+    [ -z "$(ls -A "$SPOOL/work")" ] || fail "work/ is not empty"
+    pass "test_a_file_left_in_work_before_it_was_stored_is_sent_once"
+}
+
+test_a_move_target_on_another_filesystem_refuses_the_start() {
+    # A rename cannot cross filesystems (EXDEV): with done/ on its own
+    # mount every move would fail, on every scan.  ketend refuses to start.
+    if ! unshare -rm true 2> /dev/null; then
+        skip "${FUNCNAME[0]}" "no mount namespace (unshare -rm)"
+        return 0
+    fi
+    local out
+    mkdir -p "$T/spool-fs/done"
+    sed -e "s|$SPOOL|$T/spool-fs|" -e "s|state-politie-test|state-fs|" -e "s|politie-test.sock|fs.sock|" \
+        "$T/politie-test.cfg" > "$T/fs.cfg"
+    # shellcheck disable=SC2016
+    if out=$(timeout 20 unshare -rm sh -c 'mount -t tmpfs none "$1/done" && exec "$2" --config "$3"' \
+            sh "$T/spool-fs" "$KETEND" "$T/fs.cfg" 2>&1); then
+        fail "ketend started with done/ on another filesystem"
+    fi
+    echo "$out" | grep -q "done/ is on another filesystem" || fail "refusal unclear: $out"
+    pass "test_a_move_target_on_another_filesystem_refuses_the_start"
+}
+
 # Fault injection: strace attached to the police ketend makes chosen system
-# calls on the spool directory (-P: only those with the spool's descriptor
-# or path) fail with a chosen errno.
+# calls on the spool or work/ (-P: only those with such a descriptor or
+# path) fail or wait.  Whether strace can attach at all is probed once, on a
+# process of our own: where it can, a failure to attach to ketend is a
+# failure; where it cannot (no strace, ptrace not permitted, the daemon
+# under KETEN_WRAP) the tests say SKIP, visibly, with the reason.
 STRACE_PID=
+NO_STRACE=
 traced() { [ "$(awk '/^TracerPid:/ {print $2}' "/proc/$1/status")" != 0 ]; }
-inject_start() {  # inject_start STRACE_ARGS...: 1 if strace cannot attach
+strace_probe() {
+    if ! command -v strace > /dev/null; then
+        NO_STRACE="strace is not installed"
+        return
+    fi
+    if [ -n "${KETEN_WRAP:-}" ]; then
+        NO_STRACE="the daemon runs under KETEN_WRAP"
+        return
+    fi
+    sleep 60 &
+    local pid=$! spid
+    strace -qq -p "$pid" -e trace=none -o /dev/null 2> "$T/strace-probe.err" &
+    spid=$!
+    wait_until 10 eval "traced $pid || ! kill -0 $spid" || true
+    traced "$pid" || NO_STRACE="strace cannot attach: $(head -n1 "$T/strace-probe.err")"
+    kill "$spid" 2> /dev/null || true
+    wait "$spid" 2> /dev/null || true
+    kill "$pid" 2> /dev/null || true
+    wait "$pid" 2> /dev/null || true
+}
+inject_start() {  # inject_start STRACE_ARGS...
     local pid=${KT_PID[politie-test]}
-    strace -qq -p "$pid" -P "$SPOOL" -o "$T/strace.out" "$@" 2> "$T/strace.err" &
+    strace -qq -p "$pid" -P "$SPOOL" -P "$SPOOL/work" -o "$T/strace.out" "$@" 2> "$T/strace.err" &
     STRACE_PID=$!
-    wait_until 10 traced "$pid" && return 0
-    kill "$STRACE_PID" 2>/dev/null || true
-    wait "$STRACE_PID" 2>/dev/null || true
-    return 1
+    wait_until 10 traced "$pid" || fail "strace did not attach to ketend: $(cat "$T/strace.err")"
 }
 inject_stop() {
     kill -TERM "$STRACE_PID"
     wait "$STRACE_PID" 2>/dev/null || true
     wait_until 10 eval '! traced ${KT_PID[politie-test]}' || fail "strace did not detach"
 }
-logged() { grep -q "$1" "$LOG"; }
-lines() { grep -c "$1" "$LOG" || true; }
+injected() { grep -c INJECTED "$T/strace.out" || true; }
+injected_at_least() { [ "$(injected)" -ge "$1" ]; }
+with_strace() {  # with_strace TEST: run TEST, or say why it cannot run
+    if [ -n "$NO_STRACE" ]; then
+        skip "$1" "$NO_STRACE"
+    else
+        "$1"
+    fi
+}
 
-test_a_passing_read_error_leaves_the_file_for_the_next_scan() {
-    local before retries
+test_a_file_replaced_after_it_was_read_is_still_sent() {
+    # The review's reproduction.  Every rename on the spool and work/ waits
+    # 2 s; once the first swap.json is stored, ketend is about to move it to
+    # done/, and the writer drops a new swap.json (rename over the name).
+    # Moving by name would put the new file in done/ unsent; the file ketend
+    # claimed into work/ is a different one, so the new one is sent too.
+    local before n
     before=$(stored)
-    retries=$(lines 'spool read_retry ino=[0-9]* errno=24')
-    inject_start -e trace=openat -e inject=openat:error=EMFILE || return 1
-    drop emfile-1
-    wait_until 20 eval "[ \$(lines 'spool read_retry ino=[0-9]* errno=24') -gt $((retries + 1)) ]" \
-        || fail "no read_retry warning while open fails with EMFILE"
-    untouched emfile-1.json
+    n=$(accepted)
+    inject_start -e trace=renameat2 -e inject=renameat2:delay_enter=2000000
+    drop swap swap-first
+    wait_until 20 accepted_above "$n" || fail "the first swap.json was not accepted"
+    drop swap swap-second
+    wait_until 40 stored_is $((before + 2)) \
+        || fail "the file that replaced swap.json was not sent ($(($(stored) - before)) of 2 stored)"
+    wait_until 20 test -e "$SPOOL/done/swap.1.json" || fail "the second swap.json is not in done/"
     inject_stop
-    wait_until 20 test -e "$SPOOL/done/emfile-1.json" || fail "emfile-1.json not retried"
-    wait_until 20 stored_is $((before + 1)) || fail "emfile-1.json not forwarded after the retry"
-    pass "test_a_passing_read_error_leaves_the_file_for_the_next_scan"
+    grep -q '"swap-first"' "$SPOOL/done/swap.json" && grep -q '"swap-second"' "$SPOOL/done/swap.1.json" \
+        || fail "done/ does not hold both versions of swap.json"
+    [ "$(local_refs swap-first)|$(local_refs swap-second)" = "1|1" ] || fail "not each version sent once"
+    pass "test_a_file_replaced_after_it_was_read_is_still_sent"
+}
+
+test_a_file_left_in_work_after_it_was_stored_is_not_sent_again() {
+    # ketend is killed after the commit, while its move out of work/ (the
+    # second rename: the first is the claim) waits: the next start finds
+    # the file in work/ and in the table, and only moves it.
+    local before n
+    before=$(stored)
+    n=$(accepted)
+    inject_start -e trace=renameat2 -e inject=renameat2:delay_enter=30000000:when=2
+    drop stored-crash stored-crash-1
+    wait_until 20 accepted_above "$n" || fail "stored-crash.json was not accepted"
+    # ketend first, then strace: the tracee, let go with SIGKILL pending,
+    # dies without making the delayed rename.
+    kill -KILL "${KT_PID[politie-test]}" "$STRACE_PID"
+    wait "$STRACE_PID" 2> /dev/null || true
+    kt_kill politie-test KILL
+    [ -e "$SPOOL/work/stored-crash.json" ] || fail "stored-crash.json not in work/ at the crash"
+    kt_start politie-test
+    wait_until 20 test -e "$SPOOL/done/stored-crash.json" || fail "stored-crash.json not moved on"
+    wait_until 30 stored_is $((before + 1)) || fail "stored-crash.json did not arrive"
+    logged 'spool already_forwarded' || fail "no already_forwarded note"
+    [ "$(local_refs stored-crash-1)" = 1 ] || fail "stored-crash.json stored $(local_refs stored-crash-1) times"
+    [ -z "$(ls -A "$SPOOL/work")" ] || fail "work/ is not empty"
+    pass "test_a_file_left_in_work_after_it_was_stored_is_not_sent_again"
+}
+
+test_a_passing_read_error_is_retried_and_warned_once_a_minute() {
+    # Every scan (100 ms) fails to open the file; the warning is written
+    # once, not once per scan.  ESTALE and ETIMEDOUT (NFS) pass too.
+    local before retries
+    for e in EMFILE:24 ESTALE:116 ETIMEDOUT:110; do
+        before=$(stored)
+        retries=$(lines "spool read_retry ino=[0-9]* errno=${e#*:}")
+        inject_start -e trace=openat -e "inject=openat:error=${e%:*}"
+        drop "retry-${e%:*}"
+        wait_until 20 injected_at_least 5 || fail "fewer than 5 attempts to read while open fails"
+        [ "$(lines "spool read_retry ino=[0-9]* errno=${e#*:}")" = $((retries + 1)) ] \
+            || fail "${e%:*}: not exactly one read_retry warning for 5 failed scans"
+        claimed "retry-${e%:*}.json"
+        inject_stop
+        wait_until 20 test -e "$SPOOL/done/retry-${e%:*}.json" || fail "retry-${e%:*}.json not retried"
+        wait_until 20 stored_is $((before + 1)) || fail "retry-${e%:*}.json not forwarded after the retry"
+    done
+    pass "test_a_passing_read_error_is_retried_and_warned_once_a_minute"
 }
 
 test_a_file_that_vanishes_leaves_no_stray_reason() {
-    # Seen as gone three times when it is opened, then once more when it is
-    # moved to rejected/ (after its reason was written); then it goes
-    # through.  A reason left behind by the failed move would push the file
-    # to gone.1.json: only gone.json and gone.json.reason may be there.
+    # Seen as gone three times when it is opened in work/, then once more
+    # when it is moved to rejected/ (after its reason was written: the
+    # second rename, the first is the claim); then it goes through.  A
+    # reason left behind by the failed move would push the file to
+    # gone.1.json: only gone.json and gone.json.reason may be there.
     local vanished
     vanished=$(lines 'spool vanished')
     inject_start -e trace=openat,renameat2 -e inject=openat:error=ENOENT:when=1..3 \
-        -e inject=renameat2:error=ENOENT:when=1 || return 1
+        -e inject=renameat2:error=ENOENT:when=2
     echo '{' > "$T/gone"
     mv "$T/gone" "$SPOOL/gone.json"
     wait_until 20 rejected_has gone.json || fail "gone.json not rejected in the end"
     inject_stop
-    [ "$(grep -c INJECTED "$T/strace.out")" = 4 ] || fail "not 4 faults injected"
+    [ "$(injected)" = 4 ] || fail "not 4 faults injected"
     [ "$(lines 'spool vanished')" = $((vanished + 4)) ] || fail "not 4 vanished notes"
     [ -e "$SPOOL/rejected/gone.json" ] && [ ! -e "$SPOOL/gone.json" ] || fail "gone.json not moved"
     [ "$(find "$SPOOL/rejected" -name 'gone*' | wc -l)" = 2 ] || fail "stray entries for gone.json"
     pass "test_a_file_that_vanishes_leaves_no_stray_reason"
 }
 
+test_without_rename_noreplace_nothing_is_replaced_or_lost() {
+    # A filesystem without RENAME_NOREPLACE (NFS) answers EINVAL.  The
+    # claim is then a plain rename into work/ (ketend's own), and a move out
+    # of work/ is link + unlink.  The plain rename is its own system call
+    # only where the kernel has renameat beside renameat2.
+    if [ "$(uname -m)" != x86_64 ]; then
+        skip "${FUNCNAME[0]}" "renameat is renameat2 here"
+        return 0
+    fi
+    local before
+    before=$(stored)
+    inject_start -e trace=renameat2 -e inject=renameat2:error=EINVAL
+    drop nfs-1
+    drop bvh-3 bvh-3-nfs # done/bvh-3.json is there: kept beside it
+    echo '{' > "$T/nfs-bad"
+    mv "$T/nfs-bad" "$SPOOL/nfs-bad.json"
+    wait_until 20 test -e "$SPOOL/done/nfs-1.json" || fail "nfs-1.json not in done/"
+    wait_until 20 test -e "$SPOOL/done/bvh-3.1.json" || fail "second bvh-3.json not in done/"
+    wait_until 20 rejected_has nfs-bad.json || fail "nfs-bad.json not rejected"
+    wait_until 30 stored_is $((before + 2)) || fail "not both files forwarded"
+    inject_stop
+    [ "$(injected)" -ge 3 ] || fail "RENAME_NOREPLACE was not refused"
+    grep -q '"bvh-3"' "$SPOOL/done/bvh-3.json" || fail "done/bvh-3.json was replaced"
+    [ -s "$SPOOL/rejected/nfs-bad.json.reason" ] || fail "no reason for nfs-bad.json"
+    for f in done/nfs-1.json done/bvh-3.1.json rejected/nfs-bad.json; do
+        [ "$(stat -c %h "$SPOOL/$f")" = 1 ] || fail "$f was linked, not moved"
+    done
+    [ -z "$(ls -A "$SPOOL/work")" ] || fail "work/ is not empty"
+    pass "test_without_rename_noreplace_nothing_is_replaced_or_lost"
+}
+
 test_a_later_file_of_the_same_name_never_replaces_a_record
 test_an_overlong_name_is_rejected_visibly_and_dot_files_are_left_alone
+test_a_file_with_another_name_elsewhere_is_rejected
+test_a_file_left_in_work_before_it_was_stored_is_sent_once
+test_a_move_target_on_another_filesystem_refuses_the_start
+strace_probe
+with_strace test_a_file_replaced_after_it_was_read_is_still_sent
+with_strace test_a_file_left_in_work_after_it_was_stored_is_not_sent_again
+with_strace test_a_passing_read_error_is_retried_and_warned_once_a_minute
+with_strace test_a_file_that_vanishes_leaves_no_stray_reason
+with_strace test_without_rename_noreplace_nothing_is_replaced_or_lost
 test_the_log_names_a_class_never_a_file_or_its_content
-if ! command -v strace > /dev/null || [ -n "${KETEN_WRAP:-}" ]; then
-    echo "ok - # SKIP fault injection needs strace and no KETEN_WRAP"
-else
-    test_a_passing_read_error_leaves_the_file_for_the_next_scan \
-        || echo "ok - # SKIP strace cannot attach (ptrace not permitted)"
-    test_a_file_that_vanishes_leaves_no_stray_reason \
-        || echo "ok - # SKIP strace cannot attach (ptrace not permitted)"
+if [ "$SKIPPED" != 0 ]; then
+    echo "SKIP: $SKIPPED spool tests did not run (the '# SKIP' lines above say why)" | tee /dev/stderr
 fi
