@@ -22,7 +22,7 @@
  *  - a failure that says nothing about the file (out of descriptors or
  *    memory, an I/O error, a stale NFS handle) leaves it where it is for
  *    the next scan, and a line that would repeat on every scan is logged
- *    once a minute per file (s_quiet_due);
+ *    once a minute per file (s_quiet_due, ratelog.h);
  *  - file names and anything read from a file stay out of the log: names
  *    may say who a signal is about, and a reason may quote the file (an
  *    unknown key is named).  The log gets a fixed class word and the
@@ -31,6 +31,7 @@
 #include "spool.h"
 
 #include "intake.h"
+#include "ratelog.h"
 #include "store.h"
 
 #include <dirent.h>
@@ -50,35 +51,20 @@
 #endif
 
 enum {
-    SPOOL_SCAN_MAX = 1024,             /* entries looked at per directory and scan */
-    SPOOL_SEQ_TRIES = 100,             /* NAME, then STEM.1.json .. STEM.99.json */
-    SPOOL_TRIES = SPOOL_SEQ_TRIES + 4, /* then a few random suffixes */
-    SPOOL_QUIET_SLOTS = 64,            /* repeating lines remembered (s_quiet_due) */
-    SPOOL_QUIET_BUDGET = 32            /* repeating lines written per minute, in all */
+    SPOOL_SCAN_MAX = 1024,            /* entries looked at per directory and scan */
+    SPOOL_SEQ_TRIES = 100,            /* NAME, then STEM.1.json .. STEM.99.json */
+    SPOOL_TRIES = SPOOL_SEQ_TRIES + 4 /* then a few random suffixes */
 };
-#define SPOOL_QUIET_US (60ULL * 1000 * 1000) /* a repeating line at most once a minute */
 /*  A name in done/ or rejected/: a spool name, a suffix of at most 17
  *  bytes, and room for ".reason"; below NAME_MAX (255). */
 #define SPOOL_FINAL_MAX (SPOOL_NAME_MAX + 32)
-
-/*  A log line that a failure repeats on every scan, last written at_us. */
-typedef struct {
-    const char *event; /* a fixed word; NULL: a free slot */
-    unsigned long long ino;
-    uint64_t at_us;
-    unsigned repeats; /* left out since */
-} spool_quiet_t;
 
 struct _spool_t {
     sqlite3 *db;
     char dir[PATH_MAX];
     int dir_fd, work_fd, done_fd, rejected_fd;
     sqlite3_stmt *lookup, *insert;
-    spool_quiet_t quiet[SPOOL_QUIET_SLOTS];
-    uint64_t quiet_window_us; /* start of the current minute of quiet_lines */
-    unsigned quiet_lines;     /* repeating lines written in it */
-    unsigned quiet_left_out;  /* lines of no slot left out for the budget */
-    char quiet_note[48];      /* what the line s_quiet_due allowed adds */
+    ratelog_t *quiet; /* the lines a failure repeats on every scan */
 };
 
 /*  One directory entry that may be a signal file. */
@@ -190,6 +176,11 @@ spool_new (sqlite3 *db, const char *dir, kt_reason_t *reason)
     self->db = db;
     self->dir_fd = self->work_fd = self->done_fd = self->rejected_fd = -1;
     snprintf (self->dir, sizeof self->dir, "%s", dir);
+    if (!(self->quiet = ratelog_new ())) {
+        kt_fail (reason, "out of memory");
+        spool_destroy (&self);
+        return NULL;
+    }
     self->dir_fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (self->dir_fd < 0) {
         kt_fail (reason, "intake/spool-dir %s cannot be opened: %s", dir, strerror (errno));
@@ -230,57 +221,20 @@ spool_destroy (spool_t **self_p)
         close (self->done_fd);
     if (self->rejected_fd >= 0)
         close (self->rejected_fd);
+    ratelog_destroy (&self->quiet);
     free (self);
     *self_p = NULL;
 }
 
-/*  Whether a line for event about inode ino, which a failure would repeat
- *  on every scan (every spool-poll-ms), is to be written now: once per
- *  (event, ino) a minute, and at most SPOOL_QUIET_BUDGET such lines a
- *  minute in all.  When it is, quiet_note holds what the line should add:
- *  " repeated=N" (this event for this file, since its last line) and
- *  " suppressed=N" (other such lines left out for the budget). */
+/*  Whether a line for event about inode ino (or another key), which a
+ *  failure would repeat on every scan (every spool-poll-ms), is to be
+ *  written now: once per (event, ino) a minute, at most RATELOG_BUDGET
+ *  such lines a minute in all.  When it is, ratelog_note (self->quiet)
+ *  holds what the line should add (" repeated=N", " suppressed=N"). */
 static bool
 s_quiet_due (spool_t *self, const char *event, unsigned long long ino)
 {
-    uint64_t now = kt_mono_us ();
-    if (now - self->quiet_window_us >= SPOOL_QUIET_US) {
-        self->quiet_window_us = now;
-        self->quiet_lines = 0;
-    }
-    spool_quiet_t *slot = NULL, *oldest = &self->quiet[0];
-    for (size_t i = 0; i < SPOOL_QUIET_SLOTS && !slot; i++) {
-        spool_quiet_t *q = &self->quiet[i];
-        if (q->event && q->ino == ino && strcmp (q->event, event) == 0)
-            slot = q;
-        else if (!q->event || (oldest->event && q->at_us < oldest->at_us))
-            oldest = q;
-    }
-    if (slot && now - slot->at_us < SPOOL_QUIET_US) {
-        slot->repeats++;
-        return false;
-    }
-    if (self->quiet_lines >= SPOOL_QUIET_BUDGET) {
-        if (slot)
-            slot->repeats++;
-        else
-            self->quiet_left_out++;
-        return false;
-    }
-    unsigned repeats = slot ? slot->repeats : 0;
-    if (!slot)
-        slot = oldest;
-    *slot = (spool_quiet_t){event, ino, now, 0};
-    self->quiet_lines++;
-    int len = 0;
-    self->quiet_note[0] = '\0';
-    if (repeats)
-        len = snprintf (self->quiet_note, sizeof self->quiet_note, " repeated=%u", repeats);
-    if (self->quiet_left_out && len >= 0 && (size_t) len < sizeof self->quiet_note)
-        snprintf (self->quiet_note + len, sizeof self->quiet_note - (size_t) len, " suppressed=%u",
-                  self->quiet_left_out);
-    self->quiet_left_out = 0;
-    return true;
+    return ratelog_due (self->quiet, event, ino, kt_mono_us ());
 }
 
 /*  Log "spool EVENT ino=INO errno=ERR" through s_quiet_due. */
@@ -289,7 +243,7 @@ s_log_repeating (spool_t *self, kt_log_level_t level, const char *event, unsigne
                  int err)
 {
     if (s_quiet_due (self, event, ino))
-        kt_log (level, "spool %s ino=%llu errno=%d%s", event, ino, err, self->quiet_note);
+        kt_log (level, "spool %s ino=%llu errno=%d%s", event, ino, err, ratelog_note (self->quiet));
 }
 
 /*  renameat2 with RENAME_NOREPLACE: 0, or -1 with errno (EEXIST: to
@@ -490,7 +444,7 @@ s_reject (spool_t *self, const char *name, const char *as, unsigned long long in
         kt_log (KT_LOG_INFO, "spool vanished ino=%llu", ino);
     else if (s_quiet_due (self, "reject_deferred", ino))
         kt_log (KT_LOG_ERROR, "spool reject_deferred class=%s step=%s ino=%llu errno=%d%s", cls,
-                moving ? "move" : "reason", ino, err, self->quiet_note);
+                moving ? "move" : "reason", ino, err, ratelog_note (self->quiet));
 }
 
 /*  A name longer than SPOOL_NAME_MAX fits neither the table nor, with a
@@ -538,7 +492,7 @@ s_list (spool_t *self, int dir_fd, const char *sub, spool_entry_t *entries)
         int err = errno;
         if (s_quiet_due (self, "unreadable", (unsigned long long) dir_fd))
             kt_log (KT_LOG_ERROR, "spool unreadable dir=%s%s errno=%d%s", self->dir, sub, err,
-                    self->quiet_note);
+                    ratelog_note (self->quiet));
         if (fd >= 0)
             close (fd);
         return 0;
@@ -663,7 +617,7 @@ s_forwarded (spool_t *self, const char *name, const uint8_t hash[32])
     if (rc == SQLITE_ROW || rc == SQLITE_DONE)
         return rc == SQLITE_ROW;
     if (s_quiet_due (self, "lookup_failed", 0))
-        kt_log (KT_LOG_ERROR, "spool lookup_failed rc=%d%s", rc, self->quiet_note);
+        kt_log (KT_LOG_ERROR, "spool lookup_failed rc=%d%s", rc, ratelog_note (self->quiet));
     return -1;
 }
 

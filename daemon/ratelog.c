@@ -1,0 +1,93 @@
+/*  ratelog: a rate limit for repeating log lines (ratelog.h).
+ *
+ *  Invariants:
+ *  - a slot is free exactly when its event is NULL; a new pair prefers a
+ *    free slot, so slots are recycled only when all RATELOG_SLOTS are
+ *    taken;
+ *  - a line left out is counted exactly once: in its pair's slot
+ *    (repeats, reported with that pair's next line) or, when the budget
+ *    left it out before it had a slot, in left_out (reported with the
+ *    next line of any pair).
+ */
+#include "ratelog.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*  A repeating line, last written at_us. */
+typedef struct {
+    const char *event; /* a fixed word, borrowed; NULL: a free slot */
+    uint64_t key;
+    uint64_t at_us;
+    unsigned repeats; /* left out since */
+} ratelog_slot_t;
+
+struct _ratelog_t {
+    ratelog_slot_t slots[RATELOG_SLOTS];
+    uint64_t window_us; /* start of the current window of lines */
+    unsigned lines;     /* lines written in it */
+    unsigned left_out;  /* lines of no slot left out for the budget */
+    char note[48];      /* what the line ratelog_due allowed adds */
+};
+
+ratelog_t *
+ratelog_new (void)
+{
+    return calloc (1, sizeof (ratelog_t));
+}
+
+void
+ratelog_destroy (ratelog_t **self_p)
+{
+    free (*self_p);
+    *self_p = NULL;
+}
+
+bool
+ratelog_due (ratelog_t *self, const char *event, uint64_t key, uint64_t now_us)
+{
+    if (now_us - self->window_us >= RATELOG_INTERVAL_US) {
+        self->window_us = now_us;
+        self->lines = 0;
+    }
+    ratelog_slot_t *slot = NULL, *oldest = &self->slots[0];
+    for (size_t i = 0; i < RATELOG_SLOTS && !slot; i++) {
+        ratelog_slot_t *q = &self->slots[i];
+        if (q->event && q->key == key && strcmp (q->event, event) == 0)
+            slot = q;
+        else if (!q->event || (oldest->event && q->at_us < oldest->at_us))
+            oldest = q;
+    }
+    if (slot && now_us - slot->at_us < RATELOG_INTERVAL_US) {
+        slot->repeats++;
+        return false;
+    }
+    if (self->lines >= RATELOG_BUDGET) {
+        if (slot)
+            slot->repeats++;
+        else
+            self->left_out++;
+        return false;
+    }
+    unsigned repeats = slot ? slot->repeats : 0;
+    if (!slot)
+        slot = oldest;
+    *slot = (ratelog_slot_t){event, key, now_us, 0};
+    self->lines++;
+    int len = 0;
+    self->note[0] = '\0';
+    if (repeats)
+        len = snprintf (self->note, sizeof self->note, " repeated=%u", repeats);
+    if (self->left_out && len >= 0 && (size_t) len < sizeof self->note)
+        snprintf (self->note + len, sizeof self->note - (size_t) len, " suppressed=%u",
+                  self->left_out);
+    self->left_out = 0;
+    return true;
+}
+
+const char *
+ratelog_note (const ratelog_t *self)
+{
+    return self->note;
+}

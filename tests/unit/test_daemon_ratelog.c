@@ -1,0 +1,123 @@
+/*  The rate limit for repeating log lines (ratelog.h), on an injected
+ *  clock: a pair (event, key) gets one line a minute, with the lines left
+ *  out counted in its next one; all pairs together get RATELOG_BUDGET
+ *  lines a window, the rest counted as suppressed; and a new pair, with
+ *  every slot taken, forgets the pair written least recently.  */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "ratelog.h"
+
+#include <string.h>
+
+/*  Any start well past 0, as a monotonic clock is. */
+#define T0 (1000ULL * 1000 * 1000)
+#define SEC (1000ULL * 1000)
+
+static void
+test_a_pair_is_written_once_a_minute_with_the_lines_left_out_counted (void **state)
+{
+    (void) state;
+    ratelog_t *r = ratelog_new ();
+    assert_non_null (r);
+    assert_true (ratelog_due (r, "read_retry", 42, T0));
+    assert_string_equal (ratelog_note (r), "");
+    assert_false (ratelog_due (r, "read_retry", 42, T0 + 1 * SEC));
+    assert_false (ratelog_due (r, "read_retry", 42, T0 + RATELOG_INTERVAL_US - 1));
+    assert_true (ratelog_due (r, "read_retry", 42, T0 + RATELOG_INTERVAL_US));
+    assert_string_equal (ratelog_note (r), " repeated=2");
+    /*  The count starts again after each line. */
+    assert_true (ratelog_due (r, "read_retry", 42, T0 + 2 * RATELOG_INTERVAL_US));
+    assert_string_equal (ratelog_note (r), "");
+    ratelog_destroy (&r);
+    assert_null (r);
+    ratelog_destroy (&r);
+}
+
+static void
+test_other_events_and_other_keys_are_limited_apart (void **state)
+{
+    (void) state;
+    ratelog_t *r = ratelog_new ();
+    assert_non_null (r);
+    assert_true (ratelog_due (r, "claim_retry", 1, T0));
+    assert_true (ratelog_due (r, "claim_retry", 2, T0 + 1));
+    assert_true (ratelog_due (r, "claim_failed", 1, T0 + 2));
+    assert_false (ratelog_due (r, "claim_retry", 1, T0 + 3));
+    assert_false (ratelog_due (r, "claim_retry", 2, T0 + 4));
+    /*  An event is its word, not its pointer. */
+    char same[] = "claim_failed";
+    assert_false (ratelog_due (r, same, 1, T0 + 5));
+    assert_true (ratelog_due (r, "claim_failed", 1, T0 + 2 + RATELOG_INTERVAL_US));
+    assert_string_equal (ratelog_note (r), " repeated=1");
+    ratelog_destroy (&r);
+}
+
+static void
+test_at_most_the_budget_is_written_a_window_and_the_rest_is_counted (void **state)
+{
+    (void) state;
+    ratelog_t *r = ratelog_new ();
+    assert_non_null (r);
+    assert_true (ratelog_due (r, "e", 0, T0));
+    /*  A new window: a budget's worth of new pairs, then no more. */
+    uint64_t t1 = T0 + RATELOG_INTERVAL_US;
+    for (uint64_t k = 1; k <= RATELOG_BUDGET; k++)
+        assert_true (ratelog_due (r, "e", k, t1));
+    assert_false (ratelog_due (r, "e", 100, t1 + SEC));
+    assert_false (ratelog_due (r, "e", 101, t1 + SEC));
+    /*  Pair 0 is due again, but the budget is spent: counted as its own. */
+    assert_false (ratelog_due (r, "e", 0, t1 + SEC));
+    /*  The next window: pair 0 reports its line and the two without a
+     *  slot; the next line reports nothing again. */
+    uint64_t t2 = t1 + RATELOG_INTERVAL_US;
+    assert_true (ratelog_due (r, "e", 0, t2));
+    assert_string_equal (ratelog_note (r), " repeated=1 suppressed=2");
+    assert_true (ratelog_due (r, "e", 100, t2));
+    assert_string_equal (ratelog_note (r), "");
+    ratelog_destroy (&r);
+}
+
+static void
+test_a_new_pair_with_every_slot_taken_forgets_the_least_recent (void **state)
+{
+    (void) state;
+    ratelog_t *r = ratelog_new ();
+    assert_non_null (r);
+    /*  Fill every slot, a budget per window, pair 0 first; pairs 0 and 1
+     *  each with a line left out. */
+    uint64_t t = T0;
+    for (uint64_t k = 0; k < RATELOG_SLOTS; k++) {
+        if (k > 0 && k % RATELOG_BUDGET == 0)
+            t += RATELOG_INTERVAL_US;
+        assert_true (ratelog_due (r, "e", k, t + k));
+        if (k == 1) {
+            assert_false (ratelog_due (r, "e", 0, t + SEC));
+            assert_false (ratelog_due (r, "e", 1, t + SEC));
+        }
+    }
+    /*  A new pair takes pair 0's slot: pair 1, the next least recent,
+     *  keeps its count, and pair 0 comes back without one. */
+    t += RATELOG_SLOTS + RATELOG_INTERVAL_US; /* past the window begun at t + 32 */
+    assert_true (ratelog_due (r, "e", 1000, t));
+    assert_true (ratelog_due (r, "e", 1, t + 1));
+    assert_string_equal (ratelog_note (r), " repeated=1");
+    assert_true (ratelog_due (r, "e", 0, t + 2));
+    assert_string_equal (ratelog_note (r), "");
+    ratelog_destroy (&r);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_a_pair_is_written_once_a_minute_with_the_lines_left_out_counted),
+        cmocka_unit_test (test_other_events_and_other_keys_are_limited_apart),
+        cmocka_unit_test (test_at_most_the_budget_is_written_a_window_and_the_rest_is_counted),
+        cmocka_unit_test (test_a_new_pair_with_every_slot_taken_forgets_the_least_recent),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
