@@ -1,17 +1,9 @@
 /*  metrics: the node's status as Prometheus metrics (text exposition
- *  format 0.0.4), served on a local TCP address by a tiny HTTP/1.0
- *  responder in the node's zloop (DESIGN 8).
- *
- *  The responder answers `GET /metrics` (and HEAD) with the text, 404 to
- *  any other path, 405 to any other method, 400 to anything that is not a
- *  short HTTP request, and closes the connection after every answer.  A
- *  request is at most 4 KiB and must arrive within 1 s of connecting; the
- *  answer must be taken within 5 s; the sockets never block the loop.  The
- *  body is rendered at most once a second and served from that copy in
- *  between.  With all 16 connections in use, a new one evicts the oldest
- *  that is still sending its request.  Labels carry node ids, kinds,
- *  roles, versions and alarm names only: never a name or anything else of
- *  a person.
+ *  format 0.0.4), served on a local TCP address at /metrics by httpd, a
+ *  tiny HTTP/1.0 responder in the node's zloop (DESIGN 8; httpd.h says
+ *  what it answers, its limits and deadlines, and how it renders at most
+ *  once a second).  Labels carry node ids, kinds, roles, versions and
+ *  alarm names only: never a name or anything else of a person.
  */
 #ifndef KETEN_METRICS_H
 #define KETEN_METRICS_H
@@ -30,7 +22,7 @@
 typedef struct _metrics_t metrics_t;
 
 /*  The body of one answer to GET /metrics: heap (free()), or NULL when it
- *  cannot be made (answered with 500). */
+ *  cannot be made (answered with 500).  The same type as httpd_render_fn. */
 typedef char *(metrics_render_fn) (void *arg);
 
 /*  Listen on listen (metrics/listen: HOST:PORT, port * for any free one)
