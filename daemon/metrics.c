@@ -421,3 +421,24 @@ metrics_checkpoint_size (node_t *node)
     json_decref (w);
     return node->cp_verified;
 }
+
+json_t *
+metrics_alarms (const metrics_alarm_input_t *in)
+{
+    json_t *alarms = json_array ();
+    uint64_t skew = in->clock_skew_ms < 0 ? (uint64_t) 0 - (uint64_t) in->clock_skew_ms
+                                          : (uint64_t) in->clock_skew_ms;
+    if (!in->online)
+        json_array_append_new (alarms, json_string (in->uitvoerder_view ? "offline" : "link_down"));
+    if (in->uitvoerder_view && in->roster_stale)
+        json_array_append_new (alarms, json_string ("stale_roster"));
+    if (in->uitvoerder_view && in->heard && skew > METRICS_SKEW_ALARM_MS)
+        json_array_append_new (alarms, json_string ("clock_skew"));
+    if (in->outbox_depth >= METRICS_BACKLOG_ALARM)
+        json_array_append_new (alarms, json_string ("backlog"));
+    if (in->oldest_undelivered_ms >= METRICS_UNDELIVERED_ALARM_MS)
+        json_array_append_new (alarms, json_string ("undelivered_age"));
+    if (in->log_alarm)
+        json_array_append_new (alarms, json_string ("log_alarm"));
+    return alarms;
+}

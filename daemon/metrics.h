@@ -19,6 +19,25 @@
 #define METRICS_BACKLOG_ALARM 1000         /* outbox messages not yet settled */
 #define METRICS_UNDELIVERED_ALARM_MS 60000 /* age of the oldest of them */
 
+/*  What the alarms are computed from: a member as the uitvoerder last heard
+ *  of it, or a partner's own state. */
+typedef struct {
+    bool uitvoerder_view;          /* a member row (else a partner's own) */
+    bool online;                   /* uitvoerder: heard within the timeout;
+                                    * partner: its link to the uitvoerder is up */
+    bool heard;                    /* uitvoerder: ever heard from */
+    bool roster_stale;             /* uitvoerder: its roster is older */
+    int64_t clock_skew_ms;         /* uitvoerder: its clock minus ours */
+    uint64_t outbox_depth;
+    uint64_t oldest_undelivered_ms;
+    bool log_alarm;
+} metrics_alarm_input_t;
+
+/*  The alarm names that apply, in the order status and metrics show them:
+ *  offline (or link_down at a partner), stale_roster, clock_skew, backlog,
+ *  undelivered_age, log_alarm.  A JSON array (new reference). */
+json_t *metrics_alarms (const metrics_alarm_input_t *in);
+
 typedef struct _metrics_t metrics_t;
 
 /*  The body of one answer to GET /metrics: heap (free()), or NULL when it

@@ -700,16 +700,11 @@ partner_status (node_t *self, json_t *result)
                    (json_int_t) outbox_count_state (self->outbox, OUTBOX_DELIVERED), "refused",
                    (json_int_t) outbox_count_state (self->outbox, OUTBOX_REFUSED)));
     /*  DESIGN 8: what needs a person's attention at this node. */
-    json_t *alarms = json_array ();
-    if (!up)
-        json_array_append_new (alarms, json_string ("link_down"));
-    if (depth >= METRICS_BACKLOG_ALARM)
-        json_array_append_new (alarms, json_string ("backlog"));
-    if (age >= METRICS_UNDELIVERED_ALARM_MS)
-        json_array_append_new (alarms, json_string ("undelivered_age"));
-    if (self->witness && witness_alarm (self->witness))
-        json_array_append_new (alarms, json_string ("log_alarm"));
-    json_object_set_new (result, "alarms", alarms);
+    metrics_alarm_input_t in = {.online = up,
+                                .outbox_depth = (uint64_t) depth,
+                                .oldest_undelivered_ms = (uint64_t) age,
+                                .log_alarm = self->witness && witness_alarm (self->witness)};
+    json_object_set_new (result, "alarms", metrics_alarms (&in));
     metrics_status (self, result);
     if (*self->last_receipt_id)
         json_object_set_new (result, "last_receipt",

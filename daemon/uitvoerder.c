@@ -485,21 +485,15 @@ uitvoerder_status (node_t *self, json_t *result)
          *  is offline: its backlog then is the best guess there is. */
         bool heard = l->last_seen_ms != 0;
         bool stale = heard && l->roster_version < roster->version;
-        uint64_t skew = l->clock_skew_ms < 0 ? (uint64_t) -l->clock_skew_ms
-                                             : (uint64_t) l->clock_skew_ms;
-        json_t *alarms = json_array ();
-        if (!online)
-            json_array_append_new (alarms, json_string ("offline"));
-        if (stale)
-            json_array_append_new (alarms, json_string ("stale_roster"));
-        if (heard && skew > METRICS_SKEW_ALARM_MS)
-            json_array_append_new (alarms, json_string ("clock_skew"));
-        if (l->outbox_depth >= METRICS_BACKLOG_ALARM)
-            json_array_append_new (alarms, json_string ("backlog"));
-        if (l->oldest_undelivered_ms >= METRICS_UNDELIVERED_ALARM_MS)
-            json_array_append_new (alarms, json_string ("undelivered_age"));
-        if (l->log_alarm)
-            json_array_append_new (alarms, json_string ("log_alarm"));
+        metrics_alarm_input_t in = {.uitvoerder_view = true,
+                                    .online = online,
+                                    .heard = heard,
+                                    .roster_stale = stale,
+                                    .clock_skew_ms = l->clock_skew_ms,
+                                    .outbox_depth = l->outbox_depth,
+                                    .oldest_undelivered_ms = l->oldest_undelivered_ms,
+                                    .log_alarm = l->log_alarm};
+        json_t *alarms = metrics_alarms (&in);
         n_members++;
         n_online += online;
         n_alarms += json_array_size (alarms);

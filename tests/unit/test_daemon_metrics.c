@@ -608,6 +608,67 @@ test_metrics_listen_address_is_checked (void **state)
     zloop_destroy (&loop);
 }
 
+/*  The alarms as one comma-separated string. */
+static void
+s_alarms (const metrics_alarm_input_t *in, char *out, size_t len)
+{
+    json_t *a = metrics_alarms (in);
+    size_t o = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < json_array_size (a) && o < len; i++)
+        o += (size_t) snprintf (out + o, len - o, "%s%s", i ? "," : "",
+                                json_string_value (json_array_get (a, i)));
+    json_decref (a);
+}
+
+#define ALARMS_ARE(in, expected)                                                                   \
+    do {                                                                                           \
+        char got_[160];                                                                            \
+        s_alarms (&(in), got_, sizeof got_);                                                       \
+        if (strcmp (got_, (expected)) != 0)                                                        \
+            fail_msg ("alarms '%s', expected '%s'", got_, (expected));                             \
+    } while (0)
+
+/*  DESIGN 8: each alarm at its threshold, not one below, for status and
+ *  metrics alike (both use metrics_alarms). */
+static void
+test_alarm_thresholds (void **state)
+{
+    (void) state;
+    metrics_alarm_input_t m = {.uitvoerder_view = true, .online = true, .heard = true};
+    ALARMS_ARE (m, "");
+    m.clock_skew_ms = METRICS_SKEW_ALARM_MS;
+    ALARMS_ARE (m, "");
+    m.clock_skew_ms = METRICS_SKEW_ALARM_MS + 1;
+    ALARMS_ARE (m, "clock_skew");
+    m.clock_skew_ms = -METRICS_SKEW_ALARM_MS - 1;
+    ALARMS_ARE (m, "clock_skew");
+    m.clock_skew_ms = INT64_MIN; /* no overflow in the absolute value */
+    ALARMS_ARE (m, "clock_skew");
+    m.heard = false; /* never heard: no clock to compare */
+    ALARMS_ARE (m, "");
+    m.heard = true;
+    m.clock_skew_ms = 0;
+    m.outbox_depth = METRICS_BACKLOG_ALARM - 1;
+    ALARMS_ARE (m, "");
+    m.outbox_depth = METRICS_BACKLOG_ALARM;
+    ALARMS_ARE (m, "backlog");
+    m.outbox_depth = 0;
+    m.oldest_undelivered_ms = METRICS_UNDELIVERED_ALARM_MS - 1;
+    ALARMS_ARE (m, "");
+    m.oldest_undelivered_ms = METRICS_UNDELIVERED_ALARM_MS;
+    ALARMS_ARE (m, "undelivered_age");
+    metrics_alarm_input_t all = {.uitvoerder_view = true, .online = false, .heard = true,
+                                 .roster_stale = true, .clock_skew_ms = 5000,
+                                 .outbox_depth = 5000, .oldest_undelivered_ms = 120000,
+                                 .log_alarm = true};
+    ALARMS_ARE (all, "offline,stale_roster,clock_skew,backlog,undelivered_age,log_alarm");
+    /*  A partner's own view: its link, backlog, age and log; it has no
+     *  roster or clock comparison of its own. */
+    all.uitvoerder_view = false;
+    ALARMS_ARE (all, "link_down,backlog,undelivered_age,log_alarm");
+}
+
 int
 main (void)
 {
@@ -621,6 +682,7 @@ main (void)
         cmocka_unit_test (test_metrics_show_every_member_alarm),
         cmocka_unit_test (test_metrics_label_values_are_escaped),
         cmocka_unit_test (test_metrics_listen_address_is_checked),
+        cmocka_unit_test (test_alarm_thresholds),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
