@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "config.h"
 #include "note.h"
 
@@ -56,8 +58,7 @@ static int
 s_setup (void **state)
 {
     fixture_t *f = calloc (1, sizeof *f);
-    snprintf (f->dir, sizeof f->dir, "/tmp/keten-config.XXXXXX");
-    assert_non_null (mkdtemp (f->dir));
+    assert_int_equal (testutil_tmpdir (f->dir, sizeof f->dir, "config"), 0);
     assert_non_null (realpath (f->dir, f->real_dir));
     snprintf (f->path, sizeof f->path, "%s/config.cfg", f->dir);
     *state = f;
@@ -68,9 +69,7 @@ static int
 s_teardown (void **state)
 {
     fixture_t *f = *state;
-    char cmd[128];
-    snprintf (cmd, sizeof cmd, "rm -rf %s", f->dir);
-    assert_int_equal (system (cmd), 0);
+    assert_int_equal (testutil_rmtree (f->dir), 0);
     free (f);
     return 0;
 }

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "checkpoint.h"
 #include "logproof.h"
 #include "merkle.h"
@@ -40,17 +42,14 @@ static int
 s_setup (void **state)
 {
     (void) state;
-    snprintf (s_dir, sizeof s_dir, "/tmp/keten-logproof.XXXXXX");
-    return sodium_init () >= 0 && mkdtemp (s_dir) ? 0 : -1;
+    return sodium_init () >= 0 && testutil_tmpdir (s_dir, sizeof s_dir, "logproof") == 0 ? 0 : -1;
 }
 
 static int
 s_teardown (void **state)
 {
     (void) state;
-    char cmd[128];
-    snprintf (cmd, sizeof cmd, "rm -rf %s", s_dir);
-    return system (cmd) == 0 ? 0 : -1;
+    return testutil_rmtree (s_dir);
 }
 
 /*  Append entries [from, to). */

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "merkle.h"
 #include "outbox.h"
 #include "provlog.h"
@@ -23,17 +25,14 @@ static int
 s_setup (void **state)
 {
     (void) state;
-    snprintf (s_dir, sizeof s_dir, "/tmp/keten-outbox.XXXXXX");
-    return mkdtemp (s_dir) ? 0 : -1;
+    return testutil_tmpdir (s_dir, sizeof s_dir, "outbox") == 0 ? 0 : -1;
 }
 
 static int
 s_teardown (void **state)
 {
     (void) state;
-    char cmd[128];
-    snprintf (cmd, sizeof cmd, "rm -rf %s", s_dir);
-    return system (cmd) == 0 ? 0 : -1;
+    return testutil_rmtree (s_dir);
 }
 
 static const outbox_limits_t s_limits = {100, 1000, 8};

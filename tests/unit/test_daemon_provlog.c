@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "merkle.h"
 #include "provlog.h"
 #include "store.h"
@@ -25,17 +27,14 @@ static int
 s_setup (void **state)
 {
     (void) state;
-    snprintf (s_dir, sizeof s_dir, "/tmp/keten-provlog.XXXXXX");
-    return mkdtemp (s_dir) ? 0 : -1;
+    return testutil_tmpdir (s_dir, sizeof s_dir, "provlog") == 0 ? 0 : -1;
 }
 
 static int
 s_teardown (void **state)
 {
     (void) state;
-    char cmd[128];
-    snprintf (cmd, sizeof cmd, "rm -rf %s", s_dir);
-    return system (cmd) == 0 ? 0 : -1;
+    return testutil_rmtree (s_dir);
 }
 
 /*  A fresh file name for each test. */

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "keys.h"
 #include "note.h"
 #include "roster.h"
@@ -48,8 +50,7 @@ static int
 s_setup (void **state)
 {
     (void) state;
-    snprintf (s_dir, sizeof s_dir, "/tmp/keten-transport.XXXXXX");
-    if (!mkdtemp (s_dir))
+    if (testutil_tmpdir (s_dir, sizeof s_dir, "transport") != 0)
         return -1;
     kt_reason_t r;
     for (int i = 0; i < 3; i++) {
@@ -71,9 +72,7 @@ s_teardown (void **state)
     (void) state;
     for (int i = 0; i < 3; i++)
         keys_secret_destroy (&s_keys[i]);
-    char cmd[128];
-    snprintf (cmd, sizeof cmd, "rm -rf %s", s_dir);
-    return system (cmd) == 0 ? 0 : -1;
+    return testutil_rmtree (s_dir);
 }
 
 static config_t

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "envelope.h"
 #include "keys.h"
 #include "note.h"
@@ -34,8 +36,7 @@ static int
 s_setup (void **state)
 {
     fixture_t *f = calloc (1, sizeof *f);
-    snprintf (f->dir, sizeof f->dir, "/tmp/keten-envelope.XXXXXX");
-    assert_non_null (mkdtemp (f->dir));
+    assert_int_equal (testutil_tmpdir (f->dir, sizeof f->dir, "envelope"), 0);
     kt_reason_t r;
     char path[128];
     const char *pubs[4];
@@ -69,13 +70,11 @@ static int
 s_teardown (void **state)
 {
     fixture_t *f = *state;
-    char cmd[128];
     for (int i = 0; i < 4; i++) {
         keyring_destroy (&f->ring[i]);
         keys_secret_destroy (&f->keys[i]);
     }
-    snprintf (cmd, sizeof cmd, "rm -rf %s", f->dir);
-    assert_int_equal (system (cmd), 0);
+    assert_int_equal (testutil_rmtree (f->dir), 0);
     free (f);
     return 0;
 }

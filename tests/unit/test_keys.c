@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "keys.h"
 
 #include <fcntl.h>
@@ -27,8 +29,7 @@ static int
 s_setup (void **state)
 {
     fixture_t *f = calloc (1, sizeof *f);
-    snprintf (f->dir, sizeof f->dir, "/tmp/keten-keys.XXXXXX");
-    assert_non_null (mkdtemp (f->dir));
+    assert_int_equal (testutil_tmpdir (f->dir, sizeof f->dir, "keys"), 0);
     kt_reason_t r;
     assert_int_equal (keys_generate ("politie-limburg", "politie", "Politie eenheid Limburg",
                                      f->dir, &r),
@@ -43,9 +44,7 @@ static int
 s_teardown (void **state)
 {
     fixture_t *f = *state;
-    char cmd[128];
-    snprintf (cmd, sizeof cmd, "rm -rf %s", f->dir);
-    assert_int_equal (system (cmd), 0);
+    assert_int_equal (testutil_rmtree (f->dir), 0);
     free (f);
     return 0;
 }

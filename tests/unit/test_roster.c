@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "keys.h"
 #include "note.h"
 #include "roster.h"
@@ -39,8 +41,7 @@ static int
 s_setup (void **state)
 {
     fixture_t *f = calloc (1, sizeof *f);
-    snprintf (f->dir, sizeof f->dir, "/tmp/keten-roster.XXXXXX");
-    assert_non_null (mkdtemp (f->dir));
+    assert_int_equal (testutil_tmpdir (f->dir, sizeof f->dir, "roster"), 0);
     kt_reason_t r;
     char path[PATH_MAX];
     for (int i = 0; i < N_KEYS; i++) {
@@ -76,9 +77,7 @@ s_teardown (void **state)
         keys_secret_destroy (&f->keys[i]);
     keys_secret_destroy (&f->other);
     free (f->note);
-    char cmd[128];
-    snprintf (cmd, sizeof cmd, "rm -rf %s", f->dir);
-    assert_int_equal (system (cmd), 0);
+    assert_int_equal (testutil_rmtree (f->dir), 0);
     free (f);
     return 0;
 }
