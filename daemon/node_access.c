@@ -36,12 +36,8 @@ node_record_access (node_t *self, const api_caller_t *caller, const char *what,
         uint64_t index;
         s_entry (&e, keyring_self_member (self->keyring)->id, user, what, (char *const *) case_refs,
                  n);
-        if (provlog_begin (self->log, &why) != 0 ||
-            provlog_append (self->log, &e, &index, &why) != 0 ||
-            provlog_commit (self->log, &why) != 0) {
-            provlog_rollback (self->log);
+        if (provlog_append_one (self->log, &e, &index, &why) != 0)
             return kt_fail (reason, "cannot log the read: %s", why.text);
-        }
         return 0;
     }
     Keten__AccessNotice a = KETEN__ACCESS_NOTICE__INIT;

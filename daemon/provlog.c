@@ -444,6 +444,20 @@ provlog_rollback (provlog_t *self)
     self->in_batch = false;
 }
 
+int
+provlog_append_one (provlog_t *self, const Keten__LogEntry *entry, uint64_t *index_p,
+                    kt_reason_t *reason)
+{
+    uint64_t index;
+    if (provlog_begin (self, reason) != 0)
+        return -1;
+    if (provlog_append (self, entry, index_p ? index_p : &index, reason) != 0) {
+        provlog_rollback (self);
+        return -1;
+    }
+    return provlog_commit (self, reason);
+}
+
 /*  Is the arrival logged at index (header hash and sender in columns 1
  *  and 2 of find_received, NULL for rows from before schema 3) the same
  *  message as entry? */

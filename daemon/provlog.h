@@ -43,6 +43,10 @@ int provlog_append_received (provlog_t *self, const Keten__LogEntry *entry, uint
                              kt_reason_t *reason);
 int provlog_commit (provlog_t *self, kt_reason_t *reason);
 void provlog_rollback (provlog_t *self);
+/*  One entry in a batch of its own: begin, append, commit (rolled back
+ *  on failure).  index_p may be NULL. */
+int provlog_append_one (provlog_t *self, const Keten__LogEntry *entry, uint64_t *index_p,
+                        kt_reason_t *reason);
 
 /*  Recompute the whole tree of the log file at path, read-only (the
  *  daemon may be running; everything is read in one snapshot): indexes

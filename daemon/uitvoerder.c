@@ -198,12 +198,8 @@ s_log_refusal (node_t *self, const char *sender, const envelope_opened_t *opened
     e.header_hash.len = 32;
     kt_reason_t reason;
     uint64_t index;
-    if (provlog_begin (self->log, &reason) != 0 ||
-        provlog_append (self->log, &e, &index, &reason) != 0 ||
-        provlog_commit (self->log, &reason) != 0) {
-        provlog_rollback (self->log);
+    if (provlog_append_one (self->log, &e, &index, &reason) != 0)
         kt_log (KT_LOG_ERROR, "log append_failed event=refused reason=\"%s\"", reason.text);
-    }
 }
 
 /*  Wpg besluit, enforced at the receiving side too (a sender's hold is not

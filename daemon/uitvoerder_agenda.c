@@ -196,12 +196,8 @@ uitvoerder_on_member_receipt (node_t *self, const roster_member_t *member, const
         e.message_id = r->message_id;
         e.node = (char *) member->id;
         uint64_t index;
-        if (provlog_begin (self->log, &reason) != 0 ||
-            provlog_append (self->log, &e, &index, &reason) != 0 ||
-            provlog_commit (self->log, &reason) != 0) {
-            provlog_rollback (self->log);
+        if (provlog_append_one (self->log, &e, &index, &reason) != 0)
             kt_log (KT_LOG_ERROR, "log append_failed event=delivered reason=\"%s\"", reason.text);
-        }
         if (accepted)
             kt_log (KT_LOG_INFO, "message delivered id=%s to=%s", hex, member->id);
         else

@@ -40,14 +40,7 @@ s_log (node_t *self, Keten__LogEvent event, Keten__MessageType message_type, con
         e.message_id.data = (uint8_t *) message_id;
         e.message_id.len = KT_ID_LEN;
     }
-    uint64_t index;
-    if (provlog_begin (self->log, reason) != 0)
-        return -1;
-    if (provlog_append (self->log, &e, index_p ? index_p : &index, reason) != 0) {
-        provlog_rollback (self->log);
-        return -1;
-    }
-    return provlog_commit (self->log, reason);
+    return provlog_append_one (self->log, &e, index_p, reason);
 }
 
 static const char *

@@ -59,14 +59,7 @@ s_log_decided (node_t *self, const Keten__WeegploegDecision *d, const char *os_u
     e.what = d->outcome == KETEN__DECISION_OUTCOME__AGENDEREN ? "agenderen" : "niet-agenderen";
     e.recipients = d->parties;
     e.n_recipients = d->n_parties;
-    uint64_t index;
-    if (provlog_begin (self->log, reason) != 0)
-        return -1;
-    if (provlog_append (self->log, &e, &index, reason) != 0) {
-        provlog_rollback (self->log);
-        return -1;
-    }
-    return provlog_commit (self->log, reason);
+    return provlog_append_one (self->log, &e, NULL, reason);
 }
 
 /*  Copy, log and send decision id.  json (may be NULL) gets the copies. */

@@ -106,12 +106,8 @@ s_log_change (node_t *self, uint64_t version, const char *user, const char *what
     e.node = (char *) keyring_self_member (self->keyring)->id;
     e.os_user = (char *) user;
     e.what = (char *) what;
-    uint64_t index;
-    if (provlog_begin (self->log, reason) != 0 || provlog_append (self->log, &e, &index, reason) != 0
-        || provlog_commit (self->log, reason) != 0) {
-        provlog_rollback (self->log);
+    if (provlog_append_one (self->log, &e, NULL, reason) != 0)
         return -1;
-    }
     char sql[128];
     snprintf (sql, sizeof sql,
               "INSERT OR REPLACE INTO meta (key, value) VALUES ('roster_logged', %llu)",

@@ -24,14 +24,7 @@ s_log_event (node_t *self, Keten__LogEvent event, uid_t uid, const char *what,
     e.what = (char *) what;
     e.case_refs = (char **) case_refs;
     e.n_case_refs = n;
-    uint64_t index;
-    if (provlog_begin (self->log, reason) != 0)
-        return -1;
-    if (provlog_append (self->log, &e, &index, reason) != 0) {
-        provlog_rollback (self->log);
-        return -1;
-    }
-    return provlog_commit (self->log, reason);
+    return provlog_append_one (self->log, &e, NULL, reason);
 }
 
 void
