@@ -179,3 +179,17 @@ kt_federation() {
     kt_start "$UITV"
     for id in "${ids[@]:1}"; do kt_config "$id"; kt_start "$id"; done
 }
+
+# lock_db FILE / unlock_db: another process holds FILE's write lock, so the
+# daemon's next write to it fails (after its 5 s busy timeout) as a crash
+# at that point would leave things.
+lock_db() {
+    mkfifo "$T/lock.fifo"
+    sqlite3 "$1" < "$T/lock.fifo" > /dev/null 2>&1 &
+    LOCK_PID=$!
+    exec 3> "$T/lock.fifo"
+    echo "BEGIN IMMEDIATE;" >&3
+    locked() { ! sqlite3 "$1" "BEGIN IMMEDIATE; ROLLBACK;" 2> /dev/null; }
+    wait_until 10 locked "$1" || fail "cannot lock $1"
+}
+unlock_db() { echo "ROLLBACK;" >&3; exec 3>&-; wait "$LOCK_PID"; rm -f "$T/lock.fifo"; }

@@ -37,17 +37,11 @@ kt "$UITV" incident report --what "Test door de uitvoerder." --found "$(date +%F
 # The register fails after the log entry is written (its file is locked by
 # another process here, as a crash there would leave it): no receipt, the
 # reporter retries, and the retry is registered under that same entry.
-mkfifo "$T/lock.fifo"
-sqlite3 "$T/state-$UITV/node.db" < "$T/lock.fifo" > /dev/null 2>&1 &
-LOCK_PID=$!
-exec 3> "$T/lock.fifo"
-echo "BEGIN IMMEDIATE;" >&3
-locked() { ! sqlite3 "$T/state-$UITV/node.db" "BEGIN IMMEDIATE; ROLLBACK;" 2> /dev/null; }
-wait_until 10 locked || fail "cannot lock node.db"
+lock_db "$T/state-$UITV/node.db"
 MID=$(kt politie-test incident report --what "Een printer stond open." --found "$(date -d '-2 hours' +%FT%H:%M)" \
     --data-kind naw --subjects 1 | awk '{print $1}')
 wait_until 30 grep -q "incident store_failed" "$T/$UITV.log" || fail "the register did not fail"
-echo "ROLLBACK;" >&3; exec 3>&-; wait "$LOCK_PID"
+unlock_db
 queue_empty() { [ "$(jfield politie-test .outbox.depth)" = 0 ]; }
 wait_until 30 queue_empty || fail "the report was not delivered after the register came back"
 [ "$(sqlite3 "$T/state-$UITV/node.db" "SELECT count(*) FROM incident WHERE message_id=X'$MID'")" = 1 ] \

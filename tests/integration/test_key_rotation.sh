@@ -98,17 +98,11 @@ pass "without an overlap the old keys stop at once and the node says so; the new
 # process) still takes effect - it was kept before anyone saw it - says
 # what is missing, exits non-zero, and is logged on the next start.
 "$KETEN" keygen --id om-test --kind om --out "$T/keys" > /dev/null
-mkfifo "$T/lock.fifo"
-sqlite3 "$T/state-$UITV/log.db" < "$T/lock.fifo" > /dev/null 2>&1 &
-LOCK_PID=$!
-exec 3> "$T/lock.fifo"
-echo "BEGIN IMMEDIATE;" >&3
-locked() { ! sqlite3 "$T/state-$UITV/log.db" "BEGIN IMMEDIATE; ROLLBACK;" 2> /dev/null; }
-wait_until 10 locked || fail "cannot lock log.db"
+lock_db "$T/state-$UITV/log.db"
 kt "$UITV" member add "$T/keys/om-test.pub" > "$T/out" 2> "$T/err" &
 CPID=$!
 wait_until 20 grep -q "change_incomplete" "$T/$UITV.log" || fail "the log entry did not fail"
-echo "ROLLBACK;" >&3; exec 3>&-; wait "$LOCK_PID"
+unlock_db
 if wait "$CPID"; then fail "a half-done change exited 0"; fi
 grep -q "roster version 5" "$T/out" || fail "the change did not take effect: $(cat "$T/out" "$T/err")"
 grep -q "not yet in the provenance log" "$T/err" || fail "the missing log entry is not reported: $(cat "$T/err")"
