@@ -146,8 +146,14 @@ void node_open_opts (node_t *self, envelope_open_opts_t *opts);
 
 /*  The roster over time (node_roster.c). */
 int node_accept_roster (node_t *self, const roster_t *roster, kt_reason_t *reason);
+/*  Accept a verified roster as the newest and keep its note in the state
+ *  directory (the configured roster file may be read-only). */
+int node_keep_roster (node_t *self, const roster_t *roster, kt_reason_t *reason);
+/*  Run on a kept roster from now on (a new keyring; takes ownership);
+ *  one that drops this node, or no longer accepts its keys, sets expelled. */
+int node_use_roster (node_t *self, roster_t **roster_p, kt_reason_t *reason);
 /*  Verify a signed roster against the pinned key and, when newer, keep
- *  and apply it; a roster that drops this node sets expelled. */
+ *  and use it. */
 int node_apply_roster (node_t *self, const char *note, size_t len, kt_reason_t *reason);
 
 /*  Record a read of personal data by caller (art. 15.2e): in the node's
@@ -253,6 +259,10 @@ int uitvoerder_copy_add (node_t *self, copies_t *copies, const roster_member_t *
 int uitvoerder_copies_send (node_t *self, const copies_t *copies, const char *os_user,
                             json_t *json, kt_reason_t *reason);
 void uitvoerder_copies_free (copies_t *copies);
+/*  Log one event by this node, acted by os_user, about case_refs (n may
+ *  be 0), in a batch of its own. */
+int uitvoerder_log_event (node_t *self, Keten__LogEvent event, const char *os_user,
+                          const char *what, char *const *case_refs, size_t n, kt_reason_t *reason);
 /*  Offer member its pending messages (it was just heard from). */
 void uitvoerder_relay_pump (node_t *self, const roster_member_t *member);
 void uitvoerder_on_member_receipt (node_t *self, const roster_member_t *member,

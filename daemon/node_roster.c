@@ -112,23 +112,37 @@ s_relink (node_t *self, const roster_t *old, const roster_t *new_roster, kt_reas
 }
 
 int
+node_keep_roster (node_t *self, const roster_t *roster, kt_reason_t *reason)
+{
+    char path[PATH_MAX + 16];
+    s_kept_path (path, sizeof path, &self->config);
+    if (node_accept_roster (self, roster, reason) != 0)
+        return -1;
+    return kt_write_file (path, roster->note, roster->note_len, 0644, reason);
+}
+
+int
 node_apply_roster (node_t *self, const char *note, size_t len, kt_reason_t *reason)
 {
     roster_t *roster = roster_parse (note, len, self->config.uitvoerder_key, reason);
     if (!roster)
         return -1;
-    const roster_t *current = keyring_roster (self->keyring);
-    if (roster->version <= current->version) {
+    if (roster->version <= keyring_roster (self->keyring)->version) {
         roster_destroy (&roster);
         return 0; /* seen already */
     }
-    char path[PATH_MAX + 16];
-    s_kept_path (path, sizeof path, &self->config);
-    if (node_accept_roster (self, roster, reason) != 0 ||
-        kt_write_file (path, note, len, 0644, reason) != 0) {
+    if (node_keep_roster (self, roster, reason) != 0) {
         roster_destroy (&roster);
         return -1;
     }
+    return node_use_roster (self, &roster, reason);
+}
+
+int
+node_use_roster (node_t *self, roster_t **roster_p, kt_reason_t *reason)
+{
+    roster_t *roster = *roster_p;
+    *roster_p = NULL;
     uint64_t version = roster->version;
     const roster_member_t *me = roster_find (roster, self->config.id);
     uint64_t now = kt_now_ms ();

@@ -54,14 +54,16 @@ s_on_rebind (zloop_t *loop, int timer_id, void *arg)
     return s_rebind (loop, self);
 }
 
-/*  Push note to every active member of roster, through the relay. */
+/*  Push next to every member active in the roster in force, through the
+ *  relay. */
 static int
-s_push (node_t *self, const roster_t *roster, const char *note, size_t len, const char *os_user,
-        json_t *json, kt_reason_t *reason)
+s_push (node_t *self, const roster_t *next, const char *os_user, json_t *json,
+        kt_reason_t *reason)
 {
+    const roster_t *roster = keyring_roster (self->keyring);
     Keten__RosterUpdate u = KETEN__ROSTER_UPDATE__INIT;
-    u.note.data = (uint8_t *) note;
-    u.note.len = len;
+    u.note.data = (uint8_t *) next->note;
+    u.note.len = next->note_len;
     copies_t copies = {self, KETEN__MESSAGE_TYPE__ROSTER, NULL, 0};
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < roster->member_count; i++) {
@@ -69,8 +71,7 @@ s_push (node_t *self, const roster_t *roster, const char *note, size_t len, cons
         if (to->role == ROLE_UITVOERDER || !roster_member_active (to, kt_now_ms ()))
             continue;
         rc = uitvoerder_copy_add (self, &copies, to, &u.base, NULL, 0, false, reason);
-        if (roster == keyring_roster (self->keyring))
-            self->links[i].roster_offered = roster->version + 1;
+        self->links[i].roster_offered = next->version;
     }
     if (rc == 0)
         rc = uitvoerder_copies_send (self, &copies, os_user, json, reason);
@@ -93,21 +94,10 @@ s_warn (json_t *warnings, uint64_t version, const char *format, ...)
     json_array_append_new (warnings, json_string (text));
 }
 
-/*  The ROSTER_CHANGED entry for version, and the note in node.db that it
- *  is logged (so a version kept but not logged - a crash between the two -
- *  is logged on the next start). */
+/*  Note in node.db that roster version is in the provenance log. */
 static int
-s_log_change (node_t *self, uint64_t version, const char *user, const char *what,
-              kt_reason_t *reason)
+s_mark_logged (node_t *self, uint64_t version, kt_reason_t *reason)
 {
-    Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
-    e.event = KETEN__LOG_EVENT__ROSTER_CHANGED;
-    e.time_ms = kt_now_ms ();
-    e.node = (char *) keyring_self_member (self->keyring)->id;
-    e.os_user = (char *) user;
-    e.what = (char *) what;
-    if (provlog_append_one (self->log, &e, NULL, reason) != 0)
-        return -1;
     char sql[128];
     snprintf (sql, sizeof sql,
               "INSERT OR REPLACE INTO meta (key, value) VALUES ('roster_logged', %llu)",
@@ -115,21 +105,17 @@ s_log_change (node_t *self, uint64_t version, const char *user, const char *what
     return store_exec (self->db, sql, reason);
 }
 
-/*  Accept the new version and keep it in the state directory. */
+/*  The ROSTER_CHANGED entry for version, and the note in node.db that it
+ *  is logged (so a version kept but not logged - a crash between the two -
+ *  is logged on the next start). */
 static int
-s_keep (node_t *self, const char *note, kt_reason_t *reason)
+s_log_change (node_t *self, uint64_t version, const char *user, const char *what,
+              kt_reason_t *reason)
 {
-    roster_t *roster = roster_parse (note, strlen (note), self->config.uitvoerder_key, reason);
-    if (!roster)
+    if (uitvoerder_log_event (self, KETEN__LOG_EVENT__ROSTER_CHANGED, user, what, NULL, 0, reason)
+        != 0)
         return -1;
-    char path[PATH_MAX + 16];
-    snprintf (path, sizeof path, "%s/roster.txt", self->config.state_dir);
-    int rc = node_accept_roster (self, roster, reason) == 0
-                 && kt_write_file (path, note, strlen (note), 0644, reason) == 0
-                 ? 0
-                 : -1;
-    roster_destroy (&roster);
-    return rc;
+    return s_mark_logged (self, version, reason);
 }
 
 void
@@ -206,11 +192,7 @@ uitvoerder_roster_start (node_t *self)
     snprintf (what, sizeof what, "version %llu in force (kept before a restart)",
               (unsigned long long) version);
     if (logged < 0) {
-        char sql[128];
-        snprintf (sql, sizeof sql,
-                  "INSERT OR REPLACE INTO meta (key, value) VALUES ('roster_logged', %llu)",
-                  (unsigned long long) version);
-        if (store_exec (self->db, sql, &reason) != 0)
+        if (s_mark_logged (self, version, &reason) != 0)
             kt_log (KT_LOG_ERROR, "roster logged_mark_failed reason=\"%s\"", reason.text);
     } else if ((uint64_t) logged < version && s_log_change (self, version, "ketend", what,
                                                            &reason) != 0)
@@ -274,10 +256,16 @@ uitvoerder_roster_change (node_t *self, const api_caller_t *caller, json_t *args
      *  roster under the same version.  From here on the change rolls
      *  forward: a step that fails is reported, and made good on the next
      *  start (log entry) or the member's next heartbeat (push). */
+    roster_t *next = NULL;
     if (rc == 0)
-        rc = s_keep (self, note, &reason);
+        next = roster_parse (note, strlen (note), self->config.uitvoerder_key, &reason);
+    if (rc == 0 && !next)
+        rc = -1;
+    if (rc == 0)
+        rc = node_keep_roster (self, next, &reason);
+    free (note);
     if (rc != 0) {
-        free (note);
+        roster_destroy (&next);
         apiserver_reply_error (self->api, caller, reason.text);
         return;
     }
@@ -292,11 +280,10 @@ uitvoerder_roster_change (node_t *self, const api_caller_t *caller, json_t *args
      *  the one that leaves included, sealed for the keys it runs now -
      *  before the new version applies here. */
     json_t *sent = json_array ();
-    if (s_push (self, keyring_roster (self->keyring), note, strlen (note), user, sent, &reason)
-        != 0)
+    if (s_push (self, next, user, sent, &reason) != 0)
         s_warn (warnings, version, "not pushed (%s); offered to each member at its next heartbeat",
                 reason.text);
-    if (node_apply_roster (self, note, strlen (note), &reason) != 0)
+    if (node_use_roster (self, &next, &reason) != 0)
         s_warn (warnings, version, "not applied (%s); applied on the next start", reason.text);
     else if (transport_allow (self->transport, keyring_roster (self->keyring), &reason) != 0)
         s_warn (warnings, version, "allow-list not rewritten (%s); retried within 10 s",
@@ -315,7 +302,6 @@ uitvoerder_roster_change (node_t *self, const api_caller_t *caller, json_t *args
         else if (takes_access)
             self->rebind_pending = true;
     }
-    free (note);
     const roster_t *now = keyring_roster (self->keyring);
     kt_log (KT_LOG_INFO, "roster changed op=%s member=%s version=%llu user=%s", op,
             change.id ? change.id : "-", (unsigned long long) now->version, user);

@@ -169,3 +169,18 @@ uitvoerder_copies_send (node_t *self, const copies_t *copies, const char *os_use
     node_send_batch (self);
     return 0;
 }
+
+int
+uitvoerder_log_event (node_t *self, Keten__LogEvent event, const char *os_user, const char *what,
+                      char *const *case_refs, size_t n, kt_reason_t *reason)
+{
+    Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
+    e.event = event;
+    e.time_ms = kt_now_ms ();
+    e.node = (char *) keyring_self_member (self->keyring)->id;
+    e.os_user = (char *) os_user;
+    e.what = (char *) what;
+    e.case_refs = (char **) case_refs;
+    e.n_case_refs = n;
+    return provlog_append_one (self->log, &e, NULL, reason);
+}

@@ -10,23 +10,6 @@
 
 #include <string.h>
 
-static int
-s_log_event (node_t *self, Keten__LogEvent event, uid_t uid, const char *what,
-             char *const *case_refs, size_t n, kt_reason_t *reason)
-{
-    char user[65];
-    access_user_name (uid, user, sizeof user);
-    Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
-    e.event = event;
-    e.time_ms = kt_now_ms ();
-    e.node = (char *) keyring_self_member (self->keyring)->id;
-    e.os_user = user;
-    e.what = (char *) what;
-    e.case_refs = (char **) case_refs;
-    e.n_case_refs = n;
-    return provlog_append_one (self->log, &e, NULL, reason);
-}
-
 void
 uitvoerder_subject_show (node_t *self, const api_caller_t *caller, json_t *args)
 {
@@ -91,7 +74,10 @@ uitvoerder_match (node_t *self, const api_caller_t *caller, json_t *args)
     }
     char *refs[2] = {(char *) keep, (char *) other};
     const char *what = json_is_true (same) ? "subjects merged" : "subjects distinct";
-    if (s_log_event (self, KETEN__LOG_EVENT__CORRECTED, caller->uid, what, refs, 2, &reason) != 0)
+    char user[65];
+    access_user_name (caller->uid, user, sizeof user);
+    if (uitvoerder_log_event (self, KETEN__LOG_EVENT__CORRECTED, user, what, refs, 2, &reason)
+        != 0)
         kt_log (KT_LOG_ERROR, "log append_failed event=corrected reason=\"%s\"", reason.text);
     kt_log (KT_LOG_INFO, "subject match keep=%s other=%s same=%s uid=%u", keep, other,
             json_is_true (same) ? "yes" : "no", (unsigned) caller->uid);
