@@ -369,7 +369,8 @@ s_check_unique (const roster_t *r, kt_reason_t *reason)
                 for (int x = 0; x < na; x++)
                     for (int y = 0; y < nb; y++)
                         if (memcmp (ka[x], kb[y], 32) == 0)
-                            return kt_fail (reason, "roster: members %s and %s have the same %s key",
+                            return kt_fail (reason,
+                                            "roster: members %s and %s have the same %s key",
                                             a->id, b->id, what[k]);
             }
         }
@@ -430,9 +431,7 @@ s_decode (zconfig_t *root, roster_t *r, const char *signer, const uint8_t signer
         return -1;
     /*  A rotation's overlap is bounded: old keys cannot be kept for years
      *  by a hand-made roster. */
-    struct tm issued_tm;
-    s_parse_date (r->issued, &issued_tm);
-    time_t latest = timegm (&issued_tm) + (time_t) (ROSTER_OVERLAP_MAX_DAYS + 1) * 86400;
+    time_t latest = s_day_start (r->issued) + (time_t) (ROSTER_OVERLAP_MAX_DAYS + 1) * 86400;
     for (size_t i = 0; i < r->member_count; i++)
         if (r->members[i].has_previous && s_day_start (r->members[i].previous_until) > latest)
             return kt_fail (reason, "roster: member %s: previous-until %s is more than %d days "

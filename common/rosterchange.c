@@ -147,10 +147,12 @@ s_check_change (const roster_t *old, const roster_change_t *c, const roster_memb
         return kt_fail (reason, "%.64s is not a member", c->id ? c->id : "");
     if ((*target)->role == ROLE_UITVOERDER)
         return kt_fail (reason, "the uitvoerder's own membership is not changed this way");
-    if (*(*target)->leaves_at && c->op != ROSTER_CHANGE_REVOKE && c->op != ROSTER_CHANGE_END_OVERLAP)
+    if (*(*target)->leaves_at && c->op != ROSTER_CHANGE_REVOKE
+        && c->op != ROSTER_CHANGE_END_OVERLAP)
         return kt_fail (reason, "%s is leaving already (leaves-at %s)", c->id,
                         (*target)->leaves_at);
-    if (c->op == ROSTER_CHANGE_END_OVERLAP && !roster_member_previous_active (*target, kt_now_ms ()))
+    if (c->op == ROSTER_CHANGE_END_OVERLAP
+        && !roster_member_previous_active (*target, kt_now_ms ()))
         return kt_fail (reason, "%s has no key rotation overlap to end", c->id);
     if (c->op == ROSTER_CHANGE_KIND && (!c->kind || !keys_valid_kind (c->kind) ||
                                         roster_role_for_kind (c->kind) == ROLE_UITVOERDER))
