@@ -182,14 +182,15 @@ kt_federation() {
 
 # lock_db FILE / unlock_db: another process holds FILE's write lock, so the
 # daemon's next write to it fails (after its 5 s busy timeout) as a crash
-# at that point would leave things.
+# at that point would leave things. The holder waits out a write the daemon
+# is making at that moment, and says "locked" only once the lock is its own.
 lock_db() {
     mkfifo "$T/lock.fifo"
-    sqlite3 "$1" < "$T/lock.fifo" > /dev/null 2>&1 &
+    sqlite3 -bail "$1" < "$T/lock.fifo" > "$T/lock.out" 2>&1 &
     LOCK_PID=$!
     exec 3> "$T/lock.fifo"
-    echo "BEGIN IMMEDIATE;" >&3
-    locked() { ! sqlite3 "$1" "BEGIN IMMEDIATE; ROLLBACK;" 2> /dev/null; }
-    wait_until 10 locked "$1" || fail "cannot lock $1"
+    printf '.timeout 20000\nBEGIN IMMEDIATE;\nSELECT '"'locked'"';\n' >&3
+    have_lock() { grep -qx locked "$T/lock.out"; }
+    wait_until 25 have_lock || fail "cannot lock $1: $(cat "$T/lock.out")"
 }
 unlock_db() { echo "ROLLBACK;" >&3; exec 3>&-; wait "$LOCK_PID"; rm -f "$T/lock.fifo"; }
