@@ -89,6 +89,7 @@ struct _node_t {
     bool expelled;            /* the roster dropped this node: send nothing */
     size_t admitted_keys;     /* uitvoerder: transport keys the allow-list admits */
     bool rebind_pending;      /* uitvoerder: a rebind is scheduled */
+    int rebind_timer;         /* uitvoerder: its zloop timer, if pending */
     access_t *access;         /* reads of personal data (art. 15.2e) */
     /* partner */
     agendabox_t *agendabox;   /* agendas received (weegploeg: kernpartij; casusoverleg) */

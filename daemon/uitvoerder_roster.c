@@ -94,6 +94,21 @@ s_warn (json_t *warnings, uint64_t version, const char *format, ...)
     json_array_append_new (warnings, json_string (text));
 }
 
+/*  Every change that takes access gets the full delay for its roster to
+ *  reach the member: a rebind already pending is moved to now + delay. */
+static void
+s_schedule_rebind (node_t *self, json_t *warnings, uint64_t version)
+{
+    if (self->rebind_pending)
+        zloop_timer_end (self->loop, self->rebind_timer);
+    int timer = zloop_timer (self->loop, REBIND_DELAY_MS, 1, s_on_rebind, self);
+    self->rebind_pending = timer >= 0;
+    self->rebind_timer = timer;
+    if (timer < 0)
+        s_warn (warnings, version, "%s",
+                "the socket was not rebound: open connections stay until they drop");
+}
+
 /*  Note in node.db that roster version is in the provenance log. */
 static int
 s_mark_logged (node_t *self, uint64_t version, kt_reason_t *reason)
@@ -295,12 +310,8 @@ uitvoerder_roster_change (node_t *self, const api_caller_t *caller, json_t *args
         bool takes_access = change.op == ROSTER_CHANGE_REVOKE
                          || change.op == ROSTER_CHANGE_END_OVERLAP
                          || (change.op == ROSTER_CHANGE_ROTATE && change.overlap_days == 0);
-        if (takes_access && !self->rebind_pending
-            && zloop_timer (self->loop, REBIND_DELAY_MS, 1, s_on_rebind, self) < 0)
-            s_warn (warnings, version, "%s",
-                    "the socket was not rebound: open connections stay until they drop");
-        else if (takes_access)
-            self->rebind_pending = true;
+        if (takes_access)
+            s_schedule_rebind (self, warnings, version);
     }
     const roster_t *now = keyring_roster (self->keyring);
     kt_log (KT_LOG_INFO, "roster changed op=%s member=%s version=%llu user=%s", op,
