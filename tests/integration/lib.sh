@@ -90,7 +90,7 @@ node
 transport
 $transport
     heartbeat-ms = 200
-    heartbeat-timeout-ms = 1000
+    heartbeat-timeout-ms = 2000
 delivery
     retry-min-ms = 300
     retry-max-ms = 2000
@@ -98,6 +98,15 @@ CFG
 }
 
 kt() { local id=$1; shift; "$KETEN" --socket "$T/$id.sock" "$@"; }
+# relay_settled [RECIPIENT]: every copy the uitvoerder relays has its receipt
+# (RECIPIENT's excepted: a member that can no longer take them).
+relay_settled() {
+    [ "$(sqlite3 "$T/state-$UITV/node.db" \
+        "SELECT count(*) FROM relay WHERE state=0 AND recipient<>'${1:-}'")" = 0 ]
+}
+# one_of_days WANT_BEFORE WANT_AFTER GOT: GOT is a day computed before or
+# after a command that may have run across midnight UTC.
+one_of_days() { [ "$3" = "$1" ] || [ "$3" = "$2" ]; }
 
 # kt_launch ID: start ketend for ID and wait until its API answers (or it exits).
 kt_launch() {

@@ -232,6 +232,9 @@ pass "nothing is disclosed to a member that left the federation"
 # A crash between recording a closure and telling the participants (here:
 # the provenance log is locked, so the closure cannot be logged and sent):
 # the case is closed at the uitvoerder, and the next start tells everyone.
+# The copies of the revoke are receipted first: a receipt logged while
+# log.db is locked would hold the event loop past the client's timeout.
+wait_until 20 relay_settled extern2-test || fail "copies unconfirmed before the lock"
 lock_db "$T/state-$UITV/log.db"
 if out=$(kt "$UITV" case close "$B" --advice "Geen zorg meer." --decided-by politie-test \
         --decided-by "$G" 2>&1); then

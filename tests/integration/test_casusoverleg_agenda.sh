@@ -159,6 +159,7 @@ wait_until 10 grep -q "^cancel $M" "$T/hook-ics-$G.out" || fail "hook not run fo
 pass "the cancellation reaches every participant, and still nobody else"
 
 # Every copy was logged as sent, as CASUS_AGENDA, and receipted.
+wait_until 20 relay_settled || fail "copies not receipted"
 kt_kill "$UITV"
 [ "$(sqlite3 "$T/state-$UITV/node.db" "SELECT count(*) FROM relay WHERE type=6")" = 0 ] \
     || fail "a casusoverleg agenda went as WEEGPLOEG_AGENDA"

@@ -141,6 +141,7 @@ fi
 pass "cancellation reaches every recipient; a cancelled meeting stays cancelled"
 
 # Every copy was logged as sent and confirmed as delivered, without names.
+wait_until 20 relay_settled || fail "copies not receipted"
 kt_kill "$UITV"
 sent=$(sqlite3 "$T/state-$UITV/node.db" "SELECT count(*) FROM relay")
 delivered=$(sqlite3 "$T/state-$UITV/node.db" "SELECT count(*) FROM relay WHERE state=1")

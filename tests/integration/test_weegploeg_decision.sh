@@ -22,7 +22,7 @@ printf 'weegploeg\n    referentiekader = "%s"\n' "$RK" >> "$T/$UITV.cfg"
 sed 's/version = example-2026.1/version = other-1/' "$RK" > "$T/rk-other.zpl"
 sed "s#$RK#$T/rk-other.zpl#" "$T/$UITV.cfg" > "$T/bad.cfg"
 sed -i "s#state-$UITV#state-bad#; s#$UITV.sock#bad.sock#" "$T/bad.cfg"
-if out=$(timeout 10 "$KETEND" --config "$T/bad.cfg" 2>&1); then fail "started with another referentiekader"; fi
+if out=$(timeout 60 "$KETEND" --config "$T/bad.cfg" 2>&1); then fail "started with another referentiekader"; fi
 echo "$out" | grep -q "roster names example-2026.1" || fail "mismatch refusal unclear: $out"
 pass "a referentiekader the roster does not name is refused: $out"
 
@@ -89,6 +89,7 @@ kt "$UITV" weegploeg decide "$B" --niet-agenderen --criterion tegenindicatie --a
 nb() { [ "$(kt "$G2" decision list --json | jq '.decisions | length')" = 1 ]; }
 wait_until 10 nb || fail "Heerlen did not get the decision on its resident"
 [ "$(sqlite3 "$CDB" "SELECT count(*) FROM casus WHERE case_ref='$B'")" = 0 ] || fail "niet agenderen opened a case"
+wait_until 20 relay_settled || fail "copies not receipted"
 kt_kill "$UITV"
 "$KETEN" log verify --file "$T/state-$UITV/log.db" > /dev/null || fail "log does not verify"
 [ "$(sqlite3 "$T/state-$UITV/node.db" "SELECT count(*) FROM relay WHERE state=0")" = 0 ] || fail "undelivered copies"
