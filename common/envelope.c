@@ -189,6 +189,75 @@ done:
     return rc;
 }
 
+/*  Open one wrap (nonce, wrapped) under shared into key. */
+static bool
+s_unwrap (const ProtobufCBinaryData *nonce, const ProtobufCBinaryData *wrapped,
+          const uint8_t *shared, uint8_t key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES])
+{
+    return nonce->len == crypto_box_NONCEBYTES && wrapped->len == WRAP_LEN
+        && crypto_box_open_easy_afternm (key, wrapped->data, wrapped->len, nonce->data, shared)
+               == 0;
+}
+
+int
+envelope_rewrap (const keyring_t *keyring, const char *recipient, const uint8_t *old_shared,
+                 bool keep_old, uint8_t **header_p, size_t *header_len_p, kt_reason_t *reason)
+{
+    const keyring_peer_t *peer = keyring_peer (keyring, recipient);
+    if (!peer)
+        return kt_fail (reason, "recipient %s is not in the roster", recipient);
+    Keten__Header *h = keten__header__unpack (NULL, *header_len_p, *header_p);
+    if (!h)
+        return kt_fail (reason, "a kept header does not decode");
+    Keten__KeyWrap *w = NULL;
+    for (size_t i = 0; i < h->n_key_wraps; i++)
+        if (h->key_wraps[i]->recipient && strcmp (h->key_wraps[i]->recipient, recipient) == 0)
+            w = h->key_wraps[i];
+    int rc = 0;
+    uint8_t key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
+    if (strcmp (h->sender, keyring_self_member (keyring)->id) != 0)
+        rc = kt_fail (reason, "only the sealer can wrap a message again");
+    else if (w && (s_unwrap (&w->nonce, &w->wrapped, old_shared, key)
+                   || s_unwrap (&w->previous_nonce, &w->previous_wrapped, old_shared, key))) {
+        const uint8_t *previous = roster_member_previous_active (peer->member, kt_now_ms ())
+                                      ? peer->previous_shared_key
+                                      : keep_old ? old_shared : NULL;
+        uint8_t fresh[2][crypto_box_NONCEBYTES + WRAP_LEN];
+        ProtobufCBinaryData was[4] = {w->nonce, w->wrapped, w->previous_nonce,
+                                      w->previous_wrapped};
+        const uint8_t *shared[2] = {peer->shared_key, previous};
+        ProtobufCBinaryData *slots[2][2] = {{&w->nonce, &w->wrapped},
+                                            {&w->previous_nonce, &w->previous_wrapped}};
+        for (int k = 0; k < 2; k++) {
+            slots[k][0]->len = slots[k][1]->len = 0;
+            if (!shared[k])
+                continue;
+            randombytes_buf (fresh[k], crypto_box_NONCEBYTES);
+            crypto_box_easy_afternm (fresh[k] + crypto_box_NONCEBYTES, key, sizeof key,
+                                     fresh[k], shared[k]);
+            *slots[k][0] = (ProtobufCBinaryData) {crypto_box_NONCEBYTES, fresh[k]};
+            *slots[k][1] = (ProtobufCBinaryData) {WRAP_LEN, fresh[k] + crypto_box_NONCEBYTES};
+        }
+        size_t len = keten__header__get_packed_size (h);
+        uint8_t *out = malloc (len);
+        if (out) {
+            keten__header__pack (h, out);
+            free (*header_p);
+            *header_p = out;
+            *header_len_p = len;
+            rc = 1;
+        } else
+            rc = kt_fail (reason, "out of memory");
+        /*  The unpacked message frees what it allocated, not fresh. */
+        w->nonce = was[0], w->wrapped = was[1], w->previous_nonce = was[2];
+        w->previous_wrapped = was[3];
+        sodium_memzero (fresh, sizeof fresh);
+    }
+    sodium_memzero (key, sizeof key);
+    keten__header__free_unpacked (h, NULL);
+    return rc;
+}
+
 static int
 s_pack_envelope (const Keten__Envelope *env, uint8_t **out_p, size_t *len_p)
 {
@@ -400,10 +469,7 @@ s_decrypt (const keyring_t *keyring, envelope_opened_t *out, kt_reason_t *reason
     for (int k = 0; k < 2 && !opened; k++)
         for (int x = 0; x < 2 && !opened; x++) {
             const ProtobufCBinaryData *const *wr = wraps[(first + x) % 2];
-            opened = shared[k] && wr[0]->len == WRAP_LEN
-                     && crypto_box_open_easy_afternm (key, wr[0]->data, wr[0]->len, wr[1]->data,
-                                                      shared[k])
-                            == 0;
+            opened = shared[k] && s_unwrap (wr[1], wr[0], shared[k], key);
         }
     if (!opened)
         return kt_fail (reason, "content key does not unwrap for this node");

@@ -55,6 +55,20 @@ int envelope_seal (const keyring_t *keyring, const envelope_draft_t *draft, uint
 int envelope_sign (const keyring_t *keyring, uint8_t *const *headers, const size_t *header_lens,
                    size_t n, uint8_t **envs, size_t *env_lens, kt_reason_t *reason);
 
+/*  A header this node sealed, still unsent, for recipient whose keys were
+ *  rotated since: the content key is unwrapped with old_shared (this
+ *  node's shared key with the recipient's encryption key at sealing time)
+ *  and wrapped again for the recipient's keys in the keyring now - its
+ *  current key, plus its previous key while its rotation overlap lasts or
+ *  when keep_old says so (a message the node on its old key file must
+ *  still read).  The ciphertext and everything signed over stay as they
+ *  are.  Returns 1 when *header_p was replaced (the old buffer freed), 0
+ *  when recipient's wrap does not open under old_shared (sealed for other
+ *  keys: left alone), -1 on error. */
+int envelope_rewrap (const keyring_t *keyring, const char *recipient, const uint8_t *old_shared,
+                     bool keep_old, uint8_t **header_p, size_t *header_len_p,
+                     kt_reason_t *reason);
+
 typedef bool (envelope_seen_fn) (void *arg, const uint8_t id[KT_ID_LEN]);
 
 typedef struct {

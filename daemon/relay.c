@@ -169,6 +169,82 @@ relay_settle (relay_t *self, const uint8_t id[KT_ID_LEN], const char *sender, bo
 }
 
 int64_t
+relay_rewrite (relay_t *self, const char *recipient, relay_rewrite_fn *fn, void *arg,
+               kt_reason_t *reason)
+{
+    sqlite3_stmt *q = store_prepare (self->db,
+                                     "SELECT id, type, header FROM relay"
+                                     " WHERE state=0 AND recipient=?",
+                                     reason);
+    sqlite3_stmt *u = store_prepare (self->db,
+                                     "UPDATE relay SET header=? WHERE id=? AND state=0", reason);
+    if (!q || !u || store_begin (self->db, reason) != 0) {
+        sqlite3_finalize (q);
+        sqlite3_finalize (u);
+        return -1;
+    }
+    /*  Read all first: a row updated while the SELECT walks the table may
+     *  come up again (sqlite.org/isolation.html). */
+    typedef struct {
+        uint8_t id[KT_ID_LEN];
+        Keten__MessageType type;
+        uint8_t *header;
+        size_t header_len;
+    } row_t;
+    row_t *rows = NULL;
+    size_t n = 0, cap = 0;
+    int64_t replaced = 0;
+    int step;
+    sqlite3_bind_text (q, 1, recipient, -1, SQLITE_STATIC);
+    while ((step = sqlite3_step (q)) == SQLITE_ROW) {
+        int len = sqlite3_column_bytes (q, 2);
+        if (sqlite3_column_bytes (q, 0) != KT_ID_LEN || len <= 0)
+            continue;
+        if (n == cap) {
+            row_t *grown = realloc (rows, (cap = cap ? 2 * cap : 16) * sizeof *rows);
+            if (!grown)
+                break;
+            rows = grown;
+        }
+        row_t *r = &rows[n];
+        if (!(r->header = malloc ((size_t) len)))
+            break;
+        memcpy (r->id, sqlite3_column_blob (q, 0), KT_ID_LEN);
+        r->type = (Keten__MessageType) sqlite3_column_int (q, 1);
+        memcpy (r->header, sqlite3_column_blob (q, 2), (size_t) len);
+        r->header_len = (size_t) len;
+        n++;
+    }
+    if (step != SQLITE_DONE)
+        replaced = kt_fail (reason, "cannot read the relay: %s",
+                            step == SQLITE_ROW ? "out of memory" : sqlite3_errmsg (self->db));
+    for (size_t i = 0; replaced >= 0 && i < n; i++) {
+        int rc = fn (arg, rows[i].type, &rows[i].header, &rows[i].header_len, reason);
+        if (rc < 0)
+            replaced = -1;
+        else if (rc == 1) {
+            sqlite3_reset (u);
+            sqlite3_bind_blob (u, 1, rows[i].header, (int) rows[i].header_len, SQLITE_STATIC);
+            sqlite3_bind_blob (u, 2, rows[i].id, KT_ID_LEN, SQLITE_STATIC);
+            replaced = sqlite3_step (u) == SQLITE_DONE
+                           ? replaced + 1
+                           : kt_fail (reason, "cannot keep the message again: %s",
+                                      sqlite3_errmsg (self->db));
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        free (rows[i].header);
+    free (rows);
+    sqlite3_finalize (q);
+    sqlite3_finalize (u);
+    if (replaced >= 0 && store_commit (self->db, reason) != 0)
+        replaced = -1;
+    if (replaced < 0)
+        store_rollback (self->db);
+    return replaced;
+}
+
+int64_t
 relay_pending (relay_t *self, const char *recipient)
 {
     sqlite3_stmt *q = recipient ? self->pending : self->pending_all;

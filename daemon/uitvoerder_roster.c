@@ -11,8 +11,11 @@
  */
 #include "node_internal.h"
 
+#include "envelope.h"
 #include "rosterchange.h"
 #include "store.h"
+
+#include <sodium.h>
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -107,6 +110,42 @@ s_schedule_rebind (node_t *self, json_t *warnings, uint64_t version)
     if (timer < 0)
         s_warn (warnings, version, "%s",
                 "the socket was not rebound: open connections stay until they drop");
+}
+
+/*  A rotated member's messages still waiting in the relay, sealed for
+ *  the keys it had: wrapped again for the keys it has now, so the node
+ *  reads them after it switches key files instead of refusing them. */
+typedef struct {
+    node_t *self;
+    const char *member;
+    const uint8_t *old_shared; /* with the member's encryption key before */
+} rewrap_t;
+
+static int
+s_rewrap_one (void *arg, Keten__MessageType type, uint8_t **header_p, size_t *header_len_p,
+              kt_reason_t *reason)
+{
+    rewrap_t *r = arg;
+    /*  A roster is no secret, and a node still on its old key file must
+     *  read the one that tells it to stop: rosters keep the old wrap. */
+    return envelope_rewrap (r->self->keyring, r->member, r->old_shared,
+                            type == KETEN__MESSAGE_TYPE__ROSTER, header_p, header_len_p, reason);
+}
+
+static void
+s_rewrap_waiting (node_t *self, const char *member, const uint8_t *old_shared, json_t *warnings,
+                  uint64_t version)
+{
+    kt_reason_t reason;
+    rewrap_t r = {self, member, old_shared};
+    int64_t n = relay_rewrite (self->relay, member, s_rewrap_one, &r, &reason);
+    if (n < 0)
+        s_warn (warnings, version,
+                "messages waiting for %s are still sealed for its old keys (%s): it can read "
+                "them only on its old key file",
+                member, reason.text);
+    else if (n > 0)
+        kt_log (KT_LOG_INFO, "relay rewrapped member=%s messages=%lld", member, (long long) n);
 }
 
 /*  Note in node.db that roster version is in the provenance log. */
@@ -298,7 +337,18 @@ uitvoerder_roster_change (node_t *self, const api_caller_t *caller, json_t *args
     if (s_push (self, next, user, sent, &reason) != 0)
         s_warn (warnings, version, "not pushed (%s); offered to each member at its next heartbeat",
                 reason.text);
-    if (node_use_roster (self, &next, &reason) != 0)
+    /*  The shared key with a rotated member's old encryption key, for
+     *  the messages waiting for it (the keyring forgets it on apply). */
+    uint8_t old_shared[crypto_box_BEFORENMBYTES];
+    const keyring_peer_t *peer = keyring_peer (self->keyring, change.id ? change.id : "");
+    bool rotated = change.op == ROSTER_CHANGE_ROTATE && peer;
+    if (rotated)
+        memcpy (old_shared, peer->shared_key, sizeof old_shared);
+    bool applied = node_use_roster (self, &next, &reason) == 0;
+    if (applied && rotated)
+        s_rewrap_waiting (self, change.id, old_shared, warnings, version);
+    sodium_memzero (old_shared, sizeof old_shared);
+    if (!applied)
         s_warn (warnings, version, "not applied (%s); applied on the next start", reason.text);
     else if (transport_allow (self->transport, keyring_roster (self->keyring), &reason) != 0)
         s_warn (warnings, version, "allow-list not rewritten (%s); retried within 10 s",

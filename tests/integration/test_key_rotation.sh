@@ -114,6 +114,29 @@ logged() { [ "$(sqlite3 "$T/state-$UITV/log.db" "SELECT count(*) FROM entry WHER
 logged || fail "version 5 was not logged (once) on the next start"
 pass "a change whose log entry failed is in force, says so, and is logged on the next start"
 
+# What waits for a member when its keys are rotated (here: a weegploeg
+# agenda for the police node while it is down) is wrapped again for the
+# new keys, so the node reads it after it switches key files.
+wait_until 10 link_up politie-test || fail "no politie link after the restart"
+A=$(kt "$UITV" signal list --json | jq -r '.signals[0].case_ref')
+kt_kill politie-test
+M=$(kt "$UITV" weegploeg agenda --start 2026-12-01T10:00 --location "Zaal 1" --case "$A" --json \
+    | jq -r .meeting_id)
+[[ "$M" == w-* ]] || fail "no meeting: $M"
+kt "$UITV" member rotate "$T/third/politie-test.pub" --overlap-days 0 | grep -q "roster version 6" \
+    || fail "the third rotation failed"
+grep -q "relay rewrapped member=politie-test" "$T/$UITV.log" || fail "the waiting agenda was not wrapped again"
+cp "$T/third/politie-test.secret" "$T/keys/politie-test.secret"
+chmod 600 "$T/keys/politie-test.secret"
+# Down at the rotation, it never saw version 6: the operator copies it over.
+cp "$T/state-$UITV/roster.txt" "$T/state-politie-test/roster.txt"
+kt_start politie-test
+has_agenda() { [ "$(kt politie-test agenda list --json | jq --arg m "$M" '[.meetings[] | select(.meeting_id==$m)] | length')" = 1 ]; }
+wait_until 20 has_agenda || fail "the agenda that waited was not read under the new keys"
+wait_until 20 relay_settled om-test || fail "what waited for politie was not all receipted"
+if grep -q "does not unwrap" "$T/politie-test.log"; then fail "politie refused what waited for it"; fi
+pass "what waited for a member is wrapped again for its new keys and read after the switch"
+
 # Every rotation is in the provenance log, which still verifies.
 kt_kill "$UITV"
 "$KETEN" log verify --file "$T/state-$UITV/log.db" > /dev/null || fail "log does not verify"

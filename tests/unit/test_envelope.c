@@ -498,6 +498,78 @@ test_rotated_keys_work_in_every_combination_during_the_overlap (void **state)
     free (note);
 }
 
+/*  A message the uitvoerder sealed for politie's old keys, still waiting
+ *  when politie's keys are rotated without an overlap: wrapped again, it
+ *  opens under the new key file and no longer under the old one (unless
+ *  the old wrap is kept on purpose, as for a roster). */
+static void
+test_a_waiting_message_is_wrapped_again_for_rotated_keys (void **state)
+{
+    fixture_t *f = *state;
+    kt_reason_t r;
+    char pinned[256], dir[128], path[192];
+    assert_int_equal (note_verifier_format (pinned, sizeof pinned, s_ids[UITV],
+                                            f->keys[UITV]->pub.signing_pk),
+                      0);
+    snprintf (dir, sizeof dir, "%s/rot0", f->dir);
+    assert_int_equal (keys_generate (s_ids[POLITIE], s_kinds[POLITIE], NULL, dir, &r), 0);
+    snprintf (path, sizeof path, "%s/%s.secret", dir, s_ids[POLITIE]);
+    keys_secret_t *fresh = keys_load_secret (path, &r);
+    assert_non_null (fresh);
+    roster_change_t c = {ROSTER_CHANGE_ROTATE, NULL, NULL, NULL, &fresh->pub, 0};
+    char *note = NULL;
+    if (roster_change (keyring_roster (f->ring[UITV]), &c, f->keys[UITV], &note, &r) != 0)
+        fail_msg ("%s", r.text);
+    keyring_t *uitv = s_ring (note, pinned, f->keys[UITV]);
+    keyring_t *pol = s_ring (note, pinned, fresh);
+    const uint8_t *old_shared = keyring_peer (f->ring[UITV], s_ids[POLITIE])->shared_key;
+    for (int keep_old = 0; keep_old < 2; keep_old++) {
+        char *recipients[1] = {(char *) s_ids[POLITIE]};
+        envelope_draft_t d = {KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA, recipients, 1, NULL, s_body,
+                              sizeof s_body, kt_now_ms (), NULL};
+        uint8_t *header, id[KT_ID_LEN], *env;
+        size_t header_len, len;
+        assert_int_equal (envelope_seal (f->ring[UITV], &d, id, &header, &header_len, &r), 0);
+        /*  Not under the new keys yet: the new key file cannot read it. */
+        assert_int_equal (envelope_sign (uitv, &header, &header_len, 1, &env, &len, &r), 0);
+        assert_int_equal (s_open_with (pol, env, len, kt_now_ms (), &r), ENVELOPE_REFUSED);
+        s_assert_contains_text (r.text, "does not unwrap");
+        free (env);
+        if (envelope_rewrap (uitv, s_ids[POLITIE], old_shared, keep_old, &header, &header_len,
+                             &r)
+            != 1)
+            fail_msg ("not wrapped again: %s", r.text);
+        /*  Done once: the old shared key no longer opens the new wrap
+         *  (unless kept, when wrapping again changes nothing that matters). */
+        int again = envelope_rewrap (uitv, s_ids[POLITIE], old_shared, keep_old, &header,
+                                     &header_len, &r);
+        assert_int_equal (again, keep_old ? 1 : 0);
+        assert_int_equal (envelope_sign (uitv, &header, &header_len, 1, &env, &len, &r), 0);
+        if (s_open_with (pol, env, len, kt_now_ms (), &r) != ENVELOPE_OK)
+            fail_msg ("the new key file cannot read it: %s", r.text);
+        assert_int_equal (s_open_with (f->ring[POLITIE], env, len, kt_now_ms (), &r),
+                          keep_old ? ENVELOPE_OK : ENVELOPE_REFUSED);
+        free (env);
+        free (header);
+    }
+    /*  Only the sealer holds the wrap's other half. */
+    char *recipients[1] = {(char *) s_ids[UITV]};
+    envelope_draft_t d = {KETEN__MESSAGE_TYPE__SIGNAL, recipients, 1, NULL, s_body,
+                          sizeof s_body, kt_now_ms (), NULL};
+    uint8_t *header, id[KT_ID_LEN];
+    size_t header_len;
+    assert_int_equal (envelope_seal (f->ring[POLITIE], &d, id, &header, &header_len, &r), 0);
+    assert_int_equal (envelope_rewrap (uitv, s_ids[UITV], old_shared, false, &header,
+                                       &header_len, &r),
+                      -1);
+    s_assert_contains_text (r.text, "only the sealer");
+    free (header);
+    keyring_destroy (&uitv);
+    keyring_destroy (&pol);
+    keys_secret_destroy (&fresh);
+    free (note);
+}
+
 int
 main (void)
 {
@@ -514,6 +586,7 @@ main (void)
         cmocka_unit_test (test_sender_must_match_transport_identity),
         cmocka_unit_test (test_batch_signature_covers_every_member_and_only_them),
         cmocka_unit_test (test_rotated_keys_work_in_every_combination_during_the_overlap),
+        cmocka_unit_test (test_a_waiting_message_is_wrapped_again_for_rotated_keys),
     };
     if (sodium_init () < 0)
         return 1;
