@@ -85,6 +85,7 @@ s_say (json_t *o)
     const char *ty = cli_json_str (o, "message_type", type, sizeof type);
     const char *wh = cli_json_str (o, "what", what, sizeof what);
     bool has_user = *us && strcmp (us, "-") != 0;
+    bool has_what = *wh && strcmp (wh, "-") != 0;
     json_t *r;
     size_t i, n = 0;
     json_array_foreach (json_object_get (o, "recipients"), i, r)
@@ -105,7 +106,8 @@ s_say (json_t *o)
     else if (!strcmp (ev, "MESSAGE_RECEIVED"))
         printf ("%s supplied a %s (received by the uitvoerder)\n", by, ty);
     else if (!strcmp (ev, "MESSAGE_SENT"))
-        printf ("%s sent a %s to %s\n", by, ty, who);
+        printf ("%s sent a %s to %s%s%s%s\n", by, ty, who, has_what ? " (" : "",
+                has_what ? wh : "", has_what ? ")" : "");
     else if (!strcmp (ev, "MESSAGE_DELIVERED"))
         printf ("%s confirmed it received that message\n", by);
     else if (!strcmp (ev, "MESSAGE_REFUSED"))

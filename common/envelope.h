@@ -61,10 +61,11 @@ int envelope_sign (const keyring_t *keyring, uint8_t *const *headers, const size
  *  and wrapped again for the recipient's keys in the keyring now - its
  *  current key, plus its previous key while its rotation overlap lasts or
  *  when keep_old says so (a message the node on its old key file must
- *  still read).  The ciphertext and everything signed over stay as they
- *  are.  Returns 1 when *header_p was replaced (the old buffer freed), 0
- *  when recipient's wrap does not open under old_shared (sealed for other
- *  keys: left alone), -1 on error. */
+ *  still read).  The ciphertext and everything the AEAD covers stay as
+ *  they are.  Returns 1 when *header_p was replaced (the old buffer
+ *  freed); 0 when there is nothing to do: the wrap already opens under
+ *  the current key, does not open under old_shared (sealed for other
+ *  keys), or the header does not decode; -1 on error. */
 int envelope_rewrap (const keyring_t *keyring, const char *recipient, const uint8_t *old_shared,
                      bool keep_old, uint8_t **header_p, size_t *header_len_p,
                      kt_reason_t *reason);

@@ -169,8 +169,8 @@ relay_settle (relay_t *self, const uint8_t id[KT_ID_LEN], const char *sender, bo
 }
 
 int64_t
-relay_rewrite (relay_t *self, const char *recipient, relay_rewrite_fn *fn, void *arg,
-               kt_reason_t *reason)
+relay_rewrite (relay_t *self, const char *recipient, relay_rewrite_fn *fn,
+               relay_commit_fn *before_commit, void *arg, kt_reason_t *reason)
 {
     sqlite3_stmt *q = store_prepare (self->db,
                                      "SELECT id, type, header FROM relay"
@@ -219,7 +219,7 @@ relay_rewrite (relay_t *self, const char *recipient, relay_rewrite_fn *fn, void 
         replaced = kt_fail (reason, "cannot read the relay: %s",
                             step == SQLITE_ROW ? "out of memory" : sqlite3_errmsg (self->db));
     for (size_t i = 0; replaced >= 0 && i < n; i++) {
-        int rc = fn (arg, rows[i].type, &rows[i].header, &rows[i].header_len, reason);
+        int rc = fn (arg, rows[i].id, rows[i].type, &rows[i].header, &rows[i].header_len, reason);
         if (rc < 0)
             replaced = -1;
         else if (rc == 1) {
@@ -232,11 +232,13 @@ relay_rewrite (relay_t *self, const char *recipient, relay_rewrite_fn *fn, void 
                                       sqlite3_errmsg (self->db));
         }
     }
+    sqlite3_finalize (q);
+    sqlite3_finalize (u); /* before the bound buffers go */
     for (size_t i = 0; i < n; i++)
         free (rows[i].header);
     free (rows);
-    sqlite3_finalize (q);
-    sqlite3_finalize (u);
+    if (replaced >= 0 && before_commit && before_commit (arg, replaced, reason) != 0)
+        replaced = -1;
     if (replaced >= 0 && store_commit (self->db, reason) != 0)
         replaced = -1;
     if (replaced < 0)

@@ -49,14 +49,17 @@ int relay_settle (relay_t *self, const uint8_t id[KT_ID_LEN], const char *sender
 
 /*  fn may replace a kept header (returns 1, *header_p now its own heap
  *  buffer), leave it (0) or fail (-1). */
-typedef int (relay_rewrite_fn) (void *arg, Keten__MessageType type, uint8_t **header_p,
-                                size_t *header_len_p, kt_reason_t *reason);
+typedef int (relay_rewrite_fn) (void *arg, const uint8_t id[KT_ID_LEN], Keten__MessageType type,
+                                uint8_t **header_p, size_t *header_len_p, kt_reason_t *reason);
+/*  Runs after every row, before the commit; failing rolls all back. */
+typedef int (relay_commit_fn) (void *arg, int64_t replaced, kt_reason_t *reason);
 
 /*  Pass each of recipient's pending messages to fn; the headers it
- *  replaces are written in one transaction, all or none.  Returns how
+ *  replaces are written in one transaction, all or none, and
+ *  before_commit (may be NULL) runs just before it commits.  Returns how
  *  many were replaced, or -1. */
-int64_t relay_rewrite (relay_t *self, const char *recipient, relay_rewrite_fn *fn, void *arg,
-                       kt_reason_t *reason);
+int64_t relay_rewrite (relay_t *self, const char *recipient, relay_rewrite_fn *fn,
+                       relay_commit_fn *before_commit, void *arg, kt_reason_t *reason);
 
 /*  Pending messages for recipient (NULL: all). */
 int64_t relay_pending (relay_t *self, const char *recipient);

@@ -12,6 +12,7 @@
 #include "node_internal.h"
 
 #include "envelope.h"
+#include "merkle.h"
 #include "rosterchange.h"
 #include "store.h"
 
@@ -102,50 +103,87 @@ s_warn (json_t *warnings, uint64_t version, const char *format, ...)
 static void
 s_schedule_rebind (node_t *self, json_t *warnings, uint64_t version)
 {
+    int timer = zloop_timer (self->loop, REBIND_DELAY_MS, 1, s_on_rebind, self);
+    if (timer < 0) {
+        /*  A rebind already pending still comes, a little early. */
+        if (!self->rebind_pending)
+            s_warn (warnings, version, "%s",
+                    "the socket was not rebound: open connections stay until they drop");
+        return;
+    }
     if (self->rebind_pending)
         zloop_timer_end (self->loop, self->rebind_timer);
-    int timer = zloop_timer (self->loop, REBIND_DELAY_MS, 1, s_on_rebind, self);
-    self->rebind_pending = timer >= 0;
+    self->rebind_pending = true;
     self->rebind_timer = timer;
-    if (timer < 0)
-        s_warn (warnings, version, "%s",
-                "the socket was not rebound: open connections stay until they drop");
 }
 
 /*  A rotated member's messages still waiting in the relay, sealed for
  *  the keys it had: wrapped again for the keys it has now, so the node
- *  reads them after it switches key files instead of refusing them. */
+ *  reads them after it switches key files instead of refusing them.
+ *  Each new header is in the provenance log (MESSAGE_SENT again, with
+ *  its new hash and why), committed before the relay keeps it. */
 typedef struct {
     node_t *self;
     const char *member;
     const uint8_t *old_shared; /* with the member's encryption key before */
+    const char *os_user;
+    bool logged; /* the log's batch is committed */
 } rewrap_t;
 
 static int
-s_rewrap_one (void *arg, Keten__MessageType type, uint8_t **header_p, size_t *header_len_p,
-              kt_reason_t *reason)
+s_rewrap_one (void *arg, const uint8_t id[KT_ID_LEN], Keten__MessageType type,
+              uint8_t **header_p, size_t *header_len_p, kt_reason_t *reason)
 {
     rewrap_t *r = arg;
     /*  A roster is no secret, and a node still on its old key file must
      *  read the one that tells it to stop: rosters keep the old wrap. */
-    return envelope_rewrap (r->self->keyring, r->member, r->old_shared,
-                            type == KETEN__MESSAGE_TYPE__ROSTER, header_p, header_len_p, reason);
+    int rc = envelope_rewrap (r->self->keyring, r->member, r->old_shared,
+                              type == KETEN__MESSAGE_TYPE__ROSTER, header_p, header_len_p, reason);
+    if (rc != 1)
+        return rc;
+    uint8_t hash[32];
+    merkle_leaf_hash (hash, *header_p, *header_len_p);
+    char *recipient = (char *) r->member;
+    Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
+    e.event = KETEN__LOG_EVENT__MESSAGE_SENT;
+    e.time_ms = kt_now_ms ();
+    e.message_id = (ProtobufCBinaryData) {KT_ID_LEN, (uint8_t *) id};
+    e.message_type = type;
+    e.node = (char *) keyring_self_member (r->self->keyring)->id;
+    e.os_user = (char *) r->os_user;
+    e.recipients = &recipient;
+    e.n_recipients = 1;
+    e.header_hash = (ProtobufCBinaryData) {sizeof hash, hash};
+    e.what = "wrapped again for the recipient's rotated keys";
+    uint64_t index;
+    return provlog_append (r->self->log, &e, &index, reason) == 0 ? 1 : -1;
 }
 
-static void
-s_rewrap_waiting (node_t *self, const char *member, const uint8_t *old_shared, json_t *warnings,
-                  uint64_t version)
+static int
+s_rewrap_commit (void *arg, int64_t replaced, kt_reason_t *reason)
 {
-    kt_reason_t reason;
-    rewrap_t r = {self, member, old_shared};
-    int64_t n = relay_rewrite (self->relay, member, s_rewrap_one, &r, &reason);
-    if (n < 0)
-        s_warn (warnings, version,
-                "messages waiting for %s are still sealed for its old keys (%s): it can read "
-                "them only on its old key file",
-                member, reason.text);
+    (void) replaced;
+    rewrap_t *r = arg;
+    if (provlog_commit (r->self->log, reason) != 0)
+        return -1;
+    r->logged = true;
+    return 0;
+}
+
+/*  Returns how many were wrapped again, or -1 (nothing changed). */
+static int64_t
+s_rewrap (node_t *self, const char *member, const uint8_t *old_shared, const char *os_user,
+          kt_reason_t *reason)
+{
+    if (provlog_begin (self->log, reason) != 0)
+        return -1;
+    rewrap_t r = {self, member, old_shared, os_user, false};
+    int64_t n = relay_rewrite (self->relay, member, s_rewrap_one, s_rewrap_commit, &r, reason);
+    if (n < 0 && !r.logged)
+        provlog_rollback (self->log);
     else if (n > 0)
         kt_log (KT_LOG_INFO, "relay rewrapped member=%s messages=%lld", member, (long long) n);
+    return n;
 }
 
 /*  Note in node.db that roster version is in the provenance log. */
@@ -252,6 +290,18 @@ uitvoerder_roster_start (node_t *self)
                                                            &reason) != 0)
         kt_log (KT_LOG_ERROR, "roster log_failed version=%llu reason=\"%s\"",
                 (unsigned long long) version, reason.text);
+    /*  A rotation whose rewrap did not happen (a crash after the roster
+     *  was kept, a failed write): during the overlap the old key is still
+     *  known, and what waits for the member is wrapped again now. */
+    const roster_t *roster = keyring_roster (self->keyring);
+    for (size_t i = 0; i < roster->member_count; i++) {
+        const roster_member_t *m = &roster->members[i];
+        const keyring_peer_t *peer = keyring_peer (self->keyring, m->id);
+        if (peer && peer->previous_shared_key && roster_member_previous_active (m, kt_now_ms ())
+            && s_rewrap (self, m->id, peer->previous_shared_key, "ketend", &reason) < 0)
+            kt_log (KT_LOG_ERROR, "relay rewrap_failed member=%s reason=\"%s\"", m->id,
+                    reason.text);
+    }
     self->admitted_keys = s_admitted (keyring_roster (self->keyring), kt_now_ms ());
     zloop_timer (self->loop, EXPIRY_CHECK_MS, 0, s_on_expiry_check, self);
 }
@@ -345,11 +395,18 @@ uitvoerder_roster_change (node_t *self, const api_caller_t *caller, json_t *args
     if (rotated)
         memcpy (old_shared, peer->shared_key, sizeof old_shared);
     bool applied = node_use_roster (self, &next, &reason) == 0;
-    if (applied && rotated)
-        s_rewrap_waiting (self, change.id, old_shared, warnings, version);
+    kt_reason_t why;
+    if (applied && rotated && s_rewrap (self, change.id, old_shared, user, &why) < 0)
+        s_warn (warnings, version,
+                "messages waiting for %s are still sealed for its old keys (%s): it reads them "
+                "only on its old key file",
+                change.id, why.text);
     sodium_memzero (old_shared, sizeof old_shared);
     if (!applied)
-        s_warn (warnings, version, "not applied (%s); applied on the next start", reason.text);
+        s_warn (warnings, version, "not applied (%s); applied on the next start%s", reason.text,
+                rotated ? " (messages waiting for the member are wrapped for its new keys then "
+                          "only while an overlap lasts)"
+                        : "");
     else if (transport_allow (self->transport, keyring_roster (self->keyring), &reason) != 0)
         s_warn (warnings, version, "allow-list not rewritten (%s); retried within 10 s",
                 reason.text);

@@ -126,6 +126,9 @@ M=$(kt "$UITV" weegploeg agenda --start 2026-12-01T10:00 --location "Zaal 1" --c
 kt "$UITV" member rotate "$T/third/politie-test.pub" --overlap-days 0 | grep -q "roster version 6" \
     || fail "the third rotation failed"
 grep -q "relay rewrapped member=politie-test" "$T/$UITV.log" || fail "the waiting agenda was not wrapped again"
+# The header the node gets is in the provenance log under its new hash.
+[ "$(sqlite3 "$T/state-$UITV/log.db" "SELECT count(*) FROM entry WHERE instr(entry, CAST('wrapped again' AS BLOB)) > 0")" -ge 1 ] \
+    || fail "the new header is not in the provenance log"
 cp "$T/third/politie-test.secret" "$T/keys/politie-test.secret"
 chmod 600 "$T/keys/politie-test.secret"
 # Down at the rotation, it never saw version 6: the operator copies it over.
@@ -136,6 +139,39 @@ wait_until 20 has_agenda || fail "the agenda that waited was not read under the 
 wait_until 20 relay_settled om-test || fail "what waited for politie was not all receipted"
 if grep -q "does not unwrap" "$T/politie-test.log"; then fail "politie refused what waited for it"; fi
 pass "what waited for a member is wrapped again for its new keys and read after the switch"
+
+# A crash between keeping a rotation and wrapping again (simulated: the
+# waiting rows are put back as they were before it): during the overlap
+# the old key is still known, and the next start wraps them again.
+mkdir -p "$T/fourth"
+"$KETEN" keygen --id politie-test --kind politie --out "$T/fourth" > /dev/null
+kt_kill politie-test
+M2=$(kt "$UITV" weegploeg agenda --start 2026-12-02T10:00 --location "Zaal 2" --case "$A" --json \
+    | jq -r .meeting_id)
+[[ "$M2" == w-* ]] || fail "no second meeting: $M2"
+kt_kill "$UITV"
+sqlite3 "$T/state-$UITV/node.db" \
+    "SELECT hex(id) || '|' || hex(header) FROM relay WHERE recipient='politie-test' AND state=0" \
+    > "$T/waiting"
+[ -s "$T/waiting" ] || fail "nothing waits for politie"
+kt_start "$UITV"
+kt "$UITV" member rotate "$T/fourth/politie-test.pub" --overlap-days 7 | grep -q "roster version 7" \
+    || fail "the fourth rotation failed"
+kt_kill "$UITV"
+while IFS='|' read -r id header; do
+    sqlite3 "$T/state-$UITV/node.db" "UPDATE relay SET header=X'$header' WHERE id=X'$id'"
+done < "$T/waiting"
+before=$(grep -c "relay rewrapped member=politie-test" "$T/$UITV.log")
+kt_start "$UITV"
+[ "$(grep -c "relay rewrapped member=politie-test" "$T/$UITV.log")" -gt "$before" ] \
+    || fail "the next start did not wrap the waiting agenda again"
+cp "$T/fourth/politie-test.secret" "$T/keys/politie-test.secret"
+chmod 600 "$T/keys/politie-test.secret"
+cp "$T/state-$UITV/roster.txt" "$T/state-politie-test/roster.txt"
+kt_start politie-test
+M=$M2
+wait_until 20 has_agenda || fail "the agenda wrapped again at the start was not read under the new keys"
+pass "a rotation interrupted before the rewrap is finished at the next start, during the overlap"
 
 # Every rotation is in the provenance log, which still verifies.
 kt_kill "$UITV"

@@ -539,11 +539,10 @@ test_a_waiting_message_is_wrapped_again_for_rotated_keys (void **state)
                              &r)
             != 1)
             fail_msg ("not wrapped again: %s", r.text);
-        /*  Done once: the old shared key no longer opens the new wrap
-         *  (unless kept, when wrapping again changes nothing that matters). */
-        int again = envelope_rewrap (uitv, s_ids[POLITIE], old_shared, keep_old, &header,
-                                     &header_len, &r);
-        assert_int_equal (again, keep_old ? 1 : 0);
+        /*  Done once: a wrap for the current key is left alone. */
+        assert_int_equal (envelope_rewrap (uitv, s_ids[POLITIE], old_shared, keep_old, &header,
+                                           &header_len, &r),
+                          0);
         assert_int_equal (envelope_sign (uitv, &header, &header_len, 1, &env, &len, &r), 0);
         if (s_open_with (pol, env, len, kt_now_ms (), &r) != ENVELOPE_OK)
             fail_msg ("the new key file cannot read it: %s", r.text);
@@ -563,6 +562,12 @@ test_a_waiting_message_is_wrapped_again_for_rotated_keys (void **state)
                                        &header_len, &r),
                       -1);
     s_assert_contains_text (r.text, "only the sealer");
+    /*  A header that does not decode is left as it is. */
+    header[0] ^= 0xff;
+    header_len = 3;
+    assert_int_equal (envelope_rewrap (uitv, s_ids[POLITIE], old_shared, false, &header,
+                                       &header_len, &r),
+                      0);
     free (header);
     keyring_destroy (&uitv);
     keyring_destroy (&pol);
