@@ -384,15 +384,36 @@ s_send (keyring_t *from, const char *to, Keten__MessageType type, uint8_t **env,
     free (header);
 }
 
+/*  The uitvoerder key line every node pins. */
+static void
+s_pinned (fixture_t *f, char *pinned, size_t len)
+{
+    assert_int_equal (note_verifier_format (pinned, len, s_ids[UITV],
+                                            f->keys[UITV]->pub.signing_pk),
+                      0);
+}
+
+/*  A new key file for member who, made in the fixture's directory sub. */
+static keys_secret_t *
+s_new_keys (fixture_t *f, const char *sub, int who)
+{
+    char dir[128], path[192];
+    kt_reason_t r;
+    snprintf (dir, sizeof dir, "%s/%s", f->dir, sub);
+    assert_int_equal (keys_generate (s_ids[who], s_kinds[who], NULL, dir, &r), 0);
+    snprintf (path, sizeof path, "%s/%s.secret", dir, s_ids[who]);
+    keys_secret_t *keys = keys_load_secret (path, &r);
+    assert_non_null (keys);
+    return keys;
+}
+
 static void
 test_rotated_keys_work_in_every_combination_during_the_overlap (void **state)
 {
     fixture_t *f = *state;
     kt_reason_t r;
-    char pinned[256], dir[128], path[192];
-    assert_int_equal (note_verifier_format (pinned, sizeof pinned, s_ids[UITV],
-                                            f->keys[UITV]->pub.signing_pk),
-                      0);
+    char pinned[256];
+    s_pinned (f, pinned, sizeof pinned);
     /*  New key files for politie and gemeente, and the rotated roster. */
     keys_secret_t *fresh[2];
     int who[2] = {POLITIE, GEMEENTE};
@@ -400,11 +421,7 @@ test_rotated_keys_work_in_every_combination_during_the_overlap (void **state)
     char *note = NULL;
     roster_t *cur = NULL;
     for (int k = 0; k < 2; k++) {
-        snprintf (dir, sizeof dir, "%s/new", f->dir);
-        assert_int_equal (keys_generate (s_ids[who[k]], s_kinds[who[k]], NULL, dir, &r), 0);
-        snprintf (path, sizeof path, "%s/%s.secret", dir, s_ids[who[k]]);
-        fresh[k] = keys_load_secret (path, &r);
-        assert_non_null (fresh[k]);
+        fresh[k] = s_new_keys (f, "new", who[k]);
         roster_change_t c = {ROSTER_CHANGE_ROTATE, NULL, NULL, NULL, &fresh[k]->pub, 7};
         char *next = NULL;
         if (roster_change (cur ? cur : v1, &c, f->keys[UITV], &next, &r) != 0)
@@ -507,15 +524,9 @@ test_a_waiting_message_is_wrapped_again_for_rotated_keys (void **state)
 {
     fixture_t *f = *state;
     kt_reason_t r;
-    char pinned[256], dir[128], path[192];
-    assert_int_equal (note_verifier_format (pinned, sizeof pinned, s_ids[UITV],
-                                            f->keys[UITV]->pub.signing_pk),
-                      0);
-    snprintf (dir, sizeof dir, "%s/rot0", f->dir);
-    assert_int_equal (keys_generate (s_ids[POLITIE], s_kinds[POLITIE], NULL, dir, &r), 0);
-    snprintf (path, sizeof path, "%s/%s.secret", dir, s_ids[POLITIE]);
-    keys_secret_t *fresh = keys_load_secret (path, &r);
-    assert_non_null (fresh);
+    char pinned[256];
+    s_pinned (f, pinned, sizeof pinned);
+    keys_secret_t *fresh = s_new_keys (f, "rot0", POLITIE);
     roster_change_t c = {ROSTER_CHANGE_ROTATE, NULL, NULL, NULL, &fresh->pub, 0};
     char *note = NULL;
     if (roster_change (keyring_roster (f->ring[UITV]), &c, f->keys[UITV], &note, &r) != 0)
