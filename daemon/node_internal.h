@@ -88,8 +88,7 @@ struct _node_t {
     keystore_t *keystore;
     bool expelled;            /* the roster dropped this node: send nothing */
     size_t admitted_keys;     /* uitvoerder: transport keys the allow-list admits */
-    bool rebind_pending;      /* uitvoerder: a rebind is scheduled */
-    int rebind_timer;         /* uitvoerder: its zloop timer, if pending */
+    int rebind_timer;         /* uitvoerder: the scheduled rebind's zloop timer, or -1 */
     access_t *access;         /* reads of personal data (art. 15.2e) */
     /* partner */
     agendabox_t *agendabox;   /* agendas received (weegploeg: kernpartij; casusoverleg) */
@@ -260,6 +259,13 @@ int uitvoerder_copy_add (node_t *self, copies_t *copies, const roster_member_t *
 int uitvoerder_copies_send (node_t *self, const copies_t *copies, const char *os_user,
                             json_t *json, kt_reason_t *reason);
 void uitvoerder_copies_free (copies_t *copies);
+/*  Append, to the log's open batch, that the copy id of type went to
+ *  recipient (its exact header bytes hashed); what says why when it is
+ *  not the first send (NULL). */
+int uitvoerder_log_sent (node_t *self, const uint8_t id[KT_ID_LEN], Keten__MessageType type,
+                         const char *recipient, char *const *case_refs, size_t n_case_refs,
+                         const uint8_t *header, size_t header_len, const char *os_user,
+                         const char *what, kt_reason_t *reason);
 /*  Log one event by this node, acted by os_user, about case_refs (n may
  *  be 0), in a batch of its own. */
 int uitvoerder_log_event (node_t *self, Keten__LogEvent event, const char *os_user,

@@ -31,6 +31,7 @@ uitvoerder_start (node_t *self, kt_reason_t *reason)
         uitvoerder_decision_start (self, reason) != 0 || uitvoerder_log_start (self, reason) != 0)
         return -1;
     const roster_t *roster = keyring_roster (self->keyring);
+    self->rebind_timer = -1;
     self->links = calloc (roster->member_count, sizeof *self->links);
     if (!self->links)
         return kt_fail (reason, "out of memory");

@@ -12,7 +12,6 @@
 #include "node_internal.h"
 
 #include "envelope.h"
-#include "merkle.h"
 #include "rosterchange.h"
 #include "store.h"
 
@@ -54,7 +53,7 @@ s_on_rebind (zloop_t *loop, int timer_id, void *arg)
 {
     (void) timer_id;
     node_t *self = arg;
-    self->rebind_pending = false;
+    self->rebind_timer = -1;
     return s_rebind (loop, self);
 }
 
@@ -106,14 +105,13 @@ s_schedule_rebind (node_t *self, json_t *warnings, uint64_t version)
     int timer = zloop_timer (self->loop, REBIND_DELAY_MS, 1, s_on_rebind, self);
     if (timer < 0) {
         /*  A rebind already pending still comes, a little early. */
-        if (!self->rebind_pending)
+        if (self->rebind_timer < 0)
             s_warn (warnings, version, "%s",
                     "the socket was not rebound: open connections stay until they drop");
         return;
     }
-    if (self->rebind_pending)
+    if (self->rebind_timer >= 0)
         zloop_timer_end (self->loop, self->rebind_timer);
-    self->rebind_pending = true;
     self->rebind_timer = timer;
 }
 
@@ -141,22 +139,12 @@ s_rewrap_one (void *arg, const uint8_t id[KT_ID_LEN], Keten__MessageType type,
                               type == KETEN__MESSAGE_TYPE__ROSTER, header_p, header_len_p, reason);
     if (rc != 1)
         return rc;
-    uint8_t hash[32];
-    merkle_leaf_hash (hash, *header_p, *header_len_p);
-    char *recipient = (char *) r->member;
-    Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
-    e.event = KETEN__LOG_EVENT__MESSAGE_SENT;
-    e.time_ms = kt_now_ms ();
-    e.message_id = (ProtobufCBinaryData) {KT_ID_LEN, (uint8_t *) id};
-    e.message_type = type;
-    e.node = (char *) keyring_self_member (r->self->keyring)->id;
-    e.os_user = (char *) r->os_user;
-    e.recipients = &recipient;
-    e.n_recipients = 1;
-    e.header_hash = (ProtobufCBinaryData) {sizeof hash, hash};
-    e.what = "wrapped again for the recipient's rotated keys";
-    uint64_t index;
-    return provlog_append (r->self->log, &e, &index, reason) == 0 ? 1 : -1;
+    return uitvoerder_log_sent (r->self, id, type, r->member, NULL, 0, *header_p, *header_len_p,
+                                r->os_user, "wrapped again for the recipient's rotated keys",
+                                reason)
+                   == 0
+               ? 1
+               : -1;
 }
 
 static int
@@ -175,6 +163,8 @@ static int64_t
 s_rewrap (node_t *self, const char *member, const uint8_t *old_shared, const char *os_user,
           kt_reason_t *reason)
 {
+    if (relay_pending (self->relay, member) == 0)
+        return 0; /* nothing waits: no log batch to open */
     if (provlog_begin (self->log, reason) != 0)
         return -1;
     rewrap_t r = {self, member, old_shared, os_user, false};

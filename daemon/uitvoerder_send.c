@@ -7,10 +7,10 @@
  */
 #include "node_internal.h"
 
+#include "merkle.h"
 #include "policy.h"
 #include "store.h"
 
-#include <sodium.h>
 #include <string.h>
 
 #define RELAY_BATCH 64
@@ -57,17 +57,33 @@ uitvoerder_copy_add (node_t *self, copies_t *copies, const roster_member_t *to,
     return 0;
 }
 
-/*  The provenance log's view of a message: the hash of its exact header
- *  bytes, as the receiving side computes it (SHA-256(0x00 || header)). */
-static void
-s_header_hash (uint8_t out[32], const uint8_t *header, size_t len)
+int
+uitvoerder_log_sent (node_t *self, const uint8_t id[KT_ID_LEN], Keten__MessageType type,
+                     const char *recipient, char *const *case_refs, size_t n_case_refs,
+                     const uint8_t *header, size_t header_len, const char *os_user,
+                     const char *what, kt_reason_t *reason)
 {
-    crypto_hash_sha256_state st;
-    const uint8_t zero = 0;
-    crypto_hash_sha256_init (&st);
-    crypto_hash_sha256_update (&st, &zero, 1);
-    crypto_hash_sha256_update (&st, header, len);
-    crypto_hash_sha256_final (&st, out);
+    /*  The provenance log's view of a message: the hash of its exact
+     *  header bytes, as the receiving side computes it. */
+    uint8_t hash[32];
+    merkle_leaf_hash (hash, header, header_len);
+    char *to = (char *) recipient;
+    Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
+    e.event = KETEN__LOG_EVENT__MESSAGE_SENT;
+    e.time_ms = kt_now_ms ();
+    e.message_id = (ProtobufCBinaryData) {KT_ID_LEN, (uint8_t *) id};
+    e.message_type = type;
+    e.node = (char *) keyring_self_member (self->keyring)->id;
+    e.os_user = (char *) os_user;
+    e.recipients = &to;
+    e.n_recipients = 1;
+    e.case_refs = (char **) case_refs;
+    e.n_case_refs = n_case_refs;
+    e.header_hash = (ProtobufCBinaryData) {sizeof hash, hash};
+    if (what)
+        e.what = (char *) what;
+    uint64_t index;
+    return provlog_append (self->log, &e, &index, reason);
 }
 
 static int
@@ -75,28 +91,12 @@ s_log_sent (node_t *self, const copies_t *copies, const char *os_user, kt_reason
 {
     if (provlog_begin (self->log, reason) != 0)
         return -1;
-    const roster_member_t *me = keyring_self_member (self->keyring);
     for (size_t i = 0; i < copies->n; i++) {
         const copy_t *c = &copies->items[i];
-        Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
-        uint8_t hash[32];
-        char *recipient = (char *) c->to->id;
-        s_header_hash (hash, c->header, c->header_len);
-        e.event = KETEN__LOG_EVENT__MESSAGE_SENT;
-        e.time_ms = kt_now_ms ();
-        e.message_id.data = (uint8_t *) c->id;
-        e.message_id.len = KT_ID_LEN;
-        e.message_type = copies->type;
-        e.node = (char *) me->id;
-        e.os_user = (char *) os_user;
-        e.recipients = &recipient;
-        e.n_recipients = 1;
-        e.case_refs = c->case_refs;
-        e.n_case_refs = c->n_case_refs;
-        e.header_hash.data = hash;
-        e.header_hash.len = 32;
-        uint64_t index;
-        if (provlog_append (self->log, &e, &index, reason) != 0) {
+        if (uitvoerder_log_sent (self, c->id, copies->type, c->to->id, c->case_refs,
+                                 c->n_case_refs, c->header, c->header_len, os_user, NULL,
+                                 reason)
+            != 0) {
             provlog_rollback (self->log);
             return -1;
         }
