@@ -10,6 +10,11 @@ wait_until 10 link_up politie-test || fail "no link"
 wait_until 10 link_up gemeente-test || fail "no gemeente link"
 rv() { jfield "$1" .roster_version; }
 has_rv() { [ "$(rv "$1")" = "$2" ]; }
+# switch_keys DIR ID: the operator puts ID's new key file from DIR in place.
+switch_keys() {
+    cp "$T/$1/$2.secret" "$T/keys/$2.secret"
+    chmod 600 "$T/keys/$2.secret"
+}
 kt_signal_file "$T/s.json"
 mkdir -p "$T/new"
 "$KETEN" keygen --id politie-test --kind politie --out "$T/new" > /dev/null
@@ -56,8 +61,7 @@ grep -q "still in the overlap" "$T/err" || fail "unclear refusal: $(cat "$T/err"
 # The node switches key files by a restart; the new keys work, and the
 # node that still holds only the old roster picks up from its kept copy.
 kt_kill politie-test
-cp "$T/new/politie-test.secret" "$T/keys/politie-test.secret"
-chmod 600 "$T/keys/politie-test.secret"
+switch_keys new politie-test
 kt_start politie-test
 wait_until 10 link_up politie-test || fail "the new keys do not connect"
 [ "$(jfield politie-test .old_keys_until)" = null ] || fail "still flagged as on the old keys"
@@ -88,8 +92,7 @@ grep -q "replaces this node's keys: sending stopped" "$T/gemeente-test.log" \
 offline() { [ "$(kt "$UITV" status --json | jq -r '.members[] | select(.id=="gemeente-test") | .online')" = false ]; }
 wait_until 10 offline || fail "the old gemeente key is still online"
 kt_kill gemeente-test
-cp "$T/new/gemeente-test.secret" "$T/keys/gemeente-test.secret"
-chmod 600 "$T/keys/gemeente-test.secret"
+switch_keys new gemeente-test
 kt_start gemeente-test
 wait_until 10 link_up gemeente-test || fail "the gemeente's new keys do not connect"
 online() { [ "$(kt "$UITV" status --json | jq -r '.members[] | select(.id=="gemeente-test") | .online')" = true ]; }
@@ -129,8 +132,7 @@ grep -q "relay rewrapped member=politie-test" "$T/$UITV.log" || fail "the waitin
 # The header the node gets is in the provenance log under its new hash.
 [ "$(sqlite3 "$T/state-$UITV/log.db" "SELECT count(*) FROM entry WHERE instr(entry, CAST('wrapped again' AS BLOB)) > 0")" -ge 1 ] \
     || fail "the new header is not in the provenance log"
-cp "$T/third/politie-test.secret" "$T/keys/politie-test.secret"
-chmod 600 "$T/keys/politie-test.secret"
+switch_keys third politie-test
 # Down at the rotation, it never saw version 6: the operator copies it over.
 cp "$T/state-$UITV/roster.txt" "$T/state-politie-test/roster.txt"
 kt_start politie-test
@@ -165,8 +167,7 @@ before=$(grep -c "relay rewrapped member=politie-test" "$T/$UITV.log")
 kt_start "$UITV"
 [ "$(grep -c "relay rewrapped member=politie-test" "$T/$UITV.log")" -gt "$before" ] \
     || fail "the next start did not wrap the waiting agenda again"
-cp "$T/fourth/politie-test.secret" "$T/keys/politie-test.secret"
-chmod 600 "$T/keys/politie-test.secret"
+switch_keys fourth politie-test
 cp "$T/state-$UITV/roster.txt" "$T/state-politie-test/roster.txt"
 kt_start politie-test
 M=$M2

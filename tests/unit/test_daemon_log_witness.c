@@ -173,22 +173,25 @@ s_receipt (fixture_t *f, provlog_t *log, uint64_t index, uint64_t size, witness_
     free (note);
 }
 
+/*  One integer field of a witness report, the report freed. */
+static json_int_t
+s_field (json_t *report, const char *field)
+{
+    json_int_t v = json_integer_value (json_object_get (report, field));
+    json_decref (report);
+    return v;
+}
+
 static json_int_t
 s_status (fixture_t *f, const char *field)
 {
-    json_t *s = witness_status (f->w);
-    json_int_t v = json_integer_value (json_object_get (s, field));
-    json_decref (s);
-    return v;
+    return s_field (witness_status (f->w), field);
 }
 
 static json_int_t
 s_verify (fixture_t *f, const char *field)
 {
-    json_t *s = witness_verify (f->w);
-    json_int_t v = json_integer_value (json_object_get (s, field));
-    json_decref (s);
-    return v;
+    return s_field (witness_verify (f->w), field);
 }
 
 static void
