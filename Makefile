@@ -55,7 +55,7 @@ install: build
 	cmake --install $(BUILD)
 
 format:
-	clang-format -i common/*.[ch] daemon/*.[ch] client/*.[ch] tests/unit/*.c bench/*.c
+	clang-format -i common/*.[ch] daemon/*.c daemon/*/*.[ch] client/*.[ch] tests/unit/*.c bench/*.c
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

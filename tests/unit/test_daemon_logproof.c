@@ -1,4 +1,4 @@
-/*  The uitvoerder's checkpoints (daemon/logproof.c) on a real provenance
+/*  The uitvoerder's checkpoints (daemon/store/logproof.c) on a real provenance
  *  log: a member's request signs no checkpoint for an older size, and a
  *  cosigned note merges only the cosignatures of the roster's witnesses
  *  (politie, OM) into the stored checkpoint.  */

@@ -1,4 +1,4 @@
-/*  The systemd service protocol (daemon/service.c) against a real
+/*  The systemd service protocol (daemon/core/service.c) against a real
  *  NOTIFY_SOCKET: readiness, status, watchdog and stopping arrive as the
  *  datagrams systemd expects, the watchdog is kicked from the event loop,
  *  everything is a no-op outside systemd, and the shipped units stay
