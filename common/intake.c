@@ -22,29 +22,6 @@
 #include <string.h>
 #include <time.h>
 
-/*  Legal bases a signal can be processed under.  DESIGN 11: every item
- *  carries its basis, and the list is data so it can follow the law (the
- *  Wet gegevensverwerking PGA, Kamerstuk 36225, will add its articles
- *  here).  A code starting with "wpg-" is a Wet politiegegevens basis;
- *  "law" is for the reader (docs/SIGNAL-FORMAT.md has the same table). */
-#define P_WEEG (1u << INTAKE_PURPOSE_WEEGPLOEG)
-#define P_CASUS (1u << INTAKE_PURPOSE_CASUSOVERLEG)
-#define P_EXTERN (1u << INTAKE_PURPOSE_EXTERN)
-static const struct {
-    const char *code;
-    const char *law;
-    unsigned purposes; /* DESIGN 11: onward sharing outside these is refused */
-} s_legal_bases[] = {
-    /*  art. 10.5: to an externe casuspartner only with consent, and only
-     *  gemeente data under the AVG; police and judicial data stay within
-     *  the convenant parties' weegploeg and casusoverleg. */
-    {"avg-6-1-e", "AVG art. 6(1)(e): task in the public interest", P_WEEG | P_CASUS | P_EXTERN},
-    {"wpg-16", "Wpg art. 16: provision of police data", P_WEEG | P_CASUS},
-    {"wpg-18-2", "Wpg art. 18(2): provision of police data", P_WEEG | P_CASUS},
-    {"wpg-20", "Wpg art. 20: provision within a samenwerkingsverband", P_WEEG | P_CASUS},
-    {"wjsg-39f", "Wjsg art. 39f: provision of judicial data by the OM", P_WEEG | P_CASUS},
-};
-
 /*  Where a signal came from.  Convenant art. 7.1-7.2: third parties bring
  *  signals in through a kernpartij, and the original source is recorded;
  *  DESIGN 11: the source is always named.  "eigen" is the sending
@@ -81,7 +58,7 @@ typedef enum {
     S_CATEGORY,    /* [a-z0-9-] */
     S_REF,         /* [A-Za-z0-9._/-] */
     S_SOURCE_KIND, /* s_source_kinds */
-    S_LEGAL_BASIS, /* s_legal_bases */
+    S_LEGAL_BASIS, /* intake_rules.c */
     S_WPG,         /* enum, s_wpg */
     S_BOOL,
 } s_kind_t;
@@ -244,51 +221,6 @@ intake_valid_bsn (const char *s)
     return nonzero && sum % 11 == 0;
 }
 
-typedef enum { S_TEXT_OK, S_TEXT_UTF8, S_TEXT_CONTROL } s_text_t;
-
-/*  Strict UTF-8 (no overlong forms, no surrogates, nothing past U+10FFFF)
- *  and no control characters (C0, DEL, C1); in multi-line text \n and \t
- *  are allowed.  JSON from jansson is already UTF-8, a protobuf string or
- *  a hand-built json_t need not be. */
-static s_text_t
-s_text_check (const char *text, size_t len, bool lines)
-{
-    const unsigned char *s = (const unsigned char *) text;
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = s[i];
-        if (c < 0x80) {
-            if ((c < 0x20 && !(lines && (c == '\n' || c == '\t'))) || c == 0x7f)
-                return S_TEXT_CONTROL;
-            i++;
-            continue;
-        }
-        size_t n;
-        uint32_t cp, min;
-        if ((c & 0xe0) == 0xc0)
-            n = 1, cp = c & 0x1f, min = 0x80;
-        else if ((c & 0xf0) == 0xe0)
-            n = 2, cp = c & 0x0f, min = 0x800;
-        else if ((c & 0xf8) == 0xf0)
-            n = 3, cp = c & 0x07, min = 0x10000;
-        else
-            return S_TEXT_UTF8;
-        if (len - i - 1 < n)
-            return S_TEXT_UTF8;
-        for (size_t k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return S_TEXT_UTF8;
-            cp = cp << 6 | (s[i + k] & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return S_TEXT_UTF8;
-        if (cp <= 0x9f)
-            return S_TEXT_CONTROL;
-        i += n + 1;
-    }
-    return S_TEXT_OK;
-}
-
 /*  The rules of one non-empty string field beyond length and text. */
 static int
 s_check_coded (const s_field_t *f, const char *v, long today, kt_reason_t *reason)
@@ -327,9 +259,7 @@ s_check_coded (const s_field_t *f, const char *v, long today, kt_reason_t *reaso
             ok |= strcmp (v, s_source_kinds[i]) == 0;
         break;
     case S_LEGAL_BASIS:
-        ok = false;
-        for (size_t i = 0; i < S_COUNT (s_legal_bases); i++)
-            ok |= strcmp (v, s_legal_bases[i].code) == 0;
+        ok = intake_legal_basis_known (v);
         break;
     default:
         break;
@@ -370,10 +300,10 @@ s_check (const Keten__Signal *signal, kt_reason_t *reason)
                 return kt_fail (reason, "%s: %s", f->path, s_kind_rule[f->kind]);
             return kt_fail (reason, "%s: must be %zu to %zu bytes", f->path, f->min, f->max);
         }
-        s_text_t t = s_text_check (v, len, f->kind == S_LINES);
-        if (t == S_TEXT_UTF8)
+        intake_text_t t = intake_text_check (v, len, f->kind == S_LINES);
+        if (t == INTAKE_TEXT_UTF8)
             return kt_fail (reason, "%s: not valid UTF-8", f->path);
-        if (t == S_TEXT_CONTROL)
+        if (t == INTAKE_TEXT_CONTROL)
             return kt_fail (reason, "%s: contains a control character%s", f->path,
                             f->kind == S_LINES ? " other than newline and tab" : "");
         if (s_check_coded (f, v, today, reason) != 0)
@@ -398,31 +328,6 @@ int
 intake_signal_check (const Keten__Signal *signal, kt_reason_t *reason)
 {
     return s_check (signal, reason);
-}
-
-bool
-intake_legal_basis_known (const char *code)
-{
-    for (size_t i = 0; i < S_COUNT (s_legal_bases); i++)
-        if (strcmp (code, s_legal_bases[i].code) == 0)
-            return true;
-    return false;
-}
-
-bool
-intake_basis_allows (const char *code, intake_purpose_t purpose)
-{
-    for (size_t i = 0; i < S_COUNT (s_legal_bases); i++)
-        if (strcmp (code, s_legal_bases[i].code) == 0)
-            return (s_legal_bases[i].purposes & (1u << purpose)) != 0;
-    return false;
-}
-
-bool
-intake_text_ok (const char *text, size_t min, size_t max, bool lines)
-{
-    size_t len = text ? strlen (text) : 0;
-    return len >= min && len <= max && s_text_check (text, len, lines) == S_TEXT_OK;
 }
 
 /*  Keys are named in reasons only when they look like a field name: a

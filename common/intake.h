@@ -1,11 +1,14 @@
 /*  intake: the one place where a signal from outside (a JSON file in the
  *  police spool, `keten signal submit`, the local API) is decoded and
  *  checked.  The rest of the code receives only a validated Keten__Signal.
- *  Format and rules: docs/SIGNAL-FORMAT.md, example in configs/.
+ *  Format and rules: docs/SIGNAL-FORMAT.md, example in configs/.  The
+ *  legal-basis table and the text check, which the items of a signal
+ *  (items.c) need as well, are in intake_rules.h, included here.
  */
 #ifndef KETEN_INTAKE_H
 #define KETEN_INTAKE_H
 
+#include "intake_rules.h"
 #include "keten.pb-c.h"
 #include "util.h"
 
@@ -29,22 +32,6 @@ int intake_signal_check (const Keten__Signal *signal, kt_reason_t *reason);
 void intake_signal_destroy (Keten__Signal **signal_p);
 /*  The JSON form of a signal (new reference), the inverse of the above. */
 json_t *intake_signal_to_object (const Keten__Signal *signal);
-
-/*  What data is shared for (DESIGN 11: every item's legal basis allows
- *  some purposes; onward sharing outside them is refused). */
-typedef enum {
-    INTAKE_PURPOSE_WEEGPLOEG = 0,
-    INTAKE_PURPOSE_CASUSOVERLEG = 1,
-    INTAKE_PURPOSE_EXTERN = 2   /* to an externe casuspartner (art. 10.5) */
-} intake_purpose_t;
-
-/*  A legal basis code of the table in intake.c (docs/SIGNAL-FORMAT.md). */
-bool intake_legal_basis_known (const char *code);
-/*  Whether data under basis code may be shared for purpose. */
-bool intake_basis_allows (const char *code, intake_purpose_t purpose);
-/*  min..max bytes of valid UTF-8 without control characters (newline
- *  and tab allowed when lines). */
-bool intake_text_ok (const char *text, size_t min, size_t max, bool lines);
 
 /*  Strict calendar date YYYY-MM-DD. */
 bool intake_valid_date (const char *s);

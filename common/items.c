@@ -1,7 +1,7 @@
 /*  items: facts, opinions, counter-indications and diagnoses (DESIGN 11).  */
 #include "items.h"
 
-#include "intake.h"
+#include "intake_rules.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,0 +1,36 @@
+/*  intake_rules: the rules a signal and its items share, below both
+ *  intake.c (the signal) and items.c (its items) so that calls go one way:
+ *  intake -> items -> intake_rules.  The legal-basis table and the text
+ *  check live here; so does everything else in the daemon that asks
+ *  whether a code is a legal basis or a text is fit to store.
+ */
+#ifndef KETEN_INTAKE_RULES_H
+#define KETEN_INTAKE_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*  What data is shared for (DESIGN 11: every item's legal basis allows
+ *  some purposes; onward sharing outside them is refused). */
+typedef enum {
+    INTAKE_PURPOSE_WEEGPLOEG = 0,
+    INTAKE_PURPOSE_CASUSOVERLEG = 1,
+    INTAKE_PURPOSE_EXTERN = 2 /* to an externe casuspartner (art. 10.5) */
+} intake_purpose_t;
+
+/*  A legal basis code of the table in intake_rules.c
+ *  (docs/SIGNAL-FORMAT.md). */
+bool intake_legal_basis_known (const char *code);
+/*  Whether data under basis code may be shared for purpose. */
+bool intake_basis_allows (const char *code, intake_purpose_t purpose);
+
+typedef enum { INTAKE_TEXT_OK, INTAKE_TEXT_UTF8, INTAKE_TEXT_CONTROL } intake_text_t;
+
+/*  Why len bytes of text are not fit to store, or INTAKE_TEXT_OK: strict
+ *  UTF-8 and no control characters (newline and tab allowed when lines). */
+intake_text_t intake_text_check (const char *text, size_t len, bool lines);
+/*  min..max bytes of valid UTF-8 without control characters (newline
+ *  and tab allowed when lines). */
+bool intake_text_ok (const char *text, size_t min, size_t max, bool lines);
+
+#endif
