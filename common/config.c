@@ -26,20 +26,28 @@ typedef struct {
     const char *key;
     s_type_t type;
     size_t offset;
-    size_t size;    /* F_STR, F_PATH: buffer size in config_t */
+    size_t size; /* F_STR, F_PATH: buffer size in config_t */
     bool required;
     uint32_t def, min, max;
 } s_field_t;
 
 #define FIELD_SIZE(f) sizeof (((config_t *) 0)->f)
-#define STR(s, k, f, req)                                                                        \
-    {s, k, F_STR, offsetof (config_t, f), FIELD_SIZE (f), req, 0, 0, 0}
-#define PATH(s, k, f)                                                                            \
-    {s, k, F_PATH, offsetof (config_t, f), FIELD_SIZE (f), true, 0, 0, 0}
-#define OPTPATH(s, k, f)                                                                         \
-    {s, k, F_PATH, offsetof (config_t, f), FIELD_SIZE (f), false, 0, 0, 0}
-#define U32(s, k, f, def, min, max)                                                              \
-    {s, k, F_U32, offsetof (config_t, f), FIELD_SIZE (f), false, def, min, max}
+#define STR(s, k, f, req)                                                                          \
+    {                                                                                              \
+        s, k, F_STR, offsetof (config_t, f), FIELD_SIZE (f), req, 0, 0, 0                          \
+    }
+#define PATH(s, k, f)                                                                              \
+    {                                                                                              \
+        s, k, F_PATH, offsetof (config_t, f), FIELD_SIZE (f), true, 0, 0, 0                        \
+    }
+#define OPTPATH(s, k, f)                                                                           \
+    {                                                                                              \
+        s, k, F_PATH, offsetof (config_t, f), FIELD_SIZE (f), false, 0, 0, 0                       \
+    }
+#define U32(s, k, f, def, min, max)                                                                \
+    {                                                                                              \
+        s, k, F_U32, offsetof (config_t, f), FIELD_SIZE (f), false, def, min, max                  \
+    }
 
 static const s_field_t s_fields[] = {
     STR ("node", "id", id, true),
@@ -87,8 +95,8 @@ static const s_field_t s_fields[] = {
 };
 #define N_FIELDS (sizeof s_fields / sizeof s_fields[0])
 
-static const char *s_sections[] = {"node", "transport", "delivery", "intake", "agenda",
-                                   "weegploeg", "metrics"};
+static const char *s_sections[] = {"node",   "transport", "delivery", "intake",
+                                   "agenda", "weegploeg", "metrics"};
 #define N_SECTIONS (sizeof s_sections / sizeof s_sections[0])
 
 static const s_field_t *
@@ -158,8 +166,8 @@ config_parse_listen (const char *text, struct sockaddr_storage *addr, socklen_t 
     memcpy (host, text, hlen);
     host[hlen] = 0;
     uint32_t port = 0;
-    if (!streq (colon + 1, "*")
-        && (s_parse_u32 (colon + 1, &port) != 0 || port < 1 || port > 65535))
+    if (!streq (colon + 1, "*") &&
+        (s_parse_u32 (colon + 1, &port) != 0 || port < 1 || port > 65535))
         return kt_fail (reason, "%.64s has no valid port (1..65535 or *)", text);
     if (host[0] == '[' && host[hlen - 1] == ']') {
         struct sockaddr_in6 *a6 = (struct sockaddr_in6 *) addr;
@@ -205,14 +213,13 @@ s_check_tree (zconfig_t *root, const char *path, kt_reason_t *reason)
         for (zconfig_t *k = zconfig_child (sec); k; k = zconfig_next (k)) {
             const s_field_t *f = s_field (sname, zconfig_name (k));
             if (!f)
-                return kt_fail (reason, "%s: unknown key %s/%.64s", path, sname,
-                                zconfig_name (k));
+                return kt_fail (reason, "%s: unknown key %s/%.64s", path, sname, zconfig_name (k));
             if (seen_field[f - s_fields])
                 return kt_fail (reason, "%s: key %s/%s appears twice", path, sname, f->key);
             seen_field[f - s_fields] = true;
             if (zconfig_child (k))
-                return kt_fail (reason, "%s: %s/%s is a key and takes no nested keys", path,
-                                sname, f->key);
+                return kt_fail (reason, "%s: %s/%s is a key and takes no nested keys", path, sname,
+                                f->key);
         }
     }
     return 0;
@@ -239,9 +246,8 @@ s_set_field (config_t *out, const s_field_t *f, const char *value, const char *b
         return 0;
     /*  Relative paths are relative to the config file, not to whatever
      *  directory the daemon happened to be started from. */
-    int n = f->type == F_PATH && value[0] != '/'
-              ? snprintf (dst, f->size, "%s/%s", base, value)
-              : snprintf (dst, f->size, "%s", value);
+    int n = f->type == F_PATH && value[0] != '/' ? snprintf (dst, f->size, "%s/%s", base, value)
+                                                 : snprintf (dst, f->size, "%s", value);
     if (n < 0 || (size_t) n >= f->size)
         return kt_fail (reason, "%s: %s/%s is too long (at most %zu bytes%s)", path, f->section,
                         f->key, f->size - 1,
@@ -260,8 +266,10 @@ config_load (const char *path, config_t *out, kt_reason_t *reason)
     int rc = kt_check_zpl_text (data, len, path, reason);
     zconfig_t *root = NULL;
     if (rc == 0 && !(root = zconfig_str_load (data)))
-        rc = kt_fail (reason, "%s is not valid ZPL (zconfig logged the line; indent by "
-                              "exactly 4 spaces per level)", path);
+        rc = kt_fail (reason,
+                      "%s is not valid ZPL (zconfig logged the line; indent by "
+                      "exactly 4 spaces per level)",
+                      path);
     free (data);
 
     char base[PATH_MAX];
@@ -291,8 +299,10 @@ config_load (const char *path, config_t *out, kt_reason_t *reason)
         return -1;
 
     if (!kt_valid_node_id (out->id))
-        return kt_fail (reason, "%s: node/id = %.64s must be 1..64 of [a-z0-9-] starting with a "
-                                "letter", path, out->id);
+        return kt_fail (reason,
+                        "%s: node/id = %.64s must be 1..64 of [a-z0-9-] starting with a "
+                        "letter",
+                        path, out->id);
     /*  Fail early on a mistyped pin rather than on the first roster. */
     char vname[NOTE_NAME_MAX + 1];
     uint8_t vpk[32];
@@ -301,27 +311,33 @@ config_load (const char *path, config_t *out, kt_reason_t *reason)
         return kt_fail (reason, "%s: node/uitvoerder-key: %s", path, why.text);
     if (!*out->log_level)
         snprintf (out->log_level, sizeof out->log_level, "info");
-    else if (!streq (out->log_level, "debug") && !streq (out->log_level, "info")
-             && !streq (out->log_level, "warn") && !streq (out->log_level, "error"))
-        return kt_fail (reason, "%s: node/log-level = %s must be debug, info, warn or error",
-                        path, out->log_level);
+    else if (!streq (out->log_level, "debug") && !streq (out->log_level, "info") &&
+             !streq (out->log_level, "warn") && !streq (out->log_level, "error"))
+        return kt_fail (reason, "%s: node/log-level = %s must be debug, info, warn or error", path,
+                        out->log_level);
     /*  Hub and spoke (DESIGN 2): only the uitvoerder binds. */
     if (*out->bind && *out->connect)
-        return kt_fail (reason, "%s: set only one of transport/bind (uitvoerder) and "
-                                "transport/connect (partners), not both", path);
+        return kt_fail (reason,
+                        "%s: set only one of transport/bind (uitvoerder) and "
+                        "transport/connect (partners), not both",
+                        path);
     if (!*out->bind && !*out->connect)
-        return kt_fail (reason, "%s: missing transport/bind (uitvoerder) or transport/connect "
-                                "(partners)", path);
+        return kt_fail (reason,
+                        "%s: missing transport/bind (uitvoerder) or transport/connect "
+                        "(partners)",
+                        path);
     if (s_check_endpoint (*out->bind ? out->bind : out->connect, *out->bind, path, reason) != 0)
         return -1;
     if (strlen (out->socket_path) >= sizeof (((struct sockaddr_un *) 0)->sun_path))
-        return kt_fail (reason, "%s: node/socket = %s is longer than a Unix socket path may be "
-                                "(%zu bytes)", path, out->socket_path,
-                        sizeof (((struct sockaddr_un *) 0)->sun_path) - 1);
+        return kt_fail (reason,
+                        "%s: node/socket = %s is longer than a Unix socket path may be "
+                        "(%zu bytes)",
+                        path, out->socket_path, sizeof (((struct sockaddr_un *) 0)->sun_path) - 1);
     if (out->heartbeat_timeout_ms < 2 * out->heartbeat_ms)
-        return kt_fail (reason, "%s: transport/heartbeat-timeout-ms = %u must be at least twice "
-                                "transport/heartbeat-ms = %u", path, out->heartbeat_timeout_ms,
-                        out->heartbeat_ms);
+        return kt_fail (reason,
+                        "%s: transport/heartbeat-timeout-ms = %u must be at least twice "
+                        "transport/heartbeat-ms = %u",
+                        path, out->heartbeat_timeout_ms, out->heartbeat_ms);
     if (*out->metrics_listen) {
         struct sockaddr_storage addr;
         socklen_t addr_len;
@@ -329,13 +345,16 @@ config_load (const char *path, config_t *out, kt_reason_t *reason)
         if (config_parse_listen (out->metrics_listen, &addr, &addr_len, &loopback, &why) != 0)
             return kt_fail (reason, "%s: metrics/listen: %s", path, why.text);
         if (!loopback && !out->metrics_allow_remote)
-            return kt_fail (reason, "%s: metrics/listen = %s is not a loopback address; the "
-                                    "metrics have no authentication, set metrics/allow-remote = 1 "
-                                    "to serve them beyond this machine", path, out->metrics_listen);
+            return kt_fail (reason,
+                            "%s: metrics/listen = %s is not a loopback address; the "
+                            "metrics have no authentication, set metrics/allow-remote = 1 "
+                            "to serve them beyond this machine",
+                            path, out->metrics_listen);
     }
     if (out->retry_max_ms < out->retry_min_ms)
-        return kt_fail (reason, "%s: delivery/retry-max-ms = %u must not be below "
-                                "delivery/retry-min-ms = %u", path, out->retry_max_ms,
-                        out->retry_min_ms);
+        return kt_fail (reason,
+                        "%s: delivery/retry-max-ms = %u must not be below "
+                        "delivery/retry-min-ms = %u",
+                        path, out->retry_max_ms, out->retry_min_ms);
     return 0;
 }

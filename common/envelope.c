@@ -18,8 +18,8 @@
 static uint8_t *
 s_ad_build (const Keten__Header *h, size_t *len_p)
 {
-    size_t len = sizeof AD_CONTEXT + KT_ID_LEN + 4 + 8 + 8 + 32 + strlen (h->sender) + 1
-               + strlen (h->case_ref) + 1;
+    size_t len = sizeof AD_CONTEXT + KT_ID_LEN + 4 + 8 + 8 + 32 + strlen (h->sender) + 1 +
+                 strlen (h->case_ref) + 1;
     for (size_t i = 0; i < h->n_recipients; i++)
         len += strlen (h->recipients[i]) + 1;
     uint8_t *ad = malloc (len);
@@ -194,9 +194,9 @@ static bool
 s_unwrap (const ProtobufCBinaryData *nonce, const ProtobufCBinaryData *wrapped,
           const uint8_t *shared, uint8_t key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES])
 {
-    return nonce->len == crypto_box_NONCEBYTES && wrapped->len == WRAP_LEN
-        && crypto_box_open_easy_afternm (key, wrapped->data, wrapped->len, nonce->data, shared)
-               == 0;
+    return nonce->len == crypto_box_NONCEBYTES && wrapped->len == WRAP_LEN &&
+           crypto_box_open_easy_afternm (key, wrapped->data, wrapped->len, nonce->data, shared) ==
+               0;
 }
 
 int
@@ -219,14 +219,14 @@ envelope_rewrap (const keyring_t *keyring, const char *recipient, const uint8_t 
         rc = kt_fail (reason, "only the sealer can wrap a message again");
     else if (w && s_unwrap (&w->nonce, &w->wrapped, peer->shared_key, key))
         rc = 0; /* wrapped for the current key already */
-    else if (w && (s_unwrap (&w->nonce, &w->wrapped, old_shared, key)
-                   || s_unwrap (&w->previous_nonce, &w->previous_wrapped, old_shared, key))) {
+    else if (w && (s_unwrap (&w->nonce, &w->wrapped, old_shared, key) ||
+                   s_unwrap (&w->previous_nonce, &w->previous_wrapped, old_shared, key))) {
         const uint8_t *previous = roster_member_previous_active (peer->member, kt_now_ms ())
                                       ? peer->previous_shared_key
-                                      : keep_old ? old_shared : NULL;
+                                  : keep_old ? old_shared
+                                             : NULL;
         uint8_t fresh[2][crypto_box_NONCEBYTES + WRAP_LEN];
-        ProtobufCBinaryData was[4] = {w->nonce, w->wrapped, w->previous_nonce,
-                                      w->previous_wrapped};
+        ProtobufCBinaryData was[4] = {w->nonce, w->wrapped, w->previous_nonce, w->previous_wrapped};
         const uint8_t *shared[2] = {peer->shared_key, previous};
         ProtobufCBinaryData *slots[2][2] = {{&w->nonce, &w->wrapped},
                                             {&w->previous_nonce, &w->previous_wrapped}};
@@ -235,10 +235,10 @@ envelope_rewrap (const keyring_t *keyring, const char *recipient, const uint8_t 
             if (!shared[k])
                 continue;
             randombytes_buf (fresh[k], crypto_box_NONCEBYTES);
-            crypto_box_easy_afternm (fresh[k] + crypto_box_NONCEBYTES, key, sizeof key,
-                                     fresh[k], shared[k]);
-            *slots[k][0] = (ProtobufCBinaryData) {crypto_box_NONCEBYTES, fresh[k]};
-            *slots[k][1] = (ProtobufCBinaryData) {WRAP_LEN, fresh[k] + crypto_box_NONCEBYTES};
+            crypto_box_easy_afternm (fresh[k] + crypto_box_NONCEBYTES, key, sizeof key, fresh[k],
+                                     shared[k]);
+            *slots[k][0] = (ProtobufCBinaryData){crypto_box_NONCEBYTES, fresh[k]};
+            *slots[k][1] = (ProtobufCBinaryData){WRAP_LEN, fresh[k] + crypto_box_NONCEBYTES};
         }
         size_t len = keten__header__get_packed_size (h);
         uint8_t *out = malloc (len);
@@ -385,11 +385,10 @@ s_check_header_shape (const Keten__Header *h, kt_reason_t *reason)
     for (size_t i = 0; i < h->n_key_wraps; i++) {
         const Keten__KeyWrap *w = h->key_wraps[i];
         bool previous = w->previous_nonce.len || w->previous_wrapped.len;
-        if (strcmp (w->recipient, h->recipients[i]) != 0 || w->nonce.len != crypto_box_NONCEBYTES
-            || w->wrapped.len != WRAP_LEN
-            || (previous
-                && (w->previous_nonce.len != crypto_box_NONCEBYTES
-                    || w->previous_wrapped.len != WRAP_LEN)))
+        if (strcmp (w->recipient, h->recipients[i]) != 0 || w->nonce.len != crypto_box_NONCEBYTES ||
+            w->wrapped.len != WRAP_LEN ||
+            (previous && (w->previous_nonce.len != crypto_box_NONCEBYTES ||
+                          w->previous_wrapped.len != WRAP_LEN)))
             return kt_fail (reason, "key wrap %zu is malformed", i);
     }
     if (h->ciphertext.len < ENVELOPE_SALT_LEN + crypto_aead_xchacha20poly1305_ietf_ABYTES)
@@ -415,8 +414,8 @@ s_check_signature (keyring_t *keyring, const Keten__Envelope *env, const uint8_t
         return bad ? kt_fail (reason, "bad signature") : 0;
     }
     const Keten__BatchProof *b = env->batch;
-    if (b->root.len != 32 || b->size == 0 || b->size > ENVELOPE_BATCH_MAX || b->index >= b->size
-        || b->n_path > MERKLE_MAX_PATH)
+    if (b->root.len != 32 || b->size == 0 || b->size > ENVELOPE_BATCH_MAX || b->index >= b->size ||
+        b->n_path > MERKLE_MAX_PATH)
         return kt_fail (reason, "batch proof is malformed");
     uint8_t path[MERKLE_MAX_PATH][32];
     for (size_t i = 0; i < b->n_path; i++) {
@@ -458,10 +457,10 @@ s_decrypt (const keyring_t *keyring, envelope_opened_t *out, kt_reason_t *reason
      *  sealer knew of this node's rotation. */
     const uint8_t *shared[2] = {out->sender->shared_key, NULL};
     if (out->sender_overlap) {
-        shared[0] = out->sender_previous_keys ? out->sender->previous_shared_key
-                                              : out->sender->shared_key;
-        shared[1] = out->sender_previous_keys ? out->sender->shared_key
-                                              : out->sender->previous_shared_key;
+        shared[0] =
+            out->sender_previous_keys ? out->sender->previous_shared_key : out->sender->shared_key;
+        shared[1] =
+            out->sender_previous_keys ? out->sender->shared_key : out->sender->previous_shared_key;
     }
     const ProtobufCBinaryData *wraps[2][2] = {{&w->wrapped, &w->nonce},
                                               {&w->previous_wrapped, &w->previous_nonce}};
@@ -484,9 +483,8 @@ s_decrypt (const keyring_t *keyring, envelope_opened_t *out, kt_reason_t *reason
     if (!ad || !out->plain)
         kt_fail (reason, "out of memory");
     else if (crypto_aead_xchacha20poly1305_ietf_decrypt (out->plain, &plen, NULL,
-                                                         h->ciphertext.data, h->ciphertext.len,
-                                                         ad, ad_len, h->nonce.data, key)
-             != 0)
+                                                         h->ciphertext.data, h->ciphertext.len, ad,
+                                                         ad_len, h->nonce.data, key) != 0)
         kt_fail (reason, "ciphertext does not decrypt (tampered or wrong key)");
     else {
         uint8_t commitment[32];
@@ -541,8 +539,8 @@ envelope_open (keyring_t *keyring, const uint8_t *data, size_t len,
         kt_fail (reason, "sender %s is no longer an active member", h->sender);
         goto done;
     }
-    if (opts->transport_peer && opts->transport_peer != sender
-        && opts->transport_peer->member->role != ROLE_UITVOERDER) {
+    if (opts->transport_peer && opts->transport_peer != sender &&
+        opts->transport_peer->member->role != ROLE_UITVOERDER) {
         kt_fail (reason, "sender %s does not match the authenticated transport key of %s",
                  h->sender, opts->transport_peer->member->id);
         goto done;
@@ -556,22 +554,21 @@ envelope_open (keyring_t *keyring, const uint8_t *data, size_t len,
     bool overlap = roster_member_previous_active (sender->member, opts->now_ms);
     bool previous = h->sender_previous_keys;
     if (previous && !overlap) {
-        kt_fail (reason, "sender %s used keys that are no longer accepted (its key rotation "
-                         "overlap has ended)", h->sender);
+        kt_fail (reason,
+                 "sender %s used keys that are no longer accepted (its key rotation "
+                 "overlap has ended)",
+                 h->sender);
         goto done;
     }
     if (s_check_signature (keyring, env, out->leaf_hash,
                            previous ? sender->member->previous_signing_pk
                                     : sender->member->signing_pk,
-                           reason)
-        != 0) {
+                           reason) != 0) {
         kt_reason_t why;
-        if (!overlap
-            || s_check_signature (keyring, env, out->leaf_hash,
-                                  previous ? sender->member->signing_pk
-                                           : sender->member->previous_signing_pk,
-                                  &why)
-                   != 0)
+        if (!overlap || s_check_signature (keyring, env, out->leaf_hash,
+                                           previous ? sender->member->signing_pk
+                                                    : sender->member->previous_signing_pk,
+                                           &why) != 0)
             goto done;
     }
     out->sender_previous_keys = previous;
@@ -579,8 +576,7 @@ envelope_open (keyring_t *keyring, const uint8_t *data, size_t len,
     out->sender = sender;
     /* 6. recipient list allowed for this type and sender */
     if (policy_check (keyring_roster (keyring), h->type, sender->member, h->recipients,
-                      h->n_recipients, opts->now_ms, reason)
-        != 0)
+                      h->n_recipients, opts->now_ms, reason) != 0)
         goto done;
     /* 7. duplicate id */
     if (opts->seen && opts->seen (opts->seen_arg, out->id)) {

@@ -19,9 +19,9 @@ static const struct {
 };
 #define N_KINDS (sizeof s_kinds / sizeof s_kinds[0])
 
-static const char *const s_keys[] = {"kind",          "text",           "of",
-                                     "qualified_professional", "legal_basis", "special_category",
-                                     "criminal_data"};
+static const char *const s_keys[] = {
+    "kind",         "text", "of", "qualified_professional", "legal_basis", "special_category",
+    "criminal_data"};
 
 void
 items_free (Keten__SignalItem **items, size_t n)
@@ -68,24 +68,29 @@ s_decode_one (json_t *obj, size_t i, Keten__SignalItem *it, kt_reason_t *reason)
         for (size_t j = 0; j < sizeof s_keys / sizeof s_keys[0]; j++)
             known |= strcmp (json_object_iter_key (k), s_keys[j]) == 0;
         if (!known)
-            return kt_fail (reason, "items[%zu]: unknown key (the keys are kind, text, of, "
-                                    "qualified_professional, legal_basis, special_category, "
-                                    "criminal_data)", i);
+            return kt_fail (reason,
+                            "items[%zu]: unknown key (the keys are kind, text, of, "
+                            "qualified_professional, legal_basis, special_category, "
+                            "criminal_data)",
+                            i);
     }
     const char *kind = json_string_value (json_object_get (obj, "kind"));
     size_t k = 0;
     while (kind && k < N_KINDS && strcmp (kind, s_kinds[k].name) != 0)
         k++;
     if (!kind || k == N_KINDS)
-        return kt_fail (reason, "items[%zu].kind: must be fact, opinion, counter-indication or "
-                                "diagnosis", i);
+        return kt_fail (reason,
+                        "items[%zu].kind: must be fact, opinion, counter-indication or "
+                        "diagnosis",
+                        i);
     it->kind = s_kinds[k].kind;
     bool qp_given = false;
-    if (s_string (obj, "text", i, &it->text, reason) || s_string (obj, "of", i, &it->opinion_of, reason)
-        || s_string (obj, "legal_basis", i, &it->legal_basis, reason)
-        || s_bool (obj, "qualified_professional", i, &it->qualified_professional, &qp_given, reason)
-        || s_bool (obj, "special_category", i, &it->special_category, NULL, reason)
-        || s_bool (obj, "criminal_data", i, &it->criminal_data, NULL, reason))
+    if (s_string (obj, "text", i, &it->text, reason) ||
+        s_string (obj, "of", i, &it->opinion_of, reason) ||
+        s_string (obj, "legal_basis", i, &it->legal_basis, reason) ||
+        s_bool (obj, "qualified_professional", i, &it->qualified_professional, &qp_given, reason) ||
+        s_bool (obj, "special_category", i, &it->special_category, NULL, reason) ||
+        s_bool (obj, "criminal_data", i, &it->criminal_data, NULL, reason))
         return -1;
     /*  A diagnosis must say whether a qualified professional made it: an
      *  absent flag must not read as "no". */
@@ -152,8 +157,10 @@ items_check (const Keten__Signal *signal, kt_reason_t *reason)
             return kt_fail (reason, "items[%zu].qualified_professional: only for a diagnosis", i);
         /*  A diagnosis is health data: a special category (AVG art. 9). */
         if (it->kind == KETEN__ITEM_KIND__DIAGNOSIS && !it->special_category)
-            return kt_fail (reason, "items[%zu].special_category: a diagnosis is health data, "
-                                    "so it must be true", i);
+            return kt_fail (reason,
+                            "items[%zu].special_category: a diagnosis is health data, "
+                            "so it must be true",
+                            i);
         const char *basis = *it->legal_basis ? it->legal_basis : signal->legal_basis;
         if (!intake_legal_basis_known (basis))
             return kt_fail (reason, "items[%zu].legal_basis: not a known legal basis", i);

@@ -20,7 +20,7 @@
 
 /*  A key file is a few hundred bytes; anything much bigger is not one. */
 #define KEYS_FILE_MAX (16 * 1024)
-#define KEYS_SECTION  "keten-keys"
+#define KEYS_SECTION "keten-keys"
 
 typedef enum {
     K_ID,
@@ -90,16 +90,13 @@ keys_valid_name (const char *name)
         if (c >= 0xc2 && c <= 0xdf) {
             n = 2;
             cp = c & 0x1f;
-        }
-        else if (c >= 0xe0 && c <= 0xef) {
+        } else if (c >= 0xe0 && c <= 0xef) {
             n = 3;
             cp = c & 0x0f;
-        }
-        else if (c >= 0xf0 && c <= 0xf4) {
+        } else if (c >= 0xf0 && c <= 0xf4) {
             n = 4;
             cp = c & 0x07;
-        }
-        else
+        } else
             return false;
         if (i + n > len)
             return false;
@@ -108,8 +105,8 @@ keys_valid_name (const char *name)
                 return false;
             cp = cp << 6 | (p[i + k] & 0x3f);
         }
-        if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff
-            || (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
+        if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+            (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
             return false;
         i += n;
     }
@@ -160,8 +157,10 @@ s_check_key_lines (const char *data, size_t len, const char *path, kt_reason_t *
         size_t n = (size_t) (e - p);
         bool section = n == strlen (KEYS_SECTION) && memcmp (p, KEYS_SECTION, n) == 0;
         if (n > 0 && p[0] != '#' && !section && !s_key_line_ok (p, n))
-            return kt_fail (reason, "%s: line %zu is not '" KEYS_SECTION "', a comment or "
-                                    "'    key = value'", path, line);
+            return kt_fail (reason,
+                            "%s: line %zu is not '" KEYS_SECTION "', a comment or "
+                            "'    key = value'",
+                            path, line);
         p = nl ? nl + 1 : end;
     }
     return 0;
@@ -170,12 +169,11 @@ s_check_key_lines (const char *data, size_t len, const char *path, kt_reason_t *
 /*  zconfig_chunk_load copies each line through a 1 KiB buffer on its own
  *  stack.  Called from the same frame right after, this overwrites that
  *  region so no line of a secret file survives there. */
-static void __attribute__ ((noinline))
-s_scrub_stack (void)
+static void __attribute__ ((noinline)) s_scrub_stack (void)
 {
     uint8_t pad[4096];
     sodium_memzero (pad, sizeof pad);
-    __asm__ __volatile__ ("" : : "r"(pad) : "memory");
+    __asm__ __volatile__("" : : "r"(pad) : "memory");
 }
 
 /*  Wipe every secret value in the parsed tree before it is freed. */
@@ -211,8 +209,8 @@ s_decode (zconfig_t *root, const char *path, keys_public_t *pub, keys_secret_t *
           kt_reason_t *reason)
 {
     zconfig_t *section = zconfig_child (root);
-    if (!section || !streq (zconfig_name (section), KEYS_SECTION) || zconfig_next (section)
-        || *zconfig_value (section))
+    if (!section || !streq (zconfig_name (section), KEYS_SECTION) || zconfig_next (section) ||
+        *zconfig_value (section))
         return kt_fail (reason, "%s: expected exactly one section '" KEYS_SECTION "'", path);
 
     const char *value[K_COUNT] = {NULL};
@@ -243,39 +241,42 @@ s_decode (zconfig_t *root, const char *path, keys_public_t *pub, keys_secret_t *
         return kt_fail (reason, "%s: id '%.64s' must be 1..64 of [a-z0-9-] starting with a letter",
                         path, value[K_ID]);
     if (!keys_valid_kind (value[K_KIND]))
-        return kt_fail (reason, "%s: kind '%.16s' is not one of gemeente, politie, om, rvdk, "
-                                "reclassering, extern, uitvoerder", path, value[K_KIND]);
+        return kt_fail (reason,
+                        "%s: kind '%.16s' is not one of gemeente, politie, om, rvdk, "
+                        "reclassering, extern, uitvoerder",
+                        path, value[K_KIND]);
     const char *name = value[K_NAME] ? value[K_NAME] : value[K_ID];
     if (!keys_valid_name (name))
-        return kt_fail (reason, "%s: name must be 1..%d bytes of UTF-8 without control "
-                                "characters or '\"'", path, KEYS_NAME_MAX);
+        return kt_fail (reason,
+                        "%s: name must be 1..%d bytes of UTF-8 without control "
+                        "characters or '\"'",
+                        path, KEYS_NAME_MAX);
     memset (pub, 0, sizeof *pub);
     snprintf (pub->id, sizeof pub->id, "%s", value[K_ID]);
     snprintf (pub->name, sizeof pub->name, "%s", name);
     snprintf (pub->kind, sizeof pub->kind, "%s", value[K_KIND]);
-    if (s_hex_field (pub->transport_pk, 32, value[K_TRANSPORT_PK], K_TRANSPORT_PK, path, reason)
-        || s_hex_field (pub->signing_pk, 32, value[K_SIGNING_PK], K_SIGNING_PK, path, reason)
-        || s_hex_field (pub->encryption_pk, 32, value[K_ENCRYPTION_PK], K_ENCRYPTION_PK, path,
-                        reason))
+    if (s_hex_field (pub->transport_pk, 32, value[K_TRANSPORT_PK], K_TRANSPORT_PK, path, reason) ||
+        s_hex_field (pub->signing_pk, 32, value[K_SIGNING_PK], K_SIGNING_PK, path, reason) ||
+        s_hex_field (pub->encryption_pk, 32, value[K_ENCRYPTION_PK], K_ENCRYPTION_PK, path, reason))
         return -1;
     if (!sec)
         return 0;
 
-    if (s_hex_field (sec->transport_sk, 32, value[K_TRANSPORT_SK], K_TRANSPORT_SK, path, reason)
-        || s_hex_field (sec->signing_sk, 64, value[K_SIGNING_SK], K_SIGNING_SK, path, reason)
-        || s_hex_field (sec->encryption_sk, 32, value[K_ENCRYPTION_SK], K_ENCRYPTION_SK, path,
-                        reason)
-        || s_hex_field (sec->storage_key, 32, value[K_STORAGE_KEY], K_STORAGE_KEY, path, reason))
+    if (s_hex_field (sec->transport_sk, 32, value[K_TRANSPORT_SK], K_TRANSPORT_SK, path, reason) ||
+        s_hex_field (sec->signing_sk, 64, value[K_SIGNING_SK], K_SIGNING_SK, path, reason) ||
+        s_hex_field (sec->encryption_sk, 32, value[K_ENCRYPTION_SK], K_ENCRYPTION_SK, path,
+                     reason) ||
+        s_hex_field (sec->storage_key, 32, value[K_STORAGE_KEY], K_STORAGE_KEY, path, reason))
         return -1;
     /*  A public key that does not belong to its secret would have the
      *  roster announce keys this node cannot use (or someone else's). */
     uint8_t derived[32];
     int rc = 0;
-    if (crypto_scalarmult_base (derived, sec->transport_sk) != 0
-        || sodium_memcmp (derived, pub->transport_pk, 32) != 0)
+    if (crypto_scalarmult_base (derived, sec->transport_sk) != 0 ||
+        sodium_memcmp (derived, pub->transport_pk, 32) != 0)
         rc = kt_fail (reason, "%s: transport-public does not match transport-secret", path);
-    else if (crypto_scalarmult_base (derived, sec->encryption_sk) != 0
-             || sodium_memcmp (derived, pub->encryption_pk, 32) != 0)
+    else if (crypto_scalarmult_base (derived, sec->encryption_sk) != 0 ||
+             sodium_memcmp (derived, pub->encryption_pk, 32) != 0)
         rc = kt_fail (reason, "%s: encryption-public does not match encryption-secret", path);
     else if (sodium_memcmp (sec->signing_sk + 32, pub->signing_pk, 32) != 0)
         rc = kt_fail (reason, "%s: signing-public does not match signing-secret", path);
@@ -317,15 +318,19 @@ keys_load_secret (const char *path, kt_reason_t *reason)
     unsigned mode = (unsigned) st.st_mode & 07777;
     if (st.st_uid != geteuid ()) {
         close (fd);
-        kt_fail (reason, "%s is owned by uid %u, not by this process (uid %u); chown it to the "
-                         "daemon user", path, (unsigned) st.st_uid, (unsigned) geteuid ());
+        kt_fail (reason,
+                 "%s is owned by uid %u, not by this process (uid %u); chown it to the "
+                 "daemon user",
+                 path, (unsigned) st.st_uid, (unsigned) geteuid ());
         return NULL;
     }
     if (mode & 077) {
         close (fd);
         kt_fail (reason, "%s is %s by group/others (mode %04o); run chmod 600 %s", path,
-                 (mode & 044) ? "readable" : (mode & 022) ? "writable" : "executable", mode,
-                 path);
+                 (mode & 044)   ? "readable"
+                 : (mode & 022) ? "writable"
+                                : "executable",
+                 mode, path);
         return NULL;
     }
     if (st.st_size > KEYS_FILE_MAX) {
@@ -360,8 +365,8 @@ keys_load_secret (const char *path, kt_reason_t *reason)
     zconfig_t *root = NULL;
     if (len > KEYS_FILE_MAX)
         kt_fail (reason, "%s is too large for a key file", path);
-    else if (kt_check_zpl_text (buf, len, path, reason) == 0
-             && s_check_key_lines (buf, len, path, reason) == 0) {
+    else if (kt_check_zpl_text (buf, len, path, reason) == 0 &&
+             s_check_key_lines (buf, len, path, reason) == 0) {
         /*  zconfig parses a copy held in a chunk: wipe the copy too. */
         zchunk_t *chunk = zchunk_new (buf, len);
         if (chunk) {
@@ -462,8 +467,9 @@ s_claim (const char *path, int mode, kt_reason_t *reason)
 {
     int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
     if (fd < 0)
-        return kt_fail (reason, errno == EEXIST ? "refusing to overwrite %s" : "cannot create %s: %s",
-                        path, strerror (errno));
+        return kt_fail (reason,
+                        errno == EEXIST ? "refusing to overwrite %s" : "cannot create %s: %s", path,
+                        strerror (errno));
     close (fd);
     return 0;
 }
@@ -488,37 +494,35 @@ s_format (s_key_text_t *t, const keys_secret_t *k)
     kt_hex (t->signing_sk, k->signing_sk, 64);
     kt_hex (t->encryption_sk, k->encryption_sk, 32);
     kt_hex (t->storage_key, k->storage_key, 32);
-    int n = snprintf (t->pub_text, sizeof t->pub_text,
-                      "#   keten public keys of %s (format: docs/KEYS.md)\n"
-                      "#   Give this file to the uitvoerder for the roster.\n"
-                      KEYS_SECTION "\n"
-                      "    id = %s\n"
-                      "    name = \"%s\"\n"
-                      "    kind = %s\n"
-                      "    transport-public = %s\n"
-                      "    signing-public = %s\n"
-                      "    encryption-public = %s\n",
-                      p->id, p->id, p->name, p->kind, t->transport_pk, t->signing_pk,
-                      t->encryption_pk);
-    if (n < 0 || (size_t) n >= sizeof t->pub_text)
-        return -1;
-    n = snprintf (t->secret_text, sizeof t->secret_text,
-                  "#   keten SECRET keys of %s (format: docs/KEYS.md)\n"
-                  "#   Mode 0600, owned by the daemon user; never copy it off this node.\n"
-                  KEYS_SECTION "\n"
+    int n =
+        snprintf (t->pub_text, sizeof t->pub_text,
+                  "#   keten public keys of %s (format: docs/KEYS.md)\n"
+                  "#   Give this file to the uitvoerder for the roster.\n" KEYS_SECTION "\n"
                   "    id = %s\n"
                   "    name = \"%s\"\n"
                   "    kind = %s\n"
                   "    transport-public = %s\n"
                   "    signing-public = %s\n"
-                  "    encryption-public = %s\n"
-                  "    transport-secret = %s\n"
-                  "    signing-secret = %s\n"
-                  "    encryption-secret = %s\n"
-                  "    storage-secret = %s\n",
-                  p->id, p->id, p->name, p->kind, t->transport_pk, t->signing_pk,
-                  t->encryption_pk, t->transport_sk, t->signing_sk, t->encryption_sk,
-                  t->storage_key);
+                  "    encryption-public = %s\n",
+                  p->id, p->id, p->name, p->kind, t->transport_pk, t->signing_pk, t->encryption_pk);
+    if (n < 0 || (size_t) n >= sizeof t->pub_text)
+        return -1;
+    n = snprintf (
+        t->secret_text, sizeof t->secret_text,
+        "#   keten SECRET keys of %s (format: docs/KEYS.md)\n"
+        "#   Mode 0600, owned by the daemon user; never copy it off this node.\n" KEYS_SECTION "\n"
+        "    id = %s\n"
+        "    name = \"%s\"\n"
+        "    kind = %s\n"
+        "    transport-public = %s\n"
+        "    signing-public = %s\n"
+        "    encryption-public = %s\n"
+        "    transport-secret = %s\n"
+        "    signing-secret = %s\n"
+        "    encryption-secret = %s\n"
+        "    storage-secret = %s\n",
+        p->id, p->id, p->name, p->kind, t->transport_pk, t->signing_pk, t->encryption_pk,
+        t->transport_sk, t->signing_sk, t->encryption_sk, t->storage_key);
     return n < 0 || (size_t) n >= sizeof t->secret_text ? -1 : 0;
 }
 
@@ -529,20 +533,27 @@ keys_generate (const char *id, const char *kind, const char *name, const char *d
     if (sodium_init () < 0)
         return kt_fail (reason, "libsodium failed to initialise");
     if (!kt_valid_node_id (id))
-        return kt_fail (reason, "invalid id '%.64s': use 1..64 of [a-z0-9-], starting with a "
-                                "letter", id ? id : "");
+        return kt_fail (reason,
+                        "invalid id '%.64s': use 1..64 of [a-z0-9-], starting with a "
+                        "letter",
+                        id ? id : "");
     if (!keys_valid_kind (kind))
-        return kt_fail (reason, "invalid kind '%.16s': use gemeente, politie, om, rvdk, "
-                                "reclassering, extern or uitvoerder", kind ? kind : "");
+        return kt_fail (reason,
+                        "invalid kind '%.16s': use gemeente, politie, om, rvdk, "
+                        "reclassering, extern or uitvoerder",
+                        kind ? kind : "");
     if (!name)
         name = id;
     if (!keys_valid_name (name))
-        return kt_fail (reason, "invalid name: use 1..%d bytes of UTF-8 without control "
-                                "characters or '\"'", KEYS_NAME_MAX);
+        return kt_fail (reason,
+                        "invalid name: use 1..%d bytes of UTF-8 without control "
+                        "characters or '\"'",
+                        KEYS_NAME_MAX);
     char secret_path[PATH_MAX], pub_path[PATH_MAX];
-    if (!dir || snprintf (secret_path, sizeof secret_path, "%s/%s.secret", dir, id)
-                    >= (int) sizeof secret_path
-        || snprintf (pub_path, sizeof pub_path, "%s/%s.pub", dir, id) >= (int) sizeof pub_path)
+    if (!dir ||
+        snprintf (secret_path, sizeof secret_path, "%s/%s.secret", dir, id) >=
+            (int) sizeof secret_path ||
+        snprintf (pub_path, sizeof pub_path, "%s/%s.pub", dir, id) >= (int) sizeof pub_path)
         return kt_fail (reason, "key directory path is too long");
     if (s_make_dir (dir, reason) != 0)
         return -1;
@@ -579,10 +590,8 @@ keys_generate (const char *id, const char *kind, const char *name, const char *d
         if (s_format (t, k) != 0)
             kt_fail (reason, "key file text too long");
         else if (kt_write_file (secret_path, t->secret_text, strlen (t->secret_text), 0600,
-                                reason)
-                     == 0
-                 && kt_write_file (pub_path, t->pub_text, strlen (t->pub_text), 0644, reason)
-                        == 0)
+                                reason) == 0 &&
+                 kt_write_file (pub_path, t->pub_text, strlen (t->pub_text), 0644, reason) == 0)
             rc = 0;
     }
     if (rc != 0) {

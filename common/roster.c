@@ -21,9 +21,9 @@
  *  archived at most 1 year after last processing; art. 13.1: destroyed
  *  5 years after last processing. */
 #define RETENTION_NOT_AGENDERED_MAX 183
-#define RETENTION_ARCHIVE_MAX       365
-#define RETENTION_DESTROY_MAX       1826
-#define REFERENTIEKADER_DEFAULT     "example-2026.1"
+#define RETENTION_ARCHIVE_MAX 365
+#define RETENTION_DESTROY_MAX 1826
+#define REFERENTIEKADER_DEFAULT "example-2026.1"
 
 roster_role_t
 roster_role_for_kind (const char *kind)
@@ -97,8 +97,8 @@ static bool
 s_valid_issued (const char *s)
 {
     struct tm tm;
-    if (strlen (s) != 20 || !s_parse_date (s, &tm) || s[10] != 'T' || s[13] != ':'
-        || s[16] != ':' || s[19] != 'Z')
+    if (strlen (s) != 20 || !s_parse_date (s, &tm) || s[10] != 'T' || s[13] != ':' ||
+        s[16] != ':' || s[19] != 'Z')
         return false;
     int h = s_num (s + 11, 2), m = s_num (s + 14, 2), sec = s_num (s + 17, 2);
     return h >= 0 && h < 24 && m >= 0 && m < 60 && sec >= 0 && sec <= 60;
@@ -156,13 +156,37 @@ s_value (zconfig_t *item)
     return item ? zconfig_value (item) : NULL;
 }
 
-enum { M_NAME, M_KIND, M_ROLE, M_TRANSPORT, M_SIGNING, M_ENCRYPTION, M_JOINED, M_NOTICE,
-       M_LEAVES, M_MUNICIPALITY, M_PREV_TRANSPORT, M_PREV_SIGNING, M_PREV_ENCRYPTION,
-       M_PREV_UNTIL, M_COUNT };
-static const char *const s_member_keys[M_COUNT] = {
-    "name", "kind", "role", "transport", "signing", "encryption", "joined", "notice-given",
-    "leaves-at", "municipality", "previous-transport", "previous-signing",
-    "previous-encryption", "previous-until"};
+enum {
+    M_NAME,
+    M_KIND,
+    M_ROLE,
+    M_TRANSPORT,
+    M_SIGNING,
+    M_ENCRYPTION,
+    M_JOINED,
+    M_NOTICE,
+    M_LEAVES,
+    M_MUNICIPALITY,
+    M_PREV_TRANSPORT,
+    M_PREV_SIGNING,
+    M_PREV_ENCRYPTION,
+    M_PREV_UNTIL,
+    M_COUNT
+};
+static const char *const s_member_keys[M_COUNT] = {"name",
+                                                   "kind",
+                                                   "role",
+                                                   "transport",
+                                                   "signing",
+                                                   "encryption",
+                                                   "joined",
+                                                   "notice-given",
+                                                   "leaves-at",
+                                                   "municipality",
+                                                   "previous-transport",
+                                                   "previous-signing",
+                                                   "previous-encryption",
+                                                   "previous-until"};
 
 /*  Date YYYY-MM-DD as the UTC time of its start, 0 when unreadable. */
 static time_t
@@ -186,16 +210,21 @@ s_decode_previous (zconfig_t **item, roster_member_t *m, kt_reason_t *reason)
     if (present == 0 || (present == 1 && !*until))
         return 0;
     if (present != 4)
-        return kt_fail (reason, "roster: member %s: previous-transport, previous-signing, "
-                                "previous-encryption and previous-until go together", m->id);
+        return kt_fail (reason,
+                        "roster: member %s: previous-transport, previous-signing, "
+                        "previous-encryption and previous-until go together",
+                        m->id);
     if (!s_valid_date (until))
-        return kt_fail (reason, "roster: member %s: previous-until = %.16s is not a date "
-                                "YYYY-MM-DD", m->id, until);
+        return kt_fail (reason,
+                        "roster: member %s: previous-until = %.16s is not a date "
+                        "YYYY-MM-DD",
+                        m->id, until);
     if (m->role == ROLE_UITVOERDER)
-        return kt_fail (reason, "roster: member %s: the uitvoerder's keys are pinned by every "
-                                "node and have no overlap period", m->id);
-    uint8_t *out[3] = {m->previous_transport_pk, m->previous_signing_pk,
-                       m->previous_encryption_pk};
+        return kt_fail (reason,
+                        "roster: member %s: the uitvoerder's keys are pinned by every "
+                        "node and have no overlap period",
+                        m->id);
+    uint8_t *out[3] = {m->previous_transport_pk, m->previous_signing_pk, m->previous_encryption_pk};
     for (int i = 0; i < 3; i++)
         if (kt_unhex (out[i], 32, s_value (item[M_PREV_TRANSPORT + i])) != 0)
             return kt_fail (reason, "roster: member %s: %s key must be 64 hex digits", m->id,
@@ -210,8 +239,10 @@ s_decode_member (zconfig_t *node, roster_member_t *m, kt_reason_t *reason)
 {
     const char *id = zconfig_name (node);
     if (!kt_valid_node_id (id))
-        return kt_fail (reason, "roster: member id '%.64s' must be 1..64 of [a-z0-9-] starting "
-                                "with a letter", id);
+        return kt_fail (reason,
+                        "roster: member id '%.64s' must be 1..64 of [a-z0-9-] starting "
+                        "with a letter",
+                        id);
     if (*zconfig_value (node))
         return kt_fail (reason, "roster: member %s is a section and takes no value", id);
     char where[96];
@@ -226,22 +257,27 @@ s_decode_member (zconfig_t *node, roster_member_t *m, kt_reason_t *reason)
 
     const char *name = s_value (item[M_NAME]);
     if (!keys_valid_name (name))
-        return kt_fail (reason, "roster: member %s: name must be 1..%d bytes of UTF-8 without "
-                                "control characters or '\"'", id, KEYS_NAME_MAX);
+        return kt_fail (reason,
+                        "roster: member %s: name must be 1..%d bytes of UTF-8 without "
+                        "control characters or '\"'",
+                        id, KEYS_NAME_MAX);
     snprintf (m->name, sizeof m->name, "%s", name);
     const char *kind = s_value (item[M_KIND]);
     if (!keys_valid_kind (kind))
-        return kt_fail (reason, "roster: member %s: kind '%.16s' is not a kind of the "
-                                "convenant", id, kind);
+        return kt_fail (reason,
+                        "roster: member %s: kind '%.16s' is not a kind of the "
+                        "convenant",
+                        id, kind);
     snprintf (m->kind, sizeof m->kind, "%s", kind);
     /*  art. 1: the role follows from the kind of organisation; a roster
      *  that says otherwise would give a party rights it does not have. */
     m->role = roster_role_for_kind (kind);
     const char *role = s_value (item[M_ROLE]);
     if (!streq (role, roster_role_name (m->role)))
-        return kt_fail (reason, "roster: member %s: role %.16s does not match kind %s (art. 1: "
-                                "a %s is a %s)", id, role, kind, kind,
-                        roster_role_name (m->role));
+        return kt_fail (reason,
+                        "roster: member %s: role %.16s does not match kind %s (art. 1: "
+                        "a %s is a %s)",
+                        id, role, kind, kind, roster_role_name (m->role));
 
     struct {
         int key;
@@ -261,17 +297,22 @@ s_decode_member (zconfig_t *node, roster_member_t *m, kt_reason_t *reason)
         return kt_fail (reason, "roster: member %s: joined = %.16s is not a date YYYY-MM-DD", id,
                         joined);
     if (*notice && !s_valid_date (notice))
-        return kt_fail (reason, "roster: member %s: notice-given = %.16s is not a date "
-                                "YYYY-MM-DD or \"\"", id, notice);
+        return kt_fail (reason,
+                        "roster: member %s: notice-given = %.16s is not a date "
+                        "YYYY-MM-DD or \"\"",
+                        id, notice);
     if (*leaves && !s_valid_date (leaves))
-        return kt_fail (reason, "roster: member %s: leaves-at = %.16s is not a date YYYY-MM-DD "
-                                "or \"\"", id, leaves);
+        return kt_fail (reason,
+                        "roster: member %s: leaves-at = %.16s is not a date YYYY-MM-DD "
+                        "or \"\"",
+                        id, leaves);
     /*  art. 6b / data minimisation: a gemeente sees the weegploeg items of
      *  its own residents, so the roster says which municipality it is. */
     const char *municipality = item[M_MUNICIPALITY] ? s_value (item[M_MUNICIPALITY]) : "";
     if (streq (kind, "gemeente") && !keys_valid_name (municipality))
-        return kt_fail (reason, "roster: member %s: a gemeente needs municipality = \"NAME\" "
-                                "(1..%d bytes of UTF-8 without control characters or '\"')",
+        return kt_fail (reason,
+                        "roster: member %s: a gemeente needs municipality = \"NAME\" "
+                        "(1..%d bytes of UTF-8 without control characters or '\"')",
                         id, KEYS_NAME_MAX);
     if (!streq (kind, "gemeente") && *municipality)
         return kt_fail (reason, "roster: member %s: only a gemeente has a municipality", id);
@@ -289,15 +330,17 @@ s_decode_member (zconfig_t *node, roster_member_t *m, kt_reason_t *reason)
         s_parse_date (leaves, &leaving);
         given.tm_mon += 3;
         if (!*leaves || timegm (&leaving) < timegm (&given))
-            return kt_fail (reason, "roster: member %s: notice given on %s needs leaves-at at "
-                                    "least 3 months later (art. 18.2)", id, notice);
+            return kt_fail (reason,
+                            "roster: member %s: notice given on %s needs leaves-at at "
+                            "least 3 months later (art. 18.2)",
+                            id, notice);
     }
     return 0;
 }
 
 enum { R_FEDERATION, R_VERSION, R_ISSUED, R_REFERENTIEKADER, R_RETENTION, R_MEMBER, R_COUNT };
-static const char *const s_roster_keys[R_COUNT] = {
-    "federation", "version", "issued", "referentiekader", "retention", "member"};
+static const char *const s_roster_keys[R_COUNT] = {"federation",      "version",   "issued",
+                                                   "referentiekader", "retention", "member"};
 static const char *const s_retention_keys[3] = {"not-agendered-days", "archive-days",
                                                 "destroy-days"};
 
@@ -320,9 +363,10 @@ s_decode_retention (zconfig_t *section, roster_t *r, kt_reason_t *reason)
             return kt_fail (reason, "roster: retention/%s must be a whole number of days",
                             s_retention_keys[i]);
         if (v > max[i])
-            return kt_fail (reason, "roster: retention/%s = %llu exceeds the maximum of %u days "
-                                    "of art. %s", s_retention_keys[i], (unsigned long long) v,
-                            max[i], article[i]);
+            return kt_fail (reason,
+                            "roster: retention/%s = %llu exceeds the maximum of %u days "
+                            "of art. %s",
+                            s_retention_keys[i], (unsigned long long) v, max[i], article[i]);
         *out[i] = (uint32_t) v;
     }
     /*  Data is archived before it is destroyed, never the other way round. */
@@ -370,8 +414,8 @@ s_check_unique (const roster_t *r, kt_reason_t *reason)
                     for (int y = 0; y < nb; y++)
                         if (memcmp (ka[x], kb[y], 32) == 0)
                             return kt_fail (reason,
-                                            "roster: members %s and %s have the same %s key",
-                                            a->id, b->id, what[k]);
+                                            "roster: members %s and %s have the same %s key", a->id,
+                                            b->id, what[k]);
             }
         }
     }
@@ -383,12 +427,11 @@ s_decode (zconfig_t *root, roster_t *r, const char *signer, const uint8_t signer
           kt_reason_t *reason)
 {
     zconfig_t *top = zconfig_child (root);
-    if (!top || !streq (zconfig_name (top), "roster") || zconfig_next (top)
-        || *zconfig_value (top))
+    if (!top || !streq (zconfig_name (top), "roster") || zconfig_next (top) || *zconfig_value (top))
         return kt_fail (reason, "roster: the text must be one section named 'roster'");
     zconfig_t *item[R_COUNT];
-    if (s_collect (top, "roster", s_roster_keys, R_COUNT,
-                   1u << R_RETENTION | 1u << R_MEMBER, item, reason) != 0)
+    if (s_collect (top, "roster", s_roster_keys, R_COUNT, 1u << R_RETENTION | 1u << R_MEMBER, item,
+                   reason) != 0)
         return -1;
     for (int i = 0; i < R_COUNT; i++)
         if (!item[i])
@@ -396,8 +439,10 @@ s_decode (zconfig_t *root, roster_t *r, const char *signer, const uint8_t signer
 
     const char *federation = s_value (item[R_FEDERATION]);
     if (!kt_valid_node_id (federation))
-        return kt_fail (reason, "roster: federation '%.64s' must be 1..64 of [a-z0-9-] starting "
-                                "with a letter", federation);
+        return kt_fail (reason,
+                        "roster: federation '%.64s' must be 1..64 of [a-z0-9-] starting "
+                        "with a letter",
+                        federation);
     snprintf (r->federation, sizeof r->federation, "%s", federation);
     if (s_parse_uint (s_value (item[R_VERSION]), UINT64_MAX, &r->version) != 0 || r->version < 1)
         return kt_fail (reason, "roster: version must be a whole number of at least 1");
@@ -407,9 +452,9 @@ s_decode (zconfig_t *root, roster_t *r, const char *signer, const uint8_t signer
     /*  art. 7.3: the referentiekader the weegploeg weighs signals against. */
     const char *kader = s_value (item[R_REFERENTIEKADER]);
     size_t kader_len = strlen (kader);
-    if (kader_len < 1 || kader_len >= sizeof r->referentiekader
-        || strspn (kader, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_")
-               != kader_len)
+    if (kader_len < 1 || kader_len >= sizeof r->referentiekader ||
+        strspn (kader, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") !=
+            kader_len)
         return kt_fail (reason, "roster: referentiekader must be 1..64 of [A-Za-z0-9._-]");
     snprintf (r->referentiekader, sizeof r->referentiekader, "%s", kader);
     if (s_decode_retention (item[R_RETENTION], r, reason) != 0)
@@ -434,9 +479,11 @@ s_decode (zconfig_t *root, roster_t *r, const char *signer, const uint8_t signer
     time_t latest = s_day_start (r->issued) + (time_t) (ROSTER_OVERLAP_MAX_DAYS + 1) * 86400;
     for (size_t i = 0; i < r->member_count; i++)
         if (r->members[i].has_previous && s_day_start (r->members[i].previous_until) > latest)
-            return kt_fail (reason, "roster: member %s: previous-until %s is more than %d days "
-                                    "after the roster was issued", r->members[i].id,
-                            r->members[i].previous_until, ROSTER_OVERLAP_MAX_DAYS);
+            return kt_fail (reason,
+                            "roster: member %s: previous-until %s is more than %d days "
+                            "after the roster was issued",
+                            r->members[i].id, r->members[i].previous_until,
+                            ROSTER_OVERLAP_MAX_DAYS);
 
     /*  art. 5: one uitvoerder keeps the files and signs the roster; it must
      *  be the very key this node pinned at install time. */
@@ -444,14 +491,16 @@ s_decode (zconfig_t *root, roster_t *r, const char *signer, const uint8_t signer
     for (size_t i = 0; i < r->member_count; i++)
         if (r->members[i].role == ROLE_UITVOERDER) {
             if (uitvoerder)
-                return kt_fail (reason, "roster: two uitvoerders (%s and %s); there must be "
-                                        "exactly one", uitvoerder->id, r->members[i].id);
+                return kt_fail (reason,
+                                "roster: two uitvoerders (%s and %s); there must be "
+                                "exactly one",
+                                uitvoerder->id, r->members[i].id);
             uitvoerder = &r->members[i];
         }
     if (!uitvoerder)
         return kt_fail (reason, "roster: no uitvoerder member");
-    if (!streq (uitvoerder->id, signer)
-        || sodium_memcmp (uitvoerder->signing_pk, signer_pk, 32) != 0)
+    if (!streq (uitvoerder->id, signer) ||
+        sodium_memcmp (uitvoerder->signing_pk, signer_pk, 32) != 0)
         return kt_fail (reason, "roster: the uitvoerder member %s is not the pinned signer %s",
                         uitvoerder->id, signer);
     return 0;
@@ -543,9 +592,9 @@ roster_find_transport (const roster_t *self, const uint8_t pk[32], uint64_t now_
 {
     for (size_t i = 0; i < self->member_count; i++) {
         const roster_member_t *m = &self->members[i];
-        if (memcmp (m->transport_pk, pk, 32) == 0
-            || (roster_member_previous_active (m, now_ms)
-                && memcmp (m->previous_transport_pk, pk, 32) == 0))
+        if (memcmp (m->transport_pk, pk, 32) == 0 ||
+            (roster_member_previous_active (m, now_ms) &&
+             memcmp (m->previous_transport_pk, pk, 32) == 0))
             return m;
     }
     return NULL;
@@ -624,8 +673,10 @@ roster_build (const char *federation, uint64_t version, const char *const *pub_f
     if (!signer || !note_p)
         return kt_fail (reason, "roster_build needs the signer's keys");
     if (!kt_valid_node_id (federation))
-        return kt_fail (reason, "federation '%.64s' must be 1..64 of [a-z0-9-] starting with a "
-                                "letter", federation ? federation : "");
+        return kt_fail (reason,
+                        "federation '%.64s' must be 1..64 of [a-z0-9-] starting with a "
+                        "letter",
+                        federation ? federation : "");
     if (version < 1)
         return kt_fail (reason, "roster version must be at least 1");
     if (n_files < 1 || n_files > ROSTER_MAX_MEMBERS)
@@ -643,11 +694,13 @@ roster_build (const char *federation, uint64_t version, const char *const *pub_f
     if (rc == 0 && !me)
         rc = kt_fail (reason, "the signer %s is not among the members", signer->pub.id);
     else if (rc == 0 && !streq (me->kind, "uitvoerder"))
-        rc = kt_fail (reason, "the signer %s is a %s; only the uitvoerder signs the roster",
-                      me->id, me->kind);
+        rc = kt_fail (reason, "the signer %s is a %s; only the uitvoerder signs the roster", me->id,
+                      me->kind);
     else if (rc == 0 && sodium_memcmp (me->signing_pk, signer->pub.signing_pk, 32) != 0)
-        rc = kt_fail (reason, "the public key file of %s does not match the signer's secret "
-                              "keys", me->id);
+        rc = kt_fail (reason,
+                      "the public key file of %s does not match the signer's secret "
+                      "keys",
+                      me->id);
     char *text = NULL;
     size_t text_len = 0;
     FILE *f = rc == 0 ? open_memstream (&text, &text_len) : NULL;

@@ -42,8 +42,7 @@ s_write (FILE *f, const roster_member_t *m, uint64_t now_ms)
                  "            previous-signing = %s\n"
                  "            previous-encryption = %s\n"
                  "            previous-until = %s\n",
-                 kt_hex (tp, m->previous_transport_pk, 32),
-                 kt_hex (sp, m->previous_signing_pk, 32),
+                 kt_hex (tp, m->previous_transport_pk, 32), kt_hex (sp, m->previous_signing_pk, 32),
                  kt_hex (ep, m->previous_encryption_pk, 32), m->previous_until);
 }
 
@@ -119,16 +118,21 @@ s_check_change (const roster_t *old, const roster_change_t *c, const roster_memb
         if (!roster_member_active (*target, kt_now_ms ()))
             return kt_fail (reason, "%s has left the federation", c->pub->id);
         if (strcmp (c->pub->kind, (*target)->kind) != 0)
-            return kt_fail (reason, "the new key file says kind %s, the roster %s; change the "
-                                    "kind separately", c->pub->kind, (*target)->kind);
-        if (memcmp (c->pub->signing_pk, (*target)->signing_pk, 32) == 0
-            || memcmp (c->pub->transport_pk, (*target)->transport_pk, 32) == 0
-            || memcmp (c->pub->encryption_pk, (*target)->encryption_pk, 32) == 0)
-            return kt_fail (reason, "the key file holds keys %s uses already; make new ones "
-                                    "with keten keygen", c->pub->id);
+            return kt_fail (reason,
+                            "the new key file says kind %s, the roster %s; change the "
+                            "kind separately",
+                            c->pub->kind, (*target)->kind);
+        if (memcmp (c->pub->signing_pk, (*target)->signing_pk, 32) == 0 ||
+            memcmp (c->pub->transport_pk, (*target)->transport_pk, 32) == 0 ||
+            memcmp (c->pub->encryption_pk, (*target)->encryption_pk, 32) == 0)
+            return kt_fail (reason,
+                            "the key file holds keys %s uses already; make new ones "
+                            "with keten keygen",
+                            c->pub->id);
         if (roster_member_previous_active (*target, kt_now_ms ()))
-            return kt_fail (reason, "%s is still in the overlap of its last rotation (old keys "
-                                    "until %s); end it first: keten member end-overlap %s",
+            return kt_fail (reason,
+                            "%s is still in the overlap of its last rotation (old keys "
+                            "until %s); end it first: keten member end-overlap %s",
                             c->pub->id, (*target)->previous_until, c->pub->id);
         if (c->overlap_days > ROSTER_OVERLAP_MAX_DAYS)
             return kt_fail (reason, "the overlap is at most %d days", ROSTER_OVERLAP_MAX_DAYS);
@@ -147,12 +151,12 @@ s_check_change (const roster_t *old, const roster_change_t *c, const roster_memb
         return kt_fail (reason, "%.64s is not a member", c->id ? c->id : "");
     if ((*target)->role == ROLE_UITVOERDER)
         return kt_fail (reason, "the uitvoerder's own membership is not changed this way");
-    if (*(*target)->leaves_at && c->op != ROSTER_CHANGE_REVOKE
-        && c->op != ROSTER_CHANGE_END_OVERLAP)
+    if (*(*target)->leaves_at && c->op != ROSTER_CHANGE_REVOKE &&
+        c->op != ROSTER_CHANGE_END_OVERLAP)
         return kt_fail (reason, "%s is leaving already (leaves-at %s)", c->id,
                         (*target)->leaves_at);
-    if (c->op == ROSTER_CHANGE_END_OVERLAP
-        && !roster_member_previous_active (*target, kt_now_ms ()))
+    if (c->op == ROSTER_CHANGE_END_OVERLAP &&
+        !roster_member_previous_active (*target, kt_now_ms ()))
         return kt_fail (reason, "%s has no key rotation overlap to end", c->id);
     if (c->op == ROSTER_CHANGE_KIND && (!c->kind || !keys_valid_kind (c->kind) ||
                                         roster_role_for_kind (c->kind) == ROLE_UITVOERDER))
