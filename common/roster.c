@@ -234,6 +234,94 @@ s_decode_previous (zconfig_t **item, roster_member_t *m, kt_reason_t *reason)
     return 0;
 }
 
+/*  Name, kind and role of member m (its id set). */
+static int
+s_decode_identity (zconfig_t **item, roster_member_t *m, kt_reason_t *reason)
+{
+    const char *name = s_value (item[M_NAME]);
+    if (!keys_valid_name (name))
+        return kt_fail (reason,
+                        "roster: member %s: name must be 1..%d bytes of UTF-8 without "
+                        "control characters or '\"'",
+                        m->id, KEYS_NAME_MAX);
+    snprintf (m->name, sizeof m->name, "%s", name);
+    const char *kind = s_value (item[M_KIND]);
+    if (!keys_valid_kind (kind))
+        return kt_fail (reason,
+                        "roster: member %s: kind '%.16s' is not a kind of the "
+                        "convenant",
+                        m->id, kind);
+    snprintf (m->kind, sizeof m->kind, "%s", kind);
+    /*  art. 1: the role follows from the kind of organisation; a roster
+     *  that says otherwise would give a party rights it does not have. */
+    m->role = roster_role_for_kind (kind);
+    const char *role = s_value (item[M_ROLE]);
+    if (!streq (role, roster_role_name (m->role)))
+        return kt_fail (reason,
+                        "roster: member %s: role %.16s does not match kind %s (art. 1: "
+                        "a %s is a %s)",
+                        m->id, role, kind, kind, roster_role_name (m->role));
+    return 0;
+}
+
+/*  joined, notice-given, leaves-at and (a gemeente's) municipality of
+ *  member m (its kind set). */
+static int
+s_decode_dates (zconfig_t **item, roster_member_t *m, kt_reason_t *reason)
+{
+    const char *joined = s_value (item[M_JOINED]);
+    const char *notice = item[M_NOTICE] ? s_value (item[M_NOTICE]) : "";
+    const char *leaves = item[M_LEAVES] ? s_value (item[M_LEAVES]) : "";
+    if (!s_valid_date (joined))
+        return kt_fail (reason, "roster: member %s: joined = %.16s is not a date YYYY-MM-DD", m->id,
+                        joined);
+    if (*notice && !s_valid_date (notice))
+        return kt_fail (reason,
+                        "roster: member %s: notice-given = %.16s is not a date "
+                        "YYYY-MM-DD or \"\"",
+                        m->id, notice);
+    if (*leaves && !s_valid_date (leaves))
+        return kt_fail (reason,
+                        "roster: member %s: leaves-at = %.16s is not a date YYYY-MM-DD "
+                        "or \"\"",
+                        m->id, leaves);
+    /*  art. 6b / data minimisation: a gemeente sees the weegploeg items of
+     *  its own residents, so the roster says which municipality it is. */
+    const char *municipality = item[M_MUNICIPALITY] ? s_value (item[M_MUNICIPALITY]) : "";
+    bool gemeente = streq (m->kind, "gemeente");
+    if (gemeente && !keys_valid_name (municipality))
+        return kt_fail (reason,
+                        "roster: member %s: a gemeente needs municipality = \"NAME\" "
+                        "(1..%d bytes of UTF-8 without control characters or '\"')",
+                        m->id, KEYS_NAME_MAX);
+    if (!gemeente && *municipality)
+        return kt_fail (reason, "roster: member %s: only a gemeente has a municipality", m->id);
+    snprintf (m->municipality, sizeof m->municipality, "%s", municipality);
+    snprintf (m->joined, sizeof m->joined, "%s", joined);
+    snprintf (m->notice_given, sizeof m->notice_given, "%s", notice);
+    snprintf (m->leaves_at, sizeof m->leaves_at, "%s", leaves);
+    return 0;
+}
+
+/*  art. 18.2: opzegging takes effect after 3 months' notice.  (A
+ *  revocation without notice, art. 15.2c, has leaves-at only.) */
+static int
+s_check_notice (const roster_member_t *m, kt_reason_t *reason)
+{
+    if (!*m->notice_given)
+        return 0;
+    struct tm given = {0}, leaving = {0};
+    s_parse_date (m->notice_given, &given);
+    s_parse_date (m->leaves_at, &leaving);
+    given.tm_mon += 3;
+    if (!*m->leaves_at || timegm (&leaving) < timegm (&given))
+        return kt_fail (reason,
+                        "roster: member %s: notice given on %s needs leaves-at at "
+                        "least 3 months later (art. 18.2)",
+                        m->id, m->notice_given);
+    return 0;
+}
+
 static int
 s_decode_member (zconfig_t *node, roster_member_t *m, kt_reason_t *reason)
 {
@@ -254,31 +342,8 @@ s_decode_member (zconfig_t *node, roster_member_t *m, kt_reason_t *reason)
         if (!item[i])
             return kt_fail (reason, "roster: member %s has no %s", id, s_member_keys[i]);
     snprintf (m->id, sizeof m->id, "%s", id);
-
-    const char *name = s_value (item[M_NAME]);
-    if (!keys_valid_name (name))
-        return kt_fail (reason,
-                        "roster: member %s: name must be 1..%d bytes of UTF-8 without "
-                        "control characters or '\"'",
-                        id, KEYS_NAME_MAX);
-    snprintf (m->name, sizeof m->name, "%s", name);
-    const char *kind = s_value (item[M_KIND]);
-    if (!keys_valid_kind (kind))
-        return kt_fail (reason,
-                        "roster: member %s: kind '%.16s' is not a kind of the "
-                        "convenant",
-                        id, kind);
-    snprintf (m->kind, sizeof m->kind, "%s", kind);
-    /*  art. 1: the role follows from the kind of organisation; a roster
-     *  that says otherwise would give a party rights it does not have. */
-    m->role = roster_role_for_kind (kind);
-    const char *role = s_value (item[M_ROLE]);
-    if (!streq (role, roster_role_name (m->role)))
-        return kt_fail (reason,
-                        "roster: member %s: role %.16s does not match kind %s (art. 1: "
-                        "a %s is a %s)",
-                        id, role, kind, kind, roster_role_name (m->role));
-
+    if (s_decode_identity (item, m, reason) != 0)
+        return -1;
     struct {
         int key;
         uint8_t *out;
@@ -289,53 +354,9 @@ s_decode_member (zconfig_t *node, roster_member_t *m, kt_reason_t *reason)
         if (kt_unhex (keys[i].out, 32, s_value (item[keys[i].key])) != 0)
             return kt_fail (reason, "roster: member %s: %s key must be 64 hex digits", id,
                             s_member_keys[keys[i].key]);
-
-    const char *joined = s_value (item[M_JOINED]);
-    const char *notice = item[M_NOTICE] ? s_value (item[M_NOTICE]) : "";
-    const char *leaves = item[M_LEAVES] ? s_value (item[M_LEAVES]) : "";
-    if (!s_valid_date (joined))
-        return kt_fail (reason, "roster: member %s: joined = %.16s is not a date YYYY-MM-DD", id,
-                        joined);
-    if (*notice && !s_valid_date (notice))
-        return kt_fail (reason,
-                        "roster: member %s: notice-given = %.16s is not a date "
-                        "YYYY-MM-DD or \"\"",
-                        id, notice);
-    if (*leaves && !s_valid_date (leaves))
-        return kt_fail (reason,
-                        "roster: member %s: leaves-at = %.16s is not a date YYYY-MM-DD "
-                        "or \"\"",
-                        id, leaves);
-    /*  art. 6b / data minimisation: a gemeente sees the weegploeg items of
-     *  its own residents, so the roster says which municipality it is. */
-    const char *municipality = item[M_MUNICIPALITY] ? s_value (item[M_MUNICIPALITY]) : "";
-    if (streq (kind, "gemeente") && !keys_valid_name (municipality))
-        return kt_fail (reason,
-                        "roster: member %s: a gemeente needs municipality = \"NAME\" "
-                        "(1..%d bytes of UTF-8 without control characters or '\"')",
-                        id, KEYS_NAME_MAX);
-    if (!streq (kind, "gemeente") && *municipality)
-        return kt_fail (reason, "roster: member %s: only a gemeente has a municipality", id);
-    snprintf (m->municipality, sizeof m->municipality, "%s", municipality);
-    snprintf (m->joined, sizeof m->joined, "%s", joined);
-    snprintf (m->notice_given, sizeof m->notice_given, "%s", notice);
-    snprintf (m->leaves_at, sizeof m->leaves_at, "%s", leaves);
-    if (s_decode_previous (item, m, reason) != 0)
+    if (s_decode_dates (item, m, reason) != 0 || s_decode_previous (item, m, reason) != 0)
         return -1;
-    if (*notice) {
-        /*  art. 18.2: opzegging takes effect after 3 months' notice.  (A
-         *  revocation without notice, art. 15.2c, has leaves-at only.) */
-        struct tm given = {0}, leaving = {0};
-        s_parse_date (notice, &given);
-        s_parse_date (leaves, &leaving);
-        given.tm_mon += 3;
-        if (!*leaves || timegm (&leaving) < timegm (&given))
-            return kt_fail (reason,
-                            "roster: member %s: notice given on %s needs leaves-at at "
-                            "least 3 months later (art. 18.2)",
-                            id, notice);
-    }
-    return 0;
+    return s_check_notice (m, reason);
 }
 
 enum { R_FEDERATION, R_VERSION, R_ISSUED, R_REFERENTIEKADER, R_RETENTION, R_MEMBER, R_COUNT };
@@ -422,6 +443,66 @@ s_check_unique (const roster_t *r, kt_reason_t *reason)
     return 0;
 }
 
+/*  Every member section, into r->members. */
+static int
+s_decode_members (zconfig_t *section, roster_t *r, kt_reason_t *reason)
+{
+    size_t count = 0;
+    for (zconfig_t *c = zconfig_child (section); c; c = zconfig_next (c))
+        if (++count > ROSTER_MAX_MEMBERS)
+            return kt_fail (reason, "roster: more than %d members", ROSTER_MAX_MEMBERS);
+    if (count == 0)
+        return kt_fail (reason, "roster: no members");
+    r->members = calloc (count, sizeof *r->members);
+    if (!r->members)
+        return kt_fail (reason, "out of memory");
+    for (zconfig_t *c = zconfig_child (section); c; c = zconfig_next (c))
+        if (s_decode_member (c, &r->members[r->member_count++], reason) != 0)
+            return -1;
+    return 0;
+}
+
+/*  A rotation's overlap is bounded: old keys cannot be kept for years by
+ *  a hand-made roster. */
+static int
+s_check_overlaps (const roster_t *r, kt_reason_t *reason)
+{
+    time_t latest = s_day_start (r->issued) + (time_t) (ROSTER_OVERLAP_MAX_DAYS + 1) * 86400;
+    for (size_t i = 0; i < r->member_count; i++)
+        if (r->members[i].has_previous && s_day_start (r->members[i].previous_until) > latest)
+            return kt_fail (reason,
+                            "roster: member %s: previous-until %s is more than %d days "
+                            "after the roster was issued",
+                            r->members[i].id, r->members[i].previous_until,
+                            ROSTER_OVERLAP_MAX_DAYS);
+    return 0;
+}
+
+/*  art. 5: one uitvoerder keeps the files and signs the roster; it must be
+ *  the very key this node pinned at install time. */
+static int
+s_check_uitvoerder (const roster_t *r, const char *signer, const uint8_t signer_pk[32],
+                    kt_reason_t *reason)
+{
+    const roster_member_t *uitvoerder = NULL;
+    for (size_t i = 0; i < r->member_count; i++)
+        if (r->members[i].role == ROLE_UITVOERDER) {
+            if (uitvoerder)
+                return kt_fail (reason,
+                                "roster: two uitvoerders (%s and %s); there must be "
+                                "exactly one",
+                                uitvoerder->id, r->members[i].id);
+            uitvoerder = &r->members[i];
+        }
+    if (!uitvoerder)
+        return kt_fail (reason, "roster: no uitvoerder member");
+    if (!streq (uitvoerder->id, signer) ||
+        sodium_memcmp (uitvoerder->signing_pk, signer_pk, 32) != 0)
+        return kt_fail (reason, "roster: the uitvoerder member %s is not the pinned signer %s",
+                        uitvoerder->id, signer);
+    return 0;
+}
+
 static int
 s_decode (zconfig_t *root, roster_t *r, const char *signer, const uint8_t signer_pk[32],
           kt_reason_t *reason)
@@ -460,50 +541,10 @@ s_decode (zconfig_t *root, roster_t *r, const char *signer, const uint8_t signer
     if (s_decode_retention (item[R_RETENTION], r, reason) != 0)
         return -1;
 
-    size_t count = 0;
-    for (zconfig_t *c = zconfig_child (item[R_MEMBER]); c; c = zconfig_next (c))
-        if (++count > ROSTER_MAX_MEMBERS)
-            return kt_fail (reason, "roster: more than %d members", ROSTER_MAX_MEMBERS);
-    if (count == 0)
-        return kt_fail (reason, "roster: no members");
-    r->members = calloc (count, sizeof *r->members);
-    if (!r->members)
-        return kt_fail (reason, "out of memory");
-    for (zconfig_t *c = zconfig_child (item[R_MEMBER]); c; c = zconfig_next (c))
-        if (s_decode_member (c, &r->members[r->member_count++], reason) != 0)
-            return -1;
-    if (s_check_unique (r, reason) != 0)
+    if (s_decode_members (item[R_MEMBER], r, reason) != 0 || s_check_unique (r, reason) != 0 ||
+        s_check_overlaps (r, reason) != 0)
         return -1;
-    /*  A rotation's overlap is bounded: old keys cannot be kept for years
-     *  by a hand-made roster. */
-    time_t latest = s_day_start (r->issued) + (time_t) (ROSTER_OVERLAP_MAX_DAYS + 1) * 86400;
-    for (size_t i = 0; i < r->member_count; i++)
-        if (r->members[i].has_previous && s_day_start (r->members[i].previous_until) > latest)
-            return kt_fail (reason,
-                            "roster: member %s: previous-until %s is more than %d days "
-                            "after the roster was issued",
-                            r->members[i].id, r->members[i].previous_until,
-                            ROSTER_OVERLAP_MAX_DAYS);
-
-    /*  art. 5: one uitvoerder keeps the files and signs the roster; it must
-     *  be the very key this node pinned at install time. */
-    const roster_member_t *uitvoerder = NULL;
-    for (size_t i = 0; i < r->member_count; i++)
-        if (r->members[i].role == ROLE_UITVOERDER) {
-            if (uitvoerder)
-                return kt_fail (reason,
-                                "roster: two uitvoerders (%s and %s); there must be "
-                                "exactly one",
-                                uitvoerder->id, r->members[i].id);
-            uitvoerder = &r->members[i];
-        }
-    if (!uitvoerder)
-        return kt_fail (reason, "roster: no uitvoerder member");
-    if (!streq (uitvoerder->id, signer) ||
-        sodium_memcmp (uitvoerder->signing_pk, signer_pk, 32) != 0)
-        return kt_fail (reason, "roster: the uitvoerder member %s is not the pinned signer %s",
-                        uitvoerder->id, signer);
-    return 0;
+    return s_check_uitvoerder (r, signer, signer_pk, reason);
 }
 
 roster_t *
@@ -640,9 +681,10 @@ roster_default_municipality (const char *id, const char *name, char *out, size_t
         snprintf (out, len, "%s", name);
 }
 
-/*  Write one member section from its public key file. */
+/*  One member section.  Previous keys are written while their overlap
+ *  lasts at now_ms and dropped once it has ended. */
 static void
-s_write_member (FILE *f, const keys_public_t *p, const char *today)
+s_write_member (FILE *f, const roster_member_t *m, uint64_t now_ms)
 {
     char tp[65], sp[65], ep[65];
     fprintf (f,
@@ -654,16 +696,140 @@ s_write_member (FILE *f, const keys_public_t *p, const char *today)
              "            signing = %s\n"
              "            encryption = %s\n"
              "            joined = %s\n"
-             "            notice-given = \"\"\n"
-             "            leaves-at = \"\"\n",
-             p->id, p->name, p->kind, roster_role_name (roster_role_for_kind (p->kind)),
-             kt_hex (tp, p->transport_pk, 32), kt_hex (sp, p->signing_pk, 32),
-             kt_hex (ep, p->encryption_pk, 32), today);
-    if (streq (p->kind, "gemeente")) {
+             "            notice-given = \"%s\"\n"
+             "            leaves-at = \"%s\"\n",
+             m->id, m->name, m->kind, roster_role_name (roster_role_for_kind (m->kind)),
+             kt_hex (tp, m->transport_pk, 32), kt_hex (sp, m->signing_pk, 32),
+             kt_hex (ep, m->encryption_pk, 32), m->joined, m->notice_given, m->leaves_at);
+    if (streq (m->kind, "gemeente")) {
         char municipality[KEYS_NAME_MAX + 1];
-        roster_default_municipality (p->id, p->name, municipality, sizeof municipality);
+        if (*m->municipality)
+            snprintf (municipality, sizeof municipality, "%s", m->municipality);
+        else
+            roster_default_municipality (m->id, m->name, municipality, sizeof municipality);
         fprintf (f, "            municipality = \"%s\"\n", municipality);
     }
+    if (roster_member_previous_active (m, now_ms))
+        fprintf (f,
+                 "            previous-transport = %s\n"
+                 "            previous-signing = %s\n"
+                 "            previous-encryption = %s\n"
+                 "            previous-until = %s\n",
+                 kt_hex (tp, m->previous_transport_pk, 32), kt_hex (sp, m->previous_signing_pk, 32),
+                 kt_hex (ep, m->previous_encryption_pk, 32), m->previous_until);
+}
+
+/*  The ZPL text of r (heap, free()), in the shape s_decode reads. */
+static int
+s_format (const roster_t *r, uint64_t now_ms, char **text_p, size_t *len_p, kt_reason_t *reason)
+{
+    FILE *f = open_memstream (text_p, len_p);
+    if (!f)
+        return kt_fail (reason, "out of memory");
+    fprintf (f,
+             "roster\n"
+             "    federation = %s\n"
+             "    version = %llu\n"
+             "    issued = %s\n"
+             "    referentiekader = %s\n"
+             "    retention\n"
+             "        not-agendered-days = %u\n"
+             "        archive-days = %u\n"
+             "        destroy-days = %u\n"
+             "    member\n",
+             r->federation, (unsigned long long) r->version, r->issued, r->referentiekader,
+             r->retention_not_agendered_days, r->retention_archive_days, r->retention_destroy_days);
+    for (size_t i = 0; i < r->member_count; i++)
+        s_write_member (f, &r->members[i], now_ms);
+    if (fclose (f) != 0) {
+        free (*text_p);
+        *text_p = NULL;
+        return kt_fail (reason, "out of memory");
+    }
+    return 0;
+}
+
+void
+roster_member_from_public (roster_member_t *m, const keys_public_t *pub, const char *joined)
+{
+    memset (m, 0, sizeof *m);
+    snprintf (m->id, sizeof m->id, "%s", pub->id);
+    snprintf (m->name, sizeof m->name, "%s", pub->name);
+    snprintf (m->kind, sizeof m->kind, "%s", pub->kind);
+    m->role = roster_role_for_kind (pub->kind);
+    memcpy (m->transport_pk, pub->transport_pk, 32);
+    memcpy (m->signing_pk, pub->signing_pk, 32);
+    memcpy (m->encryption_pk, pub->encryption_pk, 32);
+    snprintf (m->joined, sizeof m->joined, "%s", joined);
+}
+
+int
+roster_sign (const roster_t *r, const keys_secret_t *signer, const char *refused, char **note_p,
+             kt_reason_t *reason)
+{
+    char *text = NULL;
+    size_t text_len = 0;
+    if (s_format (r, kt_now_ms (), &text, &text_len, reason) != 0)
+        return -1;
+    char *note = NULL;
+    int rc = note_sign (text, text_len, signer->pub.id, signer->signing_sk, &note, reason);
+    free (text);
+    if (rc != 0)
+        return -1;
+    /*  Check the result exactly as every node will: duplicates, a second
+     *  uitvoerder and the like are caught here, before anyone sees it. */
+    char pinned[NOTE_NAME_MAX + 64];
+    kt_reason_t why;
+    roster_t *check = NULL;
+    if (note_verifier_format (pinned, sizeof pinned, signer->pub.id, signer->pub.signing_pk) != 0)
+        rc = kt_fail (reason, "cannot format the verifier key of %s", signer->pub.id);
+    else if (!(check = roster_parse (note, strlen (note), pinned, &why)))
+        rc = kt_fail (reason, "%s%s", refused, why.text);
+    roster_destroy (&check);
+    if (rc != 0) {
+        free (note);
+        return -1;
+    }
+    *note_p = note;
+    return 0;
+}
+
+/*  The members of a new roster from their public key files, joined
+ *  today; the signer must be among them, as the uitvoerder, with the
+ *  public key of its own secret file. */
+static int
+s_members_from_files (const char *const *pub_files, size_t n_files, const keys_secret_t *signer,
+                      const char *today, roster_member_t *members, kt_reason_t *reason)
+{
+    keys_public_t pub;
+    const roster_member_t *me = NULL;
+    for (size_t i = 0; i < n_files; i++) {
+        if (keys_load_public (pub_files[i], &pub, reason) != 0)
+            return -1;
+        roster_member_from_public (&members[i], &pub, today);
+        if (streq (pub.id, signer->pub.id))
+            me = &members[i];
+    }
+    if (!me)
+        return kt_fail (reason, "the signer %s is not among the members", signer->pub.id);
+    if (!streq (me->kind, "uitvoerder"))
+        return kt_fail (reason, "the signer %s is a %s; only the uitvoerder signs the roster",
+                        me->id, me->kind);
+    if (sodium_memcmp (me->signing_pk, signer->pub.signing_pk, 32) != 0)
+        return kt_fail (reason, "the public key file of %s does not match the signer's secret keys",
+                        me->id);
+    return 0;
+}
+
+/*  Now as a roster's issued time, and today's date. */
+static void
+s_issued_now (char issued[32], char today[11])
+{
+    time_t now = time (NULL);
+    struct tm tm;
+    gmtime_r (&now, &tm);
+    strftime (issued, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    strftime (today, 11, "%Y-%m-%d", &tm);
 }
 
 int
@@ -681,77 +847,21 @@ roster_build (const char *federation, uint64_t version, const char *const *pub_f
         return kt_fail (reason, "roster version must be at least 1");
     if (n_files < 1 || n_files > ROSTER_MAX_MEMBERS)
         return kt_fail (reason, "a roster has 1..%d members", ROSTER_MAX_MEMBERS);
-    keys_public_t *pubs = calloc (n_files, sizeof *pubs);
-    if (!pubs)
+    roster_t r = {.version = version,
+                  .retention_not_agendered_days = RETENTION_NOT_AGENDERED_MAX,
+                  .retention_archive_days = RETENTION_ARCHIVE_MAX,
+                  .retention_destroy_days = RETENTION_DESTROY_MAX,
+                  .member_count = n_files};
+    snprintf (r.federation, sizeof r.federation, "%s", federation);
+    snprintf (r.referentiekader, sizeof r.referentiekader, "%s", REFERENTIEKADER_DEFAULT);
+    char today[11];
+    s_issued_now (r.issued, today);
+    r.members = calloc (n_files, sizeof *r.members);
+    if (!r.members)
         return kt_fail (reason, "out of memory");
-    int rc = 0;
-    const keys_public_t *me = NULL;
-    for (size_t i = 0; rc == 0 && i < n_files; i++) {
-        rc = keys_load_public (pub_files[i], &pubs[i], reason);
-        if (rc == 0 && streq (pubs[i].id, signer->pub.id))
-            me = &pubs[i];
-    }
-    if (rc == 0 && !me)
-        rc = kt_fail (reason, "the signer %s is not among the members", signer->pub.id);
-    else if (rc == 0 && !streq (me->kind, "uitvoerder"))
-        rc = kt_fail (reason, "the signer %s is a %s; only the uitvoerder signs the roster", me->id,
-                      me->kind);
-    else if (rc == 0 && sodium_memcmp (me->signing_pk, signer->pub.signing_pk, 32) != 0)
-        rc = kt_fail (reason,
-                      "the public key file of %s does not match the signer's secret "
-                      "keys",
-                      me->id);
-    char *text = NULL;
-    size_t text_len = 0;
-    FILE *f = rc == 0 ? open_memstream (&text, &text_len) : NULL;
-    if (rc == 0 && !f)
-        rc = kt_fail (reason, "out of memory");
-    if (rc == 0) {
-        time_t now = time (NULL);
-        struct tm tm;
-        gmtime_r (&now, &tm);
-        char issued[32], today[11];
-        strftime (issued, sizeof issued, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        strftime (today, sizeof today, "%Y-%m-%d", &tm);
-        fprintf (f,
-                 "roster\n"
-                 "    federation = %s\n"
-                 "    version = %llu\n"
-                 "    issued = %s\n"
-                 "    referentiekader = " REFERENTIEKADER_DEFAULT "\n"
-                 "    retention\n"
-                 "        not-agendered-days = %d\n"
-                 "        archive-days = %d\n"
-                 "        destroy-days = %d\n"
-                 "    member\n",
-                 federation, (unsigned long long) version, issued, RETENTION_NOT_AGENDERED_MAX,
-                 RETENTION_ARCHIVE_MAX, RETENTION_DESTROY_MAX);
-        for (size_t i = 0; i < n_files; i++)
-            s_write_member (f, &pubs[i], today);
-        if (fclose (f) != 0)
-            rc = kt_fail (reason, "out of memory");
-    }
-    free (pubs);
-    char *note = NULL;
+    int rc = s_members_from_files (pub_files, n_files, signer, today, r.members, reason);
     if (rc == 0)
-        rc = note_sign (text, text_len, signer->pub.id, signer->signing_sk, &note, reason);
-    free (text);
-    if (rc != 0)
-        return -1;
-    /*  Check the result exactly as every node will: duplicates, a second
-     *  uitvoerder and the like are caught here, before anyone sees it. */
-    char pinned[NOTE_NAME_MAX + 64];
-    kt_reason_t why;
-    roster_t *check = NULL;
-    if (note_verifier_format (pinned, sizeof pinned, signer->pub.id, signer->pub.signing_pk) != 0)
-        rc = kt_fail (reason, "cannot format the verifier key of %s", signer->pub.id);
-    else if (!(check = roster_parse (note, strlen (note), pinned, &why)))
-        rc = kt_fail (reason, "%s", why.text);
-    roster_destroy (&check);
-    if (rc != 0) {
-        free (note);
-        return -1;
-    }
-    *note_p = note;
-    return 0;
+        rc = roster_sign (&r, signer, "", note_p, reason);
+    free (r.members);
+    return rc;
 }

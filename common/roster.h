@@ -23,9 +23,9 @@
 #define ROSTER_OVERLAP_MAX_DAYS 90
 
 typedef enum {
-    ROLE_KERNPARTIJ = 1,   /* politie, om, gemeente (art. 1) */
-    ROLE_CASUSPARTIJ = 2,  /* rvdk, reclassering */
-    ROLE_EXTERN = 3,       /* externe casuspartner (bijlage 1) */
+    ROLE_KERNPARTIJ = 1,  /* politie, om, gemeente (art. 1) */
+    ROLE_CASUSPARTIJ = 2, /* rvdk, reclassering */
+    ROLE_EXTERN = 3,      /* externe casuspartner (bijlage 1) */
     ROLE_UITVOERDER = 4
 } roster_role_t;
 
@@ -37,10 +37,10 @@ typedef struct {
     uint8_t transport_pk[32];
     uint8_t signing_pk[32];
     uint8_t encryption_pk[32];
-    char joined[11];        /* YYYY-MM-DD */
-    char notice_given[11];  /* YYYY-MM-DD or "" (art. 18.2 opzegging) */
-    char leaves_at[11];     /* YYYY-MM-DD or "": keys stop working that day */
-    char municipality[KEYS_NAME_MAX + 1];  /* gemeente only: whose residents */
+    char joined[11];                      /* YYYY-MM-DD */
+    char notice_given[11];                /* YYYY-MM-DD or "" (art. 18.2 opzegging) */
+    char leaves_at[11];                   /* YYYY-MM-DD or "": keys stop working that day */
+    char municipality[KEYS_NAME_MAX + 1]; /* gemeente only: whose residents */
     /*  Key rotation with an overlap period: until previous_until (00:00
      *  UTC) the member may still use the keys it had before, so its node
      *  can switch key files at a moment of its choosing.  has_previous is
@@ -49,20 +49,20 @@ typedef struct {
     uint8_t previous_transport_pk[32];
     uint8_t previous_signing_pk[32];
     uint8_t previous_encryption_pk[32];
-    char previous_until[11];  /* YYYY-MM-DD or "" */
+    char previous_until[11]; /* YYYY-MM-DD or "" */
 } roster_member_t;
 
 typedef struct {
     char federation[65];
     uint64_t version;
-    char issued[32];             /* RFC 3339 UTC */
-    char referentiekader[65];    /* version of the referentiekader in force */
-    uint32_t retention_not_agendered_days;  /* art. 13: at most 183 */
-    uint32_t retention_archive_days;        /* art. 13: at most 365 */
-    uint32_t retention_destroy_days;        /* art. 13: at most 1826 */
+    char issued[32];                       /* RFC 3339 UTC */
+    char referentiekader[65];              /* version of the referentiekader in force */
+    uint32_t retention_not_agendered_days; /* art. 13: at most 183 */
+    uint32_t retention_archive_days;       /* art. 13: at most 365 */
+    uint32_t retention_destroy_days;       /* art. 13: at most 1826 */
     size_t member_count;
     roster_member_t *members;
-    char *note;                  /* the signed note exactly as loaded */
+    char *note; /* the signed note exactly as loaded */
     size_t note_len;
 } roster_t;
 
@@ -99,5 +99,18 @@ void roster_default_municipality (const char *id, const char *name, char *out, s
  *  *note_p receives the signed note (heap, free()). */
 int roster_build (const char *federation, uint64_t version, const char *const *pub_files,
                   size_t n_files, const keys_secret_t *signer, char **note_p, kt_reason_t *reason);
+
+/*  Write r (its head and members; r->note is not read) as roster text,
+ *  sign it with the uitvoerder's secret keys and parse the result exactly
+ *  as every node will, so that a roster nobody would accept is never
+ *  handed out.  A member's previous keys are written while its overlap
+ *  lasts.  On a refusal the reason is refused followed by the parser's
+ *  reason.  *note_p receives the signed note (heap, free()).  Used by
+ *  roster_build and by rosterchange.c for the next version. */
+int roster_sign (const roster_t *r, const keys_secret_t *signer, const char *refused, char **note_p,
+                 kt_reason_t *reason);
+/*  A member as its public key file describes it, joined on joined
+ *  (YYYY-MM-DD); no notice, no leaving date, no previous keys. */
+void roster_member_from_public (roster_member_t *m, const keys_public_t *pub, const char *joined);
 
 #endif

@@ -1,50 +1,10 @@
 /*  rosterchange: the next roster version (art. 15.2c, 18.2).  */
 #include "rosterchange.h"
 
-#include "note.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-/*  One member section, as roster.c writes and reads it.  Previous keys are
- *  written while their overlap lasts and dropped once it has ended. */
-static void
-s_write (FILE *f, const roster_member_t *m, uint64_t now_ms)
-{
-    char tp[65], sp[65], ep[65];
-    fprintf (f,
-             "        %s\n"
-             "            name = \"%s\"\n"
-             "            kind = %s\n"
-             "            role = %s\n"
-             "            transport = %s\n"
-             "            signing = %s\n"
-             "            encryption = %s\n"
-             "            joined = %s\n"
-             "            notice-given = \"%s\"\n"
-             "            leaves-at = \"%s\"\n",
-             m->id, m->name, m->kind, roster_role_name (roster_role_for_kind (m->kind)),
-             kt_hex (tp, m->transport_pk, 32), kt_hex (sp, m->signing_pk, 32),
-             kt_hex (ep, m->encryption_pk, 32), m->joined, m->notice_given, m->leaves_at);
-    if (strcmp (m->kind, "gemeente") == 0) {
-        char muni[KEYS_NAME_MAX + 1];
-        if (*m->municipality)
-            snprintf (muni, sizeof muni, "%s", m->municipality);
-        else
-            roster_default_municipality (m->id, m->name, muni, sizeof muni);
-        fprintf (f, "            municipality = \"%s\"\n", muni);
-    }
-    if (roster_member_previous_active (m, now_ms))
-        fprintf (f,
-                 "            previous-transport = %s\n"
-                 "            previous-signing = %s\n"
-                 "            previous-encryption = %s\n"
-                 "            previous-until = %s\n",
-                 kt_hex (tp, m->previous_transport_pk, 32), kt_hex (sp, m->previous_signing_pk, 32),
-                 kt_hex (ep, m->previous_encryption_pk, 32), m->previous_until);
-}
 
 /*  YYYY-MM-DD of t, and of t plus months calendar months. */
 static void
@@ -170,22 +130,14 @@ s_check_change (const roster_t *old, const roster_change_t *c, const roster_memb
     return 0;
 }
 
-int
-roster_change (const roster_t *old, const roster_change_t *c, const keys_secret_t *signer,
-               char **note_p, kt_reason_t *reason)
+/*  The dates a revocation or an opzegging writes, from now. */
+static void
+s_leaving_dates (const roster_change_t *c, time_t now, const char *today, char notice[11],
+                 char leaves[11])
 {
-    const roster_member_t *target;
-    if (s_check_change (old, c, &target, reason) != 0)
-        return -1;
-    time_t now = time (NULL);
-    char issued[32], today[11], notice[11] = "", leaves[11] = "";
-    struct tm tm;
-    gmtime_r (&now, &tm);
-    strftime (issued, sizeof issued, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    strftime (today, sizeof today, "%Y-%m-%d", &tm);
     if (c->op == ROSTER_CHANGE_REVOKE)
         /*  art. 15.2c: at once - from 00:00 UTC today its keys are refused. */
-        snprintf (leaves, sizeof leaves, "%s", today);
+        snprintf (leaves, 11, "%s", today);
     if (c->op == ROSTER_CHANGE_OPZEGGING) {
         /*  art. 18.2: the member leaves three months after the notice. */
         struct tm n = {0};
@@ -195,65 +147,37 @@ roster_change (const roster_t *old, const roster_change_t *c, const keys_secret_
         s_date (notice, given, 0);
         s_date (leaves, given, 3);
     }
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream (&text, &len);
-    if (!f)
+}
+
+int
+roster_change (const roster_t *old, const roster_change_t *c, const keys_secret_t *signer,
+               char **note_p, kt_reason_t *reason)
+{
+    const roster_member_t *target;
+    if (s_check_change (old, c, &target, reason) != 0)
+        return -1;
+    time_t now = time (NULL);
+    char today[11], notice[11] = "", leaves[11] = "";
+    struct tm tm;
+    gmtime_r (&now, &tm);
+    roster_t next = *old; /* the head, then the members of the new version */
+    next.version = old->version + 1;
+    next.note = NULL;
+    next.note_len = 0;
+    strftime (next.issued, sizeof next.issued, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    strftime (today, sizeof today, "%Y-%m-%d", &tm);
+    s_leaving_dates (c, now, today, notice, leaves);
+    next.members = calloc (old->member_count + 1, sizeof *next.members);
+    if (!next.members)
         return kt_fail (reason, "out of memory");
-    fprintf (f,
-             "roster\n"
-             "    federation = %s\n"
-             "    version = %llu\n"
-             "    issued = %s\n"
-             "    referentiekader = %s\n"
-             "    retention\n"
-             "        not-agendered-days = %u\n"
-             "        archive-days = %u\n"
-             "        destroy-days = %u\n"
-             "    member\n",
-             old->federation, (unsigned long long) old->version + 1, issued, old->referentiekader,
-             old->retention_not_agendered_days, old->retention_archive_days,
-             old->retention_destroy_days);
-    uint64_t now_ms = kt_now_ms ();
     for (size_t i = 0; i < old->member_count; i++) {
-        roster_member_t m = old->members[i];
+        next.members[i] = old->members[i];
         if (&old->members[i] == target)
-            s_apply (&m, c, notice, leaves, now);
-        s_write (f, &m, now_ms);
+            s_apply (&next.members[i], c, notice, leaves, now);
     }
-    if (c->op == ROSTER_CHANGE_ADD) {
-        roster_member_t m = {0};
-        snprintf (m.id, sizeof m.id, "%s", c->pub->id);
-        snprintf (m.name, sizeof m.name, "%s", c->pub->name);
-        snprintf (m.kind, sizeof m.kind, "%s", c->pub->kind);
-        memcpy (m.transport_pk, c->pub->transport_pk, 32);
-        memcpy (m.signing_pk, c->pub->signing_pk, 32);
-        memcpy (m.encryption_pk, c->pub->encryption_pk, 32);
-        snprintf (m.joined, sizeof m.joined, "%s", today);
-        s_write (f, &m, now_ms);
-    }
-    if (fclose (f) != 0) {
-        free (text);
-        return kt_fail (reason, "out of memory");
-    }
-    char *note = NULL;
-    int rc = note_sign (text, len, signer->pub.id, signer->signing_sk, &note, reason);
-    free (text);
-    if (rc != 0)
-        return -1;
-    /*  Check it as every node will, before anyone sees it. */
-    char pinned[NOTE_NAME_MAX + 64];
-    kt_reason_t why;
-    roster_t *check = NULL;
-    if (note_verifier_format (pinned, sizeof pinned, signer->pub.id, signer->pub.signing_pk) != 0)
-        rc = kt_fail (reason, "cannot format the verifier key of %s", signer->pub.id);
-    else if (!(check = roster_parse (note, strlen (note), pinned, &why)))
-        rc = kt_fail (reason, "the new roster would be refused: %s", why.text);
-    roster_destroy (&check);
-    if (rc != 0) {
-        free (note);
-        return -1;
-    }
-    *note_p = note;
-    return 0;
+    if (c->op == ROSTER_CHANGE_ADD)
+        roster_member_from_public (&next.members[next.member_count++], c->pub, today);
+    int rc = roster_sign (&next, signer, "the new roster would be refused: ", note_p, reason);
+    free (next.members);
+    return rc;
 }
