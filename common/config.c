@@ -255,10 +255,11 @@ s_set_field (config_t *out, const s_field_t *f, const char *value, const char *b
     return 0;
 }
 
-int
-config_load (const char *path, config_t *out, kt_reason_t *reason)
+/*  Read path and fill every field of out from it, with its default when
+ *  absent: the shape of the file and each value on its own. */
+static int
+s_read_fields (const char *path, config_t *out, kt_reason_t *reason)
 {
-    memset (out, 0, sizeof *out);
     char *data = NULL;
     size_t len = 0;
     if (kt_read_file (path, CONFIG_FILE_MAX, &data, &len, reason) != 0)
@@ -295,9 +296,14 @@ config_load (const char *path, config_t *out, kt_reason_t *reason)
             rc = s_set_field (out, f, value, base, path, reason);
     }
     zconfig_destroy (&root);
-    if (rc != 0)
-        return -1;
+    return rc;
+}
 
+/*  The rules between fields, and the values only a parser can check,
+ *  once every field is filled. */
+static int
+s_check_values (const char *path, config_t *out, kt_reason_t *reason)
+{
     if (!kt_valid_node_id (out->id))
         return kt_fail (reason,
                         "%s: node/id = %.64s must be 1..64 of [a-z0-9-] starting with a "
@@ -357,4 +363,13 @@ config_load (const char *path, config_t *out, kt_reason_t *reason)
                         "delivery/retry-min-ms = %u",
                         path, out->retry_max_ms, out->retry_min_ms);
     return 0;
+}
+
+int
+config_load (const char *path, config_t *out, kt_reason_t *reason)
+{
+    memset (out, 0, sizeof *out);
+    if (s_read_fields (path, out, reason) != 0)
+        return -1;
+    return s_check_values (path, out, reason);
 }
