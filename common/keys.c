@@ -201,19 +201,15 @@ s_hex_field (uint8_t *out, size_t len, const char *value, s_field_t field, const
     return 0;
 }
 
-/*  Check the parsed tree and fill pub (and sec, for a secret file).
- *  Nothing is trusted: every field is checked for form, and a secret
- *  file's public keys must be the ones its secrets derive. */
+/*  The values of the one section, indexed by field: unknown, duplicate and
+ *  nested keys refused, and every field a file of its kind needs present.
+ *  sec: whether this is a secret file. */
 static int
-s_decode (zconfig_t *root, const char *path, keys_public_t *pub, keys_secret_t *sec,
-          kt_reason_t *reason)
+s_collect_values (zconfig_t *section, const char *path, bool sec, const char *value[K_COUNT],
+                  kt_reason_t *reason)
 {
-    zconfig_t *section = zconfig_child (root);
-    if (!section || !streq (zconfig_name (section), KEYS_SECTION) || zconfig_next (section) ||
-        *zconfig_value (section))
-        return kt_fail (reason, "%s: expected exactly one section '" KEYS_SECTION "'", path);
-
-    const char *value[K_COUNT] = {NULL};
+    for (int k = 0; k < K_COUNT; k++)
+        value[k] = NULL;
     for (zconfig_t *item = zconfig_child (section); item; item = zconfig_next (item)) {
         const char *name = zconfig_name (item);
         int k = 0;
@@ -237,6 +233,14 @@ s_decode (zconfig_t *root, const char *path, keys_public_t *pub, keys_secret_t *
         if (!value[k])
             return kt_fail (reason, "%s: missing key %s", path, s_field_names[k]);
     }
+    return 0;
+}
+
+/*  The public fields, each checked for form. */
+static int
+s_decode_public (const char *const value[K_COUNT], const char *path, keys_public_t *pub,
+                 kt_reason_t *reason)
+{
     if (!kt_valid_node_id (value[K_ID]))
         return kt_fail (reason, "%s: id '%.64s' must be 1..64 of [a-z0-9-] starting with a letter",
                         path, value[K_ID]);
@@ -259,9 +263,14 @@ s_decode (zconfig_t *root, const char *path, keys_public_t *pub, keys_secret_t *
         s_hex_field (pub->signing_pk, 32, value[K_SIGNING_PK], K_SIGNING_PK, path, reason) ||
         s_hex_field (pub->encryption_pk, 32, value[K_ENCRYPTION_PK], K_ENCRYPTION_PK, path, reason))
         return -1;
-    if (!sec)
-        return 0;
+    return 0;
+}
 
+/*  The secret fields, and that the public keys are the ones they derive. */
+static int
+s_decode_secret (const char *const value[K_COUNT], const char *path, const keys_public_t *pub,
+                 keys_secret_t *sec, kt_reason_t *reason)
+{
     if (s_hex_field (sec->transport_sk, 32, value[K_TRANSPORT_SK], K_TRANSPORT_SK, path, reason) ||
         s_hex_field (sec->signing_sk, 64, value[K_SIGNING_SK], K_SIGNING_SK, path, reason) ||
         s_hex_field (sec->encryption_sk, 32, value[K_ENCRYPTION_SK], K_ENCRYPTION_SK, path,
@@ -293,74 +302,85 @@ s_decode (zconfig_t *root, const char *path, keys_public_t *pub, keys_secret_t *
     return rc;
 }
 
-keys_secret_t *
-keys_load_secret (const char *path, kt_reason_t *reason)
+/*  Check the parsed tree and fill pub (and sec, for a secret file).
+ *  Nothing is trusted: every field is checked for form, and a secret
+ *  file's public keys must be the ones its secrets derive. */
+static int
+s_decode (zconfig_t *root, const char *path, keys_public_t *pub, keys_secret_t *sec,
+          kt_reason_t *reason)
 {
-    if (sodium_init () < 0) {
-        kt_fail (reason, "libsodium failed to initialise");
-        return NULL;
-    }
-    /*  DESIGN 3: a secret key file must be 0600 and owned by the daemon
-     *  user.  Check the descriptor we read, not the name (no TOCTOU), and
-     *  never follow a symlink planted in the key directory. */
+    zconfig_t *section = zconfig_child (root);
+    if (!section || !streq (zconfig_name (section), KEYS_SECTION) || zconfig_next (section) ||
+        *zconfig_value (section))
+        return kt_fail (reason, "%s: expected exactly one section '" KEYS_SECTION "'", path);
+    const char *value[K_COUNT];
+    if (s_collect_values (section, path, sec != NULL, value, reason) != 0 ||
+        s_decode_public (value, path, pub, reason) != 0)
+        return -1;
+    return sec ? s_decode_secret (value, path, pub, sec, reason) : 0;
+}
+
+/*  DESIGN 3: a secret key file must be 0600 and owned by the daemon user.
+ *  Check the descriptor we read, not the name (no TOCTOU), and never
+ *  follow a symlink planted in the key directory.  The open descriptor, or
+ *  -1 with the reason. */
+static int
+s_open_secret (const char *path, kt_reason_t *reason)
+{
     int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-    if (fd < 0) {
-        kt_fail (reason, "cannot open secret key file %s: %s", path,
-                 errno == ELOOP ? "it is a symbolic link" : strerror (errno));
-        return NULL;
-    }
+    if (fd < 0)
+        return kt_fail (reason, "cannot open secret key file %s: %s", path,
+                        errno == ELOOP ? "it is a symbolic link" : strerror (errno));
     struct stat st;
     if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode)) {
         close (fd);
-        kt_fail (reason, "%s is not a regular file", path);
-        return NULL;
+        return kt_fail (reason, "%s is not a regular file", path);
     }
     unsigned mode = (unsigned) st.st_mode & 07777;
-    if (st.st_uid != geteuid ()) {
+    int rc = 0;
+    if (st.st_uid != geteuid ())
+        rc = kt_fail (reason,
+                      "%s is owned by uid %u, not by this process (uid %u); chown it to the "
+                      "daemon user",
+                      path, (unsigned) st.st_uid, (unsigned) geteuid ());
+    else if (mode & 077)
+        rc = kt_fail (reason, "%s is %s by group/others (mode %04o); run chmod 600 %s", path,
+                      (mode & 044)   ? "readable"
+                      : (mode & 022) ? "writable"
+                                     : "executable",
+                      mode, path);
+    else if (st.st_size > KEYS_FILE_MAX)
+        rc = kt_fail (reason, "%s is %lld bytes, too large for a key file", path,
+                      (long long) st.st_size);
+    if (rc != 0) {
         close (fd);
-        kt_fail (reason,
-                 "%s is owned by uid %u, not by this process (uid %u); chown it to the "
-                 "daemon user",
-                 path, (unsigned) st.st_uid, (unsigned) geteuid ());
-        return NULL;
+        return -1;
     }
-    if (mode & 077) {
-        close (fd);
-        kt_fail (reason, "%s is %s by group/others (mode %04o); run chmod 600 %s", path,
-                 (mode & 044)   ? "readable"
-                 : (mode & 022) ? "writable"
-                                : "executable",
-                 mode, path);
-        return NULL;
-    }
-    if (st.st_size > KEYS_FILE_MAX) {
-        close (fd);
-        kt_fail (reason, "%s is %lld bytes, too large for a key file", path,
-                 (long long) st.st_size);
-        return NULL;
-    }
-    /*  The file text goes straight into guarded memory; sodium_free wipes
-     *  it.  The result is allocated first so no exit path leaks. */
-    char *buf = sodium_malloc (KEYS_FILE_MAX + 1);
-    keys_secret_t *keys = sodium_malloc (sizeof *keys);
-    if (!buf || !keys) {
-        close (fd);
-        sodium_free (buf);
-        sodium_free (keys);
-        kt_fail (reason, "out of secure memory reading %s", path);
-        return NULL;
-    }
+    return fd;
+}
+
+/*  Up to size bytes from fd into buf; how many were read. */
+static size_t
+s_read_all (int fd, char *buf, size_t size)
+{
     size_t len = 0;
-    while (len < KEYS_FILE_MAX + 1) {
-        ssize_t n = read (fd, buf + len, KEYS_FILE_MAX + 1 - len);
+    while (len < size) {
+        ssize_t n = read (fd, buf + len, size - len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             break;
         len += (size_t) n;
     }
-    close (fd);
+    return len;
+}
 
+/*  Parse the text of a secret file into keys.  zconfig's copies of the
+ *  text are wiped here, in the frame that called the parser. */
+static int
+s_parse_secret (const char *buf, size_t len, const char *path, keys_secret_t *keys,
+                kt_reason_t *reason)
+{
     int rc = -1;
     zconfig_t *root = NULL;
     if (len > KEYS_FILE_MAX)
@@ -384,6 +404,33 @@ keys_load_secret (const char *path, kt_reason_t *reason)
      *  freed by zconfig; there is nothing left we can reach to wipe. */
     s_wipe_secret_values (root);
     zconfig_destroy (&root);
+    return rc;
+}
+
+keys_secret_t *
+keys_load_secret (const char *path, kt_reason_t *reason)
+{
+    if (sodium_init () < 0) {
+        kt_fail (reason, "libsodium failed to initialise");
+        return NULL;
+    }
+    int fd = s_open_secret (path, reason);
+    if (fd < 0)
+        return NULL;
+    /*  The file text goes straight into guarded memory; sodium_free wipes
+     *  it.  The result is allocated first so no exit path leaks. */
+    char *buf = sodium_malloc (KEYS_FILE_MAX + 1);
+    keys_secret_t *keys = sodium_malloc (sizeof *keys);
+    if (!buf || !keys) {
+        close (fd);
+        sodium_free (buf);
+        sodium_free (keys);
+        kt_fail (reason, "out of secure memory reading %s", path);
+        return NULL;
+    }
+    size_t len = s_read_all (fd, buf, KEYS_FILE_MAX + 1);
+    close (fd);
+    int rc = s_parse_secret (buf, len, path, keys, reason);
     sodium_free (buf);
     if (rc != 0)
         sodium_free (keys);
