@@ -65,6 +65,99 @@ s_valid_case_ref (const char *s)
     return true;
 }
 
+/*  The header fields of draft around the id, commitment and nonce just
+ *  made; everything but the key wraps and the ciphertext. */
+static void
+s_header_fill (Keten__Header *h, const keyring_t *keyring, const envelope_draft_t *draft,
+               uint8_t id[KT_ID_LEN], const char *case_ref, uint8_t commitment[32],
+               uint8_t nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES])
+{
+    h->version = ENVELOPE_VERSION;
+    h->id.data = id;
+    h->id.len = KT_ID_LEN;
+    h->sender = (char *) keyring_self_member (keyring)->id;
+    h->recipients = (char **) draft->recipients;
+    h->n_recipients = draft->n_recipients;
+    h->type = draft->type;
+    h->created_ms = draft->created_ms;
+    h->roster_version = keyring_roster (keyring)->version;
+    h->case_ref = (char *) case_ref;
+    h->body_commitment.data = commitment;
+    h->body_commitment.len = 32;
+    h->nonce.data = nonce;
+    h->nonce.len = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+    h->sender_previous_keys = keyring_self_previous (keyring);
+}
+
+/*  Wrap content_key for every recipient of draft: wraps[i] points into
+ *  wrapped, which has room for two wraps per recipient - its current key
+ *  and, while its rotation overlap lasts, its previous one. */
+static int
+s_wrap_keys (const keyring_t *keyring, const envelope_draft_t *draft, const uint8_t *content_key,
+             Keten__KeyWrap *wraps, Keten__KeyWrap **wrap_ptrs, uint8_t *wrapped,
+             kt_reason_t *reason)
+{
+    uint64_t now = kt_now_ms ();
+    for (size_t i = 0; i < draft->n_recipients; i++) {
+        const keyring_peer_t *peer = keyring_peer (keyring, draft->recipients[i]);
+        if (!peer)
+            return kt_fail (reason, "recipient %s is not in the roster", draft->recipients[i]);
+        uint8_t *wn = wrapped + 2 * i * (WRAP_LEN + crypto_box_NONCEBYTES);
+        uint8_t *wc = wn + crypto_box_NONCEBYTES;
+        randombytes_buf (wn, crypto_box_NONCEBYTES);
+        crypto_box_easy_afternm (wc, content_key, crypto_aead_xchacha20poly1305_ietf_KEYBYTES, wn,
+                                 peer->shared_key);
+        keten__key_wrap__init (&wraps[i]);
+        wraps[i].recipient = (char *) draft->recipients[i];
+        wraps[i].nonce.data = wn;
+        wraps[i].nonce.len = crypto_box_NONCEBYTES;
+        wraps[i].wrapped.data = wc;
+        wraps[i].wrapped.len = WRAP_LEN;
+        if (roster_member_previous_active (peer->member, now)) {
+            /*  The recipient may not have switched key files yet. */
+            uint8_t *pn = wc + WRAP_LEN;
+            uint8_t *pc = pn + crypto_box_NONCEBYTES;
+            randombytes_buf (pn, crypto_box_NONCEBYTES);
+            crypto_box_easy_afternm (pc, content_key, crypto_aead_xchacha20poly1305_ietf_KEYBYTES,
+                                     pn, peer->previous_shared_key);
+            wraps[i].previous_nonce.data = pn;
+            wraps[i].previous_nonce.len = crypto_box_NONCEBYTES;
+            wraps[i].previous_wrapped.data = pc;
+            wraps[i].previous_wrapped.len = WRAP_LEN;
+        }
+        wrap_ptrs[i] = &wraps[i];
+    }
+    return 0;
+}
+
+/*  Encrypt plain into cipher under content_key with h's fields as
+ *  associated data, then pack h into *header_p (heap, free()). */
+static int
+s_encrypt_pack (Keten__Header *h, const uint8_t *plain, size_t plain_len, uint8_t *cipher,
+                const uint8_t *content_key, uint8_t **header_p, size_t *header_len_p,
+                kt_reason_t *reason)
+{
+    size_t ad_len;
+    uint8_t *ad = s_ad_build (h, &ad_len);
+    if (!ad)
+        return kt_fail (reason, "out of memory");
+    unsigned long long clen;
+    crypto_aead_xchacha20poly1305_ietf_encrypt (cipher, &clen, plain, plain_len, ad, ad_len, NULL,
+                                                h->nonce.data, content_key);
+    free (ad);
+    h->ciphertext.data = cipher;
+    h->ciphertext.len = (size_t) clen;
+
+    size_t len = keten__header__get_packed_size (h);
+    uint8_t *out = malloc (len);
+    if (!out)
+        return kt_fail (reason, "out of memory");
+    keten__header__pack (h, out);
+    *header_p = out;
+    *header_len_p = len;
+    return 0;
+}
+
 int
 envelope_seal (const keyring_t *keyring, const envelope_draft_t *draft, uint8_t id[KT_ID_LEN],
                uint8_t **header_p, size_t *header_len_p, kt_reason_t *reason)
@@ -83,7 +176,6 @@ envelope_seal (const keyring_t *keyring, const envelope_draft_t *draft, uint8_t 
     Keten__KeyWrap **wrap_ptrs = calloc (draft->n_recipients, sizeof *wrap_ptrs);
     /*  Room for two wraps per recipient: its current and previous key. */
     uint8_t *wrapped = malloc (2 * draft->n_recipients * (WRAP_LEN + crypto_box_NONCEBYTES));
-    uint8_t *ad = NULL;
     uint8_t content_key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
     uint8_t nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
     uint8_t commitment[32];
@@ -103,78 +195,12 @@ envelope_seal (const keyring_t *keyring, const envelope_draft_t *draft, uint8_t 
     randombytes_buf (nonce, sizeof nonce);
 
     Keten__Header h = KETEN__HEADER__INIT;
-    h.version = ENVELOPE_VERSION;
-    h.id.data = id;
-    h.id.len = KT_ID_LEN;
-    h.sender = (char *) keyring_self_member (keyring)->id;
-    h.recipients = (char **) draft->recipients;
-    h.n_recipients = draft->n_recipients;
-    h.type = draft->type;
-    h.created_ms = draft->created_ms;
-    h.roster_version = keyring_roster (keyring)->version;
-    h.case_ref = (char *) case_ref;
-    h.body_commitment.data = commitment;
-    h.body_commitment.len = sizeof commitment;
-    h.nonce.data = nonce;
-    h.nonce.len = sizeof nonce;
-    h.sender_previous_keys = keyring_self_previous (keyring);
-
-    uint64_t now = kt_now_ms ();
-    for (size_t i = 0; i < draft->n_recipients; i++) {
-        const keyring_peer_t *peer = keyring_peer (keyring, draft->recipients[i]);
-        if (!peer) {
-            kt_fail (reason, "recipient %s is not in the roster", draft->recipients[i]);
-            goto done;
-        }
-        uint8_t *wn = wrapped + 2 * i * (WRAP_LEN + crypto_box_NONCEBYTES);
-        uint8_t *wc = wn + crypto_box_NONCEBYTES;
-        randombytes_buf (wn, crypto_box_NONCEBYTES);
-        crypto_box_easy_afternm (wc, content_key, sizeof content_key, wn, peer->shared_key);
-        keten__key_wrap__init (&wraps[i]);
-        wraps[i].recipient = (char *) draft->recipients[i];
-        wraps[i].nonce.data = wn;
-        wraps[i].nonce.len = crypto_box_NONCEBYTES;
-        wraps[i].wrapped.data = wc;
-        wraps[i].wrapped.len = WRAP_LEN;
-        if (roster_member_previous_active (peer->member, now)) {
-            /*  The recipient may not have switched key files yet. */
-            uint8_t *pn = wc + WRAP_LEN;
-            uint8_t *pc = pn + crypto_box_NONCEBYTES;
-            randombytes_buf (pn, crypto_box_NONCEBYTES);
-            crypto_box_easy_afternm (pc, content_key, sizeof content_key, pn,
-                                     peer->previous_shared_key);
-            wraps[i].previous_nonce.data = pn;
-            wraps[i].previous_nonce.len = crypto_box_NONCEBYTES;
-            wraps[i].previous_wrapped.data = pc;
-            wraps[i].previous_wrapped.len = WRAP_LEN;
-        }
-        wrap_ptrs[i] = &wraps[i];
-    }
+    s_header_fill (&h, keyring, draft, id, case_ref, commitment, nonce);
+    if (s_wrap_keys (keyring, draft, content_key, wraps, wrap_ptrs, wrapped, reason) != 0)
+        goto done;
     h.key_wraps = wrap_ptrs;
     h.n_key_wraps = draft->n_recipients;
-
-    size_t ad_len;
-    ad = s_ad_build (&h, &ad_len);
-    if (!ad) {
-        kt_fail (reason, "out of memory");
-        goto done;
-    }
-    unsigned long long clen;
-    crypto_aead_xchacha20poly1305_ietf_encrypt (cipher, &clen, plain, plain_len, ad, ad_len, NULL,
-                                                nonce, content_key);
-    h.ciphertext.data = cipher;
-    h.ciphertext.len = (size_t) clen;
-
-    size_t len = keten__header__get_packed_size (&h);
-    uint8_t *out = malloc (len);
-    if (!out) {
-        kt_fail (reason, "out of memory");
-        goto done;
-    }
-    keten__header__pack (&h, out);
-    *header_p = out;
-    *header_len_p = len;
-    rc = 0;
+    rc = s_encrypt_pack (&h, plain, plain_len, cipher, content_key, header_p, header_len_p, reason);
 done:
     sodium_memzero (content_key, sizeof content_key);
     if (plain) {
@@ -185,7 +211,6 @@ done:
     free (wraps);
     free (wrap_ptrs);
     free (wrapped);
-    free (ad);
     return rc;
 }
 
@@ -273,50 +298,55 @@ s_pack_envelope (const Keten__Envelope *env, uint8_t **out_p, size_t *len_p)
     return 0;
 }
 
-int
-envelope_sign (const keyring_t *keyring, uint8_t *const *headers, const size_t *header_lens,
-               size_t n, uint8_t **envs, size_t *env_lens, kt_reason_t *reason)
+/*  One header alone: the signature is over "keten/v1" || header. */
+static int
+s_sign_one (const uint8_t *sk, const uint8_t *header, size_t header_len, uint8_t **env_p,
+            size_t *env_len_p, kt_reason_t *reason)
 {
-    if (n == 0 || n > ENVELOPE_BATCH_MAX)
-        return kt_fail (reason, "a batch holds 1..%d headers", ENVELOPE_BATCH_MAX);
-    const uint8_t *sk = keyring_self (keyring)->signing_sk;
     uint8_t sig[crypto_sign_BYTES];
     Keten__Envelope env = KETEN__ENVELOPE__INIT;
     env.signature.data = sig;
     env.signature.len = sizeof sig;
+    size_t mlen = sizeof SIG_CONTEXT - 1 + header_len;
+    uint8_t *m = malloc (mlen);
+    if (!m)
+        return kt_fail (reason, "out of memory");
+    memcpy (m, SIG_CONTEXT, sizeof SIG_CONTEXT - 1);
+    memcpy (m + sizeof SIG_CONTEXT - 1, header, header_len);
+    crypto_sign_detached (sig, NULL, m, mlen, sk);
+    free (m);
+    env.header.data = (uint8_t *) header;
+    env.header.len = header_len;
+    if (s_pack_envelope (&env, env_p, env_len_p) != 0)
+        return kt_fail (reason, "out of memory");
+    return 0;
+}
 
-    if (n == 1) {
-        size_t mlen = sizeof SIG_CONTEXT - 1 + header_lens[0];
-        uint8_t *m = malloc (mlen);
-        if (!m)
-            return kt_fail (reason, "out of memory");
-        memcpy (m, SIG_CONTEXT, sizeof SIG_CONTEXT - 1);
-        memcpy (m + sizeof SIG_CONTEXT - 1, headers[0], header_lens[0]);
-        crypto_sign_detached (sig, NULL, m, mlen, sk);
-        free (m);
-        env.header.data = headers[0];
-        env.header.len = header_lens[0];
-        if (s_pack_envelope (&env, &envs[0], &env_lens[0]) != 0)
-            return kt_fail (reason, "out of memory");
-        return 0;
-    }
-
+/*  The Merkle tree over the leaf hashes of n headers; NULL when out of
+ *  memory. */
+static merkle_tree_t *
+s_batch_tree (uint8_t *const *headers, const size_t *header_lens, size_t n)
+{
     uint8_t (*leaves)[32] = malloc (n * sizeof *leaves);
     if (!leaves)
-        return kt_fail (reason, "out of memory");
+        return NULL;
     for (size_t i = 0; i < n; i++)
         merkle_leaf_hash (leaves[i], headers[i], header_lens[i]);
     merkle_tree_t *tree = merkle_tree_new ((const uint8_t (*)[32]) leaves, n);
     free (leaves);
-    if (!tree)
-        return kt_fail (reason, "out of memory");
-    uint8_t root[32];
-    merkle_tree_root (tree, root);
-    uint8_t m[sizeof BATCH_CONTEXT - 1 + 32];
-    memcpy (m, BATCH_CONTEXT, sizeof BATCH_CONTEXT - 1);
-    memcpy (m + sizeof BATCH_CONTEXT - 1, root, 32);
-    crypto_sign_detached (sig, NULL, m, sizeof m, sk);
+    return tree;
+}
 
+/*  Pack each header of the batch with the one signature sig over root and
+ *  its own inclusion path.  On failure nothing packed is left behind. */
+static int
+s_pack_batch (merkle_tree_t *tree, uint8_t root[32], uint8_t sig[crypto_sign_BYTES],
+              uint8_t *const *headers, const size_t *header_lens, size_t n, uint8_t **envs,
+              size_t *env_lens, kt_reason_t *reason)
+{
+    Keten__Envelope env = KETEN__ENVELOPE__INIT;
+    env.signature.data = sig;
+    env.signature.len = crypto_sign_BYTES;
     uint8_t path[MERKLE_MAX_PATH][32];
     ProtobufCBinaryData path_items[MERKLE_MAX_PATH];
     Keten__BatchProof proof = KETEN__BATCH_PROOF__INIT;
@@ -347,12 +377,37 @@ envelope_sign (const keyring_t *keyring, uint8_t *const *headers, const size_t *
         }
         done_count++;
     }
-    merkle_tree_destroy (&tree);
     if (rc != 0)
         for (size_t i = 0; i < done_count; i++) {
             free (envs[i]);
             envs[i] = NULL;
         }
+    return rc;
+}
+
+int
+envelope_sign (const keyring_t *keyring, uint8_t *const *headers, const size_t *header_lens,
+               size_t n, uint8_t **envs, size_t *env_lens, kt_reason_t *reason)
+{
+    if (n == 0 || n > ENVELOPE_BATCH_MAX)
+        return kt_fail (reason, "a batch holds 1..%d headers", ENVELOPE_BATCH_MAX);
+    const uint8_t *sk = keyring_self (keyring)->signing_sk;
+    if (n == 1)
+        return s_sign_one (sk, headers[0], header_lens[0], &envs[0], &env_lens[0], reason);
+
+    /*  A batch: one signature over "keten/v1/batch" || Merkle root. */
+    merkle_tree_t *tree = s_batch_tree (headers, header_lens, n);
+    if (!tree)
+        return kt_fail (reason, "out of memory");
+    uint8_t root[32];
+    merkle_tree_root (tree, root);
+    uint8_t m[sizeof BATCH_CONTEXT - 1 + 32];
+    memcpy (m, BATCH_CONTEXT, sizeof BATCH_CONTEXT - 1);
+    memcpy (m + sizeof BATCH_CONTEXT - 1, root, 32);
+    uint8_t sig[crypto_sign_BYTES];
+    crypto_sign_detached (sig, NULL, m, sizeof m, sk);
+    int rc = s_pack_batch (tree, root, sig, headers, header_lens, n, envs, env_lens, reason);
+    merkle_tree_destroy (&tree);
     return rc;
 }
 
@@ -502,6 +557,87 @@ s_decrypt (const keyring_t *keyring, envelope_opened_t *out, kt_reason_t *reason
     return rc;
 }
 
+/*  Step 4: the sender is in the roster and active, and is the member the
+ *  transport authenticated (only the uitvoerder relays others' messages).
+ *  The sender, or NULL with the reason. */
+static const keyring_peer_t *
+s_check_sender (const keyring_t *keyring, const Keten__Header *h, const envelope_open_opts_t *opts,
+                kt_reason_t *reason)
+{
+    const keyring_peer_t *sender = keyring_peer (keyring, h->sender);
+    if (!sender) {
+        kt_fail (reason, "sender %s is not in roster version %llu", h->sender,
+                 (unsigned long long) keyring_roster (keyring)->version);
+        return NULL;
+    }
+    if (!roster_member_active (sender->member, opts->now_ms)) {
+        kt_fail (reason, "sender %s is no longer an active member", h->sender);
+        return NULL;
+    }
+    if (opts->transport_peer && opts->transport_peer != sender &&
+        opts->transport_peer->member->role != ROLE_UITVOERDER) {
+        kt_fail (reason, "sender %s does not match the authenticated transport key of %s",
+                 h->sender, opts->transport_peer->member->id);
+        return NULL;
+    }
+    return sender;
+}
+
+/*  Step 5: the signature, under the sender's current keys or - while its
+ *  key rotation overlap lasts - the previous ones.  The header says which
+ *  keys sealed it; the signature is made when it is sent, which may be
+ *  after the node switched key files (an outbox retry), so during the
+ *  overlap either key may have signed it.  On success out knows the
+ *  sender and which of its keys are in play. */
+static int
+s_check_sender_signature (keyring_t *keyring, const Keten__Envelope *env,
+                          const keyring_peer_t *sender, const envelope_open_opts_t *opts,
+                          envelope_opened_t *out, kt_reason_t *reason)
+{
+    const Keten__Header *h = out->header;
+    merkle_leaf_hash (out->leaf_hash, env->header.data, env->header.len);
+    bool overlap = roster_member_previous_active (sender->member, opts->now_ms);
+    bool previous = h->sender_previous_keys;
+    if (previous && !overlap)
+        return kt_fail (reason,
+                        "sender %s used keys that are no longer accepted (its key rotation "
+                        "overlap has ended)",
+                        h->sender);
+    if (s_check_signature (keyring, env, out->leaf_hash,
+                           previous ? sender->member->previous_signing_pk
+                                    : sender->member->signing_pk,
+                           reason) != 0) {
+        /*  The reason stays the one for the keys the header names. */
+        kt_reason_t why;
+        if (!overlap || s_check_signature (keyring, env, out->leaf_hash,
+                                           previous ? sender->member->signing_pk
+                                                    : sender->member->previous_signing_pk,
+                                           &why) != 0)
+            return -1;
+    }
+    out->sender_previous_keys = previous;
+    out->sender_overlap = overlap;
+    out->sender = sender;
+    return 0;
+}
+
+/*  Step 8: the clock-skew window.  A message from the future is refused
+ *  for now only (transient); one older than the window for good. */
+static int
+s_check_window (const Keten__Header *h, const envelope_open_opts_t *opts, envelope_opened_t *out,
+                kt_reason_t *reason)
+{
+    if (h->created_ms > opts->now_ms + opts->clock_skew_ms) {
+        out->transient = true; /* the same message passes once time catches up */
+        return kt_fail (reason, "message is dated %llu ms in the future (clock skew)",
+                        (unsigned long long) (h->created_ms - opts->now_ms));
+    }
+    if (h->created_ms + opts->max_age_ms < opts->now_ms)
+        return kt_fail (reason, "message is older than the %llu s acceptance window",
+                        (unsigned long long) (opts->max_age_ms / 1000));
+    return 0;
+}
+
 int
 envelope_open (keyring_t *keyring, const uint8_t *data, size_t len,
                const envelope_open_opts_t *opts, envelope_opened_t *out, kt_reason_t *reason)
@@ -529,51 +665,12 @@ envelope_open (keyring_t *keyring, const uint8_t *data, size_t len,
         goto done;
     const Keten__Header *h = out->header;
     /* 4. sender in roster and active, and the one the transport authenticated */
-    const keyring_peer_t *sender = keyring_peer (keyring, h->sender);
-    if (!sender) {
-        kt_fail (reason, "sender %s is not in roster version %llu", h->sender,
-                 (unsigned long long) keyring_roster (keyring)->version);
+    const keyring_peer_t *sender = s_check_sender (keyring, h, opts, reason);
+    if (!sender)
         goto done;
-    }
-    if (!roster_member_active (sender->member, opts->now_ms)) {
-        kt_fail (reason, "sender %s is no longer an active member", h->sender);
+    /* 5. signature */
+    if (s_check_sender_signature (keyring, env, sender, opts, out, reason) != 0)
         goto done;
-    }
-    if (opts->transport_peer && opts->transport_peer != sender &&
-        opts->transport_peer->member->role != ROLE_UITVOERDER) {
-        kt_fail (reason, "sender %s does not match the authenticated transport key of %s",
-                 h->sender, opts->transport_peer->member->id);
-        goto done;
-    }
-    /* 5. signature, under the sender's current keys or - while its key
-     *    rotation overlap lasts - the previous ones.  The header says which
-     *    keys sealed it; the signature is made when it is sent, which may
-     *    be after the node switched key files (an outbox retry), so during
-     *    the overlap either key may have signed it. */
-    merkle_leaf_hash (out->leaf_hash, env->header.data, env->header.len);
-    bool overlap = roster_member_previous_active (sender->member, opts->now_ms);
-    bool previous = h->sender_previous_keys;
-    if (previous && !overlap) {
-        kt_fail (reason,
-                 "sender %s used keys that are no longer accepted (its key rotation "
-                 "overlap has ended)",
-                 h->sender);
-        goto done;
-    }
-    if (s_check_signature (keyring, env, out->leaf_hash,
-                           previous ? sender->member->previous_signing_pk
-                                    : sender->member->signing_pk,
-                           reason) != 0) {
-        kt_reason_t why;
-        if (!overlap || s_check_signature (keyring, env, out->leaf_hash,
-                                           previous ? sender->member->signing_pk
-                                                    : sender->member->previous_signing_pk,
-                                           &why) != 0)
-            goto done;
-    }
-    out->sender_previous_keys = previous;
-    out->sender_overlap = overlap;
-    out->sender = sender;
     /* 6. recipient list allowed for this type and sender */
     if (policy_check (keyring_roster (keyring), h->type, sender->member, h->recipients,
                       h->n_recipients, opts->now_ms, reason) != 0)
@@ -584,17 +681,8 @@ envelope_open (keyring_t *keyring, const uint8_t *data, size_t len,
         goto done;
     }
     /* 8. clock-skew window */
-    if (h->created_ms > opts->now_ms + opts->clock_skew_ms) {
-        out->transient = true; /* the same message passes once time catches up */
-        kt_fail (reason, "message is dated %llu ms in the future (clock skew)",
-                 (unsigned long long) (h->created_ms - opts->now_ms));
+    if (s_check_window (h, opts, out, reason) != 0)
         goto done;
-    }
-    if (h->created_ms + opts->max_age_ms < opts->now_ms) {
-        kt_fail (reason, "message is older than the %llu s acceptance window",
-                 (unsigned long long) (opts->max_age_ms / 1000));
-        goto done;
-    }
     if (s_decrypt (keyring, out, reason) != 0)
         goto done;
     rc = ENVELOPE_OK;
