@@ -1,0 +1,573 @@
+/*  The weegploeg file on real SQLite files: a signal joins its subject by
+ *  blind index (same BSN, or same name and birth date for a subject known
+ *  without BSN), an uncertain match is recorded for the uitvoerder and
+ *  never merged by itself, a batch is stored whole or not at all, and the
+ *  file holds no name or BSN in the clear.  Every person here is
+ *  fictional.  */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "testutil.h"
+
+#include "decision.h"
+#include "intake.h"
+#include "keystore.h"
+#include "meeting.h"
+#include "store.h"
+#include "weegploeg.h"
+
+#include <dirent.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    char dir[64];
+    uint8_t storage_key[32];
+    keystore_t *keystore;
+    weegploeg_t *weegploeg;
+    uint64_t log_index; /* the next one a stored signal gets */
+} fixture_t;
+
+static void
+s_open (fixture_t *f)
+{
+    char path[128];
+    kt_reason_t r;
+    snprintf (path, sizeof path, "%s/keys.db", f->dir);
+    f->keystore = keystore_open (path, f->storage_key, &r);
+    if (!f->keystore)
+        fail_msg ("keystore_open: %s", r.text);
+    snprintf (path, sizeof path, "%s/weegploeg.db", f->dir);
+    f->weegploeg = weegploeg_open (path, f->keystore, f->storage_key, &r);
+    if (!f->weegploeg)
+        fail_msg ("weegploeg_open: %s", r.text);
+}
+
+static void
+s_close (fixture_t *f)
+{
+    weegploeg_destroy (&f->weegploeg);
+    keystore_destroy (&f->keystore);
+}
+
+static int
+s_setup (void **state)
+{
+    fixture_t *f = calloc (1, sizeof *f);
+    if (!f || testutil_tmpdir (f->dir, sizeof f->dir, "weegploeg") != 0)
+        return -1;
+    randombytes_buf (f->storage_key, sizeof f->storage_key);
+    f->log_index = 1;
+    s_open (f);
+    *state = f;
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    fixture_t *f = *state;
+    s_close (f);
+    int rc = testutil_rmtree (f->dir);
+    free (f);
+    return rc;
+}
+
+/*  A valid signal about name, born on birth_date, with bsn (NULL: none). */
+static Keten__Signal *
+s_signal (const char *name, const char *birth_date, const char *bsn)
+{
+    char bsn_field[64] = "";
+    if (bsn)
+        snprintf (bsn_field, sizeof bsn_field, ", \"bsn\": \"%s\"", bsn);
+    char text[1024];
+    snprintf (text, sizeof text,
+              "{\"subject\": {\"name\": \"%s\", \"birth_date\": \"%s\","
+              " \"municipality\": \"Maastricht\"%s},"
+              " \"description\": \"Fictional test signal.\", \"category\": \"uitingen\","
+              " \"observed_on\": \"2026-01-10\","
+              " \"melder\": {\"name\": \"Agent Test\", \"contact\": \"test@politie.invalid\"},"
+              " \"source\": {\"kind\": \"eigen\"}, \"legal_basis\": \"wpg-16\"}",
+              name, birth_date, bsn_field);
+    Keten__Signal *signal = NULL;
+    kt_reason_t r;
+    if (intake_signal_from_json (text, strlen (text), &signal, &r) != 0)
+        fail_msg ("test signal does not pass the intake: %s", r.text);
+    return signal;
+}
+
+/*  One stored signal as the test knows it. */
+typedef struct {
+    uint8_t id[KT_ID_LEN];
+    uint8_t commitment[32];
+    uint64_t log_index;
+    char case_ref[40];
+} stored_t;
+
+/*  Store the signals of one batch from sender; 0 or -1 (reason in r). */
+static int
+s_store_batch (fixture_t *f, const char *sender, Keten__Signal **signals, size_t n, stored_t *out,
+               kt_reason_t *r)
+{
+    weegploeg_signal_t w[8];
+    assert_true (n <= 8);
+    for (size_t i = 0; i < n; i++) {
+        memset (&w[i], 0, sizeof w[i]);
+        w[i].message_id = out[i].id;
+        w[i].sender = sender;
+        w[i].created_ms = w[i].received_ms = kt_now_ms ();
+        w[i].log_index = out[i].log_index = f->log_index++;
+        w[i].body_commitment = out[i].commitment;
+        w[i].signal = signals[i];
+    }
+    int rc = weegploeg_store_signals (f->weegploeg, w, n, r);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        snprintf (out[i].case_ref, sizeof out[i].case_ref, "%s", w[i].case_ref);
+    return rc;
+}
+
+/*  Store one fresh signal (new id) about name / birth_date / bsn. */
+static void
+s_store (fixture_t *f, const char *name, const char *birth_date, const char *bsn, stored_t *out)
+{
+    Keten__Signal *signal = s_signal (name, birth_date, bsn);
+    randombytes_buf (out->id, sizeof out->id);
+    randombytes_buf (out->commitment, sizeof out->commitment);
+    kt_reason_t r;
+    int rc = s_store_batch (f, "politie-test", &signal, 1, out, &r);
+    intake_signal_destroy (&signal);
+    if (rc != 0)
+        fail_msg ("weegploeg_store_signals: %s", r.text);
+    assert_true (weegploeg_case_ref_ok (out->case_ref));
+}
+
+/*  The subject names read back from case_ref, in order, joined by '|'. */
+static void
+s_case_names (fixture_t *f, const char *case_ref, char *out, size_t len)
+{
+    weegploeg_case_signal_t *signals = NULL;
+    size_t n = 0;
+    kt_reason_t r;
+    if (weegploeg_read_case (f->weegploeg, case_ref, &signals, &n, &r) != 0)
+        fail_msg ("weegploeg_read_case: %s", r.text);
+    size_t o = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < n && o < len; i++)
+        o += (size_t) snprintf (out + o, len - o, "%s%s", i ? "|" : "",
+                                signals[i].signal->subject->name);
+    weegploeg_case_free (signals, n);
+}
+
+static void
+test_same_bsn_joins_the_existing_case (void **state)
+{
+    fixture_t *f = *state;
+    stored_t a, b;
+    s_store (f, "Test Persoon", "2001-04-12", "111222333", &a);
+    /*  The BSN decides, even when the name is spelled otherwise. */
+    s_store (f, "T. Persoon", "2001-04-12", "111222333", &b);
+    assert_string_equal (a.case_ref, b.case_ref);
+    assert_int_equal (weegploeg_count_subjects (f->weegploeg), 1);
+    assert_int_equal (weegploeg_count_signals (f->weegploeg), 2);
+    char names[256];
+    s_case_names (f, a.case_ref, names, sizeof names);
+    assert_string_equal (names, "Test Persoon|T. Persoon");
+}
+
+static void
+test_same_name_and_birth_date_without_bsn_joins_the_existing_case (void **state)
+{
+    fixture_t *f = *state;
+    stored_t a, b, c;
+    s_store (f, "Test Persoon", "2001-04-12", NULL, &a);
+    /*  Case and punctuation do not make another person. */
+    s_store (f, "test-PERSOON", "2001-04-12", NULL, &b);
+    /*  Another birth date does. */
+    s_store (f, "Test Persoon", "2001-04-13", NULL, &c);
+    assert_string_equal (a.case_ref, b.case_ref);
+    assert_string_not_equal (a.case_ref, c.case_ref);
+    assert_int_equal (weegploeg_count_subjects (f->weegploeg), 2);
+}
+
+static void
+test_different_bsn_is_another_subject_even_with_the_same_name (void **state)
+{
+    fixture_t *f = *state;
+    stored_t a, b;
+    s_store (f, "Test Persoon", "2001-04-12", "111222333", &a);
+    s_store (f, "Test Persoon", "2001-04-12", "123456782", &b);
+    assert_string_not_equal (a.case_ref, b.case_ref);
+    assert_int_equal (weegploeg_count_subjects (f->weegploeg), 2);
+    /*  ... but the pair is up for the uitvoerder to look at: deciding on
+     *  it works once. */
+    kt_reason_t r;
+    assert_int_equal (
+        weegploeg_decide_match (f->weegploeg, a.case_ref, b.case_ref, false, 1000, &r), 0);
+    assert_int_equal (
+        weegploeg_decide_match (f->weegploeg, a.case_ref, b.case_ref, false, 1000, &r), -1);
+    assert_non_null (strstr (r.text, "not an open possible match"));
+}
+
+static void
+test_uncertain_match_is_never_merged (void **state)
+{
+    fixture_t *f = *state;
+    stored_t with_bsn, without_bsn;
+    s_store (f, "Test Persoon", "2001-04-12", "111222333", &with_bsn);
+    s_store (f, "Test Persoon", "2001-04-12", NULL, &without_bsn);
+    assert_string_not_equal (with_bsn.case_ref, without_bsn.case_ref);
+    assert_int_equal (weegploeg_count_subjects (f->weegploeg), 2);
+    char names[256];
+    s_case_names (f, with_bsn.case_ref, names, sizeof names);
+    assert_string_equal (names, "Test Persoon");
+    s_case_names (f, without_bsn.case_ref, names, sizeof names);
+    assert_string_equal (names, "Test Persoon");
+
+    /*  Recorded as an open possible match, naming both and no person. */
+    json_t *open = weegploeg_possible_matches (f->weegploeg, true);
+    assert_int_equal (json_array_size (open), 1);
+    json_t *m = json_array_get (open, 0);
+    assert_string_equal (json_string_value (json_object_get (m, "case_ref")), without_bsn.case_ref);
+    assert_string_equal (json_string_value (json_object_get (m, "other")), with_bsn.case_ref);
+    assert_string_equal (json_string_value (json_object_get (m, "state")), "open");
+    assert_null (strstr (json_string_value (json_object_get (m, "reason")), "Persoon"));
+    json_decref (open);
+
+    /*  A later signal without BSN joins the subject known without BSN,
+     *  still not the one with a BSN. */
+    stored_t again;
+    s_store (f, "Test Persoon", "2001-04-12", NULL, &again);
+    assert_string_equal (again.case_ref, without_bsn.case_ref);
+    assert_int_equal (weegploeg_count_subjects (f->weegploeg), 2);
+}
+
+static void
+test_deciding_same_moves_the_signals_to_the_kept_case (void **state)
+{
+    fixture_t *f = *state;
+    kt_reason_t r;
+    /*  The merge looks at the agenda and decision tables of the same file. */
+    meeting_t *meeting = meeting_new (f->weegploeg, &r);
+    decision_t *decision = decision_new (f->weegploeg, &r);
+    assert_non_null (meeting);
+    assert_non_null (decision);
+    /*  keep is known without BSN, gone with one. */
+    stored_t keep, gone;
+    s_store (f, "Test Persoon", "2001-04-12", NULL, &keep);
+    s_store (f, "Test Persoon", "2001-04-12", "111222333", &gone);
+    assert_string_not_equal (keep.case_ref, gone.case_ref);
+
+    assert_int_equal (
+        weegploeg_decide_match (f->weegploeg, keep.case_ref, gone.case_ref, true, 1000, &r), 0);
+    assert_int_equal (weegploeg_count_subjects (f->weegploeg), 1);
+    assert_int_equal (weegploeg_count_signals (f->weegploeg), 2);
+    char names[256];
+    s_case_names (f, keep.case_ref, names, sizeof names);
+    assert_string_equal (names, "Test Persoon|Test Persoon");
+    /*  The gone subject and its key are no more. */
+    uint8_t key[KEYSTORE_KEY_LEN];
+    assert_int_equal (weegploeg_case_key (f->weegploeg, gone.case_ref, key, &r), -1);
+    /*  The kept subject took over gone's BSN index: the next signal with
+     *  that BSN joins it. */
+    stored_t later;
+    s_store (f, "T. Persoon", "2001-04-12", "111222333", &later);
+    assert_string_equal (later.case_ref, keep.case_ref);
+    assert_int_equal (weegploeg_count_subjects (f->weegploeg), 1);
+    /*  ... and the pair is closed. */
+    assert_int_equal (
+        weegploeg_decide_match (f->weegploeg, keep.case_ref, gone.case_ref, true, 1000, &r), -1);
+    json_t *open = weegploeg_possible_matches (f->weegploeg, true);
+    assert_int_equal (json_array_size (open), 0);
+    json_decref (open);
+    decision_destroy (&decision);
+    meeting_destroy (&meeting);
+}
+
+static void
+test_subject_on_an_agenda_is_not_merged_away (void **state)
+{
+    fixture_t *f = *state;
+    kt_reason_t r;
+    meeting_t *meeting = meeting_new (f->weegploeg, &r);
+    decision_t *decision = decision_new (f->weegploeg, &r);
+    assert_non_null (meeting);
+    assert_non_null (decision);
+    stored_t keep, gone;
+    s_store (f, "Test Persoon", "2001-04-12", "111222333", &keep);
+    s_store (f, "Test Persoon", "2001-04-12", NULL, &gone);
+    const char *cases[] = {gone.case_ref};
+    meeting_change_t c = {.kind = MEETING_WEEGPLOEG,
+                          .starts_at = "2030-01-07T10:00",
+                          .location = "Stadhuis",
+                          .case_refs = cases,
+                          .n_case_refs = 1,
+                          .set_cases = true,
+                          .uid = 1000};
+    char meeting_id[MEETING_ID_LEN];
+    uint32_t sequence;
+    if (meeting_change (meeting, NULL, &c, meeting_id, &sequence, &r) != 0)
+        fail_msg ("meeting_change: %s", r.text);
+
+    assert_int_equal (
+        weegploeg_decide_match (f->weegploeg, keep.case_ref, gone.case_ref, true, 1000, &r), -1);
+    assert_non_null (strstr (r.text, "on an agenda"));
+    /*  Nothing happened: both subjects, their signals and the open pair. */
+    assert_int_equal (weegploeg_count_subjects (f->weegploeg), 2);
+    char names[256];
+    s_case_names (f, gone.case_ref, names, sizeof names);
+    assert_string_equal (names, "Test Persoon");
+    json_t *open = weegploeg_possible_matches (f->weegploeg, true);
+    assert_int_equal (json_array_size (open), 1);
+    json_decref (open);
+    /*  The other way round is allowed. */
+    assert_int_equal (
+        weegploeg_decide_match (f->weegploeg, gone.case_ref, keep.case_ref, true, 1000, &r), 0);
+    assert_int_equal (weegploeg_count_subjects (f->weegploeg), 1);
+    decision_destroy (&decision);
+    meeting_destroy (&meeting);
+}
+
+static void
+test_deciding_different_keeps_both_subjects (void **state)
+{
+    fixture_t *f = *state;
+    kt_reason_t r;
+    stored_t a, b;
+    s_store (f, "Test Persoon", "2001-04-12", "111222333", &a);
+    s_store (f, "Test Persoon", "2001-04-12", NULL, &b);
+    assert_int_equal (
+        weegploeg_decide_match (f->weegploeg, a.case_ref, b.case_ref, false, 1000, &r), 0);
+    assert_int_equal (weegploeg_count_subjects (f->weegploeg), 2);
+    json_t *all = weegploeg_possible_matches (f->weegploeg, false);
+    assert_int_equal (json_array_size (all), 1);
+    assert_string_equal (json_string_value (json_object_get (json_array_get (all, 0), "state")),
+                         "different");
+    json_decref (all);
+    /*  Closed: no second decision either way. */
+    assert_int_equal (weegploeg_decide_match (f->weegploeg, b.case_ref, a.case_ref, true, 1000, &r),
+                      -1);
+    assert_int_equal (weegploeg_count_subjects (f->weegploeg), 2);
+}
+
+static void
+test_a_subject_cannot_be_matched_with_itself (void **state)
+{
+    fixture_t *f = *state;
+    stored_t a;
+    s_store (f, "Test Persoon", "2001-04-12", NULL, &a);
+    kt_reason_t r;
+    assert_int_equal (weegploeg_decide_match (f->weegploeg, a.case_ref, a.case_ref, true, 1000, &r),
+                      -1);
+    assert_non_null (strstr (r.text, "itself"));
+    assert_int_equal (weegploeg_count_subjects (f->weegploeg), 1);
+}
+
+static void
+test_a_signal_is_known_by_id_sender_and_commitment (void **state)
+{
+    fixture_t *f = *state;
+    stored_t a;
+    s_store (f, "Test Persoon", "2001-04-12", NULL, &a);
+    uint64_t log_index = 0;
+    assert_true (weegploeg_has_signal (f->weegploeg, a.id, NULL, NULL, NULL));
+    assert_true (
+        weegploeg_has_signal (f->weegploeg, a.id, "politie-test", a.commitment, &log_index));
+    assert_int_equal (log_index, a.log_index);
+    /*  The same id from another sender, or with another body, is not the
+     *  signal stored. */
+    assert_false (weegploeg_has_signal (f->weegploeg, a.id, "om-test", a.commitment, NULL));
+    uint8_t other[32];
+    memcpy (other, a.commitment, sizeof other);
+    other[0] ^= 1;
+    assert_false (weegploeg_has_signal (f->weegploeg, a.id, "politie-test", other, NULL));
+    uint8_t unknown[KT_ID_LEN];
+    randombytes_buf (unknown, sizeof unknown);
+    assert_false (weegploeg_has_signal (f->weegploeg, unknown, NULL, NULL, NULL));
+}
+
+static void
+test_a_batch_with_a_stored_id_stores_nothing (void **state)
+{
+    fixture_t *f = *state;
+    stored_t first;
+    s_store (f, "Test Persoon", "2001-04-12", "111222333", &first);
+    /*  A new subject, then a message id that is stored already. */
+    Keten__Signal *signals[2] = {s_signal ("Ander Persoon", "1999-02-03", NULL),
+                                 s_signal ("Test Persoon", "2001-04-12", "111222333")};
+    stored_t batch[2];
+    randombytes_buf (batch[0].id, KT_ID_LEN);
+    memcpy (batch[1].id, first.id, KT_ID_LEN);
+    randombytes_buf (batch[0].commitment, 32);
+    randombytes_buf (batch[1].commitment, 32);
+    kt_reason_t r;
+    assert_int_equal (s_store_batch (f, "politie-test", signals, 2, batch, &r), -1);
+    intake_signal_destroy (&signals[0]);
+    intake_signal_destroy (&signals[1]);
+    assert_int_equal (weegploeg_count_signals (f->weegploeg), 1);
+    assert_int_equal (weegploeg_count_subjects (f->weegploeg), 1);
+    assert_false (weegploeg_has_signal (f->weegploeg, batch[0].id, NULL, NULL, NULL));
+    /*  The file is usable after the rollback. */
+    stored_t after;
+    s_store (f, "Ander Persoon", "1999-02-03", NULL, &after);
+    assert_int_equal (weegploeg_count_subjects (f->weegploeg), 2);
+}
+
+static void
+test_an_unknown_case_ref_cannot_be_read (void **state)
+{
+    fixture_t *f = *state;
+    weegploeg_case_signal_t *signals = NULL;
+    size_t n = 7;
+    kt_reason_t r;
+    assert_int_equal (weegploeg_read_case (f->weegploeg, "k-0123456789abcdef", &signals, &n, &r),
+                      -1);
+    assert_null (signals);
+    assert_int_equal (n, 0);
+    assert_non_null (strstr (r.text, "no subject"));
+}
+
+static void
+test_signals_are_readable_after_a_restart (void **state)
+{
+    fixture_t *f = *state;
+    stored_t a;
+    s_store (f, "Test Persoon", "2001-04-12", "111222333", &a);
+    s_close (f);
+    s_open (f);
+    char names[256];
+    s_case_names (f, a.case_ref, names, sizeof names);
+    assert_string_equal (names, "Test Persoon");
+    /*  And the blind index still finds the subject. */
+    stored_t b;
+    s_store (f, "Test Persoon", "2001-04-12", "111222333", &b);
+    assert_string_equal (a.case_ref, b.case_ref);
+}
+
+/*  Whether any file in dir whose name starts with prefix holds needle. */
+static bool
+s_files_hold (const char *dir, const char *prefix, const char *needle)
+{
+    DIR *d = opendir (dir);
+    assert_non_null (d);
+    bool found = false;
+    for (struct dirent *de; !found && (de = readdir (d));) {
+        if (strncmp (de->d_name, prefix, strlen (prefix)) != 0)
+            continue;
+        char path[512];
+        snprintf (path, sizeof path, "%s/%s", dir, de->d_name);
+        FILE *fp = fopen (path, "rb");
+        assert_non_null (fp);
+        static char buf[4 << 20];
+        size_t len = fread (buf, 1, sizeof buf, fp);
+        fclose (fp);
+        size_t n = strlen (needle);
+        for (size_t i = 0; !found && i + n <= len; i++)
+            found = memcmp (buf + i, needle, n) == 0;
+    }
+    closedir (d);
+    return found;
+}
+
+static void
+test_the_file_holds_no_name_or_bsn_in_the_clear (void **state)
+{
+    fixture_t *f = *state;
+    stored_t a;
+    s_store (f, "Qzxvtest Persoon", "2001-04-12", "111222333", &a);
+    /*  The metadata is in the clear, so the search can find something. */
+    assert_true (s_files_hold (f->dir, "weegploeg.db", "politie-test"));
+    assert_false (s_files_hold (f->dir, "weegploeg.db", "Qzxvtest"));
+    assert_false (s_files_hold (f->dir, "weegploeg.db", "111222333"));
+    s_close (f);
+    assert_false (s_files_hold (f->dir, "weegploeg.db", "Qzxvtest"));
+    assert_false (s_files_hold (f->dir, "weegploeg.db", "111222333"));
+    s_open (f);
+}
+
+static void
+test_closure_is_recorded_for_a_known_subject_only (void **state)
+{
+    fixture_t *f = *state;
+    stored_t a;
+    s_store (f, "Test Persoon", "2001-04-12", NULL, &a);
+    kt_reason_t r;
+    assert_int_equal (weegploeg_record_closure (f->weegploeg, a.case_ref, 5000, &r), 0);
+    /*  Recorded once; a repeat (a resumed closure) is no error. */
+    assert_int_equal (weegploeg_record_closure (f->weegploeg, a.case_ref, 6000, &r), 0);
+    assert_int_equal (store_int (weegploeg_db (f->weegploeg), "SELECT closed_ms FROM closure", -1),
+                      5000);
+    assert_int_equal (weegploeg_record_closure (f->weegploeg, "k-0123456789abcdef", 5000, &r), -1);
+}
+
+static void
+test_gemeente_sees_only_its_own_residents (void **state)
+{
+    (void) state;
+    roster_member_t politie = {.role = ROLE_KERNPARTIJ, .kind = "politie"};
+    roster_member_t om = {.role = ROLE_KERNPARTIJ, .kind = "om"};
+    roster_member_t gemeente = {
+        .role = ROLE_KERNPARTIJ, .kind = "gemeente", .municipality = "Sittard-Geleen"};
+    roster_member_t no_muni = {.role = ROLE_KERNPARTIJ, .kind = "gemeente"};
+    roster_member_t rvdk = {.role = ROLE_CASUSPARTIJ, .kind = "rvdk"};
+    /*  art. 6b, 8.4 */
+    assert_true (weegploeg_kernpartij_sees (&politie, "Maastricht"));
+    assert_true (weegploeg_kernpartij_sees (&om, "Maastricht"));
+    assert_true (weegploeg_kernpartij_sees (&gemeente, "sittard geleen"));
+    assert_false (weegploeg_kernpartij_sees (&gemeente, "Maastricht"));
+    assert_false (weegploeg_kernpartij_sees (&no_muni, ""));
+    assert_false (weegploeg_kernpartij_sees (&rvdk, "Maastricht"));
+}
+
+static void
+test_only_case_refs_keten_makes_are_accepted (void **state)
+{
+    (void) state;
+    assert_true (weegploeg_case_ref_ok ("k-0123456789abcdef"));
+    assert_false (weegploeg_case_ref_ok ("k-0123456789ABCDEF"));
+    assert_false (weegploeg_case_ref_ok ("k-0123456789abcde"));
+    assert_false (weegploeg_case_ref_ok ("x-0123456789abcdef"));
+    assert_false (weegploeg_case_ref_ok ("k-0123456789abcdef0"));
+    assert_false (weegploeg_case_ref_ok (NULL));
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (test_same_bsn_joins_the_existing_case, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_same_name_and_birth_date_without_bsn_joins_the_existing_case, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_different_bsn_is_another_subject_even_with_the_same_name, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_uncertain_match_is_never_merged, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_deciding_same_moves_the_signals_to_the_kept_case,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_subject_on_an_agenda_is_not_merged_away, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_deciding_different_keeps_both_subjects, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_subject_cannot_be_matched_with_itself, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_signal_is_known_by_id_sender_and_commitment,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_batch_with_a_stored_id_stores_nothing, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_an_unknown_case_ref_cannot_be_read, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_signals_are_readable_after_a_restart, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_the_file_holds_no_name_or_bsn_in_the_clear, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_closure_is_recorded_for_a_known_subject_only, s_setup,
+                                         s_teardown),
+        cmocka_unit_test (test_gemeente_sees_only_its_own_residents),
+        cmocka_unit_test (test_only_case_refs_keten_makes_are_accepted),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
