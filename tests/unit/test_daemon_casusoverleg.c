@@ -1,0 +1,494 @@
+/*  The casusoverleg file on real SQLite files: a case opened by a decision
+ *  to agenderen with its participants and a sealed copy of the signals
+ *  (art. 8.5, 10.1-10.2), contributions and progress reports kept once by
+ *  message id, plan versions kept in order (art. 10.2e), disclosures to an
+ *  externe casuspartner recorded with the necessity sealed (art. 10.5),
+ *  and a closure recorded before it is sent (art. 9.4).  Every person
+ *  here is fictional.  */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "testutil.h"
+
+#include "casusoverleg.h"
+#include "intake.h"
+#include "keystore.h"
+#include "plan.h"
+#include "store.h"
+
+#include <dirent.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CASE "k-0123456789abcdef"
+
+typedef struct {
+    char dir[64];
+    uint8_t storage_key[32];
+    keystore_t *keystore;
+    casusoverleg_t *casus;
+    Keten__Signal *signal;             /* of the case's subject */
+    weegploeg_case_signal_t copies[2]; /* as weegploeg_read_case gives them */
+} fixture_t;
+
+static void
+s_open (fixture_t *f)
+{
+    char path[128];
+    kt_reason_t r;
+    snprintf (path, sizeof path, "%s/keys.db", f->dir);
+    f->keystore = keystore_open (path, f->storage_key, &r);
+    if (!f->keystore)
+        fail_msg ("keystore_open: %s", r.text);
+    snprintf (path, sizeof path, "%s/casusoverleg.db", f->dir);
+    f->casus = casusoverleg_open (path, f->keystore, &r);
+    if (!f->casus)
+        fail_msg ("casusoverleg_open: %s", r.text);
+}
+
+static void
+s_close (fixture_t *f)
+{
+    casusoverleg_destroy (&f->casus);
+    keystore_destroy (&f->keystore);
+}
+
+static int
+s_setup (void **state)
+{
+    fixture_t *f = calloc (1, sizeof *f);
+    if (!f || testutil_tmpdir (f->dir, sizeof f->dir, "casusoverleg") != 0)
+        return -1;
+    randombytes_buf (f->storage_key, sizeof f->storage_key);
+    s_open (f);
+    static const char *text =
+        "{\"subject\": {\"name\": \"Qzxvtest Persoon\", \"birth_date\": \"2001-04-12\","
+        " \"municipality\": \"Maastricht\", \"bsn\": \"111222333\"},"
+        " \"description\": \"Fictional test signal.\", \"category\": \"uitingen\","
+        " \"observed_on\": \"2026-01-10\","
+        " \"melder\": {\"name\": \"Agent Test\", \"contact\": \"test@politie.invalid\"},"
+        " \"source\": {\"kind\": \"eigen\"}, \"legal_basis\": \"wpg-16\"}";
+    kt_reason_t r;
+    if (intake_signal_from_json (text, strlen (text), &f->signal, &r) != 0)
+        fail_msg ("test signal does not pass the intake: %s", r.text);
+    const char *senders[2] = {"politie-test", "om-test"};
+    for (int i = 0; i < 2; i++) {
+        randombytes_buf (f->copies[i].message_id, KT_ID_LEN);
+        snprintf (f->copies[i].sender, sizeof f->copies[i].sender, "%s", senders[i]);
+        f->copies[i].received_ms = 1000 + (uint64_t) i;
+        f->copies[i].signal = f->signal; /* borrowed by both */
+    }
+    *state = f;
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    fixture_t *f = *state;
+    s_close (f);
+    intake_signal_destroy (&f->signal);
+    int rc = testutil_rmtree (f->dir);
+    free (f);
+    return rc;
+}
+
+/*  Open CASE as the decision to agenderen with parties, copying the first
+ *  n_signals signals; 0 or -1 (reason in r). */
+static int
+s_open_case (fixture_t *f, const char *const *parties, size_t n_parties, size_t n_signals,
+             kt_reason_t *r)
+{
+    Keten__WeegploegDecision d = KETEN__WEEGPLOEG_DECISION__INIT;
+    d.decision_id = "d-00000000000000a1";
+    d.case_ref = CASE;
+    d.outcome = KETEN__DECISION_OUTCOME__AGENDEREN;
+    d.referentiekader = "example-2026.1";
+    d.analysis = "Fictional analysis.";
+    d.parties = (char **) parties;
+    d.n_parties = n_parties;
+    d.decided_ms = 900;
+    return casusoverleg_open_case (f->casus, &d, f->copies, n_signals, 2000, r);
+}
+
+static void
+s_open_default (fixture_t *f)
+{
+    const char *parties[] = {"politie-test", "gemeente-test"};
+    kt_reason_t r;
+    if (s_open_case (f, parties, 2, 2, &r) != 0)
+        fail_msg ("casusoverleg_open_case: %s", r.text);
+}
+
+static int64_t
+s_count (fixture_t *f, const char *sql)
+{
+    return store_int (casusoverleg_db (f->casus), sql, -1);
+}
+
+static void
+test_agenderen_opens_the_case_with_its_participants (void **state)
+{
+    fixture_t *f = *state;
+    s_open_default (f);
+    casus_info_t info;
+    uint8_t key[KEYSTORE_KEY_LEN];
+    kt_reason_t r;
+    assert_int_equal (casusoverleg_case (f->casus, CASE, &info, key, &r), 0);
+    sodium_memzero (key, sizeof key);
+    assert_string_equal (info.case_ref, CASE);
+    assert_false (info.closed);
+    assert_int_equal (info.n_participants, 2);
+    assert_true (casus_info_has (&info, "politie-test"));
+    assert_true (casus_info_has (&info, "gemeente-test"));
+    assert_false (casus_info_has (&info, "om-test"));
+    /*  art. 10.2a-c: both signals, with who brought each in. */
+    assert_int_equal (s_count (f, "SELECT count(*) FROM casus_signal"), 2);
+    assert_int_equal (s_count (f, "SELECT count(*) FROM casus_signal WHERE sender='om-test'"), 1);
+}
+
+static void
+test_opening_again_adds_what_is_missing_and_takes_the_new_participants (void **state)
+{
+    fixture_t *f = *state;
+    const char *first[] = {"politie-test"};
+    kt_reason_t r;
+    assert_int_equal (s_open_case (f, first, 1, 1, &r), 0);
+    const char *second[] = {"politie-test", "om-test", "gemeente-test"};
+    assert_int_equal (s_open_case (f, second, 3, 2, &r), 0);
+    casus_info_t info;
+    assert_int_equal (casusoverleg_case (f->casus, CASE, &info, NULL, &r), 0);
+    assert_int_equal (info.n_participants, 3);
+    assert_true (casus_info_has (&info, "om-test"));
+    /*  The signal copied the first time is not copied twice. */
+    assert_int_equal (s_count (f, "SELECT count(*) FROM casus_signal"), 2);
+    assert_int_equal (s_count (f, "SELECT count(*) FROM casus"), 1);
+}
+
+static void
+test_an_unknown_case_is_refused (void **state)
+{
+    fixture_t *f = *state;
+    casus_info_t info;
+    kt_reason_t r;
+    assert_int_equal (casusoverleg_case (f->casus, "k-fedcba9876543210", &info, NULL, &r), -1);
+    assert_non_null (strstr (r.text, "no case"));
+    Keten__CaseContribution c = KETEN__CASE_CONTRIBUTION__INIT;
+    c.case_ref = "k-fedcba9876543210";
+    c.kind = "informatie";
+    c.legal_basis = "wpg-16";
+    uint8_t id[KT_ID_LEN];
+    randombytes_buf (id, sizeof id);
+    assert_int_equal (casusoverleg_store_contribution (f->casus, id, "politie-test", &c, 7, &r),
+                      -1);
+    assert_int_equal (s_count (f, "SELECT count(*) FROM contribution"), 0);
+}
+
+static void
+test_a_contribution_is_kept_once_and_known_by_its_sender (void **state)
+{
+    fixture_t *f = *state;
+    s_open_default (f);
+    Keten__CaseContribution c = KETEN__CASE_CONTRIBUTION__INIT;
+    c.case_ref = CASE;
+    c.kind = "informatie";
+    c.legal_basis = "wpg-16";
+    uint8_t id[KT_ID_LEN];
+    randombytes_buf (id, sizeof id);
+    kt_reason_t r;
+    sqlite3 *db = casusoverleg_db (f->casus);
+    assert_int_equal (store_begin (db, &r), 0);
+    assert_int_equal (casusoverleg_store_contribution (f->casus, id, "politie-test", &c, 7, &r), 0);
+    assert_int_equal (store_commit (db, &r), 0);
+
+    uint64_t log_index = 0;
+    assert_int_equal (casusoverleg_seen (f->casus, id, "politie-test", &log_index), 1);
+    assert_int_equal (log_index, 7);
+    /*  The same id from another party: an id reused, not a repeat. */
+    assert_int_equal (casusoverleg_seen (f->casus, id, "om-test", &log_index), -1);
+    uint8_t other[KT_ID_LEN];
+    randombytes_buf (other, sizeof other);
+    assert_int_equal (casusoverleg_seen (f->casus, other, "politie-test", &log_index), 0);
+    /*  A retried message is stored once. */
+    assert_int_equal (casusoverleg_store_contribution (f->casus, id, "politie-test", &c, 8, &r),
+                      -1);
+    assert_int_equal (s_count (f, "SELECT count(*) FROM contribution"), 1);
+}
+
+static void
+test_a_progress_report_is_applied_once (void **state)
+{
+    fixture_t *f = *state;
+    s_open_default (f);
+    uint8_t id[KT_ID_LEN];
+    randombytes_buf (id, sizeof id);
+    kt_reason_t r;
+    assert_int_equal (casusoverleg_record_progress (f->casus, id, "gemeente-test", CASE, 2, 11, &r),
+                      0);
+    uint64_t log_index = 0;
+    assert_int_equal (casusoverleg_seen (f->casus, id, "gemeente-test", &log_index), 1);
+    assert_int_equal (log_index, 11);
+    assert_int_equal (casusoverleg_seen (f->casus, id, "politie-test", &log_index), -1);
+    assert_int_equal (casusoverleg_record_progress (f->casus, id, "gemeente-test", CASE, 2, 12, &r),
+                      -1);
+}
+
+/*  Store plan version of CASE under the case key; 0 or -1. */
+static int
+s_store_plan (fixture_t *f, uint32_t version, const char *what, kt_reason_t *r)
+{
+    Keten__PlanMeasure m = KETEN__PLAN_MEASURE__INIT;
+    m.measure_id = "m-0000000a";
+    m.owner = "gemeente-test";
+    m.what = (char *) what;
+    m.due_on = "2030-01-31";
+    Keten__PlanMeasure *measures[] = {&m};
+    Keten__CasePlan p = KETEN__CASE_PLAN__INIT;
+    p.case_ref = CASE;
+    p.version = version;
+    p.measures = measures;
+    p.n_measures = 1;
+    casus_info_t info;
+    uint8_t key[KEYSTORE_KEY_LEN];
+    if (casusoverleg_case (f->casus, CASE, &info, key, r) != 0)
+        return -1;
+    int rc = plan_store (casusoverleg_db (f->casus), &p, key, true, r);
+    sodium_memzero (key, sizeof key);
+    return rc;
+}
+
+/*  The measure text of version (0: the newest) of CASE's plan. */
+static void
+s_plan_what (fixture_t *f, uint32_t version, char *out, size_t len)
+{
+    casus_info_t info;
+    uint8_t key[KEYSTORE_KEY_LEN];
+    kt_reason_t r;
+    assert_int_equal (casusoverleg_case (f->casus, CASE, &info, key, &r), 0);
+    Keten__CasePlan *p = NULL;
+    int rc = plan_load (casusoverleg_db (f->casus), CASE, version, key, &p, &r);
+    sodium_memzero (key, sizeof key);
+    if (rc != 0)
+        fail_msg ("plan_load: %s", r.text);
+    assert_non_null (p);
+    assert_int_equal (p->n_measures, 1);
+    snprintf (out, len, "%u:%s", (unsigned) p->version, p->measures[0]->what);
+    keten__case_plan__free_unpacked (p, NULL);
+}
+
+static void
+test_plan_versions_are_kept_in_order (void **state)
+{
+    fixture_t *f = *state;
+    s_open_default (f);
+    kt_reason_t r;
+    assert_int_equal (s_store_plan (f, 1, "Eerste afspraak", &r), 0);
+    /*  art. 10.2e: every version is kept, and the uitvoerder makes them in
+     *  order: no gap, no second version 1. */
+    assert_int_equal (s_store_plan (f, 3, "Te vroeg", &r), -1);
+    assert_non_null (strstr (r.text, "does not follow"));
+    assert_int_equal (s_store_plan (f, 1, "Nog eens", &r), -1);
+    assert_int_equal (s_store_plan (f, 2, "Tweede afspraak", &r), 0);
+    char what[64];
+    s_plan_what (f, 0, what, sizeof what);
+    assert_string_equal (what, "2:Tweede afspraak");
+    s_plan_what (f, 1, what, sizeof what);
+    assert_string_equal (what, "1:Eerste afspraak");
+    /*  Sealed under the case's key: another key reads nothing. */
+    uint8_t wrong[KEYSTORE_KEY_LEN];
+    randombytes_buf (wrong, sizeof wrong);
+    Keten__CasePlan *p = NULL;
+    assert_int_equal (plan_load (casusoverleg_db (f->casus), CASE, 1, wrong, &p, &r), -1);
+    assert_null (p);
+}
+
+static void
+test_a_disclosure_is_recorded_with_its_necessity_sealed (void **state)
+{
+    fixture_t *f = *state;
+    s_open_default (f);
+    char *consenting[] = {"politie-test", "gemeente-test"};
+    char *kinds[] = {"adres"};
+    Keten__DisclosureConsent d = KETEN__DISCLOSURE_CONSENT__INIT;
+    d.case_ref = CASE;
+    d.consenting = consenting;
+    d.n_consenting = 2;
+    d.necessity = "Qzxvnecessity for the plan";
+    d.data_kinds = kinds;
+    d.n_data_kinds = 1;
+    d.consented_ms = 3000;
+    uint8_t id[KT_ID_LEN];
+    randombytes_buf (id, sizeof id);
+    kt_reason_t r;
+    assert_int_equal (casusoverleg_record_disclosure (f->casus, &d, "extern-test", 1000, id, &r),
+                      0);
+    assert_int_equal (s_count (f, "SELECT count(*) FROM disclosure WHERE recipient='extern-test'"
+                                  " AND consenting='politie-test,gemeente-test'"
+                                  " AND data_kinds='adres'"),
+                      1);
+    /*  To an unknown case nothing is recorded. */
+    d.case_ref = "k-fedcba9876543210";
+    assert_int_equal (casusoverleg_record_disclosure (f->casus, &d, "extern-test", 1000, id, &r),
+                      -1);
+    assert_int_equal (s_count (f, "SELECT count(*) FROM disclosure"), 1);
+}
+
+static void
+test_closing_records_the_decision_before_it_is_sent (void **state)
+{
+    fixture_t *f = *state;
+    s_open_default (f);
+    char *decided_by[] = {"politie-test", "gemeente-test"};
+    Keten__CaseClosure c = KETEN__CASE_CLOSURE__INIT;
+    c.case_ref = CASE;
+    c.advice = "Doelen bereikt.";
+    c.decided_by = decided_by;
+    c.n_decided_by = 2;
+    c.closed_ms = 4000;
+    kt_reason_t r;
+    assert_int_equal (casusoverleg_close (f->casus, &c, &r), 0);
+
+    casus_info_t info;
+    assert_int_equal (casusoverleg_case (f->casus, CASE, &info, NULL, &r), 0);
+    assert_true (info.closed);
+    Keten__CaseClosure *back = NULL;
+    casus_closure_step_t step = CASUS_CLOSURE_SENT;
+    assert_int_equal (casusoverleg_closure (f->casus, CASE, &back, &step, &r), 0);
+    assert_string_equal (back->advice, "Doelen bereikt.");
+    assert_int_equal (back->n_decided_by, 2);
+    assert_int_equal (back->closed_ms, 4000);
+    keten__case_closure__free_unpacked (back, NULL);
+    /*  art. 9.4: recorded, not yet told - a restart resumes it. */
+    assert_int_equal (step, CASUS_CLOSURE_RECORDED);
+    json_t *unsent = casusoverleg_closures_unsent (f->casus);
+    assert_int_equal (json_array_size (unsent), 1);
+    assert_string_equal (json_string_value (json_array_get (unsent, 0)), CASE);
+    json_decref (unsent);
+
+    assert_int_equal (casusoverleg_closure_done (f->casus, CASE, CASUS_CLOSURE_LOGGED, &r), 0);
+    assert_int_equal (casusoverleg_closure (f->casus, CASE, &back, &step, &r), 0);
+    keten__case_closure__free_unpacked (back, NULL);
+    assert_int_equal (step, CASUS_CLOSURE_LOGGED);
+    assert_int_equal (casusoverleg_closure_done (f->casus, CASE, CASUS_CLOSURE_SENT, &r), 0);
+    unsent = casusoverleg_closures_unsent (f->casus);
+    assert_int_equal (json_array_size (unsent), 0);
+    json_decref (unsent);
+}
+
+static void
+test_only_an_open_case_is_closed (void **state)
+{
+    fixture_t *f = *state;
+    s_open_default (f);
+    kt_reason_t r;
+    Keten__CaseClosure *back = NULL;
+    /*  Open: there is no closure to read. */
+    assert_int_equal (casusoverleg_closure (f->casus, CASE, &back, NULL, &r), -1);
+    assert_null (back);
+    assert_non_null (strstr (r.text, "not closed"));
+    Keten__CaseClosure c = KETEN__CASE_CLOSURE__INIT;
+    c.case_ref = CASE;
+    c.advice = "Eerste besluit.";
+    c.closed_ms = 4000;
+    assert_int_equal (casusoverleg_close (f->casus, &c, &r), 0);
+    /*  Closed: a second closure does not replace the first. */
+    c.advice = "Tweede besluit.";
+    assert_int_equal (casusoverleg_close (f->casus, &c, &r), -1);
+    assert_non_null (strstr (r.text, "not open"));
+    assert_int_equal (casusoverleg_closure (f->casus, CASE, &back, NULL, &r), 0);
+    assert_string_equal (back->advice, "Eerste besluit.");
+    keten__case_closure__free_unpacked (back, NULL);
+    /*  Unknown: refused. */
+    c.case_ref = "k-fedcba9876543210";
+    assert_int_equal (casusoverleg_close (f->casus, &c, &r), -1);
+}
+
+/*  Whether any file in dir whose name starts with prefix holds needle. */
+static bool
+s_files_hold (const char *dir, const char *prefix, const char *needle)
+{
+    DIR *d = opendir (dir);
+    assert_non_null (d);
+    bool found = false;
+    for (struct dirent *de; !found && (de = readdir (d));) {
+        if (strncmp (de->d_name, prefix, strlen (prefix)) != 0)
+            continue;
+        char path[512];
+        snprintf (path, sizeof path, "%s/%s", dir, de->d_name);
+        FILE *fp = fopen (path, "rb");
+        assert_non_null (fp);
+        static char buf[4 << 20];
+        size_t len = fread (buf, 1, sizeof buf, fp);
+        fclose (fp);
+        size_t n = strlen (needle);
+        for (size_t i = 0; !found && i + n <= len; i++)
+            found = memcmp (buf + i, needle, n) == 0;
+    }
+    closedir (d);
+    return found;
+}
+
+static void
+test_the_case_copy_is_sealed_and_survives_a_restart (void **state)
+{
+    fixture_t *f = *state;
+    s_open_default (f);
+    char *kinds[] = {"adres"};
+    char *consenting[] = {"politie-test"};
+    Keten__DisclosureConsent d = KETEN__DISCLOSURE_CONSENT__INIT;
+    d.case_ref = CASE;
+    d.consenting = consenting;
+    d.n_consenting = 1;
+    d.necessity = "Qzxvnecessity for the plan";
+    d.data_kinds = kinds;
+    d.n_data_kinds = 1;
+    uint8_t id[KT_ID_LEN];
+    randombytes_buf (id, sizeof id);
+    kt_reason_t r;
+    assert_int_equal (casusoverleg_record_disclosure (f->casus, &d, "extern-test", 1000, id, &r),
+                      0);
+    /*  Who took part is in the clear; the person and the necessity not. */
+    assert_true (s_files_hold (f->dir, "casusoverleg.db", "gemeente-test"));
+    assert_false (s_files_hold (f->dir, "casusoverleg.db", "Qzxvtest"));
+    assert_false (s_files_hold (f->dir, "casusoverleg.db", "111222333"));
+    assert_false (s_files_hold (f->dir, "casusoverleg.db", "Qzxvnecessity"));
+    s_close (f);
+    s_open (f);
+    casus_info_t info;
+    uint8_t key[KEYSTORE_KEY_LEN];
+    assert_int_equal (casusoverleg_case (f->casus, CASE, &info, key, &r), 0);
+    sodium_memzero (key, sizeof key);
+    assert_int_equal (info.n_participants, 2);
+    assert_int_equal (s_count (f, "SELECT count(*) FROM casus_signal"), 2);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (test_agenderen_opens_the_case_with_its_participants,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_opening_again_adds_what_is_missing_and_takes_the_new_participants, s_setup,
+            s_teardown),
+        cmocka_unit_test_setup_teardown (test_an_unknown_case_is_refused, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_contribution_is_kept_once_and_known_by_its_sender,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_progress_report_is_applied_once, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_plan_versions_are_kept_in_order, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_disclosure_is_recorded_with_its_necessity_sealed,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_closing_records_the_decision_before_it_is_sent,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_only_an_open_case_is_closed, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_the_case_copy_is_sealed_and_survives_a_restart,
+                                         s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
