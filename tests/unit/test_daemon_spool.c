@@ -1,0 +1,433 @@
+/*  The police spool on a real directory and SQLite file: a file is claimed
+ *  into work/ before it is read, a valid one is returned and moved to done/
+ *  only after it was recorded, an invalid one goes to rejected/ with its
+ *  reason beside it, and nothing is ever sent twice or replaced.  Every
+ *  person here is fictional.  */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "testutil.h"
+
+#include "intake.h"
+#include "spool.h"
+#include "store.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_FILES 8
+
+static const char *s_valid =
+    "{\"subject\": {\"name\": \"Test Persoon\", \"birth_date\": \"2001-04-12\","
+    " \"municipality\": \"Maastricht\"},"
+    " \"description\": \"Fictional test signal.\", \"category\": \"uitingen\","
+    " \"observed_on\": \"2026-01-10\","
+    " \"melder\": {\"name\": \"Agent Test\", \"contact\": \"test@politie.invalid\"},"
+    " \"source\": {\"kind\": \"eigen\"}, \"legal_basis\": \"wpg-16\"}";
+
+typedef struct {
+    char dir[64];    /* scratch: node.db and spool/ */
+    char spool[128]; /* the spool directory */
+    sqlite3 *db;
+    spool_t *spool_dir;
+    spool_file_t files[MAX_FILES];
+    size_t n_files; /* returned by the last scan, signals still owned */
+} fixture_t;
+
+static int
+s_setup (void **state)
+{
+    fixture_t *f = calloc (1, sizeof *f);
+    if (!f || testutil_tmpdir (f->dir, sizeof f->dir, "spool") != 0)
+        return -1;
+    snprintf (f->spool, sizeof f->spool, "%s/spool", f->dir);
+    if (mkdir (f->spool, 0700) != 0)
+        return -1;
+    char path[160];
+    snprintf (path, sizeof path, "%s/node.db", f->dir);
+    kt_reason_t r;
+    f->db = store_open (path, &r);
+    if (!f->db)
+        fail_msg ("store_open: %s", r.text);
+    f->spool_dir = spool_new (f->db, f->spool, &r);
+    if (!f->spool_dir)
+        fail_msg ("spool_new: %s", r.text);
+    *state = f;
+    return 0;
+}
+
+static void
+s_free_files (fixture_t *f)
+{
+    for (size_t i = 0; i < f->n_files; i++)
+        intake_signal_destroy (&f->files[i].signal);
+    f->n_files = 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    fixture_t *f = *state;
+    s_free_files (f);
+    spool_destroy (&f->spool_dir);
+    store_close (&f->db);
+    int rc = testutil_rmtree (f->dir);
+    free (f);
+    return rc;
+}
+
+/*  dir/sub/name (sub "" for the spool itself) into path. */
+static void
+s_path (const fixture_t *f, const char *sub, const char *name, char *path, size_t len)
+{
+    snprintf (path, len, "%s%s%s/%s", f->spool, *sub ? "/" : "", sub, name);
+}
+
+/*  Drop text as spool/name, the way a police system does: written under a
+ *  dot name, then renamed. */
+static void
+s_drop (fixture_t *f, const char *name, const char *text)
+{
+    char tmp[512], path[512];
+    s_path (f, "", ".drop.tmp", tmp, sizeof tmp);
+    s_path (f, "", name, path, sizeof path);
+    FILE *fp = fopen (tmp, "w");
+    assert_non_null (fp);
+    assert_int_equal (fwrite (text, 1, strlen (text), fp), strlen (text));
+    assert_int_equal (fclose (fp), 0);
+    assert_int_equal (rename (tmp, path), 0);
+}
+
+static bool
+s_exists (const fixture_t *f, const char *sub, const char *name)
+{
+    char path[512];
+    s_path (f, sub, name, path, sizeof path);
+    struct stat st;
+    return lstat (path, &st) == 0;
+}
+
+/*  The contents of sub/name into buf (NUL-terminated). */
+static void
+s_read (const fixture_t *f, const char *sub, const char *name, char *buf, size_t len)
+{
+    char path[512];
+    s_path (f, sub, name, path, sizeof path);
+    FILE *fp = fopen (path, "r");
+    if (!fp)
+        fail_msg ("%s/%s: %s", sub, name, strerror (errno));
+    size_t n = fread (buf, 1, len - 1, fp);
+    buf[n] = '\0';
+    fclose (fp);
+}
+
+static size_t
+s_scan (fixture_t *f)
+{
+    s_free_files (f);
+    f->n_files = spool_scan (f->spool_dir, f->files, MAX_FILES);
+    return f->n_files;
+}
+
+/*  What the partner does with a file returned: record it with a message
+ *  id and commit, then (when done) let the spool move it to done/. */
+static void
+s_record (fixture_t *f, const spool_file_t *file, bool done)
+{
+    uint8_t id[KT_ID_LEN];
+    randombytes_buf (id, sizeof id);
+    kt_reason_t r;
+    assert_int_equal (store_begin (f->db, &r), 0);
+    if (spool_record (f->spool_dir, file, id, &r) != 0)
+        fail_msg ("spool_record: %s", r.text);
+    assert_int_equal (store_commit (f->db, &r), 0);
+    if (done)
+        spool_done (f->spool_dir, file);
+}
+
+static void
+test_a_valid_file_is_claimed_returned_and_done_after_its_record (void **state)
+{
+    fixture_t *f = *state;
+    s_drop (f, "2026-01-10-001.json", s_valid);
+    assert_int_equal (s_scan (f), 1);
+    spool_file_t *file = &f->files[0];
+    assert_string_equal (file->name, "2026-01-10-001.json");
+    assert_non_null (file->signal);
+    assert_string_equal (file->signal->subject->name, "Test Persoon");
+    assert_int_equal (file->owner, geteuid ());
+    uint8_t hash[32];
+    crypto_generichash (hash, sizeof hash, (const uint8_t *) s_valid, strlen (s_valid), NULL, 0);
+    assert_memory_equal (file->hash, hash, sizeof hash);
+    /*  Claimed: out of the spool, into work/, and not in done/ before the
+     *  record is committed. */
+    assert_false (s_exists (f, "", "2026-01-10-001.json"));
+    assert_true (s_exists (f, "work", "2026-01-10-001.json"));
+    assert_false (s_exists (f, "done", "2026-01-10-001.json"));
+    s_record (f, file, true);
+    assert_false (s_exists (f, "work", "2026-01-10-001.json"));
+    char text[1024];
+    s_read (f, "done", "2026-01-10-001.json", text, sizeof text);
+    assert_string_equal (text, s_valid);
+    assert_int_equal (s_scan (f), 0);
+}
+
+static void
+test_rejected_file_gets_a_reason_file (void **state)
+{
+    fixture_t *f = *state;
+    s_drop (f, "broken.json", "{\"subject\": ");
+    assert_int_equal (s_scan (f), 0);
+    assert_false (s_exists (f, "", "broken.json"));
+    assert_false (s_exists (f, "work", "broken.json"));
+    assert_true (s_exists (f, "rejected", "broken.json"));
+    char why[1024];
+    s_read (f, "rejected", "broken.json.reason", why, sizeof why);
+    assert_true (strlen (why) > 1);
+    assert_int_equal (why[strlen (why) - 1], '\n');
+    /*  Nothing about it is left to be sent. */
+    assert_int_equal (s_scan (f), 0);
+    assert_false (s_exists (f, "done", "broken.json"));
+}
+
+static void
+test_invalid_signal_is_rejected_naming_the_field_not_the_value (void **state)
+{
+    fixture_t *f = *state;
+    /*  Valid JSON, but the birth date is in the future. */
+    char text[1024];
+    snprintf (text, sizeof text, "%s", s_valid);
+    char *birth = strstr (text, "2001-04-12");
+    assert_non_null (birth);
+    memcpy (birth, "2999-04-12", 10);
+    s_drop (f, "future.json", text);
+    assert_int_equal (s_scan (f), 0);
+    char why[1024];
+    s_read (f, "rejected", "future.json.reason", why, sizeof why);
+    assert_non_null (strstr (why, "subject.birth_date"));
+    assert_null (strstr (why, "2999"));
+}
+
+static void
+test_overlong_name_is_rejected_under_a_short_name (void **state)
+{
+    fixture_t *f = *state;
+    char name[SPOOL_NAME_MAX + 16];
+    memset (name, 'a', SPOOL_NAME_MAX);
+    snprintf (name + SPOOL_NAME_MAX - 4, sizeof name - SPOOL_NAME_MAX + 4, "zzzz.json");
+    assert_true (strlen (name) > SPOOL_NAME_MAX);
+    s_drop (f, name, s_valid);
+    char path[512];
+    s_path (f, "", name, path, sizeof path);
+    struct stat st;
+    assert_int_equal (stat (path, &st), 0);
+    char as[64], reason_name[80];
+    snprintf (as, sizeof as, "name-too-long-%llu.json", (unsigned long long) st.st_ino);
+    snprintf (reason_name, sizeof reason_name, "%s.reason", as);
+
+    /*  Valid contents do not matter: the name does not fit the table. */
+    assert_int_equal (s_scan (f), 0);
+    assert_false (s_exists (f, "", name));
+    assert_false (s_exists (f, "work", name));
+    assert_true (s_exists (f, "rejected", as));
+    char why[1024];
+    s_read (f, "rejected", reason_name, why, sizeof why);
+    assert_non_null (strstr (why, "more than the limit"));
+    /*  The name it had is kept in its reason. */
+    assert_non_null (strstr (why, name));
+}
+
+static void
+test_a_file_with_a_second_name_is_refused (void **state)
+{
+    fixture_t *f = *state;
+    s_drop (f, "linked.json", s_valid);
+    char path[512], other[512];
+    s_path (f, "", "linked.json", path, sizeof path);
+    snprintf (other, sizeof other, "%s/elsewhere.json", f->dir);
+    assert_int_equal (link (path, other), 0);
+    assert_int_equal (s_scan (f), 0);
+    assert_true (s_exists (f, "rejected", "linked.json"));
+    char why[1024];
+    s_read (f, "rejected", "linked.json.reason", why, sizeof why);
+    assert_non_null (strstr (why, "hard links"));
+    /*  The other name is not touched. */
+    struct stat st;
+    assert_int_equal (stat (other, &st), 0);
+}
+
+static void
+test_a_symbolic_link_is_rejected_not_followed (void **state)
+{
+    fixture_t *f = *state;
+    char target[512], path[512];
+    snprintf (target, sizeof target, "%s/secret.json", f->dir);
+    FILE *fp = fopen (target, "w");
+    assert_non_null (fp);
+    fputs (s_valid, fp);
+    fclose (fp);
+    s_path (f, "", "link.json", path, sizeof path);
+    assert_int_equal (symlink (target, path), 0);
+    assert_int_equal (s_scan (f), 0);
+    char why[1024];
+    s_read (f, "rejected", "link.json.reason", why, sizeof why);
+    assert_non_null (strstr (why, "symbolic link"));
+    struct stat st;
+    assert_int_equal (stat (target, &st), 0);
+}
+
+static void
+test_a_file_over_the_size_limit_is_rejected (void **state)
+{
+    fixture_t *f = *state;
+    size_t len = INTAKE_MAX_BYTES + 1;
+    char *big = malloc (len + 1);
+    assert_non_null (big);
+    memset (big, ' ', len);
+    big[len] = '\0';
+    s_drop (f, "big.json", big);
+    free (big);
+    assert_int_equal (s_scan (f), 0);
+    char why[1024];
+    s_read (f, "rejected", "big.json.reason", why, sizeof why);
+    assert_non_null (strstr (why, "more than the limit"));
+}
+
+static void
+test_work_in_progress_names_are_left_alone (void **state)
+{
+    fixture_t *f = *state;
+    s_drop (f, ".2026-01-10-002.json", s_valid);
+    s_drop (f, "2026-01-10-003.json.tmp", s_valid);
+    s_drop (f, "notes.txt", "not a signal");
+    s_drop (f, ".json", s_valid);
+    assert_int_equal (s_scan (f), 0);
+    assert_true (s_exists (f, "", ".2026-01-10-002.json"));
+    assert_true (s_exists (f, "", "2026-01-10-003.json.tmp"));
+    assert_true (s_exists (f, "", "notes.txt"));
+    assert_true (s_exists (f, "", ".json"));
+    assert_false (s_exists (f, "rejected", "notes.txt.reason"));
+}
+
+static void
+test_a_file_seen_again_after_its_record_is_only_moved_to_done (void **state)
+{
+    fixture_t *f = *state;
+    s_drop (f, "crash.json", s_valid);
+    assert_int_equal (s_scan (f), 1);
+    /*  Recorded and committed, then a crash before spool_done. */
+    s_record (f, &f->files[0], false);
+    assert_true (s_exists (f, "work", "crash.json"));
+    /*  The next scan finds it by name and hash: not returned, moved. */
+    assert_int_equal (s_scan (f), 0);
+    assert_false (s_exists (f, "work", "crash.json"));
+    assert_true (s_exists (f, "done", "crash.json"));
+}
+
+static void
+test_a_file_returned_but_not_recorded_is_returned_again (void **state)
+{
+    fixture_t *f = *state;
+    s_drop (f, "again.json", s_valid);
+    assert_int_equal (s_scan (f), 1);
+    /*  Nothing recorded (a failed transaction): it waits in work/. */
+    assert_int_equal (s_scan (f), 1);
+    assert_string_equal (f->files[0].name, "again.json");
+    s_record (f, &f->files[0], true);
+    assert_true (s_exists (f, "done", "again.json"));
+}
+
+static void
+test_a_later_file_of_the_same_name_never_replaces_the_earlier (void **state)
+{
+    fixture_t *f = *state;
+    s_drop (f, "same.json", s_valid);
+    assert_int_equal (s_scan (f), 1);
+    s_record (f, &f->files[0], true);
+    /*  A new file under the same name, with other contents. */
+    char second[1024];
+    snprintf (second, sizeof second, "%s", s_valid);
+    memcpy (strstr (second, "Fictional"), "Fictitious", 10);
+    s_drop (f, "same.json", second);
+    assert_int_equal (s_scan (f), 1);
+    s_record (f, &f->files[0], true);
+    char text[1024];
+    s_read (f, "done", "same.json", text, sizeof text);
+    assert_string_equal (text, s_valid);
+    s_read (f, "done", "same.1.json", text, sizeof text);
+    assert_string_equal (text, second);
+    /*  The same for rejected/: each with its own reason. */
+    s_drop (f, "bad.json", "[");
+    assert_int_equal (s_scan (f), 0);
+    s_drop (f, "bad.json", "{");
+    assert_int_equal (s_scan (f), 0);
+    s_read (f, "rejected", "bad.json", text, sizeof text);
+    assert_string_equal (text, "[");
+    s_read (f, "rejected", "bad.1.json", text, sizeof text);
+    assert_string_equal (text, "{");
+    assert_true (s_exists (f, "rejected", "bad.json.reason"));
+    assert_true (s_exists (f, "rejected", "bad.1.json.reason"));
+}
+
+static void
+test_past_max_the_rest_stays_in_the_spool_unclaimed (void **state)
+{
+    fixture_t *f = *state;
+    s_drop (f, "a.json", s_valid);
+    s_drop (f, "b.json", s_valid);
+    s_drop (f, "c.json", s_valid);
+    spool_file_t files[2];
+    size_t n = spool_scan (f->spool_dir, files, 2);
+    assert_int_equal (n, 2);
+    /*  Sorted by name: the oldest first when writers use sortable names. */
+    assert_string_equal (files[0].name, "a.json");
+    assert_string_equal (files[1].name, "b.json");
+    assert_true (s_exists (f, "", "c.json"));
+    assert_false (s_exists (f, "work", "c.json"));
+    for (size_t i = 0; i < n; i++) {
+        s_record (f, &files[i], true);
+        intake_signal_destroy (&files[i].signal);
+    }
+    assert_int_equal (s_scan (f), 1);
+    assert_string_equal (f->files[0].name, "c.json");
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (
+            test_a_valid_file_is_claimed_returned_and_done_after_its_record, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_rejected_file_gets_a_reason_file, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_invalid_signal_is_rejected_naming_the_field_not_the_value, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_overlong_name_is_rejected_under_a_short_name, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_file_with_a_second_name_is_refused, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_symbolic_link_is_rejected_not_followed, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_file_over_the_size_limit_is_rejected, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_work_in_progress_names_are_left_alone, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_a_file_seen_again_after_its_record_is_only_moved_to_done, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_file_returned_but_not_recorded_is_returned_again,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_a_later_file_of_the_same_name_never_replaces_the_earlier, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_past_max_the_rest_stays_in_the_spool_unclaimed,
+                                         s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
