@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
-/*  Legal bases a signal can be processed under.  DESIGN 11: every item
+/*  Legal bases a signal can be processed under.  Every item
  *  carries its basis, and the list is data so it can follow the law (the
  *  Wet gegevensverwerking PGA, Kamerstuk 36225, will add its articles
  *  here).  A code starting with "wpg-" is a Wet politiegegevens basis;
@@ -16,7 +16,7 @@
 static const struct {
     const char *code;
     const char *law;
-    unsigned purposes; /* DESIGN 11: onward sharing outside these is refused */
+    unsigned purposes; /* onward sharing outside these is refused */
 } s_legal_bases[] = {
     /*  art. 10.5: to an externe casuspartner only with consent, and only
      *  gemeente data under the AVG; police and judicial data stay within

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/*  What data is shared for (DESIGN 11: every item's legal basis allows
+/*  What data is shared for (every item's legal basis allows
  *  some purposes; onward sharing outside them is refused). */
 typedef enum {
     INTAKE_PURPOSE_WEEGPLOEG = 0,

@@ -320,7 +320,7 @@ s_decode (zconfig_t *root, const char *path, keys_public_t *pub, keys_secret_t *
     return sec ? s_decode_secret (value, path, pub, sec, reason) : 0;
 }
 
-/*  DESIGN 3: a secret key file must be 0600 and owned by the daemon user.
+/*  A secret key file must be 0600 and owned by the daemon user (docs/KEYS.md).
  *  Check the descriptor we read, not the name (no TOCTOU), and never
  *  follow a symlink planted in the key directory.  The open descriptor, or
  *  -1 with the reason. */
