@@ -2,7 +2,7 @@
 #include "cli.h"
 
 #include "config.h"
-#include "provlog.h"
+#include "logverify.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -78,7 +78,7 @@ s_file_result (const char *path, json_t *checkpoints, bool as_json)
     uint8_t root[32];
     char hex[65];
     kt_reason_t reason;
-    if (provlog_verify (path, &size, root, &bad, &reason) != 0) {
+    if (logverify_file (path, &size, root, &bad, &reason) != 0) {
         if (as_json) {
             json_t *r = json_pack ("{s:b, s:I, s:s}", "ok", 0, "first_bad_index", (json_int_t) bad,
                                    "reason", reason.text);
