@@ -304,64 +304,27 @@ s_meetings (cli_t *cli, int argc, char **argv, bool casusoverleg)
 }
 
 int
-cmd_weegploeg (cli_t *cli, int argc, char **argv)
+cmd_weegploeg_agenda (cli_t *cli, int argc, char **argv)
 {
-    if (argc < 2)
-        return cli_usage_error ("weegploeg", "which weegploeg command? (agenda, meetings, decide, "
-                                             "decisions, subject, matches, match)");
-    if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
-        printf ("Usage: keten weegploeg COMMAND ...   (uitvoerder)\n"
-                "\n"
-                "  agenda     plan, change or cancel a meeting and send its agenda\n"
-                "  meetings   list the meetings planned\n"
-                "  decide     record the decision on a subject and send it\n"
-                "  decisions  list the decisions and the cases opened\n"
-                "  subject    show a subject's signals (recorded access)\n"
-                "  matches    possible matches to decide (same person or not)\n"
-                "  match      decide one: --same (merge) or --different\n"
-                "\n"
-                "'keten weegploeg COMMAND --help' describes a command.\n");
-        return CLI_OK;
-    }
-    if (strcmp (argv[1], "agenda") == 0)
-        return s_plan (cli, argc - 1, argv + 1, false);
-    if (strcmp (argv[1], "meetings") == 0)
-        return s_meetings (cli, argc - 1, argv + 1, false);
-    if (strcmp (argv[1], "decide") == 0)
-        return cmd_weegploeg_decide (cli, argc - 1, argv + 1);
-    if (strcmp (argv[1], "decisions") == 0)
-        return cmd_weegploeg_decisions (cli, argc - 1, argv + 1);
-    if (strcmp (argv[1], "subject") == 0 || strcmp (argv[1], "matches") == 0 ||
-        strcmp (argv[1], "match") == 0)
-        return cmd_weegploeg_subject (cli, argc - 1, argv + 1);
-    char name[65];
-    cli_clean (name, sizeof name, argv[1]);
-    return cli_usage_error ("weegploeg", "unknown weegploeg command '%s'", name);
+    return s_plan (cli, argc, argv, false);
 }
 
 int
-cmd_casusoverleg (cli_t *cli, int argc, char **argv)
+cmd_weegploeg_meetings (cli_t *cli, int argc, char **argv)
 {
-    if (argc < 2)
-        return cli_usage_error ("casusoverleg", "which casusoverleg command? (agenda, meetings)");
-    if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
-        printf ("Usage: keten casusoverleg COMMAND ...   (uitvoerder)\n"
-                "\n"
-                "  agenda     plan, change or cancel a meeting and send its agenda to the\n"
-                "             participants of its cases\n"
-                "  meetings   list the casusoverleg meetings planned\n"
-                "\n"
-                "The cases themselves: 'keten case --help'.\n"
-                "'keten casusoverleg COMMAND --help' describes a command.\n");
-        return CLI_OK;
-    }
-    if (strcmp (argv[1], "agenda") == 0)
-        return s_plan (cli, argc - 1, argv + 1, true);
-    if (strcmp (argv[1], "meetings") == 0)
-        return s_meetings (cli, argc - 1, argv + 1, true);
-    char name[65];
-    cli_clean (name, sizeof name, argv[1]);
-    return cli_usage_error ("casusoverleg", "unknown casusoverleg command '%s'", name);
+    return s_meetings (cli, argc, argv, false);
+}
+
+int
+cmd_casusoverleg_agenda (cli_t *cli, int argc, char **argv)
+{
+    return s_plan (cli, argc, argv, true);
+}
+
+int
+cmd_casusoverleg_meetings (cli_t *cli, int argc, char **argv)
+{
+    return s_meetings (cli, argc, argv, true);
 }
 
 /* ---- keten agenda (partner nodes) ---------------------------------------- */
@@ -451,38 +414,22 @@ s_show_print (json_t *r)
     }
 }
 
-int
-cmd_agenda (cli_t *cli, int argc, char **argv)
+/*  keten agenda list, or keten agenda show MEETING_ID. */
+static int
+s_agenda (cli_t *cli, int argc, char **argv, bool show)
 {
-    if (argc < 2)
-        return cli_usage_error ("agenda", "which agenda command? (list, show)");
-    if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
-        printf ("Usage: keten agenda COMMAND ...   (partner nodes)\n"
-                "\n"
-                "  list   the weegploeg and casusoverleg agendas received (no personal data)\n"
-                "  show   one agenda with its subjects (recorded as an access)\n"
-                "\n"
-                "'keten agenda COMMAND --help' describes a command.\n");
-        return CLI_OK;
-    }
     bool as_json = false;
-    bool show = strcmp (argv[1], "show") == 0;
-    if (!show && strcmp (argv[1], "list") != 0) {
-        char name[65];
-        cli_clean (name, sizeof name, argv[1]);
-        return cli_usage_error ("agenda", "unknown agenda command '%s'", name);
-    }
     const char *cmd = show ? "agenda show" : "agenda list";
-    int rc = s_list_options (cmd, argc - 1, argv + 1,
-                             show ? s_agenda_show_usage : s_agenda_list_usage, &as_json);
+    int rc = s_list_options (cmd, argc, argv, show ? s_agenda_show_usage : s_agenda_list_usage,
+                             &as_json);
     if (rc)
         return rc < 0 ? CLI_OK : rc;
     json_t *args = NULL;
     if (show) {
-        if (optind != argc - 2 || strlen (argv[optind + 1]) > 32)
+        if (optind != argc - 1 || strlen (argv[optind]) > 32)
             return cli_usage_error (cmd, "give one MEETING_ID");
-        args = json_pack ("{s:s}", "meeting_id", argv[optind + 1]);
-    } else if (optind < argc - 1)
+        args = json_pack ("{s:s}", "meeting_id", argv[optind]);
+    } else if (optind < argc)
         return cli_usage_error (cmd, "unexpected argument");
     json_t *result =
         cli_call (cli, show ? "agenda.show" : "agenda.list", args, CLI_TIMEOUT_MS, NULL);
@@ -496,4 +443,16 @@ cmd_agenda (cli_t *cli, int argc, char **argv)
         s_print_meetings (json_object_get (result, "meetings"), false);
     json_decref (result);
     return rc;
+}
+
+int
+cmd_agenda_list (cli_t *cli, int argc, char **argv)
+{
+    return s_agenda (cli, argc, argv, false);
+}
+
+int
+cmd_agenda_show (cli_t *cli, int argc, char **argv)
+{
+    return s_agenda (cli, argc, argv, true);
 }

@@ -8,18 +8,15 @@
 #include <string.h>
 #include <time.h>
 
-static void
-s_usage (void)
-{
-    printf ("Usage: keten audit access [--since DATE] [--limit N] [--json]\n"
-            "\n"
-            "List every recorded read of personal data at this node: when, which OS\n"
-            "user, what was read (the command) and about whom (the case_ref).\n"
-            "\n"
-            "  --since DATE   YYYY-MM-DD (00:00 UTC) or YYYY-MM-DDTHH:MM:SSZ; default: all\n"
-            "  --limit N      at most N records (1..10000, default 100)\n"
-            "  --json         print the daemon's answer as JSON\n");
-}
+const char cmd_audit_usage[] =
+    "Usage: keten audit access [--since DATE] [--limit N] [--json]\n"
+    "\n"
+    "List every recorded read of personal data at this node: when, which OS\n"
+    "user, what was read (the command) and about whom (the case_ref).\n"
+    "\n"
+    "  --since DATE   YYYY-MM-DD (00:00 UTC) or YYYY-MM-DDTHH:MM:SSZ; default: all\n"
+    "  --limit N      at most N records (1..10000, default 100)\n"
+    "  --json         print the daemon's answer as JSON\n";
 
 /*  DATE as ms since the epoch; -1 when it is not a date we take. */
 static int64_t
@@ -65,20 +62,9 @@ s_print (json_t *records)
 }
 
 int
-cmd_audit (cli_t *cli, int argc, char **argv)
+cmd_audit_access (cli_t *cli, int argc, char **argv)
 {
     const char *cmd = "audit access";
-    if (argc < 2)
-        return cli_usage_error ("audit", "which audit command? (access)");
-    if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
-        s_usage ();
-        return CLI_OK;
-    }
-    if (strcmp (argv[1], "access") != 0) {
-        char name[65];
-        cli_clean (name, sizeof name, argv[1]);
-        return cli_usage_error ("audit", "unknown audit command '%s'", name);
-    }
     enum { O_SINCE = CLI_OPT_LONG + 1, O_LIMIT, O_JSON };
     static const struct option options[] = {{"since", required_argument, NULL, O_SINCE},
                                             {"limit", required_argument, NULL, O_LIMIT},
@@ -90,7 +76,7 @@ cmd_audit (cli_t *cli, int argc, char **argv)
     bool as_json = false;
     int c;
     cli_getopt_reset ();
-    while ((c = getopt_long (argc - 1, argv + 1, ":h", options, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, ":h", options, NULL)) != -1) {
         int rc = 0;
         switch (c) {
         case O_SINCE:
@@ -106,15 +92,15 @@ cmd_audit (cli_t *cli, int argc, char **argv)
             break;
         case 'h':
         case CLI_OPT_HELP:
-            s_usage ();
+            fputs (cmd_audit_usage, stdout);
             return CLI_OK;
         default:
-            return cli_getopt_error (cmd, c, argv + 1);
+            return cli_getopt_error (cmd, c, argv);
         }
         if (rc)
             return rc;
     }
-    if (optind < argc - 1)
+    if (optind < argc)
         return cli_usage_error (cmd, "unexpected argument");
     int64_t since = 0;
     if (since_text && (since = s_parse_since (since_text)) < 0)

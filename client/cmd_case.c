@@ -13,7 +13,7 @@
 
 #define MAX_LIST 16
 
-static const char s_case_usage[] =
+const char cmd_case_usage[] =
     "Usage: keten case COMMAND ...\n"
     "\n"
     "  list                              the cases (uitvoerder: all; participant: its own)\n"
@@ -35,7 +35,7 @@ static const char s_case_usage[] =
     "\n"
     "Options: --json prints the daemon's answer as JSON.  File formats: docs/CASUSOVERLEG.md.\n";
 
-static const char s_plan_usage[] =
+const char cmd_plan_usage[] =
     "Usage: keten plan show CASE_REF [--version N] [--json]\n"
     "       keten plan progress CASE_REF MEASURE_ID --status S [--note TEXT] [--wait]\n"
     "\n"
@@ -303,89 +303,106 @@ s_call (cli_t *cli, const char *call, json_t *args, bool as_json, int timeout_ms
     return rc;
 }
 
-int
-cmd_case (cli_t *cli, int argc, char **argv)
+/*  keten case COMMAND [CASE_REF] (casusoverleg true) or keten plan
+ *  COMMAND CASE_REF ...: parse the options into args; *positional_p
+ *  receives the number of arguments left, from argv[optind].  Returns an
+ *  exit code, or -1 after printing the help (nothing else to do). */
+static int
+s_parse (const char *cmd, int argc, char **argv, const char *usage, json_t *args, bool *as_json,
+         int *positional_p)
 {
-    if (argc < 2)
-        return cli_usage_error ("case", "which case command? (list, show, plan, contribute, "
-                                        "disclose, close)");
-    if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
-        fputs (s_case_usage, stdout);
-        return CLI_OK;
-    }
-    static const char *const subs[] = {"list", "show", "plan", "contribute", "disclose", "close"};
-    static const char *const calls[] = {"case.list",       "case.show",     "case.plan",
-                                        "case.contribute", "case.disclose", "case.close"};
-    size_t k = 0;
-    while (k < 6 && strcmp (argv[1], subs[k]) != 0)
-        k++;
-    if (k == 6) {
-        char name[65];
-        cli_clean (name, sizeof name, argv[1]);
-        return cli_usage_error ("case", "unknown case command '%s'", name);
-    }
-    char cmd[32];
-    snprintf (cmd, sizeof cmd, "case %s", subs[k]);
-    json_t *args = json_object ();
-    bool as_json = false, help = false;
-    int rc = s_options (cmd, argc - 1, argv + 1, args, &as_json, &help);
+    bool help = false;
+    int rc = s_options (cmd, argc, argv, args, as_json, &help);
     if (rc != CLI_OK || help) {
-        json_decref (args);
         if (help)
-            fputs (s_case_usage, stdout);
-        return rc;
+            fputs (usage, stdout);
+        return help ? -1 : rc;
     }
-    int positional = argc - 1 - optind;
-    if (k == 0 ? positional != 0 : positional != 1 || strlen (argv[optind + 1]) > 32) {
-        json_decref (args);
-        return cli_usage_error (cmd, k == 0 ? "unexpected argument" : "give one CASE_REF");
-    }
-    if (k != 0)
-        json_object_set_new (args, "case_ref", json_string (argv[optind + 1]));
+    *positional_p = argc - optind;
+    return CLI_OK;
+}
+
+/*  The answer to a case or plan command; args is stolen. */
+static int
+s_send (cli_t *cli, const char *call, json_t *args, bool as_json)
+{
     bool wait = json_is_true (json_object_get (args, "wait"));
-    return s_call (cli, calls[k], args, as_json, wait ? CLI_WAIT_TIMEOUT_MS : CLI_TIMEOUT_MS);
+    return s_call (cli, call, args, as_json, wait ? CLI_WAIT_TIMEOUT_MS : CLI_TIMEOUT_MS);
 }
 
 int
-cmd_plan (cli_t *cli, int argc, char **argv)
+cmd_case_list (cli_t *cli, int argc, char **argv)
 {
-    if (argc < 2)
-        return cli_usage_error ("plan", "which plan command? (show, progress)");
-    if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
-        fputs (s_plan_usage, stdout);
-        return CLI_OK;
-    }
-    bool show = strcmp (argv[1], "show") == 0;
-    if (!show && strcmp (argv[1], "progress") != 0) {
-        char name[65];
-        cli_clean (name, sizeof name, argv[1]);
-        return cli_usage_error ("plan", "unknown plan command '%s'", name);
-    }
-    const char *cmd = show ? "plan show" : "plan progress";
     json_t *args = json_object ();
-    bool as_json = false, help = false;
-    int rc = s_options (cmd, argc - 1, argv + 1, args, &as_json, &help);
-    if (rc != CLI_OK || help) {
+    bool as_json = false;
+    int positional = 0;
+    int rc = s_parse ("case list", argc, argv, cmd_case_usage, args, &as_json, &positional);
+    if (rc == CLI_OK && positional != 0)
+        rc = cli_usage_error ("case list", "unexpected argument");
+    if (rc != CLI_OK) {
         json_decref (args);
-        if (help)
-            fputs (s_plan_usage, stdout);
-        return rc;
+        return rc < 0 ? CLI_OK : rc;
     }
-    int positional = argc - 1 - optind;
-    if (positional != (show ? 1 : 2) || strlen (argv[optind + 1]) > 32 ||
-        (!show && strlen (argv[optind + 2]) > 16)) {
+    return s_send (cli, "case.list", args, as_json);
+}
+
+/*  keten case show|plan|contribute|disclose|close CASE_REF: the API
+ *  command is case.<the command's name>. */
+int
+cmd_case_on_ref (cli_t *cli, int argc, char **argv)
+{
+    char cmd[32], call[32];
+    snprintf (cmd, sizeof cmd, "case %s", argv[0]);
+    snprintf (call, sizeof call, "case.%s", argv[0]);
+    json_t *args = json_object ();
+    bool as_json = false;
+    int positional = 0;
+    int rc = s_parse (cmd, argc, argv, cmd_case_usage, args, &as_json, &positional);
+    if (rc == CLI_OK && (positional != 1 || strlen (argv[optind]) > 32))
+        rc = cli_usage_error (cmd, "give one CASE_REF");
+    if (rc != CLI_OK) {
         json_decref (args);
-        return cli_usage_error (cmd, show ? "give one CASE_REF" : "give CASE_REF MEASURE_ID");
+        return rc < 0 ? CLI_OK : rc;
     }
-    json_object_set_new (args, "case_ref", json_string (argv[optind + 1]));
-    if (!show) {
-        if (!json_object_get (args, "status")) {
-            json_decref (args);
-            return cli_usage_error (cmd, "give --status");
-        }
-        json_object_set_new (args, "measure_id", json_string (argv[optind + 2]));
+    json_object_set_new (args, "case_ref", json_string (argv[optind]));
+    return s_send (cli, call, args, as_json);
+}
+
+int
+cmd_plan_show (cli_t *cli, int argc, char **argv)
+{
+    json_t *args = json_object ();
+    bool as_json = false;
+    int positional = 0;
+    int rc = s_parse ("plan show", argc, argv, cmd_plan_usage, args, &as_json, &positional);
+    if (rc == CLI_OK && (positional != 1 || strlen (argv[optind]) > 32))
+        rc = cli_usage_error ("plan show", "give one CASE_REF");
+    if (rc != CLI_OK) {
+        json_decref (args);
+        return rc < 0 ? CLI_OK : rc;
     }
-    bool wait = json_is_true (json_object_get (args, "wait"));
-    return s_call (cli, show ? "plan.show" : "plan.progress", args, as_json,
-                   wait ? CLI_WAIT_TIMEOUT_MS : CLI_TIMEOUT_MS);
+    json_object_set_new (args, "case_ref", json_string (argv[optind]));
+    return s_send (cli, "plan.show", args, as_json);
+}
+
+int
+cmd_plan_progress (cli_t *cli, int argc, char **argv)
+{
+    const char *cmd = "plan progress";
+    json_t *args = json_object ();
+    bool as_json = false;
+    int positional = 0;
+    int rc = s_parse (cmd, argc, argv, cmd_plan_usage, args, &as_json, &positional);
+    if (rc == CLI_OK &&
+        (positional != 2 || strlen (argv[optind]) > 32 || strlen (argv[optind + 1]) > 16))
+        rc = cli_usage_error (cmd, "give CASE_REF MEASURE_ID");
+    else if (rc == CLI_OK && !json_object_get (args, "status"))
+        rc = cli_usage_error (cmd, "give --status");
+    if (rc != CLI_OK) {
+        json_decref (args);
+        return rc < 0 ? CLI_OK : rc;
+    }
+    json_object_set_new (args, "case_ref", json_string (argv[optind]));
+    json_object_set_new (args, "measure_id", json_string (argv[optind + 1]));
+    return s_send (cli, "plan.progress", args, as_json);
 }

@@ -243,26 +243,13 @@ cmd_weegploeg_decide (cli_t *cli, int argc, char **argv)
     return s_decide (cli, argc, argv);
 }
 
-int
-cmd_decision (cli_t *cli, int argc, char **argv)
+/*  keten decision list, or keten decision show DECISION_ID. */
+static int
+s_decision (cli_t *cli, int argc, char **argv, bool show)
 {
-    if (argc < 2)
-        return cli_usage_error ("decision", "which decision command? (list, show)");
-    if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
-        printf ("Usage: keten decision COMMAND ...   (kernpartij nodes)\n"
-                "\n"
-                "  list   the weegploeg decisions received (no personal data)\n"
-                "  show   one decision with its analysis (recorded as an access)\n");
-        return CLI_OK;
-    }
-    bool show = strcmp (argv[1], "show") == 0, as_json = false;
-    if (!show && strcmp (argv[1], "list") != 0) {
-        char name[65];
-        cli_clean (name, sizeof name, argv[1]);
-        return cli_usage_error ("decision", "unknown decision command '%s'", name);
-    }
+    bool as_json = false;
     const char *cmd = show ? "decision show" : "decision list";
-    int rc = s_json_only (cmd, argc - 1, argv + 1,
+    int rc = s_json_only (cmd, argc, argv,
                           show ? "Usage: keten decision show DECISION_ID [--json]\n\n"
                                  "Show one weegploeg decision with its analysis.  The read is\n"
                                  "recorded first (art. 15.2e).\n"
@@ -273,10 +260,10 @@ cmd_decision (cli_t *cli, int argc, char **argv)
         return rc < 0 ? CLI_OK : rc;
     json_t *args = NULL;
     if (show) {
-        if (optind != argc - 2 || strlen (argv[optind + 1]) > 32)
+        if (optind != argc - 1 || strlen (argv[optind]) > 32)
             return cli_usage_error (cmd, "give one DECISION_ID");
-        args = json_pack ("{s:s}", "decision_id", argv[optind + 1]);
-    } else if (optind < argc - 1)
+        args = json_pack ("{s:s}", "decision_id", argv[optind]);
+    } else if (optind < argc)
         return cli_usage_error (cmd, "unexpected argument");
     json_t *result =
         cli_call (cli, show ? "decision.show" : "decision.list", args, CLI_TIMEOUT_MS, NULL);
@@ -318,4 +305,16 @@ cmd_decision (cli_t *cli, int argc, char **argv)
         s_print_decisions (json_object_get (result, "decisions"));
     json_decref (result);
     return rc;
+}
+
+int
+cmd_decision_list (cli_t *cli, int argc, char **argv)
+{
+    return s_decision (cli, argc, argv, false);
+}
+
+int
+cmd_decision_show (cli_t *cli, int argc, char **argv)
+{
+    return s_decision (cli, argc, argv, true);
 }

@@ -144,9 +144,10 @@ s_roster_usage (void)
             "  --out FILE          where to write the signed roster\n");
 }
 
-static int
-s_roster_build (int argc, char **argv)
+int
+cmd_roster_build (cli_t *cli, int argc, char **argv)
 {
+    (void) cli;
     enum { OPT_FEDERATION = CLI_OPT_LONG + 1, OPT_VERSION, OPT_SIGNER, OPT_OUT };
     static const struct option options[] = {{"federation", required_argument, NULL, OPT_FEDERATION},
                                             {"version", required_argument, NULL, OPT_VERSION},
@@ -235,25 +236,4 @@ done:
     free (note);
     keys_secret_destroy (&signer);
     return rc;
-}
-
-int
-cmd_roster (cli_t *cli, int argc, char **argv)
-{
-    (void) cli;
-    if (argc < 2)
-        return cli_usage_error ("roster", "which roster command? (build)");
-    if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
-        printf ("Usage: keten roster build ...\n"
-                "\n"
-                "  build   build and sign the federation roster (uitvoerder, offline)\n"
-                "\n"
-                "'keten roster build --help' describes it.\n");
-        return CLI_OK;
-    }
-    if (strcmp (argv[1], "build") == 0)
-        return s_roster_build (argc - 1, argv + 1);
-    char name[65];
-    cli_clean (name, sizeof name, argv[1]);
-    return cli_usage_error ("roster", "unknown roster command '%s'", name);
 }

@@ -113,8 +113,8 @@ s_file_result (const char *path, json_t *checkpoints, bool as_json)
     return CLI_OK;
 }
 
-static int
-s_verify (cli_t *cli, int argc, char **argv)
+int
+cmd_log_verify (cli_t *cli, int argc, char **argv)
 {
     enum { OPT_FILE = CLI_OPT_LONG + 1, OPT_JSON };
     static const struct option options[] = {{"file", required_argument, NULL, OPT_FILE},
@@ -185,61 +185,57 @@ s_verify (cli_t *cli, int argc, char **argv)
     return rc;
 }
 
-int
-cmd_log (cli_t *cli, int argc, char **argv)
+static const char s_checkpoints_usage[] =
+    "Usage: keten log checkpoints [--json]   (uitvoerder)\n"
+    "\n"
+    "The checkpoints the uitvoerder signed over its provenance log, newest first:\n"
+    "size, when signed, which witnesses cosigned, root.\n"
+    "\n"
+    "  --json        print the result as JSON\n"
+    "  -h, --help    this help\n";
+
+static void
+s_checkpoints_print (json_t *r)
 {
-    if (argc < 2)
-        return cli_usage_error ("log", "which log command? (verify)");
-    if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
-        printf ("Usage: keten log COMMAND ...\n"
-                "\n"
-                "  verify       uitvoerder: recompute the log and its checkpoints; partner:\n"
-                "               check every kept receipt's proof (exit 1 on failure or alarm)\n"
-                "  checkpoints  the signed checkpoints and their witness cosigners (uitvoerder)\n"
-                "  show         the trail of one subject: --case CASE_REF (uitvoerder)\n"
-                "\n"
-                "'keten log COMMAND --help' describes a command.\n");
+    static const char *const header[] = {"SIZE", "SIGNED (UTC)", "COSIGNED BY", "ROOT"};
+    cli_table_t *t = cli_table_new (4, header);
+    json_t *c;
+    size_t i;
+    json_array_foreach (json_object_get (r, "checkpoints"), i, c)
+    {
+        char size[24], when[32], who[CLI_CELL_MAX + 1], root[CLI_CELL_MAX + 1];
+        uint64_t v = 0;
+        cli_json_uint (c, "size", &v);
+        snprintf (size, sizeof size, "%llu", (unsigned long long) v);
+        v = 0;
+        cli_json_uint (c, "signed_ms", &v);
+        cli_fmt_time (when, sizeof when, v);
+        const char *cells[4] = {size, when, cli_json_str (c, "cosigners", who, sizeof who),
+                                cli_json_str (c, "root", root, sizeof root)};
+        cli_table_add (t, cells);
+    }
+    cli_table_print (t);
+    cli_table_destroy (&t);
+}
+
+int
+cmd_log_checkpoints (cli_t *cli, int argc, char **argv)
+{
+    if (argc == 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)) {
+        fputs (s_checkpoints_usage, stdout);
         return CLI_OK;
     }
-    if (strcmp (argv[1], "verify") == 0)
-        return s_verify (cli, argc - 1, argv + 1);
-    if (strcmp (argv[1], "show") == 0)
-        return cmd_log_show (cli, argc - 1, argv + 1);
-    if (strcmp (argv[1], "checkpoints") == 0) {
-        bool as_json = argc == 3 && strcmp (argv[2], "--json") == 0;
-        if (argc > 3 || (argc == 3 && !as_json))
-            return cli_usage_error ("log checkpoints", "only --json");
-        json_t *r = cli_call (cli, "log.checkpoints", NULL, CLI_TIMEOUT_MS, NULL);
-        if (!r)
-            return CLI_FAIL;
-        int rc = CLI_OK;
-        if (as_json)
-            rc = cli_print_json (r);
-        else {
-            static const char *const header[] = {"SIZE", "SIGNED (UTC)", "COSIGNED BY", "ROOT"};
-            cli_table_t *t = cli_table_new (4, header);
-            json_t *c;
-            size_t i;
-            json_array_foreach (json_object_get (r, "checkpoints"), i, c)
-            {
-                char size[24], when[32], who[CLI_CELL_MAX + 1], root[CLI_CELL_MAX + 1];
-                uint64_t v = 0;
-                cli_json_uint (c, "size", &v);
-                snprintf (size, sizeof size, "%llu", (unsigned long long) v);
-                v = 0;
-                cli_json_uint (c, "signed_ms", &v);
-                cli_fmt_time (when, sizeof when, v);
-                const char *cells[4] = {size, when, cli_json_str (c, "cosigners", who, sizeof who),
-                                        cli_json_str (c, "root", root, sizeof root)};
-                cli_table_add (t, cells);
-            }
-            cli_table_print (t);
-            cli_table_destroy (&t);
-        }
-        json_decref (r);
-        return rc;
-    }
-    char name[65];
-    cli_clean (name, sizeof name, argv[1]);
-    return cli_usage_error ("log", "unknown log command '%s'", name);
+    bool as_json = argc == 2 && strcmp (argv[1], "--json") == 0;
+    if (argc > 2 || (argc == 2 && !as_json))
+        return cli_usage_error ("log checkpoints", "only --json");
+    json_t *r = cli_call (cli, "log.checkpoints", NULL, CLI_TIMEOUT_MS, NULL);
+    if (!r)
+        return CLI_FAIL;
+    int rc = CLI_OK;
+    if (as_json)
+        rc = cli_print_json (r);
+    else
+        s_checkpoints_print (r);
+    json_decref (r);
+    return rc;
 }

@@ -161,8 +161,8 @@ s_signal_from_file (const char *path)
     return signal;
 }
 
-static int
-s_submit (cli_t *cli, int argc, char **argv)
+int
+cmd_signal_submit (cli_t *cli, int argc, char **argv)
 {
     enum { OPT_FILE = CLI_OPT_LONG + 1, OPT_WAIT, OPT_FIELD };
     struct option options[S_FIELDS + 4];
@@ -345,8 +345,8 @@ s_list_print (json_t *signals)
     cli_table_destroy (&table);
 }
 
-static int
-s_list (cli_t *cli, int argc, char **argv)
+int
+cmd_signal_list (cli_t *cli, int argc, char **argv)
 {
     enum { OPT_LIMIT = CLI_OPT_LONG + 1, OPT_JSON };
     static const struct option options[] = {{"limit", required_argument, NULL, OPT_LIMIT},
@@ -405,27 +405,28 @@ s_list (cli_t *cli, int argc, char **argv)
 static void
 s_release_usage (void)
 {
-    printf ("Usage: keten signal release MESSAGE_ID --opsporingsbelang-checked --om-consulted NAME\n"
-            "\n"
-            "Release a held police signal (art. 9/10 Wpg) so that it is forwarded to the\n"
-            "weegploeg. Under the Wpg machtigingsbesluit this is allowed only after the\n"
-            "investigation interest (opsporingsbelang) was checked and the OM consulted.\n"
-            "The release is recorded with your OS user.\n"
-            "\n"
-            "  --opsporingsbelang-checked  the investigation interest does not object\n"
-            "  --om-consulted NAME         the OM officer consulted\n"
-            "  -h, --help                  this help\n");
+    printf (
+        "Usage: keten signal release MESSAGE_ID --opsporingsbelang-checked --om-consulted NAME\n"
+        "\n"
+        "Release a held police signal (art. 9/10 Wpg) so that it is forwarded to the\n"
+        "weegploeg. Under the Wpg machtigingsbesluit this is allowed only after the\n"
+        "investigation interest (opsporingsbelang) was checked and the OM consulted.\n"
+        "The release is recorded with your OS user.\n"
+        "\n"
+        "  --opsporingsbelang-checked  the investigation interest does not object\n"
+        "  --om-consulted NAME         the OM officer consulted\n"
+        "  -h, --help                  this help\n");
 }
 
-static int
-s_release (cli_t *cli, int argc, char **argv)
+int
+cmd_signal_release (cli_t *cli, int argc, char **argv)
 {
     enum { OPT_CHECKED = CLI_OPT_LONG + 1, OPT_OM };
-    static const struct option options[]
-        = {{"opsporingsbelang-checked", no_argument, NULL, OPT_CHECKED},
-           {"om-consulted", required_argument, NULL, OPT_OM},
-           {"help", no_argument, NULL, CLI_OPT_HELP},
-           {NULL, 0, NULL, 0}};
+    static const struct option options[] = {
+        {"opsporingsbelang-checked", no_argument, NULL, OPT_CHECKED},
+        {"om-consulted", required_argument, NULL, OPT_OM},
+        {"help", no_argument, NULL, CLI_OPT_HELP},
+        {NULL, 0, NULL, 0}};
     const char *cmd = "signal release";
     const char *om = NULL;
     bool checked = false;
@@ -473,30 +474,4 @@ s_release (cli_t *cli, int argc, char **argv)
             cli_json_str (result, "state", state, sizeof state) ? state : "queued");
     json_decref (result);
     return CLI_OK;
-}
-
-int
-cmd_signal (cli_t *cli, int argc, char **argv)
-{
-    if (argc < 2)
-        return cli_usage_error ("signal", "which signal command? (submit, list, release)");
-    if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
-        printf ("Usage: keten signal COMMAND ...\n"
-                "\n"
-                "  submit   submit a signal to the node (kernpartijen)\n"
-                "  list     list the node's signals (no personal data)\n"
-                "  release  release a held art. 9/10 Wpg police signal\n"
-                "\n"
-                "'keten signal COMMAND --help' describes a command.\n");
-        return CLI_OK;
-    }
-    if (strcmp (argv[1], "submit") == 0)
-        return s_submit (cli, argc - 1, argv + 1);
-    if (strcmp (argv[1], "list") == 0)
-        return s_list (cli, argc - 1, argv + 1);
-    if (strcmp (argv[1], "release") == 0)
-        return s_release (cli, argc - 1, argv + 1);
-    char name[65];
-    cli_clean (name, sizeof name, argv[1]);
-    return cli_usage_error ("signal", "unknown signal command '%s'", name);
 }

@@ -200,16 +200,16 @@ s_print_uitvoerder (json_t *result, uint64_t now)
         cli_json_uint (fed, "online", &online);
         cli_json_uint (fed, "alarms", &alarms);
         snprintf (line, sizeof line, "%llu of %llu online, %llu alarm%s",
-                  (unsigned long long) online, (unsigned long long) n,
-                  (unsigned long long) alarms, alarms == 1 ? "" : "s");
+                  (unsigned long long) online, (unsigned long long) n, (unsigned long long) alarms,
+                  alarms == 1 ? "" : "s");
         s_line ("members", line);
     }
     json_t *members = json_object_get (result, "members");
     if (!json_is_array (members))
         return;
     printf ("\n");
-    static const char *const header[] = {"MEMBER", "KIND",       "ROLE",    "ONLINE",  "LAST_SEEN",
-                                         "RTT",    "OUTBOX",     "ROSTER",  "CHECKPT", "VERSION",
+    static const char *const header[] = {"MEMBER",  "KIND",       "ROLE",   "ONLINE",  "LAST_SEEN",
+                                         "RTT",     "OUTBOX",     "ROSTER", "CHECKPT", "VERSION",
                                          "KEY_AGE", "CLOCK_SKEW", "ALARMS"};
     enum { COLS = sizeof header / sizeof header[0] };
     cli_table_t *table = cli_table_new (COLS, header);
