@@ -9,6 +9,7 @@
 #ifndef KETEN_CLI_H
 #define KETEN_CLI_H
 
+#include <getopt.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -70,6 +71,29 @@ int cli_usage_error (const char *cmd, const char *fmt, ...) __attribute__ ((form
 
 /*  Start parsing a new argument vector with getopt_long. */
 void cli_getopt_reset (void);
+
+/*  What cli_options returns after printing a command's usage for --help
+ *  or -h: the command is done, and exits CLI_OK. */
+#define CLI_HELPED (-1)
+
+/*  One option given to a command: opt is the option's val in the
+ *  command's struct option table, value its argument (NULL when none).
+ *  Returns 0 to go on, or an exit code (after printing why). */
+typedef int (cli_option_fn) (void *arg, const char *cmd, int opt, const char *value);
+
+/*  Parse argv's options with getopt_long (options as in getopt_long;
+ *  "--help" must have val CLI_OPT_HELP) and call fn for each but --help
+ *  and -h, which print usage and return CLI_HELPED.  An unknown or
+ *  misused option is refused for cmd.  Returns 0 with optind at the first
+ *  argument that is not an option, CLI_HELPED, or an exit code. */
+int cli_options (const char *cmd, int argc, char **argv, const struct option *options,
+                 const char *usage, cli_option_fn *fn, void *arg);
+/*  The exit code of a command whose options returned rc (not 0). */
+#define CLI_DONE(rc) ((rc) == CLI_HELPED ? CLI_OK : (rc))
+
+/*  --json and --help only, for the commands that list: *as_json is set
+ *  when --json is given.  Returns as cli_options. */
+int cli_options_json (const char *cmd, int argc, char **argv, const char *usage, bool *as_json);
 /*  Report what getopt_long refused (its '?' or ':' return c) for cmd;
  *  returns CLI_USAGE. */
 int cli_getopt_error (const char *cmd, int c, char **argv);
@@ -94,6 +118,16 @@ json_t *cli_call (cli_t *cli, const char *cmd, json_t *args, int timeout_ms, boo
 
 /*  Print a JSON value indented by 2, then a newline.  Returns an exit code. */
 int cli_print_json (json_t *value);
+
+/*  Print a command's answer in words; returns the command's exit code
+ *  (CLI_FAIL when the answer says it failed). */
+typedef int (cli_print_fn) (json_t *result, const void *arg);
+
+/*  The shape of most commands: call cmd (args stolen) and print the
+ *  answer, as JSON when as_json, else with print (arg passed on).
+ *  Returns the exit code. */
+int cli_request (cli_t *cli, const char *cmd, json_t *args, int timeout_ms, bool as_json,
+                 cli_print_fn *print, const void *arg);
 
 /*  Copy untrusted text for the terminal: at most dstlen - 1 bytes, control
  *  characters replaced by '?', not cut inside a UTF-8 sequence. */

@@ -12,32 +12,29 @@
 #define MAX_ITEMS 32
 #define ANALYSIS_MAX 16384
 
-static void
-s_decide_usage (void)
-{
-    printf ("Usage: keten weegploeg decide CASE_REF --agenderen --party ID [--party ID ...]\n"
-            "                              --criterion CODE [...] (--analysis TEXT | "
-            "--analysis-file F)\n"
-            "       keten weegploeg decide CASE_REF --niet-agenderen\n"
-            "                              [--criterion CODE ...] (--analysis TEXT | "
-            "--analysis-file F)\n"
-            "\n"
-            "Record the weegploeg's decision on a subject (uitvoerder; art. 7.3-7.4, 8.2):\n"
-            "the analysis against the referentiekader and whether the subject goes to a\n"
-            "casusoverleg.  Agenderen opens the case in the casusoverleg file with a copy of\n"
-            "the weegploeg data (art. 8.5, 10.1).  The decision goes to politie, OM and the\n"
-            "gemeente of residence.\n"
-            "\n"
-            "  --agenderen          to a casusoverleg; name the parties to involve\n"
-            "  --niet-agenderen     not to a casusoverleg\n"
-            "  --party ID           a roster member to involve (kernpartij, casuspartij or\n"
-            "                       externe casuspartner), 1..32\n"
-            "  --criterion CODE     a criterion of the referentiekader that applies, 0..32\n"
-            "  --analysis TEXT      the analysis (free text, personal data; sealed at rest)\n"
-            "  --analysis-file F    read the analysis from F\n"
-            "  --meeting ID         the weegploeg meeting that decided (w-...)\n"
-            "  --json               print the daemon's answer as JSON\n");
-}
+static const char s_decide_usage[] =
+    "Usage: keten weegploeg decide CASE_REF --agenderen --party ID [--party ID ...]\n"
+    "                              --criterion CODE [...] (--analysis TEXT | "
+    "--analysis-file F)\n"
+    "       keten weegploeg decide CASE_REF --niet-agenderen\n"
+    "                              [--criterion CODE ...] (--analysis TEXT | "
+    "--analysis-file F)\n"
+    "\n"
+    "Record the weegploeg's decision on a subject (uitvoerder; art. 7.3-7.4, 8.2):\n"
+    "the analysis against the referentiekader and whether the subject goes to a\n"
+    "casusoverleg.  Agenderen opens the case in the casusoverleg file with a copy of\n"
+    "the weegploeg data (art. 8.5, 10.1).  The decision goes to politie, OM and the\n"
+    "gemeente of residence.\n"
+    "\n"
+    "  --agenderen          to a casusoverleg; name the parties to involve\n"
+    "  --niet-agenderen     not to a casusoverleg\n"
+    "  --party ID           a roster member to involve (kernpartij, casuspartij or\n"
+    "                       externe casuspartner), 1..32\n"
+    "  --criterion CODE     a criterion of the referentiekader that applies, 0..32\n"
+    "  --analysis TEXT      the analysis (free text, personal data; sealed at rest)\n"
+    "  --analysis-file F    read the analysis from F\n"
+    "  --meeting ID         the weegploeg meeting that decided (w-...)\n"
+    "  --json               print the daemon's answer as JSON\n";
 
 static int
 s_decide (cli_t *cli, int argc, char **argv)
@@ -104,7 +101,7 @@ s_decide (cli_t *cli, int argc, char **argv)
             break;
         case 'h':
         case CLI_OPT_HELP:
-            s_decide_usage ();
+            fputs (s_decide_usage, stdout);
             return CLI_OK;
         default:
             return cli_getopt_error (cmd, c, argv);

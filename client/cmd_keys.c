@@ -26,23 +26,20 @@ s_join (char *out, size_t len, const char *dir, const char *id, const char *ext)
 
 /* ---- keten keygen ------------------------------------------------------- */
 
-static void
-s_keygen_usage (void)
-{
-    printf ("Usage: keten keygen --id ID --kind KIND --out DIR [--name \"Display name\"]\n"
-            "\n"
-            "Make a node's keys: DIR/ID.secret (mode 0600, stays on the node) and\n"
-            "DIR/ID.pub (mode 0644, for the uitvoerder to put in the roster).\n"
-            "Existing files are never overwritten.\n"
-            "\n"
-            "  --id ID       the node's roster id: 1-64 of a-z 0-9 -, starting with a letter\n"
-            "  --kind KIND   gemeente, politie, om, rvdk, reclassering, extern or uitvoerder\n"
-            "  --out DIR     directory for the two files\n"
-            "  --name NAME   display name, e.g. \"Politie eenheid Limburg\" (default: ID)\n"
-            "\n"
-            "For the uitvoerder it also prints the roster verifier key that every\n"
-            "node pins in its config as node/uitvoerder-key.\n");
-}
+static const char s_keygen_usage[] =
+    "Usage: keten keygen --id ID --kind KIND --out DIR [--name \"Display name\"]\n"
+    "\n"
+    "Make a node's keys: DIR/ID.secret (mode 0600, stays on the node) and\n"
+    "DIR/ID.pub (mode 0644, for the uitvoerder to put in the roster).\n"
+    "Existing files are never overwritten.\n"
+    "\n"
+    "  --id ID       the node's roster id: 1-64 of a-z 0-9 -, starting with a letter\n"
+    "  --kind KIND   gemeente, politie, om, rvdk, reclassering, extern or uitvoerder\n"
+    "  --out DIR     directory for the two files\n"
+    "  --name NAME   display name, e.g. \"Politie eenheid Limburg\" (default: ID)\n"
+    "\n"
+    "For the uitvoerder it also prints the roster verifier key that every\n"
+    "node pins in its config as node/uitvoerder-key.\n";
 
 int
 cmd_keygen (cli_t *cli, int argc, char **argv)
@@ -74,7 +71,7 @@ cmd_keygen (cli_t *cli, int argc, char **argv)
             break;
         case 'h':
         case CLI_OPT_HELP:
-            s_keygen_usage ();
+            fputs (s_keygen_usage, stdout);
             return CLI_OK;
         default:
             return cli_getopt_error (cmd, c, argv);
@@ -128,21 +125,18 @@ cmd_keygen (cli_t *cli, int argc, char **argv)
 
 /* ---- keten roster build ------------------------------------------------- */
 
-static void
-s_roster_usage (void)
-{
-    printf ("Usage: keten roster build --federation NAME --version N --signer UITVOERDER.secret\n"
-            "                          --out FILE PUBFILE...\n"
-            "\n"
-            "Build the federation roster (the convenant as data) from the members'\n"
-            "ID.pub files, sign it with the uitvoerder's key and write it to FILE\n"
-            "(mode 0644).  The uitvoerder's own ID.pub must be among the PUBFILEs.\n"
-            "\n"
-            "  --federation NAME   the federation, e.g. pga-limburg\n"
-            "  --version N         roster version; nodes refuse a lower one than they hold\n"
-            "  --signer FILE       the uitvoerder's ID.secret\n"
-            "  --out FILE          where to write the signed roster\n");
-}
+static const char s_roster_usage[] =
+    "Usage: keten roster build --federation NAME --version N --signer UITVOERDER.secret\n"
+    "                          --out FILE PUBFILE...\n"
+    "\n"
+    "Build the federation roster (the convenant as data) from the members'\n"
+    "ID.pub files, sign it with the uitvoerder's key and write it to FILE\n"
+    "(mode 0644).  The uitvoerder's own ID.pub must be among the PUBFILEs.\n"
+    "\n"
+    "  --federation NAME   the federation, e.g. pga-limburg\n"
+    "  --version N         roster version; nodes refuse a lower one than they hold\n"
+    "  --signer FILE       the uitvoerder's ID.secret\n"
+    "  --out FILE          where to write the signed roster\n";
 
 int
 cmd_roster_build (cli_t *cli, int argc, char **argv)
@@ -179,7 +173,7 @@ cmd_roster_build (cli_t *cli, int argc, char **argv)
             break;
         case 'h':
         case CLI_OPT_HELP:
-            s_roster_usage ();
+            fputs (s_roster_usage, stdout);
             return CLI_OK;
         default:
             return cli_getopt_error (cmd, c, argv);

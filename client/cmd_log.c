@@ -8,31 +8,28 @@
 #include <stdio.h>
 #include <string.h>
 
-static void
-s_verify_usage (void)
-{
-    printf ("Usage: keten [-c CONFIG | -s SOCKET] log verify [--json]\n"
-            "       keten log verify --file LOG.DB [--json]\n"
-            "\n"
-            "At a partner: check every kept receipt's inclusion proof against its\n"
-            "checkpoint, and that checkpoint against the newest one this node verified\n"
-            "(consistency proofs); exits 1 on a failed proof or a log alarm.\n"
-            "\n"
-            "At the uitvoerder: recompute the whole provenance log (state-dir/log.db)\n"
-            "from its entries - indexes without gaps, every leaf hash, every entry\n"
-            "decodes, arrivals where the arrival index puts them, every stored\n"
-            "interior hash, nothing indexed past the end, the stored tree head - and\n"
-            "print its size and root.  On failure it names the first bad index and\n"
-            "exits 1.  Reads the file only, in one snapshot; the daemon may be\n"
-            "running.  Then every checkpoint it signed and stored must be signed by\n"
-            "this log and match the entries.  A log cut back consistently to an\n"
-            "earlier size is a valid smaller log: the partners' kept checkpoints\n"
-            "show it (their `keten log verify` and status alarm).\n"
-            "\n"
-            "  --file PATH   the log file (default: log.db in the config's state-dir)\n"
-            "  --json        print the result as JSON\n"
-            "  -h, --help    this help\n");
-}
+static const char s_verify_usage[] =
+    "Usage: keten [-c CONFIG | -s SOCKET] log verify [--json]\n"
+    "       keten log verify --file LOG.DB [--json]\n"
+    "\n"
+    "At a partner: check every kept receipt's inclusion proof against its\n"
+    "checkpoint, and that checkpoint against the newest one this node verified\n"
+    "(consistency proofs); exits 1 on a failed proof or a log alarm.\n"
+    "\n"
+    "At the uitvoerder: recompute the whole provenance log (state-dir/log.db)\n"
+    "from its entries - indexes without gaps, every leaf hash, every entry\n"
+    "decodes, arrivals where the arrival index puts them, every stored\n"
+    "interior hash, nothing indexed past the end, the stored tree head - and\n"
+    "print its size and root.  On failure it names the first bad index and\n"
+    "exits 1.  Reads the file only, in one snapshot; the daemon may be\n"
+    "running.  Then every checkpoint it signed and stored must be signed by\n"
+    "this log and match the entries.  A log cut back consistently to an\n"
+    "earlier size is a valid smaller log: the partners' kept checkpoints\n"
+    "show it (their `keten log verify` and status alarm).\n"
+    "\n"
+    "  --file PATH   the log file (default: log.db in the config's state-dir)\n"
+    "  --json        print the result as JSON\n"
+    "  -h, --help    this help\n";
 
 /*  A partner's answer: every kept receipt against its checkpoint, every
  *  checkpoint against the newest verified one, and any alarm. */
@@ -139,7 +136,7 @@ cmd_log_verify (cli_t *cli, int argc, char **argv)
             break;
         case 'h':
         case CLI_OPT_HELP:
-            s_verify_usage ();
+            fputs (s_verify_usage, stdout);
             return CLI_OK;
         default:
             return cli_getopt_error (cmd, c, argv);

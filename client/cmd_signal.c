@@ -48,30 +48,27 @@ static const s_field_t s_fields[] = {
 };
 #define S_FIELDS (sizeof s_fields / sizeof s_fields[0])
 
-static void
-s_submit_usage (void)
-{
-    printf ("Usage: keten signal submit --file FILE.json [--wait]\n"
-            "       keten signal submit --name NAME --birth-date YYYY-MM-DD ... [--wait]\n"
-            "\n"
-            "Submit a signal (art. 7: kernpartijen only).  It is checked here first and\n"
-            "sent only if valid.  Prints \"signal MESSAGE_ID STATE\"; STATE is queued, held\n"
-            "(art. 9/10 Wpg: stays on this node until released), delivered or refused.\n"
-            "\n"
-            "  --file FILE     the signal as JSON (docs/SIGNAL-FORMAT.md); preferred, as\n"
-            "                  command-line flags are visible to other local users in the\n"
-            "                  process list and end up in shell history\n"
-            "  --wait          wait (up to 120 s) for the uitvoerder's signed receipt\n"
-            "\n"
-            "Instead of --file, the signal's fields (give those that apply):\n"
-            "  --name, --birth-date, --address, --municipality, --bsn     the subject\n"
-            "  --description, --category, --observed-on YYYY-MM-DD\n"
-            "  --melder-name, --melder-contact                            who reported it\n"
-            "  --source-kind, --source-detail                             art. 7.2 source\n"
-            "  --wpg-basis, --legal-basis\n"
-            "  --special-category yes|no, --criminal-data yes|no\n"
-            "  --local-ref REF     your own reference (no personal data)\n");
-}
+static const char s_submit_usage[] =
+    "Usage: keten signal submit --file FILE.json [--wait]\n"
+    "       keten signal submit --name NAME --birth-date YYYY-MM-DD ... [--wait]\n"
+    "\n"
+    "Submit a signal (art. 7: kernpartijen only).  It is checked here first and\n"
+    "sent only if valid.  Prints \"signal MESSAGE_ID STATE\"; STATE is queued, held\n"
+    "(art. 9/10 Wpg: stays on this node until released), delivered or refused.\n"
+    "\n"
+    "  --file FILE     the signal as JSON (docs/SIGNAL-FORMAT.md); preferred, as\n"
+    "                  command-line flags are visible to other local users in the\n"
+    "                  process list and end up in shell history\n"
+    "  --wait          wait (up to 120 s) for the uitvoerder's signed receipt\n"
+    "\n"
+    "Instead of --file, the signal's fields (give those that apply):\n"
+    "  --name, --birth-date, --address, --municipality, --bsn     the subject\n"
+    "  --description, --category, --observed-on YYYY-MM-DD\n"
+    "  --melder-name, --melder-contact                            who reported it\n"
+    "  --source-kind, --source-detail                             art. 7.2 source\n"
+    "  --wpg-basis, --legal-basis\n"
+    "  --special-category yes|no, --criminal-data yes|no\n"
+    "  --local-ref REF     your own reference (no personal data)\n";
 
 static int
 s_parse_bool (const char *cmd, const char *opt, const char *value, bool *out)
@@ -201,7 +198,7 @@ cmd_signal_submit (cli_t *cli, int argc, char **argv)
                 break;
             case 'h':
             case CLI_OPT_HELP:
-                s_submit_usage ();
+                fputs (s_submit_usage, stdout);
                 return CLI_OK;
             default:
                 return cli_getopt_error (cmd, c, argv);
@@ -266,19 +263,16 @@ cmd_signal_submit (cli_t *cli, int argc, char **argv)
 
 /* ---- keten signal list -------------------------------------------------- */
 
-static void
-s_list_usage (void)
-{
-    printf ("Usage: keten signal list [--limit N] [--json]\n"
-            "\n"
-            "List this node's signals, newest first, without personal data.  On a\n"
-            "partner: id, own reference, category, delivery state.  On the\n"
-            "uitvoerder: id, case reference, sender, category, provenance-log index.\n"
-            "Times are UTC.\n"
-            "\n"
-            "  --limit N   at most N signals, 1-10000 (default 100)\n"
-            "  --json      print the daemon's answer as JSON\n");
-}
+static const char s_list_usage[] =
+    "Usage: keten signal list [--limit N] [--json]\n"
+    "\n"
+    "List this node's signals, newest first, without personal data.  On a\n"
+    "partner: id, own reference, category, delivery state.  On the\n"
+    "uitvoerder: id, case reference, sender, category, provenance-log index.\n"
+    "Times are UTC.\n"
+    "\n"
+    "  --limit N   at most N signals, 1-10000 (default 100)\n"
+    "  --json      print the daemon's answer as JSON\n";
 
 static const char *
 s_uint_text (json_t *obj, const char *key, char *buf, size_t len)
@@ -374,7 +368,7 @@ cmd_signal_list (cli_t *cli, int argc, char **argv)
             break;
         case 'h':
         case CLI_OPT_HELP:
-            s_list_usage ();
+            fputs (s_list_usage, stdout);
             return CLI_OK;
         default:
             return cli_getopt_error (cmd, c, argv);
@@ -402,21 +396,18 @@ cmd_signal_list (cli_t *cli, int argc, char **argv)
     return rc;
 }
 
-static void
-s_release_usage (void)
-{
-    printf (
-        "Usage: keten signal release MESSAGE_ID --opsporingsbelang-checked --om-consulted NAME\n"
-        "\n"
-        "Release a held police signal (art. 9/10 Wpg) so that it is forwarded to the\n"
-        "weegploeg. Under the Wpg machtigingsbesluit this is allowed only after the\n"
-        "investigation interest (opsporingsbelang) was checked and the OM consulted.\n"
-        "The release is recorded with your OS user.\n"
-        "\n"
-        "  --opsporingsbelang-checked  the investigation interest does not object\n"
-        "  --om-consulted NAME         the OM officer consulted\n"
-        "  -h, --help                  this help\n");
-}
+static const char s_release_usage[] =
+
+    "Usage: keten signal release MESSAGE_ID --opsporingsbelang-checked --om-consulted NAME\n"
+    "\n"
+    "Release a held police signal (art. 9/10 Wpg) so that it is forwarded to the\n"
+    "weegploeg. Under the Wpg machtigingsbesluit this is allowed only after the\n"
+    "investigation interest (opsporingsbelang) was checked and the OM consulted.\n"
+    "The release is recorded with your OS user.\n"
+    "\n"
+    "  --opsporingsbelang-checked  the investigation interest does not object\n"
+    "  --om-consulted NAME         the OM officer consulted\n"
+    "  -h, --help                  this help\n";
 
 int
 cmd_signal_release (cli_t *cli, int argc, char **argv)
@@ -445,7 +436,7 @@ cmd_signal_release (cli_t *cli, int argc, char **argv)
             break;
         case 'h':
         case CLI_OPT_HELP:
-            s_release_usage ();
+            fputs (s_release_usage, stdout);
             return CLI_OK;
         default:
             return cli_getopt_error (cmd, c, argv);

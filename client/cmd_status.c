@@ -11,24 +11,21 @@
 #include <time.h>
 #include <unistd.h>
 
-static void
-s_status_usage (void)
-{
-    printf ("Usage: keten status [--json] [--watch [SECONDS] [--count N]]\n"
-            "\n"
-            "Show the node: id, kind, role, version, uptime, roster version and key age.\n"
-            "On a partner also the link to the uitvoerder, the outbox, the last receipt\n"
-            "and any alarm (link_down, backlog, undelivered_age, log_alarm); on the\n"
-            "uitvoerder every member at a glance: online, last seen, round trip, outbox\n"
-            "backlog, roster version (stale ones flagged), checkpoint verified, software\n"
-            "version, key age, clock skew (flagged above 2 s) and its alarms (offline,\n"
-            "stale_roster, clock_skew, backlog, undelivered_age, log_alarm).\n"
-            "\n"
-            "  --json             print the daemon's answer as JSON\n"
-            "  --watch [SECONDS]  refresh every SECONDS (2; 1..3600) until interrupted;\n"
-            "                     on a terminal the screen is cleared each time\n"
-            "  --count N          with --watch: stop after N refreshes (for scripts, tests)\n");
-}
+static const char s_status_usage[] =
+    "Usage: keten status [--json] [--watch [SECONDS] [--count N]]\n"
+    "\n"
+    "Show the node: id, kind, role, version, uptime, roster version and key age.\n"
+    "On a partner also the link to the uitvoerder, the outbox, the last receipt\n"
+    "and any alarm (link_down, backlog, undelivered_age, log_alarm); on the\n"
+    "uitvoerder every member at a glance: online, last seen, round trip, outbox\n"
+    "backlog, roster version (stale ones flagged), checkpoint verified, software\n"
+    "version, key age, clock skew (flagged above 2 s) and its alarms (offline,\n"
+    "stale_roster, clock_skew, backlog, undelivered_age, log_alarm).\n"
+    "\n"
+    "  --json             print the daemon's answer as JSON\n"
+    "  --watch [SECONDS]  refresh every SECONDS (2; 1..3600) until interrupted;\n"
+    "                     on a terminal the screen is cleared each time\n"
+    "  --count N          with --watch: stop after N refreshes (for scripts, tests)\n";
 
 /*  "3 s ago" for a past wall-clock time in ms, "never" for 0. */
 static const char *
@@ -369,7 +366,7 @@ cmd_status (cli_t *cli, int argc, char **argv)
             break;
         case 'h':
         case CLI_OPT_HELP:
-            s_status_usage ();
+            fputs (s_status_usage, stdout);
             return CLI_OK;
         default:
             return cli_getopt_error (cmd, c, argv);
