@@ -93,8 +93,8 @@ s_print (json_t *list, const char *only)
  *  always have; the daemon ignores what a command does not use). */
 typedef struct {
     json_t *args;
+    json_t *kinds; /* the --data-kind values */
     bool as_json;
-    int positional; /* arguments left, from argv[optind] */
 } s_request_t;
 
 enum {
@@ -108,48 +108,47 @@ enum {
     O_JSON
 };
 
-/*  One option with a value (or --wait) into r; returns an exit code, or
- *  -1 for one that is not an option of these commands. */
 static int
-s_option (const char *cmd, int c, s_request_t *r, json_t *kinds)
+s_option (void *arg, const char *cmd, int opt, const char *value)
 {
+    s_request_t *r = arg;
     uint64_t v;
-    switch (c) {
+    switch (opt) {
     case O_WHAT:
-        json_object_set_new (r->args, "what", json_string (optarg));
-        return CLI_OK;
+        json_object_set_new (r->args, "what", json_string (value));
+        return 0;
     case O_FOUND:
     case O_NOTIFIED:
-        if (!(v = s_parse_local (optarg)))
+        if (!(v = s_parse_local (value)))
             return cli_usage_error (cmd, "times are YYYY-MM-DDTHH:MM, local time");
-        json_object_set_new (r->args, c == O_FOUND ? "found_ms" : "ap_notified_ms",
+        json_object_set_new (r->args, opt == O_FOUND ? "found_ms" : "ap_notified_ms",
                              json_integer ((json_int_t) v));
-        return CLI_OK;
+        return 0;
     case O_KIND:
-        if (json_array_size (kinds) >= 16 || !*optarg || strlen (optarg) > 64)
+        if (json_array_size (r->kinds) >= 16 || !*value || strlen (value) > 64)
             return cli_usage_error (cmd, "1..16 --data-kind values of 1..64 bytes");
-        json_array_append_new (kinds, json_string (optarg));
-        return CLI_OK;
+        json_array_append_new (r->kinds, json_string (value));
+        return 0;
     case O_SUBJECTS:
-        if (cli_opt_uint (cmd, "subjects", optarg, 0, 10000000, &v))
+        if (cli_opt_uint (cmd, "subjects", value, 0, 10000000, &v))
             return CLI_USAGE;
         json_object_set_new (r->args, "subjects", json_integer ((json_int_t) v));
-        return CLI_OK;
+        return 0;
     case O_WAIT:
         json_object_set_new (r->args, "wait", json_true ());
-        return CLI_OK;
+        return 0;
     case O_NOTREQ:
-        json_object_set_new (r->args, "ap_not_required", json_string (optarg));
-        return CLI_OK;
-    default:
-        return -1;
+        json_object_set_new (r->args, "ap_not_required", json_string (value));
+        return 0;
+    default: /* O_JSON */
+        r->as_json = true;
+        return 0;
     }
 }
 
 /*  Parse the options into r (r->args new; its data_kinds when report
  *  is true) and check that positional arguments are left.  Returns an
- *  exit code, or -1 after printing the help; r->args is released unless
- *  CLI_OK. */
+ *  exit code, or CLI_HELPED; r->args is released unless CLI_OK. */
 static int
 s_parse (int argc, char **argv, int positional, bool report, s_request_t *r)
 {
@@ -165,25 +164,13 @@ s_parse (int argc, char **argv, int positional, bool report, s_request_t *r)
                                             {NULL, 0, NULL, 0}};
     char cmd[32];
     snprintf (cmd, sizeof cmd, "incident %.16s", argv[0]);
-    json_t *kinds = json_array ();
-    *r = (s_request_t){json_object (), false, 0};
-    int c, rc = CLI_OK;
-    cli_getopt_reset ();
-    while (rc == CLI_OK && (c = getopt_long (argc, argv, ":h", options, NULL)) != -1) {
-        if (c == O_JSON)
-            r->as_json = true;
-        else if (c == 'h' || c == CLI_OPT_HELP) {
-            fputs (cmd_incident_usage, stdout);
-            rc = -1;
-        } else if ((rc = s_option (cmd, c, r, kinds)) == -1)
-            rc = cli_getopt_error (cmd, c, argv);
-    }
-    r->positional = argc - optind;
-    if (rc == CLI_OK && r->positional != positional)
+    *r = (s_request_t){json_object (), json_array (), false};
+    int rc = cli_options (cmd, argc, argv, options, cmd_incident_usage, s_option, r);
+    if (rc == CLI_OK && argc - optind != positional)
         rc = cli_usage_error ("incident", "see keten incident --help");
     if (rc == CLI_OK && report)
-        json_object_set (r->args, "data_kinds", kinds);
-    json_decref (kinds);
+        json_object_set (r->args, "data_kinds", r->kinds);
+    json_decref (r->kinds);
     if (rc != CLI_OK)
         json_decref (r->args);
     return rc;
@@ -245,7 +232,7 @@ cmd_incident_report (cli_t *cli, int argc, char **argv)
     s_request_t r;
     int rc = s_parse (argc, argv, 0, true, &r);
     if (rc)
-        return rc < 0 ? CLI_OK : rc;
+        return CLI_DONE (rc);
     return s_state (cli, "incident.report", &r);
 }
 
@@ -255,7 +242,7 @@ cmd_incident_list (cli_t *cli, int argc, char **argv)
     s_request_t r;
     int rc = s_parse (argc, argv, 0, false, &r);
     if (rc)
-        return rc < 0 ? CLI_OK : rc;
+        return CLI_DONE (rc);
     return s_register (cli, &r, NULL);
 }
 
@@ -265,7 +252,7 @@ cmd_incident_show (cli_t *cli, int argc, char **argv)
     s_request_t r;
     int rc = s_parse (argc, argv, 1, false, &r);
     if (rc)
-        return rc < 0 ? CLI_OK : rc;
+        return CLI_DONE (rc);
     return s_register (cli, &r, argv[optind]);
 }
 
@@ -275,7 +262,7 @@ cmd_incident_close (cli_t *cli, int argc, char **argv)
     s_request_t r;
     int rc = s_parse (argc, argv, 1, false, &r);
     if (rc)
-        return rc < 0 ? CLI_OK : rc;
+        return CLI_DONE (rc);
     json_object_set_new (r.args, "incident_id", json_string (argv[optind]));
     return s_state (cli, "incident.close", &r);
 }

@@ -110,40 +110,39 @@ s_file_result (const char *path, json_t *checkpoints, bool as_json)
     return CLI_OK;
 }
 
+enum { OPT_FILE = CLI_OPT_LONG + 1, OPT_JSON };
+
+typedef struct {
+    const char *file;
+    bool as_json;
+} s_verify_t;
+
+static int
+s_verify_option (void *arg, const char *cmd, int opt, const char *value)
+{
+    s_verify_t *v = arg;
+    if (opt == OPT_FILE)
+        return cli_opt_string (cmd, "file", value, 4000, &v->file);
+    if (v->as_json)
+        return cli_usage_error (cmd, "--json given twice");
+    v->as_json = true;
+    return 0;
+}
+
 int
 cmd_log_verify (cli_t *cli, int argc, char **argv)
 {
-    enum { OPT_FILE = CLI_OPT_LONG + 1, OPT_JSON };
     static const struct option options[] = {{"file", required_argument, NULL, OPT_FILE},
                                             {"json", no_argument, NULL, OPT_JSON},
                                             {"help", no_argument, NULL, CLI_OPT_HELP},
                                             {NULL, 0, NULL, 0}};
     const char *cmd = "log verify";
-    const char *file = NULL;
-    bool as_json = false;
-    int c;
-    cli_getopt_reset ();
-    while ((c = getopt_long (argc, argv, ":h", options, NULL)) != -1) {
-        int rc = 0;
-        switch (c) {
-        case OPT_FILE:
-            rc = cli_opt_string (cmd, "file", optarg, 4000, &file);
-            break;
-        case OPT_JSON:
-            if (as_json)
-                return cli_usage_error (cmd, "--json given twice");
-            as_json = true;
-            break;
-        case 'h':
-        case CLI_OPT_HELP:
-            fputs (s_verify_usage, stdout);
-            return CLI_OK;
-        default:
-            return cli_getopt_error (cmd, c, argv);
-        }
-        if (rc)
-            return rc;
-    }
+    s_verify_t v = {NULL, false};
+    int rc = cli_options (cmd, argc, argv, options, s_verify_usage, s_verify_option, &v);
+    if (rc)
+        return CLI_DONE (rc);
+    const char *file = v.file;
+    bool as_json = v.as_json;
     if (optind < argc)
         return cli_usage_error (cmd, "unexpected argument");
     char path[PATH_MAX + 16];
@@ -177,7 +176,7 @@ cmd_log_verify (cli_t *cli, int argc, char **argv)
                        "checkpoints");
         }
     }
-    int rc = s_file_result (path, result ? json_object_get (result, "checkpoints") : NULL, as_json);
+    rc = s_file_result (path, result ? json_object_get (result, "checkpoints") : NULL, as_json);
     json_decref (result);
     return rc;
 }

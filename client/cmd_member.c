@@ -31,7 +31,7 @@ const char cmd_member_usage[] =
     "overlap ends.\n";
 
 /*  Refuse options (there are none besides --help, which prints the usage:
- *  returns -1) and any count of arguments after the command's name other
+ *  returns CLI_HELPED) and any count of arguments after the command's name other
  *  than min..max. */
 static int
 s_arguments (int argc, char **argv, int min, int max)
@@ -39,7 +39,7 @@ s_arguments (int argc, char **argv, int min, int max)
     for (int i = 1; i < argc; i++)
         if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0) {
             fputs (cmd_member_usage, stdout);
-            return -1;
+            return CLI_HELPED;
         }
     for (int i = 1; i < argc; i++)
         if (argv[i][0] == '-')
@@ -106,7 +106,7 @@ cmd_member_add (cli_t *cli, int argc, char **argv)
 {
     int rc = s_arguments (argc, argv, 1, 1);
     if (rc)
-        return rc < 0 ? CLI_OK : rc;
+        return CLI_DONE (rc);
     return s_with_pub (cli, "add", argv[1], -1);
 }
 
@@ -123,7 +123,7 @@ cmd_member_rotate (cli_t *cli, int argc, char **argv)
     }
     int rc = s_arguments (argc, argv, 1, 1);
     if (rc)
-        return rc < 0 ? CLI_OK : rc;
+        return CLI_DONE (rc);
     return s_with_pub (cli, "rotate", argv[1], overlap);
 }
 
@@ -132,7 +132,7 @@ cmd_member_kind (cli_t *cli, int argc, char **argv)
 {
     int rc = s_arguments (argc, argv, 2, 2);
     if (rc)
-        return rc < 0 ? CLI_OK : rc;
+        return CLI_DONE (rc);
     return s_change (cli, "kind",
                      json_pack ("{s:s, s:s, s:s}", "op", "kind", "id", argv[1], "kind", argv[2]));
 }
@@ -143,7 +143,7 @@ cmd_member_on_id (cli_t *cli, int argc, char **argv)
 {
     int rc = s_arguments (argc, argv, 1, 1);
     if (rc)
-        return rc < 0 ? CLI_OK : rc;
+        return CLI_DONE (rc);
     return s_change (cli, argv[0], json_pack ("{s:s, s:s}", "op", argv[0], "id", argv[1]));
 }
 
@@ -152,7 +152,7 @@ cmd_member_opzegging (cli_t *cli, int argc, char **argv)
 {
     int rc = s_arguments (argc, argv, 1, 2);
     if (rc)
-        return rc < 0 ? CLI_OK : rc;
+        return CLI_DONE (rc);
     return s_change (cli, "opzegging",
                      json_pack ("{s:s, s:s, s:s}", "op", "opzegging", "id", argv[1], "date",
                                 argc == 3 ? argv[2] : ""));

@@ -21,48 +21,45 @@ static const char s_usage_text[] =
     "          --different records that they are different persons.\n";
 
 /*  The options of the three commands (each takes all of them, as it
- *  always has).  Returns an exit code, or -1 after printing the help. */
+ *  always has). */
 typedef struct {
     bool as_json, all;
     int same; /* -1: neither --same nor --different */
 } s_options_t;
 
+enum { O_JSON = CLI_OPT_LONG + 1, O_ALL, O_SAME, O_DIFF };
+
+static int
+s_option (void *arg, const char *cmd, int opt, const char *value)
+{
+    (void) value;
+    s_options_t *o = arg;
+    switch (opt) {
+    case O_JSON:
+        o->as_json = true;
+        return 0;
+    case O_ALL:
+        o->all = true;
+        return 0;
+    default: /* O_SAME, O_DIFF */
+        if (o->same != -1)
+            return cli_usage_error (cmd, "give --same or --different once");
+        o->same = opt == O_SAME;
+        return 0;
+    }
+}
+
+/*  Returns as cli_options. */
 static int
 s_options (int argc, char **argv, s_options_t *o)
 {
-    enum { O_JSON = CLI_OPT_LONG + 1, O_ALL, O_SAME, O_DIFF };
     static const struct option options[] = {
         {"json", no_argument, NULL, O_JSON},       {"all", no_argument, NULL, O_ALL},
         {"same", no_argument, NULL, O_SAME},       {"different", no_argument, NULL, O_DIFF},
         {"help", no_argument, NULL, CLI_OPT_HELP}, {NULL, 0, NULL, 0}};
-    /*  (argv[0] names the command in errors, as it always has.) */
-    const char *cmd = argv[0];
     *o = (s_options_t){false, false, -1};
-    int c;
-    cli_getopt_reset ();
-    while ((c = getopt_long (argc, argv, ":h", options, NULL)) != -1) {
-        switch (c) {
-        case O_JSON:
-            o->as_json = true;
-            break;
-        case O_ALL:
-            o->all = true;
-            break;
-        case O_SAME:
-        case O_DIFF:
-            if (o->same != -1)
-                return cli_usage_error (cmd, "give --same or --different once");
-            o->same = c == O_SAME;
-            break;
-        case 'h':
-        case CLI_OPT_HELP:
-            fputs (s_usage_text, stdout);
-            return -1;
-        default:
-            return cli_getopt_error (cmd, c, argv);
-        }
-    }
-    return CLI_OK;
+    /*  argv[0] names the command in errors, as it always has. */
+    return cli_options (argv[0], argc, argv, options, s_usage_text, s_option, o);
 }
 
 int
@@ -71,7 +68,7 @@ cmd_weegploeg_subject (cli_t *cli, int argc, char **argv)
     s_options_t o;
     int rc = s_options (argc, argv, &o);
     if (rc)
-        return rc < 0 ? CLI_OK : rc;
+        return CLI_DONE (rc);
     if (argc - optind != 1 || strlen (argv[optind]) > 32)
         return cli_usage_error ("weegploeg subject", "give one CASE_REF");
     json_t *result = cli_call (cli, "weegploeg.subject",
@@ -109,7 +106,7 @@ cmd_weegploeg_matches (cli_t *cli, int argc, char **argv)
     s_options_t o;
     int rc = s_options (argc, argv, &o);
     if (rc)
-        return rc < 0 ? CLI_OK : rc;
+        return CLI_DONE (rc);
     if (argc - optind != 0)
         return cli_usage_error ("weegploeg matches", "unexpected argument");
     json_t *result = cli_call (cli, "weegploeg.matches", json_pack ("{s:b}", "all", o.all),
@@ -130,7 +127,7 @@ cmd_weegploeg_match (cli_t *cli, int argc, char **argv)
     s_options_t o;
     int rc = s_options (argc, argv, &o);
     if (rc)
-        return rc < 0 ? CLI_OK : rc;
+        return CLI_DONE (rc);
     if (argc - optind != 2 || o.same == -1 || strlen (argv[optind]) > 32 ||
         strlen (argv[optind + 1]) > 32)
         return cli_usage_error ("weegploeg match", "give KEEP OTHER and --same or --different");
