@@ -8,6 +8,7 @@
  *
  *  usage: keten-log-bench DIR [N [BATCH]]   (defaults 1000000, 1000)
  */
+#include "logverify.h"
 #include "provlog.h"
 
 #include <sodium.h>
@@ -125,7 +126,7 @@ main (int argc, char **argv)
     uint64_t vsize, bad;
     uint8_t root[32];
     start = kt_mono_us ();
-    int rc = provlog_verify (path, &vsize, root, &bad, &r);
+    int rc = logverify_file (path, &vsize, root, &bad, &r);
     double verify_s = (double) (kt_mono_us () - start) / 1e6;
     printf ("entries=%llu batch=%ld append_s=%.2f appends_per_s=%.0f reopen_ms=%.1f verify_s=%.2f "
             "inclusion_proofs_per_s=%.0f consistency_proofs_per_s=%.0f verified=%s\n",

@@ -52,6 +52,45 @@ cli_getopt_reset (void)
     opterr = 0;
 }
 
+int
+cli_options (const char *cmd, int argc, char **argv, const struct option *options,
+             const char *usage, cli_option_fn *fn, void *arg)
+{
+    int c;
+    cli_getopt_reset ();
+    while ((c = getopt_long (argc, argv, ":h", options, NULL)) != -1) {
+        if (c == 'h' || c == CLI_OPT_HELP) {
+            fputs (usage, stdout);
+            return CLI_HELPED;
+        }
+        if (c == '?' || c == ':')
+            return cli_getopt_error (cmd, c, argv);
+        int rc = fn (arg, cmd, c, optarg);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int
+s_json_option (void *arg, const char *cmd, int opt, const char *value)
+{
+    (void) cmd;
+    (void) opt;
+    (void) value;
+    *(bool *) arg = true;
+    return 0;
+}
+
+int
+cli_options_json (const char *cmd, int argc, char **argv, const char *usage, bool *as_json)
+{
+    static const struct option options[] = {{"json", no_argument, NULL, CLI_OPT_LONG + 1},
+                                            {"help", no_argument, NULL, CLI_OPT_HELP},
+                                            {NULL, 0, NULL, 0}};
+    return cli_options (cmd, argc, argv, options, usage, s_json_option, as_json);
+}
+
 /*  The option as the user typed it ("--name", without any "=value"). */
 static void
 s_long_name (char *buf, size_t len, const char *arg)
@@ -189,6 +228,18 @@ cli_print_json (json_t *value)
     printf ("%s\n", text);
     free (text);
     return CLI_OK;
+}
+
+int
+cli_request (cli_t *cli, const char *cmd, json_t *args, int timeout_ms, bool as_json,
+             cli_print_fn *print, const void *arg)
+{
+    json_t *result = cli_call (cli, cmd, args, timeout_ms, NULL);
+    if (!result)
+        return CLI_FAIL;
+    int rc = as_json ? cli_print_json (result) : print (result, arg);
+    json_decref (result);
+    return rc;
 }
 
 void

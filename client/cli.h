@@ -9,20 +9,21 @@
 #ifndef KETEN_CLI_H
 #define KETEN_CLI_H
 
+#include <getopt.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /*  Exit codes. */
-#define CLI_OK    0
-#define CLI_FAIL  1 /* the command ran and failed, or the daemon refused */
+#define CLI_OK 0
+#define CLI_FAIL 1  /* the command ran and failed, or the daemon refused */
 #define CLI_USAGE 2 /* the command line is wrong; nothing was done */
 
 /*  Timeouts for calls to ketend. */
-#define CLI_TIMEOUT_MS        10000
+#define CLI_TIMEOUT_MS 10000
 #define CLI_SUBMIT_TIMEOUT_MS 30000
-#define CLI_WAIT_TIMEOUT_MS   120000
+#define CLI_WAIT_TIMEOUT_MS 120000
 
 /*  Global options, given before the command. */
 typedef struct {
@@ -30,25 +31,31 @@ typedef struct {
     const char *socket_path; /* -s/--socket */
 } cli_t;
 
-/*  Commands: argv[0] is the command's own name; return an exit code. */
-int cmd_keygen (cli_t *cli, int argc, char **argv);
-int cmd_roster (cli_t *cli, int argc, char **argv);
-int cmd_signal (cli_t *cli, int argc, char **argv);
-int cmd_status (cli_t *cli, int argc, char **argv);
-int cmd_log (cli_t *cli, int argc, char **argv);
-int cmd_log_show (cli_t *cli, int argc, char **argv);
-int cmd_weegploeg (cli_t *cli, int argc, char **argv);
-int cmd_agenda (cli_t *cli, int argc, char **argv);
-int cmd_casusoverleg (cli_t *cli, int argc, char **argv);
-int cmd_audit (cli_t *cli, int argc, char **argv);
-int cmd_decision (cli_t *cli, int argc, char **argv);
-int cmd_weegploeg_decide (cli_t *cli, int argc, char **argv);
-int cmd_weegploeg_decisions (cli_t *cli, int argc, char **argv);
-int cmd_weegploeg_subject (cli_t *cli, int argc, char **argv);
-int cmd_case (cli_t *cli, int argc, char **argv);
-int cmd_plan (cli_t *cli, int argc, char **argv);
-int cmd_incident (cli_t *cli, int argc, char **argv);
-int cmd_member (cli_t *cli, int argc, char **argv);
+/*  A command: argv[0] is its last word ("submit" for `keten signal
+ *  submit`, "status" for `keten status`); returns an exit code.  Each
+ *  answers --help and -h with its usage and CLI_OK.  keten.c's table
+ *  names them all; nothing else dispatches on a command's name. */
+typedef int (cli_run_fn) (cli_t *cli, int argc, char **argv);
+
+cli_run_fn cmd_keygen, cmd_roster_build, cmd_status;
+cli_run_fn cmd_signal_submit, cmd_signal_list, cmd_signal_release;
+cli_run_fn cmd_log_verify, cmd_log_checkpoints, cmd_log_show;
+cli_run_fn cmd_weegploeg_agenda, cmd_weegploeg_meetings, cmd_weegploeg_decide,
+    cmd_weegploeg_decisions, cmd_weegploeg_subject, cmd_weegploeg_matches, cmd_weegploeg_match;
+cli_run_fn cmd_casusoverleg_agenda, cmd_casusoverleg_meetings;
+cli_run_fn cmd_agenda_list, cmd_agenda_show;
+cli_run_fn cmd_decision_list, cmd_decision_show;
+cli_run_fn cmd_case_list, cmd_case_on_ref;
+cli_run_fn cmd_plan_show, cmd_plan_progress;
+cli_run_fn cmd_member_add, cmd_member_kind, cmd_member_on_id, cmd_member_opzegging,
+    cmd_member_rotate;
+cli_run_fn cmd_incident_report, cmd_incident_list, cmd_incident_show, cmd_incident_close;
+cli_run_fn cmd_audit_access;
+
+/*  Usages a whole group shares with each of its commands (`keten case
+ *  --help` and `keten case show --help` print the same text). */
+extern const char cmd_case_usage[], cmd_plan_usage[], cmd_member_usage[], cmd_incident_usage[],
+    cmd_audit_usage[];
 
 /*  Print "keten: <message>" to stderr. */
 void cli_error (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
@@ -64,6 +71,29 @@ int cli_usage_error (const char *cmd, const char *fmt, ...) __attribute__ ((form
 
 /*  Start parsing a new argument vector with getopt_long. */
 void cli_getopt_reset (void);
+
+/*  What cli_options returns after printing a command's usage for --help
+ *  or -h: the command is done, and exits CLI_OK. */
+#define CLI_HELPED (-1)
+
+/*  One option given to a command: opt is the option's val in the
+ *  command's struct option table, value its argument (NULL when none).
+ *  Returns 0 to go on, or an exit code (after printing why). */
+typedef int (cli_option_fn) (void *arg, const char *cmd, int opt, const char *value);
+
+/*  Parse argv's options with getopt_long (options as in getopt_long;
+ *  "--help" must have val CLI_OPT_HELP) and call fn for each but --help
+ *  and -h, which print usage and return CLI_HELPED.  An unknown or
+ *  misused option is refused for cmd.  Returns 0 with optind at the first
+ *  argument that is not an option, CLI_HELPED, or an exit code. */
+int cli_options (const char *cmd, int argc, char **argv, const struct option *options,
+                 const char *usage, cli_option_fn *fn, void *arg);
+/*  The exit code of a command whose options returned rc (not 0). */
+#define CLI_DONE(rc) ((rc) == CLI_HELPED ? CLI_OK : (rc))
+
+/*  --json and --help only, for the commands that list: *as_json is set
+ *  when --json is given.  Returns as cli_options. */
+int cli_options_json (const char *cmd, int argc, char **argv, const char *usage, bool *as_json);
 /*  Report what getopt_long refused (its '?' or ':' return c) for cmd;
  *  returns CLI_USAGE. */
 int cli_getopt_error (const char *cmd, int c, char **argv);
@@ -88,6 +118,16 @@ json_t *cli_call (cli_t *cli, const char *cmd, json_t *args, int timeout_ms, boo
 
 /*  Print a JSON value indented by 2, then a newline.  Returns an exit code. */
 int cli_print_json (json_t *value);
+
+/*  Print a command's answer in words; returns the command's exit code
+ *  (CLI_FAIL when the answer says it failed). */
+typedef int (cli_print_fn) (json_t *result, const void *arg);
+
+/*  The shape of most commands: call cmd (args stolen) and print the
+ *  answer, as JSON when as_json, else with print (arg passed on).
+ *  Returns the exit code. */
+int cli_request (cli_t *cli, const char *cmd, json_t *args, int timeout_ms, bool as_json,
+                 cli_print_fn *print, const void *arg);
 
 /*  Copy untrusted text for the terminal: at most dstlen - 1 bytes, control
  *  characters replaced by '?', not cut inside a UTF-8 sequence. */

@@ -9,72 +9,172 @@
 
 #define MAX_CASES 64
 
-static void
-s_plan_usage (void)
-{
-    printf ("Usage: keten weegploeg agenda --start YYYY-MM-DDTHH:MM --location TEXT\n"
-            "                              --case CASE_REF [--case CASE_REF ...]\n"
-            "                              [--duration MINUTES]\n"
-            "       keten weegploeg agenda --meeting ID [--start ...] [--location ...]\n"
-            "                              [--duration ...] [--case CASE_REF ...]\n"
-            "       keten weegploeg agenda --meeting ID --cancel\n"
-            "\n"
-            "Plan a weegploeg meeting (uitvoerder), change it, or cancel it, and send\n"
-            "each kernpartij its copy of the agenda, signed and encrypted (art. 8.2-8.4):\n"
-            "politie and OM get every subject, a gemeente only its own residents, and a\n"
-            "gemeente whose last subject was taken off gets a cancellation.\n"
-            "\n"
-            "  --start T        local time (Europe/Amsterdam), e.g. 2026-12-01T10:00\n"
-            "  --location TEXT  where the weegploeg meets\n"
-            "  --duration MIN   1..720 minutes (new meetings: 120)\n"
-            "  --case CASE_REF  a subject from `keten signal list` (1..64; a change\n"
-            "                   with --case replaces the whole list)\n"
-            "  --meeting ID     the meeting to change (w-...)\n"
-            "  --cancel         cancel the meeting\n"
-            "  --json           print the daemon's answer as JSON\n");
-}
+static const char s_plan_usage[] =
+    "Usage: keten weegploeg agenda --start YYYY-MM-DDTHH:MM --location TEXT\n"
+    "                              --case CASE_REF [--case CASE_REF ...]\n"
+    "                              [--duration MINUTES]\n"
+    "       keten weegploeg agenda --meeting ID [--start ...] [--location ...]\n"
+    "                              [--duration ...] [--case CASE_REF ...]\n"
+    "       keten weegploeg agenda --meeting ID --cancel\n"
+    "\n"
+    "Plan a weegploeg meeting (uitvoerder), change it, or cancel it, and send\n"
+    "each kernpartij its copy of the agenda, signed and encrypted (art. 8.2-8.4):\n"
+    "politie and OM get every subject, a gemeente only its own residents, and a\n"
+    "gemeente whose last subject was taken off gets a cancellation.\n"
+    "\n"
+    "  --start T        local time (Europe/Amsterdam), e.g. 2026-12-01T10:00\n"
+    "  --location TEXT  where the weegploeg meets\n"
+    "  --duration MIN   1..720 minutes (new meetings: 120)\n"
+    "  --case CASE_REF  a subject from `keten signal list` (1..64; a change\n"
+    "                   with --case replaces the whole list)\n"
+    "  --meeting ID     the meeting to change (w-...)\n"
+    "  --cancel         cancel the meeting\n"
+    "  --json           print the daemon's answer as JSON\n";
 
-static void
-s_casus_plan_usage (void)
-{
-    printf ("Usage: keten casusoverleg agenda --start YYYY-MM-DDTHH:MM --location TEXT\n"
-            "                                 --case CASE_REF [--case CASE_REF ...]\n"
-            "                                 [--duration MINUTES]\n"
-            "       keten casusoverleg agenda --meeting ID [--start ...] [--location ...]\n"
-            "                                 [--duration ...] [--case CASE_REF ...]\n"
-            "       keten casusoverleg agenda --meeting ID --cancel\n"
-            "\n"
-            "Plan a casusoverleg meeting (uitvoerder), change it, or cancel it, and send\n"
-            "the agenda, signed and encrypted, to the participants of the cases on it and\n"
-            "to nobody else (art. 9-10).  Each participant gets only the cases it takes\n"
-            "part in: case_ref and subject (name, birth date, municipality) for a\n"
-            "convenant party, the case_ref only for an externe casuspartner (art. 10.5).\n"
-            "A participant whose last case was taken off gets a cancellation.\n"
-            "\n"
-            "  --start T        local time (Europe/Amsterdam), e.g. 2026-12-01T10:00\n"
-            "  --location TEXT  where the casusoverleg meets\n"
-            "  --duration MIN   1..720 minutes (new meetings: 120)\n"
-            "  --case CASE_REF  an open case from `keten case list` (1..64; a change\n"
-            "                   with --case replaces the whole list)\n"
-            "  --meeting ID     the meeting to change (w-...)\n"
-            "  --cancel         cancel the meeting\n"
-            "  --json           print the daemon's answer as JSON\n");
-}
+static const char s_casus_plan_usage[] =
+    "Usage: keten casusoverleg agenda --start YYYY-MM-DDTHH:MM --location TEXT\n"
+    "                                 --case CASE_REF [--case CASE_REF ...]\n"
+    "                                 [--duration MINUTES]\n"
+    "       keten casusoverleg agenda --meeting ID [--start ...] [--location ...]\n"
+    "                                 [--duration ...] [--case CASE_REF ...]\n"
+    "       keten casusoverleg agenda --meeting ID --cancel\n"
+    "\n"
+    "Plan a casusoverleg meeting (uitvoerder), change it, or cancel it, and send\n"
+    "the agenda, signed and encrypted, to the participants of the cases on it and\n"
+    "to nobody else (art. 9-10).  Each participant gets only the cases it takes\n"
+    "part in: case_ref and subject (name, birth date, municipality) for a\n"
+    "convenant party, the case_ref only for an externe casuspartner (art. 10.5).\n"
+    "A participant whose last case was taken off gets a cancellation.\n"
+    "\n"
+    "  --start T        local time (Europe/Amsterdam), e.g. 2026-12-01T10:00\n"
+    "  --location TEXT  where the casusoverleg meets\n"
+    "  --duration MIN   1..720 minutes (new meetings: 120)\n"
+    "  --case CASE_REF  an open case from `keten case list` (1..64; a change\n"
+    "                   with --case replaces the whole list)\n"
+    "  --meeting ID     the meeting to change (w-...)\n"
+    "  --cancel         cancel the meeting\n"
+    "  --json           print the daemon's answer as JSON\n";
 
-/*  keten weegploeg agenda (casusoverleg false) or keten casusoverleg
- *  agenda: the same options, a different API command and recipients. */
+static const char s_meetings_usage[] =
+    "Usage: keten weegploeg meetings [--json]\n"
+    "\n"
+    "List the weegploeg meetings planned (uitvoerder): time, place, version,\n"
+    "subjects as case_refs and who received which version.  No personal data.\n";
+
+static const char s_casus_meetings_usage[] =
+    "Usage: keten casusoverleg meetings [--json]\n"
+    "\n"
+    "List the casusoverleg meetings planned (uitvoerder): time, place, version,\n"
+    "cases as case_refs and who received which version.  No personal data.\n";
+
+/*  The two kinds of meeting the uitvoerder plans: the same options and
+ *  listing, a different API command, usage and recipients. */
+typedef struct {
+    const char *agenda_cmd, *agenda_call, *agenda_usage;
+    const char *meetings_cmd, *meetings_call, *meetings_usage;
+    const char *items; /* what an agenda lists */
+} s_kind_t;
+
+static const s_kind_t s_weegploeg = {"weegploeg agenda",   "weegploeg.agenda",   s_plan_usage,
+                                     "weegploeg meetings", "weegploeg.meetings", s_meetings_usage,
+                                     "subject(s)"};
+static const s_kind_t s_casusoverleg = {
+    "casusoverleg agenda",   "casusoverleg.agenda",  s_casus_plan_usage, "casusoverleg meetings",
+    "casusoverleg.meetings", s_casus_meetings_usage, "case(s)"};
+
+/*  A meeting to plan, change or cancel, as given. */
+typedef struct {
+    const char *start, *location, *meeting, *duration_text;
+    const char *cases[MAX_CASES];
+    size_t n_cases;
+    uint64_t duration;
+    bool cancel, as_json;
+} s_meeting_t;
+
+enum { O_START = CLI_OPT_LONG + 1, O_LOCATION, O_DURATION, O_CASE, O_MEETING, O_CANCEL, O_JSON };
+
 static int
-s_plan (cli_t *cli, int argc, char **argv, bool casusoverleg)
+s_meeting_option (void *arg, const char *cmd, int opt, const char *value)
 {
-    enum {
-        O_START = CLI_OPT_LONG + 1,
-        O_LOCATION,
-        O_DURATION,
-        O_CASE,
-        O_MEETING,
-        O_CANCEL,
-        O_JSON
-    };
+    s_meeting_t *m = arg;
+    switch (opt) {
+    case O_START:
+        return cli_opt_string (cmd, "start", value, 16, &m->start);
+    case O_LOCATION:
+        return cli_opt_string (cmd, "location", value, 128, &m->location);
+    case O_DURATION:
+        if (cli_opt_string (cmd, "duration", value, 3, &m->duration_text))
+            return CLI_USAGE;
+        return cli_opt_uint (cmd, "duration", value, 1, 720, &m->duration);
+    case O_CASE:
+        if (m->n_cases == MAX_CASES)
+            return cli_usage_error (cmd, "at most %d --case options", MAX_CASES);
+        if (!*value || strlen (value) > 64)
+            return cli_usage_error (cmd, "--case needs a case_ref (k-...)");
+        m->cases[m->n_cases++] = value;
+        return 0;
+    case O_MEETING:
+        return cli_opt_string (cmd, "meeting", value, 32, &m->meeting);
+    case O_CANCEL:
+        m->cancel = true;
+        return 0;
+    default: /* O_JSON */
+        m->as_json = true;
+        return 0;
+    }
+}
+
+/*  The API arguments of a checked meeting. */
+static json_t *
+s_meeting_args (const s_meeting_t *m)
+{
+    json_t *args = json_object ();
+    if (m->meeting)
+        json_object_set_new (args, "meeting_id", json_string (m->meeting));
+    if (m->start)
+        json_object_set_new (args, "starts_at", json_string (m->start));
+    if (m->location)
+        json_object_set_new (args, "location", json_string (m->location));
+    if (m->duration_text)
+        json_object_set_new (args, "duration_min", json_integer ((json_int_t) m->duration));
+    if (m->n_cases) {
+        json_t *refs = json_array ();
+        for (size_t i = 0; i < m->n_cases; i++)
+            json_array_append_new (refs, json_string (m->cases[i]));
+        json_object_set_new (args, "case_refs", refs);
+    }
+    if (m->cancel)
+        json_object_set_new (args, "cancel", json_true ());
+    return args;
+}
+
+/*  Who received which version: arg is the kind's word for its items. */
+static int
+s_sent_print (json_t *result, const void *arg)
+{
+    const char *items_word = arg;
+    char id[32], member[CLI_CELL_MAX + 1];
+    uint64_t seq = 0, items = 0;
+    cli_json_uint (result, "sequence", &seq);
+    printf ("meeting %s version %llu sent to:\n",
+            cli_json_str (result, "meeting_id", id, sizeof id), (unsigned long long) seq);
+    json_t *t;
+    size_t i;
+    json_array_foreach (json_object_get (result, "sent_to"), i, t)
+    {
+        char what[48] = "cancellation";
+        cli_json_uint (t, "items", &items);
+        if (!json_is_true (json_object_get (t, "cancelled")))
+            snprintf (what, sizeof what, "%llu %s", (unsigned long long) items, items_word);
+        printf ("  %-28s %s\n", cli_json_str (t, "member", member, sizeof member), what);
+    }
+    return CLI_OK;
+}
+
+/*  keten weegploeg agenda or keten casusoverleg agenda. */
+static int
+s_plan (cli_t *cli, int argc, char **argv, const s_kind_t *kind)
+{
     static const struct option options[] = {{"start", required_argument, NULL, O_START},
                                             {"location", required_argument, NULL, O_LOCATION},
                                             {"duration", required_argument, NULL, O_DURATION},
@@ -84,139 +184,19 @@ s_plan (cli_t *cli, int argc, char **argv, bool casusoverleg)
                                             {"json", no_argument, NULL, O_JSON},
                                             {"help", no_argument, NULL, CLI_OPT_HELP},
                                             {NULL, 0, NULL, 0}};
-    const char *cmd = casusoverleg ? "casusoverleg agenda" : "weegploeg agenda";
-    const char *start = NULL, *location = NULL, *meeting = NULL, *duration_text = NULL;
-    const char *cases[MAX_CASES];
-    size_t n_cases = 0;
-    uint64_t duration = 0;
-    bool cancel = false, as_json = false;
-    int c;
-    cli_getopt_reset ();
-    while ((c = getopt_long (argc, argv, ":h", options, NULL)) != -1) {
-        int rc = 0;
-        switch (c) {
-        case O_START:
-            rc = cli_opt_string (cmd, "start", optarg, 16, &start);
-            break;
-        case O_LOCATION:
-            rc = cli_opt_string (cmd, "location", optarg, 128, &location);
-            break;
-        case O_DURATION:
-            rc = cli_opt_string (cmd, "duration", optarg, 3, &duration_text);
-            if (rc == 0)
-                rc = cli_opt_uint (cmd, "duration", optarg, 1, 720, &duration);
-            break;
-        case O_CASE:
-            if (n_cases == MAX_CASES)
-                return cli_usage_error (cmd, "at most %d --case options", MAX_CASES);
-            if (!*optarg || strlen (optarg) > 64)
-                return cli_usage_error (cmd, "--case needs a case_ref (k-...)");
-            cases[n_cases++] = optarg;
-            break;
-        case O_MEETING:
-            rc = cli_opt_string (cmd, "meeting", optarg, 32, &meeting);
-            break;
-        case O_CANCEL:
-            cancel = true;
-            break;
-        case O_JSON:
-            as_json = true;
-            break;
-        case 'h':
-        case CLI_OPT_HELP:
-            if (casusoverleg)
-                s_casus_plan_usage ();
-            else
-                s_plan_usage ();
-            return CLI_OK;
-        default:
-            return cli_getopt_error (cmd, c, argv);
-        }
-        if (rc)
-            return rc;
-    }
+    const char *cmd = kind->agenda_cmd;
+    s_meeting_t m = {0};
+    int rc = cli_options (cmd, argc, argv, options, kind->agenda_usage, s_meeting_option, &m);
+    if (rc)
+        return CLI_DONE (rc);
     if (optind < argc)
         return cli_usage_error (cmd, "unexpected argument");
-    if (cancel && (!meeting || start || location || duration_text || n_cases))
+    if (m.cancel && (!m.meeting || m.start || m.location || m.duration_text || m.n_cases))
         return cli_usage_error (cmd, "--cancel takes --meeting and nothing else");
-    if (!meeting && (!start || !location || n_cases == 0))
+    if (!m.meeting && (!m.start || !m.location || m.n_cases == 0))
         return cli_usage_error (cmd, "a new meeting needs --start, --location and --case");
-
-    json_t *args = json_object ();
-    if (meeting)
-        json_object_set_new (args, "meeting_id", json_string (meeting));
-    if (start)
-        json_object_set_new (args, "starts_at", json_string (start));
-    if (location)
-        json_object_set_new (args, "location", json_string (location));
-    if (duration_text)
-        json_object_set_new (args, "duration_min", json_integer ((json_int_t) duration));
-    if (n_cases) {
-        json_t *refs = json_array ();
-        for (size_t i = 0; i < n_cases; i++)
-            json_array_append_new (refs, json_string (cases[i]));
-        json_object_set_new (args, "case_refs", refs);
-    }
-    if (cancel)
-        json_object_set_new (args, "cancel", json_true ());
-    json_t *result = cli_call (cli, casusoverleg ? "casusoverleg.agenda" : "weegploeg.agenda", args,
-                               CLI_TIMEOUT_MS, NULL);
-    if (!result)
-        return CLI_FAIL;
-    int rc = CLI_OK;
-    if (as_json)
-        rc = cli_print_json (result);
-    else {
-        char id[32], member[CLI_CELL_MAX + 1];
-        uint64_t seq = 0, items = 0;
-        cli_json_uint (result, "sequence", &seq);
-        printf ("meeting %s version %llu sent to:\n",
-                cli_json_str (result, "meeting_id", id, sizeof id), (unsigned long long) seq);
-        json_t *to = json_object_get (result, "sent_to"), *t;
-        size_t i;
-        json_array_foreach (to, i, t)
-        {
-            char what[48] = "cancellation";
-            cli_json_uint (t, "items", &items);
-            if (!json_is_true (json_object_get (t, "cancelled")))
-                snprintf (what, sizeof what, "%llu %s", (unsigned long long) items,
-                          casusoverleg ? "case(s)" : "subject(s)");
-            printf ("  %-28s %s\n", cli_json_str (t, "member", member, sizeof member), what);
-        }
-    }
-    json_decref (result);
-    return rc;
-}
-
-/*  --json or not, and nothing else: for the list commands. */
-static int
-s_list_options (const char *cmd, int argc, char **argv, void (*usage) (void), bool *as_json)
-{
-    enum { O_JSON = CLI_OPT_LONG + 1 };
-    static const struct option options[] = {{"json", no_argument, NULL, O_JSON},
-                                            {"help", no_argument, NULL, CLI_OPT_HELP},
-                                            {NULL, 0, NULL, 0}};
-    int c;
-    cli_getopt_reset ();
-    while ((c = getopt_long (argc, argv, ":h", options, NULL)) != -1) {
-        if (c == O_JSON)
-            *as_json = true;
-        else if (c == 'h' || c == CLI_OPT_HELP) {
-            usage ();
-            return -1;
-        } else
-            return cli_getopt_error (cmd, c, argv);
-    }
-    return 0;
-}
-
-static void
-s_meetings_usage (void)
-{
-    printf ("Usage: keten weegploeg meetings [--json]\n"
-            "\n"
-            "List the weegploeg meetings planned (uitvoerder): time, place, version,\n"
-            "subjects as case_refs and who received which version.  No personal data.\n");
+    return cli_request (cli, kind->agenda_call, s_meeting_args (&m), CLI_TIMEOUT_MS, m.as_json,
+                        s_sent_print, kind->items);
 }
 
 static void
@@ -271,124 +251,106 @@ s_print_meetings (json_t *meetings, bool with_recipients)
     }
 }
 
-static void
-s_casus_meetings_usage (void)
+static int
+s_meetings_print (json_t *result, const void *arg)
 {
-    printf ("Usage: keten casusoverleg meetings [--json]\n"
-            "\n"
-            "List the casusoverleg meetings planned (uitvoerder): time, place, version,\n"
-            "cases as case_refs and who received which version.  No personal data.\n");
+    (void) arg;
+    s_print_meetings (json_object_get (result, "meetings"), true);
+    return CLI_OK;
 }
 
 static int
-s_meetings (cli_t *cli, int argc, char **argv, bool casusoverleg)
+s_meetings (cli_t *cli, int argc, char **argv, const s_kind_t *kind)
 {
     bool as_json = false;
-    const char *cmd = casusoverleg ? "casusoverleg meetings" : "weegploeg meetings";
-    int rc = s_list_options (cmd, argc, argv,
-                             casusoverleg ? s_casus_meetings_usage : s_meetings_usage, &as_json);
+    const char *cmd = kind->meetings_cmd;
+    int rc = cli_options_json (cmd, argc, argv, kind->meetings_usage, &as_json);
     if (rc)
-        return rc < 0 ? CLI_OK : rc;
+        return CLI_DONE (rc);
     if (optind < argc)
         return cli_usage_error (cmd, "unexpected argument");
-    json_t *result = cli_call (cli, casusoverleg ? "casusoverleg.meetings" : "weegploeg.meetings",
-                               NULL, CLI_TIMEOUT_MS, NULL);
-    if (!result)
-        return CLI_FAIL;
-    if (as_json)
-        rc = cli_print_json (result);
-    else
-        s_print_meetings (json_object_get (result, "meetings"), true);
-    json_decref (result);
-    return rc;
+    return cli_request (cli, kind->meetings_call, NULL, CLI_TIMEOUT_MS, as_json, s_meetings_print,
+                        NULL);
 }
 
 int
-cmd_weegploeg (cli_t *cli, int argc, char **argv)
+cmd_weegploeg_agenda (cli_t *cli, int argc, char **argv)
 {
-    if (argc < 2)
-        return cli_usage_error ("weegploeg", "which weegploeg command? (agenda, meetings, decide, "
-                                             "decisions, subject, matches, match)");
-    if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
-        printf ("Usage: keten weegploeg COMMAND ...   (uitvoerder)\n"
-                "\n"
-                "  agenda     plan, change or cancel a meeting and send its agenda\n"
-                "  meetings   list the meetings planned\n"
-                "  decide     record the decision on a subject and send it\n"
-                "  decisions  list the decisions and the cases opened\n"
-                "  subject    show a subject's signals (recorded access)\n"
-                "  matches    possible matches to decide (same person or not)\n"
-                "  match      decide one: --same (merge) or --different\n"
-                "\n"
-                "'keten weegploeg COMMAND --help' describes a command.\n");
-        return CLI_OK;
-    }
-    if (strcmp (argv[1], "agenda") == 0)
-        return s_plan (cli, argc - 1, argv + 1, false);
-    if (strcmp (argv[1], "meetings") == 0)
-        return s_meetings (cli, argc - 1, argv + 1, false);
-    if (strcmp (argv[1], "decide") == 0)
-        return cmd_weegploeg_decide (cli, argc - 1, argv + 1);
-    if (strcmp (argv[1], "decisions") == 0)
-        return cmd_weegploeg_decisions (cli, argc - 1, argv + 1);
-    if (strcmp (argv[1], "subject") == 0 || strcmp (argv[1], "matches") == 0 ||
-        strcmp (argv[1], "match") == 0)
-        return cmd_weegploeg_subject (cli, argc - 1, argv + 1);
-    char name[65];
-    cli_clean (name, sizeof name, argv[1]);
-    return cli_usage_error ("weegploeg", "unknown weegploeg command '%s'", name);
+    return s_plan (cli, argc, argv, &s_weegploeg);
 }
 
 int
-cmd_casusoverleg (cli_t *cli, int argc, char **argv)
+cmd_weegploeg_meetings (cli_t *cli, int argc, char **argv)
 {
-    if (argc < 2)
-        return cli_usage_error ("casusoverleg", "which casusoverleg command? (agenda, meetings)");
-    if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
-        printf ("Usage: keten casusoverleg COMMAND ...   (uitvoerder)\n"
-                "\n"
-                "  agenda     plan, change or cancel a meeting and send its agenda to the\n"
-                "             participants of its cases\n"
-                "  meetings   list the casusoverleg meetings planned\n"
-                "\n"
-                "The cases themselves: 'keten case --help'.\n"
-                "'keten casusoverleg COMMAND --help' describes a command.\n");
-        return CLI_OK;
-    }
-    if (strcmp (argv[1], "agenda") == 0)
-        return s_plan (cli, argc - 1, argv + 1, true);
-    if (strcmp (argv[1], "meetings") == 0)
-        return s_meetings (cli, argc - 1, argv + 1, true);
-    char name[65];
-    cli_clean (name, sizeof name, argv[1]);
-    return cli_usage_error ("casusoverleg", "unknown casusoverleg command '%s'", name);
+    return s_meetings (cli, argc, argv, &s_weegploeg);
+}
+
+int
+cmd_casusoverleg_agenda (cli_t *cli, int argc, char **argv)
+{
+    return s_plan (cli, argc, argv, &s_casusoverleg);
+}
+
+int
+cmd_casusoverleg_meetings (cli_t *cli, int argc, char **argv)
+{
+    return s_meetings (cli, argc, argv, &s_casusoverleg);
 }
 
 /* ---- keten agenda (partner nodes) ---------------------------------------- */
 
+static const char s_agenda_list_usage[] =
+    "Usage: keten agenda list [--json]\n"
+    "\n"
+    "List the agendas this node received: weegploeg agendas (kernpartijen) and\n"
+    "casusoverleg agendas (participants of the cases on them); the newest\n"
+    "version of each meeting, its kind, subjects as case_refs.  No personal data.\n";
+
+static const char s_agenda_show_usage[] =
+    "Usage: keten agenda show MEETING_ID [--json]\n"
+    "\n"
+    "Show one agenda with its subjects (and, for a weegploeg, their signals).\n"
+    "This is a read of personal data: it is recorded with your user name first\n"
+    "(art. 15.2e) and listed by `keten audit access`.\n";
+
+/*  One signal on an agenda item, its description's line breaks kept. */
 static void
-s_agenda_list_usage (void)
+s_signal_print (json_t *g)
 {
-    printf ("Usage: keten agenda list [--json]\n"
-            "\n"
-            "List the agendas this node received: weegploeg agendas (kernpartijen) and\n"
-            "casusoverleg agendas (participants of the cases on them); the newest\n"
-            "version of each meeting, its kind, subjects as case_refs.  No personal data.\n");
+    char a[CLI_CELL_MAX + 1], b[CLI_CELL_MAX + 1], c[CLI_CELL_MAX + 1], d[CLI_CELL_MAX + 1];
+    printf ("   signal from %s, observed %s, category %s, source %s%s%s\n",
+            cli_json_str (g, "sender", a, sizeof a), cli_json_str (g, "observed_on", b, sizeof b),
+            cli_json_str (g, "category", c, sizeof c), cli_json_str (g, "source_kind", d, sizeof d),
+            json_is_true (json_object_get (g, "special_category")) ? ", special category" : "",
+            json_is_true (json_object_get (g, "criminal_data")) ? ", criminal data" : "");
+    json_t *desc = json_object_get (g, "description");
+    /*  Keep the line breaks of the description; clean the rest. */
+    const char *p = json_is_string (desc) ? json_string_value (desc) : "";
+    while (*p) {
+        const char *nl = strchr (p, '\n');
+        size_t n = nl ? (size_t) (nl - p) : strlen (p);
+        char raw[1024], line[1024];
+        snprintf (raw, sizeof raw, "%.*s", (int) (n < 1023 ? n : 1023), p);
+        cli_clean (line, sizeof line, raw);
+        printf ("     %s\n", line);
+        p += n + (nl ? 1 : 0);
+    }
+    json_t *item;
+    size_t k;
+    json_array_foreach (json_object_get (g, "items"), k, item)
+    {
+        char label[CLI_CELL_MAX + 1], text[1024];
+        cli_json_str (item, "label", label, sizeof label);
+        json_t *t = json_object_get (item, "text");
+        cli_clean (text, sizeof text, json_is_string (t) ? json_string_value (t) : "-");
+        printf ("     %s: %s\n", label, text);
+    }
 }
 
-static void
-s_agenda_show_usage (void)
+static int
+s_show_print (json_t *r, const void *arg)
 {
-    printf ("Usage: keten agenda show MEETING_ID [--json]\n"
-            "\n"
-            "Show one agenda with its subjects (and, for a weegploeg, their signals).\n"
-            "This is a read of personal data: it is recorded with your user name first\n"
-            "(art. 15.2e) and listed by `keten audit access`.\n");
-}
-
-static void
-s_show_print (json_t *r)
-{
+    (void) arg;
     char a[CLI_CELL_MAX + 1], b[CLI_CELL_MAX + 1], c[CLI_CELL_MAX + 1], d[CLI_CELL_MAX + 1];
     uint64_t v = 0, minutes = 0;
     cli_json_uint (r, "sequence", &v);
@@ -415,85 +377,41 @@ s_show_print (json_t *r)
                 cli_json_str (s, "municipality", d, sizeof d));
         json_t *g;
         size_t j;
-        json_array_foreach (json_object_get (it, "signals"), j, g)
-        {
-            printf ("   signal from %s, observed %s, category %s, source %s%s%s\n",
-                    cli_json_str (g, "sender", a, sizeof a),
-                    cli_json_str (g, "observed_on", b, sizeof b),
-                    cli_json_str (g, "category", c, sizeof c),
-                    cli_json_str (g, "source_kind", d, sizeof d),
-                    json_is_true (json_object_get (g, "special_category")) ? ", special category"
-                                                                           : "",
-                    json_is_true (json_object_get (g, "criminal_data")) ? ", criminal data" : "");
-            json_t *desc = json_object_get (g, "description");
-            /*  Keep the line breaks of the description; clean the rest. */
-            const char *p = json_is_string (desc) ? json_string_value (desc) : "";
-            while (*p) {
-                const char *nl = strchr (p, '\n');
-                size_t n = nl ? (size_t) (nl - p) : strlen (p);
-                char raw[1024], line[1024];
-                snprintf (raw, sizeof raw, "%.*s", (int) (n < 1023 ? n : 1023), p);
-                cli_clean (line, sizeof line, raw);
-                printf ("     %s\n", line);
-                p += n + (nl ? 1 : 0);
-            }
-            json_t *item;
-            size_t k;
-            json_array_foreach (json_object_get (g, "items"), k, item)
-            {
-                char label[CLI_CELL_MAX + 1], text[1024];
-                cli_json_str (item, "label", label, sizeof label);
-                json_t *t = json_object_get (item, "text");
-                cli_clean (text, sizeof text, json_is_string (t) ? json_string_value (t) : "-");
-                printf ("     %s: %s\n", label, text);
-            }
-        }
+        json_array_foreach (json_object_get (it, "signals"), j, g) s_signal_print (g);
     }
+    return CLI_OK;
+}
+
+static int
+s_agenda_list_print (json_t *result, const void *arg)
+{
+    (void) arg;
+    s_print_meetings (json_object_get (result, "meetings"), false);
+    return CLI_OK;
 }
 
 int
-cmd_agenda (cli_t *cli, int argc, char **argv)
+cmd_agenda_list (cli_t *cli, int argc, char **argv)
 {
-    if (argc < 2)
-        return cli_usage_error ("agenda", "which agenda command? (list, show)");
-    if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
-        printf ("Usage: keten agenda COMMAND ...   (partner nodes)\n"
-                "\n"
-                "  list   the weegploeg and casusoverleg agendas received (no personal data)\n"
-                "  show   one agenda with its subjects (recorded as an access)\n"
-                "\n"
-                "'keten agenda COMMAND --help' describes a command.\n");
-        return CLI_OK;
-    }
     bool as_json = false;
-    bool show = strcmp (argv[1], "show") == 0;
-    if (!show && strcmp (argv[1], "list") != 0) {
-        char name[65];
-        cli_clean (name, sizeof name, argv[1]);
-        return cli_usage_error ("agenda", "unknown agenda command '%s'", name);
-    }
-    const char *cmd = show ? "agenda show" : "agenda list";
-    int rc = s_list_options (cmd, argc - 1, argv + 1,
-                             show ? s_agenda_show_usage : s_agenda_list_usage, &as_json);
+    int rc = cli_options_json ("agenda list", argc, argv, s_agenda_list_usage, &as_json);
     if (rc)
-        return rc < 0 ? CLI_OK : rc;
-    json_t *args = NULL;
-    if (show) {
-        if (optind != argc - 2 || strlen (argv[optind + 1]) > 32)
-            return cli_usage_error (cmd, "give one MEETING_ID");
-        args = json_pack ("{s:s}", "meeting_id", argv[optind + 1]);
-    } else if (optind < argc - 1)
-        return cli_usage_error (cmd, "unexpected argument");
-    json_t *result =
-        cli_call (cli, show ? "agenda.show" : "agenda.list", args, CLI_TIMEOUT_MS, NULL);
-    if (!result)
-        return CLI_FAIL;
-    if (as_json)
-        rc = cli_print_json (result);
-    else if (show)
-        s_show_print (result);
-    else
-        s_print_meetings (json_object_get (result, "meetings"), false);
-    json_decref (result);
-    return rc;
+        return CLI_DONE (rc);
+    if (optind < argc)
+        return cli_usage_error ("agenda list", "unexpected argument");
+    return cli_request (cli, "agenda.list", NULL, CLI_TIMEOUT_MS, as_json, s_agenda_list_print,
+                        NULL);
+}
+
+int
+cmd_agenda_show (cli_t *cli, int argc, char **argv)
+{
+    bool as_json = false;
+    int rc = cli_options_json ("agenda show", argc, argv, s_agenda_show_usage, &as_json);
+    if (rc)
+        return CLI_DONE (rc);
+    if (optind != argc - 1 || strlen (argv[optind]) > 32)
+        return cli_usage_error ("agenda show", "give one MEETING_ID");
+    return cli_request (cli, "agenda.show", json_pack ("{s:s}", "meeting_id", argv[optind]),
+                        CLI_TIMEOUT_MS, as_json, s_show_print, NULL);
 }

@@ -8,18 +8,15 @@
 #include <string.h>
 #include <time.h>
 
-static void
-s_usage (void)
-{
-    printf ("Usage: keten audit access [--since DATE] [--limit N] [--json]\n"
-            "\n"
-            "List every recorded read of personal data at this node: when, which OS\n"
-            "user, what was read (the command) and about whom (the case_ref).\n"
-            "\n"
-            "  --since DATE   YYYY-MM-DD (00:00 UTC) or YYYY-MM-DDTHH:MM:SSZ; default: all\n"
-            "  --limit N      at most N records (1..10000, default 100)\n"
-            "  --json         print the daemon's answer as JSON\n");
-}
+const char cmd_audit_usage[] =
+    "Usage: keten audit access [--since DATE] [--limit N] [--json]\n"
+    "\n"
+    "List every recorded read of personal data at this node: when, which OS\n"
+    "user, what was read (the command) and about whom (the case_ref).\n"
+    "\n"
+    "  --since DATE   YYYY-MM-DD (00:00 UTC) or YYYY-MM-DDTHH:MM:SSZ; default: all\n"
+    "  --limit N      at most N records (1..10000, default 100)\n"
+    "  --json         print the daemon's answer as JSON\n";
 
 /*  DATE as ms since the epoch; -1 when it is not a date we take. */
 static int64_t
@@ -64,71 +61,58 @@ s_print (json_t *records)
     cli_table_destroy (&t);
 }
 
+enum { O_SINCE = CLI_OPT_LONG + 1, O_LIMIT, O_JSON };
+
+typedef struct {
+    const char *since_text, *limit_text;
+    uint64_t limit;
+    bool as_json;
+} s_access_t;
+
+static int
+s_access_option (void *arg, const char *cmd, int opt, const char *value)
+{
+    s_access_t *a = arg;
+    switch (opt) {
+    case O_SINCE:
+        return cli_opt_string (cmd, "since", value, 20, &a->since_text);
+    case O_LIMIT:
+        if (cli_opt_string (cmd, "limit", value, 5, &a->limit_text))
+            return CLI_USAGE;
+        return cli_opt_uint (cmd, "limit", value, 1, 10000, &a->limit);
+    default: /* O_JSON */
+        a->as_json = true;
+        return 0;
+    }
+}
+
+static int
+s_access_print (json_t *result, const void *arg)
+{
+    (void) arg;
+    s_print (json_object_get (result, "access"));
+    return CLI_OK;
+}
+
 int
-cmd_audit (cli_t *cli, int argc, char **argv)
+cmd_audit_access (cli_t *cli, int argc, char **argv)
 {
     const char *cmd = "audit access";
-    if (argc < 2)
-        return cli_usage_error ("audit", "which audit command? (access)");
-    if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
-        s_usage ();
-        return CLI_OK;
-    }
-    if (strcmp (argv[1], "access") != 0) {
-        char name[65];
-        cli_clean (name, sizeof name, argv[1]);
-        return cli_usage_error ("audit", "unknown audit command '%s'", name);
-    }
-    enum { O_SINCE = CLI_OPT_LONG + 1, O_LIMIT, O_JSON };
     static const struct option options[] = {{"since", required_argument, NULL, O_SINCE},
                                             {"limit", required_argument, NULL, O_LIMIT},
                                             {"json", no_argument, NULL, O_JSON},
                                             {"help", no_argument, NULL, CLI_OPT_HELP},
                                             {NULL, 0, NULL, 0}};
-    const char *since_text = NULL, *limit_text = NULL;
-    uint64_t limit = 100;
-    bool as_json = false;
-    int c;
-    cli_getopt_reset ();
-    while ((c = getopt_long (argc - 1, argv + 1, ":h", options, NULL)) != -1) {
-        int rc = 0;
-        switch (c) {
-        case O_SINCE:
-            rc = cli_opt_string (cmd, "since", optarg, 20, &since_text);
-            break;
-        case O_LIMIT:
-            rc = cli_opt_string (cmd, "limit", optarg, 5, &limit_text);
-            if (rc == 0)
-                rc = cli_opt_uint (cmd, "limit", optarg, 1, 10000, &limit);
-            break;
-        case O_JSON:
-            as_json = true;
-            break;
-        case 'h':
-        case CLI_OPT_HELP:
-            s_usage ();
-            return CLI_OK;
-        default:
-            return cli_getopt_error (cmd, c, argv + 1);
-        }
-        if (rc)
-            return rc;
-    }
-    if (optind < argc - 1)
+    s_access_t a = {NULL, NULL, 100, false};
+    int rc = cli_options (cmd, argc, argv, options, cmd_audit_usage, s_access_option, &a);
+    if (rc)
+        return CLI_DONE (rc);
+    if (optind < argc)
         return cli_usage_error (cmd, "unexpected argument");
     int64_t since = 0;
-    if (since_text && (since = s_parse_since (since_text)) < 0)
+    if (a.since_text && (since = s_parse_since (a.since_text)) < 0)
         return cli_usage_error (cmd, "--since must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
     json_t *args =
-        json_pack ("{s:I, s:I}", "since_ms", (json_int_t) since, "limit", (json_int_t) limit);
-    json_t *result = cli_call (cli, "audit.access", args, CLI_TIMEOUT_MS, NULL);
-    if (!result)
-        return CLI_FAIL;
-    int rc = CLI_OK;
-    if (as_json)
-        rc = cli_print_json (result);
-    else
-        s_print (json_object_get (result, "access"));
-    json_decref (result);
-    return rc;
+        json_pack ("{s:I, s:I}", "since_ms", (json_int_t) since, "limit", (json_int_t) a.limit);
+    return cli_request (cli, "audit.access", args, CLI_TIMEOUT_MS, a.as_json, s_access_print, NULL);
 }

@@ -13,7 +13,7 @@
 
 #define MAX_LIST 16
 
-static const char s_case_usage[] =
+const char cmd_case_usage[] =
     "Usage: keten case COMMAND ...\n"
     "\n"
     "  list                              the cases (uitvoerder: all; participant: its own)\n"
@@ -35,7 +35,7 @@ static const char s_case_usage[] =
     "\n"
     "Options: --json prints the daemon's answer as JSON.  File formats: docs/CASUSOVERLEG.md.\n";
 
-static const char s_plan_usage[] =
+const char cmd_plan_usage[] =
     "Usage: keten plan show CASE_REF [--version N] [--json]\n"
     "       keten plan progress CASE_REF MEASURE_ID --status S [--note TEXT] [--wait]\n"
     "\n"
@@ -156,28 +156,103 @@ s_print_closure (json_t *closure)
     printf ("\n");
 }
 
-/*  Parse the options of a case or plan command into args.  Lists
- *  (--consent, --data-kind, --decided-by) become arrays; --file is read
- *  into "plan" or "items"; returns an exit code (CLI_OK to go on). */
-static int
-s_options (const char *cmd, int argc, char **argv, json_t *args, bool *as_json, bool *help)
+enum {
+    O_FILE = CLI_OPT_LONG + 1,
+    O_KIND,
+    O_BASIS,
+    O_WAIT,
+    O_TO,
+    O_CONSENT,
+    O_NECESSITY,
+    O_DATAKIND,
+    O_ADVICE,
+    O_DECIDED,
+    O_VERSION,
+    O_STATUS,
+    O_NOTE,
+    O_JSON
+};
+
+/*  Options whose value goes into args as it is: a string, or an item of
+ *  a list (--consent, --data-kind, --decided-by become arrays). */
+typedef struct {
+    int opt;
+    const char *key;
+    size_t max;
+} s_string_t;
+
+static const s_string_t s_strings[] = {{O_KIND, "kind", 32},       {O_BASIS, "legal_basis", 32},
+                                       {O_TO, "to", 64},           {O_NECESSITY, "necessity", 2000},
+                                       {O_ADVICE, "advice", 2000}, {O_STATUS, "status", 16},
+                                       {O_NOTE, "note", 2000}};
+static const s_string_t s_lists[] = {
+    {O_CONSENT, "consenting", 64}, {O_DATAKIND, "data_kinds", 64}, {O_DECIDED, "decided_by", 64}};
+
+static const s_string_t *
+s_find (const s_string_t *rows, size_t n, int opt)
 {
-    enum {
-        O_FILE = CLI_OPT_LONG + 1,
-        O_KIND,
-        O_BASIS,
-        O_WAIT,
-        O_TO,
-        O_CONSENT,
-        O_NECESSITY,
-        O_DATAKIND,
-        O_ADVICE,
-        O_DECIDED,
-        O_VERSION,
-        O_STATUS,
-        O_NOTE,
-        O_JSON
-    };
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].opt == opt)
+            return &rows[i];
+    return NULL;
+}
+
+/*  What the options of a case or plan command give. */
+typedef struct {
+    json_t *args;
+    const char *file;
+    bool as_json;
+} s_given_t;
+
+static int
+s_option (void *arg, const char *cmd, int opt, const char *value)
+{
+    s_given_t *g = arg;
+    const s_string_t *row;
+    if ((row = s_find (s_strings, sizeof s_strings / sizeof s_strings[0], opt))) {
+        if (json_object_get (g->args, row->key))
+            return cli_usage_error (cmd, "an option is given twice");
+        if (!*value || strlen (value) > row->max)
+            return cli_usage_error (cmd, "an option value is empty or too long");
+        json_object_set_new (g->args, row->key, json_string (value));
+        return 0;
+    }
+    if ((row = s_find (s_lists, sizeof s_lists / sizeof s_lists[0], opt))) {
+        json_t *l = json_object_get (g->args, row->key);
+        if (!l)
+            json_object_set_new (g->args, row->key, l = json_array ());
+        if (!*value || strlen (value) > row->max || json_array_size (l) >= MAX_LIST)
+            return cli_usage_error (cmd, "a list value is empty, too long or too many");
+        json_array_append_new (l, json_string (value));
+        return 0;
+    }
+    uint64_t v;
+    switch (opt) {
+    case O_FILE:
+        if (g->file)
+            return cli_usage_error (cmd, "--file given twice");
+        g->file = value;
+        return 0;
+    case O_WAIT:
+        json_object_set_new (g->args, "wait", json_true ());
+        return 0;
+    case O_VERSION:
+        if (cli_opt_uint (cmd, "version", value, 1, 1000000, &v))
+            return CLI_USAGE;
+        json_object_set_new (g->args, "version", json_integer ((json_int_t) v));
+        return 0;
+    default: /* O_JSON */
+        g->as_json = true;
+        return 0;
+    }
+}
+
+/*  Parse the options of a case or plan command into args; --file is
+ *  read into "plan" or "items".  Returns an exit code (CLI_OK to go on)
+ *  or CLI_HELPED. */
+static int
+s_options (const char *cmd, int argc, char **argv, const char *usage, json_t *args, bool *as_json)
+{
     static const struct option options[] = {{"file", required_argument, NULL, O_FILE},
                                             {"kind", required_argument, NULL, O_KIND},
                                             {"legal-basis", required_argument, NULL, O_BASIS},
@@ -194,72 +269,13 @@ s_options (const char *cmd, int argc, char **argv, json_t *args, bool *as_json, 
                                             {"json", no_argument, NULL, O_JSON},
                                             {"help", no_argument, NULL, CLI_OPT_HELP},
                                             {NULL, 0, NULL, 0}};
-    static const struct {
-        int opt;
-        const char *key;
-        size_t max;
-    } strings[] = {{O_KIND, "kind", 32},       {O_BASIS, "legal_basis", 32},
-                   {O_TO, "to", 64},           {O_NECESSITY, "necessity", 2000},
-                   {O_ADVICE, "advice", 2000}, {O_STATUS, "status", 16},
-                   {O_NOTE, "note", 2000}},
-      lists[] = {{O_CONSENT, "consenting", 64},
-                 {O_DATAKIND, "data_kinds", 64},
-                 {O_DECIDED, "decided_by", 64}};
-    const char *file = NULL;
-    int c;
-    cli_getopt_reset ();
-    while ((c = getopt_long (argc, argv, ":h", options, NULL)) != -1) {
-        bool done = false;
-        for (size_t i = 0; i < sizeof strings / sizeof strings[0] && !done; i++)
-            if (strings[i].opt == c) {
-                done = true;
-                if (json_object_get (args, strings[i].key))
-                    return cli_usage_error (cmd, "an option is given twice");
-                if (!*optarg || strlen (optarg) > strings[i].max)
-                    return cli_usage_error (cmd, "an option value is empty or too long");
-                json_object_set_new (args, strings[i].key, json_string (optarg));
-            }
-        for (size_t i = 0; i < sizeof lists / sizeof lists[0] && !done; i++)
-            if (lists[i].opt == c) {
-                done = true;
-                json_t *l = json_object_get (args, lists[i].key);
-                if (!l)
-                    json_object_set_new (args, lists[i].key, l = json_array ());
-                if (!*optarg || strlen (optarg) > lists[i].max || json_array_size (l) >= MAX_LIST)
-                    return cli_usage_error (cmd, "a list value is empty, too long or too many");
-                json_array_append_new (l, json_string (optarg));
-            }
-        if (done)
-            continue;
-        switch (c) {
-        case O_FILE:
-            if (file)
-                return cli_usage_error (cmd, "--file given twice");
-            file = optarg;
-            break;
-        case O_WAIT:
-            json_object_set_new (args, "wait", json_true ());
-            break;
-        case O_VERSION: {
-            uint64_t v;
-            if (cli_opt_uint (cmd, "version", optarg, 1, 1000000, &v))
-                return CLI_USAGE;
-            json_object_set_new (args, "version", json_integer ((json_int_t) v));
-            break;
-        }
-        case O_JSON:
-            *as_json = true;
-            break;
-        case 'h':
-        case CLI_OPT_HELP:
-            *help = true;
-            return CLI_OK;
-        default:
-            return cli_getopt_error (cmd, c, argv);
-        }
-    }
-    if (file) {
-        json_t *v = s_load_json (file);
+    s_given_t g = {args, NULL, false};
+    int rc = cli_options (cmd, argc, argv, options, usage, s_option, &g);
+    *as_json = g.as_json;
+    if (rc)
+        return rc;
+    if (g.file) {
+        json_t *v = s_load_json (g.file);
         if (!v)
             return CLI_FAIL;
         json_object_set_new (args, json_is_array (v) ? "items" : "plan", v);
@@ -303,89 +319,99 @@ s_call (cli_t *cli, const char *call, json_t *args, bool as_json, int timeout_ms
     return rc;
 }
 
-int
-cmd_case (cli_t *cli, int argc, char **argv)
+/*  Parse a case or plan command's options into args; *positional_p
+ *  receives the number of arguments left, from argv[optind].  Returns an
+ *  exit code, or CLI_HELPED. */
+static int
+s_parse (const char *cmd, int argc, char **argv, const char *usage, json_t *args, bool *as_json,
+         int *positional_p)
 {
-    if (argc < 2)
-        return cli_usage_error ("case", "which case command? (list, show, plan, contribute, "
-                                        "disclose, close)");
-    if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
-        fputs (s_case_usage, stdout);
-        return CLI_OK;
-    }
-    static const char *const subs[] = {"list", "show", "plan", "contribute", "disclose", "close"};
-    static const char *const calls[] = {"case.list",       "case.show",     "case.plan",
-                                        "case.contribute", "case.disclose", "case.close"};
-    size_t k = 0;
-    while (k < 6 && strcmp (argv[1], subs[k]) != 0)
-        k++;
-    if (k == 6) {
-        char name[65];
-        cli_clean (name, sizeof name, argv[1]);
-        return cli_usage_error ("case", "unknown case command '%s'", name);
-    }
-    char cmd[32];
-    snprintf (cmd, sizeof cmd, "case %s", subs[k]);
-    json_t *args = json_object ();
-    bool as_json = false, help = false;
-    int rc = s_options (cmd, argc - 1, argv + 1, args, &as_json, &help);
-    if (rc != CLI_OK || help) {
-        json_decref (args);
-        if (help)
-            fputs (s_case_usage, stdout);
-        return rc;
-    }
-    int positional = argc - 1 - optind;
-    if (k == 0 ? positional != 0 : positional != 1 || strlen (argv[optind + 1]) > 32) {
-        json_decref (args);
-        return cli_usage_error (cmd, k == 0 ? "unexpected argument" : "give one CASE_REF");
-    }
-    if (k != 0)
-        json_object_set_new (args, "case_ref", json_string (argv[optind + 1]));
+    int rc = s_options (cmd, argc, argv, usage, args, as_json);
+    *positional_p = argc - optind;
+    return rc;
+}
+
+/*  The answer to a case or plan command; args is stolen. */
+static int
+s_send (cli_t *cli, const char *call, json_t *args, bool as_json)
+{
     bool wait = json_is_true (json_object_get (args, "wait"));
-    return s_call (cli, calls[k], args, as_json, wait ? CLI_WAIT_TIMEOUT_MS : CLI_TIMEOUT_MS);
+    return s_call (cli, call, args, as_json, wait ? CLI_WAIT_TIMEOUT_MS : CLI_TIMEOUT_MS);
 }
 
 int
-cmd_plan (cli_t *cli, int argc, char **argv)
+cmd_case_list (cli_t *cli, int argc, char **argv)
 {
-    if (argc < 2)
-        return cli_usage_error ("plan", "which plan command? (show, progress)");
-    if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
-        fputs (s_plan_usage, stdout);
-        return CLI_OK;
-    }
-    bool show = strcmp (argv[1], "show") == 0;
-    if (!show && strcmp (argv[1], "progress") != 0) {
-        char name[65];
-        cli_clean (name, sizeof name, argv[1]);
-        return cli_usage_error ("plan", "unknown plan command '%s'", name);
-    }
-    const char *cmd = show ? "plan show" : "plan progress";
     json_t *args = json_object ();
-    bool as_json = false, help = false;
-    int rc = s_options (cmd, argc - 1, argv + 1, args, &as_json, &help);
-    if (rc != CLI_OK || help) {
+    bool as_json = false;
+    int positional = 0;
+    int rc = s_parse ("case list", argc, argv, cmd_case_usage, args, &as_json, &positional);
+    if (rc == CLI_OK && positional != 0)
+        rc = cli_usage_error ("case list", "unexpected argument");
+    if (rc != CLI_OK) {
         json_decref (args);
-        if (help)
-            fputs (s_plan_usage, stdout);
-        return rc;
+        return CLI_DONE (rc);
     }
-    int positional = argc - 1 - optind;
-    if (positional != (show ? 1 : 2) || strlen (argv[optind + 1]) > 32 ||
-        (!show && strlen (argv[optind + 2]) > 16)) {
+    return s_send (cli, "case.list", args, as_json);
+}
+
+/*  keten case show|plan|contribute|disclose|close CASE_REF: the API
+ *  command is case.<the command's name>. */
+int
+cmd_case_on_ref (cli_t *cli, int argc, char **argv)
+{
+    char cmd[32], call[32];
+    snprintf (cmd, sizeof cmd, "case %s", argv[0]);
+    snprintf (call, sizeof call, "case.%s", argv[0]);
+    json_t *args = json_object ();
+    bool as_json = false;
+    int positional = 0;
+    int rc = s_parse (cmd, argc, argv, cmd_case_usage, args, &as_json, &positional);
+    if (rc == CLI_OK && (positional != 1 || strlen (argv[optind]) > 32))
+        rc = cli_usage_error (cmd, "give one CASE_REF");
+    if (rc != CLI_OK) {
         json_decref (args);
-        return cli_usage_error (cmd, show ? "give one CASE_REF" : "give CASE_REF MEASURE_ID");
+        return CLI_DONE (rc);
     }
-    json_object_set_new (args, "case_ref", json_string (argv[optind + 1]));
-    if (!show) {
-        if (!json_object_get (args, "status")) {
-            json_decref (args);
-            return cli_usage_error (cmd, "give --status");
-        }
-        json_object_set_new (args, "measure_id", json_string (argv[optind + 2]));
+    json_object_set_new (args, "case_ref", json_string (argv[optind]));
+    return s_send (cli, call, args, as_json);
+}
+
+int
+cmd_plan_show (cli_t *cli, int argc, char **argv)
+{
+    json_t *args = json_object ();
+    bool as_json = false;
+    int positional = 0;
+    int rc = s_parse ("plan show", argc, argv, cmd_plan_usage, args, &as_json, &positional);
+    if (rc == CLI_OK && (positional != 1 || strlen (argv[optind]) > 32))
+        rc = cli_usage_error ("plan show", "give one CASE_REF");
+    if (rc != CLI_OK) {
+        json_decref (args);
+        return CLI_DONE (rc);
     }
-    bool wait = json_is_true (json_object_get (args, "wait"));
-    return s_call (cli, show ? "plan.show" : "plan.progress", args, as_json,
-                   wait ? CLI_WAIT_TIMEOUT_MS : CLI_TIMEOUT_MS);
+    json_object_set_new (args, "case_ref", json_string (argv[optind]));
+    return s_send (cli, "plan.show", args, as_json);
+}
+
+int
+cmd_plan_progress (cli_t *cli, int argc, char **argv)
+{
+    const char *cmd = "plan progress";
+    json_t *args = json_object ();
+    bool as_json = false;
+    int positional = 0;
+    int rc = s_parse (cmd, argc, argv, cmd_plan_usage, args, &as_json, &positional);
+    if (rc == CLI_OK &&
+        (positional != 2 || strlen (argv[optind]) > 32 || strlen (argv[optind + 1]) > 16))
+        rc = cli_usage_error (cmd, "give CASE_REF MEASURE_ID");
+    else if (rc == CLI_OK && !json_object_get (args, "status"))
+        rc = cli_usage_error (cmd, "give --status");
+    if (rc != CLI_OK) {
+        json_decref (args);
+        return CLI_DONE (rc);
+    }
+    json_object_set_new (args, "case_ref", json_string (argv[optind]));
+    json_object_set_new (args, "measure_id", json_string (argv[optind + 1]));
+    return s_send (cli, "plan.progress", args, as_json);
 }

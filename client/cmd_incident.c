@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-static const char s_usage[] =
+const char cmd_incident_usage[] =
     "Usage: keten incident report --what TEXT --found YYYY-MM-DDTHH:MM --data-kind KIND [...]\n"
     "                             [--subjects N] [--wait]\n"
     "       keten incident list [--json]                    (uitvoerder)\n"
@@ -89,28 +89,69 @@ s_print (json_t *list, const char *only)
     cli_table_destroy (&t);
 }
 
-int
-cmd_incident (cli_t *cli, int argc, char **argv)
+/*  What the four commands are given (each takes every option, as they
+ *  always have; the daemon ignores what a command does not use). */
+typedef struct {
+    json_t *args;
+    json_t *kinds; /* the --data-kind values */
+    bool as_json;
+} s_request_t;
+
+enum {
+    O_WHAT = CLI_OPT_LONG + 1,
+    O_FOUND,
+    O_KIND,
+    O_SUBJECTS,
+    O_WAIT,
+    O_NOTIFIED,
+    O_NOTREQ,
+    O_JSON
+};
+
+static int
+s_option (void *arg, const char *cmd, int opt, const char *value)
 {
-    if (argc < 2)
-        return cli_usage_error ("incident", "which incident command? (report, list, show, close)");
-    if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
-        fputs (s_usage, stdout);
-        return CLI_OK;
+    s_request_t *r = arg;
+    uint64_t v;
+    switch (opt) {
+    case O_WHAT:
+        json_object_set_new (r->args, "what", json_string (value));
+        return 0;
+    case O_FOUND:
+    case O_NOTIFIED:
+        if (!(v = s_parse_local (value)))
+            return cli_usage_error (cmd, "times are YYYY-MM-DDTHH:MM, local time");
+        json_object_set_new (r->args, opt == O_FOUND ? "found_ms" : "ap_notified_ms",
+                             json_integer ((json_int_t) v));
+        return 0;
+    case O_KIND:
+        if (json_array_size (r->kinds) >= 16 || !*value || strlen (value) > 64)
+            return cli_usage_error (cmd, "1..16 --data-kind values of 1..64 bytes");
+        json_array_append_new (r->kinds, json_string (value));
+        return 0;
+    case O_SUBJECTS:
+        if (cli_opt_uint (cmd, "subjects", value, 0, 10000000, &v))
+            return CLI_USAGE;
+        json_object_set_new (r->args, "subjects", json_integer ((json_int_t) v));
+        return 0;
+    case O_WAIT:
+        json_object_set_new (r->args, "wait", json_true ());
+        return 0;
+    case O_NOTREQ:
+        json_object_set_new (r->args, "ap_not_required", json_string (value));
+        return 0;
+    default: /* O_JSON */
+        r->as_json = true;
+        return 0;
     }
-    const char *sub = argv[1];
-    char cmd[32];
-    snprintf (cmd, sizeof cmd, "incident %.16s", sub);
-    enum {
-        O_WHAT = CLI_OPT_LONG + 1,
-        O_FOUND,
-        O_KIND,
-        O_SUBJECTS,
-        O_WAIT,
-        O_NOTIFIED,
-        O_NOTREQ,
-        O_JSON
-    };
+}
+
+/*  Parse the options into r (r->args new; its data_kinds when report
+ *  is true) and check that positional arguments are left.  Returns an
+ *  exit code, or CLI_HELPED; r->args is released unless CLI_OK. */
+static int
+s_parse (int argc, char **argv, int positional, bool report, s_request_t *r)
+{
     static const struct option options[] = {{"what", required_argument, NULL, O_WHAT},
                                             {"found", required_argument, NULL, O_FOUND},
                                             {"data-kind", required_argument, NULL, O_KIND},
@@ -121,89 +162,42 @@ cmd_incident (cli_t *cli, int argc, char **argv)
                                             {"json", no_argument, NULL, O_JSON},
                                             {"help", no_argument, NULL, CLI_OPT_HELP},
                                             {NULL, 0, NULL, 0}};
-    json_t *args = json_object (), *kinds = json_array ();
-    bool as_json = false;
-    int c, rc = CLI_OK;
-    cli_getopt_reset ();
-    while (rc == CLI_OK && (c = getopt_long (argc - 1, argv + 1, ":h", options, NULL)) != -1) {
-        uint64_t v;
-        switch (c) {
-        case O_WHAT:
-            json_object_set_new (args, "what", json_string (optarg));
-            break;
-        case O_FOUND:
-        case O_NOTIFIED:
-            if (!(v = s_parse_local (optarg)))
-                rc = cli_usage_error (cmd, "times are YYYY-MM-DDTHH:MM, local time");
-            else
-                json_object_set_new (args, c == O_FOUND ? "found_ms" : "ap_notified_ms",
-                                     json_integer ((json_int_t) v));
-            break;
-        case O_KIND:
-            if (json_array_size (kinds) >= 16 || !*optarg || strlen (optarg) > 64)
-                rc = cli_usage_error (cmd, "1..16 --data-kind values of 1..64 bytes");
-            else
-                json_array_append_new (kinds, json_string (optarg));
-            break;
-        case O_SUBJECTS:
-            if (cli_opt_uint (cmd, "subjects", optarg, 0, 10000000, &v))
-                rc = CLI_USAGE;
-            else
-                json_object_set_new (args, "subjects", json_integer ((json_int_t) v));
-            break;
-        case O_WAIT:
-            json_object_set_new (args, "wait", json_true ());
-            break;
-        case O_NOTREQ:
-            json_object_set_new (args, "ap_not_required", json_string (optarg));
-            break;
-        case O_JSON:
-            as_json = true;
-            break;
-        case 'h':
-        case CLI_OPT_HELP:
-            fputs (s_usage, stdout);
-            json_decref (args);
-            json_decref (kinds);
-            return CLI_OK;
-        default:
-            rc = cli_getopt_error (cmd, c, argv + 1);
-        }
-    }
-    int positional = argc - 1 - optind;
-    const char *call = NULL, *only = NULL;
-    if (rc == CLI_OK) {
-        if (strcmp (sub, "report") == 0 && positional == 0) {
-            call = "incident.report";
-            json_object_set (args, "data_kinds", kinds);
-        } else if (strcmp (sub, "list") == 0 && positional == 0)
-            call = "incident.list";
-        else if (strcmp (sub, "show") == 0 && positional == 1) {
-            call = "incident.list";
-            only = argv[optind + 1];
-        } else if (strcmp (sub, "close") == 0 && positional == 1) {
-            call = "incident.close";
-            json_object_set_new (args, "incident_id", json_string (argv[optind + 1]));
-        } else
-            rc = cli_usage_error ("incident", "see keten incident --help");
-    }
-    json_decref (kinds);
-    if (rc != CLI_OK) {
-        json_decref (args);
-        return rc;
-    }
-    bool wait = json_is_true (json_object_get (args, "wait"));
-    json_t *result = cli_call (cli, call, args, wait ? CLI_WAIT_TIMEOUT_MS : CLI_TIMEOUT_MS, NULL);
+    char cmd[32];
+    snprintf (cmd, sizeof cmd, "incident %.16s", argv[0]);
+    *r = (s_request_t){json_object (), json_array (), false};
+    int rc = cli_options (cmd, argc, argv, options, cmd_incident_usage, s_option, r);
+    if (rc == CLI_OK && argc - optind != positional)
+        rc = cli_usage_error ("incident", "see keten incident --help");
+    if (rc == CLI_OK && report)
+        json_object_set (r->args, "data_kinds", r->kinds);
+    json_decref (r->kinds);
+    if (rc != CLI_OK)
+        json_decref (r->args);
+    return rc;
+}
+
+/*  Send r to the daemon (r->args stolen); its answer, or NULL. */
+static json_t *
+s_call (cli_t *cli, const char *call, s_request_t *r)
+{
+    bool wait = json_is_true (json_object_get (r->args, "wait"));
+    return cli_call (cli, call, r->args, wait ? CLI_WAIT_TIMEOUT_MS : CLI_TIMEOUT_MS, NULL);
+}
+
+/*  report and close answer with a state (and a reason when refused). */
+static int
+s_state (cli_t *cli, const char *call, s_request_t *r)
+{
+    json_t *result = s_call (cli, call, r);
     if (!result)
         return CLI_FAIL;
-    if (as_json)
+    int rc = CLI_OK;
+    if (r->as_json)
         rc = cli_print_json (result);
-    else if (strcmp (call, "incident.list") == 0)
-        s_print (json_object_get (result, "incidents"), only);
     else {
         char a[CLI_CELL_MAX + 1], b[CLI_CELL_MAX + 1], why[512];
-        json_t *r = json_object_get (result, "reason");
-        cli_clean (why, sizeof why, json_is_string (r) ? json_string_value (r) : "");
+        json_t *reason = json_object_get (result, "reason");
+        cli_clean (why, sizeof why, json_is_string (reason) ? json_string_value (reason) : "");
         const char *id = json_object_get (result, "incident_id")
                              ? cli_json_str (result, "incident_id", a, sizeof a)
                              : cli_json_str (result, "message_id", a, sizeof a);
@@ -214,4 +208,61 @@ cmd_incident (cli_t *cli, int argc, char **argv)
     }
     json_decref (result);
     return rc;
+}
+
+/*  list and show read the register (show: one incident of it). */
+static int
+s_register (cli_t *cli, s_request_t *r, const char *only)
+{
+    json_t *result = s_call (cli, "incident.list", r);
+    if (!result)
+        return CLI_FAIL;
+    int rc = CLI_OK;
+    if (r->as_json)
+        rc = cli_print_json (result);
+    else
+        s_print (json_object_get (result, "incidents"), only);
+    json_decref (result);
+    return rc;
+}
+
+int
+cmd_incident_report (cli_t *cli, int argc, char **argv)
+{
+    s_request_t r;
+    int rc = s_parse (argc, argv, 0, true, &r);
+    if (rc)
+        return CLI_DONE (rc);
+    return s_state (cli, "incident.report", &r);
+}
+
+int
+cmd_incident_list (cli_t *cli, int argc, char **argv)
+{
+    s_request_t r;
+    int rc = s_parse (argc, argv, 0, false, &r);
+    if (rc)
+        return CLI_DONE (rc);
+    return s_register (cli, &r, NULL);
+}
+
+int
+cmd_incident_show (cli_t *cli, int argc, char **argv)
+{
+    s_request_t r;
+    int rc = s_parse (argc, argv, 1, false, &r);
+    if (rc)
+        return CLI_DONE (rc);
+    return s_register (cli, &r, argv[optind]);
+}
+
+int
+cmd_incident_close (cli_t *cli, int argc, char **argv)
+{
+    s_request_t r;
+    int rc = s_parse (argc, argv, 1, false, &r);
+    if (rc)
+        return CLI_DONE (rc);
+    json_object_set_new (r.args, "incident_id", json_string (argv[optind]));
+    return s_state (cli, "incident.close", &r);
 }

@@ -26,88 +26,50 @@ s_join (char *out, size_t len, const char *dir, const char *id, const char *ext)
 
 /* ---- keten keygen ------------------------------------------------------- */
 
-static void
-s_keygen_usage (void)
+static const char s_keygen_usage[] =
+    "Usage: keten keygen --id ID --kind KIND --out DIR [--name \"Display name\"]\n"
+    "\n"
+    "Make a node's keys: DIR/ID.secret (mode 0600, stays on the node) and\n"
+    "DIR/ID.pub (mode 0644, for the uitvoerder to put in the roster).\n"
+    "Existing files are never overwritten.\n"
+    "\n"
+    "  --id ID       the node's roster id: 1-64 of a-z 0-9 -, starting with a letter\n"
+    "  --kind KIND   gemeente, politie, om, rvdk, reclassering, extern or uitvoerder\n"
+    "  --out DIR     directory for the two files\n"
+    "  --name NAME   display name, e.g. \"Politie eenheid Limburg\" (default: ID)\n"
+    "\n"
+    "For the uitvoerder it also prints the roster verifier key that every\n"
+    "node pins in its config as node/uitvoerder-key.\n";
+
+typedef struct {
+    const char *id, *kind, *dir, *name;
+} s_keygen_t;
+
+enum { OPT_ID = CLI_OPT_LONG + 1, OPT_KIND, OPT_OUT, OPT_NAME };
+
+static int
+s_keygen_option (void *arg, const char *cmd, int opt, const char *value)
 {
-    printf ("Usage: keten keygen --id ID --kind KIND --out DIR [--name \"Display name\"]\n"
-            "\n"
-            "Make a node's keys: DIR/ID.secret (mode 0600, stays on the node) and\n"
-            "DIR/ID.pub (mode 0644, for the uitvoerder to put in the roster).\n"
-            "Existing files are never overwritten.\n"
-            "\n"
-            "  --id ID       the node's roster id: 1-64 of a-z 0-9 -, starting with a letter\n"
-            "  --kind KIND   gemeente, politie, om, rvdk, reclassering, extern or uitvoerder\n"
-            "  --out DIR     directory for the two files\n"
-            "  --name NAME   display name, e.g. \"Politie eenheid Limburg\" (default: ID)\n"
-            "\n"
-            "For the uitvoerder it also prints the roster verifier key that every\n"
-            "node pins in its config as node/uitvoerder-key.\n");
+    s_keygen_t *k = arg;
+    switch (opt) {
+    case OPT_ID:
+        return cli_opt_string (cmd, "id", value, KEYS_ID_MAX, &k->id);
+    case OPT_KIND:
+        return cli_opt_string (cmd, "kind", value, KEYS_KIND_MAX, &k->kind);
+    case OPT_OUT:
+        return cli_opt_string (cmd, "out", value, PATH_MAX - 1, &k->dir);
+    default: /* OPT_NAME */
+        return cli_opt_string (cmd, "name", value, KEYS_NAME_MAX, &k->name);
+    }
 }
 
-int
-cmd_keygen (cli_t *cli, int argc, char **argv)
+/*  The uitvoerder's roster verifier key, read back from the file the
+ *  daemon will use, so the key printed is the one that will sign
+ *  rosters. */
+static int
+s_print_verifier (const char *secret_path, const char *id)
 {
-    (void) cli;
-    enum { OPT_ID = CLI_OPT_LONG + 1, OPT_KIND, OPT_OUT, OPT_NAME };
-    static const struct option options[] = {
-        {"id", required_argument, NULL, OPT_ID},   {"kind", required_argument, NULL, OPT_KIND},
-        {"out", required_argument, NULL, OPT_OUT}, {"name", required_argument, NULL, OPT_NAME},
-        {"help", no_argument, NULL, CLI_OPT_HELP}, {NULL, 0, NULL, 0}};
-    const char *cmd = "keygen";
-    const char *id = NULL, *kind = NULL, *dir = NULL, *name = NULL;
-    int c;
-    cli_getopt_reset ();
-    while ((c = getopt_long (argc, argv, ":h", options, NULL)) != -1) {
-        int rc = 0;
-        switch (c) {
-        case OPT_ID:
-            rc = cli_opt_string (cmd, "id", optarg, KEYS_ID_MAX, &id);
-            break;
-        case OPT_KIND:
-            rc = cli_opt_string (cmd, "kind", optarg, KEYS_KIND_MAX, &kind);
-            break;
-        case OPT_OUT:
-            rc = cli_opt_string (cmd, "out", optarg, PATH_MAX - 1, &dir);
-            break;
-        case OPT_NAME:
-            rc = cli_opt_string (cmd, "name", optarg, KEYS_NAME_MAX, &name);
-            break;
-        case 'h':
-        case CLI_OPT_HELP:
-            s_keygen_usage ();
-            return CLI_OK;
-        default:
-            return cli_getopt_error (cmd, c, argv);
-        }
-        if (rc)
-            return rc;
-    }
-    if (optind < argc)
-        return cli_usage_error (cmd, "unexpected argument");
-    if (!id || !kind || !dir)
-        return cli_usage_error (cmd, "--id, --kind and --out are required");
-    if (!kt_valid_node_id (id))
-        return cli_usage_error (cmd, "--id must be 1-64 of a-z 0-9 -, starting with a letter");
-    if (!keys_valid_kind (kind))
-        return cli_usage_error (cmd, "--kind must be one of gemeente, politie, om, rvdk, "
-                                     "reclassering, extern, uitvoerder");
-    char secret_path[PATH_MAX], pub_path[PATH_MAX];
-    if (s_join (secret_path, sizeof secret_path, dir, id, ".secret") != 0 ||
-        s_join (pub_path, sizeof pub_path, dir, id, ".pub") != 0)
-        return cli_usage_error (cmd, "--out is too long");
-
     kt_reason_t reason;
-    if (keys_generate (id, kind, name, dir, &reason) != 0) {
-        cli_error ("%s", reason.text);
-        return CLI_FAIL;
-    }
-    printf ("wrote %s (mode 0600: keep it on this node)\n", secret_path);
-    printf ("wrote %s (mode 0644: give it to the uitvoerder for the roster)\n", pub_path);
-    if (strcmp (kind, "uitvoerder") != 0)
-        return CLI_OK;
-
-    /*  Read the key back from the file the daemon will use, so the key we
-     *  print is the one that will sign rosters. */
     keys_secret_t *keys = keys_load_secret (secret_path, &reason);
     if (!keys) {
         cli_error ("%s", reason.text);
@@ -126,67 +88,137 @@ cmd_keygen (cli_t *cli, int argc, char **argv)
     return CLI_OK;
 }
 
-/* ---- keten roster build ------------------------------------------------- */
-
-static void
-s_roster_usage (void)
+int
+cmd_keygen (cli_t *cli, int argc, char **argv)
 {
-    printf ("Usage: keten roster build --federation NAME --version N --signer UITVOERDER.secret\n"
-            "                          --out FILE PUBFILE...\n"
-            "\n"
-            "Build the federation roster (the convenant as data) from the members'\n"
-            "ID.pub files, sign it with the uitvoerder's key and write it to FILE\n"
-            "(mode 0644).  The uitvoerder's own ID.pub must be among the PUBFILEs.\n"
-            "\n"
-            "  --federation NAME   the federation, e.g. pga-limburg\n"
-            "  --version N         roster version; nodes refuse a lower one than they hold\n"
-            "  --signer FILE       the uitvoerder's ID.secret\n"
-            "  --out FILE          where to write the signed roster\n");
+    (void) cli;
+    static const struct option options[] = {
+        {"id", required_argument, NULL, OPT_ID},   {"kind", required_argument, NULL, OPT_KIND},
+        {"out", required_argument, NULL, OPT_OUT}, {"name", required_argument, NULL, OPT_NAME},
+        {"help", no_argument, NULL, CLI_OPT_HELP}, {NULL, 0, NULL, 0}};
+    const char *cmd = "keygen";
+    s_keygen_t k = {NULL, NULL, NULL, NULL};
+    int rc = cli_options (cmd, argc, argv, options, s_keygen_usage, s_keygen_option, &k);
+    if (rc)
+        return CLI_DONE (rc);
+    if (optind < argc)
+        return cli_usage_error (cmd, "unexpected argument");
+    if (!k.id || !k.kind || !k.dir)
+        return cli_usage_error (cmd, "--id, --kind and --out are required");
+    if (!kt_valid_node_id (k.id))
+        return cli_usage_error (cmd, "--id must be 1-64 of a-z 0-9 -, starting with a letter");
+    if (!keys_valid_kind (k.kind))
+        return cli_usage_error (cmd, "--kind must be one of gemeente, politie, om, rvdk, "
+                                     "reclassering, extern, uitvoerder");
+    char secret_path[PATH_MAX], pub_path[PATH_MAX];
+    if (s_join (secret_path, sizeof secret_path, k.dir, k.id, ".secret") != 0 ||
+        s_join (pub_path, sizeof pub_path, k.dir, k.id, ".pub") != 0)
+        return cli_usage_error (cmd, "--out is too long");
+
+    kt_reason_t reason;
+    if (keys_generate (k.id, k.kind, k.name, k.dir, &reason) != 0) {
+        cli_error ("%s", reason.text);
+        return CLI_FAIL;
+    }
+    printf ("wrote %s (mode 0600: keep it on this node)\n", secret_path);
+    printf ("wrote %s (mode 0644: give it to the uitvoerder for the roster)\n", pub_path);
+    if (strcmp (k.kind, "uitvoerder") != 0)
+        return CLI_OK;
+    return s_print_verifier (secret_path, k.id);
 }
 
+/* ---- keten roster build ------------------------------------------------- */
+
+static const char s_roster_usage[] =
+    "Usage: keten roster build --federation NAME --version N --signer UITVOERDER.secret\n"
+    "                          --out FILE PUBFILE...\n"
+    "\n"
+    "Build the federation roster (the convenant as data) from the members'\n"
+    "ID.pub files, sign it with the uitvoerder's key and write it to FILE\n"
+    "(mode 0644).  The uitvoerder's own ID.pub must be among the PUBFILEs.\n"
+    "\n"
+    "  --federation NAME   the federation, e.g. pga-limburg\n"
+    "  --version N         roster version; nodes refuse a lower one than they hold\n"
+    "  --signer FILE       the uitvoerder's ID.secret\n"
+    "  --out FILE          where to write the signed roster\n";
+
+typedef struct {
+    const char *federation, *version_text, *signer_path, *out;
+    uint64_t version;
+} s_roster_t;
+
+enum { OPT_FEDERATION = CLI_OPT_LONG + 1, OPT_VERSION, OPT_SIGNER, OPT_ROSTER_OUT };
+
 static int
-s_roster_build (int argc, char **argv)
+s_roster_option (void *arg, const char *cmd, int opt, const char *value)
 {
-    enum { OPT_FEDERATION = CLI_OPT_LONG + 1, OPT_VERSION, OPT_SIGNER, OPT_OUT };
+    s_roster_t *r = arg;
+    switch (opt) {
+    case OPT_FEDERATION:
+        return cli_opt_string (cmd, "federation", value, 64, &r->federation);
+    case OPT_VERSION:
+        if (cli_opt_string (cmd, "version", value, 20, &r->version_text))
+            return CLI_USAGE;
+        return cli_opt_uint (cmd, "version", value, 1, INT64_MAX, &r->version);
+    case OPT_SIGNER:
+        return cli_opt_string (cmd, "signer", value, PATH_MAX - 1, &r->signer_path);
+    default: /* OPT_ROSTER_OUT */
+        return cli_opt_string (cmd, "out", value, PATH_MAX - 1, &r->out);
+    }
+}
+
+/*  Build and sign the roster from the n_files .pub files, check it the
+ *  way every node will (signature, pinned key, contents) before anyone
+ *  else sees it, and write it. */
+static int
+s_roster_write (const s_roster_t *r, char **files, size_t n_files)
+{
+    kt_reason_t reason;
+    keys_secret_t *signer = keys_load_secret (r->signer_path, &reason);
+    if (!signer) {
+        cli_error ("%s", reason.text);
+        return CLI_FAIL;
+    }
+    char *note = NULL;
+    roster_t *roster = NULL;
+    int rc = CLI_FAIL;
+    char vkey[NOTE_NAME_MAX + 64];
+    if (roster_build (r->federation, r->version, (const char *const *) files, n_files, signer,
+                      &note, &reason) != 0)
+        cli_error ("%s", reason.text);
+    else if (note_verifier_format (vkey, sizeof vkey, signer->pub.id, signer->pub.signing_pk) != 0)
+        cli_error ("cannot format the verifier key of %s", signer->pub.id);
+    else if (!(roster = roster_parse (note, strlen (note), vkey, &reason)))
+        cli_error ("the built roster does not verify: %s", reason.text);
+    else if (kt_write_file (r->out, note, strlen (note), 0644, &reason) != 0)
+        cli_error ("%s", reason.text);
+    else {
+        printf ("roster %s version %llu with %zu members written to %s\n", roster->federation,
+                (unsigned long long) roster->version, roster->member_count, r->out);
+        rc = CLI_OK;
+    }
+    roster_destroy (&roster);
+    free (note);
+    keys_secret_destroy (&signer);
+    return rc;
+}
+
+int
+cmd_roster_build (cli_t *cli, int argc, char **argv)
+{
+    (void) cli;
     static const struct option options[] = {{"federation", required_argument, NULL, OPT_FEDERATION},
                                             {"version", required_argument, NULL, OPT_VERSION},
                                             {"signer", required_argument, NULL, OPT_SIGNER},
-                                            {"out", required_argument, NULL, OPT_OUT},
+                                            {"out", required_argument, NULL, OPT_ROSTER_OUT},
                                             {"help", no_argument, NULL, CLI_OPT_HELP},
                                             {NULL, 0, NULL, 0}};
     const char *cmd = "roster build";
-    const char *federation = NULL, *version_text = NULL, *signer_path = NULL, *out = NULL;
-    uint64_t version = 0;
-    int c;
-    cli_getopt_reset ();
-    while ((c = getopt_long (argc, argv, ":h", options, NULL)) != -1) {
-        int rc = 0;
-        switch (c) {
-        case OPT_FEDERATION:
-            rc = cli_opt_string (cmd, "federation", optarg, 64, &federation);
-            break;
-        case OPT_VERSION:
-            rc = cli_opt_string (cmd, "version", optarg, 20, &version_text);
-            if (rc == 0)
-                rc = cli_opt_uint (cmd, "version", optarg, 1, INT64_MAX, &version);
-            break;
-        case OPT_SIGNER:
-            rc = cli_opt_string (cmd, "signer", optarg, PATH_MAX - 1, &signer_path);
-            break;
-        case OPT_OUT:
-            rc = cli_opt_string (cmd, "out", optarg, PATH_MAX - 1, &out);
-            break;
-        case 'h':
-        case CLI_OPT_HELP:
-            s_roster_usage ();
-            return CLI_OK;
-        default:
-            return cli_getopt_error (cmd, c, argv);
-        }
-        if (rc)
-            return rc;
-    }
-    if (!federation || !version_text || !signer_path || !out)
+    s_roster_t r = {NULL, NULL, NULL, NULL, 0};
+    int rc = cli_options (cmd, argc, argv, options, s_roster_usage, s_roster_option, &r);
+    if (rc)
+        return CLI_DONE (rc);
+    if (!r.federation || !r.version_text || !r.signer_path || !r.out)
         return cli_usage_error (cmd, "--federation, --version, --signer and --out are required");
     size_t n_files = (size_t) (argc - optind);
     if (n_files == 0)
@@ -196,64 +228,5 @@ s_roster_build (int argc, char **argv)
     for (int i = optind; i < argc; i++)
         if (!*argv[i] || strnlen (argv[i], PATH_MAX) >= PATH_MAX)
             return cli_usage_error (cmd, "PUBFILE %d is empty or too long", i - optind + 1);
-
-    kt_reason_t reason;
-    keys_secret_t *signer = keys_load_secret (signer_path, &reason);
-    if (!signer) {
-        cli_error ("%s", reason.text);
-        return CLI_FAIL;
-    }
-    char *note = NULL;
-    roster_t *roster = NULL;
-    int rc = CLI_FAIL;
-    if (roster_build (federation, version, (const char *const *) (argv + optind), n_files, signer,
-                      &note, &reason) != 0) {
-        cli_error ("%s", reason.text);
-        goto done;
-    }
-    /*  Check the result the way every node will (signature, pinned key,
-     *  contents) before anyone else sees it. */
-    char vkey[NOTE_NAME_MAX + 64];
-    if (note_verifier_format (vkey, sizeof vkey, signer->pub.id, signer->pub.signing_pk) != 0) {
-        cli_error ("cannot format the verifier key of %s", signer->pub.id);
-        goto done;
-    }
-    roster = roster_parse (note, strlen (note), vkey, &reason);
-    if (!roster) {
-        cli_error ("the built roster does not verify: %s", reason.text);
-        goto done;
-    }
-    if (kt_write_file (out, note, strlen (note), 0644, &reason) != 0) {
-        cli_error ("%s", reason.text);
-        goto done;
-    }
-    printf ("roster %s version %llu with %zu members written to %s\n", roster->federation,
-            (unsigned long long) roster->version, roster->member_count, out);
-    rc = CLI_OK;
-done:
-    roster_destroy (&roster);
-    free (note);
-    keys_secret_destroy (&signer);
-    return rc;
-}
-
-int
-cmd_roster (cli_t *cli, int argc, char **argv)
-{
-    (void) cli;
-    if (argc < 2)
-        return cli_usage_error ("roster", "which roster command? (build)");
-    if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
-        printf ("Usage: keten roster build ...\n"
-                "\n"
-                "  build   build and sign the federation roster (uitvoerder, offline)\n"
-                "\n"
-                "'keten roster build --help' describes it.\n");
-        return CLI_OK;
-    }
-    if (strcmp (argv[1], "build") == 0)
-        return s_roster_build (argc - 1, argv + 1);
-    char name[65];
-    cli_clean (name, sizeof name, argv[1]);
-    return cli_usage_error ("roster", "unknown roster command '%s'", name);
+    return s_roster_write (&r, argv + optind, n_files);
 }

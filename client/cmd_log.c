@@ -2,37 +2,34 @@
 #include "cli.h"
 
 #include "config.h"
-#include "provlog.h"
+#include "logverify.h"
 
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
-static void
-s_verify_usage (void)
-{
-    printf ("Usage: keten [-c CONFIG | -s SOCKET] log verify [--json]\n"
-            "       keten log verify --file LOG.DB [--json]\n"
-            "\n"
-            "At a partner: check every kept receipt's inclusion proof against its\n"
-            "checkpoint, and that checkpoint against the newest one this node verified\n"
-            "(consistency proofs); exits 1 on a failed proof or a log alarm.\n"
-            "\n"
-            "At the uitvoerder: recompute the whole provenance log (state-dir/log.db)\n"
-            "from its entries - indexes without gaps, every leaf hash, every entry\n"
-            "decodes, arrivals where the arrival index puts them, every stored\n"
-            "interior hash, nothing indexed past the end, the stored tree head - and\n"
-            "print its size and root.  On failure it names the first bad index and\n"
-            "exits 1.  Reads the file only, in one snapshot; the daemon may be\n"
-            "running.  Then every checkpoint it signed and stored must be signed by\n"
-            "this log and match the entries.  A log cut back consistently to an\n"
-            "earlier size is a valid smaller log: the partners' kept checkpoints\n"
-            "show it (their `keten log verify` and status alarm).\n"
-            "\n"
-            "  --file PATH   the log file (default: log.db in the config's state-dir)\n"
-            "  --json        print the result as JSON\n"
-            "  -h, --help    this help\n");
-}
+static const char s_verify_usage[] =
+    "Usage: keten [-c CONFIG | -s SOCKET] log verify [--json]\n"
+    "       keten log verify --file LOG.DB [--json]\n"
+    "\n"
+    "At a partner: check every kept receipt's inclusion proof against its\n"
+    "checkpoint, and that checkpoint against the newest one this node verified\n"
+    "(consistency proofs); exits 1 on a failed proof or a log alarm.\n"
+    "\n"
+    "At the uitvoerder: recompute the whole provenance log (state-dir/log.db)\n"
+    "from its entries - indexes without gaps, every leaf hash, every entry\n"
+    "decodes, arrivals where the arrival index puts them, every stored\n"
+    "interior hash, nothing indexed past the end, the stored tree head - and\n"
+    "print its size and root.  On failure it names the first bad index and\n"
+    "exits 1.  Reads the file only, in one snapshot; the daemon may be\n"
+    "running.  Then every checkpoint it signed and stored must be signed by\n"
+    "this log and match the entries.  A log cut back consistently to an\n"
+    "earlier size is a valid smaller log: the partners' kept checkpoints\n"
+    "show it (their `keten log verify` and status alarm).\n"
+    "\n"
+    "  --file PATH   the log file (default: log.db in the config's state-dir)\n"
+    "  --json        print the result as JSON\n"
+    "  -h, --help    this help\n";
 
 /*  A partner's answer: every kept receipt against its checkpoint, every
  *  checkpoint against the newest verified one, and any alarm. */
@@ -78,7 +75,7 @@ s_file_result (const char *path, json_t *checkpoints, bool as_json)
     uint8_t root[32];
     char hex[65];
     kt_reason_t reason;
-    if (provlog_verify (path, &size, root, &bad, &reason) != 0) {
+    if (logverify_file (path, &size, root, &bad, &reason) != 0) {
         if (as_json) {
             json_t *r = json_pack ("{s:b, s:I, s:s}", "ok", 0, "first_bad_index", (json_int_t) bad,
                                    "reason", reason.text);
@@ -113,40 +110,39 @@ s_file_result (const char *path, json_t *checkpoints, bool as_json)
     return CLI_OK;
 }
 
+enum { OPT_FILE = CLI_OPT_LONG + 1, OPT_JSON };
+
+typedef struct {
+    const char *file;
+    bool as_json;
+} s_verify_t;
+
 static int
-s_verify (cli_t *cli, int argc, char **argv)
+s_verify_option (void *arg, const char *cmd, int opt, const char *value)
 {
-    enum { OPT_FILE = CLI_OPT_LONG + 1, OPT_JSON };
+    s_verify_t *v = arg;
+    if (opt == OPT_FILE)
+        return cli_opt_string (cmd, "file", value, 4000, &v->file);
+    if (v->as_json)
+        return cli_usage_error (cmd, "--json given twice");
+    v->as_json = true;
+    return 0;
+}
+
+int
+cmd_log_verify (cli_t *cli, int argc, char **argv)
+{
     static const struct option options[] = {{"file", required_argument, NULL, OPT_FILE},
                                             {"json", no_argument, NULL, OPT_JSON},
                                             {"help", no_argument, NULL, CLI_OPT_HELP},
                                             {NULL, 0, NULL, 0}};
     const char *cmd = "log verify";
-    const char *file = NULL;
-    bool as_json = false;
-    int c;
-    cli_getopt_reset ();
-    while ((c = getopt_long (argc, argv, ":h", options, NULL)) != -1) {
-        int rc = 0;
-        switch (c) {
-        case OPT_FILE:
-            rc = cli_opt_string (cmd, "file", optarg, 4000, &file);
-            break;
-        case OPT_JSON:
-            if (as_json)
-                return cli_usage_error (cmd, "--json given twice");
-            as_json = true;
-            break;
-        case 'h':
-        case CLI_OPT_HELP:
-            s_verify_usage ();
-            return CLI_OK;
-        default:
-            return cli_getopt_error (cmd, c, argv);
-        }
-        if (rc)
-            return rc;
-    }
+    s_verify_t v = {NULL, false};
+    int rc = cli_options (cmd, argc, argv, options, s_verify_usage, s_verify_option, &v);
+    if (rc)
+        return CLI_DONE (rc);
+    const char *file = v.file;
+    bool as_json = v.as_json;
     if (optind < argc)
         return cli_usage_error (cmd, "unexpected argument");
     char path[PATH_MAX + 16];
@@ -180,66 +176,62 @@ s_verify (cli_t *cli, int argc, char **argv)
                        "checkpoints");
         }
     }
-    int rc = s_file_result (path, result ? json_object_get (result, "checkpoints") : NULL, as_json);
+    rc = s_file_result (path, result ? json_object_get (result, "checkpoints") : NULL, as_json);
     json_decref (result);
     return rc;
 }
 
-int
-cmd_log (cli_t *cli, int argc, char **argv)
+static const char s_checkpoints_usage[] =
+    "Usage: keten log checkpoints [--json]   (uitvoerder)\n"
+    "\n"
+    "The checkpoints the uitvoerder signed over its provenance log, newest first:\n"
+    "size, when signed, which witnesses cosigned, root.\n"
+    "\n"
+    "  --json        print the result as JSON\n"
+    "  -h, --help    this help\n";
+
+static void
+s_checkpoints_print (json_t *r)
 {
-    if (argc < 2)
-        return cli_usage_error ("log", "which log command? (verify)");
-    if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
-        printf ("Usage: keten log COMMAND ...\n"
-                "\n"
-                "  verify       uitvoerder: recompute the log and its checkpoints; partner:\n"
-                "               check every kept receipt's proof (exit 1 on failure or alarm)\n"
-                "  checkpoints  the signed checkpoints and their witness cosigners (uitvoerder)\n"
-                "  show         the trail of one subject: --case CASE_REF (uitvoerder)\n"
-                "\n"
-                "'keten log COMMAND --help' describes a command.\n");
+    static const char *const header[] = {"SIZE", "SIGNED (UTC)", "COSIGNED BY", "ROOT"};
+    cli_table_t *t = cli_table_new (4, header);
+    json_t *c;
+    size_t i;
+    json_array_foreach (json_object_get (r, "checkpoints"), i, c)
+    {
+        char size[24], when[32], who[CLI_CELL_MAX + 1], root[CLI_CELL_MAX + 1];
+        uint64_t v = 0;
+        cli_json_uint (c, "size", &v);
+        snprintf (size, sizeof size, "%llu", (unsigned long long) v);
+        v = 0;
+        cli_json_uint (c, "signed_ms", &v);
+        cli_fmt_time (when, sizeof when, v);
+        const char *cells[4] = {size, when, cli_json_str (c, "cosigners", who, sizeof who),
+                                cli_json_str (c, "root", root, sizeof root)};
+        cli_table_add (t, cells);
+    }
+    cli_table_print (t);
+    cli_table_destroy (&t);
+}
+
+int
+cmd_log_checkpoints (cli_t *cli, int argc, char **argv)
+{
+    if (argc == 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)) {
+        fputs (s_checkpoints_usage, stdout);
         return CLI_OK;
     }
-    if (strcmp (argv[1], "verify") == 0)
-        return s_verify (cli, argc - 1, argv + 1);
-    if (strcmp (argv[1], "show") == 0)
-        return cmd_log_show (cli, argc - 1, argv + 1);
-    if (strcmp (argv[1], "checkpoints") == 0) {
-        bool as_json = argc == 3 && strcmp (argv[2], "--json") == 0;
-        if (argc > 3 || (argc == 3 && !as_json))
-            return cli_usage_error ("log checkpoints", "only --json");
-        json_t *r = cli_call (cli, "log.checkpoints", NULL, CLI_TIMEOUT_MS, NULL);
-        if (!r)
-            return CLI_FAIL;
-        int rc = CLI_OK;
-        if (as_json)
-            rc = cli_print_json (r);
-        else {
-            static const char *const header[] = {"SIZE", "SIGNED (UTC)", "COSIGNED BY", "ROOT"};
-            cli_table_t *t = cli_table_new (4, header);
-            json_t *c;
-            size_t i;
-            json_array_foreach (json_object_get (r, "checkpoints"), i, c)
-            {
-                char size[24], when[32], who[CLI_CELL_MAX + 1], root[CLI_CELL_MAX + 1];
-                uint64_t v = 0;
-                cli_json_uint (c, "size", &v);
-                snprintf (size, sizeof size, "%llu", (unsigned long long) v);
-                v = 0;
-                cli_json_uint (c, "signed_ms", &v);
-                cli_fmt_time (when, sizeof when, v);
-                const char *cells[4] = {size, when, cli_json_str (c, "cosigners", who, sizeof who),
-                                        cli_json_str (c, "root", root, sizeof root)};
-                cli_table_add (t, cells);
-            }
-            cli_table_print (t);
-            cli_table_destroy (&t);
-        }
-        json_decref (r);
-        return rc;
-    }
-    char name[65];
-    cli_clean (name, sizeof name, argv[1]);
-    return cli_usage_error ("log", "unknown log command '%s'", name);
+    bool as_json = argc == 2 && strcmp (argv[1], "--json") == 0;
+    if (argc > 2 || (argc == 2 && !as_json))
+        return cli_usage_error ("log checkpoints", "only --json");
+    json_t *r = cli_call (cli, "log.checkpoints", NULL, CLI_TIMEOUT_MS, NULL);
+    if (!r)
+        return CLI_FAIL;
+    int rc = CLI_OK;
+    if (as_json)
+        rc = cli_print_json (r);
+    else
+        s_checkpoints_print (r);
+    json_decref (r);
+    return rc;
 }

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char s_usage[] =
+const char cmd_member_usage[] =
     "Usage: keten member add PUB_FILE          add a member from its .pub file\n"
     "       keten member kind ID KIND          change a member's kind, and so its role (art. 1)\n"
     "       keten member revoke ID             revoke a member at once (art. 15.2c)\n"
@@ -30,54 +30,29 @@ static const char s_usage[] =
     "rotation, install the new .secret file at the member and restart it before the\n"
     "overlap ends.\n";
 
-int
-cmd_member (cli_t *cli, int argc, char **argv)
+/*  Refuse options (there are none besides --help, which prints the usage:
+ *  returns CLI_HELPED) and any count of arguments after the command's name other
+ *  than min..max. */
+static int
+s_arguments (int argc, char **argv, int min, int max)
 {
-    if (argc < 2 || strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
-        if (argc < 2)
-            return cli_usage_error ("member", "which member command? (add, kind, revoke, "
-                                              "opzegging, rotate, end-overlap)");
-        fputs (s_usage, stdout);
-        return CLI_OK;
-    }
-    const char *op = argv[1];
-    json_t *args = NULL;
-    long overlap = -1;
-    if (strcmp (op, "rotate") == 0 && argc == 5 && strcmp (argv[3], "--overlap-days") == 0) {
-        char *end;
-        overlap = strtol (argv[4], &end, 10);
-        if (!*argv[4] || *end || overlap < 0 || overlap > 90)
-            return cli_usage_error ("member", "--overlap-days takes a whole number 0..90");
-        argc = 3;
-    }
-    for (int i = 2; i < argc; i++)
+    for (int i = 1; i < argc; i++)
+        if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0) {
+            fputs (cmd_member_usage, stdout);
+            return CLI_HELPED;
+        }
+    for (int i = 1; i < argc; i++)
         if (argv[i][0] == '-')
             return cli_usage_error ("member", "unknown option (see keten member --help)");
-    if ((strcmp (op, "add") == 0 || strcmp (op, "rotate") == 0) && argc == 3) {
-        char *text = NULL;
-        size_t len = 0;
-        kt_reason_t reason;
-        if (kt_read_file (argv[2], 8192, &text, &len, &reason) != 0) {
-            cli_error ("%s", reason.text);
-            return CLI_FAIL;
-        }
-        args = json_pack ("{s:s, s:s}", "op", op, "pub", text);
-        free (text);
-        if (!args) {
-            cli_error ("%s is not text", argv[2]);
-            return CLI_FAIL;
-        }
-        if (overlap >= 0)
-            json_object_set_new (args, "overlap_days", json_integer (overlap));
-    } else if (strcmp (op, "kind") == 0 && argc == 4)
-        args = json_pack ("{s:s, s:s, s:s}", "op", "kind", "id", argv[2], "kind", argv[3]);
-    else if ((strcmp (op, "revoke") == 0 || strcmp (op, "end-overlap") == 0) && argc == 3)
-        args = json_pack ("{s:s, s:s}", "op", op, "id", argv[2]);
-    else if (strcmp (op, "opzegging") == 0 && (argc == 3 || argc == 4))
-        args = json_pack ("{s:s, s:s, s:s}", "op", "opzegging", "id", argv[2], "date",
-                          argc == 4 ? argv[3] : "");
-    else
+    if (argc - 1 < min || argc - 1 > max)
         return cli_usage_error ("member", "see keten member --help");
+    return CLI_OK;
+}
+
+/*  Send a roster change and say what became of it; args is stolen. */
+static int
+s_change (cli_t *cli, const char *op, json_t *args)
+{
     if (!args)
         return cli_usage_error ("member", "arguments must be text");
     json_t *result = cli_call (cli, "roster.change", args, CLI_TIMEOUT_MS, NULL);
@@ -101,4 +76,84 @@ cmd_member (cli_t *cli, int argc, char **argv)
     int rc = json_array_size (warnings) ? CLI_FAIL : CLI_OK;
     json_decref (result);
     return rc;
+}
+
+/*  add PUB_FILE, rotate PUB_FILE: the member's .pub file, read here;
+ *  overlap_days < 0 when not given. */
+static int
+s_with_pub (cli_t *cli, const char *op, const char *file, long overlap_days)
+{
+    char *text = NULL;
+    size_t len = 0;
+    kt_reason_t reason;
+    if (kt_read_file (file, 8192, &text, &len, &reason) != 0) {
+        cli_error ("%s", reason.text);
+        return CLI_FAIL;
+    }
+    json_t *args = json_pack ("{s:s, s:s}", "op", op, "pub", text);
+    free (text);
+    if (!args) {
+        cli_error ("%s is not text", file);
+        return CLI_FAIL;
+    }
+    if (overlap_days >= 0)
+        json_object_set_new (args, "overlap_days", json_integer (overlap_days));
+    return s_change (cli, op, args);
+}
+
+int
+cmd_member_add (cli_t *cli, int argc, char **argv)
+{
+    int rc = s_arguments (argc, argv, 1, 1);
+    if (rc)
+        return CLI_DONE (rc);
+    return s_with_pub (cli, "add", argv[1], -1);
+}
+
+int
+cmd_member_rotate (cli_t *cli, int argc, char **argv)
+{
+    long overlap = -1;
+    if (argc == 4 && strcmp (argv[2], "--overlap-days") == 0) {
+        char *end;
+        overlap = strtol (argv[3], &end, 10);
+        if (!*argv[3] || *end || overlap < 0 || overlap > 90)
+            return cli_usage_error ("member", "--overlap-days takes a whole number 0..90");
+        argc = 2;
+    }
+    int rc = s_arguments (argc, argv, 1, 1);
+    if (rc)
+        return CLI_DONE (rc);
+    return s_with_pub (cli, "rotate", argv[1], overlap);
+}
+
+int
+cmd_member_kind (cli_t *cli, int argc, char **argv)
+{
+    int rc = s_arguments (argc, argv, 2, 2);
+    if (rc)
+        return CLI_DONE (rc);
+    return s_change (cli, "kind",
+                     json_pack ("{s:s, s:s, s:s}", "op", "kind", "id", argv[1], "kind", argv[2]));
+}
+
+/*  revoke ID, end-overlap ID: the operation is the command's name. */
+int
+cmd_member_on_id (cli_t *cli, int argc, char **argv)
+{
+    int rc = s_arguments (argc, argv, 1, 1);
+    if (rc)
+        return CLI_DONE (rc);
+    return s_change (cli, argv[0], json_pack ("{s:s, s:s}", "op", argv[0], "id", argv[1]));
+}
+
+int
+cmd_member_opzegging (cli_t *cli, int argc, char **argv)
+{
+    int rc = s_arguments (argc, argv, 1, 2);
+    if (rc)
+        return CLI_DONE (rc);
+    return s_change (cli, "opzegging",
+                     json_pack ("{s:s, s:s, s:s}", "op", "opzegging", "id", argv[1], "date",
+                                argc == 3 ? argv[2] : ""));
 }

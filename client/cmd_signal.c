@@ -48,30 +48,27 @@ static const s_field_t s_fields[] = {
 };
 #define S_FIELDS (sizeof s_fields / sizeof s_fields[0])
 
-static void
-s_submit_usage (void)
-{
-    printf ("Usage: keten signal submit --file FILE.json [--wait]\n"
-            "       keten signal submit --name NAME --birth-date YYYY-MM-DD ... [--wait]\n"
-            "\n"
-            "Submit a signal (art. 7: kernpartijen only).  It is checked here first and\n"
-            "sent only if valid.  Prints \"signal MESSAGE_ID STATE\"; STATE is queued, held\n"
-            "(art. 9/10 Wpg: stays on this node until released), delivered or refused.\n"
-            "\n"
-            "  --file FILE     the signal as JSON (docs/SIGNAL-FORMAT.md); preferred, as\n"
-            "                  command-line flags are visible to other local users in the\n"
-            "                  process list and end up in shell history\n"
-            "  --wait          wait (up to 120 s) for the uitvoerder's signed receipt\n"
-            "\n"
-            "Instead of --file, the signal's fields (give those that apply):\n"
-            "  --name, --birth-date, --address, --municipality, --bsn     the subject\n"
-            "  --description, --category, --observed-on YYYY-MM-DD\n"
-            "  --melder-name, --melder-contact                            who reported it\n"
-            "  --source-kind, --source-detail                             art. 7.2 source\n"
-            "  --wpg-basis, --legal-basis\n"
-            "  --special-category yes|no, --criminal-data yes|no\n"
-            "  --local-ref REF     your own reference (no personal data)\n");
-}
+static const char s_submit_usage[] =
+    "Usage: keten signal submit --file FILE.json [--wait]\n"
+    "       keten signal submit --name NAME --birth-date YYYY-MM-DD ... [--wait]\n"
+    "\n"
+    "Submit a signal (art. 7: kernpartijen only).  It is checked here first and\n"
+    "sent only if valid.  Prints \"signal MESSAGE_ID STATE\"; STATE is queued, held\n"
+    "(art. 9/10 Wpg: stays on this node until released), delivered or refused.\n"
+    "\n"
+    "  --file FILE     the signal as JSON (docs/SIGNAL-FORMAT.md); preferred, as\n"
+    "                  command-line flags are visible to other local users in the\n"
+    "                  process list and end up in shell history\n"
+    "  --wait          wait (up to 120 s) for the uitvoerder's signed receipt\n"
+    "\n"
+    "Instead of --file, the signal's fields (give those that apply):\n"
+    "  --name, --birth-date, --address, --municipality, --bsn     the subject\n"
+    "  --description, --category, --observed-on YYYY-MM-DD\n"
+    "  --melder-name, --melder-contact                            who reported it\n"
+    "  --source-kind, --source-detail                             art. 7.2 source\n"
+    "  --wpg-basis, --legal-basis\n"
+    "  --special-category yes|no, --criminal-data yes|no\n"
+    "  --local-ref REF     your own reference (no personal data)\n";
 
 static int
 s_parse_bool (const char *cmd, const char *opt, const char *value, bool *out)
@@ -161,10 +158,84 @@ s_signal_from_file (const char *path)
     return signal;
 }
 
+enum { OPT_FILE = CLI_OPT_LONG + 1, OPT_WAIT, OPT_FIELD };
+
+/*  A signal as given: --file, or its fields. */
+typedef struct {
+    const char *file;
+    const char *values[S_FIELDS];
+    bool wait, any_field;
+} s_submit_t;
+
 static int
-s_submit (cli_t *cli, int argc, char **argv)
+s_submit_option (void *arg, const char *cmd, int opt, const char *value)
 {
-    enum { OPT_FILE = CLI_OPT_LONG + 1, OPT_WAIT, OPT_FIELD };
+    s_submit_t *sub = arg;
+    if (opt >= OPT_FIELD && opt < OPT_FIELD + (int) S_FIELDS) {
+        size_t i = (size_t) (opt - OPT_FIELD);
+        sub->any_field = true;
+        /*  The intake applies each field's own limit; this only keeps
+         *  absurd input out. */
+        return cli_opt_string (cmd, s_fields[i].opt, value, INTAKE_MAX_BYTES, &sub->values[i]);
+    }
+    if (opt == OPT_FILE)
+        return cli_opt_string (cmd, "file", value, PATH_MAX - 1, &sub->file);
+    /*  OPT_WAIT */
+    if (sub->wait)
+        return cli_usage_error (cmd, "--wait given twice");
+    sub->wait = true;
+    return 0;
+}
+
+/*  The signal given, checked with the daemon's own intake rules: the
+ *  daemon checks again, but checking here means nothing is sent (or
+ *  stored) when the signal is wrong, and the error names the field.
+ *  NULL with *rc the exit code after saying why. */
+static json_t *
+s_submit_signal (const char *cmd, const s_submit_t *sub, int *rc)
+{
+    *rc = CLI_FAIL;
+    json_t *signal =
+        sub->file ? s_signal_from_file (sub->file) : s_signal_from_flags (cmd, sub->values, rc);
+    if (!signal) {
+        if (sub->file)
+            *rc = CLI_FAIL;
+        return NULL;
+    }
+    Keten__Signal *checked = NULL;
+    kt_reason_t reason;
+    if (intake_signal_from_object (signal, &checked, &reason) != 0) {
+        json_decref (signal);
+        cli_error ("%s%sinvalid signal: %s", sub->file ? sub->file : "", sub->file ? ": " : "",
+                   reason.text);
+        *rc = CLI_FAIL;
+        return NULL;
+    }
+    intake_signal_destroy (&checked);
+    return signal;
+}
+
+/*  What became of a submitted signal. */
+static int
+s_submitted_print (json_t *result)
+{
+    char id[KT_ID_HEX + 8], state[32], why[KT_REASON_MAX];
+    cli_json_str (result, "message_id", id, sizeof id);
+    cli_json_str (result, "state", state, sizeof state);
+    uint64_t index = 0;
+    if (strcmp (state, "delivered") == 0 && cli_json_uint (result, "log_index", &index))
+        printf ("signal %s %s log index %llu\n", id, state, (unsigned long long) index);
+    else if (strcmp (state, "refused") == 0) {
+        printf ("signal %s refused: %s\n", id, cli_json_str (result, "reason", why, sizeof why));
+        return CLI_FAIL;
+    } else
+        printf ("signal %s %s\n", id, state);
+    return CLI_OK;
+}
+
+int
+cmd_signal_submit (cli_t *cli, int argc, char **argv)
+{
     struct option options[S_FIELDS + 4];
     size_t n = 0;
     options[n++] = (struct option){"file", required_argument, NULL, OPT_FILE};
@@ -176,70 +247,27 @@ s_submit (cli_t *cli, int argc, char **argv)
     options[n] = (struct option){NULL, 0, NULL, 0};
 
     const char *cmd = "signal submit";
-    const char *file = NULL;
-    const char *values[S_FIELDS] = {NULL};
-    bool wait = false, any_field = false;
-    int c;
-    cli_getopt_reset ();
-    while ((c = getopt_long (argc, argv, ":h", options, NULL)) != -1) {
-        int rc = 0;
-        if (c >= OPT_FIELD && c < OPT_FIELD + (int) S_FIELDS) {
-            size_t i = (size_t) (c - OPT_FIELD);
-            /*  The intake applies each field's own limit; this only keeps
-             *  absurd input out. */
-            rc = cli_opt_string (cmd, s_fields[i].opt, optarg, INTAKE_MAX_BYTES, &values[i]);
-            any_field = true;
-        } else
-            switch (c) {
-            case OPT_FILE:
-                rc = cli_opt_string (cmd, "file", optarg, PATH_MAX - 1, &file);
-                break;
-            case OPT_WAIT:
-                if (wait)
-                    return cli_usage_error (cmd, "--wait given twice");
-                wait = true;
-                break;
-            case 'h':
-            case CLI_OPT_HELP:
-                s_submit_usage ();
-                return CLI_OK;
-            default:
-                return cli_getopt_error (cmd, c, argv);
-            }
-        if (rc)
-            return rc;
-    }
+    s_submit_t sub = {0};
+    int rc = cli_options (cmd, argc, argv, options, s_submit_usage, s_submit_option, &sub);
+    if (rc)
+        return CLI_DONE (rc);
     if (optind < argc)
         return cli_usage_error (cmd, "unexpected argument");
-    if (file && any_field)
+    if (sub.file && sub.any_field)
         return cli_usage_error (cmd, "give --file or the signal's fields, not both");
-    if (!file && !any_field)
+    if (!sub.file && !sub.any_field)
         return cli_usage_error (cmd, "give --file FILE.json or the signal's fields");
-
-    int rc = CLI_FAIL;
-    json_t *signal = file ? s_signal_from_file (file) : s_signal_from_flags (cmd, values, &rc);
+    json_t *signal = s_submit_signal (cmd, &sub, &rc);
     if (!signal)
-        return file ? CLI_FAIL : rc;
-
-    /*  The daemon checks again; checking here means nothing is sent (or
-     *  stored) when the signal is wrong, and the error names the field. */
-    Keten__Signal *checked = NULL;
-    kt_reason_t reason;
-    if (intake_signal_from_object (signal, &checked, &reason) != 0) {
-        json_decref (signal);
-        cli_error ("%s%sinvalid signal: %s", file ? file : "", file ? ": " : "", reason.text);
-        return CLI_FAIL;
-    }
-    intake_signal_destroy (&checked);
-
-    json_t *args = json_pack ("{s:o, s:b}", "signal", signal, "wait", wait);
+        return rc;
+    json_t *args = json_pack ("{s:o, s:b}", "signal", signal, "wait", sub.wait);
     if (!args) {
         cli_error ("out of memory");
         return CLI_FAIL;
     }
     bool unanswered = false;
     json_t *result = cli_call (cli, "signal.submit", args,
-                               wait ? CLI_WAIT_TIMEOUT_MS : CLI_SUBMIT_TIMEOUT_MS, &unanswered);
+                               sub.wait ? CLI_WAIT_TIMEOUT_MS : CLI_SUBMIT_TIMEOUT_MS, &unanswered);
     if (!result) {
         /*  Submitting again blindly could make two signals of one. */
         if (unanswered)
@@ -247,38 +275,23 @@ s_submit (cli_t *cli, int argc, char **argv)
                        "list' before submitting it again");
         return CLI_FAIL;
     }
-
-    char id[KT_ID_HEX + 8], state[32], why[KT_REASON_MAX];
-    cli_json_str (result, "message_id", id, sizeof id);
-    cli_json_str (result, "state", state, sizeof state);
-    uint64_t index = 0;
-    rc = CLI_OK;
-    if (strcmp (state, "delivered") == 0 && cli_json_uint (result, "log_index", &index))
-        printf ("signal %s %s log index %llu\n", id, state, (unsigned long long) index);
-    else if (strcmp (state, "refused") == 0) {
-        printf ("signal %s refused: %s\n", id, cli_json_str (result, "reason", why, sizeof why));
-        rc = CLI_FAIL;
-    } else
-        printf ("signal %s %s\n", id, state);
+    rc = s_submitted_print (result);
     json_decref (result);
     return rc;
 }
 
 /* ---- keten signal list -------------------------------------------------- */
 
-static void
-s_list_usage (void)
-{
-    printf ("Usage: keten signal list [--limit N] [--json]\n"
-            "\n"
-            "List this node's signals, newest first, without personal data.  On a\n"
-            "partner: id, own reference, category, delivery state.  On the\n"
-            "uitvoerder: id, case reference, sender, category, provenance-log index.\n"
-            "Times are UTC.\n"
-            "\n"
-            "  --limit N   at most N signals, 1-10000 (default 100)\n"
-            "  --json      print the daemon's answer as JSON\n");
-}
+static const char s_list_usage[] =
+    "Usage: keten signal list [--limit N] [--json]\n"
+    "\n"
+    "List this node's signals, newest first, without personal data.  On a\n"
+    "partner: id, own reference, category, delivery state.  On the\n"
+    "uitvoerder: id, case reference, sender, category, provenance-log index.\n"
+    "Times are UTC.\n"
+    "\n"
+    "  --limit N   at most N signals, 1-10000 (default 100)\n"
+    "  --json      print the daemon's answer as JSON\n";
 
 static const char *
 s_uint_text (json_t *obj, const char *key, char *buf, size_t len)
@@ -345,113 +358,106 @@ s_list_print (json_t *signals)
     cli_table_destroy (&table);
 }
 
+enum { OPT_LIMIT = CLI_OPT_LONG + 1, OPT_JSON };
+
+typedef struct {
+    const char *limit_text;
+    uint64_t limit;
+    bool as_json;
+} s_list_t;
+
 static int
-s_list (cli_t *cli, int argc, char **argv)
+s_list_option (void *arg, const char *cmd, int opt, const char *value)
 {
-    enum { OPT_LIMIT = CLI_OPT_LONG + 1, OPT_JSON };
+    s_list_t *l = arg;
+    if (opt == OPT_LIMIT) {
+        if (cli_opt_string (cmd, "limit", value, 20, &l->limit_text))
+            return CLI_USAGE;
+        return cli_opt_uint (cmd, "limit", value, 1, 10000, &l->limit);
+    }
+    if (l->as_json)
+        return cli_usage_error (cmd, "--json given twice");
+    l->as_json = true;
+    return 0;
+}
+
+static int
+s_listed_print (json_t *result, const void *arg)
+{
+    (void) arg;
+    json_t *signals = json_object_get (result, "signals");
+    if (!json_is_array (signals)) {
+        cli_error ("ketend's answer has no signals list");
+        return CLI_FAIL;
+    }
+    s_list_print (signals);
+    return CLI_OK;
+}
+
+int
+cmd_signal_list (cli_t *cli, int argc, char **argv)
+{
     static const struct option options[] = {{"limit", required_argument, NULL, OPT_LIMIT},
                                             {"json", no_argument, NULL, OPT_JSON},
                                             {"help", no_argument, NULL, CLI_OPT_HELP},
                                             {NULL, 0, NULL, 0}};
     const char *cmd = "signal list";
-    const char *limit_text = NULL;
-    uint64_t limit = 0;
-    bool as_json = false;
-    int c;
-    cli_getopt_reset ();
-    while ((c = getopt_long (argc, argv, ":h", options, NULL)) != -1) {
-        int rc = 0;
-        switch (c) {
-        case OPT_LIMIT:
-            rc = cli_opt_string (cmd, "limit", optarg, 20, &limit_text);
-            if (rc == 0)
-                rc = cli_opt_uint (cmd, "limit", optarg, 1, 10000, &limit);
-            break;
-        case OPT_JSON:
-            if (as_json)
-                return cli_usage_error (cmd, "--json given twice");
-            as_json = true;
-            break;
-        case 'h':
-        case CLI_OPT_HELP:
-            s_list_usage ();
-            return CLI_OK;
-        default:
-            return cli_getopt_error (cmd, c, argv);
-        }
-        if (rc)
-            return rc;
-    }
+    s_list_t l = {NULL, 0, false};
+    int rc = cli_options (cmd, argc, argv, options, s_list_usage, s_list_option, &l);
+    if (rc)
+        return CLI_DONE (rc);
     if (optind < argc)
         return cli_usage_error (cmd, "unexpected argument");
-
-    json_t *args = limit_text ? json_pack ("{s:I}", "limit", (json_int_t) limit) : NULL;
-    json_t *result = cli_call (cli, "signal.list", args, CLI_TIMEOUT_MS, NULL);
-    if (!result)
-        return CLI_FAIL;
-    int rc = CLI_OK;
-    json_t *signals = json_object_get (result, "signals");
-    if (as_json)
-        rc = cli_print_json (result);
-    else if (!json_is_array (signals)) {
-        cli_error ("ketend's answer has no signals list");
-        rc = CLI_FAIL;
-    } else
-        s_list_print (signals);
-    json_decref (result);
-    return rc;
+    json_t *args = l.limit_text ? json_pack ("{s:I}", "limit", (json_int_t) l.limit) : NULL;
+    return cli_request (cli, "signal.list", args, CLI_TIMEOUT_MS, l.as_json, s_listed_print, NULL);
 }
 
-static void
-s_release_usage (void)
-{
-    printf ("Usage: keten signal release MESSAGE_ID --opsporingsbelang-checked --om-consulted NAME\n"
-            "\n"
-            "Release a held police signal (art. 9/10 Wpg) so that it is forwarded to the\n"
-            "weegploeg. Under the Wpg machtigingsbesluit this is allowed only after the\n"
-            "investigation interest (opsporingsbelang) was checked and the OM consulted.\n"
-            "The release is recorded with your OS user.\n"
-            "\n"
-            "  --opsporingsbelang-checked  the investigation interest does not object\n"
-            "  --om-consulted NAME         the OM officer consulted\n"
-            "  -h, --help                  this help\n");
-}
+static const char s_release_usage[] =
+    "Usage: keten signal release MESSAGE_ID --opsporingsbelang-checked --om-consulted NAME\n"
+    "\n"
+    "Release a held police signal (art. 9/10 Wpg) so that it is forwarded to the\n"
+    "weegploeg. Under the Wpg machtigingsbesluit this is allowed only after the\n"
+    "investigation interest (opsporingsbelang) was checked and the OM consulted.\n"
+    "The release is recorded with your OS user.\n"
+    "\n"
+    "  --opsporingsbelang-checked  the investigation interest does not object\n"
+    "  --om-consulted NAME         the OM officer consulted\n"
+    "  -h, --help                  this help\n";
+
+enum { OPT_CHECKED = CLI_OPT_LONG + 1, OPT_OM };
+
+typedef struct {
+    const char *om;
+    bool checked;
+} s_release_t;
 
 static int
-s_release (cli_t *cli, int argc, char **argv)
+s_release_option (void *arg, const char *cmd, int opt, const char *value)
 {
-    enum { OPT_CHECKED = CLI_OPT_LONG + 1, OPT_OM };
-    static const struct option options[]
-        = {{"opsporingsbelang-checked", no_argument, NULL, OPT_CHECKED},
-           {"om-consulted", required_argument, NULL, OPT_OM},
-           {"help", no_argument, NULL, CLI_OPT_HELP},
-           {NULL, 0, NULL, 0}};
+    s_release_t *r = arg;
+    if (opt == OPT_OM)
+        return cli_opt_string (cmd, "om-consulted", value, 200, &r->om);
+    if (r->checked)
+        return cli_usage_error (cmd, "--opsporingsbelang-checked given twice");
+    r->checked = true;
+    return 0;
+}
+
+int
+cmd_signal_release (cli_t *cli, int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"opsporingsbelang-checked", no_argument, NULL, OPT_CHECKED},
+        {"om-consulted", required_argument, NULL, OPT_OM},
+        {"help", no_argument, NULL, CLI_OPT_HELP},
+        {NULL, 0, NULL, 0}};
     const char *cmd = "signal release";
-    const char *om = NULL;
-    bool checked = false;
-    int c;
-    cli_getopt_reset ();
-    while ((c = getopt_long (argc, argv, ":h", options, NULL)) != -1) {
-        int rc = 0;
-        switch (c) {
-        case OPT_CHECKED:
-            if (checked)
-                return cli_usage_error (cmd, "--opsporingsbelang-checked given twice");
-            checked = true;
-            break;
-        case OPT_OM:
-            rc = cli_opt_string (cmd, "om-consulted", optarg, 200, &om);
-            break;
-        case 'h':
-        case CLI_OPT_HELP:
-            s_release_usage ();
-            return CLI_OK;
-        default:
-            return cli_getopt_error (cmd, c, argv);
-        }
-        if (rc)
-            return rc;
-    }
+    s_release_t r = {NULL, false};
+    int rc = cli_options (cmd, argc, argv, options, s_release_usage, s_release_option, &r);
+    if (rc)
+        return CLI_DONE (rc);
+    const char *om = r.om;
+    bool checked = r.checked;
     if (optind + 1 != argc)
         return cli_usage_error (cmd, "give exactly one MESSAGE_ID");
     const char *id = argv[optind];
@@ -473,30 +479,4 @@ s_release (cli_t *cli, int argc, char **argv)
             cli_json_str (result, "state", state, sizeof state) ? state : "queued");
     json_decref (result);
     return CLI_OK;
-}
-
-int
-cmd_signal (cli_t *cli, int argc, char **argv)
-{
-    if (argc < 2)
-        return cli_usage_error ("signal", "which signal command? (submit, list, release)");
-    if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
-        printf ("Usage: keten signal COMMAND ...\n"
-                "\n"
-                "  submit   submit a signal to the node (kernpartijen)\n"
-                "  list     list the node's signals (no personal data)\n"
-                "  release  release a held art. 9/10 Wpg police signal\n"
-                "\n"
-                "'keten signal COMMAND --help' describes a command.\n");
-        return CLI_OK;
-    }
-    if (strcmp (argv[1], "submit") == 0)
-        return s_submit (cli, argc - 1, argv + 1);
-    if (strcmp (argv[1], "list") == 0)
-        return s_list (cli, argc - 1, argv + 1);
-    if (strcmp (argv[1], "release") == 0)
-        return s_release (cli, argc - 1, argv + 1);
-    char name[65];
-    cli_clean (name, sizeof name, argv[1]);
-    return cli_usage_error ("signal", "unknown signal command '%s'", name);
 }

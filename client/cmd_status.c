@@ -11,24 +11,21 @@
 #include <time.h>
 #include <unistd.h>
 
-static void
-s_status_usage (void)
-{
-    printf ("Usage: keten status [--json] [--watch [SECONDS] [--count N]]\n"
-            "\n"
-            "Show the node: id, kind, role, version, uptime, roster version and key age.\n"
-            "On a partner also the link to the uitvoerder, the outbox, the last receipt\n"
-            "and any alarm (link_down, backlog, undelivered_age, log_alarm); on the\n"
-            "uitvoerder every member at a glance: online, last seen, round trip, outbox\n"
-            "backlog, roster version (stale ones flagged), checkpoint verified, software\n"
-            "version, key age, clock skew (flagged above 2 s) and its alarms (offline,\n"
-            "stale_roster, clock_skew, backlog, undelivered_age, log_alarm).\n"
-            "\n"
-            "  --json             print the daemon's answer as JSON\n"
-            "  --watch [SECONDS]  refresh every SECONDS (2; 1..3600) until interrupted;\n"
-            "                     on a terminal the screen is cleared each time\n"
-            "  --count N          with --watch: stop after N refreshes (for scripts, tests)\n");
-}
+static const char s_status_usage[] =
+    "Usage: keten status [--json] [--watch [SECONDS] [--count N]]\n"
+    "\n"
+    "Show the node: id, kind, role, version, uptime, roster version and key age.\n"
+    "On a partner also the link to the uitvoerder, the outbox, the last receipt\n"
+    "and any alarm (link_down, backlog, undelivered_age, log_alarm); on the\n"
+    "uitvoerder every member at a glance: online, last seen, round trip, outbox\n"
+    "backlog, roster version (stale ones flagged), checkpoint verified, software\n"
+    "version, key age, clock skew (flagged above 2 s) and its alarms (offline,\n"
+    "stale_roster, clock_skew, backlog, undelivered_age, log_alarm).\n"
+    "\n"
+    "  --json             print the daemon's answer as JSON\n"
+    "  --watch [SECONDS]  refresh every SECONDS (2; 1..3600) until interrupted;\n"
+    "                     on a terminal the screen is cleared each time\n"
+    "  --count N          with --watch: stop after N refreshes (for scripts, tests)\n";
 
 /*  "3 s ago" for a past wall-clock time in ms, "never" for 0. */
 static const char *
@@ -171,8 +168,9 @@ s_print_partner (json_t *result, uint64_t now)
     }
 }
 
+/*  The uitvoerder's own lines: what it stores, its log, its members. */
 static void
-s_print_uitvoerder (json_t *result, uint64_t now)
+s_print_uitvoerder_head (json_t *result)
 {
     char line[512], a[CLI_CELL_MAX + 1];
     uint64_t v, w;
@@ -200,75 +198,86 @@ s_print_uitvoerder (json_t *result, uint64_t now)
         cli_json_uint (fed, "online", &online);
         cli_json_uint (fed, "alarms", &alarms);
         snprintf (line, sizeof line, "%llu of %llu online, %llu alarm%s",
-                  (unsigned long long) online, (unsigned long long) n,
-                  (unsigned long long) alarms, alarms == 1 ? "" : "s");
+                  (unsigned long long) online, (unsigned long long) n, (unsigned long long) alarms,
+                  alarms == 1 ? "" : "s");
         s_line ("members", line);
     }
+}
+
+enum { S_MEMBER_COLS = 13 };
+
+/*  One member's row at the uitvoerder; cells are written into b.  What
+ *  only the member itself reports is "-" until it was heard from. */
+static void
+s_member_row (json_t *m, uint64_t now, char b[S_MEMBER_COLS][CLI_CELL_MAX + 1],
+              const char *row[S_MEMBER_COLS])
+{
+    char d[48];
+    uint64_t v = 0, w = 0, seen = 0;
+    cli_json_uint (m, "last_seen_ms", &seen);
+    bool heard = seen > 0;
+    /*  The round trip the member measured to the uitvoerder (0: none yet). */
+    s_rtt (b[5], CLI_CELL_MAX + 1, m);
+    /*  Backlog: messages not settled, and how old the oldest is. */
+    cli_json_uint (m, "outbox_depth", &v);
+    cli_json_uint (m, "oldest_undelivered_ms", &w);
+    if (!heard)
+        snprintf (b[6], CLI_CELL_MAX + 1, "-");
+    else if (v > 0 && w > 0)
+        snprintf (b[6], CLI_CELL_MAX + 1, "%llu, %s old", (unsigned long long) v,
+                  cli_fmt_duration (d, sizeof d, w));
+    else
+        snprintf (b[6], CLI_CELL_MAX + 1, "%llu", (unsigned long long) v);
+    v = 0;
+    cli_json_uint (m, "roster_version", &v);
+    if (heard)
+        snprintf (b[7], CLI_CELL_MAX + 1, "%llu%s", (unsigned long long) v,
+                  json_is_true (json_object_get (m, "roster_stale")) ? " STALE" : "");
+    else
+        snprintf (b[7], CLI_CELL_MAX + 1, "-");
+    v = 0;
+    cli_json_uint (m, "checkpoint_size", &v);
+    if (v > 0)
+        snprintf (b[8], CLI_CELL_MAX + 1, "%llu", (unsigned long long) v);
+    else
+        snprintf (b[8], CLI_CELL_MAX + 1, "-");
+    v = 0;
+    cli_json_uint (m, "key_age_days", &v);
+    if (heard)
+        snprintf (b[10], CLI_CELL_MAX + 1, "%llu d", (unsigned long long) v);
+    else
+        snprintf (b[10], CLI_CELL_MAX + 1, "-");
+    s_skew (b[11], CLI_CELL_MAX + 1, m, heard);
+    s_alarms (b[12], CLI_CELL_MAX + 1, json_object_get (m, "alarms"));
+    row[0] = cli_json_str (m, "id", b[0], CLI_CELL_MAX + 1);
+    row[1] = cli_json_str (m, "kind", b[1], CLI_CELL_MAX + 1);
+    row[2] = cli_json_str (m, "role", b[2], CLI_CELL_MAX + 1);
+    row[3] = json_is_true (json_object_get (m, "online")) ? "yes" : "NO";
+    row[4] = s_ago (b[4], CLI_CELL_MAX + 1, seen, now);
+    for (int c = 5; c <= 12; c++)
+        row[c] = b[c];
+    row[9] = heard ? cli_json_str (m, "software_version", b[9], CLI_CELL_MAX + 1) : "-";
+}
+
+static void
+s_print_uitvoerder (json_t *result, uint64_t now)
+{
+    s_print_uitvoerder_head (result);
     json_t *members = json_object_get (result, "members");
     if (!json_is_array (members))
         return;
     printf ("\n");
-    static const char *const header[] = {"MEMBER", "KIND",       "ROLE",    "ONLINE",  "LAST_SEEN",
-                                         "RTT",    "OUTBOX",     "ROSTER",  "CHECKPT", "VERSION",
-                                         "KEY_AGE", "CLOCK_SKEW", "ALARMS"};
-    enum { COLS = sizeof header / sizeof header[0] };
-    cli_table_t *table = cli_table_new (COLS, header);
+    static const char *const header[S_MEMBER_COLS] = {
+        "MEMBER", "KIND",    "ROLE",    "ONLINE",  "LAST_SEEN",  "RTT",   "OUTBOX",
+        "ROSTER", "CHECKPT", "VERSION", "KEY_AGE", "CLOCK_SKEW", "ALARMS"};
+    cli_table_t *table = cli_table_new (S_MEMBER_COLS, header);
     size_t i;
     json_t *m;
     json_array_foreach (members, i, m)
     {
-        char b[COLS][CLI_CELL_MAX + 1], d[48];
-        uint64_t seen = 0;
-        cli_json_uint (m, "last_seen_ms", &seen);
-        bool heard = seen > 0;
-        /*  The round trip the member measured to the uitvoerder (0: none yet). */
-        s_rtt (b[5], sizeof b[5], m);
-        /*  Backlog: messages not settled, and how old the oldest is. */
-        v = w = 0;
-        cli_json_uint (m, "outbox_depth", &v);
-        cli_json_uint (m, "oldest_undelivered_ms", &w);
-        if (!heard)
-            snprintf (b[6], sizeof b[6], "-");
-        else if (v > 0 && w > 0)
-            snprintf (b[6], sizeof b[6], "%llu, %s old", (unsigned long long) v,
-                      cli_fmt_duration (d, sizeof d, w));
-        else
-            snprintf (b[6], sizeof b[6], "%llu", (unsigned long long) v);
-        v = 0;
-        cli_json_uint (m, "roster_version", &v);
-        if (heard)
-            snprintf (b[7], sizeof b[7], "%llu%s", (unsigned long long) v,
-                      json_is_true (json_object_get (m, "roster_stale")) ? " STALE" : "");
-        else
-            snprintf (b[7], sizeof b[7], "-");
-        v = 0;
-        cli_json_uint (m, "checkpoint_size", &v);
-        if (v > 0)
-            snprintf (b[8], sizeof b[8], "%llu", (unsigned long long) v);
-        else
-            snprintf (b[8], sizeof b[8], "-");
-        v = 0;
-        cli_json_uint (m, "key_age_days", &v);
-        if (heard)
-            snprintf (b[10], sizeof b[10], "%llu d", (unsigned long long) v);
-        else
-            snprintf (b[10], sizeof b[10], "-");
-        s_skew (b[11], sizeof b[11], m, heard);
-        s_alarms (b[12], sizeof b[12], json_object_get (m, "alarms"));
-        const char *row[COLS] = {cli_json_str (m, "id", b[0], sizeof b[0]),
-                                 cli_json_str (m, "kind", b[1], sizeof b[1]),
-                                 cli_json_str (m, "role", b[2], sizeof b[2]),
-                                 json_is_true (json_object_get (m, "online")) ? "yes" : "NO",
-                                 s_ago (b[4], sizeof b[4], seen, now),
-                                 b[5],
-                                 b[6],
-                                 b[7],
-                                 b[8],
-                                 heard ? cli_json_str (m, "software_version", b[9], sizeof b[9])
-                                       : "-",
-                                 b[10],
-                                 b[11],
-                                 b[12]};
+        char b[S_MEMBER_COLS][CLI_CELL_MAX + 1];
+        const char *row[S_MEMBER_COLS];
+        s_member_row (m, now, b, row);
         cli_table_add (table, row);
     }
     if (json_array_size (members) == 0)
@@ -369,7 +378,7 @@ cmd_status (cli_t *cli, int argc, char **argv)
             break;
         case 'h':
         case CLI_OPT_HELP:
-            s_status_usage ();
+            fputs (s_status_usage, stdout);
             return CLI_OK;
         default:
             return cli_getopt_error (cmd, c, argv);

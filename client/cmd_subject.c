@@ -20,85 +20,127 @@ static const char s_usage_text[] =
     "          (refused when OTHER is already on an agenda or decided on);\n"
     "          --different records that they are different persons.\n";
 
-int
-cmd_weegploeg_subject (cli_t *cli, int argc, char **argv)
+/*  The options of the three commands (each takes all of them, as it
+ *  always has). */
+typedef struct {
+    bool as_json, all;
+    int same; /* -1: neither --same nor --different */
+} s_options_t;
+
+enum { O_JSON = CLI_OPT_LONG + 1, O_ALL, O_SAME, O_DIFF };
+
+static int
+s_option (void *arg, const char *cmd, int opt, const char *value)
 {
-    enum { O_JSON = CLI_OPT_LONG + 1, O_ALL, O_SAME, O_DIFF };
+    (void) value;
+    s_options_t *o = arg;
+    switch (opt) {
+    case O_JSON:
+        o->as_json = true;
+        return 0;
+    case O_ALL:
+        o->all = true;
+        return 0;
+    default: /* O_SAME, O_DIFF */
+        if (o->same != -1)
+            return cli_usage_error (cmd, "give --same or --different once");
+        o->same = opt == O_SAME;
+        return 0;
+    }
+}
+
+/*  Returns as cli_options. */
+static int
+s_options (int argc, char **argv, s_options_t *o)
+{
     static const struct option options[] = {
         {"json", no_argument, NULL, O_JSON},       {"all", no_argument, NULL, O_ALL},
         {"same", no_argument, NULL, O_SAME},       {"different", no_argument, NULL, O_DIFF},
         {"help", no_argument, NULL, CLI_OPT_HELP}, {NULL, 0, NULL, 0}};
-    const char *cmd = argv[0];
-    bool as_json = false, all = false;
-    int same = -1, c;
-    cli_getopt_reset ();
-    while ((c = getopt_long (argc, argv, ":h", options, NULL)) != -1) {
-        switch (c) {
-        case O_JSON:
-            as_json = true;
-            break;
-        case O_ALL:
-            all = true;
-            break;
-        case O_SAME:
-        case O_DIFF:
-            if (same != -1)
-                return cli_usage_error (cmd, "give --same or --different once");
-            same = c == O_SAME;
-            break;
-        case 'h':
-        case CLI_OPT_HELP:
-            fputs (s_usage_text, stdout);
-            return CLI_OK;
-        default:
-            return cli_getopt_error (cmd, c, argv);
-        }
-    }
-    int n_args = argc - optind;
-    json_t *args = NULL;
-    const char *call;
-    if (strcmp (cmd, "subject") == 0) {
-        if (n_args != 1 || strlen (argv[optind]) > 32)
-            return cli_usage_error ("weegploeg subject", "give one CASE_REF");
-        call = "weegploeg.subject";
-        args = json_pack ("{s:s}", "case_ref", argv[optind]);
-    } else if (strcmp (cmd, "matches") == 0) {
-        if (n_args != 0)
-            return cli_usage_error ("weegploeg matches", "unexpected argument");
-        call = "weegploeg.matches";
-        args = json_pack ("{s:b}", "all", all);
-    } else {
-        if (n_args != 2 || same == -1 || strlen (argv[optind]) > 32 ||
-            strlen (argv[optind + 1]) > 32)
-            return cli_usage_error ("weegploeg match", "give KEEP OTHER and --same or --different");
-        call = "weegploeg.match";
-        args = json_pack ("{s:s, s:s, s:b}", "keep", argv[optind], "other", argv[optind + 1],
-                          "same", same);
-    }
-    json_t *result = cli_call (cli, call, args, CLI_TIMEOUT_MS, NULL);
+    *o = (s_options_t){false, false, -1};
+    /*  argv[0] names the command in errors, as it always has. */
+    return cli_options (argv[0], argc, argv, options, s_usage_text, s_option, o);
+}
+
+int
+cmd_weegploeg_subject (cli_t *cli, int argc, char **argv)
+{
+    s_options_t o;
+    int rc = s_options (argc, argv, &o);
+    if (rc)
+        return CLI_DONE (rc);
+    if (argc - optind != 1 || strlen (argv[optind]) > 32)
+        return cli_usage_error ("weegploeg subject", "give one CASE_REF");
+    json_t *result = cli_call (cli, "weegploeg.subject",
+                               json_pack ("{s:s}", "case_ref", argv[optind]), CLI_TIMEOUT_MS, NULL);
     if (!result)
         return CLI_FAIL;
-    int rc = CLI_OK;
-    if (as_json || strcmp (cmd, "subject") == 0)
-        rc = cli_print_json (result); /* the signals as submitted, in their JSON form */
-    else if (strcmp (cmd, "matches") == 0) {
-        static const char *const header[] = {"CASE_REF", "OTHER", "STATE", "REASON"};
-        cli_table_t *t = cli_table_new (4, header);
-        json_t *m;
-        size_t i;
-        json_array_foreach (json_object_get (result, "matches"), i, m)
-        {
-            char a[CLI_CELL_MAX + 1], b[CLI_CELL_MAX + 1], s[CLI_CELL_MAX + 1], r[CLI_CELL_MAX + 1];
-            const char *cells[4] = {
-                cli_json_str (m, "case_ref", a, sizeof a), cli_json_str (m, "other", b, sizeof b),
-                cli_json_str (m, "state", s, sizeof s), cli_json_str (m, "reason", r, sizeof r)};
-            cli_table_add (t, cells);
-        }
-        cli_table_print (t);
-        cli_table_destroy (&t);
-    } else
+    /*  The signals as submitted, in their JSON form. */
+    rc = cli_print_json (result);
+    json_decref (result);
+    return rc;
+}
+
+static void
+s_matches_print (json_t *matches)
+{
+    static const char *const header[] = {"CASE_REF", "OTHER", "STATE", "REASON"};
+    cli_table_t *t = cli_table_new (4, header);
+    json_t *m;
+    size_t i;
+    json_array_foreach (matches, i, m)
+    {
+        char a[CLI_CELL_MAX + 1], b[CLI_CELL_MAX + 1], s[CLI_CELL_MAX + 1], r[CLI_CELL_MAX + 1];
+        const char *cells[4] = {
+            cli_json_str (m, "case_ref", a, sizeof a), cli_json_str (m, "other", b, sizeof b),
+            cli_json_str (m, "state", s, sizeof s), cli_json_str (m, "reason", r, sizeof r)};
+        cli_table_add (t, cells);
+    }
+    cli_table_print (t);
+    cli_table_destroy (&t);
+}
+
+int
+cmd_weegploeg_matches (cli_t *cli, int argc, char **argv)
+{
+    s_options_t o;
+    int rc = s_options (argc, argv, &o);
+    if (rc)
+        return CLI_DONE (rc);
+    if (argc - optind != 0)
+        return cli_usage_error ("weegploeg matches", "unexpected argument");
+    json_t *result = cli_call (cli, "weegploeg.matches", json_pack ("{s:b}", "all", o.all),
+                               CLI_TIMEOUT_MS, NULL);
+    if (!result)
+        return CLI_FAIL;
+    if (o.as_json)
+        rc = cli_print_json (result);
+    else
+        s_matches_print (json_object_get (result, "matches"));
+    json_decref (result);
+    return rc;
+}
+
+int
+cmd_weegploeg_match (cli_t *cli, int argc, char **argv)
+{
+    s_options_t o;
+    int rc = s_options (argc, argv, &o);
+    if (rc)
+        return CLI_DONE (rc);
+    if (argc - optind != 2 || o.same == -1 || strlen (argv[optind]) > 32 ||
+        strlen (argv[optind + 1]) > 32)
+        return cli_usage_error ("weegploeg match", "give KEEP OTHER and --same or --different");
+    json_t *args = json_pack ("{s:s, s:s, s:b}", "keep", argv[optind], "other", argv[optind + 1],
+                              "same", o.same);
+    json_t *result = cli_call (cli, "weegploeg.match", args, CLI_TIMEOUT_MS, NULL);
+    if (!result)
+        return CLI_FAIL;
+    if (o.as_json)
+        rc = cli_print_json (result);
+    else
         printf ("%s and %s: %s\n", argv[optind], argv[optind + 1],
-                same ? "the same person; merged" : "different persons");
+                o.same ? "the same person; merged" : "different persons");
     json_decref (result);
     return rc;
 }

@@ -7,7 +7,7 @@
 #include "cli.h"
 
 #include "policy.h"
-#include "provlog.h"
+#include "logfile.h"
 #include "util.h"
 
 #include <czmq.h>
@@ -106,8 +106,8 @@ s_say (json_t *o)
     else if (!strcmp (ev, "MESSAGE_RECEIVED"))
         printf ("%s supplied a %s (received by the uitvoerder)\n", by, ty);
     else if (!strcmp (ev, "MESSAGE_SENT"))
-        printf ("%s sent a %s to %s%s%s%s\n", by, ty, who, has_what ? " (" : "",
-                has_what ? wh : "", has_what ? ")" : "");
+        printf ("%s sent a %s to %s%s%s%s\n", by, ty, who, has_what ? " (" : "", has_what ? wh : "",
+                has_what ? ")" : "");
     else if (!strcmp (ev, "MESSAGE_DELIVERED"))
         printf ("%s confirmed it received that message\n", by);
     else if (!strcmp (ev, "MESSAGE_REFUSED"))
@@ -165,7 +165,7 @@ cmd_log_show (cli_t *cli, int argc, char **argv)
     kt_reason_t reason;
     const char *path = json_string_value (json_object_get (r, "log_path"));
     int rc = CLI_OK;
-    if (!path || provlog_scan (path, s_on_entry, &t, &reason) != 0) {
+    if (!path || logfile_scan (path, s_on_entry, &t, &reason) != 0) {
         cli_error ("%s", path ? reason.text : "no log path in the answer");
         rc = CLI_FAIL;
     } else if (as_json) {

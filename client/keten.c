@@ -3,6 +3,11 @@
  *  Offline commands make keys and rosters; the others talk to the node's
  *  ketend over its local API (docs/API.md).  Exit status: 0 done, 1 failed
  *  (the message says why), 2 wrong command line (nothing was done).
+ *
+ *  Every command is one row of s_commands (as wireguard-tools' wg.c
+ *  `subcommands[]`): main looks it up, and `keten --help` lists the rows.
+ *  A command of two words belongs to a row of s_groups, which answers
+ *  `keten GROUP`, `keten GROUP --help` and an unknown second word.
  */
 #include "cli.h"
 
@@ -10,47 +15,220 @@
 #include <stdio.h>
 #include <string.h>
 
+/*  `keten --help` starts a command's help text in this column (a group
+ *  may set its own). */
+#define S_HELP_COLUMN 16
+
+typedef struct {
+    const char *name;
+    const char *usage;   /* `keten GROUP --help` */
+    const char *which;   /* the commands named when none is given */
+    const char *unknown; /* the refusal of an unknown command; NULL: "unknown GROUP command 'X'" */
+    const char *help;    /* its one entry "GROUP ..." in `keten --help`; NULL: one per command */
+    int column;          /* where `keten --help` starts its commands' help; 0: S_HELP_COLUMN */
+} s_group_t;
+
+typedef struct {
+    const char *name; /* "status" or "GROUP COMMAND" */
+    cli_run_fn *run;
+    const char *help; /* its lines in `keten --help`, unless its group has one entry */
+} s_command_t;
+
+static const s_group_t s_groups[] = {
+    {"roster",
+     "Usage: keten roster build ...\n"
+     "\n"
+     "  build   build and sign the federation roster (uitvoerder, offline)\n"
+     "\n"
+     "'keten roster build --help' describes it.\n",
+     "build", NULL, NULL, 0},
+    {"signal",
+     "Usage: keten signal COMMAND ...\n"
+     "\n"
+     "  submit   submit a signal to the node (kernpartijen)\n"
+     "  list     list the node's signals (no personal data)\n"
+     "  release  release a held art. 9/10 Wpg police signal\n"
+     "\n"
+     "'keten signal COMMAND --help' describes a command.\n",
+     "submit, list, release", NULL, NULL, 0},
+    {"log",
+     "Usage: keten log COMMAND ...\n"
+     "\n"
+     "  verify       uitvoerder: recompute the log and its checkpoints; partner:\n"
+     "               check every kept receipt's proof (exit 1 on failure or alarm)\n"
+     "  checkpoints  the signed checkpoints and their witness cosigners (uitvoerder)\n"
+     "  show         the trail of one subject: --case CASE_REF (uitvoerder)\n"
+     "\n"
+     "'keten log COMMAND --help' describes a command.\n",
+     "verify", NULL, NULL, 0},
+    {"weegploeg",
+     "Usage: keten weegploeg COMMAND ...   (uitvoerder)\n"
+     "\n"
+     "  agenda     plan, change or cancel a meeting and send its agenda\n"
+     "  meetings   list the meetings planned\n"
+     "  decide     record the decision on a subject and send it\n"
+     "  decisions  list the decisions and the cases opened\n"
+     "  subject    show a subject's signals (recorded access)\n"
+     "  matches    possible matches to decide (same person or not)\n"
+     "  match      decide one: --same (merge) or --different\n"
+     "\n"
+     "'keten weegploeg COMMAND --help' describes a command.\n",
+     "agenda, meetings, decide, decisions, subject, matches, match", NULL, NULL, 20},
+    {"casusoverleg",
+     "Usage: keten casusoverleg COMMAND ...   (uitvoerder)\n"
+     "\n"
+     "  agenda     plan, change or cancel a meeting and send its agenda to the\n"
+     "             participants of its cases\n"
+     "  meetings   list the casusoverleg meetings planned\n"
+     "\n"
+     "The cases themselves: 'keten case --help'.\n"
+     "'keten casusoverleg COMMAND --help' describes a command.\n",
+     "agenda, meetings", NULL, NULL, 23},
+    {"agenda",
+     "Usage: keten agenda COMMAND ...   (partner nodes)\n"
+     "\n"
+     "  list   the weegploeg and casusoverleg agendas received (no personal data)\n"
+     "  show   one agenda with its subjects (recorded as an access)\n"
+     "\n"
+     "'keten agenda COMMAND --help' describes a command.\n",
+     "list, show", NULL, NULL, 0},
+    {"decision",
+     "Usage: keten decision COMMAND ...   (kernpartij nodes)\n"
+     "\n"
+     "  list   the weegploeg decisions received (no personal data)\n"
+     "  show   one decision with its analysis (recorded as an access)\n",
+     "list, show", NULL, NULL, 0},
+    {"case", cmd_case_usage, "list, show, plan, contribute, disclose, close", NULL,
+     "the casusoverleg: list, show, plan, contribute, disclose,\n"
+     "close (art. 9-10; 'keten case --help')",
+     0},
+    {"plan", cmd_plan_usage, "show, progress", NULL, NULL, 0},
+    {"member", cmd_member_usage, "add, kind, revoke, opzegging, rotate, end-overlap",
+     "see keten member --help",
+     "add, change kind, revoke, opzegging, rotate keys, end an\n"
+     "overlap: a new roster version, pushed to every node\n"
+     "(uitvoerder; art. 15.2c, 18.2; 'keten member --help')",
+     0},
+    {"incident", cmd_incident_usage, "report, list, show, close", "see keten incident --help",
+     "report a data incident (any node); list, show, close the\n"
+     "register (uitvoerder; art. 15.2g, AVG art. 33)",
+     0},
+    {"audit", cmd_audit_usage, "access", NULL, NULL, 0},
+};
+
+static const s_command_t s_commands[] = {
+    {"keygen", cmd_keygen, "make a node's key files (offline)"},
+    {"roster build", cmd_roster_build,
+     "build and sign the federation roster (uitvoerder, offline)"},
+    {"signal submit", cmd_signal_submit, "submit a signal to the node (kernpartijen)"},
+    {"signal list", cmd_signal_list, "list the node's signals (no personal data)"},
+    {"signal release", cmd_signal_release, "release a held art. 9/10 Wpg police signal"},
+    {"status", cmd_status, "show the node's state and its links"},
+    {"log verify", cmd_log_verify,
+     "uitvoerder: recompute the log and its checkpoints;\n"
+     "partner: check every kept receipt's proof"},
+    {"log checkpoints", cmd_log_checkpoints,
+     "the signed checkpoints and their cosigners (uitvoerder)"},
+    {"log show", cmd_log_show, "the trail of one subject, --case CASE_REF (uitvoerder)"},
+    {"weegploeg agenda", cmd_weegploeg_agenda,
+     "plan, change or cancel a weegploeg meeting (uitvoerder)"},
+    {"weegploeg meetings", cmd_weegploeg_meetings,
+     "list the weegploeg meetings planned (uitvoerder)"},
+    {"weegploeg decide", cmd_weegploeg_decide,
+     "record the weegploeg's decision on a subject (uitvoerder)"},
+    {"weegploeg decisions", cmd_weegploeg_decisions,
+     "list the decisions and cases opened (uitvoerder)"},
+    {"weegploeg subject", cmd_weegploeg_subject,
+     "show a subject's signals (uitvoerder; recorded access)"},
+    {"weegploeg matches", cmd_weegploeg_matches,
+     "possible matches of subjects to decide (uitvoerder)"},
+    {"weegploeg match", cmd_weegploeg_match, "decide one: same person (merge) or different"},
+    {"casusoverleg agenda", cmd_casusoverleg_agenda,
+     "plan, change or cancel a casusoverleg meeting and\n"
+     "send it to the cases' participants (uitvoerder)"},
+    {"casusoverleg meetings", cmd_casusoverleg_meetings,
+     "list the casusoverleg meetings planned (uitvoerder)"},
+    {"agenda list", cmd_agenda_list, "list the weegploeg and casusoverleg agendas received"},
+    {"agenda show", cmd_agenda_show, "show one agenda with its subjects (recorded access)"},
+    {"decision list", cmd_decision_list, "list the weegploeg decisions received (kernpartijen)"},
+    {"decision show", cmd_decision_show, "show one decision with its analysis (recorded access)"},
+    {"case list", cmd_case_list, NULL},
+    {"case show", cmd_case_on_ref, NULL},
+    {"case plan", cmd_case_on_ref, NULL},
+    {"case contribute", cmd_case_on_ref, NULL},
+    {"case disclose", cmd_case_on_ref, NULL},
+    {"case close", cmd_case_on_ref, NULL},
+    {"plan show", cmd_plan_show, "a version of the plan van aanpak (recorded access)"},
+    {"plan progress", cmd_plan_progress, "report on one of this node's own measures"},
+    {"member add", cmd_member_add, NULL},
+    {"member kind", cmd_member_kind, NULL},
+    {"member revoke", cmd_member_on_id, NULL},
+    {"member opzegging", cmd_member_opzegging, NULL},
+    {"member rotate", cmd_member_rotate, NULL},
+    {"member end-overlap", cmd_member_on_id, NULL},
+    {"incident report", cmd_incident_report, NULL},
+    {"incident list", cmd_incident_list, NULL},
+    {"incident show", cmd_incident_show, NULL},
+    {"incident close", cmd_incident_close, NULL},
+    {"audit access", cmd_audit_access, "list the recorded reads of personal data (art. 15.2e)"},
+};
+
+#define S_COUNT(a) (sizeof (a) / sizeof (a)[0])
+
+static const s_group_t *
+s_group_find (const char *name, size_t len)
+{
+    for (size_t i = 0; i < S_COUNT (s_groups); i++)
+        if (strlen (s_groups[i].name) == len && strncmp (s_groups[i].name, name, len) == 0)
+            return &s_groups[i];
+    return NULL;
+}
+
+/*  The group of a command of two words; NULL for a command of one. */
+static const s_group_t *
+s_group_of (const s_command_t *command)
+{
+    const char *space = strchr (command->name, ' ');
+    return space ? s_group_find (command->name, (size_t) (space - command->name)) : NULL;
+}
+
+/*  One entry of `keten --help`: the name, then the help text from column
+ *  on, its further lines indented to the same column. */
+static void
+s_help_entry (FILE *out, const char *name, const char *help, int column)
+{
+    fprintf (out, "  %-*s", column, name);
+    for (const char *line = help; *line;) {
+        const char *nl = strchr (line, '\n');
+        int len = nl ? (int) (nl - line) : (int) strlen (line);
+        fprintf (out, "%.*s\n", len, line);
+        line += len + (nl ? 1 : 0);
+        if (*line)
+            fprintf (out, "  %*s", column, "");
+    }
+}
+
 static void
 s_usage (FILE *out)
 {
     fprintf (out, "Usage: keten [-c FILE | -s PATH] COMMAND [OPTIONS]\n"
                   "\n"
-                  "Commands:\n"
-                  "  keygen          make a node's key files (offline)\n"
-                  "  roster build    build and sign the federation roster (uitvoerder, offline)\n"
-                  "  signal submit   submit a signal to the node (kernpartijen)\n"
-                  "  signal list     list the node's signals (no personal data)\n"
-                  "  signal release  release a held art. 9/10 Wpg police signal\n"
-                  "  status          show the node's state and its links\n"
-                  "  log verify      uitvoerder: recompute the log and its checkpoints;\n"
-                  "                  partner: check every kept receipt's proof\n"
-                  "  log checkpoints the signed checkpoints and their cosigners (uitvoerder)\n"
-                  "  log show        the trail of one subject, --case CASE_REF (uitvoerder)\n"
-                  "  weegploeg agenda    plan, change or cancel a weegploeg meeting (uitvoerder)\n"
-                  "  weegploeg meetings  list the weegploeg meetings planned (uitvoerder)\n"
-                  "  weegploeg decide    record the weegploeg's decision on a subject (uitvoerder)\n"
-                  "  weegploeg decisions list the decisions and cases opened (uitvoerder)\n"
-                  "  weegploeg subject   show a subject's signals (uitvoerder; recorded access)\n"
-                  "  weegploeg matches   possible matches of subjects to decide (uitvoerder)\n"
-                  "  weegploeg match     decide one: same person (merge) or different\n"
-                  "  casusoverleg agenda    plan, change or cancel a casusoverleg meeting and\n"
-                  "                         send it to the cases' participants (uitvoerder)\n"
-                  "  casusoverleg meetings  list the casusoverleg meetings planned (uitvoerder)\n"
-                  "  agenda list     list the weegploeg and casusoverleg agendas received\n"
-                  "  agenda show     show one agenda with its subjects (recorded access)\n"
-                  "  decision list   list the weegploeg decisions received (kernpartijen)\n"
-                  "  decision show   show one decision with its analysis (recorded access)\n"
-                  "  case ...        the casusoverleg: list, show, plan, contribute, disclose,\n"
-                  "                  close (art. 9-10; 'keten case --help')\n"
-                  "  plan show       a version of the plan van aanpak (recorded access)\n"
-                  "  plan progress   report on one of this node's own measures\n"
-                  "  member ...      add, change kind, revoke, opzegging, rotate keys, end an\n"
-                  "                  overlap: a new roster version, pushed to every node\n"
-                  "                  (uitvoerder; art. 15.2c, 18.2; 'keten member --help')\n"
-                  "  incident ...    report a data incident (any node); list, show, close the\n"
-                  "                  register (uitvoerder; art. 15.2g, AVG art. 33)\n"
-                  "  audit access    list the recorded reads of personal data (art. 15.2e)\n"
-                  "\n"
+                  "Commands:\n");
+    const s_group_t *listed = NULL;
+    for (size_t i = 0; i < S_COUNT (s_commands); i++) {
+        const s_command_t *command = &s_commands[i];
+        const s_group_t *group = s_group_of (command);
+        int column = group && group->column ? group->column : S_HELP_COLUMN;
+        if (!group || !group->help)
+            s_help_entry (out, command->name, command->help, column);
+        else if (group != listed) {
+            char name[64];
+            snprintf (name, sizeof name, "%s ...", group->name);
+            s_help_entry (out, name, group->help, column);
+        }
+        listed = group;
+    }
+    fprintf (out, "\n"
                   "Options:\n"
                   "  -c, --config FILE   talk to the ketend whose config is FILE (node/socket)\n"
                   "  -s, --socket PATH   talk to the ketend listening on PATH\n"
@@ -59,6 +237,47 @@ s_usage (FILE *out)
                   "\n"
                   "Without -c or -s the socket is $KETEN_SOCKET, else /run/keten/ketend.sock.\n"
                   "'keten COMMAND --help' describes a command.\n");
+}
+
+static const s_command_t *
+s_command_find (const char *group, const char *name)
+{
+    char full[128];
+    if (group)
+        snprintf (full, sizeof full, "%s %s", group, name);
+    if (!group && strchr (name, ' '))
+        return NULL; /* "signal list" as one argument is not a command */
+    for (size_t i = 0; i < S_COUNT (s_commands); i++)
+        if (strcmp (s_commands[i].name, group ? full : name) == 0)
+            return &s_commands[i];
+    return NULL;
+}
+
+/*  Run the command argv names (argv[0], and argv[1] in a group). */
+static int
+s_dispatch (cli_t *cli, int argc, char **argv)
+{
+    char clean[65];
+    const s_group_t *group = s_group_find (argv[0], strlen (argv[0]));
+    const s_command_t *command = group ? NULL : s_command_find (NULL, argv[0]);
+    if (command)
+        return command->run (cli, argc, argv);
+    if (!group) {
+        cli_clean (clean, sizeof clean, argv[0]);
+        return cli_usage_error (NULL, "unknown command '%s'", clean);
+    }
+    if (argc < 2)
+        return cli_usage_error (group->name, "which %s command? (%s)", group->name, group->which);
+    if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
+        fputs (group->usage, stdout);
+        return CLI_OK;
+    }
+    if ((command = s_command_find (group->name, argv[1])))
+        return command->run (cli, argc - 1, argv + 1);
+    if (group->unknown)
+        return cli_usage_error (group->name, "%s", group->unknown);
+    cli_clean (clean, sizeof clean, argv[1]);
+    return cli_usage_error (group->name, "unknown %s command '%s'", group->name, clean);
 }
 
 int
@@ -101,44 +320,7 @@ main (int argc, char **argv)
         s_usage (stderr);
         return CLI_USAGE;
     }
-
-    const char *command = argv[optind];
-    int sub_argc = argc - optind;
-    char **sub_argv = argv + optind;
-    int rc;
-    if (strcmp (command, "keygen") == 0)
-        rc = cmd_keygen (&cli, sub_argc, sub_argv);
-    else if (strcmp (command, "roster") == 0)
-        rc = cmd_roster (&cli, sub_argc, sub_argv);
-    else if (strcmp (command, "signal") == 0)
-        rc = cmd_signal (&cli, sub_argc, sub_argv);
-    else if (strcmp (command, "status") == 0)
-        rc = cmd_status (&cli, sub_argc, sub_argv);
-    else if (strcmp (command, "log") == 0)
-        rc = cmd_log (&cli, sub_argc, sub_argv);
-    else if (strcmp (command, "weegploeg") == 0)
-        rc = cmd_weegploeg (&cli, sub_argc, sub_argv);
-    else if (strcmp (command, "agenda") == 0)
-        rc = cmd_agenda (&cli, sub_argc, sub_argv);
-    else if (strcmp (command, "casusoverleg") == 0)
-        rc = cmd_casusoverleg (&cli, sub_argc, sub_argv);
-    else if (strcmp (command, "decision") == 0)
-        rc = cmd_decision (&cli, sub_argc, sub_argv);
-    else if (strcmp (command, "case") == 0)
-        rc = cmd_case (&cli, sub_argc, sub_argv);
-    else if (strcmp (command, "plan") == 0)
-        rc = cmd_plan (&cli, sub_argc, sub_argv);
-    else if (strcmp (command, "member") == 0)
-        rc = cmd_member (&cli, sub_argc, sub_argv);
-    else if (strcmp (command, "incident") == 0)
-        rc = cmd_incident (&cli, sub_argc, sub_argv);
-    else if (strcmp (command, "audit") == 0)
-        rc = cmd_audit (&cli, sub_argc, sub_argv);
-    else {
-        char name[65];
-        cli_clean (name, sizeof name, command);
-        return cli_usage_error (NULL, "unknown command '%s'", name);
-    }
+    int rc = s_dispatch (&cli, argc - optind, argv + optind);
     /*  Output that did not reach its destination is a failure too. */
     if (fflush (stdout) != 0 || ferror (stdout)) {
         cli_error ("cannot write the output");

@@ -1,11 +1,11 @@
 /*  provlog: append-only Merkle log in its own SQLite file.
  *
- *  Tables (one owner: this file; provlog_verify.c only reads them, to
- *  audit a log file from outside the daemon):
+ *  Tables (one owner: this file; common/logfile.c reads them, here on open
+ *  and in `keten log verify` to audit a log file from outside the daemon):
  *  - entry (idx, leaf, entry): the leaves, idx 0..size-1;
  *  - range: the compact range of the committed size (one row);
  *  - node (id, hash): every complete interior subtree (level >= 1), numbered
- *    in the order appends complete them (s_node_id), so they are written
+ *    in the order appends complete them (logfile_node_id), so they are written
  *    at the end of the B-tree and read back by rowid;
  *  - received (message_id, idx, header_hash, sender): which entry records
  *    a message's arrival.
@@ -15,8 +15,8 @@
  *  that make up [0, size).
  */
 #include "provlog.h"
-#include "provlog_internal.h"
 
+#include "logfile.h"
 #include "store.h"
 
 #include <stdio.h>
@@ -62,43 +62,11 @@ static const char *const s_migrations[] = {
     "INSERT INTO node_backfill SELECT 1 WHERE EXISTS (SELECT 1 FROM entry);",
 };
 
-/*  Interior node (level >= 1, index) covers leaves [index << level,
- *  (index + 1) << level) and is completed by the append of leaf e - 1,
- *  e = (index + 1) << level.  The first e leaves complete e - popcount(e)
- *  interior nodes; that append completes levels 1..ctz(e) in order, so
- *  ctz(e) - level of them come after this one. */
-static int64_t
-s_node_id (int level, uint64_t index)
-{
-    uint64_t e = (index + 1) << level;
-    return (int64_t) (e - (uint64_t) __builtin_popcountll (e) -
-                      (uint64_t) (__builtin_ctzll (e) - level) - 1);
-}
-
 /*  Largest power of two strictly below n (n >= 2). */
 static uint64_t
 s_split (uint64_t n)
 {
     return (uint64_t) 1 << (63 - __builtin_clzll (n - 1));
-}
-
-/*  Shared with provlog_verify.c, which recomputes the tree with it. */
-int
-provlog_range_append (merkle_range_t *range, const uint8_t leaf[32], provlog_emit_fn *emit,
-                      void *arg)
-{
-    uint64_t n = range->size;
-    uint8_t carry[32];
-    memcpy (carry, leaf, 32);
-    /*  As merkle_range_append: each trailing 1-bit of the size merges. */
-    for (int level = 0; (n >> level) & 1; level++) {
-        merkle_node_hash (carry, range->hashes[range->count - 1 - level], carry);
-        uint64_t index = n >> (level + 1);
-        if (emit && emit (arg, s_node_id (level + 1, index), carry, level + 1, index) != 0)
-            return -1;
-    }
-    merkle_range_append (range, leaf);
-    return 0;
 }
 
 static int
@@ -143,7 +111,7 @@ s_perfect (provlog_t *self, int level, uint64_t index, uint8_t out[32], kt_reaso
         return 0;
     }
     int rc = level == 0 ? s_read_hash (self->get_leaf, (int64_t) index, out)
-                        : s_read_hash (self->get_node, s_node_id (level, index), out);
+                        : s_read_hash (self->get_node, logfile_node_id (level, index), out);
     if (rc != 0)
         return kt_fail (reason,
                         "%s: subtree hash at level %d index %llu is missing or damaged; "
@@ -194,6 +162,27 @@ s_refuse_head (provlog_t *self, uint64_t size, const char *detail, kt_reason_t *
                     self->path, (unsigned long long) size, detail);
 }
 
+/*  The interior hashes of a log upgraded from before they existed,
+ *  recomputed from the stored leaves in one pass. */
+typedef struct {
+    provlog_t *self;
+    merkle_range_t range;
+    kt_reason_t *reason;
+} s_backfill_t;
+
+static int
+s_backfill_entry (void *arg, const logfile_entry_t *e)
+{
+    s_backfill_t *b = arg;
+    if ((uint64_t) e->idx != b->range.size || e->leaf_len != 32)
+        return s_refuse_head (b->self, b->self->range.size, "an entry is missing or damaged",
+                              b->reason);
+    if (logfile_range_append (&b->range, e->leaf, s_insert_node, b->self) != 0)
+        return kt_fail (b->reason, "%s: cannot store interior hashes: %s", b->self->path,
+                        sqlite3_errmsg (b->self->db));
+    return 0;
+}
+
 /*  A log upgraded from before interior hashes: compute them once from the
  *  leaves, and refuse unless they give the stored head. */
 static int
@@ -203,24 +192,11 @@ s_backfill_nodes (provlog_t *self, kt_reason_t *reason)
         return 0;
     if (store_begin (self->db, reason) != 0)
         return -1;
-    merkle_range_t range;
-    merkle_range_init (&range);
-    sqlite3_stmt *q = store_prepare (self->db, "SELECT idx, leaf FROM entry ORDER BY idx", reason);
-    int rc = q ? 0 : -1, step = SQLITE_DONE;
-    while (rc == 0 && (step = sqlite3_step (q)) == SQLITE_ROW) {
-        if ((uint64_t) sqlite3_column_int64 (q, 0) != range.size ||
-            sqlite3_column_bytes (q, 1) != 32)
-            rc = s_refuse_head (self, self->range.size, "an entry is missing or damaged", reason);
-        else if (provlog_range_append (&range, sqlite3_column_blob (q, 1), s_insert_node, self) !=
-                 0)
-            rc = kt_fail (reason, "%s: cannot store interior hashes: %s", self->path,
-                          sqlite3_errmsg (self->db));
-    }
-    sqlite3_finalize (q);
-    if (rc == 0 && step != SQLITE_DONE)
-        rc = kt_fail (reason, "%s: cannot read entries: %s", self->path, sqlite3_errmsg (self->db));
-    if (rc == 0 && (range.size != self->range.size ||
-                    memcmp (range.hashes, self->range.hashes, (size_t) range.count * 32) != 0))
+    s_backfill_t b = {self, {0}, reason};
+    merkle_range_init (&b.range);
+    int rc = logfile_each_entry (self->db, self->path, s_backfill_entry, &b, reason) ? -1 : 0;
+    if (rc == 0 && (b.range.size != self->range.size ||
+                    memcmp (b.range.hashes, self->range.hashes, (size_t) b.range.count * 32) != 0))
         rc = s_refuse_head (self, self->range.size, "the entries give another tree", reason);
     if (rc == 0 && (store_exec (self->db, "DELETE FROM node_backfill", reason) != 0 ||
                     store_commit (self->db, reason) != 0))
@@ -229,8 +205,90 @@ s_backfill_nodes (provlog_t *self, kt_reason_t *reason)
         store_rollback (self->db);
     else
         kt_log (KT_LOG_INFO, "provlog interior_hashes_built entries=%llu",
-                (unsigned long long) range.size);
+                (unsigned long long) b.range.size);
     return rc;
+}
+
+/*  The stored head must be well formed and count the stored entries;
+ *  *new_p is set for a file that holds nothing yet (a new log). */
+static int
+s_load_head (provlog_t *self, bool *new_p, kt_reason_t *reason)
+{
+    *new_p = false;
+    merkle_range_init (&self->range);
+    logfile_head_t head;
+    if (logfile_head_load (self->db, self->path, &head, reason) != 0)
+        return -1;
+    int64_t count = store_int (self->db, "SELECT coalesce(max(idx) + 1, 0) FROM entry", 0);
+    char detail[96];
+    if (!head.present) {
+        if (count == 0 && store_int (self->db, "SELECT count(*) FROM node", 0) == 0) {
+            *new_p = true;
+            return 0;
+        }
+        snprintf (detail, sizeof detail, "the head is missing but %lld entries are stored",
+                  (long long) count);
+        return s_refuse_head (self, 0, detail, reason);
+    }
+    if (!head.well_formed)
+        return s_refuse_head (self, (uint64_t) (head.size < 0 ? 0 : head.size),
+                              "the head is malformed", reason);
+    if (head.size != count) {
+        snprintf (detail, sizeof detail, "the file holds %lld entries", (long long) count);
+        return s_refuse_head (self, (uint64_t) head.size, detail, reason);
+    }
+    self->range = head.range;
+    return 0;
+}
+
+/*  The interior hashes must number size - popcount(size), every piece of
+ *  the compact range must be the stored subtree root, and the newest leaf
+ *  hash must be its entry's. */
+static int
+s_check_stored_tree (provlog_t *self, kt_reason_t *reason)
+{
+    uint64_t size = self->range.size;
+    char detail[96];
+    uint64_t want_nodes = size - (uint64_t) __builtin_popcountll (size);
+    int64_t nodes = store_int (self->db, "SELECT coalesce(max(id) + 1, 0) FROM node", 0);
+    /*  (max, not count(*), which would read the whole table: a hole is
+     *  found by verify, and a proof that needs the row refuses.) */
+    if (nodes < 0 || (uint64_t) nodes != want_nodes) {
+        snprintf (detail, sizeof detail, "%lld interior hashes stored, %llu expected",
+                  (long long) nodes, (unsigned long long) want_nodes);
+        return s_refuse_head (self, size, detail, reason);
+    }
+    int pos = 0;
+    for (int level = 63; level >= 0; level--) {
+        if (!((size >> level) & 1))
+            continue;
+        uint64_t index = (size >> level) - 1;
+        uint8_t stored[32];
+        int rc = level == 0 ? s_read_hash (self->get_leaf, (int64_t) index, stored)
+                            : s_read_hash (self->get_node, logfile_node_id (level, index), stored);
+        if (rc != 0 || memcmp (stored, self->range.hashes[pos], 32) != 0) {
+            snprintf (detail, sizeof detail, "subtree at level %d index %llu differs", level,
+                      (unsigned long long) index);
+            return s_refuse_head (self, size, detail, reason);
+        }
+        pos++;
+    }
+    if (size == 0)
+        return 0;
+    sqlite3_reset (self->get_entry);
+    sqlite3_bind_int64 (self->get_entry, 1, (sqlite3_int64) (size - 1));
+    bool ok = false;
+    if (sqlite3_step (self->get_entry) == SQLITE_ROW &&
+        sqlite3_column_bytes (self->get_entry, 1) == 32) {
+        uint8_t leaf[32];
+        merkle_leaf_hash (leaf, sqlite3_column_blob (self->get_entry, 0),
+                          (size_t) sqlite3_column_bytes (self->get_entry, 0));
+        ok = memcmp (leaf, sqlite3_column_blob (self->get_entry, 1), 32) == 0;
+    }
+    sqlite3_reset (self->get_entry);
+    if (!ok)
+        return s_refuse_head (self, size, "the newest entry does not match its leaf", reason);
+    return 0;
 }
 
 /*  Restart without replaying the log: the stored head must describe
@@ -241,86 +299,14 @@ s_backfill_nodes (provlog_t *self, kt_reason_t *reason)
 static int
 s_load_range (provlog_t *self, kt_reason_t *reason)
 {
-    merkle_range_init (&self->range);
-    int64_t count = store_int (self->db, "SELECT coalesce(max(idx) + 1, 0) FROM entry", 0);
-    sqlite3_stmt *stmt =
-        store_prepare (self->db, "SELECT size, hashes FROM range WHERE id=1", reason);
-    if (!stmt)
+    bool is_new;
+    if (s_load_head (self, &is_new, reason) != 0)
         return -1;
-    bool have = false;
-    int64_t size = 0;
-    int bytes = 0;
-    if (sqlite3_step (stmt) == SQLITE_ROW) {
-        have = true;
-        size = sqlite3_column_int64 (stmt, 0);
-        bytes = sqlite3_column_bytes (stmt, 1);
-        if (size >= 0 && bytes == __builtin_popcountll ((uint64_t) size) * 32) {
-            self->range.size = (uint64_t) size;
-            self->range.count = __builtin_popcountll ((uint64_t) size);
-            memcpy (self->range.hashes, sqlite3_column_blob (stmt, 1), (size_t) bytes);
-        }
-    }
-    sqlite3_finalize (stmt);
-    char detail[96];
-    if (!have) {
-        if (count == 0 && store_int (self->db, "SELECT count(*) FROM node", 0) == 0)
-            return 0; /* a new log */
-        snprintf (detail, sizeof detail, "the head is missing but %lld entries are stored",
-                  (long long) count);
-        return s_refuse_head (self, 0, detail, reason);
-    }
-    if (size < 0 || bytes != __builtin_popcountll ((uint64_t) size) * 32)
-        return s_refuse_head (self, (uint64_t) (size < 0 ? 0 : size), "the head is malformed",
-                              reason);
-    if (size != count) {
-        snprintf (detail, sizeof detail, "the file holds %lld entries", (long long) count);
-        return s_refuse_head (self, (uint64_t) size, detail, reason);
-    }
+    if (is_new)
+        return 0;
     if (s_backfill_nodes (self, reason) != 0)
         return -1;
-    uint64_t want_nodes = (uint64_t) size - (uint64_t) __builtin_popcountll ((uint64_t) size);
-    int64_t nodes = store_int (self->db, "SELECT coalesce(max(id) + 1, 0) FROM node", 0);
-    /*  (max, not count(*), which would read the whole table: a hole is
-     *  found by verify, and a proof that needs the row refuses.) */
-    if (nodes < 0 || (uint64_t) nodes != want_nodes) {
-        snprintf (detail, sizeof detail, "%lld interior hashes stored, %llu expected",
-                  (long long) nodes, (unsigned long long) want_nodes);
-        return s_refuse_head (self, (uint64_t) size, detail, reason);
-    }
-    /*  Every piece of the compact range must be the stored subtree root,
-     *  and the newest leaf hash must be its entry's. */
-    int pos = 0;
-    for (int level = 63; level >= 0; level--) {
-        if (!(((uint64_t) size >> level) & 1))
-            continue;
-        uint64_t index = ((uint64_t) size >> level) - 1;
-        uint8_t stored[32];
-        int rc = level == 0 ? s_read_hash (self->get_leaf, (int64_t) index, stored)
-                            : s_read_hash (self->get_node, s_node_id (level, index), stored);
-        if (rc != 0 || memcmp (stored, self->range.hashes[pos], 32) != 0) {
-            snprintf (detail, sizeof detail, "subtree at level %d index %llu differs", level,
-                      (unsigned long long) index);
-            return s_refuse_head (self, (uint64_t) size, detail, reason);
-        }
-        pos++;
-    }
-    if (size > 0) {
-        sqlite3_reset (self->get_entry);
-        sqlite3_bind_int64 (self->get_entry, 1, size - 1);
-        bool ok = false;
-        if (sqlite3_step (self->get_entry) == SQLITE_ROW &&
-            sqlite3_column_bytes (self->get_entry, 1) == 32) {
-            uint8_t leaf[32];
-            merkle_leaf_hash (leaf, sqlite3_column_blob (self->get_entry, 0),
-                              (size_t) sqlite3_column_bytes (self->get_entry, 0));
-            ok = memcmp (leaf, sqlite3_column_blob (self->get_entry, 1), 32) == 0;
-        }
-        sqlite3_reset (self->get_entry);
-        if (!ok)
-            return s_refuse_head (self, (uint64_t) size, "the newest entry does not match its leaf",
-                                  reason);
-    }
-    return 0;
+    return s_check_stored_tree (self, reason);
 }
 
 provlog_t *
@@ -413,7 +399,7 @@ provlog_append (provlog_t *self, const Keten__LogEntry *entry, uint64_t *index_p
     if (rc != SQLITE_DONE)
         return kt_fail (reason, "cannot append to provenance log: %s", sqlite3_errmsg (self->db));
     /*  On failure the caller rolls the batch back, pending with it. */
-    if (provlog_range_append (&self->pending, leaf, s_insert_node, self) != 0)
+    if (logfile_range_append (&self->pending, leaf, s_insert_node, self) != 0)
         return kt_fail (reason, "cannot append to provenance log: %s", sqlite3_errmsg (self->db));
     *index_p = index;
     return 0;

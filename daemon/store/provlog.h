@@ -8,7 +8,10 @@
  *    transaction, so that an inclusion or consistency proof reads
  *    O(log n) rows instead of O(n) leaves.
  *  Opening refuses a file whose stored head does not fit its entries; it
- *  never repairs one (`keten log verify` says what is wrong).
+ *  never repairs one (`keten log verify` says what is wrong).  Reading the
+ *  file without writing it (the loaders, logverify_file, logfile_scan)
+ *  lives in common/logfile.h and common/logverify.h, so that the client
+ *  needs none of the daemon.
  */
 #ifndef KETEN_PROVLOG_H
 #define KETEN_PROVLOG_H
@@ -17,7 +20,6 @@
 #include "merkle.h"
 #include "util.h"
 
-#include <sqlite3.h>
 #include <stdint.h>
 
 typedef struct _provlog_t provlog_t;
@@ -47,33 +49,6 @@ void provlog_rollback (provlog_t *self);
  *  on failure).  index_p may be NULL. */
 int provlog_append_one (provlog_t *self, const Keten__LogEntry *entry, uint64_t *index_p,
                         kt_reason_t *reason);
-
-/*  Recompute the whole tree of the log file at path, read-only (the
- *  daemon may be running; everything is read in one snapshot): indexes
- *  must run 0..n-1 without gaps, every stored leaf hash must be
- *  SHA-256(0x00 || entry), every entry must decode, arrivals must sit where
- *  the arrival index says, every stored interior hash must be the one
- *  recomputed, nothing may be indexed beyond the last entry, and the
- *  stored tree head (compact range) must equal the one recomputed.  On
- *  success *size_p and root hold the verified tree; on failure
- *  *bad_index_p names the first bad index (the first index of the
- *  smallest subtree that disagrees, or the size when only data beyond
- *  the entries or the stored head disagrees) and the reason says what is
- *  wrong.  A log cut back consistently to an earlier size (entries,
- *  interior hashes, arrival index and head) is a valid smaller log: only
- *  a checkpoint kept by someone else shows that it once was larger. */
-int provlog_verify (const char *path, uint64_t *size_p, uint8_t root[32], uint64_t *bad_index_p,
-                    kt_reason_t *reason);
-/*  provlog_verify on an open connection to a log file.  If db is in a
- *  read transaction already, verifies that transaction's snapshot;
- *  otherwise runs in a read transaction of its own. */
-int provlog_verify_db (sqlite3 *db, const char *name, uint64_t *size_p, uint8_t root[32],
-                       uint64_t *bad_index_p, kt_reason_t *reason);
-
-/*  Call fn for every entry of the log file at path, in order, read-only
- *  (the daemon may be running); entry is borrowed for the call. */
-typedef void (provlog_scan_fn) (void *arg, uint64_t index, const Keten__LogEntry *entry);
-int provlog_scan (const char *path, provlog_scan_fn *fn, void *arg, kt_reason_t *reason);
 
 /*  Committed size and root. */
 uint64_t provlog_size (const provlog_t *self);

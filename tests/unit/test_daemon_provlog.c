@@ -11,6 +11,7 @@
 
 #include "testutil.h"
 
+#include "logverify.h"
 #include "merkle.h"
 #include "provlog.h"
 #include "store.h"
@@ -133,7 +134,7 @@ s_verify_fails_at (const char *path, uint64_t want_bad, const char *want_reason)
     uint64_t size = 0, bad = 0;
     uint8_t root[32];
     kt_reason_t r;
-    assert_int_not_equal (provlog_verify (path, &size, root, &bad, &r), 0);
+    assert_int_not_equal (logverify_file (path, &size, root, &bad, &r), 0);
     if (bad != want_bad || !strstr (r.text, want_reason))
         fail_msg ("expected failure at %llu (%s), got %llu: %s", (unsigned long long) want_bad,
                   want_reason, (unsigned long long) bad, r.text);
@@ -145,7 +146,7 @@ s_verify_ok (const char *path, uint64_t want_size, const uint8_t want_root[32])
     uint64_t size = 0, bad = 0;
     uint8_t root[32];
     kt_reason_t r;
-    if (provlog_verify (path, &size, root, &bad, &r) != 0)
+    if (logverify_file (path, &size, root, &bad, &r) != 0)
         fail_msg ("verify failed at %llu: %s", (unsigned long long) bad, r.text);
     assert_int_equal (size, want_size);
     if (want_root)
@@ -301,7 +302,7 @@ test_verify_reads_one_snapshot_while_the_daemon_appends (void **state)
     s_append (writer, 40, 60, 20, true, NULL);
     uint64_t size, bad;
     uint8_t root[32];
-    if (provlog_verify_db (db, path, &size, root, &bad, &r) != 0)
+    if (logverify_db (db, path, &size, root, &bad, &r) != 0)
         fail_msg ("verify of the snapshot failed at %llu: %s", (unsigned long long) bad, r.text);
     assert_int_equal (size, 40);
     assert_memory_equal (root, root40, 32);
@@ -313,7 +314,7 @@ test_verify_reads_one_snapshot_while_the_daemon_appends (void **state)
     provlog_root (writer, root60);
     s_interleave_t x = {writer, 0, false};
     sqlite3_progress_handler (db, 50, s_append_midway, &x);
-    if (provlog_verify_db (db, path, &size, root, &bad, &r) != 0)
+    if (logverify_db (db, path, &size, root, &bad, &r) != 0)
         fail_msg ("verify while appending failed at %llu: %s", (unsigned long long) bad, r.text);
     sqlite3_progress_handler (db, 0, NULL, NULL);
     assert_true (x.appended);

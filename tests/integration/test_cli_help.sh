@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Every command and every group of the keten CLI answers --help and -h with
+# its usage on stdout and exit 0, without talking to a daemon; `keten
+# --help` lists each command (a group listed as "GROUP ..." stands for its
+# commands); an unknown command is refused with exit 2.
+source "$(dirname "$0")/lib.sh"
+# Nothing listens here: a command that tried to call ketend would fail.
+export KETEN_SOCKET="$T/nobody.sock"
+
+groups="roster signal log weegploeg casusoverleg agenda decision case plan member incident audit"
+commands=(keygen status "roster build"
+    "signal submit" "signal list" "signal release"
+    "log verify" "log checkpoints" "log show"
+    "weegploeg agenda" "weegploeg meetings" "weegploeg decide" "weegploeg decisions"
+    "weegploeg subject" "weegploeg matches" "weegploeg match"
+    "casusoverleg agenda" "casusoverleg meetings"
+    "agenda list" "agenda show" "decision list" "decision show"
+    "case list" "case show" "case plan" "case contribute" "case disclose" "case close"
+    "plan show" "plan progress"
+    "member add" "member kind" "member revoke" "member opzegging" "member rotate"
+    "member end-overlap"
+    "incident report" "incident list" "incident show" "incident close"
+    "audit access")
+
+for cmd in $groups "${commands[@]}"; do
+    for flag in --help -h; do
+        # shellcheck disable=SC2086 # the words of cmd are separate arguments
+        "$KETEN" $cmd $flag > "$T/out" 2> "$T/err" || fail "keten $cmd $flag exits $?"
+        grep -q "^Usage: keten" "$T/out" || fail "keten $cmd $flag prints no usage"
+        [ ! -s "$T/err" ] || fail "keten $cmd $flag writes to stderr: $(cat "$T/err")"
+    done
+done
+pass "every command and group answers --help and -h"
+
+"$KETEN" --help > "$T/help"
+for cmd in "${commands[@]}"; do
+    grep -qE "^  ($cmd|${cmd%% *} \.\.\.) " "$T/help" || fail "keten --help does not list $cmd"
+done
+pass "keten --help lists every command"
+
+rc=0
+"$KETEN" signal bogus 2> "$T/err" || rc=$?
+[ $rc -eq 2 ] && grep -q "unknown signal command 'bogus'" "$T/err" \
+    || fail "an unknown command: exit $rc, $(cat "$T/err")"
+rc=0
+"$KETEN" bogus 2> "$T/err" || rc=$?
+[ $rc -eq 2 ] && grep -q "unknown command 'bogus'" "$T/err" \
+    || fail "an unknown group: exit $rc, $(cat "$T/err")"
+pass "unknown commands are refused with exit 2"
