@@ -22,12 +22,12 @@
 /*  What the alarms are computed from: a member as the uitvoerder last heard
  *  of it, or a partner's own state. */
 typedef struct {
-    bool uitvoerder_view;          /* a member row (else a partner's own) */
-    bool online;                   /* uitvoerder: heard within the timeout;
-                                    * partner: its link to the uitvoerder is up */
-    bool heard;                    /* uitvoerder: ever heard from */
-    bool roster_stale;             /* uitvoerder: its roster is older */
-    int64_t clock_skew_ms;         /* uitvoerder: its clock minus ours */
+    bool uitvoerder_view;  /* a member row (else a partner's own) */
+    bool online;           /* uitvoerder: heard within the timeout;
+                            * partner: its link to the uitvoerder is up */
+    bool heard;            /* uitvoerder: ever heard from */
+    bool roster_stale;     /* uitvoerder: its roster is older */
+    int64_t clock_skew_ms; /* uitvoerder: its clock minus ours */
     uint64_t outbox_depth;
     uint64_t oldest_undelivered_ms;
     bool log_alarm;
@@ -70,8 +70,5 @@ char *metrics_render_federation (json_t *status, uint64_t now_ms);
 void metrics_status (node_t *node, json_t *result);
 /*  How old the node's secret key file is (its mtime at startup). */
 uint64_t metrics_key_age_ms (const node_t *node, uint64_t now_ms);
-/*  Tree size of the newest checkpoint this partner verified, 0: none
- *  (at most ten heartbeats old). */
-uint64_t metrics_checkpoint_size (node_t *node);
 
 #endif

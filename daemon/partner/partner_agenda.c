@@ -6,7 +6,7 @@
  *  a signed receipt once it is stored.  Showing an agenda is a read of
  *  personal data and is recorded first (art. 15.2e).
  */
-#include "node_internal.h"
+#include "partner.h"
 
 #include "ics.h"
 #include "items.h"
@@ -31,11 +31,11 @@ partner_agenda_start (node_t *self, kt_reason_t *reason)
      *  any may receive agendas; a node that is not a kernpartij makes its
      *  agenda table with the first one (partner_on_agenda). */
     if (s_kernpartij (self)) {
-        if (!(self->agendabox = agendabox_new (self->db, self->keystore, reason)) ||
-            !(self->decisionbox = decisionbox_new (self->db, self->keystore, reason)))
+        if (!(partner_of (self)->agendabox = agendabox_new (self->db, self->keystore, reason)) ||
+            !(partner_of (self)->decisionbox = decisionbox_new (self->db, self->keystore, reason)))
             return -1;
     } else if (agendabox_present (self->db) &&
-               !(self->agendabox = agendabox_new (self->db, self->keystore, reason)))
+               !(partner_of (self)->agendabox = agendabox_new (self->db, self->keystore, reason)))
         return -1;
     if (*self->config.ics_dir) {
         struct stat st;
@@ -44,7 +44,8 @@ partner_agenda_start (node_t *self, kt_reason_t *reason)
             return kt_fail (reason, "agenda/ics-dir %s is not a directory this node can write",
                             self->config.ics_dir);
     }
-    if (*self->config.agenda_hook && !(self->hook = hook_new (self->config.agenda_hook, reason)))
+    if (*self->config.agenda_hook &&
+        !(partner_of (self)->hook = hook_new (self->config.agenda_hook, reason)))
         return -1;
     return 0;
 }
@@ -52,9 +53,9 @@ partner_agenda_start (node_t *self, kt_reason_t *reason)
 void
 partner_agenda_stop (node_t *self)
 {
-    hook_destroy (&self->hook);
-    agendabox_destroy (&self->agendabox);
-    decisionbox_destroy (&self->decisionbox);
+    hook_destroy (&partner_of (self)->hook);
+    agendabox_destroy (&partner_of (self)->agendabox);
+    decisionbox_destroy (&partner_of (self)->decisionbox);
 }
 
 static void
@@ -67,8 +68,8 @@ s_receipt (node_t *self, const uint8_t id[KT_ID_LEN], bool accepted, const char 
     r.reason = (char *) (refusal ? refusal : "");
     r.stored_ms = kt_now_ms ();
     kt_reason_t reason;
-    if (node_queue (self, NULL, KETEN__MESSAGE_TYPE__RECEIPT, self->hub->member->id, &r.base,
-                    &reason) != 0)
+    if (node_queue (self, NULL, KETEN__MESSAGE_TYPE__RECEIPT, partner_of (self)->hub->member->id,
+                    &r.base, &reason) != 0)
         kt_log (KT_LOG_ERROR, "receipt seal_failed reason=\"%s\"", reason.text);
 }
 
@@ -91,8 +92,8 @@ s_publish (node_t *self, const Keten__WeegploegAgenda *a, agenda_event_t event)
         }
         free (ics);
     }
-    if (self->hook &&
-        hook_run (self->hook, agenda_event_name (event), a->meeting_id, path, &reason) != 0)
+    if (partner_of (self)->hook && hook_run (partner_of (self)->hook, agenda_event_name (event),
+                                             a->meeting_id, path, &reason) != 0)
         kt_log (KT_LOG_ERROR, "agenda hook_failed meeting=%s reason=\"%s\"", a->meeting_id,
                 reason.text);
 }
@@ -114,8 +115,8 @@ partner_on_agenda (node_t *self, const envelope_opened_t *opened)
         why = "art. 8.4: only kernpartijen receive weegploeg agendas"; /* and by policy */
     else if (agendabox_check (a, type, role == ROLE_EXTERN, &reason) != 0)
         why = reason.text;
-    else if (!self->agendabox &&
-             !(self->agendabox = agendabox_new (self->db, self->keystore, &reason))) {
+    else if (!partner_of (self)->agendabox &&
+             !(partner_of (self)->agendabox = agendabox_new (self->db, self->keystore, &reason))) {
         /*  No receipt: the uitvoerder offers it again. */
         kt_log (KT_LOG_ERROR, "agenda store_failed id=%s reason=\"%s\"", hex, reason.text);
         keten__weegploeg_agenda__free_unpacked (a, NULL);
@@ -129,7 +130,8 @@ partner_on_agenda (node_t *self, const envelope_opened_t *opened)
         return;
     }
     agenda_event_t event;
-    if (agendabox_store (self->agendabox, opened->id, a, kt_now_ms (), &event, &reason) != 0) {
+    if (agendabox_store (partner_of (self)->agendabox, opened->id, a, kt_now_ms (), &event,
+                         &reason) != 0) {
         /*  No receipt: the uitvoerder offers it again. */
         kt_log (KT_LOG_ERROR, "agenda store_failed id=%s reason=\"%s\"", hex, reason.text);
         keten__weegploeg_agenda__free_unpacked (a, NULL);
@@ -146,17 +148,19 @@ partner_on_agenda (node_t *self, const envelope_opened_t *opened)
 }
 
 void
-partner_agenda_list (node_t *self, const api_caller_t *caller, json_t *args)
+partner_agenda_list (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
+    (void) cmd;
     int limit = 100;
     json_t *l = args ? json_object_get (args, "limit") : NULL;
     if (json_is_integer (l) && json_integer_value (l) > 0 && json_integer_value (l) <= 10000)
         limit = (int) json_integer_value (l);
     /*  A node without an agenda table has received none. */
-    apiserver_reply_ok (
-        self->api, caller,
-        json_pack ("{s:o}", "meetings",
-                   self->agendabox ? agendabox_list (self->agendabox, limit) : json_array ()));
+    apiserver_reply_ok (self->api, caller,
+                        json_pack ("{s:o}", "meetings",
+                                   partner_of (self)->agendabox
+                                       ? agendabox_list (partner_of (self)->agendabox, limit)
+                                       : json_array ()));
 }
 
 static json_t *
@@ -191,8 +195,9 @@ s_item_json (const Keten__AgendaItem *it)
 }
 
 void
-partner_agenda_show (node_t *self, const api_caller_t *caller, json_t *args)
+partner_agenda_show (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
+    (void) cmd;
     const char *id = args ? json_string_value (json_object_get (args, "meeting_id")) : NULL;
     kt_reason_t reason;
     Keten__WeegploegAgenda *a = NULL;
@@ -200,13 +205,13 @@ partner_agenda_show (node_t *self, const api_caller_t *caller, json_t *args)
         apiserver_reply_error (self->api, caller, "agenda.show needs meeting_id");
         return;
     }
-    if (!self->agendabox) {
+    if (!partner_of (self)->agendabox) {
         char msg[96];
         snprintf (msg, sizeof msg, "no agenda for meeting %.24s on this node", id);
         apiserver_reply_error (self->api, caller, msg);
         return;
     }
-    if (agendabox_get (self->agendabox, id, &a, &reason) != 0) {
+    if (agendabox_get (partner_of (self)->agendabox, id, &a, &reason) != 0) {
         apiserver_reply_error (self->api, caller, reason.text);
         return;
     }
@@ -242,17 +247,18 @@ partner_on_decision (node_t *self, const envelope_opened_t *opened)
     kt_reason_t reason;
     Keten__WeegploegDecision *d =
         keten__weegploeg_decision__unpack (NULL, opened->body_len, opened->body);
-    if (!d || !self->decisionbox || decisionbox_check (d, &reason) != 0) {
-        const char *why = !d                   ? "decision body does not decode"
-                          : !self->decisionbox ? "this node takes no weegploeg decisions"
-                                               : reason.text;
+    if (!d || !partner_of (self)->decisionbox || decisionbox_check (d, &reason) != 0) {
+        const char *why = !d ? "decision body does not decode"
+                          : !partner_of (self)->decisionbox
+                              ? "this node takes no weegploeg decisions"
+                              : reason.text;
         kt_log (KT_LOG_WARN, "decision refused id=%s reason=\"%s\"", hex, why);
         s_receipt (self, opened->id, false, why);
         if (d)
             keten__weegploeg_decision__free_unpacked (d, NULL);
         return;
     }
-    if (decisionbox_store (self->decisionbox, d, kt_now_ms (), &reason) != 0) {
+    if (decisionbox_store (partner_of (self)->decisionbox, d, kt_now_ms (), &reason) != 0) {
         kt_log (KT_LOG_ERROR, "decision store_failed id=%s reason=\"%s\"", hex, reason.text);
         keten__weegploeg_decision__free_unpacked (d, NULL);
         return;
@@ -263,18 +269,36 @@ partner_on_decision (node_t *self, const envelope_opened_t *opened)
     keten__weegploeg_decision__free_unpacked (d, NULL);
 }
 
-void
-partner_decision_list (node_t *self, const api_caller_t *caller, json_t *args)
+/*  art. 8.4: only a kernpartij's node keeps weegploeg decisions; true when
+ *  this one does not (the caller has its answer). */
+static bool
+s_not_kernpartij (node_t *self, const api_caller_t *caller)
 {
-    (void) args;
-    apiserver_reply_ok (
-        self->api, caller,
-        json_pack ("{s:o}", "decisions", decisionbox_list (self->decisionbox, 100)));
+    if (partner_of (self)->decisionbox)
+        return false;
+    apiserver_reply_error (self->api, caller,
+                           "only kernpartij nodes receive weegploeg decisions (art. 8.4)");
+    return true;
 }
 
 void
-partner_decision_show (node_t *self, const api_caller_t *caller, json_t *args)
+partner_decision_list (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
+    (void) cmd;
+    (void) args;
+    if (s_not_kernpartij (self, caller))
+        return;
+    apiserver_reply_ok (
+        self->api, caller,
+        json_pack ("{s:o}", "decisions", decisionbox_list (partner_of (self)->decisionbox, 100)));
+}
+
+void
+partner_decision_show (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    if (s_not_kernpartij (self, caller))
+        return;
     const char *id = args ? json_string_value (json_object_get (args, "decision_id")) : NULL;
     kt_reason_t reason;
     Keten__WeegploegDecision *d = NULL;
@@ -282,7 +306,7 @@ partner_decision_show (node_t *self, const api_caller_t *caller, json_t *args)
         apiserver_reply_error (self->api, caller, "decision.show needs decision_id");
         return;
     }
-    if (decisionbox_get (self->decisionbox, id, &d, &reason) != 0) {
+    if (decisionbox_get (partner_of (self)->decisionbox, id, &d, &reason) != 0) {
         apiserver_reply_error (self->api, caller, reason.text);
         return;
     }

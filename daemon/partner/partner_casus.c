@@ -4,12 +4,13 @@
  *  contributions and progress reports through the outbox, so they survive
  *  crashes and outages like signals do.
  */
-#include "node_internal.h"
+#include "partner.h"
 
 #include "intake.h"
 #include "items.h"
 #include "plan.h"
 #include "store.h"
+#include "weegploeg.h"
 
 #include <sodium.h>
 #include <string.h>
@@ -17,14 +18,14 @@
 int
 partner_casus_start (node_t *self, kt_reason_t *reason)
 {
-    self->casebox = casebox_new (self->db, self->keystore, self->config.id, reason);
-    return self->casebox ? 0 : -1;
+    partner_of (self)->casebox = casebox_new (self->db, self->keystore, self->config.id, reason);
+    return partner_of (self)->casebox ? 0 : -1;
 }
 
 void
 partner_casus_stop (node_t *self)
 {
-    casebox_destroy (&self->casebox);
+    casebox_destroy (&partner_of (self)->casebox);
 }
 
 static void
@@ -37,8 +38,8 @@ s_receipt (node_t *self, const uint8_t id[KT_ID_LEN], bool accepted, const char 
     r.reason = (char *) (refusal ? refusal : "");
     r.stored_ms = kt_now_ms ();
     kt_reason_t reason;
-    if (node_queue (self, NULL, KETEN__MESSAGE_TYPE__RECEIPT, self->hub->member->id, &r.base,
-                    &reason) != 0)
+    if (node_queue (self, NULL, KETEN__MESSAGE_TYPE__RECEIPT, partner_of (self)->hub->member->id,
+                    &r.base, &reason) != 0)
         kt_log (KT_LOG_ERROR, "receipt seal_failed reason=\"%s\"", reason.text);
 }
 
@@ -93,7 +94,7 @@ partner_on_casus (node_t *self, const envelope_opened_t *opened)
             kt_fail (&reason, "plan does not decode");
         else if (plan_check (p, &reason) == 0) {
             refused = false;
-            rc = casebox_store_plan (self->casebox, p, &reason);
+            rc = casebox_store_plan (partner_of (self)->casebox, p, &reason);
             if (rc == 0)
                 kt_log (KT_LOG_INFO, "plan received id=%s case_ref=%s version=%u", hex, p->case_ref,
                         (unsigned) p->version);
@@ -119,7 +120,7 @@ partner_on_casus (node_t *self, const envelope_opened_t *opened)
                         hex, c->case_ref);
                 sodium_memzero (c->advice, strlen (c->advice));
             }
-            rc = casebox_close (self->casebox, c, &reason);
+            rc = casebox_close (partner_of (self)->casebox, c, &reason);
             if (rc == 0)
                 kt_log (KT_LOG_INFO, "case closed id=%s case_ref=%s", hex, c->case_ref);
         }
@@ -133,7 +134,7 @@ partner_on_casus (node_t *self, const envelope_opened_t *opened)
             kt_fail (&reason, "disclosure does not decode");
         else if (s_check_disclosure (d, &reason) == 0) {
             refused = false;
-            rc = casebox_store_disclosure (self->casebox, opened->id, d, &reason);
+            rc = casebox_store_disclosure (partner_of (self)->casebox, opened->id, d, &reason);
             if (rc == 0)
                 kt_log (KT_LOG_INFO, "disclosure received id=%s case_ref=%s", hex, d->case_ref);
         }
@@ -148,50 +149,6 @@ partner_on_casus (node_t *self, const envelope_opened_t *opened)
     } else
         /*  Not stored: the uitvoerder offers it again. */
         kt_log (KT_LOG_ERROR, "%s store_failed id=%s reason=\"%s\"", what, hex, reason.text);
-}
-
-int
-partner_queue (node_t *self, Keten__MessageType type, const ProtobufCMessage *body,
-               uint8_t id[KT_ID_LEN], kt_reason_t *reason)
-{
-    uint8_t *header = NULL;
-    size_t header_len = 0;
-    uint64_t now = kt_now_ms ();
-    int rc = node_seal (self, type, self->hub->member->id, body, id, &header, &header_len, reason);
-    if (rc == 0 && (rc = store_begin (self->db, reason)) == 0) {
-        if (outbox_insert (self->outbox, id, type, header, header_len, now, reason) != 0 ||
-            store_commit (self->db, reason) != 0) {
-            store_rollback (self->db);
-            rc = -1;
-        }
-    }
-    free (header);
-    if (rc == 0) {
-        outbox_enqueue (self->outbox, id, now);
-        partner_on_pump (self->loop, 0, self);
-    }
-    return rc;
-}
-
-void
-partner_send (node_t *self, const api_caller_t *caller, Keten__MessageType type,
-              const ProtobufCMessage *body, bool wait)
-{
-    kt_reason_t reason;
-    uint8_t id[KT_ID_LEN];
-    if (partner_queue (self, type, body, id, &reason) != 0) {
-        apiserver_reply_error (self->api, caller, reason.text);
-        return;
-    }
-    char hex[KT_ID_HEX];
-    kt_hex (hex, id, KT_ID_LEN);
-    api_caller_t *w = wait ? malloc (sizeof *w) : NULL;
-    if (w) {
-        api_caller_copy (w, caller);
-        zhashx_insert (self->waiters, hex, w);
-    } else
-        apiserver_reply_ok (self->api, caller,
-                            json_pack ("{s:s, s:s}", "message_id", hex, "state", "queued"));
 }
 
 static int
@@ -249,7 +206,7 @@ s_progress (node_t *self, const api_caller_t *caller, json_t *args, kt_reason_t 
     /*  Refuse here already what the uitvoerder would refuse: another
      *  party's measure (it checks again). */
     Keten__CasePlan *plan = NULL;
-    if (casebox_plan (self->casebox, case_ref, 0, &plan, reason) != 0)
+    if (casebox_plan (partner_of (self)->casebox, case_ref, 0, &plan, reason) != 0)
         return -1;
     const Keten__PlanMeasure *m = NULL;
     for (size_t i = 0; plan && i < plan->n_measures; i++)
@@ -279,8 +236,9 @@ partner_case_api (node_t *self, const api_caller_t *caller, const char *cmd, jso
     kt_reason_t reason;
     int rc = 0;
     if (strcmp (cmd, "case.list") == 0) {
-        apiserver_reply_ok (self->api, caller,
-                            json_pack ("{s:o}", "cases", casebox_list (self->casebox)));
+        apiserver_reply_ok (
+            self->api, caller,
+            json_pack ("{s:o}", "cases", casebox_list (partner_of (self)->casebox)));
         return;
     }
     if (!json_is_object (args)) {
@@ -295,7 +253,7 @@ partner_case_api (node_t *self, const api_caller_t *caller, const char *cmd, jso
         const char *case_ref = json_string_value (json_object_get (args, "case_ref"));
         json_t *v = json_object_get (args, "version");
         Keten__CasePlan *plan = NULL;
-        rc = case_ref ? casebox_plan (self->casebox, case_ref,
+        rc = case_ref ? casebox_plan (partner_of (self)->casebox, case_ref,
                                       json_is_integer (v) ? (uint32_t) json_integer_value (v) : 0,
                                       &plan, &reason)
                       : kt_fail (&reason, "%s needs case_ref", cmd);
@@ -305,11 +263,11 @@ partner_case_api (node_t *self, const api_caller_t *caller, const char *cmd, jso
             rc = node_record_access (self, caller, cmd, refs, 1, &reason);
         if (rc == 0) {
             json_t *r = json_pack ("{s:o*, s:b}", "plan", plan ? plan_to_json (plan) : NULL,
-                                   "closed", casebox_closed (self->casebox, case_ref));
+                                   "closed", casebox_closed (partner_of (self)->casebox, case_ref));
             if (strcmp (cmd, "case.show") == 0) {
                 json_object_set_new (r, "disclosures",
-                                     casebox_disclosures (self->casebox, case_ref));
-                json_t *closure = casebox_closure (self->casebox, case_ref);
+                                     casebox_disclosures (partner_of (self)->casebox, case_ref));
+                json_t *closure = casebox_closure (partner_of (self)->casebox, case_ref);
                 if (closure)
                     json_object_set_new (r, "closure", closure);
             }

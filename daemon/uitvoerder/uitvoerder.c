@@ -4,7 +4,7 @@
  *  arrival in the provenance log, and answers every message with a signed
  *  receipt only after both are durable (DESIGN section 5).
  */
-#include "node_internal.h"
+#include "uitvoerder.h"
 
 #include "intake.h"
 #include "policy.h"
@@ -13,27 +13,41 @@
 
 #define DRAIN_MAX 4096
 
-int
-uitvoerder_start (node_t *self, kt_reason_t *reason)
+static int
+s_check (const config_t *config, kt_reason_t *reason)
 {
+    if (!*config->bind)
+        return kt_fail (reason, "%s is the uitvoerder: its config needs transport/bind",
+                        config->id);
+    return 0;
+}
+
+static int
+s_start (node_t *self, kt_reason_t *reason)
+{
+    self->role_state = calloc (1, sizeof (uitvoerder_t));
+    if (!self->role_state)
+        return kt_fail (reason, "out of memory");
     char path[PATH_MAX + 32];
     snprintf (path, sizeof path, "%s/weegploeg.db", self->config.state_dir);
-    self->weegploeg = weegploeg_open (path, self->keystore, self->keys->storage_key, reason);
-    if (!self->weegploeg)
+    uitvoerder_of (self)->weegploeg =
+        weegploeg_open (path, self->keystore, self->keys->storage_key, reason);
+    if (!uitvoerder_of (self)->weegploeg)
         return -1;
     snprintf (path, sizeof path, "%s/log.db", self->config.state_dir);
-    self->log = provlog_open (path, reason);
-    if (!self->log)
+    uitvoerder_of (self)->log = provlog_open (path, reason);
+    if (!uitvoerder_of (self)->log)
         return -1;
-    if (!(self->meeting = meeting_new (self->weegploeg, reason)) ||
-        !(self->relay = relay_new (self->db, reason)) ||
-        !(self->incident = incident_new (self->db, reason)) ||
+    if (!(uitvoerder_of (self)->meeting = meeting_new (uitvoerder_of (self)->weegploeg, reason)) ||
+        !(uitvoerder_of (self)->relay = relay_new (self->db, reason)) ||
+        !(uitvoerder_of (self)->incident = incident_new (self->db, reason)) ||
         uitvoerder_decision_start (self, reason) != 0 || uitvoerder_log_start (self, reason) != 0)
         return -1;
     const roster_t *roster = keyring_roster (self->keyring);
-    self->rebind_timer = -1;
-    self->links = calloc (roster->member_count, sizeof *self->links);
-    if (!self->links)
+    uitvoerder_of (self)->rebind_timer = -1;
+    uitvoerder_of (self)->links =
+        calloc (roster->member_count, sizeof *uitvoerder_of (self)->links);
+    if (!uitvoerder_of (self)->links)
         return kt_fail (reason, "out of memory");
     snprintf (path, sizeof path, "%s/allow", self->config.state_dir);
     self->transport = transport_bind (&self->config, self->keys, roster, path, reason);
@@ -59,24 +73,27 @@ uitvoerder_start (node_t *self, kt_reason_t *reason)
     return 0;
 }
 
-void
-uitvoerder_stop (node_t *self)
+static void
+s_stop (node_t *self)
 {
-    meeting_destroy (&self->meeting);
+    if (!self->role_state)
+        return;
+    meeting_destroy (&uitvoerder_of (self)->meeting);
     uitvoerder_decision_stop (self);
     uitvoerder_log_stop (self);
-    incident_destroy (&self->incident);
-    relay_destroy (&self->relay);
-    weegploeg_destroy (&self->weegploeg);
-    provlog_destroy (&self->log);
-    free (self->links);
-    self->links = NULL;
+    incident_destroy (&uitvoerder_of (self)->incident);
+    relay_destroy (&uitvoerder_of (self)->relay);
+    weegploeg_destroy (&uitvoerder_of (self)->weegploeg);
+    provlog_destroy (&uitvoerder_of (self)->log);
+    free (uitvoerder_of (self)->links);
+    free (self->role_state);
+    self->role_state = NULL;
 }
 
 static member_link_t *
 s_link (node_t *self, const keyring_peer_t *peer)
 {
-    return &self->links[peer->member - keyring_roster (self->keyring)->members];
+    return &uitvoerder_of (self)->links[peer->member - keyring_roster (self->keyring)->members];
 }
 
 typedef struct {
@@ -91,7 +108,7 @@ s_seen (void *arg, const uint8_t id[KT_ID_LEN])
     char key[KT_ID_HEX];
     if (zhashx_lookup (ctx->batch_ids, kt_hex (key, id, KT_ID_LEN)))
         return true;
-    return weegploeg_has_signal (ctx->node->weegploeg, id, NULL, NULL, NULL);
+    return weegploeg_has_signal (uitvoerder_of (ctx->node)->weegploeg, id, NULL, NULL, NULL);
 }
 
 void
@@ -112,7 +129,8 @@ uitvoerder_receipt (node_t *self, member_link_t *link, const char *member,
     if (accepted)
         uitvoerder_prove_receipt (self, link, log_index, &r, &proof, &consistency);
     kt_reason_t reason;
-    if (node_queue (self, link, KETEN__MESSAGE_TYPE__RECEIPT, member, &r.base, &reason) != 0)
+    if (node_queue (self, &link->route, KETEN__MESSAGE_TYPE__RECEIPT, member, &r.base, &reason) !=
+        0)
         kt_log (KT_LOG_ERROR, "receipt seal_failed reason=\"%s\"", reason.text);
     logproof_message_clear (&consistency);
 }
@@ -171,8 +189,8 @@ s_heartbeat (node_t *self, member_link_t *link, const keyring_peer_t *peer, cons
     reply.echo_mono_us = hb->sent_mono_us;
     keten__heartbeat__free_unpacked (hb, NULL);
     kt_reason_t reason;
-    if (node_queue (self, link, KETEN__MESSAGE_TYPE__HEARTBEAT, peer->member->id, &reply.base,
-                    &reason) != 0)
+    if (node_queue (self, &link->route, KETEN__MESSAGE_TYPE__HEARTBEAT, peer->member->id,
+                    &reply.base, &reason) != 0)
         kt_log (KT_LOG_ERROR, "heartbeat seal_failed reason=\"%s\"", reason.text);
     /*  The member is there: offer what it has not confirmed yet, and the
      *  roster if its version is behind. */
@@ -199,7 +217,7 @@ s_log_refusal (node_t *self, const char *sender, const envelope_opened_t *opened
     e.header_hash.len = 32;
     kt_reason_t reason;
     uint64_t index;
-    if (provlog_append_one (self->log, &e, &index, &reason) != 0)
+    if (provlog_append_one (uitvoerder_of (self)->log, &e, &index, &reason) != 0)
         kt_log (KT_LOG_ERROR, "log append_failed event=refused reason=\"%s\"", reason.text);
 }
 
@@ -249,7 +267,7 @@ s_store_arrivals (node_t *self, arrival_t *a, size_t n)
      *  without its signal; the sender's retry is stored under that same
      *  log entry, not logged again.  A different message under an id
      *  logged before is refused on its own; the rest of the batch goes on. */
-    if (provlog_begin (self->log, &reason) != 0)
+    if (provlog_begin (uitvoerder_of (self)->log, &reason) != 0)
         goto fail;
     for (size_t i = 0; i < n; i++) {
         Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
@@ -264,9 +282,10 @@ s_store_arrivals (node_t *self, arrival_t *a, size_t n)
         e.body_commitment = h->body_commitment;
         e.header_hash.data = a[i].opened.leaf_hash;
         e.header_hash.len = 32;
-        int rc = provlog_append_received (self->log, &e, &a[i].w.log_index, &reason);
+        int rc =
+            provlog_append_received (uitvoerder_of (self)->log, &e, &a[i].w.log_index, &reason);
         if (rc < 0) {
-            provlog_rollback (self->log);
+            provlog_rollback (uitvoerder_of (self)->log);
             goto fail;
         }
         if (rc > 0) {
@@ -278,14 +297,14 @@ s_store_arrivals (node_t *self, arrival_t *a, size_t n)
                                 "this message id is already used for a different message");
         }
     }
-    if (provlog_commit (self->log, &reason) != 0)
+    if (provlog_commit (uitvoerder_of (self)->log, &reason) != 0)
         goto fail;
     for (size_t i = 0; i < n; i++)
         if (!refused[i]) {
             a[i].w.received_ms = now;
             w[n_w++] = a[i].w;
         }
-    int rc = weegploeg_store_signals (self->weegploeg, w, n_w, &reason);
+    int rc = weegploeg_store_signals (uitvoerder_of (self)->weegploeg, w, n_w, &reason);
     if (rc != 0)
         goto fail;
     for (size_t i = 0, k = 0; i < n; i++) {
@@ -341,8 +360,8 @@ uitvoerder_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
             continue;
         }
         member_link_t *link = s_link (self, peer);
-        memcpy (link->rid, msg.rid, msg.rid_len);
-        link->rid_len = msg.rid_len;
+        memcpy (link->route.id, msg.rid, msg.rid_len);
+        link->route.len = msg.rid_len;
         link->last_seen_ms = kt_now_ms ();
 
         envelope_open_opts_t opts;
@@ -378,10 +397,11 @@ uitvoerder_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
              *  but only to its own sender and for the same body - an id is
              *  no secret, and a receipt must prove what was stored.  A
              *  duplicate within this drain is answered with the original. */
-            if (weegploeg_has_signal (self->weegploeg, a->opened.id, peer->member->id,
-                                      h->body_commitment.data, &index))
+            if (weegploeg_has_signal (uitvoerder_of (self)->weegploeg, a->opened.id,
+                                      peer->member->id, h->body_commitment.data, &index))
                 uitvoerder_receipt (self, link, peer->member->id, a->opened.id, true, index, NULL);
-            else if (weegploeg_has_signal (self->weegploeg, a->opened.id, NULL, NULL, NULL)) {
+            else if (weegploeg_has_signal (uitvoerder_of (self)->weegploeg, a->opened.id, NULL,
+                                           NULL, NULL)) {
                 kt_log (KT_LOG_WARN, "message refused id=%s peer=%s reason=\"id reused\"", hex,
                         peer->member->id);
                 uitvoerder_receipt (self, link, peer->member->id, a->opened.id, false, 0,
@@ -476,7 +496,7 @@ uitvoerder_status (node_t *self, json_t *result)
         const roster_member_t *m = &roster->members[i];
         if (m->role == ROLE_UITVOERDER)
             continue;
-        const member_link_t *l = &self->links[i];
+        const member_link_t *l = &uitvoerder_of (self)->links[i];
         bool online = l->last_seen_ms && now - l->last_seen_ms <= self->config.heartbeat_timeout_ms;
         /*  What the member said in its last heartbeat stays shown while it
          *  is offline: its backlog then is the best guess there is. */
@@ -517,18 +537,176 @@ uitvoerder_status (node_t *self, json_t *result)
     metrics_status (self, result);
     uint8_t root[32];
     char hex[65];
-    provlog_root (self->log, root);
+    provlog_root (uitvoerder_of (self)->log, root);
     json_object_set_new (
         result, "stored",
-        json_pack ("{s:I, s:I}", "signals", (json_int_t) weegploeg_count_signals (self->weegploeg),
-                   "subjects", (json_int_t) weegploeg_count_subjects (self->weegploeg)));
+        json_pack ("{s:I, s:I}", "signals",
+                   (json_int_t) weegploeg_count_signals (uitvoerder_of (self)->weegploeg),
+                   "subjects",
+                   (json_int_t) weegploeg_count_subjects (uitvoerder_of (self)->weegploeg)));
     json_object_set_new (result, "log",
-                         json_pack ("{s:I, s:s}", "size", (json_int_t) provlog_size (self->log),
-                                    "root", kt_hex (hex, root, 32)));
+                         json_pack ("{s:I, s:s}", "size",
+                                    (json_int_t) provlog_size (uitvoerder_of (self)->log), "root",
+                                    kt_hex (hex, root, 32)));
 }
 
-json_t *
-uitvoerder_list_signals (node_t *self, int limit)
+/*  status: the newest checkpoint (and its witnesses), the federation, and
+ *  the incidents still open with their deadline at the AP. */
+static void
+s_status (node_t *self, json_t *r)
 {
-    return weegploeg_list (self->weegploeg, limit);
+    uitvoerder_t *u = uitvoerder_of (self);
+    json_t *newest = logproof_list (u->proof, 1);
+    json_object_set_new (r, "checkpoint",
+                         json_array_size (newest) ? json_incref (json_array_get (newest, 0))
+                                                  : json_null ());
+    json_decref (newest);
+    uitvoerder_status (self, r);
+    /*  art. 15.2g, AVG art. 33: open incidents and the AP deadline. */
+    json_object_set_new (r, "incidents", incident_summary (u->incident, kt_now_ms ()));
 }
+
+static json_t *
+s_metrics (node_t *self, uint64_t now_ms)
+{
+    json_t *r = json_object ();
+    uitvoerder_status (self, r);
+    json_object_set_new (r, "incidents", incident_summary (uitvoerder_of (self)->incident, now_ms));
+    return r;
+}
+
+/* ---- local API ---------------------------------------------------------- */
+
+static void
+s_signal_list (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    node_reply_signals (self, caller,
+                        weegploeg_list (uitvoerder_of (self)->weegploeg, node_limit (args)));
+}
+
+static void
+s_weegploeg_decisions (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    apiserver_reply_ok (self->api, caller, uitvoerder_decisions (self, node_limit (args)));
+}
+
+static void
+s_weegploeg_meetings (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    apiserver_reply_ok (
+        self->api, caller,
+        json_pack ("{s:o}", "meetings", uitvoerder_meetings (self, node_limit (args))));
+}
+
+static void
+s_casus_meetings (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    apiserver_reply_ok (
+        self->api, caller,
+        json_pack ("{s:o}", "meetings", uitvoerder_casus_meetings (self, node_limit (args))));
+}
+
+static void
+s_log_path (node_t *self, char *path, size_t len)
+{
+    snprintf (path, len, "%s/log.db", self->config.state_dir);
+}
+
+static void
+s_log_trail (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    const char *ref = args ? json_string_value (json_object_get (args, "case_ref")) : NULL;
+    char path[PATH_MAX + 32];
+    s_log_path (self, path, sizeof path);
+    if (!ref || strlen (ref) > 32)
+        apiserver_reply_error (self->api, caller, "log.trail needs case_ref");
+    else
+        /*  The entries are read by the client, from the file. */
+        apiserver_reply_ok (
+            self->api, caller,
+            json_pack ("{s:s, s:s, s:o}", "log_path", path, "case_ref", ref, "signal_ids",
+                       weegploeg_case_messages (uitvoerder_of (self)->weegploeg, ref)));
+}
+
+static void
+s_log_checkpoints (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    apiserver_reply_ok (self->api, caller,
+                        json_pack ("{s:o}", "checkpoints",
+                                   logproof_list (uitvoerder_of (self)->proof, node_limit (args))));
+}
+
+static void
+s_log_verify (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    (void) args;
+    char path[PATH_MAX + 32];
+    s_log_path (self, path, sizeof path);
+    /*  The tree itself is recomputed by the client, from the file:
+     *  seconds of work that must not stall this loop. */
+    apiserver_reply_ok (self->api, caller,
+                        json_pack ("{s:s, s:s, s:o}", "role", "uitvoerder", "log_path", path,
+                                   "checkpoints", logproof_verify (uitvoerder_of (self)->proof)));
+}
+
+/*  The uitvoerder's commands.  The rows without a handler are a partner's
+ *  commands: the refusal says where the caller should go instead. */
+static const node_command_t s_commands[] = {
+    {"signal.list", NULL, s_signal_list, NULL},
+    {"signal.submit", NULL, NULL,
+     "the uitvoerder does not submit signals; a kernpartij does (art. 7.1)"},
+    {"signal.release", NULL, NULL, "only the node that holds a signal releases it"},
+    {"weegploeg.agenda", NULL, uitvoerder_agenda, NULL},
+    {"weegploeg.subject", NULL, uitvoerder_subject_show, NULL},
+    {"weegploeg.matches", NULL, uitvoerder_matches, NULL},
+    {"weegploeg.match", NULL, uitvoerder_match, NULL},
+    {"weegploeg.decide", NULL, uitvoerder_decide, NULL},
+    {"weegploeg.decisions", NULL, s_weegploeg_decisions, NULL},
+    {"weegploeg.meetings", NULL, s_weegploeg_meetings, NULL},
+    {"weegploeg.*", NULL, NULL, "unknown weegploeg command"},
+    {"casusoverleg.agenda", NULL, uitvoerder_casus_agenda, NULL},
+    {"casusoverleg.meetings", NULL, s_casus_meetings, NULL},
+    {"casusoverleg.*", NULL, NULL, "unknown casusoverleg command"},
+    {"agenda.list", NULL, NULL,
+     "the uitvoerder sends agendas; `keten weegploeg meetings` and `keten casusoverleg "
+     "meetings` list them"},
+    {"agenda.show", NULL, NULL,
+     "the uitvoerder sends agendas; `keten weegploeg meetings` and `keten casusoverleg "
+     "meetings` list them"},
+    /*  art. 8.4: decisions go to the kernpartijen; the uitvoerder keeps its
+     *  own as weegploeg.decisions. */
+    {"decision.list", NULL, NULL, "only kernpartij nodes receive weegploeg decisions (art. 8.4)"},
+    {"decision.show", NULL, NULL, "only kernpartij nodes receive weegploeg decisions (art. 8.4)"},
+    {"case.*", NULL, uitvoerder_case_api, NULL},
+    {"plan.*", NULL, uitvoerder_case_api, NULL},
+    {"log.trail", NULL, s_log_trail, NULL},
+    {"log.verify", NULL, s_log_verify, NULL},
+    {"log.checkpoints", NULL, s_log_checkpoints, NULL},
+    {"roster.change", NULL, uitvoerder_roster_change, NULL},
+    {"incident.report", NULL, uitvoerder_incident_report, NULL},
+    {"incident.list", NULL, uitvoerder_incident_list, NULL},
+    {"incident.close", NULL, uitvoerder_incident_close, NULL},
+    {"incident.*", NULL, NULL, "unknown incident command"},
+};
+
+const node_role_t uitvoerder_role = {
+    .name = "uitvoerder",
+    .serves = 1u << ROLE_UITVOERDER,
+    .check = s_check,
+    .start = s_start,
+    .stop = s_stop,
+    .status = s_status,
+    .metrics = s_metrics,
+    .api_flush = NULL,
+    .roster_changed = uitvoerder_roster_changed,
+    .log_access = uitvoerder_log_access,
+    .commands = s_commands,
+    .n_commands = sizeof s_commands / sizeof s_commands[0],
+};

@@ -9,7 +9,7 @@
  *  takes part in a case is checked here against the casusoverleg file:
  *  the policy table only knows roles.
  */
-#include "node_internal.h"
+#include "uitvoerder.h"
 
 #include "intake.h"
 #include "items.h"
@@ -40,7 +40,7 @@ s_log (node_t *self, Keten__LogEvent event, Keten__MessageType message_type, con
         e.message_id.data = (uint8_t *) message_id;
         e.message_id.len = KT_ID_LEN;
     }
-    return provlog_append_one (self->log, &e, index_p, reason);
+    return provlog_append_one (uitvoerder_of (self)->log, &e, index_p, reason);
 }
 
 static const char *
@@ -92,14 +92,14 @@ s_publish_plan (node_t *self, Keten__CasePlan *plan, const casus_info_t *info,
                 const uint8_t key[KEYSTORE_KEY_LEN], const progress_ref_t *progress,
                 const char *os_user, json_t *json, kt_reason_t *reason)
 {
-    sqlite3 *db = casusoverleg_db (self->casus);
+    sqlite3 *db = casusoverleg_db (uitvoerder_of (self)->casus);
     plan->issued_ms = kt_now_ms ();
     if (store_begin (db, reason) != 0)
         return -1;
     if (plan_store (db, plan, key, true, reason) != 0 ||
-        (progress && casusoverleg_record_progress (self->casus, progress->message_id,
-                                                   progress->sender, plan->case_ref, plan->version,
-                                                   progress->log_index, reason) != 0) ||
+        (progress && casusoverleg_record_progress (
+                         uitvoerder_of (self)->casus, progress->message_id, progress->sender,
+                         plan->case_ref, plan->version, progress->log_index, reason) != 0) ||
         store_commit (db, reason) != 0) {
         store_rollback (db);
         return -1;
@@ -131,7 +131,7 @@ s_plan_set (node_t *self, const api_caller_t *caller, json_t *args, json_t *resu
         return kt_fail (reason, "case.plan needs case_ref and plan");
     casus_info_t info;
     uint8_t key[KEYSTORE_KEY_LEN];
-    if (casusoverleg_case (self->casus, case_ref, &info, key, reason) != 0)
+    if (casusoverleg_case (uitvoerder_of (self)->casus, case_ref, &info, key, reason) != 0)
         return -1;
     int rc = 0;
     Keten__CasePlan *plan = NULL, *prev = NULL;
@@ -143,7 +143,8 @@ s_plan_set (node_t *self, const api_caller_t *caller, json_t *args, json_t *resu
     if (rc == 0)
         rc = plan_from_json (plan_json, parts, info.n_participants, &plan, reason);
     if (rc == 0)
-        rc = plan_load (casusoverleg_db (self->casus), case_ref, 0, key, &prev, reason);
+        rc = plan_load (casusoverleg_db (uitvoerder_of (self)->casus), case_ref, 0, key, &prev,
+                        reason);
     /*  A measure named by id is one of the previous version; it keeps
      *  its owner's last report. */
     for (size_t i = 0; rc == 0 && i < plan->n_measures; i++) {
@@ -194,7 +195,8 @@ s_progress_plan (node_t *self, const roster_member_t *sender, const Keten__PlanP
 {
     *next_p = NULL;
     Keten__CasePlan *plan = NULL;
-    if (plan_load (casusoverleg_db (self->casus), p->case_ref, 0, key, &plan, reason) != 0)
+    if (plan_load (casusoverleg_db (uitvoerder_of (self)->casus), p->case_ref, 0, key, &plan,
+                   reason) != 0)
         return -1;
     if (!plan) {
         kt_fail (reason, "case %s has no plan yet", p->case_ref);
@@ -296,14 +298,14 @@ s_log_received (node_t *self, const roster_member_t *sender, const envelope_open
     e.body_commitment = h->body_commitment;
     e.header_hash.data = (uint8_t *) opened->leaf_hash;
     e.header_hash.len = 32;
-    if (provlog_begin (self->log, reason) != 0)
+    if (provlog_begin (uitvoerder_of (self)->log, reason) != 0)
         return -1;
-    int rc = provlog_append_received (self->log, &e, index_p, reason);
+    int rc = provlog_append_received (uitvoerder_of (self)->log, &e, index_p, reason);
     if (rc != 0) {
-        provlog_rollback (self->log);
+        provlog_rollback (uitvoerder_of (self)->log);
         return rc;
     }
-    return provlog_commit (self->log, reason);
+    return provlog_commit (uitvoerder_of (self)->log, reason);
 }
 
 /*  Keep what was received and logged at index: a contribution, or the
@@ -318,11 +320,11 @@ s_take (node_t *self, const roster_member_t *sender, const envelope_opened_t *op
         progress_ref_t ref = {opened->id, sender->id, index};
         return s_publish_plan (self, next, info, key, &ref, NULL, NULL, reason);
     }
-    sqlite3 *db = casusoverleg_db (self->casus);
+    sqlite3 *db = casusoverleg_db (uitvoerder_of (self)->casus);
     if (store_begin (db, reason) != 0)
         return -1;
-    if (casusoverleg_store_contribution (self->casus, opened->id, sender->id, c, index, reason) !=
-            0 ||
+    if (casusoverleg_store_contribution (uitvoerder_of (self)->casus, opened->id, sender->id, c,
+                                         index, reason) != 0 ||
         store_commit (db, reason) != 0) {
         store_rollback (db);
         return -1;
@@ -339,7 +341,7 @@ uitvoerder_on_casus (node_t *self, member_link_t *link, const roster_member_t *s
     char hex[KT_ID_HEX];
     kt_hex (hex, opened->id, KT_ID_LEN);
     uint64_t index = 0;
-    int seen = casusoverleg_seen (self->casus, opened->id, sender->id, &index);
+    int seen = casusoverleg_seen (uitvoerder_of (self)->casus, opened->id, sender->id, &index);
     if (seen != 0) {
         /*  A retry: answer again; an id reused by someone else: refuse. */
         uitvoerder_receipt (self, link, sender->id, opened->id, seen > 0, seen > 0 ? index : 0,
@@ -365,7 +367,7 @@ uitvoerder_on_casus (node_t *self, member_link_t *link, const roster_member_t *s
     int verdict = 1;
     if (!case_ref)
         kt_fail (&reason, "body does not decode");
-    else if (casusoverleg_case (self->casus, case_ref, &info, key, &reason) != 0)
+    else if (casusoverleg_case (uitvoerder_of (self)->casus, case_ref, &info, key, &reason) != 0)
         kt_fail (&reason, "no such case");
     else {
         have_key = true;
@@ -439,7 +441,7 @@ s_disclose (node_t *self, const api_caller_t *caller, json_t *args, json_t *resu
     if (!case_ref || !to_id)
         return kt_fail (reason, "case.disclose needs case_ref and to");
     casus_info_t info;
-    if (casusoverleg_case (self->casus, case_ref, &info, NULL, reason) != 0)
+    if (casusoverleg_case (uitvoerder_of (self)->casus, case_ref, &info, NULL, reason) != 0)
         return -1;
     /*  art. 9.4: a closed case has no casusoverleg left to share for. */
     if (info.closed)
@@ -515,10 +517,11 @@ s_disclose (node_t *self, const api_caller_t *caller, json_t *args, json_t *resu
     char *refs[1] = {(char *) case_ref};
     if (rc == 0)
         rc = uitvoerder_copy_add (self, &copies, to, &d.base, refs, 1, false, reason);
-    sqlite3 *db = casusoverleg_db (self->casus);
+    sqlite3 *db = casusoverleg_db (uitvoerder_of (self)->casus);
     if (rc == 0 && store_begin (db, reason) == 0) {
-        if (casusoverleg_record_disclosure (self->casus, &d, to->id, (uint32_t) caller->uid,
-                                            copies.items[0].id, reason) != 0 ||
+        if (casusoverleg_record_disclosure (uitvoerder_of (self)->casus, &d, to->id,
+                                            (uint32_t) caller->uid, copies.items[0].id,
+                                            reason) != 0 ||
             store_commit (db, reason) != 0) {
             store_rollback (db);
             rc = -1;
@@ -559,17 +562,19 @@ s_send_closure (node_t *self, const char *case_ref, const char *os_user, json_t 
     casus_info_t info;
     Keten__CaseClosure *c = NULL;
     casus_closure_step_t step = CASUS_CLOSURE_SENT;
-    int rc = casusoverleg_case (self->casus, case_ref, &info, NULL, reason);
+    int rc = casusoverleg_case (uitvoerder_of (self)->casus, case_ref, &info, NULL, reason);
     if (rc == 0)
-        rc = casusoverleg_closure (self->casus, case_ref, &c, &step, reason);
+        rc = casusoverleg_closure (uitvoerder_of (self)->casus, case_ref, &c, &step, reason);
     if (rc == 0 && step == CASUS_CLOSURE_RECORDED) {
-        rc = weegploeg_record_closure (self->weegploeg, case_ref, c->closed_ms, reason);
+        rc = weegploeg_record_closure (uitvoerder_of (self)->weegploeg, case_ref, c->closed_ms,
+                                       reason);
         if (rc == 0)
             rc = s_log (self, KETEN__LOG_EVENT__CASE_CLOSED, KETEN__MESSAGE_TYPE__CLOSURE,
                         s_me (self), os_user, case_ref, "closed", c->decided_by, c->n_decided_by,
                         NULL, NULL, reason);
         if (rc == 0)
-            rc = casusoverleg_closure_done (self->casus, case_ref, CASUS_CLOSURE_LOGGED, reason);
+            rc = casusoverleg_closure_done (uitvoerder_of (self)->casus, case_ref,
+                                            CASUS_CLOSURE_LOGGED, reason);
     }
     if (rc == 0) {
         /*  art. 10.5: an externe casuspartner has access to the plan; the
@@ -580,7 +585,8 @@ s_send_closure (node_t *self, const char *case_ref, const char *os_user, json_t 
                                      &info, case_ref, os_user, json, reason);
     }
     if (rc == 0)
-        rc = casusoverleg_closure_done (self->casus, case_ref, CASUS_CLOSURE_SENT, reason);
+        rc = casusoverleg_closure_done (uitvoerder_of (self)->casus, case_ref, CASUS_CLOSURE_SENT,
+                                        reason);
     if (c)
         keten__case_closure__free_unpacked (c, NULL);
     return rc;
@@ -589,7 +595,7 @@ s_send_closure (node_t *self, const char *case_ref, const char *os_user, json_t 
 void
 uitvoerder_resume_closures (node_t *self)
 {
-    json_t *refs = casusoverleg_closures_unsent (self->casus), *ref;
+    json_t *refs = casusoverleg_closures_unsent (uitvoerder_of (self)->casus), *ref;
     size_t i;
     json_array_foreach (refs, i, ref)
     {
@@ -615,7 +621,7 @@ s_close (node_t *self, const api_caller_t *caller, json_t *args, json_t *result,
     if (!case_ref)
         return kt_fail (reason, "case.close needs case_ref");
     casus_info_t info;
-    if (casusoverleg_case (self->casus, case_ref, &info, NULL, reason) != 0)
+    if (casusoverleg_case (uitvoerder_of (self)->casus, case_ref, &info, NULL, reason) != 0)
         return -1;
     if (info.closed)
         return kt_fail (reason, "case %s is closed already", case_ref);
@@ -643,7 +649,7 @@ s_close (node_t *self, const api_caller_t *caller, json_t *args, json_t *result,
     access_user_name (caller->uid, user, sizeof user);
     /*  Recorded (art. 10.2h) before anything else: from here on the case
      *  is closed, and the rest is resumed on start until it is done. */
-    if (casusoverleg_close (self->casus, &c, reason) != 0)
+    if (casusoverleg_close (uitvoerder_of (self)->casus, &c, reason) != 0)
         return -1;
     kt_log (KT_LOG_INFO, "case closed case_ref=%s user=%s", case_ref, user);
     json_t *sent = json_array ();
@@ -672,8 +678,10 @@ s_case_json (node_t *self, json_t *c)
     kt_reason_t reason;
     Keten__CasePlan *plan = NULL;
     size_t overdue = 0;
-    if (case_ref && casusoverleg_case (self->casus, case_ref, &info, key, &reason) == 0) {
-        if (plan_load (casusoverleg_db (self->casus), case_ref, 0, key, &plan, &reason) == 0 &&
+    if (case_ref &&
+        casusoverleg_case (uitvoerder_of (self)->casus, case_ref, &info, key, &reason) == 0) {
+        if (plan_load (casusoverleg_db (uitvoerder_of (self)->casus), case_ref, 0, key, &plan,
+                       &reason) == 0 &&
             plan) {
             overdue = plan_overdue (plan, NULL);
             keten__case_plan__free_unpacked (plan, NULL);
@@ -696,7 +704,7 @@ uitvoerder_case_api (node_t *self, const api_caller_t *caller, const char *cmd, 
         return;
     }
     if (strcmp (cmd, "case.list") == 0) {
-        json_t *list = casusoverleg_list (self->casus, 1000), *c;
+        json_t *list = casusoverleg_list (uitvoerder_of (self)->casus, 1000), *c;
         size_t i;
         json_array_foreach (list, i, c) s_case_json (self, c);
         json_object_set_new (result, "cases", list);
@@ -713,10 +721,11 @@ uitvoerder_case_api (node_t *self, const api_caller_t *caller, const char *cmd, 
         casus_info_t info;
         uint8_t key[KEYSTORE_KEY_LEN];
         Keten__CasePlan *plan = NULL;
-        rc = case_ref ? casusoverleg_case (self->casus, case_ref, &info, key, &reason)
-                      : kt_fail (&reason, "plan.show needs case_ref");
+        rc = case_ref
+                 ? casusoverleg_case (uitvoerder_of (self)->casus, case_ref, &info, key, &reason)
+                 : kt_fail (&reason, "plan.show needs case_ref");
         if (rc == 0) {
-            rc = plan_load (casusoverleg_db (self->casus), case_ref,
+            rc = plan_load (casusoverleg_db (uitvoerder_of (self)->casus), case_ref,
                             json_is_integer (v) ? (uint32_t) json_integer_value (v) : 0, key, &plan,
                             &reason);
             sodium_memzero (key, sizeof key);
