@@ -44,6 +44,34 @@ typedef struct {
 
 /* ---- the role table ------------------------------------------------------ */
 
+/*  At most this many messages per wakeup of the transport's socket (a
+ *  drain): other sockets and timers get their turn, and a group commit
+ *  stays a bounded transaction. */
+#define NODE_DRAIN_MAX 4096
+
+/*  A message as the dispatcher hands it to a role: opened (signature,
+ *  policy and freshness checked by envelope_open), its body decoded with
+ *  the policy row's descriptor and checked by the row's checker. */
+typedef struct {
+    envelope_opened_t opened;   /* a handler that keeps it copies it and zeroes this */
+    const keyring_peer_t *peer; /* the sender's keys; peer->member its roster entry */
+    void *link;                 /* the role's state of that peer (see node_role_t.peer) */
+    const uint8_t *raw;         /* the envelope as received (proof of a receipt) */
+    size_t raw_len;
+    char hex[KT_ID_HEX];    /* the message id, "-" when it has none */
+    bool receipted;         /* its type is answered with a receipt */
+    ProtobufCMessage *body; /* a handler that keeps it sets this NULL */
+} node_message_t;
+
+typedef void (node_handler_fn) (node_t *node, node_message_t *m);
+/*  A row of a role's message table: what it does with a type it
+ *  receives; what names the message in log lines ("signal"). */
+typedef struct {
+    Keten__MessageType type;
+    const char *what;
+    node_handler_fn *handler;
+} node_handler_t;
+
 /*  A local API command: name (a name ending in ".*" matches every command
  *  with that prefix that no exact row names), the local Unix group a
  *  caller must be in (NULL: any local user the socket admits), and the
@@ -89,6 +117,30 @@ struct _node_role_t {
                        const char *const *case_refs, size_t n, kt_reason_t *reason);
     const node_command_t *commands;
     size_t n_commands;
+
+    /*  Receiving (dispatch.c): the message table, and what differs in how
+     *  the two ends of a link take a drain of messages. */
+    const node_handler_t *handlers;
+    size_t n_handlers;
+    /*  Before a drain; -1 skips it (out of memory: the socket stays
+     *  readable and the next wakeup tries again). */
+    int (*drain_begin) (node_t *node);
+    /*  After a drain: commit what it collected, send the batch. */
+    void (*drain_end) (node_t *node);
+    /*  The peer a message came from (and *link_p, the role's state of
+     *  it), or NULL: dropped unopened. */
+    const keyring_peer_t *(*peer) (node_t *node, const transport_msg_t *msg, void **link_p);
+    /*  Adjust the options of envelope_open (e.g. seen); NULL: none. */
+    void (*open_opts) (node_t *node, envelope_open_opts_t *opts);
+    /*  The envelope did not open (signature, policy, age): why. */
+    void (*refused) (node_t *node, node_message_t *m, const char *why);
+    /*  envelope_open found its id seen (only with opts.seen); NULL: none. */
+    void (*duplicate) (node_t *node, node_message_t *m);
+    /*  A message opened: its sender is there; NULL: nothing to note. */
+    void (*heard) (node_t *node, node_message_t *m);
+    /*  The body is refused (what names it) or, what NULL, its type is not
+     *  in the role's message table.  why is keten's own words. */
+    void (*refuse) (node_t *node, node_message_t *m, const char *what, const char *why);
 };
 
 struct _node_t {
@@ -129,6 +181,9 @@ int node_queue_header (node_t *self, const node_route_t *to, const uint8_t id[KT
 void node_send_batch (node_t *self);
 /*  Options for envelope_open at this moment. */
 void node_open_opts (node_t *self, envelope_open_opts_t *opts);
+/*  Read the transport's socket in the loop: every message goes through
+ *  the dispatcher to the role's message table (again after a rebind). */
+void node_listen (node_t *self);
 
 /*  node.db's meta table: small counters the node keeps across restarts. */
 int64_t node_meta_get (node_t *self, const char *key, int64_t missing);

@@ -13,7 +13,6 @@
 #include <sodium.h>
 #include <string.h>
 
-#define DRAIN_MAX 4096
 #define PUMP_MS 10
 
 static int
@@ -75,8 +74,7 @@ s_start (node_t *self, kt_reason_t *reason)
     self->transport = transport_connect (&self->config, self->keys, hub->transport_pk, reason);
     if (!self->transport)
         return -1;
-    zloop_reader (self->loop, transport_sock (self->transport), partner_on_transport, self);
-    zloop_reader_set_tolerant (self->loop, transport_sock (self->transport));
+    node_listen (self);
     zloop_timer (self->loop, self->config.heartbeat_ms, 0, partner_on_heartbeat, self);
     zloop_timer (self->loop, PUMP_MS, 0, partner_on_pump, self);
     partner_on_heartbeat (self->loop, 0, self);
@@ -251,11 +249,11 @@ s_notify_waiter (node_t *self, const uint8_t id[KT_ID_LEN], bool accepted, uint6
     zhashx_delete (partner_of (self)->waiters, hex);
 }
 
-typedef struct {
+struct _settled_t {
     Keten__Receipt *receipt;
     uint8_t *envelope; /* the signed receipt, kept as proof of delivery */
     size_t envelope_len;
-} settled_t;
+};
 
 static void
 s_settle (node_t *self, settled_t *s, size_t n)
@@ -307,98 +305,107 @@ s_settle (node_t *self, settled_t *s, size_t n)
     free (changed);
 }
 
-int
-partner_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
+/* ---- receiving (the dispatcher calls these) ----------------------------- */
+
+static int
+s_drain_begin (node_t *self)
 {
-    (void) loop;
-    (void) sock;
-    node_t *self = arg;
-    settled_t *settled = calloc (DRAIN_MAX, sizeof *settled);
-    size_t n_settled = 0;
-    if (!settled)
-        return 0;
-    bool came_up = false;
-    for (size_t count = 0; count < DRAIN_MAX; count++) {
-        transport_msg_t msg;
-        int rc = transport_recv (self->transport, &msg);
-        if (rc == 0)
-            break;
-        if (rc < 0)
-            continue;
-        envelope_open_opts_t opts;
-        node_open_opts (self, &opts);
-        /*  The DEALER talks only to the server key pinned from the
-         *  roster: whatever arrives came through the uitvoerder. */
-        opts.transport_peer = partner_of (self)->hub;
-        envelope_opened_t opened;
-        kt_reason_t reason;
-        int open_rc = envelope_open (self->keyring, zframe_data (msg.data), zframe_size (msg.data),
-                                     &opts, &opened, &reason);
-        if (open_rc != ENVELOPE_OK) {
-            kt_log (KT_LOG_WARN, "message refused reason=\"%s\"", reason.text);
-            envelope_opened_clear (&opened);
-            zframe_destroy (&msg.data);
-            continue;
-        }
-        uint64_t now = kt_now_ms ();
-        partner_of (self)->hub_last_seen_ms = now;
-        if (!partner_of (self)->link_up) {
-            partner_of (self)->link_up = came_up = true;
-            kt_log (KT_LOG_INFO, "link up peer=%s", partner_of (self)->hub->member->id);
-        }
-        Keten__MessageType type = opened.header->type;
-        if (type == KETEN__MESSAGE_TYPE__RECEIPT) {
-            Keten__Receipt *r = keten__receipt__unpack (NULL, opened.body_len, opened.body);
-            if (r && r->message_id.len == KT_ID_LEN) {
-                settled[n_settled].receipt = r;
-                settled[n_settled].envelope_len = zframe_size (msg.data);
-                settled[n_settled].envelope = malloc (zframe_size (msg.data));
-                if (settled[n_settled].envelope) {
-                    memcpy (settled[n_settled].envelope, zframe_data (msg.data),
-                            zframe_size (msg.data));
-                    n_settled++;
-                } else
-                    keten__receipt__free_unpacked (r, NULL);
-            } else {
-                kt_log (KT_LOG_WARN, "receipt malformed");
-                if (r)
-                    keten__receipt__free_unpacked (r, NULL);
-            }
-        } else if (type == KETEN__MESSAGE_TYPE__HEARTBEAT) {
-            Keten__Heartbeat *hb = keten__heartbeat__unpack (NULL, opened.body_len, opened.body);
-            uint64_t mono = kt_mono_us ();
-            if (hb && hb->reply && hb->echo_mono_us && hb->echo_mono_us <= mono)
-                partner_of (self)->hub_rtt_us = mono - hb->echo_mono_us;
-            if (hb)
-                keten__heartbeat__free_unpacked (hb, NULL);
-        } else if (type == KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA ||
-                   type == KETEN__MESSAGE_TYPE__CASUS_AGENDA)
-            partner_on_agenda (self, &opened);
-        else if (type == KETEN__MESSAGE_TYPE__WEEGPLOEG_DECISION)
-            partner_on_decision (self, &opened);
-        else if (type == KETEN__MESSAGE_TYPE__CHECKPOINT)
-            partner_on_checkpoint (self, &opened);
-        else if (type == KETEN__MESSAGE_TYPE__ROSTER)
-            partner_on_roster (self, &opened);
-        else if (type == KETEN__MESSAGE_TYPE__PLAN || type == KETEN__MESSAGE_TYPE__CLOSURE ||
-                 type == KETEN__MESSAGE_TYPE__DISCLOSURE_CONSENT)
-            partner_on_casus (self, &opened);
-        else
-            kt_log (KT_LOG_WARN, "message unhandled type=%s", policy_type_name (type));
-        envelope_opened_clear (&opened);
-        zframe_destroy (&msg.data);
+    partner_t *p = partner_of (self);
+    p->settled = calloc (NODE_DRAIN_MAX, sizeof *p->settled);
+    p->n_settled = 0;
+    p->came_up = false;
+    return p->settled ? 0 : -1;
+}
+
+/*  The drain's receipts settled in one commit, then what arrived is
+ *  answered and what is due is sent. */
+static void
+s_drain_end (node_t *self)
+{
+    partner_t *p = partner_of (self);
+    s_settle (self, p->settled, p->n_settled);
+    for (size_t i = 0; i < p->n_settled; i++) {
+        keten__receipt__free_unpacked (p->settled[i].receipt, NULL);
+        free (p->settled[i].envelope);
     }
-    s_settle (self, settled, n_settled);
-    for (size_t i = 0; i < n_settled; i++) {
-        keten__receipt__free_unpacked (settled[i].receipt, NULL);
-        free (settled[i].envelope);
-    }
-    free (settled);
-    if (came_up)
-        outbox_link_up (partner_of (self)->outbox, kt_now_ms ());
+    free (p->settled);
+    p->settled = NULL;
+    p->n_settled = 0;
+    if (p->came_up)
+        outbox_link_up (p->outbox, kt_now_ms ());
     node_send_batch (self); /* receipts for what arrived */
     partner_pump (self);
-    return 0;
+}
+
+/*  The DEALER talks only to the server key pinned from the roster:
+ *  whatever arrives came through the uitvoerder. */
+static const keyring_peer_t *
+s_peer (node_t *self, const transport_msg_t *msg, void **link_p)
+{
+    (void) msg;
+    *link_p = NULL;
+    return partner_of (self)->hub;
+}
+
+static void
+s_refused (node_t *self, node_message_t *m, const char *why)
+{
+    (void) self;
+    (void) m;
+    kt_log (KT_LOG_WARN, "message refused reason=\"%s\"", why);
+}
+
+/*  Anything that opens is the uitvoerder: the link is up. */
+static void
+s_heard (node_t *self, node_message_t *m)
+{
+    (void) m;
+    partner_t *p = partner_of (self);
+    p->hub_last_seen_ms = kt_now_ms ();
+    if (!p->link_up) {
+        p->link_up = p->came_up = true;
+        kt_log (KT_LOG_INFO, "link up peer=%s", p->hub->member->id);
+    }
+}
+
+static void
+s_refuse (node_t *self, node_message_t *m, const char *what, const char *why)
+{
+    if (!what) {
+        kt_log (KT_LOG_WARN, "message unhandled type=%s",
+                policy_type_name (m->opened.header->type));
+        return;
+    }
+    kt_log (KT_LOG_WARN, "%s refused id=%s reason=\"%s\"", what, m->hex, why);
+    if (m->receipted)
+        partner_receipt (self, m->opened.id, false, why);
+}
+
+/*  A receipt for one of ours: kept, with its signed envelope as proof,
+ *  until the drain settles them together. */
+static void
+s_on_receipt (node_t *self, node_message_t *m)
+{
+    partner_t *p = partner_of (self);
+    settled_t *s = &p->settled[p->n_settled];
+    s->envelope = malloc (m->raw_len);
+    if (!s->envelope)
+        return; /* not settled: the uitvoerder answers the retry */
+    memcpy (s->envelope, m->raw, m->raw_len);
+    s->envelope_len = m->raw_len;
+    s->receipt = (Keten__Receipt *) m->body;
+    m->body = NULL;
+    p->n_settled++;
+}
+
+/*  The uitvoerder's reply to our heartbeat: the round trip. */
+static void
+s_on_heartbeat_reply (node_t *self, node_message_t *m)
+{
+    const Keten__Heartbeat *hb = (const Keten__Heartbeat *) m->body;
+    uint64_t mono = kt_mono_us ();
+    if (hb->reply && hb->echo_mono_us && hb->echo_mono_us <= mono)
+        partner_of (self)->hub_rtt_us = mono - hb->echo_mono_us;
 }
 
 /* ---- submissions (group commit) ----------------------------------------- */
@@ -842,6 +849,21 @@ static const node_command_t s_commands[] = {
     {"incident.*", NULL, NULL, "the incident register is kept by the uitvoerder (art. 15.2g)"},
 };
 
+/*  What a partner does with each message type the uitvoerder may send it
+ *  (the policy table says which). */
+static const node_handler_t s_handlers[] = {
+    {KETEN__MESSAGE_TYPE__RECEIPT, "receipt", s_on_receipt},
+    {KETEN__MESSAGE_TYPE__HEARTBEAT, "heartbeat", s_on_heartbeat_reply},
+    {KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA, "agenda", partner_on_agenda},
+    {KETEN__MESSAGE_TYPE__CASUS_AGENDA, "agenda", partner_on_agenda},
+    {KETEN__MESSAGE_TYPE__WEEGPLOEG_DECISION, "decision", partner_on_decision},
+    {KETEN__MESSAGE_TYPE__CHECKPOINT, "checkpoint", partner_on_checkpoint},
+    {KETEN__MESSAGE_TYPE__ROSTER, "roster", partner_on_roster},
+    {KETEN__MESSAGE_TYPE__PLAN, "plan", partner_on_plan},
+    {KETEN__MESSAGE_TYPE__CLOSURE, "closure", partner_on_closure},
+    {KETEN__MESSAGE_TYPE__DISCLOSURE_CONSENT, "disclosure", partner_on_disclosure},
+};
+
 const node_role_t partner_role = {
     .name = "partner",
     .serves = (1u << ROLE_KERNPARTIJ) | (1u << ROLE_CASUSPARTIJ) | (1u << ROLE_EXTERN),
@@ -855,4 +877,14 @@ const node_role_t partner_role = {
     .log_access = partner_log_access,
     .commands = s_commands,
     .n_commands = sizeof s_commands / sizeof s_commands[0],
+    .handlers = s_handlers,
+    .n_handlers = sizeof s_handlers / sizeof s_handlers[0],
+    .drain_begin = s_drain_begin,
+    .drain_end = s_drain_end,
+    .peer = s_peer,
+    .open_opts = NULL,
+    .refused = s_refused,
+    .duplicate = NULL,
+    .heard = s_heard,
+    .refuse = s_refuse,
 };

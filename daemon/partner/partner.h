@@ -29,6 +29,9 @@ typedef struct {
     spool_file_t file; /* from_spool: name, hash, owner (file.signal unused) */
 } pending_submit_t;
 
+/*  A receipt of this drain, waiting to be settled (partner.c). */
+typedef struct _settled_t settled_t;
+
 typedef struct {
     agendabox_t *agendabox;     /* agendas received (weegploeg: kernpartij; casusoverleg) */
     hook_t *hook;               /* agenda/hook, if configured */
@@ -48,6 +51,11 @@ typedef struct {
     char last_receipt_id[KT_ID_HEX];
     uint64_t last_receipt_ms, last_receipt_index;
     uint64_t cp_verified, cp_verified_ms; /* partner_checkpoint_size's cache */
+    /*  The drain in progress: the receipts it brought, settled together,
+     *  and whether the link came up in it. */
+    settled_t *settled;
+    size_t n_settled;
+    bool came_up;
 } partner_t;
 
 /*  The partner's state of a node that runs this role. */
@@ -57,7 +65,6 @@ partner_of (node_t *node)
     return (partner_t *) node->role_state;
 }
 
-int partner_on_transport (zloop_t *loop, zsock_t *sock, void *arg);
 int partner_on_heartbeat (zloop_t *loop, int timer_id, void *arg);
 int partner_on_pump (zloop_t *loop, int timer_id, void *arg);
 int partner_on_spool (zloop_t *loop, int timer_id, void *arg);
@@ -74,10 +81,10 @@ uint64_t partner_checkpoint_size (node_t *self);
 /*  Weegploeg and casusoverleg agendas received (partner_agenda.c). */
 int partner_agenda_start (node_t *self, kt_reason_t *reason);
 void partner_agenda_stop (node_t *self);
-void partner_on_agenda (node_t *self, const envelope_opened_t *opened);
+void partner_on_agenda (node_t *self, node_message_t *m);
 void partner_agenda_list (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
 void partner_agenda_show (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
-void partner_on_decision (node_t *self, const envelope_opened_t *opened);
+void partner_on_decision (node_t *self, node_message_t *m);
 void partner_decision_list (node_t *self, const api_caller_t *caller, const char *cmd,
                             json_t *args);
 void partner_decision_show (node_t *self, const api_caller_t *caller, const char *cmd,
@@ -86,17 +93,22 @@ void partner_decision_show (node_t *self, const api_caller_t *caller, const char
 /*  The casusoverleg at a participant (partner_casus.c). */
 int partner_casus_start (node_t *self, kt_reason_t *reason);
 void partner_casus_stop (node_t *self);
-void partner_on_casus (node_t *self, const envelope_opened_t *opened);
-void partner_on_roster (node_t *self, const envelope_opened_t *opened);
+void partner_on_plan (node_t *self, node_message_t *m);
+void partner_on_closure (node_t *self, node_message_t *m);
+void partner_on_disclosure (node_t *self, node_message_t *m);
+void partner_on_roster (node_t *self, node_message_t *m);
 void partner_case_api (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
 
 /*  The log on the wire (partner_log.c). */
 int partner_log_start (node_t *self, kt_reason_t *reason);
 void partner_log_stop (node_t *self);
 void partner_log_receipt (node_t *self, const Keten__Receipt *r);
-void partner_on_checkpoint (node_t *self, const envelope_opened_t *opened);
+void partner_on_checkpoint (node_t *self, node_message_t *m);
 
 /*  Sending to the uitvoerder (partner_send.c). */
+/*  A signed receipt for the uitvoerder's message id, in the outgoing batch. */
+void partner_receipt (node_t *self, const uint8_t id[KT_ID_LEN], bool accepted,
+                      const char *refusal);
 /*  Queue body for the uitvoerder through the outbox; id receives its id. */
 int partner_queue (node_t *self, Keten__MessageType type, const ProtobufCMessage *body,
                    uint8_t id[KT_ID_LEN], kt_reason_t *reason);

@@ -58,21 +58,6 @@ partner_agenda_stop (node_t *self)
     decisionbox_destroy (&partner_of (self)->decisionbox);
 }
 
-static void
-s_receipt (node_t *self, const uint8_t id[KT_ID_LEN], bool accepted, const char *refusal)
-{
-    Keten__Receipt r = KETEN__RECEIPT__INIT;
-    r.message_id.data = (uint8_t *) id;
-    r.message_id.len = KT_ID_LEN;
-    r.status = accepted ? KETEN__RECEIPT_STATUS__ACCEPTED : KETEN__RECEIPT_STATUS__REFUSED;
-    r.reason = (char *) (refusal ? refusal : "");
-    r.stored_ms = kt_now_ms ();
-    kt_reason_t reason;
-    if (node_queue (self, NULL, KETEN__MESSAGE_TYPE__RECEIPT, partner_of (self)->hub->member->id,
-                    &r.base, &reason) != 0)
-        kt_log (KT_LOG_ERROR, "receipt seal_failed reason=\"%s\"", reason.text);
-}
-
 /*  Write MEETING.ics and run the hook.  Failures are logged, not fatal:
  *  the agenda is stored and `keten agenda list` shows it. */
 static void
@@ -99,19 +84,16 @@ s_publish (node_t *self, const Keten__WeegploegAgenda *a, agenda_event_t event)
 }
 
 void
-partner_on_agenda (node_t *self, const envelope_opened_t *opened)
+partner_on_agenda (node_t *self, node_message_t *m)
 {
-    char hex[KT_ID_HEX];
-    kt_hex (hex, opened->id, KT_ID_LEN);
+    const envelope_opened_t *opened = &m->opened;
+    const char *hex = m->hex;
     kt_reason_t reason;
     Keten__MessageType type = opened->header->type;
     roster_role_t role = keyring_self_member (self->keyring)->role;
-    Keten__WeegploegAgenda *a =
-        keten__weegploeg_agenda__unpack (NULL, opened->body_len, opened->body);
+    const Keten__WeegploegAgenda *a = (const Keten__WeegploegAgenda *) m->body;
     const char *why = NULL;
-    if (!a)
-        why = "agenda body does not decode";
-    else if (type == KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA && role != ROLE_KERNPARTIJ)
+    if (type == KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA && role != ROLE_KERNPARTIJ)
         why = "art. 8.4: only kernpartijen receive weegploeg agendas"; /* and by policy */
     else if (agendabox_check (a, type, role == ROLE_EXTERN, &reason) != 0)
         why = reason.text;
@@ -119,14 +101,11 @@ partner_on_agenda (node_t *self, const envelope_opened_t *opened)
              !(partner_of (self)->agendabox = agendabox_new (self->db, self->keystore, &reason))) {
         /*  No receipt: the uitvoerder offers it again. */
         kt_log (KT_LOG_ERROR, "agenda store_failed id=%s reason=\"%s\"", hex, reason.text);
-        keten__weegploeg_agenda__free_unpacked (a, NULL);
         return;
     }
     if (why) {
         kt_log (KT_LOG_WARN, "agenda refused id=%s reason=\"%s\"", hex, why);
-        s_receipt (self, opened->id, false, why);
-        if (a)
-            keten__weegploeg_agenda__free_unpacked (a, NULL);
+        partner_receipt (self, opened->id, false, why);
         return;
     }
     agenda_event_t event;
@@ -134,7 +113,6 @@ partner_on_agenda (node_t *self, const envelope_opened_t *opened)
                          &reason) != 0) {
         /*  No receipt: the uitvoerder offers it again. */
         kt_log (KT_LOG_ERROR, "agenda store_failed id=%s reason=\"%s\"", hex, reason.text);
-        keten__weegploeg_agenda__free_unpacked (a, NULL);
         return;
     }
     kt_log (KT_LOG_INFO, "agenda received id=%s kind=%s meeting=%s sequence=%u event=%s items=%zu",
@@ -143,8 +121,7 @@ partner_on_agenda (node_t *self, const envelope_opened_t *opened)
             a->meeting_id, (unsigned) a->sequence, agenda_event_name (event), a->n_items);
     if (event != AGENDA_STALE)
         s_publish (self, a, event);
-    s_receipt (self, opened->id, true, NULL);
-    keten__weegploeg_agenda__free_unpacked (a, NULL);
+    partner_receipt (self, opened->id, true, NULL);
 }
 
 void
@@ -240,33 +217,26 @@ partner_agenda_show (node_t *self, const api_caller_t *caller, const char *cmd, 
 }
 
 void
-partner_on_decision (node_t *self, const envelope_opened_t *opened)
+partner_on_decision (node_t *self, node_message_t *m)
 {
-    char hex[KT_ID_HEX];
-    kt_hex (hex, opened->id, KT_ID_LEN);
+    const envelope_opened_t *opened = &m->opened;
+    const char *hex = m->hex;
     kt_reason_t reason;
-    Keten__WeegploegDecision *d =
-        keten__weegploeg_decision__unpack (NULL, opened->body_len, opened->body);
-    if (!d || !partner_of (self)->decisionbox || decisionbox_check (d, &reason) != 0) {
-        const char *why = !d ? "decision body does not decode"
-                          : !partner_of (self)->decisionbox
-                              ? "this node takes no weegploeg decisions"
-                              : reason.text;
+    const Keten__WeegploegDecision *d = (const Keten__WeegploegDecision *) m->body;
+    if (!partner_of (self)->decisionbox || decisionbox_check (d, &reason) != 0) {
+        const char *why = !partner_of (self)->decisionbox ? "this node takes no weegploeg decisions"
+                                                          : reason.text;
         kt_log (KT_LOG_WARN, "decision refused id=%s reason=\"%s\"", hex, why);
-        s_receipt (self, opened->id, false, why);
-        if (d)
-            keten__weegploeg_decision__free_unpacked (d, NULL);
+        partner_receipt (self, opened->id, false, why);
         return;
     }
     if (decisionbox_store (partner_of (self)->decisionbox, d, kt_now_ms (), &reason) != 0) {
         kt_log (KT_LOG_ERROR, "decision store_failed id=%s reason=\"%s\"", hex, reason.text);
-        keten__weegploeg_decision__free_unpacked (d, NULL);
         return;
     }
     kt_log (KT_LOG_INFO, "decision received id=%s decision=%s case_ref=%s", hex, d->decision_id,
             d->case_ref);
-    s_receipt (self, opened->id, true, NULL);
-    keten__weegploeg_decision__free_unpacked (d, NULL);
+    partner_receipt (self, opened->id, true, NULL);
 }
 
 /*  art. 8.4: only a kernpartij's node keeps weegploeg decisions; true when

@@ -28,21 +28,6 @@ partner_casus_stop (node_t *self)
     casebox_destroy (&partner_of (self)->casebox);
 }
 
-static void
-s_receipt (node_t *self, const uint8_t id[KT_ID_LEN], bool accepted, const char *refusal)
-{
-    Keten__Receipt r = KETEN__RECEIPT__INIT;
-    r.message_id.data = (uint8_t *) id;
-    r.message_id.len = KT_ID_LEN;
-    r.status = accepted ? KETEN__RECEIPT_STATUS__ACCEPTED : KETEN__RECEIPT_STATUS__REFUSED;
-    r.reason = (char *) (refusal ? refusal : "");
-    r.stored_ms = kt_now_ms ();
-    kt_reason_t reason;
-    if (node_queue (self, NULL, KETEN__MESSAGE_TYPE__RECEIPT, partner_of (self)->hub->member->id,
-                    &r.base, &reason) != 0)
-        kt_log (KT_LOG_ERROR, "receipt seal_failed reason=\"%s\"", reason.text);
-}
-
 /*  art. 10.5: an externe casuspartner's copy comes without the
  *  casusoverleg's advice; every other participant's carries it. */
 static int
@@ -77,78 +62,84 @@ s_check_disclosure (const Keten__DisclosureConsent *d, kt_reason_t *reason)
     return items_check (&as_signal, reason);
 }
 
-void
-partner_on_casus (node_t *self, const envelope_opened_t *opened)
+/*  The answer to a casus message: a receipt once it is stored or refused
+ *  for good; nothing when storing failed (the uitvoerder offers it again). */
+static void
+s_answer (node_t *self, const node_message_t *m, const char *what, int rc, bool refused,
+          const char *why)
 {
-    Keten__MessageType type = opened->header->type;
-    char hex[KT_ID_HEX];
-    kt_hex (hex, opened->id, KT_ID_LEN);
+    if (rc == 0)
+        partner_receipt (self, m->opened.id, true, NULL);
+    else if (refused) {
+        kt_log (KT_LOG_WARN, "%s refused id=%s reason=\"%s\"", what, m->hex, why);
+        partner_receipt (self, m->opened.id, false, why);
+    } else
+        kt_log (KT_LOG_ERROR, "%s store_failed id=%s reason=\"%s\"", what, m->hex, why);
+}
+
+/*  art. 10.5: every version of the plan van aanpak of a case it takes
+ *  part in. */
+void
+partner_on_plan (node_t *self, node_message_t *m)
+{
+    const Keten__CasePlan *p = (const Keten__CasePlan *) m->body;
     kt_reason_t reason;
     int rc = -1;
-    const char *what = "casus message";
     bool refused = true;
-    if (type == KETEN__MESSAGE_TYPE__PLAN) {
-        what = "plan";
-        Keten__CasePlan *p = keten__case_plan__unpack (NULL, opened->body_len, opened->body);
-        if (!p)
-            kt_fail (&reason, "plan does not decode");
-        else if (plan_check (p, &reason) == 0) {
-            refused = false;
-            rc = casebox_store_plan (partner_of (self)->casebox, p, &reason);
-            if (rc == 0)
-                kt_log (KT_LOG_INFO, "plan received id=%s case_ref=%s version=%u", hex, p->case_ref,
-                        (unsigned) p->version);
-            else if (strstr (reason.text, "not a participant"))
-                refused = true;
-        }
-        if (p)
-            keten__case_plan__free_unpacked (p, NULL);
-    } else if (type == KETEN__MESSAGE_TYPE__CLOSURE) {
-        what = "closure";
-        bool is_extern = keyring_self_member (self->keyring)->role == ROLE_EXTERN;
-        Keten__CaseClosure *c = keten__case_closure__unpack (NULL, opened->body_len, opened->body);
-        if (!c)
-            kt_fail (&reason, "closure does not decode");
-        else if (s_check_closure (c, is_extern, &reason) == 0) {
-            refused = false;
-            /*  art. 10.5, at the receiving side too: an externe
-             *  casuspartner keeps no advice, whatever was sent. */
-            if (is_extern && *c->advice) {
-                kt_log (KT_LOG_WARN,
-                        "closure id=%s case_ref=%s advice_dropped (art. 10.5: not "
-                        "for an externe casuspartner)",
-                        hex, c->case_ref);
-                sodium_memzero (c->advice, strlen (c->advice));
-            }
-            rc = casebox_close (partner_of (self)->casebox, c, &reason);
-            if (rc == 0)
-                kt_log (KT_LOG_INFO, "case closed id=%s case_ref=%s", hex, c->case_ref);
-        }
-        if (c)
-            keten__case_closure__free_unpacked (c, NULL);
-    } else if (type == KETEN__MESSAGE_TYPE__DISCLOSURE_CONSENT) {
-        what = "disclosure";
-        Keten__DisclosureConsent *d =
-            keten__disclosure_consent__unpack (NULL, opened->body_len, opened->body);
-        if (!d)
-            kt_fail (&reason, "disclosure does not decode");
-        else if (s_check_disclosure (d, &reason) == 0) {
-            refused = false;
-            rc = casebox_store_disclosure (partner_of (self)->casebox, opened->id, d, &reason);
-            if (rc == 0)
-                kt_log (KT_LOG_INFO, "disclosure received id=%s case_ref=%s", hex, d->case_ref);
-        }
-        if (d)
-            keten__disclosure_consent__free_unpacked (d, NULL);
+    if (plan_check (p, &reason) == 0) {
+        refused = false;
+        rc = casebox_store_plan (partner_of (self)->casebox, p, &reason);
+        if (rc == 0)
+            kt_log (KT_LOG_INFO, "plan received id=%s case_ref=%s version=%u", m->hex, p->case_ref,
+                    (unsigned) p->version);
+        else if (strstr (reason.text, "not a participant"))
+            refused = true;
     }
-    if (rc == 0)
-        s_receipt (self, opened->id, true, NULL);
-    else if (refused) {
-        kt_log (KT_LOG_WARN, "%s refused id=%s reason=\"%s\"", what, hex, reason.text);
-        s_receipt (self, opened->id, false, reason.text);
-    } else
-        /*  Not stored: the uitvoerder offers it again. */
-        kt_log (KT_LOG_ERROR, "%s store_failed id=%s reason=\"%s\"", what, hex, reason.text);
+    s_answer (self, m, "plan", rc, refused, reason.text);
+}
+
+/*  art. 9.4: a case closed. */
+void
+partner_on_closure (node_t *self, node_message_t *m)
+{
+    Keten__CaseClosure *c = (Keten__CaseClosure *) m->body;
+    bool is_extern = keyring_self_member (self->keyring)->role == ROLE_EXTERN;
+    kt_reason_t reason;
+    int rc = -1;
+    bool refused = true;
+    if (s_check_closure (c, is_extern, &reason) == 0) {
+        refused = false;
+        /*  art. 10.5, at the receiving side too: an externe casuspartner
+         *  keeps no advice, whatever was sent. */
+        if (is_extern && *c->advice) {
+            kt_log (KT_LOG_WARN,
+                    "closure id=%s case_ref=%s advice_dropped (art. 10.5: not "
+                    "for an externe casuspartner)",
+                    m->hex, c->case_ref);
+            sodium_memzero (c->advice, strlen (c->advice));
+        }
+        rc = casebox_close (partner_of (self)->casebox, c, &reason);
+        if (rc == 0)
+            kt_log (KT_LOG_INFO, "case closed id=%s case_ref=%s", m->hex, c->case_ref);
+    }
+    s_answer (self, m, "closure", rc, refused, reason.text);
+}
+
+/*  art. 10.5: what was disclosed to an externe casuspartner. */
+void
+partner_on_disclosure (node_t *self, node_message_t *m)
+{
+    const Keten__DisclosureConsent *d = (const Keten__DisclosureConsent *) m->body;
+    kt_reason_t reason;
+    int rc = -1;
+    bool refused = true;
+    if (s_check_disclosure (d, &reason) == 0) {
+        refused = false;
+        rc = casebox_store_disclosure (partner_of (self)->casebox, m->opened.id, d, &reason);
+        if (rc == 0)
+            kt_log (KT_LOG_INFO, "disclosure received id=%s case_ref=%s", m->hex, d->case_ref);
+    }
+    s_answer (self, m, "disclosure", rc, refused, reason.text);
 }
 
 static int
@@ -284,19 +275,16 @@ partner_case_api (node_t *self, const api_caller_t *caller, const char *cmd, jso
 }
 
 void
-partner_on_roster (node_t *self, const envelope_opened_t *opened)
+partner_on_roster (node_t *self, node_message_t *m)
 {
     kt_reason_t reason;
-    Keten__RosterUpdate *u = keten__roster_update__unpack (NULL, opened->body_len, opened->body);
-    int rc = u ? node_apply_roster (self, (const char *) u->note.data, u->note.len, &reason)
-               : kt_fail (&reason, "roster update does not decode");
-    if (u)
-        keten__roster_update__free_unpacked (u, NULL);
+    const Keten__RosterUpdate *u = (const Keten__RosterUpdate *) m->body;
+    int rc = node_apply_roster (self, (const char *) u->note.data, u->note.len, &reason);
     if (rc != 0)
         kt_log (KT_LOG_WARN, "roster refused reason=\"%s\"", reason.text);
     /*  The receipt goes out even when the roster dropped this node: the
      *  uitvoerder learns that it knows. */
-    s_receipt (self, opened->id, rc == 0, rc == 0 ? NULL : reason.text);
+    partner_receipt (self, m->opened.id, rc == 0, rc == 0 ? NULL : reason.text);
     if (self->expelled)
         node_send_batch (self);
 }

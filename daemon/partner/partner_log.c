@@ -55,18 +55,16 @@ partner_log_receipt (node_t *self, const Keten__Receipt *r)
 }
 
 void
-partner_on_checkpoint (node_t *self, const envelope_opened_t *opened)
+partner_on_checkpoint (node_t *self, node_message_t *msg)
 {
-    Keten__CheckpointMessage *m =
-        keten__checkpoint_message__unpack (NULL, opened->body_len, opened->body);
-    if (!m || m->note.len == 0) {
+    const Keten__CheckpointMessage *m = (const Keten__CheckpointMessage *) msg->body;
+    /*  From the uitvoerder a checkpoint always carries its note (requests
+     *  and cosignatures go the other way). */
+    if (m->note.len == 0) {
         kt_log (KT_LOG_WARN, "checkpoint undecodable");
-        if (m)
-            keten__checkpoint_message__free_unpacked (m, NULL);
         return;
     }
     witness_out_t out = {0};
     witness_on_checkpoint (partner_of (self)->witness, m, &out);
-    keten__checkpoint_message__free_unpacked (m, NULL);
     s_send (self, &out);
 }

@@ -7,6 +7,21 @@
 
 #include "store.h"
 
+void
+partner_receipt (node_t *self, const uint8_t id[KT_ID_LEN], bool accepted, const char *refusal)
+{
+    Keten__Receipt r = KETEN__RECEIPT__INIT;
+    r.message_id.data = (uint8_t *) id;
+    r.message_id.len = KT_ID_LEN;
+    r.status = accepted ? KETEN__RECEIPT_STATUS__ACCEPTED : KETEN__RECEIPT_STATUS__REFUSED;
+    r.reason = (char *) (refusal ? refusal : "");
+    r.stored_ms = kt_now_ms ();
+    kt_reason_t reason;
+    if (node_queue (self, NULL, KETEN__MESSAGE_TYPE__RECEIPT, partner_of (self)->hub->member->id,
+                    &r.base, &reason) != 0)
+        kt_log (KT_LOG_ERROR, "receipt seal_failed reason=\"%s\"", reason.text);
+}
+
 int
 partner_queue (node_t *self, Keten__MessageType type, const ProtobufCMessage *body,
                uint8_t id[KT_ID_LEN], kt_reason_t *reason)

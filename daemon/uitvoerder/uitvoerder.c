@@ -9,9 +9,8 @@
 #include "intake.h"
 #include "policy.h"
 
+#include <assert.h>
 #include <string.h>
-
-#define DRAIN_MAX 4096
 
 static int
 s_check (const config_t *config, kt_reason_t *reason)
@@ -53,8 +52,7 @@ s_start (node_t *self, kt_reason_t *reason)
     self->transport = transport_bind (&self->config, self->keys, roster, path, reason);
     if (!self->transport)
         return -1;
-    zloop_reader (self->loop, transport_sock (self->transport), uitvoerder_on_transport, self);
-    zloop_reader_set_tolerant (self->loop, transport_sock (self->transport));
+    node_listen (self);
     /*  The endpoint actually bound (the port, when configured as "*"),
      *  for operators and for tests that bind tcp://127.0.0.1:*. */
     const char *endpoint = zsock_endpoint (transport_sock (self->transport));
@@ -96,19 +94,15 @@ s_link (node_t *self, const keyring_peer_t *peer)
     return &uitvoerder_of (self)->links[peer->member - keyring_roster (self->keyring)->members];
 }
 
-typedef struct {
-    node_t *node;
-    zhashx_t *batch_ids; /* ids already taken in this drain */
-} seen_ctx_t;
-
+/*  envelope_open's seen: an id already taken in this drain, or stored. */
 static bool
 s_seen (void *arg, const uint8_t id[KT_ID_LEN])
 {
-    seen_ctx_t *ctx = arg;
+    uitvoerder_t *u = uitvoerder_of (arg);
     char key[KT_ID_HEX];
-    if (zhashx_lookup (ctx->batch_ids, kt_hex (key, id, KT_ID_LEN)))
+    if (zhashx_lookup (u->batch_ids, kt_hex (key, id, KT_ID_LEN)))
         return true;
-    return weegploeg_has_signal (uitvoerder_of (ctx->node)->weegploeg, id, NULL, NULL, NULL);
+    return weegploeg_has_signal (u->weegploeg, id, NULL, NULL, NULL);
 }
 
 void
@@ -145,14 +139,11 @@ s_clamp (uint64_t v, uint64_t max)
 }
 
 static void
-s_heartbeat (node_t *self, member_link_t *link, const keyring_peer_t *peer, const uint8_t *body,
-             size_t len)
+s_on_heartbeat (node_t *self, node_message_t *m)
 {
-    Keten__Heartbeat *hb = keten__heartbeat__unpack (NULL, len, body);
-    if (!hb) {
-        kt_log (KT_LOG_WARN, "heartbeat undecodable peer=%s", peer->member->id);
-        return;
-    }
+    member_link_t *link = m->link;
+    const keyring_peer_t *peer = m->peer;
+    const Keten__Heartbeat *hb = (const Keten__Heartbeat *) m->body;
     uint64_t now = kt_now_ms ();
     /*  What a member says of itself is shown in JSON and metrics as signed
      *  64-bit numbers: clamped, so a hostile value cannot turn negative. */
@@ -187,7 +178,6 @@ s_heartbeat (node_t *self, member_link_t *link, const keyring_peer_t *peer, cons
     reply.reply = true;
     reply.echo_sent_ms = hb->sent_ms;
     reply.echo_mono_us = hb->sent_mono_us;
-    keten__heartbeat__free_unpacked (hb, NULL);
     kt_reason_t reason;
     if (node_queue (self, &link->route, KETEN__MESSAGE_TYPE__HEARTBEAT, peer->member->id,
                     &reply.base, &reason) != 0)
@@ -202,8 +192,9 @@ s_heartbeat (node_t *self, member_link_t *link, const keyring_peer_t *peer, cons
  *  fails its checks) is on record: who sent what, and which rule refused
  *  it - art. 7.1-7.2 asks that a casuspartij's signal attempt be logged.
  *  The reasons are keten's own words, never the message's content. */
-static void
-s_log_refusal (node_t *self, const char *sender, const envelope_opened_t *opened, const char *why)
+void
+uitvoerder_log_refusal (node_t *self, const char *sender, const envelope_opened_t *opened,
+                        const char *why)
 {
     Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
     e.event = KETEN__LOG_EVENT__MESSAGE_REFUSED;
@@ -237,15 +228,15 @@ s_check_wpg (const Keten__Signal *s, const roster_member_t *sender, kt_reason_t 
     return 0;
 }
 
-/*  A signal that decrypted from an authenticated kernpartij is still
- *  untrusted input: its body is checked like any intake. */
-typedef struct {
+/*  A signal of this drain that passed every check, waiting for the group
+ *  commit; it owns its opened envelope and its decoded body. */
+struct _arrival_t {
     weegploeg_signal_t w;
     Keten__Signal *signal;
     member_link_t *link;
     const char *member;
     envelope_opened_t opened;
-} arrival_t;
+};
 
 static void
 s_store_arrivals (node_t *self, arrival_t *a, size_t n)
@@ -328,161 +319,151 @@ fail:
     free (w);
 }
 
-int
-uitvoerder_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
-{
-    (void) loop;
-    (void) sock;
-    node_t *self = arg;
-    arrival_t *arrivals = calloc (DRAIN_MAX, sizeof *arrivals);
-    seen_ctx_t ctx = {self, zhashx_new ()};
-    size_t n_arrivals = 0;
-    if (!arrivals)
-        return 0;
-    for (size_t count = 0; count < DRAIN_MAX; count++) {
-        transport_msg_t msg;
-        int rc = transport_recv (self->transport, &msg);
-        if (rc == 0)
-            break;
-        if (rc < 0) {
-            kt_log (KT_LOG_WARN, "transport malformed_frames dropped");
-            continue;
-        }
-        const keyring_peer_t *peer =
-            msg.have_peer_key
-                ? keyring_peer_by_transport (self->keyring, msg.peer_key, kt_now_ms ())
-                : NULL;
-        if (!peer || !roster_member_active (peer->member, kt_now_ms ())) {
-            /*  zauth admitted a key that is no longer allowed (revoked
-             *  after the handshake): our own check on every message. */
-            kt_log (KT_LOG_WARN, "transport unknown_peer dropped");
-            zframe_destroy (&msg.data);
-            continue;
-        }
-        member_link_t *link = s_link (self, peer);
-        memcpy (link->route.id, msg.rid, msg.rid_len);
-        link->route.len = msg.rid_len;
-        link->last_seen_ms = kt_now_ms ();
+/* ---- receiving (the dispatcher calls these) ----------------------------- */
 
-        envelope_open_opts_t opts;
-        node_open_opts (self, &opts);
-        opts.seen = s_seen;
-        opts.seen_arg = &ctx;
-        opts.transport_peer = peer;
-        arrival_t *a = &arrivals[n_arrivals];
-        kt_reason_t reason;
-        int open_rc = envelope_open (self->keyring, zframe_data (msg.data), zframe_size (msg.data),
-                                     &opts, &a->opened, &reason);
-        zframe_destroy (&msg.data);
-        char hex[KT_ID_HEX] = "-";
-        if (a->opened.have_id)
-            kt_hex (hex, a->opened.id, KT_ID_LEN);
-        if (open_rc == ENVELOPE_REFUSED) {
-            kt_log (KT_LOG_WARN, "message refused id=%s peer=%s reason=\"%s\"%s", hex,
-                    peer->member->id, reason.text, a->opened.transient ? " retry=yes" : "");
-            /*  A passing condition gets no final refusal: the sender's
-             *  outbox retries and the message gets in once it has passed. */
-            if (a->opened.have_id && !a->opened.transient) {
-                s_log_refusal (self, peer->member->id, &a->opened, reason.text);
-                uitvoerder_receipt (self, link, peer->member->id, a->opened.id, false, 0,
-                                    reason.text);
-            }
-            envelope_opened_clear (&a->opened);
-            continue;
-        }
-        const Keten__Header *h = a->opened.header;
-        if (open_rc == ENVELOPE_DUPLICATE) {
-            uint64_t index;
-            /*  Already stored: answer again (the first receipt was lost),
-             *  but only to its own sender and for the same body - an id is
-             *  no secret, and a receipt must prove what was stored.  A
-             *  duplicate within this drain is answered with the original. */
-            if (weegploeg_has_signal (uitvoerder_of (self)->weegploeg, a->opened.id,
-                                      peer->member->id, h->body_commitment.data, &index))
-                uitvoerder_receipt (self, link, peer->member->id, a->opened.id, true, index, NULL);
-            else if (weegploeg_has_signal (uitvoerder_of (self)->weegploeg, a->opened.id, NULL,
-                                           NULL, NULL)) {
-                kt_log (KT_LOG_WARN, "message refused id=%s peer=%s reason=\"id reused\"", hex,
-                        peer->member->id);
-                uitvoerder_receipt (self, link, peer->member->id, a->opened.id, false, 0,
-                                    "this message id is already used for a different message");
-            }
-            envelope_opened_clear (&a->opened);
-            continue;
-        }
-        if (h->type == KETEN__MESSAGE_TYPE__HEARTBEAT) {
-            s_heartbeat (self, link, peer, a->opened.body, a->opened.body_len);
-            envelope_opened_clear (&a->opened);
-            continue;
-        }
-        if (h->type == KETEN__MESSAGE_TYPE__CASE_CONTRIBUTION ||
-            h->type == KETEN__MESSAGE_TYPE__PLAN_PROGRESS) {
-            uitvoerder_on_casus (self, link, peer->member, &a->opened);
-            envelope_opened_clear (&a->opened);
-            continue;
-        }
-        if (h->type == KETEN__MESSAGE_TYPE__ACCESS_NOTICE) {
-            uitvoerder_on_access (self, link, peer->member, &a->opened);
-            envelope_opened_clear (&a->opened);
-            continue;
-        }
-        if (h->type == KETEN__MESSAGE_TYPE__CHECKPOINT) {
-            uitvoerder_on_checkpoint (self, link, peer->member, &a->opened);
-            envelope_opened_clear (&a->opened);
-            continue;
-        }
-        if (h->type == KETEN__MESSAGE_TYPE__INCIDENT) {
-            uitvoerder_on_incident (self, link, peer->member, &a->opened);
-            envelope_opened_clear (&a->opened);
-            continue;
-        }
-        if (h->type == KETEN__MESSAGE_TYPE__RECEIPT) {
-            uitvoerder_on_member_receipt (self, peer->member, a->opened.body, a->opened.body_len);
-            envelope_opened_clear (&a->opened);
-            continue;
-        }
-        if (h->type != KETEN__MESSAGE_TYPE__SIGNAL) {
-            kt_log (KT_LOG_WARN, "message unhandled id=%s type=%s", hex,
-                    policy_type_name (h->type));
-            uitvoerder_receipt (self, link, peer->member->id, a->opened.id, false, 0,
-                                "message type not handled by this uitvoerder");
-            envelope_opened_clear (&a->opened);
-            continue;
-        }
-        a->signal = keten__signal__unpack (NULL, a->opened.body_len, a->opened.body);
-        if (!a->signal || intake_signal_check (a->signal, &reason) != 0 ||
-            s_check_wpg (a->signal, peer->member, &reason) != 0) {
-            if (!a->signal)
-                snprintf (reason.text, sizeof reason.text, "signal body does not decode");
-            kt_log (KT_LOG_WARN, "signal refused id=%s peer=%s reason=\"%s\"", hex,
-                    peer->member->id, reason.text);
-            s_log_refusal (self, peer->member->id, &a->opened, reason.text);
-            uitvoerder_receipt (self, link, peer->member->id, a->opened.id, false, 0, reason.text);
-            if (a->signal)
-                keten__signal__free_unpacked (a->signal, NULL);
-            a->signal = NULL;
-            envelope_opened_clear (&a->opened);
-            continue;
-        }
-        a->link = link;
-        a->member = peer->member->id;
-        a->w.message_id = a->opened.id;
-        a->w.sender = peer->member->id;
-        a->w.created_ms = h->created_ms;
-        a->w.body_commitment = h->body_commitment.data;
-        a->w.signal = a->signal;
-        zhashx_insert (ctx.batch_ids, hex, (void *) 1);
-        n_arrivals++;
+static int
+s_drain_begin (node_t *self)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    u->arrivals = calloc (NODE_DRAIN_MAX, sizeof *u->arrivals);
+    u->n_arrivals = 0;
+    u->batch_ids = zhashx_new ();
+    if (!u->arrivals || !u->batch_ids) {
+        free (u->arrivals);
+        u->arrivals = NULL;
+        zhashx_destroy (&u->batch_ids);
+        return -1;
     }
-    s_store_arrivals (self, arrivals, n_arrivals);
-    node_send_batch (self);
-    for (size_t i = 0; i < n_arrivals; i++) {
-        keten__signal__free_unpacked (arrivals[i].signal, NULL);
-        envelope_opened_clear (&arrivals[i].opened);
-    }
-    free (arrivals);
-    zhashx_destroy (&ctx.batch_ids);
     return 0;
+}
+
+/*  The drain's signals in one group commit, then every answer at once. */
+static void
+s_drain_end (node_t *self)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    s_store_arrivals (self, u->arrivals, u->n_arrivals);
+    node_send_batch (self);
+    for (size_t i = 0; i < u->n_arrivals; i++) {
+        keten__signal__free_unpacked (u->arrivals[i].signal, NULL);
+        envelope_opened_clear (&u->arrivals[i].opened);
+    }
+    free (u->arrivals);
+    u->arrivals = NULL;
+    u->n_arrivals = 0;
+    zhashx_destroy (&u->batch_ids);
+}
+
+/*  The member whose transport key the message came with; its link learns
+ *  the connection's routing id. */
+static const keyring_peer_t *
+s_peer (node_t *self, const transport_msg_t *msg, void **link_p)
+{
+    const keyring_peer_t *peer =
+        msg->have_peer_key ? keyring_peer_by_transport (self->keyring, msg->peer_key, kt_now_ms ())
+                           : NULL;
+    if (!peer || !roster_member_active (peer->member, kt_now_ms ())) {
+        /*  zauth admitted a key that is no longer allowed (revoked
+         *  after the handshake): our own check on every message. */
+        kt_log (KT_LOG_WARN, "transport unknown_peer dropped");
+        return NULL;
+    }
+    member_link_t *link = s_link (self, peer);
+    memcpy (link->route.id, msg->rid, msg->rid_len);
+    link->route.len = msg->rid_len;
+    link->last_seen_ms = kt_now_ms ();
+    *link_p = link;
+    return peer;
+}
+
+static void
+s_open_opts (node_t *self, envelope_open_opts_t *opts)
+{
+    opts->seen = s_seen;
+    opts->seen_arg = self;
+}
+
+static void
+s_refused (node_t *self, node_message_t *m, const char *why)
+{
+    const char *peer = m->peer->member->id;
+    kt_log (KT_LOG_WARN, "message refused id=%s peer=%s reason=\"%s\"%s", m->hex, peer, why,
+            m->opened.transient ? " retry=yes" : "");
+    /*  A passing condition gets no final refusal: the sender's outbox
+     *  retries and the message gets in once it has passed. */
+    if (m->opened.have_id && !m->opened.transient) {
+        uitvoerder_log_refusal (self, peer, &m->opened, why);
+        uitvoerder_receipt (self, m->link, peer, m->opened.id, false, 0, why);
+    }
+}
+
+static void
+s_duplicate (node_t *self, node_message_t *m)
+{
+    const char *peer = m->peer->member->id;
+    uint64_t index;
+    /*  Already stored: answer again (the first receipt was lost), but only
+     *  to its own sender and for the same body - an id is no secret, and a
+     *  receipt must prove what was stored.  A duplicate within this drain
+     *  is answered with the original. */
+    if (weegploeg_has_signal (uitvoerder_of (self)->weegploeg, m->opened.id, peer,
+                              m->opened.header->body_commitment.data, &index))
+        uitvoerder_receipt (self, m->link, peer, m->opened.id, true, index, NULL);
+    else if (weegploeg_has_signal (uitvoerder_of (self)->weegploeg, m->opened.id, NULL, NULL,
+                                   NULL)) {
+        kt_log (KT_LOG_WARN, "message refused id=%s peer=%s reason=\"id reused\"", m->hex, peer);
+        uitvoerder_receipt (self, m->link, peer, m->opened.id, false, 0,
+                            "this message id is already used for a different message");
+    }
+}
+
+/*  A body refused by rule is on record - who sent what, and which rule
+ *  refused it - and answered with a refusal receipt; a receipt, heartbeat
+ *  or checkpoint is not answered, only noted. */
+static void
+s_refuse (node_t *self, node_message_t *m, const char *what, const char *why)
+{
+    const char *peer = m->peer->member->id;
+    if (!what) {
+        kt_log (KT_LOG_WARN, "message unhandled id=%s type=%s", m->hex,
+                policy_type_name (m->opened.header->type));
+        uitvoerder_receipt (self, m->link, peer, m->opened.id, false, 0, why);
+        return;
+    }
+    kt_log (KT_LOG_WARN, "%s refused id=%s peer=%s reason=\"%s\"", what, m->hex, peer, why);
+    if (!m->receipted)
+        return;
+    uitvoerder_log_refusal (self, peer, &m->opened, why);
+    uitvoerder_receipt (self, m->link, peer, m->opened.id, false, 0, why);
+}
+
+/*  A signal that passed intake's checks (the dispatcher ran them) and the
+ *  Wpg rules joins the drain's group commit. */
+static void
+s_on_signal (node_t *self, node_message_t *m)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    const roster_member_t *sender = m->peer->member;
+    kt_reason_t reason;
+    if (s_check_wpg ((const Keten__Signal *) m->body, sender, &reason) != 0) {
+        s_refuse (self, m, "signal", reason.text);
+        return;
+    }
+    assert (u->n_arrivals < NODE_DRAIN_MAX); /* one arrival per message of a drain */
+    arrival_t *a = &u->arrivals[u->n_arrivals++];
+    a->opened = m->opened;
+    memset (&m->opened, 0, sizeof m->opened);
+    a->signal = (Keten__Signal *) m->body;
+    m->body = NULL;
+    const Keten__Header *h = a->opened.header;
+    a->link = m->link;
+    a->member = sender->id;
+    a->w.message_id = a->opened.id;
+    a->w.sender = sender->id;
+    a->w.created_ms = h->created_ms;
+    a->w.body_commitment = h->body_commitment.data;
+    a->w.signal = a->signal;
+    zhashx_insert (u->batch_ids, m->hex, (void *) 1);
 }
 
 void
@@ -696,6 +677,19 @@ static const node_command_t s_commands[] = {
     {"incident.*", NULL, NULL, "unknown incident command"},
 };
 
+/*  What the uitvoerder does with each message type a member may send it
+ *  (the policy table says which). */
+static const node_handler_t s_handlers[] = {
+    {KETEN__MESSAGE_TYPE__SIGNAL, "signal", s_on_signal},
+    {KETEN__MESSAGE_TYPE__HEARTBEAT, "heartbeat", s_on_heartbeat},
+    {KETEN__MESSAGE_TYPE__CASE_CONTRIBUTION, "contribution", uitvoerder_on_casus},
+    {KETEN__MESSAGE_TYPE__PLAN_PROGRESS, "progress", uitvoerder_on_casus},
+    {KETEN__MESSAGE_TYPE__ACCESS_NOTICE, "access notice", uitvoerder_on_access},
+    {KETEN__MESSAGE_TYPE__CHECKPOINT, "checkpoint", uitvoerder_on_checkpoint},
+    {KETEN__MESSAGE_TYPE__INCIDENT, "incident", uitvoerder_on_incident},
+    {KETEN__MESSAGE_TYPE__RECEIPT, "receipt", uitvoerder_on_member_receipt},
+};
+
 const node_role_t uitvoerder_role = {
     .name = "uitvoerder",
     .serves = 1u << ROLE_UITVOERDER,
@@ -709,4 +703,14 @@ const node_role_t uitvoerder_role = {
     .log_access = uitvoerder_log_access,
     .commands = s_commands,
     .n_commands = sizeof s_commands / sizeof s_commands[0],
+    .handlers = s_handlers,
+    .n_handlers = sizeof s_handlers / sizeof s_handlers[0],
+    .drain_begin = s_drain_begin,
+    .drain_end = s_drain_end,
+    .peer = s_peer,
+    .open_opts = s_open_opts,
+    .refused = s_refused,
+    .duplicate = s_duplicate,
+    .heard = NULL,
+    .refuse = s_refuse,
 };

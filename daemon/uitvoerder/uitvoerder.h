@@ -41,6 +41,12 @@ typedef struct {
     uint64_t cp_pushed;      /* log size of the last checkpoint pushed to it */
 } member_link_t;
 
+/*  A signal of this drain, waiting for its group commit (uitvoerder.c). */
+typedef struct _arrival_t arrival_t;
+
+/*  A signal of this drain, waiting for its group commit (uitvoerder.c). */
+typedef struct _arrival_t arrival_t;
+
 typedef struct {
     size_t admitted_keys; /* transport keys the allow-list admits */
     int rebind_timer;     /* the scheduled rebind's zloop timer, or -1 */
@@ -54,6 +60,10 @@ typedef struct {
     referentiekader_t *rk; /* weegploeg/referentiekader, if configured */
     relay_t *relay;        /* own messages to members, until receipted */
     member_link_t *links;  /* one per roster member, roster order */
+    /*  The drain in progress: its signals and their ids. */
+    arrival_t *arrivals;
+    size_t n_arrivals;
+    zhashx_t *batch_ids;
 } uitvoerder_t;
 
 /*  The uitvoerder's state of a node that runs this role. */
@@ -63,7 +73,6 @@ uitvoerder_of (node_t *node)
     return (uitvoerder_t *) node->role_state;
 }
 
-int uitvoerder_on_transport (zloop_t *loop, zsock_t *sock, void *arg);
 void uitvoerder_status (node_t *self, json_t *result);
 
 /*  Weegploeg agendas (uitvoerder_agenda.c). */
@@ -81,6 +90,10 @@ int uitvoerder_resume_decisions (node_t *self, kt_reason_t *reason);
 void uitvoerder_decide (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
 json_t *uitvoerder_decisions (node_t *self, int limit);
 
+/*  A message refused by rule is on record: a MESSAGE_REFUSED log entry
+ *  naming sender and the rule (why). */
+void uitvoerder_log_refusal (node_t *self, const char *sender, const envelope_opened_t *opened,
+                             const char *why);
 /*  A signed receipt for id to member, in the outgoing batch. */
 void uitvoerder_receipt (node_t *self, member_link_t *link, const char *member,
                          const uint8_t id[KT_ID_LEN], bool accepted, uint64_t log_index,
@@ -91,15 +104,13 @@ int uitvoerder_log_start (node_t *self, kt_reason_t *reason);
 void uitvoerder_log_stop (node_t *self);
 void uitvoerder_prove_receipt (node_t *self, member_link_t *link, uint64_t index, Keten__Receipt *r,
                                logproof_receipt_t *proof, logproof_message_t *consistency);
-void uitvoerder_on_checkpoint (node_t *self, member_link_t *link, const roster_member_t *sender,
-                               const envelope_opened_t *opened);
+void uitvoerder_on_checkpoint (node_t *self, node_message_t *m);
 
 /*  Reads of personal data on record (uitvoerder_access.c): the
  *  uitvoerder's own, and those its members report. */
 int uitvoerder_log_access (node_t *self, const char *user, const char *what,
                            const char *const *case_refs, size_t n, kt_reason_t *reason);
-void uitvoerder_on_access (node_t *self, member_link_t *link, const roster_member_t *sender,
-                           const envelope_opened_t *opened);
+void uitvoerder_on_access (node_t *self, node_message_t *m);
 
 /*  Membership changes (uitvoerder_roster.c). */
 void uitvoerder_roster_change (node_t *self, const api_caller_t *caller, const char *cmd,
@@ -114,8 +125,7 @@ void uitvoerder_roster_offer (node_t *self, member_link_t *link, const roster_me
 
 /*  Incidents (uitvoerder_incident.c): any node reports, the uitvoerder
  *  registers. */
-void uitvoerder_on_incident (node_t *self, member_link_t *link, const roster_member_t *sender,
-                             const envelope_opened_t *opened);
+void uitvoerder_on_incident (node_t *self, node_message_t *m);
 void uitvoerder_incident_report (node_t *self, const api_caller_t *caller, const char *cmd,
                                  json_t *args);
 void uitvoerder_incident_list (node_t *self, const api_caller_t *caller, const char *cmd,
@@ -124,8 +134,7 @@ void uitvoerder_incident_close (node_t *self, const api_caller_t *caller, const 
                                 json_t *args);
 
 /*  The casusoverleg (uitvoerder_casus.c). */
-void uitvoerder_on_casus (node_t *self, member_link_t *link, const roster_member_t *sender,
-                          const envelope_opened_t *opened);
+void uitvoerder_on_casus (node_t *self, node_message_t *m);
 void uitvoerder_case_api (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
 /*  Send the closures a crash left unsent (on start; a failure is logged
  *  and tried again on the next start). */
@@ -178,7 +187,6 @@ int uitvoerder_log_event (node_t *self, Keten__LogEvent event, const char *os_us
                           const char *what, char *const *case_refs, size_t n, kt_reason_t *reason);
 /*  Offer member its pending messages (it was just heard from). */
 void uitvoerder_relay_pump (node_t *self, const roster_member_t *member);
-void uitvoerder_on_member_receipt (node_t *self, const roster_member_t *member, const uint8_t *body,
-                                   size_t len);
+void uitvoerder_on_member_receipt (node_t *self, node_message_t *m);
 
 #endif

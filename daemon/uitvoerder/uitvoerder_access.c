@@ -34,58 +34,35 @@ uitvoerder_log_access (node_t *self, const char *user, const char *what,
     return 0;
 }
 
-static bool
-s_token (const char *s, size_t max)
-{
-    size_t len = strlen (s);
-    if (len < 1 || len > max)
-        return false;
-    for (const char *p = s; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '.' || *p == '-' || *p == '_' || *p == ':'))
-            return false;
-    return true;
-}
-
+/*  A member's read, its notice bounded by the policy table's checker. */
 void
-uitvoerder_on_access (node_t *self, member_link_t *link, const roster_member_t *sender,
-                      const envelope_opened_t *opened)
+uitvoerder_on_access (node_t *self, node_message_t *m)
 {
-    Keten__AccessNotice *a = keten__access_notice__unpack (NULL, opened->body_len, opened->body);
-    bool ok = a && a->n_case_refs >= 1 && a->n_case_refs <= 64 && s_token (a->what, 32) &&
-              s_token (a->os_user, 64);
-    for (size_t i = 0; ok && i < a->n_case_refs; i++)
-        ok = strlen (a->case_refs[i]) == 18 && strncmp (a->case_refs[i], "k-", 2) == 0 &&
-             s_token (a->case_refs[i], 18);
-    if (!ok) {
-        kt_log (KT_LOG_WARN, "access notice_refused peer=%s", sender->id);
-        uitvoerder_receipt (self, link, sender->id, opened->id, false, 0,
-                            "access notice malformed");
-    } else {
-        /*  Once per message id, however often it is retried. */
-        Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
-        s_entry (&e, sender->id, a->os_user, a->what, a->case_refs, a->n_case_refs);
-        e.message_id = opened->header->id;
-        e.message_type = KETEN__MESSAGE_TYPE__ACCESS_NOTICE;
-        e.header_hash.data = (uint8_t *) opened->leaf_hash;
-        e.header_hash.len = 32;
-        uint64_t index;
-        kt_reason_t reason;
-        int rc = provlog_begin (uitvoerder_of (self)->log, &reason);
-        if (rc == 0)
-            rc = provlog_append_received (uitvoerder_of (self)->log, &e, &index, &reason);
-        if (rc == 0)
-            rc = provlog_commit (uitvoerder_of (self)->log, &reason);
-        else
-            provlog_rollback (uitvoerder_of (self)->log);
-        if (rc == 0)
-            uitvoerder_receipt (self, link, sender->id, opened->id, true, index, NULL);
-        else if (rc > 0)
-            uitvoerder_receipt (self, link, sender->id, opened->id, false, 0, reason.text);
-        else
-            kt_log (KT_LOG_ERROR, "access log_failed peer=%s reason=\"%s\"", sender->id,
-                    reason.text);
-    }
-    if (a)
-        keten__access_notice__free_unpacked (a, NULL);
+    provlog_t *log = uitvoerder_of (self)->log;
+    member_link_t *link = m->link;
+    const roster_member_t *sender = m->peer->member;
+    const envelope_opened_t *opened = &m->opened;
+    const Keten__AccessNotice *a = (const Keten__AccessNotice *) m->body;
+    /*  Once per message id, however often it is retried. */
+    Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
+    s_entry (&e, sender->id, a->os_user, a->what, a->case_refs, a->n_case_refs);
+    e.message_id = opened->header->id;
+    e.message_type = KETEN__MESSAGE_TYPE__ACCESS_NOTICE;
+    e.header_hash.data = (uint8_t *) opened->leaf_hash;
+    e.header_hash.len = 32;
+    uint64_t index;
+    kt_reason_t reason;
+    int rc = provlog_begin (log, &reason);
+    if (rc == 0)
+        rc = provlog_append_received (log, &e, &index, &reason);
+    if (rc == 0)
+        rc = provlog_commit (log, &reason);
+    else
+        provlog_rollback (log);
+    if (rc == 0)
+        uitvoerder_receipt (self, link, sender->id, opened->id, true, index, NULL);
+    else if (rc > 0)
+        uitvoerder_receipt (self, link, sender->id, opened->id, false, 0, reason.text);
+    else
+        kt_log (KT_LOG_ERROR, "access log_failed peer=%s reason=\"%s\"", sender->id, reason.text);
 }

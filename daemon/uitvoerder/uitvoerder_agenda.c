@@ -172,16 +172,10 @@ uitvoerder_casus_meetings (node_t *self, int limit)
 }
 
 void
-uitvoerder_on_member_receipt (node_t *self, const roster_member_t *member, const uint8_t *body,
-                              size_t len)
+uitvoerder_on_member_receipt (node_t *self, node_message_t *m)
 {
-    Keten__Receipt *r = keten__receipt__unpack (NULL, len, body);
-    if (!r || r->message_id.len != KT_ID_LEN) {
-        kt_log (KT_LOG_WARN, "receipt malformed peer=%s", member->id);
-        if (r)
-            keten__receipt__free_unpacked (r, NULL);
-        return;
-    }
+    const roster_member_t *member = m->peer->member;
+    const Keten__Receipt *r = (const Keten__Receipt *) m->body;
     bool accepted = r->status == KETEN__RECEIPT_STATUS__ACCEPTED;
     kt_reason_t reason;
     char hex[KT_ID_HEX];
@@ -206,5 +200,4 @@ uitvoerder_on_member_receipt (node_t *self, const roster_member_t *member, const
         else
             kt_log (KT_LOG_WARN, "message refused_by_member id=%s peer=%s", hex, member->id);
     }
-    keten__receipt__free_unpacked (r, NULL);
 }

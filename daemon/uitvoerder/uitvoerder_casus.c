@@ -333,9 +333,11 @@ s_take (node_t *self, const roster_member_t *sender, const envelope_opened_t *op
 }
 
 void
-uitvoerder_on_casus (node_t *self, member_link_t *link, const roster_member_t *sender,
-                     const envelope_opened_t *opened)
+uitvoerder_on_casus (node_t *self, node_message_t *m)
 {
+    member_link_t *link = m->link;
+    const roster_member_t *sender = m->peer->member;
+    const envelope_opened_t *opened = &m->opened;
     Keten__MessageType type = opened->header->type;
     kt_reason_t reason;
     char hex[KT_ID_HEX];
@@ -349,15 +351,12 @@ uitvoerder_on_casus (node_t *self, member_link_t *link, const roster_member_t *s
         node_send_batch (self);
         return;
     }
-    Keten__CaseContribution *c = NULL;
-    Keten__PlanProgress *p = NULL;
-    const char *case_ref = NULL;
-    if (type == KETEN__MESSAGE_TYPE__CASE_CONTRIBUTION &&
-        (c = keten__case_contribution__unpack (NULL, opened->body_len, opened->body)))
-        case_ref = c->case_ref;
-    if (type == KETEN__MESSAGE_TYPE__PLAN_PROGRESS &&
-        (p = keten__plan_progress__unpack (NULL, opened->body_len, opened->body)))
-        case_ref = p->case_ref;
+    const Keten__CaseContribution *c = type == KETEN__MESSAGE_TYPE__CASE_CONTRIBUTION
+                                           ? (const Keten__CaseContribution *) m->body
+                                           : NULL;
+    const Keten__PlanProgress *p =
+        type == KETEN__MESSAGE_TYPE__PLAN_PROGRESS ? (const Keten__PlanProgress *) m->body : NULL;
+    const char *case_ref = c ? c->case_ref : p->case_ref;
     casus_info_t info;
     uint8_t key[KEYSTORE_KEY_LEN];
     bool have_key = false;
@@ -365,9 +364,7 @@ uitvoerder_on_casus (node_t *self, member_link_t *link, const roster_member_t *s
     /*  Every rule first (0: take it, 1: refused, -1: storage error); only
      *  what passes them all is logged as received. */
     int verdict = 1;
-    if (!case_ref)
-        kt_fail (&reason, "body does not decode");
-    else if (casusoverleg_case (uitvoerder_of (self)->casus, case_ref, &info, key, &reason) != 0)
+    if (casusoverleg_case (uitvoerder_of (self)->casus, case_ref, &info, key, &reason) != 0)
         kt_fail (&reason, "no such case");
     else {
         have_key = true;
@@ -408,10 +405,6 @@ uitvoerder_on_casus (node_t *self, member_link_t *link, const roster_member_t *s
         sodium_memzero (key, sizeof key);
     if (next)
         keten__case_plan__free_unpacked (next, NULL);
-    if (c)
-        keten__case_contribution__free_unpacked (c, NULL);
-    if (p)
-        keten__plan_progress__free_unpacked (p, NULL);
     node_send_batch (self);
 }
 

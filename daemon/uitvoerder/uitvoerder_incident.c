@@ -51,9 +51,12 @@ s_register (node_t *self, const Keten__Incident *in, const char *reporter, uint3
 }
 
 void
-uitvoerder_on_incident (node_t *self, member_link_t *link, const roster_member_t *sender,
-                        const envelope_opened_t *opened)
+uitvoerder_on_incident (node_t *self, node_message_t *m)
 {
+    member_link_t *link = m->link;
+    const roster_member_t *sender = m->peer->member;
+    const envelope_opened_t *opened = &m->opened;
+    const Keten__Incident *in = (const Keten__Incident *) m->body;
     char id[19];
     uint64_t index = 0;
     kt_reason_t reason;
@@ -62,28 +65,24 @@ uitvoerder_on_incident (node_t *self, member_link_t *link, const roster_member_t
         uitvoerder_receipt (self, link, sender->id, opened->id, true, index, NULL);
         return;
     }
-    Keten__Incident *in = keten__incident__unpack (NULL, opened->body_len, opened->body);
-    if (!in || incident_check (in, kt_now_ms (), &reason) != 0) {
-        const char *why = in ? reason.text : "incident does not decode";
-        kt_log (KT_LOG_WARN, "incident refused peer=%s reason=\"%s\"", sender->id, why);
-        uitvoerder_receipt (self, link, sender->id, opened->id, false, 0, why);
-    } else {
-        int rc = known < 0 ? kt_fail (&reason, "lookup failed")
-                           : s_register (self, in, sender->id, 0, opened->id, opened->leaf_hash, id,
-                                         &index, &reason);
-        if (rc == 0)
-            uitvoerder_receipt (self, link, sender->id, opened->id, true, index, NULL);
-        else if (rc > 0) {
-            kt_log (KT_LOG_WARN, "incident refused peer=%s reason=\"id reused\"", sender->id);
-            uitvoerder_receipt (self, link, sender->id, opened->id, false, 0,
-                                "this message id is already used for a different message");
-        } else
-            /*  No receipt: the reporter's outbox tries again. */
-            kt_log (KT_LOG_ERROR, "incident store_failed peer=%s reason=\"%s\"", sender->id,
-                    reason.text);
+    if (incident_check (in, kt_now_ms (), &reason) != 0) {
+        kt_log (KT_LOG_WARN, "incident refused peer=%s reason=\"%s\"", sender->id, reason.text);
+        uitvoerder_receipt (self, link, sender->id, opened->id, false, 0, reason.text);
+        return;
     }
-    if (in)
-        keten__incident__free_unpacked (in, NULL);
+    int rc = known < 0 ? kt_fail (&reason, "lookup failed")
+                       : s_register (self, in, sender->id, 0, opened->id, opened->leaf_hash, id,
+                                     &index, &reason);
+    if (rc == 0)
+        uitvoerder_receipt (self, link, sender->id, opened->id, true, index, NULL);
+    else if (rc > 0) {
+        kt_log (KT_LOG_WARN, "incident refused peer=%s reason=\"id reused\"", sender->id);
+        uitvoerder_receipt (self, link, sender->id, opened->id, false, 0,
+                            "this message id is already used for a different message");
+    } else
+        /*  No receipt: the reporter's outbox tries again. */
+        kt_log (KT_LOG_ERROR, "incident store_failed peer=%s reason=\"%s\"", sender->id,
+                reason.text);
 }
 
 void

@@ -100,16 +100,12 @@ uitvoerder_prove_receipt (node_t *self, member_link_t *link, uint64_t index, Ket
 }
 
 void
-uitvoerder_on_checkpoint (node_t *self, member_link_t *link, const roster_member_t *sender,
-                          const envelope_opened_t *opened)
+uitvoerder_on_checkpoint (node_t *self, node_message_t *msg)
 {
-    Keten__CheckpointMessage *m =
-        keten__checkpoint_message__unpack (NULL, opened->body_len, opened->body);
+    member_link_t *link = msg->link;
+    const roster_member_t *sender = msg->peer->member;
+    const Keten__CheckpointMessage *m = (const Keten__CheckpointMessage *) msg->body;
     kt_reason_t reason;
-    if (!m) {
-        kt_log (KT_LOG_WARN, "checkpoint undecodable peer=%s", sender->id);
-        return;
-    }
     if (m->request_new_size) {
         Keten__CheckpointMessage reply = KETEN__CHECKPOINT_MESSAGE__INIT;
         logproof_message_t store;
@@ -141,5 +137,4 @@ uitvoerder_on_checkpoint (node_t *self, member_link_t *link, const roster_member
             kt_log (KT_LOG_DEBUG, "cosignature stored peer=%s", sender->id);
         free (note);
     }
-    keten__checkpoint_message__free_unpacked (m, NULL);
 }

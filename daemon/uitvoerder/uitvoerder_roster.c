@@ -40,8 +40,7 @@ s_rebind (zloop_t *loop, node_t *self)
         kt_log (KT_LOG_ERROR, "transport rebind_failed reason=\"%s\"", reason.text);
         return -1;
     }
-    zloop_reader (loop, transport_sock (self->transport), uitvoerder_on_transport, self);
-    zloop_reader_set_tolerant (loop, transport_sock (self->transport));
+    node_listen (self);
     for (size_t i = 0; i < keyring_roster (self->keyring)->member_count; i++)
         uitvoerder_of (self)->links[i].route.len = 0; /* routing ids are per connection */
     kt_log (KT_LOG_INFO, "transport rebound: members reconnect through the new allow-list");
