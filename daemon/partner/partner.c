@@ -501,106 +501,227 @@ partner_submit (node_t *self, const api_caller_t *caller, const char *cmd, json_
     p->wait = wait && json_is_true (wait);
 }
 
+/*  Seal one pending signal and add it, in the open transactions, to the
+ *  signal box, the outbox (unless held) and the spool's record; ids[i]
+ *  and held[i] receive its id and whether it waits for release. */
+static int
+s_flush_one (node_t *self, size_t i, uint8_t id[KT_ID_LEN], bool *held, uint64_t now,
+             kt_reason_t *reason)
+{
+    partner_t *p = partner_of (self);
+    pending_submit_t *pending = &p->pending[i];
+    Keten__Signal *s = pending->signal;
+    char *to[1] = {(char *) p->hub->member->id};
+    /*  Wpg machtigingsbesluit: art. 9/10 data wait for release. */
+    *held = s->wpg_basis == KETEN__WPG_BASIS__WPG_ART_9_10;
+    uint8_t *header = NULL;
+    size_t header_len = 0;
+    size_t body_len = keten__signal__get_packed_size (s);
+    uint8_t *body = malloc (body_len ? body_len : 1);
+    if (!body)
+        return kt_fail (reason, "out of memory");
+    keten__signal__pack (s, body);
+    /*  A held signal gets a wholly random id: a time-ordered one would
+     *  tell the uitvoerder how long the police held it. */
+    uint8_t random_id[KT_ID_LEN];
+    randombytes_buf (random_id, sizeof random_id);
+    envelope_draft_t draft = {KETEN__MESSAGE_TYPE__SIGNAL, to, 1, NULL, body, body_len, now,
+                              *held ? random_id : NULL};
+    int rc = 0;
+    if (envelope_seal (self->keyring, &draft, id, &header, &header_len, reason) != 0 ||
+        signalbox_insert (p->signalbox, id, s, *held, (uint32_t) pending->caller.uid, now,
+                          reason) != 0 ||
+        (!*held && outbox_insert (p->outbox, id, KETEN__MESSAGE_TYPE__SIGNAL, header, header_len,
+                                  now, reason) != 0) ||
+        (pending->from_spool && spool_record (p->spool, &pending->file, id, reason) != 0))
+        rc = -1;
+    sodium_memzero (body, body_len);
+    free (body);
+    free (header);
+    return rc;
+}
+
+/*  Every pending signal in one transaction per file, keys first: all of
+ *  them are stored, or none. */
+static int
+s_flush_store (node_t *self, uint8_t (*ids)[KT_ID_LEN], bool *held, uint64_t now,
+               kt_reason_t *reason)
+{
+    sqlite3 *ks = keystore_db (self->keystore);
+    if (store_begin (ks, reason) != 0)
+        return -1;
+    if (store_begin (self->db, reason) != 0) {
+        store_rollback (ks);
+        return -1;
+    }
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < partner_of (self)->n_pending; i++)
+        rc = s_flush_one (self, i, ids[i], &held[i], now, reason);
+    if (rc == 0 && store_commit (ks, reason) != 0)
+        rc = -1;
+    if (rc == 0 && store_commit (self->db, reason) != 0)
+        rc = -1;
+    if (rc != 0) {
+        store_rollback (self->db);
+        store_rollback (ks);
+    }
+    return rc;
+}
+
+/*  A stored signal: on its way (or held), its spool file done, its caller
+ *  answered now or - with wait - on the uitvoerder's receipt. */
+static void
+s_flush_answer (node_t *self, pending_submit_t *pending, const uint8_t id[KT_ID_LEN], bool held,
+                uint64_t now)
+{
+    partner_t *p = partner_of (self);
+    char hex[KT_ID_HEX];
+    kt_hex (hex, id, KT_ID_LEN);
+    kt_log (KT_LOG_INFO, "signal accepted id=%s uid=%u state=%s via=%s", hex,
+            (unsigned) pending->caller.uid, held ? "held" : "queued",
+            pending->from_spool ? "spool" : "api");
+    if (!held)
+        outbox_enqueue (p->outbox, id, now);
+    if (pending->from_spool)
+        spool_done (p->spool, &pending->file);
+    else if (pending->wait && !held) {
+        api_caller_t *w = malloc (sizeof *w);
+        if (w) {
+            api_caller_copy (w, &pending->caller);
+            zhashx_insert (p->waiters, hex, w);
+        }
+    } else
+        apiserver_reply_ok (
+            self->api, &pending->caller,
+            json_pack ("{s:s, s:s}", "message_id", hex, "state", held ? "held" : "queued"));
+}
+
 /*  Store and queue every pending submission in one transaction per file
  *  (keys first), then answer.  Nothing is half-stored: on any failure all
  *  of them are rolled back and refused. */
 void
 partner_flush (node_t *self)
 {
-    size_t n = partner_of (self)->n_pending;
+    partner_t *p = partner_of (self);
+    size_t n = p->n_pending;
     if (n == 0)
         return;
     kt_reason_t reason = {""};
     uint64_t now = kt_now_ms ();
     uint8_t (*ids)[KT_ID_LEN] = calloc (n, sizeof *ids);
     bool *held = calloc (n, sizeof *held);
-    sqlite3 *ks = keystore_db (self->keystore);
-    bool ok = ids && held && store_begin (ks, &reason) == 0;
-    if (ok && store_begin (self->db, &reason) != 0) {
-        store_rollback (ks);
-        ok = false;
-    }
-    char *to[1] = {(char *) partner_of (self)->hub->member->id};
-    for (size_t i = 0; ok && i < n; i++) {
-        Keten__Signal *s = partner_of (self)->pending[i].signal;
-        /*  Wpg machtigingsbesluit: art. 9/10 data wait for release. */
-        held[i] = s->wpg_basis == KETEN__WPG_BASIS__WPG_ART_9_10;
-        uint8_t *header = NULL;
-        size_t header_len = 0;
-        size_t body_len = keten__signal__get_packed_size (s);
-        uint8_t *body = malloc (body_len ? body_len : 1);
-        if (!body) {
-            ok = false;
-            snprintf (reason.text, sizeof reason.text, "out of memory");
-            break;
-        }
-        keten__signal__pack (s, body);
-        /*  A held signal gets a wholly random id: a time-ordered one
-         *  would tell the uitvoerder how long the police held it. */
-        uint8_t random_id[KT_ID_LEN];
-        randombytes_buf (random_id, sizeof random_id);
-        envelope_draft_t draft = {KETEN__MESSAGE_TYPE__SIGNAL, to, 1, NULL, body, body_len, now,
-                                  held[i] ? random_id : NULL};
-        if (envelope_seal (self->keyring, &draft, ids[i], &header, &header_len, &reason) != 0 ||
-            signalbox_insert (partner_of (self)->signalbox, ids[i], s, held[i],
-                              (uint32_t) partner_of (self)->pending[i].caller.uid, now,
-                              &reason) != 0 ||
-            (!held[i] &&
-             outbox_insert (partner_of (self)->outbox, ids[i], KETEN__MESSAGE_TYPE__SIGNAL, header,
-                            header_len, now, &reason) != 0) ||
-            (partner_of (self)->pending[i].from_spool &&
-             spool_record (partner_of (self)->spool, &partner_of (self)->pending[i].file, ids[i],
-                           &reason) != 0))
-            ok = false;
-        sodium_memzero (body, body_len);
-        free (body);
-        free (header);
-    }
-    if (ok && store_commit (ks, &reason) != 0)
-        ok = false;
-    if (ok && store_commit (self->db, &reason) != 0)
-        ok = false;
-    if (!ok) {
-        store_rollback (self->db);
-        store_rollback (ks);
+    bool ok = ids && held && s_flush_store (self, ids, held, now, &reason) == 0;
+    if (!ok)
         kt_log (KT_LOG_ERROR, "submit store_failed count=%zu reason=\"%s\"", n, reason.text);
-    }
     for (size_t i = 0; i < n; i++) {
-        pending_submit_t *p = &partner_of (self)->pending[i];
-        char hex[KT_ID_HEX];
-        if (!ok) {
+        pending_submit_t *pending = &p->pending[i];
+        if (ok)
+            s_flush_answer (self, pending, ids[i], held[i], now);
+        else if (!pending->from_spool)
             /*  A spool file stays where it is and is tried again. */
-            if (!p->from_spool)
-                apiserver_reply_error (self->api, &p->caller,
-                                       "could not store the signal; nothing was stored");
-        } else {
-            kt_hex (hex, ids[i], KT_ID_LEN);
-            kt_log (KT_LOG_INFO, "signal accepted id=%s uid=%u state=%s via=%s", hex,
-                    (unsigned) p->caller.uid, held[i] ? "held" : "queued",
-                    p->from_spool ? "spool" : "api");
-            if (!held[i])
-                outbox_enqueue (partner_of (self)->outbox, ids[i], now);
-            if (p->from_spool)
-                spool_done (partner_of (self)->spool, &p->file);
-            else if (p->wait && !held[i]) {
-                api_caller_t *w = malloc (sizeof *w);
-                if (w) {
-                    api_caller_copy (w, &p->caller);
-                    zhashx_insert (partner_of (self)->waiters, hex, w);
-                }
-            } else
-                apiserver_reply_ok (self->api, &p->caller,
-                                    json_pack ("{s:s, s:s}", "message_id", hex, "state",
-                                               held[i] ? "held" : "queued"));
-        }
-        api_caller_clear (&p->caller);
-        intake_signal_destroy (&p->signal);
+            apiserver_reply_error (self->api, &pending->caller,
+                                   "could not store the signal; nothing was stored");
+        api_caller_clear (&pending->caller);
+        intake_signal_destroy (&pending->signal);
     }
-    partner_of (self)->n_pending = 0;
+    p->n_pending = 0;
     free (ids);
     free (held);
     if (ok)
         partner_pump (self);
+}
+
+/*  The release's arguments: the signal's id, the investigation-interest
+ *  check, and the OM officer consulted (*om_p, borrowed from args). */
+static int
+s_release_args (json_t *args, uint8_t id[KT_ID_LEN], const char **om_p, kt_reason_t *reason)
+{
+    json_t *id_j = args ? json_object_get (args, "message_id") : NULL;
+    json_t *checked = args ? json_object_get (args, "opsporingsbelang_checked") : NULL;
+    json_t *om = args ? json_object_get (args, "om_consulted") : NULL;
+    if (!json_is_string (id_j) || kt_unhex (id, KT_ID_LEN, json_string_value (id_j)) != 0)
+        return kt_fail (reason, "args.message_id must be 32 hex digits");
+    if (!json_is_true (checked))
+        return kt_fail (reason, "record that the investigation interest (opsporingsbelang) does "
+                                "not object: args.opsporingsbelang_checked must be true");
+    const char *om_name = json_string_value (om);
+    size_t om_len = om_name ? strlen (om_name) : 0;
+    bool om_ok = om_len >= 1 && om_len <= 200;
+    for (size_t i = 0; om_ok && i < om_len; i++)
+        if ((unsigned char) om_name[i] < 0x20 || om_name[i] == 0x7f)
+            om_ok = false;
+    if (!om_ok)
+        return kt_fail (reason, "args.om_consulted must name the OM officer consulted (1..200 "
+                                "bytes, no control characters)");
+    *om_p = om_name;
+    return 0;
+}
+
+/*  Wpg machtigingsbesluit: only an authorised police user releases; the
+ *  node knows them as members of intake/release-group. */
+static int
+s_release_authorised (node_t *self, const api_caller_t *caller, kt_reason_t *reason)
+{
+    if (!*self->config.release_group)
+        return kt_fail (reason, "no one is authorised to release held signals on this node: set "
+                                "intake/release-group to the group of authorised police users");
+    if (access_uid_in_group (caller->uid, self->config.release_group))
+        return 0;
+    char user[65];
+    access_user_name (caller->uid, user, sizeof user);
+    kt_log (KT_LOG_WARN, "signal release_refused uid=%u user=%s reason=not_authorised",
+            (unsigned) caller->uid, user);
+    return kt_fail (reason, "%s is not authorised to release held signals (not in group %s)", user,
+                    self->config.release_group);
+}
+
+/*  The release, the user who made it and the outbox row, in one
+ *  transaction: the signal is sealed again under its own id, now carrying
+ *  that the Wpg conditions were recorded (not who the officer was). */
+static int
+s_release_store (node_t *self, const api_caller_t *caller, const uint8_t id[KT_ID_LEN],
+                 const char *om_name, uint64_t now, kt_reason_t *reason)
+{
+    partner_t *p = partner_of (self);
+    Keten__Signal *signal = NULL;
+    uint8_t *body = NULL, *header = NULL;
+    size_t body_len = 0, header_len = 0;
+    char *to[1] = {(char *) p->hub->member->id};
+    int rc = store_begin (self->db, reason);
+    if (rc == 0)
+        rc = signalbox_release (p->signalbox, id, (uint32_t) caller->uid, om_name, now, &signal,
+                                reason);
+    if (rc == 0) {
+        signal->released_ms = now;
+        signal->opsporingsbelang_checked = true;
+        signal->om_consulted = true;
+        body_len = keten__signal__get_packed_size (signal);
+        body = malloc (body_len ? body_len : 1);
+        if (!body)
+            rc = kt_fail (reason, "out of memory");
+    }
+    if (rc == 0) {
+        keten__signal__pack (signal, body);
+        uint8_t same_id[KT_ID_LEN];
+        envelope_draft_t draft = {
+            KETEN__MESSAGE_TYPE__SIGNAL, to, 1, NULL, body, body_len, now, id};
+        rc = envelope_seal (self->keyring, &draft, same_id, &header, &header_len, reason);
+    }
+    if (rc == 0)
+        rc = outbox_insert (p->outbox, id, KETEN__MESSAGE_TYPE__SIGNAL, header, header_len, now,
+                            reason);
+    if (rc == 0)
+        rc = store_commit (self->db, reason);
+    if (rc != 0)
+        store_rollback (self->db);
+    if (body) {
+        sodium_memzero (body, body_len);
+        free (body);
+    }
+    free (header);
+    if (signal)
+        keten__signal__free_unpacked (signal, NULL);
+    return rc;
 }
 
 /*  Wpg machtigingsbesluit: an art. 9/10 Wpg signal leaves the police node
@@ -612,99 +733,18 @@ void
 partner_release (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
     (void) cmd;
-    json_t *id_j = args ? json_object_get (args, "message_id") : NULL;
-    json_t *checked = args ? json_object_get (args, "opsporingsbelang_checked") : NULL;
-    json_t *om = args ? json_object_get (args, "om_consulted") : NULL;
     uint8_t id[KT_ID_LEN];
-    if (!json_is_string (id_j) || kt_unhex (id, KT_ID_LEN, json_string_value (id_j)) != 0) {
-        apiserver_reply_error (self->api, caller, "args.message_id must be 32 hex digits");
-        return;
-    }
-    if (!json_is_true (checked)) {
-        apiserver_reply_error (self->api, caller,
-                               "record that the investigation interest (opsporingsbelang) does "
-                               "not object: args.opsporingsbelang_checked must be true");
-        return;
-    }
-    const char *om_name = json_string_value (om);
-    size_t om_len = om_name ? strlen (om_name) : 0;
-    bool om_ok = om_len >= 1 && om_len <= 200;
-    for (size_t i = 0; om_ok && i < om_len; i++)
-        if ((unsigned char) om_name[i] < 0x20 || om_name[i] == 0x7f)
-            om_ok = false;
-    if (!om_ok) {
-        apiserver_reply_error (self->api, caller,
-                               "args.om_consulted must name the OM officer consulted (1..200 "
-                               "bytes, no control characters)");
-        return;
-    }
+    const char *om_name = NULL;
     kt_reason_t reason;
-    /*  Wpg machtigingsbesluit: only an authorised police user releases;
-     *  the node knows them as members of intake/release-group. */
-    if (!*self->config.release_group) {
-        apiserver_reply_error (self->api, caller,
-                               "no one is authorised to release held signals on this node: set "
-                               "intake/release-group to the group of authorised police users");
-        return;
-    }
-    if (!access_uid_in_group (caller->uid, self->config.release_group)) {
-        char user[65];
-        access_user_name (caller->uid, user, sizeof user);
-        kt_log (KT_LOG_WARN, "signal release_refused uid=%u user=%s reason=not_authorised",
-                (unsigned) caller->uid, user);
-        char msg[256];
-        snprintf (msg, sizeof msg, "%s is not authorised to release held signals (not in group %s)",
-                  user, self->config.release_group);
-        apiserver_reply_error (self->api, caller, msg);
-        return;
-    }
     uint64_t now = kt_now_ms ();
-    Keten__Signal *signal = NULL;
-    uint8_t *body = NULL, *header = NULL;
-    size_t body_len = 0, header_len = 0;
-    char *to[1] = {(char *) partner_of (self)->hub->member->id};
-    int rc = store_begin (self->db, &reason);
-    if (rc == 0)
-        rc = signalbox_release (partner_of (self)->signalbox, id, (uint32_t) caller->uid, om_name,
-                                now, &signal, &reason);
-    if (rc == 0) {
-        /*  The release travels with the signal, so the uitvoerder can see
-         *  that the Wpg conditions were recorded (not who the officer was). */
-        signal->released_ms = now;
-        signal->opsporingsbelang_checked = true;
-        signal->om_consulted = true;
-        body_len = keten__signal__get_packed_size (signal);
-        body = malloc (body_len ? body_len : 1);
-        if (!body)
-            rc = kt_fail (&reason, "out of memory");
-    }
-    if (rc == 0) {
-        keten__signal__pack (signal, body);
-        uint8_t same_id[KT_ID_LEN];
-        envelope_draft_t draft = {
-            KETEN__MESSAGE_TYPE__SIGNAL, to, 1, NULL, body, body_len, now, id};
-        rc = envelope_seal (self->keyring, &draft, same_id, &header, &header_len, &reason);
-    }
-    if (rc == 0)
-        rc = outbox_insert (partner_of (self)->outbox, id, KETEN__MESSAGE_TYPE__SIGNAL, header,
-                            header_len, now, &reason);
-    if (rc == 0)
-        rc = store_commit (self->db, &reason);
-    if (rc != 0)
-        store_rollback (self->db);
-    if (body) {
-        sodium_memzero (body, body_len);
-        free (body);
-    }
-    free (header);
-    if (signal)
-        keten__signal__free_unpacked (signal, NULL);
-    char hex[KT_ID_HEX];
-    kt_hex (hex, id, KT_ID_LEN);
-    if (rc != 0) {
+    if (s_release_args (args, id, &om_name, &reason) != 0 ||
+        s_release_authorised (self, caller, &reason) != 0 ||
+        s_release_store (self, caller, id, om_name, now, &reason) != 0) {
         apiserver_reply_error (self->api, caller, reason.text);
         return;
     }
+    char hex[KT_ID_HEX];
+    kt_hex (hex, id, KT_ID_LEN);
     kt_log (KT_LOG_INFO, "signal released id=%s uid=%u opsporingsbelang_checked=yes", hex,
             (unsigned) caller->uid);
     outbox_enqueue (partner_of (self)->outbox, id, now);

@@ -422,17 +422,14 @@ s_strings (json_t *v, const char **out, size_t max, size_t *n_p)
     return 0;
 }
 
+/*  Who takes part in a disclosure of case_ref (art. 10.5): *to_p, an
+ *  active externe casuspartner of the case, and the convenant parties of
+ *  the case that consented (at most 16, borrowed from args). */
 static int
-s_disclose (node_t *self, const api_caller_t *caller, json_t *args, json_t *result,
-            kt_reason_t *reason)
+s_disclosure_parties (node_t *self, json_t *args, const char *case_ref, const char *to_id,
+                      const roster_member_t **to_p, const char **consenting, size_t *n_consenting,
+                      kt_reason_t *reason)
 {
-    const char *case_ref = json_string_value (json_object_get (args, "case_ref"));
-    const char *to_id = json_string_value (json_object_get (args, "to"));
-    const char *necessity = json_string_value (json_object_get (args, "necessity"));
-    const char *consenting[16], *kinds[16];
-    size_t n_consenting = 0, n_kinds = 0;
-    if (!case_ref || !to_id)
-        return kt_fail (reason, "case.disclose needs case_ref and to");
     casus_info_t info;
     if (casusoverleg_case (uitvoerder_of (self)->casus, case_ref, &info, NULL, reason) != 0)
         return -1;
@@ -449,24 +446,109 @@ s_disclose (node_t *self, const api_caller_t *caller, json_t *args, json_t *resu
         return kt_fail (reason, "%s is no longer an active member of the federation (left %s)",
                         to->id, to->leaves_at);
     /*  art. 10.5: without the convenant parties' consent nothing goes. */
-    if (s_strings (json_object_get (args, "consenting"), consenting, 16, &n_consenting) != 0 ||
-        n_consenting == 0)
+    if (s_strings (json_object_get (args, "consenting"), consenting, 16, n_consenting) != 0 ||
+        *n_consenting == 0)
         return kt_fail (reason, "art. 10.5: no consent recorded; name the convenant parties "
                                 "that consented");
-    for (size_t i = 0; i < n_consenting; i++) {
+    for (size_t i = 0; i < *n_consenting; i++) {
         const roster_member_t *m = roster_find (roster, consenting[i]);
         if (!m || (m->role != ROLE_KERNPARTIJ && m->role != ROLE_CASUSPARTIJ) ||
             !casus_info_has (&info, consenting[i]))
             return kt_fail (reason, "%.64s is not a convenant party taking part in case %s",
                             consenting[i], case_ref);
     }
+    *to_p = to;
+    return 0;
+}
+
+/*  art. 10.5: why the disclosure is necessary and which kinds of data
+ *  (at most 16, borrowed from args). */
+static int
+s_disclosure_kinds (json_t *args, const char *necessity, const char **kinds, size_t *n_kinds,
+                    kt_reason_t *reason)
+{
     if (!necessity || !intake_text_ok (necessity, 1, 2000, true))
         return kt_fail (reason, "art. 10.5: say why the disclosure is necessary (1..2000 bytes)");
-    if (s_strings (json_object_get (args, "data_kinds"), kinds, 16, &n_kinds) != 0 || n_kinds == 0)
+    if (s_strings (json_object_get (args, "data_kinds"), kinds, 16, n_kinds) != 0 || *n_kinds == 0)
         return kt_fail (reason, "art. 10.5: name the kinds of data disclosed");
-    for (size_t i = 0; i < n_kinds; i++)
+    for (size_t i = 0; i < *n_kinds; i++)
         if (!intake_text_ok (kinds[i], 1, 64, false))
             return kt_fail (reason, "data kind %zu must be 1..64 bytes", i + 1);
+    return 0;
+}
+
+/*  The items disclosed, checked like a signal's, each under a legal basis
+ *  that allows sharing with an externe casuspartner. */
+static int
+s_disclosure_items (Keten__SignalItem **items, size_t n_items, const char *basis,
+                    kt_reason_t *reason)
+{
+    Keten__Signal as_signal = KETEN__SIGNAL__INIT;
+    as_signal.legal_basis = (char *) (basis ? basis : "");
+    as_signal.special_category = true;
+    as_signal.criminal_data = true;
+    as_signal.items = items;
+    as_signal.n_items = n_items;
+    if (n_items == 0)
+        return kt_fail (reason, "a disclosure holds 1..%d items", ITEMS_MAX);
+    if (!basis || !intake_legal_basis_known (basis))
+        return kt_fail (reason, "legal_basis: not a known legal basis");
+    if (items_check (&as_signal, reason) != 0)
+        return -1;
+    /*  The legal basis of every item must allow this purpose. */
+    for (size_t i = 0; i < n_items; i++) {
+        const char *b = *items[i]->legal_basis ? items[i]->legal_basis : basis;
+        if (!intake_basis_allows (b, INTAKE_PURPOSE_EXTERN))
+            return kt_fail (reason,
+                            "item %zu is held under %s, which does not allow sharing with "
+                            "an externe casuspartner",
+                            i + 1, b);
+    }
+    return 0;
+}
+
+/*  The disclosure on record before it goes: in the casusoverleg file
+ *  (one transaction), then DISCLOSED in the provenance log naming the
+ *  kinds of data, never the data. */
+static int
+s_record_disclosure (node_t *self, const api_caller_t *caller, const Keten__DisclosureConsent *d,
+                     const roster_member_t *to, const uint8_t id[KT_ID_LEN], const char *user,
+                     kt_reason_t *reason)
+{
+    sqlite3 *db = casusoverleg_db (uitvoerder_of (self)->casus);
+    if (store_begin (db, reason) != 0)
+        return -1;
+    if (casusoverleg_record_disclosure (uitvoerder_of (self)->casus, d, to->id,
+                                        (uint32_t) caller->uid, id, reason) != 0 ||
+        store_commit (db, reason) != 0) {
+        store_rollback (db);
+        return -1;
+    }
+    char what[256] = "";
+    size_t o = 0;
+    for (size_t i = 0; i < d->n_data_kinds && o < sizeof what; i++)
+        o += (size_t) snprintf (what + o, sizeof what - o, "%s%s", i ? "," : "", d->data_kinds[i]);
+    char *rcpt[1] = {(char *) to->id};
+    return s_log (self, KETEN__LOG_EVENT__DISCLOSED, KETEN__MESSAGE_TYPE__DISCLOSURE_CONSENT,
+                  s_me (self), user, d->case_ref, what, rcpt, 1, id, NULL, reason);
+}
+
+static int
+s_disclose (node_t *self, const api_caller_t *caller, json_t *args, json_t *result,
+            kt_reason_t *reason)
+{
+    const char *case_ref = json_string_value (json_object_get (args, "case_ref"));
+    const char *to_id = json_string_value (json_object_get (args, "to"));
+    const char *necessity = json_string_value (json_object_get (args, "necessity"));
+    const char *consenting[16], *kinds[16];
+    size_t n_consenting = 0, n_kinds = 0;
+    const roster_member_t *to = NULL;
+    if (!case_ref || !to_id)
+        return kt_fail (reason, "case.disclose needs case_ref and to");
+    if (s_disclosure_parties (self, args, case_ref, to_id, &to, consenting, &n_consenting,
+                              reason) != 0 ||
+        s_disclosure_kinds (args, necessity, kinds, &n_kinds, reason) != 0)
+        return -1;
     Keten__SignalItem **items = NULL;
     size_t n_items = 0;
     const char *basis = json_string_value (json_object_get (args, "legal_basis"));
@@ -482,54 +564,15 @@ s_disclose (node_t *self, const api_caller_t *caller, json_t *args, json_t *resu
     d.items = items;
     d.n_items = n_items;
     d.consented_ms = kt_now_ms ();
-    Keten__Signal as_signal = KETEN__SIGNAL__INIT;
-    as_signal.legal_basis = (char *) (basis ? basis : "");
-    as_signal.special_category = true;
-    as_signal.criminal_data = true;
-    as_signal.items = items;
-    as_signal.n_items = n_items;
-    int rc = 0;
-    if (n_items == 0)
-        rc = kt_fail (reason, "a disclosure holds 1..%d items", ITEMS_MAX);
-    else if (!basis || !intake_legal_basis_known (basis))
-        rc = kt_fail (reason, "legal_basis: not a known legal basis");
-    else
-        rc = items_check (&as_signal, reason);
-    /*  DESIGN 11: the legal basis of every item must allow this purpose. */
-    for (size_t i = 0; rc == 0 && i < n_items; i++) {
-        const char *b = *items[i]->legal_basis ? items[i]->legal_basis : basis;
-        if (!intake_basis_allows (b, INTAKE_PURPOSE_EXTERN))
-            rc = kt_fail (reason,
-                          "item %zu is held under %s, which does not allow sharing with "
-                          "an externe casuspartner",
-                          i + 1, b);
-    }
+    int rc = s_disclosure_items (items, n_items, basis, reason);
     char user[65];
     access_user_name (caller->uid, user, sizeof user);
     copies_t copies = {self, KETEN__MESSAGE_TYPE__DISCLOSURE_CONSENT, NULL, 0};
     char *refs[1] = {(char *) case_ref};
     if (rc == 0)
         rc = uitvoerder_copy_add (self, &copies, to, &d.base, refs, 1, false, reason);
-    sqlite3 *db = casusoverleg_db (uitvoerder_of (self)->casus);
-    if (rc == 0 && store_begin (db, reason) == 0) {
-        if (casusoverleg_record_disclosure (uitvoerder_of (self)->casus, &d, to->id,
-                                            (uint32_t) caller->uid, copies.items[0].id,
-                                            reason) != 0 ||
-            store_commit (db, reason) != 0) {
-            store_rollback (db);
-            rc = -1;
-        }
-    } else if (rc == 0)
-        rc = -1;
-    if (rc == 0) {
-        char what[256] = "";
-        size_t o = 0;
-        for (size_t i = 0; i < n_kinds && o < sizeof what; i++)
-            o += (size_t) snprintf (what + o, sizeof what - o, "%s%s", i ? "," : "", kinds[i]);
-        char *rcpt[1] = {(char *) to->id};
-        rc = s_log (self, KETEN__LOG_EVENT__DISCLOSED, KETEN__MESSAGE_TYPE__DISCLOSURE_CONSENT,
-                    s_me (self), user, case_ref, what, rcpt, 1, copies.items[0].id, NULL, reason);
-    }
+    if (rc == 0)
+        rc = s_record_disclosure (self, caller, &d, to, copies.items[0].id, user, reason);
     json_t *sent = json_array ();
     if (rc == 0)
         rc = uitvoerder_copies_send (self, &copies, user, sent, reason);

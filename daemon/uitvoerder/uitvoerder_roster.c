@@ -307,106 +307,91 @@ uitvoerder_roster_start (node_t *self)
     zloop_timer (self->loop, EXPIRY_CHECK_MS, 0, s_on_expiry_check, self);
 }
 
-void
-uitvoerder_roster_change (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+/*  The change roster.change asks for, from its arguments: *change (its
+ *  pub, for add and rotate, parsed into *pub). */
+static int
+s_change_from_args (json_t *args, roster_change_t *change, keys_public_t *pub, kt_reason_t *reason)
 {
-    (void) cmd;
-    if (!json_is_object (args)) {
-        apiserver_reply_error (self->api, caller, "arguments must be an object");
-        return;
-    }
-    kt_reason_t reason;
     const char *op = json_string_value (json_object_get (args, "op"));
     const char *pub_text = json_string_value (json_object_get (args, "pub"));
-    roster_change_t change = {0};
-    keys_public_t pub;
-    change.id = json_string_value (json_object_get (args, "id"));
-    change.kind = json_string_value (json_object_get (args, "kind"));
-    change.date = json_string_value (json_object_get (args, "date"));
+    change->id = json_string_value (json_object_get (args, "id"));
+    change->kind = json_string_value (json_object_get (args, "kind"));
+    change->date = json_string_value (json_object_get (args, "date"));
     json_t *overlap = json_object_get (args, "overlap_days");
     int rc = 0;
     if (!op)
-        rc = kt_fail (&reason, "roster.change needs op");
+        rc = kt_fail (reason, "roster.change needs op");
     else if (strcmp (op, "add") == 0) {
-        change.op = ROSTER_CHANGE_ADD;
+        change->op = ROSTER_CHANGE_ADD;
         if (!pub_text ||
-            keys_parse_public (pub_text, strlen (pub_text), "the .pub file", &pub, &reason) != 0)
-            rc = pub_text ? -1 : kt_fail (&reason, "adding a member needs its .pub file");
-        change.pub = &pub;
-        change.id = pub.id;
+            keys_parse_public (pub_text, strlen (pub_text), "the .pub file", pub, reason) != 0)
+            rc = pub_text ? -1 : kt_fail (reason, "adding a member needs its .pub file");
+        change->pub = pub;
+        change->id = pub->id;
     } else if (strcmp (op, "kind") == 0)
-        change.op = ROSTER_CHANGE_KIND;
+        change->op = ROSTER_CHANGE_KIND;
     else if (strcmp (op, "revoke") == 0)
-        change.op = ROSTER_CHANGE_REVOKE;
+        change->op = ROSTER_CHANGE_REVOKE;
     else if (strcmp (op, "opzegging") == 0)
-        change.op = ROSTER_CHANGE_OPZEGGING;
+        change->op = ROSTER_CHANGE_OPZEGGING;
     else if (strcmp (op, "rotate") == 0) {
-        change.op = ROSTER_CHANGE_ROTATE;
+        change->op = ROSTER_CHANGE_ROTATE;
         json_int_t days = overlap ? json_integer_value (overlap) : ROSTER_OVERLAP_DEFAULT_DAYS;
         if (overlap && (!json_is_integer (overlap) || days < 0 || days > ROSTER_OVERLAP_MAX_DAYS))
-            rc = kt_fail (&reason, "overlap_days must be 0..%d", ROSTER_OVERLAP_MAX_DAYS);
-        else if (!pub_text || keys_parse_public (pub_text, strlen (pub_text), "the .pub file", &pub,
-                                                 &reason) != 0)
-            rc = pub_text ? -1 : kt_fail (&reason, "rotating keys needs the new .pub file");
-        change.overlap_days = (unsigned) days;
-        change.pub = &pub;
-        change.id = pub.id;
+            rc = kt_fail (reason, "overlap_days must be 0..%d", ROSTER_OVERLAP_MAX_DAYS);
+        else if (!pub_text ||
+                 keys_parse_public (pub_text, strlen (pub_text), "the .pub file", pub, reason) != 0)
+            rc = pub_text ? -1 : kt_fail (reason, "rotating keys needs the new .pub file");
+        change->overlap_days = (unsigned) days;
+        change->pub = pub;
+        change->id = pub->id;
     } else if (strcmp (op, "end-overlap") == 0)
-        change.op = ROSTER_CHANGE_END_OVERLAP;
+        change->op = ROSTER_CHANGE_END_OVERLAP;
     else
-        rc = kt_fail (&reason, "op must be add, kind, revoke, opzegging, rotate or end-overlap");
+        rc = kt_fail (reason, "op must be add, kind, revoke, opzegging, rotate or end-overlap");
+    return rc;
+}
+
+/*  The next roster version with change made, signed and kept.  Kept
+ *  (durably, as the newest accepted version) before anyone sees it: a
+ *  crash after the push must not let this node sign a different roster
+ *  under the same version.  NULL, and the reason, when it cannot be. */
+static roster_t *
+s_next_roster (node_t *self, const roster_change_t *change, kt_reason_t *reason)
+{
     char *note = NULL;
-    if (rc == 0)
-        rc = roster_change (keyring_roster (self->keyring), &change, self->keys, &note, &reason);
-    char user[65];
-    access_user_name (caller->uid, user, sizeof user);
-    uint64_t version = keyring_roster (self->keyring)->version + 1;
-    /*  Kept (durably, as the newest accepted version) before anyone sees
-     *  it: a crash after the push must not let this node sign a different
-     *  roster under the same version.  From here on the change rolls
-     *  forward: a step that fails is reported, and made good on the next
-     *  start (log entry) or the member's next heartbeat (push). */
-    roster_t *next = NULL;
-    if (rc == 0)
-        next = roster_parse (note, strlen (note), self->config.uitvoerder_key, &reason);
-    if (rc == 0 && !next)
-        rc = -1;
-    if (rc == 0)
-        rc = node_keep_roster (self, next, &reason);
+    if (roster_change (keyring_roster (self->keyring), change, self->keys, &note, reason) != 0)
+        return NULL;
+    roster_t *next = roster_parse (note, strlen (note), self->config.uitvoerder_key, reason);
     free (note);
-    if (rc != 0) {
+    if (next && node_keep_roster (self, next, reason) != 0)
         roster_destroy (&next);
-        apiserver_reply_error (self->api, caller, reason.text);
-        return;
-    }
-    char what[160];
-    snprintf (what, sizeof what, "%s %s -> version %llu", op, change.id ? change.id : "",
-              (unsigned long long) version);
-    json_t *warnings = json_array ();
-    if (s_log_change (self, version, user, what, &reason) != 0)
-        s_warn (warnings, version, "not yet in the provenance log (%s); logged on the next start",
-                reason.text);
-    /*  Pushed under the current version, to every member active in it -
-     *  the one that leaves included, sealed for the keys it runs now -
-     *  before the new version applies here. */
-    json_t *sent = json_array ();
-    if (s_push (self, next, user, sent, &reason) != 0)
-        s_warn (warnings, version, "not pushed (%s); offered to each member at its next heartbeat",
-                reason.text);
+    return next;
+}
+
+/*  Run on next from now on (takes it): a rotated member's waiting
+ *  messages wrapped again, the allow-list rewritten and, when the change
+ *  takes access from a member that has it now, a rebind scheduled.  What
+ *  fails is a warning: made good on the next start or within 10 s. */
+static void
+s_apply (node_t *self, roster_t **next_p, const roster_change_t *change, const char *user,
+         uint64_t version, json_t *warnings)
+{
+    kt_reason_t reason;
     /*  The shared key with a rotated member's old encryption key, for
      *  the messages waiting for it (the keyring forgets it on apply). */
     uint8_t old_shared[crypto_box_BEFORENMBYTES];
-    const keyring_peer_t *peer = keyring_peer (self->keyring, change.id ? change.id : "");
-    bool rotated = change.op == ROSTER_CHANGE_ROTATE && peer;
+    const keyring_peer_t *peer = keyring_peer (self->keyring, change->id ? change->id : "");
+    bool rotated = change->op == ROSTER_CHANGE_ROTATE && peer;
     if (rotated)
         memcpy (old_shared, peer->shared_key, sizeof old_shared);
-    bool applied = node_use_roster (self, &next, &reason) == 0;
+    bool applied = node_use_roster (self, next_p, &reason) == 0;
     kt_reason_t why;
-    if (applied && rotated && s_rewrap (self, change.id, old_shared, user, &why) < 0)
+    if (applied && rotated && s_rewrap (self, change->id, old_shared, user, &why) < 0)
         s_warn (warnings, version,
                 "messages waiting for %s are still sealed for its old keys (%s): it reads them "
                 "only on its old key file",
-                change.id, why.text);
+                change->id, why.text);
     sodium_memzero (old_shared, sizeof old_shared);
     if (!applied)
         s_warn (warnings, version, "not applied (%s); applied on the next start%s", reason.text,
@@ -421,12 +406,56 @@ uitvoerder_roster_change (node_t *self, const api_caller_t *caller, const char *
             s_admitted (keyring_roster (self->keyring), kt_now_ms ());
         /*  Only these take access from a member that has it now; the
          *  others need no rebind (zauth reads the new allow-list). */
-        bool takes_access = change.op == ROSTER_CHANGE_REVOKE ||
-                            change.op == ROSTER_CHANGE_END_OVERLAP ||
-                            (change.op == ROSTER_CHANGE_ROTATE && change.overlap_days == 0);
+        bool takes_access = change->op == ROSTER_CHANGE_REVOKE ||
+                            change->op == ROSTER_CHANGE_END_OVERLAP ||
+                            (change->op == ROSTER_CHANGE_ROTATE && change->overlap_days == 0);
         if (takes_access)
             s_schedule_rebind (self, warnings, version);
     }
+}
+
+/*  art. 15.2c: the uitvoerder changes the membership.  The new version is
+ *  kept, logged, pushed (under the current version, to every member
+ *  active in it) and only then applied here.  From keeping on the change
+ *  rolls forward: a step that fails is reported, and made good on the
+ *  next start (log entry) or the member's next heartbeat (push). */
+void
+uitvoerder_roster_change (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    if (!json_is_object (args)) {
+        apiserver_reply_error (self->api, caller, "arguments must be an object");
+        return;
+    }
+    kt_reason_t reason;
+    roster_change_t change = {0};
+    keys_public_t pub;
+    const char *op = json_string_value (json_object_get (args, "op"));
+    roster_t *next = s_change_from_args (args, &change, &pub, &reason) == 0
+                         ? s_next_roster (self, &change, &reason)
+                         : NULL;
+    if (!next) {
+        apiserver_reply_error (self->api, caller, reason.text);
+        return;
+    }
+    char user[65];
+    access_user_name (caller->uid, user, sizeof user);
+    uint64_t version = keyring_roster (self->keyring)->version + 1;
+    char what[160];
+    snprintf (what, sizeof what, "%s %s -> version %llu", op, change.id ? change.id : "",
+              (unsigned long long) version);
+    json_t *warnings = json_array ();
+    if (s_log_change (self, version, user, what, &reason) != 0)
+        s_warn (warnings, version, "not yet in the provenance log (%s); logged on the next start",
+                reason.text);
+    /*  Pushed under the current version, to every member active in it -
+     *  the one that leaves included, sealed for the keys it runs now -
+     *  before the new version applies here. */
+    json_t *sent = json_array ();
+    if (s_push (self, next, user, sent, &reason) != 0)
+        s_warn (warnings, version, "not pushed (%s); offered to each member at its next heartbeat",
+                reason.text);
+    s_apply (self, &next, &change, user, version, warnings);
     const roster_t *now = keyring_roster (self->keyring);
     kt_log (KT_LOG_INFO, "roster changed op=%s member=%s version=%llu user=%s", op,
             change.id ? change.id : "-", (unsigned long long) now->version, user);
