@@ -26,22 +26,23 @@ s_check (const config_t *config, kt_reason_t *reason)
 static int
 s_start (node_t *self, kt_reason_t *reason)
 {
-    self->role_state = calloc (1, sizeof (partner_t));
-    if (!self->role_state)
+    partner_t *p = calloc (1, sizeof *p);
+    if (!p)
         return kt_fail (reason, "out of memory");
-    partner_of (self)->waiters = zhashx_new ();
+    self->role_state = p;
+    p->waiters = zhashx_new ();
     const roster_t *roster = keyring_roster (self->keyring);
     const roster_member_t *hub = roster_uitvoerder (roster);
     if (!hub)
         return kt_fail (reason, "the roster names no uitvoerder");
-    partner_of (self)->hub = keyring_peer (self->keyring, hub->id);
+    p->hub = keyring_peer (self->keyring, hub->id);
     outbox_limits_t limits = {self->config.retry_min_ms, self->config.retry_max_ms,
                               self->config.max_inflight};
-    partner_of (self)->outbox = outbox_new (self->db, &limits, reason);
-    if (!partner_of (self)->outbox)
+    p->outbox = outbox_new (self->db, &limits, reason);
+    if (!p->outbox)
         return -1;
-    partner_of (self)->signalbox = signalbox_new (self->db, self->keystore, reason);
-    if (!partner_of (self)->signalbox)
+    p->signalbox = signalbox_new (self->db, self->keystore, reason);
+    if (!p->signalbox)
         return -1;
     if (partner_agenda_start (self, reason) != 0 || partner_casus_start (self, reason) != 0 ||
         partner_log_start (self, reason) != 0)
@@ -53,8 +54,8 @@ s_start (node_t *self, kt_reason_t *reason)
                           to, 1, kt_now_ms (), reason) != 0)
             return kt_fail (reason, "intake/spool-dir is set, but %s may not send signals",
                             self->config.id);
-        partner_of (self)->spool = spool_new (self->db, self->config.spool_dir, reason);
-        if (!partner_of (self)->spool)
+        p->spool = spool_new (self->db, self->config.spool_dir, reason);
+        if (!p->spool)
             return -1;
         zloop_timer (self->loop, self->config.spool_poll_ms, 0, partner_on_spool, self);
     }
@@ -66,9 +67,9 @@ s_start (node_t *self, kt_reason_t *reason)
     if (!q)
         return -1;
     if (sqlite3_step (q) == SQLITE_ROW && sqlite3_column_bytes (q, 0) == KT_ID_LEN) {
-        kt_hex (partner_of (self)->last_receipt_id, sqlite3_column_blob (q, 0), KT_ID_LEN);
-        partner_of (self)->last_receipt_ms = (uint64_t) sqlite3_column_int64 (q, 1);
-        partner_of (self)->last_receipt_index = (uint64_t) sqlite3_column_int64 (q, 2);
+        kt_hex (p->last_receipt_id, sqlite3_column_blob (q, 0), KT_ID_LEN);
+        p->last_receipt_ms = (uint64_t) sqlite3_column_int64 (q, 1);
+        p->last_receipt_index = (uint64_t) sqlite3_column_int64 (q, 2);
     }
     sqlite3_finalize (q);
     self->transport = transport_connect (&self->config, self->keys, hub->transport_pk, reason);
@@ -79,38 +80,39 @@ s_start (node_t *self, kt_reason_t *reason)
     zloop_timer (self->loop, PUMP_MS, 0, partner_on_pump, self);
     partner_on_heartbeat (self->loop, 0, self);
     kt_log (KT_LOG_INFO, "partner connecting endpoint=%s uitvoerder=%s pending=%zu",
-            self->config.connect, hub->id, outbox_pending (partner_of (self)->outbox));
+            self->config.connect, hub->id, outbox_pending (p->outbox));
     return 0;
 }
 
 static void
 s_stop (node_t *self)
 {
-    if (!self->role_state)
+    partner_t *p = partner_of (self);
+    if (!p)
         return;
-    for (size_t i = 0; i < partner_of (self)->n_pending; i++) {
-        api_caller_clear (&partner_of (self)->pending[i].caller);
-        intake_signal_destroy (&partner_of (self)->pending[i].signal);
+    for (size_t i = 0; i < p->n_pending; i++) {
+        api_caller_clear (&p->pending[i].caller);
+        intake_signal_destroy (&p->pending[i].signal);
     }
-    free (partner_of (self)->pending);
-    partner_of (self)->pending = NULL;
-    partner_of (self)->n_pending = 0;
-    spool_destroy (&partner_of (self)->spool);
+    free (p->pending);
+    p->pending = NULL;
+    p->n_pending = 0;
+    spool_destroy (&p->spool);
     partner_agenda_stop (self);
     partner_casus_stop (self);
     partner_log_stop (self);
-    signalbox_destroy (&partner_of (self)->signalbox);
-    outbox_destroy (&partner_of (self)->outbox);
-    zhashx_t *waiters = partner_of (self)->waiters;
-    if (waiters) {
+    signalbox_destroy (&p->signalbox);
+    outbox_destroy (&p->outbox);
+    /*  Callers still waiting for a receipt (the API server is gone). */
+    if (p->waiters) {
         api_caller_t *w;
-        for (w = zhashx_first (waiters); w; w = zhashx_next (waiters)) {
+        for (w = zhashx_first (p->waiters); w; w = zhashx_next (p->waiters)) {
             api_caller_clear (w);
             free (w);
         }
-        zhashx_destroy (&waiters);
+        zhashx_destroy (&p->waiters);
     }
-    free (self->role_state);
+    free (p);
     self->role_state = NULL;
 }
 
@@ -134,8 +136,9 @@ s_keys_accepted (node_t *self, uint64_t now)
 void
 partner_pump (node_t *self)
 {
+    partner_t *p = partner_of (self);
     /*  A node the roster dropped sends nothing (art. 15.2c, 18.2). */
-    if (!partner_of (self)->link_up || self->expelled || !s_keys_accepted (self, kt_now_ms ()))
+    if (!p->link_up || self->expelled || !s_keys_accepted (self, kt_now_ms ()))
         return;
     size_t max = self->config.batch_max;
     outbox_item_t *items = malloc (max * sizeof *items);
@@ -148,7 +151,7 @@ partner_pump (node_t *self)
     uint64_t now = kt_now_ms ();
     bool blocked = false;
     while (!blocked) {
-        size_t n = outbox_due (partner_of (self)->outbox, now, items, max);
+        size_t n = outbox_due (p->outbox, now, items, max);
         if (n == 0)
             break;
         for (size_t i = 0; i < n; i++) {
@@ -166,7 +169,7 @@ partner_pump (node_t *self)
             if (!blocked && transport_send (self->transport, NULL, 0, envs[i], env_lens[i]) != 0)
                 blocked = true; /* queue full or peer gone: the rest waits */
             if (blocked)
-                outbox_retry_soon (partner_of (self)->outbox, items[i].id, now);
+                outbox_retry_soon (p->outbox, items[i].id, now);
             free (envs[i]);
             free (items[i].header);
         }
@@ -194,35 +197,35 @@ partner_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
     (void) loop;
     (void) timer_id;
     node_t *self = arg;
+    partner_t *p = partner_of (self);
     uint64_t now = kt_now_ms ();
-    if (partner_of (self)->hook)
-        hook_reap (partner_of (self)->hook);
+    if (p->hook)
+        hook_reap (p->hook);
     if (self->expelled || !s_keys_accepted (self, now))
         return 0;
-    if (partner_of (self)->link_up &&
-        now - partner_of (self)->hub_last_seen_ms > self->config.heartbeat_timeout_ms) {
-        partner_of (self)->link_up = false;
-        kt_log (KT_LOG_WARN, "link down peer=%s silent_ms=%llu", partner_of (self)->hub->member->id,
-                (unsigned long long) (now - partner_of (self)->hub_last_seen_ms));
+    if (p->link_up && now - p->hub_last_seen_ms > self->config.heartbeat_timeout_ms) {
+        p->link_up = false;
+        kt_log (KT_LOG_WARN, "link down peer=%s silent_ms=%llu", p->hub->member->id,
+                (unsigned long long) (now - p->hub_last_seen_ms));
     }
     Keten__Heartbeat hb = KETEN__HEARTBEAT__INIT;
     hb.software_version = (char *) KETEN_VERSION;
     hb.uptime_s = (now - self->started_ms) / 1000;
-    hb.outbox_depth = outbox_pending (partner_of (self)->outbox);
-    int64_t oldest = outbox_oldest_ms (partner_of (self)->outbox);
+    hb.outbox_depth = outbox_pending (p->outbox);
+    int64_t oldest = outbox_oldest_ms (p->outbox);
     hb.oldest_undelivered_ms = oldest > 0 && (uint64_t) oldest < now ? now - (uint64_t) oldest : 0;
     hb.roster_version = keyring_roster (self->keyring)->version;
     /*  DESIGN 8: what the uitvoerder shows of us at a glance. */
     hb.checkpoint_size = partner_checkpoint_size (self);
-    hb.log_alarm = partner_of (self)->witness && witness_alarm (partner_of (self)->witness);
+    hb.log_alarm = p->witness && witness_alarm (p->witness);
     hb.key_age_s = metrics_key_age_ms (self, now) / 1000;
     hb.sent_ms = now;
     hb.sent_mono_us = kt_mono_us ();
-    hb.rtt_us = partner_of (self)->hub_rtt_us;
+    hb.rtt_us = p->hub_rtt_us;
     /*  sent_ms is wall-clock for the peer; the echo gives the round trip. */
     kt_reason_t reason;
-    if (node_queue (self, NULL, KETEN__MESSAGE_TYPE__HEARTBEAT, partner_of (self)->hub->member->id,
-                    &hb.base, &reason) != 0)
+    if (node_queue (self, NULL, KETEN__MESSAGE_TYPE__HEARTBEAT, p->hub->member->id, &hb.base,
+                    &reason) != 0)
         kt_log (KT_LOG_ERROR, "heartbeat seal_failed reason=\"%s\"", reason.text);
     node_send_batch (self);
     return 0;
@@ -232,9 +235,10 @@ static void
 s_notify_waiter (node_t *self, const uint8_t id[KT_ID_LEN], bool accepted, uint64_t log_index,
                  const char *refusal)
 {
+    partner_t *p = partner_of (self);
     char hex[KT_ID_HEX];
     kt_hex (hex, id, KT_ID_LEN);
-    api_caller_t *w = zhashx_lookup (partner_of (self)->waiters, hex);
+    api_caller_t *w = zhashx_lookup (p->waiters, hex);
     if (!w)
         return;
     json_t *r =
@@ -246,7 +250,7 @@ s_notify_waiter (node_t *self, const uint8_t id[KT_ID_LEN], bool accepted, uint6
     apiserver_reply_ok (self->api, w, r);
     api_caller_clear (w);
     free (w);
-    zhashx_delete (partner_of (self)->waiters, hex);
+    zhashx_delete (p->waiters, hex);
 }
 
 struct _settled_t {
@@ -258,6 +262,7 @@ struct _settled_t {
 static void
 s_settle (node_t *self, settled_t *s, size_t n)
 {
+    partner_t *p = partner_of (self);
     if (n == 0)
         return;
     kt_reason_t reason;
@@ -269,7 +274,7 @@ s_settle (node_t *self, settled_t *s, size_t n)
     }
     for (size_t i = 0; i < n; i++) {
         const Keten__Receipt *r = s[i].receipt;
-        changed[i] = outbox_settle (partner_of (self)->outbox, r->message_id.data,
+        changed[i] = outbox_settle (p->outbox, r->message_id.data,
                                     r->status == KETEN__RECEIPT_STATUS__ACCEPTED, r->log_index,
                                     r->reason, s[i].envelope, s[i].envelope_len, now, &reason);
         /*  The receipt's log proof, kept in the same commit (DESIGN 7). */
@@ -293,13 +298,13 @@ s_settle (node_t *self, settled_t *s, size_t n)
         if (!changed[i])
             continue; /* a second receipt for a settled message */
         bool ok = r->status == KETEN__RECEIPT_STATUS__ACCEPTED;
-        outbox_forget (partner_of (self)->outbox, r->message_id.data);
-        kt_hex (partner_of (self)->last_receipt_id, r->message_id.data, KT_ID_LEN);
-        partner_of (self)->last_receipt_ms = now;
-        partner_of (self)->last_receipt_index = r->log_index;
+        outbox_forget (p->outbox, r->message_id.data);
+        kt_hex (p->last_receipt_id, r->message_id.data, KT_ID_LEN);
+        p->last_receipt_ms = now;
+        p->last_receipt_index = r->log_index;
         if (!ok)
             kt_log (KT_LOG_WARN, "message refused_by_uitvoerder id=%s reason=\"%s\"",
-                    partner_of (self)->last_receipt_id, r->reason);
+                    p->last_receipt_id, r->reason);
         s_notify_waiter (self, r->message_id.data, ok, r->log_index, r->reason);
     }
     free (changed);
@@ -408,386 +413,37 @@ s_on_heartbeat_reply (node_t *self, node_message_t *m)
         partner_of (self)->hub_rtt_us = mono - hb->echo_mono_us;
 }
 
-/* ---- submissions (group commit) ----------------------------------------- */
-
-static pending_submit_t *
-s_pending_slot (node_t *self)
-{
-    if (partner_of (self)->n_pending == partner_of (self)->cap_pending) {
-        size_t cap = partner_of (self)->cap_pending ? partner_of (self)->cap_pending * 2 : 256;
-        pending_submit_t *p = realloc (partner_of (self)->pending, cap * sizeof *p);
-        if (!p)
-            return NULL;
-        partner_of (self)->pending = p;
-        partner_of (self)->cap_pending = cap;
-    }
-    pending_submit_t *p = &partner_of (self)->pending[partner_of (self)->n_pending++];
-    memset (p, 0, sizeof *p);
-    return p;
-}
-
-/*  Police intake: forward what was dropped in the spool directory. */
-int
-partner_on_spool (zloop_t *loop, int timer_id, void *arg)
-{
-    (void) loop;
-    (void) timer_id;
-    node_t *self = arg;
-    enum { SPOOL_BATCH = 256 };
-    spool_file_t *files = calloc (SPOOL_BATCH, sizeof *files);
-    if (!files)
-        return 0;
-    size_t n = spool_scan (partner_of (self)->spool, files, SPOOL_BATCH);
-    for (size_t i = 0; i < n; i++) {
-        pending_submit_t *p = s_pending_slot (self);
-        if (!p) {
-            intake_signal_destroy (&files[i].signal);
-            continue; /* stays in the spool's work/ for the next pass */
-        }
-        p->signal = files[i].signal;
-        files[i].signal = NULL;
-        p->from_spool = true;
-        p->file = files[i];
-        p->caller.uid = files[i].owner;
-    }
-    free (files);
-    partner_flush (self);
-    return 0;
-}
-
-void
-partner_submit (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
-{
-    (void) cmd;
-    kt_reason_t reason;
-    if (self->expelled) {
-        apiserver_reply_error (self->api, caller,
-                               "this node is no longer a member of the federation: the roster "
-                               "dropped it, so it sends nothing");
-        return;
-    }
-    const roster_member_t *me = keyring_self_member (self->keyring);
-    char *to[1] = {(char *) partner_of (self)->hub->member->id};
-    /*  art. 7.1-7.2: refuse here already, with the rule, rather than
-     *  queue a message the uitvoerder must refuse. */
-    if (policy_check (keyring_roster (self->keyring), KETEN__MESSAGE_TYPE__SIGNAL, me, to, 1,
-                      kt_now_ms (), &reason) != 0) {
-        apiserver_reply_error (self->api, caller, reason.text);
-        return;
-    }
-    json_t *obj = args ? json_object_get (args, "signal") : NULL;
-    json_t *wait = args ? json_object_get (args, "wait") : NULL;
-    if (!json_is_object (obj)) {
-        apiserver_reply_error (self->api, caller, "args.signal must be a signal object");
-        return;
-    }
-    if (wait && !json_is_boolean (wait)) {
-        apiserver_reply_error (self->api, caller, "args.wait must be true or false");
-        return;
-    }
-    Keten__Signal *signal = NULL;
-    if (intake_signal_from_object (obj, &signal, &reason) != 0) {
-        apiserver_reply_error (self->api, caller, reason.text);
-        return;
-    }
-    pending_submit_t *p = s_pending_slot (self);
-    if (!p) {
-        intake_signal_destroy (&signal);
-        apiserver_reply_error (self->api, caller, "out of memory");
-        return;
-    }
-    api_caller_copy (&p->caller, caller);
-    p->signal = signal;
-    p->wait = wait && json_is_true (wait);
-}
-
-/*  Seal one pending signal and add it, in the open transactions, to the
- *  signal box, the outbox (unless held) and the spool's record; ids[i]
- *  and held[i] receive its id and whether it waits for release. */
-static int
-s_flush_one (node_t *self, size_t i, uint8_t id[KT_ID_LEN], bool *held, uint64_t now,
-             kt_reason_t *reason)
-{
-    partner_t *p = partner_of (self);
-    pending_submit_t *pending = &p->pending[i];
-    Keten__Signal *s = pending->signal;
-    char *to[1] = {(char *) p->hub->member->id};
-    /*  Wpg machtigingsbesluit: art. 9/10 data wait for release. */
-    *held = s->wpg_basis == KETEN__WPG_BASIS__WPG_ART_9_10;
-    uint8_t *header = NULL;
-    size_t header_len = 0;
-    size_t body_len = keten__signal__get_packed_size (s);
-    uint8_t *body = malloc (body_len ? body_len : 1);
-    if (!body)
-        return kt_fail (reason, "out of memory");
-    keten__signal__pack (s, body);
-    /*  A held signal gets a wholly random id: a time-ordered one would
-     *  tell the uitvoerder how long the police held it. */
-    uint8_t random_id[KT_ID_LEN];
-    randombytes_buf (random_id, sizeof random_id);
-    envelope_draft_t draft = {KETEN__MESSAGE_TYPE__SIGNAL, to, 1, NULL, body, body_len, now,
-                              *held ? random_id : NULL};
-    int rc = 0;
-    if (envelope_seal (self->keyring, &draft, id, &header, &header_len, reason) != 0 ||
-        signalbox_insert (p->signalbox, id, s, *held, (uint32_t) pending->caller.uid, now,
-                          reason) != 0 ||
-        (!*held && outbox_insert (p->outbox, id, KETEN__MESSAGE_TYPE__SIGNAL, header, header_len,
-                                  now, reason) != 0) ||
-        (pending->from_spool && spool_record (p->spool, &pending->file, id, reason) != 0))
-        rc = -1;
-    sodium_memzero (body, body_len);
-    free (body);
-    free (header);
-    return rc;
-}
-
-/*  Every pending signal in one transaction per file, keys first: all of
- *  them are stored, or none. */
-static int
-s_flush_store (node_t *self, uint8_t (*ids)[KT_ID_LEN], bool *held, uint64_t now,
-               kt_reason_t *reason)
-{
-    sqlite3 *ks = keystore_db (self->keystore);
-    if (store_begin (ks, reason) != 0)
-        return -1;
-    if (store_begin (self->db, reason) != 0) {
-        store_rollback (ks);
-        return -1;
-    }
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < partner_of (self)->n_pending; i++)
-        rc = s_flush_one (self, i, ids[i], &held[i], now, reason);
-    if (rc == 0 && store_commit (ks, reason) != 0)
-        rc = -1;
-    if (rc == 0 && store_commit (self->db, reason) != 0)
-        rc = -1;
-    if (rc != 0) {
-        store_rollback (self->db);
-        store_rollback (ks);
-    }
-    return rc;
-}
-
-/*  A stored signal: on its way (or held), its spool file done, its caller
- *  answered now or - with wait - on the uitvoerder's receipt. */
-static void
-s_flush_answer (node_t *self, pending_submit_t *pending, const uint8_t id[KT_ID_LEN], bool held,
-                uint64_t now)
-{
-    partner_t *p = partner_of (self);
-    char hex[KT_ID_HEX];
-    kt_hex (hex, id, KT_ID_LEN);
-    kt_log (KT_LOG_INFO, "signal accepted id=%s uid=%u state=%s via=%s", hex,
-            (unsigned) pending->caller.uid, held ? "held" : "queued",
-            pending->from_spool ? "spool" : "api");
-    if (!held)
-        outbox_enqueue (p->outbox, id, now);
-    if (pending->from_spool)
-        spool_done (p->spool, &pending->file);
-    else if (pending->wait && !held) {
-        api_caller_t *w = malloc (sizeof *w);
-        if (w) {
-            api_caller_copy (w, &pending->caller);
-            zhashx_insert (p->waiters, hex, w);
-        }
-    } else
-        apiserver_reply_ok (
-            self->api, &pending->caller,
-            json_pack ("{s:s, s:s}", "message_id", hex, "state", held ? "held" : "queued"));
-}
-
-/*  Store and queue every pending submission in one transaction per file
- *  (keys first), then answer.  Nothing is half-stored: on any failure all
- *  of them are rolled back and refused. */
-void
-partner_flush (node_t *self)
-{
-    partner_t *p = partner_of (self);
-    size_t n = p->n_pending;
-    if (n == 0)
-        return;
-    kt_reason_t reason = {""};
-    uint64_t now = kt_now_ms ();
-    uint8_t (*ids)[KT_ID_LEN] = calloc (n, sizeof *ids);
-    bool *held = calloc (n, sizeof *held);
-    bool ok = ids && held && s_flush_store (self, ids, held, now, &reason) == 0;
-    if (!ok)
-        kt_log (KT_LOG_ERROR, "submit store_failed count=%zu reason=\"%s\"", n, reason.text);
-    for (size_t i = 0; i < n; i++) {
-        pending_submit_t *pending = &p->pending[i];
-        if (ok)
-            s_flush_answer (self, pending, ids[i], held[i], now);
-        else if (!pending->from_spool)
-            /*  A spool file stays where it is and is tried again. */
-            apiserver_reply_error (self->api, &pending->caller,
-                                   "could not store the signal; nothing was stored");
-        api_caller_clear (&pending->caller);
-        intake_signal_destroy (&pending->signal);
-    }
-    p->n_pending = 0;
-    free (ids);
-    free (held);
-    if (ok)
-        partner_pump (self);
-}
-
-/*  The release's arguments: the signal's id, the investigation-interest
- *  check, and the OM officer consulted (*om_p, borrowed from args). */
-static int
-s_release_args (json_t *args, uint8_t id[KT_ID_LEN], const char **om_p, kt_reason_t *reason)
-{
-    json_t *id_j = args ? json_object_get (args, "message_id") : NULL;
-    json_t *checked = args ? json_object_get (args, "opsporingsbelang_checked") : NULL;
-    json_t *om = args ? json_object_get (args, "om_consulted") : NULL;
-    if (!json_is_string (id_j) || kt_unhex (id, KT_ID_LEN, json_string_value (id_j)) != 0)
-        return kt_fail (reason, "args.message_id must be 32 hex digits");
-    if (!json_is_true (checked))
-        return kt_fail (reason, "record that the investigation interest (opsporingsbelang) does "
-                                "not object: args.opsporingsbelang_checked must be true");
-    const char *om_name = json_string_value (om);
-    size_t om_len = om_name ? strlen (om_name) : 0;
-    bool om_ok = om_len >= 1 && om_len <= 200;
-    for (size_t i = 0; om_ok && i < om_len; i++)
-        if ((unsigned char) om_name[i] < 0x20 || om_name[i] == 0x7f)
-            om_ok = false;
-    if (!om_ok)
-        return kt_fail (reason, "args.om_consulted must name the OM officer consulted (1..200 "
-                                "bytes, no control characters)");
-    *om_p = om_name;
-    return 0;
-}
-
-/*  Wpg machtigingsbesluit: only an authorised police user releases; the
- *  node knows them as members of intake/release-group. */
-static int
-s_release_authorised (node_t *self, const api_caller_t *caller, kt_reason_t *reason)
-{
-    if (!*self->config.release_group)
-        return kt_fail (reason, "no one is authorised to release held signals on this node: set "
-                                "intake/release-group to the group of authorised police users");
-    if (access_uid_in_group (caller->uid, self->config.release_group))
-        return 0;
-    char user[65];
-    access_user_name (caller->uid, user, sizeof user);
-    kt_log (KT_LOG_WARN, "signal release_refused uid=%u user=%s reason=not_authorised",
-            (unsigned) caller->uid, user);
-    return kt_fail (reason, "%s is not authorised to release held signals (not in group %s)", user,
-                    self->config.release_group);
-}
-
-/*  The release, the user who made it and the outbox row, in one
- *  transaction: the signal is sealed again under its own id, now carrying
- *  that the Wpg conditions were recorded (not who the officer was). */
-static int
-s_release_store (node_t *self, const api_caller_t *caller, const uint8_t id[KT_ID_LEN],
-                 const char *om_name, uint64_t now, kt_reason_t *reason)
-{
-    partner_t *p = partner_of (self);
-    Keten__Signal *signal = NULL;
-    uint8_t *body = NULL, *header = NULL;
-    size_t body_len = 0, header_len = 0;
-    char *to[1] = {(char *) p->hub->member->id};
-    int rc = store_begin (self->db, reason);
-    if (rc == 0)
-        rc = signalbox_release (p->signalbox, id, (uint32_t) caller->uid, om_name, now, &signal,
-                                reason);
-    if (rc == 0) {
-        signal->released_ms = now;
-        signal->opsporingsbelang_checked = true;
-        signal->om_consulted = true;
-        body_len = keten__signal__get_packed_size (signal);
-        body = malloc (body_len ? body_len : 1);
-        if (!body)
-            rc = kt_fail (reason, "out of memory");
-    }
-    if (rc == 0) {
-        keten__signal__pack (signal, body);
-        uint8_t same_id[KT_ID_LEN];
-        envelope_draft_t draft = {
-            KETEN__MESSAGE_TYPE__SIGNAL, to, 1, NULL, body, body_len, now, id};
-        rc = envelope_seal (self->keyring, &draft, same_id, &header, &header_len, reason);
-    }
-    if (rc == 0)
-        rc = outbox_insert (p->outbox, id, KETEN__MESSAGE_TYPE__SIGNAL, header, header_len, now,
-                            reason);
-    if (rc == 0)
-        rc = store_commit (self->db, reason);
-    if (rc != 0)
-        store_rollback (self->db);
-    if (body) {
-        sodium_memzero (body, body_len);
-        free (body);
-    }
-    free (header);
-    if (signal)
-        keten__signal__free_unpacked (signal, NULL);
-    return rc;
-}
-
-/*  Wpg machtigingsbesluit: an art. 9/10 Wpg signal leaves the police node
- *  only after an authorised user records that the investigation interest
- *  does not object and names the OM officer consulted.  The release, the
- *  user who made it (kernel credentials) and the outbox row are one
- *  transaction. */
-void
-partner_release (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
-{
-    (void) cmd;
-    uint8_t id[KT_ID_LEN];
-    const char *om_name = NULL;
-    kt_reason_t reason;
-    uint64_t now = kt_now_ms ();
-    if (s_release_args (args, id, &om_name, &reason) != 0 ||
-        s_release_authorised (self, caller, &reason) != 0 ||
-        s_release_store (self, caller, id, om_name, now, &reason) != 0) {
-        apiserver_reply_error (self->api, caller, reason.text);
-        return;
-    }
-    char hex[KT_ID_HEX];
-    kt_hex (hex, id, KT_ID_LEN);
-    kt_log (KT_LOG_INFO, "signal released id=%s uid=%u opsporingsbelang_checked=yes", hex,
-            (unsigned) caller->uid);
-    outbox_enqueue (partner_of (self)->outbox, id, now);
-    apiserver_reply_ok (self->api, caller,
-                        json_pack ("{s:s, s:s}", "message_id", hex, "state", "queued"));
-    partner_pump (self);
-}
-
 void
 partner_status (node_t *self, json_t *result)
 {
+    partner_t *p = partner_of (self);
     uint64_t now = kt_now_ms ();
-    bool up = partner_of (self)->link_up &&
-              now - partner_of (self)->hub_last_seen_ms <= self->config.heartbeat_timeout_ms;
+    bool up = p->link_up && now - p->hub_last_seen_ms <= self->config.heartbeat_timeout_ms;
     json_object_set_new (result, "link",
-                         json_pack ("{s:s, s:b, s:I, s:I}", "peer",
-                                    partner_of (self)->hub->member->id, "up", up, "last_seen_ms",
-                                    (json_int_t) partner_of (self)->hub_last_seen_ms, "rtt_us",
-                                    (json_int_t) partner_of (self)->hub_rtt_us));
-    size_t depth = outbox_pending (partner_of (self)->outbox);
-    int64_t oldest = outbox_oldest_ms (partner_of (self)->outbox);
+                         json_pack ("{s:s, s:b, s:I, s:I}", "peer", p->hub->member->id, "up", up,
+                                    "last_seen_ms", (json_int_t) p->hub_last_seen_ms, "rtt_us",
+                                    (json_int_t) p->hub_rtt_us));
+    size_t depth = outbox_pending (p->outbox);
+    int64_t oldest = outbox_oldest_ms (p->outbox);
     uint64_t age = oldest > 0 && (uint64_t) oldest < now ? now - (uint64_t) oldest : 0;
     json_object_set_new (
         result, "outbox",
         json_pack ("{s:I, s:I, s:I, s:I, s:I}", "depth", (json_int_t) depth, "oldest_ms",
                    (json_int_t) oldest, "oldest_undelivered_ms", (json_int_t) age, "delivered",
-                   (json_int_t) outbox_count_state (partner_of (self)->outbox, OUTBOX_DELIVERED),
-                   "refused",
-                   (json_int_t) outbox_count_state (partner_of (self)->outbox, OUTBOX_REFUSED)));
+                   (json_int_t) outbox_count_state (p->outbox, OUTBOX_DELIVERED), "refused",
+                   (json_int_t) outbox_count_state (p->outbox, OUTBOX_REFUSED)));
     /*  DESIGN 8: what needs a person's attention at this node. */
     metrics_alarm_input_t in = {.online = up,
                                 .outbox_depth = (uint64_t) depth,
                                 .oldest_undelivered_ms = (uint64_t) age,
-                                .log_alarm = partner_of (self)->witness &&
-                                             witness_alarm (partner_of (self)->witness)};
+                                .log_alarm = p->witness && witness_alarm (p->witness)};
     json_object_set_new (result, "alarms", metrics_alarms (&in));
     metrics_status (self, result);
-    if (*partner_of (self)->last_receipt_id)
-        json_object_set_new (
-            result, "last_receipt",
-            json_pack ("{s:s, s:I, s:I}", "message_id", partner_of (self)->last_receipt_id, "at_ms",
-                       (json_int_t) partner_of (self)->last_receipt_ms, "log_index",
-                       (json_int_t) partner_of (self)->last_receipt_index));
+    if (*p->last_receipt_id)
+        json_object_set_new (result, "last_receipt",
+                             json_pack ("{s:s, s:I, s:I}", "message_id", p->last_receipt_id,
+                                        "at_ms", (json_int_t) p->last_receipt_ms, "log_index",
+                                        (json_int_t) p->last_receipt_index));
     else
         json_object_set_new (result, "last_receipt", json_null ());
 }

@@ -26,16 +26,17 @@ s_kernpartij (node_t *self)
 int
 partner_agenda_start (node_t *self, kt_reason_t *reason)
 {
+    partner_t *p = partner_of (self);
     /*  art. 8.4: only kernpartijen take part in the weegploeg and receive
      *  its decisions.  Any partner may take part in a casusoverleg, so
      *  any may receive agendas; a node that is not a kernpartij makes its
      *  agenda table with the first one (partner_on_agenda). */
     if (s_kernpartij (self)) {
-        if (!(partner_of (self)->agendabox = agendabox_new (self->db, self->keystore, reason)) ||
-            !(partner_of (self)->decisionbox = decisionbox_new (self->db, self->keystore, reason)))
+        if (!(p->agendabox = agendabox_new (self->db, self->keystore, reason)) ||
+            !(p->decisionbox = decisionbox_new (self->db, self->keystore, reason)))
             return -1;
     } else if (agendabox_present (self->db) &&
-               !(partner_of (self)->agendabox = agendabox_new (self->db, self->keystore, reason)))
+               !(p->agendabox = agendabox_new (self->db, self->keystore, reason)))
         return -1;
     if (*self->config.ics_dir) {
         struct stat st;
@@ -44,8 +45,7 @@ partner_agenda_start (node_t *self, kt_reason_t *reason)
             return kt_fail (reason, "agenda/ics-dir %s is not a directory this node can write",
                             self->config.ics_dir);
     }
-    if (*self->config.agenda_hook &&
-        !(partner_of (self)->hook = hook_new (self->config.agenda_hook, reason)))
+    if (*self->config.agenda_hook && !(p->hook = hook_new (self->config.agenda_hook, reason)))
         return -1;
     return 0;
 }
@@ -53,9 +53,10 @@ partner_agenda_start (node_t *self, kt_reason_t *reason)
 void
 partner_agenda_stop (node_t *self)
 {
-    hook_destroy (&partner_of (self)->hook);
-    agendabox_destroy (&partner_of (self)->agendabox);
-    decisionbox_destroy (&partner_of (self)->decisionbox);
+    partner_t *p = partner_of (self);
+    hook_destroy (&p->hook);
+    agendabox_destroy (&p->agendabox);
+    decisionbox_destroy (&p->decisionbox);
 }
 
 /*  Write MEETING.ics and run the hook.  Failures are logged, not fatal:
@@ -63,6 +64,7 @@ partner_agenda_stop (node_t *self)
 static void
 s_publish (node_t *self, const Keten__WeegploegAgenda *a, agenda_event_t event)
 {
+    partner_t *p = partner_of (self);
     char path[PATH_MAX + 64] = "";
     kt_reason_t reason;
     if (*self->config.ics_dir) {
@@ -77,8 +79,7 @@ s_publish (node_t *self, const Keten__WeegploegAgenda *a, agenda_event_t event)
         }
         free (ics);
     }
-    if (partner_of (self)->hook && hook_run (partner_of (self)->hook, agenda_event_name (event),
-                                             a->meeting_id, path, &reason) != 0)
+    if (p->hook && hook_run (p->hook, agenda_event_name (event), a->meeting_id, path, &reason) != 0)
         kt_log (KT_LOG_ERROR, "agenda hook_failed meeting=%s reason=\"%s\"", a->meeting_id,
                 reason.text);
 }
@@ -86,6 +87,7 @@ s_publish (node_t *self, const Keten__WeegploegAgenda *a, agenda_event_t event)
 void
 partner_on_agenda (node_t *self, node_message_t *m)
 {
+    partner_t *p = partner_of (self);
     const envelope_opened_t *opened = &m->opened;
     const char *hex = m->hex;
     kt_reason_t reason;
@@ -97,8 +99,7 @@ partner_on_agenda (node_t *self, node_message_t *m)
         why = "art. 8.4: only kernpartijen receive weegploeg agendas"; /* and by policy */
     else if (agendabox_check (a, type, role == ROLE_EXTERN, &reason) != 0)
         why = reason.text;
-    else if (!partner_of (self)->agendabox &&
-             !(partner_of (self)->agendabox = agendabox_new (self->db, self->keystore, &reason))) {
+    else if (!p->agendabox && !(p->agendabox = agendabox_new (self->db, self->keystore, &reason))) {
         /*  No receipt: the uitvoerder offers it again. */
         kt_log (KT_LOG_ERROR, "agenda store_failed id=%s reason=\"%s\"", hex, reason.text);
         return;
@@ -109,8 +110,7 @@ partner_on_agenda (node_t *self, node_message_t *m)
         return;
     }
     agenda_event_t event;
-    if (agendabox_store (partner_of (self)->agendabox, opened->id, a, kt_now_ms (), &event,
-                         &reason) != 0) {
+    if (agendabox_store (p->agendabox, opened->id, a, kt_now_ms (), &event, &reason) != 0) {
         /*  No receipt: the uitvoerder offers it again. */
         kt_log (KT_LOG_ERROR, "agenda store_failed id=%s reason=\"%s\"", hex, reason.text);
         return;
@@ -128,16 +128,16 @@ void
 partner_agenda_list (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
     (void) cmd;
+    partner_t *p = partner_of (self);
     int limit = 100;
     json_t *l = args ? json_object_get (args, "limit") : NULL;
     if (json_is_integer (l) && json_integer_value (l) > 0 && json_integer_value (l) <= 10000)
         limit = (int) json_integer_value (l);
     /*  A node without an agenda table has received none. */
-    apiserver_reply_ok (self->api, caller,
-                        json_pack ("{s:o}", "meetings",
-                                   partner_of (self)->agendabox
-                                       ? agendabox_list (partner_of (self)->agendabox, limit)
-                                       : json_array ()));
+    apiserver_reply_ok (
+        self->api, caller,
+        json_pack ("{s:o}", "meetings",
+                   p->agendabox ? agendabox_list (p->agendabox, limit) : json_array ()));
 }
 
 static json_t *
@@ -175,6 +175,7 @@ void
 partner_agenda_show (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
     (void) cmd;
+    partner_t *p = partner_of (self);
     const char *id = args ? json_string_value (json_object_get (args, "meeting_id")) : NULL;
     kt_reason_t reason;
     Keten__WeegploegAgenda *a = NULL;
@@ -182,13 +183,13 @@ partner_agenda_show (node_t *self, const api_caller_t *caller, const char *cmd, 
         apiserver_reply_error (self->api, caller, "agenda.show needs meeting_id");
         return;
     }
-    if (!partner_of (self)->agendabox) {
+    if (!p->agendabox) {
         char msg[96];
         snprintf (msg, sizeof msg, "no agenda for meeting %.24s on this node", id);
         apiserver_reply_error (self->api, caller, msg);
         return;
     }
-    if (agendabox_get (partner_of (self)->agendabox, id, &a, &reason) != 0) {
+    if (agendabox_get (p->agendabox, id, &a, &reason) != 0) {
         apiserver_reply_error (self->api, caller, reason.text);
         return;
     }
@@ -219,18 +220,18 @@ partner_agenda_show (node_t *self, const api_caller_t *caller, const char *cmd, 
 void
 partner_on_decision (node_t *self, node_message_t *m)
 {
+    partner_t *p = partner_of (self);
     const envelope_opened_t *opened = &m->opened;
     const char *hex = m->hex;
     kt_reason_t reason;
     const Keten__WeegploegDecision *d = (const Keten__WeegploegDecision *) m->body;
-    if (!partner_of (self)->decisionbox || decisionbox_check (d, &reason) != 0) {
-        const char *why = !partner_of (self)->decisionbox ? "this node takes no weegploeg decisions"
-                                                          : reason.text;
+    if (!p->decisionbox || decisionbox_check (d, &reason) != 0) {
+        const char *why = !p->decisionbox ? "this node takes no weegploeg decisions" : reason.text;
         kt_log (KT_LOG_WARN, "decision refused id=%s reason=\"%s\"", hex, why);
         partner_receipt (self, opened->id, false, why);
         return;
     }
-    if (decisionbox_store (partner_of (self)->decisionbox, d, kt_now_ms (), &reason) != 0) {
+    if (decisionbox_store (p->decisionbox, d, kt_now_ms (), &reason) != 0) {
         kt_log (KT_LOG_ERROR, "decision store_failed id=%s reason=\"%s\"", hex, reason.text);
         return;
     }

@@ -18,8 +18,9 @@
 int
 partner_casus_start (node_t *self, kt_reason_t *reason)
 {
-    partner_of (self)->casebox = casebox_new (self->db, self->keystore, self->config.id, reason);
-    return partner_of (self)->casebox ? 0 : -1;
+    partner_t *p = partner_of (self);
+    p->casebox = casebox_new (self->db, self->keystore, self->config.id, reason);
+    return p->casebox ? 0 : -1;
 }
 
 void
@@ -224,12 +225,12 @@ s_progress (node_t *self, const api_caller_t *caller, json_t *args, kt_reason_t 
 void
 partner_case_api (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
+    partner_t *p = partner_of (self);
     kt_reason_t reason;
     int rc = 0;
     if (strcmp (cmd, "case.list") == 0) {
-        apiserver_reply_ok (
-            self->api, caller,
-            json_pack ("{s:o}", "cases", casebox_list (partner_of (self)->casebox)));
+        apiserver_reply_ok (self->api, caller,
+                            json_pack ("{s:o}", "cases", casebox_list (p->casebox)));
         return;
     }
     if (!json_is_object (args)) {
@@ -244,7 +245,7 @@ partner_case_api (node_t *self, const api_caller_t *caller, const char *cmd, jso
         const char *case_ref = json_string_value (json_object_get (args, "case_ref"));
         json_t *v = json_object_get (args, "version");
         Keten__CasePlan *plan = NULL;
-        rc = case_ref ? casebox_plan (partner_of (self)->casebox, case_ref,
+        rc = case_ref ? casebox_plan (p->casebox, case_ref,
                                       json_is_integer (v) ? (uint32_t) json_integer_value (v) : 0,
                                       &plan, &reason)
                       : kt_fail (&reason, "%s needs case_ref", cmd);
@@ -254,11 +255,10 @@ partner_case_api (node_t *self, const api_caller_t *caller, const char *cmd, jso
             rc = node_record_access (self, caller, cmd, refs, 1, &reason);
         if (rc == 0) {
             json_t *r = json_pack ("{s:o*, s:b}", "plan", plan ? plan_to_json (plan) : NULL,
-                                   "closed", casebox_closed (partner_of (self)->casebox, case_ref));
+                                   "closed", casebox_closed (p->casebox, case_ref));
             if (strcmp (cmd, "case.show") == 0) {
-                json_object_set_new (r, "disclosures",
-                                     casebox_disclosures (partner_of (self)->casebox, case_ref));
-                json_t *closure = casebox_closure (partner_of (self)->casebox, case_ref);
+                json_object_set_new (r, "disclosures", casebox_disclosures (p->casebox, case_ref));
+                json_t *closure = casebox_closure (p->casebox, case_ref);
                 if (closure)
                     json_object_set_new (r, "closure", closure);
             }

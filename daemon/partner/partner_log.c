@@ -9,12 +9,12 @@
 int
 partner_log_start (node_t *self, kt_reason_t *reason)
 {
+    partner_t *p = partner_of (self);
     const roster_member_t *me = keyring_self_member (self->keyring);
     bool witness = strcmp (me->kind, "politie") == 0 || strcmp (me->kind, "om") == 0;
-    partner_of (self)->witness =
-        witness_new (self->db, self->keys, keyring_roster (self->keyring)->federation,
-                     partner_of (self)->hub->member->signing_pk, witness, reason);
-    return partner_of (self)->witness ? 0 : -1;
+    p->witness = witness_new (self->db, self->keys, keyring_roster (self->keyring)->federation,
+                              p->hub->member->signing_pk, witness, reason);
+    return p->witness ? 0 : -1;
 }
 
 void

@@ -26,14 +26,13 @@ int
 partner_queue (node_t *self, Keten__MessageType type, const ProtobufCMessage *body,
                uint8_t id[KT_ID_LEN], kt_reason_t *reason)
 {
+    partner_t *p = partner_of (self);
     uint8_t *header = NULL;
     size_t header_len = 0;
     uint64_t now = kt_now_ms ();
-    int rc = node_seal (self, type, partner_of (self)->hub->member->id, body, id, &header,
-                        &header_len, reason);
+    int rc = node_seal (self, type, p->hub->member->id, body, id, &header, &header_len, reason);
     if (rc == 0 && (rc = store_begin (self->db, reason)) == 0) {
-        if (outbox_insert (partner_of (self)->outbox, id, type, header, header_len, now, reason) !=
-                0 ||
+        if (outbox_insert (p->outbox, id, type, header, header_len, now, reason) != 0 ||
             store_commit (self->db, reason) != 0) {
             store_rollback (self->db);
             rc = -1;
@@ -41,7 +40,7 @@ partner_queue (node_t *self, Keten__MessageType type, const ProtobufCMessage *bo
     }
     free (header);
     if (rc == 0) {
-        outbox_enqueue (partner_of (self)->outbox, id, now);
+        outbox_enqueue (p->outbox, id, now);
         partner_on_pump (self->loop, 0, self);
     }
     return rc;

@@ -24,29 +24,28 @@ s_check (const config_t *config, kt_reason_t *reason)
 static int
 s_start (node_t *self, kt_reason_t *reason)
 {
-    self->role_state = calloc (1, sizeof (uitvoerder_t));
-    if (!self->role_state)
+    uitvoerder_t *u = calloc (1, sizeof *u);
+    if (!u)
         return kt_fail (reason, "out of memory");
+    self->role_state = u;
     char path[PATH_MAX + 32];
     snprintf (path, sizeof path, "%s/weegploeg.db", self->config.state_dir);
-    uitvoerder_of (self)->weegploeg =
-        weegploeg_open (path, self->keystore, self->keys->storage_key, reason);
-    if (!uitvoerder_of (self)->weegploeg)
+    u->weegploeg = weegploeg_open (path, self->keystore, self->keys->storage_key, reason);
+    if (!u->weegploeg)
         return -1;
     snprintf (path, sizeof path, "%s/log.db", self->config.state_dir);
-    uitvoerder_of (self)->log = provlog_open (path, reason);
-    if (!uitvoerder_of (self)->log)
+    u->log = provlog_open (path, reason);
+    if (!u->log)
         return -1;
-    if (!(uitvoerder_of (self)->meeting = meeting_new (uitvoerder_of (self)->weegploeg, reason)) ||
-        !(uitvoerder_of (self)->relay = relay_new (self->db, reason)) ||
-        !(uitvoerder_of (self)->incident = incident_new (self->db, reason)) ||
+    if (!(u->meeting = meeting_new (u->weegploeg, reason)) ||
+        !(u->relay = relay_new (self->db, reason)) ||
+        !(u->incident = incident_new (self->db, reason)) ||
         uitvoerder_decision_start (self, reason) != 0 || uitvoerder_log_start (self, reason) != 0)
         return -1;
     const roster_t *roster = keyring_roster (self->keyring);
-    uitvoerder_of (self)->rebind_timer = -1;
-    uitvoerder_of (self)->links =
-        calloc (roster->member_count, sizeof *uitvoerder_of (self)->links);
-    if (!uitvoerder_of (self)->links)
+    u->rebind_timer = -1;
+    u->links = calloc (roster->member_count, sizeof *u->links);
+    if (!u->links)
         return kt_fail (reason, "out of memory");
     snprintf (path, sizeof path, "%s/allow", self->config.state_dir);
     self->transport = transport_bind (&self->config, self->keys, roster, path, reason);
@@ -74,17 +73,18 @@ s_start (node_t *self, kt_reason_t *reason)
 static void
 s_stop (node_t *self)
 {
-    if (!self->role_state)
+    uitvoerder_t *u = uitvoerder_of (self);
+    if (!u)
         return;
-    meeting_destroy (&uitvoerder_of (self)->meeting);
+    meeting_destroy (&u->meeting);
     uitvoerder_decision_stop (self);
     uitvoerder_log_stop (self);
-    incident_destroy (&uitvoerder_of (self)->incident);
-    relay_destroy (&uitvoerder_of (self)->relay);
-    weegploeg_destroy (&uitvoerder_of (self)->weegploeg);
-    provlog_destroy (&uitvoerder_of (self)->log);
-    free (uitvoerder_of (self)->links);
-    free (self->role_state);
+    incident_destroy (&u->incident);
+    relay_destroy (&u->relay);
+    weegploeg_destroy (&u->weegploeg);
+    provlog_destroy (&u->log);
+    free (u->links);
+    free (u);
     self->role_state = NULL;
 }
 
@@ -241,6 +241,7 @@ struct _arrival_t {
 static void
 s_store_arrivals (node_t *self, arrival_t *a, size_t n)
 {
+    uitvoerder_t *u = uitvoerder_of (self);
     if (n == 0)
         return;
     kt_reason_t reason;
@@ -258,7 +259,7 @@ s_store_arrivals (node_t *self, arrival_t *a, size_t n)
      *  without its signal; the sender's retry is stored under that same
      *  log entry, not logged again.  A different message under an id
      *  logged before is refused on its own; the rest of the batch goes on. */
-    if (provlog_begin (uitvoerder_of (self)->log, &reason) != 0)
+    if (provlog_begin (u->log, &reason) != 0)
         goto fail;
     for (size_t i = 0; i < n; i++) {
         Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
@@ -273,10 +274,9 @@ s_store_arrivals (node_t *self, arrival_t *a, size_t n)
         e.body_commitment = h->body_commitment;
         e.header_hash.data = a[i].opened.leaf_hash;
         e.header_hash.len = 32;
-        int rc =
-            provlog_append_received (uitvoerder_of (self)->log, &e, &a[i].w.log_index, &reason);
+        int rc = provlog_append_received (u->log, &e, &a[i].w.log_index, &reason);
         if (rc < 0) {
-            provlog_rollback (uitvoerder_of (self)->log);
+            provlog_rollback (u->log);
             goto fail;
         }
         if (rc > 0) {
@@ -288,14 +288,14 @@ s_store_arrivals (node_t *self, arrival_t *a, size_t n)
                                 "this message id is already used for a different message");
         }
     }
-    if (provlog_commit (uitvoerder_of (self)->log, &reason) != 0)
+    if (provlog_commit (u->log, &reason) != 0)
         goto fail;
     for (size_t i = 0; i < n; i++)
         if (!refused[i]) {
             a[i].w.received_ms = now;
             w[n_w++] = a[i].w;
         }
-    int rc = weegploeg_store_signals (uitvoerder_of (self)->weegploeg, w, n_w, &reason);
+    int rc = weegploeg_store_signals (u->weegploeg, w, n_w, &reason);
     if (rc != 0)
         goto fail;
     for (size_t i = 0, k = 0; i < n; i++) {
@@ -400,17 +400,17 @@ s_refused (node_t *self, node_message_t *m, const char *why)
 static void
 s_duplicate (node_t *self, node_message_t *m)
 {
+    uitvoerder_t *u = uitvoerder_of (self);
     const char *peer = m->peer->member->id;
     uint64_t index;
     /*  Already stored: answer again (the first receipt was lost), but only
      *  to its own sender and for the same body - an id is no secret, and a
      *  receipt must prove what was stored.  A duplicate within this drain
      *  is answered with the original. */
-    if (weegploeg_has_signal (uitvoerder_of (self)->weegploeg, m->opened.id, peer,
+    if (weegploeg_has_signal (u->weegploeg, m->opened.id, peer,
                               m->opened.header->body_commitment.data, &index))
         uitvoerder_receipt (self, m->link, peer, m->opened.id, true, index, NULL);
-    else if (weegploeg_has_signal (uitvoerder_of (self)->weegploeg, m->opened.id, NULL, NULL,
-                                   NULL)) {
+    else if (weegploeg_has_signal (u->weegploeg, m->opened.id, NULL, NULL, NULL)) {
         kt_log (KT_LOG_WARN, "message refused id=%s peer=%s reason=\"id reused\"", m->hex, peer);
         uitvoerder_receipt (self, m->link, peer, m->opened.id, false, 0,
                             "this message id is already used for a different message");
@@ -469,6 +469,7 @@ s_on_signal (node_t *self, node_message_t *m)
 void
 uitvoerder_status (node_t *self, json_t *result)
 {
+    uitvoerder_t *u = uitvoerder_of (self);
     const roster_t *roster = keyring_roster (self->keyring);
     uint64_t now = kt_now_ms ();
     json_t *members = json_array ();
@@ -477,7 +478,7 @@ uitvoerder_status (node_t *self, json_t *result)
         const roster_member_t *m = &roster->members[i];
         if (m->role == ROLE_UITVOERDER)
             continue;
-        const member_link_t *l = &uitvoerder_of (self)->links[i];
+        const member_link_t *l = &u->links[i];
         bool online = l->last_seen_ms && now - l->last_seen_ms <= self->config.heartbeat_timeout_ms;
         /*  What the member said in its last heartbeat stays shown while it
          *  is offline: its backlog then is the best guess there is. */
@@ -518,17 +519,14 @@ uitvoerder_status (node_t *self, json_t *result)
     metrics_status (self, result);
     uint8_t root[32];
     char hex[65];
-    provlog_root (uitvoerder_of (self)->log, root);
-    json_object_set_new (
-        result, "stored",
-        json_pack ("{s:I, s:I}", "signals",
-                   (json_int_t) weegploeg_count_signals (uitvoerder_of (self)->weegploeg),
-                   "subjects",
-                   (json_int_t) weegploeg_count_subjects (uitvoerder_of (self)->weegploeg)));
+    provlog_root (u->log, root);
+    json_object_set_new (result, "stored",
+                         json_pack ("{s:I, s:I}", "signals",
+                                    (json_int_t) weegploeg_count_signals (u->weegploeg), "subjects",
+                                    (json_int_t) weegploeg_count_subjects (u->weegploeg)));
     json_object_set_new (result, "log",
-                         json_pack ("{s:I, s:s}", "size",
-                                    (json_int_t) provlog_size (uitvoerder_of (self)->log), "root",
-                                    kt_hex (hex, root, 32)));
+                         json_pack ("{s:I, s:s}", "size", (json_int_t) provlog_size (u->log),
+                                    "root", kt_hex (hex, root, 32)));
 }
 
 /*  status: the newest checkpoint (and its witnesses), the federation, and

@@ -37,14 +37,15 @@ static int
 s_send_meeting (node_t *self, const char *meeting_id, const char *os_user, json_t *json,
                 kt_reason_t *reason)
 {
+    uitvoerder_t *u = uitvoerder_of (self);
     copies_t copies = {self, KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA, NULL, 0};
     const roster_t *roster = keyring_roster (self->keyring);
-    int rc = meeting_compose (uitvoerder_of (self)->meeting, uitvoerder_of (self)->casus, roster,
-                              meeting_id, kt_now_ms (), s_seal_copy, &copies, reason);
+    int rc = meeting_compose (u->meeting, u->casus, roster, meeting_id, kt_now_ms (), s_seal_copy,
+                              &copies, reason);
     if (rc == 0)
         rc = uitvoerder_copies_send (self, &copies, os_user, json, reason);
     if (rc == 0)
-        rc = meeting_mark_sent (uitvoerder_of (self)->meeting, meeting_id, reason);
+        rc = meeting_mark_sent (u->meeting, meeting_id, reason);
     uitvoerder_copies_free (&copies);
     return rc;
 }
@@ -174,14 +175,15 @@ uitvoerder_casus_meetings (node_t *self, int limit)
 void
 uitvoerder_on_member_receipt (node_t *self, node_message_t *m)
 {
+    uitvoerder_t *u = uitvoerder_of (self);
     const roster_member_t *member = m->peer->member;
     const Keten__Receipt *r = (const Keten__Receipt *) m->body;
     bool accepted = r->status == KETEN__RECEIPT_STATUS__ACCEPTED;
     kt_reason_t reason;
     char hex[KT_ID_HEX];
     kt_hex (hex, r->message_id.data, KT_ID_LEN);
-    int settled = relay_settle (uitvoerder_of (self)->relay, r->message_id.data, member->id,
-                                accepted, r->reason, kt_now_ms (), &reason);
+    int settled = relay_settle (u->relay, r->message_id.data, member->id, accepted, r->reason,
+                                kt_now_ms (), &reason);
     if (settled < 0)
         kt_log (KT_LOG_ERROR, "receipt store_failed peer=%s reason=\"%s\"", member->id,
                 reason.text);
@@ -193,7 +195,7 @@ uitvoerder_on_member_receipt (node_t *self, node_message_t *m)
         e.message_id = r->message_id;
         e.node = (char *) member->id;
         uint64_t index;
-        if (provlog_append_one (uitvoerder_of (self)->log, &e, &index, &reason) != 0)
+        if (provlog_append_one (u->log, &e, &index, &reason) != 0)
             kt_log (KT_LOG_ERROR, "log append_failed event=delivered reason=\"%s\"", reason.text);
         if (accepted)
             kt_log (KT_LOG_INFO, "message delivered id=%s to=%s", hex, member->id);

@@ -92,14 +92,15 @@ s_publish_plan (node_t *self, Keten__CasePlan *plan, const casus_info_t *info,
                 const uint8_t key[KEYSTORE_KEY_LEN], const progress_ref_t *progress,
                 const char *os_user, json_t *json, kt_reason_t *reason)
 {
-    sqlite3 *db = casusoverleg_db (uitvoerder_of (self)->casus);
+    uitvoerder_t *u = uitvoerder_of (self);
+    sqlite3 *db = casusoverleg_db (u->casus);
     plan->issued_ms = kt_now_ms ();
     if (store_begin (db, reason) != 0)
         return -1;
     if (plan_store (db, plan, key, true, reason) != 0 ||
-        (progress && casusoverleg_record_progress (
-                         uitvoerder_of (self)->casus, progress->message_id, progress->sender,
-                         plan->case_ref, plan->version, progress->log_index, reason) != 0) ||
+        (progress && casusoverleg_record_progress (u->casus, progress->message_id, progress->sender,
+                                                   plan->case_ref, plan->version,
+                                                   progress->log_index, reason) != 0) ||
         store_commit (db, reason) != 0) {
         store_rollback (db);
         return -1;
@@ -283,6 +284,7 @@ static int
 s_log_received (node_t *self, const roster_member_t *sender, const envelope_opened_t *opened,
                 const char *case_ref, const char *what, uint64_t *index_p, kt_reason_t *reason)
 {
+    uitvoerder_t *u = uitvoerder_of (self);
     const Keten__Header *h = opened->header;
     char *to[1] = {(char *) s_me (self)};
     Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
@@ -298,14 +300,14 @@ s_log_received (node_t *self, const roster_member_t *sender, const envelope_open
     e.body_commitment = h->body_commitment;
     e.header_hash.data = (uint8_t *) opened->leaf_hash;
     e.header_hash.len = 32;
-    if (provlog_begin (uitvoerder_of (self)->log, reason) != 0)
+    if (provlog_begin (u->log, reason) != 0)
         return -1;
-    int rc = provlog_append_received (uitvoerder_of (self)->log, &e, index_p, reason);
+    int rc = provlog_append_received (u->log, &e, index_p, reason);
     if (rc != 0) {
-        provlog_rollback (uitvoerder_of (self)->log);
+        provlog_rollback (u->log);
         return rc;
     }
-    return provlog_commit (uitvoerder_of (self)->log, reason);
+    return provlog_commit (u->log, reason);
 }
 
 /*  Keep what was received and logged at index: a contribution, or the
@@ -316,15 +318,15 @@ s_take (node_t *self, const roster_member_t *sender, const envelope_opened_t *op
         const Keten__CaseContribution *c, Keten__CasePlan *next, const casus_info_t *info,
         const uint8_t key[KEYSTORE_KEY_LEN], uint64_t index, kt_reason_t *reason)
 {
+    uitvoerder_t *u = uitvoerder_of (self);
     if (next) {
         progress_ref_t ref = {opened->id, sender->id, index};
         return s_publish_plan (self, next, info, key, &ref, NULL, NULL, reason);
     }
-    sqlite3 *db = casusoverleg_db (uitvoerder_of (self)->casus);
+    sqlite3 *db = casusoverleg_db (u->casus);
     if (store_begin (db, reason) != 0)
         return -1;
-    if (casusoverleg_store_contribution (uitvoerder_of (self)->casus, opened->id, sender->id, c,
-                                         index, reason) != 0 ||
+    if (casusoverleg_store_contribution (u->casus, opened->id, sender->id, c, index, reason) != 0 ||
         store_commit (db, reason) != 0) {
         store_rollback (db);
         return -1;
@@ -335,6 +337,7 @@ s_take (node_t *self, const roster_member_t *sender, const envelope_opened_t *op
 void
 uitvoerder_on_casus (node_t *self, node_message_t *m)
 {
+    uitvoerder_t *u = uitvoerder_of (self);
     member_link_t *link = m->link;
     const roster_member_t *sender = m->peer->member;
     const envelope_opened_t *opened = &m->opened;
@@ -343,7 +346,7 @@ uitvoerder_on_casus (node_t *self, node_message_t *m)
     char hex[KT_ID_HEX];
     kt_hex (hex, opened->id, KT_ID_LEN);
     uint64_t index = 0;
-    int seen = casusoverleg_seen (uitvoerder_of (self)->casus, opened->id, sender->id, &index);
+    int seen = casusoverleg_seen (u->casus, opened->id, sender->id, &index);
     if (seen != 0) {
         /*  A retry: answer again; an id reused by someone else: refuse. */
         uitvoerder_receipt (self, link, sender->id, opened->id, seen > 0, seen > 0 ? index : 0,
@@ -364,7 +367,7 @@ uitvoerder_on_casus (node_t *self, node_message_t *m)
     /*  Every rule first (0: take it, 1: refused, -1: storage error); only
      *  what passes them all is logged as received. */
     int verdict = 1;
-    if (casusoverleg_case (uitvoerder_of (self)->casus, case_ref, &info, key, &reason) != 0)
+    if (casusoverleg_case (u->casus, case_ref, &info, key, &reason) != 0)
         kt_fail (&reason, "no such case");
     else {
         have_key = true;
@@ -515,11 +518,12 @@ s_record_disclosure (node_t *self, const api_caller_t *caller, const Keten__Disc
                      const roster_member_t *to, const uint8_t id[KT_ID_LEN], const char *user,
                      kt_reason_t *reason)
 {
-    sqlite3 *db = casusoverleg_db (uitvoerder_of (self)->casus);
+    uitvoerder_t *u = uitvoerder_of (self);
+    sqlite3 *db = casusoverleg_db (u->casus);
     if (store_begin (db, reason) != 0)
         return -1;
-    if (casusoverleg_record_disclosure (uitvoerder_of (self)->casus, d, to->id,
-                                        (uint32_t) caller->uid, id, reason) != 0 ||
+    if (casusoverleg_record_disclosure (u->casus, d, to->id, (uint32_t) caller->uid, id, reason) !=
+            0 ||
         store_commit (db, reason) != 0) {
         store_rollback (db);
         return -1;
@@ -595,22 +599,21 @@ static int
 s_send_closure (node_t *self, const char *case_ref, const char *os_user, json_t *json,
                 kt_reason_t *reason)
 {
+    uitvoerder_t *u = uitvoerder_of (self);
     casus_info_t info;
     Keten__CaseClosure *c = NULL;
     casus_closure_step_t step = CASUS_CLOSURE_SENT;
-    int rc = casusoverleg_case (uitvoerder_of (self)->casus, case_ref, &info, NULL, reason);
+    int rc = casusoverleg_case (u->casus, case_ref, &info, NULL, reason);
     if (rc == 0)
-        rc = casusoverleg_closure (uitvoerder_of (self)->casus, case_ref, &c, &step, reason);
+        rc = casusoverleg_closure (u->casus, case_ref, &c, &step, reason);
     if (rc == 0 && step == CASUS_CLOSURE_RECORDED) {
-        rc = weegploeg_record_closure (uitvoerder_of (self)->weegploeg, case_ref, c->closed_ms,
-                                       reason);
+        rc = weegploeg_record_closure (u->weegploeg, case_ref, c->closed_ms, reason);
         if (rc == 0)
             rc = s_log (self, KETEN__LOG_EVENT__CASE_CLOSED, KETEN__MESSAGE_TYPE__CLOSURE,
                         s_me (self), os_user, case_ref, "closed", c->decided_by, c->n_decided_by,
                         NULL, NULL, reason);
         if (rc == 0)
-            rc = casusoverleg_closure_done (uitvoerder_of (self)->casus, case_ref,
-                                            CASUS_CLOSURE_LOGGED, reason);
+            rc = casusoverleg_closure_done (u->casus, case_ref, CASUS_CLOSURE_LOGGED, reason);
     }
     if (rc == 0) {
         /*  art. 10.5: an externe casuspartner has access to the plan; the
@@ -621,8 +624,7 @@ s_send_closure (node_t *self, const char *case_ref, const char *os_user, json_t 
                                      &info, case_ref, os_user, json, reason);
     }
     if (rc == 0)
-        rc = casusoverleg_closure_done (uitvoerder_of (self)->casus, case_ref, CASUS_CLOSURE_SENT,
-                                        reason);
+        rc = casusoverleg_closure_done (u->casus, case_ref, CASUS_CLOSURE_SENT, reason);
     if (c)
         keten__case_closure__free_unpacked (c, NULL);
     return rc;
@@ -650,6 +652,7 @@ static int
 s_close (node_t *self, const api_caller_t *caller, json_t *args, json_t *result,
          kt_reason_t *reason)
 {
+    uitvoerder_t *u = uitvoerder_of (self);
     const char *case_ref = json_string_value (json_object_get (args, "case_ref"));
     const char *advice = json_string_value (json_object_get (args, "advice"));
     const char *by[16];
@@ -657,7 +660,7 @@ s_close (node_t *self, const api_caller_t *caller, json_t *args, json_t *result,
     if (!case_ref)
         return kt_fail (reason, "case.close needs case_ref");
     casus_info_t info;
-    if (casusoverleg_case (uitvoerder_of (self)->casus, case_ref, &info, NULL, reason) != 0)
+    if (casusoverleg_case (u->casus, case_ref, &info, NULL, reason) != 0)
         return -1;
     if (info.closed)
         return kt_fail (reason, "case %s is closed already", case_ref);
@@ -685,7 +688,7 @@ s_close (node_t *self, const api_caller_t *caller, json_t *args, json_t *result,
     access_user_name (caller->uid, user, sizeof user);
     /*  Recorded (art. 10.2h) before anything else: from here on the case
      *  is closed, and the rest is resumed on start until it is done. */
-    if (casusoverleg_close (uitvoerder_of (self)->casus, &c, reason) != 0)
+    if (casusoverleg_close (u->casus, &c, reason) != 0)
         return -1;
     kt_log (KT_LOG_INFO, "case closed case_ref=%s user=%s", case_ref, user);
     json_t *sent = json_array ();
@@ -707,6 +710,7 @@ s_close (node_t *self, const api_caller_t *caller, json_t *args, json_t *result,
 static json_t *
 s_case_json (node_t *self, json_t *c)
 {
+    uitvoerder_t *u = uitvoerder_of (self);
     /*  Overdue measures, from the newest plan. */
     const char *case_ref = json_string_value (json_object_get (c, "case_ref"));
     casus_info_t info;
@@ -714,11 +718,8 @@ s_case_json (node_t *self, json_t *c)
     kt_reason_t reason;
     Keten__CasePlan *plan = NULL;
     size_t overdue = 0;
-    if (case_ref &&
-        casusoverleg_case (uitvoerder_of (self)->casus, case_ref, &info, key, &reason) == 0) {
-        if (plan_load (casusoverleg_db (uitvoerder_of (self)->casus), case_ref, 0, key, &plan,
-                       &reason) == 0 &&
-            plan) {
+    if (case_ref && casusoverleg_case (u->casus, case_ref, &info, key, &reason) == 0) {
+        if (plan_load (casusoverleg_db (u->casus), case_ref, 0, key, &plan, &reason) == 0 && plan) {
             overdue = plan_overdue (plan, NULL);
             keten__case_plan__free_unpacked (plan, NULL);
         }
@@ -731,6 +732,7 @@ s_case_json (node_t *self, json_t *c)
 void
 uitvoerder_case_api (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
+    uitvoerder_t *u = uitvoerder_of (self);
     kt_reason_t reason;
     json_t *result = json_object ();
     int rc;
@@ -740,7 +742,7 @@ uitvoerder_case_api (node_t *self, const api_caller_t *caller, const char *cmd, 
         return;
     }
     if (strcmp (cmd, "case.list") == 0) {
-        json_t *list = casusoverleg_list (uitvoerder_of (self)->casus, 1000), *c;
+        json_t *list = casusoverleg_list (u->casus, 1000), *c;
         size_t i;
         json_array_foreach (list, i, c) s_case_json (self, c);
         json_object_set_new (result, "cases", list);
@@ -757,11 +759,10 @@ uitvoerder_case_api (node_t *self, const api_caller_t *caller, const char *cmd, 
         casus_info_t info;
         uint8_t key[KEYSTORE_KEY_LEN];
         Keten__CasePlan *plan = NULL;
-        rc = case_ref
-                 ? casusoverleg_case (uitvoerder_of (self)->casus, case_ref, &info, key, &reason)
-                 : kt_fail (&reason, "plan.show needs case_ref");
+        rc = case_ref ? casusoverleg_case (u->casus, case_ref, &info, key, &reason)
+                      : kt_fail (&reason, "plan.show needs case_ref");
         if (rc == 0) {
-            rc = plan_load (casusoverleg_db (uitvoerder_of (self)->casus), case_ref,
+            rc = plan_load (casusoverleg_db (u->casus), case_ref,
                             json_is_integer (v) ? (uint32_t) json_integer_value (v) : 0, key, &plan,
                             &reason);
             sodium_memzero (key, sizeof key);

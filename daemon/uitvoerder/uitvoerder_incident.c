@@ -17,6 +17,7 @@ s_register (node_t *self, const Keten__Incident *in, const char *reporter, uint3
             const uint8_t *message_id, const uint8_t *leaf_hash, char id[19], uint64_t *index,
             kt_reason_t *reason)
 {
+    uitvoerder_t *u = uitvoerder_of (self);
     char user[65] = "";
     if (!message_id)
         access_user_name (uid, user, sizeof user);
@@ -32,18 +33,17 @@ s_register (node_t *self, const Keten__Incident *in, const char *reporter, uint3
         e.header_hash.data = (uint8_t *) leaf_hash;
         e.header_hash.len = 32;
     }
-    if (provlog_begin (uitvoerder_of (self)->log, reason) != 0)
+    if (provlog_begin (u->log, reason) != 0)
         return -1;
-    int rc = message_id ? provlog_append_received (uitvoerder_of (self)->log, &e, index, reason)
-                        : provlog_append (uitvoerder_of (self)->log, &e, index, reason);
+    int rc = message_id ? provlog_append_received (u->log, &e, index, reason)
+                        : provlog_append (u->log, &e, index, reason);
     if (rc != 0) {
-        provlog_rollback (uitvoerder_of (self)->log);
+        provlog_rollback (u->log);
         return rc;
     }
-    if (provlog_commit (uitvoerder_of (self)->log, reason) != 0)
+    if (provlog_commit (u->log, reason) != 0)
         return -1;
-    if (incident_register (uitvoerder_of (self)->incident, in, reporter, uid, message_id, *index,
-                           id, reason) != 0)
+    if (incident_register (u->incident, in, reporter, uid, message_id, *index, id, reason) != 0)
         return -1;
     kt_log (KT_LOG_WARN, "incident registered id=%s reporter=%s log_index=%llu", id, reporter,
             (unsigned long long) *index);

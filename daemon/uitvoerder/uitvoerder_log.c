@@ -59,9 +59,10 @@ s_on_push (zloop_t *loop, int timer_id, void *arg)
 int
 uitvoerder_log_start (node_t *self, kt_reason_t *reason)
 {
-    uitvoerder_of (self)->proof = logproof_new (self->db, uitvoerder_of (self)->log, self->keys,
-                                                keyring_roster (self->keyring)->federation, reason);
-    if (!uitvoerder_of (self)->proof)
+    uitvoerder_t *u = uitvoerder_of (self);
+    u->proof = logproof_new (self->db, u->log, self->keys,
+                             keyring_roster (self->keyring)->federation, reason);
+    if (!u->proof)
         return -1;
     zloop_timer (self->loop, CHECKPOINT_PUSH_MS, 0, s_on_push, self);
     return 0;
@@ -77,8 +78,9 @@ void
 uitvoerder_prove_receipt (node_t *self, member_link_t *link, uint64_t index, Keten__Receipt *r,
                           logproof_receipt_t *proof, logproof_message_t *consistency)
 {
+    uitvoerder_t *u = uitvoerder_of (self);
     kt_reason_t reason;
-    if (logproof_prove (uitvoerder_of (self)->proof, index, r, proof, &reason) != 0) {
+    if (logproof_prove (u->proof, index, r, proof, &reason) != 0) {
         /*  The receipt still goes, unproven; the member asks later. */
         kt_log (KT_LOG_WARN, "receipt proof_failed index=%llu reason=\"%s\"",
                 (unsigned long long) index, reason.text);
@@ -86,12 +88,11 @@ uitvoerder_prove_receipt (node_t *self, member_link_t *link, uint64_t index, Ket
     }
     /*  A checkpoint newer than the last this member got comes with the
      *  proof that it extends that one: the member keeps it at once. */
-    uint64_t size = provlog_size (uitvoerder_of (self)->log);
+    uint64_t size = provlog_size (u->log);
     if (!link || link->cp_size >= size)
         return;
     Keten__CheckpointMessage m = KETEN__CHECKPOINT_MESSAGE__INIT;
-    if (logproof_message (uitvoerder_of (self)->proof, link->cp_size, size, &m, consistency,
-                          &reason) != 0)
+    if (logproof_message (u->proof, link->cp_size, size, &m, consistency, &reason) != 0)
         return;
     r->cp_old_size = link->cp_size;
     r->cp_consistency = m.consistency;
@@ -102,6 +103,7 @@ uitvoerder_prove_receipt (node_t *self, member_link_t *link, uint64_t index, Ket
 void
 uitvoerder_on_checkpoint (node_t *self, node_message_t *msg)
 {
+    uitvoerder_t *u = uitvoerder_of (self);
     member_link_t *link = msg->link;
     const roster_member_t *sender = msg->peer->member;
     const Keten__CheckpointMessage *m = (const Keten__CheckpointMessage *) msg->body;
@@ -109,8 +111,8 @@ uitvoerder_on_checkpoint (node_t *self, node_message_t *msg)
     if (m->request_new_size) {
         Keten__CheckpointMessage reply = KETEN__CHECKPOINT_MESSAGE__INIT;
         logproof_message_t store;
-        if (logproof_message (uitvoerder_of (self)->proof, m->request_old_size, m->request_new_size,
-                              &reply, &store, &reason) != 0)
+        if (logproof_message (u->proof, m->request_old_size, m->request_new_size, &reply, &store,
+                              &reason) != 0)
             kt_log (KT_LOG_WARN, "checkpoint request_refused peer=%s reason=\"%s\"", sender->id,
                     reason.text);
         else {
@@ -128,9 +130,8 @@ uitvoerder_on_checkpoint (node_t *self, node_message_t *msg)
             memcpy (note, m->cosigned.data, m->cosigned.len);
             note[m->cosigned.len] = '\0';
         }
-        if (!note ||
-            logproof_add_cosignature (uitvoerder_of (self)->proof, keyring_roster (self->keyring),
-                                      note, m->cosigned.len, witness, &reason) != 0)
+        if (!note || logproof_add_cosignature (u->proof, keyring_roster (self->keyring), note,
+                                               m->cosigned.len, witness, &reason) != 0)
             kt_log (KT_LOG_WARN, "cosignature refused peer=%s reason=\"%s\"", sender->id,
                     reason.text);
         else

@@ -100,17 +100,18 @@ s_warn (json_t *warnings, uint64_t version, const char *format, ...)
 static void
 s_schedule_rebind (node_t *self, json_t *warnings, uint64_t version)
 {
+    uitvoerder_t *u = uitvoerder_of (self);
     int timer = zloop_timer (self->loop, REBIND_DELAY_MS, 1, s_on_rebind, self);
     if (timer < 0) {
         /*  A rebind already pending still comes, a little early. */
-        if (uitvoerder_of (self)->rebind_timer < 0)
+        if (u->rebind_timer < 0)
             s_warn (warnings, version, "%s",
                     "the socket was not rebound: open connections stay until they drop");
         return;
     }
-    if (uitvoerder_of (self)->rebind_timer >= 0)
-        zloop_timer_end (self->loop, uitvoerder_of (self)->rebind_timer);
-    uitvoerder_of (self)->rebind_timer = timer;
+    if (u->rebind_timer >= 0)
+        zloop_timer_end (self->loop, u->rebind_timer);
+    u->rebind_timer = timer;
 }
 
 /*  A rotated member's messages still waiting in the relay, sealed for
@@ -160,15 +161,15 @@ static int64_t
 s_rewrap (node_t *self, const char *member, const uint8_t *old_shared, const char *os_user,
           kt_reason_t *reason)
 {
-    if (relay_pending (uitvoerder_of (self)->relay, member) == 0)
+    uitvoerder_t *u = uitvoerder_of (self);
+    if (relay_pending (u->relay, member) == 0)
         return 0; /* nothing waits: no log batch to open */
-    if (provlog_begin (uitvoerder_of (self)->log, reason) != 0)
+    if (provlog_begin (u->log, reason) != 0)
         return -1;
     rewrap_t r = {self, member, old_shared, os_user, false};
-    int64_t n = relay_rewrite (uitvoerder_of (self)->relay, member, s_rewrap_one, s_rewrap_commit,
-                               &r, reason);
+    int64_t n = relay_rewrite (u->relay, member, s_rewrap_one, s_rewrap_commit, &r, reason);
     if (n < 0 && !r.logged)
-        provlog_rollback (uitvoerder_of (self)->log);
+        provlog_rollback (u->log);
     else if (n > 0)
         kt_log (KT_LOG_INFO, "relay rewrapped member=%s messages=%lld", member, (long long) n);
     return n;

@@ -89,17 +89,18 @@ uitvoerder_log_sent (node_t *self, const uint8_t id[KT_ID_LEN], Keten__MessageTy
 static int
 s_log_sent (node_t *self, const copies_t *copies, const char *os_user, kt_reason_t *reason)
 {
-    if (provlog_begin (uitvoerder_of (self)->log, reason) != 0)
+    uitvoerder_t *u = uitvoerder_of (self);
+    if (provlog_begin (u->log, reason) != 0)
         return -1;
     for (size_t i = 0; i < copies->n; i++) {
         const copy_t *c = &copies->items[i];
         if (uitvoerder_log_sent (self, c->id, copies->type, c->to->id, c->case_refs, c->n_case_refs,
                                  c->header, c->header_len, os_user, NULL, reason) != 0) {
-            provlog_rollback (uitvoerder_of (self)->log);
+            provlog_rollback (u->log);
             return -1;
         }
     }
-    return provlog_commit (uitvoerder_of (self)->log, reason);
+    return provlog_commit (u->log, reason);
 }
 
 static int
@@ -133,13 +134,12 @@ s_online (node_t *self, const member_link_t *link)
 void
 uitvoerder_relay_pump (node_t *self, const roster_member_t *member)
 {
-    member_link_t *link =
-        &uitvoerder_of (self)->links[member - keyring_roster (self->keyring)->members];
+    uitvoerder_t *u = uitvoerder_of (self);
+    member_link_t *link = &u->links[member - keyring_roster (self->keyring)->members];
     if (!s_online (self, link))
         return;
     relay_item_t items[RELAY_BATCH];
-    size_t n =
-        relay_due (uitvoerder_of (self)->relay, member->id, kt_now_ms (), items, RELAY_BATCH);
+    size_t n = relay_due (u->relay, member->id, kt_now_ms (), items, RELAY_BATCH);
     for (size_t i = 0; i < n; i++) {
         kt_reason_t reason;
         if (node_queue_header (self, &link->route, items[i].id, items[i].header,
