@@ -192,12 +192,11 @@ static const s_member_gauge_t s_member_gauges[] = {
      "Seconds the member's ketend has been running"},
 };
 
-/*  Every alarm a member row can carry (uitvoerder_status). */
+/*  Every alarm a member row of the uitvoerder's status can carry. */
 static const char *const s_member_alarms[] = {"offline", "stale_roster",    "clock_skew",
                                               "backlog", "undelivered_age", "log_alarm"};
-/*  Every alarm a partner's own status can carry (partner_status). */
-static const char *const s_partner_alarms[] = {"link_down", "backlog", "undelivered_age",
-                                               "log_alarm"};
+/*  Every alarm a partner's own status (its link) can carry. */
+static const char *const s_link_alarms[] = {"link_down", "backlog", "undelivered_age", "log_alarm"};
 
 /*  member="ID",kind="KIND",role="ROLE": the only labels a member gets. */
 static const char *
@@ -326,9 +325,9 @@ s_render_link (text_t *t, json_t *r, uint64_t now)
     s_put (t, "keten_checkpoint_size %llu\n", (unsigned long long) s_uint (r, "checkpoint_size"));
     json_t *alarms = json_object_get (r, "alarms");
     s_family (t, "keten_alarm", "gauge", "1 while the alarm is raised at this node");
-    for (size_t a = 0; a < sizeof s_partner_alarms / sizeof s_partner_alarms[0]; a++)
-        s_put (t, "keten_alarm{alarm=\"%s\"} %d\n", s_partner_alarms[a],
-               s_has_alarm (alarms, s_partner_alarms[a]) ? 1 : 0);
+    for (size_t a = 0; a < sizeof s_link_alarms / sizeof s_link_alarms[0]; a++)
+        s_put (t, "keten_alarm{alarm=\"%s\"} %d\n", s_link_alarms[a],
+               s_has_alarm (alarms, s_link_alarms[a]) ? 1 : 0);
 }
 
 /*  What the role put in its metrics view, in the order the parts have

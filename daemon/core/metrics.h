@@ -59,12 +59,13 @@ const char *metrics_endpoint (const metrics_t *self);
 /*  Serve the node's metrics when metrics/listen is set (node->metrics
  *  stays NULL when it is not). */
 int metrics_node_start (node_t *node, kt_reason_t *reason);
-/*  A metrics_render_fn for a node_t. */
+/*  A metrics_render_fn for a node_t: its own lines, then what its role's
+ *  metrics hook returns (node_core.h). */
 char *metrics_node_render (void *node);
 /*  The federation part of the uitvoerder's metrics (members, alarms, log
- *  and store counts) from its status answer (uitvoerder_status), as of
- *  now_ms: heap (free()), NULL when out of memory.  Depends on the JSON
- *  alone, so any member row can be tested without a federation. */
+ *  and store counts) from its status answer, as of now_ms: heap (free()),
+ *  NULL when out of memory.  Depends on the JSON alone, so any member row
+ *  can be tested without a federation. */
 char *metrics_render_federation (json_t *status, uint64_t now_ms);
 /*  Add the node's own key age and the metrics endpoint to a status answer. */
 void metrics_status (node_t *node, json_t *result);

@@ -364,17 +364,23 @@ s_find (const node_command_t *table, size_t n, const char *cmd, bool prefix)
     return NULL;
 }
 
-static void
-s_api_handle (void *arg, const api_caller_t *caller, const char *cmd, json_t *args)
+const node_command_t *
+node_command_find (const node_role_t *role, const char *cmd)
 {
-    node_t *self = arg;
-    const node_role_t *role = self->role;
     const node_command_t *c =
         s_find (s_commands, sizeof s_commands / sizeof s_commands[0], cmd, false);
     if (!c)
         c = s_find (role->commands, role->n_commands, cmd, false);
     if (!c)
         c = s_find (role->commands, role->n_commands, cmd, true);
+    return c;
+}
+
+static void
+s_api_handle (void *arg, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    node_t *self = arg;
+    const node_command_t *c = node_command_find (self->role, cmd);
     if (!c) {
         char msg[128];
         snprintf (msg, sizeof msg, "unknown command %.64s", cmd);

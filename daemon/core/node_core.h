@@ -189,6 +189,11 @@ void node_listen (node_t *self);
 int64_t node_meta_get (node_t *self, const char *key, int64_t missing);
 int node_meta_set (node_t *self, const char *key, uint64_t value, kt_reason_t *reason);
 
+/*  The row that answers cmd at a node running role: the core's own
+ *  commands first, then the role's exact names, then its "prefix.*"
+ *  rows; NULL: an unknown command. */
+const node_command_t *node_command_find (const node_role_t *role, const char *cmd);
+
 /*  The limit argument of a list command: 100 when absent, else 1..10000. */
 int node_limit (json_t *args);
 /*  Answer a signal.list with list (taken), its read on record. */
