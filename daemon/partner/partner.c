@@ -413,8 +413,8 @@ s_on_heartbeat_reply (node_t *self, node_message_t *m)
         partner_of (self)->hub_rtt_us = mono - hb->echo_mono_us;
 }
 
-void
-partner_status (node_t *self, json_t *result)
+static void
+s_link_status (node_t *self, json_t *result)
 {
     partner_t *p = partner_of (self);
     uint64_t now = kt_now_ms ();
@@ -475,7 +475,7 @@ static void
 s_status (node_t *self, json_t *r)
 {
     json_object_set_new (r, "log_witness", witness_status (partner_of (self)->witness));
-    partner_status (self, r);
+    s_link_status (self, r);
 }
 
 static json_t *
@@ -483,7 +483,7 @@ s_metrics (node_t *self, uint64_t now_ms)
 {
     (void) now_ms;
     json_t *r = json_object ();
-    partner_status (self, r);
+    s_link_status (self, r);
     json_object_set_new (r, "checkpoint_size",
                          json_integer ((json_int_t) partner_checkpoint_size (self)));
     return r;

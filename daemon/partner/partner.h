@@ -68,7 +68,6 @@ partner_of (node_t *node)
 int partner_on_heartbeat (zloop_t *loop, int timer_id, void *arg);
 int partner_on_pump (zloop_t *loop, int timer_id, void *arg);
 int partner_on_spool (zloop_t *loop, int timer_id, void *arg);
-void partner_status (node_t *self, json_t *result);
 void partner_submit (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
 void partner_flush (node_t *self);
 void partner_release (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);

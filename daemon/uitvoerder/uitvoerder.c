@@ -192,9 +192,8 @@ s_on_heartbeat (node_t *self, node_message_t *m)
  *  fails its checks) is on record: who sent what, and which rule refused
  *  it - art. 7.1-7.2 asks that a casuspartij's signal attempt be logged.
  *  The reasons are keten's own words, never the message's content. */
-void
-uitvoerder_log_refusal (node_t *self, const char *sender, const envelope_opened_t *opened,
-                        const char *why)
+static void
+s_log_refusal (node_t *self, const char *sender, const envelope_opened_t *opened, const char *why)
 {
     Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
     e.event = KETEN__LOG_EVENT__MESSAGE_REFUSED;
@@ -392,7 +391,7 @@ s_refused (node_t *self, node_message_t *m, const char *why)
     /*  A passing condition gets no final refusal: the sender's outbox
      *  retries and the message gets in once it has passed. */
     if (m->opened.have_id && !m->opened.transient) {
-        uitvoerder_log_refusal (self, peer, &m->opened, why);
+        s_log_refusal (self, peer, &m->opened, why);
         uitvoerder_receipt (self, m->link, peer, m->opened.id, false, 0, why);
     }
 }
@@ -433,7 +432,7 @@ s_refuse (node_t *self, node_message_t *m, const char *what, const char *why)
     kt_log (KT_LOG_WARN, "%s refused id=%s peer=%s reason=\"%s\"", what, m->hex, peer, why);
     if (!m->receipted)
         return;
-    uitvoerder_log_refusal (self, peer, &m->opened, why);
+    s_log_refusal (self, peer, &m->opened, why);
     uitvoerder_receipt (self, m->link, peer, m->opened.id, false, 0, why);
 }
 
@@ -466,8 +465,8 @@ s_on_signal (node_t *self, node_message_t *m)
     zhashx_insert (u->batch_ids, m->hex, (void *) 1);
 }
 
-void
-uitvoerder_status (node_t *self, json_t *result)
+static void
+s_federation_status (node_t *self, json_t *result)
 {
     uitvoerder_t *u = uitvoerder_of (self);
     const roster_t *roster = keyring_roster (self->keyring);
@@ -540,7 +539,7 @@ s_status (node_t *self, json_t *r)
                          json_array_size (newest) ? json_incref (json_array_get (newest, 0))
                                                   : json_null ());
     json_decref (newest);
-    uitvoerder_status (self, r);
+    s_federation_status (self, r);
     /*  art. 15.2g, AVG art. 33: open incidents and the AP deadline. */
     json_object_set_new (r, "incidents", incident_summary (u->incident, kt_now_ms ()));
 }
@@ -549,7 +548,7 @@ static json_t *
 s_metrics (node_t *self, uint64_t now_ms)
 {
     json_t *r = json_object ();
-    uitvoerder_status (self, r);
+    s_federation_status (self, r);
     json_object_set_new (r, "incidents", incident_summary (uitvoerder_of (self)->incident, now_ms));
     return r;
 }

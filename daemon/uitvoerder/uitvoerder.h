@@ -73,7 +73,6 @@ uitvoerder_of (node_t *node)
     return (uitvoerder_t *) node->role_state;
 }
 
-void uitvoerder_status (node_t *self, json_t *result);
 
 /*  Weegploeg agendas (uitvoerder_agenda.c). */
 void uitvoerder_agenda (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
@@ -90,10 +89,6 @@ int uitvoerder_resume_decisions (node_t *self, kt_reason_t *reason);
 void uitvoerder_decide (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
 json_t *uitvoerder_decisions (node_t *self, int limit);
 
-/*  A message refused by rule is on record: a MESSAGE_REFUSED log entry
- *  naming sender and the rule (why). */
-void uitvoerder_log_refusal (node_t *self, const char *sender, const envelope_opened_t *opened,
-                             const char *why);
 /*  A signed receipt for id to member, in the outgoing batch. */
 void uitvoerder_receipt (node_t *self, member_link_t *link, const char *member,
                          const uint8_t id[KT_ID_LEN], bool accepted, uint64_t log_index,
