@@ -39,14 +39,16 @@ demo: build
 fuzz: deps
 	@./scripts/ensure-deps clang
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -DKETEN_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug
-	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_envelope fuzz_intake fuzz_roster
-	mkdir -p $(FUZZ_BUILD)/corpus/envelope $(FUZZ_BUILD)/corpus/intake $(FUZZ_BUILD)/corpus/roster
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_envelope fuzz_intake fuzz_roster fuzz_body
+	mkdir -p $(FUZZ_BUILD)/corpus/envelope $(FUZZ_BUILD)/corpus/intake $(FUZZ_BUILD)/corpus/roster \
+	    $(FUZZ_BUILD)/corpus/body
 	cp configs/signal-*.json $(FUZZ_BUILD)/corpus/intake/
 	cd $(FUZZ_BUILD) && ./fuzz_envelope -runs=0 corpus/envelope && \
 	    cp /tmp/keten-fuzz-envelope.seed corpus/envelope/seed
 	cd $(FUZZ_BUILD) && ./fuzz_envelope -max_total_time=$(FUZZ_SECONDS) corpus/envelope
 	cd $(FUZZ_BUILD) && ./fuzz_intake -max_total_time=$(FUZZ_SECONDS) corpus/intake
 	cd $(FUZZ_BUILD) && ./fuzz_roster -max_total_time=$(FUZZ_SECONDS) corpus/roster
+	cd $(FUZZ_BUILD) && ./fuzz_body -max_total_time=$(FUZZ_SECONDS) corpus/body
 
 bench: build
 	./bench/run $(BUILD)

@@ -1,6 +1,8 @@
 /*  policy: who may send what to whom.  */
 #include "policy.h"
 
+#include "intake.h"
+
 #include <string.h>
 
 #define R_KERN (1u << ROLE_KERNPARTIJ)
@@ -19,8 +21,115 @@ typedef struct {
     Keten__MessageType type;
     unsigned senders; /* bit set of roster_role_t */
     recipient_rule_t to;
-    const char *why;  /* the rule, quoted in refusals */
+    const char *why; /* the rule, quoted in refusals */
+    policy_body_t body;
 } policy_row_t;
+
+/* ---- body checkers: bounds beyond what decoding proves ------------------- */
+
+/*  art. 7.1-7.2: a signal from an authenticated kernpartij is still
+ *  untrusted input: its body is checked like any intake. */
+static int
+s_check_signal (const ProtobufCMessage *body, kt_reason_t *reason)
+{
+    return intake_signal_check ((const Keten__Signal *) body, reason);
+}
+
+/*  A word of the log: 1..max letters, digits and ".-_:". */
+static bool
+s_token (const char *s, size_t max)
+{
+    size_t len = strlen (s);
+    if (len < 1 || len > max)
+        return false;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '.' || *p == '-' || *p == '_' || *p == ':'))
+            return false;
+    return true;
+}
+
+/*  art. 15.2e: what goes into the log of a read is bounded - 1..64 case
+ *  refs in keten's form (k-<16 hex>), a command name, an OS user name. */
+static int
+s_check_access_notice (const ProtobufCMessage *body, kt_reason_t *reason)
+{
+    const Keten__AccessNotice *a = (const Keten__AccessNotice *) body;
+    bool ok = a->n_case_refs >= 1 && a->n_case_refs <= 64 && s_token (a->what, 32) &&
+              s_token (a->os_user, 64);
+    for (size_t i = 0; ok && i < a->n_case_refs; i++)
+        ok = strlen (a->case_refs[i]) == 18 && strncmp (a->case_refs[i], "k-", 2) == 0 &&
+             s_token (a->case_refs[i], 18);
+    return ok ? 0 : kt_fail (reason, "access notice malformed");
+}
+
+/*  A receipt names the message it settles. */
+static int
+s_check_receipt (const ProtobufCMessage *body, kt_reason_t *reason)
+{
+    const Keten__Receipt *r = (const Keten__Receipt *) body;
+    return r->message_id.len == KT_ID_LEN ? 0 : kt_fail (reason, "receipt malformed");
+}
+
+/*  Bodies: the descriptor, the checker, and whether the recipient answers
+ *  with a receipt (a receipt, heartbeat or checkpoint is not answered: a
+ *  lost one is followed by the next). */
+#define B_SIGNAL                                                                                   \
+    {                                                                                              \
+        &keten__signal__descriptor, s_check_signal, true                                           \
+    }
+#define B_RECEIPT                                                                                  \
+    {                                                                                              \
+        &keten__receipt__descriptor, s_check_receipt, false                                        \
+    }
+#define B_HEARTBEAT                                                                                \
+    {                                                                                              \
+        &keten__heartbeat__descriptor, NULL, false                                                 \
+    }
+#define B_AGENDA                                                                                   \
+    {                                                                                              \
+        &keten__weegploeg_agenda__descriptor, NULL, true                                           \
+    }
+#define B_DECISION                                                                                 \
+    {                                                                                              \
+        &keten__weegploeg_decision__descriptor, NULL, true                                         \
+    }
+#define B_PLAN                                                                                     \
+    {                                                                                              \
+        &keten__case_plan__descriptor, NULL, true                                                  \
+    }
+#define B_CLOSURE                                                                                  \
+    {                                                                                              \
+        &keten__case_closure__descriptor, NULL, true                                               \
+    }
+#define B_DISCLOSURE                                                                               \
+    {                                                                                              \
+        &keten__disclosure_consent__descriptor, NULL, true                                         \
+    }
+#define B_CONTRIBUTION                                                                             \
+    {                                                                                              \
+        &keten__case_contribution__descriptor, NULL, true                                          \
+    }
+#define B_PROGRESS                                                                                 \
+    {                                                                                              \
+        &keten__plan_progress__descriptor, NULL, true                                              \
+    }
+#define B_CHECKPOINT                                                                               \
+    {                                                                                              \
+        &keten__checkpoint_message__descriptor, NULL, false                                        \
+    }
+#define B_ROSTER                                                                                   \
+    {                                                                                              \
+        &keten__roster_update__descriptor, NULL, true                                              \
+    }
+#define B_ACCESS                                                                                   \
+    {                                                                                              \
+        &keten__access_notice__descriptor, s_check_access_notice, true                             \
+    }
+#define B_INCIDENT                                                                                 \
+    {                                                                                              \
+        &keten__incident__descriptor, NULL, true                                                   \
+    }
 
 /*  The table.  Order does not matter; the first row matching type and
  *  sender role decides the recipient rule. */
@@ -28,48 +137,65 @@ static const policy_row_t s_table[] = {
     /* art. 7.1-7.2: signals enter the weegploeg only through a kernpartij */
     {KETEN__MESSAGE_TYPE__SIGNAL, R_KERN, TO_UITVOERDER,
      "art. 7.1-7.2: a signal enters the weegploeg only through a kernpartij (politie, OM, "
-     "gemeente)"},
-    {KETEN__MESSAGE_TYPE__RECEIPT, R_UITV, TO_ONE_MEMBER, "receipts go to the message's sender"},
-    {KETEN__MESSAGE_TYPE__RECEIPT, R_PARTNER, TO_UITVOERDER, "receipts go to the message's sender"},
-    {KETEN__MESSAGE_TYPE__HEARTBEAT, R_PARTNER, TO_UITVOERDER, "heartbeats go to the uitvoerder"},
-    {KETEN__MESSAGE_TYPE__HEARTBEAT, R_UITV, TO_ONE_MEMBER, "heartbeat replies go to one member"},
+     "gemeente)",
+     B_SIGNAL},
+    {KETEN__MESSAGE_TYPE__RECEIPT, R_UITV, TO_ONE_MEMBER, "receipts go to the message's sender",
+     B_RECEIPT},
+    {KETEN__MESSAGE_TYPE__RECEIPT, R_PARTNER, TO_UITVOERDER, "receipts go to the message's sender",
+     B_RECEIPT},
+    {KETEN__MESSAGE_TYPE__HEARTBEAT, R_PARTNER, TO_UITVOERDER, "heartbeats go to the uitvoerder",
+     B_HEARTBEAT},
+    {KETEN__MESSAGE_TYPE__HEARTBEAT, R_UITV, TO_ONE_MEMBER, "heartbeat replies go to one member",
+     B_HEARTBEAT},
     /* art. 8.2-8.4: the weegploeg is the kernpartijen's; each gets its own
      * minimised copy of the agenda, so one recipient per message */
     {KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA, R_UITV, TO_ONE_KERN,
-     "art. 8.4: weegploeg agendas come from the uitvoerder and go to kernpartijen only"},
+     "art. 8.4: weegploeg agendas come from the uitvoerder and go to kernpartijen only", B_AGENDA},
     {KETEN__MESSAGE_TYPE__WEEGPLOEG_DECISION, R_UITV, TO_ONE_KERN,
-     "art. 8.2-8.4: weegploeg decisions come from the uitvoerder and go to kernpartijen only"},
+     "art. 8.2-8.4: weegploeg decisions come from the uitvoerder and go to kernpartijen only",
+     B_DECISION},
     /* art. 9-10: the casusoverleg.  Whether the recipient or sender takes
      * part in the case is checked against the casusoverleg file. */
     {KETEN__MESSAGE_TYPE__CASUS_AGENDA, R_UITV, TO_ONE_MEMBER,
-     "casusoverleg agendas come from the uitvoerder"},
+     "casusoverleg agendas come from the uitvoerder", B_AGENDA},
     {KETEN__MESSAGE_TYPE__PLAN, R_UITV, TO_ONE_MEMBER,
-     "art. 10.5: the plan van aanpak comes from the uitvoerder"},
-    {KETEN__MESSAGE_TYPE__CLOSURE, R_UITV, TO_ONE_MEMBER, "art. 9.4: closures come from the uitvoerder"},
+     "art. 10.5: the plan van aanpak comes from the uitvoerder", B_PLAN},
+    {KETEN__MESSAGE_TYPE__CLOSURE, R_UITV, TO_ONE_MEMBER,
+     "art. 9.4: closures come from the uitvoerder", B_CLOSURE},
     {KETEN__MESSAGE_TYPE__DISCLOSURE_CONSENT, R_UITV, TO_ONE_MEMBER,
-     "art. 10.5: disclosures come from the uitvoerder"},
+     "art. 10.5: disclosures come from the uitvoerder", B_DISCLOSURE},
     {KETEN__MESSAGE_TYPE__CASE_CONTRIBUTION, R_PARTNER, TO_UITVOERDER,
-     "art. 9.2: contributions go to the casusoverleg at the uitvoerder"},
+     "art. 9.2: contributions go to the casusoverleg at the uitvoerder", B_CONTRIBUTION},
     {KETEN__MESSAGE_TYPE__PLAN_PROGRESS, R_PARTNER, TO_UITVOERDER,
-     "progress on the plan goes to the uitvoerder"},
+     "progress on the plan goes to the uitvoerder", B_PROGRESS},
     /* DESIGN 7: checkpoints to every member; requests and witness
      * cosignatures back to the uitvoerder */
-    {KETEN__MESSAGE_TYPE__CHECKPOINT, R_UITV, TO_ONE_MEMBER, "checkpoints come from the log"},
+    {KETEN__MESSAGE_TYPE__CHECKPOINT, R_UITV, TO_ONE_MEMBER, "checkpoints come from the log",
+     B_CHECKPOINT},
     {KETEN__MESSAGE_TYPE__CHECKPOINT, R_PARTNER, TO_UITVOERDER,
-     "checkpoint requests and cosignatures go to the uitvoerder"},
+     "checkpoint requests and cosignatures go to the uitvoerder", B_CHECKPOINT},
     {KETEN__MESSAGE_TYPE__ROSTER, R_UITV, TO_ONE_MEMBER,
-     "art. 15.2c: roster versions come from the uitvoerder"},
+     "art. 15.2c: roster versions come from the uitvoerder", B_ROSTER},
     {KETEN__MESSAGE_TYPE__ACCESS_NOTICE, R_PARTNER, TO_UITVOERDER,
-     "art. 15.2e: reads of personal data are logged by the uitvoerder"},
+     "art. 15.2e: reads of personal data are logged by the uitvoerder", B_ACCESS},
     {KETEN__MESSAGE_TYPE__INCIDENT, R_PARTNER, TO_UITVOERDER,
-     "art. 15.2g: incidents are registered by the uitvoerder"},
+     "art. 15.2g: incidents are registered by the uitvoerder", B_INCIDENT},
 };
+
+const policy_body_t *
+policy_body (Keten__MessageType type)
+{
+    for (size_t i = 0; i < sizeof s_table / sizeof s_table[0]; i++)
+        if (s_table[i].type == type)
+            return &s_table[i].body;
+    return NULL;
+}
 
 const char *
 policy_type_name (Keten__MessageType type)
 {
-    const ProtobufCEnumValue *v
-        = protobuf_c_enum_descriptor_get_value (&keten__message_type__descriptor, (int) type);
+    const ProtobufCEnumValue *v =
+        protobuf_c_enum_descriptor_get_value (&keten__message_type__descriptor, (int) type);
     return v ? v->name : "UNKNOWN";
 }
 
@@ -112,8 +238,8 @@ policy_check (const roster_t *roster, Keten__MessageType type, const roster_memb
         for (size_t j = 0; j < i; j++)
             if (strcmp (recipients[j], recipients[i]) == 0)
                 return kt_fail (reason, "recipient %s is listed twice", to->id);
-        if ((row->to == TO_UITVOERDER && to->role != ROLE_UITVOERDER)
-            || (row->to == TO_ONE_KERN && to->role != ROLE_KERNPARTIJ))
+        if ((row->to == TO_UITVOERDER && to->role != ROLE_UITVOERDER) ||
+            (row->to == TO_ONE_KERN && to->role != ROLE_KERNPARTIJ))
             return kt_fail (reason, "%s to %s refused: %s", policy_type_name (type), to->id,
                             row->why);
     }

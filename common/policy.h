@@ -19,6 +19,19 @@ int policy_check (const roster_t *roster, Keten__MessageType type, const roster_
                   char *const *recipients, size_t n_recipients, uint64_t now_ms,
                   kt_reason_t *reason);
 
+/*  What a message type's body is and what it takes beyond decoding: one
+ *  row per type (every row of that type in the table has the same). */
+typedef struct {
+    const ProtobufCMessageDescriptor *descriptor;
+    /*  Bounds a decoded body must keep, or NULL; pure (no state, no
+     *  clock), so it can run before anything else sees the body. */
+    int (*check) (const ProtobufCMessage *body, kt_reason_t *reason);
+    bool receipted; /* the recipient answers it with a receipt */
+} policy_body_t;
+
+/*  The body of type, NULL for a type the federation does not accept. */
+const policy_body_t *policy_body (Keten__MessageType type);
+
 /*  Name of a message type for logs and reasons ("SIGNAL"). */
 const char *policy_type_name (Keten__MessageType type);
 

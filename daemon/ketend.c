@@ -3,8 +3,10 @@
 #include "keyring.h"
 #include "keys.h"
 #include "node.h"
+#include "partner.h"
 #include "roster.h"
 #include "service.h"
+#include "uitvoerder.h"
 
 #include <czmq.h>
 #include <sodium.h>
@@ -79,10 +81,10 @@ int
 main (int argc, char **argv)
 {
     static const struct option options[] = {{"config", required_argument, NULL, 'c'},
-                                             {"check", no_argument, NULL, 't'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {"version", no_argument, NULL, 'V'},
-                                             {NULL, 0, NULL, 0}};
+                                            {"check", no_argument, NULL, 't'},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {"version", no_argument, NULL, 'V'},
+                                            {NULL, 0, NULL, 0}};
     const char *config_path = NULL;
     bool check_only = false;
     int opt;
@@ -135,7 +137,9 @@ main (int argc, char **argv)
     zsys_set_logstream (NULL);
     zsys_set_logsystem (false);
     zsys_init ();
-    node_t *node = node_new (&config, &reason);
+    /*  The roles this ketend can take; the roster says which one it runs. */
+    const node_role_t *const roles[] = {&uitvoerder_role, &partner_role};
+    node_t *node = node_new (&config, roles, sizeof roles / sizeof roles[0], &reason);
     if (!node) {
         fprintf (stderr, "ketend: %s\n", reason.text);
         service_status ("%s", reason.text);

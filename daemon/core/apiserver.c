@@ -23,7 +23,7 @@ typedef struct {
     size_t in_len, in_cap;
     uint8_t *out;
     size_t out_len, out_cap;
-    bool want_out;    /* poller registered for POLLOUT */
+    bool want_out; /* poller registered for POLLOUT */
 } conn_t;
 
 struct _apiserver_t {
@@ -33,7 +33,7 @@ struct _apiserver_t {
     api_handler_fn *handler;
     api_flush_fn *flush;
     void *arg;
-    zhashx_t *conns;  /* "%llu" id -> conn_t */
+    zhashx_t *conns; /* "%llu" id -> conn_t */
     uint64_t next_id;
 };
 
@@ -269,8 +269,8 @@ s_accept (zloop_t *loop, zmq_pollitem_t *item, void *arg)
             return 0;
         struct ucred cred;
         socklen_t len = sizeof cred;
-        if (getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0
-            || zhashx_size (self->conns) >= MAX_CONNS) {
+        if (getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
+            zhashx_size (self->conns) >= MAX_CONNS) {
             close (fd);
             continue;
         }
@@ -332,7 +332,8 @@ apiserver_new (zloop_t *loop, const char *path, api_handler_fn *handler, api_flu
     self->conns = zhashx_new ();
     self->listen_fd = socket (AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     mode_t old = umask (0117); /* socket file 0660 */
-    int rc = self->listen_fd < 0 ? -1 : bind (self->listen_fd, (struct sockaddr *) &addr, sizeof addr);
+    int rc =
+        self->listen_fd < 0 ? -1 : bind (self->listen_fd, (struct sockaddr *) &addr, sizeof addr);
     umask (old);
     if (rc != 0 || listen (self->listen_fd, 64) != 0) {
         kt_fail (reason, "cannot listen on %s: %s", path, strerror (errno));

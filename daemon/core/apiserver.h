@@ -20,7 +20,7 @@ typedef struct _apiserver_t apiserver_t;
 /*  Who asked, and how to answer: copyable; release with api_caller_clear. */
 typedef struct {
     uint64_t conn_id;
-    json_t *req_id;   /* owned reference */
+    json_t *req_id; /* owned reference */
     uid_t uid;
     pid_t pid;
 } api_caller_t;

@@ -6,7 +6,7 @@
  *  promises a client, and why it cannot hold the loop up).
  */
 #include "httpd.h"
-#include "node_internal.h"
+#include "node_core.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -192,12 +192,11 @@ static const s_member_gauge_t s_member_gauges[] = {
      "Seconds the member's ketend has been running"},
 };
 
-/*  Every alarm a member row can carry (uitvoerder_status). */
+/*  Every alarm a member row of the uitvoerder's status can carry. */
 static const char *const s_member_alarms[] = {"offline", "stale_roster",    "clock_skew",
                                               "backlog", "undelivered_age", "log_alarm"};
-/*  Every alarm a partner's own status can carry (partner_status). */
-static const char *const s_partner_alarms[] = {"link_down", "backlog", "undelivered_age",
-                                               "log_alarm"};
+/*  Every alarm a partner's own status (its link) can carry. */
+static const char *const s_link_alarms[] = {"link_down", "backlog", "undelivered_age", "log_alarm"};
 
 /*  member="ID",kind="KIND",role="ROLE": the only labels a member gets. */
 static const char *
@@ -288,24 +287,18 @@ metrics_render_federation (json_t *status, uint64_t now_ms)
     return t.buf;
 }
 
+/*  The incidents still open, from their summary. */
 static void
-s_render_uitvoerder (node_t *self, text_t *t, uint64_t now)
+s_render_incidents (text_t *t, json_t *incidents)
 {
-    json_t *r = json_object ();
-    uitvoerder_status (self, r);
-    s_render_federation (t, r, now);
-    json_decref (r);
-    json_t *incidents = incident_summary (self->incident, now);
     s_family (t, "keten_incidents_open", "gauge", "Incidents registered and not closed");
     s_put (t, "keten_incidents_open %llu\n", (unsigned long long) s_uint (incidents, "open"));
-    json_decref (incidents);
 }
 
+/*  A member's link to the uitvoerder and its outbox, from its status. */
 static void
-s_render_partner (node_t *self, text_t *t, uint64_t now)
+s_render_link (text_t *t, json_t *r, uint64_t now)
 {
-    json_t *r = json_object ();
-    partner_status (self, r);
     json_t *link = json_object_get (r, "link");
     json_t *outbox = json_object_get (r, "outbox");
     s_family (t, "keten_link_up", "gauge",
@@ -329,13 +322,26 @@ s_render_partner (node_t *self, text_t *t, uint64_t now)
     s_put (t, "keten_outbox_refused %llu\n", (unsigned long long) s_uint (outbox, "refused"));
     s_family (t, "keten_checkpoint_size", "gauge",
               "Tree size of the newest log checkpoint verified (0: none)");
-    s_put (t, "keten_checkpoint_size %llu\n", (unsigned long long) metrics_checkpoint_size (self));
+    s_put (t, "keten_checkpoint_size %llu\n", (unsigned long long) s_uint (r, "checkpoint_size"));
     json_t *alarms = json_object_get (r, "alarms");
     s_family (t, "keten_alarm", "gauge", "1 while the alarm is raised at this node");
-    for (size_t a = 0; a < sizeof s_partner_alarms / sizeof s_partner_alarms[0]; a++)
-        s_put (t, "keten_alarm{alarm=\"%s\"} %d\n", s_partner_alarms[a],
-               s_has_alarm (alarms, s_partner_alarms[a]) ? 1 : 0);
-    json_decref (r);
+    for (size_t a = 0; a < sizeof s_link_alarms / sizeof s_link_alarms[0]; a++)
+        s_put (t, "keten_alarm{alarm=\"%s\"} %d\n", s_link_alarms[a],
+               s_has_alarm (alarms, s_link_alarms[a]) ? 1 : 0);
+}
+
+/*  What the role put in its metrics view, in the order the parts have
+ *  always been shown: the federation and its incidents (the uitvoerder),
+ *  or the link (a partner). */
+static void
+s_render_role (text_t *t, json_t *view, uint64_t now)
+{
+    if (json_object_get (view, "federation"))
+        s_render_federation (t, view, now);
+    if (json_object_get (view, "incidents"))
+        s_render_incidents (t, json_object_get (view, "incidents"));
+    if (json_object_get (view, "link"))
+        s_render_link (t, view, now);
 }
 
 char *
@@ -361,10 +367,9 @@ metrics_node_render (void *arg)
     s_family (&t, "keten_key_age_days", "gauge", "Days since this node's secret key file was made");
     s_put (&t, "keten_key_age_days %llu\n",
            (unsigned long long) (metrics_key_age_ms (self, now) / 86400000));
-    if (self->uitvoerder)
-        s_render_uitvoerder (self, &t, now);
-    else
-        s_render_partner (self, &t, now);
+    json_t *view = self->role->metrics (self, now);
+    s_render_role (&t, view, now);
+    json_decref (view);
     if (t.failed) {
         free (t.buf);
         return NULL;
@@ -403,23 +408,6 @@ metrics_key_age_ms (const node_t *node, uint64_t now_ms)
 {
     return node->key_created_ms && node->key_created_ms < now_ms ? now_ms - node->key_created_ms
                                                                  : 0;
-}
-
-uint64_t
-metrics_checkpoint_size (node_t *node)
-{
-    if (!node->witness)
-        return 0;
-    /*  witness_status counts every kept receipt: ask it every tenth
-     *  heartbeat, not on each one. */
-    uint64_t now = kt_now_ms ();
-    if (node->cp_verified_ms && now - node->cp_verified_ms < 10ull * node->config.heartbeat_ms)
-        return node->cp_verified;
-    json_t *w = witness_status (node->witness);
-    node->cp_verified = s_uint (w, "checkpoint_size");
-    node->cp_verified_ms = now;
-    json_decref (w);
-    return node->cp_verified;
 }
 
 json_t *

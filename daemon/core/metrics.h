@@ -22,12 +22,12 @@
 /*  What the alarms are computed from: a member as the uitvoerder last heard
  *  of it, or a partner's own state. */
 typedef struct {
-    bool uitvoerder_view;          /* a member row (else a partner's own) */
-    bool online;                   /* uitvoerder: heard within the timeout;
-                                    * partner: its link to the uitvoerder is up */
-    bool heard;                    /* uitvoerder: ever heard from */
-    bool roster_stale;             /* uitvoerder: its roster is older */
-    int64_t clock_skew_ms;         /* uitvoerder: its clock minus ours */
+    bool uitvoerder_view;  /* a member row (else a partner's own) */
+    bool online;           /* uitvoerder: heard within the timeout;
+                            * partner: its link to the uitvoerder is up */
+    bool heard;            /* uitvoerder: ever heard from */
+    bool roster_stale;     /* uitvoerder: its roster is older */
+    int64_t clock_skew_ms; /* uitvoerder: its clock minus ours */
     uint64_t outbox_depth;
     uint64_t oldest_undelivered_ms;
     bool log_alarm;
@@ -59,19 +59,17 @@ const char *metrics_endpoint (const metrics_t *self);
 /*  Serve the node's metrics when metrics/listen is set (node->metrics
  *  stays NULL when it is not). */
 int metrics_node_start (node_t *node, kt_reason_t *reason);
-/*  A metrics_render_fn for a node_t. */
+/*  A metrics_render_fn for a node_t: its own lines, then what its role's
+ *  metrics hook returns (node_core.h). */
 char *metrics_node_render (void *node);
 /*  The federation part of the uitvoerder's metrics (members, alarms, log
- *  and store counts) from its status answer (uitvoerder_status), as of
- *  now_ms: heap (free()), NULL when out of memory.  Depends on the JSON
- *  alone, so any member row can be tested without a federation. */
+ *  and store counts) from its status answer, as of now_ms: heap (free()),
+ *  NULL when out of memory.  Depends on the JSON alone, so any member row
+ *  can be tested without a federation. */
 char *metrics_render_federation (json_t *status, uint64_t now_ms);
 /*  Add the node's own key age and the metrics endpoint to a status answer. */
 void metrics_status (node_t *node, json_t *result);
 /*  How old the node's secret key file is (its mtime at startup). */
 uint64_t metrics_key_age_ms (const node_t *node, uint64_t now_ms);
-/*  Tree size of the newest checkpoint this partner verified, 0: none
- *  (at most ten heartbeats old). */
-uint64_t metrics_checkpoint_size (node_t *node);
 
 #endif

@@ -1,5 +1,5 @@
 /*  node: the shared core of every ketend.  */
-#include "node_internal.h"
+#include "node_core.h"
 
 #include "policy.h"
 #include "service.h" /* systemd watchdog (service.c) */
@@ -28,8 +28,19 @@ s_state_path (char *out, size_t len, const node_t *self, const char *file, kt_re
 static void s_api_handle (void *arg, const api_caller_t *caller, const char *cmd, json_t *args);
 static void s_api_flush (void *arg);
 
+/*  The role that serves this node's roster role; NULL when none does. */
+static const node_role_t *
+s_pick_role (const node_role_t *const *roles, size_t n_roles, roster_role_t role)
+{
+    for (size_t i = 0; i < n_roles; i++)
+        if (roles[i]->serves & (1u << role))
+            return roles[i];
+    return NULL;
+}
+
 node_t *
-node_new (const config_t *config, kt_reason_t *reason)
+node_new (const config_t *config, const node_role_t *const *roles, size_t n_roles,
+          kt_reason_t *reason)
 {
     if (sodium_init () < 0) {
         kt_fail (reason, "libsodium cannot initialise");
@@ -48,7 +59,7 @@ node_new (const config_t *config, kt_reason_t *reason)
     self->keys = keys_load_secret (config->key_file, reason);
     if (!self->keys)
         goto fail;
-    /*  DESIGN 8: the key's age, shown in status (no created field). */
+    /*  The key's age, shown in status (a key file has no created field). */
     struct stat key_st;
     if (stat (config->key_file, &key_st) == 0)
         self->key_created_ms = (uint64_t) key_st.st_mtime * 1000;
@@ -65,36 +76,35 @@ node_new (const config_t *config, kt_reason_t *reason)
                  strerror (errno));
         goto fail;
     }
-    if (s_state_path (path, sizeof path, self, "node.db", reason) != 0
-        || !(self->db = store_open (path, reason))
-        || store_migrate (self->db, "node", s_migrations,
-                          sizeof s_migrations / sizeof s_migrations[0], reason)
-               != 0
-        || node_accept_roster (self, roster, reason) != 0)
+    if (s_state_path (path, sizeof path, self, "node.db", reason) != 0 ||
+        !(self->db = store_open (path, reason)) ||
+        store_migrate (self->db, "node", s_migrations, sizeof s_migrations / sizeof s_migrations[0],
+                       reason) != 0 ||
+        node_accept_roster (self, roster, reason) != 0)
         goto fail;
     self->keyring = keyring_new (self->keys, &roster, reason);
     if (!self->keyring)
         goto fail;
-    self->uitvoerder = keyring_self_member (self->keyring)->role == ROLE_UITVOERDER;
-    if (self->uitvoerder && !*config->bind) {
-        kt_fail (reason, "%s is the uitvoerder: its config needs transport/bind", config->id);
+    roster_role_t role = keyring_self_member (self->keyring)->role;
+    const node_role_t *serving = s_pick_role (roles, n_roles, role);
+    if (!serving) {
+        kt_fail (reason, "this ketend has no role for a %s", roster_role_name (role));
         goto fail;
     }
-    if (!self->uitvoerder && !*config->connect) {
-        kt_fail (reason, "%s is a partner: its config needs transport/connect", config->id);
+    if (serving->check (config, reason) != 0)
         goto fail;
-    }
-    if (s_state_path (path, sizeof path, self, "keystore.db", reason) != 0
-        || !(self->keystore = keystore_open (path, self->keys->storage_key, reason)))
+    if (s_state_path (path, sizeof path, self, "keystore.db", reason) != 0 ||
+        !(self->keystore = keystore_open (path, self->keys->storage_key, reason)))
         goto fail;
     if (!(self->access = access_new (self->db, config->id, reason)))
         goto fail;
     self->loop = zloop_new ();
-    self->waiters = zhashx_new ();
-    if (self->uitvoerder ? uitvoerder_start (self, reason) != 0 : partner_start (self, reason) != 0)
+    /*  Set before start: a start that fails half-way is stopped. */
+    self->role = serving;
+    if (self->role->start (self, reason) != 0)
         goto fail;
-    self->api = apiserver_new (self->loop, config->socket_path, s_api_handle, s_api_flush, self,
-                               reason);
+    self->api =
+        apiserver_new (self->loop, config->socket_path, s_api_handle, s_api_flush, self, reason);
     if (!self->api || metrics_node_start (self, reason) != 0)
         goto fail;
     kt_log (KT_LOG_INFO, "node started id=%s role=%s roster_version=%llu", config->id,
@@ -115,21 +125,11 @@ node_destroy (node_t **self_p)
         return;
     metrics_destroy (&self->metrics);
     apiserver_destroy (&self->api);
-    if (self->uitvoerder)
-        uitvoerder_stop (self);
-    else
-        partner_stop (self);
+    if (self->role)
+        self->role->stop (self);
     for (size_t i = 0; i < self->n_out; i++)
         free (self->out[i].header);
     free (self->out);
-    if (self->waiters) {
-        api_caller_t *w;
-        for (w = zhashx_first (self->waiters); w; w = zhashx_next (self->waiters)) {
-            api_caller_clear (w);
-            free (w);
-        }
-        zhashx_destroy (&self->waiters);
-    }
     transport_destroy (&self->transport);
     zloop_destroy (&self->loop);
     access_destroy (&self->access);
@@ -185,7 +185,7 @@ node_seal (node_t *self, Keten__MessageType type, const char *recipient,
 }
 
 int
-node_queue_header (node_t *self, const member_link_t *to, const uint8_t id[KT_ID_LEN],
+node_queue_header (node_t *self, const node_route_t *to, const uint8_t id[KT_ID_LEN],
                    uint8_t *header, size_t header_len, kt_reason_t *reason)
 {
     if (self->n_out == self->cap_out) {
@@ -199,7 +199,9 @@ node_queue_header (node_t *self, const member_link_t *to, const uint8_t id[KT_ID
         self->cap_out = cap;
     }
     outgoing_t *o = &self->out[self->n_out++];
-    o->to = to;
+    o->routed = to != NULL;
+    if (to)
+        o->to = *to;
     memcpy (o->id, id, KT_ID_LEN);
     o->header = header;
     o->header_len = header_len;
@@ -207,7 +209,7 @@ node_queue_header (node_t *self, const member_link_t *to, const uint8_t id[KT_ID
 }
 
 int
-node_queue (node_t *self, const member_link_t *to, Keten__MessageType type, const char *recipient,
+node_queue (node_t *self, const node_route_t *to, Keten__MessageType type, const char *recipient,
             const ProtobufCMessage *body, kt_reason_t *reason)
 {
     uint8_t id[KT_ID_LEN], *header = NULL;
@@ -239,12 +241,11 @@ node_send_batch (node_t *self)
                 kt_log (KT_LOG_ERROR, "send sign_failed reason=\"%s\"", reason.text);
             else
                 for (size_t i = 0; i < count; i++) {
-                    const member_link_t *to = self->out[start + i].to;
+                    const outgoing_t *o = &self->out[start + i];
                     /*  Receipts and replies are not retried: a lost one makes
                      *  the sender retry, and the duplicate is answered again. */
-                    if (transport_send (self->transport, to ? to->rid : NULL, to ? to->rid_len : 0,
-                                        envs[i], env_lens[i])
-                        != 0)
+                    if (transport_send (self->transport, o->routed ? o->to.id : NULL,
+                                        o->routed ? o->to.len : 0, envs[i], env_lens[i]) != 0)
                         kt_log (KT_LOG_DEBUG, "send dropped errno=%d", errno);
                     free (envs[i]);
                 }
@@ -259,11 +260,39 @@ node_send_batch (node_t *self)
     self->n_out = 0;
 }
 
+int64_t
+node_meta_get (node_t *self, const char *key, int64_t missing)
+{
+    sqlite3_stmt *q = store_prepare (self->db, "SELECT value FROM meta WHERE key=?", NULL);
+    if (!q)
+        return missing;
+    sqlite3_bind_text (q, 1, key, -1, SQLITE_STATIC);
+    int64_t v = sqlite3_step (q) == SQLITE_ROW ? sqlite3_column_int64 (q, 0) : missing;
+    sqlite3_finalize (q);
+    return v;
+}
+
+int
+node_meta_set (node_t *self, const char *key, uint64_t value, kt_reason_t *reason)
+{
+    sqlite3_stmt *q =
+        store_prepare (self->db, "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", reason);
+    if (!q)
+        return -1;
+    sqlite3_bind_text (q, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (q, 2, (sqlite3_int64) value);
+    int rc = sqlite3_step (q) == SQLITE_DONE ? 0 : kt_fail (reason, "cannot write meta %s", key);
+    sqlite3_finalize (q);
+    return rc;
+}
+
 /* ---- local API ---------------------------------------------------------- */
 
 static void
-s_status (node_t *self, const api_caller_t *caller)
+s_status (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
+    (void) cmd;
+    (void) args;
     const roster_member_t *me = keyring_self_member (self->keyring);
     json_t *r = json_pack ("{s:s, s:s, s:s, s:s, s:I, s:I}", "node", me->id, "kind", me->kind,
                            "role", roster_role_name (me->role), "software_version", KETEN_VERSION,
@@ -275,27 +304,12 @@ s_status (node_t *self, const api_caller_t *caller)
      *  current key file still works. */
     if (keyring_self_previous (self->keyring))
         json_object_set_new (r, "old_keys_until", json_string (me->previous_until));
-    /*  DESIGN 7: the newest checkpoint (and its witnesses) at the
-     *  uitvoerder; at a member what it verified, and any alarm. */
-    if (self->uitvoerder) {
-        json_t *newest = logproof_list (self->proof, 1);
-        json_object_set_new (r, "checkpoint",
-                             json_array_size (newest) ? json_incref (json_array_get (newest, 0))
-                                                      : json_null ());
-        json_decref (newest);
-    } else
-        json_object_set_new (r, "log_witness", witness_status (self->witness));
-    if (self->uitvoerder) {
-        uitvoerder_status (self, r);
-        /*  art. 15.2g, AVG art. 33: open incidents and the AP deadline. */
-        json_object_set_new (r, "incidents", incident_summary (self->incident, kt_now_ms ()));
-    } else
-        partner_status (self, r);
+    self->role->status (self, r);
     apiserver_reply_ok (self->api, caller, r);
 }
 
-static int
-s_limit (json_t *args)
+int
+node_limit (json_t *args)
 {
     json_t *l = args ? json_object_get (args, "limit") : NULL;
     if (!json_is_integer (l))
@@ -304,154 +318,87 @@ s_limit (json_t *args)
     return v < 1 ? 1 : v > 10000 ? 10000 : (int) v;
 }
 
+void
+node_reply_signals (node_t *self, const api_caller_t *caller, json_t *list)
+{
+    /*  art. 15.2e: who looked, kernel-identified; counts, never content. */
+    kt_log (KT_LOG_INFO, "access signal.list uid=%u pid=%d rows=%zu", (unsigned) caller->uid,
+            (int) caller->pid, json_array_size (list));
+    apiserver_reply_ok (self->api, caller, json_pack ("{s:o}", "signals", list));
+}
+
+static void
+s_audit_access (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    json_t *since = args ? json_object_get (args, "since_ms") : NULL;
+    if (since && (!json_is_integer (since) || json_integer_value (since) < 0))
+        apiserver_reply_error (self->api, caller, "since_ms must be a non-negative integer");
+    else
+        apiserver_reply_ok (
+            self->api, caller,
+            json_pack ("{s:o}", "access",
+                       access_list (self->access, since ? (uint64_t) json_integer_value (since) : 0,
+                                    node_limit (args))));
+}
+
+/*  The core's own commands; every other one is the role's. */
+static const node_command_t s_commands[] = {
+    {"status", NULL, s_status, NULL},
+    {"audit.access", NULL, s_audit_access, NULL},
+};
+
+/*  The row for cmd in table: an exact name, else (prefix) a "name.*". */
+static const node_command_t *
+s_find (const node_command_t *table, size_t n, const char *cmd, bool prefix)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *name = table[i].name;
+        size_t len = strlen (name);
+        bool is_prefix = len >= 2 && streq (name + len - 2, ".*");
+        if (!prefix && !is_prefix && streq (name, cmd))
+            return &table[i];
+        if (prefix && is_prefix && strncmp (name, cmd, len - 1) == 0)
+            return &table[i];
+    }
+    return NULL;
+}
+
+const node_command_t *
+node_command_find (const node_role_t *role, const char *cmd)
+{
+    const node_command_t *c =
+        s_find (s_commands, sizeof s_commands / sizeof s_commands[0], cmd, false);
+    if (!c)
+        c = s_find (role->commands, role->n_commands, cmd, false);
+    if (!c)
+        c = s_find (role->commands, role->n_commands, cmd, true);
+    return c;
+}
+
 static void
 s_api_handle (void *arg, const api_caller_t *caller, const char *cmd, json_t *args)
 {
     node_t *self = arg;
-    if (streq (cmd, "status"))
-        s_status (self, caller);
-    else if (streq (cmd, "signal.submit")) {
-        if (self->uitvoerder)
-            apiserver_reply_error (self->api, caller,
-                                   "the uitvoerder does not submit signals; a kernpartij does "
-                                   "(art. 7.1)");
-        else
-            partner_submit (self, caller, args);
-    } else if (streq (cmd, "signal.release")) {
-        if (self->uitvoerder)
-            apiserver_reply_error (self->api, caller, "only the node that holds a signal releases it");
-        else
-            partner_release (self, caller, args);
-    } else if (strncmp (cmd, "weegploeg.", 10) == 0) {
-        if (!self->uitvoerder)
-            apiserver_reply_error (self->api, caller,
-                                   "the uitvoerder keeps the weegploeg file; this node is a "
-                                   "partner");
-        else if (streq (cmd, "weegploeg.agenda"))
-            uitvoerder_agenda (self, caller, args);
-        else if (streq (cmd, "weegploeg.subject"))
-            uitvoerder_subject_show (self, caller, args);
-        else if (streq (cmd, "weegploeg.matches"))
-            uitvoerder_matches (self, caller, args);
-        else if (streq (cmd, "weegploeg.match"))
-            uitvoerder_match (self, caller, args);
-        else if (streq (cmd, "weegploeg.decide"))
-            uitvoerder_decide (self, caller, args);
-        else if (streq (cmd, "weegploeg.decisions"))
-            apiserver_reply_ok (self->api, caller, uitvoerder_decisions (self, s_limit (args)));
-        else if (streq (cmd, "weegploeg.meetings"))
-            apiserver_reply_ok (self->api, caller,
-                                json_pack ("{s:o}", "meetings",
-                                           uitvoerder_meetings (self, s_limit (args))));
-        else
-            apiserver_reply_error (self->api, caller, "unknown weegploeg command");
-    } else if (strncmp (cmd, "casusoverleg.", 13) == 0) {
-        if (!self->uitvoerder)
-            apiserver_reply_error (self->api, caller,
-                                   "the uitvoerder keeps the casusoverleg file; this node is a "
-                                   "partner");
-        else if (streq (cmd, "casusoverleg.agenda"))
-            uitvoerder_casus_agenda (self, caller, args);
-        else if (streq (cmd, "casusoverleg.meetings"))
-            apiserver_reply_ok (
-                self->api, caller,
-                json_pack ("{s:o}", "meetings", uitvoerder_casus_meetings (self, s_limit (args))));
-        else
-            apiserver_reply_error (self->api, caller, "unknown casusoverleg command");
-    } else if (streq (cmd, "agenda.list") || streq (cmd, "agenda.show")) {
-        /*  Every partner may take part in a casusoverleg (art. 9-10). */
-        if (self->uitvoerder)
-            apiserver_reply_error (self->api, caller,
-                                   "the uitvoerder sends agendas; `keten weegploeg meetings` and "
-                                   "`keten casusoverleg meetings` list them");
-        else if (streq (cmd, "agenda.list"))
-            partner_agenda_list (self, caller, args);
-        else
-            partner_agenda_show (self, caller, args);
-    } else if (streq (cmd, "decision.list") || streq (cmd, "decision.show")) {
-        if (!self->decisionbox)
-            apiserver_reply_error (self->api, caller,
-                                   "only kernpartij nodes receive weegploeg decisions (art. 8.4)");
-        else if (streq (cmd, "decision.list"))
-            partner_decision_list (self, caller, args);
-        else
-            partner_decision_show (self, caller, args);
-    } else if (strncmp (cmd, "case.", 5) == 0 || strncmp (cmd, "plan.", 5) == 0) {
-        if (self->uitvoerder)
-            uitvoerder_case_api (self, caller, cmd, args);
-        else
-            partner_case_api (self, caller, cmd, args);
-    } else if (streq (cmd, "log.trail")) {
-        const char *ref = args ? json_string_value (json_object_get (args, "case_ref")) : NULL;
-        char path[PATH_MAX + 32];
-        snprintf (path, sizeof path, "%s/log.db", self->config.state_dir);
-        if (!self->uitvoerder)
-            apiserver_reply_error (self->api, caller, "the provenance log is kept by the uitvoerder");
-        else if (!ref || strlen (ref) > 32)
-            apiserver_reply_error (self->api, caller, "log.trail needs case_ref");
-        else
-            /*  The entries are read by the client, from the file. */
-            apiserver_reply_ok (self->api, caller,
-                                json_pack ("{s:s, s:s, s:o}", "log_path", path, "case_ref", ref,
-                                           "signal_ids",
-                                           weegploeg_case_messages (self->weegploeg, ref)));
-    } else if (streq (cmd, "log.verify") || streq (cmd, "log.checkpoints")) {
-        char path[PATH_MAX + 32];
-        snprintf (path, sizeof path, "%s/log.db", self->config.state_dir);
-        if (!self->uitvoerder)
-            apiserver_reply_ok (self->api, caller,
-                                json_pack ("{s:s, s:o}", "role", "partner", "witness",
-                                           witness_verify (self->witness)));
-        else if (streq (cmd, "log.checkpoints"))
-            apiserver_reply_ok (self->api, caller,
-                                json_pack ("{s:o}", "checkpoints",
-                                           logproof_list (self->proof, s_limit (args))));
-        else
-            /*  The tree itself is recomputed by the client, from the file:
-             *  seconds of work that must not stall this loop. */
-            apiserver_reply_ok (self->api, caller,
-                                json_pack ("{s:s, s:s, s:o}", "role", "uitvoerder", "log_path",
-                                           path, "checkpoints", logproof_verify (self->proof)));
-    } else if (streq (cmd, "roster.change")) {
-        if (!self->uitvoerder)
-            apiserver_reply_error (self->api, caller,
-                                   "the uitvoerder changes the roster (art. 15.2c)");
-        else if (!json_is_object (args))
-            apiserver_reply_error (self->api, caller, "arguments must be an object");
-        else
-            uitvoerder_roster_change (self, caller, args);
-    } else if (strncmp (cmd, "incident.", 9) == 0) {
-        node_incident_api (self, caller, cmd, args);
-    } else if (streq (cmd, "audit.access")) {
-        json_t *since = args ? json_object_get (args, "since_ms") : NULL;
-        if (since && (!json_is_integer (since) || json_integer_value (since) < 0))
-            apiserver_reply_error (self->api, caller, "since_ms must be a non-negative integer");
-        else
-            apiserver_reply_ok (
-                self->api, caller,
-                json_pack ("{s:o}", "access",
-                           access_list (self->access,
-                                        since ? (uint64_t) json_integer_value (since) : 0,
-                                        s_limit (args))));
-    } else if (streq (cmd, "signal.list")) {
-        int limit = s_limit (args);
-        json_t *list = self->uitvoerder ? uitvoerder_list_signals (self, limit)
-                                        : partner_list_signals (self, limit);
-        /*  art. 15.2e: who looked, kernel-identified; counts, never content. */
-        kt_log (KT_LOG_INFO, "access signal.list uid=%u pid=%d rows=%zu", (unsigned) caller->uid,
-                (int) caller->pid, json_array_size (list));
-        apiserver_reply_ok (self->api, caller, json_pack ("{s:o}", "signals", list));
-    } else {
+    const node_command_t *c = node_command_find (self->role, cmd);
+    if (!c) {
         char msg[128];
         snprintf (msg, sizeof msg, "unknown command %.64s", cmd);
         apiserver_reply_error (self->api, caller, msg);
-    }
+    } else if (c->group && !access_uid_in_group (caller->uid, c->group)) {
+        char msg[192];
+        snprintf (msg, sizeof msg, "%.64s needs a caller in group %.64s", cmd, c->group);
+        apiserver_reply_error (self->api, caller, msg);
+    } else if (!c->handler)
+        apiserver_reply_error (self->api, caller, c->refusal);
+    else
+        c->handler (self, caller, cmd, args);
 }
 
 static void
 s_api_flush (void *arg)
 {
     node_t *self = arg;
-    if (!self->uitvoerder)
-        partner_flush (self);
+    if (self->role->api_flush)
+        self->role->api_flush (self);
 }

@@ -1,7 +1,7 @@
 /*  node: one ketend - its keys, roster, stores, transport and local API,
- *  driven by one zloop (STYLE 6).  The uitvoerder and partner roles share
- *  this core and differ in a small policy layer (uitvoerder.c,
- *  partner.c).
+ *  driven by one zloop (STYLE 6).  The roles (the uitvoerder, a partner)
+ *  share this core and differ in a small policy layer each, handed to
+ *  node_new as a node_role_t (node_core.h).
  */
 #ifndef KETEN_NODE_H
 #define KETEN_NODE_H
@@ -11,10 +11,14 @@
 #include "util.h"
 
 typedef struct _node_t node_t;
+typedef struct _node_role_t node_role_t;
 
-/*  Load keys and roster, open the stores, bind or connect, listen on the
- *  local API.  The reason says what is wrong (which file, which key). */
-node_t *node_new (const config_t *config, kt_reason_t *reason);
+/*  Load keys and roster, open the stores, start the one of roles (n of
+ *  them, borrowed, must outlive the node) that serves this node's roster
+ *  role - it binds or connects - and listen on the local API.  The reason
+ *  says what is wrong (which file, which key). */
+node_t *node_new (const config_t *config, const node_role_t *const *roles, size_t n_roles,
+                  kt_reason_t *reason);
 /*  Run until SIGINT/SIGTERM. */
 int node_run (node_t *self);
 void node_destroy (node_t **self_p);

@@ -1,26 +1,11 @@
 /*  node_access: every read of personal data, at any node, on record (art.
  *  15.2e): first in the node's own access table (the read is refused if
- *  that fails), then in the provenance log at the uitvoerder - directly
- *  there, through an ACCESS_NOTICE in the outbox from a partner - so a
- *  subject's trail (keten log show --case) shows who read what, where.
+ *  that fails), then in the provenance log at the uitvoerder - the role's
+ *  log_access: directly there, through an ACCESS_NOTICE in the outbox
+ *  from a partner - so a subject's trail (keten log show --case) shows
+ *  who read what, where.
  */
-#include "node_internal.h"
-
-#include <string.h>
-
-/*  The log entry of a read: node, OS user, what, case_refs; no data. */
-static void
-s_entry (Keten__LogEntry *e, const char *node, const char *user, const char *what,
-         char *const *refs, size_t n)
-{
-    e->event = KETEN__LOG_EVENT__PERSONAL_DATA_ACCESSED;
-    e->time_ms = kt_now_ms ();
-    e->node = (char *) node;
-    e->os_user = (char *) user;
-    e->what = (char *) what;
-    e->case_refs = (char **) refs;
-    e->n_case_refs = n;
-}
+#include "node_core.h"
 
 int
 node_record_access (node_t *self, const api_caller_t *caller, const char *what,
@@ -30,81 +15,5 @@ node_record_access (node_t *self, const api_caller_t *caller, const char *what,
         return -1;
     char user[65];
     access_user_name (caller->uid, user, sizeof user);
-    kt_reason_t why;
-    if (self->uitvoerder) {
-        Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
-        uint64_t index;
-        s_entry (&e, keyring_self_member (self->keyring)->id, user, what, (char *const *) case_refs,
-                 n);
-        if (provlog_append_one (self->log, &e, &index, &why) != 0)
-            return kt_fail (reason, "cannot log the read: %s", why.text);
-        return 0;
-    }
-    Keten__AccessNotice a = KETEN__ACCESS_NOTICE__INIT;
-    a.case_refs = (char **) case_refs;
-    a.n_case_refs = n;
-    a.what = (char *) what;
-    a.os_user = user;
-    a.at_ms = kt_now_ms ();
-    uint8_t id[KT_ID_LEN];
-    /*  Recorded here already; the notice travels like a signal does. */
-    if (partner_queue (self, KETEN__MESSAGE_TYPE__ACCESS_NOTICE, &a.base, id, &why) != 0)
-        kt_log (KT_LOG_ERROR, "access notice_failed reason=\"%s\"", why.text);
-    return 0;
-}
-
-static bool
-s_token (const char *s, size_t max)
-{
-    size_t len = strlen (s);
-    if (len < 1 || len > max)
-        return false;
-    for (const char *p = s; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '.' || *p == '-' || *p == '_' || *p == ':'))
-            return false;
-    return true;
-}
-
-void
-uitvoerder_on_access (node_t *self, member_link_t *link, const roster_member_t *sender,
-                      const envelope_opened_t *opened)
-{
-    Keten__AccessNotice *a = keten__access_notice__unpack (NULL, opened->body_len, opened->body);
-    bool ok = a && a->n_case_refs >= 1 && a->n_case_refs <= 64 && s_token (a->what, 32) &&
-              s_token (a->os_user, 64);
-    for (size_t i = 0; ok && i < a->n_case_refs; i++)
-        ok = strlen (a->case_refs[i]) == 18 && strncmp (a->case_refs[i], "k-", 2) == 0 &&
-             s_token (a->case_refs[i], 18);
-    if (!ok) {
-        kt_log (KT_LOG_WARN, "access notice_refused peer=%s", sender->id);
-        uitvoerder_receipt (self, link, sender->id, opened->id, false, 0,
-                            "access notice malformed");
-    } else {
-        /*  Once per message id, however often it is retried. */
-        Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
-        s_entry (&e, sender->id, a->os_user, a->what, a->case_refs, a->n_case_refs);
-        e.message_id = opened->header->id;
-        e.message_type = KETEN__MESSAGE_TYPE__ACCESS_NOTICE;
-        e.header_hash.data = (uint8_t *) opened->leaf_hash;
-        e.header_hash.len = 32;
-        uint64_t index;
-        kt_reason_t reason;
-        int rc = provlog_begin (self->log, &reason);
-        if (rc == 0)
-            rc = provlog_append_received (self->log, &e, &index, &reason);
-        if (rc == 0)
-            rc = provlog_commit (self->log, &reason);
-        else
-            provlog_rollback (self->log);
-        if (rc == 0)
-            uitvoerder_receipt (self, link, sender->id, opened->id, true, index, NULL);
-        else if (rc > 0)
-            uitvoerder_receipt (self, link, sender->id, opened->id, false, 0, reason.text);
-        else
-            kt_log (KT_LOG_ERROR, "access log_failed peer=%s reason=\"%s\"", sender->id,
-                    reason.text);
-    }
-    if (a)
-        keten__access_notice__free_unpacked (a, NULL);
+    return self->role->log_access (self, user, what, case_refs, n, reason);
 }

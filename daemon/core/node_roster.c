@@ -6,7 +6,7 @@
  *  fresh listening socket, so a revoked member's open connection drops),
  *  and pushed to every member.
  */
-#include "node_internal.h"
+#include "node_core.h"
 
 #include "rosterchange.h"
 #include "store.h"
@@ -20,7 +20,7 @@ int
 node_accept_roster (node_t *self, const roster_t *roster, kt_reason_t *reason)
 {
     uint64_t version = roster->version;
-    int64_t seen = store_int (self->db, "SELECT value FROM meta WHERE key='roster_version'", 0);
+    int64_t seen = node_meta_get (self, "roster_version", 0);
     if ((int64_t) version < seen)
         return kt_fail (reason,
                         "roster version %llu is older than version %lld accepted before; "
@@ -48,10 +48,6 @@ node_accept_roster (node_t *self, const roster_t *roster, kt_reason_t *reason)
                         (unsigned long long) version);
     if (known)
         return 0;
-    char sql[128];
-    snprintf (sql, sizeof sql,
-              "INSERT OR REPLACE INTO meta (key, value) VALUES ('roster_version', %llu)",
-              (unsigned long long) version);
     q = store_prepare (self->db, "INSERT INTO roster_seen (version, hash) VALUES (?, ?)", reason);
     if (!q)
         return -1;
@@ -59,7 +55,7 @@ node_accept_roster (node_t *self, const roster_t *roster, kt_reason_t *reason)
     sqlite3_bind_blob (q, 2, hash, 32, SQLITE_STATIC);
     int rc = sqlite3_step (q) == SQLITE_DONE ? 0 : kt_fail (reason, "cannot record the roster");
     sqlite3_finalize (q);
-    return rc == 0 ? store_exec (self->db, sql, reason) : -1;
+    return rc == 0 ? node_meta_set (self, "roster_version", version, reason) : -1;
 }
 
 /*  state_dir/roster.txt: the newest roster this node accepted. */
@@ -93,22 +89,6 @@ node_newest_roster (const config_t *config, kt_reason_t *reason)
     }
     roster_destroy (&kept);
     return roster;
-}
-
-/*  Per-member link state follows its member id into the new roster. */
-static int
-s_relink (node_t *self, const roster_t *old, const roster_t *new_roster, kt_reason_t *reason)
-{
-    member_link_t *links = calloc (new_roster->member_count, sizeof *links);
-    if (!links)
-        return kt_fail (reason, "out of memory");
-    for (size_t i = 0; i < new_roster->member_count; i++)
-        for (size_t j = 0; j < old->member_count; j++)
-            if (strcmp (new_roster->members[i].id, old->members[j].id) == 0)
-                links[i] = self->links[j];
-    free (self->links);
-    self->links = links;
-    return 0;
 }
 
 int
@@ -155,14 +135,16 @@ node_use_roster (node_t *self, roster_t **roster_p, kt_reason_t *reason)
          *  file is no longer accepted anywhere. */
         roster_destroy (&roster);
         self->expelled = true;
-        kt_log (KT_LOG_ERROR, "roster version=%llu replaces this node's keys: sending stopped; "
-                              "install the new key file and restart",
+        kt_log (KT_LOG_ERROR,
+                "roster version=%llu replaces this node's keys: sending stopped; "
+                "install the new key file and restart",
                 (unsigned long long) version);
         return 0;
     }
     if (still_member && old_keys)
-        kt_log (KT_LOG_WARN, "roster version=%llu rotates this node's keys: the key file in use "
-                             "is accepted until %s; install the new one and restart before then",
+        kt_log (KT_LOG_WARN,
+                "roster version=%llu rotates this node's keys: the key file in use "
+                "is accepted until %s; install the new one and restart before then",
                 (unsigned long long) version, me->previous_until);
     if (!still_member) {
         /*  art. 15.2c / 18.2: dropped from the federation.  Stop sending
@@ -178,15 +160,13 @@ node_use_roster (node_t *self, roster_t **roster_p, kt_reason_t *reason)
         roster_destroy (&roster);
         return -1;
     }
-    const roster_t *old = keyring_roster (self->keyring);
-    if (self->uitvoerder && s_relink (self, old, keyring_roster (keyring), reason) != 0) {
+    keyring_t *gone = self->keyring;
+    self->keyring = keyring;
+    if (self->role->roster_changed (self, keyring_roster (gone), reason) != 0) {
+        self->keyring = gone;
         keyring_destroy (&keyring);
         return -1;
     }
-    keyring_t *gone = self->keyring;
-    self->keyring = keyring;
-    if (!self->uitvoerder)
-        self->hub = keyring_peer (self->keyring, roster_uitvoerder (keyring_roster (keyring))->id);
     keyring_destroy (&gone);
     kt_log (KT_LOG_INFO, "roster applied version=%llu members=%zu", (unsigned long long) version,
             keyring_roster (self->keyring)->member_count);

@@ -81,8 +81,8 @@ transport_allow (transport_t *self, const roster_t *roster, kt_reason_t *reason)
             continue;
         /*  During a key rotation overlap the previous key is admitted too. */
         for (int k = 0; k < (roster_member_previous_active (m, now) ? 2 : 1); k++) {
-            zcert_t *cert = zcert_new_from (k ? m->previous_transport_pk : m->transport_pk,
-                                            no_secret);
+            zcert_t *cert =
+                zcert_new_from (k ? m->previous_transport_pk : m->transport_pk, no_secret);
             char path[PATH_MAX + 80];
             snprintf (path, sizeof path, "%s/%s%s.key", self->allow_dir, m->id,
                       k ? ".previous" : "");
@@ -272,8 +272,7 @@ transport_recv (transport_t *self, transport_msg_t *msg)
 }
 
 int
-transport_send (transport_t *self, const uint8_t *rid, size_t rid_len, const void *data,
-                size_t len)
+transport_send (transport_t *self, const uint8_t *rid, size_t rid_len, const void *data, size_t len)
 {
     void *handle = zsock_resolve (self->sock);
     if (rid && zmq_send (handle, rid, rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)

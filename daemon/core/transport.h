@@ -42,10 +42,10 @@ int transport_rebind (transport_t *self, const config_t *config, const keys_secr
 #define TRANSPORT_RID_MAX 256
 
 typedef struct {
-    zframe_t *data;                    /* owned; destroy after use */
-    uint8_t peer_key[32];              /* CURVE key of the sender (ROUTER side) */
+    zframe_t *data;       /* owned; destroy after use */
+    uint8_t peer_key[32]; /* CURVE key of the sender (ROUTER side) */
     bool have_peer_key;
-    uint8_t rid[TRANSPORT_RID_MAX];    /* routing id (ROUTER side) */
+    uint8_t rid[TRANSPORT_RID_MAX]; /* routing id (ROUTER side) */
     size_t rid_len;
 } transport_msg_t;
 

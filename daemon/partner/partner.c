@@ -3,7 +3,7 @@
  *  transaction as the business change, sends in signed batches, and
  *  settles a message only when the uitvoerder's signed receipt arrives.
  */
-#include "node_internal.h"
+#include "partner.h"
 
 #include "intake.h"
 #include "policy.h"
@@ -13,38 +13,49 @@
 #include <sodium.h>
 #include <string.h>
 
-#define DRAIN_MAX 4096
 #define PUMP_MS 10
 
-int
-partner_start (node_t *self, kt_reason_t *reason)
+static int
+s_check (const config_t *config, kt_reason_t *reason)
 {
+    if (!*config->connect)
+        return kt_fail (reason, "%s is a partner: its config needs transport/connect", config->id);
+    return 0;
+}
+
+static int
+s_start (node_t *self, kt_reason_t *reason)
+{
+    partner_t *p = calloc (1, sizeof *p);
+    if (!p)
+        return kt_fail (reason, "out of memory");
+    self->role_state = p;
+    p->waiters = zhashx_new ();
     const roster_t *roster = keyring_roster (self->keyring);
     const roster_member_t *hub = roster_uitvoerder (roster);
     if (!hub)
         return kt_fail (reason, "the roster names no uitvoerder");
-    self->hub = keyring_peer (self->keyring, hub->id);
+    p->hub = keyring_peer (self->keyring, hub->id);
     outbox_limits_t limits = {self->config.retry_min_ms, self->config.retry_max_ms,
                               self->config.max_inflight};
-    self->outbox = outbox_new (self->db, &limits, reason);
-    if (!self->outbox)
+    p->outbox = outbox_new (self->db, &limits, reason);
+    if (!p->outbox)
         return -1;
-    self->signalbox = signalbox_new (self->db, self->keystore, reason);
-    if (!self->signalbox)
+    p->signalbox = signalbox_new (self->db, self->keystore, reason);
+    if (!p->signalbox)
         return -1;
-    if (partner_agenda_start (self, reason) != 0 || partner_casus_start (self, reason) != 0
-        || partner_log_start (self, reason) != 0)
+    if (partner_agenda_start (self, reason) != 0 || partner_casus_start (self, reason) != 0 ||
+        partner_log_start (self, reason) != 0)
         return -1;
     if (*self->config.spool_dir) {
         /*  art. 7.1: only a kernpartij's node may forward signals. */
         char *to[1] = {(char *) hub->id};
         if (policy_check (roster, KETEN__MESSAGE_TYPE__SIGNAL, keyring_self_member (self->keyring),
-                          to, 1, kt_now_ms (), reason)
-            != 0)
+                          to, 1, kt_now_ms (), reason) != 0)
             return kt_fail (reason, "intake/spool-dir is set, but %s may not send signals",
                             self->config.id);
-        self->spool = spool_new (self->db, self->config.spool_dir, reason);
-        if (!self->spool)
+        p->spool = spool_new (self->db, self->config.spool_dir, reason);
+        if (!p->spool)
             return -1;
         zloop_timer (self->loop, self->config.spool_poll_ms, 0, partner_on_spool, self);
     }
@@ -56,40 +67,53 @@ partner_start (node_t *self, kt_reason_t *reason)
     if (!q)
         return -1;
     if (sqlite3_step (q) == SQLITE_ROW && sqlite3_column_bytes (q, 0) == KT_ID_LEN) {
-        kt_hex (self->last_receipt_id, sqlite3_column_blob (q, 0), KT_ID_LEN);
-        self->last_receipt_ms = (uint64_t) sqlite3_column_int64 (q, 1);
-        self->last_receipt_index = (uint64_t) sqlite3_column_int64 (q, 2);
+        kt_hex (p->last_receipt_id, sqlite3_column_blob (q, 0), KT_ID_LEN);
+        p->last_receipt_ms = (uint64_t) sqlite3_column_int64 (q, 1);
+        p->last_receipt_index = (uint64_t) sqlite3_column_int64 (q, 2);
     }
     sqlite3_finalize (q);
     self->transport = transport_connect (&self->config, self->keys, hub->transport_pk, reason);
     if (!self->transport)
         return -1;
-    zloop_reader (self->loop, transport_sock (self->transport), partner_on_transport, self);
-    zloop_reader_set_tolerant (self->loop, transport_sock (self->transport));
+    node_listen (self);
     zloop_timer (self->loop, self->config.heartbeat_ms, 0, partner_on_heartbeat, self);
     zloop_timer (self->loop, PUMP_MS, 0, partner_on_pump, self);
     partner_on_heartbeat (self->loop, 0, self);
     kt_log (KT_LOG_INFO, "partner connecting endpoint=%s uitvoerder=%s pending=%zu",
-            self->config.connect, hub->id, outbox_pending (self->outbox));
+            self->config.connect, hub->id, outbox_pending (p->outbox));
     return 0;
 }
 
-void
-partner_stop (node_t *self)
+static void
+s_stop (node_t *self)
 {
-    for (size_t i = 0; i < self->n_pending; i++) {
-        api_caller_clear (&self->pending[i].caller);
-        intake_signal_destroy (&self->pending[i].signal);
+    partner_t *p = partner_of (self);
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->n_pending; i++) {
+        api_caller_clear (&p->pending[i].caller);
+        intake_signal_destroy (&p->pending[i].signal);
     }
-    free (self->pending);
-    self->pending = NULL;
-    self->n_pending = 0;
-    spool_destroy (&self->spool);
+    free (p->pending);
+    p->pending = NULL;
+    p->n_pending = 0;
+    spool_destroy (&p->spool);
     partner_agenda_stop (self);
     partner_casus_stop (self);
     partner_log_stop (self);
-    signalbox_destroy (&self->signalbox);
-    outbox_destroy (&self->outbox);
+    signalbox_destroy (&p->signalbox);
+    outbox_destroy (&p->outbox);
+    /*  Callers still waiting for a receipt (the API server is gone). */
+    if (p->waiters) {
+        api_caller_t *w;
+        for (w = zhashx_first (p->waiters); w; w = zhashx_next (p->waiters)) {
+            api_caller_clear (w);
+            free (w);
+        }
+        zhashx_destroy (&p->waiters);
+    }
+    free (p);
+    self->role_state = NULL;
 }
 
 /*  Whether this node's key file is still accepted: the overlap of a key
@@ -98,22 +122,23 @@ partner_stop (node_t *self)
 static bool
 s_keys_accepted (node_t *self, uint64_t now)
 {
-    if (!keyring_self_previous (self->keyring)
-        || roster_member_previous_active (keyring_self_member (self->keyring), now))
+    if (!keyring_self_previous (self->keyring) ||
+        roster_member_previous_active (keyring_self_member (self->keyring), now))
         return true;
     self->expelled = true;
-    kt_log (KT_LOG_ERROR, "keys rotated and the overlap ended on %s: sending stopped; "
-                          "install the new key file and restart",
+    kt_log (KT_LOG_ERROR,
+            "keys rotated and the overlap ended on %s: sending stopped; "
+            "install the new key file and restart",
             keyring_self_member (self->keyring)->previous_until);
     return false;
 }
 
-/*  Send what is due, in signed batches, while the link is up. */
-static void
-s_pump (node_t *self)
+void
+partner_pump (node_t *self)
 {
+    partner_t *p = partner_of (self);
     /*  A node the roster dropped sends nothing (art. 15.2c, 18.2). */
-    if (!self->link_up || self->expelled || !s_keys_accepted (self, kt_now_ms ()))
+    if (!p->link_up || self->expelled || !s_keys_accepted (self, kt_now_ms ()))
         return;
     size_t max = self->config.batch_max;
     outbox_item_t *items = malloc (max * sizeof *items);
@@ -126,7 +151,7 @@ s_pump (node_t *self)
     uint64_t now = kt_now_ms ();
     bool blocked = false;
     while (!blocked) {
-        size_t n = outbox_due (self->outbox, now, items, max);
+        size_t n = outbox_due (p->outbox, now, items, max);
         if (n == 0)
             break;
         for (size_t i = 0; i < n; i++) {
@@ -144,7 +169,7 @@ s_pump (node_t *self)
             if (!blocked && transport_send (self->transport, NULL, 0, envs[i], env_lens[i]) != 0)
                 blocked = true; /* queue full or peer gone: the rest waits */
             if (blocked)
-                outbox_retry_soon (self->outbox, items[i].id, now);
+                outbox_retry_soon (p->outbox, items[i].id, now);
             free (envs[i]);
             free (items[i].header);
         }
@@ -162,7 +187,7 @@ partner_on_pump (zloop_t *loop, int timer_id, void *arg)
 {
     (void) loop;
     (void) timer_id;
-    s_pump (arg);
+    partner_pump (arg);
     return 0;
 }
 
@@ -172,35 +197,35 @@ partner_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
     (void) loop;
     (void) timer_id;
     node_t *self = arg;
+    partner_t *p = partner_of (self);
     uint64_t now = kt_now_ms ();
-    if (self->hook)
-        hook_reap (self->hook);
+    if (p->hook)
+        hook_reap (p->hook);
     if (self->expelled || !s_keys_accepted (self, now))
         return 0;
-    if (self->link_up && now - self->hub_last_seen_ms > self->config.heartbeat_timeout_ms) {
-        self->link_up = false;
-        kt_log (KT_LOG_WARN, "link down peer=%s silent_ms=%llu", self->hub->member->id,
-                (unsigned long long) (now - self->hub_last_seen_ms));
+    if (p->link_up && now - p->hub_last_seen_ms > self->config.heartbeat_timeout_ms) {
+        p->link_up = false;
+        kt_log (KT_LOG_WARN, "link down peer=%s silent_ms=%llu", p->hub->member->id,
+                (unsigned long long) (now - p->hub_last_seen_ms));
     }
     Keten__Heartbeat hb = KETEN__HEARTBEAT__INIT;
     hb.software_version = (char *) KETEN_VERSION;
     hb.uptime_s = (now - self->started_ms) / 1000;
-    hb.outbox_depth = outbox_pending (self->outbox);
-    int64_t oldest = outbox_oldest_ms (self->outbox);
+    hb.outbox_depth = outbox_pending (p->outbox);
+    int64_t oldest = outbox_oldest_ms (p->outbox);
     hb.oldest_undelivered_ms = oldest > 0 && (uint64_t) oldest < now ? now - (uint64_t) oldest : 0;
     hb.roster_version = keyring_roster (self->keyring)->version;
     /*  DESIGN 8: what the uitvoerder shows of us at a glance. */
-    hb.checkpoint_size = metrics_checkpoint_size (self);
-    hb.log_alarm = self->witness && witness_alarm (self->witness);
+    hb.checkpoint_size = partner_checkpoint_size (self);
+    hb.log_alarm = p->witness && witness_alarm (p->witness);
     hb.key_age_s = metrics_key_age_ms (self, now) / 1000;
     hb.sent_ms = now;
     hb.sent_mono_us = kt_mono_us ();
-    hb.rtt_us = self->hub_rtt_us;
+    hb.rtt_us = p->hub_rtt_us;
     /*  sent_ms is wall-clock for the peer; the echo gives the round trip. */
     kt_reason_t reason;
-    if (node_queue (self, NULL, KETEN__MESSAGE_TYPE__HEARTBEAT, self->hub->member->id, &hb.base,
-                    &reason)
-        != 0)
+    if (node_queue (self, NULL, KETEN__MESSAGE_TYPE__HEARTBEAT, p->hub->member->id, &hb.base,
+                    &reason) != 0)
         kt_log (KT_LOG_ERROR, "heartbeat seal_failed reason=\"%s\"", reason.text);
     node_send_batch (self);
     return 0;
@@ -210,13 +235,14 @@ static void
 s_notify_waiter (node_t *self, const uint8_t id[KT_ID_LEN], bool accepted, uint64_t log_index,
                  const char *refusal)
 {
+    partner_t *p = partner_of (self);
     char hex[KT_ID_HEX];
     kt_hex (hex, id, KT_ID_LEN);
-    api_caller_t *w = zhashx_lookup (self->waiters, hex);
+    api_caller_t *w = zhashx_lookup (p->waiters, hex);
     if (!w)
         return;
-    json_t *r = json_pack ("{s:s, s:s}", "message_id", hex, "state",
-                           accepted ? "delivered" : "refused");
+    json_t *r =
+        json_pack ("{s:s, s:s}", "message_id", hex, "state", accepted ? "delivered" : "refused");
     if (accepted)
         json_object_set_new (r, "log_index", json_integer ((json_int_t) log_index));
     else
@@ -224,18 +250,19 @@ s_notify_waiter (node_t *self, const uint8_t id[KT_ID_LEN], bool accepted, uint6
     apiserver_reply_ok (self->api, w, r);
     api_caller_clear (w);
     free (w);
-    zhashx_delete (self->waiters, hex);
+    zhashx_delete (p->waiters, hex);
 }
 
-typedef struct {
+struct _settled_t {
     Keten__Receipt *receipt;
-    uint8_t *envelope;   /* the signed receipt, kept as proof of delivery */
+    uint8_t *envelope; /* the signed receipt, kept as proof of delivery */
     size_t envelope_len;
-} settled_t;
+};
 
 static void
 s_settle (node_t *self, settled_t *s, size_t n)
 {
+    partner_t *p = partner_of (self);
     if (n == 0)
         return;
     kt_reason_t reason;
@@ -247,7 +274,7 @@ s_settle (node_t *self, settled_t *s, size_t n)
     }
     for (size_t i = 0; i < n; i++) {
         const Keten__Receipt *r = s[i].receipt;
-        changed[i] = outbox_settle (self->outbox, r->message_id.data,
+        changed[i] = outbox_settle (p->outbox, r->message_id.data,
                                     r->status == KETEN__RECEIPT_STATUS__ACCEPTED, r->log_index,
                                     r->reason, s[i].envelope, s[i].envelope_len, now, &reason);
         /*  The receipt's log proof, kept in the same commit (DESIGN 7). */
@@ -271,452 +298,289 @@ s_settle (node_t *self, settled_t *s, size_t n)
         if (!changed[i])
             continue; /* a second receipt for a settled message */
         bool ok = r->status == KETEN__RECEIPT_STATUS__ACCEPTED;
-        outbox_forget (self->outbox, r->message_id.data);
-        kt_hex (self->last_receipt_id, r->message_id.data, KT_ID_LEN);
-        self->last_receipt_ms = now;
-        self->last_receipt_index = r->log_index;
+        outbox_forget (p->outbox, r->message_id.data);
+        kt_hex (p->last_receipt_id, r->message_id.data, KT_ID_LEN);
+        p->last_receipt_ms = now;
+        p->last_receipt_index = r->log_index;
         if (!ok)
             kt_log (KT_LOG_WARN, "message refused_by_uitvoerder id=%s reason=\"%s\"",
-                    self->last_receipt_id, r->reason);
+                    p->last_receipt_id, r->reason);
         s_notify_waiter (self, r->message_id.data, ok, r->log_index, r->reason);
     }
     free (changed);
 }
 
-int
-partner_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
+/* ---- receiving (the dispatcher calls these) ----------------------------- */
+
+static int
+s_drain_begin (node_t *self)
 {
-    (void) loop;
-    (void) sock;
-    node_t *self = arg;
-    settled_t *settled = calloc (DRAIN_MAX, sizeof *settled);
-    size_t n_settled = 0;
-    if (!settled)
-        return 0;
-    bool came_up = false;
-    for (size_t count = 0; count < DRAIN_MAX; count++) {
-        transport_msg_t msg;
-        int rc = transport_recv (self->transport, &msg);
-        if (rc == 0)
-            break;
-        if (rc < 0)
-            continue;
-        envelope_open_opts_t opts;
-        node_open_opts (self, &opts);
-        /*  The DEALER talks only to the server key pinned from the
-         *  roster: whatever arrives came through the uitvoerder. */
-        opts.transport_peer = self->hub;
-        envelope_opened_t opened;
-        kt_reason_t reason;
-        int open_rc = envelope_open (self->keyring, zframe_data (msg.data), zframe_size (msg.data),
-                                     &opts, &opened, &reason);
-        if (open_rc != ENVELOPE_OK) {
-            kt_log (KT_LOG_WARN, "message refused reason=\"%s\"", reason.text);
-            envelope_opened_clear (&opened);
-            zframe_destroy (&msg.data);
-            continue;
-        }
-        uint64_t now = kt_now_ms ();
-        self->hub_last_seen_ms = now;
-        if (!self->link_up) {
-            self->link_up = came_up = true;
-            kt_log (KT_LOG_INFO, "link up peer=%s", self->hub->member->id);
-        }
-        Keten__MessageType type = opened.header->type;
-        if (type == KETEN__MESSAGE_TYPE__RECEIPT) {
-            Keten__Receipt *r = keten__receipt__unpack (NULL, opened.body_len, opened.body);
-            if (r && r->message_id.len == KT_ID_LEN) {
-                settled[n_settled].receipt = r;
-                settled[n_settled].envelope_len = zframe_size (msg.data);
-                settled[n_settled].envelope = malloc (zframe_size (msg.data));
-                if (settled[n_settled].envelope) {
-                    memcpy (settled[n_settled].envelope, zframe_data (msg.data),
-                            zframe_size (msg.data));
-                    n_settled++;
-                } else
-                    keten__receipt__free_unpacked (r, NULL);
-            } else {
-                kt_log (KT_LOG_WARN, "receipt malformed");
-                if (r)
-                    keten__receipt__free_unpacked (r, NULL);
-            }
-        } else if (type == KETEN__MESSAGE_TYPE__HEARTBEAT) {
-            Keten__Heartbeat *hb = keten__heartbeat__unpack (NULL, opened.body_len, opened.body);
-            uint64_t mono = kt_mono_us ();
-            if (hb && hb->reply && hb->echo_mono_us && hb->echo_mono_us <= mono)
-                self->hub_rtt_us = mono - hb->echo_mono_us;
-            if (hb)
-                keten__heartbeat__free_unpacked (hb, NULL);
-        } else if (type == KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA
-                   || type == KETEN__MESSAGE_TYPE__CASUS_AGENDA)
-            partner_on_agenda (self, &opened);
-        else if (type == KETEN__MESSAGE_TYPE__WEEGPLOEG_DECISION)
-            partner_on_decision (self, &opened);
-        else if (type == KETEN__MESSAGE_TYPE__CHECKPOINT)
-            partner_on_checkpoint (self, &opened);
-        else if (type == KETEN__MESSAGE_TYPE__ROSTER)
-            partner_on_roster (self, &opened);
-        else if (type == KETEN__MESSAGE_TYPE__PLAN || type == KETEN__MESSAGE_TYPE__CLOSURE
-                 || type == KETEN__MESSAGE_TYPE__DISCLOSURE_CONSENT)
-            partner_on_casus (self, &opened);
-        else
-            kt_log (KT_LOG_WARN, "message unhandled type=%s", policy_type_name (type));
-        envelope_opened_clear (&opened);
-        zframe_destroy (&msg.data);
+    partner_t *p = partner_of (self);
+    p->settled = calloc (NODE_DRAIN_MAX, sizeof *p->settled);
+    p->n_settled = 0;
+    p->came_up = false;
+    return p->settled ? 0 : -1;
+}
+
+/*  The drain's receipts settled in one commit, then what arrived is
+ *  answered and what is due is sent. */
+static void
+s_drain_end (node_t *self)
+{
+    partner_t *p = partner_of (self);
+    s_settle (self, p->settled, p->n_settled);
+    for (size_t i = 0; i < p->n_settled; i++) {
+        keten__receipt__free_unpacked (p->settled[i].receipt, NULL);
+        free (p->settled[i].envelope);
     }
-    s_settle (self, settled, n_settled);
-    for (size_t i = 0; i < n_settled; i++) {
-        keten__receipt__free_unpacked (settled[i].receipt, NULL);
-        free (settled[i].envelope);
-    }
-    free (settled);
-    if (came_up)
-        outbox_link_up (self->outbox, kt_now_ms ());
+    free (p->settled);
+    p->settled = NULL;
+    p->n_settled = 0;
+    if (p->came_up)
+        outbox_link_up (p->outbox, kt_now_ms ());
     node_send_batch (self); /* receipts for what arrived */
-    s_pump (self);
-    return 0;
+    partner_pump (self);
 }
 
-/* ---- submissions (group commit) ----------------------------------------- */
-
-static pending_submit_t *
-s_pending_slot (node_t *self)
+/*  The DEALER talks only to the server key pinned from the roster:
+ *  whatever arrives came through the uitvoerder. */
+static const keyring_peer_t *
+s_peer (node_t *self, const transport_msg_t *msg, void **link_p)
 {
-    if (self->n_pending == self->cap_pending) {
-        size_t cap = self->cap_pending ? self->cap_pending * 2 : 256;
-        pending_submit_t *p = realloc (self->pending, cap * sizeof *p);
-        if (!p)
-            return NULL;
-        self->pending = p;
-        self->cap_pending = cap;
-    }
-    pending_submit_t *p = &self->pending[self->n_pending++];
-    memset (p, 0, sizeof *p);
-    return p;
+    (void) msg;
+    *link_p = NULL;
+    return partner_of (self)->hub;
 }
 
-/*  Police intake: forward what was dropped in the spool directory. */
-int
-partner_on_spool (zloop_t *loop, int timer_id, void *arg)
+static void
+s_refused (node_t *self, node_message_t *m, const char *why)
 {
-    (void) loop;
-    (void) timer_id;
-    node_t *self = arg;
-    enum { SPOOL_BATCH = 256 };
-    spool_file_t *files = calloc (SPOOL_BATCH, sizeof *files);
-    if (!files)
-        return 0;
-    size_t n = spool_scan (self->spool, files, SPOOL_BATCH);
-    for (size_t i = 0; i < n; i++) {
-        pending_submit_t *p = s_pending_slot (self);
-        if (!p) {
-            intake_signal_destroy (&files[i].signal);
-            continue; /* stays in the spool's work/ for the next pass */
-        }
-        p->signal = files[i].signal;
-        files[i].signal = NULL;
-        p->from_spool = true;
-        p->file = files[i];
-        p->caller.uid = files[i].owner;
-    }
-    free (files);
-    partner_flush (self);
-    return 0;
+    (void) self;
+    (void) m;
+    kt_log (KT_LOG_WARN, "message refused reason=\"%s\"", why);
 }
 
-void
-partner_submit (node_t *self, const api_caller_t *caller, json_t *args)
+/*  Anything that opens is the uitvoerder: the link is up. */
+static void
+s_heard (node_t *self, node_message_t *m)
 {
-    kt_reason_t reason;
-    if (self->expelled) {
-        apiserver_reply_error (self->api, caller,
-                               "this node is no longer a member of the federation: the roster "
-                               "dropped it, so it sends nothing");
-        return;
+    (void) m;
+    partner_t *p = partner_of (self);
+    p->hub_last_seen_ms = kt_now_ms ();
+    if (!p->link_up) {
+        p->link_up = p->came_up = true;
+        kt_log (KT_LOG_INFO, "link up peer=%s", p->hub->member->id);
     }
-    const roster_member_t *me = keyring_self_member (self->keyring);
-    char *to[1] = {(char *) self->hub->member->id};
-    /*  art. 7.1-7.2: refuse here already, with the rule, rather than
-     *  queue a message the uitvoerder must refuse. */
-    if (policy_check (keyring_roster (self->keyring), KETEN__MESSAGE_TYPE__SIGNAL, me, to, 1,
-                      kt_now_ms (), &reason)
-        != 0) {
-        apiserver_reply_error (self->api, caller, reason.text);
-        return;
-    }
-    json_t *obj = args ? json_object_get (args, "signal") : NULL;
-    json_t *wait = args ? json_object_get (args, "wait") : NULL;
-    if (!json_is_object (obj)) {
-        apiserver_reply_error (self->api, caller, "args.signal must be a signal object");
-        return;
-    }
-    if (wait && !json_is_boolean (wait)) {
-        apiserver_reply_error (self->api, caller, "args.wait must be true or false");
-        return;
-    }
-    Keten__Signal *signal = NULL;
-    if (intake_signal_from_object (obj, &signal, &reason) != 0) {
-        apiserver_reply_error (self->api, caller, reason.text);
-        return;
-    }
-    pending_submit_t *p = s_pending_slot (self);
-    if (!p) {
-        intake_signal_destroy (&signal);
-        apiserver_reply_error (self->api, caller, "out of memory");
-        return;
-    }
-    api_caller_copy (&p->caller, caller);
-    p->signal = signal;
-    p->wait = wait && json_is_true (wait);
 }
 
-/*  Store and queue every pending submission in one transaction per file
- *  (keys first), then answer.  Nothing is half-stored: on any failure all
- *  of them are rolled back and refused. */
-void
-partner_flush (node_t *self)
+static void
+s_refuse (node_t *self, node_message_t *m, const char *what, const char *why)
 {
-    size_t n = self->n_pending;
-    if (n == 0)
+    if (!what) {
+        kt_log (KT_LOG_WARN, "message unhandled type=%s",
+                policy_type_name (m->opened.header->type));
         return;
-    kt_reason_t reason = {""};
+    }
+    kt_log (KT_LOG_WARN, "%s refused id=%s reason=\"%s\"", what, m->hex, why);
+    if (m->receipted)
+        partner_receipt (self, m->opened.id, false, why);
+}
+
+/*  A receipt for one of ours: kept, with its signed envelope as proof,
+ *  until the drain settles them together. */
+static void
+s_on_receipt (node_t *self, node_message_t *m)
+{
+    partner_t *p = partner_of (self);
+    settled_t *s = &p->settled[p->n_settled];
+    s->envelope = malloc (m->raw_len);
+    if (!s->envelope)
+        return; /* not settled: the uitvoerder answers the retry */
+    memcpy (s->envelope, m->raw, m->raw_len);
+    s->envelope_len = m->raw_len;
+    s->receipt = (Keten__Receipt *) m->body;
+    m->body = NULL;
+    p->n_settled++;
+}
+
+/*  The uitvoerder's reply to our heartbeat: the round trip. */
+static void
+s_on_heartbeat_reply (node_t *self, node_message_t *m)
+{
+    const Keten__Heartbeat *hb = (const Keten__Heartbeat *) m->body;
+    uint64_t mono = kt_mono_us ();
+    if (hb->reply && hb->echo_mono_us && hb->echo_mono_us <= mono)
+        partner_of (self)->hub_rtt_us = mono - hb->echo_mono_us;
+}
+
+static void
+s_link_status (node_t *self, json_t *result)
+{
+    partner_t *p = partner_of (self);
     uint64_t now = kt_now_ms ();
-    uint8_t (*ids)[KT_ID_LEN] = calloc (n, sizeof *ids);
-    bool *held = calloc (n, sizeof *held);
-    sqlite3 *ks = keystore_db (self->keystore);
-    bool ok = ids && held && store_begin (ks, &reason) == 0;
-    if (ok && store_begin (self->db, &reason) != 0) {
-        store_rollback (ks);
-        ok = false;
-    }
-    char *to[1] = {(char *) self->hub->member->id};
-    for (size_t i = 0; ok && i < n; i++) {
-        Keten__Signal *s = self->pending[i].signal;
-        /*  Wpg machtigingsbesluit: art. 9/10 data wait for release. */
-        held[i] = s->wpg_basis == KETEN__WPG_BASIS__WPG_ART_9_10;
-        uint8_t *header = NULL;
-        size_t header_len = 0;
-        size_t body_len = keten__signal__get_packed_size (s);
-        uint8_t *body = malloc (body_len ? body_len : 1);
-        if (!body) {
-            ok = false;
-            snprintf (reason.text, sizeof reason.text, "out of memory");
-            break;
-        }
-        keten__signal__pack (s, body);
-        /*  A held signal gets a wholly random id: a time-ordered one
-         *  would tell the uitvoerder how long the police held it. */
-        uint8_t random_id[KT_ID_LEN];
-        randombytes_buf (random_id, sizeof random_id);
-        envelope_draft_t draft = {KETEN__MESSAGE_TYPE__SIGNAL, to, 1, NULL, body, body_len, now,
-                                  held[i] ? random_id : NULL};
-        if (envelope_seal (self->keyring, &draft, ids[i], &header, &header_len, &reason) != 0
-            || signalbox_insert (self->signalbox, ids[i], s, held[i], (uint32_t) self->pending[i].caller.uid,
-                                 now, &reason)
-                   != 0
-            || (!held[i]
-                && outbox_insert (self->outbox, ids[i], KETEN__MESSAGE_TYPE__SIGNAL, header,
-                                  header_len, now, &reason)
-                       != 0)
-            || (self->pending[i].from_spool
-                && spool_record (self->spool, &self->pending[i].file, ids[i], &reason) != 0))
-            ok = false;
-        sodium_memzero (body, body_len);
-        free (body);
-        free (header);
-    }
-    if (ok && store_commit (ks, &reason) != 0)
-        ok = false;
-    if (ok && store_commit (self->db, &reason) != 0)
-        ok = false;
-    if (!ok) {
-        store_rollback (self->db);
-        store_rollback (ks);
-        kt_log (KT_LOG_ERROR, "submit store_failed count=%zu reason=\"%s\"", n, reason.text);
-    }
-    for (size_t i = 0; i < n; i++) {
-        pending_submit_t *p = &self->pending[i];
-        char hex[KT_ID_HEX];
-        if (!ok) {
-            /*  A spool file stays where it is and is tried again. */
-            if (!p->from_spool)
-                apiserver_reply_error (self->api, &p->caller,
-                                       "could not store the signal; nothing was stored");
-        } else {
-            kt_hex (hex, ids[i], KT_ID_LEN);
-            kt_log (KT_LOG_INFO, "signal accepted id=%s uid=%u state=%s via=%s", hex,
-                    (unsigned) p->caller.uid, held[i] ? "held" : "queued",
-                    p->from_spool ? "spool" : "api");
-            if (!held[i])
-                outbox_enqueue (self->outbox, ids[i], now);
-            if (p->from_spool)
-                spool_done (self->spool, &p->file);
-            else if (p->wait && !held[i]) {
-                api_caller_t *w = malloc (sizeof *w);
-                if (w) {
-                    api_caller_copy (w, &p->caller);
-                    zhashx_insert (self->waiters, hex, w);
-                }
-            } else
-                apiserver_reply_ok (self->api, &p->caller,
-                                    json_pack ("{s:s, s:s}", "message_id", hex, "state",
-                                               held[i] ? "held" : "queued"));
-        }
-        api_caller_clear (&p->caller);
-        intake_signal_destroy (&p->signal);
-    }
-    self->n_pending = 0;
-    free (ids);
-    free (held);
-    if (ok)
-        s_pump (self);
-}
-
-/*  Wpg machtigingsbesluit: an art. 9/10 Wpg signal leaves the police node
- *  only after an authorised user records that the investigation interest
- *  does not object and names the OM officer consulted.  The release, the
- *  user who made it (kernel credentials) and the outbox row are one
- *  transaction. */
-void
-partner_release (node_t *self, const api_caller_t *caller, json_t *args)
-{
-    json_t *id_j = args ? json_object_get (args, "message_id") : NULL;
-    json_t *checked = args ? json_object_get (args, "opsporingsbelang_checked") : NULL;
-    json_t *om = args ? json_object_get (args, "om_consulted") : NULL;
-    uint8_t id[KT_ID_LEN];
-    if (!json_is_string (id_j) || kt_unhex (id, KT_ID_LEN, json_string_value (id_j)) != 0) {
-        apiserver_reply_error (self->api, caller, "args.message_id must be 32 hex digits");
-        return;
-    }
-    if (!json_is_true (checked)) {
-        apiserver_reply_error (self->api, caller,
-                               "record that the investigation interest (opsporingsbelang) does "
-                               "not object: args.opsporingsbelang_checked must be true");
-        return;
-    }
-    const char *om_name = json_string_value (om);
-    size_t om_len = om_name ? strlen (om_name) : 0;
-    bool om_ok = om_len >= 1 && om_len <= 200;
-    for (size_t i = 0; om_ok && i < om_len; i++)
-        if ((unsigned char) om_name[i] < 0x20 || om_name[i] == 0x7f)
-            om_ok = false;
-    if (!om_ok) {
-        apiserver_reply_error (self->api, caller,
-                               "args.om_consulted must name the OM officer consulted (1..200 "
-                               "bytes, no control characters)");
-        return;
-    }
-    kt_reason_t reason;
-    /*  Wpg machtigingsbesluit: only an authorised police user releases;
-     *  the node knows them as members of intake/release-group. */
-    if (!*self->config.release_group) {
-        apiserver_reply_error (self->api, caller,
-                               "no one is authorised to release held signals on this node: set "
-                               "intake/release-group to the group of authorised police users");
-        return;
-    }
-    if (!access_uid_in_group (caller->uid, self->config.release_group)) {
-        char user[65];
-        access_user_name (caller->uid, user, sizeof user);
-        kt_log (KT_LOG_WARN, "signal release_refused uid=%u user=%s reason=not_authorised",
-                (unsigned) caller->uid, user);
-        char msg[256];
-        snprintf (msg, sizeof msg,
-                  "%s is not authorised to release held signals (not in group %s)", user,
-                  self->config.release_group);
-        apiserver_reply_error (self->api, caller, msg);
-        return;
-    }
-    uint64_t now = kt_now_ms ();
-    Keten__Signal *signal = NULL;
-    uint8_t *body = NULL, *header = NULL;
-    size_t body_len = 0, header_len = 0;
-    char *to[1] = {(char *) self->hub->member->id};
-    int rc = store_begin (self->db, &reason);
-    if (rc == 0)
-        rc = signalbox_release (self->signalbox, id, (uint32_t) caller->uid, om_name, now, &signal,
-                                &reason);
-    if (rc == 0) {
-        /*  The release travels with the signal, so the uitvoerder can see
-         *  that the Wpg conditions were recorded (not who the officer was). */
-        signal->released_ms = now;
-        signal->opsporingsbelang_checked = true;
-        signal->om_consulted = true;
-        body_len = keten__signal__get_packed_size (signal);
-        body = malloc (body_len ? body_len : 1);
-        if (!body)
-            rc = kt_fail (&reason, "out of memory");
-    }
-    if (rc == 0) {
-        keten__signal__pack (signal, body);
-        uint8_t same_id[KT_ID_LEN];
-        envelope_draft_t draft = {KETEN__MESSAGE_TYPE__SIGNAL, to, 1, NULL, body, body_len, now, id};
-        rc = envelope_seal (self->keyring, &draft, same_id, &header, &header_len, &reason);
-    }
-    if (rc == 0)
-        rc = outbox_insert (self->outbox, id, KETEN__MESSAGE_TYPE__SIGNAL, header, header_len, now,
-                            &reason);
-    if (rc == 0)
-        rc = store_commit (self->db, &reason);
-    if (rc != 0)
-        store_rollback (self->db);
-    if (body) {
-        sodium_memzero (body, body_len);
-        free (body);
-    }
-    free (header);
-    if (signal)
-        keten__signal__free_unpacked (signal, NULL);
-    char hex[KT_ID_HEX];
-    kt_hex (hex, id, KT_ID_LEN);
-    if (rc != 0) {
-        apiserver_reply_error (self->api, caller, reason.text);
-        return;
-    }
-    kt_log (KT_LOG_INFO, "signal released id=%s uid=%u opsporingsbelang_checked=yes", hex,
-            (unsigned) caller->uid);
-    outbox_enqueue (self->outbox, id, now);
-    apiserver_reply_ok (self->api, caller,
-                        json_pack ("{s:s, s:s}", "message_id", hex, "state", "queued"));
-    s_pump (self);
-}
-
-void
-partner_status (node_t *self, json_t *result)
-{
-    uint64_t now = kt_now_ms ();
-    bool up = self->link_up && now - self->hub_last_seen_ms <= self->config.heartbeat_timeout_ms;
+    bool up = p->link_up && now - p->hub_last_seen_ms <= self->config.heartbeat_timeout_ms;
     json_object_set_new (result, "link",
-                         json_pack ("{s:s, s:b, s:I, s:I}", "peer", self->hub->member->id, "up",
-                                    up, "last_seen_ms", (json_int_t) self->hub_last_seen_ms,
-                                    "rtt_us", (json_int_t) self->hub_rtt_us));
-    size_t depth = outbox_pending (self->outbox);
-    int64_t oldest = outbox_oldest_ms (self->outbox);
+                         json_pack ("{s:s, s:b, s:I, s:I}", "peer", p->hub->member->id, "up", up,
+                                    "last_seen_ms", (json_int_t) p->hub_last_seen_ms, "rtt_us",
+                                    (json_int_t) p->hub_rtt_us));
+    size_t depth = outbox_pending (p->outbox);
+    int64_t oldest = outbox_oldest_ms (p->outbox);
     uint64_t age = oldest > 0 && (uint64_t) oldest < now ? now - (uint64_t) oldest : 0;
     json_object_set_new (
         result, "outbox",
         json_pack ("{s:I, s:I, s:I, s:I, s:I}", "depth", (json_int_t) depth, "oldest_ms",
                    (json_int_t) oldest, "oldest_undelivered_ms", (json_int_t) age, "delivered",
-                   (json_int_t) outbox_count_state (self->outbox, OUTBOX_DELIVERED), "refused",
-                   (json_int_t) outbox_count_state (self->outbox, OUTBOX_REFUSED)));
+                   (json_int_t) outbox_count_state (p->outbox, OUTBOX_DELIVERED), "refused",
+                   (json_int_t) outbox_count_state (p->outbox, OUTBOX_REFUSED)));
     /*  DESIGN 8: what needs a person's attention at this node. */
     metrics_alarm_input_t in = {.online = up,
                                 .outbox_depth = (uint64_t) depth,
                                 .oldest_undelivered_ms = (uint64_t) age,
-                                .log_alarm = self->witness && witness_alarm (self->witness)};
+                                .log_alarm = p->witness && witness_alarm (p->witness)};
     json_object_set_new (result, "alarms", metrics_alarms (&in));
     metrics_status (self, result);
-    if (*self->last_receipt_id)
+    if (*p->last_receipt_id)
         json_object_set_new (result, "last_receipt",
-                             json_pack ("{s:s, s:I, s:I}", "message_id", self->last_receipt_id,
-                                        "at_ms", (json_int_t) self->last_receipt_ms, "log_index",
-                                        (json_int_t) self->last_receipt_index));
+                             json_pack ("{s:s, s:I, s:I}", "message_id", p->last_receipt_id,
+                                        "at_ms", (json_int_t) p->last_receipt_ms, "log_index",
+                                        (json_int_t) p->last_receipt_index));
     else
         json_object_set_new (result, "last_receipt", json_null ());
 }
 
-json_t *
-partner_list_signals (node_t *self, int limit)
+uint64_t
+partner_checkpoint_size (node_t *self)
 {
-    return signalbox_list (self->signalbox, limit);
+    partner_t *p = partner_of (self);
+    if (!p->witness)
+        return 0;
+    /*  witness_status counts every kept receipt: ask it every tenth
+     *  heartbeat, not on each one. */
+    uint64_t now = kt_now_ms ();
+    if (p->cp_verified_ms && now - p->cp_verified_ms < 10ull * self->config.heartbeat_ms)
+        return p->cp_verified;
+    json_t *w = witness_status (p->witness);
+    json_t *size = json_object_get (w, "checkpoint_size");
+    p->cp_verified = json_is_integer (size) && json_integer_value (size) > 0
+                         ? (uint64_t) json_integer_value (size)
+                         : 0;
+    p->cp_verified_ms = now;
+    json_decref (w);
+    return p->cp_verified;
 }
+
+/*  status: what this member verified of the uitvoerder's log (and any
+ *  alarm), its link and its outbox. */
+static void
+s_status (node_t *self, json_t *r)
+{
+    json_object_set_new (r, "log_witness", witness_status (partner_of (self)->witness));
+    s_link_status (self, r);
+}
+
+static json_t *
+s_metrics (node_t *self, uint64_t now_ms)
+{
+    (void) now_ms;
+    json_t *r = json_object ();
+    s_link_status (self, r);
+    json_object_set_new (r, "checkpoint_size",
+                         json_integer ((json_int_t) partner_checkpoint_size (self)));
+    return r;
+}
+
+/*  The uitvoerder is the one peer: a new roster may name new keys for it. */
+static int
+s_roster_changed (node_t *self, const roster_t *old, kt_reason_t *reason)
+{
+    (void) old;
+    (void) reason;
+    partner_of (self)->hub =
+        keyring_peer (self->keyring, roster_uitvoerder (keyring_roster (self->keyring))->id);
+    return 0;
+}
+
+/* ---- local API ---------------------------------------------------------- */
+
+static void
+s_signal_list (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    node_reply_signals (self, caller,
+                        signalbox_list (partner_of (self)->signalbox, node_limit (args)));
+}
+
+/*  log.verify and log.checkpoints: what this member's witness verified. */
+static void
+s_log_witness (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    (void) args;
+    apiserver_reply_ok (self->api, caller,
+                        json_pack ("{s:s, s:o}", "role", "partner", "witness",
+                                   witness_verify (partner_of (self)->witness)));
+}
+
+/*  A partner's commands.  The rows without a handler are the uitvoerder's
+ *  commands: the refusal says where the caller should go instead. */
+static const node_command_t s_commands[] = {
+    {"signal.list", NULL, s_signal_list, NULL},
+    {"signal.submit", NULL, partner_submit, NULL},
+    {"signal.release", NULL, partner_release, NULL},
+    {"weegploeg.*", NULL, NULL, "the uitvoerder keeps the weegploeg file; this node is a partner"},
+    {"casusoverleg.*", NULL, NULL,
+     "the uitvoerder keeps the casusoverleg file; this node is a partner"},
+    /*  Every partner may take part in a casusoverleg (art. 9-10). */
+    {"agenda.list", NULL, partner_agenda_list, NULL},
+    {"agenda.show", NULL, partner_agenda_show, NULL},
+    {"decision.list", NULL, partner_decision_list, NULL},
+    {"decision.show", NULL, partner_decision_show, NULL},
+    {"case.*", NULL, partner_case_api, NULL},
+    {"plan.*", NULL, partner_case_api, NULL},
+    {"log.trail", NULL, NULL, "the provenance log is kept by the uitvoerder"},
+    {"log.verify", NULL, s_log_witness, NULL},
+    {"log.checkpoints", NULL, s_log_witness, NULL},
+    {"roster.change", NULL, NULL, "the uitvoerder changes the roster (art. 15.2c)"},
+    {"incident.report", NULL, partner_incident_report, NULL},
+    {"incident.*", NULL, NULL, "the incident register is kept by the uitvoerder (art. 15.2g)"},
+};
+
+/*  What a partner does with each message type the uitvoerder may send it
+ *  (the policy table says which). */
+static const node_handler_t s_handlers[] = {
+    {KETEN__MESSAGE_TYPE__RECEIPT, "receipt", s_on_receipt},
+    {KETEN__MESSAGE_TYPE__HEARTBEAT, "heartbeat", s_on_heartbeat_reply},
+    {KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA, "agenda", partner_on_agenda},
+    {KETEN__MESSAGE_TYPE__CASUS_AGENDA, "agenda", partner_on_agenda},
+    {KETEN__MESSAGE_TYPE__WEEGPLOEG_DECISION, "decision", partner_on_decision},
+    {KETEN__MESSAGE_TYPE__CHECKPOINT, "checkpoint", partner_on_checkpoint},
+    {KETEN__MESSAGE_TYPE__ROSTER, "roster", partner_on_roster},
+    {KETEN__MESSAGE_TYPE__PLAN, "plan", partner_on_plan},
+    {KETEN__MESSAGE_TYPE__CLOSURE, "closure", partner_on_closure},
+    {KETEN__MESSAGE_TYPE__DISCLOSURE_CONSENT, "disclosure", partner_on_disclosure},
+};
+
+const node_role_t partner_role = {
+    .name = "partner",
+    .serves = (1u << ROLE_KERNPARTIJ) | (1u << ROLE_CASUSPARTIJ) | (1u << ROLE_EXTERN),
+    .check = s_check,
+    .start = s_start,
+    .stop = s_stop,
+    .status = s_status,
+    .metrics = s_metrics,
+    .api_flush = partner_flush,
+    .roster_changed = s_roster_changed,
+    .log_access = partner_log_access,
+    .commands = s_commands,
+    .n_commands = sizeof s_commands / sizeof s_commands[0],
+    .handlers = s_handlers,
+    .n_handlers = sizeof s_handlers / sizeof s_handlers[0],
+    .drain_begin = s_drain_begin,
+    .drain_end = s_drain_end,
+    .peer = s_peer,
+    .open_opts = NULL,
+    .refused = s_refused,
+    .duplicate = NULL,
+    .heard = s_heard,
+    .refuse = s_refuse,
+};

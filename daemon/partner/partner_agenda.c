@@ -6,7 +6,7 @@
  *  a signed receipt once it is stored.  Showing an agenda is a read of
  *  personal data and is recorded first (art. 15.2e).
  */
-#include "node_internal.h"
+#include "partner.h"
 
 #include "ics.h"
 #include "items.h"
@@ -26,16 +26,17 @@ s_kernpartij (node_t *self)
 int
 partner_agenda_start (node_t *self, kt_reason_t *reason)
 {
+    partner_t *p = partner_of (self);
     /*  art. 8.4: only kernpartijen take part in the weegploeg and receive
      *  its decisions.  Any partner may take part in a casusoverleg, so
      *  any may receive agendas; a node that is not a kernpartij makes its
      *  agenda table with the first one (partner_on_agenda). */
     if (s_kernpartij (self)) {
-        if (!(self->agendabox = agendabox_new (self->db, self->keystore, reason)) ||
-            !(self->decisionbox = decisionbox_new (self->db, self->keystore, reason)))
+        if (!(p->agendabox = agendabox_new (self->db, self->keystore, reason)) ||
+            !(p->decisionbox = decisionbox_new (self->db, self->keystore, reason)))
             return -1;
     } else if (agendabox_present (self->db) &&
-               !(self->agendabox = agendabox_new (self->db, self->keystore, reason)))
+               !(p->agendabox = agendabox_new (self->db, self->keystore, reason)))
         return -1;
     if (*self->config.ics_dir) {
         struct stat st;
@@ -44,7 +45,7 @@ partner_agenda_start (node_t *self, kt_reason_t *reason)
             return kt_fail (reason, "agenda/ics-dir %s is not a directory this node can write",
                             self->config.ics_dir);
     }
-    if (*self->config.agenda_hook && !(self->hook = hook_new (self->config.agenda_hook, reason)))
+    if (*self->config.agenda_hook && !(p->hook = hook_new (self->config.agenda_hook, reason)))
         return -1;
     return 0;
 }
@@ -52,24 +53,10 @@ partner_agenda_start (node_t *self, kt_reason_t *reason)
 void
 partner_agenda_stop (node_t *self)
 {
-    hook_destroy (&self->hook);
-    agendabox_destroy (&self->agendabox);
-    decisionbox_destroy (&self->decisionbox);
-}
-
-static void
-s_receipt (node_t *self, const uint8_t id[KT_ID_LEN], bool accepted, const char *refusal)
-{
-    Keten__Receipt r = KETEN__RECEIPT__INIT;
-    r.message_id.data = (uint8_t *) id;
-    r.message_id.len = KT_ID_LEN;
-    r.status = accepted ? KETEN__RECEIPT_STATUS__ACCEPTED : KETEN__RECEIPT_STATUS__REFUSED;
-    r.reason = (char *) (refusal ? refusal : "");
-    r.stored_ms = kt_now_ms ();
-    kt_reason_t reason;
-    if (node_queue (self, NULL, KETEN__MESSAGE_TYPE__RECEIPT, self->hub->member->id, &r.base,
-                    &reason) != 0)
-        kt_log (KT_LOG_ERROR, "receipt seal_failed reason=\"%s\"", reason.text);
+    partner_t *p = partner_of (self);
+    hook_destroy (&p->hook);
+    agendabox_destroy (&p->agendabox);
+    decisionbox_destroy (&p->decisionbox);
 }
 
 /*  Write MEETING.ics and run the hook.  Failures are logged, not fatal:
@@ -77,6 +64,7 @@ s_receipt (node_t *self, const uint8_t id[KT_ID_LEN], bool accepted, const char 
 static void
 s_publish (node_t *self, const Keten__WeegploegAgenda *a, agenda_event_t event)
 {
+    partner_t *p = partner_of (self);
     char path[PATH_MAX + 64] = "";
     kt_reason_t reason;
     if (*self->config.ics_dir) {
@@ -91,48 +79,40 @@ s_publish (node_t *self, const Keten__WeegploegAgenda *a, agenda_event_t event)
         }
         free (ics);
     }
-    if (self->hook &&
-        hook_run (self->hook, agenda_event_name (event), a->meeting_id, path, &reason) != 0)
+    if (p->hook && hook_run (p->hook, agenda_event_name (event), a->meeting_id, path, &reason) != 0)
         kt_log (KT_LOG_ERROR, "agenda hook_failed meeting=%s reason=\"%s\"", a->meeting_id,
                 reason.text);
 }
 
 void
-partner_on_agenda (node_t *self, const envelope_opened_t *opened)
+partner_on_agenda (node_t *self, node_message_t *m)
 {
-    char hex[KT_ID_HEX];
-    kt_hex (hex, opened->id, KT_ID_LEN);
+    partner_t *p = partner_of (self);
+    const envelope_opened_t *opened = &m->opened;
+    const char *hex = m->hex;
     kt_reason_t reason;
     Keten__MessageType type = opened->header->type;
     roster_role_t role = keyring_self_member (self->keyring)->role;
-    Keten__WeegploegAgenda *a =
-        keten__weegploeg_agenda__unpack (NULL, opened->body_len, opened->body);
+    const Keten__WeegploegAgenda *a = (const Keten__WeegploegAgenda *) m->body;
     const char *why = NULL;
-    if (!a)
-        why = "agenda body does not decode";
-    else if (type == KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA && role != ROLE_KERNPARTIJ)
+    if (type == KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA && role != ROLE_KERNPARTIJ)
         why = "art. 8.4: only kernpartijen receive weegploeg agendas"; /* and by policy */
     else if (agendabox_check (a, type, role == ROLE_EXTERN, &reason) != 0)
         why = reason.text;
-    else if (!self->agendabox &&
-             !(self->agendabox = agendabox_new (self->db, self->keystore, &reason))) {
+    else if (!p->agendabox && !(p->agendabox = agendabox_new (self->db, self->keystore, &reason))) {
         /*  No receipt: the uitvoerder offers it again. */
         kt_log (KT_LOG_ERROR, "agenda store_failed id=%s reason=\"%s\"", hex, reason.text);
-        keten__weegploeg_agenda__free_unpacked (a, NULL);
         return;
     }
     if (why) {
         kt_log (KT_LOG_WARN, "agenda refused id=%s reason=\"%s\"", hex, why);
-        s_receipt (self, opened->id, false, why);
-        if (a)
-            keten__weegploeg_agenda__free_unpacked (a, NULL);
+        partner_receipt (self, opened->id, false, why);
         return;
     }
     agenda_event_t event;
-    if (agendabox_store (self->agendabox, opened->id, a, kt_now_ms (), &event, &reason) != 0) {
+    if (agendabox_store (p->agendabox, opened->id, a, kt_now_ms (), &event, &reason) != 0) {
         /*  No receipt: the uitvoerder offers it again. */
         kt_log (KT_LOG_ERROR, "agenda store_failed id=%s reason=\"%s\"", hex, reason.text);
-        keten__weegploeg_agenda__free_unpacked (a, NULL);
         return;
     }
     kt_log (KT_LOG_INFO, "agenda received id=%s kind=%s meeting=%s sequence=%u event=%s items=%zu",
@@ -141,13 +121,14 @@ partner_on_agenda (node_t *self, const envelope_opened_t *opened)
             a->meeting_id, (unsigned) a->sequence, agenda_event_name (event), a->n_items);
     if (event != AGENDA_STALE)
         s_publish (self, a, event);
-    s_receipt (self, opened->id, true, NULL);
-    keten__weegploeg_agenda__free_unpacked (a, NULL);
+    partner_receipt (self, opened->id, true, NULL);
 }
 
 void
-partner_agenda_list (node_t *self, const api_caller_t *caller, json_t *args)
+partner_agenda_list (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
+    (void) cmd;
+    partner_t *p = partner_of (self);
     int limit = 100;
     json_t *l = args ? json_object_get (args, "limit") : NULL;
     if (json_is_integer (l) && json_integer_value (l) > 0 && json_integer_value (l) <= 10000)
@@ -156,7 +137,7 @@ partner_agenda_list (node_t *self, const api_caller_t *caller, json_t *args)
     apiserver_reply_ok (
         self->api, caller,
         json_pack ("{s:o}", "meetings",
-                   self->agendabox ? agendabox_list (self->agendabox, limit) : json_array ()));
+                   p->agendabox ? agendabox_list (p->agendabox, limit) : json_array ()));
 }
 
 static json_t *
@@ -191,8 +172,10 @@ s_item_json (const Keten__AgendaItem *it)
 }
 
 void
-partner_agenda_show (node_t *self, const api_caller_t *caller, json_t *args)
+partner_agenda_show (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
+    (void) cmd;
+    partner_t *p = partner_of (self);
     const char *id = args ? json_string_value (json_object_get (args, "meeting_id")) : NULL;
     kt_reason_t reason;
     Keten__WeegploegAgenda *a = NULL;
@@ -200,13 +183,13 @@ partner_agenda_show (node_t *self, const api_caller_t *caller, json_t *args)
         apiserver_reply_error (self->api, caller, "agenda.show needs meeting_id");
         return;
     }
-    if (!self->agendabox) {
+    if (!p->agendabox) {
         char msg[96];
         snprintf (msg, sizeof msg, "no agenda for meeting %.24s on this node", id);
         apiserver_reply_error (self->api, caller, msg);
         return;
     }
-    if (agendabox_get (self->agendabox, id, &a, &reason) != 0) {
+    if (agendabox_get (p->agendabox, id, &a, &reason) != 0) {
         apiserver_reply_error (self->api, caller, reason.text);
         return;
     }
@@ -235,46 +218,58 @@ partner_agenda_show (node_t *self, const api_caller_t *caller, json_t *args)
 }
 
 void
-partner_on_decision (node_t *self, const envelope_opened_t *opened)
+partner_on_decision (node_t *self, node_message_t *m)
 {
-    char hex[KT_ID_HEX];
-    kt_hex (hex, opened->id, KT_ID_LEN);
+    partner_t *p = partner_of (self);
+    const envelope_opened_t *opened = &m->opened;
+    const char *hex = m->hex;
     kt_reason_t reason;
-    Keten__WeegploegDecision *d =
-        keten__weegploeg_decision__unpack (NULL, opened->body_len, opened->body);
-    if (!d || !self->decisionbox || decisionbox_check (d, &reason) != 0) {
-        const char *why = !d                   ? "decision body does not decode"
-                          : !self->decisionbox ? "this node takes no weegploeg decisions"
-                                               : reason.text;
+    const Keten__WeegploegDecision *d = (const Keten__WeegploegDecision *) m->body;
+    if (!p->decisionbox || decisionbox_check (d, &reason) != 0) {
+        const char *why = !p->decisionbox ? "this node takes no weegploeg decisions" : reason.text;
         kt_log (KT_LOG_WARN, "decision refused id=%s reason=\"%s\"", hex, why);
-        s_receipt (self, opened->id, false, why);
-        if (d)
-            keten__weegploeg_decision__free_unpacked (d, NULL);
+        partner_receipt (self, opened->id, false, why);
         return;
     }
-    if (decisionbox_store (self->decisionbox, d, kt_now_ms (), &reason) != 0) {
+    if (decisionbox_store (p->decisionbox, d, kt_now_ms (), &reason) != 0) {
         kt_log (KT_LOG_ERROR, "decision store_failed id=%s reason=\"%s\"", hex, reason.text);
-        keten__weegploeg_decision__free_unpacked (d, NULL);
         return;
     }
     kt_log (KT_LOG_INFO, "decision received id=%s decision=%s case_ref=%s", hex, d->decision_id,
             d->case_ref);
-    s_receipt (self, opened->id, true, NULL);
-    keten__weegploeg_decision__free_unpacked (d, NULL);
+    partner_receipt (self, opened->id, true, NULL);
+}
+
+/*  art. 8.4: only a kernpartij's node keeps weegploeg decisions; true when
+ *  this one does not (the caller has its answer). */
+static bool
+s_not_kernpartij (node_t *self, const api_caller_t *caller)
+{
+    if (partner_of (self)->decisionbox)
+        return false;
+    apiserver_reply_error (self->api, caller,
+                           "only kernpartij nodes receive weegploeg decisions (art. 8.4)");
+    return true;
 }
 
 void
-partner_decision_list (node_t *self, const api_caller_t *caller, json_t *args)
+partner_decision_list (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
+    (void) cmd;
     (void) args;
+    if (s_not_kernpartij (self, caller))
+        return;
     apiserver_reply_ok (
         self->api, caller,
-        json_pack ("{s:o}", "decisions", decisionbox_list (self->decisionbox, 100)));
+        json_pack ("{s:o}", "decisions", decisionbox_list (partner_of (self)->decisionbox, 100)));
 }
 
 void
-partner_decision_show (node_t *self, const api_caller_t *caller, json_t *args)
+partner_decision_show (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
+    (void) cmd;
+    if (s_not_kernpartij (self, caller))
+        return;
     const char *id = args ? json_string_value (json_object_get (args, "decision_id")) : NULL;
     kt_reason_t reason;
     Keten__WeegploegDecision *d = NULL;
@@ -282,7 +277,7 @@ partner_decision_show (node_t *self, const api_caller_t *caller, json_t *args)
         apiserver_reply_error (self->api, caller, "decision.show needs decision_id");
         return;
     }
-    if (decisionbox_get (self->decisionbox, id, &d, &reason) != 0) {
+    if (decisionbox_get (partner_of (self)->decisionbox, id, &d, &reason) != 0) {
         apiserver_reply_error (self->api, caller, reason.text);
         return;
     }

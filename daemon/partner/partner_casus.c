@@ -4,12 +4,13 @@
  *  contributions and progress reports through the outbox, so they survive
  *  crashes and outages like signals do.
  */
-#include "node_internal.h"
+#include "partner.h"
 
 #include "intake.h"
 #include "items.h"
 #include "plan.h"
 #include "store.h"
+#include "weegploeg.h"
 
 #include <sodium.h>
 #include <string.h>
@@ -17,29 +18,15 @@
 int
 partner_casus_start (node_t *self, kt_reason_t *reason)
 {
-    self->casebox = casebox_new (self->db, self->keystore, self->config.id, reason);
-    return self->casebox ? 0 : -1;
+    partner_t *p = partner_of (self);
+    p->casebox = casebox_new (self->db, self->keystore, self->config.id, reason);
+    return p->casebox ? 0 : -1;
 }
 
 void
 partner_casus_stop (node_t *self)
 {
-    casebox_destroy (&self->casebox);
-}
-
-static void
-s_receipt (node_t *self, const uint8_t id[KT_ID_LEN], bool accepted, const char *refusal)
-{
-    Keten__Receipt r = KETEN__RECEIPT__INIT;
-    r.message_id.data = (uint8_t *) id;
-    r.message_id.len = KT_ID_LEN;
-    r.status = accepted ? KETEN__RECEIPT_STATUS__ACCEPTED : KETEN__RECEIPT_STATUS__REFUSED;
-    r.reason = (char *) (refusal ? refusal : "");
-    r.stored_ms = kt_now_ms ();
-    kt_reason_t reason;
-    if (node_queue (self, NULL, KETEN__MESSAGE_TYPE__RECEIPT, self->hub->member->id, &r.base,
-                    &reason) != 0)
-        kt_log (KT_LOG_ERROR, "receipt seal_failed reason=\"%s\"", reason.text);
+    casebox_destroy (&partner_of (self)->casebox);
 }
 
 /*  art. 10.5: an externe casuspartner's copy comes without the
@@ -76,122 +63,84 @@ s_check_disclosure (const Keten__DisclosureConsent *d, kt_reason_t *reason)
     return items_check (&as_signal, reason);
 }
 
-void
-partner_on_casus (node_t *self, const envelope_opened_t *opened)
+/*  The answer to a casus message: a receipt once it is stored or refused
+ *  for good; nothing when storing failed (the uitvoerder offers it again). */
+static void
+s_answer (node_t *self, const node_message_t *m, const char *what, int rc, bool refused,
+          const char *why)
 {
-    Keten__MessageType type = opened->header->type;
-    char hex[KT_ID_HEX];
-    kt_hex (hex, opened->id, KT_ID_LEN);
+    if (rc == 0)
+        partner_receipt (self, m->opened.id, true, NULL);
+    else if (refused) {
+        kt_log (KT_LOG_WARN, "%s refused id=%s reason=\"%s\"", what, m->hex, why);
+        partner_receipt (self, m->opened.id, false, why);
+    } else
+        kt_log (KT_LOG_ERROR, "%s store_failed id=%s reason=\"%s\"", what, m->hex, why);
+}
+
+/*  art. 10.5: every version of the plan van aanpak of a case it takes
+ *  part in. */
+void
+partner_on_plan (node_t *self, node_message_t *m)
+{
+    const Keten__CasePlan *p = (const Keten__CasePlan *) m->body;
     kt_reason_t reason;
     int rc = -1;
-    const char *what = "casus message";
     bool refused = true;
-    if (type == KETEN__MESSAGE_TYPE__PLAN) {
-        what = "plan";
-        Keten__CasePlan *p = keten__case_plan__unpack (NULL, opened->body_len, opened->body);
-        if (!p)
-            kt_fail (&reason, "plan does not decode");
-        else if (plan_check (p, &reason) == 0) {
-            refused = false;
-            rc = casebox_store_plan (self->casebox, p, &reason);
-            if (rc == 0)
-                kt_log (KT_LOG_INFO, "plan received id=%s case_ref=%s version=%u", hex, p->case_ref,
-                        (unsigned) p->version);
-            else if (strstr (reason.text, "not a participant"))
-                refused = true;
-        }
-        if (p)
-            keten__case_plan__free_unpacked (p, NULL);
-    } else if (type == KETEN__MESSAGE_TYPE__CLOSURE) {
-        what = "closure";
-        bool is_extern = keyring_self_member (self->keyring)->role == ROLE_EXTERN;
-        Keten__CaseClosure *c = keten__case_closure__unpack (NULL, opened->body_len, opened->body);
-        if (!c)
-            kt_fail (&reason, "closure does not decode");
-        else if (s_check_closure (c, is_extern, &reason) == 0) {
-            refused = false;
-            /*  art. 10.5, at the receiving side too: an externe
-             *  casuspartner keeps no advice, whatever was sent. */
-            if (is_extern && *c->advice) {
-                kt_log (KT_LOG_WARN,
-                        "closure id=%s case_ref=%s advice_dropped (art. 10.5: not "
-                        "for an externe casuspartner)",
-                        hex, c->case_ref);
-                sodium_memzero (c->advice, strlen (c->advice));
-            }
-            rc = casebox_close (self->casebox, c, &reason);
-            if (rc == 0)
-                kt_log (KT_LOG_INFO, "case closed id=%s case_ref=%s", hex, c->case_ref);
-        }
-        if (c)
-            keten__case_closure__free_unpacked (c, NULL);
-    } else if (type == KETEN__MESSAGE_TYPE__DISCLOSURE_CONSENT) {
-        what = "disclosure";
-        Keten__DisclosureConsent *d =
-            keten__disclosure_consent__unpack (NULL, opened->body_len, opened->body);
-        if (!d)
-            kt_fail (&reason, "disclosure does not decode");
-        else if (s_check_disclosure (d, &reason) == 0) {
-            refused = false;
-            rc = casebox_store_disclosure (self->casebox, opened->id, d, &reason);
-            if (rc == 0)
-                kt_log (KT_LOG_INFO, "disclosure received id=%s case_ref=%s", hex, d->case_ref);
-        }
-        if (d)
-            keten__disclosure_consent__free_unpacked (d, NULL);
+    if (plan_check (p, &reason) == 0) {
+        refused = false;
+        rc = casebox_store_plan (partner_of (self)->casebox, p, &reason);
+        if (rc == 0)
+            kt_log (KT_LOG_INFO, "plan received id=%s case_ref=%s version=%u", m->hex, p->case_ref,
+                    (unsigned) p->version);
+        else if (strstr (reason.text, "not a participant"))
+            refused = true;
     }
-    if (rc == 0)
-        s_receipt (self, opened->id, true, NULL);
-    else if (refused) {
-        kt_log (KT_LOG_WARN, "%s refused id=%s reason=\"%s\"", what, hex, reason.text);
-        s_receipt (self, opened->id, false, reason.text);
-    } else
-        /*  Not stored: the uitvoerder offers it again. */
-        kt_log (KT_LOG_ERROR, "%s store_failed id=%s reason=\"%s\"", what, hex, reason.text);
+    s_answer (self, m, "plan", rc, refused, reason.text);
 }
 
-int
-partner_queue (node_t *self, Keten__MessageType type, const ProtobufCMessage *body,
-               uint8_t id[KT_ID_LEN], kt_reason_t *reason)
-{
-    uint8_t *header = NULL;
-    size_t header_len = 0;
-    uint64_t now = kt_now_ms ();
-    int rc = node_seal (self, type, self->hub->member->id, body, id, &header, &header_len, reason);
-    if (rc == 0 && (rc = store_begin (self->db, reason)) == 0) {
-        if (outbox_insert (self->outbox, id, type, header, header_len, now, reason) != 0 ||
-            store_commit (self->db, reason) != 0) {
-            store_rollback (self->db);
-            rc = -1;
-        }
-    }
-    free (header);
-    if (rc == 0) {
-        outbox_enqueue (self->outbox, id, now);
-        partner_on_pump (self->loop, 0, self);
-    }
-    return rc;
-}
-
+/*  art. 9.4: a case closed. */
 void
-partner_send (node_t *self, const api_caller_t *caller, Keten__MessageType type,
-              const ProtobufCMessage *body, bool wait)
+partner_on_closure (node_t *self, node_message_t *m)
 {
+    Keten__CaseClosure *c = (Keten__CaseClosure *) m->body;
+    bool is_extern = keyring_self_member (self->keyring)->role == ROLE_EXTERN;
     kt_reason_t reason;
-    uint8_t id[KT_ID_LEN];
-    if (partner_queue (self, type, body, id, &reason) != 0) {
-        apiserver_reply_error (self->api, caller, reason.text);
-        return;
+    int rc = -1;
+    bool refused = true;
+    if (s_check_closure (c, is_extern, &reason) == 0) {
+        refused = false;
+        /*  art. 10.5, at the receiving side too: an externe casuspartner
+         *  keeps no advice, whatever was sent. */
+        if (is_extern && *c->advice) {
+            kt_log (KT_LOG_WARN,
+                    "closure id=%s case_ref=%s advice_dropped (art. 10.5: not "
+                    "for an externe casuspartner)",
+                    m->hex, c->case_ref);
+            sodium_memzero (c->advice, strlen (c->advice));
+        }
+        rc = casebox_close (partner_of (self)->casebox, c, &reason);
+        if (rc == 0)
+            kt_log (KT_LOG_INFO, "case closed id=%s case_ref=%s", m->hex, c->case_ref);
     }
-    char hex[KT_ID_HEX];
-    kt_hex (hex, id, KT_ID_LEN);
-    api_caller_t *w = wait ? malloc (sizeof *w) : NULL;
-    if (w) {
-        api_caller_copy (w, caller);
-        zhashx_insert (self->waiters, hex, w);
-    } else
-        apiserver_reply_ok (self->api, caller,
-                            json_pack ("{s:s, s:s}", "message_id", hex, "state", "queued"));
+    s_answer (self, m, "closure", rc, refused, reason.text);
+}
+
+/*  art. 10.5: what was disclosed to an externe casuspartner. */
+void
+partner_on_disclosure (node_t *self, node_message_t *m)
+{
+    const Keten__DisclosureConsent *d = (const Keten__DisclosureConsent *) m->body;
+    kt_reason_t reason;
+    int rc = -1;
+    bool refused = true;
+    if (s_check_disclosure (d, &reason) == 0) {
+        refused = false;
+        rc = casebox_store_disclosure (partner_of (self)->casebox, m->opened.id, d, &reason);
+        if (rc == 0)
+            kt_log (KT_LOG_INFO, "disclosure received id=%s case_ref=%s", m->hex, d->case_ref);
+    }
+    s_answer (self, m, "disclosure", rc, refused, reason.text);
 }
 
 static int
@@ -249,7 +198,7 @@ s_progress (node_t *self, const api_caller_t *caller, json_t *args, kt_reason_t 
     /*  Refuse here already what the uitvoerder would refuse: another
      *  party's measure (it checks again). */
     Keten__CasePlan *plan = NULL;
-    if (casebox_plan (self->casebox, case_ref, 0, &plan, reason) != 0)
+    if (casebox_plan (partner_of (self)->casebox, case_ref, 0, &plan, reason) != 0)
         return -1;
     const Keten__PlanMeasure *m = NULL;
     for (size_t i = 0; plan && i < plan->n_measures; i++)
@@ -276,11 +225,12 @@ s_progress (node_t *self, const api_caller_t *caller, json_t *args, kt_reason_t 
 void
 partner_case_api (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
+    partner_t *p = partner_of (self);
     kt_reason_t reason;
     int rc = 0;
     if (strcmp (cmd, "case.list") == 0) {
         apiserver_reply_ok (self->api, caller,
-                            json_pack ("{s:o}", "cases", casebox_list (self->casebox)));
+                            json_pack ("{s:o}", "cases", casebox_list (p->casebox)));
         return;
     }
     if (!json_is_object (args)) {
@@ -295,7 +245,7 @@ partner_case_api (node_t *self, const api_caller_t *caller, const char *cmd, jso
         const char *case_ref = json_string_value (json_object_get (args, "case_ref"));
         json_t *v = json_object_get (args, "version");
         Keten__CasePlan *plan = NULL;
-        rc = case_ref ? casebox_plan (self->casebox, case_ref,
+        rc = case_ref ? casebox_plan (p->casebox, case_ref,
                                       json_is_integer (v) ? (uint32_t) json_integer_value (v) : 0,
                                       &plan, &reason)
                       : kt_fail (&reason, "%s needs case_ref", cmd);
@@ -305,11 +255,10 @@ partner_case_api (node_t *self, const api_caller_t *caller, const char *cmd, jso
             rc = node_record_access (self, caller, cmd, refs, 1, &reason);
         if (rc == 0) {
             json_t *r = json_pack ("{s:o*, s:b}", "plan", plan ? plan_to_json (plan) : NULL,
-                                   "closed", casebox_closed (self->casebox, case_ref));
+                                   "closed", casebox_closed (p->casebox, case_ref));
             if (strcmp (cmd, "case.show") == 0) {
-                json_object_set_new (r, "disclosures",
-                                     casebox_disclosures (self->casebox, case_ref));
-                json_t *closure = casebox_closure (self->casebox, case_ref);
+                json_object_set_new (r, "disclosures", casebox_disclosures (p->casebox, case_ref));
+                json_t *closure = casebox_closure (p->casebox, case_ref);
                 if (closure)
                     json_object_set_new (r, "closure", closure);
             }
@@ -326,19 +275,16 @@ partner_case_api (node_t *self, const api_caller_t *caller, const char *cmd, jso
 }
 
 void
-partner_on_roster (node_t *self, const envelope_opened_t *opened)
+partner_on_roster (node_t *self, node_message_t *m)
 {
     kt_reason_t reason;
-    Keten__RosterUpdate *u = keten__roster_update__unpack (NULL, opened->body_len, opened->body);
-    int rc = u ? node_apply_roster (self, (const char *) u->note.data, u->note.len, &reason)
-               : kt_fail (&reason, "roster update does not decode");
-    if (u)
-        keten__roster_update__free_unpacked (u, NULL);
+    const Keten__RosterUpdate *u = (const Keten__RosterUpdate *) m->body;
+    int rc = node_apply_roster (self, (const char *) u->note.data, u->note.len, &reason);
     if (rc != 0)
         kt_log (KT_LOG_WARN, "roster refused reason=\"%s\"", reason.text);
     /*  The receipt goes out even when the roster dropped this node: the
      *  uitvoerder learns that it knows. */
-    s_receipt (self, opened->id, rc == 0, rc == 0 ? NULL : reason.text);
+    partner_receipt (self, m->opened.id, rc == 0, rc == 0 ? NULL : reason.text);
     if (self->expelled)
         node_send_batch (self);
 }

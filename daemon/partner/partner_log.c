@@ -2,24 +2,25 @@
  *  its witness (witness.c): receipts' inclusion proofs, checkpoints and
  *  consistency proofs, and - at politie and OM - witness cosignatures.
  */
-#include "node_internal.h"
+#include "partner.h"
 
 #include <string.h>
 
 int
 partner_log_start (node_t *self, kt_reason_t *reason)
 {
+    partner_t *p = partner_of (self);
     const roster_member_t *me = keyring_self_member (self->keyring);
     bool witness = strcmp (me->kind, "politie") == 0 || strcmp (me->kind, "om") == 0;
-    self->witness = witness_new (self->db, self->keys, keyring_roster (self->keyring)->federation,
-                                 self->hub->member->signing_pk, witness, reason);
-    return self->witness ? 0 : -1;
+    p->witness = witness_new (self->db, self->keys, keyring_roster (self->keyring)->federation,
+                              p->hub->member->signing_pk, witness, reason);
+    return p->witness ? 0 : -1;
 }
 
 void
 partner_log_stop (node_t *self)
 {
-    witness_destroy (&self->witness);
+    witness_destroy (&partner_of (self)->witness);
 }
 
 /*  Send what the witness asks for (not kept for retry: the next
@@ -39,8 +40,8 @@ s_send (node_t *self, witness_out_t *out)
         m.cosigned.len = strlen (out->cosigned);
     }
     kt_reason_t reason;
-    if (node_queue (self, NULL, KETEN__MESSAGE_TYPE__CHECKPOINT, self->hub->member->id, &m.base,
-                    &reason) != 0)
+    if (node_queue (self, NULL, KETEN__MESSAGE_TYPE__CHECKPOINT, partner_of (self)->hub->member->id,
+                    &m.base, &reason) != 0)
         kt_log (KT_LOG_ERROR, "checkpoint seal_failed reason=\"%s\"", reason.text);
     witness_out_clear (out);
 }
@@ -49,23 +50,21 @@ void
 partner_log_receipt (node_t *self, const Keten__Receipt *r)
 {
     witness_out_t out = {0};
-    witness_on_receipt (self->witness, r->message_id.data, r, &out);
+    witness_on_receipt (partner_of (self)->witness, r->message_id.data, r, &out);
     s_send (self, &out);
 }
 
 void
-partner_on_checkpoint (node_t *self, const envelope_opened_t *opened)
+partner_on_checkpoint (node_t *self, node_message_t *msg)
 {
-    Keten__CheckpointMessage *m =
-        keten__checkpoint_message__unpack (NULL, opened->body_len, opened->body);
-    if (!m || m->note.len == 0) {
+    const Keten__CheckpointMessage *m = (const Keten__CheckpointMessage *) msg->body;
+    /*  From the uitvoerder a checkpoint always carries its note (requests
+     *  and cosignatures go the other way). */
+    if (m->note.len == 0) {
         kt_log (KT_LOG_WARN, "checkpoint undecodable");
-        if (m)
-            keten__checkpoint_message__free_unpacked (m, NULL);
         return;
     }
     witness_out_t out = {0};
-    witness_on_checkpoint (self->witness, m, &out);
-    keten__checkpoint_message__free_unpacked (m, NULL);
+    witness_on_checkpoint (partner_of (self)->witness, m, &out);
     s_send (self, &out);
 }

@@ -4,43 +4,54 @@
  *  arrival in the provenance log, and answers every message with a signed
  *  receipt only after both are durable (DESIGN section 5).
  */
-#include "node_internal.h"
+#include "uitvoerder.h"
 
 #include "intake.h"
 #include "policy.h"
 
+#include <assert.h>
 #include <string.h>
 
-#define DRAIN_MAX 4096
-
-int
-uitvoerder_start (node_t *self, kt_reason_t *reason)
+static int
+s_check (const config_t *config, kt_reason_t *reason)
 {
+    if (!*config->bind)
+        return kt_fail (reason, "%s is the uitvoerder: its config needs transport/bind",
+                        config->id);
+    return 0;
+}
+
+static int
+s_start (node_t *self, kt_reason_t *reason)
+{
+    uitvoerder_t *u = calloc (1, sizeof *u);
+    if (!u)
+        return kt_fail (reason, "out of memory");
+    self->role_state = u;
     char path[PATH_MAX + 32];
     snprintf (path, sizeof path, "%s/weegploeg.db", self->config.state_dir);
-    self->weegploeg = weegploeg_open (path, self->keystore, self->keys->storage_key, reason);
-    if (!self->weegploeg)
+    u->weegploeg = weegploeg_open (path, self->keystore, self->keys->storage_key, reason);
+    if (!u->weegploeg)
         return -1;
     snprintf (path, sizeof path, "%s/log.db", self->config.state_dir);
-    self->log = provlog_open (path, reason);
-    if (!self->log)
+    u->log = provlog_open (path, reason);
+    if (!u->log)
         return -1;
-    if (!(self->meeting = meeting_new (self->weegploeg, reason)) ||
-        !(self->relay = relay_new (self->db, reason)) ||
-        !(self->incident = incident_new (self->db, reason)) ||
+    if (!(u->meeting = meeting_new (u->weegploeg, reason)) ||
+        !(u->relay = relay_new (self->db, reason)) ||
+        !(u->incident = incident_new (self->db, reason)) ||
         uitvoerder_decision_start (self, reason) != 0 || uitvoerder_log_start (self, reason) != 0)
         return -1;
     const roster_t *roster = keyring_roster (self->keyring);
-    self->rebind_timer = -1;
-    self->links = calloc (roster->member_count, sizeof *self->links);
-    if (!self->links)
+    u->rebind_timer = -1;
+    u->links = calloc (roster->member_count, sizeof *u->links);
+    if (!u->links)
         return kt_fail (reason, "out of memory");
     snprintf (path, sizeof path, "%s/allow", self->config.state_dir);
     self->transport = transport_bind (&self->config, self->keys, roster, path, reason);
     if (!self->transport)
         return -1;
-    zloop_reader (self->loop, transport_sock (self->transport), uitvoerder_on_transport, self);
-    zloop_reader_set_tolerant (self->loop, transport_sock (self->transport));
+    node_listen (self);
     /*  The endpoint actually bound (the port, when configured as "*"),
      *  for operators and for tests that bind tcp://127.0.0.1:*. */
     const char *endpoint = zsock_endpoint (transport_sock (self->transport));
@@ -59,39 +70,39 @@ uitvoerder_start (node_t *self, kt_reason_t *reason)
     return 0;
 }
 
-void
-uitvoerder_stop (node_t *self)
+static void
+s_stop (node_t *self)
 {
-    meeting_destroy (&self->meeting);
+    uitvoerder_t *u = uitvoerder_of (self);
+    if (!u)
+        return;
+    meeting_destroy (&u->meeting);
     uitvoerder_decision_stop (self);
     uitvoerder_log_stop (self);
-    incident_destroy (&self->incident);
-    relay_destroy (&self->relay);
-    weegploeg_destroy (&self->weegploeg);
-    provlog_destroy (&self->log);
-    free (self->links);
-    self->links = NULL;
+    incident_destroy (&u->incident);
+    relay_destroy (&u->relay);
+    weegploeg_destroy (&u->weegploeg);
+    provlog_destroy (&u->log);
+    free (u->links);
+    free (u);
+    self->role_state = NULL;
 }
 
 static member_link_t *
 s_link (node_t *self, const keyring_peer_t *peer)
 {
-    return &self->links[peer->member - keyring_roster (self->keyring)->members];
+    return &uitvoerder_of (self)->links[peer->member - keyring_roster (self->keyring)->members];
 }
 
-typedef struct {
-    node_t *node;
-    zhashx_t *batch_ids; /* ids already taken in this drain */
-} seen_ctx_t;
-
+/*  envelope_open's seen: an id already taken in this drain, or stored. */
 static bool
 s_seen (void *arg, const uint8_t id[KT_ID_LEN])
 {
-    seen_ctx_t *ctx = arg;
+    uitvoerder_t *u = uitvoerder_of (arg);
     char key[KT_ID_HEX];
-    if (zhashx_lookup (ctx->batch_ids, kt_hex (key, id, KT_ID_LEN)))
+    if (zhashx_lookup (u->batch_ids, kt_hex (key, id, KT_ID_LEN)))
         return true;
-    return weegploeg_has_signal (ctx->node->weegploeg, id, NULL, NULL, NULL);
+    return weegploeg_has_signal (u->weegploeg, id, NULL, NULL, NULL);
 }
 
 void
@@ -112,7 +123,8 @@ uitvoerder_receipt (node_t *self, member_link_t *link, const char *member,
     if (accepted)
         uitvoerder_prove_receipt (self, link, log_index, &r, &proof, &consistency);
     kt_reason_t reason;
-    if (node_queue (self, link, KETEN__MESSAGE_TYPE__RECEIPT, member, &r.base, &reason) != 0)
+    if (node_queue (self, &link->route, KETEN__MESSAGE_TYPE__RECEIPT, member, &r.base, &reason) !=
+        0)
         kt_log (KT_LOG_ERROR, "receipt seal_failed reason=\"%s\"", reason.text);
     logproof_message_clear (&consistency);
 }
@@ -127,14 +139,11 @@ s_clamp (uint64_t v, uint64_t max)
 }
 
 static void
-s_heartbeat (node_t *self, member_link_t *link, const keyring_peer_t *peer, const uint8_t *body,
-             size_t len)
+s_on_heartbeat (node_t *self, node_message_t *m)
 {
-    Keten__Heartbeat *hb = keten__heartbeat__unpack (NULL, len, body);
-    if (!hb) {
-        kt_log (KT_LOG_WARN, "heartbeat undecodable peer=%s", peer->member->id);
-        return;
-    }
+    member_link_t *link = m->link;
+    const keyring_peer_t *peer = m->peer;
+    const Keten__Heartbeat *hb = (const Keten__Heartbeat *) m->body;
     uint64_t now = kt_now_ms ();
     /*  What a member says of itself is shown in JSON and metrics as signed
      *  64-bit numbers: clamped, so a hostile value cannot turn negative. */
@@ -169,10 +178,9 @@ s_heartbeat (node_t *self, member_link_t *link, const keyring_peer_t *peer, cons
     reply.reply = true;
     reply.echo_sent_ms = hb->sent_ms;
     reply.echo_mono_us = hb->sent_mono_us;
-    keten__heartbeat__free_unpacked (hb, NULL);
     kt_reason_t reason;
-    if (node_queue (self, link, KETEN__MESSAGE_TYPE__HEARTBEAT, peer->member->id, &reply.base,
-                    &reason) != 0)
+    if (node_queue (self, &link->route, KETEN__MESSAGE_TYPE__HEARTBEAT, peer->member->id,
+                    &reply.base, &reason) != 0)
         kt_log (KT_LOG_ERROR, "heartbeat seal_failed reason=\"%s\"", reason.text);
     /*  The member is there: offer what it has not confirmed yet, and the
      *  roster if its version is behind. */
@@ -199,7 +207,7 @@ s_log_refusal (node_t *self, const char *sender, const envelope_opened_t *opened
     e.header_hash.len = 32;
     kt_reason_t reason;
     uint64_t index;
-    if (provlog_append_one (self->log, &e, &index, &reason) != 0)
+    if (provlog_append_one (uitvoerder_of (self)->log, &e, &index, &reason) != 0)
         kt_log (KT_LOG_ERROR, "log append_failed event=refused reason=\"%s\"", reason.text);
 }
 
@@ -219,19 +227,20 @@ s_check_wpg (const Keten__Signal *s, const roster_member_t *sender, kt_reason_t 
     return 0;
 }
 
-/*  A signal that decrypted from an authenticated kernpartij is still
- *  untrusted input: its body is checked like any intake. */
-typedef struct {
+/*  A signal of this drain that passed every check, waiting for the group
+ *  commit; it owns its opened envelope and its decoded body. */
+struct _arrival_t {
     weegploeg_signal_t w;
     Keten__Signal *signal;
     member_link_t *link;
     const char *member;
     envelope_opened_t opened;
-} arrival_t;
+};
 
 static void
 s_store_arrivals (node_t *self, arrival_t *a, size_t n)
 {
+    uitvoerder_t *u = uitvoerder_of (self);
     if (n == 0)
         return;
     kt_reason_t reason;
@@ -249,7 +258,7 @@ s_store_arrivals (node_t *self, arrival_t *a, size_t n)
      *  without its signal; the sender's retry is stored under that same
      *  log entry, not logged again.  A different message under an id
      *  logged before is refused on its own; the rest of the batch goes on. */
-    if (provlog_begin (self->log, &reason) != 0)
+    if (provlog_begin (u->log, &reason) != 0)
         goto fail;
     for (size_t i = 0; i < n; i++) {
         Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
@@ -264,9 +273,9 @@ s_store_arrivals (node_t *self, arrival_t *a, size_t n)
         e.body_commitment = h->body_commitment;
         e.header_hash.data = a[i].opened.leaf_hash;
         e.header_hash.len = 32;
-        int rc = provlog_append_received (self->log, &e, &a[i].w.log_index, &reason);
+        int rc = provlog_append_received (u->log, &e, &a[i].w.log_index, &reason);
         if (rc < 0) {
-            provlog_rollback (self->log);
+            provlog_rollback (u->log);
             goto fail;
         }
         if (rc > 0) {
@@ -278,14 +287,14 @@ s_store_arrivals (node_t *self, arrival_t *a, size_t n)
                                 "this message id is already used for a different message");
         }
     }
-    if (provlog_commit (self->log, &reason) != 0)
+    if (provlog_commit (u->log, &reason) != 0)
         goto fail;
     for (size_t i = 0; i < n; i++)
         if (!refused[i]) {
             a[i].w.received_ms = now;
             w[n_w++] = a[i].w;
         }
-    int rc = weegploeg_store_signals (self->weegploeg, w, n_w, &reason);
+    int rc = weegploeg_store_signals (u->weegploeg, w, n_w, &reason);
     if (rc != 0)
         goto fail;
     for (size_t i = 0, k = 0; i < n; i++) {
@@ -309,165 +318,157 @@ fail:
     free (w);
 }
 
-int
-uitvoerder_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
-{
-    (void) loop;
-    (void) sock;
-    node_t *self = arg;
-    arrival_t *arrivals = calloc (DRAIN_MAX, sizeof *arrivals);
-    seen_ctx_t ctx = {self, zhashx_new ()};
-    size_t n_arrivals = 0;
-    if (!arrivals)
-        return 0;
-    for (size_t count = 0; count < DRAIN_MAX; count++) {
-        transport_msg_t msg;
-        int rc = transport_recv (self->transport, &msg);
-        if (rc == 0)
-            break;
-        if (rc < 0) {
-            kt_log (KT_LOG_WARN, "transport malformed_frames dropped");
-            continue;
-        }
-        const keyring_peer_t *peer =
-            msg.have_peer_key
-                ? keyring_peer_by_transport (self->keyring, msg.peer_key, kt_now_ms ())
-                : NULL;
-        if (!peer || !roster_member_active (peer->member, kt_now_ms ())) {
-            /*  zauth admitted a key that is no longer allowed (revoked
-             *  after the handshake): our own check on every message. */
-            kt_log (KT_LOG_WARN, "transport unknown_peer dropped");
-            zframe_destroy (&msg.data);
-            continue;
-        }
-        member_link_t *link = s_link (self, peer);
-        memcpy (link->rid, msg.rid, msg.rid_len);
-        link->rid_len = msg.rid_len;
-        link->last_seen_ms = kt_now_ms ();
+/* ---- receiving (the dispatcher calls these) ----------------------------- */
 
-        envelope_open_opts_t opts;
-        node_open_opts (self, &opts);
-        opts.seen = s_seen;
-        opts.seen_arg = &ctx;
-        opts.transport_peer = peer;
-        arrival_t *a = &arrivals[n_arrivals];
-        kt_reason_t reason;
-        int open_rc = envelope_open (self->keyring, zframe_data (msg.data), zframe_size (msg.data),
-                                     &opts, &a->opened, &reason);
-        zframe_destroy (&msg.data);
-        char hex[KT_ID_HEX] = "-";
-        if (a->opened.have_id)
-            kt_hex (hex, a->opened.id, KT_ID_LEN);
-        if (open_rc == ENVELOPE_REFUSED) {
-            kt_log (KT_LOG_WARN, "message refused id=%s peer=%s reason=\"%s\"%s", hex,
-                    peer->member->id, reason.text, a->opened.transient ? " retry=yes" : "");
-            /*  A passing condition gets no final refusal: the sender's
-             *  outbox retries and the message gets in once it has passed. */
-            if (a->opened.have_id && !a->opened.transient) {
-                s_log_refusal (self, peer->member->id, &a->opened, reason.text);
-                uitvoerder_receipt (self, link, peer->member->id, a->opened.id, false, 0,
-                                    reason.text);
-            }
-            envelope_opened_clear (&a->opened);
-            continue;
-        }
-        const Keten__Header *h = a->opened.header;
-        if (open_rc == ENVELOPE_DUPLICATE) {
-            uint64_t index;
-            /*  Already stored: answer again (the first receipt was lost),
-             *  but only to its own sender and for the same body - an id is
-             *  no secret, and a receipt must prove what was stored.  A
-             *  duplicate within this drain is answered with the original. */
-            if (weegploeg_has_signal (self->weegploeg, a->opened.id, peer->member->id,
-                                      h->body_commitment.data, &index))
-                uitvoerder_receipt (self, link, peer->member->id, a->opened.id, true, index, NULL);
-            else if (weegploeg_has_signal (self->weegploeg, a->opened.id, NULL, NULL, NULL)) {
-                kt_log (KT_LOG_WARN, "message refused id=%s peer=%s reason=\"id reused\"", hex,
-                        peer->member->id);
-                uitvoerder_receipt (self, link, peer->member->id, a->opened.id, false, 0,
-                                    "this message id is already used for a different message");
-            }
-            envelope_opened_clear (&a->opened);
-            continue;
-        }
-        if (h->type == KETEN__MESSAGE_TYPE__HEARTBEAT) {
-            s_heartbeat (self, link, peer, a->opened.body, a->opened.body_len);
-            envelope_opened_clear (&a->opened);
-            continue;
-        }
-        if (h->type == KETEN__MESSAGE_TYPE__CASE_CONTRIBUTION ||
-            h->type == KETEN__MESSAGE_TYPE__PLAN_PROGRESS) {
-            uitvoerder_on_casus (self, link, peer->member, &a->opened);
-            envelope_opened_clear (&a->opened);
-            continue;
-        }
-        if (h->type == KETEN__MESSAGE_TYPE__ACCESS_NOTICE) {
-            uitvoerder_on_access (self, link, peer->member, &a->opened);
-            envelope_opened_clear (&a->opened);
-            continue;
-        }
-        if (h->type == KETEN__MESSAGE_TYPE__CHECKPOINT) {
-            uitvoerder_on_checkpoint (self, link, peer->member, &a->opened);
-            envelope_opened_clear (&a->opened);
-            continue;
-        }
-        if (h->type == KETEN__MESSAGE_TYPE__INCIDENT) {
-            uitvoerder_on_incident (self, link, peer->member, &a->opened);
-            envelope_opened_clear (&a->opened);
-            continue;
-        }
-        if (h->type == KETEN__MESSAGE_TYPE__RECEIPT) {
-            uitvoerder_on_member_receipt (self, peer->member, a->opened.body, a->opened.body_len);
-            envelope_opened_clear (&a->opened);
-            continue;
-        }
-        if (h->type != KETEN__MESSAGE_TYPE__SIGNAL) {
-            kt_log (KT_LOG_WARN, "message unhandled id=%s type=%s", hex,
-                    policy_type_name (h->type));
-            uitvoerder_receipt (self, link, peer->member->id, a->opened.id, false, 0,
-                                "message type not handled by this uitvoerder");
-            envelope_opened_clear (&a->opened);
-            continue;
-        }
-        a->signal = keten__signal__unpack (NULL, a->opened.body_len, a->opened.body);
-        if (!a->signal || intake_signal_check (a->signal, &reason) != 0 ||
-            s_check_wpg (a->signal, peer->member, &reason) != 0) {
-            if (!a->signal)
-                snprintf (reason.text, sizeof reason.text, "signal body does not decode");
-            kt_log (KT_LOG_WARN, "signal refused id=%s peer=%s reason=\"%s\"", hex,
-                    peer->member->id, reason.text);
-            s_log_refusal (self, peer->member->id, &a->opened, reason.text);
-            uitvoerder_receipt (self, link, peer->member->id, a->opened.id, false, 0, reason.text);
-            if (a->signal)
-                keten__signal__free_unpacked (a->signal, NULL);
-            a->signal = NULL;
-            envelope_opened_clear (&a->opened);
-            continue;
-        }
-        a->link = link;
-        a->member = peer->member->id;
-        a->w.message_id = a->opened.id;
-        a->w.sender = peer->member->id;
-        a->w.created_ms = h->created_ms;
-        a->w.body_commitment = h->body_commitment.data;
-        a->w.signal = a->signal;
-        zhashx_insert (ctx.batch_ids, hex, (void *) 1);
-        n_arrivals++;
+static int
+s_drain_begin (node_t *self)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    u->arrivals = calloc (NODE_DRAIN_MAX, sizeof *u->arrivals);
+    u->n_arrivals = 0;
+    u->batch_ids = zhashx_new ();
+    if (!u->arrivals || !u->batch_ids) {
+        free (u->arrivals);
+        u->arrivals = NULL;
+        zhashx_destroy (&u->batch_ids);
+        return -1;
     }
-    s_store_arrivals (self, arrivals, n_arrivals);
-    node_send_batch (self);
-    for (size_t i = 0; i < n_arrivals; i++) {
-        keten__signal__free_unpacked (arrivals[i].signal, NULL);
-        envelope_opened_clear (&arrivals[i].opened);
-    }
-    free (arrivals);
-    zhashx_destroy (&ctx.batch_ids);
     return 0;
 }
 
-void
-uitvoerder_status (node_t *self, json_t *result)
+/*  The drain's signals in one group commit, then every answer at once. */
+static void
+s_drain_end (node_t *self)
 {
+    uitvoerder_t *u = uitvoerder_of (self);
+    s_store_arrivals (self, u->arrivals, u->n_arrivals);
+    node_send_batch (self);
+    for (size_t i = 0; i < u->n_arrivals; i++) {
+        keten__signal__free_unpacked (u->arrivals[i].signal, NULL);
+        envelope_opened_clear (&u->arrivals[i].opened);
+    }
+    free (u->arrivals);
+    u->arrivals = NULL;
+    u->n_arrivals = 0;
+    zhashx_destroy (&u->batch_ids);
+}
+
+/*  The member whose transport key the message came with; its link learns
+ *  the connection's routing id. */
+static const keyring_peer_t *
+s_peer (node_t *self, const transport_msg_t *msg, void **link_p)
+{
+    const keyring_peer_t *peer =
+        msg->have_peer_key ? keyring_peer_by_transport (self->keyring, msg->peer_key, kt_now_ms ())
+                           : NULL;
+    if (!peer || !roster_member_active (peer->member, kt_now_ms ())) {
+        /*  zauth admitted a key that is no longer allowed (revoked
+         *  after the handshake): our own check on every message. */
+        kt_log (KT_LOG_WARN, "transport unknown_peer dropped");
+        return NULL;
+    }
+    member_link_t *link = s_link (self, peer);
+    memcpy (link->route.id, msg->rid, msg->rid_len);
+    link->route.len = msg->rid_len;
+    link->last_seen_ms = kt_now_ms ();
+    *link_p = link;
+    return peer;
+}
+
+static void
+s_open_opts (node_t *self, envelope_open_opts_t *opts)
+{
+    opts->seen = s_seen;
+    opts->seen_arg = self;
+}
+
+static void
+s_refused (node_t *self, node_message_t *m, const char *why)
+{
+    const char *peer = m->peer->member->id;
+    kt_log (KT_LOG_WARN, "message refused id=%s peer=%s reason=\"%s\"%s", m->hex, peer, why,
+            m->opened.transient ? " retry=yes" : "");
+    /*  A passing condition gets no final refusal: the sender's outbox
+     *  retries and the message gets in once it has passed. */
+    if (m->opened.have_id && !m->opened.transient) {
+        s_log_refusal (self, peer, &m->opened, why);
+        uitvoerder_receipt (self, m->link, peer, m->opened.id, false, 0, why);
+    }
+}
+
+static void
+s_duplicate (node_t *self, node_message_t *m)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    const char *peer = m->peer->member->id;
+    uint64_t index;
+    /*  Already stored: answer again (the first receipt was lost), but only
+     *  to its own sender and for the same body - an id is no secret, and a
+     *  receipt must prove what was stored.  A duplicate within this drain
+     *  is answered with the original. */
+    if (weegploeg_has_signal (u->weegploeg, m->opened.id, peer,
+                              m->opened.header->body_commitment.data, &index))
+        uitvoerder_receipt (self, m->link, peer, m->opened.id, true, index, NULL);
+    else if (weegploeg_has_signal (u->weegploeg, m->opened.id, NULL, NULL, NULL)) {
+        kt_log (KT_LOG_WARN, "message refused id=%s peer=%s reason=\"id reused\"", m->hex, peer);
+        uitvoerder_receipt (self, m->link, peer, m->opened.id, false, 0,
+                            "this message id is already used for a different message");
+    }
+}
+
+/*  A body refused by rule is on record - who sent what, and which rule
+ *  refused it - and answered with a refusal receipt; a receipt, heartbeat
+ *  or checkpoint is not answered, only noted. */
+static void
+s_refuse (node_t *self, node_message_t *m, const char *what, const char *why)
+{
+    const char *peer = m->peer->member->id;
+    if (!what) {
+        kt_log (KT_LOG_WARN, "message unhandled id=%s type=%s", m->hex,
+                policy_type_name (m->opened.header->type));
+        uitvoerder_receipt (self, m->link, peer, m->opened.id, false, 0, why);
+        return;
+    }
+    kt_log (KT_LOG_WARN, "%s refused id=%s peer=%s reason=\"%s\"", what, m->hex, peer, why);
+    if (!m->receipted)
+        return;
+    s_log_refusal (self, peer, &m->opened, why);
+    uitvoerder_receipt (self, m->link, peer, m->opened.id, false, 0, why);
+}
+
+/*  A signal that passed intake's checks (the dispatcher ran them) and the
+ *  Wpg rules joins the drain's group commit. */
+static void
+s_on_signal (node_t *self, node_message_t *m)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    const roster_member_t *sender = m->peer->member;
+    kt_reason_t reason;
+    if (s_check_wpg ((const Keten__Signal *) m->body, sender, &reason) != 0) {
+        s_refuse (self, m, "signal", reason.text);
+        return;
+    }
+    assert (u->n_arrivals < NODE_DRAIN_MAX); /* one arrival per message of a drain */
+    arrival_t *a = &u->arrivals[u->n_arrivals++];
+    a->opened = m->opened;
+    memset (&m->opened, 0, sizeof m->opened);
+    a->signal = (Keten__Signal *) m->body;
+    m->body = NULL;
+    const Keten__Header *h = a->opened.header;
+    a->link = m->link;
+    a->member = sender->id;
+    a->w.message_id = a->opened.id;
+    a->w.sender = sender->id;
+    a->w.created_ms = h->created_ms;
+    a->w.body_commitment = h->body_commitment.data;
+    a->w.signal = a->signal;
+    zhashx_insert (u->batch_ids, m->hex, (void *) 1);
+}
+
+static void
+s_federation_status (node_t *self, json_t *result)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
     const roster_t *roster = keyring_roster (self->keyring);
     uint64_t now = kt_now_ms ();
     json_t *members = json_array ();
@@ -476,7 +477,7 @@ uitvoerder_status (node_t *self, json_t *result)
         const roster_member_t *m = &roster->members[i];
         if (m->role == ROLE_UITVOERDER)
             continue;
-        const member_link_t *l = &self->links[i];
+        const member_link_t *l = &u->links[i];
         bool online = l->last_seen_ms && now - l->last_seen_ms <= self->config.heartbeat_timeout_ms;
         /*  What the member said in its last heartbeat stays shown while it
          *  is offline: its backlog then is the best guess there is. */
@@ -517,18 +518,196 @@ uitvoerder_status (node_t *self, json_t *result)
     metrics_status (self, result);
     uint8_t root[32];
     char hex[65];
-    provlog_root (self->log, root);
-    json_object_set_new (
-        result, "stored",
-        json_pack ("{s:I, s:I}", "signals", (json_int_t) weegploeg_count_signals (self->weegploeg),
-                   "subjects", (json_int_t) weegploeg_count_subjects (self->weegploeg)));
+    provlog_root (u->log, root);
+    json_object_set_new (result, "stored",
+                         json_pack ("{s:I, s:I}", "signals",
+                                    (json_int_t) weegploeg_count_signals (u->weegploeg), "subjects",
+                                    (json_int_t) weegploeg_count_subjects (u->weegploeg)));
     json_object_set_new (result, "log",
-                         json_pack ("{s:I, s:s}", "size", (json_int_t) provlog_size (self->log),
+                         json_pack ("{s:I, s:s}", "size", (json_int_t) provlog_size (u->log),
                                     "root", kt_hex (hex, root, 32)));
 }
 
-json_t *
-uitvoerder_list_signals (node_t *self, int limit)
+/*  status: the newest checkpoint (and its witnesses), the federation, and
+ *  the incidents still open with their deadline at the AP. */
+static void
+s_status (node_t *self, json_t *r)
 {
-    return weegploeg_list (self->weegploeg, limit);
+    uitvoerder_t *u = uitvoerder_of (self);
+    json_t *newest = logproof_list (u->proof, 1);
+    json_object_set_new (r, "checkpoint",
+                         json_array_size (newest) ? json_incref (json_array_get (newest, 0))
+                                                  : json_null ());
+    json_decref (newest);
+    s_federation_status (self, r);
+    /*  art. 15.2g, AVG art. 33: open incidents and the AP deadline. */
+    json_object_set_new (r, "incidents", incident_summary (u->incident, kt_now_ms ()));
 }
+
+static json_t *
+s_metrics (node_t *self, uint64_t now_ms)
+{
+    json_t *r = json_object ();
+    s_federation_status (self, r);
+    json_object_set_new (r, "incidents", incident_summary (uitvoerder_of (self)->incident, now_ms));
+    return r;
+}
+
+/* ---- local API ---------------------------------------------------------- */
+
+static void
+s_signal_list (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    node_reply_signals (self, caller,
+                        weegploeg_list (uitvoerder_of (self)->weegploeg, node_limit (args)));
+}
+
+static void
+s_weegploeg_decisions (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    apiserver_reply_ok (self->api, caller, uitvoerder_decisions (self, node_limit (args)));
+}
+
+static void
+s_weegploeg_meetings (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    apiserver_reply_ok (
+        self->api, caller,
+        json_pack ("{s:o}", "meetings", uitvoerder_meetings (self, node_limit (args))));
+}
+
+static void
+s_casus_meetings (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    apiserver_reply_ok (
+        self->api, caller,
+        json_pack ("{s:o}", "meetings", uitvoerder_casus_meetings (self, node_limit (args))));
+}
+
+static void
+s_log_path (node_t *self, char *path, size_t len)
+{
+    snprintf (path, len, "%s/log.db", self->config.state_dir);
+}
+
+static void
+s_log_trail (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    const char *ref = args ? json_string_value (json_object_get (args, "case_ref")) : NULL;
+    char path[PATH_MAX + 32];
+    s_log_path (self, path, sizeof path);
+    if (!ref || strlen (ref) > 32)
+        apiserver_reply_error (self->api, caller, "log.trail needs case_ref");
+    else
+        /*  The entries are read by the client, from the file. */
+        apiserver_reply_ok (
+            self->api, caller,
+            json_pack ("{s:s, s:s, s:o}", "log_path", path, "case_ref", ref, "signal_ids",
+                       weegploeg_case_messages (uitvoerder_of (self)->weegploeg, ref)));
+}
+
+static void
+s_log_checkpoints (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    apiserver_reply_ok (self->api, caller,
+                        json_pack ("{s:o}", "checkpoints",
+                                   logproof_list (uitvoerder_of (self)->proof, node_limit (args))));
+}
+
+static void
+s_log_verify (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    (void) args;
+    char path[PATH_MAX + 32];
+    s_log_path (self, path, sizeof path);
+    /*  The tree itself is recomputed by the client, from the file:
+     *  seconds of work that must not stall this loop. */
+    apiserver_reply_ok (self->api, caller,
+                        json_pack ("{s:s, s:s, s:o}", "role", "uitvoerder", "log_path", path,
+                                   "checkpoints", logproof_verify (uitvoerder_of (self)->proof)));
+}
+
+/*  The uitvoerder's commands.  The rows without a handler are a partner's
+ *  commands: the refusal says where the caller should go instead. */
+static const node_command_t s_commands[] = {
+    {"signal.list", NULL, s_signal_list, NULL},
+    {"signal.submit", NULL, NULL,
+     "the uitvoerder does not submit signals; a kernpartij does (art. 7.1)"},
+    {"signal.release", NULL, NULL, "only the node that holds a signal releases it"},
+    {"weegploeg.agenda", NULL, uitvoerder_agenda, NULL},
+    {"weegploeg.subject", NULL, uitvoerder_subject_show, NULL},
+    {"weegploeg.matches", NULL, uitvoerder_matches, NULL},
+    {"weegploeg.match", NULL, uitvoerder_match, NULL},
+    {"weegploeg.decide", NULL, uitvoerder_decide, NULL},
+    {"weegploeg.decisions", NULL, s_weegploeg_decisions, NULL},
+    {"weegploeg.meetings", NULL, s_weegploeg_meetings, NULL},
+    {"weegploeg.*", NULL, NULL, "unknown weegploeg command"},
+    {"casusoverleg.agenda", NULL, uitvoerder_casus_agenda, NULL},
+    {"casusoverleg.meetings", NULL, s_casus_meetings, NULL},
+    {"casusoverleg.*", NULL, NULL, "unknown casusoverleg command"},
+    {"agenda.list", NULL, NULL,
+     "the uitvoerder sends agendas; `keten weegploeg meetings` and `keten casusoverleg "
+     "meetings` list them"},
+    {"agenda.show", NULL, NULL,
+     "the uitvoerder sends agendas; `keten weegploeg meetings` and `keten casusoverleg "
+     "meetings` list them"},
+    /*  art. 8.4: decisions go to the kernpartijen; the uitvoerder keeps its
+     *  own as weegploeg.decisions. */
+    {"decision.list", NULL, NULL, "only kernpartij nodes receive weegploeg decisions (art. 8.4)"},
+    {"decision.show", NULL, NULL, "only kernpartij nodes receive weegploeg decisions (art. 8.4)"},
+    {"case.*", NULL, uitvoerder_case_api, NULL},
+    {"plan.*", NULL, uitvoerder_case_api, NULL},
+    {"log.trail", NULL, s_log_trail, NULL},
+    {"log.verify", NULL, s_log_verify, NULL},
+    {"log.checkpoints", NULL, s_log_checkpoints, NULL},
+    {"roster.change", NULL, uitvoerder_roster_change, NULL},
+    {"incident.report", NULL, uitvoerder_incident_report, NULL},
+    {"incident.list", NULL, uitvoerder_incident_list, NULL},
+    {"incident.close", NULL, uitvoerder_incident_close, NULL},
+    {"incident.*", NULL, NULL, "unknown incident command"},
+};
+
+/*  What the uitvoerder does with each message type a member may send it
+ *  (the policy table says which). */
+static const node_handler_t s_handlers[] = {
+    {KETEN__MESSAGE_TYPE__SIGNAL, "signal", s_on_signal},
+    {KETEN__MESSAGE_TYPE__HEARTBEAT, "heartbeat", s_on_heartbeat},
+    {KETEN__MESSAGE_TYPE__CASE_CONTRIBUTION, "contribution", uitvoerder_on_casus},
+    {KETEN__MESSAGE_TYPE__PLAN_PROGRESS, "progress", uitvoerder_on_casus},
+    {KETEN__MESSAGE_TYPE__ACCESS_NOTICE, "access notice", uitvoerder_on_access},
+    {KETEN__MESSAGE_TYPE__CHECKPOINT, "checkpoint", uitvoerder_on_checkpoint},
+    {KETEN__MESSAGE_TYPE__INCIDENT, "incident", uitvoerder_on_incident},
+    {KETEN__MESSAGE_TYPE__RECEIPT, "receipt", uitvoerder_on_member_receipt},
+};
+
+const node_role_t uitvoerder_role = {
+    .name = "uitvoerder",
+    .serves = 1u << ROLE_UITVOERDER,
+    .check = s_check,
+    .start = s_start,
+    .stop = s_stop,
+    .status = s_status,
+    .metrics = s_metrics,
+    .api_flush = NULL,
+    .roster_changed = uitvoerder_roster_changed,
+    .log_access = uitvoerder_log_access,
+    .commands = s_commands,
+    .n_commands = sizeof s_commands / sizeof s_commands[0],
+    .handlers = s_handlers,
+    .n_handlers = sizeof s_handlers / sizeof s_handlers[0],
+    .drain_begin = s_drain_begin,
+    .drain_end = s_drain_end,
+    .peer = s_peer,
+    .open_opts = s_open_opts,
+    .refused = s_refused,
+    .duplicate = s_duplicate,
+    .heard = NULL,
+    .refuse = s_refuse,
+};

@@ -7,7 +7,7 @@
  *  composes it again (fresh ids; a member keeps the newest sequence and
  *  ignores what it already has).
  */
-#include "node_internal.h"
+#include "uitvoerder.h"
 
 #include "policy.h"
 #include "store.h"
@@ -37,14 +37,15 @@ static int
 s_send_meeting (node_t *self, const char *meeting_id, const char *os_user, json_t *json,
                 kt_reason_t *reason)
 {
+    uitvoerder_t *u = uitvoerder_of (self);
     copies_t copies = {self, KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA, NULL, 0};
     const roster_t *roster = keyring_roster (self->keyring);
-    int rc = meeting_compose (self->meeting, self->casus, roster, meeting_id, kt_now_ms (),
-                              s_seal_copy, &copies, reason);
+    int rc = meeting_compose (u->meeting, u->casus, roster, meeting_id, kt_now_ms (), s_seal_copy,
+                              &copies, reason);
     if (rc == 0)
         rc = uitvoerder_copies_send (self, &copies, os_user, json, reason);
     if (rc == 0)
-        rc = meeting_mark_sent (self->meeting, meeting_id, reason);
+        rc = meeting_mark_sent (u->meeting, meeting_id, reason);
     uitvoerder_copies_free (&copies);
     return rc;
 }
@@ -52,7 +53,7 @@ s_send_meeting (node_t *self, const char *meeting_id, const char *os_user, json_
 int
 uitvoerder_resume_meetings (node_t *self, kt_reason_t *reason)
 {
-    json_t *unsent = meeting_unsent (self->meeting);
+    json_t *unsent = meeting_unsent (uitvoerder_of (self)->meeting);
     size_t i;
     json_t *id;
     int rc = 0;
@@ -119,7 +120,8 @@ s_agenda (node_t *self, const api_caller_t *caller, json_t *args, meeting_kind_t
         return;
     }
     if (s_change_from_args (args, &c, refs, &reason) != 0 ||
-        meeting_change (self->meeting, self->casus, &c, meeting_id, &sequence, &reason) != 0) {
+        meeting_change (uitvoerder_of (self)->meeting, uitvoerder_of (self)->casus, &c, meeting_id,
+                        &sequence, &reason) != 0) {
         apiserver_reply_error (self->api, caller, reason.text);
         return;
     }
@@ -145,45 +147,42 @@ s_agenda (node_t *self, const api_caller_t *caller, json_t *args, meeting_kind_t
 }
 
 void
-uitvoerder_agenda (node_t *self, const api_caller_t *caller, json_t *args)
+uitvoerder_agenda (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
+    (void) cmd;
     s_agenda (self, caller, args, MEETING_WEEGPLOEG);
 }
 
 void
-uitvoerder_casus_agenda (node_t *self, const api_caller_t *caller, json_t *args)
+uitvoerder_casus_agenda (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
+    (void) cmd;
     s_agenda (self, caller, args, MEETING_CASUSOVERLEG);
 }
 
 json_t *
 uitvoerder_meetings (node_t *self, int limit)
 {
-    return meeting_list (self->meeting, MEETING_WEEGPLOEG, limit);
+    return meeting_list (uitvoerder_of (self)->meeting, MEETING_WEEGPLOEG, limit);
 }
 
 json_t *
 uitvoerder_casus_meetings (node_t *self, int limit)
 {
-    return meeting_list (self->meeting, MEETING_CASUSOVERLEG, limit);
+    return meeting_list (uitvoerder_of (self)->meeting, MEETING_CASUSOVERLEG, limit);
 }
 
 void
-uitvoerder_on_member_receipt (node_t *self, const roster_member_t *member, const uint8_t *body,
-                              size_t len)
+uitvoerder_on_member_receipt (node_t *self, node_message_t *m)
 {
-    Keten__Receipt *r = keten__receipt__unpack (NULL, len, body);
-    if (!r || r->message_id.len != KT_ID_LEN) {
-        kt_log (KT_LOG_WARN, "receipt malformed peer=%s", member->id);
-        if (r)
-            keten__receipt__free_unpacked (r, NULL);
-        return;
-    }
+    uitvoerder_t *u = uitvoerder_of (self);
+    const roster_member_t *member = m->peer->member;
+    const Keten__Receipt *r = (const Keten__Receipt *) m->body;
     bool accepted = r->status == KETEN__RECEIPT_STATUS__ACCEPTED;
     kt_reason_t reason;
     char hex[KT_ID_HEX];
     kt_hex (hex, r->message_id.data, KT_ID_LEN);
-    int settled = relay_settle (self->relay, r->message_id.data, member->id, accepted, r->reason,
+    int settled = relay_settle (u->relay, r->message_id.data, member->id, accepted, r->reason,
                                 kt_now_ms (), &reason);
     if (settled < 0)
         kt_log (KT_LOG_ERROR, "receipt store_failed peer=%s reason=\"%s\"", member->id,
@@ -196,12 +195,11 @@ uitvoerder_on_member_receipt (node_t *self, const roster_member_t *member, const
         e.message_id = r->message_id;
         e.node = (char *) member->id;
         uint64_t index;
-        if (provlog_append_one (self->log, &e, &index, &reason) != 0)
+        if (provlog_append_one (u->log, &e, &index, &reason) != 0)
             kt_log (KT_LOG_ERROR, "log append_failed event=delivered reason=\"%s\"", reason.text);
         if (accepted)
             kt_log (KT_LOG_INFO, "message delivered id=%s to=%s", hex, member->id);
         else
             kt_log (KT_LOG_WARN, "message refused_by_member id=%s peer=%s", hex, member->id);
     }
-    keten__receipt__free_unpacked (r, NULL);
 }

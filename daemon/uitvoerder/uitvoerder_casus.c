@@ -9,7 +9,7 @@
  *  takes part in a case is checked here against the casusoverleg file:
  *  the policy table only knows roles.
  */
-#include "node_internal.h"
+#include "uitvoerder.h"
 
 #include "intake.h"
 #include "items.h"
@@ -40,7 +40,7 @@ s_log (node_t *self, Keten__LogEvent event, Keten__MessageType message_type, con
         e.message_id.data = (uint8_t *) message_id;
         e.message_id.len = KT_ID_LEN;
     }
-    return provlog_append_one (self->log, &e, index_p, reason);
+    return provlog_append_one (uitvoerder_of (self)->log, &e, index_p, reason);
 }
 
 static const char *
@@ -92,13 +92,14 @@ s_publish_plan (node_t *self, Keten__CasePlan *plan, const casus_info_t *info,
                 const uint8_t key[KEYSTORE_KEY_LEN], const progress_ref_t *progress,
                 const char *os_user, json_t *json, kt_reason_t *reason)
 {
-    sqlite3 *db = casusoverleg_db (self->casus);
+    uitvoerder_t *u = uitvoerder_of (self);
+    sqlite3 *db = casusoverleg_db (u->casus);
     plan->issued_ms = kt_now_ms ();
     if (store_begin (db, reason) != 0)
         return -1;
     if (plan_store (db, plan, key, true, reason) != 0 ||
-        (progress && casusoverleg_record_progress (self->casus, progress->message_id,
-                                                   progress->sender, plan->case_ref, plan->version,
+        (progress && casusoverleg_record_progress (u->casus, progress->message_id, progress->sender,
+                                                   plan->case_ref, plan->version,
                                                    progress->log_index, reason) != 0) ||
         store_commit (db, reason) != 0) {
         store_rollback (db);
@@ -131,7 +132,7 @@ s_plan_set (node_t *self, const api_caller_t *caller, json_t *args, json_t *resu
         return kt_fail (reason, "case.plan needs case_ref and plan");
     casus_info_t info;
     uint8_t key[KEYSTORE_KEY_LEN];
-    if (casusoverleg_case (self->casus, case_ref, &info, key, reason) != 0)
+    if (casusoverleg_case (uitvoerder_of (self)->casus, case_ref, &info, key, reason) != 0)
         return -1;
     int rc = 0;
     Keten__CasePlan *plan = NULL, *prev = NULL;
@@ -143,7 +144,8 @@ s_plan_set (node_t *self, const api_caller_t *caller, json_t *args, json_t *resu
     if (rc == 0)
         rc = plan_from_json (plan_json, parts, info.n_participants, &plan, reason);
     if (rc == 0)
-        rc = plan_load (casusoverleg_db (self->casus), case_ref, 0, key, &prev, reason);
+        rc = plan_load (casusoverleg_db (uitvoerder_of (self)->casus), case_ref, 0, key, &prev,
+                        reason);
     /*  A measure named by id is one of the previous version; it keeps
      *  its owner's last report. */
     for (size_t i = 0; rc == 0 && i < plan->n_measures; i++) {
@@ -194,7 +196,8 @@ s_progress_plan (node_t *self, const roster_member_t *sender, const Keten__PlanP
 {
     *next_p = NULL;
     Keten__CasePlan *plan = NULL;
-    if (plan_load (casusoverleg_db (self->casus), p->case_ref, 0, key, &plan, reason) != 0)
+    if (plan_load (casusoverleg_db (uitvoerder_of (self)->casus), p->case_ref, 0, key, &plan,
+                   reason) != 0)
         return -1;
     if (!plan) {
         kt_fail (reason, "case %s has no plan yet", p->case_ref);
@@ -281,6 +284,7 @@ static int
 s_log_received (node_t *self, const roster_member_t *sender, const envelope_opened_t *opened,
                 const char *case_ref, const char *what, uint64_t *index_p, kt_reason_t *reason)
 {
+    uitvoerder_t *u = uitvoerder_of (self);
     const Keten__Header *h = opened->header;
     char *to[1] = {(char *) s_me (self)};
     Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
@@ -296,14 +300,14 @@ s_log_received (node_t *self, const roster_member_t *sender, const envelope_open
     e.body_commitment = h->body_commitment;
     e.header_hash.data = (uint8_t *) opened->leaf_hash;
     e.header_hash.len = 32;
-    if (provlog_begin (self->log, reason) != 0)
+    if (provlog_begin (u->log, reason) != 0)
         return -1;
-    int rc = provlog_append_received (self->log, &e, index_p, reason);
+    int rc = provlog_append_received (u->log, &e, index_p, reason);
     if (rc != 0) {
-        provlog_rollback (self->log);
+        provlog_rollback (u->log);
         return rc;
     }
-    return provlog_commit (self->log, reason);
+    return provlog_commit (u->log, reason);
 }
 
 /*  Keep what was received and logged at index: a contribution, or the
@@ -314,15 +318,15 @@ s_take (node_t *self, const roster_member_t *sender, const envelope_opened_t *op
         const Keten__CaseContribution *c, Keten__CasePlan *next, const casus_info_t *info,
         const uint8_t key[KEYSTORE_KEY_LEN], uint64_t index, kt_reason_t *reason)
 {
+    uitvoerder_t *u = uitvoerder_of (self);
     if (next) {
         progress_ref_t ref = {opened->id, sender->id, index};
         return s_publish_plan (self, next, info, key, &ref, NULL, NULL, reason);
     }
-    sqlite3 *db = casusoverleg_db (self->casus);
+    sqlite3 *db = casusoverleg_db (u->casus);
     if (store_begin (db, reason) != 0)
         return -1;
-    if (casusoverleg_store_contribution (self->casus, opened->id, sender->id, c, index, reason) !=
-            0 ||
+    if (casusoverleg_store_contribution (u->casus, opened->id, sender->id, c, index, reason) != 0 ||
         store_commit (db, reason) != 0) {
         store_rollback (db);
         return -1;
@@ -331,15 +335,18 @@ s_take (node_t *self, const roster_member_t *sender, const envelope_opened_t *op
 }
 
 void
-uitvoerder_on_casus (node_t *self, member_link_t *link, const roster_member_t *sender,
-                     const envelope_opened_t *opened)
+uitvoerder_on_casus (node_t *self, node_message_t *m)
 {
+    uitvoerder_t *u = uitvoerder_of (self);
+    member_link_t *link = m->link;
+    const roster_member_t *sender = m->peer->member;
+    const envelope_opened_t *opened = &m->opened;
     Keten__MessageType type = opened->header->type;
     kt_reason_t reason;
     char hex[KT_ID_HEX];
     kt_hex (hex, opened->id, KT_ID_LEN);
     uint64_t index = 0;
-    int seen = casusoverleg_seen (self->casus, opened->id, sender->id, &index);
+    int seen = casusoverleg_seen (u->casus, opened->id, sender->id, &index);
     if (seen != 0) {
         /*  A retry: answer again; an id reused by someone else: refuse. */
         uitvoerder_receipt (self, link, sender->id, opened->id, seen > 0, seen > 0 ? index : 0,
@@ -347,15 +354,12 @@ uitvoerder_on_casus (node_t *self, member_link_t *link, const roster_member_t *s
         node_send_batch (self);
         return;
     }
-    Keten__CaseContribution *c = NULL;
-    Keten__PlanProgress *p = NULL;
-    const char *case_ref = NULL;
-    if (type == KETEN__MESSAGE_TYPE__CASE_CONTRIBUTION &&
-        (c = keten__case_contribution__unpack (NULL, opened->body_len, opened->body)))
-        case_ref = c->case_ref;
-    if (type == KETEN__MESSAGE_TYPE__PLAN_PROGRESS &&
-        (p = keten__plan_progress__unpack (NULL, opened->body_len, opened->body)))
-        case_ref = p->case_ref;
+    const Keten__CaseContribution *c = type == KETEN__MESSAGE_TYPE__CASE_CONTRIBUTION
+                                           ? (const Keten__CaseContribution *) m->body
+                                           : NULL;
+    const Keten__PlanProgress *p =
+        type == KETEN__MESSAGE_TYPE__PLAN_PROGRESS ? (const Keten__PlanProgress *) m->body : NULL;
+    const char *case_ref = c ? c->case_ref : p->case_ref;
     casus_info_t info;
     uint8_t key[KEYSTORE_KEY_LEN];
     bool have_key = false;
@@ -363,9 +367,7 @@ uitvoerder_on_casus (node_t *self, member_link_t *link, const roster_member_t *s
     /*  Every rule first (0: take it, 1: refused, -1: storage error); only
      *  what passes them all is logged as received. */
     int verdict = 1;
-    if (!case_ref)
-        kt_fail (&reason, "body does not decode");
-    else if (casusoverleg_case (self->casus, case_ref, &info, key, &reason) != 0)
+    if (casusoverleg_case (u->casus, case_ref, &info, key, &reason) != 0)
         kt_fail (&reason, "no such case");
     else {
         have_key = true;
@@ -406,10 +408,6 @@ uitvoerder_on_casus (node_t *self, member_link_t *link, const roster_member_t *s
         sodium_memzero (key, sizeof key);
     if (next)
         keten__case_plan__free_unpacked (next, NULL);
-    if (c)
-        keten__case_contribution__free_unpacked (c, NULL);
-    if (p)
-        keten__plan_progress__free_unpacked (p, NULL);
     node_send_batch (self);
 }
 
@@ -427,19 +425,16 @@ s_strings (json_t *v, const char **out, size_t max, size_t *n_p)
     return 0;
 }
 
+/*  Who takes part in a disclosure of case_ref (art. 10.5): *to_p, an
+ *  active externe casuspartner of the case, and the convenant parties of
+ *  the case that consented (at most 16, borrowed from args). */
 static int
-s_disclose (node_t *self, const api_caller_t *caller, json_t *args, json_t *result,
-            kt_reason_t *reason)
+s_disclosure_parties (node_t *self, json_t *args, const char *case_ref, const char *to_id,
+                      const roster_member_t **to_p, const char **consenting, size_t *n_consenting,
+                      kt_reason_t *reason)
 {
-    const char *case_ref = json_string_value (json_object_get (args, "case_ref"));
-    const char *to_id = json_string_value (json_object_get (args, "to"));
-    const char *necessity = json_string_value (json_object_get (args, "necessity"));
-    const char *consenting[16], *kinds[16];
-    size_t n_consenting = 0, n_kinds = 0;
-    if (!case_ref || !to_id)
-        return kt_fail (reason, "case.disclose needs case_ref and to");
     casus_info_t info;
-    if (casusoverleg_case (self->casus, case_ref, &info, NULL, reason) != 0)
+    if (casusoverleg_case (uitvoerder_of (self)->casus, case_ref, &info, NULL, reason) != 0)
         return -1;
     /*  art. 9.4: a closed case has no casusoverleg left to share for. */
     if (info.closed)
@@ -454,24 +449,110 @@ s_disclose (node_t *self, const api_caller_t *caller, json_t *args, json_t *resu
         return kt_fail (reason, "%s is no longer an active member of the federation (left %s)",
                         to->id, to->leaves_at);
     /*  art. 10.5: without the convenant parties' consent nothing goes. */
-    if (s_strings (json_object_get (args, "consenting"), consenting, 16, &n_consenting) != 0 ||
-        n_consenting == 0)
+    if (s_strings (json_object_get (args, "consenting"), consenting, 16, n_consenting) != 0 ||
+        *n_consenting == 0)
         return kt_fail (reason, "art. 10.5: no consent recorded; name the convenant parties "
                                 "that consented");
-    for (size_t i = 0; i < n_consenting; i++) {
+    for (size_t i = 0; i < *n_consenting; i++) {
         const roster_member_t *m = roster_find (roster, consenting[i]);
         if (!m || (m->role != ROLE_KERNPARTIJ && m->role != ROLE_CASUSPARTIJ) ||
             !casus_info_has (&info, consenting[i]))
             return kt_fail (reason, "%.64s is not a convenant party taking part in case %s",
                             consenting[i], case_ref);
     }
+    *to_p = to;
+    return 0;
+}
+
+/*  art. 10.5: why the disclosure is necessary and which kinds of data
+ *  (at most 16, borrowed from args). */
+static int
+s_disclosure_kinds (json_t *args, const char *necessity, const char **kinds, size_t *n_kinds,
+                    kt_reason_t *reason)
+{
     if (!necessity || !intake_text_ok (necessity, 1, 2000, true))
         return kt_fail (reason, "art. 10.5: say why the disclosure is necessary (1..2000 bytes)");
-    if (s_strings (json_object_get (args, "data_kinds"), kinds, 16, &n_kinds) != 0 || n_kinds == 0)
+    if (s_strings (json_object_get (args, "data_kinds"), kinds, 16, n_kinds) != 0 || *n_kinds == 0)
         return kt_fail (reason, "art. 10.5: name the kinds of data disclosed");
-    for (size_t i = 0; i < n_kinds; i++)
+    for (size_t i = 0; i < *n_kinds; i++)
         if (!intake_text_ok (kinds[i], 1, 64, false))
             return kt_fail (reason, "data kind %zu must be 1..64 bytes", i + 1);
+    return 0;
+}
+
+/*  The items disclosed, checked like a signal's, each under a legal basis
+ *  that allows sharing with an externe casuspartner. */
+static int
+s_disclosure_items (Keten__SignalItem **items, size_t n_items, const char *basis,
+                    kt_reason_t *reason)
+{
+    Keten__Signal as_signal = KETEN__SIGNAL__INIT;
+    as_signal.legal_basis = (char *) (basis ? basis : "");
+    as_signal.special_category = true;
+    as_signal.criminal_data = true;
+    as_signal.items = items;
+    as_signal.n_items = n_items;
+    if (n_items == 0)
+        return kt_fail (reason, "a disclosure holds 1..%d items", ITEMS_MAX);
+    if (!basis || !intake_legal_basis_known (basis))
+        return kt_fail (reason, "legal_basis: not a known legal basis");
+    if (items_check (&as_signal, reason) != 0)
+        return -1;
+    /*  The legal basis of every item must allow this purpose. */
+    for (size_t i = 0; i < n_items; i++) {
+        const char *b = *items[i]->legal_basis ? items[i]->legal_basis : basis;
+        if (!intake_basis_allows (b, INTAKE_PURPOSE_EXTERN))
+            return kt_fail (reason,
+                            "item %zu is held under %s, which does not allow sharing with "
+                            "an externe casuspartner",
+                            i + 1, b);
+    }
+    return 0;
+}
+
+/*  The disclosure on record before it goes: in the casusoverleg file
+ *  (one transaction), then DISCLOSED in the provenance log naming the
+ *  kinds of data, never the data. */
+static int
+s_record_disclosure (node_t *self, const api_caller_t *caller, const Keten__DisclosureConsent *d,
+                     const roster_member_t *to, const uint8_t id[KT_ID_LEN], const char *user,
+                     kt_reason_t *reason)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    sqlite3 *db = casusoverleg_db (u->casus);
+    if (store_begin (db, reason) != 0)
+        return -1;
+    if (casusoverleg_record_disclosure (u->casus, d, to->id, (uint32_t) caller->uid, id, reason) !=
+            0 ||
+        store_commit (db, reason) != 0) {
+        store_rollback (db);
+        return -1;
+    }
+    char what[256] = "";
+    size_t o = 0;
+    for (size_t i = 0; i < d->n_data_kinds && o < sizeof what; i++)
+        o += (size_t) snprintf (what + o, sizeof what - o, "%s%s", i ? "," : "", d->data_kinds[i]);
+    char *rcpt[1] = {(char *) to->id};
+    return s_log (self, KETEN__LOG_EVENT__DISCLOSED, KETEN__MESSAGE_TYPE__DISCLOSURE_CONSENT,
+                  s_me (self), user, d->case_ref, what, rcpt, 1, id, NULL, reason);
+}
+
+static int
+s_disclose (node_t *self, const api_caller_t *caller, json_t *args, json_t *result,
+            kt_reason_t *reason)
+{
+    const char *case_ref = json_string_value (json_object_get (args, "case_ref"));
+    const char *to_id = json_string_value (json_object_get (args, "to"));
+    const char *necessity = json_string_value (json_object_get (args, "necessity"));
+    const char *consenting[16], *kinds[16];
+    size_t n_consenting = 0, n_kinds = 0;
+    const roster_member_t *to = NULL;
+    if (!case_ref || !to_id)
+        return kt_fail (reason, "case.disclose needs case_ref and to");
+    if (s_disclosure_parties (self, args, case_ref, to_id, &to, consenting, &n_consenting,
+                              reason) != 0 ||
+        s_disclosure_kinds (args, necessity, kinds, &n_kinds, reason) != 0)
+        return -1;
     Keten__SignalItem **items = NULL;
     size_t n_items = 0;
     const char *basis = json_string_value (json_object_get (args, "legal_basis"));
@@ -487,53 +568,15 @@ s_disclose (node_t *self, const api_caller_t *caller, json_t *args, json_t *resu
     d.items = items;
     d.n_items = n_items;
     d.consented_ms = kt_now_ms ();
-    Keten__Signal as_signal = KETEN__SIGNAL__INIT;
-    as_signal.legal_basis = (char *) (basis ? basis : "");
-    as_signal.special_category = true;
-    as_signal.criminal_data = true;
-    as_signal.items = items;
-    as_signal.n_items = n_items;
-    int rc = 0;
-    if (n_items == 0)
-        rc = kt_fail (reason, "a disclosure holds 1..%d items", ITEMS_MAX);
-    else if (!basis || !intake_legal_basis_known (basis))
-        rc = kt_fail (reason, "legal_basis: not a known legal basis");
-    else
-        rc = items_check (&as_signal, reason);
-    /*  DESIGN 11: the legal basis of every item must allow this purpose. */
-    for (size_t i = 0; rc == 0 && i < n_items; i++) {
-        const char *b = *items[i]->legal_basis ? items[i]->legal_basis : basis;
-        if (!intake_basis_allows (b, INTAKE_PURPOSE_EXTERN))
-            rc = kt_fail (reason,
-                          "item %zu is held under %s, which does not allow sharing with "
-                          "an externe casuspartner",
-                          i + 1, b);
-    }
+    int rc = s_disclosure_items (items, n_items, basis, reason);
     char user[65];
     access_user_name (caller->uid, user, sizeof user);
     copies_t copies = {self, KETEN__MESSAGE_TYPE__DISCLOSURE_CONSENT, NULL, 0};
     char *refs[1] = {(char *) case_ref};
     if (rc == 0)
         rc = uitvoerder_copy_add (self, &copies, to, &d.base, refs, 1, false, reason);
-    sqlite3 *db = casusoverleg_db (self->casus);
-    if (rc == 0 && store_begin (db, reason) == 0) {
-        if (casusoverleg_record_disclosure (self->casus, &d, to->id, (uint32_t) caller->uid,
-                                            copies.items[0].id, reason) != 0 ||
-            store_commit (db, reason) != 0) {
-            store_rollback (db);
-            rc = -1;
-        }
-    } else if (rc == 0)
-        rc = -1;
-    if (rc == 0) {
-        char what[256] = "";
-        size_t o = 0;
-        for (size_t i = 0; i < n_kinds && o < sizeof what; i++)
-            o += (size_t) snprintf (what + o, sizeof what - o, "%s%s", i ? "," : "", kinds[i]);
-        char *rcpt[1] = {(char *) to->id};
-        rc = s_log (self, KETEN__LOG_EVENT__DISCLOSED, KETEN__MESSAGE_TYPE__DISCLOSURE_CONSENT,
-                    s_me (self), user, case_ref, what, rcpt, 1, copies.items[0].id, NULL, reason);
-    }
+    if (rc == 0)
+        rc = s_record_disclosure (self, caller, &d, to, copies.items[0].id, user, reason);
     json_t *sent = json_array ();
     if (rc == 0)
         rc = uitvoerder_copies_send (self, &copies, user, sent, reason);
@@ -556,20 +599,21 @@ static int
 s_send_closure (node_t *self, const char *case_ref, const char *os_user, json_t *json,
                 kt_reason_t *reason)
 {
+    uitvoerder_t *u = uitvoerder_of (self);
     casus_info_t info;
     Keten__CaseClosure *c = NULL;
     casus_closure_step_t step = CASUS_CLOSURE_SENT;
-    int rc = casusoverleg_case (self->casus, case_ref, &info, NULL, reason);
+    int rc = casusoverleg_case (u->casus, case_ref, &info, NULL, reason);
     if (rc == 0)
-        rc = casusoverleg_closure (self->casus, case_ref, &c, &step, reason);
+        rc = casusoverleg_closure (u->casus, case_ref, &c, &step, reason);
     if (rc == 0 && step == CASUS_CLOSURE_RECORDED) {
-        rc = weegploeg_record_closure (self->weegploeg, case_ref, c->closed_ms, reason);
+        rc = weegploeg_record_closure (u->weegploeg, case_ref, c->closed_ms, reason);
         if (rc == 0)
             rc = s_log (self, KETEN__LOG_EVENT__CASE_CLOSED, KETEN__MESSAGE_TYPE__CLOSURE,
                         s_me (self), os_user, case_ref, "closed", c->decided_by, c->n_decided_by,
                         NULL, NULL, reason);
         if (rc == 0)
-            rc = casusoverleg_closure_done (self->casus, case_ref, CASUS_CLOSURE_LOGGED, reason);
+            rc = casusoverleg_closure_done (u->casus, case_ref, CASUS_CLOSURE_LOGGED, reason);
     }
     if (rc == 0) {
         /*  art. 10.5: an externe casuspartner has access to the plan; the
@@ -580,7 +624,7 @@ s_send_closure (node_t *self, const char *case_ref, const char *os_user, json_t 
                                      &info, case_ref, os_user, json, reason);
     }
     if (rc == 0)
-        rc = casusoverleg_closure_done (self->casus, case_ref, CASUS_CLOSURE_SENT, reason);
+        rc = casusoverleg_closure_done (u->casus, case_ref, CASUS_CLOSURE_SENT, reason);
     if (c)
         keten__case_closure__free_unpacked (c, NULL);
     return rc;
@@ -589,7 +633,7 @@ s_send_closure (node_t *self, const char *case_ref, const char *os_user, json_t 
 void
 uitvoerder_resume_closures (node_t *self)
 {
-    json_t *refs = casusoverleg_closures_unsent (self->casus), *ref;
+    json_t *refs = casusoverleg_closures_unsent (uitvoerder_of (self)->casus), *ref;
     size_t i;
     json_array_foreach (refs, i, ref)
     {
@@ -608,6 +652,7 @@ static int
 s_close (node_t *self, const api_caller_t *caller, json_t *args, json_t *result,
          kt_reason_t *reason)
 {
+    uitvoerder_t *u = uitvoerder_of (self);
     const char *case_ref = json_string_value (json_object_get (args, "case_ref"));
     const char *advice = json_string_value (json_object_get (args, "advice"));
     const char *by[16];
@@ -615,7 +660,7 @@ s_close (node_t *self, const api_caller_t *caller, json_t *args, json_t *result,
     if (!case_ref)
         return kt_fail (reason, "case.close needs case_ref");
     casus_info_t info;
-    if (casusoverleg_case (self->casus, case_ref, &info, NULL, reason) != 0)
+    if (casusoverleg_case (u->casus, case_ref, &info, NULL, reason) != 0)
         return -1;
     if (info.closed)
         return kt_fail (reason, "case %s is closed already", case_ref);
@@ -643,7 +688,7 @@ s_close (node_t *self, const api_caller_t *caller, json_t *args, json_t *result,
     access_user_name (caller->uid, user, sizeof user);
     /*  Recorded (art. 10.2h) before anything else: from here on the case
      *  is closed, and the rest is resumed on start until it is done. */
-    if (casusoverleg_close (self->casus, &c, reason) != 0)
+    if (casusoverleg_close (u->casus, &c, reason) != 0)
         return -1;
     kt_log (KT_LOG_INFO, "case closed case_ref=%s user=%s", case_ref, user);
     json_t *sent = json_array ();
@@ -665,6 +710,7 @@ s_close (node_t *self, const api_caller_t *caller, json_t *args, json_t *result,
 static json_t *
 s_case_json (node_t *self, json_t *c)
 {
+    uitvoerder_t *u = uitvoerder_of (self);
     /*  Overdue measures, from the newest plan. */
     const char *case_ref = json_string_value (json_object_get (c, "case_ref"));
     casus_info_t info;
@@ -672,9 +718,8 @@ s_case_json (node_t *self, json_t *c)
     kt_reason_t reason;
     Keten__CasePlan *plan = NULL;
     size_t overdue = 0;
-    if (case_ref && casusoverleg_case (self->casus, case_ref, &info, key, &reason) == 0) {
-        if (plan_load (casusoverleg_db (self->casus), case_ref, 0, key, &plan, &reason) == 0 &&
-            plan) {
+    if (case_ref && casusoverleg_case (u->casus, case_ref, &info, key, &reason) == 0) {
+        if (plan_load (casusoverleg_db (u->casus), case_ref, 0, key, &plan, &reason) == 0 && plan) {
             overdue = plan_overdue (plan, NULL);
             keten__case_plan__free_unpacked (plan, NULL);
         }
@@ -687,6 +732,7 @@ s_case_json (node_t *self, json_t *c)
 void
 uitvoerder_case_api (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
+    uitvoerder_t *u = uitvoerder_of (self);
     kt_reason_t reason;
     json_t *result = json_object ();
     int rc;
@@ -696,7 +742,7 @@ uitvoerder_case_api (node_t *self, const api_caller_t *caller, const char *cmd, 
         return;
     }
     if (strcmp (cmd, "case.list") == 0) {
-        json_t *list = casusoverleg_list (self->casus, 1000), *c;
+        json_t *list = casusoverleg_list (u->casus, 1000), *c;
         size_t i;
         json_array_foreach (list, i, c) s_case_json (self, c);
         json_object_set_new (result, "cases", list);
@@ -713,10 +759,10 @@ uitvoerder_case_api (node_t *self, const api_caller_t *caller, const char *cmd, 
         casus_info_t info;
         uint8_t key[KEYSTORE_KEY_LEN];
         Keten__CasePlan *plan = NULL;
-        rc = case_ref ? casusoverleg_case (self->casus, case_ref, &info, key, &reason)
+        rc = case_ref ? casusoverleg_case (u->casus, case_ref, &info, key, &reason)
                       : kt_fail (&reason, "plan.show needs case_ref");
         if (rc == 0) {
-            rc = plan_load (casusoverleg_db (self->casus), case_ref,
+            rc = plan_load (casusoverleg_db (u->casus), case_ref,
                             json_is_integer (v) ? (uint32_t) json_integer_value (v) : 0, key, &plan,
                             &reason);
             sodium_memzero (key, sizeof key);

@@ -3,36 +3,37 @@
  *  casusoverleg file on agenderen (art. 8.5, 10.1), and sent to the
  *  kernpartijen involved: politie, OM and the gemeente of residence.
  */
-#include "node_internal.h"
+#include "uitvoerder.h"
 
 #include <string.h>
 
 int
 uitvoerder_decision_start (node_t *self, kt_reason_t *reason)
 {
+    uitvoerder_t *u = uitvoerder_of (self);
     const roster_t *roster = keyring_roster (self->keyring);
     if (*self->config.referentiekader_file) {
-        self->rk = calloc (1, sizeof *self->rk);
-        if (!self->rk)
+        u->rk = calloc (1, sizeof *u->rk);
+        if (!u->rk)
             return kt_fail (reason, "out of memory");
-        if (referentiekader_load (self->config.referentiekader_file, self->rk, reason) != 0)
+        if (referentiekader_load (self->config.referentiekader_file, u->rk, reason) != 0)
             return -1;
         /*  art. 7.3: the weegploeg weighs against the referentiekader the
          *  convenant parties agreed on - the version the roster names. */
-        if (strcmp (self->rk->version, roster->referentiekader) != 0)
+        if (strcmp (u->rk->version, roster->referentiekader) != 0)
             return kt_fail (reason, "%s is referentiekader %s, but the roster names %s",
-                            self->config.referentiekader_file, self->rk->version,
+                            self->config.referentiekader_file, u->rk->version,
                             roster->referentiekader);
-        if (self->rk->example)
+        if (u->rk->example)
             kt_log (KT_LOG_WARN,
                     "referentiekader example=yes version=%s: an illustration, "
                     "not the NCTV referentiekader",
-                    self->rk->version);
+                    u->rk->version);
     }
     char path[PATH_MAX + 32];
     snprintf (path, sizeof path, "%s/casusoverleg.db", self->config.state_dir);
-    if (!(self->decision = decision_new (self->weegploeg, reason)) ||
-        !(self->casus = casusoverleg_open (path, self->keystore, reason)))
+    if (!(u->decision = decision_new (u->weegploeg, reason)) ||
+        !(u->casus = casusoverleg_open (path, self->keystore, reason)))
         return -1;
     return 0;
 }
@@ -40,10 +41,11 @@ uitvoerder_decision_start (node_t *self, kt_reason_t *reason)
 void
 uitvoerder_decision_stop (node_t *self)
 {
-    decision_destroy (&self->decision);
-    casusoverleg_destroy (&self->casus);
-    free (self->rk);
-    self->rk = NULL;
+    uitvoerder_t *u = uitvoerder_of (self);
+    decision_destroy (&u->decision);
+    casusoverleg_destroy (&u->casus);
+    free (u->rk);
+    u->rk = NULL;
 }
 
 static int
@@ -59,7 +61,7 @@ s_log_decided (node_t *self, const Keten__WeegploegDecision *d, const char *os_u
     e.what = d->outcome == KETEN__DECISION_OUTCOME__AGENDEREN ? "agenderen" : "niet-agenderen";
     e.recipients = d->parties;
     e.n_recipients = d->n_parties;
-    return provlog_append_one (self->log, &e, NULL, reason);
+    return provlog_append_one (uitvoerder_of (self)->log, &e, NULL, reason);
 }
 
 /*  Copy, log and send decision id.  json (may be NULL) gets the copies. */
@@ -67,17 +69,18 @@ static int
 s_send_decision (node_t *self, const char *id, const char *os_user, json_t *json,
                  kt_reason_t *reason)
 {
+    uitvoerder_t *u = uitvoerder_of (self);
     Keten__WeegploegDecision *d = NULL;
     weegploeg_case_signal_t *signals = NULL;
     size_t n = 0;
     copies_t copies = {self, KETEN__MESSAGE_TYPE__WEEGPLOEG_DECISION, NULL, 0};
-    int rc = decision_get (self->decision, id, &d, reason);
+    int rc = decision_get (u->decision, id, &d, reason);
     if (rc == 0)
-        rc = weegploeg_read_case (self->weegploeg, d->case_ref, &signals, &n, reason);
+        rc = weegploeg_read_case (u->weegploeg, d->case_ref, &signals, &n, reason);
     /*  art. 8.5: on agenderen the relevant weegploeg data goes to the
      *  casusoverleg file, before anyone is told. */
     if (rc == 0 && d->outcome == KETEN__DECISION_OUTCOME__AGENDEREN)
-        rc = casusoverleg_open_case (self->casus, d, signals, n, kt_now_ms (), reason);
+        rc = casusoverleg_open_case (u->casus, d, signals, n, kt_now_ms (), reason);
     if (rc == 0)
         rc = s_log_decided (self, d, os_user, reason);
     const roster_t *roster = keyring_roster (self->keyring);
@@ -90,7 +93,7 @@ s_send_decision (node_t *self, const char *id, const char *os_user, json_t *json
     if (rc == 0)
         rc = uitvoerder_copies_send (self, &copies, os_user, json, reason);
     if (rc == 0)
-        rc = decision_mark_sent (self->decision, id, reason);
+        rc = decision_mark_sent (u->decision, id, reason);
     uitvoerder_copies_free (&copies);
     weegploeg_case_free (signals, n);
     if (d)
@@ -101,7 +104,7 @@ s_send_decision (node_t *self, const char *id, const char *os_user, json_t *json
 int
 uitvoerder_resume_decisions (node_t *self, kt_reason_t *reason)
 {
-    json_t *unsent = decision_unsent (self->decision);
+    json_t *unsent = decision_unsent (uitvoerder_of (self)->decision);
     size_t i;
     json_t *id;
     int rc = 0;
@@ -131,8 +134,10 @@ s_strings (json_t *v, const char **out, size_t max, size_t *n_p)
 }
 
 void
-uitvoerder_decide (node_t *self, const api_caller_t *caller, json_t *args)
+uitvoerder_decide (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
+    (void) cmd;
+    uitvoerder_t *u = uitvoerder_of (self);
     decision_input_t in = {0};
     const char *criteria[DECISION_MAX_CRITERIA], *parties[DECISION_MAX_PARTIES];
     char id[DECISION_ID_LEN], user[65];
@@ -160,8 +165,8 @@ uitvoerder_decide (node_t *self, const api_caller_t *caller, json_t *args)
         return;
     }
     in.agenderen = strcmp (outcome, "agenderen") == 0;
-    if (decision_record (self->decision, self->rk, keyring_roster (self->keyring), &in,
-                         kt_now_ms (), id, &reason) != 0) {
+    if (decision_record (u->decision, u->rk, keyring_roster (self->keyring), &in, kt_now_ms (), id,
+                         &reason) != 0) {
         apiserver_reply_error (self->api, caller, reason.text);
         return;
     }
@@ -185,6 +190,7 @@ uitvoerder_decide (node_t *self, const api_caller_t *caller, json_t *args)
 json_t *
 uitvoerder_decisions (node_t *self, int limit)
 {
-    return json_pack ("{s:o, s:o}", "decisions", decision_list (self->decision, limit), "cases",
-                      casusoverleg_list (self->casus, limit));
+    uitvoerder_t *u = uitvoerder_of (self);
+    return json_pack ("{s:o, s:o}", "decisions", decision_list (u->decision, limit), "cases",
+                      casusoverleg_list (u->casus, limit));
 }

@@ -3,7 +3,7 @@
  *  and registered; the uitvoerder records the outcome for the Autoriteit
  *  Persoonsgegevens (AVG art. 33) and status shows what is still open.
  */
-#include "node_internal.h"
+#include "uitvoerder.h"
 
 #include <string.h>
 
@@ -17,6 +17,7 @@ s_register (node_t *self, const Keten__Incident *in, const char *reporter, uint3
             const uint8_t *message_id, const uint8_t *leaf_hash, char id[19], uint64_t *index,
             kt_reason_t *reason)
 {
+    uitvoerder_t *u = uitvoerder_of (self);
     char user[65] = "";
     if (!message_id)
         access_user_name (uid, user, sizeof user);
@@ -32,17 +33,17 @@ s_register (node_t *self, const Keten__Incident *in, const char *reporter, uint3
         e.header_hash.data = (uint8_t *) leaf_hash;
         e.header_hash.len = 32;
     }
-    if (provlog_begin (self->log, reason) != 0)
+    if (provlog_begin (u->log, reason) != 0)
         return -1;
-    int rc = message_id ? provlog_append_received (self->log, &e, index, reason)
-                        : provlog_append (self->log, &e, index, reason);
+    int rc = message_id ? provlog_append_received (u->log, &e, index, reason)
+                        : provlog_append (u->log, &e, index, reason);
     if (rc != 0) {
-        provlog_rollback (self->log);
+        provlog_rollback (u->log);
         return rc;
     }
-    if (provlog_commit (self->log, reason) != 0)
+    if (provlog_commit (u->log, reason) != 0)
         return -1;
-    if (incident_register (self->incident, in, reporter, uid, message_id, *index, id, reason) != 0)
+    if (incident_register (u->incident, in, reporter, uid, message_id, *index, id, reason) != 0)
         return -1;
     kt_log (KT_LOG_WARN, "incident registered id=%s reporter=%s log_index=%llu", id, reporter,
             (unsigned long long) *index);
@@ -50,124 +51,97 @@ s_register (node_t *self, const Keten__Incident *in, const char *reporter, uint3
 }
 
 void
-uitvoerder_on_incident (node_t *self, member_link_t *link, const roster_member_t *sender,
-                        const envelope_opened_t *opened)
+uitvoerder_on_incident (node_t *self, node_message_t *m)
 {
+    member_link_t *link = m->link;
+    const roster_member_t *sender = m->peer->member;
+    const envelope_opened_t *opened = &m->opened;
+    const Keten__Incident *in = (const Keten__Incident *) m->body;
     char id[19];
     uint64_t index = 0;
     kt_reason_t reason;
-    int known = incident_find_message (self->incident, opened->id, id, &index);
+    int known = incident_find_message (uitvoerder_of (self)->incident, opened->id, id, &index);
     if (known > 0) {
         uitvoerder_receipt (self, link, sender->id, opened->id, true, index, NULL);
         return;
     }
-    Keten__Incident *in = keten__incident__unpack (NULL, opened->body_len, opened->body);
-    if (!in || incident_check (in, kt_now_ms (), &reason) != 0) {
-        const char *why = in ? reason.text : "incident does not decode";
-        kt_log (KT_LOG_WARN, "incident refused peer=%s reason=\"%s\"", sender->id, why);
-        uitvoerder_receipt (self, link, sender->id, opened->id, false, 0, why);
-    } else {
-        int rc = known < 0 ? kt_fail (&reason, "lookup failed")
-                           : s_register (self, in, sender->id, 0, opened->id, opened->leaf_hash, id,
-                                         &index, &reason);
-        if (rc == 0)
-            uitvoerder_receipt (self, link, sender->id, opened->id, true, index, NULL);
-        else if (rc > 0) {
-            kt_log (KT_LOG_WARN, "incident refused peer=%s reason=\"id reused\"", sender->id);
-            uitvoerder_receipt (self, link, sender->id, opened->id, false, 0,
-                                "this message id is already used for a different message");
-        } else
-            /*  No receipt: the reporter's outbox tries again. */
-            kt_log (KT_LOG_ERROR, "incident store_failed peer=%s reason=\"%s\"", sender->id,
-                    reason.text);
+    if (incident_check (in, kt_now_ms (), &reason) != 0) {
+        kt_log (KT_LOG_WARN, "incident refused peer=%s reason=\"%s\"", sender->id, reason.text);
+        uitvoerder_receipt (self, link, sender->id, opened->id, false, 0, reason.text);
+        return;
     }
-    if (in)
-        keten__incident__free_unpacked (in, NULL);
-}
-
-/*  The report from the API arguments: what, found_ms, data_kinds, subjects. */
-static int
-s_from_args (json_t *args, Keten__Incident *in, const char **kinds, kt_reason_t *reason)
-{
-    json_t *found = json_object_get (args, "found_ms"),
-           *subjects = json_object_get (args, "subjects");
-    json_t *k = json_object_get (args, "data_kinds");
-    in->what = (char *) json_string_value (json_object_get (args, "what"));
-    if (!in->what || !json_is_integer (found) || json_integer_value (found) <= 0 ||
-        !json_is_array (k) || json_array_size (k) > 16 ||
-        (subjects && (!json_is_integer (subjects) || json_integer_value (subjects) < 0 ||
-                      json_integer_value (subjects) > UINT32_MAX)))
-        return kt_fail (reason, "incident.report needs what, found_ms, data_kinds (at most 16) "
-                                "and subjects");
-    in->found_ms = (uint64_t) json_integer_value (found);
-    in->subjects = subjects ? (uint32_t) json_integer_value (subjects) : 0;
-    for (size_t i = 0; i < json_array_size (k); i++)
-        if (!(kinds[i] = json_string_value (json_array_get (k, i))))
-            return kt_fail (reason, "data_kinds must hold strings");
-    in->data_kinds = (char **) kinds;
-    in->n_data_kinds = json_array_size (k);
-    return incident_check (in, kt_now_ms (), reason);
+    int rc = known < 0 ? kt_fail (&reason, "lookup failed")
+                       : s_register (self, in, sender->id, 0, opened->id, opened->leaf_hash, id,
+                                     &index, &reason);
+    if (rc == 0)
+        uitvoerder_receipt (self, link, sender->id, opened->id, true, index, NULL);
+    else if (rc > 0) {
+        kt_log (KT_LOG_WARN, "incident refused peer=%s reason=\"id reused\"", sender->id);
+        uitvoerder_receipt (self, link, sender->id, opened->id, false, 0,
+                            "this message id is already used for a different message");
+    } else
+        /*  No receipt: the reporter's outbox tries again. */
+        kt_log (KT_LOG_ERROR, "incident store_failed peer=%s reason=\"%s\"", sender->id,
+                reason.text);
 }
 
 void
-node_incident_api (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+uitvoerder_incident_report (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
+    (void) cmd;
     kt_reason_t reason;
-    if (strcmp (cmd, "incident.report") == 0) {
-        Keten__Incident in = KETEN__INCIDENT__INIT;
-        const char *kinds[16];
-        if (!json_is_object (args) || s_from_args (args, &in, kinds, &reason) != 0) {
-            apiserver_reply_error (self->api, caller,
-                                   json_is_object (args) ? reason.text
-                                                         : "arguments must be an object");
-            return;
-        }
-        if (!self->uitvoerder) {
-            partner_send (self, caller, KETEN__MESSAGE_TYPE__INCIDENT, &in.base,
-                          json_is_true (json_object_get (args, "wait")));
-            return;
-        }
-        char id[19];
-        uint64_t index;
-        if (s_register (self, &in, keyring_self_member (self->keyring)->id, (uint32_t) caller->uid,
-                        NULL, NULL, id, &index, &reason) != 0)
-            apiserver_reply_error (self->api, caller, reason.text);
-        else
-            apiserver_reply_ok (self->api, caller,
-                                json_pack ("{s:s, s:s, s:I}", "incident_id", id, "state",
-                                           "registered", "log_index", (json_int_t) index));
-        return;
-    }
-    if (!self->uitvoerder) {
+    Keten__Incident in = KETEN__INCIDENT__INIT;
+    const char *kinds[16];
+    if (!json_is_object (args) || node_incident_from_args (args, &in, kinds, &reason) != 0) {
         apiserver_reply_error (self->api, caller,
-                               "the incident register is kept by the uitvoerder (art. 15.2g)");
+                               json_is_object (args) ? reason.text : "arguments must be an object");
         return;
     }
-    if (strcmp (cmd, "incident.list") == 0) {
-        apiserver_reply_ok (
-            self->api, caller,
-            json_pack ("{s:o}", "incidents", incident_list (self->incident, kt_now_ms ())));
+    char id[19];
+    uint64_t index;
+    if (s_register (self, &in, keyring_self_member (self->keyring)->id, (uint32_t) caller->uid,
+                    NULL, NULL, id, &index, &reason) != 0)
+        apiserver_reply_error (self->api, caller, reason.text);
+    else
+        apiserver_reply_ok (self->api, caller,
+                            json_pack ("{s:s, s:s, s:I}", "incident_id", id, "state", "registered",
+                                       "log_index", (json_int_t) index));
+}
+
+void
+uitvoerder_incident_list (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    (void) args;
+    apiserver_reply_ok (self->api, caller,
+                        json_pack ("{s:o}", "incidents",
+                                   incident_list (uitvoerder_of (self)->incident, kt_now_ms ())));
+}
+
+void
+uitvoerder_incident_close (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    if (!json_is_object (args)) {
+        apiserver_reply_error (self->api, caller, "unknown incident command");
         return;
     }
-    if (strcmp (cmd, "incident.close") == 0 && json_is_object (args)) {
-        const char *id = json_string_value (json_object_get (args, "incident_id"));
-        json_t *notified = json_object_get (args, "ap_notified_ms");
-        const char *not_required = json_string_value (json_object_get (args, "ap_not_required"));
-        uint64_t when = json_is_integer (notified) && json_integer_value (notified) > 0
-                            ? (uint64_t) json_integer_value (notified)
-                            : 0;
-        if (!id)
-            apiserver_reply_error (self->api, caller, "incident.close needs incident_id");
-        else if (incident_close (self->incident, id, when, not_required, (uint32_t) caller->uid,
-                                 &reason) != 0)
-            apiserver_reply_error (self->api, caller, reason.text);
-        else {
-            kt_log (KT_LOG_INFO, "incident closed id=%s ap=%s uid=%u", id,
-                    when ? "notified" : "not-required", (unsigned) caller->uid);
-            apiserver_reply_ok (self->api, caller,
-                                json_pack ("{s:s, s:s}", "incident_id", id, "state", "closed"));
-        }
-        return;
+    kt_reason_t reason;
+    const char *id = json_string_value (json_object_get (args, "incident_id"));
+    json_t *notified = json_object_get (args, "ap_notified_ms");
+    const char *not_required = json_string_value (json_object_get (args, "ap_not_required"));
+    uint64_t when = json_is_integer (notified) && json_integer_value (notified) > 0
+                        ? (uint64_t) json_integer_value (notified)
+                        : 0;
+    if (!id)
+        apiserver_reply_error (self->api, caller, "incident.close needs incident_id");
+    else if (incident_close (uitvoerder_of (self)->incident, id, when, not_required,
+                             (uint32_t) caller->uid, &reason) != 0)
+        apiserver_reply_error (self->api, caller, reason.text);
+    else {
+        kt_log (KT_LOG_INFO, "incident closed id=%s ap=%s uid=%u", id,
+                when ? "notified" : "not-required", (unsigned) caller->uid);
+        apiserver_reply_ok (self->api, caller,
+                            json_pack ("{s:s, s:s}", "incident_id", id, "state", "closed"));
     }
-    apiserver_reply_error (self->api, caller, "unknown incident command");
 }

@@ -7,7 +7,7 @@
  *  a note for an older size), and witness cosignatures are merged into
  *  the stored checkpoints.
  */
-#include "node_internal.h"
+#include "uitvoerder.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -21,17 +21,17 @@ s_on_push (zloop_t *loop, int timer_id, void *arg)
     (void) loop;
     (void) timer_id;
     node_t *self = arg;
-    uint64_t size = provlog_size (self->log);
+    uint64_t size = provlog_size (uitvoerder_of (self)->log);
     if (size == 0)
         return 0;
     const roster_t *roster = keyring_roster (self->keyring);
     uint64_t now = kt_now_ms ();
     kt_reason_t reason;
     for (size_t i = 0; i < roster->member_count; i++) {
-        member_link_t *l = &self->links[i];
-        if (roster->members[i].role == ROLE_UITVOERDER || !l->rid_len || !l->last_seen_ms ||
-            now - l->last_seen_ms > self->config.heartbeat_timeout_ms || l->cp_size > size
-            || l->cp_pushed == size)
+        member_link_t *l = &uitvoerder_of (self)->links[i];
+        if (roster->members[i].role == ROLE_UITVOERDER || !l->route.len || !l->last_seen_ms ||
+            now - l->last_seen_ms > self->config.heartbeat_timeout_ms || l->cp_size > size ||
+            l->cp_pushed == size)
             continue;
         /*  Each member gets the proof from the last checkpoint it got (an
          *  empty one when a receipt brought it already: the push is what
@@ -40,12 +40,13 @@ s_on_push (zloop_t *loop, int timer_id, void *arg)
          *  it needs when the next checkpoint reaches it. */
         Keten__CheckpointMessage m = KETEN__CHECKPOINT_MESSAGE__INIT;
         logproof_message_t store;
-        if (logproof_message (self->proof, l->cp_size, size, &m, &store, &reason) != 0) {
+        if (logproof_message (uitvoerder_of (self)->proof, l->cp_size, size, &m, &store, &reason) !=
+            0) {
             kt_log (KT_LOG_ERROR, "checkpoint push_failed reason=\"%s\"", reason.text);
             return 0;
         }
-        if (node_queue (self, l, KETEN__MESSAGE_TYPE__CHECKPOINT, roster->members[i].id, &m.base,
-                        &reason) != 0)
+        if (node_queue (self, &l->route, KETEN__MESSAGE_TYPE__CHECKPOINT, roster->members[i].id,
+                        &m.base, &reason) != 0)
             kt_log (KT_LOG_ERROR, "checkpoint seal_failed reason=\"%s\"", reason.text);
         else
             l->cp_size = l->cp_pushed = size;
@@ -58,9 +59,10 @@ s_on_push (zloop_t *loop, int timer_id, void *arg)
 int
 uitvoerder_log_start (node_t *self, kt_reason_t *reason)
 {
-    self->proof = logproof_new (self->db, self->log, self->keys,
-                                keyring_roster (self->keyring)->federation, reason);
-    if (!self->proof)
+    uitvoerder_t *u = uitvoerder_of (self);
+    u->proof = logproof_new (self->db, u->log, self->keys,
+                             keyring_roster (self->keyring)->federation, reason);
+    if (!u->proof)
         return -1;
     zloop_timer (self->loop, CHECKPOINT_PUSH_MS, 0, s_on_push, self);
     return 0;
@@ -69,15 +71,16 @@ uitvoerder_log_start (node_t *self, kt_reason_t *reason)
 void
 uitvoerder_log_stop (node_t *self)
 {
-    logproof_destroy (&self->proof);
+    logproof_destroy (&uitvoerder_of (self)->proof);
 }
 
 void
 uitvoerder_prove_receipt (node_t *self, member_link_t *link, uint64_t index, Keten__Receipt *r,
                           logproof_receipt_t *proof, logproof_message_t *consistency)
 {
+    uitvoerder_t *u = uitvoerder_of (self);
     kt_reason_t reason;
-    if (logproof_prove (self->proof, index, r, proof, &reason) != 0) {
+    if (logproof_prove (u->proof, index, r, proof, &reason) != 0) {
         /*  The receipt still goes, unproven; the member asks later. */
         kt_log (KT_LOG_WARN, "receipt proof_failed index=%llu reason=\"%s\"",
                 (unsigned long long) index, reason.text);
@@ -85,11 +88,11 @@ uitvoerder_prove_receipt (node_t *self, member_link_t *link, uint64_t index, Ket
     }
     /*  A checkpoint newer than the last this member got comes with the
      *  proof that it extends that one: the member keeps it at once. */
-    uint64_t size = provlog_size (self->log);
+    uint64_t size = provlog_size (u->log);
     if (!link || link->cp_size >= size)
         return;
     Keten__CheckpointMessage m = KETEN__CHECKPOINT_MESSAGE__INIT;
-    if (logproof_message (self->proof, link->cp_size, size, &m, consistency, &reason) != 0)
+    if (logproof_message (u->proof, link->cp_size, size, &m, consistency, &reason) != 0)
         return;
     r->cp_old_size = link->cp_size;
     r->cp_consistency = m.consistency;
@@ -98,26 +101,23 @@ uitvoerder_prove_receipt (node_t *self, member_link_t *link, uint64_t index, Ket
 }
 
 void
-uitvoerder_on_checkpoint (node_t *self, member_link_t *link, const roster_member_t *sender,
-                          const envelope_opened_t *opened)
+uitvoerder_on_checkpoint (node_t *self, node_message_t *msg)
 {
-    Keten__CheckpointMessage *m =
-        keten__checkpoint_message__unpack (NULL, opened->body_len, opened->body);
+    uitvoerder_t *u = uitvoerder_of (self);
+    member_link_t *link = msg->link;
+    const roster_member_t *sender = msg->peer->member;
+    const Keten__CheckpointMessage *m = (const Keten__CheckpointMessage *) msg->body;
     kt_reason_t reason;
-    if (!m) {
-        kt_log (KT_LOG_WARN, "checkpoint undecodable peer=%s", sender->id);
-        return;
-    }
     if (m->request_new_size) {
         Keten__CheckpointMessage reply = KETEN__CHECKPOINT_MESSAGE__INIT;
         logproof_message_t store;
-        if (logproof_message (self->proof, m->request_old_size, m->request_new_size, &reply, &store,
+        if (logproof_message (u->proof, m->request_old_size, m->request_new_size, &reply, &store,
                               &reason) != 0)
             kt_log (KT_LOG_WARN, "checkpoint request_refused peer=%s reason=\"%s\"", sender->id,
                     reason.text);
         else {
-            if (node_queue (self, link, KETEN__MESSAGE_TYPE__CHECKPOINT, sender->id, &reply.base,
-                            &reason) != 0)
+            if (node_queue (self, &link->route, KETEN__MESSAGE_TYPE__CHECKPOINT, sender->id,
+                            &reply.base, &reason) != 0)
                 kt_log (KT_LOG_ERROR, "checkpoint seal_failed reason=\"%s\"", reason.text);
             logproof_message_clear (&store);
         }
@@ -130,7 +130,7 @@ uitvoerder_on_checkpoint (node_t *self, member_link_t *link, const roster_member
             memcpy (note, m->cosigned.data, m->cosigned.len);
             note[m->cosigned.len] = '\0';
         }
-        if (!note || logproof_add_cosignature (self->proof, keyring_roster (self->keyring), note,
+        if (!note || logproof_add_cosignature (u->proof, keyring_roster (self->keyring), note,
                                                m->cosigned.len, witness, &reason) != 0)
             kt_log (KT_LOG_WARN, "cosignature refused peer=%s reason=\"%s\"", sender->id,
                     reason.text);
@@ -138,5 +138,4 @@ uitvoerder_on_checkpoint (node_t *self, member_link_t *link, const roster_member
             kt_log (KT_LOG_DEBUG, "cosignature stored peer=%s", sender->id);
         free (note);
     }
-    keten__checkpoint_message__free_unpacked (m, NULL);
 }

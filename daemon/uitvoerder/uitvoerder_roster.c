@@ -9,7 +9,7 @@
  *  allow-list follows the calendar: a leaves-at day or the end of a key
  *  rotation's overlap takes effect without anyone acting.
  */
-#include "node_internal.h"
+#include "uitvoerder.h"
 
 #include "envelope.h"
 #include "rosterchange.h"
@@ -40,10 +40,9 @@ s_rebind (zloop_t *loop, node_t *self)
         kt_log (KT_LOG_ERROR, "transport rebind_failed reason=\"%s\"", reason.text);
         return -1;
     }
-    zloop_reader (loop, transport_sock (self->transport), uitvoerder_on_transport, self);
-    zloop_reader_set_tolerant (loop, transport_sock (self->transport));
+    node_listen (self);
     for (size_t i = 0; i < keyring_roster (self->keyring)->member_count; i++)
-        self->links[i].rid_len = 0; /* routing ids are per connection */
+        uitvoerder_of (self)->links[i].route.len = 0; /* routing ids are per connection */
     kt_log (KT_LOG_INFO, "transport rebound: members reconnect through the new allow-list");
     return 0;
 }
@@ -53,15 +52,14 @@ s_on_rebind (zloop_t *loop, int timer_id, void *arg)
 {
     (void) timer_id;
     node_t *self = arg;
-    self->rebind_timer = -1;
+    uitvoerder_of (self)->rebind_timer = -1;
     return s_rebind (loop, self);
 }
 
 /*  Push next to every member active in the roster in force, through the
  *  relay. */
 static int
-s_push (node_t *self, const roster_t *next, const char *os_user, json_t *json,
-        kt_reason_t *reason)
+s_push (node_t *self, const roster_t *next, const char *os_user, json_t *json, kt_reason_t *reason)
 {
     const roster_t *roster = keyring_roster (self->keyring);
     Keten__RosterUpdate u = KETEN__ROSTER_UPDATE__INIT;
@@ -74,7 +72,7 @@ s_push (node_t *self, const roster_t *next, const char *os_user, json_t *json,
         if (to->role == ROLE_UITVOERDER || !roster_member_active (to, kt_now_ms ()))
             continue;
         rc = uitvoerder_copy_add (self, &copies, to, &u.base, NULL, 0, false, reason);
-        self->links[i].roster_offered = next->version;
+        uitvoerder_of (self)->links[i].roster_offered = next->version;
     }
     if (rc == 0)
         rc = uitvoerder_copies_send (self, &copies, os_user, json, reason);
@@ -102,17 +100,18 @@ s_warn (json_t *warnings, uint64_t version, const char *format, ...)
 static void
 s_schedule_rebind (node_t *self, json_t *warnings, uint64_t version)
 {
+    uitvoerder_t *u = uitvoerder_of (self);
     int timer = zloop_timer (self->loop, REBIND_DELAY_MS, 1, s_on_rebind, self);
     if (timer < 0) {
         /*  A rebind already pending still comes, a little early. */
-        if (self->rebind_timer < 0)
+        if (u->rebind_timer < 0)
             s_warn (warnings, version, "%s",
                     "the socket was not rebound: open connections stay until they drop");
         return;
     }
-    if (self->rebind_timer >= 0)
-        zloop_timer_end (self->loop, self->rebind_timer);
-    self->rebind_timer = timer;
+    if (u->rebind_timer >= 0)
+        zloop_timer_end (self->loop, u->rebind_timer);
+    u->rebind_timer = timer;
 }
 
 /*  A rotated member's messages still waiting in the relay, sealed for
@@ -129,8 +128,8 @@ typedef struct {
 } rewrap_t;
 
 static int
-s_rewrap_one (void *arg, const uint8_t id[KT_ID_LEN], Keten__MessageType type,
-              uint8_t **header_p, size_t *header_len_p, kt_reason_t *reason)
+s_rewrap_one (void *arg, const uint8_t id[KT_ID_LEN], Keten__MessageType type, uint8_t **header_p,
+              size_t *header_len_p, kt_reason_t *reason)
 {
     rewrap_t *r = arg;
     /*  A roster is no secret, and a node still on its old key file must
@@ -141,8 +140,7 @@ s_rewrap_one (void *arg, const uint8_t id[KT_ID_LEN], Keten__MessageType type,
         return rc;
     return uitvoerder_log_sent (r->self, id, type, r->member, NULL, 0, *header_p, *header_len_p,
                                 r->os_user, "wrapped again for the recipient's rotated keys",
-                                reason)
-                   == 0
+                                reason) == 0
                ? 1
                : -1;
 }
@@ -152,7 +150,7 @@ s_rewrap_commit (void *arg, int64_t replaced, kt_reason_t *reason)
 {
     (void) replaced;
     rewrap_t *r = arg;
-    if (provlog_commit (r->self->log, reason) != 0)
+    if (provlog_commit (uitvoerder_of (r->self)->log, reason) != 0)
         return -1;
     r->logged = true;
     return 0;
@@ -163,14 +161,15 @@ static int64_t
 s_rewrap (node_t *self, const char *member, const uint8_t *old_shared, const char *os_user,
           kt_reason_t *reason)
 {
-    if (relay_pending (self->relay, member) == 0)
+    uitvoerder_t *u = uitvoerder_of (self);
+    if (relay_pending (u->relay, member) == 0)
         return 0; /* nothing waits: no log batch to open */
-    if (provlog_begin (self->log, reason) != 0)
+    if (provlog_begin (u->log, reason) != 0)
         return -1;
     rewrap_t r = {self, member, old_shared, os_user, false};
-    int64_t n = relay_rewrite (self->relay, member, s_rewrap_one, s_rewrap_commit, &r, reason);
+    int64_t n = relay_rewrite (u->relay, member, s_rewrap_one, s_rewrap_commit, &r, reason);
     if (n < 0 && !r.logged)
-        provlog_rollback (self->log);
+        provlog_rollback (u->log);
     else if (n > 0)
         kt_log (KT_LOG_INFO, "relay rewrapped member=%s messages=%lld", member, (long long) n);
     return n;
@@ -180,11 +179,7 @@ s_rewrap (node_t *self, const char *member, const uint8_t *old_shared, const cha
 static int
 s_mark_logged (node_t *self, uint64_t version, kt_reason_t *reason)
 {
-    char sql[128];
-    snprintf (sql, sizeof sql,
-              "INSERT OR REPLACE INTO meta (key, value) VALUES ('roster_logged', %llu)",
-              (unsigned long long) version);
-    return store_exec (self->db, sql, reason);
+    return node_meta_set (self, "roster_logged", version, reason);
 }
 
 /*  The ROSTER_CHANGED entry for version, and the note in node.db that it
@@ -194,10 +189,28 @@ static int
 s_log_change (node_t *self, uint64_t version, const char *user, const char *what,
               kt_reason_t *reason)
 {
-    if (uitvoerder_log_event (self, KETEN__LOG_EVENT__ROSTER_CHANGED, user, what, NULL, 0, reason)
-        != 0)
+    if (uitvoerder_log_event (self, KETEN__LOG_EVENT__ROSTER_CHANGED, user, what, NULL, 0,
+                              reason) != 0)
         return -1;
     return s_mark_logged (self, version, reason);
+}
+
+/*  Per-member link state follows its member id into the new roster. */
+int
+uitvoerder_roster_changed (node_t *self, const roster_t *old, kt_reason_t *reason)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    const roster_t *new_roster = keyring_roster (self->keyring);
+    member_link_t *links = calloc (new_roster->member_count, sizeof *links);
+    if (!links)
+        return kt_fail (reason, "out of memory");
+    for (size_t i = 0; i < new_roster->member_count; i++)
+        for (size_t j = 0; j < old->member_count; j++)
+            if (strcmp (new_roster->members[i].id, old->members[j].id) == 0)
+                links[i] = u->links[j];
+    free (u->links);
+    u->links = links;
+    return 0;
 }
 
 void
@@ -214,10 +227,9 @@ uitvoerder_roster_offer (node_t *self, member_link_t *link, const roster_member_
     u.note.len = roster->note_len;
     copies_t copies = {self, KETEN__MESSAGE_TYPE__ROSTER, NULL, 0};
     kt_reason_t reason;
-    if (uitvoerder_copy_add (self, &copies, member, &u.base, NULL, 0, false, &reason) != 0
-        || uitvoerder_copies_send (self, &copies, "ketend", NULL, &reason) != 0)
-        kt_log (KT_LOG_WARN, "roster offer_failed peer=%s reason=\"%s\"", member->id,
-                reason.text);
+    if (uitvoerder_copy_add (self, &copies, member, &u.base, NULL, 0, false, &reason) != 0 ||
+        uitvoerder_copies_send (self, &copies, "ketend", NULL, &reason) != 0)
+        kt_log (KT_LOG_WARN, "roster offer_failed peer=%s reason=\"%s\"", member->id, reason.text);
     else
         kt_log (KT_LOG_INFO, "roster offered peer=%s version=%llu had=%llu", member->id,
                 (unsigned long long) roster->version, (unsigned long long) its_version);
@@ -247,7 +259,7 @@ s_on_expiry_check (zloop_t *loop, int timer_id, void *arg)
     node_t *self = arg;
     const roster_t *roster = keyring_roster (self->keyring);
     size_t admitted = s_admitted (roster, kt_now_ms ());
-    if (admitted == self->admitted_keys)
+    if (admitted == uitvoerder_of (self)->admitted_keys)
         return 0;
     kt_reason_t reason;
     if (transport_allow (self->transport, roster, &reason) != 0) {
@@ -256,7 +268,7 @@ s_on_expiry_check (zloop_t *loop, int timer_id, void *arg)
         kt_log (KT_LOG_ERROR, "transport allow_failed reason=\"%s\"", reason.text);
         return 0;
     }
-    self->admitted_keys = admitted;
+    uitvoerder_of (self)->admitted_keys = admitted;
     kt_log (KT_LOG_INFO, "roster calendar: %zu key(s) admitted now", admitted);
     return s_rebind (self->loop, self);
 }
@@ -268,7 +280,7 @@ uitvoerder_roster_start (node_t *self)
      *  but not logged (a crash, or a failed append), or installed by hand,
      *  is logged now.  A first start records the version it began with. */
     uint64_t version = keyring_roster (self->keyring)->version;
-    int64_t logged = store_int (self->db, "SELECT value FROM meta WHERE key='roster_logged'", -1);
+    int64_t logged = node_meta_get (self, "roster_logged", -1);
     kt_reason_t reason;
     char what[96];
     snprintf (what, sizeof what, "version %llu in force (kept before a restart)",
@@ -276,8 +288,8 @@ uitvoerder_roster_start (node_t *self)
     if (logged < 0) {
         if (s_mark_logged (self, version, &reason) != 0)
             kt_log (KT_LOG_ERROR, "roster logged_mark_failed reason=\"%s\"", reason.text);
-    } else if ((uint64_t) logged < version && s_log_change (self, version, "ketend", what,
-                                                           &reason) != 0)
+    } else if ((uint64_t) logged < version &&
+               s_log_change (self, version, "ketend", what, &reason) != 0)
         kt_log (KT_LOG_ERROR, "roster log_failed version=%llu reason=\"%s\"",
                 (unsigned long long) version, reason.text);
     /*  A rotation whose rewrap did not happen (a crash after the roster
@@ -287,82 +299,149 @@ uitvoerder_roster_start (node_t *self)
     for (size_t i = 0; i < roster->member_count; i++) {
         const roster_member_t *m = &roster->members[i];
         const keyring_peer_t *peer = keyring_peer (self->keyring, m->id);
-        if (peer && peer->previous_shared_key && roster_member_previous_active (m, kt_now_ms ())
-            && s_rewrap (self, m->id, peer->previous_shared_key, "ketend", &reason) < 0)
+        if (peer && peer->previous_shared_key && roster_member_previous_active (m, kt_now_ms ()) &&
+            s_rewrap (self, m->id, peer->previous_shared_key, "ketend", &reason) < 0)
             kt_log (KT_LOG_ERROR, "relay rewrap_failed member=%s reason=\"%s\"", m->id,
                     reason.text);
     }
-    self->admitted_keys = s_admitted (keyring_roster (self->keyring), kt_now_ms ());
+    uitvoerder_of (self)->admitted_keys = s_admitted (keyring_roster (self->keyring), kt_now_ms ());
     zloop_timer (self->loop, EXPIRY_CHECK_MS, 0, s_on_expiry_check, self);
 }
 
-void
-uitvoerder_roster_change (node_t *self, const api_caller_t *caller, json_t *args)
+/*  The change roster.change asks for, from its arguments: *change (its
+ *  pub, for add and rotate, parsed into *pub). */
+static int
+s_change_from_args (json_t *args, roster_change_t *change, keys_public_t *pub, kt_reason_t *reason)
 {
-    kt_reason_t reason;
     const char *op = json_string_value (json_object_get (args, "op"));
     const char *pub_text = json_string_value (json_object_get (args, "pub"));
-    roster_change_t change = {0};
-    keys_public_t pub;
-    change.id = json_string_value (json_object_get (args, "id"));
-    change.kind = json_string_value (json_object_get (args, "kind"));
-    change.date = json_string_value (json_object_get (args, "date"));
+    change->id = json_string_value (json_object_get (args, "id"));
+    change->kind = json_string_value (json_object_get (args, "kind"));
+    change->date = json_string_value (json_object_get (args, "date"));
     json_t *overlap = json_object_get (args, "overlap_days");
     int rc = 0;
     if (!op)
-        rc = kt_fail (&reason, "roster.change needs op");
+        rc = kt_fail (reason, "roster.change needs op");
     else if (strcmp (op, "add") == 0) {
-        change.op = ROSTER_CHANGE_ADD;
+        change->op = ROSTER_CHANGE_ADD;
         if (!pub_text ||
-            keys_parse_public (pub_text, strlen (pub_text), "the .pub file", &pub, &reason) != 0)
-            rc = pub_text ? -1 : kt_fail (&reason, "adding a member needs its .pub file");
-        change.pub = &pub;
-        change.id = pub.id;
+            keys_parse_public (pub_text, strlen (pub_text), "the .pub file", pub, reason) != 0)
+            rc = pub_text ? -1 : kt_fail (reason, "adding a member needs its .pub file");
+        change->pub = pub;
+        change->id = pub->id;
     } else if (strcmp (op, "kind") == 0)
-        change.op = ROSTER_CHANGE_KIND;
+        change->op = ROSTER_CHANGE_KIND;
     else if (strcmp (op, "revoke") == 0)
-        change.op = ROSTER_CHANGE_REVOKE;
+        change->op = ROSTER_CHANGE_REVOKE;
     else if (strcmp (op, "opzegging") == 0)
-        change.op = ROSTER_CHANGE_OPZEGGING;
+        change->op = ROSTER_CHANGE_OPZEGGING;
     else if (strcmp (op, "rotate") == 0) {
-        change.op = ROSTER_CHANGE_ROTATE;
+        change->op = ROSTER_CHANGE_ROTATE;
         json_int_t days = overlap ? json_integer_value (overlap) : ROSTER_OVERLAP_DEFAULT_DAYS;
         if (overlap && (!json_is_integer (overlap) || days < 0 || days > ROSTER_OVERLAP_MAX_DAYS))
-            rc = kt_fail (&reason, "overlap_days must be 0..%d", ROSTER_OVERLAP_MAX_DAYS);
-        else if (!pub_text || keys_parse_public (pub_text, strlen (pub_text), "the .pub file",
-                                                 &pub, &reason) != 0)
-            rc = pub_text ? -1 : kt_fail (&reason, "rotating keys needs the new .pub file");
-        change.overlap_days = (unsigned) days;
-        change.pub = &pub;
-        change.id = pub.id;
+            rc = kt_fail (reason, "overlap_days must be 0..%d", ROSTER_OVERLAP_MAX_DAYS);
+        else if (!pub_text ||
+                 keys_parse_public (pub_text, strlen (pub_text), "the .pub file", pub, reason) != 0)
+            rc = pub_text ? -1 : kt_fail (reason, "rotating keys needs the new .pub file");
+        change->overlap_days = (unsigned) days;
+        change->pub = pub;
+        change->id = pub->id;
     } else if (strcmp (op, "end-overlap") == 0)
-        change.op = ROSTER_CHANGE_END_OVERLAP;
+        change->op = ROSTER_CHANGE_END_OVERLAP;
     else
-        rc = kt_fail (&reason, "op must be add, kind, revoke, opzegging, rotate or end-overlap");
+        rc = kt_fail (reason, "op must be add, kind, revoke, opzegging, rotate or end-overlap");
+    return rc;
+}
+
+/*  The next roster version with change made, signed and kept.  Kept
+ *  (durably, as the newest accepted version) before anyone sees it: a
+ *  crash after the push must not let this node sign a different roster
+ *  under the same version.  NULL, and the reason, when it cannot be. */
+static roster_t *
+s_next_roster (node_t *self, const roster_change_t *change, kt_reason_t *reason)
+{
     char *note = NULL;
-    if (rc == 0)
-        rc = roster_change (keyring_roster (self->keyring), &change, self->keys, &note, &reason);
-    char user[65];
-    access_user_name (caller->uid, user, sizeof user);
-    uint64_t version = keyring_roster (self->keyring)->version + 1;
-    /*  Kept (durably, as the newest accepted version) before anyone sees
-     *  it: a crash after the push must not let this node sign a different
-     *  roster under the same version.  From here on the change rolls
-     *  forward: a step that fails is reported, and made good on the next
-     *  start (log entry) or the member's next heartbeat (push). */
-    roster_t *next = NULL;
-    if (rc == 0)
-        next = roster_parse (note, strlen (note), self->config.uitvoerder_key, &reason);
-    if (rc == 0 && !next)
-        rc = -1;
-    if (rc == 0)
-        rc = node_keep_roster (self, next, &reason);
+    if (roster_change (keyring_roster (self->keyring), change, self->keys, &note, reason) != 0)
+        return NULL;
+    roster_t *next = roster_parse (note, strlen (note), self->config.uitvoerder_key, reason);
     free (note);
-    if (rc != 0) {
+    if (next && node_keep_roster (self, next, reason) != 0)
         roster_destroy (&next);
+    return next;
+}
+
+/*  Run on next from now on (takes it): a rotated member's waiting
+ *  messages wrapped again, the allow-list rewritten and, when the change
+ *  takes access from a member that has it now, a rebind scheduled.  What
+ *  fails is a warning: made good on the next start or within 10 s. */
+static void
+s_apply (node_t *self, roster_t **next_p, const roster_change_t *change, const char *user,
+         uint64_t version, json_t *warnings)
+{
+    kt_reason_t reason;
+    /*  The shared key with a rotated member's old encryption key, for
+     *  the messages waiting for it (the keyring forgets it on apply). */
+    uint8_t old_shared[crypto_box_BEFORENMBYTES];
+    const keyring_peer_t *peer = keyring_peer (self->keyring, change->id ? change->id : "");
+    bool rotated = change->op == ROSTER_CHANGE_ROTATE && peer;
+    if (rotated)
+        memcpy (old_shared, peer->shared_key, sizeof old_shared);
+    bool applied = node_use_roster (self, next_p, &reason) == 0;
+    kt_reason_t why;
+    if (applied && rotated && s_rewrap (self, change->id, old_shared, user, &why) < 0)
+        s_warn (warnings, version,
+                "messages waiting for %s are still sealed for its old keys (%s): it reads them "
+                "only on its old key file",
+                change->id, why.text);
+    sodium_memzero (old_shared, sizeof old_shared);
+    if (!applied)
+        s_warn (warnings, version, "not applied (%s); applied on the next start%s", reason.text,
+                rotated ? " (messages waiting for the member are wrapped for its new keys then "
+                          "only while an overlap lasts)"
+                        : "");
+    else if (transport_allow (self->transport, keyring_roster (self->keyring), &reason) != 0)
+        s_warn (warnings, version, "allow-list not rewritten (%s); retried within 10 s",
+                reason.text);
+    else {
+        uitvoerder_of (self)->admitted_keys =
+            s_admitted (keyring_roster (self->keyring), kt_now_ms ());
+        /*  Only these take access from a member that has it now; the
+         *  others need no rebind (zauth reads the new allow-list). */
+        bool takes_access = change->op == ROSTER_CHANGE_REVOKE ||
+                            change->op == ROSTER_CHANGE_END_OVERLAP ||
+                            (change->op == ROSTER_CHANGE_ROTATE && change->overlap_days == 0);
+        if (takes_access)
+            s_schedule_rebind (self, warnings, version);
+    }
+}
+
+/*  art. 15.2c: the uitvoerder changes the membership.  The new version is
+ *  kept, logged, pushed (under the current version, to every member
+ *  active in it) and only then applied here.  From keeping on the change
+ *  rolls forward: a step that fails is reported, and made good on the
+ *  next start (log entry) or the member's next heartbeat (push). */
+void
+uitvoerder_roster_change (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    if (!json_is_object (args)) {
+        apiserver_reply_error (self->api, caller, "arguments must be an object");
+        return;
+    }
+    kt_reason_t reason;
+    roster_change_t change = {0};
+    keys_public_t pub;
+    const char *op = json_string_value (json_object_get (args, "op"));
+    roster_t *next = s_change_from_args (args, &change, &pub, &reason) == 0
+                         ? s_next_roster (self, &change, &reason)
+                         : NULL;
+    if (!next) {
         apiserver_reply_error (self->api, caller, reason.text);
         return;
     }
+    char user[65];
+    access_user_name (caller->uid, user, sizeof user);
+    uint64_t version = keyring_roster (self->keyring)->version + 1;
     char what[160];
     snprintf (what, sizeof what, "%s %s -> version %llu", op, change.id ? change.id : "",
               (unsigned long long) version);
@@ -377,39 +456,7 @@ uitvoerder_roster_change (node_t *self, const api_caller_t *caller, json_t *args
     if (s_push (self, next, user, sent, &reason) != 0)
         s_warn (warnings, version, "not pushed (%s); offered to each member at its next heartbeat",
                 reason.text);
-    /*  The shared key with a rotated member's old encryption key, for
-     *  the messages waiting for it (the keyring forgets it on apply). */
-    uint8_t old_shared[crypto_box_BEFORENMBYTES];
-    const keyring_peer_t *peer = keyring_peer (self->keyring, change.id ? change.id : "");
-    bool rotated = change.op == ROSTER_CHANGE_ROTATE && peer;
-    if (rotated)
-        memcpy (old_shared, peer->shared_key, sizeof old_shared);
-    bool applied = node_use_roster (self, &next, &reason) == 0;
-    kt_reason_t why;
-    if (applied && rotated && s_rewrap (self, change.id, old_shared, user, &why) < 0)
-        s_warn (warnings, version,
-                "messages waiting for %s are still sealed for its old keys (%s): it reads them "
-                "only on its old key file",
-                change.id, why.text);
-    sodium_memzero (old_shared, sizeof old_shared);
-    if (!applied)
-        s_warn (warnings, version, "not applied (%s); applied on the next start%s", reason.text,
-                rotated ? " (messages waiting for the member are wrapped for its new keys then "
-                          "only while an overlap lasts)"
-                        : "");
-    else if (transport_allow (self->transport, keyring_roster (self->keyring), &reason) != 0)
-        s_warn (warnings, version, "allow-list not rewritten (%s); retried within 10 s",
-                reason.text);
-    else {
-        self->admitted_keys = s_admitted (keyring_roster (self->keyring), kt_now_ms ());
-        /*  Only these take access from a member that has it now; the
-         *  others need no rebind (zauth reads the new allow-list). */
-        bool takes_access = change.op == ROSTER_CHANGE_REVOKE
-                         || change.op == ROSTER_CHANGE_END_OVERLAP
-                         || (change.op == ROSTER_CHANGE_ROTATE && change.overlap_days == 0);
-        if (takes_access)
-            s_schedule_rebind (self, warnings, version);
-    }
+    s_apply (self, &next, &change, user, version, warnings);
     const roster_t *now = keyring_roster (self->keyring);
     kt_log (KT_LOG_INFO, "roster changed op=%s member=%s version=%llu user=%s", op,
             change.id ? change.id : "-", (unsigned long long) now->version, user);

@@ -5,7 +5,7 @@
  *  data), (2) the sealed copies in the relay (node.db), (3) offered at
  *  once to members that are online; the rest when they are next heard.
  */
-#include "node_internal.h"
+#include "uitvoerder.h"
 
 #include "merkle.h"
 #include "policy.h"
@@ -71,7 +71,7 @@ uitvoerder_log_sent (node_t *self, const uint8_t id[KT_ID_LEN], Keten__MessageTy
     Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
     e.event = KETEN__LOG_EVENT__MESSAGE_SENT;
     e.time_ms = kt_now_ms ();
-    e.message_id = (ProtobufCBinaryData) {KT_ID_LEN, (uint8_t *) id};
+    e.message_id = (ProtobufCBinaryData){KT_ID_LEN, (uint8_t *) id};
     e.message_type = type;
     e.node = (char *) keyring_self_member (self->keyring)->id;
     e.os_user = (char *) os_user;
@@ -79,29 +79,28 @@ uitvoerder_log_sent (node_t *self, const uint8_t id[KT_ID_LEN], Keten__MessageTy
     e.n_recipients = 1;
     e.case_refs = (char **) case_refs;
     e.n_case_refs = n_case_refs;
-    e.header_hash = (ProtobufCBinaryData) {sizeof hash, hash};
+    e.header_hash = (ProtobufCBinaryData){sizeof hash, hash};
     if (what)
         e.what = (char *) what;
     uint64_t index;
-    return provlog_append (self->log, &e, &index, reason);
+    return provlog_append (uitvoerder_of (self)->log, &e, &index, reason);
 }
 
 static int
 s_log_sent (node_t *self, const copies_t *copies, const char *os_user, kt_reason_t *reason)
 {
-    if (provlog_begin (self->log, reason) != 0)
+    uitvoerder_t *u = uitvoerder_of (self);
+    if (provlog_begin (u->log, reason) != 0)
         return -1;
     for (size_t i = 0; i < copies->n; i++) {
         const copy_t *c = &copies->items[i];
-        if (uitvoerder_log_sent (self, c->id, copies->type, c->to->id, c->case_refs,
-                                 c->n_case_refs, c->header, c->header_len, os_user, NULL,
-                                 reason)
-            != 0) {
-            provlog_rollback (self->log);
+        if (uitvoerder_log_sent (self, c->id, copies->type, c->to->id, c->case_refs, c->n_case_refs,
+                                 c->header, c->header_len, os_user, NULL, reason) != 0) {
+            provlog_rollback (u->log);
             return -1;
         }
     }
-    return provlog_commit (self->log, reason);
+    return provlog_commit (u->log, reason);
 }
 
 static int
@@ -112,8 +111,8 @@ s_keep (node_t *self, const copies_t *copies, kt_reason_t *reason)
     uint64_t now = kt_now_ms ();
     for (size_t i = 0; i < copies->n; i++) {
         const copy_t *c = &copies->items[i];
-        if (relay_insert (self->relay, c->id, c->to->id, copies->type, c->header, c->header_len,
-                          now, reason) != 0) {
+        if (relay_insert (uitvoerder_of (self)->relay, c->id, c->to->id, copies->type, c->header,
+                          c->header_len, now, reason) != 0) {
             store_rollback (self->db);
             return -1;
         }
@@ -128,22 +127,23 @@ s_keep (node_t *self, const copies_t *copies, kt_reason_t *reason)
 static bool
 s_online (node_t *self, const member_link_t *link)
 {
-    return link->rid_len > 0 && link->last_seen_ms &&
+    return link->route.len > 0 && link->last_seen_ms &&
            kt_now_ms () - link->last_seen_ms <= self->config.heartbeat_timeout_ms;
 }
 
 void
 uitvoerder_relay_pump (node_t *self, const roster_member_t *member)
 {
-    member_link_t *link = &self->links[member - keyring_roster (self->keyring)->members];
+    uitvoerder_t *u = uitvoerder_of (self);
+    member_link_t *link = &u->links[member - keyring_roster (self->keyring)->members];
     if (!s_online (self, link))
         return;
     relay_item_t items[RELAY_BATCH];
-    size_t n = relay_due (self->relay, member->id, kt_now_ms (), items, RELAY_BATCH);
+    size_t n = relay_due (u->relay, member->id, kt_now_ms (), items, RELAY_BATCH);
     for (size_t i = 0; i < n; i++) {
         kt_reason_t reason;
-        if (node_queue_header (self, link, items[i].id, items[i].header, items[i].header_len,
-                               &reason) != 0)
+        if (node_queue_header (self, &link->route, items[i].id, items[i].header,
+                               items[i].header_len, &reason) != 0)
             kt_log (KT_LOG_ERROR, "relay queue_failed reason=\"%s\"", reason.text);
     }
 }
@@ -182,5 +182,5 @@ uitvoerder_log_event (node_t *self, Keten__LogEvent event, const char *os_user, 
     e.what = (char *) what;
     e.case_refs = (char **) case_refs;
     e.n_case_refs = n;
-    return provlog_append_one (self->log, &e, NULL, reason);
+    return provlog_append_one (uitvoerder_of (self)->log, &e, NULL, reason);
 }

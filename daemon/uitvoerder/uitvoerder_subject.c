@@ -4,15 +4,16 @@
  *  recorded in the node's access table and in the provenance log
  *  (PERSONAL_DATA_ACCESSED, art. 15.2e) before anything is shown.
  */
-#include "node_internal.h"
+#include "uitvoerder.h"
 
 #include "intake.h"
 
 #include <string.h>
 
 void
-uitvoerder_subject_show (node_t *self, const api_caller_t *caller, json_t *args)
+uitvoerder_subject_show (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
+    (void) cmd;
     const char *ref = args ? json_string_value (json_object_get (args, "case_ref")) : NULL;
     kt_reason_t reason;
     weegploeg_case_signal_t *signals = NULL;
@@ -21,7 +22,7 @@ uitvoerder_subject_show (node_t *self, const api_caller_t *caller, json_t *args)
         apiserver_reply_error (self->api, caller, "weegploeg.subject needs case_ref");
         return;
     }
-    if (weegploeg_read_case (self->weegploeg, ref, &signals, &n, &reason) != 0) {
+    if (weegploeg_read_case (uitvoerder_of (self)->weegploeg, ref, &signals, &n, &reason) != 0) {
         apiserver_reply_error (self->api, caller, reason.text);
         return;
     }
@@ -47,17 +48,20 @@ uitvoerder_subject_show (node_t *self, const api_caller_t *caller, json_t *args)
 }
 
 void
-uitvoerder_matches (node_t *self, const api_caller_t *caller, json_t *args)
+uitvoerder_matches (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
+    (void) cmd;
     bool all = args && json_is_true (json_object_get (args, "all"));
     apiserver_reply_ok (
         self->api, caller,
-        json_pack ("{s:o}", "matches", weegploeg_possible_matches (self->weegploeg, !all)));
+        json_pack ("{s:o}", "matches",
+                   weegploeg_possible_matches (uitvoerder_of (self)->weegploeg, !all)));
 }
 
 void
-uitvoerder_match (node_t *self, const api_caller_t *caller, json_t *args)
+uitvoerder_match (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
+    (void) cmd;
     const char *keep = args ? json_string_value (json_object_get (args, "keep")) : NULL;
     const char *other = args ? json_string_value (json_object_get (args, "other")) : NULL;
     json_t *same = args ? json_object_get (args, "same") : NULL;
@@ -67,7 +71,7 @@ uitvoerder_match (node_t *self, const api_caller_t *caller, json_t *args)
                                "weegploeg.match needs keep, other and same (true or false)");
         return;
     }
-    if (weegploeg_decide_match (self->weegploeg, keep, other, json_is_true (same),
+    if (weegploeg_decide_match (uitvoerder_of (self)->weegploeg, keep, other, json_is_true (same),
                                 (uint32_t) caller->uid, &reason) != 0) {
         apiserver_reply_error (self->api, caller, reason.text);
         return;
@@ -76,8 +80,7 @@ uitvoerder_match (node_t *self, const api_caller_t *caller, json_t *args)
     const char *what = json_is_true (same) ? "subjects merged" : "subjects distinct";
     char user[65];
     access_user_name (caller->uid, user, sizeof user);
-    if (uitvoerder_log_event (self, KETEN__LOG_EVENT__CORRECTED, user, what, refs, 2, &reason)
-        != 0)
+    if (uitvoerder_log_event (self, KETEN__LOG_EVENT__CORRECTED, user, what, refs, 2, &reason) != 0)
         kt_log (KT_LOG_ERROR, "log append_failed event=corrected reason=\"%s\"", reason.text);
     kt_log (KT_LOG_INFO, "subject match keep=%s other=%s same=%s uid=%u", keep, other,
             json_is_true (same) ? "yes" : "no", (unsigned) caller->uid);

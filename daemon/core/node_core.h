@@ -1,0 +1,226 @@
+/*  node_core: the core's own state, shared by the core's files and by the
+ *  role layers above it (daemon/uitvoerder/, daemon/partner/).  The core
+ *  knows a role only through the node_role_t it was handed: it never
+ *  names a role function, includes a role header or branches on the
+ *  role.  Not for other modules.
+ */
+#ifndef KETEN_NODE_CORE_H
+#define KETEN_NODE_CORE_H
+
+#include "access.h"
+#include "apiserver.h"
+#include "config.h"
+#include "envelope.h"
+#include "keyring.h"
+#include "keys.h"
+#include "keystore.h"
+#include "metrics.h"
+#include "node.h"
+#include "transport.h"
+
+#include <czmq.h>
+#include <jansson.h>
+#include <sqlite3.h>
+
+/*  Where a message goes on the transport: the routing id of one
+ *  connection at the uitvoerder's ROUTER.  A partner's DEALER has one
+ *  peer and passes NULL instead. */
+typedef struct {
+    uint8_t id[TRANSPORT_RID_MAX];
+    size_t len;
+} node_route_t;
+
+/*  A message to send, sealed but not yet signed: signed together with the
+ *  rest of its batch in node_send_batch.  The route is copied, not
+ *  pointed to: a role may replace its link table (a new roster) before
+ *  the batch goes out. */
+typedef struct {
+    node_route_t to;
+    bool routed; /* false: the DEALER's one peer */
+    uint8_t id[KT_ID_LEN];
+    uint8_t *header;
+    size_t header_len;
+} outgoing_t;
+
+/* ---- the role table ------------------------------------------------------ */
+
+/*  At most this many messages per wakeup of the transport's socket (a
+ *  drain): other sockets and timers get their turn, and a group commit
+ *  stays a bounded transaction. */
+#define NODE_DRAIN_MAX 4096
+
+/*  A message as the dispatcher hands it to a role: opened (signature,
+ *  policy and freshness checked by envelope_open), its body decoded with
+ *  the policy row's descriptor and checked by the row's checker. */
+typedef struct {
+    envelope_opened_t opened;   /* a handler that keeps it copies it and zeroes this */
+    const keyring_peer_t *peer; /* the sender's keys; peer->member its roster entry */
+    void *link;                 /* the role's state of that peer (see node_role_t.peer) */
+    const uint8_t *raw;         /* the envelope as received (proof of a receipt) */
+    size_t raw_len;
+    char hex[KT_ID_HEX];    /* the message id, "-" when it has none */
+    bool receipted;         /* its type is answered with a receipt */
+    ProtobufCMessage *body; /* a handler that keeps it sets this NULL */
+} node_message_t;
+
+typedef void (node_handler_fn) (node_t *node, node_message_t *m);
+/*  A row of a role's message table: what it does with a type it
+ *  receives; what names the message in log lines ("signal"). */
+typedef struct {
+    Keten__MessageType type;
+    const char *what;
+    node_handler_fn *handler;
+} node_handler_t;
+
+/*  A local API command: name (a name ending in ".*" matches every command
+ *  with that prefix that no exact row names), the local Unix group a
+ *  caller must be in (NULL: any local user the socket admits), and the
+ *  handler.  A row with no handler is a command this role does not serve:
+ *  refusal is the answer. */
+typedef void (node_command_fn) (node_t *node, const api_caller_t *caller, const char *cmd,
+                                json_t *args);
+typedef struct {
+    const char *name;
+    const char *group;
+    node_command_fn *handler;
+    const char *refusal;
+} node_command_t;
+
+/*  One role of a node (the uitvoerder, a partner): what the core calls
+ *  instead of naming the role's functions.  daemon/ketend.c hands the
+ *  roles to node_new, which runs the one that serves the node's roster
+ *  role. */
+struct _node_role_t {
+    const char *name;
+    unsigned serves; /* bit set of roster_role_t */
+    /*  The config this role needs, checked before anything is opened. */
+    int (*check) (const config_t *config, kt_reason_t *reason);
+    /*  Open the role's stores, bind or connect the transport, arm its
+     *  timers; node->role_state is the role's from here.  On failure stop
+     *  is still called. */
+    int (*start) (node_t *node, kt_reason_t *reason);
+    void (*stop) (node_t *node);
+    /*  The role's part of `keten status`. */
+    void (*status) (node_t *node, json_t *result);
+    /*  What metrics render beyond the node's own lines (new reference):
+     *  the status with, at the uitvoerder, "incidents", at a partner
+     *  "checkpoint_size". */
+    json_t *(*metrics) (node_t *node, uint64_t now_ms);
+    /*  After the local API's batch of requests (group commit); NULL: none. */
+    void (*api_flush) (node_t *node);
+    /*  A new keyring is in use (old is the roster before it); -1 puts the
+     *  old keyring back. */
+    int (*roster_changed) (node_t *node, const roster_t *old, kt_reason_t *reason);
+    /*  Put a read of personal data by user on record in the provenance
+     *  log (art. 15.2e) after the node's access table has it. */
+    int (*log_access) (node_t *node, const char *user, const char *what,
+                       const char *const *case_refs, size_t n, kt_reason_t *reason);
+    const node_command_t *commands;
+    size_t n_commands;
+
+    /*  Receiving (dispatch.c): the message table, and what differs in how
+     *  the two ends of a link take a drain of messages. */
+    const node_handler_t *handlers;
+    size_t n_handlers;
+    /*  Before a drain; -1 skips it (out of memory: the socket stays
+     *  readable and the next wakeup tries again). */
+    int (*drain_begin) (node_t *node);
+    /*  After a drain: commit what it collected, send the batch. */
+    void (*drain_end) (node_t *node);
+    /*  The peer a message came from (and *link_p, the role's state of
+     *  it), or NULL: dropped unopened. */
+    const keyring_peer_t *(*peer) (node_t *node, const transport_msg_t *msg, void **link_p);
+    /*  Adjust the options of envelope_open (e.g. seen); NULL: none. */
+    void (*open_opts) (node_t *node, envelope_open_opts_t *opts);
+    /*  The envelope did not open (signature, policy, age): why. */
+    void (*refused) (node_t *node, node_message_t *m, const char *why);
+    /*  envelope_open found its id seen (only with opts.seen); NULL: none. */
+    void (*duplicate) (node_t *node, node_message_t *m);
+    /*  A message opened: its sender is there; NULL: nothing to note. */
+    void (*heard) (node_t *node, node_message_t *m);
+    /*  The body is refused (what names it) or, what NULL, its type is not
+     *  in the role's message table.  why is keten's own words. */
+    void (*refuse) (node_t *node, node_message_t *m, const char *what, const char *why);
+};
+
+struct _node_t {
+    config_t config;
+    keys_secret_t *keys;
+    keyring_t *keyring;
+    uint64_t started_ms;
+    zloop_t *loop;
+    transport_t *transport; /* bound or connected by the role's start */
+    apiserver_t *api;
+    sqlite3 *db; /* node.db */
+    keystore_t *keystore;
+    bool expelled;    /* the roster dropped this node: send nothing */
+    access_t *access; /* reads of personal data (art. 15.2e) */
+    const node_role_t *role;
+    void *role_state; /* the role's own, owned by it */
+    /* outgoing batch */
+    outgoing_t *out;
+    size_t n_out, cap_out;
+    /* operations */
+    metrics_t *metrics;      /* Prometheus endpoint, if metrics/listen is set */
+    uint64_t key_created_ms; /* mtime of the secret key file at startup */
+};
+
+/*  Seal body for one recipient and add it to the outgoing batch; to is
+ *  copied (NULL: the DEALER's one peer). */
+int node_queue (node_t *self, const node_route_t *to, Keten__MessageType type,
+                const char *recipient, const ProtobufCMessage *body, kt_reason_t *reason);
+/*  Seal body for one recipient without queueing it (to keep it in a
+ *  delivery table first); *header_p is heap, free(). */
+int node_seal (node_t *self, Keten__MessageType type, const char *recipient,
+               const ProtobufCMessage *body, uint8_t id[KT_ID_LEN], uint8_t **header_p,
+               size_t *header_len_p, kt_reason_t *reason);
+/*  Add a sealed header to the outgoing batch; takes ownership of header. */
+int node_queue_header (node_t *self, const node_route_t *to, const uint8_t id[KT_ID_LEN],
+                       uint8_t *header, size_t header_len, kt_reason_t *reason);
+/*  Sign the outgoing batch once and send every message in it. */
+void node_send_batch (node_t *self);
+/*  Options for envelope_open at this moment. */
+void node_open_opts (node_t *self, envelope_open_opts_t *opts);
+/*  Read the transport's socket in the loop: every message goes through
+ *  the dispatcher to the role's message table (again after a rebind). */
+void node_listen (node_t *self);
+
+/*  node.db's meta table: small counters the node keeps across restarts. */
+int64_t node_meta_get (node_t *self, const char *key, int64_t missing);
+int node_meta_set (node_t *self, const char *key, uint64_t value, kt_reason_t *reason);
+
+/*  The row that answers cmd at a node running role: the core's own
+ *  commands first, then the role's exact names, then its "prefix.*"
+ *  rows; NULL: an unknown command. */
+const node_command_t *node_command_find (const node_role_t *role, const char *cmd);
+
+/*  The limit argument of a list command: 100 when absent, else 1..10000. */
+int node_limit (json_t *args);
+/*  Answer a signal.list with list (taken), its read on record. */
+void node_reply_signals (node_t *self, const api_caller_t *caller, json_t *list);
+
+/*  The roster over time (node_roster.c). */
+int node_accept_roster (node_t *self, const roster_t *roster, kt_reason_t *reason);
+/*  Accept a verified roster as the newest and keep its note in the state
+ *  directory (the configured roster file may be read-only). */
+int node_keep_roster (node_t *self, const roster_t *roster, kt_reason_t *reason);
+/*  Run on a kept roster from now on (a new keyring; takes ownership);
+ *  one that drops this node, or no longer accepts its keys, sets expelled. */
+int node_use_roster (node_t *self, roster_t **roster_p, kt_reason_t *reason);
+/*  Verify a signed roster against the pinned key and, when newer, keep
+ *  and use it. */
+int node_apply_roster (node_t *self, const char *note, size_t len, kt_reason_t *reason);
+
+/*  Record a read of personal data by caller (art. 15.2e): in the node's
+ *  access table, then in the provenance log (through the role: at a
+ *  partner an ACCESS_NOTICE to the uitvoerder).  When it cannot be
+ *  recorded the caller shows nothing. */
+int node_record_access (node_t *self, const api_caller_t *caller, const char *what,
+                        const char *const *case_refs, size_t n, kt_reason_t *reason);
+
+/*  An incident report from the API arguments (what, found_ms, data_kinds,
+ *  subjects), checked; kinds (16 slots) holds the borrowed strings. */
+int node_incident_from_args (json_t *args, Keten__Incident *in, const char **kinds,
+                             kt_reason_t *reason);
+
+#endif

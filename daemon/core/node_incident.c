@@ -1,0 +1,30 @@
+/*  node_incident: the arguments of incident.report, the same at every
+ *  node - the uitvoerder registers the report itself, a partner sends it
+ *  there (art. 15.2g).
+ */
+#include "node_core.h"
+
+#include "incident.h"
+
+int
+node_incident_from_args (json_t *args, Keten__Incident *in, const char **kinds, kt_reason_t *reason)
+{
+    json_t *found = json_object_get (args, "found_ms"),
+           *subjects = json_object_get (args, "subjects");
+    json_t *k = json_object_get (args, "data_kinds");
+    in->what = (char *) json_string_value (json_object_get (args, "what"));
+    if (!in->what || !json_is_integer (found) || json_integer_value (found) <= 0 ||
+        !json_is_array (k) || json_array_size (k) > 16 ||
+        (subjects && (!json_is_integer (subjects) || json_integer_value (subjects) < 0 ||
+                      json_integer_value (subjects) > UINT32_MAX)))
+        return kt_fail (reason, "incident.report needs what, found_ms, data_kinds (at most 16) "
+                                "and subjects");
+    in->found_ms = (uint64_t) json_integer_value (found);
+    in->subjects = subjects ? (uint32_t) json_integer_value (subjects) : 0;
+    for (size_t i = 0; i < json_array_size (k); i++)
+        if (!(kinds[i] = json_string_value (json_array_get (k, i))))
+            return kt_fail (reason, "data_kinds must hold strings");
+    in->data_kinds = (char **) kinds;
+    in->n_data_kinds = json_array_size (k);
+    return incident_check (in, kt_now_ms (), reason);
+}

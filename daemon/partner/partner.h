@@ -1,0 +1,126 @@
+/*  partner: the role of every node but the uitvoerder - a kernpartij, a
+ *  casuspartij or an externe casuspartner.  Its state and the functions
+ *  its files share; the core knows only partner_role.
+ */
+#ifndef KETEN_PARTNER_H
+#define KETEN_PARTNER_H
+
+#include "node_core.h"
+
+#include "agendabox.h"
+#include "casebox.h"
+#include "decisionbox.h"
+#include "hook.h"
+#include "outbox.h"
+#include "signalbox.h"
+#include "spool.h"
+#include "witness.h"
+
+/*  The partner's role row, for node_new (daemon/ketend.c). */
+extern const node_role_t partner_role;
+
+/*  A signal waiting for the next group commit: from the local API (answer
+ *  caller) or from the spool directory (move the file when committed). */
+typedef struct {
+    api_caller_t caller;
+    Keten__Signal *signal;
+    bool wait;
+    bool from_spool;
+    spool_file_t file; /* from_spool: name, hash, owner (file.signal unused) */
+} pending_submit_t;
+
+/*  A receipt of this drain, waiting to be settled (partner.c). */
+typedef struct _settled_t settled_t;
+
+typedef struct {
+    agendabox_t *agendabox;     /* agendas received (weegploeg: kernpartij; casusoverleg) */
+    hook_t *hook;               /* agenda/hook, if configured */
+    decisionbox_t *decisionbox; /* weegploeg decisions received (kernpartij) */
+    casebox_t *casebox;         /* cases this partner takes part in */
+    witness_t *witness;         /* checks the uitvoerder's log */
+    outbox_t *outbox;
+    signalbox_t *signalbox;
+    spool_t *spool;            /* police intake directory, if configured */
+    const keyring_peer_t *hub; /* the uitvoerder */
+    bool link_up;
+    uint64_t hub_last_seen_ms;
+    uint64_t hub_rtt_us;
+    pending_submit_t *pending;
+    size_t n_pending, cap_pending;
+    zhashx_t *waiters; /* hex message id -> api_caller_t* */
+    char last_receipt_id[KT_ID_HEX];
+    uint64_t last_receipt_ms, last_receipt_index;
+    uint64_t cp_verified, cp_verified_ms; /* partner_checkpoint_size's cache */
+    /*  The drain in progress: the receipts it brought, settled together,
+     *  and whether the link came up in it. */
+    settled_t *settled;
+    size_t n_settled;
+    bool came_up;
+} partner_t;
+
+/*  The partner's state of a node that runs this role. */
+static inline partner_t *
+partner_of (node_t *node)
+{
+    return (partner_t *) node->role_state;
+}
+
+int partner_on_heartbeat (zloop_t *loop, int timer_id, void *arg);
+int partner_on_pump (zloop_t *loop, int timer_id, void *arg);
+int partner_on_spool (zloop_t *loop, int timer_id, void *arg);
+void partner_submit (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
+void partner_flush (node_t *self);
+void partner_release (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
+/*  Send what is due, in signed batches, while the link is up. */
+void partner_pump (node_t *self);
+/*  Tree size of the newest checkpoint this partner verified, 0: none (at
+ *  most ten heartbeats old). */
+uint64_t partner_checkpoint_size (node_t *self);
+
+/*  Weegploeg and casusoverleg agendas received (partner_agenda.c). */
+int partner_agenda_start (node_t *self, kt_reason_t *reason);
+void partner_agenda_stop (node_t *self);
+void partner_on_agenda (node_t *self, node_message_t *m);
+void partner_agenda_list (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
+void partner_agenda_show (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
+void partner_on_decision (node_t *self, node_message_t *m);
+void partner_decision_list (node_t *self, const api_caller_t *caller, const char *cmd,
+                            json_t *args);
+void partner_decision_show (node_t *self, const api_caller_t *caller, const char *cmd,
+                            json_t *args);
+
+/*  The casusoverleg at a participant (partner_casus.c). */
+int partner_casus_start (node_t *self, kt_reason_t *reason);
+void partner_casus_stop (node_t *self);
+void partner_on_plan (node_t *self, node_message_t *m);
+void partner_on_closure (node_t *self, node_message_t *m);
+void partner_on_disclosure (node_t *self, node_message_t *m);
+void partner_on_roster (node_t *self, node_message_t *m);
+void partner_case_api (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
+
+/*  The log on the wire (partner_log.c). */
+int partner_log_start (node_t *self, kt_reason_t *reason);
+void partner_log_stop (node_t *self);
+void partner_log_receipt (node_t *self, const Keten__Receipt *r);
+void partner_on_checkpoint (node_t *self, node_message_t *m);
+
+/*  Sending to the uitvoerder (partner_send.c). */
+/*  A signed receipt for the uitvoerder's message id, in the outgoing batch. */
+void partner_receipt (node_t *self, const uint8_t id[KT_ID_LEN], bool accepted,
+                      const char *refusal);
+/*  Queue body for the uitvoerder through the outbox; id receives its id. */
+int partner_queue (node_t *self, Keten__MessageType type, const ProtobufCMessage *body,
+                   uint8_t id[KT_ID_LEN], kt_reason_t *reason);
+/*  Queue body for the uitvoerder through the outbox (survives crashes and
+ *  outages); answer caller now ("queued") or, with wait, on the receipt. */
+void partner_send (node_t *self, const api_caller_t *caller, Keten__MessageType type,
+                   const ProtobufCMessage *body, bool wait);
+/*  A read of personal data on record at the uitvoerder: an ACCESS_NOTICE
+ *  through the outbox. */
+int partner_log_access (node_t *self, const char *user, const char *what,
+                        const char *const *case_refs, size_t n, kt_reason_t *reason);
+/*  incident.report: to the uitvoerder's register (art. 15.2g). */
+void partner_incident_report (node_t *self, const api_caller_t *caller, const char *cmd,
+                              json_t *args);
+
+#endif

@@ -1,0 +1,103 @@
+/*  partner_send: what a partner sends the uitvoerder on its own account -
+ *  contributions, progress, incidents, access notices - goes through the
+ *  outbox, in the same transaction as the row that says it must go, so it
+ *  survives crashes and outages like a signal does.
+ */
+#include "partner.h"
+
+#include "store.h"
+
+void
+partner_receipt (node_t *self, const uint8_t id[KT_ID_LEN], bool accepted, const char *refusal)
+{
+    Keten__Receipt r = KETEN__RECEIPT__INIT;
+    r.message_id.data = (uint8_t *) id;
+    r.message_id.len = KT_ID_LEN;
+    r.status = accepted ? KETEN__RECEIPT_STATUS__ACCEPTED : KETEN__RECEIPT_STATUS__REFUSED;
+    r.reason = (char *) (refusal ? refusal : "");
+    r.stored_ms = kt_now_ms ();
+    kt_reason_t reason;
+    if (node_queue (self, NULL, KETEN__MESSAGE_TYPE__RECEIPT, partner_of (self)->hub->member->id,
+                    &r.base, &reason) != 0)
+        kt_log (KT_LOG_ERROR, "receipt seal_failed reason=\"%s\"", reason.text);
+}
+
+int
+partner_queue (node_t *self, Keten__MessageType type, const ProtobufCMessage *body,
+               uint8_t id[KT_ID_LEN], kt_reason_t *reason)
+{
+    partner_t *p = partner_of (self);
+    uint8_t *header = NULL;
+    size_t header_len = 0;
+    uint64_t now = kt_now_ms ();
+    int rc = node_seal (self, type, p->hub->member->id, body, id, &header, &header_len, reason);
+    if (rc == 0 && (rc = store_begin (self->db, reason)) == 0) {
+        if (outbox_insert (p->outbox, id, type, header, header_len, now, reason) != 0 ||
+            store_commit (self->db, reason) != 0) {
+            store_rollback (self->db);
+            rc = -1;
+        }
+    }
+    free (header);
+    if (rc == 0) {
+        outbox_enqueue (p->outbox, id, now);
+        partner_on_pump (self->loop, 0, self);
+    }
+    return rc;
+}
+
+void
+partner_send (node_t *self, const api_caller_t *caller, Keten__MessageType type,
+              const ProtobufCMessage *body, bool wait)
+{
+    kt_reason_t reason;
+    uint8_t id[KT_ID_LEN];
+    if (partner_queue (self, type, body, id, &reason) != 0) {
+        apiserver_reply_error (self->api, caller, reason.text);
+        return;
+    }
+    char hex[KT_ID_HEX];
+    kt_hex (hex, id, KT_ID_LEN);
+    api_caller_t *w = wait ? malloc (sizeof *w) : NULL;
+    if (w) {
+        api_caller_copy (w, caller);
+        zhashx_insert (partner_of (self)->waiters, hex, w);
+    } else
+        apiserver_reply_ok (self->api, caller,
+                            json_pack ("{s:s, s:s}", "message_id", hex, "state", "queued"));
+}
+
+int
+partner_log_access (node_t *self, const char *user, const char *what, const char *const *case_refs,
+                    size_t n, kt_reason_t *reason)
+{
+    (void) reason;
+    Keten__AccessNotice a = KETEN__ACCESS_NOTICE__INIT;
+    a.case_refs = (char **) case_refs;
+    a.n_case_refs = n;
+    a.what = (char *) what;
+    a.os_user = (char *) user;
+    a.at_ms = kt_now_ms ();
+    uint8_t id[KT_ID_LEN];
+    kt_reason_t why;
+    /*  Recorded here already; the notice travels like a signal does. */
+    if (partner_queue (self, KETEN__MESSAGE_TYPE__ACCESS_NOTICE, &a.base, id, &why) != 0)
+        kt_log (KT_LOG_ERROR, "access notice_failed reason=\"%s\"", why.text);
+    return 0;
+}
+
+void
+partner_incident_report (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    kt_reason_t reason;
+    Keten__Incident in = KETEN__INCIDENT__INIT;
+    const char *kinds[16];
+    if (!json_is_object (args) || node_incident_from_args (args, &in, kinds, &reason) != 0) {
+        apiserver_reply_error (self->api, caller,
+                               json_is_object (args) ? reason.text : "arguments must be an object");
+        return;
+    }
+    partner_send (self, caller, KETEN__MESSAGE_TYPE__INCIDENT, &in.base,
+                  json_is_true (json_object_get (args, "wait")));
+}

@@ -1,0 +1,187 @@
+/*  uitvoerder: the role of the node that coordinates the federation - it
+ *  keeps the weegploeg and casusoverleg files, the provenance log and the
+ *  incident register, and relays to the members.  Its state and the
+ *  functions its files share; the core knows only uitvoerder_role.
+ */
+#ifndef KETEN_UITVOERDER_H
+#define KETEN_UITVOERDER_H
+
+#include "node_core.h"
+
+#include "casusoverleg.h"
+#include "decision.h"
+#include "incident.h"
+#include "logproof.h"
+#include "meeting.h"
+#include "provlog.h"
+#include "referentiekader.h"
+#include "relay.h"
+#include "weegploeg.h"
+
+/*  The uitvoerder's role row, for node_new (daemon/ketend.c). */
+extern const node_role_t uitvoerder_role;
+
+/*  What the uitvoerder knows of each member's link. */
+typedef struct {
+    node_route_t route; /* len 0: not connected this run */
+    uint64_t last_seen_ms;
+    uint64_t rtt_us;
+    uint64_t outbox_depth;
+    uint64_t roster_version;
+    char software_version[32];
+    uint64_t cp_size; /* size of the last checkpoint sent to it */
+    /*  As its last heartbeat said (the federation at a glance). */
+    uint64_t uptime_s;
+    uint64_t oldest_undelivered_ms; /* age of its oldest unsettled message */
+    uint64_t checkpoint_size;       /* newest checkpoint it verified, 0: none */
+    uint64_t key_age_s;
+    bool log_alarm;          /* its witness raised an alarm */
+    int64_t clock_skew_ms;   /* its clock minus ours, less half the round trip */
+    uint64_t roster_offered; /* newest roster version pushed to it this run */
+    uint64_t cp_pushed;      /* log size of the last checkpoint pushed to it */
+} member_link_t;
+
+/*  A signal of this drain, waiting for its group commit (uitvoerder.c). */
+typedef struct _arrival_t arrival_t;
+
+/*  A signal of this drain, waiting for its group commit (uitvoerder.c). */
+typedef struct _arrival_t arrival_t;
+
+typedef struct {
+    size_t admitted_keys; /* transport keys the allow-list admits */
+    int rebind_timer;     /* the scheduled rebind's zloop timer, or -1 */
+    weegploeg_t *weegploeg;
+    provlog_t *log;
+    meeting_t *meeting;    /* weegploeg meetings planned */
+    decision_t *decision;  /* weegploeg decisions */
+    incident_t *incident;  /* the incident register (art. 15.2g) */
+    logproof_t *proof;     /* checkpoints and proofs of the log */
+    casusoverleg_t *casus; /* the casusoverleg file (art. 10.1) */
+    referentiekader_t *rk; /* weegploeg/referentiekader, if configured */
+    relay_t *relay;        /* own messages to members, until receipted */
+    member_link_t *links;  /* one per roster member, roster order */
+    /*  The drain in progress: its signals and their ids. */
+    arrival_t *arrivals;
+    size_t n_arrivals;
+    zhashx_t *batch_ids;
+} uitvoerder_t;
+
+/*  The uitvoerder's state of a node that runs this role. */
+static inline uitvoerder_t *
+uitvoerder_of (node_t *node)
+{
+    return (uitvoerder_t *) node->role_state;
+}
+
+
+/*  Weegploeg agendas (uitvoerder_agenda.c). */
+void uitvoerder_agenda (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
+json_t *uitvoerder_meetings (node_t *self, int limit);
+int uitvoerder_resume_meetings (node_t *self, kt_reason_t *reason);
+/*  Casusoverleg agendas, to the participants of the cases on them. */
+void uitvoerder_casus_agenda (node_t *self, const api_caller_t *caller, const char *cmd,
+                              json_t *args);
+json_t *uitvoerder_casus_meetings (node_t *self, int limit);
+/*  Weegploeg decisions (uitvoerder_decision.c). */
+int uitvoerder_decision_start (node_t *self, kt_reason_t *reason);
+void uitvoerder_decision_stop (node_t *self);
+int uitvoerder_resume_decisions (node_t *self, kt_reason_t *reason);
+void uitvoerder_decide (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
+json_t *uitvoerder_decisions (node_t *self, int limit);
+
+/*  A signed receipt for id to member, in the outgoing batch. */
+void uitvoerder_receipt (node_t *self, member_link_t *link, const char *member,
+                         const uint8_t id[KT_ID_LEN], bool accepted, uint64_t log_index,
+                         const char *refusal);
+
+/*  The log on the wire (uitvoerder_log.c). */
+int uitvoerder_log_start (node_t *self, kt_reason_t *reason);
+void uitvoerder_log_stop (node_t *self);
+void uitvoerder_prove_receipt (node_t *self, member_link_t *link, uint64_t index, Keten__Receipt *r,
+                               logproof_receipt_t *proof, logproof_message_t *consistency);
+void uitvoerder_on_checkpoint (node_t *self, node_message_t *m);
+
+/*  Reads of personal data on record (uitvoerder_access.c): the
+ *  uitvoerder's own, and those its members report. */
+int uitvoerder_log_access (node_t *self, const char *user, const char *what,
+                           const char *const *case_refs, size_t n, kt_reason_t *reason);
+void uitvoerder_on_access (node_t *self, node_message_t *m);
+
+/*  Membership changes (uitvoerder_roster.c). */
+void uitvoerder_roster_change (node_t *self, const api_caller_t *caller, const char *cmd,
+                               json_t *args);
+void uitvoerder_roster_start (node_t *self);
+/*  The link table follows its member ids into the roster now in use. */
+int uitvoerder_roster_changed (node_t *self, const roster_t *old, kt_reason_t *reason);
+/*  A member's heartbeat showed roster version its_version: offer it the
+ *  current one if it is behind (once per version per run). */
+void uitvoerder_roster_offer (node_t *self, member_link_t *link, const roster_member_t *member,
+                              uint64_t its_version);
+
+/*  Incidents (uitvoerder_incident.c): any node reports, the uitvoerder
+ *  registers. */
+void uitvoerder_on_incident (node_t *self, node_message_t *m);
+void uitvoerder_incident_report (node_t *self, const api_caller_t *caller, const char *cmd,
+                                 json_t *args);
+void uitvoerder_incident_list (node_t *self, const api_caller_t *caller, const char *cmd,
+                               json_t *args);
+void uitvoerder_incident_close (node_t *self, const api_caller_t *caller, const char *cmd,
+                                json_t *args);
+
+/*  The casusoverleg (uitvoerder_casus.c). */
+void uitvoerder_on_casus (node_t *self, node_message_t *m);
+void uitvoerder_case_api (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
+/*  Send the closures a crash left unsent (on start; a failure is logged
+ *  and tried again on the next start). */
+void uitvoerder_resume_closures (node_t *self);
+
+/*  Subjects and possible matches (uitvoerder_subject.c). */
+void uitvoerder_subject_show (node_t *self, const api_caller_t *caller, const char *cmd,
+                              json_t *args);
+void uitvoerder_matches (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
+void uitvoerder_match (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
+
+/*  The uitvoerder's own messages, one sealed copy per recipient
+ *  (uitvoerder_send.c). */
+typedef struct {
+    const roster_member_t *to;
+    uint8_t id[KT_ID_LEN];
+    uint8_t *header;
+    size_t header_len;
+    char **case_refs;
+    size_t n_case_refs;
+    bool cancelled;
+} copy_t;
+
+typedef struct {
+    node_t *node;
+    Keten__MessageType type;
+    copy_t *items;
+    size_t n;
+} copies_t;
+
+/*  Seal body for to and add it to copies (case_refs are copied). */
+int uitvoerder_copy_add (node_t *self, copies_t *copies, const roster_member_t *to,
+                         const ProtobufCMessage *body, char *const *case_refs, size_t n_case_refs,
+                         bool cancelled, kt_reason_t *reason);
+/*  Log every copy as sent, keep them until receipted, offer them to the
+ *  members online now.  json (may be NULL) receives one object each. */
+int uitvoerder_copies_send (node_t *self, const copies_t *copies, const char *os_user, json_t *json,
+                            kt_reason_t *reason);
+void uitvoerder_copies_free (copies_t *copies);
+/*  Append, to the log's open batch, that the copy id of type went to
+ *  recipient (its exact header bytes hashed); what says why when it is
+ *  not the first send (NULL). */
+int uitvoerder_log_sent (node_t *self, const uint8_t id[KT_ID_LEN], Keten__MessageType type,
+                         const char *recipient, char *const *case_refs, size_t n_case_refs,
+                         const uint8_t *header, size_t header_len, const char *os_user,
+                         const char *what, kt_reason_t *reason);
+/*  Log one event by this node, acted by os_user, about case_refs (n may
+ *  be 0), in a batch of its own. */
+int uitvoerder_log_event (node_t *self, Keten__LogEvent event, const char *os_user,
+                          const char *what, char *const *case_refs, size_t n, kt_reason_t *reason);
+/*  Offer member its pending messages (it was just heard from). */
+void uitvoerder_relay_pump (node_t *self, const roster_member_t *member);
+void uitvoerder_on_member_receipt (node_t *self, node_message_t *m);
+
+#endif

@@ -1,0 +1,165 @@
+/*  command: the local API's lookup - the core's own commands, then the
+ *  role's - and the answers a node gives to a command that belongs to the
+ *  other role.  The refusal texts are written out: callers and scripts
+ *  read them.  */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "partner.h"
+#include "uitvoerder.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *
+s_refusal (const node_role_t *role, const char *cmd)
+{
+    const node_command_t *c = node_command_find (role, cmd);
+    assert_non_null (c);
+    assert_null (c->handler);
+    assert_non_null (c->refusal);
+    return c->refusal;
+}
+
+static void
+s_served (const node_role_t *role, const char *cmd)
+{
+    const node_command_t *c = node_command_find (role, cmd);
+    assert_non_null (c);
+    assert_non_null (c->handler);
+}
+
+static void
+test_status_and_the_access_audit_are_the_cores_at_every_node (void **state)
+{
+    (void) state;
+    const node_command_t *u = node_command_find (&uitvoerder_role, "status");
+    const node_command_t *p = node_command_find (&partner_role, "status");
+    assert_non_null (u);
+    assert_ptr_equal (u, p);
+    u = node_command_find (&uitvoerder_role, "audit.access");
+    p = node_command_find (&partner_role, "audit.access");
+    assert_non_null (u);
+    assert_ptr_equal (u, p);
+    s_served (&uitvoerder_role, "signal.list");
+    s_served (&partner_role, "signal.list");
+}
+
+/*  art. 7.1: signals enter through a kernpartij, never at the uitvoerder. */
+static void
+test_a_partners_command_at_the_uitvoerder_is_refused_with_the_rule (void **state)
+{
+    (void) state;
+    assert_string_equal (s_refusal (&uitvoerder_role, "signal.submit"),
+                         "the uitvoerder does not submit signals; a kernpartij does (art. 7.1)");
+    assert_string_equal (s_refusal (&uitvoerder_role, "signal.release"),
+                         "only the node that holds a signal releases it");
+    assert_string_equal (s_refusal (&uitvoerder_role, "agenda.list"),
+                         "the uitvoerder sends agendas; `keten weegploeg meetings` and `keten "
+                         "casusoverleg meetings` list them");
+    assert_string_equal (s_refusal (&uitvoerder_role, "agenda.show"),
+                         "the uitvoerder sends agendas; `keten weegploeg meetings` and `keten "
+                         "casusoverleg meetings` list them");
+    assert_string_equal (s_refusal (&uitvoerder_role, "decision.list"),
+                         "only kernpartij nodes receive weegploeg decisions (art. 8.4)");
+    assert_string_equal (s_refusal (&uitvoerder_role, "decision.show"),
+                         "only kernpartij nodes receive weegploeg decisions (art. 8.4)");
+}
+
+static void
+test_the_uitvoerders_command_at_a_partner_is_refused_with_the_rule (void **state)
+{
+    (void) state;
+    assert_string_equal (s_refusal (&partner_role, "weegploeg.agenda"),
+                         "the uitvoerder keeps the weegploeg file; this node is a partner");
+    assert_string_equal (s_refusal (&partner_role, "weegploeg.anything"),
+                         "the uitvoerder keeps the weegploeg file; this node is a partner");
+    assert_string_equal (s_refusal (&partner_role, "casusoverleg.agenda"),
+                         "the uitvoerder keeps the casusoverleg file; this node is a partner");
+    assert_string_equal (s_refusal (&partner_role, "log.trail"),
+                         "the provenance log is kept by the uitvoerder");
+    assert_string_equal (s_refusal (&partner_role, "roster.change"),
+                         "the uitvoerder changes the roster (art. 15.2c)");
+    assert_string_equal (s_refusal (&partner_role, "incident.list"),
+                         "the incident register is kept by the uitvoerder (art. 15.2g)");
+    assert_string_equal (s_refusal (&partner_role, "incident.close"),
+                         "the incident register is kept by the uitvoerder (art. 15.2g)");
+    /*  Any node reports an incident (art. 15.2g). */
+    s_served (&partner_role, "incident.report");
+    s_served (&uitvoerder_role, "incident.report");
+}
+
+/*  A name the exact rows do not know falls to its prefix row. */
+static void
+test_an_exact_row_wins_over_its_prefix_row (void **state)
+{
+    (void) state;
+    s_served (&uitvoerder_role, "weegploeg.agenda");
+    s_served (&uitvoerder_role, "weegploeg.decisions");
+    assert_string_equal (s_refusal (&uitvoerder_role, "weegploeg.nope"),
+                         "unknown weegploeg command");
+    s_served (&uitvoerder_role, "casusoverleg.meetings");
+    assert_string_equal (s_refusal (&uitvoerder_role, "casusoverleg.nope"),
+                         "unknown casusoverleg command");
+    s_served (&uitvoerder_role, "incident.close");
+    assert_string_equal (s_refusal (&uitvoerder_role, "incident.nope"), "unknown incident command");
+    s_served (&uitvoerder_role, "case.show");
+    s_served (&partner_role, "plan.show");
+}
+
+static void
+test_an_unknown_command_has_no_row (void **state)
+{
+    (void) state;
+    assert_null (node_command_find (&uitvoerder_role, "nonsense"));
+    assert_null (node_command_find (&partner_role, "nonsense"));
+    /*  A prefix row needs its dot. */
+    assert_null (node_command_find (&partner_role, "weegploegx"));
+    assert_null (node_command_find (&uitvoerder_role, "status.more"));
+    assert_null (node_command_find (&uitvoerder_role, ""));
+}
+
+/*  Whatever one role serves, the other answers too - with its own handler
+ *  or with the rule that sends the caller elsewhere - never with
+ *  "unknown command". */
+static void
+s_answered_by (const node_role_t *serving, const node_role_t *other)
+{
+    for (size_t i = 0; i < serving->n_commands; i++) {
+        const char *name = serving->commands[i].name;
+        size_t len = strlen (name);
+        char probe[96];
+        /*  A prefix row stands for any name under it. */
+        if (len >= 2 && strcmp (name + len - 2, ".*") == 0)
+            snprintf (probe, sizeof probe, "%.*sprobe", (int) (len - 1), name);
+        else
+            snprintf (probe, sizeof probe, "%s", name);
+        if (!node_command_find (other, probe))
+            fail_msg ("%s answers %s, %s does not", serving->name, probe, other->name);
+    }
+}
+
+static void
+test_every_command_of_one_role_is_answered_by_the_other (void **state)
+{
+    (void) state;
+    s_answered_by (&uitvoerder_role, &partner_role);
+    s_answered_by (&partner_role, &uitvoerder_role);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_status_and_the_access_audit_are_the_cores_at_every_node),
+        cmocka_unit_test (test_a_partners_command_at_the_uitvoerder_is_refused_with_the_rule),
+        cmocka_unit_test (test_the_uitvoerders_command_at_a_partner_is_refused_with_the_rule),
+        cmocka_unit_test (test_an_exact_row_wins_over_its_prefix_row),
+        cmocka_unit_test (test_an_unknown_command_has_no_row),
+        cmocka_unit_test (test_every_command_of_one_role_is_answered_by_the_other),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}

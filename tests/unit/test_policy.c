@@ -1,0 +1,429 @@
+/*  policy: who may send what to whom, row by row.  The expectations are
+ *  written out here from the convenant, not derived from the table, so a
+ *  changed row shows up as a failing rule.  The roster is built in memory:
+ *  policy_check reads ids, roles and leave dates only.  */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "policy.h"
+
+#include <stdio.h>
+#include <string.h>
+
+enum { UITV, POLITIE, GEMEENTE, RVDK, NCTV, GONE, N_MEMBERS };
+
+static roster_member_t s_members[N_MEMBERS];
+static roster_t s_roster;
+
+static void
+s_member (int i, const char *id, roster_role_t role)
+{
+    snprintf (s_members[i].id, sizeof s_members[i].id, "%s", id);
+    s_members[i].role = role;
+}
+
+static int
+s_setup (void **state)
+{
+    (void) state;
+    memset (s_members, 0, sizeof s_members);
+    s_member (UITV, "uitvoerder-limburg", ROLE_UITVOERDER);
+    s_member (POLITIE, "politie-limburg", ROLE_KERNPARTIJ);
+    s_member (GEMEENTE, "gemeente-maastricht", ROLE_KERNPARTIJ);
+    s_member (RVDK, "rvdk-limburg", ROLE_CASUSPARTIJ);
+    s_member (NCTV, "nctv", ROLE_EXTERN);
+    /*  art. 18.2: left the federation on 2020-01-01. */
+    s_member (GONE, "reclassering-oud", ROLE_CASUSPARTIJ);
+    snprintf (s_members[GONE].leaves_at, sizeof s_members[GONE].leaves_at, "2020-01-01");
+    memset (&s_roster, 0, sizeof s_roster);
+    snprintf (s_roster.federation, sizeof s_roster.federation, "pga-limburg");
+    s_roster.version = 1;
+    s_roster.members = s_members;
+    s_roster.member_count = N_MEMBERS;
+    return 0;
+}
+
+/*  2026-01-01: after GONE left. */
+#define NOW_MS 1767225600000ull
+
+static bool
+s_may (Keten__MessageType type, int from, int to)
+{
+    char *recipients[1] = {s_members[to].id};
+    kt_reason_t reason;
+    return policy_check (&s_roster, type, &s_members[from], recipients, 1, NOW_MS, &reason) == 0;
+}
+
+/*  The rule a refusal quotes. */
+static const char *
+s_why (Keten__MessageType type, int from, int to)
+{
+    static kt_reason_t reason;
+    char *recipients[1] = {s_members[to].id};
+    assert_int_equal (
+        policy_check (&s_roster, type, &s_members[from], recipients, 1, NOW_MS, &reason), -1);
+    return reason.text;
+}
+
+/*  From the uitvoerder to exactly one of every kind of member; never from
+ *  a member, nor between members. */
+static void
+s_from_uitvoerder_to_any_member (Keten__MessageType type)
+{
+    assert_true (s_may (type, UITV, POLITIE));
+    assert_true (s_may (type, UITV, GEMEENTE));
+    assert_true (s_may (type, UITV, RVDK));
+    assert_true (s_may (type, UITV, NCTV));
+    assert_false (s_may (type, POLITIE, UITV));
+    assert_false (s_may (type, RVDK, UITV));
+    assert_false (s_may (type, NCTV, UITV));
+    assert_false (s_may (type, POLITIE, GEMEENTE));
+    assert_false (s_may (type, RVDK, NCTV));
+}
+
+/*  From every member to the uitvoerder; never from the uitvoerder, nor
+ *  between members. */
+static void
+s_from_any_member_to_uitvoerder (Keten__MessageType type)
+{
+    assert_true (s_may (type, POLITIE, UITV));
+    assert_true (s_may (type, GEMEENTE, UITV));
+    assert_true (s_may (type, RVDK, UITV));
+    assert_true (s_may (type, NCTV, UITV));
+    assert_false (s_may (type, UITV, POLITIE));
+    assert_false (s_may (type, UITV, RVDK));
+    assert_false (s_may (type, POLITIE, GEMEENTE));
+    assert_false (s_may (type, POLITIE, RVDK));
+    assert_false (s_may (type, RVDK, NCTV));
+}
+
+/*  art. 7.1-7.2 */
+static void
+test_signal_only_from_a_kernpartij_to_the_uitvoerder (void **state)
+{
+    (void) state;
+    assert_true (s_may (KETEN__MESSAGE_TYPE__SIGNAL, POLITIE, UITV));
+    assert_true (s_may (KETEN__MESSAGE_TYPE__SIGNAL, GEMEENTE, UITV));
+    assert_false (s_may (KETEN__MESSAGE_TYPE__SIGNAL, RVDK, UITV));
+    assert_false (s_may (KETEN__MESSAGE_TYPE__SIGNAL, NCTV, UITV));
+    assert_false (s_may (KETEN__MESSAGE_TYPE__SIGNAL, UITV, POLITIE));
+    assert_false (s_may (KETEN__MESSAGE_TYPE__SIGNAL, POLITIE, GEMEENTE));
+    assert_false (s_may (KETEN__MESSAGE_TYPE__SIGNAL, POLITIE, RVDK));
+    assert_non_null (strstr (s_why (KETEN__MESSAGE_TYPE__SIGNAL, RVDK, UITV), "art. 7.1-7.2"));
+    assert_non_null (
+        strstr (s_why (KETEN__MESSAGE_TYPE__SIGNAL, POLITIE, GEMEENTE), "art. 7.1-7.2"));
+}
+
+static void
+test_receipts_go_between_the_uitvoerder_and_one_member (void **state)
+{
+    (void) state;
+    assert_true (s_may (KETEN__MESSAGE_TYPE__RECEIPT, UITV, POLITIE));
+    assert_true (s_may (KETEN__MESSAGE_TYPE__RECEIPT, UITV, RVDK));
+    assert_true (s_may (KETEN__MESSAGE_TYPE__RECEIPT, UITV, NCTV));
+    assert_true (s_may (KETEN__MESSAGE_TYPE__RECEIPT, POLITIE, UITV));
+    assert_true (s_may (KETEN__MESSAGE_TYPE__RECEIPT, RVDK, UITV));
+    assert_true (s_may (KETEN__MESSAGE_TYPE__RECEIPT, NCTV, UITV));
+    assert_false (s_may (KETEN__MESSAGE_TYPE__RECEIPT, POLITIE, GEMEENTE));
+    assert_false (s_may (KETEN__MESSAGE_TYPE__RECEIPT, RVDK, POLITIE));
+}
+
+static void
+test_heartbeats_go_between_the_uitvoerder_and_one_member (void **state)
+{
+    (void) state;
+    assert_true (s_may (KETEN__MESSAGE_TYPE__HEARTBEAT, POLITIE, UITV));
+    assert_true (s_may (KETEN__MESSAGE_TYPE__HEARTBEAT, RVDK, UITV));
+    assert_true (s_may (KETEN__MESSAGE_TYPE__HEARTBEAT, NCTV, UITV));
+    assert_true (s_may (KETEN__MESSAGE_TYPE__HEARTBEAT, UITV, POLITIE));
+    assert_true (s_may (KETEN__MESSAGE_TYPE__HEARTBEAT, UITV, NCTV));
+    assert_false (s_may (KETEN__MESSAGE_TYPE__HEARTBEAT, POLITIE, GEMEENTE));
+    assert_false (s_may (KETEN__MESSAGE_TYPE__HEARTBEAT, NCTV, RVDK));
+}
+
+/*  art. 8.4 */
+static void
+test_weegploeg_agendas_only_from_the_uitvoerder_to_a_kernpartij (void **state)
+{
+    (void) state;
+    assert_true (s_may (KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA, UITV, POLITIE));
+    assert_true (s_may (KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA, UITV, GEMEENTE));
+    assert_false (s_may (KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA, UITV, RVDK));
+    assert_false (s_may (KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA, UITV, NCTV));
+    assert_false (s_may (KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA, POLITIE, UITV));
+    assert_false (s_may (KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA, POLITIE, GEMEENTE));
+    assert_non_null (
+        strstr (s_why (KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA, UITV, RVDK), "art. 8.4"));
+}
+
+/*  art. 8.2-8.4 */
+static void
+test_weegploeg_decisions_only_from_the_uitvoerder_to_a_kernpartij (void **state)
+{
+    (void) state;
+    assert_true (s_may (KETEN__MESSAGE_TYPE__WEEGPLOEG_DECISION, UITV, POLITIE));
+    assert_true (s_may (KETEN__MESSAGE_TYPE__WEEGPLOEG_DECISION, UITV, GEMEENTE));
+    assert_false (s_may (KETEN__MESSAGE_TYPE__WEEGPLOEG_DECISION, UITV, RVDK));
+    assert_false (s_may (KETEN__MESSAGE_TYPE__WEEGPLOEG_DECISION, UITV, NCTV));
+    assert_false (s_may (KETEN__MESSAGE_TYPE__WEEGPLOEG_DECISION, POLITIE, UITV));
+    assert_false (s_may (KETEN__MESSAGE_TYPE__WEEGPLOEG_DECISION, GEMEENTE, POLITIE));
+}
+
+/*  art. 9-10: whether the member takes part in the case is the
+ *  casusoverleg file's to say, not the table's. */
+static void
+test_casusoverleg_agendas_come_from_the_uitvoerder (void **state)
+{
+    (void) state;
+    s_from_uitvoerder_to_any_member (KETEN__MESSAGE_TYPE__CASUS_AGENDA);
+}
+
+/*  art. 10.5 */
+static void
+test_plans_come_from_the_uitvoerder (void **state)
+{
+    (void) state;
+    s_from_uitvoerder_to_any_member (KETEN__MESSAGE_TYPE__PLAN);
+}
+
+/*  art. 9.4 */
+static void
+test_closures_come_from_the_uitvoerder (void **state)
+{
+    (void) state;
+    s_from_uitvoerder_to_any_member (KETEN__MESSAGE_TYPE__CLOSURE);
+}
+
+/*  art. 10.5 */
+static void
+test_disclosures_come_from_the_uitvoerder (void **state)
+{
+    (void) state;
+    s_from_uitvoerder_to_any_member (KETEN__MESSAGE_TYPE__DISCLOSURE_CONSENT);
+}
+
+/*  art. 15.2c */
+static void
+test_rosters_come_from_the_uitvoerder (void **state)
+{
+    (void) state;
+    s_from_uitvoerder_to_any_member (KETEN__MESSAGE_TYPE__ROSTER);
+}
+
+/*  art. 9.2 */
+static void
+test_contributions_go_to_the_uitvoerder (void **state)
+{
+    (void) state;
+    s_from_any_member_to_uitvoerder (KETEN__MESSAGE_TYPE__CASE_CONTRIBUTION);
+}
+
+static void
+test_plan_progress_goes_to_the_uitvoerder (void **state)
+{
+    (void) state;
+    s_from_any_member_to_uitvoerder (KETEN__MESSAGE_TYPE__PLAN_PROGRESS);
+}
+
+/*  art. 15.2e */
+static void
+test_access_notices_go_to_the_uitvoerder (void **state)
+{
+    (void) state;
+    s_from_any_member_to_uitvoerder (KETEN__MESSAGE_TYPE__ACCESS_NOTICE);
+}
+
+/*  art. 15.2g */
+static void
+test_incidents_go_to_the_uitvoerder (void **state)
+{
+    (void) state;
+    s_from_any_member_to_uitvoerder (KETEN__MESSAGE_TYPE__INCIDENT);
+}
+
+/*  Checkpoints from the log to every member; requests and cosignatures
+ *  back; never between members. */
+static void
+test_checkpoints_go_between_the_uitvoerder_and_one_member (void **state)
+{
+    (void) state;
+    assert_true (s_may (KETEN__MESSAGE_TYPE__CHECKPOINT, UITV, POLITIE));
+    assert_true (s_may (KETEN__MESSAGE_TYPE__CHECKPOINT, UITV, NCTV));
+    assert_true (s_may (KETEN__MESSAGE_TYPE__CHECKPOINT, POLITIE, UITV));
+    assert_true (s_may (KETEN__MESSAGE_TYPE__CHECKPOINT, RVDK, UITV));
+    assert_false (s_may (KETEN__MESSAGE_TYPE__CHECKPOINT, POLITIE, GEMEENTE));
+    assert_false (s_may (KETEN__MESSAGE_TYPE__CHECKPOINT, NCTV, RVDK));
+}
+
+static void
+test_a_type_not_in_the_table_is_refused (void **state)
+{
+    (void) state;
+    assert_false (s_may ((Keten__MessageType) 9999, POLITIE, UITV));
+    assert_non_null (strstr (s_why ((Keten__MessageType) 9999, UITV, POLITIE),
+                             "not accepted by this federation"));
+}
+
+/*  art. 18.2: a member that left receives nothing more. */
+static void
+test_a_member_that_left_is_no_recipient (void **state)
+{
+    (void) state;
+    assert_false (s_may (KETEN__MESSAGE_TYPE__PLAN, UITV, GONE));
+    assert_non_null (strstr (s_why (KETEN__MESSAGE_TYPE__PLAN, UITV, GONE), "no longer"));
+}
+
+static void
+test_exactly_one_known_recipient_and_never_oneself (void **state)
+{
+    (void) state;
+    kt_reason_t reason;
+    char *two[2] = {s_members[POLITIE].id, s_members[GEMEENTE].id};
+    assert_int_equal (policy_check (&s_roster, KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA,
+                                    &s_members[UITV], two, 2, NOW_MS, &reason),
+                      -1);
+    char *twice[2] = {s_members[POLITIE].id, s_members[POLITIE].id};
+    assert_int_equal (policy_check (&s_roster, KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA,
+                                    &s_members[UITV], twice, 2, NOW_MS, &reason),
+                      -1);
+    assert_int_equal (policy_check (&s_roster, KETEN__MESSAGE_TYPE__SIGNAL, &s_members[POLITIE],
+                                    NULL, 0, NOW_MS, &reason),
+                      -1);
+    char *stranger[1] = {"politie-elders"};
+    assert_int_equal (policy_check (&s_roster, KETEN__MESSAGE_TYPE__SIGNAL, &s_members[POLITIE],
+                                    stranger, 1, NOW_MS, &reason),
+                      -1);
+    assert_false (s_may (KETEN__MESSAGE_TYPE__CHECKPOINT, UITV, UITV));
+    assert_false (s_may (KETEN__MESSAGE_TYPE__RECEIPT, POLITIE, POLITIE));
+}
+
+/*  Each type's body: the descriptor it is decoded with, and whether the
+ *  recipient answers it with a receipt. */
+static void
+test_every_type_names_its_body (void **state)
+{
+    (void) state;
+    struct {
+        Keten__MessageType type;
+        const ProtobufCMessageDescriptor *descriptor;
+        bool receipted;
+    } expect[] = {
+        {KETEN__MESSAGE_TYPE__SIGNAL, &keten__signal__descriptor, true},
+        {KETEN__MESSAGE_TYPE__RECEIPT, &keten__receipt__descriptor, false},
+        {KETEN__MESSAGE_TYPE__HEARTBEAT, &keten__heartbeat__descriptor, false},
+        {KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA, &keten__weegploeg_agenda__descriptor, true},
+        {KETEN__MESSAGE_TYPE__WEEGPLOEG_DECISION, &keten__weegploeg_decision__descriptor, true},
+        {KETEN__MESSAGE_TYPE__CASUS_AGENDA, &keten__weegploeg_agenda__descriptor, true},
+        {KETEN__MESSAGE_TYPE__PLAN, &keten__case_plan__descriptor, true},
+        {KETEN__MESSAGE_TYPE__CLOSURE, &keten__case_closure__descriptor, true},
+        {KETEN__MESSAGE_TYPE__DISCLOSURE_CONSENT, &keten__disclosure_consent__descriptor, true},
+        {KETEN__MESSAGE_TYPE__CASE_CONTRIBUTION, &keten__case_contribution__descriptor, true},
+        {KETEN__MESSAGE_TYPE__PLAN_PROGRESS, &keten__plan_progress__descriptor, true},
+        {KETEN__MESSAGE_TYPE__CHECKPOINT, &keten__checkpoint_message__descriptor, false},
+        {KETEN__MESSAGE_TYPE__ROSTER, &keten__roster_update__descriptor, true},
+        {KETEN__MESSAGE_TYPE__ACCESS_NOTICE, &keten__access_notice__descriptor, true},
+        {KETEN__MESSAGE_TYPE__INCIDENT, &keten__incident__descriptor, true},
+    };
+    for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++) {
+        const policy_body_t *b = policy_body (expect[i].type);
+        assert_non_null (b);
+        assert_ptr_equal (b->descriptor, expect[i].descriptor);
+        assert_int_equal (b->receipted, expect[i].receipted);
+    }
+    assert_null (policy_body ((Keten__MessageType) 9999));
+}
+
+/*  art. 15.2e: what a member's notice puts in the log is bounded. */
+static void
+test_an_access_notice_out_of_bounds_is_refused (void **state)
+{
+    (void) state;
+    const policy_body_t *b = policy_body (KETEN__MESSAGE_TYPE__ACCESS_NOTICE);
+    assert_non_null (b->check);
+    kt_reason_t reason;
+    char *refs[1] = {"k-0123456789abcdef"};
+    Keten__AccessNotice a = KETEN__ACCESS_NOTICE__INIT;
+    a.case_refs = refs;
+    a.n_case_refs = 1;
+    a.what = "plan.show";
+    a.os_user = "jansen";
+    assert_int_equal (b->check (&a.base, &reason), 0);
+    a.n_case_refs = 0;
+    assert_int_equal (b->check (&a.base, &reason), -1);
+    assert_string_equal (reason.text, "access notice malformed");
+    a.n_case_refs = 1;
+    char *bad_ref[1] = {"case 17; DROP"};
+    a.case_refs = bad_ref;
+    assert_int_equal (b->check (&a.base, &reason), -1);
+    a.case_refs = refs;
+    a.os_user = "jan sen";
+    assert_int_equal (b->check (&a.base, &reason), -1);
+    a.os_user = "jansen";
+    a.what = "";
+    assert_int_equal (b->check (&a.base, &reason), -1);
+}
+
+static void
+test_a_receipt_names_a_whole_message_id (void **state)
+{
+    (void) state;
+    const policy_body_t *b = policy_body (KETEN__MESSAGE_TYPE__RECEIPT);
+    assert_non_null (b->check);
+    kt_reason_t reason;
+    uint8_t id[KT_ID_LEN] = {1};
+    Keten__Receipt r = KETEN__RECEIPT__INIT;
+    r.message_id.data = id;
+    r.message_id.len = KT_ID_LEN;
+    assert_int_equal (b->check (&r.base, &reason), 0);
+    r.message_id.len = KT_ID_LEN - 1;
+    assert_int_equal (b->check (&r.base, &reason), -1);
+    r.message_id.len = 0;
+    assert_int_equal (b->check (&r.base, &reason), -1);
+}
+
+/*  A signal's body is checked like any intake, whoever sent it. */
+static void
+test_a_signal_body_is_checked_like_intake (void **state)
+{
+    (void) state;
+    const policy_body_t *b = policy_body (KETEN__MESSAGE_TYPE__SIGNAL);
+    assert_non_null (b->check);
+    kt_reason_t reason;
+    Keten__Signal s = KETEN__SIGNAL__INIT;
+    assert_int_equal (b->check (&s.base, &reason), -1);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup (test_signal_only_from_a_kernpartij_to_the_uitvoerder, s_setup),
+        cmocka_unit_test_setup (test_receipts_go_between_the_uitvoerder_and_one_member, s_setup),
+        cmocka_unit_test_setup (test_heartbeats_go_between_the_uitvoerder_and_one_member, s_setup),
+        cmocka_unit_test_setup (test_weegploeg_agendas_only_from_the_uitvoerder_to_a_kernpartij,
+                                s_setup),
+        cmocka_unit_test_setup (test_weegploeg_decisions_only_from_the_uitvoerder_to_a_kernpartij,
+                                s_setup),
+        cmocka_unit_test_setup (test_casusoverleg_agendas_come_from_the_uitvoerder, s_setup),
+        cmocka_unit_test_setup (test_plans_come_from_the_uitvoerder, s_setup),
+        cmocka_unit_test_setup (test_closures_come_from_the_uitvoerder, s_setup),
+        cmocka_unit_test_setup (test_disclosures_come_from_the_uitvoerder, s_setup),
+        cmocka_unit_test_setup (test_rosters_come_from_the_uitvoerder, s_setup),
+        cmocka_unit_test_setup (test_contributions_go_to_the_uitvoerder, s_setup),
+        cmocka_unit_test_setup (test_plan_progress_goes_to_the_uitvoerder, s_setup),
+        cmocka_unit_test_setup (test_access_notices_go_to_the_uitvoerder, s_setup),
+        cmocka_unit_test_setup (test_incidents_go_to_the_uitvoerder, s_setup),
+        cmocka_unit_test_setup (test_checkpoints_go_between_the_uitvoerder_and_one_member, s_setup),
+        cmocka_unit_test_setup (test_a_type_not_in_the_table_is_refused, s_setup),
+        cmocka_unit_test_setup (test_a_member_that_left_is_no_recipient, s_setup),
+        cmocka_unit_test_setup (test_exactly_one_known_recipient_and_never_oneself, s_setup),
+        cmocka_unit_test (test_every_type_names_its_body),
+        cmocka_unit_test (test_an_access_notice_out_of_bounds_is_refused),
+        cmocka_unit_test (test_a_receipt_names_a_whole_message_id),
+        cmocka_unit_test (test_a_signal_body_is_checked_like_intake),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
