@@ -7,6 +7,7 @@
  */
 #include "httpd.h"
 #include "node_internal.h"
+#include "render.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -295,7 +296,7 @@ s_render_uitvoerder (node_t *self, text_t *t, uint64_t now)
     uitvoerder_status (self, r);
     s_render_federation (t, r, now);
     json_decref (r);
-    json_t *incidents = incident_summary (self->incident, now);
+    json_t *incidents = render_incident_summary (self->incident, now, NULL);
     s_family (t, "keten_incidents_open", "gauge", "Incidents registered and not closed");
     s_put (t, "keten_incidents_open %llu\n", (unsigned long long) s_uint (incidents, "open"));
     json_decref (incidents);

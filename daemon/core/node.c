@@ -1,5 +1,6 @@
 /*  node: the shared core of every ketend.  */
 #include "node_internal.h"
+#include "render.h"
 
 #include "policy.h"
 #include "service.h" /* systemd watchdog (service.c) */
@@ -278,7 +279,7 @@ s_status (node_t *self, const api_caller_t *caller)
     /*  DESIGN 7: the newest checkpoint (and its witnesses) at the
      *  uitvoerder; at a member what it verified, and any alarm. */
     if (self->uitvoerder) {
-        json_t *newest = logproof_list (self->proof, 1);
+        json_t *newest = render_checkpoints (self->proof, 1, NULL);
         json_object_set_new (r, "checkpoint",
                              json_array_size (newest) ? json_incref (json_array_get (newest, 0))
                                                       : json_null ());
@@ -288,7 +289,7 @@ s_status (node_t *self, const api_caller_t *caller)
     if (self->uitvoerder) {
         uitvoerder_status (self, r);
         /*  art. 15.2g, AVG art. 33: open incidents and the AP deadline. */
-        json_object_set_new (r, "incidents", incident_summary (self->incident, kt_now_ms ()));
+        json_object_set_new (r, "incidents", render_incident_summary (self->incident, kt_now_ms (), NULL));
     } else
         partner_status (self, r);
     apiserver_reply_ok (self->api, caller, r);
@@ -394,7 +395,7 @@ s_api_handle (void *arg, const api_caller_t *caller, const char *cmd, json_t *ar
             apiserver_reply_ok (self->api, caller,
                                 json_pack ("{s:s, s:s, s:o}", "log_path", path, "case_ref", ref,
                                            "signal_ids",
-                                           weegploeg_case_messages (self->weegploeg, ref)));
+                                           render_case_messages (self->weegploeg, ref, NULL)));
     } else if (streq (cmd, "log.verify") || streq (cmd, "log.checkpoints")) {
         char path[PATH_MAX + 32];
         snprintf (path, sizeof path, "%s/log.db", self->config.state_dir);
@@ -405,13 +406,13 @@ s_api_handle (void *arg, const api_caller_t *caller, const char *cmd, json_t *ar
         else if (streq (cmd, "log.checkpoints"))
             apiserver_reply_ok (self->api, caller,
                                 json_pack ("{s:o}", "checkpoints",
-                                           logproof_list (self->proof, s_limit (args))));
+                                           render_checkpoints (self->proof, s_limit (args), NULL)));
         else
             /*  The tree itself is recomputed by the client, from the file:
              *  seconds of work that must not stall this loop. */
             apiserver_reply_ok (self->api, caller,
                                 json_pack ("{s:s, s:s, s:o}", "role", "uitvoerder", "log_path",
-                                           path, "checkpoints", logproof_verify (self->proof)));
+                                           path, "checkpoints", render_checkpoint_check (self->proof, NULL)));
     } else if (streq (cmd, "roster.change")) {
         if (!self->uitvoerder)
             apiserver_reply_error (self->api, caller,
@@ -430,9 +431,9 @@ s_api_handle (void *arg, const api_caller_t *caller, const char *cmd, json_t *ar
             apiserver_reply_ok (
                 self->api, caller,
                 json_pack ("{s:o}", "access",
-                           access_list (self->access,
+                           render_access (self->access,
                                         since ? (uint64_t) json_integer_value (since) : 0,
-                                        s_limit (args))));
+                                        s_limit (args), NULL)));
     } else if (streq (cmd, "signal.list")) {
         int limit = s_limit (args);
         json_t *list = self->uitvoerder ? uitvoerder_list_signals (self, limit)

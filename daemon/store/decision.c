@@ -156,31 +156,18 @@ decision_record (decision_t *self, const referentiekader_t *rk, const roster_t *
     char parties[DECISION_MAX_PARTIES * 66 + 1];
     s_join (criteria, sizeof criteria, in->criteria, in->n_criteria);
     s_join (parties, sizeof parties, in->parties, in->n_parties);
-    sqlite3_stmt *s = store_prepare (self->db,
-                                     "INSERT INTO decision (decision_id, case_ref, outcome,"
-                                     " referentiekader, criteria, parties, meeting_id, decided_ms,"
-                                     " uid, body) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                                     reason);
-    if (!s) {
-        free (sealed);
-        return -1;
-    }
-    sqlite3_bind_text (s, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text (s, 2, in->case_ref, -1, SQLITE_STATIC);
-    sqlite3_bind_int (s, 3, (int) d.outcome);
-    sqlite3_bind_text (s, 4, rk->version, -1, SQLITE_STATIC);
-    sqlite3_bind_text (s, 5, criteria, -1, SQLITE_STATIC);
-    sqlite3_bind_text (s, 6, parties, -1, SQLITE_STATIC);
-    sqlite3_bind_text (s, 7, d.meeting_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (s, 8, (sqlite3_int64) now_ms);
-    sqlite3_bind_int64 (s, 9, (sqlite3_int64) in->uid);
-    sqlite3_bind_blob (s, 10, sealed, (int) sealed_len, SQLITE_STATIC);
-    rc = sqlite3_step (s) == SQLITE_DONE
-             ? 0
-             : kt_fail (reason, "cannot store the decision: %s", sqlite3_errmsg (self->db));
-    sqlite3_finalize (s);
+    rc = store_run (self->db,
+                    "INSERT INTO decision (decision_id, case_ref, outcome, referentiekader,"
+                    " criteria, parties, meeting_id, decided_ms, uid, body)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    STORE_VALUES (STORE_TEXT (id), STORE_TEXT (in->case_ref), STORE_INT (d.outcome),
+                                  STORE_TEXT (rk->version), STORE_TEXT (criteria),
+                                  STORE_TEXT (parties), STORE_TEXT (d.meeting_id),
+                                  STORE_INT (now_ms), STORE_INT (in->uid),
+                                  STORE_BLOB (sealed, sealed_len)),
+                    "store the decision", reason);
     free (sealed);
-    return rc;
+    return rc < 0 ? -1 : 0;
 }
 
 int
@@ -217,56 +204,62 @@ decision_get (decision_t *self, const char *id, Keten__WeegploegDecision **out_p
 int
 decision_mark_sent (decision_t *self, const char *id, kt_reason_t *reason)
 {
-    sqlite3_stmt *s =
-        store_prepare (self->db, "UPDATE decision SET sent=1 WHERE decision_id=?", reason);
-    if (!s)
-        return -1;
-    sqlite3_bind_text (s, 1, id, -1, SQLITE_STATIC);
-    int rc = sqlite3_step (s) == SQLITE_DONE ? 0 : kt_fail (reason, "cannot mark the decision");
-    sqlite3_finalize (s);
-    return rc;
+    return store_run (self->db, "UPDATE decision SET sent=1 WHERE decision_id=?",
+                      STORE_VALUES (STORE_TEXT (id)), "mark the decision sent", reason) < 0
+               ? -1
+               : 0;
 }
 
-json_t *
-decision_unsent (decision_t *self)
+typedef struct {
+    decision_id_fn *fn;
+    void *arg;
+} id_visit_t;
+
+static int
+s_id_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 {
-    json_t *list = json_array ();
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2 (self->db, "SELECT decision_id FROM decision WHERE sent=0", -1, &q,
-                            NULL) != SQLITE_OK)
-        return list;
-    while (sqlite3_step (q) == SQLITE_ROW)
-        json_array_append_new (list, json_string ((const char *) sqlite3_column_text (q, 0)));
-    sqlite3_finalize (q);
-    return list;
+    id_visit_t *v = arg;
+    return v->fn (v->arg, store_text (q, 0), reason);
 }
 
-json_t *
-decision_list (decision_t *self, int limit)
+int
+decision_each_unsent (decision_t *self, decision_id_fn *fn, void *arg, kt_reason_t *reason)
 {
-    json_t *list = json_array ();
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2 (self->db,
-                            "SELECT decision_id, case_ref, outcome, referentiekader, criteria,"
-                            " parties, meeting_id, decided_ms, sent FROM decision"
-                            " ORDER BY decided_ms DESC LIMIT ?",
-                            -1, &q, NULL) != SQLITE_OK)
-        return list;
-    sqlite3_bind_int (q, 1, limit);
-    while (sqlite3_step (q) == SQLITE_ROW)
-        json_array_append_new (
-            list, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:b}", "decision_id",
-                             (const char *) sqlite3_column_text (q, 0), "case_ref",
-                             (const char *) sqlite3_column_text (q, 1), "outcome",
-                             sqlite3_column_int (q, 2) == KETEN__DECISION_OUTCOME__AGENDEREN
-                                 ? "agenderen"
-                                 : "niet-agenderen",
-                             "referentiekader", (const char *) sqlite3_column_text (q, 3),
-                             "criteria", (const char *) sqlite3_column_text (q, 4), "parties",
-                             (const char *) sqlite3_column_text (q, 5), "meeting_id",
-                             (const char *) sqlite3_column_text (q, 6), "decided_ms",
-                             (json_int_t) sqlite3_column_int64 (q, 7), "sent",
-                             sqlite3_column_int (q, 8)));
-    sqlite3_finalize (q);
-    return list;
+    id_visit_t v = {fn, arg};
+    return store_each (self->db, "SELECT decision_id FROM decision WHERE sent=0", NULL, NULL,
+                       s_id_row, &v, "list the decisions not sent", reason);
+}
+
+typedef struct {
+    decision_row_fn *fn;
+    void *arg;
+} visit_t;
+
+static int
+s_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    visit_t *v = arg;
+    decision_row_t row = {.decision_id = store_text (q, 0),
+                          .case_ref = store_text (q, 1),
+                          .agenderen =
+                              sqlite3_column_int (q, 2) == KETEN__DECISION_OUTCOME__AGENDEREN,
+                          .referentiekader = store_text (q, 3),
+                          .criteria = store_text (q, 4),
+                          .parties = store_text (q, 5),
+                          .meeting_id = store_text (q, 6),
+                          .decided_ms = (uint64_t) sqlite3_column_int64 (q, 7),
+                          .sent = sqlite3_column_int (q, 8) != 0};
+    return v->fn (v->arg, &row, reason);
+}
+
+int
+decision_each (decision_t *self, int limit, decision_row_fn *fn, void *arg, kt_reason_t *reason)
+{
+    visit_t v = {fn, arg};
+    return store_each (self->db,
+                       "SELECT decision_id, case_ref, outcome, referentiekader, criteria,"
+                       " parties, meeting_id, decided_ms, sent FROM decision"
+                       " ORDER BY decided_ms DESC LIMIT ?",
+                       store_bind_values, (void *) STORE_VALUES (STORE_INT (limit)), s_row, &v,
+                       "list the decisions", reason);
 }

@@ -5,6 +5,8 @@
  *  receipt only after both are durable (DESIGN section 5).
  */
 #include "node_internal.h"
+#include "render.h"
+#include "uitvoerder_json.h"
 
 #include "intake.h"
 #include "policy.h"
@@ -530,5 +532,5 @@ uitvoerder_status (node_t *self, json_t *result)
 json_t *
 uitvoerder_list_signals (node_t *self, int limit)
 {
-    return weegploeg_list (self->weegploeg, limit);
+    return uitvoerder_json_signals (self->weegploeg, limit, NULL);
 }

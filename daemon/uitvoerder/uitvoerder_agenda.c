@@ -8,6 +8,7 @@
  *  ignores what it already has).
  */
 #include "node_internal.h"
+#include "uitvoerder_json.h"
 
 #include "policy.h"
 #include "store.h"
@@ -52,7 +53,9 @@ s_send_meeting (node_t *self, const char *meeting_id, const char *os_user, json_
 int
 uitvoerder_resume_meetings (node_t *self, kt_reason_t *reason)
 {
-    json_t *unsent = meeting_unsent (self->meeting);
+    json_t *unsent = uitvoerder_json_meetings_unsent (self->meeting, reason);
+    if (!unsent)
+        return -1;
     size_t i;
     json_t *id;
     int rc = 0;
@@ -159,13 +162,13 @@ uitvoerder_casus_agenda (node_t *self, const api_caller_t *caller, json_t *args)
 json_t *
 uitvoerder_meetings (node_t *self, int limit)
 {
-    return meeting_list (self->meeting, MEETING_WEEGPLOEG, limit);
+    return uitvoerder_json_meetings (self->meeting, MEETING_WEEGPLOEG, limit, NULL);
 }
 
 json_t *
 uitvoerder_casus_meetings (node_t *self, int limit)
 {
-    return meeting_list (self->meeting, MEETING_CASUSOVERLEG, limit);
+    return uitvoerder_json_meetings (self->meeting, MEETING_CASUSOVERLEG, limit, NULL);
 }
 
 void

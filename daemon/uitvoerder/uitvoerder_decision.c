@@ -4,6 +4,7 @@
  *  kernpartijen involved: politie, OM and the gemeente of residence.
  */
 #include "node_internal.h"
+#include "uitvoerder_json.h"
 
 #include <string.h>
 
@@ -101,7 +102,9 @@ s_send_decision (node_t *self, const char *id, const char *os_user, json_t *json
 int
 uitvoerder_resume_decisions (node_t *self, kt_reason_t *reason)
 {
-    json_t *unsent = decision_unsent (self->decision);
+    json_t *unsent = uitvoerder_json_decisions_unsent (self->decision, reason);
+    if (!unsent)
+        return -1;
     size_t i;
     json_t *id;
     int rc = 0;
@@ -185,6 +188,7 @@ uitvoerder_decide (node_t *self, const api_caller_t *caller, json_t *args)
 json_t *
 uitvoerder_decisions (node_t *self, int limit)
 {
-    return json_pack ("{s:o, s:o}", "decisions", decision_list (self->decision, limit), "cases",
-                      casusoverleg_list (self->casus, limit));
+    return json_pack ("{s:o, s:o}", "decisions",
+                      uitvoerder_json_decisions (self->decision, limit, NULL), "cases",
+                      uitvoerder_json_cases (self->casus, limit, NULL));
 }

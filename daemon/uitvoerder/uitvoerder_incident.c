@@ -4,6 +4,8 @@
  *  Persoonsgegevens (AVG art. 33) and status shows what is still open.
  */
 #include "node_internal.h"
+#include "render.h"
+#include "uitvoerder_json.h"
 
 #include <string.h>
 
@@ -144,9 +146,8 @@ node_incident_api (node_t *self, const api_caller_t *caller, const char *cmd, js
         return;
     }
     if (strcmp (cmd, "incident.list") == 0) {
-        apiserver_reply_ok (
-            self->api, caller,
-            json_pack ("{s:o}", "incidents", incident_list (self->incident, kt_now_ms ())));
+        render_reply (self->api, caller, "incidents",
+                      uitvoerder_json_incidents (self->incident, kt_now_ms (), &reason), &reason);
         return;
     }
     if (strcmp (cmd, "incident.close") == 0 && json_is_object (args)) {

@@ -5,6 +5,8 @@
  *  (PERSONAL_DATA_ACCESSED, art. 15.2e) before anything is shown.
  */
 #include "node_internal.h"
+#include "render.h"
+#include "uitvoerder_json.h"
 
 #include "intake.h"
 
@@ -50,9 +52,9 @@ void
 uitvoerder_matches (node_t *self, const api_caller_t *caller, json_t *args)
 {
     bool all = args && json_is_true (json_object_get (args, "all"));
-    apiserver_reply_ok (
-        self->api, caller,
-        json_pack ("{s:o}", "matches", weegploeg_possible_matches (self->weegploeg, !all)));
+    kt_reason_t reason;
+    render_reply (self->api, caller, "matches",
+                  uitvoerder_json_matches (self->weegploeg, !all, &reason), &reason);
 }
 
 void
