@@ -7,6 +7,8 @@
  *  personal data and is recorded first (art. 15.2e).
  */
 #include "node_internal.h"
+#include "partner_json.h"
+#include "render.h"
 
 #include "ics.h"
 #include "items.h"
@@ -153,10 +155,11 @@ partner_agenda_list (node_t *self, const api_caller_t *caller, json_t *args)
     if (json_is_integer (l) && json_integer_value (l) > 0 && json_integer_value (l) <= 10000)
         limit = (int) json_integer_value (l);
     /*  A node without an agenda table has received none. */
-    apiserver_reply_ok (
-        self->api, caller,
-        json_pack ("{s:o}", "meetings",
-                   self->agendabox ? agendabox_list (self->agendabox, limit) : json_array ()));
+    kt_reason_t reason;
+    render_reply (self->api, caller, "meetings",
+                  self->agendabox ? partner_json_agendas (self->agendabox, limit, &reason)
+                                  : json_array (),
+                  &reason);
 }
 
 static json_t *
@@ -267,9 +270,9 @@ void
 partner_decision_list (node_t *self, const api_caller_t *caller, json_t *args)
 {
     (void) args;
-    apiserver_reply_ok (
-        self->api, caller,
-        json_pack ("{s:o}", "decisions", decisionbox_list (self->decisionbox, 100)));
+    kt_reason_t reason;
+    render_reply (self->api, caller, "decisions",
+                  partner_json_decisions (self->decisionbox, 100, &reason), &reason);
 }
 
 void

@@ -105,80 +105,70 @@ int
 decisionbox_store (decisionbox_t *self, const Keten__WeegploegDecision *d, uint64_t now_ms,
                    kt_reason_t *reason)
 {
-    sqlite3_stmt *q =
-        store_prepare (self->db, "SELECT 1 FROM decision_in WHERE decision_id=?", reason);
-    if (!q)
-        return -1;
-    sqlite3_bind_text (q, 1, d->decision_id, -1, SQLITE_STATIC);
-    bool known = sqlite3_step (q) == SQLITE_ROW;
-    sqlite3_finalize (q);
-    if (known)
-        return 0;
+    int known = store_one (self->db, "SELECT 1 FROM decision_in WHERE decision_id=?",
+                           STORE_VALUES (STORE_TEXT (d->decision_id)), NULL, NULL,
+                           "look up the decision", reason);
+    if (known != 0)
+        return known < 0 ? -1 : 0;
     uint8_t key_id[KEYSTORE_ID_LEN], key[KEYSTORE_KEY_LEN];
     if (keystore_create (self->keystore, key_id, key, reason) != 0)
         return -1;
     uint8_t *sealed = NULL;
     size_t sealed_len = 0;
-    int rc = keystore_seal_message (key, d->decision_id, strlen (d->decision_id), &d->base, &sealed, &sealed_len);
+    int rc = keystore_seal_message (key, d->decision_id, strlen (d->decision_id), &d->base, &sealed,
+                                    &sealed_len);
     sodium_memzero (key, sizeof key);
     if (rc != 0)
         return kt_fail (reason, "out of memory");
     char criteria[32 * 33 + 1], parties[32 * 66 + 1];
     s_join (criteria, sizeof criteria, d->criteria, d->n_criteria);
     s_join (parties, sizeof parties, d->parties, d->n_parties);
-    sqlite3_stmt *s = store_prepare (self->db,
-                                     "INSERT INTO decision_in (decision_id, case_ref, outcome,"
-                                     " referentiekader, criteria, parties, decided_ms,"
-                                     " received_ms, key_id, body) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                                     reason);
-    if (s) {
-        sqlite3_bind_text (s, 1, d->decision_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text (s, 2, d->case_ref, -1, SQLITE_STATIC);
-        sqlite3_bind_int (s, 3, (int) d->outcome);
-        sqlite3_bind_text (s, 4, d->referentiekader, -1, SQLITE_STATIC);
-        sqlite3_bind_text (s, 5, criteria, -1, SQLITE_STATIC);
-        sqlite3_bind_text (s, 6, parties, -1, SQLITE_STATIC);
-        sqlite3_bind_int64 (s, 7, (sqlite3_int64) d->decided_ms);
-        sqlite3_bind_int64 (s, 8, (sqlite3_int64) now_ms);
-        sqlite3_bind_blob (s, 9, key_id, KEYSTORE_ID_LEN, SQLITE_STATIC);
-        sqlite3_bind_blob (s, 10, sealed, (int) sealed_len, SQLITE_STATIC);
-        rc = sqlite3_step (s) == SQLITE_DONE
-                 ? 0
-                 : kt_fail (reason, "cannot store the decision: %s", sqlite3_errmsg (self->db));
-        sqlite3_finalize (s);
-    } else
-        rc = -1;
+    rc = store_run (
+        self->db,
+        "INSERT INTO decision_in (decision_id, case_ref, outcome, referentiekader,"
+        " criteria, parties, decided_ms, received_ms, key_id, body)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?)",
+        STORE_VALUES (STORE_TEXT (d->decision_id), STORE_TEXT (d->case_ref), STORE_INT (d->outcome),
+                      STORE_TEXT (d->referentiekader), STORE_TEXT (criteria), STORE_TEXT (parties),
+                      STORE_INT (d->decided_ms), STORE_INT (now_ms),
+                      STORE_BLOB (key_id, KEYSTORE_ID_LEN), STORE_BLOB (sealed, sealed_len)),
+        "store the decision", reason);
     free (sealed);
-    return rc;
+    return rc < 0 ? -1 : 0;
 }
 
-json_t *
-decisionbox_list (decisionbox_t *self, int limit)
+typedef struct {
+    decisionbox_row_fn *fn;
+    void *arg;
+} visit_t;
+
+static int
+s_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 {
-    json_t *list = json_array ();
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2 (self->db,
-                            "SELECT decision_id, case_ref, outcome, referentiekader, criteria,"
-                            " parties, decided_ms, received_ms FROM decision_in"
-                            " ORDER BY decided_ms DESC LIMIT ?",
-                            -1, &q, NULL) != SQLITE_OK)
-        return list;
-    sqlite3_bind_int (q, 1, limit);
-    while (sqlite3_step (q) == SQLITE_ROW)
-        json_array_append_new (
-            list, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "decision_id",
-                             (const char *) sqlite3_column_text (q, 0), "case_ref",
-                             (const char *) sqlite3_column_text (q, 1), "outcome",
-                             sqlite3_column_int (q, 2) == KETEN__DECISION_OUTCOME__AGENDEREN
-                                 ? "agenderen"
-                                 : "niet-agenderen",
-                             "referentiekader", (const char *) sqlite3_column_text (q, 3),
-                             "criteria", (const char *) sqlite3_column_text (q, 4), "parties",
-                             (const char *) sqlite3_column_text (q, 5), "decided_ms",
-                             (json_int_t) sqlite3_column_int64 (q, 6), "received_ms",
-                             (json_int_t) sqlite3_column_int64 (q, 7)));
-    sqlite3_finalize (q);
-    return list;
+    visit_t *v = arg;
+    decisionbox_row_t row = {.decision_id = store_text (q, 0),
+                             .case_ref = store_text (q, 1),
+                             .agenderen =
+                                 sqlite3_column_int (q, 2) == KETEN__DECISION_OUTCOME__AGENDEREN,
+                             .referentiekader = store_text (q, 3),
+                             .criteria = store_text (q, 4),
+                             .parties = store_text (q, 5),
+                             .decided_ms = (uint64_t) sqlite3_column_int64 (q, 6),
+                             .received_ms = (uint64_t) sqlite3_column_int64 (q, 7)};
+    return v->fn (v->arg, &row, reason);
+}
+
+int
+decisionbox_each (decisionbox_t *self, int limit, decisionbox_row_fn *fn, void *arg,
+                  kt_reason_t *reason)
+{
+    visit_t v = {fn, arg};
+    return store_each (self->db,
+                       "SELECT decision_id, case_ref, outcome, referentiekader, criteria,"
+                       " parties, decided_ms, received_ms FROM decision_in"
+                       " ORDER BY decided_ms DESC LIMIT ?",
+                       store_bind_values, (void *) STORE_VALUES (STORE_INT (limit)), s_row, &v,
+                       "list the decisions", reason);
 }
 
 int
