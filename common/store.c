@@ -143,7 +143,8 @@ store_bind_values (sqlite3_stmt *stmt, void *arg, kt_reason_t *reason)
             rc = sqlite3_bind_int64 (stmt, i, (sqlite3_int64) v->num);
             break;
         case SQLITE_TEXT:
-            rc = v->ptr ? sqlite3_bind_text (stmt, i, v->ptr, -1, SQLITE_STATIC)
+            rc = v->ptr ? sqlite3_bind_text (stmt, i, v->ptr, v->num ? (int) v->len : -1,
+                                             SQLITE_STATIC)
                         : sqlite3_bind_null (stmt, i);
             break;
         case SQLITE_BLOB:

@@ -60,6 +60,8 @@ typedef struct {
 
 #define STORE_INT(v) ((store_value_t){.type = SQLITE_INTEGER, .num = (int64_t) (v)})
 #define STORE_TEXT(s) ((store_value_t){.type = SQLITE_TEXT, .ptr = (s)})
+/*  n bytes of text, not NUL-terminated. */
+#define STORE_TEXT_N(s, n) ((store_value_t){.type = SQLITE_TEXT, .ptr = (s), .num = 1, .len = (n)})
 #define STORE_BLOB(p, n) ((store_value_t){.type = SQLITE_BLOB, .ptr = (p), .len = (size_t) (n)})
 #define STORE_NULL ((store_value_t){.type = SQLITE_NULL})
 #define STORE_END ((store_value_t){.type = 0})
