@@ -329,29 +329,23 @@ int
 agendabox_get (agendabox_t *self, const char *meeting_id, Keten__WeegploegAgenda **agenda_p,
                kt_reason_t *reason)
 {
-    *agenda_p = NULL;
-    sqlite3_stmt *q =
-        store_prepare (self->db, "SELECT key_id, body FROM agenda WHERE meeting_id=?", reason);
-    if (!q)
+    keystore_record_t r = {self->keystore,
+                           NULL,
+                           meeting_id,
+                           strlen (meeting_id),
+                           1,
+                           &keten__weegploeg_agenda__descriptor,
+                           NULL,
+                           KEYSTORE_NO_RECORD};
+    if (store_one (self->db, "SELECT key_id, body FROM agenda WHERE meeting_id=?",
+                   STORE_VALUES (STORE_TEXT (meeting_id)), keystore_record_row, &r,
+                   "read the agenda", reason) < 0)
         return -1;
-    sqlite3_bind_text (q, 1, meeting_id, -1, SQLITE_STATIC);
-    int rc;
-    uint8_t key[KEYSTORE_KEY_LEN], *plain = NULL;
-    size_t plain_len = 0;
-    if (sqlite3_step (q) != SQLITE_ROW || sqlite3_column_bytes (q, 0) != KEYSTORE_ID_LEN)
-        rc = kt_fail (reason, "no agenda for meeting %.24s on this node", meeting_id);
-    else if ((rc = keystore_get (self->keystore, sqlite3_column_blob (q, 0), key, reason)) == 0) {
-        if (keystore_unseal (key, meeting_id, strlen (meeting_id), sqlite3_column_blob (q, 1),
-                             (size_t) sqlite3_column_bytes (q, 1), &plain, &plain_len) != 0)
-            rc = kt_fail (reason, "the agenda of %.24s does not decrypt; the file may be damaged",
-                          meeting_id);
-        sodium_memzero (key, sizeof key);
-    }
-    sqlite3_finalize (q);
-    if (rc != 0)
-        return -1;
-    *agenda_p = keten__weegploeg_agenda__unpack (NULL, plain_len, plain);
-    sodium_memzero (plain, plain_len);
-    free (plain);
-    return *agenda_p ? 0 : kt_fail (reason, "the agenda of %.24s does not decode", meeting_id);
+    *agenda_p = (Keten__WeegploegAgenda *) r.msg;
+    if (r.result == KEYSTORE_NO_RECORD)
+        return kt_fail (reason, "no agenda for meeting %.24s on this node", meeting_id);
+    if (r.result == KEYSTORE_TAMPERED)
+        return kt_fail (reason, "the agenda of %.24s does not decrypt; the file may be damaged",
+                        meeting_id);
+    return r.msg ? 0 : kt_fail (reason, "the agenda of %.24s does not decode", meeting_id);
 }

@@ -515,6 +515,19 @@ casusoverleg_close (casusoverleg_t *self, const Keten__CaseClosure *c, kt_reason
     return changed < 0 ? -1 : 0;
 }
 
+typedef struct {
+    keystore_record_t record;
+    casus_closure_step_t step;
+} closure_t;
+
+static int
+s_closure_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    closure_t *c = arg;
+    c->step = (casus_closure_step_t) sqlite3_column_int (q, 1);
+    return keystore_record_row (q, &c->record, reason);
+}
+
 int
 casusoverleg_closure (casusoverleg_t *self, const char *case_ref, Keten__CaseClosure **c_p,
                       casus_closure_step_t *step_p, kt_reason_t *reason)
@@ -524,32 +537,27 @@ casusoverleg_closure (casusoverleg_t *self, const char *case_ref, Keten__CaseClo
     uint8_t key[KEYSTORE_KEY_LEN];
     if (casusoverleg_case (self, case_ref, &info, key, reason) != 0)
         return -1;
-    sqlite3_stmt *q = store_prepare (self->db,
-                                     "SELECT closure, closure_step FROM casus"
-                                     " WHERE case_ref=? AND state='closed'",
-                                     reason);
-    int rc = q ? 0 : -1;
-    if (q) {
-        sqlite3_bind_text (q, 1, case_ref, -1, SQLITE_STATIC);
-        uint8_t *plain = NULL;
-        size_t plain_len = 0;
-        if (sqlite3_step (q) != SQLITE_ROW || sqlite3_column_type (q, 0) != SQLITE_BLOB)
-            rc = kt_fail (reason, "case %.24s is not closed", case_ref);
-        else if (keystore_unseal (key, case_ref, strlen (case_ref), sqlite3_column_blob (q, 0),
-                                  (size_t) sqlite3_column_bytes (q, 0), &plain, &plain_len) != 0)
-            rc = kt_fail (reason, "the closure of %.24s does not unseal", case_ref);
-        else if (!(*c_p = keten__case_closure__unpack (NULL, plain_len, plain)))
-            rc = kt_fail (reason, "the closure of %.24s does not decode", case_ref);
-        else if (step_p)
-            *step_p = (casus_closure_step_t) sqlite3_column_int (q, 1);
-        if (plain) {
-            sodium_memzero (plain, plain_len);
-            free (plain);
-        }
-        sqlite3_finalize (q);
-    }
+    closure_t c = {{NULL, key, case_ref, strlen (case_ref), 0, &keten__case_closure__descriptor,
+                    NULL, KEYSTORE_NO_RECORD},
+                   CASUS_CLOSURE_SENT};
+    int rc = store_one (self->db,
+                        "SELECT closure, closure_step FROM casus WHERE case_ref=? AND"
+                        " state='closed'",
+                        STORE_VALUES (STORE_TEXT (case_ref)), s_closure_row, &c, "read the closure",
+                        reason);
     sodium_memzero (key, sizeof key);
-    return rc;
+    if (rc < 0)
+        return -1;
+    *c_p = (Keten__CaseClosure *) c.record.msg;
+    if (c.record.result == KEYSTORE_NO_RECORD)
+        return kt_fail (reason, "case %.24s is not closed", case_ref);
+    if (c.record.result == KEYSTORE_TAMPERED)
+        return kt_fail (reason, "the closure of %.24s does not unseal", case_ref);
+    if (!*c_p)
+        return kt_fail (reason, "the closure of %.24s does not decode", case_ref);
+    if (step_p)
+        *step_p = c.step;
+    return 0;
 }
 
 int

@@ -170,34 +170,40 @@ decision_record (decision_t *self, const referentiekader_t *rk, const roster_t *
     return rc < 0 ? -1 : 0;
 }
 
+typedef struct {
+    decision_t *self;
+    keystore_record_t record;
+} decision_record_t;
+
+/*  A decision row, opened under its subject's key (from the weegploeg). */
+static int
+s_record_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    decision_record_t *d = arg;
+    uint8_t *key = (uint8_t *) d->record.key;
+    if (weegploeg_case_key (d->self->weegploeg, store_text (q, 0), key, reason) != 0)
+        return -1;
+    return keystore_record_row (q, &d->record, reason);
+}
+
 int
 decision_get (decision_t *self, const char *id, Keten__WeegploegDecision **out_p,
               kt_reason_t *reason)
 {
     *out_p = NULL;
-    sqlite3_stmt *q =
-        store_prepare (self->db, "SELECT case_ref, body FROM decision WHERE decision_id=?", reason);
-    if (!q)
-        return -1;
-    sqlite3_bind_text (q, 1, id, -1, SQLITE_STATIC);
-    uint8_t key[KEYSTORE_KEY_LEN], *plain = NULL;
-    size_t plain_len = 0;
-    int rc;
-    if (sqlite3_step (q) != SQLITE_ROW)
-        rc = kt_fail (reason, "no decision %.24s", id);
-    else if ((rc = weegploeg_case_key (self->weegploeg, (const char *) sqlite3_column_text (q, 0),
-                                       key, reason)) == 0) {
-        if (keystore_unseal (key, id, strlen (id), sqlite3_column_blob (q, 1),
-                             (size_t) sqlite3_column_bytes (q, 1), &plain, &plain_len) != 0)
-            rc = kt_fail (reason, "decision %.24s does not decrypt", id);
-        sodium_memzero (key, sizeof key);
-    }
-    sqlite3_finalize (q);
-    if (rc != 0)
-        return -1;
-    *out_p = keten__weegploeg_decision__unpack (NULL, plain_len, plain);
-    sodium_memzero (plain, plain_len);
-    free (plain);
+    uint8_t key[KEYSTORE_KEY_LEN];
+    decision_record_t d = {self,
+                           {NULL, key, id, strlen (id), 1, &keten__weegploeg_decision__descriptor,
+                            NULL, KEYSTORE_NO_RECORD}};
+    int found =
+        store_one (self->db, "SELECT case_ref, body FROM decision WHERE decision_id=?",
+                   STORE_VALUES (STORE_TEXT (id)), s_record_row, &d, "read the decision", reason);
+    sodium_memzero (key, sizeof key);
+    if (found <= 0)
+        return found < 0 ? -1 : kt_fail (reason, "no decision %.24s", id);
+    *out_p = (Keten__WeegploegDecision *) d.record.msg;
+    if (d.record.result == KEYSTORE_TAMPERED || d.record.result == KEYSTORE_NO_RECORD)
+        return kt_fail (reason, "decision %.24s does not decrypt", id);
     return *out_p ? 0 : kt_fail (reason, "decision %.24s does not decode", id);
 }
 

@@ -175,28 +175,17 @@ int
 decisionbox_get (decisionbox_t *self, const char *id, Keten__WeegploegDecision **d_p,
                  kt_reason_t *reason)
 {
-    *d_p = NULL;
-    sqlite3_stmt *q = store_prepare (
-        self->db, "SELECT key_id, body FROM decision_in WHERE decision_id=?", reason);
-    if (!q)
+    keystore_record_t r = {
+        self->keystore,    NULL, id, strlen (id), 1, &keten__weegploeg_decision__descriptor, NULL,
+        KEYSTORE_NO_RECORD};
+    if (store_one (self->db, "SELECT key_id, body FROM decision_in WHERE decision_id=?",
+                   STORE_VALUES (STORE_TEXT (id)), keystore_record_row, &r, "read the decision",
+                   reason) < 0)
         return -1;
-    sqlite3_bind_text (q, 1, id, -1, SQLITE_STATIC);
-    uint8_t key[KEYSTORE_KEY_LEN], *plain = NULL;
-    size_t plain_len = 0;
-    int rc;
-    if (sqlite3_step (q) != SQLITE_ROW || sqlite3_column_bytes (q, 0) != KEYSTORE_ID_LEN)
-        rc = kt_fail (reason, "no decision %.24s on this node", id);
-    else if ((rc = keystore_get (self->keystore, sqlite3_column_blob (q, 0), key, reason)) == 0) {
-        if (keystore_unseal (key, id, strlen (id), sqlite3_column_blob (q, 1),
-                             (size_t) sqlite3_column_bytes (q, 1), &plain, &plain_len) != 0)
-            rc = kt_fail (reason, "decision %.24s does not decrypt", id);
-        sodium_memzero (key, sizeof key);
-    }
-    sqlite3_finalize (q);
-    if (rc != 0)
-        return -1;
-    *d_p = keten__weegploeg_decision__unpack (NULL, plain_len, plain);
-    sodium_memzero (plain, plain_len);
-    free (plain);
-    return *d_p ? 0 : kt_fail (reason, "decision %.24s does not decode", id);
+    *d_p = (Keten__WeegploegDecision *) r.msg;
+    if (r.result == KEYSTORE_NO_RECORD)
+        return kt_fail (reason, "no decision %.24s on this node", id);
+    if (r.result == KEYSTORE_TAMPERED)
+        return kt_fail (reason, "decision %.24s does not decrypt", id);
+    return r.msg ? 0 : kt_fail (reason, "decision %.24s does not decode", id);
 }

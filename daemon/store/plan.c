@@ -240,21 +240,23 @@ plan_from_json (json_t *obj, const char *const *participants, size_t n_participa
     return rc;
 }
 
+static int
+s_int_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    *(int64_t *) arg = sqlite3_column_int64 (q, 0);
+    return 0;
+}
+
 int
 plan_store (sqlite3 *db, const Keten__CasePlan *plan, const uint8_t key[32], bool in_order,
             kt_reason_t *reason)
 {
-    sqlite3_stmt *q = store_prepare (db,
-                                     "SELECT coalesce(max(version), 0) FROM plan WHERE"
-                                     " case_ref=?",
-                                     reason);
-    if (!q)
+    int64_t newest = -1;
+    if (store_one (db, "SELECT coalesce(max(version), 0) FROM plan WHERE case_ref=?",
+                   STORE_VALUES (STORE_TEXT (plan->case_ref)), s_int_row, &newest,
+                   "read the plan versions", reason) < 0)
         return -1;
-    sqlite3_bind_text (q, 1, plan->case_ref, -1, SQLITE_STATIC);
-    int64_t newest = sqlite3_step (q) == SQLITE_ROW ? sqlite3_column_int64 (q, 0) : -1;
-    sqlite3_finalize (q);
-    if (newest < 0)
-        return kt_fail (reason, "cannot read the plan versions: %s", sqlite3_errmsg (db));
     if (in_order && (int64_t) plan->version != newest + 1)
         return kt_fail (reason, "plan version %u of %s does not follow version %lld",
                         (unsigned) plan->version, plan->case_ref, (long long) newest);
@@ -265,22 +267,30 @@ plan_store (sqlite3 *db, const Keten__CasePlan *plan, const uint8_t key[32], boo
     int rc = keystore_seal_message (key, ad, strlen (ad), &plan->base, &sealed, &sealed_len);
     if (rc != 0)
         return kt_fail (reason, "out of memory");
-    sqlite3_stmt *s = store_prepare (
-        db, "INSERT OR IGNORE INTO plan (case_ref, version, stored_ms, body) VALUES (?,?,?,?)",
-        reason);
-    if (s) {
-        sqlite3_bind_text (s, 1, plan->case_ref, -1, SQLITE_STATIC);
-        sqlite3_bind_int64 (s, 2, plan->version);
-        sqlite3_bind_int64 (s, 3, (sqlite3_int64) kt_now_ms ());
-        sqlite3_bind_blob (s, 4, sealed, (int) sealed_len, SQLITE_STATIC);
-        rc = sqlite3_step (s) == SQLITE_DONE
-                 ? 0
-                 : kt_fail (reason, "cannot store the plan: %s", sqlite3_errmsg (db));
-        sqlite3_finalize (s);
-    } else
-        rc = -1;
+    rc = store_run (db,
+                    "INSERT OR IGNORE INTO plan (case_ref, version, stored_ms, body)"
+                    " VALUES (?,?,?,?)",
+                    STORE_VALUES (STORE_TEXT (plan->case_ref), STORE_INT (plan->version),
+                                  STORE_INT (kt_now_ms ()), STORE_BLOB (sealed, sealed_len)),
+                    "store the plan", reason);
     free (sealed);
-    return rc;
+    return rc < 0 ? -1 : 0;
+}
+
+typedef struct {
+    const char *case_ref;
+    char *ad; /* [64] */
+    keystore_record_t record;
+} plan_record_t;
+
+/*  A plan row, opened with "case_ref/version" as its associated data. */
+static int
+s_plan_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    plan_record_t *p = arg;
+    snprintf (p->ad, 64, "%s/%u", p->case_ref, (unsigned) sqlite3_column_int64 (q, 0));
+    p->record.ad_len = strlen (p->ad);
+    return keystore_record_row (q, &p->record, reason);
 }
 
 int
@@ -288,37 +298,28 @@ plan_load (sqlite3 *db, const char *case_ref, uint32_t version, const uint8_t ke
            Keten__CasePlan **plan_p, kt_reason_t *reason)
 {
     *plan_p = NULL;
-    sqlite3_stmt *q = store_prepare (db,
-                                     version ? "SELECT version, body FROM plan WHERE case_ref=?1"
-                                               " AND version=?2"
-                                             : "SELECT version, body FROM plan WHERE case_ref=?1"
-                                               " ORDER BY version DESC LIMIT 1",
-                                     reason);
-    if (!q)
-        return -1;
-    sqlite3_bind_text (q, 1, case_ref, -1, SQLITE_STATIC);
-    if (version)
-        sqlite3_bind_int64 (q, 2, version);
-    int rc = 0;
-    if (sqlite3_step (q) == SQLITE_ROW) {
-        char ad[64];
-        uint8_t *plain = NULL;
-        size_t plain_len = 0;
-        snprintf (ad, sizeof ad, "%s/%u", case_ref, (unsigned) sqlite3_column_int64 (q, 0));
-        if (keystore_unseal (key, ad, strlen (ad), sqlite3_column_blob (q, 1),
-                             (size_t) sqlite3_column_bytes (q, 1), &plain, &plain_len) != 0)
-            rc = kt_fail (reason, "a plan version of %.24s does not decrypt", case_ref);
-        else {
-            *plan_p = keten__case_plan__unpack (NULL, plain_len, plain);
-            sodium_memzero (plain, plain_len);
-            free (plain);
-            if (!*plan_p)
-                rc = kt_fail (reason, "a plan version of %.24s does not decode", case_ref);
-        }
-    } else if (version)
-        rc = kt_fail (reason, "%.24s has no plan version %u", case_ref, (unsigned) version);
-    sqlite3_finalize (q);
-    return rc;
+    char ad[64];
+    plan_record_t p = {
+        case_ref,
+        ad,
+        {NULL, key, ad, 0, 1, &keten__case_plan__descriptor, NULL, KEYSTORE_NO_RECORD}};
+    int found = store_one (db,
+                           version ? "SELECT version, body FROM plan WHERE case_ref=?1"
+                                     " AND version=?2"
+                                   : "SELECT version, body FROM plan WHERE case_ref=?1"
+                                     " ORDER BY version DESC LIMIT 1",
+                           version ? STORE_VALUES (STORE_TEXT (case_ref), STORE_INT (version))
+                                   : STORE_VALUES (STORE_TEXT (case_ref)),
+                           s_plan_row, &p, "read the plan", reason);
+    if (found <= 0)
+        return found < 0 ? -1
+               : version
+                   ? kt_fail (reason, "%.24s has no plan version %u", case_ref, (unsigned) version)
+                   : 0;
+    *plan_p = (Keten__CasePlan *) p.record.msg;
+    if (p.record.result == KEYSTORE_TAMPERED || p.record.result == KEYSTORE_NO_RECORD)
+        return kt_fail (reason, "a plan version of %.24s does not decrypt", case_ref);
+    return *plan_p ? 0 : kt_fail (reason, "a plan version of %.24s does not decode", case_ref);
 }
 
 size_t
