@@ -258,3 +258,32 @@ store_blob_is (sqlite3_stmt *row, int col, size_t len)
     return sqlite3_column_type (row, col) == SQLITE_BLOB &&
            (size_t) sqlite3_column_bytes (row, col) == len;
 }
+
+void
+store_join (char *buf, size_t len, const char *const *items, size_t n)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && o < len; i++)
+        o += (size_t) snprintf (buf + o, len - o, "%s%s", i ? "," : "", items[i]);
+}
+
+typedef struct {
+    store_text_fn *fn;
+    void *arg;
+} text_visit_t;
+
+static int
+s_text_row (sqlite3_stmt *row, void *arg, kt_reason_t *reason)
+{
+    text_visit_t *v = arg;
+    return v->fn (v->arg, store_text (row, 0), reason);
+}
+
+int
+store_each_text (sqlite3 *db, const char *sql, const store_value_t *values, store_text_fn *fn,
+                 void *arg, const char *what, kt_reason_t *reason)
+{
+    text_visit_t v = {fn, arg};
+    return store_each (db, sql, store_bind_values, (void *) values, s_text_row, &v, what, reason);
+}

@@ -95,6 +95,17 @@ int store_run (sqlite3 *db, const char *sql, const store_value_t *values, const 
 int store_run_stmt (sqlite3_stmt *stmt, const store_value_t *values, const char *what,
                     kt_reason_t *reason);
 
+/*  "a,b,c" of n strings into buf (cut at len): the clear list columns
+ *  (participants, criteria, kinds of data) that stores keep beside a
+ *  sealed body. */
+void store_join (char *buf, size_t len, const char *const *items, size_t n);
+
+/*  Take column 0 of a row as text: 0 go on, 1 stop, -1 error with reason. */
+typedef int (store_text_fn) (void *arg, const char *text, kt_reason_t *reason);
+/*  store_each over a one-column query (ids, case_refs), each to fn. */
+int store_each_text (sqlite3 *db, const char *sql, const store_value_t *values, store_text_fn *fn,
+                     void *arg, const char *what, kt_reason_t *reason);
+
 /*  Row helpers for the columns every store reads: a column's text ("" for
  *  NULL), and whether a blob column holds exactly len bytes. */
 const char *store_text (sqlite3_stmt *row, int col);

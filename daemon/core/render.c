@@ -1,6 +1,9 @@
 /*  render: rows of the stores as the JSON of the local API.  */
 #include "render.h"
 
+#include <string.h>
+#include <time.h>
+
 void
 render_reply (apiserver_t *api, const api_caller_t *caller, const char *key, json_t *value,
               const kt_reason_t *reason)
@@ -126,4 +129,35 @@ render_case_messages (weegploeg_t *weegploeg, const char *case_ref, kt_reason_t 
     json_t *ids = json_array ();
     return render_done (
         ids, weegploeg_each_case_message (weegploeg, case_ref, s_message_id, ids, reason));
+}
+
+json_t *
+render_plan (const Keten__CasePlan *p)
+{
+    json_t *goals = json_array (), *measures = json_array (), *parts = json_array ();
+    for (size_t i = 0; i < p->n_participants; i++)
+        json_array_append_new (parts, json_string (p->participants[i]));
+    for (size_t i = 0; i < p->n_goals; i++)
+        json_array_append_new (goals,
+                               json_pack ("{s:s, s:s}", "kind", plan_goal_name (p->goals[i]->kind),
+                                          "text", p->goals[i]->text));
+    time_t now = time (NULL);
+    struct tm tm;
+    char today[11];
+    localtime_r (&now, &tm);
+    strftime (today, sizeof today, "%Y-%m-%d", &tm);
+    for (size_t i = 0; i < p->n_measures; i++) {
+        const Keten__PlanMeasure *m = p->measures[i];
+        bool open = m->status == KETEN__MEASURE_STATUS__OPEN ||
+                    m->status == KETEN__MEASURE_STATUS__IN_PROGRESS;
+        json_array_append_new (
+            measures, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:b}", "measure_id",
+                                 m->measure_id, "owner", m->owner, "what", m->what, "due_on",
+                                 m->due_on, "status", plan_status_name (m->status), "progress_note",
+                                 m->progress_note, "updated_ms", (json_int_t) m->updated_ms,
+                                 "overdue", open && strcmp (m->due_on, today) < 0));
+    }
+    return json_pack ("{s:s, s:I, s:o, s:o, s:o, s:I}", "case_ref", p->case_ref, "version",
+                      (json_int_t) p->version, "participants", parts, "goals", goals, "measures",
+                      measures, "issued_ms", (json_int_t) p->issued_ms);
 }

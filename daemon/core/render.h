@@ -12,6 +12,7 @@
 #include "apiserver.h"
 #include "incident.h"
 #include "logproof.h"
+#include "plan.h"
 #include "util.h"
 #include "weegploeg.h"
 
@@ -33,6 +34,10 @@ json_t *render_case_messages (weegploeg_t *weegploeg, const char *case_ref, kt_r
  *  that cannot be read answers with why, not with an empty list. */
 void render_reply (apiserver_t *api, const api_caller_t *caller, const char *key, json_t *value,
                    const kt_reason_t *reason);
+
+/*  A case plan as {case_ref, version, participants, goals, measures
+ *  (each with overdue as of today), issued_ms}. */
+json_t *render_plan (const Keten__CasePlan *plan);
 
 /*  Append item (taken) to the array arg: a row callback's tail.  0, or -1
  *  with reason when item is NULL (out of memory). */

@@ -306,7 +306,7 @@ partner_case_api (node_t *self, const api_caller_t *caller, const char *cmd, jso
         if (rc == 0)
             rc = node_record_access (self, caller, cmd, refs, 1, &reason);
         if (rc == 0) {
-            json_t *r = json_pack ("{s:o*, s:b}", "plan", plan ? plan_to_json (plan) : NULL,
+            json_t *r = json_pack ("{s:o*, s:b}", "plan", plan ? render_plan (plan) : NULL,
                                    "closed", casebox_closed (self->casebox, case_ref));
             if (strcmp (cmd, "case.show") == 0) {
                 json_t *disclosures = partner_json_disclosures (self->casebox, case_ref, &reason);

@@ -65,32 +65,15 @@ casebox_destroy (casebox_t **self_p)
     *self_p = NULL;
 }
 
-typedef struct {
-    uint8_t *key_id;
-    bool *found;
-} key_id_t;
-
-/*  A key id column 0 of the right size. */
-static int
-s_key_id_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
-{
-    (void) reason;
-    key_id_t *k = arg;
-    *k->found = store_blob_is (q, 0, KEYSTORE_ID_LEN);
-    if (*k->found)
-        memcpy (k->key_id, sqlite3_column_blob (q, 0), KEYSTORE_ID_LEN);
-    return 0;
-}
-
 /*  The key of case_ref; with create, made on first sight of the case. */
 static int
 s_key (casebox_t *self, const char *case_ref, bool create, uint8_t key[KEYSTORE_KEY_LEN],
        uint8_t key_id[KEYSTORE_ID_LEN], bool *found, kt_reason_t *reason)
 {
     *found = false;
-    key_id_t k = {key_id, found};
+    keystore_id_t k = {key_id, found};
     if (store_one (self->db, "SELECT key_id FROM case_in WHERE case_ref=?",
-                   STORE_VALUES (STORE_TEXT (case_ref)), s_key_id_row, &k, "find the case's key",
+                   STORE_VALUES (STORE_TEXT (case_ref)), keystore_id_row, &k, "find the case's key",
                    reason) < 0)
         return -1;
     if (*found)
@@ -98,15 +81,6 @@ s_key (casebox_t *self, const char *case_ref, bool create, uint8_t key[KEYSTORE_
     if (!create)
         return 0;
     return keystore_create (self->keystore, key_id, key, reason);
-}
-
-static void
-s_join (char *buf, size_t len, char *const *items, size_t n)
-{
-    size_t o = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < n && o < len; i++)
-        o += (size_t) snprintf (buf + o, len - o, "%s%s", i ? "," : "", items[i]);
 }
 
 int
@@ -122,7 +96,8 @@ casebox_store_plan (casebox_t *self, const Keten__CasePlan *plan, kt_reason_t *r
     if (s_key (self, plan->case_ref, true, key, key_id, &found, reason) != 0)
         return -1;
     char parts[2048];
-    s_join (parts, sizeof parts, plan->participants, plan->n_participants);
+    store_join (parts, sizeof parts, (const char *const *) plan->participants,
+                plan->n_participants);
     int rc = store_begin (self->db, reason);
     if (rc == 0)
         rc = plan_store (self->db, plan, key, false, reason);
@@ -273,8 +248,9 @@ casebox_store_disclosure (casebox_t *self, const uint8_t id[KT_ID_LEN],
     if (rc != 0)
         return kt_fail (reason, "out of memory");
     char kinds[1024], consenting[1024];
-    s_join (kinds, sizeof kinds, d->data_kinds, d->n_data_kinds);
-    s_join (consenting, sizeof consenting, d->consenting, d->n_consenting);
+    store_join (kinds, sizeof kinds, (const char *const *) d->data_kinds, d->n_data_kinds);
+    store_join (consenting, sizeof consenting, (const char *const *) d->consenting,
+                d->n_consenting);
     /*  The necessity is read from the sealed body (casebox_disclosures). */
     rc = store_run (self->db,
                     "INSERT OR IGNORE INTO disclosure_in (message_id, case_ref, data_kinds,"

@@ -101,32 +101,15 @@ casusoverleg_destroy (casusoverleg_t **self_p)
     *self_p = NULL;
 }
 
-typedef struct {
-    uint8_t *key_id;
-    bool *found;
-} key_id_t;
-
-/*  A key id column 0 of the right size. */
-static int
-s_key_id_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
-{
-    (void) reason;
-    key_id_t *k = arg;
-    *k->found = store_blob_is (q, 0, KEYSTORE_ID_LEN);
-    if (*k->found)
-        memcpy (k->key_id, sqlite3_column_blob (q, 0), KEYSTORE_ID_LEN);
-    return 0;
-}
-
 /*  The case's key: made (and committed in the keystore) on first open. */
 static int
 s_case_key (casusoverleg_t *self, const char *case_ref, uint8_t key[KEYSTORE_KEY_LEN],
             uint8_t key_id[KEYSTORE_ID_LEN], bool *is_new, kt_reason_t *reason)
 {
     bool found = false;
-    key_id_t k = {key_id, &found};
+    keystore_id_t k = {key_id, &found};
     if (store_one (self->db, "SELECT key_id FROM casus WHERE case_ref=?",
-                   STORE_VALUES (STORE_TEXT (case_ref)), s_key_id_row, &k, "find the case's key",
+                   STORE_VALUES (STORE_TEXT (case_ref)), keystore_id_row, &k, "find the case's key",
                    reason) < 0)
         return -1;
     *is_new = !found;
@@ -158,10 +141,8 @@ static int
 s_upsert_case (casusoverleg_t *self, const Keten__WeegploegDecision *d,
                const uint8_t key_id[KEYSTORE_ID_LEN], uint64_t now_ms, kt_reason_t *reason)
 {
-    char parts[2048] = "";
-    size_t o = 0;
-    for (size_t i = 0; i < d->n_parties && o < sizeof parts; i++)
-        o += (size_t) snprintf (parts + o, sizeof parts - o, "%s%s", i ? "," : "", d->parties[i]);
+    char parts[2048];
+    store_join (parts, sizeof parts, (const char *const *) d->parties, d->n_parties);
     return store_run (self->db,
                       "INSERT INTO casus (case_ref, state, opened_ms, decision_id, participants,"
                       " key_id) VALUES (?1, 'open', ?2, ?3, ?4, ?5) ON CONFLICT (case_ref) DO"
@@ -252,14 +233,14 @@ casusoverleg_db (casusoverleg_t *self)
 
 typedef struct {
     casus_info_t *info;
-    key_id_t *k;
+    keystore_id_t *k;
 } case_t;
 
 static int
 s_case_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 {
     case_t *c = arg;
-    s_key_id_row (q, c->k, reason);
+    keystore_id_row (q, c->k, reason);
     casus_info_t *info = c->info;
     info->closed = strcmp (store_text (q, 1), "closed") == 0;
     char parts[2048];
@@ -278,7 +259,7 @@ casusoverleg_case (casusoverleg_t *self, const char *case_ref, casus_info_t *inf
     memset (info, 0, sizeof *info);
     uint8_t key_id[KEYSTORE_ID_LEN];
     bool found = false;
-    key_id_t k = {key_id, &found};
+    keystore_id_t k = {key_id, &found};
     case_t c = {info, &k};
     if (store_one (self->db, "SELECT key_id, state, participants FROM casus WHERE case_ref=?",
                    STORE_VALUES (STORE_TEXT (case_ref)), s_case_row, &c, "read the case",
@@ -392,16 +373,6 @@ casusoverleg_record_progress (casusoverleg_t *self, const uint8_t id[KT_ID_LEN],
                : 0;
 }
 
-/*  "a,b,c" of n strings into buf. */
-static void
-s_join (char *buf, size_t len, char *const *items, size_t n)
-{
-    size_t o = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < n && o < len; i++)
-        o += (size_t) snprintf (buf + o, len - o, "%s%s", i ? "," : "", items[i]);
-}
-
 int
 casusoverleg_record_disclosure (casusoverleg_t *self, const Keten__DisclosureConsent *d,
                                 const char *recipient, uint32_t uid,
@@ -413,8 +384,9 @@ casusoverleg_record_disclosure (casusoverleg_t *self, const Keten__DisclosureCon
                          reason) != 0)
         return -1;
     char consenting[1024], kinds[1024];
-    s_join (consenting, sizeof consenting, d->consenting, d->n_consenting);
-    s_join (kinds, sizeof kinds, d->data_kinds, d->n_data_kinds);
+    store_join (consenting, sizeof consenting, (const char *const *) d->consenting,
+                d->n_consenting);
+    store_join (kinds, sizeof kinds, (const char *const *) d->data_kinds, d->n_data_kinds);
     /*  The necessity says why this person's data went out: it is in the
      *  sealed body only. */
     int rc = store_run (
@@ -572,25 +544,12 @@ casusoverleg_closure_done (casusoverleg_t *self, const char *case_ref, casus_clo
                : 0;
 }
 
-typedef struct {
-    casusoverleg_ref_fn *fn;
-    void *arg;
-} ref_visit_t;
-
-static int
-s_ref_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
-{
-    ref_visit_t *v = arg;
-    return v->fn (v->arg, store_text (q, 0), reason);
-}
-
 int
-casusoverleg_each_closure_unsent (casusoverleg_t *self, casusoverleg_ref_fn *fn, void *arg,
+casusoverleg_each_closure_unsent (casusoverleg_t *self, store_text_fn *fn, void *arg,
                                   kt_reason_t *reason)
 {
-    ref_visit_t v = {fn, arg};
-    return store_each (self->db,
-                       "SELECT case_ref FROM casus WHERE state='closed' AND closure_step<>0"
-                       " ORDER BY closed_ms",
-                       NULL, NULL, s_ref_row, &v, "list the closures not sent", reason);
+    return store_each_text (self->db,
+                            "SELECT case_ref FROM casus WHERE state='closed' AND closure_step<>0"
+                            " ORDER BY closed_ms",
+                            NULL, fn, arg, "list the closures not sent", reason);
 }

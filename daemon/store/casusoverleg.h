@@ -11,6 +11,7 @@
 
 #include "keten.pb-c.h"
 #include "keystore.h"
+#include "store.h"
 #include "util.h"
 #include "weegploeg.h"
 
@@ -85,10 +86,8 @@ int casusoverleg_closure (casusoverleg_t *self, const char *case_ref, Keten__Cas
 /*  Record that the closure of case_ref got to step. */
 int casusoverleg_closure_done (casusoverleg_t *self, const char *case_ref,
                                casus_closure_step_t step, kt_reason_t *reason);
-/*  Take one case_ref: 0 go on, 1 stop, -1 error with reason. */
-typedef int (casusoverleg_ref_fn) (void *arg, const char *case_ref, kt_reason_t *reason);
 /*  case_refs of closures not sent yet, oldest first. */
-int casusoverleg_each_closure_unsent (casusoverleg_t *self, casusoverleg_ref_fn *fn, void *arg,
+int casusoverleg_each_closure_unsent (casusoverleg_t *self, store_text_fn *fn, void *arg,
                                       kt_reason_t *reason);
 
 /*  A case without personal data; strings borrowed for the callback. */

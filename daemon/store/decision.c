@@ -108,16 +108,6 @@ s_check (const decision_input_t *in, const referentiekader_t *rk, const roster_t
     return 0;
 }
 
-/*  "a,b,c" of at most n strings into buf. */
-static void
-s_join (char *buf, size_t len, const char *const *items, size_t n)
-{
-    size_t o = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < n && o < len; i++)
-        o += (size_t) snprintf (buf + o, len - o, "%s%s", i ? "," : "", items[i]);
-}
-
 int
 decision_record (decision_t *self, const referentiekader_t *rk, const roster_t *roster,
                  const decision_input_t *in, uint64_t now_ms, char id[DECISION_ID_LEN],
@@ -154,8 +144,8 @@ decision_record (decision_t *self, const referentiekader_t *rk, const roster_t *
         return kt_fail (reason, "out of memory");
     char criteria[DECISION_MAX_CRITERIA * (REFERENTIEKADER_CODE_MAX + 1) + 1];
     char parties[DECISION_MAX_PARTIES * 66 + 1];
-    s_join (criteria, sizeof criteria, in->criteria, in->n_criteria);
-    s_join (parties, sizeof parties, in->parties, in->n_parties);
+    store_join (criteria, sizeof criteria, (const char *const *) in->criteria, in->n_criteria);
+    store_join (parties, sizeof parties, (const char *const *) in->parties, in->n_parties);
     rc = store_run (self->db,
                     "INSERT INTO decision (decision_id, case_ref, outcome, referentiekader,"
                     " criteria, parties, meeting_id, decided_ms, uid, body)"
@@ -216,24 +206,11 @@ decision_mark_sent (decision_t *self, const char *id, kt_reason_t *reason)
                : 0;
 }
 
-typedef struct {
-    decision_id_fn *fn;
-    void *arg;
-} id_visit_t;
-
-static int
-s_id_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
-{
-    id_visit_t *v = arg;
-    return v->fn (v->arg, store_text (q, 0), reason);
-}
-
 int
-decision_each_unsent (decision_t *self, decision_id_fn *fn, void *arg, kt_reason_t *reason)
+decision_each_unsent (decision_t *self, store_text_fn *fn, void *arg, kt_reason_t *reason)
 {
-    id_visit_t v = {fn, arg};
-    return store_each (self->db, "SELECT decision_id FROM decision WHERE sent=0", NULL, NULL,
-                       s_id_row, &v, "list the decisions not sent", reason);
+    return store_each_text (self->db, "SELECT decision_id FROM decision WHERE sent=0", NULL, fn,
+                            arg, "list the decisions not sent", reason);
 }
 
 typedef struct {

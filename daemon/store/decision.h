@@ -11,6 +11,7 @@
 #include "keten.pb-c.h"
 #include "referentiekader.h"
 #include "roster.h"
+#include "store.h"
 #include "util.h"
 #include "weegploeg.h"
 
@@ -53,10 +54,8 @@ int decision_get (decision_t *self, const char *id, Keten__WeegploegDecision **o
 
 /*  After its copies were handed over for delivery. */
 int decision_mark_sent (decision_t *self, const char *id, kt_reason_t *reason);
-/*  Take one decision id: 0 go on, 1 stop, -1 error with reason. */
-typedef int (decision_id_fn) (void *arg, const char *decision_id, kt_reason_t *reason);
 /*  Decisions recorded but not handed over (the node stopped in between). */
-int decision_each_unsent (decision_t *self, decision_id_fn *fn, void *arg, kt_reason_t *reason);
+int decision_each_unsent (decision_t *self, store_text_fn *fn, void *arg, kt_reason_t *reason);
 
 /*  One decision without personal data; strings borrowed for the callback. */
 typedef struct {

@@ -92,15 +92,6 @@ decisionbox_check (const Keten__WeegploegDecision *d, kt_reason_t *reason)
     return 0;
 }
 
-static void
-s_join (char *buf, size_t len, char *const *items, size_t n)
-{
-    size_t o = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < n && o < len; i++)
-        o += (size_t) snprintf (buf + o, len - o, "%s%s", i ? "," : "", items[i]);
-}
-
 int
 decisionbox_store (decisionbox_t *self, const Keten__WeegploegDecision *d, uint64_t now_ms,
                    kt_reason_t *reason)
@@ -121,8 +112,8 @@ decisionbox_store (decisionbox_t *self, const Keten__WeegploegDecision *d, uint6
     if (rc != 0)
         return kt_fail (reason, "out of memory");
     char criteria[32 * 33 + 1], parties[32 * 66 + 1];
-    s_join (criteria, sizeof criteria, d->criteria, d->n_criteria);
-    s_join (parties, sizeof parties, d->parties, d->n_parties);
+    store_join (criteria, sizeof criteria, (const char *const *) d->criteria, d->n_criteria);
+    store_join (parties, sizeof parties, (const char *const *) d->parties, d->n_parties);
     rc = store_run (
         self->db,
         "INSERT INTO decision_in (decision_id, case_ref, outcome, referentiekader,"

@@ -104,10 +104,7 @@ incident_register (incident_t *self, const Keten__Incident *in, const char *repo
     char hex[17], kinds[16 * 66] = "";
     randombytes_buf (rnd, sizeof rnd);
     snprintf (id, 19, "i-%s", kt_hex (hex, rnd, sizeof rnd));
-    size_t o = 0;
-    for (size_t i = 0; i < in->n_data_kinds && o < sizeof kinds; i++)
-        o += (size_t) snprintf (kinds + o, sizeof kinds - o, "%s%s", i ? "," : "",
-                                in->data_kinds[i]);
+    store_join (kinds, sizeof kinds, (const char *const *) in->data_kinds, in->n_data_kinds);
     /*  AVG art. 33(1): 72 hours after becoming aware of it. */
     uint64_t deadline = in->found_ms + INCIDENT_AP_DEADLINE_MS;
     return store_run (self->db,

@@ -221,3 +221,14 @@ keystore_record_row (sqlite3_stmt *row, void *arg, kt_reason_t *reason)
     sodium_memzero (key, sizeof key);
     return 0;
 }
+
+int
+keystore_id_row (sqlite3_stmt *row, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    keystore_id_t *k = arg;
+    *k->found = store_blob_is (row, 0, KEYSTORE_ID_LEN);
+    if (*k->found)
+        memcpy (k->id, sqlite3_column_blob (row, 0), KEYSTORE_ID_LEN);
+    return 0;
+}

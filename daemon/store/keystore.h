@@ -11,6 +11,7 @@
 
 #include <protobuf-c/protobuf-c.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,6 +58,14 @@ int keystore_unseal (const uint8_t key[KEYSTORE_KEY_LEN], const void *ad, size_t
 int keystore_unseal_message (const uint8_t key[KEYSTORE_KEY_LEN], const void *ad, size_t ad_len,
                              const uint8_t *sealed, size_t sealed_len,
                              const ProtobufCMessageDescriptor *desc, ProtobufCMessage **msg_p);
+
+/*  A key id in column 0 of a query row: keystore_id_row is a store_row_fn
+ *  that sets *found and copies the id when the column holds one. */
+typedef struct {
+    uint8_t *id; /* [KEYSTORE_ID_LEN] */
+    bool *found;
+} keystore_id_t;
+int keystore_id_row (sqlite3_stmt *row, void *arg, kt_reason_t *reason);
 
 /*  One sealed record in a query row, for the stores that keep them: the
  *  body in column body_col, sealed under key, or (keystore set) under the

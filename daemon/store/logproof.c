@@ -251,6 +251,55 @@ s_known_cosignature (logproof_t *self, const checkpoint_witness_t *known, size_t
     return ok;
 }
 
+/*  Append to merged (room for note's lines included) every signature line
+ *  of note it lacks that is a known witness's cosignature of it; returns
+ *  how many lines were dropped. */
+static size_t
+s_merge (logproof_t *self, const checkpoint_witness_t *known, size_t n_known, size_t n_unknown,
+         char *merged, const char *note)
+{
+    size_t dropped = 0;
+    for (const char *l = s_signatures (note); l && *l;) {
+        const char *end = strchr (l, '\n');
+        size_t n = end ? (size_t) (end - l) + 1 : strlen (l);
+        size_t merged_len = strlen (merged);
+        bool present = false;
+        for (const char *p = s_signatures (merged); p && *p && !present;) {
+            const char *e = strchr (p, '\n');
+            size_t pn = e ? (size_t) (e - p) + 1 : strlen (p);
+            present = pn == n && memcmp (p, l, n) == 0;
+            p += pn;
+        }
+        if (!present) {
+            if (s_known_cosignature (self, known, n_known, merged, n_unknown, l, n)) {
+                memcpy (merged + merged_len, l, n);
+                merged[merged_len + n] = '\0';
+            } else
+                dropped++;
+        }
+        l += n;
+    }
+    return dropped;
+}
+
+/*  The witnesses that cosigned (all) as "a,b", each once whichever of
+ *  its keys it used; witness receives one of those that found holds. */
+static void
+s_cosigners (const checkpoint_witness_t *known, size_t n_known, const checkpoint_cosig_t *all,
+             const checkpoint_cosig_t *found, char *cosigners, size_t len, char witness[65])
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n_known; i++) {
+        bool listed = false;
+        for (size_t j = 0; j < i; j++)
+            listed |= all[j].cosigned && strcmp (known[j].name, known[i].name) == 0;
+        if (all[i].cosigned && !listed && o < len)
+            o += (size_t) snprintf (cosigners + o, len - o, "%s%s", o ? "," : "", known[i].name);
+        if (all[i].cosigned && found[i].cosigned)
+            snprintf (witness, 65, "%s", known[i].name);
+    }
+}
+
 int
 logproof_add_cosignature (logproof_t *self, const roster_t *roster, const char *note, size_t len,
                           char witness[65], kt_reason_t *reason)
@@ -295,30 +344,9 @@ logproof_add_cosignature (logproof_t *self, const roster_t *roster, const char *
     char *merged = rc == 0 ? malloc (cap) : NULL;
     if (rc == 0 && !merged)
         rc = kt_fail (reason, "out of memory");
-    size_t dropped = 0;
     if (rc == 0) {
         snprintf (merged, cap, "%s", stored);
-        const char *lines = s_signatures (note);
-        for (const char *l = lines; l && *l;) {
-            const char *end = strchr (l, '\n');
-            size_t n = end ? (size_t) (end - l) + 1 : strlen (l);
-            size_t merged_len = strlen (merged);
-            bool present = false;
-            for (const char *p = s_signatures (merged); p && *p && !present;) {
-                const char *e = strchr (p, '\n');
-                size_t pn = e ? (size_t) (e - p) + 1 : strlen (p);
-                present = pn == n && memcmp (p, l, n) == 0;
-                p += pn;
-            }
-            if (!present) {
-                if (s_known_cosignature (self, known, n_known, merged, n_unknown, l, n)) {
-                    memcpy (merged + merged_len, l, n);
-                    merged[merged_len + n] = '\0';
-                } else
-                    dropped++;
-            }
-            l += n;
-        }
+        size_t dropped = s_merge (self, known, n_known, n_unknown, merged, note);
         if (dropped)
             kt_log (KT_LOG_INFO, "cosignature dropped lines=%zu size=%llu", dropped,
                     (unsigned long long) cp.size);
@@ -330,19 +358,9 @@ logproof_add_cosignature (logproof_t *self, const roster_t *roster, const char *
         rc = checkpoint_verify_cosignatures (merged, strlen (merged), self->origin,
                                              self->keys->pub.signing_pk, known, n_known, all, NULL,
                                              &cp, reason);
-        size_t o = 0;
         witness[0] = '\0';
-        for (size_t i = 0; rc == 0 && i < n_known; i++) {
-            /*  A witness listed once, under whichever of its keys. */
-            bool listed = false;
-            for (size_t j = 0; j < i; j++)
-                listed |= all[j].cosigned && strcmp (known[j].name, known[i].name) == 0;
-            if (all[i].cosigned && !listed && o < sizeof cosigners)
-                o += (size_t) snprintf (cosigners + o, sizeof cosigners - o, "%s%s", o ? "," : "",
-                                        known[i].name);
-            if (all[i].cosigned && found[i].cosigned)
-                snprintf (witness, 65, "%s", known[i].name);
-        }
+        if (rc == 0)
+            s_cosigners (known, n_known, all, found, cosigners, sizeof cosigners, witness);
     }
     if (rc == 0) {
         if (store_run (

@@ -579,35 +579,21 @@ meeting_mark_sent (meeting_t *self, const char *meeting_id, kt_reason_t *reason)
     return 0;
 }
 
-typedef struct {
-    meeting_id_fn *fn;
-    void *arg;
-} id_visit_t;
-
-static int
-s_id_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+int
+meeting_each_unsent (meeting_t *self, store_text_fn *fn, void *arg, kt_reason_t *reason)
 {
-    id_visit_t *v = arg;
-    return v->fn (v->arg, store_text (q, 0), reason);
+    return store_each_text (self->db,
+                            "SELECT meeting_id FROM meeting WHERE sent_sequence < sequence", NULL,
+                            fn, arg, "list the meetings not sent", reason);
 }
 
 int
-meeting_each_unsent (meeting_t *self, meeting_id_fn *fn, void *arg, kt_reason_t *reason)
-{
-    id_visit_t v = {fn, arg};
-    return store_each (self->db, "SELECT meeting_id FROM meeting WHERE sent_sequence < sequence",
-                       NULL, NULL, s_id_row, &v, "list the meetings not sent", reason);
-}
-
-int
-meeting_each_item (meeting_t *self, const char *meeting_id, meeting_id_fn *fn, void *arg,
+meeting_each_item (meeting_t *self, const char *meeting_id, store_text_fn *fn, void *arg,
                    kt_reason_t *reason)
 {
-    id_visit_t v = {fn, arg};
-    return store_each (self->db,
-                       "SELECT case_ref FROM meeting_item WHERE meeting_id=? ORDER BY position",
-                       store_bind_values, (void *) STORE_VALUES (STORE_TEXT (meeting_id)), s_id_row,
-                       &v, "list the meeting's agenda", reason);
+    return store_each_text (
+        self->db, "SELECT case_ref FROM meeting_item WHERE meeting_id=? ORDER BY position",
+        STORE_VALUES (STORE_TEXT (meeting_id)), fn, arg, "list the meeting's agenda", reason);
 }
 
 typedef struct {

@@ -20,6 +20,7 @@
 #include "casusoverleg.h"
 #include "keten.pb-c.h"
 #include "roster.h"
+#include "store.h"
 #include "util.h"
 #include "weegploeg.h"
 
@@ -84,12 +85,9 @@ int meeting_compose (meeting_t *self, casusoverleg_t *casus, const roster_t *ros
  *  caller committed its delivery rows). */
 int meeting_mark_sent (meeting_t *self, const char *meeting_id, kt_reason_t *reason);
 
-/*  Take one id (a meeting id or a case_ref): 0 go on, 1 stop, -1 error
- *  with reason. */
-typedef int (meeting_id_fn) (void *arg, const char *id, kt_reason_t *reason);
 /*  Meetings whose newest version was recorded but not handed over (the
  *  node stopped in between), each to fn. */
-int meeting_each_unsent (meeting_t *self, meeting_id_fn *fn, void *arg, kt_reason_t *reason);
+int meeting_each_unsent (meeting_t *self, store_text_fn *fn, void *arg, kt_reason_t *reason);
 
 /*  One meeting without personal data; strings borrowed for the callback. */
 typedef struct {
@@ -111,7 +109,7 @@ typedef int (meeting_row_fn) (void *arg, const meeting_row_t *row, kt_reason_t *
 int meeting_each (meeting_t *self, meeting_kind_t kind, int limit, meeting_row_fn *fn, void *arg,
                   kt_reason_t *reason);
 /*  The case_refs on meeting_id's agenda, in order. */
-int meeting_each_item (meeting_t *self, const char *meeting_id, meeting_id_fn *fn, void *arg,
+int meeting_each_item (meeting_t *self, const char *meeting_id, store_text_fn *fn, void *arg,
                        kt_reason_t *reason);
 /*  Take one recipient of the newest version sent: 0 go on, 1 stop, -1
  *  error with reason. */

@@ -63,8 +63,8 @@ plan_status_from_name (const char *name, Keten__MeasureStatus *out)
     return false;
 }
 
-static const char *
-s_goal_name (Keten__GoalKind kind)
+const char *
+plan_goal_name (Keten__GoalKind kind)
 {
     for (size_t i = 0; i < N_GOALS; i++)
         if (s_goals[i].kind == kind)
@@ -104,7 +104,7 @@ plan_check (const Keten__CasePlan *p, kt_reason_t *reason)
     if (p->n_goals < 1 || p->n_goals > PLAN_MAX_GOALS)
         return kt_fail (reason, "plan: 1..%d goals (art. 3 a-f)", PLAN_MAX_GOALS);
     for (size_t i = 0; i < p->n_goals; i++) {
-        if (!s_goal_name (p->goals[i]->kind))
+        if (!plan_goal_name (p->goals[i]->kind))
             return kt_fail (reason, "plan: goal %zu: kind must be one of art. 3 a-f", i + 1);
         if (!intake_text_ok (p->goals[i]->text, 0, PLAN_TEXT_MAX, true))
             return kt_fail (reason, "plan: goal %zu: text of at most %d bytes", i + 1,
@@ -138,6 +138,60 @@ plan_check (const Keten__CasePlan *p, kt_reason_t *reason)
     return 0;
 }
 
+/*  goals[i] of a JSON plan into g (pointing into o). */
+static int
+s_goal_from_json (json_t *o, size_t i, Keten__PlanGoal *g, kt_reason_t *reason)
+{
+    const char *kind = json_string_value (json_object_get (o, "kind"));
+    const char *text = json_string_value (json_object_get (o, "text"));
+    size_t k = 0;
+    while (kind && k < N_GOALS && strcmp (kind, s_goals[k].name) != 0)
+        k++;
+    if (!json_is_object (o) || !kind || k == N_GOALS)
+        return kt_fail (reason,
+                        "plan: goals[%zu].kind must be deradicalisering, "
+                        "gedragsverandering, veiligheidsrisicos, uitreizen-voorkomen, "
+                        "zorg or hulp-achterblijvers (art. 3 a-f)",
+                        i);
+    g->kind = s_goals[k].kind;
+    g->text = (char *) (text ? text : "");
+    return 0;
+}
+
+/*  measures[i] of a JSON plan into m (pointing into o); a new measure
+ *  gets a random id, written to id. */
+static int
+s_measure_from_json (json_t *o, size_t i, Keten__PlanMeasure *m, char id[11], kt_reason_t *reason)
+{
+    const char *given = json_string_value (json_object_get (o, "measure_id"));
+    const char *status = json_string_value (json_object_get (o, "status"));
+    if (!json_is_object (o))
+        return kt_fail (reason, "plan: measures[%zu] must be an object", i);
+    if (given)
+        snprintf (id, 11, "%s", given);
+    else {
+        uint8_t rnd[4];
+        char hex[9];
+        randombytes_buf (rnd, sizeof rnd);
+        snprintf (id, 11, "m-%s", kt_hex (hex, rnd, sizeof rnd));
+    }
+    m->measure_id = id;
+    m->owner = (char *) json_string_value (json_object_get (o, "owner"));
+    m->what = (char *) json_string_value (json_object_get (o, "what"));
+    m->due_on = (char *) json_string_value (json_object_get (o, "due_on"));
+    m->status = KETEN__MEASURE_STATUS__OPEN;
+    m->progress_note = "";
+    int rc = 0;
+    if (status && !plan_status_from_name (status, &m->status))
+        rc = kt_fail (reason,
+                      "plan: measures[%zu].status must be open, in-progress, done or "
+                      "cancelled",
+                      i);
+    if (!m->owner || !m->what || !m->due_on)
+        rc = kt_fail (reason, "plan: measures[%zu] needs owner, what and due_on", i);
+    return rc;
+}
+
 /*  Decode the JSON plan into heap structs pointing into obj, then pack
  *  and unpack for a copy that owns its strings. */
 int
@@ -157,56 +211,14 @@ plan_from_json (json_t *obj, const char *const *participants, size_t n_participa
     char (*ids)[11] = calloc (nm ? nm : 1, sizeof *ids);
     int rc = g && gp && m && mp && ids ? 0 : kt_fail (reason, "out of memory");
     for (size_t i = 0; rc == 0 && i < ng; i++) {
-        json_t *o = json_array_get (goals, i);
-        const char *kind = json_string_value (json_object_get (o, "kind"));
-        const char *text = json_string_value (json_object_get (o, "text"));
         keten__plan_goal__init (&g[i]);
         gp[i] = &g[i];
-        size_t k = 0;
-        while (kind && k < N_GOALS && strcmp (kind, s_goals[k].name) != 0)
-            k++;
-        if (!json_is_object (o) || !kind || k == N_GOALS)
-            rc = kt_fail (reason,
-                          "plan: goals[%zu].kind must be deradicalisering, "
-                          "gedragsverandering, veiligheidsrisicos, uitreizen-voorkomen, "
-                          "zorg or hulp-achterblijvers (art. 3 a-f)",
-                          i);
-        else {
-            g[i].kind = s_goals[k].kind;
-            g[i].text = (char *) (text ? text : "");
-        }
+        rc = s_goal_from_json (json_array_get (goals, i), i, &g[i], reason);
     }
     for (size_t i = 0; rc == 0 && i < nm; i++) {
-        json_t *o = json_array_get (measures, i);
         keten__plan_measure__init (&m[i]);
         mp[i] = &m[i];
-        const char *id = json_string_value (json_object_get (o, "measure_id"));
-        const char *status = json_string_value (json_object_get (o, "status"));
-        if (!json_is_object (o)) {
-            rc = kt_fail (reason, "plan: measures[%zu] must be an object", i);
-            break;
-        }
-        if (id)
-            snprintf (ids[i], sizeof ids[i], "%s", id);
-        else {
-            uint8_t rnd[4];
-            char hex[9];
-            randombytes_buf (rnd, sizeof rnd);
-            snprintf (ids[i], sizeof ids[i], "m-%s", kt_hex (hex, rnd, sizeof rnd));
-        }
-        m[i].measure_id = ids[i];
-        m[i].owner = (char *) json_string_value (json_object_get (o, "owner"));
-        m[i].what = (char *) json_string_value (json_object_get (o, "what"));
-        m[i].due_on = (char *) json_string_value (json_object_get (o, "due_on"));
-        m[i].status = KETEN__MEASURE_STATUS__OPEN;
-        if (status && !plan_status_from_name (status, &m[i].status))
-            rc = kt_fail (reason,
-                          "plan: measures[%zu].status must be open, in-progress, done or "
-                          "cancelled",
-                          i);
-        if (!m[i].owner || !m[i].what || !m[i].due_on)
-            rc = kt_fail (reason, "plan: measures[%zu] needs owner, what and due_on", i);
-        m[i].progress_note = "";
+        rc = s_measure_from_json (json_array_get (measures, i), i, &m[i], ids[i], reason);
     }
     Keten__CasePlan p = KETEN__CASE_PLAN__INIT;
     p.case_ref = "k-0000000000000000"; /* set by the caller */
@@ -340,35 +352,4 @@ plan_overdue (const Keten__CasePlan *plan, const char *owner)
             n++;
     }
     return n;
-}
-
-json_t *
-plan_to_json (const Keten__CasePlan *p)
-{
-    json_t *goals = json_array (), *measures = json_array (), *parts = json_array ();
-    for (size_t i = 0; i < p->n_participants; i++)
-        json_array_append_new (parts, json_string (p->participants[i]));
-    for (size_t i = 0; i < p->n_goals; i++)
-        json_array_append_new (goals,
-                               json_pack ("{s:s, s:s}", "kind", s_goal_name (p->goals[i]->kind),
-                                          "text", p->goals[i]->text));
-    time_t now = time (NULL);
-    struct tm tm;
-    char today[11];
-    localtime_r (&now, &tm);
-    strftime (today, sizeof today, "%Y-%m-%d", &tm);
-    for (size_t i = 0; i < p->n_measures; i++) {
-        const Keten__PlanMeasure *m = p->measures[i];
-        bool open = m->status == KETEN__MEASURE_STATUS__OPEN ||
-                    m->status == KETEN__MEASURE_STATUS__IN_PROGRESS;
-        json_array_append_new (
-            measures, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:b}", "measure_id",
-                                 m->measure_id, "owner", m->owner, "what", m->what, "due_on",
-                                 m->due_on, "status", plan_status_name (m->status), "progress_note",
-                                 m->progress_note, "updated_ms", (json_int_t) m->updated_ms,
-                                 "overdue", open && strcmp (m->due_on, today) < 0));
-    }
-    return json_pack ("{s:s, s:I, s:o, s:o, s:o, s:I}", "case_ref", p->case_ref, "version",
-                      (json_int_t) p->version, "participants", parts, "goals", goals, "measures",
-                      measures, "issued_ms", (json_int_t) p->issued_ms);
 }

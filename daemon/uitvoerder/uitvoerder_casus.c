@@ -10,6 +10,7 @@
  *  the policy table only knows roles.
  */
 #include "node_internal.h"
+#include "render.h"
 #include "uitvoerder_json.h"
 
 #include "intake.h"
@@ -731,7 +732,7 @@ uitvoerder_case_api (node_t *self, const api_caller_t *caller, const char *cmd, 
         if (rc == 0)
             rc = node_record_access (self, caller, "plan.show", refs, 1, &reason);
         if (rc == 0)
-            json_object_set_new (result, "plan", plan_to_json (plan));
+            json_object_set_new (result, "plan", render_plan (plan));
         if (plan)
             keten__case_plan__free_unpacked (plan, NULL);
     } else
