@@ -83,6 +83,19 @@ s_key (casebox_t *self, const char *case_ref, bool create, uint8_t key[KEYSTORE_
     return keystore_create (self->keystore, key_id, key, reason);
 }
 
+/*  The key of a case known here: 1, 0 when the case is unknown here, -1
+ *  with reason.  The caller wipes key. */
+static int
+s_known_key (casebox_t *self, const char *case_ref, uint8_t key[KEYSTORE_KEY_LEN],
+             kt_reason_t *reason)
+{
+    uint8_t key_id[KEYSTORE_ID_LEN];
+    bool found;
+    if (s_key (self, case_ref, false, key, key_id, &found, reason) != 0)
+        return -1;
+    return found ? 1 : 0;
+}
+
 int
 casebox_store_plan (casebox_t *self, const Keten__CasePlan *plan, kt_reason_t *reason)
 {
@@ -128,12 +141,10 @@ casebox_plan (casebox_t *self, const char *case_ref, uint32_t version, Keten__Ca
               kt_reason_t *reason)
 {
     *plan_p = NULL;
-    uint8_t key[KEYSTORE_KEY_LEN], key_id[KEYSTORE_ID_LEN];
-    bool found;
-    if (s_key (self, case_ref, false, key, key_id, &found, reason) != 0)
-        return -1;
-    if (!found)
-        return kt_fail (reason, "this node takes no part in case %.24s", case_ref);
+    uint8_t key[KEYSTORE_KEY_LEN];
+    int found = s_known_key (self, case_ref, key, reason);
+    if (found <= 0)
+        return found < 0 ? -1 : kt_fail (reason, "this node takes no part in case %.24s", case_ref);
     int rc = plan_load (self->db, case_ref, version, key, plan_p, reason);
     sodium_memzero (key, sizeof key);
     return rc;
@@ -142,12 +153,10 @@ casebox_plan (casebox_t *self, const char *case_ref, uint32_t version, Keten__Ca
 int
 casebox_close (casebox_t *self, const Keten__CaseClosure *c, kt_reason_t *reason)
 {
-    uint8_t key[KEYSTORE_KEY_LEN], key_id[KEYSTORE_ID_LEN];
-    bool found;
-    if (s_key (self, c->case_ref, false, key, key_id, &found, reason) != 0)
-        return -1;
-    if (!found)
-        return 0; /* no plan ever reached this node: nothing to close */
+    uint8_t key[KEYSTORE_KEY_LEN];
+    int found = s_known_key (self, c->case_ref, key, reason);
+    if (found <= 0)
+        return found < 0 ? -1 : 0; /* no plan reached this node: nothing to close */
     uint8_t *sealed = NULL;
     size_t sealed_len = 0;
     int rc = keystore_seal_message (key, c->case_ref, strlen (c->case_ref), &c->base, &sealed,
@@ -190,12 +199,10 @@ casebox_get_closure (casebox_t *self, const char *case_ref, Keten__CaseClosure *
                      kt_reason_t *reason)
 {
     *c_p = NULL;
-    uint8_t key[KEYSTORE_KEY_LEN], key_id[KEYSTORE_ID_LEN];
-    bool found;
-    if (s_key (self, case_ref, false, key, key_id, &found, reason) != 0)
-        return -1;
-    if (!found)
-        return 0;
+    uint8_t key[KEYSTORE_KEY_LEN];
+    int found = s_known_key (self, case_ref, key, reason);
+    if (found <= 0)
+        return found < 0 ? -1 : 0;
     opening_t o = {key, case_ref, NULL, 0};
     int rc = store_one (
         self->db, "SELECT closure FROM case_in WHERE case_ref=? AND closure IS NOT NULL",
@@ -234,13 +241,13 @@ int
 casebox_store_disclosure (casebox_t *self, const uint8_t id[KT_ID_LEN],
                           const Keten__DisclosureConsent *d, kt_reason_t *reason)
 {
-    uint8_t key[KEYSTORE_KEY_LEN], key_id[KEYSTORE_ID_LEN];
-    bool found;
-    if (s_key (self, d->case_ref, false, key, key_id, &found, reason) != 0)
-        return -1;
-    if (!found)
-        return kt_fail (reason, "a disclosure for case %.24s, which this node takes no part in",
-                        d->case_ref);
+    uint8_t key[KEYSTORE_KEY_LEN];
+    int found = s_known_key (self, d->case_ref, key, reason);
+    if (found <= 0)
+        return found < 0 ? -1
+                         : kt_fail (reason,
+                                    "a disclosure for case %.24s, which this node takes no part in",
+                                    d->case_ref);
     uint8_t *sealed = NULL;
     size_t sealed_len = 0;
     int rc = keystore_seal_message (key, id, KT_ID_LEN, &d->base, &sealed, &sealed_len);
@@ -312,18 +319,14 @@ static int
 s_disclosure_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 {
     disclosure_visit_t *v = arg;
-    uint8_t *plain = NULL;
-    size_t plain_len = 0;
+    ProtobufCMessage *msg = NULL;
     /*  A record that does not open is passed over, as it always was. */
     if (!store_blob_is (q, 0, KT_ID_LEN) ||
-        keystore_unseal (v->key, sqlite3_column_blob (q, 0), KT_ID_LEN, sqlite3_column_blob (q, 1),
-                         (size_t) sqlite3_column_bytes (q, 1), &plain, &plain_len) != 0)
+        keystore_unseal_message (v->key, sqlite3_column_blob (q, 0), KT_ID_LEN,
+                                 sqlite3_column_blob (q, 1), (size_t) sqlite3_column_bytes (q, 1),
+                                 &keten__disclosure_consent__descriptor, &msg) != 0)
         return 0;
-    Keten__DisclosureConsent *d = keten__disclosure_consent__unpack (NULL, plain_len, plain);
-    sodium_memzero (plain, plain_len);
-    free (plain);
-    if (!d)
-        return 0;
+    Keten__DisclosureConsent *d = (Keten__DisclosureConsent *) msg;
     int rc = v->fn (v->arg, d, (uint64_t) sqlite3_column_int64 (q, 2), reason);
     keten__disclosure_consent__free_unpacked (d, NULL);
     return rc;
@@ -333,12 +336,10 @@ int
 casebox_each_disclosure (casebox_t *self, const char *case_ref, casebox_disclosure_fn *fn,
                          void *arg, kt_reason_t *reason)
 {
-    uint8_t key[KEYSTORE_KEY_LEN], key_id[KEYSTORE_ID_LEN];
-    bool found;
-    if (s_key (self, case_ref, false, key, key_id, &found, reason) != 0)
-        return -1;
-    if (!found)
-        return 0;
+    uint8_t key[KEYSTORE_KEY_LEN];
+    int found = s_known_key (self, case_ref, key, reason);
+    if (found <= 0)
+        return found < 0 ? -1 : 0;
     disclosure_visit_t v = {key, fn, arg};
     int rc = store_each (self->db,
                          "SELECT message_id, body, received_ms FROM disclosure_in"
