@@ -289,7 +289,8 @@ s_status (node_t *self, const api_caller_t *caller)
     if (self->uitvoerder) {
         uitvoerder_status (self, r);
         /*  art. 15.2g, AVG art. 33: open incidents and the AP deadline. */
-        json_object_set_new (r, "incidents", render_incident_summary (self->incident, kt_now_ms (), NULL));
+        json_object_set_new (r, "incidents",
+                             render_incident_summary (self->incident, kt_now_ms (), NULL));
     } else
         partner_status (self, r);
     apiserver_reply_ok (self->api, caller, r);
@@ -412,7 +413,8 @@ s_api_handle (void *arg, const api_caller_t *caller, const char *cmd, json_t *ar
              *  seconds of work that must not stall this loop. */
             apiserver_reply_ok (self->api, caller,
                                 json_pack ("{s:s, s:s, s:o}", "role", "uitvoerder", "log_path",
-                                           path, "checkpoints", render_checkpoint_check (self->proof, NULL)));
+                                           path, "checkpoints",
+                                           render_checkpoint_check (self->proof, NULL)));
     } else if (streq (cmd, "roster.change")) {
         if (!self->uitvoerder)
             apiserver_reply_error (self->api, caller,
