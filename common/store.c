@@ -9,8 +9,8 @@ store_open (const char *path, kt_reason_t *reason)
 {
     sqlite3 *db = NULL;
     int rc = sqlite3_open_v2 (path, &db,
-                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
-                                  | SQLITE_OPEN_NOFOLLOW,
+                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+                                  SQLITE_OPEN_NOFOLLOW,
                               NULL);
     if (rc != SQLITE_OK) {
         kt_fail (reason, "cannot open database %s: %s", path,
@@ -38,27 +38,30 @@ store_open (const char *path, kt_reason_t *reason)
 }
 
 int
-store_migrate (sqlite3 *db, const char *module, const char *const *migrations,
-               size_t n_migrations, kt_reason_t *reason)
+store_migrate (sqlite3 *db, const char *module, const char *const *migrations, size_t n_migrations,
+               kt_reason_t *reason)
 {
-    sqlite3_stmt *q = store_prepare (db, "SELECT version FROM schema_version WHERE module=?", reason);
+    sqlite3_stmt *q =
+        store_prepare (db, "SELECT version FROM schema_version WHERE module=?", reason);
     if (!q)
         return -1;
     sqlite3_bind_text (q, 1, module, -1, SQLITE_STATIC);
     int64_t version = sqlite3_step (q) == SQLITE_ROW ? sqlite3_column_int64 (q, 0) : 0;
     sqlite3_finalize (q);
     if (version < 0 || (uint64_t) version > n_migrations)
-        return kt_fail (reason, "%s tables have schema version %lld, newer than this ketend knows (%zu)",
+        return kt_fail (reason,
+                        "%s tables have schema version %lld, newer than this ketend knows (%zu)",
                         module, (long long) version, n_migrations);
     for (size_t v = (size_t) version; v < n_migrations; v++) {
         char bump[160];
         snprintf (bump, sizeof bump,
                   "INSERT OR REPLACE INTO schema_version (module, version) VALUES ('%s', %zu);",
                   module, v + 1);
-        if (store_begin (db, reason) != 0 || store_exec (db, migrations[v], reason) != 0
-            || store_exec (db, bump, reason) != 0 || store_commit (db, reason) != 0) {
+        if (store_begin (db, reason) != 0 || store_exec (db, migrations[v], reason) != 0 ||
+            store_exec (db, bump, reason) != 0 || store_commit (db, reason) != 0) {
             store_rollback (db);
-            return kt_fail (reason, "cannot migrate %s tables to schema version %zu", module, v + 1);
+            return kt_fail (reason, "cannot migrate %s tables to schema version %zu", module,
+                            v + 1);
         }
     }
     return 0;
@@ -120,8 +123,167 @@ store_int (sqlite3 *db, const char *sql, int64_t fallback)
 {
     sqlite3_stmt *stmt = NULL;
     int64_t value = fallback;
-    if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) == SQLITE_OK && sqlite3_step (stmt) == SQLITE_ROW)
+    int rc = sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step (stmt)) == SQLITE_ROW)
         value = sqlite3_column_int64 (stmt, 0);
+    else if (rc != SQLITE_DONE)
+        kt_log (KT_LOG_ERROR, "store query_failed error=\"%s\"", sqlite3_errmsg (db));
     sqlite3_finalize (stmt);
     return value;
+}
+
+int
+store_bind_values (sqlite3_stmt *stmt, void *arg, kt_reason_t *reason)
+{
+    const store_value_t *v = arg;
+    for (int i = 1; v && v->type; v++, i++) {
+        int rc;
+        switch (v->type) {
+        case SQLITE_INTEGER:
+            rc = sqlite3_bind_int64 (stmt, i, (sqlite3_int64) v->num);
+            break;
+        case SQLITE_TEXT:
+            rc = v->ptr ? sqlite3_bind_text (stmt, i, v->ptr, v->num ? (int) v->len : -1,
+                                             SQLITE_STATIC)
+                        : sqlite3_bind_null (stmt, i);
+            break;
+        case SQLITE_BLOB:
+            rc = sqlite3_bind_blob (stmt, i, v->ptr, (int) v->len, SQLITE_STATIC);
+            break;
+        default:
+            rc = sqlite3_bind_null (stmt, i);
+        }
+        if (rc != SQLITE_OK)
+            return kt_fail (reason, "parameter %d: %s", i, sqlite3_errstr (rc));
+    }
+    return 0;
+}
+
+int
+store_each_stmt (sqlite3_stmt *stmt, store_bind_fn *bind, void *bind_arg, store_row_fn *row,
+                 void *row_arg, const char *what, kt_reason_t *reason)
+{
+    sqlite3 *db = sqlite3_db_handle (stmt);
+    sqlite3_reset (stmt);
+    sqlite3_clear_bindings (stmt);
+    kt_reason_t why = {""};
+    int rc = bind ? bind (stmt, bind_arg, &why) : 0;
+    if (rc != 0)
+        kt_fail (reason, "cannot %s: %s", what, why.text);
+    int step = SQLITE_DONE;
+    while (rc == 0 && (step = sqlite3_step (stmt)) == SQLITE_ROW) {
+        int taken = row ? row (stmt, row_arg, reason) : 0;
+        if (taken < 0)
+            rc = -1;
+        else if (taken > 0)
+            break;
+    }
+    if (rc == 0 && step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = kt_fail (reason, "cannot %s: %s", what, sqlite3_errmsg (db));
+    sqlite3_reset (stmt);
+    return rc;
+}
+
+int
+store_each (sqlite3 *db, const char *sql, store_bind_fn *bind, void *bind_arg, store_row_fn *row,
+            void *row_arg, const char *what, kt_reason_t *reason)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+        kt_fail (reason, "cannot %s: %s", what, sqlite3_errmsg (db));
+        sqlite3_finalize (stmt);
+        return -1;
+    }
+    int rc = store_each_stmt (stmt, bind, bind_arg, row, row_arg, what, reason);
+    sqlite3_finalize (stmt);
+    return rc;
+}
+
+/*  Row taker of store_one: count the row, hand it on. */
+typedef struct {
+    store_row_fn *row;
+    void *arg;
+    bool found;
+} one_t;
+
+static int
+s_one_row (sqlite3_stmt *row, void *arg, kt_reason_t *reason)
+{
+    one_t *one = arg;
+    one->found = true;
+    if (one->row && one->row (row, one->arg, reason) < 0)
+        return -1;
+    return 1;
+}
+
+int
+store_one (sqlite3 *db, const char *sql, const store_value_t *values, store_row_fn *row,
+           void *row_arg, const char *what, kt_reason_t *reason)
+{
+    one_t one = {row, row_arg, false};
+    if (store_each (db, sql, store_bind_values, (void *) values, s_one_row, &one, what, reason) !=
+        0)
+        return -1;
+    return one.found ? 1 : 0;
+}
+
+int
+store_run (sqlite3 *db, const char *sql, const store_value_t *values, const char *what,
+           kt_reason_t *reason)
+{
+    if (store_each (db, sql, store_bind_values, (void *) values, NULL, NULL, what, reason) != 0)
+        return -1;
+    return sqlite3_changes (db);
+}
+
+int
+store_run_stmt (sqlite3_stmt *stmt, const store_value_t *values, const char *what,
+                kt_reason_t *reason)
+{
+    if (store_each_stmt (stmt, store_bind_values, (void *) values, NULL, NULL, what, reason) != 0)
+        return -1;
+    return sqlite3_changes (sqlite3_db_handle (stmt));
+}
+
+const char *
+store_text (sqlite3_stmt *row, int col)
+{
+    const char *text = (const char *) sqlite3_column_text (row, col);
+    return text ? text : "";
+}
+
+bool
+store_blob_is (sqlite3_stmt *row, int col, size_t len)
+{
+    return sqlite3_column_type (row, col) == SQLITE_BLOB &&
+           (size_t) sqlite3_column_bytes (row, col) == len;
+}
+
+void
+store_join (char *buf, size_t len, const char *const *items, size_t n)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && o < len; i++)
+        o += (size_t) snprintf (buf + o, len - o, "%s%s", i ? "," : "", items[i]);
+}
+
+typedef struct {
+    store_text_fn *fn;
+    void *arg;
+} text_visit_t;
+
+static int
+s_text_row (sqlite3_stmt *row, void *arg, kt_reason_t *reason)
+{
+    text_visit_t *v = arg;
+    return v->fn (v->arg, store_text (row, 0), reason);
+}
+
+int
+store_each_text (sqlite3 *db, const char *sql, const store_value_t *values, store_text_fn *fn,
+                 void *arg, const char *what, kt_reason_t *reason)
+{
+    text_visit_t v = {fn, arg};
+    return store_each (db, sql, store_bind_values, (void *) values, s_text_row, &v, what, reason);
 }

@@ -9,6 +9,7 @@
 #include "util.h"
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,7 +33,82 @@ int store_exec (sqlite3 *db, const char *sql, kt_reason_t *reason);
 /*  Prepare with a reason on failure (a failure here is a programming
  *  error in our SQL or a broken file). */
 sqlite3_stmt *store_prepare (sqlite3 *db, const char *sql, kt_reason_t *reason);
-/*  First column of a one-row query as an integer; fallback when no row. */
+/*  First column of a one-row query as an integer; fallback when no row
+ *  (and when the query fails, which is logged: counts for status). */
 int64_t store_int (sqlite3 *db, const char *sql, int64_t fallback);
+
+/*  ---- One way to run a query ----------------------------------------
+ *  Every store runs its SQL through these, in the shape of sqlite3_exec:
+ *  the caller binds, a callback takes each row.  A failed prepare, bind
+ *  or step is -1 with a reason that names what the statement was for
+ *  (`what`, e.g. "list the decisions"), never an empty result. */
+
+/*  Fill a statement's parameters; 0 or -1 with reason. */
+typedef int (store_bind_fn) (sqlite3_stmt *stmt, void *arg, kt_reason_t *reason);
+/*  Take one row: 0 go on, 1 stop (not an error), -1 error with reason. */
+typedef int (store_row_fn) (sqlite3_stmt *row, void *arg, kt_reason_t *reason);
+
+/*  A parameter value for store_bind_values; a list of them ends with
+ *  STORE_END.  Text and blobs are borrowed for the call; a NULL text
+ *  binds SQL NULL. */
+typedef struct {
+    int type; /* SQLITE_INTEGER, SQLITE_TEXT, SQLITE_BLOB, SQLITE_NULL; 0 ends */
+    int64_t num;
+    const void *ptr;
+    size_t len;
+} store_value_t;
+
+#define STORE_INT(v) ((store_value_t){.type = SQLITE_INTEGER, .num = (int64_t) (v)})
+#define STORE_TEXT(s) ((store_value_t){.type = SQLITE_TEXT, .ptr = (s)})
+/*  n bytes of text, not NUL-terminated. */
+#define STORE_TEXT_N(s, n) ((store_value_t){.type = SQLITE_TEXT, .ptr = (s), .num = 1, .len = (n)})
+#define STORE_BLOB(p, n) ((store_value_t){.type = SQLITE_BLOB, .ptr = (p), .len = (size_t) (n)})
+#define STORE_NULL ((store_value_t){.type = SQLITE_NULL})
+#define STORE_END ((store_value_t){.type = 0})
+/*  The parameter list of a call, e.g. STORE_VALUES (STORE_TEXT (ref), STORE_INT (n)). */
+#define STORE_VALUES(...) ((const store_value_t[]){__VA_ARGS__, STORE_END})
+
+/*  A store_bind_fn binding arg, a STORE_END-terminated store_value_t
+ *  array, to parameters 1, 2, ... */
+int store_bind_values (sqlite3_stmt *stmt, void *arg, kt_reason_t *reason);
+
+/*  Prepare sql, bind it (bind may be NULL), call row for each row (row
+ *  may be NULL: a statement without results).  Returns 0 when every row
+ *  was taken or row stopped, -1 with reason on any failure. */
+int store_each (sqlite3 *db, const char *sql, store_bind_fn *bind, void *bind_arg,
+                store_row_fn *row, void *row_arg, const char *what, kt_reason_t *reason);
+/*  The same on a statement prepared once (store_prepare), reset before
+ *  and after, so a store may keep its hot statements. */
+int store_each_stmt (sqlite3_stmt *stmt, store_bind_fn *bind, void *bind_arg, store_row_fn *row,
+                     void *row_arg, const char *what, kt_reason_t *reason);
+
+/*  store_each with values: a one-row lookup.  Returns 1 when a row was
+ *  found (row called on it; it may return -1 to refuse it), 0 when none,
+ *  -1 with reason on failure. */
+int store_one (sqlite3 *db, const char *sql, const store_value_t *values, store_row_fn *row,
+               void *row_arg, const char *what, kt_reason_t *reason);
+/*  Run a statement without results with values bound.  Returns the
+ *  number of rows it changed, or -1 with reason. */
+int store_run (sqlite3 *db, const char *sql, const store_value_t *values, const char *what,
+               kt_reason_t *reason);
+/*  The same on a statement prepared once. */
+int store_run_stmt (sqlite3_stmt *stmt, const store_value_t *values, const char *what,
+                    kt_reason_t *reason);
+
+/*  "a,b,c" of n strings into buf (cut at len): the clear list columns
+ *  (participants, criteria, kinds of data) that stores keep beside a
+ *  sealed body. */
+void store_join (char *buf, size_t len, const char *const *items, size_t n);
+
+/*  Take column 0 of a row as text: 0 go on, 1 stop, -1 error with reason. */
+typedef int (store_text_fn) (void *arg, const char *text, kt_reason_t *reason);
+/*  store_each over a one-column query (ids, case_refs), each to fn. */
+int store_each_text (sqlite3 *db, const char *sql, const store_value_t *values, store_text_fn *fn,
+                     void *arg, const char *what, kt_reason_t *reason);
+
+/*  Row helpers for the columns every store reads: a column's text ("" for
+ *  NULL), and whether a blob column holds exactly len bytes. */
+const char *store_text (sqlite3_stmt *row, int col);
+bool store_blob_is (sqlite3_stmt *row, int col, size_t len);
 
 #endif

@@ -1,5 +1,6 @@
 /*  node: the shared core of every ketend.  */
 #include "node_core.h"
+#include "render.h"
 
 #include "policy.h"
 #include "service.h" /* systemd watchdog (service.c) */
@@ -319,8 +320,13 @@ node_limit (json_t *args)
 }
 
 void
-node_reply_signals (node_t *self, const api_caller_t *caller, json_t *list)
+node_reply_signals (node_t *self, const api_caller_t *caller, json_t *list,
+                    const kt_reason_t *reason)
 {
+    if (!list) {
+        render_reply (self->api, caller, "signals", NULL, reason);
+        return;
+    }
     /*  art. 15.2e: who looked, kernel-identified; counts, never content. */
     kt_log (KT_LOG_INFO, "access signal.list uid=%u pid=%d rows=%zu", (unsigned) caller->uid,
             (int) caller->pid, json_array_size (list));
@@ -334,12 +340,14 @@ s_audit_access (node_t *self, const api_caller_t *caller, const char *cmd, json_
     json_t *since = args ? json_object_get (args, "since_ms") : NULL;
     if (since && (!json_is_integer (since) || json_integer_value (since) < 0))
         apiserver_reply_error (self->api, caller, "since_ms must be a non-negative integer");
-    else
-        apiserver_reply_ok (
-            self->api, caller,
-            json_pack ("{s:o}", "access",
-                       access_list (self->access, since ? (uint64_t) json_integer_value (since) : 0,
-                                    node_limit (args))));
+    else {
+        kt_reason_t reason;
+        render_reply (self->api, caller, "access",
+                      render_access (self->access,
+                                     since ? (uint64_t) json_integer_value (since) : 0,
+                                     node_limit (args), &reason),
+                      &reason);
+    }
 }
 
 /*  The core's own commands; every other one is the role's. */

@@ -196,8 +196,10 @@ const node_command_t *node_command_find (const node_role_t *role, const char *cm
 
 /*  The limit argument of a list command: 100 when absent, else 1..10000. */
 int node_limit (json_t *args);
-/*  Answer a signal.list with list (taken), its read on record. */
-void node_reply_signals (node_t *self, const api_caller_t *caller, json_t *list);
+/*  Answer a signal.list with list (taken), its read on record; list NULL:
+ *  the error in reason. */
+void node_reply_signals (node_t *self, const api_caller_t *caller, json_t *list,
+                         const kt_reason_t *reason);
 
 /*  The roster over time (node_roster.c). */
 int node_accept_roster (node_t *self, const roster_t *roster, kt_reason_t *reason);

@@ -4,6 +4,7 @@
  *  settles a message only when the uitvoerder's signed receipt arrives.
  */
 #include "partner.h"
+#include "partner_json.h"
 
 #include "intake.h"
 #include "policy.h"
@@ -60,18 +61,15 @@ s_start (node_t *self, kt_reason_t *reason)
         zloop_timer (self->loop, self->config.spool_poll_ms, 0, partner_on_spool, self);
     }
     /*  The last receipt survives restarts: status shows it from the file. */
-    sqlite3_stmt *q = store_prepare (self->db,
-                                     "SELECT id, settled_ms, log_index FROM outbox WHERE state=1"
-                                     " ORDER BY settled_ms DESC LIMIT 1",
-                                     reason);
-    if (!q)
+    outbox_receipt_t last;
+    int found = outbox_last_delivered (p->outbox, &last, reason);
+    if (found < 0)
         return -1;
-    if (sqlite3_step (q) == SQLITE_ROW && sqlite3_column_bytes (q, 0) == KT_ID_LEN) {
-        kt_hex (p->last_receipt_id, sqlite3_column_blob (q, 0), KT_ID_LEN);
-        p->last_receipt_ms = (uint64_t) sqlite3_column_int64 (q, 1);
-        p->last_receipt_index = (uint64_t) sqlite3_column_int64 (q, 2);
+    if (found) {
+        kt_hex (p->last_receipt_id, last.id, KT_ID_LEN);
+        p->last_receipt_ms = last.settled_ms;
+        p->last_receipt_index = last.log_index;
     }
-    sqlite3_finalize (q);
     self->transport = transport_connect (&self->config, self->keys, hub->transport_pk, reason);
     if (!self->transport)
         return -1;
@@ -506,8 +504,11 @@ static void
 s_signal_list (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
     (void) cmd;
+    partner_t *p = partner_of (self);
+    kt_reason_t reason;
     node_reply_signals (self, caller,
-                        signalbox_list (partner_of (self)->signalbox, node_limit (args)));
+                        partner_json_signals (p->signalbox, p->outbox, node_limit (args), &reason),
+                        &reason);
 }
 
 /*  log.verify and log.checkpoints: what this member's witness verified. */

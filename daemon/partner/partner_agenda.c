@@ -7,6 +7,8 @@
  *  personal data and is recorded first (art. 15.2e).
  */
 #include "partner.h"
+#include "partner_json.h"
+#include "render.h"
 
 #include "ics.h"
 #include "items.h"
@@ -134,10 +136,11 @@ partner_agenda_list (node_t *self, const api_caller_t *caller, const char *cmd, 
     if (json_is_integer (l) && json_integer_value (l) > 0 && json_integer_value (l) <= 10000)
         limit = (int) json_integer_value (l);
     /*  A node without an agenda table has received none. */
-    apiserver_reply_ok (
-        self->api, caller,
-        json_pack ("{s:o}", "meetings",
-                   p->agendabox ? agendabox_list (p->agendabox, limit) : json_array ()));
+    kt_reason_t reason;
+    render_reply (self->api, caller, "meetings",
+                  p->agendabox ? partner_json_agendas (p->agendabox, limit, &reason)
+                               : json_array (),
+                  &reason);
 }
 
 static json_t *
@@ -259,9 +262,9 @@ partner_decision_list (node_t *self, const api_caller_t *caller, const char *cmd
     (void) args;
     if (s_not_kernpartij (self, caller))
         return;
-    apiserver_reply_ok (
-        self->api, caller,
-        json_pack ("{s:o}", "decisions", decisionbox_list (partner_of (self)->decisionbox, 100)));
+    kt_reason_t reason;
+    render_reply (self->api, caller, "decisions",
+                  partner_json_decisions (partner_of (self)->decisionbox, 100, &reason), &reason);
 }
 
 void

@@ -5,6 +5,8 @@
  *  crashes and outages like signals do.
  */
 #include "partner.h"
+#include "partner_json.h"
+#include "render.h"
 
 #include "intake.h"
 #include "items.h"
@@ -229,8 +231,8 @@ partner_case_api (node_t *self, const api_caller_t *caller, const char *cmd, jso
     kt_reason_t reason;
     int rc = 0;
     if (strcmp (cmd, "case.list") == 0) {
-        apiserver_reply_ok (self->api, caller,
-                            json_pack ("{s:o}", "cases", casebox_list (p->casebox)));
+        render_reply (self->api, caller, "cases", partner_json_cases (p->casebox, &reason),
+                      &reason);
         return;
     }
     if (!json_is_object (args)) {
@@ -254,15 +256,22 @@ partner_case_api (node_t *self, const api_caller_t *caller, const char *cmd, jso
         if (rc == 0)
             rc = node_record_access (self, caller, cmd, refs, 1, &reason);
         if (rc == 0) {
-            json_t *r = json_pack ("{s:o*, s:b}", "plan", plan ? plan_to_json (plan) : NULL,
+            json_t *r = json_pack ("{s:o*, s:b}", "plan", plan ? render_plan (plan) : NULL,
                                    "closed", casebox_closed (p->casebox, case_ref));
             if (strcmp (cmd, "case.show") == 0) {
-                json_object_set_new (r, "disclosures", casebox_disclosures (p->casebox, case_ref));
-                json_t *closure = casebox_closure (p->casebox, case_ref);
+                json_t *disclosures = partner_json_disclosures (p->casebox, case_ref, &reason);
+                json_t *closure = NULL;
+                if (!disclosures ||
+                    partner_json_closure (p->casebox, case_ref, &closure, &reason) != 0)
+                    rc = -1;
+                json_object_set_new (r, "disclosures", disclosures);
                 if (closure)
                     json_object_set_new (r, "closure", closure);
             }
-            apiserver_reply_ok (self->api, caller, r);
+            if (rc == 0)
+                apiserver_reply_ok (self->api, caller, r);
+            else
+                json_decref (r);
         }
         if (plan)
             keten__case_plan__free_unpacked (plan, NULL);

@@ -602,22 +602,30 @@ s_read (spool_t *self, const char *name, spool_read_t *r)
     return out;
 }
 
+static int
+s_found_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) q;
+    (void) reason;
+    *(bool *) arg = true;
+    return 1;
+}
+
 /*  Whether (name, hash) was forwarded already: 1 yes, 0 no, -1 the table
  *  could not be read (logged).  On -1 the caller must skip the file for
  *  this scan: taking it as new could send it twice. */
 static int
 s_forwarded (spool_t *self, const char *name, const uint8_t hash[32])
 {
-    sqlite3_stmt *s = self->lookup;
-    sqlite3_reset (s);
-    sqlite3_bind_text (s, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_blob (s, 2, hash, 32, SQLITE_STATIC);
-    int rc = sqlite3_step (s);
-    sqlite3_reset (s);
-    if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-        return rc == SQLITE_ROW;
+    bool found = false;
+    kt_reason_t reason;
+    if (store_each_stmt (self->lookup, store_bind_values,
+                         (void *) STORE_VALUES (STORE_TEXT (name), STORE_BLOB (hash, 32)),
+                         s_found_row, &found, "look up a spool file", &reason) == 0)
+        return found;
     if (s_quiet_due (self, "lookup_failed", 0))
-        kt_log (KT_LOG_ERROR, "spool lookup_failed rc=%d%s", rc, ratelog_note (self->quiet));
+        kt_log (KT_LOG_ERROR, "spool lookup_failed reason=\"%s\"%s", reason.text,
+                ratelog_note (self->quiet));
     return -1;
 }
 
@@ -745,18 +753,13 @@ int
 spool_record (spool_t *self, const spool_file_t *file, const uint8_t id[KT_ID_LEN],
               kt_reason_t *reason)
 {
-    sqlite3_stmt *s = self->insert;
-    sqlite3_reset (s);
-    sqlite3_bind_text (s, 1, file->name, -1, SQLITE_STATIC);
-    sqlite3_bind_blob (s, 2, file->hash, 32, SQLITE_STATIC);
-    sqlite3_bind_blob (s, 3, id, KT_ID_LEN, SQLITE_STATIC);
-    sqlite3_bind_int64 (s, 4, (sqlite3_int64) file->owner);
-    sqlite3_bind_int64 (s, 5, (sqlite3_int64) kt_now_ms ());
-    int rc = sqlite3_step (s);
-    sqlite3_reset (s);
-    if (rc != SQLITE_DONE)
-        return kt_fail (reason, "cannot record spool file: %s", sqlite3_errmsg (self->db));
-    return 0;
+    return store_run_stmt (self->insert,
+                           STORE_VALUES (STORE_TEXT (file->name), STORE_BLOB (file->hash, 32),
+                                         STORE_BLOB (id, KT_ID_LEN), STORE_INT (file->owner),
+                                         STORE_INT (kt_now_ms ())),
+                           "record the spool file", reason) < 0
+               ? -1
+               : 0;
 }
 
 void

@@ -123,6 +123,46 @@ witness_out_clear (witness_out_t *out)
     memset (out, 0, sizeof *out);
 }
 
+/*  Run a write whose failure the witness can only log: what it keeps is
+ *  evidence for later, and the next checkpoint is checked either way. */
+static void
+s_run (witness_t *self, const char *sql, const store_value_t *values, const char *what)
+{
+    kt_reason_t reason;
+    if (store_run (self->db, sql, values, what, &reason) < 0)
+        kt_log (KT_LOG_ERROR, "witness store_failed reason=\"%s\"", reason.text);
+}
+
+/*  Columns 0 (an integer) and 1 (a 32-byte root) of a row. */
+typedef struct {
+    int64_t *value;
+    uint8_t *root;
+    bool found;
+} sized_root_t;
+
+static int
+s_root_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    sized_root_t *r = arg;
+    if ((r->found = store_blob_is (q, 1, 32))) {
+        *r->value = sqlite3_column_int64 (q, 0);
+        memcpy (r->root, sqlite3_column_blob (q, 1), 32);
+    }
+    return 0;
+}
+
+/*  A one-row read; a failure is logged and reads as no row. */
+static bool
+s_read (witness_t *self, const char *sql, const store_value_t *values, sized_root_t *r,
+        const char *what)
+{
+    kt_reason_t reason;
+    if (store_one (self->db, sql, values, s_root_row, r, what, &reason) < 0)
+        kt_log (KT_LOG_ERROR, "witness read_failed reason=\"%s\"", reason.text);
+    return r->found;
+}
+
 /*  Raise an alarm: kept, and in the journal (ids and sizes only). */
 static void s_alarm (witness_t *self, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 static void
@@ -134,14 +174,8 @@ s_alarm (witness_t *self, const char *fmt, ...)
     vsnprintf (what, sizeof what, fmt, ap);
     va_end (ap);
     kt_log (KT_LOG_ERROR, "log alarm what=\"%s\"", what);
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2 (self->db, "INSERT INTO witness_alarm (at_ms, what) VALUES (?,?)", -1,
-                            &s, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64 (s, 1, (sqlite3_int64) kt_now_ms ());
-        sqlite3_bind_text (s, 2, what, -1, SQLITE_STATIC);
-        sqlite3_step (s);
-    }
-    sqlite3_finalize (s);
+    s_run (self, "INSERT INTO witness_alarm (at_ms, what) VALUES (?,?)",
+           STORE_VALUES (STORE_INT (kt_now_ms ()), STORE_TEXT (what)), "keep the alarm");
 }
 
 bool
@@ -154,49 +188,34 @@ witness_alarm (witness_t *self)
 static void
 s_kept (witness_t *self, uint64_t *size, uint8_t root[32])
 {
-    *size = 0;
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2 (self->db, "SELECT size, root FROM witness_kept WHERE id=1", -1, &q,
-                            NULL) != SQLITE_OK)
-        return;
-    if (sqlite3_step (q) == SQLITE_ROW && sqlite3_column_bytes (q, 1) == 32) {
-        *size = (uint64_t) sqlite3_column_int64 (q, 0);
-        memcpy (root, sqlite3_column_blob (q, 1), 32);
-    }
-    sqlite3_finalize (q);
+    int64_t kept = 0;
+    sized_root_t r = {&kept, root, false};
+    *size = s_read (self, "SELECT size, root FROM witness_kept WHERE id=1", NULL, &r,
+                    "read the kept checkpoint")
+                ? (uint64_t) kept
+                : 0;
 }
 
 /*  The root seen for size: 1 found (state in *state), 0 not. */
 static int
 s_seen (witness_t *self, uint64_t size, uint8_t root[32], int *state)
 {
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2 (self->db, "SELECT root, state FROM witness_seen WHERE size=?", -1, &q,
-                            NULL) != SQLITE_OK)
+    int64_t seen_state = 0;
+    sized_root_t r = {&seen_state, root, false};
+    if (!s_read (self, "SELECT state, root FROM witness_seen WHERE size=?",
+                 STORE_VALUES (STORE_INT (size)), &r, "read a checkpoint seen"))
         return 0;
-    sqlite3_bind_int64 (q, 1, (sqlite3_int64) size);
-    int found = sqlite3_step (q) == SQLITE_ROW && sqlite3_column_bytes (q, 0) == 32;
-    if (found) {
-        memcpy (root, sqlite3_column_blob (q, 0), 32);
-        *state = sqlite3_column_int (q, 1);
-    }
-    sqlite3_finalize (q);
-    return found;
+    *state = (int) seen_state;
+    return 1;
 }
 
 static void
 s_exec (witness_t *self, const char *sql, uint64_t size, const uint8_t *root, int state)
 {
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2 (self->db, sql, -1, &s, NULL) != SQLITE_OK)
-        return;
-    sqlite3_bind_int64 (s, 1, (sqlite3_int64) size);
-    if (root)
-        sqlite3_bind_blob (s, 2, root, 32, SQLITE_STATIC);
-    sqlite3_bind_int (s, 3, state);
-    if (sqlite3_step (s) != SQLITE_DONE)
-        kt_log (KT_LOG_ERROR, "witness store_failed error=\"%s\"", sqlite3_errmsg (self->db));
-    sqlite3_finalize (s);
+    s_run (self, sql,
+           STORE_VALUES (STORE_INT (size), root ? STORE_BLOB (root, 32) : STORE_NULL,
+                         STORE_INT (state)),
+           "record a checkpoint seen");
 }
 
 /*  Record a checkpoint seen.  Two roots for one size are two histories. */
@@ -245,18 +264,9 @@ s_keep (witness_t *self, const checkpoint_t *cp, const char *note, size_t len, w
      *  and keep what was verified before. */
     if (!s_record (self, cp, SEEN_CONSISTENT))
         return;
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2 (self->db,
-                            "INSERT OR REPLACE INTO witness_kept (id, size, root, note)"
-                            " VALUES (1, ?, ?, ?)",
-                            -1, &s, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64 (s, 1, (sqlite3_int64) cp->size);
-        sqlite3_bind_blob (s, 2, cp->root, 32, SQLITE_STATIC);
-        sqlite3_bind_text (s, 3, note, (int) len, SQLITE_STATIC);
-        if (sqlite3_step (s) != SQLITE_DONE)
-            kt_log (KT_LOG_ERROR, "witness store_failed error=\"%s\"", sqlite3_errmsg (self->db));
-    }
-    sqlite3_finalize (s);
+    s_run (self, "INSERT OR REPLACE INTO witness_kept (id, size, root, note) VALUES (1, ?, ?, ?)",
+           STORE_VALUES (STORE_INT (cp->size), STORE_BLOB (cp->root, 32), STORE_TEXT_N (note, len)),
+           "keep the checkpoint");
     s_cosign (self, cp, note, len, out);
 }
 
@@ -361,20 +371,13 @@ witness_on_receipt (witness_t *self, const uint8_t id[KT_ID_LEN], const Keten__R
                  (unsigned long long) r->log_index, (unsigned long long) cp.size);
         return;
     }
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2 (self->db,
-                            "INSERT OR REPLACE INTO witness_receipt (message_id, log_index, leaf,"
-                            " size, root, path) VALUES (?,?,?,?,?,?)",
-                            -1, &s, NULL) == SQLITE_OK) {
-        sqlite3_bind_blob (s, 1, id, KT_ID_LEN, SQLITE_STATIC);
-        sqlite3_bind_int64 (s, 2, (sqlite3_int64) r->log_index);
-        sqlite3_bind_blob (s, 3, r->leaf_hash.data, 32, SQLITE_STATIC);
-        sqlite3_bind_int64 (s, 4, (sqlite3_int64) cp.size);
-        sqlite3_bind_blob (s, 5, cp.root, 32, SQLITE_STATIC);
-        sqlite3_bind_blob (s, 6, path, (int) (r->n_inclusion * 32), SQLITE_STATIC);
-        sqlite3_step (s);
-    }
-    sqlite3_finalize (s);
+    s_run (self,
+           "INSERT OR REPLACE INTO witness_receipt (message_id, log_index, leaf, size, root, path)"
+           " VALUES (?,?,?,?,?,?)",
+           STORE_VALUES (STORE_BLOB (id, KT_ID_LEN), STORE_INT (r->log_index),
+                         STORE_BLOB (r->leaf_hash.data, 32), STORE_INT (cp.size),
+                         STORE_BLOB (cp.root, 32), STORE_BLOB (path, r->n_inclusion * 32)),
+           "keep the receipt's proof");
     if (r->cp_old_size > 0) {
         Keten__CheckpointMessage m = KETEN__CHECKPOINT_MESSAGE__INIT;
         m.note = r->checkpoint;
@@ -485,6 +488,14 @@ s_on_checkpoint (witness_t *self, const Keten__CheckpointMessage *m, witness_out
         s_ask (self, cp.size, kept_size, out);
 }
 
+static int
+s_alarm_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    json_t *o = json_pack ("{s:I, s:s}", "at_ms", (json_int_t) sqlite3_column_int64 (q, 0), "what",
+                           store_text (q, 1));
+    return o && json_array_append_new (arg, o) == 0 ? 0 : kt_fail (reason, "out of memory");
+}
+
 json_t *
 witness_status (witness_t *self)
 {
@@ -495,15 +506,12 @@ witness_status (witness_t *self)
     if (size)
         kt_hex (hex, root, 32);
     json_t *alarms = json_array ();
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2 (self->db,
-                            "SELECT at_ms, what FROM witness_alarm ORDER BY id DESC LIMIT 10", -1,
-                            &q, NULL) == SQLITE_OK) {
-        while (sqlite3_step (q) == SQLITE_ROW)
-            json_array_append_new (
-                alarms, json_pack ("{s:I, s:s}", "at_ms", (json_int_t) sqlite3_column_int64 (q, 0),
-                                   "what", (const char *) sqlite3_column_text (q, 1)));
-        sqlite3_finalize (q);
+    kt_reason_t reason;
+    if (store_each (self->db, "SELECT at_ms, what FROM witness_alarm ORDER BY id DESC LIMIT 10",
+                    NULL, NULL, s_alarm_row, alarms, "list the alarms", &reason) != 0) {
+        kt_log (KT_LOG_ERROR, "witness read_failed reason=\"%s\"", reason.text);
+        json_decref (alarms);
+        return NULL;
     }
     return json_pack (
         "{s:I, s:s, s:I, s:I, s:o}", "checkpoint_size", (json_int_t) size, "checkpoint_root", hex,
@@ -513,47 +521,59 @@ witness_status (witness_t *self)
         "alarms", alarms);
 }
 
+typedef struct {
+    uint64_t kept;
+    json_int_t n, ok, pending, failed, first_bad;
+} verifying_t;
+
+/*  One kept receipt: its proof against its checkpoint, and that
+ *  checkpoint against the newest verified one. */
+static int
+s_verify_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    verifying_t *v = arg;
+    v->n++;
+    uint64_t index = (uint64_t) sqlite3_column_int64 (q, 0);
+    size_t n_path = (size_t) sqlite3_column_bytes (q, 4) / 32;
+    bool good = store_blob_is (q, 1, 32) && store_blob_is (q, 3, 32) && n_path <= MERKLE_MAX_PATH &&
+                merkle_verify_inclusion (
+                    sqlite3_column_blob (q, 1), index, (uint64_t) sqlite3_column_int64 (q, 2),
+                    sqlite3_column_blob (q, 4), n_path, sqlite3_column_blob (q, 3)) &&
+                store_blob_is (q, 6, 32) &&
+                memcmp (sqlite3_column_blob (q, 6), sqlite3_column_blob (q, 3), 32) == 0 &&
+                (uint64_t) sqlite3_column_int64 (q, 2) <= v->kept;
+    if (!good) {
+        v->failed++;
+        if (v->first_bad < 0)
+            v->first_bad = (json_int_t) index;
+    } else if (sqlite3_column_int (q, 5) == SEEN_CONSISTENT)
+        v->ok++;
+    else
+        v->pending++;
+    return 0;
+}
+
 json_t *
 witness_verify (witness_t *self)
 {
     uint64_t kept;
     uint8_t kept_root[32];
     s_kept (self, &kept, kept_root);
-    json_int_t n = 0, ok = 0, pending = 0, failed = 0, first_bad = -1;
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2 (self->db,
-                            "SELECT r.log_index, r.leaf, r.size, r.root, r.path,"
-                            " coalesce(s.state, -1), s.root FROM witness_receipt r"
-                            " LEFT JOIN witness_seen s ON s.size = r.size ORDER BY r.log_index",
-                            -1, &q, NULL) == SQLITE_OK) {
-        while (sqlite3_step (q) == SQLITE_ROW) {
-            n++;
-            uint64_t index = (uint64_t) sqlite3_column_int64 (q, 0);
-            size_t n_path = (size_t) sqlite3_column_bytes (q, 4) / 32;
-            bool good = sqlite3_column_bytes (q, 1) == 32 && sqlite3_column_bytes (q, 3) == 32 &&
-                        n_path <= MERKLE_MAX_PATH &&
-                        merkle_verify_inclusion (sqlite3_column_blob (q, 1), index,
-                                                 (uint64_t) sqlite3_column_int64 (q, 2),
-                                                 sqlite3_column_blob (q, 4), n_path,
-                                                 sqlite3_column_blob (q, 3)) &&
-                        sqlite3_column_bytes (q, 6) == 32 &&
-                        memcmp (sqlite3_column_blob (q, 6), sqlite3_column_blob (q, 3), 32) == 0 &&
-                        (uint64_t) sqlite3_column_int64 (q, 2) <= kept;
-            if (!good) {
-                failed++;
-                if (first_bad < 0)
-                    first_bad = (json_int_t) index;
-            } else if (sqlite3_column_int (q, 5) == SEEN_CONSISTENT)
-                ok++;
-            else
-                pending++;
-        }
-        sqlite3_finalize (q);
+    verifying_t v = {kept, 0, 0, 0, 0, -1};
+    kt_reason_t reason;
+    if (store_each (self->db,
+                    "SELECT r.log_index, r.leaf, r.size, r.root, r.path, coalesce(s.state, -1),"
+                    " s.root FROM witness_receipt r LEFT JOIN witness_seen s ON s.size = r.size"
+                    " ORDER BY r.log_index",
+                    NULL, NULL, s_verify_row, &v, "verify the kept receipts", &reason) != 0) {
+        kt_log (KT_LOG_ERROR, "witness read_failed reason=\"%s\"", reason.text);
+        return NULL;
     }
-    json_t *r = json_pack ("{s:I, s:I, s:I, s:I, s:I, s:b}", "receipts", n, "verified", ok,
-                           "pending", pending, "failed", failed, "checkpoint_size",
+    json_t *r = json_pack ("{s:I, s:I, s:I, s:I, s:I, s:b}", "receipts", v.n, "verified", v.ok,
+                           "pending", v.pending, "failed", v.failed, "checkpoint_size",
                            (json_int_t) kept, "alarm", witness_alarm (self));
-    if (first_bad >= 0)
-        json_object_set_new (r, "first_bad_index", json_integer (first_bad));
+    if (r && v.first_bad >= 0)
+        json_object_set_new (r, "first_bad_index", json_integer (v.first_bad));
     return r;
 }

@@ -43,10 +43,12 @@ void witness_on_receipt (witness_t *self, const uint8_t message_id[KT_ID_LEN],
 void witness_on_checkpoint (witness_t *self, const Keten__CheckpointMessage *m, witness_out_t *out);
 void witness_out_clear (witness_out_t *out);
 
-/*  Status: newest verified checkpoint, pending, alarm. */
+/*  Status: newest verified checkpoint, pending, alarm (NULL, logged, when
+ *  the witness tables cannot be read). */
 json_t *witness_status (witness_t *self);
 /*  `keten log verify` at a partner: every kept receipt's proof against its
- *  checkpoint, and every such checkpoint against the newest verified one. */
+ *  checkpoint, and every such checkpoint against the newest verified one
+ *  (NULL, logged, when the receipts cannot be read). */
 json_t *witness_verify (witness_t *self);
 bool witness_alarm (witness_t *self);
 

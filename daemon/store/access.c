@@ -6,6 +6,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -95,8 +96,8 @@ access_uid_in_group (uid_t uid, const char *group)
     struct passwd pw, *found = NULL;
     struct group gr, *grp = NULL;
     char buf[4096], gbuf[4096];
-    if (getpwuid_r (uid, &pw, buf, sizeof buf, &found) != 0 || !found
-        || getgrnam_r (group, &gr, gbuf, sizeof gbuf, &grp) != 0 || !grp)
+    if (getpwuid_r (uid, &pw, buf, sizeof buf, &found) != 0 || !found ||
+        getgrnam_r (group, &gr, gbuf, sizeof gbuf, &grp) != 0 || !grp)
         return false;
     gid_t groups[256];
     int n = (int) (sizeof groups / sizeof groups[0]);
@@ -118,16 +119,11 @@ access_record (access_t *self, uid_t uid, const char *what, const char *const *c
         return -1;
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < n_case_refs; i++) {
-        sqlite3_stmt *s = self->insert;
-        sqlite3_reset (s);
-        sqlite3_bind_int64 (s, 1, (sqlite3_int64) now_ms);
-        sqlite3_bind_int64 (s, 2, (sqlite3_int64) uid);
-        sqlite3_bind_text (s, 3, user, -1, SQLITE_STATIC);
-        sqlite3_bind_text (s, 4, what, -1, SQLITE_STATIC);
-        sqlite3_bind_text (s, 5, case_refs[i], -1, SQLITE_STATIC);
-        if (sqlite3_step (s) != SQLITE_DONE)
-            rc = kt_fail (reason, "cannot record the access: %s", sqlite3_errmsg (self->db));
-        sqlite3_reset (s);
+        if (store_run_stmt (self->insert,
+                            STORE_VALUES (STORE_INT (now_ms), STORE_INT (uid), STORE_TEXT (user),
+                                          STORE_TEXT (what), STORE_TEXT (case_refs[i])),
+                            "record the access", reason) < 0)
+            rc = -1;
     }
     if (rc != 0 || store_commit (self->db, reason) != 0) {
         store_rollback (self->db);
@@ -140,22 +136,32 @@ access_record (access_t *self, uid_t uid, const char *what, const char *const *c
     return 0;
 }
 
-json_t *
-access_list (access_t *self, uint64_t since_ms, int limit)
+const char *
+access_node (access_t *self)
 {
-    json_t *list = json_array ();
-    sqlite3_stmt *q = self->list;
-    sqlite3_reset (q);
-    sqlite3_bind_int64 (q, 1, (sqlite3_int64) since_ms);
-    sqlite3_bind_int (q, 2, limit);
-    while (sqlite3_step (q) == SQLITE_ROW)
-        json_array_append_new (
-            list, json_pack ("{s:I, s:s, s:I, s:s, s:s, s:s}", "at_ms",
-                             (json_int_t) sqlite3_column_int64 (q, 0), "node", self->node, "uid",
-                             (json_int_t) sqlite3_column_int64 (q, 1), "user",
-                             (const char *) sqlite3_column_text (q, 2), "what",
-                             (const char *) sqlite3_column_text (q, 3), "case_ref",
-                             (const char *) sqlite3_column_text (q, 4)));
-    sqlite3_reset (q);
-    return list;
+    return self->node;
+}
+
+typedef struct {
+    access_row_fn *fn;
+    void *arg;
+} visit_t;
+
+static int
+s_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    visit_t *v = arg;
+    access_row_t row = {(uint64_t) sqlite3_column_int64 (q, 0), sqlite3_column_int64 (q, 1),
+                        store_text (q, 2), store_text (q, 3), store_text (q, 4)};
+    return v->fn (v->arg, &row, reason);
+}
+
+int
+access_each (access_t *self, uint64_t since_ms, int limit, access_row_fn *fn, void *arg,
+             kt_reason_t *reason)
+{
+    visit_t v = {fn, arg};
+    return store_each_stmt (self->list, store_bind_values,
+                            (void *) STORE_VALUES (STORE_INT (since_ms), STORE_INT (limit)), s_row,
+                            &v, "list the access records", reason);
 }

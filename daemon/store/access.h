@@ -10,7 +10,6 @@
 
 #include "util.h"
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <sqlite3.h>
 #include <stddef.h>
@@ -33,7 +32,22 @@ bool access_uid_in_group (uid_t uid, const char *group);
 int access_record (access_t *self, uid_t uid, const char *what, const char *const *case_refs,
                    size_t n_case_refs, uint64_t now_ms, kt_reason_t *reason);
 
-/*  Records at or after since_ms, oldest first, at most limit. */
-json_t *access_list (access_t *self, uint64_t since_ms, int limit);
+/*  One access record; the strings are borrowed for the callback. */
+typedef struct {
+    uint64_t at_ms;
+    int64_t uid;
+    const char *user;
+    const char *what;
+    const char *case_ref;
+} access_row_t;
+/*  Take one row: 0 go on, 1 stop, -1 error with reason. */
+typedef int (access_row_fn) (void *arg, const access_row_t *row, kt_reason_t *reason);
+
+/*  Records at or after since_ms, oldest first, at most limit, each to fn.
+ *  0, or -1 with reason when the records cannot be read. */
+int access_each (access_t *self, uint64_t since_ms, int limit, access_row_fn *fn, void *arg,
+                 kt_reason_t *reason);
+/*  This node's id, as the records name it. */
+const char *access_node (access_t *self);
 
 #endif

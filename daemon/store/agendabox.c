@@ -67,13 +67,12 @@ agendabox_new (sqlite3 *db, keystore_t *keystore, kt_reason_t *reason)
 bool
 agendabox_present (sqlite3 *db)
 {
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2 (db, "SELECT 1 FROM schema_version WHERE module='agendabox'", -1, &q,
-                            NULL) != SQLITE_OK)
-        return false;
-    bool present = sqlite3_step (q) == SQLITE_ROW;
-    sqlite3_finalize (q);
-    return present;
+    kt_reason_t reason;
+    int present = store_one (db, "SELECT 1 FROM schema_version WHERE module='agendabox'", NULL,
+                             NULL, NULL, "look for the agenda table", &reason);
+    if (present < 0)
+        kt_log (KT_LOG_ERROR, "agenda lookup_failed reason=\"%s\"", reason.text);
+    return present > 0;
 }
 
 void
@@ -202,22 +201,35 @@ agendabox_check (const Keten__WeegploegAgenda *a, Keten__MessageType type, bool 
     return 0;
 }
 
-/*  The stored sequence of meeting_id, -1 when none. */
-static int64_t
-s_stored_sequence (agendabox_t *self, const char *meeting_id, uint8_t key_id[KEYSTORE_ID_LEN])
+typedef struct {
+    int64_t seq;
+    uint8_t *key_id;
+} stored_t;
+
+static int
+s_stored_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 {
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2 (self->db, "SELECT sequence, key_id FROM agenda WHERE meeting_id=?", -1,
-                            &q, NULL) != SQLITE_OK)
-        return -2;
-    sqlite3_bind_text (q, 1, meeting_id, -1, SQLITE_STATIC);
-    int64_t seq = -1;
-    if (sqlite3_step (q) == SQLITE_ROW && sqlite3_column_bytes (q, 1) == KEYSTORE_ID_LEN) {
-        seq = sqlite3_column_int64 (q, 0);
-        memcpy (key_id, sqlite3_column_blob (q, 1), KEYSTORE_ID_LEN);
+    (void) reason;
+    stored_t *st = arg;
+    if (store_blob_is (q, 1, KEYSTORE_ID_LEN)) {
+        st->seq = sqlite3_column_int64 (q, 0);
+        memcpy (st->key_id, sqlite3_column_blob (q, 1), KEYSTORE_ID_LEN);
     }
-    sqlite3_finalize (q);
-    return seq;
+    return 0;
+}
+
+/*  The stored sequence of meeting_id, -1 when none, -2 (reason) when the
+ *  table cannot be read. */
+static int64_t
+s_stored_sequence (agendabox_t *self, const char *meeting_id, uint8_t key_id[KEYSTORE_ID_LEN],
+                   kt_reason_t *reason)
+{
+    stored_t st = {-1, key_id};
+    if (store_one (self->db, "SELECT sequence, key_id FROM agenda WHERE meeting_id=?",
+                   STORE_VALUES (STORE_TEXT (meeting_id)), s_stored_row, &st,
+                   "read the agenda table", reason) < 0)
+        return -2;
+    return st.seq;
 }
 
 static int
@@ -231,31 +243,20 @@ s_write (agendabox_t *self, const uint8_t message_id[KT_ID_LEN], const Keten__We
             strcat (refs, ",");
         strcat (refs, a->items[i]->case_ref);
     }
-    sqlite3_stmt *s = store_prepare (self->db,
-                                     "INSERT OR REPLACE INTO agenda (meeting_id, sequence,"
-                                     " cancelled, starts_at, duration_min, location, case_refs,"
-                                     " received_ms, message_id, key_id, body, kind)"
-                                     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                                     reason);
-    if (!s)
-        return -1;
-    sqlite3_bind_text (s, 1, a->meeting_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (s, 2, a->sequence);
-    sqlite3_bind_int (s, 3, a->cancelled);
-    sqlite3_bind_text (s, 4, a->starts_at, -1, SQLITE_STATIC);
-    sqlite3_bind_int (s, 5, (int) a->duration_min);
-    sqlite3_bind_text (s, 6, a->location, -1, SQLITE_STATIC);
-    sqlite3_bind_text (s, 7, refs, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (s, 8, (sqlite3_int64) now_ms);
-    sqlite3_bind_blob (s, 9, message_id, KT_ID_LEN, SQLITE_STATIC);
-    sqlite3_bind_blob (s, 10, key_id, KEYSTORE_ID_LEN, SQLITE_STATIC);
-    sqlite3_bind_blob (s, 11, sealed, (int) sealed_len, SQLITE_STATIC);
-    sqlite3_bind_text (s, 12, s_kind_name (a->kind), -1, SQLITE_STATIC);
-    int rc = sqlite3_step (s) == SQLITE_DONE
-                 ? 0
-                 : kt_fail (reason, "cannot store the agenda: %s", sqlite3_errmsg (self->db));
-    sqlite3_finalize (s);
-    return rc;
+    return store_run (self->db,
+                      "INSERT OR REPLACE INTO agenda (meeting_id, sequence, cancelled, starts_at,"
+                      " duration_min, location, case_refs, received_ms, message_id, key_id, body,"
+                      " kind) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                      STORE_VALUES (
+                          STORE_TEXT (a->meeting_id), STORE_INT (a->sequence),
+                          STORE_INT (a->cancelled), STORE_TEXT (a->starts_at),
+                          STORE_INT (a->duration_min), STORE_TEXT (a->location), STORE_TEXT (refs),
+                          STORE_INT (now_ms), STORE_BLOB (message_id, KT_ID_LEN),
+                          STORE_BLOB (key_id, KEYSTORE_ID_LEN), STORE_BLOB (sealed, sealed_len),
+                          STORE_TEXT (s_kind_name (a->kind))),
+                      "store the agenda", reason) < 0
+               ? -1
+               : 0;
 }
 
 int
@@ -264,9 +265,9 @@ agendabox_store (agendabox_t *self, const uint8_t message_id[KT_ID_LEN],
                  kt_reason_t *reason)
 {
     uint8_t key_id[KEYSTORE_ID_LEN], key[KEYSTORE_KEY_LEN];
-    int64_t stored = s_stored_sequence (self, a->meeting_id, key_id);
+    int64_t stored = s_stored_sequence (self, a->meeting_id, key_id, reason);
     if (stored < -1)
-        return kt_fail (reason, "cannot read the agenda table: %s", sqlite3_errmsg (self->db));
+        return -1;
     if (stored >= (int64_t) a->sequence) {
         *event_p = AGENDA_STALE;
         return 0;
@@ -291,66 +292,60 @@ agendabox_store (agendabox_t *self, const uint8_t message_id[KT_ID_LEN],
     return rc;
 }
 
-json_t *
-agendabox_list (agendabox_t *self, int limit)
+typedef struct {
+    agendabox_row_fn *fn;
+    void *arg;
+} visit_t;
+
+static int
+s_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 {
-    json_t *list = json_array ();
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2 (self->db,
-                            "SELECT meeting_id, sequence, cancelled, starts_at, duration_min,"
-                            " location, case_refs, received_ms, kind FROM agenda"
-                            " ORDER BY starts_at LIMIT ?",
-                            -1, &q, NULL) != SQLITE_OK)
-        return list;
-    sqlite3_bind_int (q, 1, limit);
-    while (sqlite3_step (q) == SQLITE_ROW) {
-        json_t *refs = json_array ();
-        char buf[AGENDA_MAX_ITEMS * 20 + 1];
-        snprintf (buf, sizeof buf, "%s", (const char *) sqlite3_column_text (q, 6));
-        for (char *save = NULL, *t = strtok_r (buf, ",", &save); t; t = strtok_r (NULL, ",", &save))
-            json_array_append_new (refs, json_string (t));
-        json_array_append_new (
-            list, json_pack ("{s:s, s:s, s:I, s:b, s:s, s:i, s:s, s:o, s:I}", "meeting_id",
-                             (const char *) sqlite3_column_text (q, 0), "kind",
-                             (const char *) sqlite3_column_text (q, 8), "sequence",
-                             (json_int_t) sqlite3_column_int64 (q, 1), "cancelled",
-                             sqlite3_column_int (q, 2), "starts_at",
-                             (const char *) sqlite3_column_text (q, 3), "duration_min",
-                             sqlite3_column_int (q, 4), "location",
-                             (const char *) sqlite3_column_text (q, 5), "case_refs", refs,
-                             "received_ms", (json_int_t) sqlite3_column_int64 (q, 7)));
-    }
-    sqlite3_finalize (q);
-    return list;
+    visit_t *v = arg;
+    agendabox_row_t row = {.meeting_id = store_text (q, 0),
+                           .kind = store_text (q, 8),
+                           .sequence = sqlite3_column_int64 (q, 1),
+                           .cancelled = sqlite3_column_int (q, 2) != 0,
+                           .starts_at = store_text (q, 3),
+                           .duration_min = sqlite3_column_int (q, 4),
+                           .location = store_text (q, 5),
+                           .case_refs = store_text (q, 6),
+                           .received_ms = (uint64_t) sqlite3_column_int64 (q, 7)};
+    return v->fn (v->arg, &row, reason);
+}
+
+int
+agendabox_each (agendabox_t *self, int limit, agendabox_row_fn *fn, void *arg, kt_reason_t *reason)
+{
+    visit_t v = {fn, arg};
+    return store_each (self->db,
+                       "SELECT meeting_id, sequence, cancelled, starts_at, duration_min,"
+                       " location, case_refs, received_ms, kind FROM agenda"
+                       " ORDER BY starts_at LIMIT ?",
+                       store_bind_values, (void *) STORE_VALUES (STORE_INT (limit)), s_row, &v,
+                       "list the agendas", reason);
 }
 
 int
 agendabox_get (agendabox_t *self, const char *meeting_id, Keten__WeegploegAgenda **agenda_p,
                kt_reason_t *reason)
 {
-    *agenda_p = NULL;
-    sqlite3_stmt *q =
-        store_prepare (self->db, "SELECT key_id, body FROM agenda WHERE meeting_id=?", reason);
-    if (!q)
+    keystore_record_t r = {self->keystore,
+                           NULL,
+                           meeting_id,
+                           strlen (meeting_id),
+                           1,
+                           &keten__weegploeg_agenda__descriptor,
+                           NULL,
+                           KEYSTORE_NO_RECORD};
+    if (store_one (self->db, "SELECT key_id, body FROM agenda WHERE meeting_id=?",
+                   STORE_VALUES (STORE_TEXT (meeting_id)), keystore_record_row, &r,
+                   "read the agenda", reason) < 0)
         return -1;
-    sqlite3_bind_text (q, 1, meeting_id, -1, SQLITE_STATIC);
-    int rc;
-    uint8_t key[KEYSTORE_KEY_LEN], *plain = NULL;
-    size_t plain_len = 0;
-    if (sqlite3_step (q) != SQLITE_ROW || sqlite3_column_bytes (q, 0) != KEYSTORE_ID_LEN)
-        rc = kt_fail (reason, "no agenda for meeting %.24s on this node", meeting_id);
-    else if ((rc = keystore_get (self->keystore, sqlite3_column_blob (q, 0), key, reason)) == 0) {
-        if (keystore_unseal (key, meeting_id, strlen (meeting_id), sqlite3_column_blob (q, 1),
-                             (size_t) sqlite3_column_bytes (q, 1), &plain, &plain_len) != 0)
-            rc = kt_fail (reason, "the agenda of %.24s does not decrypt; the file may be damaged",
-                          meeting_id);
-        sodium_memzero (key, sizeof key);
-    }
-    sqlite3_finalize (q);
-    if (rc != 0)
-        return -1;
-    *agenda_p = keten__weegploeg_agenda__unpack (NULL, plain_len, plain);
-    sodium_memzero (plain, plain_len);
-    free (plain);
-    return *agenda_p ? 0 : kt_fail (reason, "the agenda of %.24s does not decode", meeting_id);
+    *agenda_p = (Keten__WeegploegAgenda *) r.msg;
+    if (r.result == KEYSTORE_NO_RECORD)
+        return kt_fail (reason, "no agenda for meeting %.24s on this node", meeting_id);
+    if (r.result == KEYSTORE_TAMPERED)
+        return kt_fail (reason, "the agenda of %.24s does not decrypt; the file may be damaged",
+                        meeting_id);
+    return r.msg ? 0 : kt_fail (reason, "the agenda of %.24s does not decode", meeting_id);
 }

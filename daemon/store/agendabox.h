@@ -13,7 +13,6 @@
 #include "keystore.h"
 #include "util.h"
 
-#include <jansson.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -50,8 +49,24 @@ int agendabox_store (agendabox_t *self, const uint8_t message_id[KT_ID_LEN],
                      const Keten__WeegploegAgenda *agenda, uint64_t now_ms, agenda_event_t *event_p,
                      kt_reason_t *reason);
 
-/*  Meetings of both kinds, soonest first, without personal data. */
-json_t *agendabox_list (agendabox_t *self, int limit);
+/*  One meeting received, without personal data; strings borrowed for the
+ *  callback. */
+typedef struct {
+    const char *meeting_id;
+    const char *kind; /* "weegploeg" or "casusoverleg" */
+    int64_t sequence;
+    bool cancelled;
+    const char *starts_at;
+    int duration_min;
+    const char *location;
+    const char *case_refs; /* "k-..,k-.." */
+    uint64_t received_ms;
+} agendabox_row_t;
+/*  Take one row: 0 go on, 1 stop, -1 error with reason. */
+typedef int (agendabox_row_fn) (void *arg, const agendabox_row_t *row, kt_reason_t *reason);
+/*  Meetings of both kinds, soonest first, at most limit, each to fn. */
+int agendabox_each (agendabox_t *self, int limit, agendabox_row_fn *fn, void *arg,
+                    kt_reason_t *reason);
 
 /*  The stored agenda of meeting_id, decrypted (free with
  *  keten__weegploeg_agenda__free_unpacked). */

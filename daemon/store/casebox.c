@@ -70,15 +70,12 @@ static int
 s_key (casebox_t *self, const char *case_ref, bool create, uint8_t key[KEYSTORE_KEY_LEN],
        uint8_t key_id[KEYSTORE_ID_LEN], bool *found, kt_reason_t *reason)
 {
-    sqlite3_stmt *q =
-        store_prepare (self->db, "SELECT key_id FROM case_in WHERE case_ref=?", reason);
-    if (!q)
+    *found = false;
+    keystore_id_t k = {key_id, found};
+    if (store_one (self->db, "SELECT key_id FROM case_in WHERE case_ref=?",
+                   STORE_VALUES (STORE_TEXT (case_ref)), keystore_id_row, &k, "find the case's key",
+                   reason) < 0)
         return -1;
-    sqlite3_bind_text (q, 1, case_ref, -1, SQLITE_STATIC);
-    *found = sqlite3_step (q) == SQLITE_ROW && sqlite3_column_bytes (q, 0) == KEYSTORE_ID_LEN;
-    if (*found)
-        memcpy (key_id, sqlite3_column_blob (q, 0), KEYSTORE_ID_LEN);
-    sqlite3_finalize (q);
     if (*found)
         return keystore_get (self->keystore, key_id, key, reason);
     if (!create)
@@ -86,13 +83,17 @@ s_key (casebox_t *self, const char *case_ref, bool create, uint8_t key[KEYSTORE_
     return keystore_create (self->keystore, key_id, key, reason);
 }
 
-static void
-s_join (char *buf, size_t len, char *const *items, size_t n)
+/*  The key of a case known here: 1, 0 when the case is unknown here, -1
+ *  with reason.  The caller wipes key. */
+static int
+s_known_key (casebox_t *self, const char *case_ref, uint8_t key[KEYSTORE_KEY_LEN],
+             kt_reason_t *reason)
 {
-    size_t o = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < n && o < len; i++)
-        o += (size_t) snprintf (buf + o, len - o, "%s%s", i ? "," : "", items[i]);
+    uint8_t key_id[KEYSTORE_ID_LEN];
+    bool found;
+    if (s_key (self, case_ref, false, key, key_id, &found, reason) != 0)
+        return -1;
+    return found ? 1 : 0;
 }
 
 int
@@ -108,31 +109,24 @@ casebox_store_plan (casebox_t *self, const Keten__CasePlan *plan, kt_reason_t *r
     if (s_key (self, plan->case_ref, true, key, key_id, &found, reason) != 0)
         return -1;
     char parts[2048];
-    s_join (parts, sizeof parts, plan->participants, plan->n_participants);
+    store_join (parts, sizeof parts, (const char *const *) plan->participants,
+                plan->n_participants);
     int rc = store_begin (self->db, reason);
     if (rc == 0)
         rc = plan_store (self->db, plan, key, false, reason);
     if (rc == 0) {
         /*  The case follows its newest version (copies may arrive out of
          *  order: an older one changes nothing). */
-        sqlite3_stmt *s = store_prepare (
-            self->db,
-            "INSERT INTO case_in (case_ref, state, participants, plan_version, opened_ms, key_id)"
-            " VALUES (?1, 'open', ?2, ?3, ?4, ?5) ON CONFLICT (case_ref) DO UPDATE SET"
-            " participants=?2, plan_version=?3 WHERE plan_version < ?3",
-            reason);
-        if (!s)
+        if (store_run (self->db,
+                       "INSERT INTO case_in (case_ref, state, participants, plan_version,"
+                       " opened_ms, key_id) VALUES (?1, 'open', ?2, ?3, ?4, ?5) ON CONFLICT"
+                       " (case_ref) DO UPDATE SET participants=?2, plan_version=?3"
+                       " WHERE plan_version < ?3",
+                       STORE_VALUES (STORE_TEXT (plan->case_ref), STORE_TEXT (parts),
+                                     STORE_INT (plan->version), STORE_INT (kt_now_ms ()),
+                                     STORE_BLOB (key_id, KEYSTORE_ID_LEN)),
+                       "store the case", reason) < 0)
             rc = -1;
-        else {
-            sqlite3_bind_text (s, 1, plan->case_ref, -1, SQLITE_STATIC);
-            sqlite3_bind_text (s, 2, parts, -1, SQLITE_STATIC);
-            sqlite3_bind_int64 (s, 3, plan->version);
-            sqlite3_bind_int64 (s, 4, (sqlite3_int64) kt_now_ms ());
-            sqlite3_bind_blob (s, 5, key_id, KEYSTORE_ID_LEN, SQLITE_STATIC);
-            if (sqlite3_step (s) != SQLITE_DONE)
-                rc = kt_fail (reason, "cannot store the case: %s", sqlite3_errmsg (self->db));
-            sqlite3_finalize (s);
-        }
     }
     sodium_memzero (key, sizeof key);
     if (rc != 0 || store_commit (self->db, reason) != 0) {
@@ -147,12 +141,10 @@ casebox_plan (casebox_t *self, const char *case_ref, uint32_t version, Keten__Ca
               kt_reason_t *reason)
 {
     *plan_p = NULL;
-    uint8_t key[KEYSTORE_KEY_LEN], key_id[KEYSTORE_ID_LEN];
-    bool found;
-    if (s_key (self, case_ref, false, key, key_id, &found, reason) != 0)
-        return -1;
-    if (!found)
-        return kt_fail (reason, "this node takes no part in case %.24s", case_ref);
+    uint8_t key[KEYSTORE_KEY_LEN];
+    int found = s_known_key (self, case_ref, key, reason);
+    if (found <= 0)
+        return found < 0 ? -1 : kt_fail (reason, "this node takes no part in case %.24s", case_ref);
     int rc = plan_load (self->db, case_ref, version, key, plan_p, reason);
     sodium_memzero (key, sizeof key);
     return rc;
@@ -161,12 +153,10 @@ casebox_plan (casebox_t *self, const char *case_ref, uint32_t version, Keten__Ca
 int
 casebox_close (casebox_t *self, const Keten__CaseClosure *c, kt_reason_t *reason)
 {
-    uint8_t key[KEYSTORE_KEY_LEN], key_id[KEYSTORE_ID_LEN];
-    bool found;
-    if (s_key (self, c->case_ref, false, key, key_id, &found, reason) != 0)
-        return -1;
-    if (!found)
-        return 0; /* no plan ever reached this node: nothing to close */
+    uint8_t key[KEYSTORE_KEY_LEN];
+    int found = s_known_key (self, c->case_ref, key, reason);
+    if (found <= 0)
+        return found < 0 ? -1 : 0; /* no plan reached this node: nothing to close */
     uint8_t *sealed = NULL;
     size_t sealed_len = 0;
     int rc = keystore_seal_message (key, c->case_ref, strlen (c->case_ref), &c->base, &sealed,
@@ -175,77 +165,75 @@ casebox_close (casebox_t *self, const Keten__CaseClosure *c, kt_reason_t *reason
     if (rc != 0)
         return kt_fail (reason, "out of memory");
     /*  A copy offered again changes nothing. */
-    sqlite3_stmt *s = store_prepare (self->db,
-                                     "UPDATE case_in SET state='closed', closed_ms=?, closure=?"
-                                     " WHERE case_ref=? AND state='open'",
-                                     reason);
-    if (s) {
-        sqlite3_bind_int64 (s, 1, (sqlite3_int64) c->closed_ms);
-        sqlite3_bind_blob (s, 2, sealed, (int) sealed_len, SQLITE_STATIC);
-        sqlite3_bind_text (s, 3, c->case_ref, -1, SQLITE_STATIC);
-        rc = sqlite3_step (s) == SQLITE_DONE
-                 ? 0
-                 : kt_fail (reason, "cannot close the case: %s", sqlite3_errmsg (self->db));
-        sqlite3_finalize (s);
-    } else
-        rc = -1;
+    rc = store_run (self->db,
+                    "UPDATE case_in SET state='closed', closed_ms=?, closure=?"
+                    " WHERE case_ref=? AND state='open'",
+                    STORE_VALUES (STORE_INT (c->closed_ms), STORE_BLOB (sealed, sealed_len),
+                                  STORE_TEXT (c->case_ref)),
+                    "close the case", reason);
     free (sealed);
-    return rc;
+    return rc < 0 ? -1 : 0;
 }
 
-json_t *
-casebox_closure (casebox_t *self, const char *case_ref)
+/*  A sealed column 0, opened under key with ad. */
+typedef struct {
+    const uint8_t *key;
+    const char *ad;
+    uint8_t *plain;
+    size_t plain_len;
+} opening_t;
+
+static int
+s_open_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 {
-    uint8_t key[KEYSTORE_KEY_LEN], key_id[KEYSTORE_ID_LEN];
-    bool found;
-    kt_reason_t reason;
-    if (s_key (self, case_ref, false, key, key_id, &found, &reason) != 0 || !found)
-        return NULL;
-    json_t *out = NULL;
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2 (self->db,
-                            "SELECT closure FROM case_in WHERE case_ref=? AND closure IS NOT NULL",
-                            -1, &q, NULL) == SQLITE_OK) {
-        sqlite3_bind_text (q, 1, case_ref, -1, SQLITE_STATIC);
-        uint8_t *plain = NULL;
-        size_t plain_len = 0;
-        Keten__CaseClosure *c = NULL;
-        if (sqlite3_step (q) == SQLITE_ROW &&
-            keystore_unseal (key, case_ref, strlen (case_ref), sqlite3_column_blob (q, 0),
-                             (size_t) sqlite3_column_bytes (q, 0), &plain, &plain_len) == 0)
-            c = keten__case_closure__unpack (NULL, plain_len, plain);
-        if (plain) {
-            sodium_memzero (plain, plain_len);
-            free (plain);
-        }
-        if (c) {
-            json_t *by = json_array ();
-            for (size_t i = 0; i < c->n_decided_by; i++)
-                json_array_append_new (by, json_string (c->decided_by[i]));
-            out =
-                json_pack ("{s:o, s:I}", "decided_by", by, "closed_ms", (json_int_t) c->closed_ms);
-            /*  An externe casuspartner gets none (art. 10.5). */
-            if (*c->advice)
-                json_object_set_new (out, "advice", json_string (c->advice));
-            keten__case_closure__free_unpacked (c, NULL);
-        }
-        sqlite3_finalize (q);
-    }
+    (void) reason;
+    opening_t *o = arg;
+    if (keystore_unseal (o->key, o->ad, strlen (o->ad), sqlite3_column_blob (q, 0),
+                         (size_t) sqlite3_column_bytes (q, 0), &o->plain, &o->plain_len) != 0)
+        o->plain = NULL;
+    return 0;
+}
+
+int
+casebox_get_closure (casebox_t *self, const char *case_ref, Keten__CaseClosure **c_p,
+                     kt_reason_t *reason)
+{
+    *c_p = NULL;
+    uint8_t key[KEYSTORE_KEY_LEN];
+    int found = s_known_key (self, case_ref, key, reason);
+    if (found <= 0)
+        return found < 0 ? -1 : 0;
+    opening_t o = {key, case_ref, NULL, 0};
+    int rc = store_one (
+        self->db, "SELECT closure FROM case_in WHERE case_ref=? AND closure IS NOT NULL",
+        STORE_VALUES (STORE_TEXT (case_ref)), s_open_row, &o, "read the closure", reason);
     sodium_memzero (key, sizeof key);
-    return out;
+    if (o.plain) {
+        *c_p = keten__case_closure__unpack (NULL, o.plain_len, o.plain);
+        sodium_memzero (o.plain, o.plain_len);
+        free (o.plain);
+    }
+    /*  A closure that does not open counts as none, as it always has. */
+    return rc < 0 ? -1 : *c_p ? 1 : 0;
+}
+
+static int
+s_closed_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    *(bool *) arg = strcmp (store_text (q, 0), "closed") == 0;
+    return 0;
 }
 
 bool
 casebox_closed (casebox_t *self, const char *case_ref)
 {
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2 (self->db, "SELECT state FROM case_in WHERE case_ref=?", -1, &q, NULL) !=
-        SQLITE_OK)
-        return false;
-    sqlite3_bind_text (q, 1, case_ref, -1, SQLITE_STATIC);
-    bool closed = sqlite3_step (q) == SQLITE_ROW &&
-                  strcmp ((const char *) sqlite3_column_text (q, 0), "closed") == 0;
-    sqlite3_finalize (q);
+    bool closed = false;
+    kt_reason_t reason;
+    if (store_one (self->db, "SELECT state FROM case_in WHERE case_ref=?",
+                   STORE_VALUES (STORE_TEXT (case_ref)), s_closed_row, &closed, "read the case",
+                   &reason) < 0)
+        kt_log (KT_LOG_ERROR, "case lookup_failed reason=\"%s\"", reason.text);
     return closed;
 }
 
@@ -253,13 +241,13 @@ int
 casebox_store_disclosure (casebox_t *self, const uint8_t id[KT_ID_LEN],
                           const Keten__DisclosureConsent *d, kt_reason_t *reason)
 {
-    uint8_t key[KEYSTORE_KEY_LEN], key_id[KEYSTORE_ID_LEN];
-    bool found;
-    if (s_key (self, d->case_ref, false, key, key_id, &found, reason) != 0)
-        return -1;
-    if (!found)
-        return kt_fail (reason, "a disclosure for case %.24s, which this node takes no part in",
-                        d->case_ref);
+    uint8_t key[KEYSTORE_KEY_LEN];
+    int found = s_known_key (self, d->case_ref, key, reason);
+    if (found <= 0)
+        return found < 0 ? -1
+                         : kt_fail (reason,
+                                    "a disclosure for case %.24s, which this node takes no part in",
+                                    d->case_ref);
     uint8_t *sealed = NULL;
     size_t sealed_len = 0;
     int rc = keystore_seal_message (key, id, KT_ID_LEN, &d->base, &sealed, &sealed_len);
@@ -267,107 +255,97 @@ casebox_store_disclosure (casebox_t *self, const uint8_t id[KT_ID_LEN],
     if (rc != 0)
         return kt_fail (reason, "out of memory");
     char kinds[1024], consenting[1024];
-    s_join (kinds, sizeof kinds, d->data_kinds, d->n_data_kinds);
-    s_join (consenting, sizeof consenting, d->consenting, d->n_consenting);
+    store_join (kinds, sizeof kinds, (const char *const *) d->data_kinds, d->n_data_kinds);
+    store_join (consenting, sizeof consenting, (const char *const *) d->consenting,
+                d->n_consenting);
     /*  The necessity is read from the sealed body (casebox_disclosures). */
-    sqlite3_stmt *s = store_prepare (self->db,
-                                     "INSERT OR IGNORE INTO disclosure_in (message_id, case_ref,"
-                                     " data_kinds, consenting, received_ms, body)"
-                                     " VALUES (?,?,?,?,?,?)",
-                                     reason);
-    if (s) {
-        sqlite3_bind_blob (s, 1, id, KT_ID_LEN, SQLITE_STATIC);
-        sqlite3_bind_text (s, 2, d->case_ref, -1, SQLITE_STATIC);
-        sqlite3_bind_text (s, 3, kinds, -1, SQLITE_STATIC);
-        sqlite3_bind_text (s, 4, consenting, -1, SQLITE_STATIC);
-        sqlite3_bind_int64 (s, 5, (sqlite3_int64) kt_now_ms ());
-        sqlite3_bind_blob (s, 6, sealed, (int) sealed_len, SQLITE_STATIC);
-        rc = sqlite3_step (s) == SQLITE_DONE
-                 ? 0
-                 : kt_fail (reason, "cannot store the disclosure: %s", sqlite3_errmsg (self->db));
-        sqlite3_finalize (s);
-    }
+    rc = store_run (self->db,
+                    "INSERT OR IGNORE INTO disclosure_in (message_id, case_ref, data_kinds,"
+                    " consenting, received_ms, body) VALUES (?,?,?,?,?,?)",
+                    STORE_VALUES (STORE_BLOB (id, KT_ID_LEN), STORE_TEXT (d->case_ref),
+                                  STORE_TEXT (kinds), STORE_TEXT (consenting),
+                                  STORE_INT (kt_now_ms ()), STORE_BLOB (sealed, sealed_len)),
+                    "store the disclosure", reason);
     free (sealed);
+    return rc < 0 ? -1 : 0;
+}
+
+typedef struct {
+    casebox_t *self;
+    casebox_row_fn *fn;
+    void *arg;
+} visit_t;
+
+static int
+s_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    visit_t *v = arg;
+    casebox_row_t row = {.case_ref = store_text (q, 0),
+                         .state = store_text (q, 1),
+                         .plan_version = sqlite3_column_int64 (q, 2),
+                         .participants = store_text (q, 3),
+                         .opened_ms = (uint64_t) sqlite3_column_int64 (q, 4),
+                         .closed_ms = (uint64_t) sqlite3_column_int64 (q, 5),
+                         .disclosures = sqlite3_column_int64 (q, 6)};
+    /*  Own measures overdue in the newest plan; a plan that cannot be
+     *  read here has none to show. */
+    Keten__CasePlan *plan = NULL;
+    kt_reason_t why;
+    if (casebox_plan (v->self, row.case_ref, 0, &plan, &why) == 0 && plan) {
+        row.overdue_own = plan_overdue (plan, v->self->self_id);
+        keten__case_plan__free_unpacked (plan, NULL);
+    }
+    return v->fn (v->arg, &row, reason);
+}
+
+int
+casebox_each (casebox_t *self, casebox_row_fn *fn, void *arg, kt_reason_t *reason)
+{
+    visit_t v = {self, fn, arg};
+    return store_each (self->db,
+                       "SELECT case_ref, state, plan_version, participants, opened_ms, closed_ms,"
+                       " (SELECT count(*) FROM disclosure_in d WHERE d.case_ref=c.case_ref)"
+                       " FROM case_in c ORDER BY opened_ms DESC",
+                       NULL, NULL, s_row, &v, "list the cases", reason);
+}
+
+typedef struct {
+    const uint8_t *key;
+    casebox_disclosure_fn *fn;
+    void *arg;
+} disclosure_visit_t;
+
+static int
+s_disclosure_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    disclosure_visit_t *v = arg;
+    ProtobufCMessage *msg = NULL;
+    /*  A record that does not open is passed over, as it always was. */
+    if (!store_blob_is (q, 0, KT_ID_LEN) ||
+        keystore_unseal_message (v->key, sqlite3_column_blob (q, 0), KT_ID_LEN,
+                                 sqlite3_column_blob (q, 1), (size_t) sqlite3_column_bytes (q, 1),
+                                 &keten__disclosure_consent__descriptor, &msg) != 0)
+        return 0;
+    Keten__DisclosureConsent *d = (Keten__DisclosureConsent *) msg;
+    int rc = v->fn (v->arg, d, (uint64_t) sqlite3_column_int64 (q, 2), reason);
+    keten__disclosure_consent__free_unpacked (d, NULL);
     return rc;
 }
 
-json_t *
-casebox_list (casebox_t *self)
+int
+casebox_each_disclosure (casebox_t *self, const char *case_ref, casebox_disclosure_fn *fn,
+                         void *arg, kt_reason_t *reason)
 {
-    json_t *list = json_array ();
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2 (self->db,
-                            "SELECT case_ref, state, plan_version, participants, opened_ms,"
-                            " closed_ms, (SELECT count(*) FROM disclosure_in d WHERE"
-                            " d.case_ref=c.case_ref) FROM case_in c ORDER BY opened_ms DESC",
-                            -1, &q, NULL) != SQLITE_OK)
-        return list;
-    while (sqlite3_step (q) == SQLITE_ROW) {
-        const char *ref = (const char *) sqlite3_column_text (q, 0);
-        Keten__CasePlan *plan = NULL;
-        kt_reason_t reason;
-        size_t overdue = 0;
-        if (casebox_plan (self, ref, 0, &plan, &reason) == 0 && plan) {
-            overdue = plan_overdue (plan, self->self_id);
-            keten__case_plan__free_unpacked (plan, NULL);
-        }
-        json_array_append_new (list,
-                               json_pack ("{s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:I}", "case_ref",
-                                          ref, "state", (const char *) sqlite3_column_text (q, 1),
-                                          "plan_version", (json_int_t) sqlite3_column_int64 (q, 2),
-                                          "participants", (const char *) sqlite3_column_text (q, 3),
-                                          "opened_ms", (json_int_t) sqlite3_column_int64 (q, 4),
-                                          "closed_ms", (json_int_t) sqlite3_column_int64 (q, 5),
-                                          "overdue_own", (json_int_t) overdue, "disclosures",
-                                          (json_int_t) sqlite3_column_int64 (q, 6)));
-    }
-    sqlite3_finalize (q);
-    return list;
-}
-
-json_t *
-casebox_disclosures (casebox_t *self, const char *case_ref)
-{
-    json_t *list = json_array ();
-    uint8_t key[KEYSTORE_KEY_LEN], key_id[KEYSTORE_ID_LEN];
-    bool found;
-    kt_reason_t reason;
-    if (s_key (self, case_ref, false, key, key_id, &found, &reason) != 0 || !found)
-        return list;
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2 (self->db,
-                            "SELECT message_id, body, received_ms FROM disclosure_in"
-                            " WHERE case_ref=? ORDER BY received_ms",
-                            -1, &q, NULL) == SQLITE_OK) {
-        sqlite3_bind_text (q, 1, case_ref, -1, SQLITE_STATIC);
-        while (sqlite3_step (q) == SQLITE_ROW) {
-            uint8_t *plain = NULL;
-            size_t plain_len = 0;
-            if (sqlite3_column_bytes (q, 0) != KT_ID_LEN ||
-                keystore_unseal (key, sqlite3_column_blob (q, 0), KT_ID_LEN,
-                                 sqlite3_column_blob (q, 1), (size_t) sqlite3_column_bytes (q, 1),
-                                 &plain, &plain_len) != 0)
-                continue;
-            Keten__DisclosureConsent *d =
-                keten__disclosure_consent__unpack (NULL, plain_len, plain);
-            sodium_memzero (plain, plain_len);
-            free (plain);
-            if (!d)
-                continue;
-            json_t *kinds = json_array (), *who = json_array ();
-            for (size_t i = 0; i < d->n_data_kinds; i++)
-                json_array_append_new (kinds, json_string (d->data_kinds[i]));
-            for (size_t i = 0; i < d->n_consenting; i++)
-                json_array_append_new (who, json_string (d->consenting[i]));
-            json_t *items = items_to_json (d->items, d->n_items);
-            json_array_append_new (list, json_pack ("{s:s, s:o, s:o, s:o*, s:I}", "necessity",
-                                                    d->necessity, "data_kinds", kinds, "consenting",
-                                                    who, "items", items, "received_ms",
-                                                    (json_int_t) sqlite3_column_int64 (q, 2)));
-            keten__disclosure_consent__free_unpacked (d, NULL);
-        }
-        sqlite3_finalize (q);
-    }
+    uint8_t key[KEYSTORE_KEY_LEN];
+    int found = s_known_key (self, case_ref, key, reason);
+    if (found <= 0)
+        return found < 0 ? -1 : 0;
+    disclosure_visit_t v = {key, fn, arg};
+    int rc = store_each (self->db,
+                         "SELECT message_id, body, received_ms FROM disclosure_in"
+                         " WHERE case_ref=? ORDER BY received_ms",
+                         store_bind_values, (void *) STORE_VALUES (STORE_TEXT (case_ref)),
+                         s_disclosure_row, &v, "list the disclosures", reason);
     sodium_memzero (key, sizeof key);
-    return list;
+    return rc;
 }

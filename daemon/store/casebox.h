@@ -10,7 +10,6 @@
 #include "keystore.h"
 #include "util.h"
 
-#include <jansson.h>
 #include <sqlite3.h>
 
 typedef struct _casebox_t casebox_t;
@@ -29,17 +28,38 @@ int casebox_plan (casebox_t *self, const char *case_ref, uint32_t version, Keten
  *  under the case key.  A case no plan brought here is left alone;
  *  a copy offered again changes nothing. */
 int casebox_close (casebox_t *self, const Keten__CaseClosure *c, kt_reason_t *reason);
-/*  The closure decision of case_ref, decrypted, as JSON { decided_by,
- *  closed_ms, advice? }; NULL when it is not closed here. */
-json_t *casebox_closure (casebox_t *self, const char *case_ref);
+/*  The closure decision of case_ref, decrypted (free with
+ *  keten__case_closure__free_unpacked): 1, or 0 when it is not closed
+ *  here, -1 with reason when the case cannot be read. */
+int casebox_get_closure (casebox_t *self, const char *case_ref, Keten__CaseClosure **c_p,
+                         kt_reason_t *reason);
 /*  Keep a disclosure received (externe casuspartner). */
 int casebox_store_disclosure (casebox_t *self, const uint8_t id[KT_ID_LEN],
                               const Keten__DisclosureConsent *d, kt_reason_t *reason);
-/*  Cases known here (no personal data): case_ref, state, plan version,
- *  participants, own overdue measures, disclosures received. */
-json_t *casebox_list (casebox_t *self);
-/*  Disclosures of case_ref, decrypted, as JSON (items included). */
-json_t *casebox_disclosures (casebox_t *self, const char *case_ref);
+/*  A case known here (no personal data); strings borrowed for the
+ *  callback. */
+typedef struct {
+    const char *case_ref;
+    const char *state; /* "open", "closed" */
+    int64_t plan_version;
+    const char *participants; /* "a,b" */
+    uint64_t opened_ms;
+    uint64_t closed_ms;  /* 0 while open */
+    size_t overdue_own;  /* this node's overdue measures in the newest plan */
+    int64_t disclosures; /* received */
+} casebox_row_t;
+/*  Take one row: 0 go on, 1 stop, -1 error with reason. */
+typedef int (casebox_row_fn) (void *arg, const casebox_row_t *row, kt_reason_t *reason);
+/*  Cases known here, newest first, each to fn. */
+int casebox_each (casebox_t *self, casebox_row_fn *fn, void *arg, kt_reason_t *reason);
+/*  Take one disclosure (decrypted, borrowed for the call) and when it was
+ *  received: 0 go on, 1 stop, -1 error with reason. */
+typedef int (casebox_disclosure_fn) (void *arg, const Keten__DisclosureConsent *d,
+                                     uint64_t received_ms, kt_reason_t *reason);
+/*  Disclosures of case_ref, oldest first, each to fn (none when the case
+ *  is unknown here). */
+int casebox_each_disclosure (casebox_t *self, const char *case_ref, casebox_disclosure_fn *fn,
+                             void *arg, kt_reason_t *reason);
 /*  Whether case_ref is known here and closed. */
 bool casebox_closed (casebox_t *self, const char *case_ref);
 

@@ -90,7 +90,6 @@ casusoverleg_open (const char *path, keystore_t *keystore, kt_reason_t *reason)
     return self;
 }
 
-
 void
 casusoverleg_destroy (casusoverleg_t **self_p)
 {
@@ -107,14 +106,13 @@ static int
 s_case_key (casusoverleg_t *self, const char *case_ref, uint8_t key[KEYSTORE_KEY_LEN],
             uint8_t key_id[KEYSTORE_ID_LEN], bool *is_new, kt_reason_t *reason)
 {
-    sqlite3_stmt *q = store_prepare (self->db, "SELECT key_id FROM casus WHERE case_ref=?", reason);
-    if (!q)
+    bool found = false;
+    keystore_id_t k = {key_id, &found};
+    if (store_one (self->db, "SELECT key_id FROM casus WHERE case_ref=?",
+                   STORE_VALUES (STORE_TEXT (case_ref)), keystore_id_row, &k, "find the case's key",
+                   reason) < 0)
         return -1;
-    sqlite3_bind_text (q, 1, case_ref, -1, SQLITE_STATIC);
-    *is_new = !(sqlite3_step (q) == SQLITE_ROW && sqlite3_column_bytes (q, 0) == KEYSTORE_ID_LEN);
-    if (!*is_new)
-        memcpy (key_id, sqlite3_column_blob (q, 0), KEYSTORE_ID_LEN);
-    sqlite3_finalize (q);
+    *is_new = !found;
     return *is_new ? keystore_create (self->keystore, key_id, key, reason)
                    : keystore_get (self->keystore, key_id, key, reason);
 }
@@ -128,53 +126,33 @@ s_seal_insert (casusoverleg_t *self, const char *sql, const uint8_t key[KEYSTORE
     size_t sealed_len = 0;
     if (keystore_seal_message (key, ad, ad_len, msg, &sealed, &sealed_len) != 0)
         return kt_fail (reason, "out of memory");
-    sqlite3_stmt *s = store_prepare (self->db, sql, reason);
-    if (!s) {
-        free (sealed);
-        return -1;
-    }
-    sqlite3_bind_blob (s, 1, ad, (int) ad_len, SQLITE_STATIC);
-    sqlite3_bind_text (s, 2, case_ref, -1, SQLITE_STATIC);
-    sqlite3_bind_blob (s, 3, sealed, (int) sealed_len, SQLITE_STATIC);
-    if (sender) {
-        sqlite3_bind_text (s, 4, sender, -1, SQLITE_STATIC);
-        sqlite3_bind_int64 (s, 5, (sqlite3_int64) received_ms);
-    }
-    int rc = sqlite3_step (s) == SQLITE_DONE
-             ? 0
-             : kt_fail (reason, "cannot copy to the casusoverleg file: %s",
-                        sqlite3_errmsg (self->db));
-    sqlite3_finalize (s);
+    int rc = store_run (self->db, sql,
+                        sender ? STORE_VALUES (STORE_BLOB (ad, ad_len), STORE_TEXT (case_ref),
+                                               STORE_BLOB (sealed, sealed_len), STORE_TEXT (sender),
+                                               STORE_INT (received_ms))
+                               : STORE_VALUES (STORE_BLOB (ad, ad_len), STORE_TEXT (case_ref),
+                                               STORE_BLOB (sealed, sealed_len)),
+                        "copy to the casusoverleg file", reason);
     free (sealed);
-    return rc;
+    return rc < 0 ? -1 : 0;
 }
 
 static int
 s_upsert_case (casusoverleg_t *self, const Keten__WeegploegDecision *d,
                const uint8_t key_id[KEYSTORE_ID_LEN], uint64_t now_ms, kt_reason_t *reason)
 {
-    char parts[2048] = "";
-    size_t o = 0;
-    for (size_t i = 0; i < d->n_parties && o < sizeof parts; i++)
-        o += (size_t) snprintf (parts + o, sizeof parts - o, "%s%s", i ? "," : "", d->parties[i]);
-    sqlite3_stmt *s = store_prepare (
-        self->db,
-        "INSERT INTO casus (case_ref, state, opened_ms, decision_id, participants, key_id)"
-        " VALUES (?1, 'open', ?2, ?3, ?4, ?5) ON CONFLICT (case_ref) DO UPDATE SET"
-        " decision_id=?3, participants=?4, state='open'",
-        reason);
-    if (!s)
-        return -1;
-    sqlite3_bind_text (s, 1, d->case_ref, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (s, 2, (sqlite3_int64) now_ms);
-    sqlite3_bind_text (s, 3, d->decision_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text (s, 4, parts, -1, SQLITE_STATIC);
-    sqlite3_bind_blob (s, 5, key_id, KEYSTORE_ID_LEN, SQLITE_STATIC);
-    int rc = sqlite3_step (s) == SQLITE_DONE
-                 ? 0
-                 : kt_fail (reason, "cannot open the case: %s", sqlite3_errmsg (self->db));
-    sqlite3_finalize (s);
-    return rc;
+    char parts[2048];
+    store_join (parts, sizeof parts, (const char *const *) d->parties, d->n_parties);
+    return store_run (self->db,
+                      "INSERT INTO casus (case_ref, state, opened_ms, decision_id, participants,"
+                      " key_id) VALUES (?1, 'open', ?2, ?3, ?4, ?5) ON CONFLICT (case_ref) DO"
+                      " UPDATE SET decision_id=?3, participants=?4, state='open'",
+                      STORE_VALUES (STORE_TEXT (d->case_ref), STORE_INT (now_ms),
+                                    STORE_TEXT (d->decision_id), STORE_TEXT (parts),
+                                    STORE_BLOB (key_id, KEYSTORE_ID_LEN)),
+                      "open the case", reason) < 0
+               ? -1
+               : 0;
 }
 
 int
@@ -211,34 +189,40 @@ casusoverleg_open_case (casusoverleg_t *self, const Keten__WeegploegDecision *d,
     return 0;
 }
 
-json_t *
-casusoverleg_list (casusoverleg_t *self, int limit)
+typedef struct {
+    casusoverleg_row_fn *fn;
+    void *arg;
+} visit_t;
+
+static int
+s_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 {
-    json_t *list = json_array ();
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2 (self->db,
-                            "SELECT c.case_ref, c.state, c.opened_ms, c.decision_id,"
-                            " c.participants, (SELECT count(*) FROM casus_signal s"
-                            " WHERE s.case_ref=c.case_ref), (SELECT coalesce(max(version), 0)"
-                            " FROM plan p WHERE p.case_ref=c.case_ref), (SELECT count(*) FROM"
-                            " contribution k WHERE k.case_ref=c.case_ref) FROM casus c"
-                            " ORDER BY c.opened_ms DESC LIMIT ?",
-                            -1, &q, NULL) != SQLITE_OK)
-        return list;
-    sqlite3_bind_int (q, 1, limit);
-    while (sqlite3_step (q) == SQLITE_ROW)
-        json_array_append_new (list,
-                               json_pack ("{s:s, s:s, s:I, s:s, s:s, s:I, s:I, s:I}", "case_ref",
-                                          (const char *) sqlite3_column_text (q, 0), "state",
-                                          (const char *) sqlite3_column_text (q, 1), "opened_ms",
-                                          (json_int_t) sqlite3_column_int64 (q, 2), "decision_id",
-                                          (const char *) sqlite3_column_text (q, 3), "participants",
-                                          (const char *) sqlite3_column_text (q, 4), "signals",
-                                          (json_int_t) sqlite3_column_int64 (q, 5), "plan_version",
-                                          (json_int_t) sqlite3_column_int64 (q, 6), "contributions",
-                                          (json_int_t) sqlite3_column_int64 (q, 7)));
-    sqlite3_finalize (q);
-    return list;
+    visit_t *v = arg;
+    casusoverleg_row_t row = {.case_ref = store_text (q, 0),
+                              .state = store_text (q, 1),
+                              .opened_ms = (uint64_t) sqlite3_column_int64 (q, 2),
+                              .decision_id = store_text (q, 3),
+                              .participants = store_text (q, 4),
+                              .signals = sqlite3_column_int64 (q, 5),
+                              .plan_version = sqlite3_column_int64 (q, 6),
+                              .contributions = sqlite3_column_int64 (q, 7)};
+    return v->fn (v->arg, &row, reason);
+}
+
+int
+casusoverleg_each (casusoverleg_t *self, int limit, casusoverleg_row_fn *fn, void *arg,
+                   kt_reason_t *reason)
+{
+    visit_t v = {fn, arg};
+    return store_each (self->db,
+                       "SELECT c.case_ref, c.state, c.opened_ms, c.decision_id, c.participants,"
+                       " (SELECT count(*) FROM casus_signal s WHERE s.case_ref=c.case_ref),"
+                       " (SELECT coalesce(max(version), 0) FROM plan p"
+                       " WHERE p.case_ref=c.case_ref), (SELECT count(*) FROM contribution k"
+                       " WHERE k.case_ref=c.case_ref) FROM casus c"
+                       " ORDER BY c.opened_ms DESC LIMIT ?",
+                       store_bind_values, (void *) STORE_VALUES (STORE_INT (limit)), s_row, &v,
+                       "list the cases", reason);
 }
 
 sqlite3 *
@@ -247,35 +231,46 @@ casusoverleg_db (casusoverleg_t *self)
     return self->db;
 }
 
+typedef struct {
+    casus_info_t *info;
+    keystore_id_t *k;
+} case_t;
+
+static int
+s_case_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    case_t *c = arg;
+    keystore_id_row (q, c->k, reason);
+    casus_info_t *info = c->info;
+    info->closed = strcmp (store_text (q, 1), "closed") == 0;
+    char parts[2048];
+    snprintf (parts, sizeof parts, "%s", store_text (q, 2));
+    for (char *save = NULL, *t = strtok_r (parts, ",", &save);
+         t && info->n_participants < CASUS_MAX_PARTICIPANTS; t = strtok_r (NULL, ",", &save))
+        snprintf (info->participants[info->n_participants++], sizeof info->participants[0], "%s",
+                  t);
+    return 0;
+}
+
 int
 casusoverleg_case (casusoverleg_t *self, const char *case_ref, casus_info_t *info,
                    uint8_t key[KEYSTORE_KEY_LEN], kt_reason_t *reason)
 {
     memset (info, 0, sizeof *info);
-    sqlite3_stmt *q = store_prepare (self->db,
-                                     "SELECT state, participants, key_id FROM casus WHERE"
-                                     " case_ref=?",
-                                     reason);
-    if (!q)
+    uint8_t key_id[KEYSTORE_ID_LEN];
+    bool found = false;
+    keystore_id_t k = {key_id, &found};
+    case_t c = {info, &k};
+    if (store_one (self->db, "SELECT key_id, state, participants FROM casus WHERE case_ref=?",
+                   STORE_VALUES (STORE_TEXT (case_ref)), s_case_row, &c, "read the case",
+                   reason) < 0)
         return -1;
-    sqlite3_bind_text (q, 1, case_ref, -1, SQLITE_STATIC);
-    int rc = 0;
-    if (sqlite3_step (q) != SQLITE_ROW || sqlite3_column_bytes (q, 2) != KEYSTORE_ID_LEN)
-        rc = kt_fail (reason, "no case %.24s in the casusoverleg file", case_ref);
-    else {
-        snprintf (info->case_ref, sizeof info->case_ref, "%s", case_ref);
-        info->closed = strcmp ((const char *) sqlite3_column_text (q, 0), "closed") == 0;
-        char parts[2048];
-        snprintf (parts, sizeof parts, "%s", (const char *) sqlite3_column_text (q, 1));
-        for (char *save = NULL, *t = strtok_r (parts, ",", &save);
-             t && info->n_participants < CASUS_MAX_PARTICIPANTS; t = strtok_r (NULL, ",", &save))
-            snprintf (info->participants[info->n_participants++], sizeof info->participants[0],
-                      "%s", t);
-        if (key)
-            rc = keystore_get (self->keystore, sqlite3_column_blob (q, 2), key, reason);
+    if (!found) {
+        memset (info, 0, sizeof *info);
+        return kt_fail (reason, "no case %.24s in the casusoverleg file", case_ref);
     }
-    sqlite3_finalize (q);
-    return rc;
+    snprintf (info->case_ref, sizeof info->case_ref, "%s", case_ref);
+    return key ? keystore_get (self->keystore, key_id, key, reason) : 0;
 }
 
 bool
@@ -287,6 +282,22 @@ casus_info_has (const casus_info_t *info, const char *member)
     return false;
 }
 
+typedef struct {
+    const char *sender;
+    uint64_t *log_index_p;
+    int found;
+} seen_t;
+
+static int
+s_seen_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    seen_t *seen = arg;
+    seen->found = strcmp (store_text (q, 0), seen->sender) == 0 ? 1 : -1;
+    *seen->log_index_p = (uint64_t) sqlite3_column_int64 (q, 1);
+    return 0;
+}
+
 int
 casusoverleg_seen (casusoverleg_t *self, const uint8_t id[KT_ID_LEN], const char *sender,
                    uint64_t *log_index_p)
@@ -295,18 +306,16 @@ casusoverleg_seen (casusoverleg_t *self, const uint8_t id[KT_ID_LEN], const char
         "SELECT sender, log_index FROM contribution WHERE message_id=?",
         "SELECT sender, log_index FROM progress WHERE message_id=?"};
     for (size_t i = 0; i < 2; i++) {
-        sqlite3_stmt *q = NULL;
-        if (sqlite3_prepare_v2 (self->db, sql[i], -1, &q, NULL) != SQLITE_OK)
+        seen_t seen = {sender, log_index_p, 0};
+        kt_reason_t reason;
+        if (store_one (self->db, sql[i], STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), s_seen_row,
+                       &seen, "look up a contribution", &reason) < 0) {
+            /*  Unsure: refused as a reused id; the sender retries. */
+            kt_log (KT_LOG_ERROR, "casusoverleg lookup_failed reason=\"%s\"", reason.text);
             return -1;
-        sqlite3_bind_blob (q, 1, id, KT_ID_LEN, SQLITE_STATIC);
-        int found = 0;
-        if (sqlite3_step (q) == SQLITE_ROW) {
-            found = strcmp ((const char *) sqlite3_column_text (q, 0), sender) == 0 ? 1 : -1;
-            *log_index_p = (uint64_t) sqlite3_column_int64 (q, 1);
         }
-        sqlite3_finalize (q);
-        if (found)
-            return found;
+        if (seen.found)
+            return seen.found;
     }
     return 0;
 }
@@ -336,26 +345,16 @@ casusoverleg_store_contribution (casusoverleg_t *self, const uint8_t id[KT_ID_LE
     if (s_seal_for_case (self, c->case_ref, id, KT_ID_LEN, &c->base, &sealed, &sealed_len,
                          reason) != 0)
         return -1;
-    sqlite3_stmt *s = store_prepare (self->db,
-                                     "INSERT INTO contribution (message_id, case_ref, sender, kind,"
-                                     " received_ms, log_index, body) VALUES (?,?,?,?,?,?,?)",
-                                     reason);
-    int rc = -1;
-    if (s) {
-        sqlite3_bind_blob (s, 1, id, KT_ID_LEN, SQLITE_STATIC);
-        sqlite3_bind_text (s, 2, c->case_ref, -1, SQLITE_STATIC);
-        sqlite3_bind_text (s, 3, sender, -1, SQLITE_STATIC);
-        sqlite3_bind_text (s, 4, c->kind, -1, SQLITE_STATIC);
-        sqlite3_bind_int64 (s, 5, (sqlite3_int64) kt_now_ms ());
-        sqlite3_bind_int64 (s, 6, (sqlite3_int64) log_index);
-        sqlite3_bind_blob (s, 7, sealed, (int) sealed_len, SQLITE_STATIC);
-        rc = sqlite3_step (s) == SQLITE_DONE
-                 ? 0
-                 : kt_fail (reason, "cannot store the contribution: %s", sqlite3_errmsg (self->db));
-        sqlite3_finalize (s);
-    }
+    int rc = store_run (self->db,
+                        "INSERT INTO contribution (message_id, case_ref, sender, kind,"
+                        " received_ms, log_index, body) VALUES (?,?,?,?,?,?,?)",
+                        STORE_VALUES (STORE_BLOB (id, KT_ID_LEN), STORE_TEXT (c->case_ref),
+                                      STORE_TEXT (sender), STORE_TEXT (c->kind),
+                                      STORE_INT (kt_now_ms ()), STORE_INT (log_index),
+                                      STORE_BLOB (sealed, sealed_len)),
+                        "store the contribution", reason);
     free (sealed);
-    return rc;
+    return rc < 0 ? -1 : 0;
 }
 
 int
@@ -363,32 +362,15 @@ casusoverleg_record_progress (casusoverleg_t *self, const uint8_t id[KT_ID_LEN],
                               const char *case_ref, uint32_t plan_version, uint64_t log_index,
                               kt_reason_t *reason)
 {
-    sqlite3_stmt *s = store_prepare (self->db,
-                                     "INSERT INTO progress (message_id, case_ref, sender,"
-                                     " plan_version, log_index) VALUES (?,?,?,?,?)",
-                                     reason);
-    if (!s)
-        return -1;
-    sqlite3_bind_blob (s, 1, id, KT_ID_LEN, SQLITE_STATIC);
-    sqlite3_bind_text (s, 2, case_ref, -1, SQLITE_STATIC);
-    sqlite3_bind_text (s, 3, sender, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (s, 4, plan_version);
-    sqlite3_bind_int64 (s, 5, (sqlite3_int64) log_index);
-    int rc = sqlite3_step (s) == SQLITE_DONE
-                 ? 0
-                 : kt_fail (reason, "cannot record the progress: %s", sqlite3_errmsg (self->db));
-    sqlite3_finalize (s);
-    return rc;
-}
-
-/*  "a,b,c" of n strings into buf. */
-static void
-s_join (char *buf, size_t len, char *const *items, size_t n)
-{
-    size_t o = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < n && o < len; i++)
-        o += (size_t) snprintf (buf + o, len - o, "%s%s", i ? "," : "", items[i]);
+    return store_run (self->db,
+                      "INSERT INTO progress (message_id, case_ref, sender, plan_version,"
+                      " log_index) VALUES (?,?,?,?,?)",
+                      STORE_VALUES (STORE_BLOB (id, KT_ID_LEN), STORE_TEXT (case_ref),
+                                    STORE_TEXT (sender), STORE_INT (plan_version),
+                                    STORE_INT (log_index)),
+                      "record the progress", reason) < 0
+               ? -1
+               : 0;
 }
 
 int
@@ -402,89 +384,84 @@ casusoverleg_record_disclosure (casusoverleg_t *self, const Keten__DisclosureCon
                          reason) != 0)
         return -1;
     char consenting[1024], kinds[1024];
-    s_join (consenting, sizeof consenting, d->consenting, d->n_consenting);
-    s_join (kinds, sizeof kinds, d->data_kinds, d->n_data_kinds);
+    store_join (consenting, sizeof consenting, (const char *const *) d->consenting,
+                d->n_consenting);
+    store_join (kinds, sizeof kinds, (const char *const *) d->data_kinds, d->n_data_kinds);
     /*  The necessity says why this person's data went out: it is in the
      *  sealed body only. */
-    sqlite3_stmt *s = store_prepare (self->db,
-                                     "INSERT INTO disclosure (case_ref, recipient, consenting,"
-                                     " data_kinds, disclosed_ms, uid, message_id, body)"
-                                     " VALUES (?,?,?,?,?,?,?,?)",
-                                     reason);
-    int rc = -1;
-    if (s) {
-        sqlite3_bind_text (s, 1, d->case_ref, -1, SQLITE_STATIC);
-        sqlite3_bind_text (s, 2, recipient, -1, SQLITE_STATIC);
-        sqlite3_bind_text (s, 3, consenting, -1, SQLITE_STATIC);
-        sqlite3_bind_text (s, 4, kinds, -1, SQLITE_STATIC);
-        sqlite3_bind_int64 (s, 5, (sqlite3_int64) d->consented_ms);
-        sqlite3_bind_int64 (s, 6, uid);
-        sqlite3_bind_blob (s, 7, message_id, KT_ID_LEN, SQLITE_STATIC);
-        sqlite3_bind_blob (s, 8, sealed, (int) sealed_len, SQLITE_STATIC);
-        rc = sqlite3_step (s) == SQLITE_DONE
-                 ? 0
-                 : kt_fail (reason, "cannot record the disclosure: %s", sqlite3_errmsg (self->db));
-        sqlite3_finalize (s);
-    }
+    int rc = store_run (
+        self->db,
+        "INSERT INTO disclosure (case_ref, recipient, consenting, data_kinds,"
+        " disclosed_ms, uid, message_id, body) VALUES (?,?,?,?,?,?,?,?)",
+        STORE_VALUES (STORE_TEXT (d->case_ref), STORE_TEXT (recipient), STORE_TEXT (consenting),
+                      STORE_TEXT (kinds), STORE_INT (d->consented_ms), STORE_INT (uid),
+                      STORE_BLOB (message_id, KT_ID_LEN), STORE_BLOB (sealed, sealed_len)),
+        "record the disclosure", reason);
     free (sealed);
-    return rc;
+    return rc < 0 ? -1 : 0;
 }
 
 /*  Before schema 4 the closure was kept in the clear: seal what there is
  *  under its case's key (one transaction).  A case whose key cannot be
  *  had stops the open: its data is unreadable anyway, and a clear copy
  *  must not stay behind unnoticed. */
+typedef struct {
+    casusoverleg_t *self;
+    sqlite3_stmt *update;
+    size_t n;
+} sealing_t;
+
+/*  One clear closure, sealed under its case's key. */
+static int
+s_seal_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    sealing_t *s = arg;
+    const char *case_ref = store_text (q, 0);
+    uint8_t key[KEYSTORE_KEY_LEN], *sealed = NULL;
+    size_t sealed_len = 0;
+    if (!store_blob_is (q, 1, KEYSTORE_ID_LEN) ||
+        keystore_get (s->self->keystore, sqlite3_column_blob (q, 1), key, reason) != 0)
+        return kt_fail (reason, "cannot seal the closure of %.24s: its case key is missing",
+                        case_ref);
+    int rc = keystore_seal (key, case_ref, strlen (case_ref), sqlite3_column_blob (q, 2),
+                            (size_t) sqlite3_column_bytes (q, 2), &sealed, &sealed_len) == 0
+                 ? 0
+                 : kt_fail (reason, "out of memory");
+    sodium_memzero (key, sizeof key);
+    if (rc == 0 &&
+        store_run_stmt (s->update,
+                        STORE_VALUES (STORE_BLOB (sealed, sealed_len), STORE_TEXT (case_ref)),
+                        "seal a closure", reason) < 0)
+        rc = -1;
+    if (rc == 0)
+        s->n++;
+    free (sealed);
+    return rc;
+}
+
 static int
 s_seal_old_closures (casusoverleg_t *self, kt_reason_t *reason)
 {
     if (store_begin (self->db, reason) != 0)
         return -1;
-    sqlite3_stmt *q = store_prepare (self->db,
-                                     "SELECT case_ref, key_id, closure FROM casus"
-                                     " WHERE closure IS NOT NULL",
-                                     reason);
-    sqlite3_stmt *u = q ? store_prepare (self->db,
-                                         "UPDATE casus SET closure_sealed=?, closure=NULL"
-                                         " WHERE case_ref=?",
-                                         reason)
-                        : NULL;
-    int rc = u ? 0 : -1, step = SQLITE_DONE;
-    size_t n = 0;
-    while (rc == 0 && (step = sqlite3_step (q)) == SQLITE_ROW) {
-        const char *case_ref = (const char *) sqlite3_column_text (q, 0);
-        uint8_t key[KEYSTORE_KEY_LEN], *sealed = NULL;
-        size_t sealed_len = 0;
-        if (sqlite3_column_bytes (q, 1) != KEYSTORE_ID_LEN ||
-            keystore_get (self->keystore, sqlite3_column_blob (q, 1), key, reason) != 0) {
-            rc = kt_fail (reason, "cannot seal the closure of %.24s: its case key is missing",
-                          case_ref);
-            break;
-        }
-        rc = keystore_seal (key, case_ref, strlen (case_ref), sqlite3_column_blob (q, 2),
-                            (size_t) sqlite3_column_bytes (q, 2), &sealed, &sealed_len) == 0
-                 ? 0
-                 : kt_fail (reason, "out of memory");
-        sodium_memzero (key, sizeof key);
-        if (rc == 0) {
-            sqlite3_reset (u);
-            sqlite3_bind_blob (u, 1, sealed, (int) sealed_len, SQLITE_STATIC);
-            sqlite3_bind_text (u, 2, case_ref, -1, SQLITE_TRANSIENT);
-            if (sqlite3_step (u) != SQLITE_DONE)
-                rc = kt_fail (reason, "cannot seal a closure: %s", sqlite3_errmsg (self->db));
-            n++;
-        }
-        free (sealed);
-    }
-    if (rc == 0 && step != SQLITE_DONE)
-        rc = kt_fail (reason, "cannot read the closures: %s", sqlite3_errmsg (self->db));
-    sqlite3_finalize (u);
-    sqlite3_finalize (q);
+    sealing_t s = {self,
+                   store_prepare (self->db,
+                                  "UPDATE casus SET closure_sealed=?, closure=NULL"
+                                  " WHERE case_ref=?",
+                                  reason),
+                   0};
+    int rc = s.update ? store_each (self->db,
+                                    "SELECT case_ref, key_id, closure FROM casus"
+                                    " WHERE closure IS NOT NULL",
+                                    NULL, NULL, s_seal_row, &s, "read the closures", reason)
+                      : -1;
+    sqlite3_finalize (s.update);
     if (rc != 0 || store_commit (self->db, reason) != 0) {
         store_rollback (self->db);
         return -1;
     }
-    if (n)
-        kt_log (KT_LOG_INFO, "casusoverleg closures_sealed count=%zu", n);
+    if (s.n)
+        kt_log (KT_LOG_INFO, "casusoverleg closures_sealed count=%zu", s.n);
     return 0;
 }
 
@@ -497,26 +474,30 @@ casusoverleg_close (casusoverleg_t *self, const Keten__CaseClosure *c, kt_reason
     if (s_seal_for_case (self, c->case_ref, c->case_ref, strlen (c->case_ref), &c->base, &sealed,
                          &sealed_len, reason) != 0)
         return -1;
-    sqlite3_stmt *s = store_prepare (self->db,
-                                     "UPDATE casus SET state='closed', closed_ms=?, closure=?,"
-                                     " closure_step=? WHERE case_ref=? AND state='open'",
-                                     reason);
-    int rc = -1;
-    if (s) {
-        sqlite3_bind_int64 (s, 1, (sqlite3_int64) c->closed_ms);
-        sqlite3_bind_blob (s, 2, sealed, (int) sealed_len, SQLITE_STATIC);
-        sqlite3_bind_int (s, 3, CASUS_CLOSURE_RECORDED);
-        sqlite3_bind_text (s, 4, c->case_ref, -1, SQLITE_STATIC);
-        if (sqlite3_step (s) != SQLITE_DONE)
-            rc = kt_fail (reason, "cannot close the case: %s", sqlite3_errmsg (self->db));
-        else if (sqlite3_changes (self->db) == 0)
-            rc = kt_fail (reason, "case %.24s is not open", c->case_ref);
-        else
-            rc = 0;
-        sqlite3_finalize (s);
-    }
+    int changed =
+        store_run (self->db,
+                   "UPDATE casus SET state='closed', closed_ms=?, closure=?,"
+                   " closure_step=? WHERE case_ref=? AND state='open'",
+                   STORE_VALUES (STORE_INT (c->closed_ms), STORE_BLOB (sealed, sealed_len),
+                                 STORE_INT (CASUS_CLOSURE_RECORDED), STORE_TEXT (c->case_ref)),
+                   "close the case", reason);
     free (sealed);
-    return rc;
+    if (changed == 0)
+        return kt_fail (reason, "case %.24s is not open", c->case_ref);
+    return changed < 0 ? -1 : 0;
+}
+
+typedef struct {
+    keystore_record_t record;
+    casus_closure_step_t step;
+} closure_t;
+
+static int
+s_closure_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    closure_t *c = arg;
+    c->step = (casus_closure_step_t) sqlite3_column_int (q, 1);
+    return keystore_record_row (q, &c->record, reason);
 }
 
 int
@@ -528,66 +509,47 @@ casusoverleg_closure (casusoverleg_t *self, const char *case_ref, Keten__CaseClo
     uint8_t key[KEYSTORE_KEY_LEN];
     if (casusoverleg_case (self, case_ref, &info, key, reason) != 0)
         return -1;
-    sqlite3_stmt *q = store_prepare (self->db,
-                                     "SELECT closure, closure_step FROM casus"
-                                     " WHERE case_ref=? AND state='closed'",
-                                     reason);
-    int rc = q ? 0 : -1;
-    if (q) {
-        sqlite3_bind_text (q, 1, case_ref, -1, SQLITE_STATIC);
-        uint8_t *plain = NULL;
-        size_t plain_len = 0;
-        if (sqlite3_step (q) != SQLITE_ROW || sqlite3_column_type (q, 0) != SQLITE_BLOB)
-            rc = kt_fail (reason, "case %.24s is not closed", case_ref);
-        else if (keystore_unseal (key, case_ref, strlen (case_ref), sqlite3_column_blob (q, 0),
-                                  (size_t) sqlite3_column_bytes (q, 0), &plain, &plain_len) != 0)
-            rc = kt_fail (reason, "the closure of %.24s does not unseal", case_ref);
-        else if (!(*c_p = keten__case_closure__unpack (NULL, plain_len, plain)))
-            rc = kt_fail (reason, "the closure of %.24s does not decode", case_ref);
-        else if (step_p)
-            *step_p = (casus_closure_step_t) sqlite3_column_int (q, 1);
-        if (plain) {
-            sodium_memzero (plain, plain_len);
-            free (plain);
-        }
-        sqlite3_finalize (q);
-    }
+    closure_t c = {{NULL, key, case_ref, strlen (case_ref), 0, &keten__case_closure__descriptor,
+                    NULL, KEYSTORE_NO_RECORD},
+                   CASUS_CLOSURE_SENT};
+    int rc = store_one (self->db,
+                        "SELECT closure, closure_step FROM casus WHERE case_ref=? AND"
+                        " state='closed'",
+                        STORE_VALUES (STORE_TEXT (case_ref)), s_closure_row, &c, "read the closure",
+                        reason);
     sodium_memzero (key, sizeof key);
-    return rc;
+    if (rc < 0)
+        return -1;
+    *c_p = (Keten__CaseClosure *) c.record.msg;
+    if (c.record.result == KEYSTORE_NO_RECORD)
+        return kt_fail (reason, "case %.24s is not closed", case_ref);
+    if (c.record.result == KEYSTORE_TAMPERED)
+        return kt_fail (reason, "the closure of %.24s does not unseal", case_ref);
+    if (!*c_p)
+        return kt_fail (reason, "the closure of %.24s does not decode", case_ref);
+    if (step_p)
+        *step_p = c.step;
+    return 0;
 }
 
 int
 casusoverleg_closure_done (casusoverleg_t *self, const char *case_ref, casus_closure_step_t step,
                            kt_reason_t *reason)
 {
-    sqlite3_stmt *s = store_prepare (self->db,
-                                     "UPDATE casus SET closure_step=? WHERE case_ref=?"
-                                     " AND state='closed'",
-                                     reason);
-    if (!s)
-        return -1;
-    sqlite3_bind_int (s, 1, step);
-    sqlite3_bind_text (s, 2, case_ref, -1, SQLITE_STATIC);
-    int rc = sqlite3_step (s) == SQLITE_DONE
-                 ? 0
-                 : kt_fail (reason, "cannot record the closure's progress: %s",
-                            sqlite3_errmsg (self->db));
-    sqlite3_finalize (s);
-    return rc;
+    return store_run (self->db,
+                      "UPDATE casus SET closure_step=? WHERE case_ref=? AND state='closed'",
+                      STORE_VALUES (STORE_INT (step), STORE_TEXT (case_ref)),
+                      "record the closure's progress", reason) < 0
+               ? -1
+               : 0;
 }
 
-json_t *
-casusoverleg_closures_unsent (casusoverleg_t *self)
+int
+casusoverleg_each_closure_unsent (casusoverleg_t *self, store_text_fn *fn, void *arg,
+                                  kt_reason_t *reason)
 {
-    json_t *refs = json_array ();
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2 (self->db,
+    return store_each_text (self->db,
                             "SELECT case_ref FROM casus WHERE state='closed' AND closure_step<>0"
                             " ORDER BY closed_ms",
-                            -1, &q, NULL) != SQLITE_OK)
-        return refs;
-    while (sqlite3_step (q) == SQLITE_ROW)
-        json_array_append_new (refs, json_string ((const char *) sqlite3_column_text (q, 0)));
-    sqlite3_finalize (q);
-    return refs;
+                            NULL, fn, arg, "list the closures not sent", reason);
 }

@@ -11,10 +11,10 @@
 
 #include "keten.pb-c.h"
 #include "keystore.h"
+#include "store.h"
 #include "util.h"
 #include "weegploeg.h"
 
-#include <jansson.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 
@@ -87,10 +87,24 @@ int casusoverleg_closure (casusoverleg_t *self, const char *case_ref, Keten__Cas
 int casusoverleg_closure_done (casusoverleg_t *self, const char *case_ref,
                                casus_closure_step_t step, kt_reason_t *reason);
 /*  case_refs of closures not sent yet, oldest first. */
-json_t *casusoverleg_closures_unsent (casusoverleg_t *self);
+int casusoverleg_each_closure_unsent (casusoverleg_t *self, store_text_fn *fn, void *arg,
+                                      kt_reason_t *reason);
 
-
-/*  Cases without personal data: case_ref, state, participants, counts. */
-json_t *casusoverleg_list (casusoverleg_t *self, int limit);
+/*  A case without personal data; strings borrowed for the callback. */
+typedef struct {
+    const char *case_ref;
+    const char *state; /* "open", "closed" */
+    uint64_t opened_ms;
+    const char *decision_id;
+    const char *participants; /* "a,b" */
+    int64_t signals;
+    int64_t plan_version; /* 0: no plan yet */
+    int64_t contributions;
+} casusoverleg_row_t;
+/*  Take one row: 0 go on, 1 stop, -1 error with reason. */
+typedef int (casusoverleg_row_fn) (void *arg, const casusoverleg_row_t *row, kt_reason_t *reason);
+/*  Cases, newest first, at most limit, each to fn. */
+int casusoverleg_each (casusoverleg_t *self, int limit, casusoverleg_row_fn *fn, void *arg,
+                       kt_reason_t *reason);
 
 #endif

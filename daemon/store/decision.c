@@ -108,16 +108,6 @@ s_check (const decision_input_t *in, const referentiekader_t *rk, const roster_t
     return 0;
 }
 
-/*  "a,b,c" of at most n strings into buf. */
-static void
-s_join (char *buf, size_t len, const char *const *items, size_t n)
-{
-    size_t o = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < n && o < len; i++)
-        o += (size_t) snprintf (buf + o, len - o, "%s%s", i ? "," : "", items[i]);
-}
-
 int
 decision_record (decision_t *self, const referentiekader_t *rk, const roster_t *roster,
                  const decision_input_t *in, uint64_t now_ms, char id[DECISION_ID_LEN],
@@ -154,33 +144,36 @@ decision_record (decision_t *self, const referentiekader_t *rk, const roster_t *
         return kt_fail (reason, "out of memory");
     char criteria[DECISION_MAX_CRITERIA * (REFERENTIEKADER_CODE_MAX + 1) + 1];
     char parties[DECISION_MAX_PARTIES * 66 + 1];
-    s_join (criteria, sizeof criteria, in->criteria, in->n_criteria);
-    s_join (parties, sizeof parties, in->parties, in->n_parties);
-    sqlite3_stmt *s = store_prepare (self->db,
-                                     "INSERT INTO decision (decision_id, case_ref, outcome,"
-                                     " referentiekader, criteria, parties, meeting_id, decided_ms,"
-                                     " uid, body) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                                     reason);
-    if (!s) {
-        free (sealed);
-        return -1;
-    }
-    sqlite3_bind_text (s, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text (s, 2, in->case_ref, -1, SQLITE_STATIC);
-    sqlite3_bind_int (s, 3, (int) d.outcome);
-    sqlite3_bind_text (s, 4, rk->version, -1, SQLITE_STATIC);
-    sqlite3_bind_text (s, 5, criteria, -1, SQLITE_STATIC);
-    sqlite3_bind_text (s, 6, parties, -1, SQLITE_STATIC);
-    sqlite3_bind_text (s, 7, d.meeting_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (s, 8, (sqlite3_int64) now_ms);
-    sqlite3_bind_int64 (s, 9, (sqlite3_int64) in->uid);
-    sqlite3_bind_blob (s, 10, sealed, (int) sealed_len, SQLITE_STATIC);
-    rc = sqlite3_step (s) == SQLITE_DONE
-             ? 0
-             : kt_fail (reason, "cannot store the decision: %s", sqlite3_errmsg (self->db));
-    sqlite3_finalize (s);
+    store_join (criteria, sizeof criteria, (const char *const *) in->criteria, in->n_criteria);
+    store_join (parties, sizeof parties, (const char *const *) in->parties, in->n_parties);
+    rc = store_run (self->db,
+                    "INSERT INTO decision (decision_id, case_ref, outcome, referentiekader,"
+                    " criteria, parties, meeting_id, decided_ms, uid, body)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    STORE_VALUES (STORE_TEXT (id), STORE_TEXT (in->case_ref), STORE_INT (d.outcome),
+                                  STORE_TEXT (rk->version), STORE_TEXT (criteria),
+                                  STORE_TEXT (parties), STORE_TEXT (d.meeting_id),
+                                  STORE_INT (now_ms), STORE_INT (in->uid),
+                                  STORE_BLOB (sealed, sealed_len)),
+                    "store the decision", reason);
     free (sealed);
-    return rc;
+    return rc < 0 ? -1 : 0;
+}
+
+typedef struct {
+    decision_t *self;
+    keystore_record_t record;
+} decision_record_t;
+
+/*  A decision row, opened under its subject's key (from the weegploeg). */
+static int
+s_record_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    decision_record_t *d = arg;
+    uint8_t *key = (uint8_t *) d->record.key;
+    if (weegploeg_case_key (d->self->weegploeg, store_text (q, 0), key, reason) != 0)
+        return -1;
+    return keystore_record_row (q, &d->record, reason);
 }
 
 int
@@ -188,85 +181,68 @@ decision_get (decision_t *self, const char *id, Keten__WeegploegDecision **out_p
               kt_reason_t *reason)
 {
     *out_p = NULL;
-    sqlite3_stmt *q =
-        store_prepare (self->db, "SELECT case_ref, body FROM decision WHERE decision_id=?", reason);
-    if (!q)
-        return -1;
-    sqlite3_bind_text (q, 1, id, -1, SQLITE_STATIC);
-    uint8_t key[KEYSTORE_KEY_LEN], *plain = NULL;
-    size_t plain_len = 0;
-    int rc;
-    if (sqlite3_step (q) != SQLITE_ROW)
-        rc = kt_fail (reason, "no decision %.24s", id);
-    else if ((rc = weegploeg_case_key (self->weegploeg, (const char *) sqlite3_column_text (q, 0),
-                                       key, reason)) == 0) {
-        if (keystore_unseal (key, id, strlen (id), sqlite3_column_blob (q, 1),
-                             (size_t) sqlite3_column_bytes (q, 1), &plain, &plain_len) != 0)
-            rc = kt_fail (reason, "decision %.24s does not decrypt", id);
-        sodium_memzero (key, sizeof key);
-    }
-    sqlite3_finalize (q);
-    if (rc != 0)
-        return -1;
-    *out_p = keten__weegploeg_decision__unpack (NULL, plain_len, plain);
-    sodium_memzero (plain, plain_len);
-    free (plain);
+    uint8_t key[KEYSTORE_KEY_LEN];
+    decision_record_t d = {self,
+                           {NULL, key, id, strlen (id), 1, &keten__weegploeg_decision__descriptor,
+                            NULL, KEYSTORE_NO_RECORD}};
+    int found =
+        store_one (self->db, "SELECT case_ref, body FROM decision WHERE decision_id=?",
+                   STORE_VALUES (STORE_TEXT (id)), s_record_row, &d, "read the decision", reason);
+    sodium_memzero (key, sizeof key);
+    if (found <= 0)
+        return found < 0 ? -1 : kt_fail (reason, "no decision %.24s", id);
+    *out_p = (Keten__WeegploegDecision *) d.record.msg;
+    if (d.record.result == KEYSTORE_TAMPERED || d.record.result == KEYSTORE_NO_RECORD)
+        return kt_fail (reason, "decision %.24s does not decrypt", id);
     return *out_p ? 0 : kt_fail (reason, "decision %.24s does not decode", id);
 }
 
 int
 decision_mark_sent (decision_t *self, const char *id, kt_reason_t *reason)
 {
-    sqlite3_stmt *s =
-        store_prepare (self->db, "UPDATE decision SET sent=1 WHERE decision_id=?", reason);
-    if (!s)
-        return -1;
-    sqlite3_bind_text (s, 1, id, -1, SQLITE_STATIC);
-    int rc = sqlite3_step (s) == SQLITE_DONE ? 0 : kt_fail (reason, "cannot mark the decision");
-    sqlite3_finalize (s);
-    return rc;
+    return store_run (self->db, "UPDATE decision SET sent=1 WHERE decision_id=?",
+                      STORE_VALUES (STORE_TEXT (id)), "mark the decision sent", reason) < 0
+               ? -1
+               : 0;
 }
 
-json_t *
-decision_unsent (decision_t *self)
+int
+decision_each_unsent (decision_t *self, store_text_fn *fn, void *arg, kt_reason_t *reason)
 {
-    json_t *list = json_array ();
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2 (self->db, "SELECT decision_id FROM decision WHERE sent=0", -1, &q,
-                            NULL) != SQLITE_OK)
-        return list;
-    while (sqlite3_step (q) == SQLITE_ROW)
-        json_array_append_new (list, json_string ((const char *) sqlite3_column_text (q, 0)));
-    sqlite3_finalize (q);
-    return list;
+    return store_each_text (self->db, "SELECT decision_id FROM decision WHERE sent=0", NULL, fn,
+                            arg, "list the decisions not sent", reason);
 }
 
-json_t *
-decision_list (decision_t *self, int limit)
+typedef struct {
+    decision_row_fn *fn;
+    void *arg;
+} visit_t;
+
+static int
+s_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 {
-    json_t *list = json_array ();
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2 (self->db,
-                            "SELECT decision_id, case_ref, outcome, referentiekader, criteria,"
-                            " parties, meeting_id, decided_ms, sent FROM decision"
-                            " ORDER BY decided_ms DESC LIMIT ?",
-                            -1, &q, NULL) != SQLITE_OK)
-        return list;
-    sqlite3_bind_int (q, 1, limit);
-    while (sqlite3_step (q) == SQLITE_ROW)
-        json_array_append_new (
-            list, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:b}", "decision_id",
-                             (const char *) sqlite3_column_text (q, 0), "case_ref",
-                             (const char *) sqlite3_column_text (q, 1), "outcome",
-                             sqlite3_column_int (q, 2) == KETEN__DECISION_OUTCOME__AGENDEREN
-                                 ? "agenderen"
-                                 : "niet-agenderen",
-                             "referentiekader", (const char *) sqlite3_column_text (q, 3),
-                             "criteria", (const char *) sqlite3_column_text (q, 4), "parties",
-                             (const char *) sqlite3_column_text (q, 5), "meeting_id",
-                             (const char *) sqlite3_column_text (q, 6), "decided_ms",
-                             (json_int_t) sqlite3_column_int64 (q, 7), "sent",
-                             sqlite3_column_int (q, 8)));
-    sqlite3_finalize (q);
-    return list;
+    visit_t *v = arg;
+    decision_row_t row = {.decision_id = store_text (q, 0),
+                          .case_ref = store_text (q, 1),
+                          .agenderen =
+                              sqlite3_column_int (q, 2) == KETEN__DECISION_OUTCOME__AGENDEREN,
+                          .referentiekader = store_text (q, 3),
+                          .criteria = store_text (q, 4),
+                          .parties = store_text (q, 5),
+                          .meeting_id = store_text (q, 6),
+                          .decided_ms = (uint64_t) sqlite3_column_int64 (q, 7),
+                          .sent = sqlite3_column_int (q, 8) != 0};
+    return v->fn (v->arg, &row, reason);
+}
+
+int
+decision_each (decision_t *self, int limit, decision_row_fn *fn, void *arg, kt_reason_t *reason)
+{
+    visit_t v = {fn, arg};
+    return store_each (self->db,
+                       "SELECT decision_id, case_ref, outcome, referentiekader, criteria,"
+                       " parties, meeting_id, decided_ms, sent FROM decision"
+                       " ORDER BY decided_ms DESC LIMIT ?",
+                       store_bind_values, (void *) STORE_VALUES (STORE_INT (limit)), s_row, &v,
+                       "list the decisions", reason);
 }

@@ -11,10 +11,10 @@
 #include "keten.pb-c.h"
 #include "referentiekader.h"
 #include "roster.h"
+#include "store.h"
 #include "util.h"
 #include "weegploeg.h"
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -55,8 +55,24 @@ int decision_get (decision_t *self, const char *id, Keten__WeegploegDecision **o
 /*  After its copies were handed over for delivery. */
 int decision_mark_sent (decision_t *self, const char *id, kt_reason_t *reason);
 /*  Decisions recorded but not handed over (the node stopped in between). */
-json_t *decision_unsent (decision_t *self);
-/*  Decisions, newest first, without personal data. */
-json_t *decision_list (decision_t *self, int limit);
+int decision_each_unsent (decision_t *self, store_text_fn *fn, void *arg, kt_reason_t *reason);
+
+/*  One decision without personal data; strings borrowed for the callback. */
+typedef struct {
+    const char *decision_id;
+    const char *case_ref;
+    bool agenderen; /* else niet agenderen */
+    const char *referentiekader;
+    const char *criteria; /* "a,b" */
+    const char *parties;  /* "a,b" */
+    const char *meeting_id;
+    uint64_t decided_ms;
+    bool sent;
+} decision_row_t;
+/*  Take one row: 0 go on, 1 stop, -1 error with reason. */
+typedef int (decision_row_fn) (void *arg, const decision_row_t *row, kt_reason_t *reason);
+/*  Decisions, newest first, at most limit, each to fn. */
+int decision_each (decision_t *self, int limit, decision_row_fn *fn, void *arg,
+                   kt_reason_t *reason);
 
 #endif

@@ -92,121 +92,91 @@ decisionbox_check (const Keten__WeegploegDecision *d, kt_reason_t *reason)
     return 0;
 }
 
-static void
-s_join (char *buf, size_t len, char *const *items, size_t n)
-{
-    size_t o = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < n && o < len; i++)
-        o += (size_t) snprintf (buf + o, len - o, "%s%s", i ? "," : "", items[i]);
-}
-
 int
 decisionbox_store (decisionbox_t *self, const Keten__WeegploegDecision *d, uint64_t now_ms,
                    kt_reason_t *reason)
 {
-    sqlite3_stmt *q =
-        store_prepare (self->db, "SELECT 1 FROM decision_in WHERE decision_id=?", reason);
-    if (!q)
-        return -1;
-    sqlite3_bind_text (q, 1, d->decision_id, -1, SQLITE_STATIC);
-    bool known = sqlite3_step (q) == SQLITE_ROW;
-    sqlite3_finalize (q);
-    if (known)
-        return 0;
+    int known = store_one (self->db, "SELECT 1 FROM decision_in WHERE decision_id=?",
+                           STORE_VALUES (STORE_TEXT (d->decision_id)), NULL, NULL,
+                           "look up the decision", reason);
+    if (known != 0)
+        return known < 0 ? -1 : 0;
     uint8_t key_id[KEYSTORE_ID_LEN], key[KEYSTORE_KEY_LEN];
     if (keystore_create (self->keystore, key_id, key, reason) != 0)
         return -1;
     uint8_t *sealed = NULL;
     size_t sealed_len = 0;
-    int rc = keystore_seal_message (key, d->decision_id, strlen (d->decision_id), &d->base, &sealed, &sealed_len);
+    int rc = keystore_seal_message (key, d->decision_id, strlen (d->decision_id), &d->base, &sealed,
+                                    &sealed_len);
     sodium_memzero (key, sizeof key);
     if (rc != 0)
         return kt_fail (reason, "out of memory");
     char criteria[32 * 33 + 1], parties[32 * 66 + 1];
-    s_join (criteria, sizeof criteria, d->criteria, d->n_criteria);
-    s_join (parties, sizeof parties, d->parties, d->n_parties);
-    sqlite3_stmt *s = store_prepare (self->db,
-                                     "INSERT INTO decision_in (decision_id, case_ref, outcome,"
-                                     " referentiekader, criteria, parties, decided_ms,"
-                                     " received_ms, key_id, body) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                                     reason);
-    if (s) {
-        sqlite3_bind_text (s, 1, d->decision_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text (s, 2, d->case_ref, -1, SQLITE_STATIC);
-        sqlite3_bind_int (s, 3, (int) d->outcome);
-        sqlite3_bind_text (s, 4, d->referentiekader, -1, SQLITE_STATIC);
-        sqlite3_bind_text (s, 5, criteria, -1, SQLITE_STATIC);
-        sqlite3_bind_text (s, 6, parties, -1, SQLITE_STATIC);
-        sqlite3_bind_int64 (s, 7, (sqlite3_int64) d->decided_ms);
-        sqlite3_bind_int64 (s, 8, (sqlite3_int64) now_ms);
-        sqlite3_bind_blob (s, 9, key_id, KEYSTORE_ID_LEN, SQLITE_STATIC);
-        sqlite3_bind_blob (s, 10, sealed, (int) sealed_len, SQLITE_STATIC);
-        rc = sqlite3_step (s) == SQLITE_DONE
-                 ? 0
-                 : kt_fail (reason, "cannot store the decision: %s", sqlite3_errmsg (self->db));
-        sqlite3_finalize (s);
-    } else
-        rc = -1;
+    store_join (criteria, sizeof criteria, (const char *const *) d->criteria, d->n_criteria);
+    store_join (parties, sizeof parties, (const char *const *) d->parties, d->n_parties);
+    rc = store_run (
+        self->db,
+        "INSERT INTO decision_in (decision_id, case_ref, outcome, referentiekader,"
+        " criteria, parties, decided_ms, received_ms, key_id, body)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?)",
+        STORE_VALUES (STORE_TEXT (d->decision_id), STORE_TEXT (d->case_ref), STORE_INT (d->outcome),
+                      STORE_TEXT (d->referentiekader), STORE_TEXT (criteria), STORE_TEXT (parties),
+                      STORE_INT (d->decided_ms), STORE_INT (now_ms),
+                      STORE_BLOB (key_id, KEYSTORE_ID_LEN), STORE_BLOB (sealed, sealed_len)),
+        "store the decision", reason);
     free (sealed);
-    return rc;
+    return rc < 0 ? -1 : 0;
 }
 
-json_t *
-decisionbox_list (decisionbox_t *self, int limit)
+typedef struct {
+    decisionbox_row_fn *fn;
+    void *arg;
+} visit_t;
+
+static int
+s_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 {
-    json_t *list = json_array ();
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2 (self->db,
-                            "SELECT decision_id, case_ref, outcome, referentiekader, criteria,"
-                            " parties, decided_ms, received_ms FROM decision_in"
-                            " ORDER BY decided_ms DESC LIMIT ?",
-                            -1, &q, NULL) != SQLITE_OK)
-        return list;
-    sqlite3_bind_int (q, 1, limit);
-    while (sqlite3_step (q) == SQLITE_ROW)
-        json_array_append_new (
-            list, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "decision_id",
-                             (const char *) sqlite3_column_text (q, 0), "case_ref",
-                             (const char *) sqlite3_column_text (q, 1), "outcome",
-                             sqlite3_column_int (q, 2) == KETEN__DECISION_OUTCOME__AGENDEREN
-                                 ? "agenderen"
-                                 : "niet-agenderen",
-                             "referentiekader", (const char *) sqlite3_column_text (q, 3),
-                             "criteria", (const char *) sqlite3_column_text (q, 4), "parties",
-                             (const char *) sqlite3_column_text (q, 5), "decided_ms",
-                             (json_int_t) sqlite3_column_int64 (q, 6), "received_ms",
-                             (json_int_t) sqlite3_column_int64 (q, 7)));
-    sqlite3_finalize (q);
-    return list;
+    visit_t *v = arg;
+    decisionbox_row_t row = {.decision_id = store_text (q, 0),
+                             .case_ref = store_text (q, 1),
+                             .agenderen =
+                                 sqlite3_column_int (q, 2) == KETEN__DECISION_OUTCOME__AGENDEREN,
+                             .referentiekader = store_text (q, 3),
+                             .criteria = store_text (q, 4),
+                             .parties = store_text (q, 5),
+                             .decided_ms = (uint64_t) sqlite3_column_int64 (q, 6),
+                             .received_ms = (uint64_t) sqlite3_column_int64 (q, 7)};
+    return v->fn (v->arg, &row, reason);
+}
+
+int
+decisionbox_each (decisionbox_t *self, int limit, decisionbox_row_fn *fn, void *arg,
+                  kt_reason_t *reason)
+{
+    visit_t v = {fn, arg};
+    return store_each (self->db,
+                       "SELECT decision_id, case_ref, outcome, referentiekader, criteria,"
+                       " parties, decided_ms, received_ms FROM decision_in"
+                       " ORDER BY decided_ms DESC LIMIT ?",
+                       store_bind_values, (void *) STORE_VALUES (STORE_INT (limit)), s_row, &v,
+                       "list the decisions", reason);
 }
 
 int
 decisionbox_get (decisionbox_t *self, const char *id, Keten__WeegploegDecision **d_p,
                  kt_reason_t *reason)
 {
-    *d_p = NULL;
-    sqlite3_stmt *q = store_prepare (
-        self->db, "SELECT key_id, body FROM decision_in WHERE decision_id=?", reason);
-    if (!q)
+    keystore_record_t r = {
+        self->keystore,    NULL, id, strlen (id), 1, &keten__weegploeg_decision__descriptor, NULL,
+        KEYSTORE_NO_RECORD};
+    if (store_one (self->db, "SELECT key_id, body FROM decision_in WHERE decision_id=?",
+                   STORE_VALUES (STORE_TEXT (id)), keystore_record_row, &r, "read the decision",
+                   reason) < 0)
         return -1;
-    sqlite3_bind_text (q, 1, id, -1, SQLITE_STATIC);
-    uint8_t key[KEYSTORE_KEY_LEN], *plain = NULL;
-    size_t plain_len = 0;
-    int rc;
-    if (sqlite3_step (q) != SQLITE_ROW || sqlite3_column_bytes (q, 0) != KEYSTORE_ID_LEN)
-        rc = kt_fail (reason, "no decision %.24s on this node", id);
-    else if ((rc = keystore_get (self->keystore, sqlite3_column_blob (q, 0), key, reason)) == 0) {
-        if (keystore_unseal (key, id, strlen (id), sqlite3_column_blob (q, 1),
-                             (size_t) sqlite3_column_bytes (q, 1), &plain, &plain_len) != 0)
-            rc = kt_fail (reason, "decision %.24s does not decrypt", id);
-        sodium_memzero (key, sizeof key);
-    }
-    sqlite3_finalize (q);
-    if (rc != 0)
-        return -1;
-    *d_p = keten__weegploeg_decision__unpack (NULL, plain_len, plain);
-    sodium_memzero (plain, plain_len);
-    free (plain);
-    return *d_p ? 0 : kt_fail (reason, "decision %.24s does not decode", id);
+    *d_p = (Keten__WeegploegDecision *) r.msg;
+    if (r.result == KEYSTORE_NO_RECORD)
+        return kt_fail (reason, "no decision %.24s on this node", id);
+    if (r.result == KEYSTORE_TAMPERED)
+        return kt_fail (reason, "decision %.24s does not decrypt", id);
+    return r.msg ? 0 : kt_fail (reason, "decision %.24s does not decode", id);
 }

@@ -10,7 +10,7 @@
 #include "keystore.h"
 #include "util.h"
 
-#include <jansson.h>
+#include <stdbool.h>
 #include <sqlite3.h>
 
 typedef struct _decisionbox_t decisionbox_t;
@@ -22,8 +22,23 @@ int decisionbox_check (const Keten__WeegploegDecision *d, kt_reason_t *reason);
 /*  Store d once (a repeat of a stored decision changes nothing). */
 int decisionbox_store (decisionbox_t *self, const Keten__WeegploegDecision *d, uint64_t now_ms,
                        kt_reason_t *reason);
-/*  Decisions, newest first, without the analysis. */
-json_t *decisionbox_list (decisionbox_t *self, int limit);
+/*  One decision received, without the analysis; strings borrowed for the
+ *  callback. */
+typedef struct {
+    const char *decision_id;
+    const char *case_ref;
+    bool agenderen; /* else niet agenderen */
+    const char *referentiekader;
+    const char *criteria; /* "a,b" */
+    const char *parties;  /* "a,b" */
+    uint64_t decided_ms;
+    uint64_t received_ms;
+} decisionbox_row_t;
+/*  Take one row: 0 go on, 1 stop, -1 error with reason. */
+typedef int (decisionbox_row_fn) (void *arg, const decisionbox_row_t *row, kt_reason_t *reason);
+/*  Decisions, newest first, at most limit, each to fn. */
+int decisionbox_each (decisionbox_t *self, int limit, decisionbox_row_fn *fn, void *arg,
+                      kt_reason_t *reason);
 /*  One decision, decrypted (free with keten__weegploeg_decision__free_unpacked). */
 int decisionbox_get (decisionbox_t *self, const char *id, Keten__WeegploegDecision **d_p,
                      kt_reason_t *reason);

@@ -12,7 +12,7 @@
 #include "keten.pb-c.h"
 #include "util.h"
 
-#include <jansson.h>
+#include <stdbool.h>
 #include <sqlite3.h>
 #include <stdint.h>
 
@@ -38,9 +38,28 @@ int incident_register (incident_t *self, const Keten__Incident *in, const char *
  *  notification is not required. */
 int incident_close (incident_t *self, const char *id, uint64_t notified_ms,
                     const char *not_required, uint32_t uid, kt_reason_t *reason);
-json_t *incident_list (incident_t *self, uint64_t now_ms);
-/*  For status: open incidents, and those whose AP deadline is pending or
- *  passed without a recorded outcome. */
-json_t *incident_summary (incident_t *self, uint64_t now_ms);
+
+/*  One registered incident; strings borrowed for the callback. */
+typedef struct {
+    const char *id;
+    const char *reporter;
+    uint64_t reported_ms;
+    uint64_t found_ms;
+    const char *what;
+    const char *data_kinds; /* "a,b" */
+    uint64_t subjects;
+    uint64_t ap_deadline_ms;
+    bool notified; /* ap_notified_ms is set */
+    uint64_t ap_notified_ms;
+    const char *ap_not_required; /* NULL when not recorded */
+    bool closed;
+} incident_row_t;
+/*  Take one row: 0 go on, 1 stop, -1 error with reason. */
+typedef int (incident_row_fn) (void *arg, const incident_row_t *row, kt_reason_t *reason);
+/*  Every incident, newest first; with open_only the open ones, soonest
+ *  AP deadline first.  0, or -1 with reason when the register cannot be
+ *  read. */
+int incident_each (incident_t *self, bool open_only, incident_row_fn *fn, void *arg,
+                   kt_reason_t *reason);
 
 #endif

@@ -31,14 +31,15 @@ keystore_open (const char *path, const uint8_t storage_key[32], kt_reason_t *rea
     }
     self->storage_key = storage_key;
     self->db = store_open (path, reason);
-    if (!self->db
-        || store_migrate (self->db, "keystore", s_migrations, sizeof s_migrations / sizeof s_migrations[0], reason) != 0
-        || !(self->insert = store_prepare (
-                 self->db, "INSERT INTO data_key (key_id, wrapped, created_ms) VALUES (?,?,?)",
-                 reason))
-        || !(self->select
-             = store_prepare (self->db, "SELECT wrapped FROM data_key WHERE key_id=?", reason))
-        || !(self->delete = store_prepare (self->db, "DELETE FROM data_key WHERE key_id=?", reason))) {
+    if (!self->db ||
+        store_migrate (self->db, "keystore", s_migrations,
+                       sizeof s_migrations / sizeof s_migrations[0], reason) != 0 ||
+        !(self->insert = store_prepare (
+              self->db, "INSERT INTO data_key (key_id, wrapped, created_ms) VALUES (?,?,?)",
+              reason)) ||
+        !(self->select =
+              store_prepare (self->db, "SELECT wrapped FROM data_key WHERE key_id=?", reason)) ||
+        !(self->delete = store_prepare (self->db, "DELETE FROM data_key WHERE key_id=?", reason))) {
         keystore_destroy (&self);
         return NULL;
     }
@@ -74,8 +75,8 @@ keystore_seal (const uint8_t key[KEYSTORE_KEY_LEN], const void *ad, size_t ad_le
     if (!out)
         return -1;
     randombytes_buf (out, NONCE_LEN);
-    crypto_aead_xchacha20poly1305_ietf_encrypt (out + NONCE_LEN, NULL, plain, plain_len, ad,
-                                                ad_len, NULL, out, key);
+    crypto_aead_xchacha20poly1305_ietf_encrypt (out + NONCE_LEN, NULL, plain, plain_len, ad, ad_len,
+                                                NULL, out, key);
     *out_p = out;
     *out_len_p = len;
     return 0;
@@ -107,8 +108,8 @@ keystore_unseal (const uint8_t key[KEYSTORE_KEY_LEN], const void *ad, size_t ad_
     if (!plain)
         return -1;
     if (crypto_aead_xchacha20poly1305_ietf_decrypt (plain, NULL, NULL, sealed + NONCE_LEN,
-                                                    sealed_len - NONCE_LEN, ad, ad_len, sealed, key)
-        != 0) {
+                                                    sealed_len - NONCE_LEN, ad, ad_len, sealed,
+                                                    key) != 0) {
         free (plain);
         return -1;
     }
@@ -126,60 +127,108 @@ keystore_create (keystore_t *self, uint8_t key_id[KEYSTORE_ID_LEN], uint8_t key[
     uint8_t *wrapped;
     size_t wrapped_len;
     if (keystore_seal (self->storage_key, key_id, KEYSTORE_ID_LEN, key, KEYSTORE_KEY_LEN, &wrapped,
-                       &wrapped_len)
-        != 0)
+                       &wrapped_len) != 0)
         return kt_fail (reason, "out of memory");
-    sqlite3_reset (self->insert);
-    sqlite3_bind_blob (self->insert, 1, key_id, KEYSTORE_ID_LEN, SQLITE_STATIC);
-    sqlite3_bind_blob (self->insert, 2, wrapped, (int) wrapped_len, SQLITE_STATIC);
-    sqlite3_bind_int64 (self->insert, 3, (sqlite3_int64) kt_now_ms ());
-    int rc = sqlite3_step (self->insert);
-    sqlite3_reset (self->insert);
+    int rc =
+        store_run_stmt (self->insert,
+                        STORE_VALUES (STORE_BLOB (key_id, KEYSTORE_ID_LEN),
+                                      STORE_BLOB (wrapped, wrapped_len), STORE_INT (kt_now_ms ())),
+                        "store the data key", reason);
     free (wrapped);
-    if (rc != SQLITE_DONE)
-        return kt_fail (reason, "cannot store data key: %s", sqlite3_errmsg (self->db));
-    return 0;
+    return rc < 0 ? -1 : 0;
+}
+
+typedef struct {
+    keystore_t *self;
+    const uint8_t *key_id;
+    uint8_t *key;
+    bool found;
+} unwrapping_t;
+
+static int
+s_unwrap_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    unwrapping_t *u = arg;
+    uint8_t *plain = NULL;
+    size_t len = 0;
+    u->found = true;
+    int rc = keystore_unseal (u->self->storage_key, u->key_id, KEYSTORE_ID_LEN,
+                              sqlite3_column_blob (q, 0), (size_t) sqlite3_column_bytes (q, 0),
+                              &plain, &len) == 0 &&
+                     len == KEYSTORE_KEY_LEN
+                 ? 0
+                 : kt_fail (reason, "data key does not unwrap with this node's storage key");
+    if (rc == 0)
+        memcpy (u->key, plain, KEYSTORE_KEY_LEN);
+    if (plain) {
+        sodium_memzero (plain, len);
+        free (plain);
+    }
+    return rc < 0 ? -1 : 1;
 }
 
 int
 keystore_get (keystore_t *self, const uint8_t key_id[KEYSTORE_ID_LEN],
               uint8_t key[KEYSTORE_KEY_LEN], kt_reason_t *reason)
 {
-    sqlite3_reset (self->select);
-    sqlite3_bind_blob (self->select, 1, key_id, KEYSTORE_ID_LEN, SQLITE_STATIC);
-    int rc = -1;
-    if (sqlite3_step (self->select) != SQLITE_ROW)
-        kt_fail (reason, "data key destroyed or unknown");
-    else {
-        uint8_t *plain = NULL;
-        size_t len = 0;
-        const uint8_t *wrapped = sqlite3_column_blob (self->select, 0);
-        int wlen = sqlite3_column_bytes (self->select, 0);
-        if (keystore_unseal (self->storage_key, key_id, KEYSTORE_ID_LEN, wrapped, (size_t) wlen,
-                             &plain, &len)
-                == 0
-            && len == KEYSTORE_KEY_LEN) {
-            memcpy (key, plain, KEYSTORE_KEY_LEN);
-            rc = 0;
-        } else
-            kt_fail (reason, "data key does not unwrap with this node's storage key");
-        if (plain) {
-            sodium_memzero (plain, len);
-            free (plain);
-        }
-    }
-    sqlite3_reset (self->select);
-    return rc;
+    unwrapping_t u = {self, key_id, key, false};
+    if (store_each_stmt (self->select, store_bind_values,
+                         (void *) STORE_VALUES (STORE_BLOB (key_id, KEYSTORE_ID_LEN)), s_unwrap_row,
+                         &u, "read the data key", reason) != 0)
+        return -1;
+    return u.found ? 0 : kt_fail (reason, "data key destroyed or unknown");
 }
 
 int
 keystore_shred (keystore_t *self, const uint8_t key_id[KEYSTORE_ID_LEN], kt_reason_t *reason)
 {
-    sqlite3_reset (self->delete);
-    sqlite3_bind_blob (self->delete, 1, key_id, KEYSTORE_ID_LEN, SQLITE_STATIC);
-    int rc = sqlite3_step (self->delete);
-    sqlite3_reset (self->delete);
-    if (rc != SQLITE_DONE)
-        return kt_fail (reason, "cannot destroy data key: %s", sqlite3_errmsg (self->db));
+    return store_run_stmt (self->delete, STORE_VALUES (STORE_BLOB (key_id, KEYSTORE_ID_LEN)),
+                           "destroy the data key", reason) < 0
+               ? -1
+               : 0;
+}
+
+int
+keystore_unseal_message (const uint8_t key[KEYSTORE_KEY_LEN], const void *ad, size_t ad_len,
+                         const uint8_t *sealed, size_t sealed_len,
+                         const ProtobufCMessageDescriptor *desc, ProtobufCMessage **msg_p)
+{
+    uint8_t *plain = NULL;
+    size_t plain_len = 0;
+    *msg_p = NULL;
+    if (keystore_unseal (key, ad, ad_len, sealed, sealed_len, &plain, &plain_len) != 0)
+        return KEYSTORE_TAMPERED;
+    *msg_p = protobuf_c_message_unpack (desc, NULL, plain_len, plain);
+    sodium_memzero (plain, plain_len);
+    free (plain);
+    return *msg_p ? 0 : KEYSTORE_UNDECODABLE;
+}
+
+int
+keystore_record_row (sqlite3_stmt *row, void *arg, kt_reason_t *reason)
+{
+    keystore_record_t *r = arg;
+    uint8_t key[KEYSTORE_KEY_LEN];
+    r->result = KEYSTORE_NO_RECORD;
+    if (sqlite3_column_type (row, r->body_col) != SQLITE_BLOB ||
+        (r->keystore && !store_blob_is (row, 0, KEYSTORE_ID_LEN)))
+        return 0;
+    if (r->keystore && keystore_get (r->keystore, sqlite3_column_blob (row, 0), key, reason) != 0)
+        return -1;
+    r->result = keystore_unseal_message (
+        r->keystore ? key : r->key, r->ad, r->ad_len, sqlite3_column_blob (row, r->body_col),
+        (size_t) sqlite3_column_bytes (row, r->body_col), r->desc, &r->msg);
+    sodium_memzero (key, sizeof key);
+    return 0;
+}
+
+int
+keystore_id_row (sqlite3_stmt *row, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    keystore_id_t *k = arg;
+    *k->found = store_blob_is (row, 0, KEYSTORE_ID_LEN);
+    if (*k->found)
+        memcpy (k->id, sqlite3_column_blob (row, 0), KEYSTORE_ID_LEN);
     return 0;
 }

@@ -11,6 +11,7 @@
 
 #include <protobuf-c/protobuf-c.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,5 +47,42 @@ int keystore_seal_message (const uint8_t key[KEYSTORE_KEY_LEN], const void *ad, 
 int keystore_unseal (const uint8_t key[KEYSTORE_KEY_LEN], const void *ad, size_t ad_len,
                      const uint8_t *sealed, size_t sealed_len, uint8_t **plain_p,
                      size_t *plain_len_p);
+
+/*  keystore_unseal, then unpack as a desc message (free with
+ *  protobuf_c_message_free_unpacked); the clear text is wiped.  0,
+ *  KEYSTORE_TAMPERED when it does not decrypt, KEYSTORE_UNDECODABLE when
+ *  it does not decode (or memory ran out). */
+#define KEYSTORE_TAMPERED (-1)
+#define KEYSTORE_UNDECODABLE (-2)
+#define KEYSTORE_NO_RECORD (-3)
+int keystore_unseal_message (const uint8_t key[KEYSTORE_KEY_LEN], const void *ad, size_t ad_len,
+                             const uint8_t *sealed, size_t sealed_len,
+                             const ProtobufCMessageDescriptor *desc, ProtobufCMessage **msg_p);
+
+/*  A key id in column 0 of a query row: keystore_id_row is a store_row_fn
+ *  that sets *found and copies the id when the column holds one. */
+typedef struct {
+    uint8_t *id; /* [KEYSTORE_ID_LEN] */
+    bool *found;
+} keystore_id_t;
+int keystore_id_row (sqlite3_stmt *row, void *arg, kt_reason_t *reason);
+
+/*  One sealed record in a query row, for the stores that keep them: the
+ *  body in column body_col, sealed under key, or (keystore set) under the
+ *  key whose id is in column 0.  keystore_record_row is a store_row_fn:
+ *  it fills msg and result (0 opened; KEYSTORE_NO_RECORD when the row has
+ *  no key id or no body; KEYSTORE_TAMPERED; KEYSTORE_UNDECODABLE), and
+ *  fails only when the key cannot be had (reason from keystore_get). */
+typedef struct {
+    keystore_t *keystore;
+    const uint8_t *key;
+    const void *ad;
+    size_t ad_len;
+    int body_col;
+    const ProtobufCMessageDescriptor *desc;
+    ProtobufCMessage *msg;
+    int result;
+} keystore_record_t;
+int keystore_record_row (sqlite3_stmt *row, void *arg, kt_reason_t *reason);
 
 #endif

@@ -4,6 +4,7 @@
 #include "checkpoint.h"
 #include "store.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,50 +67,45 @@ logproof_destroy (logproof_t **self_p)
     *self_p = NULL;
 }
 
-/*  The stored note of size, or NULL. */
-static char *
-s_stored (logproof_t *self, uint64_t size)
+static int
+s_note_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 {
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2 (self->db, "SELECT note FROM checkpoint WHERE size=?", -1, &q, NULL) !=
-        SQLITE_OK)
-        return NULL;
-    sqlite3_bind_int64 (q, 1, (sqlite3_int64) size);
-    char *note = NULL;
-    if (sqlite3_step (q) == SQLITE_ROW && sqlite3_column_text (q, 0))
-        note = strdup ((const char *) sqlite3_column_text (q, 0));
-    sqlite3_finalize (q);
-    return note;
+    char **note_p = arg;
+    if (!(*note_p = strdup (store_text (q, 0))))
+        return kt_fail (reason, "out of memory");
+    return 0;
+}
+
+/*  The stored note of size into *note_p (heap): 1, or 0 when none was
+ *  signed, -1 with reason when it cannot be read. */
+static int
+s_stored (logproof_t *self, uint64_t size, char **note_p, kt_reason_t *reason)
+{
+    *note_p = NULL;
+    return store_one (self->db, "SELECT note FROM checkpoint WHERE size=?",
+                      STORE_VALUES (STORE_INT (size)), s_note_row, note_p,
+                      "read a stored checkpoint", reason);
 }
 
 /*  Sign the checkpoint of size and store it (once per size). */
 static char *
 s_sign (logproof_t *self, uint64_t size, kt_reason_t *reason)
 {
-    char *note = s_stored (self, size);
-    if (note)
-        return note;
+    char *note = NULL;
+    int stored = s_stored (self, size, &note, reason);
+    if (stored != 0)
+        return note; /* the stored one, or NULL on error */
     checkpoint_t cp = {.size = size};
     snprintf (cp.origin, sizeof cp.origin, "%s", self->origin);
     if (provlog_checkpoint_root (self->log, size, cp.root, reason) != 0 ||
         checkpoint_format (&cp, self->keys->signing_sk, &note, reason) != 0)
         return NULL;
-    sqlite3_stmt *s = store_prepare (self->db,
-                                     "INSERT OR IGNORE INTO checkpoint (size, root, note,"
-                                     " signed_ms) VALUES (?,?,?,?)",
-                                     reason);
-    if (!s) {
-        free (note);
-        return NULL;
-    }
-    sqlite3_bind_int64 (s, 1, (sqlite3_int64) size);
-    sqlite3_bind_blob (s, 2, cp.root, 32, SQLITE_STATIC);
-    sqlite3_bind_text (s, 3, note, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (s, 4, (sqlite3_int64) kt_now_ms ());
-    int rc = sqlite3_step (s);
-    sqlite3_finalize (s);
-    if (rc != SQLITE_DONE) {
-        kt_fail (reason, "cannot keep the checkpoint: %s", sqlite3_errmsg (self->db));
+    if (store_run (self->db,
+                   "INSERT OR IGNORE INTO checkpoint (size, root, note, signed_ms)"
+                   " VALUES (?,?,?,?)",
+                   STORE_VALUES (STORE_INT (size), STORE_BLOB (cp.root, 32), STORE_TEXT (note),
+                                 STORE_INT (kt_now_ms ())),
+                   "keep the checkpoint", reason) < 0) {
         free (note);
         return NULL;
     }
@@ -176,7 +172,7 @@ logproof_message (logproof_t *self, uint64_t old_size, uint64_t new_size,
      *  this node.db no longer holds can still connect it. */
     if (new_size == size)
         store->note = s_sign (self, new_size, reason);
-    else if (!(store->note = s_stored (self, new_size)))
+    else if (s_stored (self, new_size, &store->note, reason) == 0)
         kt_fail (reason, "no checkpoint of size %llu was signed here",
                  (unsigned long long) new_size);
     size_t n = 0;
@@ -255,6 +251,55 @@ s_known_cosignature (logproof_t *self, const checkpoint_witness_t *known, size_t
     return ok;
 }
 
+/*  Append to merged (room for note's lines included) every signature line
+ *  of note it lacks that is a known witness's cosignature of it; returns
+ *  how many lines were dropped. */
+static size_t
+s_merge (logproof_t *self, const checkpoint_witness_t *known, size_t n_known, size_t n_unknown,
+         char *merged, const char *note)
+{
+    size_t dropped = 0;
+    for (const char *l = s_signatures (note); l && *l;) {
+        const char *end = strchr (l, '\n');
+        size_t n = end ? (size_t) (end - l) + 1 : strlen (l);
+        size_t merged_len = strlen (merged);
+        bool present = false;
+        for (const char *p = s_signatures (merged); p && *p && !present;) {
+            const char *e = strchr (p, '\n');
+            size_t pn = e ? (size_t) (e - p) + 1 : strlen (p);
+            present = pn == n && memcmp (p, l, n) == 0;
+            p += pn;
+        }
+        if (!present) {
+            if (s_known_cosignature (self, known, n_known, merged, n_unknown, l, n)) {
+                memcpy (merged + merged_len, l, n);
+                merged[merged_len + n] = '\0';
+            } else
+                dropped++;
+        }
+        l += n;
+    }
+    return dropped;
+}
+
+/*  The witnesses that cosigned (all) as "a,b", each once whichever of
+ *  its keys it used; witness receives one of those that found holds. */
+static void
+s_cosigners (const checkpoint_witness_t *known, size_t n_known, const checkpoint_cosig_t *all,
+             const checkpoint_cosig_t *found, char *cosigners, size_t len, char witness[65])
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n_known; i++) {
+        bool listed = false;
+        for (size_t j = 0; j < i; j++)
+            listed |= all[j].cosigned && strcmp (known[j].name, known[i].name) == 0;
+        if (all[i].cosigned && !listed && o < len)
+            o += (size_t) snprintf (cosigners + o, len - o, "%s%s", o ? "," : "", known[i].name);
+        if (all[i].cosigned && found[i].cosigned)
+            snprintf (witness, 65, "%s", known[i].name);
+    }
+}
+
 int
 logproof_add_cosignature (logproof_t *self, const roster_t *roster, const char *note, size_t len,
                           char witness[65], kt_reason_t *reason)
@@ -279,10 +324,12 @@ logproof_add_cosignature (logproof_t *self, const roster_t *roster, const char *
     if (checkpoint_verify_cosignatures (note, len, self->origin, self->keys->pub.signing_pk, known,
                                         n_known, found, NULL, &cp, reason) != 0)
         return -1;
-    char *stored = s_stored (self, cp.size);
-    if (!stored)
-        return kt_fail (reason, "no checkpoint of size %llu was signed here",
-                        (unsigned long long) cp.size);
+    char *stored = NULL;
+    int have = s_stored (self, cp.size, &stored, reason);
+    if (have <= 0)
+        return have < 0 ? -1
+                        : kt_fail (reason, "no checkpoint of size %llu was signed here",
+                                   (unsigned long long) cp.size);
     /*  What the stored note carries already, to compare each line with. */
     size_t n_unknown = 0;
     checkpoint_cosig_t all[LOGPROOF_WITNESS_MAX];
@@ -297,30 +344,9 @@ logproof_add_cosignature (logproof_t *self, const roster_t *roster, const char *
     char *merged = rc == 0 ? malloc (cap) : NULL;
     if (rc == 0 && !merged)
         rc = kt_fail (reason, "out of memory");
-    size_t dropped = 0;
     if (rc == 0) {
         snprintf (merged, cap, "%s", stored);
-        const char *lines = s_signatures (note);
-        for (const char *l = lines; l && *l;) {
-            const char *end = strchr (l, '\n');
-            size_t n = end ? (size_t) (end - l) + 1 : strlen (l);
-            size_t merged_len = strlen (merged);
-            bool present = false;
-            for (const char *p = s_signatures (merged); p && *p && !present;) {
-                const char *e = strchr (p, '\n');
-                size_t pn = e ? (size_t) (e - p) + 1 : strlen (p);
-                present = pn == n && memcmp (p, l, n) == 0;
-                p += pn;
-            }
-            if (!present) {
-                if (s_known_cosignature (self, known, n_known, merged, n_unknown, l, n)) {
-                    memcpy (merged + merged_len, l, n);
-                    merged[merged_len + n] = '\0';
-                } else
-                    dropped++;
-            }
-            l += n;
-        }
+        size_t dropped = s_merge (self, known, n_known, n_unknown, merged, note);
         if (dropped)
             kt_log (KT_LOG_INFO, "cosignature dropped lines=%zu size=%llu", dropped,
                     (unsigned long long) cp.size);
@@ -332,34 +358,16 @@ logproof_add_cosignature (logproof_t *self, const roster_t *roster, const char *
         rc = checkpoint_verify_cosignatures (merged, strlen (merged), self->origin,
                                              self->keys->pub.signing_pk, known, n_known, all, NULL,
                                              &cp, reason);
-        size_t o = 0;
         witness[0] = '\0';
-        for (size_t i = 0; rc == 0 && i < n_known; i++) {
-            /*  A witness listed once, under whichever of its keys. */
-            bool listed = false;
-            for (size_t j = 0; j < i; j++)
-                listed |= all[j].cosigned && strcmp (known[j].name, known[i].name) == 0;
-            if (all[i].cosigned && !listed && o < sizeof cosigners)
-                o += (size_t) snprintf (cosigners + o, sizeof cosigners - o, "%s%s", o ? "," : "",
-                                        known[i].name);
-            if (all[i].cosigned && found[i].cosigned)
-                snprintf (witness, 65, "%s", known[i].name);
-        }
+        if (rc == 0)
+            s_cosigners (known, n_known, all, found, cosigners, sizeof cosigners, witness);
     }
     if (rc == 0) {
-        sqlite3_stmt *s = store_prepare (
-            self->db, "UPDATE checkpoint SET note=?, cosigners=? WHERE size=?", reason);
-        if (!s)
+        if (store_run (
+                self->db, "UPDATE checkpoint SET note=?, cosigners=? WHERE size=?",
+                STORE_VALUES (STORE_TEXT (merged), STORE_TEXT (cosigners), STORE_INT (cp.size)),
+                "store the cosignature", reason) < 0)
             rc = -1;
-        else {
-            sqlite3_bind_text (s, 1, merged, -1, SQLITE_STATIC);
-            sqlite3_bind_text (s, 2, cosigners, -1, SQLITE_STATIC);
-            sqlite3_bind_int64 (s, 3, (sqlite3_int64) cp.size);
-            if (sqlite3_step (s) != SQLITE_DONE)
-                rc =
-                    kt_fail (reason, "cannot store the cosignature: %s", sqlite3_errmsg (self->db));
-            sqlite3_finalize (s);
-        }
     }
     if (rc == 0 && self->current_note && self->signed_size == cp.size) {
         free (self->current_note);
@@ -372,63 +380,73 @@ logproof_add_cosignature (logproof_t *self, const roster_t *roster, const char *
     return rc;
 }
 
-json_t *
-logproof_list (logproof_t *self, int limit)
+typedef struct {
+    logproof_row_fn *fn;
+    void *arg;
+} visit_t;
+
+static int
+s_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 {
-    json_t *list = json_array ();
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2 (self->db,
-                            "SELECT size, root, signed_ms, cosigners FROM checkpoint"
-                            " ORDER BY size DESC LIMIT ?",
-                            -1, &q, NULL) != SQLITE_OK)
-        return list;
-    sqlite3_bind_int (q, 1, limit);
-    while (sqlite3_step (q) == SQLITE_ROW) {
-        char hex[65] = "";
-        if (sqlite3_column_bytes (q, 1) == 32)
-            kt_hex (hex, sqlite3_column_blob (q, 1), 32);
-        json_array_append_new (list,
-                               json_pack ("{s:I, s:s, s:I, s:s}", "size",
-                                          (json_int_t) sqlite3_column_int64 (q, 0), "root", hex,
-                                          "signed_ms", (json_int_t) sqlite3_column_int64 (q, 2),
-                                          "cosigners", (const char *) sqlite3_column_text (q, 3)));
-    }
-    sqlite3_finalize (q);
-    return list;
+    visit_t *v = arg;
+    logproof_row_t row = {.size = (uint64_t) sqlite3_column_int64 (q, 0),
+                          .has_root = store_blob_is (q, 1, 32),
+                          .signed_ms = (uint64_t) sqlite3_column_int64 (q, 2),
+                          .cosigners = store_text (q, 3)};
+    if (row.has_root)
+        memcpy (row.root, sqlite3_column_blob (q, 1), 32);
+    return v->fn (v->arg, &row, reason);
 }
 
-json_t *
-logproof_verify (logproof_t *self)
+int
+logproof_each (logproof_t *self, int limit, logproof_row_fn *fn, void *arg, kt_reason_t *reason)
 {
-    json_int_t n = 0, bad = 0, first_bad = -1;
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2 (self->db, "SELECT size, root, note FROM checkpoint ORDER BY size", -1,
-                            &q, NULL) == SQLITE_OK) {
-        while (sqlite3_step (q) == SQLITE_ROW) {
-            n++;
-            uint64_t size = (uint64_t) sqlite3_column_int64 (q, 0);
-            const char *note = (const char *) sqlite3_column_text (q, 2);
-            checkpoint_t cp;
-            uint8_t root[32];
-            kt_reason_t reason;
-            /*  Signed by this log, for the tree its entries give now. */
-            bool ok = note && sqlite3_column_bytes (q, 1) == 32 &&
-                      checkpoint_open (note, strlen (note), self->origin,
-                                       self->keys->pub.signing_pk, &cp, &reason) == 0 &&
-                      cp.size == size && memcmp (cp.root, sqlite3_column_blob (q, 1), 32) == 0 &&
-                      size <= provlog_size (self->log) &&
-                      provlog_checkpoint_root (self->log, size, root, &reason) == 0 &&
-                      memcmp (root, cp.root, 32) == 0;
-            if (!ok) {
-                bad++;
-                if (first_bad < 0)
-                    first_bad = (json_int_t) size;
-            }
-        }
-        sqlite3_finalize (q);
+    visit_t v = {fn, arg};
+    return store_each (self->db,
+                       "SELECT size, root, signed_ms, cosigners FROM checkpoint"
+                       " ORDER BY size DESC LIMIT ?",
+                       store_bind_values, (void *) STORE_VALUES (STORE_INT (limit)), s_row, &v,
+                       "list the checkpoints", reason);
+}
+
+typedef struct {
+    logproof_t *self;
+    logproof_check_t *check;
+} checking_t;
+
+/*  One stored checkpoint: signed by this log, for the tree its entries
+ *  give now. */
+static int
+s_check_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    logproof_t *self = ((checking_t *) arg)->self;
+    logproof_check_t *check = ((checking_t *) arg)->check;
+    check->checkpoints++;
+    uint64_t size = (uint64_t) sqlite3_column_int64 (q, 0);
+    const char *note = (const char *) sqlite3_column_text (q, 2);
+    checkpoint_t cp;
+    uint8_t root[32];
+    kt_reason_t why;
+    bool ok = note && store_blob_is (q, 1, 32) &&
+              checkpoint_open (note, strlen (note), self->origin, self->keys->pub.signing_pk, &cp,
+                               &why) == 0 &&
+              cp.size == size && memcmp (cp.root, sqlite3_column_blob (q, 1), 32) == 0 &&
+              size <= provlog_size (self->log) &&
+              provlog_checkpoint_root (self->log, size, root, &why) == 0 &&
+              memcmp (root, cp.root, 32) == 0;
+    if (!ok) {
+        if (check->bad++ == 0)
+            check->first_bad_size = size;
     }
-    json_t *r = json_pack ("{s:I, s:I}", "checkpoints", n, "bad", bad);
-    if (first_bad >= 0)
-        json_object_set_new (r, "first_bad_size", json_integer (first_bad));
-    return r;
+    return 0;
+}
+
+int
+logproof_check (logproof_t *self, logproof_check_t *check, kt_reason_t *reason)
+{
+    memset (check, 0, sizeof *check);
+    checking_t checking = {self, check};
+    return store_each (self->db, "SELECT size, root, note FROM checkpoint ORDER BY size", NULL,
+                       NULL, s_check_row, &checking, "verify the checkpoints", reason);
 }

@@ -14,7 +14,7 @@
 #include "roster.h"
 #include "util.h"
 
-#include <jansson.h>
+#include <stdbool.h>
 #include <sqlite3.h>
 
 typedef struct _logproof_t logproof_t;
@@ -67,11 +67,29 @@ void logproof_message_clear (logproof_message_t *store);
 int logproof_add_cosignature (logproof_t *self, const roster_t *roster, const char *note,
                               size_t len, char witness[65], kt_reason_t *reason);
 
+/*  What logproof_check found. */
+typedef struct {
+    uint64_t checkpoints;    /* stored */
+    uint64_t bad;            /* not signed by this log, or not over the tree as it is */
+    uint64_t first_bad_size; /* when bad > 0 */
+} logproof_check_t;
 /*  Every stored checkpoint: signed by this log, and its root the root of
- *  the log's first size entries as they are now. */
-json_t *logproof_verify (logproof_t *self);
+ *  the log's first size entries as they are now.  0, or -1 with reason
+ *  when the checkpoints cannot be read. */
+int logproof_check (logproof_t *self, logproof_check_t *check, kt_reason_t *reason);
 
-/*  The checkpoints signed, newest first, with their cosigners. */
-json_t *logproof_list (logproof_t *self, int limit);
+/*  One signed checkpoint; cosigners borrowed for the callback. */
+typedef struct {
+    uint64_t size;
+    bool has_root;
+    uint8_t root[32];
+    uint64_t signed_ms;
+    const char *cosigners; /* "a,b" */
+} logproof_row_t;
+/*  Take one row: 0 go on, 1 stop, -1 error with reason. */
+typedef int (logproof_row_fn) (void *arg, const logproof_row_t *row, kt_reason_t *reason);
+/*  The checkpoints signed, newest first, at most limit, each to fn. */
+int logproof_each (logproof_t *self, int limit, logproof_row_fn *fn, void *arg,
+                   kt_reason_t *reason);
 
 #endif

@@ -105,7 +105,6 @@ s_valid_starts_at (const char *s)
            back.tm_min == tm.tm_min;
 }
 
-
 /*  A casusoverleg agenda takes open cases only: a closed case has no
  *  casusoverleg left to meet about (art. 9.4). */
 static int
@@ -139,16 +138,11 @@ s_check_cases (meeting_t *self, casusoverleg_t *casus, const meeting_change_t *c
         if (casusoverleg && s_check_casus (casus, c->case_refs[i], reason) != 0)
             return -1;
         /*  Both kinds take the subject's name from the weegploeg file. */
-        sqlite3_stmt *q =
-            store_prepare (self->db, "SELECT 1 FROM subject WHERE case_ref=?", reason);
-        if (!q)
-            return -1;
-        sqlite3_bind_text (q, 1, c->case_refs[i], -1, SQLITE_STATIC);
-        bool known = sqlite3_step (q) == SQLITE_ROW;
-        sqlite3_finalize (q);
-        if (!known)
-            return kt_fail (reason, "no subject with case_ref %s in the weegploeg file",
-                            c->case_refs[i]);
+        int known = weegploeg_has_subject (self->weegploeg, c->case_refs[i], reason);
+        if (known <= 0)
+            return known < 0 ? -1
+                             : kt_fail (reason, "no subject with case_ref %s in the weegploeg file",
+                                        c->case_refs[i]);
     }
     return 0;
 }
@@ -179,42 +173,26 @@ s_check_change (meeting_t *self, casusoverleg_t *casus, const meeting_change_t *
 }
 
 static int
-s_exec_bound (sqlite3 *db, const char *sql, const char *a, int64_t b, kt_reason_t *reason)
+s_write_items (meeting_t *self, const char *id, const meeting_change_t *c, kt_reason_t *reason)
 {
-    sqlite3_stmt *s = store_prepare (db, sql, reason);
-    if (!s)
+    if (store_run (self->db, "DELETE FROM meeting_item WHERE meeting_id=?",
+                   STORE_VALUES (STORE_TEXT (id)), "store the meeting", reason) < 0)
         return -1;
-    sqlite3_bind_text (s, 1, a, -1, SQLITE_STATIC);
-    if (sqlite3_bind_parameter_count (s) >= 2)
-        sqlite3_bind_int64 (s, 2, b);
-    int rc = sqlite3_step (s) == SQLITE_DONE
-                 ? 0
-                 : kt_fail (reason, "cannot store the meeting: %s", sqlite3_errmsg (db));
-    sqlite3_finalize (s);
-    return rc;
+    for (size_t i = 0; i < c->n_case_refs; i++)
+        if (store_run (self->db,
+                       "INSERT INTO meeting_item (meeting_id, position, case_ref) VALUES (?,?,?)",
+                       STORE_VALUES (STORE_TEXT (id), STORE_INT (i), STORE_TEXT (c->case_refs[i])),
+                       "store the agenda", reason) < 0)
+            return -1;
+    return 0;
 }
 
 static int
-s_write_items (meeting_t *self, const char *id, const meeting_change_t *c, kt_reason_t *reason)
+s_sequence_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 {
-    if (s_exec_bound (self->db, "DELETE FROM meeting_item WHERE meeting_id=?", id, 0, reason) != 0)
-        return -1;
-    sqlite3_stmt *s = store_prepare (
-        self->db, "INSERT INTO meeting_item (meeting_id, position, case_ref) VALUES (?,?,?)",
-        reason);
-    if (!s)
-        return -1;
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < c->n_case_refs; i++) {
-        sqlite3_reset (s);
-        sqlite3_bind_text (s, 1, id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64 (s, 2, (sqlite3_int64) i);
-        sqlite3_bind_text (s, 3, c->case_refs[i], -1, SQLITE_STATIC);
-        if (sqlite3_step (s) != SQLITE_DONE)
-            rc = kt_fail (reason, "cannot store the agenda: %s", sqlite3_errmsg (self->db));
-    }
-    sqlite3_finalize (s);
-    return rc;
+    (void) reason;
+    *(uint32_t *) arg = (uint32_t) sqlite3_column_int64 (q, 0);
+    return 0;
 }
 
 /*  Insert a new meeting or update an existing one (bumping its sequence),
@@ -224,70 +202,58 @@ s_write_meeting (meeting_t *self, const meeting_change_t *c, const char *id, boo
                  uint32_t *sequence_p, kt_reason_t *reason)
 {
     uint64_t now = kt_now_ms ();
-    sqlite3_stmt *s;
     if (is_new) {
-        s = store_prepare (self->db,
-                           "INSERT INTO meeting (meeting_id, sequence, starts_at, duration_min,"
-                           " location, cancelled, created_ms, updated_ms, updated_uid, kind)"
-                           " VALUES (?1, 0, ?2, ?3, ?4, 0, ?5, ?5, ?6, ?8)",
-                           reason);
         *sequence_p = 0;
-    } else {
-        s = store_prepare (self->db,
-                           "UPDATE meeting SET sequence=sequence+1,"
-                           " starts_at=coalesce(?2, starts_at),"
-                           " duration_min=coalesce(?3, duration_min),"
-                           " location=coalesce(?4, location), cancelled=?7,"
-                           " updated_ms=?5, updated_uid=?6 WHERE meeting_id=?1 AND cancelled=0"
-                           " RETURNING sequence",
-                           reason);
+        uint32_t minutes = c->duration_min ? c->duration_min : MEETING_DEFAULT_MIN;
+        return store_run (self->db,
+                          "INSERT INTO meeting (meeting_id, sequence, starts_at, duration_min,"
+                          " location, cancelled, created_ms, updated_ms, updated_uid, kind)"
+                          " VALUES (?1, 0, ?2, ?3, ?4, 0, ?5, ?5, ?6, ?7)",
+                          STORE_VALUES (STORE_TEXT (id), STORE_TEXT (c->starts_at),
+                                        STORE_INT (minutes), STORE_TEXT (c->location),
+                                        STORE_INT (now), STORE_INT (c->uid),
+                                        STORE_TEXT (meeting_kind_name (c->kind))),
+                          "store the meeting", reason) < 0
+                   ? -1
+                   : 0;
     }
-    if (!s)
-        return -1;
-    sqlite3_bind_text (s, 1, id, -1, SQLITE_STATIC);
-    if (c->starts_at)
-        sqlite3_bind_text (s, 2, c->starts_at, -1, SQLITE_STATIC);
-    if (c->duration_min || is_new)
-        sqlite3_bind_int (s, 3, c->duration_min ? (int) c->duration_min : MEETING_DEFAULT_MIN);
-    if (c->location)
-        sqlite3_bind_text (s, 4, c->location, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (s, 5, (sqlite3_int64) now);
-    sqlite3_bind_int64 (s, 6, (sqlite3_int64) c->uid);
-    if (!is_new)
-        sqlite3_bind_int (s, 7, c->cancel ? 1 : 0);
-    else
-        sqlite3_bind_text (s, 8, meeting_kind_name (c->kind), -1, SQLITE_STATIC);
-    int rc = sqlite3_step (s);
-    int result = 0;
-    if (is_new && rc != SQLITE_DONE)
-        result = kt_fail (reason, "cannot store the meeting: %s", sqlite3_errmsg (self->db));
-    else if (!is_new && rc == SQLITE_ROW)
-        *sequence_p = (uint32_t) sqlite3_column_int64 (s, 0);
-    else if (!is_new)
-        result = kt_fail (reason, "meeting %.24s is not planned, or was cancelled", id);
-    sqlite3_finalize (s);
-    return result;
+    int found = store_one (
+        self->db,
+        "UPDATE meeting SET sequence=sequence+1, starts_at=coalesce(?2, starts_at),"
+        " duration_min=coalesce(?3, duration_min), location=coalesce(?4, location),"
+        " cancelled=?7, updated_ms=?5, updated_uid=?6 WHERE meeting_id=?1 AND cancelled=0"
+        " RETURNING sequence",
+        STORE_VALUES (STORE_TEXT (id), STORE_TEXT (c->starts_at),
+                      c->duration_min ? STORE_INT (c->duration_min) : STORE_NULL,
+                      STORE_TEXT (c->location), STORE_INT (now), STORE_INT (c->uid),
+                      STORE_INT (c->cancel ? 1 : 0)),
+        s_sequence_row, sequence_p, "store the meeting", reason);
+    if (found == 0)
+        return kt_fail (reason, "meeting %.24s is not planned, or was cancelled", id);
+    return found < 0 ? -1 : 0;
 }
 
 /*  A meeting is changed through the command of its own kind only, so a
  *  weegploeg agenda never turns into a casusoverleg agenda (whose
  *  recipients differ) or back. */
 static int
+s_kind_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    const char *kind = store_text (q, 0);
+    if (strcmp (kind, meeting_kind_name (*(const meeting_kind_t *) arg)) != 0)
+        return kt_fail (reason, "meeting %s is a %s meeting; change it with `keten %s agenda`",
+                        (const char *) sqlite3_column_text (q, 1), kind, kind);
+    return 0;
+}
+
+static int
 s_check_kind (meeting_t *self, const char *id, meeting_kind_t kind, kt_reason_t *reason)
 {
-    sqlite3_stmt *q =
-        store_prepare (self->db, "SELECT kind FROM meeting WHERE meeting_id=?", reason);
-    if (!q)
-        return -1;
-    sqlite3_bind_text (q, 1, id, -1, SQLITE_STATIC);
-    int rc = 0;
-    if (sqlite3_step (q) == SQLITE_ROW &&
-        strcmp ((const char *) sqlite3_column_text (q, 0), meeting_kind_name (kind)) != 0)
-        rc = kt_fail (reason, "meeting %s is a %s meeting; change it with `keten %s agenda`", id,
-                      (const char *) sqlite3_column_text (q, 0),
-                      (const char *) sqlite3_column_text (q, 0));
-    sqlite3_finalize (q);
-    return rc;
+    return store_one (self->db, "SELECT kind, meeting_id FROM meeting WHERE meeting_id=?",
+                      STORE_VALUES (STORE_TEXT (id)), s_kind_row, &kind, "read the meeting",
+                      reason) < 0
+               ? -1
+               : 0;
 }
 
 int
@@ -414,8 +380,8 @@ s_build_case (meeting_t *self, casusoverleg_t *casus, meeting_kind_t kind, case_
         if (!a->items)
             return kt_fail (reason, "out of memory");
         for (size_t k = 0; k < s->n_items; k++) {
-            const char *basis = *s->items[k]->legal_basis ? s->items[k]->legal_basis
-                                                            : s->legal_basis;
+            const char *basis =
+                *s->items[k]->legal_basis ? s->items[k]->legal_basis : s->legal_basis;
             if (intake_basis_allows (basis, INTAKE_PURPOSE_WEEGPLOEG))
                 a->items[a->n_items++] = s->items[k];
         }
@@ -427,31 +393,46 @@ s_build_case (meeting_t *self, casusoverleg_t *casus, meeting_kind_t kind, case_
 }
 
 static int
+s_loaded_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    loaded_t *l = arg;
+    l->sequence = (uint32_t) sqlite3_column_int64 (q, 0);
+    snprintf (l->starts_at, sizeof l->starts_at, "%s", store_text (q, 1));
+    l->duration_min = (uint32_t) sqlite3_column_int (q, 2);
+    snprintf (l->location, sizeof l->location, "%s", store_text (q, 3));
+    l->cancelled = sqlite3_column_int (q, 4) != 0;
+    l->kind =
+        strcmp (store_text (q, 5), "casusoverleg") == 0 ? MEETING_CASUSOVERLEG : MEETING_WEEGPLOEG;
+    return 0;
+}
+
+typedef struct {
+    char (*refs)[24];
+    size_t *n;
+} loading_refs_t;
+
+static int
+s_ref_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    loading_refs_t *lr = arg;
+    snprintf (lr->refs[(*lr->n)++], 24, "%s", store_text (q, 0));
+    return *lr->n < MEETING_MAX_ITEMS ? 0 : 1;
+}
+
+static int
 s_load (meeting_t *self, casusoverleg_t *casus, const char *id, loaded_t *l, char (**refs_p)[24],
         kt_reason_t *reason)
 {
     memset (l, 0, sizeof *l);
-    sqlite3_stmt *q =
-        store_prepare (self->db,
-                       "SELECT sequence, starts_at, duration_min, location, cancelled, kind"
-                       " FROM meeting WHERE meeting_id=?",
-                       reason);
-    if (!q)
-        return -1;
-    sqlite3_bind_text (q, 1, id, -1, SQLITE_STATIC);
-    if (sqlite3_step (q) != SQLITE_ROW) {
-        sqlite3_finalize (q);
-        return kt_fail (reason, "no meeting %.24s", id);
-    }
-    l->sequence = (uint32_t) sqlite3_column_int64 (q, 0);
-    snprintf (l->starts_at, sizeof l->starts_at, "%s", (const char *) sqlite3_column_text (q, 1));
-    l->duration_min = (uint32_t) sqlite3_column_int (q, 2);
-    snprintf (l->location, sizeof l->location, "%s", (const char *) sqlite3_column_text (q, 3));
-    l->cancelled = sqlite3_column_int (q, 4) != 0;
-    l->kind = strcmp ((const char *) sqlite3_column_text (q, 5), "casusoverleg") == 0
-                  ? MEETING_CASUSOVERLEG
-                  : MEETING_WEEGPLOEG;
-    sqlite3_finalize (q);
+    int found =
+        store_one (self->db,
+                   "SELECT sequence, starts_at, duration_min, location, cancelled, kind"
+                   " FROM meeting WHERE meeting_id=?",
+                   STORE_VALUES (STORE_TEXT (id)), s_loaded_row, l, "read the meeting", reason);
+    if (found <= 0)
+        return found < 0 ? -1 : kt_fail (reason, "no meeting %.24s", id);
 
     char (*refs)[24] = calloc (MEETING_MAX_ITEMS, sizeof *refs);
     l->cases = calloc (MEETING_MAX_ITEMS, sizeof *l->cases);
@@ -462,33 +443,38 @@ s_load (meeting_t *self, casusoverleg_t *casus, const char *id, loaded_t *l, cha
     *refs_p = refs;
     if (l->cancelled)
         return 0; /* a cancellation carries no items: nothing to decrypt */
-    q = store_prepare (
-        self->db, "SELECT case_ref FROM meeting_item WHERE meeting_id=? ORDER BY position", reason);
-    if (!q)
+    loading_refs_t lr = {refs, &l->n_cases};
+    if (store_each (self->db,
+                    "SELECT case_ref FROM meeting_item WHERE meeting_id=? ORDER BY position",
+                    store_bind_values, (void *) STORE_VALUES (STORE_TEXT (id)), s_ref_row, &lr,
+                    "read the agenda", reason) != 0)
         return -1;
-    sqlite3_bind_text (q, 1, id, -1, SQLITE_STATIC);
-    while (l->n_cases < MEETING_MAX_ITEMS && sqlite3_step (q) == SQLITE_ROW)
-        snprintf (refs[l->n_cases++], 24, "%s", (const char *) sqlite3_column_text (q, 0));
-    sqlite3_finalize (q);
     for (size_t i = 0; i < l->n_cases; i++)
         if (s_build_case (self, casus, l->kind, &l->cases[i], refs[i], reason) != 0)
             return -1;
     return 0;
 }
 
+static int
+s_had_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    *(bool *) arg = sqlite3_column_int (q, 0) != 0;
+    return 0;
+}
+
 static bool
 s_had_items (meeting_t *self, const char *id, const char *recipient)
 {
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2 (self->db,
-                            "SELECT has_items FROM meeting_recipient WHERE meeting_id=? AND"
-                            " recipient=?",
-                            -1, &q, NULL) != SQLITE_OK)
+    bool had = false;
+    kt_reason_t reason;
+    if (store_one (self->db,
+                   "SELECT has_items FROM meeting_recipient WHERE meeting_id=? AND recipient=?",
+                   STORE_VALUES (STORE_TEXT (id), STORE_TEXT (recipient)), s_had_row, &had,
+                   "read the meeting's recipients", &reason) < 0) {
+        kt_log (KT_LOG_WARN, "meeting recipients_unread reason=\"%s\"", reason.text);
         return true; /* unsure: a cancellation too many is harmless */
-    sqlite3_bind_text (q, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text (q, 2, recipient, -1, SQLITE_STATIC);
-    bool had = sqlite3_step (q) == SQLITE_ROW && sqlite3_column_int (q, 0) != 0;
-    sqlite3_finalize (q);
+    }
     return had;
 }
 
@@ -571,24 +557,21 @@ meeting_mark_sent (meeting_t *self, const char *meeting_id, kt_reason_t *reason)
         return kt_fail (reason, "meeting %.24s was not composed", meeting_id);
     if (store_begin (self->db, reason) != 0)
         return -1;
-    sqlite3_stmt *s = store_prepare (self->db,
-                                     "INSERT OR REPLACE INTO meeting_recipient (meeting_id,"
-                                     " recipient, sequence, has_items) VALUES (?,?,?,?)",
-                                     reason);
-    int rc = s ? 0 : -1;
-    for (size_t i = 0; rc == 0 && i < self->n_round; i++) {
-        sqlite3_reset (s);
-        sqlite3_bind_text (s, 1, meeting_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text (s, 2, self->round[i].recipient, -1, SQLITE_STATIC);
-        sqlite3_bind_int64 (s, 3, self->round_sequence);
-        sqlite3_bind_int (s, 4, self->round[i].has_items);
-        if (sqlite3_step (s) != SQLITE_DONE)
-            rc = kt_fail (reason, "cannot record the recipients: %s", sqlite3_errmsg (self->db));
-    }
-    sqlite3_finalize (s);
-    if (rc == 0)
-        rc = s_exec_bound (self->db, "UPDATE meeting SET sent_sequence=?2 WHERE meeting_id=?1",
-                           meeting_id, self->round_sequence, reason);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < self->n_round; i++)
+        if (store_run (self->db,
+                       "INSERT OR REPLACE INTO meeting_recipient (meeting_id, recipient, sequence,"
+                       " has_items) VALUES (?,?,?,?)",
+                       STORE_VALUES (STORE_TEXT (meeting_id), STORE_TEXT (self->round[i].recipient),
+                                     STORE_INT (self->round_sequence),
+                                     STORE_INT (self->round[i].has_items)),
+                       "record the recipients", reason) < 0)
+            rc = -1;
+    if (rc == 0 &&
+        store_run (self->db, "UPDATE meeting SET sent_sequence=?2 WHERE meeting_id=?1",
+                   STORE_VALUES (STORE_TEXT (meeting_id), STORE_INT (self->round_sequence)),
+                   "store the meeting", reason) < 0)
+        rc = -1;
     if (rc != 0 || store_commit (self->db, reason) != 0) {
         store_rollback (self->db);
         return -1;
@@ -596,72 +579,80 @@ meeting_mark_sent (meeting_t *self, const char *meeting_id, kt_reason_t *reason)
     return 0;
 }
 
-json_t *
-meeting_unsent (meeting_t *self)
+int
+meeting_each_unsent (meeting_t *self, store_text_fn *fn, void *arg, kt_reason_t *reason)
 {
-    json_t *list = json_array ();
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2 (self->db,
-                            "SELECT meeting_id FROM meeting WHERE sent_sequence < sequence", -1, &q,
-                            NULL) != SQLITE_OK)
-        return list;
-    while (sqlite3_step (q) == SQLITE_ROW)
-        json_array_append_new (list, json_string ((const char *) sqlite3_column_text (q, 0)));
-    sqlite3_finalize (q);
-    return list;
+    return store_each_text (self->db,
+                            "SELECT meeting_id FROM meeting WHERE sent_sequence < sequence", NULL,
+                            fn, arg, "list the meetings not sent", reason);
 }
 
-json_t *
-meeting_list (meeting_t *self, meeting_kind_t kind, int limit)
+int
+meeting_each_item (meeting_t *self, const char *meeting_id, store_text_fn *fn, void *arg,
+                   kt_reason_t *reason)
 {
-    json_t *list = json_array ();
-    sqlite3_stmt *q = NULL, *items = NULL, *to = NULL;
-    if (sqlite3_prepare_v2 (self->db,
-                            "SELECT meeting_id, sequence, sent_sequence, starts_at, duration_min,"
-                            " location, cancelled, updated_ms FROM meeting WHERE kind=?"
-                            " ORDER BY starts_at DESC LIMIT ?",
-                            -1, &q, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2 (self->db,
-                            "SELECT case_ref FROM meeting_item WHERE meeting_id=?"
-                            " ORDER BY position",
-                            -1, &items, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2 (self->db,
-                            "SELECT recipient, has_items FROM meeting_recipient"
-                            " WHERE meeting_id=? ORDER BY recipient",
-                            -1, &to, NULL) != SQLITE_OK)
-        goto done;
-    sqlite3_bind_text (q, 1, meeting_kind_name (kind), -1, SQLITE_STATIC);
-    sqlite3_bind_int (q, 2, limit);
-    while (sqlite3_step (q) == SQLITE_ROW) {
-        const char *id = (const char *) sqlite3_column_text (q, 0);
-        json_t *refs = json_array (), *recipients = json_array ();
-        sqlite3_reset (items);
-        sqlite3_bind_text (items, 1, id, -1, SQLITE_TRANSIENT);
-        while (sqlite3_step (items) == SQLITE_ROW)
-            json_array_append_new (refs,
-                                   json_string ((const char *) sqlite3_column_text (items, 0)));
-        sqlite3_reset (to);
-        sqlite3_bind_text (to, 1, id, -1, SQLITE_TRANSIENT);
-        while (sqlite3_step (to) == SQLITE_ROW)
-            json_array_append_new (recipients,
-                                   json_pack ("{s:s, s:b}", "member",
-                                              (const char *) sqlite3_column_text (to, 0),
-                                              "has_items", sqlite3_column_int (to, 1)));
-        json_array_append_new (list,
-                               json_pack ("{s:s, s:s, s:I, s:I, s:s, s:i, s:s, s:b, s:I, s:o, s:o}",
-                                          "meeting_id", id, "kind", meeting_kind_name (kind),
-                                          "sequence", (json_int_t) sqlite3_column_int64 (q, 1),
-                                          "sent_sequence", (json_int_t) sqlite3_column_int64 (q, 2),
-                                          "starts_at", (const char *) sqlite3_column_text (q, 3),
-                                          "duration_min", sqlite3_column_int (q, 4), "location",
-                                          (const char *) sqlite3_column_text (q, 5), "cancelled",
-                                          sqlite3_column_int (q, 6), "updated_ms",
-                                          (json_int_t) sqlite3_column_int64 (q, 7), "case_refs",
-                                          refs, "recipients", recipients));
-    }
-done:
-    sqlite3_finalize (q);
-    sqlite3_finalize (items);
-    sqlite3_finalize (to);
-    return list;
+    return store_each_text (
+        self->db, "SELECT case_ref FROM meeting_item WHERE meeting_id=? ORDER BY position",
+        STORE_VALUES (STORE_TEXT (meeting_id)), fn, arg, "list the meeting's agenda", reason);
+}
+
+typedef struct {
+    meeting_recipient_fn *fn;
+    void *arg;
+} recipient_visit_t;
+
+static int
+s_recipient_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    recipient_visit_t *v = arg;
+    return v->fn (v->arg, store_text (q, 0), sqlite3_column_int (q, 1) != 0, reason);
+}
+
+int
+meeting_each_recipient (meeting_t *self, const char *meeting_id, meeting_recipient_fn *fn,
+                        void *arg, kt_reason_t *reason)
+{
+    recipient_visit_t v = {fn, arg};
+    return store_each (self->db,
+                       "SELECT recipient, has_items FROM meeting_recipient WHERE meeting_id=?"
+                       " ORDER BY recipient",
+                       store_bind_values, (void *) STORE_VALUES (STORE_TEXT (meeting_id)),
+                       s_recipient_row, &v, "list the meeting's recipients", reason);
+}
+
+typedef struct {
+    meeting_row_fn *fn;
+    void *arg;
+    meeting_kind_t kind;
+} visit_t;
+
+static int
+s_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    visit_t *v = arg;
+    meeting_row_t row = {.meeting_id = store_text (q, 0),
+                         .kind = v->kind,
+                         .sequence = sqlite3_column_int64 (q, 1),
+                         .sent_sequence = sqlite3_column_int64 (q, 2),
+                         .starts_at = store_text (q, 3),
+                         .duration_min = sqlite3_column_int (q, 4),
+                         .location = store_text (q, 5),
+                         .cancelled = sqlite3_column_int (q, 6) != 0,
+                         .updated_ms = (uint64_t) sqlite3_column_int64 (q, 7)};
+    return v->fn (v->arg, &row, reason);
+}
+
+int
+meeting_each (meeting_t *self, meeting_kind_t kind, int limit, meeting_row_fn *fn, void *arg,
+              kt_reason_t *reason)
+{
+    visit_t v = {fn, arg, kind};
+    return store_each (
+        self->db,
+        "SELECT meeting_id, sequence, sent_sequence, starts_at, duration_min,"
+        " location, cancelled, updated_ms FROM meeting WHERE kind=?"
+        " ORDER BY starts_at DESC LIMIT ?",
+        store_bind_values,
+        (void *) STORE_VALUES (STORE_TEXT (meeting_kind_name (kind)), STORE_INT (limit)), s_row, &v,
+        "list the meetings", reason);
 }

@@ -20,10 +20,10 @@
 #include "casusoverleg.h"
 #include "keten.pb-c.h"
 #include "roster.h"
+#include "store.h"
 #include "util.h"
 #include "weegploeg.h"
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -86,11 +86,38 @@ int meeting_compose (meeting_t *self, casusoverleg_t *casus, const roster_t *ros
 int meeting_mark_sent (meeting_t *self, const char *meeting_id, kt_reason_t *reason);
 
 /*  Meetings whose newest version was recorded but not handed over (the
- *  node stopped in between): JSON array of meeting ids. */
-json_t *meeting_unsent (meeting_t *self);
+ *  node stopped in between), each to fn. */
+int meeting_each_unsent (meeting_t *self, store_text_fn *fn, void *arg, kt_reason_t *reason);
 
-/*  Meetings of kind, newest first, without personal data (case_refs
- *  only). */
-json_t *meeting_list (meeting_t *self, meeting_kind_t kind, int limit);
+/*  One meeting without personal data; strings borrowed for the callback. */
+typedef struct {
+    const char *meeting_id;
+    meeting_kind_t kind;
+    int64_t sequence;
+    int64_t sent_sequence;
+    const char *starts_at;
+    int duration_min;
+    const char *location;
+    bool cancelled;
+    uint64_t updated_ms;
+} meeting_row_t;
+/*  Take one row: 0 go on, 1 stop, -1 error with reason. */
+typedef int (meeting_row_fn) (void *arg, const meeting_row_t *row, kt_reason_t *reason);
+/*  Meetings of kind, newest first, at most limit, each to fn.  A row's
+ *  agenda and recipients are read with meeting_each_item and
+ *  meeting_each_recipient (from inside fn too). */
+int meeting_each (meeting_t *self, meeting_kind_t kind, int limit, meeting_row_fn *fn, void *arg,
+                  kt_reason_t *reason);
+/*  The case_refs on meeting_id's agenda, in order. */
+int meeting_each_item (meeting_t *self, const char *meeting_id, store_text_fn *fn, void *arg,
+                       kt_reason_t *reason);
+/*  Take one recipient of the newest version sent: 0 go on, 1 stop, -1
+ *  error with reason. */
+typedef int (meeting_recipient_fn) (void *arg, const char *member, bool has_items,
+                                    kt_reason_t *reason);
+/*  The members meeting_id was sent to, by id, and whether their copy
+ *  carried items. */
+int meeting_each_recipient (meeting_t *self, const char *meeting_id, meeting_recipient_fn *fn,
+                            void *arg, kt_reason_t *reason);
 
 #endif

@@ -12,19 +12,19 @@ typedef struct {
     uint8_t id[KT_ID_LEN];
     uint64_t next_ms;
     uint32_t attempts;
-    bool settled;    /* receipt committed: drop when popped */
+    bool settled; /* receipt committed: drop when popped */
     bool in_heap;
 } entry_t;
 
 struct _outbox_t {
     sqlite3 *db;
     outbox_limits_t limits;
-    zhashx_t *entries;      /* hex id -> entry_t (owned) */
-    entry_t **heap;         /* min-heap on next_ms; may hold settled entries */
+    zhashx_t *entries; /* hex id -> entry_t (owned) */
+    entry_t **heap;    /* min-heap on next_ms; may hold settled entries */
     size_t heap_len, heap_cap;
-    size_t inflight;        /* sent at least once, not settled */
-    bool dirty;             /* some next_ms moved earlier: re-heapify */
-    sqlite3_stmt *insert, *load_header, *settle;
+    size_t inflight; /* sent at least once, not settled */
+    bool dirty;      /* some next_ms moved earlier: re-heapify */
+    sqlite3_stmt *insert, *load_header, *settle, *status;
 };
 
 static const char *const s_migrations[] = {
@@ -109,6 +109,15 @@ s_heap_top (outbox_t *self)
     return self->heap_len ? self->heap[0] : NULL;
 }
 
+static int
+s_load_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    if (store_blob_is (q, 0, KT_ID_LEN))
+        outbox_enqueue (arg, sqlite3_column_blob (q, 0), (uint64_t) sqlite3_column_int64 (q, 1));
+    return 0;
+}
+
 outbox_t *
 outbox_new (sqlite3 *db, const outbox_limits_t *limits, kt_reason_t *reason)
 {
@@ -122,29 +131,25 @@ outbox_new (sqlite3 *db, const outbox_limits_t *limits, kt_reason_t *reason)
     self->entries = zhashx_new ();
     zhashx_set_destructor (self->entries, s_entry_free);
     if (store_migrate (db, "outbox", s_migrations, sizeof s_migrations / sizeof s_migrations[0],
-                       reason)
-            != 0
-        || !(self->insert = store_prepare (
-                 db, "INSERT INTO outbox (id, type, header, created_ms) VALUES (?,?,?,?)", reason))
-        || !(self->load_header
-             = store_prepare (db, "SELECT header FROM outbox WHERE id=? AND state=0", reason))
-        || !(self->settle = store_prepare (db,
-                                           "UPDATE outbox SET state=?, settled_ms=?, log_index=?,"
-                                           " reason=?, receipt=? WHERE id=?7 AND (state=0 OR (state=2 AND ?1=1))",
-                                           reason))) {
+                       reason) != 0 ||
+        !(self->insert = store_prepare (
+              db, "INSERT INTO outbox (id, type, header, created_ms) VALUES (?,?,?,?)", reason)) ||
+        !(self->load_header =
+              store_prepare (db, "SELECT header FROM outbox WHERE id=? AND state=0", reason)) ||
+        !(self->settle =
+              store_prepare (db,
+                             "UPDATE outbox SET state=?, settled_ms=?, log_index=?,"
+                             " reason=?, receipt=? WHERE id=?7 AND (state=0 OR (state=2 AND ?1=1))",
+                             reason)) ||
+        !(self->status = store_prepare (db,
+                                        "SELECT state, settled_ms, log_index, reason FROM"
+                                        " outbox WHERE id=?",
+                                        reason)) ||
+        store_each (db, "SELECT id, created_ms FROM outbox WHERE state=0 ORDER BY created_ms", NULL,
+                    NULL, s_load_row, self, "load the undelivered messages", reason) != 0) {
         outbox_destroy (&self);
         return NULL;
     }
-    sqlite3_stmt *q = store_prepare (
-        db, "SELECT id, created_ms FROM outbox WHERE state=0 ORDER BY created_ms", reason);
-    if (!q) {
-        outbox_destroy (&self);
-        return NULL;
-    }
-    while (sqlite3_step (q) == SQLITE_ROW)
-        if (sqlite3_column_bytes (q, 0) == KT_ID_LEN)
-            outbox_enqueue (self, sqlite3_column_blob (q, 0), (uint64_t) sqlite3_column_int64 (q, 1));
-    sqlite3_finalize (q);
     return self;
 }
 
@@ -157,6 +162,7 @@ outbox_destroy (outbox_t **self_p)
     sqlite3_finalize (self->insert);
     sqlite3_finalize (self->load_header);
     sqlite3_finalize (self->settle);
+    sqlite3_finalize (self->status);
     zhashx_destroy (&self->entries);
     free (self->heap);
     free (self);
@@ -167,16 +173,12 @@ int
 outbox_insert (outbox_t *self, const uint8_t id[KT_ID_LEN], Keten__MessageType type,
                const uint8_t *header, size_t header_len, uint64_t now_ms, kt_reason_t *reason)
 {
-    sqlite3_reset (self->insert);
-    sqlite3_bind_blob (self->insert, 1, id, KT_ID_LEN, SQLITE_STATIC);
-    sqlite3_bind_int (self->insert, 2, (int) type);
-    sqlite3_bind_blob (self->insert, 3, header, (int) header_len, SQLITE_STATIC);
-    sqlite3_bind_int64 (self->insert, 4, (sqlite3_int64) now_ms);
-    int rc = sqlite3_step (self->insert);
-    sqlite3_reset (self->insert);
-    if (rc != SQLITE_DONE)
-        return kt_fail (reason, "cannot queue message: %s", sqlite3_errmsg (self->db));
-    return 0;
+    return store_run_stmt (self->insert,
+                           STORE_VALUES (STORE_BLOB (id, KT_ID_LEN), STORE_INT (type),
+                                         STORE_BLOB (header, header_len), STORE_INT (now_ms)),
+                           "queue the message", reason) < 0
+               ? -1
+               : 0;
 }
 
 int
@@ -320,25 +322,15 @@ outbox_settle (outbox_t *self, const uint8_t id[KT_ID_LEN], bool accepted, uint6
                const char *refusal, const uint8_t *receipt, size_t receipt_len, uint64_t now_ms,
                kt_reason_t *reason)
 {
-    sqlite3_stmt *u = self->settle;
-    sqlite3_reset (u);
-    sqlite3_bind_int (u, 1, accepted ? OUTBOX_DELIVERED : OUTBOX_REFUSED);
-    sqlite3_bind_int64 (u, 2, (sqlite3_int64) now_ms);
-    if (accepted)
-        sqlite3_bind_int64 (u, 3, (sqlite3_int64) log_index);
-    else
-        sqlite3_bind_null (u, 3);
-    if (!accepted && refusal)
-        sqlite3_bind_text (u, 4, refusal, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null (u, 4);
-    sqlite3_bind_blob (u, 5, receipt, (int) receipt_len, SQLITE_STATIC);
-    sqlite3_bind_blob (u, 7, id, KT_ID_LEN, SQLITE_STATIC);
-    int rc = sqlite3_step (u);
-    sqlite3_reset (u);
-    if (rc != SQLITE_DONE)
-        return kt_fail (reason, "cannot record receipt: %s", sqlite3_errmsg (self->db));
-    return sqlite3_changes (self->db) > 0 ? 1 : 0;
+    /*  Parameter 6 is unused: ?7 is the id. */
+    int changed = store_run_stmt (
+        self->settle,
+        STORE_VALUES (STORE_INT (accepted ? OUTBOX_DELIVERED : OUTBOX_REFUSED), STORE_INT (now_ms),
+                      accepted ? STORE_INT (log_index) : STORE_NULL,
+                      STORE_TEXT (accepted ? NULL : refusal), STORE_BLOB (receipt, receipt_len),
+                      STORE_NULL, STORE_BLOB (id, KT_ID_LEN)),
+        "record the receipt", reason);
+    return changed < 0 ? -1 : changed > 0 ? 1 : 0;
 }
 
 void
@@ -377,4 +369,83 @@ outbox_count_state (outbox_t *self, int state)
     char sql[80];
     snprintf (sql, sizeof sql, "SELECT count(*) FROM outbox WHERE state=%d", state);
     return store_int (self->db, sql, 0);
+}
+
+typedef struct {
+    outbox_status_t *st;
+    bool *found;
+} status_t;
+
+static int s_status_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason);
+
+static int
+s_found_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    status_t *s = arg;
+    *s->found = true;
+    return s_status_row (q, s->st, reason) < 0 ? -1 : 1;
+}
+
+static int
+s_status_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    outbox_status_t *st = arg;
+    st->state = sqlite3_column_int (q, 0);
+    st->settled = sqlite3_column_type (q, 1) != SQLITE_NULL;
+    st->settled_ms = (uint64_t) sqlite3_column_int64 (q, 1);
+    st->logged = sqlite3_column_type (q, 2) != SQLITE_NULL;
+    st->log_index = (uint64_t) sqlite3_column_int64 (q, 2);
+    if (sqlite3_column_type (q, 3) != SQLITE_NULL && !(st->refusal = strdup (store_text (q, 3))))
+        return kt_fail (reason, "out of memory");
+    return 0;
+}
+
+int
+outbox_status (outbox_t *self, const uint8_t id[KT_ID_LEN], outbox_status_t *st,
+               kt_reason_t *reason)
+{
+    memset (st, 0, sizeof *st);
+    bool found = false;
+    status_t s = {st, &found};
+    if (store_each_stmt (self->status, store_bind_values,
+                         (void *) STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), s_found_row, &s,
+                         "read the message's delivery", reason) != 0) {
+        outbox_status_clear (st);
+        return -1;
+    }
+    return found ? 1 : 0;
+}
+
+void
+outbox_status_clear (outbox_status_t *st)
+{
+    free (st->refusal);
+    st->refusal = NULL;
+}
+
+static int
+s_receipt_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    outbox_receipt_t *r = arg;
+    if (!store_blob_is (q, 0, KT_ID_LEN))
+        return 0;
+    memcpy (r->id, sqlite3_column_blob (q, 0), KT_ID_LEN);
+    r->settled_ms = (uint64_t) sqlite3_column_int64 (q, 1);
+    r->log_index = (uint64_t) sqlite3_column_int64 (q, 2);
+    r->found = true;
+    return 0;
+}
+
+int
+outbox_last_delivered (outbox_t *self, outbox_receipt_t *r, kt_reason_t *reason)
+{
+    memset (r, 0, sizeof *r);
+    if (store_one (self->db,
+                   "SELECT id, settled_ms, log_index FROM outbox WHERE state=?"
+                   " ORDER BY settled_ms DESC LIMIT 1",
+                   STORE_VALUES (STORE_INT (OUTBOX_DELIVERED)), s_receipt_row, r,
+                   "read the last receipt", reason) < 0)
+        return -1;
+    return r->found ? 1 : 0;
 }

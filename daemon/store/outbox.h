@@ -11,6 +11,7 @@
 #include "util.h"
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,7 +35,7 @@ int outbox_enqueue (outbox_t *self, const uint8_t id[KT_ID_LEN], uint64_t create
 
 typedef struct {
     uint8_t id[KT_ID_LEN];
-    uint8_t *header;     /* heap; the caller frees */
+    uint8_t *header; /* heap; the caller frees */
     size_t header_len;
 } outbox_item_t;
 
@@ -52,14 +53,40 @@ void outbox_link_up (outbox_t *self, uint64_t now_ms);
  *  message was pending (now delivered or refused), 0 when it was not
  *  (duplicate receipt), -1 on error.  receipt is the signed envelope. */
 int outbox_settle (outbox_t *self, const uint8_t id[KT_ID_LEN], bool accepted, uint64_t log_index,
-                   const char *refusal, const uint8_t *receipt, size_t receipt_len,
-                   uint64_t now_ms, kt_reason_t *reason);
+                   const char *refusal, const uint8_t *receipt, size_t receipt_len, uint64_t now_ms,
+                   kt_reason_t *reason);
 /*  After the caller's commit: drop settled messages from the schedule. */
 void outbox_forget (outbox_t *self, const uint8_t id[KT_ID_LEN]);
 
 size_t outbox_pending (const outbox_t *self);
 int64_t outbox_oldest_ms (outbox_t *self);
 int64_t outbox_count_state (outbox_t *self, int state);
+
+/*  Where one message is: its state and, once settled, the receipt's
+ *  time, log index (accepted) or refusal (refused).  For the partner's
+ *  own view of its signals. */
+typedef struct {
+    int state; /* OUTBOX_PENDING, OUTBOX_DELIVERED or OUTBOX_REFUSED */
+    bool settled;
+    uint64_t settled_ms;
+    bool logged;
+    uint64_t log_index;
+    char *refusal; /* heap or NULL; free with outbox_status_clear */
+} outbox_status_t;
+/*  1 with *st filled, 0 when id was never queued, -1 with reason. */
+int outbox_status (outbox_t *self, const uint8_t id[KT_ID_LEN], outbox_status_t *st,
+                   kt_reason_t *reason);
+void outbox_status_clear (outbox_status_t *st);
+
+/*  The newest receipt that accepted a message. */
+typedef struct {
+    bool found;
+    uint8_t id[KT_ID_LEN];
+    uint64_t settled_ms;
+    uint64_t log_index;
+} outbox_receipt_t;
+/*  1 with *r filled, 0 when nothing was delivered yet, -1 with reason. */
+int outbox_last_delivered (outbox_t *self, outbox_receipt_t *r, kt_reason_t *reason);
 
 #define OUTBOX_PENDING 0
 #define OUTBOX_DELIVERED 1

@@ -63,8 +63,8 @@ plan_status_from_name (const char *name, Keten__MeasureStatus *out)
     return false;
 }
 
-static const char *
-s_goal_name (Keten__GoalKind kind)
+const char *
+plan_goal_name (Keten__GoalKind kind)
 {
     for (size_t i = 0; i < N_GOALS; i++)
         if (s_goals[i].kind == kind)
@@ -104,7 +104,7 @@ plan_check (const Keten__CasePlan *p, kt_reason_t *reason)
     if (p->n_goals < 1 || p->n_goals > PLAN_MAX_GOALS)
         return kt_fail (reason, "plan: 1..%d goals (art. 3 a-f)", PLAN_MAX_GOALS);
     for (size_t i = 0; i < p->n_goals; i++) {
-        if (!s_goal_name (p->goals[i]->kind))
+        if (!plan_goal_name (p->goals[i]->kind))
             return kt_fail (reason, "plan: goal %zu: kind must be one of art. 3 a-f", i + 1);
         if (!intake_text_ok (p->goals[i]->text, 0, PLAN_TEXT_MAX, true))
             return kt_fail (reason, "plan: goal %zu: text of at most %d bytes", i + 1,
@@ -138,6 +138,60 @@ plan_check (const Keten__CasePlan *p, kt_reason_t *reason)
     return 0;
 }
 
+/*  goals[i] of a JSON plan into g (pointing into o). */
+static int
+s_goal_from_json (json_t *o, size_t i, Keten__PlanGoal *g, kt_reason_t *reason)
+{
+    const char *kind = json_string_value (json_object_get (o, "kind"));
+    const char *text = json_string_value (json_object_get (o, "text"));
+    size_t k = 0;
+    while (kind && k < N_GOALS && strcmp (kind, s_goals[k].name) != 0)
+        k++;
+    if (!json_is_object (o) || !kind || k == N_GOALS)
+        return kt_fail (reason,
+                        "plan: goals[%zu].kind must be deradicalisering, "
+                        "gedragsverandering, veiligheidsrisicos, uitreizen-voorkomen, "
+                        "zorg or hulp-achterblijvers (art. 3 a-f)",
+                        i);
+    g->kind = s_goals[k].kind;
+    g->text = (char *) (text ? text : "");
+    return 0;
+}
+
+/*  measures[i] of a JSON plan into m (pointing into o); a new measure
+ *  gets a random id, written to id. */
+static int
+s_measure_from_json (json_t *o, size_t i, Keten__PlanMeasure *m, char id[11], kt_reason_t *reason)
+{
+    const char *given = json_string_value (json_object_get (o, "measure_id"));
+    const char *status = json_string_value (json_object_get (o, "status"));
+    if (!json_is_object (o))
+        return kt_fail (reason, "plan: measures[%zu] must be an object", i);
+    if (given)
+        snprintf (id, 11, "%s", given);
+    else {
+        uint8_t rnd[4];
+        char hex[9];
+        randombytes_buf (rnd, sizeof rnd);
+        snprintf (id, 11, "m-%s", kt_hex (hex, rnd, sizeof rnd));
+    }
+    m->measure_id = id;
+    m->owner = (char *) json_string_value (json_object_get (o, "owner"));
+    m->what = (char *) json_string_value (json_object_get (o, "what"));
+    m->due_on = (char *) json_string_value (json_object_get (o, "due_on"));
+    m->status = KETEN__MEASURE_STATUS__OPEN;
+    m->progress_note = "";
+    int rc = 0;
+    if (status && !plan_status_from_name (status, &m->status))
+        rc = kt_fail (reason,
+                      "plan: measures[%zu].status must be open, in-progress, done or "
+                      "cancelled",
+                      i);
+    if (!m->owner || !m->what || !m->due_on)
+        rc = kt_fail (reason, "plan: measures[%zu] needs owner, what and due_on", i);
+    return rc;
+}
+
 /*  Decode the JSON plan into heap structs pointing into obj, then pack
  *  and unpack for a copy that owns its strings. */
 int
@@ -157,56 +211,14 @@ plan_from_json (json_t *obj, const char *const *participants, size_t n_participa
     char (*ids)[11] = calloc (nm ? nm : 1, sizeof *ids);
     int rc = g && gp && m && mp && ids ? 0 : kt_fail (reason, "out of memory");
     for (size_t i = 0; rc == 0 && i < ng; i++) {
-        json_t *o = json_array_get (goals, i);
-        const char *kind = json_string_value (json_object_get (o, "kind"));
-        const char *text = json_string_value (json_object_get (o, "text"));
         keten__plan_goal__init (&g[i]);
         gp[i] = &g[i];
-        size_t k = 0;
-        while (kind && k < N_GOALS && strcmp (kind, s_goals[k].name) != 0)
-            k++;
-        if (!json_is_object (o) || !kind || k == N_GOALS)
-            rc = kt_fail (reason,
-                          "plan: goals[%zu].kind must be deradicalisering, "
-                          "gedragsverandering, veiligheidsrisicos, uitreizen-voorkomen, "
-                          "zorg or hulp-achterblijvers (art. 3 a-f)",
-                          i);
-        else {
-            g[i].kind = s_goals[k].kind;
-            g[i].text = (char *) (text ? text : "");
-        }
+        rc = s_goal_from_json (json_array_get (goals, i), i, &g[i], reason);
     }
     for (size_t i = 0; rc == 0 && i < nm; i++) {
-        json_t *o = json_array_get (measures, i);
         keten__plan_measure__init (&m[i]);
         mp[i] = &m[i];
-        const char *id = json_string_value (json_object_get (o, "measure_id"));
-        const char *status = json_string_value (json_object_get (o, "status"));
-        if (!json_is_object (o)) {
-            rc = kt_fail (reason, "plan: measures[%zu] must be an object", i);
-            break;
-        }
-        if (id)
-            snprintf (ids[i], sizeof ids[i], "%s", id);
-        else {
-            uint8_t rnd[4];
-            char hex[9];
-            randombytes_buf (rnd, sizeof rnd);
-            snprintf (ids[i], sizeof ids[i], "m-%s", kt_hex (hex, rnd, sizeof rnd));
-        }
-        m[i].measure_id = ids[i];
-        m[i].owner = (char *) json_string_value (json_object_get (o, "owner"));
-        m[i].what = (char *) json_string_value (json_object_get (o, "what"));
-        m[i].due_on = (char *) json_string_value (json_object_get (o, "due_on"));
-        m[i].status = KETEN__MEASURE_STATUS__OPEN;
-        if (status && !plan_status_from_name (status, &m[i].status))
-            rc = kt_fail (reason,
-                          "plan: measures[%zu].status must be open, in-progress, done or "
-                          "cancelled",
-                          i);
-        if (!m[i].owner || !m[i].what || !m[i].due_on)
-            rc = kt_fail (reason, "plan: measures[%zu] needs owner, what and due_on", i);
-        m[i].progress_note = "";
+        rc = s_measure_from_json (json_array_get (measures, i), i, &m[i], ids[i], reason);
     }
     Keten__CasePlan p = KETEN__CASE_PLAN__INIT;
     p.case_ref = "k-0000000000000000"; /* set by the caller */
@@ -240,21 +252,23 @@ plan_from_json (json_t *obj, const char *const *participants, size_t n_participa
     return rc;
 }
 
+static int
+s_int_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    *(int64_t *) arg = sqlite3_column_int64 (q, 0);
+    return 0;
+}
+
 int
 plan_store (sqlite3 *db, const Keten__CasePlan *plan, const uint8_t key[32], bool in_order,
             kt_reason_t *reason)
 {
-    sqlite3_stmt *q = store_prepare (db,
-                                     "SELECT coalesce(max(version), 0) FROM plan WHERE"
-                                     " case_ref=?",
-                                     reason);
-    if (!q)
+    int64_t newest = -1;
+    if (store_one (db, "SELECT coalesce(max(version), 0) FROM plan WHERE case_ref=?",
+                   STORE_VALUES (STORE_TEXT (plan->case_ref)), s_int_row, &newest,
+                   "read the plan versions", reason) < 0)
         return -1;
-    sqlite3_bind_text (q, 1, plan->case_ref, -1, SQLITE_STATIC);
-    int64_t newest = sqlite3_step (q) == SQLITE_ROW ? sqlite3_column_int64 (q, 0) : -1;
-    sqlite3_finalize (q);
-    if (newest < 0)
-        return kt_fail (reason, "cannot read the plan versions: %s", sqlite3_errmsg (db));
     if (in_order && (int64_t) plan->version != newest + 1)
         return kt_fail (reason, "plan version %u of %s does not follow version %lld",
                         (unsigned) plan->version, plan->case_ref, (long long) newest);
@@ -265,22 +279,30 @@ plan_store (sqlite3 *db, const Keten__CasePlan *plan, const uint8_t key[32], boo
     int rc = keystore_seal_message (key, ad, strlen (ad), &plan->base, &sealed, &sealed_len);
     if (rc != 0)
         return kt_fail (reason, "out of memory");
-    sqlite3_stmt *s = store_prepare (
-        db, "INSERT OR IGNORE INTO plan (case_ref, version, stored_ms, body) VALUES (?,?,?,?)",
-        reason);
-    if (s) {
-        sqlite3_bind_text (s, 1, plan->case_ref, -1, SQLITE_STATIC);
-        sqlite3_bind_int64 (s, 2, plan->version);
-        sqlite3_bind_int64 (s, 3, (sqlite3_int64) kt_now_ms ());
-        sqlite3_bind_blob (s, 4, sealed, (int) sealed_len, SQLITE_STATIC);
-        rc = sqlite3_step (s) == SQLITE_DONE
-                 ? 0
-                 : kt_fail (reason, "cannot store the plan: %s", sqlite3_errmsg (db));
-        sqlite3_finalize (s);
-    } else
-        rc = -1;
+    rc = store_run (db,
+                    "INSERT OR IGNORE INTO plan (case_ref, version, stored_ms, body)"
+                    " VALUES (?,?,?,?)",
+                    STORE_VALUES (STORE_TEXT (plan->case_ref), STORE_INT (plan->version),
+                                  STORE_INT (kt_now_ms ()), STORE_BLOB (sealed, sealed_len)),
+                    "store the plan", reason);
     free (sealed);
-    return rc;
+    return rc < 0 ? -1 : 0;
+}
+
+typedef struct {
+    const char *case_ref;
+    char *ad; /* [64] */
+    keystore_record_t record;
+} plan_record_t;
+
+/*  A plan row, opened with "case_ref/version" as its associated data. */
+static int
+s_plan_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    plan_record_t *p = arg;
+    snprintf (p->ad, 64, "%s/%u", p->case_ref, (unsigned) sqlite3_column_int64 (q, 0));
+    p->record.ad_len = strlen (p->ad);
+    return keystore_record_row (q, &p->record, reason);
 }
 
 int
@@ -288,37 +310,28 @@ plan_load (sqlite3 *db, const char *case_ref, uint32_t version, const uint8_t ke
            Keten__CasePlan **plan_p, kt_reason_t *reason)
 {
     *plan_p = NULL;
-    sqlite3_stmt *q = store_prepare (db,
-                                     version ? "SELECT version, body FROM plan WHERE case_ref=?1"
-                                               " AND version=?2"
-                                             : "SELECT version, body FROM plan WHERE case_ref=?1"
-                                               " ORDER BY version DESC LIMIT 1",
-                                     reason);
-    if (!q)
-        return -1;
-    sqlite3_bind_text (q, 1, case_ref, -1, SQLITE_STATIC);
-    if (version)
-        sqlite3_bind_int64 (q, 2, version);
-    int rc = 0;
-    if (sqlite3_step (q) == SQLITE_ROW) {
-        char ad[64];
-        uint8_t *plain = NULL;
-        size_t plain_len = 0;
-        snprintf (ad, sizeof ad, "%s/%u", case_ref, (unsigned) sqlite3_column_int64 (q, 0));
-        if (keystore_unseal (key, ad, strlen (ad), sqlite3_column_blob (q, 1),
-                             (size_t) sqlite3_column_bytes (q, 1), &plain, &plain_len) != 0)
-            rc = kt_fail (reason, "a plan version of %.24s does not decrypt", case_ref);
-        else {
-            *plan_p = keten__case_plan__unpack (NULL, plain_len, plain);
-            sodium_memzero (plain, plain_len);
-            free (plain);
-            if (!*plan_p)
-                rc = kt_fail (reason, "a plan version of %.24s does not decode", case_ref);
-        }
-    } else if (version)
-        rc = kt_fail (reason, "%.24s has no plan version %u", case_ref, (unsigned) version);
-    sqlite3_finalize (q);
-    return rc;
+    char ad[64];
+    plan_record_t p = {
+        case_ref,
+        ad,
+        {NULL, key, ad, 0, 1, &keten__case_plan__descriptor, NULL, KEYSTORE_NO_RECORD}};
+    int found = store_one (db,
+                           version ? "SELECT version, body FROM plan WHERE case_ref=?1"
+                                     " AND version=?2"
+                                   : "SELECT version, body FROM plan WHERE case_ref=?1"
+                                     " ORDER BY version DESC LIMIT 1",
+                           version ? STORE_VALUES (STORE_TEXT (case_ref), STORE_INT (version))
+                                   : STORE_VALUES (STORE_TEXT (case_ref)),
+                           s_plan_row, &p, "read the plan", reason);
+    if (found <= 0)
+        return found < 0 ? -1
+               : version
+                   ? kt_fail (reason, "%.24s has no plan version %u", case_ref, (unsigned) version)
+                   : 0;
+    *plan_p = (Keten__CasePlan *) p.record.msg;
+    if (p.record.result == KEYSTORE_TAMPERED || p.record.result == KEYSTORE_NO_RECORD)
+        return kt_fail (reason, "a plan version of %.24s does not decrypt", case_ref);
+    return *plan_p ? 0 : kt_fail (reason, "a plan version of %.24s does not decode", case_ref);
 }
 
 size_t
@@ -339,35 +352,4 @@ plan_overdue (const Keten__CasePlan *plan, const char *owner)
             n++;
     }
     return n;
-}
-
-json_t *
-plan_to_json (const Keten__CasePlan *p)
-{
-    json_t *goals = json_array (), *measures = json_array (), *parts = json_array ();
-    for (size_t i = 0; i < p->n_participants; i++)
-        json_array_append_new (parts, json_string (p->participants[i]));
-    for (size_t i = 0; i < p->n_goals; i++)
-        json_array_append_new (goals,
-                               json_pack ("{s:s, s:s}", "kind", s_goal_name (p->goals[i]->kind),
-                                          "text", p->goals[i]->text));
-    time_t now = time (NULL);
-    struct tm tm;
-    char today[11];
-    localtime_r (&now, &tm);
-    strftime (today, sizeof today, "%Y-%m-%d", &tm);
-    for (size_t i = 0; i < p->n_measures; i++) {
-        const Keten__PlanMeasure *m = p->measures[i];
-        bool open = m->status == KETEN__MEASURE_STATUS__OPEN ||
-                    m->status == KETEN__MEASURE_STATUS__IN_PROGRESS;
-        json_array_append_new (
-            measures, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:b}", "measure_id",
-                                 m->measure_id, "owner", m->owner, "what", m->what, "due_on",
-                                 m->due_on, "status", plan_status_name (m->status), "progress_note",
-                                 m->progress_note, "updated_ms", (json_int_t) m->updated_ms,
-                                 "overdue", open && strcmp (m->due_on, today) < 0));
-    }
-    return json_pack ("{s:s, s:I, s:o, s:o, s:o, s:I}", "case_ref", p->case_ref, "version",
-                      (json_int_t) p->version, "participants", parts, "goals", goals, "measures",
-                      measures, "issued_ms", (json_int_t) p->issued_ms);
 }

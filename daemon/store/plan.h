@@ -49,8 +49,8 @@ extern const size_t plan_n_migrations;
  *  with owner, only that party's. */
 size_t plan_overdue (const Keten__CasePlan *plan, const char *owner);
 
-/*  The JSON form of a plan, for the local API. */
-json_t *plan_to_json (const Keten__CasePlan *plan);
+/*  The name of a goal kind ("zorg", ...), NULL for an unknown one. */
+const char *plan_goal_name (Keten__GoalKind kind);
 
 /*  A measure id as keten makes them: "m-" and 8 lower-case hex digits. */
 bool plan_measure_id_ok (const char *id);

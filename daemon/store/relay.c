@@ -81,18 +81,13 @@ relay_insert (relay_t *self, const uint8_t id[KT_ID_LEN], const char *recipient,
               Keten__MessageType type, const uint8_t *header, size_t header_len, uint64_t now_ms,
               kt_reason_t *reason)
 {
-    sqlite3_stmt *s = self->insert;
-    sqlite3_reset (s);
-    sqlite3_bind_blob (s, 1, id, KT_ID_LEN, SQLITE_STATIC);
-    sqlite3_bind_text (s, 2, recipient, -1, SQLITE_STATIC);
-    sqlite3_bind_int (s, 3, (int) type);
-    sqlite3_bind_blob (s, 4, header, (int) header_len, SQLITE_STATIC);
-    sqlite3_bind_int64 (s, 5, (sqlite3_int64) now_ms);
-    int rc = sqlite3_step (s) == SQLITE_DONE ? 0
-                                             : kt_fail (reason, "cannot keep message for %s: %s",
-                                                        recipient, sqlite3_errmsg (self->db));
-    sqlite3_reset (s);
-    return rc;
+    return store_run_stmt (self->insert,
+                           STORE_VALUES (STORE_BLOB (id, KT_ID_LEN), STORE_TEXT (recipient),
+                                         STORE_INT (type), STORE_BLOB (header, header_len),
+                                         STORE_INT (now_ms)),
+                           "keep the message for its recipient", reason) < 0
+               ? -1
+               : 0;
 }
 
 /*  Exponential backoff from 1 s to 60 s: a member that is heard from but
@@ -106,137 +101,139 @@ s_backoff_ms (int64_t tries)
     return ms < RELAY_RETRY_MAX_MS ? ms : RELAY_RETRY_MAX_MS;
 }
 
+typedef struct {
+    relay_item_t *items;
+    int64_t *tries;
+    size_t max, n;
+} due_t;
+
+static int
+s_due_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    due_t *due = arg;
+    int len = sqlite3_column_bytes (q, 1);
+    if (!store_blob_is (q, 0, KT_ID_LEN) || len <= 0)
+        return 0;
+    relay_item_t *item = &due->items[due->n];
+    if (!(item->header = malloc ((size_t) len)))
+        return kt_fail (reason, "out of memory");
+    memcpy (item->id, sqlite3_column_blob (q, 0), KT_ID_LEN);
+    memcpy (item->header, sqlite3_column_blob (q, 1), (size_t) len);
+    item->header_len = (size_t) len;
+    due->tries[due->n++] = sqlite3_column_int64 (q, 2);
+    return due->n < due->max ? 0 : 1;
+}
+
 size_t
 relay_due (relay_t *self, const char *recipient, uint64_t now_ms, relay_item_t *items, size_t max)
 {
-    sqlite3_stmt *q = self->due;
-    sqlite3_reset (q);
-    sqlite3_bind_text (q, 1, recipient, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (q, 2, (sqlite3_int64) now_ms);
-    sqlite3_bind_int64 (q, 3, (sqlite3_int64) max);
-    size_t n = 0;
-    int64_t *tries = calloc (max ? max : 1, sizeof *tries);
-    if (!tries)
+    due_t due = {items, calloc (max ? max : 1, sizeof *due.tries), max, 0};
+    if (!due.tries)
         return 0;
-    while (n < max && sqlite3_step (q) == SQLITE_ROW) {
-        int len = sqlite3_column_bytes (q, 1);
-        if (sqlite3_column_bytes (q, 0) != KT_ID_LEN || len <= 0)
-            continue;
-        items[n].header = malloc ((size_t) len);
-        if (!items[n].header)
-            break;
-        memcpy (items[n].id, sqlite3_column_blob (q, 0), KT_ID_LEN);
-        memcpy (items[n].header, sqlite3_column_blob (q, 1), (size_t) len);
-        items[n].header_len = (size_t) len;
-        tries[n] = sqlite3_column_int64 (q, 2);
-        n++;
-    }
-    sqlite3_reset (q);
+    kt_reason_t reason;
+    /*  A read that fails part way hands over what was read: those are due
+     *  as much as before, and the rest comes with the next round. */
+    if (store_each_stmt (
+            self->due, store_bind_values,
+            (void *) STORE_VALUES (STORE_TEXT (recipient), STORE_INT (now_ms), STORE_INT (max)),
+            s_due_row, &due, "read the messages due", &reason) != 0)
+        kt_log (KT_LOG_WARN, "relay read_failed reason=\"%s\"", reason.text);
     /*  Not in a transaction of its own: a lost schedule update only makes
      *  a retry come early. */
-    for (size_t i = 0; i < n; i++) {
-        sqlite3_stmt *u = self->bump;
-        sqlite3_reset (u);
-        sqlite3_bind_int64 (u, 1, (sqlite3_int64) (now_ms + s_backoff_ms (tries[i])));
-        sqlite3_bind_blob (u, 2, items[i].id, KT_ID_LEN, SQLITE_STATIC);
-        if (sqlite3_step (u) != SQLITE_DONE)
-            kt_log (KT_LOG_WARN, "relay schedule_failed error=\"%s\"", sqlite3_errmsg (self->db));
-        sqlite3_reset (u);
-    }
-    free (tries);
-    return n;
+    for (size_t i = 0; i < due.n; i++)
+        if (store_run_stmt (self->bump,
+                            STORE_VALUES (STORE_INT (now_ms + s_backoff_ms (due.tries[i])),
+                                          STORE_BLOB (items[i].id, KT_ID_LEN)),
+                            "schedule the retry", &reason) < 0)
+            kt_log (KT_LOG_WARN, "relay schedule_failed reason=\"%s\"", reason.text);
+    free (due.tries);
+    return due.n;
 }
 
 int
 relay_settle (relay_t *self, const uint8_t id[KT_ID_LEN], const char *sender, bool accepted,
               const char *refusal, uint64_t now_ms, kt_reason_t *reason)
 {
-    sqlite3_stmt *s = self->settle;
-    sqlite3_reset (s);
-    sqlite3_bind_int (s, 1, accepted ? 1 : 2);
-    sqlite3_bind_int64 (s, 2, (sqlite3_int64) now_ms);
-    if (accepted)
-        sqlite3_bind_null (s, 3);
-    else
-        sqlite3_bind_text (s, 3, refusal ? refusal : "", -1, SQLITE_STATIC);
-    sqlite3_bind_blob (s, 4, id, KT_ID_LEN, SQLITE_STATIC);
-    sqlite3_bind_text (s, 5, sender, -1, SQLITE_STATIC);
-    int rc = sqlite3_step (s);
-    sqlite3_reset (s);
-    if (rc != SQLITE_DONE)
-        return kt_fail (reason, "cannot settle message: %s", sqlite3_errmsg (self->db));
-    return sqlite3_changes (self->db) > 0 ? 1 : 0;
+    int changed = store_run_stmt (self->settle,
+                                  STORE_VALUES (STORE_INT (accepted ? 1 : 2), STORE_INT (now_ms),
+                                                STORE_TEXT (accepted  ? NULL
+                                                            : refusal ? refusal
+                                                                      : ""),
+                                                STORE_BLOB (id, KT_ID_LEN), STORE_TEXT (sender)),
+                                  "settle the message", reason);
+    return changed < 0 ? -1 : changed > 0 ? 1 : 0;
+}
+
+/*  A kept message, read out for relay_rewrite. */
+typedef struct {
+    uint8_t id[KT_ID_LEN];
+    Keten__MessageType type;
+    uint8_t *header;
+    size_t header_len;
+} kept_t;
+
+typedef struct {
+    kept_t *rows;
+    size_t n, cap;
+} reading_t;
+
+static int
+s_kept_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    reading_t *r = arg;
+    int len = sqlite3_column_bytes (q, 2);
+    if (!store_blob_is (q, 0, KT_ID_LEN) || len <= 0)
+        return 0;
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 16;
+        kept_t *grown = realloc (r->rows, cap * sizeof *grown);
+        if (!grown)
+            return kt_fail (reason, "cannot read the relay: out of memory");
+        r->rows = grown;
+        r->cap = cap;
+    }
+    kept_t *k = &r->rows[r->n];
+    if (!(k->header = malloc ((size_t) len)))
+        return kt_fail (reason, "cannot read the relay: out of memory");
+    memcpy (k->id, sqlite3_column_blob (q, 0), KT_ID_LEN);
+    k->type = (Keten__MessageType) sqlite3_column_int (q, 1);
+    memcpy (k->header, sqlite3_column_blob (q, 2), (size_t) len);
+    k->header_len = (size_t) len;
+    r->n++;
+    return 0;
 }
 
 int64_t
 relay_rewrite (relay_t *self, const char *recipient, relay_rewrite_fn *fn,
                relay_commit_fn *before_commit, void *arg, kt_reason_t *reason)
 {
-    sqlite3_stmt *q = store_prepare (self->db,
-                                     "SELECT id, type, header FROM relay"
-                                     " WHERE state=0 AND recipient=?",
-                                     reason);
-    sqlite3_stmt *u = store_prepare (self->db,
-                                     "UPDATE relay SET header=? WHERE id=? AND state=0", reason);
-    if (!q || !u || store_begin (self->db, reason) != 0) {
-        sqlite3_finalize (q);
-        sqlite3_finalize (u);
+    if (store_begin (self->db, reason) != 0)
         return -1;
-    }
     /*  Read all first: a row updated while the SELECT walks the table may
      *  come up again (sqlite.org/isolation.html). */
-    typedef struct {
-        uint8_t id[KT_ID_LEN];
-        Keten__MessageType type;
-        uint8_t *header;
-        size_t header_len;
-    } row_t;
-    row_t *rows = NULL;
-    size_t n = 0, cap = 0;
-    int64_t replaced = 0;
-    int step;
-    sqlite3_bind_text (q, 1, recipient, -1, SQLITE_STATIC);
-    while ((step = sqlite3_step (q)) == SQLITE_ROW) {
-        int len = sqlite3_column_bytes (q, 2);
-        if (sqlite3_column_bytes (q, 0) != KT_ID_LEN || len <= 0)
-            continue;
-        if (n == cap) {
-            row_t *grown = realloc (rows, (cap = cap ? 2 * cap : 16) * sizeof *rows);
-            if (!grown)
-                break;
-            rows = grown;
-        }
-        row_t *r = &rows[n];
-        if (!(r->header = malloc ((size_t) len)))
-            break;
-        memcpy (r->id, sqlite3_column_blob (q, 0), KT_ID_LEN);
-        r->type = (Keten__MessageType) sqlite3_column_int (q, 1);
-        memcpy (r->header, sqlite3_column_blob (q, 2), (size_t) len);
-        r->header_len = (size_t) len;
-        n++;
-    }
-    if (step != SQLITE_DONE)
-        replaced = kt_fail (reason, "cannot read the relay: %s",
-                            step == SQLITE_ROW ? "out of memory" : sqlite3_errmsg (self->db));
-    for (size_t i = 0; replaced >= 0 && i < n; i++) {
-        int rc = fn (arg, rows[i].id, rows[i].type, &rows[i].header, &rows[i].header_len, reason);
+    reading_t r = {NULL, 0, 0};
+    int64_t replaced =
+        store_each (self->db,
+                    "SELECT id, type, header FROM relay WHERE state=0 AND"
+                    " recipient=?",
+                    store_bind_values, (void *) STORE_VALUES (STORE_TEXT (recipient)), s_kept_row,
+                    &r, "read the relay", reason);
+    for (size_t i = 0; replaced >= 0 && i < r.n; i++) {
+        kept_t *k = &r.rows[i];
+        int rc = fn (arg, k->id, k->type, &k->header, &k->header_len, reason);
         if (rc < 0)
             replaced = -1;
-        else if (rc == 1) {
-            sqlite3_reset (u);
-            sqlite3_bind_blob (u, 1, rows[i].header, (int) rows[i].header_len, SQLITE_STATIC);
-            sqlite3_bind_blob (u, 2, rows[i].id, KT_ID_LEN, SQLITE_STATIC);
-            replaced = sqlite3_step (u) == SQLITE_DONE
-                           ? replaced + 1
-                           : kt_fail (reason, "cannot keep the message again: %s",
-                                      sqlite3_errmsg (self->db));
-        }
+        else if (rc == 1)
+            replaced = store_run (self->db, "UPDATE relay SET header=? WHERE id=? AND state=0",
+                                  STORE_VALUES (STORE_BLOB (k->header, k->header_len),
+                                                STORE_BLOB (k->id, KT_ID_LEN)),
+                                  "keep the message again", reason) < 0
+                           ? -1
+                           : replaced + 1;
     }
-    sqlite3_finalize (q);
-    sqlite3_finalize (u); /* before the bound buffers go */
-    for (size_t i = 0; i < n; i++)
-        free (rows[i].header);
-    free (rows);
+    for (size_t i = 0; i < r.n; i++)
+        free (r.rows[i].header);
+    free (r.rows);
     if (replaced >= 0 && before_commit && before_commit (arg, replaced, reason) != 0)
         replaced = -1;
     if (replaced >= 0 && store_commit (self->db, reason) != 0)
@@ -246,14 +243,22 @@ relay_rewrite (relay_t *self, const char *recipient, relay_rewrite_fn *fn,
     return replaced;
 }
 
+static int
+s_count_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    *(int64_t *) arg = sqlite3_column_int64 (q, 0);
+    return 1;
+}
+
 int64_t
 relay_pending (relay_t *self, const char *recipient)
 {
-    sqlite3_stmt *q = recipient ? self->pending : self->pending_all;
-    sqlite3_reset (q);
-    if (recipient)
-        sqlite3_bind_text (q, 1, recipient, -1, SQLITE_STATIC);
-    int64_t n = sqlite3_step (q) == SQLITE_ROW ? sqlite3_column_int64 (q, 0) : -1;
-    sqlite3_reset (q);
+    int64_t n = -1;
+    kt_reason_t reason;
+    if (store_each_stmt (recipient ? self->pending : self->pending_all, store_bind_values,
+                         recipient ? (void *) STORE_VALUES (STORE_TEXT (recipient)) : NULL,
+                         s_count_row, &n, "count the messages kept", &reason) != 0)
+        kt_log (KT_LOG_WARN, "relay read_failed reason=\"%s\"", reason.text);
     return n;
 }

@@ -1,6 +1,6 @@
 /*  signalbox: a partner node's own record of the signals it submitted
  *  (node.db), with the personal fields sealed under a per-signal data key
- *  from the keystore, and its delivery state from the outbox.  Police
+ *  from the keystore; its delivery state is the outbox's.  Police
  *  signals under art. 9/10 Wpg are kept here "held" and not queued
  *  (Wpg machtigingsbesluit: they leave only after the investigation
  *  interest check and OM consultation are recorded).
@@ -12,7 +12,6 @@
 #include "keystore.h"
 #include "util.h"
 
-#include <jansson.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -37,7 +36,22 @@ int signalbox_release (signalbox_t *self, const uint8_t id[KT_ID_LEN], uint32_t 
                        const char *om_consulted, uint64_t now_ms, Keten__Signal **signal_p,
                        kt_reason_t *reason);
 
-/*  Newest first, metadata and delivery state only. */
-json_t *signalbox_list (signalbox_t *self, int limit);
+/*  One signal's metadata (no personal data); strings borrowed for the
+ *  callback.  Its delivery is the outbox's to tell (outbox_status). */
+typedef struct {
+    bool has_id;
+    uint8_t message_id[KT_ID_LEN];
+    const char *local_ref;
+    const char *category;
+    bool held;
+    uint64_t created_ms;
+    bool released;
+    uint64_t released_ms;
+} signalbox_row_t;
+/*  Take one row: 0 go on, 1 stop, -1 error with reason. */
+typedef int (signalbox_row_fn) (void *arg, const signalbox_row_t *row, kt_reason_t *reason);
+/*  The signals, newest first, at most limit, each to fn. */
+int signalbox_each (signalbox_t *self, int limit, signalbox_row_fn *fn, void *arg,
+                    kt_reason_t *reason);
 
 #endif

@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,22 +106,39 @@ weegploeg_destroy (weegploeg_t **self_p)
     *self_p = NULL;
 }
 
+typedef struct {
+    const char *sender;
+    const uint8_t *commitment;
+    uint64_t *log_index_p;
+    bool found;
+} has_t;
+
+static int
+s_has_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    has_t *h = arg;
+    h->found = (!h->sender || strcmp (store_text (q, 1), h->sender) == 0) &&
+               (!h->commitment || (store_blob_is (q, 2, 32) &&
+                                   memcmp (sqlite3_column_blob (q, 2), h->commitment, 32) == 0));
+    if (h->found && h->log_index_p)
+        *h->log_index_p = (uint64_t) sqlite3_column_int64 (q, 0);
+    return 1;
+}
+
 bool
 weegploeg_has_signal (weegploeg_t *self, const uint8_t id[KT_ID_LEN], const char *sender,
                       const uint8_t *commitment, uint64_t *log_index_p)
 {
-    sqlite3_reset (self->has);
-    sqlite3_bind_blob (self->has, 1, id, KT_ID_LEN, SQLITE_STATIC);
-    bool found = sqlite3_step (self->has) == SQLITE_ROW;
-    if (found && sender)
-        found = strcmp ((const char *) sqlite3_column_text (self->has, 1), sender) == 0;
-    if (found && commitment)
-        found = sqlite3_column_bytes (self->has, 2) == 32 &&
-                memcmp (sqlite3_column_blob (self->has, 2), commitment, 32) == 0;
-    if (found && log_index_p)
-        *log_index_p = (uint64_t) sqlite3_column_int64 (self->has, 0);
-    sqlite3_reset (self->has);
-    return found;
+    has_t h = {sender, commitment, log_index_p, false};
+    kt_reason_t reason;
+    if (store_each_stmt (self->has, store_bind_values,
+                         (void *) STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), s_has_row, &h,
+                         "look up a signal", &reason) != 0)
+        /*  Unsure is not stored: the signal is taken again and its
+         *  insert fails on the primary key, so nothing is lost twice. */
+        kt_log (KT_LOG_ERROR, "weegploeg lookup_failed reason=\"%s\"", reason.text);
+    return h.found;
 }
 
 void
@@ -158,26 +176,36 @@ static int
 s_possible_matches (weegploeg_t *self, const char *case_ref, const uint8_t name_index[32],
                     const char *why, kt_reason_t *reason)
 {
-    sqlite3_stmt *q = store_prepare (self->db,
-                                     "INSERT OR IGNORE INTO possible_match (case_ref, other,"
-                                     " reason, found_ms) SELECT ?1, case_ref, ?2, ?3 FROM subject"
-                                     " WHERE name_index=?4 AND case_ref<>?1 LIMIT 16",
-                                     reason);
-    if (!q)
-        return -1;
-    sqlite3_bind_text (q, 1, case_ref, -1, SQLITE_STATIC);
-    sqlite3_bind_text (q, 2, why, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (q, 3, (sqlite3_int64) kt_now_ms ());
-    sqlite3_bind_blob (q, 4, name_index, 32, SQLITE_STATIC);
-    int rc =
-        sqlite3_step (q) == SQLITE_DONE
-            ? 0
-            : kt_fail (reason, "cannot record a possible match: %s", sqlite3_errmsg (self->db));
-    if (rc == 0 && sqlite3_changes (self->db) > 0)
-        kt_log (KT_LOG_INFO, "subject possible_match case_ref=%s candidates=%d", case_ref,
-                sqlite3_changes (self->db));
-    sqlite3_finalize (q);
-    return rc;
+    int found = store_run (self->db,
+                           "INSERT OR IGNORE INTO possible_match (case_ref, other, reason,"
+                           " found_ms) SELECT ?1, case_ref, ?2, ?3 FROM subject"
+                           " WHERE name_index=?4 AND case_ref<>?1 LIMIT 16",
+                           STORE_VALUES (STORE_TEXT (case_ref), STORE_TEXT (why),
+                                         STORE_INT (kt_now_ms ()), STORE_BLOB (name_index, 32)),
+                           "record a possible match", reason);
+    if (found > 0)
+        kt_log (KT_LOG_INFO, "subject possible_match case_ref=%s candidates=%d", case_ref, found);
+    return found < 0 ? -1 : 0;
+}
+
+typedef struct {
+    char *case_ref; /* [40] */
+    uint8_t key_id[KEYSTORE_ID_LEN];
+    bool found;
+} subject_t;
+
+/*  A subject row (case_ref, key_id) with a key id of the right size. */
+static int
+s_subject_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    subject_t *s = arg;
+    if (!store_blob_is (q, 1, KEYSTORE_ID_LEN))
+        return 1; /* a damaged row: as if there were none */
+    snprintf (s->case_ref, 40, "%s", store_text (q, 0));
+    memcpy (s->key_id, sqlite3_column_blob (q, 1), KEYSTORE_ID_LEN);
+    s->found = true;
+    return 1;
 }
 
 /*  Find the subject of s (same BSN, or same normalised name and birth date
@@ -196,18 +224,13 @@ s_subject (weegploeg_t *self, const Keten__Signal *s, bool *ks_open, char case_r
     if (has_bsn)
         s_blind (self, bsn_index, "bsn", s->subject->bsn, NULL);
 
-    sqlite3_stmt *q = has_bsn ? self->by_bsn : self->by_name;
-    sqlite3_reset (q);
-    sqlite3_bind_blob (q, 1, has_bsn ? bsn_index : name_index, 32, SQLITE_STATIC);
-    int rc = 0;
-    if (sqlite3_step (q) == SQLITE_ROW && sqlite3_column_bytes (q, 1) == KEYSTORE_ID_LEN) {
-        snprintf (case_ref, 40, "%s", (const char *) sqlite3_column_text (q, 0));
-        uint8_t key_id[KEYSTORE_ID_LEN];
-        memcpy (key_id, sqlite3_column_blob (q, 1), KEYSTORE_ID_LEN);
-        sqlite3_reset (q);
-        return keystore_get (self->keystore, key_id, key, reason);
-    }
-    sqlite3_reset (q);
+    subject_t found = {case_ref, {0}, false};
+    if (store_each_stmt (has_bsn ? self->by_bsn : self->by_name, store_bind_values,
+                         (void *) STORE_VALUES (STORE_BLOB (has_bsn ? bsn_index : name_index, 32)),
+                         s_subject_row, &found, "find the subject", reason) != 0)
+        return -1;
+    if (found.found)
+        return keystore_get (self->keystore, found.key_id, key, reason);
 
     if (!*ks_open) {
         if (store_begin (keystore_db (self->keystore), reason) != 0)
@@ -220,19 +243,14 @@ s_subject (weegploeg_t *self, const Keten__Signal *s, bool *ks_open, char case_r
     randombytes_buf (rnd, sizeof rnd);
     char hex[17];
     snprintf (case_ref, 40, "k-%s", kt_hex (hex, rnd, sizeof rnd));
-    sqlite3_stmt *ins = self->add_subject;
-    sqlite3_reset (ins);
-    sqlite3_bind_text (ins, 1, case_ref, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_blob (ins, 2, key_id, KEYSTORE_ID_LEN, SQLITE_TRANSIENT);
-    if (has_bsn)
-        sqlite3_bind_blob (ins, 3, bsn_index, 32, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null (ins, 3);
-    sqlite3_bind_blob (ins, 4, name_index, 32, SQLITE_TRANSIENT);
-    sqlite3_bind_int64 (ins, 5, (sqlite3_int64) kt_now_ms ());
-    if (sqlite3_step (ins) != SQLITE_DONE)
-        rc = kt_fail (reason, "cannot store subject: %s", sqlite3_errmsg (self->db));
-    sqlite3_reset (ins);
+    int rc =
+        store_run_stmt (self->add_subject,
+                        STORE_VALUES (STORE_TEXT (case_ref), STORE_BLOB (key_id, KEYSTORE_ID_LEN),
+                                      has_bsn ? STORE_BLOB (bsn_index, 32) : STORE_NULL,
+                                      STORE_BLOB (name_index, 32), STORE_INT (kt_now_ms ())),
+                        "store the subject", reason) < 0
+            ? -1
+            : 0;
     if (rc == 0)
         rc = s_possible_matches (self, case_ref, name_index,
                                  has_bsn ? "same name and birth date, but a different or no BSN"
@@ -250,28 +268,17 @@ s_insert_signal (weegploeg_t *self, weegploeg_signal_t *w, const uint8_t key[KEY
     size_t sealed_len = 0;
     if (keystore_seal_message (key, w->message_id, KT_ID_LEN, &s->base, &sealed, &sealed_len) != 0)
         return kt_fail (reason, "out of memory");
-    sqlite3_stmt *ins = self->add_signal;
-    sqlite3_reset (ins);
-    sqlite3_bind_blob (ins, 1, w->message_id, KT_ID_LEN, SQLITE_STATIC);
-    sqlite3_bind_text (ins, 2, w->case_ref, -1, SQLITE_STATIC);
-    sqlite3_bind_text (ins, 3, w->sender, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (ins, 4, (sqlite3_int64) w->created_ms);
-    sqlite3_bind_int64 (ins, 5, (sqlite3_int64) w->received_ms);
-    sqlite3_bind_int64 (ins, 6, (sqlite3_int64) w->log_index);
-    sqlite3_bind_text (ins, 7, s->category, -1, SQLITE_STATIC);
-    sqlite3_bind_int (ins, 8, (int) s->wpg_basis);
-    sqlite3_bind_text (ins, 9, s->legal_basis, -1, SQLITE_STATIC);
-    sqlite3_bind_int (ins, 10, s->special_category);
-    sqlite3_bind_int (ins, 11, s->criminal_data);
-    sqlite3_bind_text (ins, 12, s->source_kind, -1, SQLITE_STATIC);
-    sqlite3_bind_blob (ins, 13, w->body_commitment, 32, SQLITE_STATIC);
-    sqlite3_bind_blob (ins, 14, sealed, (int) sealed_len, SQLITE_STATIC);
-    int rc = sqlite3_step (ins) == SQLITE_DONE ? 0 : -1;
-    if (rc != 0)
-        kt_fail (reason, "cannot store signal: %s", sqlite3_errmsg (self->db));
-    sqlite3_reset (ins);
+    int rc = store_run_stmt (
+        self->add_signal,
+        STORE_VALUES (STORE_BLOB (w->message_id, KT_ID_LEN), STORE_TEXT (w->case_ref),
+                      STORE_TEXT (w->sender), STORE_INT (w->created_ms), STORE_INT (w->received_ms),
+                      STORE_INT (w->log_index), STORE_TEXT (s->category), STORE_INT (s->wpg_basis),
+                      STORE_TEXT (s->legal_basis), STORE_INT (s->special_category),
+                      STORE_INT (s->criminal_data), STORE_TEXT (s->source_kind),
+                      STORE_BLOB (w->body_commitment, 32), STORE_BLOB (sealed, sealed_len)),
+        "store the signal", reason);
     free (sealed);
-    return rc;
+    return rc < 0 ? -1 : 0;
 }
 
 int
@@ -311,31 +318,35 @@ weegploeg_store_signals (weegploeg_t *self, weegploeg_signal_t *signals, size_t 
     return 0;
 }
 
-json_t *
-weegploeg_list (weegploeg_t *self, int limit)
+typedef struct {
+    weegploeg_row_fn *fn;
+    void *arg;
+} visit_t;
+
+static int
+s_signal_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 {
-    json_t *list = json_array ();
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2 (self->db,
-                            "SELECT message_id, case_ref, sender, category, received_ms, log_index"
-                            " FROM signal ORDER BY received_ms DESC, rowid DESC LIMIT ?",
-                            -1, &q, NULL) != SQLITE_OK)
-        return list;
-    sqlite3_bind_int (q, 1, limit);
-    while (sqlite3_step (q) == SQLITE_ROW) {
-        char hex[KT_ID_HEX] = "";
-        if (sqlite3_column_bytes (q, 0) == KT_ID_LEN)
-            kt_hex (hex, sqlite3_column_blob (q, 0), KT_ID_LEN);
-        json_array_append_new (list,
-                               json_pack ("{s:s, s:s, s:s, s:s, s:I, s:I}", "message_id", hex,
-                                          "case_ref", (const char *) sqlite3_column_text (q, 1),
-                                          "sender", (const char *) sqlite3_column_text (q, 2),
-                                          "category", (const char *) sqlite3_column_text (q, 3),
-                                          "received_ms", (json_int_t) sqlite3_column_int64 (q, 4),
-                                          "log_index", (json_int_t) sqlite3_column_int64 (q, 5)));
-    }
-    sqlite3_finalize (q);
-    return list;
+    visit_t *v = arg;
+    weegploeg_row_t row = {.has_id = store_blob_is (q, 0, KT_ID_LEN),
+                           .case_ref = store_text (q, 1),
+                           .sender = store_text (q, 2),
+                           .category = store_text (q, 3),
+                           .received_ms = (uint64_t) sqlite3_column_int64 (q, 4),
+                           .log_index = (uint64_t) sqlite3_column_int64 (q, 5)};
+    if (row.has_id)
+        memcpy (row.message_id, sqlite3_column_blob (q, 0), KT_ID_LEN);
+    return v->fn (v->arg, &row, reason);
+}
+
+int
+weegploeg_each (weegploeg_t *self, int limit, weegploeg_row_fn *fn, void *arg, kt_reason_t *reason)
+{
+    visit_t v = {fn, arg};
+    return store_each (self->db,
+                       "SELECT message_id, case_ref, sender, category, received_ms, log_index"
+                       " FROM signal ORDER BY received_ms DESC, rowid DESC LIMIT ?",
+                       store_bind_values, (void *) STORE_VALUES (STORE_INT (limit)), s_signal_row,
+                       &v, "list the signals", reason);
 }
 
 int64_t
@@ -385,19 +396,55 @@ int
 weegploeg_case_key (weegploeg_t *self, const char *case_ref, uint8_t key[KEYSTORE_KEY_LEN],
                     kt_reason_t *reason)
 {
-    sqlite3_stmt *q =
-        store_prepare (self->db, "SELECT key_id FROM subject WHERE case_ref=?", reason);
-    if (!q)
+    subject_t found = {(char[40]){0}, {0}, false};
+    if (store_one (self->db, "SELECT case_ref, key_id FROM subject WHERE case_ref=?",
+                   STORE_VALUES (STORE_TEXT (case_ref)), s_subject_row, &found,
+                   "find the subject's key", reason) < 0)
         return -1;
-    sqlite3_bind_text (q, 1, case_ref, -1, SQLITE_STATIC);
-    uint8_t key_id[KEYSTORE_ID_LEN];
-    bool found = sqlite3_step (q) == SQLITE_ROW && sqlite3_column_bytes (q, 0) == KEYSTORE_ID_LEN;
-    if (found)
-        memcpy (key_id, sqlite3_column_blob (q, 0), KEYSTORE_ID_LEN);
-    sqlite3_finalize (q);
-    if (!found)
+    if (!found.found)
         return kt_fail (reason, "no subject with case_ref %.40s in the weegploeg file", case_ref);
-    return keystore_get (self->keystore, key_id, key, reason);
+    return keystore_get (self->keystore, found.key_id, key, reason);
+}
+
+int
+weegploeg_has_subject (weegploeg_t *self, const char *case_ref, kt_reason_t *reason)
+{
+    return store_one (self->db, "SELECT 1 FROM subject WHERE case_ref=?",
+                      STORE_VALUES (STORE_TEXT (case_ref)), NULL, NULL, "look up the subject",
+                      reason);
+}
+
+typedef struct {
+    const char *case_ref;
+    const uint8_t *key;
+    weegploeg_case_signal_t *out;
+    size_t n, cap;
+} reading_t;
+
+static int
+s_read_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    reading_t *r = arg;
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 8;
+        weegploeg_case_signal_t *grown = realloc (r->out, cap * sizeof *grown);
+        if (!grown)
+            return kt_fail (reason, "out of memory");
+        r->out = grown;
+        r->cap = cap;
+    }
+    weegploeg_case_signal_t *w = &r->out[r->n++];
+    memset (w, 0, sizeof *w);
+    snprintf (w->sender, sizeof w->sender, "%s", store_text (q, 1));
+    w->received_ms = (uint64_t) sqlite3_column_int64 (q, 2);
+    w->signal = s_unseal_signal (r->key, q);
+    if (w->signal)
+        memcpy (w->message_id, sqlite3_column_blob (q, 0), KT_ID_LEN);
+    if (!w->signal || !w->signal->subject)
+        return kt_fail (reason,
+                        "a signal of case_ref %.40s does not decrypt; the file may be damaged",
+                        r->case_ref);
+    return 0;
 }
 
 int
@@ -409,53 +456,21 @@ weegploeg_read_case (weegploeg_t *self, const char *case_ref, weegploeg_case_sig
     uint8_t key[KEYSTORE_KEY_LEN];
     if (weegploeg_case_key (self, case_ref, key, reason) != 0)
         return -1;
-    sqlite3_stmt *q =
-        store_prepare (self->db,
-                       "SELECT message_id, sender, received_ms, body FROM signal WHERE case_ref=?"
-                       " ORDER BY created_ms, rowid",
-                       reason);
-    if (!q) {
-        sodium_memzero (key, sizeof key);
-        return -1;
-    }
-    sqlite3_bind_text (q, 1, case_ref, -1, SQLITE_STATIC);
-    weegploeg_case_signal_t *out = NULL;
-    size_t n = 0, cap = 0;
-    int rc = 0;
-    while (rc == 0 && sqlite3_step (q) == SQLITE_ROW) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 8;
-            weegploeg_case_signal_t *grown = realloc (out, cap * sizeof *out);
-            if (!grown) {
-                rc = kt_fail (reason, "out of memory");
-                break;
-            }
-            out = grown;
-        }
-        weegploeg_case_signal_t *w = &out[n];
-        memset (w, 0, sizeof *w);
-        snprintf (w->sender, sizeof w->sender, "%s", (const char *) sqlite3_column_text (q, 1));
-        w->received_ms = (uint64_t) sqlite3_column_int64 (q, 2);
-        w->signal = s_unseal_signal (key, q);
-        if (w->signal)
-            memcpy (w->message_id, sqlite3_column_blob (q, 0), KT_ID_LEN);
-        if (!w->signal || !w->signal->subject)
-            rc = kt_fail (reason,
-                          "a signal of case_ref %.40s does not decrypt; the file may be "
-                          "damaged",
-                          case_ref);
-        n++;
-    }
-    sqlite3_finalize (q);
+    reading_t r = {case_ref, key, NULL, 0, 0};
+    int rc = store_each (self->db,
+                         "SELECT message_id, sender, received_ms, body FROM signal WHERE case_ref=?"
+                         " ORDER BY created_ms, rowid",
+                         store_bind_values, (void *) STORE_VALUES (STORE_TEXT (case_ref)),
+                         s_read_row, &r, "read the case", reason);
     sodium_memzero (key, sizeof key);
-    if (rc == 0 && n == 0)
+    if (rc == 0 && r.n == 0)
         rc = kt_fail (reason, "case_ref %.40s has no signals", case_ref);
     if (rc != 0) {
-        weegploeg_case_free (out, n);
+        weegploeg_case_free (r.out, r.n);
         return -1;
     }
-    *signals_p = out;
-    *n_p = n;
+    *signals_p = r.out;
+    *n_p = r.n;
     return 0;
 }
 
@@ -474,30 +489,33 @@ weegploeg_kernpartij_sees (const roster_member_t *to, const char *municipality)
     return *mine && strcmp (mine, theirs) == 0;
 }
 
-json_t *
-weegploeg_possible_matches (weegploeg_t *self, bool open_only)
+typedef struct {
+    weegploeg_match_fn *fn;
+    void *arg;
+} match_visit_t;
+
+static int
+s_match_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 {
-    json_t *list = json_array ();
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2 (self->db,
-                            "SELECT case_ref, other, reason, found_ms, state FROM possible_match"
-                            " WHERE (?1 = 0 OR state = 0) ORDER BY found_ms",
-                            -1, &q, NULL) != SQLITE_OK)
-        return list;
-    sqlite3_bind_int (q, 1, open_only ? 1 : 0);
+    match_visit_t *v = arg;
     static const char *const states[] = {"open", "same", "different", "moot"};
-    while (sqlite3_step (q) == SQLITE_ROW) {
-        int st = sqlite3_column_int (q, 4);
-        json_array_append_new (list,
-                               json_pack ("{s:s, s:s, s:s, s:I, s:s}", "case_ref",
-                                          (const char *) sqlite3_column_text (q, 0), "other",
-                                          (const char *) sqlite3_column_text (q, 1), "reason",
-                                          (const char *) sqlite3_column_text (q, 2), "found_ms",
-                                          (json_int_t) sqlite3_column_int64 (q, 3), "state",
-                                          st >= 0 && st <= 3 ? states[st] : "?"));
-    }
-    sqlite3_finalize (q);
-    return list;
+    int st = sqlite3_column_int (q, 4);
+    weegploeg_match_t row = {store_text (q, 0), store_text (q, 1), store_text (q, 2),
+                             (uint64_t) sqlite3_column_int64 (q, 3),
+                             st >= 0 && st <= 3 ? states[st] : "?"};
+    return v->fn (v->arg, &row, reason);
+}
+
+int
+weegploeg_each_match (weegploeg_t *self, bool open_only, weegploeg_match_fn *fn, void *arg,
+                      kt_reason_t *reason)
+{
+    match_visit_t v = {fn, arg};
+    return store_each (self->db,
+                       "SELECT case_ref, other, reason, found_ms, state FROM possible_match"
+                       " WHERE (?1 = 0 OR state = 0) ORDER BY found_ms",
+                       store_bind_values, (void *) STORE_VALUES (STORE_INT (open_only ? 1 : 0)),
+                       s_match_row, &v, "list the possible matches", reason);
 }
 
 /*  Set the state of the open pair {a, b}; -1 when there is none. */
@@ -505,25 +523,51 @@ static int
 s_settle_match (weegploeg_t *self, const char *a, const char *b, int state, uint32_t uid,
                 kt_reason_t *reason)
 {
-    sqlite3_stmt *u = store_prepare (self->db,
-                                     "UPDATE possible_match SET state=?3, decided_ms=?4,"
-                                     " decided_uid=?5 WHERE state=0 AND ((case_ref=?1 AND"
-                                     " other=?2) OR (case_ref=?2 AND other=?1))",
-                                     reason);
-    if (!u)
-        return -1;
-    sqlite3_bind_text (u, 1, a, -1, SQLITE_STATIC);
-    sqlite3_bind_text (u, 2, b, -1, SQLITE_STATIC);
-    sqlite3_bind_int (u, 3, state);
-    sqlite3_bind_int64 (u, 4, (sqlite3_int64) kt_now_ms ());
-    sqlite3_bind_int64 (u, 5, uid);
-    int rc = sqlite3_step (u) == SQLITE_DONE ? 0 : -1;
-    sqlite3_finalize (u);
-    if (rc != 0)
-        return kt_fail (reason, "cannot record the match decision: %s", sqlite3_errmsg (self->db));
-    if (sqlite3_changes (self->db) == 0)
+    int changed = store_run (self->db,
+                             "UPDATE possible_match SET state=?3, decided_ms=?4, decided_uid=?5"
+                             " WHERE state=0 AND ((case_ref=?1 AND other=?2) OR (case_ref=?2"
+                             " AND other=?1))",
+                             STORE_VALUES (STORE_TEXT (a), STORE_TEXT (b), STORE_INT (state),
+                                           STORE_INT (kt_now_ms ()), STORE_INT (uid)),
+                             "record the match decision", reason);
+    if (changed == 0)
         return kt_fail (reason, "%.24s and %.24s are not an open possible match", a, b);
-    return 0;
+    return changed < 0 ? -1 : 0;
+}
+
+typedef struct {
+    const char *keep, *gone;
+    const uint8_t *kkeep, *kgone;
+    sqlite3_stmt *move;
+} moving_t;
+
+/*  One of gone's signals, re-sealed under keep's key. */
+static int
+s_move_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    moving_t *m = arg;
+    uint8_t *plain = NULL, *sealed = NULL;
+    size_t plain_len = 0, sealed_len = 0;
+    const void *id = sqlite3_column_blob (q, 0);
+    int rc = 0;
+    if (!store_blob_is (q, 0, KT_ID_LEN) ||
+        keystore_unseal (m->kgone, id, KT_ID_LEN, sqlite3_column_blob (q, 1),
+                         (size_t) sqlite3_column_bytes (q, 1), &plain, &plain_len) != 0)
+        rc = kt_fail (reason, "a signal of %.24s does not decrypt", m->gone);
+    else if (keystore_seal (m->kkeep, id, KT_ID_LEN, plain, plain_len, &sealed, &sealed_len) != 0)
+        rc = kt_fail (reason, "out of memory");
+    if (plain) {
+        sodium_memzero (plain, plain_len);
+        free (plain);
+    }
+    if (rc == 0 &&
+        store_run_stmt (m->move,
+                        STORE_VALUES (STORE_TEXT (m->keep), STORE_BLOB (sealed, sealed_len),
+                                      STORE_BLOB (id, KT_ID_LEN)),
+                        "move a signal", reason) < 0)
+        rc = -1;
+    free (sealed);
+    return rc;
 }
 
 /*  Move gone's signals to keep, re-sealed under keep's key. */
@@ -537,42 +581,37 @@ s_move_signals (weegploeg_t *self, const char *keep, const char *gone, kt_reason
         sodium_memzero (kkeep, sizeof kkeep);
         return -1;
     }
-    sqlite3_stmt *q =
-        store_prepare (self->db, "SELECT message_id, body FROM signal WHERE case_ref=?", reason);
-    sqlite3_stmt *u =
-        store_prepare (self->db, "UPDATE signal SET case_ref=?, body=? WHERE message_id=?", reason);
-    int rc = q && u ? 0 : -1;
-    if (q)
-        sqlite3_bind_text (q, 1, gone, -1, SQLITE_STATIC);
-    while (rc == 0 && sqlite3_step (q) == SQLITE_ROW) {
-        uint8_t *plain = NULL, *sealed = NULL;
-        size_t plain_len = 0, sealed_len = 0;
-        const void *id = sqlite3_column_blob (q, 0);
-        if (sqlite3_column_bytes (q, 0) != KT_ID_LEN ||
-            keystore_unseal (kgone, id, KT_ID_LEN, sqlite3_column_blob (q, 1),
-                             (size_t) sqlite3_column_bytes (q, 1), &plain, &plain_len) != 0)
-            rc = kt_fail (reason, "a signal of %.24s does not decrypt", gone);
-        else if (keystore_seal (kkeep, id, KT_ID_LEN, plain, plain_len, &sealed, &sealed_len) != 0)
-            rc = kt_fail (reason, "out of memory");
-        if (plain) {
-            sodium_memzero (plain, plain_len);
-            free (plain);
-        }
-        if (rc == 0) {
-            sqlite3_reset (u);
-            sqlite3_bind_text (u, 1, keep, -1, SQLITE_STATIC);
-            sqlite3_bind_blob (u, 2, sealed, (int) sealed_len, SQLITE_STATIC);
-            sqlite3_bind_blob (u, 3, id, KT_ID_LEN, SQLITE_TRANSIENT);
-            if (sqlite3_step (u) != SQLITE_DONE)
-                rc = kt_fail (reason, "cannot move a signal: %s", sqlite3_errmsg (self->db));
-        }
-        free (sealed);
-    }
-    sqlite3_finalize (q);
-    sqlite3_finalize (u);
+    moving_t m = {keep, gone, kkeep, kgone,
+                  store_prepare (
+                      self->db, "UPDATE signal SET case_ref=?, body=? WHERE message_id=?", reason)};
+    int rc = m.move ? store_each (self->db, "SELECT message_id, body FROM signal WHERE case_ref=?",
+                                  store_bind_values, (void *) STORE_VALUES (STORE_TEXT (gone)),
+                                  s_move_row, &m, "read the signals to move", reason)
+                    : -1;
+    sqlite3_finalize (m.move);
     sodium_memzero (kkeep, sizeof kkeep);
     sodium_memzero (kgone, sizeof kgone);
     return rc;
+}
+
+/*  The subject to merge away: how often it was shared, and its key id
+ *  for shredding after the merge. */
+typedef struct {
+    int64_t shared;
+    uint8_t key_id[KEYSTORE_ID_LEN];
+    bool found;
+} merging_t;
+
+static int
+s_merging_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    merging_t *m = arg;
+    m->found = store_blob_is (q, 1, KEYSTORE_ID_LEN);
+    m->shared = sqlite3_column_int64 (q, 0);
+    if (m->found)
+        memcpy (m->key_id, sqlite3_column_blob (q, 1), KEYSTORE_ID_LEN);
+    return 0;
 }
 
 int
@@ -587,31 +626,27 @@ weegploeg_decide_match (weegploeg_t *self, const char *keep, const char *gone, b
     uint8_t gone_key_id[KEYSTORE_ID_LEN];
     bool have_key = false;
     if (rc == 0 && same) {
-        sqlite3_stmt *q = store_prepare (
-            self->db,
-            "SELECT (SELECT count(*) FROM meeting_item WHERE case_ref=?1)"
-            " + (SELECT count(*) FROM decision WHERE case_ref=?1), key_id FROM subject"
-            " WHERE case_ref=?1",
-            reason);
         /*  A subject already on an agenda or decided on has been shared
          *  under its case_ref; merging it away would orphan what others
          *  hold.  (Reads meeting.c's and decision.c's tables, same file.) */
-        if (!q)
+        merging_t m = {0};
+        if (store_one (self->db,
+                       "SELECT (SELECT count(*) FROM meeting_item WHERE case_ref=?1)"
+                       " + (SELECT count(*) FROM decision WHERE case_ref=?1), key_id"
+                       " FROM subject WHERE case_ref=?1",
+                       STORE_VALUES (STORE_TEXT (gone)), s_merging_row, &m,
+                       "check the subject to merge", reason) < 0)
             rc = -1;
+        else if (!m.found)
+            rc = kt_fail (reason, "no subject %.24s", gone);
+        else if (m.shared > 0)
+            rc = kt_fail (reason,
+                          "%.24s is on an agenda or decided on; merge it the other "
+                          "way round (keep %.24s)",
+                          gone, gone);
         else {
-            sqlite3_bind_text (q, 1, gone, -1, SQLITE_STATIC);
-            if (sqlite3_step (q) != SQLITE_ROW || sqlite3_column_bytes (q, 1) != KEYSTORE_ID_LEN)
-                rc = kt_fail (reason, "no subject %.24s", gone);
-            else if (sqlite3_column_int64 (q, 0) > 0)
-                rc = kt_fail (reason,
-                              "%.24s is on an agenda or decided on; merge it the other "
-                              "way round (keep %.24s)",
-                              gone, gone);
-            else {
-                memcpy (gone_key_id, sqlite3_column_blob (q, 1), KEYSTORE_ID_LEN);
-                have_key = true;
-            }
-            sqlite3_finalize (q);
+            memcpy (gone_key_id, m.key_id, KEYSTORE_ID_LEN);
+            have_key = true;
         }
         if (rc == 0)
             rc = s_move_signals (self, keep, gone, reason);
@@ -622,19 +657,10 @@ weegploeg_decide_match (weegploeg_t *self, const char *keep, const char *gone, b
             " WHERE case_ref=?1 AND bsn_index IS NULL",
             "UPDATE possible_match SET state=3 WHERE state=0 AND (case_ref=?2 OR other=?2)",
             "DELETE FROM subject WHERE case_ref=?2"};
-        for (size_t i = 0; rc == 0 && i < sizeof sql / sizeof sql[0]; i++) {
-            sqlite3_stmt *st = store_prepare (self->db, sql[i], reason);
-            if (!st) {
+        for (size_t i = 0; rc == 0 && i < sizeof sql / sizeof sql[0]; i++)
+            if (store_run (self->db, sql[i], STORE_VALUES (STORE_TEXT (keep), STORE_TEXT (gone)),
+                           "merge the subjects", reason) < 0)
                 rc = -1;
-                break;
-            }
-            if (sqlite3_bind_parameter_count (st) >= 2)
-                sqlite3_bind_text (st, 1, keep, -1, SQLITE_STATIC);
-            sqlite3_bind_text (st, sqlite3_bind_parameter_count (st), gone, -1, SQLITE_STATIC);
-            if (sqlite3_step (st) != SQLITE_DONE)
-                rc = kt_fail (reason, "cannot merge: %s", sqlite3_errmsg (self->db));
-            sqlite3_finalize (st);
-        }
     }
     if (rc != 0 || store_commit (self->db, reason) != 0) {
         store_rollback (self->db);
@@ -652,37 +678,35 @@ int
 weegploeg_record_closure (weegploeg_t *self, const char *case_ref, uint64_t closed_ms,
                           kt_reason_t *reason)
 {
-    sqlite3_stmt *s = store_prepare (
-        self->db, "INSERT OR IGNORE INTO closure (case_ref, closed_ms) VALUES (?,?)", reason);
-    if (!s)
-        return -1;
-    sqlite3_bind_text (s, 1, case_ref, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (s, 2, (sqlite3_int64) closed_ms);
-    int rc = sqlite3_step (s) == SQLITE_DONE
-                 ? 0
-                 : kt_fail (reason, "cannot record the closure: %s", sqlite3_errmsg (self->db));
-    sqlite3_finalize (s);
-    return rc;
+    return store_run (self->db, "INSERT OR IGNORE INTO closure (case_ref, closed_ms) VALUES (?,?)",
+                      STORE_VALUES (STORE_TEXT (case_ref), STORE_INT (closed_ms)),
+                      "record the closure", reason) < 0
+               ? -1
+               : 0;
 }
 
-json_t *
-weegploeg_case_messages (weegploeg_t *self, const char *case_ref)
+typedef struct {
+    weegploeg_id_fn *fn;
+    void *arg;
+} id_visit_t;
+
+static int
+s_id_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 {
-    json_t *ids = json_array ();
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2 (self->db, "SELECT message_id FROM signal WHERE case_ref=?", -1, &q,
-                            NULL)
-        != SQLITE_OK)
-        return ids;
-    sqlite3_bind_text (q, 1, case_ref, -1, SQLITE_STATIC);
-    while (sqlite3_step (q) == SQLITE_ROW) {
-        char hex[KT_ID_HEX];
-        if (sqlite3_column_bytes (q, 0) == KT_ID_LEN)
-            json_array_append_new (ids,
-                                   json_string (kt_hex (hex, sqlite3_column_blob (q, 0), KT_ID_LEN)));
-    }
-    sqlite3_finalize (q);
-    return ids;
+    id_visit_t *v = arg;
+    if (!store_blob_is (q, 0, KT_ID_LEN))
+        return 0;
+    return v->fn (v->arg, sqlite3_column_blob (q, 0), reason);
+}
+
+int
+weegploeg_each_case_message (weegploeg_t *self, const char *case_ref, weegploeg_id_fn *fn,
+                             void *arg, kt_reason_t *reason)
+{
+    id_visit_t v = {fn, arg};
+    return store_each (self->db, "SELECT message_id FROM signal WHERE case_ref=?",
+                       store_bind_values, (void *) STORE_VALUES (STORE_TEXT (case_ref)), s_id_row,
+                       &v, "list the case's messages", reason);
 }
 
 bool

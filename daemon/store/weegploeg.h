@@ -12,7 +12,6 @@
 #include "roster.h"
 #include "util.h"
 
-#include <jansson.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -38,7 +37,7 @@ typedef struct {
     uint64_t log_index;
     const uint8_t *body_commitment;
     const Keten__Signal *signal;
-    char case_ref[40];         /* out: the subject's pseudonym */
+    char case_ref[40]; /* out: the subject's pseudonym */
 } weegploeg_signal_t;
 
 /*  Store a batch of signals.  Subject keys for new subjects are created
@@ -62,7 +61,7 @@ typedef struct {
     uint8_t message_id[KT_ID_LEN];
     char sender[65];
     uint64_t received_ms;
-    Keten__Signal *signal;     /* owned; free with weegploeg_case_free */
+    Keten__Signal *signal; /* owned; free with weegploeg_case_free */
 } weegploeg_case_signal_t;
 
 /*  Every signal of case_ref, oldest first, decrypted with the subject's
@@ -78,10 +77,25 @@ void weegploeg_case_free (weegploeg_case_signal_t *signals, size_t n);
  *  destroying the key destroys all of it (art. 13). */
 int weegploeg_case_key (weegploeg_t *self, const char *case_ref, uint8_t key[KEYSTORE_KEY_LEN],
                         kt_reason_t *reason);
+/*  Whether case_ref names a subject in the file: 1 yes, 0 no, -1 with
+ *  reason when the file cannot be read. */
+int weegploeg_has_subject (weegploeg_t *self, const char *case_ref, kt_reason_t *reason);
 
-/*  Subjects that may be one person but could not be matched for certain
- *  (JSON array, case_refs and the reason only). */
-json_t *weegploeg_possible_matches (weegploeg_t *self, bool open_only);
+/*  A pair of subjects that may be one person but could not be matched
+ *  for certain (case_refs and the reason only); borrowed for the
+ *  callback. */
+typedef struct {
+    const char *case_ref;
+    const char *other;
+    const char *reason;
+    uint64_t found_ms;
+    const char *state; /* "open", "same", "different", "moot" */
+} weegploeg_match_t;
+/*  Take one pair: 0 go on, 1 stop, -1 error with reason. */
+typedef int (weegploeg_match_fn) (void *arg, const weegploeg_match_t *match, kt_reason_t *reason);
+/*  The possible matches (open_only: undecided ones), oldest first. */
+int weegploeg_each_match (weegploeg_t *self, bool open_only, weegploeg_match_fn *fn, void *arg,
+                          kt_reason_t *reason);
 /*  The uitvoerder's decision on the open possible match {keep, gone}:
  *  same: gone's signals move to keep (re-sealed under keep's key), gone
  *  is removed and its key destroyed; refused when gone is on an agenda or
@@ -93,15 +107,32 @@ int weegploeg_decide_match (weegploeg_t *self, const char *keep, const char *gon
 int weegploeg_record_closure (weegploeg_t *self, const char *case_ref, uint64_t closed_ms,
                               kt_reason_t *reason);
 
-/*  The message ids of case_ref's signals (hex), for its trail in the
+/*  Take one message id: 0 go on, 1 stop, -1 error with reason. */
+typedef int (weegploeg_id_fn) (void *arg, const uint8_t id[KT_ID_LEN], kt_reason_t *reason);
+/*  The message ids of case_ref's signals, for its trail in the
  *  provenance log; no personal data. */
-json_t *weegploeg_case_messages (weegploeg_t *self, const char *case_ref);
+int weegploeg_each_case_message (weegploeg_t *self, const char *case_ref, weegploeg_id_fn *fn,
+                                 void *arg, kt_reason_t *reason);
 
 /*  The weegploeg file, for modules that keep tables in it (meetings). */
 sqlite3 *weegploeg_db (weegploeg_t *self);
 
-/*  Metadata of the newest signals (no personal data), as a JSON array. */
-json_t *weegploeg_list (weegploeg_t *self, int limit);
+/*  Metadata of one stored signal (no personal data); strings borrowed
+ *  for the callback. */
+typedef struct {
+    bool has_id;
+    uint8_t message_id[KT_ID_LEN];
+    const char *case_ref;
+    const char *sender;
+    const char *category;
+    uint64_t received_ms;
+    uint64_t log_index;
+} weegploeg_row_t;
+/*  Take one row: 0 go on, 1 stop, -1 error with reason. */
+typedef int (weegploeg_row_fn) (void *arg, const weegploeg_row_t *row, kt_reason_t *reason);
+/*  The newest signals, at most limit, each to fn. */
+int weegploeg_each (weegploeg_t *self, int limit, weegploeg_row_fn *fn, void *arg,
+                    kt_reason_t *reason);
 int64_t weegploeg_count_signals (weegploeg_t *self);
 int64_t weegploeg_count_subjects (weegploeg_t *self);
 

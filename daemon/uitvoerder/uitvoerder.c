@@ -5,6 +5,8 @@
  *  receipt only after both are durable (DESIGN section 5).
  */
 #include "uitvoerder.h"
+#include "render.h"
+#include "uitvoerder_json.h"
 
 #include "intake.h"
 #include "policy.h"
@@ -528,20 +530,36 @@ s_federation_status (node_t *self, json_t *result)
                                     "root", kt_hex (hex, root, 32)));
 }
 
+/*  The open incidents in r; a register that cannot be read is logged, and
+ *  the key is left out rather than shown as "none open". */
+static void
+s_incidents (uitvoerder_t *u, json_t *r, uint64_t now_ms)
+{
+    kt_reason_t reason;
+    json_t *incidents = render_incident_summary (u->incident, now_ms, &reason);
+    if (!incidents)
+        kt_log (KT_LOG_ERROR, "status incidents_unreadable reason=\"%s\"", reason.text);
+    else
+        json_object_set_new (r, "incidents", incidents);
+}
+
 /*  status: the newest checkpoint (and its witnesses), the federation, and
  *  the incidents still open with their deadline at the AP. */
 static void
 s_status (node_t *self, json_t *r)
 {
     uitvoerder_t *u = uitvoerder_of (self);
-    json_t *newest = logproof_list (u->proof, 1);
+    kt_reason_t reason;
+    json_t *newest = render_checkpoints (u->proof, 1, &reason);
+    if (!newest)
+        kt_log (KT_LOG_ERROR, "status checkpoint_unreadable reason=\"%s\"", reason.text);
     json_object_set_new (r, "checkpoint",
                          json_array_size (newest) ? json_incref (json_array_get (newest, 0))
                                                   : json_null ());
     json_decref (newest);
     s_federation_status (self, r);
     /*  art. 15.2g, AVG art. 33: open incidents and the AP deadline. */
-    json_object_set_new (r, "incidents", incident_summary (u->incident, kt_now_ms ()));
+    s_incidents (u, r, kt_now_ms ());
 }
 
 static json_t *
@@ -549,7 +567,7 @@ s_metrics (node_t *self, uint64_t now_ms)
 {
     json_t *r = json_object ();
     s_federation_status (self, r);
-    json_object_set_new (r, "incidents", incident_summary (uitvoerder_of (self)->incident, now_ms));
+    s_incidents (uitvoerder_of (self), r, now_ms);
     return r;
 }
 
@@ -559,33 +577,38 @@ static void
 s_signal_list (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
     (void) cmd;
-    node_reply_signals (self, caller,
-                        weegploeg_list (uitvoerder_of (self)->weegploeg, node_limit (args)));
+    kt_reason_t reason;
+    node_reply_signals (
+        self, caller,
+        uitvoerder_json_signals (uitvoerder_of (self)->weegploeg, node_limit (args), &reason),
+        &reason);
 }
 
 static void
 s_weegploeg_decisions (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
     (void) cmd;
-    apiserver_reply_ok (self->api, caller, uitvoerder_decisions (self, node_limit (args)));
+    kt_reason_t reason;
+    render_reply (self->api, caller, NULL, uitvoerder_decisions (self, node_limit (args), &reason),
+                  &reason);
 }
 
 static void
 s_weegploeg_meetings (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
     (void) cmd;
-    apiserver_reply_ok (
-        self->api, caller,
-        json_pack ("{s:o}", "meetings", uitvoerder_meetings (self, node_limit (args))));
+    kt_reason_t reason;
+    render_reply (self->api, caller, "meetings",
+                  uitvoerder_meetings (self, node_limit (args), &reason), &reason);
 }
 
 static void
 s_casus_meetings (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
     (void) cmd;
-    apiserver_reply_ok (
-        self->api, caller,
-        json_pack ("{s:o}", "meetings", uitvoerder_casus_meetings (self, node_limit (args))));
+    kt_reason_t reason;
+    render_reply (self->api, caller, "meetings",
+                  uitvoerder_casus_meetings (self, node_limit (args), &reason), &reason);
 }
 
 static void
@@ -601,23 +624,28 @@ s_log_trail (node_t *self, const api_caller_t *caller, const char *cmd, json_t *
     const char *ref = args ? json_string_value (json_object_get (args, "case_ref")) : NULL;
     char path[PATH_MAX + 32];
     s_log_path (self, path, sizeof path);
-    if (!ref || strlen (ref) > 32)
+    if (!ref || strlen (ref) > 32) {
         apiserver_reply_error (self->api, caller, "log.trail needs case_ref");
-    else
-        /*  The entries are read by the client, from the file. */
-        apiserver_reply_ok (
-            self->api, caller,
-            json_pack ("{s:s, s:s, s:o}", "log_path", path, "case_ref", ref, "signal_ids",
-                       weegploeg_case_messages (uitvoerder_of (self)->weegploeg, ref)));
+        return;
+    }
+    /*  The entries are read by the client, from the file. */
+    kt_reason_t reason;
+    json_t *ids = render_case_messages (uitvoerder_of (self)->weegploeg, ref, &reason);
+    render_reply (
+        self->api, caller, NULL,
+        ids ? json_pack ("{s:s, s:s, s:o}", "log_path", path, "case_ref", ref, "signal_ids", ids)
+            : NULL,
+        &reason);
 }
 
 static void
 s_log_checkpoints (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
     (void) cmd;
-    apiserver_reply_ok (self->api, caller,
-                        json_pack ("{s:o}", "checkpoints",
-                                   logproof_list (uitvoerder_of (self)->proof, node_limit (args))));
+    kt_reason_t reason;
+    render_reply (self->api, caller, "checkpoints",
+                  render_checkpoints (uitvoerder_of (self)->proof, node_limit (args), &reason),
+                  &reason);
 }
 
 static void
@@ -629,9 +657,13 @@ s_log_verify (node_t *self, const api_caller_t *caller, const char *cmd, json_t 
     s_log_path (self, path, sizeof path);
     /*  The tree itself is recomputed by the client, from the file:
      *  seconds of work that must not stall this loop. */
-    apiserver_reply_ok (self->api, caller,
-                        json_pack ("{s:s, s:s, s:o}", "role", "uitvoerder", "log_path", path,
-                                   "checkpoints", logproof_verify (uitvoerder_of (self)->proof)));
+    kt_reason_t reason;
+    json_t *checkpoints = render_checkpoint_check (uitvoerder_of (self)->proof, &reason);
+    render_reply (self->api, caller, NULL,
+                  checkpoints ? json_pack ("{s:s, s:s, s:o}", "role", "uitvoerder", "log_path",
+                                           path, "checkpoints", checkpoints)
+                              : NULL,
+                  &reason);
 }
 
 /*  The uitvoerder's commands.  The rows without a handler are a partner's

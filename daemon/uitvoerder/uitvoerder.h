@@ -73,21 +73,22 @@ uitvoerder_of (node_t *node)
     return (uitvoerder_t *) node->role_state;
 }
 
-
 /*  Weegploeg agendas (uitvoerder_agenda.c). */
 void uitvoerder_agenda (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
-json_t *uitvoerder_meetings (node_t *self, int limit);
+/*  The meetings planned, newest first; NULL and reason when unreadable. */
+json_t *uitvoerder_meetings (node_t *self, int limit, kt_reason_t *reason);
 int uitvoerder_resume_meetings (node_t *self, kt_reason_t *reason);
 /*  Casusoverleg agendas, to the participants of the cases on them. */
 void uitvoerder_casus_agenda (node_t *self, const api_caller_t *caller, const char *cmd,
                               json_t *args);
-json_t *uitvoerder_casus_meetings (node_t *self, int limit);
+json_t *uitvoerder_casus_meetings (node_t *self, int limit, kt_reason_t *reason);
 /*  Weegploeg decisions (uitvoerder_decision.c). */
 int uitvoerder_decision_start (node_t *self, kt_reason_t *reason);
 void uitvoerder_decision_stop (node_t *self);
 int uitvoerder_resume_decisions (node_t *self, kt_reason_t *reason);
 void uitvoerder_decide (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
-json_t *uitvoerder_decisions (node_t *self, int limit);
+/*  {decisions, cases}; NULL and reason when either cannot be read. */
+json_t *uitvoerder_decisions (node_t *self, int limit, kt_reason_t *reason);
 
 /*  A signed receipt for id to member, in the outgoing batch. */
 void uitvoerder_receipt (node_t *self, member_link_t *link, const char *member,

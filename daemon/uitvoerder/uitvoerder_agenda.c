@@ -8,6 +8,8 @@
  *  ignores what it already has).
  */
 #include "uitvoerder.h"
+#include "uitvoerder_json.h"
+#include "render.h"
 
 #include "policy.h"
 #include "store.h"
@@ -53,7 +55,9 @@ s_send_meeting (node_t *self, const char *meeting_id, const char *os_user, json_
 int
 uitvoerder_resume_meetings (node_t *self, kt_reason_t *reason)
 {
-    json_t *unsent = meeting_unsent (uitvoerder_of (self)->meeting);
+    json_t *unsent = uitvoerder_json_meetings_unsent (uitvoerder_of (self)->meeting, reason);
+    if (!unsent)
+        return -1;
     size_t i;
     json_t *id;
     int rc = 0;
@@ -161,15 +165,17 @@ uitvoerder_casus_agenda (node_t *self, const api_caller_t *caller, const char *c
 }
 
 json_t *
-uitvoerder_meetings (node_t *self, int limit)
+uitvoerder_meetings (node_t *self, int limit, kt_reason_t *reason)
 {
-    return meeting_list (uitvoerder_of (self)->meeting, MEETING_WEEGPLOEG, limit);
+    return uitvoerder_json_meetings (uitvoerder_of (self)->meeting, MEETING_WEEGPLOEG, limit,
+                                     reason);
 }
 
 json_t *
-uitvoerder_casus_meetings (node_t *self, int limit)
+uitvoerder_casus_meetings (node_t *self, int limit, kt_reason_t *reason)
 {
-    return meeting_list (uitvoerder_of (self)->meeting, MEETING_CASUSOVERLEG, limit);
+    return uitvoerder_json_meetings (uitvoerder_of (self)->meeting, MEETING_CASUSOVERLEG, limit,
+                                     reason);
 }
 
 void

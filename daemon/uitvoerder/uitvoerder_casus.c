@@ -10,6 +10,8 @@
  *  the policy table only knows roles.
  */
 #include "uitvoerder.h"
+#include "uitvoerder_json.h"
+#include "render.h"
 
 #include "intake.h"
 #include "items.h"
@@ -633,7 +635,10 @@ s_send_closure (node_t *self, const char *case_ref, const char *os_user, json_t 
 void
 uitvoerder_resume_closures (node_t *self)
 {
-    json_t *refs = casusoverleg_closures_unsent (uitvoerder_of (self)->casus), *ref;
+    kt_reason_t why;
+    json_t *refs = uitvoerder_json_closures_unsent (uitvoerder_of (self)->casus, &why), *ref;
+    if (!refs)
+        kt_log (KT_LOG_ERROR, "closure resume_failed reason=\"%s\"", why.text);
     size_t i;
     json_array_foreach (refs, i, ref)
     {
@@ -742,11 +747,11 @@ uitvoerder_case_api (node_t *self, const api_caller_t *caller, const char *cmd, 
         return;
     }
     if (strcmp (cmd, "case.list") == 0) {
-        json_t *list = casusoverleg_list (u->casus, 1000), *c;
+        json_t *list = uitvoerder_json_cases (u->casus, 1000, &reason), *c;
         size_t i;
         json_array_foreach (list, i, c) s_case_json (self, c);
         json_object_set_new (result, "cases", list);
-        rc = 0;
+        rc = list ? 0 : -1;
     } else if (strcmp (cmd, "case.plan") == 0)
         rc = s_plan_set (self, caller, args, result, &reason);
     else if (strcmp (cmd, "case.disclose") == 0)
@@ -773,7 +778,7 @@ uitvoerder_case_api (node_t *self, const api_caller_t *caller, const char *cmd, 
         if (rc == 0)
             rc = node_record_access (self, caller, "plan.show", refs, 1, &reason);
         if (rc == 0)
-            json_object_set_new (result, "plan", plan_to_json (plan));
+            json_object_set_new (result, "plan", render_plan (plan));
         if (plan)
             keten__case_plan__free_unpacked (plan, NULL);
     } else

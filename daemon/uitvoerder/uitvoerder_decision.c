@@ -4,6 +4,8 @@
  *  kernpartijen involved: politie, OM and the gemeente of residence.
  */
 #include "uitvoerder.h"
+#include "uitvoerder_json.h"
+#include "render.h"
 
 #include <string.h>
 
@@ -104,7 +106,9 @@ s_send_decision (node_t *self, const char *id, const char *os_user, json_t *json
 int
 uitvoerder_resume_decisions (node_t *self, kt_reason_t *reason)
 {
-    json_t *unsent = decision_unsent (uitvoerder_of (self)->decision);
+    json_t *unsent = uitvoerder_json_decisions_unsent (uitvoerder_of (self)->decision, reason);
+    if (!unsent)
+        return -1;
     size_t i;
     json_t *id;
     int rc = 0;
@@ -188,9 +192,14 @@ uitvoerder_decide (node_t *self, const api_caller_t *caller, const char *cmd, js
 }
 
 json_t *
-uitvoerder_decisions (node_t *self, int limit)
+uitvoerder_decisions (node_t *self, int limit, kt_reason_t *reason)
 {
     uitvoerder_t *u = uitvoerder_of (self);
-    return json_pack ("{s:o, s:o}", "decisions", decision_list (u->decision, limit), "cases",
-                      casusoverleg_list (u->casus, limit));
+    json_t *decisions = uitvoerder_json_decisions (u->decision, limit, reason);
+    json_t *cases = decisions ? uitvoerder_json_cases (u->casus, limit, reason) : NULL;
+    if (!cases) {
+        json_decref (decisions);
+        return NULL;
+    }
+    return json_pack ("{s:o, s:o}", "decisions", decisions, "cases", cases);
 }

@@ -4,6 +4,8 @@
  *  Persoonsgegevens (AVG art. 33) and status shows what is still open.
  */
 #include "uitvoerder.h"
+#include "uitvoerder_json.h"
+#include "render.h"
 
 #include <string.h>
 
@@ -113,9 +115,10 @@ uitvoerder_incident_list (node_t *self, const api_caller_t *caller, const char *
 {
     (void) cmd;
     (void) args;
-    apiserver_reply_ok (self->api, caller,
-                        json_pack ("{s:o}", "incidents",
-                                   incident_list (uitvoerder_of (self)->incident, kt_now_ms ())));
+    kt_reason_t reason;
+    render_reply (self->api, caller, "incidents",
+                  uitvoerder_json_incidents (uitvoerder_of (self)->incident, kt_now_ms (), &reason),
+                  &reason);
 }
 
 void

@@ -5,6 +5,8 @@
  *  (PERSONAL_DATA_ACCESSED, art. 15.2e) before anything is shown.
  */
 #include "uitvoerder.h"
+#include "uitvoerder_json.h"
+#include "render.h"
 
 #include "intake.h"
 
@@ -52,10 +54,10 @@ uitvoerder_matches (node_t *self, const api_caller_t *caller, const char *cmd, j
 {
     (void) cmd;
     bool all = args && json_is_true (json_object_get (args, "all"));
-    apiserver_reply_ok (
-        self->api, caller,
-        json_pack ("{s:o}", "matches",
-                   weegploeg_possible_matches (uitvoerder_of (self)->weegploeg, !all)));
+    kt_reason_t reason;
+    render_reply (self->api, caller, "matches",
+                  uitvoerder_json_matches (uitvoerder_of (self)->weegploeg, !all, &reason),
+                  &reason);
 }
 
 void

@@ -14,6 +14,7 @@
 #include "logproof.h"
 #include "merkle.h"
 #include "provlog.h"
+#include "render.h"
 #include "store.h"
 
 #include <sodium.h>
@@ -120,7 +121,7 @@ s_fixture_destroy (fixture_t *f)
 static size_t
 s_stored_count (fixture_t *f)
 {
-    json_t *list = logproof_list (f->proof, 100);
+    json_t *list = render_checkpoints (f->proof, 100, NULL);
     size_t n = json_array_size (list);
     json_decref (list);
     return n;
@@ -227,7 +228,7 @@ test_only_known_witness_cosignatures_are_merged (void **state)
                       0);
     assert_true (found[0].cosigned);
     assert_int_equal (unknown, 0);
-    json_t *list = logproof_list (f.proof, 1);
+    json_t *list = render_checkpoints (f.proof, 1, NULL);
     assert_string_equal (
         json_string_value (json_object_get (json_array_get (list, 0), "cosigners")),
         "politie-test");

@@ -1,0 +1,182 @@
+/*  partner_json: rows of a partner node's stores as API JSON.  */
+#include "partner_json.h"
+
+#include "items.h"
+#include "render.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    outbox_t *outbox;
+    json_t *list;
+} signals_t;
+
+static int
+s_signal (void *arg, const signalbox_row_t *row, kt_reason_t *reason)
+{
+    signals_t *s = arg;
+    char hex[KT_ID_HEX] = "";
+    outbox_status_t st = {0};
+    int queued = 0;
+    if (row->has_id) {
+        kt_hex (hex, row->message_id, KT_ID_LEN);
+        if ((queued = outbox_status (s->outbox, row->message_id, &st, reason)) < 0)
+            return -1;
+    }
+    /*  Not in the outbox: held back (art. 9/10 Wpg) until released. */
+    const char *state = !queued                        ? "held"
+                        : st.state == OUTBOX_DELIVERED ? "delivered"
+                        : st.state == OUTBOX_REFUSED   ? "refused"
+                                                       : "queued";
+    json_t *o = json_pack ("{s:s, s:s, s:s, s:s, s:I}", "message_id", hex, "local_ref",
+                           row->local_ref, "category", row->category, "state", state, "created_ms",
+                           (json_int_t) row->created_ms);
+    if (o && st.settled)
+        json_object_set_new (o, "delivered_ms", json_integer ((json_int_t) st.settled_ms));
+    if (o && st.logged)
+        json_object_set_new (o, "log_index", json_integer ((json_int_t) st.log_index));
+    if (o && row->released)
+        json_object_set_new (o, "released_ms", json_integer ((json_int_t) row->released_ms));
+    if (o && st.refusal)
+        json_object_set_new (o, "reason", json_string (st.refusal));
+    outbox_status_clear (&st);
+    return render_append (s->list, o, reason);
+}
+
+json_t *
+partner_json_signals (signalbox_t *signalbox, outbox_t *outbox, int limit, kt_reason_t *reason)
+{
+    signals_t s = {outbox, json_array ()};
+    return render_done (s.list, signalbox_each (signalbox, limit, s_signal, &s, reason));
+}
+
+/*  "a,b,c" as ["a", "b", "c"]. */
+static json_t *
+s_split (const char *joined)
+{
+    json_t *list = json_array ();
+    char *buf = strdup (joined);
+    if (!list || !buf) {
+        free (buf);
+        json_decref (list);
+        return NULL;
+    }
+    for (char *save = NULL, *t = strtok_r (buf, ",", &save); t; t = strtok_r (NULL, ",", &save))
+        json_array_append_new (list, json_string (t));
+    free (buf);
+    return list;
+}
+
+static int
+s_agenda (void *arg, const agendabox_row_t *row, kt_reason_t *reason)
+{
+    json_t *refs = s_split (row->case_refs);
+    return render_append (
+        arg,
+        refs
+            ? json_pack ("{s:s, s:s, s:I, s:b, s:s, s:i, s:s, s:o, s:I}", "meeting_id",
+                         row->meeting_id, "kind", row->kind, "sequence", (json_int_t) row->sequence,
+                         "cancelled", row->cancelled, "starts_at", row->starts_at, "duration_min",
+                         row->duration_min, "location", row->location, "case_refs", refs,
+                         "received_ms", (json_int_t) row->received_ms)
+            : NULL,
+        reason);
+}
+
+json_t *
+partner_json_agendas (agendabox_t *agendabox, int limit, kt_reason_t *reason)
+{
+    json_t *list = json_array ();
+    return render_done (list, agendabox_each (agendabox, limit, s_agenda, list, reason));
+}
+
+static int
+s_decision (void *arg, const decisionbox_row_t *row, kt_reason_t *reason)
+{
+    return render_append (arg,
+                          json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "decision_id",
+                                     row->decision_id, "case_ref", row->case_ref, "outcome",
+                                     row->agenderen ? "agenderen" : "niet-agenderen",
+                                     "referentiekader", row->referentiekader, "criteria",
+                                     row->criteria, "parties", row->parties, "decided_ms",
+                                     (json_int_t) row->decided_ms, "received_ms",
+                                     (json_int_t) row->received_ms),
+                          reason);
+}
+
+json_t *
+partner_json_decisions (decisionbox_t *decisionbox, int limit, kt_reason_t *reason)
+{
+    json_t *list = json_array ();
+    return render_done (list, decisionbox_each (decisionbox, limit, s_decision, list, reason));
+}
+
+static int
+s_case (void *arg, const casebox_row_t *row, kt_reason_t *reason)
+{
+    return render_append (
+        arg,
+        json_pack ("{s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:I}", "case_ref", row->case_ref, "state",
+                   row->state, "plan_version", (json_int_t) row->plan_version, "participants",
+                   row->participants, "opened_ms", (json_int_t) row->opened_ms, "closed_ms",
+                   (json_int_t) row->closed_ms, "overdue_own", (json_int_t) row->overdue_own,
+                   "disclosures", (json_int_t) row->disclosures),
+        reason);
+}
+
+json_t *
+partner_json_cases (casebox_t *casebox, kt_reason_t *reason)
+{
+    json_t *list = json_array ();
+    return render_done (list, casebox_each (casebox, s_case, list, reason));
+}
+
+/*  n strings as a JSON array. */
+static json_t *
+s_strings (char *const *items, size_t n)
+{
+    json_t *list = json_array ();
+    for (size_t i = 0; list && i < n; i++)
+        json_array_append_new (list, json_string (items[i]));
+    return list;
+}
+
+static int
+s_disclosure (void *arg, const Keten__DisclosureConsent *d, uint64_t received_ms,
+              kt_reason_t *reason)
+{
+    json_t *items = items_to_json (d->items, d->n_items);
+    return render_append (arg,
+                          json_pack ("{s:s, s:o, s:o, s:o*, s:I}", "necessity", d->necessity,
+                                     "data_kinds", s_strings (d->data_kinds, d->n_data_kinds),
+                                     "consenting", s_strings (d->consenting, d->n_consenting),
+                                     "items", items, "received_ms", (json_int_t) received_ms),
+                          reason);
+}
+
+json_t *
+partner_json_disclosures (casebox_t *casebox, const char *case_ref, kt_reason_t *reason)
+{
+    json_t *list = json_array ();
+    return render_done (list,
+                        casebox_each_disclosure (casebox, case_ref, s_disclosure, list, reason));
+}
+
+int
+partner_json_closure (casebox_t *casebox, const char *case_ref, json_t **out_p, kt_reason_t *reason)
+{
+    *out_p = NULL;
+    Keten__CaseClosure *c = NULL;
+    int found = casebox_get_closure (casebox, case_ref, &c, reason);
+    if (found <= 0)
+        return found;
+    json_t *out = json_pack ("{s:o, s:I}", "decided_by", s_strings (c->decided_by, c->n_decided_by),
+                             "closed_ms", (json_int_t) c->closed_ms);
+    /*  An externe casuspartner gets none (art. 10.5). */
+    if (out && *c->advice)
+        json_object_set_new (out, "advice", json_string (c->advice));
+    keten__case_closure__free_unpacked (c, NULL);
+    *out_p = out;
+    return out ? 0 : kt_fail (reason, "out of memory");
+}

@@ -1,0 +1,222 @@
+/*  store: the one query loop every store runs its SQL through.  A failed
+ *  prepare, bind or step is an error whose reason names what the query
+ *  was for, never an empty result; a row callback may stop the loop or
+ *  fail it; and no source file but common/store.c prepares a statement
+ *  itself (the rule that keeps it the one loop).  */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "store.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static sqlite3 *
+s_db (void)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open (":memory:", &db), SQLITE_OK);
+    kt_reason_t reason;
+    assert_int_equal (store_exec (db,
+                                  "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL);"
+                                  "INSERT INTO t (name) VALUES ('a'), ('b'), ('c');",
+                                  &reason),
+                      0);
+    return db;
+}
+
+static int
+s_count (sqlite3_stmt *row, void *arg, kt_reason_t *reason)
+{
+    (void) row;
+    (void) reason;
+    (*(int *) arg)++;
+    return 0;
+}
+
+static void
+test_each_takes_every_row (void **state)
+{
+    (void) state;
+    sqlite3 *db = s_db ();
+    int n = 0;
+    kt_reason_t reason;
+    assert_int_equal (
+        store_each (db, "SELECT name FROM t", NULL, NULL, s_count, &n, "count", &reason), 0);
+    assert_int_equal (n, 3);
+    sqlite3_close (db);
+}
+
+static void
+test_failed_prepare_is_an_error_naming_the_query (void **state)
+{
+    (void) state;
+    sqlite3 *db = s_db ();
+    int n = 0;
+    kt_reason_t reason = {""};
+    assert_int_equal (store_each (db, "SELECT name FROM no_such_table", NULL, NULL, s_count, &n,
+                                  "list the names", &reason),
+                      -1);
+    assert_int_equal (n, 0);
+    assert_non_null (strstr (reason.text, "cannot list the names"));
+    assert_non_null (strstr (reason.text, "no_such_table"));
+    sqlite3_close (db);
+}
+
+static void
+test_failed_step_is_an_error_not_an_empty_result (void **state)
+{
+    (void) state;
+    sqlite3 *db = s_db ();
+    kt_reason_t reason = {""};
+    /*  A constraint fails at the step, after a clean prepare. */
+    assert_int_equal (store_run (db, "INSERT INTO t (id, name) VALUES (?, ?)",
+                                 STORE_VALUES (STORE_INT (1), STORE_TEXT ("again")), "store a name",
+                                 &reason),
+                      -1);
+    assert_non_null (strstr (reason.text, "cannot store a name"));
+    sqlite3_close (db);
+}
+
+static void
+test_bind_out_of_range_is_an_error (void **state)
+{
+    (void) state;
+    sqlite3 *db = s_db ();
+    kt_reason_t reason = {""};
+    assert_int_equal (store_one (db, "SELECT name FROM t WHERE id=?",
+                                 STORE_VALUES (STORE_INT (1), STORE_INT (2)), NULL, NULL,
+                                 "find a name", &reason),
+                      -1);
+    assert_non_null (strstr (reason.text, "cannot find a name"));
+    sqlite3_close (db);
+}
+
+static int
+s_stop_at_second (sqlite3_stmt *row, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    (*(int *) arg)++;
+    return sqlite3_column_int64 (row, 0) == 2 ? 1 : 0;
+}
+
+static int
+s_refuse (sqlite3_stmt *row, void *arg, kt_reason_t *reason)
+{
+    (void) row;
+    (void) arg;
+    return kt_fail (reason, "refused by the row");
+}
+
+static void
+test_row_may_stop_or_fail_the_loop (void **state)
+{
+    (void) state;
+    sqlite3 *db = s_db ();
+    int n = 0;
+    kt_reason_t reason = {""};
+    assert_int_equal (store_each (db, "SELECT id FROM t ORDER BY id", NULL, NULL, s_stop_at_second,
+                                  &n, "walk", &reason),
+                      0);
+    assert_int_equal (n, 2);
+    assert_int_equal (
+        store_each (db, "SELECT id FROM t", NULL, NULL, s_refuse, NULL, "walk", &reason), -1);
+    assert_string_equal (reason.text, "refused by the row");
+    sqlite3_close (db);
+}
+
+static void
+test_one_and_run_tell_found_and_changed (void **state)
+{
+    (void) state;
+    sqlite3 *db = s_db ();
+    kt_reason_t reason;
+    assert_int_equal (store_one (db, "SELECT 1 FROM t WHERE name=?",
+                                 STORE_VALUES (STORE_TEXT ("b")), NULL, NULL, "find", &reason),
+                      1);
+    assert_int_equal (store_one (db, "SELECT 1 FROM t WHERE name=?",
+                                 STORE_VALUES (STORE_TEXT ("z")), NULL, NULL, "find", &reason),
+                      0);
+    assert_int_equal (store_run (db, "UPDATE t SET name='x' WHERE id > ?",
+                                 STORE_VALUES (STORE_INT (1)), "rename", &reason),
+                      2);
+    char buf[16];
+    store_join (buf, sizeof buf, (const char *const[]){"a", "b", "c"}, 3);
+    assert_string_equal (buf, "a,b,c");
+    sqlite3_close (db);
+}
+
+/*  Whether path (a C file) calls sqlite3_prepare itself. */
+static bool
+s_prepares (const char *path)
+{
+    FILE *f = fopen (path, "r");
+    assert_non_null (f);
+    char line[4096];
+    bool found = false;
+    while (!found && fgets (line, sizeof line, f))
+        found = strstr (line, "sqlite3_prepare") != NULL;
+    fclose (f);
+    return found;
+}
+
+static void
+s_scan (const char *dir, const char *rel, char *offenders, size_t len)
+{
+    DIR *d = opendir (dir);
+    assert_non_null (d);
+    struct dirent *e;
+    while ((e = readdir (d))) {
+        size_t n = strlen (e->d_name);
+        if (n < 3 || strcmp (e->d_name + n - 2, ".c") != 0)
+            continue;
+        /*  The one loop itself; and the provenance log reader, which is
+         *  moving below the daemon on its own. */
+        if ((strcmp (rel, "common") == 0 && strcmp (e->d_name, "store.c") == 0) ||
+            strncmp (e->d_name, "provlog", 7) == 0)
+            continue;
+        char path[8192];
+        snprintf (path, sizeof path, "%s/%s", dir, e->d_name);
+        if (s_prepares (path)) {
+            size_t o = strlen (offenders);
+            snprintf (offenders + o, len - o, " %s/%s", rel, e->d_name);
+        }
+    }
+    closedir (d);
+}
+
+static void
+test_only_store_c_prepares_statements (void **state)
+{
+    (void) state;
+    static const char *const dirs[] = {"common",      "daemon",         "daemon/store",
+                                       "daemon/core", "daemon/partner", "daemon/uitvoerder"};
+    char offenders[2048] = "";
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        char dir[4096];
+        snprintf (dir, sizeof dir, "%s/%s", KETEN_SOURCE_DIR, dirs[i]);
+        s_scan (dir, dirs[i], offenders, sizeof offenders);
+    }
+    if (*offenders)
+        fail_msg ("sqlite3_prepare outside common/store.c:%s", offenders);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_each_takes_every_row),
+        cmocka_unit_test (test_failed_prepare_is_an_error_naming_the_query),
+        cmocka_unit_test (test_failed_step_is_an_error_not_an_empty_result),
+        cmocka_unit_test (test_bind_out_of_range_is_an_error),
+        cmocka_unit_test (test_row_may_stop_or_fail_the_loop),
+        cmocka_unit_test (test_one_and_run_tell_found_and_changed),
+        cmocka_unit_test (test_only_store_c_prepares_statements),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
