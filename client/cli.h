@@ -1,10 +1,10 @@
 /*  cli: what the `keten` commands share - global options, exit codes,
  *  strict argument parsing, the call to ketend, and plain-text output.
  *
- *  Command-line arguments are untrusted input (STYLE 4): each command
- *  checks its own arguments with these helpers before acting on them.
- *  Strings that come back from the daemon are cleaned of control
- *  characters before they reach the terminal.
+ *  Command-line arguments are untrusted input (docs/ARCHITECTURE.md,
+ *  "Conventions", rule 4): each command checks its own arguments with these
+ *  helpers before acting on them.  Strings that come back from the daemon
+ *  are cleaned of control characters before they reach the terminal.
  */
 #ifndef KETEN_CLI_H
 #define KETEN_CLI_H

@@ -1,4 +1,5 @@
-/*  config: a node's ZPL configuration, checked in one place (STYLE 4).
+/*  config: a node's ZPL configuration, checked in one place
+ *  (docs/ARCHITECTURE.md, "Conventions", rule 4).
  *
  *  Every key is in s_fields with its default and bounds; docs/CONFIG.md and
  *  the examples in configs/ describe the same table.  Anything not in the
@@ -60,8 +61,9 @@ static const s_field_t s_fields[] = {
     /*  Exactly one of bind/connect: checked after the table. */
     STR ("transport", "bind", bind, false),
     STR ("transport", "connect", connect, false),
-    /*  Bounded so a peer cannot make us buffer without limit (DESIGN 2);
-     *  libzmq needs max-message >= 276 for the CURVE handshake. */
+    /*  Bounded so a peer cannot make us buffer without limit
+     *  (docs/ARCHITECTURE.md, "Transport"); libzmq needs max-message >= 276
+     *  for the CURVE handshake. */
     U32 ("transport", "max-message", max_message, 1048576, 4096, 67108864),
     U32 ("transport", "hwm", hwm, 10000, 100, 1000000),
     U32 ("transport", "heartbeat-ms", heartbeat_ms, 1000, 100, 60000),
@@ -87,9 +89,9 @@ static const s_field_t s_fields[] = {
     /*  Uitvoerder: the referentiekader the weegploeg weighs against
      *  (art. 7.3); its version must be the one the roster names. */
     OPTPATH ("weegploeg", "referentiekader", referentiekader_file),
-    /*  Prometheus metrics (DESIGN 8): off unless an address is given; an
-     *  address beyond loopback must be asked for, the endpoint has no
-     *  authentication. */
+    /*  Prometheus metrics (docs/OPERATIONS.md, "Prometheus metrics"): off
+     *  unless an address is given; an address beyond loopback must be asked
+     *  for, the endpoint has no authentication. */
     STR ("metrics", "listen", metrics_listen, false),
     U32 ("metrics", "allow-remote", metrics_allow_remote, 0, 0, 1),
 };
@@ -321,7 +323,7 @@ s_check_values (const char *path, config_t *out, kt_reason_t *reason)
              !streq (out->log_level, "warn") && !streq (out->log_level, "error"))
         return kt_fail (reason, "%s: node/log-level = %s must be debug, info, warn or error", path,
                         out->log_level);
-    /*  Hub and spoke (DESIGN 2): only the uitvoerder binds. */
+    /*  Hub and spoke (docs/ARCHITECTURE.md, "Transport"): only the uitvoerder binds. */
     if (*out->bind && *out->connect)
         return kt_fail (reason,
                         "%s: set only one of transport/bind (uitvoerder) and "

@@ -1,6 +1,6 @@
-/*  envelope: seal and open keten messages (DESIGN section 4).
+/*  envelope: seal and open keten messages (docs/PROTOCOL.md, "Envelope").
  *
- *  Sealing encrypts body || salt once under a fresh content key
+ *  Sealing encrypts salt || body once under a fresh content key
  *  (XChaCha20-Poly1305, header fields as associated data), wraps that key
  *  for each recipient under the cached shared key of the peer pair, and
  *  commits to the body with BLAKE2b-256(salt || body).  Signing is a
@@ -9,11 +9,11 @@
  *  then carries the root, its inclusion path and the one signature, and
  *  stays individually verifiable.
  *
- *  Opening runs every check of DESIGN section 4 in its order - size,
- *  decode, version, sender in roster and active, signature, recipients
- *  allowed (policy), duplicate id, clock-skew window - and only then
- *  decrypts.  Nothing about a message is trusted before envelope_open has
- *  returned ENVELOPE_OK.
+ *  Opening runs every check of docs/PROTOCOL.md,
+ *  "Checks on receipt, in order", in that order - size, decode, version,
+ *  sender in roster and active, signature, recipients allowed (policy),
+ *  duplicate id, clock-skew window - and only then decrypts.  Nothing about
+ *  a message is trusted before envelope_open has returned ENVELOPE_OK.
  */
 #ifndef KETEN_ENVELOPE_H
 #define KETEN_ENVELOPE_H
@@ -39,9 +39,10 @@ typedef struct {
     const uint8_t *body;      /* packed body message */
     size_t body_len;
     uint64_t created_ms;
-    const uint8_t *id;        /* NULL: a fresh random id; else this id (a
-                               * message that got its id before it could
-                               * be sent, e.g. a held signal) */
+    const uint8_t *id;        /* NULL: a fresh time-ordered id
+                               * (kt_ordered_id); else this id (a held
+                               * signal's 16 random bytes, given when it
+                               * is stored and kept at its release) */
 } envelope_draft_t;
 
 /*  Encrypt and build the header for draft.  On success *header_p is a heap

@@ -1,7 +1,7 @@
 /*  intake: the one place where signal text from outside becomes a
- *  Keten__Signal (STYLE 4).  Everything is checked here, with bounds,
- *  before any other module sees it; the format and its rules are in
- *  docs/SIGNAL-FORMAT.md.
+ *  Keten__Signal (docs/ARCHITECTURE.md, "Conventions", rule 4).  Everything
+ *  is checked here, with bounds, before any other module sees it; the
+ *  format and its rules are in docs/SIGNAL-FORMAT.md.
  *
  *  One table (s_fields) drives all three directions - JSON to message,
  *  the checks, message to JSON - so a JSON signal and a protobuf signal
@@ -24,16 +24,16 @@
 
 /*  Where a signal came from.  Convenant art. 7.1-7.2: third parties bring
  *  signals in through a kernpartij, and the original source is recorded;
- *  DESIGN 11: the source is always named.  "eigen" is the sending
- *  kernpartij's own observation. */
+ *  the source is always named (docs/SIGNAL-FORMAT.md, "Source kinds").
+ *  "eigen" is the sending kernpartij's own observation. */
 static const char *const s_source_kinds[] = {
     "eigen", "school",     "sociale-dienst", "jongerenwerk", "burger", "aivd-ambtsbericht",
     "zorg",  "leerplicht", "politie",        "om",           "anders",
 };
 
-/*  Wpg besluit (DESIGN 6): art. 8/13 police data may be forwarded
- *  automatically, art. 9/10 data is held until the investigation interest
- *  is cleared and the OM consulted. */
+/*  Wpg besluit (docs/SIGNAL-FORMAT.md, "Wpg basis"): art. 8/13 police data
+ *  may be forwarded automatically, art. 9/10 data is held until the
+ *  investigation interest is cleared and the OM consulted. */
 static const struct {
     const char *name;
     Keten__WpgBasis value;
@@ -311,13 +311,14 @@ s_check (const Keten__Signal *signal, kt_reason_t *reason)
     }
     /*  Police data is processed under the Wpg, so a signal marked as
      *  police data needs a Wpg basis: otherwise art. 9/10 data could pass
-     *  as ordinary data and be shared outside its purpose (DESIGN 6, 11). */
+     *  as ordinary data and be shared outside its purpose
+     *  (docs/SIGNAL-FORMAT.md, "Wpg basis" and "Legal bases"). */
     if (signal->wpg_basis != KETEN__WPG_BASIS__WPG_NONE &&
         strncmp (signal->legal_basis, "wpg-", 4) != 0)
         return kt_fail (reason,
                         "legal_basis: wpg_basis is set, so it must be a Wpg basis (wpg-...)");
-    /*  art. 7.2, DESIGN 11: the source is always named; "anders" names
-     *  nothing by itself. */
+    /*  art. 7.2: the source is always named (docs/SIGNAL-FORMAT.md,
+     *  "Source kinds"); "anders" names nothing by itself. */
     if (strcmp (signal->source_kind, "anders") == 0 &&
         !(signal->source_detail && *signal->source_detail))
         return kt_fail (reason, "source.detail: required when source.kind is anders");

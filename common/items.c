@@ -1,4 +1,5 @@
-/*  items: facts, opinions, counter-indications and diagnoses (DESIGN 11).  */
+/*  items: facts, opinions, counter-indications and diagnoses
+ *  (docs/SIGNAL-FORMAT.md, "Items").  */
 #include "items.h"
 
 #include "intake_rules.h"
@@ -146,7 +147,8 @@ items_check (const Keten__Signal *signal, kt_reason_t *reason)
         if (!intake_text_ok (it->text, 1, ITEMS_TEXT_MAX, true))
             return kt_fail (reason, "items[%zu].text: required, 1 to %d bytes of text", i,
                             ITEMS_TEXT_MAX);
-        /*  DESIGN 11: an opinion is labelled as one - whose it is. */
+        /*  An opinion is labelled as one - whose it is (docs/SIGNAL-FORMAT.md,
+         *  "Items"). */
         bool opinion = it->kind == KETEN__ITEM_KIND__OPINION;
         if (opinion && !intake_text_ok (it->opinion_of, 1, 100, false))
             return kt_fail (reason, "items[%zu].of: an opinion says whose it is (1 to 100 bytes)",

@@ -1,8 +1,9 @@
-/*  items: the recorded items of a signal (DESIGN 11) - facts, opinions
- *  labelled with whose they are, counter-indications, and diagnoses
- *  flagged as made by a qualified professional or not - each with its
- *  legal basis and special-category / criminal-data flags.  Part of the
- *  signal intake (intake.c): decoded and checked here, nowhere else.
+/*  items: the recorded items of a signal - facts, opinions labelled with
+ *  whose they are, counter-indications, and diagnoses flagged as made by a
+ *  qualified professional or not - each with its legal basis and
+ *  special-category / criminal-data flags (docs/SIGNAL-FORMAT.md, "Items").
+ *  Part of the signal intake (intake.c): decoded and checked here, nowhere
+ *  else.
  *
  *  JSON: "items": [ { "kind": "fact" | "opinion" | "counter-indication" |
  *  "diagnosis", "text": "...", "of": "mentor" (opinion only),

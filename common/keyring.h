@@ -2,7 +2,8 @@
  *  public keys and the precomputed X25519 shared key between this node's
  *  encryption key and the member's (crypto_box_beforenm).  Caching the
  *  shared key per peer pair means sealing and opening a message costs no
- *  public-key operation beyond the signature (DESIGN section 9).
+ *  public-key operation beyond the signature
+ *  (docs/PERFORMANCE.md, "Where the time goes").
  *
  *  A keyring is built from one roster version; when the roster changes a
  *  new keyring replaces the old one.

@@ -168,8 +168,8 @@ static const policy_row_t s_table[] = {
      "art. 9.2: contributions go to the casusoverleg at the uitvoerder", B_CONTRIBUTION},
     {KETEN__MESSAGE_TYPE__PLAN_PROGRESS, R_PARTNER, TO_UITVOERDER,
      "progress on the plan goes to the uitvoerder", B_PROGRESS},
-    /* DESIGN 7: checkpoints to every member; requests and witness
-     * cosignatures back to the uitvoerder */
+    /* checkpoints to every member; requests and witness cosignatures back to
+     * the uitvoerder (docs/PROTOCOL.md, "Checkpoints, proofs and witnesses") */
     {KETEN__MESSAGE_TYPE__CHECKPOINT, R_UITV, TO_ONE_MEMBER, "checkpoints come from the log",
      B_CHECKPOINT},
     {KETEN__MESSAGE_TYPE__CHECKPOINT, R_PARTNER, TO_UITVOERDER,

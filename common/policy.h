@@ -1,6 +1,7 @@
-/*  policy: the convenant's exchange rules as one explicit table (STYLE 14):
- *  which message type may come from which role and go to whom.  Anything
- *  not in the table is refused with a reason the sender sees.
+/*  policy: the convenant's exchange rules as one explicit table
+ *  (docs/ARCHITECTURE.md, "Conventions", rule 14): which message type may
+ *  come from which role and go to whom.  Anything not in the table is
+ *  refused with a reason the sender sees.
  */
 #ifndef KETEN_POLICY_H
 #define KETEN_POLICY_H

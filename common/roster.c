@@ -1,4 +1,4 @@
-/*  roster: the convenant as data, signed by the uitvoerder (DESIGN 3).
+/*  roster: the convenant as data, signed by the uitvoerder (docs/ROSTER.md).
  *
  *  The roster decides who may connect, sign and receive, so it is checked
  *  in this order and nowhere else: signature by the pinned uitvoerder key

@@ -22,8 +22,8 @@ store_open (const char *path, kt_reason_t *reason)
     sqlite3_busy_timeout (db, 5000);
     /*  WAL for concurrent readers; synchronous=FULL so that every commit
      *  is fsync'd: a receipt is only ever sent for a durable message
-     *  (DESIGN section 5).  secure_delete overwrites freed content so a
-     *  destroyed key does not linger in free pages. */
+     *  (docs/ARCHITECTURE.md, "Crash reasoning").  secure_delete overwrites
+     *  freed content so a destroyed key does not linger in free pages. */
     const char *pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                           "PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;"
                           "PRAGMA trusted_schema=OFF;"

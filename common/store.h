@@ -1,7 +1,8 @@
 /*  store: open a node's SQLite file with the pragmas keten relies on (WAL,
  *  synchronous=FULL so a commit is on disk before a receipt leaves, secure
  *  deletes) and bring its schema up to date with numbered migrations kept
- *  in code next to the module that owns the tables (STYLE 7).
+ *  in code next to the module that owns the tables (docs/ARCHITECTURE.md,
+ *  "Conventions", rule 7).
  */
 #ifndef KETEN_STORE_H
 #define KETEN_STORE_H

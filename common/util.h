@@ -1,8 +1,9 @@
 /*  util: reasons, logging, time, hex - the small things every module uses.
  *
- *  Error convention (STYLE 5): functions return 0 on success and -1 on
- *  failure, and on failure fill a kt_reason_t the caller can show.  A reason
- *  never contains personal data or secret material.
+ *  Error convention (docs/ARCHITECTURE.md, "Conventions", rule 5):
+ *  functions return 0 on success and -1 on failure, and on failure fill a
+ *  kt_reason_t the caller can show.  A reason never contains personal data
+ *  or secret material.
  */
 #ifndef KETEN_UTIL_H
 #define KETEN_UTIL_H
@@ -43,7 +44,9 @@ char *kt_hex (char *out, const uint8_t *bin, size_t len);
 /*  Strict hex decoding of exactly outlen bytes.  Returns 0 or -1. */
 int kt_unhex (uint8_t *out, size_t outlen, const char *hex);
 
-/*  Message ids are 16 random bytes; as text they are 32 hex digits. */
+/*  Message ids are 16 bytes, time-ordered (kt_ordered_id below) except a
+ *  held art. 9/10 Wpg signal's, which are all random; as text they are 32
+ *  hex digits. */
 #define KT_ID_LEN 16
 #define KT_ID_HEX (2 * KT_ID_LEN + 1)
 

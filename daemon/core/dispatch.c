@@ -1,10 +1,10 @@
 /*  dispatch: the one place a received message is opened and its body
- *  decoded (STYLE 4).  A drain of the transport's socket goes message by
- *  message: the role names the peer, envelope_open checks signature,
- *  policy and age, the policy row's descriptor decodes the body and its
- *  checker bounds it, and only then does the role's handler for that
- *  type see it - as a decoded, checked struct.  Anything else is refused
- *  through the role, with a reason.
+ *  decoded (docs/ARCHITECTURE.md, "Conventions", rule 4).  A drain of the
+ *  transport's socket goes message by message: the role names the peer,
+ *  envelope_open checks signature, policy and age, the policy row's
+ *  descriptor decodes the body and its checker bounds it, and only then
+ *  does the role's handler for that type see it - as a decoded, checked
+ *  struct.  Anything else is refused through the role, with a reason.
  */
 #include "node_core.h"
 

@@ -1,5 +1,6 @@
 /*  httpd: a minimal HTTP/1.0 responder on a non-blocking TCP socket driven
- *  by the node's zloop; it serves the metrics (DESIGN 8).
+ *  by the node's zloop; it serves the metrics (docs/OPERATIONS.md,
+ *  "Prometheus metrics").
  *
  *  The responder is deliberately small: one request per connection, read
  *  into a fixed 4 KiB buffer, answered once, written without blocking

@@ -1,6 +1,6 @@
 /*  httpd: a tiny HTTP/1.0 responder on a local TCP address, driven by the
  *  node's zloop, that serves one rendered text at one path (the metrics
- *  endpoint, DESIGN 8).
+ *  endpoint, docs/OPERATIONS.md, "Prometheus metrics").
  *
  *  It answers `GET path` (and HEAD) with the body, 404 to any other path,
  *  405 to any other method, 400 to anything that is not a short HTTP

@@ -1,4 +1,5 @@
-/*  metrics: Prometheus text exposition of the node's status (DESIGN 8).
+/*  metrics: Prometheus text exposition of the node's status
+ *  (docs/OPERATIONS.md, "Prometheus metrics").
  *
  *  The node's metrics are rendered from the same JSON that `keten status`
  *  shows, so that both always agree, and served at /metrics by httpd, the

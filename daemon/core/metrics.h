@@ -1,9 +1,10 @@
 /*  metrics: the node's status as Prometheus metrics (text exposition
  *  format 0.0.4), served on a local TCP address at /metrics by httpd, a
- *  tiny HTTP/1.0 responder in the node's zloop (DESIGN 8; httpd.h says
- *  what it answers, its limits and deadlines, and how it renders at most
- *  once a second).  Labels carry node ids, kinds, roles, versions and
- *  alarm names only: never a name or anything else of a person.
+ *  tiny HTTP/1.0 responder in the node's zloop (docs/OPERATIONS.md,
+ *  "Prometheus metrics"; httpd.h says what it answers, its limits and
+ *  deadlines, and how it renders at most once a second).  Labels carry
+ *  node ids, kinds, roles, versions and alarm names only: never a name or
+ *  anything else of a person.
  */
 #ifndef KETEN_METRICS_H
 #define KETEN_METRICS_H

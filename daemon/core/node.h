@@ -1,7 +1,7 @@
 /*  node: one ketend - its keys, roster, stores, transport and local API,
- *  driven by one zloop (STYLE 6).  The roles (the uitvoerder, a partner)
- *  share this core and differ in a small policy layer each, handed to
- *  node_new as a node_role_t (node_core.h).
+ *  driven by one zloop (docs/ARCHITECTURE.md, "Conventions", rule 6).  The
+ *  roles (the uitvoerder, a partner) share this core and differ in a small
+ *  policy layer each, handed to node_new as a node_role_t (node_core.h).
  */
 #ifndef KETEN_NODE_H
 #define KETEN_NODE_H

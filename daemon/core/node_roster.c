@@ -1,10 +1,10 @@
 /*  node_roster: a node's roster over time.  The roster only moves forward
- *  (DESIGN section 3).  A newer version - built by the uitvoerder when the
- *  membership changes, or received from it - is kept in the state
- *  directory (the config's roster file may be read-only), applied without
- *  a restart (a new keyring; at the uitvoerder a new allow-list and a
- *  fresh listening socket, so a revoked member's open connection drops),
- *  and pushed to every member.
+ *  (docs/ROSTER.md, "How a node accepts a roster").  A newer version -
+ *  built by the uitvoerder when the membership changes, or received from
+ *  it - is kept in the state directory (the config's roster file may be
+ *  read-only), applied without a restart (a new keyring; at the uitvoerder
+ *  a new allow-list and a fresh listening socket, so a revoked member's
+ *  open connection drops), and pushed to every member.
  */
 #include "node_core.h"
 
@@ -14,8 +14,9 @@
 #include <sodium.h>
 #include <string.h>
 
-/*  The roster may only move forward (DESIGN section 3): remember the
- *  highest version accepted and refuse an older one. */
+/*  The roster may only move forward (docs/ROSTER.md,
+ *  "How a node accepts a roster"): remember the highest version accepted
+ *  and refuse an older one. */
 int
 node_accept_roster (node_t *self, const roster_t *roster, kt_reason_t *reason)
 {

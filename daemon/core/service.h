@@ -1,4 +1,5 @@
-/*  service: ketend's side of the systemd service protocol (DESIGN section 8).
+/*  service: ketend's side of the systemd service protocol
+ *  (docs/OPERATIONS.md, "Readiness, status and watchdog").
  *
  *  Readiness, status text, the watchdog and shutdown are reported through
  *  sd_notify(3) to the socket named by NOTIFY_SOCKET.  Outside systemd

@@ -10,7 +10,7 @@
 
 #ifndef ZMQ_ZAP_ENFORCE_DOMAIN
 /*  Draft-only in Debian's zmq.h, but accepted by libzmq 4.3.4; CZMQ's
- *  setter is compiled as a no-op there (DESIGN section 10). */
+ *  setter is compiled as a no-op there (docs/ARCHITECTURE.md, "Transport"). */
 #define ZMQ_ZAP_ENFORCE_DOMAIN 93
 #endif
 #define ZAP_DOMAIN "keten"

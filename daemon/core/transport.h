@@ -1,7 +1,8 @@
-/*  transport: the CurveZMQ sockets (DESIGN section 2 and the traps of
- *  section 10).  The uitvoerder binds a ROUTER as CURVE server behind a
- *  zauth ZAP handler that admits exactly the roster's transport keys and
- *  fails closed (ZMQ_ZAP_ENFORCE_DOMAIN); partners connect a DEALER.
+/*  transport: the CurveZMQ sockets (docs/ARCHITECTURE.md, "Transport": hub
+ *  and spoke, and the traps of libzmq and CZMQ on Debian).  The uitvoerder
+ *  binds a ROUTER as CURVE server behind a zauth ZAP handler that admits
+ *  exactly the roster's transport keys and fails closed
+ *  (ZMQ_ZAP_ENFORCE_DOMAIN); partners connect a DEALER.
  *  Every received message is attributed to a member by the CURVE User-Id
  *  property (the client's public key), never by a routing id or a claim.
  */

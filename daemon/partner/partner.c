@@ -213,7 +213,8 @@ partner_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
     int64_t oldest = outbox_oldest_ms (p->outbox);
     hb.oldest_undelivered_ms = oldest > 0 && (uint64_t) oldest < now ? now - (uint64_t) oldest : 0;
     hb.roster_version = keyring_roster (self->keyring)->version;
-    /*  DESIGN 8: what the uitvoerder shows of us at a glance. */
+    /*  What the uitvoerder shows of us at a glance (docs/OPERATIONS.md,
+     *  "Monitoring the federation"). */
     hb.checkpoint_size = partner_checkpoint_size (self);
     hb.log_alarm = p->witness && witness_alarm (p->witness);
     hb.key_age_s = metrics_key_age_ms (self, now) / 1000;
@@ -275,7 +276,8 @@ s_settle (node_t *self, settled_t *s, size_t n)
         changed[i] = outbox_settle (p->outbox, r->message_id.data,
                                     r->status == KETEN__RECEIPT_STATUS__ACCEPTED, r->log_index,
                                     r->reason, s[i].envelope, s[i].envelope_len, now, &reason);
-        /*  The receipt's log proof, kept in the same commit (DESIGN 7). */
+        /*  The receipt's log proof, kept in the same commit (docs/PROTOCOL.md,
+         *  "Checkpoints, proofs and witnesses"). */
         if (changed[i] > 0)
             partner_log_receipt (self, r);
         if (changed[i] < 0) {
@@ -430,7 +432,8 @@ s_link_status (node_t *self, json_t *result)
                    (json_int_t) oldest, "oldest_undelivered_ms", (json_int_t) age, "delivered",
                    (json_int_t) outbox_count_state (p->outbox, OUTBOX_DELIVERED), "refused",
                    (json_int_t) outbox_count_state (p->outbox, OUTBOX_REFUSED)));
-    /*  DESIGN 8: what needs a person's attention at this node. */
+    /*  What needs a person's attention at this node (docs/OPERATIONS.md,
+     *  "Monitoring the federation"). */
     metrics_alarm_input_t in = {.online = up,
                                 .outbox_depth = (uint64_t) depth,
                                 .oldest_undelivered_ms = (uint64_t) age,

@@ -1,6 +1,7 @@
-/*  partner_log: a member checks the uitvoerder's log (DESIGN 7) through
- *  its witness (witness.c): receipts' inclusion proofs, checkpoints and
- *  consistency proofs, and - at politie and OM - witness cosignatures.
+/*  partner_log: a member checks the uitvoerder's log (docs/PROTOCOL.md,
+ *  "Checkpoints, proofs and witnesses") through its witness (witness.c):
+ *  receipts' inclusion proofs, checkpoints and consistency proofs, and - at
+ *  politie and OM - witness cosignatures.
  */
 #include "partner.h"
 

@@ -1,6 +1,6 @@
 /*  spool: the police node's intake directory.
  *
- *  Invariants (DESIGN section 1, docs/SIGNAL-FORMAT.md "The police spool"):
+ *  Invariants (docs/SIGNAL-FORMAT.md, "The police spool"):
  *  - a file is claimed before it is read: renamed, under its own name and
  *    without replacing anything (RENAME_NOREPLACE), into work/, which only
  *    ketend writes.  Writers may replace NAME.json in the spool at any

@@ -1,6 +1,6 @@
-/*  spool: automatic forwarding from a directory (the police node's intake,
- *  DESIGN section 1).  Police systems drop one JSON signal per file into
- *  the spool directory (written under a temporary name and renamed to
+/*  spool: automatic forwarding from a directory (the police node's
+ *  intake).  Police systems drop one JSON signal per file into the spool
+ *  directory (written under a temporary name and renamed to
  *  NAME.json, so a half-written file is never read; names starting with
  *  '.' or not ending in ".json" are left alone).  Each file is first
  *  claimed: renamed, under its own name, into work/, which only ketend

@@ -1,4 +1,5 @@
-/*  witness: a member checks the uitvoerder's log (DESIGN 7).  */
+/*  witness: a member checks the uitvoerder's log (docs/PROTOCOL.md,
+ *  "Checkpoints, proofs and witnesses").  */
 #include "witness.h"
 
 #include "checkpoint.h"

@@ -1,8 +1,9 @@
-/*  witness: a member's check on the uitvoerder's provenance log (DESIGN 7).
- *  It keeps the newest checkpoint it has verified (a newer one only with a
- *  consistency proof from exactly that one), checks every receipt's
- *  inclusion proof, asks for a consistency proof whenever a checkpoint of
- *  another size appears, and raises an alarm - kept in node.db, shown in
+/*  witness: a member's check on the uitvoerder's provenance log
+ *  (docs/PROTOCOL.md, "Checkpoints, proofs and witnesses").  It keeps the
+ *  newest checkpoint it has verified (a newer one only with a consistency
+ *  proof from exactly that one), checks every receipt's inclusion proof,
+ *  asks for a consistency proof whenever a checkpoint of another size
+ *  appears, and raises an alarm - kept in node.db, shown in
  *  `keten status`, logged - if the uitvoerder ever shows two different
  *  histories.  Politie and OM nodes cosign each checkpoint they verified
  *  (witness cosignatures).

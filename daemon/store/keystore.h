@@ -2,7 +2,7 @@
  *  key, in a database file of its own.  Personal data at rest is sealed
  *  under its subject's key, so destroying that key (keystore_shred) makes
  *  every copy of the data unreadable, in backups and free pages too
- *  (DESIGN section 6, art. 13 destruction).
+ *  (art. 13 destruction; docs/ARCHITECTURE.md, "Sealed records at rest").
  */
 #ifndef KETEN_KEYSTORE_H
 #define KETEN_KEYSTORE_H

@@ -1,9 +1,10 @@
 /*  logproof: the uitvoerder's side of trusting the provenance log without
- *  trusting the uitvoerder (DESIGN 7).  It signs checkpoints (C2SP
+ *  trusting the uitvoerder (docs/PROTOCOL.md,
+ *  "Checkpoints, proofs and witnesses").  It signs checkpoints (C2SP
  *  tlog-checkpoint) over the log's tree as it grows, keeps every one it
- *  signed in node.db with the witness cosignatures members send back,
- *  and makes the proofs: an inclusion proof for each receipt and a
- *  consistency proof between any two sizes a member asks about.
+ *  signed in node.db with the witness cosignatures members send back, and
+ *  makes the proofs: an inclusion proof for each receipt and a consistency
+ *  proof between any two sizes a member asks about.
  */
 #ifndef KETEN_LOGPROOF_H
 #define KETEN_LOGPROOF_H

@@ -375,7 +375,8 @@ s_build_case (meeting_t *self, casusoverleg_t *casus, meeting_kind_t kind, case_
         a->special_category = s->special_category;
         a->criminal_data = s->criminal_data;
         a->legal_basis = s->legal_basis;
-        /*  DESIGN 11: only items whose legal basis allows the weegploeg. */
+        /*  Only items whose legal basis allows the weegploeg
+         *  (docs/SIGNAL-FORMAT.md, "Legal bases"). */
         a->items = calloc (s->n_items ? s->n_items : 1, sizeof *a->items);
         if (!a->items)
             return kt_fail (reason, "out of memory");

@@ -1,8 +1,8 @@
 /*  outbox: messages this node must deliver, kept in node.db until a signed
- *  receipt arrives (DESIGN section 5).  A row is written in the same
- *  transaction as the business change that causes it; after that commit
- *  the caller enqueues it.  The retry schedule lives in memory only: after
- *  a restart every undelivered message is due at once.
+ *  receipt arrives (docs/ARCHITECTURE.md, "Crash reasoning").  A row is
+ *  written in the same transaction as the business change that causes it;
+ *  after that commit the caller enqueues it.  The retry schedule lives in
+ *  memory only: after a restart every undelivered message is due at once.
  */
 #ifndef KETEN_OUTBOX_H
 #define KETEN_OUTBOX_H

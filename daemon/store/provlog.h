@@ -1,7 +1,8 @@
-/*  provlog: the uitvoerder's append-only provenance log (DESIGN section 7),
- *  a Merkle tree with RFC 9162 hashing whose leaves are packed LogEntry
- *  messages (ids, pseudonyms, commitments, actors, times - never personal
- *  data).  Entries live in a SQLite file of their own, beside:
+/*  provlog: the uitvoerder's append-only provenance log (docs/PROTOCOL.md,
+ *  "Provenance log file"), a Merkle tree with RFC 9162 hashing whose
+ *  leaves are packed LogEntry messages (ids, pseudonyms, commitments,
+ *  actors, times - never personal data).  Entries live in a SQLite file of
+ *  their own, beside:
  *  - the compact range (one hash per set bit of the size), so a restart
  *    reads one row instead of replaying the log;
  *  - the hash of every complete interior subtree, written in the append's

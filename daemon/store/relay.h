@@ -1,7 +1,10 @@
-/*  relay: the uitvoerder's own messages to members (weegploeg agendas, and
- *  later decisions and plans), kept in node.db until the member's signed
- *  receipt arrives - the uitvoerder's side of DESIGN section 5.  A member
- *  is offered its pending messages whenever it is heard from (its
+/*  relay: the uitvoerder's own messages to members - weegploeg agendas and
+ *  decisions, plans, closures, disclosure consents and rosters, everything
+ *  uitvoerder_copies_send sends (receipts, heartbeats and checkpoints go
+ *  out directly and are not kept) - kept in node.db until the member's
+ *  signed receipt arrives: the uitvoerder's side of delivery
+ *  (docs/PROTOCOL.md, "Delivery"; docs/ARCHITECTURE.md, "Crash reasoning").
+ *  A member is offered its pending messages whenever it is heard from (its
  *  heartbeat), with backoff between tries, so a node that was down for an
  *  hour gets everything it missed when it comes back.
  *

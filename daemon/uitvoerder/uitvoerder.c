@@ -2,7 +2,8 @@
  *  transport keys, attributes every message to a member by its CURVE key,
  *  stores signals in the weegploeg file (art. 8.1) after logging their
  *  arrival in the provenance log, and answers every message with a signed
- *  receipt only after both are durable (DESIGN section 5).
+ *  receipt only after both are durable
+ *  (docs/ARCHITECTURE.md, "Crash reasoning").
  */
 #include "uitvoerder.h"
 #include "render.h"
@@ -119,7 +120,8 @@ uitvoerder_receipt (node_t *self, member_link_t *link, const char *member,
     r.reason = (char *) (refusal ? refusal : "");
     r.log_index = log_index;
     r.stored_ms = kt_now_ms ();
-    /*  DESIGN 7: the sender can check that its message is in the log. */
+    /*  The sender can check that its message is in the log (docs/PROTOCOL.md,
+     *  "Checkpoints, proofs and witnesses"). */
     logproof_receipt_t proof;
     logproof_message_t consistency = {0};
     if (accepted)

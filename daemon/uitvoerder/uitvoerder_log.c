@@ -1,4 +1,5 @@
-/*  uitvoerder_log: the uitvoerder's side of DESIGN 7 on the wire - every
+/*  uitvoerder_log: the uitvoerder's side of the log's proofs on the wire
+ *  (docs/PROTOCOL.md, "Checkpoints, proofs and witnesses") - every
  *  accepted receipt carries an inclusion proof against a signed
  *  checkpoint, each new checkpoint is pushed to the members online with a
  *  consistency proof from the previous push, members' requests for a

@@ -1,9 +1,10 @@
-/*  uitvoerder_send: the uitvoerder's own messages to members (agendas,
- *  decisions), each sealed for one recipient.  Order of a send, so that a
- *  crash never leaves a delivery the provenance log does not show: (1) one
- *  MESSAGE_SENT log entry per copy (ids, case_refs, actor - no personal
- *  data), (2) the sealed copies in the relay (node.db), (3) offered at
- *  once to members that are online; the rest when they are next heard.
+/*  uitvoerder_send: the uitvoerder's own messages to members (weegploeg
+ *  agendas and decisions, plans, closures, disclosure consents, rosters),
+ *  each sealed for one recipient.  Order of a send, so that a crash never
+ *  leaves a delivery the provenance log does not show: (1) one MESSAGE_SENT
+ *  log entry per copy (ids, case_refs, actor - no personal data), (2) the
+ *  sealed copies in the relay (node.db), (3) offered at once to members
+ *  that are online; the rest when they are next heard.
  */
 #include "uitvoerder.h"
 

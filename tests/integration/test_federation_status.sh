@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# DESIGN 8: the uitvoerder monitors the whole federation.  Every partner's
-# heartbeat carries its status; `keten status` at the uitvoerder shows each
-# member at a glance (table, --json, --watch), a member that stops
-# answering is offline within 10 s, a member that cannot take the new
-# roster is flagged stale, a partner shows its own link and alarms (a
-# message undelivered for over a minute included), and the Prometheus
-# endpoint serves the same numbers - with node ids, kinds and roles only,
-# never personal data, and no personal data in the daemons' logs either.
+# The uitvoerder monitors the whole federation (docs/OPERATIONS.md,
+# "Monitoring the federation").  Every partner's heartbeat carries its
+# status; `keten status` at the uitvoerder shows each member at a glance
+# (table, --json, --watch), a member that stops answering is offline within
+# 10 s, a member that cannot take the new roster is flagged stale, a partner
+# shows its own link and alarms (a message undelivered for over a minute
+# included), and the Prometheus endpoint serves the same numbers - with node
+# ids, kinds and roles only, never personal data, and no personal data in
+# the daemons' logs either.
 source "$(dirname "$0")/lib.sh"
 
 PARTNERS=(politie-test gemeente-test om-test)

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# DESIGN 7 / issue #4: 1,000 signals flow; every receipt carries an
-# inclusion proof against a signed checkpoint, and every one verifies
-# against checkpoints proven consistent with the newest the police node
-# kept; the police node (a witness) cosigns; a log rolled back is detected
-# by the partner from its kept checkpoint.
+# Issue #4 (docs/PROTOCOL.md, "Checkpoints, proofs and witnesses"): 1,000
+# signals flow; every receipt carries an inclusion proof against a signed
+# checkpoint, and every one verifies against checkpoints proven consistent
+# with the newest the police node kept; the police node (a witness) cosigns;
+# a log rolled back is detected by the partner from its kept checkpoint.
 source "$(dirname "$0")/lib.sh"
 kt_federation
 wait_until 10 link_up politie-test || fail "no link"

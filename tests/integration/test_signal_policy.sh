@@ -88,9 +88,9 @@ echo "$out" | grep -q "only for police data" || fail "refusal does not give the 
 grep -q "message refused\|signal refused" "$T/$UITV.log" || fail "refusal not logged at the uitvoerder"
 pass "a Wpg basis from a gemeente is refused by the uitvoerder: $out"
 
-# DESIGN 11: items are recorded as professionals are told to; an opinion
-# without whose it is, or a diagnosis without its flag, is refused with the
-# rule, and nothing is stored.
+# Items are recorded as professionals are told to (docs/SIGNAL-FORMAT.md,
+# "Items"); an opinion without whose it is, or a diagnosis without its flag,
+# is refused with the rule, and nothing is stored.
 before=$(kt politie-test signal list --json | jq '.signals | length')
 jq '.items = [{"kind": "opinion", "text": "Lijkt radicaal."}]' "$T/s.json" > "$T/op.json"
 if out=$(kt politie-test signal submit --file "$T/op.json" 2>&1); then fail "opinion without 'of' accepted"; fi

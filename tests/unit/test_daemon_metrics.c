@@ -1,12 +1,13 @@
-/*  The metrics responder (DESIGN 8) on a real loopback socket: it answers
- *  GET and HEAD /metrics and nothing else, renders at most once a second,
- *  writes a body larger than the socket buffer without blocking its loop,
- *  refuses an oversized request, drops a connection that never sends one,
- *  lets no crowd of idle clients lock a scraper out, rests instead of
- *  spinning when it runs out of descriptors, and listens only where the
- *  configuration allows.  A client thread talks to it while the test's
- *  zloop drives the server.  The federation's metrics are checked from a
- *  status answer: every alarm, and label values escaped.  */
+/*  The metrics responder (docs/OPERATIONS.md, "Prometheus metrics") on a
+ *  real loopback socket: it answers GET and HEAD /metrics and nothing
+ *  else, renders at most once a second, writes a body larger than the
+ *  socket buffer without blocking its loop, refuses an oversized request,
+ *  drops a connection that never sends one, lets no crowd of idle clients
+ *  lock a scraper out, rests instead of spinning when it runs out of
+ *  descriptors, and listens only where the configuration allows.  A
+ *  client thread talks to it while the test's zloop drives the server.
+ *  The federation's metrics are checked from a status answer: every
+ *  alarm, and label values escaped.  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -629,8 +630,9 @@ s_alarms (const metrics_alarm_input_t *in, char *out, size_t len)
             fail_msg ("alarms '%s', expected '%s'", got_, (expected));                             \
     } while (0)
 
-/*  DESIGN 8: each alarm at its threshold, not one below, for status and
- *  metrics alike (both use metrics_alarms). */
+/*  Each alarm at its threshold, not one below, for status and metrics
+ *  alike (both use metrics_alarms; docs/OPERATIONS.md,
+ *  "Monitoring the federation"). */
 static void
 test_alarm_thresholds (void **state)
 {

@@ -2,7 +2,7 @@
  *  NOTIFY_SOCKET: readiness, status, watchdog and stopping arrive as the
  *  datagrams systemd expects, the watchdog is kicked from the event loop,
  *  everything is a no-op outside systemd, and the shipped units stay
- *  hardened (DESIGN section 8).  */
+ *  hardened (docs/OPERATIONS.md, "Hardening").  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -187,8 +187,8 @@ test_watchdog_is_kicked_by_the_event_loop (void **state)
     zloop_destroy (&loop);
 }
 
-/*  DESIGN section 8: `systemd-analyze security` rates both shipped units
- *  at most 2.0 (docs/OPERATIONS.md).  --threshold is on the 0..100 scale. */
+/*  `systemd-analyze security` rates both shipped units at most 2.0
+ *  (docs/OPERATIONS.md, "Hardening").  --threshold is on the 0..100 scale. */
 static void
 test_shipped_units_stay_hardened (void **state)
 {

@@ -1,7 +1,7 @@
 /*  Transport on real CURVE sockets over loopback: the ZAP handler admits
  *  exactly the roster's transport keys, fails closed, attributes messages
  *  by CURVE key, and a reloaded allow-list refuses a removed key on its
- *  next connection (DESIGN section 10).  */
+ *  next connection (docs/ARCHITECTURE.md, "Transport").  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,5 +1,6 @@
-/*  Envelope seal/open: every check of DESIGN section 4 refuses what it
- *  must.  Real keys, a real signed roster, no mocks.  */
+/*  Envelope seal/open: every check of docs/PROTOCOL.md,
+ *  "Checks on receipt, in order", refuses what it must.  Real keys, a real
+ *  signed roster, no mocks.  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -623,7 +623,8 @@ static void
 test_wpg_basis_without_wpg_legal_basis_is_refused (void **state)
 {
     (void) state;
-    /*  Police data is processed under the Wpg (DESIGN 6, Wpg besluit). */
+    /*  Police data is processed under the Wpg (Wpg besluit;
+     *  docs/SIGNAL-FORMAT.md, "Wpg basis"). */
     json_t *root = s_with ("wpg_basis", json_string ("art-9-10"));
     s_put (root, "legal_basis", json_string ("avg-6-1-e"));
     s_refused (json_incref (root), "legal_basis: wpg_basis is set");
@@ -811,7 +812,7 @@ test_arbitrary_input_never_crashes_or_leaks (void **state)
     assert_true (accepted > 0);
 }
 
-/* ---- items (DESIGN 11) ---------------------------------------------------- */
+/* ---- items (docs/SIGNAL-FORMAT.md, "Items") ------------------------------- */
 
 static json_t *
 s_with_items (const char *items_json)
@@ -906,8 +907,9 @@ static void
 test_legal_bases_limit_onward_sharing (void **state)
 {
     (void) state;
-    /*  art. 10.5, DESIGN 11: police and judicial data stay within the
-     *  convenant parties; gemeente data may reach an externe casuspartner. */
+    /*  art. 10.5 (docs/SIGNAL-FORMAT.md, "Legal bases"): police and judicial
+     *  data stay within the convenant parties; gemeente data may reach an
+     *  externe casuspartner. */
     assert_true (intake_basis_allows ("wpg-16", INTAKE_PURPOSE_WEEGPLOEG));
     assert_true (intake_basis_allows ("wpg-16", INTAKE_PURPOSE_CASUSOVERLEG));
     assert_false (intake_basis_allows ("wpg-16", INTAKE_PURPOSE_EXTERN));
