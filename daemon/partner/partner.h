@@ -96,7 +96,15 @@ void partner_on_plan (node_t *self, node_message_t *m);
 void partner_on_closure (node_t *self, node_message_t *m);
 void partner_on_disclosure (node_t *self, node_message_t *m);
 void partner_on_roster (node_t *self, node_message_t *m);
-void partner_case_api (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
+void partner_case_list (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
+void partner_case_contribute (node_t *self, const api_caller_t *caller, const char *cmd,
+                              json_t *args);
+void partner_plan_progress (node_t *self, const api_caller_t *caller, const char *cmd,
+                            json_t *args);
+/*  case.show and plan.show. */
+void partner_case_show (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
+void partner_case_elsewhere (node_t *self, const api_caller_t *caller, const char *cmd,
+                             json_t *args);
 
 /*  The log on the wire (partner_log.c). */
 int partner_log_start (node_t *self, kt_reason_t *reason);

@@ -225,62 +225,101 @@ s_progress (node_t *self, const api_caller_t *caller, json_t *args, kt_reason_t 
 }
 
 void
-partner_case_api (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+partner_case_list (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    (void) args;
+    kt_reason_t reason;
+    render_reply (self->api, caller, "cases",
+                  partner_json_cases (partner_of (self)->casebox, &reason), &reason);
+}
+
+/*  The case commands that take arguments: an object, or the refusal. */
+typedef int (s_case_fn) (node_t *self, const api_caller_t *caller, json_t *args,
+                         kt_reason_t *reason);
+
+static void
+s_case_run (node_t *self, const api_caller_t *caller, json_t *args, s_case_fn *fn)
+{
+    kt_reason_t reason;
+    if (!json_is_object (args))
+        apiserver_reply_error (self->api, caller, "arguments must be an object");
+    else if (fn (self, caller, args, &reason) != 0)
+        apiserver_reply_error (self->api, caller, reason.text);
+}
+
+void
+partner_case_contribute (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    s_case_run (self, caller, args, s_contribute);
+}
+
+void
+partner_plan_progress (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    s_case_run (self, caller, args, s_progress);
+}
+
+/*  case.show: the newest plan, the disclosures and the closure;
+ *  plan.show: one version of the plan.  Either read is on record
+ *  (art. 15.2e: the plan and disclosures concern a person). */
+static int
+s_show (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args,
+        kt_reason_t *reason)
 {
     partner_t *p = partner_of (self);
-    kt_reason_t reason;
-    int rc = 0;
-    if (strcmp (cmd, "case.list") == 0) {
-        render_reply (self->api, caller, "cases", partner_json_cases (p->casebox, &reason),
-                      &reason);
-        return;
-    }
-    if (!json_is_object (args)) {
-        apiserver_reply_error (self->api, caller, "arguments must be an object");
-        return;
-    }
-    if (strcmp (cmd, "case.contribute") == 0)
-        rc = s_contribute (self, caller, args, &reason);
-    else if (strcmp (cmd, "plan.progress") == 0)
-        rc = s_progress (self, caller, args, &reason);
-    else if (strcmp (cmd, "plan.show") == 0 || strcmp (cmd, "case.show") == 0) {
-        const char *case_ref = json_string_value (json_object_get (args, "case_ref"));
-        json_t *v = json_object_get (args, "version");
-        Keten__CasePlan *plan = NULL;
-        rc = case_ref ? casebox_plan (p->casebox, case_ref,
+    const char *case_ref = json_string_value (json_object_get (args, "case_ref"));
+    json_t *v = json_object_get (args, "version");
+    Keten__CasePlan *plan = NULL;
+    int rc = case_ref ? casebox_plan (p->casebox, case_ref,
                                       json_is_integer (v) ? (uint32_t) json_integer_value (v) : 0,
-                                      &plan, &reason)
-                      : kt_fail (&reason, "%s needs case_ref", cmd);
-        const char *refs[1] = {case_ref};
-        /*  art. 15.2e: the plan and disclosures concern a person. */
-        if (rc == 0)
-            rc = node_record_access (self, caller, cmd, refs, 1, &reason);
-        if (rc == 0) {
-            json_t *r = json_pack ("{s:o*, s:b}", "plan", plan ? render_plan (plan) : NULL,
-                                   "closed", casebox_closed (p->casebox, case_ref));
-            if (strcmp (cmd, "case.show") == 0) {
-                json_t *disclosures = partner_json_disclosures (p->casebox, case_ref, &reason);
-                json_t *closure = NULL;
-                if (!disclosures ||
-                    partner_json_closure (p->casebox, case_ref, &closure, &reason) != 0)
-                    rc = -1;
-                json_object_set_new (r, "disclosures", disclosures);
-                if (closure)
-                    json_object_set_new (r, "closure", closure);
-            }
-            if (rc == 0)
-                apiserver_reply_ok (self->api, caller, r);
-            else
-                json_decref (r);
-        }
-        if (plan)
-            keten__case_plan__free_unpacked (plan, NULL);
-        if (rc == 0)
-            return;
-    } else
-        rc = kt_fail (&reason, "%.32s is for the uitvoerder", cmd);
-    if (rc != 0)
+                                      &plan, reason)
+                      : kt_fail (reason, "%s needs case_ref", cmd);
+    const char *refs[1] = {case_ref};
+    if (rc == 0)
+        rc = node_record_access (self, caller, cmd, refs, 1, reason);
+    json_t *r = NULL;
+    if (rc == 0)
+        r = json_pack ("{s:o*, s:b}", "plan", plan ? render_plan (plan) : NULL, "closed",
+                       casebox_closed (p->casebox, case_ref));
+    if (r && strcmp (cmd, "case.show") == 0) {
+        json_t *disclosures = partner_json_disclosures (p->casebox, case_ref, reason);
+        json_t *closure = NULL;
+        if (!disclosures || partner_json_closure (p->casebox, case_ref, &closure, reason) != 0)
+            rc = -1;
+        json_object_set_new (r, "disclosures", disclosures);
+        if (closure)
+            json_object_set_new (r, "closure", closure);
+    }
+    if (plan)
+        keten__case_plan__free_unpacked (plan, NULL);
+    if (rc == 0)
+        apiserver_reply_ok (self->api, caller, r);
+    else
+        json_decref (r);
+    return rc;
+}
+
+void
+partner_case_show (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    kt_reason_t reason;
+    if (!json_is_object (args))
+        apiserver_reply_error (self->api, caller, "arguments must be an object");
+    else if (s_show (self, caller, cmd, args, &reason) != 0)
         apiserver_reply_error (self->api, caller, reason.text);
+}
+
+/*  A case command this node does not serve (case.plan, case.close, ...). */
+void
+partner_case_elsewhere (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) args;
+    char msg[64];
+    snprintf (msg, sizeof msg, "%.32s is for the uitvoerder", cmd);
+    apiserver_reply_error (self->api, caller, msg);
 }
 
 void

@@ -131,7 +131,13 @@ void uitvoerder_incident_close (node_t *self, const api_caller_t *caller, const 
 
 /*  The casusoverleg (uitvoerder_casus.c). */
 void uitvoerder_on_casus (node_t *self, node_message_t *m);
-void uitvoerder_case_api (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
+void uitvoerder_case_list (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
+void uitvoerder_case_plan (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
+void uitvoerder_case_disclose (node_t *self, const api_caller_t *caller, const char *cmd,
+                               json_t *args);
+void uitvoerder_case_close (node_t *self, const api_caller_t *caller, const char *cmd,
+                            json_t *args);
+void uitvoerder_plan_show (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
 /*  Send the closures a crash left unsent (on start; a failure is logged
  *  and tried again on the next start). */
 void uitvoerder_resume_closures (node_t *self);

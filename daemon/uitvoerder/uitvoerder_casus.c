@@ -734,59 +734,96 @@ s_case_json (node_t *self, json_t *c)
     return c;
 }
 
-void
-uitvoerder_case_api (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+/*  plan.show: one version of a case's plan (0: the newest), its read on
+ *  record (art. 15.2e). */
+static int
+s_plan_show (node_t *self, const api_caller_t *caller, json_t *args, json_t *result,
+             kt_reason_t *reason)
 {
     uitvoerder_t *u = uitvoerder_of (self);
-    kt_reason_t reason;
-    json_t *result = json_object ();
-    int rc;
-    if (!json_is_object (args) && strcmp (cmd, "case.list") != 0) {
-        json_decref (result);
+    const char *case_ref = json_string_value (json_object_get (args, "case_ref"));
+    json_t *v = json_object_get (args, "version");
+    casus_info_t info;
+    uint8_t key[KEYSTORE_KEY_LEN];
+    Keten__CasePlan *plan = NULL;
+    int rc = case_ref ? casusoverleg_case (u->casus, case_ref, &info, key, reason)
+                      : kt_fail (reason, "plan.show needs case_ref");
+    if (rc == 0) {
+        rc = plan_load (casusoverleg_db (u->casus), case_ref,
+                        json_is_integer (v) ? (uint32_t) json_integer_value (v) : 0, key, &plan,
+                        reason);
+        sodium_memzero (key, sizeof key);
+    }
+    const char *refs[1] = {case_ref};
+    if (rc == 0 && !plan)
+        rc = kt_fail (reason, "case %s has no plan yet", case_ref);
+    if (rc == 0)
+        rc = node_record_access (self, caller, "plan.show", refs, 1, reason);
+    if (rc == 0)
+        json_object_set_new (result, "plan", render_plan (plan));
+    if (plan)
+        keten__case_plan__free_unpacked (plan, NULL);
+    return rc;
+}
+
+/*  The one shape of the case commands that take arguments: an object in,
+ *  a result object out, or the reason. */
+typedef int (s_case_fn) (node_t *self, const api_caller_t *caller, json_t *args, json_t *result,
+                         kt_reason_t *reason);
+
+static void
+s_case_run (node_t *self, const api_caller_t *caller, json_t *args, s_case_fn *fn)
+{
+    if (!json_is_object (args)) {
         apiserver_reply_error (self->api, caller, "arguments must be an object");
         return;
     }
-    if (strcmp (cmd, "case.list") == 0) {
-        json_t *list = uitvoerder_json_cases (u->casus, 1000, &reason), *c;
-        size_t i;
-        json_array_foreach (list, i, c) s_case_json (self, c);
-        json_object_set_new (result, "cases", list);
-        rc = list ? 0 : -1;
-    } else if (strcmp (cmd, "case.plan") == 0)
-        rc = s_plan_set (self, caller, args, result, &reason);
-    else if (strcmp (cmd, "case.disclose") == 0)
-        rc = s_disclose (self, caller, args, result, &reason);
-    else if (strcmp (cmd, "case.close") == 0)
-        rc = s_close (self, caller, args, result, &reason);
-    else if (strcmp (cmd, "plan.show") == 0) {
-        const char *case_ref = json_string_value (json_object_get (args, "case_ref"));
-        json_t *v = json_object_get (args, "version");
-        casus_info_t info;
-        uint8_t key[KEYSTORE_KEY_LEN];
-        Keten__CasePlan *plan = NULL;
-        rc = case_ref ? casusoverleg_case (u->casus, case_ref, &info, key, &reason)
-                      : kt_fail (&reason, "plan.show needs case_ref");
-        if (rc == 0) {
-            rc = plan_load (casusoverleg_db (u->casus), case_ref,
-                            json_is_integer (v) ? (uint32_t) json_integer_value (v) : 0, key, &plan,
-                            &reason);
-            sodium_memzero (key, sizeof key);
-        }
-        const char *refs[1] = {case_ref};
-        if (rc == 0 && !plan)
-            rc = kt_fail (&reason, "case %s has no plan yet", case_ref);
-        if (rc == 0)
-            rc = node_record_access (self, caller, "plan.show", refs, 1, &reason);
-        if (rc == 0)
-            json_object_set_new (result, "plan", render_plan (plan));
-        if (plan)
-            keten__case_plan__free_unpacked (plan, NULL);
-    } else
-        rc = kt_fail (&reason, "unknown case command");
-    if (rc != 0) {
+    kt_reason_t reason;
+    json_t *result = json_object ();
+    if (fn (self, caller, args, result, &reason) != 0) {
         json_decref (result);
         apiserver_reply_error (self->api, caller, reason.text);
         return;
     }
     apiserver_reply_ok (self->api, caller, result);
+}
+
+void
+uitvoerder_case_list (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    (void) args;
+    kt_reason_t reason;
+    json_t *list = uitvoerder_json_cases (uitvoerder_of (self)->casus, 1000, &reason), *c;
+    size_t i;
+    json_array_foreach (list, i, c) s_case_json (self, c);
+    render_reply (self->api, caller, "cases", list, &reason);
+}
+
+void
+uitvoerder_case_plan (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    s_case_run (self, caller, args, s_plan_set);
+}
+
+void
+uitvoerder_case_disclose (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    s_case_run (self, caller, args, s_disclose);
+}
+
+void
+uitvoerder_case_close (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    s_case_run (self, caller, args, s_close);
+}
+
+void
+uitvoerder_plan_show (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    s_case_run (self, caller, args, s_plan_show);
 }

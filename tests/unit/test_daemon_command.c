@@ -106,8 +106,15 @@ test_an_exact_row_wins_over_its_prefix_row (void **state)
                          "unknown casusoverleg command");
     s_served (&uitvoerder_role, "incident.close");
     assert_string_equal (s_refusal (&uitvoerder_role, "incident.nope"), "unknown incident command");
-    s_served (&uitvoerder_role, "case.show");
+    /*  Each case command has a row of its own (so each can get its own
+     *  group); what neither names falls to the prefix row. */
+    s_served (&uitvoerder_role, "case.disclose");
+    s_served (&uitvoerder_role, "plan.show");
+    assert_string_equal (s_refusal (&uitvoerder_role, "case.show"), "unknown case command");
     s_served (&partner_role, "plan.show");
+    s_served (&partner_role, "case.contribute");
+    assert_ptr_equal (node_command_find (&partner_role, "case.close")->handler,
+                      partner_case_elsewhere);
 }
 
 static void

@@ -175,10 +175,8 @@ s_scan (const char *dir, const char *rel, char *offenders, size_t len)
         size_t n = strlen (e->d_name);
         if (n < 3 || strcmp (e->d_name + n - 2, ".c") != 0)
             continue;
-        /*  The one loop itself; and the provenance log reader, which is
-         *  moving below the daemon on its own. */
-        if ((strcmp (rel, "common") == 0 && strcmp (e->d_name, "store.c") == 0) ||
-            strncmp (e->d_name, "provlog", 7) == 0)
+        /*  The one loop itself. */
+        if (strcmp (rel, "common") == 0 && strcmp (e->d_name, "store.c") == 0)
             continue;
         char path[8192];
         snprintf (path, sizeof path, "%s/%s", dir, e->d_name);
