@@ -67,6 +67,22 @@ store_migrate (sqlite3 *db, const char *module, const char *const *migrations, s
     return 0;
 }
 
+void *
+store_module_new (size_t size, sqlite3 *db, const char *module, const char *const *migrations,
+                  size_t n_migrations, kt_reason_t *reason)
+{
+    void *self = calloc (1, size);
+    if (!self) {
+        kt_fail (reason, "out of memory");
+        return NULL;
+    }
+    if (store_migrate (db, module, migrations, n_migrations, reason) != 0) {
+        free (self);
+        return NULL;
+    }
+    return self;
+}
+
 void
 store_close (sqlite3 **db_p)
 {

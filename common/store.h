@@ -22,6 +22,14 @@ sqlite3 *store_open (const char *path, kt_reason_t *reason);
  *  schema newer than the code is refused. */
 int store_migrate (sqlite3 *db, const char *module, const char *const *migrations,
                    size_t n_migrations, kt_reason_t *reason);
+/*  The object of a module that owns tables in db: size bytes, zeroed
+ *  (the caller frees it, or its _destroy does), returned once db holds
+ *  the module's tables at their newest version (store_migrate).  NULL and
+ *  reason when memory or a migration fails; nothing is left to free. */
+void *store_module_new (size_t size, sqlite3 *db, const char *module, const char *const *migrations,
+                        size_t n_migrations, kt_reason_t *reason);
+/*  A static array of migrations as store_module_new's two arguments. */
+#define STORE_MIGRATIONS(m) (m), (sizeof (m) / sizeof (m)[0])
 void store_close (sqlite3 **db_p);
 
 /*  BEGIN IMMEDIATE / COMMIT / ROLLBACK.  Return 0 or -1 with reason. */

@@ -29,16 +29,13 @@ static const char *const s_migrations[] = {
 access_t *
 access_new (sqlite3 *db, const char *node_id, kt_reason_t *reason)
 {
-    access_t *self = calloc (1, sizeof *self);
-    if (!self) {
-        kt_fail (reason, "out of memory");
+    access_t *self =
+        store_module_new (sizeof *self, db, "access", STORE_MIGRATIONS (s_migrations), reason);
+    if (!self)
         return NULL;
-    }
     self->db = db;
     snprintf (self->node, sizeof self->node, "%s", node_id);
-    if (store_migrate (db, "access", s_migrations, sizeof s_migrations / sizeof s_migrations[0],
-                       reason) != 0 ||
-        !(self->insert = store_prepare (db,
+    if (!(self->insert = store_prepare (db,
                                         "INSERT INTO access (at_ms, uid, user, what, case_ref)"
                                         " VALUES (?,?,?,?,?)",
                                         reason)) ||

@@ -49,17 +49,11 @@ agenda_event_name (agenda_event_t event)
 agendabox_t *
 agendabox_new (sqlite3 *db, keystore_t *keystore, kt_reason_t *reason)
 {
-    agendabox_t *self = calloc (1, sizeof *self);
-    if (!self) {
-        kt_fail (reason, "out of memory");
-        return NULL;
-    }
-    self->db = db;
-    self->keystore = keystore;
-    if (store_migrate (db, "agendabox", s_migrations, sizeof s_migrations / sizeof s_migrations[0],
-                       reason) != 0) {
-        agendabox_destroy (&self);
-        return NULL;
+    agendabox_t *self =
+        store_module_new (sizeof *self, db, "agendabox", STORE_MIGRATIONS (s_migrations), reason);
+    if (self) {
+        self->db = db;
+        self->keystore = keystore;
     }
     return self;
 }

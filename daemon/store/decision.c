@@ -27,17 +27,11 @@ static const char *const s_migrations[] = {
 decision_t *
 decision_new (weegploeg_t *weegploeg, kt_reason_t *reason)
 {
-    decision_t *self = calloc (1, sizeof *self);
-    if (!self) {
-        kt_fail (reason, "out of memory");
-        return NULL;
-    }
-    self->weegploeg = weegploeg;
-    self->db = weegploeg_db (weegploeg);
-    if (store_migrate (self->db, "decision", s_migrations,
-                       sizeof s_migrations / sizeof s_migrations[0], reason) != 0) {
-        decision_destroy (&self);
-        return NULL;
+    decision_t *self = store_module_new (sizeof *self, weegploeg_db (weegploeg), "decision",
+                                         STORE_MIGRATIONS (s_migrations), reason);
+    if (self) {
+        self->weegploeg = weegploeg;
+        self->db = weegploeg_db (weegploeg);
     }
     return self;
 }

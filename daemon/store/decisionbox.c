@@ -22,17 +22,11 @@ static const char *const s_migrations[] = {
 decisionbox_t *
 decisionbox_new (sqlite3 *db, keystore_t *keystore, kt_reason_t *reason)
 {
-    decisionbox_t *self = calloc (1, sizeof *self);
-    if (!self) {
-        kt_fail (reason, "out of memory");
-        return NULL;
-    }
-    self->db = db;
-    self->keystore = keystore;
-    if (store_migrate (db, "decisionbox", s_migrations,
-                       sizeof s_migrations / sizeof s_migrations[0], reason) != 0) {
-        decisionbox_destroy (&self);
-        return NULL;
+    decisionbox_t *self =
+        store_module_new (sizeof *self, db, "decisionbox", STORE_MIGRATIONS (s_migrations), reason);
+    if (self) {
+        self->db = db;
+        self->keystore = keystore;
     }
     return self;
 }

@@ -24,16 +24,10 @@ static const char *const s_migrations[] = {
 incident_t *
 incident_new (sqlite3 *db, kt_reason_t *reason)
 {
-    incident_t *self = calloc (1, sizeof *self);
-    if (!self) {
-        kt_fail (reason, "out of memory");
-        return NULL;
-    }
-    self->db = db;
-    if (store_migrate (db, "incident", s_migrations, sizeof s_migrations / sizeof s_migrations[0],
-                       reason) != 0) {
-        incident_destroy (&self);
-        return NULL;
+    incident_t *self =
+        store_module_new (sizeof *self, db, "incident", STORE_MIGRATIONS (s_migrations), reason);
+    if (self) {
+        self->db = db;
     }
     return self;
 }

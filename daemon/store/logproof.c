@@ -39,19 +39,13 @@ logproof_t *
 logproof_new (sqlite3 *db, provlog_t *log, const keys_secret_t *keys, const char *federation,
               kt_reason_t *reason)
 {
-    logproof_t *self = calloc (1, sizeof *self);
-    if (!self) {
-        kt_fail (reason, "out of memory");
-        return NULL;
-    }
-    self->db = db;
-    self->log = log;
-    self->keys = keys;
-    logproof_origin (self->origin, sizeof self->origin, federation);
-    if (store_migrate (db, "logproof", s_migrations, sizeof s_migrations / sizeof s_migrations[0],
-                       reason) != 0) {
-        logproof_destroy (&self);
-        return NULL;
+    logproof_t *self =
+        store_module_new (sizeof *self, db, "logproof", STORE_MIGRATIONS (s_migrations), reason);
+    if (self) {
+        self->db = db;
+        self->log = log;
+        self->keys = keys;
+        logproof_origin (self->origin, sizeof self->origin, federation);
     }
     return self;
 }

@@ -57,17 +57,11 @@ meeting_kind_name (meeting_kind_t kind)
 meeting_t *
 meeting_new (weegploeg_t *weegploeg, kt_reason_t *reason)
 {
-    meeting_t *self = calloc (1, sizeof *self);
-    if (!self) {
-        kt_fail (reason, "out of memory");
-        return NULL;
-    }
-    self->weegploeg = weegploeg;
-    self->db = weegploeg_db (weegploeg);
-    if (store_migrate (self->db, "meeting", s_migrations,
-                       sizeof s_migrations / sizeof s_migrations[0], reason) != 0) {
-        meeting_destroy (&self);
-        return NULL;
+    meeting_t *self = store_module_new (sizeof *self, weegploeg_db (weegploeg), "meeting",
+                                        STORE_MIGRATIONS (s_migrations), reason);
+    if (self) {
+        self->weegploeg = weegploeg;
+        self->db = weegploeg_db (weegploeg);
     }
     return self;
 }

@@ -121,18 +121,15 @@ s_load_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 outbox_t *
 outbox_new (sqlite3 *db, const outbox_limits_t *limits, kt_reason_t *reason)
 {
-    outbox_t *self = calloc (1, sizeof *self);
-    if (!self) {
-        kt_fail (reason, "out of memory");
+    outbox_t *self =
+        store_module_new (sizeof *self, db, "outbox", STORE_MIGRATIONS (s_migrations), reason);
+    if (!self)
         return NULL;
-    }
     self->db = db;
     self->limits = *limits;
     self->entries = zhashx_new ();
     zhashx_set_destructor (self->entries, s_entry_free);
-    if (store_migrate (db, "outbox", s_migrations, sizeof s_migrations / sizeof s_migrations[0],
-                       reason) != 0 ||
-        !(self->insert = store_prepare (
+    if (!(self->insert = store_prepare (
               db, "INSERT INTO outbox (id, type, header, created_ms) VALUES (?,?,?,?)", reason)) ||
         !(self->load_header =
               store_prepare (db, "SELECT header FROM outbox WHERE id=? AND state=0", reason)) ||

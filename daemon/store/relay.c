@@ -28,15 +28,12 @@ static const char *const s_migrations[] = {
 relay_t *
 relay_new (sqlite3 *db, kt_reason_t *reason)
 {
-    relay_t *self = calloc (1, sizeof *self);
-    if (!self) {
-        kt_fail (reason, "out of memory");
+    relay_t *self =
+        store_module_new (sizeof *self, db, "relay", STORE_MIGRATIONS (s_migrations), reason);
+    if (!self)
         return NULL;
-    }
     self->db = db;
-    if (store_migrate (db, "relay", s_migrations, sizeof s_migrations / sizeof s_migrations[0],
-                       reason) != 0 ||
-        !(self->insert = store_prepare (db,
+    if (!(self->insert = store_prepare (db,
                                         "INSERT INTO relay (id, recipient, type, header,"
                                         " created_ms) VALUES (?,?,?,?,?)",
                                         reason)) ||

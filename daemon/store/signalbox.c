@@ -29,16 +29,13 @@ static const char *const s_migrations[] = {
 signalbox_t *
 signalbox_new (sqlite3 *db, keystore_t *keystore, kt_reason_t *reason)
 {
-    signalbox_t *self = calloc (1, sizeof *self);
-    if (!self) {
-        kt_fail (reason, "out of memory");
+    signalbox_t *self =
+        store_module_new (sizeof *self, db, "signalbox", STORE_MIGRATIONS (s_migrations), reason);
+    if (!self)
         return NULL;
-    }
     self->db = db;
     self->keystore = keystore;
-    if (store_migrate (db, "signalbox", s_migrations, sizeof s_migrations / sizeof s_migrations[0],
-                       reason) != 0 ||
-        !(self->insert =
+    if (!(self->insert =
               store_prepare (db,
                              "INSERT INTO signal (message_id, local_ref, category, wpg_basis, held,"
                              " created_ms, submitted_uid, key_id, body) VALUES (?,?,?,?,?,?,?,?,?)",
