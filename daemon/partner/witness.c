@@ -398,6 +398,23 @@ witness_on_checkpoint (witness_t *self, const Keten__CheckpointMessage *m, witne
     self->pushed = false;
 }
 
+/*  The consistency proof m carries, from its old_size tree (old_root) to
+ *  cp, checked: bounded in length, 32-byte hashes, and verified. */
+static bool
+s_proof_ok (const Keten__CheckpointMessage *m, const checkpoint_t *cp, const uint8_t old_root[32])
+{
+    uint8_t proof[MERKLE_MAX_PATH][MERKLE_HASH_LEN];
+    if (m->n_consistency > MERKLE_MAX_PATH)
+        return false;
+    for (size_t i = 0; i < m->n_consistency; i++) {
+        if (m->consistency[i].len != 32)
+            return false;
+        memcpy (proof[i], m->consistency[i].data, 32);
+    }
+    return merkle_verify_consistency (m->old_size, cp->size, old_root, cp->root,
+                                      (const uint8_t (*)[32]) proof, m->n_consistency);
+}
+
 /*  A checkpoint with (perhaps) a consistency proof from m->old_size: a
  *  push, an answer to a request of ours, or what a receipt carried. */
 static void
@@ -449,15 +466,7 @@ s_on_checkpoint (witness_t *self, const Keten__CheckpointMessage *m, witness_out
             have_old = s_seen (self, m->old_size, old_root, &old_state);
     }
     if (have_old) {
-        uint8_t proof[MERKLE_MAX_PATH][MERKLE_HASH_LEN];
-        bool ok = m->n_consistency <= MERKLE_MAX_PATH;
-        for (size_t i = 0; ok && i < m->n_consistency; i++) {
-            ok = m->consistency[i].len == 32;
-            if (ok)
-                memcpy (proof[i], m->consistency[i].data, 32);
-        }
-        if (!ok || !merkle_verify_consistency (m->old_size, cp.size, old_root, cp.root,
-                                               (const uint8_t (*)[32]) proof, m->n_consistency)) {
+        if (!s_proof_ok (m, &cp, old_root)) {
             s_alarm (self, "the log's history between sizes %llu and %llu is not consistent",
                      (unsigned long long) m->old_size, (unsigned long long) cp.size);
             return;
