@@ -275,6 +275,32 @@ kt_read_file (const char *path, size_t max, char **data_p, size_t *len_p, kt_rea
     return 0;
 }
 
+/*  A rename is durable only once its directory is: fsync the directory
+ *  that holds path, so that a power cut after the call returns cannot
+ *  bring the old file back (docs/ARCHITECTURE.md, Crash reasoning). */
+static int
+s_sync_parent (const char *path, kt_reason_t *reason)
+{
+    char dir[4096];
+    const char *slash = strrchr (path, '/');
+    if (!slash)
+        snprintf (dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf (dir, sizeof dir, "/");
+    else if ((size_t) (slash - path) >= sizeof dir)
+        return kt_fail (reason, "path too long: %s", path);
+    else
+        snprintf (dir, sizeof dir, "%.*s", (int) (slash - path), path);
+    int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return kt_fail (reason, "cannot open directory %s: %s", dir, strerror (errno));
+    int rc = fsync (fd) == 0
+                 ? 0
+                 : kt_fail (reason, "cannot sync directory %s: %s", dir, strerror (errno));
+    close (fd);
+    return rc;
+}
+
 int
 kt_write_file (const char *path, const void *data, size_t len, int mode, kt_reason_t *reason)
 {
@@ -308,5 +334,5 @@ kt_write_file (const char *path, const void *data, size_t len, int mode, kt_reas
         unlink (tmp);
         return kt_fail (reason, "cannot rename %s to %s: %s", tmp, path, strerror (errno));
     }
-    return 0;
+    return s_sync_parent (path, reason);
 }

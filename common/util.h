@@ -68,7 +68,10 @@ int kt_check_zpl_text (const char *data, size_t len, const char *what, kt_reason
 /*  Read a whole regular file of at most max bytes into a NUL-terminated
  *  heap buffer (free with free()).  Refuses larger files. */
 int kt_read_file (const char *path, size_t max, char **data_p, size_t *len_p, kt_reason_t *reason);
-/*  Write data to path atomically (temp file, fsync, rename) with mode. */
+/*  Write data to path atomically and durably (temp file path.tmp.PID,
+ *  fsync, rename, fsync of the directory) with mode.  On 0 the new file
+ *  survives a power cut; on -1 path holds the old file, or (when only the
+ *  directory's fsync failed) the new one, not yet durable. */
 int kt_write_file (const char *path, const void *data, size_t len, int mode, kt_reason_t *reason);
 
 #endif
