@@ -202,16 +202,25 @@ void node_reply_signals (node_t *self, const api_caller_t *caller, json_t *list,
                          const kt_reason_t *reason);
 
 /*  The roster over time (node_roster.c). */
+/*  At start: accept a verified roster read from a file and record its
+ *  version in node.db; -1 for a downgrade or a different roster under a
+ *  version seen. */
 int node_accept_roster (node_t *self, const roster_t *roster, kt_reason_t *reason);
-/*  Accept a verified roster as the newest and keep its note in the state
- *  directory (the configured roster file may be read-only). */
-int node_keep_roster (node_t *self, const roster_t *roster, kt_reason_t *reason);
+/*  Accept a verified roster as the newest: keep its note in the state
+ *  directory (the configured roster file may be read-only), durably, and
+ *  only then record its version in node.db.  On -1 *refused says that the
+ *  roster itself is refused (a downgrade, a different roster under a
+ *  version seen), not that it could not be kept. */
+int node_keep_roster (node_t *self, const roster_t *roster, bool *refused, kt_reason_t *reason);
 /*  Run on a kept roster from now on (a new keyring; takes ownership);
  *  one that drops this node, or no longer accepts its keys, sets expelled. */
 int node_use_roster (node_t *self, roster_t **roster_p, kt_reason_t *reason);
 /*  Verify a signed roster against the pinned key and, when newer, keep
- *  and use it. */
-int node_apply_roster (node_t *self, const char *note, size_t len, kt_reason_t *reason);
+ *  and use it; one seen already (the same bytes) or superseded changes
+ *  nothing.  On -1 *refused as for node_keep_roster: false when it could
+ *  not be kept or used, which a later offer may make good. */
+int node_apply_roster (node_t *self, const char *note, size_t len, bool *refused,
+                       kt_reason_t *reason);
 
 /*  Record a read of personal data by caller (art. 15.2e): in the node's
  *  access table, then in the provenance log (through the role: at a

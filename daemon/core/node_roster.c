@@ -15,48 +15,90 @@
 #include <string.h>
 
 /*  The roster may only move forward (docs/ROSTER.md,
- *  "How a node accepts a roster"): remember the highest version accepted
- *  and refuse an older one. */
-int
-node_accept_roster (node_t *self, const roster_t *roster, kt_reason_t *reason)
+ *  "How a node accepts a roster"): refuse a version older than the
+ *  highest accepted before, and a roster whose bytes differ from the one
+ *  accepted under its version.  An older version never seen passes when
+ *  superseded_ok (it is only answered, not kept).  On 0, *known says that
+ *  this very roster was accepted before; on -1, *refused says that the
+ *  roster is refused, not that node.db could not be read. */
+static int
+s_check (node_t *self, const roster_t *roster, const uint8_t hash[32], bool superseded_ok,
+         bool *known, bool *refused, kt_reason_t *reason)
 {
     uint64_t version = roster->version;
-    int64_t seen = node_meta_get (self, "roster_version", 0);
-    if ((int64_t) version < seen)
-        return kt_fail (reason,
-                        "roster version %llu is older than version %lld accepted before; "
-                        "refusing the downgrade",
-                        (unsigned long long) version, (long long) seen);
-    uint8_t hash[32];
-    crypto_generichash (hash, sizeof hash, (const uint8_t *) roster->note, roster->note_len, NULL,
-                        0);
+    *known = false;
+    *refused = false;
     sqlite3_stmt *q =
         store_prepare (self->db, "SELECT hash FROM roster_seen WHERE version=?", reason);
     if (!q)
         return -1;
     sqlite3_bind_int64 (q, 1, (sqlite3_int64) version);
-    bool known = false, same = false;
-    if (sqlite3_step (q) == SQLITE_ROW) {
-        known = true;
-        same =
-            sqlite3_column_bytes (q, 0) == 32 && memcmp (sqlite3_column_blob (q, 0), hash, 32) == 0;
+    bool same = false;
+    int step = sqlite3_step (q);
+    if (step == SQLITE_ROW) {
+        *known = true;
+        same = store_blob_is (q, 0, 32) && memcmp (sqlite3_column_blob (q, 0), hash, 32) == 0;
     }
     sqlite3_finalize (q);
-    if (known && !same)
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return kt_fail (reason, "cannot read the roster versions seen: %s",
+                        sqlite3_errmsg (self->db));
+    *refused = true;
+    if (*known && !same)
         return kt_fail (reason,
                         "this roster differs from the version-%llu roster accepted before; a "
                         "changed roster needs a higher version",
                         (unsigned long long) version);
-    if (known)
-        return 0;
-    q = store_prepare (self->db, "INSERT INTO roster_seen (version, hash) VALUES (?, ?)", reason);
-    if (!q)
+    int64_t seen = node_meta_get (self, "roster_version", 0);
+    if (!*known && (int64_t) version < seen && !superseded_ok)
+        return kt_fail (reason,
+                        "roster version %llu is older than version %lld accepted before; "
+                        "refusing the downgrade",
+                        (unsigned long long) version, (long long) seen);
+    *refused = false;
+    return 0;
+}
+
+/*  Record version and hash as seen, and as the newest, in one commit: a
+ *  crash leaves both or neither. */
+static int
+s_record (node_t *self, uint64_t version, const uint8_t hash[32], kt_reason_t *reason)
+{
+    if (store_begin (self->db, reason) != 0)
         return -1;
-    sqlite3_bind_int64 (q, 1, (sqlite3_int64) version);
-    sqlite3_bind_blob (q, 2, hash, 32, SQLITE_STATIC);
-    int rc = sqlite3_step (q) == SQLITE_DONE ? 0 : kt_fail (reason, "cannot record the roster");
-    sqlite3_finalize (q);
-    return rc == 0 ? node_meta_set (self, "roster_version", version, reason) : -1;
+    int64_t seen = node_meta_get (self, "roster_version", 0);
+    if (store_run (self->db, "INSERT INTO roster_seen (version, hash) VALUES (?, ?)",
+                   STORE_VALUES (STORE_INT (version), STORE_BLOB (hash, 32)),
+                   "record the roster version", reason) < 0 ||
+        ((int64_t) version > seen &&
+         node_meta_set (self, "roster_version", version, reason) != 0) ||
+        store_commit (self->db, reason) != 0) {
+        store_rollback (self->db);
+        return -1;
+    }
+    return 0;
+}
+
+static void
+s_hash (uint8_t hash[32], const roster_t *roster)
+{
+    crypto_generichash (hash, 32, (const uint8_t *) roster->note, roster->note_len, NULL, 0);
+}
+
+/*  At start roster comes from a file (the configured roster or the kept
+ *  copy), so recording it here records a version a file holds.  A kept
+ *  file newer than node.db's newest version is what a crash between
+ *  keeping and recording leaves (rule 9): it is signed by the pinned key,
+ *  so it is accepted and recorded now. */
+int
+node_accept_roster (node_t *self, const roster_t *roster, kt_reason_t *reason)
+{
+    uint8_t hash[32];
+    s_hash (hash, roster);
+    bool known, refused;
+    if (s_check (self, roster, hash, false, &known, &refused, reason) != 0)
+        return -1;
+    return known ? 0 : s_record (self, roster->version, hash, reason);
 }
 
 /*  state_dir/roster.txt: the newest roster this node accepted. */
@@ -92,30 +134,49 @@ node_newest_roster (const config_t *config, kt_reason_t *reason)
     return roster;
 }
 
+/*  docs/ARCHITECTURE.md, Crash reasoning, rule 9: the file first, durably
+ *  (kt_write_file fsyncs it and the state directory), and only then its
+ *  version in node.db.  A crash between leaves a kept file newer than
+ *  node.db, which the next start accepts; never a version recorded that no
+ *  file holds, which would make this node refuse its own roster. */
 int
-node_keep_roster (node_t *self, const roster_t *roster, kt_reason_t *reason)
+node_keep_roster (node_t *self, const roster_t *roster, bool *refused, kt_reason_t *reason)
 {
     char path[PATH_MAX + 16];
     s_kept_path (path, sizeof path, &self->config);
-    if (node_accept_roster (self, roster, reason) != 0)
+    uint8_t hash[32];
+    s_hash (hash, roster);
+    bool known;
+    if (s_check (self, roster, hash, false, &known, refused, reason) != 0)
         return -1;
-    return kt_write_file (path, roster->note, roster->note_len, 0644, reason);
+    if (kt_write_file (path, roster->note, roster->note_len, 0644, reason) != 0)
+        return -1;
+    return known ? 0 : s_record (self, roster->version, hash, reason);
 }
 
 int
-node_apply_roster (node_t *self, const char *note, size_t len, kt_reason_t *reason)
+node_apply_roster (node_t *self, const char *note, size_t len, bool *refused, kt_reason_t *reason)
 {
+    *refused = true;
     roster_t *roster = roster_parse (note, len, self->config.uitvoerder_key, reason);
     if (!roster)
         return -1;
     if (roster->version <= keyring_roster (self->keyring)->version) {
+        /*  Seen already, or superseded by a newer one: nothing to apply
+         *  and answered as taken; but a different roster under a version
+         *  seen is refused. */
+        uint8_t hash[32];
+        s_hash (hash, roster);
+        bool known;
+        int rc = s_check (self, roster, hash, true, &known, refused, reason);
         roster_destroy (&roster);
-        return 0; /* seen already */
+        return rc;
     }
-    if (node_keep_roster (self, roster, reason) != 0) {
+    if (node_keep_roster (self, roster, refused, reason) != 0) {
         roster_destroy (&roster);
         return -1;
     }
+    *refused = false;
     return node_use_roster (self, &roster, reason);
 }
 

@@ -327,7 +327,15 @@ partner_on_roster (node_t *self, node_message_t *m)
 {
     kt_reason_t reason;
     const Keten__RosterUpdate *u = (const Keten__RosterUpdate *) m->body;
-    int rc = node_apply_roster (self, (const char *) u->note.data, u->note.len, &reason);
+    bool refused;
+    int rc = node_apply_roster (self, (const char *) u->note.data, u->note.len, &refused, &reason);
+    if (rc != 0 && !refused) {
+        /*  Rule 3 (docs/ARCHITECTURE.md, Crash reasoning): a roster this
+         *  node could not keep is not answered, so the uitvoerder's relay
+         *  offers it again; a refusal here would settle it for good. */
+        kt_log (KT_LOG_ERROR, "roster keep_failed reason=\"%s\"", reason.text);
+        return;
+    }
     if (rc != 0)
         kt_log (KT_LOG_WARN, "roster refused reason=\"%s\"", reason.text);
     /*  The receipt goes out even when the roster dropped this node: the

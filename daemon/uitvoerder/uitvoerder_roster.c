@@ -365,7 +365,8 @@ s_next_roster (node_t *self, const roster_change_t *change, kt_reason_t *reason)
         return NULL;
     roster_t *next = roster_parse (note, strlen (note), self->config.uitvoerder_key, reason);
     free (note);
-    if (next && node_keep_roster (self, next, reason) != 0)
+    bool refused;
+    if (next && node_keep_roster (self, next, &refused, reason) != 0)
         roster_destroy (&next);
     return next;
 }
