@@ -174,6 +174,11 @@ int node_queue (node_t *self, const node_route_t *to, Keten__MessageType type,
 int node_seal (node_t *self, Keten__MessageType type, const char *recipient,
                const ProtobufCMessage *body, uint8_t id[KT_ID_LEN], uint8_t **header_p,
                size_t *header_len_p, kt_reason_t *reason);
+/*  node_seal under the message id given in id, not a fresh one: a copy
+ *  sealed again after a crash keeps the id already on record. */
+int node_seal_as (node_t *self, Keten__MessageType type, const char *recipient,
+                  const ProtobufCMessage *body, const uint8_t id[KT_ID_LEN], uint8_t **header_p,
+                  size_t *header_len_p, kt_reason_t *reason);
 /*  Add a sealed header to the outgoing batch; takes ownership of header. */
 int node_queue_header (node_t *self, const node_route_t *to, const uint8_t id[KT_ID_LEN],
                        uint8_t *header, size_t header_len, kt_reason_t *reason);

@@ -69,6 +69,10 @@ s_start (node_t *self, kt_reason_t *reason)
     if (uitvoerder_resume_meetings (self, reason) != 0 ||
         uitvoerder_resume_decisions (self, reason) != 0)
         return -1;
+    /*  Plan versions and disclosures before closures: a participant
+     *  learns what the case got before it learns that it is closed. */
+    uitvoerder_resume_plans (self);
+    uitvoerder_resume_disclosures (self);
     uitvoerder_resume_closures (self);
     return 0;
 }
