@@ -740,6 +740,7 @@ const node_role_t uitvoerder_role = {
     .metrics = s_metrics,
     .api_flush = NULL,
     .roster_changed = uitvoerder_roster_changed,
+    .access_notice = NULL,
     .log_access = uitvoerder_log_access,
     .commands = s_commands,
     .n_commands = sizeof s_commands / sizeof s_commands[0],

@@ -308,6 +308,26 @@ grep -q "closure resume case_ref=$B" "$T/$UITV.log" || fail "the resume is not i
 if grep -q "advice_dropped" "$T/nctv-test.log"; then fail "the uitvoerder sent the advice to nctv-test on resume"; fi
 pass "a closure left unsent by a crash goes to every participant on the next start, logged once"
 
+# art. 15.2e: at a partner a read is on record only with the notice that
+# carries it to the provenance log.  A failed outbox insert (injected with a
+# trigger) refuses the read and leaves no access row behind.
+nodedb="$T/state-nctv-test/node.db"
+reads() { sqlite3 "$nodedb" "SELECT count(*) FROM access"; }
+notices() { sqlite3 "$nodedb" "SELECT count(*) FROM outbox"; }
+r0=$(reads); n0=$(notices)
+sqlite3 "$nodedb" "CREATE TRIGGER inject_outbox_fault BEFORE INSERT ON outbox
+    BEGIN SELECT RAISE (ABORT, 'injected outbox fault'); END;"
+if out=$(kt nctv-test case show "$A" 2>&1); then
+    sqlite3 "$nodedb" "DROP TRIGGER inject_outbox_fault"
+    fail "a read was shown without its notice: $out"
+fi
+sqlite3 "$nodedb" "DROP TRIGGER inject_outbox_fault"
+[ "$(reads)" = "$r0" ] || fail "a read is on record without its ACCESS_NOTICE"
+kt nctv-test case show "$A" > /dev/null || fail "the read is refused after the fault"
+[ "$(reads)" = $((r0 + 1)) ] && [ "$(notices)" = $((n0 + 1)) ] \
+    || fail "the read and its notice are not recorded together"
+pass "a partner's read is recorded with its ACCESS_NOTICE or not at all"
+
 # The subject's trail in the provenance log (issue #4): the basis for inzage.
 kt "$UITV" log show --case "$A" > "$T/trail.txt"
 for words in "politie-test supplied a SIGNAL" "decided: agenderen" "sent a PLAN to rvdk-test" \
