@@ -164,10 +164,10 @@ node_open_opts (node_t *self, envelope_open_opts_t *opts)
     opts->max_age_ms = (uint64_t) self->config.max_age_s * 1000u;
 }
 
-int
-node_seal (node_t *self, Keten__MessageType type, const char *recipient,
-           const ProtobufCMessage *body, uint8_t id[KT_ID_LEN], uint8_t **header_p,
-           size_t *header_len_p, kt_reason_t *reason)
+static int
+s_seal (node_t *self, Keten__MessageType type, const char *recipient, const ProtobufCMessage *body,
+        const uint8_t *given_id, uint8_t id[KT_ID_LEN], uint8_t **header_p, size_t *header_len_p,
+        kt_reason_t *reason)
 {
     size_t len = protobuf_c_message_get_packed_size (body);
     if (len > self->config.max_message)
@@ -178,11 +178,28 @@ node_seal (node_t *self, Keten__MessageType type, const char *recipient,
         return kt_fail (reason, "out of memory");
     protobuf_c_message_pack (body, buf);
     char *recipients[1] = {(char *) recipient};
-    envelope_draft_t draft = {type, recipients, 1, NULL, buf, len, kt_now_ms (), NULL};
+    envelope_draft_t draft = {type, recipients, 1, NULL, buf, len, kt_now_ms (), given_id};
     int rc = envelope_seal (self->keyring, &draft, id, header_p, header_len_p, reason);
     sodium_memzero (buf, len);
     free (buf);
     return rc;
+}
+
+int
+node_seal (node_t *self, Keten__MessageType type, const char *recipient,
+           const ProtobufCMessage *body, uint8_t id[KT_ID_LEN], uint8_t **header_p,
+           size_t *header_len_p, kt_reason_t *reason)
+{
+    return s_seal (self, type, recipient, body, NULL, id, header_p, header_len_p, reason);
+}
+
+int
+node_seal_as (node_t *self, Keten__MessageType type, const char *recipient,
+              const ProtobufCMessage *body, const uint8_t id[KT_ID_LEN], uint8_t **header_p,
+              size_t *header_len_p, kt_reason_t *reason)
+{
+    uint8_t same[KT_ID_LEN];
+    return s_seal (self, type, recipient, body, id, same, header_p, header_len_p, reason);
 }
 
 int

@@ -7,13 +7,28 @@
  */
 #include "node_core.h"
 
+#include "store.h"
+
 int
 node_record_access (node_t *self, const api_caller_t *caller, const char *what,
                     const char *const *case_refs, size_t n, kt_reason_t *reason)
 {
-    if (access_record (self->access, caller->uid, what, case_refs, n, kt_now_ms (), reason) != 0)
-        return -1;
     char user[65];
     access_user_name (caller->uid, user, sizeof user);
-    return self->role->log_access (self, user, what, case_refs, n, reason);
+    /*  Crash reasoning (ARCHITECTURE.md, rule 10): the access rows and
+     *  what the role writes to node.db to carry the read to the provenance
+     *  log (a partner's ACCESS_NOTICE outbox row) are one transaction, so
+     *  no read is on record here without its way there.  A failure rolls
+     *  both back, and the caller is shown nothing. */
+    if (store_begin (self->db, reason) != 0)
+        return -1;
+    if (access_record (self->access, caller->uid, what, case_refs, n, kt_now_ms (), reason) != 0 ||
+        (self->role->access_notice &&
+         self->role->access_notice (self, user, what, case_refs, n, reason) != 0) ||
+        store_commit (self->db, reason) != 0) {
+        store_rollback (self->db);
+        return -1;
+    }
+    return self->role->log_access ? self->role->log_access (self, user, what, case_refs, n, reason)
+                                  : 0;
 }

@@ -111,8 +111,15 @@ struct _node_role_t {
     /*  A new keyring is in use (old is the roster before it); -1 puts the
      *  old keyring back. */
     int (*roster_changed) (node_t *node, const roster_t *old, kt_reason_t *reason);
-    /*  Put a read of personal data by user on record in the provenance
-     *  log (art. 15.2e) after the node's access table has it. */
+    /*  Put a read of personal data by user on its way to the provenance
+     *  log (art. 15.2e) inside the transaction on node.db that records it
+     *  in the access table: what it writes there (a partner's
+     *  ACCESS_NOTICE outbox row) commits with the read or not at all.
+     *  NULL: the role writes nothing to node.db for it. */
+    int (*access_notice) (node_t *node, const char *user, const char *what,
+                          const char *const *case_refs, size_t n, kt_reason_t *reason);
+    /*  After that commit: put the read in the provenance log (the
+     *  uitvoerder), or send the notice on its way (a partner). */
     int (*log_access) (node_t *node, const char *user, const char *what,
                        const char *const *case_refs, size_t n, kt_reason_t *reason);
     const node_command_t *commands;
@@ -174,6 +181,11 @@ int node_queue (node_t *self, const node_route_t *to, Keten__MessageType type,
 int node_seal (node_t *self, Keten__MessageType type, const char *recipient,
                const ProtobufCMessage *body, uint8_t id[KT_ID_LEN], uint8_t **header_p,
                size_t *header_len_p, kt_reason_t *reason);
+/*  node_seal under the message id given in id, not a fresh one: a copy
+ *  sealed again after a crash keeps the id already on record. */
+int node_seal_as (node_t *self, Keten__MessageType type, const char *recipient,
+                  const ProtobufCMessage *body, const uint8_t id[KT_ID_LEN], uint8_t **header_p,
+                  size_t *header_len_p, kt_reason_t *reason);
 /*  Add a sealed header to the outgoing batch; takes ownership of header. */
 int node_queue_header (node_t *self, const node_route_t *to, const uint8_t id[KT_ID_LEN],
                        uint8_t *header, size_t header_len, kt_reason_t *reason);
@@ -223,9 +235,9 @@ int node_apply_roster (node_t *self, const char *note, size_t len, bool *refused
                        kt_reason_t *reason);
 
 /*  Record a read of personal data by caller (art. 15.2e): in the node's
- *  access table, then in the provenance log (through the role: at a
- *  partner an ACCESS_NOTICE to the uitvoerder).  When it cannot be
- *  recorded the caller shows nothing. */
+ *  access table, with (at a partner) the ACCESS_NOTICE to the uitvoerder
+ *  in the same commit, then in the provenance log (through the role).
+ *  When it cannot be recorded the caller shows nothing. */
 int node_record_access (node_t *self, const api_caller_t *caller, const char *what,
                         const char *const *case_refs, size_t n, kt_reason_t *reason);
 

@@ -579,6 +579,7 @@ const node_role_t partner_role = {
     .metrics = s_metrics,
     .api_flush = partner_flush,
     .roster_changed = s_roster_changed,
+    .access_notice = partner_access_notice,
     .log_access = partner_log_access,
     .commands = s_commands,
     .n_commands = sizeof s_commands / sizeof s_commands[0],

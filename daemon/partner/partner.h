@@ -39,6 +39,10 @@ typedef struct {
     casebox_t *casebox;         /* cases this partner takes part in */
     witness_t *witness;         /* checks the uitvoerder's log */
     outbox_t *outbox;
+    /*  The ACCESS_NOTICE partner_access_notice put in the outbox, made due
+     *  by partner_log_access once the read's transaction has committed. */
+    uint8_t notice_id[KT_ID_LEN];
+    uint64_t notice_ms;
     signalbox_t *signalbox;
     spool_t *spool;            /* police intake directory, if configured */
     const keyring_peer_t *hub; /* the uitvoerder */
@@ -123,8 +127,11 @@ int partner_queue (node_t *self, Keten__MessageType type, const ProtobufCMessage
  *  outages); answer caller now ("queued") or, with wait, on the receipt. */
 void partner_send (node_t *self, const api_caller_t *caller, Keten__MessageType type,
                    const ProtobufCMessage *body, bool wait);
-/*  A read of personal data on record at the uitvoerder: an ACCESS_NOTICE
- *  through the outbox. */
+/*  A read of personal data on its way to the uitvoerder: an ACCESS_NOTICE
+ *  in the outbox, inside the transaction that records the read. */
+int partner_access_notice (node_t *self, const char *user, const char *what,
+                           const char *const *case_refs, size_t n, kt_reason_t *reason);
+/*  After that commit: the pump sends the notice. */
 int partner_log_access (node_t *self, const char *user, const char *what,
                         const char *const *case_refs, size_t n, kt_reason_t *reason);
 /*  incident.report: to the uitvoerder's register (art. 15.2g). */

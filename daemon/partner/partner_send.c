@@ -7,6 +7,8 @@
 
 #include "store.h"
 
+#include <string.h>
+
 void
 partner_receipt (node_t *self, const uint8_t id[KT_ID_LEN], bool accepted, const char *refusal)
 {
@@ -68,21 +70,49 @@ partner_send (node_t *self, const api_caller_t *caller, Keten__MessageType type,
 }
 
 int
-partner_log_access (node_t *self, const char *user, const char *what, const char *const *case_refs,
-                    size_t n, kt_reason_t *reason)
+partner_access_notice (node_t *self, const char *user, const char *what,
+                       const char *const *case_refs, size_t n, kt_reason_t *reason)
 {
-    (void) reason;
+    partner_t *p = partner_of (self);
     Keten__AccessNotice a = KETEN__ACCESS_NOTICE__INIT;
     a.case_refs = (char **) case_refs;
     a.n_case_refs = n;
     a.what = (char *) what;
     a.os_user = (char *) user;
     a.at_ms = kt_now_ms ();
-    uint8_t id[KT_ID_LEN];
-    kt_reason_t why;
-    /*  Recorded here already; the notice travels like a signal does. */
-    if (partner_queue (self, KETEN__MESSAGE_TYPE__ACCESS_NOTICE, &a.base, id, &why) != 0)
-        kt_log (KT_LOG_ERROR, "access notice_failed reason=\"%s\"", why.text);
+    uint8_t id[KT_ID_LEN], *header = NULL;
+    size_t header_len = 0;
+    uint64_t now = kt_now_ms ();
+    /*  art. 15.2e: the notice travels like a signal does; its outbox row
+     *  commits with the access rows (node_record_access). */
+    int rc = node_seal (self, KETEN__MESSAGE_TYPE__ACCESS_NOTICE, p->hub->member->id, &a.base, id,
+                        &header, &header_len, reason);
+    if (rc == 0)
+        rc = outbox_insert (p->outbox, id, KETEN__MESSAGE_TYPE__ACCESS_NOTICE, header, header_len,
+                            now, reason);
+    free (header);
+    if (rc == 0) {
+        memcpy (p->notice_id, id, KT_ID_LEN);
+        p->notice_ms = now;
+    } else
+        kt_log (KT_LOG_ERROR, "access notice_failed reason=\"%s\"", reason->text);
+    return rc;
+}
+
+int
+partner_log_access (node_t *self, const char *user, const char *what, const char *const *case_refs,
+                    size_t n, kt_reason_t *reason)
+{
+    (void) user;
+    (void) what;
+    (void) case_refs;
+    (void) n;
+    /*  Due at once (the outbox is told only after the commit); should
+     *  this fail, the row is due at the next start. */
+    partner_t *p = partner_of (self);
+    if (outbox_enqueue (p->outbox, p->notice_id, p->notice_ms) != 0)
+        return kt_fail (reason, "out of memory");
+    partner_on_pump (self->loop, 0, self);
     return 0;
 }
 

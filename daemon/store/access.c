@@ -112,19 +112,12 @@ access_record (access_t *self, uid_t uid, const char *what, const char *const *c
 {
     char user[65];
     access_user_name (uid, user, sizeof user);
-    if (store_begin (self->db, reason) != 0)
-        return -1;
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < n_case_refs; i++) {
+    for (size_t i = 0; i < n_case_refs; i++) {
         if (store_run_stmt (self->insert,
                             STORE_VALUES (STORE_INT (now_ms), STORE_INT (uid), STORE_TEXT (user),
                                           STORE_TEXT (what), STORE_TEXT (case_refs[i])),
                             "record the access", reason) < 0)
-            rc = -1;
-    }
-    if (rc != 0 || store_commit (self->db, reason) != 0) {
-        store_rollback (self->db);
-        return -1;
+            return -1;
     }
     /*  Also in the journal for the operator; ids only. */
     for (size_t i = 0; i < n_case_refs; i++)

@@ -28,7 +28,9 @@ void access_user_name (uid_t uid, char *out, size_t len);
 /*  Whether uid's user is a member of group (primary or supplementary). */
 bool access_uid_in_group (uid_t uid, const char *group);
 
-/*  Record and commit that uid read what about each of case_refs. */
+/*  Record that uid read what about each of case_refs, inside the
+ *  caller's transaction on the node's db (node_record_access: the notice
+ *  that carries the read to the provenance log commits with it). */
 int access_record (access_t *self, uid_t uid, const char *what, const char *const *case_refs,
                    size_t n_case_refs, uint64_t now_ms, kt_reason_t *reason);
 

@@ -43,7 +43,7 @@ static const char *const s_migrations[] = {
     " sender TEXT NOT NULL, plan_version INTEGER NOT NULL, log_index INTEGER NOT NULL);",
     /*  3: the closure decision sealed under the case key like the rest of
      *  the case (the advice is about a person); how far its sending got
-     *  (closure_step, casus_closure_step_t), so that a crash between
+     *  (closure_step, casus_step_t), so that a crash between
      *  recording it and telling the participants is resumed on start.  The
      *  necessity of a disclosure is in its sealed body already: the copy
      *  in the clear goes.  Rows closed before 3 are sealed by code
@@ -53,10 +53,21 @@ static const char *const s_migrations[] = {
     "ALTER TABLE disclosure DROP COLUMN necessity;",
     "ALTER TABLE casus DROP COLUMN closure;"
     "ALTER TABLE casus RENAME COLUMN closure_sealed TO closure;",
+    /*  5: a disclosure and a plan version are resumed like a closure: a
+     *  disclosure keeps its step (casus_step_t), a plan version recorded
+     *  but not sent yet has a row in plan_unsent (the plan table is never
+     *  updated, art. 10.2e).  Rows from before 5 were logged and sent, or
+     *  are lost to the gap this closes. */
+    "ALTER TABLE disclosure ADD COLUMN step INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE plan_unsent (case_ref TEXT NOT NULL REFERENCES casus (case_ref),"
+    " version INTEGER NOT NULL, PRIMARY KEY (case_ref, version));",
 };
 #define N_MIGRATIONS (sizeof s_migrations / sizeof s_migrations[0])
-/*  The schema version whose rows s_seal_old_closures seals. */
+/*  The schema version whose rows s_seal_old_closures seals, and the one
+ *  that drops the clear column: a file at SEALED_AT or later has nothing
+ *  in the clear (and its closure column is the sealed one). */
 #define SEAL_AT 3
+#define SEALED_AT 4
 
 static int s_seal_old_closures (casusoverleg_t *self, kt_reason_t *reason);
 
@@ -75,7 +86,7 @@ casusoverleg_open (const char *path, keystore_t *keystore, kt_reason_t *reason)
     bool sealing = self->db && store_int (self->db,
                                           "SELECT version FROM schema_version"
                                           " WHERE module='casusoverleg'",
-                                          0) < (int64_t) N_MIGRATIONS;
+                                          0) < (int64_t) SEALED_AT;
     if (!self->db ||
         (sealing && (store_migrate (self->db, "casusoverleg", s_migrations, SEAL_AT, reason) != 0 ||
                      s_seal_old_closures (self, reason) != 0)) ||
@@ -392,13 +403,130 @@ casusoverleg_record_disclosure (casusoverleg_t *self, const Keten__DisclosureCon
     int rc = store_run (
         self->db,
         "INSERT INTO disclosure (case_ref, recipient, consenting, data_kinds,"
-        " disclosed_ms, uid, message_id, body) VALUES (?,?,?,?,?,?,?,?)",
+        " disclosed_ms, uid, message_id, body, step) VALUES (?,?,?,?,?,?,?,?,?)",
         STORE_VALUES (STORE_TEXT (d->case_ref), STORE_TEXT (recipient), STORE_TEXT (consenting),
                       STORE_TEXT (kinds), STORE_INT (d->consented_ms), STORE_INT (uid),
-                      STORE_BLOB (message_id, KT_ID_LEN), STORE_BLOB (sealed, sealed_len)),
+                      STORE_BLOB (message_id, KT_ID_LEN), STORE_BLOB (sealed, sealed_len),
+                      STORE_INT (CASUS_STEP_RECORDED)),
         "record the disclosure", reason);
     free (sealed);
     return rc < 0 ? -1 : 0;
+}
+
+int
+casusoverleg_disclosure_done (casusoverleg_t *self, const uint8_t message_id[KT_ID_LEN],
+                              casus_step_t step, kt_reason_t *reason)
+{
+    return store_run (self->db, "UPDATE disclosure SET step=? WHERE message_id=?",
+                      STORE_VALUES (STORE_INT (step), STORE_BLOB (message_id, KT_ID_LEN)),
+                      "record the disclosure's progress", reason) < 0
+               ? -1
+               : 0;
+}
+
+typedef struct {
+    casusoverleg_disclosure_fn *fn;
+    void *arg;
+} disclosure_visit_t;
+
+static int
+s_disclosure_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    disclosure_visit_t *v = arg;
+    if (!store_blob_is (q, 1, KT_ID_LEN))
+        return kt_fail (reason, "a disclosure of %.24s has no message id", store_text (q, 0));
+    casusoverleg_disclosure_t row = {.case_ref = store_text (q, 0),
+                                     .message_id = sqlite3_column_blob (q, 1),
+                                     .recipient = store_text (q, 2),
+                                     .uid = (uint32_t) sqlite3_column_int64 (q, 3),
+                                     .step = (casus_step_t) sqlite3_column_int (q, 4)};
+    return v->fn (v->arg, &row, reason);
+}
+
+int
+casusoverleg_each_disclosure_unsent (casusoverleg_t *self, casusoverleg_disclosure_fn *fn,
+                                     void *arg, kt_reason_t *reason)
+{
+    disclosure_visit_t v = {fn, arg};
+    return store_each (self->db,
+                       "SELECT case_ref, message_id, recipient, uid, step FROM disclosure"
+                       " WHERE step<>0 ORDER BY id",
+                       NULL, NULL, s_disclosure_row, &v, "list the disclosures not sent", reason);
+}
+
+int
+casusoverleg_disclosure (casusoverleg_t *self, const char *case_ref,
+                         const uint8_t message_id[KT_ID_LEN], Keten__DisclosureConsent **d_p,
+                         kt_reason_t *reason)
+{
+    *d_p = NULL;
+    casus_info_t info;
+    uint8_t key[KEYSTORE_KEY_LEN];
+    if (casusoverleg_case (self, case_ref, &info, key, reason) != 0)
+        return -1;
+    /*  The message id binds the sealed disclosure to its row. */
+    keystore_record_t r = {NULL,       key,
+                           message_id, KT_ID_LEN,
+                           0,          &keten__disclosure_consent__descriptor,
+                           NULL,       KEYSTORE_NO_RECORD};
+    int rc = store_one (self->db, "SELECT body FROM disclosure WHERE case_ref=? AND message_id=?",
+                        STORE_VALUES (STORE_TEXT (case_ref), STORE_BLOB (message_id, KT_ID_LEN)),
+                        keystore_record_row, &r, "read the disclosure", reason);
+    sodium_memzero (key, sizeof key);
+    if (rc < 0)
+        return -1;
+    *d_p = (Keten__DisclosureConsent *) r.msg;
+    if (r.result == KEYSTORE_NO_RECORD)
+        return kt_fail (reason, "no such disclosure for %.24s", case_ref);
+    if (r.result == KEYSTORE_TAMPERED)
+        return kt_fail (reason, "a disclosure of %.24s does not unseal", case_ref);
+    if (!*d_p)
+        return kt_fail (reason, "a disclosure of %.24s does not decode", case_ref);
+    return 0;
+}
+
+int
+casusoverleg_plan_unsent (casusoverleg_t *self, const char *case_ref, uint32_t version,
+                          kt_reason_t *reason)
+{
+    return store_run (self->db, "INSERT INTO plan_unsent (case_ref, version) VALUES (?,?)",
+                      STORE_VALUES (STORE_TEXT (case_ref), STORE_INT (version)),
+                      "mark the plan version unsent", reason) < 0
+               ? -1
+               : 0;
+}
+
+int
+casusoverleg_plan_sent (casusoverleg_t *self, const char *case_ref, uint32_t version,
+                        kt_reason_t *reason)
+{
+    return store_run (self->db, "DELETE FROM plan_unsent WHERE case_ref=? AND version=?",
+                      STORE_VALUES (STORE_TEXT (case_ref), STORE_INT (version)),
+                      "mark the plan version sent", reason) < 0
+               ? -1
+               : 0;
+}
+
+typedef struct {
+    casusoverleg_plan_fn *fn;
+    void *arg;
+} plan_visit_t;
+
+static int
+s_plan_unsent_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    plan_visit_t *v = arg;
+    return v->fn (v->arg, store_text (q, 0), (uint32_t) sqlite3_column_int64 (q, 1), reason);
+}
+
+int
+casusoverleg_each_plan_unsent (casusoverleg_t *self, casusoverleg_plan_fn *fn, void *arg,
+                               kt_reason_t *reason)
+{
+    plan_visit_t v = {fn, arg};
+    return store_each (self->db,
+                       "SELECT case_ref, version FROM plan_unsent ORDER BY case_ref, version", NULL,
+                       NULL, s_plan_unsent_row, &v, "list the plan versions not sent", reason);
 }
 
 /*  Before schema 4 the closure was kept in the clear: seal what there is
@@ -479,7 +607,7 @@ casusoverleg_close (casusoverleg_t *self, const Keten__CaseClosure *c, kt_reason
                    "UPDATE casus SET state='closed', closed_ms=?, closure=?,"
                    " closure_step=? WHERE case_ref=? AND state='open'",
                    STORE_VALUES (STORE_INT (c->closed_ms), STORE_BLOB (sealed, sealed_len),
-                                 STORE_INT (CASUS_CLOSURE_RECORDED), STORE_TEXT (c->case_ref)),
+                                 STORE_INT (CASUS_STEP_RECORDED), STORE_TEXT (c->case_ref)),
                    "close the case", reason);
     free (sealed);
     if (changed == 0)
@@ -489,20 +617,20 @@ casusoverleg_close (casusoverleg_t *self, const Keten__CaseClosure *c, kt_reason
 
 typedef struct {
     keystore_record_t record;
-    casus_closure_step_t step;
+    casus_step_t step;
 } closure_t;
 
 static int
 s_closure_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 {
     closure_t *c = arg;
-    c->step = (casus_closure_step_t) sqlite3_column_int (q, 1);
+    c->step = (casus_step_t) sqlite3_column_int (q, 1);
     return keystore_record_row (q, &c->record, reason);
 }
 
 int
 casusoverleg_closure (casusoverleg_t *self, const char *case_ref, Keten__CaseClosure **c_p,
-                      casus_closure_step_t *step_p, kt_reason_t *reason)
+                      casus_step_t *step_p, kt_reason_t *reason)
 {
     *c_p = NULL;
     casus_info_t info;
@@ -511,7 +639,7 @@ casusoverleg_closure (casusoverleg_t *self, const char *case_ref, Keten__CaseClo
         return -1;
     closure_t c = {{NULL, key, case_ref, strlen (case_ref), 0, &keten__case_closure__descriptor,
                     NULL, KEYSTORE_NO_RECORD},
-                   CASUS_CLOSURE_SENT};
+                   CASUS_STEP_SENT};
     int rc = store_one (self->db,
                         "SELECT closure, closure_step FROM casus WHERE case_ref=? AND"
                         " state='closed'",
@@ -533,7 +661,7 @@ casusoverleg_closure (casusoverleg_t *self, const char *case_ref, Keten__CaseClo
 }
 
 int
-casusoverleg_closure_done (casusoverleg_t *self, const char *case_ref, casus_closure_step_t step,
+casusoverleg_closure_done (casusoverleg_t *self, const char *case_ref, casus_step_t step,
                            kt_reason_t *reason)
 {
     return store_run (self->db,

@@ -60,32 +60,71 @@ int casusoverleg_store_contribution (casusoverleg_t *self, const uint8_t id[KT_I
 int casusoverleg_record_progress (casusoverleg_t *self, const uint8_t id[KT_ID_LEN],
                                   const char *sender, const char *case_ref, uint32_t plan_version,
                                   uint64_t log_index, kt_reason_t *reason);
+/*  How far a record of the casusoverleg file got on its way to the log and
+ *  the participants.  A closure, a disclosure and a plan version are
+ *  recorded here first, so a crash before they are logged and sent is
+ *  resumed on start (art. 9.4, 10.5: the participants must learn them;
+ *  art. 15.2e: the log must show them); a step recorded as done is not
+ *  repeated, so the log shows each once. */
+typedef enum {
+    CASUS_STEP_SENT = 0,     /* everything done */
+    CASUS_STEP_RECORDED = 1, /* here only: log entry and copies to do */
+    CASUS_STEP_LOGGED = 2,   /* logged (a closure: weegploeg file too): copies to do */
+} casus_step_t;
+
 /*  art. 10.5: record a disclosure to recipient with its consent and kinds
- *  of data; the necessity is kept in the sealed body only (inside the
- *  caller's transaction). */
+ *  of data, at step CASUS_STEP_RECORDED; message_id is its copy's and
+ *  binds the sealed body to the row.  The necessity is kept in the sealed
+ *  body only (inside the caller's transaction). */
 int casusoverleg_record_disclosure (casusoverleg_t *self, const Keten__DisclosureConsent *d,
                                     const char *recipient, uint32_t uid,
                                     const uint8_t message_id[KT_ID_LEN], kt_reason_t *reason);
+/*  Record that the disclosure with message_id got to step. */
+int casusoverleg_disclosure_done (casusoverleg_t *self, const uint8_t message_id[KT_ID_LEN],
+                                  casus_step_t step, kt_reason_t *reason);
+/*  A disclosure not sent yet; strings borrowed for the callback. */
+typedef struct {
+    const char *case_ref;
+    const uint8_t *message_id;
+    const char *recipient;
+    uint32_t uid;
+    casus_step_t step;
+} casusoverleg_disclosure_t;
+typedef int (casusoverleg_disclosure_fn) (void *arg, const casusoverleg_disclosure_t *row,
+                                          kt_reason_t *reason);
+/*  Disclosures not sent yet, oldest first, each to fn. */
+int casusoverleg_each_disclosure_unsent (casusoverleg_t *self, casusoverleg_disclosure_fn *fn,
+                                         void *arg, kt_reason_t *reason);
+/*  The disclosure of case_ref with message_id, unsealed (free with
+ *  keten__disclosure_consent__free_unpacked). */
+int casusoverleg_disclosure (casusoverleg_t *self, const char *case_ref,
+                             const uint8_t message_id[KT_ID_LEN], Keten__DisclosureConsent **d_p,
+                             kt_reason_t *reason);
 
-/*  How far the sending of a closure got.  Recorded here first, so a crash
- *  before the participants are told is resumed on start (art. 9.4: they
- *  must learn it). */
-typedef enum {
-    CASUS_CLOSURE_SENT = 0,     /* everything done */
-    CASUS_CLOSURE_RECORDED = 1, /* here only: weegploeg file, log and copies to do */
-    CASUS_CLOSURE_LOGGED = 2,   /* weegploeg file and log done: copies to do */
-} casus_closure_step_t;
+/*  Mark plan version of case_ref recorded but not sent (inside the
+ *  caller's transaction with plan_store: the plan table itself is never
+ *  changed, art. 10.2e). */
+int casusoverleg_plan_unsent (casusoverleg_t *self, const char *case_ref, uint32_t version,
+                              kt_reason_t *reason);
+/*  Record that plan version of case_ref went to its participants. */
+int casusoverleg_plan_sent (casusoverleg_t *self, const char *case_ref, uint32_t version,
+                            kt_reason_t *reason);
+typedef int (casusoverleg_plan_fn) (void *arg, const char *case_ref, uint32_t version,
+                                    kt_reason_t *reason);
+/*  Plan versions not sent yet, oldest first per case, each to fn. */
+int casusoverleg_each_plan_unsent (casusoverleg_t *self, casusoverleg_plan_fn *fn, void *arg,
+                                   kt_reason_t *reason);
 
 /*  Mark the case closed with its closure decision, sealed under the case
- *  key, at step CASUS_CLOSURE_RECORDED.  Refuses a case that is not open. */
+ *  key, at step CASUS_STEP_RECORDED.  Refuses a case that is not open. */
 int casusoverleg_close (casusoverleg_t *self, const Keten__CaseClosure *c, kt_reason_t *reason);
 /*  The closure decision of a closed case, unsealed (free with
  *  keten__case_closure__free_unpacked), and its step when step_p. */
 int casusoverleg_closure (casusoverleg_t *self, const char *case_ref, Keten__CaseClosure **c_p,
-                          casus_closure_step_t *step_p, kt_reason_t *reason);
+                          casus_step_t *step_p, kt_reason_t *reason);
 /*  Record that the closure of case_ref got to step. */
-int casusoverleg_closure_done (casusoverleg_t *self, const char *case_ref,
-                               casus_closure_step_t step, kt_reason_t *reason);
+int casusoverleg_closure_done (casusoverleg_t *self, const char *case_ref, casus_step_t step,
+                               kt_reason_t *reason);
 /*  case_refs of closures not sent yet, oldest first. */
 int casusoverleg_each_closure_unsent (casusoverleg_t *self, store_text_fn *fn, void *arg,
                                       kt_reason_t *reason);

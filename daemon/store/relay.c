@@ -121,6 +121,14 @@ s_due_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
     return due->n < due->max ? 0 : 1;
 }
 
+int
+relay_has (relay_t *self, const uint8_t id[KT_ID_LEN], kt_reason_t *reason)
+{
+    return store_one (self->db, "SELECT 1 FROM relay WHERE id=?",
+                      STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), NULL, NULL,
+                      "look up a kept message", reason);
+}
+
 size_t
 relay_due (relay_t *self, const char *recipient, uint64_t now_ms, relay_item_t *items, size_t max)
 {

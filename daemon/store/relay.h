@@ -39,6 +39,10 @@ typedef struct {
     size_t header_len;
 } relay_item_t;
 
+/*  Whether a message with id is kept (settled or not): 1, 0, or -1 with
+ *  reason.  A send resumed after a crash skips a copy kept already. */
+int relay_has (relay_t *self, const uint8_t id[KT_ID_LEN], kt_reason_t *reason);
+
 /*  Up to max of recipient's pending messages that are due at now_ms; each
  *  is rescheduled with backoff as if sent.  Returns the count. */
 size_t relay_due (relay_t *self, const char *recipient, uint64_t now_ms, relay_item_t *items,

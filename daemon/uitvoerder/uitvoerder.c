@@ -69,6 +69,10 @@ s_start (node_t *self, kt_reason_t *reason)
     if (uitvoerder_resume_meetings (self, reason) != 0 ||
         uitvoerder_resume_decisions (self, reason) != 0)
         return -1;
+    /*  Plan versions and disclosures before closures: a participant
+     *  learns what the case got before it learns that it is closed. */
+    uitvoerder_resume_plans (self);
+    uitvoerder_resume_disclosures (self);
     uitvoerder_resume_closures (self);
     return 0;
 }
@@ -736,6 +740,7 @@ const node_role_t uitvoerder_role = {
     .metrics = s_metrics,
     .api_flush = NULL,
     .roster_changed = uitvoerder_roster_changed,
+    .access_notice = NULL,
     .log_access = uitvoerder_log_access,
     .commands = s_commands,
     .n_commands = sizeof s_commands / sizeof s_commands[0],

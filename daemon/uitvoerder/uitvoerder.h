@@ -141,6 +141,10 @@ void uitvoerder_plan_show (node_t *self, const api_caller_t *caller, const char 
 /*  Send the closures a crash left unsent (on start; a failure is logged
  *  and tried again on the next start). */
 void uitvoerder_resume_closures (node_t *self);
+/*  Log and send the plan versions and disclosures a crash left unsent (on
+ *  start, as closures). */
+void uitvoerder_resume_plans (node_t *self);
+void uitvoerder_resume_disclosures (node_t *self);
 
 /*  Subjects and possible matches (uitvoerder_subject.c). */
 void uitvoerder_subject_show (node_t *self, const api_caller_t *caller, const char *cmd,
@@ -171,6 +175,11 @@ typedef struct {
 int uitvoerder_copy_add (node_t *self, copies_t *copies, const roster_member_t *to,
                          const ProtobufCMessage *body, char *const *case_refs, size_t n_case_refs,
                          bool cancelled, kt_reason_t *reason);
+/*  uitvoerder_copy_add under the message id given, one already on record
+ *  (a copy sealed again when its send is resumed). */
+int uitvoerder_copy_add_as (node_t *self, copies_t *copies, const roster_member_t *to,
+                            const ProtobufCMessage *body, char *const *case_refs,
+                            size_t n_case_refs, const uint8_t id[KT_ID_LEN], kt_reason_t *reason);
 /*  Log every copy as sent, keep them until receipted, offer them to the
  *  members online now.  json (may be NULL) receives one object each. */
 int uitvoerder_copies_send (node_t *self, const copies_t *copies, const char *os_user, json_t *json,

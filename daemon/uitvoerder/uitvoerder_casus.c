@@ -86,20 +86,44 @@ typedef struct {
     uint64_t log_index;
 } progress_ref_t;
 
-/*  Store plan as the next version of its case (one transaction, with the
- *  progress report that caused it, if any) and send it to the
- *  participants. */
+/*  Send plan, a version recorded in the casusoverleg file and marked
+ *  unsent there, to the participants; then mark it sent.  The copies'
+ *  MESSAGE_SENT entries are the version's log entries: a plan has no
+ *  event of its own.  Run again after a crash (uitvoerder_resume_plans),
+ *  it sends the version once more; a participant keeps one row per
+ *  version, so a copy taken twice is taken once. */
+static int
+s_send_plan (node_t *self, const Keten__CasePlan *plan, const casus_info_t *info,
+             const char *os_user, json_t *json, kt_reason_t *reason)
+{
+    if (s_send_to_participants (self, KETEN__MESSAGE_TYPE__PLAN, &plan->base, NULL, info,
+                                plan->case_ref, os_user, json, reason) != 0)
+        return -1;
+    return casusoverleg_plan_sent (uitvoerder_of (self)->casus, plan->case_ref, plan->version,
+                                   reason);
+}
+
+/*  Store plan as the next version of its case, marked unsent (one
+ *  transaction, with the progress report that caused it, if any), then
+ *  send it to the participants.  *recorded_p says whether the version is
+ *  on record: when it is and the send failed, the next start sends it.
+ *
+ *  Crash reasoning: the version and its unsent mark commit together, so
+ *  no version is on record without the mark that gets it sent; the mark
+ *  goes only after the copies are logged and kept in the relay. */
 static int
 s_publish_plan (node_t *self, Keten__CasePlan *plan, const casus_info_t *info,
                 const uint8_t key[KEYSTORE_KEY_LEN], const progress_ref_t *progress,
-                const char *os_user, json_t *json, kt_reason_t *reason)
+                const char *os_user, json_t *json, bool *recorded_p, kt_reason_t *reason)
 {
     uitvoerder_t *u = uitvoerder_of (self);
     sqlite3 *db = casusoverleg_db (u->casus);
+    *recorded_p = false;
     plan->issued_ms = kt_now_ms ();
     if (store_begin (db, reason) != 0)
         return -1;
     if (plan_store (db, plan, key, true, reason) != 0 ||
+        casusoverleg_plan_unsent (u->casus, plan->case_ref, plan->version, reason) != 0 ||
         (progress && casusoverleg_record_progress (u->casus, progress->message_id, progress->sender,
                                                    plan->case_ref, plan->version,
                                                    progress->log_index, reason) != 0) ||
@@ -107,8 +131,65 @@ s_publish_plan (node_t *self, Keten__CasePlan *plan, const casus_info_t *info,
         store_rollback (db);
         return -1;
     }
-    return s_send_to_participants (self, KETEN__MESSAGE_TYPE__PLAN, &plan->base, NULL, info,
-                                   plan->case_ref, os_user, json, reason);
+    *recorded_p = true;
+    return s_send_plan (self, plan, info, os_user, json, reason);
+}
+
+/*  Collect the unsent plan versions: the sends write to the file the
+ *  query reads. */
+static int
+s_plan_unsent_row (void *arg, const char *case_ref, uint32_t version, kt_reason_t *reason)
+{
+    json_t *list = arg;
+    if (json_array_append_new (list, json_pack ("{s:s, s:I}", "case_ref", case_ref, "version",
+                                                (json_int_t) version)) != 0)
+        return kt_fail (reason, "out of memory");
+    return 0;
+}
+
+/*  One unsent plan version, sent. */
+static int
+s_resume_plan (node_t *self, const char *case_ref, uint32_t version, kt_reason_t *reason)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    casus_info_t info;
+    uint8_t key[KEYSTORE_KEY_LEN];
+    Keten__CasePlan *plan = NULL;
+    if (casusoverleg_case (u->casus, case_ref, &info, key, reason) != 0)
+        return -1;
+    int rc = plan_load (casusoverleg_db (u->casus), case_ref, version, key, &plan, reason);
+    sodium_memzero (key, sizeof key);
+    if (rc == 0 && !plan)
+        rc = kt_fail (reason, "plan version %u of %s is gone", (unsigned) version, case_ref);
+    if (rc == 0)
+        rc = s_send_plan (self, plan, &info, "ketend", NULL, reason);
+    if (plan)
+        keten__case_plan__free_unpacked (plan, NULL);
+    return rc;
+}
+
+void
+uitvoerder_resume_plans (node_t *self)
+{
+    kt_reason_t why;
+    json_t *list = json_array (), *item;
+    if (!list || casusoverleg_each_plan_unsent (uitvoerder_of (self)->casus, s_plan_unsent_row,
+                                                list, &why) != 0)
+        kt_log (KT_LOG_ERROR, "plan resume_failed reason=\"%s\"",
+                list ? why.text : "out of memory");
+    size_t i;
+    json_array_foreach (list, i, item)
+    {
+        const char *case_ref = json_string_value (json_object_get (item, "case_ref"));
+        uint32_t version = (uint32_t) json_integer_value (json_object_get (item, "version"));
+        kt_reason_t reason;
+        kt_log (KT_LOG_INFO, "plan resume case_ref=%s version=%u", case_ref, (unsigned) version);
+        /*  It stays unsent, for the next start; the others go on. */
+        if (s_resume_plan (self, case_ref, version, &reason) != 0)
+            kt_log (KT_LOG_ERROR, "plan resume_failed case_ref=%s version=%u reason=\"%s\"",
+                    case_ref, (unsigned) version, reason.text);
+    }
+    json_decref (list);
 }
 
 /*  Replace the strings of a freshly unpacked message field. */
@@ -171,13 +252,23 @@ s_plan_set (node_t *self, const api_caller_t *caller, json_t *args, json_t *resu
         char user[65];
         access_user_name (caller->uid, user, sizeof user);
         json_t *sent = json_array ();
-        rc = s_publish_plan (self, plan, &info, key, NULL, user, sent, reason);
+        bool recorded;
+        rc = s_publish_plan (self, plan, &info, key, NULL, user, sent, &recorded, reason);
         json_object_set_new (result, "case_ref", json_string (case_ref));
         json_object_set_new (result, "version", json_integer (plan->version));
         json_object_set_new (result, "sent_to", sent);
-        if (rc == 0)
+        if (recorded)
             kt_log (KT_LOG_INFO, "plan recorded case_ref=%s version=%u user=%s", case_ref,
                     (unsigned) plan->version, user);
+        if (rc != 0 && recorded) {
+            kt_reason_t why = *reason;
+            kt_log (KT_LOG_ERROR, "plan send_failed case_ref=%s version=%u reason=\"%s\"", case_ref,
+                    (unsigned) plan->version, why.text);
+            kt_fail (reason,
+                     "plan version %u of %s is recorded, but not sent to the participants yet "
+                     "(done when ketend next starts): %s",
+                     (unsigned) plan->version, case_ref, why.text);
+        }
     }
     sodium_memzero (key, sizeof key);
     if (plan)
@@ -323,7 +414,19 @@ s_take (node_t *self, const roster_member_t *sender, const envelope_opened_t *op
     uitvoerder_t *u = uitvoerder_of (self);
     if (next) {
         progress_ref_t ref = {opened->id, sender->id, index};
-        return s_publish_plan (self, next, info, key, &ref, NULL, NULL, reason);
+        bool recorded;
+        kt_reason_t why;
+        if (s_publish_plan (self, next, info, key, &ref, NULL, NULL, &recorded, &why) == 0)
+            return 0;
+        if (!recorded) {
+            *reason = why;
+            return -1;
+        }
+        /*  The report is kept (rule 3: it may be receipted); the version
+         *  it made goes out when ketend next starts. */
+        kt_log (KT_LOG_ERROR, "plan send_failed case_ref=%s version=%u reason=\"%s\"",
+                next->case_ref, (unsigned) next->version, why.text);
+        return 0;
     }
     sqlite3 *db = casusoverleg_db (u->casus);
     if (store_begin (db, reason) != 0)
@@ -512,37 +615,134 @@ s_disclosure_items (Keten__SignalItem **items, size_t n_items, const char *basis
     return 0;
 }
 
-/*  The disclosure on record before it goes: in the casusoverleg file
- *  (one transaction), then DISCLOSED in the provenance log naming the
- *  kinds of data, never the data. */
+/*  Log and send a disclosure recorded in the casusoverleg file at step:
+ *  DISCLOSED in the provenance log, naming the kinds of data and never the
+ *  data, unless the step says it is logged; then its copy under the
+ *  message id on record (sealed is that copy, or NULL to seal it again),
+ *  unless the relay keeps it already.
+ *
+ *  Crash reasoning: each step commits before the next begins, and the
+ *  casusoverleg file records each one done, so a resume
+ *  (uitvoerder_resume_disclosures) repeats only what is not recorded.
+ *  DISCLOSED is logged once: a crash after it and before its step is
+ *  recorded is the one window that logs it again, as for CASE_CLOSED.  A
+ *  copy sent twice has one id, and the externe casuspartner's node keeps
+ *  one row per id. */
 static int
-s_record_disclosure (node_t *self, const api_caller_t *caller, const Keten__DisclosureConsent *d,
-                     const roster_member_t *to, const uint8_t id[KT_ID_LEN], const char *user,
-                     kt_reason_t *reason)
+s_send_disclosure (node_t *self, const Keten__DisclosureConsent *d, const roster_member_t *to,
+                   const uint8_t id[KT_ID_LEN], casus_step_t step, copies_t *sealed,
+                   const char *user, json_t *json, kt_reason_t *reason)
 {
     uitvoerder_t *u = uitvoerder_of (self);
-    sqlite3 *db = casusoverleg_db (u->casus);
-    if (store_begin (db, reason) != 0)
-        return -1;
-    if (casusoverleg_record_disclosure (u->casus, d, to->id, (uint32_t) caller->uid, id, reason) !=
-            0 ||
-        store_commit (db, reason) != 0) {
-        store_rollback (db);
-        return -1;
+    if (step == CASUS_STEP_RECORDED) {
+        char what[256] = "";
+        size_t o = 0;
+        for (size_t i = 0; i < d->n_data_kinds && o < sizeof what; i++)
+            o += (size_t) snprintf (what + o, sizeof what - o, "%s%s", i ? "," : "",
+                                    d->data_kinds[i]);
+        char *rcpt[1] = {(char *) to->id};
+        if (s_log (self, KETEN__LOG_EVENT__DISCLOSED, KETEN__MESSAGE_TYPE__DISCLOSURE_CONSENT,
+                   s_me (self), user, d->case_ref, what, rcpt, 1, id, NULL, reason) != 0 ||
+            casusoverleg_disclosure_done (u->casus, id, CASUS_STEP_LOGGED, reason) != 0)
+            return -1;
     }
-    char what[256] = "";
-    size_t o = 0;
-    for (size_t i = 0; i < d->n_data_kinds && o < sizeof what; i++)
-        o += (size_t) snprintf (what + o, sizeof what - o, "%s%s", i ? "," : "", d->data_kinds[i]);
-    char *rcpt[1] = {(char *) to->id};
-    return s_log (self, KETEN__LOG_EVENT__DISCLOSED, KETEN__MESSAGE_TYPE__DISCLOSURE_CONSENT,
-                  s_me (self), user, d->case_ref, what, rcpt, 1, id, NULL, reason);
+    /*  Kept already: a crash came after the relay's commit. */
+    int kept = relay_has (u->relay, id, reason);
+    if (kept < 0)
+        return -1;
+    if (kept == 0) {
+        copies_t again = {self, KETEN__MESSAGE_TYPE__DISCLOSURE_CONSENT, NULL, 0};
+        char *refs[1] = {d->case_ref};
+        copies_t *copies = sealed ? sealed : &again;
+        int rc =
+            sealed ? 0 : uitvoerder_copy_add_as (self, &again, to, &d->base, refs, 1, id, reason);
+        if (rc == 0)
+            rc = uitvoerder_copies_send (self, copies, user, json, reason);
+        uitvoerder_copies_free (&again);
+        if (rc != 0)
+            return -1;
+    }
+    return casusoverleg_disclosure_done (u->casus, id, CASUS_STEP_SENT, reason);
+}
+
+/*  Collect the unsent disclosures: the sends write to the file the query
+ *  reads. */
+static int
+s_disclosure_unsent_row (void *arg, const casusoverleg_disclosure_t *row, kt_reason_t *reason)
+{
+    json_t *list = arg;
+    char hex[KT_ID_HEX];
+    kt_hex (hex, row->message_id, KT_ID_LEN);
+    if (json_array_append_new (list,
+                               json_pack ("{s:s, s:s, s:s, s:I, s:i}", "case_ref", row->case_ref,
+                                          "id", hex, "to", row->recipient, "uid",
+                                          (json_int_t) row->uid, "step", (int) row->step)) != 0)
+        return kt_fail (reason, "out of memory");
+    return 0;
+}
+
+/*  One unsent disclosure (an item of s_disclosure_unsent_row), logged and
+ *  sent from its step. */
+static int
+s_resume_disclosure (node_t *self, json_t *item, kt_reason_t *reason)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    const char *case_ref = json_string_value (json_object_get (item, "case_ref"));
+    const char *to_id = json_string_value (json_object_get (item, "to"));
+    uint8_t id[KT_ID_LEN];
+    if (kt_unhex (id, KT_ID_LEN, json_string_value (json_object_get (item, "id"))) != 0)
+        return kt_fail (reason, "a disclosure's id does not read back");
+    const roster_member_t *to = roster_find (keyring_roster (self->keyring), to_id);
+    /*  art. 15.2c, 18.2: a member that left since gets nothing; the
+     *  record stays as the attempt it was. */
+    if (!to || !roster_member_active (to, kt_now_ms ())) {
+        kt_log (KT_LOG_WARN, "disclosure dropped case_ref=%s to=%s reason=\"no longer a member\"",
+                case_ref, to_id);
+        return casusoverleg_disclosure_done (u->casus, id, CASUS_STEP_SENT, reason);
+    }
+    Keten__DisclosureConsent *d = NULL;
+    char user[65];
+    access_user_name ((uid_t) json_integer_value (json_object_get (item, "uid")), user,
+                      sizeof user);
+    int rc = casusoverleg_disclosure (u->casus, case_ref, id, &d, reason);
+    if (rc == 0)
+        rc = s_send_disclosure (self, d, to, id,
+                                (casus_step_t) json_integer_value (json_object_get (item, "step")),
+                                NULL, user, NULL, reason);
+    if (d)
+        keten__disclosure_consent__free_unpacked (d, NULL);
+    return rc;
+}
+
+void
+uitvoerder_resume_disclosures (node_t *self)
+{
+    kt_reason_t why;
+    json_t *list = json_array (), *item;
+    if (!list || casusoverleg_each_disclosure_unsent (uitvoerder_of (self)->casus,
+                                                      s_disclosure_unsent_row, list, &why) != 0)
+        kt_log (KT_LOG_ERROR, "disclosure resume_failed reason=\"%s\"",
+                list ? why.text : "out of memory");
+    size_t i;
+    json_array_foreach (list, i, item)
+    {
+        const char *case_ref = json_string_value (json_object_get (item, "case_ref"));
+        kt_reason_t reason;
+        kt_log (KT_LOG_INFO, "disclosure resume case_ref=%s id=%s", case_ref,
+                json_string_value (json_object_get (item, "id")));
+        /*  It stays unsent, for the next start; the others go on. */
+        if (s_resume_disclosure (self, item, &reason) != 0)
+            kt_log (KT_LOG_ERROR, "disclosure resume_failed case_ref=%s reason=\"%s\"", case_ref,
+                    reason.text);
+    }
+    json_decref (list);
 }
 
 static int
 s_disclose (node_t *self, const api_caller_t *caller, json_t *args, json_t *result,
             kt_reason_t *reason)
 {
+    uitvoerder_t *u = uitvoerder_of (self);
     const char *case_ref = json_string_value (json_object_get (args, "case_ref"));
     const char *to_id = json_string_value (json_object_get (args, "to"));
     const char *necessity = json_string_value (json_object_get (args, "necessity"));
@@ -573,15 +773,37 @@ s_disclose (node_t *self, const api_caller_t *caller, json_t *args, json_t *resu
     int rc = s_disclosure_items (items, n_items, basis, reason);
     char user[65];
     access_user_name (caller->uid, user, sizeof user);
+    /*  Sealed first, so a disclosure that cannot go (too big) is never
+     *  recorded; its id is the one the record, the log and the copy
+     *  share. */
+    uint8_t id[KT_ID_LEN];
+    kt_ordered_id (id, KT_ID_LEN);
     copies_t copies = {self, KETEN__MESSAGE_TYPE__DISCLOSURE_CONSENT, NULL, 0};
     char *refs[1] = {(char *) case_ref};
     if (rc == 0)
-        rc = uitvoerder_copy_add (self, &copies, to, &d.base, refs, 1, false, reason);
-    if (rc == 0)
-        rc = s_record_disclosure (self, caller, &d, to, copies.items[0].id, user, reason);
+        rc = uitvoerder_copy_add_as (self, &copies, to, &d.base, refs, 1, id, reason);
+    /*  Recorded (art. 10.5) before anything else, in one transaction:
+     *  from here on the rest is resumed on start until it is done. */
+    sqlite3 *db = casusoverleg_db (u->casus);
+    if (rc == 0 && (rc = store_begin (db, reason)) == 0) {
+        if (casusoverleg_record_disclosure (u->casus, &d, to->id, (uint32_t) caller->uid, id,
+                                            reason) != 0 ||
+            store_commit (db, reason) != 0) {
+            store_rollback (db);
+            rc = -1;
+        }
+    }
     json_t *sent = json_array ();
-    if (rc == 0)
-        rc = uitvoerder_copies_send (self, &copies, user, sent, reason);
+    if (rc == 0 && s_send_disclosure (self, &d, to, id, CASUS_STEP_RECORDED, &copies, user, sent,
+                                      reason) != 0) {
+        kt_reason_t why = *reason;
+        kt_log (KT_LOG_ERROR, "disclosure send_failed case_ref=%s to=%s reason=\"%s\"", case_ref,
+                to->id, why.text);
+        rc = kt_fail (reason,
+                      "the disclosure of %s to %s is recorded, but not logged and sent yet (done "
+                      "when ketend next starts): %s",
+                      case_ref, to->id, why.text);
+    }
     json_object_set_new (result, "sent_to", sent);
     uitvoerder_copies_free (&copies);
     items_free (items, n_items);
@@ -604,18 +826,18 @@ s_send_closure (node_t *self, const char *case_ref, const char *os_user, json_t 
     uitvoerder_t *u = uitvoerder_of (self);
     casus_info_t info;
     Keten__CaseClosure *c = NULL;
-    casus_closure_step_t step = CASUS_CLOSURE_SENT;
+    casus_step_t step = CASUS_STEP_SENT;
     int rc = casusoverleg_case (u->casus, case_ref, &info, NULL, reason);
     if (rc == 0)
         rc = casusoverleg_closure (u->casus, case_ref, &c, &step, reason);
-    if (rc == 0 && step == CASUS_CLOSURE_RECORDED) {
+    if (rc == 0 && step == CASUS_STEP_RECORDED) {
         rc = weegploeg_record_closure (u->weegploeg, case_ref, c->closed_ms, reason);
         if (rc == 0)
             rc = s_log (self, KETEN__LOG_EVENT__CASE_CLOSED, KETEN__MESSAGE_TYPE__CLOSURE,
                         s_me (self), os_user, case_ref, "closed", c->decided_by, c->n_decided_by,
                         NULL, NULL, reason);
         if (rc == 0)
-            rc = casusoverleg_closure_done (u->casus, case_ref, CASUS_CLOSURE_LOGGED, reason);
+            rc = casusoverleg_closure_done (u->casus, case_ref, CASUS_STEP_LOGGED, reason);
     }
     if (rc == 0) {
         /*  art. 10.5: an externe casuspartner has access to the plan; the
@@ -626,7 +848,7 @@ s_send_closure (node_t *self, const char *case_ref, const char *os_user, json_t 
                                      &info, case_ref, os_user, json, reason);
     }
     if (rc == 0)
-        rc = casusoverleg_closure_done (u->casus, case_ref, CASUS_CLOSURE_SENT, reason);
+        rc = casusoverleg_closure_done (u->casus, case_ref, CASUS_STEP_SENT, reason);
     if (c)
         keten__case_closure__free_unpacked (c, NULL);
     return rc;

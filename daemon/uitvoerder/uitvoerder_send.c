@@ -30,10 +30,10 @@ uitvoerder_copies_free (copies_t *copies)
     copies->n = 0;
 }
 
-int
-uitvoerder_copy_add (node_t *self, copies_t *copies, const roster_member_t *to,
-                     const ProtobufCMessage *body, char *const *case_refs, size_t n_case_refs,
-                     bool cancelled, kt_reason_t *reason)
+static int
+s_copy_add (node_t *self, copies_t *copies, const roster_member_t *to, const ProtobufCMessage *body,
+            char *const *case_refs, size_t n_case_refs, bool cancelled, const uint8_t *id,
+            kt_reason_t *reason)
 {
     copy_t *grown = realloc (copies->items, (copies->n + 1) * sizeof *grown);
     if (!grown)
@@ -41,9 +41,13 @@ uitvoerder_copy_add (node_t *self, copies_t *copies, const roster_member_t *to,
     copies->items = grown;
     copy_t *c = &copies->items[copies->n];
     memset (c, 0, sizeof *c);
-    if (node_seal (self, copies->type, to->id, body, c->id, &c->header, &c->header_len, reason) !=
-        0)
+    if ((id ? node_seal_as (self, copies->type, to->id, body, id, &c->header, &c->header_len,
+                            reason)
+            : node_seal (self, copies->type, to->id, body, c->id, &c->header, &c->header_len,
+                         reason)) != 0)
         return -1;
+    if (id)
+        memcpy (c->id, id, KT_ID_LEN);
     copies->n++;
     c->to = to;
     c->cancelled = cancelled;
@@ -56,6 +60,22 @@ uitvoerder_copy_add (node_t *self, copies_t *copies, const roster_member_t *to,
         c->n_case_refs++;
     }
     return 0;
+}
+
+int
+uitvoerder_copy_add (node_t *self, copies_t *copies, const roster_member_t *to,
+                     const ProtobufCMessage *body, char *const *case_refs, size_t n_case_refs,
+                     bool cancelled, kt_reason_t *reason)
+{
+    return s_copy_add (self, copies, to, body, case_refs, n_case_refs, cancelled, NULL, reason);
+}
+
+int
+uitvoerder_copy_add_as (node_t *self, copies_t *copies, const roster_member_t *to,
+                        const ProtobufCMessage *body, char *const *case_refs, size_t n_case_refs,
+                        const uint8_t id[KT_ID_LEN], kt_reason_t *reason)
+{
+    return s_copy_add (self, copies, to, body, case_refs, n_case_refs, false, id, reason);
 }
 
 int

@@ -229,6 +229,48 @@ echo "$out" | grep -q "no longer an active member" || fail "refusal unclear: $ou
     || fail "the refused disclosure is recorded"
 pass "nothing is disclosed to a member that left the federation"
 
+# A crash between recording a plan version or a disclosure and logging it
+# (here: the provenance log is locked): both stay recorded, the caller is
+# told they go out when ketend next starts, and the next start logs each
+# once and sends it.  Receipts first, as for the closure below.
+wait_until 20 relay_settled extern2-test || fail "copies unconfirmed before the lock"
+lock_db "$T/state-$UITV/log.db"
+if out=$(kt "$UITV" case plan "$B" --file "$T/plan.json" 2>&1); then
+    unlock_db
+    fail "a plan version sent with the log locked: $out"
+fi
+if out2=$(kt "$UITV" case disclose "$B" --to nctv-test --consent "$G" \
+        --necessity "Nodig voor de veiligheidsanalyse." --data-kind gezinssituatie \
+        --legal-basis avg-6-1-e --file "$T/items.json" 2>&1); then
+    unlock_db
+    fail "a disclosure sent with the log locked: $out2"
+fi
+unlock_db
+echo "$out" | grep -q "when ketend next starts" || fail "plan failure unclear: $out"
+echo "$out2" | grep -q "when ketend next starts" || fail "disclosure failure unclear: $out2"
+disclosures() { kt nctv-test case show "$B" --json | jq '.disclosures | length'; }
+[ "$(disclosures)" = 0 ] || fail "a disclosure that was never logged reached nctv-test"
+for id in politie-test "$G" rvdk-test nctv-test; do
+    [ "$(plan_v "$id" 1 "$B")" = 1 ] || fail "$id got a plan version that was never logged"
+done
+kt_kill "$UITV"
+kt_start "$UITV"
+for id in politie-test "$G" rvdk-test nctv-test; do
+    wait_until 20 has_v "$id" 2 "$B" || fail "$id did not get plan v2 of $B after the restart"
+done
+disclosed_b() { [ "$(disclosures)" = 1 ]; }
+wait_until 20 disclosed_b || fail "the disclosure did not reach nctv-test after the restart"
+grep -q "plan resume case_ref=$B version=2" "$T/$UITV.log" || fail "the plan resume is not in the journal"
+grep -q "disclosure resume case_ref=$B" "$T/$UITV.log" || fail "the disclosure resume is not in the journal"
+trail_b() { kt "$UITV" log show --case "$B" --json | jq "[.events[] | select($1)] | length"; }
+[ "$(trail_b '.event=="DISCLOSED"')" = 1 ] || fail "the disclosure of $B is not logged exactly once"
+DID=$(sqlite3 "$T/state-$UITV/casusoverleg.db" "SELECT lower(hex(message_id)) FROM disclosure WHERE case_ref='$B'")
+[ "$(trail_b '.event=="MESSAGE_SENT" and .message_id=="'"$DID"'"')" = 1 ] \
+    || fail "the disclosure's copy $DID is not logged as sent exactly once"
+[ "$(sqlite3 "$T/state-$UITV/casusoverleg.db" "SELECT (SELECT count(*) FROM disclosure WHERE step<>0)
+    + (SELECT count(*) FROM plan_unsent)")" = 0 ] || fail "a plan version or disclosure is still unsent"
+pass "a plan version or disclosure left unlogged by a crash is logged once and sent on the next start"
+
 # A crash between recording a closure and telling the participants (here:
 # the provenance log is locked, so the closure cannot be logged and sent):
 # the case is closed at the uitvoerder, and the next start tells everyone.
@@ -266,6 +308,26 @@ grep -q "closure resume case_ref=$B" "$T/$UITV.log" || fail "the resume is not i
 if grep -q "advice_dropped" "$T/nctv-test.log"; then fail "the uitvoerder sent the advice to nctv-test on resume"; fi
 pass "a closure left unsent by a crash goes to every participant on the next start, logged once"
 
+# art. 15.2e: at a partner a read is on record only with the notice that
+# carries it to the provenance log.  A failed outbox insert (injected with a
+# trigger) refuses the read and leaves no access row behind.
+nodedb="$T/state-nctv-test/node.db"
+reads() { sqlite3 "$nodedb" "SELECT count(*) FROM access"; }
+notices() { sqlite3 "$nodedb" "SELECT count(*) FROM outbox"; }
+r0=$(reads); n0=$(notices)
+sqlite3 "$nodedb" "CREATE TRIGGER inject_outbox_fault BEFORE INSERT ON outbox
+    BEGIN SELECT RAISE (ABORT, 'injected outbox fault'); END;"
+if out=$(kt nctv-test case show "$A" 2>&1); then
+    sqlite3 "$nodedb" "DROP TRIGGER inject_outbox_fault"
+    fail "a read was shown without its notice: $out"
+fi
+sqlite3 "$nodedb" "DROP TRIGGER inject_outbox_fault"
+[ "$(reads)" = "$r0" ] || fail "a read is on record without its ACCESS_NOTICE"
+kt nctv-test case show "$A" > /dev/null || fail "the read is refused after the fault"
+[ "$(reads)" = $((r0 + 1)) ] && [ "$(notices)" = $((n0 + 1)) ] \
+    || fail "the read and its notice are not recorded together"
+pass "a partner's read is recorded with its ACCESS_NOTICE or not at all"
+
 # The subject's trail in the provenance log (issue #4): the basis for inzage.
 kt "$UITV" log show --case "$A" > "$T/trail.txt"
 for words in "politie-test supplied a SIGNAL" "decided: agenderen" "sent a PLAN to rvdk-test" \
@@ -290,13 +352,14 @@ pb() {  # pb FIELD TEXT: a protobuf string field (TEXT < 128 bytes), in hex
     printf '%s' "$2" | od -An -tx1 | tr -d ' \n'
 }
 clear=$(pb 1 "$A"; pb 2 "Oud advies in de klare tekst."; pb 3 politie-test)
-sqlite3 "$db" "ALTER TABLE casus DROP COLUMN closure_step; UPDATE casus SET closure=X'$clear' WHERE case_ref='$A';
+sqlite3 "$db" "DROP TABLE plan_unsent; ALTER TABLE disclosure DROP COLUMN step;
+    ALTER TABLE casus DROP COLUMN closure_step; UPDATE casus SET closure=X'$clear' WHERE case_ref='$A';
     ALTER TABLE disclosure ADD COLUMN necessity TEXT NOT NULL DEFAULT '';
     UPDATE disclosure SET necessity='Oude noodzaak in de klare tekst.';
     UPDATE schema_version SET version=2 WHERE module='casusoverleg';"
 in_clear "Oud advies" "$db" || fail "test setup: no schema-2 file"
 kt_start "$UITV"
-[ "$(sqlite3 "$db" "SELECT version FROM schema_version WHERE module='casusoverleg'")" = 4 ] || fail "not migrated"
+[ "$(sqlite3 "$db" "SELECT version FROM schema_version WHERE module='casusoverleg'")" = 5 ] || fail "not migrated"
 [ "$(sqlite3 "$db" "SELECT length(closure) > 40 FROM casus WHERE case_ref='$A'")" = 1 ] || fail "the closure is gone"
 for f in "$db"*; do
     if in_clear "Oud advies" "$f" || in_clear "Oude noodzaak" "$f"; then fail "clear text left in $f"; fi

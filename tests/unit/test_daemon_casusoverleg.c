@@ -356,6 +356,114 @@ test_a_disclosure_is_recorded_with_its_necessity_sealed (void **state)
     assert_int_equal (s_count (f, "SELECT count(*) FROM disclosure"), 1);
 }
 
+static int
+s_disclosure_unsent_row (void *arg, const casusoverleg_disclosure_t *row, kt_reason_t *reason)
+{
+    (void) reason;
+    json_array_append_new (arg, json_pack ("{s:s, s:s, s:i, s:i}", "case_ref", row->case_ref, "to",
+                                           row->recipient, "uid", (int) row->uid, "step",
+                                           (int) row->step));
+    return 0;
+}
+
+static int
+s_plan_unsent_row (void *arg, const char *case_ref, uint32_t version, kt_reason_t *reason)
+{
+    (void) reason;
+    json_array_append_new (
+        arg, json_pack ("{s:s, s:i}", "case_ref", case_ref, "version", (int) version));
+    return 0;
+}
+
+static void
+test_a_disclosure_is_resumed_from_the_step_recorded (void **state)
+{
+    fixture_t *f = *state;
+    s_open_default (f);
+    char *consenting[] = {"politie-test"};
+    char *kinds[] = {"adres"};
+    Keten__DisclosureConsent d = KETEN__DISCLOSURE_CONSENT__INIT;
+    d.case_ref = CASE;
+    d.consenting = consenting;
+    d.n_consenting = 1;
+    d.necessity = "Nodig voor het plan.";
+    d.data_kinds = kinds;
+    d.n_data_kinds = 1;
+    d.consented_ms = 3000;
+    uint8_t id[KT_ID_LEN];
+    randombytes_buf (id, sizeof id);
+    kt_reason_t r;
+    assert_int_equal (casusoverleg_record_disclosure (f->casus, &d, "extern-test", 1000, id, &r),
+                      0);
+    /*  art. 10.5: recorded, neither logged nor sent; a restart finds it
+     *  at that step, with what it needs to log and send it. */
+    s_close (f);
+    s_open (f);
+    json_t *list = json_array ();
+    assert_int_equal (
+        casusoverleg_each_disclosure_unsent (f->casus, s_disclosure_unsent_row, list, &r), 0);
+    assert_int_equal (json_array_size (list), 1);
+    json_t *row = json_array_get (list, 0);
+    assert_string_equal (json_string_value (json_object_get (row, "to")), "extern-test");
+    assert_int_equal (json_integer_value (json_object_get (row, "uid")), 1000);
+    assert_int_equal (json_integer_value (json_object_get (row, "step")), CASUS_STEP_RECORDED);
+    json_decref (list);
+    Keten__DisclosureConsent *back = NULL;
+    assert_int_equal (casusoverleg_disclosure (f->casus, CASE, id, &back, &r), 0);
+    assert_string_equal (back->necessity, "Nodig voor het plan.");
+    keten__disclosure_consent__free_unpacked (back, NULL);
+    /*  Under another id the sealed body does not open. */
+    uint8_t other[KT_ID_LEN];
+    randombytes_buf (other, sizeof other);
+    assert_int_equal (casusoverleg_disclosure (f->casus, CASE, other, &back, &r), -1);
+    assert_null (back);
+
+    assert_int_equal (casusoverleg_disclosure_done (f->casus, id, CASUS_STEP_LOGGED, &r), 0);
+    list = json_array ();
+    assert_int_equal (
+        casusoverleg_each_disclosure_unsent (f->casus, s_disclosure_unsent_row, list, &r), 0);
+    assert_int_equal (json_integer_value (json_object_get (json_array_get (list, 0), "step")),
+                      CASUS_STEP_LOGGED);
+    json_decref (list);
+    assert_int_equal (casusoverleg_disclosure_done (f->casus, id, CASUS_STEP_SENT, &r), 0);
+    list = json_array ();
+    assert_int_equal (
+        casusoverleg_each_disclosure_unsent (f->casus, s_disclosure_unsent_row, list, &r), 0);
+    assert_int_equal (json_array_size (list), 0);
+    json_decref (list);
+}
+
+static void
+test_a_plan_version_stays_unsent_until_marked_sent (void **state)
+{
+    fixture_t *f = *state;
+    s_open_default (f);
+    kt_reason_t r;
+    sqlite3 *db = casusoverleg_db (f->casus);
+    /*  Marked in the transaction that stores the version: a rollback
+     *  leaves neither. */
+    assert_int_equal (store_begin (db, &r), 0);
+    assert_int_equal (casusoverleg_plan_unsent (f->casus, CASE, 1, &r), 0);
+    store_rollback (db);
+    assert_int_equal (casusoverleg_plan_unsent (f->casus, CASE, 1, &r), 0);
+    assert_int_equal (casusoverleg_plan_unsent (f->casus, CASE, 2, &r), 0);
+    s_close (f);
+    s_open (f);
+    json_t *list = json_array ();
+    assert_int_equal (casusoverleg_each_plan_unsent (f->casus, s_plan_unsent_row, list, &r), 0);
+    assert_int_equal (json_array_size (list), 2);
+    assert_int_equal (json_integer_value (json_object_get (json_array_get (list, 0), "version")),
+                      1);
+    json_decref (list);
+    assert_int_equal (casusoverleg_plan_sent (f->casus, CASE, 1, &r), 0);
+    list = json_array ();
+    assert_int_equal (casusoverleg_each_plan_unsent (f->casus, s_plan_unsent_row, list, &r), 0);
+    assert_int_equal (json_array_size (list), 1);
+    assert_int_equal (json_integer_value (json_object_get (json_array_get (list, 0), "version")),
+                      2);
+    json_decref (list);
+}
+
 static void
 test_closing_records_the_decision_before_it_is_sent (void **state)
 {
@@ -375,24 +483,24 @@ test_closing_records_the_decision_before_it_is_sent (void **state)
     assert_int_equal (casusoverleg_case (f->casus, CASE, &info, NULL, &r), 0);
     assert_true (info.closed);
     Keten__CaseClosure *back = NULL;
-    casus_closure_step_t step = CASUS_CLOSURE_SENT;
+    casus_step_t step = CASUS_STEP_SENT;
     assert_int_equal (casusoverleg_closure (f->casus, CASE, &back, &step, &r), 0);
     assert_string_equal (back->advice, "Doelen bereikt.");
     assert_int_equal (back->n_decided_by, 2);
     assert_int_equal (back->closed_ms, 4000);
     keten__case_closure__free_unpacked (back, NULL);
     /*  art. 9.4: recorded, not yet told - a restart resumes it. */
-    assert_int_equal (step, CASUS_CLOSURE_RECORDED);
+    assert_int_equal (step, CASUS_STEP_RECORDED);
     json_t *unsent = s_closures_unsent (f->casus);
     assert_int_equal (json_array_size (unsent), 1);
     assert_string_equal (json_string_value (json_array_get (unsent, 0)), CASE);
     json_decref (unsent);
 
-    assert_int_equal (casusoverleg_closure_done (f->casus, CASE, CASUS_CLOSURE_LOGGED, &r), 0);
+    assert_int_equal (casusoverleg_closure_done (f->casus, CASE, CASUS_STEP_LOGGED, &r), 0);
     assert_int_equal (casusoverleg_closure (f->casus, CASE, &back, &step, &r), 0);
     keten__case_closure__free_unpacked (back, NULL);
-    assert_int_equal (step, CASUS_CLOSURE_LOGGED);
-    assert_int_equal (casusoverleg_closure_done (f->casus, CASE, CASUS_CLOSURE_SENT, &r), 0);
+    assert_int_equal (step, CASUS_STEP_LOGGED);
+    assert_int_equal (casusoverleg_closure_done (f->casus, CASE, CASUS_STEP_SENT, &r), 0);
     unsent = s_closures_unsent (f->casus);
     assert_int_equal (json_array_size (unsent), 0);
     json_decref (unsent);
@@ -501,6 +609,10 @@ main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_plan_versions_are_kept_in_order, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_disclosure_is_recorded_with_its_necessity_sealed,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_disclosure_is_resumed_from_the_step_recorded,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_plan_version_stays_unsent_until_marked_sent,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_closing_records_the_decision_before_it_is_sent,
                                          s_setup, s_teardown),
