@@ -44,6 +44,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef RENAME_NOREPLACE
@@ -63,7 +64,7 @@ struct _spool_t {
     sqlite3 *db;
     char dir[PATH_MAX];
     int dir_fd, work_fd, done_fd, rejected_fd;
-    sqlite3_stmt *lookup, *insert;
+    sqlite3_stmt *lookup, *insert, *by_hash;
     ratelog_t *quiet; /* the lines a failure repeats on every scan */
 };
 
@@ -198,7 +199,9 @@ spool_new (sqlite3 *db, const char *dir, kt_reason_t *reason)
         !(self->insert = store_prepare (db,
                                         "INSERT INTO spool (name, hash, message_id, owner,"
                                         " at_ms) VALUES (?,?,?,?,?)",
-                                        reason))) {
+                                        reason)) ||
+        !(self->by_hash =
+              store_prepare (db, "SELECT message_id FROM spool WHERE hash=?", reason))) {
         spool_destroy (&self);
         return NULL;
     }
@@ -213,6 +216,7 @@ spool_destroy (spool_t **self_p)
         return;
     sqlite3_finalize (self->lookup);
     sqlite3_finalize (self->insert);
+    sqlite3_finalize (self->by_hash);
     if (self->dir_fd >= 0)
         close (self->dir_fd);
     if (self->work_fd >= 0)
@@ -387,7 +391,15 @@ s_reason_create (spool_t *self, const char *final, const char *why, const char *
     int n = was ? snprintf (text, sizeof text, "%s\nfile name was: %s\n", why, was)
                 : snprintf (text, sizeof text, "%s\n", why);
     size_t len = n < 0 ? 0 : (size_t) n < sizeof text ? (size_t) n : sizeof text - 1;
-    int rc = write (fd, text, len) == (ssize_t) len && fsync (fd) == 0 ? 0 : -1;
+    /*  art. 13: the reason's mtime is when the file was rejected, on
+     *  ketend's own clock (not the kernel's, which a faked clock in a test
+     *  does not move), and rejected/ is emptied by it (spool_retain.c). */
+    uint64_t now = kt_now_ms ();
+    struct timespec at[2] = {{(time_t) (now / 1000), (long) (now % 1000) * 1000000L},
+                             {(time_t) (now / 1000), (long) (now % 1000) * 1000000L}};
+    int rc = write (fd, text, len) == (ssize_t) len && futimens (fd, at) == 0 && fsync (fd) == 0
+                 ? 0
+                 : -1;
     int err = errno;
     close (fd);
     if (rc == 0 && fsync (self->rejected_fd) == 0)
@@ -766,4 +778,28 @@ void
 spool_done (spool_t *self, const spool_file_t *file)
 {
     s_move_done (self, file->name, file->ino);
+}
+
+typedef struct {
+    spool_id_fn *fn;
+    void *arg;
+} spool_by_hash_t;
+
+static int
+s_id_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    spool_by_hash_t *by = arg;
+    if (!store_blob_is (q, 0, KT_ID_LEN))
+        return kt_fail (reason, "a spool row has a message id of the wrong length");
+    return by->fn (by->arg, sqlite3_column_blob (q, 0));
+}
+
+int
+spool_each_by_hash (spool_t *self, const uint8_t hash[32], spool_id_fn *fn, void *arg,
+                    kt_reason_t *reason)
+{
+    spool_by_hash_t by = {fn, arg};
+    return store_each_stmt (self->by_hash, store_bind_values,
+                            (void *) STORE_VALUES (STORE_BLOB (hash, 32)), s_id_row, &by,
+                            "look up a spool file by its content", reason);
 }
