@@ -353,6 +353,9 @@ s_move_done (spool_t *self, const char *name, unsigned long long ino)
         s_final_name (final, sizeof final, name, attempt);
         if (s_move_from_work (self, name, self->done_fd, final) == 0) {
             s_sync_move (self, self->done_fd, "done");
+            /*  Handled: its inode is freed when done/ forgets the file
+             *  (spool_retain.c) and may be the next file's at once. */
+            ratelog_forget (self->quiet, ino);
             return 0;
         }
         if (errno != EEXIST)
@@ -443,6 +446,7 @@ s_reject (spool_t *self, const char *name, const char *as, unsigned long long in
         if (s_move_from_work (self, name, self->rejected_fd, final) == 0) {
             s_sync_move (self, self->rejected_fd, "rejected");
             kt_log (KT_LOG_WARN, "spool rejected class=%s ino=%llu", cls, ino);
+            ratelog_forget (self->quiet, ino);
             return;
         }
         int err = errno;
