@@ -96,7 +96,40 @@ typedef struct {
 static const char *const s_migrations[] = {
     "CREATE TABLE spool (name TEXT NOT NULL, hash BLOB NOT NULL, message_id BLOB NOT NULL,"
     " owner INTEGER NOT NULL, at_ms INTEGER NOT NULL, PRIMARY KEY (name, hash));",
+    /*  art. 13: a file name may say who a signal is about, and the row
+     *  outlives the file (it is what the re-drop check needs); keep the
+     *  name's hash only.  secure_delete (store_open) overwrites the old
+     *  table's pages. */
+    "CREATE TABLE spool_v2 (name_hash BLOB NOT NULL, hash BLOB NOT NULL,"
+    " message_id BLOB NOT NULL, owner INTEGER NOT NULL, at_ms INTEGER NOT NULL,"
+    " PRIMARY KEY (name_hash, hash));"
+    "INSERT INTO spool_v2 SELECT spool_name_hash (name), hash, message_id, owner, at_ms"
+    " FROM spool;"
+    "DROP TABLE spool;"
+    "ALTER TABLE spool_v2 RENAME TO spool;",
 };
+
+/*  BLAKE2b-256 of a file name: what the spool table keeps of it. */
+static void
+s_name_hash (const char *name, uint8_t out[32])
+{
+    crypto_generichash (out, 32, (const uint8_t *) name, strlen (name), NULL, 0);
+}
+
+/*  spool_name_hash (TEXT): s_name_hash in SQL, for migration 2 only. */
+static void
+s_sql_name_hash (sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void) argc;
+    const unsigned char *name = sqlite3_value_text (argv[0]);
+    if (!name) {
+        sqlite3_result_error (ctx, "spool_name_hash: no name", -1);
+        return;
+    }
+    uint8_t hash[32];
+    s_name_hash ((const char *) name, hash);
+    sqlite3_result_blob (ctx, hash, sizeof hash, SQLITE_TRANSIENT);
+}
 
 /*  Open dir/sub, creating it (0700) if needed; a new directory is made
  *  durable in dir at once.  Returns the descriptor, or -1 with reason. */
@@ -166,6 +199,16 @@ s_same_filesystem (spool_t *self, kt_reason_t *reason)
     return 0;
 }
 
+/*  Make spool_name_hash known to db (migration 2 calls it). */
+static int
+s_register_name_hash (sqlite3 *db, kt_reason_t *reason)
+{
+    if (sqlite3_create_function (db, "spool_name_hash", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                                 s_sql_name_hash, NULL, NULL) != SQLITE_OK)
+        return kt_fail (reason, "cannot register spool_name_hash: %s", sqlite3_errmsg (db));
+    return 0;
+}
+
 spool_t *
 spool_new (sqlite3 *db, const char *dir, kt_reason_t *reason)
 {
@@ -192,12 +235,13 @@ spool_new (sqlite3 *db, const char *dir, kt_reason_t *reason)
         (self->done_fd = s_subdir (self->dir_fd, dir, "done", reason)) < 0 ||
         (self->rejected_fd = s_subdir (self->dir_fd, dir, "rejected", reason)) < 0 ||
         s_work_private (self, reason) != 0 || s_same_filesystem (self, reason) != 0 ||
+        s_register_name_hash (db, reason) != 0 ||
         store_migrate (db, "spool", s_migrations, sizeof s_migrations / sizeof s_migrations[0],
                        reason) != 0 ||
-        !(self->lookup =
-              store_prepare (db, "SELECT message_id FROM spool WHERE name=? AND hash=?", reason)) ||
+        !(self->lookup = store_prepare (
+              db, "SELECT message_id FROM spool WHERE name_hash=? AND hash=?", reason)) ||
         !(self->insert = store_prepare (db,
-                                        "INSERT INTO spool (name, hash, message_id, owner,"
+                                        "INSERT INTO spool (name_hash, hash, message_id, owner,"
                                         " at_ms) VALUES (?,?,?,?,?)",
                                         reason)) ||
         !(self->by_hash =
@@ -635,8 +679,10 @@ s_forwarded (spool_t *self, const char *name, const uint8_t hash[32])
 {
     bool found = false;
     kt_reason_t reason;
+    uint8_t name_hash[32];
+    s_name_hash (name, name_hash);
     if (store_each_stmt (self->lookup, store_bind_values,
-                         (void *) STORE_VALUES (STORE_TEXT (name), STORE_BLOB (hash, 32)),
+                         (void *) STORE_VALUES (STORE_BLOB (name_hash, 32), STORE_BLOB (hash, 32)),
                          s_found_row, &found, "look up a spool file", &reason) == 0)
         return found;
     if (s_quiet_due (self, "lookup_failed", 0))
@@ -769,8 +815,10 @@ int
 spool_record (spool_t *self, const spool_file_t *file, const uint8_t id[KT_ID_LEN],
               kt_reason_t *reason)
 {
+    uint8_t name_hash[32];
+    s_name_hash (file->name, name_hash);
     return store_run_stmt (self->insert,
-                           STORE_VALUES (STORE_TEXT (file->name), STORE_BLOB (file->hash, 32),
+                           STORE_VALUES (STORE_BLOB (name_hash, 32), STORE_BLOB (file->hash, 32),
                                          STORE_BLOB (id, KT_ID_LEN), STORE_INT (file->owner),
                                          STORE_INT (kt_now_ms ())),
                            "record the spool file", reason) < 0

@@ -7,7 +7,7 @@
  *  writes, so that a writer replacing NAME.json afterwards drops a new
  *  file instead of changing the one being handled.  From work/ it is
  *  validated; a valid one is stored and queued in the same transaction
- *  that records (file name, content hash, message id) here, and only then
+ *  that records (a hash of the file name, content hash, message id) here, and only then
  *  moved to done/, which it leaves once its signal's receipt is kept
  *  (spool_retain.h).  An invalid one (or one with more than one name, a
  *  hard link) is moved to rejected/ with its reason beside it

@@ -478,6 +478,91 @@ test_a_recorded_file_is_found_by_its_content_hash_alone (void **state)
     assert_int_equal (found.n, 0);
 }
 
+static int
+s_int_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    *(int64_t *) arg = sqlite3_column_int64 (q, 0);
+    return 0;
+}
+
+static int64_t
+s_count (sqlite3 *db, const char *sql, const store_value_t *values)
+{
+    int64_t n = -1;
+    kt_reason_t r;
+    if (store_one (db, sql, values, s_int_row, &n, "count", &r) != 1)
+        fail_msg ("%s: %s", sql, r.text);
+    return n;
+}
+
+/*  art. 13: the row outlives the file, and a name may say who a signal
+ *  is about: the table keeps the name's BLAKE2b-256 only. */
+static void
+test_the_table_keeps_a_hash_of_the_name_never_the_name (void **state)
+{
+    fixture_t *f = *state;
+    uint8_t id[KT_ID_LEN];
+    s_forward (f, "Jansen-Pietje.json", s_valid, id);
+    assert_int_equal (s_count (f->db,
+                               "SELECT count(*) FROM pragma_table_info('spool') WHERE type=?",
+                               STORE_VALUES (STORE_TEXT ("TEXT"))),
+                      0);
+    uint8_t name_hash[32];
+    crypto_generichash (name_hash, sizeof name_hash, (const uint8_t *) "Jansen-Pietje.json", 18,
+                        NULL, 0);
+    assert_int_equal (s_count (f->db, "SELECT count(*) FROM spool WHERE name_hash=?",
+                               STORE_VALUES (STORE_BLOB (name_hash, 32))),
+                      1);
+    assert_int_equal (s_count (f->db, "SELECT count(*) FROM spool WHERE instr(name_hash, ?) > 0",
+                               STORE_VALUES (STORE_TEXT ("Jansen"))),
+                      0);
+}
+
+/*  A node.db of the first schema (names in clear): migrated to name
+ *  hashes, and a file it recorded is still recognised when it comes back. */
+static void
+test_names_recorded_before_are_hashed_and_still_recognised (void **state)
+{
+    fixture_t *f = *state;
+    char path[160];
+    snprintf (path, sizeof path, "%s/node-v1.db", f->dir);
+    kt_reason_t r;
+    sqlite3 *db = store_open (path, &r);
+    if (!db)
+        fail_msg ("store_open: %s", r.text);
+    uint8_t hash[32], id[KT_ID_LEN];
+    crypto_generichash (hash, sizeof hash, (const uint8_t *) s_valid, strlen (s_valid), NULL, 0);
+    randombytes_buf (id, sizeof id);
+    assert_int_equal (
+        store_exec (db,
+                    "CREATE TABLE spool (name TEXT NOT NULL, hash BLOB NOT NULL, message_id BLOB"
+                    " NOT NULL, owner INTEGER NOT NULL, at_ms INTEGER NOT NULL, PRIMARY KEY"
+                    " (name, hash));"
+                    "INSERT INTO schema_version (module, version) VALUES ('spool', 1);",
+                    &r),
+        0);
+    assert_int_equal (store_run (db, "INSERT INTO spool VALUES ('old.json', ?, ?, 0, 1)",
+                                 STORE_VALUES (STORE_BLOB (hash, 32), STORE_BLOB (id, KT_ID_LEN)),
+                                 "insert", &r),
+                      1);
+    spool_t *spool = spool_new (db, f->spool, &r);
+    if (!spool)
+        fail_msg ("spool_new: %s", r.text);
+    assert_int_equal (s_count (db, "SELECT count(*) FROM spool WHERE message_id=?",
+                               STORE_VALUES (STORE_BLOB (id, KT_ID_LEN))),
+                      1);
+    assert_int_equal (s_count (db, "SELECT count(*) FROM pragma_table_info('spool') WHERE name=?",
+                               STORE_VALUES (STORE_TEXT ("name"))),
+                      0);
+    s_drop (f, "old.json", s_valid);
+    spool_file_t files[MAX_FILES];
+    assert_int_equal (spool_scan (spool, files, MAX_FILES), 0);
+    assert_true (s_exists (f, "done", "old.json"));
+    spool_destroy (&spool);
+    store_close (&db);
+}
+
 static void
 test_a_done_file_is_forgotten_only_once_its_signal_is_settled (void **state)
 {
@@ -639,6 +724,10 @@ main (void)
         cmocka_unit_test_setup_teardown (test_past_max_the_rest_stays_in_the_spool_unclaimed,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_recorded_file_is_found_by_its_content_hash_alone,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_the_table_keeps_a_hash_of_the_name_never_the_name,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_names_recorded_before_are_hashed_and_still_recognised,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
             test_a_done_file_is_forgotten_only_once_its_signal_is_settled, s_setup, s_teardown),
