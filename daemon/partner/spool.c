@@ -107,6 +107,8 @@ static const char *const s_migrations[] = {
     " FROM spool;"
     "DROP TABLE spool;"
     "ALTER TABLE spool_v2 RENAME TO spool;",
+    /*  spool_each_by_hash, for every file in done/ after a receipt. */
+    "CREATE INDEX spool_by_hash ON spool (hash);",
 };
 
 /*  BLAKE2b-256 of a file name: what the spool table keeps of it. */
