@@ -118,6 +118,33 @@ s_alarms (char *buf, size_t len, json_t *alarms)
     return buf;
 }
 
+/*  The police spool's rejected files and when the first is removed
+ *  (art. 13, intake/rejected-keep-days), with the warning, if any. */
+static void
+s_print_spool (json_t *spool, uint64_t now)
+{
+    if (!json_is_object (spool))
+        return;
+    char line[512], a[256], d[48];
+    uint64_t waiting = 0, keep = 0, next = 0;
+    if (json_is_string (json_object_get (spool, "error"))) {
+        s_line ("spool", cli_json_str (spool, "error", a, sizeof a));
+        return;
+    }
+    cli_json_uint (spool, "rejected_waiting", &waiting);
+    cli_json_uint (spool, "rejected_keep_days", &keep);
+    if (waiting && cli_json_uint (spool, "next_removal_ms", &next))
+        snprintf (line, sizeof line, "%llu rejected, next removed in %s (kept %llu days)",
+                  (unsigned long long) waiting,
+                  cli_fmt_duration (d, sizeof d, next > now ? next - now : 0),
+                  (unsigned long long) keep);
+    else
+        snprintf (line, sizeof line, "0 rejected (kept %llu days)", (unsigned long long) keep);
+    s_line ("spool", line);
+    if (json_is_string (json_object_get (spool, "warning")))
+        s_line ("warning", cli_json_str (spool, "warning", a, sizeof a));
+}
+
 static void
 s_print_partner (json_t *result, uint64_t now)
 {
@@ -166,6 +193,7 @@ s_print_partner (json_t *result, uint64_t now)
         char list[CLI_CELL_MAX + 1];
         s_line ("alarms", json_array_size (alarms) ? s_alarms (list, sizeof list, alarms) : "none");
     }
+    s_print_spool (json_object_get (result, "spool"), now);
 }
 
 /*  The uitvoerder's own lines: what it stores, its log, its members. */

@@ -79,6 +79,9 @@ static const s_field_t s_fields[] = {
     /*  Police node: JSON signals dropped here are forwarded by themselves. */
     OPTPATH ("intake", "spool-dir", spool_dir),
     U32 ("intake", "spool-poll-ms", spool_poll_ms, 500, 50, 60000),
+    /*  art. 13: a rejected spool file (plaintext, never sent) is kept only
+     *  long enough for an operator to look at it. */
+    U32 ("intake", "rejected-keep-days", rejected_keep_days, 14, 1, 365),
     /*  Wpg machtigingsbesluit: who may release held art. 9/10 signals. */
     STR ("intake", "release-group", release_group, false),
     /*  Kernpartij nodes: received weegploeg agendas as iCalendar files

@@ -44,6 +44,7 @@ typedef struct {
     /* intake */
     char spool_dir[PATH_MAX];        /* intake/spool-dir: JSON signals forwarded automatically ("") */
     uint32_t spool_poll_ms;          /* intake/spool-poll-ms (500; 50..60000) */
+    uint32_t rejected_keep_days;     /* intake/rejected-keep-days (14; 1..365) */
     char release_group[33];          /* intake/release-group: may release held signals ("": nobody) */
     /* agenda */
     char ics_dir[PATH_MAX];          /* agenda/ics-dir: write MEETING.ics here ("": off) */

@@ -7,7 +7,8 @@
  *  - a line left out is counted exactly once: in its pair's slot
  *    (repeats, reported with that pair's next line) or, when the budget
  *    left it out before it had a slot, in left_out (reported with the
- *    next line of any pair).
+ *    next line of any pair); a pair forgotten (ratelog_forget) takes its
+ *    repeats with it, since no line of it follows.
  */
 #include "ratelog.h"
 
@@ -90,4 +91,12 @@ const char *
 ratelog_note (const ratelog_t *self)
 {
     return self->note;
+}
+
+void
+ratelog_forget (ratelog_t *self, uint64_t key)
+{
+    for (size_t i = 0; i < RATELOG_SLOTS; i++)
+        if (self->slots[i].event && self->slots[i].key == key)
+            self->slots[i] = (ratelog_slot_t){0};
 }

@@ -51,5 +51,10 @@ bool ratelog_due (ratelog_t *self, const char *event, uint64_t key, uint64_t now
  *  " repeated=N", " suppressed=N" or both.  Borrowed; valid until the next
  *  ratelog_due. */
 const char *ratelog_note (const ratelog_t *self);
+/*  The thing key named is gone (a spool file handled: its inode may be
+ *  reused by the next file at once): forget every pair of key, and the
+ *  lines of it left out, so a new thing under the same key gets its first
+ *  line at once. */
+void ratelog_forget (ratelog_t *self, uint64_t key);
 
 #endif

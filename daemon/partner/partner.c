@@ -58,6 +58,11 @@ s_start (node_t *self, kt_reason_t *reason)
         p->spool = spool_new (self->db, self->config.spool_dir, reason);
         if (!p->spool)
             return -1;
+        p->retain =
+            spool_retain_new (p->spool, self->config.spool_dir, self->config.rejected_keep_days,
+                              partner_signal_settled, self, reason);
+        if (!p->retain)
+            return -1;
         zloop_timer (self->loop, self->config.spool_poll_ms, 0, partner_on_spool, self);
     }
     /*  The last receipt survives restarts: status shows it from the file. */
@@ -95,6 +100,7 @@ s_stop (node_t *self)
     free (p->pending);
     p->pending = NULL;
     p->n_pending = 0;
+    spool_retain_destroy (&p->retain);
     spool_destroy (&p->spool);
     partner_agenda_stop (self);
     partner_casus_stop (self);
@@ -306,6 +312,10 @@ s_settle (node_t *self, settled_t *s, size_t n)
             kt_log (KT_LOG_WARN, "message refused_by_uitvoerder id=%s reason=\"%s\"",
                     p->last_receipt_id, r->reason);
         s_notify_waiter (self, r->message_id.data, ok, r->log_index, r->reason);
+        /*  art. 13: the receipt is durable, so a spool file sent as this
+         *  message may leave done/ on the next spool pass. */
+        if (p->retain)
+            spool_retain_wake (p->retain);
     }
     free (changed);
 }
@@ -470,13 +480,43 @@ partner_checkpoint_size (node_t *self)
     return p->cp_verified;
 }
 
+/*  The police spool's rejected files, waiting for their removal (art. 13,
+ *  intake/rejected-keep-days), with a warning while an operator can still
+ *  look at the first of them. */
+static json_t *
+s_spool_status (spool_retain_t *retain)
+{
+    spool_retain_status_t st;
+    kt_reason_t reason;
+    if (spool_retain_status (retain, kt_now_ms (), &st, &reason) != 0)
+        return json_pack ("{s:s}", "error", reason.text);
+    json_t *o = json_pack ("{s:I, s:I, s:I}", "rejected_waiting", (json_int_t) st.waiting,
+                           "rejected_keep_days", (json_int_t) st.keep_days,
+                           "rejected_removed_within_2_days", (json_int_t) st.within_warning);
+    json_object_set_new (o, "next_removal_ms",
+                         st.next_removal_ms ? json_integer ((json_int_t) st.next_removal_ms)
+                                            : json_null ());
+    if (st.within_warning) {
+        char text[160];
+        snprintf (text, sizeof text,
+                  "%llu rejected spool file%s will be removed within 2 days: look at rejected/"
+                  " now if needed",
+                  (unsigned long long) st.within_warning, st.within_warning == 1 ? "" : "s");
+        json_object_set_new (o, "warning", json_string (text));
+    }
+    return o;
+}
+
 /*  status: what this member verified of the uitvoerder's log (and any
- *  alarm), its link and its outbox. */
+ *  alarm), its link and its outbox, and on the police node its spool. */
 static void
 s_status (node_t *self, json_t *r)
 {
-    json_object_set_new (r, "log_witness", witness_status (partner_of (self)->witness));
+    partner_t *p = partner_of (self);
+    json_object_set_new (r, "log_witness", witness_status (p->witness));
     s_link_status (self, r);
+    if (p->retain)
+        json_object_set_new (r, "spool", s_spool_status (p->retain));
 }
 
 static json_t *

@@ -14,6 +14,7 @@
 #include "outbox.h"
 #include "signalbox.h"
 #include "spool.h"
+#include "spool_retain.h"
 #include "witness.h"
 
 /*  The partner's role row, for node_new (daemon/ketend.c). */
@@ -45,6 +46,7 @@ typedef struct {
     uint64_t notice_ms;
     signalbox_t *signalbox;
     spool_t *spool;            /* police intake directory, if configured */
+    spool_retain_t *retain;    /* what the spool keeps, and how long (art. 13) */
     const keyring_peer_t *hub; /* the uitvoerder */
     bool link_up;
     uint64_t hub_last_seen_ms;
@@ -72,6 +74,8 @@ partner_of (node_t *node)
 int partner_on_heartbeat (zloop_t *loop, int timer_id, void *arg);
 int partner_on_pump (zloop_t *loop, int timer_id, void *arg);
 int partner_on_spool (zloop_t *loop, int timer_id, void *arg);
+/*  spool_settled_fn: whether the signal sent as id has its receipt kept. */
+int partner_signal_settled (void *arg, const uint8_t id[KT_ID_LEN]);
 void partner_submit (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
 void partner_flush (node_t *self);
 void partner_release (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);

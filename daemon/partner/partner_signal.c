@@ -56,7 +56,26 @@ partner_on_spool (zloop_t *loop, int timer_id, void *arg)
     }
     free (files);
     partner_flush (self);
+    /*  art. 13: after the scan, so a file it moved to done/ whose signal
+     *  was settled before a crash is forgotten in the same pass. */
+    spool_retain_pass (partner_of (self)->retain, kt_now_ms ());
     return 0;
+}
+
+int
+partner_signal_settled (void *arg, const uint8_t id[KT_ID_LEN])
+{
+    node_t *self = arg;
+    outbox_status_t st;
+    kt_reason_t reason;
+    int rc = outbox_status (partner_of (self)->outbox, id, &st, &reason);
+    if (rc < 0)
+        return -1;
+    if (rc == 0)
+        return 0; /* never queued: a held art. 9/10 Wpg signal not yet released */
+    bool settled = st.settled;
+    outbox_status_clear (&st);
+    return settled ? 1 : 0;
 }
 
 void

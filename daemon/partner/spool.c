@@ -44,6 +44,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef RENAME_NOREPLACE
@@ -63,7 +64,7 @@ struct _spool_t {
     sqlite3 *db;
     char dir[PATH_MAX];
     int dir_fd, work_fd, done_fd, rejected_fd;
-    sqlite3_stmt *lookup, *insert;
+    sqlite3_stmt *lookup, *insert, *by_hash;
     ratelog_t *quiet; /* the lines a failure repeats on every scan */
 };
 
@@ -95,7 +96,42 @@ typedef struct {
 static const char *const s_migrations[] = {
     "CREATE TABLE spool (name TEXT NOT NULL, hash BLOB NOT NULL, message_id BLOB NOT NULL,"
     " owner INTEGER NOT NULL, at_ms INTEGER NOT NULL, PRIMARY KEY (name, hash));",
+    /*  art. 13: a file name may say who a signal is about, and the row
+     *  outlives the file (it is what the re-drop check needs); keep the
+     *  name's hash only.  secure_delete (store_open) overwrites the old
+     *  table's pages. */
+    "CREATE TABLE spool_v2 (name_hash BLOB NOT NULL, hash BLOB NOT NULL,"
+    " message_id BLOB NOT NULL, owner INTEGER NOT NULL, at_ms INTEGER NOT NULL,"
+    " PRIMARY KEY (name_hash, hash));"
+    "INSERT INTO spool_v2 SELECT spool_name_hash (name), hash, message_id, owner, at_ms"
+    " FROM spool;"
+    "DROP TABLE spool;"
+    "ALTER TABLE spool_v2 RENAME TO spool;",
+    /*  spool_each_by_hash, for every file in done/ after a receipt. */
+    "CREATE INDEX spool_by_hash ON spool (hash);",
 };
+
+/*  BLAKE2b-256 of a file name: what the spool table keeps of it. */
+static void
+s_name_hash (const char *name, uint8_t out[32])
+{
+    crypto_generichash (out, 32, (const uint8_t *) name, strlen (name), NULL, 0);
+}
+
+/*  spool_name_hash (TEXT): s_name_hash in SQL, for migration 2 only. */
+static void
+s_sql_name_hash (sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void) argc;
+    const unsigned char *name = sqlite3_value_text (argv[0]);
+    if (!name) {
+        sqlite3_result_error (ctx, "spool_name_hash: no name", -1);
+        return;
+    }
+    uint8_t hash[32];
+    s_name_hash ((const char *) name, hash);
+    sqlite3_result_blob (ctx, hash, sizeof hash, SQLITE_TRANSIENT);
+}
 
 /*  Open dir/sub, creating it (0700) if needed; a new directory is made
  *  durable in dir at once.  Returns the descriptor, or -1 with reason. */
@@ -165,6 +201,16 @@ s_same_filesystem (spool_t *self, kt_reason_t *reason)
     return 0;
 }
 
+/*  Make spool_name_hash known to db (migration 2 calls it). */
+static int
+s_register_name_hash (sqlite3 *db, kt_reason_t *reason)
+{
+    if (sqlite3_create_function (db, "spool_name_hash", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                                 s_sql_name_hash, NULL, NULL) != SQLITE_OK)
+        return kt_fail (reason, "cannot register spool_name_hash: %s", sqlite3_errmsg (db));
+    return 0;
+}
+
 spool_t *
 spool_new (sqlite3 *db, const char *dir, kt_reason_t *reason)
 {
@@ -191,14 +237,17 @@ spool_new (sqlite3 *db, const char *dir, kt_reason_t *reason)
         (self->done_fd = s_subdir (self->dir_fd, dir, "done", reason)) < 0 ||
         (self->rejected_fd = s_subdir (self->dir_fd, dir, "rejected", reason)) < 0 ||
         s_work_private (self, reason) != 0 || s_same_filesystem (self, reason) != 0 ||
+        s_register_name_hash (db, reason) != 0 ||
         store_migrate (db, "spool", s_migrations, sizeof s_migrations / sizeof s_migrations[0],
                        reason) != 0 ||
-        !(self->lookup =
-              store_prepare (db, "SELECT message_id FROM spool WHERE name=? AND hash=?", reason)) ||
+        !(self->lookup = store_prepare (
+              db, "SELECT message_id FROM spool WHERE name_hash=? AND hash=?", reason)) ||
         !(self->insert = store_prepare (db,
-                                        "INSERT INTO spool (name, hash, message_id, owner,"
+                                        "INSERT INTO spool (name_hash, hash, message_id, owner,"
                                         " at_ms) VALUES (?,?,?,?,?)",
-                                        reason))) {
+                                        reason)) ||
+        !(self->by_hash =
+              store_prepare (db, "SELECT message_id FROM spool WHERE hash=?", reason))) {
         spool_destroy (&self);
         return NULL;
     }
@@ -213,6 +262,7 @@ spool_destroy (spool_t **self_p)
         return;
     sqlite3_finalize (self->lookup);
     sqlite3_finalize (self->insert);
+    sqlite3_finalize (self->by_hash);
     if (self->dir_fd >= 0)
         close (self->dir_fd);
     if (self->work_fd >= 0)
@@ -349,6 +399,9 @@ s_move_done (spool_t *self, const char *name, unsigned long long ino)
         s_final_name (final, sizeof final, name, attempt);
         if (s_move_from_work (self, name, self->done_fd, final) == 0) {
             s_sync_move (self, self->done_fd, "done");
+            /*  Handled: its inode is freed when done/ forgets the file
+             *  (spool_retain.c) and may be the next file's at once. */
+            ratelog_forget (self->quiet, ino);
             return 0;
         }
         if (errno != EEXIST)
@@ -387,7 +440,15 @@ s_reason_create (spool_t *self, const char *final, const char *why, const char *
     int n = was ? snprintf (text, sizeof text, "%s\nfile name was: %s\n", why, was)
                 : snprintf (text, sizeof text, "%s\n", why);
     size_t len = n < 0 ? 0 : (size_t) n < sizeof text ? (size_t) n : sizeof text - 1;
-    int rc = write (fd, text, len) == (ssize_t) len && fsync (fd) == 0 ? 0 : -1;
+    /*  art. 13: the reason's mtime is when the file was rejected, on
+     *  ketend's own clock (not the kernel's, which a faked clock in a test
+     *  does not move), and rejected/ is emptied by it (spool_retain.c). */
+    uint64_t now = kt_now_ms ();
+    struct timespec at[2] = {{(time_t) (now / 1000), (long) (now % 1000) * 1000000L},
+                             {(time_t) (now / 1000), (long) (now % 1000) * 1000000L}};
+    int rc = write (fd, text, len) == (ssize_t) len && futimens (fd, at) == 0 && fsync (fd) == 0
+                 ? 0
+                 : -1;
     int err = errno;
     close (fd);
     if (rc == 0 && fsync (self->rejected_fd) == 0)
@@ -431,6 +492,7 @@ s_reject (spool_t *self, const char *name, const char *as, unsigned long long in
         if (s_move_from_work (self, name, self->rejected_fd, final) == 0) {
             s_sync_move (self, self->rejected_fd, "rejected");
             kt_log (KT_LOG_WARN, "spool rejected class=%s ino=%llu", cls, ino);
+            ratelog_forget (self->quiet, ino);
             return;
         }
         int err = errno;
@@ -619,8 +681,10 @@ s_forwarded (spool_t *self, const char *name, const uint8_t hash[32])
 {
     bool found = false;
     kt_reason_t reason;
+    uint8_t name_hash[32];
+    s_name_hash (name, name_hash);
     if (store_each_stmt (self->lookup, store_bind_values,
-                         (void *) STORE_VALUES (STORE_TEXT (name), STORE_BLOB (hash, 32)),
+                         (void *) STORE_VALUES (STORE_BLOB (name_hash, 32), STORE_BLOB (hash, 32)),
                          s_found_row, &found, "look up a spool file", &reason) == 0)
         return found;
     if (s_quiet_due (self, "lookup_failed", 0))
@@ -753,8 +817,10 @@ int
 spool_record (spool_t *self, const spool_file_t *file, const uint8_t id[KT_ID_LEN],
               kt_reason_t *reason)
 {
+    uint8_t name_hash[32];
+    s_name_hash (file->name, name_hash);
     return store_run_stmt (self->insert,
-                           STORE_VALUES (STORE_TEXT (file->name), STORE_BLOB (file->hash, 32),
+                           STORE_VALUES (STORE_BLOB (name_hash, 32), STORE_BLOB (file->hash, 32),
                                          STORE_BLOB (id, KT_ID_LEN), STORE_INT (file->owner),
                                          STORE_INT (kt_now_ms ())),
                            "record the spool file", reason) < 0
@@ -766,4 +832,28 @@ void
 spool_done (spool_t *self, const spool_file_t *file)
 {
     s_move_done (self, file->name, file->ino);
+}
+
+typedef struct {
+    spool_id_fn *fn;
+    void *arg;
+} spool_by_hash_t;
+
+static int
+s_id_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    spool_by_hash_t *by = arg;
+    if (!store_blob_is (q, 0, KT_ID_LEN))
+        return kt_fail (reason, "a spool row has a message id of the wrong length");
+    return by->fn (by->arg, sqlite3_column_blob (q, 0));
+}
+
+int
+spool_each_by_hash (spool_t *self, const uint8_t hash[32], spool_id_fn *fn, void *arg,
+                    kt_reason_t *reason)
+{
+    spool_by_hash_t by = {fn, arg};
+    return store_each_stmt (self->by_hash, store_bind_values,
+                            (void *) STORE_VALUES (STORE_BLOB (hash, 32)), s_id_row, &by,
+                            "look up a spool file by its content", reason);
 }

@@ -7,8 +7,9 @@
  *  writes, so that a writer replacing NAME.json afterwards drops a new
  *  file instead of changing the one being handled.  From work/ it is
  *  validated; a valid one is stored and queued in the same transaction
- *  that records (file name, content hash, message id) here, and only then
- *  moved to done/.  An invalid one (or one with more than one name, a
+ *  that records (a hash of the file name, content hash, message id) here, and only then
+ *  moved to done/, which it leaves once its signal's receipt is kept
+ *  (spool_retain.h).  An invalid one (or one with more than one name, a
  *  hard link) is moved to rejected/ with its reason beside it
  *  (FINAL.reason, written before the move).  A move never replaces a file
  *  already in done/ or rejected/: a later file of the same name becomes
@@ -66,5 +67,14 @@ int spool_record (spool_t *self, const spool_file_t *file, const uint8_t id[KT_I
  *  free name if done/NAME exists).  If that fails (logged) the file stays
  *  in work/ and the next scan, finding it in the table, moves it. */
 void spool_done (spool_t *self, const spool_file_t *file);
+
+/*  Take one message id: 0 go on, 1 stop, -1 error with reason. */
+typedef int (spool_id_fn) (void *arg, const uint8_t id[KT_ID_LEN]);
+/*  Call fn with the message id of every file recorded with content hash
+ *  hash (BLAKE2b-256 of its bytes, as in spool_file_t): what a file still
+ *  in done/ was sent as, whatever name it has there.  0, or -1 with
+ *  reason (fn's, or the table could not be read). */
+int spool_each_by_hash (spool_t *self, const uint8_t hash[32], spool_id_fn *fn, void *arg,
+                        kt_reason_t *reason);
 
 #endif

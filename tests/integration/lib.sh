@@ -155,6 +155,28 @@ kt_kill() {  # kt_kill ID [SIGNAL]
     unset "KT_PID[$id]"
 }
 
+# kt_clock_wrap OFFSET: a KETEN_WRAP that runs a daemon with its clock
+# moved by OFFSET (libfaketime's FAKETIME, e.g. +15d; Debian package
+# faketime).  The library is preloaded by env, which execs the daemon, so
+# KT_PID holds the daemon itself (the faketime command forks and waits).
+# ASan must come first otherwise; here it need not.
+kt_clock_wrap() {
+    local lib
+    lib=$(find /usr/lib /usr/lib64 /usr/local/lib -name libfaketime.so.1 2> /dev/null | head -n1)
+    [ -n "$lib" ] || fail "libfaketime.so.1 not found: install the Debian package faketime"
+    echo "env LD_PRELOAD=$lib FAKETIME=$1 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 ${KETEN_WRAP:-}"
+}
+
+# kt_restart_all_at OFFSET ID...: stop the daemons ID... (the uitvoerder
+# first of them) and start them again with every clock moved by OFFSET
+# ("" for the real clock): time moves for the whole federation at once.
+kt_restart_all_at() {
+    local offset=$1 wrap="${KETEN_WRAP:-}"; shift
+    for id in "$@"; do kt_kill "$id"; done
+    [ -z "$offset" ] || wrap=$(kt_clock_wrap "$offset")
+    for id in "$@"; do KETEN_WRAP="$wrap" kt_start "$id"; done
+}
+
 jfield() { kt "$1" status --json | jq -r "$2"; }
 link_up() { [ "$(jfield "$1" .link.up)" = true ]; }
 

@@ -3,7 +3,10 @@
 # valid files go to done/ and reach the uitvoerder exactly once, invalid ones
 # go to rejected/ with a .reason file; nothing is lost or sent twice when the
 # uitvoerder is down, when ketend is killed halfway, or when a file that was
-# already forwarded shows up again.
+# already forwarded shows up again.  A file leaves done/ once the receipt
+# for its signal is kept (art. 13; test_spool_retention.sh), so what is
+# asserted of done/ itself is asserted while the uitvoerder is down and no
+# receipt can come; otherwise the spool table says what was forwarded.
 source "$(dirname "$0")/lib.sh"
 kt_keys "$UITV" uitvoerder
 kt_keys politie-test politie
@@ -26,17 +29,34 @@ drop() {  # drop NAME [LOCAL_REF]: write under a temporary name, then rename
     mv "$SPOOL/.$1.tmp" "$SPOOL/$1.json"
 }
 count() { find "$SPOOL/$1" -name '*.json' | wc -l; }
+in_spool() { find "$SPOOL" -maxdepth 1 -name '*.json' | wc -l; }
 stored() { sqlite3 "$T/state-$UITV/weegploeg.db" "SELECT count(*) FROM signal"; }
 # Conditions are functions so wait_until re-evaluates them on every poll.
 has() { test "$(count "$1")" = "$2"; }
 stored_is() { test "$(stored)" = "$1"; }
+# What the police node recorded as forwarded (name and hash), which stays
+# when the file leaves done/.
+recorded() { sqlite3 "$T/state-politie-test/node.db" "SELECT count(*) FROM spool"; }
+recorded_is() { test "$(recorded)" = "$1"; }
+# The table keeps a name's BLAKE2b-256, not the name (art. 13).
+name_rows() {  # name_rows NAME [WHAT]: rows recorded for file name NAME (count(WHAT))
+    local h
+    h=$(printf %s "$1" | b2sum -l 256 | cut -d' ' -f1)
+    sqlite3 "$T/state-politie-test/node.db" \
+        "SELECT count(${2:-*}) FROM spool WHERE hex(name_hash)=upper('$h')"
+}
+# forwarded NAME: NAME was recorded as forwarded and is out of the spool
+# and work/ (in done/, or already gone from it after its receipt).
+forwarded() {
+    [ "$(name_rows "$1")" -ge 1 ] && [ ! -e "$SPOOL/$1" ] && [ ! -e "$SPOOL/work/$1" ]
+}
 
 for i in 1 2 3; do drop "bvh-$i"; done
 echo '{ "subject": ' > "$T/broken.json"
 head -c 70000 /dev/zero | tr '\0' ' ' > "$T/huge.json"
 kt_signal_file "$T/full.json"; jq 'del(.melder)' "$T/full.json" > "$T/nomelder.json"
 mv "$T/broken.json" "$T/huge.json" "$T/nomelder.json" "$SPOOL/"
-wait_until 20 has done 3 || fail "done/ has $(count done) files"
+wait_until 20 recorded_is 3 || fail "the police node recorded $(recorded) files as forwarded"
 wait_until 20 has rejected 3 || fail "rejected/ has $(count rejected) files"
 for f in broken huge nomelder; do
     [ -s "$SPOOL/rejected/$f.json.reason" ] || fail "no reason for $f"
@@ -44,24 +64,30 @@ done
 grep -q melder "$SPOOL/rejected/nomelder.json.reason" || fail "reason does not name the field"
 grep -q "limit" "$SPOOL/rejected/huge.json.reason" || fail "oversize reason unclear"
 wait_until 20 stored_is 3 || fail "uitvoerder stored $(stored)"
+wait_until 20 has done 0 || fail "done/ still has $(count done) files after their receipts"
 pass "3 valid files forwarded, 3 invalid rejected with reasons"
 
 # The uitvoerder is down: files are still taken in, and delivered later.
 kt_kill "$UITV"
 for i in $(seq 10 59); do drop "down-$i"; done
-wait_until 30 has done 53 || fail "done/ has $(count done) while uitvoerder down"
+# No receipt can come: every one of them waits in done/.
+wait_until 30 has done 50 || fail "done/ has $(count done) while uitvoerder down"
+[ "$(recorded)" = 53 ] || fail "the police node recorded $(recorded) files as forwarded"
 kt_start "$UITV"
 wait_until 60 stored_is 53 || fail "uitvoerder stored $(stored) after restart"
+wait_until 30 has done 0 || fail "done/ still has $(count done) files after their receipts"
 pass "50 files dropped while the uitvoerder was down all arrived"
 
 # A forwarded file that shows up again (as after a crash between commit and
-# move) is not sent twice, and the copy already in done/ is not replaced:
-# the second one is kept beside it as bvh-1.1.json.
-cp "$SPOOL/done/bvh-1.json" "$SPOOL/.bvh-1.tmp" && mv "$SPOOL/.bvh-1.tmp" "$SPOOL/bvh-1.json"
-wait_until 20 test -s "$SPOOL/done/bvh-1.1.json" || fail "re-dropped file not handled"
-[ "$(stored)" = 53 ] || fail "re-dropped file was sent again"
-[ -s "$SPOOL/done/bvh-1.json" ] && [ -s "$SPOOL/done/bvh-1.1.json" ] \
-    || fail "done/ does not hold both copies of bvh-1.json"
+# move) is not sent twice, though its copy left done/ long ago: the same
+# bytes under the same name (drop writes them again).
+n_seen=$(grep -c 'spool already_forwarded' "$T/politie-test.log" || true)
+drop bvh-1
+seen_again() { [ "$(grep -c 'spool already_forwarded' "$T/politie-test.log")" -gt "$n_seen" ]; }
+wait_until 20 seen_again || fail "re-dropped file not recognised as forwarded"
+wait_until 20 forwarded bvh-1.json || fail "re-dropped file not handled"
+wait_until 20 has done 0 || fail "the re-dropped copy stays in done/ after its signal's receipt"
+[ "$(stored)" = 53 ] && [ "$(recorded)" = 53 ] || fail "re-dropped file was sent again"
 pass "a file seen again after forwarding is not sent twice"
 
 # ketend killed hard while it works through 200 files.
@@ -71,8 +97,10 @@ kt_start politie-test
 sleep 0.3
 kt_kill politie-test KILL
 kt_start politie-test
-wait_until 60 has done 254 || fail "done/ has $(count done) after crash"
+wait_until 60 recorded_is 253 || fail "the police node recorded $(recorded) files after crash"
+[ "$(in_spool)" = 0 ] || fail "$(in_spool) files left in the spool after the crash"
 wait_until 60 stored_is 253 || fail "uitvoerder stored $(stored) after crash"
+wait_until 60 has done 0 || fail "done/ still has $(count done) files after their receipts"
 [ "$(sqlite3 "$T/state-$UITV/weegploeg.db" "SELECT count(DISTINCT message_id) FROM signal")" = 253 ] \
     || fail "duplicate message ids"
 refs=$(sqlite3 "$T/state-politie-test/node.db" "SELECT count(*), count(DISTINCT local_ref) FROM signal")
@@ -100,13 +128,20 @@ test_a_later_file_of_the_same_name_never_replaces_a_record() {
     grep -q '\[1\]' "$SPOOL/rejected/dup.1.json" || fail "second dup.json not kept as dup.1.json"
     [ -s "$SPOOL/rejected/dup.json.reason" ] || fail "first reason was replaced"
     # A forwarded file of an existing done/ name (other content) is sent
-    # and kept beside the earlier one.
+    # and kept beside the earlier one.  With the uitvoerder down no receipt
+    # takes the earlier one out of done/ first.
     local before
     before=$(stored)
-    drop bvh-2 bvh-2-again
-    wait_until 20 test -e "$SPOOL/done/bvh-2.1.json" || fail "second bvh-2.json not in done/"
-    grep -q '"bvh-2"' "$SPOOL/done/bvh-2.json" || fail "done/bvh-2.json was replaced"
-    wait_until 20 stored_is $((before + 1)) || fail "second bvh-2.json not forwarded"
+    kt_kill "$UITV"
+    drop bvh-4
+    wait_until 20 test -e "$SPOOL/done/bvh-4.json" || fail "first bvh-4.json not in done/"
+    drop bvh-4 bvh-4-again
+    wait_until 20 test -e "$SPOOL/done/bvh-4.1.json" || fail "second bvh-4.json not in done/"
+    grep -q '"bvh-4"' "$SPOOL/done/bvh-4.json" || fail "done/bvh-4.json was replaced"
+    grep -q '"bvh-4-again"' "$SPOOL/done/bvh-4.1.json" || fail "second bvh-4.json not kept as bvh-4.1.json"
+    kt_start "$UITV"
+    wait_until 20 stored_is $((before + 2)) || fail "not both bvh-4.json forwarded"
+    wait_until 20 has done 0 || fail "done/ still holds bvh-4 after the receipts"
     # A reason left without its file (ketend died between writing the
     # reason and moving the file) is not overwritten either.
     echo "earlier reason" > "$SPOOL/rejected/orphan.json.reason"
@@ -145,7 +180,7 @@ test_an_overlong_name_is_rejected_visibly_and_dot_files_are_left_alone() {
     # That scan saw the dot files too; one more forwarded file proves a
     # further scan.
     drop after-dot
-    wait_until 20 test -e "$SPOOL/done/after-dot.json" || fail "after-dot.json not forwarded"
+    wait_until 20 forwarded after-dot.json || fail "after-dot.json not forwarded"
     [ -e "$SPOOL/.in-progress.json" ] && [ -e "$SPOOL/.in-progress.json.tmp" ] \
         || fail "a dot file was taken"
     ! compgen -G "$SPOOL/rejected/.in-progress*" > /dev/null || fail "a dot file was rejected"
@@ -204,7 +239,7 @@ test_a_file_left_in_work_before_it_was_stored_is_sent_once() {
     kt_kill politie-test
     kt_signal_file "$SPOOL/work/left.json" left-1
     kt_start politie-test
-    wait_until 20 test -e "$SPOOL/done/left.json" || fail "left.json not handled from work/"
+    wait_until 20 forwarded left.json || fail "left.json not handled from work/"
     wait_until 30 stored_is $((before + 1)) || fail "left.json not forwarded"
     [ "$(local_refs left-1)" = 1 ] || fail "left.json stored $(local_refs left-1) times"
     [ -z "$(ls -A "$SPOOL/work")" ] || fail "work/ is not empty"
@@ -296,10 +331,12 @@ test_a_file_replaced_after_it_was_read_is_still_sent() {
     drop swap swap-second
     wait_until 40 stored_is $((before + 2)) \
         || fail "the file that replaced swap.json was not sent ($(($(stored) - before)) of 2 stored)"
-    wait_until 20 test -e "$SPOOL/done/swap.1.json" || fail "the second swap.json is not in done/"
     inject_stop
-    grep -q '"swap-first"' "$SPOOL/done/swap.json" && grep -q '"swap-second"' "$SPOOL/done/swap.1.json" \
-        || fail "done/ does not hold both versions of swap.json"
+    # Both versions recorded (under one name, two hashes); their files
+    # have left done/ with their receipts.
+    [ "$(name_rows swap.json "DISTINCT hash")" = 2 ] \
+        || fail "the spool table does not hold both versions of swap.json"
+    wait_until 20 forwarded swap.json || fail "a swap.json is left in the spool or work/"
     [ "$(local_refs swap-first)|$(local_refs swap-second)" = "1|1" ] || fail "not each version sent once"
     pass "test_a_file_replaced_after_it_was_read_is_still_sent"
 }
@@ -321,7 +358,7 @@ test_a_file_left_in_work_after_it_was_stored_is_not_sent_again() {
     kt_kill politie-test KILL
     [ -e "$SPOOL/work/stored-crash.json" ] || fail "stored-crash.json not in work/ at the crash"
     kt_start politie-test
-    wait_until 20 test -e "$SPOOL/done/stored-crash.json" || fail "stored-crash.json not moved on"
+    wait_until 20 test ! -e "$SPOOL/work/stored-crash.json" || fail "stored-crash.json not moved on"
     wait_until 30 stored_is $((before + 1)) || fail "stored-crash.json did not arrive"
     logged 'spool already_forwarded' || fail "no already_forwarded note"
     [ "$(local_refs stored-crash-1)" = 1 ] || fail "stored-crash.json stored $(local_refs stored-crash-1) times"
@@ -346,7 +383,7 @@ test_a_passing_read_error_is_retried_and_warned_once_a_minute() {
         claimed "retry-${e%:*}.json"
         wait_until 20 injected_at_least 12 || fail "the 12 failed opens did not run out"
         inject_stop
-        wait_until 20 test -e "$SPOOL/done/retry-${e%:*}.json" || fail "retry-${e%:*}.json not retried"
+        wait_until 20 forwarded "retry-${e%:*}.json" || fail "retry-${e%:*}.json not retried"
         wait_until 20 stored_is $((before + 1)) || fail "retry-${e%:*}.json not forwarded after the retry"
     done
     pass "test_a_passing_read_error_is_retried_and_warned_once_a_minute"
@@ -384,23 +421,31 @@ test_without_rename_noreplace_nothing_is_replaced_or_lost() {
     fi
     local before
     before=$(stored)
+    # The uitvoerder down: no receipt takes a file out of done/ while done/
+    # is looked at.
+    kt_kill "$UITV"
     inject_start -e trace=renameat2 -e inject=renameat2:error=EINVAL
     drop nfs-1
-    drop bvh-3 bvh-3-nfs # done/bvh-3.json is there: kept beside it
+    drop nfs-2
+    wait_until 20 test -e "$SPOOL/done/nfs-2.json" || fail "first nfs-2.json not in done/"
+    drop nfs-2 nfs-2-again # done/nfs-2.json is there: kept beside it
     echo '{' > "$T/nfs-bad"
     mv "$T/nfs-bad" "$SPOOL/nfs-bad.json"
     wait_until 20 test -e "$SPOOL/done/nfs-1.json" || fail "nfs-1.json not in done/"
-    wait_until 20 test -e "$SPOOL/done/bvh-3.1.json" || fail "second bvh-3.json not in done/"
+    wait_until 20 test -e "$SPOOL/done/nfs-2.1.json" || fail "second nfs-2.json not in done/"
     wait_until 20 rejected_has nfs-bad.json || fail "nfs-bad.json not rejected"
-    wait_until 30 stored_is $((before + 2)) || fail "not both files forwarded"
     inject_stop
     [ "$(injected)" -ge 3 ] || fail "RENAME_NOREPLACE was not refused"
-    grep -q '"bvh-3"' "$SPOOL/done/bvh-3.json" || fail "done/bvh-3.json was replaced"
+    grep -q '"nfs-2"' "$SPOOL/done/nfs-2.json" || fail "done/nfs-2.json was replaced"
+    grep -q '"nfs-2-again"' "$SPOOL/done/nfs-2.1.json" || fail "second nfs-2.json not kept as nfs-2.1.json"
     [ -s "$SPOOL/rejected/nfs-bad.json.reason" ] || fail "no reason for nfs-bad.json"
-    for f in done/nfs-1.json done/bvh-3.1.json rejected/nfs-bad.json; do
+    for f in done/nfs-1.json done/nfs-2.json done/nfs-2.1.json rejected/nfs-bad.json; do
         [ "$(stat -c %h "$SPOOL/$f")" = 1 ] || fail "$f was linked, not moved"
     done
     [ -z "$(ls -A "$SPOOL/work")" ] || fail "work/ is not empty"
+    kt_start "$UITV"
+    wait_until 30 stored_is $((before + 3)) || fail "not all three files forwarded"
+    wait_until 30 has done 0 || fail "done/ still has $(count done) files after their receipts"
     pass "test_without_rename_noreplace_nothing_is_replaced_or_lost"
 }
 

@@ -110,6 +110,29 @@ test_a_new_pair_with_every_slot_taken_forgets_the_least_recent (void **state)
     ratelog_destroy (&r);
 }
 
+/*  A spool file handled frees its inode, which the next file may get at
+ *  once: that file's first line is written, not counted as a repeat. */
+static void
+test_a_forgotten_key_gets_its_next_line_at_once (void **state)
+{
+    (void) state;
+    ratelog_t *r = ratelog_new ();
+    assert_non_null (r);
+    assert_true (ratelog_due (r, "read_retry", 42, T0));
+    assert_true (ratelog_due (r, "claim_retry", 42, T0));
+    assert_true (ratelog_due (r, "read_retry", 7, T0));
+    assert_false (ratelog_due (r, "read_retry", 42, T0 + SEC));
+    ratelog_forget (r, 42);
+    assert_true (ratelog_due (r, "read_retry", 42, T0 + 2 * SEC));
+    assert_string_equal (ratelog_note (r), "");
+    assert_true (ratelog_due (r, "claim_retry", 42, T0 + 2 * SEC));
+    /*  Other keys keep their limit. */
+    assert_false (ratelog_due (r, "read_retry", 7, T0 + 2 * SEC));
+    ratelog_forget (r, 99); /* nothing of it: nothing changes */
+    assert_false (ratelog_due (r, "read_retry", 42, T0 + 3 * SEC));
+    ratelog_destroy (&r);
+}
+
 int
 main (void)
 {
@@ -118,6 +141,7 @@ main (void)
         cmocka_unit_test (test_other_events_and_other_keys_are_limited_apart),
         cmocka_unit_test (test_at_most_the_budget_is_written_a_window_and_the_rest_is_counted),
         cmocka_unit_test (test_a_new_pair_with_every_slot_taken_forgets_the_least_recent),
+        cmocka_unit_test (test_a_forgotten_key_gets_its_next_line_at_once),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

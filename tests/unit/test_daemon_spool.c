@@ -13,6 +13,7 @@
 
 #include "intake.h"
 #include "spool.h"
+#include "spool_retain.h"
 #include "store.h"
 
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_FILES 8
@@ -400,6 +402,299 @@ test_past_max_the_rest_stays_in_the_spool_unclaimed (void **state)
     assert_string_equal (f->files[0].name, "c.json");
 }
 
+/* ---- what the spool keeps (art. 13, spool_retain) ----------------------- */
+
+/*  The settled signals of a test: spool_settled_fn over a short list. */
+typedef struct {
+    uint8_t ids[4][KT_ID_LEN];
+    size_t n;
+    bool broken; /* the outbox cannot be read */
+} settled_list_t;
+
+static int
+s_settled (void *arg, const uint8_t id[KT_ID_LEN])
+{
+    settled_list_t *l = arg;
+    if (l->broken)
+        return -1;
+    for (size_t i = 0; i < l->n; i++)
+        if (memcmp (l->ids[i], id, KT_ID_LEN) == 0)
+            return 1;
+    return 0;
+}
+
+/*  Drop text as name, scan, record it as id and move it to done/. */
+static void
+s_forward (fixture_t *f, const char *name, const char *text, uint8_t id[KT_ID_LEN])
+{
+    s_drop (f, name, text);
+    assert_int_equal (s_scan (f), 1);
+    randombytes_buf (id, KT_ID_LEN);
+    kt_reason_t r;
+    assert_int_equal (store_begin (f->db, &r), 0);
+    if (spool_record (f->spool_dir, &f->files[0], id, &r) != 0)
+        fail_msg ("spool_record: %s", r.text);
+    assert_int_equal (store_commit (f->db, &r), 0);
+    spool_done (f->spool_dir, &f->files[0]);
+    assert_true (s_exists (f, "done", name));
+}
+
+static int
+s_collect_id (void *arg, const uint8_t id[KT_ID_LEN])
+{
+    settled_list_t *l = arg;
+    if (l->n < 4)
+        memcpy (l->ids[l->n++], id, KT_ID_LEN);
+    return 0;
+}
+
+static spool_retain_t *
+s_retain (fixture_t *f, settled_list_t *settled)
+{
+    kt_reason_t r;
+    spool_retain_t *retain = spool_retain_new (f->spool_dir, f->spool, 14, s_settled, settled, &r);
+    if (!retain)
+        fail_msg ("spool_retain_new: %s", r.text);
+    return retain;
+}
+
+static void
+test_a_recorded_file_is_found_by_its_content_hash_alone (void **state)
+{
+    fixture_t *f = *state;
+    uint8_t id[KT_ID_LEN];
+    s_forward (f, "hash.json", s_valid, id);
+    uint8_t hash[32];
+    crypto_generichash (hash, sizeof hash, (const uint8_t *) s_valid, strlen (s_valid), NULL, 0);
+    settled_list_t found = {0};
+    kt_reason_t r;
+    assert_int_equal (spool_each_by_hash (f->spool_dir, hash, s_collect_id, &found, &r), 0);
+    assert_int_equal (found.n, 1);
+    assert_memory_equal (found.ids[0], id, KT_ID_LEN);
+    /*  Other content: nothing, whatever the name. */
+    hash[0] ^= 1;
+    found.n = 0;
+    assert_int_equal (spool_each_by_hash (f->spool_dir, hash, s_collect_id, &found, &r), 0);
+    assert_int_equal (found.n, 0);
+}
+
+static int
+s_int_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    *(int64_t *) arg = sqlite3_column_int64 (q, 0);
+    return 0;
+}
+
+static int64_t
+s_count (sqlite3 *db, const char *sql, const store_value_t *values)
+{
+    int64_t n = -1;
+    kt_reason_t r;
+    if (store_one (db, sql, values, s_int_row, &n, "count", &r) != 1)
+        fail_msg ("%s: %s", sql, r.text);
+    return n;
+}
+
+/*  art. 13: the row outlives the file, and a name may say who a signal
+ *  is about: the table keeps the name's BLAKE2b-256 only. */
+static void
+test_the_table_keeps_a_hash_of_the_name_never_the_name (void **state)
+{
+    fixture_t *f = *state;
+    uint8_t id[KT_ID_LEN];
+    s_forward (f, "Jansen-Pietje.json", s_valid, id);
+    assert_int_equal (s_count (f->db,
+                               "SELECT count(*) FROM pragma_table_info('spool') WHERE type=?",
+                               STORE_VALUES (STORE_TEXT ("TEXT"))),
+                      0);
+    uint8_t name_hash[32];
+    crypto_generichash (name_hash, sizeof name_hash, (const uint8_t *) "Jansen-Pietje.json", 18,
+                        NULL, 0);
+    assert_int_equal (s_count (f->db, "SELECT count(*) FROM spool WHERE name_hash=?",
+                               STORE_VALUES (STORE_BLOB (name_hash, 32))),
+                      1);
+    assert_int_equal (s_count (f->db, "SELECT count(*) FROM spool WHERE instr(name_hash, ?) > 0",
+                               STORE_VALUES (STORE_TEXT ("Jansen"))),
+                      0);
+}
+
+/*  A node.db of the first schema (names in clear): migrated to name
+ *  hashes, and a file it recorded is still recognised when it comes back. */
+static void
+test_names_recorded_before_are_hashed_and_still_recognised (void **state)
+{
+    fixture_t *f = *state;
+    char path[160];
+    snprintf (path, sizeof path, "%s/node-v1.db", f->dir);
+    kt_reason_t r;
+    sqlite3 *db = store_open (path, &r);
+    if (!db)
+        fail_msg ("store_open: %s", r.text);
+    uint8_t hash[32], id[KT_ID_LEN];
+    crypto_generichash (hash, sizeof hash, (const uint8_t *) s_valid, strlen (s_valid), NULL, 0);
+    randombytes_buf (id, sizeof id);
+    assert_int_equal (
+        store_exec (db,
+                    "CREATE TABLE spool (name TEXT NOT NULL, hash BLOB NOT NULL, message_id BLOB"
+                    " NOT NULL, owner INTEGER NOT NULL, at_ms INTEGER NOT NULL, PRIMARY KEY"
+                    " (name, hash));"
+                    "INSERT INTO schema_version (module, version) VALUES ('spool', 1);",
+                    &r),
+        0);
+    assert_int_equal (store_run (db, "INSERT INTO spool VALUES ('old.json', ?, ?, 0, 1)",
+                                 STORE_VALUES (STORE_BLOB (hash, 32), STORE_BLOB (id, KT_ID_LEN)),
+                                 "insert", &r),
+                      1);
+    spool_t *spool = spool_new (db, f->spool, &r);
+    if (!spool)
+        fail_msg ("spool_new: %s", r.text);
+    assert_int_equal (s_count (db, "SELECT count(*) FROM spool WHERE message_id=?",
+                               STORE_VALUES (STORE_BLOB (id, KT_ID_LEN))),
+                      1);
+    assert_int_equal (s_count (db, "SELECT count(*) FROM pragma_table_info('spool') WHERE name=?",
+                               STORE_VALUES (STORE_TEXT ("name"))),
+                      0);
+    s_drop (f, "old.json", s_valid);
+    spool_file_t files[MAX_FILES];
+    assert_int_equal (spool_scan (spool, files, MAX_FILES), 0);
+    assert_true (s_exists (f, "done", "old.json"));
+    spool_destroy (&spool);
+    store_close (&db);
+}
+
+static void
+test_a_done_file_is_forgotten_only_once_its_signal_is_settled (void **state)
+{
+    fixture_t *f = *state;
+    settled_list_t settled = {0};
+    spool_retain_t *retain = s_retain (f, &settled);
+    uint8_t id[KT_ID_LEN];
+    s_forward (f, "settle.json", s_valid, id);
+    /*  Pending (or held: never queued): kept. */
+    assert_int_equal (spool_retain_done (retain), 0);
+    assert_true (s_exists (f, "done", "settle.json"));
+    /*  The outbox cannot be read: kept too. */
+    memcpy (settled.ids[settled.n++], id, KT_ID_LEN);
+    settled.broken = true;
+    assert_int_equal (spool_retain_done (retain), 0);
+    assert_true (s_exists (f, "done", "settle.json"));
+    /*  Settled: gone, and a second pass has nothing to do. */
+    settled.broken = false;
+    assert_int_equal (spool_retain_done (retain), 1);
+    assert_false (s_exists (f, "done", "settle.json"));
+    assert_int_equal (spool_retain_done (retain), 0);
+    /*  Dropped again: still known as sent (not returned), moved to done/
+     *  and forgotten again. */
+    s_drop (f, "settle.json", s_valid);
+    assert_int_equal (s_scan (f), 0);
+    assert_true (s_exists (f, "done", "settle.json"));
+    assert_int_equal (spool_retain_done (retain), 1);
+    assert_false (s_exists (f, "done", "settle.json"));
+    spool_retain_destroy (&retain);
+    assert_null (retain);
+}
+
+static void
+test_a_done_file_stays_while_any_signal_of_its_content_is_unsettled (void **state)
+{
+    fixture_t *f = *state;
+    settled_list_t settled = {0};
+    spool_retain_t *retain = s_retain (f, &settled);
+    uint8_t a[KT_ID_LEN], b[KT_ID_LEN];
+    s_forward (f, "a.json", s_valid, a);
+    s_forward (f, "b.json", s_valid, b); /* the same bytes, another signal */
+    memcpy (settled.ids[settled.n++], a, KT_ID_LEN);
+    assert_int_equal (spool_retain_done (retain), 0);
+    assert_true (s_exists (f, "done", "a.json"));
+    assert_true (s_exists (f, "done", "b.json"));
+    memcpy (settled.ids[settled.n++], b, KT_ID_LEN);
+    assert_int_equal (spool_retain_done (retain), 2);
+    /*  A file ketend never recorded (put there by hand) is not its own. */
+    char path[512];
+    s_path (f, "done", "by-hand.json", path, sizeof path);
+    FILE *fp = fopen (path, "w");
+    assert_non_null (fp);
+    fputs ("{}", fp);
+    fclose (fp);
+    assert_int_equal (spool_retain_done (retain), 0);
+    assert_true (s_exists (f, "done", "by-hand.json"));
+    spool_retain_destroy (&retain);
+}
+
+static void
+test_a_rejected_file_goes_with_its_reason_keep_days_after_the_rejection (void **state)
+{
+    fixture_t *f = *state;
+    settled_list_t settled = {0};
+    spool_retain_t *retain = s_retain (f, &settled);
+    uint64_t before = kt_now_ms ();
+    s_drop (f, "bad.json", "{");
+    assert_int_equal (s_scan (f), 0);
+    uint64_t after = kt_now_ms ();
+    assert_true (s_exists (f, "rejected", "bad.json"));
+    /*  The rejection time is the reason's mtime, set from ketend's clock. */
+    char path[512];
+    struct stat st;
+    s_path (f, "rejected", "bad.json.reason", path, sizeof path);
+    assert_int_equal (stat (path, &st), 0);
+    uint64_t at = (uint64_t) st.st_mtim.tv_sec * 1000 + (uint64_t) st.st_mtim.tv_nsec / 1000000;
+    assert_true (at >= before / 1000 * 1000 && at <= after);
+    spool_retain_status_t rs;
+    kt_reason_t r;
+    uint64_t day = 86400ULL * 1000;
+    assert_int_equal (spool_retain_status (retain, after, &rs, &r), 0);
+    assert_int_equal (rs.waiting, 1);
+    assert_int_equal (rs.next_removal_ms, at + 14 * day);
+    assert_int_equal (rs.within_warning, 0);
+    assert_int_equal (rs.keep_days, 14);
+    /*  Two days before: the warning. */
+    assert_int_equal (spool_retain_status (retain, at + 12 * day, &rs, &r), 0);
+    assert_int_equal (rs.within_warning, 1);
+    /*  A moment before the 14 days: kept. */
+    assert_int_equal (spool_retain_rejected (retain, at + 14 * day - 1), 0);
+    assert_true (s_exists (f, "rejected", "bad.json"));
+    assert_true (s_exists (f, "rejected", "bad.json.reason"));
+    /*  An entry without a reason is not ketend's: left alone. */
+    s_path (f, "rejected", "no-reason.json", path, sizeof path);
+    FILE *fp = fopen (path, "w");
+    assert_non_null (fp);
+    fclose (fp);
+    /*  At 14 days: the file and its reason, once. */
+    assert_int_equal (spool_retain_rejected (retain, at + 14 * day), 1);
+    assert_false (s_exists (f, "rejected", "bad.json"));
+    assert_false (s_exists (f, "rejected", "bad.json.reason"));
+    assert_true (s_exists (f, "rejected", "no-reason.json"));
+    assert_int_equal (spool_retain_rejected (retain, at + 15 * day), 0);
+    assert_int_equal (spool_retain_status (retain, at + 15 * day, &rs, &r), 0);
+    assert_int_equal (rs.waiting, 0);
+    assert_int_equal (rs.next_removal_ms, 0);
+    spool_retain_destroy (&retain);
+}
+
+static void
+test_an_orphan_reason_is_removed_and_never_counted (void **state)
+{
+    fixture_t *f = *state;
+    settled_list_t settled = {0};
+    spool_retain_t *retain = s_retain (f, &settled);
+    /*  What a crash between the file's removal and its reason's leaves. */
+    char path[512];
+    s_path (f, "rejected", "orphan.json.reason", path, sizeof path);
+    FILE *fp = fopen (path, "w");
+    assert_non_null (fp);
+    fputs ("earlier reason\n", fp);
+    fclose (fp);
+    uint64_t now = kt_now_ms (), day = 86400ULL * 1000;
+    spool_retain_status_t rs;
+    kt_reason_t r;
+    assert_int_equal (spool_retain_status (retain, now, &rs, &r), 0);
+    assert_int_equal (rs.waiting, 0);
+    assert_int_equal (spool_retain_rejected (retain, now + 15 * day), 1);
+    assert_false (s_exists (f, "rejected", "orphan.json.reason"));
+    spool_retain_destroy (&retain);
+}
+
 int
 main (void)
 {
@@ -427,6 +722,22 @@ main (void)
         cmocka_unit_test_setup_teardown (
             test_a_later_file_of_the_same_name_never_replaces_the_earlier, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_past_max_the_rest_stays_in_the_spool_unclaimed,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_recorded_file_is_found_by_its_content_hash_alone,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_the_table_keeps_a_hash_of_the_name_never_the_name,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_names_recorded_before_are_hashed_and_still_recognised,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_a_done_file_is_forgotten_only_once_its_signal_is_settled, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_a_done_file_stays_while_any_signal_of_its_content_is_unsettled, s_setup,
+            s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_a_rejected_file_goes_with_its_reason_keep_days_after_the_rejection, s_setup,
+            s_teardown),
+        cmocka_unit_test_setup_teardown (test_an_orphan_reason_is_removed_and_never_counted,
                                          s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

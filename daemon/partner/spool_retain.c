@@ -1,0 +1,340 @@
+/*  spool_retain: the police spool forgets (convenant art. 13).  See
+ *  spool_retain.h for the rules; docs/SIGNAL-FORMAT.md, "What the spool
+ *  keeps", for the operator's view.
+ *
+ *  Crash reasoning (docs/ARCHITECTURE.md, "Crash reasoning"): nothing is
+ *  committed here.  A done/ file is removed only after the receipt of its
+ *  signal is committed (outbox_settle, in node.db, synchronous=FULL), so a
+ *  crash can never leave a removed file whose signal must be sent again:
+ *  the signal itself is sealed in the signal table and the outbox.  A
+ *  rejected file is removed before its reason, so rejected/ never holds a
+ *  file without its reason; a crash between leaves an orphan reason,
+ *  which the next pass removes as well.
+ */
+#include "spool_retain.h"
+
+#include "intake.h"
+#include "ratelog.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SPOOL_RETAIN_REJECTED_EVERY_MS (60ULL * 1000) /* rejected/ once a minute */
+#define SPOOL_DAY_MS (86400ULL * 1000)
+
+struct _spool_retain_t {
+    spool_t *spool; /* borrowed: its table */
+    int done_fd, rejected_fd;
+    uint32_t keep_days;
+    spool_settled_fn *settled;
+    void *settled_arg;
+    bool woken;                 /* a receipt was kept since the last done/ pass */
+    struct timespec done_mtime; /* done/'s mtime at the last pass */
+    uint64_t rejected_last_ms;  /* the last rejected/ pass (0: none yet) */
+    ratelog_t *quiet;           /* failures that would repeat on every pass */
+};
+
+static int
+s_open_sub (const char *dir, const char *sub, kt_reason_t *reason)
+{
+    char path[PATH_MAX];
+    snprintf (path, sizeof path, "%s/%s", dir, sub);
+    int fd = open (path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        kt_fail (reason, "cannot open %s: %s", path, strerror (errno));
+    return fd;
+}
+
+spool_retain_t *
+spool_retain_new (spool_t *spool, const char *dir, uint32_t keep_days, spool_settled_fn *settled,
+                  void *arg, kt_reason_t *reason)
+{
+    spool_retain_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        kt_fail (reason, "out of memory");
+        return NULL;
+    }
+    self->spool = spool;
+    self->keep_days = keep_days;
+    self->settled = settled;
+    self->settled_arg = arg;
+    self->woken = true; /* at start: what a crash or an older ketend left */
+    self->done_fd = self->rejected_fd = -1;
+    if (!(self->quiet = ratelog_new ())) {
+        kt_fail (reason, "out of memory");
+        spool_retain_destroy (&self);
+        return NULL;
+    }
+    if ((self->done_fd = s_open_sub (dir, "done", reason)) < 0 ||
+        (self->rejected_fd = s_open_sub (dir, "rejected", reason)) < 0) {
+        spool_retain_destroy (&self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+spool_retain_destroy (spool_retain_t **self_p)
+{
+    spool_retain_t *self = *self_p;
+    if (!self)
+        return;
+    if (self->done_fd >= 0)
+        close (self->done_fd);
+    if (self->rejected_fd >= 0)
+        close (self->rejected_fd);
+    ratelog_destroy (&self->quiet);
+    free (self);
+    *self_p = NULL;
+}
+
+void
+spool_retain_wake (spool_retain_t *self)
+{
+    self->woken = true;
+}
+
+/*  Log "spool EVENT ino=INO errno=ERR" at most once a minute per file. */
+static void
+s_log_failure (spool_retain_t *self, const char *event, unsigned long long ino, int err)
+{
+    if (ratelog_due (self->quiet, event, ino, kt_mono_us ()))
+        kt_log (KT_LOG_ERROR, "spool %s ino=%llu errno=%d%s", event, ino, err,
+                ratelog_note (self->quiet));
+}
+
+/*  Open directory fd for reading from its start; NULL (logged) if not. */
+static DIR *
+s_opendir (spool_retain_t *self, int dir_fd, const char *sub)
+{
+    int fd = dup (dir_fd);
+    DIR *dir = fd >= 0 ? fdopendir (fd) : NULL;
+    if (!dir) {
+        int err = errno;
+        if (fd >= 0)
+            close (fd);
+        if (ratelog_due (self->quiet, "retain_unreadable", (uint64_t) dir_fd, kt_mono_us ()))
+            kt_log (KT_LOG_ERROR, "spool retain_unreadable dir=%s errno=%d%s", sub, err,
+                    ratelog_note (self->quiet));
+        return NULL;
+    }
+    rewinddir (dir);
+    return dir;
+}
+
+/*  What the signals recorded with one content hash are. */
+typedef struct {
+    spool_retain_t *self;
+    size_t n;         /* signals recorded with the hash */
+    bool all_settled; /* every one of them settled */
+} s_hash_signals_t;
+
+static int
+s_signal_settled (void *arg, const uint8_t id[KT_ID_LEN])
+{
+    s_hash_signals_t *h = arg;
+    h->n++;
+    if (h->self->settled (h->self->settled_arg, id) != 1) {
+        h->all_settled = false;
+        return 1; /* one unsettled signal keeps the file: no need to look further */
+    }
+    return 0;
+}
+
+/*  Whether done/NAME may go: it is a regular file whose content was
+ *  recorded as sent, and every signal sent with that content is settled.
+ *  ino receives its inode, for the log. */
+static bool
+s_done_forgettable (spool_retain_t *self, const char *name, unsigned long long *ino)
+{
+    int fd = openat (self->done_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return false; /* gone, or not a file ketend put there */
+    struct stat st;
+    bool ok = fstat (fd, &st) == 0 && S_ISREG (st.st_mode) && st.st_size <= INTAKE_MAX_BYTES;
+    *ino = ok ? (unsigned long long) st.st_ino : 0;
+    size_t size = ok ? (size_t) st.st_size : 0;
+    uint8_t *data = ok ? malloc (size + 1) : NULL;
+    size_t got = 0;
+    while (data && got < size) {
+        ssize_t n = read (fd, data + got, size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t) n;
+    }
+    close (fd);
+    if (!data || got != size) {
+        if (data)
+            sodium_memzero (data, got);
+        free (data);
+        return false;
+    }
+    uint8_t hash[32];
+    crypto_generichash (hash, sizeof hash, data, size, NULL, 0);
+    sodium_memzero (data, size);
+    free (data);
+    s_hash_signals_t h = {self, 0, true};
+    kt_reason_t reason;
+    if (spool_each_by_hash (self->spool, hash, s_signal_settled, &h, &reason) != 0) {
+        if (ratelog_due (self->quiet, "retain_lookup_failed", 0, kt_mono_us ()))
+            kt_log (KT_LOG_ERROR, "spool retain_lookup_failed reason=\"%s\"%s", reason.text,
+                    ratelog_note (self->quiet));
+        return false;
+    }
+    /*  Never recorded: not a file ketend forwarded (put there by hand). */
+    return h.n > 0 && h.all_settled;
+}
+
+int
+spool_retain_done (spool_retain_t *self)
+{
+    DIR *dir = s_opendir (self, self->done_fd, "done");
+    if (!dir)
+        return -1;
+    int removed = 0;
+    struct dirent *de;
+    while ((de = readdir (dir))) {
+        if (de->d_name[0] == '.')
+            continue;
+        unsigned long long ino = 0;
+        if (!s_done_forgettable (self, de->d_name, &ino))
+            continue;
+        /*  art. 13: the receipt is kept, so the signal is durable at the
+         *  uitvoerder and sealed here; the plaintext has served its turn.
+         *  Only ketend puts files in done/, from this one thread, so the
+         *  name read is still the file hashed. */
+        if (unlinkat (self->done_fd, de->d_name, 0) != 0) {
+            if (errno != ENOENT)
+                s_log_failure (self, "forget_failed", ino, errno);
+            continue;
+        }
+        kt_log (KT_LOG_INFO, "spool forgotten ino=%llu", ino);
+        removed++;
+    }
+    closedir (dir);
+    /*  A crash before this fsync may bring a removed file back: the next
+     *  pass removes it again. */
+    if (removed > 0 && fsync (self->done_fd) != 0)
+        s_log_failure (self, "forget_sync_failed", 0, errno);
+    return removed;
+}
+
+/*  FINAL.reason's rejection time (its mtime, ms), or 0 if name is not a
+ *  reason file. */
+static uint64_t
+s_rejected_at (spool_retain_t *self, const char *name)
+{
+    size_t len = strlen (name);
+    struct stat st;
+    if (len <= 7 || strcmp (name + len - 7, ".reason") != 0 ||
+        fstatat (self->rejected_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG (st.st_mode))
+        return 0;
+    return (uint64_t) st.st_mtim.tv_sec * 1000 + (uint64_t) st.st_mtim.tv_nsec / 1000000;
+}
+
+int
+spool_retain_rejected (spool_retain_t *self, uint64_t now_ms)
+{
+    DIR *dir = s_opendir (self, self->rejected_fd, "rejected");
+    if (!dir)
+        return -1;
+    uint64_t keep_ms = (uint64_t) self->keep_days * SPOOL_DAY_MS;
+    int removed = 0;
+    struct dirent *de;
+    while ((de = readdir (dir))) {
+        uint64_t at = s_rejected_at (self, de->d_name);
+        if (at == 0 || at + keep_ms > now_ms)
+            continue;
+        char final[NAME_MAX + 1];
+        snprintf (final, sizeof final, "%.*s", (int) (strlen (de->d_name) - 7), de->d_name);
+        struct stat st;
+        unsigned long long ino = fstatat (self->rejected_fd, final, &st, AT_SYMLINK_NOFOLLOW) == 0
+                                     ? (unsigned long long) st.st_ino
+                                     : 0;
+        /*  art. 13: intake/rejected-keep-days after the rejection.  The
+         *  file before its reason: rejected/ never holds a file without
+         *  its reason. */
+        if (unlinkat (self->rejected_fd, final, 0) != 0 && errno != ENOENT) {
+            s_log_failure (self, "expire_failed", ino, errno);
+            continue;
+        }
+        if (unlinkat (self->rejected_fd, de->d_name, 0) != 0 && errno != ENOENT) {
+            s_log_failure (self, "expire_failed", ino, errno);
+            continue;
+        }
+        kt_log (KT_LOG_INFO, "spool rejected_expired ino=%llu", ino);
+        removed++;
+    }
+    closedir (dir);
+    if (removed > 0 && fsync (self->rejected_fd) != 0)
+        s_log_failure (self, "expire_sync_failed", 0, errno);
+    return removed;
+}
+
+void
+spool_retain_pass (spool_retain_t *self, uint64_t now_ms)
+{
+    struct stat st;
+    bool changed =
+        fstat (self->done_fd, &st) == 0 && (st.st_mtim.tv_sec != self->done_mtime.tv_sec ||
+                                            st.st_mtim.tv_nsec != self->done_mtime.tv_nsec);
+    if (self->woken || changed) {
+        /*  Cleared first: a receipt kept during the pass wakes the next. */
+        self->woken = false;
+        self->done_mtime = st.st_mtim;
+        if (spool_retain_done (self) > 0 && fstat (self->done_fd, &st) == 0)
+            self->done_mtime = st.st_mtim; /* our own removals changed it */
+    }
+    if (self->rejected_last_ms == 0 || now_ms < self->rejected_last_ms ||
+        now_ms - self->rejected_last_ms >= SPOOL_RETAIN_REJECTED_EVERY_MS) {
+        self->rejected_last_ms = now_ms;
+        spool_retain_rejected (self, now_ms);
+    }
+}
+
+int
+spool_retain_status (spool_retain_t *self, uint64_t now_ms, spool_retain_status_t *st,
+                     kt_reason_t *reason)
+{
+    memset (st, 0, sizeof *st);
+    st->keep_days = self->keep_days;
+    int fd = dup (self->rejected_fd);
+    DIR *dir = fd >= 0 ? fdopendir (fd) : NULL;
+    if (!dir) {
+        int err = errno;
+        if (fd >= 0)
+            close (fd);
+        return kt_fail (reason, "cannot read the spool's rejected/: %s", strerror (err));
+    }
+    rewinddir (dir);
+    uint64_t keep_ms = (uint64_t) self->keep_days * SPOOL_DAY_MS;
+    struct dirent *de;
+    while ((de = readdir (dir))) {
+        uint64_t at = s_rejected_at (self, de->d_name);
+        if (at == 0)
+            continue;
+        char final[NAME_MAX + 1];
+        snprintf (final, sizeof final, "%.*s", (int) (strlen (de->d_name) - 7), de->d_name);
+        struct stat fst;
+        if (fstatat (self->rejected_fd, final, &fst, AT_SYMLINK_NOFOLLOW) != 0)
+            continue; /* an orphan reason: no file waiting */
+        uint64_t due = at + keep_ms;
+        st->waiting++;
+        if (st->next_removal_ms == 0 || due < st->next_removal_ms)
+            st->next_removal_ms = due;
+        if (due <= now_ms + SPOOL_RETAIN_WARN_MS)
+            st->within_warning++;
+    }
+    closedir (dir);
+    return 0;
+}
