@@ -62,7 +62,7 @@ s_send_to_participants (node_t *self, Keten__MessageType type, const ProtobufCMe
                         kt_reason_t *reason)
 {
     const roster_t *roster = keyring_roster (self->keyring);
-    copies_t copies = {self, type, NULL, 0};
+    copies_t copies = {self, type, NULL, 0, ""};
     char *refs[1] = {(char *) case_ref};
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < info->n_participants; i++) {
@@ -573,7 +573,7 @@ s_disclose (node_t *self, const api_caller_t *caller, json_t *args, json_t *resu
     int rc = s_disclosure_items (items, n_items, basis, reason);
     char user[65];
     access_user_name (caller->uid, user, sizeof user);
-    copies_t copies = {self, KETEN__MESSAGE_TYPE__DISCLOSURE_CONSENT, NULL, 0};
+    copies_t copies = {self, KETEN__MESSAGE_TYPE__DISCLOSURE_CONSENT, NULL, 0, ""};
     char *refs[1] = {(char *) case_ref};
     if (rc == 0)
         rc = uitvoerder_copy_add (self, &copies, to, &d.base, refs, 1, false, reason);
