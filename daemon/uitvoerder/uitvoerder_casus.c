@@ -54,15 +54,18 @@ s_me (node_t *self)
 /* ---- sending a plan version ---------------------------------------------- */
 
 /*  Send body to every participant that is an active member; an externe
- *  casuspartner gets extern_body instead when that is not NULL. */
+ *  casuspartner gets extern_body instead when that is not NULL.  origin
+ *  (may be NULL) names what the copies are of, for a resumed send. */
 static int
 s_send_to_participants (node_t *self, Keten__MessageType type, const ProtobufCMessage *body,
                         const ProtobufCMessage *extern_body, const casus_info_t *info,
-                        const char *case_ref, const char *os_user, json_t *json,
+                        const char *case_ref, const char *origin, const char *os_user, json_t *json,
                         kt_reason_t *reason)
 {
     const roster_t *roster = keyring_roster (self->keyring);
     copies_t copies = {self, type, NULL, 0, ""};
+    if (origin)
+        snprintf (copies.origin, sizeof copies.origin, "%s", origin);
     char *refs[1] = {(char *) case_ref};
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < info->n_participants; i++) {
@@ -108,7 +111,7 @@ s_publish_plan (node_t *self, Keten__CasePlan *plan, const casus_info_t *info,
         return -1;
     }
     return s_send_to_participants (self, KETEN__MESSAGE_TYPE__PLAN, &plan->base, NULL, info,
-                                   plan->case_ref, os_user, json, reason);
+                                   plan->case_ref, NULL, os_user, json, reason);
 }
 
 /*  Replace the strings of a freshly unpacked message field. */
@@ -595,8 +598,9 @@ s_disclose (node_t *self, const api_caller_t *caller, json_t *args, json_t *resu
  *  8.2f) and the log, then a copy to every participant.  Run again after a
  *  crash (uitvoerder_resume_closures), it repeats only the steps not
  *  recorded as done; a step done but not recorded is done again (the
- *  weegploeg file keeps one closure per case, a participant takes a copy
- *  twice as once). */
+ *  weegploeg file keeps one closure per case; copies kept before under
+ *  "closure/CASE_REF" are sent instead of new ones, so each is logged
+ *  once). */
 static int
 s_send_closure (node_t *self, const char *case_ref, const char *os_user, json_t *json,
                 kt_reason_t *reason)
@@ -622,8 +626,10 @@ s_send_closure (node_t *self, const char *case_ref, const char *os_user, json_t 
          *  casusoverleg's advice is not for it.  (bare borrows c's strings.) */
         Keten__CaseClosure bare = *c;
         bare.advice = (char *) "";
+        char origin[64];
+        snprintf (origin, sizeof origin, "closure/%s", case_ref);
         rc = s_send_to_participants (self, KETEN__MESSAGE_TYPE__CLOSURE, &c->base, &bare.base,
-                                     &info, case_ref, os_user, json, reason);
+                                     &info, case_ref, origin, os_user, json, reason);
     }
     if (rc == 0)
         rc = casusoverleg_closure_done (u->casus, case_ref, CASUS_CLOSURE_SENT, reason);
