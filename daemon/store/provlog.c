@@ -8,7 +8,8 @@
  *    in the order appends complete them (logfile_node_id), so they are written
  *    at the end of the B-tree and read back by rowid;
  *  - received (message_id, idx, header_hash, sender): which entry records
- *    a message's arrival.
+ *    a message's arrival;
+ *  - once (key, idx): which entry an append under a key wrote.
  *  Invariant, kept by writing all of them in one transaction: range.size
  *  is the number of entries, node holds exactly size - popcount(size) rows,
  *  and the range's hashes are the stored roots of the perfect subtrees
@@ -60,6 +61,16 @@ static const char *const s_migrations[] = {
     " BEGIN SELECT RAISE(ABORT, 'provenance log is append-only'); END;"
     "CREATE TABLE node_backfill (id INTEGER PRIMARY KEY CHECK (id = 1));"
     "INSERT INTO node_backfill SELECT 1 WHERE EXISTS (SELECT 1 FROM entry);",
+    /*  4: entries the uitvoerder writes once per key (a message sent, a
+     *  delivery, a decision) whatever a crash makes it repeat: the key is
+     *  written in the append's own transaction, so the entry and the
+     *  record that it exists cannot part (docs/ARCHITECTURE.md, Crash
+     *  reasoning 12). */
+    "CREATE TABLE once (key TEXT PRIMARY KEY, idx INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TRIGGER once_no_update BEFORE UPDATE ON once"
+    " BEGIN SELECT RAISE(ABORT, 'provenance log is append-only'); END;"
+    "CREATE TRIGGER once_no_delete BEFORE DELETE ON once"
+    " BEGIN SELECT RAISE(ABORT, 'provenance log is append-only'); END;",
 };
 
 /*  Largest power of two strictly below n (n >= 2). */
@@ -528,6 +539,34 @@ provlog_append_received (provlog_t *self, const Keten__LogEntry *entry, uint64_t
     if (rc != SQLITE_DONE)
         return kt_fail (reason, "cannot index provenance log: %s", sqlite3_errmsg (self->db));
     return 0;
+}
+
+static int
+s_once_row (sqlite3_stmt *row, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    *(uint64_t *) arg = (uint64_t) sqlite3_column_int64 (row, 0);
+    return 0;
+}
+
+int
+provlog_append_once (provlog_t *self, const char *key, const Keten__LogEntry *entry,
+                     uint64_t *index_p, kt_reason_t *reason)
+{
+    uint64_t index;
+    int found =
+        store_one (self->db, "SELECT idx FROM once WHERE key=?", STORE_VALUES (STORE_TEXT (key)),
+                   s_once_row, &index, "look for an entry in the provenance log", reason);
+    if (found < 0)
+        return -1;
+    if (found == 0 && (provlog_append (self, entry, &index, reason) != 0 ||
+                       store_run (self->db, "INSERT INTO once (key, idx) VALUES (?,?)",
+                                  STORE_VALUES (STORE_TEXT (key), STORE_INT (index)),
+                                  "index the provenance log", reason) < 0))
+        return -1;
+    if (index_p)
+        *index_p = index;
+    return found;
 }
 
 uint64_t

@@ -44,6 +44,13 @@ int provlog_append (provlog_t *self, const Keten__LogEntry *entry, uint64_t *ind
  *  batch may go on.  -1 on a storage error. */
 int provlog_append_received (provlog_t *self, const Keten__LogEntry *entry, uint64_t *index_p,
                              kt_reason_t *reason);
+/*  Append entry once under key (a string naming what it records, e.g.
+ *  "delivered/ID/member"): when an entry was appended under key before,
+ *  in any committed batch, nothing is appended.  Returns 0 when appended
+ *  now, 1 when found, -1 on error; *index_p (may be NULL) receives the
+ *  entry's index either way. */
+int provlog_append_once (provlog_t *self, const char *key, const Keten__LogEntry *entry,
+                         uint64_t *index_p, kt_reason_t *reason);
 int provlog_commit (provlog_t *self, kt_reason_t *reason);
 void provlog_rollback (provlog_t *self);
 /*  One entry in a batch of its own: begin, append, commit (rolled back

@@ -23,6 +23,19 @@ static const char *const s_migrations[] = {
     " tries INTEGER NOT NULL DEFAULT 0, next_ms INTEGER NOT NULL DEFAULT 0,"
     " settled_ms INTEGER, refusal TEXT);"
     "CREATE INDEX relay_pending ON relay (recipient, next_ms) WHERE state = 0;",
+    /*  2: each provenance log entry of a kept message exactly once
+     *  (docs/ARCHITECTURE.md, Crash reasoning 12).  state 3: kept, its
+     *  MESSAGE_SENT not yet logged, so not offered yet; log_owed: settled,
+     *  its MESSAGE_DELIVERED not yet logged.  origin names what the copy
+     *  belongs to (a meeting version, a decision), so that a resumed send
+     *  finds the copies it kept before instead of sealing new ones;
+     *  case_refs and os_user are what its MESSAGE_SENT entry says. */
+    "ALTER TABLE relay ADD COLUMN origin TEXT;"
+    "ALTER TABLE relay ADD COLUMN case_refs TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE relay ADD COLUMN os_user TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE relay ADD COLUMN log_owed INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX relay_origin ON relay (origin) WHERE origin IS NOT NULL;"
+    "CREATE INDEX relay_owed ON relay (created_ms) WHERE state = 3 OR log_owed = 1;",
 };
 
 relay_t *
@@ -35,7 +48,8 @@ relay_new (sqlite3 *db, kt_reason_t *reason)
     self->db = db;
     if (!(self->insert = store_prepare (db,
                                         "INSERT INTO relay (id, recipient, type, header,"
-                                        " created_ms) VALUES (?,?,?,?,?)",
+                                        " created_ms, state, origin, case_refs, os_user)"
+                                        " VALUES (?,?,?,?,?,3,?,?,?)",
                                         reason)) ||
         !(self->due = store_prepare (db,
                                      "SELECT id, header, tries FROM relay WHERE state=0 AND"
@@ -44,13 +58,13 @@ relay_new (sqlite3 *db, kt_reason_t *reason)
         !(self->bump =
               store_prepare (db, "UPDATE relay SET tries=tries+1, next_ms=? WHERE id=?", reason)) ||
         !(self->settle = store_prepare (db,
-                                        "UPDATE relay SET state=?, settled_ms=?, refusal=?"
-                                        " WHERE id=? AND recipient=? AND state=0",
+                                        "UPDATE relay SET state=?, settled_ms=?, refusal=?,"
+                                        " log_owed=1 WHERE id=? AND recipient=? AND state=0",
                                         reason)) ||
         !(self->pending = store_prepare (
-              db, "SELECT count(*) FROM relay WHERE state=0 AND recipient=?", reason)) ||
+              db, "SELECT count(*) FROM relay WHERE state IN (0,3) AND recipient=?", reason)) ||
         !(self->pending_all =
-              store_prepare (db, "SELECT count(*) FROM relay WHERE state=0", reason))) {
+              store_prepare (db, "SELECT count(*) FROM relay WHERE state IN (0,3)", reason))) {
         relay_destroy (&self);
         return NULL;
     }
@@ -76,12 +90,14 @@ relay_destroy (relay_t **self_p)
 int
 relay_insert (relay_t *self, const uint8_t id[KT_ID_LEN], const char *recipient,
               Keten__MessageType type, const uint8_t *header, size_t header_len, uint64_t now_ms,
-              kt_reason_t *reason)
+              const char *origin, const char *case_refs, const char *os_user, kt_reason_t *reason)
 {
     return store_run_stmt (self->insert,
                            STORE_VALUES (STORE_BLOB (id, KT_ID_LEN), STORE_TEXT (recipient),
                                          STORE_INT (type), STORE_BLOB (header, header_len),
-                                         STORE_INT (now_ms)),
+                                         STORE_INT (now_ms), STORE_TEXT (origin),
+                                         STORE_TEXT (case_refs ? case_refs : ""),
+                                         STORE_TEXT (os_user ? os_user : "")),
                            "keep the message for its recipient", reason) < 0
                ? -1
                : 0;
@@ -219,8 +235,8 @@ relay_rewrite (relay_t *self, const char *recipient, relay_rewrite_fn *fn,
     reading_t r = {NULL, 0, 0};
     int64_t replaced =
         store_each (self->db,
-                    "SELECT id, type, header FROM relay WHERE state=0 AND"
-                    " recipient=?",
+                    "SELECT id, type, header FROM relay WHERE state IN (0,3)"
+                    " AND recipient=?",
                     store_bind_values, (void *) STORE_VALUES (STORE_TEXT (recipient)), s_kept_row,
                     &r, "read the relay", reason);
     for (size_t i = 0; replaced >= 0 && i < r.n; i++) {
@@ -229,12 +245,13 @@ relay_rewrite (relay_t *self, const char *recipient, relay_rewrite_fn *fn,
         if (rc < 0)
             replaced = -1;
         else if (rc == 1)
-            replaced = store_run (self->db, "UPDATE relay SET header=? WHERE id=? AND state=0",
-                                  STORE_VALUES (STORE_BLOB (k->header, k->header_len),
-                                                STORE_BLOB (k->id, KT_ID_LEN)),
-                                  "keep the message again", reason) < 0
-                           ? -1
-                           : replaced + 1;
+            replaced =
+                store_run (self->db, "UPDATE relay SET header=? WHERE id=? AND state IN (0,3)",
+                           STORE_VALUES (STORE_BLOB (k->header, k->header_len),
+                                         STORE_BLOB (k->id, KT_ID_LEN)),
+                           "keep the message again", reason) < 0
+                    ? -1
+                    : replaced + 1;
     }
     for (size_t i = 0; i < r.n; i++)
         free (r.rows[i].header);
@@ -246,6 +263,103 @@ relay_rewrite (relay_t *self, const char *recipient, relay_rewrite_fn *fn,
     if (replaced < 0)
         store_rollback (self->db);
     return replaced;
+}
+
+static int
+s_found_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) q;
+    (void) arg;
+    (void) reason;
+    return 0;
+}
+
+int
+relay_has_origin (relay_t *self, const char *origin, kt_reason_t *reason)
+{
+    return store_one (self->db, "SELECT 1 FROM relay WHERE origin=? LIMIT 1",
+                      STORE_VALUES (STORE_TEXT (origin)), s_found_row, NULL,
+                      "look for the copies kept", reason);
+}
+
+typedef struct {
+    relay_owed_t *rows;
+    size_t n, cap;
+} owed_list_t;
+
+static int
+s_owed_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    owed_list_t *l = arg;
+    int len = sqlite3_column_bytes (q, 3);
+    if (!store_blob_is (q, 0, KT_ID_LEN) || len <= 0)
+        return 0;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 16;
+        relay_owed_t *grown = realloc (l->rows, cap * sizeof *grown);
+        if (!grown)
+            return kt_fail (reason, "cannot read the relay: out of memory");
+        l->rows = grown;
+        l->cap = cap;
+    }
+    relay_owed_t *o = &l->rows[l->n];
+    memset (o, 0, sizeof *o);
+    memcpy (o->id, sqlite3_column_blob (q, 0), KT_ID_LEN);
+    o->type = (Keten__MessageType) sqlite3_column_int (q, 2);
+    o->sent = sqlite3_column_int (q, 4) == 3;
+    o->created_ms = (uint64_t) sqlite3_column_int64 (q, 5);
+    o->settled_ms = (uint64_t) sqlite3_column_int64 (q, 6);
+    if (!(o->recipient = strdup (store_text (q, 1))) || !(o->header = malloc ((size_t) len)) ||
+        !(o->case_refs = strdup (store_text (q, 7))) ||
+        !(o->os_user = strdup (store_text (q, 8)))) {
+        l->n++; /* freed with the rest */
+        return kt_fail (reason, "cannot read the relay: out of memory");
+    }
+    memcpy (o->header, sqlite3_column_blob (q, 3), (size_t) len);
+    o->header_len = (size_t) len;
+    l->n++;
+    return 0;
+}
+
+int
+relay_owed (relay_t *self, relay_owed_t **rows_p, size_t *n_p, kt_reason_t *reason)
+{
+    owed_list_t l = {NULL, 0, 0};
+    int rc = store_each (self->db,
+                         "SELECT id, recipient, type, header, state, created_ms,"
+                         " coalesce(settled_ms, 0), case_refs, os_user FROM relay"
+                         " WHERE state = 3 OR log_owed = 1 ORDER BY created_ms",
+                         NULL, NULL, s_owed_row, &l, "read the log entries owed", reason);
+    if (rc != 0) {
+        relay_owed_free (l.rows, l.n);
+        return -1;
+    }
+    *rows_p = l.rows;
+    *n_p = l.n;
+    return 0;
+}
+
+void
+relay_owed_free (relay_owed_t *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free (rows[i].recipient);
+        free (rows[i].header);
+        free (rows[i].case_refs);
+        free (rows[i].os_user);
+    }
+    free (rows);
+}
+
+int
+relay_owed_paid (relay_t *self, const uint8_t id[KT_ID_LEN], kt_reason_t *reason)
+{
+    return store_run (self->db,
+                      "UPDATE relay SET state = CASE state WHEN 3 THEN 0 ELSE state END,"
+                      " log_owed = 0 WHERE id=?",
+                      STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), "record the log entry", reason) < 0
+               ? -1
+               : 0;
 }
 
 static int

@@ -28,10 +28,40 @@ typedef struct _relay_t relay_t;
 relay_t *relay_new (sqlite3 *db, kt_reason_t *reason);
 void relay_destroy (relay_t **self_p);
 
-/*  Keep a sealed message for recipient, inside the caller's transaction. */
+/*  Keep a sealed message for recipient, inside the caller's transaction,
+ *  held (not offered) until its MESSAGE_SENT entry is logged and
+ *  relay_owed_paid releases it.  origin (may be NULL) names what it is a
+ *  copy of; case_refs (comma-separated) and os_user are for that entry. */
 int relay_insert (relay_t *self, const uint8_t id[KT_ID_LEN], const char *recipient,
                   Keten__MessageType type, const uint8_t *header, size_t header_len,
-                  uint64_t now_ms, kt_reason_t *reason);
+                  uint64_t now_ms, const char *origin, const char *case_refs, const char *os_user,
+                  kt_reason_t *reason);
+
+/*  1 when copies of origin were kept (in any state), 0 when none, -1. */
+int relay_has_origin (relay_t *self, const char *origin, kt_reason_t *reason);
+
+/*  A kept message whose provenance log entry is owed: its MESSAGE_SENT
+ *  (sent) or, once settled, its MESSAGE_DELIVERED. */
+typedef struct {
+    uint8_t id[KT_ID_LEN];
+    char *recipient;
+    Keten__MessageType type;
+    uint8_t *header;
+    size_t header_len;
+    bool sent;
+    uint64_t created_ms, settled_ms;
+    char *case_refs; /* comma-separated (store_join) */
+    char *os_user;
+} relay_owed_t;
+
+/*  Every message whose log entry is owed, oldest first, into *rows_p
+ *  (free with relay_owed_free). */
+int relay_owed (relay_t *self, relay_owed_t **rows_p, size_t *n_p, kt_reason_t *reason);
+void relay_owed_free (relay_owed_t *rows, size_t n);
+/*  The entry owed for id is in the log: a held message is released to be
+ *  offered, a settled one owes nothing more.  Inside the caller's
+ *  transaction. */
+int relay_owed_paid (relay_t *self, const uint8_t id[KT_ID_LEN], kt_reason_t *reason);
 
 typedef struct {
     uint8_t id[KT_ID_LEN];
@@ -68,7 +98,7 @@ typedef int (relay_commit_fn) (void *arg, int64_t replaced, kt_reason_t *reason)
 int64_t relay_rewrite (relay_t *self, const char *recipient, relay_rewrite_fn *fn,
                        relay_commit_fn *before_commit, void *arg, kt_reason_t *reason);
 
-/*  Pending messages for recipient (NULL: all). */
+/*  Messages not yet receipted for recipient (NULL: all), held ones too. */
 int64_t relay_pending (relay_t *self, const char *recipient);
 
 #endif

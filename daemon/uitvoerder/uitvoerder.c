@@ -65,6 +65,13 @@ s_start (node_t *self, kt_reason_t *reason)
         return -1;
     kt_log (KT_LOG_INFO, "uitvoerder listening endpoint=%s members=%zu",
             endpoint ? endpoint : self->config.bind, roster->member_count);
+    /*  Entries a crash or a failed append left owed, before anything is
+     *  rewrapped or resumed: held copies are logged and released, settled
+     *  ones get their MESSAGE_DELIVERED (Crash reasoning 12).  A log that
+     *  cannot be written now is tried again by the log timer. */
+    kt_reason_t why;
+    if (uitvoerder_relay_log (self, &why) != 0)
+        kt_log (KT_LOG_ERROR, "log append_failed event=owed reason=\"%s\"", why.text);
     uitvoerder_roster_start (self);
     if (uitvoerder_resume_meetings (self, reason) != 0 ||
         uitvoerder_resume_decisions (self, reason) != 0)

@@ -59,6 +59,7 @@ typedef struct {
     casusoverleg_t *casus; /* the casusoverleg file (art. 10.1) */
     referentiekader_t *rk; /* weegploeg/referentiekader, if configured */
     relay_t *relay;        /* own messages to members, until receipted */
+    bool log_owed;         /* relay rows may owe log entries: retry them */
     member_link_t *links;  /* one per roster member, roster order */
     /*  The drain in progress: its signals and their ids. */
     arrival_t *arrivals;
@@ -169,6 +170,9 @@ typedef struct {
     Keten__MessageType type;
     copy_t *items;
     size_t n;
+    /*  What the copies are of ("meeting/ID/SEQ", "decision/ID"; "" for
+     *  none): a resumed send finds the copies it kept under it. */
+    char origin[96];
 } copies_t;
 
 /*  Seal body for to and add it to copies (case_refs are copied). */
@@ -180,14 +184,17 @@ int uitvoerder_copy_add (node_t *self, copies_t *copies, const roster_member_t *
 int uitvoerder_copy_add_as (node_t *self, copies_t *copies, const roster_member_t *to,
                             const ProtobufCMessage *body, char *const *case_refs,
                             size_t n_case_refs, const uint8_t id[KT_ID_LEN], kt_reason_t *reason);
-/*  Log every copy as sent, keep them until receipted, offer them to the
- *  members online now.  json (may be NULL) receives one object each. */
+/*  Keep every copy until receipted (held), log it as sent, offer it to
+ *  the members online now.  When copies of the same origin were kept
+ *  before (a resumed send), those are the ones sent and these are
+ *  dropped.  json (may be NULL) receives one object each. */
 int uitvoerder_copies_send (node_t *self, const copies_t *copies, const char *os_user, json_t *json,
                             kt_reason_t *reason);
 void uitvoerder_copies_free (copies_t *copies);
 /*  Append, to the log's open batch, that the copy id of type went to
  *  recipient (its exact header bytes hashed); what says why when it is
- *  not the first send (NULL). */
+ *  not the first send (NULL).  Once per id and header: a repeat finds
+ *  the entry and appends nothing. */
 int uitvoerder_log_sent (node_t *self, const uint8_t id[KT_ID_LEN], Keten__MessageType type,
                          const char *recipient, char *const *case_refs, size_t n_case_refs,
                          const uint8_t *header, size_t header_len, const char *os_user,
@@ -196,6 +203,11 @@ int uitvoerder_log_sent (node_t *self, const uint8_t id[KT_ID_LEN], Keten__Messa
  *  be 0), in a batch of its own. */
 int uitvoerder_log_event (node_t *self, Keten__LogEvent event, const char *os_user,
                           const char *what, char *const *case_refs, size_t n, kt_reason_t *reason);
+/*  Write the log entries the relay owes (MESSAGE_SENT of held copies,
+ *  MESSAGE_DELIVERED of settled ones), each once, then release the held
+ *  copies.  On failure they stay owed and u->log_owed makes the log
+ *  timer try again. */
+int uitvoerder_relay_log (node_t *self, kt_reason_t *reason);
 /*  Offer member its pending messages (it was just heard from). */
 void uitvoerder_relay_pump (node_t *self, const roster_member_t *member);
 void uitvoerder_on_member_receipt (node_t *self, node_message_t *m);

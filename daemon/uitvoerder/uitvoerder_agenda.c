@@ -3,9 +3,9 @@
  *  uitvoerder_send.c; casusoverleg meetings the same way, to the
  *  participants of the cases on them (art. 9-10, CASUS_AGENDA).  A
  *  version is recorded in the weegploeg file first and marked as handed
- *  over after its copies are logged and kept; a restart in between
- *  composes it again (fresh ids; a member keeps the newest sequence and
- *  ignores what it already has).
+ *  over after its copies are kept and logged; a restart in between
+ *  composes it again, and when copies of that version were kept already
+ *  (under "meeting/ID/SEQ") sends those instead, so each is logged once.
  */
 #include "uitvoerder.h"
 #include "uitvoerder_json.h"
@@ -22,6 +22,8 @@ s_seal_copy (void *arg, const roster_member_t *to, const Keten__WeegploegAgenda 
              kt_reason_t *reason)
 {
     copies_t *copies = arg;
+    snprintf (copies->origin, sizeof copies->origin, "meeting/%s/%u", agenda->meeting_id,
+              (unsigned) agenda->sequence);
     /*  Every copy of a meeting is of the meeting's kind. */
     copies->type = agenda->kind == KETEN__WEEGPLOEG_AGENDA__KIND__CASUSOVERLEG
                        ? KETEN__MESSAGE_TYPE__CASUS_AGENDA
@@ -40,7 +42,7 @@ s_send_meeting (node_t *self, const char *meeting_id, const char *os_user, json_
                 kt_reason_t *reason)
 {
     uitvoerder_t *u = uitvoerder_of (self);
-    copies_t copies = {self, KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA, NULL, 0};
+    copies_t copies = {self, KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA, NULL, 0, ""};
     const roster_t *roster = keyring_roster (self->keyring);
     int rc = meeting_compose (u->meeting, u->casus, roster, meeting_id, kt_now_ms (), s_seal_copy,
                               &copies, reason);
@@ -194,14 +196,10 @@ uitvoerder_on_member_receipt (node_t *self, node_message_t *m)
         kt_log (KT_LOG_ERROR, "receipt store_failed peer=%s reason=\"%s\"", member->id,
                 reason.text);
     else if (settled > 0) {
-        /*  The log shows who confirmed what; a refusal names no data. */
-        Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
-        e.event = KETEN__LOG_EVENT__MESSAGE_DELIVERED;
-        e.time_ms = kt_now_ms ();
-        e.message_id = r->message_id;
-        e.node = (char *) member->id;
-        uint64_t index;
-        if (provlog_append_one (u->log, &e, &index, &reason) != 0)
+        /*  The row now owes its MESSAGE_DELIVERED entry; written once,
+         *  here or (when the log cannot be written now) by the log timer
+         *  or the next start (Crash reasoning 12). */
+        if (uitvoerder_relay_log (self, &reason) != 0)
             kt_log (KT_LOG_ERROR, "log append_failed event=delivered reason=\"%s\"", reason.text);
         if (accepted)
             kt_log (KT_LOG_INFO, "message delivered id=%s to=%s", hex, member->id);

@@ -23,10 +23,15 @@
 
 /* ---- log helpers --------------------------------------------------------- */
 
+/*  Log one event in a batch of its own.  once (may be NULL) is the key
+ *  that makes it once-only: a step whose record did not commit after its
+ *  entry did is repeated at start, and then finds the entry under its key
+ *  (docs/ARCHITECTURE.md, Crash reasoning 7 and 12). */
 static int
 s_log (node_t *self, Keten__LogEvent event, Keten__MessageType message_type, const char *node,
        const char *os_user, const char *case_ref, const char *what, char *const *recipients,
-       size_t n_recipients, const uint8_t *message_id, uint64_t *index_p, kt_reason_t *reason)
+       size_t n_recipients, const uint8_t *message_id, const char *once, uint64_t *index_p,
+       kt_reason_t *reason)
 {
     Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
     e.event = event;
@@ -42,7 +47,16 @@ s_log (node_t *self, Keten__LogEvent event, Keten__MessageType message_type, con
         e.message_id.data = (uint8_t *) message_id;
         e.message_id.len = KT_ID_LEN;
     }
-    return provlog_append_one (uitvoerder_of (self)->log, &e, index_p, reason);
+    provlog_t *log = uitvoerder_of (self)->log;
+    if (!once)
+        return provlog_append_one (log, &e, index_p, reason);
+    if (provlog_begin (log, reason) != 0)
+        return -1;
+    if (provlog_append_once (log, once, &e, index_p, reason) < 0) {
+        provlog_rollback (log);
+        return -1;
+    }
+    return provlog_commit (log, reason);
 }
 
 static const char *
@@ -54,15 +68,18 @@ s_me (node_t *self)
 /* ---- sending a plan version ---------------------------------------------- */
 
 /*  Send body to every participant that is an active member; an externe
- *  casuspartner gets extern_body instead when that is not NULL. */
+ *  casuspartner gets extern_body instead when that is not NULL.  origin
+ *  (may be NULL) names what the copies are of, for a resumed send. */
 static int
 s_send_to_participants (node_t *self, Keten__MessageType type, const ProtobufCMessage *body,
                         const ProtobufCMessage *extern_body, const casus_info_t *info,
-                        const char *case_ref, const char *os_user, json_t *json,
+                        const char *case_ref, const char *origin, const char *os_user, json_t *json,
                         kt_reason_t *reason)
 {
     const roster_t *roster = keyring_roster (self->keyring);
-    copies_t copies = {self, type, NULL, 0};
+    copies_t copies = {self, type, NULL, 0, ""};
+    if (origin)
+        snprintf (copies.origin, sizeof copies.origin, "%s", origin);
     char *refs[1] = {(char *) case_ref};
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < info->n_participants; i++) {
@@ -96,8 +113,12 @@ static int
 s_send_plan (node_t *self, const Keten__CasePlan *plan, const casus_info_t *info,
              const char *os_user, json_t *json, kt_reason_t *reason)
 {
+    /*  The origin names the version: a resumed send offers the copies
+     *  kept before instead of logging new ones. */
+    char origin[96];
+    snprintf (origin, sizeof origin, "plan/%s/%u", plan->case_ref, (unsigned) plan->version);
     if (s_send_to_participants (self, KETEN__MESSAGE_TYPE__PLAN, &plan->base, NULL, info,
-                                plan->case_ref, os_user, json, reason) != 0)
+                                plan->case_ref, origin, os_user, json, reason) != 0)
         return -1;
     return casusoverleg_plan_sent (uitvoerder_of (self)->casus, plan->case_ref, plan->version,
                                    reason);
@@ -363,7 +384,7 @@ s_refuse (node_t *self, member_link_t *link, const roster_member_t *sender,
     char *to[1] = {(char *) s_me (self)};
     kt_reason_t reason;
     if (s_log (self, KETEN__LOG_EVENT__MESSAGE_REFUSED, type, sender->id, NULL,
-               weegploeg_case_ref_ok (case_ref) ? case_ref : "", why, to, 1, opened->id, NULL,
+               weegploeg_case_ref_ok (case_ref) ? case_ref : "", why, to, 1, opened->id, NULL, NULL,
                &reason) != 0)
         kt_log (KT_LOG_ERROR, "log append_failed reason=\"%s\"", reason.text);
     uitvoerder_receipt (self, link, sender->id, opened->id, false, 0, why);
@@ -625,9 +646,9 @@ s_disclosure_items (Keten__SignalItem **items, size_t n_items, const char *basis
  *  casusoverleg file records each one done, so a resume
  *  (uitvoerder_resume_disclosures) repeats only what is not recorded.
  *  DISCLOSED is logged once: a crash after it and before its step is
- *  recorded is the one window that logs it again, as for CASE_CLOSED.  A
- *  copy sent twice has one id, and the externe casuspartner's node keeps
- *  one row per id. */
+ *  recorded finds it under its key ("disclosed/ID") at the resume, as
+ *  CASE_CLOSED does under "closed/CASE_REF".  A copy sent twice has one
+ *  id, and the externe casuspartner's node keeps one row per id. */
 static int
 s_send_disclosure (node_t *self, const Keten__DisclosureConsent *d, const roster_member_t *to,
                    const uint8_t id[KT_ID_LEN], casus_step_t step, copies_t *sealed,
@@ -641,8 +662,11 @@ s_send_disclosure (node_t *self, const Keten__DisclosureConsent *d, const roster
             o += (size_t) snprintf (what + o, sizeof what - o, "%s%s", i ? "," : "",
                                     d->data_kinds[i]);
         char *rcpt[1] = {(char *) to->id};
+        char once[16 + KT_ID_HEX];
+        snprintf (once, sizeof once, "disclosed/");
+        kt_hex (once + strlen (once), id, KT_ID_LEN);
         if (s_log (self, KETEN__LOG_EVENT__DISCLOSED, KETEN__MESSAGE_TYPE__DISCLOSURE_CONSENT,
-                   s_me (self), user, d->case_ref, what, rcpt, 1, id, NULL, reason) != 0 ||
+                   s_me (self), user, d->case_ref, what, rcpt, 1, id, once, NULL, reason) != 0 ||
             casusoverleg_disclosure_done (u->casus, id, CASUS_STEP_LOGGED, reason) != 0)
             return -1;
     }
@@ -651,7 +675,7 @@ s_send_disclosure (node_t *self, const Keten__DisclosureConsent *d, const roster
     if (kept < 0)
         return -1;
     if (kept == 0) {
-        copies_t again = {self, KETEN__MESSAGE_TYPE__DISCLOSURE_CONSENT, NULL, 0};
+        copies_t again = {self, KETEN__MESSAGE_TYPE__DISCLOSURE_CONSENT, NULL, 0, ""};
         char *refs[1] = {d->case_ref};
         copies_t *copies = sealed ? sealed : &again;
         int rc =
@@ -778,7 +802,7 @@ s_disclose (node_t *self, const api_caller_t *caller, json_t *args, json_t *resu
      *  share. */
     uint8_t id[KT_ID_LEN];
     kt_ordered_id (id, KT_ID_LEN);
-    copies_t copies = {self, KETEN__MESSAGE_TYPE__DISCLOSURE_CONSENT, NULL, 0};
+    copies_t copies = {self, KETEN__MESSAGE_TYPE__DISCLOSURE_CONSENT, NULL, 0, ""};
     char *refs[1] = {(char *) case_ref};
     if (rc == 0)
         rc = uitvoerder_copy_add_as (self, &copies, to, &d.base, refs, 1, id, reason);
@@ -817,8 +841,9 @@ s_disclose (node_t *self, const api_caller_t *caller, json_t *args, json_t *resu
  *  8.2f) and the log, then a copy to every participant.  Run again after a
  *  crash (uitvoerder_resume_closures), it repeats only the steps not
  *  recorded as done; a step done but not recorded is done again (the
- *  weegploeg file keeps one closure per case, a participant takes a copy
- *  twice as once). */
+ *  weegploeg file keeps one closure per case; copies kept before under
+ *  "closure/CASE_REF" are sent instead of new ones, so each is logged
+ *  once). */
 static int
 s_send_closure (node_t *self, const char *case_ref, const char *os_user, json_t *json,
                 kt_reason_t *reason)
@@ -832,10 +857,12 @@ s_send_closure (node_t *self, const char *case_ref, const char *os_user, json_t 
         rc = casusoverleg_closure (u->casus, case_ref, &c, &step, reason);
     if (rc == 0 && step == CASUS_STEP_RECORDED) {
         rc = weegploeg_record_closure (u->weegploeg, case_ref, c->closed_ms, reason);
+        char once[64];
+        snprintf (once, sizeof once, "closed/%s", case_ref);
         if (rc == 0)
             rc = s_log (self, KETEN__LOG_EVENT__CASE_CLOSED, KETEN__MESSAGE_TYPE__CLOSURE,
                         s_me (self), os_user, case_ref, "closed", c->decided_by, c->n_decided_by,
-                        NULL, NULL, reason);
+                        NULL, once, NULL, reason);
         if (rc == 0)
             rc = casusoverleg_closure_done (u->casus, case_ref, CASUS_STEP_LOGGED, reason);
     }
@@ -844,8 +871,10 @@ s_send_closure (node_t *self, const char *case_ref, const char *os_user, json_t 
          *  casusoverleg's advice is not for it.  (bare borrows c's strings.) */
         Keten__CaseClosure bare = *c;
         bare.advice = (char *) "";
+        char origin[64];
+        snprintf (origin, sizeof origin, "closure/%s", case_ref);
         rc = s_send_to_participants (self, KETEN__MESSAGE_TYPE__CLOSURE, &c->base, &bare.base,
-                                     &info, case_ref, os_user, json, reason);
+                                     &info, case_ref, origin, os_user, json, reason);
     }
     if (rc == 0)
         rc = casusoverleg_closure_done (u->casus, case_ref, CASUS_STEP_SENT, reason);

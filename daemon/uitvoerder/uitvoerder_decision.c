@@ -51,7 +51,7 @@ uitvoerder_decision_stop (node_t *self)
 }
 
 static int
-s_log_decided (node_t *self, const Keten__WeegploegDecision *d, const char *os_user,
+s_log_decided (node_t *self, const char *id, const Keten__WeegploegDecision *d, const char *os_user,
                kt_reason_t *reason)
 {
     Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
@@ -63,7 +63,18 @@ s_log_decided (node_t *self, const Keten__WeegploegDecision *d, const char *os_u
     e.what = d->outcome == KETEN__DECISION_OUTCOME__AGENDEREN ? "agenderen" : "niet-agenderen";
     e.recipients = d->parties;
     e.n_recipients = d->n_parties;
-    return provlog_append_one (uitvoerder_of (self)->log, &e, NULL, reason);
+    /*  Once per decision: a resumed send finds it under its key
+     *  (docs/ARCHITECTURE.md, Crash reasoning 12). */
+    char key[DECISION_ID_LEN + 16];
+    snprintf (key, sizeof key, "decided/%s", id);
+    provlog_t *log = uitvoerder_of (self)->log;
+    if (provlog_begin (log, reason) != 0)
+        return -1;
+    if (provlog_append_once (log, key, &e, NULL, reason) < 0) {
+        provlog_rollback (log);
+        return -1;
+    }
+    return provlog_commit (log, reason);
 }
 
 /*  Copy, log and send decision id.  json (may be NULL) gets the copies. */
@@ -75,7 +86,8 @@ s_send_decision (node_t *self, const char *id, const char *os_user, json_t *json
     Keten__WeegploegDecision *d = NULL;
     weegploeg_case_signal_t *signals = NULL;
     size_t n = 0;
-    copies_t copies = {self, KETEN__MESSAGE_TYPE__WEEGPLOEG_DECISION, NULL, 0};
+    copies_t copies = {self, KETEN__MESSAGE_TYPE__WEEGPLOEG_DECISION, NULL, 0, ""};
+    snprintf (copies.origin, sizeof copies.origin, "decision/%s", id);
     int rc = decision_get (u->decision, id, &d, reason);
     if (rc == 0)
         rc = weegploeg_read_case (u->weegploeg, d->case_ref, &signals, &n, reason);
@@ -84,7 +96,7 @@ s_send_decision (node_t *self, const char *id, const char *os_user, json_t *json
     if (rc == 0 && d->outcome == KETEN__DECISION_OUTCOME__AGENDEREN)
         rc = casusoverleg_open_case (u->casus, d, signals, n, kt_now_ms (), reason);
     if (rc == 0)
-        rc = s_log_decided (self, d, os_user, reason);
+        rc = s_log_decided (self, id, d, os_user, reason);
     const roster_t *roster = keyring_roster (self->keyring);
     const char *municipality = rc == 0 ? signals[n - 1].signal->subject->municipality : "";
     for (size_t i = 0; rc == 0 && i < roster->member_count; i++) {

@@ -22,12 +22,15 @@ s_on_push (zloop_t *loop, int timer_id, void *arg)
     (void) loop;
     (void) timer_id;
     node_t *self = arg;
+    kt_reason_t reason;
+    /*  Log entries the relay still owes (an append that failed). */
+    if (uitvoerder_of (self)->log_owed && uitvoerder_relay_log (self, &reason) != 0)
+        kt_log (KT_LOG_WARN, "log append_failed event=owed reason=\"%s\"", reason.text);
     uint64_t size = provlog_size (uitvoerder_of (self)->log);
     if (size == 0)
         return 0;
     const roster_t *roster = keyring_roster (self->keyring);
     uint64_t now = kt_now_ms ();
-    kt_reason_t reason;
     for (size_t i = 0; i < roster->member_count; i++) {
         member_link_t *l = &uitvoerder_of (self)->links[i];
         if (roster->members[i].role == ROLE_UITVOERDER || !l->route.len || !l->last_seen_ms ||

@@ -65,7 +65,7 @@ s_push (node_t *self, const roster_t *next, const char *os_user, json_t *json, k
     Keten__RosterUpdate u = KETEN__ROSTER_UPDATE__INIT;
     u.note.data = (uint8_t *) next->note;
     u.note.len = next->note_len;
-    copies_t copies = {self, KETEN__MESSAGE_TYPE__ROSTER, NULL, 0};
+    copies_t copies = {self, KETEN__MESSAGE_TYPE__ROSTER, NULL, 0, ""};
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < roster->member_count; i++) {
         const roster_member_t *to = &roster->members[i];
@@ -225,7 +225,7 @@ uitvoerder_roster_offer (node_t *self, member_link_t *link, const roster_member_
     Keten__RosterUpdate u = KETEN__ROSTER_UPDATE__INIT;
     u.note.data = (uint8_t *) roster->note;
     u.note.len = roster->note_len;
-    copies_t copies = {self, KETEN__MESSAGE_TYPE__ROSTER, NULL, 0};
+    copies_t copies = {self, KETEN__MESSAGE_TYPE__ROSTER, NULL, 0, ""};
     kt_reason_t reason;
     if (uitvoerder_copy_add (self, &copies, member, &u.base, NULL, 0, false, &reason) != 0 ||
         uitvoerder_copies_send (self, &copies, "ketend", NULL, &reason) != 0)

@@ -1,10 +1,18 @@
 /*  uitvoerder_send: the uitvoerder's own messages to members (weegploeg
  *  agendas and decisions, plans, closures, disclosure consents, rosters),
  *  each sealed for one recipient.  Order of a send, so that a crash never
- *  leaves a delivery the provenance log does not show: (1) one MESSAGE_SENT
- *  log entry per copy (ids, case_refs, actor - no personal data), (2) the
- *  sealed copies in the relay (node.db), (3) offered at once to members
- *  that are online; the rest when they are next heard.
+ *  leaves a delivery the provenance log does not show, nor an entry
+ *  written twice (docs/ARCHITECTURE.md, Crash reasoning 5 and 12):
+ *  (1) the sealed copies kept in the relay (node.db), held: not offered;
+ *  (2) one MESSAGE_SENT log entry per copy (ids, case_refs, actor - no
+ *  personal data), each once under its id and header hash; (3) the copies
+ *  released, and offered at once to members that are online; the rest
+ *  when they are next heard.  A crash after (1) leaves held copies that
+ *  the next start (or the log timer) logs and releases; one after (2)
+ *  finds the entries under their keys and only releases.  A member's
+ *  receipt goes the same way: the row settled and marked as owing its
+ *  MESSAGE_DELIVERED, then the entry once under the id, then the mark
+ *  cleared.
  */
 #include "uitvoerder.h"
 
@@ -103,37 +111,34 @@ uitvoerder_log_sent (node_t *self, const uint8_t id[KT_ID_LEN], Keten__MessageTy
     e.header_hash = (ProtobufCBinaryData){sizeof hash, hash};
     if (what)
         e.what = (char *) what;
-    uint64_t index;
-    return provlog_append (uitvoerder_of (self)->log, &e, &index, reason);
+    char key[160], id_hex[KT_ID_HEX], hash_hex[65];
+    snprintf (key, sizeof key, "sent/%s/%s", kt_hex (id_hex, id, KT_ID_LEN),
+              kt_hex (hash_hex, hash, sizeof hash));
+    return provlog_append_once (uitvoerder_of (self)->log, key, &e, NULL, reason) < 0 ? -1 : 0;
 }
 
+/*  Keep the copies, held, in one commit.  Returns 1, keeping nothing,
+ *  when copies of their origin were kept before (a resumed send: those
+ *  are sent instead). */
 static int
-s_log_sent (node_t *self, const copies_t *copies, const char *os_user, kt_reason_t *reason)
+s_keep (node_t *self, const copies_t *copies, const char *os_user, kt_reason_t *reason)
 {
-    uitvoerder_t *u = uitvoerder_of (self);
-    if (provlog_begin (u->log, reason) != 0)
-        return -1;
-    for (size_t i = 0; i < copies->n; i++) {
-        const copy_t *c = &copies->items[i];
-        if (uitvoerder_log_sent (self, c->id, copies->type, c->to->id, c->case_refs, c->n_case_refs,
-                                 c->header, c->header_len, os_user, NULL, reason) != 0) {
-            provlog_rollback (u->log);
-            return -1;
-        }
+    relay_t *relay = uitvoerder_of (self)->relay;
+    const char *origin = *copies->origin ? copies->origin : NULL;
+    if (origin) {
+        int kept = relay_has_origin (relay, origin, reason);
+        if (kept != 0)
+            return kept;
     }
-    return provlog_commit (u->log, reason);
-}
-
-static int
-s_keep (node_t *self, const copies_t *copies, kt_reason_t *reason)
-{
     if (store_begin (self->db, reason) != 0)
         return -1;
     uint64_t now = kt_now_ms ();
     for (size_t i = 0; i < copies->n; i++) {
         const copy_t *c = &copies->items[i];
-        if (relay_insert (uitvoerder_of (self)->relay, c->id, c->to->id, copies->type, c->header,
-                          c->header_len, now, reason) != 0) {
+        char refs[4096];
+        store_join (refs, sizeof refs, (const char *const *) c->case_refs, c->n_case_refs);
+        if (relay_insert (relay, c->id, c->to->id, copies->type, c->header, c->header_len, now,
+                          origin, refs, os_user, reason) != 0) {
             store_rollback (self->db);
             return -1;
         }
@@ -143,6 +148,63 @@ s_keep (node_t *self, const copies_t *copies, kt_reason_t *reason)
         return -1;
     }
     return 0;
+}
+
+/*  The entry owed for one relay row, appended once to the open batch. */
+static int
+s_log_owed (node_t *self, const relay_owed_t *o, kt_reason_t *reason)
+{
+    if (o->sent) {
+        char *refs[64], *save = NULL;
+        size_t n = 0;
+        for (char *r = strtok_r (o->case_refs, ",", &save); r && n < 64;
+             r = strtok_r (NULL, ",", &save))
+            refs[n++] = r;
+        return uitvoerder_log_sent (self, o->id, o->type, o->recipient, refs, n, o->header,
+                                    o->header_len, *o->os_user ? o->os_user : NULL, NULL, reason);
+    }
+    /*  The log shows who confirmed what; a refusal names no data. */
+    Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
+    e.event = KETEN__LOG_EVENT__MESSAGE_DELIVERED;
+    e.time_ms = o->settled_ms;
+    e.message_id = (ProtobufCBinaryData){KT_ID_LEN, (uint8_t *) o->id};
+    e.node = o->recipient;
+    char key[64], hex[KT_ID_HEX];
+    snprintf (key, sizeof key, "delivered/%s", kt_hex (hex, o->id, KT_ID_LEN));
+    return provlog_append_once (uitvoerder_of (self)->log, key, &e, NULL, reason) < 0 ? -1 : 0;
+}
+
+int
+uitvoerder_relay_log (node_t *self, kt_reason_t *reason)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    relay_owed_t *rows = NULL;
+    size_t n = 0;
+    u->log_owed = true;
+    if (relay_owed (u->relay, &rows, &n, reason) != 0)
+        return -1;
+    /*  Log first, in one commit; then clear the marks in one commit.  A
+     *  crash between the two finds the entries under their keys next
+     *  time, and only clears. */
+    int rc = n ? provlog_begin (u->log, reason) : 0;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if ((rc = s_log_owed (self, &rows[i], reason)) != 0)
+            provlog_rollback (u->log);
+    if (rc == 0 && n)
+        rc = provlog_commit (u->log, reason);
+    if (rc == 0 && n) {
+        rc = store_begin (self->db, reason);
+        for (size_t i = 0; rc == 0 && i < n; i++)
+            rc = relay_owed_paid (u->relay, rows[i].id, reason);
+        if (rc == 0)
+            rc = store_commit (self->db, reason);
+        if (rc != 0)
+            store_rollback (self->db);
+    }
+    relay_owed_free (rows, n);
+    if (rc == 0)
+        u->log_owed = false;
+    return rc;
 }
 
 static bool
@@ -173,8 +235,19 @@ int
 uitvoerder_copies_send (node_t *self, const copies_t *copies, const char *os_user, json_t *json,
                         kt_reason_t *reason)
 {
-    if (s_log_sent (self, copies, os_user, reason) != 0 || s_keep (self, copies, reason) != 0)
+    int kept = s_keep (self, copies, os_user, reason);
+    if (kept < 0 || uitvoerder_relay_log (self, reason) != 0)
         return -1;
+    if (kept == 1) {
+        /*  These copies were never kept: the ones sent are those kept
+         *  under the origin before, offered below to the same members. */
+        kt_log (KT_LOG_INFO, "message resumed type=%s origin=%s", policy_type_name (copies->type),
+                copies->origin);
+        for (size_t i = 0; i < copies->n; i++)
+            uitvoerder_relay_pump (self, copies->items[i].to);
+        node_send_batch (self);
+        return 0;
+    }
     for (size_t i = 0; i < copies->n; i++) {
         const copy_t *c = &copies->items[i];
         char hex[KT_ID_HEX];

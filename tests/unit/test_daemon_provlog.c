@@ -1,8 +1,9 @@
 /*  The provenance log on real SQLite files: proofs served from stored
  *  interior hashes verify with merkle.c's RFC 9162 verifiers, verify reads
  *  one snapshot while the daemon appends, a tampered file is refused at
- *  open and `log verify` names the first bad index, and an arrival is
- *  recognised by id, header hash and sender.  */
+ *  open and `log verify` names the first bad index, an arrival is
+ *  recognised by id, header hash and sender, and an entry under a key is
+ *  appended once.  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -562,6 +563,48 @@ test_a_reused_message_id_for_another_message_is_refused (void **state)
     s_verify_fails_at (path, 1, "does not match the arrival index");
 }
 
+/*  docs/ARCHITECTURE.md, Crash reasoning 12: an entry appended under a key
+ *  is found again after a restart (a crash after the log's commit, before
+ *  the caller recorded it), and a rolled-back batch leaves no key. */
+static void
+test_an_entry_under_a_key_is_appended_once (void **state)
+{
+    (void) state;
+    char path[128];
+    s_path (path, sizeof path);
+    kt_reason_t r;
+    provlog_t *log = provlog_open (path, &r);
+    assert_non_null (log);
+    Keten__LogEntry e;
+    uint8_t id[16], hash[32];
+    uint64_t index = 99;
+    s_entry (&e, 0, false, id, hash);
+    assert_int_equal (provlog_begin (log, &r), 0);
+    assert_int_equal (provlog_append_once (log, "decided/d-1", &e, &index, &r), 0);
+    assert_int_equal (index, 0);
+    /*  Again in the same batch: found. */
+    assert_int_equal (provlog_append_once (log, "decided/d-1", &e, &index, &r), 1);
+    assert_int_equal (provlog_commit (log, &r), 0);
+    assert_int_equal (provlog_begin (log, &r), 0);
+    assert_int_equal (provlog_append_once (log, "decided/d-2", &e, &index, &r), 0);
+    provlog_rollback (log);
+    provlog_destroy (&log);
+
+    log = provlog_open (path, &r);
+    assert_non_null (log);
+    assert_int_equal (provlog_size (log), 1);
+    assert_int_equal (provlog_begin (log, &r), 0);
+    index = 99;
+    assert_int_equal (provlog_append_once (log, "decided/d-1", &e, &index, &r), 1);
+    assert_int_equal (index, 0);
+    assert_int_equal (provlog_append_once (log, "decided/d-2", &e, &index, &r), 0);
+    assert_int_equal (index, 1);
+    assert_int_equal (provlog_commit (log, &r), 0);
+    assert_int_equal (provlog_size (log), 2);
+    provlog_destroy (&log);
+    s_verify_ok (path, 2, NULL);
+}
+
 /*  A log written before interior hashes existed (schema 2) gets them once
  *  at open, and only if its entries give its stored head. */
 static void
@@ -662,6 +705,7 @@ main (void)
         cmocka_unit_test (test_verify_and_a_kept_checkpoint_catch_a_rollback),
         cmocka_unit_test (test_a_reused_message_id_for_another_message_is_refused),
         cmocka_unit_test (test_a_log_from_before_interior_hashes_is_upgraded_once),
+        cmocka_unit_test (test_an_entry_under_a_key_is_appended_once),
     };
     if (sodium_init () < 0)
         return 1;
