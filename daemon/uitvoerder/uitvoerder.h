@@ -52,15 +52,17 @@ typedef struct {
     int rebind_timer;     /* the scheduled rebind's zloop timer, or -1 */
     weegploeg_t *weegploeg;
     provlog_t *log;
-    meeting_t *meeting;    /* weegploeg meetings planned */
-    decision_t *decision;  /* weegploeg decisions */
-    incident_t *incident;  /* the incident register (art. 15.2g) */
-    logproof_t *proof;     /* checkpoints and proofs of the log */
-    casusoverleg_t *casus; /* the casusoverleg file (art. 10.1) */
-    referentiekader_t *rk; /* weegploeg/referentiekader, if configured */
-    relay_t *relay;        /* own messages to members, until receipted */
-    bool log_owed;         /* relay rows may owe log entries: retry them */
-    member_link_t *links;  /* one per roster member, roster order */
+    meeting_t *meeting;       /* weegploeg meetings planned */
+    decision_t *decision;     /* weegploeg decisions */
+    incident_t *incident;     /* the incident register (art. 15.2g) */
+    logproof_t *proof;        /* checkpoints and proofs of the log */
+    casusoverleg_t *casus;    /* the casusoverleg file (art. 10.1) */
+    referentiekader_t *rk;    /* weegploeg/referentiekader, if configured */
+    relay_t *relay;           /* own messages to members, until receipted */
+    bool log_owed;            /* relay rows may owe log entries: retry them */
+    uint64_t owed_retry_ms;   /* the log timer's next try, after a failure */
+    uint64_t owed_backoff_ms; /* its wait, doubled per failure (0: none) */
+    member_link_t *links;     /* one per roster member, roster order */
     /*  The drain in progress: its signals and their ids. */
     arrival_t *arrivals;
     size_t n_arrivals;
@@ -206,7 +208,7 @@ int uitvoerder_log_event (node_t *self, Keten__LogEvent event, const char *os_us
 /*  Write the log entries the relay owes (MESSAGE_SENT of held copies,
  *  MESSAGE_DELIVERED of settled ones), each once, then release the held
  *  copies.  On failure they stay owed and u->log_owed makes the log
- *  timer try again. */
+ *  timer try again, backing off (u->owed_retry_ms). */
 int uitvoerder_relay_log (node_t *self, kt_reason_t *reason);
 /*  Offer member its pending messages (it was just heard from). */
 void uitvoerder_relay_pump (node_t *self, const roster_member_t *member);

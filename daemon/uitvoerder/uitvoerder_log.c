@@ -24,7 +24,9 @@ s_on_push (zloop_t *loop, int timer_id, void *arg)
     node_t *self = arg;
     kt_reason_t reason;
     /*  Log entries the relay still owes (an append that failed). */
-    if (uitvoerder_of (self)->log_owed && uitvoerder_relay_log (self, &reason) != 0)
+    uitvoerder_t *u = uitvoerder_of (self);
+    if (u->log_owed && kt_now_ms () >= u->owed_retry_ms &&
+        uitvoerder_relay_log (self, &reason) != 0)
         kt_log (KT_LOG_WARN, "log append_failed event=owed reason=\"%s\"", reason.text);
     uint64_t size = provlog_size (uitvoerder_of (self)->log);
     if (size == 0)

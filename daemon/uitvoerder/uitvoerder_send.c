@@ -202,8 +202,19 @@ uitvoerder_relay_log (node_t *self, kt_reason_t *reason)
             store_rollback (self->db);
     }
     relay_owed_free (rows, n);
-    if (rc == 0)
+    if (rc == 0) {
         u->log_owed = false;
+        u->owed_backoff_ms = 0;
+    } else {
+        /*  A log that cannot be written (locked, a disk that stalls)
+         *  holds the loop for the busy timeout at each try: the log
+         *  timer backs off, from 10 s up to 5 minutes, while receipts,
+         *  sends and the next start still try at once. */
+        u->owed_backoff_ms = u->owed_backoff_ms ? u->owed_backoff_ms * 2 : 10000;
+        if (u->owed_backoff_ms > 300000)
+            u->owed_backoff_ms = 300000;
+        u->owed_retry_ms = kt_now_ms () + u->owed_backoff_ms;
+    }
     return rc;
 }
 
