@@ -93,20 +93,18 @@ kt_log (kt_log_level_t level, const char *fmt, ...)
         char fields[6][160];
         struct iovec iov[8];
         int n = 0;
-        snprintf (fields[0], sizeof fields[0], "KETEN_EVENT=%.*s", (int) strcspn (line, " "),
-                  line);
+        snprintf (fields[0], sizeof fields[0], "KETEN_EVENT=%.*s", (int) strcspn (line, " "), line);
         snprintf (fields[1], sizeof fields[1], "PRIORITY=%d", priorities[level]);
         snprintf (fields[2], sizeof fields[2], "SYSLOG_IDENTIFIER=%s",
                   program_invocation_short_name);
         for (int i = 0; i < 3; i++)
-            iov[n++] = (struct iovec) {fields[i], strlen (fields[i])};
+            iov[n++] = (struct iovec){fields[i], strlen (fields[i])};
         if (s_ident_is_node) {
             snprintf (fields[3], sizeof fields[3], "KETEN_NODE=%s", s_ident);
-            iov[n++] = (struct iovec) {fields[3], strlen (fields[3])};
+            iov[n++] = (struct iovec){fields[3], strlen (fields[3])};
         }
-        static const char *const keys[][2] = {{" peer=", "KETEN_PEER="},
-                                              {" to=", "KETEN_PEER="},
-                                              {" id=", "KETEN_MESSAGE_ID="}};
+        static const char *const keys[][2] = {
+            {" peer=", "KETEN_PEER="}, {" to=", "KETEN_PEER="}, {" id=", "KETEN_MESSAGE_ID="}};
         bool have_peer = false;
         for (size_t k = 0; k < 3; k++) {
             const char *at = strstr (line, keys[k][0]);
@@ -116,12 +114,12 @@ kt_log (kt_log_level_t level, const char *fmt, ...)
             int slot = k == 2 ? 5 : 4;
             snprintf (fields[slot], sizeof fields[slot], "%s%.*s", keys[k][1],
                       (int) strcspn (at, " \""), at);
-            iov[n++] = (struct iovec) {fields[slot], strlen (fields[slot])};
+            iov[n++] = (struct iovec){fields[slot], strlen (fields[slot])};
             have_peer |= k < 2;
         }
         char message[sizeof line + 8];
         snprintf (message, sizeof message, "MESSAGE=%s", line);
-        iov[n++] = (struct iovec) {message, strlen (message)};
+        iov[n++] = (struct iovec){message, strlen (message)};
         int rc = sd_journal_sendv (iov, n);
         if (rc >= 0)
             return;
@@ -132,7 +130,8 @@ kt_log (kt_log_level_t level, const char *fmt, ...)
     char out[1200];
     int n = snprintf (out, sizeof out, "%s %s: %s\n", s_ident, names[level], line);
     if (n > 0) {
-        ssize_t rc = write (STDERR_FILENO, out, (size_t) n < sizeof out ? (size_t) n : sizeof out - 1);
+        ssize_t rc =
+            write (STDERR_FILENO, out, (size_t) n < sizeof out ? (size_t) n : sizeof out - 1);
         (void) rc;
     }
 }
@@ -307,6 +306,11 @@ kt_write_file (const char *path, const void *data, size_t len, int mode, kt_reas
     char tmp[4096];
     if (snprintf (tmp, sizeof tmp, "%s.tmp.%d", path, (int) getpid ()) >= (int) sizeof tmp)
         return kt_fail (reason, "path too long: %s", path);
+    /*  A crash between this open and the rename leaves the temporary
+     *  file; after a reboot the same pid is likely, and O_EXCL would then
+     *  refuse every later write.  The name is this process's own. */
+    if (unlink (tmp) != 0 && errno != ENOENT)
+        return kt_fail (reason, "cannot remove %s: %s", tmp, strerror (errno));
     int fd = open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
     if (fd < 0)
         return kt_fail (reason, "cannot create %s: %s", tmp, strerror (errno));

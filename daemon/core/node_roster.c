@@ -50,7 +50,9 @@ s_check (node_t *self, const roster_t *roster, const uint8_t hash[32], bool supe
                         "changed roster needs a higher version",
                         (unsigned long long) version);
     int64_t seen = node_meta_get (self, "roster_version", 0);
-    if (!*known && (int64_t) version < seen && !superseded_ok)
+    /*  Known or not: an older roster than the newest accepted is a
+     *  downgrade (a lost kept file, a restored backup), never taken. */
+    if ((int64_t) version < seen && !superseded_ok)
         return kt_fail (reason,
                         "roster version %llu is older than version %lld accepted before; "
                         "refusing the downgrade",
@@ -151,7 +153,15 @@ node_keep_roster (node_t *self, const roster_t *roster, bool *refused, kt_reason
         return -1;
     if (kt_write_file (path, roster->note, roster->note_len, 0644, reason) != 0)
         return -1;
-    return known ? 0 : s_record (self, roster->version, hash, reason);
+    if (known || s_record (self, roster->version, hash, reason) == 0)
+        return 0;
+    /*  The file is in place, so the next start takes this version: say
+     *  so, rather than a plain failure the operator would believe. */
+    kt_reason_t why = *reason;
+    return kt_fail (reason,
+                    "roster version %llu is kept but not recorded; it takes effect when ketend "
+                    "next starts: %s",
+                    (unsigned long long) roster->version, why.text);
 }
 
 int

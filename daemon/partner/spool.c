@@ -201,6 +201,20 @@ s_same_filesystem (spool_t *self, kt_reason_t *reason)
     return 0;
 }
 
+/*  The spool's tables up to date.  Migration 2 replaces the file names
+ *  with their hashes; secure_delete zeroes the freed pages, but older WAL
+ *  frames may still hold the names, so the WAL is checkpointed and
+ *  truncated right after it. */
+static int
+s_migrate (sqlite3 *db, kt_reason_t *reason)
+{
+    int64_t was = store_int (db, "SELECT version FROM schema_version WHERE module='spool'", 0);
+    if (store_migrate (db, "spool", s_migrations, sizeof s_migrations / sizeof s_migrations[0],
+                       reason) != 0)
+        return -1;
+    return was == 1 ? store_exec (db, "PRAGMA wal_checkpoint(TRUNCATE)", reason) : 0;
+}
+
 /*  Make spool_name_hash known to db (migration 2 calls it). */
 static int
 s_register_name_hash (sqlite3 *db, kt_reason_t *reason)
@@ -237,9 +251,7 @@ spool_new (sqlite3 *db, const char *dir, kt_reason_t *reason)
         (self->done_fd = s_subdir (self->dir_fd, dir, "done", reason)) < 0 ||
         (self->rejected_fd = s_subdir (self->dir_fd, dir, "rejected", reason)) < 0 ||
         s_work_private (self, reason) != 0 || s_same_filesystem (self, reason) != 0 ||
-        s_register_name_hash (db, reason) != 0 ||
-        store_migrate (db, "spool", s_migrations, sizeof s_migrations / sizeof s_migrations[0],
-                       reason) != 0 ||
+        s_register_name_hash (db, reason) != 0 || s_migrate (db, reason) != 0 ||
         !(self->lookup = store_prepare (
               db, "SELECT message_id FROM spool WHERE name_hash=? AND hash=?", reason)) ||
         !(self->insert = store_prepare (db,

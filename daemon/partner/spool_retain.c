@@ -285,13 +285,14 @@ void
 spool_retain_pass (spool_retain_t *self, uint64_t now_ms)
 {
     struct stat st;
-    bool changed =
-        fstat (self->done_fd, &st) == 0 && (st.st_mtim.tv_sec != self->done_mtime.tv_sec ||
-                                            st.st_mtim.tv_nsec != self->done_mtime.tv_nsec);
+    bool have_st = fstat (self->done_fd, &st) == 0;
+    bool changed = have_st && (st.st_mtim.tv_sec != self->done_mtime.tv_sec ||
+                               st.st_mtim.tv_nsec != self->done_mtime.tv_nsec);
     if (self->woken || changed) {
         /*  Cleared first: a receipt kept during the pass wakes the next. */
         self->woken = false;
-        self->done_mtime = st.st_mtim;
+        if (have_st)
+            self->done_mtime = st.st_mtim;
         if (spool_retain_done (self) > 0 && fstat (self->done_fd, &st) == 0)
             self->done_mtime = st.st_mtim; /* our own removals changed it */
     }

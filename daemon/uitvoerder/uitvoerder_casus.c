@@ -647,7 +647,7 @@ s_disclosure_items (Keten__SignalItem **items, size_t n_items, const char *basis
  *  (uitvoerder_resume_disclosures) repeats only what is not recorded.
  *  DISCLOSED is logged once: a crash after it and before its step is
  *  recorded finds it under its key ("disclosed/ID") at the resume, as
- *  CASE_CLOSED does under "closed/CASE_REF".  A copy sent twice has one
+ *  CASE_CLOSED does under "closed/CASE_REF/CLOSED_MS".  A copy sent twice has one
  *  id, and the externe casuspartner's node keeps one row per id. */
 static int
 s_send_disclosure (node_t *self, const Keten__DisclosureConsent *d, const roster_member_t *to,
@@ -842,7 +842,7 @@ s_disclose (node_t *self, const api_caller_t *caller, json_t *args, json_t *resu
  *  crash (uitvoerder_resume_closures), it repeats only the steps not
  *  recorded as done; a step done but not recorded is done again (the
  *  weegploeg file keeps one closure per case; copies kept before under
- *  "closure/CASE_REF" are sent instead of new ones, so each is logged
+ *  "closure/CASE_REF/CLOSED_MS" are sent instead of new ones, so each is logged
  *  once). */
 static int
 s_send_closure (node_t *self, const char *case_ref, const char *os_user, json_t *json,
@@ -857,8 +857,10 @@ s_send_closure (node_t *self, const char *case_ref, const char *os_user, json_t 
         rc = casusoverleg_closure (u->casus, case_ref, &c, &step, reason);
     if (rc == 0 && step == CASUS_STEP_RECORDED) {
         rc = weegploeg_record_closure (u->weegploeg, case_ref, c->closed_ms, reason);
-        char once[64];
-        snprintf (once, sizeof once, "closed/%s", case_ref);
+        /*  A case agendered again after its closure is closed again: the
+         *  closure's time tells the two apart, in the key and the origin. */
+        char once[80];
+        snprintf (once, sizeof once, "closed/%s/%llu", case_ref, (unsigned long long) c->closed_ms);
         if (rc == 0)
             rc = s_log (self, KETEN__LOG_EVENT__CASE_CLOSED, KETEN__MESSAGE_TYPE__CLOSURE,
                         s_me (self), os_user, case_ref, "closed", c->decided_by, c->n_decided_by,
@@ -871,8 +873,9 @@ s_send_closure (node_t *self, const char *case_ref, const char *os_user, json_t 
          *  casusoverleg's advice is not for it.  (bare borrows c's strings.) */
         Keten__CaseClosure bare = *c;
         bare.advice = (char *) "";
-        char origin[64];
-        snprintf (origin, sizeof origin, "closure/%s", case_ref);
+        char origin[80];
+        snprintf (origin, sizeof origin, "closure/%s/%llu", case_ref,
+                  (unsigned long long) c->closed_ms);
         rc = s_send_to_participants (self, KETEN__MESSAGE_TYPE__CLOSURE, &c->base, &bare.base,
                                      &info, case_ref, origin, os_user, json, reason);
     }

@@ -164,6 +164,11 @@ s_rewrap (node_t *self, const char *member, const uint8_t *old_shared, const cha
     uitvoerder_t *u = uitvoerder_of (self);
     if (relay_pending (u->relay, member) == 0)
         return 0; /* nothing waits: no log batch to open */
+    /*  A held copy's own MESSAGE_SENT (with its case_refs) is paid first:
+     *  the rewrap's entry for the new header would otherwise stand in for
+     *  it under the same key (docs/ARCHITECTURE.md, Crash reasoning 12). */
+    if (uitvoerder_relay_log (self, reason) != 0)
+        return -1;
     if (provlog_begin (u->log, reason) != 0)
         return -1;
     rewrap_t r = {self, member, old_shared, os_user, false};

@@ -13,6 +13,7 @@ source "$(dirname "$0")/lib.sh"
 kt_federation
 kt_keys om-new om
 kt_keys gemeente-new gemeente
+kt_keys extra-new om
 wait_until 10 link_up politie-test || fail "no link"
 rv() { jfield "$1" .roster_version; }
 has_rv() { [ "$(rv "$1")" = "$2" ]; }
@@ -160,11 +161,31 @@ test_a_different_roster_under_a_version_seen_is_refused_and_receipted_so() {
     pass "test_a_different_roster_under_a_version_seen_is_refused_and_receipted_so"
 }
 
+test_a_lost_kept_roster_is_a_downgrade_even_when_its_old_version_was_seen() {
+    # politie saw version 1 (its configured roster) and then a newer one;
+    # its kept roster.txt is lost (or an old backup restored).  The
+    # configured version 1 is one it knows, byte for byte, yet older than
+    # the newest it accepted: refused, never run on (an old member list
+    # would admit members whose access was taken).
+    local v out
+    kt "$UITV" member add "$T/keys/extra-new.pub" > /dev/null || fail "member add failed"
+    v=$(rv "$UITV")
+    wait_until 20 has_rv politie-test "$v" || fail "politie did not get version $v"
+    kt_kill politie-test
+    rm -f "$T/state-politie-test/roster.txt"
+    if out=$(timeout 20 "$KETEND" --config "$T/politie-test.cfg" 2>&1); then
+        fail "politie started on an older roster than version $v: $out"
+    fi
+    echo "$out" | grep -q "refusing the downgrade" || fail "the refusal does not say why: $out"
+    pass "test_a_lost_kept_roster_is_a_downgrade_even_when_its_old_version_was_seen"
+}
+
 strace_probe
 with_strace test_a_member_that_crashes_before_its_roster_is_in_place_starts_again
 with_strace test_the_uitvoerder_whose_kept_roster_cannot_be_renamed_starts_again
 with_strace test_the_kept_file_is_fsynced_with_its_directory_before_it_is_recorded
 test_a_different_roster_under_a_version_seen_is_refused_and_receipted_so
+test_a_lost_kept_roster_is_a_downgrade_even_when_its_old_version_was_seen
 if [ "$SKIPPED" != 0 ]; then
     echo "SKIP: $SKIPPED roster crash tests did not run (the '# SKIP' lines above say why)" | tee /dev/stderr
 fi
