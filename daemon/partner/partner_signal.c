@@ -69,8 +69,14 @@ partner_signal_settled (void *arg, const uint8_t id[KT_ID_LEN])
     outbox_status_t st;
     kt_reason_t reason;
     int rc = outbox_status (partner_of (self)->outbox, id, &st, &reason);
-    if (rc < 0)
+    if (rc < 0) {
+        /*  The file stays (unsettled is the safe answer), but not in
+         *  silence. */
+        char hex[KT_ID_HEX];
+        kt_log (KT_LOG_ERROR, "spool settled_unreadable id=%s reason=\"%s\"",
+                kt_hex (hex, id, KT_ID_LEN), reason.text);
         return -1;
+    }
     if (rc == 0)
         return 0; /* never queued: a held art. 9/10 Wpg signal not yet released */
     bool settled = st.settled;
