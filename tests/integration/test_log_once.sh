@@ -58,15 +58,20 @@ pass "a DELIVERED entry whose append failed is logged once, later"
 
 # 2. A changed agenda and a decision whose sends fail part way (node.db
 #    locked: the copies cannot be kept) are resumed at the next start.
-#    One at a time: a locked node.db stalls the daemon's other writes.
+#    One at a time: a locked node.db stalls the daemon's other writes,
+#    each for SQLite's 5 s busy timeout, so politie is down meanwhile (its
+#    heartbeats and receipts would add such writes and push the command
+#    past the client's 10 s).
 fails_then_resumes() {  # fails_then_resumes WHAT RESUMED ARGS...
     local what=$1 resumed=$2; shift 2
+    kt_kill politie-test
     lock_db "$T/state-$UITV/node.db"
     if out=$(kt "$UITV" weegploeg "$@" 2>&1); then fail "the $what was sent with node.db locked: $out"; fi
     unlock_db
     echo "$out" | grep -q "recorded but not sent yet" || fail "$what: $out"
     kt_kill "$UITV"
     kt_start "$UITV"
+    kt_start politie-test
     grep -q "$resumed" "$T/$UITV.log" || fail "the $what was not resumed"
 }
 fails_then_resumes change "agenda resume meeting=$M" agenda --meeting "$M" --location Y
