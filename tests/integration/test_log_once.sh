@@ -85,3 +85,29 @@ is 1 MESSAGE_SENT WEEGPLOEG_DECISION || fail "decision SENT $(count MESSAGE_SENT
 is 1 WEEGPLOEG_DECIDED || fail "DECIDED logged $(count WEEGPLOEG_DECIDED) times, want 1"
 verify
 pass "resumed sends log MESSAGE_SENT and WEEGPLOEG_DECIDED once"
+
+# 3. A changed agenda whose copies are kept but whose MESSAGE_SENT cannot
+#    be appended (log.db locked): the copies stay held, not offered; the
+#    next start logs them once, releases them, and the resume offers those
+#    same copies ("message resumed") instead of sealing and logging new ones.
+kt_kill politie-test
+lock_db "$T/state-$UITV/log.db"
+if out=$(kt "$UITV" weegploeg agenda --meeting "$M" --location Z 2>&1); then
+    unlock_db
+    fail "the agenda was sent with log.db locked: $out"
+fi
+unlock_db
+echo "$out" | grep -q "recorded but not sent yet" || fail "held copies: $out"
+held() { sqlite3 "$T/state-$UITV/node.db" "SELECT count(*) FROM relay WHERE state=3"; }
+[ "$(held)" = 1 ] || fail "the agenda's copy is not held ($(held) held)"
+kt_kill "$UITV"
+kt_start "$UITV"
+kt_start politie-test
+grep -q "message resumed type=WEEGPLOEG_AGENDA" "$T/$UITV.log" || fail "the kept copy was not resumed"
+wait_until 20 relay_settled || fail "the held copy was not delivered"
+wait_until 10 is 4 MESSAGE_DELIVERED || fail "DELIVERED logged $(count MESSAGE_DELIVERED) times, want 4"
+is 3 MESSAGE_SENT WEEGPLOEG_AGENDA || fail "agenda SENT $(count MESSAGE_SENT WEEGPLOEG_AGENDA) times, want 3"
+[ "$(held)" = 0 ] || fail "a copy is still held"
+verify
+pass "copies kept before a failed log append are logged once and sent at the next start"
+
