@@ -534,31 +534,6 @@ test_only_an_open_case_is_closed (void **state)
     assert_int_equal (casusoverleg_close (f->casus, &c, &r), -1);
 }
 
-/*  Whether any file in dir whose name starts with prefix holds needle. */
-static bool
-s_files_hold (const char *dir, const char *prefix, const char *needle)
-{
-    DIR *d = opendir (dir);
-    assert_non_null (d);
-    bool found = false;
-    for (struct dirent *de; !found && (de = readdir (d));) {
-        if (strncmp (de->d_name, prefix, strlen (prefix)) != 0)
-            continue;
-        char path[512];
-        snprintf (path, sizeof path, "%s/%s", dir, de->d_name);
-        FILE *fp = fopen (path, "rb");
-        assert_non_null (fp);
-        static char buf[4 << 20];
-        size_t len = fread (buf, 1, sizeof buf, fp);
-        fclose (fp);
-        size_t n = strlen (needle);
-        for (size_t i = 0; !found && i + n <= len; i++)
-            found = memcmp (buf + i, needle, n) == 0;
-    }
-    closedir (d);
-    return found;
-}
-
 static void
 test_the_case_copy_is_sealed_and_survives_a_restart (void **state)
 {
@@ -579,10 +554,10 @@ test_the_case_copy_is_sealed_and_survives_a_restart (void **state)
     assert_int_equal (casusoverleg_record_disclosure (f->casus, &d, "extern-test", 1000, id, &r),
                       0);
     /*  Who took part is in the clear; the person and the necessity not. */
-    assert_true (s_files_hold (f->dir, "casusoverleg.db", "gemeente-test"));
-    assert_false (s_files_hold (f->dir, "casusoverleg.db", "Qzxvtest"));
-    assert_false (s_files_hold (f->dir, "casusoverleg.db", "111222333"));
-    assert_false (s_files_hold (f->dir, "casusoverleg.db", "Qzxvnecessity"));
+    assert_int_equal (testutil_files_hold (f->dir, "casusoverleg.db", "gemeente-test"), 1);
+    assert_int_equal (testutil_files_hold (f->dir, "casusoverleg.db", "Qzxvtest"), 0);
+    assert_int_equal (testutil_files_hold (f->dir, "casusoverleg.db", "111222333"), 0);
+    assert_int_equal (testutil_files_hold (f->dir, "casusoverleg.db", "Qzxvnecessity"), 0);
     s_close (f);
     s_open (f);
     casus_info_t info;

@@ -468,31 +468,6 @@ test_signals_are_readable_after_a_restart (void **state)
     assert_string_equal (a.case_ref, b.case_ref);
 }
 
-/*  Whether any file in dir whose name starts with prefix holds needle. */
-static bool
-s_files_hold (const char *dir, const char *prefix, const char *needle)
-{
-    DIR *d = opendir (dir);
-    assert_non_null (d);
-    bool found = false;
-    for (struct dirent *de; !found && (de = readdir (d));) {
-        if (strncmp (de->d_name, prefix, strlen (prefix)) != 0)
-            continue;
-        char path[512];
-        snprintf (path, sizeof path, "%s/%s", dir, de->d_name);
-        FILE *fp = fopen (path, "rb");
-        assert_non_null (fp);
-        static char buf[4 << 20];
-        size_t len = fread (buf, 1, sizeof buf, fp);
-        fclose (fp);
-        size_t n = strlen (needle);
-        for (size_t i = 0; !found && i + n <= len; i++)
-            found = memcmp (buf + i, needle, n) == 0;
-    }
-    closedir (d);
-    return found;
-}
-
 static void
 test_the_file_holds_no_name_or_bsn_in_the_clear (void **state)
 {
@@ -500,12 +475,12 @@ test_the_file_holds_no_name_or_bsn_in_the_clear (void **state)
     stored_t a;
     s_store (f, "Qzxvtest Persoon", "2001-04-12", "111222333", &a);
     /*  The metadata is in the clear, so the search can find something. */
-    assert_true (s_files_hold (f->dir, "weegploeg.db", "politie-test"));
-    assert_false (s_files_hold (f->dir, "weegploeg.db", "Qzxvtest"));
-    assert_false (s_files_hold (f->dir, "weegploeg.db", "111222333"));
+    assert_int_equal (testutil_files_hold (f->dir, "weegploeg.db", "politie-test"), 1);
+    assert_int_equal (testutil_files_hold (f->dir, "weegploeg.db", "Qzxvtest"), 0);
+    assert_int_equal (testutil_files_hold (f->dir, "weegploeg.db", "111222333"), 0);
     s_close (f);
-    assert_false (s_files_hold (f->dir, "weegploeg.db", "Qzxvtest"));
-    assert_false (s_files_hold (f->dir, "weegploeg.db", "111222333"));
+    assert_int_equal (testutil_files_hold (f->dir, "weegploeg.db", "Qzxvtest"), 0);
+    assert_int_equal (testutil_files_hold (f->dir, "weegploeg.db", "111222333"), 0);
     s_open (f);
 }
 

@@ -4,9 +4,11 @@
 #ifndef KETEN_TESTUTIL_H
 #define KETEN_TESTUTIL_H
 
+#include <dirent.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 /*  dir receives /tmp/keten-WHAT.XXXXXX, made.  0, or -1 with errno. */
@@ -31,6 +33,37 @@ static inline int
 testutil_rmtree (const char *dir)
 {
     return nftw (dir, testutil_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/*  Whether any file in dir whose name starts with prefix holds needle
+ *  (the first 4 MiB of each): 1 found, 0 not, -1 when dir or a file
+ *  cannot be read, so a failed read never passes for "not there". */
+static inline int
+testutil_files_hold (const char *dir, const char *prefix, const char *needle)
+{
+    static char buf[4 << 20];
+    DIR *d = opendir (dir);
+    if (!d)
+        return -1;
+    int found = 0;
+    size_t n = strlen (needle);
+    for (struct dirent *de; found == 0 && (de = readdir (d));) {
+        if (strncmp (de->d_name, prefix, strlen (prefix)) != 0)
+            continue;
+        char path[512];
+        snprintf (path, sizeof path, "%s/%s", dir, de->d_name);
+        FILE *fp = fopen (path, "rb");
+        if (!fp) {
+            found = -1;
+            break;
+        }
+        size_t len = fread (buf, 1, sizeof buf, fp);
+        fclose (fp);
+        for (size_t i = 0; found == 0 && i + n <= len; i++)
+            found = memcmp (buf + i, needle, n) == 0;
+    }
+    closedir (d);
+    return found;
 }
 
 #endif
