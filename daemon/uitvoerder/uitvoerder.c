@@ -606,22 +606,29 @@ s_weegploeg_decisions (node_t *self, const api_caller_t *caller, const char *cmd
                   &reason);
 }
 
+/*  The meetings of one kind, newest first. */
+static void
+s_meetings (node_t *self, const api_caller_t *caller, json_t *args, meeting_kind_t kind)
+{
+    kt_reason_t reason;
+    render_reply (
+        self->api, caller, "meetings",
+        uitvoerder_json_meetings (uitvoerder_of (self)->meeting, kind, node_limit (args), &reason),
+        &reason);
+}
+
 static void
 s_weegploeg_meetings (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
     (void) cmd;
-    kt_reason_t reason;
-    render_reply (self->api, caller, "meetings",
-                  uitvoerder_meetings (self, node_limit (args), &reason), &reason);
+    s_meetings (self, caller, args, MEETING_WEEGPLOEG);
 }
 
 static void
 s_casus_meetings (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
     (void) cmd;
-    kt_reason_t reason;
-    render_reply (self->api, caller, "meetings",
-                  uitvoerder_casus_meetings (self, node_limit (args), &reason), &reason);
+    s_meetings (self, caller, args, MEETING_CASUSOVERLEG);
 }
 
 static void

@@ -78,13 +78,10 @@ uitvoerder_of (node_t *node)
 
 /*  Weegploeg agendas (uitvoerder_agenda.c). */
 void uitvoerder_agenda (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
-/*  The meetings planned, newest first; NULL and reason when unreadable. */
-json_t *uitvoerder_meetings (node_t *self, int limit, kt_reason_t *reason);
 int uitvoerder_resume_meetings (node_t *self, kt_reason_t *reason);
 /*  Casusoverleg agendas, to the participants of the cases on them. */
 void uitvoerder_casus_agenda (node_t *self, const api_caller_t *caller, const char *cmd,
                               json_t *args);
-json_t *uitvoerder_casus_meetings (node_t *self, int limit, kt_reason_t *reason);
 /*  Weegploeg decisions (uitvoerder_decision.c). */
 int uitvoerder_decision_start (node_t *self, kt_reason_t *reason);
 void uitvoerder_decision_stop (node_t *self);

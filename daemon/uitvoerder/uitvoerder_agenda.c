@@ -166,20 +166,6 @@ uitvoerder_casus_agenda (node_t *self, const api_caller_t *caller, const char *c
     s_agenda (self, caller, args, MEETING_CASUSOVERLEG);
 }
 
-json_t *
-uitvoerder_meetings (node_t *self, int limit, kt_reason_t *reason)
-{
-    return uitvoerder_json_meetings (uitvoerder_of (self)->meeting, MEETING_WEEGPLOEG, limit,
-                                     reason);
-}
-
-json_t *
-uitvoerder_casus_meetings (node_t *self, int limit, kt_reason_t *reason)
-{
-    return uitvoerder_json_meetings (uitvoerder_of (self)->meeting, MEETING_CASUSOVERLEG, limit,
-                                     reason);
-}
-
 void
 uitvoerder_on_member_receipt (node_t *self, node_message_t *m)
 {
