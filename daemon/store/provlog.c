@@ -442,13 +442,14 @@ provlog_rollback (provlog_t *self)
 }
 
 int
-provlog_append_one (provlog_t *self, const Keten__LogEntry *entry, uint64_t *index_p,
-                    kt_reason_t *reason)
+provlog_append_one (provlog_t *self, const char *once, const Keten__LogEntry *entry,
+                    uint64_t *index_p, kt_reason_t *reason)
 {
     uint64_t index;
     if (provlog_begin (self, reason) != 0)
         return -1;
-    if (provlog_append (self, entry, index_p ? index_p : &index, reason) != 0) {
+    if ((once ? provlog_append_once (self, once, entry, index_p, reason) < 0
+              : provlog_append (self, entry, index_p ? index_p : &index, reason) != 0)) {
         provlog_rollback (self);
         return -1;
     }

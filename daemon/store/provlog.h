@@ -54,9 +54,10 @@ int provlog_append_once (provlog_t *self, const char *key, const Keten__LogEntry
 int provlog_commit (provlog_t *self, kt_reason_t *reason);
 void provlog_rollback (provlog_t *self);
 /*  One entry in a batch of its own: begin, append, commit (rolled back
- *  on failure).  index_p may be NULL. */
-int provlog_append_one (provlog_t *self, const Keten__LogEntry *entry, uint64_t *index_p,
-                        kt_reason_t *reason);
+ *  on failure).  once (may be NULL) appends it under that key, once, as
+ *  provlog_append_once does.  index_p may be NULL. */
+int provlog_append_one (provlog_t *self, const char *once, const Keten__LogEntry *entry,
+                        uint64_t *index_p, kt_reason_t *reason);
 
 /*  Committed size and root. */
 uint64_t provlog_size (const provlog_t *self);

@@ -222,7 +222,7 @@ s_log_refusal (node_t *self, const char *sender, const envelope_opened_t *opened
     e.header_hash.len = 32;
     kt_reason_t reason;
     uint64_t index;
-    if (provlog_append_one (uitvoerder_of (self)->log, &e, &index, &reason) != 0)
+    if (provlog_append_one (uitvoerder_of (self)->log, NULL, &e, &index, &reason) != 0)
         kt_log (KT_LOG_ERROR, "log append_failed event=refused reason=\"%s\"", reason.text);
 }
 

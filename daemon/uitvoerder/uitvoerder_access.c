@@ -29,7 +29,7 @@ uitvoerder_log_access (node_t *self, const char *user, const char *what,
     uint64_t index;
     kt_reason_t why;
     s_entry (&e, keyring_self_member (self->keyring)->id, user, what, (char *const *) case_refs, n);
-    if (provlog_append_one (uitvoerder_of (self)->log, &e, &index, &why) != 0)
+    if (provlog_append_one (uitvoerder_of (self)->log, NULL, &e, &index, &why) != 0)
         return kt_fail (reason, "cannot log the read: %s", why.text);
     return 0;
 }

@@ -47,16 +47,7 @@ s_log (node_t *self, Keten__LogEvent event, Keten__MessageType message_type, con
         e.message_id.data = (uint8_t *) message_id;
         e.message_id.len = KT_ID_LEN;
     }
-    provlog_t *log = uitvoerder_of (self)->log;
-    if (!once)
-        return provlog_append_one (log, &e, index_p, reason);
-    if (provlog_begin (log, reason) != 0)
-        return -1;
-    if (provlog_append_once (log, once, &e, index_p, reason) < 0) {
-        provlog_rollback (log);
-        return -1;
-    }
-    return provlog_commit (log, reason);
+    return provlog_append_one (uitvoerder_of (self)->log, once, &e, index_p, reason);
 }
 
 static const char *

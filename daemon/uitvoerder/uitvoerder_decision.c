@@ -67,14 +67,7 @@ s_log_decided (node_t *self, const char *id, const Keten__WeegploegDecision *d, 
      *  (docs/ARCHITECTURE.md, Crash reasoning 12). */
     char key[DECISION_ID_LEN + 16];
     snprintf (key, sizeof key, "decided/%s", id);
-    provlog_t *log = uitvoerder_of (self)->log;
-    if (provlog_begin (log, reason) != 0)
-        return -1;
-    if (provlog_append_once (log, key, &e, NULL, reason) < 0) {
-        provlog_rollback (log);
-        return -1;
-    }
-    return provlog_commit (log, reason);
+    return provlog_append_one (uitvoerder_of (self)->log, key, &e, NULL, reason);
 }
 
 /*  Copy, log and send decision id.  json (may be NULL) gets the copies. */

@@ -287,5 +287,5 @@ uitvoerder_log_event (node_t *self, Keten__LogEvent event, const char *os_user, 
     e.what = (char *) what;
     e.case_refs = (char **) case_refs;
     e.n_case_refs = n;
-    return provlog_append_one (uitvoerder_of (self)->log, &e, NULL, reason);
+    return provlog_append_one (uitvoerder_of (self)->log, NULL, &e, NULL, reason);
 }
