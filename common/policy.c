@@ -63,6 +63,58 @@ s_check_access_notice (const ProtobufCMessage *body, kt_reason_t *reason)
     return ok ? 0 : kt_fail (reason, "access notice malformed");
 }
 
+/*  A case_ref in keten's form: k-<16 hex>. */
+static bool
+s_case_ref (const char *s)
+{
+    if (strlen (s) != 18 || strncmp (s, "k-", 2) != 0)
+        return false;
+    for (const char *p = s + 2; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return false;
+    return true;
+}
+
+/*  art. 13: one subject, a known action, at most POLICY_MAX_RETAINED ids
+ *  of the recipient's own messages. */
+static int
+s_check_retention_notice (const ProtobufCMessage *body, kt_reason_t *reason)
+{
+    const Keten__RetentionNotice *n = (const Keten__RetentionNotice *) body;
+    if (!s_case_ref (n->case_ref))
+        return kt_fail (reason, "retention notice: case_ref is not k-<16 hex digits>");
+    if (n->action != KETEN__RETENTION_ACTION__ARCHIVE &&
+        n->action != KETEN__RETENTION_ACTION__DESTROY &&
+        n->action != KETEN__RETENTION_ACTION__REOPEN)
+        return kt_fail (reason, "retention notice: unknown action");
+    if (n->n_message_ids > POLICY_MAX_RETAINED)
+        return kt_fail (reason, "retention notice: more than %d message ids", POLICY_MAX_RETAINED);
+    for (size_t i = 0; i < n->n_message_ids; i++)
+        if (n->message_ids[i].len != KT_ID_LEN)
+            return kt_fail (reason, "retention notice: a message id is not %d bytes", KT_ID_LEN);
+    return 0;
+}
+
+/*  art. 13.4: one subject, a reason of 1..POLICY_MAX_REASON bytes of
+ *  text (line breaks allowed), the OS user who ordered it. */
+static int
+s_check_retention_order (const ProtobufCMessage *body, kt_reason_t *reason)
+{
+    const Keten__RetentionOrder *o = (const Keten__RetentionOrder *) body;
+    if (!s_case_ref (o->case_ref))
+        return kt_fail (reason, "retention order: case_ref is not k-<16 hex digits>");
+    size_t len = strlen (o->reason);
+    if (len < 1 || len > POLICY_MAX_REASON)
+        return kt_fail (reason, "retention order: the reason must be 1..%d bytes",
+                        POLICY_MAX_REASON);
+    for (const unsigned char *p = (const unsigned char *) o->reason; *p; p++)
+        if ((*p < 0x20 && *p != '\n') || *p == 0x7f)
+            return kt_fail (reason, "retention order: the reason holds a control character");
+    if (!s_token (o->os_user, 64))
+        return kt_fail (reason, "retention order: os_user malformed");
+    return 0;
+}
+
 /*  A receipt names the message it settles. */
 static int
 s_check_receipt (const ProtobufCMessage *body, kt_reason_t *reason)
@@ -131,6 +183,15 @@ s_check_receipt (const ProtobufCMessage *body, kt_reason_t *reason)
         &keten__incident__descriptor, NULL, true                                                   \
     }
 
+#define B_RETENTION_NOTICE                                                                         \
+    {                                                                                              \
+        &keten__retention_notice__descriptor, s_check_retention_notice, true                       \
+    }
+#define B_RETENTION_ORDER                                                                          \
+    {                                                                                              \
+        &keten__retention_order__descriptor, s_check_retention_order, true                         \
+    }
+
 /*  The table.  Order does not matter; the first row matching type and
  *  sender role decides the recipient rule. */
 static const policy_row_t s_table[] = {
@@ -180,6 +241,14 @@ static const policy_row_t s_table[] = {
      "art. 15.2e: reads of personal data are logged by the uitvoerder", B_ACCESS},
     {KETEN__MESSAGE_TYPE__INCIDENT, R_PARTNER, TO_UITVOERDER,
      "art. 15.2g: incidents are registered by the uitvoerder", B_INCIDENT},
+    /* art. 13: the uitvoerder tells the nodes holding a subject's data to
+     * archive, destroy or reopen it; only a kernpartij, a joint controller
+     * (art. 4), orders archived data back (art. 13.4) */
+    {KETEN__MESSAGE_TYPE__RETENTION_NOTICE, R_UITV, TO_ONE_MEMBER,
+     "art. 13: retention notices come from the uitvoerder", B_RETENTION_NOTICE},
+    {KETEN__MESSAGE_TYPE__RETENTION_ORDER, R_KERN, TO_UITVOERDER,
+     "art. 13.4: archived data comes back only on the order of a kernpartij, to the uitvoerder",
+     B_RETENTION_ORDER},
 };
 
 const policy_body_t *

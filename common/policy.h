@@ -13,6 +13,9 @@
 #include <stddef.h>
 
 #define POLICY_MAX_RECIPIENTS 64
+/*  Bounds of the retention bodies (art. 13). */
+#define POLICY_MAX_RETAINED 4096
+#define POLICY_MAX_REASON 1000
 
 /*  0 when sender (an active member) may send type to exactly these
  *  recipients under roster at now_ms; else -1 and the reason. */
