@@ -145,6 +145,43 @@ s_print_spool (json_t *spool, uint64_t now)
         s_line ("warning", cli_json_str (spool, "warning", a, sizeof a));
 }
 
+/*  art. 13: what is due, the four weeks' warnings of subjects the
+ *  weegploeg has not weighed, and (uitvoerder) notices not confirmed by
+ *  their node within a day. */
+static void
+s_print_retention (json_t *retention)
+{
+    if (!json_is_object (retention))
+        return;
+    char line[512], list[CLI_CELL_MAX + 1];
+    uint64_t due = 0;
+    cli_json_uint (retention, "due", &due);
+    json_t *warnings = json_object_get (retention, "warnings");
+    json_t *unconfirmed = json_object_get (retention, "unconfirmed");
+    snprintf (line, sizeof line, "%llu due now, %zu warning%s, %zu unconfirmed notice%s",
+              (unsigned long long) due, json_array_size (warnings),
+              json_array_size (warnings) == 1 ? "" : "s", json_array_size (unconfirmed),
+              json_array_size (unconfirmed) == 1 ? "" : "s");
+    s_line ("retention", line);
+    if (json_array_size (warnings)) {
+        snprintf (line, sizeof line,
+                  "not weighed, destroyed within four weeks (art. 13.3): %s",
+                  s_alarms (list, sizeof list, warnings));
+        s_line ("warning", line);
+    }
+    size_t i;
+    json_t *u;
+    json_array_foreach (unconfirmed, i, u)
+    {
+        char ref[CLI_CELL_MAX + 1], node[CLI_CELL_MAX + 1], action[CLI_CELL_MAX + 1];
+        snprintf (line, sizeof line, "%s has not confirmed %s of %s for over a day",
+                  cli_json_str (u, "node", node, sizeof node),
+                  cli_json_str (u, "action", action, sizeof action),
+                  cli_json_str (u, "case_ref", ref, sizeof ref));
+        s_line ("unconfirmed", line);
+    }
+}
+
 static void
 s_print_partner (json_t *result, uint64_t now)
 {
@@ -194,6 +231,7 @@ s_print_partner (json_t *result, uint64_t now)
         s_line ("alarms", json_array_size (alarms) ? s_alarms (list, sizeof list, alarms) : "none");
     }
     s_print_spool (json_object_get (result, "spool"), now);
+    s_print_retention (json_object_get (result, "retention"));
 }
 
 /*  The uitvoerder's own lines: what it stores, its log, its members. */
@@ -230,6 +268,7 @@ s_print_uitvoerder_head (json_t *result)
                   alarms == 1 ? "" : "s");
         s_line ("members", line);
     }
+    s_print_retention (json_object_get (result, "retention"));
 }
 
 enum { S_MEMBER_COLS = 13 };

@@ -114,6 +114,10 @@ static const s_group_t s_groups[] = {
      "register (uitvoerder; art. 15.2g, AVG art. 33)",
      0},
     {"audit", cmd_audit_usage, "access", NULL, NULL, 0},
+    {"retention", cmd_retention_usage, "status, run, reopen, read", "see keten retention --help",
+     "status, run the schedule; reopen, read archived data\n"
+     "(kernpartijen) (art. 13; 'keten retention --help')",
+     0},
 };
 
 static const s_command_t s_commands[] = {
@@ -171,6 +175,10 @@ static const s_command_t s_commands[] = {
     {"incident show", cmd_incident_show, NULL},
     {"incident close", cmd_incident_close, NULL},
     {"audit access", cmd_audit_access, "list the recorded reads of personal data (art. 15.2e)"},
+    {"retention status", cmd_retention_status, NULL},
+    {"retention run", cmd_retention_run, NULL},
+    {"retention reopen", cmd_retention_reopen, NULL},
+    {"retention read", cmd_retention_read, NULL},
 };
 
 #define S_COUNT(a) (sizeof (a) / sizeof (a)[0])

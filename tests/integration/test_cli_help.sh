@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 # Nothing listens here: a command that tried to call ketend would fail.
 export KETEN_SOCKET="$T/nobody.sock"
 
-groups="roster signal log weegploeg casusoverleg agenda decision case plan member incident audit"
+groups="roster signal log weegploeg casusoverleg agenda decision case plan member incident audit retention"
 commands=(keygen status "roster build"
     "signal submit" "signal list" "signal release"
     "log verify" "log checkpoints" "log show"
@@ -20,7 +20,8 @@ commands=(keygen status "roster build"
     "member add" "member kind" "member revoke" "member opzegging" "member rotate"
     "member end-overlap"
     "incident report" "incident list" "incident show" "incident close"
-    "audit access")
+    "audit access"
+    "retention status" "retention run" "retention reopen" "retention read")
 
 for cmd in $groups "${commands[@]}"; do
     for flag in --help -h; do
