@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# art. 13: every node forgets on the convenant's schedule.  Time is moved
+# for the whole federation at once with libfaketime (every node restarted
+# with its clock moved), never by shortening a period: the roster carries
+# the maxima, 183, 365 and 1826 days.
+#
+# - A subject decided niet agenderen is gone 183 + 1 days later at the
+#   uitvoerder and at politie, OM and the gemeente that had it on an
+#   agenda: its name is in no file of any node, its keys are gone,
+#   DESTROYED is logged, and the log verifies.  The gemeente is down at
+#   that moment: the uitvoerder lists it as unconfirmed after a day, and
+#   it destroys its copy when it comes back.
+# - An agendered case is archived after a year (out of the lists,
+#   readable through the recorded archive read at a kernpartij, gone at
+#   the casuspartij), reopened on a kernpartij's order (never by the
+#   uitvoerder), and destroyed five years after its last processing.
+# - A SIGKILL in the middle of a destruction: the restart completes it,
+#   DESTROYED is logged once.
+source "$(dirname "$0")/lib.sh"
+RK="$(cd "$(dirname "$0")/../.." && pwd)/configs/referentiekader-example.zpl"
+G=gemeente-maastricht
+NODES=(politie-test om-test "$G" rvdk-test)
+kt_keys "$UITV" uitvoerder
+for spec in politie-test:politie om-test:om "$G":gemeente rvdk-test:rvdk; do
+    kt_keys "${spec%%:*}" "${spec##*:}"
+done
+kt_roster 1 "$T/roster.txt" "$UITV" "${NODES[@]}"
+PORT=
+kt_config "$UITV"; kt_start "$UITV"; kt_kill "$UITV"
+printf 'weegploeg\n    referentiekader = "%s"\n' "$RK" >> "$T/$UITV.cfg"
+kt_start "$UITV"
+mkdir "$T/ics"
+for id in "${NODES[@]}"; do
+    kt_config "$id"
+    # The gemeente's calendar files carry names: they must be forgotten too.
+    [ "$id" != "$G" ] || printf 'agenda\n    ics-dir = "%s"\n    ics-personal-data = 1\n' "$T/ics" >> "$T/$id.cfg"
+    kt_start "$id"
+done
+for id in "${NODES[@]}"; do wait_until 10 link_up "$id" || fail "no link for $id"; done
+
+# Two fictional subjects, both living in Maastricht.
+FORGET=Vergeetmij   # niet agenderen: destroyed after 6 months
+KEEP=Bewaarmij      # agendered: archived after a year, destroyed after 5
+signal() {  # signal NAME LOCAL_REF
+    kt_signal_file "$T/$1.json" "$2"
+    sed -i "s/Test Persoon/$1 Testpersoon/" "$T/$1.json"
+    kt politie-test signal submit --file "$T/$1.json" --wait | grep -q delivered || fail "$1 not delivered"
+}
+signal "$FORGET" R-1
+signal "$KEEP" R-2
+ref_of() { kt "$UITV" signal list --json | jq -r --arg r "$1" '.signals[] | select(.local_ref==$r) | .case_ref'; }
+A=$(ref_of R-1); B=$(ref_of R-2)
+[[ "$A" == k-* && "$B" == k-* && "$A" != "$B" ]] || fail "no case refs: $A $B"
+M=$(kt "$UITV" weegploeg agenda --start 2026-12-14T10:00 --location "Stadhuis" \
+    --case "$A" --case "$B" --json | jq -r .meeting_id)
+on_agenda() { kt "$1" agenda list --json | jq -e --arg m "$M" --arg a "$2" \
+    '[.meetings[] | select(.meeting_id==$m) | .case_refs[] | select(.==$a)] | length == 1'; }
+for id in politie-test om-test "$G"; do wait_until 10 on_agenda "$id" "$A" || fail "$id has no agenda"; done
+kt "$UITV" weegploeg decide "$A" --niet-agenderen --criterion tegenindicatie --analysis "Fictief." > /dev/null
+kt "$UITV" weegploeg decide "$B" --agenderen --party rvdk-test --party "$G" --criterion geweld \
+    --analysis "Fictief, casusoverleg." > /dev/null
+decided() { kt "$1" decision list --json | jq -e --arg a "$2" '[.decisions[] | select(.case_ref==$a)] | length == 1'; }
+for id in politie-test om-test "$G"; do
+    wait_until 10 decided "$id" "$A" || fail "$id has no decision on A"
+    wait_until 10 decided "$id" "$B" || fail "$id has no decision on B"
+done
+in_case() { kt "$1" case list --json | jq -e --arg a "$2" '[.cases[] | select(.case_ref==$a)] | length == 1'; }
+wait_until 10 in_case rvdk-test "$B" || fail "the casuspartij did not get the case"
+wait_until 20 relay_settled || fail "copies not receipted"
+
+# Where a name could be: every node's state and the gemeente's calendar.
+files() { echo "$T"/state-* "$T/ics"; }
+holding() { grep -rlaF "$1" $(files) 2> /dev/null || true; }
+[ -n "$(holding "$FORGET")" ] || fail "the check cannot fail: no file holds $FORGET before"
+key_a=$(sqlite3 "$T/state-$UITV/weegploeg.db" "SELECT hex(key_id) FROM subject WHERE case_ref='$A'")
+[ -n "$key_a" ] || fail "no key id for A"
+key_held() { [ "$(sqlite3 "$T/state-$UITV/keystore.db" "SELECT count(*) FROM data_key WHERE key_id=x'$1'")" = 1 ]; }
+key_held "$key_a" || fail "A's key is not in the keystore"
+status_of() { kt "$1" retention status --json | jq -r --arg a "$2" '.cases[] | select(.case_ref==$a) | .'"$3"; }
+[ "$(status_of "$UITV" "$A" rule)" = not-agendered ] || fail "A's rule is not 13.3"
+[ "$(status_of "$UITV" "$B" rule)" = archive ] || fail "B's rule is not 13.2"
+kt "$UITV" retention run --dry-run | grep -q "nothing due" || fail "something is due on day 0"
+pass "day 0: A is on the 13.3 schedule, B on 13.2; nothing due"
+
+# ---- 183 + 1 days: A is destroyed; the gemeente is down --------------------
+kt_kill "$G"
+kt_restart_all_at +184d "$UITV" politie-test om-test rvdk-test
+for id in politie-test om-test; do wait_until 20 link_up "$id" || fail "no link for $id after the move"; done
+gone_at_uitv() { [ "$(sqlite3 "$T/state-$UITV/weegploeg.db" "SELECT count(*) FROM subject WHERE case_ref='$A'")" = 0 ]; }
+wait_until 20 gone_at_uitv || fail "A is still in the weegploeg file after 184 days"
+for db in weegploeg.db casusoverleg.db; do
+    for table in $(sqlite3 "$T/state-$UITV/$db" "SELECT name FROM sqlite_master WHERE type='table' AND sql LIKE '%case_ref%'"); do
+        [ "$(sqlite3 "$T/state-$UITV/$db" "SELECT count(*) FROM $table WHERE case_ref='$A'")" = 0 ] \
+            || [ "$table" = lifecycle ] || [ "$table" = retention ] || fail "A still has rows in $db:$table"
+    done
+done
+! key_held "$key_a" || fail "A's key is still in the keystore"
+decided_gone() { ! decided "$1" "$A"; }
+for id in politie-test om-test; do
+    wait_until 20 decided_gone "$id" || fail "$id still lists the decision on A"
+done
+logged() { kt "$UITV" log show --case "$1" --json | jq -r "[.events[] | select(.event==\"$2\")] | length"; }
+# Whether the uitvoerder (down) logged the destruction of $1: the log
+# keeps each such entry under its once-key.
+destroyed_logged() { sqlite3 "$T/state-$UITV/log.db" "SELECT count(*) FROM once WHERE key='destroyed/$1'"; }
+[ "$(logged "$A" DESTROYED)" = 1 ] || fail "DESTROYED not logged once for A"
+[ "$(status_of "$UITV" "$B" state)" = active ] || fail "B was touched"
+pass "184 days: A destroyed at the uitvoerder (rows, key), politie and OM; DESTROYED logged"
+
+# A day later the gemeente has still not confirmed: keten status says so.
+kt_restart_all_at +185d "$UITV" politie-test om-test rvdk-test
+unconfirmed() { kt "$UITV" status --json | jq -e --arg g "$G" '[.retention.unconfirmed[] | select(.node==$g)] | length >= 1'; }
+wait_until 10 unconfirmed || fail "the down gemeente is not listed as unconfirmed"
+kt "$UITV" status | grep -q "^unconfirmed.*$G" || fail "keten status does not show the unconfirmed gemeente"
+KETEN_WRAP="$(kt_clock_wrap +185d)" kt_start "$G"
+wait_until 20 link_up "$G" || fail "no link for the gemeente"
+confirmed() { ! unconfirmed && [ "$(sqlite3 "$T/state-$UITV/node.db" "SELECT count(*) FROM relay WHERE recipient='$G' AND state=0")" = 0 ]; }
+wait_until 20 confirmed || fail "the gemeente did not confirm the destruction"
+wait_until 10 decided_gone "$G" || fail "the gemeente still lists the decision on A"
+if on_agenda "$G" "$A"; then fail "the gemeente's agenda still names A"; fi
+on_agenda "$G" "$B" || fail "the gemeente's agenda lost B"
+left=$(holding "$FORGET")
+[ -z "$left" ] || fail "$FORGET is still readable in: $left"
+[ -n "$(holding "$KEEP")" ] || fail "$KEEP was forgotten with $FORGET"
+for id in politie-test "$G"; do kt "$id" log verify > /dev/null || fail "log verify fails at $id"; done
+pass "the gemeente, down during the destruction, destroyed its copy when it came back; no file of any node holds the name"
+
+# ---- 366 days after B's last processing: archived --------------------------
+kt_restart_all_at +551d "$UITV" "${NODES[@]}"
+for id in "${NODES[@]}"; do wait_until 20 link_up "$id" || fail "no link for $id after the move"; done
+archived() { [ "$(status_of "$UITV" "$B" state)" = archived ]; }
+wait_until 20 archived || fail "B not archived after a year"
+[ "$(logged "$B" ARCHIVED)" = 1 ] || fail "ARCHIVED not logged once for B"
+kt "$UITV" weegploeg decisions --json | jq -e --arg b "$B" '[.cases[] | select(.case_ref==$b)] | length == 0' > /dev/null \
+    || fail "the uitvoerder still lists the archived case"
+decided_b_gone() { ! decided "$1" "$B"; }
+for id in politie-test om-test "$G"; do wait_until 20 decided_b_gone "$id" || fail "$id still lists the archived decision"; done
+case_gone() { ! in_case "$1" "$B"; }
+wait_until 20 case_gone rvdk-test || fail "the casuspartij still has the archived case"
+wait_until 20 case_gone "$G" || fail "the gemeente still lists the archived case"
+if out=$(kt rvdk-test retention read "$B" 2>&1); then fail "a casuspartij read the archive"; fi
+echo "$out" | grep -q "kernpartij" || fail "the casuspartij's refusal does not say why: $out"
+if kt "$UITV" retention read "$B" > /dev/null 2>&1; then fail "the uitvoerder read the archive by itself"; fi
+kt "$G" retention read "$B" | jq -e '.state == "archived"' > /dev/null || fail "the kernpartij cannot read the archive"
+[ "$(kt "$G" audit access --json | jq -r --arg b "$B" '[.access[] | select(.what=="retention.read" and .case_ref==$b)] | length')" = 1 ] \
+    || fail "the archive read is not recorded"
+pass "a year on, B is archived: out of every list, gone at the casuspartij, read only by a kernpartij, on record"
+
+# ---- art. 13.4: back on a kernpartij's order -------------------------------
+if kt "$UITV" retention reopen "$B" --reason "x" > /dev/null 2>&1; then fail "the uitvoerder reopened by itself"; fi
+if kt rvdk-test retention reopen "$B" --reason "x" > /dev/null 2>&1; then fail "a casuspartij reopened"; fi
+if out=$(kt "$G" retention reopen "$A" --reason "Nieuw signaal (fictief)." 2>&1); then fail "a destroyed subject was reopened"; fi
+kt "$G" retention reopen "$B" --reason "Nieuw signaal, hernieuwde weging (fictief)." | grep -q accepted \
+    || fail "the kernpartij's order was not accepted"
+[ "$(status_of "$UITV" "$B" state)" = active ] || fail "B not active after the order"
+[ "$(logged "$B" REOPENED)" = 1 ] || fail "REOPENED not logged"
+kt "$UITV" log show --case "$B" --json | jq -e --arg g "$G" '[.events[] | select(.event=="REOPENED" and .node==$g)] | length == 1' > /dev/null \
+    || fail "REOPENED does not name the ordering kernpartij"
+kt "$UITV" weegploeg decisions --json | jq -e --arg b "$B" '[.cases[] | select(.case_ref==$b)] | length == 1' > /dev/null \
+    || fail "the reopened case is not listed at the uitvoerder"
+wait_until 20 decided "$G" "$B" || fail "the gemeente's copy did not come back"
+pass "only a kernpartij's order reopens archived data; REOPENED names it; the clock restarts"
+
+# ---- five years after the reopening: destroyed, through a crash -------------
+# The uitvoerder is killed (SIGKILL, injected by strace at the first
+# truncation of a -wal file, which only a destruction's checkpoint does)
+# in the middle of destroying B; the next start completes it, once.
+key_b=$(sqlite3 "$T/state-$UITV/weegploeg.db" "SELECT hex(key_id) FROM subject WHERE case_ref='$B'")
+AT=+2378d   # 551 + 1826 + 1
+for id in "$UITV" "${NODES[@]}"; do kt_kill "$id"; done
+if command -v strace > /dev/null; then
+    wal=()
+    for db in weegploeg casusoverleg keystore node; do wal+=(-P "$T/state-$UITV/$db.db-wal"); done
+    if KETEN_WRAP="$(kt_clock_wrap $AT) strace -f -qq -o $T/strace.out -e trace=ftruncate \
+            -e inject=ftruncate:signal=KILL:when=1 ${wal[*]}" kt_launch "$UITV"; then
+        fail "the uitvoerder was not killed during the destruction"
+    fi
+    grep -q "killed by SIGKILL" "$T/strace.out" || fail "strace did not kill the uitvoerder: $(tail -n3 "$T/strace.out")"
+    [ "$(destroyed_logged "$B")" = 0 ] || fail "DESTROYED was logged before the destruction was complete"
+    pass "the uitvoerder was killed in the middle of destroying B"
+fi
+KETEN_WRAP="$(kt_clock_wrap $AT)" kt_start "$UITV"
+for id in "${NODES[@]}"; do KETEN_WRAP="$(kt_clock_wrap $AT)" kt_start "$id"; done
+gone_b() { [ "$(status_of "$UITV" "$B" state)" = "" ] && [ -z "$(holding "$KEEP")" ]; }
+wait_until 30 gone_b || fail "B not destroyed everywhere after five years: $(holding "$KEEP")"
+! key_held "$key_b" || fail "B's key is still in the keystore"
+[ "$(logged "$B" DESTROYED)" = 1 ] || fail "DESTROYED not logged once for B"
+wait_until 20 relay_settled || fail "destroy notices not confirmed"
+for id in "${NODES[@]}"; do kt "$id" log verify > /dev/null || fail "log verify fails at $id"; done
+kt_kill "$UITV"
+"$KETEN" log verify --file "$T/state-$UITV/log.db" > /dev/null || fail "the uitvoerder's log does not verify"
+pass "five years after the reopening B is destroyed everywhere, DESTROYED logged once; every log verifies"
