@@ -203,6 +203,35 @@ checkpoint_cosign (const char *note, size_t len, const char *origin, const uint8
 }
 
 int
+checkpoint_line_witness (const char *line, size_t len, const checkpoint_witness_t *known,
+                         size_t n_known)
+{
+    if (len > 0 && line[len - 1] == '\n')
+        len--;
+    if (len < EM_DASH_SP_LEN || memcmp (line, EM_DASH_SP, EM_DASH_SP_LEN) != 0)
+        return -1;
+    const char *signer = line + EM_DASH_SP_LEN, *end = line + len;
+    const char *space = memchr (signer, ' ', (size_t) (end - signer));
+    if (!space)
+        return -1;
+    size_t signer_len = (size_t) (space - signer), b64_len = (size_t) (end - space - 1);
+    uint8_t blob[COSIG_BLOB_LEN];
+    size_t got = 0;
+    if (b64_len > COSIG_B64_LEN ||
+        sodium_base642bin (blob, sizeof blob, space + 1, b64_len, NULL, &got, NULL, B64V) != 0 ||
+        got != COSIG_BLOB_LEN)
+        return -1;
+    uint32_t id =
+        (uint32_t) blob[0] << 24 | (uint32_t) blob[1] << 16 | (uint32_t) blob[2] << 8 | blob[3];
+    for (size_t k = 0; k < n_known; k++)
+        if (strlen (known[k].name) == signer_len &&
+            memcmp (known[k].name, signer, signer_len) == 0 &&
+            note_key_id (known[k].name, NOTE_TYPE_COSIGNATURE, known[k].pk) == id)
+            return (int) k;
+    return -1;
+}
+
+int
 checkpoint_verify_cosignatures (const char *note, size_t len, const char *origin,
                                 const uint8_t log_pk[32], const checkpoint_witness_t *known,
                                 size_t n_known, checkpoint_cosig_t *found, size_t *n_unknown_p,

@@ -76,6 +76,14 @@ typedef struct {
     uint64_t timestamp; /* the latest, when a witness signed twice */
 } checkpoint_cosig_t;
 
+/*  The known witness whose name and key ID the signature line (len
+ *  bytes, "— name base64", with or without its '\n') carries, as an
+ *  index into known, or -1: a line by any other key, or not a
+ *  cosignature.  No signature is verified: it says only which key a line
+ *  claims, so a caller can drop every other line before verifying. */
+int checkpoint_line_witness (const char *line, size_t len, const checkpoint_witness_t *known,
+                             size_t n_known);
+
 /*  Verify the checkpoint as checkpoint_open does, then its cosignatures:
  *  found[i] tells whether known[i] cosigned it.  Lines by other keys are
  *  counted in *n_unknown_p (if not NULL) and otherwise ignored, as the

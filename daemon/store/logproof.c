@@ -10,6 +10,9 @@
 
 /*  Witnesses considered: the roster's politie and OM members. */
 #define LOGPROOF_WITNESS_MAX 64
+/*  Signature lines a cosigned note may carry: the log's and one per
+ *  witness key. */
+#define LOGPROOF_LINES_MAX (1 + LOGPROOF_WITNESS_MAX)
 /*  A signature line starts with an em dash and a space (C2SP signed-note). */
 #define EM_DASH_SP "\xe2\x80\x94 "
 #define EM_DASH_SP_LEN (sizeof EM_DASH_SP - 1)
@@ -202,75 +205,38 @@ s_signatures (const char *note)
     return blank ? blank + 2 : NULL;
 }
 
-/*  Whether line (len bytes, with its '\n') is a cosignature by a known
- *  witness over the checkpoint of merged (a note that verifies): merged
- *  with the line appended must still verify, with no more lines by
- *  unknown keys than merged has.  A line by a known witness that does not
- *  verify fails checkpoint_verify_cosignatures; one by any other key,
- *  or one that does not parse as a signature, counts as unknown. */
-static bool
-s_known_cosignature (logproof_t *self, const checkpoint_witness_t *known, size_t n_known,
-                     const char *merged, size_t n_unknown, const char *line, size_t len)
-{
-    /*  Cheap first: the line names a known witness (the log's own line
-     *  is in the stored note already). */
-    bool named = false;
-    for (size_t i = 0; i < n_known && !named; i++) {
-        size_t name_len = strlen (known[i].name);
-        named = len > EM_DASH_SP_LEN + name_len + 1 &&
-                memcmp (line, EM_DASH_SP, EM_DASH_SP_LEN) == 0 &&
-                memcmp (line + EM_DASH_SP_LEN, known[i].name, name_len) == 0 &&
-                line[EM_DASH_SP_LEN + name_len] == ' ';
-    }
-    if (!named || line[len - 1] != '\n')
-        return false;
-    size_t merged_len = strlen (merged);
-    if (merged_len + len > CHECKPOINT_NOTE_MAX)
-        return false;
-    char *candidate = malloc (merged_len + len + 1);
-    if (!candidate)
-        return false;
-    memcpy (candidate, merged, merged_len);
-    memcpy (candidate + merged_len, line, len);
-    candidate[merged_len + len] = '\0';
-    checkpoint_cosig_t found[LOGPROOF_WITNESS_MAX];
-    checkpoint_t cp;
-    kt_reason_t reason;
-    size_t unknown = 0;
-    bool ok = checkpoint_verify_cosignatures (candidate, merged_len + len, self->origin,
-                                              self->keys->pub.signing_pk, known, n_known, found,
-                                              &unknown, &cp, &reason) == 0 &&
-              unknown == n_unknown;
-    free (candidate);
-    return ok;
-}
-
 /*  Append to merged (room for note's lines included) every signature line
- *  of note it lacks that is a known witness's cosignature of it; returns
- *  how many lines were dropped. */
+ *  of note that carries a known witness's name and key and whose key has
+ *  no line in merged yet; returns how many lines were dropped.  No
+ *  signature is verified here: checkpoint_verify_cosignatures verified
+ *  every such line of note before, over the same checkpoint text as
+ *  merged's (logproof_add_cosignature checks that), so a line claiming a
+ *  witness's key is that witness's cosignature.  A line by any other key
+ *  costs a base64 decode and nothing more, however many a note carries. */
 static size_t
-s_merge (logproof_t *self, const checkpoint_witness_t *known, size_t n_known, size_t n_unknown,
-         char *merged, const char *note)
+s_merge (const checkpoint_witness_t *known, size_t n_known, char *merged, const char *note)
 {
     size_t dropped = 0;
+    bool has[LOGPROOF_WITNESS_MAX] = {false};
+    for (const char *p = s_signatures (merged); p && *p;) {
+        const char *e = strchr (p, '\n');
+        size_t pn = e ? (size_t) (e - p) + 1 : strlen (p);
+        int k = checkpoint_line_witness (p, pn, known, n_known);
+        if (k >= 0)
+            has[k] = true;
+        p += pn;
+    }
     for (const char *l = s_signatures (note); l && *l;) {
         const char *end = strchr (l, '\n');
         size_t n = end ? (size_t) (end - l) + 1 : strlen (l);
+        int k = end ? checkpoint_line_witness (l, n, known, n_known) : -1;
         size_t merged_len = strlen (merged);
-        bool present = false;
-        for (const char *p = s_signatures (merged); p && *p && !present;) {
-            const char *e = strchr (p, '\n');
-            size_t pn = e ? (size_t) (e - p) + 1 : strlen (p);
-            present = pn == n && memcmp (p, l, n) == 0;
-            p += pn;
-        }
-        if (!present) {
-            if (s_known_cosignature (self, known, n_known, merged, n_unknown, l, n)) {
-                memcpy (merged + merged_len, l, n);
-                merged[merged_len + n] = '\0';
-            } else
-                dropped++;
-        }
+        if (k >= 0 && !has[k]) {
+            memcpy (merged + merged_len, l, n);
+            merged[merged_len + n] = '\0';
+            has[k] = true;
+        } else if (k < 0)
+            dropped++;
         l += n;
     }
     return dropped;
@@ -315,6 +281,16 @@ logproof_add_cosignature (logproof_t *self, const roster_t *roster, const char *
     checkpoint_t cp;
     if (len > CHECKPOINT_NOTE_MAX || strlen (note) != len)
         return kt_fail (reason, "cosigned checkpoint too large or not text");
+    /*  The log's own line and at most one per witness key: a note with
+     *  more is refused before any signature is checked. */
+    size_t lines = 0;
+    for (const char *l = s_signatures (note); l && *l; lines++) {
+        const char *nl = strchr (l, '\n');
+        l = nl ? nl + 1 : l + strlen (l);
+    }
+    if (lines > LOGPROOF_LINES_MAX)
+        return kt_fail (reason, "cosigned checkpoint has %zu signature lines, at most %d",
+                        lines, LOGPROOF_LINES_MAX);
     if (checkpoint_verify_cosignatures (note, len, self->origin, self->keys->pub.signing_pk, known,
                                         n_known, found, NULL, &cp, reason) != 0)
         return -1;
@@ -324,12 +300,15 @@ logproof_add_cosignature (logproof_t *self, const roster_t *roster, const char *
         return have < 0 ? -1
                         : kt_fail (reason, "no checkpoint of size %llu was signed here",
                                    (unsigned long long) cp.size);
-    /*  What the stored note carries already, to compare each line with. */
-    size_t n_unknown = 0;
+    /*  The member's note must be the stored checkpoint's text (the log
+     *  signs one text per size): the lines verified over it are then
+     *  cosignatures of the stored one. */
     checkpoint_cosig_t all[LOGPROOF_WITNESS_MAX];
-    int rc = checkpoint_verify_cosignatures (stored, strlen (stored), self->origin,
-                                             self->keys->pub.signing_pk, known, n_known, all,
-                                             &n_unknown, &cp, reason);
+    const char *ours = s_signatures (stored), *theirs = s_signatures (note);
+    int rc = 0;
+    if (!ours || !theirs || ours - stored != theirs - note ||
+        memcmp (stored, note, (size_t) (ours - stored)) != 0)
+        rc = kt_fail (reason, "cosigned checkpoint text differs from the one signed here");
     /*  Merge: every line not in the stored note that is a known witness's
      *  cosignature of the stored checkpoint; any other line is dropped, so
      *  a member cannot make the stored note carry what no witness signed
@@ -340,7 +319,7 @@ logproof_add_cosignature (logproof_t *self, const roster_t *roster, const char *
         rc = kt_fail (reason, "out of memory");
     if (rc == 0) {
         snprintf (merged, cap, "%s", stored);
-        size_t dropped = s_merge (self, known, n_known, n_unknown, merged, note);
+        size_t dropped = s_merge (known, n_known, merged, note);
         if (dropped)
             kt_log (KT_LOG_INFO, "cosignature dropped lines=%zu size=%llu", dropped,
                     (unsigned long long) cp.size);

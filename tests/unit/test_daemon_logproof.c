@@ -247,6 +247,55 @@ test_only_known_witness_cosignatures_are_merged (void **state)
     s_fixture_destroy (&f);
 }
 
+/*  A member floods: a note whose lines are named after a real witness but
+ *  signed by another key.  Up to the cap they are dropped without being
+ *  verified against the stored note one by one (the real cosignature among
+ *  them is merged once); past the cap the note is refused before any
+ *  signature is checked. */
+static void
+test_a_note_of_impostor_lines_is_bounded (void **state)
+{
+    (void) state;
+    fixture_t f;
+    kt_reason_t r;
+    s_fixture (&f, 3);
+    char *note = strdup (logproof_current (f.proof, &r));
+    uint8_t impostor_pk[32], impostor_sk[64];
+    crypto_sign_keypair (impostor_pk, impostor_sk);
+    char *sent = s_cosign (&f, note, "politie-test", f.politie_sk, 1700000000);
+    char *politie = strdup (sent);
+    for (int i = 0; i < 63; i++) {
+        char *more = s_cosign (&f, sent, "politie-test", impostor_sk, 1700000001 + (uint64_t) i);
+        free (sent);
+        sent = more;
+    }
+    char witness[65] = "";
+    assert_int_equal (
+        logproof_add_cosignature (f.proof, &f.roster, sent, strlen (sent), witness, &r), 0);
+    assert_string_equal (logproof_current (f.proof, &r), politie);
+    /*  The same cosignature again, or a second one by the same key, adds
+     *  no line. */
+    char *again = s_cosign (&f, politie, "politie-test", f.politie_sk, 1700000100);
+    assert_int_equal (
+        logproof_add_cosignature (f.proof, &f.roster, again, strlen (again), witness, &r), 0);
+    assert_string_equal (logproof_current (f.proof, &r), politie);
+    /*  65 signature lines are the most a note may carry (the log's and one
+     *  per witness key); 66 are refused. */
+    for (int i = 0; i < 2; i++) {
+        char *more = s_cosign (&f, sent, "politie-test", impostor_sk, 1700000200 + (uint64_t) i);
+        free (sent);
+        sent = more;
+    }
+    assert_int_equal (
+        logproof_add_cosignature (f.proof, &f.roster, sent, strlen (sent), witness, &r), -1);
+    assert_non_null (strstr (r.text, "signature lines"));
+    free (again);
+    free (note);
+    free (politie);
+    free (sent);
+    s_fixture_destroy (&f);
+}
+
 int
 main (void)
 {
@@ -254,6 +303,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_a_request_signs_no_checkpoint_for_an_older_size),
         cmocka_unit_test (test_only_known_witness_cosignatures_are_merged),
+        cmocka_unit_test (test_a_note_of_impostor_lines_is_bounded),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
