@@ -10,8 +10,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define MAX_CONNS 256
+#define MAX_CONNS API_MAX_CONNS
 #define MAX_OUT (16 * 1024 * 1024)
+/*  What all connections' buffers may hold together.  Without it 256
+ *  connections could hold 256 x (2 MiB in + 16 MiB out), 4.6 GB. */
+#define MAX_MEMORY API_MAX_MEMORY
 
 typedef struct {
     apiserver_t *server;
@@ -23,7 +26,9 @@ typedef struct {
     size_t in_len, in_cap;
     uint8_t *out;
     size_t out_len, out_cap;
-    bool want_out; /* poller registered for POLLOUT */
+    bool want_out;    /* poller registered for POLLOUT */
+    size_t pending;   /* requests read and not answered yet */
+    int64_t active_ms; /* last request read or answer sent (monotonic) */
 } conn_t;
 
 struct _apiserver_t {
@@ -35,6 +40,7 @@ struct _apiserver_t {
     void *arg;
     zhashx_t *conns; /* "%llu" id -> conn_t */
     uint64_t next_id;
+    size_t memory; /* every connection's in_cap + out_cap */
 };
 
 static int s_conn_event (zloop_t *loop, zmq_pollitem_t *item, void *arg);
@@ -46,6 +52,7 @@ s_conn_close (conn_t *c)
     zmq_pollitem_t item = {NULL, c->fd, 0, 0};
     zloop_poller_end (self->loop, &item);
     close (c->fd);
+    self->memory -= c->in_cap + c->out_cap;
     free (c->in);
     free (c->out);
     char key[24];
@@ -65,6 +72,27 @@ s_conn_watch (conn_t *c, bool want_out)
     c->want_out = want_out;
 }
 
+/*  Make room for want more bytes of buffers, for the connection keep:
+ *  the connections holding the most unsent output (clients that do not
+ *  read their answers) are closed first, keep never.  Whether there is
+ *  room now. */
+static bool
+s_make_room (apiserver_t *self, const conn_t *keep, size_t want)
+{
+    while (self->memory + want > MAX_MEMORY) {
+        conn_t *worst = NULL;
+        for (conn_t *c = zhashx_first (self->conns); c; c = zhashx_next (self->conns))
+            if (c != keep && c->out_len > 0 && (!worst || c->out_len > worst->out_len))
+                worst = c;
+        if (!worst)
+            return false;
+        kt_log (KT_LOG_WARN, "api evicted reason=not_reading uid=%u unsent=%zu",
+                (unsigned) worst->uid, worst->out_len);
+        s_conn_close (worst);
+    }
+    return true;
+}
+
 /*  Write what we can; keep the rest for POLLOUT.  -1: connection dead. */
 static int
 s_conn_flush (conn_t *c)
@@ -82,6 +110,13 @@ s_conn_flush (conn_t *c)
     }
     memmove (c->out, c->out + done, c->out_len - done);
     c->out_len -= done;
+    if (c->out_len == 0 && c->out_cap > API_MAX_FRAME) {
+        /*  A large answer went out: give its buffer back. */
+        c->server->memory -= c->out_cap;
+        free (c->out);
+        c->out = NULL;
+        c->out_cap = 0;
+    }
     s_conn_watch (c, c->out_len > 0);
     return 0;
 }
@@ -99,6 +134,9 @@ s_send (apiserver_t *self, const api_caller_t *caller, json_t *response)
         return; /* the caller went away: nothing to answer */
     }
     size_t len = strlen (text);
+    if (c->pending)
+        c->pending--;
+    c->active_ms = zclock_mono ();
     if (c->out_len + len + 4 > MAX_OUT) {
         free (text);
         kt_log (KT_LOG_WARN, "api client_too_slow uid=%u", (unsigned) c->uid);
@@ -107,12 +145,16 @@ s_send (apiserver_t *self, const api_caller_t *caller, json_t *response)
     }
     if (c->out_cap < c->out_len + len + 4) {
         size_t cap = (c->out_len + len + 4) * 2;
-        uint8_t *o = realloc (c->out, cap);
+        if (cap > MAX_OUT + 4)
+            cap = MAX_OUT + 4;
+        uint8_t *o = s_make_room (self, c, cap - c->out_cap) ? realloc (c->out, cap) : NULL;
         if (!o) {
             free (text);
+            kt_log (KT_LOG_WARN, "api memory_full uid=%u", (unsigned) c->uid);
             s_conn_close (c);
             return;
         }
+        self->memory += cap - c->out_cap;
         c->out = o;
         c->out_cap = cap;
     }
@@ -163,6 +205,8 @@ static void
 s_request (apiserver_t *self, conn_t *c, const uint8_t *data, size_t len)
 {
     api_caller_t caller = {c->id, NULL, c->uid, c->pid};
+    c->pending++;
+    c->active_ms = zclock_mono ();
     json_error_t err;
     json_t *req = json_loadb ((const char *) data, len, JSON_REJECT_DUPLICATES, &err);
     if (!req || !json_is_object (req)) {
@@ -207,11 +251,13 @@ s_conn_event (zloop_t *loop, zmq_pollitem_t *item, void *arg)
                 s_conn_close (c);
                 return 0;
             }
-            uint8_t *in = realloc (c->in, cap);
+            uint8_t *in = s_make_room (self, c, cap - c->in_cap) ? realloc (c->in, cap) : NULL;
             if (!in) {
+                kt_log (KT_LOG_WARN, "api memory_full uid=%u", (unsigned) c->uid);
                 s_conn_close (c);
                 return 0;
             }
+            self->memory += cap - c->in_cap;
             c->in = in;
             c->in_cap = cap;
         }
@@ -253,8 +299,32 @@ s_conn_event (zloop_t *loop, zmq_pollitem_t *item, void *arg)
     }
     memmove (c->in, c->in + pos, c->in_len - pos);
     c->in_len -= pos;
+    if (c->in_len == 0 && c->in_cap > 131072) {
+        /*  A large request was read: give its buffer back. */
+        self->memory -= c->in_cap;
+        free (c->in);
+        c->in = NULL;
+        c->in_cap = 0;
+    }
     self->flush (self->arg);
     return 0;
+}
+
+/*  All slots taken: close the connection idle longest (no request
+ *  waiting for an answer), so that the next caller - the operator's CLI -
+ *  always gets in.  Whether a slot is free now. */
+static bool
+s_evict_idle (apiserver_t *self)
+{
+    conn_t *idle = NULL;
+    for (conn_t *c = zhashx_first (self->conns); c; c = zhashx_next (self->conns))
+        if (c->pending == 0 && (!idle || c->active_ms < idle->active_ms))
+            idle = c;
+    if (!idle)
+        return false;
+    kt_log (KT_LOG_WARN, "api evicted reason=idle uid=%u", (unsigned) idle->uid);
+    s_conn_close (idle);
+    return true;
 }
 
 static int
@@ -270,7 +340,7 @@ s_accept (zloop_t *loop, zmq_pollitem_t *item, void *arg)
         struct ucred cred;
         socklen_t len = sizeof cred;
         if (getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
-            zhashx_size (self->conns) >= MAX_CONNS) {
+            (zhashx_size (self->conns) >= MAX_CONNS && !s_evict_idle (self))) {
             close (fd);
             continue;
         }
@@ -284,6 +354,7 @@ s_accept (zloop_t *loop, zmq_pollitem_t *item, void *arg)
         c->fd = fd;
         c->uid = cred.uid;
         c->pid = cred.pid;
+        c->active_ms = zclock_mono ();
         char key[24];
         snprintf (key, sizeof key, "%llu", (unsigned long long) c->id);
         zhashx_insert (self->conns, key, c);
@@ -346,6 +417,18 @@ apiserver_new (zloop_t *loop, const char *path, api_handler_fn *handler, api_flu
     zmq_pollitem_t pi = {NULL, self->listen_fd, ZMQ_POLLIN, 0};
     zloop_poller (loop, &pi, s_accept, self);
     return self;
+}
+
+size_t
+apiserver_memory (apiserver_t *self)
+{
+    return self->memory;
+}
+
+size_t
+apiserver_connections (apiserver_t *self)
+{
+    return zhashx_size (self->conns);
 }
 
 void

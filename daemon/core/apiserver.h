@@ -14,6 +14,13 @@
 #include <sys/types.h>
 
 #define API_MAX_FRAME (1024 * 1024)
+/*  Limits (apiserver.c): 256 connections, a frame of API_MAX_FRAME in,
+ *  16 MiB of answers waiting per connection, 64 MiB of buffers in all.
+ *  When the slots are full the connection idle longest (no request
+ *  waiting for its answer) is closed for a new one; when the memory is,
+ *  the connections holding the most unsent answers are. */
+#define API_MAX_CONNS 256
+#define API_MAX_MEMORY (64 * 1024 * 1024)
 
 typedef struct _apiserver_t apiserver_t;
 
@@ -37,6 +44,10 @@ typedef void (api_flush_fn) (void *arg);
 apiserver_t *apiserver_new (zloop_t *loop, const char *path, api_handler_fn *handler,
                             api_flush_fn *flush, void *arg, kt_reason_t *reason);
 void apiserver_destroy (apiserver_t **self_p);
+
+/*  Bytes of buffers held by all connections, and how many there are. */
+size_t apiserver_memory (apiserver_t *self);
+size_t apiserver_connections (apiserver_t *self);
 
 void apiserver_reply_ok (apiserver_t *self, const api_caller_t *caller, json_t *result);
 void apiserver_reply_error (apiserver_t *self, const api_caller_t *caller, const char *error);
