@@ -150,24 +150,29 @@ s_subdir (int dir_fd, const char *dir, const char *sub, kt_reason_t *reason)
     return fd;
 }
 
-/*  work/ must be ketend's alone: the claim, and the moves out of work/ on
- *  a filesystem without RENAME_NOREPLACE, rely on nobody else creating or
- *  replacing a name there.  A work/ someone else owns is refused; one
- *  open to group or others (made by hand) is closed. */
+/*  work/, done/ and rejected/ must be ketend's alone.  The claim, and the
+ *  moves out of work/ on a filesystem without RENAME_NOREPLACE, rely on
+ *  nobody else creating or replacing a name in work/; done/ and
+ *  rejected/ hold the signals themselves, and whoever owned them (a
+ *  writer who made done/ before ketend first started) could read and
+ *  change every one.  One someone else owns is refused; a work/ open to
+ *  group or others (made by hand) is closed (done/ and rejected/ keep
+ *  their mode: the operator may let a group read rejected/). */
 static int
-s_work_private (spool_t *self, kt_reason_t *reason)
+s_private (spool_t *self, int fd, const char *sub, kt_reason_t *reason)
 {
     struct stat st;
-    if (fstat (self->work_fd, &st) != 0)
-        return kt_fail (reason, "cannot stat %s/work: %s", self->dir, strerror (errno));
+    if (fstat (fd, &st) != 0)
+        return kt_fail (reason, "cannot stat %s/%s: %s", self->dir, sub, strerror (errno));
     if (st.st_uid != geteuid ())
         return kt_fail (reason,
-                        "intake/spool-dir %s: work/ belongs to uid %u, not to ketend's user"
-                        " (uid %u); it must be ketend's own",
-                        self->dir, (unsigned) st.st_uid, (unsigned) geteuid ());
-    if ((st.st_mode & 077) == 0)
+                        "intake/spool-dir %s: %s/ belongs to uid %u, not to ketend's user"
+                        " (uid %u); it must be ketend's own (chown it, or remove it and let"
+                        " ketend make it)",
+                        self->dir, sub, (unsigned) st.st_uid, (unsigned) geteuid ());
+    if (strcmp (sub, "work") != 0 || (st.st_mode & 077) == 0)
         return 0;
-    if (fchmod (self->work_fd, 0700) != 0)
+    if (fchmod (fd, 0700) != 0)
         return kt_fail (reason, "cannot make %s/work private (0700): %s", self->dir,
                         strerror (errno));
     kt_log (KT_LOG_INFO, "spool work_made_private mode=0700");
@@ -250,7 +255,10 @@ spool_new (sqlite3 *db, const char *dir, kt_reason_t *reason)
     if ((self->work_fd = s_subdir (self->dir_fd, dir, "work", reason)) < 0 ||
         (self->done_fd = s_subdir (self->dir_fd, dir, "done", reason)) < 0 ||
         (self->rejected_fd = s_subdir (self->dir_fd, dir, "rejected", reason)) < 0 ||
-        s_work_private (self, reason) != 0 || s_same_filesystem (self, reason) != 0 ||
+        s_private (self, self->work_fd, "work", reason) != 0 ||
+        s_private (self, self->done_fd, "done", reason) != 0 ||
+        s_private (self, self->rejected_fd, "rejected", reason) != 0 ||
+        s_same_filesystem (self, reason) != 0 ||
         s_register_name_hash (db, reason) != 0 || s_migrate (db, reason) != 0 ||
         !(self->lookup = store_prepare (
               db, "SELECT message_id FROM spool WHERE name_hash=? AND hash=?", reason)) ||

@@ -695,6 +695,40 @@ test_an_orphan_reason_is_removed_and_never_counted (void **state)
     spool_retain_destroy (&retain);
 }
 
+/*  done/ and rejected/ made by someone else before ketend first started
+ *  would give that user every signal: refused, like such a work/.  Needs
+ *  root to give a directory away; skipped otherwise. */
+static void
+test_a_subdirectory_owned_by_another_user_is_refused (void **state)
+{
+    (void) state;
+    if (geteuid () != 0) {
+        skip ();
+        return;
+    }
+    const char *const subs[] = {"work", "done", "rejected"};
+    for (size_t i = 0; i < 3; i++) {
+        char dir[64], spool[128], path[192];
+        assert_int_equal (testutil_tmpdir (dir, sizeof dir, "spool-owner"), 0);
+        snprintf (spool, sizeof spool, "%s/spool", dir);
+        assert_int_equal (mkdir (spool, 0700), 0);
+        snprintf (path, sizeof path, "%s/%s", spool, subs[i]);
+        assert_int_equal (mkdir (path, 0700), 0);
+        assert_int_equal (chown (path, 65534, 65534), 0);
+        snprintf (path, sizeof path, "%s/node.db", dir);
+        kt_reason_t r;
+        sqlite3 *db = store_open (path, &r);
+        assert_non_null (db);
+        spool_t *spool_dir = spool_new (db, spool, &r);
+        assert_null (spool_dir);
+        char want[32];
+        snprintf (want, sizeof want, "%s/ belongs to uid 65534", subs[i]);
+        assert_non_null (strstr (r.text, want));
+        store_close (&db);
+        testutil_rmtree (dir);
+    }
+}
+
 int
 main (void)
 {
@@ -739,6 +773,7 @@ main (void)
             s_teardown),
         cmocka_unit_test_setup_teardown (test_an_orphan_reason_is_removed_and_never_counted,
                                          s_setup, s_teardown),
+        cmocka_unit_test (test_a_subdirectory_owned_by_another_user_is_refused),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
