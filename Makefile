@@ -35,20 +35,24 @@ test-asan: deps
 demo: build
 	./scripts/demo $(BUILD)
 
-# libFuzzer on every decoder, FUZZ_SECONDS each (clang required).
+# libFuzzer on every decoder, FUZZ_SECONDS each (clang required).  The
+# seed corpus is kept in tests/fuzz/corpus/HARNESS (copied, so a run never
+# writes into the repository); .ci/run runs each for a short time.
+FUZZ_HARNESSES := envelope intake roster body signed roster_signed config
+
 fuzz: deps
 	@./scripts/ensure-deps clang
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -DKETEN_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug
-	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_envelope fuzz_intake fuzz_roster fuzz_body
-	mkdir -p $(FUZZ_BUILD)/corpus/envelope $(FUZZ_BUILD)/corpus/intake $(FUZZ_BUILD)/corpus/roster \
-	    $(FUZZ_BUILD)/corpus/body
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_HARNESSES))
+	for h in $(FUZZ_HARNESSES); do mkdir -p $(FUZZ_BUILD)/corpus/$$h; \
+	    if [ -d tests/fuzz/corpus/$$h ]; then cp tests/fuzz/corpus/$$h/* $(FUZZ_BUILD)/corpus/$$h/; fi; done
 	cp configs/signal-*.json $(FUZZ_BUILD)/corpus/intake/
 	cd $(FUZZ_BUILD) && ./fuzz_envelope -runs=0 corpus/envelope && \
 	    cp /tmp/keten-fuzz-envelope.seed corpus/envelope/seed
-	cd $(FUZZ_BUILD) && ./fuzz_envelope -max_total_time=$(FUZZ_SECONDS) corpus/envelope
-	cd $(FUZZ_BUILD) && ./fuzz_intake -max_total_time=$(FUZZ_SECONDS) corpus/intake
-	cd $(FUZZ_BUILD) && ./fuzz_roster -max_total_time=$(FUZZ_SECONDS) corpus/roster
-	cd $(FUZZ_BUILD) && ./fuzz_body -max_total_time=$(FUZZ_SECONDS) corpus/body
+	cd $(FUZZ_BUILD) && for h in $(FUZZ_HARNESSES); do \
+	    ./fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 corpus/$$h \
+	        > fuzz_$$h.log 2>&1 || { tail -n 60 fuzz_$$h.log; exit 1; }; \
+	    echo "fuzz_$$h: $$(grep -h 'stat::number_of_executed_units' fuzz_$$h.log)"; done
 
 bench: build
 	./bench/run $(BUILD)
