@@ -168,7 +168,7 @@ s_print_sent (json_t *result, const void *arg)
     cli_clean (why, sizeof why, json_is_string (reason) ? json_string_value (reason) : "");
     printf ("%s %s%s%s\n", cli_json_str (result, "message_id", id, sizeof id), state,
             *why ? ": " : "", why);
-    return strcmp (state, "accepted") == 0 ? CLI_OK : CLI_FAIL;
+    return strcmp (state, "delivered") == 0 ? CLI_OK : CLI_FAIL;
 }
 
 int
