@@ -157,7 +157,7 @@ s_each (lifecycle_t *self, const char *case_ref, lifecycle_subject_fn *fn, void 
         rc = store_each (
             self->db,
             "SELECT s.case_ref, coalesce (l.state, 0), coalesce (l.archived_ms, 0),"
-            " max (s.created_ms, s.touched_ms, coalesce (l.touched_ms, 0),"
+            " max (s.touched_ms, coalesce (l.touched_ms, 0),"
             " coalesce ((SELECT max (received_ms) FROM signal x WHERE x.case_ref=s.case_ref), 0),"
             " coalesce ((SELECT max (decided_ms) FROM decision x WHERE x.case_ref=s.case_ref), 0),"
             " coalesce ((SELECT closed_ms FROM closure x WHERE x.case_ref=s.case_ref), 0)),"
@@ -556,8 +556,8 @@ s_reopen_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 }
 
 int
-lifecycle_reopen (lifecycle_t *self, const char *case_ref, const uint8_t order_id[KT_ID_LEN],
-                  const char *why, uint64_t now_ms, kt_reason_t *reason)
+lifecycle_reopen_check (lifecycle_t *self, const char *case_ref, const uint8_t order_id[KT_ID_LEN],
+                        kt_reason_t *reason)
 {
     lifecycle_state_t state;
     int known = lifecycle_state (self, case_ref, &state, reason);
@@ -572,20 +572,34 @@ lifecycle_reopen (lifecycle_t *self, const char *case_ref, const uint8_t order_i
                  case_ref);
         return 1;
     }
-    if (state == LIFECYCLE_ACTIVE) {
-        reopen_row_t r = {order_id, false};
-        if (store_one (self->db, "SELECT reopen_id FROM lifecycle WHERE case_ref=?",
-                       STORE_VALUES (STORE_TEXT (case_ref)), s_reopen_row, &r,
-                       "read the reopen order", reason) < 0)
-            return -1;
-        if (!r.same) {
-            kt_fail (reason, "%.24s is not archived; only archived data is reopened (art. 13.4)",
-                     case_ref);
-            return 1;
-        }
+    if (state == LIFECYCLE_ARCHIVED)
+        return 0;
+    reopen_row_t r = {order_id, false};
+    if (store_one (self->db, "SELECT reopen_id FROM lifecycle WHERE case_ref=?",
+                   STORE_VALUES (STORE_TEXT (case_ref)), s_reopen_row, &r, "read the reopen order",
+                   reason) < 0)
+        return -1;
+    if (!r.same) {
+        kt_fail (reason, "%.24s is not archived; only archived data is reopened (art. 13.4)",
+                 case_ref);
+        return 1;
+    }
+    return 0; /* this order's retry */
+}
+
+int
+lifecycle_reopen (lifecycle_t *self, const char *case_ref, const uint8_t order_id[KT_ID_LEN],
+                  const char *why, uint64_t now_ms, kt_reason_t *reason)
+{
+    int check = lifecycle_reopen_check (self, case_ref, order_id, reason);
+    if (check != 0)
+        return check;
+    lifecycle_state_t state;
+    if (lifecycle_state (self, case_ref, &state, reason) < 0)
+        return -1;
+    if (state == LIFECYCLE_ACTIVE)
         /*  This order's retry: finish what a crash may have left. */
         return casusoverleg_set_archived (self->casus, case_ref, false, reason) == 0 ? 0 : -1;
-    }
     uint8_t key[KEYSTORE_KEY_LEN];
     if (weegploeg_case_key (self->weegploeg, case_ref, key, reason) != 0)
         return -1;

@@ -10,8 +10,8 @@
  *  Last processing, the one definition (art. 13; reads do not count):
  *  the newest of
  *    - weegploeg file: a signal's received_ms, a decision's decided_ms,
- *      the closure's closed_ms, the subject's created_ms and touched_ms
- *      (a merge of another subject into it: a correction);
+ *      the closure's closed_ms, the subject's touched_ms (a merge of
+ *      another subject into it: a correction);
  *    - casusoverleg file (casusoverleg_each_last): the case's opened_ms
  *      and closed_ms, a contribution's received_ms, a disclosure's
  *      disclosed_ms, a plan version's stored_ms, a progress report's
@@ -114,6 +114,10 @@ int lifecycle_destroy_end (lifecycle_t *self, const char *case_ref, uint64_t now
  *  order reopened it before: the steps are repeated, idempotent), 1 when
  *  refused (reason says why: unknown, not archived, destroyed), -1 on a
  *  storage error. */
+/*  Whether order_id may reopen case_ref, changing nothing: 0 yes (also
+ *  this order's retry), 1 refused (reason), -1. */
+int lifecycle_reopen_check (lifecycle_t *self, const char *case_ref,
+                            const uint8_t order_id[KT_ID_LEN], kt_reason_t *reason);
 int lifecycle_reopen (lifecycle_t *self, const char *case_ref, const uint8_t order_id[KT_ID_LEN],
                       const char *why, uint64_t now_ms, kt_reason_t *reason);
 /*  The reason of the last reopen, unsealed (heap, free()); NULL with
