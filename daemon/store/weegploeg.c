@@ -47,9 +47,14 @@ static const char *const s_migrations[] = {
     /*  4, art. 13: archived (13.2) takes the subject out of every list,
      *  match and agenda (the lifecycle module, lifecycle.c, keeps its
      *  state and sets this flag in the same commit); touched_ms is the
-     *  last processing that leaves no row of its own: a merge into it. */
+     *  last processing that leaves no row of its own: a merge into it.
+     *  signal_trail keeps the message ids of a destroyed subject's
+     *  signals (ids and the pseudonym, no personal data), so its trail in
+     *  the provenance log still starts where it started. */
     "ALTER TABLE subject ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;"
-    "ALTER TABLE subject ADD COLUMN touched_ms INTEGER NOT NULL DEFAULT 0;",
+    "ALTER TABLE subject ADD COLUMN touched_ms INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE signal_trail (message_id BLOB PRIMARY KEY, case_ref TEXT NOT NULL);"
+    "CREATE INDEX signal_trail_case ON signal_trail (case_ref);",
 };
 
 weegploeg_t *
@@ -738,7 +743,9 @@ weegploeg_each_case_message (weegploeg_t *self, const char *case_ref, weegploeg_
                              void *arg, kt_reason_t *reason)
 {
     id_visit_t v = {fn, arg};
-    return store_each (self->db, "SELECT message_id FROM signal WHERE case_ref=?",
+    return store_each (self->db,
+                       "SELECT message_id FROM signal WHERE case_ref=?1"
+                       " UNION ALL SELECT message_id FROM signal_trail WHERE case_ref=?1",
                        store_bind_values, (void *) STORE_VALUES (STORE_TEXT (case_ref)), s_id_row,
                        &v, "list the case's messages", reason);
 }
@@ -822,6 +829,8 @@ weegploeg_forget_subject (weegploeg_t *self, const char *case_ref, kt_reason_t *
      *  closure, decisions and agenda items.  A meeting keeps its other
      *  items; a version sent again carries them only. */
     static const char *const sql[] = {
+        "INSERT OR IGNORE INTO signal_trail (message_id, case_ref)"
+        " SELECT message_id, case_ref FROM signal WHERE case_ref=?1",
         "DELETE FROM signal WHERE case_ref=?1",
         "DELETE FROM possible_match WHERE case_ref=?1 OR other=?1",
         "DELETE FROM closure WHERE case_ref=?1",

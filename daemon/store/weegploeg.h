@@ -154,7 +154,9 @@ int weegploeg_subject_key_id (weegploeg_t *self, const char *case_ref,
                               uint8_t key_id[KEYSTORE_ID_LEN], kt_reason_t *reason);
 /*  Delete every row of case_ref in the file (signals, subject with its
  *  blind indexes, possible matches, closure, decisions, agenda items) in
- *  one commit; idempotent.  The key is the caller's to shred. */
+ *  one commit; idempotent.  The key is the caller's to shred.  Its
+ *  signals' message ids stay, so weegploeg_each_case_message still gives
+ *  the start of its trail in the provenance log. */
 int weegploeg_forget_subject (weegploeg_t *self, const char *case_ref, kt_reason_t *reason);
 
 /*  A case_ref as keten makes them: "k-" and 16 lower-case hex digits.

@@ -388,9 +388,19 @@ uitvoerder_retention_stop (node_t *self)
 
 /* ---- status ------------------------------------------------------------------ */
 
+typedef struct {
+    const roster_t *roster;
+    json_t *list;
+} unconfirmed_t;
+
 static int
 s_unconfirmed_row (void *arg, const relay_unsettled_t *row, kt_reason_t *reason)
 {
+    unconfirmed_t *u = arg;
+    /*  A member that left has no node left to confirm. */
+    const roster_member_t *m = roster_find (u->roster, row->recipient);
+    if (!m || !roster_member_active (m, kt_now_ms ()))
+        return 0;
     /*  origin: retention/CASE_REF/ACTION/GEN */
     char case_ref[24] = "", action[16] = "";
     const char *p = strncmp (row->origin, "retention/", 10) == 0 ? row->origin + 10 : NULL;
@@ -402,9 +412,9 @@ s_unconfirmed_row (void *arg, const relay_unsettled_t *row, kt_reason_t *reason)
         memcpy (action, slash + 1, (size_t) (slash2 - slash - 1));
     } else
         snprintf (case_ref, sizeof case_ref, "%.18s", row->case_refs);
-    if (json_array_append_new (arg, json_pack ("{s:s, s:s, s:s, s:I}", "case_ref", case_ref, "node",
-                                               row->recipient, "action", action, "sent_ms",
-                                               (json_int_t) row->created_ms)) != 0)
+    if (json_array_append_new (u->list, json_pack ("{s:s, s:s, s:s, s:I}", "case_ref", case_ref,
+                                                   "node", row->recipient, "action", action,
+                                                   "sent_ms", (json_int_t) row->created_ms)) != 0)
         return kt_fail (reason, "out of memory");
     return 0;
 }
@@ -418,8 +428,9 @@ s_unconfirmed (node_t *self, kt_reason_t *reason)
         kt_fail (reason, "out of memory");
         return NULL;
     }
+    unconfirmed_t u = {keyring_roster (self->keyring), list};
     if (relay_each_unsettled (uitvoerder_of (self)->relay, KETEN__MESSAGE_TYPE__RETENTION_NOTICE,
-                              kt_now_ms () - RETENTION_CONFIRM_MS, s_unconfirmed_row, list,
+                              kt_now_ms () - RETENTION_CONFIRM_MS, s_unconfirmed_row, &u,
                               reason) != 0) {
         json_decref (list);
         return NULL;

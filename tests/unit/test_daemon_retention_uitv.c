@@ -631,6 +631,15 @@ s_destroy_all (fixture_t *f, const char *case_ref)
         fail_msg ("destroy: %s", r.text);
 }
 
+static int
+s_count_id (void *arg, const uint8_t id[KT_ID_LEN], kt_reason_t *reason)
+{
+    (void) id;
+    (void) reason;
+    (*(int *) arg)++;
+    return 0;
+}
+
 static void
 test_destroy_leaves_no_row_key_or_byte_of_the_subject (void **state)
 {
@@ -707,6 +716,11 @@ test_destroy_leaves_no_row_key_or_byte_of_the_subject (void **state)
     lifecycle_subject_t s;
     assert_int_equal (lifecycle_subject (f->lifecycle, a.case_ref, &s, &r), 0);
     assert_int_equal (lifecycle_count_destroyed (f->lifecycle), 1);
+    /*  Its trail in the provenance log still starts at its signals. */
+    int ids = 0;
+    assert_int_equal (weegploeg_each_case_message (f->weegploeg, a.case_ref, s_count_id, &ids, &r),
+                      0);
+    assert_int_equal (ids, 2);
 }
 
 static int
