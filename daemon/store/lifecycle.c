@@ -725,8 +725,10 @@ lifecycle_each_notice (lifecycle_t *self, lifecycle_notice_fn *fn, void *arg, kt
 {
     notice_visit_t v = {fn, arg};
     return store_each (self->db,
-                       "SELECT case_ref, action, gen, member, ids, due_ms FROM lifecycle_notice"
-                       " ORDER BY case_ref, gen, action, member",
+                       "SELECT n.case_ref, n.action, n.gen, n.member, n.ids, n.due_ms"
+                       " FROM lifecycle_notice n WHERE NOT EXISTS (SELECT 1 FROM lifecycle l"
+                       " WHERE l.case_ref=n.case_ref AND l.state=2)"
+                       " ORDER BY n.case_ref, n.gen, n.action, n.member",
                        NULL, NULL, s_notice_row, &v, "list the retention notices", reason);
 }
 

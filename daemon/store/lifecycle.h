@@ -139,7 +139,8 @@ typedef struct {
 } lifecycle_notice_t;
 typedef int (lifecycle_notice_fn) (void *arg, const lifecycle_notice_t *notice,
                                    kt_reason_t *reason);
-/*  The notices not sent yet, grouped by case_ref, action and gen. */
+/*  The notices not sent yet, grouped by case_ref, action and gen; those
+ *  of a destruction still under way wait until it is complete. */
 int lifecycle_each_notice (lifecycle_t *self, lifecycle_notice_fn *fn, void *arg,
                            kt_reason_t *reason);
 /*  The notices of case_ref, action, gen are kept in the relay. */

@@ -621,6 +621,9 @@ s_full_subject (fixture_t *f, stored_t *a, stored_t *other)
     s_relay (f, "politie-test", a->case_ref, "decision/d-1", false, "QzxvPENDINGHEADER");
 }
 
+static json_t *s_notices (fixture_t *f);
+static json_t *s_notice_of (json_t *list, const char *member, int action);
+
 static void
 s_destroy_all (fixture_t *f, const char *case_ref)
 {
@@ -742,6 +745,9 @@ test_a_destruction_cut_off_resumes_and_is_idempotent (void **state)
     assert_int_equal (weegploeg_subject_key_id (f->weegploeg, a.case_ref, subject_key, &r), 1);
     /*  The state is recorded, then the node stops. */
     assert_int_equal (lifecycle_destroy_begin (f->lifecycle, a.case_ref, 1, 2, &r), 0);
+    json_t *none = s_notices (f);
+    assert_int_equal (json_array_size (none), 0); /* not before it is complete */
+    json_decref (none);
     s_close (f);
     s_open (f);
     json_t *under_way = json_array ();
@@ -754,6 +760,12 @@ test_a_destruction_cut_off_resumes_and_is_idempotent (void **state)
     assert_int_equal (lifecycle_destroy_data (f->lifecycle, a.case_ref, &r), 0);
     assert_int_equal (lifecycle_destroy_end (f->lifecycle, a.case_ref, 3, &r), 0);
     assert_int_equal (s_rows (f, a.case_ref), 0);
+    /*  Now its notices: politie-test and gemeente-test sent signals,
+     *  rvdk-test a progress report, both relay copies' members. */
+    json_t *notices = s_notices (f);
+    assert_int_equal (json_array_size (notices), 3);
+    assert_non_null (s_notice_of (notices, "rvdk-test", KETEN__RETENTION_ACTION__DESTROY));
+    json_decref (notices);
     uint8_t key[KEYSTORE_KEY_LEN];
     assert_int_equal (keystore_get (f->keystore, subject_key, key, &r), -1);
     /*  Again: nothing to do, nothing changes. */
