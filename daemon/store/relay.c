@@ -392,10 +392,12 @@ int
 relay_forget_case (relay_t *self, const char *case_ref, kt_reason_t *reason)
 {
     /*  Only settled copies: a pending one still has to reach its member,
-     *  who then applies the notice that follows it. */
+     *  who then applies the notice that follows it; one whose
+     *  MESSAGE_DELIVERED is still owed keeps its row as relay_owed reads
+     *  it (sealed for the member: nothing the uitvoerder can read). */
     return store_run (self->db,
-                      "UPDATE relay SET header=x'' WHERE state IN (1,2) AND length(header)>0"
-                      " AND " NAMES_CASE,
+                      "UPDATE relay SET header=x'' WHERE state IN (1,2) AND log_owed=0"
+                      " AND length(header)>0 AND " NAMES_CASE,
                       STORE_VALUES (STORE_TEXT (case_ref)), "forget the case's copies", reason);
 }
 

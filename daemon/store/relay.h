@@ -105,7 +105,8 @@ int64_t relay_pending (relay_t *self, const char *recipient);
 /* ---- retention (art. 13) ------------------------------------------------- */
 
 /*  Blank the kept bytes of every settled copy that names case_ref (a
- *  destroyed subject); pending ones stay to be delivered.  Returns how
+ *  destroyed subject) and owes no log entry; pending ones stay to be
+ *  delivered.  Returns how
  *  many were blanked, or -1. */
 int relay_forget_case (relay_t *self, const char *case_ref, kt_reason_t *reason);
 /*  Each member a copy naming case_ref was kept for (with origin_prefix:

@@ -203,6 +203,12 @@ s_destroy_rest (node_t *self, const char *case_ref, kt_reason_t *reason)
     lifecycle_t *lc = uitvoerder_of (self)->lifecycle;
     char once[64];
     snprintf (once, sizeof once, "destroyed/%s", case_ref);
+    /*  The relay's owed entries first, so its settled copies of the
+     *  subject can be blanked (relay_forget_case); if the log cannot be
+     *  written now, those few keep their sealed bytes. */
+    kt_reason_t why;
+    if (uitvoerder_relay_log (self, &why) != 0)
+        kt_log (KT_LOG_WARN, "log append_failed event=owed reason=\"%s\"", why.text);
     if (lifecycle_destroy_data (lc, case_ref, reason) != 0 ||
         s_log_step (self, KETEN__LOG_EVENT__DESTROYED, case_ref, "destroy", once, reason) != 0 ||
         lifecycle_destroy_end (lc, case_ref, kt_now_ms (), reason) != 0)

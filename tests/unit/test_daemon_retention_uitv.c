@@ -254,8 +254,8 @@ s_plan (fixture_t *f, const char *case_ref)
     sodium_memzero (key, sizeof key);
 }
 
-/*  A copy kept in the relay for recipient about case_ref, settled when
- *  settle, with origin (may be NULL). */
+/*  A copy kept in the relay for recipient about case_ref, settled (and
+ *  its MESSAGE_DELIVERED logged) when settle, with origin (may be NULL). */
 static void
 s_relay (fixture_t *f, const char *recipient, const char *case_ref, const char *origin, bool settle,
          const char *header)
@@ -267,7 +267,8 @@ s_relay (fixture_t *f, const char *recipient, const char *case_ref, const char *
                       (const uint8_t *) header, strlen (header), 1000, origin, case_ref, "test",
                       &r) != 0 ||
         relay_owed_paid (f->relay, id, &r) != 0 ||
-        (settle && relay_settle (f->relay, id, recipient, true, NULL, 2000, &r) != 1))
+        (settle && (relay_settle (f->relay, id, recipient, true, NULL, 2000, &r) != 1 ||
+                    relay_owed_paid (f->relay, id, &r) != 0)))
         fail_msg ("relay: %s", r.text);
 }
 
