@@ -61,6 +61,15 @@ static const char *const s_migrations[] = {
     "ALTER TABLE disclosure ADD COLUMN step INTEGER NOT NULL DEFAULT 0;"
     "CREATE TABLE plan_unsent (case_ref TEXT NOT NULL REFERENCES casus (case_ref),"
     " version INTEGER NOT NULL, PRIMARY KEY (case_ref, version));",
+    /*  6, art. 13: archived (13.2) takes the case out of every list and
+     *  command (set with the subject's state, lifecycle.c); a progress
+     *  report is processing and gets its time.  Reports from before 6
+     *  take the time of the plan version they made, which is when they
+     *  were applied. */
+    "ALTER TABLE casus ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE progress ADD COLUMN received_ms INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE progress SET received_ms=coalesce((SELECT stored_ms FROM plan"
+    " WHERE plan.case_ref=progress.case_ref AND plan.version=progress.plan_version), 0);",
 };
 #define N_MIGRATIONS (sizeof s_migrations / sizeof s_migrations[0])
 /*  The schema version whose rows s_seal_old_closures seals, and the one
@@ -83,6 +92,12 @@ casusoverleg_open (const char *path, keystore_t *keystore, kt_reason_t *reason)
     self->db = store_open (path, reason);
     /*  Up to SEAL_AT, then the old clear closures sealed, then the rest: a
      *  crash in between repeats the sealing, which finds nothing left. */
+    /*  The plan tables first: migration 6 reads them. */
+    if (self->db &&
+        store_migrate (self->db, "plan", plan_migrations, plan_n_migrations, reason) != 0) {
+        casusoverleg_destroy (&self);
+        return NULL;
+    }
     bool sealing = self->db && store_int (self->db,
                                           "SELECT version FROM schema_version"
                                           " WHERE module='casusoverleg'",
@@ -91,7 +106,6 @@ casusoverleg_open (const char *path, keystore_t *keystore, kt_reason_t *reason)
         (sealing && (store_migrate (self->db, "casusoverleg", s_migrations, SEAL_AT, reason) != 0 ||
                      s_seal_old_closures (self, reason) != 0)) ||
         store_migrate (self->db, "casusoverleg", s_migrations, N_MIGRATIONS, reason) != 0 ||
-        store_migrate (self->db, "plan", plan_migrations, plan_n_migrations, reason) != 0 ||
         /*  The pages that held the clear text are overwritten in the file
          *  now, not at some later checkpoint. */
         (sealing && store_exec (self->db, "PRAGMA wal_checkpoint(TRUNCATE)", reason) != 0)) {
@@ -230,7 +244,7 @@ casusoverleg_each (casusoverleg_t *self, int limit, casusoverleg_row_fn *fn, voi
                        " (SELECT count(*) FROM casus_signal s WHERE s.case_ref=c.case_ref),"
                        " (SELECT coalesce(max(version), 0) FROM plan p"
                        " WHERE p.case_ref=c.case_ref), (SELECT count(*) FROM contribution k"
-                       " WHERE k.case_ref=c.case_ref) FROM casus c"
+                       " WHERE k.case_ref=c.case_ref) FROM casus c WHERE c.archived=0"
                        " ORDER BY c.opened_ms DESC LIMIT ?",
                        store_bind_values, (void *) STORE_VALUES (STORE_INT (limit)), s_row, &v,
                        "list the cases", reason);
@@ -245,6 +259,7 @@ casusoverleg_db (casusoverleg_t *self)
 typedef struct {
     casus_info_t *info;
     keystore_id_t *k;
+    bool archived;
 } case_t;
 
 static int
@@ -253,6 +268,7 @@ s_case_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
     case_t *c = arg;
     keystore_id_row (q, c->k, reason);
     casus_info_t *info = c->info;
+    c->archived = sqlite3_column_int (q, 3) != 0;
     info->closed = strcmp (store_text (q, 1), "closed") == 0;
     char parts[2048];
     snprintf (parts, sizeof parts, "%s", store_text (q, 2));
@@ -271,14 +287,23 @@ casusoverleg_case (casusoverleg_t *self, const char *case_ref, casus_info_t *inf
     uint8_t key_id[KEYSTORE_ID_LEN];
     bool found = false;
     keystore_id_t k = {key_id, &found};
-    case_t c = {info, &k};
-    if (store_one (self->db, "SELECT key_id, state, participants FROM casus WHERE case_ref=?",
-                   STORE_VALUES (STORE_TEXT (case_ref)), s_case_row, &c, "read the case",
-                   reason) < 0)
+    case_t c = {info, &k, false};
+    if (store_one (
+            self->db, "SELECT key_id, state, participants, archived FROM casus WHERE case_ref=?",
+            STORE_VALUES (STORE_TEXT (case_ref)), s_case_row, &c, "read the case", reason) < 0)
         return -1;
     if (!found) {
         memset (info, 0, sizeof *info);
         return kt_fail (reason, "no case %.24s in the casusoverleg file", case_ref);
+    }
+    /*  art. 13.2: out of every command; back only on a kernpartij's
+     *  order (13.4). */
+    if (c.archived) {
+        memset (info, 0, sizeof *info);
+        return kt_fail (reason,
+                        "case %.24s is archived (art. 13.2); only a kernpartij can have it "
+                        "reopened (art. 13.4)",
+                        case_ref);
     }
     snprintf (info->case_ref, sizeof info->case_ref, "%s", case_ref);
     return key ? keystore_get (self->keystore, key_id, key, reason) : 0;
@@ -375,10 +400,10 @@ casusoverleg_record_progress (casusoverleg_t *self, const uint8_t id[KT_ID_LEN],
 {
     return store_run (self->db,
                       "INSERT INTO progress (message_id, case_ref, sender, plan_version,"
-                      " log_index) VALUES (?,?,?,?,?)",
+                      " log_index, received_ms) VALUES (?,?,?,?,?,?)",
                       STORE_VALUES (STORE_BLOB (id, KT_ID_LEN), STORE_TEXT (case_ref),
                                     STORE_TEXT (sender), STORE_INT (plan_version),
-                                    STORE_INT (log_index)),
+                                    STORE_INT (log_index), STORE_INT (kt_now_ms ())),
                       "record the progress", reason) < 0
                ? -1
                : 0;
@@ -680,4 +705,119 @@ casusoverleg_each_closure_unsent (casusoverleg_t *self, store_text_fn *fn, void 
                             "SELECT case_ref FROM casus WHERE state='closed' AND closure_step<>0"
                             " ORDER BY closed_ms",
                             NULL, fn, arg, "list the closures not sent", reason);
+}
+
+/* ---- retention (art. 13; the lifecycle module drives these) ------------- */
+
+typedef struct {
+    casusoverleg_last_fn *fn;
+    void *arg;
+} last_visit_t;
+
+static int
+s_last_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    last_visit_t *v = arg;
+    return v->fn (v->arg, store_text (q, 0), (uint64_t) sqlite3_column_int64 (q, 1),
+                  sqlite3_column_int (q, 2) != 0, reason);
+}
+
+int
+casusoverleg_each_last (casusoverleg_t *self, const char *case_ref, casusoverleg_last_fn *fn,
+                        void *arg, kt_reason_t *reason)
+{
+    /*  The casusoverleg file's part of a subject's last processing
+     *  (lifecycle.h has the whole definition): the opening, the closure,
+     *  every contribution, disclosure, plan version and progress report. */
+    last_visit_t v = {fn, arg};
+    return store_each (
+        self->db,
+        "SELECT c.case_ref, max(c.opened_ms, coalesce(c.closed_ms, 0),"
+        " coalesce((SELECT max(received_ms) FROM contribution x WHERE x.case_ref=c.case_ref), 0),"
+        " coalesce((SELECT max(disclosed_ms) FROM disclosure x WHERE x.case_ref=c.case_ref), 0),"
+        " coalesce((SELECT max(stored_ms) FROM plan x WHERE x.case_ref=c.case_ref), 0),"
+        " coalesce((SELECT max(received_ms) FROM progress x WHERE x.case_ref=c.case_ref), 0)),"
+        " c.archived FROM casus c WHERE ?1 IS NULL OR c.case_ref=?1",
+        store_bind_values, (void *) STORE_VALUES (case_ref ? STORE_TEXT (case_ref) : STORE_NULL),
+        s_last_row, &v, "read the cases' last processing", reason);
+}
+
+typedef struct {
+    casusoverleg_sender_fn *fn;
+    void *arg;
+} sender_visit_t;
+
+static int
+s_sender_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    sender_visit_t *v = arg;
+    if (!store_blob_is (q, 1, KT_ID_LEN))
+        return 0;
+    return v->fn (v->arg, store_text (q, 0), sqlite3_column_blob (q, 1), reason);
+}
+
+int
+casusoverleg_each_sender_message (casusoverleg_t *self, const char *case_ref,
+                                  casusoverleg_sender_fn *fn, void *arg, kt_reason_t *reason)
+{
+    sender_visit_t v = {fn, arg};
+    return store_each (self->db,
+                       "SELECT sender, message_id FROM contribution WHERE case_ref=?1"
+                       " UNION ALL SELECT sender, message_id FROM progress WHERE case_ref=?1",
+                       store_bind_values, (void *) STORE_VALUES (STORE_TEXT (case_ref)),
+                       s_sender_row, &v, "list the case's senders", reason);
+}
+
+int
+casusoverleg_set_archived (casusoverleg_t *self, const char *case_ref, bool archived,
+                           kt_reason_t *reason)
+{
+    return store_run (self->db, "UPDATE casus SET archived=? WHERE case_ref=?",
+                      STORE_VALUES (STORE_INT (archived ? 1 : 0), STORE_TEXT (case_ref)),
+                      "set the case's archive state", reason) < 0
+               ? -1
+               : 0;
+}
+
+int
+casusoverleg_case_key_id (casusoverleg_t *self, const char *case_ref,
+                          uint8_t key_id[KEYSTORE_ID_LEN], kt_reason_t *reason)
+{
+    bool found = false;
+    keystore_id_t k = {key_id, &found};
+    if (store_one (self->db, "SELECT key_id FROM casus WHERE case_ref=?",
+                   STORE_VALUES (STORE_TEXT (case_ref)), keystore_id_row, &k, "find the case's key",
+                   reason) < 0)
+        return -1;
+    return found ? 1 : 0;
+}
+
+int
+casusoverleg_forget_case (casusoverleg_t *self, const char *case_ref, kt_reason_t *reason)
+{
+    /*  Every table of the file that names the case (plan.c's too: same
+     *  file, one commit; its trigger refuses updates, not deletes). */
+    static const char *const sql[] = {
+        "DELETE FROM casus_signal WHERE case_ref=?1",
+        "DELETE FROM casus_analysis WHERE case_ref=?1",
+        "DELETE FROM contribution WHERE case_ref=?1",
+        "DELETE FROM disclosure WHERE case_ref=?1",
+        "DELETE FROM progress WHERE case_ref=?1",
+        "DELETE FROM plan_unsent WHERE case_ref=?1",
+        "DELETE FROM plan WHERE case_ref=?1",
+        "DELETE FROM casus WHERE case_ref=?1",
+    };
+    if (store_begin (self->db, reason) != 0)
+        return -1;
+    for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++)
+        if (store_run (self->db, sql[i], STORE_VALUES (STORE_TEXT (case_ref)),
+                       "destroy the case's rows", reason) < 0) {
+            store_rollback (self->db);
+            return -1;
+        }
+    if (store_commit (self->db, reason) != 0) {
+        store_rollback (self->db);
+        return -1;
+    }
+    return 0;
 }

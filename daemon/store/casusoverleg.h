@@ -146,4 +146,32 @@ typedef int (casusoverleg_row_fn) (void *arg, const casusoverleg_row_t *row, kt_
 int casusoverleg_each (casusoverleg_t *self, int limit, casusoverleg_row_fn *fn, void *arg,
                        kt_reason_t *reason);
 
+/* ---- retention (art. 13; the lifecycle module drives these) ------------- */
+
+/*  Take one case's last processing in this file, and whether it is
+ *  archived: 0 go on, 1 stop, -1 error with reason. */
+typedef int (casusoverleg_last_fn) (void *arg, const char *case_ref, uint64_t last_ms,
+                                    bool archived, kt_reason_t *reason);
+/*  Every case (case_ref NULL) or case_ref's only, with the newest time
+ *  this file processed it (opened, closed, a contribution, disclosure,
+ *  plan version or progress report), archived ones too. */
+int casusoverleg_each_last (casusoverleg_t *self, const char *case_ref, casusoverleg_last_fn *fn,
+                            void *arg, kt_reason_t *reason);
+/*  Take one message a member sent about the case. */
+typedef int (casusoverleg_sender_fn) (void *arg, const char *sender, const uint8_t id[KT_ID_LEN],
+                                      kt_reason_t *reason);
+/*  The contributions and progress reports of case_ref, by sender and id. */
+int casusoverleg_each_sender_message (casusoverleg_t *self, const char *case_ref,
+                                      casusoverleg_sender_fn *fn, void *arg, kt_reason_t *reason);
+/*  Set or clear the case's archive flag (art. 13.2: an archived case is
+ *  refused by casusoverleg_case and left out of casusoverleg_each). */
+int casusoverleg_set_archived (casusoverleg_t *self, const char *case_ref, bool archived,
+                               kt_reason_t *reason);
+/*  The case's data key id: 1 found, 0 no such case, -1. */
+int casusoverleg_case_key_id (casusoverleg_t *self, const char *case_ref,
+                              uint8_t key_id[KEYSTORE_ID_LEN], kt_reason_t *reason);
+/*  Delete every row of case_ref in the file, plans too, in one commit;
+ *  idempotent.  The key is the caller's to shred. */
+int casusoverleg_forget_case (casusoverleg_t *self, const char *case_ref, kt_reason_t *reason);
+
 #endif

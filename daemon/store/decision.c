@@ -109,6 +109,14 @@ decision_record (decision_t *self, const referentiekader_t *rk, const roster_t *
 {
     if (s_check (in, rk, roster, now_ms, reason) != 0)
         return -1;
+    /*  art. 13.2: an archived subject is not weighed again unless a
+     *  kernpartij has it reopened (13.4). */
+    if (weegploeg_subject_state (self->weegploeg, in->case_ref, reason) ==
+        WEEGPLOEG_SUBJECT_ARCHIVED)
+        return kt_fail (reason,
+                        "case_ref %.40s is archived (art. 13.2); only a kernpartij can have it "
+                        "reopened (art. 13.4)",
+                        in->case_ref);
     uint8_t key[KEYSTORE_KEY_LEN];
     if (weegploeg_case_key (self->weegploeg, in->case_ref, key, reason) != 0)
         return -1;
@@ -236,6 +244,7 @@ decision_each (decision_t *self, int limit, decision_row_fn *fn, void *arg, kt_r
     return store_each (self->db,
                        "SELECT decision_id, case_ref, outcome, referentiekader, criteria,"
                        " parties, meeting_id, decided_ms, sent FROM decision"
+                       " WHERE case_ref NOT IN (SELECT case_ref FROM subject WHERE archived=1)"
                        " ORDER BY decided_ms DESC LIMIT ?",
                        store_bind_values, (void *) STORE_VALUES (STORE_INT (limit)), s_row, &v,
                        "list the decisions", reason);

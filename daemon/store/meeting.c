@@ -132,11 +132,17 @@ s_check_cases (meeting_t *self, casusoverleg_t *casus, const meeting_change_t *c
         if (casusoverleg && s_check_casus (casus, c->case_refs[i], reason) != 0)
             return -1;
         /*  Both kinds take the subject's name from the weegploeg file. */
-        int known = weegploeg_has_subject (self->weegploeg, c->case_refs[i], reason);
+        int known = weegploeg_subject_state (self->weegploeg, c->case_refs[i], reason);
         if (known <= 0)
             return known < 0 ? -1
                              : kt_fail (reason, "no subject with case_ref %s in the weegploeg file",
                                         c->case_refs[i]);
+        /*  art. 13.2: archived data is out of every agenda. */
+        if (known == WEEGPLOEG_SUBJECT_ARCHIVED)
+            return kt_fail (reason,
+                            "case_ref %s is archived (art. 13.2) and cannot be put on an agenda; "
+                            "only a kernpartij can have it reopened (art. 13.4)",
+                            c->case_refs[i]);
     }
     return 0;
 }
@@ -439,8 +445,12 @@ s_load (meeting_t *self, casusoverleg_t *casus, const char *id, loaded_t *l, cha
     if (l->cancelled)
         return 0; /* a cancellation carries no items: nothing to decrypt */
     loading_refs_t lr = {refs, &l->n_cases};
+    /*  art. 13.2: a subject archived since the version was recorded is
+     *  left out of the copies composed now (a destroyed one has no item
+     *  left at all). */
     if (store_each (self->db,
-                    "SELECT case_ref FROM meeting_item WHERE meeting_id=? ORDER BY position",
+                    "SELECT case_ref FROM meeting_item WHERE meeting_id=? AND case_ref NOT IN"
+                    " (SELECT case_ref FROM subject WHERE archived=1) ORDER BY position",
                     store_bind_values, (void *) STORE_VALUES (STORE_TEXT (id)), s_ref_row, &lr,
                     "read the agenda", reason) != 0)
         return -1;

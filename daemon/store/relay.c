@@ -381,3 +381,64 @@ relay_pending (relay_t *self, const char *recipient)
         kt_log (KT_LOG_WARN, "relay read_failed reason=\"%s\"", reason.text);
     return n;
 }
+
+/* ---- retention (art. 13) -------------------------------------------------- */
+
+/*  case_refs is a comma-separated list (store_join): a row names case_ref
+ *  when ",case_refs," holds ",case_ref,". */
+#define NAMES_CASE "instr (',' || case_refs || ',', ',' || ?1 || ',') > 0"
+
+int
+relay_forget_case (relay_t *self, const char *case_ref, kt_reason_t *reason)
+{
+    /*  Only settled copies: a pending one still has to reach its member,
+     *  who then applies the notice that follows it; one whose
+     *  MESSAGE_DELIVERED is still owed keeps its row as relay_owed reads
+     *  it (sealed for the member: nothing the uitvoerder can read). */
+    return store_run (self->db,
+                      "UPDATE relay SET header=x'' WHERE state IN (1,2) AND log_owed=0"
+                      " AND length(header)>0 AND " NAMES_CASE,
+                      STORE_VALUES (STORE_TEXT (case_ref)), "forget the case's copies", reason);
+}
+
+int
+relay_each_case_recipient (relay_t *self, const char *case_ref, const char *origin_prefix,
+                           store_text_fn *fn, void *arg, kt_reason_t *reason)
+{
+    return store_each_text (
+        self->db,
+        "SELECT DISTINCT recipient FROM relay WHERE " NAMES_CASE
+        " AND (?2 IS NULL OR substr (coalesce (origin, ''), 1, length (?2)) = ?2)"
+        " ORDER BY recipient",
+        STORE_VALUES (STORE_TEXT (case_ref),
+                      origin_prefix ? STORE_TEXT (origin_prefix) : STORE_NULL),
+        fn, arg, "list who received the case", reason);
+}
+
+typedef struct {
+    relay_unsettled_fn *fn;
+    void *arg;
+} unsettled_visit_t;
+
+static int
+s_unsettled_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    unsettled_visit_t *v = arg;
+    relay_unsettled_t row = {store_text (q, 0), store_text (q, 1), store_text (q, 2),
+                             (uint64_t) sqlite3_column_int64 (q, 3), sqlite3_column_int (q, 4)};
+    return v->fn (v->arg, &row, reason);
+}
+
+int
+relay_each_unsettled (relay_t *self, Keten__MessageType type, uint64_t before_ms,
+                      relay_unsettled_fn *fn, void *arg, kt_reason_t *reason)
+{
+    unsettled_visit_t v = {fn, arg};
+    return store_each (self->db,
+                       "SELECT recipient, coalesce (origin, ''), case_refs, created_ms, state"
+                       " FROM relay WHERE type=? AND state<>1 AND created_ms<=?"
+                       " ORDER BY created_ms",
+                       store_bind_values,
+                       (void *) STORE_VALUES (STORE_INT (type), STORE_INT (before_ms)),
+                       s_unsettled_row, &v, "list the unconfirmed messages", reason);
+}

@@ -15,6 +15,7 @@
 #define KETEN_RELAY_H
 
 #include "keten.pb-c.h"
+#include "store.h"
 #include "util.h"
 
 #include <sqlite3.h>
@@ -100,5 +101,31 @@ int64_t relay_rewrite (relay_t *self, const char *recipient, relay_rewrite_fn *f
 
 /*  Messages not yet receipted for recipient (NULL: all), held ones too. */
 int64_t relay_pending (relay_t *self, const char *recipient);
+
+/* ---- retention (art. 13) ------------------------------------------------- */
+
+/*  Blank the kept bytes of every settled copy that names case_ref (a
+ *  destroyed subject) and owes no log entry; pending ones stay to be
+ *  delivered.  Returns how
+ *  many were blanked, or -1. */
+int relay_forget_case (relay_t *self, const char *case_ref, kt_reason_t *reason);
+/*  Each member a copy naming case_ref was kept for (with origin_prefix:
+ *  copies whose origin starts with it only), once, to fn. */
+int relay_each_case_recipient (relay_t *self, const char *case_ref, const char *origin_prefix,
+                               store_text_fn *fn, void *arg, kt_reason_t *reason);
+/*  A message of one type not accepted (pending, held or refused);
+ *  strings borrowed for the callback. */
+typedef struct {
+    const char *recipient;
+    const char *origin;
+    const char *case_refs;
+    uint64_t created_ms;
+    int state; /* 0 pending, 2 refused, 3 held */
+} relay_unsettled_t;
+typedef int (relay_unsettled_fn) (void *arg, const relay_unsettled_t *row, kt_reason_t *reason);
+/*  Messages of type kept at or before before_ms and not accepted, oldest
+ *  first. */
+int relay_each_unsettled (relay_t *self, Keten__MessageType type, uint64_t before_ms,
+                          relay_unsettled_fn *fn, void *arg, kt_reason_t *reason);
 
 #endif

@@ -44,6 +44,17 @@ static const char *const s_migrations[] = {
     /*  art. 8.2f: the closure of a case opened in the casusoverleg. */
     "CREATE TABLE closure (case_ref TEXT PRIMARY KEY REFERENCES subject (case_ref),"
     " closed_ms INTEGER NOT NULL);",
+    /*  4, art. 13: archived (13.2) takes the subject out of every list,
+     *  match and agenda (the lifecycle module, lifecycle.c, keeps its
+     *  state and sets this flag in the same commit); touched_ms is the
+     *  last processing that leaves no row of its own: a merge into it.
+     *  signal_trail keeps the message ids of a destroyed subject's
+     *  signals (ids and the pseudonym, no personal data), so its trail in
+     *  the provenance log still starts where it started. */
+    "ALTER TABLE subject ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE subject ADD COLUMN touched_ms INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE signal_trail (message_id BLOB PRIMARY KEY, case_ref TEXT NOT NULL);"
+    "CREATE INDEX signal_trail_case ON signal_trail (case_ref);",
 };
 
 weegploeg_t *
@@ -67,10 +78,11 @@ weegploeg_open (const char *path, keystore_t *keystore, const uint8_t storage_ke
                                      " WHERE message_id=?",
                                      reason)) ||
         !(self->by_bsn = store_prepare (
-              self->db, "SELECT case_ref, key_id FROM subject WHERE bsn_index=?", reason)) ||
+              self->db, "SELECT case_ref, key_id FROM subject WHERE bsn_index=? AND archived=0",
+              reason)) ||
         !(self->by_name = store_prepare (self->db,
                                          "SELECT case_ref, key_id FROM subject WHERE"
-                                         " name_index=? AND bsn_index IS NULL",
+                                         " name_index=? AND bsn_index IS NULL AND archived=0",
                                          reason)) ||
         !(self->add_subject = store_prepare (
               self->db,
@@ -179,7 +191,7 @@ s_possible_matches (weegploeg_t *self, const char *case_ref, const uint8_t name_
     int found = store_run (self->db,
                            "INSERT OR IGNORE INTO possible_match (case_ref, other, reason,"
                            " found_ms) SELECT ?1, case_ref, ?2, ?3 FROM subject"
-                           " WHERE name_index=?4 AND case_ref<>?1 LIMIT 16",
+                           " WHERE name_index=?4 AND case_ref<>?1 AND archived=0 LIMIT 16",
                            STORE_VALUES (STORE_TEXT (case_ref), STORE_TEXT (why),
                                          STORE_INT (kt_now_ms ()), STORE_BLOB (name_index, 32)),
                            "record a possible match", reason);
@@ -209,7 +221,12 @@ s_subject_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 }
 
 /*  Find the subject of s (same BSN, or same normalised name and birth date
- *  for a subject known without BSN), or create it.  key receives its data
+ *  for a subject known without BSN), or create it.  An archived subject
+ *  (art. 13.2) is never found: a new signal about that person starts a
+ *  new subject, with a fresh key and case_ref, and nothing of the archive
+ *  comes back through it.  Bringing the archive back is the controllers'
+ *  decision, a kernpartij's reopen order (art. 13.4); reopened, the two
+ *  are offered to the uitvoerder as a possible match.  key receives its data
  *  key.  New keys are written inside the keystore transaction that the
  *  caller commits before the weegploeg transaction. */
 static int
@@ -344,7 +361,8 @@ weegploeg_each (weegploeg_t *self, int limit, weegploeg_row_fn *fn, void *arg, k
     visit_t v = {fn, arg};
     return store_each (self->db,
                        "SELECT message_id, case_ref, sender, category, received_ms, log_index"
-                       " FROM signal ORDER BY received_ms DESC, rowid DESC LIMIT ?",
+                       " FROM signal WHERE case_ref NOT IN (SELECT case_ref FROM subject"
+                       " WHERE archived=1) ORDER BY received_ms DESC, rowid DESC LIMIT ?",
                        store_bind_values, (void *) STORE_VALUES (STORE_INT (limit)), s_signal_row,
                        &v, "list the signals", reason);
 }
@@ -453,6 +471,11 @@ weegploeg_read_case (weegploeg_t *self, const char *case_ref, weegploeg_case_sig
 {
     *signals_p = NULL;
     *n_p = 0;
+    int state = weegploeg_subject_state (self, case_ref, reason);
+    if (state < 0)
+        return -1;
+    if (state == WEEGPLOEG_SUBJECT_ARCHIVED)
+        return kt_fail (reason, "case_ref %.40s is archived (art. 13.2)", case_ref);
     uint8_t key[KEYSTORE_KEY_LEN];
     if (weegploeg_case_key (self, case_ref, key, reason) != 0)
         return -1;
@@ -513,7 +536,9 @@ weegploeg_each_match (weegploeg_t *self, bool open_only, weegploeg_match_fn *fn,
     match_visit_t v = {fn, arg};
     return store_each (self->db,
                        "SELECT case_ref, other, reason, found_ms, state FROM possible_match"
-                       " WHERE (?1 = 0 OR state = 0) ORDER BY found_ms",
+                       " WHERE (?1 = 0 OR state = 0) AND case_ref NOT IN (SELECT case_ref"
+                       " FROM subject WHERE archived=1) AND other NOT IN (SELECT case_ref"
+                       " FROM subject WHERE archived=1) ORDER BY found_ms",
                        store_bind_values, (void *) STORE_VALUES (STORE_INT (open_only ? 1 : 0)),
                        s_match_row, &v, "list the possible matches", reason);
 }
@@ -620,6 +645,14 @@ weegploeg_decide_match (weegploeg_t *self, const char *keep, const char *gone, b
 {
     if (strcmp (keep, gone) == 0)
         return kt_fail (reason, "a subject cannot be matched with itself");
+    for (int i = 0; i < 2; i++) {
+        const char *ref = i ? gone : keep;
+        int state = weegploeg_subject_state (self, ref, reason);
+        if (state < 0)
+            return -1;
+        if (state == WEEGPLOEG_SUBJECT_ARCHIVED)
+            return kt_fail (reason, "%.24s is archived (art. 13.2)", ref);
+    }
     if (store_begin (self->db, reason) != 0)
         return -1;
     int rc = s_settle_match (self, keep, gone, same ? 1 : 2, uid, reason);
@@ -661,6 +694,12 @@ weegploeg_decide_match (weegploeg_t *self, const char *keep, const char *gone, b
             if (store_run (self->db, sql[i], STORE_VALUES (STORE_TEXT (keep), STORE_TEXT (gone)),
                            "merge the subjects", reason) < 0)
                 rc = -1;
+        /*  A correction is processing of the surviving subject (art. 13:
+         *  its clock starts again). */
+        if (rc == 0 && store_run (self->db, "UPDATE subject SET touched_ms=? WHERE case_ref=?",
+                                  STORE_VALUES (STORE_INT (kt_now_ms ()), STORE_TEXT (keep)),
+                                  "touch the kept subject", reason) < 0)
+            rc = -1;
     }
     if (rc != 0 || store_commit (self->db, reason) != 0) {
         store_rollback (self->db);
@@ -704,7 +743,9 @@ weegploeg_each_case_message (weegploeg_t *self, const char *case_ref, weegploeg_
                              void *arg, kt_reason_t *reason)
 {
     id_visit_t v = {fn, arg};
-    return store_each (self->db, "SELECT message_id FROM signal WHERE case_ref=?",
+    return store_each (self->db,
+                       "SELECT message_id FROM signal WHERE case_ref=?1"
+                       " UNION ALL SELECT message_id FROM signal_trail WHERE case_ref=?1",
                        store_bind_values, (void *) STORE_VALUES (STORE_TEXT (case_ref)), s_id_row,
                        &v, "list the case's messages", reason);
 }
@@ -718,4 +759,96 @@ weegploeg_case_ref_ok (const char *s)
         if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
             return false;
     return true;
+}
+
+/* ---- retention (art. 13) -------------------------------------------------- */
+
+static int
+s_state_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    *(int *) arg =
+        sqlite3_column_int (q, 0) ? WEEGPLOEG_SUBJECT_ARCHIVED : WEEGPLOEG_SUBJECT_ACTIVE;
+    return 0;
+}
+
+int
+weegploeg_subject_state (weegploeg_t *self, const char *case_ref, kt_reason_t *reason)
+{
+    int state = 0;
+    return store_one (self->db, "SELECT archived FROM subject WHERE case_ref=?",
+                      STORE_VALUES (STORE_TEXT (case_ref)), s_state_row, &state,
+                      "read the subject's state", reason) < 0
+               ? -1
+               : state;
+}
+
+int
+weegploeg_set_archived (weegploeg_t *self, const char *case_ref, bool archived, kt_reason_t *reason)
+{
+    if (store_run (self->db, "UPDATE subject SET archived=? WHERE case_ref=?",
+                   STORE_VALUES (STORE_INT (archived ? 1 : 0), STORE_TEXT (case_ref)),
+                   "set the subject's archive state", reason) < 0)
+        return -1;
+    if (archived)
+        return 0;
+    /*  Back from the archive: a signal that came while it was archived
+     *  started a subject of its own (s_subject); the uitvoerder decides
+     *  whether they are one person. */
+    return store_run (self->db,
+                      "INSERT OR IGNORE INTO possible_match (case_ref, other, reason, found_ms)"
+                      " SELECT ?1, o.case_ref, 'found again after a reopen (art. 13.4)', ?2"
+                      " FROM subject s JOIN subject o ON o.case_ref<>s.case_ref AND o.archived=0"
+                      " AND (o.name_index=s.name_index OR o.bsn_index=s.bsn_index)"
+                      " WHERE s.case_ref=?1 LIMIT 16",
+                      STORE_VALUES (STORE_TEXT (case_ref), STORE_INT (kt_now_ms ())),
+                      "offer the reopened subject as a possible match", reason) < 0
+               ? -1
+               : 0;
+}
+
+int
+weegploeg_subject_key_id (weegploeg_t *self, const char *case_ref, uint8_t key_id[KEYSTORE_ID_LEN],
+                          kt_reason_t *reason)
+{
+    bool found = false;
+    keystore_id_t k = {key_id, &found};
+    if (store_one (self->db, "SELECT key_id FROM subject WHERE case_ref=?",
+                   STORE_VALUES (STORE_TEXT (case_ref)), keystore_id_row, &k,
+                   "find the subject's key", reason) < 0)
+        return -1;
+    return found ? 1 : 0;
+}
+
+int
+weegploeg_forget_subject (weegploeg_t *self, const char *case_ref, kt_reason_t *reason)
+{
+    /*  Every row of the subject in this file, the tables of meeting.c and
+     *  decision.c too (same file, one commit): its signals, the blind
+     *  indexes (the subject row), possible matches on either side, its
+     *  closure, decisions and agenda items.  A meeting keeps its other
+     *  items; a version sent again carries them only. */
+    static const char *const sql[] = {
+        "INSERT OR IGNORE INTO signal_trail (message_id, case_ref)"
+        " SELECT message_id, case_ref FROM signal WHERE case_ref=?1",
+        "DELETE FROM signal WHERE case_ref=?1",
+        "DELETE FROM possible_match WHERE case_ref=?1 OR other=?1",
+        "DELETE FROM closure WHERE case_ref=?1",
+        "DELETE FROM decision WHERE case_ref=?1",
+        "DELETE FROM meeting_item WHERE case_ref=?1",
+        "DELETE FROM subject WHERE case_ref=?1",
+    };
+    if (store_begin (self->db, reason) != 0)
+        return -1;
+    for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++)
+        if (store_run (self->db, sql[i], STORE_VALUES (STORE_TEXT (case_ref)),
+                       "destroy the subject's rows", reason) < 0) {
+            store_rollback (self->db);
+            return -1;
+        }
+    if (store_commit (self->db, reason) != 0) {
+        store_rollback (self->db);
+        return -1;
+    }
+    return 0;
 }

@@ -136,6 +136,29 @@ int weegploeg_each (weegploeg_t *self, int limit, weegploeg_row_fn *fn, void *ar
 int64_t weegploeg_count_signals (weegploeg_t *self);
 int64_t weegploeg_count_subjects (weegploeg_t *self);
 
+/* ---- retention (art. 13; the lifecycle module drives these) ------------- */
+
+#define WEEGPLOEG_SUBJECT_ACTIVE 1
+#define WEEGPLOEG_SUBJECT_ARCHIVED 2
+/*  0 no such subject, WEEGPLOEG_SUBJECT_ACTIVE, WEEGPLOEG_SUBJECT_ARCHIVED,
+ *  -1 with reason when the file cannot be read.  An archived subject
+ *  (art. 13.2) is in no list, match or agenda, and is not read. */
+int weegploeg_subject_state (weegploeg_t *self, const char *case_ref, kt_reason_t *reason);
+/*  Set or clear the archive flag (inside the caller's transaction); a
+ *  subject back from the archive is offered as a possible match with the
+ *  active subjects that share its blind indexes. */
+int weegploeg_set_archived (weegploeg_t *self, const char *case_ref, bool archived,
+                            kt_reason_t *reason);
+/*  The subject's data key id: 1 found, 0 no such subject, -1. */
+int weegploeg_subject_key_id (weegploeg_t *self, const char *case_ref,
+                              uint8_t key_id[KEYSTORE_ID_LEN], kt_reason_t *reason);
+/*  Delete every row of case_ref in the file (signals, subject with its
+ *  blind indexes, possible matches, closure, decisions, agenda items) in
+ *  one commit; idempotent.  The key is the caller's to shred.  Its
+ *  signals' message ids stay, so weegploeg_each_case_message still gives
+ *  the start of its trail in the provenance log. */
+int weegploeg_forget_subject (weegploeg_t *self, const char *case_ref, kt_reason_t *reason);
+
 /*  A case_ref as keten makes them: "k-" and 16 lower-case hex digits.
  *  Anything else from a sender is its own text and goes in no log. */
 bool weegploeg_case_ref_ok (const char *s);

@@ -81,7 +81,9 @@ s_start (node_t *self, kt_reason_t *reason)
     uitvoerder_resume_plans (self);
     uitvoerder_resume_disclosures (self);
     uitvoerder_resume_closures (self);
-    return 0;
+    /*  art. 13, after everything above is resumed and before anything is
+     *  served: a destruction a crash cut off, what is due, the notices. */
+    return uitvoerder_retention_start (self, reason);
 }
 
 static void
@@ -90,6 +92,7 @@ s_stop (node_t *self)
     uitvoerder_t *u = uitvoerder_of (self);
     if (!u)
         return;
+    uitvoerder_retention_stop (self);
     meeting_destroy (&u->meeting);
     uitvoerder_decision_stop (self);
     uitvoerder_log_stop (self);
@@ -573,6 +576,10 @@ s_status (node_t *self, json_t *r)
     s_federation_status (self, r);
     /*  art. 15.2g, AVG art. 33: open incidents and the AP deadline. */
     s_incidents (u, r, kt_now_ms ());
+    /*  art. 13: subjects near a 13.3 destruction, steps due, notices not
+     *  confirmed within a day. */
+    if (u->lifecycle)
+        uitvoerder_retention_role_status (self, r);
 }
 
 static json_t *
@@ -729,6 +736,17 @@ static const node_command_t s_commands[] = {
     {"incident.list", NULL, uitvoerder_incident_list, NULL},
     {"incident.close", NULL, uitvoerder_incident_close, NULL},
     {"incident.*", NULL, NULL, "unknown incident command"},
+    {"retention.status", NULL, uitvoerder_retention_status, NULL},
+    {"retention.run", NULL, uitvoerder_retention_run, NULL},
+    /*  art. 13.4, art. 4: the kernpartijen, the joint controllers, decide
+     *  to bring archived data back; art. 13.2: only they consult it. */
+    {"retention.reopen", NULL, NULL,
+     "a reopen is ordered by a kernpartij at its own node (art. 13.4); the uitvoerder does not "
+     "reopen archived data by itself"},
+    {"retention.read", NULL, NULL,
+     "archived data is read only by the kernpartijen, at their own node (art. 13.2); the "
+     "uitvoerder keeps the archive for them"},
+    {"retention.*", NULL, NULL, "unknown retention command"},
 };
 
 /*  What the uitvoerder does with each message type a member may send it
@@ -742,6 +760,7 @@ static const node_handler_t s_handlers[] = {
     {KETEN__MESSAGE_TYPE__CHECKPOINT, "checkpoint", uitvoerder_on_checkpoint},
     {KETEN__MESSAGE_TYPE__INCIDENT, "incident", uitvoerder_on_incident},
     {KETEN__MESSAGE_TYPE__RECEIPT, "receipt", uitvoerder_on_member_receipt},
+    {KETEN__MESSAGE_TYPE__RETENTION_ORDER, "retention order", uitvoerder_on_retention_order},
 };
 
 const node_role_t uitvoerder_role = {

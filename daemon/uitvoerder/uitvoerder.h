@@ -11,6 +11,7 @@
 #include "casusoverleg.h"
 #include "decision.h"
 #include "incident.h"
+#include "lifecycle.h"
 #include "logproof.h"
 #include "meeting.h"
 #include "provlog.h"
@@ -59,6 +60,7 @@ typedef struct {
     casusoverleg_t *casus;    /* the casusoverleg file (art. 10.1) */
     referentiekader_t *rk;    /* weegploeg/referentiekader, if configured */
     relay_t *relay;           /* own messages to members, until receipted */
+    lifecycle_t *lifecycle;   /* retention state per subject (art. 13) */
     bool log_owed;            /* relay rows may owe log entries: retry them */
     uint64_t owed_retry_ms;   /* the log timer's next try, after a failure */
     uint64_t owed_backoff_ms; /* its wait, doubled per failure (0: none) */
@@ -145,6 +147,19 @@ void uitvoerder_resume_closures (node_t *self);
  *  start, as closures). */
 void uitvoerder_resume_plans (node_t *self);
 void uitvoerder_resume_disclosures (node_t *self);
+
+/*  Retention (uitvoerder_retention.c, art. 13): the schedule at start
+ *  (a destruction a crash cut off completed first), hourly and on
+ *  retention.run; a kernpartij's reopen order. */
+int uitvoerder_retention_start (node_t *self, kt_reason_t *reason);
+void uitvoerder_retention_stop (node_t *self);
+/*  The "retention" object of `keten status` into result. */
+void uitvoerder_retention_role_status (node_t *self, json_t *result);
+void uitvoerder_retention_status (node_t *self, const api_caller_t *caller, const char *cmd,
+                                  json_t *args);
+void uitvoerder_retention_run (node_t *self, const api_caller_t *caller, const char *cmd,
+                               json_t *args);
+void uitvoerder_on_retention_order (node_t *self, node_message_t *m);
 
 /*  Subjects and possible matches (uitvoerder_subject.c). */
 void uitvoerder_subject_show (node_t *self, const api_caller_t *caller, const char *cmd,
