@@ -92,3 +92,11 @@ kill -0 "${KT_PID[$UITV]}" || fail "the first uitvoerder died"
 # --check binds nothing, so the same config is fine for it.
 "$KETEND" --config "$T/second.cfg" --check > /dev/null || fail "--check refused a config whose port is in use"
 pass "--check binds nothing"
+
+# And systemd does not restart what exits 78.
+: "${KETEN_SOURCE_DIR:?KETEN_SOURCE_DIR must point at the source tree}"
+for unit in ketend.service ketend@.service; do
+    grep -qx "RestartPreventExitStatus=78" "$KETEN_SOURCE_DIR/systemd/$unit" ||
+        fail "systemd/$unit restarts a ketend that exited 78"
+done
+pass "both units: RestartPreventExitStatus=78"
