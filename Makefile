@@ -6,12 +6,12 @@ JOBS ?= $(shell nproc)
 # Debian packages the build, tests and demo need.
 DEPS := build-essential cmake pkg-config libzmq3-dev libczmq-dev libsodium-dev \
         libsqlite3-dev libprotobuf-c-dev protobuf-c-compiler libcmocka-dev \
-        libjansson-dev sqlite3 jq libsystemd-dev systemd strace faketime
+        libjansson-dev sqlite3 jq libsystemd-dev systemd strace faketime scdoc
 
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build test test-asan demo bench fuzz install clean format
+.PHONY: all deps build test test-asan package-test demo bench fuzz install clean format
 
 all: build
 
@@ -31,6 +31,11 @@ test-asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DKETEN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The Debian package: build, lintian, install, try, purge (root; see
+# docs/OPERATIONS.md, "Debian package").  The .deb is kept in $(BUILD)/deb.
+package-test:
+	./scripts/package-test $(BUILD)/deb
 
 demo: build
 	./scripts/demo $(BUILD)

@@ -3,6 +3,7 @@
 #include "keyring.h"
 #include "keys.h"
 #include "node.h"
+#include "node_core.h" /* node_role_t: --check runs the role's config check */
 #include "partner.h"
 #include "roster.h"
 #include "service.h"
@@ -13,6 +14,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sysexits.h>
 
 static void
 s_usage (FILE *out)
@@ -24,14 +26,21 @@ s_usage (FILE *out)
                   "  -c, --config FILE   node configuration (required)\n"
                   "  -t, --check         check config, keys and roster, then exit\n"
                   "  -h, --help          this help\n"
-                  "  -V, --version       print the version\n");
+                  "  -V, --version       print the version\n"
+                  "\n"
+                  "Exit status: 0 after a clean stop (or --check found nothing wrong);\n"
+                  "78 (EX_CONFIG) when the config, key file or roster is wrong, this node\n"
+                  "is not in the roster or the role's settings are refused (a restart\n"
+                  "will not help); 1 on any other failure (a port in use, a database\n"
+                  "that cannot be opened now); 2 on wrong arguments.\n");
 }
 
 /*  --check: what a start would refuse first, without binding anything:
  *  the config (already loaded), the secret keys and their file mode, the
- *  roster against the pinned key, and this node's place in it. */
+ *  roster against the pinned key, and this node's place in it.  Every
+ *  refusal is a configuration problem: EX_CONFIG, as a start exits. */
 static int
-s_check (const config_t *config)
+s_check (const config_t *config, const node_role_t *const *roles, size_t n_roles)
 {
     kt_reason_t reason;
     if (sodium_init () < 0) {
@@ -43,7 +52,7 @@ s_check (const config_t *config)
      *  the way a start checks it - key rotation overlaps included. */
     roster_t *roster = keys ? node_newest_roster (config, &reason) : NULL;
     const roster_member_t *me = roster ? roster_find (roster, config->id) : NULL;
-    int rc = 1;
+    int rc = EX_CONFIG;
     if (!keys || !roster)
         fprintf (stderr, "ketend: %s\n", reason.text);
     else if (strcmp (keys->pub.id, config->id) != 0)
@@ -60,7 +69,17 @@ s_check (const config_t *config)
         uint64_t version = roster->version;
         char until[sizeof me->previous_until] = "";
         keyring_t *ring = keyring_new (keys, &roster, &reason);
+        /*  The settings of the role this node would serve, as a start
+         *  checks them. */
+        const node_role_t *serving = NULL;
+        for (size_t i = 0; ring && !serving && i < n_roles; i++)
+            if (roles[i]->serves & (1u << role))
+                serving = roles[i];
         if (!ring)
+            fprintf (stderr, "ketend: %s\n", reason.text);
+        else if (!serving)
+            fprintf (stderr, "ketend: this ketend has no role for a %s\n", roster_role_name (role));
+        else if (serving->check (config, &reason) != 0)
             fprintf (stderr, "ketend: %s\n", reason.text);
         else {
             if (keyring_self_previous (ring))
@@ -119,13 +138,19 @@ main (int argc, char **argv)
     kt_log_set_ident ("ketend");
     config_t config;
     kt_reason_t reason;
+    /*  A configuration problem exits EX_CONFIG (78), which the units list
+     *  in RestartPreventExitStatus=: restarting cannot cure it.  Anything
+     *  else exits 1 and is restarted (docs/OPERATIONS.md, "Exit status"). */
     if (config_load (config_path, &config, &reason) != 0) {
         fprintf (stderr, "ketend: %s\n", reason.text);
         service_status ("%s", reason.text);
-        return 1;
+        return EX_CONFIG;
     }
+    /*  The roles this ketend can take; the roster says which one it runs. */
+    const node_role_t *const roles[] = {&uitvoerder_role, &partner_role};
+    size_t n_roles = sizeof roles / sizeof roles[0];
     if (check_only)
-        return s_check (&config);
+        return s_check (&config, roles, n_roles);
     kt_log_set_ident (config.id);
     if (streq (config.log_level, "debug"))
         kt_log_set_level (KT_LOG_DEBUG);
@@ -137,13 +162,12 @@ main (int argc, char **argv)
     zsys_set_logstream (NULL);
     zsys_set_logsystem (false);
     zsys_init ();
-    /*  The roles this ketend can take; the roster says which one it runs. */
-    const node_role_t *const roles[] = {&uitvoerder_role, &partner_role};
-    node_t *node = node_new (&config, roles, sizeof roles / sizeof roles[0], &reason);
+    bool misconfigured;
+    node_t *node = node_new (&config, roles, n_roles, &misconfigured, &reason);
     if (!node) {
         fprintf (stderr, "ketend: %s\n", reason.text);
         service_status ("%s", reason.text);
-        return 1;
+        return misconfigured ? EX_CONFIG : 1;
     }
     /*  node_new has bound the transport and the API socket: from here on a
      *  client that connects is served (Type=notify; the watchdog timer is

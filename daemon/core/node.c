@@ -41,8 +41,13 @@ s_pick_role (const node_role_t *const *roles, size_t n_roles, roster_role_t role
 
 node_t *
 node_new (const config_t *config, const node_role_t *const *roles, size_t n_roles,
-          kt_reason_t *reason)
+          bool *misconfigured, kt_reason_t *reason)
 {
+    /*  Until the role's check has passed every failure is in what the
+     *  operator wrote (keys, roster, membership, role config); after it,
+     *  nothing is wrong with the configuration. */
+    bool config_stage = true;
+    *misconfigured = false;
     if (sodium_init () < 0) {
         kt_fail (reason, "libsodium cannot initialise");
         return NULL;
@@ -72,17 +77,8 @@ node_new (const config_t *config, const node_role_t *const *roles, size_t n_role
     roster = node_newest_roster (config, reason);
     if (!roster)
         goto fail;
-    if (mkdir (config->state_dir, 0700) != 0 && errno != EEXIST) {
-        kt_fail (reason, "cannot create state directory %s: %s", config->state_dir,
-                 strerror (errno));
-        goto fail;
-    }
-    if (s_state_path (path, sizeof path, self, "node.db", reason) != 0 ||
-        !(self->db = store_open (path, reason)) ||
-        store_migrate (self->db, "node", s_migrations, sizeof s_migrations / sizeof s_migrations[0],
-                       reason) != 0 ||
-        node_accept_roster (self, roster, reason) != 0)
-        goto fail;
+    /*  The keyring checks this node's membership and keys; it holds the
+     *  roster from here on. */
     self->keyring = keyring_new (self->keys, &roster, reason);
     if (!self->keyring)
         goto fail;
@@ -93,6 +89,18 @@ node_new (const config_t *config, const node_role_t *const *roles, size_t n_role
         goto fail;
     }
     if (serving->check (config, reason) != 0)
+        goto fail;
+    config_stage = false;
+    if (mkdir (config->state_dir, 0700) != 0 && errno != EEXIST) {
+        kt_fail (reason, "cannot create state directory %s: %s", config->state_dir,
+                 strerror (errno));
+        goto fail;
+    }
+    if (s_state_path (path, sizeof path, self, "node.db", reason) != 0 ||
+        !(self->db = store_open (path, reason)) ||
+        store_migrate (self->db, "node", s_migrations, sizeof s_migrations / sizeof s_migrations[0],
+                       reason) != 0 ||
+        node_accept_roster (self, keyring_roster (self->keyring), reason) != 0)
         goto fail;
     if (s_state_path (path, sizeof path, self, "keystore.db", reason) != 0 ||
         !(self->keystore = keystore_open (path, self->keys->storage_key, reason)))
@@ -113,6 +121,7 @@ node_new (const config_t *config, const node_role_t *const *roles, size_t n_role
             (unsigned long long) keyring_roster (self->keyring)->version);
     return self;
 fail:
+    *misconfigured = config_stage;
     roster_destroy (&roster);
     node_destroy (&self);
     return NULL;

@@ -16,9 +16,13 @@ typedef struct _node_role_t node_role_t;
 /*  Load keys and roster, open the stores, start the one of roles (n of
  *  them, borrowed, must outlive the node) that serves this node's roster
  *  role - it binds or connects - and listen on the local API.  The reason
- *  says what is wrong (which file, which key). */
+ *  says what is wrong (which file, which key).  On failure *misconfigured
+ *  says that it failed before any store was opened, in what the operator
+ *  configured (key file, roster, membership, the role's config check);
+ *  false for a failure a retry may cure (a port in use, a database that
+ *  cannot be opened now, out of memory). */
 node_t *node_new (const config_t *config, const node_role_t *const *roles, size_t n_roles,
-                  kt_reason_t *reason);
+                  bool *misconfigured, kt_reason_t *reason);
 /*  Run until SIGINT/SIGTERM. */
 int node_run (node_t *self);
 void node_destroy (node_t **self_p);

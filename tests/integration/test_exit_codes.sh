@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# ketend's exit status tells systemd whether a restart can help
+# (docs/OPERATIONS.md, "Exit status"): 78 (EX_CONFIG) for what the operator
+# must fix - the config, the key file, the roster, the membership, the
+# role's settings - before any store is opened; 1 for what may pass (here:
+# the port taken by another process).  ketend --check exits 78 on the same.
+source "$(dirname "$0")/lib.sh"
+kt_keys "$UITV" uitvoerder
+kt_keys politie-test politie
+kt_keys gemeente-test gemeente
+kt_roster 1 "$T/roster.txt" "$UITV" politie-test
+PORT=
+
+# expect_exit WANT ID WHAT [--check]: run ketend on $T/ID.cfg, which must
+# exit with status WANT (within 20 s) and, for 78, leave no state behind.
+expect_exit() {
+    local want=$1 id=$2 what=$3 rc=0
+    shift 3
+    rm -rf "$T/state-$id"
+    timeout 20 "$KETEND" --config "$T/$id.cfg" "$@" > "$T/$id.out" 2>&1 || rc=$?
+    [ "$rc" = "$want" ] || fail "$what${1:+ ($1)}: exit $rc, want $want: $(cat "$T/$id.out")"
+    if [ "$want" = 78 ] && [ -e "$T/state-$id" ]; then
+        fail "$what${1:+ ($1)}: exit 78 but state-dir was created"
+    fi
+    pass "$what${1:+ ($1)}: exit $rc: $(head -c 200 "$T/$id.out")"
+}
+both() {  # both WANT ID WHAT: a start and --check
+    expect_exit "$1" "$2" "$3"
+    expect_exit "$1" "$2" "$3" --check
+}
+
+# A good config first: --check says ok and exits 0.
+PORT=1   # any port: --check binds nothing; kt_start picks the real one below
+kt_config "$UITV"
+expect_exit 0 "$UITV" "good config" --check
+grep -q "^ok: $UITV" "$T/$UITV.out" || fail "--check printed no ok line"
+
+# A config that does not parse, and one that lacks node/id.
+printf 'node\n    id = %s\n  key-file = "x"\n\tbroken\n' "$UITV" > "$T/broken.cfg"
+cp "$T/broken.cfg" "$T/$UITV.cfg"
+both 78 "$UITV" "config that does not parse"
+kt_config "$UITV"
+sed -i '/^    id = /d' "$T/$UITV.cfg"
+both 78 "$UITV" "config without node/id"
+expect_exit 78 nonexistent "config file missing"
+
+# The key file: missing, readable by others, another node's.
+kt_config "$UITV"
+sed -i "s|keys/$UITV.secret|keys/missing.secret|" "$T/$UITV.cfg"
+both 78 "$UITV" "key file missing"
+kt_config "$UITV"
+chmod 0640 "$T/keys/$UITV.secret"
+both 78 "$UITV" "key file readable by its group"
+chmod 0600 "$T/keys/$UITV.secret"
+sed -i "s|keys/$UITV.secret|keys/politie-test.secret|" "$T/$UITV.cfg"
+both 78 "$UITV" "key file of another node"
+
+# The roster: missing, signed by a key other than the pinned one.
+kt_config "$UITV" "$T/missing-roster.txt"
+both 78 "$UITV" "roster file missing"
+mkdir "$T/other"
+"$KETEN" keygen --id "$UITV" --kind uitvoerder --out "$T/other" > /dev/null
+"$KETEN" roster build --federation "$FED" --version 1 --signer "$T/other/$UITV.secret" \
+    --out "$T/forged.txt" "$T/other/$UITV.pub" "$T/keys/politie-test.pub" > /dev/null
+kt_config "$UITV" "$T/forged.txt"
+both 78 "$UITV" "roster not signed by the pinned key"
+
+# This node is not in the roster.
+kt_config gemeente-test
+both 78 gemeente-test "node not in the roster"
+
+# The role's own check (node_role_t.check): a partner that binds instead
+# of connecting.
+kt_config politie-test
+sed -i 's|^    connect = |    bind = |' "$T/politie-test.cfg"
+both 78 politie-test "partner without transport/connect"
+grep -q "needs transport/connect" "$T/politie-test.out" || fail "not the role's check: $(cat "$T/politie-test.out")"
+
+# Transient: the uitvoerder's port is held by another process (a running
+# uitvoerder); a second one with its own state and socket exits 1.
+PORT=
+kt_config "$UITV"
+kt_start "$UITV"
+sed -e "s|state-$UITV|state-second|" -e "s|$UITV.sock|second.sock|" \
+    "$T/$UITV.cfg" > "$T/second.cfg"
+rc=0
+timeout 20 "$KETEND" --config "$T/second.cfg" > "$T/second.out" 2>&1 || rc=$?
+[ "$rc" = 1 ] || fail "port in use: exit $rc, want 1: $(cat "$T/second.out")"
+grep -qi "in use" "$T/second.out" || fail "port in use: unclear message: $(cat "$T/second.out")"
+pass "port in use by another process: exit 1: $(head -c 200 "$T/second.out")"
+kill -0 "${KT_PID[$UITV]}" || fail "the first uitvoerder died"
+# --check binds nothing, so the same config is fine for it.
+"$KETEND" --config "$T/second.cfg" --check > /dev/null || fail "--check refused a config whose port is in use"
+pass "--check binds nothing"
+
+# And systemd does not restart what exits 78.
+: "${KETEN_SOURCE_DIR:?KETEN_SOURCE_DIR must point at the source tree}"
+for unit in ketend.service ketend@.service; do
+    grep -qx "RestartPreventExitStatus=78" "$KETEN_SOURCE_DIR/systemd/$unit" ||
+        fail "systemd/$unit restarts a ketend that exited 78"
+done
+pass "both units: RestartPreventExitStatus=78"
