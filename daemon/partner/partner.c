@@ -554,10 +554,10 @@ s_signal_list (node_t *self, const api_caller_t *caller, const char *cmd, json_t
     (void) cmd;
     partner_t *p = partner_of (self);
     kt_reason_t reason;
-    node_reply_signals (self, caller,
-                        partner_json_signals (p->signalbox, p->outbox, p->retainbox, node_limit (args),
-                                             &reason),
-                        &reason);
+    node_reply_signals (
+        self, caller,
+        partner_json_signals (p->signalbox, p->outbox, p->retainbox, node_limit (args), &reason),
+        &reason);
 }
 
 /*  log.verify and log.checkpoints: what this member's witness verified. */

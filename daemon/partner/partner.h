@@ -118,7 +118,7 @@ void partner_case_elsewhere (node_t *self, const api_caller_t *caller, const cha
 
 /*  The answer to a list or show of an archived subject (art. 13.2). */
 #define PARTNER_ARCHIVED                                                                           \
-    "archived (art. 13.2): a kernpartij reads it with keten retention read, or orders it back "   \
+    "archived (art. 13.2): a kernpartij reads it with keten retention read, or orders it back "    \
     "with keten retention reopen"
 
 /*  Retention, art. 13 (partner_retention.c): the node's own schedule at

@@ -74,7 +74,8 @@ s_write_ics (node_t *self, const Keten__WeegploegAgenda *a, char *path, size_t s
     char *ics = ics_format (a, keyring_roster (self->keyring)->federation, self->config.id,
                             self->config.ics_personal_data != 0, &len);
     snprintf (path, size, "%s/%s.ics", self->config.ics_dir, a->meeting_id);
-    int rc = !ics ? kt_fail (reason, "out of memory") : kt_write_file (path, ics, len, 0640, reason);
+    int rc =
+        !ics ? kt_fail (reason, "out of memory") : kt_write_file (path, ics, len, 0640, reason);
     free (ics);
     if (rc != 0)
         path[0] = '\0';
@@ -152,14 +153,7 @@ partner_on_agenda (node_t *self, node_message_t *m)
     Keten__AgendaItem *kept[64];
     Keten__WeegploegAgenda copy = *a;
     copy.items = kept;
-    copy.n_items = 0;
-    for (size_t i = 0; i < a->n_items && i < 64; i++) {
-        if (partner_retention_gone (self, a->items[i]->case_ref))
-            kt_log (KT_LOG_INFO, "retention dropped_late what=agenda id=%s case_ref=%s", hex,
-                    a->items[i]->case_ref);
-        else
-            kept[copy.n_items++] = a->items[i];
-    }
+    copy.n_items = retainbox_keep_items (p->retainbox, a, kept);
     a = &copy;
     agenda_event_t event;
     if (agendabox_store (p->agendabox, opened->id, a, kt_now_ms (), &event, &reason) != 0) {
@@ -296,8 +290,9 @@ partner_decision_list (node_t *self, const api_caller_t *caller, const char *cmd
         return;
     kt_reason_t reason;
     render_reply (self->api, caller, "decisions",
-                  partner_json_decisions (partner_of (self)->decisionbox, partner_of (self)->retainbox,
-                                         100, &reason), &reason);
+                  partner_json_decisions (partner_of (self)->decisionbox,
+                                          partner_of (self)->retainbox, 100, &reason),
+                  &reason);
 }
 
 void

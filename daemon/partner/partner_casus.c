@@ -254,8 +254,10 @@ partner_case_list (node_t *self, const api_caller_t *caller, const char *cmd, js
     (void) cmd;
     (void) args;
     kt_reason_t reason;
-    render_reply (self->api, caller, "cases",
-                  partner_json_cases (partner_of (self)->casebox, partner_of (self)->retainbox, &reason), &reason);
+    render_reply (
+        self->api, caller, "cases",
+        partner_json_cases (partner_of (self)->casebox, partner_of (self)->retainbox, &reason),
+        &reason);
 }
 
 /*  The case commands that take arguments: an object, or the refusal. */

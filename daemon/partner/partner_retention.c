@@ -30,7 +30,7 @@ retain_boxes_t
 partner_retention_boxes (node_t *self)
 {
     partner_t *p = partner_of (self);
-    return (retain_boxes_t) {p->agendabox, p->decisionbox, p->casebox, p->signalbox, p->outbox};
+    return (retain_boxes_t){p->agendabox, p->decisionbox, p->casebox, p->signalbox, p->outbox};
 }
 
 bool
@@ -117,8 +117,8 @@ partner_on_retention (node_t *self, node_message_t *m)
     int rc;
     switch (n->action) {
     case KETEN__RETENTION_ACTION__ARCHIVE:
-        rc = retainbox_archive (p->retainbox, &boxes, n->case_ref, n->message_ids,
-                                n->n_message_ids, now, &reason);
+        rc = retainbox_archive (p->retainbox, &boxes, n->case_ref, n->message_ids, n->n_message_ids,
+                                now, &reason);
         break;
     case KETEN__RETENTION_ACTION__DESTROY:
         rc = retainbox_destroy_case (p->retainbox, &boxes, n->case_ref, n->message_ids,
@@ -132,8 +132,8 @@ partner_on_retention (node_t *self, node_message_t *m)
              *  should know, and the refusal settles its copy. */
             snprintf (reason.text, sizeof reason.text,
                       "%.24s is destroyed at this node; nothing can come back", n->case_ref);
-            kt_log (KT_LOG_WARN, "retention notice refused id=%s case_ref=%s reason=\"%s\"",
-                    m->hex, n->case_ref, reason.text);
+            kt_log (KT_LOG_WARN, "retention notice refused id=%s case_ref=%s reason=\"%s\"", m->hex,
+                    n->case_ref, reason.text);
             partner_receipt (self, m->opened.id, false, reason.text);
             return;
         }
@@ -218,8 +218,7 @@ partner_retention_status (node_t *self, const api_caller_t *caller, const char *
                    (json_int_t) roster->retention_not_agendered_days, "archive_days",
                    (json_int_t) roster->retention_archive_days, "destroy_days",
                    (json_int_t) roster->retention_destroy_days, "cases", l.list, "destroyed",
-                   (json_int_t) retainbox_destroyed (partner_of (self)->retainbox),
-                   "unconfirmed"));
+                   (json_int_t) retainbox_destroyed (partner_of (self)->retainbox), "unconfirmed"));
 }
 
 json_t *
@@ -393,9 +392,8 @@ s_read_case (node_t *self, const char *case_ref, json_t *cases, json_t *plans, k
     json_int_t versions = json_integer_value (json_object_get (row, "plan_version"));
     json_t *disclosures = partner_json_disclosures (p->casebox, case_ref, reason);
     json_t *closure = NULL;
-    int rc = disclosures && partner_json_closure (p->casebox, case_ref, &closure, reason) == 0
-                 ? 0
-                 : -1;
+    int rc =
+        disclosures && partner_json_closure (p->casebox, case_ref, &closure, reason) == 0 ? 0 : -1;
     json_object_set_new (row, "disclosures", disclosures ? disclosures : json_array ());
     if (closure)
         json_object_set_new (row, "closure", closure);
@@ -428,8 +426,9 @@ s_read (node_t *self, const api_caller_t *caller, const char *case_ref, kt_reaso
     json_t *agendas = json_array (), *decisions = json_array (), *cases = json_array (),
            *plans = json_array ();
     read_t r = {self, case_ref, agendas};
-    int rc = p->agendabox ? agendabox_meetings_of (p->agendabox, case_ref, s_read_agenda, &r, reason)
-                          : 0;
+    int rc = p->agendabox
+                 ? agendabox_meetings_of (p->agendabox, case_ref, s_read_agenda, &r, reason)
+                 : 0;
     r.list = decisions;
     if (rc == 0 && p->decisionbox)
         rc = decisionbox_each (p->decisionbox, INT32_MAX, s_read_decision, &r, reason);

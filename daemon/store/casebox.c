@@ -376,8 +376,8 @@ casebox_each_last (casebox_t *self, casebox_last_fn *fn, void *arg, kt_reason_t 
 }
 
 int
-casebox_forget (casebox_t *self, const char *case_ref, uint8_t key_id[KEYSTORE_ID_LEN],
-                bool *found, kt_reason_t *reason)
+casebox_forget (casebox_t *self, const char *case_ref, uint8_t key_id[KEYSTORE_ID_LEN], bool *found,
+                kt_reason_t *reason)
 {
     *found = false;
     keystore_id_t k = {key_id, found};

@@ -128,6 +128,20 @@ retainbox_gone (retainbox_t *self, const char *case_ref)
     return state == RETAIN_DESTROYING || state == RETAIN_DESTROYED;
 }
 
+size_t
+retainbox_keep_items (retainbox_t *self, const Keten__WeegploegAgenda *a, Keten__AgendaItem **kept)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < a->n_items; i++) {
+        if (retainbox_gone (self, a->items[i]->case_ref))
+            kt_log (KT_LOG_INFO, "retention dropped_late what=agenda meeting=%.24s case_ref=%.24s",
+                    a->meeting_id, a->items[i]->case_ref);
+        else
+            kept[n++] = a->items[i];
+    }
+    return n;
+}
+
 bool
 retainbox_message_hidden (retainbox_t *self, const uint8_t id[KT_ID_LEN])
 {
@@ -199,7 +213,8 @@ static int
 s_owe_shred (retainbox_t *self, const char *case_ref, const uint8_t key_id[KEYSTORE_ID_LEN],
              kt_reason_t *reason)
 {
-    return store_run (self->db, "INSERT OR IGNORE INTO retain_shred (key_id, case_ref) VALUES (?,?)",
+    return store_run (self->db,
+                      "INSERT OR IGNORE INTO retain_shred (key_id, case_ref) VALUES (?,?)",
                       STORE_VALUES (STORE_BLOB (key_id, KEYSTORE_ID_LEN), STORE_TEXT (case_ref)),
                       "record a key to shred", reason) < 0
                ? -1
@@ -382,9 +397,9 @@ s_shred_owed (retainbox_t *self, const char *case_ref, kt_reason_t *reason)
     for (size_t i = 0; rc == 0 && i < keys.n; i++)
         rc = keystore_shred (self->keystore, keys.ids + i * KEYSTORE_ID_LEN, reason);
     free (keys.ids);
-    if (rc == 0 && store_run (self->db, "DELETE FROM retain_shred WHERE case_ref=?",
-                              STORE_VALUES (STORE_TEXT (case_ref)), "record the keys shredded",
-                              reason) < 0)
+    if (rc == 0 &&
+        store_run (self->db, "DELETE FROM retain_shred WHERE case_ref=?",
+                   STORE_VALUES (STORE_TEXT (case_ref)), "record the keys shredded", reason) < 0)
         rc = -1;
     return rc;
 }
@@ -777,7 +792,8 @@ s_expire_signals (retainbox_t *self, const retain_boxes_t *boxes, const roster_t
     if (!boxes->signalbox || now_ms <= keep_ms)
         return 0;
     untied_t u = {self, {0}};
-    int rc = signalbox_each_before (boxes->signalbox, now_ms - keep_ms, s_untied_signal, &u, reason);
+    int rc =
+        signalbox_each_before (boxes->signalbox, now_ms - keep_ms, s_untied_signal, &u, reason);
     if (rc == 0 && u.ids.n > 0 && !dry_run) {
         rc = store_begin (self->db, reason);
         for (size_t i = 0; rc == 0 && i < u.ids.n; i++) {
@@ -851,8 +867,8 @@ retainbox_run (retainbox_t *self, const retain_boxes_t *boxes, const roster_t *r
     if (rc == 0)
         rc = s_expire_signals (self, boxes, roster, now_ms, dry_run, &expired, reason);
     if (rc == 0 && expired > 0)
-        kt_log (KT_LOG_INFO, "retention %s own_signals=%zu", dry_run ? "would_destroy" : "destroyed",
-                expired);
+        kt_log (KT_LOG_INFO, "retention %s own_signals=%zu",
+                dry_run ? "would_destroy" : "destroyed", expired);
     if (rc == 0 && !dry_run)
         rc = s_sweep (self, boxes, reason);
     return rc;

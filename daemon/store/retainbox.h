@@ -86,6 +86,11 @@ bool retainbox_hidden (retainbox_t *self, const char *case_ref);
 /*  Whether case_ref is being or has been destroyed: a late copy about it
  *  is dropped, not stored. */
 bool retainbox_gone (retainbox_t *self, const char *case_ref);
+/*  The items of a received agenda whose subject is not gone here, into
+ *  kept (room for a->n_items); their count.  A late copy must not bring
+ *  a destroyed subject back (each one left out is logged by case_ref). */
+size_t retainbox_keep_items (retainbox_t *self, const Keten__WeegploegAgenda *a,
+                             Keten__AgendaItem **kept);
 /*  Whether this node's own message id was named by a notice about a
  *  case_ref that is hidden now (its signal leaves signal.list). */
 bool retainbox_message_hidden (retainbox_t *self, const uint8_t id[KT_ID_LEN]);
