@@ -116,10 +116,15 @@ partner_on_retention (node_t *self, node_message_t *m)
     kt_reason_t reason;
     int rc;
     switch (n->action) {
-    case KETEN__RETENTION_ACTION__ARCHIVE:
+    case KETEN__RETENTION_ACTION__ARCHIVE: {
+        /*  due_ms is the archive's due time: archive-days after the
+         *  subject's last processing in the federation. */
+        uint64_t period = keyring_roster (self->keyring)->retention_archive_days * RETENTION_DAY_MS;
+        uint64_t last = n->due_ms > period && n->due_ms - period <= now ? n->due_ms - period : 0;
         rc = retainbox_archive (p->retainbox, &boxes, n->case_ref, n->message_ids, n->n_message_ids,
-                                now, &reason);
+                                last, now, &reason);
         break;
+    }
     case KETEN__RETENTION_ACTION__DESTROY:
         rc = retainbox_destroy_case (p->retainbox, &boxes, n->case_ref, n->message_ids,
                                      n->n_message_ids, now, &reason);

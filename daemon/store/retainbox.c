@@ -404,13 +404,33 @@ s_shred_owed (retainbox_t *self, const char *case_ref, kt_reason_t *reason)
     return rc;
 }
 
-/*  Step 4: no WAL file keeps a page of what was deleted. */
+/*  A checkpoint's answer: busy (a reader kept it from finishing). */
+static int
+s_checkpoint_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    *(bool *) arg = sqlite3_column_int (q, 0) != 0;
+    return 0;
+}
+
+/*  Step 4: no WAL file keeps a page of what was deleted.  A checkpoint a
+ *  reader (an operator's sqlite3) kept from finishing is a failure: the
+ *  destruction stays unfinished and is completed at the next run. */
 static int
 s_checkpoint (retainbox_t *self, kt_reason_t *reason)
 {
-    if (store_exec (self->db, "PRAGMA wal_checkpoint(TRUNCATE)", reason) != 0 ||
-        store_exec (keystore_db (self->keystore), "PRAGMA wal_checkpoint(TRUNCATE)", reason) != 0)
-        return -1;
+    sqlite3 *dbs[2] = {self->db, keystore_db (self->keystore)};
+    for (size_t i = 0; i < 2; i++) {
+        bool busy = false;
+        if (store_one (dbs[i], "PRAGMA wal_checkpoint(TRUNCATE)", NULL, s_checkpoint_row, &busy,
+                       i ? "truncate keystore.db's WAL" : "truncate node.db's WAL", reason) < 0)
+            return -1;
+        if (busy)
+            return kt_fail (reason,
+                            "the WAL of %s is held by a reader; the destruction is"
+                            " completed at the next retention run",
+                            i ? "keystore.db" : "node.db");
+    }
     return 0;
 }
 
@@ -442,7 +462,8 @@ s_complete (retainbox_t *self, const retain_boxes_t *boxes, const char *case_ref
             kt_reason_t *reason)
 {
     if (s_delete_rows (self, boxes, case_ref, reason) != 0 ||
-        s_publish_owed (self, case_ref, reason) != 0 || s_shred_owed (self, case_ref, reason) != 0)
+        s_publish_owed (self, case_ref, reason) != 0 ||
+        s_shred_owed (self, case_ref, reason) != 0 || s_checkpoint (self, reason) != 0)
         return -1;
     /*  Step 5: the tombstone, and the ties whose header is blank. */
     if (store_begin (self->db, reason) != 0)
@@ -453,9 +474,11 @@ s_complete (retainbox_t *self, const retain_boxes_t *boxes, const char *case_ref
         store_rollback (self->db);
         return -1;
     }
-    /*  After the last write about it, so the WAL holds none of its pages. */
-    if (s_checkpoint (self, reason) != 0)
-        return -1;
+    /*  The tombstone's own commit holds no personal data; its WAL frames
+     *  go too, but a reader in the way now changes nothing. */
+    kt_reason_t why;
+    if (s_checkpoint (self, &why) != 0)
+        kt_log (KT_LOG_WARN, "retention checkpoint_deferred reason=\"%s\"", why.text);
     kt_log (KT_LOG_INFO, "retention destroyed case_ref=%s", case_ref);
     return 0;
 }
@@ -483,7 +506,7 @@ retainbox_destroy_case (retainbox_t *self, const retain_boxes_t *boxes, const ch
 
 int
 retainbox_archive (retainbox_t *self, const retain_boxes_t *boxes, const char *case_ref,
-                   const ProtobufCBinaryData *ids, size_t n_ids, uint64_t now_ms,
+                   const ProtobufCBinaryData *ids, size_t n_ids, uint64_t last_ms, uint64_t now_ms,
                    kt_reason_t *reason)
 {
     /*  art. 13.2: only the kernpartijen may still consult archived data;
@@ -497,8 +520,21 @@ retainbox_archive (retainbox_t *self, const retain_boxes_t *boxes, const char *c
         return s_complete (self, boxes, case_ref, now_ms, reason);
     if (state == RETAIN_DESTROYED)
         return 0;
-    if (s_record (self, case_ref, RETAIN_ARCHIVED, ids, n_ids, now_ms, reason) != 0)
+    if (store_begin (self->db, reason) != 0)
         return -1;
+    /*  The federation's last processing, when the notice told it, counts
+     *  here too: this node's clock must not destroy the archive before
+     *  the uitvoerder's would. */
+    if (s_set_state (self, case_ref, RETAIN_ARCHIVED, now_ms, reason) != 0 ||
+        s_tie (self, case_ref, ids, n_ids, reason) != 0 ||
+        (last_ms &&
+         store_run (self->db, "UPDATE retain SET touched_ms=max(touched_ms, ?) WHERE case_ref=?",
+                    STORE_VALUES (STORE_INT (last_ms), STORE_TEXT (case_ref)),
+                    "record the subject's last processing", reason) < 0) ||
+        store_commit (self->db, reason) != 0) {
+        store_rollback (self->db);
+        return -1;
+    }
     if (state != RETAIN_ARCHIVED)
         kt_log (KT_LOG_INFO, "retention archived case_ref=%s", case_ref);
     return 0;
@@ -548,7 +584,7 @@ s_refs (retainbox_t *self, const char *sql, zlist_t **list_p, kt_reason_t *reaso
     if (!*list_p)
         return kt_fail (reason, "out of memory");
     zlist_autofree (*list_p);
-    return store_each_text (self->db, sql, STORE_VALUES (STORE_INT (0)), s_collect_ref, *list_p,
+    return store_each_text (self->db, sql, NULL, s_collect_ref, *list_p,
                             "list the subjects by retention state", reason);
 }
 
@@ -556,8 +592,7 @@ int
 retainbox_resume (retainbox_t *self, const retain_boxes_t *boxes, kt_reason_t *reason)
 {
     zlist_t *refs;
-    int rc = s_refs (self, "SELECT case_ref FROM retain WHERE state='destroying' AND ?1=0", &refs,
-                     reason);
+    int rc = s_refs (self, "SELECT case_ref FROM retain WHERE state='destroying'", &refs, reason);
     for (char *ref = zlist_first (refs); rc == 0 && ref; ref = zlist_next (refs)) {
         kt_log (KT_LOG_INFO, "retention resume case_ref=%s", ref);
         rc = s_complete (self, boxes, ref, kt_now_ms (), reason);
@@ -830,7 +865,7 @@ s_sweep (retainbox_t *self, const retain_boxes_t *boxes, kt_reason_t *reason)
     zlist_t *refs;
     int rc = s_refs (self,
                      "SELECT DISTINCT m.case_ref FROM retain_message m JOIN retain r"
-                     " USING (case_ref) WHERE r.state='destroyed' AND ?1=0",
+                     " USING (case_ref) WHERE r.state='destroyed'",
                      &refs, reason);
     for (char *ref = zlist_first (refs); rc == 0 && ref; ref = zlist_next (refs)) {
         if ((rc = store_begin (self->db, reason)) != 0)
@@ -860,7 +895,7 @@ retainbox_run (retainbox_t *self, const retain_boxes_t *boxes, const roster_t *r
         else if (!dry_run)
             rc = s->destroy
                      ? retainbox_destroy_case (self, boxes, s->case_ref, NULL, 0, now_ms, reason)
-                     : retainbox_archive (self, boxes, s->case_ref, NULL, 0, now_ms, reason);
+                     : retainbox_archive (self, boxes, s->case_ref, NULL, 0, 0, now_ms, reason);
     }
     free (d.steps);
     size_t expired = 0;

@@ -98,10 +98,12 @@ bool retainbox_message_hidden (retainbox_t *self, const uint8_t id[KT_ID_LEN]);
 /*  ---- applying a notice or the schedule ------------------------------
  *  ids: the node's own messages about case_ref the notice named. */
 
-/*  art. 13.2: archive case_ref (a destruction where archive_destroys). */
+/*  art. 13.2: archive case_ref (a destruction where archive_destroys).
+ *  last_ms: the subject's last processing in the federation when the
+ *  notice tells it (0: not known); it counts as processing here. */
 int retainbox_archive (retainbox_t *self, const retain_boxes_t *boxes, const char *case_ref,
-                       const ProtobufCBinaryData *ids, size_t n_ids, uint64_t now_ms,
-                       kt_reason_t *reason);
+                       const ProtobufCBinaryData *ids, size_t n_ids, uint64_t last_ms,
+                       uint64_t now_ms, kt_reason_t *reason);
 /*  art. 13.1, 13.3: destroy everything held about case_ref, as above. */
 int retainbox_destroy_case (retainbox_t *self, const retain_boxes_t *boxes, const char *case_ref,
                             const ProtobufCBinaryData *ids, size_t n_ids, uint64_t now_ms,

@@ -593,7 +593,7 @@ test_an_archived_subject_leaves_the_lists_and_stays_for_the_archive_read (void *
     ProtobufCBinaryData ids[1] = {{KT_ID_LEN, sig}};
     retain_boxes_t boxes = s_boxes (f);
     kt_reason_t r;
-    assert_int_equal (retainbox_archive (f->retainbox, &boxes, A, ids, 1, kt_now_ms (), &r), 0);
+    assert_int_equal (retainbox_archive (f->retainbox, &boxes, A, ids, 1, 0, kt_now_ms (), &r), 0);
     assert_int_equal (s_state (f, A), RETAIN_ARCHIVED);
     assert_true (retainbox_hidden (f->retainbox, A));
     assert_false (retainbox_gone (f->retainbox, A));
@@ -769,6 +769,58 @@ test_own_signals_no_notice_named_go_after_destroy_days (void **state)
     free (key.bytes);
 }
 
+/*  A WAL a reader holds cannot be truncated: the destruction stays
+ *  "destroying" (no confirmation) and the next run completes it. */
+static void
+test_a_reader_holding_the_wal_leaves_the_destruction_to_the_next_run (void **state)
+{
+    fixture_t *f = *state;
+    s_store_decision (f, "d-00000000000000a1", A, false, 1000);
+    char path[128];
+    kt_reason_t r;
+    snprintf (path, sizeof path, "%s/node.db", f->dir);
+    sqlite3 *reader = store_open (path, &r);
+    assert_non_null (reader);
+    assert_int_equal (store_exec (reader, "BEGIN; SELECT count(*) FROM retain;", &r), 0);
+    retain_boxes_t boxes = s_boxes (f);
+    assert_int_equal (retainbox_destroy_case (f->retainbox, &boxes, A, NULL, 0, kt_now_ms (), &r),
+                      -1);
+    assert_non_null (strstr (r.text, "reader"));
+    assert_int_equal (s_state (f, A), RETAIN_DESTROYING);
+    assert_int_equal (s_count (f->db, "SELECT count(*) FROM decision_in"), 0);
+    assert_int_equal (store_exec (reader, "COMMIT", &r), 0);
+    store_close (&reader);
+    assert_int_equal (
+        retainbox_run (f->retainbox, &boxes, &f->roster, kt_now_ms (), false, NULL, NULL, &r), 0);
+    assert_int_equal (s_state (f, A), RETAIN_DESTROYED);
+}
+
+/*  An archive notice tells the federation's last processing: the node's
+ *  own clock does not destroy before the uitvoerder's would. */
+static void
+test_the_federations_last_processing_holds_back_the_own_destruction (void **state)
+{
+    fixture_t *f = *state;
+    uint64_t received = 1000ULL * DAY_MS, federation = 2000ULL * DAY_MS;
+    s_store_decision (f, "d-00000000000000a1", A, true, received);
+    retain_boxes_t boxes = s_boxes (f);
+    kt_reason_t r;
+    assert_int_equal (retainbox_archive (f->retainbox, &boxes, A, NULL, 0, federation,
+                                         federation + 400 * DAY_MS, &r),
+                      0);
+    actions_t acts = {0};
+    uint64_t own = received + 1826 * DAY_MS + RETENTION_GRACE_MS;
+    assert_int_equal (
+        retainbox_run (f->retainbox, &boxes, &f->roster, own, false, s_action, &acts, &r), 0);
+    assert_int_equal (acts.n, 0);
+    assert_int_equal (s_state (f, A), RETAIN_ARCHIVED);
+    uint64_t due = federation + 1826 * DAY_MS + RETENTION_GRACE_MS;
+    assert_int_equal (
+        retainbox_run (f->retainbox, &boxes, &f->roster, due, false, s_action, &acts, &r), 0);
+    assert_int_equal (acts.n, 1);
+    assert_int_equal (s_state (f, A), RETAIN_DESTROYED);
+}
+
 /*  art. 13.2: at a casuspartij an archive is a destruction. */
 static void
 test_an_archive_at_a_casuspartij_destroys (void **state)
@@ -777,7 +829,7 @@ test_an_archive_at_a_casuspartij_destroys (void **state)
     s_store_case (f, A);
     retain_boxes_t boxes = s_boxes (f);
     kt_reason_t r;
-    assert_int_equal (retainbox_archive (f->retainbox, &boxes, A, NULL, 0, kt_now_ms (), &r), 0);
+    assert_int_equal (retainbox_archive (f->retainbox, &boxes, A, NULL, 0, 0, kt_now_ms (), &r), 0);
     assert_int_equal (s_state (f, A), RETAIN_DESTROYED);
     Keten__CasePlan *p = NULL;
     assert_int_equal (casebox_plan (f->casebox, A, 0, &p, &r), -1);
@@ -812,6 +864,12 @@ main (void)
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_own_signals_no_notice_named_go_after_destroy_days,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_a_reader_holding_the_wal_leaves_the_destruction_to_the_next_run, s_setup,
+            s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_the_federations_last_processing_holds_back_the_own_destruction, s_setup,
+            s_teardown),
         cmocka_unit_test_setup_teardown (test_an_archive_at_a_casuspartij_destroys,
                                          s_setup_casuspartij, s_teardown),
     };
