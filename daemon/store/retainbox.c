@@ -574,7 +574,8 @@ retainbox_reopen (retainbox_t *self, const char *case_ref, uint64_t now_ms, kt_r
 static int
 s_collect_ref (void *arg, const char *text, kt_reason_t *reason)
 {
-    return zlist_append (arg, strdup (text)) == 0 ? 0 : kt_fail (reason, "out of memory");
+    /*  The lists autofree: zlist_append keeps its own copy. */
+    return zlist_append (arg, (void *) text) == 0 ? 0 : kt_fail (reason, "out of memory");
 }
 
 static int
