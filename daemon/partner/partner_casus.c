@@ -103,9 +103,9 @@ partner_on_plan (node_t *self, node_message_t *m)
     kt_reason_t reason;
     int rc = -1;
     bool refused = true;
-    if (plan_check (p, &reason) == 0 && s_gone (self, m, "plan", p->case_ref))
-        return;
     if (plan_check (p, &reason) == 0) {
+        if (s_gone (self, m, "plan", p->case_ref))
+            return;
         refused = false;
         rc = casebox_store_plan (partner_of (self)->casebox, p, &reason);
         if (rc == 0)
@@ -126,9 +126,9 @@ partner_on_closure (node_t *self, node_message_t *m)
     kt_reason_t reason;
     int rc = -1;
     bool refused = true;
-    if (s_check_closure (c, is_extern, &reason) == 0 && s_gone (self, m, "closure", c->case_ref))
-        return;
     if (s_check_closure (c, is_extern, &reason) == 0) {
+        if (s_gone (self, m, "closure", c->case_ref))
+            return;
         refused = false;
         /*  art. 10.5, at the receiving side too: an externe casuspartner
          *  keeps no advice, whatever was sent. */
@@ -154,9 +154,9 @@ partner_on_disclosure (node_t *self, node_message_t *m)
     kt_reason_t reason;
     int rc = -1;
     bool refused = true;
-    if (s_check_disclosure (d, &reason) == 0 && s_gone (self, m, "disclosure", d->case_ref))
-        return;
     if (s_check_disclosure (d, &reason) == 0) {
+        if (s_gone (self, m, "disclosure", d->case_ref))
+            return;
         refused = false;
         rc = casebox_store_disclosure (partner_of (self)->casebox, m->opened.id, d, &reason);
         if (rc == 0)

@@ -550,17 +550,14 @@ retainbox_reopen (retainbox_t *self, const char *case_ref, uint64_t now_ms, kt_r
         return kt_fail (reason, "%.24s is destroyed at this node; nothing can come back", case_ref);
     if (store_begin (self->db, reason) != 0)
         return -1;
-    /*  art. 13.4: the clock starts again; the own messages' ties go, so
-     *  the signals show again. */
+    /*  art. 13.4: the clock starts again.  The own messages stay tied to
+     *  the subject (they go with it), and show again with it. */
     if (store_run (self->db,
                    "INSERT INTO retain (case_ref, state, since_ms, touched_ms)"
                    " VALUES (?1, 'active', ?2, ?2) ON CONFLICT (case_ref)"
                    " DO UPDATE SET state='active', since_ms=?2, touched_ms=?2",
                    STORE_VALUES (STORE_TEXT (case_ref), STORE_INT (now_ms)),
                    "record the subject reopened", reason) < 0 ||
-        store_run (self->db, "DELETE FROM retain_message WHERE case_ref=?",
-                   STORE_VALUES (STORE_TEXT (case_ref)), "untie the subject's messages",
-                   reason) < 0 ||
         store_commit (self->db, reason) != 0) {
         store_rollback (self->db);
         return -1;

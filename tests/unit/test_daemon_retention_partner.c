@@ -634,6 +634,15 @@ test_an_archived_subject_leaves_the_lists_and_stays_for_the_archive_read (void *
     cases = partner_json_cases (f->casebox, f->retainbox, &r);
     assert_int_equal (json_array_size (cases), 1);
     json_decref (cases);
+    signals = partner_json_signals (f->signalbox, f->outbox, f->retainbox, 100, &r);
+    assert_int_equal (json_array_size (signals), 1);
+    json_decref (signals);
+    /*  The signal stays tied to its subject: it goes when the subject
+     *  goes, not on the untied signals' own clock. */
+    retain_boxes_t again = s_boxes (f);
+    assert_int_equal (retainbox_destroy_case (f->retainbox, &again, A, NULL, 0, kt_now_ms (), &r),
+                      0);
+    assert_int_equal (s_count (f->db, "SELECT count(*) FROM signal"), 0);
 }
 
 static void
