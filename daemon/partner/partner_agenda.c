@@ -70,6 +70,17 @@ s_write_ics (node_t *self, const Keten__WeegploegAgenda *a, char *path, size_t s
     path[0] = '\0';
     if (!*self->config.ics_dir)
         return 0;
+    /*  art. 13.2: an archived subject is on no agenda, the calendar's
+     *  included (a shallow copy without its items). */
+    partner_t *p = partner_of (self);
+    Keten__AgendaItem *shown[64];
+    Keten__WeegploegAgenda copy = *a;
+    copy.items = shown;
+    copy.n_items = 0;
+    for (size_t i = 0; i < a->n_items && i < 64; i++)
+        if (!p->retainbox || !retainbox_hidden (p->retainbox, a->items[i]->case_ref))
+            shown[copy.n_items++] = a->items[i];
+    a = &copy;
     size_t len = 0;
     char *ics = ics_format (a, keyring_roster (self->keyring)->federation, self->config.id,
                             self->config.ics_personal_data != 0, &len);

@@ -143,7 +143,7 @@ partner_on_retention (node_t *self, node_message_t *m)
             return;
         }
         if (rc == 0)
-            rc = retainbox_reopen (p->retainbox, n->case_ref, now, &reason);
+            rc = retainbox_reopen (p->retainbox, &boxes, n->case_ref, now, &reason);
         break;
     }
     default: /* the policy's checker lets no other action through */

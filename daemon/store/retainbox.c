@@ -226,6 +226,8 @@ typedef struct {
     const char *case_ref;
 } strip_t;
 
+static int s_owe_meeting (void *arg, const char *meeting_id, kt_reason_t *reason);
+
 static int
 s_stripped (void *arg, const char *meeting_id, const uint8_t old_key_id[KEYSTORE_ID_LEN],
             kt_reason_t *reason)
@@ -233,11 +235,30 @@ s_stripped (void *arg, const char *meeting_id, const uint8_t old_key_id[KEYSTORE
     strip_t *s = arg;
     if (s_owe_shred (s->self, s->case_ref, old_key_id, reason) != 0)
         return -1;
+    return s_owe_meeting (s, meeting_id, reason);
+}
+
+/*  The calendar files of every meeting naming case_ref, owed (inside the
+ *  caller's transaction): an archive or a reopen changes what they show. */
+static int
+s_owe_meeting (void *arg, const char *meeting_id, kt_reason_t *reason)
+{
+    strip_t *s = arg;
     return store_run (s->self->db,
                       "INSERT OR IGNORE INTO retain_meeting (case_ref, meeting_id) VALUES (?,?)",
                       STORE_VALUES (STORE_TEXT (s->case_ref), STORE_TEXT (meeting_id)),
                       "record a calendar file to write again", reason) < 0
                ? -1
+               : 0;
+}
+
+static int
+s_owe_meetings (retainbox_t *self, const retain_boxes_t *boxes, const char *case_ref,
+                kt_reason_t *reason)
+{
+    strip_t s = {self, case_ref};
+    return boxes->agendabox
+               ? agendabox_meetings_of (boxes->agendabox, case_ref, s_owe_meeting, &s, reason)
                : 0;
 }
 
@@ -527,6 +548,7 @@ retainbox_archive (retainbox_t *self, const retain_boxes_t *boxes, const char *c
      *  the uitvoerder's would. */
     if (s_set_state (self, case_ref, RETAIN_ARCHIVED, now_ms, reason) != 0 ||
         s_tie (self, case_ref, ids, n_ids, reason) != 0 ||
+        s_owe_meetings (self, boxes, case_ref, reason) != 0 ||
         (last_ms &&
          store_run (self->db, "UPDATE retain SET touched_ms=max(touched_ms, ?) WHERE case_ref=?",
                     STORE_VALUES (STORE_INT (last_ms), STORE_TEXT (case_ref)),
@@ -537,11 +559,13 @@ retainbox_archive (retainbox_t *self, const retain_boxes_t *boxes, const char *c
     }
     if (state != RETAIN_ARCHIVED)
         kt_log (KT_LOG_INFO, "retention archived case_ref=%s", case_ref);
-    return 0;
+    /*  The calendar files no longer show the subject. */
+    return s_publish_owed (self, case_ref, reason);
 }
 
 int
-retainbox_reopen (retainbox_t *self, const char *case_ref, uint64_t now_ms, kt_reason_t *reason)
+retainbox_reopen (retainbox_t *self, const retain_boxes_t *boxes, const char *case_ref,
+                  uint64_t now_ms, kt_reason_t *reason)
 {
     retain_state_t state;
     if (retainbox_state (self, case_ref, &state, reason) != 0)
@@ -558,12 +582,14 @@ retainbox_reopen (retainbox_t *self, const char *case_ref, uint64_t now_ms, kt_r
                    " DO UPDATE SET state='active', since_ms=?2, touched_ms=?2",
                    STORE_VALUES (STORE_TEXT (case_ref), STORE_INT (now_ms)),
                    "record the subject reopened", reason) < 0 ||
+        s_owe_meetings (self, boxes, case_ref, reason) != 0 ||
         store_commit (self->db, reason) != 0) {
         store_rollback (self->db);
         return -1;
     }
     kt_log (KT_LOG_INFO, "retention reopened case_ref=%s", case_ref);
-    return 0;
+    /*  The calendar files show the subject again. */
+    return s_publish_owed (self, case_ref, reason);
 }
 
 /*  Texts of column 0 (case_refs, meeting ids), collected: their rows
@@ -595,6 +621,12 @@ retainbox_resume (retainbox_t *self, const retain_boxes_t *boxes, kt_reason_t *r
         kt_log (KT_LOG_INFO, "retention resume case_ref=%s", ref);
         rc = s_complete (self, boxes, ref, kt_now_ms (), reason);
     }
+    zlist_destroy (&refs);
+    /*  Calendar files an archive or a reopen still owes. */
+    if (rc == 0)
+        rc = s_refs (self, "SELECT DISTINCT case_ref FROM retain_meeting", &refs, reason);
+    for (char *ref = rc == 0 ? zlist_first (refs) : NULL; rc == 0 && ref; ref = zlist_next (refs))
+        rc = s_publish_owed (self, ref, reason);
     zlist_destroy (&refs);
     return rc;
 }

@@ -64,9 +64,10 @@ typedef struct {
     outbox_t *outbox;
 } retain_boxes_t;
 
-/*  Write the calendar file of a meeting whose agenda lost a subject again
- *  (from the stored agenda): 0, or -1 with reason, which leaves the
- *  destruction unfinished (resumed later). */
+/*  Write the calendar file of a meeting again, from its stored agenda
+ *  without the subjects hidden now: after a destruction took a subject
+ *  out, an archive hid one or a reopen brought one back.  0, or -1 with
+ *  reason, which leaves the step owed (resumed later). */
 typedef int (retain_publish_fn) (void *arg, const char *meeting_id, kt_reason_t *reason);
 
 /*  db and keystore are borrowed (node.db, the node's keystore).
@@ -110,9 +111,10 @@ int retainbox_destroy_case (retainbox_t *self, const retain_boxes_t *boxes, cons
                             kt_reason_t *reason);
 /*  art. 13.4: case_ref active again, its clock restarted at now_ms.  -1
  *  with reason when it is destroyed here (nothing can come back). */
-int retainbox_reopen (retainbox_t *self, const char *case_ref, uint64_t now_ms,
-                      kt_reason_t *reason);
-/*  Complete every destruction a crash interrupted. */
+int retainbox_reopen (retainbox_t *self, const retain_boxes_t *boxes, const char *case_ref,
+                      uint64_t now_ms, kt_reason_t *reason);
+/*  Complete every destruction a crash interrupted, and write the calendar
+ *  files an archive or a reopen still owes. */
 int retainbox_resume (retainbox_t *self, const retain_boxes_t *boxes, kt_reason_t *reason);
 
 /*  ---- the schedule ----------------------------------------------------- */
