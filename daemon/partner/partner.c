@@ -603,6 +603,7 @@ static const node_command_t s_commands[] = {
     {"retention.run", NULL, partner_retention_run, NULL},
     {"retention.reopen", NULL, partner_retention_reopen, NULL},
     {"retention.read", NULL, partner_retention_read, NULL},
+    {"retention.*", NULL, NULL, "unknown retention command"},
     {"incident.*", NULL, NULL, "the incident register is kept by the uitvoerder (art. 15.2g)"},
 };
 
