@@ -11,7 +11,6 @@
 #include "render.h"
 
 #include "ics.h"
-#include "items.h"
 #include "policy.h"
 
 #include <errno.h>
