@@ -226,20 +226,8 @@ typedef struct {
     const char *case_ref;
 } strip_t;
 
-static int s_owe_meeting (void *arg, const char *meeting_id, kt_reason_t *reason);
-
-static int
-s_stripped (void *arg, const char *meeting_id, const uint8_t old_key_id[KEYSTORE_ID_LEN],
-            kt_reason_t *reason)
-{
-    strip_t *s = arg;
-    if (s_owe_shred (s->self, s->case_ref, old_key_id, reason) != 0)
-        return -1;
-    return s_owe_meeting (s, meeting_id, reason);
-}
-
-/*  The calendar files of every meeting naming case_ref, owed (inside the
- *  caller's transaction): an archive or a reopen changes what they show. */
+/*  A meeting's calendar file, owed (inside the caller's transaction):
+ *  written again once that transaction committed. */
 static int
 s_owe_meeting (void *arg, const char *meeting_id, kt_reason_t *reason)
 {
@@ -252,6 +240,19 @@ s_owe_meeting (void *arg, const char *meeting_id, kt_reason_t *reason)
                : 0;
 }
 
+/*  agendabox_strip's callback: the old key and the calendar file, owed. */
+static int
+s_stripped (void *arg, const char *meeting_id, const uint8_t old_key_id[KEYSTORE_ID_LEN],
+            kt_reason_t *reason)
+{
+    strip_t *s = arg;
+    if (s_owe_shred (s->self, s->case_ref, old_key_id, reason) != 0)
+        return -1;
+    return s_owe_meeting (s, meeting_id, reason);
+}
+
+/*  The calendar files of every meeting naming case_ref, owed: an archive
+ *  or a reopen changes what they show. */
 static int
 s_owe_meetings (retainbox_t *self, const retain_boxes_t *boxes, const char *case_ref,
                 kt_reason_t *reason)
