@@ -65,6 +65,9 @@ s_start (node_t *self, kt_reason_t *reason)
             return -1;
         zloop_timer (self->loop, self->config.spool_poll_ms, 0, partner_on_spool, self);
     }
+    /*  art. 13: after the stores are open, before anything is served. */
+    if (partner_retention_start (self, reason) != 0)
+        return -1;
     /*  The last receipt survives restarts: status shows it from the file. */
     outbox_receipt_t last;
     int found = outbox_last_delivered (p->outbox, &last, reason);
@@ -102,6 +105,7 @@ s_stop (node_t *self)
     p->n_pending = 0;
     spool_retain_destroy (&p->retain);
     spool_destroy (&p->spool);
+    partner_retention_stop (self);
     partner_agenda_stop (self);
     partner_casus_stop (self);
     partner_log_stop (self);
@@ -517,6 +521,7 @@ s_status (node_t *self, json_t *r)
     s_link_status (self, r);
     if (p->retain)
         json_object_set_new (r, "spool", s_spool_status (p->retain));
+    json_object_set_new (r, "retention", partner_retention_summary (self));
 }
 
 static json_t *
@@ -549,9 +554,10 @@ s_signal_list (node_t *self, const api_caller_t *caller, const char *cmd, json_t
     (void) cmd;
     partner_t *p = partner_of (self);
     kt_reason_t reason;
-    node_reply_signals (self, caller,
-                        partner_json_signals (p->signalbox, p->outbox, node_limit (args), &reason),
-                        &reason);
+    node_reply_signals (
+        self, caller,
+        partner_json_signals (p->signalbox, p->outbox, p->retainbox, node_limit (args), &reason),
+        &reason);
 }
 
 /*  log.verify and log.checkpoints: what this member's witness verified. */
@@ -591,6 +597,13 @@ static const node_command_t s_commands[] = {
     {"log.checkpoints", NULL, s_log_witness, NULL},
     {"roster.change", NULL, NULL, "the uitvoerder changes the roster (art. 15.2c)"},
     {"incident.report", NULL, partner_incident_report, NULL},
+    /*  art. 13: the node's own schedule; reopen and the archive read at a
+     *  kernpartij (the handlers refuse them elsewhere). */
+    {"retention.status", NULL, partner_retention_status, NULL},
+    {"retention.run", NULL, partner_retention_run, NULL},
+    {"retention.reopen", NULL, partner_retention_reopen, NULL},
+    {"retention.read", NULL, partner_retention_read, NULL},
+    {"retention.*", NULL, NULL, "unknown retention command"},
     {"incident.*", NULL, NULL, "the incident register is kept by the uitvoerder (art. 15.2g)"},
 };
 
@@ -607,6 +620,7 @@ static const node_handler_t s_handlers[] = {
     {KETEN__MESSAGE_TYPE__PLAN, "plan", partner_on_plan},
     {KETEN__MESSAGE_TYPE__CLOSURE, "closure", partner_on_closure},
     {KETEN__MESSAGE_TYPE__DISCLOSURE_CONSENT, "disclosure", partner_on_disclosure},
+    {KETEN__MESSAGE_TYPE__RETENTION_NOTICE, "retention notice", partner_on_retention},
 };
 
 const node_role_t partner_role = {

@@ -12,6 +12,7 @@
 #include "decisionbox.h"
 #include "hook.h"
 #include "outbox.h"
+#include "retainbox.h"
 #include "signalbox.h"
 #include "spool.h"
 #include "spool_retain.h"
@@ -38,6 +39,7 @@ typedef struct {
     hook_t *hook;               /* agenda/hook, if configured */
     decisionbox_t *decisionbox; /* weegploeg decisions received (kernpartij) */
     casebox_t *casebox;         /* cases this partner takes part in */
+    retainbox_t *retainbox;     /* art. 13: archived and destroyed subjects */
     witness_t *witness;         /* checks the uitvoerder's log */
     outbox_t *outbox;
     /*  The ACCESS_NOTICE partner_access_notice put in the outbox, made due
@@ -113,6 +115,35 @@ void partner_plan_progress (node_t *self, const api_caller_t *caller, const char
 void partner_case_show (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
 void partner_case_elsewhere (node_t *self, const api_caller_t *caller, const char *cmd,
                              json_t *args);
+
+/*  The answer to a list or show of an archived subject (art. 13.2). */
+#define PARTNER_ARCHIVED                                                                           \
+    "archived (art. 13.2): a kernpartij reads it with keten retention read, or orders it back "    \
+    "with keten retention reopen"
+
+/*  Retention, art. 13 (partner_retention.c): the node's own schedule at
+ *  start and hourly, the uitvoerder's notices, the API. */
+int partner_retention_start (node_t *self, kt_reason_t *reason);
+void partner_retention_stop (node_t *self);
+/*  The stores as retainbox takes them. */
+retain_boxes_t partner_retention_boxes (node_t *self);
+/*  Whether case_ref is destroyed (or being destroyed) here: a late copy
+ *  about it is dropped and accepted. */
+bool partner_retention_gone (node_t *self, const char *case_ref);
+void partner_on_retention (node_t *self, node_message_t *m);
+void partner_retention_status (node_t *self, const api_caller_t *caller, const char *cmd,
+                               json_t *args);
+void partner_retention_run (node_t *self, const api_caller_t *caller, const char *cmd,
+                            json_t *args);
+void partner_retention_reopen (node_t *self, const api_caller_t *caller, const char *cmd,
+                               json_t *args);
+void partner_retention_read (node_t *self, const api_caller_t *caller, const char *cmd,
+                             json_t *args);
+/*  The role status's "retention": {warnings, due, unconfirmed}. */
+json_t *partner_retention_summary (node_t *self);
+/*  Write a meeting's calendar file again from its stored agenda, and run
+ *  the hook (partner_agenda.c): 0, or -1 with reason. */
+int partner_agenda_publish (node_t *self, const char *meeting_id, kt_reason_t *reason);
 
 /*  The log on the wire (partner_log.c). */
 int partner_log_start (node_t *self, kt_reason_t *reason);

@@ -11,7 +11,6 @@
 #include "render.h"
 
 #include "ics.h"
-#include "items.h"
 #include "policy.h"
 
 #include <errno.h>
@@ -61,29 +60,76 @@ partner_agenda_stop (node_t *self)
     decisionbox_destroy (&p->decisionbox);
 }
 
+/*  Write MEETING.ics (when agenda/ics-dir is set) into path ("" when
+ *  none is written): 0, or -1 with reason. */
+static int
+s_write_ics (node_t *self, const Keten__WeegploegAgenda *a, char *path, size_t size,
+             kt_reason_t *reason)
+{
+    path[0] = '\0';
+    if (!*self->config.ics_dir)
+        return 0;
+    /*  art. 13.2: an archived subject is on no agenda, the calendar's
+     *  included (a shallow copy without its items). */
+    partner_t *p = partner_of (self);
+    Keten__AgendaItem *shown[64];
+    Keten__WeegploegAgenda copy = *a;
+    copy.items = shown;
+    copy.n_items = 0;
+    for (size_t i = 0; i < a->n_items && i < 64; i++)
+        if (!p->retainbox || !retainbox_hidden (p->retainbox, a->items[i]->case_ref))
+            shown[copy.n_items++] = a->items[i];
+    a = &copy;
+    size_t len = 0;
+    char *ics = ics_format (a, keyring_roster (self->keyring)->federation, self->config.id,
+                            self->config.ics_personal_data != 0, &len);
+    snprintf (path, size, "%s/%s.ics", self->config.ics_dir, a->meeting_id);
+    int rc =
+        !ics ? kt_fail (reason, "out of memory") : kt_write_file (path, ics, len, 0640, reason);
+    free (ics);
+    if (rc != 0)
+        path[0] = '\0';
+    return rc;
+}
+
+static void
+s_hook (node_t *self, const char *event, const char *meeting_id, const char *path)
+{
+    partner_t *p = partner_of (self);
+    kt_reason_t reason;
+    if (p->hook && hook_run (p->hook, event, meeting_id, path, &reason) != 0)
+        kt_log (KT_LOG_ERROR, "agenda hook_failed meeting=%s reason=\"%s\"", meeting_id,
+                reason.text);
+}
+
 /*  Write MEETING.ics and run the hook.  Failures are logged, not fatal:
  *  the agenda is stored and `keten agenda list` shows it. */
 static void
 s_publish (node_t *self, const Keten__WeegploegAgenda *a, agenda_event_t event)
 {
-    partner_t *p = partner_of (self);
-    char path[PATH_MAX + 64] = "";
+    char path[PATH_MAX + 64];
     kt_reason_t reason;
-    if (*self->config.ics_dir) {
-        size_t len = 0;
-        char *ics = ics_format (a, keyring_roster (self->keyring)->federation, self->config.id,
-                                self->config.ics_personal_data != 0, &len);
-        snprintf (path, sizeof path, "%s/%s.ics", self->config.ics_dir, a->meeting_id);
-        if (!ics || kt_write_file (path, ics, len, 0640, &reason) != 0) {
-            kt_log (KT_LOG_ERROR, "agenda ics_failed meeting=%s reason=\"%s\"", a->meeting_id,
-                    ics ? reason.text : "out of memory");
-            path[0] = '\0';
-        }
-        free (ics);
-    }
-    if (p->hook && hook_run (p->hook, agenda_event_name (event), a->meeting_id, path, &reason) != 0)
-        kt_log (KT_LOG_ERROR, "agenda hook_failed meeting=%s reason=\"%s\"", a->meeting_id,
+    if (s_write_ics (self, a, path, sizeof path, &reason) != 0)
+        kt_log (KT_LOG_ERROR, "agenda ics_failed meeting=%s reason=\"%s\"", a->meeting_id,
                 reason.text);
+    s_hook (self, agenda_event_name (event), a->meeting_id, path);
+}
+
+int
+partner_agenda_publish (node_t *self, const char *meeting_id, kt_reason_t *reason)
+{
+    partner_t *p = partner_of (self);
+    Keten__WeegploegAgenda *a = NULL;
+    char path[PATH_MAX + 64];
+    if (!p->agendabox || agendabox_get (p->agendabox, meeting_id, &a, reason) != 0)
+        return p->agendabox ? -1 : 0;
+    /*  The file must follow (it may name the subject); the hook is told
+     *  as of any update, and its failure is only logged. */
+    int rc = s_write_ics (self, a, path, sizeof path, reason);
+    if (rc == 0)
+        s_hook (self, agenda_event_name (AGENDA_UPDATED), meeting_id, path);
+    keten__weegploeg_agenda__free_unpacked (a, NULL);
+    return rc;
 }
 
 void
@@ -111,6 +157,14 @@ partner_on_agenda (node_t *self, node_message_t *m)
         partner_receipt (self, opened->id, false, why);
         return;
     }
+    /*  art. 13: a subject destroyed here does not come back with a late
+     *  copy; the rest of the agenda is kept (a shallow copy without its
+     *  items; the body is freed as it was decoded). */
+    Keten__AgendaItem *kept[64];
+    Keten__WeegploegAgenda copy = *a;
+    copy.items = kept;
+    copy.n_items = retainbox_keep_items (p->retainbox, a, kept);
+    a = &copy;
     agenda_event_t event;
     if (agendabox_store (p->agendabox, opened->id, a, kt_now_ms (), &event, &reason) != 0) {
         /*  No receipt: the uitvoerder offers it again. */
@@ -138,40 +192,9 @@ partner_agenda_list (node_t *self, const api_caller_t *caller, const char *cmd, 
     /*  A node without an agenda table has received none. */
     kt_reason_t reason;
     render_reply (self->api, caller, "meetings",
-                  p->agendabox ? partner_json_agendas (p->agendabox, limit, &reason)
+                  p->agendabox ? partner_json_agendas (p->agendabox, p->retainbox, limit, &reason)
                                : json_array (),
                   &reason);
-}
-
-static json_t *
-s_item_json (const Keten__AgendaItem *it)
-{
-    json_t *signals = json_array ();
-    for (size_t j = 0; j < it->n_signals; j++) {
-        const Keten__AgendaSignal *g = it->signals[j];
-        json_t *items = items_to_json (g->items, g->n_items);
-        for (size_t k = 0; items && k < g->n_items; k++) {
-            char label[128];
-            json_object_set_new (json_array_get (items, k), "label",
-                                 json_string (items_label (g->items[k], label, sizeof label)));
-        }
-        json_array_append_new (
-            signals,
-            json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:o*}", "sender", g->sender,
-                       "category", g->category, "observed_on", g->observed_on, "source_kind",
-                       g->source_kind, "description", g->description, "wpg_basis",
-                       g->wpg_basis == KETEN__WPG_BASIS__WPG_ART_9_10   ? "art-9-10"
-                       : g->wpg_basis == KETEN__WPG_BASIS__WPG_ART_8_13 ? "art-8-13"
-                                                                        : "",
-                       "special_category", g->special_category, "criminal_data", g->criminal_data,
-                       "items", items));
-    }
-    const Keten__Subject *s = it->subject;
-    if (!s) /* a casusoverleg item for an externe casuspartner (art. 10.5) */
-        return json_pack ("{s:s, s:o}", "case_ref", it->case_ref, "signals", signals);
-    return json_pack ("{s:s, s:{s:s, s:s, s:s, s:s}, s:o}", "case_ref", it->case_ref, "subject",
-                      "name", s->name, "birth_date", s->birth_date, "address", s->address,
-                      "municipality", s->municipality, "signals", signals);
 }
 
 void
@@ -196,19 +219,25 @@ partner_agenda_show (node_t *self, const api_caller_t *caller, const char *cmd, 
         apiserver_reply_error (self->api, caller, reason.text);
         return;
     }
-    /*  art. 15.2e: record the read before anything is shown. */
+    /*  art. 13.2: an archived subject's item is not shown (retention.read
+     *  at a kernpartij is); a meeting of archived subjects only still
+     *  shows its time and place.  art. 15.2e: record the read before
+     *  anything is shown. */
     const char *refs[64];
+    bool shown[64] = {false};
     size_t n = 0;
-    for (size_t i = 0; i < a->n_items && n < 64; i++)
-        refs[n++] = a->items[i]->case_ref;
+    for (size_t i = 0; i < a->n_items && i < 64; i++)
+        if ((shown[i] = !retainbox_hidden (p->retainbox, a->items[i]->case_ref)))
+            refs[n++] = a->items[i]->case_ref;
     if (n > 0 && node_record_access (self, caller, "agenda.show", refs, n, &reason) != 0) {
         keten__weegploeg_agenda__free_unpacked (a, NULL);
         apiserver_reply_error (self->api, caller, reason.text);
         return;
     }
     json_t *items = json_array ();
-    for (size_t i = 0; i < a->n_items; i++)
-        json_array_append_new (items, s_item_json (a->items[i]));
+    for (size_t i = 0; i < a->n_items && i < 64; i++)
+        if (shown[i])
+            json_array_append_new (items, partner_json_agenda_item (a->items[i]));
     apiserver_reply_ok (
         self->api, caller,
         json_pack ("{s:s, s:s, s:I, s:b, s:s, s:i, s:s, s:o}", "meeting_id", a->meeting_id, "kind",
@@ -232,6 +261,13 @@ partner_on_decision (node_t *self, node_message_t *m)
         const char *why = !p->decisionbox ? "this node takes no weegploeg decisions" : reason.text;
         kt_log (KT_LOG_WARN, "decision refused id=%s reason=\"%s\"", hex, why);
         partner_receipt (self, opened->id, false, why);
+        return;
+    }
+    if (partner_retention_gone (self, d->case_ref)) {
+        /*  art. 13: accepted, so the uitvoerder does not offer it again. */
+        kt_log (KT_LOG_INFO, "retention dropped_late what=decision id=%s case_ref=%s", hex,
+                d->case_ref);
+        partner_receipt (self, opened->id, true, NULL);
         return;
     }
     if (decisionbox_store (p->decisionbox, d, kt_now_ms (), &reason) != 0) {
@@ -264,7 +300,9 @@ partner_decision_list (node_t *self, const api_caller_t *caller, const char *cmd
         return;
     kt_reason_t reason;
     render_reply (self->api, caller, "decisions",
-                  partner_json_decisions (partner_of (self)->decisionbox, 100, &reason), &reason);
+                  partner_json_decisions (partner_of (self)->decisionbox,
+                                          partner_of (self)->retainbox, 100, &reason),
+                  &reason);
 }
 
 void
@@ -284,6 +322,13 @@ partner_decision_show (node_t *self, const api_caller_t *caller, const char *cmd
         apiserver_reply_error (self->api, caller, reason.text);
         return;
     }
+    /*  art. 13.2: an archived subject's decision is read with
+     *  retention.read only. */
+    if (retainbox_hidden (partner_of (self)->retainbox, d->case_ref)) {
+        keten__weegploeg_decision__free_unpacked (d, NULL);
+        apiserver_reply_error (self->api, caller, PARTNER_ARCHIVED);
+        return;
+    }
     /*  art. 15.2e: the analysis is personal data; record the read first. */
     const char *ref = d->case_ref;
     if (node_record_access (self, caller, "decision.show", &ref, 1, &reason) != 0) {
@@ -291,18 +336,6 @@ partner_decision_show (node_t *self, const api_caller_t *caller, const char *cmd
         apiserver_reply_error (self->api, caller, reason.text);
         return;
     }
-    json_t *criteria = json_array (), *parties = json_array ();
-    for (size_t i = 0; i < d->n_criteria; i++)
-        json_array_append_new (criteria, json_string (d->criteria[i]));
-    for (size_t i = 0; i < d->n_parties; i++)
-        json_array_append_new (parties, json_string (d->parties[i]));
-    apiserver_reply_ok (
-        self->api, caller,
-        json_pack ("{s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:I}", "decision_id", d->decision_id,
-                   "case_ref", d->case_ref, "outcome",
-                   d->outcome == KETEN__DECISION_OUTCOME__AGENDEREN ? "agenderen"
-                                                                    : "niet-agenderen",
-                   "referentiekader", d->referentiekader, "criteria", criteria, "analysis",
-                   d->analysis, "parties", parties, "decided_ms", (json_int_t) d->decided_ms));
+    apiserver_reply_ok (self->api, caller, partner_json_decision (d));
     keten__weegploeg_decision__free_unpacked (d, NULL);
 }

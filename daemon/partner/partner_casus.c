@@ -80,6 +80,20 @@ s_answer (node_t *self, const node_message_t *m, const char *what, int rc, bool 
         kt_log (KT_LOG_ERROR, "%s store_failed id=%s reason=\"%s\"", what, m->hex, why);
 }
 
+/*  art. 13: a copy about a subject destroyed here is dropped, not kept,
+ *  and accepted, so the uitvoerder does not offer it again.  True when
+ *  it was (the receipt is on its way). */
+static bool
+s_gone (node_t *self, const node_message_t *m, const char *what, const char *case_ref)
+{
+    if (!partner_retention_gone (self, case_ref))
+        return false;
+    kt_log (KT_LOG_INFO, "retention dropped_late what=%s id=%s case_ref=%s", what, m->hex,
+            case_ref);
+    partner_receipt (self, m->opened.id, true, NULL);
+    return true;
+}
+
 /*  art. 10.5: every version of the plan van aanpak of a case it takes
  *  part in. */
 void
@@ -90,6 +104,8 @@ partner_on_plan (node_t *self, node_message_t *m)
     int rc = -1;
     bool refused = true;
     if (plan_check (p, &reason) == 0) {
+        if (s_gone (self, m, "plan", p->case_ref))
+            return;
         refused = false;
         rc = casebox_store_plan (partner_of (self)->casebox, p, &reason);
         if (rc == 0)
@@ -111,6 +127,8 @@ partner_on_closure (node_t *self, node_message_t *m)
     int rc = -1;
     bool refused = true;
     if (s_check_closure (c, is_extern, &reason) == 0) {
+        if (s_gone (self, m, "closure", c->case_ref))
+            return;
         refused = false;
         /*  art. 10.5, at the receiving side too: an externe casuspartner
          *  keeps no advice, whatever was sent. */
@@ -137,6 +155,8 @@ partner_on_disclosure (node_t *self, node_message_t *m)
     int rc = -1;
     bool refused = true;
     if (s_check_disclosure (d, &reason) == 0) {
+        if (s_gone (self, m, "disclosure", d->case_ref))
+            return;
         refused = false;
         rc = casebox_store_disclosure (partner_of (self)->casebox, m->opened.id, d, &reason);
         if (rc == 0)
@@ -153,6 +173,8 @@ s_contribute (node_t *self, const api_caller_t *caller, json_t *args, kt_reason_
     const char *basis = json_string_value (json_object_get (args, "legal_basis"));
     if (!case_ref || strlen (case_ref) > 32 || !kind || !basis)
         return kt_fail (reason, "case.contribute needs case_ref, kind and legal_basis");
+    if (retainbox_hidden (partner_of (self)->retainbox, case_ref))
+        return kt_fail (reason, "%s", PARTNER_ARCHIVED);
     Keten__SignalItem **items = NULL;
     size_t n = 0;
     if (items_decode (json_object_get (args, "items"), &items, &n, reason) != 0)
@@ -193,6 +215,8 @@ s_progress (node_t *self, const api_caller_t *caller, json_t *args, kt_reason_t 
     Keten__PlanProgress p = KETEN__PLAN_PROGRESS__INIT;
     if (!case_ref || strlen (case_ref) > 32 || !measure || strlen (measure) > 16)
         return kt_fail (reason, "plan.progress needs case_ref and measure_id");
+    if (retainbox_hidden (partner_of (self)->retainbox, case_ref))
+        return kt_fail (reason, "%s", PARTNER_ARCHIVED);
     if (!plan_status_from_name (status, &p.status))
         return kt_fail (reason, "status must be open, in-progress, done or cancelled");
     if (note && !intake_text_ok (note, 0, PLAN_TEXT_MAX, true))
@@ -230,8 +254,10 @@ partner_case_list (node_t *self, const api_caller_t *caller, const char *cmd, js
     (void) cmd;
     (void) args;
     kt_reason_t reason;
-    render_reply (self->api, caller, "cases",
-                  partner_json_cases (partner_of (self)->casebox, &reason), &reason);
+    render_reply (
+        self->api, caller, "cases",
+        partner_json_cases (partner_of (self)->casebox, partner_of (self)->retainbox, &reason),
+        &reason);
 }
 
 /*  The case commands that take arguments: an object, or the refusal. */
@@ -273,6 +299,9 @@ s_show (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args,
     const char *case_ref = json_string_value (json_object_get (args, "case_ref"));
     json_t *v = json_object_get (args, "version");
     Keten__CasePlan *plan = NULL;
+    /*  art. 13.2: an archived case is read with retention.read only. */
+    if (case_ref && retainbox_hidden (p->retainbox, case_ref))
+        return kt_fail (reason, "%s", PARTNER_ARCHIVED);
     int rc = case_ref ? casebox_plan (p->casebox, case_ref,
                                       json_is_integer (v) ? (uint32_t) json_integer_value (v) : 0,
                                       &plan, reason)

@@ -9,6 +9,7 @@
 
 typedef struct {
     outbox_t *outbox;
+    retainbox_t *hide;
     json_t *list;
 } signals_t;
 
@@ -16,6 +17,8 @@ static int
 s_signal (void *arg, const signalbox_row_t *row, kt_reason_t *reason)
 {
     signals_t *s = arg;
+    if (s->hide && row->has_id && retainbox_message_hidden (s->hide, row->message_id))
+        return 0;
     char hex[KT_ID_HEX] = "";
     outbox_status_t st = {0};
     int queued = 0;
@@ -45,15 +48,16 @@ s_signal (void *arg, const signalbox_row_t *row, kt_reason_t *reason)
 }
 
 json_t *
-partner_json_signals (signalbox_t *signalbox, outbox_t *outbox, int limit, kt_reason_t *reason)
+partner_json_signals (signalbox_t *signalbox, outbox_t *outbox, retainbox_t *hide, int limit,
+                      kt_reason_t *reason)
 {
-    signals_t s = {outbox, json_array ()};
+    signals_t s = {outbox, hide, json_array ()};
     return render_done (s.list, signalbox_each (signalbox, limit, s_signal, &s, reason));
 }
 
-/*  "a,b,c" as ["a", "b", "c"]. */
+/*  "a,b,c" as ["a", "b", "c"], without what hide hides. */
 static json_t *
-s_split (const char *joined)
+s_split (const char *joined, retainbox_t *hide)
 {
     json_t *list = json_array ();
     char *buf = strdup (joined);
@@ -63,17 +67,24 @@ s_split (const char *joined)
         return NULL;
     }
     for (char *save = NULL, *t = strtok_r (buf, ",", &save); t; t = strtok_r (NULL, ",", &save))
-        json_array_append_new (list, json_string (t));
+        if (!hide || !retainbox_hidden (hide, t))
+            json_array_append_new (list, json_string (t));
     free (buf);
     return list;
 }
 
+typedef struct {
+    retainbox_t *hide;
+    json_t *list;
+} visit_t;
+
 static int
 s_agenda (void *arg, const agendabox_row_t *row, kt_reason_t *reason)
 {
-    json_t *refs = s_split (row->case_refs);
+    visit_t *v = arg;
+    json_t *refs = s_split (row->case_refs, v->hide);
     return render_append (
-        arg,
+        v->list,
         refs
             ? json_pack ("{s:s, s:s, s:I, s:b, s:s, s:i, s:s, s:o, s:I}", "meeting_id",
                          row->meeting_id, "kind", row->kind, "sequence", (json_int_t) row->sequence,
@@ -85,16 +96,19 @@ s_agenda (void *arg, const agendabox_row_t *row, kt_reason_t *reason)
 }
 
 json_t *
-partner_json_agendas (agendabox_t *agendabox, int limit, kt_reason_t *reason)
+partner_json_agendas (agendabox_t *agendabox, retainbox_t *hide, int limit, kt_reason_t *reason)
 {
-    json_t *list = json_array ();
-    return render_done (list, agendabox_each (agendabox, limit, s_agenda, list, reason));
+    visit_t v = {hide, json_array ()};
+    return render_done (v.list, agendabox_each (agendabox, limit, s_agenda, &v, reason));
 }
 
 static int
 s_decision (void *arg, const decisionbox_row_t *row, kt_reason_t *reason)
 {
-    return render_append (arg,
+    visit_t *v = arg;
+    if (v->hide && retainbox_hidden (v->hide, row->case_ref))
+        return 0;
+    return render_append (v->list,
                           json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "decision_id",
                                      row->decision_id, "case_ref", row->case_ref, "outcome",
                                      row->agenderen ? "agenderen" : "niet-agenderen",
@@ -106,17 +120,21 @@ s_decision (void *arg, const decisionbox_row_t *row, kt_reason_t *reason)
 }
 
 json_t *
-partner_json_decisions (decisionbox_t *decisionbox, int limit, kt_reason_t *reason)
+partner_json_decisions (decisionbox_t *decisionbox, retainbox_t *hide, int limit,
+                        kt_reason_t *reason)
 {
-    json_t *list = json_array ();
-    return render_done (list, decisionbox_each (decisionbox, limit, s_decision, list, reason));
+    visit_t v = {hide, json_array ()};
+    return render_done (v.list, decisionbox_each (decisionbox, limit, s_decision, &v, reason));
 }
 
 static int
 s_case (void *arg, const casebox_row_t *row, kt_reason_t *reason)
 {
+    visit_t *v = arg;
+    if (v->hide && retainbox_hidden (v->hide, row->case_ref))
+        return 0;
     return render_append (
-        arg,
+        v->list,
         json_pack ("{s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:I}", "case_ref", row->case_ref, "state",
                    row->state, "plan_version", (json_int_t) row->plan_version, "participants",
                    row->participants, "opened_ms", (json_int_t) row->opened_ms, "closed_ms",
@@ -126,10 +144,88 @@ s_case (void *arg, const casebox_row_t *row, kt_reason_t *reason)
 }
 
 json_t *
-partner_json_cases (casebox_t *casebox, kt_reason_t *reason)
+partner_json_cases (casebox_t *casebox, retainbox_t *hide, kt_reason_t *reason)
 {
+    visit_t v = {hide, json_array ()};
+    return render_done (v.list, casebox_each (casebox, s_case, &v, reason));
+}
+
+typedef struct {
+    const char *case_ref;
+    json_t *found;
+} one_case_t;
+
+static int
+s_one_case (void *arg, const casebox_row_t *row, kt_reason_t *reason)
+{
+    one_case_t *o = arg;
+    if (strcmp (row->case_ref, o->case_ref) != 0)
+        return 0;
     json_t *list = json_array ();
-    return render_done (list, casebox_each (casebox, s_case, list, reason));
+    visit_t v = {NULL, list};
+    int rc = s_case (&v, row, reason);
+    if (rc == 0)
+        o->found = json_incref (json_array_get (list, 0));
+    json_decref (list);
+    return rc < 0 ? -1 : 1;
+}
+
+json_t *
+partner_json_case (casebox_t *casebox, const char *case_ref, kt_reason_t *reason)
+{
+    one_case_t o = {case_ref, NULL};
+    if (casebox_each (casebox, s_one_case, &o, reason) != 0) {
+        json_decref (o.found);
+        return NULL;
+    }
+    return o.found ? o.found : json_null ();
+}
+
+json_t *
+partner_json_agenda_item (const Keten__AgendaItem *it)
+{
+    json_t *signals = json_array ();
+    for (size_t j = 0; j < it->n_signals; j++) {
+        const Keten__AgendaSignal *g = it->signals[j];
+        json_t *items = items_to_json (g->items, g->n_items);
+        for (size_t k = 0; items && k < g->n_items; k++) {
+            char label[128];
+            json_object_set_new (json_array_get (items, k), "label",
+                                 json_string (items_label (g->items[k], label, sizeof label)));
+        }
+        json_array_append_new (
+            signals,
+            json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:o*}", "sender", g->sender,
+                       "category", g->category, "observed_on", g->observed_on, "source_kind",
+                       g->source_kind, "description", g->description, "wpg_basis",
+                       g->wpg_basis == KETEN__WPG_BASIS__WPG_ART_9_10   ? "art-9-10"
+                       : g->wpg_basis == KETEN__WPG_BASIS__WPG_ART_8_13 ? "art-8-13"
+                                                                        : "",
+                       "special_category", g->special_category, "criminal_data", g->criminal_data,
+                       "items", items));
+    }
+    const Keten__Subject *s = it->subject;
+    if (!s) /* a casusoverleg item for an externe casuspartner (art. 10.5) */
+        return json_pack ("{s:s, s:o}", "case_ref", it->case_ref, "signals", signals);
+    return json_pack ("{s:s, s:{s:s, s:s, s:s, s:s}, s:o}", "case_ref", it->case_ref, "subject",
+                      "name", s->name, "birth_date", s->birth_date, "address", s->address,
+                      "municipality", s->municipality, "signals", signals);
+}
+
+json_t *
+partner_json_decision (const Keten__WeegploegDecision *d)
+{
+    json_t *criteria = json_array (), *parties = json_array ();
+    for (size_t i = 0; i < d->n_criteria; i++)
+        json_array_append_new (criteria, json_string (d->criteria[i]));
+    for (size_t i = 0; i < d->n_parties; i++)
+        json_array_append_new (parties, json_string (d->parties[i]));
+    return json_pack ("{s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:I}", "decision_id", d->decision_id,
+                      "case_ref", d->case_ref, "outcome",
+                      d->outcome == KETEN__DECISION_OUTCOME__AGENDEREN ? "agenderen"
+                                                                       : "niet-agenderen",
+                      "referentiekader", d->referentiekader, "criteria", criteria, "analysis",
+                      d->analysis, "parties", parties, "decided_ms", (json_int_t) d->decided_ms);
 }
 
 /*  n strings as a JSON array. */

@@ -12,21 +12,35 @@
 #include "casebox.h"
 #include "decisionbox.h"
 #include "outbox.h"
+#include "retainbox.h"
 #include "signalbox.h"
 #include "util.h"
 
 #include <jansson.h>
 
+/*  The lists leave out what hide (NULL: nothing) says is archived or
+ *  destroyed (art. 13.2): a signal a retention notice tied to such a
+ *  subject, a meeting's case_ref, a decision, a case. */
+
 /*  This node's signals, newest first, with their delivery state from the
  *  outbox (held, queued, delivered, refused). */
-json_t *partner_json_signals (signalbox_t *signalbox, outbox_t *outbox, int limit,
-                              kt_reason_t *reason);
+json_t *partner_json_signals (signalbox_t *signalbox, outbox_t *outbox, retainbox_t *hide,
+                              int limit, kt_reason_t *reason);
 /*  Meetings received, soonest first, without personal data. */
-json_t *partner_json_agendas (agendabox_t *agendabox, int limit, kt_reason_t *reason);
+json_t *partner_json_agendas (agendabox_t *agendabox, retainbox_t *hide, int limit,
+                              kt_reason_t *reason);
 /*  Decisions received, newest first, without the analysis. */
-json_t *partner_json_decisions (decisionbox_t *decisionbox, int limit, kt_reason_t *reason);
+json_t *partner_json_decisions (decisionbox_t *decisionbox, retainbox_t *hide, int limit,
+                                kt_reason_t *reason);
 /*  Cases known here (no personal data). */
-json_t *partner_json_cases (casebox_t *casebox, kt_reason_t *reason);
+json_t *partner_json_cases (casebox_t *casebox, retainbox_t *hide, kt_reason_t *reason);
+/*  The case row of case_ref (as partner_json_cases shows it), NULL with
+ *  reason when it cannot be read; JSON null when the case is unknown. */
+json_t *partner_json_case (casebox_t *casebox, const char *case_ref, kt_reason_t *reason);
+/*  One agenda item as agenda.show shows it (personal data). */
+json_t *partner_json_agenda_item (const Keten__AgendaItem *item);
+/*  One decision as decision.show shows it (personal data). */
+json_t *partner_json_decision (const Keten__WeegploegDecision *d);
 /*  Disclosures of case_ref, decrypted (items included). */
 json_t *partner_json_disclosures (casebox_t *casebox, const char *case_ref, kt_reason_t *reason);
 /*  The closure of case_ref as {decided_by, closed_ms, advice?} into

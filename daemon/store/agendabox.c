@@ -343,3 +343,142 @@ agendabox_get (agendabox_t *self, const char *meeting_id, Keten__WeegploegAgenda
                         meeting_id);
     return r.msg ? 0 : kt_fail (reason, "the agenda of %.24s does not decode", meeting_id);
 }
+
+/*  ---- retention ---------------------------------------------------------- */
+
+typedef struct {
+    agendabox_case_fn *fn;
+    void *arg;
+} case_visit_t;
+
+static int
+s_case_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    case_visit_t *v = arg;
+    const char *refs = store_text (q, 0);
+    uint64_t received_ms = (uint64_t) sqlite3_column_int64 (q, 1);
+    bool casusoverleg = strcmp (store_text (q, 2), "casusoverleg") == 0;
+    /*  "k-..,k-..": each k-<16 hex> as its own string. */
+    for (const char *p = refs; *p;) {
+        size_t len = strcspn (p, ",");
+        char ref[24];
+        if (len > 0 && len < sizeof ref) {
+            memcpy (ref, p, len);
+            ref[len] = '\0';
+            int rc = v->fn (v->arg, ref, received_ms, casusoverleg, reason);
+            if (rc != 0)
+                return rc;
+        }
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return 0;
+}
+
+int
+agendabox_each_case (agendabox_t *self, agendabox_case_fn *fn, void *arg, kt_reason_t *reason)
+{
+    case_visit_t v = {fn, arg};
+    return store_each (self->db, "SELECT case_refs, received_ms, kind FROM agenda", NULL, NULL,
+                       s_case_row, &v, "list the agendas' subjects", reason);
+}
+
+int
+agendabox_meetings_of (agendabox_t *self, const char *case_ref, store_text_fn *fn, void *arg,
+                       kt_reason_t *reason)
+{
+    return store_each_text (self->db,
+                            "SELECT meeting_id FROM agenda"
+                            " WHERE instr(',' || case_refs || ',', ',' || ?1 || ',') > 0"
+                            " ORDER BY starts_at",
+                            STORE_VALUES (STORE_TEXT (case_ref)), fn, arg,
+                            "find the agendas naming a subject", reason);
+}
+
+/*  Meeting ids, collected before any is rewritten. */
+typedef struct {
+    char (*ids)[32];
+    size_t n, cap;
+} meetings_t;
+
+static int
+s_collect_meeting (void *arg, const char *text, kt_reason_t *reason)
+{
+    meetings_t *m = arg;
+    if (strlen (text) >= sizeof m->ids[0])
+        return 0; /* not a meeting id agendabox_check let in */
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 8;
+        char (*ids)[32] = realloc (m->ids, cap * sizeof *ids);
+        if (!ids)
+            return kt_fail (reason, "out of memory");
+        m->ids = ids;
+        m->cap = cap;
+    }
+    snprintf (m->ids[m->n++], sizeof m->ids[0], "%s", text);
+    return 0;
+}
+
+/*  One agenda without case_ref's items, under a new key. */
+static int
+s_strip_one (agendabox_t *self, const char *meeting_id, const char *case_ref,
+             agendabox_strip_fn *fn, void *arg, kt_reason_t *reason)
+{
+    uint8_t old_key_id[KEYSTORE_ID_LEN], key_id[KEYSTORE_ID_LEN], key[KEYSTORE_KEY_LEN];
+    if (s_stored_sequence (self, meeting_id, old_key_id, reason) < -1)
+        return -1;
+    Keten__WeegploegAgenda *a = NULL;
+    if (agendabox_get (self, meeting_id, &a, reason) != 0)
+        return -1;
+    Keten__AgendaItem **kept = calloc (a->n_items ? a->n_items : 1, sizeof *kept);
+    if (!kept) {
+        keten__weegploeg_agenda__free_unpacked (a, NULL);
+        return kt_fail (reason, "out of memory");
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < a->n_items; i++)
+        if (strcmp (a->items[i]->case_ref, case_ref) != 0)
+            kept[n++] = a->items[i];
+    /*  A shallow copy with the kept items: a is freed as it was unpacked. */
+    Keten__WeegploegAgenda copy = *a;
+    copy.items = kept;
+    copy.n_items = n;
+    uint8_t *sealed = NULL;
+    size_t sealed_len = 0;
+    int rc = keystore_create (self->keystore, key_id, key, reason);
+    if (rc == 0 && keystore_seal_message (key, meeting_id, strlen (meeting_id), &copy.base, &sealed,
+                                          &sealed_len) != 0)
+        rc = kt_fail (reason, "out of memory");
+    sodium_memzero (key, sizeof key);
+    if (rc == 0) {
+        char refs[AGENDA_MAX_ITEMS * 20 + 1] = "";
+        for (size_t i = 0; i < n && i < AGENDA_MAX_ITEMS; i++) {
+            if (i)
+                strcat (refs, ",");
+            strcat (refs, kept[i]->case_ref);
+        }
+        if (store_run (self->db,
+                       "UPDATE agenda SET case_refs=?, key_id=?, body=? WHERE meeting_id=?",
+                       STORE_VALUES (STORE_TEXT (refs), STORE_BLOB (key_id, KEYSTORE_ID_LEN),
+                                     STORE_BLOB (sealed, sealed_len), STORE_TEXT (meeting_id)),
+                       "store the agenda without a subject", reason) < 0)
+            rc = -1;
+    }
+    free (sealed);
+    free (kept);
+    keten__weegploeg_agenda__free_unpacked (a, NULL);
+    return rc == 0 ? fn (arg, meeting_id, old_key_id, reason) : -1;
+}
+
+int
+agendabox_strip (agendabox_t *self, const char *case_ref, agendabox_strip_fn *fn, void *arg,
+                 kt_reason_t *reason)
+{
+    meetings_t m = {0};
+    int rc = agendabox_meetings_of (self, case_ref, s_collect_meeting, &m, reason);
+    for (size_t i = 0; rc == 0 && i < m.n; i++)
+        rc = s_strip_one (self, m.ids[i], case_ref, fn, arg, reason);
+    free (m.ids);
+    return rc;
+}

@@ -11,6 +11,7 @@
 
 #include "keten.pb-c.h"
 #include "keystore.h"
+#include "store.h"
 #include "util.h"
 
 #include <sqlite3.h>
@@ -72,5 +73,35 @@ int agendabox_each (agendabox_t *self, int limit, agendabox_row_fn *fn, void *ar
  *  keten__weegploeg_agenda__free_unpacked). */
 int agendabox_get (agendabox_t *self, const char *meeting_id, Keten__WeegploegAgenda **agenda_p,
                    kt_reason_t *reason);
+
+/*  ---- retention (art. 13, the partner's side: retainbox.c) ---------- */
+
+/*  Take one case_ref named by a stored agenda, with when that agenda was
+ *  received and whether it is a casusoverleg agenda (the subject was
+ *  agendered): 0 go on, 1 stop, -1 error with reason. */
+typedef int (agendabox_case_fn) (void *arg, const char *case_ref, uint64_t received_ms,
+                                 bool casusoverleg, kt_reason_t *reason);
+/*  Every case_ref of every stored agenda, each to fn. */
+int agendabox_each_case (agendabox_t *self, agendabox_case_fn *fn, void *arg, kt_reason_t *reason);
+
+/*  The meetings whose agenda names case_ref, each to fn (text: the
+ *  meeting id). */
+int agendabox_meetings_of (agendabox_t *self, const char *case_ref, store_text_fn *fn, void *arg,
+                           kt_reason_t *reason);
+
+/*  Take a meeting whose agenda lost case_ref's items, and the id of the
+ *  key it was sealed under before (to be shredded once the caller's
+ *  transaction committed): 0, or -1 with reason. */
+typedef int (agendabox_strip_fn) (void *arg, const char *meeting_id,
+                                  const uint8_t old_key_id[KEYSTORE_ID_LEN], kt_reason_t *reason);
+/*  Drop case_ref's items from every stored agenda naming it (art. 13
+ *  destruction), inside the caller's transaction on node.db: each such
+ *  agenda is sealed again without them under a new key (committed in
+ *  keystore.db first: a crash leaves an unused key), its case_refs
+ *  column follows, and fn learns the old key.  A meeting left without
+ *  items keeps its time and place.  Idempotent: an agenda that no longer
+ *  names case_ref is not touched. */
+int agendabox_strip (agendabox_t *self, const char *case_ref, agendabox_strip_fn *fn, void *arg,
+                     kt_reason_t *reason);
 
 #endif

@@ -349,3 +349,50 @@ casebox_each_disclosure (casebox_t *self, const char *case_ref, casebox_disclosu
     sodium_memzero (key, sizeof key);
     return rc;
 }
+
+typedef struct {
+    casebox_last_fn *fn;
+    void *arg;
+} last_visit_t;
+
+static int
+s_last_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    last_visit_t *v = arg;
+    return v->fn (v->arg, store_text (q, 0), (uint64_t) sqlite3_column_int64 (q, 1), reason);
+}
+
+int
+casebox_each_last (casebox_t *self, casebox_last_fn *fn, void *arg, kt_reason_t *reason)
+{
+    last_visit_t v = {fn, arg};
+    return store_each (
+        self->db,
+        "SELECT c.case_ref, max(c.opened_ms, coalesce(c.closed_ms, 0),"
+        " coalesce((SELECT max(stored_ms) FROM plan p WHERE p.case_ref=c.case_ref), 0),"
+        " coalesce((SELECT max(received_ms) FROM disclosure_in d WHERE d.case_ref=c.case_ref), 0))"
+        " FROM case_in c",
+        NULL, NULL, s_last_row, &v, "list the cases' last processing", reason);
+}
+
+int
+casebox_forget (casebox_t *self, const char *case_ref, uint8_t key_id[KEYSTORE_ID_LEN], bool *found,
+                kt_reason_t *reason)
+{
+    *found = false;
+    keystore_id_t k = {key_id, found};
+    /*  The plan table is this module's at a partner (it runs plan.c's
+     *  migrations on node.db); versions are never updated, but they go
+     *  when the case goes (art. 13). */
+    if (store_one (self->db, "SELECT key_id FROM case_in WHERE case_ref=?",
+                   STORE_VALUES (STORE_TEXT (case_ref)), keystore_id_row, &k, "find the case's key",
+                   reason) < 0 ||
+        store_run (self->db, "DELETE FROM plan WHERE case_ref=?",
+                   STORE_VALUES (STORE_TEXT (case_ref)), "delete the plan versions", reason) < 0 ||
+        store_run (self->db, "DELETE FROM disclosure_in WHERE case_ref=?",
+                   STORE_VALUES (STORE_TEXT (case_ref)), "delete the disclosures", reason) < 0 ||
+        store_run (self->db, "DELETE FROM case_in WHERE case_ref=?",
+                   STORE_VALUES (STORE_TEXT (case_ref)), "delete the case", reason) < 0)
+        return -1;
+    return 0;
+}

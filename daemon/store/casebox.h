@@ -11,6 +11,7 @@
 #include "util.h"
 
 #include <sqlite3.h>
+#include <stdbool.h>
 
 typedef struct _casebox_t casebox_t;
 
@@ -62,5 +63,21 @@ int casebox_each_disclosure (casebox_t *self, const char *case_ref, casebox_disc
                              void *arg, kt_reason_t *reason);
 /*  Whether case_ref is known here and closed. */
 bool casebox_closed (casebox_t *self, const char *case_ref);
+
+/*  ---- retention (art. 13, the partner's side: retainbox.c) ---------- */
+
+/*  Take a case known here and its newest processing at this node: the
+ *  case opened or closed, a plan version or a disclosure stored.  0 go
+ *  on, 1 stop, -1 error with reason. */
+typedef int (casebox_last_fn) (void *arg, const char *case_ref, uint64_t last_ms,
+                               kt_reason_t *reason);
+/*  Every case known here, each to fn. */
+int casebox_each_last (casebox_t *self, casebox_last_fn *fn, void *arg, kt_reason_t *reason);
+/*  art. 13 destruction, inside the caller's transaction on node.db: delete
+ *  case_ref's plan versions, disclosures and case row, and hand back the
+ *  case key's id (*found false: the case is not known here) to be
+ *  shredded once that transaction committed. */
+int casebox_forget (casebox_t *self, const char *case_ref, uint8_t key_id[KEYSTORE_ID_LEN],
+                    bool *found, kt_reason_t *reason);
 
 #endif

@@ -174,3 +174,47 @@ decisionbox_get (decisionbox_t *self, const char *id, Keten__WeegploegDecision *
         return kt_fail (reason, "decision %.24s does not decrypt", id);
     return r.msg ? 0 : kt_fail (reason, "decision %.24s does not decode", id);
 }
+
+/*  Key ids of a query's column 0, collected. */
+typedef struct {
+    uint8_t *ids;
+    size_t n, cap;
+} key_ids_t;
+
+static int
+s_key_id_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    key_ids_t *k = arg;
+    if (!store_blob_is (q, 0, KEYSTORE_ID_LEN))
+        return 0;
+    if (k->n == k->cap) {
+        size_t cap = k->cap ? k->cap * 2 : 4;
+        uint8_t *ids = realloc (k->ids, cap * KEYSTORE_ID_LEN);
+        if (!ids)
+            return kt_fail (reason, "out of memory");
+        k->ids = ids;
+        k->cap = cap;
+    }
+    memcpy (k->ids + k->n++ * KEYSTORE_ID_LEN, sqlite3_column_blob (q, 0), KEYSTORE_ID_LEN);
+    return 0;
+}
+
+int
+decisionbox_forget (decisionbox_t *self, const char *case_ref, uint8_t **key_ids_p, size_t *n_p,
+                    kt_reason_t *reason)
+{
+    key_ids_t k = {0};
+    *key_ids_p = NULL;
+    *n_p = 0;
+    if (store_each (self->db, "SELECT key_id FROM decision_in WHERE case_ref=?", store_bind_values,
+                    (void *) STORE_VALUES (STORE_TEXT (case_ref)), s_key_id_row, &k,
+                    "find the decisions' keys", reason) != 0 ||
+        store_run (self->db, "DELETE FROM decision_in WHERE case_ref=?",
+                   STORE_VALUES (STORE_TEXT (case_ref)), "delete the decisions", reason) < 0) {
+        free (k.ids);
+        return -1;
+    }
+    *key_ids_p = k.ids;
+    *n_p = k.n;
+    return 0;
+}

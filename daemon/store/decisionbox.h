@@ -43,4 +43,11 @@ int decisionbox_each (decisionbox_t *self, int limit, decisionbox_row_fn *fn, vo
 int decisionbox_get (decisionbox_t *self, const char *id, Keten__WeegploegDecision **d_p,
                      kt_reason_t *reason);
 
+/*  art. 13 destruction, inside the caller's transaction on node.db: delete
+ *  every decision about case_ref and hand back the ids of the keys they
+ *  were sealed under (*key_ids_p: heap, *n_p ids of KEYSTORE_ID_LEN
+ *  bytes, free()), to be shredded once that transaction committed. */
+int decisionbox_forget (decisionbox_t *self, const char *case_ref, uint8_t **key_ids_p, size_t *n_p,
+                        kt_reason_t *reason);
+
 #endif

@@ -446,3 +446,29 @@ outbox_last_delivered (outbox_t *self, outbox_receipt_t *r, kt_reason_t *reason)
         return -1;
     return r->found ? 1 : 0;
 }
+
+static int
+s_state_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    *(int *) arg = sqlite3_column_int (q, 0);
+    return 0;
+}
+
+int
+outbox_blank (outbox_t *self, const uint8_t id[KT_ID_LEN], kt_reason_t *reason)
+{
+    int state = -1;
+    if (store_one (self->db, "SELECT state FROM outbox WHERE id=?",
+                   STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), s_state_row, &state,
+                   "read the message's state", reason) < 0)
+        return -1;
+    if (state == OUTBOX_PENDING)
+        return 0; /* the pump still sends it: blanked after its receipt */
+    if (state < 0)
+        return 1;
+    return store_run (self->db, "UPDATE outbox SET header=x'' WHERE id=?",
+                      STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), "blank the message", reason) < 0
+               ? -1
+               : 1;
+}

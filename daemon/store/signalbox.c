@@ -189,3 +189,41 @@ signalbox_each (signalbox_t *self, int limit, signalbox_row_fn *fn, void *arg, k
                        store_bind_values, (void *) STORE_VALUES (STORE_INT (limit)), s_row, &v,
                        "list the signals", reason);
 }
+
+int
+signalbox_forget (signalbox_t *self, const uint8_t id[KT_ID_LEN], uint8_t key_id[KEYSTORE_ID_LEN],
+                  bool *found, kt_reason_t *reason)
+{
+    *found = false;
+    keystore_id_t k = {key_id, found};
+    if (store_one (self->db, "SELECT key_id FROM signal WHERE message_id=?",
+                   STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), keystore_id_row, &k,
+                   "find the signal's key", reason) < 0 ||
+        store_run (self->db, "DELETE FROM signal WHERE message_id=?",
+                   STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), "delete the signal", reason) < 0)
+        return -1;
+    return 0;
+}
+
+typedef struct {
+    signalbox_id_fn *fn;
+    void *arg;
+} id_visit_t;
+
+static int
+s_id_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    id_visit_t *v = arg;
+    return store_blob_is (q, 0, KT_ID_LEN) ? v->fn (v->arg, sqlite3_column_blob (q, 0), reason) : 0;
+}
+
+int
+signalbox_each_before (signalbox_t *self, uint64_t before_ms, signalbox_id_fn *fn, void *arg,
+                       kt_reason_t *reason)
+{
+    id_visit_t v = {fn, arg};
+    return store_each (self->db,
+                       "SELECT message_id FROM signal WHERE created_ms < ? ORDER BY created_ms",
+                       store_bind_values, (void *) STORE_VALUES (STORE_INT (before_ms)), s_id_row,
+                       &v, "list the old signals", reason);
+}

@@ -54,4 +54,15 @@ typedef int (signalbox_row_fn) (void *arg, const signalbox_row_t *row, kt_reason
 int signalbox_each (signalbox_t *self, int limit, signalbox_row_fn *fn, void *arg,
                     kt_reason_t *reason);
 
+/*  art. 13 destruction, inside the caller's transaction on node.db: delete
+ *  the signal sent as id and hand back the id of its key (*found false:
+ *  no such signal here) to be shredded once that transaction committed. */
+int signalbox_forget (signalbox_t *self, const uint8_t id[KT_ID_LEN],
+                      uint8_t key_id[KEYSTORE_ID_LEN], bool *found, kt_reason_t *reason);
+/*  Take a signal's message id: 0 go on, 1 stop, -1 error with reason. */
+typedef int (signalbox_id_fn) (void *arg, const uint8_t id[KT_ID_LEN], kt_reason_t *reason);
+/*  The signals made before before_ms, oldest first, each to fn. */
+int signalbox_each_before (signalbox_t *self, uint64_t before_ms, signalbox_id_fn *fn, void *arg,
+                           kt_reason_t *reason);
+
 #endif

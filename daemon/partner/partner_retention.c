@@ -1,0 +1,473 @@
+/*  partner_retention: art. 13 at a partner node (docs/RETENTION.md).  The
+ *  uitvoerder, which knows the whole federation's last processing, tells
+ *  each node that received data about a subject to archive, destroy or
+ *  reopen it (RETENTION_NOTICE); the node applies the notice durably and
+ *  only then answers with its receipt, which is its confirmation.  As a
+ *  safety net the node runs the same schedule over what it holds, a day
+ *  later (RETENTION_GRACE_MS), at start, hourly and on retention.run.  A
+ *  kernpartij may read its archived copies on record (retention.read) and
+ *  order them back (retention.reopen, art. 13.4).
+ */
+#include "partner.h"
+#include "partner_json.h"
+#include "render.h"
+
+#include "policy.h"
+#include "retention.h"
+#include "weegploeg.h"
+
+#include <string.h>
+
+#define RETENTION_TIMER_MS (3600 * 1000)
+
+static bool
+s_kernpartij (node_t *self)
+{
+    return keyring_self_member (self->keyring)->role == ROLE_KERNPARTIJ;
+}
+
+retain_boxes_t
+partner_retention_boxes (node_t *self)
+{
+    partner_t *p = partner_of (self);
+    return (retain_boxes_t){p->agendabox, p->decisionbox, p->casebox, p->signalbox, p->outbox};
+}
+
+bool
+partner_retention_gone (node_t *self, const char *case_ref)
+{
+    partner_t *p = partner_of (self);
+    return p->retainbox && retainbox_gone (p->retainbox, case_ref);
+}
+
+/*  retainbox's calendar writer: a meeting lost a destroyed subject. */
+static int
+s_publish (void *arg, const char *meeting_id, kt_reason_t *reason)
+{
+    return partner_agenda_publish (arg, meeting_id, reason);
+}
+
+/*  Run the schedule; fn (may be NULL) hears each step. */
+static int
+s_run (node_t *self, bool dry_run, retain_action_fn *fn, void *arg, kt_reason_t *reason)
+{
+    retain_boxes_t boxes = partner_retention_boxes (self);
+    return retainbox_run (partner_of (self)->retainbox, &boxes, keyring_roster (self->keyring),
+                          kt_now_ms (), dry_run, fn, arg, reason);
+}
+
+static int
+s_log_step (void *arg, const char *case_ref, const char *action, uint64_t due_ms,
+            kt_reason_t *reason)
+{
+    (void) arg;
+    (void) reason;
+    kt_log (KT_LOG_INFO, "retention due case_ref=%s action=%s due_ms=%llu", case_ref, action,
+            (unsigned long long) due_ms);
+    return 0;
+}
+
+static int
+s_on_timer (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    kt_reason_t reason;
+    if (s_run (arg, false, s_log_step, NULL, &reason) != 0)
+        kt_log (KT_LOG_ERROR, "retention run_failed reason=\"%s\"", reason.text);
+    return 0;
+}
+
+int
+partner_retention_start (node_t *self, kt_reason_t *reason)
+{
+    partner_t *p = partner_of (self);
+    /*  art. 13.2: only the kernpartijen keep archived data. */
+    p->retainbox = retainbox_new (self->db, self->keystore, !s_kernpartij (self), reason);
+    if (!p->retainbox)
+        return -1;
+    retainbox_set_publish (p->retainbox, s_publish, self);
+    /*  A destruction a crash interrupted is completed first, then what is
+     *  due.  A failure (a calendar directory not writable) does not keep
+     *  the node from serving: the hourly run tries again, and the
+     *  uitvoerder sees no receipt. */
+    kt_reason_t why;
+    if (s_run (self, false, s_log_step, NULL, &why) != 0)
+        kt_log (KT_LOG_ERROR, "retention run_failed reason=\"%s\"", why.text);
+    zloop_timer (self->loop, RETENTION_TIMER_MS, 0, s_on_timer, self);
+    return 0;
+}
+
+void
+partner_retention_stop (node_t *self)
+{
+    retainbox_destroy (&partner_of (self)->retainbox);
+}
+
+/* ---- the uitvoerder's notice ------------------------------------------ */
+
+void
+partner_on_retention (node_t *self, node_message_t *m)
+{
+    partner_t *p = partner_of (self);
+    const Keten__RetentionNotice *n = (const Keten__RetentionNotice *) m->body;
+    retain_boxes_t boxes = partner_retention_boxes (self);
+    uint64_t now = kt_now_ms ();
+    kt_reason_t reason;
+    int rc;
+    switch (n->action) {
+    case KETEN__RETENTION_ACTION__ARCHIVE: {
+        /*  due_ms is the archive's due time: archive-days after the
+         *  subject's last processing in the federation. */
+        uint64_t period = keyring_roster (self->keyring)->retention_archive_days * RETENTION_DAY_MS;
+        uint64_t last = n->due_ms > period && n->due_ms - period <= now ? n->due_ms - period : 0;
+        rc = retainbox_archive (p->retainbox, &boxes, n->case_ref, n->message_ids, n->n_message_ids,
+                                last, now, &reason);
+        break;
+    }
+    case KETEN__RETENTION_ACTION__DESTROY:
+        rc = retainbox_destroy_case (p->retainbox, &boxes, n->case_ref, n->message_ids,
+                                     n->n_message_ids, now, &reason);
+        break;
+    case KETEN__RETENTION_ACTION__REOPEN: {
+        retain_state_t state;
+        rc = retainbox_state (p->retainbox, n->case_ref, &state, &reason);
+        if (rc == 0 && (state == RETAIN_DESTROYING || state == RETAIN_DESTROYED)) {
+            /*  Nothing comes back from a destruction: the uitvoerder
+             *  should know, and the refusal settles its copy. */
+            snprintf (reason.text, sizeof reason.text,
+                      "%.24s is destroyed at this node; nothing can come back", n->case_ref);
+            kt_log (KT_LOG_WARN, "retention notice refused id=%s case_ref=%s reason=\"%s\"", m->hex,
+                    n->case_ref, reason.text);
+            partner_receipt (self, m->opened.id, false, reason.text);
+            return;
+        }
+        if (rc == 0)
+            rc = retainbox_reopen (p->retainbox, &boxes, n->case_ref, now, &reason);
+        break;
+    }
+    default: /* the policy's checker lets no other action through */
+        partner_receipt (self, m->opened.id, false, "retention notice: unknown action");
+        return;
+    }
+    if (rc != 0) {
+        /*  Crash reasoning, rule 3: no receipt, so the uitvoerder offers
+         *  it again; what was done is repeated harmlessly. */
+        kt_log (KT_LOG_ERROR, "retention notice failed id=%s case_ref=%s action=%s reason=\"%s\"",
+                m->hex, n->case_ref, retention_action_name (n->action), reason.text);
+        return;
+    }
+    kt_log (KT_LOG_INFO, "retention notice applied id=%s case_ref=%s action=%s own_messages=%zu",
+            m->hex, n->case_ref,
+            n->action == KETEN__RETENTION_ACTION__ARCHIVE && !s_kernpartij (self)
+                ? "archive-as-destroy"
+                : retention_action_name (n->action),
+            n->n_message_ids);
+    /*  Applied durably: now the receipt, the node's confirmation. */
+    partner_receipt (self, m->opened.id, true, NULL);
+}
+
+/* ---- the API -------------------------------------------------------------- */
+
+typedef struct {
+    json_t *list;
+    json_t *warnings;
+    size_t due;
+} listing_t;
+
+static int
+s_case_json (void *arg, const retain_case_t *c, kt_reason_t *reason)
+{
+    listing_t *l = arg;
+    if (c->plan.warn && render_append (l->warnings, json_string (c->case_ref), reason) != 0)
+        return -1;
+    if (c->plan.step != RETENTION_KEEP || c->state == RETAIN_DESTROYING)
+        l->due++;
+    if (!l->list)
+        return 0;
+    return render_append (l->list,
+                          json_pack ("{s:s, s:s, s:s, s:I, s:I, s:b}", "case_ref", c->case_ref,
+                                     "state", retain_state_name (c->state), "rule", c->plan.rule,
+                                     "last_processing_ms", (json_int_t) c->last_ms, "due_ms",
+                                     (json_int_t) c->plan.due_ms, "warning", c->plan.warn),
+                          reason);
+}
+
+static int
+s_listing (node_t *self, listing_t *l, kt_reason_t *reason)
+{
+    retain_boxes_t boxes = partner_retention_boxes (self);
+    return retainbox_each (partner_of (self)->retainbox, &boxes, keyring_roster (self->keyring),
+                           kt_now_ms (), s_case_json, l, reason);
+}
+
+void
+partner_retention_status (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    (void) args;
+    const roster_t *roster = keyring_roster (self->keyring);
+    listing_t l = {json_array (), json_array (), 0};
+    kt_reason_t reason;
+    if (s_listing (self, &l, &reason) != 0) {
+        json_decref (l.list);
+        json_decref (l.warnings);
+        apiserver_reply_error (self->api, caller, reason.text);
+        return;
+    }
+    json_decref (l.warnings);
+    apiserver_reply_ok (
+        self->api, caller,
+        json_pack ("{s:I, s:{s:I, s:I, s:I}, s:o, s:I, s:[]}", "now_ms", (json_int_t) kt_now_ms (),
+                   "periods", "not_agendered_days",
+                   (json_int_t) roster->retention_not_agendered_days, "archive_days",
+                   (json_int_t) roster->retention_archive_days, "destroy_days",
+                   (json_int_t) roster->retention_destroy_days, "cases", l.list, "destroyed",
+                   (json_int_t) retainbox_destroyed (partner_of (self)->retainbox), "unconfirmed"));
+}
+
+json_t *
+partner_retention_summary (node_t *self)
+{
+    listing_t l = {NULL, json_array (), 0};
+    kt_reason_t reason;
+    if (s_listing (self, &l, &reason) != 0) {
+        json_decref (l.warnings);
+        return json_pack ("{s:s}", "error", reason.text);
+    }
+    /*  Confirmations are the uitvoerder's to count: none owed here. */
+    return json_pack ("{s:o, s:I, s:[]}", "warnings", l.warnings, "due", (json_int_t) l.due,
+                      "unconfirmed");
+}
+
+static int
+s_action_json (void *arg, const char *case_ref, const char *action, uint64_t due_ms,
+               kt_reason_t *reason)
+{
+    return render_append (arg,
+                          json_pack ("{s:s, s:s, s:I}", "case_ref", case_ref, "action", action,
+                                     "due_ms", (json_int_t) due_ms),
+                          reason);
+}
+
+void
+partner_retention_run (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    json_t *dry = json_is_object (args) ? json_object_get (args, "dry_run") : NULL;
+    if (dry && !json_is_boolean (dry)) {
+        apiserver_reply_error (self->api, caller, "retention.run: dry_run must be true or false");
+        return;
+    }
+    bool dry_run = json_is_true (dry);
+    json_t *actions = json_array ();
+    kt_reason_t reason;
+    if (s_run (self, dry_run, s_action_json, actions, &reason) != 0) {
+        json_decref (actions);
+        apiserver_reply_error (self->api, caller, reason.text);
+        return;
+    }
+    apiserver_reply_ok (self->api, caller,
+                        json_pack ("{s:b, s:o}", "dry_run", dry_run, "actions", actions));
+}
+
+/*  art. 13.4, art. 4: only a kernpartij's node may order archived data
+ *  back or read it; true when this one is not (the caller has its
+ *  answer). */
+static bool
+s_refuse_not_kern (node_t *self, const api_caller_t *caller, const char *cmd)
+{
+    if (s_kernpartij (self))
+        return false;
+    apiserver_reply_error (self->api, caller,
+                           strcmp (cmd, "retention.reopen") == 0
+                               ? "art. 13.4: only a kernpartij orders archived data back"
+                               : "art. 13.2: only a kernpartij reads archived data");
+    return true;
+}
+
+/*  The reason of an order as the policy's checker takes it. */
+static bool
+s_reason_ok (const char *text)
+{
+    size_t len = text ? strlen (text) : 0;
+    if (len < 1 || len > POLICY_MAX_REASON)
+        return false;
+    for (const unsigned char *c = (const unsigned char *) text; *c; c++)
+        if ((*c < 0x20 && *c != '\n') || *c == 0x7f)
+            return false;
+    return true;
+}
+
+void
+partner_retention_reopen (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    if (s_refuse_not_kern (self, caller, cmd))
+        return;
+    const char *case_ref =
+        json_is_object (args) ? json_string_value (json_object_get (args, "case_ref")) : NULL;
+    const char *why =
+        json_is_object (args) ? json_string_value (json_object_get (args, "reason")) : NULL;
+    if (!case_ref || !weegploeg_case_ref_ok (case_ref)) {
+        apiserver_reply_error (self->api, caller,
+                               "retention.reopen: case_ref must be k-<16 hex digits>");
+        return;
+    }
+    if (!s_reason_ok (why)) {
+        char msg[160];
+        snprintf (msg, sizeof msg,
+                  "retention.reopen: the reason must be 1..%d bytes of text (line breaks allowed,"
+                  " no other control characters)",
+                  POLICY_MAX_REASON);
+        apiserver_reply_error (self->api, caller, msg);
+        return;
+    }
+    char user[65];
+    access_user_name (caller->uid, user, sizeof user);
+    Keten__RetentionOrder o = KETEN__RETENTION_ORDER__INIT;
+    o.case_ref = (char *) case_ref;
+    o.reason = (char *) why;
+    o.os_user = user;
+    o.ordered_ms = kt_now_ms ();
+    kt_log (KT_LOG_INFO, "retention reopen_ordered case_ref=%s", case_ref);
+    /*  The uitvoerder decides (it knows whether the subject is archived)
+     *  and answers with its receipt; the REOPEN notice that follows makes
+     *  this node's copies active again. */
+    partner_send (self, caller, KETEN__MESSAGE_TYPE__RETENTION_ORDER, &o.base, true);
+}
+
+/* ---- the archive read (art. 13.2) --------------------------------------- */
+
+typedef struct {
+    node_t *self;
+    const char *case_ref;
+    json_t *list;
+} read_t;
+
+static int
+s_read_agenda (void *arg, const char *meeting_id, kt_reason_t *reason)
+{
+    read_t *r = arg;
+    Keten__WeegploegAgenda *a = NULL;
+    if (agendabox_get (partner_of (r->self)->agendabox, meeting_id, &a, reason) != 0)
+        return -1;
+    json_t *items = json_array ();
+    for (size_t i = 0; i < a->n_items; i++)
+        if (strcmp (a->items[i]->case_ref, r->case_ref) == 0)
+            json_array_append_new (items, partner_json_agenda_item (a->items[i]));
+    int rc = render_append (
+        r->list,
+        json_pack ("{s:s, s:s, s:I, s:b, s:s, s:i, s:s, s:o}", "meeting_id", a->meeting_id, "kind",
+                   a->kind == KETEN__WEEGPLOEG_AGENDA__KIND__CASUSOVERLEG ? "casusoverleg"
+                                                                          : "weegploeg",
+                   "sequence", (json_int_t) a->sequence, "cancelled", a->cancelled, "starts_at",
+                   a->starts_at, "duration_min", (int) a->duration_min, "location", a->location,
+                   "items", items),
+        reason);
+    keten__weegploeg_agenda__free_unpacked (a, NULL);
+    return rc;
+}
+
+static int
+s_read_decision (void *arg, const decisionbox_row_t *row, kt_reason_t *reason)
+{
+    read_t *r = arg;
+    if (strcmp (row->case_ref, r->case_ref) != 0)
+        return 0;
+    Keten__WeegploegDecision *d = NULL;
+    if (decisionbox_get (partner_of (r->self)->decisionbox, row->decision_id, &d, reason) != 0)
+        return -1;
+    int rc = render_append (r->list, partner_json_decision (d), reason);
+    keten__weegploeg_decision__free_unpacked (d, NULL);
+    return rc;
+}
+
+/*  The case as case.show shows it, and every plan version. */
+static int
+s_read_case (node_t *self, const char *case_ref, json_t *cases, json_t *plans, kt_reason_t *reason)
+{
+    partner_t *p = partner_of (self);
+    json_t *row = partner_json_case (p->casebox, case_ref, reason);
+    if (!row)
+        return -1;
+    if (json_is_null (row)) {
+        json_decref (row);
+        return 0;
+    }
+    json_int_t versions = json_integer_value (json_object_get (row, "plan_version"));
+    json_t *disclosures = partner_json_disclosures (p->casebox, case_ref, reason);
+    json_t *closure = NULL;
+    int rc =
+        disclosures && partner_json_closure (p->casebox, case_ref, &closure, reason) == 0 ? 0 : -1;
+    json_object_set_new (row, "disclosures", disclosures ? disclosures : json_array ());
+    if (closure)
+        json_object_set_new (row, "closure", closure);
+    if (rc == 0)
+        rc = render_append (cases, json_incref (row), reason);
+    json_decref (row);
+    for (json_int_t v = 1; rc == 0 && v <= versions && v <= UINT32_MAX; v++) {
+        Keten__CasePlan *plan = NULL;
+        rc = casebox_plan (p->casebox, case_ref, (uint32_t) v, &plan, reason);
+        if (rc == 0 && plan)
+            rc = render_append (plans, render_plan (plan), reason);
+        if (plan)
+            keten__case_plan__free_unpacked (plan, NULL);
+    }
+    return rc;
+}
+
+static int
+s_read (node_t *self, const api_caller_t *caller, const char *case_ref, kt_reason_t *reason)
+{
+    partner_t *p = partner_of (self);
+    retain_state_t state;
+    if (retainbox_state (p->retainbox, case_ref, &state, reason) != 0)
+        return -1;
+    if (state != RETAIN_ARCHIVED)
+        return kt_fail (reason,
+                        "%s is %s at this node: the archive read is for archived subjects only"
+                        " (art. 13.2)",
+                        case_ref, retain_state_name (state));
+    json_t *agendas = json_array (), *decisions = json_array (), *cases = json_array (),
+           *plans = json_array ();
+    read_t r = {self, case_ref, agendas};
+    int rc = p->agendabox
+                 ? agendabox_meetings_of (p->agendabox, case_ref, s_read_agenda, &r, reason)
+                 : 0;
+    r.list = decisions;
+    if (rc == 0 && p->decisionbox)
+        rc = decisionbox_each (p->decisionbox, INT32_MAX, s_read_decision, &r, reason);
+    if (rc == 0)
+        rc = s_read_case (self, case_ref, cases, plans, reason);
+    /*  art. 15.2e: on record before anything is shown; nothing is shown
+     *  when it cannot be. */
+    if (rc == 0)
+        rc = node_record_access (self, caller, "retention.read", &case_ref, 1, reason);
+    if (rc != 0) {
+        json_decref (agendas);
+        json_decref (decisions);
+        json_decref (cases);
+        json_decref (plans);
+        return -1;
+    }
+    apiserver_reply_ok (self->api, caller,
+                        json_pack ("{s:s, s:s, s:o, s:o, s:o, s:o}", "case_ref", case_ref, "state",
+                                   "archived", "agendas", agendas, "decisions", decisions, "cases",
+                                   cases, "plans", plans));
+    return 0;
+}
+
+void
+partner_retention_read (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    if (s_refuse_not_kern (self, caller, cmd))
+        return;
+    const char *case_ref =
+        json_is_object (args) ? json_string_value (json_object_get (args, "case_ref")) : NULL;
+    kt_reason_t reason;
+    if (!case_ref || !weegploeg_case_ref_ok (case_ref))
+        apiserver_reply_error (self->api, caller,
+                               "retention.read: case_ref must be k-<16 hex digits>");
+    else if (s_read (self, caller, case_ref, &reason) != 0)
+        apiserver_reply_error (self->api, caller, reason.text);
+}

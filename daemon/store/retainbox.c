@@ -1,0 +1,941 @@
+/*  retainbox: art. 13 at a partner node.  */
+#include "retainbox.h"
+
+#include "store.h"
+
+#include <czmq.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CASE_REF_LEN 18 /* k- and 16 hex digits */
+
+struct _retainbox_t {
+    sqlite3 *db;
+    keystore_t *keystore;
+    bool archive_destroys;
+    retain_publish_fn *publish;
+    void *publish_arg;
+};
+
+static const char *const s_migrations[] = {
+    /*  One row per case_ref this node archived, is destroying, destroyed
+     *  (the tombstone: the pseudonym only) or had reopened (touched_ms
+     *  restarts its clock).  retain_message: the node's own messages a
+     *  notice tied to a case_ref (ids and pseudonyms only).  retain_shred
+     *  and retain_meeting: what a destruction still owes after its
+     *  commit - keys to shred, calendar files to write again. */
+    "CREATE TABLE retain (case_ref TEXT PRIMARY KEY, state TEXT NOT NULL,"
+    " since_ms INTEGER NOT NULL, touched_ms INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE retain_message (message_id BLOB PRIMARY KEY, case_ref TEXT NOT NULL);"
+    "CREATE INDEX retain_message_case ON retain_message (case_ref);"
+    "CREATE TABLE retain_shred (key_id BLOB PRIMARY KEY, case_ref TEXT NOT NULL);"
+    "CREATE TABLE retain_meeting (case_ref TEXT NOT NULL, meeting_id TEXT NOT NULL,"
+    " PRIMARY KEY (case_ref, meeting_id));",
+};
+
+static const char *const s_state_names[] = {"active", "archived", "destroying", "destroyed"};
+
+const char *
+retain_state_name (retain_state_t state)
+{
+    return state <= RETAIN_DESTROYED ? s_state_names[state] : "active";
+}
+
+static retain_state_t
+s_state_from (const char *name)
+{
+    for (int i = 0; i <= RETAIN_DESTROYED; i++)
+        if (strcmp (name, s_state_names[i]) == 0)
+            return (retain_state_t) i;
+    return RETAIN_ACTIVE;
+}
+
+retainbox_t *
+retainbox_new (sqlite3 *db, keystore_t *keystore, bool archive_destroys, kt_reason_t *reason)
+{
+    retainbox_t *self =
+        store_module_new (sizeof *self, db, "retainbox", STORE_MIGRATIONS (s_migrations), reason);
+    if (self) {
+        self->db = db;
+        self->keystore = keystore;
+        self->archive_destroys = archive_destroys;
+    }
+    return self;
+}
+
+void
+retainbox_destroy (retainbox_t **self_p)
+{
+    retainbox_t *self = *self_p;
+    if (!self)
+        return;
+    free (self);
+    *self_p = NULL;
+}
+
+void
+retainbox_set_publish (retainbox_t *self, retain_publish_fn *fn, void *arg)
+{
+    self->publish = fn;
+    self->publish_arg = arg;
+}
+
+/* ---- states --------------------------------------------------------------- */
+
+static int
+s_state_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    *(retain_state_t *) arg = s_state_from (store_text (q, 0));
+    return 0;
+}
+
+int
+retainbox_state (retainbox_t *self, const char *case_ref, retain_state_t *state,
+                 kt_reason_t *reason)
+{
+    *state = RETAIN_ACTIVE;
+    return store_one (self->db, "SELECT state FROM retain WHERE case_ref=?",
+                      STORE_VALUES (STORE_TEXT (case_ref)), s_state_row, state,
+                      "read the subject's retention state", reason) < 0
+               ? -1
+               : 0;
+}
+
+bool
+retainbox_hidden (retainbox_t *self, const char *case_ref)
+{
+    retain_state_t state;
+    kt_reason_t reason;
+    if (retainbox_state (self, case_ref, &state, &reason) != 0) {
+        kt_log (KT_LOG_ERROR, "retention state_failed case_ref=%.24s reason=\"%s\"", case_ref,
+                reason.text);
+        return true;
+    }
+    return state != RETAIN_ACTIVE;
+}
+
+bool
+retainbox_gone (retainbox_t *self, const char *case_ref)
+{
+    retain_state_t state;
+    kt_reason_t reason;
+    if (retainbox_state (self, case_ref, &state, &reason) != 0) {
+        kt_log (KT_LOG_ERROR, "retention state_failed case_ref=%.24s reason=\"%s\"", case_ref,
+                reason.text);
+        return false; /* stored, and the schedule takes it */
+    }
+    return state == RETAIN_DESTROYING || state == RETAIN_DESTROYED;
+}
+
+size_t
+retainbox_keep_items (retainbox_t *self, const Keten__WeegploegAgenda *a, Keten__AgendaItem **kept)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < a->n_items; i++) {
+        if (retainbox_gone (self, a->items[i]->case_ref))
+            kt_log (KT_LOG_INFO, "retention dropped_late what=agenda meeting=%.24s case_ref=%.24s",
+                    a->meeting_id, a->items[i]->case_ref);
+        else
+            kept[n++] = a->items[i];
+    }
+    return n;
+}
+
+bool
+retainbox_message_hidden (retainbox_t *self, const uint8_t id[KT_ID_LEN])
+{
+    kt_reason_t reason;
+    int hidden = store_one (self->db,
+                            "SELECT 1 FROM retain_message m JOIN retain r USING (case_ref)"
+                            " WHERE m.message_id=? AND r.state <> 'active'",
+                            STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), NULL, NULL,
+                            "read the message's retention state", &reason);
+    if (hidden < 0)
+        kt_log (KT_LOG_ERROR, "retention state_failed reason=\"%s\"", reason.text);
+    return hidden != 0;
+}
+
+/*  Record case_ref's state (inside the caller's transaction). */
+static int
+s_set_state (retainbox_t *self, const char *case_ref, retain_state_t state, uint64_t now_ms,
+             kt_reason_t *reason)
+{
+    return store_run (self->db,
+                      "INSERT INTO retain (case_ref, state, since_ms) VALUES (?1, ?2, ?3)"
+                      " ON CONFLICT (case_ref) DO UPDATE SET state=?2, since_ms=?3"
+                      " WHERE state <> ?2",
+                      STORE_VALUES (STORE_TEXT (case_ref), STORE_TEXT (retain_state_name (state)),
+                                    STORE_INT (now_ms)),
+                      "record the subject's retention state", reason) < 0
+               ? -1
+               : 0;
+}
+
+/*  Tie the node's own messages to case_ref (inside the caller's
+ *  transaction). */
+static int
+s_tie (retainbox_t *self, const char *case_ref, const ProtobufCBinaryData *ids, size_t n,
+       kt_reason_t *reason)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (ids[i].len != KT_ID_LEN)
+            return kt_fail (reason, "retention: a message id is not %d bytes", KT_ID_LEN);
+        if (store_run (self->db,
+                       "INSERT INTO retain_message (message_id, case_ref) VALUES (?,?)"
+                       " ON CONFLICT (message_id) DO UPDATE SET case_ref=excluded.case_ref",
+                       STORE_VALUES (STORE_BLOB (ids[i].data, KT_ID_LEN), STORE_TEXT (case_ref)),
+                       "tie a message to its subject", reason) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/*  The state and ties in one commit. */
+static int
+s_record (retainbox_t *self, const char *case_ref, retain_state_t state,
+          const ProtobufCBinaryData *ids, size_t n, uint64_t now_ms, kt_reason_t *reason)
+{
+    if (store_begin (self->db, reason) != 0)
+        return -1;
+    if (s_set_state (self, case_ref, state, now_ms, reason) != 0 ||
+        s_tie (self, case_ref, ids, n, reason) != 0 || store_commit (self->db, reason) != 0) {
+        store_rollback (self->db);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- destruction -------------------------------------------------------- */
+
+/*  A key to shred once the destruction's transaction committed. */
+static int
+s_owe_shred (retainbox_t *self, const char *case_ref, const uint8_t key_id[KEYSTORE_ID_LEN],
+             kt_reason_t *reason)
+{
+    return store_run (self->db,
+                      "INSERT OR IGNORE INTO retain_shred (key_id, case_ref) VALUES (?,?)",
+                      STORE_VALUES (STORE_BLOB (key_id, KEYSTORE_ID_LEN), STORE_TEXT (case_ref)),
+                      "record a key to shred", reason) < 0
+               ? -1
+               : 0;
+}
+
+typedef struct {
+    retainbox_t *self;
+    const char *case_ref;
+} strip_t;
+
+/*  A meeting's calendar file, owed (inside the caller's transaction):
+ *  written again once that transaction committed. */
+static int
+s_owe_meeting (void *arg, const char *meeting_id, kt_reason_t *reason)
+{
+    strip_t *s = arg;
+    return store_run (s->self->db,
+                      "INSERT OR IGNORE INTO retain_meeting (case_ref, meeting_id) VALUES (?,?)",
+                      STORE_VALUES (STORE_TEXT (s->case_ref), STORE_TEXT (meeting_id)),
+                      "record a calendar file to write again", reason) < 0
+               ? -1
+               : 0;
+}
+
+/*  agendabox_strip's callback: the old key and the calendar file, owed. */
+static int
+s_stripped (void *arg, const char *meeting_id, const uint8_t old_key_id[KEYSTORE_ID_LEN],
+            kt_reason_t *reason)
+{
+    strip_t *s = arg;
+    if (s_owe_shred (s->self, s->case_ref, old_key_id, reason) != 0)
+        return -1;
+    return s_owe_meeting (s, meeting_id, reason);
+}
+
+/*  The calendar files of every meeting naming case_ref, owed: an archive
+ *  or a reopen changes what they show. */
+static int
+s_owe_meetings (retainbox_t *self, const retain_boxes_t *boxes, const char *case_ref,
+                kt_reason_t *reason)
+{
+    strip_t s = {self, case_ref};
+    return boxes->agendabox
+               ? agendabox_meetings_of (boxes->agendabox, case_ref, s_owe_meeting, &s, reason)
+               : 0;
+}
+
+/*  Message ids of a query's column 0, collected. */
+typedef struct {
+    uint8_t *ids;
+    size_t n, cap;
+} ids_t;
+
+static int
+s_collect_id (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    ids_t *l = arg;
+    if (!store_blob_is (q, 0, KT_ID_LEN))
+        return 0;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        uint8_t *ids = realloc (l->ids, cap * KT_ID_LEN);
+        if (!ids)
+            return kt_fail (reason, "out of memory");
+        l->ids = ids;
+        l->cap = cap;
+    }
+    memcpy (l->ids + l->n++ * KT_ID_LEN, sqlite3_column_blob (q, 0), KT_ID_LEN);
+    return 0;
+}
+
+/*  The node's own messages tied to case_ref. */
+static int
+s_tied (retainbox_t *self, const char *case_ref, ids_t *l, kt_reason_t *reason)
+{
+    return store_each (self->db, "SELECT message_id FROM retain_message WHERE case_ref=?",
+                       store_bind_values, (void *) STORE_VALUES (STORE_TEXT (case_ref)),
+                       s_collect_id, l, "list the subject's own messages", reason);
+}
+
+/*  One own signal gone (inside the caller's transaction): its row, its
+ *  key owed to the shredder, its outbox header blanked once settled.
+ *  *settled: whether the header is blank (or there is none). */
+static int
+s_forget_message (retainbox_t *self, const retain_boxes_t *boxes, const char *case_ref,
+                  const uint8_t id[KT_ID_LEN], bool *settled, kt_reason_t *reason)
+{
+    *settled = true;
+    if (boxes->signalbox) {
+        uint8_t key_id[KEYSTORE_ID_LEN];
+        bool found;
+        if (signalbox_forget (boxes->signalbox, id, key_id, &found, reason) != 0 ||
+            (found && s_owe_shred (self, case_ref, key_id, reason) != 0))
+            return -1;
+    }
+    if (boxes->outbox) {
+        int blank = outbox_blank (boxes->outbox, id, reason);
+        if (blank < 0)
+            return -1;
+        *settled = blank == 1;
+    }
+    return 0;
+}
+
+/*  Step 1: every row about case_ref, in one transaction with what it
+ *  leaves owed (keys, calendar files). */
+static int
+s_delete_rows (retainbox_t *self, const retain_boxes_t *boxes, const char *case_ref,
+               kt_reason_t *reason)
+{
+    ids_t tied = {0};
+    if (s_tied (self, case_ref, &tied, reason) != 0) {
+        free (tied.ids);
+        return -1;
+    }
+    if (store_begin (self->db, reason) != 0) {
+        free (tied.ids);
+        return -1;
+    }
+    strip_t strip = {self, case_ref};
+    int rc = 0;
+    if (boxes->agendabox)
+        rc = agendabox_strip (boxes->agendabox, case_ref, s_stripped, &strip, reason);
+    if (rc == 0 && boxes->decisionbox) {
+        uint8_t *keys = NULL;
+        size_t n = 0;
+        rc = decisionbox_forget (boxes->decisionbox, case_ref, &keys, &n, reason);
+        for (size_t i = 0; rc == 0 && i < n; i++)
+            rc = s_owe_shred (self, case_ref, keys + i * KEYSTORE_ID_LEN, reason);
+        free (keys);
+    }
+    if (rc == 0 && boxes->casebox) {
+        uint8_t key_id[KEYSTORE_ID_LEN];
+        bool found;
+        rc = casebox_forget (boxes->casebox, case_ref, key_id, &found, reason);
+        if (rc == 0 && found)
+            rc = s_owe_shred (self, case_ref, key_id, reason);
+    }
+    for (size_t i = 0; rc == 0 && i < tied.n; i++) {
+        bool settled;
+        rc = s_forget_message (self, boxes, case_ref, tied.ids + i * KT_ID_LEN, &settled, reason);
+    }
+    free (tied.ids);
+    if (rc != 0 || store_commit (self->db, reason) != 0) {
+        store_rollback (self->db);
+        return -1;
+    }
+    return 0;
+}
+
+typedef struct {
+    retainbox_t *self;
+    const char *case_ref;
+} owed_t;
+
+static int
+s_publish_one (void *arg, const char *meeting_id, kt_reason_t *reason)
+{
+    owed_t *o = arg;
+    if (o->self->publish && o->self->publish (o->self->publish_arg, meeting_id, reason) != 0)
+        return -1;
+    return store_run (o->self->db, "DELETE FROM retain_meeting WHERE case_ref=? AND meeting_id=?",
+                      STORE_VALUES (STORE_TEXT (o->case_ref), STORE_TEXT (meeting_id)),
+                      "record a calendar file written", reason) < 0
+               ? -1
+               : 0;
+}
+
+/*  Step 2: the calendar files of the meetings that lost the subject. */
+static int s_collect_ref (void *arg, const char *text, kt_reason_t *reason);
+
+static int
+s_publish_owed (retainbox_t *self, const char *case_ref, kt_reason_t *reason)
+{
+    owed_t o = {self, case_ref};
+    /*  Collected first: each row goes as its file is written. */
+    zlist_t *meetings = zlist_new ();
+    if (!meetings)
+        return kt_fail (reason, "out of memory");
+    zlist_autofree (meetings);
+    int rc = store_each_text (self->db, "SELECT meeting_id FROM retain_meeting WHERE case_ref=?",
+                              STORE_VALUES (STORE_TEXT (case_ref)), s_collect_ref, meetings,
+                              "list the calendar files to write again", reason);
+    for (char *id = zlist_first (meetings); rc == 0 && id; id = zlist_next (meetings))
+        rc = s_publish_one (&o, id, reason);
+    zlist_destroy (&meetings);
+    return rc;
+}
+
+/*  Step 3: shred the keys owed for case_ref ("" for own signals the
+ *  schedule destroyed on their own). */
+static int
+s_shred_owed (retainbox_t *self, const char *case_ref, kt_reason_t *reason)
+{
+    ids_t keys = {0};
+    int rc = store_each (self->db, "SELECT key_id FROM retain_shred WHERE case_ref=?",
+                         store_bind_values, (void *) STORE_VALUES (STORE_TEXT (case_ref)),
+                         s_collect_id, &keys, "list the keys to shred", reason);
+    /*  Crash reasoning, rule 11: these keys are no longer used by any
+     *  committed row. */
+    for (size_t i = 0; rc == 0 && i < keys.n; i++)
+        rc = keystore_shred (self->keystore, keys.ids + i * KEYSTORE_ID_LEN, reason);
+    free (keys.ids);
+    if (rc == 0 &&
+        store_run (self->db, "DELETE FROM retain_shred WHERE case_ref=?",
+                   STORE_VALUES (STORE_TEXT (case_ref)), "record the keys shredded", reason) < 0)
+        rc = -1;
+    return rc;
+}
+
+/*  A checkpoint's answer: busy (a reader kept it from finishing). */
+static int
+s_checkpoint_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    *(bool *) arg = sqlite3_column_int (q, 0) != 0;
+    return 0;
+}
+
+/*  Step 4: no WAL file keeps a page of what was deleted.  A checkpoint a
+ *  reader (an operator's sqlite3) kept from finishing is a failure: the
+ *  destruction stays unfinished and is completed at the next run. */
+static int
+s_checkpoint (retainbox_t *self, kt_reason_t *reason)
+{
+    sqlite3 *dbs[2] = {self->db, keystore_db (self->keystore)};
+    for (size_t i = 0; i < 2; i++) {
+        bool busy = false;
+        if (store_one (dbs[i], "PRAGMA wal_checkpoint(TRUNCATE)", NULL, s_checkpoint_row, &busy,
+                       i ? "truncate keystore.db's WAL" : "truncate node.db's WAL", reason) < 0)
+            return -1;
+        if (busy)
+            return kt_fail (reason,
+                            "the WAL of %s is held by a reader; the destruction is"
+                            " completed at the next retention run",
+                            i ? "keystore.db" : "node.db");
+    }
+    return 0;
+}
+
+/*  Own messages of destroyed subjects whose outbox header is blank now:
+ *  their tie is no longer needed. */
+static int
+s_untie_settled (retainbox_t *self, const retain_boxes_t *boxes, const char *case_ref,
+                 kt_reason_t *reason)
+{
+    ids_t tied = {0};
+    int rc = s_tied (self, case_ref, &tied, reason);
+    for (size_t i = 0; rc == 0 && i < tied.n; i++) {
+        const uint8_t *id = tied.ids + i * KT_ID_LEN;
+        int blank = boxes->outbox ? outbox_blank (boxes->outbox, id, reason) : 1;
+        if (blank < 0)
+            rc = -1;
+        else if (blank == 1 && store_run (self->db, "DELETE FROM retain_message WHERE message_id=?",
+                                          STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)),
+                                          "untie a message", reason) < 0)
+            rc = -1;
+    }
+    free (tied.ids);
+    return rc;
+}
+
+/*  Steps 1-5 for a case_ref recorded "destroying". */
+static int
+s_complete (retainbox_t *self, const retain_boxes_t *boxes, const char *case_ref, uint64_t now_ms,
+            kt_reason_t *reason)
+{
+    if (s_delete_rows (self, boxes, case_ref, reason) != 0 ||
+        s_publish_owed (self, case_ref, reason) != 0 ||
+        s_shred_owed (self, case_ref, reason) != 0 || s_checkpoint (self, reason) != 0)
+        return -1;
+    /*  Step 5: the tombstone, and the ties whose header is blank. */
+    if (store_begin (self->db, reason) != 0)
+        return -1;
+    if (s_untie_settled (self, boxes, case_ref, reason) != 0 ||
+        s_set_state (self, case_ref, RETAIN_DESTROYED, now_ms, reason) != 0 ||
+        store_commit (self->db, reason) != 0) {
+        store_rollback (self->db);
+        return -1;
+    }
+    /*  The tombstone's own commit holds no personal data; its WAL frames
+     *  go too, but a reader in the way now changes nothing. */
+    kt_reason_t why;
+    if (s_checkpoint (self, &why) != 0)
+        kt_log (KT_LOG_WARN, "retention checkpoint_deferred reason=\"%s\"", why.text);
+    kt_log (KT_LOG_INFO, "retention destroyed case_ref=%s", case_ref);
+    return 0;
+}
+
+int
+retainbox_destroy_case (retainbox_t *self, const retain_boxes_t *boxes, const char *case_ref,
+                        const ProtobufCBinaryData *ids, size_t n_ids, uint64_t now_ms,
+                        kt_reason_t *reason)
+{
+    retain_state_t state;
+    if (retainbox_state (self, case_ref, &state, reason) != 0)
+        return -1;
+    /*  A notice repeated for a subject destroyed here changes nothing,
+     *  unless it names own messages this node still holds. */
+    if (state == RETAIN_DESTROYED && n_ids == 0)
+        return 0;
+    /*  "destroying" commits before anything is deleted: a crash from
+     *  here on is completed by retainbox_resume. */
+    if (state != RETAIN_DESTROYING || n_ids > 0) {
+        if (s_record (self, case_ref, RETAIN_DESTROYING, ids, n_ids, now_ms, reason) != 0)
+            return -1;
+    }
+    return s_complete (self, boxes, case_ref, now_ms, reason);
+}
+
+int
+retainbox_archive (retainbox_t *self, const retain_boxes_t *boxes, const char *case_ref,
+                   const ProtobufCBinaryData *ids, size_t n_ids, uint64_t last_ms, uint64_t now_ms,
+                   kt_reason_t *reason)
+{
+    /*  art. 13.2: only the kernpartijen may still consult archived data;
+     *  another node has no ground to keep it. */
+    if (self->archive_destroys)
+        return retainbox_destroy_case (self, boxes, case_ref, ids, n_ids, now_ms, reason);
+    retain_state_t state;
+    if (retainbox_state (self, case_ref, &state, reason) != 0)
+        return -1;
+    if (state == RETAIN_DESTROYING)
+        return s_complete (self, boxes, case_ref, now_ms, reason);
+    if (state == RETAIN_DESTROYED)
+        return 0;
+    if (store_begin (self->db, reason) != 0)
+        return -1;
+    /*  The federation's last processing, when the notice told it, counts
+     *  here too: this node's clock must not destroy the archive before
+     *  the uitvoerder's would. */
+    if (s_set_state (self, case_ref, RETAIN_ARCHIVED, now_ms, reason) != 0 ||
+        s_tie (self, case_ref, ids, n_ids, reason) != 0 ||
+        s_owe_meetings (self, boxes, case_ref, reason) != 0 ||
+        (last_ms &&
+         store_run (self->db, "UPDATE retain SET touched_ms=max(touched_ms, ?) WHERE case_ref=?",
+                    STORE_VALUES (STORE_INT (last_ms), STORE_TEXT (case_ref)),
+                    "record the subject's last processing", reason) < 0) ||
+        store_commit (self->db, reason) != 0) {
+        store_rollback (self->db);
+        return -1;
+    }
+    if (state != RETAIN_ARCHIVED)
+        kt_log (KT_LOG_INFO, "retention archived case_ref=%s", case_ref);
+    /*  The calendar files no longer show the subject. */
+    return s_publish_owed (self, case_ref, reason);
+}
+
+int
+retainbox_reopen (retainbox_t *self, const retain_boxes_t *boxes, const char *case_ref,
+                  uint64_t now_ms, kt_reason_t *reason)
+{
+    retain_state_t state;
+    if (retainbox_state (self, case_ref, &state, reason) != 0)
+        return -1;
+    if (state == RETAIN_DESTROYING || state == RETAIN_DESTROYED)
+        return kt_fail (reason, "%.24s is destroyed at this node; nothing can come back", case_ref);
+    if (store_begin (self->db, reason) != 0)
+        return -1;
+    /*  art. 13.4: the clock starts again.  The own messages stay tied to
+     *  the subject (they go with it), and show again with it. */
+    if (store_run (self->db,
+                   "INSERT INTO retain (case_ref, state, since_ms, touched_ms)"
+                   " VALUES (?1, 'active', ?2, ?2) ON CONFLICT (case_ref)"
+                   " DO UPDATE SET state='active', since_ms=?2, touched_ms=?2",
+                   STORE_VALUES (STORE_TEXT (case_ref), STORE_INT (now_ms)),
+                   "record the subject reopened", reason) < 0 ||
+        s_owe_meetings (self, boxes, case_ref, reason) != 0 ||
+        store_commit (self->db, reason) != 0) {
+        store_rollback (self->db);
+        return -1;
+    }
+    kt_log (KT_LOG_INFO, "retention reopened case_ref=%s", case_ref);
+    /*  The calendar files show the subject again. */
+    return s_publish_owed (self, case_ref, reason);
+}
+
+/*  Texts of column 0 (case_refs, meeting ids), collected: their rows
+ *  change while they are visited. */
+static int
+s_collect_ref (void *arg, const char *text, kt_reason_t *reason)
+{
+    /*  The lists autofree: zlist_append keeps its own copy. */
+    return zlist_append (arg, (void *) text) == 0 ? 0 : kt_fail (reason, "out of memory");
+}
+
+static int
+s_refs (retainbox_t *self, const char *sql, zlist_t **list_p, kt_reason_t *reason)
+{
+    *list_p = zlist_new ();
+    if (!*list_p)
+        return kt_fail (reason, "out of memory");
+    zlist_autofree (*list_p);
+    return store_each_text (self->db, sql, NULL, s_collect_ref, *list_p,
+                            "list the subjects by retention state", reason);
+}
+
+int
+retainbox_resume (retainbox_t *self, const retain_boxes_t *boxes, kt_reason_t *reason)
+{
+    zlist_t *refs;
+    int rc = s_refs (self, "SELECT case_ref FROM retain WHERE state='destroying'", &refs, reason);
+    for (char *ref = zlist_first (refs); rc == 0 && ref; ref = zlist_next (refs)) {
+        kt_log (KT_LOG_INFO, "retention resume case_ref=%s", ref);
+        rc = s_complete (self, boxes, ref, kt_now_ms (), reason);
+    }
+    zlist_destroy (&refs);
+    /*  Calendar files an archive or a reopen still owes. */
+    if (rc == 0)
+        rc = s_refs (self, "SELECT DISTINCT case_ref FROM retain_meeting", &refs, reason);
+    for (char *ref = rc == 0 ? zlist_first (refs) : NULL; rc == 0 && ref; ref = zlist_next (refs))
+        rc = s_publish_owed (self, ref, reason);
+    zlist_destroy (&refs);
+    return rc;
+}
+
+/* ---- the schedule --------------------------------------------------------- */
+
+/*  What this node knows of one subject. */
+typedef struct {
+    retention_facts_t facts;
+    retain_state_t state;
+    bool held; /* some row here is about it */
+} fact_t;
+
+static fact_t *
+s_fact (zhashx_t *facts, const char *case_ref, kt_reason_t *reason)
+{
+    fact_t *f = zhashx_lookup (facts, case_ref);
+    if (f)
+        return f;
+    f = calloc (1, sizeof *f);
+    if (!f || zhashx_insert (facts, case_ref, f) != 0) {
+        free (f);
+        kt_fail (reason, "out of memory");
+        return NULL;
+    }
+    return f;
+}
+
+static void
+s_later (fact_t *f, uint64_t ms)
+{
+    if (ms > f->facts.last_ms)
+        f->facts.last_ms = ms;
+    f->held = true;
+}
+
+static int
+s_from_agenda (void *arg, const char *case_ref, uint64_t received_ms, bool casusoverleg,
+               kt_reason_t *reason)
+{
+    fact_t *f = s_fact (arg, case_ref, reason);
+    if (!f)
+        return -1;
+    s_later (f, received_ms);
+    /*  On a casusoverleg agenda, the subject was agendered. */
+    f->facts.agendered |= casusoverleg;
+    return 0;
+}
+
+static int
+s_from_decision (void *arg, const decisionbox_row_t *row, kt_reason_t *reason)
+{
+    fact_t *f = s_fact (arg, row->case_ref, reason);
+    if (!f)
+        return -1;
+    s_later (f, row->received_ms);
+    f->facts.decided = true;
+    f->facts.agendered |= row->agenderen;
+    return 0;
+}
+
+static int
+s_from_case (void *arg, const char *case_ref, uint64_t last_ms, kt_reason_t *reason)
+{
+    fact_t *f = s_fact (arg, case_ref, reason);
+    if (!f)
+        return -1;
+    s_later (f, last_ms);
+    f->facts.agendered = true;
+    return 0;
+}
+
+static int
+s_from_retain (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    retain_state_t state = s_state_from (store_text (q, 1));
+    fact_t *f = zhashx_lookup (arg, store_text (q, 0));
+    /*  A reopen of a subject this node holds nothing of is nothing to
+     *  schedule; an archived or half-destroyed one always is. */
+    if (!f && state == RETAIN_ACTIVE)
+        return 0;
+    if (!f && !(f = s_fact (arg, store_text (q, 0), reason)))
+        return -1;
+    f->state = state;
+    f->facts.archived = state == RETAIN_ARCHIVED;
+    uint64_t touched = (uint64_t) sqlite3_column_int64 (q, 2);
+    if (touched > f->facts.last_ms)
+        f->facts.last_ms = touched;
+    if (state != RETAIN_ACTIVE)
+        f->held = true;
+    return 0;
+}
+
+static void
+s_fact_free (void **item_p)
+{
+    free (*item_p);
+    *item_p = NULL;
+}
+
+/*  The last processing of each subject at this node - the one definition
+ *  at a partner (docs/RETENTION.md): the newest of
+ *    - an agenda naming it received (agenda.received_ms),
+ *    - a decision about it received (decision_in.received_ms),
+ *    - its case opened or closed here, a plan version or a disclosure
+ *      stored (casebox_each_last),
+ *    - a reopen order applied (retain.touched_ms);
+ *  reads do not count.  Agendered: a case here, a decision agenderen or
+ *  a casusoverleg agenda; decided: any decision; archived: the state. */
+static int
+s_gather (retainbox_t *self, const retain_boxes_t *boxes, zhashx_t *facts, kt_reason_t *reason)
+{
+    if (boxes->agendabox &&
+        agendabox_each_case (boxes->agendabox, s_from_agenda, facts, reason) != 0)
+        return -1;
+    if (boxes->decisionbox &&
+        decisionbox_each (boxes->decisionbox, INT32_MAX, s_from_decision, facts, reason) != 0)
+        return -1;
+    if (boxes->casebox && casebox_each_last (boxes->casebox, s_from_case, facts, reason) != 0)
+        return -1;
+    return store_each (self->db, "SELECT case_ref, state, touched_ms FROM retain", NULL, NULL,
+                       s_from_retain, facts, "list the subjects' retention states", reason);
+}
+
+int
+retainbox_each (retainbox_t *self, const retain_boxes_t *boxes, const roster_t *roster,
+                uint64_t now_ms, retain_case_fn *fn, void *arg, kt_reason_t *reason)
+{
+    zhashx_t *facts = zhashx_new ();
+    if (!facts)
+        return kt_fail (reason, "out of memory");
+    zhashx_set_destructor (facts, s_fact_free);
+    int rc = s_gather (self, boxes, facts, reason);
+    for (fact_t *f = zhashx_first (facts); rc == 0 && f; f = zhashx_next (facts)) {
+        if (!f->held || f->state == RETAIN_DESTROYED)
+            continue;
+        retain_case_t c = {zhashx_cursor (facts), f->state, f->facts.last_ms, {0}};
+        retention_plan (roster, &f->facts, RETENTION_GRACE_MS, now_ms, &c.plan);
+        rc = fn (arg, &c, reason);
+        if (rc == 1)
+            rc = 0;
+        else if (rc != 0)
+            break;
+    }
+    zhashx_destroy (&facts);
+    return rc < 0 ? -1 : 0;
+}
+
+int64_t
+retainbox_destroyed (retainbox_t *self)
+{
+    return store_int (self->db, "SELECT count(*) FROM retain WHERE state='destroyed'", 0);
+}
+
+/*  A step due, collected before any is taken. */
+typedef struct {
+    char case_ref[CASE_REF_LEN + 1];
+    bool destroy;
+    uint64_t due_ms;
+} due_t;
+
+typedef struct {
+    due_t *steps;
+    size_t n, cap;
+    bool archive_destroys;
+} dues_t;
+
+static int
+s_due (void *arg, const retain_case_t *c, kt_reason_t *reason)
+{
+    dues_t *d = arg;
+    if (c->plan.step == RETENTION_KEEP || c->state == RETAIN_DESTROYING ||
+        strlen (c->case_ref) != CASE_REF_LEN)
+        return 0;
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 16;
+        due_t *steps = realloc (d->steps, cap * sizeof *steps);
+        if (!steps)
+            return kt_fail (reason, "out of memory");
+        d->steps = steps;
+        d->cap = cap;
+    }
+    due_t *s = &d->steps[d->n++];
+    snprintf (s->case_ref, sizeof s->case_ref, "%s", c->case_ref);
+    s->destroy = c->plan.step == RETENTION_DESTROY || d->archive_destroys;
+    s->due_ms = c->plan.due_ms;
+    return 0;
+}
+
+/*  Own signals no notice tied to a subject, made before before_ms. */
+typedef struct {
+    retainbox_t *self;
+    ids_t ids;
+} untied_t;
+
+static int
+s_untied_signal (void *arg, const uint8_t id[KT_ID_LEN], kt_reason_t *reason)
+{
+    untied_t *u = arg;
+    int tied = store_one (u->self->db, "SELECT 1 FROM retain_message WHERE message_id=?",
+                          STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), NULL, NULL,
+                          "look for the signal's subject", reason);
+    if (tied != 0)
+        return tied < 0 ? -1 : 0;
+    if (u->ids.n == u->ids.cap) {
+        size_t cap = u->ids.cap ? u->ids.cap * 2 : 8;
+        uint8_t *ids = realloc (u->ids.ids, cap * KT_ID_LEN);
+        if (!ids)
+            return kt_fail (reason, "out of memory");
+        u->ids.ids = ids;
+        u->ids.cap = cap;
+    }
+    memcpy (u->ids.ids + u->ids.n++ * KT_ID_LEN, id, KT_ID_LEN);
+    return 0;
+}
+
+/*  This node's own signals that no notice tied to a subject are
+ *  destroyed destroy-days after they were made at the latest: the node
+ *  cannot tell which subject they became, so it counts from the one
+ *  processing it knows, the signal itself (art. 13.1).  One still
+ *  waiting for its receipt waits. */
+static int
+s_expire_signals (retainbox_t *self, const retain_boxes_t *boxes, const roster_t *roster,
+                  uint64_t now_ms, bool dry_run, size_t *n_p, kt_reason_t *reason)
+{
+    *n_p = 0;
+    uint64_t keep_ms = roster->retention_destroy_days * RETENTION_DAY_MS + RETENTION_GRACE_MS;
+    if (!boxes->signalbox || now_ms <= keep_ms)
+        return 0;
+    untied_t u = {self, {0}};
+    int rc =
+        signalbox_each_before (boxes->signalbox, now_ms - keep_ms, s_untied_signal, &u, reason);
+    if (rc == 0 && u.ids.n > 0 && !dry_run) {
+        rc = store_begin (self->db, reason);
+        for (size_t i = 0; rc == 0 && i < u.ids.n; i++) {
+            const uint8_t *id = u.ids.ids + i * KT_ID_LEN;
+            bool settled = true;
+            if (boxes->outbox) {
+                int st = outbox_blank (boxes->outbox, id, reason);
+                if (st < 0)
+                    rc = -1;
+                settled = st == 1;
+            }
+            if (rc == 0 && settled) {
+                rc = s_forget_message (self, boxes, "", id, &settled, reason);
+                (*n_p)++;
+            }
+        }
+        if (rc == 0)
+            rc = store_commit (self->db, reason);
+        if (rc != 0)
+            store_rollback (self->db);
+    } else if (rc == 0)
+        *n_p = u.ids.n;
+    free (u.ids.ids);
+    if (rc == 0 && !dry_run && *n_p > 0 &&
+        (s_shred_owed (self, "", reason) != 0 || s_checkpoint (self, reason) != 0))
+        rc = -1;
+    return rc;
+}
+
+/*  Ties of destroyed subjects whose message has since been settled. */
+static int
+s_sweep (retainbox_t *self, const retain_boxes_t *boxes, kt_reason_t *reason)
+{
+    zlist_t *refs;
+    int rc = s_refs (self,
+                     "SELECT DISTINCT m.case_ref FROM retain_message m JOIN retain r"
+                     " USING (case_ref) WHERE r.state='destroyed'",
+                     &refs, reason);
+    for (char *ref = zlist_first (refs); rc == 0 && ref; ref = zlist_next (refs)) {
+        if ((rc = store_begin (self->db, reason)) != 0)
+            break;
+        if (s_untie_settled (self, boxes, ref, reason) != 0 ||
+            store_commit (self->db, reason) != 0) {
+            store_rollback (self->db);
+            rc = -1;
+        }
+    }
+    zlist_destroy (&refs);
+    return rc;
+}
+
+int
+retainbox_run (retainbox_t *self, const retain_boxes_t *boxes, const roster_t *roster,
+               uint64_t now_ms, bool dry_run, retain_action_fn *fn, void *arg, kt_reason_t *reason)
+{
+    if (!dry_run && retainbox_resume (self, boxes, reason) != 0)
+        return -1;
+    dues_t d = {NULL, 0, 0, self->archive_destroys};
+    int rc = retainbox_each (self, boxes, roster, now_ms, s_due, &d, reason);
+    for (size_t i = 0; rc == 0 && i < d.n; i++) {
+        const due_t *s = &d.steps[i];
+        if (fn && fn (arg, s->case_ref, s->destroy ? "destroy" : "archive", s->due_ms, reason) != 0)
+            rc = -1;
+        else if (!dry_run)
+            rc = s->destroy
+                     ? retainbox_destroy_case (self, boxes, s->case_ref, NULL, 0, now_ms, reason)
+                     : retainbox_archive (self, boxes, s->case_ref, NULL, 0, 0, now_ms, reason);
+    }
+    free (d.steps);
+    size_t expired = 0;
+    if (rc == 0)
+        rc = s_expire_signals (self, boxes, roster, now_ms, dry_run, &expired, reason);
+    if (rc == 0 && expired > 0)
+        kt_log (KT_LOG_INFO, "retention %s own_signals=%zu",
+                dry_run ? "would_destroy" : "destroyed", expired);
+    if (rc == 0 && !dry_run)
+        rc = s_sweep (self, boxes, reason);
+    return rc;
+}

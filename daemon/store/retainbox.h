@@ -1,0 +1,155 @@
+/*  retainbox: a partner node's side of art. 13 (docs/RETENTION.md), in
+ *  node.db.  Per case_ref it keeps a state - absent or "active" (only to
+ *  remember a reopen's touched_ms), "archived", "destroying", and
+ *  "destroyed", a tombstone that holds nothing but the pseudonym - and it
+ *  applies what the uitvoerder's RETENTION_NOTICE says, or what its own
+ *  schedule finds due, to everything the node holds about the subject:
+ *  agendas, decisions, the case with its plan versions, disclosures and
+ *  closure, its own signals and their outbox rows.
+ *
+ *  Archived: out of every list and show (the role asks retainbox_hidden),
+ *  readable only through the kernpartij's recorded archive read.  At a
+ *  node that is not a kernpartij an archive is a destruction: only the
+ *  kernpartijen may still consult archived data (art. 13.2).
+ *
+ *  A destruction (docs/ARCHITECTURE.md, "Crash reasoning"): the state
+ *  "destroying" commits first; then one transaction on node.db deletes
+ *  the rows, rewrites each agenda that named the subject without its item
+ *  under a new key, blanks the outbox headers of the node's own messages
+ *  about it, and records in the same commit the keys to shred and the
+ *  meetings whose calendar file must be written again; then those files
+ *  are written, the keys shredded (keystore.db, secure_delete), both
+ *  files' WAL checkpointed and truncated, and only then "destroyed" is
+ *  recorded.  Every step finds nothing left to do when repeated, so a
+ *  crash anywhere is completed by retainbox_resume at the next start.
+ */
+#ifndef KETEN_RETAINBOX_H
+#define KETEN_RETAINBOX_H
+
+#include "agendabox.h"
+#include "casebox.h"
+#include "decisionbox.h"
+#include "keystore.h"
+#include "outbox.h"
+#include "retention.h"
+#include "roster.h"
+#include "signalbox.h"
+#include "util.h"
+
+#include <protobuf-c/protobuf-c.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct _retainbox_t retainbox_t;
+
+typedef enum {
+    RETAIN_ACTIVE = 0,
+    RETAIN_ARCHIVED,
+    RETAIN_DESTROYING,
+    RETAIN_DESTROYED,
+} retain_state_t;
+
+/*  "active", "archived", "destroying", "destroyed". */
+const char *retain_state_name (retain_state_t state);
+
+/*  The node's stores, borrowed for one call; a NULL box holds nothing
+ *  (no agenda table yet, no decisions at a node that is not a
+ *  kernpartij). */
+typedef struct {
+    agendabox_t *agendabox;
+    decisionbox_t *decisionbox;
+    casebox_t *casebox;
+    signalbox_t *signalbox;
+    outbox_t *outbox;
+} retain_boxes_t;
+
+/*  Write the calendar file of a meeting again, from its stored agenda
+ *  without the subjects hidden now: after a destruction took a subject
+ *  out, an archive hid one or a reopen brought one back.  0, or -1 with
+ *  reason, which leaves the step owed (resumed later). */
+typedef int (retain_publish_fn) (void *arg, const char *meeting_id, kt_reason_t *reason);
+
+/*  db and keystore are borrowed (node.db, the node's keystore).
+ *  archive_destroys: this node is not a kernpartij. */
+retainbox_t *retainbox_new (sqlite3 *db, keystore_t *keystore, bool archive_destroys,
+                            kt_reason_t *reason);
+void retainbox_destroy (retainbox_t **self_p);
+void retainbox_set_publish (retainbox_t *self, retain_publish_fn *fn, void *arg);
+
+/*  The state of case_ref here (RETAIN_ACTIVE when none is kept). */
+int retainbox_state (retainbox_t *self, const char *case_ref, retain_state_t *state,
+                     kt_reason_t *reason);
+/*  Whether case_ref is out of every list and show (archived, or being or
+ *  been destroyed).  A state that cannot be read counts as hidden, and is
+ *  logged. */
+bool retainbox_hidden (retainbox_t *self, const char *case_ref);
+/*  Whether case_ref is being or has been destroyed: a late copy about it
+ *  is dropped, not stored. */
+bool retainbox_gone (retainbox_t *self, const char *case_ref);
+/*  The items of a received agenda whose subject is not gone here, into
+ *  kept (room for a->n_items); their count.  A late copy must not bring
+ *  a destroyed subject back (each one left out is logged by case_ref). */
+size_t retainbox_keep_items (retainbox_t *self, const Keten__WeegploegAgenda *a,
+                             Keten__AgendaItem **kept);
+/*  Whether this node's own message id was named by a notice about a
+ *  case_ref that is hidden now (its signal leaves signal.list). */
+bool retainbox_message_hidden (retainbox_t *self, const uint8_t id[KT_ID_LEN]);
+
+/*  ---- applying a notice or the schedule ------------------------------
+ *  ids: the node's own messages about case_ref the notice named. */
+
+/*  art. 13.2: archive case_ref (a destruction where archive_destroys).
+ *  last_ms: the subject's last processing in the federation when the
+ *  notice tells it (0: not known); it counts as processing here. */
+int retainbox_archive (retainbox_t *self, const retain_boxes_t *boxes, const char *case_ref,
+                       const ProtobufCBinaryData *ids, size_t n_ids, uint64_t last_ms,
+                       uint64_t now_ms, kt_reason_t *reason);
+/*  art. 13.1, 13.3: destroy everything held about case_ref, as above. */
+int retainbox_destroy_case (retainbox_t *self, const retain_boxes_t *boxes, const char *case_ref,
+                            const ProtobufCBinaryData *ids, size_t n_ids, uint64_t now_ms,
+                            kt_reason_t *reason);
+/*  art. 13.4: case_ref active again, its clock restarted at now_ms.  -1
+ *  with reason when it is destroyed here (nothing can come back). */
+int retainbox_reopen (retainbox_t *self, const retain_boxes_t *boxes, const char *case_ref,
+                      uint64_t now_ms, kt_reason_t *reason);
+/*  Complete every destruction a crash interrupted, and write the calendar
+ *  files an archive or a reopen still owes. */
+int retainbox_resume (retainbox_t *self, const retain_boxes_t *boxes, kt_reason_t *reason);
+
+/*  ---- the schedule ----------------------------------------------------- */
+
+/*  A subject held here, with its schedule under the roster's periods. */
+typedef struct {
+    const char *case_ref;
+    retain_state_t state;
+    uint64_t last_ms; /* its last processing here */
+    retention_plan_t plan;
+} retain_case_t;
+/*  Take one: 0 go on, 1 stop, -1 error with reason. */
+typedef int (retain_case_fn) (void *arg, const retain_case_t *c, kt_reason_t *reason);
+
+/*  Every subject held here that is not destroyed, with its last
+ *  processing (the one definition at a partner, see retainbox.c) and
+ *  retention_plan's answer at now_ms with RETENTION_GRACE_MS, each to fn
+ *  (order unspecified). */
+int retainbox_each (retainbox_t *self, const retain_boxes_t *boxes, const roster_t *roster,
+                    uint64_t now_ms, retain_case_fn *fn, void *arg, kt_reason_t *reason);
+/*  How many tombstones this node keeps. */
+int64_t retainbox_destroyed (retainbox_t *self);
+
+/*  Take one step the schedule found due ("archive" or "destroy", the
+ *  rule's due_ms): 0 go on, -1 error with reason. */
+typedef int (retain_action_fn) (void *arg, const char *case_ref, const char *action,
+                                uint64_t due_ms, kt_reason_t *reason);
+/*  Run the schedule at now_ms: resume interrupted destructions, take
+ *  every step due (each reported to fn, which may be NULL, before it is
+ *  taken), destroy this node's own signals no notice named once they are
+ *  destroy-days old, and blank the outbox rows of destroyed subjects that
+ *  have since been settled.  dry_run: only report.  Running it twice does
+ *  nothing the second time. */
+int retainbox_run (retainbox_t *self, const retain_boxes_t *boxes, const roster_t *roster,
+                   uint64_t now_ms, bool dry_run, retain_action_fn *fn, void *arg,
+                   kt_reason_t *reason);
+
+#endif
