@@ -124,6 +124,11 @@ s_send_group (node_t *self, json_t *group, kt_reason_t *reason)
         n.message_ids = bins;
         n.n_message_ids = n_ids;
         n.due_ms = (uint64_t) json_integer_value (json_object_get (group, "due_ms"));
+        /*  Each reopen starts a generation; within one, archive comes
+         *  before destroy. */
+        n.sequence = (uint32_t) (gen * 4 + (action == KETEN__RETENTION_ACTION__REOPEN    ? 0
+                                            : action == KETEN__RETENTION_ACTION__ARCHIVE ? 1
+                                                                                          : 2));
         rc = uitvoerder_copy_add (self, &copies, to, &n.base, refs, 1, false, reason);
         free (bins);
         free (raw);
