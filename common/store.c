@@ -303,3 +303,30 @@ store_each_text (sqlite3 *db, const char *sql, const store_value_t *values, stor
     text_visit_t v = {fn, arg};
     return store_each (db, sql, store_bind_values, (void *) values, s_text_row, &v, what, reason);
 }
+
+static int
+s_checkpoint_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    *(bool *) arg = sqlite3_column_int (q, 0) != 0;
+    return 0;
+}
+
+int
+store_checkpoint (sqlite3 *db, const char *what, kt_reason_t *reason)
+{
+    /*  Without waiting for readers: the event loop must not stand still
+     *  for the busy timeout; the caller tries again later. */
+    int64_t timeout = store_int (db, "PRAGMA busy_timeout", 5000);
+    sqlite3_busy_timeout (db, 0);
+    bool busy = false;
+    int rc = store_one (db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, s_checkpoint_row, &busy,
+                        "checkpoint the write-ahead log", reason);
+    sqlite3_busy_timeout (db, (int) timeout);
+    if (rc < 0)
+        return -1;
+    if (busy)
+        return kt_fail (reason, "the write-ahead log of %s is held by a reader; tried again later",
+                        what);
+    return 0;
+}

@@ -39,6 +39,12 @@ void store_rollback (sqlite3 *db);
 
 /*  Run one statement without results. */
 int store_exec (sqlite3 *db, const char *sql, kt_reason_t *reason);
+
+/*  PRAGMA wal_checkpoint(TRUNCATE): every page in the file, the -wal cut
+ *  to nothing.  A checkpoint a reader (an operator's sqlite3, a backup)
+ *  kept from finishing is a failure naming what (the file), so a caller
+ *  that relies on the old pages being gone does not go on. */
+int store_checkpoint (sqlite3 *db, const char *what, kt_reason_t *reason);
 /*  Prepare with a reason on failure (a failure here is a programming
  *  error in our SQL or a broken file). */
 sqlite3_stmt *store_prepare (sqlite3 *db, const char *sql, kt_reason_t *reason);

@@ -489,14 +489,6 @@ s_keys_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
     return 0;
 }
 
-static int
-s_checkpoint (sqlite3 *db, kt_reason_t *reason)
-{
-    /*  The pages secure_delete zeroed reach the file, and the -wal that
-     *  held the rows before is cut to nothing. */
-    return store_exec (db, "PRAGMA wal_checkpoint(TRUNCATE)", reason);
-}
-
 int
 lifecycle_destroy_data (lifecycle_t *self, const char *case_ref, kt_reason_t *reason)
 {
@@ -516,9 +508,13 @@ lifecycle_destroy_data (lifecycle_t *self, const char *case_ref, kt_reason_t *re
         weegploeg_forget_subject (self->weegploeg, case_ref, reason) != 0 ||
         relay_forget_case (self->relay, case_ref, reason) < 0)
         return -1;
-    if (s_checkpoint (keystore_db (self->keystore), reason) != 0 ||
-        s_checkpoint (casusoverleg_db (self->casus), reason) != 0 ||
-        s_checkpoint (self->db, reason) != 0 || s_checkpoint (self->node_db, reason) != 0)
+    /*  The pages secure_delete zeroed reach the files, and the -wal that
+     *  held the rows before is cut to nothing; a reader holding one back
+     *  leaves the destruction under way, completed at the next run. */
+    if (store_checkpoint (keystore_db (self->keystore), "keystore.db", reason) != 0 ||
+        store_checkpoint (casusoverleg_db (self->casus), "casusoverleg.db", reason) != 0 ||
+        store_checkpoint (self->db, "weegploeg.db", reason) != 0 ||
+        store_checkpoint (self->node_db, "node.db", reason) != 0)
         return -1;
     return 0;
 }
@@ -535,7 +531,7 @@ lifecycle_destroy_end (lifecycle_t *self, const char *case_ref, uint64_t now_ms,
                              "record the destruction", reason);
     if (changed < 0)
         return -1;
-    return s_checkpoint (self->db, reason);
+    return store_checkpoint (self->db, "weegploeg.db", reason);
 }
 
 /* ---- reopen ---------------------------------------------------------------- */

@@ -727,6 +727,35 @@ test_destroy_leaves_no_row_key_or_byte_of_the_subject (void **state)
     assert_int_equal (ids, 2);
 }
 
+/*  A reader (an operator's sqlite3, a backup) holding keystore.db's WAL
+ *  keeps the checkpoint from cutting it: the destruction is not done -
+ *  it stays under way - and it completes once the reader is gone. */
+static void
+test_a_reader_holding_a_wal_leaves_the_destruction_under_way (void **state)
+{
+    fixture_t *f = *state;
+    stored_t a, other;
+    s_full_subject (f, &a, &other);
+    kt_reason_t r;
+    char path[128];
+    snprintf (path, sizeof path, "%s/keystore.db", f->dir);
+    sqlite3 *reader = store_open (path, &r);
+    assert_non_null (reader);
+    assert_int_equal (store_exec (reader, "BEGIN", &r), 0);
+    assert_true (store_int (reader, "SELECT count(*) FROM data_key", -1) > 0);
+    assert_int_equal (lifecycle_destroy_begin (f->lifecycle, a.case_ref, 1, 2, &r), 0);
+    assert_int_equal (lifecycle_destroy_data (f->lifecycle, a.case_ref, &r), -1);
+    assert_non_null (strstr (r.text, "keystore.db is held by a reader"));
+    lifecycle_state_t st;
+    assert_int_equal (lifecycle_state (f->lifecycle, a.case_ref, &st, &r), 1);
+    assert_int_equal (st, LIFECYCLE_DESTROYING);
+    store_exec (reader, "COMMIT", &r);
+    store_close (&reader);
+    assert_int_equal (lifecycle_destroy_data (f->lifecycle, a.case_ref, &r), 0);
+    assert_int_equal (lifecycle_destroy_end (f->lifecycle, a.case_ref, 3, &r), 0);
+    assert_int_equal (s_size (f, "keystore.db-wal"), 0);
+}
+
 static int
 s_collect_text (void *arg, const char *text, kt_reason_t *reason)
 {
@@ -934,6 +963,8 @@ main (void)
             test_archive_takes_the_subject_out_of_every_list_and_command, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_destroy_leaves_no_row_key_or_byte_of_the_subject,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_a_reader_holding_a_wal_leaves_the_destruction_under_way, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_destruction_cut_off_resumes_and_is_idempotent,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
