@@ -36,6 +36,10 @@ static const char *const s_migrations[] = {
     "ALTER TABLE relay ADD COLUMN log_owed INTEGER NOT NULL DEFAULT 0;"
     "CREATE INDEX relay_origin ON relay (origin) WHERE origin IS NOT NULL;"
     "CREATE INDEX relay_owed ON relay (created_ms) WHERE state = 3 OR log_owed = 1;",
+    /*  3: the subjects destroyed (art. 13), so that a copy about one that
+     *  was still on its way when it was destroyed loses its sealed bytes
+     *  once it is settled and logged (relay_owed_paid). */
+    "CREATE TABLE relay_forget (case_ref TEXT PRIMARY KEY) WITHOUT ROWID;",
 };
 
 relay_t *
@@ -354,10 +358,19 @@ relay_owed_free (relay_owed_t *rows, size_t n)
 int
 relay_owed_paid (relay_t *self, const uint8_t id[KT_ID_LEN], kt_reason_t *reason)
 {
+    if (store_run (self->db,
+                   "UPDATE relay SET state = CASE state WHEN 3 THEN 0 ELSE state END,"
+                   " log_owed = 0 WHERE id=?",
+                   STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), "record the log entry", reason) < 0)
+        return -1;
+    /*  A settled copy about a subject destroyed meanwhile: its bytes go
+     *  now (relay_forget_case could not take them while it was owed). */
     return store_run (self->db,
-                      "UPDATE relay SET state = CASE state WHEN 3 THEN 0 ELSE state END,"
-                      " log_owed = 0 WHERE id=?",
-                      STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), "record the log entry", reason) < 0
+                      "UPDATE relay SET header=x'' WHERE id=?1 AND state IN (1,2) AND log_owed=0"
+                      " AND length(header)>0 AND EXISTS (SELECT 1 FROM relay_forget f WHERE"
+                      " instr (',' || relay.case_refs || ',', ',' || f.case_ref || ',') > 0)",
+                      STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), "forget a destroyed subject's copy",
+                      reason) < 0
                ? -1
                : 0;
 }
@@ -391,10 +404,15 @@ relay_pending (relay_t *self, const char *recipient)
 int
 relay_forget_case (relay_t *self, const char *case_ref, kt_reason_t *reason)
 {
-    /*  Only settled copies: a pending one still has to reach its member,
-     *  who then applies the notice that follows it; one whose
-     *  MESSAGE_DELIVERED is still owed keeps its row as relay_owed reads
-     *  it (sealed for the member: nothing the uitvoerder can read). */
+    /*  Only settled copies now: a pending one still has to reach its
+     *  member, who drops it (it was made before the destruction); one
+     *  whose MESSAGE_DELIVERED is still owed keeps its row as relay_owed
+     *  reads it (sealed for the member: nothing the uitvoerder can read).
+     *  Both lose their bytes once settled and logged (relay_owed_paid). */
+    if (store_run (self->db, "INSERT OR IGNORE INTO relay_forget (case_ref) VALUES (?)",
+                   STORE_VALUES (STORE_TEXT (case_ref)), "remember the destroyed case",
+                   reason) < 0)
+        return -1;
     return store_run (self->db,
                       "UPDATE relay SET header=x'' WHERE state IN (1,2) AND log_owed=0"
                       " AND length(header)>0 AND " NAMES_CASE,
@@ -436,7 +454,7 @@ relay_each_unsettled (relay_t *self, Keten__MessageType type, uint64_t before_ms
     unsettled_visit_t v = {fn, arg};
     return store_each (self->db,
                        "SELECT recipient, coalesce (origin, ''), case_refs, created_ms, state"
-                       " FROM relay WHERE type=? AND state<>1 AND created_ms<=?"
+                       " FROM relay WHERE type=? AND state IN (0,3) AND created_ms<=?"
                        " ORDER BY created_ms",
                        store_bind_values,
                        (void *) STORE_VALUES (STORE_INT (type), STORE_INT (before_ms)),

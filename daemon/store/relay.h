@@ -120,11 +120,11 @@ typedef struct {
     const char *origin;
     const char *case_refs;
     uint64_t created_ms;
-    int state; /* 0 pending, 2 refused, 3 held */
+    int state; /* 0 pending, 3 held */
 } relay_unsettled_t;
 typedef int (relay_unsettled_fn) (void *arg, const relay_unsettled_t *row, kt_reason_t *reason);
-/*  Messages of type kept at or before before_ms and not accepted, oldest
- *  first. */
+/*  Messages of type kept at or before before_ms and not settled yet,
+ *  oldest first (one its member refused is settled: it answered). */
 int relay_each_unsettled (relay_t *self, Keten__MessageType type, uint64_t before_ms,
                           relay_unsettled_fn *fn, void *arg, kt_reason_t *reason);
 

@@ -73,6 +73,11 @@ s_start (node_t *self, kt_reason_t *reason)
     if (uitvoerder_relay_log (self, &why) != 0)
         kt_log (KT_LOG_ERROR, "log append_failed event=owed reason=\"%s\"", why.text);
     uitvoerder_roster_start (self);
+    /*  art. 13: a destruction a crash cut off is completed before any
+     *  send is resumed - a resumed meeting, decision or plan must not
+     *  need a key already shredded, nor send the subject out again. */
+    if (uitvoerder_retention_start (self, reason) != 0)
+        return -1;
     if (uitvoerder_resume_meetings (self, reason) != 0 ||
         uitvoerder_resume_decisions (self, reason) != 0)
         return -1;
@@ -82,8 +87,9 @@ s_start (node_t *self, kt_reason_t *reason)
     uitvoerder_resume_disclosures (self);
     uitvoerder_resume_closures (self);
     /*  art. 13, after everything above is resumed and before anything is
-     *  served: a destruction a crash cut off, what is due, the notices. */
-    return uitvoerder_retention_start (self, reason);
+     *  served: what is due, the notices. */
+    uitvoerder_retention_run_start (self);
+    return 0;
 }
 
 static void

@@ -148,10 +148,13 @@ void uitvoerder_resume_closures (node_t *self);
 void uitvoerder_resume_plans (node_t *self);
 void uitvoerder_resume_disclosures (node_t *self);
 
-/*  Retention (uitvoerder_retention.c, art. 13): the schedule at start
- *  (a destruction a crash cut off completed first), hourly and on
- *  retention.run; a kernpartij's reopen order. */
+/*  Retention (uitvoerder_retention.c, art. 13): at start, a destruction a
+ *  crash cut off is completed (uitvoerder_retention_start, before any
+ *  send is resumed), then the schedule runs (uitvoerder_retention_run_start,
+ *  before serving), hourly and on retention.run; a kernpartij's reopen
+ *  order. */
 int uitvoerder_retention_start (node_t *self, kt_reason_t *reason);
+void uitvoerder_retention_run_start (node_t *self);
 void uitvoerder_retention_stop (node_t *self);
 /*  The "retention" object of `keten status` into result. */
 void uitvoerder_retention_role_status (node_t *self, json_t *result);

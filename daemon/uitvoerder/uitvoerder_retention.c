@@ -34,6 +34,12 @@
 #include <string.h>
 
 #define RETENTION_RUN_MS (3600 * 1000)
+/*  At most this many steps per turn of the loop: a step is several
+ *  commits and checkpoints with fsyncs, and thousands due at once (the
+ *  first start after an upgrade, a roster with shorter periods) must not
+ *  hold the loop past the watchdog.  The rest follows a moment later. */
+#define RETENTION_BATCH 50
+#define RETENTION_NEXT_MS 100
 /*  A notice not confirmed after this long is shown in `keten status`. */
 #define RETENTION_CONFIRM_MS (24 * 3600 * 1000ULL)
 
@@ -311,6 +317,8 @@ s_walk (node_t *self, plan_walk_t *w, kt_reason_t *reason)
 /*  Run the schedule: actions receives what is due ({case_ref, action,
  *  due_ms}); unless dry_run it is done, and the notices sent.  A step
  *  that fails is logged and left for the next run; the others go on. */
+static int s_on_hour (zloop_t *loop, int timer_id, void *arg);
+
 static int
 s_run (node_t *self, bool dry_run, json_t *actions, kt_reason_t *reason)
 {
@@ -335,6 +343,17 @@ s_run (node_t *self, bool dry_run, json_t *actions, kt_reason_t *reason)
                                           "due_ms", (json_int_t) due_ms));
         if (dry_run)
             continue;
+        if (i == RETENTION_BATCH) {
+            /*  The rest in the next turn, the loop serving in between -
+             *  unless every step of this batch failed (a file held by a
+             *  reader): then the hourly run tries again. */
+            json_array_remove (actions, json_array_size (actions) - 1);
+            if (failed < RETENTION_BATCH)
+                zloop_timer (self->loop, RETENTION_NEXT_MS, 1, s_on_hour, self);
+            kt_log (KT_LOG_INFO, "retention batch done=%d remaining=%zu", RETENTION_BATCH,
+                    json_array_size (w.due) - i);
+            break;
+        }
         kt_reason_t why;
         int rc = strcmp (action, "archive") == 0 ? s_archive (self, case_ref, last_ms, due_ms, &why)
                                                  : s_destroy (self, case_ref, due_ms, &why);
@@ -377,18 +396,27 @@ uitvoerder_retention_start (node_t *self, kt_reason_t *reason)
         lifecycle_new (u->weegploeg, u->casus, self->keystore, self->db, u->relay, reason);
     if (!u->lifecycle)
         return -1;
-    /*  Before serving: a destruction under way first, then what is due,
-     *  then the notices a crash left unsent.  A step that fails is
-     *  logged and tried again within the hour. */
+    /*  A destruction under way first; one that cannot be completed now
+     *  (a reader holding a file) is logged and completed by the next
+     *  run: its subject is out of every list already. */
+    kt_reason_t why;
+    if (s_complete_destroying (self, &why) != 0)
+        kt_log (KT_LOG_ERROR, "retention resume_failed reason=\"%s\"", why.text);
+    return 0;
+}
+
+void
+uitvoerder_retention_run_start (node_t *self)
+{
+    /*  Before serving: one batch of what is due, then the notices a crash
+     *  left unsent; the rest follows in batches from the loop.  A step
+     *  that fails is logged and tried again within the hour. */
     json_t *actions = json_array ();
     kt_reason_t why;
-    if (!actions)
-        return kt_fail (reason, "out of memory");
-    if (s_run (self, false, actions, &why) != 0)
+    if (actions && s_run (self, false, actions, &why) != 0)
         kt_log (KT_LOG_ERROR, "retention run_failed reason=\"%s\"", why.text);
     json_decref (actions);
     zloop_timer (self->loop, RETENTION_RUN_MS, 0, s_on_hour, self);
-    return 0;
 }
 
 void

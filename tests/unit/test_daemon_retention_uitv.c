@@ -702,6 +702,19 @@ test_destroy_leaves_no_row_key_or_byte_of_the_subject (void **state)
     assert_int_equal (
         store_int (f->node_db, "SELECT count(*) FROM relay WHERE length(header)>0", -1), 1);
     assert_int_equal (relay_pending (f->relay, "politie-test"), 1);
+    /*  Once that one is settled and logged, its bytes go too. */
+    {
+        uint8_t pending_id[KT_ID_LEN];
+        blob_t idb = s_blob (f->node_db, "SELECT id FROM relay WHERE recipient=? AND state=0",
+                             "politie-test");
+        assert_int_equal (idb.len, KT_ID_LEN);
+        memcpy (pending_id, idb.bytes, KT_ID_LEN);
+        assert_int_equal (relay_settle (f->relay, pending_id, "politie-test", true, NULL, 3000, &r),
+                          1);
+        assert_int_equal (relay_owed_paid (f->relay, pending_id, &r), 0);
+        assert_int_equal (
+            store_int (f->node_db, "SELECT count(*) FROM relay WHERE length(header)>0", -1), 0);
+    }
     /*  Not a byte of it in any file, and every -wal truncated. */
     assert_false (s_files_hold_bytes (f->dir, body.bytes, body.len));
     assert_false (s_files_hold_bytes (f->dir, casus_body.bytes, casus_body.len));
