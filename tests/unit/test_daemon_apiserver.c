@@ -35,8 +35,10 @@ s_handler (void *arg, const api_caller_t *caller, const char *cmd, json_t *args)
     (void) args;
     if (strcmp (cmd, "big") == 0)
         apiserver_reply_ok (s_server, caller, json_pack ("{s:s}", "x", s_big));
-    else if (strcmp (cmd, "hold") == 0 && s_n_held < 8)
-        api_caller_copy (&s_held[s_n_held++], caller); /* answered at the end */
+    else if (strcmp (cmd, "hold") == 0 && s_n_held < 8) {
+        api_caller_copy (&s_held[s_n_held], caller); /* answered at the end */
+        __atomic_add_fetch (&s_n_held, 1, __ATOMIC_SEQ_CST);
+    }
     else if (strcmp (cmd, "count") == 0)
         apiserver_reply_ok (s_server, caller,
                             json_pack ("{s:I, s:I}", "memory",
@@ -178,6 +180,11 @@ test_idle_connections_make_way_for_a_new_caller (void **state)
     s_start (&f);
     int waiting = s_connect (&f);
     s_ask (waiting, "hold");
+    /*  The server has read it (the loop thread counts it): from here on
+     *  the connection waits for an answer. */
+    for (int i = 0; i < 500 && __atomic_load_n (&s_n_held, __ATOMIC_SEQ_CST) == 0; i++)
+        usleep (10000);
+    assert_int_equal (__atomic_load_n (&s_n_held, __ATOMIC_SEQ_CST), 1);
     int idle[API_MAX_CONNS];
     for (int i = 0; i < API_MAX_CONNS; i++)
         idle[i] = s_connect (&f);
