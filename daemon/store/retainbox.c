@@ -478,13 +478,29 @@ s_untie_settled (retainbox_t *self, const retain_boxes_t *boxes, const char *cas
     return rc;
 }
 
-/*  Steps 1-5 for a case_ref recorded "destroying". */
+/*  The calendar files owed for case_ref, written now if they can be.  A
+ *  file that cannot (a calendar directory not writable, a full disk) is
+ *  only logged: it stays owed in retain_meeting and every run tries it
+ *  again (retainbox_resume), and it holds back neither the shredding nor
+ *  any other subject. */
+static void
+s_publish_or_owe (retainbox_t *self, const char *case_ref)
+{
+    kt_reason_t why;
+    if (s_publish_owed (self, case_ref, &why) != 0)
+        kt_log (KT_LOG_ERROR, "retention calendar_owed case_ref=%s reason=\"%s\"", case_ref,
+                why.text);
+}
+
+/*  Steps 1-5 for a case_ref recorded "destroying".  The calendar files
+ *  come last and on their own: the keys and the WAL are what make the
+ *  data unreadable, and a file that cannot be written must not keep them
+ *  (docs/RETENTION.md, "Destruction"). */
 static int
 s_complete (retainbox_t *self, const retain_boxes_t *boxes, const char *case_ref, uint64_t now_ms,
             kt_reason_t *reason)
 {
     if (s_delete_rows (self, boxes, case_ref, reason) != 0 ||
-        s_publish_owed (self, case_ref, reason) != 0 ||
         s_shred_owed (self, case_ref, reason) != 0 || s_checkpoint (self, reason) != 0)
         return -1;
     /*  Step 5: the tombstone, and the ties whose header is blank. */
@@ -502,6 +518,8 @@ s_complete (retainbox_t *self, const retain_boxes_t *boxes, const char *case_ref
     if (s_checkpoint (self, &why) != 0)
         kt_log (KT_LOG_WARN, "retention checkpoint_deferred reason=\"%s\"", why.text);
     kt_log (KT_LOG_INFO, "retention destroyed case_ref=%s", case_ref);
+    /*  The owed calendar files, a step of their own. */
+    s_publish_or_owe (self, case_ref);
     return 0;
 }
 
@@ -613,23 +631,70 @@ s_refs (retainbox_t *self, const char *sql, zlist_t **list_p, kt_reason_t *reaso
                             "list the subjects by retention state", reason);
 }
 
+/*  Failures of single subjects, each logged where it happened; the run
+ *  goes on with the others and reports the first at its end. */
+typedef struct {
+    size_t n;
+    kt_reason_t first;
+} failures_t;
+
+static void
+s_failed (failures_t *fails, const char *what, const char *case_ref, const kt_reason_t *why)
+{
+    kt_log (KT_LOG_ERROR, "retention %s_failed case_ref=%s reason=\"%s\"", what, case_ref,
+            why->text);
+    if (fails->n++ == 0)
+        fails->first = *why;
+}
+
+/*  -1 with a reason naming the first failure when any step failed. */
+static int
+s_failures (const failures_t *fails, kt_reason_t *reason)
+{
+    if (fails->n == 0)
+        return 0;
+    return kt_fail (reason, "%zu retention step%s failed (each logged), the first: %s", fails->n,
+                    fails->n == 1 ? "" : "s", fails->first.text);
+}
+
+/*  As retainbox_resume, with each subject's failure collected. */
+static int
+s_resume (retainbox_t *self, const retain_boxes_t *boxes, failures_t *fails, kt_reason_t *reason)
+{
+    zlist_t *refs;
+    kt_reason_t why;
+    if (s_refs (self, "SELECT case_ref FROM retain WHERE state='destroying'", &refs, reason) != 0) {
+        zlist_destroy (&refs);
+        return -1;
+    }
+    /*  Each subject on its own: one that cannot be completed (a reader
+     *  holding the WAL, a full disk) is tried again at the next run and
+     *  keeps no other from being forgotten. */
+    for (char *ref = zlist_first (refs); ref; ref = zlist_next (refs)) {
+        kt_log (KT_LOG_INFO, "retention resume case_ref=%s", ref);
+        if (s_complete (self, boxes, ref, kt_now_ms (), &why) != 0)
+            s_failed (fails, "resume", ref, &why);
+    }
+    zlist_destroy (&refs);
+    /*  Calendar files a destruction, an archive or a reopen still owes. */
+    if (s_refs (self, "SELECT DISTINCT case_ref FROM retain_meeting", &refs, reason) != 0) {
+        zlist_destroy (&refs);
+        return -1;
+    }
+    for (char *ref = zlist_first (refs); ref; ref = zlist_next (refs))
+        if (s_publish_owed (self, ref, &why) != 0)
+            s_failed (fails, "calendar", ref, &why);
+    zlist_destroy (&refs);
+    return 0;
+}
+
 int
 retainbox_resume (retainbox_t *self, const retain_boxes_t *boxes, kt_reason_t *reason)
 {
-    zlist_t *refs;
-    int rc = s_refs (self, "SELECT case_ref FROM retain WHERE state='destroying'", &refs, reason);
-    for (char *ref = zlist_first (refs); rc == 0 && ref; ref = zlist_next (refs)) {
-        kt_log (KT_LOG_INFO, "retention resume case_ref=%s", ref);
-        rc = s_complete (self, boxes, ref, kt_now_ms (), reason);
-    }
-    zlist_destroy (&refs);
-    /*  Calendar files an archive or a reopen still owes. */
-    if (rc == 0)
-        rc = s_refs (self, "SELECT DISTINCT case_ref FROM retain_meeting", &refs, reason);
-    for (char *ref = rc == 0 ? zlist_first (refs) : NULL; rc == 0 && ref; ref = zlist_next (refs))
-        rc = s_publish_owed (self, ref, reason);
-    zlist_destroy (&refs);
-    return rc;
+    failures_t fails = {0};
+    if (s_resume (self, boxes, &fails, reason) != 0)
+        return -1;
+    return s_failures (&fails, reason);
 }
 
 /* ---- the schedule --------------------------------------------------------- */
@@ -915,18 +980,23 @@ int
 retainbox_run (retainbox_t *self, const retain_boxes_t *boxes, const roster_t *roster,
                uint64_t now_ms, bool dry_run, retain_action_fn *fn, void *arg, kt_reason_t *reason)
 {
-    if (!dry_run && retainbox_resume (self, boxes, reason) != 0)
+    failures_t fails = {0};
+    if (!dry_run && s_resume (self, boxes, &fails, reason) != 0)
         return -1;
     dues_t d = {NULL, 0, 0, self->archive_destroys};
     int rc = retainbox_each (self, boxes, roster, now_ms, s_due, &d, reason);
     for (size_t i = 0; rc == 0 && i < d.n; i++) {
         const due_t *s = &d.steps[i];
+        kt_reason_t why;
         if (fn && fn (arg, s->case_ref, s->destroy ? "destroy" : "archive", s->due_ms, reason) != 0)
             rc = -1;
-        else if (!dry_run)
-            rc = s->destroy
-                     ? retainbox_destroy_case (self, boxes, s->case_ref, NULL, 0, now_ms, reason)
-                     : retainbox_archive (self, boxes, s->case_ref, NULL, 0, 0, now_ms, reason);
+        /*  Each subject on its own, as in s_resume. */
+        else if (!dry_run &&
+                 (s->destroy
+                      ? retainbox_destroy_case (self, boxes, s->case_ref, NULL, 0, now_ms, &why)
+                      : retainbox_archive (self, boxes, s->case_ref, NULL, 0, 0, now_ms, &why)) !=
+                     0)
+            s_failed (&fails, s->destroy ? "destroy" : "archive", s->case_ref, &why);
     }
     free (d.steps);
     size_t expired = 0;
@@ -937,5 +1007,5 @@ retainbox_run (retainbox_t *self, const retain_boxes_t *boxes, const roster_t *r
                 dry_run ? "would_destroy" : "destroyed", expired);
     if (rc == 0 && !dry_run)
         rc = s_sweep (self, boxes, reason);
-    return rc;
+    return rc == 0 ? s_failures (&fails, reason) : -1;
 }

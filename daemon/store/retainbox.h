@@ -17,11 +17,15 @@
  *  the rows, rewrites each agenda that named the subject without its item
  *  under a new key, blanks the outbox headers of the node's own messages
  *  about it, and records in the same commit the keys to shred and the
- *  meetings whose calendar file must be written again; then those files
- *  are written, the keys shredded (keystore.db, secure_delete), both
- *  files' WAL checkpointed and truncated, and only then "destroyed" is
- *  recorded.  Every step finds nothing left to do when repeated, so a
- *  crash anywhere is completed by retainbox_resume at the next start.
+ *  meetings whose calendar file must be written again; then the keys are
+ *  shredded (keystore.db, secure_delete), both files' WAL checkpointed
+ *  and truncated, and only then "destroyed" is recorded.  The calendar
+ *  files are written last, a step of their own: one that cannot be
+ *  written (a directory not writable, a full disk) stays owed, is logged
+ *  and tried again at every run, and holds back neither the shredding
+ *  nor the tombstone.  Every step finds nothing left to do when
+ *  repeated, so a crash anywhere is completed by retainbox_resume at the
+ *  next start.
  */
 #ifndef KETEN_RETAINBOX_H
 #define KETEN_RETAINBOX_H
@@ -114,7 +118,9 @@ int retainbox_destroy_case (retainbox_t *self, const retain_boxes_t *boxes, cons
 int retainbox_reopen (retainbox_t *self, const retain_boxes_t *boxes, const char *case_ref,
                       uint64_t now_ms, kt_reason_t *reason);
 /*  Complete every destruction a crash interrupted, and write the calendar
- *  files an archive or a reopen still owes. */
+ *  files a destruction, an archive or a reopen still owes.  Each subject
+ *  on its own: one that fails is logged and the others go on; -1 with
+ *  the first failure's reason at the end when any did. */
 int retainbox_resume (retainbox_t *self, const retain_boxes_t *boxes, kt_reason_t *reason);
 
 /*  ---- the schedule ----------------------------------------------------- */
@@ -147,7 +153,9 @@ typedef int (retain_action_fn) (void *arg, const char *case_ref, const char *act
  *  taken), destroy this node's own signals no notice named once they are
  *  destroy-days old, and blank the outbox rows of destroyed subjects that
  *  have since been settled.  dry_run: only report.  Running it twice does
- *  nothing the second time. */
+ *  nothing the second time.  A subject whose step fails is logged and
+ *  left for the next run; the others go on, and the run answers -1 with
+ *  the first failure's reason at its end. */
 int retainbox_run (retainbox_t *self, const retain_boxes_t *boxes, const roster_t *roster,
                    uint64_t now_ms, bool dry_run, retain_action_fn *fn, void *arg,
                    kt_reason_t *reason);

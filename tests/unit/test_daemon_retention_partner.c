@@ -33,6 +33,7 @@
 #define SELF "gemeente-test"
 #define A "k-00000000000000aa" /* the subject destroyed */
 #define B "k-00000000000000bb" /* the one that stays */
+#define C "k-00000000000000cc" /* another subject, due on the node's own schedule */
 #define MEETING "w-0123456789abcdef"
 #define DAY_MS (86400ULL * 1000)
 
@@ -48,7 +49,8 @@ typedef struct {
     outbox_t *outbox;
     retainbox_t *retainbox;
     bool archive_destroys;
-    size_t published; /* calendar files written again */
+    size_t published;   /* calendar files written again */
+    bool publish_fails; /* the calendar directory is not writable */
     char last_published[32];
     roster_t roster;
 } fixture_t;
@@ -56,8 +58,9 @@ typedef struct {
 static int
 s_publish (void *arg, const char *meeting_id, kt_reason_t *reason)
 {
-    (void) reason;
     fixture_t *f = arg;
+    if (f->publish_fails)
+        return kt_fail (reason, "cannot write the calendar file: Permission denied");
     f->published++;
     snprintf (f->last_published, sizeof f->last_published, "%s", meeting_id);
     return 0;
@@ -849,6 +852,55 @@ test_an_archive_at_a_casuspartij_destroys (void **state)
     assert_int_equal (casebox_plan (f->casebox, A, 0, &p, &r), -1);
 }
 
+/*  A calendar file that cannot be written (the directory not writable, a
+ *  full disk) holds back neither the shredding of the subject's keys nor
+ *  its tombstone, nor any other subject's retention: it stays owed and
+ *  is written at the first run that can. */
+static void
+test_a_calendar_file_that_cannot_be_written_holds_back_nothing_else (void **state)
+{
+    fixture_t *f = *state;
+    uint64_t received = 1000ULL * DAY_MS;
+    s_store_agenda (f, 1, A, "Qzxvgone Persoon", B, "Qzxvstays Persoon");
+    s_store_decision (f, "d-00000000000000c1", C, false, received);
+    blob_t old_key = s_blob (f->db, "SELECT key_id FROM agenda WHERE meeting_id=?",
+                             STORE_VALUES (STORE_TEXT (MEETING)));
+    f->publish_fails = true;
+    s_destroy (f, A, NULL, 0);
+    assert_false (s_key_exists (f, old_key.bytes));
+    assert_int_equal (s_state (f, A), RETAIN_DESTROYED);
+    assert_int_equal (s_count (f->db, "SELECT count(*) FROM retain_shred"), 0);
+    assert_int_equal (s_count (f->db, "SELECT count(*) FROM retain_meeting"), 1);
+    assert_int_equal (f->published, 0);
+
+    /*  The owed file fails again, and C is destroyed all the same. */
+    retain_boxes_t boxes = s_boxes (f);
+    kt_reason_t r;
+    uint64_t now = received + 183 * DAY_MS + RETENTION_GRACE_MS;
+    assert_int_equal (retainbox_run (f->retainbox, &boxes, &f->roster, now, false, NULL, NULL, &r),
+                      -1);
+    assert_non_null (strstr (r.text, "Permission denied"));
+    assert_int_equal (s_state (f, C), RETAIN_DESTROYED);
+    assert_int_equal (s_count (f->db, "SELECT count(*) FROM decision_in"), 0);
+
+    /*  B, on the agenda since day 0 and never decided, was due too: the
+     *  meeting is owed for A and for B. */
+    assert_int_equal (s_state (f, B), RETAIN_DESTROYED);
+    assert_int_equal (s_count (f->db, "SELECT count(*) FROM retain_meeting"), 2);
+
+    /*  Writable again: the next run writes what is owed, once. */
+    f->publish_fails = false;
+    assert_int_equal (retainbox_run (f->retainbox, &boxes, &f->roster, now, false, NULL, NULL, &r),
+                      0);
+    assert_int_equal (f->published, 2);
+    assert_string_equal (f->last_published, MEETING);
+    assert_int_equal (s_count (f->db, "SELECT count(*) FROM retain_meeting"), 0);
+    assert_int_equal (retainbox_run (f->retainbox, &boxes, &f->roster, now, false, NULL, NULL, &r),
+                      0);
+    assert_int_equal (f->published, 2);
+    free (old_key.bytes);
+}
+
 int
 main (void)
 {
@@ -886,6 +938,9 @@ main (void)
             s_teardown),
         cmocka_unit_test_setup_teardown (test_an_archive_at_a_casuspartij_destroys,
                                          s_setup_casuspartij, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_a_calendar_file_that_cannot_be_written_holds_back_nothing_else, s_setup,
+            s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
