@@ -34,10 +34,30 @@ partner_retention_boxes (node_t *self)
 }
 
 bool
-partner_retention_gone (node_t *self, const char *case_ref)
+partner_retention_late (node_t *self, const node_message_t *m, const char *what,
+                        const char *case_ref)
 {
     partner_t *p = partner_of (self);
-    return p->retainbox && retainbox_gone (p->retainbox, case_ref);
+    kt_reason_t reason;
+    int late = p->retainbox ? retainbox_late_copy (p->retainbox, case_ref,
+                                                   m->opened.header->created_ms, &reason)
+                            : 0;
+    if (late == 0)
+        return false;
+    if (late < 0) {
+        /*  Crash reasoning, rule 3: no receipt, the uitvoerder offers it
+         *  again. */
+        kt_log (KT_LOG_ERROR, "retention state_failed what=%s id=%s case_ref=%.24s reason=\"%s\"",
+                what, m->hex, case_ref, reason.text);
+        return true;
+    }
+    kt_log (KT_LOG_INFO, "retention dropped_late what=%s id=%s case_ref=%s", what, m->hex,
+            case_ref);
+    /*  art. 13: refused, not accepted, so the uitvoerder's log does not
+     *  say "delivered" for a copy that was dropped; a refusal is final,
+     *  so it is not offered again either. */
+    partner_receipt (self, m->opened.id, false, PARTNER_DESTROYED_HERE);
+    return true;
 }
 
 /*  retainbox's calendar writer: a meeting lost a destroyed subject. */

@@ -128,18 +128,70 @@ retainbox_gone (retainbox_t *self, const char *case_ref)
     return state == RETAIN_DESTROYING || state == RETAIN_DESTROYED;
 }
 
-size_t
-retainbox_keep_items (retainbox_t *self, const Keten__WeegploegAgenda *a, Keten__AgendaItem **kept)
+/*  A state and its time. */
+typedef struct {
+    retain_state_t state;
+    uint64_t since_ms;
+} since_t;
+
+static int
+s_since_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 {
-    size_t n = 0;
+    (void) reason;
+    since_t *s = arg;
+    s->state = s_state_from (store_text (q, 0));
+    s->since_ms = (uint64_t) sqlite3_column_int64 (q, 1);
+    return 0;
+}
+
+int
+retainbox_late_copy (retainbox_t *self, const char *case_ref, uint64_t created_ms,
+                     kt_reason_t *reason)
+{
+    since_t s = {RETAIN_ACTIVE, 0};
+    if (store_one (self->db, "SELECT state, since_ms FROM retain WHERE case_ref=?",
+                   STORE_VALUES (STORE_TEXT (case_ref)), s_since_row, &s,
+                   "read the subject's retention state", reason) < 0)
+        return -1;
+    if (s.state != RETAIN_DESTROYING && s.state != RETAIN_DESTROYED)
+        return 0;
+    /*  A copy made before the destruction (the uitvoerder's clock and
+     *  this node's are within the federation's skew) was on its way:
+     *  dropped.  So is any copy while the destruction is under way: it
+     *  would take it with the rest. */
+    if (s.state == RETAIN_DESTROYING || created_ms <= s.since_ms)
+        return 1;
+    /*  Made after it: the uitvoerder, which knows the whole federation,
+     *  keeps the subject alive (a new signal after this node's own
+     *  schedule destroyed it; a reopen at a node where an archive was a
+     *  destruction).  The tombstone is lifted and the copy stored. */
+    if (store_run (self->db,
+                   "UPDATE retain SET state='active', since_ms=? WHERE case_ref=?"
+                   " AND state='destroyed'",
+                   STORE_VALUES (STORE_INT (kt_now_ms ()), STORE_TEXT (case_ref)),
+                   "lift the subject's tombstone", reason) < 0)
+        return -1;
+    kt_log (KT_LOG_INFO, "retention tombstone_lifted case_ref=%s created_ms=%llu destroyed_ms=%llu",
+            case_ref, (unsigned long long) created_ms, (unsigned long long) s.since_ms);
+    return 0;
+}
+
+int
+retainbox_keep_items (retainbox_t *self, const Keten__WeegploegAgenda *a, uint64_t created_ms,
+                      Keten__AgendaItem **kept, size_t *n_p, kt_reason_t *reason)
+{
+    *n_p = 0;
     for (size_t i = 0; i < a->n_items; i++) {
-        if (retainbox_gone (self, a->items[i]->case_ref))
+        int late = retainbox_late_copy (self, a->items[i]->case_ref, created_ms, reason);
+        if (late < 0)
+            return -1;
+        if (late)
             kt_log (KT_LOG_INFO, "retention dropped_late what=agenda meeting=%.24s case_ref=%.24s",
                     a->meeting_id, a->items[i]->case_ref);
         else
-            kept[n++] = a->items[i];
+            kept[(*n_p)++] = a->items[i];
     }
-    return n;
+    return 0;
 }
 
 bool

@@ -88,14 +88,24 @@ int retainbox_state (retainbox_t *self, const char *case_ref, retain_state_t *st
  *  been destroyed).  A state that cannot be read counts as hidden, and is
  *  logged. */
 bool retainbox_hidden (retainbox_t *self, const char *case_ref);
-/*  Whether case_ref is being or has been destroyed: a late copy about it
- *  is dropped, not stored. */
+/*  Whether case_ref is being or has been destroyed here. */
 bool retainbox_gone (retainbox_t *self, const char *case_ref);
-/*  The items of a received agenda whose subject is not gone here, into
- *  kept (room for a->n_items); their count.  A late copy must not bring
- *  a destroyed subject back (each one left out is logged by case_ref). */
-size_t retainbox_keep_items (retainbox_t *self, const Keten__WeegploegAgenda *a,
-                             Keten__AgendaItem **kept);
+/*  A copy about case_ref made at created_ms (its header's created_ms, the
+ *  uitvoerder's clock) has arrived: 1 when it must be dropped - it was
+ *  made before the subject was destroyed here, or the destruction is
+ *  under way; 0 when it is to be stored - nothing is destroyed, or it was
+ *  made after the destruction, which lifts the tombstone (the uitvoerder
+ *  keeps the subject alive: a new signal after this node's own schedule
+ *  destroyed it, a reopen where an archive was a destruction); -1 with
+ *  reason. */
+int retainbox_late_copy (retainbox_t *self, const char *case_ref, uint64_t created_ms,
+                         kt_reason_t *reason);
+/*  The items of a received agenda made at created_ms that are not late
+ *  copies (retainbox_late_copy), into kept (room for a->n_items), their
+ *  count in *n_p; each one left out is logged by case_ref.  -1 with
+ *  reason. */
+int retainbox_keep_items (retainbox_t *self, const Keten__WeegploegAgenda *a, uint64_t created_ms,
+                          Keten__AgendaItem **kept, size_t *n_p, kt_reason_t *reason);
 /*  Whether this node's own message id was named by a notice about a
  *  case_ref that is hidden now (its signal leaves signal.list). */
 bool retainbox_message_hidden (retainbox_t *self, const uint8_t id[KT_ID_LEN]);

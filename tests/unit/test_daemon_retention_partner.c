@@ -678,9 +678,13 @@ test_a_tombstone_keeps_a_late_agenda_item_out (void **state)
     a.items = items;
     a.n_items = 2;
     a.meeting_id = MEETING;
+    /*  Made before the destruction (the uitvoerder's clock). */
     Keten__AgendaItem *kept[2];
-    assert_int_equal (retainbox_keep_items (f->retainbox, &a, kept), 1);
+    size_t n;
+    assert_int_equal (retainbox_keep_items (f->retainbox, &a, 1000, kept, &n, &r), 0);
+    assert_int_equal (n, 1);
     assert_ptr_equal (kept[0], &it[1]);
+    assert_true (retainbox_gone (f->retainbox, A));
 }
 
 /*  The node's own schedule: a niet-agenderen decision destroyed 183 days
@@ -901,6 +905,91 @@ test_a_calendar_file_that_cannot_be_written_holds_back_nothing_else (void **stat
     free (old_key.bytes);
 }
 
+/*  A tombstone stops only copies made before the destruction.  The
+ *  uitvoerder kept the subject alive (a new signal the kernpartij never
+ *  saw) while the node's own schedule destroyed it: what the uitvoerder
+ *  makes after that is stored, and the subject is scheduled again. */
+static void
+test_a_copy_made_after_the_destruction_lifts_the_tombstone (void **state)
+{
+    fixture_t *f = *state;
+    uint64_t decided = 1000ULL * DAY_MS;
+    s_store_decision (f, "d-00000000000000a1", A, false, decided);
+    retain_boxes_t boxes = s_boxes (f);
+    kt_reason_t r;
+    uint64_t destroyed = decided + 183 * DAY_MS + RETENTION_GRACE_MS;
+    assert_int_equal (
+        retainbox_run (f->retainbox, &boxes, &f->roster, destroyed, false, NULL, NULL, &r), 0);
+    assert_int_equal (s_state (f, A), RETAIN_DESTROYED);
+
+    /*  The niet-agenderen decision, offered again: made before, dropped. */
+    assert_int_equal (retainbox_late_copy (f->retainbox, A, decided, &r), 1);
+    assert_int_equal (s_state (f, A), RETAIN_DESTROYED);
+
+    /*  A new agenda naming A, made six days after the destruction. */
+    Keten__Subject s = KETEN__SUBJECT__INIT;
+    Keten__AgendaItem it = KETEN__AGENDA_ITEM__INIT;
+    Keten__AgendaItem *items[1] = {&it};
+    it.case_ref = A;
+    it.subject = &s;
+    Keten__WeegploegAgenda a = KETEN__WEEGPLOEG_AGENDA__INIT;
+    a.items = items;
+    a.n_items = 1;
+    a.meeting_id = MEETING;
+    Keten__AgendaItem *kept[1];
+    size_t n;
+    uint64_t made = destroyed + 6 * DAY_MS;
+    assert_int_equal (retainbox_keep_items (f->retainbox, &a, made, kept, &n, &r), 0);
+    assert_int_equal (n, 1);
+    assert_int_equal (s_state (f, A), RETAIN_ACTIVE);
+    assert_false (retainbox_hidden (f->retainbox, A));
+    /*  The subject is alive: the agenderen decision that follows is
+     *  stored, and it is a case on the schedule now, nothing due. */
+    assert_int_equal (retainbox_late_copy (f->retainbox, A, made, &r), 0);
+    s_store_decision (f, "d-00000000000000a2", A, true, made);
+    actions_t acts = {0};
+    assert_int_equal (
+        retainbox_run (f->retainbox, &boxes, &f->roster, made + DAY_MS, false, s_action, &acts, &r),
+        0);
+    assert_int_equal (acts.n, 0);
+    assert_int_equal (s_count (f->db, "SELECT count(*) FROM decision_in WHERE case_ref='" A "'"),
+                      1);
+}
+
+/*  At a casuspartij an archive is a destruction; after an art. 13.4
+ *  reopen the uitvoerder's new plan versions of the case are stored. */
+static void
+test_a_plan_after_a_reopen_comes_back_to_a_casuspartij (void **state)
+{
+    fixture_t *f = *state;
+    s_store_case (f, A);
+    retain_boxes_t boxes = s_boxes (f);
+    kt_reason_t r;
+    uint64_t archived = kt_now_ms ();
+    assert_int_equal (retainbox_archive (f->retainbox, &boxes, A, NULL, 0, 0, archived, &r), 0);
+    assert_int_equal (s_state (f, A), RETAIN_DESTROYED);
+    /*  A plan version made before the archive, delivered late: dropped. */
+    assert_int_equal (retainbox_late_copy (f->retainbox, A, archived - 1, &r), 1);
+    /*  Version 3, made after the reopen. */
+    assert_int_equal (retainbox_late_copy (f->retainbox, A, archived + 60 * 1000, &r), 0);
+    char *parts[2] = {SELF, "politie-test"};
+    Keten__PlanGoal goal = KETEN__PLAN_GOAL__INIT;
+    Keten__PlanGoal *goals[1] = {&goal};
+    goal.kind = KETEN__GOAL_KIND__ZORG;
+    goal.text = "Fictional goal.";
+    Keten__CasePlan plan = KETEN__CASE_PLAN__INIT;
+    plan.case_ref = A;
+    plan.participants = parts;
+    plan.n_participants = 2;
+    plan.goals = goals;
+    plan.n_goals = 1;
+    plan.version = 3;
+    assert_int_equal (casebox_store_plan (f->casebox, &plan, &r), 0);
+    json_t *cases = partner_json_cases (f->casebox, f->retainbox, &r);
+    assert_int_equal (json_array_size (cases), 1);
+    json_decref (cases);
+}
+
 int
 main (void)
 {
@@ -924,6 +1013,10 @@ main (void)
             s_teardown),
         cmocka_unit_test_setup_teardown (test_a_tombstone_keeps_a_late_agenda_item_out, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_copy_made_after_the_destruction_lifts_the_tombstone,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_plan_after_a_reopen_comes_back_to_a_casuspartij,
+                                         s_setup_casuspartij, s_teardown),
         cmocka_unit_test_setup_teardown (
             test_the_own_schedule_destroys_a_niet_agenderen_subject_once, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_the_own_schedule_archives_then_destroys_a_case,
