@@ -134,7 +134,21 @@ partner_on_retention (node_t *self, node_message_t *m)
     retain_boxes_t boxes = partner_retention_boxes (self);
     uint64_t now = kt_now_ms ();
     kt_reason_t reason;
-    int rc;
+    int rc = retainbox_notice_stale (p->retainbox, n->case_ref, n->sequence, &reason);
+    if (rc < 0) {
+        kt_log (KT_LOG_ERROR, "retention notice failed id=%s case_ref=%s action=%s reason=\"%s\"",
+                m->hex, n->case_ref, retention_action_name (n->action), reason.text);
+        return; /* no receipt: offered again */
+    }
+    if (rc == 1) {
+        /*  A later notice about the subject was applied already: this one
+         *  is stale (a retried archive must not undo a later reopen).
+         *  Nothing to do, and nothing the uitvoerder should send again. */
+        kt_log (KT_LOG_INFO, "retention notice stale id=%s case_ref=%s action=%s sequence=%u",
+                m->hex, n->case_ref, retention_action_name (n->action), (unsigned) n->sequence);
+        partner_receipt (self, m->opened.id, true, NULL);
+        return;
+    }
     switch (n->action) {
     case KETEN__RETENTION_ACTION__ARCHIVE: {
         /*  due_ms is the archive's due time: archive-days after the
@@ -170,6 +184,10 @@ partner_on_retention (node_t *self, node_message_t *m)
         partner_receipt (self, m->opened.id, false, "retention notice: unknown action");
         return;
     }
+    /*  Its number, after what it did: a crash between repeats the same
+     *  notice, which is applied again harmlessly. */
+    if (rc == 0)
+        rc = retainbox_notice_applied (p->retainbox, n->case_ref, n->sequence, &reason);
     if (rc != 0) {
         /*  Crash reasoning, rule 3: no receipt, so the uitvoerder offers
          *  it again; what was done is repeated harmlessly. */
@@ -177,12 +195,13 @@ partner_on_retention (node_t *self, node_message_t *m)
                 m->hex, n->case_ref, retention_action_name (n->action), reason.text);
         return;
     }
-    kt_log (KT_LOG_INFO, "retention notice applied id=%s case_ref=%s action=%s own_messages=%zu",
+    kt_log (KT_LOG_INFO,
+            "retention notice applied id=%s case_ref=%s action=%s sequence=%u own_messages=%zu",
             m->hex, n->case_ref,
             n->action == KETEN__RETENTION_ACTION__ARCHIVE && !s_kernpartij (self)
                 ? "archive-as-destroy"
                 : retention_action_name (n->action),
-            n->n_message_ids);
+            (unsigned) n->sequence, n->n_message_ids);
     /*  Applied durably: now the receipt, the node's confirmation. */
     partner_receipt (self, m->opened.id, true, NULL);
 }

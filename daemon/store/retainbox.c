@@ -31,6 +31,9 @@ static const char *const s_migrations[] = {
     "CREATE TABLE retain_shred (key_id BLOB PRIMARY KEY, case_ref TEXT NOT NULL);"
     "CREATE TABLE retain_meeting (case_ref TEXT NOT NULL, meeting_id TEXT NOT NULL,"
     " PRIMARY KEY (case_ref, meeting_id));",
+    /*  The highest RetentionNotice.sequence applied per case_ref (0: none,
+     *  or only notices of an uitvoerder that numbers none). */
+    "ALTER TABLE retain ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0;",
 };
 
 static const char *const s_state_names[] = {"active", "archived", "destroying", "destroyed"};
@@ -126,6 +129,46 @@ retainbox_gone (retainbox_t *self, const char *case_ref)
         return false; /* stored, and the schedule takes it */
     }
     return state == RETAIN_DESTROYING || state == RETAIN_DESTROYED;
+}
+
+static int
+s_sequence_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    *(int64_t *) arg = sqlite3_column_int64 (q, 0);
+    return 0;
+}
+
+int
+retainbox_notice_stale (retainbox_t *self, const char *case_ref, uint32_t sequence,
+                        kt_reason_t *reason)
+{
+    /*  An uitvoerder that numbers no notices: applied as they come. */
+    if (sequence == 0)
+        return 0;
+    int64_t applied = 0;
+    if (store_one (self->db, "SELECT sequence FROM retain WHERE case_ref=?",
+                   STORE_VALUES (STORE_TEXT (case_ref)), s_sequence_row, &applied,
+                   "read the subject's last notice", reason) < 0)
+        return -1;
+    /*  The same number again is a retry of the notice applied: applied
+     *  again, which changes nothing. */
+    return (int64_t) sequence < applied ? 1 : 0;
+}
+
+int
+retainbox_notice_applied (retainbox_t *self, const char *case_ref, uint32_t sequence,
+                          kt_reason_t *reason)
+{
+    if (sequence == 0)
+        return 0;
+    /*  Every notice applied leaves a row (its state); a reopen refused
+     *  for a destroyed subject applied nothing and is not recorded. */
+    return store_run (self->db, "UPDATE retain SET sequence=max(sequence, ?) WHERE case_ref=?",
+                      STORE_VALUES (STORE_INT (sequence), STORE_TEXT (case_ref)),
+                      "record the subject's last notice", reason) < 0
+               ? -1
+               : 0;
 }
 
 /*  A state and its time. */

@@ -106,6 +106,18 @@ int retainbox_late_copy (retainbox_t *self, const char *case_ref, uint64_t creat
  *  reason. */
 int retainbox_keep_items (retainbox_t *self, const Keten__WeegploegAgenda *a, uint64_t created_ms,
                           Keten__AgendaItem **kept, size_t *n_p, kt_reason_t *reason);
+/*  RetentionNotice.sequence: notices about one case_ref carry increasing
+ *  numbers in the order the uitvoerder made them (each reopen starts a
+ *  generation, archive before destroy within one).  Stale: 1 when a
+ *  notice with a higher number was applied here already (a retried
+ *  archive must not undo a later reopen), 0 when it is to be applied (a
+ *  higher number, the same one again - a retry - or 0, an uitvoerder
+ *  that numbers none), -1 with reason. */
+int retainbox_notice_stale (retainbox_t *self, const char *case_ref, uint32_t sequence,
+                            kt_reason_t *reason);
+/*  After a notice was applied: its number kept, when higher. */
+int retainbox_notice_applied (retainbox_t *self, const char *case_ref, uint32_t sequence,
+                              kt_reason_t *reason);
 /*  Whether this node's own message id was named by a notice about a
  *  case_ref that is hidden now (its signal leaves signal.list). */
 bool retainbox_message_hidden (retainbox_t *self, const uint8_t id[KT_ID_LEN]);

@@ -990,6 +990,51 @@ test_a_plan_after_a_reopen_comes_back_to_a_casuspartij (void **state)
     json_decref (cases);
 }
 
+/*  RetentionNotice.sequence: an archive retried after a later reopen is
+ *  stale and not applied; the same number again is a retry; 0 is an
+ *  uitvoerder that numbers none.  A node.db from before the column gets
+ *  it by migration. */
+static void
+test_a_notice_older_than_one_applied_is_stale (void **state)
+{
+    fixture_t *f = *state;
+    s_store_case (f, A);
+    retain_boxes_t boxes = s_boxes (f);
+    kt_reason_t r;
+    assert_int_equal (retainbox_notice_stale (f->retainbox, A, 1, &r), 0);
+    assert_int_equal (retainbox_archive (f->retainbox, &boxes, A, NULL, 0, 0, kt_now_ms (), &r), 0);
+    assert_int_equal (retainbox_notice_applied (f->retainbox, A, 1, &r), 0);
+    assert_int_equal (retainbox_notice_stale (f->retainbox, A, 2, &r), 0);
+    assert_int_equal (retainbox_reopen (f->retainbox, &boxes, A, kt_now_ms (), &r), 0);
+    assert_int_equal (retainbox_notice_applied (f->retainbox, A, 2, &r), 0);
+    /*  The archive (1), offered again after the reopen (2): stale. */
+    assert_int_equal (retainbox_notice_stale (f->retainbox, A, 1, &r), 1);
+    assert_int_equal (s_state (f, A), RETAIN_ACTIVE);
+    /*  A retry of the reopen, an unnumbered notice, the next generation. */
+    assert_int_equal (retainbox_notice_stale (f->retainbox, A, 2, &r), 0);
+    assert_int_equal (retainbox_notice_stale (f->retainbox, A, 0, &r), 0);
+    assert_int_equal (retainbox_notice_stale (f->retainbox, A, 3, &r), 0);
+    /*  Recorded numbers only grow; a subject never noticed is at 0. */
+    assert_int_equal (retainbox_notice_applied (f->retainbox, A, 1, &r), 0);
+    assert_int_equal (retainbox_notice_stale (f->retainbox, A, 1, &r), 1);
+    assert_int_equal (retainbox_notice_stale (f->retainbox, B, 1, &r), 0);
+
+    /*  A node.db of the first schema: the column comes by migration, and
+     *  the states kept stay. */
+    assert_int_equal (store_exec (f->db,
+                                  "ALTER TABLE retain DROP COLUMN sequence;"
+                                  " UPDATE schema_version SET version=1 WHERE module='retainbox';",
+                                  &r),
+                      0);
+    retainbox_destroy (&f->retainbox);
+    f->retainbox = retainbox_new (f->db, f->keystore, f->archive_destroys, &r);
+    assert_non_null (f->retainbox);
+    assert_int_equal (s_state (f, A), RETAIN_ACTIVE);
+    assert_int_equal (retainbox_notice_stale (f->retainbox, A, 1, &r), 0);
+    assert_int_equal (
+        s_count (f->db, "SELECT version FROM schema_version WHERE module='retainbox'"), 2);
+}
+
 int
 main (void)
 {
@@ -1017,6 +1062,8 @@ main (void)
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_plan_after_a_reopen_comes_back_to_a_casuspartij,
                                          s_setup_casuspartij, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_notice_older_than_one_applied_is_stale, s_setup,
+                                         s_teardown),
         cmocka_unit_test_setup_teardown (
             test_the_own_schedule_destroys_a_niet_agenderen_subject_once, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_the_own_schedule_archives_then_destroys_a_case,
