@@ -163,6 +163,10 @@ if kt rvdk-test retention reopen "$B" --reason "x" > /dev/null 2>&1; then fail "
 if out=$(kt "$G" retention reopen "$A" --reason "Nieuw signaal (fictief)." 2>&1); then fail "a destroyed subject was reopened"; fi
 kt "$G" retention reopen "$B" --reason "Nieuw signaal, hernieuwde weging (fictief)." | grep -q delivered \
     || fail "the kernpartij's order was not accepted"
+# The order's reason goes with its receipt: the refused order (A) and the
+# accepted one (B) keep no header in the kernpartij's outbox (18: RETENTION_ORDER).
+[ "$(sqlite3 "$T/state-$G/node.db" "SELECT count(*) FROM outbox WHERE type=18 AND length(header)>0")" = 0 ] \
+    || fail "a RETENTION_ORDER's sealed reason stayed in the kernpartij's outbox"
 [ "$(status_of "$UITV" "$B" state)" = active ] || fail "B not active after the order"
 [ "$(logged "$B" REOPENED)" = 1 ] || fail "REOPENED not logged"
 kt "$UITV" log show --case "$B" --json | jq -e --arg g "$G" '[.events[] | select(.event=="REOPENED" and .node==$g)] | length == 1' > /dev/null \

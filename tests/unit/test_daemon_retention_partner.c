@@ -1035,6 +1035,47 @@ test_a_notice_older_than_one_applied_is_stale (void **state)
         s_count (f->db, "SELECT version FROM schema_version WHERE module='retainbox'"), 2);
 }
 
+/*  art. 13.4: the reason of a kernpartij's RETENTION_ORDER, sealed in its
+ *  outbox header, goes with the order's receipt (refused or accepted);
+ *  an own signal's header stays until the retention of its subject. */
+static void
+test_a_retention_orders_header_goes_with_its_receipt (void **state)
+{
+    fixture_t *f = *state;
+    static const uint8_t header[] = "a sealed order: Qzxvreden hernieuwde weging";
+    uint8_t order[KT_ID_LEN], refused[KT_ID_LEN], sig[KT_ID_LEN];
+    kt_reason_t r;
+    kt_ordered_id (order, KT_ID_LEN);
+    kt_ordered_id (refused, KT_ID_LEN);
+    assert_int_equal (outbox_insert (f->outbox, order, KETEN__MESSAGE_TYPE__RETENTION_ORDER, header,
+                                     sizeof header, 1000, &r),
+                      0);
+    assert_int_equal (outbox_insert (f->outbox, refused, KETEN__MESSAGE_TYPE__RETENTION_ORDER,
+                                     header, sizeof header, 1000, &r),
+                      0);
+    s_store_signal (f, sig, 1000, false);
+    assert_int_equal (s_count (f->db, "SELECT count(*) FROM outbox WHERE length(header)=0"), 0);
+    /*  Waiting for its answer, the order keeps its header (the pump
+     *  sends it). */
+    assert_int_equal (store_begin (f->db, &r), 0);
+    assert_int_equal (
+        outbox_settle (f->outbox, order, true, 7, NULL, (const uint8_t *) "receipt", 7, 2000, &r),
+        1);
+    assert_int_equal (outbox_settle (f->outbox, refused, false, 0, "not archived",
+                                     (const uint8_t *) "receipt", 7, 2000, &r),
+                      1);
+    assert_int_equal (
+        outbox_settle (f->outbox, sig, true, 8, NULL, (const uint8_t *) "receipt", 7, 2000, &r), 1);
+    assert_int_equal (store_commit (f->db, &r), 0);
+    assert_int_equal (s_count (f->db, "SELECT count(*) FROM outbox WHERE length(header)=0"), 2);
+    assert_int_equal (s_count (f->db, "SELECT count(*) FROM outbox WHERE type=18 AND"
+                                      " length(header)=0 AND state<>0 AND length(receipt)=7"),
+                      2);
+    /*  Nor does a WAL keep it once checkpointed. */
+    assert_int_equal (store_exec (f->db, "PRAGMA wal_checkpoint(TRUNCATE)", &r), 0);
+    assert_int_equal (s_files_hold_bytes (f->dir, "node.db", (const uint8_t *) "Qzxvreden", 9), 0);
+}
+
 int
 main (void)
 {
@@ -1064,6 +1105,8 @@ main (void)
                                          s_setup_casuspartij, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_notice_older_than_one_applied_is_stale, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_retention_orders_header_goes_with_its_receipt,
+                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
             test_the_own_schedule_destroys_a_niet_agenderen_subject_once, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_the_own_schedule_archives_then_destroys_a_case,
