@@ -40,6 +40,7 @@ typedef struct {
     decisionbox_t *decisionbox; /* weegploeg decisions received (kernpartij) */
     casebox_t *casebox;         /* cases this partner takes part in */
     retainbox_t *retainbox;     /* art. 13: archived and destroyed subjects */
+    bool retain_batching;       /* the schedule's next batch is armed */
     witness_t *witness;         /* checks the uitvoerder's log */
     outbox_t *outbox;
     /*  The ACCESS_NOTICE partner_access_notice put in the outbox, made due

@@ -752,9 +752,32 @@ s_failures (const failures_t *fails, kt_reason_t *reason)
                     fails->n == 1 ? "" : "s", fails->first.text);
 }
 
-/*  As retainbox_resume, with each subject's failure collected. */
+/*  How many steps a batch may still take (docs: a destruction costs
+ *  several commits and two TRUNCATE checkpoints, so thousands at once
+ *  would block the event loop past the watchdog).  more: a step was
+ *  left for the next batch; done: steps taken without failure. */
+typedef struct {
+    size_t left;
+    bool more;
+    size_t done;
+} budget_t;
+
+static bool
+s_spend (budget_t *b)
+{
+    if (b->left == 0) {
+        b->more = true;
+        return false;
+    }
+    b->left--;
+    return true;
+}
+
+/*  As retainbox_resume, with each subject's failure collected, within
+ *  the budget. */
 static int
-s_resume (retainbox_t *self, const retain_boxes_t *boxes, failures_t *fails, kt_reason_t *reason)
+s_resume (retainbox_t *self, const retain_boxes_t *boxes, budget_t *budget, failures_t *fails,
+          kt_reason_t *reason)
 {
     zlist_t *refs;
     kt_reason_t why;
@@ -765,10 +788,12 @@ s_resume (retainbox_t *self, const retain_boxes_t *boxes, failures_t *fails, kt_
     /*  Each subject on its own: one that cannot be completed (a reader
      *  holding the WAL, a full disk) is tried again at the next run and
      *  keeps no other from being forgotten. */
-    for (char *ref = zlist_first (refs); ref; ref = zlist_next (refs)) {
+    for (char *ref = zlist_first (refs); ref && s_spend (budget); ref = zlist_next (refs)) {
         kt_log (KT_LOG_INFO, "retention resume case_ref=%s", ref);
         if (s_complete (self, boxes, ref, kt_now_ms (), &why) != 0)
             s_failed (fails, "resume", ref, &why);
+        else
+            budget->done++;
     }
     zlist_destroy (&refs);
     /*  Calendar files a destruction, an archive or a reopen still owes. */
@@ -776,9 +801,12 @@ s_resume (retainbox_t *self, const retain_boxes_t *boxes, failures_t *fails, kt_
         zlist_destroy (&refs);
         return -1;
     }
-    for (char *ref = zlist_first (refs); ref; ref = zlist_next (refs))
+    for (char *ref = zlist_first (refs); ref && s_spend (budget); ref = zlist_next (refs)) {
         if (s_publish_owed (self, ref, &why) != 0)
             s_failed (fails, "calendar", ref, &why);
+        else
+            budget->done++;
+    }
     zlist_destroy (&refs);
     return 0;
 }
@@ -787,7 +815,8 @@ int
 retainbox_resume (retainbox_t *self, const retain_boxes_t *boxes, kt_reason_t *reason)
 {
     failures_t fails = {0};
-    if (s_resume (self, boxes, &fails, reason) != 0)
+    budget_t all = {SIZE_MAX, false, 0};
+    if (s_resume (self, boxes, &all, &fails, reason) != 0)
         return -1;
     return s_failures (&fails, reason);
 }
@@ -1051,14 +1080,15 @@ s_expire_signals (retainbox_t *self, const retain_boxes_t *boxes, const roster_t
 
 /*  Ties of destroyed subjects whose message has since been settled. */
 static int
-s_sweep (retainbox_t *self, const retain_boxes_t *boxes, kt_reason_t *reason)
+s_sweep (retainbox_t *self, const retain_boxes_t *boxes, budget_t *budget, kt_reason_t *reason)
 {
     zlist_t *refs;
     int rc = s_refs (self,
                      "SELECT DISTINCT m.case_ref FROM retain_message m JOIN retain r"
                      " USING (case_ref) WHERE r.state='destroyed'",
                      &refs, reason);
-    for (char *ref = zlist_first (refs); rc == 0 && ref; ref = zlist_next (refs)) {
+    for (char *ref = zlist_first (refs); rc == 0 && ref && s_spend (budget);
+         ref = zlist_next (refs)) {
         if ((rc = store_begin (self->db, reason)) != 0)
             break;
         if (s_untie_settled (self, boxes, ref, reason) != 0 ||
@@ -1071,36 +1101,61 @@ s_sweep (retainbox_t *self, const retain_boxes_t *boxes, kt_reason_t *reason)
     return rc;
 }
 
-int
-retainbox_run (retainbox_t *self, const retain_boxes_t *boxes, const roster_t *roster,
-               uint64_t now_ms, bool dry_run, retain_action_fn *fn, void *arg, kt_reason_t *reason)
+/*  The schedule, within budget (dry_run: every step, none taken). */
+static int
+s_run (retainbox_t *self, const retain_boxes_t *boxes, const roster_t *roster, uint64_t now_ms,
+       bool dry_run, retain_action_fn *fn, void *arg, budget_t *budget, kt_reason_t *reason)
 {
     failures_t fails = {0};
-    if (!dry_run && s_resume (self, boxes, &fails, reason) != 0)
+    if (!dry_run && s_resume (self, boxes, budget, &fails, reason) != 0)
         return -1;
     dues_t d = {NULL, 0, 0, self->archive_destroys};
     int rc = retainbox_each (self, boxes, roster, now_ms, s_due, &d, reason);
-    for (size_t i = 0; rc == 0 && i < d.n; i++) {
+    for (size_t i = 0; rc == 0 && i < d.n && (dry_run || s_spend (budget)); i++) {
         const due_t *s = &d.steps[i];
         kt_reason_t why;
         if (fn && fn (arg, s->case_ref, s->destroy ? "destroy" : "archive", s->due_ms, reason) != 0)
             rc = -1;
+        else if (dry_run)
+            continue;
         /*  Each subject on its own, as in s_resume. */
-        else if (!dry_run &&
-                 (s->destroy
+        else if ((s->destroy
                       ? retainbox_destroy_case (self, boxes, s->case_ref, NULL, 0, now_ms, &why)
                       : retainbox_archive (self, boxes, s->case_ref, NULL, 0, 0, now_ms, &why)) !=
-                     0)
+                 0)
             s_failed (&fails, s->destroy ? "destroy" : "archive", s->case_ref, &why);
+        else
+            budget->done++;
     }
     free (d.steps);
+    /*  The own signals go in one commit: one step. */
     size_t expired = 0;
-    if (rc == 0)
+    if (rc == 0 && (dry_run || s_spend (budget)))
         rc = s_expire_signals (self, boxes, roster, now_ms, dry_run, &expired, reason);
     if (rc == 0 && expired > 0)
         kt_log (KT_LOG_INFO, "retention %s own_signals=%zu",
                 dry_run ? "would_destroy" : "destroyed", expired);
     if (rc == 0 && !dry_run)
-        rc = s_sweep (self, boxes, reason);
+        rc = s_sweep (self, boxes, budget, reason);
     return rc == 0 ? s_failures (&fails, reason) : -1;
+}
+
+int
+retainbox_run (retainbox_t *self, const retain_boxes_t *boxes, const roster_t *roster,
+               uint64_t now_ms, bool dry_run, retain_action_fn *fn, void *arg, kt_reason_t *reason)
+{
+    budget_t all = {SIZE_MAX, false, 0};
+    return s_run (self, boxes, roster, now_ms, dry_run, fn, arg, &all, reason);
+}
+
+int
+retainbox_run_batch (retainbox_t *self, const retain_boxes_t *boxes, const roster_t *roster,
+                     uint64_t now_ms, size_t max_steps, retain_action_fn *fn, void *arg,
+                     retain_batch_t *batch, kt_reason_t *reason)
+{
+    budget_t budget = {max_steps, false, 0};
+    int rc = s_run (self, boxes, roster, now_ms, false, fn, arg, &budget, reason);
+    batch->more = budget.more;
+    batch->done = budget.done;
+    return rc;
 }

@@ -182,4 +182,24 @@ int retainbox_run (retainbox_t *self, const retain_boxes_t *boxes, const roster_
                    uint64_t now_ms, bool dry_run, retain_action_fn *fn, void *arg,
                    kt_reason_t *reason);
 
+/*  Steps one batch of the schedule takes at most: a destruction costs
+ *  several commits and two TRUNCATE checkpoints (fsyncs), and thousands
+ *  due at once (the first start after an upgrade, a roster that shortens
+ *  the periods) would block the event loop past the watchdog. */
+#define RETAIN_BATCH 50
+
+typedef struct {
+    bool more;   /* steps were left for the next batch */
+    size_t done; /* steps taken that did not fail */
+} retain_batch_t;
+
+/*  retainbox_run (not a dry run) taking at most max_steps steps - a
+ *  destruction completed, a calendar file written, a scheduled archive or
+ *  destruction, the own signals' expiry, a destroyed subject's settled
+ *  ties - in that order; batch tells whether more remain.  The caller
+ *  runs the next batch soon, so the loop serves in between. */
+int retainbox_run_batch (retainbox_t *self, const retain_boxes_t *boxes, const roster_t *roster,
+                         uint64_t now_ms, size_t max_steps, retain_action_fn *fn, void *arg,
+                         retain_batch_t *batch, kt_reason_t *reason);
+
 #endif

@@ -25,6 +25,7 @@
 #include "signalbox.h"
 #include "store.h"
 
+#include <czmq.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1076,6 +1077,51 @@ test_a_retention_orders_header_goes_with_its_receipt (void **state)
     assert_int_equal (s_files_hold_bytes (f->dir, "node.db", (const uint8_t *) "Qzxvreden", 9), 0);
 }
 
+/*  Thousands due at once must not hold the event loop: a batch takes at
+ *  most RETAIN_BATCH steps and says whether more remain.  The time per
+ *  destruction is printed, never asserted (a bench-style reading). */
+#define MANY (2 * RETAIN_BATCH + 20)
+
+static void
+test_a_long_run_goes_in_batches (void **state)
+{
+    fixture_t *f = *state;
+    uint64_t decided = 1000ULL * DAY_MS;
+    for (int i = 0; i < MANY; i++) {
+        char id[24], ref[24];
+        snprintf (id, sizeof id, "d-%016x", i);
+        snprintf (ref, sizeof ref, "k-%016x", 0x1000 + i);
+        s_store_decision (f, id, ref, false, decided);
+    }
+    retain_boxes_t boxes = s_boxes (f);
+    kt_reason_t r;
+    uint64_t now = decided + 183 * DAY_MS + RETENTION_GRACE_MS;
+    retain_batch_t batch;
+    size_t batches = 0;
+    int64_t start = zclock_usecs ();
+    do {
+        actions_t acts = {0};
+        assert_int_equal (retainbox_run_batch (f->retainbox, &boxes, &f->roster, now, RETAIN_BATCH,
+                                               s_action, &acts, &batch, &r),
+                          0);
+        batches++;
+        assert_true (acts.n <= RETAIN_BATCH);
+        assert_int_equal (s_count (f->db, "SELECT count(*) FROM retain WHERE state='destroyed'"),
+                          batches * RETAIN_BATCH < MANY ? batches * RETAIN_BATCH : MANY);
+    } while (batch.more && batches < 10);
+    int64_t took = zclock_usecs () - start;
+    assert_int_equal (batches, 3);
+    assert_int_equal (s_count (f->db, "SELECT count(*) FROM decision_in"), 0);
+    print_message ("      %d destructions in %zu batches of at most %d: %.1f ms each\n", MANY,
+                   batches, RETAIN_BATCH, (double) took / 1000.0 / MANY);
+    /*  Nothing left: the next batch takes nothing. */
+    assert_int_equal (retainbox_run_batch (f->retainbox, &boxes, &f->roster, now, RETAIN_BATCH,
+                                           NULL, NULL, &batch, &r),
+                      0);
+    assert_false (batch.more);
+    assert_int_equal (batch.done, 0);
+}
+
 int
 main (void)
 {
@@ -1107,6 +1153,7 @@ main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_a_retention_orders_header_goes_with_its_receipt,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_long_run_goes_in_batches, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
             test_the_own_schedule_destroys_a_niet_agenderen_subject_once, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_the_own_schedule_archives_then_destroys_a_case,
