@@ -174,7 +174,14 @@ kt "$UITV" log show --case "$B" --json | jq -e --arg g "$G" '[.events[] | select
 kt "$UITV" weegploeg decisions --json | jq -e --arg b "$B" '[.cases[] | select(.case_ref==$b)] | length == 1' > /dev/null \
     || fail "the reopened case is not listed at the uitvoerder"
 wait_until 20 decided "$G" "$B" || fail "the gemeente's copy did not come back"
-pass "only a kernpartij's order reopens archived data; REOPENED names it; the clock restarts"
+# The casuspartij destroyed its copy when B was archived (art. 13.2): a plan
+# version made after the reopen lifts its tombstone and is stored, not
+# dropped as a late copy.
+later=$(date -d '+581 days' +%F)
+sed "s/\"due_on\": \"[0-9-]*\"/\"due_on\": \"$later\"/" "$T/plan.json" > "$T/plan2.json"
+kt "$UITV" case plan "$B" --file "$T/plan2.json" > /dev/null || fail "no plan version after the reopen"
+wait_until 20 in_case rvdk-test "$B" || fail "the casuspartij dropped a plan made after the reopen"
+pass "only a kernpartij's order reopens archived data; REOPENED names it; the clock restarts; the casuspartij takes the new plan"
 
 # ---- five years after the reopening: destroyed, through a crash -------------
 # The uitvoerder is killed (SIGKILL, injected by strace at the first
