@@ -40,6 +40,7 @@ typedef struct {
     decisionbox_t *decisionbox; /* weegploeg decisions received (kernpartij) */
     casebox_t *casebox;         /* cases this partner takes part in */
     retainbox_t *retainbox;     /* art. 13: archived and destroyed subjects */
+    bool retain_batching;       /* the schedule's next batch is armed */
     witness_t *witness;         /* checks the uitvoerder's log */
     outbox_t *outbox;
     /*  The ACCESS_NOTICE partner_access_notice put in the outbox, made due
@@ -127,9 +128,15 @@ int partner_retention_start (node_t *self, kt_reason_t *reason);
 void partner_retention_stop (node_t *self);
 /*  The stores as retainbox takes them. */
 retain_boxes_t partner_retention_boxes (node_t *self);
-/*  Whether case_ref is destroyed (or being destroyed) here: a late copy
- *  about it is dropped and accepted. */
-bool partner_retention_gone (node_t *self, const char *case_ref);
+/*  art. 13: whether m, a copy about case_ref (what: "decision", "plan",
+ *  ...), is answered already: made before case_ref was destroyed here,
+ *  it is dropped and refused with PARTNER_DESTROYED_HERE; when the state
+ *  cannot be read it gets no receipt (offered again).  False: store it
+ *  (a copy made after the destruction lifts the tombstone,
+ *  retainbox_late_copy). */
+#define PARTNER_DESTROYED_HERE "case_ref destroyed here (art. 13)"
+bool partner_retention_late (node_t *self, const node_message_t *m, const char *what,
+                             const char *case_ref);
 void partner_on_retention (node_t *self, node_message_t *m);
 void partner_retention_status (node_t *self, const api_caller_t *caller, const char *cmd,
                                json_t *args);

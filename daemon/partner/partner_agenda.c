@@ -157,13 +157,20 @@ partner_on_agenda (node_t *self, node_message_t *m)
         partner_receipt (self, opened->id, false, why);
         return;
     }
-    /*  art. 13: a subject destroyed here does not come back with a late
-     *  copy; the rest of the agenda is kept (a shallow copy without its
-     *  items; the body is freed as it was decoded). */
+    /*  art. 13: a subject destroyed here does not come back with a copy
+     *  made before its destruction; one made after it does (the
+     *  uitvoerder keeps it alive).  The rest of the agenda is kept (a
+     *  shallow copy without the items left out; the body is freed as it
+     *  was decoded). */
     Keten__AgendaItem *kept[64];
     Keten__WeegploegAgenda copy = *a;
     copy.items = kept;
-    copy.n_items = retainbox_keep_items (p->retainbox, a, kept);
+    if (retainbox_keep_items (p->retainbox, a, opened->header->created_ms, kept, &copy.n_items,
+                              &reason) != 0) {
+        /*  No receipt: the uitvoerder offers it again. */
+        kt_log (KT_LOG_ERROR, "agenda store_failed id=%s reason=\"%s\"", hex, reason.text);
+        return;
+    }
     a = &copy;
     agenda_event_t event;
     if (agendabox_store (p->agendabox, opened->id, a, kt_now_ms (), &event, &reason) != 0) {
@@ -263,13 +270,9 @@ partner_on_decision (node_t *self, node_message_t *m)
         partner_receipt (self, opened->id, false, why);
         return;
     }
-    if (partner_retention_gone (self, d->case_ref)) {
-        /*  art. 13: accepted, so the uitvoerder does not offer it again. */
-        kt_log (KT_LOG_INFO, "retention dropped_late what=decision id=%s case_ref=%s", hex,
-                d->case_ref);
-        partner_receipt (self, opened->id, true, NULL);
+    /*  art. 13: a decision made before the subject was destroyed here. */
+    if (partner_retention_late (self, m, "decision", d->case_ref))
         return;
-    }
     if (decisionbox_store (p->decisionbox, d, kt_now_ms (), &reason) != 0) {
         kt_log (KT_LOG_ERROR, "decision store_failed id=%s reason=\"%s\"", hex, reason.text);
         return;

@@ -80,20 +80,6 @@ s_answer (node_t *self, const node_message_t *m, const char *what, int rc, bool 
         kt_log (KT_LOG_ERROR, "%s store_failed id=%s reason=\"%s\"", what, m->hex, why);
 }
 
-/*  art. 13: a copy about a subject destroyed here is dropped, not kept,
- *  and accepted, so the uitvoerder does not offer it again.  True when
- *  it was (the receipt is on its way). */
-static bool
-s_gone (node_t *self, const node_message_t *m, const char *what, const char *case_ref)
-{
-    if (!partner_retention_gone (self, case_ref))
-        return false;
-    kt_log (KT_LOG_INFO, "retention dropped_late what=%s id=%s case_ref=%s", what, m->hex,
-            case_ref);
-    partner_receipt (self, m->opened.id, true, NULL);
-    return true;
-}
-
 /*  art. 10.5: every version of the plan van aanpak of a case it takes
  *  part in. */
 void
@@ -104,7 +90,7 @@ partner_on_plan (node_t *self, node_message_t *m)
     int rc = -1;
     bool refused = true;
     if (plan_check (p, &reason) == 0) {
-        if (s_gone (self, m, "plan", p->case_ref))
+        if (partner_retention_late (self, m, "plan", p->case_ref))
             return;
         refused = false;
         rc = casebox_store_plan (partner_of (self)->casebox, p, &reason);
@@ -127,7 +113,7 @@ partner_on_closure (node_t *self, node_message_t *m)
     int rc = -1;
     bool refused = true;
     if (s_check_closure (c, is_extern, &reason) == 0) {
-        if (s_gone (self, m, "closure", c->case_ref))
+        if (partner_retention_late (self, m, "closure", c->case_ref))
             return;
         refused = false;
         /*  art. 10.5, at the receiving side too: an externe casuspartner
@@ -155,7 +141,7 @@ partner_on_disclosure (node_t *self, node_message_t *m)
     int rc = -1;
     bool refused = true;
     if (s_check_disclosure (d, &reason) == 0) {
-        if (s_gone (self, m, "disclosure", d->case_ref))
+        if (partner_retention_late (self, m, "disclosure", d->case_ref))
             return;
         refused = false;
         rc = casebox_store_disclosure (partner_of (self)->casebox, m->opened.id, d, &reason);

@@ -19,6 +19,8 @@
 #include <string.h>
 
 #define RETENTION_TIMER_MS (3600 * 1000)
+/*  Between two batches of a long run: the loop serves in between. */
+#define RETENTION_BATCH_MS 100
 
 static bool
 s_kernpartij (node_t *self)
@@ -34,10 +36,30 @@ partner_retention_boxes (node_t *self)
 }
 
 bool
-partner_retention_gone (node_t *self, const char *case_ref)
+partner_retention_late (node_t *self, const node_message_t *m, const char *what,
+                        const char *case_ref)
 {
     partner_t *p = partner_of (self);
-    return p->retainbox && retainbox_gone (p->retainbox, case_ref);
+    kt_reason_t reason;
+    int late = p->retainbox ? retainbox_late_copy (p->retainbox, case_ref,
+                                                   m->opened.header->created_ms, &reason)
+                            : 0;
+    if (late == 0)
+        return false;
+    if (late < 0) {
+        /*  Crash reasoning, rule 3: no receipt, the uitvoerder offers it
+         *  again. */
+        kt_log (KT_LOG_ERROR, "retention state_failed what=%s id=%s case_ref=%.24s reason=\"%s\"",
+                what, m->hex, case_ref, reason.text);
+        return true;
+    }
+    kt_log (KT_LOG_INFO, "retention dropped_late what=%s id=%s case_ref=%s", what, m->hex,
+            case_ref);
+    /*  art. 13: refused, not accepted, so the uitvoerder's log does not
+     *  say "delivered" for a copy that was dropped; a refusal is final,
+     *  so it is not offered again either. */
+    partner_receipt (self, m->opened.id, false, PARTNER_DESTROYED_HERE);
+    return true;
 }
 
 /*  retainbox's calendar writer: a meeting lost a destroyed subject. */
@@ -47,13 +69,13 @@ s_publish (void *arg, const char *meeting_id, kt_reason_t *reason)
     return partner_agenda_publish (arg, meeting_id, reason);
 }
 
-/*  Run the schedule; fn (may be NULL) hears each step. */
+/*  Run the schedule as a dry run; fn hears each step due. */
 static int
-s_run (node_t *self, bool dry_run, retain_action_fn *fn, void *arg, kt_reason_t *reason)
+s_dry_run (node_t *self, retain_action_fn *fn, void *arg, kt_reason_t *reason)
 {
     retain_boxes_t boxes = partner_retention_boxes (self);
     return retainbox_run (partner_of (self)->retainbox, &boxes, keyring_roster (self->keyring),
-                          kt_now_ms (), dry_run, fn, arg, reason);
+                          kt_now_ms (), true, fn, arg, reason);
 }
 
 static int
@@ -67,13 +89,52 @@ s_log_step (void *arg, const char *case_ref, const char *action, uint64_t due_ms
     return 0;
 }
 
+static int s_on_batch (zloop_t *loop, int timer_id, void *arg);
+
+/*  Run one batch of the schedule (at most RETAIN_BATCH steps); fn (may be
+ *  NULL) hears each step.  While more remain, the next batch follows in
+ *  RETENTION_BATCH_MS, so a run of thousands of subjects never holds the
+ *  loop past the watchdog.  A batch in which every step failed arms
+ *  nothing: the hourly run tries again, rather than a busy loop over a
+ *  subject that cannot be completed now. */
+static int
+s_batch (node_t *self, retain_action_fn *fn, void *arg, bool *more_p, kt_reason_t *reason)
+{
+    partner_t *p = partner_of (self);
+    retain_boxes_t boxes = partner_retention_boxes (self);
+    retain_batch_t batch = {false, 0};
+    int rc = retainbox_run_batch (p->retainbox, &boxes, keyring_roster (self->keyring),
+                                  kt_now_ms (), RETAIN_BATCH, fn, arg, &batch, reason);
+    if (more_p)
+        *more_p = batch.more;
+    if (batch.more && batch.done > 0 && !p->retain_batching) {
+        if (zloop_timer (self->loop, RETENTION_BATCH_MS, 1, s_on_batch, self) >= 0)
+            p->retain_batching = true;
+        else
+            kt_log (KT_LOG_ERROR, "retention batch_timer_failed (the hourly run goes on)");
+    }
+    return rc;
+}
+
+static int
+s_on_batch (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    partner_of (arg)->retain_batching = false;
+    kt_reason_t reason;
+    if (s_batch (arg, s_log_step, NULL, NULL, &reason) != 0)
+        kt_log (KT_LOG_ERROR, "retention run_failed reason=\"%s\"", reason.text);
+    return 0;
+}
+
 static int
 s_on_timer (zloop_t *loop, int timer_id, void *arg)
 {
     (void) loop;
     (void) timer_id;
     kt_reason_t reason;
-    if (s_run (arg, false, s_log_step, NULL, &reason) != 0)
+    if (s_batch (arg, s_log_step, NULL, NULL, &reason) != 0)
         kt_log (KT_LOG_ERROR, "retention run_failed reason=\"%s\"", reason.text);
     return 0;
 }
@@ -88,11 +149,12 @@ partner_retention_start (node_t *self, kt_reason_t *reason)
         return -1;
     retainbox_set_publish (p->retainbox, s_publish, self);
     /*  A destruction a crash interrupted is completed first, then what is
-     *  due.  A failure (a calendar directory not writable) does not keep
-     *  the node from serving: the hourly run tries again, and the
-     *  uitvoerder sees no receipt. */
+     *  due: one batch before serving, the rest in batches from the loop.
+     *  A failure (a calendar directory not writable) does not keep the
+     *  node from serving: the hourly run tries again, and the uitvoerder
+     *  sees no receipt. */
     kt_reason_t why;
-    if (s_run (self, false, s_log_step, NULL, &why) != 0)
+    if (s_batch (self, s_log_step, NULL, NULL, &why) != 0)
         kt_log (KT_LOG_ERROR, "retention run_failed reason=\"%s\"", why.text);
     zloop_timer (self->loop, RETENTION_TIMER_MS, 0, s_on_timer, self);
     return 0;
@@ -114,7 +176,21 @@ partner_on_retention (node_t *self, node_message_t *m)
     retain_boxes_t boxes = partner_retention_boxes (self);
     uint64_t now = kt_now_ms ();
     kt_reason_t reason;
-    int rc;
+    int rc = retainbox_notice_stale (p->retainbox, n->case_ref, n->sequence, &reason);
+    if (rc < 0) {
+        kt_log (KT_LOG_ERROR, "retention notice failed id=%s case_ref=%s action=%s reason=\"%s\"",
+                m->hex, n->case_ref, retention_action_name (n->action), reason.text);
+        return; /* no receipt: offered again */
+    }
+    if (rc == 1) {
+        /*  A later notice about the subject was applied already: this one
+         *  is stale (a retried archive must not undo a later reopen).
+         *  Nothing to do, and nothing the uitvoerder should send again. */
+        kt_log (KT_LOG_INFO, "retention notice stale id=%s case_ref=%s action=%s sequence=%u",
+                m->hex, n->case_ref, retention_action_name (n->action), (unsigned) n->sequence);
+        partner_receipt (self, m->opened.id, true, NULL);
+        return;
+    }
     switch (n->action) {
     case KETEN__RETENTION_ACTION__ARCHIVE: {
         /*  due_ms is the archive's due time: archive-days after the
@@ -150,6 +226,10 @@ partner_on_retention (node_t *self, node_message_t *m)
         partner_receipt (self, m->opened.id, false, "retention notice: unknown action");
         return;
     }
+    /*  Its number, after what it did: a crash between repeats the same
+     *  notice, which is applied again harmlessly. */
+    if (rc == 0)
+        rc = retainbox_notice_applied (p->retainbox, n->case_ref, n->sequence, &reason);
     if (rc != 0) {
         /*  Crash reasoning, rule 3: no receipt, so the uitvoerder offers
          *  it again; what was done is repeated harmlessly. */
@@ -157,12 +237,13 @@ partner_on_retention (node_t *self, node_message_t *m)
                 m->hex, n->case_ref, retention_action_name (n->action), reason.text);
         return;
     }
-    kt_log (KT_LOG_INFO, "retention notice applied id=%s case_ref=%s action=%s own_messages=%zu",
+    kt_log (KT_LOG_INFO,
+            "retention notice applied id=%s case_ref=%s action=%s sequence=%u own_messages=%zu",
             m->hex, n->case_ref,
             n->action == KETEN__RETENTION_ACTION__ARCHIVE && !s_kernpartij (self)
                 ? "archive-as-destroy"
                 : retention_action_name (n->action),
-            n->n_message_ids);
+            (unsigned) n->sequence, n->n_message_ids);
     /*  Applied durably: now the receipt, the node's confirmation. */
     partner_receipt (self, m->opened.id, true, NULL);
 }
@@ -262,13 +343,18 @@ partner_retention_run (node_t *self, const api_caller_t *caller, const char *cmd
     bool dry_run = json_is_true (dry);
     json_t *actions = json_array ();
     kt_reason_t reason;
-    if (s_run (self, dry_run, s_action_json, actions, &reason) != 0) {
+    /*  Not a dry run: one batch now, the rest follows from the loop
+     *  (more: true). */
+    bool more = false;
+    if ((dry_run ? s_dry_run (self, s_action_json, actions, &reason)
+                 : s_batch (self, s_action_json, actions, &more, &reason)) != 0) {
         json_decref (actions);
         apiserver_reply_error (self->api, caller, reason.text);
         return;
     }
-    apiserver_reply_ok (self->api, caller,
-                        json_pack ("{s:b, s:o}", "dry_run", dry_run, "actions", actions));
+    apiserver_reply_ok (
+        self->api, caller,
+        json_pack ("{s:b, s:o, s:b}", "dry_run", dry_run, "actions", actions, "more", more));
 }
 
 /*  art. 13.4, art. 4: only a kernpartij's node may order archived data

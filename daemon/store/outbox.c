@@ -32,6 +32,9 @@ static const char *const s_migrations[] = {
     " created_ms INTEGER NOT NULL, state INTEGER NOT NULL DEFAULT 0, settled_ms INTEGER,"
     " log_index INTEGER, reason TEXT, receipt BLOB);"
     "CREATE INDEX outbox_pending ON outbox (created_ms) WHERE state = 0;",
+    /*  art. 13: the RETENTION_ORDERs answered before outbox_settle blanked
+     *  them (18: KETEN__MESSAGE_TYPE__RETENTION_ORDER). */
+    "UPDATE outbox SET header=x'' WHERE type=18 AND state<>0;",
 };
 
 static void
@@ -133,11 +136,12 @@ outbox_new (sqlite3 *db, const outbox_limits_t *limits, kt_reason_t *reason)
               db, "INSERT INTO outbox (id, type, header, created_ms) VALUES (?,?,?,?)", reason)) ||
         !(self->load_header =
               store_prepare (db, "SELECT header FROM outbox WHERE id=? AND state=0", reason)) ||
-        !(self->settle =
-              store_prepare (db,
-                             "UPDATE outbox SET state=?, settled_ms=?, log_index=?,"
-                             " reason=?, receipt=? WHERE id=?7 AND (state=0 OR (state=2 AND ?1=1))",
-                             reason)) ||
+        !(self->settle = store_prepare (db,
+                                        "UPDATE outbox SET state=?, settled_ms=?, log_index=?,"
+                                        " reason=?, receipt=?,"
+                                        " header=CASE WHEN type=?6 THEN x'' ELSE header END"
+                                        " WHERE id=?7 AND (state=0 OR (state=2 AND ?1=1))",
+                                        reason)) ||
         !(self->status = store_prepare (db,
                                         "SELECT state, settled_ms, log_index, reason FROM"
                                         " outbox WHERE id=?",
@@ -319,13 +323,17 @@ outbox_settle (outbox_t *self, const uint8_t id[KT_ID_LEN], bool accepted, uint6
                const char *refusal, const uint8_t *receipt, size_t receipt_len, uint64_t now_ms,
                kt_reason_t *reason)
 {
-    /*  Parameter 6 is unused: ?7 is the id. */
+    /*  ?6: art. 13, the type whose header goes with its receipt.  A
+     *  RETENTION_ORDER's free-text reason is needed by no one here once it
+     *  is answered (the uitvoerder keeps it sealed under the subject's
+     *  key), and it would outlive the subject: blanked in the receipt's
+     *  commit, as outbox_blank does (the id, state and receipt stay). */
     int changed = store_run_stmt (
         self->settle,
         STORE_VALUES (STORE_INT (accepted ? OUTBOX_DELIVERED : OUTBOX_REFUSED), STORE_INT (now_ms),
                       accepted ? STORE_INT (log_index) : STORE_NULL,
                       STORE_TEXT (accepted ? NULL : refusal), STORE_BLOB (receipt, receipt_len),
-                      STORE_NULL, STORE_BLOB (id, KT_ID_LEN)),
+                      STORE_INT (KETEN__MESSAGE_TYPE__RETENTION_ORDER), STORE_BLOB (id, KT_ID_LEN)),
         "record the receipt", reason);
     return changed < 0 ? -1 : changed > 0 ? 1 : 0;
 }

@@ -51,7 +51,9 @@ void outbox_link_up (outbox_t *self, uint64_t now_ms);
 
 /*  Record a receipt inside the caller's transaction.  Returns 1 when the
  *  message was pending (now delivered or refused), 0 when it was not
- *  (duplicate receipt), -1 on error.  receipt is the signed envelope. */
+ *  (duplicate receipt), -1 on error.  receipt is the signed envelope.
+ *  A RETENTION_ORDER's header is blanked with it (art. 13: its reason is
+ *  needed by no one here once answered). */
 int outbox_settle (outbox_t *self, const uint8_t id[KT_ID_LEN], bool accepted, uint64_t log_index,
                    const char *refusal, const uint8_t *receipt, size_t receipt_len, uint64_t now_ms,
                    kt_reason_t *reason);

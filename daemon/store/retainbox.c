@@ -31,6 +31,9 @@ static const char *const s_migrations[] = {
     "CREATE TABLE retain_shred (key_id BLOB PRIMARY KEY, case_ref TEXT NOT NULL);"
     "CREATE TABLE retain_meeting (case_ref TEXT NOT NULL, meeting_id TEXT NOT NULL,"
     " PRIMARY KEY (case_ref, meeting_id));",
+    /*  The highest RetentionNotice.sequence applied per case_ref (0: none,
+     *  or only notices of an uitvoerder that numbers none). */
+    "ALTER TABLE retain ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0;",
 };
 
 static const char *const s_state_names[] = {"active", "archived", "destroying", "destroyed"};
@@ -128,18 +131,110 @@ retainbox_gone (retainbox_t *self, const char *case_ref)
     return state == RETAIN_DESTROYING || state == RETAIN_DESTROYED;
 }
 
-size_t
-retainbox_keep_items (retainbox_t *self, const Keten__WeegploegAgenda *a, Keten__AgendaItem **kept)
+static int
+s_sequence_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 {
-    size_t n = 0;
+    (void) reason;
+    *(int64_t *) arg = sqlite3_column_int64 (q, 0);
+    return 0;
+}
+
+int
+retainbox_notice_stale (retainbox_t *self, const char *case_ref, uint32_t sequence,
+                        kt_reason_t *reason)
+{
+    /*  An uitvoerder that numbers no notices: applied as they come. */
+    if (sequence == 0)
+        return 0;
+    int64_t applied = 0;
+    if (store_one (self->db, "SELECT sequence FROM retain WHERE case_ref=?",
+                   STORE_VALUES (STORE_TEXT (case_ref)), s_sequence_row, &applied,
+                   "read the subject's last notice", reason) < 0)
+        return -1;
+    /*  The same number again is a retry of the notice applied: applied
+     *  again, which changes nothing. */
+    return (int64_t) sequence < applied ? 1 : 0;
+}
+
+int
+retainbox_notice_applied (retainbox_t *self, const char *case_ref, uint32_t sequence,
+                          kt_reason_t *reason)
+{
+    if (sequence == 0)
+        return 0;
+    /*  Every notice applied leaves a row (its state); a reopen refused
+     *  for a destroyed subject applied nothing and is not recorded. */
+    return store_run (self->db, "UPDATE retain SET sequence=max(sequence, ?) WHERE case_ref=?",
+                      STORE_VALUES (STORE_INT (sequence), STORE_TEXT (case_ref)),
+                      "record the subject's last notice", reason) < 0
+               ? -1
+               : 0;
+}
+
+/*  A state and its time. */
+typedef struct {
+    retain_state_t state;
+    uint64_t since_ms;
+} since_t;
+
+static int
+s_since_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    since_t *s = arg;
+    s->state = s_state_from (store_text (q, 0));
+    s->since_ms = (uint64_t) sqlite3_column_int64 (q, 1);
+    return 0;
+}
+
+int
+retainbox_late_copy (retainbox_t *self, const char *case_ref, uint64_t created_ms,
+                     kt_reason_t *reason)
+{
+    since_t s = {RETAIN_ACTIVE, 0};
+    if (store_one (self->db, "SELECT state, since_ms FROM retain WHERE case_ref=?",
+                   STORE_VALUES (STORE_TEXT (case_ref)), s_since_row, &s,
+                   "read the subject's retention state", reason) < 0)
+        return -1;
+    if (s.state != RETAIN_DESTROYING && s.state != RETAIN_DESTROYED)
+        return 0;
+    /*  A copy made before the destruction (the uitvoerder's clock and
+     *  this node's are within the federation's skew) was on its way:
+     *  dropped.  So is any copy while the destruction is under way: it
+     *  would take it with the rest. */
+    if (s.state == RETAIN_DESTROYING || created_ms <= s.since_ms)
+        return 1;
+    /*  Made after it: the uitvoerder, which knows the whole federation,
+     *  keeps the subject alive (a new signal after this node's own
+     *  schedule destroyed it; a reopen at a node where an archive was a
+     *  destruction).  The tombstone is lifted and the copy stored. */
+    if (store_run (self->db,
+                   "UPDATE retain SET state='active', since_ms=? WHERE case_ref=?"
+                   " AND state='destroyed'",
+                   STORE_VALUES (STORE_INT (kt_now_ms ()), STORE_TEXT (case_ref)),
+                   "lift the subject's tombstone", reason) < 0)
+        return -1;
+    kt_log (KT_LOG_INFO, "retention tombstone_lifted case_ref=%s created_ms=%llu destroyed_ms=%llu",
+            case_ref, (unsigned long long) created_ms, (unsigned long long) s.since_ms);
+    return 0;
+}
+
+int
+retainbox_keep_items (retainbox_t *self, const Keten__WeegploegAgenda *a, uint64_t created_ms,
+                      Keten__AgendaItem **kept, size_t *n_p, kt_reason_t *reason)
+{
+    *n_p = 0;
     for (size_t i = 0; i < a->n_items; i++) {
-        if (retainbox_gone (self, a->items[i]->case_ref))
+        int late = retainbox_late_copy (self, a->items[i]->case_ref, created_ms, reason);
+        if (late < 0)
+            return -1;
+        if (late)
             kt_log (KT_LOG_INFO, "retention dropped_late what=agenda meeting=%.24s case_ref=%.24s",
                     a->meeting_id, a->items[i]->case_ref);
         else
-            kept[n++] = a->items[i];
+            kept[(*n_p)++] = a->items[i];
     }
-    return n;
+    return 0;
 }
 
 bool
@@ -478,13 +573,29 @@ s_untie_settled (retainbox_t *self, const retain_boxes_t *boxes, const char *cas
     return rc;
 }
 
-/*  Steps 1-5 for a case_ref recorded "destroying". */
+/*  The calendar files owed for case_ref, written now if they can be.  A
+ *  file that cannot (a calendar directory not writable, a full disk) is
+ *  only logged: it stays owed in retain_meeting and every run tries it
+ *  again (retainbox_resume), and it holds back neither the shredding nor
+ *  any other subject. */
+static void
+s_publish_or_owe (retainbox_t *self, const char *case_ref)
+{
+    kt_reason_t why;
+    if (s_publish_owed (self, case_ref, &why) != 0)
+        kt_log (KT_LOG_ERROR, "retention calendar_owed case_ref=%s reason=\"%s\"", case_ref,
+                why.text);
+}
+
+/*  Steps 1-5 for a case_ref recorded "destroying".  The calendar files
+ *  come last and on their own: the keys and the WAL are what make the
+ *  data unreadable, and a file that cannot be written must not keep them
+ *  (docs/RETENTION.md, "Destruction"). */
 static int
 s_complete (retainbox_t *self, const retain_boxes_t *boxes, const char *case_ref, uint64_t now_ms,
             kt_reason_t *reason)
 {
     if (s_delete_rows (self, boxes, case_ref, reason) != 0 ||
-        s_publish_owed (self, case_ref, reason) != 0 ||
         s_shred_owed (self, case_ref, reason) != 0 || s_checkpoint (self, reason) != 0)
         return -1;
     /*  Step 5: the tombstone, and the ties whose header is blank. */
@@ -502,6 +613,8 @@ s_complete (retainbox_t *self, const retain_boxes_t *boxes, const char *case_ref
     if (s_checkpoint (self, &why) != 0)
         kt_log (KT_LOG_WARN, "retention checkpoint_deferred reason=\"%s\"", why.text);
     kt_log (KT_LOG_INFO, "retention destroyed case_ref=%s", case_ref);
+    /*  The owed calendar files, a step of their own. */
+    s_publish_or_owe (self, case_ref);
     return 0;
 }
 
@@ -613,23 +726,99 @@ s_refs (retainbox_t *self, const char *sql, zlist_t **list_p, kt_reason_t *reaso
                             "list the subjects by retention state", reason);
 }
 
+/*  Failures of single subjects, each logged where it happened; the run
+ *  goes on with the others and reports the first at its end. */
+typedef struct {
+    size_t n;
+    kt_reason_t first;
+} failures_t;
+
+static void
+s_failed (failures_t *fails, const char *what, const char *case_ref, const kt_reason_t *why)
+{
+    kt_log (KT_LOG_ERROR, "retention %s_failed case_ref=%s reason=\"%s\"", what, case_ref,
+            why->text);
+    if (fails->n++ == 0)
+        fails->first = *why;
+}
+
+/*  -1 with a reason naming the first failure when any step failed. */
+static int
+s_failures (const failures_t *fails, kt_reason_t *reason)
+{
+    if (fails->n == 0)
+        return 0;
+    return kt_fail (reason, "%zu retention step%s failed (each logged), the first: %s", fails->n,
+                    fails->n == 1 ? "" : "s", fails->first.text);
+}
+
+/*  How many steps a batch may still take (docs: a destruction costs
+ *  several commits and two TRUNCATE checkpoints, so thousands at once
+ *  would block the event loop past the watchdog).  more: a step was
+ *  left for the next batch; done: steps taken without failure. */
+typedef struct {
+    size_t left;
+    bool more;
+    size_t done;
+} budget_t;
+
+static bool
+s_spend (budget_t *b)
+{
+    if (b->left == 0) {
+        b->more = true;
+        return false;
+    }
+    b->left--;
+    return true;
+}
+
+/*  As retainbox_resume, with each subject's failure collected, within
+ *  the budget. */
+static int
+s_resume (retainbox_t *self, const retain_boxes_t *boxes, budget_t *budget, failures_t *fails,
+          kt_reason_t *reason)
+{
+    zlist_t *refs;
+    kt_reason_t why;
+    if (s_refs (self, "SELECT case_ref FROM retain WHERE state='destroying'", &refs, reason) != 0) {
+        zlist_destroy (&refs);
+        return -1;
+    }
+    /*  Each subject on its own: one that cannot be completed (a reader
+     *  holding the WAL, a full disk) is tried again at the next run and
+     *  keeps no other from being forgotten. */
+    for (char *ref = zlist_first (refs); ref && s_spend (budget); ref = zlist_next (refs)) {
+        kt_log (KT_LOG_INFO, "retention resume case_ref=%s", ref);
+        if (s_complete (self, boxes, ref, kt_now_ms (), &why) != 0)
+            s_failed (fails, "resume", ref, &why);
+        else
+            budget->done++;
+    }
+    zlist_destroy (&refs);
+    /*  Calendar files a destruction, an archive or a reopen still owes. */
+    if (s_refs (self, "SELECT DISTINCT case_ref FROM retain_meeting", &refs, reason) != 0) {
+        zlist_destroy (&refs);
+        return -1;
+    }
+    for (char *ref = zlist_first (refs); ref && s_spend (budget); ref = zlist_next (refs)) {
+        if (s_publish_owed (self, ref, &why) != 0)
+            s_failed (fails, "calendar", ref, &why);
+        else
+            budget->done++;
+    }
+    zlist_destroy (&refs);
+    return 0;
+}
+
 int
 retainbox_resume (retainbox_t *self, const retain_boxes_t *boxes, kt_reason_t *reason)
 {
-    zlist_t *refs;
-    int rc = s_refs (self, "SELECT case_ref FROM retain WHERE state='destroying'", &refs, reason);
-    for (char *ref = zlist_first (refs); rc == 0 && ref; ref = zlist_next (refs)) {
-        kt_log (KT_LOG_INFO, "retention resume case_ref=%s", ref);
-        rc = s_complete (self, boxes, ref, kt_now_ms (), reason);
-    }
-    zlist_destroy (&refs);
-    /*  Calendar files an archive or a reopen still owes. */
-    if (rc == 0)
-        rc = s_refs (self, "SELECT DISTINCT case_ref FROM retain_meeting", &refs, reason);
-    for (char *ref = rc == 0 ? zlist_first (refs) : NULL; rc == 0 && ref; ref = zlist_next (refs))
-        rc = s_publish_owed (self, ref, reason);
-    zlist_destroy (&refs);
-    return rc;
+    failures_t fails = {0};
+    budget_t all = {SIZE_MAX, false, 0};
+    if (s_resume (self, boxes, &all, &fails, reason) != 0)
+        return -1;
+    return s_failures (&fails, reason);
 }
 
 /* ---- the schedule --------------------------------------------------------- */
@@ -891,14 +1080,15 @@ s_expire_signals (retainbox_t *self, const retain_boxes_t *boxes, const roster_t
 
 /*  Ties of destroyed subjects whose message has since been settled. */
 static int
-s_sweep (retainbox_t *self, const retain_boxes_t *boxes, kt_reason_t *reason)
+s_sweep (retainbox_t *self, const retain_boxes_t *boxes, budget_t *budget, kt_reason_t *reason)
 {
     zlist_t *refs;
     int rc = s_refs (self,
                      "SELECT DISTINCT m.case_ref FROM retain_message m JOIN retain r"
                      " USING (case_ref) WHERE r.state='destroyed'",
                      &refs, reason);
-    for (char *ref = zlist_first (refs); rc == 0 && ref; ref = zlist_next (refs)) {
+    for (char *ref = zlist_first (refs); rc == 0 && ref && s_spend (budget);
+         ref = zlist_next (refs)) {
         if ((rc = store_begin (self->db, reason)) != 0)
             break;
         if (s_untie_settled (self, boxes, ref, reason) != 0 ||
@@ -911,31 +1101,61 @@ s_sweep (retainbox_t *self, const retain_boxes_t *boxes, kt_reason_t *reason)
     return rc;
 }
 
-int
-retainbox_run (retainbox_t *self, const retain_boxes_t *boxes, const roster_t *roster,
-               uint64_t now_ms, bool dry_run, retain_action_fn *fn, void *arg, kt_reason_t *reason)
+/*  The schedule, within budget (dry_run: every step, none taken). */
+static int
+s_run (retainbox_t *self, const retain_boxes_t *boxes, const roster_t *roster, uint64_t now_ms,
+       bool dry_run, retain_action_fn *fn, void *arg, budget_t *budget, kt_reason_t *reason)
 {
-    if (!dry_run && retainbox_resume (self, boxes, reason) != 0)
+    failures_t fails = {0};
+    if (!dry_run && s_resume (self, boxes, budget, &fails, reason) != 0)
         return -1;
     dues_t d = {NULL, 0, 0, self->archive_destroys};
     int rc = retainbox_each (self, boxes, roster, now_ms, s_due, &d, reason);
-    for (size_t i = 0; rc == 0 && i < d.n; i++) {
+    for (size_t i = 0; rc == 0 && i < d.n && (dry_run || s_spend (budget)); i++) {
         const due_t *s = &d.steps[i];
+        kt_reason_t why;
         if (fn && fn (arg, s->case_ref, s->destroy ? "destroy" : "archive", s->due_ms, reason) != 0)
             rc = -1;
-        else if (!dry_run)
-            rc = s->destroy
-                     ? retainbox_destroy_case (self, boxes, s->case_ref, NULL, 0, now_ms, reason)
-                     : retainbox_archive (self, boxes, s->case_ref, NULL, 0, 0, now_ms, reason);
+        else if (dry_run)
+            continue;
+        /*  Each subject on its own, as in s_resume. */
+        else if ((s->destroy
+                      ? retainbox_destroy_case (self, boxes, s->case_ref, NULL, 0, now_ms, &why)
+                      : retainbox_archive (self, boxes, s->case_ref, NULL, 0, 0, now_ms, &why)) !=
+                 0)
+            s_failed (&fails, s->destroy ? "destroy" : "archive", s->case_ref, &why);
+        else
+            budget->done++;
     }
     free (d.steps);
+    /*  The own signals go in one commit: one step. */
     size_t expired = 0;
-    if (rc == 0)
+    if (rc == 0 && (dry_run || s_spend (budget)))
         rc = s_expire_signals (self, boxes, roster, now_ms, dry_run, &expired, reason);
     if (rc == 0 && expired > 0)
         kt_log (KT_LOG_INFO, "retention %s own_signals=%zu",
                 dry_run ? "would_destroy" : "destroyed", expired);
     if (rc == 0 && !dry_run)
-        rc = s_sweep (self, boxes, reason);
+        rc = s_sweep (self, boxes, budget, reason);
+    return rc == 0 ? s_failures (&fails, reason) : -1;
+}
+
+int
+retainbox_run (retainbox_t *self, const retain_boxes_t *boxes, const roster_t *roster,
+               uint64_t now_ms, bool dry_run, retain_action_fn *fn, void *arg, kt_reason_t *reason)
+{
+    budget_t all = {SIZE_MAX, false, 0};
+    return s_run (self, boxes, roster, now_ms, dry_run, fn, arg, &all, reason);
+}
+
+int
+retainbox_run_batch (retainbox_t *self, const retain_boxes_t *boxes, const roster_t *roster,
+                     uint64_t now_ms, size_t max_steps, retain_action_fn *fn, void *arg,
+                     retain_batch_t *batch, kt_reason_t *reason)
+{
+    budget_t budget = {max_steps, false, 0};
+    int rc = s_run (self, boxes, roster, now_ms, false, fn, arg, &budget, reason);
+    batch->more = budget.more;
+    batch->done = budget.done;
     return rc;
 }

@@ -17,11 +17,15 @@
  *  the rows, rewrites each agenda that named the subject without its item
  *  under a new key, blanks the outbox headers of the node's own messages
  *  about it, and records in the same commit the keys to shred and the
- *  meetings whose calendar file must be written again; then those files
- *  are written, the keys shredded (keystore.db, secure_delete), both
- *  files' WAL checkpointed and truncated, and only then "destroyed" is
- *  recorded.  Every step finds nothing left to do when repeated, so a
- *  crash anywhere is completed by retainbox_resume at the next start.
+ *  meetings whose calendar file must be written again; then the keys are
+ *  shredded (keystore.db, secure_delete), both files' WAL checkpointed
+ *  and truncated, and only then "destroyed" is recorded.  The calendar
+ *  files are written last, a step of their own: one that cannot be
+ *  written (a directory not writable, a full disk) stays owed, is logged
+ *  and tried again at every run, and holds back neither the shredding
+ *  nor the tombstone.  Every step finds nothing left to do when
+ *  repeated, so a crash anywhere is completed by retainbox_resume at the
+ *  next start.
  */
 #ifndef KETEN_RETAINBOX_H
 #define KETEN_RETAINBOX_H
@@ -84,14 +88,36 @@ int retainbox_state (retainbox_t *self, const char *case_ref, retain_state_t *st
  *  been destroyed).  A state that cannot be read counts as hidden, and is
  *  logged. */
 bool retainbox_hidden (retainbox_t *self, const char *case_ref);
-/*  Whether case_ref is being or has been destroyed: a late copy about it
- *  is dropped, not stored. */
+/*  Whether case_ref is being or has been destroyed here. */
 bool retainbox_gone (retainbox_t *self, const char *case_ref);
-/*  The items of a received agenda whose subject is not gone here, into
- *  kept (room for a->n_items); their count.  A late copy must not bring
- *  a destroyed subject back (each one left out is logged by case_ref). */
-size_t retainbox_keep_items (retainbox_t *self, const Keten__WeegploegAgenda *a,
-                             Keten__AgendaItem **kept);
+/*  A copy about case_ref made at created_ms (its header's created_ms, the
+ *  uitvoerder's clock) has arrived: 1 when it must be dropped - it was
+ *  made before the subject was destroyed here, or the destruction is
+ *  under way; 0 when it is to be stored - nothing is destroyed, or it was
+ *  made after the destruction, which lifts the tombstone (the uitvoerder
+ *  keeps the subject alive: a new signal after this node's own schedule
+ *  destroyed it, a reopen where an archive was a destruction); -1 with
+ *  reason. */
+int retainbox_late_copy (retainbox_t *self, const char *case_ref, uint64_t created_ms,
+                         kt_reason_t *reason);
+/*  The items of a received agenda made at created_ms that are not late
+ *  copies (retainbox_late_copy), into kept (room for a->n_items), their
+ *  count in *n_p; each one left out is logged by case_ref.  -1 with
+ *  reason. */
+int retainbox_keep_items (retainbox_t *self, const Keten__WeegploegAgenda *a, uint64_t created_ms,
+                          Keten__AgendaItem **kept, size_t *n_p, kt_reason_t *reason);
+/*  RetentionNotice.sequence: notices about one case_ref carry increasing
+ *  numbers in the order the uitvoerder made them (each reopen starts a
+ *  generation, archive before destroy within one).  Stale: 1 when a
+ *  notice with a higher number was applied here already (a retried
+ *  archive must not undo a later reopen), 0 when it is to be applied (a
+ *  higher number, the same one again - a retry - or 0, an uitvoerder
+ *  that numbers none), -1 with reason. */
+int retainbox_notice_stale (retainbox_t *self, const char *case_ref, uint32_t sequence,
+                            kt_reason_t *reason);
+/*  After a notice was applied: its number kept, when higher. */
+int retainbox_notice_applied (retainbox_t *self, const char *case_ref, uint32_t sequence,
+                              kt_reason_t *reason);
 /*  Whether this node's own message id was named by a notice about a
  *  case_ref that is hidden now (its signal leaves signal.list). */
 bool retainbox_message_hidden (retainbox_t *self, const uint8_t id[KT_ID_LEN]);
@@ -114,7 +140,9 @@ int retainbox_destroy_case (retainbox_t *self, const retain_boxes_t *boxes, cons
 int retainbox_reopen (retainbox_t *self, const retain_boxes_t *boxes, const char *case_ref,
                       uint64_t now_ms, kt_reason_t *reason);
 /*  Complete every destruction a crash interrupted, and write the calendar
- *  files an archive or a reopen still owes. */
+ *  files a destruction, an archive or a reopen still owes.  Each subject
+ *  on its own: one that fails is logged and the others go on; -1 with
+ *  the first failure's reason at the end when any did. */
 int retainbox_resume (retainbox_t *self, const retain_boxes_t *boxes, kt_reason_t *reason);
 
 /*  ---- the schedule ----------------------------------------------------- */
@@ -147,9 +175,31 @@ typedef int (retain_action_fn) (void *arg, const char *case_ref, const char *act
  *  taken), destroy this node's own signals no notice named once they are
  *  destroy-days old, and blank the outbox rows of destroyed subjects that
  *  have since been settled.  dry_run: only report.  Running it twice does
- *  nothing the second time. */
+ *  nothing the second time.  A subject whose step fails is logged and
+ *  left for the next run; the others go on, and the run answers -1 with
+ *  the first failure's reason at its end. */
 int retainbox_run (retainbox_t *self, const retain_boxes_t *boxes, const roster_t *roster,
                    uint64_t now_ms, bool dry_run, retain_action_fn *fn, void *arg,
                    kt_reason_t *reason);
+
+/*  Steps one batch of the schedule takes at most: a destruction costs
+ *  several commits and two TRUNCATE checkpoints (fsyncs), and thousands
+ *  due at once (the first start after an upgrade, a roster that shortens
+ *  the periods) would block the event loop past the watchdog. */
+#define RETAIN_BATCH 50
+
+typedef struct {
+    bool more;   /* steps were left for the next batch */
+    size_t done; /* steps taken that did not fail */
+} retain_batch_t;
+
+/*  retainbox_run (not a dry run) taking at most max_steps steps - a
+ *  destruction completed, a calendar file written, a scheduled archive or
+ *  destruction, the own signals' expiry, a destroyed subject's settled
+ *  ties - in that order; batch tells whether more remain.  The caller
+ *  runs the next batch soon, so the loop serves in between. */
+int retainbox_run_batch (retainbox_t *self, const retain_boxes_t *boxes, const roster_t *roster,
+                         uint64_t now_ms, size_t max_steps, retain_action_fn *fn, void *arg,
+                         retain_batch_t *batch, kt_reason_t *reason);
 
 #endif

@@ -163,6 +163,10 @@ if kt rvdk-test retention reopen "$B" --reason "x" > /dev/null 2>&1; then fail "
 if out=$(kt "$G" retention reopen "$A" --reason "Nieuw signaal (fictief)." 2>&1); then fail "a destroyed subject was reopened"; fi
 kt "$G" retention reopen "$B" --reason "Nieuw signaal, hernieuwde weging (fictief)." | grep -q delivered \
     || fail "the kernpartij's order was not accepted"
+# The order's reason goes with its receipt: the refused order (A) and the
+# accepted one (B) keep no header in the kernpartij's outbox (18: RETENTION_ORDER).
+[ "$(sqlite3 "$T/state-$G/node.db" "SELECT count(*) FROM outbox WHERE type=18 AND length(header)>0")" = 0 ] \
+    || fail "a RETENTION_ORDER's sealed reason stayed in the kernpartij's outbox"
 [ "$(status_of "$UITV" "$B" state)" = active ] || fail "B not active after the order"
 [ "$(logged "$B" REOPENED)" = 1 ] || fail "REOPENED not logged"
 kt "$UITV" log show --case "$B" --json | jq -e --arg g "$G" '[.events[] | select(.event=="REOPENED" and .node==$g)] | length == 1' > /dev/null \
@@ -170,7 +174,14 @@ kt "$UITV" log show --case "$B" --json | jq -e --arg g "$G" '[.events[] | select
 kt "$UITV" weegploeg decisions --json | jq -e --arg b "$B" '[.cases[] | select(.case_ref==$b)] | length == 1' > /dev/null \
     || fail "the reopened case is not listed at the uitvoerder"
 wait_until 20 decided "$G" "$B" || fail "the gemeente's copy did not come back"
-pass "only a kernpartij's order reopens archived data; REOPENED names it; the clock restarts"
+# The casuspartij destroyed its copy when B was archived (art. 13.2): a plan
+# version made after the reopen lifts its tombstone and is stored, not
+# dropped as a late copy.
+later=$(date -d '+581 days' +%F)
+sed "s/\"due_on\": \"[0-9-]*\"/\"due_on\": \"$later\"/" "$T/plan.json" > "$T/plan2.json"
+kt "$UITV" case plan "$B" --file "$T/plan2.json" > /dev/null || fail "no plan version after the reopen"
+wait_until 20 in_case rvdk-test "$B" || fail "the casuspartij dropped a plan made after the reopen"
+pass "only a kernpartij's order reopens archived data; REOPENED names it; the clock restarts; the casuspartij takes the new plan"
 
 # ---- five years after the reopening: destroyed, through a crash -------------
 # The uitvoerder is killed (SIGKILL, injected by strace at the first

@@ -25,6 +25,7 @@
 #include "signalbox.h"
 #include "store.h"
 
+#include <czmq.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@
 #define SELF "gemeente-test"
 #define A "k-00000000000000aa" /* the subject destroyed */
 #define B "k-00000000000000bb" /* the one that stays */
+#define C "k-00000000000000cc" /* another subject, due on the node's own schedule */
 #define MEETING "w-0123456789abcdef"
 #define DAY_MS (86400ULL * 1000)
 
@@ -48,7 +50,8 @@ typedef struct {
     outbox_t *outbox;
     retainbox_t *retainbox;
     bool archive_destroys;
-    size_t published; /* calendar files written again */
+    size_t published;   /* calendar files written again */
+    bool publish_fails; /* the calendar directory is not writable */
     char last_published[32];
     roster_t roster;
 } fixture_t;
@@ -56,8 +59,9 @@ typedef struct {
 static int
 s_publish (void *arg, const char *meeting_id, kt_reason_t *reason)
 {
-    (void) reason;
     fixture_t *f = arg;
+    if (f->publish_fails)
+        return kt_fail (reason, "cannot write the calendar file: Permission denied");
     f->published++;
     snprintf (f->last_published, sizeof f->last_published, "%s", meeting_id);
     return 0;
@@ -675,9 +679,13 @@ test_a_tombstone_keeps_a_late_agenda_item_out (void **state)
     a.items = items;
     a.n_items = 2;
     a.meeting_id = MEETING;
+    /*  Made before the destruction (the uitvoerder's clock). */
     Keten__AgendaItem *kept[2];
-    assert_int_equal (retainbox_keep_items (f->retainbox, &a, kept), 1);
+    size_t n;
+    assert_int_equal (retainbox_keep_items (f->retainbox, &a, 1000, kept, &n, &r), 0);
+    assert_int_equal (n, 1);
     assert_ptr_equal (kept[0], &it[1]);
+    assert_true (retainbox_gone (f->retainbox, A));
 }
 
 /*  The node's own schedule: a niet-agenderen decision destroyed 183 days
@@ -849,6 +857,271 @@ test_an_archive_at_a_casuspartij_destroys (void **state)
     assert_int_equal (casebox_plan (f->casebox, A, 0, &p, &r), -1);
 }
 
+/*  A calendar file that cannot be written (the directory not writable, a
+ *  full disk) holds back neither the shredding of the subject's keys nor
+ *  its tombstone, nor any other subject's retention: it stays owed and
+ *  is written at the first run that can. */
+static void
+test_a_calendar_file_that_cannot_be_written_holds_back_nothing_else (void **state)
+{
+    fixture_t *f = *state;
+    uint64_t received = 1000ULL * DAY_MS;
+    s_store_agenda (f, 1, A, "Qzxvgone Persoon", B, "Qzxvstays Persoon");
+    s_store_decision (f, "d-00000000000000c1", C, false, received);
+    blob_t old_key = s_blob (f->db, "SELECT key_id FROM agenda WHERE meeting_id=?",
+                             STORE_VALUES (STORE_TEXT (MEETING)));
+    f->publish_fails = true;
+    s_destroy (f, A, NULL, 0);
+    assert_false (s_key_exists (f, old_key.bytes));
+    assert_int_equal (s_state (f, A), RETAIN_DESTROYED);
+    assert_int_equal (s_count (f->db, "SELECT count(*) FROM retain_shred"), 0);
+    assert_int_equal (s_count (f->db, "SELECT count(*) FROM retain_meeting"), 1);
+    assert_int_equal (f->published, 0);
+
+    /*  The owed file fails again, and C is destroyed all the same. */
+    retain_boxes_t boxes = s_boxes (f);
+    kt_reason_t r;
+    uint64_t now = received + 183 * DAY_MS + RETENTION_GRACE_MS;
+    assert_int_equal (retainbox_run (f->retainbox, &boxes, &f->roster, now, false, NULL, NULL, &r),
+                      -1);
+    assert_non_null (strstr (r.text, "Permission denied"));
+    assert_int_equal (s_state (f, C), RETAIN_DESTROYED);
+    assert_int_equal (s_count (f->db, "SELECT count(*) FROM decision_in"), 0);
+
+    /*  B, on the agenda since day 0 and never decided, was due too: the
+     *  meeting is owed for A and for B. */
+    assert_int_equal (s_state (f, B), RETAIN_DESTROYED);
+    assert_int_equal (s_count (f->db, "SELECT count(*) FROM retain_meeting"), 2);
+
+    /*  Writable again: the next run writes what is owed, once. */
+    f->publish_fails = false;
+    assert_int_equal (retainbox_run (f->retainbox, &boxes, &f->roster, now, false, NULL, NULL, &r),
+                      0);
+    assert_int_equal (f->published, 2);
+    assert_string_equal (f->last_published, MEETING);
+    assert_int_equal (s_count (f->db, "SELECT count(*) FROM retain_meeting"), 0);
+    assert_int_equal (retainbox_run (f->retainbox, &boxes, &f->roster, now, false, NULL, NULL, &r),
+                      0);
+    assert_int_equal (f->published, 2);
+    free (old_key.bytes);
+}
+
+/*  A tombstone stops only copies made before the destruction.  The
+ *  uitvoerder kept the subject alive (a new signal the kernpartij never
+ *  saw) while the node's own schedule destroyed it: what the uitvoerder
+ *  makes after that is stored, and the subject is scheduled again. */
+static void
+test_a_copy_made_after_the_destruction_lifts_the_tombstone (void **state)
+{
+    fixture_t *f = *state;
+    uint64_t decided = 1000ULL * DAY_MS;
+    s_store_decision (f, "d-00000000000000a1", A, false, decided);
+    retain_boxes_t boxes = s_boxes (f);
+    kt_reason_t r;
+    uint64_t destroyed = decided + 183 * DAY_MS + RETENTION_GRACE_MS;
+    assert_int_equal (
+        retainbox_run (f->retainbox, &boxes, &f->roster, destroyed, false, NULL, NULL, &r), 0);
+    assert_int_equal (s_state (f, A), RETAIN_DESTROYED);
+
+    /*  The niet-agenderen decision, offered again: made before, dropped. */
+    assert_int_equal (retainbox_late_copy (f->retainbox, A, decided, &r), 1);
+    assert_int_equal (s_state (f, A), RETAIN_DESTROYED);
+
+    /*  A new agenda naming A, made six days after the destruction. */
+    Keten__Subject s = KETEN__SUBJECT__INIT;
+    Keten__AgendaItem it = KETEN__AGENDA_ITEM__INIT;
+    Keten__AgendaItem *items[1] = {&it};
+    it.case_ref = A;
+    it.subject = &s;
+    Keten__WeegploegAgenda a = KETEN__WEEGPLOEG_AGENDA__INIT;
+    a.items = items;
+    a.n_items = 1;
+    a.meeting_id = MEETING;
+    Keten__AgendaItem *kept[1];
+    size_t n;
+    uint64_t made = destroyed + 6 * DAY_MS;
+    assert_int_equal (retainbox_keep_items (f->retainbox, &a, made, kept, &n, &r), 0);
+    assert_int_equal (n, 1);
+    assert_int_equal (s_state (f, A), RETAIN_ACTIVE);
+    assert_false (retainbox_hidden (f->retainbox, A));
+    /*  The subject is alive: the agenderen decision that follows is
+     *  stored, and it is a case on the schedule now, nothing due. */
+    assert_int_equal (retainbox_late_copy (f->retainbox, A, made, &r), 0);
+    s_store_decision (f, "d-00000000000000a2", A, true, made);
+    actions_t acts = {0};
+    assert_int_equal (
+        retainbox_run (f->retainbox, &boxes, &f->roster, made + DAY_MS, false, s_action, &acts, &r),
+        0);
+    assert_int_equal (acts.n, 0);
+    assert_int_equal (s_count (f->db, "SELECT count(*) FROM decision_in WHERE case_ref='" A "'"),
+                      1);
+}
+
+/*  At a casuspartij an archive is a destruction; after an art. 13.4
+ *  reopen the uitvoerder's new plan versions of the case are stored. */
+static void
+test_a_plan_after_a_reopen_comes_back_to_a_casuspartij (void **state)
+{
+    fixture_t *f = *state;
+    s_store_case (f, A);
+    retain_boxes_t boxes = s_boxes (f);
+    kt_reason_t r;
+    uint64_t archived = kt_now_ms ();
+    assert_int_equal (retainbox_archive (f->retainbox, &boxes, A, NULL, 0, 0, archived, &r), 0);
+    assert_int_equal (s_state (f, A), RETAIN_DESTROYED);
+    /*  A plan version made before the archive, delivered late: dropped. */
+    assert_int_equal (retainbox_late_copy (f->retainbox, A, archived - 1, &r), 1);
+    /*  Version 3, made after the reopen. */
+    assert_int_equal (retainbox_late_copy (f->retainbox, A, archived + 60 * 1000, &r), 0);
+    char *parts[2] = {SELF, "politie-test"};
+    Keten__PlanGoal goal = KETEN__PLAN_GOAL__INIT;
+    Keten__PlanGoal *goals[1] = {&goal};
+    goal.kind = KETEN__GOAL_KIND__ZORG;
+    goal.text = "Fictional goal.";
+    Keten__CasePlan plan = KETEN__CASE_PLAN__INIT;
+    plan.case_ref = A;
+    plan.participants = parts;
+    plan.n_participants = 2;
+    plan.goals = goals;
+    plan.n_goals = 1;
+    plan.version = 3;
+    assert_int_equal (casebox_store_plan (f->casebox, &plan, &r), 0);
+    json_t *cases = partner_json_cases (f->casebox, f->retainbox, &r);
+    assert_int_equal (json_array_size (cases), 1);
+    json_decref (cases);
+}
+
+/*  RetentionNotice.sequence: an archive retried after a later reopen is
+ *  stale and not applied; the same number again is a retry; 0 is an
+ *  uitvoerder that numbers none.  A node.db from before the column gets
+ *  it by migration. */
+static void
+test_a_notice_older_than_one_applied_is_stale (void **state)
+{
+    fixture_t *f = *state;
+    s_store_case (f, A);
+    retain_boxes_t boxes = s_boxes (f);
+    kt_reason_t r;
+    assert_int_equal (retainbox_notice_stale (f->retainbox, A, 1, &r), 0);
+    assert_int_equal (retainbox_archive (f->retainbox, &boxes, A, NULL, 0, 0, kt_now_ms (), &r), 0);
+    assert_int_equal (retainbox_notice_applied (f->retainbox, A, 1, &r), 0);
+    assert_int_equal (retainbox_notice_stale (f->retainbox, A, 2, &r), 0);
+    assert_int_equal (retainbox_reopen (f->retainbox, &boxes, A, kt_now_ms (), &r), 0);
+    assert_int_equal (retainbox_notice_applied (f->retainbox, A, 2, &r), 0);
+    /*  The archive (1), offered again after the reopen (2): stale. */
+    assert_int_equal (retainbox_notice_stale (f->retainbox, A, 1, &r), 1);
+    assert_int_equal (s_state (f, A), RETAIN_ACTIVE);
+    /*  A retry of the reopen, an unnumbered notice, the next generation. */
+    assert_int_equal (retainbox_notice_stale (f->retainbox, A, 2, &r), 0);
+    assert_int_equal (retainbox_notice_stale (f->retainbox, A, 0, &r), 0);
+    assert_int_equal (retainbox_notice_stale (f->retainbox, A, 3, &r), 0);
+    /*  Recorded numbers only grow; a subject never noticed is at 0. */
+    assert_int_equal (retainbox_notice_applied (f->retainbox, A, 1, &r), 0);
+    assert_int_equal (retainbox_notice_stale (f->retainbox, A, 1, &r), 1);
+    assert_int_equal (retainbox_notice_stale (f->retainbox, B, 1, &r), 0);
+
+    /*  A node.db of the first schema: the column comes by migration, and
+     *  the states kept stay. */
+    assert_int_equal (store_exec (f->db,
+                                  "ALTER TABLE retain DROP COLUMN sequence;"
+                                  " UPDATE schema_version SET version=1 WHERE module='retainbox';",
+                                  &r),
+                      0);
+    retainbox_destroy (&f->retainbox);
+    f->retainbox = retainbox_new (f->db, f->keystore, f->archive_destroys, &r);
+    assert_non_null (f->retainbox);
+    assert_int_equal (s_state (f, A), RETAIN_ACTIVE);
+    assert_int_equal (retainbox_notice_stale (f->retainbox, A, 1, &r), 0);
+    assert_int_equal (
+        s_count (f->db, "SELECT version FROM schema_version WHERE module='retainbox'"), 2);
+}
+
+/*  art. 13.4: the reason of a kernpartij's RETENTION_ORDER, sealed in its
+ *  outbox header, goes with the order's receipt (refused or accepted);
+ *  an own signal's header stays until the retention of its subject. */
+static void
+test_a_retention_orders_header_goes_with_its_receipt (void **state)
+{
+    fixture_t *f = *state;
+    static const uint8_t header[] = "a sealed order: Qzxvreden hernieuwde weging";
+    uint8_t order[KT_ID_LEN], refused[KT_ID_LEN], sig[KT_ID_LEN];
+    kt_reason_t r;
+    kt_ordered_id (order, KT_ID_LEN);
+    kt_ordered_id (refused, KT_ID_LEN);
+    assert_int_equal (outbox_insert (f->outbox, order, KETEN__MESSAGE_TYPE__RETENTION_ORDER, header,
+                                     sizeof header, 1000, &r),
+                      0);
+    assert_int_equal (outbox_insert (f->outbox, refused, KETEN__MESSAGE_TYPE__RETENTION_ORDER,
+                                     header, sizeof header, 1000, &r),
+                      0);
+    s_store_signal (f, sig, 1000, false);
+    assert_int_equal (s_count (f->db, "SELECT count(*) FROM outbox WHERE length(header)=0"), 0);
+    /*  Waiting for its answer, the order keeps its header (the pump
+     *  sends it). */
+    assert_int_equal (store_begin (f->db, &r), 0);
+    assert_int_equal (
+        outbox_settle (f->outbox, order, true, 7, NULL, (const uint8_t *) "receipt", 7, 2000, &r),
+        1);
+    assert_int_equal (outbox_settle (f->outbox, refused, false, 0, "not archived",
+                                     (const uint8_t *) "receipt", 7, 2000, &r),
+                      1);
+    assert_int_equal (
+        outbox_settle (f->outbox, sig, true, 8, NULL, (const uint8_t *) "receipt", 7, 2000, &r), 1);
+    assert_int_equal (store_commit (f->db, &r), 0);
+    assert_int_equal (s_count (f->db, "SELECT count(*) FROM outbox WHERE length(header)=0"), 2);
+    assert_int_equal (s_count (f->db, "SELECT count(*) FROM outbox WHERE type=18 AND"
+                                      " length(header)=0 AND state<>0 AND length(receipt)=7"),
+                      2);
+    /*  Nor does a WAL keep it once checkpointed. */
+    assert_int_equal (store_exec (f->db, "PRAGMA wal_checkpoint(TRUNCATE)", &r), 0);
+    assert_int_equal (s_files_hold_bytes (f->dir, "node.db", (const uint8_t *) "Qzxvreden", 9), 0);
+}
+
+/*  Thousands due at once must not hold the event loop: a batch takes at
+ *  most RETAIN_BATCH steps and says whether more remain.  The time per
+ *  destruction is printed, never asserted (a bench-style reading). */
+#define MANY (2 * RETAIN_BATCH + 20)
+
+static void
+test_a_long_run_goes_in_batches (void **state)
+{
+    fixture_t *f = *state;
+    uint64_t decided = 1000ULL * DAY_MS;
+    for (int i = 0; i < MANY; i++) {
+        char id[24], ref[24];
+        snprintf (id, sizeof id, "d-%016x", i);
+        snprintf (ref, sizeof ref, "k-%016x", 0x1000 + i);
+        s_store_decision (f, id, ref, false, decided);
+    }
+    retain_boxes_t boxes = s_boxes (f);
+    kt_reason_t r;
+    uint64_t now = decided + 183 * DAY_MS + RETENTION_GRACE_MS;
+    retain_batch_t batch;
+    size_t batches = 0;
+    int64_t start = zclock_usecs ();
+    do {
+        actions_t acts = {0};
+        assert_int_equal (retainbox_run_batch (f->retainbox, &boxes, &f->roster, now, RETAIN_BATCH,
+                                               s_action, &acts, &batch, &r),
+                          0);
+        batches++;
+        assert_true (acts.n <= RETAIN_BATCH);
+        assert_int_equal (s_count (f->db, "SELECT count(*) FROM retain WHERE state='destroyed'"),
+                          batches * RETAIN_BATCH < MANY ? batches * RETAIN_BATCH : MANY);
+    } while (batch.more && batches < 10);
+    int64_t took = zclock_usecs () - start;
+    assert_int_equal (batches, 3);
+    assert_int_equal (s_count (f->db, "SELECT count(*) FROM decision_in"), 0);
+    print_message ("      %d destructions in %zu batches of at most %d: %.1f ms each\n", MANY,
+                   batches, RETAIN_BATCH, (double) took / 1000.0 / MANY);
+    /*  Nothing left: the next batch takes nothing. */
+    assert_int_equal (retainbox_run_batch (f->retainbox, &boxes, &f->roster, now, RETAIN_BATCH,
+                                           NULL, NULL, &batch, &r),
+                      0);
+    assert_false (batch.more);
+    assert_int_equal (batch.done, 0);
+}
+
 int
 main (void)
 {
@@ -872,6 +1145,15 @@ main (void)
             s_teardown),
         cmocka_unit_test_setup_teardown (test_a_tombstone_keeps_a_late_agenda_item_out, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_copy_made_after_the_destruction_lifts_the_tombstone,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_plan_after_a_reopen_comes_back_to_a_casuspartij,
+                                         s_setup_casuspartij, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_notice_older_than_one_applied_is_stale, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_retention_orders_header_goes_with_its_receipt,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_long_run_goes_in_batches, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
             test_the_own_schedule_destroys_a_niet_agenderen_subject_once, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_the_own_schedule_archives_then_destroys_a_case,
@@ -886,6 +1168,9 @@ main (void)
             s_teardown),
         cmocka_unit_test_setup_teardown (test_an_archive_at_a_casuspartij_destroys,
                                          s_setup_casuspartij, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_a_calendar_file_that_cannot_be_written_holds_back_nothing_else, s_setup,
+            s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
