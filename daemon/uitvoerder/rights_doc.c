@@ -158,7 +158,7 @@ s_head (doc_t *d, const char *title)
     fputs ("<p class=\"vertrouwelijk\">Vertrouwelijk</p>\n<h1>", d->h);
     s_esc (d->h, title);
     fputs ("</h1>\n", d->h);
-    fprintf (d->t, "VERTROUWELIJK\n\n%s\n", title);
+    fprintf (d->t, "*** Vertrouwelijk ***\n\n%s\n", title);
     for (size_t i = strlen (title); i > 0; i--)
         fputc ('=', d->t);
     fputs ("\n\n", d->t);

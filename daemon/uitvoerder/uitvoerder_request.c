@@ -514,7 +514,9 @@ s_gather (node_t *self, json_t *row, json_t *withhold, gather_t *g, kt_reason_t 
         it->signal = g->signals[i].signal;
         it->party = s_party (g, g->signals[i].sender);
         it->received_ms = g->signals[i].received_ms;
-        snprintf (it->ref, sizeof it->ref, "%.8s", hex);
+        /*  The random end of the id: its start is a time, the same for
+         *  signals of one moment. */
+        snprintf (it->ref, sizeof it->ref, "%.8s", hex + 24);
     }
     if (matched != json_array_size (withhold))
         return kt_fail (reason, "a message id to withhold is not a signal of %s", g->case_ref);
