@@ -328,10 +328,9 @@ s_print_show (json_t *result, const void *arg)
 {
     (void) arg;
     json_t *x = json_object_get (result, "request");
-    static const char *const keys[] = {"id",           "kind",     "received",  "from",
-                                       "representation", "identity_by", "identity_how", "due",
-                                       "deadline",     "case_ref", "state",     "ground",
-                                       "motivation"};
+    static const char *const keys[] = {
+        "id",  "kind",     "received", "from",  "representation", "identity_by", "identity_how",
+        "due", "deadline", "case_ref", "state", "ground",         "motivation"};
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
         char v[2048];
         json_t *j = json_object_get (x, keys[k]);
@@ -475,6 +474,6 @@ cmd_request_grounds (cli_t *cli, int argc, char **argv)
     int rc = s_parse (argc, argv, 0, &r);
     if (rc)
         return CLI_DONE (rc);
-    return cli_request (cli, "request.grounds", r.args, CLI_TIMEOUT_MS, r.as_json,
-                        s_print_grounds, NULL);
+    return cli_request (cli, "request.grounds", r.args, CLI_TIMEOUT_MS, r.as_json, s_print_grounds,
+                        NULL);
 }

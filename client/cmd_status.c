@@ -166,8 +166,7 @@ s_print_retention (json_t *retention)
               json_array_size (unconfirmed) == 1 ? "" : "s");
     s_line ("retention", line);
     if (json_array_size (warnings)) {
-        snprintf (line, sizeof line,
-                  "not weighed, destroyed within four weeks (art. 13.3): %s",
+        snprintf (line, sizeof line, "not weighed, destroyed within four weeks (art. 13.3): %s",
                   s_alarms (list, sizeof list, warnings));
         s_line ("warning", line);
     }
@@ -251,8 +250,8 @@ s_print_rights (json_t *rights)
     json_t *open = json_object_get (rights, "open");
     snprintf (line, sizeof line, "%zu open request%s, %llu warning%s, %llu alarm%s",
               json_array_size (open), json_array_size (open) == 1 ? "" : "s",
-              (unsigned long long) warnings, warnings == 1 ? "" : "s",
-              (unsigned long long) alarms, alarms == 1 ? "" : "s");
+              (unsigned long long) warnings, warnings == 1 ? "" : "s", (unsigned long long) alarms,
+              alarms == 1 ? "" : "s");
     s_line ("requests", line);
     size_t i;
     json_t *r;
@@ -263,9 +262,12 @@ s_print_rights (json_t *rights)
         cli_json_str (r, "state", state, sizeof state);
         bool overdue = strcmp (state, "overdue") == 0, warning = strcmp (state, "warning") == 0;
         snprintf (line, sizeof line, "%s %s due %s (Europe/Amsterdam)%s%s",
-                  cli_json_str (r, "id", id, sizeof id), cli_json_str (r, "kind", kind, sizeof kind),
+                  cli_json_str (r, "id", id, sizeof id),
+                  cli_json_str (r, "kind", kind, sizeof kind),
                   cli_json_str (r, "due", due, sizeof due),
-                  overdue ? ": OVERDUE (art. 12.3)" : warning ? ": due within a week" : "",
+                  overdue   ? ": OVERDUE (art. 12.3)"
+                  : warning ? ": due within a week"
+                            : "",
                   json_is_false (json_object_get (r, "linked")) ? "; subject not linked" : "");
         s_line (overdue ? "ALARM" : warning ? "warning" : "request", line);
     }

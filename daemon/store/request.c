@@ -206,8 +206,8 @@ s_one_of (const char *v, const char *const *list)
     return false;
 }
 
-static const char *const s_kinds[] = {"inzage", "correctie", "verwijdering", "afscherming",
-                                      "verzet", NULL};
+static const char *const s_kinds[] = {"inzage",      "correctie", "verwijdering",
+                                      "afscherming", "verzet",    NULL};
 static const char *const s_from[] = {"betrokkene", "vertegenwoordiger", NULL};
 /*  art. 12 via AVG art. 8 and BW: the parents or guardian of a child
  *  under 16, a curator, a mentor. */
@@ -261,8 +261,8 @@ request_register (request_t *self, const request_new_t *r, uint32_t uid, uint64_
                       "INSERT INTO request (id, kind, received, from_whom, representation,"
                       " identity_by, identity_how, opened_ms, opened_uid, due_ms)"
                       " VALUES (?,?,?,?,?,?,?,?,?,?)",
-                      STORE_VALUES (STORE_TEXT (id), STORE_TEXT (r->kind),
-                                    STORE_TEXT (r->received), STORE_TEXT (r->from),
+                      STORE_VALUES (STORE_TEXT (id), STORE_TEXT (r->kind), STORE_TEXT (r->received),
+                                    STORE_TEXT (r->from),
                                     STORE_TEXT (r->representation ? r->representation : ""),
                                     STORE_TEXT (r->identity_by), STORE_TEXT (r->identity_how),
                                     STORE_INT (now_ms), STORE_INT (uid), STORE_INT (due)),
@@ -272,15 +272,15 @@ request_register (request_t *self, const request_new_t *r, uint32_t uid, uint64_
 }
 
 int
-request_link (request_t *self, const char *id, const char *case_ref, uint32_t uid,
-              uint64_t now_ms, kt_reason_t *reason)
+request_link (request_t *self, const char *id, const char *case_ref, uint32_t uid, uint64_t now_ms,
+              kt_reason_t *reason)
 {
-    int changed = store_run (self->db,
-                             "UPDATE request SET case_ref=?, linked_ms=?, linked_uid=?"
-                             " WHERE id=? AND state='open'",
-                             STORE_VALUES (STORE_TEXT (case_ref), STORE_INT (now_ms),
-                                           STORE_INT (uid), STORE_TEXT (id)),
-                             "link the request", reason);
+    int changed = store_run (
+        self->db,
+        "UPDATE request SET case_ref=?, linked_ms=?, linked_uid=?"
+        " WHERE id=? AND state='open'",
+        STORE_VALUES (STORE_TEXT (case_ref), STORE_INT (now_ms), STORE_INT (uid), STORE_TEXT (id)),
+        "link the request", reason);
     if (changed == 0)
         return kt_fail (reason, "no open request %.24s", id);
     return changed < 0 ? -1 : 0;
@@ -288,8 +288,7 @@ request_link (request_t *self, const char *id, const char *case_ref, uint32_t ui
 
 int
 request_close (request_t *self, const char *id, const char *ground, const char *motivation,
-               bool partial, bool nothing_found, uint32_t uid, uint64_t now_ms,
-               kt_reason_t *reason)
+               bool partial, bool nothing_found, uint32_t uid, uint64_t now_ms, kt_reason_t *reason)
 {
     const char *state = !ground ? "answered" : partial ? "partly-refused" : "refused";
     if (ground && !intake_text_ok (motivation, 1, 8000, true))
@@ -314,7 +313,7 @@ typedef struct {
 } visit_t;
 
 #define S_COLUMNS                                                                                  \
-    "SELECT id, kind, received, from_whom, representation, identity_by, identity_how,"            \
+    "SELECT id, kind, received, from_whom, representation, identity_by, identity_how,"             \
     " opened_ms, opened_uid, due_ms, case_ref, state, closed_ms, ground, motivation FROM request"
 
 static int

@@ -27,7 +27,7 @@
 
 typedef struct _request_t request_t;
 
-#define REQUEST_ID_LEN 19 /* "r-" + 16 hex + NUL */
+#define REQUEST_ID_LEN 19                     /* "r-" + 16 hex + NUL */
 #define REQUEST_WARN_MS (7ull * 86400 * 1000) /* status warns a week ahead */
 
 /*  Open (or create) the register at path. */

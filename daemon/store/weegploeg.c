@@ -896,9 +896,8 @@ s_found_query (weegploeg_t *self, const char *column, const uint8_t index[32], f
 }
 
 int
-weegploeg_find_person (weegploeg_t *self, const char *bsn, const char *name,
-                       const char *birth_date, weegploeg_found_fn *fn, void *arg,
-                       kt_reason_t *reason)
+weegploeg_find_person (weegploeg_t *self, const char *bsn, const char *name, const char *birth_date,
+                       weegploeg_found_fn *fn, void *arg, kt_reason_t *reason)
 {
     bool by_bsn = bsn && *bsn, by_name = name && *name && birth_date && *birth_date;
     if (!by_bsn && !by_name)

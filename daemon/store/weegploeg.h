@@ -163,8 +163,8 @@ int weegploeg_forget_subject (weegploeg_t *self, const char *case_ref, kt_reason
  *  the request desk); strings borrowed for the callback. */
 typedef struct {
     const char *case_ref;
-    bool certain;  /* false: shown as uncertain, never merged or linked by itself */
-    bool archived; /* art. 13.2: archived subjects are found too */
+    bool certain;    /* false: shown as uncertain, never merged or linked by itself */
+    bool archived;   /* art. 13.2: archived subjects are found too */
     const char *by;  /* "bsn" or "name+birth" */
     const char *why; /* what makes it uncertain; "" when certain */
 } weegploeg_found_t;

@@ -13,20 +13,23 @@ const rights_ground_t rights_grounds[] = {
     {"41-1-a", "de nationale veiligheid"},
     {"41-1-b", "landsverdediging"},
     {"41-1-c", "de openbare veiligheid"},
-    {"41-1-d", "de voorkoming, het onderzoek, de opsporing en de vervolging van strafbare feiten of "
-               "de tenuitvoerlegging van straffen, met inbegrip van de bescherming tegen en de "
-               "voorkoming van gevaren voor de openbare veiligheid"},
-    {"41-1-e", "andere belangrijke doelstellingen van algemeen belang van de Unie of van Nederland, "
-               "met name een belangrijk economisch of financieel belang van de Unie of van "
-               "Nederland, met inbegrip van monetaire, budgettaire en fiscale aangelegenheden, "
-               "volksgezondheid en sociale zekerheid"},
+    {"41-1-d",
+     "de voorkoming, het onderzoek, de opsporing en de vervolging van strafbare feiten of "
+     "de tenuitvoerlegging van straffen, met inbegrip van de bescherming tegen en de "
+     "voorkoming van gevaren voor de openbare veiligheid"},
+    {"41-1-e",
+     "andere belangrijke doelstellingen van algemeen belang van de Unie of van Nederland, "
+     "met name een belangrijk economisch of financieel belang van de Unie of van "
+     "Nederland, met inbegrip van monetaire, budgettaire en fiscale aangelegenheden, "
+     "volksgezondheid en sociale zekerheid"},
     {"41-1-f", "de bescherming van de onafhankelijkheid van de rechter en van gerechtelijke "
                "procedures"},
     {"41-1-g", "de voorkoming, het onderzoek, de opsporing en de vervolging van schendingen van de "
                "beroepscodes voor gereglementeerde beroepen"},
-    {"41-1-h", "een taak op het gebied van toezicht, inspectie of regelgeving die, zelfs incidenteel, "
-               "verband houdt met de uitoefening van het openbaar gezag in de gevallen bedoeld in "
-               "de onderdelen a, b, c, d, e en g"},
+    {"41-1-h",
+     "een taak op het gebied van toezicht, inspectie of regelgeving die, zelfs incidenteel, "
+     "verband houdt met de uitoefening van het openbaar gezag in de gevallen bedoeld in "
+     "de onderdelen a, b, c, d, e en g"},
     {"41-1-i", "de bescherming van de betrokkene of van de rechten en vrijheden van anderen"},
     {"41-1-j", "de inning van civielrechtelijke vorderingen"},
 };
@@ -101,9 +104,9 @@ s_esc (FILE *f, const char *s)
     }
 }
 
-static const char *const s_months[] = {"januari", "februari", "maart",     "april",
-                                       "mei",     "juni",     "juli",      "augustus",
-                                       "september", "oktober", "november", "december"};
+static const char *const s_months[] = {"januari",   "februari", "maart",    "april",
+                                       "mei",       "juni",     "juli",     "augustus",
+                                       "september", "oktober",  "november", "december"};
 
 /*  "3 december 2026" of YYYY-MM-DD ("" stays ""). */
 static void
@@ -264,15 +267,15 @@ s_item_kind (Keten__ItemKind k)
 static void
 s_intro (doc_t *d, const rights_doc_t *doc)
 {
-    const char *kind = !strcmp (doc->kind, "inzage")
-                           ? "inzage (artikel 12 van het convenant, artikel 15 AVG)"
-                       : !strcmp (doc->kind, "correctie")
-                           ? "correctie of aanvulling (artikel 12.5 van het convenant, artikel 16 AVG)"
-                       : !strcmp (doc->kind, "verwijdering")
-                           ? "verwijdering (artikel 12.5 van het convenant, artikel 17 AVG)"
-                       : !strcmp (doc->kind, "afscherming")
-                           ? "afscherming (artikel 12.5 van het convenant, artikel 18 AVG)"
-                           : "verzet (artikel 21 AVG)";
+    const char *kind =
+        !strcmp (doc->kind, "inzage") ? "inzage (artikel 12 van het convenant, artikel 15 AVG)"
+        : !strcmp (doc->kind, "correctie")
+            ? "correctie of aanvulling (artikel 12.5 van het convenant, artikel 16 AVG)"
+        : !strcmp (doc->kind, "verwijdering")
+            ? "verwijdering (artikel 12.5 van het convenant, artikel 17 AVG)"
+        : !strcmp (doc->kind, "afscherming")
+            ? "afscherming (artikel 12.5 van het convenant, artikel 18 AVG)"
+            : "verzet (artikel 21 AVG)";
     char received[32], today[32];
     s_day_nl (received, doc->received);
     s_date_nl (today, doc->now_ms);
@@ -285,9 +288,10 @@ s_intro (doc_t *d, const rights_doc_t *doc)
     if (strcmp (doc->from, "vertegenwoordiger") == 0) {
         const char *r = doc->representation;
         s_row (d, "Verzoek gedaan door",
-               !strcmp (r, "minderjarige") ? "een wettelijk vertegenwoordiger (betrokkene is jonger "
-                                             "dan 16 jaar)"
-               : !strcmp (r, "curatele")   ? "de curator van betrokkene"
+               !strcmp (r, "minderjarige")
+                   ? "een wettelijk vertegenwoordiger (betrokkene is jonger "
+                     "dan 16 jaar)"
+               : !strcmp (r, "curatele")    ? "de curator van betrokkene"
                : !strcmp (r, "mentorschap") ? "de mentor van betrokkene"
                                             : "een vertegenwoordiger");
     } else
@@ -350,8 +354,9 @@ rights_overview (const rights_doc_t *doc, char **html, char **txt, kt_reason_t *
              "bestand van de weegploeg en in het bestand van het casusoverleg, waarvoor ze worden "
              "gebruikt, van wie ze afkomstig zijn en aan wie ze zijn verstrekt.");
     if (doc->n_withheld)
-        s_p (&d, "Een deel van de gegevens staat niet in dit overzicht. Waarom, leest u in de brief "
-                 "die bij dit overzicht hoort.");
+        s_p (&d,
+             "Een deel van de gegevens staat niet in dit overzicht. Waarom, leest u in de brief "
+             "die bij dit overzicht hoort.");
 
     s_h2 (&d, "1. Waarvoor uw gegevens worden gebruikt");
     s_p (&d, "De partijen van het convenant gebruiken deze gegevens alleen voor de doelen van "
@@ -385,9 +390,10 @@ rights_overview (const rights_doc_t *doc, char **html, char **txt, kt_reason_t *
         for (size_t i = 0, n = 0; i < doc->n_casus_parties && n < sizeof parties; i++)
             n += (size_t) snprintf (parties + n, sizeof parties - n, "%s%s", i ? ", " : "",
                                     doc->casus_parties[i]);
-        s_p (&d, "Op %s heeft de weegploeg besloten uw situatie te bespreken in het "
-                 "casusoverleg. De meldingen hierboven zijn daarvoor gekopieerd naar het bestand "
-                 "van het casusoverleg. Daaraan nemen deel: %s.",
+        s_p (&d,
+             "Op %s heeft de weegploeg besloten uw situatie te bespreken in het "
+             "casusoverleg. De meldingen hierboven zijn daarvoor gekopieerd naar het bestand "
+             "van het casusoverleg. Daaraan nemen deel: %s.",
              opened, *parties ? parties : "-");
         s_table_open (&d);
         for (size_t i = 0; i < doc->n_contributions; i++) {
@@ -475,9 +481,10 @@ rights_refusal (const rights_doc_t *doc, const rights_ground_t *ground, const ch
     else
         s_p (&d, "Wij hebben besloten uw verzoek niet in te willigen.");
     s_h2 (&d, "Grond van het besluit");
-    s_p (&d, "Artikel 41, eerste lid, onderdeel %c, van de Uitvoeringswet Algemene verordening "
-             "gegevensbescherming (UAVG) staat toe dit recht te beperken wanneer dat noodzakelijk "
-             "en evenredig is ter waarborging van %s.",
+    s_p (&d,
+         "Artikel 41, eerste lid, onderdeel %c, van de Uitvoeringswet Algemene verordening "
+         "gegevensbescherming (UAVG) staat toe dit recht te beperken wanneer dat noodzakelijk "
+         "en evenredig is ter waarborging van %s.",
          letter, ground->text);
     s_h2 (&d, "Motivering");
     s_p (&d, "%s", motivation);

@@ -42,8 +42,8 @@ typedef struct {
 /*  One copy of data about the person that went to a party (the log). */
 typedef struct {
     uint64_t sent_ms;
-    const char *what;  /* Dutch: "agenda van de weegploeg", ... */
-    const char *party; /* by name */
+    const char *what;      /* Dutch: "agenda van de weegploeg", ... */
+    const char *party;     /* by name */
     uint64_t delivered_ms; /* 0: no receipt logged */
 } rights_recipient_t;
 
@@ -79,8 +79,7 @@ typedef struct {
 int rights_overview (const rights_doc_t *doc, char **html, char **txt, kt_reason_t *reason);
 /*  The motivated refusal letter (art. 12.4) on ground with motivation;
  *  partial says that the rest is given in the overview sent with it. */
-int rights_refusal (const rights_doc_t *doc, const rights_ground_t *ground,
-                    const char *motivation, bool partial, char **html, char **txt,
-                    kt_reason_t *reason);
+int rights_refusal (const rights_doc_t *doc, const rights_ground_t *ground, const char *motivation,
+                    bool partial, char **html, char **txt, kt_reason_t *reason);
 
 #endif

@@ -51,12 +51,12 @@ s_row_json (const request_row_t *row, uint64_t now_ms)
         snprintf (due, sizeof due, "?");
     json_t *o = json_pack (
         "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:I, s:s, s:s, s:I, s:s, s:s}", "id",
-        row->id, "kind", row->kind, "received", row->received, "from", row->from,
-        "representation", row->representation, "identity_by", row->identity_by, "identity_how",
-        row->identity_how, "opened_ms", (json_int_t) row->opened_ms, "opened_uid",
-        (json_int_t) row->opened_uid, "due", due, "due_ms", (json_int_t) row->due_ms, "case_ref",
-        row->case_ref, "state", row->state, "closed_ms", (json_int_t) row->closed_ms, "ground",
-        row->ground, "motivation", row->motivation);
+        row->id, "kind", row->kind, "received", row->received, "from", row->from, "representation",
+        row->representation, "identity_by", row->identity_by, "identity_how", row->identity_how,
+        "opened_ms", (json_int_t) row->opened_ms, "opened_uid", (json_int_t) row->opened_uid, "due",
+        due, "due_ms", (json_int_t) row->due_ms, "case_ref", row->case_ref, "state", row->state,
+        "closed_ms", (json_int_t) row->closed_ms, "ground", row->ground, "motivation",
+        row->motivation);
     if (o && strcmp (row->state, "open") == 0)
         json_object_set_new (o, "deadline",
                              json_string (request_deadline_state (row->due_ms, now_ms)));
@@ -116,9 +116,9 @@ void
 uitvoerder_request_open (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
     (void) cmd;
-    request_new_t r = {s_str (args, "kind"),         s_str (args, "received"),
-                       s_str (args, "from"),         s_str (args, "representation"),
-                       s_str (args, "identity_by"),  s_str (args, "identity_how")};
+    request_new_t r = {s_str (args, "kind"),        s_str (args, "received"),
+                       s_str (args, "from"),        s_str (args, "representation"),
+                       s_str (args, "identity_by"), s_str (args, "identity_how")};
     char id[REQUEST_ID_LEN], due[11];
     uint64_t due_ms;
     kt_reason_t reason;
@@ -191,8 +191,9 @@ uitvoerder_request_find (node_t *self, const api_caller_t *caller, const char *c
     bool open = state && strcmp (state, "open") == 0;
     json_decref (row);
     if (!open) {
-        apiserver_reply_error (self->api, caller, "the request is closed; a lookup needs an open "
-                                                  "request as its purpose");
+        apiserver_reply_error (self->api, caller,
+                               "the request is closed; a lookup needs an open "
+                               "request as its purpose");
         return;
     }
     const char *bsn = s_str (args, "bsn"), *name = s_str (args, "name"),
@@ -232,8 +233,8 @@ uitvoerder_request_find (node_t *self, const api_caller_t *caller, const char *c
         return;
     }
     apiserver_reply_ok (self->api, caller,
-                        json_pack ("{s:s, s:s, s:o}", "request_id", id, "by", bsn ? "bsn" : "name+birth",
-                                   "matches", l.matches));
+                        json_pack ("{s:s, s:s, s:o}", "request_id", id, "by",
+                                   bsn ? "bsn" : "name+birth", "matches", l.matches));
 }
 
 void
@@ -257,8 +258,8 @@ uitvoerder_request_link (node_t *self, const api_caller_t *caller, const char *c
     kt_log (KT_LOG_INFO, "request linked id=%s case_ref=%s uid=%u", id, ref,
             (unsigned) caller->uid);
     apiserver_reply_ok (self->api, caller,
-                        json_pack ("{s:s, s:s, s:b}", "request_id", id, "case_ref", ref,
-                                   "archived", state == WEEGPLOEG_SUBJECT_ARCHIVED));
+                        json_pack ("{s:s, s:s, s:b}", "request_id", id, "case_ref", ref, "archived",
+                                   state == WEEGPLOEG_SUBJECT_ARCHIVED));
 }
 
 /* ---- the documents -------------------------------------------------------- */
@@ -276,7 +277,7 @@ typedef struct {
     /*  From the log. */
     rights_recipient_t *recipients;
     size_t n_recipients, cap_recipients;
-    zhashx_t *sent;  /* hex id -> index + 1 in recipients */
+    zhashx_t *sent;        /* hex id -> index + 1 in recipients */
     zhashx_t *contrib_ids; /* hex id -> party (the sender) */
     rights_contribution_t *contributions;
     size_t n_contributions, cap_contributions;
@@ -404,8 +405,7 @@ typedef struct {
 } casus_last_t;
 
 static int
-s_casus_last (void *arg, const char *case_ref, uint64_t last_ms, bool archived,
-              kt_reason_t *reason)
+s_casus_last (void *arg, const char *case_ref, uint64_t last_ms, bool archived, kt_reason_t *reason)
 {
     (void) last_ms;
     (void) reason;
@@ -429,8 +429,8 @@ s_casus_row (void *arg, const casusoverleg_row_t *row, kt_reason_t *reason)
     if (!s_keep (g, list) || !list)
         return 0;
     size_t n = 0;
-    for (char *save = NULL, *p = strtok_r (list, ",", &save);
-         p && n < CASUS_MAX_PARTICIPANTS; p = strtok_r (NULL, ",", &save))
+    for (char *save = NULL, *p = strtok_r (list, ",", &save); p && n < CASUS_MAX_PARTICIPANTS;
+         p = strtok_r (NULL, ",", &save))
         g->parties[n++] = s_party (g, p);
     g->doc.casus_parties = g->parties;
     g->doc.n_casus_parties = n;
@@ -570,7 +570,8 @@ s_documents (node_t *self, const api_caller_t *caller, const char *cmd, json_t *
         rc = kt_fail (&reason, "link the request to its subject first (request.link), or say that "
                                "nothing was found (nothing_found)");
     else if (*case_ref && nothing)
-        rc = kt_fail (&reason, "the request is linked to %s; nothing_found does not apply", case_ref);
+        rc = kt_fail (&reason, "the request is linked to %s; nothing_found does not apply",
+                      case_ref);
     else if (refuse && !ground)
         rc = kt_fail (&reason, "request.refuse needs a ground of art. 41 lid 1 UAVG (41-1-a .. "
                                "41-1-j)");
@@ -605,7 +606,9 @@ s_documents (node_t *self, const api_caller_t *caller, const char *cmd, json_t *
                             nothing, (uint32_t) caller->uid, now, &reason);
     if (rc == 0) {
         result = json_pack ("{s:s, s:s, s:I}", "request_id", id, "state",
-                            !refuse ? "answered" : partial ? "partly-refused" : "refused",
+                            !refuse   ? "answered"
+                            : partial ? "partly-refused"
+                                      : "refused",
                             "closed_ms", (json_int_t) now);
         if (html) {
             json_object_set_new (result, "overview_html", json_string (html));
@@ -643,8 +646,7 @@ uitvoerder_request_refuse (node_t *self, const api_caller_t *caller, const char 
 }
 
 void
-uitvoerder_request_grounds (node_t *self, const api_caller_t *caller, const char *cmd,
-                            json_t *args)
+uitvoerder_request_grounds (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
     (void) cmd;
     (void) args;
@@ -675,8 +677,8 @@ s_status_row (void *arg, const request_row_t *row, kt_reason_t *reason)
     s->warnings += strcmp (state, "warning") == 0;
     s->alarms += strcmp (state, "overdue") == 0;
     json_t *o = json_pack ("{s:s, s:s, s:s, s:I, s:s, s:b}", "id", row->id, "kind", row->kind,
-                           "due", due, "due_ms", (json_int_t) row->due_ms, "state", state,
-                           "linked", *row->case_ref != '\0');
+                           "due", due, "due_ms", (json_int_t) row->due_ms, "state", state, "linked",
+                           *row->case_ref != '\0');
     if (!o || json_array_append_new (s->open, o) != 0)
         return kt_fail (reason, "out of memory");
     return 0;

@@ -27,8 +27,8 @@
 static uint64_t
 s_utc (int y, int mo, int d, int h, int mi)
 {
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
-                    .tm_min = mi};
+    struct tm tm = {
+        .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi};
     return (uint64_t) timegm (&tm) * 1000;
 }
 
@@ -39,15 +39,20 @@ test_summer_time_starts_and_ends_at_one_utc_on_the_last_sundays (void **state)
 {
     (void) state;
     /*  2026: 29 March and 25 October; 2027: 28 March and 31 October. */
-    assert_int_equal (request_amsterdam_offset ((int64_t) (s_utc (2026, 3, 29, 0, 59) / 1000)), 3600);
-    assert_int_equal (request_amsterdam_offset ((int64_t) (s_utc (2026, 3, 29, 1, 0) / 1000)), 7200);
+    assert_int_equal (request_amsterdam_offset ((int64_t) (s_utc (2026, 3, 29, 0, 59) / 1000)),
+                      3600);
+    assert_int_equal (request_amsterdam_offset ((int64_t) (s_utc (2026, 3, 29, 1, 0) / 1000)),
+                      7200);
     assert_int_equal (request_amsterdam_offset ((int64_t) (s_utc (2026, 10, 25, 0, 59) / 1000)),
                       7200);
-    assert_int_equal (request_amsterdam_offset ((int64_t) (s_utc (2026, 10, 25, 1, 0) / 1000)), 3600);
-    assert_int_equal (request_amsterdam_offset ((int64_t) (s_utc (2027, 3, 28, 1, 0) / 1000)), 7200);
+    assert_int_equal (request_amsterdam_offset ((int64_t) (s_utc (2026, 10, 25, 1, 0) / 1000)),
+                      3600);
+    assert_int_equal (request_amsterdam_offset ((int64_t) (s_utc (2027, 3, 28, 1, 0) / 1000)),
+                      7200);
     assert_int_equal (request_amsterdam_offset ((int64_t) (s_utc (2027, 10, 31, 0, 30) / 1000)),
                       7200);
-    assert_int_equal (request_amsterdam_offset ((int64_t) (s_utc (2027, 1, 1, 12, 0) / 1000)), 3600);
+    assert_int_equal (request_amsterdam_offset ((int64_t) (s_utc (2027, 1, 1, 12, 0) / 1000)),
+                      3600);
     char t[17];
     request_local_time (s_utc (2026, 10, 25, 0, 30), t);
     assert_string_equal (t, "2026-10-25 02:30");
@@ -196,8 +201,8 @@ test_a_request_is_registered_linked_and_closed_once (void **state)
 {
     reg_fixture_t *f = *state;
     uint64_t now = s_utc (2026, 12, 3, 12, 0);
-    request_new_t in = {"inzage", "2026-12-01", "betrokkene", NULL, "Baliemedewerker",
-                        "paspoort ingezien, niet gekopieerd"};
+    request_new_t in = {"inzage", "2026-12-01",      "betrokkene",
+                        NULL,     "Baliemedewerker", "paspoort ingezien, niet gekopieerd"};
     char id[REQUEST_ID_LEN], id2[REQUEST_ID_LEN];
     kt_reason_t r;
     assert_int_equal (request_register (f->reg, &in, 1000, now, id, &r), 0);
@@ -242,8 +247,8 @@ test_a_request_is_refused_when_its_fields_are_not_right (void **state)
     char id[REQUEST_ID_LEN];
     const request_new_t bad[] = {
         {"inkijk", "2026-12-01", "betrokkene", NULL, "A", "B"},
-        {"inzage", "2026-12-04", "betrokkene", NULL, "A", "B"},    /* after today */
-        {"inzage", "2025-10-01", "betrokkene", NULL, "A", "B"},    /* over a year ago */
+        {"inzage", "2026-12-04", "betrokkene", NULL, "A", "B"}, /* after today */
+        {"inzage", "2025-10-01", "betrokkene", NULL, "A", "B"}, /* over a year ago */
         {"inzage", "2026-12-01", "buurman", NULL, "A", "B"},
         {"inzage", "2026-12-01", "vertegenwoordiger", NULL, "A", "B"},
         {"inzage", "2026-12-01", "vertegenwoordiger", "oom", "A", "B"},
@@ -322,8 +327,8 @@ s_store (wp_fixture_t *f, const char *name, const char *birth, const char *bsn, 
     uint8_t id[KT_ID_LEN], commitment[32];
     randombytes_buf (id, sizeof id);
     randombytes_buf (commitment, sizeof commitment);
-    weegploeg_signal_t w = {id, "politie-test", kt_now_ms (), kt_now_ms (), 1, commitment, signal,
-                            ""};
+    weegploeg_signal_t w = {id, "politie-test", kt_now_ms (), kt_now_ms (),
+                            1,  commitment,     signal,       ""};
     if (weegploeg_store_signals (f->weegploeg, &w, 1, &r) != 0)
         fail_msg ("store: %s", r.text);
     intake_signal_destroy (&signal);

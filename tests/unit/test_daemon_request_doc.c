@@ -22,8 +22,8 @@
 static uint64_t
 s_utc (int y, int mo, int d, int h, int mi)
 {
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
-                    .tm_min = mi};
+    struct tm tm = {
+        .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi};
     return (uint64_t) timegm (&tm) * 1000;
 }
 
@@ -91,8 +91,8 @@ s_check_html (const char *html, char *text, size_t len)
             static const struct {
                 const char *entity;
                 char c;
-            } ents[] = {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'},
-                        {"&#39;", '\''}};
+            } ents[] = {
+                {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&#39;", '\''}};
             size_t i = 0;
             while (i < 5 && strncmp (p, ents[i].entity, strlen (ents[i].entity)) != 0)
                 i++;
@@ -147,7 +147,8 @@ s_setup (void **state)
     f->gemeente = s_signal (
         "{\"subject\": {\"name\": \"Test Persoon\", \"birth_date\": \"2001-04-12\","
         " \"municipality\": \"Maastricht\"}, \"description\": \"Zorgen op school.\","
-        " \"items\": [{\"kind\": \"opinion\", \"of\": \"mentor Pietersen\", \"text\": \"Zorgen.\"}],"
+        " \"items\": [{\"kind\": \"opinion\", \"of\": \"mentor Pietersen\", \"text\": "
+        "\"Zorgen.\"}],"
         " \"category\": \"uitingen\", \"observed_on\": \"2026-10-20\","
         " \"melder\": {\"name\": \"Medewerker Veiligheid\", \"contact\": \"v@gemeente.invalid\"},"
         " \"source\": {\"kind\": \"school\", \"detail\": \"mentor Pietersen\"},"
@@ -159,11 +160,11 @@ s_setup (void **state)
                                   s_utc (2026, 3, 28, 23, 30), "a1b2c3d4"};
     f->items[1] = (rights_item_t){f->gemeente, "gemeente-maastricht", s_utc (2026, 10, 25, 0, 30),
                                   "e5f60718"};
-    f->recipients[0] = (rights_recipient_t){s_utc (2026, 3, 29, 0, 30), "agenda van de weegploeg",
-                                             "Politie Test (politie-test)",
-                                             s_utc (2026, 3, 29, 1, 30)};
+    f->recipients[0] =
+        (rights_recipient_t){s_utc (2026, 3, 29, 0, 30), "agenda van de weegploeg",
+                             "Politie Test (politie-test)", s_utc (2026, 3, 29, 1, 30)};
     f->recipients[1] = (rights_recipient_t){s_utc (2026, 11, 2, 9, 0), "besluit van de weegploeg",
-                                             "gemeente-maastricht", 0};
+                                            "gemeente-maastricht", 0};
     f->contributions[0] = (rights_contribution_t){"rvdk-test", s_utc (2026, 11, 3, 9, 0)};
     f->parties[0] = "rvdk-test";
     f->parties[1] = "gemeente-maastricht";
@@ -321,8 +322,8 @@ main (void)
             test_the_overview_names_recipients_and_origins_with_their_dates, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_partial_overview_says_that_items_are_withheld,
                                          s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_the_refusal_letter_names_the_ground_and_the_motivation,
-                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_the_refusal_letter_names_the_ground_and_the_motivation, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
