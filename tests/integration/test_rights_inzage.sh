@@ -14,6 +14,10 @@ kt_keys "$G1" gemeente
 kt_roster 1 "$T/roster.txt" "$UITV" politie-test "$G1"
 PORT=
 kt_config "$UITV"
+kt_start "$UITV"   # picks the port; then restart with the referentiekader
+kt_kill "$UITV"
+RK="$(cd "$(dirname "$0")/../.." && pwd)/configs/referentiekader-example.zpl"
+printf 'weegploeg\n    referentiekader = "%s"\n' "$RK" >> "$T/$UITV.cfg"
 kt_start "$UITV"
 for id in politie-test "$G1"; do kt_config "$id"; kt_start "$id"; done
 for id in politie-test "$G1"; do wait_until 10 link_up "$id" || fail "no link for $id"; done
@@ -40,7 +44,14 @@ B=$(kt "$UITV" signal list --json | jq -r '.signals[0].case_ref')
 START=$(date -d '+7 days' +%Y-%m-%dT10:00)
 kt "$UITV" weegploeg agenda --start "$START" --location "Stadhuis" --case "$A" > /dev/null
 wait_until 20 relay_settled || fail "agenda copies not receipted"
-pass "politie and $G1 supplied signals on one person; the agenda went to both"
+# The casusoverleg: the gemeente contributes about the person's network.
+kt "$UITV" weegploeg decide "$A" --agenderen --party politie-test --party "$G1" \
+    --criterion geweld --analysis "Fictief." > /dev/null
+echo '[{"kind": "fact", "text": "Broer Netwerkpersoon Geheim woont bij betrokkene (fictief)."}]' > "$T/items.json"
+kt "$G1" case contribute "$A" --kind netwerk --legal-basis avg-6-1-e --file "$T/items.json" --wait \
+    | grep -q delivered || fail "contribution not delivered"
+wait_until 20 relay_settled || fail "decision copies not receipted"
+pass "politie and $G1 supplied signals on one person; the agenda and the decision went to both; $G1 contributed"
 
 TODAY=$(TZ=Europe/Amsterdam date +%F)
 DUE=$(TZ=Europe/Amsterdam date -d "$TODAY +28 days" +%F)
@@ -117,11 +128,12 @@ for doc in HT TXT; do
     for want in "Vertrouwelijk" "Test Persoon" "111222333" "agenda van de weegploeg" \
                 "ingebracht door politie-test op $NL_TODAY" "ingebracht door $G1 op $NL_TODAY" \
                 "soort bron: school" "soort bron: eigen" "<script>alert(1)</script>" \
-                "het voorkomen van uitreizen"; do
+                "het voorkomen van uitreizen" "besluit van de weegploeg over u" \
+                "Daaraan nemen deel: politie-test, $G1" "van $G1, ontvangen op $NL_TODAY"; do
         grep -qF -- "$want" <<< "$text" || fail "overview ($doc) lacks '$want'"
     done
     for never in "Agent Test" "test@politie.invalid" "Medewerker Veiligheid" "veiligheid@gemeente" \
-                 "Ander Persoon" "1999-02-03" "mentor, school" "$B"; do
+                 "Ander Persoon" "1999-02-03" "mentor, school" "$B" "Netwerkpersoon"; do
         if grep -qF -- "$never" <<< "$text"; then fail "overview ($doc) shows '$never'"; fi
     done
 done
