@@ -601,26 +601,37 @@ s_documents (node_t *self, const api_caller_t *caller, const char *cmd, json_t *
     if (rc == 0 && refuse)
         rc = rights_refusal (&g.doc, ground, motivation, partial, &lhtml, &ltxt, &reason);
     uint64_t now = kt_now_ms ();
-    if (rc == 0)
-        rc = request_close (s_reg (self), id, refuse ? ground->code : NULL, motivation, partial,
-                            nothing, (uint32_t) caller->uid, now, &reason);
     if (rc == 0) {
         result = json_pack ("{s:s, s:s, s:I}", "request_id", id, "state",
                             !refuse   ? "answered"
                             : partial ? "partly-refused"
                                       : "refused",
                             "closed_ms", (json_int_t) now);
-        if (html) {
+        if (result && html) {
             json_object_set_new (result, "overview_html", json_string (html));
             json_object_set_new (result, "overview_txt", json_string (txt));
         }
-        if (lhtml) {
+        if (result && lhtml) {
             json_object_set_new (result, "letter_html", json_string (lhtml));
             json_object_set_new (result, "letter_txt", json_string (ltxt));
         }
+        /*  The documents come once: the request closes only when the
+         *  answer fits in one frame the client takes. */
+        size_t size = result ? json_dumpb (result, NULL, 0, JSON_COMPACT) : 0;
+        if (!result)
+            rc = kt_fail (&reason, "out of memory");
+        else if (size + 64 > API_MAX_FRAME)
+            rc = kt_fail (&reason,
+                          "the documents (%zu bytes) do not fit in one answer of the local API "
+                          "(%d); nothing was closed",
+                          size, API_MAX_FRAME);
+    }
+    if (rc == 0)
+        rc = request_close (s_reg (self), id, refuse ? ground->code : NULL, motivation, partial,
+                            nothing, (uint32_t) caller->uid, now, &reason);
+    if (rc == 0)
         kt_log (KT_LOG_INFO, "request %s id=%s uid=%u", refuse ? "refused" : "answered", id,
                 (unsigned) caller->uid);
-    }
     free (html);
     free (txt);
     free (lhtml);
@@ -629,8 +640,10 @@ s_documents (node_t *self, const api_caller_t *caller, const char *cmd, json_t *
     json_decref (row);
     if (rc == 0)
         apiserver_reply_ok (self->api, caller, result);
-    else
+    else {
+        json_decref (result);
         apiserver_reply_error (self->api, caller, reason.text);
+    }
 }
 
 void
