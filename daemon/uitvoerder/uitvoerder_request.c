@@ -163,7 +163,7 @@ uitvoerder_request_show (node_t *self, const api_caller_t *caller, const char *c
 
 typedef struct {
     json_t *matches;
-    const char *refs[32];
+    const char *refs[64]; /* two indexes, up to 32 subjects each */
     size_t n;
 } found_t;
 
@@ -175,7 +175,7 @@ s_found (void *arg, const weegploeg_found_t *f, kt_reason_t *reason)
                            f->certain, "archived", f->archived, "by", f->by, "why", f->why);
     if (!o || json_array_append_new (l->matches, o) != 0)
         return kt_fail (reason, "out of memory");
-    if (l->n < 32)
+    if (l->n < 64)
         l->refs[l->n++] = json_string_value (json_object_get (o, "case_ref"));
     return 0;
 }
