@@ -20,7 +20,9 @@ static const char s_status_usage[] =
     "uitvoerder every member at a glance: online, last seen, round trip, outbox\n"
     "backlog, roster version (stale ones flagged), checkpoint verified, software\n"
     "version, key age, clock skew (flagged above 2 s) and its alarms (offline,\n"
-    "stale_roster, clock_skew, backlog, undelivered_age, log_alarm).\n"
+    "stale_roster, clock_skew, backlog, undelivered_age, log_alarm).  The\n"
+    "uitvoerder also lists the open requests of its desk (art. 12) with the day\n"
+    "each answer is due: a warning a week ahead, an ALARM once overdue.\n"
     "\n"
     "  --json             print the daemon's answer as JSON\n"
     "  --watch [SECONDS]  refresh every SECONDS (2; 1..3600) until interrupted;\n"
@@ -164,8 +166,7 @@ s_print_retention (json_t *retention)
               json_array_size (unconfirmed) == 1 ? "" : "s");
     s_line ("retention", line);
     if (json_array_size (warnings)) {
-        snprintf (line, sizeof line,
-                  "not weighed, destroyed within four weeks (art. 13.3): %s",
+        snprintf (line, sizeof line, "not weighed, destroyed within four weeks (art. 13.3): %s",
                   s_alarms (list, sizeof list, warnings));
         s_line ("warning", line);
     }
@@ -235,6 +236,43 @@ s_print_partner (json_t *result, uint64_t now)
 }
 
 /*  The uitvoerder's own lines: what it stores, its log, its members. */
+/*  art. 12.3: the open requests of the desk, each with its deadline; a
+ *  warning a week ahead, an ALARM once overdue. */
+static void
+s_print_rights (json_t *rights)
+{
+    if (!json_is_object (rights))
+        return;
+    char line[512];
+    uint64_t warnings = 0, alarms = 0;
+    cli_json_uint (rights, "warnings", &warnings);
+    cli_json_uint (rights, "alarms", &alarms);
+    json_t *open = json_object_get (rights, "open");
+    snprintf (line, sizeof line, "%zu open request%s, %llu warning%s, %llu alarm%s",
+              json_array_size (open), json_array_size (open) == 1 ? "" : "s",
+              (unsigned long long) warnings, warnings == 1 ? "" : "s", (unsigned long long) alarms,
+              alarms == 1 ? "" : "s");
+    s_line ("requests", line);
+    size_t i;
+    json_t *r;
+    json_array_foreach (open, i, r)
+    {
+        char id[CLI_CELL_MAX + 1], kind[CLI_CELL_MAX + 1], due[CLI_CELL_MAX + 1],
+            state[CLI_CELL_MAX + 1];
+        cli_json_str (r, "state", state, sizeof state);
+        bool overdue = strcmp (state, "overdue") == 0, warning = strcmp (state, "warning") == 0;
+        snprintf (line, sizeof line, "%s %s due %s (Europe/Amsterdam)%s%s",
+                  cli_json_str (r, "id", id, sizeof id),
+                  cli_json_str (r, "kind", kind, sizeof kind),
+                  cli_json_str (r, "due", due, sizeof due),
+                  overdue   ? ": OVERDUE (art. 12.3)"
+                  : warning ? ": due within a week"
+                            : "",
+                  json_is_false (json_object_get (r, "linked")) ? "; subject not linked" : "");
+        s_line (overdue ? "ALARM" : warning ? "warning" : "request", line);
+    }
+}
+
 static void
 s_print_uitvoerder_head (json_t *result)
 {
@@ -269,6 +307,7 @@ s_print_uitvoerder_head (json_t *result)
         s_line ("members", line);
     }
     s_print_retention (json_object_get (result, "retention"));
+    s_print_rights (json_object_get (result, "rights"));
 }
 
 enum { S_MEMBER_COLS = 13 };

@@ -118,6 +118,12 @@ static const s_group_t s_groups[] = {
      "status, run the schedule; reopen, read archived data\n"
      "(kernpartijen) (art. 13; 'keten retention --help')",
      0},
+    {"request", cmd_request_usage, "open, find, link, list, show, answer, refuse, grounds",
+     "see keten request --help",
+     "a person's requests about their own data: open, find,\n"
+     "link, list, show, answer, refuse, grounds (uitvoerder;\n"
+     "art. 12; 'keten request --help')",
+     0},
 };
 
 static const s_command_t s_commands[] = {
@@ -179,6 +185,14 @@ static const s_command_t s_commands[] = {
     {"retention run", cmd_retention_run, NULL},
     {"retention reopen", cmd_retention_reopen, NULL},
     {"retention read", cmd_retention_read, NULL},
+    {"request open", cmd_request_open, NULL},
+    {"request find", cmd_request_find, NULL},
+    {"request link", cmd_request_link, NULL},
+    {"request list", cmd_request_list, NULL},
+    {"request show", cmd_request_show, NULL},
+    {"request answer", cmd_request_answer, NULL},
+    {"request refuse", cmd_request_refuse, NULL},
+    {"request grounds", cmd_request_grounds, NULL},
 };
 
 #define S_COUNT(a) (sizeof (a) / sizeof (a)[0])

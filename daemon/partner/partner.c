@@ -605,6 +605,9 @@ static const node_command_t s_commands[] = {
     {"retention.read", NULL, partner_retention_read, NULL},
     {"retention.*", NULL, NULL, "unknown retention command"},
     {"incident.*", NULL, NULL, "the incident register is kept by the uitvoerder (art. 15.2g)"},
+    /*  art. 12: the uitvoerder keeps the files, so its desk answers. */
+    {"request.*", NULL, NULL,
+     "a person's requests (art. 12) are registered and answered at the uitvoerder's desk"},
 };
 
 /*  What a partner does with each message type the uitvoerder may send it

@@ -852,3 +852,95 @@ weegploeg_forget_subject (weegploeg_t *self, const char *case_ref, kt_reason_t *
     }
     return 0;
 }
+
+/* ---- the request desk (art. 12) ---------------------------------------- */
+
+#define S_FOUND_MAX 32
+
+typedef struct {
+    char case_ref[S_FOUND_MAX][40];
+    bool archived[S_FOUND_MAX];
+    bool has_bsn[S_FOUND_MAX];
+    bool open_match[S_FOUND_MAX];
+    size_t n;
+} found_list_t;
+
+static int
+s_found_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    found_list_t *l = arg;
+    if (l->n == S_FOUND_MAX)
+        return kt_fail (reason, "more than %d subjects share that index; ask the operator",
+                        S_FOUND_MAX);
+    snprintf (l->case_ref[l->n], 40, "%s", store_text (q, 0));
+    l->archived[l->n] = sqlite3_column_int (q, 1) != 0;
+    l->has_bsn[l->n] = sqlite3_column_type (q, 2) != SQLITE_NULL;
+    l->open_match[l->n] = sqlite3_column_int (q, 3) != 0;
+    l->n++;
+    return 0;
+}
+
+static int
+s_found_query (weegploeg_t *self, const char *column, const uint8_t index[32], found_list_t *l,
+               kt_reason_t *reason)
+{
+    char sql[512];
+    snprintf (sql, sizeof sql,
+              "SELECT s.case_ref, s.archived, s.bsn_index, EXISTS (SELECT 1 FROM possible_match m"
+              " WHERE m.state=0 AND (m.case_ref=s.case_ref OR m.other=s.case_ref))"
+              " FROM subject s WHERE s.%s=? ORDER BY s.created_ms, s.case_ref",
+              column);
+    return store_each (self->db, sql, store_bind_values,
+                       (void *) STORE_VALUES (STORE_BLOB (index, 32)), s_found_row, l,
+                       "find the person", reason);
+}
+
+int
+weegploeg_find_person (weegploeg_t *self, const char *bsn, const char *name, const char *birth_date,
+                       weegploeg_found_fn *fn, void *arg, kt_reason_t *reason)
+{
+    bool by_bsn = bsn && *bsn, by_name = name && *name && birth_date && *birth_date;
+    if (!by_bsn && !by_name)
+        return kt_fail (reason, "find a person by BSN, or by name and birth date");
+    found_list_t *bsn_hits = calloc (1, sizeof *bsn_hits);
+    found_list_t *name_hits = calloc (1, sizeof *name_hits);
+    int rc = bsn_hits && name_hits ? 0 : kt_fail (reason, "out of memory");
+    uint8_t index[32];
+    if (rc == 0 && by_bsn) {
+        s_blind (self, index, "bsn", bsn, NULL);
+        rc = s_found_query (self, "bsn_index", index, bsn_hits, reason);
+    }
+    if (rc == 0 && by_name) {
+        char norm[512];
+        weegploeg_normalise (norm, sizeof norm, name);
+        s_blind (self, index, "name+birth", norm, birth_date);
+        rc = s_found_query (self, "name_index", index, name_hits, reason);
+    }
+    for (size_t i = 0; rc == 0 && i < bsn_hits->n; i++) {
+        weegploeg_found_t f = {bsn_hits->case_ref[i], true, bsn_hits->archived[i], "bsn", ""};
+        rc = fn (arg, &f, reason);
+    }
+    for (size_t i = 0; rc == 0 && i < name_hits->n; i++) {
+        bool seen = false;
+        for (size_t j = 0; j < bsn_hits->n; j++)
+            seen = seen || strcmp (bsn_hits->case_ref[j], name_hits->case_ref[i]) == 0;
+        if (seen)
+            continue;
+        /*  issue #3: a match that is not certain is shown as such. */
+        const char *why = "";
+        if (by_bsn)
+            why = name_hits->has_bsn[i] ? "same name and birth date, another BSN"
+                                        : "same name and birth date, no BSN known";
+        else if (name_hits->n > 1)
+            why = "several subjects share this name and birth date";
+        else if (name_hits->open_match[i])
+            why = "an open possible match with another subject";
+        weegploeg_found_t f = {name_hits->case_ref[i], !*why, name_hits->archived[i], "name+birth",
+                               why};
+        rc = fn (arg, &f, reason);
+    }
+    sodium_memzero (index, sizeof index);
+    free (bsn_hits);
+    free (name_hits);
+    return rc < 0 ? -1 : 0;
+}

@@ -159,6 +159,25 @@ int weegploeg_subject_key_id (weegploeg_t *self, const char *case_ref,
  *  the start of its trail in the provenance log. */
 int weegploeg_forget_subject (weegploeg_t *self, const char *case_ref, kt_reason_t *reason);
 
+/*  A subject that a person asking about their own data may be (art. 12,
+ *  the request desk); strings borrowed for the callback. */
+typedef struct {
+    const char *case_ref;
+    bool certain;    /* false: shown as uncertain, never merged or linked by itself */
+    bool archived;   /* art. 13.2: archived subjects are found too */
+    const char *by;  /* "bsn" or "name+birth" */
+    const char *why; /* what makes it uncertain; "" when certain */
+} weegploeg_found_t;
+typedef int (weegploeg_found_fn) (void *arg, const weegploeg_found_t *found, kt_reason_t *reason);
+/*  The subjects, archived ones included, that match bsn (may be NULL)
+ *  or the normalised name with birth_date (both or neither), through
+ *  the blind indexes.  Certain: the same BSN; or, asked by name and
+ *  birth date alone, the one subject with them and no open possible
+ *  match.  Everything else that shares an index is uncertain. */
+int weegploeg_find_person (weegploeg_t *self, const char *bsn, const char *name,
+                           const char *birth_date, weegploeg_found_fn *fn, void *arg,
+                           kt_reason_t *reason);
+
 /*  A case_ref as keten makes them: "k-" and 16 lower-case hex digits.
  *  Anything else from a sender is its own text and goes in no log. */
 bool weegploeg_case_ref_ok (const char *s);

@@ -40,6 +40,10 @@ s_start (node_t *self, kt_reason_t *reason)
     u->log = provlog_open (path, reason);
     if (!u->log)
         return -1;
+    /*  art. 12: the request register, a file of its own (request.h). */
+    snprintf (path, sizeof path, "%s/requests.db", self->config.state_dir);
+    if (!(u->requests = request_open (path, reason)))
+        return -1;
     if (!(u->meeting = meeting_new (u->weegploeg, reason)) ||
         !(u->relay = relay_new (self->db, reason)) ||
         !(u->incident = incident_new (self->db, reason)) ||
@@ -103,6 +107,7 @@ s_stop (node_t *self)
     uitvoerder_decision_stop (self);
     uitvoerder_log_stop (self);
     incident_destroy (&u->incident);
+    request_destroy (&u->requests);
     relay_destroy (&u->relay);
     weegploeg_destroy (&u->weegploeg);
     provlog_destroy (&u->log);
@@ -586,6 +591,8 @@ s_status (node_t *self, json_t *r)
      *  confirmed within a day. */
     if (u->lifecycle)
         uitvoerder_retention_role_status (self, r);
+    /*  art. 12.3: open requests and their four weeks. */
+    uitvoerder_rights_status (self, r);
 }
 
 static json_t *
@@ -753,6 +760,16 @@ static const node_command_t s_commands[] = {
      "archived data is read only by the kernpartijen, at their own node (art. 13.2); the "
      "uitvoerder keeps the archive for them"},
     {"retention.*", NULL, NULL, "unknown retention command"},
+    /*  art. 12: the person's requests, at the uitvoerder's desk. */
+    {"request.open", NULL, uitvoerder_request_open, NULL},
+    {"request.find", NULL, uitvoerder_request_find, NULL},
+    {"request.link", NULL, uitvoerder_request_link, NULL},
+    {"request.list", NULL, uitvoerder_request_list, NULL},
+    {"request.show", NULL, uitvoerder_request_show, NULL},
+    {"request.answer", NULL, uitvoerder_request_answer, NULL},
+    {"request.refuse", NULL, uitvoerder_request_refuse, NULL},
+    {"request.grounds", NULL, uitvoerder_request_grounds, NULL},
+    {"request.*", NULL, NULL, "unknown request command"},
 };
 
 /*  What the uitvoerder does with each message type a member may send it

@@ -17,6 +17,7 @@
 #include "provlog.h"
 #include "referentiekader.h"
 #include "relay.h"
+#include "request.h"
 #include "weegploeg.h"
 
 /*  The uitvoerder's role row, for node_new (daemon/ketend.c). */
@@ -61,6 +62,7 @@ typedef struct {
     referentiekader_t *rk;    /* weegploeg/referentiekader, if configured */
     relay_t *relay;           /* own messages to members, until receipted */
     lifecycle_t *lifecycle;   /* retention state per subject (art. 13) */
+    request_t *requests;      /* the person's requests (art. 12), requests.db */
     bool log_owed;            /* relay rows may owe log entries: retry them */
     uint64_t owed_retry_ms;   /* the log timer's next try, after a failure */
     uint64_t owed_backoff_ms; /* its wait, doubled per failure (0: none) */
@@ -163,6 +165,26 @@ void uitvoerder_retention_status (node_t *self, const api_caller_t *caller, cons
 void uitvoerder_retention_run (node_t *self, const api_caller_t *caller, const char *cmd,
                                json_t *args);
 void uitvoerder_on_retention_order (node_t *self, node_message_t *m);
+
+/*  The request desk (uitvoerder_request.c, art. 12): register, find the
+ *  subject, the overview and the refusal; the "rights" object of status. */
+void uitvoerder_request_open (node_t *self, const api_caller_t *caller, const char *cmd,
+                              json_t *args);
+void uitvoerder_request_find (node_t *self, const api_caller_t *caller, const char *cmd,
+                              json_t *args);
+void uitvoerder_request_link (node_t *self, const api_caller_t *caller, const char *cmd,
+                              json_t *args);
+void uitvoerder_request_list (node_t *self, const api_caller_t *caller, const char *cmd,
+                              json_t *args);
+void uitvoerder_request_show (node_t *self, const api_caller_t *caller, const char *cmd,
+                              json_t *args);
+void uitvoerder_request_answer (node_t *self, const api_caller_t *caller, const char *cmd,
+                                json_t *args);
+void uitvoerder_request_refuse (node_t *self, const api_caller_t *caller, const char *cmd,
+                                json_t *args);
+void uitvoerder_request_grounds (node_t *self, const api_caller_t *caller, const char *cmd,
+                                 json_t *args);
+void uitvoerder_rights_status (node_t *self, json_t *result);
 
 /*  Subjects and possible matches (uitvoerder_subject.c). */
 void uitvoerder_subject_show (node_t *self, const api_caller_t *caller, const char *cmd,

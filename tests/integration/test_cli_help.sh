@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 # Nothing listens here: a command that tried to call ketend would fail.
 export KETEN_SOCKET="$T/nobody.sock"
 
-groups="roster signal log weegploeg casusoverleg agenda decision case plan member incident audit retention"
+groups="roster signal log weegploeg casusoverleg agenda decision case plan member incident audit retention request"
 commands=(keygen status "roster build"
     "signal submit" "signal list" "signal release"
     "log verify" "log checkpoints" "log show"
@@ -21,7 +21,9 @@ commands=(keygen status "roster build"
     "member end-overlap"
     "incident report" "incident list" "incident show" "incident close"
     "audit access"
-    "retention status" "retention run" "retention reopen" "retention read")
+    "retention status" "retention run" "retention reopen" "retention read"
+    "request open" "request find" "request link" "request list" "request show"
+    "request answer" "request refuse" "request grounds")
 
 for cmd in $groups "${commands[@]}"; do
     for flag in --help -h; do

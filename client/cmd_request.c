@@ -1,0 +1,479 @@
+/*  keten request open / find / link / list / show / answer / refuse /
+ *  grounds: the uitvoerder's desk for a person's requests about their own
+ *  data (convenant art. 12, docs/RIGHTS.md).  The documents for the person
+ *  are made by the daemon and written here, into --out.  */
+#include "cli.h"
+
+#include "util.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+const char cmd_request_usage[] =
+    "Usage: keten request open --kind KIND --received YYYY-MM-DD --from WHO\n"
+    "                          [--representation minderjarige|curatele|mentorschap]\n"
+    "                          --identity-by NAME --identity-how TEXT [--json]\n"
+    "       keten request find ID (--bsn N | --name TEXT --birth-date YYYY-MM-DD) [--json]\n"
+    "       keten request link ID CASE_REF\n"
+    "       keten request list [--json]\n"
+    "       keten request show ID [--json]\n"
+    "       keten request answer ID --out DIR [--nothing-found] [--json]\n"
+    "       keten request refuse ID --ground CODE --motivation TEXT\n"
+    "                          [--partial --withhold MESSAGE_ID ...] --out DIR [--json]\n"
+    "       keten request grounds\n"
+    "\n"
+    "The uitvoerder's register of requests by a person about their own data (art. 12).\n"
+    "open    register a request: KIND inzage, correctie, verwijdering, afscherming or\n"
+    "        verzet; WHO betrokkene or vertegenwoordiger (then --representation); who\n"
+    "        established the identity and how (no copy of an identity document is\n"
+    "        kept).  Prints the request id and the day the answer is due (four weeks,\n"
+    "        Europe/Amsterdam).\n"
+    "find    look the person up (archived subjects too), recorded as an access with\n"
+    "        the request as its purpose; certain and UNCERTAIN matches are shown,\n"
+    "        never merged.\n"
+    "link    record which subject (CASE_REF) the request is about.\n"
+    "answer  write the overview for the person in Dutch to DIR: overzicht-ID.html\n"
+    "        (printable) and overzicht-ID.txt; the read is recorded.  --nothing-found\n"
+    "        answers an unlinked request: no data is held.\n"
+    "refuse  refuse on a ground of art. 41 lid 1 UAVG (see `grounds`) with the\n"
+    "        motivation: weigering-ID.html and .txt in DIR; --partial withholds the\n"
+    "        signals named by --withhold and writes the overview of the rest too.\n"
+    "grounds the art. 41 UAVG grounds a refusal may rest on.\n";
+
+enum {
+    O_JSON = CLI_OPT_LONG + 1,
+    O_KIND,
+    O_RECEIVED,
+    O_FROM,
+    O_REPR,
+    O_ID_BY,
+    O_ID_HOW,
+    O_BSN,
+    O_NAME,
+    O_BIRTH,
+    O_OUT,
+    O_NOTHING,
+    O_GROUND,
+    O_MOTIVATION,
+    O_PARTIAL,
+    O_WITHHOLD
+};
+
+typedef struct {
+    json_t *args;
+    bool as_json;
+    const char *out;
+} s_request_t;
+
+static const struct option s_options[] = {{"json", no_argument, NULL, O_JSON},
+                                          {"kind", required_argument, NULL, O_KIND},
+                                          {"received", required_argument, NULL, O_RECEIVED},
+                                          {"from", required_argument, NULL, O_FROM},
+                                          {"representation", required_argument, NULL, O_REPR},
+                                          {"identity-by", required_argument, NULL, O_ID_BY},
+                                          {"identity-how", required_argument, NULL, O_ID_HOW},
+                                          {"bsn", required_argument, NULL, O_BSN},
+                                          {"name", required_argument, NULL, O_NAME},
+                                          {"birth-date", required_argument, NULL, O_BIRTH},
+                                          {"out", required_argument, NULL, O_OUT},
+                                          {"nothing-found", no_argument, NULL, O_NOTHING},
+                                          {"ground", required_argument, NULL, O_GROUND},
+                                          {"motivation", required_argument, NULL, O_MOTIVATION},
+                                          {"partial", no_argument, NULL, O_PARTIAL},
+                                          {"withhold", required_argument, NULL, O_WITHHOLD},
+                                          {"help", no_argument, NULL, CLI_OPT_HELP},
+                                          {NULL, 0, NULL, 0}};
+
+/*  The JSON key of each option with a text value. */
+static const char *
+s_key (int opt)
+{
+    switch (opt) {
+    case O_KIND:
+        return "kind";
+    case O_RECEIVED:
+        return "received";
+    case O_FROM:
+        return "from";
+    case O_REPR:
+        return "representation";
+    case O_ID_BY:
+        return "identity_by";
+    case O_ID_HOW:
+        return "identity_how";
+    case O_BSN:
+        return "bsn";
+    case O_NAME:
+        return "name";
+    case O_BIRTH:
+        return "birth_date";
+    case O_GROUND:
+        return "ground";
+    case O_MOTIVATION:
+        return "motivation";
+    default:
+        return NULL;
+    }
+}
+
+static int
+s_option (void *arg, const char *cmd, int opt, const char *value)
+{
+    s_request_t *r = arg;
+    const char *key = s_key (opt), *slot = NULL;
+    if (key) {
+        if (json_object_get (r->args, key))
+            return cli_usage_error (cmd, "--%s given twice", key);
+        if (cli_opt_string (cmd, key, value, opt == O_MOTIVATION ? 8000 : 1000, &slot))
+            return CLI_USAGE;
+        json_object_set_new (r->args, key, json_string (slot));
+        return 0;
+    }
+    switch (opt) {
+    case O_OUT:
+        return cli_opt_string (cmd, "out", value, 4000, &r->out);
+    case O_NOTHING:
+        json_object_set_new (r->args, "nothing_found", json_true ());
+        return 0;
+    case O_PARTIAL:
+        json_object_set_new (r->args, "partial", json_true ());
+        return 0;
+    case O_WITHHOLD: {
+        json_t *w = json_object_get (r->args, "withhold");
+        if (!w)
+            json_object_set_new (r->args, "withhold", (w = json_array ()));
+        if (strlen (value) != 32 || json_array_size (w) >= 256)
+            return cli_usage_error (cmd, "--withhold takes a message id of 32 hex digits");
+        json_array_append_new (w, json_string (value));
+        return 0;
+    }
+    default: /* O_JSON */
+        r->as_json = true;
+        return 0;
+    }
+}
+
+/*  Parse argv of `request CMD`: want positional arguments (the request
+ *  id first, put in args as request_id).  Returns 0, an exit code, or
+ *  CLI_HELPED; r->args released unless 0. */
+static int
+s_parse (int argc, char **argv, int want, s_request_t *r)
+{
+    char cmd[32];
+    snprintf (cmd, sizeof cmd, "request %.16s", argv[0]);
+    *r = (s_request_t){json_object (), false, NULL};
+    int rc = cli_options (cmd, argc, argv, s_options, cmd_request_usage, s_option, r);
+    if (rc == 0 && argc - optind != want)
+        rc = cli_usage_error (cmd, want == 0   ? "unexpected argument"
+                                   : want == 1 ? "give the request id"
+                                               : "give the request id and a CASE_REF");
+    if (rc == 0 && want >= 1) {
+        const char *id = argv[optind];
+        bool ok = strlen (id) == 18 && strncmp (id, "r-", 2) == 0;
+        for (const char *p = id + 2; ok && *p; p++)
+            ok = (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f');
+        if (!ok)
+            rc = cli_usage_error (cmd, "the request id is r- and 16 hex digits");
+        else
+            json_object_set_new (r->args, "request_id", json_string (id));
+    }
+    if (rc == 0 && want == 2)
+        json_object_set_new (r->args, "case_ref", json_string (argv[optind + 1]));
+    if (rc != 0)
+        json_decref (r->args);
+    return rc;
+}
+
+static const char *
+s_get (json_t *o, const char *key, char *buf, size_t len)
+{
+    return cli_json_str (o, key, buf, len);
+}
+
+static int
+s_print_opened (json_t *result, const void *arg)
+{
+    (void) arg;
+    char id[CLI_CELL_MAX + 1], due[CLI_CELL_MAX + 1];
+    printf ("%s due %s\n", s_get (result, "request_id", id, sizeof id),
+            s_get (result, "due", due, sizeof due));
+    return CLI_OK;
+}
+
+int
+cmd_request_open (cli_t *cli, int argc, char **argv)
+{
+    s_request_t r;
+    int rc = s_parse (argc, argv, 0, &r);
+    if (rc)
+        return CLI_DONE (rc);
+    return cli_request (cli, "request.open", r.args, CLI_TIMEOUT_MS, r.as_json, s_print_opened,
+                        NULL);
+}
+
+static int
+s_print_found (json_t *result, const void *arg)
+{
+    (void) arg;
+    json_t *matches = json_object_get (result, "matches");
+    if (!json_array_size (matches)) {
+        printf ("no subject found (the lookup is recorded)\n");
+        return CLI_OK;
+    }
+    static const char *const header[] = {"CASE_REF", "MATCH", "BY", "ARCHIVED", "WHY"};
+    cli_table_t *t = cli_table_new (5, header);
+    json_t *m;
+    size_t i;
+    json_array_foreach (matches, i, m)
+    {
+        char ref[CLI_CELL_MAX + 1], by[CLI_CELL_MAX + 1], why[CLI_CELL_MAX + 1];
+        const char *cells[5] = {s_get (m, "case_ref", ref, sizeof ref),
+                                json_is_true (json_object_get (m, "certain")) ? "certain"
+                                                                              : "UNCERTAIN",
+                                s_get (m, "by", by, sizeof by),
+                                json_is_true (json_object_get (m, "archived")) ? "yes" : "-",
+                                s_get (m, "why", why, sizeof why)};
+        cli_table_add (t, cells);
+    }
+    cli_table_print (t);
+    cli_table_destroy (&t);
+    printf ("\nan uncertain match is never linked by itself: check it, then `keten request "
+            "link`\n");
+    return CLI_OK;
+}
+
+int
+cmd_request_find (cli_t *cli, int argc, char **argv)
+{
+    s_request_t r;
+    int rc = s_parse (argc, argv, 1, &r);
+    if (rc)
+        return CLI_DONE (rc);
+    bool bsn = json_object_get (r.args, "bsn"), name = json_object_get (r.args, "name"),
+         birth = json_object_get (r.args, "birth_date");
+    if (bsn == (name || birth) || name != birth) {
+        json_decref (r.args);
+        return cli_usage_error ("request find", "give --bsn, or --name with --birth-date");
+    }
+    return cli_request (cli, "request.find", r.args, CLI_TIMEOUT_MS, r.as_json, s_print_found,
+                        NULL);
+}
+
+static int
+s_print_linked (json_t *result, const void *arg)
+{
+    (void) arg;
+    char id[CLI_CELL_MAX + 1], ref[CLI_CELL_MAX + 1];
+    printf ("%s linked to %s%s\n", s_get (result, "request_id", id, sizeof id),
+            s_get (result, "case_ref", ref, sizeof ref),
+            json_is_true (json_object_get (result, "archived")) ? " (archived, art. 13.2)" : "");
+    return CLI_OK;
+}
+
+int
+cmd_request_link (cli_t *cli, int argc, char **argv)
+{
+    s_request_t r;
+    int rc = s_parse (argc, argv, 2, &r);
+    if (rc)
+        return CLI_DONE (rc);
+    return cli_request (cli, "request.link", r.args, CLI_TIMEOUT_MS, r.as_json, s_print_linked,
+                        NULL);
+}
+
+static int
+s_print_list (json_t *result, const void *arg)
+{
+    (void) arg;
+    static const char *const header[] = {"ID",    "KIND",     "RECEIVED", "DUE",
+                                         "STATE", "DEADLINE", "CASE_REF"};
+    cli_table_t *t = cli_table_new (7, header);
+    json_t *x;
+    size_t i;
+    json_array_foreach (json_object_get (result, "requests"), i, x)
+    {
+        char c[7][CLI_CELL_MAX + 1];
+        static const char *const keys[] = {"id",    "kind",     "received", "due",
+                                           "state", "deadline", "case_ref"};
+        const char *cells[7];
+        for (int k = 0; k < 7; k++)
+            cells[k] = s_get (x, keys[k], c[k], sizeof c[k]);
+        if (!*cells[6])
+            cells[6] = "-";
+        cli_table_add (t, cells);
+    }
+    if (json_array_size (json_object_get (result, "requests")))
+        cli_table_print (t);
+    else
+        printf ("no requests\n");
+    cli_table_destroy (&t);
+    return CLI_OK;
+}
+
+int
+cmd_request_list (cli_t *cli, int argc, char **argv)
+{
+    s_request_t r;
+    int rc = s_parse (argc, argv, 0, &r);
+    if (rc)
+        return CLI_DONE (rc);
+    return cli_request (cli, "request.list", r.args, CLI_TIMEOUT_MS, r.as_json, s_print_list, NULL);
+}
+
+static int
+s_print_show (json_t *result, const void *arg)
+{
+    (void) arg;
+    json_t *x = json_object_get (result, "request");
+    static const char *const keys[] = {
+        "id",  "kind",     "received", "from",  "representation", "identity_by", "identity_how",
+        "due", "deadline", "case_ref", "state", "ground",         "motivation"};
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+        char v[2048];
+        json_t *j = json_object_get (x, keys[k]);
+        if (!json_is_string (j) || !*json_string_value (j))
+            continue;
+        cli_clean (v, sizeof v, json_string_value (j));
+        printf ("%-15s %s\n", keys[k], v);
+    }
+    char when[32];
+    uint64_t ms = 0;
+    if (cli_json_uint (x, "opened_ms", &ms))
+        printf ("%-15s %s UTC\n", "opened", cli_fmt_time (when, sizeof when, ms));
+    if (cli_json_uint (x, "closed_ms", &ms) && ms)
+        printf ("%-15s %s UTC\n", "closed", cli_fmt_time (when, sizeof when, ms));
+    return CLI_OK;
+}
+
+int
+cmd_request_show (cli_t *cli, int argc, char **argv)
+{
+    s_request_t r;
+    int rc = s_parse (argc, argv, 1, &r);
+    if (rc)
+        return CLI_DONE (rc);
+    return cli_request (cli, "request.show", r.args, CLI_TIMEOUT_MS, r.as_json, s_print_show, NULL);
+}
+
+/*  The documents an answer or a refusal writes: base name, JSON key. */
+static const struct {
+    const char *base, *ext, *key;
+} s_files[] = {
+    {"overzicht", "html", "overview_html"},
+    {"overzicht", "txt", "overview_txt"},
+    {"weigering", "html", "letter_html"},
+    {"weigering", "txt", "letter_txt"},
+};
+#define S_N_FILES (sizeof s_files / sizeof s_files[0])
+
+/*  Refuse before the call what would make writing fail after it: the
+ *  request is closed by the call, and its documents come only once. */
+static int
+s_check_out (const char *out, const char *id, const char *cmd)
+{
+    struct stat st;
+    if (!out)
+        return cli_usage_error (cmd, "--out DIR names where the documents go");
+    if (stat (out, &st) != 0 || !S_ISDIR (st.st_mode) || access (out, W_OK | X_OK) != 0) {
+        cli_error ("%s: %s is not a directory this user can write", cmd, out);
+        return CLI_FAIL;
+    }
+    for (size_t i = 0; i < S_N_FILES; i++) {
+        char name[64], path[4200];
+        snprintf (name, sizeof name, "%s-%s.%s", s_files[i].base, id, s_files[i].ext);
+        snprintf (path, sizeof path, "%s/%s", out, name);
+        if (access (path, F_OK) == 0) {
+            cli_error ("%s: %s exists already; not overwritten", cmd, path);
+            return CLI_FAIL;
+        }
+    }
+    return CLI_OK;
+}
+
+static int
+s_documents (cli_t *cli, int argc, char **argv, const char *call)
+{
+    s_request_t r;
+    int rc = s_parse (argc, argv, 1, &r);
+    if (rc)
+        return CLI_DONE (rc);
+    char cmd[32], id[24];
+    snprintf (cmd, sizeof cmd, "request %.16s", argv[0]);
+    snprintf (id, sizeof id, "%s", json_string_value (json_object_get (r.args, "request_id")));
+    if ((rc = s_check_out (r.out, id, cmd)) != CLI_OK) {
+        json_decref (r.args);
+        return rc;
+    }
+    json_t *result = cli_call (cli, call, r.args, CLI_TIMEOUT_MS, NULL);
+    if (!result)
+        return CLI_FAIL;
+    rc = CLI_OK;
+    for (size_t i = 0; i < S_N_FILES; i++) {
+        json_t *doc = json_object_get (result, s_files[i].key);
+        if (!json_is_string (doc))
+            continue;
+        char name[64], path[4200];
+        kt_reason_t reason;
+        snprintf (name, sizeof name, "%s-%s.%s", s_files[i].base, id, s_files[i].ext);
+        snprintf (path, sizeof path, "%s/%s", r.out, name);
+        /*  Personal data: readable by this user only. */
+        if (kt_write_file (path, json_string_value (doc), json_string_length (doc), 0600,
+                           &reason) != 0) {
+            cli_error ("%s: cannot write %s: %s", cmd, path, reason.text);
+            rc = CLI_FAIL;
+        } else if (!r.as_json)
+            printf ("wrote %s\n", path);
+    }
+    if (r.as_json) {
+        for (size_t i = 0; i < S_N_FILES; i++)
+            json_object_del (result, s_files[i].key);
+        cli_print_json (result);
+    } else {
+        char state[CLI_CELL_MAX + 1];
+        printf ("%s %s\n", id, s_get (result, "state", state, sizeof state));
+    }
+    json_decref (result);
+    return rc;
+}
+
+int
+cmd_request_answer (cli_t *cli, int argc, char **argv)
+{
+    return s_documents (cli, argc, argv, "request.answer");
+}
+
+int
+cmd_request_refuse (cli_t *cli, int argc, char **argv)
+{
+    return s_documents (cli, argc, argv, "request.refuse");
+}
+
+static int
+s_print_grounds (json_t *result, const void *arg)
+{
+    (void) arg;
+    json_t *g;
+    size_t i;
+    json_array_foreach (json_object_get (result, "grounds"), i, g)
+    {
+        char code[CLI_CELL_MAX + 1], text[1024];
+        json_t *t = json_object_get (g, "text");
+        cli_clean (text, sizeof text, json_is_string (t) ? json_string_value (t) : "");
+        printf ("%-8s %s\n", s_get (g, "code", code, sizeof code), text);
+    }
+    return CLI_OK;
+}
+
+int
+cmd_request_grounds (cli_t *cli, int argc, char **argv)
+{
+    s_request_t r;
+    int rc = s_parse (argc, argv, 0, &r);
+    if (rc)
+        return CLI_DONE (rc);
+    return cli_request (cli, "request.grounds", r.args, CLI_TIMEOUT_MS, r.as_json, s_print_grounds,
+                        NULL);
+}

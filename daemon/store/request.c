@@ -1,0 +1,359 @@
+/*  request: the register of the person's requests (art. 12) and the
+ *  Europe/Amsterdam calendar its deadlines follow. */
+#include "request.h"
+
+#include "intake_rules.h"
+#include "store.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct _request_t {
+    sqlite3 *db;
+};
+
+static const char *const s_migrations[] = {
+    /*  One row per request.  received is the local day it came in (the
+     *  deadline counts from it); due_ms the end of the day the answer is
+     *  due; case_ref is set by request_link, closed_ms by request_close.
+     *  identity_how says how the identity was established, never a copy
+     *  of a document. */
+    "CREATE TABLE request (id TEXT PRIMARY KEY, kind TEXT NOT NULL, received TEXT NOT NULL,"
+    " from_whom TEXT NOT NULL, representation TEXT NOT NULL, identity_by TEXT NOT NULL,"
+    " identity_how TEXT NOT NULL, opened_ms INTEGER NOT NULL, opened_uid INTEGER NOT NULL,"
+    " due_ms INTEGER NOT NULL, case_ref TEXT NOT NULL DEFAULT '', linked_ms INTEGER,"
+    " linked_uid INTEGER, state TEXT NOT NULL DEFAULT 'open', closed_ms INTEGER,"
+    " closed_uid INTEGER, ground TEXT NOT NULL DEFAULT '', motivation TEXT NOT NULL DEFAULT '');"
+    "CREATE INDEX request_due ON request (state, due_ms);",
+};
+
+request_t *
+request_open (const char *path, kt_reason_t *reason)
+{
+    sqlite3 *db = store_open (path, reason);
+    if (!db)
+        return NULL;
+    request_t *self =
+        store_module_new (sizeof *self, db, "request", STORE_MIGRATIONS (s_migrations), reason);
+    if (!self) {
+        store_close (&db);
+        return NULL;
+    }
+    self->db = db;
+    return self;
+}
+
+void
+request_destroy (request_t **self_p)
+{
+    request_t *self = *self_p;
+    if (!self)
+        return;
+    store_close (&self->db);
+    free (self);
+    *self_p = NULL;
+}
+
+/* ---- the calendar ------------------------------------------------------ */
+
+/*  Days since 1970-01-01 of the proleptic Gregorian y-m-d (m 1..12, d
+ *  1..31; a d past the month runs on), H. Hinnant's days_from_civil. */
+static int64_t
+s_days (int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468 + (d - 1);
+}
+
+/*  The civil date of days since 1970-01-01. */
+static void
+s_civil (int64_t z, int *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int) (doy - (153 * mp + 2) / 5 + 1);
+    *m = (int) (mp < 10 ? mp + 3 : mp - 9);
+    *y = (int) (yoe + era * 400 + (*m <= 2));
+}
+
+static int64_t
+s_floor_div (int64_t a, int64_t b)
+{
+    return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+/*  The day (since the epoch) of the last Sunday of month m (31 days). */
+static int64_t
+s_last_sunday (int y, int m)
+{
+    int64_t last = s_days (y, m, 31);
+    int64_t weekday = ((last + 4) % 7 + 7) % 7; /* 1970-01-01 was a Thursday; 0 Sunday */
+    return last - weekday;
+}
+
+int
+request_amsterdam_offset (int64_t utc_s)
+{
+    int y, m, d;
+    s_civil (s_floor_div (utc_s, 86400), &y, &m, &d);
+    int64_t start = s_last_sunday (y, 3) * 86400 + 3600;
+    int64_t end = s_last_sunday (y, 10) * 86400 + 3600;
+    return utc_s >= start && utc_s < end ? 7200 : 3600;
+}
+
+static int64_t
+s_local_s (uint64_t ms)
+{
+    int64_t s = (int64_t) (ms / 1000);
+    return s + request_amsterdam_offset (s);
+}
+
+void
+request_local_date (uint64_t ms, char out[11])
+{
+    int y, m, d;
+    s_civil (s_floor_div (s_local_s (ms), 86400), &y, &m, &d);
+    char tmp[48];
+    snprintf (tmp, sizeof tmp, "%04d-%02d-%02d", y % 10000, m, d);
+    snprintf (out, 11, "%.10s", tmp);
+}
+
+void
+request_local_time (uint64_t ms, char out[17])
+{
+    int64_t local = s_local_s (ms);
+    int y, m, d;
+    s_civil (s_floor_div (local, 86400), &y, &m, &d);
+    int64_t sec = local - s_floor_div (local, 86400) * 86400;
+    char tmp[64];
+    snprintf (tmp, sizeof tmp, "%04d-%02d-%02d %02d:%02d", y % 10000, m, d, (int) (sec / 3600),
+              (int) (sec % 3600 / 60));
+    snprintf (out, 17, "%.16s", tmp);
+}
+
+uint64_t
+request_local_midnight_ms (int y, int m, int d)
+{
+    int64_t day = s_days (y, m, 1) + (d - 1);
+    /*  The clocks change at 01:00 UTC (02:00 or 03:00 local), never near
+     *  local midnight, so the offset an hour before UTC midnight is the
+     *  one in force at local midnight. */
+    int64_t utc = day * 86400 - request_amsterdam_offset (day * 86400 - 3600);
+    return utc < 0 ? 0 : (uint64_t) utc * 1000;
+}
+
+/*  Parse YYYY-MM-DD, a real date; 0 or -1. */
+static int
+s_parse_day (const char *text, int *y, int *m, int *d)
+{
+    if (!text || strlen (text) != 10 || text[4] != '-' || text[7] != '-')
+        return -1;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (text[i] < '0' || text[i] > '9'))
+            return -1;
+    *y = atoi (text);
+    *m = atoi (text + 5);
+    *d = atoi (text + 8);
+    if (*y < 1970 || *m < 1 || *m > 12 || *d < 1)
+        return -1;
+    int cy, cm, cd;
+    s_civil (s_days (*y, *m, *d), &cy, &cm, &cd);
+    return cy == *y && cm == *m && cd == *d ? 0 : -1;
+}
+
+int
+request_due (const char *received, uint64_t *due_ms, char due_day[11], kt_reason_t *reason)
+{
+    int y, m, d;
+    if (s_parse_day (received, &y, &m, &d) != 0)
+        return kt_fail (reason, "the date of receipt must be a date, YYYY-MM-DD");
+    /*  art. 12.3: within four weeks of receipt; the whole last day counts. */
+    *due_ms = request_local_midnight_ms (y, m, d + 29) - 1;
+    int dy, dm, dd;
+    s_civil (s_days (y, m, d) + 28, &dy, &dm, &dd);
+    char tmp[48];
+    snprintf (tmp, sizeof tmp, "%04d-%02d-%02d", dy % 10000, dm, dd);
+    snprintf (due_day, 11, "%.10s", tmp);
+    return 0;
+}
+
+const char *
+request_deadline_state (uint64_t due_ms, uint64_t now_ms)
+{
+    if (now_ms > due_ms)
+        return "overdue";
+    return now_ms + REQUEST_WARN_MS > due_ms ? "warning" : "ok";
+}
+
+/* ---- the register ------------------------------------------------------ */
+
+static bool
+s_one_of (const char *v, const char *const *list)
+{
+    for (; v && *list; list++)
+        if (strcmp (v, *list) == 0)
+            return true;
+    return false;
+}
+
+static const char *const s_kinds[] = {"inzage",      "correctie", "verwijdering",
+                                      "afscherming", "verzet",    NULL};
+static const char *const s_from[] = {"betrokkene", "vertegenwoordiger", NULL};
+/*  art. 12 via AVG art. 8 and BW: the parents or guardian of a child
+ *  under 16, a curator, a mentor. */
+static const char *const s_representation[] = {"minderjarige", "curatele", "mentorschap", NULL};
+
+int
+request_check (const request_new_t *r, uint64_t now_ms, kt_reason_t *reason)
+{
+    if (!s_one_of (r->kind, s_kinds))
+        return kt_fail (reason, "kind must be inzage, correctie, verwijdering, afscherming or "
+                                "verzet");
+    uint64_t due;
+    char day[11], today[11];
+    if (request_due (r->received, &due, day, reason) != 0)
+        return -1;
+    request_local_date (now_ms, today);
+    if (strcmp (r->received, today) > 0)
+        return kt_fail (reason, "the date of receipt %s is after today", r->received);
+    if (due + 366ull * 86400 * 1000 < now_ms)
+        return kt_fail (reason, "the date of receipt is more than a year before its deadline "
+                                "passed; check it");
+    if (!s_one_of (r->from, s_from))
+        return kt_fail (reason, "from must be betrokkene or vertegenwoordiger");
+    bool represented = strcmp (r->from, "vertegenwoordiger") == 0;
+    if (represented && !s_one_of (r->representation, s_representation))
+        return kt_fail (reason, "a request by a representative records the representation: "
+                                "minderjarige, curatele or mentorschap");
+    if (!represented && r->representation && *r->representation)
+        return kt_fail (reason, "a representation is recorded only for a request by a "
+                                "vertegenwoordiger");
+    if (!intake_text_ok (r->identity_by, 1, 200, false))
+        return kt_fail (reason, "name who established the identity (1..200 bytes of text)");
+    if (!intake_text_ok (r->identity_how, 1, 1000, false))
+        return kt_fail (reason, "say how the identity was established (1..1000 bytes of text; "
+                                "no copy of a document is kept)");
+    return 0;
+}
+
+int
+request_register (request_t *self, const request_new_t *r, uint32_t uid, uint64_t now_ms,
+                  char id[REQUEST_ID_LEN], kt_reason_t *reason)
+{
+    uint64_t due;
+    char day[11], hex[17];
+    uint8_t rnd[8];
+    if (request_check (r, now_ms, reason) != 0 || request_due (r->received, &due, day, reason) != 0)
+        return -1;
+    randombytes_buf (rnd, sizeof rnd);
+    snprintf (id, REQUEST_ID_LEN, "r-%s", kt_hex (hex, rnd, sizeof rnd));
+    return store_run (self->db,
+                      "INSERT INTO request (id, kind, received, from_whom, representation,"
+                      " identity_by, identity_how, opened_ms, opened_uid, due_ms)"
+                      " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                      STORE_VALUES (STORE_TEXT (id), STORE_TEXT (r->kind), STORE_TEXT (r->received),
+                                    STORE_TEXT (r->from),
+                                    STORE_TEXT (r->representation ? r->representation : ""),
+                                    STORE_TEXT (r->identity_by), STORE_TEXT (r->identity_how),
+                                    STORE_INT (now_ms), STORE_INT (uid), STORE_INT (due)),
+                      "register the request", reason) < 0
+               ? -1
+               : 0;
+}
+
+int
+request_link (request_t *self, const char *id, const char *case_ref, uint32_t uid, uint64_t now_ms,
+              kt_reason_t *reason)
+{
+    int changed = store_run (
+        self->db,
+        "UPDATE request SET case_ref=?, linked_ms=?, linked_uid=?"
+        " WHERE id=? AND state='open'",
+        STORE_VALUES (STORE_TEXT (case_ref), STORE_INT (now_ms), STORE_INT (uid), STORE_TEXT (id)),
+        "link the request", reason);
+    if (changed == 0)
+        return kt_fail (reason, "no open request %.24s", id);
+    return changed < 0 ? -1 : 0;
+}
+
+int
+request_close (request_t *self, const char *id, const char *ground, const char *motivation,
+               bool partial, bool nothing_found, uint32_t uid, uint64_t now_ms, kt_reason_t *reason)
+{
+    const char *state = !ground ? "answered" : partial ? "partly-refused" : "refused";
+    if (ground && !intake_text_ok (motivation, 1, 8000, true))
+        return kt_fail (reason, "a refusal is motivated (1..8000 bytes of text)");
+    int changed = store_run (
+        self->db,
+        "UPDATE request SET state=?, closed_ms=?, closed_uid=?, ground=?, motivation=?"
+        " WHERE id=? AND state='open' AND (case_ref<>'') = ?",
+        STORE_VALUES (STORE_TEXT (state), STORE_INT (now_ms), STORE_INT (uid),
+                      STORE_TEXT (ground ? ground : ""), STORE_TEXT (ground ? motivation : ""),
+                      STORE_TEXT (id), STORE_INT (!nothing_found)),
+        "close the request", reason);
+    if (changed == 0)
+        return kt_fail (reason, "no open request %.24s %s", id,
+                        nothing_found ? "without a subject" : "linked to a subject");
+    return changed < 0 ? -1 : 0;
+}
+
+typedef struct {
+    request_row_fn *fn;
+    void *arg;
+} visit_t;
+
+#define S_COLUMNS                                                                                  \
+    "SELECT id, kind, received, from_whom, representation, identity_by, identity_how,"             \
+    " opened_ms, opened_uid, due_ms, case_ref, state, closed_ms, ground, motivation FROM request"
+
+static int
+s_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    visit_t *v = arg;
+    request_row_t row = {
+        .id = store_text (q, 0),
+        .kind = store_text (q, 1),
+        .received = store_text (q, 2),
+        .from = store_text (q, 3),
+        .representation = store_text (q, 4),
+        .identity_by = store_text (q, 5),
+        .identity_how = store_text (q, 6),
+        .opened_ms = (uint64_t) sqlite3_column_int64 (q, 7),
+        .opened_uid = (uint32_t) sqlite3_column_int64 (q, 8),
+        .due_ms = (uint64_t) sqlite3_column_int64 (q, 9),
+        .case_ref = store_text (q, 10),
+        .state = store_text (q, 11),
+        .closed_ms = (uint64_t) sqlite3_column_int64 (q, 12),
+        .ground = store_text (q, 13),
+        .motivation = store_text (q, 14),
+    };
+    return v->fn (v->arg, &row, reason);
+}
+
+int
+request_each (request_t *self, bool open_only, request_row_fn *fn, void *arg, kt_reason_t *reason)
+{
+    visit_t v = {fn, arg};
+    return store_each (self->db,
+                       open_only ? S_COLUMNS " WHERE state='open' ORDER BY due_ms, id"
+                                 : S_COLUMNS " ORDER BY opened_ms DESC, id",
+                       NULL, NULL, s_row, &v, "list the requests", reason);
+}
+
+int
+request_get (request_t *self, const char *id, request_row_fn *fn, void *arg, kt_reason_t *reason)
+{
+    visit_t v = {fn, arg};
+    return store_one (self->db, S_COLUMNS " WHERE id=?", STORE_VALUES (STORE_TEXT (id)), s_row, &v,
+                      "read the request", reason);
+}

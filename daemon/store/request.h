@@ -1,0 +1,112 @@
+/*  request: the uitvoerder's register of the requests a person makes
+ *  about their own data (convenant art. 12, AVG art. 15-21): inzage,
+ *  correctie, verwijdering, afscherming, verzet.  It records when the
+ *  request came in and from whom (the person or a legal representative,
+ *  and on what ground the representation rests), how and by whom their
+ *  identity was established (never a copy of an identity document), which
+ *  subject it concerns once found, and how it was answered (overview,
+ *  refusal on an art. 41 UAVG ground, partly both).
+ *
+ *  A file of its own, `requests.db`, not the weegploeg file: a request
+ *  is the uitvoerder's own accountability (AVG art. 5.2, 12.3) and must
+ *  outlive the subject it is about - when retention (art. 13) destroys a
+ *  subject in weegploeg.db, the register still shows that the request was
+ *  answered in time.  It holds no data from either file: the request
+ *  names the subject only by its case_ref.
+ *
+ *  The deadlines follow the Europe/Amsterdam calendar (art. 12.3, 12.5):
+ *  the answer is due at the end of the day four weeks after receipt.
+ */
+#ifndef KETEN_REQUEST_H
+#define KETEN_REQUEST_H
+
+#include "util.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct _request_t request_t;
+
+#define REQUEST_ID_LEN 19                     /* "r-" + 16 hex + NUL */
+#define REQUEST_WARN_MS (7ull * 86400 * 1000) /* status warns a week ahead */
+
+/*  Open (or create) the register at path. */
+request_t *request_open (const char *path, kt_reason_t *reason);
+void request_destroy (request_t **self_p);
+
+/*  A new request as the desk takes it in; strings borrowed. */
+typedef struct {
+    const char *kind;           /* inzage, correctie, verwijdering, afscherming, verzet */
+    const char *received;       /* YYYY-MM-DD, the day it came in */
+    const char *from;           /* betrokkene, vertegenwoordiger */
+    const char *representation; /* minderjarige, curatele, mentorschap; NULL for betrokkene */
+    const char *identity_by;    /* the staff member who established the identity */
+    const char *identity_how;   /* how (document seen, not copied) */
+} request_new_t;
+
+/*  Check a new request (kinds, dates, texts); now_ms bounds the date. */
+int request_check (const request_new_t *r, uint64_t now_ms, kt_reason_t *reason);
+/*  Register a checked request; id receives "r-" + 16 hex. */
+int request_register (request_t *self, const request_new_t *r, uint32_t uid, uint64_t now_ms,
+                      char id[REQUEST_ID_LEN], kt_reason_t *reason);
+/*  Record which subject an open request concerns (the uitvoerder chose
+ *  it after a find: an uncertain match is never linked by itself). */
+int request_link (request_t *self, const char *id, const char *case_ref, uint32_t uid,
+                  uint64_t now_ms, kt_reason_t *reason);
+/*  Close an open request: answered with the overview (ground NULL), or
+ *  refused on ground with motivation (partial: the rest answered).  It
+ *  must be linked to its subject, unless nothing_found: the lookups
+ *  found no subject, and the answer says that nothing is held. */
+int request_close (request_t *self, const char *id, const char *ground, const char *motivation,
+                   bool partial, bool nothing_found, uint32_t uid, uint64_t now_ms,
+                   kt_reason_t *reason);
+
+/*  One request; strings borrowed for the callback. */
+typedef struct {
+    const char *id;
+    const char *kind;
+    const char *received;
+    const char *from;
+    const char *representation; /* "" when none */
+    const char *identity_by;
+    const char *identity_how;
+    uint64_t opened_ms;
+    uint32_t opened_uid;
+    uint64_t due_ms;
+    const char *case_ref; /* "" until linked */
+    const char *state;    /* open, answered, refused, partly-refused */
+    uint64_t closed_ms;   /* 0 while open */
+    const char *ground;   /* "" unless refused */
+    const char *motivation;
+} request_row_t;
+typedef int (request_row_fn) (void *arg, const request_row_t *row, kt_reason_t *reason);
+/*  Every request, newest first; open_only: the open ones, soonest due
+ *  first. */
+int request_each (request_t *self, bool open_only, request_row_fn *fn, void *arg,
+                  kt_reason_t *reason);
+/*  One request: 1 found (fn called), 0 none, -1 with reason. */
+int request_get (request_t *self, const char *id, request_row_fn *fn, void *arg,
+                 kt_reason_t *reason);
+
+/* ---- the Europe/Amsterdam calendar ------------------------------------- */
+
+/*  The offset of Dutch civil time from UTC at utc_s, in seconds: CEST
+ *  (+2h) from 01:00 UTC on the last Sunday of March to 01:00 UTC on the
+ *  last Sunday of October, CET (+1h) otherwise (EU summer time since
+ *  1996).  No tz database: the daemon's TZ does not move a deadline. */
+int request_amsterdam_offset (int64_t utc_s);
+/*  Local YYYY-MM-DD of ms since the epoch. */
+void request_local_date (uint64_t ms, char out[11]);
+/*  Local "YYYY-MM-DD HH:MM" of ms since the epoch. */
+void request_local_time (uint64_t ms, char out[17]);
+/*  The first ms of local day y-m-d (m 1..12, d may run past the month:
+ *  it is normalised). */
+uint64_t request_local_midnight_ms (int y, int m, int d);
+/*  The deadline of a request received on YYYY-MM-DD: the last ms of the
+ *  local day four weeks later (art. 12.3), and that day.  -1 with reason
+ *  when received is not a date. */
+int request_due (const char *received, uint64_t *due_ms, char due_day[11], kt_reason_t *reason);
+/*  "ok", "warning" (due within REQUEST_WARN_MS) or "overdue". */
+const char *request_deadline_state (uint64_t due_ms, uint64_t now_ms);
+
+#endif

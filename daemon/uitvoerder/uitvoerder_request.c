@@ -1,0 +1,714 @@
+/*  uitvoerder_request: the request desk (convenant art. 12).  The
+ *  uitvoerder registers a person's request, finds the subject it is about
+ *  through the blind indexes (archived subjects too; an uncertain match is
+ *  shown as such and never linked by itself), tracks the four weeks of
+ *  12.3 on the Europe/Amsterdam calendar, and writes the overview (12.3)
+ *  or the motivated refusal (12.4).  Every lookup and every read for a
+ *  request is recorded as an access with the request as its purpose
+ *  ("request r-..."), before anything is shown (Crash reasoning 10).
+ *  docs/RIGHTS.md explains the desk.
+ */
+#include "uitvoerder.h"
+#include "render.h"
+#include "rights_doc.h"
+
+#include "intake.h"
+#include "intake_rules.h"
+#include "logfile.h"
+#include "policy.h"
+
+#include <czmq.h>
+#include <string.h>
+
+static request_t *
+s_reg (node_t *self)
+{
+    return uitvoerder_of (self)->requests;
+}
+
+static const char *
+s_str (json_t *args, const char *key)
+{
+    return args ? json_string_value (json_object_get (args, key)) : NULL;
+}
+
+/*  The purpose recorded with every access for request id. */
+static void
+s_purpose (char out[40], const char *id)
+{
+    snprintf (out, 40, "request %.20s", id);
+}
+
+/* ---- the register as JSON ------------------------------------------------ */
+
+static json_t *
+s_row_json (const request_row_t *row, uint64_t now_ms)
+{
+    uint64_t due_ms;
+    char due[11] = "";
+    kt_reason_t why;
+    if (request_due (row->received, &due_ms, due, &why) != 0)
+        snprintf (due, sizeof due, "?");
+    json_t *o = json_pack (
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:I, s:s, s:s, s:I, s:s, s:s}", "id",
+        row->id, "kind", row->kind, "received", row->received, "from", row->from, "representation",
+        row->representation, "identity_by", row->identity_by, "identity_how", row->identity_how,
+        "opened_ms", (json_int_t) row->opened_ms, "opened_uid", (json_int_t) row->opened_uid, "due",
+        due, "due_ms", (json_int_t) row->due_ms, "case_ref", row->case_ref, "state", row->state,
+        "closed_ms", (json_int_t) row->closed_ms, "ground", row->ground, "motivation",
+        row->motivation);
+    if (o && strcmp (row->state, "open") == 0)
+        json_object_set_new (o, "deadline",
+                             json_string (request_deadline_state (row->due_ms, now_ms)));
+    return o;
+}
+
+typedef struct {
+    json_t *list;
+    uint64_t now_ms;
+} list_t;
+
+static int
+s_list_row (void *arg, const request_row_t *row, kt_reason_t *reason)
+{
+    list_t *l = arg;
+    json_t *o = s_row_json (row, l->now_ms);
+    if (!o || json_array_append_new (l->list, o) != 0)
+        return kt_fail (reason, "out of memory");
+    return 0;
+}
+
+/*  The request id, as a request.* command's args name it; NULL after
+ *  replying with the error. */
+static const char *
+s_id (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    const char *id = s_str (args, "request_id");
+    if (!id || strlen (id) != REQUEST_ID_LEN - 1 || strncmp (id, "r-", 2) != 0) {
+        char msg[96];
+        snprintf (msg, sizeof msg, "%s needs request_id (r- and 16 hex digits)", cmd);
+        apiserver_reply_error (self->api, caller, msg);
+        return NULL;
+    }
+    return id;
+}
+
+/*  Read request id into *row_json; 0, or -1 after replying. */
+static int
+s_get (node_t *self, const api_caller_t *caller, const char *id, json_t **row_json)
+{
+    kt_reason_t reason;
+    list_t l = {json_array (), kt_now_ms ()};
+    int found = request_get (s_reg (self), id, s_list_row, &l, &reason);
+    if (found <= 0) {
+        if (found == 0)
+            kt_fail (&reason, "no request %s", id);
+        apiserver_reply_error (self->api, caller, reason.text);
+        json_decref (l.list);
+        return -1;
+    }
+    *row_json = json_incref (json_array_get (l.list, 0));
+    json_decref (l.list);
+    return 0;
+}
+
+void
+uitvoerder_request_open (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    request_new_t r = {s_str (args, "kind"),        s_str (args, "received"),
+                       s_str (args, "from"),        s_str (args, "representation"),
+                       s_str (args, "identity_by"), s_str (args, "identity_how")};
+    char id[REQUEST_ID_LEN], due[11];
+    uint64_t due_ms;
+    kt_reason_t reason;
+    if (request_register (s_reg (self), &r, (uint32_t) caller->uid, kt_now_ms (), id, &reason) !=
+            0 ||
+        request_due (r.received, &due_ms, due, &reason) != 0) {
+        apiserver_reply_error (self->api, caller, reason.text);
+        return;
+    }
+    kt_log (KT_LOG_INFO, "request opened id=%s kind=%s due=%s uid=%u", id, r.kind, due,
+            (unsigned) caller->uid);
+    apiserver_reply_ok (self->api, caller,
+                        json_pack ("{s:s, s:s, s:s, s:I}", "request_id", id, "kind", r.kind, "due",
+                                   due, "due_ms", (json_int_t) due_ms));
+}
+
+void
+uitvoerder_request_list (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    bool open_only = args && json_is_true (json_object_get (args, "open"));
+    kt_reason_t reason;
+    list_t l = {json_array (), kt_now_ms ()};
+    if (request_each (s_reg (self), open_only, s_list_row, &l, &reason) != 0) {
+        json_decref (l.list);
+        l.list = NULL;
+    }
+    render_reply (self->api, caller, "requests", l.list, &reason);
+}
+
+void
+uitvoerder_request_show (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    const char *id = s_id (self, caller, cmd, args);
+    json_t *row;
+    if (!id || s_get (self, caller, id, &row) != 0)
+        return;
+    apiserver_reply_ok (self->api, caller, json_pack ("{s:o}", "request", row));
+}
+
+/* ---- finding the subject ------------------------------------------------- */
+
+typedef struct {
+    json_t *matches;
+    const char *refs[64]; /* two indexes, up to 32 subjects each */
+    size_t n;
+} found_t;
+
+static int
+s_found (void *arg, const weegploeg_found_t *f, kt_reason_t *reason)
+{
+    found_t *l = arg;
+    json_t *o = json_pack ("{s:s, s:b, s:b, s:s, s:s}", "case_ref", f->case_ref, "certain",
+                           f->certain, "archived", f->archived, "by", f->by, "why", f->why);
+    if (!o || json_array_append_new (l->matches, o) != 0)
+        return kt_fail (reason, "out of memory");
+    if (l->n < 64)
+        l->refs[l->n++] = json_string_value (json_object_get (o, "case_ref"));
+    return 0;
+}
+
+void
+uitvoerder_request_find (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    const char *id = s_id (self, caller, cmd, args);
+    json_t *row;
+    if (!id || s_get (self, caller, id, &row) != 0)
+        return;
+    const char *state = json_string_value (json_object_get (row, "state"));
+    bool open = state && strcmp (state, "open") == 0;
+    json_decref (row);
+    if (!open) {
+        apiserver_reply_error (self->api, caller,
+                               "the request is closed; a lookup needs an open "
+                               "request as its purpose");
+        return;
+    }
+    const char *bsn = s_str (args, "bsn"), *name = s_str (args, "name"),
+               *birth = s_str (args, "birth_date");
+    kt_reason_t reason;
+    if (bsn && !intake_valid_bsn (bsn)) {
+        apiserver_reply_error (self->api, caller, "the BSN is not 9 digits passing the elfproef");
+        return;
+    }
+    if (!bsn == !(name && birth) || (!!name != !!birth)) {
+        apiserver_reply_error (self->api, caller,
+                               "request.find needs bsn, or name and birth_date (not both)");
+        return;
+    }
+    if (name && (!intake_text_ok (name, 1, 200, false) || !intake_valid_date (birth))) {
+        apiserver_reply_error (self->api, caller,
+                               "name must be 1..200 bytes of text, birth_date YYYY-MM-DD");
+        return;
+    }
+    found_t l = {json_array (), {0}, 0};
+    if (weegploeg_find_person (uitvoerder_of (self)->weegploeg, bsn, name, birth, s_found, &l,
+                               &reason) != 0) {
+        json_decref (l.matches);
+        apiserver_reply_error (self->api, caller, reason.text);
+        return;
+    }
+    /*  art. 15.2e: the lookup is on record, with the request as its
+     *  purpose, before its outcome is shown; a lookup that found nobody
+     *  is recorded under "-" (no subject). */
+    char purpose[40];
+    s_purpose (purpose, id);
+    static const char *const none[1] = {"-"};
+    if (node_record_access (self, caller, purpose, l.n ? l.refs : none, l.n ? l.n : 1, &reason) !=
+        0) {
+        json_decref (l.matches);
+        apiserver_reply_error (self->api, caller, reason.text);
+        return;
+    }
+    apiserver_reply_ok (self->api, caller,
+                        json_pack ("{s:s, s:s, s:o}", "request_id", id, "by",
+                                   bsn ? "bsn" : "name+birth", "matches", l.matches));
+}
+
+void
+uitvoerder_request_link (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    const char *id = s_id (self, caller, cmd, args);
+    const char *ref = s_str (args, "case_ref");
+    if (!id)
+        return;
+    kt_reason_t reason;
+    int state = ref && weegploeg_case_ref_ok (ref)
+                    ? weegploeg_subject_state (uitvoerder_of (self)->weegploeg, ref, &reason)
+                    : kt_fail (&reason, "request.link needs a case_ref (k- and 16 hex digits)");
+    if (state == 0)
+        kt_fail (&reason, "no subject %s in the weegploeg file", ref);
+    if (state <= 0 ||
+        request_link (s_reg (self), id, ref, (uint32_t) caller->uid, kt_now_ms (), &reason) != 0) {
+        apiserver_reply_error (self->api, caller, reason.text);
+        return;
+    }
+    kt_log (KT_LOG_INFO, "request linked id=%s case_ref=%s uid=%u", id, ref,
+            (unsigned) caller->uid);
+    apiserver_reply_ok (self->api, caller,
+                        json_pack ("{s:s, s:s, s:b}", "request_id", id, "case_ref", ref, "archived",
+                                   state == WEEGPLOEG_SUBJECT_ARCHIVED));
+}
+
+/* ---- the documents -------------------------------------------------------- */
+
+/*  Everything gathered for one request's documents. */
+typedef struct {
+    node_t *node;
+    const char *case_ref;
+    rights_doc_t doc;
+    weegploeg_case_signal_t *signals;
+    size_t n_signals;
+    rights_item_t *items;
+    zlist_t *strings; /* owned strings the doc borrows */
+    json_t *withhold; /* hex message ids left out (partial refusal) */
+    /*  From the log. */
+    rights_recipient_t *recipients;
+    size_t n_recipients, cap_recipients;
+    zhashx_t *sent;        /* hex id -> index + 1 in recipients */
+    zhashx_t *contrib_ids; /* hex id -> party (the sender) */
+    rights_contribution_t *contributions;
+    size_t n_contributions, cap_contributions;
+    const char *parties[CASUS_MAX_PARTICIPANTS];
+    bool failed;
+} gather_t;
+
+static const char *
+s_keep (gather_t *g, char *s)
+{
+    if (!s) {
+        g->failed = true;
+        return "";
+    }
+    zlist_append (g->strings, s);
+    return s;
+}
+
+/*  A member as the documents name it: "Name (id)", or the id. */
+static const char *
+s_party (gather_t *g, const char *id)
+{
+    const roster_member_t *m = roster_find (keyring_roster (g->node->keyring), id);
+    if (!m || !*m->name || strcmp (m->name, id) == 0)
+        return s_keep (g, strdup (id));
+    char *s = NULL;
+    return s_keep (g, asprintf (&s, "%s (%s)", m->name, id) < 0 ? NULL : s);
+}
+
+static const char *
+s_what (Keten__MessageType t)
+{
+    switch (t) {
+    case KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA:
+        return "agenda van de weegploeg, met uw gegevens";
+    case KETEN__MESSAGE_TYPE__WEEGPLOEG_DECISION:
+        return "besluit van de weegploeg over u";
+    case KETEN__MESSAGE_TYPE__CASUS_AGENDA:
+        return "agenda van het casusoverleg, met uw gegevens";
+    case KETEN__MESSAGE_TYPE__PLAN:
+        return "plan van aanpak";
+    case KETEN__MESSAGE_TYPE__CLOSURE:
+        return "besluit tot afsluiting van de casus";
+    case KETEN__MESSAGE_TYPE__DISCLOSURE_CONSENT:
+        return "gegevens verstrekt met toestemming (art. 10.5)";
+    case KETEN__MESSAGE_TYPE__CORRECTION_NOTICE:
+        return "correctie van uw gegevens";
+    case KETEN__MESSAGE_TYPE__RETENTION_NOTICE:
+        return "bericht over bewaren of vernietigen (art. 13)";
+    default:
+        return "bericht";
+    }
+}
+
+static bool
+s_concerns (const Keten__LogEntry *e, const char *ref)
+{
+    if (e->case_ref && strcmp (e->case_ref, ref) == 0)
+        return true;
+    for (size_t i = 0; i < e->n_case_refs; i++)
+        if (strcmp (e->case_refs[i], ref) == 0)
+            return true;
+    return false;
+}
+
+static void
+s_on_entry (void *arg, uint64_t index, const Keten__LogEntry *e)
+{
+    (void) index;
+    gather_t *g = arg;
+    char hex[KT_ID_HEX] = "";
+    if (e->message_id.len == KT_ID_LEN)
+        kt_hex (hex, e->message_id.data, KT_ID_LEN);
+    if (e->event == KETEN__LOG_EVENT__MESSAGE_SENT && s_concerns (e, g->case_ref)) {
+        for (size_t i = 0; i < e->n_recipients; i++) {
+            if (g->n_recipients == g->cap_recipients) {
+                size_t cap = g->cap_recipients ? g->cap_recipients * 2 : 16;
+                rights_recipient_t *grown = realloc (g->recipients, cap * sizeof *grown);
+                if (!grown) {
+                    g->failed = true;
+                    return;
+                }
+                g->recipients = grown;
+                g->cap_recipients = cap;
+            }
+            g->recipients[g->n_recipients++] = (rights_recipient_t){
+                e->time_ms, s_what (e->message_type), s_party (g, e->recipients[i]), 0};
+            if (*hex)
+                zhashx_update (g->sent, hex, (void *) (uintptr_t) g->n_recipients);
+        }
+    } else if (e->event == KETEN__LOG_EVENT__MESSAGE_DELIVERED && *hex) {
+        uintptr_t at = (uintptr_t) zhashx_lookup (g->sent, hex);
+        if (at && !g->recipients[at - 1].delivered_ms)
+            g->recipients[at - 1].delivered_ms = e->time_ms;
+    } else if (e->event == KETEN__LOG_EVENT__MESSAGE_RECEIVED && *hex &&
+               zhashx_lookup (g->contrib_ids, hex)) {
+        if (g->n_contributions == g->cap_contributions) {
+            size_t cap = g->cap_contributions ? g->cap_contributions * 2 : 8;
+            rights_contribution_t *grown = realloc (g->contributions, cap * sizeof *grown);
+            if (!grown) {
+                g->failed = true;
+                return;
+            }
+            g->contributions = grown;
+            g->cap_contributions = cap;
+        }
+        g->contributions[g->n_contributions++] =
+            (rights_contribution_t){s_party (g, e->node ? e->node : "?"), e->time_ms};
+    }
+}
+
+static int
+s_contrib (void *arg, const char *sender, const uint8_t id[KT_ID_LEN], kt_reason_t *reason)
+{
+    (void) reason;
+    gather_t *g = arg;
+    char hex[KT_ID_HEX];
+    zhashx_update (g->contrib_ids, kt_hex (hex, id, KT_ID_LEN), (void *) sender);
+    return 0;
+}
+
+typedef struct {
+    const char *case_ref;
+    bool found, archived;
+} casus_last_t;
+
+static int
+s_casus_last (void *arg, const char *case_ref, uint64_t last_ms, bool archived, kt_reason_t *reason)
+{
+    (void) last_ms;
+    (void) reason;
+    casus_last_t *c = arg;
+    if (strcmp (case_ref, c->case_ref) == 0) {
+        c->found = true;
+        c->archived = archived;
+    }
+    return 0;
+}
+
+static int
+s_casus_row (void *arg, const casusoverleg_row_t *row, kt_reason_t *reason)
+{
+    (void) reason;
+    gather_t *g = arg;
+    if (strcmp (row->case_ref, g->case_ref) != 0)
+        return 0;
+    g->doc.casus_opened_ms = row->opened_ms;
+    char *list = strdup (row->participants);
+    if (!s_keep (g, list) || !list)
+        return 0;
+    size_t n = 0;
+    for (char *save = NULL, *p = strtok_r (list, ",", &save); p && n < CASUS_MAX_PARTICIPANTS;
+         p = strtok_r (NULL, ",", &save))
+        g->parties[n++] = s_party (g, p);
+    g->doc.casus_parties = g->parties;
+    g->doc.n_casus_parties = n;
+    return 1;
+}
+
+static bool
+s_withheld (json_t *withhold, const char *hex)
+{
+    json_t *v;
+    size_t i;
+    json_array_foreach (withhold, i, v)
+    {
+        if (json_is_string (v) && strcmp (json_string_value (v), hex) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void
+s_gather_free (gather_t *g)
+{
+    weegploeg_case_free (g->signals, g->n_signals);
+    free (g->items);
+    free (g->recipients);
+    free (g->contributions);
+    zhashx_destroy (&g->sent);
+    zhashx_destroy (&g->contrib_ids);
+    if (g->strings)
+        for (char *s = zlist_first (g->strings); s; s = zlist_next (g->strings))
+            free (s);
+    zlist_destroy (&g->strings);
+}
+
+/*  Gather what the documents of request row (linked to case_ref, or ""
+ *  when nothing was found) say.  The caller has recorded the read. */
+static int
+s_gather (node_t *self, json_t *row, json_t *withhold, gather_t *g, kt_reason_t *reason)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    memset (g, 0, sizeof *g);
+    g->node = self;
+    g->case_ref = json_string_value (json_object_get (row, "case_ref"));
+    g->withhold = withhold;
+    g->strings = zlist_new ();
+    g->sent = zhashx_new ();
+    g->contrib_ids = zhashx_new ();
+    if (!g->strings || !g->sent || !g->contrib_ids)
+        return kt_fail (reason, "out of memory");
+    rights_doc_t *d = &g->doc;
+    d->request_id = json_string_value (json_object_get (row, "id"));
+    d->kind = json_string_value (json_object_get (row, "kind"));
+    d->received = json_string_value (json_object_get (row, "received"));
+    d->from = json_string_value (json_object_get (row, "from"));
+    d->representation = json_string_value (json_object_get (row, "representation"));
+    d->controller = keyring_self_member (self->keyring)->name;
+    d->now_ms = kt_now_ms ();
+    if (!*g->case_ref)
+        return 0; /* nothing found: the overview says so */
+
+    int state = weegploeg_subject_state (u->weegploeg, g->case_ref, reason);
+    if (state < 0)
+        return -1;
+    d->archived = state == WEEGPLOEG_SUBJECT_ARCHIVED;
+    if (state == WEEGPLOEG_SUBJECT_ACTIVE &&
+        weegploeg_read_case (u->weegploeg, g->case_ref, &g->signals, &g->n_signals, reason) != 0)
+        return -1;
+    g->items = calloc (g->n_signals + 1, sizeof *g->items);
+    if (!g->items)
+        return kt_fail (reason, "out of memory");
+    size_t matched = 0;
+    for (size_t i = 0; i < g->n_signals; i++) {
+        char hex[KT_ID_HEX];
+        kt_hex (hex, g->signals[i].message_id, KT_ID_LEN);
+        if (s_withheld (withhold, hex)) {
+            d->n_withheld++;
+            matched++;
+            continue;
+        }
+        rights_item_t *it = &g->items[d->n_items++];
+        it->signal = g->signals[i].signal;
+        it->party = s_party (g, g->signals[i].sender);
+        it->received_ms = g->signals[i].received_ms;
+        /*  The random end of the id: its start is a time, the same for
+         *  signals of one moment. */
+        snprintf (it->ref, sizeof it->ref, "%.8s", hex + 24);
+    }
+    if (matched != json_array_size (withhold))
+        return kt_fail (reason, "a message id to withhold is not a signal of %s", g->case_ref);
+    d->items = g->items;
+
+    casus_last_t c = {g->case_ref, false, false};
+    if (u->casus) {
+        if (casusoverleg_each_last (u->casus, g->case_ref, s_casus_last, &c, reason) != 0)
+            return -1;
+        d->in_casus = c.found;
+        if (c.found && !c.archived &&
+            (casusoverleg_each (u->casus, 100000, s_casus_row, g, reason) != 0 ||
+             casusoverleg_each_sender_message (u->casus, g->case_ref, s_contrib, g, reason) != 0))
+            return -1;
+    }
+    char path[PATH_MAX + 32];
+    snprintf (path, sizeof path, "%s/log.db", self->config.state_dir);
+    if (logfile_scan (path, s_on_entry, g, reason) != 0)
+        return -1;
+    d->recipients = g->recipients;
+    d->n_recipients = g->n_recipients;
+    d->contributions = g->contributions;
+    d->n_contributions = g->n_contributions;
+    return g->failed ? kt_fail (reason, "out of memory") : 0;
+}
+
+/*  answer and refuse: record the read, gather, write, close, reply. */
+static void
+s_documents (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args, bool refuse)
+{
+    const char *id = s_id (self, caller, cmd, args);
+    json_t *row = NULL;
+    if (!id || s_get (self, caller, id, &row) != 0)
+        return;
+    kt_reason_t reason;
+    const char *kind = json_string_value (json_object_get (row, "kind"));
+    const char *case_ref = json_string_value (json_object_get (row, "case_ref"));
+    const char *state = json_string_value (json_object_get (row, "state"));
+    bool nothing = args && json_is_true (json_object_get (args, "nothing_found"));
+    bool partial = args && json_is_true (json_object_get (args, "partial"));
+    json_t *withhold = args ? json_object_get (args, "withhold") : NULL;
+    const char *motivation = s_str (args, "motivation");
+    const rights_ground_t *ground = refuse ? rights_ground_find (s_str (args, "ground")) : NULL;
+    json_t *result = NULL;
+    gather_t g;
+    memset (&g, 0, sizeof g);
+    int rc = 0;
+    if (strcmp (state, "open") != 0)
+        rc = kt_fail (&reason, "request %s is %s already", id, state);
+    else if (!*case_ref && !nothing)
+        rc = kt_fail (&reason, "link the request to its subject first (request.link), or say that "
+                               "nothing was found (nothing_found)");
+    else if (*case_ref && nothing)
+        rc = kt_fail (&reason, "the request is linked to %s; nothing_found does not apply",
+                      case_ref);
+    else if (refuse && !ground)
+        rc = kt_fail (&reason, "request.refuse needs a ground of art. 41 lid 1 UAVG (41-1-a .. "
+                               "41-1-j)");
+    else if (refuse && !intake_text_ok (motivation, 1, 8000, true))
+        rc = kt_fail (&reason, "a refusal is motivated (1..8000 bytes of text)");
+    else if ((!refuse || partial) && strcmp (kind, "inzage") != 0)
+        rc = kt_fail (&reason, "the overview answers an inzage request; a %s request is %s", kind,
+                      !strcmp (kind, "correctie") ? "decided with the correction commands"
+                                                  : "refused or carried out by the file's owner");
+    else if (withhold && (!partial || !json_is_array (withhold) || !json_array_size (withhold)))
+        rc = kt_fail (&reason, "withhold (message ids) goes with a partial refusal");
+    else if (refuse && partial && !withhold)
+        rc = kt_fail (&reason, "a partial refusal names the items it withholds (withhold)");
+    if (rc == 0 && (!refuse || partial) && *case_ref) {
+        /*  art. 15.2e, Crash reasoning 10: on record before it is read
+         *  into a document the caller receives. */
+        char purpose[40];
+        const char *refs[1] = {case_ref};
+        s_purpose (purpose, id);
+        rc = node_record_access (self, caller, purpose, refs, 1, &reason);
+    }
+    char *html = NULL, *txt = NULL, *lhtml = NULL, *ltxt = NULL;
+    if (rc == 0)
+        rc = s_gather (self, row, partial ? withhold : NULL, &g, &reason);
+    if (rc == 0 && (!refuse || partial))
+        rc = rights_overview (&g.doc, &html, &txt, &reason);
+    if (rc == 0 && refuse)
+        rc = rights_refusal (&g.doc, ground, motivation, partial, &lhtml, &ltxt, &reason);
+    uint64_t now = kt_now_ms ();
+    if (rc == 0) {
+        result = json_pack ("{s:s, s:s, s:I}", "request_id", id, "state",
+                            !refuse   ? "answered"
+                            : partial ? "partly-refused"
+                                      : "refused",
+                            "closed_ms", (json_int_t) now);
+        if (result && html) {
+            json_object_set_new (result, "overview_html", json_string (html));
+            json_object_set_new (result, "overview_txt", json_string (txt));
+        }
+        if (result && lhtml) {
+            json_object_set_new (result, "letter_html", json_string (lhtml));
+            json_object_set_new (result, "letter_txt", json_string (ltxt));
+        }
+        /*  The documents come once: the request closes only when the
+         *  answer fits in one frame the client takes. */
+        size_t size = result ? json_dumpb (result, NULL, 0, JSON_COMPACT) : 0;
+        if (!result)
+            rc = kt_fail (&reason, "out of memory");
+        else if (size + 64 > API_MAX_FRAME)
+            rc = kt_fail (&reason,
+                          "the documents (%zu bytes) do not fit in one answer of the local API "
+                          "(%d); nothing was closed",
+                          size, API_MAX_FRAME);
+    }
+    if (rc == 0)
+        rc = request_close (s_reg (self), id, refuse ? ground->code : NULL, motivation, partial,
+                            nothing, (uint32_t) caller->uid, now, &reason);
+    if (rc == 0)
+        kt_log (KT_LOG_INFO, "request %s id=%s uid=%u", refuse ? "refused" : "answered", id,
+                (unsigned) caller->uid);
+    free (html);
+    free (txt);
+    free (lhtml);
+    free (ltxt);
+    s_gather_free (&g);
+    json_decref (row);
+    if (rc == 0)
+        apiserver_reply_ok (self->api, caller, result);
+    else {
+        json_decref (result);
+        apiserver_reply_error (self->api, caller, reason.text);
+    }
+}
+
+void
+uitvoerder_request_answer (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    s_documents (self, caller, cmd, args, false);
+}
+
+void
+uitvoerder_request_refuse (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    s_documents (self, caller, cmd, args, true);
+}
+
+void
+uitvoerder_request_grounds (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    (void) args;
+    json_t *list = json_array ();
+    for (size_t i = 0; i < rights_n_grounds; i++)
+        json_array_append_new (list, json_pack ("{s:s, s:s}", "code", rights_grounds[i].code,
+                                                "text", rights_grounds[i].text));
+    apiserver_reply_ok (self->api, caller, json_pack ("{s:o}", "grounds", list));
+}
+
+/* ---- status ---------------------------------------------------------------- */
+
+typedef struct {
+    json_t *open;
+    int warnings, alarms;
+    uint64_t now_ms;
+} status_t;
+
+static int
+s_status_row (void *arg, const request_row_t *row, kt_reason_t *reason)
+{
+    status_t *s = arg;
+    uint64_t due_ms;
+    char due[11];
+    if (request_due (row->received, &due_ms, due, reason) != 0)
+        return -1;
+    const char *state = request_deadline_state (row->due_ms, s->now_ms);
+    s->warnings += strcmp (state, "warning") == 0;
+    s->alarms += strcmp (state, "overdue") == 0;
+    json_t *o = json_pack ("{s:s, s:s, s:s, s:I, s:s, s:b}", "id", row->id, "kind", row->kind,
+                           "due", due, "due_ms", (json_int_t) row->due_ms, "state", state, "linked",
+                           *row->case_ref != '\0');
+    if (!o || json_array_append_new (s->open, o) != 0)
+        return kt_fail (reason, "out of memory");
+    return 0;
+}
+
+void
+uitvoerder_rights_status (node_t *self, json_t *result)
+{
+    status_t s = {json_array (), 0, 0, kt_now_ms ()};
+    kt_reason_t reason;
+    if (!s_reg (self) || request_each (s_reg (self), true, s_status_row, &s, &reason) != 0)
+        /*  Left out rather than shown as "nothing open". */
+        kt_log (KT_LOG_ERROR, "status rights_unreadable reason=\"%s\"",
+                s_reg (self) ? reason.text : "no register");
+    else
+        json_object_set_new (result, "rights",
+                             json_pack ("{s:O, s:i, s:i}", "open", s.open, "warnings", s.warnings,
+                                        "alarms", s.alarms));
+    json_decref (s.open);
+}
