@@ -118,6 +118,16 @@ static const s_group_t s_groups[] = {
      "status, run the schedule; reopen, read archived data\n"
      "(kernpartijen) (art. 13; 'keten retention --help')",
      0},
+    {"informatieplicht", cmd_informatieplicht_usage, "list, consult, inform, defer, letter",
+     "see keten informatieplicht --help",
+     "list, consult, inform, defer the tasks to\n"
+     "inform the person; write the letter to the person\n"
+     "(uitvoerder; art. 11.2-11.5)",
+     21},
+    {"review", cmd_review_usage, "list, record", "see keten review --help",
+     "the accuracy review worklist; record a review\n"
+     "(uitvoerder; art. 8.3, 10.3)",
+     0},
 };
 
 static const s_command_t s_commands[] = {
@@ -179,6 +189,13 @@ static const s_command_t s_commands[] = {
     {"retention run", cmd_retention_run, NULL},
     {"retention reopen", cmd_retention_reopen, NULL},
     {"retention read", cmd_retention_read, NULL},
+    {"informatieplicht list", cmd_informatieplicht_list, NULL},
+    {"informatieplicht consult", cmd_informatieplicht_consult, NULL},
+    {"informatieplicht inform", cmd_informatieplicht_inform, NULL},
+    {"informatieplicht defer", cmd_informatieplicht_defer, NULL},
+    {"informatieplicht letter", cmd_informatieplicht_letter, NULL},
+    {"review list", cmd_review_list, NULL},
+    {"review record", cmd_review_record, NULL},
 };
 
 #define S_COUNT(a) (sizeof (a) / sizeof (a)[0])

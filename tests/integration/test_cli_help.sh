@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 # Nothing listens here: a command that tried to call ketend would fail.
 export KETEN_SOCKET="$T/nobody.sock"
 
-groups="roster signal log weegploeg casusoverleg agenda decision case plan member incident audit retention"
+groups="roster signal log weegploeg casusoverleg agenda decision case plan member incident audit retention informatieplicht review"
 commands=(keygen status "roster build"
     "signal submit" "signal list" "signal release"
     "log verify" "log checkpoints" "log show"
@@ -21,7 +21,10 @@ commands=(keygen status "roster build"
     "member end-overlap"
     "incident report" "incident list" "incident show" "incident close"
     "audit access"
-    "retention status" "retention run" "retention reopen" "retention read")
+    "retention status" "retention run" "retention reopen" "retention read"
+    "informatieplicht list" "informatieplicht consult" "informatieplicht inform"
+    "informatieplicht defer" "informatieplicht letter"
+    "review list" "review record")
 
 for cmd in $groups "${commands[@]}"; do
     for flag in --help -h; do
