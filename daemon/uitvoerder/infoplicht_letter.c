@@ -192,6 +192,7 @@ infoplicht_letter_make (const roster_t *roster, const roster_member_t *self,
     s_line (&doc, false, "%s", p->address);
     s_line (&doc, false, "%s", p->municipality);
     fputs ("</header>\n<h1>", doc.html);
+    fputs ("\n", doc.text);
     s_escape (doc.html, title);
     fputs ("</h1>\n", doc.html);
     s_line (&doc, false, "%s, %s", self->name, today);
@@ -280,6 +281,7 @@ infoplicht_letter_make (const roster_t *roster, const roster_member_t *self,
             "indienen bij de Autoriteit Persoonsgegevens (www.autoriteitpersoonsgegevens.nl).");
     s_section_end (&doc);
 
+    fputs ("\n", doc.text);
     s_line (&doc, false, "Met vriendelijke groet,");
     s_line (&doc, false, "%s, namens de kernpartijen", self->name);
     fputs ("</body>\n</html>\n", doc.html);
