@@ -605,6 +605,9 @@ static const node_command_t s_commands[] = {
     {"retention.read", NULL, partner_retention_read, NULL},
     {"retention.*", NULL, NULL, "unknown retention command"},
     {"incident.*", NULL, NULL, "the incident register is kept by the uitvoerder (art. 15.2g)"},
+    {"informatieplicht.*", NULL, NULL,
+     "the informatieplicht tasks are kept by the uitvoerder (art. 11.2)"},
+    {"review.*", NULL, NULL, "the accuracy review is of the uitvoerder's files (art. 8.3, 10.3)"},
 };
 
 /*  What a partner does with each message type the uitvoerder may send it
