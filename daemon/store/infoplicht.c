@@ -361,12 +361,13 @@ infoplicht_each (infoplicht_t *self, bool due_only, uint64_t now_ms, infoplicht_
 {
     visit_t v = {fn, arg, ""};
     infoplicht_date (v.today, now_ms);
+    if (!due_only)
+        return store_each (self->db, S_SELECT " ORDER BY opened_ms, task_id", NULL, NULL, s_row, &v,
+                           "list the informatieplicht tasks", reason);
     return store_each (self->db,
-                       due_only ? S_SELECT
-                           " AND state=1 AND review_on<=? ORDER BY review_on, task_id"
-                                : S_SELECT " AND ?<>'' ORDER BY opened_ms, task_id",
+                       S_SELECT " AND state=1 AND review_on<=? ORDER BY review_on, task_id",
                        store_bind_values, (void *) STORE_VALUES (STORE_TEXT (v.today)), s_row, &v,
-                       "list the informatieplicht tasks", reason);
+                       "list the deferrals due for review", reason);
 }
 
 int
