@@ -54,11 +54,15 @@ cli_run_fn cmd_audit_access;
 cli_run_fn cmd_retention_status, cmd_retention_run, cmd_retention_reopen, cmd_retention_read;
 cli_run_fn cmd_request_open, cmd_request_find, cmd_request_link, cmd_request_list, cmd_request_show,
     cmd_request_answer, cmd_request_refuse, cmd_request_grounds;
+cli_run_fn cmd_informatieplicht_list, cmd_informatieplicht_consult, cmd_informatieplicht_inform,
+    cmd_informatieplicht_defer, cmd_informatieplicht_letter;
+cli_run_fn cmd_review_list, cmd_review_record;
 
 /*  Usages a whole group shares with each of its commands (`keten case
  *  --help` and `keten case show --help` print the same text). */
 extern const char cmd_case_usage[], cmd_plan_usage[], cmd_member_usage[], cmd_incident_usage[],
-    cmd_audit_usage[], cmd_retention_usage[], cmd_request_usage[];
+    cmd_audit_usage[], cmd_retention_usage[], cmd_request_usage[], cmd_informatieplicht_usage[],
+    cmd_review_usage[];
 
 /*  Print "keten: <message>" to stderr. */
 void cli_error (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));

@@ -183,6 +183,45 @@ s_print_retention (json_t *retention)
     }
 }
 
+/*  art. 11.4-11.5: informatieplicht tasks still open and deferrals whose
+ *  review date has come; art. 8.3, 10.3: records due for their accuracy
+ *  review (uitvoerder). */
+static void
+s_print_informatieplicht (json_t *result)
+{
+    char line[512];
+    json_t *ip = json_object_get (result, "informatieplicht");
+    if (json_is_object (ip)) {
+        uint64_t open = 0;
+        cli_json_uint (ip, "open", &open);
+        json_t *due = json_object_get (ip, "review_due");
+        snprintf (line, sizeof line, "%llu open, %zu deferral%s due for review",
+                  (unsigned long long) open, json_array_size (due),
+                  json_array_size (due) == 1 ? "" : "s");
+        s_line ("infoplicht", line);
+        size_t i;
+        json_t *t;
+        json_array_foreach (due, i, t)
+        {
+            char id[CLI_CELL_MAX + 1], ref[CLI_CELL_MAX + 1], on[CLI_CELL_MAX + 1];
+            snprintf (line, sizeof line, "%s (%s) deferred until %s: inform or defer again",
+                      cli_json_str (t, "task_id", id, sizeof id),
+                      cli_json_str (t, "case_ref", ref, sizeof ref),
+                      cli_json_str (t, "review_on", on, sizeof on));
+            s_line ("review due", line);
+        }
+    }
+    json_t *review = json_object_get (result, "review");
+    if (json_is_object (review)) {
+        uint64_t due = 0, days = 0;
+        cli_json_uint (review, "due", &due);
+        cli_json_uint (review, "review_days", &days);
+        snprintf (line, sizeof line, "%llu not reviewed for %llu days (keten review list)",
+                  (unsigned long long) due, (unsigned long long) days);
+        s_line ("accuracy", line);
+    }
+}
+
 static void
 s_print_partner (json_t *result, uint64_t now)
 {
@@ -308,6 +347,7 @@ s_print_uitvoerder_head (json_t *result)
     }
     s_print_retention (json_object_get (result, "retention"));
     s_print_rights (json_object_get (result, "rights"));
+    s_print_informatieplicht (result);
 }
 
 enum { S_MEMBER_COLS = 13 };

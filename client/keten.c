@@ -124,6 +124,16 @@ static const s_group_t s_groups[] = {
      "link, list, show, answer, refuse, grounds (uitvoerder;\n"
      "art. 12; 'keten request --help')",
      0},
+    {"informatieplicht", cmd_informatieplicht_usage, "list, consult, inform, defer, letter",
+     "see keten informatieplicht --help",
+     "list, consult, inform, defer the tasks to\n"
+     "inform the person; write the letter to the person\n"
+     "(uitvoerder; art. 11.2-11.5)",
+     21},
+    {"review", cmd_review_usage, "list, record", "see keten review --help",
+     "the accuracy review worklist; record a review\n"
+     "(uitvoerder; art. 8.3, 10.3)",
+     0},
 };
 
 static const s_command_t s_commands[] = {
@@ -193,6 +203,13 @@ static const s_command_t s_commands[] = {
     {"request answer", cmd_request_answer, NULL},
     {"request refuse", cmd_request_refuse, NULL},
     {"request grounds", cmd_request_grounds, NULL},
+    {"informatieplicht list", cmd_informatieplicht_list, NULL},
+    {"informatieplicht consult", cmd_informatieplicht_consult, NULL},
+    {"informatieplicht inform", cmd_informatieplicht_inform, NULL},
+    {"informatieplicht defer", cmd_informatieplicht_defer, NULL},
+    {"informatieplicht letter", cmd_informatieplicht_letter, NULL},
+    {"review list", cmd_review_list, NULL},
+    {"review record", cmd_review_record, NULL},
 };
 
 #define S_COUNT(a) (sizeof (a) / sizeof (a)[0])

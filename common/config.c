@@ -92,6 +92,9 @@ static const s_field_t s_fields[] = {
     /*  Uitvoerder: the referentiekader the weegploeg weighs against
      *  (art. 7.3); its version must be the one the roster names. */
     OPTPATH ("weegploeg", "referentiekader", referentiekader_file),
+    /*  Uitvoerder: art. 8.3, 10.3: a subject or case not reviewed for its
+     *  accuracy this many days is on the review worklist. */
+    U32 ("weegploeg", "review-days", review_days, 90, 1, 3650),
     /*  Prometheus metrics (docs/OPERATIONS.md, "Prometheus metrics"): off
      *  unless an address is given; an address beyond loopback must be asked
      *  for, the endpoint has no authentication. */

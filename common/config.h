@@ -52,6 +52,7 @@ typedef struct {
     uint32_t ics_personal_data;      /* agenda/ics-personal-data: names in the .ics (0; 0..1) */
     /* weegploeg (uitvoerder) */
     char referentiekader_file[PATH_MAX]; /* weegploeg/referentiekader: criteria file ("": none) */
+    uint32_t review_days;            /* weegploeg/review-days: accuracy review (90; 1..3650) */
     /* metrics */
     char metrics_listen[64];         /* metrics/listen: Prometheus HOST:PORT ("": off) */
     uint32_t metrics_allow_remote;   /* metrics/allow-remote: beyond loopback (0; 0..1) */

@@ -608,6 +608,9 @@ static const node_command_t s_commands[] = {
     /*  art. 12: the uitvoerder keeps the files, so its desk answers. */
     {"request.*", NULL, NULL,
      "a person's requests (art. 12) are registered and answered at the uitvoerder's desk"},
+    {"informatieplicht.*", NULL, NULL,
+     "the informatieplicht tasks are kept by the uitvoerder (art. 11.2)"},
+    {"review.*", NULL, NULL, "the accuracy review is of the uitvoerder's files (art. 8.3, 10.3)"},
 };
 
 /*  What a partner does with each message type the uitvoerder may send it

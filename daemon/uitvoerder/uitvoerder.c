@@ -47,7 +47,8 @@ s_start (node_t *self, kt_reason_t *reason)
     if (!(u->meeting = meeting_new (u->weegploeg, reason)) ||
         !(u->relay = relay_new (self->db, reason)) ||
         !(u->incident = incident_new (self->db, reason)) ||
-        uitvoerder_decision_start (self, reason) != 0 || uitvoerder_log_start (self, reason) != 0)
+        uitvoerder_decision_start (self, reason) != 0 ||
+        uitvoerder_infoplicht_start (self, reason) != 0 || uitvoerder_log_start (self, reason) != 0)
         return -1;
     const roster_t *roster = keyring_roster (self->keyring);
     u->rebind_timer = -1;
@@ -104,6 +105,7 @@ s_stop (node_t *self)
         return;
     uitvoerder_retention_stop (self);
     meeting_destroy (&u->meeting);
+    uitvoerder_infoplicht_stop (self);
     uitvoerder_decision_stop (self);
     uitvoerder_log_stop (self);
     incident_destroy (&u->incident);
@@ -593,6 +595,9 @@ s_status (node_t *self, json_t *r)
         uitvoerder_retention_role_status (self, r);
     /*  art. 12.3: open requests and their four weeks. */
     uitvoerder_rights_status (self, r);
+    /*  art. 11.4-11.5: open tasks, deferrals due for review; art. 8.3,
+     *  10.3: records due for their accuracy review. */
+    uitvoerder_infoplicht_status (self, r);
 }
 
 static json_t *
@@ -749,6 +754,15 @@ static const node_command_t s_commands[] = {
     {"incident.list", NULL, uitvoerder_incident_list, NULL},
     {"incident.close", NULL, uitvoerder_incident_close, NULL},
     {"incident.*", NULL, NULL, "unknown incident command"},
+    {"informatieplicht.list", NULL, uitvoerder_infoplicht_list, NULL},
+    {"informatieplicht.consult", NULL, uitvoerder_infoplicht_step, NULL},
+    {"informatieplicht.inform", NULL, uitvoerder_infoplicht_step, NULL},
+    {"informatieplicht.defer", NULL, uitvoerder_infoplicht_step, NULL},
+    {"informatieplicht.letter", NULL, uitvoerder_infoplicht_letter, NULL},
+    {"informatieplicht.*", NULL, NULL, "unknown informatieplicht command"},
+    {"review.list", NULL, uitvoerder_review_list, NULL},
+    {"review.record", NULL, uitvoerder_review_record, NULL},
+    {"review.*", NULL, NULL, "unknown review command"},
     {"retention.status", NULL, uitvoerder_retention_status, NULL},
     {"retention.run", NULL, uitvoerder_retention_run, NULL},
     /*  art. 13.4, art. 4: the kernpartijen, the joint controllers, decide

@@ -11,6 +11,7 @@
 #include "casusoverleg.h"
 #include "decision.h"
 #include "incident.h"
+#include "infoplicht.h"
 #include "lifecycle.h"
 #include "logproof.h"
 #include "meeting.h"
@@ -18,6 +19,7 @@
 #include "referentiekader.h"
 #include "relay.h"
 #include "request.h"
+#include "review.h"
 #include "weegploeg.h"
 
 /*  The uitvoerder's role row, for node_new (daemon/ketend.c). */
@@ -63,6 +65,8 @@ typedef struct {
     relay_t *relay;           /* own messages to members, until receipted */
     lifecycle_t *lifecycle;   /* retention state per subject (art. 13) */
     request_t *requests;      /* the person's requests (art. 12), requests.db */
+    infoplicht_t *infoplicht; /* informatieplicht tasks (art. 11.2-11.5) */
+    review_t *review;         /* the accuracy reviews (art. 8.3, 10.3) */
     bool log_owed;            /* relay rows may owe log entries: retry them */
     uint64_t owed_retry_ms;   /* the log timer's next try, after a failure */
     uint64_t owed_backoff_ms; /* its wait, doubled per failure (0: none) */
@@ -185,6 +189,23 @@ void uitvoerder_request_refuse (node_t *self, const api_caller_t *caller, const 
 void uitvoerder_request_grounds (node_t *self, const api_caller_t *caller, const char *cmd,
                                  json_t *args);
 void uitvoerder_rights_status (node_t *self, json_t *result);
+/*  The informatieplicht and the accuracy review (uitvoerder_infoplicht.c,
+ *  art. 11.2-11.5, 8.3, 10.3); start after uitvoerder_decision_start. */
+int uitvoerder_infoplicht_start (node_t *self, kt_reason_t *reason);
+void uitvoerder_infoplicht_stop (node_t *self);
+/*  The "informatieplicht" and "review" objects of `keten status`. */
+void uitvoerder_infoplicht_status (node_t *self, json_t *result);
+void uitvoerder_infoplicht_list (node_t *self, const api_caller_t *caller, const char *cmd,
+                                 json_t *args);
+/*  informatieplicht.consult, .inform and .defer. */
+void uitvoerder_infoplicht_step (node_t *self, const api_caller_t *caller, const char *cmd,
+                                 json_t *args);
+void uitvoerder_infoplicht_letter (node_t *self, const api_caller_t *caller, const char *cmd,
+                                   json_t *args);
+void uitvoerder_review_list (node_t *self, const api_caller_t *caller, const char *cmd,
+                             json_t *args);
+void uitvoerder_review_record (node_t *self, const api_caller_t *caller, const char *cmd,
+                               json_t *args);
 
 /*  Subjects and possible matches (uitvoerder_subject.c). */
 void uitvoerder_subject_show (node_t *self, const api_caller_t *caller, const char *cmd,

@@ -174,8 +174,18 @@ uitvoerder_decide (node_t *self, const api_caller_t *caller, const char *cmd, js
         return;
     }
     in.agenderen = strcmp (outcome, "agenderen") == 0;
-    if (decision_record (u->decision, u->rk, keyring_roster (self->keyring), &in, kt_now_ms (), id,
-                         &reason) != 0) {
+    /*  art. 11.2: every decision, agenderen or not, opens its
+     *  informatieplicht task, in the commit that records the decision: a
+     *  crash leaves both or neither, never a decision nobody must inform
+     *  about (docs/RIGHTS.md, "Informatieplicht"). */
+    sqlite3 *db = weegploeg_db (u->weegploeg);
+    uint64_t now = kt_now_ms ();
+    if (store_begin (db, &reason) != 0 ||
+        decision_record (u->decision, u->rk, keyring_roster (self->keyring), &in, now, id,
+                         &reason) != 0 ||
+        infoplicht_open (u->infoplicht, id, in.case_ref, in.agenderen, now, NULL, &reason) != 0 ||
+        store_commit (db, &reason) != 0) {
+        store_rollback (db);
         apiserver_reply_error (self->api, caller, reason.text);
         return;
     }

@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 # Nothing listens here: a command that tried to call ketend would fail.
 export KETEN_SOCKET="$T/nobody.sock"
 
-groups="roster signal log weegploeg casusoverleg agenda decision case plan member incident audit retention request"
+groups="roster signal log weegploeg casusoverleg agenda decision case plan member incident audit retention request informatieplicht review"
 commands=(keygen status "roster build"
     "signal submit" "signal list" "signal release"
     "log verify" "log checkpoints" "log show"
@@ -23,7 +23,10 @@ commands=(keygen status "roster build"
     "audit access"
     "retention status" "retention run" "retention reopen" "retention read"
     "request open" "request find" "request link" "request list" "request show"
-    "request answer" "request refuse" "request grounds")
+    "request answer" "request refuse" "request grounds"
+    "informatieplicht list" "informatieplicht consult" "informatieplicht inform"
+    "informatieplicht defer" "informatieplicht letter"
+    "review list" "review record")
 
 for cmd in $groups "${commands[@]}"; do
     for flag in --help -h; do
