@@ -155,6 +155,8 @@ s_print_run (json_t *result, const void *arg)
     }
     if (json_array_size (json_object_get (result, "actions")) == 0)
         printf ("nothing due\n");
+    if (json_is_true (json_object_get (result, "more")))
+        printf ("more are due: ketend does them in batches of 50 while it serves\n");
     return CLI_OK;
 }
 

@@ -320,8 +320,10 @@ s_walk (node_t *self, plan_walk_t *w, kt_reason_t *reason)
 static int s_on_hour (zloop_t *loop, int timer_id, void *arg);
 
 static int
-s_run (node_t *self, bool dry_run, json_t *actions, kt_reason_t *reason)
+s_run (node_t *self, bool dry_run, json_t *actions, bool *more, kt_reason_t *reason)
 {
+    if (more)
+        *more = false;
     if (!dry_run && s_complete_destroying (self, reason) != 0)
         return -1;
     plan_walk_t w = {0};
@@ -348,6 +350,8 @@ s_run (node_t *self, bool dry_run, json_t *actions, kt_reason_t *reason)
              *  unless every step of this batch failed (a file held by a
              *  reader): then the hourly run tries again. */
             json_array_remove (actions, json_array_size (actions) - 1);
+            if (more)
+                *more = true;
             if (failed < RETENTION_BATCH)
                 zloop_timer (self->loop, RETENTION_NEXT_MS, 1, s_on_hour, self);
             kt_log (KT_LOG_INFO, "retention batch done=%d remaining=%zu", RETENTION_BATCH,
@@ -382,7 +386,7 @@ s_on_hour (zloop_t *loop, int timer_id, void *arg)
         return 0;
     json_t *actions = json_array ();
     kt_reason_t reason;
-    if (actions && s_run (self, false, actions, &reason) != 0)
+    if (actions && s_run (self, false, actions, NULL, &reason) != 0)
         kt_log (KT_LOG_ERROR, "retention run_failed reason=\"%s\"", reason.text);
     json_decref (actions);
     return 0;
@@ -413,7 +417,7 @@ uitvoerder_retention_run_start (node_t *self)
      *  that fails is logged and tried again within the hour. */
     json_t *actions = json_array ();
     kt_reason_t why;
-    if (actions && s_run (self, false, actions, &why) != 0)
+    if (actions && s_run (self, false, actions, NULL, &why) != 0)
         kt_log (KT_LOG_ERROR, "retention run_failed reason=\"%s\"", why.text);
     json_decref (actions);
     zloop_timer (self->loop, RETENTION_RUN_MS, 0, s_on_hour, self);
@@ -565,7 +569,8 @@ uitvoerder_retention_run (node_t *self, const api_caller_t *caller, const char *
         apiserver_reply_error (self->api, caller, "out of memory");
         return;
     }
-    if (s_run (self, dry_run, actions, &reason) != 0) {
+    bool more = false;
+    if (s_run (self, dry_run, actions, &more, &reason) != 0) {
         json_decref (actions);
         char msg[KT_REASON_MAX + 64];
         snprintf (msg, sizeof msg, "retention run incomplete (tried again within the hour): %s",
@@ -574,7 +579,8 @@ uitvoerder_retention_run (node_t *self, const api_caller_t *caller, const char *
         return;
     }
     apiserver_reply_ok (self->api, caller,
-                        json_pack ("{s:b, s:o}", "dry_run", dry_run, "actions", actions));
+                        json_pack ("{s:b, s:o, s:b}", "dry_run", dry_run, "actions", actions,
+                                   "more", more));
 }
 
 /* ---- a kernpartij's order (art. 13.4) -------------------------------------------- */
