@@ -81,6 +81,9 @@ s_start (node_t *self, kt_reason_t *reason)
     uitvoerder_resume_plans (self);
     uitvoerder_resume_disclosures (self);
     uitvoerder_resume_closures (self);
+    /*  art. 12.5-12.6: corrections a crash cut off are carried out. */
+    if (uitvoerder_correction_start (self, reason) != 0)
+        return -1;
     /*  art. 13, after everything above is resumed and before anything is
      *  served: a destruction a crash cut off, what is due, the notices. */
     return uitvoerder_retention_start (self, reason);
@@ -93,6 +96,7 @@ s_stop (node_t *self)
     if (!u)
         return;
     uitvoerder_retention_stop (self);
+    uitvoerder_correction_stop (self);
     meeting_destroy (&u->meeting);
     uitvoerder_decision_stop (self);
     uitvoerder_log_stop (self);
@@ -580,6 +584,9 @@ s_status (node_t *self, json_t *r)
      *  confirmed within a day. */
     if (u->lifecycle)
         uitvoerder_retention_role_status (self, r);
+    /*  art. 12.6: notices not confirmed; decisions past their 4 weeks. */
+    if (u->correction)
+        uitvoerder_correction_role_status (self, r);
 }
 
 static json_t *
@@ -747,6 +754,17 @@ static const node_command_t s_commands[] = {
      "archived data is read only by the kernpartijen, at their own node (art. 13.2); the "
      "uitvoerder keeps the archive for them"},
     {"retention.*", NULL, NULL, "unknown retention command"},
+    /*  art. 12.5-12.6: the uitvoerder decides; a signal's own sender
+     *  corrects or withdraws it at its own node. */
+    {"correction.decide", NULL, uitvoerder_correction_decide, NULL},
+    {"correction.list", NULL, uitvoerder_correction_list, NULL},
+    {"correction.*", NULL, NULL, "unknown correction command"},
+    {"signal.withdraw", NULL, NULL,
+     "a signal's sender withdraws it at its own node; the uitvoerder decides with keten "
+     "correction decide"},
+    {"signal.correct", NULL, NULL,
+     "a signal's sender corrects it at its own node; the uitvoerder decides with keten "
+     "correction decide"},
 };
 
 /*  What the uitvoerder does with each message type a member may send it
@@ -761,6 +779,7 @@ static const node_handler_t s_handlers[] = {
     {KETEN__MESSAGE_TYPE__INCIDENT, "incident", uitvoerder_on_incident},
     {KETEN__MESSAGE_TYPE__RECEIPT, "receipt", uitvoerder_on_member_receipt},
     {KETEN__MESSAGE_TYPE__RETENTION_ORDER, "retention order", uitvoerder_on_retention_order},
+    {KETEN__MESSAGE_TYPE__CORRECTION_NOTICE, "correction", uitvoerder_on_correction},
 };
 
 const node_role_t uitvoerder_role = {
