@@ -7,9 +7,9 @@ source "$(dirname "$0")/lib.sh"
 # Nothing listens here: a command that tried to call ketend would fail.
 export KETEN_SOCKET="$T/nobody.sock"
 
-groups="roster signal log weegploeg casusoverleg agenda decision case plan member incident audit retention"
+groups="roster signal log weegploeg casusoverleg agenda decision case plan member incident audit retention correction"
 commands=(keygen status "roster build"
-    "signal submit" "signal list" "signal release"
+    "signal submit" "signal list" "signal release" "signal withdraw" "signal correct"
     "log verify" "log checkpoints" "log show"
     "weegploeg agenda" "weegploeg meetings" "weegploeg decide" "weegploeg decisions"
     "weegploeg subject" "weegploeg matches" "weegploeg match"
@@ -21,7 +21,8 @@ commands=(keygen status "roster build"
     "member end-overlap"
     "incident report" "incident list" "incident show" "incident close"
     "audit access"
-    "retention status" "retention run" "retention reopen" "retention read")
+    "retention status" "retention run" "retention reopen" "retention read"
+    "correction decide" "correction list")
 
 for cmd in $groups "${commands[@]}"; do
     for flag in --help -h; do
