@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# art. 12.5-12.6: a correction decided at the uitvoerder reaches every copy.
+#
+# - politie submits a signal about a fictional person in Maastricht with a
+#   distinctive item text; the weegploeg agenda goes to politie and the
+#   gemeente.  The uitvoerder corrects the item: the gemeente's copy shows
+#   the new text, the old text is in no file of the gemeente's or the
+#   uitvoerder's state directory, and `keten correction list` shows the
+#   gemeente's confirmation with its time; CORRECTED is logged.
+# - A block hides an item at every node; an unblock shows it again.
+# - A node that corrects a signal it did not send is refused by the
+#   uitvoerder (the gemeente's node is made to try).
+# - politie withdraws its own signal: it is gone at every node.
+source "$(dirname "$0")/lib.sh"
+G=gemeente-maastricht
+kt_federation "$G:gemeente"
+for id in politie-test "$G"; do wait_until 10 link_up "$id" || fail "no link for $id"; done
+
+OLD=Ouderwetsch7731   # the item text to correct away
+NEW=Nieuwerwetsch4410
+OPINION=Meningstekst5512
+kt_signal_file "$T/s.json" R-1
+sed -i "s/Test Persoon/Corrigeer Testpersoon/" "$T/s.json"
+jq --arg old "Gezien bij $OLD (fictief)." --arg op "$OPINION (fictief)." \
+    '. + {items: [{kind: "fact", text: $old}, {kind: "opinion", text: $op, of: "wijkagent"}]}' \
+    "$T/s.json" > "$T/s2.json"
+out=$(kt politie-test signal submit --file "$T/s2.json" --wait)
+echo "$out" | grep -q delivered || fail "the signal was not delivered: $out"
+S=$(echo "$out" | grep -Eo '[0-9a-f]{32}' | head -n1)
+A=$(kt "$UITV" signal list --json | jq -r --arg id "$S" '.signals[] | select(.message_id==$id) | .case_ref')
+[[ "$A" == k-* ]] || fail "no case_ref for the signal"
+M=$(kt "$UITV" weegploeg agenda --start 2026-12-14T10:00 --location "Stadhuis" --case "$A" --json |
+    jq -r .meeting_id)
+shows() { kt "$1" agenda show "$M" --json 2> /dev/null | grep -qF "$2"; }
+for id in politie-test "$G"; do
+    wait_until 10 shows "$id" "$OLD" || fail "$id's agenda does not show the item"
+done
+wait_until 20 relay_settled || fail "the agendas were not receipted"
+pass "the agenda with the item reached politie and the gemeente"
+
+# ---- correct ---------------------------------------------------------------
+echo "{\"kind\": \"fact\", \"text\": \"Gezien bij $NEW (fictief).\"}" > "$T/new.json"
+kt "$UITV" correction decide "$A" --signal "$S" --item 0 --correct-file "$T/new.json" \
+    --request r-0001 --reason "Verzoek betrokkene (fictief)." > "$T/decided" \
+    || fail "correction decide failed: $(cat "$T/decided")"
+C=$(grep -Eo 'c-[0-9a-f]{16}' "$T/decided")
+[ -n "$C" ] || fail "no correction id: $(cat "$T/decided")"
+corrected() { shows "$1" "$NEW" && ! shows "$1" "$OLD"; }
+for id in politie-test "$G"; do
+    wait_until 10 corrected "$id" || fail "$id's copy was not corrected"
+done
+kt "$UITV" weegploeg subject "$A" --json | grep -qF "$NEW" || fail "the uitvoerder does not show the new text"
+confirmed_at() {
+    kt "$UITV" correction list --json | jq -r --arg c "$C" --arg n "$1" \
+        '.corrections[] | select(.correction_id==$c) | .parties[] | select(.node==$n) | .confirmed_ms // empty'
+}
+has_confirmed() { [ -n "$(confirmed_at "$1")" ]; }
+wait_until 10 has_confirmed "$G" || fail "the gemeente's confirmation is not listed"
+t=$(confirmed_at "$G")
+now=$(($(date +%s) * 1000))
+[ "$t" -gt $((now - 60000)) ] && [ "$t" -le $((now + 1000)) ] || fail "confirmation time $t is not now"
+kt "$UITV" correction list | grep -q "$G" || fail "keten correction list does not show the gemeente"
+[ "$(kt "$UITV" correction list --json | jq -r --arg c "$C" '.corrections[] | select(.correction_id==$c) | .request_id')" = r-0001 ] \
+    || fail "the request id is not kept"
+left=$(grep -rlaF "$OLD" "$T/state-$G" "$T/state-$UITV" "$T/state-politie-test" 2> /dev/null || true)
+[ -z "$left" ] || fail "the old text is still in: $left"
+[ "$(kt "$UITV" log show --case "$A" --json | jq '[.events[] | select(.event=="CORRECTED")] | length')" = 1 ] \
+    || fail "CORRECTED is not logged once"
+pass "a correction reached the gemeente's copy, the old text is in no file, the confirmation is listed with its time"
+
+# ---- block, unblock ------------------------------------------------------
+all_confirmed() {
+    kt "$UITV" correction list --json | jq -e '[.corrections[] | select(.carried_out|not)] | length == 0' > /dev/null
+}
+kt "$UITV" correction decide "$A" --signal "$S" --item 1 --block > /dev/null || fail "block failed"
+hidden() { ! shows "$1" "$OPINION"; }
+for id in politie-test "$G"; do
+    wait_until 10 hidden "$id" || fail "$id still shows the blocked item"
+done
+if kt "$UITV" weegploeg subject "$A" --json | grep -qF "$OPINION"; then
+    fail "the uitvoerder still shows the blocked item"
+fi
+wait_until 10 all_confirmed || fail "the block was not confirmed by every party"
+kt "$UITV" correction decide "$A" --signal "$S" --item 1 --unblock > /dev/null || fail "unblock failed"
+for id in politie-test "$G"; do
+    wait_until 10 shows "$id" "$OPINION" || fail "$id does not show the unblocked item"
+done
+wait_until 10 all_confirmed || fail "the unblock was not confirmed by every party"
+kt "$UITV" status --json | jq -e '.corrections.unconfirmed == [] and .corrections.overdue == []' > /dev/null \
+    || fail "keten status lists open corrections: $(kt "$UITV" status --json | jq -c .corrections)"
+pass "a blocked item is shown at no node; unblocked, it shows again"
+
+# ---- a node that did not send the signal -----------------------------------
+# The gemeente's node is made to believe it sent politie's signal (a row
+# of its own signal table under politie's id), so it sends the
+# withdrawal: the uitvoerder refuses it.
+kt_signal_file "$T/g.json" G-1
+sed -i -e "s/Test Persoon/Ander Testpersoon/" -e 's/"eigen"/"school"/' \
+    -e 's/"art-8-13"/"none"/' -e 's/"wpg-16"/"avg-6-1-e"/' "$T/g.json"
+gout=$(kt "$G" signal submit --file "$T/g.json" --wait)
+echo "$gout" | grep -q delivered || fail "the gemeente's own signal was not delivered: $gout"
+sqlite3 "$T/state-$G/node.db" "INSERT INTO signal (message_id, local_ref, category, wpg_basis,
+    held, created_ms, submitted_uid, key_id, body) SELECT x'$S', local_ref, category, wpg_basis,
+    held, created_ms, submitted_uid, key_id, body FROM signal LIMIT 1"
+rc=0
+refused=$(kt "$G" signal withdraw "$S" --reason "Niet van ons." --wait 2>&1) || rc=$?
+[ $rc -ne 0 ] && echo "$refused" | grep -q "art. 12.5" || fail "the uitvoerder took it: rc=$rc $refused"
+shows "$G" "$NEW" || fail "the refused withdrawal changed the gemeente's agenda"
+rc=0
+kt "$G" correction list > /dev/null 2>&1 || rc=$?
+[ $rc -ne 0 ] || fail "a partner lists corrections"
+pass "a withdrawal of another party's signal is refused by the uitvoerder"
+
+# ---- politie withdraws its own signal -----------------------------------
+out=$(kt politie-test signal withdraw "$S" --reason "Onjuist ingestuurd (fictief)." --wait)
+echo "$out" | grep -q delivered || fail "the withdrawal was not delivered: $out"
+gone_at() { ! shows "$1" "$NEW" && ! shows "$1" "$OPINION"; }
+for id in politie-test "$G"; do
+    wait_until 10 gone_at "$id" || fail "$id still shows the withdrawn signal"
+done
+[ "$(kt "$UITV" signal list --json | jq --arg id "$S" '[.signals[] | select(.message_id==$id)] | length')" = 0 ] \
+    || fail "the uitvoerder still lists the withdrawn signal"
+[ "$(kt politie-test signal list --json | jq --arg id "$S" '[.signals[] | select(.message_id==$id)] | length')" = 0 ] \
+    || fail "politie still lists its withdrawn signal"
+wait_until 10 all_confirmed || fail "the withdrawal was not confirmed by every party"
+kt "$UITV" correction list --json | jq -e '[.corrections[] | select(.by_sender and .decided_by=="politie-test")] | length == 1' \
+    > /dev/null || fail "the withdrawal is not on record in politie's name"
+for id in politie-test "$G"; do kt "$id" log verify > /dev/null || fail "log verify fails at $id"; done
+pass "politie withdrew its own signal: gone at every node, on record in its name"
