@@ -849,6 +849,19 @@ weegploeg_forget_subject (weegploeg_t *self, const char *case_ref, kt_reason_t *
             store_rollback (self->db);
             return -1;
         }
+    /*  The correction decisions (correction.c's table, same file, when
+     *  that module made it): the log keeps CORRECTED, with no data. */
+    int corrections = store_one (self->db,
+                                 "SELECT 1 FROM sqlite_master WHERE type='table' AND"
+                                 " name='correction'",
+                                 NULL, NULL, NULL, "look for the correction table", reason);
+    if (corrections < 0 ||
+        (corrections > 0 && store_run (self->db, "DELETE FROM correction WHERE case_ref=?",
+                                       STORE_VALUES (STORE_TEXT (case_ref)),
+                                       "destroy the subject's corrections", reason) < 0)) {
+        store_rollback (self->db);
+        return -1;
+    }
     if (store_commit (self->db, reason) != 0) {
         store_rollback (self->db);
         return -1;
