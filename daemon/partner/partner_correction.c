@@ -84,6 +84,10 @@ s_apply (node_t *self, const Keten__CorrectionNotice *n, zlist_t *meetings, kt_r
                                 old_key_id, &found, reason);
     if (rc == 0 && found)
         rc = retainbox_owe_shred (p->retainbox, old_key_id, SHRED_TAG, reason);
+    /*  The signal as sent, kept in the outbox once receipted, holds the
+     *  old value too: blanked (the id and receipt stay). */
+    if (rc == 0 && found && outbox_blank (p->outbox, n->signal_id.data, reason) < 0)
+        rc = -1;
     if (rc != 0 || store_commit (self->db, reason) != 0) {
         store_rollback (self->db);
         return -1;
@@ -160,6 +164,9 @@ s_own (node_t *self, Keten__CorrectionNotice *n, uint8_t id[KT_ID_LEN], kt_reaso
      *  together. */
     if (rc == 0)
         rc = retainbox_owe_shred (p->retainbox, old_key_id, SHRED_TAG, reason);
+    /*  The signal as sent (once receipted) holds the old value too. */
+    if (rc == 0 && outbox_blank (p->outbox, n->signal_id.data, reason) < 0)
+        rc = -1;
     if (rc == 0)
         rc = outbox_insert (p->outbox, id, KETEN__MESSAGE_TYPE__CORRECTION_NOTICE, header,
                             header_len, now, reason);
