@@ -127,3 +127,39 @@ kt "$UITV" correction list --json | jq -e '[.corrections[] | select(.by_sender a
     > /dev/null || fail "the withdrawal is not on record in politie's name"
 for id in politie-test "$G"; do kt "$id" log verify > /dev/null || fail "log verify fails at $id"; done
 pass "politie withdrew its own signal: gone at every node, on record in its name"
+
+# ---- art. 12.6: four weeks --------------------------------------------------
+# A correction the gemeente (down) cannot confirm: unconfirmed at once, an
+# alarm once the four weeks have passed, carried out when it comes back.
+kt_signal_file "$T/t.json" R-2
+sed -i "s/Test Persoon/Later Testpersoon/" "$T/t.json"
+jq '. + {items: [{kind: "fact", text: "Vierwekentekst (fictief)."}]}' "$T/t.json" > "$T/t2.json"
+out=$(kt politie-test signal submit --file "$T/t2.json" --wait)
+echo "$out" | grep -q delivered || fail "the second signal was not delivered: $out"
+S2=$(echo "$out" | grep -Eo '[0-9a-f]{32}' | head -n1)
+A2=$(kt "$UITV" signal list --json | jq -r --arg id "$S2" '.signals[] | select(.message_id==$id) | .case_ref')
+M2=$(kt "$UITV" weegploeg agenda --start 2026-12-21T10:00 --location "Stadhuis" --case "$A2" --json |
+    jq -r .meeting_id)
+on_agenda2() { kt "$1" agenda show "$M2" --json 2> /dev/null | grep -qF Vierwekentekst; }
+for id in politie-test "$G"; do wait_until 10 on_agenda2 "$id" || fail "$id has no second agenda"; done
+wait_until 20 relay_settled || fail "the second agendas were not receipted"
+kt_kill "$G"
+kt "$UITV" correction decide "$A2" --signal "$S2" --item 0 --block > /dev/null || fail "block failed"
+unconfirmed_g() {
+    kt "$UITV" status --json | jq -e --arg g "$G" '[.corrections.unconfirmed[] | select(.node==$g)] | length == 1' > /dev/null
+}
+wait_until 10 unconfirmed_g || fail "the down gemeente is not listed as unconfirmed"
+kt "$UITV" status --json | jq -e '.corrections.overdue == []' > /dev/null || fail "overdue on day 0"
+kt_restart_all_at +29d "$UITV" politie-test
+wait_until 20 link_up politie-test || fail "no link for politie after the move"
+kt "$UITV" status --json | jq -e '.corrections.overdue | length == 1' > /dev/null \
+    || fail "a correction past its four weeks is not overdue"
+kt "$UITV" status | grep -q "^ALARM.*art. 12.6" || fail "keten status raises no alarm"
+kt "$UITV" correction list | grep -q OVERDUE || fail "keten correction list does not mark it OVERDUE"
+KETEN_WRAP="$(kt_clock_wrap +29d)" kt_start "$G"
+wait_until 20 link_up "$G" || fail "no link for the gemeente"
+not_overdue() { kt "$UITV" status --json | jq -e '.corrections.overdue == [] and .corrections.unconfirmed == []' > /dev/null; }
+wait_until 20 not_overdue || fail "the gemeente's late confirmation did not carry it out"
+hidden2() { ! on_agenda2 "$1"; }
+wait_until 10 hidden2 "$G" || fail "the gemeente still shows the blocked item"
+pass "a correction not confirmed within four weeks raises an alarm; the late confirmation carries it out"
