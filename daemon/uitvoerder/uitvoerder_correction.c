@@ -6,8 +6,10 @@
  *
  *  1. the decision and the change to the sealed signal commit together
  *     in the weegploeg file (correction_decide), whose WAL is then
- *     truncated; the relay's settled copies of the subject are blanked;
- *  2. the casusoverleg file's copy of the signal (art. 8.5) follows;
+ *     truncated;
+ *  2. the relay's delivered copies of what was sent about the subject are
+ *     blanked, and the casusoverleg file's copy of the signal (art. 8.5)
+ *     follows;
  *  3. CORRECTED is logged under corrected/ID (the case_ref, no data);
  *  4. a CORRECTION_NOTICE goes to every kernpartij that holds the signal
  *     - its sender and the members the subject's weegploeg agendas went
@@ -87,12 +89,20 @@ s_owed_row (void *arg, const correction_row_t *row, kt_reason_t *reason)
     return 0;
 }
 
-/*  Step 2: the casusoverleg's copy reads as the weegploeg file now does
- *  (blocked items blanked), or goes with the signal. */
+/*  Step 2: the relay's delivered copies of the subject are blanked, and
+ *  the casusoverleg's copy reads as the weegploeg file now does (blocked
+ *  items blanked), or goes with the signal. */
 static int
 s_casus (node_t *self, const owed_t *o, kt_reason_t *reason)
 {
     uitvoerder_t *u = uitvoerder_of (self);
+    /*  The copies this node kept of what it sent about the subject, once
+     *  delivered, can still be opened with its own key; they go too
+     *  (their pages overwritten, node.db's WAL truncated), as for a
+     *  destruction.  Pending ones reach their member before the notice. */
+    if (relay_forget_case (u->relay, o->case_ref, reason) != 0 ||
+        store_exec (self->db, "PRAGMA wal_checkpoint(TRUNCATE)", reason) != 0)
+        return -1;
     Keten__Signal *s = NULL;
     int found = weegploeg_signal_raw (u->weegploeg, o->signal_id, &s, reason);
     if (found < 0)
@@ -277,13 +287,7 @@ s_decide (node_t *self, correction_decision_t *d, kt_reason_t *reason)
         return -1;
     kt_log (KT_LOG_INFO, "correction decided id=%s case_ref=%s action=%s", d->correction_id,
             d->change.case_ref, correction_action_name (d->change.action));
-    /*  The copies this node kept of the subject's agendas, already
-     *  delivered, are sealed for their members only; they go too (their
-     *  pages overwritten, the WAL truncated), as for a destruction. */
     kt_reason_t why;
-    if (relay_forget_case (u->relay, d->change.case_ref, &why) != 0 ||
-        store_exec (self->db, "PRAGMA wal_checkpoint(TRUNCATE)", &why) != 0)
-        kt_log (KT_LOG_WARN, "correction relay_forget_failed reason=\"%s\"", why.text);
     /*  Decided: the rest is resumed at the next start when it fails now. */
     if (s_resume (self, &why) != 0)
         kt_log (KT_LOG_ERROR, "correction carry_out_deferred id=%s reason=\"%s\"", d->correction_id,
