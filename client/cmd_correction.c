@@ -42,9 +42,9 @@ static const char s_own_usage[] =
     "           [--wait]\n"
     "\n"
     "A signal's own sender (a kernpartij) withdraws it or corrects item N (from 0)\n"
-    "of it (art. 12.5).  It changes here at once; the uitvoerder checks that the\n"
-    "signal is this node's, decides it in this node's name and tells every node\n"
-    "that holds it.  ITEM.json is one item as in a signal's \"items\"\n"
+    "of it (art. 12.5).  The uitvoerder checks that the signal is this node's,\n"
+    "decides it in this node's name and tells every node that holds it, this one\n"
+    "too.  ITEM.json is one item as in a signal's \"items\"\n"
     "(docs/SIGNAL-FORMAT.md).  --wait waits (up to 120 s) for the uitvoerder's\n"
     "receipt.\n";
 

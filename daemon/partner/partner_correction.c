@@ -8,9 +8,10 @@
  *  it answer with its receipt: the confirmation the uitvoerder records.
  *
  *  A signal's own sender corrects or withdraws it here (signal.correct,
- *  signal.withdraw): its own record changes, and a CORRECTION_NOTICE goes
- *  to the uitvoerder through the outbox in the same transaction, which
- *  decides it in the sender's name and tells the other holders.
+ *  signal.withdraw): a CORRECTION_NOTICE goes to the uitvoerder through
+ *  the outbox, which checks it, decides it in the sender's name and tells
+ *  every holder - this node too, whose own record then changes like any
+ *  copy.
  */
 #include "partner.h"
 
@@ -141,44 +142,20 @@ s_text_ok (const char *s, size_t min, size_t max)
     return true;
 }
 
-/*  Change the own record and queue the notice, one transaction. */
+/*  Queue the notice for the uitvoerder.  The own record changes when
+ *  the uitvoerder's notice comes back (it tells the signal's sender as
+ *  every holder), so it changes only if the uitvoerder, which checks
+ *  every rule, decided it; until then the outbox keeps the request. */
 static int
 s_own (node_t *self, Keten__CorrectionNotice *n, uint8_t id[KT_ID_LEN], kt_reason_t *reason)
 {
     partner_t *p = partner_of (self);
-    items_change_t change = {n->action, n->item_index, n->item};
-    uint8_t *header = NULL, old_key_id[KEYSTORE_ID_LEN];
-    size_t header_len = 0;
-    bool found = false;
-    uint64_t now = kt_now_ms ();
-    if (node_seal (self, KETEN__MESSAGE_TYPE__CORRECTION_NOTICE, p->hub->member->id, &n->base, id,
-                   &header, &header_len, reason) != 0)
+    int has = signalbox_has (p->signalbox, n->signal_id.data, reason);
+    if (has < 0)
         return -1;
-    int rc = store_begin (self->db, reason);
-    if (rc == 0)
-        rc = signalbox_correct (p->signalbox, n->signal_id.data, n->whole_signal, &change, true,
-                                old_key_id, &found, reason);
-    if (rc == 0 && !found)
-        rc = kt_fail (reason, "no signal with this message id was sent from this node");
-    /*  Crash reasoning, rule 1: the change and its outbox row commit
-     *  together. */
-    if (rc == 0)
-        rc = retainbox_owe_shred (p->retainbox, old_key_id, SHRED_TAG, reason);
-    /*  The signal as sent (once receipted) holds the old value too. */
-    if (rc == 0 && outbox_blank (p->outbox, n->signal_id.data, reason) < 0)
-        rc = -1;
-    if (rc == 0)
-        rc = outbox_insert (p->outbox, id, KETEN__MESSAGE_TYPE__CORRECTION_NOTICE, header,
-                            header_len, now, reason);
-    free (header);
-    if (rc != 0 || store_commit (self->db, reason) != 0) {
-        store_rollback (self->db);
-        return -1;
-    }
-    s_after_commit (self, NULL);
-    outbox_enqueue (p->outbox, id, now);
-    partner_on_pump (self->loop, 0, self);
-    return 0;
+    if (!has)
+        return kt_fail (reason, "no signal with this message id was sent from this node");
+    return partner_queue (self, KETEN__MESSAGE_TYPE__CORRECTION_NOTICE, &n->base, id, reason);
 }
 
 /*  signal.withdraw {message_id, reason} and signal.correct {message_id,

@@ -319,3 +319,11 @@ signalbox_correct (signalbox_t *self, const uint8_t id[KT_ID_LEN], bool whole_si
     }
     return rc;
 }
+
+int
+signalbox_has (signalbox_t *self, const uint8_t id[KT_ID_LEN], kt_reason_t *reason)
+{
+    return store_one (self->db, "SELECT 1 FROM signal WHERE message_id=?",
+                      STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), NULL, NULL, "look up the signal",
+                      reason);
+}

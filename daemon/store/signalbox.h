@@ -77,4 +77,7 @@ int signalbox_correct (signalbox_t *self, const uint8_t id[KT_ID_LEN], bool whol
                        items_change_t *c, bool strict, uint8_t old_key_id[KEYSTORE_ID_LEN],
                        bool *found, kt_reason_t *reason);
 
+/*  Whether this node sent (and keeps) the signal sent as id: 1, 0, -1. */
+int signalbox_has (signalbox_t *self, const uint8_t id[KT_ID_LEN], kt_reason_t *reason);
+
 #endif

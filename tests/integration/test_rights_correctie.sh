@@ -10,7 +10,8 @@
 # - A block hides an item at every node; an unblock shows it again.
 # - A node that corrects a signal it did not send is refused by the
 #   uitvoerder (the gemeente's node is made to try).
-# - politie withdraws its own signal: it is gone at every node.
+# - politie corrects, then withdraws its own signal: at every node.
+# - A correction a party cannot confirm within four weeks raises an alarm.
 source "$(dirname "$0")/lib.sh"
 G=gemeente-maastricht
 kt_federation "$G:gemeente"
@@ -106,27 +107,38 @@ rc=0
 refused=$(kt "$G" signal withdraw "$S" --reason "Niet van ons." --wait 2>&1) || rc=$?
 [ $rc -ne 0 ] && echo "$refused" | grep -q "art. 12.5" || fail "the uitvoerder took it: rc=$rc $refused"
 shows "$G" "$NEW" || fail "the refused withdrawal changed the gemeente's agenda"
+# The made-up row goes again (it does not decrypt under politie's id).
+sqlite3 "$T/state-$G/node.db" "DELETE FROM signal WHERE message_id=x'$S'"
 rc=0
 kt "$G" correction list > /dev/null 2>&1 || rc=$?
 [ $rc -ne 0 ] || fail "a partner lists corrections"
 pass "a withdrawal of another party's signal is refused by the uitvoerder"
 
+# ---- politie corrects, then withdraws its own signal --------------------
+OPINION2=Bijgesteld6620
+echo "{\"kind\": \"opinion\", \"text\": \"$OPINION2 (fictief).\", \"of\": \"wijkagent\"}" > "$T/op.json"
+out=$(kt politie-test signal correct "$S" --item 1 --file "$T/op.json" --wait)
+echo "$out" | grep -q delivered || fail "politie's correction was not delivered: $out"
+for id in politie-test "$G"; do
+    wait_until 10 shows "$id" "$OPINION2" || fail "$id's copy does not show politie's correction"
+done
+shows "$G" "$OPINION" && fail "the gemeente still shows the opinion politie corrected"
 # ---- politie withdraws its own signal -----------------------------------
 out=$(kt politie-test signal withdraw "$S" --reason "Onjuist ingestuurd (fictief)." --wait)
 echo "$out" | grep -q delivered || fail "the withdrawal was not delivered: $out"
-gone_at() { ! shows "$1" "$NEW" && ! shows "$1" "$OPINION"; }
+gone_at() { ! shows "$1" "$NEW" && ! shows "$1" "$OPINION2"; }
 for id in politie-test "$G"; do
     wait_until 10 gone_at "$id" || fail "$id still shows the withdrawn signal"
 done
 [ "$(kt "$UITV" signal list --json | jq --arg id "$S" '[.signals[] | select(.message_id==$id)] | length')" = 0 ] \
     || fail "the uitvoerder still lists the withdrawn signal"
-[ "$(kt politie-test signal list --json | jq --arg id "$S" '[.signals[] | select(.message_id==$id)] | length')" = 0 ] \
-    || fail "politie still lists its withdrawn signal"
+own_gone() { [ "$(kt politie-test signal list --json | jq --arg id "$S" '[.signals[] | select(.message_id==$id)] | length')" = 0 ]; }
+wait_until 10 own_gone || fail "politie still lists its withdrawn signal"
 wait_until 10 all_confirmed || fail "the withdrawal was not confirmed by every party"
-kt "$UITV" correction list --json | jq -e '[.corrections[] | select(.by_sender and .decided_by=="politie-test")] | length == 1' \
+kt "$UITV" correction list --json | jq -e '[.corrections[] | select(.by_sender and .decided_by=="politie-test")] | length == 2' \
     > /dev/null || fail "the withdrawal is not on record in politie's name"
 for id in politie-test "$G"; do kt "$id" log verify > /dev/null || fail "log verify fails at $id"; done
-pass "politie withdrew its own signal: gone at every node, on record in its name"
+pass "politie corrected, then withdrew its own signal: at every node, on record in its name"
 
 # ---- art. 12.6: four weeks --------------------------------------------------
 # A correction the gemeente (down) cannot confirm: unconfirmed at once, an
