@@ -100,7 +100,7 @@ sed -i -e "s/Test Persoon/Ander Testpersoon/" -e 's/"eigen"/"school"/' \
     -e 's/"art-8-13"/"none"/' -e 's/"wpg-16"/"avg-6-1-e"/' "$T/g.json"
 gout=$(kt "$G" signal submit --file "$T/g.json" --wait)
 echo "$gout" | grep -q delivered || fail "the gemeente's own signal was not delivered: $gout"
-sqlite3 "$T/state-$G/node.db" "INSERT INTO signal (message_id, local_ref, category, wpg_basis,
+sqlite3 -cmd ".timeout 10000" "$T/state-$G/node.db" "INSERT INTO signal (message_id, local_ref, category, wpg_basis,
     held, created_ms, submitted_uid, key_id, body) SELECT x'$S', local_ref, category, wpg_basis,
     held, created_ms, submitted_uid, key_id, body FROM signal LIMIT 1"
 rc=0
@@ -108,7 +108,7 @@ refused=$(kt "$G" signal withdraw "$S" --reason "Niet van ons." --wait 2>&1) || 
 [ $rc -ne 0 ] && echo "$refused" | grep -q "art. 12.5" || fail "the uitvoerder took it: rc=$rc $refused"
 shows "$G" "$NEW" || fail "the refused withdrawal changed the gemeente's agenda"
 # The made-up row goes again (it does not decrypt under politie's id).
-sqlite3 "$T/state-$G/node.db" "DELETE FROM signal WHERE message_id=x'$S'"
+sqlite3 -cmd ".timeout 10000" "$T/state-$G/node.db" "DELETE FROM signal WHERE message_id=x'$S'"
 rc=0
 kt "$G" correction list > /dev/null 2>&1 || rc=$?
 [ $rc -ne 0 ] || fail "a partner lists corrections"
