@@ -121,7 +121,8 @@ s_log (node_t *self, const owed_t *o, kt_reason_t *reason)
 {
     char once[64], what[32];
     snprintf (once, sizeof once, "corrected/%s", o->id);
-    snprintf (what, sizeof what, "correction:%s", correction_action_name (o->action));
+    snprintf (what, sizeof what, "correction:%s%s", correction_action_name (o->action),
+              o->whole_signal ? "-signal" : "");
     Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
     e.event = KETEN__LOG_EVENT__CORRECTED;
     e.time_ms = o->decided_ms;
@@ -129,8 +130,6 @@ s_log (node_t *self, const owed_t *o, kt_reason_t *reason)
     e.os_user = o->by_sender ? "" : (char *) o->decided_by;
     e.case_ref = (char *) o->case_ref;
     e.what = what;
-    if (!o->by_sender && o->whole_signal)
-        e.what = "correction:delete-signal";
     e.message_id = (ProtobufCBinaryData){KT_ID_LEN, (uint8_t *) o->signal_id};
     e.message_type = KETEN__MESSAGE_TYPE__SIGNAL;
     return provlog_append_one (uitvoerder_of (self)->log, once, &e, NULL, reason);
