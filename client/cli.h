@@ -38,7 +38,8 @@ typedef struct {
 typedef int (cli_run_fn) (cli_t *cli, int argc, char **argv);
 
 cli_run_fn cmd_keygen, cmd_roster_build, cmd_status;
-cli_run_fn cmd_signal_submit, cmd_signal_list, cmd_signal_release;
+cli_run_fn cmd_signal_submit, cmd_signal_list, cmd_signal_release, cmd_signal_withdraw,
+    cmd_signal_correct;
 cli_run_fn cmd_log_verify, cmd_log_checkpoints, cmd_log_show;
 cli_run_fn cmd_weegploeg_agenda, cmd_weegploeg_meetings, cmd_weegploeg_decide,
     cmd_weegploeg_decisions, cmd_weegploeg_subject, cmd_weegploeg_matches, cmd_weegploeg_match;
@@ -57,12 +58,13 @@ cli_run_fn cmd_request_open, cmd_request_find, cmd_request_link, cmd_request_lis
 cli_run_fn cmd_informatieplicht_list, cmd_informatieplicht_consult, cmd_informatieplicht_inform,
     cmd_informatieplicht_defer, cmd_informatieplicht_letter;
 cli_run_fn cmd_review_list, cmd_review_record;
+cli_run_fn cmd_correction_decide, cmd_correction_list;
 
 /*  Usages a whole group shares with each of its commands (`keten case
  *  --help` and `keten case show --help` print the same text). */
 extern const char cmd_case_usage[], cmd_plan_usage[], cmd_member_usage[], cmd_incident_usage[],
     cmd_audit_usage[], cmd_retention_usage[], cmd_request_usage[], cmd_informatieplicht_usage[],
-    cmd_review_usage[];
+    cmd_review_usage[], cmd_correction_usage[];
 
 /*  Print "keten: <message>" to stderr. */
 void cli_error (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));

@@ -222,6 +222,43 @@ s_print_informatieplicht (json_t *result)
     }
 }
 
+/*  art. 12.5-12.6 (uitvoerder): corrections whose notice a party has not
+ *  confirmed yet, and, as an alarm, decisions not carried out within the
+ *  4 weeks of art. 12.6. */
+static void
+s_print_corrections (json_t *corrections)
+{
+    if (!json_is_object (corrections))
+        return;
+    char line[512], ref[CLI_CELL_MAX + 1], id[CLI_CELL_MAX + 1], node[CLI_CELL_MAX + 1], due[32];
+    json_t *unconfirmed = json_object_get (corrections, "unconfirmed");
+    json_t *overdue = json_object_get (corrections, "overdue");
+    snprintf (line, sizeof line, "%zu unconfirmed notice%s, %zu past 4 weeks",
+              json_array_size (unconfirmed), json_array_size (unconfirmed) == 1 ? "" : "s",
+              json_array_size (overdue));
+    s_line ("corrections", line);
+    size_t i;
+    json_t *c;
+    json_array_foreach (unconfirmed, i, c)
+    {
+        snprintf (line, sizeof line, "%s has not confirmed %s of %s",
+                  cli_json_str (c, "node", node, sizeof node),
+                  cli_json_str (c, "correction_id", id, sizeof id),
+                  cli_json_str (c, "case_ref", ref, sizeof ref));
+        s_line ("unconfirmed", line);
+    }
+    json_array_foreach (overdue, i, c)
+    {
+        uint64_t v = 0;
+        cli_json_uint (c, "due_ms", &v);
+        cli_fmt_time (due, sizeof due, v);
+        snprintf (line, sizeof line, "correction %s of %s not carried out by %s (art. 12.6)",
+                  cli_json_str (c, "correction_id", id, sizeof id),
+                  cli_json_str (c, "case_ref", ref, sizeof ref), due);
+        s_line ("ALARM", line);
+    }
+}
+
 static void
 s_print_partner (json_t *result, uint64_t now)
 {
@@ -348,6 +385,7 @@ s_print_uitvoerder_head (json_t *result)
     s_print_retention (json_object_get (result, "retention"));
     s_print_rights (json_object_get (result, "rights"));
     s_print_informatieplicht (result);
+    s_print_corrections (json_object_get (result, "corrections"));
 }
 
 enum { S_MEMBER_COLS = 13 };

@@ -48,9 +48,11 @@ static const s_group_t s_groups[] = {
      "  submit   submit a signal to the node (kernpartijen)\n"
      "  list     list the node's signals (no personal data)\n"
      "  release  release a held art. 9/10 Wpg police signal\n"
+     "  withdraw withdraw one of this node's own signals (art. 12.5)\n"
+     "  correct  correct an item of one of this node's own signals (art. 12.5)\n"
      "\n"
      "'keten signal COMMAND --help' describes a command.\n",
-     "submit, list, release", NULL, NULL, 0},
+     "submit, list, release, withdraw, correct", NULL, NULL, 17},
     {"log",
      "Usage: keten log COMMAND ...\n"
      "\n"
@@ -134,6 +136,11 @@ static const s_group_t s_groups[] = {
      "the accuracy review worklist; record a review\n"
      "(uitvoerder; art. 8.3, 10.3)",
      0},
+    {"correction", cmd_correction_usage, "decide, list", "see keten correction --help",
+     "decide a correction, addition, deletion or block of a\n"
+     "signal's data; list them with each party's confirmation\n"
+     "(uitvoerder; art. 12.5-12.6; 'keten correction --help')",
+     0},
 };
 
 static const s_command_t s_commands[] = {
@@ -143,6 +150,10 @@ static const s_command_t s_commands[] = {
     {"signal submit", cmd_signal_submit, "submit a signal to the node (kernpartijen)"},
     {"signal list", cmd_signal_list, "list the node's signals (no personal data)"},
     {"signal release", cmd_signal_release, "release a held art. 9/10 Wpg police signal"},
+    {"signal withdraw", cmd_signal_withdraw,
+     "withdraw one of this node's own signals (art. 12.5)"},
+    {"signal correct", cmd_signal_correct,
+     "correct an item of one of this node's own signals"},
     {"status", cmd_status, "show the node's state and its links"},
     {"log verify", cmd_log_verify,
      "uitvoerder: recompute the log and its checkpoints;\n"
@@ -210,6 +221,8 @@ static const s_command_t s_commands[] = {
     {"informatieplicht letter", cmd_informatieplicht_letter, NULL},
     {"review list", cmd_review_list, NULL},
     {"review record", cmd_review_record, NULL},
+    {"correction decide", cmd_correction_decide, NULL},
+    {"correction list", cmd_correction_list, NULL},
 };
 
 #define S_COUNT(a) (sizeof (a) / sizeof (a)[0])

@@ -4,6 +4,8 @@
 
 #include "intake_rules.h"
 
+#include <sodium.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +141,10 @@ items_check (const Keten__Signal *signal, kt_reason_t *reason)
         return kt_fail (reason, "items: at most %d", ITEMS_MAX);
     for (size_t i = 0; i < signal->n_items; i++) {
         const Keten__SignalItem *it = signal->items[i];
+        /*  art. 12.5: only a correction marks an item; a sender cannot. */
+        if (it->blocked || it->deleted)
+            return kt_fail (reason, "items[%zu]: blocked or deleted is set only by a correction",
+                            i);
         bool known = false;
         for (size_t k = 0; k < N_KINDS; k++)
             known |= it->kind == s_kinds[k].kind;
@@ -187,6 +193,10 @@ items_to_json (Keten__SignalItem *const *items, size_t n)
     json_t *list = json_array ();
     for (size_t i = 0; i < n; i++) {
         const Keten__SignalItem *it = items[i];
+        /*  art. 12.5: a blocked item is kept but shown to nobody; a
+         *  deleted one holds nothing to show. */
+        if (it->blocked || it->deleted)
+            continue;
         const char *kind = "fact";
         for (size_t k = 0; k < N_KINDS; k++)
             if (s_kinds[k].kind == it->kind)
@@ -226,4 +236,190 @@ items_label (const Keten__SignalItem *item, char *buf, size_t len)
     else
         snprintf (buf, len, "%s", label);
     return buf;
+}
+
+/* ---- correction (art. 12.5-12.6) ------------------------------------------ */
+
+/*  A heap copy of item (protobuf-c's own allocation, so the message that
+ *  takes it frees it as one of its own), or NULL. */
+static Keten__SignalItem *
+s_item_copy (const Keten__SignalItem *item)
+{
+    size_t len = keten__signal_item__get_packed_size (item);
+    uint8_t *buf = malloc (len ? len : 1);
+    if (!buf)
+        return NULL;
+    keten__signal_item__pack (item, buf);
+    Keten__SignalItem *copy = keten__signal_item__unpack (NULL, len, buf);
+    sodium_memzero (buf, len);
+    free (buf);
+    return copy;
+}
+
+/*  Free an item, its text wiped first. */
+static void
+s_item_wipe_free (Keten__SignalItem *it)
+{
+    if (!it)
+        return;
+    sodium_memzero (it->text, strlen (it->text));
+    sodium_memzero (it->opinion_of, strlen (it->opinion_of));
+    keten__signal_item__free_unpacked (it, NULL);
+}
+
+int
+items_apply_kept (Keten__Signal *s, items_change_t *c, bool strict, kt_reason_t *reason)
+{
+    if (c->action == KETEN__CORRECTION_ACTION__ADD) {
+        /*  Added again (a notice repeated): the item is there already. */
+        if (!strict && c->item_index < s->n_items)
+            return 0;
+        if (s->n_items >= ITEMS_MAX)
+            return kt_fail (reason, "the signal has %d items already", ITEMS_MAX);
+        Keten__SignalItem **grown = realloc (s->items, (s->n_items + 1) * sizeof *grown);
+        if (!grown)
+            return kt_fail (reason, "out of memory");
+        s->items = grown;
+        if (!(s->items[s->n_items] = s_item_copy (c->item)))
+            return kt_fail (reason, "out of memory");
+        c->item_index = (uint32_t) s->n_items++;
+        return 0;
+    }
+    if (c->item_index >= s->n_items)
+        return kt_fail (reason, "the signal has no item %u (it has %zu, counted from 0)",
+                        (unsigned) c->item_index, s->n_items);
+    Keten__SignalItem *it = s->items[c->item_index];
+    if (it->deleted)
+        return strict
+                   ? kt_fail (reason, "item %u of the signal is deleted", (unsigned) c->item_index)
+                   : 0;
+    switch (c->action) {
+    case KETEN__CORRECTION_ACTION__CORRECT:
+    case KETEN__CORRECTION_ACTION__UNBLOCK: {
+        if (c->action == KETEN__CORRECTION_ACTION__UNBLOCK && !it->blocked)
+            return strict ? kt_fail (reason, "item %u is not blocked", (unsigned) c->item_index)
+                          : 0;
+        /*  A blocked item is shown to nobody, so nobody can check a new
+         *  text against it: it is unblocked first. */
+        if (c->action == KETEN__CORRECTION_ACTION__CORRECT && it->blocked)
+            return kt_fail (reason, "item %u is blocked; unblock it before correcting it",
+                            (unsigned) c->item_index);
+        if (c->action == KETEN__CORRECTION_ACTION__UNBLOCK && !c->item) {
+            it->blocked = false;
+            return 0;
+        }
+        Keten__SignalItem *copy = s_item_copy (c->item);
+        if (!copy)
+            return kt_fail (reason, "out of memory");
+        s->items[c->item_index] = copy;
+        s_item_wipe_free (it);
+        return 0;
+    }
+    case KETEN__CORRECTION_ACTION__DELETE: {
+        /*  The item keeps its place, so later corrections still name the
+         *  others by index; nothing of it is left. */
+        Keten__SignalItem *gone = malloc (sizeof *gone);
+        if (!gone)
+            return kt_fail (reason, "out of memory");
+        keten__signal_item__init (gone);
+        gone->deleted = true;
+        s->items[c->item_index] = gone;
+        s_item_wipe_free (it);
+        return 0;
+    }
+    case KETEN__CORRECTION_ACTION__BLOCK:
+        if (it->blocked)
+            return strict ? kt_fail (reason, "item %u is blocked already", (unsigned) c->item_index)
+                          : 0;
+        it->blocked = true;
+        return 0;
+    default:
+        return kt_fail (reason, "unknown correction action");
+    }
+}
+
+int
+items_apply_copy (Keten__SignalItem ***items_p, size_t *n_p, uint32_t **index_p, size_t *n_index_p,
+                  const items_change_t *c, kt_reason_t *reason)
+{
+    size_t n = *n_p;
+    /*  A copy without indexes holds the items in their places. */
+    if (*n_index_p != n) {
+        uint32_t *index = realloc (*index_p, (n ? n : 1) * sizeof *index);
+        if (!index)
+            return kt_fail (reason, "out of memory");
+        for (size_t k = 0; k < n; k++)
+            index[k] = (uint32_t) k;
+        *index_p = index;
+        *n_index_p = n;
+    }
+    Keten__SignalItem **items = *items_p;
+    uint32_t *index = *index_p;
+    size_t at = n; /* the position of the item named, or where it goes */
+    bool here = false;
+    for (size_t k = 0; k < n; k++) {
+        if (index[k] == c->item_index) {
+            at = k;
+            here = true;
+            break;
+        }
+        if (index[k] > c->item_index) {
+            at = k;
+            break;
+        }
+    }
+    switch (c->action) {
+    case KETEN__CORRECTION_ACTION__BLOCK:
+        if (!here)
+            return 0;
+        items[at]->blocked = true;
+        return 1;
+    case KETEN__CORRECTION_ACTION__DELETE:
+        if (!here)
+            return 0;
+        s_item_wipe_free (items[at]);
+        memmove (items + at, items + at + 1, (n - at - 1) * sizeof *items);
+        memmove (index + at, index + at + 1, (n - at - 1) * sizeof *index);
+        *n_p = *n_index_p = n - 1;
+        return 1;
+    case KETEN__CORRECTION_ACTION__CORRECT:
+    case KETEN__CORRECTION_ACTION__ADD:
+    case KETEN__CORRECTION_ACTION__UNBLOCK: {
+        if (!c->item) {
+            if (here)
+                items[at]->blocked = false;
+            return here ? 1 : 0;
+        }
+        Keten__SignalItem *copy = s_item_copy (c->item);
+        if (!copy)
+            return kt_fail (reason, "out of memory");
+        if (here) {
+            s_item_wipe_free (items[at]);
+            items[at] = copy;
+            return 1;
+        }
+        /*  Not in this copy yet (added, or unblocked after it came):
+         *  in its place by index. */
+        Keten__SignalItem **grown_items = realloc (items, (n + 1) * sizeof *grown_items);
+        if (!grown_items) {
+            keten__signal_item__free_unpacked (copy, NULL);
+            return kt_fail (reason, "out of memory");
+        }
+        *items_p = items = grown_items;
+        uint32_t *grown_index = realloc (index, (n + 1) * sizeof *grown_index);
+        if (!grown_index) {
+            keten__signal_item__free_unpacked (copy, NULL);
+            return kt_fail (reason, "out of memory");
+        }
+        *index_p = index = grown_index;
+        memmove (items + at + 1, items + at, (n - at) * sizeof *items);
+        memmove (index + at + 1, index + at, (n - at) * sizeof *index);
+        items[at] = copy;
+        index[at] = c->item_index;
+        *n_p = *n_index_p = n + 1;
+        return 1;
+    }
+    default:
+        return kt_fail (reason, "unknown correction action");
+    }
 }

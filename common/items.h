@@ -32,4 +32,29 @@ json_t *items_to_json (Keten__SignalItem *const *items, size_t n);
 /*  A label for people: "Feit", "Mening (mentor)", ... into buf. */
 const char *items_label (const Keten__SignalItem *item, char *buf, size_t len);
 
+/*  One correction of a signal's items (art. 12.5-12.6): action on the
+ *  item at item_index (in the signal's own numbering, from 0); item (the
+ *  new text) for CORRECT and ADD, and for UNBLOCK where the copy may not
+ *  hold the item (a copy made while it was blocked). */
+typedef struct {
+    Keten__CorrectionAction action;
+    uint32_t item_index; /* ADD at the signal's keeper: out, where it went */
+    const Keten__SignalItem *item;
+} items_change_t;
+
+/*  Apply c to a signal as its keeper holds it (the weegploeg file, the
+ *  sender's own record): items keep their places - a deleted item stays
+ *  as an empty one marked deleted, a blocked one keeps its data and the
+ *  flag.  strict: a change that changes nothing (blocking a blocked item)
+ *  fails; not strict, it is a repeat and succeeds.  Correcting a blocked
+ *  item fails: unblock it first. */
+int items_apply_kept (Keten__Signal *s, items_change_t *c, bool strict, kt_reason_t *reason);
+/*  Apply c to a copy (an agenda's signal) whose k-th item is the
+ *  signal's (*index_p)[k] (no indexes: the k-th): a deleted item goes, a
+ *  blocked one is flagged, a new or unblocked one goes in its place.
+ *  The arrays are protobuf-c's own (malloc).  1 changed, 0 the copy does
+ *  not hold the item, -1 with reason.  Repeating it changes nothing. */
+int items_apply_copy (Keten__SignalItem ***items_p, size_t *n_p, uint32_t **index_p,
+                      size_t *n_index_p, const items_change_t *c, kt_reason_t *reason);
+
 #endif

@@ -2,6 +2,7 @@
 #include "policy.h"
 
 #include "intake.h"
+#include "intake_rules.h"
 
 #include <string.h>
 
@@ -115,6 +116,63 @@ s_check_retention_order (const ProtobufCMessage *body, kt_reason_t *reason)
     return 0;
 }
 
+/*  art. 12.5-12.6: one signal, a known action, an item for correct, add
+ *  and unblock (and only for those), one that is neither blocked nor
+ *  deleted; the whole signal only for a deletion.  Whether the item fits
+ *  the signal it joins (its legal basis, its flags) is checked where the
+ *  signal is: at the uitvoerder. */
+static int
+s_check_correction (const ProtobufCMessage *body, kt_reason_t *reason)
+{
+    const Keten__CorrectionNotice *n = (const Keten__CorrectionNotice *) body;
+    if (*n->case_ref && !s_case_ref (n->case_ref))
+        return kt_fail (reason, "correction notice: case_ref is not k-<16 hex digits>");
+    if (*n->correction_id) {
+        bool ok = strlen (n->correction_id) == 18 && strncmp (n->correction_id, "c-", 2) == 0;
+        for (const char *p = n->correction_id + 2; ok && *p; p++)
+            ok = (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f');
+        if (!ok)
+            return kt_fail (reason, "correction notice: correction_id is not c-<16 hex digits>");
+    }
+    if (n->signal_id.len != KT_ID_LEN)
+        return kt_fail (reason, "correction notice: signal_id is not %d bytes", KT_ID_LEN);
+    bool with_item;
+    switch (n->action) {
+    case KETEN__CORRECTION_ACTION__CORRECT:
+    case KETEN__CORRECTION_ACTION__ADD:
+    case KETEN__CORRECTION_ACTION__UNBLOCK:
+        with_item = true;
+        break;
+    case KETEN__CORRECTION_ACTION__DELETE:
+    case KETEN__CORRECTION_ACTION__BLOCK:
+        with_item = false;
+        break;
+    default:
+        return kt_fail (reason, "correction notice: unknown action");
+    }
+    if (n->whole_signal && n->action != KETEN__CORRECTION_ACTION__DELETE)
+        return kt_fail (reason, "correction notice: only a deletion names the whole signal");
+    if (n->item_index >= POLICY_MAX_ITEMS)
+        return kt_fail (reason, "correction notice: item_index beyond %d", POLICY_MAX_ITEMS);
+    if (!with_item)
+        return n->item ? kt_fail (reason, "correction notice: this action carries no item") : 0;
+    const Keten__SignalItem *it = n->item;
+    if (!it)
+        return kt_fail (reason, "correction notice: this action carries the item");
+    if (it->blocked || it->deleted)
+        return kt_fail (reason, "correction notice: the item is marked blocked or deleted");
+    if (it->kind < KETEN__ITEM_KIND__FACT || it->kind > KETEN__ITEM_KIND__DIAGNOSIS)
+        return kt_fail (reason, "correction notice: the item's kind is unknown");
+    if (!intake_text_ok (it->text, 1, POLICY_MAX_ITEM_TEXT, true) ||
+        !intake_text_ok (it->opinion_of, 0, 100, false) ||
+        !intake_text_ok (it->legal_basis, 0, 64, false))
+        return kt_fail (reason, "correction notice: the item's text is out of bounds");
+    if (strlen (n->reason) > POLICY_MAX_REASON)
+        return kt_fail (reason, "correction notice: the reason is over %d bytes",
+                        POLICY_MAX_REASON);
+    return 0;
+}
+
 /*  A receipt names the message it settles. */
 static int
 s_check_receipt (const ProtobufCMessage *body, kt_reason_t *reason)
@@ -191,6 +249,10 @@ s_check_receipt (const ProtobufCMessage *body, kt_reason_t *reason)
     {                                                                                              \
         &keten__retention_order__descriptor, s_check_retention_order, true                         \
     }
+#define B_CORRECTION                                                                               \
+    {                                                                                              \
+        &keten__correction_notice__descriptor, s_check_correction, true                            \
+    }
 
 /*  The table.  Order does not matter; the first row matching type and
  *  sender role decides the recipient rule. */
@@ -249,6 +311,17 @@ static const policy_row_t s_table[] = {
     {KETEN__MESSAGE_TYPE__RETENTION_ORDER, R_KERN, TO_UITVOERDER,
      "art. 13.4: archived data comes back only on the order of a kernpartij, to the uitvoerder",
      B_RETENTION_ORDER},
+    /* art. 12.5-12.6: the uitvoerder tells each kernpartij holding a
+     * signal (weegploeg data, art. 8.4) to correct, complete, delete or
+     * block it; a signal's own sender corrects or withdraws it through the
+     * uitvoerder, which checks that the signal is the sender's */
+    {KETEN__MESSAGE_TYPE__CORRECTION_NOTICE, R_UITV, TO_ONE_KERN,
+     "art. 12.5-12.6: correction notices come from the uitvoerder and go to kernpartijen only",
+     B_CORRECTION},
+    {KETEN__MESSAGE_TYPE__CORRECTION_NOTICE, R_KERN, TO_UITVOERDER,
+     "art. 12.5: a signal's own sender (a kernpartij) corrects or withdraws it through the "
+     "uitvoerder",
+     B_CORRECTION},
 };
 
 const policy_body_t *

@@ -16,6 +16,10 @@
 /*  Bounds of the retention bodies (art. 13). */
 #define POLICY_MAX_RETAINED 4096
 #define POLICY_MAX_REASON 1000
+/*  Bounds of a correction's item (art. 12.5; common/items.h keeps the
+ *  same for a signal's items). */
+#define POLICY_MAX_ITEMS 32
+#define POLICY_MAX_ITEM_TEXT 4000
 
 /*  0 when sender (an active member) may send type to exactly these
  *  recipients under roster at now_ms; else -1 and the reason. */

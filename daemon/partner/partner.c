@@ -66,7 +66,7 @@ s_start (node_t *self, kt_reason_t *reason)
         zloop_timer (self->loop, self->config.spool_poll_ms, 0, partner_on_spool, self);
     }
     /*  art. 13: after the stores are open, before anything is served. */
-    if (partner_retention_start (self, reason) != 0)
+    if (partner_retention_start (self, reason) != 0 || partner_correction_start (self, reason) != 0)
         return -1;
     /*  The last receipt survives restarts: status shows it from the file. */
     outbox_receipt_t last;
@@ -577,6 +577,11 @@ static const node_command_t s_commands[] = {
     {"signal.list", NULL, s_signal_list, NULL},
     {"signal.submit", NULL, partner_submit, NULL},
     {"signal.release", NULL, partner_release, NULL},
+    {"signal.withdraw", NULL, partner_signal_correct, NULL},
+    {"signal.correct", NULL, partner_signal_correct, NULL},
+    {"correction.*", NULL, NULL,
+     "the uitvoerder decides corrections (art. 12.5-12.6); a signal's sender corrects its own "
+     "with keten signal correct or keten signal withdraw"},
     {"weegploeg.*", NULL, NULL, "the uitvoerder keeps the weegploeg file; this node is a partner"},
     {"casusoverleg.*", NULL, NULL,
      "the uitvoerder keeps the casusoverleg file; this node is a partner"},
@@ -627,6 +632,7 @@ static const node_handler_t s_handlers[] = {
     {KETEN__MESSAGE_TYPE__CLOSURE, "closure", partner_on_closure},
     {KETEN__MESSAGE_TYPE__DISCLOSURE_CONSENT, "disclosure", partner_on_disclosure},
     {KETEN__MESSAGE_TYPE__RETENTION_NOTICE, "retention notice", partner_on_retention},
+    {KETEN__MESSAGE_TYPE__CORRECTION_NOTICE, "correction notice", partner_on_correction},
 };
 
 const node_role_t partner_role = {

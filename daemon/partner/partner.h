@@ -152,6 +152,14 @@ json_t *partner_retention_summary (node_t *self);
  *  the hook (partner_agenda.c): 0, or -1 with reason. */
 int partner_agenda_publish (node_t *self, const char *meeting_id, kt_reason_t *reason);
 
+/*  Correction, art. 12.5-12.6 (partner_correction.c): the uitvoerder's
+ *  notices applied to this node's copies; a signal's own sender corrects
+ *  or withdraws it (signal.correct, signal.withdraw). */
+int partner_correction_start (node_t *self, kt_reason_t *reason);
+void partner_on_correction (node_t *self, node_message_t *m);
+void partner_signal_correct (node_t *self, const api_caller_t *caller, const char *cmd,
+                             json_t *args);
+
 /*  The log on the wire (partner_log.c). */
 int partner_log_start (node_t *self, kt_reason_t *reason);
 void partner_log_stop (node_t *self);

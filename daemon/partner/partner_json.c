@@ -188,10 +188,19 @@ partner_json_agenda_item (const Keten__AgendaItem *it)
     for (size_t j = 0; j < it->n_signals; j++) {
         const Keten__AgendaSignal *g = it->signals[j];
         json_t *items = items_to_json (g->items, g->n_items);
-        for (size_t k = 0; items && k < g->n_items; k++) {
+        /*  items_to_json leaves out blocked items (art. 12.5): the k-th
+         *  shown is the next one that is not.  Each says its index in the
+         *  signal, which a correction names. */
+        for (size_t k = 0, shown = 0; items && k < g->n_items; k++) {
+            if (g->items[k]->blocked || g->items[k]->deleted)
+                continue;
             char label[128];
-            json_object_set_new (json_array_get (items, k), "label",
+            json_t *o = json_array_get (items, shown++);
+            json_object_set_new (o, "label",
                                  json_string (items_label (g->items[k], label, sizeof label)));
+            json_object_set_new (o, "item",
+                                 json_integer (k < g->n_item_index ? (json_int_t) g->item_index[k]
+                                                                   : (json_int_t) k));
         }
         json_array_append_new (
             signals,

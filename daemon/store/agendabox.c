@@ -1,6 +1,7 @@
 /*  agendabox: weegploeg and casusoverleg agendas received.  */
 #include "agendabox.h"
 
+#include "items.h"
 #include "store.h"
 
 #include <sodium.h>
@@ -190,6 +191,15 @@ agendabox_check (const Keten__WeegploegAgenda *a, Keten__MessageType type, bool 
                 !s_pattern (g->observed_on, "9999-99-99") || !s_text (g->source_kind, 1, 64) ||
                 !s_multiline (g->description, AGENDA_MAX_DESCRIPTION))
                 return kt_fail (reason, "agenda: item %zu signal %zu is invalid", i + 1, j + 1);
+            /*  art. 12.5: an item index per item (or none), and no item
+             *  the uitvoerder would withhold. */
+            if ((g->message_id.len != 0 && g->message_id.len != KT_ID_LEN) ||
+                (g->n_item_index != 0 && g->n_item_index != g->n_items))
+                return kt_fail (reason, "agenda: item %zu signal %zu is invalid", i + 1, j + 1);
+            for (size_t k = 0; k < g->n_items; k++)
+                if (g->items[k]->blocked || g->items[k]->deleted)
+                    return kt_fail (reason, "agenda: item %zu signal %zu holds a withheld item",
+                                    i + 1, j + 1);
         }
     }
     return 0;
@@ -479,6 +489,96 @@ agendabox_strip (agendabox_t *self, const char *case_ref, agendabox_strip_fn *fn
     int rc = agendabox_meetings_of (self, case_ref, s_collect_meeting, &m, reason);
     for (size_t i = 0; rc == 0 && i < m.n; i++)
         rc = s_strip_one (self, m.ids[i], case_ref, fn, arg, reason);
+    free (m.ids);
+    return rc;
+}
+
+/*  ---- correction (art. 12.5-12.6) ---------------------------------------- */
+
+/*  Apply c to the signal sent as signal_id in agenda a: 1 changed, 0 not
+ *  in it, -1. */
+static int
+s_correct_agenda (Keten__WeegploegAgenda *a, const char *case_ref, const uint8_t *signal_id,
+                  bool whole_signal, const items_change_t *c, kt_reason_t *reason)
+{
+    int changed = 0;
+    for (size_t i = 0; i < a->n_items; i++) {
+        Keten__AgendaItem *it = a->items[i];
+        if (strcmp (it->case_ref, case_ref) != 0)
+            continue;
+        for (size_t j = 0; j < it->n_signals; j++) {
+            Keten__AgendaSignal *g = it->signals[j];
+            if (g->message_id.len != KT_ID_LEN ||
+                memcmp (g->message_id.data, signal_id, KT_ID_LEN) != 0)
+                continue;
+            if (whole_signal) {
+                for (size_t k = 0; k < g->n_items; k++)
+                    sodium_memzero (g->items[k]->text, strlen (g->items[k]->text));
+                sodium_memzero (g->description, strlen (g->description));
+                keten__agenda_signal__free_unpacked (g, NULL);
+                memmove (it->signals + j, it->signals + j + 1,
+                         (it->n_signals - j - 1) * sizeof *it->signals);
+                it->n_signals--;
+                j--;
+                changed = 1;
+                continue;
+            }
+            int rc = items_apply_copy (&g->items, &g->n_items, &g->item_index, &g->n_item_index, c,
+                                       reason);
+            if (rc < 0)
+                return -1;
+            changed |= rc;
+        }
+    }
+    return changed;
+}
+
+/*  One agenda corrected, under a new key. */
+static int
+s_correct_one (agendabox_t *self, const char *meeting_id, const char *case_ref,
+               const uint8_t *signal_id, bool whole_signal, const items_change_t *c,
+               agendabox_strip_fn *fn, void *arg, kt_reason_t *reason)
+{
+    uint8_t old_key_id[KEYSTORE_ID_LEN], key_id[KEYSTORE_ID_LEN], key[KEYSTORE_KEY_LEN];
+    if (s_stored_sequence (self, meeting_id, old_key_id, reason) < -1)
+        return -1;
+    Keten__WeegploegAgenda *a = NULL;
+    if (agendabox_get (self, meeting_id, &a, reason) != 0)
+        return -1;
+    int changed = s_correct_agenda (a, case_ref, signal_id, whole_signal, c, reason);
+    uint8_t *sealed = NULL;
+    size_t sealed_len = 0;
+    int rc = changed < 0 ? -1 : 0;
+    /*  Sealed again under a new key; the old one is the caller's to
+     *  shred once this commits, so no copy of the old value (a backup, a
+     *  free page) can be read again. */
+    if (changed > 0)
+        rc = keystore_create (self->keystore, key_id, key, reason);
+    if (changed > 0 && rc == 0 &&
+        keystore_seal_message (key, meeting_id, strlen (meeting_id), &a->base, &sealed,
+                               &sealed_len) != 0)
+        rc = kt_fail (reason, "out of memory");
+    sodium_memzero (key, sizeof key);
+    if (changed > 0 && rc == 0 &&
+        store_run (self->db, "UPDATE agenda SET key_id=?, body=? WHERE meeting_id=?",
+                   STORE_VALUES (STORE_BLOB (key_id, KEYSTORE_ID_LEN),
+                                 STORE_BLOB (sealed, sealed_len), STORE_TEXT (meeting_id)),
+                   "store the corrected agenda", reason) < 0)
+        rc = -1;
+    free (sealed);
+    keten__weegploeg_agenda__free_unpacked (a, NULL);
+    return rc == 0 && changed > 0 ? fn (arg, meeting_id, old_key_id, reason) : rc;
+}
+
+int
+agendabox_correct (agendabox_t *self, const char *case_ref, const uint8_t signal_id[KT_ID_LEN],
+                   bool whole_signal, const items_change_t *c, agendabox_strip_fn *fn, void *arg,
+                   kt_reason_t *reason)
+{
+    meetings_t m = {0};
+    int rc = agendabox_meetings_of (self, case_ref, s_collect_meeting, &m, reason);
+    for (size_t i = 0; rc == 0 && i < m.n; i++)
+        rc = s_correct_one (self, m.ids[i], case_ref, signal_id, whole_signal, c, fn, arg, reason);
     free (m.ids);
     return rc;
 }

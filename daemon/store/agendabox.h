@@ -9,6 +9,7 @@
 #ifndef KETEN_AGENDABOX_H
 #define KETEN_AGENDABOX_H
 
+#include "items.h"
 #include "keten.pb-c.h"
 #include "keystore.h"
 #include "store.h"
@@ -103,5 +104,17 @@ typedef int (agendabox_strip_fn) (void *arg, const char *meeting_id,
  *  names case_ref is not touched. */
 int agendabox_strip (agendabox_t *self, const char *case_ref, agendabox_strip_fn *fn, void *arg,
                      kt_reason_t *reason);
+
+/*  ---- correction (art. 12.5-12.6, the partner's side) --------------- */
+
+/*  Apply a correction of the signal sent as signal_id (the whole signal
+ *  for a deletion, or c) to every stored agenda naming case_ref, inside
+ *  the caller's transaction on node.db: each agenda that changes is
+ *  sealed again under a new key (committed in keystore.db first), and fn
+ *  learns the meeting and its old key, to be shredded once the caller's
+ *  transaction committed.  Idempotent. */
+int agendabox_correct (agendabox_t *self, const char *case_ref, const uint8_t signal_id[KT_ID_LEN],
+                       bool whole_signal, const items_change_t *c, agendabox_strip_fn *fn,
+                       void *arg, kt_reason_t *reason);
 
 #endif

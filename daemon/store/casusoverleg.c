@@ -821,3 +821,48 @@ casusoverleg_forget_case (casusoverleg_t *self, const char *case_ref, kt_reason_
     }
     return 0;
 }
+
+/* ---- correction (art. 12.5-12.6) ------------------------------------------ */
+
+int
+casusoverleg_correct_signal (casusoverleg_t *self, const char *case_ref,
+                             const uint8_t id[KT_ID_LEN], const Keten__Signal *signal,
+                             kt_reason_t *reason)
+{
+    int has = store_one (self->db, "SELECT 1 FROM casus_signal WHERE message_id=? AND case_ref=?",
+                         STORE_VALUES (STORE_BLOB (id, KT_ID_LEN), STORE_TEXT (case_ref)), NULL,
+                         NULL, "look up the copied signal", reason);
+    if (has <= 0)
+        return has;
+    int rc;
+    if (!signal)
+        rc = store_run (self->db, "DELETE FROM casus_signal WHERE message_id=?",
+                        STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), "delete the copied signal",
+                        reason) < 0
+                 ? -1
+                 : 0;
+    else {
+        uint8_t key[KEYSTORE_KEY_LEN], key_id[KEYSTORE_ID_LEN];
+        bool is_new;
+        uint8_t *sealed = NULL;
+        size_t sealed_len = 0;
+        rc = s_case_key (self, case_ref, key, key_id, &is_new, reason);
+        if (rc == 0 && is_new)
+            rc = kt_fail (reason, "the case of %.24s has no key", case_ref);
+        if (rc == 0 &&
+            keystore_seal_message (key, id, KT_ID_LEN, &signal->base, &sealed, &sealed_len) != 0)
+            rc = kt_fail (reason, "out of memory");
+        sodium_memzero (key, sizeof key);
+        if (rc == 0 &&
+            store_run (self->db, "UPDATE casus_signal SET body=? WHERE message_id=?",
+                       STORE_VALUES (STORE_BLOB (sealed, sealed_len), STORE_BLOB (id, KT_ID_LEN)),
+                       "correct the copied signal", reason) < 0)
+            rc = -1;
+        free (sealed);
+    }
+    /*  The pages secure_delete overwrote reach the file; the WAL that
+     *  held the old copy is emptied (art. 12.5: the old value is gone). */
+    if (rc == 0)
+        rc = store_exec (self->db, "PRAGMA wal_checkpoint(TRUNCATE)", reason);
+    return rc == 0 ? 1 : -1;
+}

@@ -174,4 +174,13 @@ int casusoverleg_case_key_id (casusoverleg_t *self, const char *case_ref,
  *  idempotent.  The key is the caller's to shred. */
 int casusoverleg_forget_case (casusoverleg_t *self, const char *case_ref, kt_reason_t *reason);
 
+/*  art. 12.5-12.6: the casusoverleg's copy of signal id (art. 8.5), if
+ *  the case holds one, sealed again as signal now reads (as the
+ *  weegploeg file shows it: blocked items blanked), or deleted (signal
+ *  NULL); one commit, then the WAL truncated.  1 changed, 0 no copy
+ *  here, -1 with reason.  Idempotent. */
+int casusoverleg_correct_signal (casusoverleg_t *self, const char *case_ref,
+                                 const uint8_t id[KT_ID_LEN], const Keten__Signal *signal,
+                                 kt_reason_t *reason);
+
 #endif

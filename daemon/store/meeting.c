@@ -315,8 +315,10 @@ static void
 s_loaded_free (loaded_t *l)
 {
     for (size_t i = 0; i < l->n_cases; i++) {
-        for (size_t j = 0; l->cases[i].asig && j < l->cases[i].n_signals; j++)
+        for (size_t j = 0; l->cases[i].asig && j < l->cases[i].n_signals; j++) {
             free (l->cases[i].asig[j].items);
+            free (l->cases[i].asig[j].item_index);
+        }
         weegploeg_case_free (l->cases[i].signals, l->cases[i].n_signals);
         free (l->cases[i].asig);
         free (l->cases[i].asig_p);
@@ -378,13 +380,23 @@ s_build_case (meeting_t *self, casusoverleg_t *casus, meeting_kind_t kind, case_
         /*  Only items whose legal basis allows the weegploeg
          *  (docs/SIGNAL-FORMAT.md, "Legal bases"). */
         a->items = calloc (s->n_items ? s->n_items : 1, sizeof *a->items);
-        if (!a->items)
+        a->item_index = calloc (s->n_items ? s->n_items : 1, sizeof *a->item_index);
+        if (!a->items || !a->item_index)
             return kt_fail (reason, "out of memory");
+        /*  The signal's id and each item's index in it: what a
+         *  correction (art. 12.5) names. */
+        a->message_id.data = c->signals[i].message_id;
+        a->message_id.len = KT_ID_LEN;
         for (size_t k = 0; k < s->n_items; k++) {
             const char *basis =
                 *s->items[k]->legal_basis ? s->items[k]->legal_basis : s->legal_basis;
-            if (intake_basis_allows (basis, INTAKE_PURPOSE_WEEGPLOEG))
+            /*  A blocked or deleted item (art. 12.5) goes nowhere. */
+            if (s->items[k]->blocked || s->items[k]->deleted)
+                continue;
+            if (intake_basis_allows (basis, INTAKE_PURPOSE_WEEGPLOEG)) {
+                a->item_index[a->n_item_index++] = (uint32_t) k;
                 a->items[a->n_items++] = s->items[k];
+            }
         }
         c->asig_p[i] = a;
     }

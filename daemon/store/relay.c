@@ -460,3 +460,32 @@ relay_each_unsettled (relay_t *self, Keten__MessageType type, uint64_t before_ms
                        (void *) STORE_VALUES (STORE_INT (type), STORE_INT (before_ms)),
                        s_unsettled_row, &v, "list the unconfirmed messages", reason);
 }
+
+/* ---- correction (art. 12.5-12.6) ----------------------------------------- */
+
+typedef struct {
+    relay_copy_fn *fn;
+    void *arg;
+} copy_visit_t;
+
+static int
+s_copy_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    copy_visit_t *v = arg;
+    relay_copy_t row = {store_text (q, 0), (uint64_t) sqlite3_column_int64 (q, 1),
+                        sqlite3_column_int (q, 2), (uint64_t) sqlite3_column_int64 (q, 3),
+                        store_text (q, 4)};
+    return v->fn (v->arg, &row, reason);
+}
+
+int
+relay_each_origin (relay_t *self, const char *origin, relay_copy_fn *fn, void *arg,
+                   kt_reason_t *reason)
+{
+    copy_visit_t v = {fn, arg};
+    return store_each (self->db,
+                       "SELECT recipient, created_ms, state, coalesce (settled_ms, 0),"
+                       " coalesce (refusal, '') FROM relay WHERE origin=? ORDER BY recipient",
+                       store_bind_values, (void *) STORE_VALUES (STORE_TEXT (origin)), s_copy_row,
+                       &v, "list the copies of a message", reason);
+}

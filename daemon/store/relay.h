@@ -128,4 +128,20 @@ typedef int (relay_unsettled_fn) (void *arg, const relay_unsettled_t *row, kt_re
 int relay_each_unsettled (relay_t *self, Keten__MessageType type, uint64_t before_ms,
                           relay_unsettled_fn *fn, void *arg, kt_reason_t *reason);
 
+/* ---- correction (art. 12.5-12.6) ---------------------------------------- */
+
+/*  One kept copy and what became of it; strings borrowed for the
+ *  callback. */
+typedef struct {
+    const char *recipient;
+    uint64_t created_ms;
+    int state;           /* 0 pending, 1 accepted, 2 refused, 3 held */
+    uint64_t settled_ms; /* the member's receipt: its confirmation; 0 none */
+    const char *refusal;
+} relay_copy_t;
+typedef int (relay_copy_fn) (void *arg, const relay_copy_t *row, kt_reason_t *reason);
+/*  The copies kept under origin, by recipient, each to fn. */
+int relay_each_origin (relay_t *self, const char *origin, relay_copy_fn *fn, void *arg,
+                       kt_reason_t *reason);
+
 #endif

@@ -1159,3 +1159,23 @@ retainbox_run_batch (retainbox_t *self, const retain_boxes_t *boxes, const roste
     batch->done = budget.done;
     return rc;
 }
+
+/* ---- correction (art. 12.5-12.6) ------------------------------------------ */
+
+int
+retainbox_owe_shred (retainbox_t *self, const uint8_t key_id[KEYSTORE_ID_LEN], const char *tag,
+                     kt_reason_t *reason)
+{
+    return store_run (self->db,
+                      "INSERT OR IGNORE INTO retain_shred (key_id, case_ref) VALUES (?,?)",
+                      STORE_VALUES (STORE_BLOB (key_id, KEYSTORE_ID_LEN), STORE_TEXT (tag)),
+                      "record a key to shred", reason) < 0
+               ? -1
+               : 0;
+}
+
+int
+retainbox_shred_tag (retainbox_t *self, const char *tag, kt_reason_t *reason)
+{
+    return s_shred_owed (self, tag, reason) != 0 || s_checkpoint (self, reason) != 0 ? -1 : 0;
+}

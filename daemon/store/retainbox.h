@@ -201,5 +201,15 @@ typedef struct {
 int retainbox_run_batch (retainbox_t *self, const retain_boxes_t *boxes, const roster_t *roster,
                          uint64_t now_ms, size_t max_steps, retain_action_fn *fn, void *arg,
                          retain_batch_t *batch, kt_reason_t *reason);
+/* ---- correction (art. 12.5-12.6) -------------------------------------- */
+
+/*  A key a correction replaced (an agenda or own signal sealed again),
+ *  owed a shred under tag, inside the caller's transaction on node.db. */
+int retainbox_owe_shred (retainbox_t *self, const uint8_t key_id[KEYSTORE_ID_LEN], const char *tag,
+                         kt_reason_t *reason);
+/*  Shred the keys owed under tag (Crash reasoning 11: after the commit
+ *  that stopped using them), then truncate node.db's and keystore.db's
+ *  WAL.  Repeated at the next correction or start when it fails. */
+int retainbox_shred_tag (retainbox_t *self, const char *tag, kt_reason_t *reason);
 
 #endif

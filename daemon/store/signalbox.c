@@ -227,3 +227,103 @@ signalbox_each_before (signalbox_t *self, uint64_t before_ms, signalbox_id_fn *f
                        store_bind_values, (void *) STORE_VALUES (STORE_INT (before_ms)), s_id_row,
                        &v, "list the old signals", reason);
 }
+
+/* ---- correction (art. 12.5-12.6) ------------------------------------------ */
+
+typedef struct {
+    signalbox_t *self;
+    const uint8_t *id;
+    uint8_t *key_id;
+    uint8_t *key;
+    uint8_t *plain, *om;
+    size_t plain_len, om_len;
+    bool held, found;
+} kept_t;
+
+static int
+s_kept_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    kept_t *k = arg;
+    if (!store_blob_is (q, 1, KEYSTORE_ID_LEN))
+        return kt_fail (reason, "the signal's key id is damaged");
+    k->found = true;
+    k->held = sqlite3_column_int (q, 0) == 1;
+    memcpy (k->key_id, sqlite3_column_blob (q, 1), KEYSTORE_ID_LEN);
+    if (keystore_get (k->self->keystore, k->key_id, k->key, reason) != 0)
+        return -1;
+    if (keystore_unseal (k->key, k->id, KT_ID_LEN, sqlite3_column_blob (q, 2),
+                         (size_t) sqlite3_column_bytes (q, 2), &k->plain, &k->plain_len) != 0)
+        return kt_fail (reason, "the stored signal does not decrypt");
+    if (sqlite3_column_type (q, 3) != SQLITE_NULL &&
+        keystore_unseal (k->key, "om", 2, sqlite3_column_blob (q, 3),
+                         (size_t) sqlite3_column_bytes (q, 3), &k->om, &k->om_len) != 0)
+        return kt_fail (reason, "the stored release does not decrypt");
+    return 1;
+}
+
+int
+signalbox_correct (signalbox_t *self, const uint8_t id[KT_ID_LEN], bool whole_signal,
+                   items_change_t *c, bool strict, uint8_t old_key_id[KEYSTORE_ID_LEN], bool *found,
+                   kt_reason_t *reason)
+{
+    *found = false;
+    if (whole_signal)
+        return signalbox_forget (self, id, old_key_id, found, reason);
+    uint8_t key[KEYSTORE_KEY_LEN], key_id[KEYSTORE_ID_LEN];
+    kept_t k = {self, id, old_key_id, key, NULL, NULL, 0, 0, false, false};
+    int rc = store_one (self->db,
+                        "SELECT held, key_id, body, om_consulted FROM signal WHERE message_id=?",
+                        STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), s_kept_row, &k,
+                        "read the signal", reason) < 0
+                 ? -1
+                 : 0;
+    *found = k.found;
+    Keten__Signal *s = NULL;
+    if (rc == 0 && k.found && !(s = keten__signal__unpack (NULL, k.plain_len, k.plain)))
+        rc = kt_fail (reason, "the stored signal does not decode");
+    if (rc == 0 && s)
+        rc = items_apply_kept (s, c, strict, reason);
+    /*  Sealed again under a new key; the old one is the caller's to shred
+     *  once this commits. */
+    uint8_t *sealed = NULL, *sealed_om = NULL;
+    size_t sealed_len = 0, sealed_om_len = 0;
+    if (rc == 0 && s)
+        rc = keystore_create (self->keystore, key_id, key, reason);
+    if (rc == 0 && s &&
+        (keystore_seal_message (key, id, KT_ID_LEN, &s->base, &sealed, &sealed_len) != 0 ||
+         (k.om && keystore_seal (key, "om", 2, k.om, k.om_len, &sealed_om, &sealed_om_len) != 0)))
+        rc = kt_fail (reason, "out of memory");
+    if (rc == 0 && s &&
+        store_run (
+            self->db, "UPDATE signal SET key_id=?, body=?, om_consulted=? WHERE message_id=?",
+            STORE_VALUES (STORE_BLOB (key_id, KEYSTORE_ID_LEN), STORE_BLOB (sealed, sealed_len),
+                          sealed_om ? STORE_BLOB (sealed_om, sealed_om_len) : STORE_NULL,
+                          STORE_BLOB (id, KT_ID_LEN)),
+            "store the corrected signal", reason) < 0)
+        rc = -1;
+    sodium_memzero (key, sizeof key);
+    if (k.plain) {
+        sodium_memzero (k.plain, k.plain_len);
+        free (k.plain);
+    }
+    if (k.om) {
+        sodium_memzero (k.om, k.om_len);
+        free (k.om);
+    }
+    free (sealed);
+    free (sealed_om);
+    if (s) {
+        for (size_t i = 0; i < s->n_items; i++)
+            sodium_memzero (s->items[i]->text, strlen (s->items[i]->text));
+        keten__signal__free_unpacked (s, NULL);
+    }
+    return rc;
+}
+
+int
+signalbox_has (signalbox_t *self, const uint8_t id[KT_ID_LEN], kt_reason_t *reason)
+{
+    return store_one (self->db, "SELECT 1 FROM signal WHERE message_id=?",
+                      STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), NULL, NULL, "look up the signal",
+                      reason);
+}

@@ -8,6 +8,7 @@
 #ifndef KETEN_SIGNALBOX_H
 #define KETEN_SIGNALBOX_H
 
+#include "items.h"
 #include "keten.pb-c.h"
 #include "keystore.h"
 #include "util.h"
@@ -64,5 +65,19 @@ typedef int (signalbox_id_fn) (void *arg, const uint8_t id[KT_ID_LEN], kt_reason
 /*  The signals made before before_ms, oldest first, each to fn. */
 int signalbox_each_before (signalbox_t *self, uint64_t before_ms, signalbox_id_fn *fn, void *arg,
                            kt_reason_t *reason);
+
+/*  art. 12.5-12.6, the sender's own record: apply c to the signal sent as
+ *  id (as the uitvoerder keeps it: items keep their places; strict as
+ *  items_apply_kept), sealed again under a new key, or delete it
+ *  (whole_signal), inside the caller's transaction on node.db (the new
+ *  key commits in keystore.db first).  *found false: no such signal
+ *  here.  old_key_id receives the key to shred once that transaction
+ *  committed. */
+int signalbox_correct (signalbox_t *self, const uint8_t id[KT_ID_LEN], bool whole_signal,
+                       items_change_t *c, bool strict, uint8_t old_key_id[KEYSTORE_ID_LEN],
+                       bool *found, kt_reason_t *reason);
+
+/*  Whether this node sent (and keeps) the signal sent as id: 1, 0, -1. */
+int signalbox_has (signalbox_t *self, const uint8_t id[KT_ID_LEN], kt_reason_t *reason);
 
 #endif

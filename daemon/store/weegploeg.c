@@ -1,6 +1,7 @@
 /*  weegploeg: the weegploeg file at the uitvoerder (art. 8.1-8.2).  */
 #include "weegploeg.h"
 
+#include "items.h"
 #include "store.h"
 
 #include <ctype.h>
@@ -456,8 +457,10 @@ s_read_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
     snprintf (w->sender, sizeof w->sender, "%s", store_text (q, 1));
     w->received_ms = (uint64_t) sqlite3_column_int64 (q, 2);
     w->signal = s_unseal_signal (r->key, q);
-    if (w->signal)
+    if (w->signal) {
         memcpy (w->message_id, sqlite3_column_blob (q, 0), KT_ID_LEN);
+        weegploeg_hide_blocked (w->signal);
+    }
     if (!w->signal || !w->signal->subject)
         return kt_fail (reason,
                         "a signal of case_ref %.40s does not decrypt; the file may be damaged",
@@ -846,6 +849,19 @@ weegploeg_forget_subject (weegploeg_t *self, const char *case_ref, kt_reason_t *
             store_rollback (self->db);
             return -1;
         }
+    /*  The correction decisions (correction.c's table, same file, when
+     *  that module made it): the log keeps CORRECTED, with no data. */
+    int corrections = store_one (self->db,
+                                 "SELECT 1 FROM sqlite_master WHERE type='table' AND"
+                                 " name='correction'",
+                                 NULL, NULL, NULL, "look for the correction table", reason);
+    if (corrections < 0 ||
+        (corrections > 0 && store_run (self->db, "DELETE FROM correction WHERE case_ref=?",
+                                       STORE_VALUES (STORE_TEXT (case_ref)),
+                                       "destroy the subject's corrections", reason) < 0)) {
+        store_rollback (self->db);
+        return -1;
+    }
     if (store_commit (self->db, reason) != 0) {
         store_rollback (self->db);
         return -1;
@@ -943,4 +959,185 @@ weegploeg_find_person (weegploeg_t *self, const char *bsn, const char *name, con
     free (bsn_hits);
     free (name_hits);
     return rc < 0 ? -1 : 0;
+}
+
+/* ---- correction (art. 12.5-12.6; daemon/store/correction.c drives it) ---- */
+
+void
+weegploeg_hide_blocked (Keten__Signal *s)
+{
+    /*  art. 12.5: a blocked item stays in the file but no read shows it;
+     *  its strings are wiped in place in what the reader gets. */
+    for (size_t i = 0; s && i < s->n_items; i++) {
+        Keten__SignalItem *it = s->items[i];
+        if (!it->blocked)
+            continue;
+        sodium_memzero (it->text, strlen (it->text));
+        sodium_memzero (it->opinion_of, strlen (it->opinion_of));
+    }
+}
+
+typedef struct {
+    char *case_ref; /* [40] */
+    char *sender;   /* [65] */
+    bool found;
+} owner_t;
+
+static int
+s_owner_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    owner_t *o = arg;
+    snprintf (o->case_ref, 40, "%s", store_text (q, 0));
+    snprintf (o->sender, 65, "%s", store_text (q, 1));
+    o->found = true;
+    return 1;
+}
+
+int
+weegploeg_signal_owner (weegploeg_t *self, const uint8_t id[KT_ID_LEN], char case_ref[40],
+                        char sender[65], kt_reason_t *reason)
+{
+    owner_t o = {case_ref, sender, false};
+    if (store_one (self->db, "SELECT case_ref, sender FROM signal WHERE message_id=?",
+                   STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), s_owner_row, &o,
+                   "find the signal's subject", reason) < 0)
+        return -1;
+    return o.found ? 1 : 0;
+}
+
+typedef struct {
+    const uint8_t *key;
+    Keten__Signal *signal;
+    bool found;
+} raw_t;
+
+static int
+s_raw_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    raw_t *r = arg;
+    r->found = true;
+    r->signal = s_unseal_signal (r->key, q);
+    return r->signal ? 1 : kt_fail (reason, "the signal does not decrypt; the file may be damaged");
+}
+
+int
+weegploeg_signal_raw (weegploeg_t *self, const uint8_t id[KT_ID_LEN], Keten__Signal **signal_p,
+                      kt_reason_t *reason)
+{
+    *signal_p = NULL;
+    char case_ref[40], sender[65];
+    int found = weegploeg_signal_owner (self, id, case_ref, sender, reason);
+    if (found <= 0)
+        return found;
+    uint8_t key[KEYSTORE_KEY_LEN];
+    if (weegploeg_case_key (self, case_ref, key, reason) != 0)
+        return -1;
+    raw_t r = {key, NULL, false};
+    int rc = store_one (
+        self->db, "SELECT message_id, sender, received_ms, body FROM signal WHERE message_id=?",
+        STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), s_raw_row, &r, "read the signal", reason);
+    sodium_memzero (key, sizeof key);
+    if (rc < 0)
+        return -1;
+    *signal_p = r.signal;
+    return r.signal ? 1 : 0;
+}
+
+static void
+s_signal_wipe_free (Keten__Signal *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n_items; i++)
+        sodium_memzero (s->items[i]->text, strlen (s->items[i]->text));
+    keten__signal__free_unpacked (s, NULL);
+}
+
+/*  The signal's items as a sender could have sent them (live ones only)
+ *  pass every rule of the intake. */
+static int
+s_check_items (const Keten__Signal *s, kt_reason_t *reason)
+{
+    Keten__SignalItem **live = calloc (s->n_items ? s->n_items : 1, sizeof *live);
+    if (!live)
+        return kt_fail (reason, "out of memory");
+    Keten__Signal view = *s;
+    view.items = live;
+    view.n_items = 0;
+    for (size_t i = 0; i < s->n_items; i++)
+        if (!s->items[i]->deleted && !s->items[i]->blocked)
+            live[view.n_items++] = s->items[i];
+    int rc = items_check (&view, reason);
+    free (live);
+    return rc;
+}
+
+int
+weegploeg_correct (weegploeg_t *self, weegploeg_correction_t *c, kt_reason_t *reason)
+{
+    char case_ref[40], sender[65];
+    int found = weegploeg_signal_owner (self, c->signal_id, case_ref, sender, reason);
+    if (found < 0)
+        return -1;
+    if (!found)
+        return kt_fail (reason, "no signal with this message id in the weegploeg file");
+    if (*c->case_ref && strcmp (c->case_ref, case_ref) != 0)
+        return kt_fail (reason, "the signal is not one of %.24s", c->case_ref);
+    snprintf (c->case_ref, sizeof c->case_ref, "%s", case_ref);
+    snprintf (c->sender, sizeof c->sender, "%s", sender);
+    int state = weegploeg_subject_state (self, case_ref, reason);
+    if (state < 0)
+        return -1;
+    if (state == WEEGPLOEG_SUBJECT_ARCHIVED)
+        return kt_fail (reason, "%.24s is archived (art. 13.2)", case_ref);
+    int rc = 0;
+    if (c->whole_signal) {
+        if (c->action != KETEN__CORRECTION_ACTION__DELETE)
+            return kt_fail (reason, "only a deletion names the whole signal");
+        /*  The id stays in signal_trail: the subject's trail in the
+         *  provenance log still starts where it started. */
+        static const char *const sql[] = {
+            "INSERT OR IGNORE INTO signal_trail (message_id, case_ref)"
+            " SELECT message_id, case_ref FROM signal WHERE message_id=?1",
+            "DELETE FROM signal WHERE message_id=?1"};
+        for (size_t i = 0; rc == 0 && i < 2; i++)
+            if (store_run (self->db, sql[i], STORE_VALUES (STORE_BLOB (c->signal_id, KT_ID_LEN)),
+                           "delete the signal", reason) < 0)
+                rc = -1;
+    } else {
+        Keten__Signal *s = NULL;
+        uint8_t key[KEYSTORE_KEY_LEN];
+        uint8_t *sealed = NULL;
+        size_t sealed_len = 0;
+        if (weegploeg_signal_raw (self, c->signal_id, &s, reason) != 1)
+            return s ? -1 : kt_fail (reason, "the signal cannot be read");
+        items_change_t change = {c->action, c->item_index, c->item};
+        rc = items_apply_kept (s, &change, true, reason);
+        c->item_index = change.item_index;
+        if (rc == 0)
+            rc = s_check_items (s, reason);
+        if (rc == 0)
+            rc = weegploeg_case_key (self, case_ref, key, reason);
+        /*  Sealed again under the subject's key; secure_delete overwrites
+         *  the page that held the old record. */
+        if (rc == 0 && keystore_seal_message (key, c->signal_id, KT_ID_LEN, &s->base, &sealed,
+                                              &sealed_len) != 0)
+            rc = kt_fail (reason, "out of memory");
+        sodium_memzero (key, sizeof key);
+        if (rc == 0 && store_run (self->db, "UPDATE signal SET body=? WHERE message_id=?",
+                                  STORE_VALUES (STORE_BLOB (sealed, sealed_len),
+                                                STORE_BLOB (c->signal_id, KT_ID_LEN)),
+                                  "store the corrected signal", reason) < 0)
+            rc = -1;
+        free (sealed);
+        s_signal_wipe_free (s);
+    }
+    /*  A correction is processing of the subject (art. 13: its clock
+     *  starts again). */
+    if (rc == 0 && store_run (self->db, "UPDATE subject SET touched_ms=? WHERE case_ref=?",
+                              STORE_VALUES (STORE_INT (kt_now_ms ()), STORE_TEXT (case_ref)),
+                              "touch the corrected subject", reason) < 0)
+        rc = -1;
+    return rc;
 }

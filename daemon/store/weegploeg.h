@@ -182,4 +182,37 @@ int weegploeg_find_person (weegploeg_t *self, const char *bsn, const char *name,
  *  Anything else from a sender is its own text and goes in no log. */
 bool weegploeg_case_ref_ok (const char *s);
 
+/* ---- correction (art. 12.5-12.6; daemon/store/correction.c drives these) - */
+
+/*  One correction of a signal in the file. */
+typedef struct {
+    Keten__CorrectionAction action;
+    uint8_t signal_id[KT_ID_LEN];
+    bool whole_signal;             /* DELETE only: the signal goes */
+    uint32_t item_index;           /* ADD: out, where the item went */
+    const Keten__SignalItem *item; /* CORRECT, ADD: borrowed */
+    char case_ref[40];             /* in: "" or the subject it must be of; out: its subject */
+    char sender[65];               /* out: the member that sent the signal */
+} weegploeg_correction_t;
+
+/*  Apply c inside the caller's transaction on weegploeg_db: the signal is
+ *  unsealed, its items changed and sealed again under the subject's key
+ *  (a deleted item keeps its place and nothing else; a blocked one its
+ *  data and the flag that hides it from every read), or the whole signal
+ *  deleted (its id kept for the trail).  The changed signal must pass
+ *  the intake's rules on items.  The caller commits and truncates the
+ *  WAL. */
+int weegploeg_correct (weegploeg_t *self, weegploeg_correction_t *c, kt_reason_t *reason);
+/*  The subject and sender of signal id: 1, 0 no such signal, -1. */
+int weegploeg_signal_owner (weegploeg_t *self, const uint8_t id[KT_ID_LEN], char case_ref[40],
+                            char sender[65], kt_reason_t *reason);
+/*  Signal id as kept, blocked items with their data (for the notices of
+ *  a correction only; never shown): 1 with *signal_p (free with
+ *  keten__signal__free_unpacked), 0 none, -1. */
+int weegploeg_signal_raw (weegploeg_t *self, const uint8_t id[KT_ID_LEN], Keten__Signal **signal_p,
+                          kt_reason_t *reason);
+/*  Wipe the blocked items' text in s, as every read shows them (art.
+ *  12.5); weegploeg_read_case does it to what it returns. */
+void weegploeg_hide_blocked (Keten__Signal *s);
+
 #endif

@@ -91,6 +91,9 @@ s_start (node_t *self, kt_reason_t *reason)
     uitvoerder_resume_plans (self);
     uitvoerder_resume_disclosures (self);
     uitvoerder_resume_closures (self);
+    /*  art. 12.5-12.6: corrections a crash cut off are carried out. */
+    if (uitvoerder_correction_start (self, reason) != 0)
+        return -1;
     /*  art. 13, after everything above is resumed and before anything is
      *  served: what is due, the notices. */
     uitvoerder_retention_run_start (self);
@@ -104,6 +107,7 @@ s_stop (node_t *self)
     if (!u)
         return;
     uitvoerder_retention_stop (self);
+    uitvoerder_correction_stop (self);
     meeting_destroy (&u->meeting);
     uitvoerder_infoplicht_stop (self);
     uitvoerder_decision_stop (self);
@@ -598,6 +602,9 @@ s_status (node_t *self, json_t *r)
     /*  art. 11.4-11.5: open tasks, deferrals due for review; art. 8.3,
      *  10.3: records due for their accuracy review. */
     uitvoerder_infoplicht_status (self, r);
+    /*  art. 12.6: notices not confirmed; decisions past their 4 weeks. */
+    if (u->correction)
+        uitvoerder_correction_role_status (self, r);
 }
 
 static json_t *
@@ -784,6 +791,17 @@ static const node_command_t s_commands[] = {
     {"request.refuse", NULL, uitvoerder_request_refuse, NULL},
     {"request.grounds", NULL, uitvoerder_request_grounds, NULL},
     {"request.*", NULL, NULL, "unknown request command"},
+    /*  art. 12.5-12.6: the uitvoerder decides; a signal's own sender
+     *  corrects or withdraws it at its own node. */
+    {"correction.decide", NULL, uitvoerder_correction_decide, NULL},
+    {"correction.list", NULL, uitvoerder_correction_list, NULL},
+    {"correction.*", NULL, NULL, "unknown correction command"},
+    {"signal.withdraw", NULL, NULL,
+     "a signal's sender withdraws it at its own node; the uitvoerder decides with keten "
+     "correction decide"},
+    {"signal.correct", NULL, NULL,
+     "a signal's sender corrects it at its own node; the uitvoerder decides with keten "
+     "correction decide"},
 };
 
 /*  What the uitvoerder does with each message type a member may send it
@@ -798,6 +816,7 @@ static const node_handler_t s_handlers[] = {
     {KETEN__MESSAGE_TYPE__INCIDENT, "incident", uitvoerder_on_incident},
     {KETEN__MESSAGE_TYPE__RECEIPT, "receipt", uitvoerder_on_member_receipt},
     {KETEN__MESSAGE_TYPE__RETENTION_ORDER, "retention order", uitvoerder_on_retention_order},
+    {KETEN__MESSAGE_TYPE__CORRECTION_NOTICE, "correction", uitvoerder_on_correction},
 };
 
 const node_role_t uitvoerder_role = {

@@ -9,6 +9,7 @@
 #include "node_core.h"
 
 #include "casusoverleg.h"
+#include "correction.h"
 #include "decision.h"
 #include "incident.h"
 #include "infoplicht.h"
@@ -67,6 +68,7 @@ typedef struct {
     request_t *requests;      /* the person's requests (art. 12), requests.db */
     infoplicht_t *infoplicht; /* informatieplicht tasks (art. 11.2-11.5) */
     review_t *review;         /* the accuracy reviews (art. 8.3, 10.3) */
+    correction_t *correction; /* correction decisions (art. 12.5-12.6) */
     bool log_owed;            /* relay rows may owe log entries: retry them */
     uint64_t owed_retry_ms;   /* the log timer's next try, after a failure */
     uint64_t owed_backoff_ms; /* its wait, doubled per failure (0: none) */
@@ -206,6 +208,19 @@ void uitvoerder_review_list (node_t *self, const api_caller_t *caller, const cha
                              json_t *args);
 void uitvoerder_review_record (node_t *self, const api_caller_t *caller, const char *cmd,
                                json_t *args);
+/*  Correction (uitvoerder_correction.c, art. 12.5-12.6): decisions,
+ *  their notices and the parties' confirmations; a start carries out
+ *  what a crash cut off. */
+int uitvoerder_correction_start (node_t *self, kt_reason_t *reason);
+void uitvoerder_correction_stop (node_t *self);
+void uitvoerder_correction_decide (node_t *self, const api_caller_t *caller, const char *cmd,
+                                   json_t *args);
+void uitvoerder_correction_list (node_t *self, const api_caller_t *caller, const char *cmd,
+                                 json_t *args);
+/*  The "corrections" object of `keten status` into result. */
+void uitvoerder_correction_role_status (node_t *self, json_t *result);
+/*  A signal's own sender corrects or withdraws it (art. 12.5). */
+void uitvoerder_on_correction (node_t *self, node_message_t *m);
 
 /*  Subjects and possible matches (uitvoerder_subject.c). */
 void uitvoerder_subject_show (node_t *self, const api_caller_t *caller, const char *cmd,

@@ -39,6 +39,17 @@ uitvoerder_subject_show (node_t *self, const api_caller_t *caller, const char *c
     json_t *list = json_array ();
     for (size_t i = 0; i < n; i++) {
         json_t *sig = intake_signal_to_object (signals[i].signal);
+        char hex[KT_ID_HEX];
+        json_object_set_new (sig, "message_id",
+                             json_string (kt_hex (hex, signals[i].message_id, KT_ID_LEN)));
+        /*  Each shown item's number in the signal, as a correction names
+         *  it (blocked and deleted items are not shown, art. 12.5). */
+        json_t *items = json_object_get (sig, "items");
+        const Keten__Signal *s = signals[i].signal;
+        for (size_t k = 0, shown = 0; json_is_array (items) && k < s->n_items; k++)
+            if (!s->items[k]->blocked && !s->items[k]->deleted)
+                json_object_set_new (json_array_get (items, shown++), "item",
+                                     json_integer ((json_int_t) k));
         json_object_set_new (sig, "sender", json_string (signals[i].sender));
         json_object_set_new (sig, "received_ms",
                              json_integer ((json_int_t) signals[i].received_ms));

@@ -7,9 +7,9 @@ source "$(dirname "$0")/lib.sh"
 # Nothing listens here: a command that tried to call ketend would fail.
 export KETEN_SOCKET="$T/nobody.sock"
 
-groups="roster signal log weegploeg casusoverleg agenda decision case plan member incident audit retention request informatieplicht review"
+groups="roster signal log weegploeg casusoverleg agenda decision case plan member incident audit retention request informatieplicht review correction"
 commands=(keygen status "roster build"
-    "signal submit" "signal list" "signal release"
+    "signal submit" "signal list" "signal release" "signal withdraw" "signal correct"
     "log verify" "log checkpoints" "log show"
     "weegploeg agenda" "weegploeg meetings" "weegploeg decide" "weegploeg decisions"
     "weegploeg subject" "weegploeg matches" "weegploeg match"
@@ -26,7 +26,8 @@ commands=(keygen status "roster build"
     "request answer" "request refuse" "request grounds"
     "informatieplicht list" "informatieplicht consult" "informatieplicht inform"
     "informatieplicht defer" "informatieplicht letter"
-    "review list" "review record")
+    "review list" "review record"
+    "correction decide" "correction list")
 
 for cmd in $groups "${commands[@]}"; do
     for flag in --help -h; do

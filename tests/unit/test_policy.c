@@ -258,6 +258,81 @@ test_checkpoints_go_between_the_uitvoerder_and_one_member (void **state)
     assert_false (s_may (KETEN__MESSAGE_TYPE__CHECKPOINT, NCTV, RVDK));
 }
 
+/*  art. 12.5-12.6: correction notices from the uitvoerder to a kernpartij
+ *  (weegploeg data, art. 8.4); a signal's own sender, a kernpartij, to
+ *  the uitvoerder. */
+static void
+test_correction_notices_between_the_uitvoerder_and_a_kernpartij (void **state)
+{
+    (void) state;
+    Keten__MessageType t = KETEN__MESSAGE_TYPE__CORRECTION_NOTICE;
+    assert_true (s_may (t, UITV, POLITIE));
+    assert_true (s_may (t, UITV, GEMEENTE));
+    assert_false (s_may (t, UITV, RVDK));
+    assert_false (s_may (t, UITV, NCTV));
+    assert_true (s_may (t, POLITIE, UITV));
+    assert_true (s_may (t, GEMEENTE, UITV));
+    assert_false (s_may (t, RVDK, UITV));
+    assert_false (s_may (t, NCTV, UITV));
+    assert_false (s_may (t, POLITIE, GEMEENTE));
+    assert_non_null (strstr (s_why (t, UITV, RVDK), "art. 12.5-12.6"));
+    assert_non_null (strstr (s_why (t, RVDK, UITV), "art. 12.5"));
+}
+
+/*  A correction notice carries an item exactly when its action needs
+ *  one, never one marked blocked or deleted, and names one whole signal. */
+static void
+test_a_correction_notice_out_of_bounds_is_refused (void **state)
+{
+    (void) state;
+    const policy_body_t *b = policy_body (KETEN__MESSAGE_TYPE__CORRECTION_NOTICE);
+    assert_non_null (b);
+    assert_true (b->receipted);
+    assert_non_null (b->check);
+    kt_reason_t reason;
+    uint8_t id[KT_ID_LEN] = {1};
+    Keten__SignalItem item = KETEN__SIGNAL_ITEM__INIT;
+    item.kind = KETEN__ITEM_KIND__FACT;
+    item.text = "Fictief.";
+    Keten__CorrectionNotice n = KETEN__CORRECTION_NOTICE__INIT;
+    n.case_ref = "k-0123456789abcdef";
+    n.correction_id = "c-0123456789abcdef";
+    n.action = KETEN__CORRECTION_ACTION__CORRECT;
+    n.signal_id = (ProtobufCBinaryData){KT_ID_LEN, id};
+    n.item = &item;
+    assert_int_equal (b->check (&n.base, &reason), 0);
+    n.item = NULL; /* correct without the item */
+    assert_int_equal (b->check (&n.base, &reason), -1);
+    n.action = KETEN__CORRECTION_ACTION__BLOCK;
+    assert_int_equal (b->check (&n.base, &reason), 0);
+    n.item = &item; /* block with an item */
+    assert_int_equal (b->check (&n.base, &reason), -1);
+    n.item = NULL;
+    n.whole_signal = true; /* a whole signal only for a deletion */
+    assert_int_equal (b->check (&n.base, &reason), -1);
+    n.action = KETEN__CORRECTION_ACTION__DELETE;
+    assert_int_equal (b->check (&n.base, &reason), 0);
+    n.action = KETEN__CORRECTION_ACTION__ADD;
+    n.whole_signal = false;
+    n.item = &item;
+    item.blocked = true;
+    assert_int_equal (b->check (&n.base, &reason), -1);
+    item.blocked = false;
+    item.text = "";
+    assert_int_equal (b->check (&n.base, &reason), -1);
+    item.text = "Fictief.";
+    n.signal_id.len = KT_ID_LEN - 1;
+    assert_int_equal (b->check (&n.base, &reason), -1);
+    n.signal_id.len = KT_ID_LEN;
+    n.case_ref = "case 17";
+    assert_int_equal (b->check (&n.base, &reason), -1);
+    n.case_ref = ""; /* from a signal's sender */
+    n.correction_id = "";
+    assert_int_equal (b->check (&n.base, &reason), 0);
+    n.action = (Keten__CorrectionAction) 99;
+    assert_int_equal (b->check (&n.base, &reason), -1);
+}
+
 static void
 test_a_type_not_in_the_table_is_refused (void **state)
 {
@@ -326,6 +401,7 @@ test_every_type_names_its_body (void **state)
         {KETEN__MESSAGE_TYPE__ROSTER, &keten__roster_update__descriptor, true},
         {KETEN__MESSAGE_TYPE__ACCESS_NOTICE, &keten__access_notice__descriptor, true},
         {KETEN__MESSAGE_TYPE__INCIDENT, &keten__incident__descriptor, true},
+        {KETEN__MESSAGE_TYPE__CORRECTION_NOTICE, &keten__correction_notice__descriptor, true},
     };
     for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++) {
         const policy_body_t *b = policy_body (expect[i].type);
@@ -417,6 +493,9 @@ main (void)
         cmocka_unit_test_setup (test_access_notices_go_to_the_uitvoerder, s_setup),
         cmocka_unit_test_setup (test_incidents_go_to_the_uitvoerder, s_setup),
         cmocka_unit_test_setup (test_checkpoints_go_between_the_uitvoerder_and_one_member, s_setup),
+        cmocka_unit_test_setup (test_correction_notices_between_the_uitvoerder_and_a_kernpartij,
+                                s_setup),
+        cmocka_unit_test (test_a_correction_notice_out_of_bounds_is_refused),
         cmocka_unit_test_setup (test_a_type_not_in_the_table_is_refused, s_setup),
         cmocka_unit_test_setup (test_a_member_that_left_is_no_recipient, s_setup),
         cmocka_unit_test_setup (test_exactly_one_known_recipient_and_never_oneself, s_setup),

@@ -1,0 +1,233 @@
+/*  partner_correction: correction at a kernpartij's node (art. 12.5-12.6,
+ *  docs/RIGHTS.md, "Correctie").  The uitvoerder's CORRECTION_NOTICE names
+ *  a signal and what changes in it; the node applies it to every copy it
+ *  holds - the weegploeg agendas that carry the signal's items, and its
+ *  own record when it sent the signal - each sealed again under a new key
+ *  whose predecessor is shredded once the change committed, the WAL
+ *  truncated, so the old value is in no file of the node.  Only then does
+ *  it answer with its receipt: the confirmation the uitvoerder records.
+ *
+ *  A signal's own sender corrects or withdraws it here (signal.correct,
+ *  signal.withdraw): a CORRECTION_NOTICE goes to the uitvoerder through
+ *  the outbox, which checks it, decides it in the sender's name and tells
+ *  every holder - this node too, whose own record then changes like any
+ *  copy.
+ */
+#include "partner.h"
+
+#include "items.h"
+#include "policy.h"
+#include "store.h"
+
+#include <string.h>
+
+/*  What retainbox keeps the owed shreds of a correction under. */
+#define SHRED_TAG "correction"
+
+/*  The meetings a correction changed, for their calendar files. */
+typedef struct {
+    partner_t *p;
+    zlist_t *meetings;
+} changed_t;
+
+static int
+s_owe_agenda_key (void *arg, const char *meeting_id, const uint8_t old_key_id[KEYSTORE_ID_LEN],
+                  kt_reason_t *reason)
+{
+    changed_t *c = arg;
+    if (zlist_append (c->meetings, (void *) meeting_id) != 0)
+        return kt_fail (reason, "out of memory");
+    return retainbox_owe_shred (c->p->retainbox, old_key_id, SHRED_TAG, reason);
+}
+
+/*  After the commit: the replaced keys shredded, the WALs truncated, the
+ *  calendar files written again.  A failure is logged; the next
+ *  correction or start repeats it. */
+static void
+s_after_commit (node_t *self, zlist_t *meetings)
+{
+    kt_reason_t why;
+    if (retainbox_shred_tag (partner_of (self)->retainbox, SHRED_TAG, &why) != 0)
+        kt_log (KT_LOG_WARN, "correction shred_deferred reason=\"%s\"", why.text);
+    for (const char *id = meetings ? zlist_first (meetings) : NULL; id; id = zlist_next (meetings))
+        if (partner_agenda_publish (self, id, &why) != 0)
+            kt_log (KT_LOG_WARN, "correction calendar_failed meeting=%s reason=\"%s\"", id,
+                    why.text);
+}
+
+int
+partner_correction_start (node_t *self, kt_reason_t *reason)
+{
+    (void) reason;
+    s_after_commit (self, NULL);
+    return 0;
+}
+
+/*  Apply n to every copy here, in one transaction. */
+static int
+s_apply (node_t *self, const Keten__CorrectionNotice *n, zlist_t *meetings, kt_reason_t *reason)
+{
+    partner_t *p = partner_of (self);
+    items_change_t change = {n->action, n->item_index, n->item};
+    changed_t c = {p, meetings};
+    if (store_begin (self->db, reason) != 0)
+        return -1;
+    int rc = 0;
+    if (p->agendabox && *n->case_ref)
+        rc = agendabox_correct (p->agendabox, n->case_ref, n->signal_id.data, n->whole_signal,
+                                &change, s_owe_agenda_key, &c, reason);
+    uint8_t old_key_id[KEYSTORE_ID_LEN];
+    bool found = false;
+    /*  Its own signal, when it sent it: not strict, a repeat (or its own
+     *  correction coming back) changes nothing. */
+    if (rc == 0)
+        rc = signalbox_correct (p->signalbox, n->signal_id.data, n->whole_signal, &change, false,
+                                old_key_id, &found, reason);
+    if (rc == 0 && found)
+        rc = retainbox_owe_shred (p->retainbox, old_key_id, SHRED_TAG, reason);
+    /*  The signal as sent, kept in the outbox once receipted, holds the
+     *  old value too: blanked (the id and receipt stay). */
+    if (rc == 0 && found && outbox_blank (p->outbox, n->signal_id.data, reason) < 0)
+        rc = -1;
+    if (rc != 0 || store_commit (self->db, reason) != 0) {
+        store_rollback (self->db);
+        return -1;
+    }
+    return 0;
+}
+
+void
+partner_on_correction (node_t *self, node_message_t *m)
+{
+    const Keten__CorrectionNotice *n = (const Keten__CorrectionNotice *) m->body;
+    kt_reason_t reason;
+    /*  A subject destroyed here holds nothing to correct: the notice,
+     *  made before the destruction, is answered as every late copy. */
+    if (*n->case_ref && partner_retention_late (self, m, "correction", n->case_ref))
+        return;
+    zlist_t *meetings = zlist_new ();
+    if (!meetings) {
+        kt_log (KT_LOG_ERROR, "correction notice failed id=%s reason=\"out of memory\"", m->hex);
+        return;
+    }
+    zlist_autofree (meetings);
+    if (s_apply (self, n, meetings, &reason) != 0) {
+        /*  Crash reasoning, rule 3: no receipt, so the uitvoerder offers
+         *  it again; what was done is repeated harmlessly. */
+        kt_log (KT_LOG_ERROR, "correction notice failed id=%s correction=%s reason=\"%s\"", m->hex,
+                n->correction_id, reason.text);
+        zlist_destroy (&meetings);
+        return;
+    }
+    s_after_commit (self, meetings);
+    kt_log (KT_LOG_INFO, "correction notice applied id=%s correction=%s case_ref=%s agendas=%zu",
+            m->hex, n->correction_id, n->case_ref, zlist_size (meetings));
+    zlist_destroy (&meetings);
+    /*  Applied durably: now the receipt, the node's confirmation. */
+    partner_receipt (self, m->opened.id, true, NULL);
+}
+
+/* ---- a signal's own sender (art. 12.5) ------------------------------------ */
+
+static bool
+s_text_ok (const char *s, size_t min, size_t max)
+{
+    size_t len = s ? strlen (s) : 0;
+    if (len < min || len > max)
+        return false;
+    for (const unsigned char *p = (const unsigned char *) s; p && *p; p++)
+        if ((*p < 0x20 && *p != '\n') || *p == 0x7f)
+            return false;
+    return true;
+}
+
+/*  Queue the notice for the uitvoerder.  The own record changes when
+ *  the uitvoerder's notice comes back (it tells the signal's sender as
+ *  every holder), so it changes only if the uitvoerder, which checks
+ *  every rule, decided it; until then the outbox keeps the request. */
+static int
+s_own (node_t *self, Keten__CorrectionNotice *n, uint8_t id[KT_ID_LEN], kt_reason_t *reason)
+{
+    partner_t *p = partner_of (self);
+    int has = signalbox_has (p->signalbox, n->signal_id.data, reason);
+    if (has < 0)
+        return -1;
+    if (!has)
+        return kt_fail (reason, "no signal with this message id was sent from this node");
+    return partner_queue (self, KETEN__MESSAGE_TYPE__CORRECTION_NOTICE, &n->base, id, reason);
+}
+
+/*  signal.withdraw {message_id, reason} and signal.correct {message_id,
+ *  item_index, item}. */
+void
+partner_signal_correct (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    bool withdraw = strcmp (cmd, "signal.withdraw") == 0;
+    kt_reason_t reason;
+    if (keyring_self_member (self->keyring)->role != ROLE_KERNPARTIJ) {
+        apiserver_reply_error (self->api, caller,
+                               "art. 7.1: only a kernpartij sends signals, so only it corrects "
+                               "its own");
+        return;
+    }
+    const char *hex = json_string_value (json_object_get (args, "message_id"));
+    const char *why = json_string_value (json_object_get (args, "reason"));
+    json_t *index = json_object_get (args, "item_index");
+    json_t *item = json_object_get (args, "item");
+    Keten__CorrectionNotice n = KETEN__CORRECTION_NOTICE__INIT;
+    uint8_t signal_id[KT_ID_LEN];
+    const char *err = NULL;
+    if (!hex || strlen (hex) != 2 * KT_ID_LEN || kt_unhex (signal_id, KT_ID_LEN, hex) != 0)
+        err = "message_id must be a signal's message id (32 hex digits)";
+    else if (withdraw && !s_text_ok (why, 1, POLICY_MAX_REASON))
+        err = "signal.withdraw: the reason must be 1..1000 bytes of text";
+    else if (!withdraw && why && !s_text_ok (why, 0, POLICY_MAX_REASON))
+        err = "signal.correct: the reason must be at most 1000 bytes of text";
+    else if (!withdraw && (!json_is_integer (index) || json_integer_value (index) < 0 ||
+                           json_integer_value (index) >= POLICY_MAX_ITEMS))
+        err = "signal.correct: item_index must be the item's number, from 0";
+    else if (!withdraw && !json_is_object (item))
+        err = "signal.correct: item must be an object as in a signal's \"items\"";
+    if (err) {
+        apiserver_reply_error (self->api, caller, err);
+        return;
+    }
+    Keten__SignalItem **items = NULL;
+    size_t n_items = 0;
+    if (!withdraw) {
+        json_t *one = json_array ();
+        int rc = one && json_array_append (one, item) == 0
+                     ? items_decode (one, &items, &n_items, &reason)
+                     : kt_fail (&reason, "out of memory");
+        json_decref (one);
+        if (rc != 0) {
+            apiserver_reply_error (self->api, caller, reason.text);
+            return;
+        }
+    }
+    n.signal_id = (ProtobufCBinaryData){KT_ID_LEN, signal_id};
+    n.action = withdraw ? KETEN__CORRECTION_ACTION__DELETE : KETEN__CORRECTION_ACTION__CORRECT;
+    n.whole_signal = withdraw;
+    n.item_index = withdraw ? 0 : (uint32_t) json_integer_value (index);
+    n.item = n_items ? items[0] : NULL;
+    n.reason = (char *) (why ? why : "");
+    n.decided_ms = kt_now_ms ();
+    uint8_t id[KT_ID_LEN];
+    int rc = s_own (self, &n, id, &reason);
+    items_free (items, n_items);
+    if (rc != 0) {
+        apiserver_reply_error (self->api, caller, reason.text);
+        return;
+    }
+    char idhex[KT_ID_HEX];
+    kt_log (KT_LOG_INFO, "correction own=%s signal=%s", withdraw ? "withdraw" : "correct", hex);
+    bool wait = json_is_true (json_object_get (args, "wait"));
+    kt_hex (idhex, id, KT_ID_LEN);
+    api_caller_t *w = wait ? malloc (sizeof *w) : NULL;
+    if (w) {
+        api_caller_copy (w, caller);
+        zhashx_insert (partner_of (self)->waiters, idhex, w);
+    } else
+        apiserver_reply_ok (self->api, caller,
+                            json_pack ("{s:s, s:s}", "message_id", idhex, "state", "queued"));
+}

@@ -1,0 +1,220 @@
+/*  correction: correction decisions at the uitvoerder (art. 12.5-12.6).  */
+#include "correction.h"
+
+#include "keystore.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct _correction_t {
+    weegploeg_t *weegploeg;
+    sqlite3 *db;
+};
+
+static const char *const s_migrations[] = {
+    /*  The clear columns hold ids, pseudonyms and times; the reason is
+     *  sealed under the subject's key (destroyed with it, art. 13).
+     *  request_id is the request's id as given (the request register is
+     *  another module's, so no foreign key).  message_id: a signal's
+     *  sender corrected its own signal with that message. */
+    "CREATE TABLE correction (correction_id TEXT PRIMARY KEY, case_ref TEXT NOT NULL,"
+    " signal_id BLOB NOT NULL, signal_sender TEXT NOT NULL, action TEXT NOT NULL, whole_signal "
+    "INTEGER NOT NULL,"
+    " item_index INTEGER NOT NULL, request_id TEXT NOT NULL, reason BLOB,"
+    " decided_by TEXT NOT NULL, message_id BLOB UNIQUE, decided_ms INTEGER NOT NULL,"
+    " due_ms INTEGER NOT NULL, casus_ms INTEGER, logged_ms INTEGER, sent_ms INTEGER);"
+    "CREATE INDEX correction_case ON correction (case_ref);",
+};
+
+static const char *const s_actions[] = {"", "correct", "add", "delete", "block", "unblock"};
+
+const char *
+correction_action_name (Keten__CorrectionAction action)
+{
+    return action > 0 && (size_t) action < sizeof s_actions / sizeof s_actions[0]
+               ? s_actions[action]
+               : "unknown";
+}
+
+Keten__CorrectionAction
+correction_action_code (const char *name)
+{
+    for (size_t i = 1; name && i < sizeof s_actions / sizeof s_actions[0]; i++)
+        if (strcmp (name, s_actions[i]) == 0)
+            return (Keten__CorrectionAction) i;
+    return KETEN__CORRECTION_ACTION__CORRECTION_ACTION_UNSPECIFIED;
+}
+
+correction_t *
+correction_new (weegploeg_t *weegploeg, kt_reason_t *reason)
+{
+    correction_t *self = store_module_new (sizeof *self, weegploeg_db (weegploeg), "correction",
+                                           STORE_MIGRATIONS (s_migrations), reason);
+    if (self) {
+        self->weegploeg = weegploeg;
+        self->db = weegploeg_db (weegploeg);
+    }
+    return self;
+}
+
+void
+correction_destroy (correction_t **self_p)
+{
+    correction_t *self = *self_p;
+    if (!self)
+        return;
+    free (self);
+    *self_p = NULL;
+}
+
+/*  A checkpoint's answer: busy (a reader kept it from finishing). */
+static int
+s_checkpoint_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    *(bool *) arg = sqlite3_column_int (q, 0) != 0;
+    return 0;
+}
+
+int
+correction_decide (correction_t *self, correction_decision_t *d, kt_reason_t *reason)
+{
+    uint8_t rnd[8];
+    char hex[17];
+    randombytes_buf (rnd, sizeof rnd);
+    snprintf (d->correction_id, sizeof d->correction_id, "c-%s", kt_hex (hex, rnd, sizeof rnd));
+    if (store_begin (self->db, reason) != 0)
+        return -1;
+    int rc = weegploeg_correct (self->weegploeg, &d->change, reason);
+    uint8_t *sealed = NULL;
+    size_t sealed_len = 0;
+    if (rc == 0 && *d->reason) {
+        uint8_t key[KEYSTORE_KEY_LEN];
+        rc = weegploeg_case_key (self->weegploeg, d->change.case_ref, key, reason);
+        if (rc == 0 && keystore_seal (key, d->correction_id, strlen (d->correction_id), d->reason,
+                                      strlen (d->reason), &sealed, &sealed_len) != 0)
+            rc = kt_fail (reason, "out of memory");
+        sodium_memzero (key, sizeof key);
+    }
+    if (rc == 0 &&
+        store_run (
+            self->db,
+            "INSERT INTO correction (correction_id, case_ref, signal_id, signal_sender, action,"
+            " whole_signal, item_index, request_id, reason, decided_by, message_id, decided_ms,"
+            " due_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            STORE_VALUES (
+                STORE_TEXT (d->correction_id), STORE_TEXT (d->change.case_ref),
+                STORE_BLOB (d->change.signal_id, KT_ID_LEN), STORE_TEXT (d->change.sender),
+                STORE_TEXT (correction_action_name (d->change.action)),
+                STORE_INT (d->change.whole_signal), STORE_INT (d->change.item_index),
+                STORE_TEXT (d->request_id), sealed ? STORE_BLOB (sealed, sealed_len) : STORE_NULL,
+                STORE_TEXT (d->decided_by),
+                d->message_id ? STORE_BLOB (d->message_id, KT_ID_LEN) : STORE_NULL,
+                STORE_INT (d->decided_ms), STORE_INT (d->decided_ms + CORRECTION_DUE_MS)),
+            "record the correction", reason) < 0)
+        rc = -1;
+    free (sealed);
+    if (rc != 0 || store_commit (self->db, reason) != 0) {
+        store_rollback (self->db);
+        return -1;
+    }
+    /*  art. 12.5: no page of the old value stays in the -wal.  A reader
+     *  in the way leaves it to the next checkpoint, said in the log. */
+    bool busy = false;
+    kt_reason_t why;
+    if (store_one (self->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, s_checkpoint_row, &busy,
+                   "truncate the weegploeg file's WAL", &why) < 0)
+        kt_log (KT_LOG_WARN, "correction checkpoint_failed reason=\"%s\"", why.text);
+    else if (busy)
+        kt_log (KT_LOG_WARN, "correction checkpoint_busy id=%s", d->correction_id);
+    return 0;
+}
+
+int
+correction_check (correction_t *self, correction_decision_t *d, kt_reason_t *reason)
+{
+    if (store_begin (self->db, reason) != 0)
+        return -1;
+    int rc = weegploeg_correct (self->weegploeg, &d->change, reason);
+    store_rollback (self->db);
+    return rc;
+}
+
+int
+correction_done (correction_t *self, const char *correction_id, correction_step_t step,
+                 uint64_t now_ms, kt_reason_t *reason)
+{
+    static const char *const sql[] = {
+        "UPDATE correction SET casus_ms=coalesce (casus_ms, ?) WHERE correction_id=?",
+        "UPDATE correction SET logged_ms=coalesce (logged_ms, ?) WHERE correction_id=?",
+        "UPDATE correction SET sent_ms=coalesce (sent_ms, ?) WHERE correction_id=?"};
+    return store_run (self->db, sql[step],
+                      STORE_VALUES (STORE_INT (now_ms), STORE_TEXT (correction_id)),
+                      "record a correction step", reason) < 0
+               ? -1
+               : 0;
+}
+
+typedef struct {
+    correction_row_fn *fn;
+    void *arg;
+} visit_t;
+
+static int
+s_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    visit_t *v = arg;
+    correction_row_t row = {.correction_id = store_text (q, 0),
+                            .case_ref = store_text (q, 1),
+                            .action = store_text (q, 3),
+                            .whole_signal = sqlite3_column_int (q, 4) != 0,
+                            .item_index = (uint32_t) sqlite3_column_int64 (q, 5),
+                            .request_id = store_text (q, 6),
+                            .decided_by = store_text (q, 7),
+                            .by_sender = sqlite3_column_type (q, 8) != SQLITE_NULL,
+                            .decided_ms = (uint64_t) sqlite3_column_int64 (q, 9),
+                            .due_ms = (uint64_t) sqlite3_column_int64 (q, 10),
+                            .casus_ms = (uint64_t) sqlite3_column_int64 (q, 11),
+                            .logged_ms = (uint64_t) sqlite3_column_int64 (q, 12),
+                            .sent_ms = (uint64_t) sqlite3_column_int64 (q, 13),
+                            .signal_sender = store_text (q, 14)};
+    if (!store_blob_is (q, 2, KT_ID_LEN))
+        return kt_fail (reason, "correction %.24s: the signal id is damaged", row.correction_id);
+    memcpy (row.signal_id, sqlite3_column_blob (q, 2), KT_ID_LEN);
+    row.action_code = correction_action_code (row.action);
+    return v->fn (v->arg, &row, reason);
+}
+
+int
+correction_each (correction_t *self, bool owed_only, correction_row_fn *fn, void *arg,
+                 kt_reason_t *reason)
+{
+    visit_t v = {fn, arg};
+    return store_each (self->db,
+                       "SELECT correction_id, case_ref, signal_id, action, whole_signal,"
+                       " item_index, request_id, decided_by, message_id, decided_ms, due_ms,"
+                       " casus_ms, logged_ms, sent_ms, signal_sender FROM correction WHERE ?1=0 OR"
+                       " casus_ms IS NULL OR logged_ms IS NULL OR sent_ms IS NULL"
+                       " ORDER BY decided_ms, rowid",
+                       store_bind_values, (void *) STORE_VALUES (STORE_INT (owed_only)), s_row, &v,
+                       "list the corrections", reason);
+}
+
+static int
+s_id_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    snprintf (arg, 24, "%s", store_text (q, 0));
+    return 1;
+}
+
+int
+correction_of_message (correction_t *self, const uint8_t message_id[KT_ID_LEN],
+                       char correction_id[24], kt_reason_t *reason)
+{
+    return store_one (self->db, "SELECT correction_id FROM correction WHERE message_id=?",
+                      STORE_VALUES (STORE_BLOB (message_id, KT_ID_LEN)), s_id_row, correction_id,
+                      "find the correction of a message", reason);
+}

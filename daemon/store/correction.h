@@ -1,0 +1,92 @@
+/*  correction: the uitvoerder's record of its correction decisions (art.
+ *  12.5-12.6, docs/RIGHTS.md, "Correctie"): what was corrected, added,
+ *  deleted, blocked or unblocked, in answer to which request, by whom,
+ *  when, when it is due (the decision plus 4 weeks, art. 12.6), and how
+ *  far it went - the casusoverleg file's copy, the CORRECTED log entry,
+ *  the notices to the parties.  The parties' confirmations are their
+ *  receipts of the notices, kept by the relay.  The table lives in the
+ *  weegploeg file, so a decision and its change to the signal commit
+ *  together.
+ */
+#ifndef KETEN_CORRECTION_H
+#define KETEN_CORRECTION_H
+
+#include "keten.pb-c.h"
+#include "store.h"
+#include "util.h"
+#include "weegploeg.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/*  art. 12.6: carried out within 4 weeks of the decision. */
+#define CORRECTION_DUE_MS (28ULL * 24 * 3600 * 1000)
+
+typedef struct _correction_t correction_t;
+
+/*  weegploeg is borrowed; the table is in its file. */
+correction_t *correction_new (weegploeg_t *weegploeg, kt_reason_t *reason);
+void correction_destroy (correction_t **self_p);
+
+/*  One decision. */
+typedef struct {
+    weegploeg_correction_t change; /* the signal and what changes (in/out) */
+    const char *request_id;        /* the request it answers, "" none: an opaque id */
+    const char *reason;            /* "" none; sealed under the subject's key */
+    const char *decided_by;        /* the OS user, or the member correcting its own signal */
+    const uint8_t *message_id;     /* that member's notice, or NULL */
+    uint64_t decided_ms;
+    char correction_id[24]; /* out: "c-" + 16 hex */
+} correction_decision_t;
+
+/*  Record d and apply its change to the weegploeg file in one commit,
+ *  then truncate the file's WAL, so no page of the old value is left in
+ *  it (the file runs with secure_delete).  Fails, changing nothing, when
+ *  the change breaks a rule (weegploeg_correct). */
+int correction_decide (correction_t *self, correction_decision_t *d, kt_reason_t *reason);
+
+/*  Whether d could be decided now (every rule of correction_decide),
+ *  changing nothing: 0, or -1 with the reason. */
+int correction_check (correction_t *self, correction_decision_t *d, kt_reason_t *reason);
+
+/*  What has been done with a decision. */
+typedef enum {
+    CORRECTION_CASUS,  /* the casusoverleg file's copy follows */
+    CORRECTION_LOGGED, /* CORRECTED is in the log */
+    CORRECTION_SENT    /* the notices are kept in the relay */
+} correction_step_t;
+int correction_done (correction_t *self, const char *correction_id, correction_step_t step,
+                     uint64_t now_ms, kt_reason_t *reason);
+
+/*  One decision, without personal data; strings borrowed for the
+ *  callback. */
+typedef struct {
+    const char *correction_id;
+    const char *case_ref;
+    uint8_t signal_id[KT_ID_LEN];
+    const char *action; /* correct, add, delete, block, unblock */
+    Keten__CorrectionAction action_code;
+    bool whole_signal;
+    uint32_t item_index;
+    const char *request_id;
+    const char *decided_by;
+    const char *signal_sender; /* the member that sent the signal */
+    bool by_sender;            /* the signal's own sender corrected it */
+    uint64_t decided_ms, due_ms;
+    uint64_t casus_ms, logged_ms, sent_ms; /* 0: not yet */
+} correction_row_t;
+typedef int (correction_row_fn) (void *arg, const correction_row_t *row, kt_reason_t *reason);
+/*  The decisions, oldest first (owed_only: those with a step still to
+ *  do), each to fn. */
+int correction_each (correction_t *self, bool owed_only, correction_row_fn *fn, void *arg,
+                     kt_reason_t *reason);
+/*  The decision a member's notice became: 1 (correction_id filled), 0
+ *  none, -1. */
+int correction_of_message (correction_t *self, const uint8_t message_id[KT_ID_LEN],
+                           char correction_id[24], kt_reason_t *reason);
+
+const char *correction_action_name (Keten__CorrectionAction action);
+/*  The action named name, or 0 (UNSPECIFIED). */
+Keten__CorrectionAction correction_action_code (const char *name);
+
+#endif

@@ -1,0 +1,636 @@
+/*  uitvoerder_correction: correction of the weegploeg file (art. 12.5-12.6,
+ *  docs/RIGHTS.md, "Correctie").  A decision to correct, add to, delete or
+ *  block (afschermen) an item of a signal - or to delete a whole signal -
+ *  is carried out in these steps, each recorded, so a start finishes what
+ *  a crash cut off (docs/ARCHITECTURE.md, Crash reasoning):
+ *
+ *  1. the decision and the change to the sealed signal commit together
+ *     in the weegploeg file (correction_decide), whose WAL is then
+ *     truncated;
+ *  2. the relay's delivered copies of what was sent about the subject are
+ *     blanked, and the casusoverleg file's copy of the signal (art. 8.5)
+ *     follows;
+ *  3. CORRECTED is logged under corrected/ID (the case_ref, no data);
+ *  4. a CORRECTION_NOTICE goes to every kernpartij that holds the signal
+ *     - its sender and the members the subject's weegploeg agendas went
+ *     to, as the relay recorded them - one sealed copy each, named
+ *     correction/ID.  A member applies it to its copy and answers with a
+ *     receipt: its confirmation, kept with its time by the relay.
+ *
+ *  art. 12.6: carried out within 4 weeks of the decision; `keten status`
+ *  shows the notices not confirmed and raises an alarm for a decision
+ *  past its 4 weeks.  A signal's own sender corrects or withdraws it with
+ *  a CORRECTION_NOTICE of its own; the uitvoerder checks that the signal
+ *  is that member's and decides it in its name.
+ */
+#include "uitvoerder.h"
+#include "render.h"
+
+#include "access.h"
+#include "intake_rules.h"
+#include "items.h"
+#include "policy.h"
+
+#include <string.h>
+
+static const char *
+s_me (node_t *self)
+{
+    return keyring_self_member (self->keyring)->id;
+}
+
+/* ---- carrying a decision out ---------------------------------------------- */
+
+/*  A decision with a step still to do, copied out of the table. */
+typedef struct {
+    char id[24];
+    char case_ref[40];
+    char sender[65];
+    char decided_by[65];
+    uint8_t signal_id[KT_ID_LEN];
+    Keten__CorrectionAction action;
+    bool whole_signal, by_sender;
+    uint32_t item_index;
+    uint64_t decided_ms, casus_ms, logged_ms, sent_ms;
+} owed_t;
+
+typedef struct {
+    owed_t *rows;
+    size_t n, cap;
+} owing_t;
+
+static int
+s_owed_row (void *arg, const correction_row_t *row, kt_reason_t *reason)
+{
+    owing_t *o = arg;
+    if (o->n == o->cap) {
+        size_t cap = o->cap ? o->cap * 2 : 8;
+        owed_t *grown = realloc (o->rows, cap * sizeof *grown);
+        if (!grown)
+            return kt_fail (reason, "out of memory");
+        o->rows = grown;
+        o->cap = cap;
+    }
+    owed_t *w = &o->rows[o->n++];
+    memset (w, 0, sizeof *w);
+    snprintf (w->id, sizeof w->id, "%s", row->correction_id);
+    snprintf (w->case_ref, sizeof w->case_ref, "%s", row->case_ref);
+    snprintf (w->sender, sizeof w->sender, "%s", row->signal_sender);
+    snprintf (w->decided_by, sizeof w->decided_by, "%s", row->decided_by);
+    memcpy (w->signal_id, row->signal_id, KT_ID_LEN);
+    w->action = row->action_code;
+    w->whole_signal = row->whole_signal;
+    w->by_sender = row->by_sender;
+    w->item_index = row->item_index;
+    w->decided_ms = row->decided_ms;
+    w->casus_ms = row->casus_ms;
+    w->logged_ms = row->logged_ms;
+    w->sent_ms = row->sent_ms;
+    return 0;
+}
+
+/*  Step 2: the relay's delivered copies of the subject are blanked, and
+ *  the casusoverleg's copy reads as the weegploeg file now does (blocked
+ *  items blanked), or goes with the signal. */
+static int
+s_casus (node_t *self, const owed_t *o, kt_reason_t *reason)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    /*  The copies this node kept of what it sent about the subject, once
+     *  delivered, can still be opened with its own key; they go too
+     *  (their pages overwritten, node.db's WAL truncated), as for a
+     *  destruction.  Pending ones reach their member before the notice. */
+    if (relay_forget_case (u->relay, o->case_ref, reason) < 0 ||
+        store_exec (self->db, "PRAGMA wal_checkpoint(TRUNCATE)", reason) != 0)
+        return -1;
+    Keten__Signal *s = NULL;
+    int found = weegploeg_signal_raw (u->weegploeg, o->signal_id, &s, reason);
+    if (found < 0)
+        return -1;
+    weegploeg_hide_blocked (s);
+    int rc = casusoverleg_correct_signal (u->casus, o->case_ref, o->signal_id, s, reason);
+    if (s)
+        keten__signal__free_unpacked (s, NULL);
+    return rc < 0 ? -1 : 0;
+}
+
+/*  Step 3: CORRECTED, once, in the name of who decided: the uitvoerder's
+ *  operator, or the member that corrected its own signal. */
+static int
+s_log (node_t *self, const owed_t *o, kt_reason_t *reason)
+{
+    char once[64], what[32];
+    snprintf (once, sizeof once, "corrected/%s", o->id);
+    snprintf (what, sizeof what, "correction:%s%s", correction_action_name (o->action),
+              o->whole_signal ? "-signal" : "");
+    Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
+    e.event = KETEN__LOG_EVENT__CORRECTED;
+    e.time_ms = o->decided_ms;
+    e.node = o->by_sender ? (char *) o->decided_by : (char *) s_me (self);
+    e.os_user = o->by_sender ? "" : (char *) o->decided_by;
+    e.case_ref = (char *) o->case_ref;
+    e.what = what;
+    e.message_id = (ProtobufCBinaryData){KT_ID_LEN, (uint8_t *) o->signal_id};
+    e.message_type = KETEN__MESSAGE_TYPE__SIGNAL;
+    return provlog_append_one (uitvoerder_of (self)->log, once, &e, NULL, reason);
+}
+
+static int
+s_add_recipient (void *arg, const char *text, kt_reason_t *reason)
+{
+    zlist_t *list = arg;
+    for (const char *m = zlist_first (list); m; m = zlist_next (list))
+        if (strcmp (m, text) == 0)
+            return 0;
+    return zlist_append (list, (void *) text) == 0 ? 0 : kt_fail (reason, "out of memory");
+}
+
+/*  Step 4: the notices, one per kernpartij holding the signal. */
+static int
+s_notices (node_t *self, const owed_t *o, kt_reason_t *reason)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    const roster_t *roster = keyring_roster (self->keyring);
+    zlist_t *to = zlist_new ();
+    if (!to)
+        return kt_fail (reason, "out of memory");
+    zlist_autofree (to);
+    /*  Who holds it: its sender, and whoever a weegploeg agenda naming the
+     *  subject went to (the relay keeps each copy's recipient). */
+    int rc = s_add_recipient (to, o->sender, reason);
+    if (rc == 0)
+        rc = relay_each_case_recipient (u->relay, o->case_ref, "meeting/", s_add_recipient, to,
+                                        reason);
+    Keten__Signal *s = NULL;
+    if (rc == 0 && weegploeg_signal_raw (u->weegploeg, o->signal_id, &s, reason) < 0)
+        rc = -1;
+    /*  The item as it reads now, for those that take one. */
+    const Keten__SignalItem *item = NULL;
+    const char *basis = "";
+    bool with_item = o->action == KETEN__CORRECTION_ACTION__CORRECT ||
+                     o->action == KETEN__CORRECTION_ACTION__ADD ||
+                     o->action == KETEN__CORRECTION_ACTION__UNBLOCK;
+    if (s && with_item && o->item_index < s->n_items && !s->items[o->item_index]->deleted &&
+        !s->items[o->item_index]->blocked) {
+        item = s->items[o->item_index];
+        basis = *item->legal_basis ? item->legal_basis : s->legal_basis;
+    }
+    copies_t copies = {self, KETEN__MESSAGE_TYPE__CORRECTION_NOTICE, NULL, 0, ""};
+    snprintf (copies.origin, sizeof copies.origin, "correction/%s", o->id);
+    char *refs[1] = {(char *) o->case_ref};
+    for (const char *id = zlist_first (to); rc == 0 && id; id = zlist_next (to)) {
+        const roster_member_t *m = roster_find (roster, id);
+        /*  A member that left has nothing to apply it to; weegploeg data
+         *  went to kernpartijen only (art. 8.4). */
+        if (!m || m->role != ROLE_KERNPARTIJ || !roster_member_active (m, kt_now_ms ()))
+            continue;
+        Keten__CorrectionNotice n = KETEN__CORRECTION_NOTICE__INIT;
+        n.case_ref = (char *) o->case_ref;
+        n.correction_id = (char *) o->id;
+        n.action = o->action;
+        n.signal_id = (ProtobufCBinaryData){KT_ID_LEN, (uint8_t *) o->signal_id};
+        n.whole_signal = o->whole_signal;
+        n.item_index = o->item_index;
+        n.decided_ms = o->decided_ms;
+        n.item = (Keten__SignalItem *) item;
+        if (with_item && !item) {
+            /*  Changed again since (withdrawn, blocked): whatever a copy
+             *  holds of it goes; the later decision's notice follows. */
+            n.action = KETEN__CORRECTION_ACTION__DELETE;
+        } else if (item && strcmp (id, o->sender) != 0 &&
+                   !intake_basis_allows (basis, INTAKE_PURPOSE_WEEGPLOEG)) {
+            /*  An item the weegploeg may not see reaches no agenda: the
+             *  agendas' holders only lose the old value. */
+            n.action = KETEN__CORRECTION_ACTION__DELETE;
+            n.item = NULL;
+        }
+        if (n.action == KETEN__CORRECTION_ACTION__DELETE)
+            n.item = NULL;
+        rc = uitvoerder_copy_add (self, &copies, m, &n.base, refs, 1, false, reason);
+    }
+    if (rc == 0 && copies.n > 0)
+        rc = uitvoerder_copies_send (self, &copies, o->by_sender ? o->decided_by : "ketend", NULL,
+                                     reason);
+    if (rc == 0)
+        kt_log (KT_LOG_INFO, "correction notices id=%s case_ref=%s copies=%zu", o->id, o->case_ref,
+                copies.n);
+    uitvoerder_copies_free (&copies);
+    if (s)
+        keten__signal__free_unpacked (s, NULL);
+    zlist_destroy (&to);
+    return rc;
+}
+
+static int
+s_carry_out (node_t *self, const owed_t *o, kt_reason_t *reason)
+{
+    correction_t *c = uitvoerder_of (self)->correction;
+    uint64_t now = kt_now_ms ();
+    if (!o->casus_ms && (s_casus (self, o, reason) != 0 ||
+                         correction_done (c, o->id, CORRECTION_CASUS, now, reason) != 0))
+        return -1;
+    if (!o->logged_ms && (s_log (self, o, reason) != 0 ||
+                          correction_done (c, o->id, CORRECTION_LOGGED, now, reason) != 0))
+        return -1;
+    if (!o->sent_ms && (s_notices (self, o, reason) != 0 ||
+                        correction_done (c, o->id, CORRECTION_SENT, now, reason) != 0))
+        return -1;
+    return 0;
+}
+
+/*  Every decision with a step left; one failing is logged and left for
+ *  the next start or decision, the others go on. */
+static int
+s_resume (node_t *self, kt_reason_t *reason)
+{
+    owing_t o = {0};
+    int rc = correction_each (uitvoerder_of (self)->correction, true, s_owed_row, &o, reason);
+    int failed = 0;
+    for (size_t i = 0; rc == 0 && i < o.n; i++) {
+        kt_reason_t why;
+        if (s_carry_out (self, &o.rows[i], &why) != 0) {
+            kt_log (KT_LOG_ERROR, "correction carry_out_failed id=%s reason=\"%s\"", o.rows[i].id,
+                    why.text);
+            if (!failed++)
+                *reason = why;
+        }
+    }
+    free (o.rows);
+    return rc != 0 || failed ? -1 : 0;
+}
+
+int
+uitvoerder_correction_start (node_t *self, kt_reason_t *reason)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    if (!(u->correction = correction_new (u->weegploeg, reason)))
+        return -1;
+    kt_reason_t why;
+    if (s_resume (self, &why) != 0)
+        kt_log (KT_LOG_ERROR, "correction resume_failed reason=\"%s\"", why.text);
+    return 0;
+}
+
+void
+uitvoerder_correction_stop (node_t *self)
+{
+    correction_destroy (&uitvoerder_of (self)->correction);
+}
+
+/*  Decide d (its rules checked by correction_decide), then carry it out. */
+static int
+s_decide (node_t *self, correction_decision_t *d, kt_reason_t *reason)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    if (correction_decide (u->correction, d, reason) != 0)
+        return -1;
+    kt_log (KT_LOG_INFO, "correction decided id=%s case_ref=%s action=%s", d->correction_id,
+            d->change.case_ref, correction_action_name (d->change.action));
+    kt_reason_t why;
+    /*  Decided: the rest is resumed at the next start when it fails now. */
+    if (s_resume (self, &why) != 0)
+        kt_log (KT_LOG_ERROR, "correction carry_out_deferred id=%s reason=\"%s\"", d->correction_id,
+                why.text);
+    return 0;
+}
+
+/* ---- the parties' confirmations ------------------------------------------- */
+
+typedef struct {
+    json_t *parties;
+    size_t unconfirmed;
+} parties_t;
+
+static int
+s_party_row (void *arg, const relay_copy_t *row, kt_reason_t *reason)
+{
+    parties_t *p = arg;
+    const char *state = row->state == 1 ? "confirmed" : row->state == 2 ? "refused" : "pending";
+    if (row->state != 1)
+        p->unconfirmed++;
+    json_t *o = json_pack ("{s:s, s:s, s:I}", "node", row->recipient, "state", state, "sent_ms",
+                           (json_int_t) row->created_ms);
+    if (o && row->state == 1)
+        json_object_set_new (o, "confirmed_ms", json_integer ((json_int_t) row->settled_ms));
+    if (o && row->state == 2)
+        json_object_set_new (o, "refusal", json_string (row->refusal));
+    return render_append (p->parties, o, reason);
+}
+
+typedef struct {
+    node_t *self;
+    json_t *list;        /* correction.list rows, or NULL */
+    json_t *unconfirmed; /* [{correction_id, case_ref, node, sent_ms}], or NULL */
+    json_t *overdue;     /* [{correction_id, case_ref, due_ms}], or NULL */
+    uint64_t now_ms;
+} listing_t;
+
+static int
+s_list_row (void *arg, const correction_row_t *row, kt_reason_t *reason)
+{
+    listing_t *l = arg;
+    char origin[64], hex[KT_ID_HEX];
+    snprintf (origin, sizeof origin, "correction/%s", row->correction_id);
+    parties_t p = {json_array (), 0};
+    if (!p.parties)
+        return kt_fail (reason, "out of memory");
+    if (relay_each_origin (uitvoerder_of (l->self)->relay, origin, s_party_row, &p, reason) != 0) {
+        json_decref (p.parties);
+        return -1;
+    }
+    /*  art. 12.6: carried out when the file changed and every party
+     *  confirmed; past its 4 weeks otherwise it is overdue. */
+    bool done = row->casus_ms && row->logged_ms && row->sent_ms && p.unconfirmed == 0;
+    bool overdue = !done && l->now_ms > row->due_ms;
+    int rc = 0;
+    if (l->unconfirmed) {
+        size_t i;
+        json_t *party;
+        json_array_foreach (p.parties, i, party)
+        {
+            if (rc == 0 &&
+                strcmp (json_string_value (json_object_get (party, "state")), "confirmed") != 0)
+                rc = render_append (l->unconfirmed,
+                                    json_pack ("{s:s, s:s, s:O, s:O}", "correction_id",
+                                               row->correction_id, "case_ref", row->case_ref,
+                                               "node", json_object_get (party, "node"), "sent_ms",
+                                               json_object_get (party, "sent_ms")),
+                                    reason);
+        }
+    }
+    if (rc == 0 && l->overdue && overdue)
+        rc = render_append (l->overdue,
+                            json_pack ("{s:s, s:s, s:I}", "correction_id", row->correction_id,
+                                       "case_ref", row->case_ref, "due_ms",
+                                       (json_int_t) row->due_ms),
+                            reason);
+    if (rc == 0 && l->list) {
+        json_t *o = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:b, s:b, s:O}",
+                               "correction_id", row->correction_id, "case_ref", row->case_ref,
+                               "signal_id", kt_hex (hex, row->signal_id, KT_ID_LEN), "action",
+                               row->action, "request_id", row->request_id, "decided_by",
+                               row->decided_by, "by_sender", row->by_sender, "decided_ms",
+                               (json_int_t) row->decided_ms, "due_ms", (json_int_t) row->due_ms,
+                               "carried_out", done, "overdue", overdue, "parties", p.parties);
+        if (o)
+            json_object_set_new (o, "item",
+                                 row->whole_signal ? json_null ()
+                                                   : json_integer ((json_int_t) row->item_index));
+        rc = render_append (l->list, o, reason);
+    }
+    json_decref (p.parties);
+    return rc;
+}
+
+void
+uitvoerder_correction_list (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    (void) args;
+    listing_t l = {self, json_array (), NULL, NULL, kt_now_ms ()};
+    kt_reason_t reason;
+    int rc =
+        l.list ? correction_each (uitvoerder_of (self)->correction, false, s_list_row, &l, &reason)
+               : kt_fail (&reason, "out of memory");
+    render_reply (self->api, caller, "corrections", render_done (l.list, rc), &reason);
+}
+
+void
+uitvoerder_correction_role_status (node_t *self, json_t *result)
+{
+    listing_t l = {self, NULL, json_array (), json_array (), kt_now_ms ()};
+    kt_reason_t reason;
+    int rc = l.unconfirmed && l.overdue ? correction_each (uitvoerder_of (self)->correction, false,
+                                                           s_list_row, &l, &reason)
+                                        : kt_fail (&reason, "out of memory");
+    if (rc != 0) {
+        /*  Left out rather than shown as "all confirmed". */
+        kt_log (KT_LOG_ERROR, "status corrections_unreadable reason=\"%s\"", reason.text);
+        json_decref (l.unconfirmed);
+        json_decref (l.overdue);
+        return;
+    }
+    json_object_set_new (
+        result, "corrections",
+        json_pack ("{s:o, s:o}", "unconfirmed", l.unconfirmed, "overdue", l.overdue));
+}
+
+/* ---- the uitvoerder's decision (the local API) ---------------------------- */
+
+/*  A reason or request id as the API takes it. */
+static bool
+s_text_ok (const char *s, size_t max, bool lines)
+{
+    size_t len = strlen (s);
+    if (len > max)
+        return false;
+    for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+        if ((*p < 0x20 && !(lines && *p == '\n')) || *p == 0x7f)
+            return false;
+    return true;
+}
+
+/*  One item from the API's JSON (as in a signal file); *items_p holds
+ *  it, to be freed with items_free. */
+static int
+s_item_from_json (json_t *value, Keten__SignalItem ***items_p, size_t *n_p, kt_reason_t *reason)
+{
+    if (!json_is_object (value))
+        return kt_fail (reason, "item must be an object as in a signal's \"items\"");
+    json_t *one = json_array ();
+    if (!one || json_array_append (one, value) != 0) {
+        json_decref (one);
+        return kt_fail (reason, "out of memory");
+    }
+    int rc = items_decode (one, items_p, n_p, reason);
+    json_decref (one); /* the strings point into value, which the caller keeps */
+    return rc;
+}
+
+void
+uitvoerder_correction_decide (node_t *self, const api_caller_t *caller, const char *cmd,
+                              json_t *args)
+{
+    (void) cmd;
+    kt_reason_t reason;
+    const char *case_ref = json_string_value (json_object_get (args, "case_ref"));
+    const char *signal = json_string_value (json_object_get (args, "signal_id"));
+    const char *action = json_string_value (json_object_get (args, "action"));
+    json_t *index = json_object_get (args, "item_index");
+    json_t *item = json_object_get (args, "item");
+    const char *request = json_string_value (json_object_get (args, "request_id"));
+    const char *why = json_string_value (json_object_get (args, "reason"));
+    correction_decision_t d = {0};
+    d.change.action = correction_action_code (action);
+    const char *err = NULL;
+    if (!case_ref || !weegploeg_case_ref_ok (case_ref))
+        err = "correction.decide: case_ref must be k-<16 hex digits>";
+    else if (!signal || strlen (signal) != 2 * KT_ID_LEN ||
+             kt_unhex (d.change.signal_id, KT_ID_LEN, signal) != 0)
+        err = "correction.decide: signal_id must be a message id (32 hex digits)";
+    else if (!d.change.action)
+        err = "correction.decide: action must be correct, add, delete, block or unblock";
+    else if (index && (!json_is_integer (index) || json_integer_value (index) < 0 ||
+                       json_integer_value (index) >= POLICY_MAX_ITEMS))
+        err = "correction.decide: item_index must be an item's number, from 0";
+    else if (d.change.action == KETEN__CORRECTION_ACTION__ADD      ? index != NULL
+             : d.change.action == KETEN__CORRECTION_ACTION__DELETE ? false
+                                                                   : index == NULL)
+        err = d.change.action == KETEN__CORRECTION_ACTION__ADD
+                  ? "correction.decide: an added item goes after the others; give no item_index"
+                  : "correction.decide: this action names an item (item_index)";
+    else if ((d.change.action == KETEN__CORRECTION_ACTION__CORRECT ||
+              d.change.action == KETEN__CORRECTION_ACTION__ADD) != (item != NULL))
+        err = item ? "correction.decide: only correct and add take an item"
+                   : "correction.decide: correct and add take the item (as in a signal file)";
+    else if (request && (!*request || !s_text_ok (request, 64, false)))
+        err = "correction.decide: request_id must be 1..64 bytes of text";
+    else if (why && !s_text_ok (why, POLICY_MAX_REASON, true))
+        err = "correction.decide: the reason must be at most 1000 bytes of text";
+    if (err) {
+        apiserver_reply_error (self->api, caller, err);
+        return;
+    }
+    Keten__SignalItem **items = NULL;
+    size_t n_items = 0;
+    if (item && s_item_from_json (item, &items, &n_items, &reason) != 0) {
+        char msg[KT_REASON_MAX + 32];
+        snprintf (msg, sizeof msg, "correction.decide: %s", reason.text);
+        apiserver_reply_error (self->api, caller, msg);
+        return;
+    }
+    char user[65];
+    access_user_name (caller->uid, user, sizeof user);
+    snprintf (d.change.case_ref, sizeof d.change.case_ref, "%s", case_ref);
+    d.change.whole_signal = d.change.action == KETEN__CORRECTION_ACTION__DELETE && !index;
+    d.change.item_index = index ? (uint32_t) json_integer_value (index) : 0;
+    d.change.item = n_items ? items[0] : NULL;
+    d.request_id = request ? request : "";
+    d.reason = why ? why : "";
+    d.decided_by = user;
+    d.decided_ms = kt_now_ms ();
+    int rc = s_decide (self, &d, &reason);
+    items_free (items, n_items);
+    if (rc != 0) {
+        apiserver_reply_error (self->api, caller, reason.text);
+        return;
+    }
+    apiserver_reply_ok (
+        self->api, caller,
+        json_pack ("{s:s, s:s, s:s, s:o, s:I, s:I}", "correction_id", d.correction_id, "case_ref",
+                   d.change.case_ref, "action", correction_action_name (d.change.action), "item",
+                   d.change.whole_signal ? json_null ()
+                                         : json_integer ((json_int_t) d.change.item_index),
+                   "decided_ms", (json_int_t) d.decided_ms, "due_ms",
+                   (json_int_t) (d.decided_ms + CORRECTION_DUE_MS)));
+}
+
+/* ---- a signal's own sender (art. 12.5) ------------------------------------ */
+
+static int
+s_log_received (node_t *self, const roster_member_t *sender, const envelope_opened_t *opened,
+                const char *case_ref, uint64_t *index_p, kt_reason_t *reason)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    const Keten__Header *h = opened->header;
+    char *to[1] = {(char *) s_me (self)};
+    Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
+    e.event = KETEN__LOG_EVENT__MESSAGE_RECEIVED;
+    e.time_ms = kt_now_ms ();
+    e.message_id = h->id;
+    e.message_type = h->type;
+    e.node = (char *) sender->id;
+    e.case_ref = (char *) case_ref;
+    e.what = "own correction";
+    e.recipients = to;
+    e.n_recipients = 1;
+    e.body_commitment = h->body_commitment;
+    e.header_hash.data = (uint8_t *) opened->leaf_hash;
+    e.header_hash.len = 32;
+    if (provlog_begin (u->log, reason) != 0)
+        return -1;
+    int rc = provlog_append_received (u->log, &e, index_p, reason);
+    if (rc != 0) {
+        provlog_rollback (u->log);
+        return rc;
+    }
+    return provlog_commit (u->log, reason);
+}
+
+void
+uitvoerder_on_correction (node_t *self, node_message_t *m)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    const roster_member_t *sender = m->peer->member;
+    const Keten__CorrectionNotice *n = (const Keten__CorrectionNotice *) m->body;
+    const uint8_t *id = m->opened.id;
+    kt_reason_t reason;
+    uint64_t index = 0;
+    char done_id[24], case_ref[40] = "", owner[65] = "";
+    /*  A retry of a correction already decided (its receipt was lost):
+     *  answered again with its first log index. */
+    int seen = correction_of_message (u->correction, id, done_id, &reason);
+    correction_decision_t d = {0};
+    int verdict = seen < 0 ? -1 : 0;
+    if (verdict == 0 && !seen) {
+        /*  art. 12.5: only the signal's own sender; a correction or a
+         *  withdrawal (a deletion) of an item or of the whole signal. */
+        int found =
+            weegploeg_signal_owner (u->weegploeg, n->signal_id.data, case_ref, owner, &reason);
+        if (found < 0)
+            verdict = -1;
+        else if (!found || strcmp (owner, sender->id) != 0)
+            verdict = (kt_fail (&reason,
+                                "art. 12.5: %s corrects only the signals it sent; this is not one",
+                                sender->id),
+                       1);
+        else if (n->action != KETEN__CORRECTION_ACTION__CORRECT &&
+                 n->action != KETEN__CORRECTION_ACTION__DELETE)
+            verdict = (kt_fail (&reason, "a signal's sender corrects or withdraws it; blocking "
+                                         "and adding are the uitvoerder's decisions"),
+                       1);
+        else if (*n->case_ref && strcmp (n->case_ref, case_ref) != 0)
+            verdict = (kt_fail (&reason, "the signal is not one of that case_ref"), 1);
+        if (verdict == 0) {
+            snprintf (d.change.case_ref, sizeof d.change.case_ref, "%s", case_ref);
+            memcpy (d.change.signal_id, n->signal_id.data, KT_ID_LEN);
+            d.change.action = n->action;
+            d.change.whole_signal = n->whole_signal;
+            d.change.item_index = n->item_index;
+            d.change.item = n->item;
+            d.request_id = "";
+            d.reason = n->reason;
+            d.decided_by = sender->id;
+            d.message_id = id;
+            d.decided_ms = kt_now_ms ();
+            /*  Every rule first; only a correction that passes is logged
+             *  as received (docs/ARCHITECTURE.md, Crash reasoning 2). */
+            if (correction_check (u->correction, &d, &reason) != 0)
+                verdict = 1;
+        }
+    }
+    if (verdict > 0) {
+        self->role->refuse (self, m, "correction", reason.text);
+        node_send_batch (self);
+        return;
+    }
+    if (verdict == 0) {
+        verdict = s_log_received (self, sender, &m->opened, case_ref, &index, &reason);
+        if (verdict > 0) {
+            uitvoerder_receipt (self, m->link, sender->id, id, false, 0,
+                                "this message id is already used for a different message");
+            node_send_batch (self);
+            return;
+        }
+    }
+    if (verdict == 0 && !seen)
+        verdict = s_decide (self, &d, &reason);
+    if (verdict == 0) {
+        kt_log (KT_LOG_INFO, "correction by_sender id=%s from=%s log_index=%llu", m->hex,
+                sender->id, (unsigned long long) index);
+        uitvoerder_receipt (self, m->link, sender->id, id, true, index, NULL);
+    } else
+        /*  No receipt: the sender retries, and finds its log entry. */
+        kt_log (KT_LOG_ERROR, "correction failed id=%s reason=\"%s\"", m->hex, reason.text);
+    node_send_batch (self);
+}

@@ -1,0 +1,594 @@
+/*  Correction (art. 12.5-12.6) on real SQLite files, through the stores:
+ *  at the uitvoerder a correction, a deletion and a whole signal's
+ *  deletion leave the old sealed record in no byte of weegploeg.db or its
+ *  WAL; a blocked item is shown by no read, an unblocked one again; a
+ *  decision is recorded with its due date.  At a partner the agenda's copy
+ *  and the sender's own record are sealed again under a new key, the old
+ *  key shredded, the old bytes in no file of node.db or keystore.db.
+ *  Every person here is fictional.  */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "testutil.h"
+
+#include "agendabox.h"
+#include "correction.h"
+#include "intake.h"
+#include "items.h"
+#include "keystore.h"
+#include "retainbox.h"
+#include "signalbox.h"
+#include "store.h"
+#include "weegploeg.h"
+
+#include <dirent.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MEETING "w-0123456789abcdef"
+#define OLD_TEXT "Qzxv oude tekst (fictief)."
+#define NEW_TEXT "Qzxv nieuwe tekst (fictief)."
+#define OPINION "Qzxv mening (fictief)."
+
+typedef struct {
+    char dir[64];
+    uint8_t storage_key[32];
+    /*  the uitvoerder */
+    keystore_t *keystore;
+    weegploeg_t *weegploeg;
+    correction_t *correction;
+    uint8_t signal_id[KT_ID_LEN];
+    char case_ref[40];
+    /*  a partner, in the same directory under its own names */
+    keystore_t *p_keystore;
+    sqlite3 *p_db;
+    agendabox_t *agendabox;
+    signalbox_t *signalbox;
+    retainbox_t *retainbox;
+} fixture_t;
+
+static Keten__Signal *
+s_signal (void)
+{
+    const char *text =
+        "{\"subject\": {\"name\": \"Corrigeer Testpersoon\", \"birth_date\": \"2001-04-12\","
+        " \"municipality\": \"Maastricht\"},"
+        " \"description\": \"Fictional test signal.\", \"category\": \"uitingen\","
+        " \"observed_on\": \"2026-01-10\","
+        " \"melder\": {\"name\": \"Agent Test\", \"contact\": \"test@politie.invalid\"},"
+        " \"source\": {\"kind\": \"eigen\"}, \"legal_basis\": \"wpg-16\","
+        " \"wpg_basis\": \"art-8-13\","
+        " \"items\": [{\"kind\": \"fact\", \"text\": \"" OLD_TEXT "\"},"
+        " {\"kind\": \"opinion\", \"text\": \"" OPINION "\", \"of\": \"wijkagent\"}]}";
+    Keten__Signal *signal = NULL;
+    kt_reason_t r;
+    if (intake_signal_from_json (text, strlen (text), &signal, &r) != 0)
+        fail_msg ("test signal does not pass the intake: %s", r.text);
+    return signal;
+}
+
+static int
+s_setup (void **state)
+{
+    fixture_t *f = calloc (1, sizeof *f);
+    if (!f || testutil_tmpdir (f->dir, sizeof f->dir, "correction") != 0)
+        return -1;
+    randombytes_buf (f->storage_key, sizeof f->storage_key);
+    char path[128];
+    kt_reason_t r;
+    snprintf (path, sizeof path, "%s/keys.db", f->dir);
+    if (!(f->keystore = keystore_open (path, f->storage_key, &r)))
+        fail_msg ("keystore_open: %s", r.text);
+    snprintf (path, sizeof path, "%s/weegploeg.db", f->dir);
+    if (!(f->weegploeg = weegploeg_open (path, f->keystore, f->storage_key, &r)) ||
+        !(f->correction = correction_new (f->weegploeg, &r)))
+        fail_msg ("weegploeg: %s", r.text);
+    snprintf (path, sizeof path, "%s/p-keystore.db", f->dir);
+    if (!(f->p_keystore = keystore_open (path, f->storage_key, &r)))
+        fail_msg ("keystore_open: %s", r.text);
+    snprintf (path, sizeof path, "%s/p-node.db", f->dir);
+    if (!(f->p_db = store_open (path, &r)) ||
+        !(f->agendabox = agendabox_new (f->p_db, f->p_keystore, &r)) ||
+        !(f->signalbox = signalbox_new (f->p_db, f->p_keystore, &r)) ||
+        !(f->retainbox = retainbox_new (f->p_db, f->p_keystore, false, &r)))
+        fail_msg ("partner stores: %s", r.text);
+    /*  One signal at the uitvoerder. */
+    Keten__Signal *s = s_signal ();
+    uint8_t commitment[32] = {0};
+    randombytes_buf (f->signal_id, sizeof f->signal_id);
+    weegploeg_signal_t w = {f->signal_id, "politie-test", 1, 1, 1, commitment, s, ""};
+    if (weegploeg_store_signals (f->weegploeg, &w, 1, &r) != 0)
+        fail_msg ("weegploeg_store_signals: %s", r.text);
+    snprintf (f->case_ref, sizeof f->case_ref, "%s", w.case_ref);
+    intake_signal_destroy (&s);
+    *state = f;
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    fixture_t *f = *state;
+    retainbox_destroy (&f->retainbox);
+    signalbox_destroy (&f->signalbox);
+    agendabox_destroy (&f->agendabox);
+    store_close (&f->p_db);
+    keystore_destroy (&f->p_keystore);
+    correction_destroy (&f->correction);
+    weegploeg_destroy (&f->weegploeg);
+    keystore_destroy (&f->keystore);
+    int rc = testutil_rmtree (f->dir);
+    free (f);
+    return rc;
+}
+
+typedef struct {
+    uint8_t *bytes;
+    size_t len;
+} blob_t;
+
+static int
+s_blob_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    blob_t *b = arg;
+    b->len = (size_t) sqlite3_column_bytes (q, 0);
+    b->bytes = malloc (b->len ? b->len : 1);
+    memcpy (b->bytes, sqlite3_column_blob (q, 0), b->len);
+    return 0;
+}
+
+/*  Column 0 of a one-row query as bytes (heap). */
+static blob_t
+s_blob (sqlite3 *db, const char *sql, const store_value_t *values)
+{
+    blob_t b = {NULL, 0};
+    kt_reason_t r;
+    if (store_one (db, sql, values, s_blob_row, &b, "a test's read", &r) != 1)
+        fail_msg ("no row for %s", sql);
+    return b;
+}
+
+/*  Whether any file in dir whose name starts with prefix holds the bytes:
+ *  1, 0, or -1 unreadable. */
+static int
+s_files_hold_bytes (const char *dir, const char *prefix, const uint8_t *needle, size_t n)
+{
+    static uint8_t buf[8 << 20];
+    DIR *d = opendir (dir);
+    if (!d)
+        return -1;
+    int found = 0;
+    for (struct dirent *de; found == 0 && (de = readdir (d));) {
+        if (strncmp (de->d_name, prefix, strlen (prefix)) != 0)
+            continue;
+        char path[512];
+        snprintf (path, sizeof path, "%s/%s", dir, de->d_name);
+        FILE *fp = fopen (path, "rb");
+        if (!fp) {
+            found = -1;
+            break;
+        }
+        size_t len = fread (buf, 1, sizeof buf, fp);
+        fclose (fp);
+        for (size_t i = 0; found == 0 && i + n <= len; i++)
+            found = memcmp (buf + i, needle, n) == 0;
+    }
+    closedir (d);
+    return found;
+}
+
+static blob_t
+s_signal_body (fixture_t *f)
+{
+    return s_blob (weegploeg_db (f->weegploeg), "SELECT body FROM signal WHERE message_id=?",
+                   STORE_VALUES (STORE_BLOB (f->signal_id, KT_ID_LEN)));
+}
+
+/*  Decide action on item (whole: the signal) with new_text (NULL: none). */
+static int
+s_decide (fixture_t *f, Keten__CorrectionAction action, uint32_t item, bool whole,
+          const char *new_text, kt_reason_t *r)
+{
+    Keten__SignalItem it = KETEN__SIGNAL_ITEM__INIT;
+    it.kind = KETEN__ITEM_KIND__FACT;
+    it.text = (char *) new_text;
+    correction_decision_t d = {0};
+    d.change.action = action;
+    memcpy (d.change.signal_id, f->signal_id, KT_ID_LEN);
+    d.change.whole_signal = whole;
+    d.change.item_index = item;
+    d.change.item = new_text ? &it : NULL;
+    d.request_id = "r-1";
+    d.reason = "Verzoek (fictief).";
+    d.decided_by = "tester";
+    d.decided_ms = 1000;
+    return correction_decide (f->correction, &d, r);
+}
+
+/*  The signal as a reader gets it (weegploeg_read_case): its items'
+ *  JSON as shown. */
+static char *
+s_shown (fixture_t *f)
+{
+    weegploeg_case_signal_t *signals = NULL;
+    size_t n = 0;
+    kt_reason_t r;
+    if (weegploeg_read_case (f->weegploeg, f->case_ref, &signals, &n, &r) != 0)
+        fail_msg ("weegploeg_read_case: %s", r.text);
+    json_t *items = items_to_json (signals[0].signal->items, signals[0].signal->n_items);
+    char *text = items ? json_dumps (items, JSON_COMPACT) : strdup ("[]");
+    json_decref (items);
+    weegploeg_case_free (signals, n);
+    return text;
+}
+
+typedef struct {
+    size_t n;
+    uint64_t due_ms;
+    char action[16];
+} rows_t;
+
+static int
+s_row (void *arg, const correction_row_t *row, kt_reason_t *reason)
+{
+    (void) reason;
+    rows_t *r = arg;
+    r->n++;
+    r->due_ms = row->due_ms;
+    snprintf (r->action, sizeof r->action, "%s", row->action);
+    return 0;
+}
+
+/* ---- the uitvoerder ------------------------------------------------------ */
+
+static void
+test_a_correction_leaves_the_old_record_in_no_byte_of_the_file (void **state)
+{
+    fixture_t *f = *state;
+    blob_t old = s_signal_body (f);
+    /*  Found before, so not finding it after means something. */
+    assert_int_equal (s_files_hold_bytes (f->dir, "weegploeg.db", old.bytes, old.len), 1);
+    kt_reason_t r;
+    assert_int_equal (s_decide (f, KETEN__CORRECTION_ACTION__CORRECT, 0, false, NEW_TEXT, &r), 0);
+    char *shown = s_shown (f);
+    assert_non_null (strstr (shown, NEW_TEXT));
+    assert_null (strstr (shown, OLD_TEXT));
+    assert_non_null (strstr (shown, OPINION));
+    free (shown);
+    assert_int_equal (s_files_hold_bytes (f->dir, "weegploeg.db", old.bytes, old.len), 0);
+    rows_t rows = {0};
+    assert_int_equal (correction_each (f->correction, false, s_row, &rows, &r), 0);
+    assert_int_equal (rows.n, 1);
+    assert_string_equal (rows.action, "correct");
+    /*  art. 12.6: due 4 weeks after the decision. */
+    assert_int_equal (rows.due_ms, 1000 + 28ULL * 24 * 3600 * 1000);
+    free (old.bytes);
+}
+
+static void
+test_a_correction_that_breaks_a_rule_changes_nothing (void **state)
+{
+    fixture_t *f = *state;
+    blob_t old = s_signal_body (f);
+    kt_reason_t r;
+    /*  No item 5; an empty text is no item. */
+    assert_int_equal (s_decide (f, KETEN__CORRECTION_ACTION__CORRECT, 5, false, NEW_TEXT, &r), -1);
+    assert_int_equal (s_decide (f, KETEN__CORRECTION_ACTION__CORRECT, 0, false, "", &r), -1);
+    blob_t now = s_signal_body (f);
+    assert_int_equal (now.len, old.len);
+    assert_memory_equal (now.bytes, old.bytes, old.len);
+    rows_t rows = {0};
+    assert_int_equal (correction_each (f->correction, false, s_row, &rows, &r), 0);
+    assert_int_equal (rows.n, 0);
+    free (old.bytes);
+    free (now.bytes);
+}
+
+static void
+test_a_blocked_item_is_shown_by_no_read_until_unblocked (void **state)
+{
+    fixture_t *f = *state;
+    kt_reason_t r;
+    assert_int_equal (s_decide (f, KETEN__CORRECTION_ACTION__BLOCK, 1, false, NULL, &r), 0);
+    char *shown = s_shown (f);
+    assert_null (strstr (shown, OPINION));
+    assert_non_null (strstr (shown, OLD_TEXT));
+    free (shown);
+    /*  Kept, with its data: the file still has it. */
+    Keten__Signal *raw = NULL;
+    assert_int_equal (weegploeg_signal_raw (f->weegploeg, f->signal_id, &raw, &r), 1);
+    assert_true (raw->items[1]->blocked);
+    assert_string_equal (raw->items[1]->text, OPINION);
+    keten__signal__free_unpacked (raw, NULL);
+    /*  Blocked again, or corrected while blocked: refused. */
+    assert_int_equal (s_decide (f, KETEN__CORRECTION_ACTION__BLOCK, 1, false, NULL, &r), -1);
+    assert_int_equal (s_decide (f, KETEN__CORRECTION_ACTION__CORRECT, 1, false, NEW_TEXT, &r), -1);
+    assert_int_equal (s_decide (f, KETEN__CORRECTION_ACTION__UNBLOCK, 1, false, NULL, &r), 0);
+    shown = s_shown (f);
+    assert_non_null (strstr (shown, OPINION));
+    free (shown);
+}
+
+static void
+test_a_deleted_item_keeps_its_place_and_nothing_else (void **state)
+{
+    fixture_t *f = *state;
+    blob_t old = s_signal_body (f);
+    kt_reason_t r;
+    assert_int_equal (s_decide (f, KETEN__CORRECTION_ACTION__DELETE, 0, false, NULL, &r), 0);
+    Keten__Signal *raw = NULL;
+    assert_int_equal (weegploeg_signal_raw (f->weegploeg, f->signal_id, &raw, &r), 1);
+    assert_int_equal (raw->n_items, 2);
+    assert_true (raw->items[0]->deleted);
+    assert_string_equal (raw->items[0]->text, "");
+    assert_string_equal (raw->items[1]->text, OPINION);
+    keten__signal__free_unpacked (raw, NULL);
+    char *shown = s_shown (f);
+    assert_null (strstr (shown, OLD_TEXT));
+    free (shown);
+    assert_int_equal (s_files_hold_bytes (f->dir, "weegploeg.db", old.bytes, old.len), 0);
+    /*  Item 1 is still item 1; item 0 cannot be changed again. */
+    assert_int_equal (s_decide (f, KETEN__CORRECTION_ACTION__BLOCK, 1, false, NULL, &r), 0);
+    assert_int_equal (s_decide (f, KETEN__CORRECTION_ACTION__CORRECT, 0, false, NEW_TEXT, &r), -1);
+    /*  An added item goes after both. */
+    assert_int_equal (s_decide (f, KETEN__CORRECTION_ACTION__ADD, 0, false, NEW_TEXT, &r), 0);
+    assert_int_equal (weegploeg_signal_raw (f->weegploeg, f->signal_id, &raw, &r), 1);
+    assert_int_equal (raw->n_items, 3);
+    assert_string_equal (raw->items[2]->text, NEW_TEXT);
+    keten__signal__free_unpacked (raw, NULL);
+    free (old.bytes);
+}
+
+static void
+test_a_deleted_signal_leaves_its_id_for_the_trail_only (void **state)
+{
+    fixture_t *f = *state;
+    blob_t old = s_signal_body (f);
+    kt_reason_t r;
+    assert_int_equal (s_decide (f, KETEN__CORRECTION_ACTION__DELETE, 0, true, NULL, &r), 0);
+    char ref[40], sender[65];
+    assert_int_equal (weegploeg_signal_owner (f->weegploeg, f->signal_id, ref, sender, &r), 0);
+    assert_int_equal (
+        store_int (weegploeg_db (f->weegploeg), "SELECT count(*) FROM signal_trail", -1), 1);
+    assert_int_equal (s_files_hold_bytes (f->dir, "weegploeg.db", old.bytes, old.len), 0);
+    free (old.bytes);
+}
+
+/* ---- a partner ------------------------------------------------------------ */
+
+/*  The agenda a gemeente holds: the signal with both items, indexed. */
+static void
+s_store_agenda (fixture_t *f)
+{
+    Keten__SignalItem it[2] = {KETEN__SIGNAL_ITEM__INIT, KETEN__SIGNAL_ITEM__INIT};
+    Keten__SignalItem *its[2] = {&it[0], &it[1]};
+    it[0].kind = KETEN__ITEM_KIND__FACT;
+    it[0].text = OLD_TEXT;
+    it[1].kind = KETEN__ITEM_KIND__OPINION;
+    it[1].text = OPINION;
+    it[1].opinion_of = "wijkagent";
+    uint32_t index[2] = {0, 1};
+    Keten__AgendaSignal g = KETEN__AGENDA_SIGNAL__INIT;
+    Keten__AgendaSignal *gs[1] = {&g};
+    g.sender = "politie-test";
+    g.category = "uitingen";
+    g.observed_on = "2026-01-10";
+    g.source_kind = "eigen";
+    g.description = "Fictional test signal.";
+    g.items = its;
+    g.n_items = 2;
+    g.message_id = (ProtobufCBinaryData){KT_ID_LEN, f->signal_id};
+    g.item_index = index;
+    g.n_item_index = 2;
+    Keten__Subject s = KETEN__SUBJECT__INIT;
+    s.name = "Corrigeer Testpersoon";
+    s.birth_date = "2001-04-12";
+    s.municipality = "Maastricht";
+    Keten__AgendaItem ai = KETEN__AGENDA_ITEM__INIT;
+    Keten__AgendaItem *ais[1] = {&ai};
+    ai.case_ref = f->case_ref;
+    ai.subject = &s;
+    ai.signals = gs;
+    ai.n_signals = 1;
+    Keten__WeegploegAgenda a = KETEN__WEEGPLOEG_AGENDA__INIT;
+    a.meeting_id = MEETING;
+    a.starts_at = "2026-12-01T10:00";
+    a.duration_min = 90;
+    a.location = "Stadhuis";
+    a.items = ais;
+    a.n_items = 1;
+    a.issued_ms = 1;
+    kt_reason_t r;
+    if (agendabox_check (&a, KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA, false, &r) != 0)
+        fail_msg ("agendabox_check: %s", r.text);
+    uint8_t id[KT_ID_LEN];
+    randombytes_buf (id, sizeof id);
+    agenda_event_t event;
+    if (agendabox_store (f->agendabox, id, &a, 1000, &event, &r) != 0)
+        fail_msg ("agendabox_store: %s", r.text);
+}
+
+static int
+s_owe (void *arg, const char *meeting_id, const uint8_t old_key_id[KEYSTORE_ID_LEN],
+       kt_reason_t *reason)
+{
+    (void) meeting_id;
+    return retainbox_owe_shred (arg, old_key_id, "correction", reason);
+}
+
+/*  Apply a notice as partner_correction.c does: one transaction, then
+ *  the shreds and the WAL. */
+static void
+s_apply (fixture_t *f, Keten__CorrectionAction action, uint32_t item, const char *text)
+{
+    Keten__SignalItem it = KETEN__SIGNAL_ITEM__INIT;
+    it.kind = KETEN__ITEM_KIND__OPINION;
+    it.opinion_of = "wijkagent";
+    it.text = (char *) text;
+    items_change_t c = {action, item, text ? &it : NULL};
+    kt_reason_t r;
+    assert_int_equal (store_begin (f->p_db, &r), 0);
+    if (agendabox_correct (f->agendabox, f->case_ref, f->signal_id, false, &c, s_owe, f->retainbox,
+                           &r) != 0)
+        fail_msg ("agendabox_correct: %s", r.text);
+    assert_int_equal (store_commit (f->p_db, &r), 0);
+    if (retainbox_shred_tag (f->retainbox, "correction", &r) != 0)
+        fail_msg ("retainbox_shred_tag: %s", r.text);
+}
+
+static char *
+s_agenda_shown (fixture_t *f)
+{
+    Keten__WeegploegAgenda *a = NULL;
+    kt_reason_t r;
+    if (agendabox_get (f->agendabox, MEETING, &a, &r) != 0)
+        fail_msg ("agendabox_get: %s", r.text);
+    const Keten__AgendaSignal *g = a->items[0]->signals[0];
+    json_t *items = items_to_json (g->items, g->n_items);
+    char *text = items ? json_dumps (items, JSON_COMPACT) : strdup ("[]");
+    json_decref (items);
+    keten__weegploeg_agenda__free_unpacked (a, NULL);
+    return text;
+}
+
+static void
+test_the_agenda_copy_is_resealed_and_its_old_key_shredded (void **state)
+{
+    fixture_t *f = *state;
+    s_store_agenda (f);
+    const store_value_t *meeting = STORE_VALUES (STORE_TEXT (MEETING));
+    blob_t old_key = s_blob (f->p_db, "SELECT key_id FROM agenda WHERE meeting_id=?", meeting);
+    blob_t old_body = s_blob (f->p_db, "SELECT body FROM agenda WHERE meeting_id=?", meeting);
+    blob_t old_wrapped =
+        s_blob (keystore_db (f->p_keystore), "SELECT wrapped FROM data_key WHERE key_id=?",
+                STORE_VALUES (STORE_BLOB (old_key.bytes, old_key.len)));
+    assert_int_equal (s_files_hold_bytes (f->dir, "p-node.db", old_body.bytes, old_body.len), 1);
+    assert_int_equal (
+        s_files_hold_bytes (f->dir, "p-keystore.db", old_wrapped.bytes, old_wrapped.len), 1);
+
+    s_apply (f, KETEN__CORRECTION_ACTION__CORRECT, 0, NEW_TEXT);
+
+    char *shown = s_agenda_shown (f);
+    assert_non_null (strstr (shown, NEW_TEXT));
+    assert_null (strstr (shown, OLD_TEXT));
+    free (shown);
+    uint8_t key[KEYSTORE_KEY_LEN];
+    kt_reason_t r;
+    assert_int_equal (keystore_get (f->p_keystore, old_key.bytes, key, &r), -1);
+    assert_int_equal (s_files_hold_bytes (f->dir, "p-node.db", old_body.bytes, old_body.len), 0);
+    assert_int_equal (
+        s_files_hold_bytes (f->dir, "p-keystore.db", old_wrapped.bytes, old_wrapped.len), 0);
+    /*  Repeated (the receipt was lost): nothing changes. */
+    blob_t body = s_blob (f->p_db, "SELECT body FROM agenda WHERE meeting_id=?", meeting);
+    s_apply (f, KETEN__CORRECTION_ACTION__CORRECT, 0, NEW_TEXT);
+    shown = s_agenda_shown (f);
+    assert_non_null (strstr (shown, NEW_TEXT));
+    free (shown);
+    free (body.bytes);
+    free (old_key.bytes);
+    free (old_body.bytes);
+    free (old_wrapped.bytes);
+}
+
+static void
+test_the_agenda_copy_blocks_unblocks_and_deletes (void **state)
+{
+    fixture_t *f = *state;
+    s_store_agenda (f);
+    s_apply (f, KETEN__CORRECTION_ACTION__BLOCK, 1, NULL);
+    char *shown = s_agenda_shown (f);
+    assert_null (strstr (shown, OPINION));
+    assert_non_null (strstr (shown, OLD_TEXT));
+    free (shown);
+    s_apply (f, KETEN__CORRECTION_ACTION__UNBLOCK, 1, OPINION);
+    shown = s_agenda_shown (f);
+    assert_non_null (strstr (shown, OPINION));
+    free (shown);
+    s_apply (f, KETEN__CORRECTION_ACTION__DELETE, 0, NULL);
+    shown = s_agenda_shown (f);
+    assert_null (strstr (shown, OLD_TEXT));
+    assert_non_null (strstr (shown, OPINION));
+    free (shown);
+    /*  An item unblocked that the copy never had goes in its place. */
+    s_apply (f, KETEN__CORRECTION_ACTION__UNBLOCK, 0, NEW_TEXT);
+    Keten__WeegploegAgenda *a = NULL;
+    kt_reason_t r;
+    assert_int_equal (agendabox_get (f->agendabox, MEETING, &a, &r), 0);
+    const Keten__AgendaSignal *g = a->items[0]->signals[0];
+    assert_int_equal (g->n_items, 2);
+    assert_int_equal (g->item_index[0], 0);
+    assert_string_equal (g->items[0]->text, NEW_TEXT);
+    assert_int_equal (g->item_index[1], 1);
+    keten__weegploeg_agenda__free_unpacked (a, NULL);
+}
+
+static void
+test_the_senders_own_record_is_resealed_under_a_new_key (void **state)
+{
+    fixture_t *f = *state;
+    Keten__Signal *s = s_signal ();
+    kt_reason_t r;
+    assert_int_equal (store_begin (f->p_db, &r), 0);
+    assert_int_equal (signalbox_insert (f->signalbox, f->signal_id, s, false, 0, 1, &r), 0);
+    assert_int_equal (store_commit (f->p_db, &r), 0);
+    intake_signal_destroy (&s);
+    const store_value_t *id = STORE_VALUES (STORE_BLOB (f->signal_id, KT_ID_LEN));
+    blob_t old_body = s_blob (f->p_db, "SELECT body FROM signal WHERE message_id=?", id);
+    blob_t old_key = s_blob (f->p_db, "SELECT key_id FROM signal WHERE message_id=?", id);
+    Keten__SignalItem it = KETEN__SIGNAL_ITEM__INIT;
+    it.kind = KETEN__ITEM_KIND__FACT;
+    it.text = NEW_TEXT;
+    items_change_t c = {KETEN__CORRECTION_ACTION__CORRECT, 0, &it};
+    uint8_t old_key_id[KEYSTORE_ID_LEN];
+    bool found = false;
+    assert_int_equal (store_begin (f->p_db, &r), 0);
+    assert_int_equal (
+        signalbox_correct (f->signalbox, f->signal_id, false, &c, true, old_key_id, &found, &r), 0);
+    assert_true (found);
+    assert_memory_equal (old_key_id, old_key.bytes, KEYSTORE_ID_LEN);
+    assert_int_equal (retainbox_owe_shred (f->retainbox, old_key_id, "correction", &r), 0);
+    assert_int_equal (store_commit (f->p_db, &r), 0);
+    assert_int_equal (retainbox_shred_tag (f->retainbox, "correction", &r), 0);
+    assert_int_equal (s_files_hold_bytes (f->dir, "p-node.db", old_body.bytes, old_body.len), 0);
+    uint8_t key[KEYSTORE_KEY_LEN];
+    assert_int_equal (keystore_get (f->p_keystore, old_key_id, key, &r), -1);
+    /*  Withdrawn: the row goes, its key is the caller's to shred. */
+    assert_int_equal (store_begin (f->p_db, &r), 0);
+    assert_int_equal (
+        signalbox_correct (f->signalbox, f->signal_id, true, &c, true, old_key_id, &found, &r), 0);
+    assert_int_equal (store_commit (f->p_db, &r), 0);
+    assert_true (found);
+    assert_int_equal (store_int (f->p_db, "SELECT count(*) FROM signal", -1), 0);
+    free (old_body.bytes);
+    free (old_key.bytes);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (
+            test_a_correction_leaves_the_old_record_in_no_byte_of_the_file, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_correction_that_breaks_a_rule_changes_nothing,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_blocked_item_is_shown_by_no_read_until_unblocked,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_deleted_item_keeps_its_place_and_nothing_else,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_deleted_signal_leaves_its_id_for_the_trail_only,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_the_agenda_copy_is_resealed_and_its_old_key_shredded,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_the_agenda_copy_blocks_unblocks_and_deletes, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_the_senders_own_record_is_resealed_under_a_new_key,
+                                         s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
