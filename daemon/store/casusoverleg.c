@@ -868,10 +868,14 @@ s_contribution_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
     snprintf (c->kind, sizeof c->kind, "%s", store_text (q, 2));
     c->received_ms = (uint64_t) sqlite3_column_int64 (q, 3);
     /*  The message id binds the sealed body to its row. */
-    keystore_record_t k = {NULL,          r->key,
-                           c->message_id, KT_ID_LEN,
-                           4,             &keten__case_contribution__descriptor,
-                           NULL,          KEYSTORE_NO_RECORD};
+    keystore_record_t k = {NULL,
+                           r->key,
+                           c->message_id,
+                           KT_ID_LEN,
+                           4,
+                           &keten__case_contribution__descriptor,
+                           NULL,
+                           KEYSTORE_NO_RECORD};
     if (keystore_record_row (q, &k, reason) != 0)
         return -1;
     c->contribution = (Keten__CaseContribution *) k.msg;
@@ -927,7 +931,6 @@ casusoverleg_contributions_free (casusoverleg_contribution_t *c, size_t n)
             keten__case_contribution__free_unpacked (c[i].contribution, NULL);
     free (c);
 }
-
 
 int
 casusoverleg_correct_signal (casusoverleg_t *self, const char *case_ref,

@@ -502,8 +502,7 @@ weegploeg_read_case (weegploeg_t *self, const char *case_ref, weegploeg_case_sig
 
 int
 weegploeg_read_case_archived (weegploeg_t *self, const char *case_ref,
-                              weegploeg_case_signal_t **signals_p, size_t *n_p,
-                              kt_reason_t *reason)
+                              weegploeg_case_signal_t **signals_p, size_t *n_p, kt_reason_t *reason)
 {
     *signals_p = NULL;
     *n_p = 0;

@@ -470,13 +470,12 @@ s_gather (node_t *self, json_t *row, json_t *withhold, gather_t *g, kt_reason_t 
     int state = weegploeg_subject_state (u->weegploeg, g->case_ref, reason);
     if (state < 0)
         return -1;
-    if (state == 0)
-        return kt_fail (reason, "no subject %s in the weegploeg file", g->case_ref);
     /*  art. 13.2: the person's inzage covers the archive too; the read is
-     *  on record with the request as its purpose (s_documents). */
+     *  on record with the request as its purpose (s_documents).  A
+     *  subject destroyed since it was linked has nothing left to show. */
     d->archived = state == WEEGPLOEG_SUBJECT_ARCHIVED;
-    if (weegploeg_read_case_archived (u->weegploeg, g->case_ref, &g->signals, &g->n_signals,
-                                      reason) != 0)
+    if (state != 0 && weegploeg_read_case_archived (u->weegploeg, g->case_ref, &g->signals,
+                                                    &g->n_signals, reason) != 0)
         return -1;
     g->items = calloc (g->n_signals + 1, sizeof *g->items);
     if (!g->items)
@@ -508,18 +507,18 @@ s_gather (node_t *self, json_t *row, json_t *withhold, gather_t *g, kt_reason_t 
             return -1;
         d->in_casus = c.found;
         d->casus_archived = c.archived;
-        if (c.found && (casusoverleg_case_row (u->casus, g->case_ref, s_casus_row, g, reason) < 0 ||
-                        casusoverleg_read_contributions (u->casus, g->case_ref,
-                                                         &g->read_contributions,
-                                                         &g->n_contributions, reason) != 0))
+        if (c.found &&
+            (casusoverleg_case_row (u->casus, g->case_ref, s_casus_row, g, reason) < 0 ||
+             casusoverleg_read_contributions (u->casus, g->case_ref, &g->read_contributions,
+                                              &g->n_contributions, reason) != 0))
             return -1;
         g->contributions = calloc (g->n_contributions + 1, sizeof *g->contributions);
         if (!g->contributions)
             return kt_fail (reason, "out of memory");
         for (size_t i = 0; i < g->n_contributions; i++) {
             const casusoverleg_contribution_t *k = &g->read_contributions[i];
-            g->contributions[i] = (rights_contribution_t){s_party (g, k->sender), k->received_ms,
-                                                          k->contribution};
+            g->contributions[i] =
+                (rights_contribution_t){s_party (g, k->sender), k->received_ms, k->contribution};
         }
     }
     char path[PATH_MAX + 32];

@@ -405,9 +405,8 @@ test_a_person_is_found_by_bsn_or_name_and_birth_date_archived_too (void **state)
     assert_string_equal (signals[0].signal->subject->bsn, "111222333");
     assert_string_equal (signals[0].sender, "politie-test");
     weegploeg_case_free (signals, n);
-    assert_int_equal (weegploeg_read_case_archived (f->weegploeg, "k-00000000000000ff", &signals,
-                                                    &n, &r),
-                      -1);
+    assert_int_equal (
+        weegploeg_read_case_archived (f->weegploeg, "k-00000000000000ff", &signals, &n, &r), -1);
 
     /*  A new signal with the same name and birth date but another BSN is
      *  another subject: asked by name, both are uncertain; asked by BSN

@@ -199,8 +199,8 @@ s_setup (void **state)
     f->informatie.legal_basis = "wmo-5-1-3";
     f->contributions[0] =
         (rights_contribution_t){"rvdk-test", s_utc (2026, 11, 3, 9, 0), &f->netwerk};
-    f->contributions[1] = (rights_contribution_t){"gemeente-maastricht",
-                                                  s_utc (2026, 11, 4, 9, 0), &f->informatie};
+    f->contributions[1] =
+        (rights_contribution_t){"gemeente-maastricht", s_utc (2026, 11, 4, 9, 0), &f->informatie};
     f->parties[0] = "rvdk-test";
     f->parties[1] = "gemeente-maastricht";
     f->doc = (rights_doc_t){.request_id = "r-0123456789abcdef",
