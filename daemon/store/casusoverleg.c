@@ -824,6 +824,114 @@ casusoverleg_forget_case (casusoverleg_t *self, const char *case_ref, kt_reason_
 
 /* ---- correction (art. 12.5-12.6) ------------------------------------------ */
 
+/* ---- the request desk (art. 12.3) -------------------------------------- */
+
+int
+casusoverleg_case_row (casusoverleg_t *self, const char *case_ref, casusoverleg_row_fn *fn,
+                       void *arg, kt_reason_t *reason)
+{
+    visit_t v = {fn, arg};
+    return store_one (self->db,
+                      "SELECT c.case_ref, c.state, c.opened_ms, c.decision_id, c.participants,"
+                      " (SELECT count(*) FROM casus_signal s WHERE s.case_ref=c.case_ref),"
+                      " (SELECT coalesce(max(version), 0) FROM plan p"
+                      " WHERE p.case_ref=c.case_ref), (SELECT count(*) FROM contribution k"
+                      " WHERE k.case_ref=c.case_ref) FROM casus c WHERE c.case_ref=?",
+                      STORE_VALUES (STORE_TEXT (case_ref)), s_row, &v, "read the case", reason);
+}
+
+typedef struct {
+    const char *case_ref;
+    const uint8_t *key;
+    casusoverleg_contribution_t *out;
+    size_t n, cap;
+} contributions_t;
+
+static int
+s_contribution_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    contributions_t *r = arg;
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 8;
+        casusoverleg_contribution_t *grown = realloc (r->out, cap * sizeof *grown);
+        if (!grown)
+            return kt_fail (reason, "out of memory");
+        r->out = grown;
+        r->cap = cap;
+    }
+    casusoverleg_contribution_t *c = &r->out[r->n++];
+    memset (c, 0, sizeof *c);
+    if (!store_blob_is (q, 0, KT_ID_LEN))
+        return kt_fail (reason, "a contribution to %.24s has no message id", r->case_ref);
+    memcpy (c->message_id, sqlite3_column_blob (q, 0), KT_ID_LEN);
+    snprintf (c->sender, sizeof c->sender, "%s", store_text (q, 1));
+    snprintf (c->kind, sizeof c->kind, "%s", store_text (q, 2));
+    c->received_ms = (uint64_t) sqlite3_column_int64 (q, 3);
+    /*  The message id binds the sealed body to its row. */
+    keystore_record_t k = {NULL,
+                           r->key,
+                           c->message_id,
+                           KT_ID_LEN,
+                           4,
+                           &keten__case_contribution__descriptor,
+                           NULL,
+                           KEYSTORE_NO_RECORD};
+    if (keystore_record_row (q, &k, reason) != 0)
+        return -1;
+    c->contribution = (Keten__CaseContribution *) k.msg;
+    if (k.result != 0 || !c->contribution)
+        return kt_fail (reason, "a contribution to %.24s does not unseal; the file may be damaged",
+                        r->case_ref);
+    for (size_t i = 0; i < c->contribution->n_items; i++) {
+        Keten__SignalItem *item = c->contribution->items[i];
+        if (item->blocked || item->deleted) {
+            sodium_memzero (item->text, strlen (item->text));
+            sodium_memzero (item->opinion_of, strlen (item->opinion_of));
+        }
+    }
+    return 0;
+}
+
+int
+casusoverleg_read_contributions (casusoverleg_t *self, const char *case_ref,
+                                 casusoverleg_contribution_t **out_p, size_t *n_p,
+                                 kt_reason_t *reason)
+{
+    *out_p = NULL;
+    *n_p = 0;
+    uint8_t key_id[KEYSTORE_ID_LEN], key[KEYSTORE_KEY_LEN];
+    int found = casusoverleg_case_key_id (self, case_ref, key_id, reason);
+    if (found < 0)
+        return -1;
+    if (found == 0)
+        return kt_fail (reason, "no case %.24s in the casusoverleg file", case_ref);
+    if (keystore_get (self->keystore, key_id, key, reason) != 0)
+        return -1;
+    contributions_t r = {case_ref, key, NULL, 0, 0};
+    int rc = store_each (self->db,
+                         "SELECT message_id, sender, kind, received_ms, body FROM contribution"
+                         " WHERE case_ref=? ORDER BY received_ms, rowid",
+                         store_bind_values, (void *) STORE_VALUES (STORE_TEXT (case_ref)),
+                         s_contribution_row, &r, "read the contributions", reason);
+    sodium_memzero (key, sizeof key);
+    if (rc != 0) {
+        casusoverleg_contributions_free (r.out, r.n);
+        return -1;
+    }
+    *out_p = r.out;
+    *n_p = r.n;
+    return 0;
+}
+
+void
+casusoverleg_contributions_free (casusoverleg_contribution_t *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (c[i].contribution)
+            keten__case_contribution__free_unpacked (c[i].contribution, NULL);
+    free (c);
+}
+
 int
 casusoverleg_correct_signal (casusoverleg_t *self, const char *case_ref,
                              const uint8_t id[KT_ID_LEN], const Keten__Signal *signal,

@@ -174,6 +174,33 @@ int casusoverleg_case_key_id (casusoverleg_t *self, const char *case_ref,
  *  idempotent.  The key is the caller's to shred. */
 int casusoverleg_forget_case (casusoverleg_t *self, const char *case_ref, kt_reason_t *reason);
 
+/* ---- the request desk (art. 12.3; archived cases too, art. 13.2) -------- */
+
+/*  The row of case_ref to fn, archived or not: 1 found, 0 no such case,
+ *  -1 with reason.  Only for the request desk: a person's inzage covers
+ *  archived data (docs/RIGHTS.md); every other reader uses
+ *  casusoverleg_each. */
+int casusoverleg_case_row (casusoverleg_t *self, const char *case_ref, casusoverleg_row_fn *fn,
+                           void *arg, kt_reason_t *reason);
+/*  A participant's contribution, unsealed. */
+typedef struct {
+    uint8_t message_id[KT_ID_LEN];
+    char sender[65];
+    char kind[24];
+    uint64_t received_ms;
+    Keten__CaseContribution *contribution; /* owned; free with
+                                              casusoverleg_contributions_free */
+} casusoverleg_contribution_t;
+/*  Every contribution to case_ref, oldest first, unsealed with the case
+ *  key, archived case or not (the request desk only, as
+ *  casusoverleg_case_row).  Blocked items are blanked as every read shows
+ *  them.  Fails naming the problem for a record that does not unseal.
+ *  Personal data: the caller logs the access (art. 15.2e). */
+int casusoverleg_read_contributions (casusoverleg_t *self, const char *case_ref,
+                                     casusoverleg_contribution_t **out_p, size_t *n_p,
+                                     kt_reason_t *reason);
+void casusoverleg_contributions_free (casusoverleg_contribution_t *c, size_t n);
+
 /*  art. 12.5-12.6: the casusoverleg's copy of signal id (art. 8.5), if
  *  the case holds one, sealed again as signal now reads (as the
  *  weegploeg file shows it: blocked items blanked), or deleted (signal

@@ -500,6 +500,31 @@ weegploeg_read_case (weegploeg_t *self, const char *case_ref, weegploeg_case_sig
     return 0;
 }
 
+int
+weegploeg_read_case_archived (weegploeg_t *self, const char *case_ref,
+                              weegploeg_case_signal_t **signals_p, size_t *n_p, kt_reason_t *reason)
+{
+    *signals_p = NULL;
+    *n_p = 0;
+    uint8_t key[KEYSTORE_KEY_LEN];
+    if (weegploeg_case_key (self, case_ref, key, reason) != 0)
+        return -1;
+    reading_t r = {case_ref, key, NULL, 0, 0};
+    int rc = store_each (self->db,
+                         "SELECT message_id, sender, received_ms, body FROM signal WHERE case_ref=?"
+                         " ORDER BY created_ms, rowid",
+                         store_bind_values, (void *) STORE_VALUES (STORE_TEXT (case_ref)),
+                         s_read_row, &r, "read the case", reason);
+    sodium_memzero (key, sizeof key);
+    if (rc != 0) {
+        weegploeg_case_free (r.out, r.n);
+        return -1;
+    }
+    *signals_p = r.out;
+    *n_p = r.n;
+    return 0;
+}
+
 bool
 weegploeg_kernpartij_sees (const roster_member_t *to, const char *municipality)
 {

@@ -71,6 +71,12 @@ typedef struct {
 int weegploeg_read_case (weegploeg_t *self, const char *case_ref,
                          weegploeg_case_signal_t **signals_p, size_t *n_p, kt_reason_t *reason);
 void weegploeg_case_free (weegploeg_case_signal_t *signals, size_t n);
+/*  weegploeg_read_case of an archived subject too.  Only for the request
+ *  desk: a person's inzage covers archived data (art. 13.2,
+ *  docs/RIGHTS.md); every other reader is refused the archive. */
+int weegploeg_read_case_archived (weegploeg_t *self, const char *case_ref,
+                                  weegploeg_case_signal_t **signals_p, size_t *n_p,
+                                  kt_reason_t *reason);
 
 /*  The data key of case_ref's subject: what else is kept about the
  *  subject in this file (the weegploeg's analysis) is sealed under it, so

@@ -299,12 +299,34 @@ s_intro (doc_t *d, const rights_doc_t *doc)
     s_table_close (d);
 }
 
+static const char s_archived_note[] = "gearchiveerd, alleen nog raadpleegbaar door de kernpartijen";
+
+/*  One item of a signal or a contribution: its kind (an opinion as a
+ *  professional's, never by name), the qualified-professional flag of a
+ *  diagnosis, its text, and its legal basis when it has one of its own. */
 static void
-s_signal (doc_t *d, const rights_item_t *it, size_t n)
+s_item (doc_t *d, const Keten__SignalItem *item, size_t i)
+{
+    char label[160];
+    snprintf (label, sizeof label, "Onderdeel %zu: %s%s", i + 1, s_item_kind (item->kind),
+              item->kind == KETEN__ITEM_KIND__DIAGNOSIS
+                  ? (item->qualified_professional ? " (door een bevoegde professional)"
+                                                  : " (niet door een bevoegde professional)")
+                  : "");
+    s_row (d, label, item->text);
+    if (item->legal_basis && *item->legal_basis) {
+        snprintf (label, sizeof label, "Onderdeel %zu: wettelijke grondslag", i + 1);
+        s_row (d, label, item->legal_basis);
+    }
+}
+
+static void
+s_signal (doc_t *d, const rights_item_t *it, size_t n, bool archived)
 {
     const Keten__Signal *s = it->signal;
-    char title[64], received[32], observed[32];
-    snprintf (title, sizeof title, "Melding %zu (kenmerk %s)", n, it->ref);
+    char title[128], received[32], observed[32];
+    snprintf (title, sizeof title, "Melding %zu (kenmerk %s)%s", n, it->ref,
+              archived ? " - gearchiveerd" : "");
     fputs ("<h3>", d->h);
     s_esc (d->h, title);
     fputs ("</h3>\n", d->h);
@@ -312,6 +334,8 @@ s_signal (doc_t *d, const rights_item_t *it, size_t n)
     s_date_nl (received, it->received_ms);
     s_day_nl (observed, s->observed_on);
     s_table_open (d);
+    if (archived)
+        s_row (d, "Status", s_archived_note);
     if (s->subject) {
         s_row (d, "Naam", s->subject->name);
         s_row (d, "Geboortedatum", s->subject->birth_date);
@@ -328,16 +352,39 @@ s_signal (doc_t *d, const rights_item_t *it, size_t n)
     s_row (d, "Wettelijke grondslag", s->legal_basis);
     s_row (d, "Bijzondere persoonsgegevens", s_yes (s->special_category));
     s_row (d, "Strafrechtelijke gegevens", s_yes (s->criminal_data));
-    for (size_t i = 0; i < s->n_items; i++) {
-        const Keten__SignalItem *item = s->items[i];
-        char label[160];
-        snprintf (label, sizeof label, "Onderdeel %zu: %s%s", i + 1, s_item_kind (item->kind),
-                  item->kind == KETEN__ITEM_KIND__DIAGNOSIS
-                      ? (item->qualified_professional ? " (door een bevoegde professional)"
-                                                      : " (niet door een bevoegde professional)")
-                      : "");
-        s_row (d, label, item->text);
+    for (size_t i = 0; i < s->n_items; i++)
+        s_item (d, s->items[i], i);
+    s_table_close (d);
+}
+
+/*  A contribution to the casusoverleg: of kind informatie, what it holds
+ *  about the person; of any other kind only that it is there, without
+ *  anything that identifies the person it is about (art. 12.3). */
+static void
+s_contribution (doc_t *d, const rights_contribution_t *c, size_t n, bool archived)
+{
+    char title[128], when[32];
+    s_date_nl (when, c->received_ms);
+    const Keten__CaseContribution *k = c->contribution;
+    if (!k || strcmp (k->kind, "informatie") != 0) {
+        s_p (d, "Bijdrage %zu: %s, van %s op %s%s.", n,
+             k ? "een bijdrage over een persoon uit uw omgeving" : "een bijdrage", c->party, when,
+             archived ? " (gearchiveerd, alleen nog raadpleegbaar door de kernpartijen)" : "");
+        return;
     }
+    snprintf (title, sizeof title, "Bijdrage %zu%s", n, archived ? " - gearchiveerd" : "");
+    fputs ("<h3>", d->h);
+    s_esc (d->h, title);
+    fputs ("</h3>\n", d->h);
+    fprintf (d->t, "%s\n", title);
+    s_table_open (d);
+    if (archived)
+        s_row (d, "Status", s_archived_note);
+    s_row (d, "Afkomstig van", c->party);
+    s_row (d, "Ontvangen op", when);
+    s_row (d, "Wettelijke grondslag", k->legal_basis);
+    for (size_t i = 0; i < k->n_items; i++)
+        s_item (d, k->items[i], i);
     s_table_close (d);
 }
 
@@ -374,12 +421,13 @@ rights_overview (const rights_doc_t *doc, char **html, char **txt, kt_reason_t *
     s_h2 (&d, "2. Uw gegevens in het bestand van de weegploeg");
     if (doc->archived)
         s_p (&d, "Uw gegevens zijn gearchiveerd (artikel 13.2 van het convenant): zij worden niet "
-                 "meer gebruikt en alleen op verzoek van de kernpartijen geraadpleegd. Van wie zij "
-                 "afkomstig zijn en aan wie zij zijn verstrekt, staat hieronder.");
-    if (!doc->n_items && !doc->archived)
+                 "meer gebruikt en zijn alleen nog raadpleegbaar door de kernpartijen. Welke "
+                 "gegevens dat zijn, van wie zij afkomstig zijn en aan wie zij zijn verstrekt, "
+                 "staat hieronder.");
+    if (!doc->n_items)
         s_p (&d, "In het bestand van de weegploeg staan geen gegevens over u.");
     for (size_t i = 0; i < doc->n_items; i++)
-        s_signal (&d, &doc->items[i], i + 1);
+        s_signal (&d, &doc->items[i], i + 1, doc->archived);
 
     s_h2 (&d, "3. Uw gegevens in het bestand van het casusoverleg");
     if (!doc->in_casus)
@@ -395,18 +443,14 @@ rights_overview (const rights_doc_t *doc, char **html, char **txt, kt_reason_t *
              "casusoverleg. De meldingen hierboven zijn daarvoor gekopieerd naar het bestand "
              "van het casusoverleg. Daaraan nemen deel: %s.",
              opened, *parties ? parties : "-");
-        s_table_open (&d);
-        for (size_t i = 0; i < doc->n_contributions; i++) {
-            char when[32], label[32];
-            s_date_nl (when, doc->contributions[i].received_ms);
-            snprintf (label, sizeof label, "Bijdrage %zu", i + 1);
-            char *v = NULL;
-            if (asprintf (&v, "van %s, ontvangen op %s", doc->contributions[i].party, when) < 0)
-                v = NULL;
-            s_row (&d, label, v ? v : "");
-            free (v);
-        }
-        s_table_close (&d);
+        if (doc->casus_archived)
+            s_p (&d, "De casus is gearchiveerd (artikel 13.2 van het convenant): de gegevens "
+                     "worden niet meer gebruikt en zijn alleen nog raadpleegbaar door de "
+                     "kernpartijen.");
+        if (doc->n_contributions)
+            s_p (&d, "Partijen hebben het volgende aan het casusoverleg bijgedragen:");
+        for (size_t i = 0; i < doc->n_contributions; i++)
+            s_contribution (&d, &doc->contributions[i], i + 1, doc->casus_archived);
         s_p (&d, "Wat in het casusoverleg is vastgelegd over andere personen, zoals achterblijvers "
                  "of mensen uit uw omgeving, staat niet in dit overzicht.");
     }

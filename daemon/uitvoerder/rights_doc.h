@@ -47,10 +47,14 @@ typedef struct {
     uint64_t delivered_ms; /* 0: no receipt logged */
 } rights_recipient_t;
 
-/*  A contribution to the casusoverleg about the person. */
+/*  A contribution to the casusoverleg about the person.  Of kind
+ *  informatie its items are shown; one of kind achterblijver or netwerk
+ *  (or any other) is about someone else and is only described, by party
+ *  and date, without its text. */
 typedef struct {
     const char *party;
     uint64_t received_ms;
+    const Keten__CaseContribution *contribution; /* borrowed; NULL: by party and date only */
 } rights_contribution_t;
 
 typedef struct {
@@ -61,7 +65,8 @@ typedef struct {
     const char *representation; /* "" or minderjarige, curatele, mentorschap */
     const char *controller;     /* the uitvoerder's name */
     uint64_t now_ms;
-    bool archived; /* art. 13.2: the data is in the archive */
+    bool archived;       /* art. 13.2: the subject is in the archive (its items marked) */
+    bool casus_archived; /* and the case in the casusoverleg file */
     const rights_item_t *items;
     size_t n_items;
     size_t n_withheld; /* items left out on a partial refusal */

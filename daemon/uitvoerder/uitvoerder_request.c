@@ -277,10 +277,11 @@ typedef struct {
     /*  From the log. */
     rights_recipient_t *recipients;
     size_t n_recipients, cap_recipients;
-    zhashx_t *sent;        /* hex id -> index + 1 in recipients */
-    zhashx_t *contrib_ids; /* hex id -> party (the sender) */
+    zhashx_t *sent; /* hex id -> index + 1 in recipients */
+    /*  From the casusoverleg file. */
+    casusoverleg_contribution_t *read_contributions;
     rights_contribution_t *contributions;
-    size_t n_contributions, cap_contributions;
+    size_t n_contributions;
     const char *parties[CASUS_MAX_PARTICIPANTS];
     bool failed;
 } gather_t;
@@ -372,31 +373,7 @@ s_on_entry (void *arg, uint64_t index, const Keten__LogEntry *e)
         uintptr_t at = (uintptr_t) zhashx_lookup (g->sent, hex);
         if (at && !g->recipients[at - 1].delivered_ms)
             g->recipients[at - 1].delivered_ms = e->time_ms;
-    } else if (e->event == KETEN__LOG_EVENT__MESSAGE_RECEIVED && *hex &&
-               zhashx_lookup (g->contrib_ids, hex)) {
-        if (g->n_contributions == g->cap_contributions) {
-            size_t cap = g->cap_contributions ? g->cap_contributions * 2 : 8;
-            rights_contribution_t *grown = realloc (g->contributions, cap * sizeof *grown);
-            if (!grown) {
-                g->failed = true;
-                return;
-            }
-            g->contributions = grown;
-            g->cap_contributions = cap;
-        }
-        g->contributions[g->n_contributions++] =
-            (rights_contribution_t){s_party (g, e->node ? e->node : "?"), e->time_ms};
     }
-}
-
-static int
-s_contrib (void *arg, const char *sender, const uint8_t id[KT_ID_LEN], kt_reason_t *reason)
-{
-    (void) reason;
-    gather_t *g = arg;
-    char hex[KT_ID_HEX];
-    zhashx_update (g->contrib_ids, kt_hex (hex, id, KT_ID_LEN), (void *) sender);
-    return 0;
 }
 
 typedef struct {
@@ -457,8 +434,8 @@ s_gather_free (gather_t *g)
     free (g->items);
     free (g->recipients);
     free (g->contributions);
+    casusoverleg_contributions_free (g->read_contributions, g->n_contributions);
     zhashx_destroy (&g->sent);
-    zhashx_destroy (&g->contrib_ids);
     if (g->strings)
         for (char *s = zlist_first (g->strings); s; s = zlist_next (g->strings))
             free (s);
@@ -477,8 +454,7 @@ s_gather (node_t *self, json_t *row, json_t *withhold, gather_t *g, kt_reason_t 
     g->withhold = withhold;
     g->strings = zlist_new ();
     g->sent = zhashx_new ();
-    g->contrib_ids = zhashx_new ();
-    if (!g->strings || !g->sent || !g->contrib_ids)
+    if (!g->strings || !g->sent)
         return kt_fail (reason, "out of memory");
     rights_doc_t *d = &g->doc;
     d->request_id = json_string_value (json_object_get (row, "id"));
@@ -494,9 +470,12 @@ s_gather (node_t *self, json_t *row, json_t *withhold, gather_t *g, kt_reason_t 
     int state = weegploeg_subject_state (u->weegploeg, g->case_ref, reason);
     if (state < 0)
         return -1;
+    /*  art. 13.2: the person's inzage covers the archive too; the read is
+     *  on record with the request as its purpose (s_documents).  A
+     *  subject destroyed since it was linked has nothing left to show. */
     d->archived = state == WEEGPLOEG_SUBJECT_ARCHIVED;
-    if (state == WEEGPLOEG_SUBJECT_ACTIVE &&
-        weegploeg_read_case (u->weegploeg, g->case_ref, &g->signals, &g->n_signals, reason) != 0)
+    if (state != 0 && weegploeg_read_case_archived (u->weegploeg, g->case_ref, &g->signals,
+                                                    &g->n_signals, reason) != 0)
         return -1;
     g->items = calloc (g->n_signals + 1, sizeof *g->items);
     if (!g->items)
@@ -527,10 +506,20 @@ s_gather (node_t *self, json_t *row, json_t *withhold, gather_t *g, kt_reason_t 
         if (casusoverleg_each_last (u->casus, g->case_ref, s_casus_last, &c, reason) != 0)
             return -1;
         d->in_casus = c.found;
-        if (c.found && !c.archived &&
-            (casusoverleg_each (u->casus, 100000, s_casus_row, g, reason) != 0 ||
-             casusoverleg_each_sender_message (u->casus, g->case_ref, s_contrib, g, reason) != 0))
+        d->casus_archived = c.archived;
+        if (c.found &&
+            (casusoverleg_case_row (u->casus, g->case_ref, s_casus_row, g, reason) < 0 ||
+             casusoverleg_read_contributions (u->casus, g->case_ref, &g->read_contributions,
+                                              &g->n_contributions, reason) != 0))
             return -1;
+        g->contributions = calloc (g->n_contributions + 1, sizeof *g->contributions);
+        if (!g->contributions)
+            return kt_fail (reason, "out of memory");
+        for (size_t i = 0; i < g->n_contributions; i++) {
+            const casusoverleg_contribution_t *k = &g->read_contributions[i];
+            g->contributions[i] =
+                (rights_contribution_t){s_party (g, k->sender), k->received_ms, k->contribution};
+        }
     }
     char path[PATH_MAX + 32];
     snprintf (path, sizeof path, "%s/log.db", self->config.state_dir);
@@ -539,7 +528,7 @@ s_gather (node_t *self, json_t *row, json_t *withhold, gather_t *g, kt_reason_t 
     d->recipients = g->recipients;
     d->n_recipients = g->n_recipients;
     d->contributions = g->contributions;
-    d->n_contributions = g->n_contributions;
+    d->n_contributions = g->contributions ? g->n_contributions : 0;
     return g->failed ? kt_fail (reason, "out of memory") : 0;
 }
 

@@ -44,12 +44,17 @@ B=$(kt "$UITV" signal list --json | jq -r '.signals[0].case_ref')
 START=$(date -d '+7 days' +%Y-%m-%dT10:00)
 kt "$UITV" weegploeg agenda --start "$START" --location "Stadhuis" --case "$A" > /dev/null
 wait_until 20 relay_settled || fail "agenda copies not receipted"
-# The casusoverleg: the gemeente contributes about the person's network.
+# The casusoverleg: the gemeente contributes about the person's network
+# (another person: never in the overview) and about the person.
 kt "$UITV" weegploeg decide "$A" --agenderen --party politie-test --party "$G1" \
     --criterion geweld --analysis "Fictief." > /dev/null
 echo '[{"kind": "fact", "text": "Broer Netwerkpersoon Geheim woont bij betrokkene (fictief)."}]' > "$T/items.json"
 kt "$G1" case contribute "$A" --kind netwerk --legal-basis avg-6-1-e --file "$T/items.json" --wait \
     | grep -q delivered || fail "contribution not delivered"
+INFO="Fictief: schuldhulpverlening sinds <mei> & lopend."
+jq -n --arg t "$INFO" '[{kind: "fact", text: $t}]' > "$T/info.json"
+kt "$G1" case contribute "$A" --kind informatie --legal-basis avg-6-1-e --file "$T/info.json" --wait \
+    | grep -q delivered || fail "informatie contribution not delivered"
 wait_until 20 relay_settled || fail "decision copies not receipted"
 pass "politie and $G1 supplied signals on one person; the agenda and the decision went to both; $G1 contributed"
 
@@ -129,7 +134,8 @@ for doc in HT TXT; do
                 "ingebracht door politie-test op $NL_TODAY" "ingebracht door $G1 op $NL_TODAY" \
                 "soort bron: school" "soort bron: eigen" "<script>alert(1)</script>" \
                 "het voorkomen van uitreizen" "besluit van de weegploeg over u" \
-                "Daaraan nemen deel: politie-test, $G1" "van $G1, ontvangen op $NL_TODAY"; do
+                "Daaraan nemen deel: politie-test, $G1" "$INFO" \
+                "een bijdrage over een persoon uit uw omgeving, van $G1 op $NL_TODAY"; do
         grep -qF -- "$want" <<< "$text" || fail "overview ($doc) lacks '$want'"
     done
     for never in "Agent Test" "test@politie.invalid" "Medewerker Veiligheid" "veiligheid@gemeente" \
@@ -138,6 +144,7 @@ for doc in HT TXT; do
     done
 done
 grep -qF "<script>" "$OUT/overzicht-$R.html" && fail "signal text not escaped"
+grep -qF "<mei>" "$OUT/overzicht-$R.html" && fail "contribution text not escaped"
 # Each recipient row carries the day it was sent and the day it was confirmed.
 for who in politie-test "$G1"; do
     grep -qE "<tr><td>$NL_TODAY, [0-9]{2}:[0-9]{2}</td><td>$who</td><td>agenda van de weegploeg[^<]*</td><td>$NL_TODAY, [0-9]{2}:[0-9]{2}</td></tr>" \
@@ -147,7 +154,7 @@ grep -qE "^  $NL_TODAY, [0-9]{2}:[0-9]{2}  aan politie-test: .*ontvangst bevesti
     "$OUT/overzicht-$R.txt" || fail "politie-test row without dates"
 grep -qE "^  $NL_TODAY, [0-9]{2}:[0-9]{2}  aan $G1: .*ontvangst bevestigd: $NL_TODAY" \
     "$OUT/overzicht-$R.txt" || fail "$G1 row without dates"
-pass "the overview names politie-test and $G1 as recipients with dates and each item's origin; no melder, no other person, text escaped"
+pass "the overview names politie-test and $G1 as recipients with dates and each item's origin; $G1's informatie in full, its netwerk contribution without a name; no melder, text escaped"
 
 # art. 12.4: a refusal on an art. 41 UAVG ground, and a partial one.
 kt "$UITV" request link "$RV" "$A" > /dev/null
@@ -185,3 +192,30 @@ kt "$UITV" status --json | jq -e --arg r "$RO" \
     || fail "no alarm 29 days on: $(kt "$UITV" status --json | jq -c .rights)"
 kt "$UITV" status | grep -q "ALARM.*$RO.*OVERDUE" || fail "status shows no alarm: $(kt "$UITV" status)"
 pass "a request open past four weeks is an alarm in keten status"
+
+# art. 13.2 with 12.3: a year on, the agendered subject is archived - out of
+# every list, yet in the person's inzage, marked as archived.
+kt_restart_all_at +400d "$UITV" politie-test "$G1"
+archived() { kt "$UITV" retention status --json \
+    | jq -e --arg a "$A" '.cases[] | select(.case_ref==$a) | .state == "archived"' > /dev/null; }
+wait_until 20 archived || fail "A not archived after a year"
+TODAY=$(TZ=Europe/Amsterdam date -d '+400 days' +%F)   # the daemons' today now
+RA=$(open_request betrokkene | jq -r .request_id)
+kt "$UITV" request find "$RA" --bsn 111222333 --json | jq -e --arg a "$A" \
+    '.matches[0] | .case_ref == $a and .archived' > /dev/null || fail "the archived subject is not found"
+kt "$UITV" request link "$RA" "$A" | grep -q archived || fail "the link does not say archived"
+kt "$UITV" request answer "$RA" --out "$OUT" > /dev/null
+AT=$(check_html "$OUT/overzicht-$RA.html") || fail "archived overview HTML not well-formed"
+for text in "$AT" "$(cat "$OUT/overzicht-$RA.txt")"; do
+    for want in "<script>alert(1)</script>" "$INFO" "- gearchiveerd" \
+                "gearchiveerd, alleen nog raadpleegbaar door de kernpartijen"; do
+        grep -qF -- "$want" <<< "$text" || fail "archived overview lacks '$want'"
+    done
+    for never in "Agent Test" "Netwerkpersoon" "Ander Persoon"; do
+        if grep -qF -- "$never" <<< "$text"; then fail "archived overview shows '$never'"; fi
+    done
+done
+n=$(kt "$UITV" audit access --json | jq --arg r "request $RA" --arg a "$A" \
+    '[.access[] | select(.what == $r and .case_ref == $a)] | length')
+[ "$n" = 2 ] || fail "the archive read for the overview is not recorded ($n)"
+pass "an archived subject's signals and contributions are in the overview, marked archived; the read on record"

@@ -394,6 +394,19 @@ test_a_person_is_found_by_bsn_or_name_and_birth_date_archived_too (void **state)
     assert_int_equal (weegploeg_find_person (f->weegploeg, "111222333", NULL, NULL, s_hit, &h, &r),
                       0);
     s_expect (&h, 0, a, "certain bsn archived");
+    /*  Every read refuses the archive; the desk's read, for the person's
+     *  own inzage, decrypts it. */
+    weegploeg_case_signal_t *signals = NULL;
+    size_t n = 0;
+    assert_int_equal (weegploeg_read_case (f->weegploeg, a, &signals, &n, &r), -1);
+    assert_non_null (strstr (r.text, "archived"));
+    assert_int_equal (weegploeg_read_case_archived (f->weegploeg, a, &signals, &n, &r), 0);
+    assert_int_equal (n, 1);
+    assert_string_equal (signals[0].signal->subject->bsn, "111222333");
+    assert_string_equal (signals[0].sender, "politie-test");
+    weegploeg_case_free (signals, n);
+    assert_int_equal (
+        weegploeg_read_case_archived (f->weegploeg, "k-00000000000000ff", &signals, &n, &r), -1);
 
     /*  A new signal with the same name and birth date but another BSN is
      *  another subject: asked by name, both are uncertain; asked by BSN

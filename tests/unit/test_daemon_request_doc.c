@@ -115,7 +115,12 @@ typedef struct {
     Keten__Signal *police, *gemeente;
     rights_item_t items[2];
     rights_recipient_t recipients[2];
-    rights_contribution_t contributions[1];
+    rights_contribution_t contributions[2];
+    /*  rvdk-test's netwerk contribution (about someone else) and the
+     *  gemeente's informatie about the person. */
+    Keten__CaseContribution netwerk, informatie;
+    Keten__SignalItem net_item, info_items[2];
+    Keten__SignalItem *net_items[1], *info_ptrs[2];
     const char *parties[2];
     rights_doc_t doc;
 } fixture_t;
@@ -165,7 +170,37 @@ s_setup (void **state)
                              "Politie Test (politie-test)", s_utc (2026, 3, 29, 1, 30)};
     f->recipients[1] = (rights_recipient_t){s_utc (2026, 11, 2, 9, 0), "besluit van de weegploeg",
                                             "gemeente-maastricht", 0};
-    f->contributions[0] = (rights_contribution_t){"rvdk-test", s_utc (2026, 11, 3, 9, 0)};
+    keten__case_contribution__init (&f->netwerk);
+    keten__signal_item__init (&f->net_item);
+    f->net_item.kind = KETEN__ITEM_KIND__FACT;
+    f->net_item.text = "Broer Karel Persoon woont in Heerlen";
+    f->net_items[0] = &f->net_item;
+    f->netwerk.case_ref = "k-0123456789abcdef";
+    f->netwerk.kind = "netwerk";
+    f->netwerk.items = f->net_items;
+    f->netwerk.n_items = 1;
+    f->netwerk.legal_basis = "avg-6-1-e";
+    keten__case_contribution__init (&f->informatie);
+    for (int i = 0; i < 2; i++) {
+        keten__signal_item__init (&f->info_items[i]);
+        f->info_ptrs[i] = &f->info_items[i];
+    }
+    f->info_items[0].kind = KETEN__ITEM_KIND__FACT;
+    f->info_items[0].text = "Schuldhulp sinds <mei> & lopend";
+    f->info_items[1].kind = KETEN__ITEM_KIND__DIAGNOSIS;
+    f->info_items[1].text = "Angststoornis";
+    f->info_items[1].opinion_of = "psycholoog Verhoeven";
+    f->info_items[1].qualified_professional = true;
+    f->info_items[1].legal_basis = "avg-9-2-h";
+    f->informatie.case_ref = "k-0123456789abcdef";
+    f->informatie.kind = "informatie";
+    f->informatie.items = f->info_ptrs;
+    f->informatie.n_items = 2;
+    f->informatie.legal_basis = "wmo-5-1-3";
+    f->contributions[0] =
+        (rights_contribution_t){"rvdk-test", s_utc (2026, 11, 3, 9, 0), &f->netwerk};
+    f->contributions[1] =
+        (rights_contribution_t){"gemeente-maastricht", s_utc (2026, 11, 4, 9, 0), &f->informatie};
     f->parties[0] = "rvdk-test";
     f->parties[1] = "gemeente-maastricht";
     f->doc = (rights_doc_t){.request_id = "r-0123456789abcdef",
@@ -182,7 +217,7 @@ s_setup (void **state)
                             .casus_parties = f->parties,
                             .n_casus_parties = 2,
                             .contributions = f->contributions,
-                            .n_contributions = 1,
+                            .n_contributions = 2,
                             .recipients = f->recipients,
                             .n_recipients = 2};
     *state = f;
@@ -260,6 +295,66 @@ test_the_overview_names_recipients_and_origins_with_their_dates (void **state)
 }
 
 static void
+test_the_overview_shows_information_contributions_and_describes_others (void **state)
+{
+    fixture_t *f = *state;
+    char *html = NULL, *txt = NULL;
+    kt_reason_t r;
+    assert_int_equal (rights_overview (&f->doc, &html, &txt, &r), 0);
+    static char text[65536];
+    const char *bad = s_check_html (html, text, sizeof text);
+    if (bad)
+        fail_msg ("overview HTML: %s", bad);
+    for (int v = 0; v < 2; v++) {
+        const char *t = v ? txt : text;
+        /*  informatie: its items, by kind, with party, date and basis. */
+        s_has (t, "Schuldhulp sinds <mei> & lopend");
+        s_has (t, "Angststoornis");
+        s_has (t, "diagnose (door een bevoegde professional)");
+        s_has (t, "avg-9-2-h");
+        s_has (t, "wmo-5-1-3");
+        s_has (t, "4 november 2026");
+        s_lacks (t, "Verhoeven"); /* an opinion by role, never by name */
+        /*  netwerk: that it is there, nothing that identifies anyone. */
+        s_has (t, "een bijdrage over een persoon uit uw omgeving, van rvdk-test op 3 november "
+                  "2026");
+        s_lacks (t, "Karel");
+        s_lacks (t, "Heerlen");
+        s_lacks (t, "gearchiveerd");
+    }
+    s_lacks (html, "<mei>");
+    free (html);
+    free (txt);
+}
+
+static void
+test_an_archived_subject_s_signals_are_shown_marked_archived (void **state)
+{
+    fixture_t *f = *state;
+    f->doc.archived = true;
+    f->doc.casus_archived = true;
+    char *html = NULL, *txt = NULL;
+    kt_reason_t r;
+    assert_int_equal (rights_overview (&f->doc, &html, &txt, &r), 0);
+    static char text[65536];
+    assert_null (s_check_html (html, text, sizeof text));
+    for (int v = 0; v < 2; v++) {
+        const char *t = v ? txt : text;
+        s_has (t, "Melding 1 (kenmerk a1b2c3d4) - gearchiveerd");
+        s_has (t, "gearchiveerd, alleen nog raadpleegbaar door de kernpartijen");
+        s_has (t, "</td><script>alert('x')</script> & <b onload=x>");
+        s_has (t, "Zorgen op school.");
+        s_has (t, "Bijdrage 2 - gearchiveerd");
+        s_has (t, "Schuldhulp sinds <mei> & lopend");
+        s_lacks (t, "Karel");
+        s_lacks (t, "Agent Geheim");
+    }
+    s_lacks (html, "<script");
+    free (html);
+    free (txt);
+}
+
+static void
 test_a_partial_overview_says_that_items_are_withheld (void **state)
 {
     fixture_t *f = *state;
@@ -320,6 +415,11 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown (
             test_the_overview_names_recipients_and_origins_with_their_dates, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_the_overview_shows_information_contributions_and_describes_others, s_setup,
+            s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_an_archived_subject_s_signals_are_shown_marked_archived, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_partial_overview_says_that_items_are_withheld,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
