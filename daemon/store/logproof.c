@@ -313,12 +313,12 @@ logproof_add_cosignature (logproof_t *self, const roster_t *roster, const char *
      *  cosignature of the stored checkpoint; any other line is dropped, so
      *  a member cannot make the stored note carry what no witness signed
      *  (nor push it past what a note may hold). */
-    size_t cap = strlen (stored) + len + 1;
-    char *merged = rc == 0 ? malloc (cap) : NULL;
+    size_t stored_len = strlen (stored);
+    char *merged = rc == 0 ? malloc (stored_len + len + 1) : NULL;
     if (rc == 0 && !merged)
         rc = kt_fail (reason, "out of memory");
     if (rc == 0) {
-        snprintf (merged, cap, "%s", stored);
+        memcpy (merged, stored, stored_len + 1);
         size_t dropped = s_merge (known, n_known, merged, note);
         if (dropped)
             kt_log (KT_LOG_INFO, "cosignature dropped lines=%zu size=%llu", dropped,
