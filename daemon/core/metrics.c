@@ -185,8 +185,8 @@ static const s_member_gauge_t s_member_gauges[] = {
      "1 when the member's roster is older than the uitvoerder's"},
     {"keten_member_checkpoint_size", "checkpoint_size", V_INT,
      "Tree size of the newest log checkpoint the member verified"},
-    {"keten_member_key_age_days", "key_age_days", V_INT,
-     "Days since the member's secret key file was made"},
+    {"keten_member_key_age_seconds", "key_age_s", V_INT,
+     "Seconds since the member's secret key file was made"},
     {"keten_member_clock_skew_seconds", "clock_skew_ms", V_MS,
      "The member's clock minus the uitvoerder's"},
     {"keten_member_uptime_seconds", "uptime_s", V_INT,
@@ -365,9 +365,10 @@ metrics_node_render (void *arg)
     s_family (&t, "keten_roster_version", "gauge", "Roster version this node runs");
     s_put (&t, "keten_roster_version %llu\n",
            (unsigned long long) keyring_roster (self->keyring)->version);
-    s_family (&t, "keten_key_age_days", "gauge", "Days since this node's secret key file was made");
-    s_put (&t, "keten_key_age_days %llu\n",
-           (unsigned long long) (metrics_key_age_ms (self, now) / 86400000));
+    s_family (&t, "keten_key_age_seconds", "gauge",
+              "Seconds since this node's secret key file was made");
+    s_put (&t, "keten_key_age_seconds %llu\n",
+           (unsigned long long) (metrics_key_age_ms (self, now) / 1000));
     json_t *view = self->role->metrics (self, now);
     s_render_role (&t, view, now);
     json_decref (view);

@@ -542,6 +542,7 @@ s_federation_status (node_t *self, json_t *result)
                              json_integer ((json_int_t) l->checkpoint_size));
         json_object_set_new (row, "key_age_days",
                              json_integer ((json_int_t) (l->key_age_s / 86400)));
+        json_object_set_new (row, "key_age_s", json_integer ((json_int_t) l->key_age_s));
         json_object_set_new (row, "clock_skew_ms", json_integer ((json_int_t) l->clock_skew_ms));
         json_object_set_new (row, "alarms", alarms);
         json_array_append_new (members, row);

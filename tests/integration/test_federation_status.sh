@@ -225,6 +225,12 @@ for line in 'keten_roster_version 2' \
     'keten_member_alarm{member="politie-test",kind="politie",role="kernpartij",alarm="stale_roster"} 0'; do
     wait_until 5 metrics_show "$ep" "$line" || fail "metrics lack '$line'"
 done
+# Prometheus base units: an age is in seconds, never days.
+m=$(http_get "$ep" "GET /metrics HTTP/1.0" | tr -d '\r')
+echo "$m" | grep -Eq '^keten_key_age_seconds [0-9]+$' || fail "no keten_key_age_seconds"
+echo "$m" | grep -Eq '^keten_member_key_age_seconds\{member="politie-test",[^}]*\} [0-9]+$' \
+    || fail "no keten_member_key_age_seconds"
+if echo "$m" | grep -q '^keten[a-z_]*_days'; then fail "a metric is named in days, not seconds"; fi
 pass "a member still on an older roster raises stale_roster in status and metrics"
 
 # ---- a partner whose link is down says so --------------------------------
