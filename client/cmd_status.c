@@ -5,6 +5,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 static const char s_status_usage[] =
     "Usage: keten status [--json] [--watch [SECONDS] [--count N]]\n"
+    "       keten status --check\n"
     "\n"
     "Show the node: id, kind, role, version, uptime, roster version and key age.\n"
     "On a partner also the link to the uitvoerder, the outbox, the last receipt\n"
@@ -27,7 +29,9 @@ static const char s_status_usage[] =
     "  --json             print the daemon's answer as JSON\n"
     "  --watch [SECONDS]  refresh every SECONDS (2; 1..3600) until interrupted;\n"
     "                     on a terminal the screen is cleared each time\n"
-    "  --count N          with --watch: stop after N refreshes (for scripts, tests)\n";
+    "  --count N          with --watch: stop after N refreshes (for scripts, tests)\n"
+    "  --check            one line and the monitoring-plugin exit status (Icinga,\n"
+    "                     Nagios): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (no answer)\n";
 
 /*  "3 s ago" for a past wall-clock time in ms, "never" for 0. */
 static const char *
@@ -521,17 +525,139 @@ s_show (cli_t *cli, bool as_json)
     return CLI_OK;
 }
 
+/* ---- --check: the monitoring-plugin convention ------------------------------ */
+
+enum { S_OK = 0, S_WARNING = 1, S_CRITICAL = 2, S_UNKNOWN = 3 };
+
+typedef struct {
+    int level;
+    char text[480];
+} s_verdict_t;
+
+/*  Add what (at level) to the verdict's summary. */
+static void
+s_note (s_verdict_t *v, int level, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
+static void
+s_note (s_verdict_t *v, int level, const char *fmt, ...)
+{
+    if (level > v->level)
+        v->level = level;
+    size_t used = strlen (v->text);
+    if (used + 4 >= sizeof v->text)
+        return;
+    if (used)
+        used += (size_t) snprintf (v->text + used, sizeof v->text - used, "; ");
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (v->text + used, sizeof v->text - used, fmt, ap);
+    va_end (ap);
+}
+
+static size_t
+s_count (json_t *obj, const char *array)
+{
+    return json_array_size (json_object_get (obj, array));
+}
+
+static uint64_t
+s_uint (json_t *obj, const char *key)
+{
+    uint64_t v = 0;
+    cli_json_uint (obj, key, &v);
+    return v;
+}
+
+/*  Every alarm and warning the status carries, each named once: what
+ *  `keten status` shows as ALARM is critical, what it warns of is a
+ *  warning. */
+static void
+s_judge (json_t *r, s_verdict_t *v)
+{
+    if (json_is_true (json_object_get (r, "expelled")))
+        s_note (v, S_CRITICAL, "this node is no longer accepted by the federation");
+    json_t *fed = json_object_get (r, "federation");
+    if (json_is_object (fed) && s_uint (fed, "alarms"))
+        s_note (v, S_CRITICAL, "%llu member alarm(s), %llu of %llu online",
+                (unsigned long long) s_uint (fed, "alarms"),
+                (unsigned long long) s_uint (fed, "online"),
+                (unsigned long long) s_uint (fed, "members"));
+    if (s_count (r, "alarms"))
+        s_note (v, S_CRITICAL, "%zu alarm(s) on the link", s_count (r, "alarms"));
+    json_t *witness = json_object_get (r, "log_witness");
+    if (json_is_object (witness) && s_count (witness, "alarms"))
+        s_note (v, S_CRITICAL, "the log witness raised %zu alarm(s)", s_count (witness, "alarms"));
+    json_t *incidents = json_object_get (r, "incidents");
+    size_t i, overdue = 0;
+    json_t *x;
+    json_array_foreach (json_object_get (incidents, "ap_pending"), i, x)
+        overdue += json_is_true (json_object_get (x, "overdue"));
+    if (overdue)
+        s_note (v, S_CRITICAL, "%zu incident(s) past the 72 hours of AVG art. 33", overdue);
+    else if (s_count (incidents, "ap_pending"))
+        s_note (v, S_WARNING, "%zu incident(s) to notify to the AP",
+                s_count (incidents, "ap_pending"));
+    json_t *rights = json_object_get (r, "rights");
+    if (s_uint (rights, "alarms"))
+        s_note (v, S_CRITICAL, "%llu request(s) overdue (art. 12)",
+                (unsigned long long) s_uint (rights, "alarms"));
+    if (s_uint (rights, "warnings"))
+        s_note (v, S_WARNING, "%llu request(s) due within a week",
+                (unsigned long long) s_uint (rights, "warnings"));
+    json_t *corrections = json_object_get (r, "corrections");
+    if (s_count (corrections, "overdue"))
+        s_note (v, S_CRITICAL, "%zu correction(s) past 4 weeks (art. 12.6)",
+                s_count (corrections, "overdue"));
+    if (s_count (corrections, "unconfirmed"))
+        s_note (v, S_WARNING, "%zu correction notice(s) unconfirmed",
+                s_count (corrections, "unconfirmed"));
+    json_t *retention = json_object_get (r, "retention");
+    if (s_count (retention, "unconfirmed"))
+        s_note (v, S_WARNING, "%zu retention notice(s) unconfirmed for a day",
+                s_count (retention, "unconfirmed"));
+    if (s_count (retention, "warnings"))
+        s_note (v, S_WARNING, "%zu subject(s) not weighed, destroyed within 4 weeks",
+                s_count (retention, "warnings"));
+    json_t *ip = json_object_get (r, "informatieplicht");
+    if (s_count (ip, "review_due"))
+        s_note (v, S_WARNING, "%zu informatieplicht deferral(s) due for review",
+                s_count (ip, "review_due"));
+    json_t *spool = json_object_get (r, "spool");
+    if (json_is_string (json_object_get (spool, "error")))
+        s_note (v, S_CRITICAL, "the spool cannot be read");
+    else if (json_is_string (json_object_get (spool, "warning")))
+        s_note (v, S_WARNING, "rejected spool files are removed within 2 days");
+}
+
+static int
+s_check (cli_t *cli)
+{
+    static const char *const names[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
+    json_t *result = cli_call (cli, "status", NULL, CLI_TIMEOUT_MS, NULL);
+    if (!result) {
+        printf ("KETEN UNKNOWN - no answer from ketend\n");
+        return S_UNKNOWN;
+    }
+    s_verdict_t v = {S_OK, ""};
+    s_judge (result, &v);
+    char node[CLI_CELL_MAX + 1];
+    cli_json_str (result, "node", node, sizeof node);
+    printf ("KETEN %s - %s: %s\n", names[v.level], node, *v.text ? v.text : "no alarms");
+    json_decref (result);
+    return v.level;
+}
+
 int
 cmd_status (cli_t *cli, int argc, char **argv)
 {
-    enum { OPT_JSON = CLI_OPT_LONG + 1, OPT_WATCH, OPT_COUNT };
+    enum { OPT_JSON = CLI_OPT_LONG + 1, OPT_WATCH, OPT_COUNT, OPT_CHECK };
     static const struct option options[] = {{"json", no_argument, NULL, OPT_JSON},
+                                            {"check", no_argument, NULL, OPT_CHECK},
                                             {"watch", optional_argument, NULL, OPT_WATCH},
                                             {"count", required_argument, NULL, OPT_COUNT},
                                             {"help", no_argument, NULL, CLI_OPT_HELP},
                                             {NULL, 0, NULL, 0}};
     const char *cmd = "status";
-    bool as_json = false, watch = false, counted = false;
+    bool as_json = false, watch = false, counted = false, check = false;
     uint64_t every_s = 2, count = 0;
     int c;
     cli_getopt_reset ();
@@ -553,6 +679,9 @@ cmd_status (cli_t *cli, int argc, char **argv)
             if (optarg && cli_opt_uint (cmd, "--watch", optarg, 1, 3600, &every_s) != 0)
                 return CLI_USAGE;
             break;
+        case OPT_CHECK:
+            check = true;
+            break;
         case OPT_COUNT:
             if (counted)
                 return cli_usage_error (cmd, "--count given twice");
@@ -572,6 +701,10 @@ cmd_status (cli_t *cli, int argc, char **argv)
         return cli_usage_error (cmd, "unexpected argument");
     if (counted && !watch)
         return cli_usage_error (cmd, "--count needs --watch");
+    if (check && (watch || as_json))
+        return cli_usage_error (cmd, "--check takes no other option");
+    if (check)
+        return s_check (cli);
     if (!watch)
         return s_show (cli, as_json);
 

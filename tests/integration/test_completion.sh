@@ -37,7 +37,7 @@ expect "--overlap-days" keten member rotate --o
 expect "--version" keten --vers
 expect "--federation" keten roster build --fe
 expect "status" keten stat
-expect "--count --help --json --watch" keten status --
+expect "--check --count --help --json --watch" keten status --
 
 # Files where a file is wanted.
 mkdir "$T/files" && touch "$T/files/signal-1.json" "$T/files/signal-2.json"

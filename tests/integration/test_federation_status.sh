@@ -88,6 +88,9 @@ echo "$st" | jq -e '.federation == {"members": 3, "online": 3, "alarms": 0}
                     and (.metrics_listen | test("^127\\.0\\.0\\.1:[0-9]+$"))' > /dev/null \
     || fail "federation summary wrong: $(echo "$st" | jq -c '{federation, key_age_days, metrics_listen}')"
 pass "all 3 partners online with version, uptime, outbox, roster, checkpoint, key age, clock skew"
+# The monitoring-plugin convention: all well is OK and exit 0.
+out=$(kt "$UITV" status --check) || fail "status --check exits $? with all well: $out"
+[[ "$out" == "KETEN OK - $UITV: no alarms" ]] || fail "status --check line: $out"
 
 table=$(kt "$UITV" status)
 echo "$table" | grep -q "^members *3 of 3 online, 0 alarms" || fail "no summary line: $table"
@@ -194,7 +197,16 @@ wait_until 5 metrics_show "$ep" 'keten_member_online{member="gemeente-test",kind
     || fail "metrics still show it online"
 wait_until 5 metrics_show "$ep" 'keten_member_alarm{member="gemeente-test",kind="gemeente",role="kernpartij",alarm="offline"} 1' \
     || fail "metrics raise no offline alarm"
-pass "status and metrics flag the offline member"
+set +e
+out=$(kt "$UITV" status --check); rc=$?
+set -e
+[ $rc = 2 ] && [[ "$out" == "KETEN CRITICAL - $UITV: 1 member alarm(s), 2 of 3 online"* ]] \
+    || fail "status --check with a member offline: rc=$rc $out"
+set +e
+out=$("$KETEN" --socket "$T/nobody.sock" status --check); rc=$?
+set -e
+[ $rc = 3 ] && [[ "$out" == "KETEN UNKNOWN"* ]] || fail "status --check without a daemon: rc=$rc $out"
+pass "status and metrics flag the offline member; status --check says CRITICAL (exit 2), UNKNOWN (3) without a daemon"
 
 # ---- a member that cannot take the new roster is stale -------------------
 # om-test cannot keep a newer roster (a directory where its copy goes), so
