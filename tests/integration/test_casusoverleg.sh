@@ -315,13 +315,13 @@ nodedb="$T/state-nctv-test/node.db"
 reads() { sqlite3 "$nodedb" "SELECT count(*) FROM access"; }
 notices() { sqlite3 "$nodedb" "SELECT count(*) FROM outbox"; }
 r0=$(reads); n0=$(notices)
-sqlite3 "$nodedb" "CREATE TRIGGER inject_outbox_fault BEFORE INSERT ON outbox
+sqlite3 -cmd ".timeout 10000" "$nodedb" "CREATE TRIGGER inject_outbox_fault BEFORE INSERT ON outbox
     BEGIN SELECT RAISE (ABORT, 'injected outbox fault'); END;"
 if out=$(kt nctv-test case show "$A" 2>&1); then
-    sqlite3 "$nodedb" "DROP TRIGGER inject_outbox_fault"
+    sqlite3 -cmd ".timeout 10000" "$nodedb" "DROP TRIGGER inject_outbox_fault"
     fail "a read was shown without its notice: $out"
 fi
-sqlite3 "$nodedb" "DROP TRIGGER inject_outbox_fault"
+sqlite3 -cmd ".timeout 10000" "$nodedb" "DROP TRIGGER inject_outbox_fault"
 [ "$(reads)" = "$r0" ] || fail "a read is on record without its ACCESS_NOTICE"
 kt nctv-test case show "$A" > /dev/null || fail "the read is refused after the fault"
 [ "$(reads)" = $((r0 + 1)) ] && [ "$(notices)" = $((n0 + 1)) ] \
