@@ -1,6 +1,7 @@
 /*  infoplicht_letter: the information letter to the person (art. 11.2, art.
  *  14 AVG), HTML and text from one description of its sections.  */
 #include "infoplicht_letter.h"
+#include "rights_doc.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -21,33 +22,6 @@ typedef struct {
     size_t html_len, text_len;
 } s_doc_t;
 
-/*  text into the HTML, escaped (also the quotes: attributes use none, but
- *  the escape is the same everywhere). */
-static void
-s_escape (FILE *f, const char *s)
-{
-    for (; *s; s++)
-        switch (*s) {
-        case '<':
-            fputs ("&lt;", f);
-            break;
-        case '>':
-            fputs ("&gt;", f);
-            break;
-        case '&':
-            fputs ("&amp;", f);
-            break;
-        case '"':
-            fputs ("&quot;", f);
-            break;
-        case '\'':
-            fputs ("&#39;", f);
-            break;
-        default:
-            fputc (*s, f);
-        }
-}
-
 /*  One paragraph (or, with item, one list item) in both documents. */
 static void s_line (s_doc_t *doc, bool item, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
@@ -60,7 +34,7 @@ s_line (s_doc_t *doc, bool item, const char *fmt, ...)
     vsnprintf (buf, sizeof buf, fmt, ap);
     va_end (ap);
     fputs (item ? "<li>" : "<p>", doc->html);
-    s_escape (doc->html, buf);
+    rights_doc_escape (doc->html, buf);
     fputs (item ? "</li>\n" : "</p>\n", doc->html);
     fprintf (doc->text, "%s%s\n", item ? "  - " : "", buf);
 }
@@ -69,7 +43,7 @@ static void
 s_section (s_doc_t *doc, const char *id, const char *title)
 {
     fprintf (doc->html, "<section id=\"%s\">\n<h2>", id);
-    s_escape (doc->html, title);
+    rights_doc_escape (doc->html, title);
     fputs ("</h2>\n", doc->html);
     fprintf (doc->text, "\n== %s ==\n\n", title);
 }
@@ -88,15 +62,14 @@ s_list (s_doc_t *doc, bool open)
 
 /*  ms as "3 december 2026" (UTC). */
 static void
-s_date (char *out, size_t len, uint64_t ms)
+s_date (char out[32], uint64_t ms)
 {
-    static const char *const months[] = {"januari",   "februari", "maart",    "april",
-                                         "mei",       "juni",     "juli",     "augustus",
-                                         "september", "oktober",  "november", "december"};
     time_t t = (time_t) (ms / 1000);
     struct tm tm;
     gmtime_r (&t, &tm);
-    snprintf (out, len, "%d %s %d", tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900);
+    char day[16];
+    strftime (day, sizeof day, "%Y-%m-%d", &tm);
+    rights_doc_day (out, day);
 }
 
 /*  A member's name, or its id when the roster no longer has it. */
@@ -179,13 +152,13 @@ infoplicht_letter_make (const roster_t *roster, const roster_member_t *self,
     }
     bool agenderen = d->outcome == KETEN__DECISION_OUTCOME__AGENDEREN;
     char today[40], decided[40];
-    s_date (today, sizeof today, now_ms);
-    s_date (decided, sizeof decided, d->decided_ms);
+    s_date (today, now_ms);
+    s_date (decided, d->decided_ms);
     const char *title = "Informatie over de verwerking van uw persoonsgegevens";
 
     fputs ("<!DOCTYPE html>\n<html lang=\"nl\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>",
            doc.html);
-    s_escape (doc.html, title);
+    rights_doc_escape (doc.html, title);
     fputs ("</title>\n</head>\n<body>\n<header id=\"adres\">\n", doc.html);
     fprintf (doc.text, "%s\n\n", title);
     s_line (&doc, false, "%s", p->name);
@@ -193,7 +166,7 @@ infoplicht_letter_make (const roster_t *roster, const roster_member_t *self,
     s_line (&doc, false, "%s", p->municipality);
     fputs ("</header>\n<h1>", doc.html);
     fputs ("\n", doc.text);
-    s_escape (doc.html, title);
+    rights_doc_escape (doc.html, title);
     fputs ("</h1>\n", doc.html);
     s_line (&doc, false, "%s, %s", self->name, today);
     s_line (&doc, false, "Geachte heer/mevrouw %s,", p->name);

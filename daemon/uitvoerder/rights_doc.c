@@ -77,9 +77,8 @@ s_open (doc_t *d, const char *title, kt_reason_t *reason)
     (void) title;
 }
 
-/*  Text for HTML: & < > " ' escaped, nothing else changed. */
-static void
-s_esc (FILE *f, const char *s)
+void
+rights_doc_escape (FILE *f, const char *s)
 {
     for (; s && *s; s++) {
         switch (*s) {
@@ -108,9 +107,8 @@ static const char *const s_months[] = {"januari",   "februari", "maart",    "apr
                                        "mei",       "juni",     "juli",     "augustus",
                                        "september", "oktober",  "november", "december"};
 
-/*  "3 december 2026" of YYYY-MM-DD ("" stays ""). */
-static void
-s_day_nl (char out[32], const char *day)
+void
+rights_doc_day (char out[32], const char *day)
 {
     int y, m, d;
     if (!day || sscanf (day, "%d-%d-%d", &y, &m, &d) != 3 || m < 1 || m > 12)
@@ -125,7 +123,7 @@ s_date_nl (char out[32], uint64_t ms)
 {
     char day[11];
     request_local_date (ms, day);
-    s_day_nl (out, day);
+    rights_doc_day (out, day);
 }
 
 /*  "3 december 2026, 14:05" (Dutch local time). */
@@ -156,10 +154,10 @@ static void
 s_head (doc_t *d, const char *title)
 {
     fputs ("<!DOCTYPE html>\n<html lang=\"nl\">\n<head>\n<meta charset=\"utf-8\">\n<title>", d->h);
-    s_esc (d->h, title);
+    rights_doc_escape (d->h, title);
     fprintf (d->h, "</title>\n<style>%s</style>\n</head>\n<body>\n", s_style);
     fputs ("<p class=\"vertrouwelijk\">Vertrouwelijk</p>\n<h1>", d->h);
-    s_esc (d->h, title);
+    rights_doc_escape (d->h, title);
     fputs ("</h1>\n", d->h);
     fprintf (d->t, "*** Vertrouwelijk ***\n\n%s\n", title);
     for (size_t i = strlen (title); i > 0; i--)
@@ -171,7 +169,7 @@ static void
 s_h2 (doc_t *d, const char *title)
 {
     fputs ("<h2>", d->h);
-    s_esc (d->h, title);
+    rights_doc_escape (d->h, title);
     fputs ("</h2>\n", d->h);
     fprintf (d->t, "\n%s\n", title);
     for (size_t i = strlen (title); i > 0; i--)
@@ -191,7 +189,7 @@ static void __attribute__ ((format (printf, 2, 3))) s_p (doc_t *d, const char *f
     if (n < 0)
         return;
     fputs ("<p>", d->h);
-    s_esc (d->h, text);
+    rights_doc_escape (d->h, text);
     fputs ("</p>\n", d->h);
     fprintf (d->t, "%s\n\n", text);
     free (text);
@@ -216,9 +214,9 @@ s_row (doc_t *d, const char *label, const char *value)
 {
     const char *v = value && *value ? value : "-";
     fputs ("<tr><th>", d->h);
-    s_esc (d->h, label);
+    rights_doc_escape (d->h, label);
     fputs ("</th><td>", d->h);
-    s_esc (d->h, v);
+    rights_doc_escape (d->h, v);
     fputs ("</td></tr>\n", d->h);
     fprintf (d->t, "  %-28s %s\n", label, v);
 }
@@ -277,7 +275,7 @@ s_intro (doc_t *d, const rights_doc_t *doc)
             ? "afscherming (artikel 12.5 van het convenant, artikel 18 AVG)"
             : "verzet (artikel 21 AVG)";
     char received[32], today[32];
-    s_day_nl (received, doc->received);
+    rights_doc_day (received, doc->received);
     s_date_nl (today, doc->now_ms);
     s_table_open (d);
     s_row (d, "Kenmerk", doc->request_id);
@@ -328,11 +326,11 @@ s_signal (doc_t *d, const rights_item_t *it, size_t n, bool archived)
     snprintf (title, sizeof title, "Melding %zu (kenmerk %s)%s", n, it->ref,
               archived ? " - gearchiveerd" : "");
     fputs ("<h3>", d->h);
-    s_esc (d->h, title);
+    rights_doc_escape (d->h, title);
     fputs ("</h3>\n", d->h);
     fprintf (d->t, "%s\n", title);
     s_date_nl (received, it->received_ms);
-    s_day_nl (observed, s->observed_on);
+    rights_doc_day (observed, s->observed_on);
     s_table_open (d);
     if (archived)
         s_row (d, "Status", s_archived_note);
@@ -374,7 +372,7 @@ s_contribution (doc_t *d, const rights_contribution_t *c, size_t n, bool archive
     }
     snprintf (title, sizeof title, "Bijdrage %zu%s", n, archived ? " - gearchiveerd" : "");
     fputs ("<h3>", d->h);
-    s_esc (d->h, title);
+    rights_doc_escape (d->h, title);
     fputs ("</h3>\n", d->h);
     fprintf (d->t, "%s\n", title);
     s_table_open (d);
@@ -411,7 +409,7 @@ rights_overview (const rights_doc_t *doc, char **html, char **txt, kt_reason_t *
     fputs ("<ol type=\"a\">\n", d.h);
     for (size_t i = 0; i < sizeof s_purposes / sizeof s_purposes[0]; i++) {
         fputs ("<li>", d.h);
-        s_esc (d.h, s_purposes[i]);
+        rights_doc_escape (d.h, s_purposes[i]);
         fputs ("</li>\n", d.h);
         fprintf (d.t, "  %c. %s\n", (char) ('a' + i), s_purposes[i]);
     }
@@ -469,13 +467,13 @@ rights_overview (const rights_doc_t *doc, char **html, char **txt, kt_reason_t *
             if (r->delivered_ms)
                 s_time_nl (got, r->delivered_ms);
             fputs ("<tr><td>", d.h);
-            s_esc (d.h, sent);
+            rights_doc_escape (d.h, sent);
             fputs ("</td><td>", d.h);
-            s_esc (d.h, r->party);
+            rights_doc_escape (d.h, r->party);
             fputs ("</td><td>", d.h);
-            s_esc (d.h, r->what);
+            rights_doc_escape (d.h, r->what);
             fputs ("</td><td>", d.h);
-            s_esc (d.h, got);
+            rights_doc_escape (d.h, got);
             fputs ("</td></tr>\n", d.h);
             fprintf (d.t, "  %s  aan %s: %s (ontvangst bevestigd: %s)\n", sent, r->party, r->what,
                      got);

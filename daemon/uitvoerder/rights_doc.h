@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /*  A ground of art. 41 lid 1 UAVG on which a right may be restricted. */
 typedef struct {
@@ -30,6 +31,12 @@ typedef struct {
 extern const rights_ground_t rights_grounds[];
 extern const size_t rights_n_grounds;
 const rights_ground_t *rights_ground_find (const char *code);
+
+/*  Text for HTML: & < > " ' escaped, nothing else changed (NULL: nothing).
+ *  Every document for the person writes its text through this. */
+void rights_doc_escape (FILE *f, const char *s);
+/*  "3 december 2026" of YYYY-MM-DD ("" or a malformed day stays as given). */
+void rights_doc_day (char out[32], const char *day);
 
 /*  One item held about the person: a signal in the weegploeg file. */
 typedef struct {
