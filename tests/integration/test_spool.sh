@@ -219,6 +219,10 @@ test_a_file_with_another_name_elsewhere_is_rejected() {
     # A hard link may be a file its writer did not mean to send (or could
     # not read): only a file with exactly one name is taken.
     local before
+    # What earlier tests sent is delivered first: a late arrival of theirs
+    # must not count as this file sent.
+    settled() { [ "$(jfield politie-test .outbox.depth)" = 0 ]; }
+    wait_until 20 settled || fail "earlier signals were not delivered"
     before=$(stored)
     kt_signal_file "$T/linked" linked-1
     ln "$T/linked" "$SPOOL/linked.json"
