@@ -84,6 +84,17 @@ static const s_field_t s_fields[] = {
     U32 ("intake", "rejected-keep-days", rejected_keep_days, 14, 1, 365),
     /*  Wpg machtigingsbesluit: who may release held art. 9/10 signals. */
     STR ("intake", "release-group", release_group, false),
+    /*  art. 7.2a: the police representative in the weegploeg. */
+    STR ("intake", "representative-group", representative_group, false),
+    /*  Who may do what through the local API: a group per right; a right
+     *  whose group is not set is nobody's (docs/API.md, "Who may do what"). */
+    STR ("access", "read-group", read_group, false),
+    STR ("access", "submit-group", submit_group, false),
+    STR ("access", "weegploeg-group", weegploeg_group, false),
+    STR ("access", "disclosure-group", disclosure_group, false),
+    STR ("access", "rights-group", rights_group, false),
+    STR ("access", "audit-group", audit_group, false),
+    STR ("access", "admin-group", admin_group, false),
     /*  Kernpartij nodes: received weegploeg agendas as iCalendar files
      *  for the dossierhouder's calendar, and a command run on arrival. */
     OPTPATH ("agenda", "ics-dir", ics_dir),
@@ -104,7 +115,7 @@ static const s_field_t s_fields[] = {
 #define N_FIELDS (sizeof s_fields / sizeof s_fields[0])
 
 static const char *s_sections[] = {"node",   "transport", "delivery", "intake",
-                                   "agenda", "weegploeg", "metrics"};
+                                   "agenda", "weegploeg", "metrics",  "access"};
 #define N_SECTIONS (sizeof s_sections / sizeof s_sections[0])
 
 static const s_field_t *

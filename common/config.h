@@ -46,6 +46,15 @@ typedef struct {
     uint32_t spool_poll_ms;          /* intake/spool-poll-ms (500; 50..60000) */
     uint32_t rejected_keep_days;     /* intake/rejected-keep-days (14; 1..365) */
     char release_group[33];          /* intake/release-group: may release held signals ("": nobody) */
+    char representative_group[33];   /* intake/representative-group: the police representative ("": nobody) */
+    /* access: the local group each right needs (docs/API.md, "Who may do what"); "": nobody */
+    char read_group[33];             /* access/read-group */
+    char submit_group[33];           /* access/submit-group */
+    char weegploeg_group[33];        /* access/weegploeg-group */
+    char disclosure_group[33];       /* access/disclosure-group */
+    char rights_group[33];           /* access/rights-group */
+    char audit_group[33];            /* access/audit-group */
+    char admin_group[33];            /* access/admin-group */
     /* agenda */
     char ics_dir[PATH_MAX];          /* agenda/ics-dir: write MEETING.ics here ("": off) */
     char agenda_hook[PATH_MAX];      /* agenda/hook: run on each agenda received ("": off) */

@@ -6,6 +6,8 @@
 #include "service.h" /* systemd watchdog (service.c) */
 #include "store.h"
 
+#include <stddef.h>
+
 #include <errno.h>
 #include <sodium.h>
 #include <string.h>
@@ -378,8 +380,8 @@ s_audit_access (node_t *self, const api_caller_t *caller, const char *cmd, json_
 
 /*  The core's own commands; every other one is the role's. */
 static const node_command_t s_commands[] = {
-    {"status", NULL, s_status, NULL},
-    {"audit.access", NULL, s_audit_access, NULL},
+    {"status", NODE_RIGHT_NONE, s_status, NULL},
+    {"audit.access", NODE_RIGHT_AUDIT, s_audit_access, NULL},
 };
 
 /*  The row for cmd in table: an exact name, else (prefix) a "name.*". */
@@ -410,21 +412,75 @@ node_command_find (const node_role_t *role, const char *cmd)
     return c;
 }
 
+/*  The config setting that names right's group, and the group it names
+ *  ("" when unset: nobody has the right); NULL for NODE_RIGHT_NONE. */
+static const struct {
+    const char *setting;
+    size_t offset;
+} s_rights[NODE_RIGHT_COUNT] = {
+    [NODE_RIGHT_READ] = {"access/read-group", offsetof (config_t, read_group)},
+    [NODE_RIGHT_SUBMIT] = {"access/submit-group", offsetof (config_t, submit_group)},
+    [NODE_RIGHT_RELEASE] = {"intake/release-group", offsetof (config_t, release_group)},
+    [NODE_RIGHT_REPRESENTATIVE] = {"intake/representative-group",
+                                   offsetof (config_t, representative_group)},
+    [NODE_RIGHT_WEEGPLOEG] = {"access/weegploeg-group", offsetof (config_t, weegploeg_group)},
+    [NODE_RIGHT_DISCLOSURE] = {"access/disclosure-group", offsetof (config_t, disclosure_group)},
+    [NODE_RIGHT_RIGHTS] = {"access/rights-group", offsetof (config_t, rights_group)},
+    [NODE_RIGHT_AUDIT] = {"access/audit-group", offsetof (config_t, audit_group)},
+    [NODE_RIGHT_ADMIN] = {"access/admin-group", offsetof (config_t, admin_group)},
+};
+
+const char *
+node_right_setting (node_right_t right)
+{
+    return right > NODE_RIGHT_NONE && right < NODE_RIGHT_COUNT ? s_rights[right].setting : NULL;
+}
+
+const char *
+node_right_group (const config_t *config, node_right_t right)
+{
+    if (right <= NODE_RIGHT_NONE || right >= NODE_RIGHT_COUNT)
+        return NULL;
+    return (const char *) config + s_rights[right].offset;
+}
+
+/*  Whether caller has right; if not, why (naming the setting or the
+ *  group), and the refusal is logged with the OS user. */
+bool
+node_caller_may (node_t *self, const api_caller_t *caller, const char *cmd, node_right_t right,
+                 char *why, size_t why_len)
+{
+    const char *group = node_right_group (&self->config, right);
+    if (!group)
+        return true;
+    if (*group && access_uid_in_group (caller->uid, group))
+        return true;
+    char user[64];
+    access_user_name (caller->uid, user, sizeof user);
+    if (*group)
+        snprintf (why, why_len, "%.64s needs a caller in group %.32s (%s); user %.64s is not",
+                  cmd, group, node_right_setting (right), user);
+    else
+        snprintf (why, why_len, "%.64s is refused: %s is not set in this node's config", cmd,
+                  node_right_setting (right));
+    kt_log (KT_LOG_WARN, "api refused cmd=%.64s uid=%u user=%s right=%s", cmd,
+            (unsigned) caller->uid, user, node_right_setting (right));
+    return false;
+}
+
 static void
 s_api_handle (void *arg, const api_caller_t *caller, const char *cmd, json_t *args)
 {
     node_t *self = arg;
     const node_command_t *c = node_command_find (self->role, cmd);
+    char msg[320];
     if (!c) {
-        char msg[128];
         snprintf (msg, sizeof msg, "unknown command %.64s", cmd);
-        apiserver_reply_error (self->api, caller, msg);
-    } else if (c->group && !access_uid_in_group (caller->uid, c->group)) {
-        char msg[192];
-        snprintf (msg, sizeof msg, "%.64s needs a caller in group %.64s", cmd, c->group);
         apiserver_reply_error (self->api, caller, msg);
     } else if (!c->handler)
         apiserver_reply_error (self->api, caller, c->refusal);
+    else if (!node_caller_may (self, caller, cmd, c->right, msg, sizeof msg))
+        apiserver_reply_error (self->api, caller, msg);
     else
         c->handler (self, caller, cmd, args);
 }

@@ -72,16 +72,32 @@ typedef struct {
     node_handler_fn *handler;
 } node_handler_t;
 
+/*  What a local API command asks of its caller (docs/API.md, "Who may do
+ *  what"): each right but NONE is a local Unix group the config names;
+ *  node_right_group says which. */
+typedef enum {
+    NODE_RIGHT_NONE = 0,       /* any local user the socket admits: no personal data */
+    NODE_RIGHT_READ,           /* access/read-group: reads personal data */
+    NODE_RIGHT_SUBMIT,         /* access/submit-group: signals, contributions, progress, own corrections */
+    NODE_RIGHT_RELEASE,        /* intake/release-group: releases held Wpg signals */
+    NODE_RIGHT_REPRESENTATIVE, /* intake/representative-group: the police representative (art. 7.2a) */
+    NODE_RIGHT_WEEGPLOEG,      /* access/weegploeg-group: agendas, decisions, matches, plans, closure */
+    NODE_RIGHT_DISCLOSURE,     /* access/disclosure-group: consent and disclosure (art. 10.5) */
+    NODE_RIGHT_RIGHTS,         /* access/rights-group: requests, informatieplicht, corrections, review */
+    NODE_RIGHT_AUDIT,          /* access/audit-group: the access log, its review, grants, export */
+    NODE_RIGHT_ADMIN,          /* access/admin-group: roster, membership, incidents, retention */
+    NODE_RIGHT_COUNT
+} node_right_t;
+
 /*  A local API command: name (a name ending in ".*" matches every command
- *  with that prefix that no exact row names), the local Unix group a
- *  caller must be in (NULL: any local user the socket admits), and the
- *  handler.  A row with no handler is a command this role does not serve:
- *  refusal is the answer. */
+ *  with that prefix that no exact row names), the right a caller needs,
+ *  and the handler.  A row with no handler is a command this role does
+ *  not serve: refusal is the answer. */
 typedef void (node_command_fn) (node_t *node, const api_caller_t *caller, const char *cmd,
                                 json_t *args);
 typedef struct {
     const char *name;
-    const char *group;
+    node_right_t right;
     node_command_fn *handler;
     const char *refusal;
 } node_command_t;
@@ -205,6 +221,15 @@ int node_meta_set (node_t *self, const char *key, uint64_t value, kt_reason_t *r
  *  commands first, then the role's exact names, then its "prefix.*"
  *  rows; NULL: an unknown command. */
 const node_command_t *node_command_find (const node_role_t *role, const char *cmd);
+/*  The setting ("access/read-group") and the group ("" when unset) of a
+ *  right; NULL for NODE_RIGHT_NONE. */
+const char *node_right_setting (node_right_t right);
+const char *node_right_group (const config_t *config, node_right_t right);
+/*  Whether caller holds right (NODE_RIGHT_NONE: anyone); when not, why
+ *  is the refusal to answer, naming the group or the unset setting, and
+ *  the refusal is logged with the OS user. */
+bool node_caller_may (node_t *self, const api_caller_t *caller, const char *cmd, node_right_t right,
+                      char *why, size_t why_len);
 
 /*  The limit argument of a list command: 100 when absent, else 1..10000. */
 int node_limit (json_t *args);

@@ -69,6 +69,10 @@ kt_roster() {
         --signer "$T/keys/$UITV.secret" --out "$out" "${pubs[@]}" > /dev/null
 }
 
+# Every right of the local API goes to the group of the user running the
+# test (docs/API.md, "Who may do what"); a test of a refusal narrows it.
+KT_GROUP=${KT_GROUP:-$(id -gn)}
+
 # kt_config ID [ROSTER]: write $T/ID.cfg; the uitvoerder binds port $PORT
 # (or "*" before it is known), partners connect to $PORT.
 kt_config() {
@@ -94,6 +98,14 @@ $transport
 delivery
     retry-min-ms = 300
     retry-max-ms = 2000
+access
+    read-group = $KT_GROUP
+    submit-group = $KT_GROUP
+    weegploeg-group = $KT_GROUP
+    disclosure-group = $KT_GROUP
+    rights-group = $KT_GROUP
+    audit-group = $KT_GROUP
+    admin-group = $KT_GROUP
 CFG
 }
 

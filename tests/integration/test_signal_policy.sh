@@ -39,8 +39,8 @@ restart_politie_with_group() {
 other_group=$(getent group | cut -d: -f1,4 | grep -v "\b$(id -un)\b" | grep -vx "$(id -gn):.*" | head -n1 | cut -d: -f1)
 restart_politie_with_group "$other_group"
 if out=$(release 2>&1); then fail "released by a user outside group $other_group"; fi
-echo "$out" | grep -q "not authorised" || fail "unauthorised refusal unclear: $out"
-grep -q "release_refused uid=$(id -u)" "$T/politie-test.log" || fail "refused release not logged"
+echo "$out" | grep -q "needs a caller in group" || fail "unauthorised refusal unclear: $out"
+grep -q "api refused cmd=signal.release uid=$(id -u)" "$T/politie-test.log" || fail "refused release not logged"
 pass "release refused without a release group and for a user outside it: $out"
 restart_politie_with_group "$(id -gn)"
 wait_until 10 link_up politie-test || fail "no link after restart"
