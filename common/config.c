@@ -95,6 +95,10 @@ static const s_field_t s_fields[] = {
     STR ("access", "rights-group", rights_group, false),
     STR ("access", "audit-group", audit_group, false),
     STR ("access", "admin-group", admin_group, false),
+    /*  art. 15.2e-f: the access log is reviewed periodically; after this
+     *  many days without a review `keten status` says one is due
+     *  (default 91: quarterly). */
+    U32 ("access", "review-days", access_review_days, 91, 1, 3650),
     /*  Kernpartij nodes: received weegploeg agendas as iCalendar files
      *  for the dossierhouder's calendar, and a command run on arrival. */
     OPTPATH ("agenda", "ics-dir", ics_dir),

@@ -55,6 +55,7 @@ typedef struct {
     char rights_group[33];           /* access/rights-group */
     char audit_group[33];            /* access/audit-group */
     char admin_group[33];            /* access/admin-group */
+    uint32_t access_review_days;     /* access/review-days: access review due after (91; 1..3650) */
     /* agenda */
     char ics_dir[PATH_MAX];          /* agenda/ics-dir: write MEETING.ics here ("": off) */
     char agenda_hook[PATH_MAX];      /* agenda/hook: run on each agenda received ("": off) */

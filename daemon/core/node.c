@@ -107,7 +107,8 @@ node_new (const config_t *config, const node_role_t *const *roles, size_t n_role
     if (s_state_path (path, sizeof path, self, "keystore.db", reason) != 0 ||
         !(self->keystore = keystore_open (path, self->keys->storage_key, reason)))
         goto fail;
-    if (!(self->access = access_new (self->db, config->id, reason)))
+    if (!(self->access = access_new (self->db, config->id, reason)) ||
+        node_audit_first_start (self, reason) != 0)
         goto fail;
     self->loop = zloop_new ();
     /*  Set before start: a start that fails half-way is stopped. */
@@ -333,6 +334,7 @@ s_status (node_t *self, const api_caller_t *caller, const char *cmd, json_t *arg
      *  current key file still works. */
     if (keyring_self_previous (self->keyring))
         json_object_set_new (r, "old_keys_until", json_string (me->previous_until));
+    node_audit_status (self, r);
     self->role->status (self, r);
     apiserver_reply_ok (self->api, caller, r);
 }
@@ -366,13 +368,17 @@ s_audit_access (node_t *self, const api_caller_t *caller, const char *cmd, json_
 {
     (void) cmd;
     json_t *since = args ? json_object_get (args, "since_ms") : NULL;
+    json_t *after = args ? json_object_get (args, "after_id") : NULL;
     if (since && (!json_is_integer (since) || json_integer_value (since) < 0))
         apiserver_reply_error (self->api, caller, "since_ms must be a non-negative integer");
+    else if (after && (!json_is_integer (after) || json_integer_value (after) < 0))
+        apiserver_reply_error (self->api, caller, "after_id must be a non-negative integer");
     else {
         kt_reason_t reason;
         render_reply (self->api, caller, "access",
                       render_access (self->access,
                                      since ? (uint64_t) json_integer_value (since) : 0,
+                                     after ? (int64_t) json_integer_value (after) : 0,
                                      node_limit (args), &reason),
                       &reason);
     }
@@ -382,6 +388,9 @@ s_audit_access (node_t *self, const api_caller_t *caller, const char *cmd, json_
 static const node_command_t s_commands[] = {
     {"status", NODE_RIGHT_NONE, s_status, NULL},
     {"audit.access", NODE_RIGHT_AUDIT, s_audit_access, NULL},
+    {"audit.review", NODE_RIGHT_AUDIT, node_audit_review, NULL},
+    {"audit.reviews", NODE_RIGHT_AUDIT, node_audit_reviews, NULL},
+    {"audit.grants", NODE_RIGHT_AUDIT, node_audit_grants, NULL},
 };
 
 /*  The row for cmd in table: an exact name, else (prefix) a "name.*". */
@@ -458,13 +467,14 @@ node_caller_may (node_t *self, const api_caller_t *caller, const char *cmd, node
     char user[64];
     access_user_name (caller->uid, user, sizeof user);
     if (*group)
-        snprintf (why, why_len, "%.64s needs a caller in group %.32s (%s); user %.64s is not",
-                  cmd, group, node_right_setting (right), user);
+        snprintf (why, why_len, "%.64s needs a caller in group %.32s (%s); user %.64s is not", cmd,
+                  group, node_right_setting (right), user);
     else
         snprintf (why, why_len, "%.64s is refused: %s is not set in this node's config", cmd,
                   node_right_setting (right));
     kt_log (KT_LOG_WARN, "api refused cmd=%.64s uid=%u user=%s right=%s", cmd,
             (unsigned) caller->uid, user, node_right_setting (right));
+    node_record_refusal (self, caller, cmd);
     return false;
 }
 

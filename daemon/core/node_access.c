@@ -32,3 +32,15 @@ node_record_access (node_t *self, const api_caller_t *caller, const char *what,
     return self->role->log_access ? self->role->log_access (self, user, what, case_refs, n, reason)
                                   : 0;
 }
+
+void
+node_record_refusal (node_t *self, const api_caller_t *caller, const char *cmd)
+{
+    kt_reason_t reason;
+    /*  The refusal is answered whether or not it could be recorded: a
+     *  record that fails must not turn a refusal into a grant.  It is
+     *  then at least in the journal. */
+    if (access_record_refusal (self->access, caller->uid, cmd, kt_now_ms (), &reason) != 0)
+        kt_log (KT_LOG_ERROR, "access refusal_not_recorded cmd=%.64s uid=%u reason=\"%s\"", cmd,
+                (unsigned) caller->uid, reason.text);
+}

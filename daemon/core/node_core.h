@@ -227,7 +227,8 @@ const char *node_right_setting (node_right_t right);
 const char *node_right_group (const config_t *config, node_right_t right);
 /*  Whether caller holds right (NODE_RIGHT_NONE: anyone); when not, why
  *  is the refusal to answer, naming the group or the unset setting, and
- *  the refusal is logged with the OS user. */
+ *  the refusal is logged and recorded in the access table with the OS
+ *  user (node_record_refusal). */
 bool node_caller_may (node_t *self, const api_caller_t *caller, const char *cmd, node_right_t right,
                       char *why, size_t why_len);
 
@@ -265,6 +266,21 @@ int node_apply_roster (node_t *self, const char *note, size_t len, bool *refused
  *  When it cannot be recorded the caller shows nothing. */
 int node_record_access (node_t *self, const api_caller_t *caller, const char *what,
                         const char *const *case_refs, size_t n, kt_reason_t *reason);
+
+/*  Record in the access table that caller was refused cmd ("refused:CMD",
+ *  with the OS user), so the periodic review sees it (art. 15.2e); a
+ *  failure to record is logged, and the caller is refused all the same. */
+void node_record_refusal (node_t *self, const api_caller_t *caller, const char *cmd);
+
+/*  The core's audit commands (node_audit.c): the access review (art.
+ *  15.2e-f) and who holds which right. */
+node_command_fn node_audit_review, node_audit_reviews, node_audit_grants;
+/*  For status: access_review_due, access_review_days and, when one was
+ *  recorded, access_review_last_ms. */
+void node_audit_status (node_t *self, json_t *status);
+/*  Remember when this node first started (meta first_start_ms), so a new
+ *  node is not overdue for its first access review. */
+int node_audit_first_start (node_t *self, kt_reason_t *reason);
 
 /*  An incident report from the API arguments (what, found_ms, data_kinds,
  *  subjects), checked; kinds (16 slots) holds the borrowed strings. */

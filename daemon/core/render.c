@@ -75,18 +75,20 @@ s_access (void *arg, const access_row_t *row, kt_reason_t *reason)
 {
     access_render_t *a = arg;
     return render_append (a->list,
-                          json_pack ("{s:I, s:s, s:I, s:s, s:s, s:s}", "at_ms",
-                                     (json_int_t) row->at_ms, "node", a->node, "uid",
-                                     (json_int_t) row->uid, "user", row->user, "what", row->what,
-                                     "case_ref", row->case_ref),
+                          json_pack ("{s:I, s:I, s:s, s:I, s:s, s:s, s:s}", "id",
+                                     (json_int_t) row->id, "at_ms", (json_int_t) row->at_ms, "node",
+                                     a->node, "uid", (json_int_t) row->uid, "user", row->user,
+                                     "what", row->what, "case_ref", row->case_ref),
                           reason);
 }
 
 json_t *
-render_access (access_t *access, uint64_t since_ms, int limit, kt_reason_t *reason)
+render_access (access_t *access, uint64_t since_ms, int64_t after_id, int limit,
+               kt_reason_t *reason)
 {
     access_render_t a = {json_array (), access_node (access)};
-    return render_done (a.list, access_each (access, since_ms, limit, s_access, &a, reason));
+    return render_done (a.list,
+                        access_each (access, since_ms, after_id, limit, s_access, &a, reason));
 }
 
 typedef struct {

@@ -23,7 +23,8 @@ json_t *render_checkpoints (logproof_t *proof, int limit, kt_reason_t *reason);
 /*  {checkpoints, bad, first_bad_size?} of logproof_check. */
 json_t *render_checkpoint_check (logproof_t *proof, kt_reason_t *reason);
 /*  Access records at or after since_ms, oldest first. */
-json_t *render_access (access_t *access, uint64_t since_ms, int limit, kt_reason_t *reason);
+json_t *render_access (access_t *access, uint64_t since_ms, int64_t after_id, int limit,
+                       kt_reason_t *reason);
 /*  For status: {open, ap_pending: [{id, ap_deadline_ms, overdue}]}. */
 json_t *render_incident_summary (incident_t *incident, uint64_t now_ms, kt_reason_t *reason);
 /*  The message ids (hex) of case_ref's signals. */

@@ -101,6 +101,7 @@ partner_submit (node_t *self, const api_caller_t *caller, const char *cmd, json_
      *  queue a message the uitvoerder must refuse. */
     if (policy_check (keyring_roster (self->keyring), KETEN__MESSAGE_TYPE__SIGNAL, me, to, 1,
                       kt_now_ms (), &reason) != 0) {
+        node_record_refusal (self, caller, cmd); /* art. 15.2e: the refusal leaves a trace */
         apiserver_reply_error (self->api, caller, reason.text);
         return;
     }

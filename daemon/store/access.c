@@ -14,7 +14,7 @@
 struct _access_t {
     sqlite3 *db;
     char node[65];
-    sqlite3_stmt *insert, *list;
+    sqlite3_stmt *insert, *list, *review_insert, *review_list, *review_last;
 };
 
 static const char *const s_migrations[] = {
@@ -24,6 +24,13 @@ static const char *const s_migrations[] = {
     /*  The review must see every read: the record is not to be edited. */
     "CREATE TRIGGER access_no_update BEFORE UPDATE ON access"
     " BEGIN SELECT RAISE (ABORT, 'access records are append-only'); END;",
+    /*  art. 15.2e-f: the periodic review of this table, kept next to it:
+     *  who reviewed (OS user), when, which period, what was found. */
+    "CREATE TABLE access_review (id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL,"
+    " uid INTEGER NOT NULL, user TEXT NOT NULL, period_from TEXT NOT NULL,"
+    " period_to TEXT NOT NULL, finding TEXT NOT NULL);"
+    "CREATE TRIGGER access_review_no_update BEFORE UPDATE ON access_review"
+    " BEGIN SELECT RAISE (ABORT, 'access reviews are append-only'); END;",
 };
 
 access_t *
@@ -40,9 +47,19 @@ access_new (sqlite3 *db, const char *node_id, kt_reason_t *reason)
                                         " VALUES (?,?,?,?,?)",
                                         reason)) ||
         !(self->list = store_prepare (db,
-                                      "SELECT at_ms, uid, user, what, case_ref FROM access"
-                                      " WHERE at_ms >= ? ORDER BY id LIMIT ?",
-                                      reason))) {
+                                      "SELECT at_ms, uid, user, what, case_ref, id FROM access"
+                                      " WHERE at_ms >= ? AND id > ? ORDER BY id LIMIT ?",
+                                      reason)) ||
+        !(self->review_insert =
+              store_prepare (db,
+                             "INSERT INTO access_review (at_ms, uid, user, period_from, period_to,"
+                             " finding) VALUES (?,?,?,?,?,?)",
+                             reason)) ||
+        !(self->review_list = store_prepare (db,
+                                             "SELECT id, at_ms, uid, user, period_from, period_to,"
+                                             " finding FROM access_review ORDER BY id DESC LIMIT ?",
+                                             reason)) ||
+        !(self->review_last = store_prepare (db, "SELECT max(at_ms) FROM access_review", reason))) {
         access_destroy (&self);
         return NULL;
     }
@@ -57,6 +74,9 @@ access_destroy (access_t **self_p)
         return;
     sqlite3_finalize (self->insert);
     sqlite3_finalize (self->list);
+    sqlite3_finalize (self->review_insert);
+    sqlite3_finalize (self->review_list);
+    sqlite3_finalize (self->review_last);
     free (self);
     *self_p = NULL;
 }
@@ -126,6 +146,84 @@ access_record (access_t *self, uid_t uid, const char *what, const char *const *c
     return 0;
 }
 
+int
+access_record_refusal (access_t *self, uid_t uid, const char *cmd, uint64_t now_ms,
+                       kt_reason_t *reason)
+{
+    char user[65], what[96];
+    access_user_name (uid, user, sizeof user);
+    snprintf (what, sizeof what, "refused:%.80s", cmd);
+    /*  No case_ref: nothing was read.  "" marks the row as not a read. */
+    return store_run_stmt (self->insert,
+                           STORE_VALUES (STORE_INT (now_ms), STORE_INT (uid), STORE_TEXT (user),
+                                         STORE_TEXT (what), STORE_TEXT ("")),
+                           "record the refusal", reason) < 0
+               ? -1
+               : 0;
+}
+
+int
+access_review_add (access_t *self, uid_t uid, const char *period_from, const char *period_to,
+                   const char *finding, uint64_t now_ms, kt_reason_t *reason)
+{
+    char user[65];
+    access_user_name (uid, user, sizeof user);
+    return store_run_stmt (self->review_insert,
+                           STORE_VALUES (STORE_INT (now_ms), STORE_INT (uid), STORE_TEXT (user),
+                                         STORE_TEXT (period_from), STORE_TEXT (period_to),
+                                         STORE_TEXT (finding)),
+                           "record the access review", reason) < 0
+               ? -1
+               : 0;
+}
+
+typedef struct {
+    access_review_fn *fn;
+    void *arg;
+} review_visit_t;
+
+static int
+s_review_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    review_visit_t *v = arg;
+    access_review_t row = {sqlite3_column_int64 (q, 0),
+                           (uint64_t) sqlite3_column_int64 (q, 1),
+                           sqlite3_column_int64 (q, 2),
+                           store_text (q, 3),
+                           store_text (q, 4),
+                           store_text (q, 5),
+                           store_text (q, 6)};
+    return v->fn (v->arg, &row, reason);
+}
+
+int
+access_review_each (access_t *self, int limit, access_review_fn *fn, void *arg, kt_reason_t *reason)
+{
+    review_visit_t v = {fn, arg};
+    return store_each_stmt (self->review_list, store_bind_values,
+                            (void *) STORE_VALUES (STORE_INT (limit)), s_review_row, &v,
+                            "list the access reviews", reason);
+}
+
+static int
+s_last_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    int64_t *last = arg;
+    *last = sqlite3_column_type (q, 0) == SQLITE_NULL ? -1 : sqlite3_column_int64 (q, 0);
+    return 1;
+}
+
+int
+access_review_last (access_t *self, int64_t *at_ms, kt_reason_t *reason)
+{
+    *at_ms = -1;
+    return store_each_stmt (self->review_last, NULL, NULL, s_last_row, at_ms,
+                            "read the newest access review", reason) < 0
+               ? -1
+               : 0;
+}
+
 const char *
 access_node (access_t *self)
 {
@@ -141,17 +239,22 @@ static int
 s_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 {
     visit_t *v = arg;
-    access_row_t row = {(uint64_t) sqlite3_column_int64 (q, 0), sqlite3_column_int64 (q, 1),
-                        store_text (q, 2), store_text (q, 3), store_text (q, 4)};
+    access_row_t row = {(uint64_t) sqlite3_column_int64 (q, 0),
+                        sqlite3_column_int64 (q, 1),
+                        store_text (q, 2),
+                        store_text (q, 3),
+                        store_text (q, 4),
+                        sqlite3_column_int64 (q, 5)};
     return v->fn (v->arg, &row, reason);
 }
 
 int
-access_each (access_t *self, uint64_t since_ms, int limit, access_row_fn *fn, void *arg,
-             kt_reason_t *reason)
+access_each (access_t *self, uint64_t since_ms, int64_t after_id, int limit, access_row_fn *fn,
+             void *arg, kt_reason_t *reason)
 {
     visit_t v = {fn, arg};
-    return store_each_stmt (self->list, store_bind_values,
-                            (void *) STORE_VALUES (STORE_INT (since_ms), STORE_INT (limit)), s_row,
-                            &v, "list the access records", reason);
+    return store_each_stmt (
+        self->list, store_bind_values,
+        (void *) STORE_VALUES (STORE_INT (since_ms), STORE_INT (after_id), STORE_INT (limit)),
+        s_row, &v, "list the access records", reason);
 }

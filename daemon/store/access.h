@@ -40,15 +40,42 @@ typedef struct {
     int64_t uid;
     const char *user;
     const char *what;
-    const char *case_ref;
+    const char *case_ref; /* "" for a refusal: nothing was read */
+    int64_t id;           /* the record's number, for paging (after_id) */
 } access_row_t;
 /*  Take one row: 0 go on, 1 stop, -1 error with reason. */
 typedef int (access_row_fn) (void *arg, const access_row_t *row, kt_reason_t *reason);
 
-/*  Records at or after since_ms, oldest first, at most limit, each to fn.
- *  0, or -1 with reason when the records cannot be read. */
-int access_each (access_t *self, uint64_t since_ms, int limit, access_row_fn *fn, void *arg,
-                 kt_reason_t *reason);
+/*  Records at or after since_ms and numbered above after_id (0: from the
+ *  first), oldest first, at most limit, each to fn.  0, or -1 with reason
+ *  when the records cannot be read. */
+int access_each (access_t *self, uint64_t since_ms, int64_t after_id, int limit, access_row_fn *fn,
+                 void *arg, kt_reason_t *reason);
+
+/*  Record that uid was refused cmd (what "refused:CMD", no case_ref), on
+ *  its own or inside the caller's transaction. */
+int access_record_refusal (access_t *self, uid_t uid, const char *cmd, uint64_t now_ms,
+                           kt_reason_t *reason);
+
+/*  The periodic review of these records (art. 15.2e-f): who (uid's
+ *  name), when (now_ms), the period reviewed (YYYY-MM-DD, checked by the
+ *  caller) and the finding.  Append-only, like the records. */
+int access_review_add (access_t *self, uid_t uid, const char *period_from, const char *period_to,
+                       const char *finding, uint64_t now_ms, kt_reason_t *reason);
+typedef struct {
+    int64_t id;
+    uint64_t at_ms;
+    int64_t uid;
+    const char *user;
+    const char *period_from, *period_to;
+    const char *finding;
+} access_review_t;
+typedef int (access_review_fn) (void *arg, const access_review_t *row, kt_reason_t *reason);
+/*  The reviews, newest first, at most limit, each to fn. */
+int access_review_each (access_t *self, int limit, access_review_fn *fn, void *arg,
+                        kt_reason_t *reason);
+/*  When the newest review was recorded; *at_ms -1 when none was. */
+int access_review_last (access_t *self, int64_t *at_ms, kt_reason_t *reason);
 /*  This node's id, as the records name it. */
 const char *access_node (access_t *self);
 
