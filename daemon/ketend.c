@@ -12,6 +12,7 @@
 #include <czmq.h>
 #include <sodium.h>
 #include <getopt.h>
+#include <grp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
@@ -24,7 +25,8 @@ s_usage (FILE *out)
                   "Run a keten node as configured in FILE (ZPL; examples in configs/).\n"
                   "\n"
                   "  -c, --config FILE   node configuration (required)\n"
-                  "  -t, --check         check config, keys and roster, then exit\n"
+                  "  -t, --check         check config, keys and roster, then exit; warn\n"
+                  "                      about access groups missing or not set\n"
                   "  -h, --help          this help\n"
                   "  -V, --version       print the version\n"
                   "\n"
@@ -33,6 +35,42 @@ s_usage (FILE *out)
                   "is not in the roster or the role's settings are refused (a restart\n"
                   "will not help); 1 on any other failure (a port in use, a database\n"
                   "that cannot be opened now); 2 on wrong arguments.\n");
+}
+
+/*  --check, on the local API's rights (docs/API.md, "Who may do what"):
+ *  a group that does not exist on this host is warned about by its
+ *  setting, and the rights nobody holds because their setting is unset
+ *  are named.  Warnings only: a package installs its config before the
+ *  operator has made the groups, and an unset group refuses, it never
+ *  allows.  Returns the number of warnings. */
+static int
+s_check_groups (const config_t *config)
+{
+    int warnings = 0;
+    char unset[512] = "";
+    size_t used = 0;
+    for (node_right_t r = NODE_RIGHT_NONE + 1; r < NODE_RIGHT_COUNT; r++) {
+        const char *group = node_right_group (config, r);
+        const char *setting = node_right_setting (r);
+        if (!*group) {
+            int n = snprintf (unset + used, sizeof unset - used, "%s%s", used ? ", " : "", setting);
+            if (n > 0 && (size_t) n < sizeof unset - used)
+                used += (size_t) n;
+        } else if (!getgrnam (group)) {
+            fprintf (stderr,
+                     "ketend: warning: %s = %s: no such group on this host; nobody holds "
+                     "this right until it is made (groupadd %s)\n",
+                     setting, group, group);
+            warnings++;
+        }
+    }
+    if (used) {
+        fprintf (stderr,
+                 "ketend: warning: not set, so nobody may use the commands they guard: %s\n",
+                 unset);
+        warnings++;
+    }
+    return warnings;
 }
 
 /*  --check: what a start would refuse first, without binding anything:
@@ -93,6 +131,7 @@ s_check (const config_t *config, const node_role_t *const *roles, size_t n_roles
     }
     roster_destroy (&roster);
     keys_secret_destroy (&keys);
+    s_check_groups (config);
     return rc;
 }
 
