@@ -517,6 +517,22 @@ s_show (cli_t *cli, bool as_json)
         s_line ("sending", "STOPPED: this node is no longer accepted (see its log)");
     if (json_is_string (json_object_get (result, "metrics_listen")))
         s_line ("metrics", cli_json_str (result, "metrics_listen", a, sizeof a));
+    if (json_is_true (json_object_get (result, "access_review_due"))) {
+        /*  art. 15.2e: the access log is to be reviewed periodically. */
+        char line[160];
+        uint64_t days = 0;
+        cli_json_uint (result, "access_review_days", &days);
+        if (cli_json_uint (result, "access_review_last_ms", &v))
+            snprintf (line, sizeof line,
+                      "DUE: last one %s, more than %llu days ago (keten audit review)",
+                      cli_fmt_time (b, sizeof b, v), (unsigned long long) days);
+        else
+            snprintf (line, sizeof line,
+                      "DUE: none recorded in the %llu days since this node first ran "
+                      "(keten audit review)",
+                      (unsigned long long) days);
+        s_line ("access review", line);
+    }
     if (json_object_get (result, "members"))
         s_print_uitvoerder (result, now);
     else
@@ -535,8 +551,8 @@ typedef struct {
 } s_verdict_t;
 
 /*  Add what (at level) to the verdict's summary. */
-static void
-s_note (s_verdict_t *v, int level, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
+static void s_note (s_verdict_t *v, int level, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
 static void
 s_note (s_verdict_t *v, int level, const char *fmt, ...)
 {
@@ -589,8 +605,8 @@ s_judge (json_t *r, s_verdict_t *v)
     json_t *incidents = json_object_get (r, "incidents");
     size_t i, overdue = 0;
     json_t *x;
-    json_array_foreach (json_object_get (incidents, "ap_pending"), i, x)
-        overdue += json_is_true (json_object_get (x, "overdue"));
+    json_array_foreach (json_object_get (incidents, "ap_pending"), i, x) overdue +=
+        json_is_true (json_object_get (x, "overdue"));
     if (overdue)
         s_note (v, S_CRITICAL, "%zu incident(s) past the 72 hours of AVG art. 33", overdue);
     else if (s_count (incidents, "ap_pending"))
@@ -610,6 +626,8 @@ s_judge (json_t *r, s_verdict_t *v)
     if (s_count (corrections, "unconfirmed"))
         s_note (v, S_WARNING, "%zu correction notice(s) unconfirmed",
                 s_count (corrections, "unconfirmed"));
+    if (json_is_true (json_object_get (r, "access_review_due")))
+        s_note (v, S_WARNING, "the access log review is due (art. 15.2e)");
     json_t *retention = json_object_get (r, "retention");
     if (s_count (retention, "unconfirmed"))
         s_note (v, S_WARNING, "%zu retention notice(s) unconfirmed for a day",

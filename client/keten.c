@@ -115,7 +115,11 @@ static const s_group_t s_groups[] = {
      "report a data incident (any node); list, show, close the\n"
      "register (uitvoerder; art. 15.2g, AVG art. 33)",
      0},
-    {"audit", cmd_audit_usage, "access", NULL, NULL, 0},
+    {"audit", cmd_audit_usage, "access, review, reviews, export, grants",
+     "see keten audit --help",
+     "the access log: list, review, export; who holds which\n"
+     "right (art. 15.2e-f; 'keten audit --help')",
+     0},
     {"retention", cmd_retention_usage, "status, run, reopen, read", "see keten retention --help",
      "status, run the schedule; reopen, read archived data\n"
      "(kernpartijen) (art. 13; 'keten retention --help')",
@@ -201,7 +205,11 @@ static const s_command_t s_commands[] = {
     {"incident list", cmd_incident_list, NULL},
     {"incident show", cmd_incident_show, NULL},
     {"incident close", cmd_incident_close, NULL},
-    {"audit access", cmd_audit_access, "list the recorded reads of personal data (art. 15.2e)"},
+    {"audit access", cmd_audit_access, NULL},
+    {"audit review", cmd_audit_review, NULL},
+    {"audit reviews", cmd_audit_reviews, NULL},
+    {"audit export", cmd_audit_export, NULL},
+    {"audit grants", cmd_audit_grants, NULL},
     {"retention status", cmd_retention_status, NULL},
     {"retention run", cmd_retention_run, NULL},
     {"retention reopen", cmd_retention_reopen, NULL},
