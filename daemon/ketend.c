@@ -40,9 +40,9 @@ s_usage (FILE *out)
 /*  --check, on the local API's rights (docs/API.md, "Who may do what"):
  *  a group that does not exist on this host is warned about by its
  *  setting, and the rights nobody holds because their setting is unset
- *  are named.  Warnings only: a package installs its config before the
- *  operator has made the groups, and an unset group refuses, it never
- *  allows.  Returns the number of warnings. */
+ *  are named in a note.  Warnings only: a package installs its config
+ *  before the operator has made the groups, and an unset group refuses,
+ *  it never allows.  Returns the number of missing groups. */
 static int
 s_check_groups (const config_t *config)
 {
@@ -64,12 +64,10 @@ s_check_groups (const config_t *config)
             warnings++;
         }
     }
-    if (used) {
-        fprintf (stderr,
-                 "ketend: warning: not set, so nobody may use the commands they guard: %s\n",
+    /*  Often meant (a gemeente has no release group), so a note. */
+    if (used)
+        fprintf (stderr, "ketend: note: not set, so nobody may use the commands they guard: %s\n",
                  unset);
-        warnings++;
-    }
     return warnings;
 }
 
