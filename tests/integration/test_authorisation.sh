@@ -106,6 +106,35 @@ done
 [ "$(refusals "$U_NONE" refused:signal.list)" = 1 ] || fail "refused signal.list not recorded"
 pass "signal list and case list: refused outside $G_READ, shown to a member of it"
 
+# weegploeg-group is root's group here: the test users are all outside it.
+A=$(as "$U_READ" "$UITV" signal list --json | jq -r '.signals[0].case_ref')
+if out=$(as "$U_READ" "$UITV" weegploeg agenda --start 2026-12-14T10:00 --location Stadhuis --case "$A" 2>&1); then
+    fail "$U_READ planned a weegploeg meeting: $out"
+fi
+echo "$out" | grep -q "(access/weegploeg-group); user $U_READ is not" || fail "agenda refusal unclear: $out"
+pass "weegploeg agenda refused to a user outside weegploeg-group"
+
+# ---- at a partner: submit-group and read-group ------------------------------
+kt_kill gemeente-test
+kt_config gemeente-test
+sed -i -e "s/^    submit-group = .*/    submit-group = $G_ADMIN/" \
+    -e "s/^    read-group = .*/    read-group = $G_READ/" "$T/gemeente-test.cfg"
+kt_start gemeente-test
+open_socket gemeente-test
+if out=$(as "$U_READ" gemeente-test signal submit --file "$T/s.json" 2>&1); then
+    fail "$U_READ, outside submit-group, submitted a signal: $out"
+fi
+echo "$out" | grep -q "group $G_ADMIN (access/submit-group)" || fail "submit refusal unclear: $out"
+if out=$(as "$U_NONE" gemeente-test signal list 2>&1); then fail "$U_NONE listed the gemeente's signals"; fi
+if kt gemeente-test signal list > /dev/null 2>&1; then fail "root, outside read-group, listed"; fi
+as "$U_ADMIN" gemeente-test signal submit --file "$T/s.json" | grep -q queued \
+    || fail "$U_ADMIN, in submit-group, could not submit"
+[ "$(as "$U_READ" gemeente-test signal list --json | jq '.signals | length')" = 1 ] \
+    || fail "$U_READ, in read-group, does not see the gemeente's signal"
+[ "$(sqlite3 "$T/state-gemeente-test/node.db" "SELECT count(*) FROM access WHERE what='refused:signal.submit' AND user='$U_READ'")" = 1 ] \
+    || fail "the gemeente did not record the refused submit"
+pass "at a partner: submit and read each need their group; refusals recorded there"
+
 # ---- an unset group refuses everyone, root too ------------------------------
 for u in "$U_NONE" "$U_ADMIN" "$U_READ" "$U_AUDIT"; do
     if out=$(as "$u" "$UITV" review list 2>&1); then fail "$u ran review list with no rights-group: $out"; fi
