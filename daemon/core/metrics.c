@@ -369,6 +369,14 @@ metrics_node_render (void *arg)
               "Seconds since this node's secret key file was made");
     s_put (&t, "keten_key_age_seconds %llu\n",
            (unsigned long long) (metrics_key_age_ms (self, now) / 1000));
+    json_t *review = json_object ();
+    if (review)
+        node_audit_status (self, review);
+    s_family (&t, "keten_access_review_due", "gauge",
+              "1: the periodic review of the access log is due (art. 15.2e)");
+    s_put (&t, "keten_access_review_due %d\n",
+           json_is_true (json_object_get (review, "access_review_due")) ? 1 : 0);
+    json_decref (review);
     json_t *view = self->role->metrics (self, now);
     s_render_role (&t, view, now);
     json_decref (view);

@@ -240,6 +240,7 @@ done
 # Prometheus base units: an age is in seconds, never days.
 m=$(http_get "$ep" "GET /metrics HTTP/1.0" | tr -d '\r')
 echo "$m" | grep -Eq '^keten_key_age_seconds [0-9]+$' || fail "no keten_key_age_seconds"
+echo "$m" | grep -Eq '^keten_access_review_due 0$' || fail "a new node's keten_access_review_due is not 0"
 echo "$m" | grep -Eq '^keten_member_key_age_seconds\{member="politie-test",[^}]*\} [0-9]+$' \
     || fail "no keten_member_key_age_seconds"
 if echo "$m" | grep -q '^keten[a-z_]*_days'; then fail "a metric is named in days, not seconds"; fi
