@@ -557,6 +557,70 @@ s_log_received (node_t *self, const roster_member_t *sender, const envelope_open
     return provlog_commit (u->log, reason);
 }
 
+/*  art. 7.2a: a signal forwarded from the police spool went to the
+ *  weegploeg through the police representative, who may take it back
+ *  until the weegploeg weighed it: then it is deleted from the file like
+ *  any withdrawal (and its copies with it).  Once weighed, the file and
+ *  the decision rest on it, so it changes only by a correction decision
+ *  (art. 12.5-12.6).  0: go on (*representative: it is such a signal),
+ *  1: refused with reason, -1: failure. */
+static int
+s_representative_check (node_t *self, const uint8_t signal_id[KT_ID_LEN], bool *representative,
+                        kt_reason_t *reason)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    Keten__Signal *s = NULL;
+    int found = weegploeg_signal_raw (u->weegploeg, signal_id, &s, reason);
+    if (found < 0)
+        return -1;
+    *representative = s && ((s->representative && *s->representative) ||
+                            (s->confirmed_by && *s->confirmed_by));
+    if (s)
+        keten__signal__free_unpacked (s, NULL);
+    if (!*representative)
+        return 0;
+    char decision_id[DECISION_ID_LEN];
+    int weighed = decision_weighed (u->decision, signal_id, decision_id, reason);
+    if (weighed < 0)
+        return -1;
+    if (weighed)
+        return kt_fail (reason,
+                        "art. 7.2a: the weegploeg weighed this signal (decision %s), so the "
+                        "police representative can no longer withdraw it; the correction route "
+                        "remains: correct an item with keten signal correct, or ask the "
+                        "uitvoerder for a correction decision (art. 12.5-12.6, keten correction "
+                        "decide)",
+                        decision_id),
+               1;
+    return 0;
+}
+
+/*  SIGNAL_WITHDRAWN, once per signal: the police representative took a
+ *  spool signal back before the weegploeg weighed it (no data: the
+ *  member, the case_ref, the signal's id). */
+static void
+s_log_withdrawn (node_t *self, const roster_member_t *sender, const uint8_t signal_id[KT_ID_LEN],
+                 const char *case_ref)
+{
+    char once[64], hex[KT_ID_HEX];
+    kt_hex (hex, signal_id, KT_ID_LEN);
+    snprintf (once, sizeof once, "withdrawn/%s", hex);
+    Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
+    e.event = KETEN__LOG_EVENT__SIGNAL_WITHDRAWN;
+    e.time_ms = kt_now_ms ();
+    e.node = (char *) sender->id;
+    e.case_ref = (char *) case_ref;
+    e.what = "art-7.2a:before-weighing";
+    e.message_id = (ProtobufCBinaryData){KT_ID_LEN, (uint8_t *) signal_id};
+    e.message_type = KETEN__MESSAGE_TYPE__SIGNAL;
+    kt_reason_t reason;
+    if (provlog_append_one (uitvoerder_of (self)->log, once, &e, NULL, &reason) != 0)
+        kt_log (KT_LOG_ERROR, "log append_failed event=withdrawn reason=\"%s\"", reason.text);
+    else
+        kt_log (KT_LOG_INFO, "signal withdrawn id=%s by=%s case_ref=%s", hex, sender->id,
+                case_ref);
+}
+
 void
 uitvoerder_on_correction (node_t *self, node_message_t *m)
 {
@@ -567,6 +631,7 @@ uitvoerder_on_correction (node_t *self, node_message_t *m)
     kt_reason_t reason;
     uint64_t index = 0;
     char done_id[24], case_ref[40] = "", owner[65] = "";
+    bool representative = false; /* a spool signal's withdrawal (art. 7.2a) */
     /*  A retry of a correction already decided (its receipt was lost):
      *  answered again with its first log index. */
     int seen = correction_of_message (u->correction, id, done_id, &reason);
@@ -591,6 +656,8 @@ uitvoerder_on_correction (node_t *self, node_message_t *m)
                        1);
         else if (*n->case_ref && strcmp (n->case_ref, case_ref) != 0)
             verdict = (kt_fail (&reason, "the signal is not one of that case_ref"), 1);
+        if (verdict == 0 && n->whole_signal)
+            verdict = s_representative_check (self, n->signal_id.data, &representative, &reason);
         if (verdict == 0) {
             snprintf (d.change.case_ref, sizeof d.change.case_ref, "%s", case_ref);
             memcpy (d.change.signal_id, n->signal_id.data, KT_ID_LEN);
@@ -625,6 +692,8 @@ uitvoerder_on_correction (node_t *self, node_message_t *m)
     }
     if (verdict == 0 && !seen)
         verdict = s_decide (self, &d, &reason);
+    if (verdict == 0 && !seen && representative)
+        s_log_withdrawn (self, sender, n->signal_id.data, case_ref);
     if (verdict == 0) {
         kt_log (KT_LOG_INFO, "correction by_sender id=%s from=%s log_index=%llu", m->hex,
                 sender->id, (unsigned long long) index);
