@@ -78,8 +78,20 @@ partner_signal_settled (void *arg, const uint8_t id[KT_ID_LEN])
                 kt_hex (hex, id, KT_ID_LEN), reason.text);
         return -1;
     }
-    if (rc == 0)
-        return 0; /* never queued: a held art. 9/10 Wpg signal not yet released */
+    if (rc == 0) {
+        /*  Never queued: a held art. 9/10 Wpg signal not yet released, or
+         *  a spool signal awaiting the representative (art. 7.2a) - unless
+         *  the signal itself is gone (art. 13 destroyed it unsent): then
+         *  nothing will ever send it, and its file must not outlive it. */
+        int has = signalbox_has (partner_of (self)->signalbox, id, &reason);
+        if (has < 0) {
+            char hex[KT_ID_HEX];
+            kt_log (KT_LOG_ERROR, "spool settled_unreadable id=%s reason=\"%s\"",
+                    kt_hex (hex, id, KT_ID_LEN), reason.text);
+            return -1;
+        }
+        return has ? 0 : 1;
+    }
     bool settled = st.settled;
     outbox_status_clear (&st);
     return settled ? 1 : 0;
