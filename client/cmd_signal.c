@@ -329,10 +329,11 @@ s_list_print (json_t *signals)
 
     static const char *const uitv_header[] = {"MESSAGE_ID", "CASE_REF", "SENDER",
                                               "CATEGORY",   "RECEIVED", "LOG_INDEX"};
-    static const char *const partner_header[] = {
-        "MESSAGE_ID", "LOCAL_REF", "CATEGORY", "STATE", "CREATED", "LOG_INDEX/REASON",
-        "REPRESENTATIVE"};
-    cli_table_t *table = cli_table_new (uitvoerder ? 6 : 7, uitvoerder ? uitv_header : partner_header);
+    static const char *const partner_header[] = {"MESSAGE_ID",    "LOCAL_REF", "CATEGORY",
+                                                 "STATE",         "CREATED",   "LOG_INDEX/REASON",
+                                                 "REPRESENTATIVE"};
+    cli_table_t *table =
+        cli_table_new (uitvoerder ? 6 : 7, uitvoerder ? uitv_header : partner_header);
     json_array_foreach (signals, i, s)
     {
         char b[7][CLI_CELL_MAX + 1];
@@ -498,9 +499,8 @@ cmd_signal_release (cli_t *cli, int argc, char **argv)
         return cli_usage_error (cmd, "--bevoegd-functionaris NAME is required: the bevoegd "
                                      "functionaris of art. 2:10 Bpg must be consulted first "
                                      "(Wpg machtigingsbesluit art. 2c)");
-    json_t *args = json_pack ("{s:s, s:b, s:s, s:s}", "message_id", id,
-                              "opsporingsbelang_checked", 1, "om_consulted", om,
-                              "bevoegd_functionaris", r.functionaris);
+    json_t *args = json_pack ("{s:s, s:b, s:s, s:s}", "message_id", id, "opsporingsbelang_checked",
+                              1, "om_consulted", om, "bevoegd_functionaris", r.functionaris);
     json_t *result = cli_call (cli, "signal.release", args, CLI_TIMEOUT_MS, NULL);
     if (!result)
         return CLI_FAIL;

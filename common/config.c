@@ -336,8 +336,8 @@ s_check_representative (const char *path, config_t *out, kt_reason_t *reason)
         snprintf (out->representative_mode, sizeof out->representative_mode, "auto");
     else if (!streq (out->representative_mode, "auto") &&
              !streq (out->representative_mode, "confirm"))
-        return kt_fail (reason, "%s: intake/representative-mode = %s must be auto or confirm",
-                        path, out->representative_mode);
+        return kt_fail (reason, "%s: intake/representative-mode = %s must be auto or confirm", path,
+                        out->representative_mode);
     out->representative_confirm = streq (out->representative_mode, "confirm");
     if (*out->representative && !intake_name_ok (out->representative))
         return kt_fail (reason,

@@ -181,8 +181,8 @@ s_flush_one (node_t *self, size_t i, uint8_t id[KT_ID_LEN], bool *held, uint64_t
                               *held ? random_id : NULL};
     int rc = 0;
     if (envelope_seal (self->keyring, &draft, id, &header, &header_len, reason) != 0 ||
-        signalbox_insert (p->signalbox, id, s, wpg_held,
-                          (uint32_t) pending->caller.uid, now, reason) != 0 ||
+        signalbox_insert (p->signalbox, id, s, wpg_held, (uint32_t) pending->caller.uid, now,
+                          reason) != 0 ||
         (pending->from_spool &&
          signalbox_mark_spool (p->signalbox, id, awaiting, s->representative, reason) != 0) ||
         (!*held && outbox_insert (p->outbox, id, KETEN__MESSAGE_TYPE__SIGNAL, header, header_len,
@@ -310,14 +310,16 @@ s_release_args (json_t *args, uint8_t id[KT_ID_LEN], const char **om_p, const ch
      *  neither. */
     const char *om_name = json_string_value (om);
     if (!intake_name_ok (om_name))
-        return kt_fail (reason, "args.om_consulted must name the OM officer consulted (1..%d "
-                                "bytes of text on one line, not blank)",
+        return kt_fail (reason,
+                        "args.om_consulted must name the OM officer consulted (1..%d "
+                        "bytes of text on one line, not blank)",
                         INTAKE_NAME_MAX);
     const char *fn_name = json_string_value (fn);
     if (!intake_name_ok (fn_name))
-        return kt_fail (reason, "args.bevoegd_functionaris must name the bevoegd functionaris of "
-                                "art. 2:10 Bpg consulted (Wpg machtigingsbesluit art. 2c; 1..%d "
-                                "bytes of text on one line, not blank)",
+        return kt_fail (reason,
+                        "args.bevoegd_functionaris must name the bevoegd functionaris of "
+                        "art. 2:10 Bpg consulted (Wpg machtigingsbesluit art. 2c; 1..%d "
+                        "bytes of text on one line, not blank)",
                         INTAKE_NAME_MAX);
     *om_p = om_name;
     *fn_p = fn_name;
@@ -507,8 +509,8 @@ s_confirm_one (node_t *self, const uint8_t id[KT_ID_LEN], uint32_t uid, const ch
             rc = envelope_seal (self->keyring, &draft, same_id, &header, &header_len, reason);
         }
         if (rc == 0)
-            rc = outbox_insert (p->outbox, id, KETEN__MESSAGE_TYPE__SIGNAL, header, header_len,
-                                now, reason);
+            rc = outbox_insert (p->outbox, id, KETEN__MESSAGE_TYPE__SIGNAL, header, header_len, now,
+                                reason);
         if (body) {
             sodium_memzero (body, body_len);
             free (body);
@@ -541,8 +543,7 @@ partner_confirm (node_t *self, const api_caller_t *caller, const char *cmd, json
     if (rc == 0 && l.n && !(queued = calloc (l.n, sizeof *queued)))
         rc = kt_fail (&reason, "out of memory");
     for (size_t i = 0; rc == 0 && i < l.n; i++)
-        rc = s_confirm_one (self, l.ids[i], (uint32_t) caller->uid, user, now, &queued[i],
-                            &reason);
+        rc = s_confirm_one (self, l.ids[i], (uint32_t) caller->uid, user, now, &queued[i], &reason);
     if (rc == 0)
         rc = store_commit (self->db, &reason);
     if (rc != 0) {
@@ -556,8 +557,8 @@ partner_confirm (node_t *self, const api_caller_t *caller, const char *cmd, json
     for (size_t i = 0; i < l.n; i++) {
         char hex[KT_ID_HEX];
         kt_hex (hex, l.ids[i], KT_ID_LEN);
-        kt_log (KT_LOG_INFO, "signal confirmed id=%s uid=%u state=%s", hex,
-                (unsigned) caller->uid, queued[i] ? "queued" : "held");
+        kt_log (KT_LOG_INFO, "signal confirmed id=%s uid=%u state=%s", hex, (unsigned) caller->uid,
+                queued[i] ? "queued" : "held");
         if (queued[i])
             outbox_enqueue (p->outbox, l.ids[i], now);
         json_array_append_new (list, json_pack ("{s:s, s:s}", "message_id", hex, "state",

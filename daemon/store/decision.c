@@ -268,8 +268,7 @@ decision_weighed (decision_t *self, const uint8_t signal_id[KT_ID_LEN],
                          " ON s.case_ref = d.case_ref WHERE s.message_id = ?"
                          " AND d.decided_ms >= s.received_ms ORDER BY d.decided_ms LIMIT 1",
                          STORE_VALUES (STORE_BLOB (signal_id, KT_ID_LEN)), s_weighed_row,
-                         decision_id, "look for a decision on the signal's subject",
-                         reason) < 0)
+                         decision_id, "look for a decision on the signal's subject", reason) < 0)
         return -1;
     return *decision_id ? 1 : 0;
 }

@@ -185,9 +185,8 @@ signalbox_mark_spool (signalbox_t *self, const uint8_t id[KT_ID_LEN], bool await
                       "UPDATE signal SET via_spool=1, awaiting=?, representative=?"
                       " WHERE message_id=?",
                       STORE_VALUES (STORE_INT (awaiting),
-                                    representative && *representative
-                                        ? STORE_TEXT (representative)
-                                        : STORE_NULL,
+                                    representative && *representative ? STORE_TEXT (representative)
+                                                                      : STORE_NULL,
                                     STORE_BLOB (id, KT_ID_LEN)),
                       "record the spool signal", reason) < 0
                ? -1
@@ -232,12 +231,12 @@ signalbox_confirm (signalbox_t *self, const uint8_t id[KT_ID_LEN], uint32_t uid,
     awaiting_t a = {self, id, key, NULL, 0, false, false, false};
     char hex[KT_ID_HEX];
     kt_hex (hex, id, KT_ID_LEN);
-    int rc = store_one (self->db,
-                        "SELECT awaiting, key_id, body, held FROM signal WHERE message_id=?",
-                        STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), s_awaiting_row, &a,
-                        "read the signal", reason) < 0
-                 ? -1
-                 : 0;
+    int rc =
+        store_one (self->db, "SELECT awaiting, key_id, body, held FROM signal WHERE message_id=?",
+                   STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), s_awaiting_row, &a, "read the signal",
+                   reason) < 0
+            ? -1
+            : 0;
     if (rc == 0 && !a.found)
         rc = kt_fail (reason, "%s: no signal with this message id on this node", hex);
     else if (rc == 0 && !a.awaiting)
@@ -269,13 +268,13 @@ signalbox_confirm (signalbox_t *self, const uint8_t id[KT_ID_LEN], uint32_t uid,
         keten__signal__free_unpacked (signal, NULL);
     }
     if (rc == 0) {
-        int changed = store_run (self->db,
-                                 "UPDATE signal SET awaiting=0, confirmed_ms=?, confirmed_uid=?,"
-                                 " confirmed_by=?, body=? WHERE message_id=? AND awaiting=1",
-                                 STORE_VALUES (STORE_INT (now_ms), STORE_INT (uid),
-                                               STORE_TEXT (user), STORE_BLOB (sealed, sealed_len),
-                                               STORE_BLOB (id, KT_ID_LEN)),
-                                 "record the confirmation", reason);
+        int changed =
+            store_run (self->db,
+                       "UPDATE signal SET awaiting=0, confirmed_ms=?, confirmed_uid=?,"
+                       " confirmed_by=?, body=? WHERE message_id=? AND awaiting=1",
+                       STORE_VALUES (STORE_INT (now_ms), STORE_INT (uid), STORE_TEXT (user),
+                                     STORE_BLOB (sealed, sealed_len), STORE_BLOB (id, KT_ID_LEN)),
+                       "record the confirmation", reason);
         if (changed != 1)
             rc = changed < 0 ? -1 : kt_fail (reason, "cannot record the confirmation");
     }
@@ -315,8 +314,7 @@ signalbox_meta (signalbox_t *self, const uint8_t id[KT_ID_LEN], signalbox_meta_t
                 kt_reason_t *reason)
 {
     memset (meta, 0, sizeof *meta);
-    return store_one (self->db,
-                      "SELECT via_spool, awaiting, held FROM signal WHERE message_id=?",
+    return store_one (self->db, "SELECT via_spool, awaiting, held FROM signal WHERE message_id=?",
                       STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), s_meta_row, meta,
                       "look up the signal", reason);
 }

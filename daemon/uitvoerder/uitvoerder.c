@@ -269,8 +269,9 @@ s_check_wpg (const Keten__Signal *s, const roster_member_t *sender, kt_reason_t 
                                 "releasing user recorded");
     /*  art. 7.2a: only the police forwards through its representative. */
     if ((*s->representative || *s->confirmed_by) && strcmp (sender->kind, "politie") != 0)
-        return kt_fail (reason, "art. 7.2a: the police representative is the police's; %s is "
-                                "not the police",
+        return kt_fail (reason,
+                        "art. 7.2a: the police representative is the police's; %s is "
+                        "not the police",
                         sender->id);
     return 0;
 }

@@ -573,8 +573,8 @@ s_representative_check (node_t *self, const uint8_t signal_id[KT_ID_LEN], bool *
     int found = weegploeg_signal_raw (u->weegploeg, signal_id, &s, reason);
     if (found < 0)
         return -1;
-    *representative = s && ((s->representative && *s->representative) ||
-                            (s->confirmed_by && *s->confirmed_by));
+    *representative =
+        s && ((s->representative && *s->representative) || (s->confirmed_by && *s->confirmed_by));
     if (s)
         keten__signal__free_unpacked (s, NULL);
     if (!*representative)
@@ -617,8 +617,7 @@ s_log_withdrawn (node_t *self, const roster_member_t *sender, const uint8_t sign
     if (provlog_append_one (uitvoerder_of (self)->log, once, &e, NULL, &reason) != 0)
         kt_log (KT_LOG_ERROR, "log append_failed event=withdrawn reason=\"%s\"", reason.text);
     else
-        kt_log (KT_LOG_INFO, "signal withdrawn id=%s by=%s case_ref=%s", hex, sender->id,
-                case_ref);
+        kt_log (KT_LOG_INFO, "signal withdrawn id=%s by=%s case_ref=%s", hex, sender->id, case_ref);
 }
 
 void
