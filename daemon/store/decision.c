@@ -272,3 +272,11 @@ decision_weighed (decision_t *self, const uint8_t signal_id[KT_ID_LEN],
         return -1;
     return *decision_id ? 1 : 0;
 }
+
+int
+decision_on_case (decision_t *self, const char *case_ref, kt_reason_t *reason)
+{
+    return store_one (self->db, "SELECT 1 FROM decision WHERE case_ref=? LIMIT 1",
+                      STORE_VALUES (STORE_TEXT (case_ref)), NULL, NULL,
+                      "look for a decision on the subject", reason);
+}

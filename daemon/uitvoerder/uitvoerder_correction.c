@@ -620,6 +620,52 @@ s_log_withdrawn (node_t *self, const roster_member_t *sender, const uint8_t sign
         kt_log (KT_LOG_INFO, "signal withdrawn id=%s by=%s case_ref=%s", hex, sender->id, case_ref);
 }
 
+typedef struct {
+    const char *case_ref;
+    bool owed; /* a correction of case_ref has a step left */
+} owed_of_t;
+
+static int
+s_owed_of_case (void *arg, const correction_row_t *row, kt_reason_t *reason)
+{
+    (void) reason;
+    owed_of_t *o = arg;
+    if (strcmp (row->case_ref, o->case_ref) != 0)
+        return 0;
+    o->owed = true;
+    return 1;
+}
+
+/*  art. 7.2a: a withdrawal before the weegploeg weighed the signal takes
+ *  it out of the file; when it was the subject's last signal, and nothing
+ *  else rests on the subject (no decision, no correction step still
+ *  owed), the subject goes too - its key shredded and its rows deleted,
+ *  as an art. 13 destruction.  Anything in the way leaves the subject to
+ *  art. 13, logged; the withdrawal itself is done. */
+static void
+s_destroy_if_empty (node_t *self, const char *case_ref)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    kt_reason_t why;
+    int left = 0, decided = 0;
+    owed_of_t owed = {case_ref, false};
+    if ((left = weegploeg_case_has_signals (u->weegploeg, case_ref, &why)) < 0 ||
+        (!left && (decided = decision_on_case (u->decision, case_ref, &why)) < 0) ||
+        (!left && !decided &&
+         correction_each (u->correction, true, s_owed_of_case, &owed, &why) != 0)) {
+        kt_log (KT_LOG_WARN, "withdrawal subject_kept case_ref=%s reason=\"%s\"", case_ref,
+                why.text);
+        return;
+    }
+    if (left || decided || owed.owed)
+        return;
+    if (uitvoerder_retention_destroy_now (self, case_ref, &why) != 0)
+        kt_log (KT_LOG_ERROR, "withdrawal destroy_failed case_ref=%s reason=\"%s\"", case_ref,
+                why.text);
+    else
+        kt_log (KT_LOG_INFO, "withdrawal subject_destroyed case_ref=%s", case_ref);
+}
+
 void
 uitvoerder_on_correction (node_t *self, node_message_t *m)
 {
@@ -691,8 +737,10 @@ uitvoerder_on_correction (node_t *self, node_message_t *m)
     }
     if (verdict == 0 && !seen)
         verdict = s_decide (self, &d, &reason);
-    if (verdict == 0 && !seen && representative)
+    if (verdict == 0 && !seen && representative) {
         s_log_withdrawn (self, sender, n->signal_id.data, case_ref);
+        s_destroy_if_empty (self, case_ref);
+    }
     if (verdict == 0) {
         kt_log (KT_LOG_INFO, "correction by_sender id=%s from=%s log_index=%llu", m->hex,
                 sender->id, (unsigned long long) index);

@@ -150,8 +150,18 @@ kt "$UITV" log show --case "$CASE_A" --json | jq -e --arg id "$A1" \
     || fail "the withdrawal is not in the log: $(kt "$UITV" log show --case "$CASE_A")"
 kt "$UITV" log show --case "$CASE_A" | grep -q "withdrew its signal before the weegploeg weighed it" \
     || fail "keten log show does not tell the withdrawal"
+# It was the subject's only signal and nothing was decided: the subject
+# goes as an art. 13 destruction would take it (key shredded, rows gone).
+subject_gone() {
+    [ "$(sqlite3 "$T/state-$UITV/weegploeg.db" "SELECT count(*) FROM subject WHERE case_ref='$CASE_A'")" = 0 ] &&
+    [ "$(sqlite3 "$T/state-$UITV/weegploeg.db" "SELECT state FROM lifecycle WHERE case_ref='$CASE_A'")" = 3 ]
+}
+wait_until 10 subject_gone || fail "the subject of the withdrawn signal was not destroyed"
+kt "$UITV" log show --case "$CASE_A" --json | jq -e '[.events[] | select(.event=="DESTROYED")] | length == 1' \
+    > /dev/null || fail "the subject's destruction is not in the log"
+if kt "$UITV" weegploeg subject "$CASE_A" > /dev/null 2>&1; then fail "the withdrawn subject can still be read"; fi
 kt "$UITV" log verify > /dev/null || fail "log verify fails after the withdrawal"
-pass "the representative withdraws a spool signal before it is weighed: gone from the file, logged"
+pass "the representative withdraws a spool signal before it is weighed: gone from the file with its subject, logged"
 
 # Weighed: a decision on its subject since it arrived.  Then the file and
 # the decision rest on it; the correction route remains.
