@@ -672,6 +672,19 @@ test_protobuf_signal_is_held_to_the_same_rules (void **state)
     s_check_refuses (signal, &signal->legal_basis, "avg-6-1-e", "legal_basis: wpg_basis is set");
     s_check_refuses (signal, &signal->local_ref, "a b", "local_ref");
     s_check_refuses (signal, &signal->category, "X", "category");
+    /*  The police node's own fields (art. 7.2a, Wpg besluit art. 2c):
+     *  absent, or a name that is not blank. */
+    char long_name[INTAKE_NAME_MAX + 2];
+    memset (long_name, 'n', sizeof long_name - 1);
+    long_name[sizeof long_name - 1] = '\0';
+    s_check_refuses (signal, &signal->representative, "  ", "representative: must be");
+    s_check_refuses (signal, &signal->confirmed_by, long_name, "confirmed_by: must be");
+    s_check_refuses (signal, &signal->om_officer, "a\nb", "om_officer: must be");
+    s_check_refuses (signal, &signal->bevoegd_functionaris, "\xc2\xa0", "bevoegd_functionaris");
+    s_check_refuses (signal, &signal->released_by, "\xc0\x80", "released_by: must be");
+    /*  and the JSON form cannot set them: they are the node's, not the
+     *  sender's. */
+    s_refused (s_with ("representative", json_string ("Iemand")), "unknown key \"representative\"");
 
     signal->wpg_basis = (Keten__WpgBasis) 7;
     assert_int_equal (intake_signal_check (signal, &reason), -1);
