@@ -15,6 +15,7 @@
  */
 #include "partner.h"
 
+#include "access.h"
 #include "items.h"
 #include "policy.h"
 #include "store.h"
@@ -165,6 +166,17 @@ static int
 s_withdraw_may (node_t *self, const api_caller_t *caller, const char *cmd,
                 const uint8_t id[KT_ID_LEN])
 {
+    /*  Someone with neither right learns nothing, not even whether the
+     *  signal is here. */
+    const char *submit = node_right_group (&self->config, NODE_RIGHT_SUBMIT);
+    const char *rep = node_right_group (&self->config, NODE_RIGHT_REPRESENTATIVE);
+    if (!(submit && *submit && access_uid_in_group (caller->uid, submit)) &&
+        !(rep && *rep && access_uid_in_group (caller->uid, rep))) {
+        char why[320];
+        node_caller_may (self, caller, cmd, NODE_RIGHT_SUBMIT, why, sizeof why);
+        apiserver_reply_error (self->api, caller, why);
+        return -1;
+    }
     signalbox_meta_t meta;
     kt_reason_t reason;
     int found = signalbox_meta (partner_of (self)->signalbox, id, &meta, &reason);
