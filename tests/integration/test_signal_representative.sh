@@ -7,8 +7,10 @@
 #   loses nor sends them; who confirmed is recorded at both ends.
 # - auto mode: each spool signal goes at once in the configured
 #   representative's name, which the uitvoerder keeps; the representative
-#   withdraws it before the weegploeg weighed it (gone from the file, on
-#   record in the log), and not after.
+#   withdraws it before the weegploeg weighed it (gone from the file with
+#   its subject, on record in the log), and not after.
+# - an art. 9/10 Wpg spool signal is confirmed first, then released; art.
+#   10(1)(b) Wpg data is refused at intake.
 source "$(dirname "$0")/lib.sh"
 RK="$(cd "$(dirname "$0")/../.." && pwd)/configs/referentiekader-example.zpl"
 kt_keys "$UITV" uitvoerder
@@ -28,8 +30,8 @@ other_group=$(getent group | cut -d: -f1,4 | grep -v "\b$ME\b" | grep -vx "$(id 
 police() {  # police MODE REPRESENTATIVE_GROUP: (re)start the police node so
     if [ -n "${KT_PID[politie-test]:-}" ]; then kt_kill politie-test; fi
     kt_config politie-test
-    printf 'intake\n    spool-dir = "%s"\n    spool-poll-ms = 100\n    representative-mode = %s\n    representative = "%s"\n    representative-group = %s\n' \
-        "$SPOOL" "$1" "$REP" "$2" >> "$T/politie-test.cfg"
+    printf 'intake\n    spool-dir = "%s"\n    spool-poll-ms = 100\n    representative-mode = %s\n    representative = "%s"\n    representative-group = %s\n    release-group = %s\n' \
+        "$SPOOL" "$1" "$REP" "$2" "$(id -gn)" >> "$T/politie-test.cfg"
     kt_start politie-test
     wait_until 10 link_up politie-test || fail "no link ($1, $2)"
 }
@@ -114,6 +116,26 @@ wait_until 20 delivered "$C2" || fail "$C2 was not delivered"
 [ "$(stored)" = 3 ] || fail "expected 3 signals at the uitvoerder, got $(stored)"
 kt politie-test signal confirm --all | grep -q "no signal awaits confirmation" || fail "--all with none waiting unclear"
 pass "--all confirms every waiting signal"
+
+# An art. 9/10 Wpg spool signal: first the representative, then the release.
+signal_for "$T/h.json" "Vijfde Persoon" H-1
+jq '.wpg_basis = "art-9-10" | .legal_basis = "wpg-18-2"' "$T/h.json" > "$T/h2.json"
+drop_file "$T/h2.json" 2026-12-03-h
+wait_until 20 n_in_is awaiting-confirmation 1 || fail "the art. 9/10 spool signal does not await confirmation"
+H=$(ids_in awaiting-confirmation)
+release_h() { kt politie-test signal release "$H" --opsporingsbelang-checked --om-consulted "Officier Test" \
+    --bevoegd-functionaris "Functionaris Test"; }
+if out=$(release_h 2>&1); then fail "released before the representative confirmed it"; fi
+echo "$out" | grep -q "confirm it first" || fail "refusal unclear: $out"
+kt politie-test signal confirm "$H" | grep -q "confirmed by $ME, held" || fail "the confirmed art. 9/10 signal is not held"
+[ "$(state_of "$H")" = held ] && [ "$(stored)" = 3 ] || fail "the art. 9/10 signal left before its release"
+release_h | grep -q released || fail "the release failed"
+wait_until 20 delivered "$H" || fail "the released signal was not delivered"
+kt "$UITV" log show --case "$(case_of "$H")" --json | jq -e --arg id "$H" --arg u "$ME" \
+    '[.events[] | select(.event=="MESSAGE_RECEIVED" and .message_id==$id and .os_user==$u
+      and .what=="wpg-release,representative-confirmed")] | length == 1' > /dev/null \
+    || fail "the log does not record release and confirmation"
+pass "an art. 9/10 spool signal is confirmed, then released, and both are on record"
 
 # ---- auto mode -------------------------------------------------------------
 police auto "$other_group"
