@@ -2,7 +2,9 @@
  *  (art. 7.1-7.2).  Submissions from the local API and the police intake
  *  directory wait for one group commit, are stored and queued in the
  *  outbox in the same transaction, and art. 9/10 Wpg data wait for an
- *  authorised release (Wpg machtigingsbesluit).
+ *  authorised release (Wpg machtigingsbesluit).  Spool signals go through
+ *  the police representative (art. 7.2a): in the representative's name
+ *  at once, or once a member of the representative group confirmed them.
  */
 #include "partner.h"
 
@@ -328,7 +330,8 @@ s_release_args (json_t *args, uint8_t id[KT_ID_LEN], const char **om_p, const ch
 
 /*  The release, the user who made it and the outbox row, in one
  *  transaction: the signal is sealed again under its own id, now carrying
- *  that the Wpg conditions were recorded (not who the officer was). */
+ *  that the Wpg conditions were recorded, the officers consulted and the
+ *  releasing OS user (all inside the sealed body, never in the header). */
 static int
 s_release_store (node_t *self, const api_caller_t *caller, const uint8_t id[KT_ID_LEN],
                  const char *om_name, const char *fn_name, uint64_t now, kt_reason_t *reason)
