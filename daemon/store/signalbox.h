@@ -3,7 +3,9 @@
  *  from the keystore; its delivery state is the outbox's.  Police
  *  signals under art. 9/10 Wpg are kept here "held" and not queued
  *  (Wpg machtigingsbesluit: they leave only after the investigation
- *  interest check and OM consultation are recorded).
+ *  interest check and OM consultation are recorded).  Spool signals in
+ *  confirm mode wait here too, "awaiting", for the police representative
+ *  (art. 7.2a).
  */
 #ifndef KETEN_SIGNALBOX_H
 #define KETEN_SIGNALBOX_H
@@ -29,10 +31,11 @@ int signalbox_insert (signalbox_t *self, const uint8_t id[KT_ID_LEN], const Kete
                       bool held, uint32_t uid, uint64_t now_ms, kt_reason_t *reason);
 
 /*  Release a held art. 9/10 Wpg signal inside the caller's node.db
- *  transaction: record who released it (uid) and which OM officer was
- *  consulted (sealed, like the rest of the signal), and return the signal
- *  to be queued (free with keten__signal__free_unpacked).  Fails when the
- *  signal is unknown or not held. */
+ *  transaction: record who released it (uid) and which OM officer and
+ *  bevoegd functionaris were consulted (sealed, like the rest of the
+ *  signal), and return the signal to be queued (free with
+ *  keten__signal__free_unpacked).  Fails when the signal is unknown, not
+ *  held, or still awaits the representative's confirmation. */
 int signalbox_release (signalbox_t *self, const uint8_t id[KT_ID_LEN], uint32_t uid,
                        const char *om_consulted, const char *functionaris, uint64_t now_ms,
                        Keten__Signal **signal_p, kt_reason_t *reason);
