@@ -286,7 +286,10 @@ static const char s_list_usage[] =
     "Usage: keten signal list [--limit N] [--json]\n"
     "\n"
     "List this node's signals, newest first, without personal data.  On a\n"
-    "partner: id, own reference, category, delivery state.  On the\n"
+    "partner: id, own reference, category, delivery state (queued, delivered,\n"
+    "refused; held: an art. 9/10 Wpg signal awaiting its release;\n"
+    "awaiting-confirmation: a spool signal awaiting the police representative,\n"
+    "art. 7.2a) and, for a spool signal, the representative.  On the\n"
     "uitvoerder: id, case reference, sender, category, provenance-log index.\n"
     "Times are UTC.\n"
     "\n"
@@ -326,12 +329,14 @@ s_list_print (json_t *signals)
 
     static const char *const uitv_header[] = {"MESSAGE_ID", "CASE_REF", "SENDER",
                                               "CATEGORY",   "RECEIVED", "LOG_INDEX"};
-    static const char *const partner_header[] = {"MESSAGE_ID", "LOCAL_REF", "CATEGORY",
-                                                 "STATE",      "CREATED",   "LOG_INDEX/REASON"};
-    cli_table_t *table = cli_table_new (6, uitvoerder ? uitv_header : partner_header);
+    static const char *const partner_header[] = {"MESSAGE_ID",    "LOCAL_REF", "CATEGORY",
+                                                 "STATE",         "CREATED",   "LOG_INDEX/REASON",
+                                                 "REPRESENTATIVE"};
+    cli_table_t *table =
+        cli_table_new (uitvoerder ? 6 : 7, uitvoerder ? uitv_header : partner_header);
     json_array_foreach (signals, i, s)
     {
-        char b[6][CLI_CELL_MAX + 1];
+        char b[7][CLI_CELL_MAX + 1];
         if (uitvoerder) {
             const char *row[] = {cli_json_str (s, "message_id", b[0], sizeof b[0]),
                                  cli_json_str (s, "case_ref", b[1], sizeof b[1]),
@@ -345,12 +350,25 @@ s_list_print (json_t *signals)
             const char *last = strcmp (state, "refused") == 0
                                    ? cli_json_str (s, "reason", b[5], sizeof b[5])
                                    : s_uint_text (s, "log_index", b[5], sizeof b[5]);
+            /*  art. 7.2a: a spool signal's representative, and who
+             *  confirmed it (confirm mode). */
+            char rep[CLI_CELL_MAX + 1], by[CLI_CELL_MAX + 1];
+            cli_json_str (s, "representative", rep, sizeof rep);
+            cli_json_str (s, "confirmed_by", by, sizeof by);
+            char cell[3 * CLI_CELL_MAX];
+            if (strcmp (by, "-") != 0)
+                snprintf (cell, sizeof cell, "%s (confirmed by %s)",
+                          strcmp (rep, "-") != 0 ? rep : "", by);
+            else
+                snprintf (cell, sizeof cell, "%s", rep);
+            cli_clean (b[6], sizeof b[6], cell);
             const char *row[] = {cli_json_str (s, "message_id", b[0], sizeof b[0]),
                                  cli_json_str (s, "local_ref", b[1], sizeof b[1]),
                                  cli_json_str (s, "category", b[2], sizeof b[2]),
                                  state,
                                  s_time_text (s, "created_ms", b[4], sizeof b[4]),
-                                 last};
+                                 last,
+                                 b[6]};
             cli_table_add (table, row);
         }
     }
@@ -414,20 +432,25 @@ cmd_signal_list (cli_t *cli, int argc, char **argv)
 
 static const char s_release_usage[] =
     "Usage: keten signal release MESSAGE_ID --opsporingsbelang-checked --om-consulted NAME\n"
+    "                            --bevoegd-functionaris NAME\n"
     "\n"
     "Release a held police signal (art. 9/10 Wpg) so that it is forwarded to the\n"
-    "weegploeg. Under the Wpg machtigingsbesluit this is allowed only after the\n"
-    "investigation interest (opsporingsbelang) was checked and the OM consulted.\n"
-    "The release is recorded with your OS user.\n"
+    "weegploeg. Under the Wpg machtigingsbesluit (art. 2) this is allowed only\n"
+    "after the investigation interest (opsporingsbelang) was checked and the OM\n"
+    "and the bevoegd functionaris of art. 2:10 Besluit politiegegevens were\n"
+    "consulted. Both names are required (1-200 bytes, not blank) and travel\n"
+    "sealed with the signal; the release is recorded with your OS user, which\n"
+    "the uitvoerder's provenance log shows (never the names).\n"
     "\n"
-    "  --opsporingsbelang-checked  the investigation interest does not object\n"
-    "  --om-consulted NAME         the OM officer consulted\n"
-    "  -h, --help                  this help\n";
+    "  --opsporingsbelang-checked   the investigation interest does not object\n"
+    "  --om-consulted NAME          the OM officer consulted\n"
+    "  --bevoegd-functionaris NAME  the bevoegd functionaris (art. 2:10 Bpg) consulted\n"
+    "  -h, --help                   this help\n";
 
-enum { OPT_CHECKED = CLI_OPT_LONG + 1, OPT_OM };
+enum { OPT_CHECKED = CLI_OPT_LONG + 1, OPT_OM, OPT_FUNCTIONARIS };
 
 typedef struct {
-    const char *om;
+    const char *om, *functionaris;
     bool checked;
 } s_release_t;
 
@@ -437,6 +460,8 @@ s_release_option (void *arg, const char *cmd, int opt, const char *value)
     s_release_t *r = arg;
     if (opt == OPT_OM)
         return cli_opt_string (cmd, "om-consulted", value, 200, &r->om);
+    if (opt == OPT_FUNCTIONARIS)
+        return cli_opt_string (cmd, "bevoegd-functionaris", value, 200, &r->functionaris);
     if (r->checked)
         return cli_usage_error (cmd, "--opsporingsbelang-checked given twice");
     r->checked = true;
@@ -449,10 +474,11 @@ cmd_signal_release (cli_t *cli, int argc, char **argv)
     static const struct option options[] = {
         {"opsporingsbelang-checked", no_argument, NULL, OPT_CHECKED},
         {"om-consulted", required_argument, NULL, OPT_OM},
+        {"bevoegd-functionaris", required_argument, NULL, OPT_FUNCTIONARIS},
         {"help", no_argument, NULL, CLI_OPT_HELP},
         {NULL, 0, NULL, 0}};
     const char *cmd = "signal release";
-    s_release_t r = {NULL, false};
+    s_release_t r = {NULL, NULL, false};
     int rc = cli_options (cmd, argc, argv, options, s_release_usage, s_release_option, &r);
     if (rc)
         return CLI_DONE (rc);
@@ -469,14 +495,97 @@ cmd_signal_release (cli_t *cli, int argc, char **argv)
     if (!om)
         return cli_usage_error (cmd, "--om-consulted NAME is required: the OM must be consulted "
                                      "first");
-    json_t *args = json_pack ("{s:s, s:b, s:s}", "message_id", id, "opsporingsbelang_checked", 1,
-                              "om_consulted", om);
+    if (!r.functionaris)
+        return cli_usage_error (cmd, "--bevoegd-functionaris NAME is required: the bevoegd "
+                                     "functionaris of art. 2:10 Bpg must be consulted first "
+                                     "(Wpg machtigingsbesluit art. 2c)");
+    json_t *args = json_pack ("{s:s, s:b, s:s, s:s}", "message_id", id, "opsporingsbelang_checked",
+                              1, "om_consulted", om, "bevoegd_functionaris", r.functionaris);
     json_t *result = cli_call (cli, "signal.release", args, CLI_TIMEOUT_MS, NULL);
     if (!result)
         return CLI_FAIL;
     char state[32];
     printf ("signal %s released, %s\n", id,
             cli_json_str (result, "state", state, sizeof state) ? state : "queued");
+    json_decref (result);
+    return CLI_OK;
+}
+
+/* ---- keten signal confirm (art. 7.2a) ------------------------------------ */
+
+static const char s_confirm_usage[] =
+    "Usage: keten signal confirm MESSAGE_ID... | --all\n"
+    "\n"
+    "Give police spool signals to the weegploeg as the police representative\n"
+    "(art. 7.2a) when intake/representative-mode = confirm: until then they\n"
+    "wait on this node (state awaiting-confirmation in keten signal list) and\n"
+    "nothing reaches the uitvoerder.  Needs a member of intake/representative-\n"
+    "group; the confirmation is recorded with your OS user, here and at the\n"
+    "uitvoerder.  All the signals named are confirmed in one step, or none: an\n"
+    "unknown id, or one that does not await confirmation, is refused by name.\n"
+    "An art. 9/10 Wpg signal then still waits for keten signal release.\n"
+    "\n"
+    "  --all       every signal awaiting confirmation\n"
+    "  -h, --help  this help\n";
+
+enum { OPT_ALL = CLI_OPT_LONG + 1 };
+
+static int
+s_confirm_option (void *arg, const char *cmd, int opt, const char *value)
+{
+    (void) value;
+    bool *all = arg;
+    if (opt != OPT_ALL)
+        return cli_usage_error (cmd, "unknown option");
+    if (*all)
+        return cli_usage_error (cmd, "--all given twice");
+    *all = true;
+    return 0;
+}
+
+int
+cmd_signal_confirm (cli_t *cli, int argc, char **argv)
+{
+    static const struct option options[] = {{"all", no_argument, NULL, OPT_ALL},
+                                            {"help", no_argument, NULL, CLI_OPT_HELP},
+                                            {NULL, 0, NULL, 0}};
+    const char *cmd = "signal confirm";
+    bool all = false;
+    int rc = cli_options (cmd, argc, argv, options, s_confirm_usage, s_confirm_option, &all);
+    if (rc)
+        return CLI_DONE (rc);
+    if (all == (optind < argc))
+        return cli_usage_error (cmd, "give the MESSAGE_IDs to confirm, or --all");
+    json_t *args = NULL;
+    if (all)
+        args = json_pack ("{s:b}", "all", 1);
+    else {
+        json_t *ids = json_array ();
+        for (int i = optind; i < argc; i++) {
+            if (strlen (argv[i]) != 32 || strspn (argv[i], "0123456789abcdef") != 32) {
+                json_decref (ids);
+                return cli_usage_error (cmd, "MESSAGE_ID must be 32 lower-case hex digits");
+            }
+            json_array_append_new (ids, json_string (argv[i]));
+        }
+        args = json_pack ("{s:o}", "message_ids", ids);
+    }
+    json_t *result = cli_call (cli, "signal.confirm", args, CLI_TIMEOUT_MS, NULL);
+    if (!result)
+        return CLI_FAIL;
+    json_t *list = json_object_get (result, "confirmed");
+    char by[CLI_CELL_MAX + 1];
+    cli_json_str (result, "confirmed_by", by, sizeof by);
+    if (json_array_size (list) == 0)
+        printf ("no signal awaits confirmation\n");
+    size_t i;
+    json_t *o;
+    json_array_foreach (list, i, o)
+    {
+        char id[CLI_CELL_MAX + 1], state[CLI_CELL_MAX + 1];
+        printf ("signal %s confirmed by %s, %s\n", cli_json_str (o, "message_id", id, sizeof id),
+                by, cli_json_str (o, "state", state, sizeof state));
+    }
     json_decref (result);
     return CLI_OK;
 }

@@ -104,7 +104,8 @@ s_say (json_t *o)
     if (!ev)
         printf ("?\n");
     else if (!strcmp (ev, "MESSAGE_RECEIVED"))
-        printf ("%s supplied a %s (received by the uitvoerder)\n", by, ty);
+        printf ("%s supplied a %s (received by the uitvoerder)%s%s%s\n", by, ty,
+                has_what ? " [" : "", has_what ? wh : "", has_what ? "]" : "");
     else if (!strcmp (ev, "MESSAGE_SENT"))
         printf ("%s sent a %s to %s%s%s%s\n", by, ty, who, has_what ? " (" : "", has_what ? wh : "",
                 has_what ? ")" : "");
@@ -121,6 +122,9 @@ s_say (json_t *o)
         printf ("%s disclosed data to %s with consent (kinds: %s)\n", by, who, wh);
     else if (!strcmp (ev, "CORRECTED"))
         printf ("%s corrected the record: %s\n", by, wh);
+    else if (!strcmp (ev, "SIGNAL_WITHDRAWN"))
+        printf ("%s withdrew its signal before the weegploeg weighed it (%s); it was destroyed\n",
+                by, wh);
     else if (!strcmp (ev, "CASE_CLOSED"))
         printf ("the case was closed (recorded by %s; decided by %s)\n", by, who);
     else

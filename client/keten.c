@@ -48,6 +48,7 @@ static const s_group_t s_groups[] = {
      "  submit   submit a signal to the node (kernpartijen)\n"
      "  list     list the node's signals (no personal data)\n"
      "  release  release a held art. 9/10 Wpg police signal\n"
+     "  confirm  confirm spool signals as the police representative (art. 7.2a)\n"
      "  withdraw withdraw one of this node's own signals (art. 12.5)\n"
      "  correct  correct an item of one of this node's own signals (art. 12.5)\n"
      "\n"
@@ -154,6 +155,8 @@ static const s_command_t s_commands[] = {
     {"signal submit", cmd_signal_submit, "submit a signal to the node (kernpartijen)"},
     {"signal list", cmd_signal_list, "list the node's signals (no personal data)"},
     {"signal release", cmd_signal_release, "release a held art. 9/10 Wpg police signal"},
+    {"signal confirm", cmd_signal_confirm,
+     "confirm spool signals as the police representative (art. 7.2a)"},
     {"signal withdraw", cmd_signal_withdraw,
      "withdraw one of this node's own signals (art. 12.5)"},
     {"signal correct", cmd_signal_correct,

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include "intake_rules.h"
 #include "note.h"
 
 #include <arpa/inet.h>
@@ -86,6 +87,12 @@ static const s_field_t s_fields[] = {
     STR ("intake", "release-group", release_group, false),
     /*  art. 7.2a: the police representative in the weegploeg. */
     STR ("intake", "representative-group", representative_group, false),
+    /*  art. 7.2a: auto (forwarded at once in the representative's name) or
+     *  confirm (held until a member of representative-group confirms);
+     *  and the representative's name, which travels sealed in each spool
+     *  signal.  Checked after the table. */
+    STR ("intake", "representative-mode", representative_mode, false),
+    STR ("intake", "representative", representative, false),
     /*  Who may do what through the local API: a group per right; a right
      *  whose group is not set is nobody's (docs/API.md, "Who may do what"). */
     STR ("access", "read-group", read_group, false),
@@ -322,6 +329,42 @@ s_read_fields (const char *path, config_t *out, kt_reason_t *reason)
     return rc;
 }
 
+/*  art. 7.2a: police signals reach the weegploeg through the police
+ *  representative who takes part in it (docs/CONFIG.md, "intake").  A
+ *  spool forwards in the representative's name (auto) or waits for one
+ *  of the representative group (confirm); either needs its half set. */
+static int
+s_check_representative (const char *path, config_t *out, kt_reason_t *reason)
+{
+    if (!*out->representative_mode)
+        snprintf (out->representative_mode, sizeof out->representative_mode, "auto");
+    else if (!streq (out->representative_mode, "auto") &&
+             !streq (out->representative_mode, "confirm"))
+        return kt_fail (reason, "%s: intake/representative-mode = %s must be auto or confirm", path,
+                        out->representative_mode);
+    out->representative_confirm = streq (out->representative_mode, "confirm");
+    if (*out->representative && !intake_name_ok (out->representative))
+        return kt_fail (reason,
+                        "%s: intake/representative must name the police representative: 1..%d "
+                        "bytes of text on one line, not blank",
+                        path, INTAKE_NAME_MAX);
+    if (!*out->spool_dir)
+        return 0;
+    if (!out->representative_confirm && !*out->representative)
+        return kt_fail (reason,
+                        "%s: intake/spool-dir is set and intake/representative-mode is auto: "
+                        "intake/representative must name the police representative in the "
+                        "weegploeg, in whose name spool signals are forwarded (art. 7.2a)",
+                        path);
+    if (out->representative_confirm && !*out->representative_group)
+        return kt_fail (reason,
+                        "%s: intake/representative-mode is confirm: intake/representative-group "
+                        "must name the group whose members confirm spool signals (art. 7.2a), "
+                        "or none would ever be sent",
+                        path);
+    return 0;
+}
+
 /*  The rules between fields, and the values only a parser can check,
  *  once every field is filled. */
 static int
@@ -380,6 +423,8 @@ s_check_values (const char *path, config_t *out, kt_reason_t *reason)
                             "to serve them beyond this machine",
                             path, out->metrics_listen);
     }
+    if (s_check_representative (path, out, reason) != 0)
+        return -1;
     if (out->retry_max_ms < out->retry_min_ms)
         return kt_fail (reason,
                         "%s: delivery/retry-max-ms = %u must not be below "

@@ -47,6 +47,9 @@ typedef struct {
     uint32_t rejected_keep_days;     /* intake/rejected-keep-days (14; 1..365) */
     char release_group[33];          /* intake/release-group: may release held signals ("": nobody) */
     char representative_group[33];   /* intake/representative-group: the police representative ("": nobody) */
+    char representative_mode[16];    /* intake/representative-mode: auto (default) or confirm */
+    bool representative_confirm;     /* representative-mode is confirm (set by config_load) */
+    char representative[201];        /* intake/representative: the representative's name ("") */
     /* access: the local group each right needs (docs/API.md, "Who may do what"); "": nobody */
     char read_group[33];             /* access/read-group */
     char submit_group[33];           /* access/submit-group */

@@ -317,6 +317,19 @@ s_check (const Keten__Signal *signal, kt_reason_t *reason)
         strncmp (signal->legal_basis, "wpg-", 4) != 0)
         return kt_fail (reason,
                         "legal_basis: wpg_basis is set, so it must be a Wpg basis (wpg-...)");
+    /*  The fields only the police node sets (art. 7.2a, the Wpg
+     *  machtigingsbesluit): absent, or a name of bounded text. */
+    const struct {
+        const char *path, *value;
+    } names[] = {{"representative", signal->representative},
+                 {"confirmed_by", signal->confirmed_by},
+                 {"om_officer", signal->om_officer},
+                 {"bevoegd_functionaris", signal->bevoegd_functionaris},
+                 {"released_by", signal->released_by}};
+    for (size_t i = 0; i < S_COUNT (names); i++)
+        if (names[i].value && *names[i].value && !intake_name_ok (names[i].value))
+            return kt_fail (reason, "%s: must be 1 to %d bytes of text on one line, not blank",
+                            names[i].path, INTAKE_NAME_MAX);
     /*  art. 7.2: the source is always named (docs/SIGNAL-FORMAT.md,
      *  "Source kinds"); "anders" names nothing by itself. */
     if (strcmp (signal->source_kind, "anders") == 0 &&
@@ -409,6 +422,16 @@ s_decode (json_t *root, Keten__Signal *signal, kt_reason_t *reason)
             size_t k = 0;
             while (k < S_COUNT (s_wpg) && strcmp (s, s_wpg[k].name) != 0)
                 k++;
+            /*  Wpg machtigingsbesluit art. 1(2): art. 9 and 10(1)(a) and
+             *  (c) data only.  Data a police system marks as art. 10(1)(b)
+             *  has no basis to leave the police at all, so it is refused
+             *  here rather than held (docs/SIGNAL-FORMAT.md, "Wpg basis"). */
+            if (k == S_COUNT (s_wpg) && strcmp (s, "art-10-1-b") == 0)
+                return kt_fail (reason,
+                                "%s: art. 10(1)(b) Wpg data is not covered by the Wpg "
+                                "machtigingsbesluit (only art. 9 and 10(1)(a) and (c)); it is "
+                                "not forwarded",
+                                f->path);
             if (k == S_COUNT (s_wpg))
                 return kt_fail (reason, "%s: must be none, art-8-13 or art-9-10", f->path);
             *(Keten__WpgBasis *) member = s_wpg[k].value;

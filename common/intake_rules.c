@@ -23,7 +23,11 @@ static const struct {
      *  the convenant parties' weegploeg and casusoverleg. */
     {"avg-6-1-e", "AVG art. 6(1)(e): task in the public interest", P_WEEG | P_CASUS | P_EXTERN},
     {"wpg-16", "Wpg art. 16: provision of police data", P_WEEG | P_CASUS},
-    {"wpg-18-2", "Wpg art. 18(2): provision of police data", P_WEEG | P_CASUS},
+    /*  Wpg art. 18(2) and the machtigingsbesluit: art. 9/10 Wpg data go to
+     *  the college of the gemeente concerned (and, art. 16 Wpg, to the
+     *  OM), both kernpartijen in the weegploeg; never to the casusoverleg,
+     *  where the RvdK and the Reclassering sit, nor to an extern. */
+    {"wpg-18-2", "Wpg art. 18(2): provision of police data", P_WEEG},
     {"wpg-20", "Wpg art. 20: provision within a samenwerkingsverband", P_WEEG | P_CASUS},
     {"wjsg-39f", "Wjsg art. 39f: provision of judicial data by the OM", P_WEEG | P_CASUS},
 };
@@ -52,6 +56,37 @@ intake_text_ok (const char *text, size_t min, size_t max, bool lines)
 {
     size_t len = text ? strlen (text) : 0;
     return len >= min && len <= max && intake_text_check (text, len, lines) == INTAKE_TEXT_OK;
+}
+
+/*  Whether the code point at p (valid UTF-8, checked) is a space of some
+ *  kind; *len receives its length in bytes. */
+static bool
+s_is_space (const unsigned char *p, size_t *len)
+{
+    uint32_t cp = p[0];
+    size_t n = cp < 0x80 ? 1 : (cp & 0xe0) == 0xc0 ? 2 : (cp & 0xf0) == 0xe0 ? 3 : 4;
+    cp = n == 1 ? cp : n == 2 ? cp & 0x1f : n == 3 ? cp & 0x0f : cp & 0x07;
+    for (size_t k = 1; k < n; k++)
+        cp = cp << 6 | (p[k] & 0x3f);
+    *len = n;
+    return cp == 0x20 || cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200b) ||
+           cp == 0x2028 || cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000 ||
+           cp == 0xfeff;
+}
+
+bool
+intake_name_ok (const char *text)
+{
+    if (!intake_text_ok (text, 1, INTAKE_NAME_MAX, false))
+        return false;
+    /*  Blank is no name: spaces of any kind name nobody. */
+    for (const unsigned char *p = (const unsigned char *) text; *p;) {
+        size_t n;
+        if (!s_is_space (p, &n))
+            return true;
+        p += n;
+    }
+    return false;
 }
 
 /*  Strict UTF-8 (no overlong forms, no surrogates, nothing past U+10FFFF)

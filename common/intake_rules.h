@@ -33,4 +33,11 @@ intake_text_t intake_text_check (const char *text, size_t len, bool lines);
  *  and tab allowed when lines). */
 bool intake_text_ok (const char *text, size_t min, size_t max, bool lines);
 
+/*  A person named by a function, not a subject: the police representative
+ *  (art. 7.2a), the OM officer and the bevoegd functionaris consulted
+ *  (Wpg machtigingsbesluit art. 2c).  One line of 1..INTAKE_NAME_MAX
+ *  bytes of text, not blank (not only spaces). */
+#define INTAKE_NAME_MAX 200
+bool intake_name_ok (const char *text);
+
 #endif

@@ -577,7 +577,12 @@ static const node_command_t s_commands[] = {
     {"signal.list", NODE_RIGHT_READ, s_signal_list, NULL},
     {"signal.submit", NODE_RIGHT_SUBMIT, partner_submit, NULL},
     {"signal.release", NODE_RIGHT_RELEASE, partner_release, NULL},
-    {"signal.withdraw", NODE_RIGHT_SUBMIT, partner_signal_correct, NULL},
+    /*  art. 7.2a: the police representative confirms spool signals
+     *  (confirm mode).  A withdrawal needs the representative's right for
+     *  a spool signal and submit's for any other: the handler checks
+     *  which, once it knows the signal. */
+    {"signal.confirm", NODE_RIGHT_REPRESENTATIVE, partner_confirm, NULL},
+    {"signal.withdraw", NODE_RIGHT_NONE, partner_signal_correct, NULL},
     {"signal.correct", NODE_RIGHT_SUBMIT, partner_signal_correct, NULL},
     {"correction.*", NODE_RIGHT_NONE, NULL,
      "the uitvoerder decides corrections (art. 12.5-12.6); a signal's sender corrects its own "

@@ -82,6 +82,8 @@ int partner_signal_settled (void *arg, const uint8_t id[KT_ID_LEN]);
 void partner_submit (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
 void partner_flush (node_t *self);
 void partner_release (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
+/*  art. 7.2a: signal.confirm {message_ids: [...]} or {all: true}. */
+void partner_confirm (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
 /*  Send what is due, in signed batches, while the link is up. */
 void partner_pump (node_t *self);
 /*  Tree size of the newest checkpoint this partner verified, 0: none (at

@@ -15,6 +15,7 @@
  */
 #include "partner.h"
 
+#include "access.h"
 #include "items.h"
 #include "policy.h"
 #include "store.h"
@@ -157,6 +158,48 @@ s_own (node_t *self, Keten__CorrectionNotice *n, uint8_t id[KT_ID_LEN], kt_reaso
     return partner_queue (self, KETEN__MESSAGE_TYPE__CORRECTION_NOTICE, &n->base, id, reason);
 }
 
+/*  Who may withdraw signal id (answered here when not): a spool signal
+ *  went to the weegploeg through the police representative (art. 7.2a),
+ *  so the representative group withdraws it, before the weegploeg
+ *  weighed it (the uitvoerder checks that); any other the submit group. */
+static int
+s_withdraw_may (node_t *self, const api_caller_t *caller, const char *cmd,
+                const uint8_t id[KT_ID_LEN])
+{
+    /*  Someone with neither right learns nothing, not even whether the
+     *  signal is here. */
+    const char *submit = node_right_group (&self->config, NODE_RIGHT_SUBMIT);
+    const char *rep = node_right_group (&self->config, NODE_RIGHT_REPRESENTATIVE);
+    if (!(submit && *submit && access_uid_in_group (caller->uid, submit)) &&
+        !(rep && *rep && access_uid_in_group (caller->uid, rep))) {
+        char why[320];
+        node_caller_may (self, caller, cmd, NODE_RIGHT_SUBMIT, why, sizeof why);
+        apiserver_reply_error (self->api, caller, why);
+        return -1;
+    }
+    signalbox_meta_t meta;
+    kt_reason_t reason;
+    int found = signalbox_meta (partner_of (self)->signalbox, id, &meta, &reason);
+    const char *err = found < 0 ? reason.text
+                      : !found  ? "no signal with this message id was sent from this node"
+                      : meta.awaiting
+                          ? "this spool signal awaits confirmation and was never sent; there is "
+                            "nothing to withdraw at the uitvoerder"
+                          : NULL;
+    if (err) {
+        apiserver_reply_error (self->api, caller, err);
+        return -1;
+    }
+    char why[320];
+    if (!node_caller_may (self, caller, cmd,
+                          meta.via_spool ? NODE_RIGHT_REPRESENTATIVE : NODE_RIGHT_SUBMIT, why,
+                          sizeof why)) {
+        apiserver_reply_error (self->api, caller, why);
+        return -1;
+    }
+    return 0;
+}
+
 /*  signal.withdraw {message_id, reason} and signal.correct {message_id,
  *  item_index, item}. */
 void
@@ -192,6 +235,8 @@ partner_signal_correct (node_t *self, const api_caller_t *caller, const char *cm
         apiserver_reply_error (self->api, caller, err);
         return;
     }
+    if (withdraw && s_withdraw_may (self, caller, cmd, signal_id) != 0)
+        return;
     Keten__SignalItem **items = NULL;
     size_t n_items = 0;
     if (!withdraw) {

@@ -27,8 +27,10 @@ s_signal (void *arg, const signalbox_row_t *row, kt_reason_t *reason)
         if ((queued = outbox_status (s->outbox, row->message_id, &st, reason)) < 0)
             return -1;
     }
-    /*  Not in the outbox: held back (art. 9/10 Wpg) until released. */
-    const char *state = !queued                        ? "held"
+    /*  Not in the outbox: waiting for the representative (art. 7.2a,
+     *  confirm mode), or held back (art. 9/10 Wpg) until released. */
+    const char *state = !queued && row->awaiting       ? "awaiting-confirmation"
+                        : !queued                      ? "held"
                         : st.state == OUTBOX_DELIVERED ? "delivered"
                         : st.state == OUTBOX_REFUSED   ? "refused"
                                                        : "queued";
@@ -41,6 +43,14 @@ s_signal (void *arg, const signalbox_row_t *row, kt_reason_t *reason)
         json_object_set_new (o, "log_index", json_integer ((json_int_t) st.log_index));
     if (o && row->released)
         json_object_set_new (o, "released_ms", json_integer ((json_int_t) row->released_ms));
+    if (o && row->via_spool)
+        json_object_set_new (o, "via", json_string ("spool"));
+    if (o && row->representative)
+        json_object_set_new (o, "representative", json_string (row->representative));
+    if (o && row->confirmed_by) {
+        json_object_set_new (o, "confirmed_by", json_string (row->confirmed_by));
+        json_object_set_new (o, "confirmed_ms", json_integer ((json_int_t) row->confirmed_ms));
+    }
     if (o && st.refusal)
         json_object_set_new (o, "reason", json_string (st.refusal));
     outbox_status_clear (&st);

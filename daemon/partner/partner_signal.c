@@ -2,10 +2,13 @@
  *  (art. 7.1-7.2).  Submissions from the local API and the police intake
  *  directory wait for one group commit, are stored and queued in the
  *  outbox in the same transaction, and art. 9/10 Wpg data wait for an
- *  authorised release (Wpg machtigingsbesluit).
+ *  authorised release (Wpg machtigingsbesluit).  Spool signals go through
+ *  the police representative (art. 7.2a): in the representative's name
+ *  at once, or once a member of the representative group confirmed them.
  */
 #include "partner.h"
 
+#include "access.h"
 #include "intake.h"
 #include "policy.h"
 #include "store.h"
@@ -77,8 +80,20 @@ partner_signal_settled (void *arg, const uint8_t id[KT_ID_LEN])
                 kt_hex (hex, id, KT_ID_LEN), reason.text);
         return -1;
     }
-    if (rc == 0)
-        return 0; /* never queued: a held art. 9/10 Wpg signal not yet released */
+    if (rc == 0) {
+        /*  Never queued: a held art. 9/10 Wpg signal not yet released, or
+         *  a spool signal awaiting the representative (art. 7.2a) - unless
+         *  the signal itself is gone (art. 13 destroyed it unsent): then
+         *  nothing will ever send it, and its file must not outlive it. */
+        int has = signalbox_has (partner_of (self)->signalbox, id, &reason);
+        if (has < 0) {
+            char hex[KT_ID_HEX];
+            kt_log (KT_LOG_ERROR, "spool settled_unreadable id=%s reason=\"%s\"",
+                    kt_hex (hex, id, KT_ID_LEN), reason.text);
+            return -1;
+        }
+        return has ? 0 : 1;
+    }
     bool settled = st.settled;
     outbox_status_clear (&st);
     return settled ? 1 : 0;
@@ -144,6 +159,16 @@ s_flush_one (node_t *self, size_t i, uint8_t id[KT_ID_LEN], bool *held, uint64_t
     char *to[1] = {(char *) p->hub->member->id};
     /*  Wpg machtigingsbesluit: art. 9/10 data wait for release. */
     *held = s->wpg_basis == KETEN__WPG_BASIS__WPG_ART_9_10;
+    /*  art. 7.2a: a spool signal reaches the weegploeg through the police
+     *  representative - in whose name it goes at once (auto), or once a
+     *  member of the representative group confirmed it (confirm). */
+    bool awaiting = pending->from_spool && self->config.representative_confirm;
+    if (pending->from_spool && *self->config.representative && !*s->representative) {
+        if (!(s->representative = strdup (self->config.representative)))
+            return kt_fail (reason, "out of memory");
+    }
+    bool wpg_held = *held;
+    *held = wpg_held || awaiting; /* not queued now */
     uint8_t *header = NULL;
     size_t header_len = 0;
     size_t body_len = keten__signal__get_packed_size (s);
@@ -151,16 +176,18 @@ s_flush_one (node_t *self, size_t i, uint8_t id[KT_ID_LEN], bool *held, uint64_t
     if (!body)
         return kt_fail (reason, "out of memory");
     keten__signal__pack (s, body);
-    /*  A held signal gets a wholly random id: a time-ordered one would
-     *  tell the uitvoerder how long the police held it. */
+    /*  A held (or awaiting) signal gets a wholly random id: a time-ordered
+     *  one would tell the uitvoerder how long the police held it. */
     uint8_t random_id[KT_ID_LEN];
     randombytes_buf (random_id, sizeof random_id);
     envelope_draft_t draft = {KETEN__MESSAGE_TYPE__SIGNAL, to, 1, NULL, body, body_len, now,
                               *held ? random_id : NULL};
     int rc = 0;
     if (envelope_seal (self->keyring, &draft, id, &header, &header_len, reason) != 0 ||
-        signalbox_insert (p->signalbox, id, s, *held, (uint32_t) pending->caller.uid, now,
+        signalbox_insert (p->signalbox, id, s, wpg_held, (uint32_t) pending->caller.uid, now,
                           reason) != 0 ||
+        (pending->from_spool &&
+         signalbox_mark_spool (p->signalbox, id, awaiting, s->representative, reason) != 0) ||
         (!*held && outbox_insert (p->outbox, id, KETEN__MESSAGE_TYPE__SIGNAL, header, header_len,
                                   now, reason) != 0) ||
         (pending->from_spool && spool_record (p->spool, &pending->file, id, reason) != 0))
@@ -207,8 +234,12 @@ s_flush_answer (node_t *self, pending_submit_t *pending, const uint8_t id[KT_ID_
     partner_t *p = partner_of (self);
     char hex[KT_ID_HEX];
     kt_hex (hex, id, KT_ID_LEN);
+    bool awaiting = pending->from_spool && self->config.representative_confirm;
     kt_log (KT_LOG_INFO, "signal accepted id=%s uid=%u state=%s via=%s", hex,
-            (unsigned) pending->caller.uid, held ? "held" : "queued",
+            (unsigned) pending->caller.uid,
+            awaiting ? "awaiting-confirmation"
+            : held   ? "held"
+                     : "queued",
             pending->from_spool ? "spool" : "api");
     if (!held)
         outbox_enqueue (p->outbox, id, now);
@@ -262,37 +293,49 @@ partner_flush (node_t *self)
 }
 
 /*  The release's arguments: the signal's id, the investigation-interest
- *  check, and the OM officer consulted (*om_p, borrowed from args). */
+ *  check, the OM officer and the bevoegd functionaris consulted (*om_p,
+ *  *fn_p, borrowed from args). */
 static int
-s_release_args (json_t *args, uint8_t id[KT_ID_LEN], const char **om_p, kt_reason_t *reason)
+s_release_args (json_t *args, uint8_t id[KT_ID_LEN], const char **om_p, const char **fn_p,
+                kt_reason_t *reason)
 {
     json_t *id_j = args ? json_object_get (args, "message_id") : NULL;
     json_t *checked = args ? json_object_get (args, "opsporingsbelang_checked") : NULL;
     json_t *om = args ? json_object_get (args, "om_consulted") : NULL;
+    json_t *fn = args ? json_object_get (args, "bevoegd_functionaris") : NULL;
     if (!json_is_string (id_j) || kt_unhex (id, KT_ID_LEN, json_string_value (id_j)) != 0)
         return kt_fail (reason, "args.message_id must be 32 hex digits");
     if (!json_is_true (checked))
         return kt_fail (reason, "record that the investigation interest (opsporingsbelang) does "
                                 "not object: args.opsporingsbelang_checked must be true");
+    /*  Wpg machtigingsbesluit art. 2(c): consulted are the OM and the
+     *  bevoegd functionaris of art. 2:10 Bpg; a blank name records
+     *  neither. */
     const char *om_name = json_string_value (om);
-    size_t om_len = om_name ? strlen (om_name) : 0;
-    bool om_ok = om_len >= 1 && om_len <= 200;
-    for (size_t i = 0; om_ok && i < om_len; i++)
-        if ((unsigned char) om_name[i] < 0x20 || om_name[i] == 0x7f)
-            om_ok = false;
-    if (!om_ok)
-        return kt_fail (reason, "args.om_consulted must name the OM officer consulted (1..200 "
-                                "bytes, no control characters)");
+    if (!intake_name_ok (om_name))
+        return kt_fail (reason,
+                        "args.om_consulted must name the OM officer consulted (1..%d "
+                        "bytes of text on one line, not blank)",
+                        INTAKE_NAME_MAX);
+    const char *fn_name = json_string_value (fn);
+    if (!intake_name_ok (fn_name))
+        return kt_fail (reason,
+                        "args.bevoegd_functionaris must name the bevoegd functionaris of "
+                        "art. 2:10 Bpg consulted (Wpg machtigingsbesluit art. 2c; 1..%d "
+                        "bytes of text on one line, not blank)",
+                        INTAKE_NAME_MAX);
     *om_p = om_name;
+    *fn_p = fn_name;
     return 0;
 }
 
 /*  The release, the user who made it and the outbox row, in one
  *  transaction: the signal is sealed again under its own id, now carrying
- *  that the Wpg conditions were recorded (not who the officer was). */
+ *  that the Wpg conditions were recorded, the officers consulted and the
+ *  releasing OS user (all inside the sealed body, never in the header). */
 static int
 s_release_store (node_t *self, const api_caller_t *caller, const uint8_t id[KT_ID_LEN],
-                 const char *om_name, uint64_t now, kt_reason_t *reason)
+                 const char *om_name, const char *fn_name, uint64_t now, kt_reason_t *reason)
 {
     partner_t *p = partner_of (self);
     Keten__Signal *signal = NULL;
@@ -301,19 +344,34 @@ s_release_store (node_t *self, const api_caller_t *caller, const uint8_t id[KT_I
     char *to[1] = {(char *) p->hub->member->id};
     int rc = store_begin (self->db, reason);
     if (rc == 0)
-        rc = signalbox_release (p->signalbox, id, (uint32_t) caller->uid, om_name, now, &signal,
-                                reason);
+        rc = signalbox_release (p->signalbox, id, (uint32_t) caller->uid, om_name, fn_name, now,
+                                &signal, reason);
+    /*  The names and the releasing OS user travel sealed in the body (the
+     *  uitvoerder logs only the OS user); borrowed for the pack. */
+    char user[65];
+    access_user_name (caller->uid, user, sizeof user);
+    char *was[3] = {NULL, NULL, NULL};
     if (rc == 0) {
         signal->released_ms = now;
         signal->opsporingsbelang_checked = true;
         signal->om_consulted = true;
+        was[0] = signal->om_officer;
+        was[1] = signal->bevoegd_functionaris;
+        was[2] = signal->released_by;
+        signal->om_officer = (char *) om_name;
+        signal->bevoegd_functionaris = (char *) fn_name;
+        signal->released_by = user;
         body_len = keten__signal__get_packed_size (signal);
         body = malloc (body_len ? body_len : 1);
+        if (body)
+            keten__signal__pack (signal, body);
+        signal->om_officer = was[0];
+        signal->bevoegd_functionaris = was[1];
+        signal->released_by = was[2];
         if (!body)
             rc = kt_fail (reason, "out of memory");
     }
     if (rc == 0) {
-        keten__signal__pack (signal, body);
         uint8_t same_id[KT_ID_LEN];
         envelope_draft_t draft = {
             KETEN__MESSAGE_TYPE__SIGNAL, to, 1, NULL, body, body_len, now, id};
@@ -338,7 +396,8 @@ s_release_store (node_t *self, const api_caller_t *caller, const uint8_t id[KT_I
 
 /*  Wpg machtigingsbesluit: an art. 9/10 Wpg signal leaves the police node
  *  only after an authorised user records that the investigation interest
- *  does not object and names the OM officer consulted.  The release, the
+ *  does not object and names the OM officer and the bevoegd functionaris
+ *  consulted (art. 2a and 2c).  The release, the
  *  user who made it (kernel credentials) and the outbox row are one
  *  transaction. */
 void
@@ -346,11 +405,11 @@ partner_release (node_t *self, const api_caller_t *caller, const char *cmd, json
 {
     (void) cmd;
     uint8_t id[KT_ID_LEN];
-    const char *om_name = NULL;
+    const char *om_name = NULL, *fn_name = NULL;
     kt_reason_t reason;
     uint64_t now = kt_now_ms ();
-    if (s_release_args (args, id, &om_name, &reason) != 0 ||
-        s_release_store (self, caller, id, om_name, now, &reason) != 0) {
+    if (s_release_args (args, id, &om_name, &fn_name, &reason) != 0 ||
+        s_release_store (self, caller, id, om_name, fn_name, now, &reason) != 0) {
         apiserver_reply_error (self->api, caller, reason.text);
         return;
     }
@@ -361,5 +420,157 @@ partner_release (node_t *self, const api_caller_t *caller, const char *cmd, json
     outbox_enqueue (partner_of (self)->outbox, id, now);
     apiserver_reply_ok (self->api, caller,
                         json_pack ("{s:s, s:s}", "message_id", hex, "state", "queued"));
+    partner_pump (self);
+}
+
+/* ---- the police representative's confirmation (art. 7.2a) ---------------- */
+
+typedef struct {
+    uint8_t (*ids)[KT_ID_LEN];
+    size_t n, cap;
+} idlist_t;
+
+static int
+s_idlist_add (void *arg, const uint8_t id[KT_ID_LEN], kt_reason_t *reason)
+{
+    idlist_t *l = arg;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        uint8_t (*grown)[KT_ID_LEN] = realloc (l->ids, cap * sizeof *grown);
+        if (!grown)
+            return kt_fail (reason, "out of memory");
+        l->ids = grown;
+        l->cap = cap;
+    }
+    memcpy (l->ids[l->n++], id, KT_ID_LEN);
+    return 0;
+}
+
+/*  The ids to confirm: args.message_ids (1..PARTNER_CONFIRM_MAX ids) or
+ *  args.all true (every waiting signal), never both. */
+#define PARTNER_CONFIRM_MAX 10000
+static int
+s_confirm_args (partner_t *p, json_t *args, idlist_t *l, bool *all, kt_reason_t *reason)
+{
+    json_t *ids = args ? json_object_get (args, "message_ids") : NULL;
+    json_t *all_j = args ? json_object_get (args, "all") : NULL;
+    if (all_j && !json_is_boolean (all_j))
+        return kt_fail (reason, "args.all must be true or false");
+    *all = json_is_true (all_j);
+    if (*all == (ids != NULL))
+        return kt_fail (reason, "give either args.message_ids (the signals to confirm) or "
+                                "args.all true (every signal awaiting confirmation)");
+    if (*all)
+        return signalbox_each_awaiting (p->signalbox, s_idlist_add, l, reason);
+    if (!json_is_array (ids) || json_array_size (ids) == 0 ||
+        json_array_size (ids) > PARTNER_CONFIRM_MAX)
+        return kt_fail (reason, "args.message_ids must be a list of 1..%d message ids",
+                        PARTNER_CONFIRM_MAX);
+    size_t i;
+    json_t *v;
+    json_array_foreach (ids, i, v)
+    {
+        uint8_t id[KT_ID_LEN];
+        const char *hex = json_string_value (v);
+        if (!hex || strlen (hex) != 2 * KT_ID_LEN || kt_unhex (id, KT_ID_LEN, hex) != 0)
+            return kt_fail (reason, "args.message_ids[%zu] must be 32 hex digits", i);
+        for (size_t k = 0; k < l->n; k++)
+            if (memcmp (l->ids[k], id, KT_ID_LEN) == 0)
+                return kt_fail (reason, "args.message_ids[%zu]: %s is named twice", i, hex);
+        if (s_idlist_add (l, id, reason) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/*  Confirm one waiting signal inside the open transaction: recorded with
+ *  the OS user and sealed again; unless it is art. 9/10 Wpg data (then
+ *  it waits for its release), sealed as a message under its own id and
+ *  put in the outbox. */
+static int
+s_confirm_one (node_t *self, const uint8_t id[KT_ID_LEN], uint32_t uid, const char *user,
+               uint64_t now, bool *queued, kt_reason_t *reason)
+{
+    partner_t *p = partner_of (self);
+    Keten__Signal *signal = NULL;
+    bool held = false;
+    if (signalbox_confirm (p->signalbox, id, uid, user, now, &signal, &held, reason) != 0)
+        return -1;
+    *queued = !held;
+    int rc = 0;
+    if (!held) {
+        char *to[1] = {(char *) p->hub->member->id};
+        size_t body_len = keten__signal__get_packed_size (signal);
+        uint8_t *body = malloc (body_len ? body_len : 1), *header = NULL;
+        size_t header_len = 0;
+        uint8_t same_id[KT_ID_LEN];
+        if (!body)
+            rc = kt_fail (reason, "out of memory");
+        if (rc == 0) {
+            keten__signal__pack (signal, body);
+            envelope_draft_t draft = {
+                KETEN__MESSAGE_TYPE__SIGNAL, to, 1, NULL, body, body_len, now, id};
+            rc = envelope_seal (self->keyring, &draft, same_id, &header, &header_len, reason);
+        }
+        if (rc == 0)
+            rc = outbox_insert (p->outbox, id, KETEN__MESSAGE_TYPE__SIGNAL, header, header_len, now,
+                                reason);
+        if (body) {
+            sodium_memzero (body, body_len);
+            free (body);
+        }
+        free (header);
+    }
+    keten__signal__free_unpacked (signal, NULL);
+    return rc;
+}
+
+/*  art. 7.2a, intake/representative-mode = confirm: a member of the
+ *  representative group gives the waiting spool signals to the weegploeg,
+ *  named or all; every one in one transaction, so a refusal of one (an
+ *  unknown id, one sent already) confirms none. */
+void
+partner_confirm (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    partner_t *p = partner_of (self);
+    kt_reason_t reason;
+    idlist_t l = {NULL, 0, 0};
+    bool all = false;
+    uint64_t now = kt_now_ms ();
+    char user[65];
+    access_user_name (caller->uid, user, sizeof user);
+    bool *queued = NULL;
+    int rc = store_begin (self->db, &reason);
+    if (rc == 0)
+        rc = s_confirm_args (p, args, &l, &all, &reason);
+    if (rc == 0 && l.n && !(queued = calloc (l.n, sizeof *queued)))
+        rc = kt_fail (&reason, "out of memory");
+    for (size_t i = 0; rc == 0 && i < l.n; i++)
+        rc = s_confirm_one (self, l.ids[i], (uint32_t) caller->uid, user, now, &queued[i], &reason);
+    if (rc == 0)
+        rc = store_commit (self->db, &reason);
+    if (rc != 0) {
+        store_rollback (self->db);
+        apiserver_reply_error (self->api, caller, reason.text);
+        free (l.ids);
+        free (queued);
+        return;
+    }
+    json_t *list = json_array ();
+    for (size_t i = 0; i < l.n; i++) {
+        char hex[KT_ID_HEX];
+        kt_hex (hex, l.ids[i], KT_ID_LEN);
+        kt_log (KT_LOG_INFO, "signal confirmed id=%s uid=%u state=%s", hex, (unsigned) caller->uid,
+                queued[i] ? "queued" : "held");
+        if (queued[i])
+            outbox_enqueue (p->outbox, l.ids[i], now);
+        json_array_append_new (list, json_pack ("{s:s, s:s}", "message_id", hex, "state",
+                                                queued[i] ? "queued" : "held"));
+    }
+    apiserver_reply_ok (self->api, caller,
+                        json_pack ("{s:o, s:s}", "confirmed", list, "confirmed_by", user));
+    free (l.ids);
+    free (queued);
     partner_pump (self);
 }

@@ -249,3 +249,34 @@ decision_each (decision_t *self, int limit, decision_row_fn *fn, void *arg, kt_r
                        store_bind_values, (void *) STORE_VALUES (STORE_INT (limit)), s_row, &v,
                        "list the decisions", reason);
 }
+
+static int
+s_weighed_row (void *arg, const char *text, kt_reason_t *reason)
+{
+    (void) reason;
+    snprintf (arg, DECISION_ID_LEN, "%s", text);
+    return 1;
+}
+
+int
+decision_weighed (decision_t *self, const uint8_t signal_id[KT_ID_LEN],
+                  char decision_id[DECISION_ID_LEN], kt_reason_t *reason)
+{
+    *decision_id = '\0';
+    if (store_each_text (self->db,
+                         "SELECT d.decision_id FROM decision d JOIN signal s"
+                         " ON s.case_ref = d.case_ref WHERE s.message_id = ?"
+                         " AND d.decided_ms >= s.received_ms ORDER BY d.decided_ms LIMIT 1",
+                         STORE_VALUES (STORE_BLOB (signal_id, KT_ID_LEN)), s_weighed_row,
+                         decision_id, "look for a decision on the signal's subject", reason) < 0)
+        return -1;
+    return *decision_id ? 1 : 0;
+}
+
+int
+decision_on_case (decision_t *self, const char *case_ref, kt_reason_t *reason)
+{
+    return store_one (self->db, "SELECT 1 FROM decision WHERE case_ref=? LIMIT 1",
+                      STORE_VALUES (STORE_TEXT (case_ref)), NULL, NULL,
+                      "look for a decision on the subject", reason);
+}

@@ -75,4 +75,15 @@ typedef int (decision_row_fn) (void *arg, const decision_row_t *row, kt_reason_t
 int decision_each (decision_t *self, int limit, decision_row_fn *fn, void *arg,
                    kt_reason_t *reason);
 
+/*  Whether any decision on case_ref is recorded: 1, 0, -1 with reason. */
+int decision_on_case (decision_t *self, const char *case_ref, kt_reason_t *reason);
+
+/*  art. 7.2a: whether the weegploeg weighed the signal sent as
+ *  signal_id - a decision on its subject recorded since it arrived: 1
+ *  (decision_id receives the first), 0, or -1 with reason.  (Reads the
+ *  weegploeg file's signal table, in the same file, for the subject and
+ *  the arrival.) */
+int decision_weighed (decision_t *self, const uint8_t signal_id[KT_ID_LEN],
+                      char decision_id[DECISION_ID_LEN], kt_reason_t *reason);
+
 #endif

@@ -24,6 +24,18 @@ static const char *const s_migrations[] = {
     "ALTER TABLE signal ADD COLUMN released_ms INTEGER;"
     "ALTER TABLE signal ADD COLUMN released_uid INTEGER;"
     "ALTER TABLE signal ADD COLUMN om_consulted BLOB;",
+    /*  art. 7.2a: a spool signal, the representative in whose name it
+     *  went (the configured name, shown in the list), and in confirm mode
+     *  whether it still awaits a representative's confirmation and who
+     *  gave it.  Wpg besluit art. 2c: the bevoegd functionaris consulted
+     *  at its release, sealed like the OM officer. */
+    "ALTER TABLE signal ADD COLUMN via_spool INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE signal ADD COLUMN awaiting INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE signal ADD COLUMN representative TEXT;"
+    "ALTER TABLE signal ADD COLUMN confirmed_ms INTEGER;"
+    "ALTER TABLE signal ADD COLUMN confirmed_uid INTEGER;"
+    "ALTER TABLE signal ADD COLUMN confirmed_by TEXT;"
+    "ALTER TABLE signal ADD COLUMN functionaris BLOB;",
 };
 
 signalbox_t *
@@ -41,11 +53,11 @@ signalbox_new (sqlite3 *db, keystore_t *keystore, kt_reason_t *reason)
                              " created_ms, submitted_uid, key_id, body) VALUES (?,?,?,?,?,?,?,?,?)",
                              reason)) ||
         !(self->held = store_prepare (
-              db, "SELECT held, key_id, body FROM signal WHERE message_id=?", reason)) ||
+              db, "SELECT held, key_id, body, awaiting FROM signal WHERE message_id=?", reason)) ||
         !(self->release = store_prepare (db,
                                          "UPDATE signal SET held=0, released_ms=?,"
-                                         " released_uid=?, om_consulted=? WHERE message_id=?"
-                                         " AND held=1",
+                                         " released_uid=?, om_consulted=?, functionaris=?"
+                                         " WHERE message_id=? AND held=1 AND awaiting=0",
                                          reason))) {
         signalbox_destroy (&self);
         return NULL;
@@ -106,6 +118,9 @@ s_held_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
     if (sqlite3_column_int (q, 0) != 1 || !store_blob_is (q, 1, KEYSTORE_ID_LEN))
         return kt_fail (reason, "this signal is not held; only held art. 9/10 Wpg signals are "
                                 "released");
+    if (sqlite3_column_int (q, 3) != 0)
+        return kt_fail (reason, "this signal awaits the police representative's confirmation "
+                                "(art. 7.2a): keten signal confirm it first, then release it");
     if (keystore_get (h->self->keystore, sqlite3_column_blob (q, 1), h->key, reason) != 0)
         return -1;
     if (keystore_unseal (h->key, h->id, KT_ID_LEN, sqlite3_column_blob (q, 2),
@@ -116,11 +131,11 @@ s_held_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 
 int
 signalbox_release (signalbox_t *self, const uint8_t id[KT_ID_LEN], uint32_t uid,
-                   const char *om_consulted, uint64_t now_ms, Keten__Signal **signal_p,
-                   kt_reason_t *reason)
+                   const char *om_consulted, const char *functionaris, uint64_t now_ms,
+                   Keten__Signal **signal_p, kt_reason_t *reason)
 {
-    uint8_t key[KEYSTORE_KEY_LEN], *sealed_om = NULL;
-    size_t sealed_om_len = 0;
+    uint8_t key[KEYSTORE_KEY_LEN], *sealed_om = NULL, *sealed_fn = NULL;
+    size_t sealed_om_len = 0, sealed_fn_len = 0;
     held_t h = {self, id, key, NULL, 0};
     int found = store_each_stmt (self->held, store_bind_values,
                                  (void *) STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), s_held_row, &h,
@@ -131,13 +146,16 @@ signalbox_release (signalbox_t *self, const uint8_t id[KT_ID_LEN], uint32_t uid,
     Keten__Signal *signal = rc == 0 ? keten__signal__unpack (NULL, h.plain_len, h.plain) : NULL;
     if (rc == 0 && !signal)
         rc = kt_fail (reason, "the stored signal does not decode");
-    if (rc == 0 && keystore_seal (key, "om", 2, om_consulted, strlen (om_consulted), &sealed_om,
-                                  &sealed_om_len) != 0)
+    if (rc == 0 && (keystore_seal (key, "om", 2, om_consulted, strlen (om_consulted), &sealed_om,
+                                   &sealed_om_len) != 0 ||
+                    keystore_seal (key, "functionaris", 12, functionaris, strlen (functionaris),
+                                   &sealed_fn, &sealed_fn_len) != 0))
         rc = kt_fail (reason, "out of memory");
     if (rc == 0) {
         int changed = store_run_stmt (self->release,
                                       STORE_VALUES (STORE_INT (now_ms), STORE_INT (uid),
                                                     STORE_BLOB (sealed_om, sealed_om_len),
+                                                    STORE_BLOB (sealed_fn, sealed_fn_len),
                                                     STORE_BLOB (id, KT_ID_LEN)),
                                       "record the release", reason);
         if (changed != 1)
@@ -149,6 +167,7 @@ signalbox_release (signalbox_t *self, const uint8_t id[KT_ID_LEN], uint32_t uid,
         free (h.plain);
     }
     free (sealed_om);
+    free (sealed_fn);
     if (rc != 0) {
         if (signal)
             keten__signal__free_unpacked (signal, NULL);
@@ -156,6 +175,148 @@ signalbox_release (signalbox_t *self, const uint8_t id[KT_ID_LEN], uint32_t uid,
     }
     *signal_p = signal;
     return 0;
+}
+
+int
+signalbox_mark_spool (signalbox_t *self, const uint8_t id[KT_ID_LEN], bool awaiting,
+                      const char *representative, kt_reason_t *reason)
+{
+    return store_run (self->db,
+                      "UPDATE signal SET via_spool=1, awaiting=?, representative=?"
+                      " WHERE message_id=?",
+                      STORE_VALUES (STORE_INT (awaiting),
+                                    representative && *representative ? STORE_TEXT (representative)
+                                                                      : STORE_NULL,
+                                    STORE_BLOB (id, KT_ID_LEN)),
+                      "record the spool signal", reason) < 0
+               ? -1
+               : 0;
+}
+
+/*  The row of a signal awaiting confirmation, opened. */
+typedef struct {
+    signalbox_t *self;
+    const uint8_t *id;
+    uint8_t *key;
+    uint8_t *plain;
+    size_t plain_len;
+    bool found, awaiting, held;
+} awaiting_t;
+
+static int
+s_awaiting_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    awaiting_t *a = arg;
+    a->found = true;
+    a->awaiting = sqlite3_column_int (q, 0) != 0;
+    a->held = sqlite3_column_int (q, 3) != 0;
+    if (!a->awaiting)
+        return 1;
+    if (!store_blob_is (q, 1, KEYSTORE_ID_LEN))
+        return kt_fail (reason, "the signal's key id is damaged");
+    if (keystore_get (a->self->keystore, sqlite3_column_blob (q, 1), a->key, reason) != 0)
+        return -1;
+    if (keystore_unseal (a->key, a->id, KT_ID_LEN, sqlite3_column_blob (q, 2),
+                         (size_t) sqlite3_column_bytes (q, 2), &a->plain, &a->plain_len) != 0)
+        return kt_fail (reason, "the stored signal does not decrypt");
+    return 1;
+}
+
+int
+signalbox_confirm (signalbox_t *self, const uint8_t id[KT_ID_LEN], uint32_t uid, const char *user,
+                   uint64_t now_ms, Keten__Signal **signal_p, bool *held, kt_reason_t *reason)
+{
+    uint8_t key[KEYSTORE_KEY_LEN], *sealed = NULL, *packed = NULL;
+    size_t sealed_len = 0, packed_len = 0;
+    awaiting_t a = {self, id, key, NULL, 0, false, false, false};
+    char hex[KT_ID_HEX];
+    kt_hex (hex, id, KT_ID_LEN);
+    int rc =
+        store_one (self->db, "SELECT awaiting, key_id, body, held FROM signal WHERE message_id=?",
+                   STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), s_awaiting_row, &a, "read the signal",
+                   reason) < 0
+            ? -1
+            : 0;
+    if (rc == 0 && !a.found)
+        rc = kt_fail (reason, "%s: no signal with this message id on this node", hex);
+    else if (rc == 0 && !a.awaiting)
+        rc = kt_fail (reason,
+                      "%s: this signal does not await confirmation (it was confirmed already, "
+                      "or did not come from the spool in confirm mode)",
+                      hex);
+    Keten__Signal *signal = rc == 0 ? keten__signal__unpack (NULL, a.plain_len, a.plain) : NULL;
+    if (rc == 0 && !signal)
+        rc = kt_fail (reason, "the stored signal does not decode");
+    /*  art. 7.2a: the signal now carries who gave it to the weegploeg;
+     *  sealed again under its own key (secure_delete overwrites the old
+     *  page). */
+    if (rc == 0) {
+        char *was = signal->confirmed_by;
+        signal->confirmed_by = (char *) user;
+        packed_len = keten__signal__get_packed_size (signal);
+        packed = malloc (packed_len ? packed_len : 1);
+        if (packed)
+            keten__signal__pack (signal, packed);
+        signal->confirmed_by = was;
+        if (!packed ||
+            keystore_seal (key, id, KT_ID_LEN, packed, packed_len, &sealed, &sealed_len) != 0)
+            rc = kt_fail (reason, "out of memory");
+    }
+    if (signal) {
+        for (size_t i = 0; i < signal->n_items; i++)
+            sodium_memzero (signal->items[i]->text, strlen (signal->items[i]->text));
+        keten__signal__free_unpacked (signal, NULL);
+    }
+    if (rc == 0) {
+        int changed =
+            store_run (self->db,
+                       "UPDATE signal SET awaiting=0, confirmed_ms=?, confirmed_uid=?,"
+                       " confirmed_by=?, body=? WHERE message_id=? AND awaiting=1",
+                       STORE_VALUES (STORE_INT (now_ms), STORE_INT (uid), STORE_TEXT (user),
+                                     STORE_BLOB (sealed, sealed_len), STORE_BLOB (id, KT_ID_LEN)),
+                       "record the confirmation", reason);
+        if (changed != 1)
+            rc = changed < 0 ? -1 : kt_fail (reason, "cannot record the confirmation");
+    }
+    Keten__Signal *out = NULL;
+    if (rc == 0 && !(out = keten__signal__unpack (NULL, packed_len, packed)))
+        rc = kt_fail (reason, "out of memory");
+    sodium_memzero (key, sizeof key);
+    if (a.plain) {
+        sodium_memzero (a.plain, a.plain_len);
+        free (a.plain);
+    }
+    if (packed) {
+        sodium_memzero (packed, packed_len);
+        free (packed);
+    }
+    free (sealed);
+    if (rc != 0)
+        return -1;
+    *signal_p = out;
+    *held = a.held;
+    return 0;
+}
+
+static int
+s_meta_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    signalbox_meta_t *m = arg;
+    m->via_spool = sqlite3_column_int (q, 0) != 0;
+    m->awaiting = sqlite3_column_int (q, 1) != 0;
+    m->held = sqlite3_column_int (q, 2) != 0;
+    return 1;
+}
+
+int
+signalbox_meta (signalbox_t *self, const uint8_t id[KT_ID_LEN], signalbox_meta_t *meta,
+                kt_reason_t *reason)
+{
+    memset (meta, 0, sizeof *meta);
+    return store_one (self->db, "SELECT via_spool, awaiting, held FROM signal WHERE message_id=?",
+                      STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), s_meta_row, meta,
+                      "look up the signal", reason);
 }
 
 typedef struct {
@@ -173,7 +334,12 @@ s_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
                            .held = sqlite3_column_int (q, 3) != 0,
                            .created_ms = (uint64_t) sqlite3_column_int64 (q, 4),
                            .released = sqlite3_column_type (q, 5) != SQLITE_NULL,
-                           .released_ms = (uint64_t) sqlite3_column_int64 (q, 5)};
+                           .released_ms = (uint64_t) sqlite3_column_int64 (q, 5),
+                           .via_spool = sqlite3_column_int (q, 6) != 0,
+                           .awaiting = sqlite3_column_int (q, 7) != 0,
+                           .representative = (const char *) sqlite3_column_text (q, 8),
+                           .confirmed_by = (const char *) sqlite3_column_text (q, 9),
+                           .confirmed_ms = (uint64_t) sqlite3_column_int64 (q, 10)};
     if (row.has_id)
         memcpy (row.message_id, sqlite3_column_blob (q, 0), KT_ID_LEN);
     return v->fn (v->arg, &row, reason);
@@ -184,7 +350,8 @@ signalbox_each (signalbox_t *self, int limit, signalbox_row_fn *fn, void *arg, k
 {
     visit_t v = {fn, arg};
     return store_each (self->db,
-                       "SELECT message_id, local_ref, category, held, created_ms, released_ms"
+                       "SELECT message_id, local_ref, category, held, created_ms, released_ms,"
+                       " via_spool, awaiting, representative, confirmed_by, confirmed_ms"
                        " FROM signal ORDER BY created_ms DESC, rowid DESC LIMIT ?",
                        store_bind_values, (void *) STORE_VALUES (STORE_INT (limit)), s_row, &v,
                        "list the signals", reason);
@@ -228,6 +395,15 @@ signalbox_each_before (signalbox_t *self, uint64_t before_ms, signalbox_id_fn *f
                        &v, "list the old signals", reason);
 }
 
+int
+signalbox_each_awaiting (signalbox_t *self, signalbox_id_fn *fn, void *arg, kt_reason_t *reason)
+{
+    id_visit_t v = {fn, arg};
+    return store_each (self->db,
+                       "SELECT message_id FROM signal WHERE awaiting=1 ORDER BY created_ms, rowid",
+                       NULL, NULL, s_id_row, &v, "list the signals awaiting confirmation", reason);
+}
+
 /* ---- correction (art. 12.5-12.6) ------------------------------------------ */
 
 typedef struct {
@@ -235,8 +411,8 @@ typedef struct {
     const uint8_t *id;
     uint8_t *key_id;
     uint8_t *key;
-    uint8_t *plain, *om;
-    size_t plain_len, om_len;
+    uint8_t *plain, *om, *fn;
+    size_t plain_len, om_len, fn_len;
     bool held, found;
 } kept_t;
 
@@ -258,6 +434,10 @@ s_kept_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
         keystore_unseal (k->key, "om", 2, sqlite3_column_blob (q, 3),
                          (size_t) sqlite3_column_bytes (q, 3), &k->om, &k->om_len) != 0)
         return kt_fail (reason, "the stored release does not decrypt");
+    if (sqlite3_column_type (q, 4) != SQLITE_NULL &&
+        keystore_unseal (k->key, "functionaris", 12, sqlite3_column_blob (q, 4),
+                         (size_t) sqlite3_column_bytes (q, 4), &k->fn, &k->fn_len) != 0)
+        return kt_fail (reason, "the stored release does not decrypt");
     return 1;
 }
 
@@ -270,9 +450,10 @@ signalbox_correct (signalbox_t *self, const uint8_t id[KT_ID_LEN], bool whole_si
     if (whole_signal)
         return signalbox_forget (self, id, old_key_id, found, reason);
     uint8_t key[KEYSTORE_KEY_LEN], key_id[KEYSTORE_ID_LEN];
-    kept_t k = {self, id, old_key_id, key, NULL, NULL, 0, 0, false, false};
+    kept_t k = {self, id, old_key_id, key, NULL, NULL, NULL, 0, 0, 0, false, false};
     int rc = store_one (self->db,
-                        "SELECT held, key_id, body, om_consulted FROM signal WHERE message_id=?",
+                        "SELECT held, key_id, body, om_consulted, functionaris FROM signal"
+                        " WHERE message_id=?",
                         STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), s_kept_row, &k,
                         "read the signal", reason) < 0
                  ? -1
@@ -285,21 +466,26 @@ signalbox_correct (signalbox_t *self, const uint8_t id[KT_ID_LEN], bool whole_si
         rc = items_apply_kept (s, c, strict, reason);
     /*  Sealed again under a new key; the old one is the caller's to shred
      *  once this commits. */
-    uint8_t *sealed = NULL, *sealed_om = NULL;
-    size_t sealed_len = 0, sealed_om_len = 0;
+    uint8_t *sealed = NULL, *sealed_om = NULL, *sealed_fn = NULL;
+    size_t sealed_len = 0, sealed_om_len = 0, sealed_fn_len = 0;
     if (rc == 0 && s)
         rc = keystore_create (self->keystore, key_id, key, reason);
     if (rc == 0 && s &&
         (keystore_seal_message (key, id, KT_ID_LEN, &s->base, &sealed, &sealed_len) != 0 ||
-         (k.om && keystore_seal (key, "om", 2, k.om, k.om_len, &sealed_om, &sealed_om_len) != 0)))
+         (k.om && keystore_seal (key, "om", 2, k.om, k.om_len, &sealed_om, &sealed_om_len) != 0) ||
+         (k.fn && keystore_seal (key, "functionaris", 12, k.fn, k.fn_len, &sealed_fn,
+                                 &sealed_fn_len) != 0)))
         rc = kt_fail (reason, "out of memory");
     if (rc == 0 && s &&
-        store_run (
-            self->db, "UPDATE signal SET key_id=?, body=?, om_consulted=? WHERE message_id=?",
-            STORE_VALUES (STORE_BLOB (key_id, KEYSTORE_ID_LEN), STORE_BLOB (sealed, sealed_len),
-                          sealed_om ? STORE_BLOB (sealed_om, sealed_om_len) : STORE_NULL,
-                          STORE_BLOB (id, KT_ID_LEN)),
-            "store the corrected signal", reason) < 0)
+        store_run (self->db,
+                   "UPDATE signal SET key_id=?, body=?, om_consulted=?, functionaris=?"
+                   " WHERE message_id=?",
+                   STORE_VALUES (STORE_BLOB (key_id, KEYSTORE_ID_LEN),
+                                 STORE_BLOB (sealed, sealed_len),
+                                 sealed_om ? STORE_BLOB (sealed_om, sealed_om_len) : STORE_NULL,
+                                 sealed_fn ? STORE_BLOB (sealed_fn, sealed_fn_len) : STORE_NULL,
+                                 STORE_BLOB (id, KT_ID_LEN)),
+                   "store the corrected signal", reason) < 0)
         rc = -1;
     sodium_memzero (key, sizeof key);
     if (k.plain) {
@@ -310,8 +496,13 @@ signalbox_correct (signalbox_t *self, const uint8_t id[KT_ID_LEN], bool whole_si
         sodium_memzero (k.om, k.om_len);
         free (k.om);
     }
+    if (k.fn) {
+        sodium_memzero (k.fn, k.fn_len);
+        free (k.fn);
+    }
     free (sealed);
     free (sealed_om);
+    free (sealed_fn);
     if (s) {
         for (size_t i = 0; i < s->n_items; i++)
             sodium_memzero (s->items[i]->text, strlen (s->items[i]->text));

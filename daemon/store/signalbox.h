@@ -3,7 +3,9 @@
  *  from the keystore; its delivery state is the outbox's.  Police
  *  signals under art. 9/10 Wpg are kept here "held" and not queued
  *  (Wpg machtigingsbesluit: they leave only after the investigation
- *  interest check and OM consultation are recorded).
+ *  interest check and OM consultation are recorded).  Spool signals in
+ *  confirm mode wait here too, "awaiting", for the police representative
+ *  (art. 7.2a).
  */
 #ifndef KETEN_SIGNALBOX_H
 #define KETEN_SIGNALBOX_H
@@ -29,13 +31,39 @@ int signalbox_insert (signalbox_t *self, const uint8_t id[KT_ID_LEN], const Kete
                       bool held, uint32_t uid, uint64_t now_ms, kt_reason_t *reason);
 
 /*  Release a held art. 9/10 Wpg signal inside the caller's node.db
- *  transaction: record who released it (uid) and which OM officer was
- *  consulted (sealed, like the rest of the signal), and return the signal
- *  to be queued (free with keten__signal__free_unpacked).  Fails when the
- *  signal is unknown or not held. */
+ *  transaction: record who released it (uid) and which OM officer and
+ *  bevoegd functionaris were consulted (sealed, like the rest of the
+ *  signal), and return the signal to be queued (free with
+ *  keten__signal__free_unpacked).  Fails when the signal is unknown, not
+ *  held, or still awaits the representative's confirmation. */
 int signalbox_release (signalbox_t *self, const uint8_t id[KT_ID_LEN], uint32_t uid,
-                       const char *om_consulted, uint64_t now_ms, Keten__Signal **signal_p,
+                       const char *om_consulted, const char *functionaris, uint64_t now_ms,
+                       Keten__Signal **signal_p, kt_reason_t *reason);
+
+/*  art. 7.2a, inside the caller's transaction (after signalbox_insert):
+ *  the signal came from the police spool, in representative's name
+ *  (NULL or "": none configured); awaiting: it waits for a member of the
+ *  representative group to confirm it (confirm mode), not queued. */
+int signalbox_mark_spool (signalbox_t *self, const uint8_t id[KT_ID_LEN], bool awaiting,
+                          const char *representative, kt_reason_t *reason);
+/*  art. 7.2a, inside the caller's transaction: record that user (uid)
+ *  confirmed the awaiting signal id, seal it again carrying confirmed_by,
+ *  and hand it back to be sent (free with keten__signal__free_unpacked);
+ *  *held: it is art. 9/10 Wpg data and still waits for its release.
+ *  Fails, naming the id, when it is unknown or does not await
+ *  confirmation. */
+int signalbox_confirm (signalbox_t *self, const uint8_t id[KT_ID_LEN], uint32_t uid,
+                       const char *user, uint64_t now_ms, Keten__Signal **signal_p, bool *held,
                        kt_reason_t *reason);
+
+/*  A signal's origin and state: 1 found, 0 not here, -1 with reason. */
+typedef struct {
+    bool via_spool; /* from the police spool: the representative's (art. 7.2a) */
+    bool awaiting;  /* waits for a representative's confirmation */
+    bool held;      /* waits for its Wpg release */
+} signalbox_meta_t;
+int signalbox_meta (signalbox_t *self, const uint8_t id[KT_ID_LEN], signalbox_meta_t *meta,
+                    kt_reason_t *reason);
 
 /*  One signal's metadata (no personal data); strings borrowed for the
  *  callback.  Its delivery is the outbox's to tell (outbox_status). */
@@ -48,6 +76,10 @@ typedef struct {
     uint64_t created_ms;
     bool released;
     uint64_t released_ms;
+    bool via_spool, awaiting;
+    const char *representative; /* NULL: none */
+    const char *confirmed_by;   /* the OS user who confirmed it, NULL: not confirmed */
+    uint64_t confirmed_ms;
 } signalbox_row_t;
 /*  Take one row: 0 go on, 1 stop, -1 error with reason. */
 typedef int (signalbox_row_fn) (void *arg, const signalbox_row_t *row, kt_reason_t *reason);
@@ -62,6 +94,9 @@ int signalbox_forget (signalbox_t *self, const uint8_t id[KT_ID_LEN],
                       uint8_t key_id[KEYSTORE_ID_LEN], bool *found, kt_reason_t *reason);
 /*  Take a signal's message id: 0 go on, 1 stop, -1 error with reason. */
 typedef int (signalbox_id_fn) (void *arg, const uint8_t id[KT_ID_LEN], kt_reason_t *reason);
+/*  The signals awaiting confirmation, oldest first, each to fn. */
+int signalbox_each_awaiting (signalbox_t *self, signalbox_id_fn *fn, void *arg,
+                             kt_reason_t *reason);
 /*  The signals made before before_ms, oldest first, each to fn. */
 int signalbox_each_before (signalbox_t *self, uint64_t before_ms, signalbox_id_fn *fn, void *arg,
                            kt_reason_t *reason);

@@ -374,6 +374,25 @@ weegploeg_count_signals (weegploeg_t *self)
     return store_int (self->db, "SELECT count(*) FROM signal", 0);
 }
 
+static int
+s_count_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    *(int64_t *) arg = sqlite3_column_int64 (q, 0);
+    return 1;
+}
+
+int
+weegploeg_case_has_signals (weegploeg_t *self, const char *case_ref, kt_reason_t *reason)
+{
+    int64_t n = 0;
+    if (store_one (self->db, "SELECT count(*) FROM signal WHERE case_ref=?",
+                   STORE_VALUES (STORE_TEXT (case_ref)), s_count_row, &n,
+                   "count the subject's signals", reason) < 0)
+        return -1;
+    return n > 0 ? 1 : 0;
+}
+
 int64_t
 weegploeg_count_subjects (weegploeg_t *self)
 {

@@ -141,6 +141,8 @@ int weegploeg_each (weegploeg_t *self, int limit, weegploeg_row_fn *fn, void *ar
                     kt_reason_t *reason);
 int64_t weegploeg_count_signals (weegploeg_t *self);
 int64_t weegploeg_count_subjects (weegploeg_t *self);
+/*  Whether case_ref still holds a signal: 1, 0, -1 with reason. */
+int weegploeg_case_has_signals (weegploeg_t *self, const char *case_ref, kt_reason_t *reason);
 
 /* ---- retention (art. 13; the lifecycle module drives these) ------------- */
 

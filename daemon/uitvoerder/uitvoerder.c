@@ -259,6 +259,20 @@ s_check_wpg (const Keten__Signal *s, const roster_member_t *sender, kt_reason_t 
         !(s->released_ms && s->opsporingsbelang_checked && s->om_consulted))
         return kt_fail (reason, "Wpg machtigingsbesluit: art. 9/10 Wpg data only after the "
                                 "investigation-interest check and OM consultation are recorded");
+    /*  art. 2c: the OM and the bevoegd functionaris (art. 2:10 Bpg) were
+     *  consulted, and a person released it (the intake checked the
+     *  names' form). */
+    if (s->wpg_basis == KETEN__WPG_BASIS__WPG_ART_9_10 &&
+        !(*s->om_officer && *s->bevoegd_functionaris && *s->released_by))
+        return kt_fail (reason, "Wpg machtigingsbesluit art. 2c: art. 9/10 Wpg data only with "
+                                "the OM officer and the bevoegd functionaris consulted and the "
+                                "releasing user recorded");
+    /*  art. 7.2a: only the police forwards through its representative. */
+    if ((*s->representative || *s->confirmed_by) && strcmp (sender->kind, "politie") != 0)
+        return kt_fail (reason,
+                        "art. 7.2a: the police representative is the police's; %s is "
+                        "not the police",
+                        sender->id);
     return 0;
 }
 
@@ -308,6 +322,20 @@ s_store_arrivals (node_t *self, arrival_t *a, size_t n)
         e.body_commitment = h->body_commitment;
         e.header_hash.data = a[i].opened.leaf_hash;
         e.header_hash.len = 32;
+        /*  Who at the police gave it: the OS user who released an art.
+         *  9/10 Wpg signal (Wpg machtigingsbesluit art. 2), or the
+         *  representative-group member who confirmed a spool signal (art.
+         *  7.2a).  Never the officers' names: they stay in the sealed
+         *  body. */
+        const Keten__Signal *sig = a[i].signal;
+        if (sig->released_ms && *sig->released_by) {
+            e.os_user = sig->released_by;
+            e.what = *sig->confirmed_by ? "wpg-release,representative-confirmed" : "wpg-release";
+        } else if (*sig->confirmed_by) {
+            e.os_user = sig->confirmed_by;
+            e.what = "representative-confirmed";
+        } else if (*sig->representative)
+            e.what = "representative-auto";
         int rc = provlog_append_received (u->log, &e, &a[i].w.log_index, &reason);
         if (rc < 0) {
             provlog_rollback (u->log);
@@ -726,6 +754,8 @@ static const node_command_t s_commands[] = {
     {"signal.submit", NODE_RIGHT_NONE, NULL,
      "the uitvoerder does not submit signals; a kernpartij does (art. 7.1)"},
     {"signal.release", NODE_RIGHT_NONE, NULL, "only the node that holds a signal releases it"},
+    {"signal.confirm", NODE_RIGHT_NONE, NULL,
+     "the police representative confirms spool signals at the police node (art. 7.2a)"},
     {"weegploeg.agenda", NODE_RIGHT_WEEGPLOEG, uitvoerder_agenda, NULL},
     {"weegploeg.subject", NODE_RIGHT_READ, uitvoerder_subject_show, NULL},
     {"weegploeg.matches", NODE_RIGHT_READ, uitvoerder_matches, NULL},

@@ -164,6 +164,9 @@ void uitvoerder_resume_disclosures (node_t *self);
 int uitvoerder_retention_start (node_t *self, kt_reason_t *reason);
 void uitvoerder_retention_run_start (node_t *self);
 void uitvoerder_retention_stop (node_t *self);
+/*  art. 7.2a: destroy case_ref now, as art. 13 would (its last signal was
+ *  withdrawn before the weegploeg weighed it); the notices follow. */
+int uitvoerder_retention_destroy_now (node_t *self, const char *case_ref, kt_reason_t *reason);
 /*  The "retention" object of `keten status` into result. */
 void uitvoerder_retention_role_status (node_t *self, json_t *result);
 void uitvoerder_retention_status (node_t *self, const api_caller_t *caller, const char *cmd,

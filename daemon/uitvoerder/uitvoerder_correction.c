@@ -557,6 +557,115 @@ s_log_received (node_t *self, const roster_member_t *sender, const envelope_open
     return provlog_commit (u->log, reason);
 }
 
+/*  art. 7.2a: a signal forwarded from the police spool went to the
+ *  weegploeg through the police representative, who may take it back
+ *  until the weegploeg weighed it: then it is deleted from the file like
+ *  any withdrawal (and its copies with it).  Once weighed, the file and
+ *  the decision rest on it, so it changes only by a correction decision
+ *  (art. 12.5-12.6).  0: go on (*representative: it is such a signal),
+ *  1: refused with reason, -1: failure. */
+static int
+s_representative_check (node_t *self, const uint8_t signal_id[KT_ID_LEN], bool *representative,
+                        kt_reason_t *reason)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    Keten__Signal *s = NULL;
+    int found = weegploeg_signal_raw (u->weegploeg, signal_id, &s, reason);
+    if (found < 0)
+        return -1;
+    *representative =
+        s && ((s->representative && *s->representative) || (s->confirmed_by && *s->confirmed_by));
+    if (s)
+        keten__signal__free_unpacked (s, NULL);
+    if (!*representative)
+        return 0;
+    char decision_id[DECISION_ID_LEN];
+    int weighed = decision_weighed (u->decision, signal_id, decision_id, reason);
+    if (weighed < 0)
+        return -1;
+    if (weighed)
+        return kt_fail (reason,
+                        "art. 7.2a: the weegploeg weighed this signal (decision %s), so the "
+                        "police representative can no longer withdraw it; the correction route "
+                        "remains: correct an item with keten signal correct, or ask the "
+                        "uitvoerder for a correction decision (art. 12.5-12.6, keten correction "
+                        "decide)",
+                        decision_id),
+               1;
+    return 0;
+}
+
+/*  SIGNAL_WITHDRAWN, once per signal: the police representative took a
+ *  spool signal back before the weegploeg weighed it (no data: the
+ *  member, the case_ref, the signal's id). */
+static void
+s_log_withdrawn (node_t *self, const roster_member_t *sender, const uint8_t signal_id[KT_ID_LEN],
+                 const char *case_ref)
+{
+    char once[64], hex[KT_ID_HEX];
+    kt_hex (hex, signal_id, KT_ID_LEN);
+    snprintf (once, sizeof once, "withdrawn/%s", hex);
+    Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
+    e.event = KETEN__LOG_EVENT__SIGNAL_WITHDRAWN;
+    e.time_ms = kt_now_ms ();
+    e.node = (char *) sender->id;
+    e.case_ref = (char *) case_ref;
+    e.what = "art-7.2a:before-weighing";
+    e.message_id = (ProtobufCBinaryData){KT_ID_LEN, (uint8_t *) signal_id};
+    e.message_type = KETEN__MESSAGE_TYPE__SIGNAL;
+    kt_reason_t reason;
+    if (provlog_append_one (uitvoerder_of (self)->log, once, &e, NULL, &reason) != 0)
+        kt_log (KT_LOG_ERROR, "log append_failed event=withdrawn reason=\"%s\"", reason.text);
+    else
+        kt_log (KT_LOG_INFO, "signal withdrawn id=%s by=%s case_ref=%s", hex, sender->id, case_ref);
+}
+
+typedef struct {
+    const char *case_ref;
+    bool owed; /* a correction of case_ref has a step left */
+} owed_of_t;
+
+static int
+s_owed_of_case (void *arg, const correction_row_t *row, kt_reason_t *reason)
+{
+    (void) reason;
+    owed_of_t *o = arg;
+    if (strcmp (row->case_ref, o->case_ref) != 0)
+        return 0;
+    o->owed = true;
+    return 1;
+}
+
+/*  art. 7.2a: a withdrawal before the weegploeg weighed the signal takes
+ *  it out of the file; when it was the subject's last signal, and nothing
+ *  else rests on the subject (no decision, no correction step still
+ *  owed), the subject goes too - its key shredded and its rows deleted,
+ *  as an art. 13 destruction.  Anything in the way leaves the subject to
+ *  art. 13, logged; the withdrawal itself is done. */
+static void
+s_destroy_if_empty (node_t *self, const char *case_ref)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    kt_reason_t why;
+    int left = 0, decided = 0;
+    owed_of_t owed = {case_ref, false};
+    if ((left = weegploeg_case_has_signals (u->weegploeg, case_ref, &why)) < 0 ||
+        (!left && (decided = decision_on_case (u->decision, case_ref, &why)) < 0) ||
+        (!left && !decided &&
+         correction_each (u->correction, true, s_owed_of_case, &owed, &why) != 0)) {
+        kt_log (KT_LOG_WARN, "withdrawal subject_kept case_ref=%s reason=\"%s\"", case_ref,
+                why.text);
+        return;
+    }
+    if (left || decided || owed.owed)
+        return;
+    if (uitvoerder_retention_destroy_now (self, case_ref, &why) != 0)
+        kt_log (KT_LOG_ERROR, "withdrawal destroy_failed case_ref=%s reason=\"%s\"", case_ref,
+                why.text);
+    else
+        kt_log (KT_LOG_INFO, "withdrawal subject_destroyed case_ref=%s", case_ref);
+}
+
 void
 uitvoerder_on_correction (node_t *self, node_message_t *m)
 {
@@ -567,6 +676,7 @@ uitvoerder_on_correction (node_t *self, node_message_t *m)
     kt_reason_t reason;
     uint64_t index = 0;
     char done_id[24], case_ref[40] = "", owner[65] = "";
+    bool representative = false; /* a spool signal's withdrawal (art. 7.2a) */
     /*  A retry of a correction already decided (its receipt was lost):
      *  answered again with its first log index. */
     int seen = correction_of_message (u->correction, id, done_id, &reason);
@@ -591,6 +701,8 @@ uitvoerder_on_correction (node_t *self, node_message_t *m)
                        1);
         else if (*n->case_ref && strcmp (n->case_ref, case_ref) != 0)
             verdict = (kt_fail (&reason, "the signal is not one of that case_ref"), 1);
+        if (verdict == 0 && n->whole_signal)
+            verdict = s_representative_check (self, n->signal_id.data, &representative, &reason);
         if (verdict == 0) {
             snprintf (d.change.case_ref, sizeof d.change.case_ref, "%s", case_ref);
             memcpy (d.change.signal_id, n->signal_id.data, KT_ID_LEN);
@@ -625,6 +737,10 @@ uitvoerder_on_correction (node_t *self, node_message_t *m)
     }
     if (verdict == 0 && !seen)
         verdict = s_decide (self, &d, &reason);
+    if (verdict == 0 && !seen && representative) {
+        s_log_withdrawn (self, sender, n->signal_id.data, case_ref);
+        s_destroy_if_empty (self, case_ref);
+    }
     if (verdict == 0) {
         kt_log (KT_LOG_INFO, "correction by_sender id=%s from=%s log_index=%llu", m->hex,
                 sender->id, (unsigned long long) index);

@@ -692,3 +692,16 @@ uitvoerder_on_retention_order (node_t *self, node_message_t *m)
         kt_log (KT_LOG_ERROR, "retention order_failed id=%s reason=\"%s\"", m->hex, reason.text);
     node_send_batch (self);
 }
+
+/*  art. 7.2a: a subject whose only signal the police representative took
+ *  back before the weegploeg weighed it is destroyed at once, in the
+ *  steps of an art. 13 destruction (keys shredded, rows deleted, files
+ *  checkpointed, DESTROYED logged, members told); a crash between is
+ *  completed at the next start like any destruction under way. */
+int
+uitvoerder_retention_destroy_now (node_t *self, const char *case_ref, kt_reason_t *reason)
+{
+    if (s_destroy (self, case_ref, kt_now_ms (), reason) != 0)
+        return -1;
+    return s_send_notices (self, reason);
+}

@@ -51,6 +51,12 @@ uitvoerder_subject_show (node_t *self, const api_caller_t *caller, const char *c
                 json_object_set_new (json_array_get (items, shown++), "item",
                                      json_integer ((json_int_t) k));
         json_object_set_new (sig, "sender", json_string (signals[i].sender));
+        /*  art. 7.2a: the police representative it came through, and who
+         *  confirmed it (confirm mode). */
+        if (*s->representative)
+            json_object_set_new (sig, "representative", json_string (s->representative));
+        if (*s->confirmed_by)
+            json_object_set_new (sig, "confirmed_by", json_string (s->confirmed_by));
         json_object_set_new (sig, "received_ms",
                              json_integer ((json_int_t) signals[i].received_ms));
         json_array_append_new (list, sig);

@@ -33,6 +33,9 @@ expect "--help --json" keten retention status --
 expect "submit" keten -c /etc/keten/ketend.cfg signal su
 expect "submit" keten --socket /run/keten/ketend.sock signal su
 expect "--consent" keten case disclose --con
+expect "confirm correct" keten signal co
+expect "--bevoegd-functionaris" keten signal release --b
+expect "--all --help" keten signal confirm --
 expect "--overlap-days" keten member rotate --o
 expect "--version" keten --vers
 expect "--federation" keten roster build --fe

@@ -27,7 +27,8 @@ pass "art. 9/10 Wpg signal stays held on the police node"
 
 # Release: only an authorised police user (intake/release-group) releases.
 held_id=$(kt politie-test signal list --json | jq -r '.signals[] | select(.state=="held") | .message_id')
-release() { kt politie-test signal release "$held_id" --opsporingsbelang-checked --om-consulted "Officier Test"; }
+release() { kt politie-test signal release "$held_id" --opsporingsbelang-checked --om-consulted "Officier Test" \
+    --bevoegd-functionaris "Functionaris Test"; }
 if out=$(release 2>&1); then fail "released with no release-group configured"; fi
 echo "$out" | grep -q "intake/release-group" || fail "refusal does not name the setting: $out"
 restart_politie_with_group() {
@@ -53,12 +54,34 @@ created_hex=$(printf '%012x' "$(sqlite3 "$T/state-politie-test/node.db" "SELECT 
 if kt politie-test signal release "$held_id" --om-consulted "Officier Test" 2>/dev/null; then
     fail "released without the opsporingsbelang check"
 fi
-if kt politie-test signal release "$held_id" --opsporingsbelang-checked 2>/dev/null; then
+if kt politie-test signal release "$held_id" --opsporingsbelang-checked \
+    --bevoegd-functionaris "Functionaris Test" 2>/dev/null; then
     fail "released without OM consultation"
 fi
+# Wpg machtigingsbesluit art. 2c: a blank name records nobody; the bevoegd
+# functionaris of art. 2:10 Bpg is consulted too.  The daemon refuses, not
+# only the CLI: the API is called directly as well.
+for blank in " " "   " "$(printf '\xc2\xa0 ')"; do
+    if out=$(kt politie-test signal release "$held_id" --opsporingsbelang-checked \
+        --om-consulted "$blank" --bevoegd-functionaris "Functionaris Test" 2>&1); then
+        fail "released with a blank OM officer '$blank'"
+    fi
+    echo "$out" | grep -q "om_consulted must name the OM officer" || fail "blank officer refusal unclear: $out"
+    if out=$(kt politie-test signal release "$held_id" --opsporingsbelang-checked \
+        --om-consulted "Officier Test" --bevoegd-functionaris "$blank" 2>&1); then
+        fail "released with a blank bevoegd functionaris '$blank'"
+    fi
+    echo "$out" | grep -q "bevoegd_functionaris must name" || fail "blank functionaris refusal unclear: $out"
+done
+if out=$(kt politie-test signal release "$held_id" --opsporingsbelang-checked \
+    --om-consulted "Officier Test" 2>&1); then
+    fail "released without the bevoegd functionaris"
+fi
+echo "$out" | grep -q "2:10 Bpg" || fail "missing functionaris refusal unclear: $out"
 [ "$(jfield "$UITV" .stored.signals)" = 1 ] || fail "a refused release sent the signal"
+pass "a release needs a non-blank OM officer and bevoegd functionaris: $out"
 kt politie-test signal release "$held_id" --opsporingsbelang-checked --om-consulted "Officier Test" \
-    | grep -q released || fail "release failed"
+    --bevoegd-functionaris "Functionaris Test" | grep -q released || fail "release failed"
 two() { [ "$(jfield "$UITV" .stored.signals)" = 2 ]; }
 wait_until 20 two || fail "released signal did not reach the uitvoerder"
 [ "$(kt "$UITV" signal list --json | jq -r "[.signals[] | select(.message_id==\"$held_id\")] | length")" = 1 ] \
@@ -67,12 +90,27 @@ uid=$(sqlite3 "$T/state-politie-test/node.db" \
     "SELECT released_uid FROM signal WHERE hex(message_id)=upper('$held_id')")
 [ "$uid" = "$(id -u)" ] || fail "release recorded uid '$uid', not $(id -u)"
 grep -q "signal released id=$held_id uid=$(id -u)" "$T/politie-test.log" || fail "release not logged"
-if sqlite3 "$T/state-politie-test/node.db" .dump | grep -q "Officier Test"; then
-    fail "OM officer's name stored in the clear"
+if sqlite3 "$T/state-politie-test/node.db" .dump | grep -q "Officier Test\|Functionaris Test"; then
+    fail "an officer's name stored in the clear"
 fi
-if kt politie-test signal release "$held_id" --opsporingsbelang-checked --om-consulted X 2>/dev/null; then
+if kt politie-test signal release "$held_id" --opsporingsbelang-checked --om-consulted X \
+    --bevoegd-functionaris Y 2>/dev/null; then
     fail "released twice"
 fi
+# The uitvoerder's provenance log: the released signal's arrival names the
+# OS user who released it and that it was a Wpg release - never the
+# officers' names.
+case_ref=$(kt "$UITV" signal list --json | jq -r ".signals[] | select(.message_id==\"$held_id\") | .case_ref")
+trail=$(kt "$UITV" log show --case "$case_ref" --json)
+echo "$trail" | jq -e --arg id "$held_id" --arg u "$(id -un)" \
+    '[.events[] | select(.event=="MESSAGE_RECEIVED" and .message_id==$id
+      and .os_user==$u and .what=="wpg-release")] | length == 1' > /dev/null \
+    || fail "the log does not record the release by $(id -un): $trail"
+if sqlite3 "$T/state-$UITV/log.db" .dump | grep -q "Officier Test\|Functionaris Test"; then
+    fail "an officer's name is in the uitvoerder's log"
+fi
+kt "$UITV" log show --case "$case_ref" | grep -q "($(id -un)) supplied a SIGNAL.*wpg-release" \
+    || fail "keten log show does not say who released it: $(kt "$UITV" log show --case "$case_ref")"
 pass "held signal released once, after both checks, recorded with uid $uid"
 
 # Wpg besluit at the receiving side: police data only from the police.  The

@@ -18,7 +18,8 @@ SPOOL="$T/spool"
 mkdir "$SPOOL"
 spool_config() {
     kt_config politie-test
-    printf 'intake\n    spool-dir = "%s"\n    spool-poll-ms = 100\n' "$SPOOL" >> "$T/politie-test.cfg"
+    printf 'intake\n    spool-dir = "%s"\n    spool-poll-ms = 100\n    representative = "Vertegenwoordiger Test"\n' \
+        "$SPOOL" >> "$T/politie-test.cfg"
 }
 spool_config
 kt_start politie-test

@@ -16,7 +16,7 @@ kt_start "$UITV"
 SPOOL="$T/spool"
 mkdir "$SPOOL"
 kt_config politie-test
-printf 'intake\n    spool-dir = "%s"\n    spool-poll-ms = 100\n    release-group = %s\n' \
+printf 'intake\n    spool-dir = "%s"\n    spool-poll-ms = 100\n    release-group = %s\n    representative = "Vertegenwoordiger Test"\n' \
     "$SPOOL" "$(id -gn)" >> "$T/politie-test.cfg"
 kt_start politie-test
 wait_until 10 link_up politie-test || fail "no link"
@@ -87,7 +87,7 @@ test_a_held_signal_keeps_its_file_until_its_release_is_receipted() {
     id=$(kt politie-test signal list --json | jq -r '.signals[] | select(.state=="held") | .message_id')
     [ -n "$id" ] || fail "no held signal listed"
     kt politie-test signal release "$id" --opsporingsbelang-checked --om-consulted "Officier Test" \
-        > /dev/null || fail "the release was refused"
+        --bevoegd-functionaris "Functionaris Test" > /dev/null || fail "the release was refused"
     wait_until 20 stored_is 3 || fail "the released signal did not arrive"
     wait_until 20 has done 0 || fail "the released signal's file stays after its receipt"
     [ -z "$(plaintext_files)" ] || fail "plaintext kept after the release in: $(plaintext_files)"

@@ -357,6 +357,50 @@ test_timing_keys_must_be_consistent (void **state)
 }
 
 static void
+s_append (const char *path, const char *text)
+{
+    FILE *fp = fopen (path, "a");
+    assert_non_null (fp);
+    fputs (text, fp);
+    fclose (fp);
+}
+
+static void
+test_police_representative_keys_are_checked (void **state)
+{
+    fixture_t *f = *state;
+    config_t c;
+    kt_reason_t r;
+    /*  art. 7.2a: default auto; another mode is refused. */
+    s_write (f->path, NULL, "intake/representative-mode", "sometimes");
+    s_refused (f, "intake/representative-mode = sometimes must be auto or confirm");
+    /*  A spool forwards in the representative's name: required in auto. */
+    s_write (f->path, NULL, "intake/spool-dir", "/var/spool/keten");
+    s_refused (f, "intake/representative must name the police representative");
+    s_append (f->path, "    representative = \"   \"\n");
+    s_refused (f, "not blank");
+    s_write (f->path, NULL, "intake/spool-dir", "/var/spool/keten");
+    s_append (f->path, "    representative = \"Insp. De Wit\"\n");
+    if (config_load (f->path, &c, &r) != 0)
+        fail_msg ("%s", r.text);
+    assert_string_equal (c.representative_mode, "auto");
+    assert_false (c.representative_confirm);
+    assert_string_equal (c.representative, "Insp. De Wit");
+    /*  confirm: someone must be able to confirm. */
+    s_write (f->path, NULL, "intake/spool-dir", "/var/spool/keten");
+    s_append (f->path, "    representative-mode = confirm\n");
+    s_refused (f, "intake/representative-group must name the group");
+    s_append (f->path, "    representative-group = politie-weegploeg\n");
+    if (config_load (f->path, &c, &r) != 0)
+        fail_msg ("%s", r.text);
+    assert_true (c.representative_confirm);
+    /*  Without a spool nothing is required. */
+    s_write (f->path, NULL, "intake/representative-mode", "confirm");
+    if (config_load (f->path, &c, &r) != 0)
+        fail_msg ("%s", r.text);
+}
+
+static void
 test_bind_and_connect_both_or_neither_is_refused (void **state)
 {
     fixture_t *f = *state;
@@ -513,6 +557,7 @@ main (void)
         T (test_out_of_range_numbers_are_refused),
         T (test_numbers_must_be_plain_decimal),
         T (test_timing_keys_must_be_consistent),
+        T (test_police_representative_keys_are_checked),
         T (test_bind_and_connect_both_or_neither_is_refused),
         T (test_endpoints_must_be_tcp_or_ipc_with_a_port),
         T (test_relative_paths_are_resolved_against_the_config_directory),

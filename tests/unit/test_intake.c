@@ -672,6 +672,19 @@ test_protobuf_signal_is_held_to_the_same_rules (void **state)
     s_check_refuses (signal, &signal->legal_basis, "avg-6-1-e", "legal_basis: wpg_basis is set");
     s_check_refuses (signal, &signal->local_ref, "a b", "local_ref");
     s_check_refuses (signal, &signal->category, "X", "category");
+    /*  The police node's own fields (art. 7.2a, Wpg besluit art. 2c):
+     *  absent, or a name that is not blank. */
+    char long_name[INTAKE_NAME_MAX + 2];
+    memset (long_name, 'n', sizeof long_name - 1);
+    long_name[sizeof long_name - 1] = '\0';
+    s_check_refuses (signal, &signal->representative, "  ", "representative: must be");
+    s_check_refuses (signal, &signal->confirmed_by, long_name, "confirmed_by: must be");
+    s_check_refuses (signal, &signal->om_officer, "a\nb", "om_officer: must be");
+    s_check_refuses (signal, &signal->bevoegd_functionaris, "\xc2\xa0", "bevoegd_functionaris");
+    s_check_refuses (signal, &signal->released_by, "\xc0\x80", "released_by: must be");
+    /*  and the JSON form cannot set them: they are the node's, not the
+     *  sender's. */
+    s_refused (s_with ("representative", json_string ("Iemand")), "unknown key \"representative\"");
 
     signal->wpg_basis = (Keten__WpgBasis) 7;
     assert_int_equal (intake_signal_check (signal, &reason), -1);
@@ -918,6 +931,48 @@ test_legal_bases_limit_onward_sharing (void **state)
     assert_false (intake_basis_allows ("unknown", INTAKE_PURPOSE_WEEGPLOEG));
 }
 
+static void
+test_wpg_18_2_data_goes_to_the_weegploeg_only (void **state)
+{
+    (void) state;
+    /*  Convenant art. 6b, Wpg art. 16 and 18(2): art. 9/10 Wpg data go to
+     *  the college of the gemeente and the OM, who sit in the weegploeg;
+     *  not to the casusoverleg (RvdK, Reclassering) nor to an extern. */
+    assert_true (intake_basis_allows ("wpg-18-2", INTAKE_PURPOSE_WEEGPLOEG));
+    assert_false (intake_basis_allows ("wpg-18-2", INTAKE_PURPOSE_CASUSOVERLEG));
+    assert_false (intake_basis_allows ("wpg-18-2", INTAKE_PURPOSE_EXTERN));
+}
+
+static void
+test_art_10_1_b_wpg_data_is_refused_at_intake (void **state)
+{
+    (void) state;
+    /*  The machtigingsbesluit covers art. 9 and 10(1)(a) and (c) Wpg only. */
+    json_t *root = s_with ("wpg_basis", json_string ("art-10-1-b"));
+    s_put (root, "legal_basis", json_string ("wpg-18-2"));
+    s_refused (root, "wpg_basis: art. 10(1)(b) Wpg data");
+}
+
+static void
+test_officer_names_are_not_blank (void **state)
+{
+    (void) state;
+    assert_true (intake_name_ok ("mr. A. de Officier"));
+    assert_true (intake_name_ok (" x "));
+    assert_false (intake_name_ok (""));
+    assert_false (intake_name_ok (NULL));
+    assert_false (intake_name_ok ("   "));
+    assert_false (intake_name_ok ("\xc2\xa0 \xe2\x80\x83"));
+    assert_false (intake_name_ok ("tab\there"));
+    assert_false (intake_name_ok ("line\nbreak"));
+    char long_name[INTAKE_NAME_MAX + 2];
+    memset (long_name, 'a', sizeof long_name - 1);
+    long_name[INTAKE_NAME_MAX + 1] = '\0';
+    assert_false (intake_name_ok (long_name));
+    long_name[INTAKE_NAME_MAX] = '\0';
+    assert_true (intake_name_ok (long_name));
+}
+
 int
 main (void)
 {
@@ -951,6 +1006,9 @@ main (void)
         cmocka_unit_test (test_diagnosis_says_whether_a_qualified_professional_made_it),
         cmocka_unit_test (test_item_flags_and_basis_must_fit_the_signal),
         cmocka_unit_test (test_legal_bases_limit_onward_sharing),
+        cmocka_unit_test (test_wpg_18_2_data_goes_to_the_weegploeg_only),
+        cmocka_unit_test (test_art_10_1_b_wpg_data_is_refused_at_intake),
+        cmocka_unit_test (test_officer_names_are_not_blank),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
