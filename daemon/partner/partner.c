@@ -452,7 +452,14 @@ s_link_status (node_t *self, json_t *result)
                                 .outbox_depth = (uint64_t) depth,
                                 .oldest_undelivered_ms = (uint64_t) age,
                                 .log_alarm = p->witness && witness_alarm (p->witness)};
+    uint64_t conflict_ms;
+    uint64_t conflict = node_roster_conflict (self, &conflict_ms);
+    in.roster_conflict = conflict > 0;
     json_object_set_new (result, "alarms", metrics_alarms (&in));
+    json_object_set_new (result, "roster_conflict",
+                         conflict ? json_pack ("{s:I, s:I}", "version", (json_int_t) conflict,
+                                               "at_ms", (json_int_t) conflict_ms)
+                                  : json_null ());
     metrics_status (self, result);
     if (*p->last_receipt_id)
         json_object_set_new (result, "last_receipt",

@@ -526,6 +526,14 @@ s_federation_status (node_t *self, json_t *result)
                                     .outbox_depth = l->outbox_depth,
                                     .oldest_undelivered_ms = l->oldest_undelivered_ms,
                                     .log_alarm = l->log_alarm};
+        /*  Its last answer to a roster push was a refusal: kept in the
+         *  relay, so it outlasts a restart and ends when the member
+         *  accepts a later push (docs/ROSTER.md, "A replayed roster"). */
+        kt_reason_t why;
+        int last = relay_last_answer (u->relay, m->id, KETEN__MESSAGE_TYPE__ROSTER, &why);
+        if (last < 0)
+            kt_log (KT_LOG_ERROR, "status relay_unreadable peer=%s reason=\"%s\"", m->id, why.text);
+        in.roster_refused = last == 2;
         json_t *alarms = metrics_alarms (&in);
         n_members++;
         n_online += online;
