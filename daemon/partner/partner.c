@@ -589,7 +589,8 @@ static const node_command_t s_commands[] = {
     {"correction.*", NODE_RIGHT_NONE, NULL,
      "the uitvoerder decides corrections (art. 12.5-12.6); a signal's sender corrects its own "
      "with keten signal correct or keten signal withdraw"},
-    {"weegploeg.*", NODE_RIGHT_NONE, NULL, "the uitvoerder keeps the weegploeg file; this node is a partner"},
+    {"weegploeg.*", NODE_RIGHT_NONE, NULL,
+     "the uitvoerder keeps the weegploeg file; this node is a partner"},
     {"casusoverleg.*", NODE_RIGHT_NONE, NULL,
      "the uitvoerder keeps the casusoverleg file; this node is a partner"},
     /*  Every partner may take part in a casusoverleg (art. 9-10). */
@@ -605,6 +606,7 @@ static const node_command_t s_commands[] = {
     {"case.*", NODE_RIGHT_NONE, partner_case_elsewhere, NULL},
     {"plan.*", NODE_RIGHT_NONE, partner_case_elsewhere, NULL},
     {"log.trail", NODE_RIGHT_NONE, NULL, "the provenance log is kept by the uitvoerder"},
+    {"log.events", NODE_RIGHT_NONE, NULL, "the provenance log is kept by the uitvoerder"},
     {"log.verify", NODE_RIGHT_NONE, s_log_witness, NULL},
     {"log.checkpoints", NODE_RIGHT_NONE, s_log_witness, NULL},
     {"roster.change", NODE_RIGHT_NONE, NULL, "the uitvoerder changes the roster (art. 15.2c)"},
@@ -616,13 +618,15 @@ static const node_command_t s_commands[] = {
     {"retention.reopen", NODE_RIGHT_ADMIN, partner_retention_reopen, NULL},
     {"retention.read", NODE_RIGHT_READ, partner_retention_read, NULL},
     {"retention.*", NODE_RIGHT_NONE, NULL, "unknown retention command"},
-    {"incident.*", NODE_RIGHT_NONE, NULL, "the incident register is kept by the uitvoerder (art. 15.2g)"},
+    {"incident.*", NODE_RIGHT_NONE, NULL,
+     "the incident register is kept by the uitvoerder (art. 15.2g)"},
     /*  art. 12: the uitvoerder keeps the files, so its desk answers. */
     {"request.*", NODE_RIGHT_NONE, NULL,
      "a person's requests (art. 12) are registered and answered at the uitvoerder's desk"},
     {"informatieplicht.*", NODE_RIGHT_NONE, NULL,
      "the informatieplicht tasks are kept by the uitvoerder (art. 11.2)"},
-    {"review.*", NODE_RIGHT_NONE, NULL, "the accuracy review is of the uitvoerder's files (art. 8.3, 10.3)"},
+    {"review.*", NODE_RIGHT_NONE, NULL,
+     "the accuracy review is of the uitvoerder's files (art. 8.3, 10.3)"},
 };
 
 /*  What a partner does with each message type the uitvoerder may send it

@@ -753,8 +753,10 @@ static const node_command_t s_commands[] = {
      "meetings` list them"},
     /*  art. 8.4: decisions go to the kernpartijen; the uitvoerder keeps its
      *  own as weegploeg.decisions. */
-    {"decision.list", NODE_RIGHT_NONE, NULL, "only kernpartij nodes receive weegploeg decisions (art. 8.4)"},
-    {"decision.show", NODE_RIGHT_NONE, NULL, "only kernpartij nodes receive weegploeg decisions (art. 8.4)"},
+    {"decision.list", NODE_RIGHT_NONE, NULL,
+     "only kernpartij nodes receive weegploeg decisions (art. 8.4)"},
+    {"decision.show", NODE_RIGHT_NONE, NULL,
+     "only kernpartij nodes receive weegploeg decisions (art. 8.4)"},
     {"case.list", NODE_RIGHT_READ, uitvoerder_case_list, NULL},
     {"case.plan", NODE_RIGHT_WEEGPLOEG, uitvoerder_case_plan, NULL},
     {"case.disclose", NODE_RIGHT_DISCLOSURE, uitvoerder_case_disclose, NULL},
@@ -763,6 +765,7 @@ static const node_command_t s_commands[] = {
     {"case.*", NODE_RIGHT_NONE, NULL, "unknown case command"},
     {"plan.*", NODE_RIGHT_NONE, NULL, "unknown case command"},
     {"log.trail", NODE_RIGHT_READ, s_log_trail, NULL},
+    {"log.events", NODE_RIGHT_AUDIT, uitvoerder_log_events, NULL},
     {"log.verify", NODE_RIGHT_NONE, s_log_verify, NULL},
     {"log.checkpoints", NODE_RIGHT_NONE, s_log_checkpoints, NULL},
     {"roster.change", NODE_RIGHT_ADMIN, uitvoerder_roster_change, NULL},

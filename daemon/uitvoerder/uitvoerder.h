@@ -111,6 +111,10 @@ void uitvoerder_log_stop (node_t *self);
 void uitvoerder_prove_receipt (node_t *self, member_link_t *link, uint64_t index, Keten__Receipt *r,
                                logproof_receipt_t *proof, logproof_message_t *consistency);
 void uitvoerder_on_checkpoint (node_t *self, node_message_t *m);
+/*  log.events: the log's entries of one event type in a time window
+ *  (uitvoerder_events.c). */
+void uitvoerder_log_events (node_t *self, const api_caller_t *caller, const char *cmd,
+                            json_t *args);
 
 /*  Reads of personal data on record (uitvoerder_access.c): the
  *  uitvoerder's own, and those its members report. */
