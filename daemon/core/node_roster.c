@@ -204,31 +204,32 @@ s_not_newer (node_t *self, const roster_t *roster, bool *refused, kt_reason_t *r
     s_hash (hash, roster);
     bool known;
     int rc = s_check (self, roster, hash, true, &known, refused, reason);
+    if (rc != 0 && !*refused)
+        return rc;
+    bool repeat = rc == 0 && known;
     if (rc == 0 && !known) {
         /*  The version in use is always recorded (node_accept_roster at
          *  start); this guards a node.db that lost its rows. */
         uint8_t now_hash[32];
         s_hash (now_hash, current);
-        bool same = roster->version == current->version && memcmp (hash, now_hash, 32) == 0;
-        if (!same) {
-            *refused = true;
-            rc = roster->version == current->version
-                     ? kt_fail (reason,
-                                "this roster differs from the version-%llu roster accepted "
-                                "before; a changed roster needs a higher version",
-                                (unsigned long long) roster->version)
-                     : kt_fail (reason,
-                                "roster version %llu is older than version %llu held here and "
-                                "was never accepted here; refusing the downgrade",
-                                (unsigned long long) roster->version,
-                                (unsigned long long) current->version);
-        }
+        repeat = roster->version == current->version && memcmp (hash, now_hash, 32) == 0;
     }
-    if (rc != 0 && *refused) {
-        s_raise_conflict (self, roster->version);
-        kt_log (KT_LOG_WARN, "roster conflict version=%llu held=%llu: alarm roster_conflict raised",
-                (unsigned long long) roster->version, (unsigned long long) current->version);
-    }
+    if (repeat)
+        return 0;
+    *refused = true;
+    rc =
+        roster->version == current->version
+            ? kt_fail (reason,
+                       "this roster differs from the version-%llu roster accepted before; a "
+                       "changed roster needs a higher version",
+                       (unsigned long long) roster->version)
+            : kt_fail (reason,
+                       "roster version %llu is older than version %llu held here and is not "
+                       "the one accepted before under that version; refusing the downgrade",
+                       (unsigned long long) roster->version, (unsigned long long) current->version);
+    s_raise_conflict (self, roster->version);
+    kt_log (KT_LOG_WARN, "roster conflict version=%llu held=%llu: alarm roster_conflict raised",
+            (unsigned long long) roster->version, (unsigned long long) current->version);
     return rc;
 }
 
