@@ -59,7 +59,8 @@ static const s_group_t s_groups[] = {
      "  verify       uitvoerder: recompute the log and its checkpoints; partner:\n"
      "               check every kept receipt's proof (exit 1 on failure or alarm)\n"
      "  checkpoints  the signed checkpoints and their witness cosigners (uitvoerder)\n"
-     "  show         the trail of one subject: --case CASE_REF (uitvoerder)\n"
+     "  show         the trail of one subject (--case CASE_REF), or the entries\n"
+     "               of one event in a time window (--type EVENT) (uitvoerder)\n"
      "\n"
      "'keten log COMMAND --help' describes a command.\n",
      "verify", NULL, NULL, 0},
@@ -160,7 +161,9 @@ static const s_command_t s_commands[] = {
      "partner: check every kept receipt's proof"},
     {"log checkpoints", cmd_log_checkpoints,
      "the signed checkpoints and their cosigners (uitvoerder)"},
-    {"log show", cmd_log_show, "the trail of one subject, --case CASE_REF (uitvoerder)"},
+    {"log show", cmd_log_show,
+     "the trail of one subject (--case CASE_REF), or entries by event\n"
+     "and time (--type EVENT) (uitvoerder)"},
     {"weegploeg agenda", cmd_weegploeg_agenda,
      "plan, change or cancel a weegploeg meeting (uitvoerder)"},
     {"weegploeg meetings", cmd_weegploeg_meetings,

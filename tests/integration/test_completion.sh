@@ -34,6 +34,7 @@ expect "submit" keten -c /etc/keten/ketend.cfg signal su
 expect "submit" keten --socket /run/keten/ketend.sock signal su
 expect "--consent" keten case disclose --con
 expect "--overlap-days" keten member rotate --o
+expect "--oldest-first" keten log show --o
 expect "--version" keten --vers
 expect "--federation" keten roster build --fe
 expect "status" keten stat
