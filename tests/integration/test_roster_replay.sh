@@ -77,6 +77,9 @@ wait_until 15 member_alarm "$G" roster_refused || fail "the uitvoerder raised no
 out=$(kt "$UITV" log show --type roster_refused --json)
 [ "$(echo "$out" | jq --arg g "$G" '[.events[] | select(.node==$g and .event=="ROSTER_REFUSED" and .message_type=="ROSTER")] | length')" -ge 1 ] ||
     fail "no ROSTER_REFUSED entry for $G: $out"
+kt "$G" status | grep -q "roster conflict .*version 3" || fail "keten status does not show the conflict"
+rc=0; kt "$G" status --check > /dev/null || rc=$?
+[ $rc = 2 ] || fail "status --check at $G exits $rc, not critical"
 # Kept across a restart.
 kt_kill "$G"; kt_start "$G"
 has_alarm "$G" roster_conflict || fail "roster_conflict lost in a restart"
