@@ -36,12 +36,14 @@ typedef struct {
 
 static const s_group_t s_groups[] = {
     {"roster",
-     "Usage: keten roster build ...\n"
+     "Usage: keten roster COMMAND ...\n"
      "\n"
-     "  build   build and sign the federation roster (uitvoerder, offline)\n"
+     "  build        build and sign the federation roster (uitvoerder, offline)\n"
+     "  clear-alarm  end a roster_conflict (partner) or a member's\n"
+     "               roster_refused (uitvoerder) alarm\n"
      "\n"
-     "'keten roster build --help' describes it.\n",
-     "build", NULL, NULL, 0},
+     "'keten roster COMMAND --help' describes a command.\n",
+     "build, clear-alarm", NULL, NULL, 20},
     {"signal",
      "Usage: keten signal COMMAND ...\n"
      "\n"
@@ -148,13 +150,14 @@ static const s_command_t s_commands[] = {
     {"keygen", cmd_keygen, "make a node's key files (offline)"},
     {"roster build", cmd_roster_build,
      "build and sign the federation roster (uitvoerder, offline)"},
+    {"roster clear-alarm", cmd_roster_clear_alarm,
+     "end a roster_conflict or a member's roster_refused alarm\n"
+     "(after seeing to its cause; docs/ROSTER.md)"},
     {"signal submit", cmd_signal_submit, "submit a signal to the node (kernpartijen)"},
     {"signal list", cmd_signal_list, "list the node's signals (no personal data)"},
     {"signal release", cmd_signal_release, "release a held art. 9/10 Wpg police signal"},
-    {"signal withdraw", cmd_signal_withdraw,
-     "withdraw one of this node's own signals (art. 12.5)"},
-    {"signal correct", cmd_signal_correct,
-     "correct an item of one of this node's own signals"},
+    {"signal withdraw", cmd_signal_withdraw, "withdraw one of this node's own signals (art. 12.5)"},
+    {"signal correct", cmd_signal_correct, "correct an item of one of this node's own signals"},
     {"status", cmd_status, "show the node's state and its links"},
     {"log verify", cmd_log_verify,
      "uitvoerder: recompute the log and its checkpoints;\n"

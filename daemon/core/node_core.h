@@ -264,6 +264,10 @@ int node_apply_roster (node_t *self, const char *note, size_t len, bool *refused
  *  none) and, in *at_ms (may be NULL), when.  Kept in node.db; ended by
  *  a strictly newer roster accepted. */
 uint64_t node_roster_conflict (node_t *self, uint64_t *at_ms);
+/*  End the roster_conflict alarm (an operator saw to its cause); *version
+ *  receives the version it was raised for.  -1 with reason when none is
+ *  raised or node.db cannot be written. */
+int node_roster_conflict_clear (node_t *self, uint64_t *version, kt_reason_t *reason);
 
 /*  Record a read of personal data by caller (art. 15.2e): in the node's
  *  access table, with (at a partner) the ACCESS_NOTICE to the uitvoerder

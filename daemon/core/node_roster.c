@@ -233,6 +233,23 @@ s_not_newer (node_t *self, const roster_t *roster, bool *refused, kt_reason_t *r
     return rc;
 }
 
+int
+node_roster_conflict_clear (node_t *self, uint64_t *version, kt_reason_t *reason)
+{
+    *version = node_roster_conflict (self, NULL);
+    if (!*version)
+        return kt_fail (reason, "no roster_conflict alarm is raised here");
+    if (store_begin (self->db, reason) != 0)
+        return -1;
+    if (node_meta_set (self, "roster_conflict", 0, reason) != 0 ||
+        node_meta_set (self, "roster_conflict_ms", 0, reason) != 0 ||
+        store_commit (self->db, reason) != 0) {
+        store_rollback (self->db);
+        return -1;
+    }
+    return 0;
+}
+
 uint64_t
 node_roster_conflict (node_t *self, uint64_t *at_ms)
 {

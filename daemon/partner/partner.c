@@ -578,6 +578,33 @@ s_log_witness (node_t *self, const api_caller_t *caller, const char *cmd, json_t
                                    witness_verify (partner_of (self)->witness)));
 }
 
+/*  roster.clear-alarm: an operator ends roster_conflict after seeing to
+ *  its cause (docs/ROSTER.md, "A replayed roster"); said in the journal
+ *  with the OS user, as the uitvoerder keeps the provenance log. */
+static void
+s_roster_clear_alarm (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    kt_reason_t reason;
+    uint64_t version;
+    if (json_is_object (args) && json_object_get (args, "member")) {
+        apiserver_reply_error (self->api, caller,
+                               "a member's roster_refused alarm is cleared at the uitvoerder");
+        return;
+    }
+    if (node_roster_conflict_clear (self, &version, &reason) != 0) {
+        apiserver_reply_error (self->api, caller, reason.text);
+        return;
+    }
+    char user[65];
+    access_user_name (caller->uid, user, sizeof user);
+    kt_log (KT_LOG_WARN, "roster conflict_cleared version=%llu user=%s",
+            (unsigned long long) version, user);
+    apiserver_reply_ok (
+        self->api, caller,
+        json_pack ("{s:s, s:I}", "cleared", "roster_conflict", "version", (json_int_t) version));
+}
+
 /*  A partner's commands.  The rows without a handler are the uitvoerder's
  *  commands: the refusal says where the caller should go instead. */
 static const node_command_t s_commands[] = {
@@ -610,6 +637,7 @@ static const node_command_t s_commands[] = {
     {"log.verify", NODE_RIGHT_NONE, s_log_witness, NULL},
     {"log.checkpoints", NODE_RIGHT_NONE, s_log_witness, NULL},
     {"roster.change", NODE_RIGHT_NONE, NULL, "the uitvoerder changes the roster (art. 15.2c)"},
+    {"roster.clear-alarm", NODE_RIGHT_ADMIN, s_roster_clear_alarm, NULL},
     {"incident.report", NODE_RIGHT_ADMIN, partner_incident_report, NULL},
     /*  art. 13: the node's own schedule; reopen and the archive read at a
      *  kernpartij (the handlers refuse them elsewhere). */

@@ -330,27 +330,36 @@ s_owed_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
     return 0;
 }
 
+typedef struct {
+    int state;
+    uint64_t settled_ms;
+} s_answer_t;
+
 static int
-s_state_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+s_answer_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 {
     (void) reason;
-    *(int *) arg = sqlite3_column_int (q, 0);
+    s_answer_t *a = arg;
+    a->state = sqlite3_column_int (q, 0);
+    a->settled_ms = (uint64_t) sqlite3_column_int64 (q, 1);
     return 0;
 }
 
 int
 relay_last_answer (relay_t *self, const char *recipient, Keten__MessageType type,
-                   kt_reason_t *reason)
+                   uint64_t *settled_ms, kt_reason_t *reason)
 {
-    int state = 0;
+    s_answer_t a = {0, 0};
     int rc = store_one (self->db,
-                        "SELECT state FROM relay WHERE recipient=? AND type=? AND state IN (1, 2)"
-                        " ORDER BY settled_ms DESC, rowid DESC LIMIT 1",
-                        STORE_VALUES (STORE_TEXT (recipient), STORE_INT (type)), s_state_row,
-                        &state, "read the member's last answer", reason);
+                        "SELECT state, coalesce(settled_ms, 0) FROM relay WHERE recipient=? AND"
+                        " type=? AND state IN (1, 2) ORDER BY settled_ms DESC, rowid DESC LIMIT 1",
+                        STORE_VALUES (STORE_TEXT (recipient), STORE_INT (type)), s_answer_row, &a,
+                        "read the member's last answer", reason);
     if (rc < 0)
         return -1;
-    return rc == 0 ? 0 : state;
+    if (settled_ms)
+        *settled_ms = a.settled_ms;
+    return rc == 0 ? 0 : a.state;
 }
 
 int

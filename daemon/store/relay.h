@@ -101,9 +101,9 @@ int64_t relay_rewrite (relay_t *self, const char *recipient, relay_rewrite_fn *f
                        relay_commit_fn *before_commit, void *arg, kt_reason_t *reason);
 
 /*  The member's last answer to a message of type: 1 accepted, 2 refused,
- *  0 none yet, -1 with reason. */
+ *  0 none yet, -1 with reason; *settled_ms (may be NULL) when it came. */
 int relay_last_answer (relay_t *self, const char *recipient, Keten__MessageType type,
-                       kt_reason_t *reason);
+                       uint64_t *settled_ms, kt_reason_t *reason);
 
 /*  Messages not yet receipted for recipient (NULL: all), held ones too. */
 int64_t relay_pending (relay_t *self, const char *recipient);

@@ -529,11 +529,7 @@ s_federation_status (node_t *self, json_t *result)
         /*  Its last answer to a roster push was a refusal: kept in the
          *  relay, so it outlasts a restart and ends when the member
          *  accepts a later push (docs/ROSTER.md, "A replayed roster"). */
-        kt_reason_t why;
-        int last = relay_last_answer (u->relay, m->id, KETEN__MESSAGE_TYPE__ROSTER, &why);
-        if (last < 0)
-            kt_log (KT_LOG_ERROR, "status relay_unreadable peer=%s reason=\"%s\"", m->id, why.text);
-        in.roster_refused = last == 2;
+        in.roster_refused = uitvoerder_roster_refused (self, m->id);
         json_t *alarms = metrics_alarms (&in);
         n_members++;
         n_online += online;
@@ -769,6 +765,7 @@ static const node_command_t s_commands[] = {
     {"log.verify", NODE_RIGHT_NONE, s_log_verify, NULL},
     {"log.checkpoints", NODE_RIGHT_NONE, s_log_checkpoints, NULL},
     {"roster.change", NODE_RIGHT_ADMIN, uitvoerder_roster_change, NULL},
+    {"roster.clear-alarm", NODE_RIGHT_ADMIN, uitvoerder_roster_clear_alarm, NULL},
     {"incident.report", NODE_RIGHT_ADMIN, uitvoerder_incident_report, NULL},
     {"incident.list", NODE_RIGHT_ADMIN, uitvoerder_incident_list, NULL},
     {"incident.close", NODE_RIGHT_ADMIN, uitvoerder_incident_close, NULL},

@@ -143,3 +143,29 @@ if kt "$UITV" log show --type roster_refused --limit 10001 2>/dev/null; then fai
 if kt "$UITV" log show 2>/dev/null; then fail "log show without --case or --type ran"; fi
 if out=$(kt "$G" log show --type roster_refused 2>&1); then fail "a partner listed a log it does not keep"; fi
 pass "log show --type lists entries by event and time, bounded, and checks its input"
+
+# An operator who has seen to the cause ends both alarms by hand; the
+# uitvoerder's clearing is on record with the OS user.
+kt "$G" roster clear-alarm | grep -q "roster_conflict cleared (it was raised for roster version 3)" ||
+    fail "the partner's alarm was not cleared"
+has_alarm "$G" roster_conflict && fail "roster_conflict still raised"
+[ "$(jfield "$G" .roster_conflict)" = null ] || fail "the conflict is still shown"
+if kt "$G" roster clear-alarm 2>/dev/null; then fail "cleared an alarm that was not raised"; fi
+grep -q "roster conflict_cleared version=3 user=" "$T/$G.log" || fail "the clearing is not in $G's journal"
+if kt "$UITV" roster clear-alarm 2>/dev/null; then fail "the uitvoerder cleared without a member"; fi
+if kt "$UITV" roster clear-alarm no-such-member 2>/dev/null; then fail "cleared an unknown member"; fi
+kt "$UITV" roster clear-alarm "$G" | grep -q "roster_refused cleared for $G" ||
+    fail "the uitvoerder's alarm was not cleared"
+member_alarm "$G" roster_refused && fail "roster_refused still raised"
+member_alarm politie-test roster_refused || fail "another member's alarm went with it"
+if kt "$UITV" roster clear-alarm "$G" 2>/dev/null; then fail "cleared twice"; fi
+kt "$UITV" log show --type roster_alarm_cleared --json |
+    jq -e --arg g "$G" --arg u "$(id -un)" '.events | length == 1 and .[0].node == $g and .[0].os_user == $u' \
+    > /dev/null || fail "the clearing is not on record"
+kt_kill "$UITV"; kt_start "$UITV"
+member_alarm "$G" roster_refused && fail "a cleared alarm came back at a restart"
+# A new refusal raises it again.
+kt "$UITV" member add "$T/keys/om-d.pub" | grep -q "roster version 4" || fail "add d again failed"
+wait_until 15 has_alarm "$G" roster_conflict || fail "a second conflict raised nothing at $G"
+wait_until 15 member_alarm "$G" roster_refused || fail "a second refusal raised nothing at the uitvoerder"
+pass "an operator clears the alarms, on record; a new refusal raises them again"
