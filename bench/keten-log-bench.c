@@ -4,7 +4,10 @@
  *  for a full `log verify` of every entry, and inclusion proofs per second
  *  (one per receipt: random entries against the current size, and each
  *  proof checked with merkle_verify_inclusion outside the timing) and
- *  consistency proofs per second (random old size to the current one).
+ *  consistency proofs per second (random old size to the current one),
+ *  and `keten log show --type` on it: every 100th entry is a
+ *  MESSAGE_REFUSED, and the time to list the newest 100 and 10,000 of
+ *  them, and 100 from the middle of the log's time, is measured.
  *
  *  usage: keten-log-bench DIR [N [BATCH]]   (defaults 1000000, 1000)
  */
@@ -15,6 +18,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+static int
+s_count (void *arg, uint64_t index, const Keten__LogEntry *entry, kt_reason_t *reason)
+{
+    (void) index;
+    (void) reason;
+    *(long *) arg += entry->event == KETEN__LOG_EVENT__MESSAGE_REFUSED;
+    return 0;
+}
 
 int
 main (int argc, char **argv)
@@ -52,6 +64,7 @@ main (int argc, char **argv)
     e.body_commitment.len = sizeof commitment;
     e.header_hash.data = hash;
     e.header_hash.len = sizeof hash;
+    uint64_t middle_ms = 0;
     uint64_t start = kt_mono_us ();
     for (long done = 0; done < n;) {
         if (provlog_begin (log, &r) != 0)
@@ -61,8 +74,15 @@ main (int argc, char **argv)
             randombytes_buf (commitment, sizeof commitment);
             randombytes_buf (hash, sizeof hash);
             e.time_ms = kt_now_ms ();
+            if (done == n / 2)
+                middle_ms = e.time_ms;
             uint64_t index;
-            if (provlog_append_received (log, &e, &index, &r) != 0) {
+            /*  One in a hundred refused, as a busy day's log might hold. */
+            bool refused = done % 100 == 99;
+            e.event =
+                refused ? KETEN__LOG_EVENT__MESSAGE_REFUSED : KETEN__LOG_EVENT__MESSAGE_RECEIVED;
+            if ((refused ? provlog_append (log, &e, &index, &r)
+                         : provlog_append_received (log, &e, &index, &r)) != 0) {
                 fprintf (stderr, "keten-log-bench: %s\n", r.text);
                 return 1;
             }
@@ -121,6 +141,20 @@ main (int argc, char **argv)
         }
     }
     free (picks);
+    /*  log show --type message_refused: newest 100, newest 10,000, and
+     *  100 from the middle (--since). */
+    long listed[3] = {0, 0, 0};
+    double type_ms[3];
+    const size_t limits[3] = {100, 10000, 100};
+    for (int q = 0; q < 3; q++) {
+        start = kt_mono_us ();
+        if (provlog_each_event (log, KETEN__LOG_EVENT__MESSAGE_REFUSED, q == 2 ? middle_ms : 0,
+                                UINT64_MAX, q != 2, limits[q], s_count, &listed[q], &r) != 0) {
+            fprintf (stderr, "keten-log-bench: %s\n", r.text);
+            return 1;
+        }
+        type_ms[q] = (double) (kt_mono_us () - start) / 1e3;
+    }
     provlog_destroy (&log);
 
     uint64_t vsize, bad;
@@ -132,5 +166,8 @@ main (int argc, char **argv)
             "inclusion_proofs_per_s=%.0f consistency_proofs_per_s=%.0f verified=%s\n",
             (unsigned long long) size, batch, append_s, (double) n / append_s, open_s * 1000,
             verify_s, PROOFS / incl_s, PROOFS / cons_s, rc == 0 ? "yes" : r.text);
+    printf ("by_type: newest_100_ms=%.2f (%ld) newest_10000_ms=%.2f (%ld) since_middle_100_ms=%.2f "
+            "(%ld)\n",
+            type_ms[0], listed[0], type_ms[1], listed[1], type_ms[2], listed[2]);
     return rc == 0 ? 0 : 1;
 }

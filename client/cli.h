@@ -37,7 +37,7 @@ typedef struct {
  *  names them all; nothing else dispatches on a command's name. */
 typedef int (cli_run_fn) (cli_t *cli, int argc, char **argv);
 
-cli_run_fn cmd_keygen, cmd_roster_build, cmd_status;
+cli_run_fn cmd_keygen, cmd_roster_build, cmd_roster_clear_alarm, cmd_status;
 cli_run_fn cmd_signal_submit, cmd_signal_list, cmd_signal_release, cmd_signal_withdraw,
     cmd_signal_correct, cmd_signal_confirm;
 cli_run_fn cmd_log_verify, cmd_log_checkpoints, cmd_log_show;

@@ -18,11 +18,12 @@ static const char s_status_usage[] =
     "\n"
     "Show the node: id, kind, role, version, uptime, roster version and key age.\n"
     "On a partner also the link to the uitvoerder, the outbox, the last receipt\n"
-    "and any alarm (link_down, backlog, undelivered_age, log_alarm); on the\n"
-    "uitvoerder every member at a glance: online, last seen, round trip, outbox\n"
-    "backlog, roster version (stale ones flagged), checkpoint verified, software\n"
-    "version, key age, clock skew (flagged above 2 s) and its alarms (offline,\n"
-    "stale_roster, clock_skew, backlog, undelivered_age, log_alarm).  The\n"
+    "and any alarm (link_down, backlog, undelivered_age, log_alarm,\n"
+    "roster_conflict); on the uitvoerder every member at a glance: online, last\n"
+    "seen, round trip, outbox backlog, roster version (stale ones flagged),\n"
+    "checkpoint verified, software version, key age, clock skew (flagged above\n"
+    "2 s) and its alarms (offline, stale_roster, clock_skew, backlog,\n"
+    "undelivered_age, log_alarm, roster_refused).  The\n"
     "uitvoerder also lists the open requests of its desk (art. 12) with the day\n"
     "each answer is due: a warning a week ahead, an ALARM once overdue.\n"
     "\n"
@@ -310,6 +311,19 @@ s_print_partner (json_t *result, uint64_t now)
     if (json_is_array (alarms)) {
         char list[CLI_CELL_MAX + 1];
         s_line ("alarms", json_array_size (alarms) ? s_alarms (list, sizeof list, alarms) : "none");
+    }
+    /*  A roster refused as older than, or different from, ours: the
+     *  uitvoerder's history went back (docs/ROSTER.md). */
+    json_t *conflict = json_object_get (result, "roster_conflict");
+    if (json_is_object (conflict)) {
+        uint64_t version = 0, at = 0;
+        cli_json_uint (conflict, "version", &version);
+        cli_json_uint (conflict, "at_ms", &at);
+        char ago[64], said[160];
+        snprintf (said, sizeof said,
+                  "refused a pushed roster version %llu %s: older than or different from ours",
+                  (unsigned long long) version, s_ago (ago, sizeof ago, at, now));
+        s_line ("roster conflict", said);
     }
     s_print_spool (json_object_get (result, "spool"), now);
     s_print_retention (json_object_get (result, "retention"));

@@ -3,7 +3,12 @@
  *  when - in plain language or as JSON: the basis for an inzage answer.
  *  The entries hold ids and pseudonyms only; the subject's signals are
  *  found through their message ids, which the uitvoerder's weegploeg file
- *  maps to the case_ref.  */
+ *  maps to the case_ref.
+ *
+ *  keten log show --type EVENT: the entries of one event type in a time
+ *  window, across every subject, from the uitvoerder (log.events, which
+ *  answers from the log's index on event and time).  With --case the
+ *  type and window filter that subject's trail instead. */
 #include "cli.h"
 
 #include "policy.h"
@@ -13,19 +18,23 @@
 #include <czmq.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <time.h>
 
 typedef struct {
     const char *case_ref;
     zhashx_t *ids; /* hex message ids belonging to the trail */
     json_t *events;
+    /*  --type, --since, --until on a trail: which of its events to show. */
+    bool by_type;
+    Keten__LogEvent type;
+    uint64_t since_ms, until_ms;
 } trail_t;
 
 static const char *
 s_event_name (Keten__LogEvent e)
 {
-    const ProtobufCEnumValue *v =
-        protobuf_c_enum_descriptor_get_value (&keten__log_event__descriptor, (int) e);
-    return v ? v->name : "UNKNOWN";
+    return logfile_event_name (e);
 }
 
 static bool
@@ -52,6 +61,9 @@ s_on_entry (void *arg, uint64_t index, const Keten__LogEntry *e)
      *  (logged later under the same id) belongs to the trail too. */
     if (*hex)
         zhashx_insert (t->ids, hex, (void *) 1);
+    if ((t->by_type && e->event != t->type) || e->time_ms < t->since_ms ||
+        e->time_ms >= t->until_ms)
+        return;
     json_t *to = json_array ();
     for (size_t i = 0; i < e->n_recipients; i++)
         json_array_append_new (to, json_string (e->recipients[i]));
@@ -131,42 +143,199 @@ s_say (json_t *o)
         printf ("%s by %s %s\n", ev, by, wh);
 }
 
+/*  DATE (YYYY-MM-DD, 00:00 UTC, or YYYY-MM-DDTHH:MM:SSZ) as ms since the
+ *  epoch; -1 when it is not a date we take. */
+static int64_t
+s_parse_date (const char *text)
+{
+    struct tm tm = {0};
+    const char *end = strptime (text, "%Y-%m-%d", &tm);
+    if (end && *end == 'T')
+        end = strptime (end, "T%H:%M:%SZ", &tm);
+    if (!end || *end)
+        return -1;
+    struct tm check = tm;
+    time_t t = timegm (&check);
+    if (t < 0 || check.tm_mday != tm.tm_mday || check.tm_mon != tm.tm_mon)
+        return -1;
+    return (int64_t) t * 1000;
+}
+
+#define LOG_SHOW_USAGE                                                                             \
+    "Usage: keten log show --case CASE_REF [--type EVENT] [--since DATE] [--until DATE] "          \
+    "[--json]\n"                                                                                   \
+    "       keten log show --type EVENT [--since DATE] [--until DATE] [--limit N]\n"               \
+    "                      [--oldest-first] [--json]                        (uitvoerder)\n"        \
+    "\n"                                                                                           \
+    "--case: the trail of one subject in the provenance log, oldest first: who\n"                  \
+    "supplied which signal, what was sent to whom and confirmed, who read\n"                       \
+    "the personal data at the uitvoerder, decisions, disclosures,\n"                               \
+    "corrections and closure - the basis for answering an inzage request.\n"                       \
+    "Reads at partner nodes are in their own access records (keten audit\n"                        \
+    "access there).  --type, --since and --until narrow the trail.\n"                              \
+    "\n"                                                                                           \
+    "--type alone: every entry of that event, across all subjects, in the\n"                       \
+    "window, newest first (--oldest-first: oldest first); at most --limit\n"                       \
+    "entries (default 100, at most 10000), and it says when there are more.\n"                     \
+    "Needs the audit right (access/audit-group).\n"                                                \
+    "\n"                                                                                           \
+    "EVENT is a log event, in any case (message_refused, roster_refused, ...).\n"                  \
+    "DATE is YYYY-MM-DD (00:00 UTC) or YYYY-MM-DDTHH:MM:SSZ; --since is\n"                         \
+    "inclusive, --until exclusive.  No personal data is shown: ids,\n"                             \
+    "pseudonyms, actors.\n"
+
+/*  The entries of one event type, as log.events answered them. */
+static void
+s_print_events (json_t *r)
+{
+    static const char *const header[] = {"INDEX",   "TIME (UTC)", "EVENT",    "NODE",
+                                         "OS_USER", "TYPE",       "CASE_REF", "WHAT"};
+    json_t *events = json_object_get (r, "events");
+    char ev[CLI_CELL_MAX + 1];
+    const char *order = json_string_value (json_object_get (r, "order"));
+    bool truncated = json_is_true (json_object_get (r, "truncated"));
+    printf ("%zu %s entr%s, %s first%s\n", json_array_size (events),
+            cli_json_str (r, "event", ev, sizeof ev), json_array_size (events) == 1 ? "y" : "ies",
+            order && !strcmp (order, "oldest") ? "oldest" : "newest",
+            truncated ? " (more in the window: narrow it or raise --limit)" : "");
+    if (!json_array_size (events))
+        return;
+    cli_table_t *t = cli_table_new (8, header);
+    json_t *o;
+    size_t i;
+    json_array_foreach (events, i, o)
+    {
+        char index[24], when[32], event[CLI_CELL_MAX + 1], node[CLI_CELL_MAX + 1],
+            user[CLI_CELL_MAX + 1], type[CLI_CELL_MAX + 1], ref[CLI_CELL_MAX + 1],
+            what[CLI_CELL_MAX + 1];
+        uint64_t v = 0;
+        cli_json_uint (o, "index", &v);
+        snprintf (index, sizeof index, "%llu", (unsigned long long) v);
+        v = 0;
+        cli_json_uint (o, "time_ms", &v);
+        cli_fmt_time (when, sizeof when, v);
+        const char *case_ref = cli_json_str (o, "case_ref", ref, sizeof ref);
+        json_t *refs = json_object_get (o, "case_refs");
+        /*  A message about several subjects: the first, and how many. */
+        if (!strcmp (case_ref, "-") && json_array_size (refs) &&
+            json_is_string (json_array_get (refs, 0))) {
+            char first[40];
+            cli_clean (first, sizeof first, json_string_value (json_array_get (refs, 0)));
+            if (json_array_size (refs) > 1)
+                snprintf (ref, sizeof ref, "%s +%zu", first, json_array_size (refs) - 1);
+            else
+                snprintf (ref, sizeof ref, "%s", first);
+            case_ref = ref;
+        }
+        const char *cells[8] = {index,
+                                when,
+                                cli_json_str (o, "event", event, sizeof event),
+                                cli_json_str (o, "node", node, sizeof node),
+                                cli_json_str (o, "os_user", user, sizeof user),
+                                cli_json_str (o, "message_type", type, sizeof type),
+                                case_ref,
+                                cli_json_str (o, "what", what, sizeof what)};
+        cli_table_add (t, cells);
+    }
+    cli_table_print (t);
+    cli_table_destroy (&t);
+}
+
+/*  --type without --case: the uitvoerder lists them from its index. */
+static int
+s_show_type (cli_t *cli, const char *type, int64_t since, int64_t until, uint64_t limit,
+             bool oldest_first, bool as_json)
+{
+    json_t *args =
+        json_pack ("{s:s, s:s}", "event", type, "order", oldest_first ? "oldest" : "newest");
+    if (since >= 0)
+        json_object_set_new (args, "since_ms", json_integer (since));
+    if (until >= 0)
+        json_object_set_new (args, "until_ms", json_integer (until));
+    if (limit)
+        json_object_set_new (args, "limit", json_integer ((json_int_t) limit));
+    json_t *r = cli_call (cli, "log.events", args, CLI_TIMEOUT_MS, NULL);
+    if (!r)
+        return CLI_FAIL;
+    int rc = CLI_OK;
+    if (as_json)
+        rc = cli_print_json (r);
+    else
+        s_print_events (r);
+    json_decref (r);
+    return rc;
+}
+
 int
 cmd_log_show (cli_t *cli, int argc, char **argv)
 {
     const char *cmd = "log show";
-    const char *case_ref = NULL;
-    bool as_json = false;
+    const char *case_ref = NULL, *type = NULL;
+    int64_t since = -1, until = -1;
+    uint64_t limit = 0;
+    bool as_json = false, oldest_first = false;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp (argv[i], "--case") && i + 1 < argc)
+        const char *a = argv[i];
+        bool has_value = i + 1 < argc;
+        if (!strcmp (a, "--case") && has_value && !case_ref)
             case_ref = argv[++i];
-        else if (!strcmp (argv[i], "--json"))
+        else if (!strcmp (a, "--type") && has_value && !type)
+            type = argv[++i];
+        else if ((!strcmp (a, "--since") || !strcmp (a, "--until")) && has_value) {
+            int64_t *slot = a[2] == 's' ? &since : &until;
+            if (*slot >= 0)
+                return cli_usage_error (cmd, "%s given twice", a);
+            if ((*slot = s_parse_date (argv[++i])) < 0)
+                return cli_usage_error (cmd, "%s needs YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)",
+                                        a);
+        } else if (!strcmp (a, "--limit") && has_value && !limit) {
+            if (cli_opt_uint (cmd, "--limit", argv[++i], 1, 10000, &limit) != 0)
+                return CLI_USAGE;
+        } else if (!strcmp (a, "--oldest-first"))
+            oldest_first = true;
+        else if (!strcmp (a, "--json"))
             as_json = true;
-        else if (!strcmp (argv[i], "--help") || !strcmp (argv[i], "-h")) {
-            printf ("Usage: keten log show --case CASE_REF [--json]   (uitvoerder)\n"
-                    "\n"
-                    "The trail of one subject in the provenance log, oldest first: who\n"
-                    "supplied which signal, what was sent to whom and confirmed, who read\n"
-                    "the personal data at the uitvoerder, decisions, disclosures,\n"
-                    "corrections and closure - the basis for answering an inzage request.\n"
-                    "Reads at partner nodes are in their own access records (keten audit\n"
-                    "access there).  No personal data is shown: ids, pseudonyms, actors.\n");
+        else if (!strcmp (a, "--help") || !strcmp (a, "-h")) {
+            char names[1024];
+            logfile_event_names (names, sizeof names);
+            printf ("%s\nEvents: %s\n", LOG_SHOW_USAGE, names);
             return CLI_OK;
         } else
             return cli_usage_error (cmd, "see keten log show --help");
     }
-    if (!case_ref || !*case_ref || strlen (case_ref) > 32)
+    Keten__LogEvent event = KETEN__LOG_EVENT__LOG_EVENT_UNSPECIFIED;
+    kt_reason_t reason;
+    if (type && logfile_event_parse (type, &event, &reason) != 0) {
+        char names[1024];
+        logfile_event_names (names, sizeof names);
+        return cli_usage_error (cmd, "unknown event for --type; one of: %s", names);
+    }
+    if (since >= 0 && until >= 0 && since > until)
+        return cli_usage_error (cmd, "--since is after --until");
+    if (!case_ref) {
+        if (!type)
+            return cli_usage_error (cmd, "give --case CASE_REF or --type EVENT");
+        return s_show_type (cli, type, since, until, limit, oldest_first, as_json);
+    }
+    if (!*case_ref || strlen (case_ref) > 32)
         return cli_usage_error (cmd, "give --case CASE_REF");
+    if (limit || oldest_first)
+        return cli_usage_error (cmd, "--limit and --oldest-first are for --type without --case");
     json_t *r = cli_call (cli, "log.trail", json_pack ("{s:s}", "case_ref", case_ref),
                           CLI_TIMEOUT_MS, NULL);
     if (!r)
         return CLI_FAIL;
-    trail_t t = {case_ref, zhashx_new (), json_array ()};
+    trail_t t = {case_ref,
+                 zhashx_new (),
+                 json_array (),
+                 type != NULL,
+                 event,
+                 since >= 0 ? (uint64_t) since : 0,
+                 until >= 0 ? (uint64_t) until : UINT64_MAX};
     json_t *id;
     size_t i;
     json_array_foreach (json_object_get (r, "signal_ids"), i, id) if (json_is_string (id))
         zhashx_insert (t.ids, json_string_value (id), (void *) 1);
-    kt_reason_t reason;
     const char *path = json_string_value (json_object_get (r, "log_path"));
     int rc = CLI_OK;
     if (!path || logfile_scan (path, s_on_entry, &t, &reason) != 0) {

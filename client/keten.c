@@ -36,12 +36,14 @@ typedef struct {
 
 static const s_group_t s_groups[] = {
     {"roster",
-     "Usage: keten roster build ...\n"
+     "Usage: keten roster COMMAND ...\n"
      "\n"
-     "  build   build and sign the federation roster (uitvoerder, offline)\n"
+     "  build        build and sign the federation roster (uitvoerder, offline)\n"
+     "  clear-alarm  end a roster_conflict (partner) or a member's\n"
+     "               roster_refused (uitvoerder) alarm\n"
      "\n"
-     "'keten roster build --help' describes it.\n",
-     "build", NULL, NULL, 0},
+     "'keten roster COMMAND --help' describes a command.\n",
+     "build, clear-alarm", NULL, NULL, 20},
     {"signal",
      "Usage: keten signal COMMAND ...\n"
      "\n"
@@ -60,7 +62,8 @@ static const s_group_t s_groups[] = {
      "  verify       uitvoerder: recompute the log and its checkpoints; partner:\n"
      "               check every kept receipt's proof (exit 1 on failure or alarm)\n"
      "  checkpoints  the signed checkpoints and their witness cosigners (uitvoerder)\n"
-     "  show         the trail of one subject: --case CASE_REF (uitvoerder)\n"
+     "  show         the trail of one subject (--case CASE_REF), or the entries\n"
+     "               of one event in a time window (--type EVENT) (uitvoerder)\n"
      "\n"
      "'keten log COMMAND --help' describes a command.\n",
      "verify", NULL, NULL, 0},
@@ -152,6 +155,9 @@ static const s_command_t s_commands[] = {
     {"keygen", cmd_keygen, "make a node's key files (offline)"},
     {"roster build", cmd_roster_build,
      "build and sign the federation roster (uitvoerder, offline)"},
+    {"roster clear-alarm", cmd_roster_clear_alarm,
+     "end a roster_conflict or a member's roster_refused alarm\n"
+     "(after seeing to its cause; docs/ROSTER.md)"},
     {"signal submit", cmd_signal_submit, "submit a signal to the node (kernpartijen)"},
     {"signal list", cmd_signal_list, "list the node's signals (no personal data)"},
     {"signal release", cmd_signal_release, "release a held art. 9/10 Wpg police signal"},
@@ -167,7 +173,9 @@ static const s_command_t s_commands[] = {
      "partner: check every kept receipt's proof"},
     {"log checkpoints", cmd_log_checkpoints,
      "the signed checkpoints and their cosigners (uitvoerder)"},
-    {"log show", cmd_log_show, "the trail of one subject, --case CASE_REF (uitvoerder)"},
+    {"log show", cmd_log_show,
+     "the trail of one subject (--case CASE_REF), or entries by event\n"
+     "and time (--type EVENT) (uitvoerder)"},
     {"weegploeg agenda", cmd_weegploeg_agenda,
      "plan, change or cancel a weegploeg meeting (uitvoerder)"},
     {"weegploeg meetings", cmd_weegploeg_meetings,

@@ -4,7 +4,9 @@
 #include "store.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 sqlite3 *
 logfile_open (const char *path, kt_reason_t *reason)
@@ -247,4 +249,46 @@ logfile_arrivals_beyond (logfile_arrivals_t *self, uint64_t size, int64_t *idx)
         *idx = sqlite3_column_int64 (self->beyond, 0);
     sqlite3_reset (self->beyond);
     return found;
+}
+
+int
+logfile_event_parse (const char *name, Keten__LogEvent *event, kt_reason_t *reason)
+{
+    const ProtobufCEnumDescriptor *d = &keten__log_event__descriptor;
+    for (unsigned i = 0; name && i < d->n_values; i++) {
+        const ProtobufCEnumValue *v = &d->values[i];
+        if (v->value != KETEN__LOG_EVENT__LOG_EVENT_UNSPECIFIED &&
+            strcasecmp (name, v->name) == 0) {
+            *event = (Keten__LogEvent) v->value;
+            return 0;
+        }
+    }
+    /*  The name given is not echoed: it is the caller's text. */
+    return kt_fail (reason, "unknown log event; `keten log show --help` lists the names");
+}
+
+size_t
+logfile_event_names (char *buf, size_t len)
+{
+    const ProtobufCEnumDescriptor *d = &keten__log_event__descriptor;
+    size_t n = 0;
+    if (len)
+        buf[0] = 0;
+    for (unsigned i = 0; i < d->n_values; i++) {
+        const ProtobufCEnumValue *v = &d->values[i];
+        if (v->value == KETEN__LOG_EVENT__LOG_EVENT_UNSPECIFIED)
+            continue;
+        int w = snprintf (buf + n, n < len ? len - n : 0, "%s%s", n ? ", " : "", v->name);
+        if (w > 0)
+            n += (size_t) w;
+    }
+    return n;
+}
+
+const char *
+logfile_event_name (Keten__LogEvent event)
+{
+    const ProtobufCEnumValue *v =
+        protobuf_c_enum_descriptor_get_value (&keten__log_event__descriptor, (int) event);
+    return v ? v->name : "UNKNOWN";
 }

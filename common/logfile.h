@@ -25,6 +25,7 @@
 
 #include <sqlite3.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /*  Open the log file at path read-only (never following a symlink), with
@@ -86,6 +87,17 @@ int logfile_each_entry (sqlite3 *db, const char *name, logfile_entry_fn *fn, voi
  *  An entry that does not decode stops the scan with a reason. */
 typedef void (logfile_scan_fn) (void *arg, uint64_t index, const Keten__LogEntry *entry);
 int logfile_scan (const char *path, logfile_scan_fn *fn, void *arg, kt_reason_t *reason);
+
+/*  The LogEvent named name, case-insensitively ("message_refused"):
+ *  0 and *event, or -1 and a reason.  The unspecified value is not a
+ *  name. */
+int logfile_event_parse (const char *name, Keten__LogEvent *event, kt_reason_t *reason);
+/*  Every event name, ", "-separated, into buf (cut at len); returns the
+ *  length the whole list needs. */
+size_t logfile_event_names (char *buf, size_t len);
+/*  The name of event ("MESSAGE_REFUSED"), "UNKNOWN" for a value this
+ *  build does not know. */
+const char *logfile_event_name (Keten__LogEvent event);
 
 /*  The stored interior hashes, read in id order alongside a recomputation
  *  (the order in which appends write them). */

@@ -32,11 +32,16 @@ typedef struct {
     uint64_t outbox_depth;
     uint64_t oldest_undelivered_ms;
     bool log_alarm;
+    bool roster_conflict; /* partner: it refused a roster older than, or
+                           * different from, the one it holds */
+    bool roster_refused;  /* uitvoerder: the member's last answer to a
+                           * roster push was a refusal */
 } metrics_alarm_input_t;
 
 /*  The alarm names that apply, in the order status and metrics show them:
  *  offline (or link_down at a partner), stale_roster, clock_skew, backlog,
- *  undelivered_age, log_alarm.  A JSON array (new reference). */
+ *  undelivered_age, log_alarm, roster_refused (uitvoerder) or
+ *  roster_conflict (partner).  A JSON array (new reference). */
 json_t *metrics_alarms (const metrics_alarm_input_t *in);
 
 typedef struct _metrics_t metrics_t;

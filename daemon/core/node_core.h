@@ -254,11 +254,21 @@ int node_keep_roster (node_t *self, const roster_t *roster, bool *refused, kt_re
  *  one that drops this node, or no longer accepts its keys, sets expelled. */
 int node_use_roster (node_t *self, roster_t **roster_p, kt_reason_t *reason);
 /*  Verify a signed roster against the pinned key and, when newer, keep
- *  and use it; one seen already (the same bytes) or superseded changes
- *  nothing.  On -1 *refused as for node_keep_roster: false when it could
- *  not be kept or used, which a later offer may make good. */
+ *  and use it; one accepted before (the same bytes) changes nothing.  An
+ *  older version never accepted here, or other bytes under a version
+ *  accepted, is refused and raises the roster_conflict alarm.  On -1
+ *  *refused as for node_keep_roster: false when it could not be kept or
+ *  used, which a later offer may make good. */
 int node_apply_roster (node_t *self, const char *note, size_t len, bool *refused,
                        kt_reason_t *reason);
+/*  The roster version whose push raised the roster_conflict alarm (0:
+ *  none) and, in *at_ms (may be NULL), when.  Kept in node.db; ended by
+ *  a strictly newer roster accepted. */
+uint64_t node_roster_conflict (node_t *self, uint64_t *at_ms);
+/*  End the roster_conflict alarm (an operator saw to its cause); *version
+ *  receives the version it was raised for.  -1 with reason when none is
+ *  raised or node.db cannot be written. */
+int node_roster_conflict_clear (node_t *self, uint64_t *version, kt_reason_t *reason);
 
 /*  Record a read of personal data by caller (art. 15.2e): in the node's
  *  access table, with (at a partner) the ACCESS_NOTICE to the uitvoerder

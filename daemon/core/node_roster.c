@@ -62,18 +62,24 @@ s_check (node_t *self, const roster_t *roster, const uint8_t hash[32], bool supe
 }
 
 /*  Record version and hash as seen, and as the newest, in one commit: a
- *  crash leaves both or neither. */
+ *  crash leaves both or neither.  A strictly newer roster ends a
+ *  roster_conflict alarm in the same commit: the uitvoerder's history
+ *  went on past the conflicting push (docs/ROSTER.md, "A replayed
+ *  roster"). */
 static int
 s_record (node_t *self, uint64_t version, const uint8_t hash[32], kt_reason_t *reason)
 {
     if (store_begin (self->db, reason) != 0)
         return -1;
     int64_t seen = node_meta_get (self, "roster_version", 0);
+    bool newer = (int64_t) version > seen;
     if (store_run (self->db, "INSERT INTO roster_seen (version, hash) VALUES (?, ?)",
                    STORE_VALUES (STORE_INT (version), STORE_BLOB (hash, 32)),
                    "record the roster version", reason) < 0 ||
-        ((int64_t) version > seen &&
-         node_meta_set (self, "roster_version", version, reason) != 0) ||
+        (newer && node_meta_set (self, "roster_version", version, reason) != 0) ||
+        (newer && node_meta_get (self, "roster_conflict", 0) > 0 &&
+         (node_meta_set (self, "roster_conflict", 0, reason) != 0 ||
+          node_meta_set (self, "roster_conflict_ms", 0, reason) != 0)) ||
         store_commit (self->db, reason) != 0) {
         store_rollback (self->db);
         return -1;
@@ -164,6 +170,96 @@ node_keep_roster (node_t *self, const roster_t *roster, bool *refused, kt_reason
                     (unsigned long long) roster->version, why.text);
 }
 
+/*  Raise the roster_conflict alarm for version (kept in node.db, so a
+ *  restart still shows it; the newest conflict wins).  A failure to keep
+ *  it is logged: the refusal and its receipt stand either way. */
+static void
+s_raise_conflict (node_t *self, uint64_t version)
+{
+    kt_reason_t why;
+    if (store_begin (self->db, &why) != 0 ||
+        node_meta_set (self, "roster_conflict", version, &why) != 0 ||
+        node_meta_set (self, "roster_conflict_ms", kt_now_ms (), &why) != 0 ||
+        store_commit (self->db, &why) != 0) {
+        store_rollback (self->db);
+        kt_log (KT_LOG_ERROR, "roster conflict_not_kept version=%llu reason=\"%s\"",
+                (unsigned long long) version, why.text);
+    }
+}
+
+/*  A pushed roster no newer than the one in use.  The same bytes as a
+ *  version accepted before is a harmless repeat (a receipt that was lost,
+ *  a relay that offers a superseded push again): answered as taken,
+ *  nothing applied.  Anything else is a roster the uitvoerder should never
+ *  send - a version older than ours we never saw, or other bytes under a
+ *  version we hold: its history went back (a restored backup, a replay) -
+ *  so it is refused and the roster_conflict alarm raised (docs/ROSTER.md,
+ *  "A replayed roster").  On -1 *refused tells a refusal from a store
+ *  error. */
+static int
+s_not_newer (node_t *self, const roster_t *roster, bool *refused, kt_reason_t *reason)
+{
+    const roster_t *current = keyring_roster (self->keyring);
+    uint8_t hash[32];
+    s_hash (hash, roster);
+    bool known;
+    int rc = s_check (self, roster, hash, true, &known, refused, reason);
+    if (rc != 0 && !*refused)
+        return rc;
+    bool repeat = rc == 0 && known;
+    if (rc == 0 && !known) {
+        /*  The version in use is always recorded (node_accept_roster at
+         *  start); this guards a node.db that lost its rows. */
+        uint8_t now_hash[32];
+        s_hash (now_hash, current);
+        repeat = roster->version == current->version && memcmp (hash, now_hash, 32) == 0;
+    }
+    if (repeat)
+        return 0;
+    *refused = true;
+    rc =
+        roster->version == current->version
+            ? kt_fail (reason,
+                       "this roster differs from the version-%llu roster accepted before; a "
+                       "changed roster needs a higher version",
+                       (unsigned long long) roster->version)
+            : kt_fail (reason,
+                       "roster version %llu is older than version %llu held here and is not "
+                       "the one accepted before under that version; refusing the downgrade",
+                       (unsigned long long) roster->version, (unsigned long long) current->version);
+    s_raise_conflict (self, roster->version);
+    kt_log (KT_LOG_WARN, "roster conflict version=%llu held=%llu: alarm roster_conflict raised",
+            (unsigned long long) roster->version, (unsigned long long) current->version);
+    return rc;
+}
+
+int
+node_roster_conflict_clear (node_t *self, uint64_t *version, kt_reason_t *reason)
+{
+    *version = node_roster_conflict (self, NULL);
+    if (!*version)
+        return kt_fail (reason, "no roster_conflict alarm is raised here");
+    if (store_begin (self->db, reason) != 0)
+        return -1;
+    if (node_meta_set (self, "roster_conflict", 0, reason) != 0 ||
+        node_meta_set (self, "roster_conflict_ms", 0, reason) != 0 ||
+        store_commit (self->db, reason) != 0) {
+        store_rollback (self->db);
+        return -1;
+    }
+    return 0;
+}
+
+uint64_t
+node_roster_conflict (node_t *self, uint64_t *at_ms)
+{
+    int64_t version = node_meta_get (self, "roster_conflict", 0);
+    int64_t at = node_meta_get (self, "roster_conflict_ms", 0);
+    if (at_ms)
+        *at_ms = at > 0 ? (uint64_t) at : 0;
+    return version > 0 ? (uint64_t) version : 0;
+}
+
 int
 node_apply_roster (node_t *self, const char *note, size_t len, bool *refused, kt_reason_t *reason)
 {
@@ -172,13 +268,7 @@ node_apply_roster (node_t *self, const char *note, size_t len, bool *refused, kt
     if (!roster)
         return -1;
     if (roster->version <= keyring_roster (self->keyring)->version) {
-        /*  Seen already, or superseded by a newer one: nothing to apply
-         *  and answered as taken; but a different roster under a version
-         *  seen is refused. */
-        uint8_t hash[32];
-        s_hash (hash, roster);
-        bool known;
-        int rc = s_check (self, roster, hash, true, &known, refused, reason);
+        int rc = s_not_newer (self, roster, refused, reason);
         roster_destroy (&roster);
         return rc;
     }

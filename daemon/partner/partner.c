@@ -452,7 +452,14 @@ s_link_status (node_t *self, json_t *result)
                                 .outbox_depth = (uint64_t) depth,
                                 .oldest_undelivered_ms = (uint64_t) age,
                                 .log_alarm = p->witness && witness_alarm (p->witness)};
+    uint64_t conflict_ms;
+    uint64_t conflict = node_roster_conflict (self, &conflict_ms);
+    in.roster_conflict = conflict > 0;
     json_object_set_new (result, "alarms", metrics_alarms (&in));
+    json_object_set_new (result, "roster_conflict",
+                         conflict ? json_pack ("{s:I, s:I}", "version", (json_int_t) conflict,
+                                               "at_ms", (json_int_t) conflict_ms)
+                                  : json_null ());
     metrics_status (self, result);
     if (*p->last_receipt_id)
         json_object_set_new (result, "last_receipt",
@@ -571,6 +578,33 @@ s_log_witness (node_t *self, const api_caller_t *caller, const char *cmd, json_t
                                    witness_verify (partner_of (self)->witness)));
 }
 
+/*  roster.clear-alarm: an operator ends roster_conflict after seeing to
+ *  its cause (docs/ROSTER.md, "A replayed roster"); said in the journal
+ *  with the OS user, as the uitvoerder keeps the provenance log. */
+static void
+s_roster_clear_alarm (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    kt_reason_t reason;
+    uint64_t version;
+    if (json_is_object (args) && json_object_get (args, "member")) {
+        apiserver_reply_error (self->api, caller,
+                               "a member's roster_refused alarm is cleared at the uitvoerder");
+        return;
+    }
+    if (node_roster_conflict_clear (self, &version, &reason) != 0) {
+        apiserver_reply_error (self->api, caller, reason.text);
+        return;
+    }
+    char user[65];
+    access_user_name (caller->uid, user, sizeof user);
+    kt_log (KT_LOG_WARN, "roster conflict_cleared version=%llu user=%s",
+            (unsigned long long) version, user);
+    apiserver_reply_ok (
+        self->api, caller,
+        json_pack ("{s:s, s:I}", "cleared", "roster_conflict", "version", (json_int_t) version));
+}
+
 /*  A partner's commands.  The rows without a handler are the uitvoerder's
  *  commands: the refusal says where the caller should go instead. */
 static const node_command_t s_commands[] = {
@@ -587,7 +621,8 @@ static const node_command_t s_commands[] = {
     {"correction.*", NODE_RIGHT_NONE, NULL,
      "the uitvoerder decides corrections (art. 12.5-12.6); a signal's sender corrects its own "
      "with keten signal correct or keten signal withdraw"},
-    {"weegploeg.*", NODE_RIGHT_NONE, NULL, "the uitvoerder keeps the weegploeg file; this node is a partner"},
+    {"weegploeg.*", NODE_RIGHT_NONE, NULL,
+     "the uitvoerder keeps the weegploeg file; this node is a partner"},
     {"casusoverleg.*", NODE_RIGHT_NONE, NULL,
      "the uitvoerder keeps the casusoverleg file; this node is a partner"},
     /*  Every partner may take part in a casusoverleg (art. 9-10). */
@@ -603,9 +638,11 @@ static const node_command_t s_commands[] = {
     {"case.*", NODE_RIGHT_NONE, partner_case_elsewhere, NULL},
     {"plan.*", NODE_RIGHT_NONE, partner_case_elsewhere, NULL},
     {"log.trail", NODE_RIGHT_NONE, NULL, "the provenance log is kept by the uitvoerder"},
+    {"log.events", NODE_RIGHT_NONE, NULL, "the provenance log is kept by the uitvoerder"},
     {"log.verify", NODE_RIGHT_NONE, s_log_witness, NULL},
     {"log.checkpoints", NODE_RIGHT_NONE, s_log_witness, NULL},
     {"roster.change", NODE_RIGHT_NONE, NULL, "the uitvoerder changes the roster (art. 15.2c)"},
+    {"roster.clear-alarm", NODE_RIGHT_ADMIN, s_roster_clear_alarm, NULL},
     {"incident.report", NODE_RIGHT_ADMIN, partner_incident_report, NULL},
     /*  art. 13: the node's own schedule; reopen and the archive read at a
      *  kernpartij (the handlers refuse them elsewhere). */
@@ -614,13 +651,15 @@ static const node_command_t s_commands[] = {
     {"retention.reopen", NODE_RIGHT_ADMIN, partner_retention_reopen, NULL},
     {"retention.read", NODE_RIGHT_READ, partner_retention_read, NULL},
     {"retention.*", NODE_RIGHT_NONE, NULL, "unknown retention command"},
-    {"incident.*", NODE_RIGHT_NONE, NULL, "the incident register is kept by the uitvoerder (art. 15.2g)"},
+    {"incident.*", NODE_RIGHT_NONE, NULL,
+     "the incident register is kept by the uitvoerder (art. 15.2g)"},
     /*  art. 12: the uitvoerder keeps the files, so its desk answers. */
     {"request.*", NODE_RIGHT_NONE, NULL,
      "a person's requests (art. 12) are registered and answered at the uitvoerder's desk"},
     {"informatieplicht.*", NODE_RIGHT_NONE, NULL,
      "the informatieplicht tasks are kept by the uitvoerder (art. 11.2)"},
-    {"review.*", NODE_RIGHT_NONE, NULL, "the accuracy review is of the uitvoerder's files (art. 8.3, 10.3)"},
+    {"review.*", NODE_RIGHT_NONE, NULL,
+     "the accuracy review is of the uitvoerder's files (art. 8.3, 10.3)"},
 };
 
 /*  What a partner does with each message type the uitvoerder may send it

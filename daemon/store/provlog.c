@@ -9,7 +9,10 @@
  *    at the end of the B-tree and read back by rowid;
  *  - received (message_id, idx, header_hash, sender): which entry records
  *    a message's arrival;
- *  - once (key, idx): which entry an append under a key wrote.
+ *  - once (key, idx): which entry an append under a key wrote;
+ *  - entry_event (idx, event, time_ms): each entry's event and time, so
+ *    that entries are found by type and time without decoding the log
+ *    (provlog_each_event).
  *  Invariant, kept by writing all of them in one transaction: range.size
  *  is the number of entries, node holds exactly size - popcount(size) rows,
  *  and the range's hashes are the stored roots of the perfect subtrees
@@ -28,7 +31,7 @@ struct _provlog_t {
     char *path;
     sqlite3 *db;
     sqlite3_stmt *insert, *save_range, *find_received, *add_received, *add_node, *get_leaf,
-        *get_node, *get_entry;
+        *get_node, *get_entry, *add_event;
     merkle_range_t range;   /* committed state */
     merkle_range_t pending; /* state inside the open batch */
     bool in_batch;
@@ -71,6 +74,18 @@ static const char *const s_migrations[] = {
     " BEGIN SELECT RAISE(ABORT, 'provenance log is append-only'); END;"
     "CREATE TRIGGER once_no_delete BEFORE DELETE ON once"
     " BEGIN SELECT RAISE(ABORT, 'provenance log is append-only'); END;",
+    /*  5: entries by event and time (`keten log show --type`), written
+     *  with each entry in its transaction; a log with entries from before
+     *  gets the rows once at the next open (event_backfill). */
+    "CREATE TABLE entry_event (idx INTEGER PRIMARY KEY, event INTEGER NOT NULL,"
+    " time_ms INTEGER NOT NULL);"
+    "CREATE INDEX entry_event_time ON entry_event (event, time_ms);"
+    "CREATE TRIGGER entry_event_no_update BEFORE UPDATE ON entry_event"
+    " BEGIN SELECT RAISE(ABORT, 'provenance log is append-only'); END;"
+    "CREATE TRIGGER entry_event_no_delete BEFORE DELETE ON entry_event"
+    " BEGIN SELECT RAISE(ABORT, 'provenance log is append-only'); END;"
+    "CREATE TABLE event_backfill (id INTEGER PRIMARY KEY CHECK (id = 1));"
+    "INSERT INTO event_backfill SELECT 1 WHERE EXISTS (SELECT 1 FROM entry);",
 };
 
 /*  Largest power of two strictly below n (n >= 2). */
@@ -320,6 +335,100 @@ s_load_range (provlog_t *self, kt_reason_t *reason)
     return s_check_stored_tree (self, reason);
 }
 
+static int
+s_add_event (provlog_t *self, uint64_t index, const Keten__LogEntry *entry, kt_reason_t *reason)
+{
+    return store_run_stmt (self->add_event,
+                           STORE_VALUES (STORE_INT (index), STORE_INT (entry->event),
+                                         STORE_INT (entry->time_ms)),
+                           "index the log entry by event", reason) < 0
+               ? -1
+               : 0;
+}
+
+typedef struct {
+    provlog_t *self;
+    kt_reason_t *reason;
+} s_event_fill_t;
+
+static int
+s_event_fill (void *arg, const logfile_entry_t *e)
+{
+    s_event_fill_t *f = arg;
+    Keten__LogEntry *entry = keten__log_entry__unpack (NULL, e->len, e->entry);
+    if (!entry)
+        return kt_fail (f->reason, "%s: log entry %lld does not decode", f->self->path,
+                        (long long) e->idx);
+    int rc = s_add_event (f->self, (uint64_t) e->idx, entry, f->reason);
+    keten__log_entry__free_unpacked (entry, NULL);
+    return rc;
+}
+
+/*  A log upgraded from before entry_event: its rows, once, in one
+ *  commit (a crash repeats the whole step). */
+static int
+s_backfill_events (provlog_t *self, kt_reason_t *reason)
+{
+    if (store_int (self->db, "SELECT count(*) FROM event_backfill", 0) == 0)
+        return 0;
+    if (store_begin (self->db, reason) != 0)
+        return -1;
+    s_event_fill_t f = {self, reason};
+    int rc = logfile_each_entry (self->db, self->path, s_event_fill, &f, reason) ? -1 : 0;
+    if (rc == 0 && (store_exec (self->db, "DELETE FROM event_backfill", reason) != 0 ||
+                    store_commit (self->db, reason) != 0))
+        rc = -1;
+    if (rc != 0)
+        store_rollback (self->db);
+    else
+        kt_log (KT_LOG_INFO, "provlog event_index_built entries=%llu",
+                (unsigned long long) self->range.size);
+    return rc;
+}
+
+typedef struct {
+    provlog_event_fn *fn;
+    void *arg;
+    const char *path;
+} s_each_event_t;
+
+static int
+s_event_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    s_each_event_t *each = arg;
+    int len = sqlite3_column_bytes (q, 1);
+    Keten__LogEntry *entry =
+        len > 0 ? keten__log_entry__unpack (NULL, (size_t) len, sqlite3_column_blob (q, 1)) : NULL;
+    if (!entry)
+        return kt_fail (reason, "%s: log entry %lld does not decode", each->path,
+                        (long long) sqlite3_column_int64 (q, 0));
+    int rc = each->fn (each->arg, (uint64_t) sqlite3_column_int64 (q, 0), entry, reason);
+    keten__log_entry__free_unpacked (entry, NULL);
+    return rc;
+}
+
+int
+provlog_each_event (provlog_t *self, Keten__LogEvent event, uint64_t since_ms, uint64_t until_ms,
+                    bool newest_first, size_t limit, provlog_event_fn *fn, void *arg,
+                    kt_reason_t *reason)
+{
+    s_each_event_t each = {fn, arg, self->path};
+    /*  Served by entry_event_time: (event, time_ms) and the rowid. */
+    const char *sql = newest_first
+                          ? "SELECT v.idx, e.entry FROM entry_event v JOIN entry e ON e.idx = v.idx"
+                            " WHERE v.event = ? AND v.time_ms >= ? AND v.time_ms < ?"
+                            " ORDER BY v.time_ms DESC, v.idx DESC LIMIT ?"
+                          : "SELECT v.idx, e.entry FROM entry_event v JOIN entry e ON e.idx = v.idx"
+                            " WHERE v.event = ? AND v.time_ms >= ? AND v.time_ms < ?"
+                            " ORDER BY v.time_ms, v.idx LIMIT ?";
+    uint64_t until = until_ms > (uint64_t) INT64_MAX ? (uint64_t) INT64_MAX : until_ms;
+    uint64_t since = since_ms > until ? until : since_ms;
+    return store_each (self->db, sql, store_bind_values,
+                       (void *) STORE_VALUES (STORE_INT (event), STORE_INT (since),
+                                              STORE_INT (until), STORE_INT (limit)),
+                       s_event_row, &each, "list the log entries by event", reason);
+}
+
 provlog_t *
 provlog_open (const char *path, kt_reason_t *reason)
 {
@@ -352,7 +461,9 @@ provlog_open (const char *path, kt_reason_t *reason)
         !(self->get_node = store_prepare (self->db, "SELECT hash FROM node WHERE id=?", reason)) ||
         !(self->get_entry =
               store_prepare (self->db, "SELECT entry, leaf FROM entry WHERE idx=?", reason)) ||
-        s_load_range (self, reason) != 0) {
+        !(self->add_event = store_prepare (
+              self->db, "INSERT INTO entry_event (idx, event, time_ms) VALUES (?,?,?)", reason)) ||
+        s_load_range (self, reason) != 0 || s_backfill_events (self, reason) != 0) {
         provlog_destroy (&self);
         return NULL;
     }
@@ -373,6 +484,7 @@ provlog_destroy (provlog_t **self_p)
     sqlite3_finalize (self->get_leaf);
     sqlite3_finalize (self->get_node);
     sqlite3_finalize (self->get_entry);
+    sqlite3_finalize (self->add_event);
     store_close (&self->db);
     free (self->path);
     free (self);
@@ -409,6 +521,8 @@ provlog_append (provlog_t *self, const Keten__LogEntry *entry, uint64_t *index_p
     sqlite3_reset (self->insert);
     if (rc != SQLITE_DONE)
         return kt_fail (reason, "cannot append to provenance log: %s", sqlite3_errmsg (self->db));
+    if (s_add_event (self, index, entry, reason) != 0)
+        return -1;
     /*  On failure the caller rolls the batch back, pending with it. */
     if (logfile_range_append (&self->pending, leaf, s_insert_node, self) != 0)
         return kt_fail (reason, "cannot append to provenance log: %s", sqlite3_errmsg (self->db));

@@ -21,6 +21,8 @@
 #include "merkle.h"
 #include "util.h"
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct _provlog_t provlog_t;
@@ -58,6 +60,19 @@ void provlog_rollback (provlog_t *self);
  *  provlog_append_once does.  index_p may be NULL. */
 int provlog_append_one (provlog_t *self, const char *once, const Keten__LogEntry *entry,
                         uint64_t *index_p, kt_reason_t *reason);
+
+/*  One entry found by provlog_each_event: borrowed for the call; 0 go
+ *  on, 1 stop, -1 error with reason. */
+typedef int (provlog_event_fn) (void *arg, uint64_t index, const Keten__LogEntry *entry,
+                                kt_reason_t *reason);
+/*  The committed entries of event with since_ms <= time_ms < until_ms,
+ *  at most limit, newest first (or oldest first), ties by index; each to
+ *  fn.  Uses an index on (event, time): a limited answer from a log of
+ *  millions of entries reads only the rows it returns.  0, or -1 with
+ *  reason (an entry that does not decode is an error). */
+int provlog_each_event (provlog_t *self, Keten__LogEvent event, uint64_t since_ms,
+                        uint64_t until_ms, bool newest_first, size_t limit, provlog_event_fn *fn,
+                        void *arg, kt_reason_t *reason);
 
 /*  Committed size and root. */
 uint64_t provlog_size (const provlog_t *self);

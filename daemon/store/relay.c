@@ -40,6 +40,10 @@ static const char *const s_migrations[] = {
      *  was still on its way when it was destroyed loses its sealed bytes
      *  once it is settled and logged (relay_owed_paid). */
     "CREATE TABLE relay_forget (case_ref TEXT PRIMARY KEY) WITHOUT ROWID;",
+    /*  4: a member's answers to one type in the order they came, so the
+     *  status finds its last answer to a roster push (relay_last_answer)
+     *  without reading the whole relay. */
+    "CREATE INDEX relay_answered ON relay (recipient, type, settled_ms) WHERE state IN (1, 2);",
 };
 
 relay_t *
@@ -311,6 +315,7 @@ s_owed_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
     memcpy (o->id, sqlite3_column_blob (q, 0), KT_ID_LEN);
     o->type = (Keten__MessageType) sqlite3_column_int (q, 2);
     o->sent = sqlite3_column_int (q, 4) == 3;
+    o->refused = sqlite3_column_int (q, 4) == 2;
     o->created_ms = (uint64_t) sqlite3_column_int64 (q, 5);
     o->settled_ms = (uint64_t) sqlite3_column_int64 (q, 6);
     if (!(o->recipient = strdup (store_text (q, 1))) || !(o->header = malloc ((size_t) len)) ||
@@ -323,6 +328,38 @@ s_owed_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
     o->header_len = (size_t) len;
     l->n++;
     return 0;
+}
+
+typedef struct {
+    int state;
+    uint64_t settled_ms;
+} s_answer_t;
+
+static int
+s_answer_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    s_answer_t *a = arg;
+    a->state = sqlite3_column_int (q, 0);
+    a->settled_ms = (uint64_t) sqlite3_column_int64 (q, 1);
+    return 0;
+}
+
+int
+relay_last_answer (relay_t *self, const char *recipient, Keten__MessageType type,
+                   uint64_t *settled_ms, kt_reason_t *reason)
+{
+    s_answer_t a = {0, 0};
+    int rc = store_one (self->db,
+                        "SELECT state, coalesce(settled_ms, 0) FROM relay WHERE recipient=? AND"
+                        " type=? AND state IN (1, 2) ORDER BY settled_ms DESC, rowid DESC LIMIT 1",
+                        STORE_VALUES (STORE_TEXT (recipient), STORE_INT (type)), s_answer_row, &a,
+                        "read the member's last answer", reason);
+    if (rc < 0)
+        return -1;
+    if (settled_ms)
+        *settled_ms = a.settled_ms;
+    return rc == 0 ? 0 : a.state;
 }
 
 int

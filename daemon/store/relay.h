@@ -50,6 +50,7 @@ typedef struct {
     uint8_t *header;
     size_t header_len;
     bool sent;
+    bool refused; /* settled: the member refused it */
     uint64_t created_ms, settled_ms;
     char *case_refs; /* comma-separated (store_join) */
     char *os_user;
@@ -98,6 +99,11 @@ typedef int (relay_commit_fn) (void *arg, int64_t replaced, kt_reason_t *reason)
  *  many were replaced, or -1. */
 int64_t relay_rewrite (relay_t *self, const char *recipient, relay_rewrite_fn *fn,
                        relay_commit_fn *before_commit, void *arg, kt_reason_t *reason);
+
+/*  The member's last answer to a message of type: 1 accepted, 2 refused,
+ *  0 none yet, -1 with reason; *settled_ms (may be NULL) when it came. */
+int relay_last_answer (relay_t *self, const char *recipient, Keten__MessageType type,
+                       uint64_t *settled_ms, kt_reason_t *reason);
 
 /*  Messages not yet receipted for recipient (NULL: all), held ones too. */
 int64_t relay_pending (relay_t *self, const char *recipient);

@@ -554,6 +554,10 @@ s_federation_status (node_t *self, json_t *result)
                                     .outbox_depth = l->outbox_depth,
                                     .oldest_undelivered_ms = l->oldest_undelivered_ms,
                                     .log_alarm = l->log_alarm};
+        /*  Its last answer to a roster push was a refusal: kept in the
+         *  relay, so it outlasts a restart and ends when the member
+         *  accepts a later push (docs/ROSTER.md, "A replayed roster"). */
+        in.roster_refused = uitvoerder_roster_refused (self, m->id);
         json_t *alarms = metrics_alarms (&in);
         n_members++;
         n_online += online;
@@ -775,8 +779,10 @@ static const node_command_t s_commands[] = {
      "meetings` list them"},
     /*  art. 8.4: decisions go to the kernpartijen; the uitvoerder keeps its
      *  own as weegploeg.decisions. */
-    {"decision.list", NODE_RIGHT_NONE, NULL, "only kernpartij nodes receive weegploeg decisions (art. 8.4)"},
-    {"decision.show", NODE_RIGHT_NONE, NULL, "only kernpartij nodes receive weegploeg decisions (art. 8.4)"},
+    {"decision.list", NODE_RIGHT_NONE, NULL,
+     "only kernpartij nodes receive weegploeg decisions (art. 8.4)"},
+    {"decision.show", NODE_RIGHT_NONE, NULL,
+     "only kernpartij nodes receive weegploeg decisions (art. 8.4)"},
     {"case.list", NODE_RIGHT_READ, uitvoerder_case_list, NULL},
     {"case.plan", NODE_RIGHT_WEEGPLOEG, uitvoerder_case_plan, NULL},
     {"case.disclose", NODE_RIGHT_DISCLOSURE, uitvoerder_case_disclose, NULL},
@@ -785,9 +791,11 @@ static const node_command_t s_commands[] = {
     {"case.*", NODE_RIGHT_NONE, NULL, "unknown case command"},
     {"plan.*", NODE_RIGHT_NONE, NULL, "unknown case command"},
     {"log.trail", NODE_RIGHT_READ, s_log_trail, NULL},
+    {"log.events", NODE_RIGHT_AUDIT, uitvoerder_log_events, NULL},
     {"log.verify", NODE_RIGHT_NONE, s_log_verify, NULL},
     {"log.checkpoints", NODE_RIGHT_NONE, s_log_checkpoints, NULL},
     {"roster.change", NODE_RIGHT_ADMIN, uitvoerder_roster_change, NULL},
+    {"roster.clear-alarm", NODE_RIGHT_ADMIN, uitvoerder_roster_clear_alarm, NULL},
     {"incident.report", NODE_RIGHT_ADMIN, uitvoerder_incident_report, NULL},
     {"incident.list", NODE_RIGHT_ADMIN, uitvoerder_incident_list, NULL},
     {"incident.close", NODE_RIGHT_ADMIN, uitvoerder_incident_close, NULL},

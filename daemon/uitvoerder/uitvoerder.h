@@ -111,6 +111,10 @@ void uitvoerder_log_stop (node_t *self);
 void uitvoerder_prove_receipt (node_t *self, member_link_t *link, uint64_t index, Keten__Receipt *r,
                                logproof_receipt_t *proof, logproof_message_t *consistency);
 void uitvoerder_on_checkpoint (node_t *self, node_message_t *m);
+/*  log.events: the log's entries of one event type in a time window
+ *  (uitvoerder_events.c). */
+void uitvoerder_log_events (node_t *self, const api_caller_t *caller, const char *cmd,
+                            json_t *args);
 
 /*  Reads of personal data on record (uitvoerder_access.c): the
  *  uitvoerder's own, and those its members report. */
@@ -128,6 +132,13 @@ int uitvoerder_roster_changed (node_t *self, const roster_t *old, kt_reason_t *r
  *  current one if it is behind (once per version per run). */
 void uitvoerder_roster_offer (node_t *self, member_link_t *link, const roster_member_t *member,
                               uint64_t its_version);
+/*  The roster_refused alarm for member: its last answer to a roster push
+ *  was a refusal, not cleared by an operator since (docs/ROSTER.md, "A
+ *  replayed roster"). */
+bool uitvoerder_roster_refused (node_t *self, const char *member);
+/*  roster.clear-alarm { member }: an operator clears it, on record. */
+void uitvoerder_roster_clear_alarm (node_t *self, const api_caller_t *caller, const char *cmd,
+                                    json_t *args);
 
 /*  Incidents (uitvoerder_incident.c): any node reports, the uitvoerder
  *  registers. */

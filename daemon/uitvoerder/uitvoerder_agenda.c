@@ -189,6 +189,13 @@ uitvoerder_on_member_receipt (node_t *self, node_message_t *m)
             kt_log (KT_LOG_ERROR, "log append_failed event=delivered reason=\"%s\"", reason.text);
         if (accepted)
             kt_log (KT_LOG_INFO, "message delivered id=%s to=%s", hex, member->id);
+        else if (relay_last_answer (u->relay, member->id, KETEN__MESSAGE_TYPE__ROSTER, NULL,
+                                    &reason) == 2)
+            /*  Its last answer to a roster push is this refusal: the
+             *  roster_refused alarm in its status row (docs/ROSTER.md). */
+            kt_log (KT_LOG_ERROR,
+                    "roster refused_by_member id=%s peer=%s: alarm roster_refused raised", hex,
+                    member->id);
         else
             kt_log (KT_LOG_WARN, "message refused_by_member id=%s peer=%s", hex, member->id);
     }

@@ -241,6 +241,83 @@ uitvoerder_roster_offer (node_t *self, member_link_t *link, const roster_member_
     uitvoerder_copies_free (&copies);
 }
 
+/*  node.db meta key: the time of member's roster refusal an operator
+ *  cleared (node ids are at most 64 bytes). */
+static void
+s_ack_key (char *out, size_t len, const char *member)
+{
+    snprintf (out, len, "roster_refused_cleared/%s", member);
+}
+
+bool
+uitvoerder_roster_refused (node_t *self, const char *member)
+{
+    kt_reason_t reason;
+    uint64_t at = 0;
+    int last = relay_last_answer (uitvoerder_of (self)->relay, member, KETEN__MESSAGE_TYPE__ROSTER,
+                                  &at, &reason);
+    if (last < 0)
+        kt_log (KT_LOG_ERROR, "roster relay_unreadable peer=%s reason=\"%s\"", member, reason.text);
+    if (last != 2)
+        return false;
+    char key[96];
+    s_ack_key (key, sizeof key, member);
+    return (int64_t) at > node_meta_get (self, key, 0);
+}
+
+/*  After the operator has seen to the cause (docs/ROSTER.md, "A replayed
+ *  roster"): the alarm ends until the member refuses a roster again.  On
+ *  record first (ROSTER_ALARM_CLEARED, with the OS user), then cleared:
+ *  an alarm is never cleared without a trace. */
+static int
+s_clear_alarm (node_t *self, const api_caller_t *caller, json_t *args, kt_reason_t *reason)
+{
+    const char *id =
+        json_is_object (args) ? json_string_value (json_object_get (args, "member")) : NULL;
+    const roster_member_t *m =
+        id && strlen (id) <= 64 ? roster_find (keyring_roster (self->keyring), id) : NULL;
+    if (!m || m->role == ROLE_UITVOERDER)
+        return kt_fail (reason, "roster.clear-alarm needs a member of the roster");
+    uint64_t at = 0;
+    int last = relay_last_answer (uitvoerder_of (self)->relay, m->id, KETEN__MESSAGE_TYPE__ROSTER,
+                                  &at, reason);
+    if (last < 0)
+        return -1;
+    char key[96];
+    s_ack_key (key, sizeof key, m->id);
+    if (last != 2 || (int64_t) at <= node_meta_get (self, key, 0))
+        return kt_fail (reason, "no roster_refused alarm is raised for %s", m->id);
+    char user[65];
+    access_user_name (caller->uid, user, sizeof user);
+    Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
+    e.event = KETEN__LOG_EVENT__ROSTER_ALARM_CLEARED;
+    e.time_ms = kt_now_ms ();
+    e.message_type = KETEN__MESSAGE_TYPE__ROSTER;
+    e.node = (char *) m->id;
+    e.os_user = user;
+    e.what = (char *) "roster_refused cleared by an operator";
+    uint64_t index;
+    if (provlog_append_one (uitvoerder_of (self)->log, NULL, &e, &index, reason) != 0 ||
+        node_meta_set (self, key, at, reason) != 0)
+        return -1;
+    kt_log (KT_LOG_WARN, "roster alarm_cleared peer=%s user=%s log_index=%llu", m->id, user,
+            (unsigned long long) index);
+    apiserver_reply_ok (self->api, caller,
+                        json_pack ("{s:s, s:s, s:I}", "cleared", "roster_refused", "member", m->id,
+                                   "log_index", (json_int_t) index));
+    return 0;
+}
+
+void
+uitvoerder_roster_clear_alarm (node_t *self, const api_caller_t *caller, const char *cmd,
+                               json_t *args)
+{
+    (void) cmd;
+    kt_reason_t reason;
+    if (s_clear_alarm (self, caller, args, &reason) != 0)
+        apiserver_reply_error (self->api, caller, reason.text);
+}
+
 /*  How many keys the allow-list admits at now_ms. */
 static size_t
 s_admitted (const roster_t *roster, uint64_t now_ms)

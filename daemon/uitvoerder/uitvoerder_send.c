@@ -171,6 +171,19 @@ s_log_owed (node_t *self, const relay_owed_t *o, kt_reason_t *reason)
     e.node = o->recipient;
     char key[64], hex[KT_ID_HEX];
     snprintf (key, sizeof key, "delivered/%s", kt_hex (hex, o->id, KT_ID_LEN));
+    if (provlog_append_once (uitvoerder_of (self)->log, key, &e, NULL, reason) < 0)
+        return -1;
+    if (!o->refused || o->type != KETEN__MESSAGE_TYPE__ROSTER)
+        return 0;
+    /*  A member refused a roster we pushed: it holds a newer one, or other
+     *  bytes under that version - this node's roster history went back (a
+     *  restored backup) or forked (docs/ROSTER.md, "A replayed roster").
+     *  On record in the same batch, in keten's own words: the member's
+     *  reason is its text, not ours. */
+    e.event = KETEN__LOG_EVENT__ROSTER_REFUSED;
+    e.message_type = KETEN__MESSAGE_TYPE__ROSTER;
+    e.what = (char *) "the member holds a newer roster, or another under that version";
+    snprintf (key, sizeof key, "roster-refused/%s", hex);
     return provlog_append_once (uitvoerder_of (self)->log, key, &e, NULL, reason) < 0 ? -1 : 0;
 }
 

@@ -11,7 +11,7 @@ groups="roster signal log weegploeg casusoverleg agenda decision case plan membe
 commands=(keygen status "roster build"
     "signal submit" "signal list" "signal release" "signal confirm" "signal withdraw"
     "signal correct"
-    "log verify" "log checkpoints" "log show"
+    "log verify" "log checkpoints" "log show" "roster clear-alarm"
     "weegploeg agenda" "weegploeg meetings" "weegploeg decide" "weegploeg decisions"
     "weegploeg subject" "weegploeg matches" "weegploeg match"
     "casusoverleg agenda" "casusoverleg meetings"

@@ -37,6 +37,7 @@ expect "confirm correct" keten signal co
 expect "--bevoegd-functionaris" keten signal release --b
 expect "--all --help" keten signal confirm --
 expect "--overlap-days" keten member rotate --o
+expect "--oldest-first" keten log show --o
 expect "--version" keten --vers
 expect "--federation" keten roster build --fe
 expect "status" keten stat

@@ -664,11 +664,13 @@ test_alarm_thresholds (void **state)
                                  .roster_stale = true, .clock_skew_ms = 5000,
                                  .outbox_depth = 5000, .oldest_undelivered_ms = 120000,
                                  .log_alarm = true};
-    ALARMS_ARE (all, "offline,stale_roster,clock_skew,backlog,undelivered_age,log_alarm");
-    /*  A partner's own view: its link, backlog, age and log; it has no
-     *  roster or clock comparison of its own. */
+    all.roster_refused = all.roster_conflict = true;
+    ALARMS_ARE (all, "offline,stale_roster,clock_skew,backlog,undelivered_age,log_alarm,"
+                     "roster_refused");
+    /*  A partner's own view: its link, backlog, age, log and a roster it
+     *  refused; it has no roster or clock comparison of its own. */
     all.uitvoerder_view = false;
-    ALARMS_ARE (all, "link_down,backlog,undelivered_age,log_alarm");
+    ALARMS_ARE (all, "link_down,backlog,undelivered_age,log_alarm,roster_conflict");
 }
 
 int

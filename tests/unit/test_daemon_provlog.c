@@ -691,6 +691,114 @@ test_a_log_from_before_interior_hashes_is_upgraded_once (void **state)
     s_open_refused (path, "the entries give another tree");
 }
 
+/*  What provlog_each_event handed out, in order. */
+typedef struct {
+    uint64_t index[64];
+    size_t n;
+    Keten__LogEvent want;
+    bool wrong_event;
+    size_t stop_after; /* 0: never */
+} s_listed_t;
+
+static int
+s_listed (void *arg, uint64_t index, const Keten__LogEntry *e, kt_reason_t *reason)
+{
+    (void) reason;
+    s_listed_t *l = arg;
+    if (e->event != l->want || e->time_ms != 1700000000000ull + index)
+        l->wrong_event = true;
+    if (l->n < 64)
+        l->index[l->n++] = index;
+    return l->stop_after && l->n == l->stop_after ? 1 : 0;
+}
+
+static s_listed_t
+s_list (provlog_t *log, Keten__LogEvent event, uint64_t since, uint64_t until, bool newest,
+        size_t limit)
+{
+    s_listed_t l = {.want = event};
+    kt_reason_t r;
+    if (provlog_each_event (log, event, since, until, newest, limit, s_listed, &l, &r) != 0)
+        fail_msg ("each_event: %s", r.text);
+    assert_false (l.wrong_event);
+    return l;
+}
+
+/*  keten log show --type: entries of one event in [since, until), newest
+ *  or oldest first, bounded; nothing of another event, nothing rolled
+ *  back. */
+static void
+test_entries_are_listed_by_event_and_time (void **state)
+{
+    (void) state;
+    char path[128];
+    s_path (path, sizeof path);
+    kt_reason_t r;
+    provlog_t *log = provlog_open (path, &r);
+    assert_non_null (log);
+    const uint64_t t0 = 1700000000000ull;
+    s_append (log, 0, 20, 7, false, NULL); /* WEEGPLOEG_DECIDED, time t0 + index */
+    s_append (log, 20, 40, 6, true, NULL); /* MESSAGE_RECEIVED */
+    s_listed_t l = s_list (log, KETEN__LOG_EVENT__WEEGPLOEG_DECIDED, 0, UINT64_MAX, true, 100);
+    assert_int_equal (l.n, 20);
+    for (size_t i = 0; i < l.n; i++)
+        assert_int_equal (l.index[i], 19 - i);
+    l = s_list (log, KETEN__LOG_EVENT__WEEGPLOEG_DECIDED, t0 + 5, t0 + 10, false, 100);
+    assert_int_equal (l.n, 5);
+    for (size_t i = 0; i < l.n; i++)
+        assert_int_equal (l.index[i], 5 + i);
+    l = s_list (log, KETEN__LOG_EVENT__WEEGPLOEG_DECIDED, 0, UINT64_MAX, true, 3);
+    assert_int_equal (l.n, 3);
+    assert_int_equal (l.index[2], 17);
+    l = s_list (log, KETEN__LOG_EVENT__MESSAGE_RECEIVED, t0 + 18, UINT64_MAX, false, 100);
+    assert_int_equal (l.n, 20);
+    assert_int_equal (l.index[0], 20);
+    l = s_list (log, KETEN__LOG_EVENT__ROSTER_REFUSED, 0, UINT64_MAX, true, 100);
+    assert_int_equal (l.n, 0);
+    /*  A rolled-back batch leaves no row behind. */
+    assert_int_equal (provlog_begin (log, &r), 0);
+    Keten__LogEntry e;
+    uint8_t id[16], hash[32];
+    uint64_t index;
+    s_entry (&e, 40, false, id, hash);
+    assert_int_equal (provlog_append (log, &e, &index, &r), 0);
+    provlog_rollback (log);
+    l = s_list (log, KETEN__LOG_EVENT__WEEGPLOEG_DECIDED, 0, UINT64_MAX, true, 100);
+    assert_int_equal (l.n, 20);
+    /*  The callback may stop the walk. */
+    s_listed_t stop = {.want = KETEN__LOG_EVENT__MESSAGE_RECEIVED, .stop_after = 2};
+    assert_int_equal (provlog_each_event (log, KETEN__LOG_EVENT__MESSAGE_RECEIVED, 0, UINT64_MAX,
+                                          true, 100, s_listed, &stop, &r),
+                      0);
+    assert_int_equal (stop.n, 2);
+    provlog_destroy (&log);
+    s_verify_ok (path, 40, NULL); /* the index changes nothing verify reads */
+}
+
+/*  A log from before the event index gets it once, at open. */
+static void
+test_a_log_from_before_the_event_index_gets_it_at_open (void **state)
+{
+    (void) state;
+    char path[128];
+    s_path (path, sizeof path);
+    s_make_v2 (path, 45, false);
+    kt_reason_t r;
+    provlog_t *log = provlog_open (path, &r);
+    if (!log)
+        fail_msg ("upgrade refused: %s", r.text);
+    s_listed_t l = s_list (log, KETEN__LOG_EVENT__MESSAGE_RECEIVED, 0, UINT64_MAX, false, 100);
+    assert_int_equal (l.n, 45);
+    assert_int_equal (l.index[44], 44);
+    s_append (log, 45, 50, 5, true, NULL);
+    provlog_destroy (&log);
+    log = provlog_open (path, &r); /* once: no second fill at the next open */
+    assert_non_null (log);
+    l = s_list (log, KETEN__LOG_EVENT__MESSAGE_RECEIVED, 0, UINT64_MAX, false, 100);
+    assert_int_equal (l.n, 50);
+    provlog_destroy (&log);
+}
+
 int
 main (void)
 {
@@ -706,6 +814,8 @@ main (void)
         cmocka_unit_test (test_a_reused_message_id_for_another_message_is_refused),
         cmocka_unit_test (test_a_log_from_before_interior_hashes_is_upgraded_once),
         cmocka_unit_test (test_an_entry_under_a_key_is_appended_once),
+        cmocka_unit_test (test_entries_are_listed_by_event_and_time),
+        cmocka_unit_test (test_a_log_from_before_the_event_index_gets_it_at_open),
     };
     if (sodium_init () < 0)
         return 1;
