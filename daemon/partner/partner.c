@@ -609,12 +609,19 @@ static const node_command_t s_commands[] = {
     {"retention.reopen", NODE_RIGHT_ADMIN, partner_retention_reopen, NULL},
     {"retention.read", NODE_RIGHT_READ, partner_retention_read, NULL},
     {"retention.*", NODE_RIGHT_NONE, NULL, "unknown retention command"},
-    {"incident.*", NODE_RIGHT_NONE, NULL, "the incident register is kept by the uitvoerder (art. 15.2g)"},
-    /*  art. 12: the uitvoerder keeps the files, so its desk answers. */
+    {"incident.*", NODE_RIGHT_NONE, NULL,
+     "the incident register is kept by the uitvoerder (art. 15.2g)"},
+    /*  art. 4, 11, 12: a kernpartij decides (the handler refuses it
+     *  elsewhere); the uitvoerder keeps the files, so its desk registers,
+     *  finds and answers. */
+    {"request.decide", NODE_RIGHT_RIGHTS, partner_rights_decide, NULL},
+    {"informatieplicht.decide", NODE_RIGHT_RIGHTS, partner_rights_decide, NULL},
     {"request.*", NODE_RIGHT_NONE, NULL,
-     "a person's requests (art. 12) are registered and answered at the uitvoerder's desk"},
+     "a person's requests (art. 12) are registered and answered at the uitvoerder's desk; a "
+     "kernpartij decides them here with keten request decide"},
     {"informatieplicht.*", NODE_RIGHT_NONE, NULL,
-     "the informatieplicht tasks are kept by the uitvoerder (art. 11.2)"},
+     "the informatieplicht tasks are kept by the uitvoerder (art. 11.2); a kernpartij decides "
+     "them here with keten informatieplicht decide"},
     {"review.*", NODE_RIGHT_NONE, NULL, "the accuracy review is of the uitvoerder's files (art. 8.3, 10.3)"},
 };
 

@@ -185,6 +185,10 @@ int partner_access_notice (node_t *self, const char *user, const char *what,
 int partner_log_access (node_t *self, const char *user, const char *what,
                         const char *const *case_refs, size_t n, kt_reason_t *reason);
 /*  incident.report: to the uitvoerder's register (art. 15.2g). */
+/*  informatieplicht.decide, request.decide: a kernpartij's decision on
+ *  the person's rights, sent to the uitvoerder (partner_rights.c). */
+void partner_rights_decide (node_t *self, const api_caller_t *caller, const char *cmd,
+                            json_t *args);
 void partner_incident_report (node_t *self, const api_caller_t *caller, const char *cmd,
                               json_t *args);
 

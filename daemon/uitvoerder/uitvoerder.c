@@ -765,7 +765,11 @@ static const node_command_t s_commands[] = {
     {"informatieplicht.list", NODE_RIGHT_RIGHTS, uitvoerder_infoplicht_list, NULL},
     {"informatieplicht.consult", NODE_RIGHT_RIGHTS, uitvoerder_infoplicht_step, NULL},
     {"informatieplicht.inform", NODE_RIGHT_RIGHTS, uitvoerder_infoplicht_step, NULL},
-    {"informatieplicht.defer", NODE_RIGHT_RIGHTS, uitvoerder_infoplicht_step, NULL},
+    {"informatieplicht.defer", NODE_RIGHT_NONE, NULL,
+     "a deferral is a kernpartij's decision (art. 4, 11.3-11.4): keten informatieplicht decide "
+     "TASK --defer GROUND at its node"},
+    {"informatieplicht.decide", NODE_RIGHT_NONE, NULL,
+     "a kernpartij decides at its own node (art. 4, 11.3); the uitvoerder records it"},
     {"informatieplicht.letter", NODE_RIGHT_RIGHTS, uitvoerder_infoplicht_letter, NULL},
     {"informatieplicht.*", NODE_RIGHT_NONE, NULL, "unknown informatieplicht command"},
     {"review.list", NODE_RIGHT_RIGHTS, uitvoerder_review_list, NULL},
@@ -789,7 +793,11 @@ static const node_command_t s_commands[] = {
     {"request.list", NODE_RIGHT_RIGHTS, uitvoerder_request_list, NULL},
     {"request.show", NODE_RIGHT_RIGHTS, uitvoerder_request_show, NULL},
     {"request.answer", NODE_RIGHT_RIGHTS, uitvoerder_request_answer, NULL},
-    {"request.refuse", NODE_RIGHT_RIGHTS, uitvoerder_request_refuse, NULL},
+    {"request.refuse", NODE_RIGHT_NONE, NULL,
+     "a refusal is a kernpartij's decision (art. 4, 12.4): keten request decide REQUEST --refuse "
+     "GROUND at its node; then keten request answer writes the letter"},
+    {"request.decide", NODE_RIGHT_NONE, NULL,
+     "a kernpartij decides at its own node (art. 4, 12.3-12.4); the uitvoerder records it"},
     {"request.grounds", NODE_RIGHT_RIGHTS, uitvoerder_request_grounds, NULL},
     {"request.*", NODE_RIGHT_NONE, NULL, "unknown request command"},
     /*  art. 12.5-12.6: the uitvoerder decides; a signal's own sender
@@ -818,6 +826,7 @@ static const node_handler_t s_handlers[] = {
     {KETEN__MESSAGE_TYPE__RECEIPT, "receipt", uitvoerder_on_member_receipt},
     {KETEN__MESSAGE_TYPE__RETENTION_ORDER, "retention order", uitvoerder_on_retention_order},
     {KETEN__MESSAGE_TYPE__CORRECTION_NOTICE, "correction", uitvoerder_on_correction},
+    {KETEN__MESSAGE_TYPE__RIGHTS_DECISION, "rights decision", uitvoerder_on_rights_decision},
 };
 
 const node_role_t uitvoerder_role = {
