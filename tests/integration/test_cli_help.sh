@@ -23,9 +23,9 @@ commands=(keygen status "roster build"
     "audit access"
     "retention status" "retention run" "retention reopen" "retention read"
     "request open" "request find" "request link" "request list" "request show"
-    "request answer" "request refuse" "request grounds"
-    "informatieplicht list" "informatieplicht consult" "informatieplicht inform"
-    "informatieplicht defer" "informatieplicht letter"
+    "request decide" "request answer" "request grounds"
+    "informatieplicht list" "informatieplicht consult" "informatieplicht decide"
+    "informatieplicht inform" "informatieplicht letter"
     "review list" "review record"
     "correction decide" "correction list")
 
