@@ -50,7 +50,8 @@ cli_run_fn cmd_case_list, cmd_case_on_ref;
 cli_run_fn cmd_plan_show, cmd_plan_progress;
 cli_run_fn cmd_member_add, cmd_member_kind, cmd_member_on_id, cmd_member_opzegging,
     cmd_member_rotate;
-cli_run_fn cmd_incident_report, cmd_incident_list, cmd_incident_show, cmd_incident_close;
+cli_run_fn cmd_incident_report, cmd_incident_list, cmd_incident_show, cmd_incident_update,
+    cmd_incident_close;
 cli_run_fn cmd_audit_access;
 cli_run_fn cmd_retention_status, cmd_retention_run, cmd_retention_reopen, cmd_retention_read;
 cli_run_fn cmd_request_open, cmd_request_find, cmd_request_link, cmd_request_list, cmd_request_show,

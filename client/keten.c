@@ -111,9 +111,11 @@ static const s_group_t s_groups[] = {
      "overlap: a new roster version, pushed to every node\n"
      "(uitvoerder; art. 15.2c, 18.2; 'keten member --help')",
      0},
-    {"incident", cmd_incident_usage, "report, list, show, close", "see keten incident --help",
-     "report a data incident (any node); list, show, close the\n"
-     "register (uitvoerder; art. 15.2g, AVG art. 33)",
+    {"incident", cmd_incident_usage, "report, list, show, update, close",
+     "see keten incident --help",
+     "report a data incident (any node); list, show the\n"
+     "register (uitvoerder, kernpartij); update, close it\n"
+     "(uitvoerder; art. 15.2g, AVG art. 33, 34)",
      0},
     {"audit", cmd_audit_usage, "access", NULL, NULL, 0},
     {"retention", cmd_retention_usage, "status, run, reopen, read", "see keten retention --help",
@@ -200,6 +202,7 @@ static const s_command_t s_commands[] = {
     {"incident report", cmd_incident_report, NULL},
     {"incident list", cmd_incident_list, NULL},
     {"incident show", cmd_incident_show, NULL},
+    {"incident update", cmd_incident_update, NULL},
     {"incident close", cmd_incident_close, NULL},
     {"audit access", cmd_audit_access, "list the recorded reads of personal data (art. 15.2e)"},
     {"retention status", cmd_retention_status, NULL},

@@ -94,6 +94,9 @@ s_start (node_t *self, kt_reason_t *reason)
     /*  art. 12.5-12.6: corrections a crash cut off are carried out. */
     if (uitvoerder_correction_start (self, reason) != 0)
         return -1;
+    /*  art. 15.2g: every kernpartij has each change of the incident
+     *  register (what a crash cut off, a kernpartij new on the roster). */
+    uitvoerder_incident_start (self);
     /*  art. 13, after everything above is resumed and before anything is
      *  served: what is due, the notices. */
     uitvoerder_retention_run_start (self);
@@ -761,6 +764,7 @@ static const node_command_t s_commands[] = {
     {"incident.report", NODE_RIGHT_ADMIN, uitvoerder_incident_report, NULL},
     {"incident.list", NODE_RIGHT_ADMIN, uitvoerder_incident_list, NULL},
     {"incident.close", NODE_RIGHT_ADMIN, uitvoerder_incident_close, NULL},
+    {"incident.update", NODE_RIGHT_ADMIN, uitvoerder_incident_close, NULL},
     {"incident.*", NODE_RIGHT_NONE, NULL, "unknown incident command"},
     {"informatieplicht.list", NODE_RIGHT_RIGHTS, uitvoerder_infoplicht_list, NULL},
     {"informatieplicht.consult", NODE_RIGHT_RIGHTS, uitvoerder_infoplicht_step, NULL},

@@ -131,11 +131,15 @@ void uitvoerder_roster_offer (node_t *self, member_link_t *link, const roster_me
 
 /*  Incidents (uitvoerder_incident.c): any node reports, the uitvoerder
  *  registers. */
+/*  At start: log what a crash left unlogged of the register's changes
+ *  and send every kernpartij each change it has not been sent. */
+void uitvoerder_incident_start (node_t *self);
 void uitvoerder_on_incident (node_t *self, node_message_t *m);
 void uitvoerder_incident_report (node_t *self, const api_caller_t *caller, const char *cmd,
                                  json_t *args);
 void uitvoerder_incident_list (node_t *self, const api_caller_t *caller, const char *cmd,
                                json_t *args);
+/*  incident.close and incident.update. */
 void uitvoerder_incident_close (node_t *self, const api_caller_t *caller, const char *cmd,
                                 json_t *args);
 
