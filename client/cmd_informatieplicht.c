@@ -36,7 +36,7 @@ const char cmd_informatieplicht_usage[] =
     "         kernpartij decides again (art. 11.5).  Sent signed to the uitvoerder; waits\n"
     "         for its receipt and prints delivered or refused with the reason.\n"
     "inform   record that the person was informed: on which date, by which party, how;\n"
-    "         only after a kernpartij decided --inform.\n"
+    "         only after a kernpartij decided that the person can be informed.\n"
     "letter   write the letter to the person (Dutch; art. 14 AVG) as\n"
     "         DIR/informatie-TASK.html and .txt (recorded as a read of personal data).\n";
 
