@@ -87,6 +87,12 @@ kt "$UITV" request answer "$C" --out "$OUT" --nothing-found > /dev/null || fail 
 # A closed request takes no decision.
 rc=0; out=$(kt politie-test request decide "$R" --grant 2>&1) || rc=$?
 [ $rc = 1 ] && grep -q "is refused already" <<< "$out" || fail "a closed request took a decision: $out"
+# The kernpartij keeps no copy of what it sent once it is answered: the
+# motivation may name the person and would outlive the subject.
+for node in politie-test "$G"; do
+    [ "$(sqlite3 "$T/state-$node/node.db" "SELECT count(*) FROM outbox WHERE type=20 AND length(header)>0")" = 0 ] \
+        || fail "$node keeps the decisions it sent"
+done
 pass "decisions recorded as politie-test's and $G's; the desk followed the newest; a closed request takes none"
 
 # ---- a decision sent while the uitvoerder is down arrives when it is back -------
