@@ -108,3 +108,24 @@ grep -q " delivered$" "$T/decide.out" || fail "not delivered: $(cat "$T/decide.o
 [ "$(decision_of "$R2" | jq -r '.outcome + " " + .decided_by')" = "grant politie-test" ] \
     || fail "the decision from the outbox is not recorded: $(decision_of "$R2")"
 pass "a decision made while the uitvoerder was down is delivered from the outbox when it is back"
+
+# ---- a register that fails after the log entry: the retry is logged once -------
+# (requests.db locked by another process, as a crash between the two would
+# leave it): no receipt, the kernpartij's outbox retries, and the retry is
+# recorded under the entry already written.
+R3=$(open_request inzage)
+lock_db "$T/state-$UITV/requests.db"
+kt "$G" request decide "$R3" --grant > "$T/decide3.out" 2>&1 &
+WAITER=$!
+failed() { grep -q "rights decision_failed" "$T/$UITV.log"; }
+wait_until 30 failed || fail "the register did not fail"
+unlock_db
+wait "$WAITER" || fail "the retried decision failed: $(cat "$T/decide3.out")"
+MID=$(awk '{print $1}' "$T/decide3.out")
+[[ "$MID" =~ ^[0-9a-f]{32}$ ]] || fail "no message id: $(cat "$T/decide3.out")"
+[ "$(sqlite3 "$T/state-$UITV/requests.db" "SELECT count(*) || ' ' || max(node) FROM request_decision WHERE message_id=X'$MID'")" \
+    = "1 $G" ] || fail "the decision is not recorded once under $G"
+idx=$(sqlite3 "$T/state-$UITV/requests.db" "SELECT log_index FROM request_decision WHERE message_id=X'$MID'")
+[ "$(sqlite3 "$T/state-$UITV/log.db" "SELECT group_concat(idx) FROM entry WHERE instr(entry, X'$MID') > 0")" = "$idx" ] \
+    || fail "the decision is logged more than once, or not under its recorded index"
+pass "a decision retried after a failed register is logged once, under the index it is recorded with"
