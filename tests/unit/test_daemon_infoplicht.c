@@ -494,6 +494,7 @@ test_tasks_and_reviews_go_with_a_destroyed_subject (void **state)
     assert_int_equal (store_int (weegploeg_db (f->weegploeg),
                                  "SELECT (SELECT count(*) FROM infoplicht_consult) +"
                                  " (SELECT count(*) FROM infoplicht_deferral) +"
+                                 " (SELECT count(*) FROM infoplicht_decision) +"
                                  " (SELECT count(*) FROM review)",
                                  -1),
                       0);
