@@ -86,8 +86,8 @@ incident_check (const Keten__Incident *in, uint64_t now_ms, kt_reason_t *reason)
     if (in->n_data_kinds < 1 || in->n_data_kinds > 16)
         return kt_fail (reason, "incident: name 1..16 kinds of data involved");
     for (size_t i = 0; i < in->n_data_kinds; i++)
-        if (!intake_text_ok (in->data_kinds[i], 1, 64, false))
-            return kt_fail (reason, "incident: data kind %zu must be 1..64 bytes", i + 1);
+        if (!intake_text_ok (in->data_kinds[i], 1, 64, false) || strchr (in->data_kinds[i], ','))
+            return kt_fail (reason, "incident: data kind %zu must be 1..64 bytes, no comma", i + 1);
     if (in->subjects > 10000000)
         return kt_fail (reason, "incident: number of subjects out of range");
     return 0;
