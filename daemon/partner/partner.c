@@ -623,10 +623,10 @@ static const node_command_t s_commands[] = {
     {"informatieplicht.decide", NODE_RIGHT_RIGHTS, partner_rights_decide, NULL},
     {"request.*", NODE_RIGHT_NONE, NULL,
      "a person's requests (art. 12) are registered and answered at the uitvoerder's desk; a "
-     "kernpartij decides them here with keten request decide"},
+     "kernpartij decides them at its node with keten request decide"},
     {"informatieplicht.*", NODE_RIGHT_NONE, NULL,
      "the informatieplicht tasks are kept by the uitvoerder (art. 11.2); a kernpartij decides "
-     "them here with keten informatieplicht decide"},
+     "them at its node with keten informatieplicht decide"},
     {"review.*", NODE_RIGHT_NONE, NULL, "the accuracy review is of the uitvoerder's files (art. 8.3, 10.3)"},
 };
 
