@@ -50,14 +50,15 @@ cli_run_fn cmd_case_list, cmd_case_on_ref;
 cli_run_fn cmd_plan_show, cmd_plan_progress;
 cli_run_fn cmd_member_add, cmd_member_kind, cmd_member_on_id, cmd_member_opzegging,
     cmd_member_rotate;
-cli_run_fn cmd_incident_report, cmd_incident_list, cmd_incident_show, cmd_incident_close;
+cli_run_fn cmd_incident_report, cmd_incident_list, cmd_incident_show, cmd_incident_update,
+    cmd_incident_close;
 cli_run_fn cmd_audit_access, cmd_audit_review, cmd_audit_reviews, cmd_audit_export,
     cmd_audit_grants;
 cli_run_fn cmd_retention_status, cmd_retention_run, cmd_retention_reopen, cmd_retention_read;
 cli_run_fn cmd_request_open, cmd_request_find, cmd_request_link, cmd_request_list, cmd_request_show,
-    cmd_request_answer, cmd_request_refuse, cmd_request_grounds;
+    cmd_request_answer, cmd_request_decide, cmd_request_grounds;
 cli_run_fn cmd_informatieplicht_list, cmd_informatieplicht_consult, cmd_informatieplicht_inform,
-    cmd_informatieplicht_defer, cmd_informatieplicht_letter;
+    cmd_informatieplicht_decide, cmd_informatieplicht_letter;
 cli_run_fn cmd_review_list, cmd_review_record;
 cli_run_fn cmd_correction_decide, cmd_correction_list;
 

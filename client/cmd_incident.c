@@ -1,5 +1,6 @@
-/*  keten incident report / list / show / close: the incident register
- *  (art. 15.2g) and the 72 hours of AVG art. 33.  */
+/*  keten incident report / list / show / update / close: the incident
+ *  register (art. 15.2g), the 72 hours of AVG art. 33 and whether the
+ *  persons concerned were informed (AVG art. 34).  */
 #include "cli.h"
 
 #include <getopt.h>
@@ -10,16 +11,25 @@
 const char cmd_incident_usage[] =
     "Usage: keten incident report --what TEXT --found YYYY-MM-DDTHH:MM --data-kind KIND [...]\n"
     "                             [--subjects N] [--wait]\n"
-    "       keten incident list [--json]                    (uitvoerder)\n"
-    "       keten incident show ID [--json]                 (uitvoerder)\n"
+    "       keten incident list [--json]                    (uitvoerder, kernpartij)\n"
+    "       keten incident show ID [--json]                 (uitvoerder, kernpartij)\n"
+    "       keten incident update ID [--persons-informed yes|no|not-required [--note TEXT]]\n"
+    "                                [--handling TEXT]      (uitvoerder)\n"
     "       keten incident close ID (--ap-notified YYYY-MM-DDTHH:MM | --ap-not-required REASON)\n"
+    "                               [--persons-informed ... [--note TEXT]] [--handling TEXT]\n"
+    "                                                       (uitvoerder)\n"
     "\n"
     "report  any node reports a data incident to the uitvoerder's register: what happened\n"
-    "        (describe kinds of data, not people), when it was found (local time), which\n"
-    "        kinds of data, how many subjects.\n"
+    "        (describe kinds of data, not people; a BSN is refused), when it was found\n"
+    "        (local time), which kinds of data, how many subjects.\n"
     "list    the register, with the AVG art. 33 deadline for notifying the Autoriteit\n"
-    "        Persoonsgegevens: 72 hours from when the incident was found.\n"
-    "close   record that the AP was notified (when) or why notification is not required.\n";
+    "        Persoonsgegevens (72 hours from when the incident was found) and whether\n"
+    "        the persons concerned were informed (AVG art. 34).  At a kernpartij node:\n"
+    "        the copy the uitvoerder sends every kernpartij at each change.\n"
+    "update  record whether the persons concerned were informed (AVG art. 34; no and\n"
+    "        not-required with --note saying why) and how the incident was handled.\n"
+    "close   record that the AP was notified (when) or why notification is not\n"
+    "        required; only once persons informed and handling are recorded.\n";
 
 /*  Local YYYY-MM-DDTHH:MM as ms since the epoch; 0 when it is not one. */
 static uint64_t
@@ -38,14 +48,14 @@ static void
 s_print (json_t *list, const char *only)
 {
     static const char *const header[] = {"ID", "REPORTER", "FOUND (UTC)", "AP DEADLINE (UTC)",
-                                         "AP", "KINDS",    "SUBJECTS"};
-    cli_table_t *t = cli_table_new (7, header);
+                                         "AP", "KINDS",    "SUBJECTS",    "INFORMED"};
+    cli_table_t *t = cli_table_new (8, header);
     json_t *x;
     size_t i;
     json_array_foreach (list, i, x)
     {
         char id[CLI_CELL_MAX + 1], who[CLI_CELL_MAX + 1], found[32], deadline[32],
-            ap[CLI_CELL_MAX + 1], kinds[CLI_CELL_MAX + 1], subjects[24];
+            ap[CLI_CELL_MAX + 1], kinds[CLI_CELL_MAX + 1], subjects[24], informed[CLI_CELL_MAX + 1];
         uint64_t v = 0;
         cli_json_str (x, "id", id, sizeof id);
         if (only && strcmp (id, only) != 0)
@@ -57,13 +67,14 @@ s_print (json_t *list, const char *only)
         v = 0;
         cli_json_uint (x, "subjects", &v);
         snprintf (subjects, sizeof subjects, "%llu", (unsigned long long) v);
-        const char *cells[7] = {id,
+        const char *cells[8] = {id,
                                 cli_json_str (x, "reporter", who, sizeof who),
                                 found,
                                 deadline,
                                 cli_json_str (x, "ap", ap, sizeof ap),
                                 cli_json_str (x, "data_kinds", kinds, sizeof kinds),
-                                subjects};
+                                subjects,
+                                cli_json_str (x, "persons_informed", informed, sizeof informed)};
         cli_table_add (t, cells);
         if (only) {
             char what[2048];
@@ -77,6 +88,12 @@ s_print (json_t *list, const char *only)
                 cli_clean (what, sizeof what, json_string_value (nr));
                 printf ("AP notification not required: %s\n", what);
             }
+            json_t *note = json_object_get (x, "persons_informed_note");
+            cli_clean (what, sizeof what, json_is_string (note) ? json_string_value (note) : "");
+            printf ("persons informed (AVG art. 34): %s%s%s\n", informed, *what ? ": " : "", what);
+            json_t *h = json_object_get (x, "handling");
+            cli_clean (what, sizeof what, json_is_string (h) ? json_string_value (h) : "");
+            printf ("handling: %s\n", *what ? what : "not recorded");
             return;
         }
     }
@@ -105,7 +122,10 @@ enum {
     O_WAIT,
     O_NOTIFIED,
     O_NOTREQ,
-    O_JSON
+    O_JSON,
+    O_INFORMED,
+    O_NOTE,
+    O_HANDLING
 };
 
 static int
@@ -140,6 +160,17 @@ s_option (void *arg, const char *cmd, int opt, const char *value)
     case O_NOTREQ:
         json_object_set_new (r->args, "ap_not_required", json_string (value));
         return 0;
+    case O_INFORMED:
+        if (strcmp (value, "yes") && strcmp (value, "no") && strcmp (value, "not-required"))
+            return cli_usage_error (cmd, "--persons-informed is yes, no or not-required");
+        json_object_set_new (r->args, "persons_informed", json_string (value));
+        return 0;
+    case O_NOTE:
+        json_object_set_new (r->args, "persons_informed_note", json_string (value));
+        return 0;
+    case O_HANDLING:
+        json_object_set_new (r->args, "handling", json_string (value));
+        return 0;
     default: /* O_JSON */
         r->as_json = true;
         return 0;
@@ -152,16 +183,20 @@ s_option (void *arg, const char *cmd, int opt, const char *value)
 static int
 s_parse (int argc, char **argv, int positional, bool report, s_request_t *r)
 {
-    static const struct option options[] = {{"what", required_argument, NULL, O_WHAT},
-                                            {"found", required_argument, NULL, O_FOUND},
-                                            {"data-kind", required_argument, NULL, O_KIND},
-                                            {"subjects", required_argument, NULL, O_SUBJECTS},
-                                            {"wait", no_argument, NULL, O_WAIT},
-                                            {"ap-notified", required_argument, NULL, O_NOTIFIED},
-                                            {"ap-not-required", required_argument, NULL, O_NOTREQ},
-                                            {"json", no_argument, NULL, O_JSON},
-                                            {"help", no_argument, NULL, CLI_OPT_HELP},
-                                            {NULL, 0, NULL, 0}};
+    static const struct option options[] = {
+        {"what", required_argument, NULL, O_WHAT},
+        {"found", required_argument, NULL, O_FOUND},
+        {"data-kind", required_argument, NULL, O_KIND},
+        {"subjects", required_argument, NULL, O_SUBJECTS},
+        {"wait", no_argument, NULL, O_WAIT},
+        {"ap-notified", required_argument, NULL, O_NOTIFIED},
+        {"ap-not-required", required_argument, NULL, O_NOTREQ},
+        {"persons-informed", required_argument, NULL, O_INFORMED},
+        {"note", required_argument, NULL, O_NOTE},
+        {"handling", required_argument, NULL, O_HANDLING},
+        {"json", no_argument, NULL, O_JSON},
+        {"help", no_argument, NULL, CLI_OPT_HELP},
+        {NULL, 0, NULL, 0}};
     char cmd[32];
     snprintf (cmd, sizeof cmd, "incident %.16s", argv[0]);
     *r = (s_request_t){json_object (), json_array (), false};
@@ -265,4 +300,19 @@ cmd_incident_close (cli_t *cli, int argc, char **argv)
         return CLI_DONE (rc);
     json_object_set_new (r.args, "incident_id", json_string (argv[optind]));
     return s_state (cli, "incident.close", &r);
+}
+
+int
+cmd_incident_update (cli_t *cli, int argc, char **argv)
+{
+    s_request_t r;
+    int rc = s_parse (argc, argv, 1, false, &r);
+    if (rc)
+        return CLI_DONE (rc);
+    if (!json_object_get (r.args, "persons_informed") && !json_object_get (r.args, "handling")) {
+        json_decref (r.args);
+        return cli_usage_error ("incident update", "give --persons-informed or --handling");
+    }
+    json_object_set_new (r.args, "incident_id", json_string (argv[optind]));
+    return s_state (cli, "incident.update", &r);
 }

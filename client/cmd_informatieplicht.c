@@ -1,7 +1,8 @@
-/*  keten informatieplicht list / consult / inform / defer / letter: the
- *  informatieplicht towards the person (art. 11.2-11.5); keten review list /
- *  record: the periodic accuracy review of the files (art. 8.3, 10.3).
- *  Both at the uitvoerder (docs/RIGHTS.md).  */
+/*  keten informatieplicht list / consult / inform / letter (the
+ *  uitvoerder's desk) and decide (a kernpartij's node): the
+ *  informatieplicht towards the person (art. 11.2-11.5); keten review
+ *  list / record: the periodic accuracy review of the files (art. 8.3,
+ *  10.3), at the uitvoerder (docs/RIGHTS.md).  */
 #include "cli.h"
 #include "util.h"
 
@@ -12,23 +13,30 @@
 #include <sys/stat.h>
 
 const char cmd_informatieplicht_usage[] =
-    "Usage: keten informatieplicht list [--json]\n"
-    "       keten informatieplicht consult TASK --party ID\n"
+    "Usage: keten informatieplicht list [--json]                            (uitvoerder)\n"
+    "       keten informatieplicht consult TASK --party ID                  (uitvoerder)\n"
+    "       keten informatieplicht decide TASK --inform [--json]            (kernpartij)\n"
+    "       keten informatieplicht decide TASK --defer GROUND --note TEXT --review YYYY-MM-DD\n"
+    "                                          [--json]                     (kernpartij)\n"
     "       keten informatieplicht inform TASK --on YYYY-MM-DD --by PARTY --how TEXT\n"
-    "       keten informatieplicht defer TASK --ground CODE --note TEXT --review YYYY-MM-DD\n"
-    "       keten informatieplicht letter TASK --out DIR\n"
-    "(uitvoerder)\n"
+    "                                                                       (uitvoerder)\n"
+    "       keten informatieplicht letter TASK --out DIR                    (uitvoerder)\n"
     "\n"
     "Every weegploeg decision, agenderen or niet agenderen, opens a task to inform the\n"
-    "person (art. 11.2).\n"
-    "list     the tasks: open, deferred (with the review date) or informed.\n"
-    "consult  record that kernpartij ID was consulted (art. 11.3); needed before\n"
-    "         inform or defer.\n"
-    "inform   record that the person was informed: on which date, by which party, how.\n"
-    "defer    defer informing on a ground of art. 41 lid 1 UAVG (uavg-41-1-a ..\n"
-    "         uavg-41-1-j) with a note for the file (art. 11.4) until the review date\n"
-    "         (after today); `keten status` lists it when the date comes. When the ground\n"
-    "         has lapsed, inform (art. 11.5); else defer again.\n"
+    "person (art. 11.2).  The kernpartijen, jointly the controller (art. 4), decide\n"
+    "whether the person can be informed; the uitvoerder keeps the task and informs.\n"
+    "list     the tasks: open, deferred (review date, deciding kernpartij), to-inform\n"
+    "         (cleared by a kernpartij) or informed.\n"
+    "consult  record that kernpartij ID was consulted (art. 11.3); needed before a\n"
+    "         kernpartij's decision is taken.\n"
+    "decide   at a kernpartij's node: the person can be informed now (--inform), or\n"
+    "         not yet, on a ground of art. 41 lid 1 UAVG (uavg-41-1-a .. uavg-41-1-j)\n"
+    "         with a note for the file (art. 11.4) until the review date (after today);\n"
+    "         `keten status` at the uitvoerder lists it when the date comes, and a\n"
+    "         kernpartij decides again (art. 11.5).  Sent signed to the uitvoerder; waits\n"
+    "         for its receipt and prints delivered or refused with the reason.\n"
+    "inform   record that the person was informed: on which date, by which party, how;\n"
+    "         only after a kernpartij decided that the person can be informed.\n"
     "letter   write the letter to the person (Dutch; art. 14 AVG) as\n"
     "         DIR/informatie-TASK.html and .txt (recorded as a read of personal data).\n";
 
@@ -52,12 +60,15 @@ enum {
     O_NOTE,
     O_REVIEW,
     O_OUT,
-    O_RESULT
+    O_RESULT,
+    O_INFORM,
+    O_DEFER
 };
 
 typedef struct {
     bool as_json;
     const char *party, *on, *by, *how, *ground, *note, *review, *out, *result;
+    bool inform;
 } s_request_t;
 
 static int
@@ -83,6 +94,11 @@ s_option (void *arg, const char *cmd, int opt, const char *value)
         return cli_opt_string (cmd, "out", value, PATH_MAX - 64, &r->out);
     case O_RESULT:
         return cli_opt_string (cmd, "result", value, 32, &r->result);
+    case O_INFORM:
+        r->inform = true;
+        return 0;
+    case O_DEFER:
+        return cli_opt_string (cmd, "defer", value, 16, &r->ground);
     default: /* O_JSON */
         r->as_json = true;
         return 0;
@@ -119,9 +135,10 @@ static int
 s_print_tasks (json_t *result, const void *arg)
 {
     (void) arg;
-    static const char *const header[] = {"TASK",  "CASE_REF",  "DECISION",    "OPENED (UTC)",
-                                         "STATE", "CONSULTED", "GROUND / BY", "REVIEW / ON"};
-    cli_table_t *t = cli_table_new (8, header);
+    static const char *const header[] = {"TASK",         "CASE_REF",    "DECISION",
+                                         "OPENED (UTC)", "STATE",       "DECIDED BY",
+                                         "CONSULTED",    "GROUND / BY", "REVIEW / ON"};
+    cli_table_t *t = cli_table_new (9, header);
     json_t *x;
     size_t i;
     json_t *tasks = json_object_get (result, "tasks");
@@ -129,7 +146,7 @@ s_print_tasks (json_t *result, const void *arg)
     {
         char id[CLI_CELL_MAX + 1], ref[CLI_CELL_MAX + 1], outcome[CLI_CELL_MAX + 1], opened[32],
             state[CLI_CELL_MAX + 1], consulted[CLI_CELL_MAX + 1], who[CLI_CELL_MAX + 1],
-            when[CLI_CELL_MAX + 16];
+            when[CLI_CELL_MAX + 16], decided[CLI_CELL_MAX + 1];
         uint64_t v = 0;
         cli_json_uint (x, "opened_ms", &v);
         cli_fmt_time (opened, sizeof opened, v);
@@ -162,11 +179,13 @@ s_print_tasks (json_t *result, const void *arg)
                       json_is_true (json_object_get (x, "review_due")) ? " DUE" : "");
         } else
             snprintf (who, sizeof who, "-"), snprintf (when, sizeof when, "-");
-        const char *cells[8] = {cli_json_str (x, "task_id", id, sizeof id),
+        cli_json_str (x, "decided_by", decided, sizeof decided);
+        const char *cells[9] = {cli_json_str (x, "task_id", id, sizeof id),
                                 cli_json_str (x, "case_ref", ref, sizeof ref),
                                 cli_json_str (x, "outcome", outcome, sizeof outcome),
                                 opened,
                                 state,
+                                *decided ? decided : "-",
                                 *consulted ? consulted : "-",
                                 who,
                                 when};
@@ -251,29 +270,53 @@ cmd_informatieplicht_inform (cli_t *cli, int argc, char **argv)
         CLI_TIMEOUT_MS, r.as_json, s_print_task, NULL);
 }
 
-int
-cmd_informatieplicht_defer (cli_t *cli, int argc, char **argv)
+/*  The answer of a message sent to the uitvoerder and waited for. */
+static int
+s_print_sent (json_t *result, const void *arg)
 {
-    const char *cmd = "informatieplicht defer";
-    static const struct option options[] = {
-        {"ground", required_argument, NULL, O_GROUND}, {"note", required_argument, NULL, O_NOTE},
-        {"review", required_argument, NULL, O_REVIEW}, {"json", no_argument, NULL, O_JSON},
-        {"help", no_argument, NULL, CLI_OPT_HELP},     {NULL, 0, NULL, 0}};
+    (void) arg;
+    char id[CLI_CELL_MAX + 1], b[CLI_CELL_MAX + 1], why[512];
+    const char *state = cli_json_str (result, "state", b, sizeof b);
+    json_t *reason = json_object_get (result, "reason");
+    cli_clean (why, sizeof why, json_is_string (reason) ? json_string_value (reason) : "");
+    printf ("%s %s%s%s\n", cli_json_str (result, "message_id", id, sizeof id), state,
+            *why ? ": " : "", why);
+    return strcmp (state, "delivered") == 0 ? CLI_OK : CLI_FAIL;
+}
+
+int
+cmd_informatieplicht_decide (cli_t *cli, int argc, char **argv)
+{
+    const char *cmd = "informatieplicht decide";
+    static const struct option options[] = {{"inform", no_argument, NULL, O_INFORM},
+                                            {"defer", required_argument, NULL, O_DEFER},
+                                            {"note", required_argument, NULL, O_NOTE},
+                                            {"review", required_argument, NULL, O_REVIEW},
+                                            {"json", no_argument, NULL, O_JSON},
+                                            {"help", no_argument, NULL, CLI_OPT_HELP},
+                                            {NULL, 0, NULL, 0}};
     s_request_t r = {0};
     const char *task = NULL;
     int rc = s_parse (cmd, cmd_informatieplicht_usage, argc, argv, options, &r, 1, &task);
-    if (!rc)
-        rc = s_need (cmd, r.ground, "ground");
-    if (!rc)
+    if (!rc && r.inform == !!r.ground)
+        rc = cli_usage_error (cmd, "give --inform or --defer GROUND");
+    if (!rc && r.inform && (r.note || r.review))
+        rc = cli_usage_error (cmd, "--note and --review go with --defer");
+    if (!rc && r.ground)
         rc = s_need (cmd, r.note, "note");
-    if (!rc)
+    if (!rc && r.ground)
         rc = s_need (cmd, r.review, "review");
     if (rc)
         return CLI_DONE (rc);
-    return cli_request (cli, "informatieplicht.defer",
-                        json_pack ("{s:s, s:s, s:s, s:s}", "task_id", task, "ground", r.ground,
-                                   "note", r.note, "review_on", r.review),
-                        CLI_TIMEOUT_MS, r.as_json, s_print_task, NULL);
+    json_t *args = json_pack ("{s:s, s:s, s:b}", "task_id", task, "outcome",
+                              r.inform ? "inform" : "defer", "wait", 1);
+    if (r.ground) {
+        json_object_set_new (args, "ground", json_string (r.ground));
+        json_object_set_new (args, "note", json_string (r.note));
+        json_object_set_new (args, "review_on", json_string (r.review));
+    }
+    return cli_request (cli, "informatieplicht.decide", args, CLI_WAIT_TIMEOUT_MS, r.as_json,
+                        s_print_sent, NULL);
 }
 
 /*  DIR/informatie-TASK.EXT, mode 0600: it names the person. */

@@ -1,6 +1,7 @@
-/*  keten request open / find / link / list / show / answer / refuse /
- *  grounds: the uitvoerder's desk for a person's requests about their own
- *  data (convenant art. 12, docs/RIGHTS.md).  The documents for the person
+/*  keten request open / find / link / list / show / answer / grounds: the
+ *  uitvoerder's desk for a person's requests about their own data
+ *  (convenant art. 12, docs/RIGHTS.md); keten request decide: a
+ *  kernpartij's decision on one (art. 4).  The documents for the person
  *  are made by the daemon and written here, into --out.  */
 #include "cli.h"
 
@@ -20,12 +21,14 @@ const char cmd_request_usage[] =
     "       keten request link ID CASE_REF\n"
     "       keten request list [--json]\n"
     "       keten request show ID [--json]\n"
+    "       keten request decide ID --grant [--json]                        (kernpartij)\n"
+    "       keten request decide ID --refuse GROUND --motivation TEXT\n"
+    "                          [--partial --withhold MESSAGE_ID ...] [--json] (kernpartij)\n"
     "       keten request answer ID --out DIR [--nothing-found] [--json]\n"
-    "       keten request refuse ID --ground CODE --motivation TEXT\n"
-    "                          [--partial --withhold MESSAGE_ID ...] --out DIR [--json]\n"
     "       keten request grounds\n"
     "\n"
-    "The uitvoerder's register of requests by a person about their own data (art. 12).\n"
+    "The uitvoerder's register of requests by a person about their own data (art. 12);\n"
+    "the kernpartijen, jointly the controller (art. 4), decide them.\n"
     "open    register a request: KIND inzage, correctie, verwijdering, afscherming or\n"
     "        verzet; WHO betrokkene or vertegenwoordiger (then --representation); who\n"
     "        established the identity and how (no copy of an identity document is\n"
@@ -35,12 +38,18 @@ const char cmd_request_usage[] =
     "        the request as its purpose; certain and UNCERTAIN matches are shown,\n"
     "        never merged.\n"
     "link    record which subject (CASE_REF) the request is about.\n"
-    "answer  write the overview for the person in Dutch to DIR: overzicht-ID.html\n"
-    "        (printable) and overzicht-ID.txt; the read is recorded.  --nothing-found\n"
-    "        answers an unlinked request: no data is held.\n"
-    "refuse  refuse on a ground of art. 41 lid 1 UAVG (see `grounds`) with the\n"
-    "        motivation: weigering-ID.html and .txt in DIR; --partial withholds the\n"
-    "        signals named by --withhold and writes the overview of the rest too.\n"
+    "show    the request and the newest kernpartij decision on it.\n"
+    "decide  at a kernpartij's node: grant (an inzage request: the overview), or refuse\n"
+    "        on a ground of art. 41 lid 1 UAVG (see `grounds`) with the motivation;\n"
+    "        --partial withholds the signals named by --withhold and grants the rest.\n"
+    "        Sent signed to the uitvoerder; waits for its receipt and prints delivered\n"
+    "        or refused with the reason.  A later decision replaces an earlier one\n"
+    "        until the request is answered.\n"
+    "answer  carry out the newest decision: write the overview for the person in Dutch\n"
+    "        (overzicht-ID.html, printable, and .txt) and/or the refusal letter\n"
+    "        (weigering-ID.html and .txt) to DIR and close the request; the read is\n"
+    "        recorded.  --nothing-found answers an unlinked request: no data is held.\n"
+    "        Refused while no kernpartij has decided.\n"
     "grounds the art. 41 UAVG grounds a refusal may rest on.\n";
 
 enum {
@@ -59,13 +68,16 @@ enum {
     O_GROUND,
     O_MOTIVATION,
     O_PARTIAL,
-    O_WITHHOLD
+    O_WITHHOLD,
+    O_GRANT,
+    O_REFUSE
 };
 
 typedef struct {
     json_t *args;
     bool as_json;
     const char *out;
+    bool grant;
 } s_request_t;
 
 static const struct option s_options[] = {{"json", no_argument, NULL, O_JSON},
@@ -84,6 +96,8 @@ static const struct option s_options[] = {{"json", no_argument, NULL, O_JSON},
                                           {"motivation", required_argument, NULL, O_MOTIVATION},
                                           {"partial", no_argument, NULL, O_PARTIAL},
                                           {"withhold", required_argument, NULL, O_WITHHOLD},
+                                          {"grant", no_argument, NULL, O_GRANT},
+                                          {"refuse", required_argument, NULL, O_REFUSE},
                                           {"help", no_argument, NULL, CLI_OPT_HELP},
                                           {NULL, 0, NULL, 0}};
 
@@ -111,6 +125,7 @@ s_key (int opt)
     case O_BIRTH:
         return "birth_date";
     case O_GROUND:
+    case O_REFUSE:
         return "ground";
     case O_MOTIVATION:
         return "motivation";
@@ -141,11 +156,14 @@ s_option (void *arg, const char *cmd, int opt, const char *value)
     case O_PARTIAL:
         json_object_set_new (r->args, "partial", json_true ());
         return 0;
+    case O_GRANT:
+        r->grant = true;
+        return 0;
     case O_WITHHOLD: {
         json_t *w = json_object_get (r->args, "withhold");
         if (!w)
             json_object_set_new (r->args, "withhold", (w = json_array ()));
-        if (strlen (value) != 32 || json_array_size (w) >= 256)
+        if (strlen (value) != 32 || json_array_size (w) >= 64)
             return cli_usage_error (cmd, "--withhold takes a message id of 32 hex digits");
         json_array_append_new (w, json_string (value));
         return 0;
@@ -164,7 +182,7 @@ s_parse (int argc, char **argv, int want, s_request_t *r)
 {
     char cmd[32];
     snprintf (cmd, sizeof cmd, "request %.16s", argv[0]);
-    *r = (s_request_t){json_object (), false, NULL};
+    *r = (s_request_t){json_object (), false, NULL, false};
     int rc = cli_options (cmd, argc, argv, s_options, cmd_request_usage, s_option, r);
     if (rc == 0 && argc - optind != want)
         rc = cli_usage_error (cmd, want == 0   ? "unexpected argument"
@@ -330,7 +348,7 @@ s_print_show (json_t *result, const void *arg)
     json_t *x = json_object_get (result, "request");
     static const char *const keys[] = {
         "id",  "kind",     "received", "from",  "representation", "identity_by", "identity_how",
-        "due", "deadline", "case_ref", "state", "ground",         "motivation"};
+        "due", "deadline", "case_ref", "state", "ground",         "motivation",  "decided_by"};
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
         char v[2048];
         json_t *j = json_object_get (x, keys[k]);
@@ -345,6 +363,27 @@ s_print_show (json_t *result, const void *arg)
         printf ("%-15s %s UTC\n", "opened", cli_fmt_time (when, sizeof when, ms));
     if (cli_json_uint (x, "closed_ms", &ms) && ms)
         printf ("%-15s %s UTC\n", "closed", cli_fmt_time (when, sizeof when, ms));
+    /*  The kernpartij's newest decision, which `answer` follows. */
+    json_t *d = json_object_get (x, "decision");
+    if (!json_is_object (d)) {
+        printf ("%-15s %s\n", "decision", "none yet (a kernpartij decides: keten request decide)");
+        return CLI_OK;
+    }
+    char o[CLI_CELL_MAX + 1], by[CLI_CELL_MAX + 1], user[CLI_CELL_MAX + 1], g[CLI_CELL_MAX + 1];
+    cli_json_uint (d, "decided_ms", &ms);
+    printf ("%-15s %s by %s (%s) at %s UTC%s%s\n", "decision",
+            cli_json_str (d, "outcome", o, sizeof o), cli_json_str (d, "decided_by", by, sizeof by),
+            cli_json_str (d, "os_user", user, sizeof user), cli_fmt_time (when, sizeof when, ms),
+            json_object_get (d, "ground") ? ", ground " : "",
+            json_object_get (d, "ground") ? cli_json_str (d, "ground", g, sizeof g) : "");
+    json_t *w;
+    size_t i;
+    json_array_foreach (json_object_get (d, "withhold"), i, w)
+    {
+        char v[CLI_CELL_MAX + 1];
+        cli_clean (v, sizeof v, json_is_string (w) ? json_string_value (w) : "");
+        printf ("%-15s %s\n", "withheld", v);
+    }
     return CLI_OK;
 }
 
@@ -400,6 +439,13 @@ s_documents (cli_t *cli, int argc, char **argv, const char *call)
     int rc = s_parse (argc, argv, 1, &r);
     if (rc)
         return CLI_DONE (rc);
+    if (r.grant || json_object_get (r.args, "ground") || json_object_get (r.args, "motivation") ||
+        json_object_get (r.args, "partial") || json_object_get (r.args, "withhold")) {
+        json_decref (r.args);
+        return cli_usage_error ("request answer",
+                                "the answer follows the kernpartij's decision: it takes only "
+                                "--out and --nothing-found (see keten request decide)");
+    }
     char cmd[32], id[24];
     snprintf (cmd, sizeof cmd, "request %.16s", argv[0]);
     snprintf (id, sizeof id, "%s", json_string_value (json_object_get (r.args, "request_id")));
@@ -445,10 +491,54 @@ cmd_request_answer (cli_t *cli, int argc, char **argv)
     return s_documents (cli, argc, argv, "request.answer");
 }
 
-int
-cmd_request_refuse (cli_t *cli, int argc, char **argv)
+/*  The answer of a message sent to the uitvoerder and waited for. */
+static int
+s_print_sent (json_t *result, const void *arg)
 {
-    return s_documents (cli, argc, argv, "request.refuse");
+    (void) arg;
+    char id[CLI_CELL_MAX + 1], b[CLI_CELL_MAX + 1], why[512];
+    const char *state = cli_json_str (result, "state", b, sizeof b);
+    json_t *reason = json_object_get (result, "reason");
+    cli_clean (why, sizeof why, json_is_string (reason) ? json_string_value (reason) : "");
+    printf ("%s %s%s%s\n", cli_json_str (result, "message_id", id, sizeof id), state,
+            *why ? ": " : "", why);
+    return strcmp (state, "delivered") == 0 ? CLI_OK : CLI_FAIL;
+}
+
+int
+cmd_request_decide (cli_t *cli, int argc, char **argv)
+{
+    const char *cmd = "request decide";
+    s_request_t r;
+    int rc = s_parse (argc, argv, 1, &r);
+    if (rc)
+        return CLI_DONE (rc);
+    bool refuse = json_object_get (r.args, "ground") != NULL;
+    bool partial = json_is_true (json_object_get (r.args, "partial"));
+    const char *why = NULL;
+    if (r.grant == refuse)
+        why = "give --grant or --refuse GROUND";
+    else if (r.grant && (json_object_get (r.args, "motivation") || partial ||
+                         json_object_get (r.args, "withhold")))
+        why = "--motivation, --partial and --withhold go with --refuse";
+    else if (refuse && !json_object_get (r.args, "motivation"))
+        why = "a refusal is motivated: --motivation TEXT (art. 12.4)";
+    else if (partial != (json_object_get (r.args, "withhold") != NULL))
+        why = "--partial names the signals it withholds with --withhold MESSAGE_ID";
+    else if (r.out || json_object_get (r.args, "nothing_found"))
+        why = "--out and --nothing-found go with answer, at the uitvoerder";
+    if (why) {
+        json_decref (r.args);
+        return cli_usage_error (cmd, "%s", why);
+    }
+    json_object_del (r.args, "partial");
+    json_object_set_new (r.args, "outcome",
+                         json_string (r.grant   ? "grant"
+                                      : partial ? "partial"
+                                                : "refuse"));
+    json_object_set_new (r.args, "wait", json_true ());
+    return cli_request (cli, "request.decide", r.args, CLI_WAIT_TIMEOUT_MS, r.as_json, s_print_sent,
+                        NULL);
 }
 
 static int

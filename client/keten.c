@@ -115,9 +115,11 @@ static const s_group_t s_groups[] = {
      "overlap: a new roster version, pushed to every node\n"
      "(uitvoerder; art. 15.2c, 18.2; 'keten member --help')",
      0},
-    {"incident", cmd_incident_usage, "report, list, show, close", "see keten incident --help",
-     "report a data incident (any node); list, show, close the\n"
-     "register (uitvoerder; art. 15.2g, AVG art. 33)",
+    {"incident", cmd_incident_usage, "report, list, show, update, close",
+     "see keten incident --help",
+     "report a data incident (any node); list, show the\n"
+     "register (uitvoerder, kernpartij); update, close it\n"
+     "(uitvoerder; art. 15.2g, AVG art. 33, 34)",
      0},
     {"audit", cmd_audit_usage, "access, review, reviews, export, grants",
      "see keten audit --help",
@@ -128,17 +130,17 @@ static const s_group_t s_groups[] = {
      "status, run the schedule; reopen, read archived data\n"
      "(kernpartijen) (art. 13; 'keten retention --help')",
      0},
-    {"request", cmd_request_usage, "open, find, link, list, show, answer, refuse, grounds",
+    {"request", cmd_request_usage, "open, find, link, list, show, decide, answer, grounds",
      "see keten request --help",
      "a person's requests about their own data: open, find,\n"
-     "link, list, show, answer, refuse, grounds (uitvoerder;\n"
-     "art. 12; 'keten request --help')",
+     "link, list, show, answer, grounds (uitvoerder); decide\n"
+     "(kernpartij) (art. 4, 12; 'keten request --help')",
      0},
-    {"informatieplicht", cmd_informatieplicht_usage, "list, consult, inform, defer, letter",
+    {"informatieplicht", cmd_informatieplicht_usage, "list, consult, decide, inform, letter",
      "see keten informatieplicht --help",
-     "list, consult, inform, defer the tasks to\n"
-     "inform the person; write the letter to the person\n"
-     "(uitvoerder; art. 11.2-11.5)",
+     "list, consult, inform the tasks to inform the\n"
+     "person, write the letter (uitvoerder); decide to\n"
+     "inform or defer (kernpartij) (art. 4, 11.2-11.5)",
      21},
     {"review", cmd_review_usage, "list, record", "see keten review --help",
      "the accuracy review worklist; record a review\n"
@@ -215,6 +217,7 @@ static const s_command_t s_commands[] = {
     {"incident report", cmd_incident_report, NULL},
     {"incident list", cmd_incident_list, NULL},
     {"incident show", cmd_incident_show, NULL},
+    {"incident update", cmd_incident_update, NULL},
     {"incident close", cmd_incident_close, NULL},
     {"audit access", cmd_audit_access, NULL},
     {"audit review", cmd_audit_review, NULL},
@@ -231,12 +234,12 @@ static const s_command_t s_commands[] = {
     {"request list", cmd_request_list, NULL},
     {"request show", cmd_request_show, NULL},
     {"request answer", cmd_request_answer, NULL},
-    {"request refuse", cmd_request_refuse, NULL},
+    {"request decide", cmd_request_decide, NULL},
     {"request grounds", cmd_request_grounds, NULL},
     {"informatieplicht list", cmd_informatieplicht_list, NULL},
     {"informatieplicht consult", cmd_informatieplicht_consult, NULL},
     {"informatieplicht inform", cmd_informatieplicht_inform, NULL},
-    {"informatieplicht defer", cmd_informatieplicht_defer, NULL},
+    {"informatieplicht decide", cmd_informatieplicht_decide, NULL},
     {"informatieplicht letter", cmd_informatieplicht_letter, NULL},
     {"review list", cmd_review_list, NULL},
     {"review record", cmd_review_record, NULL},

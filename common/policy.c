@@ -173,6 +173,107 @@ s_check_correction (const ProtobufCMessage *body, kt_reason_t *reason)
     return 0;
 }
 
+/*  An id of the uitvoerder's registers: prefix and 16 hex digits. */
+static bool
+s_reg_id (const char *s, char prefix)
+{
+    if (strlen (s) != 18 || s[0] != prefix || s[1] != '-')
+        return false;
+    for (const char *p = s + 2; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return false;
+    return true;
+}
+
+/*  A ground of art. 41 lid 1 UAVG, sub a-j, written prefix + letter. */
+static bool
+s_ground (const char *s, const char *prefix)
+{
+    size_t n = strlen (prefix);
+    return strlen (s) == n + 1 && strncmp (s, prefix, n) == 0 && s[n] >= 'a' && s[n] <= 'j';
+}
+
+/*  art. 11.3-11.5, 12.3-12.4: a task's decision names a task, a
+ *  request's a request; a deferral and a refusal name their ground in
+ *  the form the desk keeps (uavg-41-1-x for the informatieplicht, 41-1-x
+ *  for a request) and carry their note or motivation; only a deferral a
+ *  review date, only a partial refusal the signals it withholds.
+ *  Whether the task or request exists, is open and what a withheld id is
+ *  is checked at the uitvoerder, which keeps them. */
+static int
+s_check_rights_decision (const ProtobufCMessage *body, kt_reason_t *reason)
+{
+    const Keten__RightsDecision *d = (const Keten__RightsDecision *) body;
+    bool task = d->outcome == KETEN__RIGHTS_OUTCOME__RIGHTS_INFORM ||
+                d->outcome == KETEN__RIGHTS_OUTCOME__RIGHTS_DEFER;
+    bool request = d->outcome == KETEN__RIGHTS_OUTCOME__RIGHTS_GRANT ||
+                   d->outcome == KETEN__RIGHTS_OUTCOME__RIGHTS_PARTIAL ||
+                   d->outcome == KETEN__RIGHTS_OUTCOME__RIGHTS_REFUSE;
+    if (!task && !request)
+        return kt_fail (reason, "rights decision: unknown outcome");
+    if (task ? !s_reg_id (d->task_id, 't') || *d->request_id
+             : !s_reg_id (d->request_id, 'r') || *d->task_id)
+        return kt_fail (reason, "rights decision: %s",
+                        task ? "an informatieplicht decision names one task_id (t-<16 hex>)"
+                             : "a request decision names one request_id (r-<16 hex>)");
+    bool defer = d->outcome == KETEN__RIGHTS_OUTCOME__RIGHTS_DEFER;
+    bool refusal = d->outcome == KETEN__RIGHTS_OUTCOME__RIGHTS_PARTIAL ||
+                   d->outcome == KETEN__RIGHTS_OUTCOME__RIGHTS_REFUSE;
+    if (defer || refusal) {
+        if (!s_ground (d->ground, defer ? "uavg-41-1-" : "41-1-"))
+            return kt_fail (reason, "rights decision: the ground must be %s",
+                            defer ? "uavg-41-1-a .. uavg-41-1-j" : "41-1-a .. 41-1-j");
+        if (!intake_text_ok (d->motivation, 1, POLICY_MAX_MOTIVATION, true))
+            return kt_fail (reason, "rights decision: the %s must be 1..%d bytes of text",
+                            defer ? "note" : "motivation", POLICY_MAX_MOTIVATION);
+    } else if (*d->ground || *d->motivation)
+        return kt_fail (reason, "rights decision: only a deferral or a refusal has a ground");
+    if (defer ? !intake_valid_date (d->review_on) : *d->review_on != '\0')
+        return kt_fail (reason, "rights decision: %s",
+                        defer ? "a deferral has a review date YYYY-MM-DD"
+                              : "only a deferral has a review date");
+    if (d->outcome == KETEN__RIGHTS_OUTCOME__RIGHTS_PARTIAL
+            ? d->n_withhold < 1 || d->n_withhold > POLICY_MAX_WITHHOLD
+            : d->n_withhold != 0)
+        return kt_fail (reason,
+                        "rights decision: a partial refusal names 1..%d signals it "
+                        "withholds, nothing else does",
+                        POLICY_MAX_WITHHOLD);
+    for (size_t i = 0; i < d->n_withhold; i++)
+        if (d->withhold[i].len != KT_ID_LEN)
+            return kt_fail (reason, "rights decision: a withheld id is not %d bytes", KT_ID_LEN);
+    if (!s_token (d->os_user, 64))
+        return kt_fail (reason, "rights decision: os_user malformed");
+    return 0;
+}
+
+/*  art. 15.2g: an entry of the register holds ids, times, counts, kinds
+ *  of data and bounded texts, never more. */
+static int
+s_check_incident_entry (const ProtobufCMessage *body, kt_reason_t *reason)
+{
+    const Keten__IncidentRegisterEntry *e = (const Keten__IncidentRegisterEntry *) body;
+    if (!s_reg_id (e->incident_id, 'i') || e->version < 1)
+        return kt_fail (reason, "incident register: incident_id or version malformed");
+    if (!s_token (e->reporter, 64) || e->found_ms == 0 || e->registered_ms == 0)
+        return kt_fail (reason, "incident register: reporter or times malformed");
+    if (!intake_text_ok (e->what, 1, POLICY_MAX_INCIDENT_TEXT, true) ||
+        !intake_text_ok (e->ap_not_required, 0, POLICY_MAX_INCIDENT_TEXT, true) ||
+        !intake_text_ok (e->persons_informed_note, 0, POLICY_MAX_INCIDENT_TEXT, true) ||
+        !intake_text_ok (e->handling, 0, POLICY_MAX_INCIDENT_TEXT, true))
+        return kt_fail (reason, "incident register: a text is out of bounds");
+    if (e->n_data_kinds < 1 || e->n_data_kinds > 16)
+        return kt_fail (reason, "incident register: 1..16 kinds of data");
+    for (size_t i = 0; i < e->n_data_kinds; i++)
+        if (!intake_text_ok (e->data_kinds[i], 1, 64, false))
+            return kt_fail (reason, "incident register: a kind of data is out of bounds");
+    if (e->subjects > 10000000 ||
+        e->persons_informed < KETEN__PERSONS_INFORMED__PERSONS_INFORMED_UNSPECIFIED ||
+        e->persons_informed > KETEN__PERSONS_INFORMED__PERSONS_INFORMED_NOT_REQUIRED)
+        return kt_fail (reason, "incident register: count or persons_informed out of range");
+    return 0;
+}
+
 /*  A receipt names the message it settles. */
 static int
 s_check_receipt (const ProtobufCMessage *body, kt_reason_t *reason)
@@ -239,6 +340,15 @@ s_check_receipt (const ProtobufCMessage *body, kt_reason_t *reason)
 #define B_INCIDENT                                                                                 \
     {                                                                                              \
         &keten__incident__descriptor, NULL, true                                                   \
+    }
+
+#define B_RIGHTS_DECISION                                                                          \
+    {                                                                                              \
+        &keten__rights_decision__descriptor, s_check_rights_decision, true                         \
+    }
+#define B_INCIDENT_ENTRY                                                                           \
+    {                                                                                              \
+        &keten__incident_register_entry__descriptor, s_check_incident_entry, true                  \
     }
 
 #define B_RETENTION_NOTICE                                                                         \
@@ -322,6 +432,19 @@ static const policy_row_t s_table[] = {
      "art. 12.5: a signal's own sender (a kernpartij) corrects or withdraws it through the "
      "uitvoerder",
      B_CORRECTION},
+    /* art. 4, 11.3, 12: the kernpartijen are jointly the controller; each
+     * decision on the informatieplicht or on a person's request is one
+     * kernpartij's, sent from its node to the uitvoerder, whose desk
+     * carries it out */
+    {KETEN__MESSAGE_TYPE__RIGHTS_DECISION, R_KERN, TO_UITVOERDER,
+     "art. 4, 11.3, 12.4: the informatieplicht and a person's requests are decided by a "
+     "kernpartij (a joint controller), sent to the uitvoerder",
+     B_RIGHTS_DECISION},
+    /* art. 4, 15.2g: the kernpartijen, jointly the controller, see the
+     * incident register the uitvoerder keeps in their name */
+    {KETEN__MESSAGE_TYPE__INCIDENT_REGISTER, R_UITV, TO_ONE_KERN,
+     "art. 15.2g: the incident register comes from the uitvoerder and goes to kernpartijen only",
+     B_INCIDENT_ENTRY},
 };
 
 const policy_body_t *

@@ -20,6 +20,11 @@
  *  same for a signal's items). */
 #define POLICY_MAX_ITEMS 32
 #define POLICY_MAX_ITEM_TEXT 4000
+/*  Bounds of a kernpartij's rights decision (art. 11, 12) and of an
+ *  entry of the incident register (art. 15.2g). */
+#define POLICY_MAX_MOTIVATION 8000
+#define POLICY_MAX_WITHHOLD 64
+#define POLICY_MAX_INCIDENT_TEXT 4000
 
 /*  0 when sender (an active member) may send type to exactly these
  *  recipients under roster at now_ms; else -1 and the reason. */

@@ -296,5 +296,9 @@ int node_audit_first_start (node_t *self, kt_reason_t *reason);
  *  subjects), checked; kinds (16 slots) holds the borrowed strings. */
 int node_incident_from_args (json_t *args, Keten__Incident *in, const char **kinds,
                              kt_reason_t *reason);
+/*  One incident of the register as the API shows it, at the uitvoerder
+ *  and at a kernpartij (node_incident.c); row is an incident_row_t
+ *  (incident.h).  NULL when out of memory. */
+json_t *node_incident_json (const void *row, uint64_t now_ms);
 
 #endif

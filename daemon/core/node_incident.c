@@ -1,6 +1,7 @@
 /*  node_incident: the arguments of incident.report, the same at every
  *  node - the uitvoerder registers the report itself, a partner sends it
- *  there (art. 15.2g).
+ *  there (art. 15.2g) - and one incident of the register as JSON, the
+ *  same at the uitvoerder and at the kernpartijen that get a copy.
  */
 #include "node_core.h"
 
@@ -27,4 +28,27 @@ node_incident_from_args (json_t *args, Keten__Incident *in, const char **kinds, 
     in->data_kinds = (char **) kinds;
     in->n_data_kinds = json_array_size (k);
     return incident_check (in, kt_now_ms (), reason);
+}
+
+json_t *
+node_incident_json (const void *arg, uint64_t now_ms)
+{
+    const incident_row_t *row = arg;
+    const char *ap = row->closed                    ? (row->notified ? "notified" : "not-required")
+                     : now_ms > row->ap_deadline_ms ? "OVERDUE"
+                                                    : "pending";
+    json_t *o = json_pack (
+        "{s:s, s:s, s:I, s:I, s:s, s:s, s:I, s:I, s:s, s:b, s:I, s:s, s:s, s:s, s:I}", "id",
+        row->id, "reporter", row->reporter, "reported_ms", (json_int_t) row->reported_ms,
+        "found_ms", (json_int_t) row->found_ms, "what", row->what, "data_kinds", row->data_kinds,
+        "subjects", (json_int_t) row->subjects, "ap_deadline_ms", (json_int_t) row->ap_deadline_ms,
+        "ap", ap, "closed", row->closed, "version", (json_int_t) row->version, "persons_informed",
+        *row->persons_informed ? row->persons_informed : "not-recorded", "persons_informed_note",
+        row->persons_informed_note, "handling", row->handling, "updated_ms",
+        (json_int_t) row->updated_ms);
+    if (o && row->notified)
+        json_object_set_new (o, "ap_notified_ms", json_integer ((json_int_t) row->ap_notified_ms));
+    if (o && row->ap_not_required)
+        json_object_set_new (o, "ap_not_required", json_string (row->ap_not_required));
+    return o;
 }

@@ -46,7 +46,7 @@ s_start (node_t *self, kt_reason_t *reason)
     if (!p->signalbox)
         return -1;
     if (partner_agenda_start (self, reason) != 0 || partner_casus_start (self, reason) != 0 ||
-        partner_log_start (self, reason) != 0)
+        partner_log_start (self, reason) != 0 || partner_incident_start (self, reason) != 0)
         return -1;
     if (*self->config.spool_dir) {
         /*  art. 7.1: only a kernpartij's node may forward signals. */
@@ -109,6 +109,7 @@ s_stop (node_t *self)
     partner_agenda_stop (self);
     partner_casus_stop (self);
     partner_log_stop (self);
+    partner_incident_stop (self);
     signalbox_destroy (&p->signalbox);
     outbox_destroy (&p->outbox);
     /*  Callers still waiting for a receipt (the API server is gone). */
@@ -651,15 +652,24 @@ static const node_command_t s_commands[] = {
     {"retention.reopen", NODE_RIGHT_ADMIN, partner_retention_reopen, NULL},
     {"retention.read", NODE_RIGHT_READ, partner_retention_read, NULL},
     {"retention.*", NODE_RIGHT_NONE, NULL, "unknown retention command"},
+    /*  art. 4, 15.2g: the register is kept by the uitvoerder and shown at
+     *  the kernpartijen (the handler refuses it elsewhere). */
+    {"incident.list", NODE_RIGHT_AUDIT, partner_incident_list, NULL},
     {"incident.*", NODE_RIGHT_NONE, NULL,
-     "the incident register is kept by the uitvoerder (art. 15.2g)"},
-    /*  art. 12: the uitvoerder keeps the files, so its desk answers. */
+     "the incident register is kept by the uitvoerder (art. 15.2g); a kernpartij node shows it "
+     "with keten incident list"},
+    /*  art. 4, 11, 12: a kernpartij decides (the handler refuses it
+     *  elsewhere); the uitvoerder keeps the files, so its desk registers,
+     *  finds and answers. */
+    {"request.decide", NODE_RIGHT_RIGHTS, partner_rights_decide, NULL},
+    {"informatieplicht.decide", NODE_RIGHT_RIGHTS, partner_rights_decide, NULL},
     {"request.*", NODE_RIGHT_NONE, NULL,
-     "a person's requests (art. 12) are registered and answered at the uitvoerder's desk"},
+     "a person's requests (art. 12) are registered and answered at the uitvoerder's desk; a "
+     "kernpartij decides them at its node with keten request decide"},
     {"informatieplicht.*", NODE_RIGHT_NONE, NULL,
-     "the informatieplicht tasks are kept by the uitvoerder (art. 11.2)"},
-    {"review.*", NODE_RIGHT_NONE, NULL,
-     "the accuracy review is of the uitvoerder's files (art. 8.3, 10.3)"},
+     "the informatieplicht tasks are kept by the uitvoerder (art. 11.2); a kernpartij decides "
+     "them at its node with keten informatieplicht decide"},
+    {"review.*", NODE_RIGHT_NONE, NULL, "the accuracy review is of the uitvoerder's files (art. 8.3, 10.3)"},
 };
 
 /*  What a partner does with each message type the uitvoerder may send it
@@ -677,6 +687,7 @@ static const node_handler_t s_handlers[] = {
     {KETEN__MESSAGE_TYPE__DISCLOSURE_CONSENT, "disclosure", partner_on_disclosure},
     {KETEN__MESSAGE_TYPE__RETENTION_NOTICE, "retention notice", partner_on_retention},
     {KETEN__MESSAGE_TYPE__CORRECTION_NOTICE, "correction notice", partner_on_correction},
+    {KETEN__MESSAGE_TYPE__INCIDENT_REGISTER, "incident register", partner_on_incident_register},
 };
 
 const node_role_t partner_role = {

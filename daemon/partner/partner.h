@@ -11,6 +11,7 @@
 #include "casebox.h"
 #include "decisionbox.h"
 #include "hook.h"
+#include "incidentbox.h"
 #include "outbox.h"
 #include "retainbox.h"
 #include "signalbox.h"
@@ -40,6 +41,7 @@ typedef struct {
     decisionbox_t *decisionbox; /* weegploeg decisions received (kernpartij) */
     casebox_t *casebox;         /* cases this partner takes part in */
     retainbox_t *retainbox;     /* art. 13: archived and destroyed subjects */
+    incidentbox_t *incidentbox; /* art. 15.2g: the incident register (kernpartij) */
     bool retain_batching;       /* the schedule's next batch is armed */
     witness_t *witness;         /* checks the uitvoerder's log */
     outbox_t *outbox;
@@ -187,6 +189,16 @@ int partner_access_notice (node_t *self, const char *user, const char *what,
 int partner_log_access (node_t *self, const char *user, const char *what,
                         const char *const *case_refs, size_t n, kt_reason_t *reason);
 /*  incident.report: to the uitvoerder's register (art. 15.2g). */
+/*  informatieplicht.decide, request.decide: a kernpartij's decision on
+ *  the person's rights, sent to the uitvoerder (partner_rights.c). */
+void partner_rights_decide (node_t *self, const api_caller_t *caller, const char *cmd,
+                            json_t *args);
+/*  The incident register at a kernpartij node (partner_incident.c). */
+int partner_incident_start (node_t *self, kt_reason_t *reason);
+void partner_incident_stop (node_t *self);
+void partner_on_incident_register (node_t *self, node_message_t *m);
+void partner_incident_list (node_t *self, const api_caller_t *caller, const char *cmd,
+                            json_t *args);
 void partner_incident_report (node_t *self, const api_caller_t *caller, const char *cmd,
                               json_t *args);
 

@@ -19,6 +19,15 @@ static const char *const s_migrations[] = {
     " what TEXT NOT NULL, data_kinds TEXT NOT NULL, subjects INTEGER NOT NULL,"
     " ap_deadline_ms INTEGER NOT NULL, ap_notified_ms INTEGER, ap_not_required TEXT,"
     " closed_ms INTEGER, closed_uid INTEGER, log_index INTEGER NOT NULL);",
+    /*  art. 15.2g, AVG art. 34: whether the persons concerned were
+     *  informed (yes, no, not-required; '' while not recorded) with the
+     *  reason, and how the incident was handled.  version counts the
+     *  register's changes of the incident: every kernpartij gets each. */
+    "ALTER TABLE incident ADD COLUMN version INTEGER NOT NULL DEFAULT 1;"
+    "ALTER TABLE incident ADD COLUMN persons_informed TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE incident ADD COLUMN persons_informed_note TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE incident ADD COLUMN handling TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE incident ADD COLUMN updated_ms INTEGER;",
 };
 
 incident_t *
@@ -42,11 +51,34 @@ incident_destroy (incident_t **self_p)
     *self_p = NULL;
 }
 
+bool
+incident_text_ok (const char *text, size_t min)
+{
+    if (!intake_text_ok (text, min, INCIDENT_TEXT_MAX, true))
+        return false;
+    /*  No personal data: a run of nine digits that passes the elfproef
+     *  is taken for a BSN and refused (the register says what and how
+     *  many, never who). */
+    for (const char *p = text; *p;) {
+        size_t n = strspn (p, "0123456789");
+        if (n == 9) {
+            char bsn[10];
+            memcpy (bsn, p, 9);
+            bsn[9] = '\0';
+            if (intake_valid_bsn (bsn))
+                return false;
+        }
+        p += n ? n : 1;
+    }
+    return true;
+}
+
 int
 incident_check (const Keten__Incident *in, uint64_t now_ms, kt_reason_t *reason)
 {
-    if (!intake_text_ok (in->what, 1, 4000, true))
-        return kt_fail (reason, "incident: say what happened (1..4000 bytes of text)");
+    if (!incident_text_ok (in->what, 1))
+        return kt_fail (reason, "incident: say what happened (1..4000 bytes of text, no BSN: "
+                                "kinds of data and counts, not who)");
     /*  Found in the last year, and not in the future (a minute of skew). */
     if (in->found_ms == 0 || in->found_ms > now_ms + 60000 ||
         in->found_ms + 366ull * 86400 * 1000 < now_ms)
@@ -54,8 +86,8 @@ incident_check (const Keten__Incident *in, uint64_t now_ms, kt_reason_t *reason)
     if (in->n_data_kinds < 1 || in->n_data_kinds > 16)
         return kt_fail (reason, "incident: name 1..16 kinds of data involved");
     for (size_t i = 0; i < in->n_data_kinds; i++)
-        if (!intake_text_ok (in->data_kinds[i], 1, 64, false))
-            return kt_fail (reason, "incident: data kind %zu must be 1..64 bytes", i + 1);
+        if (!intake_text_ok (in->data_kinds[i], 1, 64, false) || strchr (in->data_kinds[i], ','))
+            return kt_fail (reason, "incident: data kind %zu must be 1..64 bytes, no comma", i + 1);
     if (in->subjects > 10000000)
         return kt_fail (reason, "incident: number of subjects out of range");
     return 0;
@@ -116,6 +148,15 @@ incident_register (incident_t *self, const Keten__Incident *in, const char *repo
                : 0;
 }
 
+static int
+s_nothing (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) q;
+    (void) arg;
+    (void) reason;
+    return 0;
+}
+
 int
 incident_close (incident_t *self, const char *id, uint64_t notified_ms, const char *not_required,
                 uint32_t uid, kt_reason_t *reason)
@@ -125,15 +166,72 @@ incident_close (incident_t *self, const char *id, uint64_t notified_ms, const ch
                                 "not required (AVG art. 33)");
     if (not_required && !intake_text_ok (not_required, 1, 2000, true))
         return kt_fail (reason, "the reason must be 1..2000 bytes of text");
+    uint64_t now = kt_now_ms ();
+    if (not_required && !incident_text_ok (not_required, 1))
+        return kt_fail (reason, "the reason must not hold a BSN (kinds and counts, not who)");
+    int ready = store_one (self->db,
+                           "SELECT 1 FROM incident WHERE id=? AND persons_informed<>''"
+                           " AND handling<>''",
+                           STORE_VALUES (STORE_TEXT (id)), s_nothing, NULL,
+                           "read the incident's handling", reason);
+    if (ready < 0)
+        return -1;
+    /*  art. 15.2g: registered and handled ("afgehandeld"), AVG art. 34
+     *  included: closed only with both on record. */
+    if (ready == 0)
+        return kt_fail (reason,
+                        "incident %.24s is closed only once it is handled: record whether the "
+                        "persons concerned were informed (AVG art. 34) and how it was handled "
+                        "(keten incident update, or --persons-informed and --handling here)",
+                        id);
     int changed = store_run (
         self->db,
-        "UPDATE incident SET ap_notified_ms=?, ap_not_required=?, closed_ms=?, closed_uid=?"
-        " WHERE id=? AND closed_ms IS NULL",
+        "UPDATE incident SET ap_notified_ms=?, ap_not_required=?, closed_ms=?, closed_uid=?,"
+        " version=version+1, updated_ms=? WHERE id=? AND closed_ms IS NULL",
         STORE_VALUES (notified_ms ? STORE_INT (notified_ms) : STORE_NULL, STORE_TEXT (not_required),
-                      STORE_INT (kt_now_ms ()), STORE_INT (uid), STORE_TEXT (id)),
+                      STORE_INT (now), STORE_INT (uid), STORE_INT (now), STORE_TEXT (id)),
         "close the incident", reason);
     if (changed == 0)
         return kt_fail (reason, "no open incident %.24s", id);
+    return changed < 0 ? -1 : 0;
+}
+
+static const char *const s_informed[] = {"yes", "no", "not-required", NULL};
+
+int
+incident_update (incident_t *self, const char *id, const char *informed, const char *note,
+                 const char *handling, uint32_t uid, uint64_t now_ms, kt_reason_t *reason)
+{
+    (void) uid;
+    if (!informed && !handling)
+        return kt_fail (reason, "record persons_informed (yes, no, not-required) or handling");
+    bool known = false;
+    for (size_t i = 0; informed && s_informed[i]; i++)
+        known |= strcmp (informed, s_informed[i]) == 0;
+    if (informed && !known)
+        return kt_fail (reason, "persons_informed is yes, no or not-required (AVG art. 34)");
+    if (note && !informed)
+        return kt_fail (reason, "a note goes with persons_informed");
+    /*  AVG art. 34.3: not informing is an exception: say which, or why
+     *  not yet. */
+    if (informed && strcmp (informed, "yes") != 0 && !(note && *note))
+        return kt_fail (reason, "say why the persons concerned were not informed (AVG art. 34.3)");
+    if (note && !incident_text_ok (note, 1))
+        return kt_fail (reason, "the note must be 1..%d bytes of text without a BSN",
+                        INCIDENT_TEXT_MAX);
+    if (handling && !incident_text_ok (handling, 1))
+        return kt_fail (reason, "handling must be 1..%d bytes of text without a BSN",
+                        INCIDENT_TEXT_MAX);
+    int changed = store_run (
+        self->db,
+        "UPDATE incident SET persons_informed=coalesce (?, persons_informed),"
+        " persons_informed_note=CASE WHEN ? IS NULL THEN persons_informed_note ELSE ? END,"
+        " handling=coalesce (?, handling), version=version+1, updated_ms=? WHERE id=?",
+        STORE_VALUES (STORE_TEXT (informed), STORE_TEXT (informed), STORE_TEXT (note ? note : ""),
+                      STORE_TEXT (handling), STORE_INT (now_ms), STORE_TEXT (id)),
+        "update the incident", reason);
+    if (changed == 0)
+        return kt_fail (reason, "no incident %.24s", id);
     return changed < 0 ? -1 : 0;
 }
 
@@ -141,6 +239,11 @@ typedef struct {
     incident_row_fn *fn;
     void *arg;
 } visit_t;
+
+#define S_SELECT                                                                                   \
+    "SELECT id, reporter, reported_ms, found_ms, what, data_kinds, subjects, ap_deadline_ms,"      \
+    " ap_notified_ms, ap_not_required, closed_ms, version, persons_informed,"                      \
+    " persons_informed_note, handling, coalesce (updated_ms, reported_ms) FROM incident"
 
 static int
 s_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
@@ -159,6 +262,11 @@ s_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
         .ap_notified_ms = (uint64_t) sqlite3_column_int64 (q, 8),
         .ap_not_required = sqlite3_column_type (q, 9) != SQLITE_NULL ? store_text (q, 9) : NULL,
         .closed = sqlite3_column_type (q, 10) != SQLITE_NULL,
+        .version = (uint32_t) sqlite3_column_int64 (q, 11),
+        .persons_informed = store_text (q, 12),
+        .persons_informed_note = store_text (q, 13),
+        .handling = store_text (q, 14),
+        .updated_ms = (uint64_t) sqlite3_column_int64 (q, 15),
     };
     return v->fn (v->arg, &row, reason);
 }
@@ -170,12 +278,15 @@ incident_each (incident_t *self, bool open_only, incident_row_fn *fn, void *arg,
     visit_t v = {fn, arg};
     /*  The register newest first; the open ones by their AP deadline. */
     return store_each (self->db,
-                       open_only ? "SELECT id, reporter, reported_ms, found_ms, what, data_kinds,"
-                                   " subjects, ap_deadline_ms, ap_notified_ms, ap_not_required,"
-                                   " closed_ms FROM incident WHERE closed_ms IS NULL"
-                                   " ORDER BY ap_deadline_ms"
-                                 : "SELECT id, reporter, reported_ms, found_ms, what, data_kinds,"
-                                   " subjects, ap_deadline_ms, ap_notified_ms, ap_not_required,"
-                                   " closed_ms FROM incident ORDER BY reported_ms DESC",
+                       open_only ? S_SELECT " WHERE closed_ms IS NULL ORDER BY ap_deadline_ms"
+                                 : S_SELECT " ORDER BY reported_ms DESC",
                        NULL, NULL, s_row, &v, "list the incidents", reason);
+}
+
+int
+incident_one (incident_t *self, const char *id, incident_row_fn *fn, void *arg, kt_reason_t *reason)
+{
+    visit_t v = {fn, arg};
+    return store_one (self->db, S_SELECT " WHERE id=?", STORE_VALUES (STORE_TEXT (id)), s_row, &v,
+                      "read the incident", reason);
 }

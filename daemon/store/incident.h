@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #define INCIDENT_AP_DEADLINE_MS (72ull * 3600 * 1000) /* AVG art. 33(1) */
+#define INCIDENT_TEXT_MAX 4000
 
 typedef struct _incident_t incident_t;
 
@@ -24,6 +25,10 @@ incident_t *incident_new (sqlite3 *db, kt_reason_t *reason);
 void incident_destroy (incident_t **self_p);
 
 int incident_check (const Keten__Incident *in, uint64_t now_ms, kt_reason_t *reason);
+/*  A text of the register: min..INCIDENT_TEXT_MAX bytes, lines allowed,
+ *  and no BSN (nine digits passing the elfproef): kinds and counts, not
+ *  who. */
+bool incident_text_ok (const char *text, size_t min);
 /*  1 when a report with message_id is registered (id and its log index
  *  filled in: a retry), 0 when not, -1 on error. */
 int incident_find_message (incident_t *self, const uint8_t message_id[KT_ID_LEN], char id[19],
@@ -35,9 +40,17 @@ int incident_register (incident_t *self, const Keten__Incident *in, const char *
                        uint32_t uid, const uint8_t *message_id, uint64_t log_index, char id[19],
                        kt_reason_t *reason);
 /*  Record the AP outcome and close: notified_ms > 0, or a reason why
- *  notification is not required. */
+ *  notification is not required.  Only once persons_informed and
+ *  handling are recorded (incident_update): closed means handled. */
 int incident_close (incident_t *self, const char *id, uint64_t notified_ms,
                     const char *not_required, uint32_t uid, kt_reason_t *reason);
+
+/*  Record whether the persons concerned were informed (AVG art. 34:
+ *  "yes", "no" or "not-required"; the last two with note saying why) and
+ *  how the incident was handled; either may be NULL (left as it is).
+ *  Each change raises the incident's version. */
+int incident_update (incident_t *self, const char *id, const char *informed, const char *note,
+                     const char *handling, uint32_t uid, uint64_t now_ms, kt_reason_t *reason);
 
 /*  One registered incident; strings borrowed for the callback. */
 typedef struct {
@@ -53,6 +66,11 @@ typedef struct {
     uint64_t ap_notified_ms;
     const char *ap_not_required; /* NULL when not recorded */
     bool closed;
+    uint32_t version;                  /* 1 when registered, +1 per change */
+    const char *persons_informed;      /* "", yes, no, not-required (AVG art. 34) */
+    const char *persons_informed_note; /* why not, or why not required */
+    const char *handling;              /* how it was handled */
+    uint64_t updated_ms;               /* the last change (reported_ms at first) */
 } incident_row_t;
 /*  Take one row: 0 go on, 1 stop, -1 error with reason. */
 typedef int (incident_row_fn) (void *arg, const incident_row_t *row, kt_reason_t *reason);
@@ -61,5 +79,8 @@ typedef int (incident_row_fn) (void *arg, const incident_row_t *row, kt_reason_t
  *  read. */
 int incident_each (incident_t *self, bool open_only, incident_row_fn *fn, void *arg,
                    kt_reason_t *reason);
+/*  One incident: 1 (fn called), 0 none, -1 with reason. */
+int incident_one (incident_t *self, const char *id, incident_row_fn *fn, void *arg,
+                  kt_reason_t *reason);
 
 #endif

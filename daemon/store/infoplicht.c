@@ -20,6 +20,7 @@ struct _infoplicht_t {
 #define S_OPEN 0
 #define S_DEFERRED 1
 #define S_INFORMED 2
+#define S_TO_INFORM 3 /* a kernpartij decided the person can be informed */
 
 static const char *const s_migrations[] = {
     /*  One task per decision (UNIQUE: a decision recorded again or resumed
@@ -41,6 +42,18 @@ static const char *const s_migrations[] = {
     " REFERENCES infoplicht_task (task_id) ON DELETE CASCADE, seq INTEGER NOT NULL,"
     " ground TEXT NOT NULL, review_on TEXT NOT NULL, note BLOB NOT NULL,"
     " deferred_ms INTEGER NOT NULL, uid INTEGER NOT NULL, PRIMARY KEY (task_id, seq));",
+    /*  art. 4, 11.3: the decisions are a kernpartij's, received as
+     *  RIGHTS_DECISION messages: one row per message (a retry finds it),
+     *  the deciding node, its OS user, the outcome and the provenance-log
+     *  index.  A deferral records the node that decided it; a task a
+     *  kernpartij cleared for informing records that node. */
+    "CREATE TABLE infoplicht_decision (message_id BLOB PRIMARY KEY, task_id TEXT NOT NULL"
+    " REFERENCES infoplicht_task (task_id) ON DELETE CASCADE, node TEXT NOT NULL,"
+    " os_user TEXT NOT NULL, outcome TEXT NOT NULL, decided_ms INTEGER NOT NULL,"
+    " log_index INTEGER NOT NULL);"
+    "CREATE INDEX infoplicht_decision_task ON infoplicht_decision (task_id);"
+    "ALTER TABLE infoplicht_deferral ADD COLUMN decided_by TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE infoplicht_task ADD COLUMN cleared_by TEXT NOT NULL DEFAULT '';",
 };
 
 /*  art. 41 lid 1 UAVG, sub a-j: what a restriction of art. 14 AVG may
@@ -234,8 +247,14 @@ infoplicht_inform (infoplicht_t *self, const roster_t *roster, const char *id, c
         return -1;
     if (t.state == S_INFORMED)
         return kt_fail (reason, "task %.24s is done: the person was informed", id);
-    if (t.consulted == 0)
-        return kt_fail (reason, "consult at least one kernpartij first (art. 11.3)");
+    /*  art. 4, 11.3: whether the person can be informed is the decision
+     *  of a kernpartij, not of the desk. */
+    if (t.state != S_TO_INFORM)
+        return kt_fail (reason,
+                        "no kernpartij has decided that the person can be informed on task "
+                        "%.24s (art. 11.3): a kernpartij decides at its node with keten "
+                        "informatieplicht decide",
+                        id);
     char today[11];
     infoplicht_date (today, now_ms);
     if (!on || !intake_valid_date (on) || strcmp (on, today) > 0 || strcmp (on, t.opened_on) < 0)
@@ -266,47 +285,87 @@ infoplicht_inform (infoplicht_t *self, const roster_t *roster, const char *id, c
 }
 
 int
-infoplicht_defer (infoplicht_t *self, const char *id, const char *ground, const char *note,
-                  const char *review_on, uint32_t uid, uint64_t now_ms, kt_reason_t *reason)
+infoplicht_decision_check (infoplicht_t *self, const infoplicht_decision_t *d, uint64_t now_ms,
+                           kt_reason_t *reason)
 {
     s_task_t t;
-    if (s_task (self, id, &t, reason) != 0)
+    if (s_task (self, d->task_id, &t, reason) != 0)
         return -1;
     if (t.state == S_INFORMED)
-        return kt_fail (reason, "task %.24s is done: the person was informed", id);
+        return kt_fail (reason, "task %.24s is done: the person was informed", d->task_id);
     if (t.consulted == 0)
-        return kt_fail (reason, "consult at least one kernpartij first (art. 11.3)");
-    if (!infoplicht_ground (ground))
+        return kt_fail (reason,
+                        "the uitvoerder has recorded no consultation of a kernpartij on "
+                        "task %.24s yet (art. 11.3: the kernpartijen consult each other "
+                        "first)",
+                        d->task_id);
+    if (!d->defer)
+        return 0;
+    if (!infoplicht_ground (d->ground))
         return kt_fail (reason, "the ground must be one of uavg-41-1-a .. uavg-41-1-j "
                                 "(art. 41 lid 1 UAVG)");
-    if (!s_text_ok (note, INFOPLICHT_TEXT_MAX))
+    if (!s_text_ok (d->note, INFOPLICHT_TEXT_MAX))
         return kt_fail (reason, "a deferral needs a note for the file (art. 11.4; 1..%d bytes)",
                         INFOPLICHT_TEXT_MAX);
     char today[11];
     infoplicht_date (today, now_ms);
-    if (!review_on || !intake_valid_date (review_on) || strcmp (review_on, today) <= 0)
+    if (!d->review_on || !intake_valid_date (d->review_on) || strcmp (d->review_on, today) <= 0)
         return kt_fail (reason, "the review date must be YYYY-MM-DD after today (%s)", today);
-    char ad[64];
-    snprintf (ad, sizeof ad, "infoplicht/%s/note/%d", id, t.deferrals + 1);
-    uint8_t *sealed;
-    size_t len;
-    if (s_seal (self, t.case_ref, ad, note, &sealed, &len, reason) != 0)
+    return 0;
+}
+
+int
+infoplicht_decide (infoplicht_t *self, const infoplicht_decision_t *d,
+                   const uint8_t message_id[KT_ID_LEN], uint64_t log_index, uint64_t now_ms,
+                   kt_reason_t *reason)
+{
+    s_task_t t;
+    if (infoplicht_decision_check (self, d, now_ms, reason) != 0 ||
+        s_task (self, d->task_id, &t, reason) != 0)
         return -1;
-    /*  The deferral and the task's state in one commit. */
+    uint8_t *sealed = NULL;
+    size_t len = 0;
+    if (d->defer) {
+        char ad[64];
+        snprintf (ad, sizeof ad, "infoplicht/%s/note/%d", d->task_id, t.deferrals + 1);
+        if (s_seal (self, t.case_ref, ad, d->note, &sealed, &len, reason) != 0)
+            return -1;
+    }
+    /*  The decision, and the deferral or the clearance it makes, in one
+     *  commit. */
     int rc = store_begin (self->db, reason);
     if (rc == 0) {
-        if (store_run (self->db,
-                       "INSERT INTO infoplicht_deferral (task_id, seq, ground, review_on, note,"
-                       " deferred_ms, uid) VALUES (?,?,?,?,?,?,?)",
-                       STORE_VALUES (STORE_TEXT (id), STORE_INT (t.deferrals + 1),
-                                     STORE_TEXT (ground), STORE_TEXT (review_on),
-                                     STORE_BLOB (sealed, len), STORE_INT (now_ms), STORE_INT (uid)),
-                       "record the deferral", reason) < 0 ||
+        bool ok =
             store_run (self->db,
-                       "UPDATE infoplicht_task SET state=1, ground=?, review_on=? WHERE task_id=?",
-                       STORE_VALUES (STORE_TEXT (ground), STORE_TEXT (review_on), STORE_TEXT (id)),
-                       "defer the task", reason) < 0 ||
-            store_commit (self->db, reason) != 0) {
+                       "INSERT INTO infoplicht_decision (message_id, task_id, node, os_user,"
+                       " outcome, decided_ms, log_index) VALUES (?,?,?,?,?,?,?)",
+                       STORE_VALUES (STORE_BLOB (message_id, KT_ID_LEN), STORE_TEXT (d->task_id),
+                                     STORE_TEXT (d->node), STORE_TEXT (d->os_user),
+                                     STORE_TEXT (d->defer ? "defer" : "inform"), STORE_INT (now_ms),
+                                     STORE_INT (log_index)),
+                       "record the kernpartij's decision", reason) >= 0;
+        if (ok && d->defer)
+            ok =
+                store_run (self->db,
+                           "INSERT INTO infoplicht_deferral (task_id, seq, ground, review_on, note,"
+                           " deferred_ms, uid, decided_by) VALUES (?,?,?,?,?,?,0,?)",
+                           STORE_VALUES (STORE_TEXT (d->task_id), STORE_INT (t.deferrals + 1),
+                                         STORE_TEXT (d->ground), STORE_TEXT (d->review_on),
+                                         STORE_BLOB (sealed, len), STORE_INT (now_ms),
+                                         STORE_TEXT (d->node)),
+                           "record the deferral", reason) >= 0 &&
+                store_run (self->db,
+                           "UPDATE infoplicht_task SET state=1, ground=?, review_on=?,"
+                           " cleared_by='' WHERE task_id=?",
+                           STORE_VALUES (STORE_TEXT (d->ground), STORE_TEXT (d->review_on),
+                                         STORE_TEXT (d->task_id)),
+                           "defer the task", reason) >= 0;
+        else if (ok)
+            ok = store_run (self->db,
+                            "UPDATE infoplicht_task SET state=3, cleared_by=? WHERE task_id=?",
+                            STORE_VALUES (STORE_TEXT (d->node), STORE_TEXT (d->task_id)),
+                            "clear the task for informing", reason) >= 0;
+        if (!ok || store_commit (self->db, reason) != 0) {
             store_rollback (self->db);
             rc = -1;
         }
@@ -315,20 +374,37 @@ infoplicht_defer (infoplicht_t *self, const char *id, const char *ground, const 
     return rc;
 }
 
+static int
+s_index_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    *(uint64_t *) arg = (uint64_t) sqlite3_column_int64 (q, 0);
+    return 0;
+}
+
+int
+infoplicht_decision_find (infoplicht_t *self, const uint8_t message_id[KT_ID_LEN],
+                          uint64_t *log_index_p, kt_reason_t *reason)
+{
+    return store_one (self->db, "SELECT log_index FROM infoplicht_decision WHERE message_id=?",
+                      STORE_VALUES (STORE_BLOB (message_id, KT_ID_LEN)), s_index_row, log_index_p,
+                      "find the kernpartij's decision", reason);
+}
+
 typedef struct {
     infoplicht_row_fn *fn;
     void *arg;
     char today[11];
 } visit_t;
 
-static const char *const s_state_names[] = {"open", "deferred", "informed"};
+static const char *const s_state_names[] = {"open", "deferred", "informed", "to-inform"};
 
 static int
 s_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 {
     visit_t *v = arg;
     int state = sqlite3_column_int (q, 5);
-    if (state < S_OPEN || state > S_INFORMED)
+    if (state < S_OPEN || state > S_TO_INFORM)
         return kt_fail (reason, "task %.24s has an unknown state %d", store_text (q, 0), state);
     infoplicht_row_t row = {.task_id = store_text (q, 0),
                             .decision_id = store_text (q, 1),
@@ -341,7 +417,8 @@ s_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
                             .informed_on = store_text (q, 8),
                             .informed_by = store_text (q, 9),
                             .consulted = store_text (q, 10),
-                            .deferrals = (unsigned) sqlite3_column_int (q, 11)};
+                            .deferrals = (unsigned) sqlite3_column_int (q, 11),
+                            .decided_by = store_text (q, 12)};
     row.review_due = state == S_DEFERRED && strcmp (row.review_on, v->today) <= 0;
     return v->fn (v->arg, &row, reason);
 }
@@ -351,7 +428,9 @@ s_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
     " informed_on, informed_by,"                                                                   \
     " coalesce ((SELECT group_concat (party, ',') FROM (SELECT party FROM infoplicht_consult c"    \
     " WHERE c.task_id=t.task_id ORDER BY party)), ''),"                                            \
-    " (SELECT count(*) FROM infoplicht_deferral d WHERE d.task_id=t.task_id)"                      \
+    " (SELECT count(*) FROM infoplicht_deferral d WHERE d.task_id=t.task_id),"                     \
+    " CASE state WHEN 3 THEN cleared_by WHEN 1 THEN coalesce ((SELECT decided_by FROM"             \
+    " infoplicht_deferral d WHERE d.task_id=t.task_id ORDER BY seq DESC LIMIT 1), '') ELSE '' END" \
     " FROM infoplicht_task t WHERE case_ref NOT IN (SELECT case_ref FROM subject WHERE "           \
     "archived=1)"
 
@@ -383,10 +462,11 @@ infoplicht_one (infoplicht_t *self, const char *id, uint64_t now_ms, infoplicht_
 int64_t
 infoplicht_count_open (infoplicht_t *self)
 {
-    return store_int (self->db,
-                      "SELECT count(*) FROM infoplicht_task WHERE state=0 AND case_ref NOT IN"
-                      " (SELECT case_ref FROM subject WHERE archived=1)",
-                      -1);
+    return store_int (
+        self->db,
+        "SELECT count(*) FROM infoplicht_task WHERE state IN (0,3) AND case_ref NOT IN"
+        " (SELECT case_ref FROM subject WHERE archived=1)",
+        -1);
 }
 
 typedef struct {

@@ -50,19 +50,45 @@ int infoplicht_consult (infoplicht_t *self, const roster_t *roster, const char *
 
 /*  Record that the person was informed on date on (YYYY-MM-DD, not after
  *  today and not before the decision) by party (an active roster member),
- *  how (text).  Needs at least one consulted kernpartij (11.3: the
- *  uitvoerder informs after consulting them).  From open or deferred
- *  (11.5); an informed task is final. */
+ *  how (text).  Only after a kernpartij decided that the person can be
+ *  informed (state "to-inform", infoplicht_decide); an informed task is
+ *  final. */
 int infoplicht_inform (infoplicht_t *self, const roster_t *roster, const char *id, const char *on,
                        const char *by, const char *how, uint32_t uid, uint64_t now_ms,
                        kt_reason_t *reason);
 
-/*  Defer informing on ground (infoplicht_ground) with note (the note in
- *  the file, 11.4) until review_on (YYYY-MM-DD, after today).  Needs at
- *  least one consulted kernpartij.  A deferred task may be deferred again
- *  at its review (each deferral is kept); an informed one not. */
-int infoplicht_defer (infoplicht_t *self, const char *id, const char *ground, const char *note,
-                      const char *review_on, uint32_t uid, uint64_t now_ms, kt_reason_t *reason);
+/*  A kernpartij's decision on task_id (art. 4, 11.3-11.5), as its
+ *  RIGHTS_DECISION message carried it; strings borrowed.  Not defer: the
+ *  person can be informed now (the task goes to "to-inform", and the
+ *  desk records the informing with infoplicht_inform).  defer: not yet,
+ *  on ground (infoplicht_ground), with note (the note in the file, 11.4)
+ *  until review_on (YYYY-MM-DD, after today). */
+typedef struct {
+    const char *task_id;
+    bool defer;
+    const char *ground;
+    const char *note;
+    const char *review_on;
+    const char *node;    /* the deciding kernpartij (the message's signer) */
+    const char *os_user; /* who decided at its node */
+} infoplicht_decision_t;
+
+/*  Whether d may be recorded now: the task exists (its subject not
+ *  archived), is not informed, has at least one consultation (11.3), and
+ *  a deferral's ground, note and review date are good. */
+int infoplicht_decision_check (infoplicht_t *self, const infoplicht_decision_t *d, uint64_t now_ms,
+                               kt_reason_t *reason);
+/*  Record checked decision d, received as message_id and logged under
+ *  log_index, with what it does to the task, in one commit.  A deferral
+ *  is kept with the others; a later decision supersedes an earlier one
+ *  until the person is informed. */
+int infoplicht_decide (infoplicht_t *self, const infoplicht_decision_t *d,
+                       const uint8_t message_id[KT_ID_LEN], uint64_t log_index, uint64_t now_ms,
+                       kt_reason_t *reason);
+/*  1 when the decision in message_id is recorded (*log_index_p its
+ *  index: a retry), 0 when not, -1 with reason. */
+int infoplicht_decision_find (infoplicht_t *self, const uint8_t message_id[KT_ID_LEN],
+                              uint64_t *log_index_p, kt_reason_t *reason);
 
 /*  One task, without personal data; strings borrowed for the callback. */
 typedef struct {
@@ -71,7 +97,7 @@ typedef struct {
     const char *case_ref;
     bool agenderen;
     uint64_t opened_ms;
-    const char *state;       /* "open", "deferred", "informed" */
+    const char *state;       /* "open", "deferred", "to-inform", "informed" */
     const char *consulted;   /* "a,b": the kernpartijen consulted */
     const char *ground;      /* deferred: the ground's code, else "" */
     const char *review_on;   /* deferred: YYYY-MM-DD, else "" */
@@ -79,6 +105,7 @@ typedef struct {
     unsigned deferrals;      /* deferrals recorded so far */
     const char *informed_on; /* informed: YYYY-MM-DD, else "" */
     const char *informed_by; /* informed: the party, else "" */
+    const char *decided_by;  /* deferred, to-inform: the kernpartij that decided, else "" */
 } infoplicht_row_t;
 typedef int (infoplicht_row_fn) (void *arg, const infoplicht_row_t *row, kt_reason_t *reason);
 
@@ -89,7 +116,8 @@ int infoplicht_each (infoplicht_t *self, bool due_only, uint64_t now_ms, infopli
 /*  One task by id: 1 found (fn called), 0 none, -1 with reason. */
 int infoplicht_one (infoplicht_t *self, const char *id, uint64_t now_ms, infoplicht_row_fn *fn,
                     void *arg, kt_reason_t *reason);
-/*  Open tasks (no outcome yet) of subjects not archived; -1 on error. */
+/*  Open tasks (not informed, not deferred) of subjects not archived; -1
+ *  on error. */
 int64_t infoplicht_count_open (infoplicht_t *self);
 
 /*  The texts of task id, unsealed (personal data: the caller records

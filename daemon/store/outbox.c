@@ -139,7 +139,8 @@ outbox_new (sqlite3 *db, const outbox_limits_t *limits, kt_reason_t *reason)
         !(self->settle = store_prepare (db,
                                         "UPDATE outbox SET state=?, settled_ms=?, log_index=?,"
                                         " reason=?, receipt=?,"
-                                        " header=CASE WHEN type=?6 THEN x'' ELSE header END"
+                                        " header=CASE WHEN type IN (?6, ?8) THEN x''"
+                                        " ELSE header END"
                                         " WHERE id=?7 AND (state=0 OR (state=2 AND ?1=1))",
                                         reason)) ||
         !(self->status = store_prepare (db,
@@ -323,17 +324,20 @@ outbox_settle (outbox_t *self, const uint8_t id[KT_ID_LEN], bool accepted, uint6
                const char *refusal, const uint8_t *receipt, size_t receipt_len, uint64_t now_ms,
                kt_reason_t *reason)
 {
-    /*  ?6: art. 13, the type whose header goes with its receipt.  A
-     *  RETENTION_ORDER's free-text reason is needed by no one here once it
-     *  is answered (the uitvoerder keeps it sealed under the subject's
-     *  key), and it would outlive the subject: blanked in the receipt's
-     *  commit, as outbox_blank does (the id, state and receipt stay). */
+    /*  ?6, ?8: the types whose header goes with their receipt.  A
+     *  RETENTION_ORDER's free-text reason (art. 13), a RIGHTS_DECISION's
+     *  note or motivation (art. 11, 12) is needed by no one here once it
+     *  is answered (the uitvoerder keeps it, the note sealed under the
+     *  subject's key), and it would outlive the subject: blanked in the
+     *  receipt's commit, as outbox_blank does (the id, state and receipt
+     *  stay). */
     int changed = store_run_stmt (
         self->settle,
         STORE_VALUES (STORE_INT (accepted ? OUTBOX_DELIVERED : OUTBOX_REFUSED), STORE_INT (now_ms),
                       accepted ? STORE_INT (log_index) : STORE_NULL,
                       STORE_TEXT (accepted ? NULL : refusal), STORE_BLOB (receipt, receipt_len),
-                      STORE_INT (KETEN__MESSAGE_TYPE__RETENTION_ORDER), STORE_BLOB (id, KT_ID_LEN)),
+                      STORE_INT (KETEN__MESSAGE_TYPE__RETENTION_ORDER), STORE_BLOB (id, KT_ID_LEN),
+                      STORE_INT (KETEN__MESSAGE_TYPE__RIGHTS_DECISION)),
         "record the receipt", reason);
     return changed < 0 ? -1 : changed > 0 ? 1 : 0;
 }

@@ -27,6 +27,17 @@ static const char *const s_migrations[] = {
     " linked_uid INTEGER, state TEXT NOT NULL DEFAULT 'open', closed_ms INTEGER,"
     " closed_uid INTEGER, ground TEXT NOT NULL DEFAULT '', motivation TEXT NOT NULL DEFAULT '');"
     "CREATE INDEX request_due ON request (state, due_ms);",
+    /*  art. 4, 12.3-12.4: the decisions on a request are a kernpartij's,
+     *  received as RIGHTS_DECISION messages: one row per message (a retry
+     *  finds it); the newest one of a request is the one its answer
+     *  follows.  withhold holds hex message ids ("a,b"); decided_by on
+     *  the request is the node whose decision the answer followed. */
+    "CREATE TABLE request_decision (message_id BLOB PRIMARY KEY, request_id TEXT NOT NULL"
+    " REFERENCES request (id), node TEXT NOT NULL, os_user TEXT NOT NULL, outcome TEXT NOT NULL,"
+    " ground TEXT NOT NULL, motivation TEXT NOT NULL, withhold TEXT NOT NULL,"
+    " decided_ms INTEGER NOT NULL, log_index INTEGER NOT NULL);"
+    "CREATE INDEX request_decision_request ON request_decision (request_id);"
+    "ALTER TABLE request ADD COLUMN decided_by TEXT NOT NULL DEFAULT '';",
 };
 
 request_t *
@@ -288,18 +299,19 @@ request_link (request_t *self, const char *id, const char *case_ref, uint32_t ui
 
 int
 request_close (request_t *self, const char *id, const char *ground, const char *motivation,
-               bool partial, bool nothing_found, uint32_t uid, uint64_t now_ms, kt_reason_t *reason)
+               bool partial, bool nothing_found, const char *decided_by, uint32_t uid,
+               uint64_t now_ms, kt_reason_t *reason)
 {
     const char *state = !ground ? "answered" : partial ? "partly-refused" : "refused";
     if (ground && !intake_text_ok (motivation, 1, 8000, true))
         return kt_fail (reason, "a refusal is motivated (1..8000 bytes of text)");
     int changed = store_run (
         self->db,
-        "UPDATE request SET state=?, closed_ms=?, closed_uid=?, ground=?, motivation=?"
-        " WHERE id=? AND state='open' AND (case_ref<>'') = ?",
+        "UPDATE request SET state=?, closed_ms=?, closed_uid=?, ground=?, motivation=?,"
+        " decided_by=? WHERE id=? AND state='open' AND (case_ref<>'') = ?",
         STORE_VALUES (STORE_TEXT (state), STORE_INT (now_ms), STORE_INT (uid),
                       STORE_TEXT (ground ? ground : ""), STORE_TEXT (ground ? motivation : ""),
-                      STORE_TEXT (id), STORE_INT (!nothing_found)),
+                      STORE_TEXT (decided_by), STORE_TEXT (id), STORE_INT (!nothing_found)),
         "close the request", reason);
     if (changed == 0)
         return kt_fail (reason, "no open request %.24s %s", id,
@@ -314,7 +326,8 @@ typedef struct {
 
 #define S_COLUMNS                                                                                  \
     "SELECT id, kind, received, from_whom, representation, identity_by, identity_how,"             \
-    " opened_ms, opened_uid, due_ms, case_ref, state, closed_ms, ground, motivation FROM request"
+    " opened_ms, opened_uid, due_ms, case_ref, state, closed_ms, ground, motivation,"              \
+    " decided_by FROM request"
 
 static int
 s_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
@@ -336,6 +349,7 @@ s_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
         .closed_ms = (uint64_t) sqlite3_column_int64 (q, 12),
         .ground = store_text (q, 13),
         .motivation = store_text (q, 14),
+        .decided_by = store_text (q, 15),
     };
     return v->fn (v->arg, &row, reason);
 }
@@ -356,4 +370,137 @@ request_get (request_t *self, const char *id, request_row_fn *fn, void *arg, kt_
     visit_t v = {fn, arg};
     return store_one (self->db, S_COLUMNS " WHERE id=?", STORE_VALUES (STORE_TEXT (id)), s_row, &v,
                       "read the request", reason);
+}
+
+/* ---- the kernpartijen's decisions (art. 4, 12.3-12.4) ------------------- */
+
+static const char *const s_outcomes[] = {"grant", "partial", "refuse", NULL};
+
+/*  art. 41 lid 1 UAVG, sub a-j, as the desk writes them (rights_doc.c
+ *  keeps their texts). */
+static bool
+rights_ground_code_ok (const char *code)
+{
+    return code && strlen (code) == 6 && strncmp (code, "41-1-", 5) == 0 && code[5] >= 'a' &&
+           code[5] <= 'j';
+}
+
+typedef struct {
+    char kind[16];
+    char state[16];
+} s_req_t;
+
+static int
+s_req_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    s_req_t *r = arg;
+    snprintf (r->kind, sizeof r->kind, "%s", store_text (q, 0));
+    snprintf (r->state, sizeof r->state, "%s", store_text (q, 1));
+    return 0;
+}
+
+int
+request_decision_check (request_t *self, const request_decision_t *d, kt_reason_t *reason)
+{
+    if (!s_one_of (d->outcome, s_outcomes))
+        return kt_fail (reason, "the outcome must be grant, partial or refuse");
+    s_req_t r;
+    int found = store_one (self->db, "SELECT kind, state FROM request WHERE id=?",
+                           STORE_VALUES (STORE_TEXT (d->request_id)), s_req_row, &r,
+                           "read the request", reason);
+    if (found <= 0)
+        return found < 0 ? -1 : kt_fail (reason, "no request %.24s", d->request_id);
+    if (strcmp (r.state, "open") != 0)
+        return kt_fail (reason, "request %.24s is %s already", d->request_id, r.state);
+    bool refusal = strcmp (d->outcome, "grant") != 0;
+    /*  art. 12.3: the overview answers an inzage request; any request
+     *  may be refused (12.4). */
+    if (strcmp (d->outcome, "refuse") != 0 && strcmp (r.kind, "inzage") != 0)
+        return kt_fail (reason,
+                        "request %.24s is a %s request: only an inzage request is granted with "
+                        "an overview (a correction is decided with the correction commands); "
+                        "it may be refused",
+                        d->request_id, r.kind);
+    if (refusal && !intake_text_ok (d->motivation, 1, 8000, true))
+        return kt_fail (reason, "a refusal is motivated (1..8000 bytes of text)");
+    if (refusal && !rights_ground_code_ok (d->ground))
+        return kt_fail (reason, "a refusal names a ground of art. 41 lid 1 UAVG (41-1-a .. "
+                                "41-1-j)");
+    if (strcmp (d->outcome, "partial") == 0 ? !*d->withhold : *d->withhold != '\0')
+        return kt_fail (reason, "a partial refusal names the signals it withholds; nothing else "
+                                "does");
+    return 0;
+}
+
+int
+request_decide (request_t *self, const request_decision_t *d, const uint8_t message_id[KT_ID_LEN],
+                uint64_t log_index, uint64_t now_ms, kt_reason_t *reason)
+{
+    if (request_decision_check (self, d, reason) != 0)
+        return -1;
+    bool refusal = strcmp (d->outcome, "grant") != 0;
+    return store_run (self->db,
+                      "INSERT INTO request_decision (message_id, request_id, node, os_user,"
+                      " outcome, ground, motivation, withhold, decided_ms, log_index)"
+                      " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                      STORE_VALUES (STORE_BLOB (message_id, KT_ID_LEN), STORE_TEXT (d->request_id),
+                                    STORE_TEXT (d->node), STORE_TEXT (d->os_user),
+                                    STORE_TEXT (d->outcome), STORE_TEXT (refusal ? d->ground : ""),
+                                    STORE_TEXT (refusal ? d->motivation : ""),
+                                    STORE_TEXT (d->withhold), STORE_INT (now_ms),
+                                    STORE_INT (log_index)),
+                      "record the kernpartij's decision", reason) < 0
+               ? -1
+               : 0;
+}
+
+static int
+s_index_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    *(uint64_t *) arg = (uint64_t) sqlite3_column_int64 (q, 0);
+    return 0;
+}
+
+int
+request_decision_find (request_t *self, const uint8_t message_id[KT_ID_LEN], uint64_t *log_index_p,
+                       kt_reason_t *reason)
+{
+    return store_one (self->db, "SELECT log_index FROM request_decision WHERE message_id=?",
+                      STORE_VALUES (STORE_BLOB (message_id, KT_ID_LEN)), s_index_row, log_index_p,
+                      "find the kernpartij's decision", reason);
+}
+
+typedef struct {
+    request_decision_fn *fn;
+    void *arg;
+} s_dvisit_t;
+
+static int
+s_decision_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    s_dvisit_t *v = arg;
+    request_decision_t d = {.request_id = store_text (q, 0),
+                            .node = store_text (q, 1),
+                            .os_user = store_text (q, 2),
+                            .outcome = store_text (q, 3),
+                            .ground = store_text (q, 4),
+                            .motivation = store_text (q, 5),
+                            .withhold = store_text (q, 6)};
+    return v->fn (v->arg, &d, (uint64_t) sqlite3_column_int64 (q, 7),
+                  (uint64_t) sqlite3_column_int64 (q, 8), reason);
+}
+
+int
+request_decision_latest (request_t *self, const char *id, request_decision_fn *fn, void *arg,
+                         kt_reason_t *reason)
+{
+    s_dvisit_t v = {fn, arg};
+    return store_one (self->db,
+                      "SELECT request_id, node, os_user, outcome, ground, motivation, withhold,"
+                      " decided_ms, log_index FROM request_decision WHERE request_id=?"
+                      " ORDER BY rowid DESC LIMIT 1",
+                      STORE_VALUES (STORE_TEXT (id)), s_decision_row, &v,
+                      "read the kernpartij's decision", reason);
 }

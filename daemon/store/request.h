@@ -56,10 +56,11 @@ int request_link (request_t *self, const char *id, const char *case_ref, uint32_
 /*  Close an open request: answered with the overview (ground NULL), or
  *  refused on ground with motivation (partial: the rest answered).  It
  *  must be linked to its subject, unless nothing_found: the lookups
- *  found no subject, and the answer says that nothing is held. */
+ *  found no subject, and the answer says that nothing is held.
+ *  decided_by is the kernpartij whose decision the answer follows. */
 int request_close (request_t *self, const char *id, const char *ground, const char *motivation,
-                   bool partial, bool nothing_found, uint32_t uid, uint64_t now_ms,
-                   kt_reason_t *reason);
+                   bool partial, bool nothing_found, const char *decided_by, uint32_t uid,
+                   uint64_t now_ms, kt_reason_t *reason);
 
 /*  One request; strings borrowed for the callback. */
 typedef struct {
@@ -78,6 +79,7 @@ typedef struct {
     uint64_t closed_ms;   /* 0 while open */
     const char *ground;   /* "" unless refused */
     const char *motivation;
+    const char *decided_by; /* closed: the kernpartij whose decision it followed */
 } request_row_t;
 typedef int (request_row_fn) (void *arg, const request_row_t *row, kt_reason_t *reason);
 /*  Every request, newest first; open_only: the open ones, soonest due
@@ -87,6 +89,41 @@ int request_each (request_t *self, bool open_only, request_row_fn *fn, void *arg
 /*  One request: 1 found (fn called), 0 none, -1 with reason. */
 int request_get (request_t *self, const char *id, request_row_fn *fn, void *arg,
                  kt_reason_t *reason);
+
+/* ---- the kernpartijen's decisions (art. 4, 12.3-12.4) ------------------ */
+
+/*  A kernpartij's decision on a request, as its RIGHTS_DECISION message
+ *  carried it; strings borrowed. */
+typedef struct {
+    const char *request_id;
+    const char *outcome;    /* grant, partial, refuse */
+    const char *ground;     /* partial, refuse: 41-1-a .. 41-1-j; else "" */
+    const char *motivation; /* partial, refuse: why, for this person; else "" */
+    const char *withhold;   /* partial: hex message ids "a,b"; else "" */
+    const char *node;       /* the deciding kernpartij (the message's signer) */
+    const char *os_user;    /* who decided at its node */
+} request_decision_t;
+
+/*  Whether d may be recorded: the request is open; grant and partial
+ *  only for inzage (12.3), refuse for any kind (12.4), with a ground and
+ *  a motivation; partial with the signals withheld.  Which signals are
+ *  the subject's is checked when the answer is made. */
+int request_decision_check (request_t *self, const request_decision_t *d, kt_reason_t *reason);
+/*  Record checked decision d, received as message_id and logged under
+ *  log_index.  The newest decision of a request is the one its answer
+ *  follows; each is kept. */
+int request_decide (request_t *self, const request_decision_t *d,
+                    const uint8_t message_id[KT_ID_LEN], uint64_t log_index, uint64_t now_ms,
+                    kt_reason_t *reason);
+/*  1 when the decision in message_id is recorded (*log_index_p its
+ *  index: a retry), 0 when not, -1 with reason. */
+int request_decision_find (request_t *self, const uint8_t message_id[KT_ID_LEN],
+                           uint64_t *log_index_p, kt_reason_t *reason);
+typedef int (request_decision_fn) (void *arg, const request_decision_t *d, uint64_t decided_ms,
+                                   uint64_t log_index, kt_reason_t *reason);
+/*  The newest decision on request id: 1 (fn called), 0 none, -1. */
+int request_decision_latest (request_t *self, const char *id, request_decision_fn *fn, void *arg,
+                             kt_reason_t *reason);
 
 /* ---- the Europe/Amsterdam calendar ------------------------------------- */
 

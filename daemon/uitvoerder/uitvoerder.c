@@ -94,6 +94,9 @@ s_start (node_t *self, kt_reason_t *reason)
     /*  art. 12.5-12.6: corrections a crash cut off are carried out. */
     if (uitvoerder_correction_start (self, reason) != 0)
         return -1;
+    /*  art. 15.2g: every kernpartij has each change of the incident
+     *  register (what a crash cut off, a kernpartij new on the roster). */
+    uitvoerder_incident_start (self);
     /*  art. 13, after everything above is resumed and before anything is
      *  served: what is due, the notices. */
     uitvoerder_retention_run_start (self);
@@ -799,11 +802,16 @@ static const node_command_t s_commands[] = {
     {"incident.report", NODE_RIGHT_ADMIN, uitvoerder_incident_report, NULL},
     {"incident.list", NODE_RIGHT_ADMIN, uitvoerder_incident_list, NULL},
     {"incident.close", NODE_RIGHT_ADMIN, uitvoerder_incident_close, NULL},
+    {"incident.update", NODE_RIGHT_ADMIN, uitvoerder_incident_close, NULL},
     {"incident.*", NODE_RIGHT_NONE, NULL, "unknown incident command"},
     {"informatieplicht.list", NODE_RIGHT_RIGHTS, uitvoerder_infoplicht_list, NULL},
     {"informatieplicht.consult", NODE_RIGHT_RIGHTS, uitvoerder_infoplicht_step, NULL},
     {"informatieplicht.inform", NODE_RIGHT_RIGHTS, uitvoerder_infoplicht_step, NULL},
-    {"informatieplicht.defer", NODE_RIGHT_RIGHTS, uitvoerder_infoplicht_step, NULL},
+    {"informatieplicht.defer", NODE_RIGHT_NONE, NULL,
+     "a deferral is a kernpartij's decision (art. 4, 11.3-11.4): keten informatieplicht decide "
+     "TASK --defer GROUND at its node"},
+    {"informatieplicht.decide", NODE_RIGHT_NONE, NULL,
+     "a kernpartij decides at its own node (art. 4, 11.3); the uitvoerder records it"},
     {"informatieplicht.letter", NODE_RIGHT_RIGHTS, uitvoerder_infoplicht_letter, NULL},
     {"informatieplicht.*", NODE_RIGHT_NONE, NULL, "unknown informatieplicht command"},
     {"review.list", NODE_RIGHT_RIGHTS, uitvoerder_review_list, NULL},
@@ -827,7 +835,11 @@ static const node_command_t s_commands[] = {
     {"request.list", NODE_RIGHT_RIGHTS, uitvoerder_request_list, NULL},
     {"request.show", NODE_RIGHT_RIGHTS, uitvoerder_request_show, NULL},
     {"request.answer", NODE_RIGHT_RIGHTS, uitvoerder_request_answer, NULL},
-    {"request.refuse", NODE_RIGHT_RIGHTS, uitvoerder_request_refuse, NULL},
+    {"request.refuse", NODE_RIGHT_NONE, NULL,
+     "a refusal is a kernpartij's decision (art. 4, 12.4): keten request decide REQUEST --refuse "
+     "GROUND at its node; then keten request answer writes the letter"},
+    {"request.decide", NODE_RIGHT_NONE, NULL,
+     "a kernpartij decides at its own node (art. 4, 12.3-12.4); the uitvoerder records it"},
     {"request.grounds", NODE_RIGHT_RIGHTS, uitvoerder_request_grounds, NULL},
     {"request.*", NODE_RIGHT_NONE, NULL, "unknown request command"},
     /*  art. 12.5-12.6: the uitvoerder decides; a signal's own sender
@@ -856,6 +868,7 @@ static const node_handler_t s_handlers[] = {
     {KETEN__MESSAGE_TYPE__RECEIPT, "receipt", uitvoerder_on_member_receipt},
     {KETEN__MESSAGE_TYPE__RETENTION_ORDER, "retention order", uitvoerder_on_retention_order},
     {KETEN__MESSAGE_TYPE__CORRECTION_NOTICE, "correction", uitvoerder_on_correction},
+    {KETEN__MESSAGE_TYPE__RIGHTS_DECISION, "rights decision", uitvoerder_on_rights_decision},
 };
 
 const node_role_t uitvoerder_role = {

@@ -142,11 +142,15 @@ void uitvoerder_roster_clear_alarm (node_t *self, const api_caller_t *caller, co
 
 /*  Incidents (uitvoerder_incident.c): any node reports, the uitvoerder
  *  registers. */
+/*  At start: log what a crash left unlogged of the register's changes
+ *  and send every kernpartij each change it has not been sent. */
+void uitvoerder_incident_start (node_t *self);
 void uitvoerder_on_incident (node_t *self, node_message_t *m);
 void uitvoerder_incident_report (node_t *self, const api_caller_t *caller, const char *cmd,
                                  json_t *args);
 void uitvoerder_incident_list (node_t *self, const api_caller_t *caller, const char *cmd,
                                json_t *args);
+/*  incident.close and incident.update. */
 void uitvoerder_incident_close (node_t *self, const api_caller_t *caller, const char *cmd,
                                 json_t *args);
 
@@ -200,8 +204,6 @@ void uitvoerder_request_show (node_t *self, const api_caller_t *caller, const ch
                               json_t *args);
 void uitvoerder_request_answer (node_t *self, const api_caller_t *caller, const char *cmd,
                                 json_t *args);
-void uitvoerder_request_refuse (node_t *self, const api_caller_t *caller, const char *cmd,
-                                json_t *args);
 void uitvoerder_request_grounds (node_t *self, const api_caller_t *caller, const char *cmd,
                                  json_t *args);
 void uitvoerder_rights_status (node_t *self, json_t *result);
@@ -213,11 +215,15 @@ void uitvoerder_infoplicht_stop (node_t *self);
 void uitvoerder_infoplicht_status (node_t *self, json_t *result);
 void uitvoerder_infoplicht_list (node_t *self, const api_caller_t *caller, const char *cmd,
                                  json_t *args);
-/*  informatieplicht.consult, .inform and .defer. */
+/*  informatieplicht.consult and .inform (the desk's steps; the decision
+ *  to inform or defer is a kernpartij's, uitvoerder_rights.c). */
 void uitvoerder_infoplicht_step (node_t *self, const api_caller_t *caller, const char *cmd,
                                  json_t *args);
 void uitvoerder_infoplicht_letter (node_t *self, const api_caller_t *caller, const char *cmd,
                                    json_t *args);
+/*  A kernpartij's decision on an informatieplicht task or a request
+ *  (RIGHTS_DECISION, art. 4, 11, 12; uitvoerder_rights.c). */
+void uitvoerder_on_rights_decision (node_t *self, node_message_t *m);
 void uitvoerder_review_list (node_t *self, const api_caller_t *caller, const char *cmd,
                              json_t *args);
 void uitvoerder_review_record (node_t *self, const api_caller_t *caller, const char *cmd,

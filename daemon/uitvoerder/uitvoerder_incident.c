@@ -1,13 +1,146 @@
 /*  uitvoerder_incident: incidents reported by any node (art. 15.2g) are
  *  logged (INCIDENT_REGISTERED: reporter and ids, never the description)
- *  and registered; the uitvoerder records the outcome for the Autoriteit
- *  Persoonsgegevens (AVG art. 33) and status shows what is still open.
+ *  and registered; the uitvoerder records whether the persons concerned
+ *  were informed (AVG art. 34), how the incident was handled
+ *  (INCIDENT_UPDATED) and the outcome for the Autoriteit Persoonsgegevens
+ *  (AVG art. 33); status shows what is still open.  The kernpartijen,
+ *  jointly the controller (art. 4), get each change of the register as
+ *  an INCIDENT_REGISTER copy through the relay: one sealed copy per
+ *  kernpartij, kept until its receipt, offered again when it is next
+ *  heard, so a node that was down gets every change when it is back.
+ *
+ *  Order of a change: the register's commit, then INCIDENT_UPDATED once
+ *  under "incident/ID/vN", then the copies under the origin
+ *  "i/ID/N/MEMBER".  A crash between them is made good at the next start
+ *  (uitvoerder_incident_start), which also sends a kernpartij new on the
+ *  roster the register it has not had.
  */
 #include "uitvoerder.h"
 #include "uitvoerder_json.h"
 #include "render.h"
 
+#include "relay.h"
+
 #include <string.h>
+
+static Keten__PersonsInformed
+s_informed (const char *v)
+{
+    return !strcmp (v, "yes")            ? KETEN__PERSONS_INFORMED__PERSONS_INFORMED_YES
+           : !strcmp (v, "no")           ? KETEN__PERSONS_INFORMED__PERSONS_INFORMED_NO
+           : !strcmp (v, "not-required") ? KETEN__PERSONS_INFORMED__PERSONS_INFORMED_NOT_REQUIRED
+                                         : KETEN__PERSONS_INFORMED__PERSONS_INFORMED_UNSPECIFIED;
+}
+
+/*  art. 15.2g: the register's change of one incident, once per version:
+ *  ids, the version and codes, no text. */
+static int
+s_log_updated (node_t *self, const incident_row_t *row, const char *os_user, kt_reason_t *reason)
+{
+    char what[96], once[64];
+    snprintf (what, sizeof what, "incident %s v%u persons-informed:%s%s%s", row->id, row->version,
+              *row->persons_informed ? row->persons_informed : "not-recorded",
+              *row->handling ? " handled" : "", row->closed ? " closed" : "");
+    snprintf (once, sizeof once, "incident/%s/v%u", row->id, row->version);
+    Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
+    e.event = KETEN__LOG_EVENT__INCIDENT_UPDATED;
+    e.time_ms = kt_now_ms ();
+    e.node = (char *) keyring_self_member (self->keyring)->id;
+    e.os_user = (char *) (os_user ? os_user : "");
+    e.message_type = KETEN__MESSAGE_TYPE__INCIDENT_REGISTER;
+    e.what = what;
+    return provlog_append_one (uitvoerder_of (self)->log, once, &e, NULL, reason);
+}
+
+typedef struct {
+    node_t *node;
+    const char *os_user; /* NULL at start */
+    bool log;            /* a change (version > 1) is logged first */
+    size_t sent;
+} push_t;
+
+/*  Send row, as it is now, to every active kernpartij not sent this
+ *  version yet. */
+static int
+s_push_row (void *arg, const incident_row_t *row, kt_reason_t *reason)
+{
+    push_t *p = arg;
+    node_t *self = p->node;
+    uitvoerder_t *u = uitvoerder_of (self);
+    if (p->log && row->version > 1 && s_log_updated (self, row, p->os_user, reason) < 0)
+        return -1;
+    char kinds[16 * 66], *kind[16];
+    size_t n_kinds = 0;
+    snprintf (kinds, sizeof kinds, "%s", row->data_kinds);
+    for (char *save = NULL, *k = strtok_r (kinds, ",", &save); k && n_kinds < 16;
+         k = strtok_r (NULL, ",", &save))
+        kind[n_kinds++] = k;
+    Keten__IncidentRegisterEntry e = KETEN__INCIDENT_REGISTER_ENTRY__INIT;
+    e.incident_id = (char *) row->id;
+    e.version = row->version;
+    e.reporter = (char *) row->reporter;
+    e.found_ms = row->found_ms;
+    e.registered_ms = row->reported_ms;
+    e.what = (char *) row->what;
+    e.data_kinds = kind;
+    e.n_data_kinds = n_kinds;
+    e.subjects = (uint32_t) row->subjects;
+    e.ap_deadline_ms = row->ap_deadline_ms;
+    e.closed = row->closed;
+    e.ap_notified_ms = row->notified ? row->ap_notified_ms : 0;
+    e.ap_not_required = (char *) (row->ap_not_required ? row->ap_not_required : "");
+    e.persons_informed = s_informed (row->persons_informed);
+    e.persons_informed_note = (char *) row->persons_informed_note;
+    e.handling = (char *) row->handling;
+    e.updated_ms = row->updated_ms;
+    const roster_t *roster = keyring_roster (self->keyring);
+    uint64_t now = kt_now_ms ();
+    for (size_t i = 0; i < roster->member_count; i++) {
+        const roster_member_t *m = &roster->members[i];
+        /*  art. 4, 15.2g: the kernpartijen, the joint controllers. */
+        if (m->role != ROLE_KERNPARTIJ || !roster_member_active (m, now))
+            continue;
+        copies_t c = {self, KETEN__MESSAGE_TYPE__INCIDENT_REGISTER, NULL, 0, ""};
+        snprintf (c.origin, sizeof c.origin, "i/%s/%u/%.60s", row->id, row->version, m->id);
+        int kept = relay_has_origin (u->relay, c.origin, reason);
+        if (kept < 0)
+            return -1;
+        if (kept)
+            continue;
+        int rc = uitvoerder_copy_add (self, &c, m, &e.base, NULL, 0, false, reason);
+        if (rc == 0)
+            rc = uitvoerder_copies_send (self, &c, p->os_user, NULL, reason);
+        uitvoerder_copies_free (&c);
+        if (rc != 0)
+            return -1;
+        p->sent++;
+    }
+    return 0;
+}
+
+/*  After a change of incident id: logged (a change) and sent. */
+static void
+s_push (node_t *self, const char *id, const char *os_user)
+{
+    push_t p = {self, os_user, true, 0};
+    kt_reason_t reason;
+    int found = incident_one (uitvoerder_of (self)->incident, id, s_push_row, &p, &reason);
+    if (found <= 0)
+        /*  The next start makes it good. */
+        kt_log (KT_LOG_ERROR, "incident push_failed id=%s reason=\"%s\"", id,
+                found == 0 ? "not found" : reason.text);
+}
+
+void
+uitvoerder_incident_start (node_t *self)
+{
+    push_t p = {self, NULL, true, 0};
+    kt_reason_t reason;
+    if (incident_each (uitvoerder_of (self)->incident, false, s_push_row, &p, &reason) != 0)
+        kt_log (KT_LOG_ERROR, "incident push_failed reason=\"%s\"", reason.text);
+    else if (p.sent)
+        kt_log (KT_LOG_INFO, "incident register_sent copies=%zu", p.sent);
+}
 
 /*  Log, then register; *id and *index receive the incident's.  A report
  *  that arrived as a message (message_id, leaf_hash) is logged once: when
@@ -49,6 +182,7 @@ s_register (node_t *self, const Keten__Incident *in, const char *reporter, uint3
         return -1;
     kt_log (KT_LOG_WARN, "incident registered id=%s reporter=%s log_index=%llu", id, reporter,
             (unsigned long long) *index);
+    s_push (self, id, *user ? user : NULL);
     return 0;
 }
 
@@ -121,30 +255,59 @@ uitvoerder_incident_list (node_t *self, const api_caller_t *caller, const char *
                   &reason);
 }
 
+/*  incident.update: persons informed (AVG art. 34) and handling;
+ *  incident.close: the same, may be, then the AP outcome (art. 33) - in
+ *  one commit.  Either way every kernpartij gets the change. */
 void
 uitvoerder_incident_close (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
-    (void) cmd;
     if (!json_is_object (args)) {
-        apiserver_reply_error (self->api, caller, "unknown incident command");
+        apiserver_reply_error (self->api, caller, "arguments must be an object");
         return;
     }
+    bool close = strcmp (cmd, "incident.close") == 0;
     kt_reason_t reason;
     const char *id = json_string_value (json_object_get (args, "incident_id"));
     json_t *notified = json_object_get (args, "ap_notified_ms");
     const char *not_required = json_string_value (json_object_get (args, "ap_not_required"));
+    const char *informed = json_string_value (json_object_get (args, "persons_informed"));
+    const char *note = json_string_value (json_object_get (args, "persons_informed_note"));
+    const char *handling = json_string_value (json_object_get (args, "handling"));
     uint64_t when = json_is_integer (notified) && json_integer_value (notified) > 0
                         ? (uint64_t) json_integer_value (notified)
                         : 0;
+    incident_t *reg = uitvoerder_of (self)->incident;
+    int rc = 0;
     if (!id)
-        apiserver_reply_error (self->api, caller, "incident.close needs incident_id");
-    else if (incident_close (uitvoerder_of (self)->incident, id, when, not_required,
-                             (uint32_t) caller->uid, &reason) != 0)
-        apiserver_reply_error (self->api, caller, reason.text);
+        rc = kt_fail (&reason, "%s needs incident_id", cmd);
+    else if (!close && (notified || not_required))
+        rc = kt_fail (&reason, "the AP outcome is recorded with incident.close");
+    else if (store_begin (self->db, &reason) != 0)
+        rc = -1;
     else {
-        kt_log (KT_LOG_INFO, "incident closed id=%s ap=%s uid=%u", id,
-                when ? "notified" : "not-required", (unsigned) caller->uid);
-        apiserver_reply_ok (self->api, caller,
-                            json_pack ("{s:s, s:s}", "incident_id", id, "state", "closed"));
+        if ((informed || handling || note || !close) &&
+            incident_update (reg, id, informed, note, handling, (uint32_t) caller->uid,
+                             kt_now_ms (), &reason) != 0)
+            rc = -1;
+        if (rc == 0 && close &&
+            incident_close (reg, id, when, not_required, (uint32_t) caller->uid, &reason) != 0)
+            rc = -1;
+        if (rc == 0 && store_commit (self->db, &reason) != 0)
+            rc = -1;
+        if (rc != 0)
+            store_rollback (self->db);
     }
+    if (rc != 0) {
+        apiserver_reply_error (self->api, caller, reason.text);
+        return;
+    }
+    kt_log (KT_LOG_INFO, "incident %s id=%s%s%s uid=%u", close ? "closed" : "updated", id,
+            close ? " ap=" : "", close ? (when ? "notified" : "not-required") : "",
+            (unsigned) caller->uid);
+    char user[65];
+    access_user_name (caller->uid, user, sizeof user);
+    s_push (self, id, user);
+    apiserver_reply_ok (
+        self->api, caller,
+        json_pack ("{s:s, s:s}", "incident_id", id, "state", close ? "closed" : "updated"));
 }

@@ -71,6 +71,8 @@ s_task_json (const infoplicht_row_t *r)
         json_object_set_new (t, "review_on", json_string (r->review_on));
         json_object_set_new (t, "review_due", json_boolean (r->review_due));
     }
+    if (*r->decided_by)
+        json_object_set_new (t, "decided_by", json_string (r->decided_by));
     if (*r->informed_on) {
         json_object_set_new (t, "informed_on", json_string (r->informed_on));
         json_object_set_new (t, "informed_by", json_string (r->informed_by));
@@ -130,7 +132,8 @@ s_arg (json_t *args, const char *key)
     return json_is_object (args) ? json_string_value (json_object_get (args, key)) : NULL;
 }
 
-/*  informatieplicht.consult / .inform / .defer: one step on a task. */
+/*  informatieplicht.consult / .inform: one step of the desk on a task
+ *  (inform only after a kernpartij's decision, infoplicht_inform). */
 void
 uitvoerder_infoplicht_step (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
@@ -152,8 +155,7 @@ uitvoerder_infoplicht_step (node_t *self, const api_caller_t *caller, const char
         rc = infoplicht_inform (u->infoplicht, roster, id, s_arg (args, "on"), s_arg (args, "by"),
                                 s_arg (args, "how"), uid, now, &reason);
     else
-        rc = infoplicht_defer (u->infoplicht, id, s_arg (args, "ground"), s_arg (args, "note"),
-                               s_arg (args, "review_on"), uid, now, &reason);
+        rc = kt_fail (&reason, "unknown informatieplicht command");
     if (rc != 0) {
         apiserver_reply_error (self->api, caller, reason.text);
         return;

@@ -1,6 +1,7 @@
 /*  uitvoerder_json: rows of the uitvoerder's stores as API JSON.  */
 #include "uitvoerder_json.h"
 
+#include "node_core.h"
 #include "render.h"
 
 typedef struct {
@@ -11,21 +12,8 @@ typedef struct {
 static int
 s_incident (void *arg, const incident_row_t *row, kt_reason_t *reason)
 {
-    uint64_t now_ms = ((incidents_t *) arg)->now_ms;
-    const char *ap = row->closed                    ? (row->notified ? "notified" : "not-required")
-                     : now_ms > row->ap_deadline_ms ? "OVERDUE"
-                                                    : "pending";
-    json_t *o =
-        json_pack ("{s:s, s:s, s:I, s:I, s:s, s:s, s:I, s:I, s:s, s:b}", "id", row->id, "reporter",
-                   row->reporter, "reported_ms", (json_int_t) row->reported_ms, "found_ms",
-                   (json_int_t) row->found_ms, "what", row->what, "data_kinds", row->data_kinds,
-                   "subjects", (json_int_t) row->subjects, "ap_deadline_ms",
-                   (json_int_t) row->ap_deadline_ms, "ap", ap, "closed", row->closed);
-    if (o && row->notified)
-        json_object_set_new (o, "ap_notified_ms", json_integer ((json_int_t) row->ap_notified_ms));
-    if (o && row->ap_not_required)
-        json_object_set_new (o, "ap_not_required", json_string (row->ap_not_required));
-    return render_append (((incidents_t *) arg)->list, o, reason);
+    incidents_t *in = arg;
+    return render_append (in->list, node_incident_json (row, in->now_ms), reason);
 }
 
 json_t *

@@ -3,7 +3,9 @@
  *  through the blind indexes (archived subjects too; an uncertain match is
  *  shown as such and never linked by itself), tracks the four weeks of
  *  12.3 on the Europe/Amsterdam calendar, and writes the overview (12.3)
- *  or the motivated refusal (12.4).  Every lookup and every read for a
+ *  or the motivated refusal (12.4) as the newest decision of a kernpartij
+ *  says (art. 4: the kernpartijen decide, uitvoerder_rights.c records
+ *  it; `request show` shows it).  Every lookup and every read for a
  *  request is recorded as an access with the request as its purpose
  *  ("request r-..."), before anything is shown (Crash reasoning 10).
  *  docs/RIGHTS.md explains the desk.
@@ -16,6 +18,7 @@
 #include "intake_rules.h"
 #include "logfile.h"
 #include "policy.h"
+#include "request.h"
 
 #include <czmq.h>
 #include <string.h>
@@ -57,6 +60,8 @@ s_row_json (const request_row_t *row, uint64_t now_ms)
         due, "due_ms", (json_int_t) row->due_ms, "case_ref", row->case_ref, "state", row->state,
         "closed_ms", (json_int_t) row->closed_ms, "ground", row->ground, "motivation",
         row->motivation);
+    if (o && *row->decided_by)
+        json_object_set_new (o, "decided_by", json_string (row->decided_by));
     if (o && strcmp (row->state, "open") == 0)
         json_object_set_new (o, "deadline",
                              json_string (request_deadline_state (row->due_ms, now_ms)));
@@ -147,16 +152,6 @@ uitvoerder_request_list (node_t *self, const api_caller_t *caller, const char *c
         l.list = NULL;
     }
     render_reply (self->api, caller, "requests", l.list, &reason);
-}
-
-void
-uitvoerder_request_show (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
-{
-    const char *id = s_id (self, caller, cmd, args);
-    json_t *row;
-    if (!id || s_get (self, caller, id, &row) != 0)
-        return;
-    apiserver_reply_ok (self->api, caller, json_pack ("{s:o}", "request", row));
 }
 
 /* ---- finding the subject ------------------------------------------------- */
@@ -532,48 +527,121 @@ s_gather (node_t *self, json_t *row, json_t *withhold, gather_t *g, kt_reason_t 
     return g->failed ? kt_fail (reason, "out of memory") : 0;
 }
 
-/*  answer and refuse: record the read, gather, write, close, reply. */
+/*  The newest kernpartij decision on a request, copied out of the row. */
+typedef struct {
+    bool found;
+    char outcome[16];
+    char ground[16];
+    char node[65];
+    char os_user[65];
+    char *motivation;
+    json_t *withhold; /* hex message ids */
+    uint64_t decided_ms, log_index;
+} kdecision_t;
+
+static int
+s_decision_row (void *arg, const request_decision_t *d, uint64_t decided_ms, uint64_t log_index,
+                kt_reason_t *reason)
+{
+    kdecision_t *x = arg;
+    x->found = true;
+    snprintf (x->outcome, sizeof x->outcome, "%s", d->outcome);
+    snprintf (x->ground, sizeof x->ground, "%s", d->ground);
+    snprintf (x->node, sizeof x->node, "%s", d->node);
+    snprintf (x->os_user, sizeof x->os_user, "%s", d->os_user);
+    x->decided_ms = decided_ms;
+    x->log_index = log_index;
+    x->motivation = strdup (d->motivation);
+    x->withhold = json_array ();
+    if (!x->motivation || !x->withhold)
+        return kt_fail (reason, "out of memory");
+    char list[POLICY_MAX_WITHHOLD * (KT_ID_HEX + 1) + 1];
+    snprintf (list, sizeof list, "%s", d->withhold);
+    for (char *save = NULL, *p = strtok_r (list, ",", &save); p; p = strtok_r (NULL, ",", &save))
+        json_array_append_new (x->withhold, json_string (p));
+    return 0;
+}
+
 static void
-s_documents (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args, bool refuse)
+s_decision_clear (kdecision_t *x)
+{
+    free (x->motivation);
+    json_decref (x->withhold);
+    memset (x, 0, sizeof *x);
+}
+
+/*  The newest decision on request id into *x (x->found false when none);
+ *  0, or -1 with reason. */
+static int
+s_decision (node_t *self, const char *id, kdecision_t *x, kt_reason_t *reason)
+{
+    memset (x, 0, sizeof *x);
+    if (request_decision_latest (s_reg (self), id, s_decision_row, x, reason) < 0) {
+        s_decision_clear (x);
+        return -1;
+    }
+    return 0;
+}
+
+static json_t *
+s_decision_json (const kdecision_t *x)
+{
+    json_t *o = json_pack ("{s:s, s:s, s:s, s:I, s:I}", "outcome", x->outcome, "decided_by",
+                           x->node, "os_user", x->os_user, "decided_ms", (json_int_t) x->decided_ms,
+                           "log_index", (json_int_t) x->log_index);
+    if (o && *x->ground) {
+        json_object_set_new (o, "ground", json_string (x->ground));
+        json_object_set_new (o, "motivation", json_string (x->motivation));
+    }
+    if (o && json_array_size (x->withhold))
+        json_object_set (o, "withhold", x->withhold);
+    return o;
+}
+
+/*  answer: carry out the newest kernpartij decision (art. 4, 12.3-12.4):
+ *  record the read, gather, write the overview and/or the letter, close,
+ *  reply. */
+static void
+s_documents (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
     const char *id = s_id (self, caller, cmd, args);
     json_t *row = NULL;
     if (!id || s_get (self, caller, id, &row) != 0)
         return;
     kt_reason_t reason;
-    const char *kind = json_string_value (json_object_get (row, "kind"));
     const char *case_ref = json_string_value (json_object_get (row, "case_ref"));
     const char *state = json_string_value (json_object_get (row, "state"));
     bool nothing = args && json_is_true (json_object_get (args, "nothing_found"));
-    bool partial = args && json_is_true (json_object_get (args, "partial"));
-    json_t *withhold = args ? json_object_get (args, "withhold") : NULL;
-    const char *motivation = s_str (args, "motivation");
-    const rights_ground_t *ground = refuse ? rights_ground_find (s_str (args, "ground")) : NULL;
+    kdecision_t dec;
+    memset (&dec, 0, sizeof dec);
     json_t *result = NULL;
     gather_t g;
     memset (&g, 0, sizeof g);
     int rc = 0;
     if (strcmp (state, "open") != 0)
         rc = kt_fail (&reason, "request %s is %s already", id, state);
+    else if (s_decision (self, id, &dec, &reason) != 0)
+        rc = -1;
+    else if (!dec.found)
+        rc = kt_fail (&reason,
+                      "no kernpartij has decided on request %s yet (art. 4, 12.3-12.4): a "
+                      "kernpartij decides at its node with keten request decide %s --grant | "
+                      "--partial GROUND | --refuse GROUND",
+                      id, id);
     else if (!*case_ref && !nothing)
         rc = kt_fail (&reason, "link the request to its subject first (request.link), or say that "
                                "nothing was found (nothing_found)");
     else if (*case_ref && nothing)
         rc = kt_fail (&reason, "the request is linked to %s; nothing_found does not apply",
                       case_ref);
-    else if (refuse && !ground)
-        rc = kt_fail (&reason, "request.refuse needs a ground of art. 41 lid 1 UAVG (41-1-a .. "
-                               "41-1-j)");
-    else if (refuse && !intake_text_ok (motivation, 1, 8000, true))
-        rc = kt_fail (&reason, "a refusal is motivated (1..8000 bytes of text)");
-    else if ((!refuse || partial) && strcmp (kind, "inzage") != 0)
-        rc = kt_fail (&reason, "the overview answers an inzage request; a %s request is %s", kind,
-                      !strcmp (kind, "correctie") ? "decided with the correction commands"
-                                                  : "refused or carried out by the file's owner");
-    else if (withhold && (!partial || !json_is_array (withhold) || !json_array_size (withhold)))
-        rc = kt_fail (&reason, "withhold (message ids) goes with a partial refusal");
-    else if (refuse && partial && !withhold)
-        rc = kt_fail (&reason, "a partial refusal names the items it withholds (withhold)");
+    bool refuse = rc == 0 && strcmp (dec.outcome, "grant") != 0;
+    bool partial = rc == 0 && strcmp (dec.outcome, "partial") == 0;
+    const rights_ground_t *ground = refuse ? rights_ground_find (dec.ground) : NULL;
+    if (rc == 0 && refuse && !ground)
+        rc = kt_fail (&reason, "the decision names no ground the desk knows (%s)", dec.ground);
+    if (rc == 0 && partial && !*case_ref)
+        rc = kt_fail (&reason, "a partial refusal withholds signals of a subject; nothing was "
+                               "found for this request");
     if (rc == 0 && (!refuse || partial) && *case_ref) {
         /*  art. 15.2e, Crash reasoning 10: on record before it is read
          *  into a document the caller receives. */
@@ -584,18 +652,18 @@ s_documents (node_t *self, const api_caller_t *caller, const char *cmd, json_t *
     }
     char *html = NULL, *txt = NULL, *lhtml = NULL, *ltxt = NULL;
     if (rc == 0)
-        rc = s_gather (self, row, partial ? withhold : NULL, &g, &reason);
+        rc = s_gather (self, row, partial ? dec.withhold : NULL, &g, &reason);
     if (rc == 0 && (!refuse || partial))
         rc = rights_overview (&g.doc, &html, &txt, &reason);
     if (rc == 0 && refuse)
-        rc = rights_refusal (&g.doc, ground, motivation, partial, &lhtml, &ltxt, &reason);
+        rc = rights_refusal (&g.doc, ground, dec.motivation, partial, &lhtml, &ltxt, &reason);
     uint64_t now = kt_now_ms ();
     if (rc == 0) {
-        result = json_pack ("{s:s, s:s, s:I}", "request_id", id, "state",
+        result = json_pack ("{s:s, s:s, s:I, s:o}", "request_id", id, "state",
                             !refuse   ? "answered"
                             : partial ? "partly-refused"
                                       : "refused",
-                            "closed_ms", (json_int_t) now);
+                            "closed_ms", (json_int_t) now, "decision", s_decision_json (&dec));
         if (result && html) {
             json_object_set_new (result, "overview_html", json_string (html));
             json_object_set_new (result, "overview_txt", json_string (txt));
@@ -616,16 +684,17 @@ s_documents (node_t *self, const api_caller_t *caller, const char *cmd, json_t *
                           size, API_MAX_FRAME);
     }
     if (rc == 0)
-        rc = request_close (s_reg (self), id, refuse ? ground->code : NULL, motivation, partial,
-                            nothing, (uint32_t) caller->uid, now, &reason);
+        rc = request_close (s_reg (self), id, refuse ? ground->code : NULL, dec.motivation, partial,
+                            nothing, dec.node, (uint32_t) caller->uid, now, &reason);
     if (rc == 0)
-        kt_log (KT_LOG_INFO, "request %s id=%s uid=%u", refuse ? "refused" : "answered", id,
-                (unsigned) caller->uid);
+        kt_log (KT_LOG_INFO, "request %s id=%s decided_by=%s uid=%u",
+                refuse ? "refused" : "answered", id, dec.node, (unsigned) caller->uid);
     free (html);
     free (txt);
     free (lhtml);
     free (ltxt);
     s_gather_free (&g);
+    s_decision_clear (&dec);
     json_decref (row);
     if (rc == 0)
         apiserver_reply_ok (self->api, caller, result);
@@ -638,13 +707,27 @@ s_documents (node_t *self, const api_caller_t *caller, const char *cmd, json_t *
 void
 uitvoerder_request_answer (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
-    s_documents (self, caller, cmd, args, false);
+    s_documents (self, caller, cmd, args);
 }
 
 void
-uitvoerder_request_refuse (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+uitvoerder_request_show (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
-    s_documents (self, caller, cmd, args, true);
+    const char *id = s_id (self, caller, cmd, args);
+    json_t *row;
+    if (!id || s_get (self, caller, id, &row) != 0)
+        return;
+    /*  The kernpartij's newest decision, which the answer will follow. */
+    kdecision_t dec;
+    kt_reason_t reason;
+    if (s_decision (self, id, &dec, &reason) != 0) {
+        json_decref (row);
+        apiserver_reply_error (self->api, caller, reason.text);
+        return;
+    }
+    json_object_set_new (row, "decision", dec.found ? s_decision_json (&dec) : json_null ());
+    s_decision_clear (&dec);
+    apiserver_reply_ok (self->api, caller, json_pack ("{s:o}", "request", row));
 }
 
 void

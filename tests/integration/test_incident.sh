@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# art. 15.2g, AVG art. 33: any node reports an incident; the uitvoerder
+# art. 15.2g, AVG art. 33, 34: any node reports an incident; the uitvoerder
 # registers it and shows the 72-hour deadline for notifying the Autoriteit
-# Persoonsgegevens in status until the outcome is recorded, with the reason.
-# A report is logged once, however often it has to be delivered.
+# Persoonsgegevens in status until the outcome is recorded, with the reason,
+# and records whether the persons concerned were informed and how it was
+# handled before it closes.  Every kernpartij (art. 4) holds the register
+# and sees each change - one that was down when it comes back - and a
+# casuspartij does not.  A report is logged once, however often it has to
+# be delivered; a BSN in the register is refused.
 source "$(dirname "$0")/lib.sh"
-kt_federation
-wait_until 10 link_up politie-test || fail "no link"
+G=gemeente-maastricht
+kt_federation "$G:gemeente" rvdk-test:rvdk
+for id in politie-test "$G" rvdk-test; do wait_until 10 link_up "$id" || fail "no link for $id"; done
 
 if out=$(kt politie-test incident report --what "Laptop kwijt." --found "$(date +%FT%H:%M)" 2>&1); then
     fail "an incident without data kinds was accepted"
@@ -24,13 +29,52 @@ kt politie-test incident report --what "Verkeerd geadresseerde mail." \
 [ "$(jfield "$UITV" '[.incidents.ap_pending[] | select(.overdue)] | length')" = 1 ] || fail "overdue not in status"
 pass "reported incidents are registered with their AVG art. 33 deadline, shown in status"
 
+# art. 4, 15.2g: the kernpartijen hold the register; a casuspartij does not.
+copies() { kt "$1" incident list --json | jq -r '[.incidents[] | .id + ":" + (.version | tostring)] | sort | join(",")'; }
+WANT=$(copies "$UITV")
+for id in politie-test "$G"; do
+    has_all() { [ "$(copies "$1")" = "$WANT" ]; }
+    wait_until 20 has_all "$id" || fail "$id does not hold the register: $(copies "$id") (want $WANT)"
+done
+rc=0; out=$(kt rvdk-test incident list 2>&1) || rc=$?
+[ $rc = 1 ] && grep -q "kernpartij" <<< "$out" || fail "a casuspartij reads the register (exit $rc): $out"
+if sqlite3 "$T/state-rvdk-test/node.db" "SELECT count(*) FROM incident_copy" > /dev/null 2>&1; then
+    fail "the casuspartij keeps a copy of the register"
+fi
+# No personal data: a BSN is refused, by the reporter's node and the register.
+rc=0; out=$(kt politie-test incident report --what "Lijst met BSN 111222333 gemaild." \
+    --found "$(date +%FT%H:%M)" --data-kind bsn --subjects 1 2>&1) || rc=$?
+[ $rc != 0 ] && grep -q "no BSN" <<< "$out" || fail "a BSN was taken into the register: $out"
+pass "politie-test and $G hold the register as the uitvoerder has it; rvdk-test does not; a BSN is refused"
+
 I=$(kt "$UITV" incident list --json | jq -r '.incidents[] | select(.ap=="OVERDUE") | .id')
 if kt "$UITV" incident close "$I" 2>/dev/null; then fail "closed without the AP outcome"; fi
-kt "$UITV" incident close "$I" --ap-not-required "Versleuteld; geen risico voor betrokkenen." | grep -q closed \
+# AVG art. 34: closed only once handled, the persons' information included.
+rc=0; out=$(kt "$UITV" incident close "$I" --ap-not-required "Versleuteld; geen risico voor betrokkenen." 2>&1) || rc=$?
+[ $rc = 1 ] && grep -q "AVG art. 34" <<< "$out" || fail "closed before it was handled (exit $rc): $out"
+rc=0; out=$(kt "$UITV" incident update "$I" --persons-informed not-required 2>&1) || rc=$?
+[ $rc = 1 ] && grep -q "34.3" <<< "$out" || fail "not-required without a reason (exit $rc): $out"
+# The gemeente is down while the register changes: it gets the change when it is back.
+kt_kill "$G"
+kt "$UITV" incident update "$I" --persons-informed not-required \
+    --note "Versleuteld: geen hoog risico voor de betrokkenen (art. 34.3a AVG)." | grep -q updated \
+    || fail "persons informed not recorded"
+kt "$UITV" incident close "$I" --ap-not-required "Versleuteld; geen risico voor betrokkenen." \
+    --handling "Mail teruggehaald; ontvanger heeft verwijdering bevestigd." | grep -q closed \
     || fail "close failed"
 kt "$UITV" incident show "$I" | grep -q "not required: Versleuteld" || fail "reason not shown"
+kt "$UITV" incident show "$I" | grep -q "^handling: Mail teruggehaald" || fail "handling not shown"
 [ "$(jfield "$UITV" '.incidents.open')" = 1 ] || fail "closed incident still open in status"
-if kt politie-test incident list 2>/dev/null; then fail "a partner reads the register"; fi
+closed_at() { [ "$(kt "$1" incident list --json | jq -r --arg i "$I" '.incidents[] | select(.id == $i)
+    | [.closed, .version, .persons_informed, .ap, (.handling | startswith("Mail teruggehaald"))]
+    | map(tostring) | join(" ")')" = "true 4 not-required not-required true" ]; }
+wait_until 20 closed_at politie-test || fail "politie-test does not see the closed, handled incident: $(kt politie-test incident list --json)"
+kt politie-test incident show "$I" | grep -q "persons informed (AVG art. 34): not-required: Versleuteld" \
+    || fail "politie-test does not show the persons informed"
+KETEN_WRAP= kt_start "$G"
+wait_until 20 closed_at "$G" || fail "$G did not get the changes when it came back: $(kt "$G" incident list --json)"
+if grep -qaF "Mail teruggehaald" "$T/state-$UITV/log.db"*; then fail "the handling text is in the log"; fi
+pass "closed only after persons informed (art. 34) and handling; politie-test sees it at once, $G when it is back"
 kt "$UITV" incident report --what "Test door de uitvoerder." --found "$(date +%FT%H:%M)" \
     --data-kind geen --subjects 0 | grep -q registered || fail "the uitvoerder cannot register its own"
 

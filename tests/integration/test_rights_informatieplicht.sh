@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # art. 11.2-11.5: every weegploeg decision, agenderen or niet agenderen,
 # opens an informatieplicht task; the kernpartijen are consulted (11.3);
-# informing is deferred on a ground of art. 41 UAVG with a note and a
-# review date (11.4), and `keten status` lists the deferral when that date
-# comes (the uitvoerder's clock moved with libfaketime); then the person is
-# informed (11.5) and the letter (art. 14 AVG, Dutch) parses: well-formed
+# a kernpartij decides at its node (art. 4) to defer informing on a ground
+# of art. 41 UAVG with a note and a review date (11.4): recorded at the
+# uitvoerder as that node's decision, in the task and the provenance log;
+# `keten status` lists the deferral when that date comes (every clock
+# moved with libfaketime); then a kernpartij decides the person can be
+# informed, the desk informs (11.5; never before such a decision), and the
+# letter (art. 14 AVG, Dutch) parses: well-formed
 # HTML without script, every section, the controllers and the AP named, no
 # one else's data, and a text version with the same sections.
 # art. 8.3, 10.3: the accuracy review worklist lists a subject after
@@ -51,50 +54,68 @@ kt "$UITV" weegploeg decide "$B" --agenderen --party "$G" --criterion geweld --a
 kt "$UITV" informatieplicht list | grep -q "$TASK" || fail "the table does not list $TASK"
 pass "a niet-agenderen decision opened task $TASK (an agenderen one too); status counts them"
 
-# ---- consult, then defer with a ground, a note and a review date ------------
-refused() {  # refused WHY ARGS...: refused with exit 1 and a reason containing WHY
+# ---- consult; a kernpartij defers with a ground, a note and a review date ----
+refused() {  # refused WHY ARGS...: refused at the uitvoerder with exit 1, a reason containing WHY
     local why=$1 rc=0 out; shift
     out=$(kt "$UITV" informatieplicht "$@" 2>&1) || rc=$?
     [ $rc = 1 ] || fail "informatieplicht $* exits $rc: $out"
     echo "$out" | grep -q -- "$why" || fail "refusal of '$*' does not say '$why': $out"
 }
+decide_refused() {  # decide_refused NODE WHY ARGS...: a decision NODE sends is refused
+    local node=$1 why=$2 rc=0 out; shift 2
+    out=$(kt "$node" informatieplicht decide "$@" 2>&1) || rc=$?
+    [ $rc = 1 ] || fail "decide $* at $node exits $rc: $out"
+    echo "$out" | grep -q -- "$why" || fail "refusal of decide '$*' at $node does not say '$why': $out"
+}
 TODAY=$(date -u +%F)
 REVIEW=$(date -u -d '+30 days' +%F)
-refused "11.3" defer "$TASK" --ground uavg-41-1-d --note "Lopend onderzoek (fictief)." --review "$REVIEW"
+decide_refused "$G" "11.3" "$TASK" --defer uavg-41-1-d --note "Lopend onderzoek (fictief)." --review "$REVIEW"
 refused "11.3" inform "$TASK" --on "$TODAY" --by "$G" --how "Per brief."
 refused "kernpartij" consult "$TASK" --party nobody
 kt "$UITV" informatieplicht consult "$TASK" --party politie-test | grep -q "$TASK open" || fail "consult"
 kt "$UITV" informatieplicht consult "$TASK" --party "$G" > /dev/null
-refused "41 lid 1 UAVG" defer "$TASK" --ground uavg-41-1-z --note "x" --review "$REVIEW"
-refused "after today" defer "$TASK" --ground uavg-41-1-d --note "x" --review "$TODAY"
-rc=0; kt "$UITV" informatieplicht defer "$TASK" --ground uavg-41-1-d --review "$REVIEW" 2> /dev/null || rc=$?
+decide_refused "$G" "41-1-a" "$TASK" --defer uavg-41-1-z --note "x" --review "$REVIEW"
+decide_refused "$G" "after today" "$TASK" --defer uavg-41-1-d --note "x" --review "$TODAY"
+decide_refused "$G" "no informatieplicht task" t-0000000000000000 --inform
+rc=0; kt "$G" informatieplicht decide "$TASK" --defer uavg-41-1-d --review "$REVIEW" 2> /dev/null || rc=$?
 [ $rc = 2 ] || fail "a deferral without a note: exit $rc"
-kt "$UITV" informatieplicht defer "$TASK" --ground uavg-41-1-d \
-    --note "Lopend onderzoek naar Qzxvnotitie (fictief)." --review "$REVIEW" | grep -q "$TASK deferred" \
-    || fail "the deferral was not recorded"
+# art. 4: consulted, the desk still does not inform on its own.
+refused "keten informatieplicht decide" inform "$TASK" --on "$TODAY" --by "$G" --how "Per brief."
+kt "$G" informatieplicht decide "$TASK" --defer uavg-41-1-d \
+    --note "Lopend onderzoek naar Qzxvnotitie (fictief)." --review "$REVIEW" | grep -q " delivered$" \
+    || fail "the deferral was not delivered"
 t=$(task_of "$A")
-[ "$(echo "$t" | jq -r '.[0].ground + " " + .[0].review_on + " " + (.[0].consulted | join(","))')" \
-    = "uavg-41-1-d $REVIEW $G,politie-test" ] || fail "the deferral is not as recorded: $t"
+[ "$(echo "$t" | jq -r '.[0].state + " " + .[0].ground + " " + .[0].review_on + " " + .[0].decided_by + " " + (.[0].consulted | join(","))')" \
+    = "deferred uavg-41-1-d $REVIEW $G $G,politie-test" ] || fail "the deferral is not as decided: $t"
+kt "$UITV" log show --case "$A" --json | jq -e --arg t "$TASK" --arg g "$G" '[.events[]
+    | select(.event == "RIGHTS_DECIDED" and .node == $g and .what == "informatieplicht \($t) defer uavg-41-1-d")]
+    | length == 1' > /dev/null || fail "the deferral is not in the provenance log under $G"
+if kt "$UITV" log show --case "$A" --json | grep -q Qzxvnotitie; then fail "the note is in the log"; fi
 [ "$(jfield "$UITV" '.informatieplicht.review_due | length')" = 0 ] || fail "due for review on day 0"
 if grep -qaF "Qzxvnotitie" "$T/state-$UITV/weegploeg.db"*; then fail "the note is in the clear"; fi
-pass "consulted politie and the gemeente, deferred on uavg-41-1-d until $REVIEW; the note is sealed"
+pass "consulted politie and the gemeente; $G deferred on uavg-41-1-d until $REVIEW, recorded as its decision; the note is sealed"
 
 # ---- 31 days on: the deferral is due for review --------------------------------
-kt_restart_all_at +31d "$UITV"
+kt_restart_all_at +31d "$UITV" "${NODES[@]}"
+for id in "${NODES[@]}"; do wait_until 10 link_up "$id" || fail "no link for $id after the restart"; done
 due=$(jfield "$UITV" '.informatieplicht.review_due')
 [ "$(echo "$due" | jq -r '.[0].task_id + " " + .[0].review_on')" = "$TASK $REVIEW" ] \
     || fail "status does not list the deferral as due: $due"
 kt "$UITV" status | grep -q "review due.*$TASK" || fail "keten status does not show the review"
 pass "31 days on, keten status lists $TASK as due for review"
 
-# ---- the ground has lapsed: inform (11.5) ---------------------------------------
-ON=$(date -u -d '+1 day' +%F)
+# ---- the ground has lapsed: a kernpartij decides to inform; the desk informs (11.5)
+ON=$(date -u -d '+31 days' +%F)
+kt politie-test informatieplicht decide "$TASK" --inform | grep -q " delivered$" \
+    || fail "the decision to inform was not delivered"
+[ "$(task_of "$A" | jq -r '.[0].state + " " + .[0].decided_by')" = "to-inform politie-test" ] \
+    || fail "the task is not cleared by politie-test: $(task_of "$A")"
 refused "not an active member" inform "$TASK" --on "$ON" --by nobody --how "Per brief."
 kt "$UITV" informatieplicht inform "$TASK" --on "$ON" --by "$G" --how "Per brief aan het woonadres." \
     | grep -q "$TASK informed" || fail "inform"
 [ "$(jfield "$UITV" '.informatieplicht.review_due | length')" = 0 ] || fail "still due after informing"
-refused "is done" defer "$TASK" --ground uavg-41-1-d --note x --review "$(date -u -d '+60 days' +%F)"
-pass "informed on $ON by $G; the task is done and no longer due"
+decide_refused politie-test "is done" "$TASK" --defer uavg-41-1-d --note x --review "$(date -u -d '+60 days' +%F)"
+pass "politie-test decided to inform; informed on $ON by $G; the task is done and no longer due"
 
 # ---- the letter ------------------------------------------------------------------
 mkdir "$T/out"

@@ -5,7 +5,9 @@
 # overview in Dutch that names every recipient with dates and the origin of
 # each item - never the melder, never another person; a refusal on an art.
 # 41 UAVG ground gives the motivated letter; a request left open past four
-# weeks raises the alarm in `keten status`.
+# weeks raises the alarm in `keten status`.  Whether a request is granted or
+# refused is a kernpartij's decision, sent signed from its node (art. 4):
+# the desk answers only after one came, and as it says.
 source "$(dirname "$0")/lib.sh"
 G1=gemeente-maastricht
 kt_keys "$UITV" uitvoerder
@@ -92,8 +94,23 @@ OUT="$T/out"
 mkdir "$OUT"
 if kt "$UITV" request answer "$R" --out "$OUT" 2>/dev/null; then fail "answered before linking"; fi
 kt "$UITV" request link "$R" "$A" > /dev/null
+# art. 4, 12.3: the desk does not answer before a kernpartij decided.
+rc=0; out=$(kt "$UITV" request answer "$R" --out "$OUT" 2>&1) || rc=$?
+[ $rc = 1 ] && grep -q "no kernpartij has decided" <<< "$out" \
+    || fail "answered without a kernpartij's decision (exit $rc): $out"
+[ ! -e "$OUT/overzicht-$R.html" ] || fail "an overview was written without a decision"
+kt "$UITV" request show "$R" | grep -q "^decision *none yet" || fail "show does not say no decision yet"
+kt politie-test request decide "$R" --grant | grep -q " delivered$" || fail "the grant was not delivered"
+kt "$UITV" request show "$R" --json | jq -e '.request.decision
+    | .outcome == "grant" and .decided_by == "politie-test" and (.os_user | length > 0)' > /dev/null \
+    || fail "the grant is not recorded as politie-test's: $(kt "$UITV" request show "$R" --json)"
+kt "$UITV" log show --case "$A" --json | jq -e --arg r "$R" '[.events[] | select(.event == "RIGHTS_DECIDED"
+    and .node == "politie-test" and .what == "request \($r) grant")] | length == 1' > /dev/null \
+    || fail "the decision is not in the provenance log under politie-test"
 kt "$UITV" request answer "$R" --out "$OUT" > /dev/null
-[ "$(kt "$UITV" request show "$R" --json | jq -r .request.state)" = answered ] || fail "not answered"
+[ "$(kt "$UITV" request show "$R" --json | jq -r '.request | .state + " " + .decided_by')" \
+    = "answered politie-test" ] || fail "not answered as politie-test decided"
+pass "no answer before a decision; politie-test's grant recorded under its node id and in the log; the desk answered"
 [ "$(stat -c %a "$OUT/overzicht-$R.html")" = 600 ] || fail "the overview is readable by others"
 n=$(kt "$UITV" audit access --json | jq --arg r "request $R" --arg a "$A" \
     '[.access[] | select(.what == $r and .case_ref == $a)] | length')
@@ -158,11 +175,12 @@ pass "the overview names politie-test and $G1 as recipients with dates and each 
 
 # art. 12.4: a refusal on an art. 41 UAVG ground, and a partial one.
 kt "$UITV" request link "$RV" "$A" > /dev/null
-if kt "$UITV" request refuse "$RV" --ground 41-1-z --motivation x --out "$OUT" 2>/dev/null; then
-    fail "an unknown ground was taken"
-fi
+rc=0; kt "$G1" request decide "$RV" --refuse 41-1-z --motivation x > /dev/null 2>&1 || rc=$?
+[ $rc != 0 ] || fail "an unknown ground was taken"
 MOT="Inzage zou een lopend opsporingsonderzoek schaden."
-kt "$UITV" request refuse "$RV" --ground 41-1-d --motivation "$MOT" --out "$OUT" > /dev/null
+kt "$G1" request decide "$RV" --refuse 41-1-d --motivation "$MOT" | grep -q " delivered$" \
+    || fail "$G1's refusal was not delivered"
+kt "$UITV" request answer "$RV" --out "$OUT" > /dev/null
 [ ! -e "$OUT/overzicht-$RV.html" ] || fail "a full refusal wrote an overview"
 LT=$(check_html "$OUT/weigering-$RV.html") || fail "letter HTML not well-formed"
 for text in "$LT" "$(cat "$OUT/weigering-$RV.txt")"; do
@@ -171,12 +189,14 @@ for text in "$LT" "$(cat "$OUT/weigering-$RV.txt")"; do
         grep -qF -- "$want" <<< "$text" || fail "letter lacks '$want'"
     done
 done
-[ "$(kt "$UITV" request show "$RV" --json | jq -r '.request | .state + " " + .ground')" = "refused 41-1-d" ] \
-    || fail "refusal not recorded"
+[ "$(kt "$UITV" request show "$RV" --json | jq -r '.request | .state + " " + .ground + " " + .decided_by')" \
+    = "refused 41-1-d $G1" ] || fail "refusal not recorded as $G1's"
 RP=$(open_request betrokkene | jq -r .request_id)
 kt "$UITV" request link "$RP" "$A" > /dev/null
 PID_=$(kt "$UITV" log show --case "$A" --json | jq -r '[.events[] | select(.event=="MESSAGE_RECEIVED" and .node=="politie-test")][0].message_id')
-kt "$UITV" request refuse "$RP" --ground 41-1-d --motivation "$MOT" --partial --withhold "$PID_" --out "$OUT" > /dev/null
+kt politie-test request decide "$RP" --refuse 41-1-d --motivation "$MOT" --partial --withhold "$PID_" \
+    | grep -q " delivered$" || fail "the partial refusal was not delivered"
+kt "$UITV" request answer "$RP" --out "$OUT" > /dev/null
 PT=$(check_html "$OUT/overzicht-$RP.html") || fail "partial overview not well-formed"
 grep -qF "ingebracht door $G1" <<< "$PT" || fail "the rest is missing from the partial overview"
 if grep -qF "ingebracht door politie-test" <<< "$PT"; then fail "the withheld item is in the overview"; fi
@@ -204,6 +224,7 @@ RA=$(open_request betrokkene | jq -r .request_id)
 kt "$UITV" request find "$RA" --bsn 111222333 --json | jq -e --arg a "$A" \
     '.matches[0] | .case_ref == $a and .archived' > /dev/null || fail "the archived subject is not found"
 kt "$UITV" request link "$RA" "$A" | grep -q archived || fail "the link does not say archived"
+kt "$G1" request decide "$RA" --grant | grep -q " delivered$" || fail "the grant was not delivered"
 kt "$UITV" request answer "$RA" --out "$OUT" > /dev/null
 AT=$(check_html "$OUT/overzicht-$RA.html") || fail "archived overview HTML not well-formed"
 for text in "$AT" "$(cat "$OUT/overzicht-$RA.txt")"; do

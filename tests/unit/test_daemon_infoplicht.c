@@ -266,6 +266,33 @@ test_a_niet_agenderen_decision_opens_exactly_one_task (void **state)
     assert_int_equal (s_tasks (f, false, kt_now_ms ()).n, 1);
 }
 
+/*  A kernpartij's decision on task, as the uitvoerder records a
+ *  RIGHTS_DECISION message: a fresh message id each time. */
+static int
+s_kern_decides (fixture_t *f, const char *task, bool defer, const char *ground, const char *note,
+                const char *review_on, uint64_t now, kt_reason_t *r)
+{
+    static uint32_t n;
+    uint8_t msg[KT_ID_LEN] = {0};
+    n++;
+    memcpy (msg, &n, sizeof n);
+    infoplicht_decision_t d = {task, defer, ground, note, review_on, "politie-test", "tester"};
+    return infoplicht_decide (f->infoplicht, &d, msg, 100 + n, now, r);
+}
+
+static int
+s_defer (fixture_t *f, const char *task, const char *ground, const char *note,
+         const char *review_on, uint64_t now, kt_reason_t *r)
+{
+    return s_kern_decides (f, task, true, ground, note, review_on, now, r);
+}
+
+static int
+s_clear (fixture_t *f, const char *task, uint64_t now, kt_reason_t *r)
+{
+    return s_kern_decides (f, task, false, NULL, NULL, NULL, now, r);
+}
+
 static void
 test_an_agenderen_decision_opens_a_task_too (void **state)
 {
@@ -306,9 +333,7 @@ test_inform_and_defer_need_a_consulted_kernpartij (void **state)
                                          "Per brief.", 1000, now, &r),
                       -1);
     assert_non_null (strstr (r.text, "11.3"));
-    assert_int_equal (infoplicht_defer (f->infoplicht, task, "uavg-41-1-d", "Lopend onderzoek.",
-                                        later, 1000, now, &r),
-                      -1);
+    assert_int_equal (s_defer (f, task, "uavg-41-1-d", "Lopend onderzoek.", later, now, &r), -1);
     assert_non_null (strstr (r.text, "11.3"));
     /*  Only an active kernpartij of the roster is consulted. */
     assert_int_equal (
@@ -323,6 +348,17 @@ test_inform_and_defer_need_a_consulted_kernpartij (void **state)
     assert_int_equal (
         infoplicht_consult (f->infoplicht, &f->roster, task, "politie-test", 1000, now, &r), 0);
     assert_non_null (strstr (s_tasks (f, false, now).text, ":gemeente-test,politie-test:"));
+    /*  art. 4, 11.3: consulted, still the desk does not inform before a
+     *  kernpartij has decided that it can. */
+    assert_int_equal (infoplicht_inform (f->infoplicht, &f->roster, task, today, "gemeente-test",
+                                         "Per brief.", 1000, now, &r),
+                      -1);
+    assert_non_null (strstr (r.text, "keten informatieplicht decide"));
+    assert_int_equal (s_clear (f, task, now, &r), 0);
+    assert_non_null (strstr (s_tasks (f, false, now).text, ":to-inform:"));
+    uint64_t index = 0;
+    uint8_t unknown[KT_ID_LEN] = {0xff};
+    assert_int_equal (infoplicht_decision_find (f->infoplicht, unknown, &index, &r), 0);
     assert_int_equal (infoplicht_inform (f->infoplicht, &f->roster, task, today, "gemeente-test",
                                          "Per brief.", 1000, now, &r),
                       0);
@@ -341,27 +377,17 @@ test_a_deferral_needs_a_ground_a_note_and_a_future_review_date (void **state)
         infoplicht_consult (f->infoplicht, &f->roster, task, "politie-test", 1000, now, &r), 0);
     s_date_in (today, 0);
     s_date_in (later, 30);
-    assert_int_equal (
-        infoplicht_defer (f->infoplicht, task, "uavg-41-1-k", "Onderzoek.", later, 1000, now, &r),
-        -1);
+    assert_int_equal (s_defer (f, task, "uavg-41-1-k", "Onderzoek.", later, now, &r), -1);
     assert_non_null (strstr (r.text, "41"));
-    assert_int_equal (
-        infoplicht_defer (f->infoplicht, task, "avg-23", "Onderzoek.", later, 1000, now, &r), -1);
-    assert_int_equal (
-        infoplicht_defer (f->infoplicht, task, "uavg-41-1-d", "", later, 1000, now, &r), -1);
+    assert_int_equal (s_defer (f, task, "avg-23", "Onderzoek.", later, now, &r), -1);
+    assert_int_equal (s_defer (f, task, "uavg-41-1-d", "", later, now, &r), -1);
     assert_non_null (strstr (r.text, "11.4"));
-    assert_int_equal (
-        infoplicht_defer (f->infoplicht, task, "uavg-41-1-d", "Onderzoek.", today, 1000, now, &r),
-        -1);
-    assert_int_equal (infoplicht_defer (f->infoplicht, task, "uavg-41-1-d", "Onderzoek.",
-                                        "2026-13-01", 1000, now, &r),
-                      -1);
+    assert_int_equal (s_defer (f, task, "uavg-41-1-d", "Onderzoek.", today, now, &r), -1);
+    assert_int_equal (s_defer (f, task, "uavg-41-1-d", "Onderzoek.", "2026-13-01", now, &r), -1);
     assert_int_equal (infoplicht_ground ("uavg-41-1-a") != NULL, 1);
     assert_int_equal (infoplicht_ground ("uavg-41-1-j") != NULL, 1);
     assert_null (infoplicht_ground ("uavg-41-1-"));
-    assert_int_equal (
-        infoplicht_defer (f->infoplicht, task, "uavg-41-1-d", "Onderzoek.", later, 1000, now, &r),
-        0);
+    assert_int_equal (s_defer (f, task, "uavg-41-1-d", "Onderzoek.", later, now, &r), 0);
     assert_non_null (strstr (s_tasks (f, false, now).text, ":deferred:"));
 }
 
@@ -377,9 +403,7 @@ test_a_deferral_is_due_for_review_on_its_date (void **state)
     assert_int_equal (
         infoplicht_consult (f->infoplicht, &f->roster, task, "politie-test", 1000, now, &r), 0);
     s_date_in (later, 30);
-    assert_int_equal (infoplicht_defer (f->infoplicht, task, "uavg-41-1-d", "Lopend onderzoek.",
-                                        later, 1000, now, &r),
-                      0);
+    assert_int_equal (s_defer (f, task, "uavg-41-1-d", "Lopend onderzoek.", later, now, &r), 0);
     assert_int_equal (s_tasks (f, true, now).n, 0);
     assert_int_equal (s_tasks (f, true, now + 29 * DAY_MS).n, 0);
     rows_t due = s_tasks (f, true, now + 31 * DAY_MS);
@@ -406,9 +430,9 @@ test_the_person_is_informed_when_the_ground_has_lapsed_and_that_is_final (void *
     s_date_in (today, 0);
     s_date_in (tomorrow, 1);
     s_date_in (before, -2);
-    assert_int_equal (infoplicht_defer (f->infoplicht, task, "uavg-41-1-d", "Lopend onderzoek.",
-                                        later, 1000, now, &r),
-                      0);
+    assert_int_equal (s_defer (f, task, "uavg-41-1-d", "Lopend onderzoek.", later, now, &r), 0);
+    /*  The ground lapsed: a kernpartij decides the person is informed. */
+    assert_int_equal (s_clear (f, task, now, &r), 0);
     /*  Not on a date to come, nor before the decision; by a member. */
     assert_int_equal (infoplicht_inform (f->infoplicht, &f->roster, task, tomorrow, "gemeente-test",
                                          "Per brief.", 1000, now, &r),
@@ -431,8 +455,7 @@ test_the_person_is_informed_when_the_ground_has_lapsed_and_that_is_final (void *
     assert_int_equal (infoplicht_inform (f->infoplicht, &f->roster, task, today, "gemeente-test",
                                          "Nog eens.", 1000, now, &r),
                       -1);
-    assert_int_equal (
-        infoplicht_defer (f->infoplicht, task, "uavg-41-1-d", "Weer.", later, 1000, now, &r), -1);
+    assert_int_equal (s_defer (f, task, "uavg-41-1-d", "Weer.", later, now, &r), -1);
     assert_int_equal (
         infoplicht_consult (f->infoplicht, &f->roster, task, "gemeente-test", 1000, now, &r), -1);
     /*  The texts are sealed: not in the file in the clear, readable
@@ -461,9 +484,7 @@ test_tasks_and_reviews_go_with_a_destroyed_subject (void **state)
     s_date_in (later, 30);
     assert_int_equal (
         infoplicht_consult (f->infoplicht, &f->roster, task, "politie-test", 1000, now, &r), 0);
-    assert_int_equal (
-        infoplicht_defer (f->infoplicht, task, "uavg-41-1-d", "Onderzoek.", later, 1000, now, &r),
-        0);
+    assert_int_equal (s_defer (f, task, "uavg-41-1-d", "Onderzoek.", later, now, &r), 0);
     assert_int_equal (review_record (f->review, f->casus, ref, "ok", "Gecontroleerd.", 1000,
                                      "tester", now, NULL, &r),
                       0);
@@ -473,6 +494,7 @@ test_tasks_and_reviews_go_with_a_destroyed_subject (void **state)
     assert_int_equal (store_int (weegploeg_db (f->weegploeg),
                                  "SELECT (SELECT count(*) FROM infoplicht_consult) +"
                                  " (SELECT count(*) FROM infoplicht_deferral) +"
+                                 " (SELECT count(*) FROM infoplicht_decision) +"
                                  " (SELECT count(*) FROM review)",
                                  -1),
                       0);

@@ -212,18 +212,24 @@ test_a_request_is_registered_linked_and_closed_once (void **state)
     rep.representation = "minderjarige";
     assert_int_equal (request_register (f->reg, &rep, 1000, now, id2, &r), 0);
     /*  Not linked yet: no answer. */
-    assert_int_equal (request_close (f->reg, id, NULL, NULL, false, false, 1000, now, &r), -1);
+    assert_int_equal (
+        request_close (f->reg, id, NULL, NULL, false, false, "politie-test", 1000, now, &r), -1);
     assert_int_equal (request_link (f->reg, id, "k-0123456789abcdef", 1000, now, &r), 0);
     /*  An uncertain request closes only as "nothing found" when unlinked. */
-    assert_int_equal (request_close (f->reg, id, NULL, NULL, false, true, 1000, now, &r), -1);
-    assert_int_equal (request_close (f->reg, id, NULL, NULL, false, false, 1000, now, &r), 0);
-    assert_int_equal (request_close (f->reg, id, NULL, NULL, false, false, 1000, now, &r), -1);
+    assert_int_equal (
+        request_close (f->reg, id, NULL, NULL, false, true, "politie-test", 1000, now, &r), -1);
+    assert_int_equal (
+        request_close (f->reg, id, NULL, NULL, false, false, "politie-test", 1000, now, &r), 0);
+    assert_int_equal (
+        request_close (f->reg, id, NULL, NULL, false, false, "politie-test", 1000, now, &r), -1);
     assert_int_equal (request_link (f->reg, id, "k-0000000000000000", 1000, now, &r), -1);
     /*  A refusal needs its motivation. */
     assert_int_equal (request_link (f->reg, id2, "k-0123456789abcdef", 1000, now, &r), 0);
-    assert_int_equal (request_close (f->reg, id2, "41-1-d", "", false, false, 1000, now, &r), -1);
     assert_int_equal (
-        request_close (f->reg, id2, "41-1-d", "Lopend onderzoek.", true, false, 1000, now, &r), 0);
+        request_close (f->reg, id2, "41-1-d", "", false, false, "politie-test", 1000, now, &r), -1);
+    assert_int_equal (request_close (f->reg, id2, "41-1-d", "Lopend onderzoek.", true, false,
+                                     "politie-test", 1000, now, &r),
+                      0);
 
     rows_t rows = {0};
     assert_int_equal (request_each (f->reg, false, s_take, &rows, &r), 0);

@@ -402,6 +402,8 @@ test_every_type_names_its_body (void **state)
         {KETEN__MESSAGE_TYPE__ACCESS_NOTICE, &keten__access_notice__descriptor, true},
         {KETEN__MESSAGE_TYPE__INCIDENT, &keten__incident__descriptor, true},
         {KETEN__MESSAGE_TYPE__CORRECTION_NOTICE, &keten__correction_notice__descriptor, true},
+        {KETEN__MESSAGE_TYPE__RIGHTS_DECISION, &keten__rights_decision__descriptor, true},
+        {KETEN__MESSAGE_TYPE__INCIDENT_REGISTER, &keten__incident_register_entry__descriptor, true},
     };
     for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++) {
         const policy_body_t *b = policy_body (expect[i].type);
@@ -472,6 +474,107 @@ test_a_signal_body_is_checked_like_intake (void **state)
     assert_int_equal (b->check (&s.base, &reason), -1);
 }
 
+/*  art. 4, 11.3, 12.4: a rights decision comes from a kernpartij, to the
+ *  uitvoerder; a casuspartij, an externe casuspartner or the uitvoerder
+ *  itself cannot send one. */
+static void
+test_rights_decisions_only_from_a_kernpartij_to_the_uitvoerder (void **state)
+{
+    (void) state;
+    Keten__MessageType t = KETEN__MESSAGE_TYPE__RIGHTS_DECISION;
+    assert_true (s_may (t, POLITIE, UITV));
+    assert_true (s_may (t, GEMEENTE, UITV));
+    assert_false (s_may (t, RVDK, UITV));
+    assert_false (s_may (t, NCTV, UITV));
+    assert_false (s_may (t, UITV, POLITIE));
+    assert_false (s_may (t, POLITIE, GEMEENTE));
+    assert_non_null (strstr (s_why (t, RVDK, UITV), "art. 4, 11.3, 12.4"));
+    assert_non_null (strstr (s_why (t, NCTV, UITV), "kernpartij"));
+}
+
+/*  art. 15.2g: the register goes from the uitvoerder to kernpartijen. */
+static void
+test_the_incident_register_goes_to_kernpartijen_only (void **state)
+{
+    (void) state;
+    Keten__MessageType t = KETEN__MESSAGE_TYPE__INCIDENT_REGISTER;
+    assert_true (s_may (t, UITV, POLITIE));
+    assert_true (s_may (t, UITV, GEMEENTE));
+    assert_false (s_may (t, UITV, RVDK));
+    assert_false (s_may (t, UITV, NCTV));
+    assert_false (s_may (t, POLITIE, UITV));
+    assert_non_null (strstr (s_why (t, UITV, RVDK), "art. 15.2g"));
+}
+
+static void
+test_a_rights_decision_out_of_bounds_is_refused (void **state)
+{
+    (void) state;
+    const policy_body_t *b = policy_body (KETEN__MESSAGE_TYPE__RIGHTS_DECISION);
+    assert_non_null (b->check);
+    assert_true (b->receipted);
+    kt_reason_t reason;
+    Keten__RightsDecision d = KETEN__RIGHTS_DECISION__INIT;
+    d.task_id = "t-0123456789abcdef";
+    d.outcome = KETEN__RIGHTS_OUTCOME__RIGHTS_INFORM;
+    d.os_user = "jansen";
+    assert_int_equal (b->check (&d.base, &reason), 0);
+    /*  A deferral: its ground in the informatieplicht's form, a note, a
+     *  review date. */
+    d.outcome = KETEN__RIGHTS_OUTCOME__RIGHTS_DEFER;
+    assert_int_equal (b->check (&d.base, &reason), -1);
+    d.ground = "uavg-41-1-d";
+    d.motivation = "Lopend onderzoek.";
+    d.review_on = "2027-01-10";
+    assert_int_equal (b->check (&d.base, &reason), 0);
+    d.ground = "41-1-d";
+    assert_int_equal (b->check (&d.base, &reason), -1);
+    d.ground = "uavg-41-1-k";
+    assert_int_equal (b->check (&d.base, &reason), -1);
+    d.ground = "uavg-41-1-d";
+    d.review_on = "10-01-2027";
+    assert_int_equal (b->check (&d.base, &reason), -1);
+    /*  A request's outcome on a task is refused, and the other way. */
+    d.review_on = "2027-01-10";
+    d.outcome = KETEN__RIGHTS_OUTCOME__RIGHTS_REFUSE;
+    assert_int_equal (b->check (&d.base, &reason), -1);
+    d.task_id = "";
+    d.request_id = "r-0123456789abcdef";
+    d.ground = "41-1-d";
+    d.review_on = "";
+    assert_int_equal (b->check (&d.base, &reason), 0);
+    d.motivation = "";
+    assert_int_equal (b->check (&d.base, &reason), -1);
+    d.motivation = "Lopend onderzoek.";
+    /*  A partial refusal names whole message ids, and only it does. */
+    d.outcome = KETEN__RIGHTS_OUTCOME__RIGHTS_PARTIAL;
+    assert_int_equal (b->check (&d.base, &reason), -1);
+    uint8_t id[KT_ID_LEN] = {1};
+    ProtobufCBinaryData w[1] = {{KT_ID_LEN, id}};
+    d.withhold = w;
+    d.n_withhold = 1;
+    assert_int_equal (b->check (&d.base, &reason), 0);
+    w[0].len = 3;
+    assert_int_equal (b->check (&d.base, &reason), -1);
+    w[0].len = KT_ID_LEN;
+    d.outcome = KETEN__RIGHTS_OUTCOME__RIGHTS_REFUSE;
+    assert_int_equal (b->check (&d.base, &reason), -1);
+    d.n_withhold = 0;
+    d.outcome = KETEN__RIGHTS_OUTCOME__RIGHTS_GRANT;
+    assert_int_equal (b->check (&d.base, &reason), -1); /* a grant has no ground */
+    d.ground = "";
+    d.motivation = "";
+    assert_int_equal (b->check (&d.base, &reason), 0);
+    d.request_id = "r-0123";
+    assert_int_equal (b->check (&d.base, &reason), -1);
+    d.request_id = "r-0123456789abcdef";
+    d.os_user = "jan sen";
+    assert_int_equal (b->check (&d.base, &reason), -1);
+    d.os_user = "jansen";
+    d.outcome = (Keten__RightsOutcome) 99;
+    assert_int_equal (b->check (&d.base, &reason), -1);
+}
+
 int
 main (void)
 {
@@ -503,6 +606,10 @@ main (void)
         cmocka_unit_test (test_an_access_notice_out_of_bounds_is_refused),
         cmocka_unit_test (test_a_receipt_names_a_whole_message_id),
         cmocka_unit_test (test_a_signal_body_is_checked_like_intake),
+        cmocka_unit_test_setup (test_rights_decisions_only_from_a_kernpartij_to_the_uitvoerder,
+                                s_setup),
+        cmocka_unit_test_setup (test_the_incident_register_goes_to_kernpartijen_only, s_setup),
+        cmocka_unit_test (test_a_rights_decision_out_of_bounds_is_refused),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -1,0 +1,218 @@
+/*  The incident register (art. 15.2g) on a real SQLite file: no BSN in
+ *  any of its texts, whether the persons concerned were informed (AVG
+ *  art. 34) and how it was handled recorded before it closes, a version
+ *  per change; and the kernpartij's copy (art. 4), which keeps only the
+ *  newest version however late or often one arrives.  */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "testutil.h"
+
+#include "incident.h"
+#include "incidentbox.h"
+#include "store.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+    char dir[64];
+    sqlite3 *db;
+    incident_t *reg;
+    incidentbox_t *box;
+} fixture_t;
+
+static int
+s_setup (void **state)
+{
+    fixture_t *f = calloc (1, sizeof *f);
+    char path[128];
+    kt_reason_t r;
+    if (!f || testutil_tmpdir (f->dir, sizeof f->dir, "incident") != 0)
+        return -1;
+    snprintf (path, sizeof path, "%s/node.db", f->dir);
+    f->db = store_open (path, &r);
+    f->reg = f->db ? incident_new (f->db, &r) : NULL;
+    f->box = f->db ? incidentbox_new (f->db, &r) : NULL;
+    *state = f;
+    return f->reg && f->box ? 0 : -1;
+}
+
+static int
+s_teardown (void **state)
+{
+    fixture_t *f = *state;
+    incident_destroy (&f->reg);
+    incidentbox_destroy (&f->box);
+    store_close (&f->db);
+    testutil_rmtree (f->dir);
+    free (f);
+    return 0;
+}
+
+/*  A report found an hour ago. */
+static void
+s_register (fixture_t *f, const char *what, char id[19])
+{
+    char *kinds[2] = {"naw", "signalen"};
+    Keten__Incident in = KETEN__INCIDENT__INIT;
+    in.what = (char *) what;
+    in.found_ms = kt_now_ms () - 3600 * 1000;
+    in.data_kinds = kinds;
+    in.n_data_kinds = 2;
+    in.subjects = 3;
+    kt_reason_t r;
+    assert_int_equal (incident_check (&in, kt_now_ms (), &r), 0);
+    assert_int_equal (incident_register (f->reg, &in, "politie-test", 1000, NULL, 7, id, &r), 0);
+}
+
+typedef struct {
+    char text[1024];
+    int n;
+} rows_t;
+
+static int
+s_collect (void *arg, const incident_row_t *row, kt_reason_t *reason)
+{
+    (void) reason;
+    rows_t *rows = arg;
+    size_t used = strlen (rows->text);
+    snprintf (rows->text + used, sizeof rows->text - used, "%s v%u %s %s %s|%s|%s\n", row->id,
+              row->version, row->closed ? "closed" : "open",
+              *row->persons_informed ? row->persons_informed : "-", row->data_kinds,
+              row->persons_informed_note, row->handling);
+    rows->n++;
+    return 0;
+}
+
+static void
+test_a_bsn_in_the_register_is_refused (void **state)
+{
+    (void) state;
+    assert_true (incident_text_ok ("Een USB-stick met 3 exports is kwijt.", 1));
+    assert_true (incident_text_ok ("Dossier 123456789 (geen BSN: faalt de elfproef).", 1));
+    assert_false (incident_text_ok ("Lijst met BSN 111222333 gemaild.", 1));
+    assert_false (incident_text_ok ("111222333", 1));
+    assert_false (incident_text_ok ("", 1));
+    /*  Ten digits are not a BSN. */
+    assert_true (incident_text_ok ("Telefoon 0111222333 in de mail.", 1));
+    Keten__Incident in = KETEN__INCIDENT__INIT;
+    char *kinds[1] = {"bsn"};
+    in.what = "Lijst met BSN 111222333 gemaild.";
+    in.found_ms = kt_now_ms ();
+    in.data_kinds = kinds;
+    in.n_data_kinds = 1;
+    kt_reason_t r;
+    assert_int_equal (incident_check (&in, kt_now_ms (), &r), -1);
+    assert_non_null (strstr (r.text, "no BSN"));
+}
+
+static void
+test_an_incident_closes_only_once_handled (void **state)
+{
+    fixture_t *f = *state;
+    char id[19];
+    kt_reason_t r;
+    uint64_t now = kt_now_ms ();
+    s_register (f, "Mail verkeerd geadresseerd.", id);
+    assert_int_equal (incident_close (f->reg, id, 0, "Versleuteld.", 1000, &r), -1);
+    assert_non_null (strstr (r.text, "AVG art. 34"));
+    /*  AVG art. 34.3: not informing says why. */
+    assert_int_equal (incident_update (f->reg, id, "not-required", NULL, NULL, 1000, now, &r), -1);
+    assert_int_equal (incident_update (f->reg, id, "maybe", "x", NULL, 1000, now, &r), -1);
+    assert_int_equal (incident_update (f->reg, id, NULL, NULL, NULL, 1000, now, &r), -1);
+    assert_int_equal (
+        incident_update (f->reg, id, NULL, NULL, "Ontvanger: 111222333.", 1000, now, &r), -1);
+    assert_int_equal (incident_update (f->reg, id, "not-required", "Versleuteld (art. 34.3a).",
+                                       NULL, 1000, now, &r),
+                      0);
+    assert_int_equal (incident_close (f->reg, id, 0, "Versleuteld.", 1000, &r), -1);
+    assert_int_equal (incident_update (f->reg, id, NULL, NULL, "Mail teruggehaald.", 1000, now, &r),
+                      0);
+    assert_int_equal (incident_close (f->reg, id, 0, "Versleuteld.", 1000, &r), 0);
+    assert_int_equal (incident_close (f->reg, id, 0, "Versleuteld.", 1000, &r), -1);
+    rows_t rows = {"", 0};
+    assert_int_equal (incident_each (f->reg, false, s_collect, &rows, &r), 0);
+    char want[256];
+    snprintf (want, sizeof want,
+              "%s v4 closed not-required naw,signalen|Versleuteld (art. 34.3a).|Mail "
+              "teruggehaald.\n",
+              id);
+    assert_string_equal (rows.text, want);
+    assert_int_equal (
+        incident_update (f->reg, "i-0000000000000000", "yes", NULL, NULL, 1000, now, &r), -1);
+}
+
+static int
+s_entry (void *arg, const incident_row_t *row, kt_reason_t *reason)
+{
+    (void) reason;
+    Keten__IncidentRegisterEntry *e = arg;
+    static char id[19], what[256], handling[256];
+    snprintf (id, sizeof id, "%s", row->id);
+    snprintf (what, sizeof what, "%s", row->what);
+    snprintf (handling, sizeof handling, "%s", row->handling);
+    e->incident_id = id;
+    e->version = row->version;
+    e->what = what;
+    e->handling = handling;
+    return 0;
+}
+
+static void
+test_a_kernpartij_keeps_the_newest_version_only (void **state)
+{
+    fixture_t *f = *state;
+    char id[19];
+    kt_reason_t r;
+    s_register (f, "Laptop kwijt.", id);
+    Keten__IncidentRegisterEntry e = KETEN__INCIDENT_REGISTER_ENTRY__INIT;
+    assert_int_equal (incident_one (f->reg, id, s_entry, &e, &r), 1);
+    char *kinds[2] = {"naw", "signalen"};
+    e.reporter = "politie-test";
+    e.found_ms = 1;
+    e.registered_ms = 2;
+    e.data_kinds = kinds;
+    e.n_data_kinds = 2;
+    e.subjects = 3;
+    e.persons_informed = KETEN__PERSONS_INFORMED__PERSONS_INFORMED_YES;
+    e.version = 2;
+    e.handling = "Op afstand gewist.";
+    assert_int_equal (incidentbox_store (f->box, &e, 10, &r), 1);
+    /*  Version 1, late: changes nothing; version 2 again: nothing. */
+    e.version = 1;
+    e.handling = "";
+    e.persons_informed = KETEN__PERSONS_INFORMED__PERSONS_INFORMED_UNSPECIFIED;
+    assert_int_equal (incidentbox_store (f->box, &e, 11, &r), 0);
+    e.version = 2;
+    assert_int_equal (incidentbox_store (f->box, &e, 12, &r), 0);
+    rows_t rows = {"", 0};
+    assert_int_equal (incidentbox_each (f->box, s_collect, &rows, &r), 0);
+    char want[256];
+    snprintf (want, sizeof want, "%s v2 open yes naw,signalen||Op afstand gewist.\n", id);
+    assert_string_equal (rows.text, want);
+    e.version = 3;
+    e.closed = true;
+    e.handling = "Gewist en gemeld.";
+    assert_int_equal (incidentbox_store (f->box, &e, 13, &r), 1);
+    rows = (rows_t){"", 0};
+    assert_int_equal (incidentbox_each (f->box, s_collect, &rows, &r), 0);
+    assert_int_equal (rows.n, 1);
+    assert_non_null (strstr (rows.text, " v3 closed - naw,signalen||Gewist en gemeld."));
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_a_bsn_in_the_register_is_refused),
+        cmocka_unit_test_setup_teardown (test_an_incident_closes_only_once_handled, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_kernpartij_keeps_the_newest_version_only, s_setup,
+                                         s_teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
