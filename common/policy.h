@@ -20,6 +20,9 @@
  *  same for a signal's items). */
 #define POLICY_MAX_ITEMS 32
 #define POLICY_MAX_ITEM_TEXT 4000
+/*  Bounds of a casework decision (CASE_DECISION, art. 10.5). */
+#define POLICY_MAX_CONSENT_ITEMS 64
+#define POLICY_MAX_NECESSITY 2000
 
 /*  0 when sender (an active member) may send type to exactly these
  *  recipients under roster at now_ms; else -1 and the reason. */
