@@ -32,7 +32,8 @@ expect "--dry-run" keten retention run --d
 expect "--help --json" keten retention status --
 expect "submit" keten -c /etc/keten/ketend.cfg signal su
 expect "submit" keten --socket /run/keten/ketend.sock signal su
-expect "--consent" keten case disclose --con
+expect "--item" keten case disclose --it
+expect "--decision" keten case close --decis
 expect "--overlap-days" keten member rotate --o
 expect "--version" keten --vers
 expect "--federation" keten roster build --fe
