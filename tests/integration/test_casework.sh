@@ -26,8 +26,10 @@ for id in politie-test "$G" rvdk-test nctv-test; do
 done
 
 # One subject: a police signal and a gemeente signal with items of its own.
-kt_signal_file "$T/p.json" P-1
-kt politie-test signal submit --file "$T/p.json" --wait | grep -q delivered || fail "police signal not delivered"
+kt_signal_file "$T/p0.json" P-1
+jq '.items = [{kind: "fact", text: "Waarneming (fictief)."}]' "$T/p0.json" > "$T/p.json"
+PSIG=$(kt politie-test signal submit --file "$T/p.json" --wait | awk '$3 == "delivered" {print $2}')
+[ -n "$PSIG" ] || fail "police signal not delivered"
 jq '.wpg_basis = "none" | .legal_basis = "avg-6-1-e" | .local_ref = "G-1"
     | .melder = {name: "Leerplicht Test", contact: "lp@gemeente.invalid"}
     | .items = [{kind: "fact", text: "Schoolverzuim sinds oktober (fictief)."}]' "$T/p.json" > "$T/g.json"
@@ -119,14 +121,11 @@ pass "with consent the externe casuspartner receives exactly the consented item,
 
 # Police data never goes to an externe casuspartner, consent or not; nor does
 # the police's art. 9/10 Wpg data (released under the machtigingsbesluit).
-jq '.items = [{kind: "fact", text: "Waarneming (fictief)."}]' "$T/p.json" > "$T/p2.json"
-P2=$(kt politie-test signal submit --file "$T/p2.json" --wait | awk '$3 == "delivered" {print $2}')
-[ -n "$P2" ] || fail "the second police signal was not delivered"
-if out=$(kt politie-test case consent "$A" --to nctv-test --item "$P2:0" --necessity "Nodig." \
+if out=$(kt politie-test case consent "$A" --to nctv-test --item "$PSIG:0" --necessity "Nodig." \
         --data-kind politie --wait 2>&1); then
     fail "the police consented to passing police data to an externe casuspartner: $out"
 fi
-echo "$out" | grep -Eq "not a signal or contribution of case|does not allow sharing with an externe" \
+echo "$out" | grep -q "item $PSIG:0 is held under wpg-16, which does not allow sharing with an externe" \
     || fail "refusal unclear: $out"
 pass "police data is never consented to an externe casuspartner"
 
@@ -194,7 +193,8 @@ pass "the case closes once each kernpartij involved decided close from its own n
 # on a casusoverleg agenda as the case_ref only; a kernpartij sees it.
 kt_signal_file "$T/w.json" W-1
 sed -i 's/Test Persoon/Wpg Testpersoon/; s/2001-04-12/1990-01-02/' "$T/w.json"
-jq '.wpg_basis = "art-9-10" | .legal_basis = "wpg-16"' "$T/w.json" > "$T/held.json"
+jq '.wpg_basis = "art-9-10" | .legal_basis = "wpg-16" | .items = [{kind: "fact", text: "Wpg-feit (fictief)."}]' \
+    "$T/w.json" > "$T/held.json"
 kt politie-test signal submit --file "$T/held.json" > /dev/null
 HID=$(kt politie-test signal list --json | jq -r '.signals[] | select(.state=="held") | .message_id')
 kt politie-test signal release "$HID" --opsporingsbelang-checked --om-consulted "Officier Test" \
@@ -204,7 +204,12 @@ wait_until 20 arrived || fail "the released signal did not reach the uitvoerder"
 W=$(kt "$UITV" signal list --json | jq -r --arg a "$A" '[.signals[] | select(.case_ref != $a)][0].case_ref')
 [ -n "$W" ] && [ "$W" != null ] || fail "no case for the Wpg subject"
 kt "$UITV" weegploeg decide "$W" --agenderen --party politie-test --party "$G" --party rvdk-test \
-    --criterion geweld --analysis "Fictief." > /dev/null
+    --party nctv-test --criterion geweld --analysis "Fictief." > /dev/null
+if out=$(kt politie-test case consent "$W" --to nctv-test --item "$HID:0" --necessity "Nodig." \
+        --data-kind politie --wait 2>&1); then
+    fail "consent to pass art. 9/10 Wpg data to an externe casuspartner: $out"
+fi
+echo "$out" | grep -q "item $HID:0 is art. 9/10 Wpg data" || fail "refusal unclear: $out"
 kt "$UITV" casusoverleg agenda --start "$(date -d '+7 days' +%F)T10:00" --location Zaal --case "$W" \
     > /dev/null || fail "no casusoverleg agenda"
 got_agenda() { [ "$(kt "$1" agenda list --json | jq '.meetings | length')" -ge 1 ]; }
@@ -218,7 +223,7 @@ item() { kt "$1" agenda show "$M" --json | jq -c --arg w "$W" '.items[] | select
 if grep -aq "Wpg Testpersoon" "$T/state-rvdk-test"/node.db*; then
     fail "art. 9/10 Wpg data is kept at the casuspartij"
 fi
-pass "art. 9/10 Wpg data reaches no casuspartij on a casusoverleg agenda"
+pass "art. 9/10 Wpg data reaches no casuspartij on a casusoverleg agenda, nor an externe casuspartner by consent"
 
 kt_kill "$UITV"
 "$KETEN" log verify --file "$T/state-$UITV/log.db" > /dev/null || fail "log does not verify"
