@@ -223,7 +223,8 @@ s_check_consent (node_t *self, const roster_member_t *sender, const Keten__CaseD
     const roster_member_t *to;
     if (s_extern_of (self, info, c->to, &to, reason) != 0)
         return 1;
-    casework_item_t *items = calloc (c->n_items * POLICY_MAX_ITEMS, sizeof *items);
+    size_t cap = c->n_items * POLICY_MAX_ITEMS;
+    casework_item_t *items = calloc (cap, sizeof *items);
     if (!items)
         return kt_fail (reason, "out of memory");
     size_t n = 0;
@@ -262,7 +263,11 @@ s_check_consent (node_t *self, const roster_member_t *sender, const Keten__CaseD
                 continue;
             if (s_item_ok (&s, id, k, reason) != 0)
                 rc = 1;
-            else {
+            else if (n == cap) {
+                /*  A message grown by corrections past the bounds. */
+                kt_fail (reason, "a consent covers at most %zu items", cap);
+                rc = 1;
+            } else {
                 memcpy (items[n].source_id, id, KT_ID_LEN);
                 items[n++].index = k;
             }
