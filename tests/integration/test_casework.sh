@@ -171,6 +171,28 @@ if grep -aq "Nog niet alle doelen" "$T/state-$UITV"/casusoverleg.db* "$T/state-$
 fi
 pass "one kernpartij's close is not enough and a continue keeps the case open"
 
+# A decision on an advice that was replaced meanwhile is refused at the
+# uitvoerder: politie-test decides while the uitvoerder is away, and is
+# itself away when the casusoverleg advises anew.
+kt_kill "$UITV"
+OLD=$(kt politie-test case close "$A" --decision close | awk '$2 == "queued" {print $1}')
+[ -n "$OLD" ] || fail "the decision was not queued"
+kt_kill politie-test
+kt_start "$UITV"
+kt "$UITV" case advise "$A" --advice "Doelen bereikt, opnieuw bezien." > /dev/null
+kt_start politie-test
+refused_old() { grep -q "case_decision refused id=$OLD peer=politie-test reason=\"the decision answers an advice" "$T/$UITV.log"; }
+wait_until 20 refused_old || fail "a decision on a replaced advice was not refused"
+readvised() { [ "$(kt politie-test case show "$A" --json | jq -r '.closure_advice.advice')" = "Doelen bereikt, opnieuw bezien." ]; }
+wait_until 20 readvised || fail "the new advice did not reach politie-test"
+[ "$(state "$UITV")" = open ] || fail "a decision on a replaced advice closed the case"
+[ "$(kt "$UITV" case list --json | jq -r --arg c "$A" '.cases[] | select(.case_ref==$c)
+    | .closure_advice.still_to_decide | sort | join(",")')" = "$G,politie-test" ] \
+    || fail "decisions on the replaced advice still count"
+pass "a decision on an advice replaced meanwhile is refused at the uitvoerder; the new advice starts afresh"
+
+kt politie-test case close "$A" --decision close --wait | grep -q delivered || fail "politie's close not delivered"
+[ "$(state "$UITV")" = open ] || fail "one kernpartij's decision closed the case"
 kt "$G" case close "$A" --decision close --wait | grep -q delivered || fail "the gemeente's close not delivered"
 closed() { [ "$(state "$1")" = closed ]; }
 for id in "$UITV" politie-test "$G" rvdk-test nctv-test; do
@@ -181,7 +203,7 @@ done
     || fail "CASE_CLOSED does not name the deciding kernpartijen once"
 [ "$(kt nctv-test case show "$A" --json | jq -r '.closure.decided_by | sort | join(",")')" = "$G,politie-test" ] \
     || fail "the participants do not learn who decided"
-[ "$(kt politie-test case show "$A" --json | jq -r '.closure.advice')" = "Doelen bereikt." ] \
+[ "$(kt politie-test case show "$A" --json | jq -r '.closure.advice')" = "Doelen bereikt, opnieuw bezien." ] \
     || fail "a kernpartij lacks the advice in the closure"
 [ "$(kt nctv-test case show "$A" --json | jq -r '.closure | has("advice")')" = false ] \
     || fail "the externe casuspartner keeps the advice"
