@@ -118,8 +118,7 @@ void partner_case_show (node_t *self, const api_caller_t *caller, const char *cm
  *  sent to the uitvoerder (CASE_DECISION): consent to pass items it
  *  supplied to an externe casuspartner; a kernpartij's decision on the
  *  casusoverleg's advice to close. */
-void partner_case_consent (node_t *self, const api_caller_t *caller, const char *cmd,
-                           json_t *args);
+void partner_case_consent (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
 void partner_case_close (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
 void partner_case_elsewhere (node_t *self, const api_caller_t *caller, const char *cmd,
                              json_t *args);

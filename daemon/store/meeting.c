@@ -530,7 +530,7 @@ s_items_for (loaded_t *l, const roster_member_t *to, Keten__AgendaItem **items)
         } else if (casus_info_has (&c->info, to->id)) {
             /*  art. 10.5: an externe casuspartner gets the case_ref only;
              *  art. 6b: a casuspartij no art. 9/10 Wpg data. */
-            items[n++] = to->role == ROLE_EXTERN      ? &c->bare
+            items[n++] = to->role == ROLE_EXTERN        ? &c->bare
                          : to->role == ROLE_CASUSPARTIJ ? &c->wpg_free
                                                         : &c->item;
         }
