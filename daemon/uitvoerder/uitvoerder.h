@@ -306,11 +306,21 @@ int uitvoerder_casus_send_closure (node_t *self, const char *case_ref, const cha
 
 /*  The parties' own casework decisions (uitvoerder_casework.c, art. 4,
  *  9.4, 10.5): a CASE_DECISION from a party's node (consent, closure
- *  decision); the casusoverleg's advice to close (case.advise); a
- *  disclosure of consented items only (case.disclose). */
+ *  decision); the casusoverleg's advice to close (case.advise).  A
+ *  disclosure of consented items only: case.disclose
+ *  (uitvoerder_disclose.c, declared with the casusoverleg above). */
 void uitvoerder_on_case_decision (node_t *self, node_message_t *m);
 void uitvoerder_case_advise (node_t *self, const api_caller_t *caller, const char *cmd,
                              json_t *args);
+/*  Shared with uitvoerder_disclose.c: whether item index of a supplied
+ *  message may go to an externe casuspartner at all (not blocked or
+ *  deleted, not art. 9/10 Wpg data, a legal basis that allows it), with a
+ *  reason naming the item, never its data; and the recipient of a consent
+ *  or disclosure, an active externe casuspartner of the case. */
+int uitvoerder_casework_item_ok (const casusoverleg_supplied_t *s, const uint8_t id[KT_ID_LEN],
+                                 uint32_t index, kt_reason_t *reason);
+int uitvoerder_casework_extern_of (node_t *self, const casus_info_t *info, const char *to_id,
+                                   const roster_member_t **to_p, kt_reason_t *reason);
 /*  Send the advices a crash left unsent (on start, before closures). */
 void uitvoerder_resume_advices (node_t *self);
 /*  Into a case's JSON (c): the current advice's "closure_advice" object,
