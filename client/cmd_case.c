@@ -1,7 +1,9 @@
 /*  keten case ... and keten plan ...: the casusoverleg (art. 9-10).  At the
- *  uitvoerder: the plan van aanpak, disclosures to externe casuspartners,
- *  closure.  At a participant: its cases, the plan versions, progress on its
- *  own measures, contributions.  */
+ *  uitvoerder: the plan van aanpak, disclosures of consented items to
+ *  externe casuspartners, the casusoverleg's advice to close.  At a
+ *  participant: its cases, the plan versions, progress on its own
+ *  measures, contributions, and its own decisions (consent; at a
+ *  kernpartij, closure).  */
 #include "cli.h"
 
 #include "util.h"
@@ -12,6 +14,8 @@
 #include <string.h>
 
 #define MAX_LIST 16
+/*  --item: at most POLICY_MAX_CONSENT_ITEMS (common/policy.h). */
+#define MAX_ITEMS 64
 
 const char cmd_case_usage[] =
     "Usage: keten case COMMAND ...\n"
@@ -25,15 +29,24 @@ const char cmd_case_usage[] =
     "  contribute CASE_REF --kind K --legal-basis B --file ITEMS.json [--wait]\n"
     "                                    send what this node holds (art. 9.2; K: informatie,\n"
     "                                    achterblijver, netwerk)\n"
-    "  disclose CASE_REF --to EXTERN --consent PARTY [...] --necessity TEXT\n"
-    "           --data-kind KIND [...] --legal-basis B --file ITEMS.json\n"
-    "                                    personal data to an externe casuspartner, with the\n"
-    "                                    consent recorded (art. 10.5; uitvoerder)\n"
-    "  close CASE_REF --advice TEXT --decided-by KERNPARTIJ [...]\n"
-    "                                    close the case on the casusoverleg's advice (art. 9.4;\n"
-    "                                    uitvoerder)\n"
+    "  consent CASE_REF --to EXTERN --item MSGID[:INDEX] [...] --necessity TEXT\n"
+    "          --data-kind KIND [...] [--wait]\n"
+    "                                    consent to pass items this party supplied (its\n"
+    "                                    signals, contributions) to an externe casuspartner\n"
+    "                                    (art. 10.5; at the supplying party's node)\n"
+    "  disclose CASE_REF --to EXTERN --item MSGID[:INDEX] [...]\n"
+    "                                    pass consented items, as supplied, to an externe\n"
+    "                                    casuspartner (art. 10.5; uitvoerder)\n"
+    "  advise CASE_REF --advice TEXT     record the casusoverleg's advice to close and send\n"
+    "                                    it to the kernpartijen involved (art. 9.4; uitvoerder)\n"
+    "  close CASE_REF --decision close|continue [--reason TEXT] [--wait]\n"
+    "                                    this kernpartij's decision on that advice; the case\n"
+    "                                    closes when each kernpartij involved decided close\n"
+    "                                    (art. 9.4; at the kernpartij's node)\n"
     "\n"
-    "Options: --json prints the daemon's answer as JSON.  File formats: docs/CASUSOVERLEG.md.\n";
+    "MSGID is a signal's or contribution's message id (32 hex digits), INDEX an item in it\n"
+    "(from 0; without it, every item).  Options: --json prints the daemon's answer as JSON.\n"
+    "File formats: docs/CASUSOVERLEG.md.\n";
 
 const char cmd_plan_usage[] =
     "Usage: keten plan show CASE_REF [--version N] [--json]\n"
@@ -109,8 +122,9 @@ s_print_plan (json_t *plan)
 static void
 s_print_cases (json_t *cases)
 {
-    static const char *const header[] = {"CASE_REF", "STATE", "PLAN", "OVERDUE", "PARTICIPANTS"};
-    cli_table_t *t = cli_table_new (5, header);
+    static const char *const header[] = {"CASE_REF", "STATE",   "PLAN",
+                                         "OVERDUE",  "CLOSURE", "PARTICIPANTS"};
+    cli_table_t *t = cli_table_new (6, header);
     json_t *c;
     size_t i;
     json_array_foreach (cases, i, c)
@@ -124,8 +138,18 @@ s_print_cases (json_t *cases)
         if (!cli_json_uint (c, "overdue", &v))
             cli_json_uint (c, "overdue_own", &v);
         snprintf (overdue, sizeof overdue, "%llu", (unsigned long long) v);
-        const char *cells[5] = {cli_json_str (c, "case_ref", ref, sizeof ref),
-                                cli_json_str (c, "state", state, sizeof state), plan, overdue,
+        /*  art. 9.4 (uitvoerder): how many kernpartijen are still to
+         *  decide on the casusoverleg's advice to close. */
+        char closure[48] = "-";
+        json_t *advice = json_object_get (c, "closure_advice");
+        if (json_is_object (advice))
+            snprintf (closure, sizeof closure, "advised, %zu to decide",
+                      json_array_size (json_object_get (advice, "still_to_decide")));
+        const char *cells[6] = {cli_json_str (c, "case_ref", ref, sizeof ref),
+                                cli_json_str (c, "state", state, sizeof state),
+                                plan,
+                                overdue,
+                                closure,
                                 cli_json_str (c, "participants", parts, sizeof parts)};
         cli_table_add (t, cells);
     }
@@ -156,17 +180,30 @@ s_print_closure (json_t *closure)
     printf ("\n");
 }
 
+/*  art. 9.4: the casusoverleg's advice to close, for this kernpartij to
+ *  decide on. */
+static void
+s_print_advice (json_t *a)
+{
+    char text[2048];
+    json_t *advice = json_object_get (a, "advice");
+    cli_clean (text, sizeof text, json_is_string (advice) ? json_string_value (advice) : "");
+    printf ("the casusoverleg ADVISES closing the case: %s\n", text);
+    printf ("decide with: keten case close CASE_REF --decision close|continue [--reason TEXT]\n");
+}
+
 enum {
     O_FILE = CLI_OPT_LONG + 1,
     O_KIND,
     O_BASIS,
     O_WAIT,
     O_TO,
-    O_CONSENT,
+    O_ITEM,
     O_NECESSITY,
     O_DATAKIND,
     O_ADVICE,
-    O_DECIDED,
+    O_DECISION,
+    O_REASON,
     O_VERSION,
     O_STATUS,
     O_NOTE,
@@ -174,7 +211,7 @@ enum {
 };
 
 /*  Options whose value goes into args as it is: a string, or an item of
- *  a list (--consent, --data-kind, --decided-by become arrays). */
+ *  a list (--item, --data-kind become arrays). */
 typedef struct {
     int opt;
     const char *key;
@@ -184,9 +221,9 @@ typedef struct {
 static const s_string_t s_strings[] = {{O_KIND, "kind", 32},       {O_BASIS, "legal_basis", 32},
                                        {O_TO, "to", 64},           {O_NECESSITY, "necessity", 2000},
                                        {O_ADVICE, "advice", 2000}, {O_STATUS, "status", 16},
-                                       {O_NOTE, "note", 2000}};
-static const s_string_t s_lists[] = {
-    {O_CONSENT, "consenting", 64}, {O_DATAKIND, "data_kinds", 64}, {O_DECIDED, "decided_by", 64}};
+                                       {O_NOTE, "note", 2000},     {O_DECISION, "decision", 16},
+                                       {O_REASON, "reason", 1000}};
+static const s_string_t s_lists[] = {{O_ITEM, "item_refs", 40}, {O_DATAKIND, "data_kinds", 64}};
 
 static const s_string_t *
 s_find (const s_string_t *rows, size_t n, int opt)
@@ -221,7 +258,8 @@ s_option (void *arg, const char *cmd, int opt, const char *value)
         json_t *l = json_object_get (g->args, row->key);
         if (!l)
             json_object_set_new (g->args, row->key, l = json_array ());
-        if (!*value || strlen (value) > row->max || json_array_size (l) >= MAX_LIST)
+        if (!*value || strlen (value) > row->max ||
+            json_array_size (l) >= (opt == O_ITEM ? MAX_ITEMS : MAX_LIST))
             return cli_usage_error (cmd, "a list value is empty, too long or too many");
         json_array_append_new (l, json_string (value));
         return 0;
@@ -258,11 +296,12 @@ s_options (const char *cmd, int argc, char **argv, const char *usage, json_t *ar
                                             {"legal-basis", required_argument, NULL, O_BASIS},
                                             {"wait", no_argument, NULL, O_WAIT},
                                             {"to", required_argument, NULL, O_TO},
-                                            {"consent", required_argument, NULL, O_CONSENT},
+                                            {"item", required_argument, NULL, O_ITEM},
                                             {"necessity", required_argument, NULL, O_NECESSITY},
                                             {"data-kind", required_argument, NULL, O_DATAKIND},
                                             {"advice", required_argument, NULL, O_ADVICE},
-                                            {"decided-by", required_argument, NULL, O_DECIDED},
+                                            {"decision", required_argument, NULL, O_DECISION},
+                                            {"reason", required_argument, NULL, O_REASON},
                                             {"version", required_argument, NULL, O_VERSION},
                                             {"status", required_argument, NULL, O_STATUS},
                                             {"note", required_argument, NULL, O_NOTE},
@@ -299,6 +338,8 @@ s_call (cli_t *cli, const char *call, json_t *args, bool as_json, int timeout_ms
         s_print_plan (json_object_get (result, "plan"));
         if (json_is_true (json_object_get (result, "closed")))
             s_print_closure (json_object_get (result, "closure"));
+        else if (json_is_object (json_object_get (result, "closure_advice")))
+            s_print_advice (json_object_get (result, "closure_advice"));
         size_t n = json_array_size (json_object_get (result, "disclosures"));
         if (n)
             printf ("%zu disclosure(s) received; --json shows them\n", n);
@@ -355,8 +396,8 @@ cmd_case_list (cli_t *cli, int argc, char **argv)
     return s_send (cli, "case.list", args, as_json);
 }
 
-/*  keten case show|plan|contribute|disclose|close CASE_REF: the API
- *  command is case.<the command's name>. */
+/*  keten case show|plan|contribute|consent|disclose|advise|close
+ *  CASE_REF: the API command is case.<the command's name>. */
 int
 cmd_case_on_ref (cli_t *cli, int argc, char **argv)
 {

@@ -104,9 +104,10 @@ static const s_group_t s_groups[] = {
      "  list   the weegploeg decisions received (no personal data)\n"
      "  show   one decision with its analysis (recorded as an access)\n",
      "list, show", NULL, NULL, 0},
-    {"case", cmd_case_usage, "list, show, plan, contribute, disclose, close", NULL,
-     "the casusoverleg: list, show, plan, contribute, disclose,\n"
-     "close (art. 9-10; 'keten case --help')",
+    {"case", cmd_case_usage, "list, show, plan, contribute, consent, disclose, advise, close",
+     NULL,
+     "the casusoverleg: list, show, plan, contribute, consent,\n"
+     "disclose, advise, close (art. 9-10; 'keten case --help')",
      0},
     {"plan", cmd_plan_usage, "show, progress", NULL, NULL, 0},
     {"member", cmd_member_usage, "add, kind, revoke, opzegging, rotate, end-overlap",
@@ -204,7 +205,9 @@ static const s_command_t s_commands[] = {
     {"case show", cmd_case_on_ref, NULL},
     {"case plan", cmd_case_on_ref, NULL},
     {"case contribute", cmd_case_on_ref, NULL},
+    {"case consent", cmd_case_on_ref, NULL},
     {"case disclose", cmd_case_on_ref, NULL},
+    {"case advise", cmd_case_on_ref, NULL},
     {"case close", cmd_case_on_ref, NULL},
     {"plan show", cmd_plan_show, "a version of the plan van aanpak (recorded access)"},
     {"plan progress", cmd_plan_progress, "report on one of this node's own measures"},

@@ -274,6 +274,59 @@ s_check_incident_entry (const ProtobufCMessage *body, kt_reason_t *reason)
     return 0;
 }
 
+/*  art. 4, 9.4, 10.5: a party's own casework decision, every field
+ *  bounded.  Exactly one of a consent (an externe casuspartner, 1..
+ *  POLICY_MAX_CONSENT_ITEMS items by message id and index, the necessity,
+ *  1..16 kinds of data) and a closure decision (close, or continue with a
+ *  reason, answering a recorded advice).  Whether the items are the
+ *  sender's own and the sender may decide on closure (a kernpartij taking
+ *  part) depends on the files: the uitvoerder's handler checks that. */
+static int
+s_check_case_decision (const ProtobufCMessage *body, kt_reason_t *reason)
+{
+    const Keten__CaseDecision *d = (const Keten__CaseDecision *) body;
+    if (!s_case_ref (d->case_ref))
+        return kt_fail (reason, "case decision: case_ref is not k-<16 hex digits>");
+    if ((d->consent != NULL) == (d->closure != NULL))
+        return kt_fail (reason, "case decision: exactly one of consent and closure");
+    if (d->consent) {
+        const Keten__ConsentDecision *c = d->consent;
+        if (!kt_valid_node_id (c->to))
+            return kt_fail (reason, "consent: the recipient is not a member id");
+        if (c->n_items < 1 || c->n_items > POLICY_MAX_CONSENT_ITEMS)
+            return kt_fail (reason, "consent: 1..%d items", POLICY_MAX_CONSENT_ITEMS);
+        for (size_t i = 0; i < c->n_items; i++) {
+            const Keten__ItemRef *r = c->items[i];
+            if (r->message_id.len != KT_ID_LEN)
+                return kt_fail (reason, "consent: item %zu's message id is not %d bytes", i + 1,
+                                KT_ID_LEN);
+            if (r->all_items ? r->index != 0 : r->index >= POLICY_MAX_ITEMS)
+                return kt_fail (reason, "consent: item %zu's index is out of bounds", i + 1);
+        }
+        if (!intake_text_ok (c->necessity, 1, POLICY_MAX_NECESSITY, true))
+            return kt_fail (reason, "consent: the necessity must be 1..%d bytes of text",
+                            POLICY_MAX_NECESSITY);
+        if (c->n_data_kinds < 1 || c->n_data_kinds > 16)
+            return kt_fail (reason, "consent: 1..16 kinds of data");
+        for (size_t i = 0; i < c->n_data_kinds; i++)
+            if (!intake_text_ok (c->data_kinds[i], 1, 64, false))
+                return kt_fail (reason, "consent: data kind %zu must be 1..64 bytes", i + 1);
+        return 0;
+    }
+    const Keten__ClosureDecision *c = d->closure;
+    if (c->choice != KETEN__CLOSURE_CHOICE__CLOSURE_CLOSE &&
+        c->choice != KETEN__CLOSURE_CHOICE__CLOSURE_CONTINUE)
+        return kt_fail (reason, "closure decision: neither close nor continue");
+    if (!intake_text_ok (c->reason, c->choice == KETEN__CLOSURE_CHOICE__CLOSURE_CONTINUE ? 1 : 0,
+                         POLICY_MAX_REASON, true))
+        return kt_fail (reason, "closure decision: the reason must be %s..%d bytes of text",
+                        c->choice == KETEN__CLOSURE_CHOICE__CLOSURE_CONTINUE ? "1" : "0",
+                        POLICY_MAX_REASON);
+    if (c->advised_ms == 0)
+        return kt_fail (reason, "closure decision: it names no advice");
+    return 0;
+}
+
 /*  A receipt names the message it settles. */
 static int
 s_check_receipt (const ProtobufCMessage *body, kt_reason_t *reason)
@@ -359,6 +412,10 @@ s_check_receipt (const ProtobufCMessage *body, kt_reason_t *reason)
     {                                                                                              \
         &keten__retention_order__descriptor, s_check_retention_order, true                         \
     }
+#define B_CASE_DECISION                                                                            \
+    {                                                                                              \
+        &keten__case_decision__descriptor, s_check_case_decision, true                             \
+    }
 #define B_CORRECTION                                                                               \
     {                                                                                              \
         &keten__correction_notice__descriptor, s_check_correction, true                            \
@@ -401,6 +458,12 @@ static const policy_row_t s_table[] = {
      "art. 9.2: contributions go to the casusoverleg at the uitvoerder", B_CONTRIBUTION},
     {KETEN__MESSAGE_TYPE__PLAN_PROGRESS, R_PARTNER, TO_UITVOERDER,
      "progress on the plan goes to the uitvoerder", B_PROGRESS},
+    /* art. 4, 10.5, 9.4: the convenant parties decide their casework at their
+     * own node, signed: consent to disclose what they supplied (kernpartij or
+     * casuspartij); closure (kernpartijen only: the handler checks the kind) */
+    {KETEN__MESSAGE_TYPE__CASE_DECISION, R_KERN | R_CASUS, TO_UITVOERDER,
+     "art. 4, 10.5: only a convenant party decides on its casework, and only to the uitvoerder",
+     B_CASE_DECISION},
     /* checkpoints to every member; requests and witness cosignatures back to
      * the uitvoerder (docs/PROTOCOL.md, "Checkpoints, proofs and witnesses") */
     {KETEN__MESSAGE_TYPE__CHECKPOINT, R_UITV, TO_ONE_MEMBER, "checkpoints come from the log",

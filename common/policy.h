@@ -25,6 +25,9 @@
 #define POLICY_MAX_MOTIVATION 8000
 #define POLICY_MAX_WITHHOLD 64
 #define POLICY_MAX_INCIDENT_TEXT 4000
+/*  Bounds of a casework decision (CASE_DECISION, art. 10.5). */
+#define POLICY_MAX_CONSENT_ITEMS 64
+#define POLICY_MAX_NECESSITY 2000
 
 /*  0 when sender (an active member) may send type to exactly these
  *  recipients under roster at now_ms; else -1 and the reason. */

@@ -634,6 +634,9 @@ static const node_command_t s_commands[] = {
     {"case.list", NODE_RIGHT_READ, partner_case_list, NULL},
     {"case.contribute", NODE_RIGHT_SUBMIT, partner_case_contribute, NULL},
     {"plan.progress", NODE_RIGHT_SUBMIT, partner_plan_progress, NULL},
+    /*  art. 4, 10.5, 9.4: this party's own casework decisions. */
+    {"case.consent", NODE_RIGHT_DISCLOSURE, partner_case_consent, NULL},
+    {"case.close", NODE_RIGHT_WEEGPLOEG, partner_case_close, NULL},
     {"case.show", NODE_RIGHT_READ, partner_case_show, NULL},
     {"plan.show", NODE_RIGHT_READ, partner_case_show, NULL},
     {"case.*", NODE_RIGHT_NONE, partner_case_elsewhere, NULL},

@@ -118,6 +118,12 @@ void partner_plan_progress (node_t *self, const api_caller_t *caller, const char
                             json_t *args);
 /*  case.show and plan.show. */
 void partner_case_show (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
+/*  art. 10.5, 9.4: this party's own casework decisions, signed here and
+ *  sent to the uitvoerder (CASE_DECISION): consent to pass items it
+ *  supplied to an externe casuspartner; a kernpartij's decision on the
+ *  casusoverleg's advice to close. */
+void partner_case_consent (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
+void partner_case_close (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
 void partner_case_elsewhere (node_t *self, const api_caller_t *caller, const char *cmd,
                              json_t *args);
 

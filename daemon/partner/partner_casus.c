@@ -9,13 +9,22 @@
 #include "render.h"
 
 #include "intake.h"
+#include "itemref.h"
 #include "items.h"
 #include "plan.h"
+#include "policy.h"
 #include "store.h"
 #include "weegploeg.h"
 
 #include <sodium.h>
 #include <string.h>
+
+/*  The kernpartijen of one case that decide on its closure: at most its
+ *  participants (CASUS_MAX_PARTICIPANTS at the uitvoerder). */
+#define CASUS_MAX_DECIDING 32
+/*  A disclosure's necessity: each consenting party's statement on a line
+ *  of its own (at most 16 of 2000 bytes, with the party's id). */
+#define DISCLOSURE_NECESSITY_MAX (16 * (POLICY_MAX_NECESSITY + 80))
 
 int
 partner_casus_start (node_t *self, kt_reason_t *reason)
@@ -32,19 +41,32 @@ partner_casus_stop (node_t *self)
 }
 
 /*  art. 10.5: an externe casuspartner's copy comes without the
- *  casusoverleg's advice; every other participant's carries it. */
+ *  casusoverleg's advice; every other participant's carries it.  An
+ *  advice (closed_ms 0, art. 9.4) goes to the kernpartijen involved only,
+ *  and names them. */
 static int
 s_check_closure (const Keten__CaseClosure *c, bool is_extern, kt_reason_t *reason)
 {
     if (!weegploeg_case_ref_ok (c->case_ref))
         return kt_fail (reason, "closure: case_ref is not k-<16 hex digits>");
+    bool advice = c->closed_ms == 0;
+    if (advice && is_extern)
+        return kt_fail (reason, "art. 9.4: the casusoverleg advises the kernpartijen, not an "
+                                "externe casuspartner");
     if (!intake_text_ok (c->advice, is_extern ? 0 : 1, 2000, true))
         return kt_fail (reason, "closure: the advice is missing or longer than 2000 bytes");
-    if (c->n_decided_by < 1 || c->n_decided_by > 16)
-        return kt_fail (reason, "closure: 1..16 deciding kernpartijen required");
+    if (advice ? c->n_decided_by != 0 || c->n_to_decide < 1 || c->advised_ms == 0
+               : c->n_decided_by < 1)
+        return kt_fail (reason, advice ? "advice: it names no kernpartij to decide, or no time"
+                                       : "closure: it names no deciding kernpartij");
+    if (c->n_decided_by > CASUS_MAX_DECIDING || c->n_to_decide > CASUS_MAX_DECIDING)
+        return kt_fail (reason, "closure: more than %d kernpartijen", CASUS_MAX_DECIDING);
     for (size_t i = 0; i < c->n_decided_by; i++)
         if (!kt_valid_node_id (c->decided_by[i]))
             return kt_fail (reason, "closure: deciding party %zu is not a member id", i + 1);
+    for (size_t i = 0; i < c->n_to_decide; i++)
+        if (!kt_valid_node_id (c->to_decide[i]))
+            return kt_fail (reason, "advice: party %zu is not a member id", i + 1);
     return 0;
 }
 
@@ -54,7 +76,8 @@ s_check_disclosure (const Keten__DisclosureConsent *d, kt_reason_t *reason)
     if (!weegploeg_case_ref_ok (d->case_ref))
         return kt_fail (reason, "disclosure: case_ref is not k-<16 hex digits>");
     /*  art. 10.5: nothing without the consent, the necessity, the kinds. */
-    if (d->n_consenting < 1 || d->n_data_kinds < 1 || !intake_text_ok (d->necessity, 1, 2000, true))
+    if (d->n_consenting < 1 || d->n_data_kinds < 1 ||
+        !intake_text_ok (d->necessity, 1, DISCLOSURE_NECESSITY_MAX, true))
         return kt_fail (reason, "disclosure without consent, necessity or kinds of data");
     Keten__Signal as_signal = KETEN__SIGNAL__INIT;
     as_signal.legal_basis = "avg-6-1-e";
@@ -103,19 +126,29 @@ partner_on_plan (node_t *self, node_message_t *m)
     s_answer (self, m, "plan", rc, refused, reason.text);
 }
 
-/*  art. 9.4: a case closed. */
+/*  art. 9.4: the casusoverleg's advice to close (closed_ms 0), to decide
+ *  on here with keten case close; or a case closed. */
 void
 partner_on_closure (node_t *self, node_message_t *m)
 {
     Keten__CaseClosure *c = (Keten__CaseClosure *) m->body;
     bool is_extern = keyring_self_member (self->keyring)->role == ROLE_EXTERN;
     kt_reason_t reason;
-    int rc = -1;
-    bool refused = true;
-    if (s_check_closure (c, is_extern, &reason) == 0) {
-        if (partner_retention_late (self, m, "closure", c->case_ref))
-            return;
-        refused = false;
+    if (s_check_closure (c, is_extern, &reason) != 0) {
+        s_answer (self, m, "closure", -1, true, reason.text);
+        return;
+    }
+    bool advice = c->closed_ms == 0;
+    if (partner_retention_late (self, m, advice ? "advice" : "closure", c->case_ref))
+        return;
+    int rc;
+    if (advice) {
+        /*  A case no plan brought here yet: no receipt, so the uitvoerder
+         *  offers the advice again. */
+        rc = casebox_advise (partner_of (self)->casebox, c, &reason);
+        if (rc == 0)
+            kt_log (KT_LOG_INFO, "closure advice received id=%s case_ref=%s", m->hex, c->case_ref);
+    } else {
         /*  art. 10.5, at the receiving side too: an externe casuspartner
          *  keeps no advice, whatever was sent. */
         if (is_extern && *c->advice) {
@@ -129,7 +162,7 @@ partner_on_closure (node_t *self, node_message_t *m)
         if (rc == 0)
             kt_log (KT_LOG_INFO, "case closed id=%s case_ref=%s", m->hex, c->case_ref);
     }
-    s_answer (self, m, "closure", rc, refused, reason.text);
+    s_answer (self, m, advice ? "advice" : "closure", rc, false, reason.text);
 }
 
 /*  art. 10.5: what was disclosed to an externe casuspartner. */
@@ -234,6 +267,128 @@ s_progress (node_t *self, const api_caller_t *caller, json_t *args, kt_reason_t 
     return 0;
 }
 
+/*  Strings of a JSON array (at most max, borrowed from v) into out. */
+static int
+s_strings (json_t *v, const char **out, size_t max, size_t *n_p)
+{
+    *n_p = 0;
+    if (!json_is_array (v) || json_array_size (v) > max)
+        return -1;
+    for (size_t i = 0; i < json_array_size (v); i++)
+        if (!(out[(*n_p)++] = json_string_value (json_array_get (v, i))))
+            return -1;
+    return 0;
+}
+
+/*  case.consent { case_ref, to, item_refs: ["MSGID[:INDEX]"], necessity,
+ *  data_kinds: [], wait }: art. 10.5, this party's consent to pass items
+ *  it supplied to the case to an externe casuspartner.  The uitvoerder
+ *  checks that each item is this node's own; the message's bounds are
+ *  checked here first, with the policy's own checker. */
+static int
+s_consent (node_t *self, const api_caller_t *caller, json_t *args, kt_reason_t *reason)
+{
+    const char *case_ref = json_string_value (json_object_get (args, "case_ref"));
+    const char *to = json_string_value (json_object_get (args, "to"));
+    const char *necessity = json_string_value (json_object_get (args, "necessity"));
+    json_t *refs = json_object_get (args, "item_refs");
+    roster_role_t role = keyring_self_member (self->keyring)->role;
+    if (role != ROLE_KERNPARTIJ && role != ROLE_CASUSPARTIJ)
+        return kt_fail (reason, "art. 10.5: a convenant party consents to passing on what it "
+                                "supplied; this node is not one");
+    if (!case_ref || strlen (case_ref) > 32 || !to || !necessity)
+        return kt_fail (reason, "case.consent needs case_ref, to and necessity");
+    if (retainbox_hidden (partner_of (self)->retainbox, case_ref))
+        return kt_fail (reason, "%s", PARTNER_ARCHIVED);
+    if (!json_is_array (refs) || json_array_size (refs) < 1 ||
+        json_array_size (refs) > POLICY_MAX_CONSENT_ITEMS)
+        return kt_fail (reason, "case.consent needs 1..%d items (MSGID or MSGID:INDEX)",
+                        POLICY_MAX_CONSENT_ITEMS);
+    const char *kinds[16];
+    size_t n_kinds = 0;
+    if (s_strings (json_object_get (args, "data_kinds"), kinds, 16, &n_kinds) != 0 || n_kinds == 0)
+        return kt_fail (reason, "art. 10.5: name the kinds of data (1..16)");
+    size_t n = json_array_size (refs);
+    Keten__ItemRef *r = calloc (n, sizeof *r);
+    Keten__ItemRef **rp = calloc (n, sizeof *rp);
+    uint8_t (*ids)[KT_ID_LEN] = calloc (n, KT_ID_LEN);
+    int rc = r && rp && ids ? 0 : kt_fail (reason, "out of memory");
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        rc = itemref_parse (json_string_value (json_array_get (refs, i)), &r[i], ids[i], reason);
+        rp[i] = &r[i];
+    }
+    Keten__ConsentDecision c = KETEN__CONSENT_DECISION__INIT;
+    c.to = (char *) to;
+    c.items = rp;
+    c.n_items = n;
+    c.necessity = (char *) necessity;
+    c.data_kinds = (char **) kinds;
+    c.n_data_kinds = n_kinds;
+    Keten__CaseDecision d = KETEN__CASE_DECISION__INIT;
+    d.case_ref = (char *) case_ref;
+    d.consent = &c;
+    d.decided_ms = kt_now_ms ();
+    if (rc == 0)
+        rc = policy_body (KETEN__MESSAGE_TYPE__CASE_DECISION)->check (&d.base, reason);
+    if (rc == 0)
+        partner_send (self, caller, KETEN__MESSAGE_TYPE__CASE_DECISION, &d.base,
+                      json_is_true (json_object_get (args, "wait")));
+    free (r);
+    free (rp);
+    free (ids);
+    return rc;
+}
+
+/*  case.close { case_ref, decision: close|continue, reason, wait }: art.
+ *  9.4, this kernpartij's decision on the casusoverleg's advice to close,
+ *  the newest that reached this node. */
+static int
+s_close (node_t *self, const api_caller_t *caller, json_t *args, kt_reason_t *reason)
+{
+    const char *case_ref = json_string_value (json_object_get (args, "case_ref"));
+    const char *decision = json_string_value (json_object_get (args, "decision"));
+    const char *why = json_string_value (json_object_get (args, "reason"));
+    /*  art. 9.4: the kernpartijen decide; a casuspartij or externe
+     *  casuspartner is advised nothing and decides nothing. */
+    if (keyring_self_member (self->keyring)->role != ROLE_KERNPARTIJ)
+        return kt_fail (reason, "art. 9.4: the kernpartijen decide on closing a case; this node "
+                                "is not a kernpartij");
+    if (!case_ref || strlen (case_ref) > 32)
+        return kt_fail (reason, "case.close needs case_ref");
+    Keten__ClosureDecision c = KETEN__CLOSURE_DECISION__INIT;
+    if (decision && strcmp (decision, "close") == 0)
+        c.choice = KETEN__CLOSURE_CHOICE__CLOSURE_CLOSE;
+    else if (decision && strcmp (decision, "continue") == 0)
+        c.choice = KETEN__CLOSURE_CHOICE__CLOSURE_CONTINUE;
+    else
+        return kt_fail (reason, "case.close needs decision close or continue");
+    if (c.choice == KETEN__CLOSURE_CHOICE__CLOSURE_CONTINUE && (!why || !*why))
+        return kt_fail (reason, "art. 9.4: say why the case continues (reason)");
+    if (retainbox_hidden (partner_of (self)->retainbox, case_ref))
+        return kt_fail (reason, "%s", PARTNER_ARCHIVED);
+    Keten__CaseClosure *advice = NULL;
+    int found = casebox_advice (partner_of (self)->casebox, case_ref, &advice, reason);
+    if (found < 0)
+        return -1;
+    if (found == 0)
+        return kt_fail (reason,
+                        "no advice of the casusoverleg to close %s has reached this node "
+                        "(art. 9.4: the kernpartijen decide on its advice)",
+                        case_ref);
+    c.advised_ms = advice->advised_ms;
+    c.reason = (char *) (why ? why : "");
+    keten__case_closure__free_unpacked (advice, NULL);
+    Keten__CaseDecision d = KETEN__CASE_DECISION__INIT;
+    d.case_ref = (char *) case_ref;
+    d.closure = &c;
+    d.decided_ms = kt_now_ms ();
+    if (policy_body (KETEN__MESSAGE_TYPE__CASE_DECISION)->check (&d.base, reason) != 0)
+        return -1;
+    partner_send (self, caller, KETEN__MESSAGE_TYPE__CASE_DECISION, &d.base,
+                  json_is_true (json_object_get (args, "wait")));
+    return 0;
+}
+
 void
 partner_case_list (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
@@ -274,6 +429,20 @@ partner_plan_progress (node_t *self, const api_caller_t *caller, const char *cmd
     s_case_run (self, caller, args, s_progress);
 }
 
+void
+partner_case_consent (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    s_case_run (self, caller, args, s_consent);
+}
+
+void
+partner_case_close (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    s_case_run (self, caller, args, s_close);
+}
+
 /*  case.show: the newest plan, the disclosures and the closure;
  *  plan.show: one version of the plan.  Either read is on record
  *  (art. 15.2e: the plan and disclosures concern a person). */
@@ -307,6 +476,19 @@ s_show (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args,
         json_object_set_new (r, "disclosures", disclosures);
         if (closure)
             json_object_set_new (r, "closure", closure);
+        /*  art. 9.4: the advice this kernpartij is to decide on. */
+        Keten__CaseClosure *a = NULL;
+        if (rc == 0 && casebox_advice (p->casebox, case_ref, &a, reason) < 0)
+            rc = -1;
+        if (a) {
+            json_t *to = json_array ();
+            for (size_t i = 0; i < a->n_to_decide; i++)
+                json_array_append_new (to, json_string (a->to_decide[i]));
+            json_object_set_new (r, "closure_advice",
+                                 json_pack ("{s:s, s:I, s:o}", "advice", a->advice, "advised_ms",
+                                            (json_int_t) a->advised_ms, "to_decide", to));
+            keten__case_closure__free_unpacked (a, NULL);
+        }
     }
     if (plan)
         keten__case_plan__free_unpacked (plan, NULL);

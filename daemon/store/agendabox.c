@@ -125,7 +125,9 @@ s_pattern (const char *s, const char *pattern)
 }
 
 /*  A casusoverleg item: which case is on, and for a convenant party whose
- *  (name, birth date, municipality); nothing else. */
+ *  (name, birth date, municipality); nothing else.  A casuspartij's item
+ *  may come without the subject: art. 6b keeps art. 9/10 Wpg data from it,
+ *  so a subject only such data names is the case_ref only. */
 static int
 s_check_casus_item (const Keten__AgendaItem *it, size_t i, bool to_extern, kt_reason_t *reason)
 {
@@ -138,7 +140,9 @@ s_check_casus_item (const Keten__AgendaItem *it, size_t i, bool to_extern, kt_re
                             "casuspartner takes the case_ref only (art. 10.5)",
                             i + 1)
                  : 0;
-    if (!s || !s_text (s->name, 1, AGENDA_MAX_TEXT) || !s_pattern (s->birth_date, "9999-99-99") ||
+    if (!s)
+        return 0;
+    if (!s_text (s->name, 1, AGENDA_MAX_TEXT) || !s_pattern (s->birth_date, "9999-99-99") ||
         !s_text (s->municipality, 1, AGENDA_MAX_TEXT) || *s->address || *s->bsn)
         return kt_fail (reason, "agenda: casusoverleg item %zu has an invalid subject", i + 1);
     return 0;

@@ -29,6 +29,11 @@ static const char *const s_migrations[] = {
     "ALTER TABLE case_in DROP COLUMN closure_advice;"
     "ALTER TABLE case_in ADD COLUMN closure BLOB;"
     "ALTER TABLE disclosure_in DROP COLUMN necessity;",
+    /*  3, art. 9.4: the casusoverleg's newest advice to close, at a
+     *  kernpartij involved (sealed under the case key), and when it was
+     *  recorded: the closure decision taken here names it. */
+    "ALTER TABLE case_in ADD COLUMN advice BLOB;"
+    "ALTER TABLE case_in ADD COLUMN advised_ms INTEGER NOT NULL DEFAULT 0;",
 };
 
 casebox_t *
@@ -175,6 +180,43 @@ casebox_close (casebox_t *self, const Keten__CaseClosure *c, kt_reason_t *reason
     return rc < 0 ? -1 : 0;
 }
 
+/*  The associated data of a case's sealed advice: not the closure's (the
+ *  case_ref alone), so neither opens in the other's column. */
+static void
+s_advice_ad (char *buf, size_t len, const char *case_ref)
+{
+    snprintf (buf, len, "advice/%s", case_ref);
+}
+
+int
+casebox_advise (casebox_t *self, const Keten__CaseClosure *a, kt_reason_t *reason)
+{
+    uint8_t key[KEYSTORE_KEY_LEN];
+    int found = s_known_key (self, a->case_ref, key, reason);
+    if (found <= 0)
+        return found < 0 ? -1
+                         : kt_fail (reason, "an advice on case %.24s, which no plan brought here",
+                                    a->case_ref);
+    char ad[48];
+    s_advice_ad (ad, sizeof ad, a->case_ref);
+    uint8_t *sealed = NULL;
+    size_t sealed_len = 0;
+    int rc = keystore_seal_message (key, ad, strlen (ad), &a->base, &sealed, &sealed_len);
+    sodium_memzero (key, sizeof key);
+    if (rc != 0)
+        return kt_fail (reason, "out of memory");
+    /*  Only a newer advice replaces the one kept; a copy offered again
+     *  changes nothing. */
+    rc = store_run (self->db,
+                    "UPDATE case_in SET advice=?, advised_ms=? WHERE case_ref=? AND state='open'"
+                    " AND advised_ms < ?",
+                    STORE_VALUES (STORE_BLOB (sealed, sealed_len), STORE_INT (a->advised_ms),
+                                  STORE_TEXT (a->case_ref), STORE_INT (a->advised_ms)),
+                    "keep the advice", reason);
+    free (sealed);
+    return rc < 0 ? -1 : 0;
+}
+
 /*  A sealed column 0, opened under key with ad. */
 typedef struct {
     const uint8_t *key;
@@ -215,6 +257,36 @@ casebox_get_closure (casebox_t *self, const char *case_ref, Keten__CaseClosure *
     }
     /*  A closure that does not open counts as none, as it always has. */
     return rc < 0 ? -1 : *c_p ? 1 : 0;
+}
+
+int
+casebox_advice (casebox_t *self, const char *case_ref, Keten__CaseClosure **a_p,
+                kt_reason_t *reason)
+{
+    *a_p = NULL;
+    uint8_t key[KEYSTORE_KEY_LEN];
+    int found = s_known_key (self, case_ref, key, reason);
+    if (found <= 0)
+        return found < 0 ? -1 : 0;
+    char ad[48];
+    s_advice_ad (ad, sizeof ad, case_ref);
+    opening_t o = {key, ad, NULL, 0};
+    int rc =
+        store_one (self->db,
+                   "SELECT advice FROM case_in WHERE case_ref=? AND state='open'"
+                   " AND advice IS NOT NULL",
+                   STORE_VALUES (STORE_TEXT (case_ref)), s_open_row, &o, "read the advice", reason);
+    sodium_memzero (key, sizeof key);
+    if (rc > 0 && !o.plain)
+        return kt_fail (reason, "the advice on %.24s does not unseal", case_ref);
+    if (o.plain) {
+        *a_p = keten__case_closure__unpack (NULL, o.plain_len, o.plain);
+        sodium_memzero (o.plain, o.plain_len);
+        free (o.plain);
+        if (!*a_p)
+            return kt_fail (reason, "the advice on %.24s does not decode", case_ref);
+    }
+    return rc < 0 ? -1 : *a_p ? 1 : 0;
 }
 
 static int

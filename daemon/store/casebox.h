@@ -34,6 +34,16 @@ int casebox_close (casebox_t *self, const Keten__CaseClosure *c, kt_reason_t *re
  *  here, -1 with reason when the case cannot be read. */
 int casebox_get_closure (casebox_t *self, const char *case_ref, Keten__CaseClosure **c_p,
                          kt_reason_t *reason);
+/*  art. 9.4: keep the casusoverleg's advice to close (a checked CLOSURE
+ *  with closed_ms 0) of an open case known here, sealed; only a newer
+ *  advice replaces the one kept.  A case no plan brought here is an
+ *  error (the uitvoerder offers it again). */
+int casebox_advise (casebox_t *self, const Keten__CaseClosure *a, kt_reason_t *reason);
+/*  The advice kept for open case_ref, decrypted (free with
+ *  keten__case_closure__free_unpacked): 1, 0 when there is none, -1 with
+ *  reason. */
+int casebox_advice (casebox_t *self, const char *case_ref, Keten__CaseClosure **a_p,
+                    kt_reason_t *reason);
 /*  Keep a disclosure received (externe casuspartner). */
 int casebox_store_disclosure (casebox_t *self, const uint8_t id[KT_ID_LEN],
                               const Keten__DisclosureConsent *d, kt_reason_t *reason);

@@ -1,6 +1,7 @@
 /*  casusoverleg: the casusoverleg file (art. 10.1-10.2).  */
 #include "casusoverleg.h"
 
+#include "casework.h"
 #include "plan.h"
 #include "store.h"
 
@@ -106,6 +107,8 @@ casusoverleg_open (const char *path, keystore_t *keystore, kt_reason_t *reason)
         (sealing && (store_migrate (self->db, "casusoverleg", s_migrations, SEAL_AT, reason) != 0 ||
                      s_seal_old_closures (self, reason) != 0)) ||
         store_migrate (self->db, "casusoverleg", s_migrations, N_MIGRATIONS, reason) != 0 ||
+        store_migrate (self->db, "casework", casework_migrations, casework_n_migrations, reason) !=
+            0 ||
         /*  The pages that held the clear text are overwritten in the file
          *  now, not at some later checkpoint. */
         (sealing && store_exec (self->db, "PRAGMA wal_checkpoint(TRUNCATE)", reason) != 0)) {
@@ -736,7 +739,9 @@ casusoverleg_each_last (casusoverleg_t *self, const char *case_ref, casusoverleg
         " coalesce((SELECT max(received_ms) FROM contribution x WHERE x.case_ref=c.case_ref), 0),"
         " coalesce((SELECT max(disclosed_ms) FROM disclosure x WHERE x.case_ref=c.case_ref), 0),"
         " coalesce((SELECT max(stored_ms) FROM plan x WHERE x.case_ref=c.case_ref), 0),"
-        " coalesce((SELECT max(received_ms) FROM progress x WHERE x.case_ref=c.case_ref), 0)),"
+        " coalesce((SELECT max(received_ms) FROM progress x WHERE x.case_ref=c.case_ref), 0),"
+        " coalesce((SELECT max(received_ms) FROM consent x WHERE x.case_ref=c.case_ref), 0),"
+        " coalesce((SELECT max(received_ms) FROM closure_vote x WHERE x.case_ref=c.case_ref), 0)),"
         " c.archived FROM casus c WHERE ?1 IS NULL OR c.case_ref=?1",
         store_bind_values, (void *) STORE_VALUES (case_ref ? STORE_TEXT (case_ref) : STORE_NULL),
         s_last_row, &v, "read the cases' last processing", reason);
@@ -763,7 +768,9 @@ casusoverleg_each_sender_message (casusoverleg_t *self, const char *case_ref,
     sender_visit_t v = {fn, arg};
     return store_each (self->db,
                        "SELECT sender, message_id FROM contribution WHERE case_ref=?1"
-                       " UNION ALL SELECT sender, message_id FROM progress WHERE case_ref=?1",
+                       " UNION ALL SELECT sender, message_id FROM progress WHERE case_ref=?1"
+                       " UNION ALL SELECT sender, message_id FROM consent WHERE case_ref=?1"
+                       " UNION ALL SELECT sender, message_id FROM closure_vote WHERE case_ref=?1",
                        store_bind_values, (void *) STORE_VALUES (STORE_TEXT (case_ref)),
                        s_sender_row, &v, "list the case's senders", reason);
 }
@@ -809,6 +816,10 @@ casusoverleg_forget_case (casusoverleg_t *self, const char *case_ref, kt_reason_
     };
     if (store_begin (self->db, reason) != 0)
         return -1;
+    if (casework_forget (self->db, case_ref, reason) != 0) {
+        store_rollback (self->db);
+        return -1;
+    }
     for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++)
         if (store_run (self->db, sql[i], STORE_VALUES (STORE_TEXT (case_ref)),
                        "destroy the case's rows", reason) < 0) {
@@ -973,4 +984,69 @@ casusoverleg_correct_signal (casusoverleg_t *self, const char *case_ref,
     if (rc == 0)
         rc = store_exec (self->db, "PRAGMA wal_checkpoint(TRUNCATE)", reason);
     return rc == 0 ? 1 : -1;
+}
+
+/* ---- what a party supplied (art. 10.5) ----------------------------------- */
+
+typedef struct {
+    char *sender;
+    keystore_record_t record;
+} supplied_t;
+
+static int
+s_supplied_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    supplied_t *s = arg;
+    snprintf (s->sender, 65, "%s", store_text (q, 1));
+    return keystore_record_row (q, &s->record, reason);
+}
+
+int
+casusoverleg_supplied (casusoverleg_t *self, const char *case_ref, const uint8_t id[KT_ID_LEN],
+                       const uint8_t key[KEYSTORE_KEY_LEN], casusoverleg_supplied_t *out,
+                       kt_reason_t *reason)
+{
+    memset (out, 0, sizeof *out);
+    /*  A signal copied on agenderen (art. 8.5), then a contribution
+     *  (art. 9.2); either's message id binds its sealed body to its row. */
+    static const struct {
+        const char *sql;
+        const ProtobufCMessageDescriptor *desc;
+    } from[] = {
+        {"SELECT body, sender FROM casus_signal WHERE message_id=? AND case_ref=?",
+         &keten__signal__descriptor},
+        {"SELECT body, sender FROM contribution WHERE message_id=? AND case_ref=?",
+         &keten__case_contribution__descriptor},
+    };
+    for (size_t i = 0; i < 2; i++) {
+        supplied_t s = {out->sender,
+                        {NULL, key, id, KT_ID_LEN, 0, from[i].desc, NULL, KEYSTORE_NO_RECORD}};
+        int found = store_one (self->db, from[i].sql,
+                               STORE_VALUES (STORE_BLOB (id, KT_ID_LEN), STORE_TEXT (case_ref)),
+                               s_supplied_row, &s, "read what a party supplied", reason);
+        if (found < 0)
+            return -1;
+        if (found == 0)
+            continue;
+        if (s.record.result != 0 || !s.record.msg)
+            return kt_fail (reason, "a message of %.24s does not unseal; the file may be damaged",
+                            case_ref);
+        if (i == 0)
+            out->signal = (Keten__Signal *) s.record.msg;
+        else
+            out->contribution = (Keten__CaseContribution *) s.record.msg;
+        return 1;
+    }
+    return 0;
+}
+
+void
+casusoverleg_supplied_free (casusoverleg_supplied_t *s)
+{
+    if (s->signal)
+        keten__signal__free_unpacked (s->signal, NULL);
+    if (s->contribution)
+        keten__case_contribution__free_unpacked (s->contribution, NULL);
+    s->signal = NULL;
+    s->contribution = NULL;
 }

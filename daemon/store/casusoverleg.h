@@ -210,4 +210,20 @@ int casusoverleg_correct_signal (casusoverleg_t *self, const char *case_ref,
                                  const uint8_t id[KT_ID_LEN], const Keten__Signal *signal,
                                  kt_reason_t *reason);
 
+/*  art. 10.5: a message a party supplied to case_ref, by its id: a
+ *  signal copied on agenderen or a contribution, unsealed under key (the
+ *  case's), with its sender.  1 found (exactly one of signal and
+ *  contribution set; free with casusoverleg_supplied_free), 0 not in this
+ *  case, -1 with reason.  Personal data: the caller shows none of it
+ *  without recording the access. */
+typedef struct {
+    char sender[65];
+    Keten__Signal *signal;
+    Keten__CaseContribution *contribution;
+} casusoverleg_supplied_t;
+int casusoverleg_supplied (casusoverleg_t *self, const char *case_ref, const uint8_t id[KT_ID_LEN],
+                           const uint8_t key[KEYSTORE_KEY_LEN], casusoverleg_supplied_t *out,
+                           kt_reason_t *reason);
+void casusoverleg_supplied_free (casusoverleg_supplied_t *s);
+
 #endif

@@ -299,6 +299,10 @@ typedef struct {
     const char *municipality; /* of residence, for data minimisation */
     casus_info_t info;        /* casusoverleg: who takes part */
     Keten__AgendaItem bare;   /* casusoverleg, externe casuspartner: case_ref only */
+    /*  casusoverleg, casuspartij: the subject as signals other than art.
+     *  9/10 Wpg ones give it (art. 6b), or bare when only those do. */
+    Keten__Subject wpg_free_subject;
+    Keten__AgendaItem wpg_free;
 } case_t;
 
 typedef struct {
@@ -362,6 +366,23 @@ s_build_case (meeting_t *self, casusoverleg_t *casus, meeting_kind_t kind, case_
     c->item.subject = &c->subject;
     if (kind == MEETING_CASUSOVERLEG) {
         c->subject.address = ""; /* not needed to know which case is on */
+        /*  art. 6b, Wpg art. 16 and 18.2: art. 9/10 Wpg data goes to the
+         *  college of the gemeente concerned and to the OM only.  A
+         *  casuspartij's item takes the subject from the newest signal
+         *  that is not art. 9/10 data; with none, the case_ref only. */
+        c->wpg_free = c->bare;
+        for (size_t i = c->n_signals; i-- > 0;) {
+            const Keten__Signal *s = c->signals[i].signal;
+            if (s->wpg_basis == KETEN__WPG_BASIS__WPG_ART_9_10)
+                continue;
+            keten__subject__init (&c->wpg_free_subject);
+            c->wpg_free_subject.name = s->subject->name;
+            c->wpg_free_subject.birth_date = s->subject->birth_date;
+            c->wpg_free_subject.municipality = s->subject->municipality;
+            c->wpg_free = c->item;
+            c->wpg_free.subject = &c->wpg_free_subject;
+            break;
+        }
         return 0;
     }
     for (size_t i = 0; i < c->n_signals; i++) {
@@ -507,8 +528,11 @@ s_items_for (loaded_t *l, const roster_member_t *to, Keten__AgendaItem **items)
             if (to->role == ROLE_KERNPARTIJ && weegploeg_kernpartij_sees (to, c->municipality))
                 items[n++] = &c->item;
         } else if (casus_info_has (&c->info, to->id)) {
-            /*  art. 10.5: an externe casuspartner gets the case_ref only. */
-            items[n++] = to->role == ROLE_EXTERN ? &c->bare : &c->item;
+            /*  art. 10.5: an externe casuspartner gets the case_ref only;
+             *  art. 6b: a casuspartij no art. 9/10 Wpg data. */
+            items[n++] = to->role == ROLE_EXTERN        ? &c->bare
+                         : to->role == ROLE_CASUSPARTIJ ? &c->wpg_free
+                                                        : &c->item;
         }
     }
     return n;

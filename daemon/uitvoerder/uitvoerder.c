@@ -90,6 +90,7 @@ s_start (node_t *self, kt_reason_t *reason)
      *  learns what the case got before it learns that it is closed. */
     uitvoerder_resume_plans (self);
     uitvoerder_resume_disclosures (self);
+    uitvoerder_resume_advices (self);
     uitvoerder_resume_closures (self);
     /*  art. 12.5-12.6: corrections a crash cut off are carried out. */
     if (uitvoerder_correction_start (self, reason) != 0)
@@ -788,8 +789,18 @@ static const node_command_t s_commands[] = {
      "only kernpartij nodes receive weegploeg decisions (art. 8.4)"},
     {"case.list", NODE_RIGHT_READ, uitvoerder_case_list, NULL},
     {"case.plan", NODE_RIGHT_WEEGPLOEG, uitvoerder_case_plan, NULL},
+    /*  art. 4, 9.4, 10.5: the parties decide their casework at their own
+     *  node; the uitvoerder records the casusoverleg's advice and
+     *  discloses what the supplying parties consented to. */
     {"case.disclose", NODE_RIGHT_DISCLOSURE, uitvoerder_case_disclose, NULL},
-    {"case.close", NODE_RIGHT_WEEGPLOEG, uitvoerder_case_close, NULL},
+    {"case.advise", NODE_RIGHT_WEEGPLOEG, uitvoerder_case_advise, NULL},
+    {"case.close", NODE_RIGHT_NONE, NULL,
+     "art. 9.4: each kernpartij involved decides on closure at its own node (keten case close "
+     "CASE_REF --decision close|continue there); the uitvoerder records the casusoverleg's "
+     "advice with keten case advise"},
+    {"case.consent", NODE_RIGHT_NONE, NULL,
+     "art. 10.5: the party that supplied the items consents at its own node (keten case "
+     "consent there); the uitvoerder discloses only what it consented to"},
     {"plan.show", NODE_RIGHT_READ, uitvoerder_plan_show, NULL},
     {"case.*", NODE_RIGHT_NONE, NULL, "unknown case command"},
     {"plan.*", NODE_RIGHT_NONE, NULL, "unknown case command"},
@@ -862,6 +873,7 @@ static const node_handler_t s_handlers[] = {
     {KETEN__MESSAGE_TYPE__HEARTBEAT, "heartbeat", s_on_heartbeat},
     {KETEN__MESSAGE_TYPE__CASE_CONTRIBUTION, "contribution", uitvoerder_on_casus},
     {KETEN__MESSAGE_TYPE__PLAN_PROGRESS, "progress", uitvoerder_on_casus},
+    {KETEN__MESSAGE_TYPE__CASE_DECISION, "case decision", uitvoerder_on_case_decision},
     {KETEN__MESSAGE_TYPE__ACCESS_NOTICE, "access notice", uitvoerder_on_access},
     {KETEN__MESSAGE_TYPE__CHECKPOINT, "checkpoint", uitvoerder_on_checkpoint},
     {KETEN__MESSAGE_TYPE__INCIDENT, "incident", uitvoerder_on_incident},

@@ -160,8 +160,6 @@ void uitvoerder_case_list (node_t *self, const api_caller_t *caller, const char 
 void uitvoerder_case_plan (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
 void uitvoerder_case_disclose (node_t *self, const api_caller_t *caller, const char *cmd,
                                json_t *args);
-void uitvoerder_case_close (node_t *self, const api_caller_t *caller, const char *cmd,
-                            json_t *args);
 void uitvoerder_plan_show (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
 /*  Send the closures a crash left unsent (on start; a failure is logged
  *  and tried again on the next start). */
@@ -170,7 +168,6 @@ void uitvoerder_resume_closures (node_t *self);
  *  start, as closures). */
 void uitvoerder_resume_plans (node_t *self);
 void uitvoerder_resume_disclosures (node_t *self);
-
 /*  Retention (uitvoerder_retention.c, art. 13): at start, a destruction a
  *  crash cut off is completed (uitvoerder_retention_start, before any
  *  send is resumed), then the schedule runs (uitvoerder_retention_run_start,
@@ -306,5 +303,50 @@ int uitvoerder_relay_log (node_t *self, kt_reason_t *reason);
 /*  Offer member its pending messages (it was just heard from). */
 void uitvoerder_relay_pump (node_t *self, const roster_member_t *member);
 void uitvoerder_on_member_receipt (node_t *self, node_message_t *m);
+
+/*  Shared by the casusoverleg's message handlers (uitvoerder_casus.c):
+ *  refuse a message by rule (journal, MESSAGE_REFUSED, receipt); log the
+ *  arrival of one that passed every rule, once per message (0, 1 when the
+ *  id is logged for another message, -1). */
+void uitvoerder_casus_refuse (node_t *self, member_link_t *link, const roster_member_t *sender,
+                              const envelope_opened_t *opened, const char *case_ref,
+                              const char *why);
+int uitvoerder_casus_log_received (node_t *self, const roster_member_t *sender,
+                                   const envelope_opened_t *opened, const char *case_ref,
+                                   const char *what, uint64_t *index_p, kt_reason_t *reason);
+/*  Log and send a disclosure recorded at step (sealed: its copy, or NULL
+ *  to seal it again); tell the participants of a closed case, from the
+ *  step its closure got to.  docs/ARCHITECTURE.md, Crash reasoning 7. */
+int uitvoerder_casus_send_disclosure (node_t *self, const Keten__DisclosureConsent *d,
+                                      const roster_member_t *to, const uint8_t id[KT_ID_LEN],
+                                      casus_step_t step, copies_t *sealed, const char *user,
+                                      json_t *json, kt_reason_t *reason);
+int uitvoerder_casus_send_closure (node_t *self, const char *case_ref, const char *os_user,
+                                   json_t *json, kt_reason_t *reason);
+
+/*  The parties' own casework decisions (uitvoerder_casework.c, art. 4,
+ *  9.4, 10.5): a CASE_DECISION from a party's node (consent, closure
+ *  decision); the casusoverleg's advice to close (case.advise).  A
+ *  disclosure of consented items only: case.disclose
+ *  (uitvoerder_disclose.c, declared with the casusoverleg above). */
+void uitvoerder_on_case_decision (node_t *self, node_message_t *m);
+void uitvoerder_case_advise (node_t *self, const api_caller_t *caller, const char *cmd,
+                             json_t *args);
+/*  Shared with uitvoerder_disclose.c: whether item index of a supplied
+ *  message may go to an externe casuspartner at all (not blocked or
+ *  deleted, not art. 9/10 Wpg data, a legal basis that allows it), with a
+ *  reason naming the item, never its data; and the recipient of a consent
+ *  or disclosure, an active externe casuspartner of the case. */
+int uitvoerder_casework_item_ok (const casusoverleg_supplied_t *s, const uint8_t id[KT_ID_LEN],
+                                 uint32_t index, kt_reason_t *reason);
+int uitvoerder_casework_extern_of (node_t *self, const casus_info_t *info, const char *to_id,
+                                   const roster_member_t **to_p, kt_reason_t *reason);
+/*  Send the advices a crash left unsent (on start, before closures). */
+void uitvoerder_resume_advices (node_t *self);
+/*  Into a case's JSON (c): the current advice's "closure_advice" object,
+ *  who of the kernpartijen involved decided what and who is still to;
+ *  nothing when no advice is recorded.  Ids only. */
+int uitvoerder_casework_status (node_t *self, const casus_info_t *info, json_t *c,
+                                kt_reason_t *reason);
 
 #endif

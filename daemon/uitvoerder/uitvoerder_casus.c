@@ -362,16 +362,18 @@ s_check_contribution (const Keten__CaseContribution *c, kt_reason_t *reason)
 /*  A message refused by rule: in the journal, in the provenance log
  *  (MESSAGE_REFUSED) and in a receipt.  The case_ref is the sender's text
  *  until it is known to have keten's form: only then is it logged. */
-static void
-s_refuse (node_t *self, member_link_t *link, const roster_member_t *sender,
-          const envelope_opened_t *opened, const char *case_ref, const char *why)
+void
+uitvoerder_casus_refuse (node_t *self, member_link_t *link, const roster_member_t *sender,
+                         const envelope_opened_t *opened, const char *case_ref, const char *why)
 {
     Keten__MessageType type = opened->header->type;
     char hex[KT_ID_HEX];
     kt_hex (hex, opened->id, KT_ID_LEN);
     kt_log (KT_LOG_WARN, "%s refused id=%s peer=%s reason=\"%s\"",
-            type == KETEN__MESSAGE_TYPE__CASE_CONTRIBUTION ? "contribution" : "progress", hex,
-            sender->id, why);
+            type == KETEN__MESSAGE_TYPE__CASE_CONTRIBUTION ? "contribution"
+            : type == KETEN__MESSAGE_TYPE__PLAN_PROGRESS   ? "progress"
+                                                           : "case_decision",
+            hex, sender->id, why);
     char *to[1] = {(char *) s_me (self)};
     kt_reason_t reason;
     if (s_log (self, KETEN__LOG_EVENT__MESSAGE_REFUSED, type, sender->id, NULL,
@@ -385,9 +387,10 @@ s_refuse (node_t *self, member_link_t *link, const roster_member_t *sender,
  *  a redelivery after a crash between this entry and the store finds it
  *  (same id, header hash and sender) and gets its index.  Returns 0, 1
  *  when the id is logged for another message (reason says so), -1. */
-static int
-s_log_received (node_t *self, const roster_member_t *sender, const envelope_opened_t *opened,
-                const char *case_ref, const char *what, uint64_t *index_p, kt_reason_t *reason)
+int
+uitvoerder_casus_log_received (node_t *self, const roster_member_t *sender,
+                               const envelope_opened_t *opened, const char *case_ref,
+                               const char *what, uint64_t *index_p, kt_reason_t *reason)
 {
     uitvoerder_t *u = uitvoerder_of (self);
     const Keten__Header *h = opened->header;
@@ -500,10 +503,10 @@ uitvoerder_on_casus (node_t *self, node_message_t *m)
             verdict = s_progress_plan (self, sender, p, key, &next, &reason);
     }
     if (verdict > 0)
-        s_refuse (self, link, sender, opened, case_ref, reason.text);
+        uitvoerder_casus_refuse (self, link, sender, opened, case_ref, reason.text);
     if (verdict == 0) {
-        verdict = s_log_received (self, sender, opened, case_ref, c ? c->kind : "progress", &index,
-                                  &reason);
+        verdict = uitvoerder_casus_log_received (self, sender, opened, case_ref,
+                                                 c ? c->kind : "progress", &index, &reason);
         if (verdict > 0) {
             kt_log (KT_LOG_WARN, "casus refused id=%s peer=%s reason=\"id reused\"", hex,
                     sender->id);
@@ -530,103 +533,6 @@ uitvoerder_on_casus (node_t *self, node_message_t *m)
 
 /* ---- disclosure and closure ---------------------------------------------- */
 
-static int
-s_strings (json_t *v, const char **out, size_t max, size_t *n_p)
-{
-    *n_p = 0;
-    if (!json_is_array (v) || json_array_size (v) > max)
-        return -1;
-    for (size_t i = 0; i < json_array_size (v); i++)
-        if (!(out[(*n_p)++] = json_string_value (json_array_get (v, i))))
-            return -1;
-    return 0;
-}
-
-/*  Who takes part in a disclosure of case_ref (art. 10.5): *to_p, an
- *  active externe casuspartner of the case, and the convenant parties of
- *  the case that consented (at most 16, borrowed from args). */
-static int
-s_disclosure_parties (node_t *self, json_t *args, const char *case_ref, const char *to_id,
-                      const roster_member_t **to_p, const char **consenting, size_t *n_consenting,
-                      kt_reason_t *reason)
-{
-    casus_info_t info;
-    if (casusoverleg_case (uitvoerder_of (self)->casus, case_ref, &info, NULL, reason) != 0)
-        return -1;
-    /*  art. 9.4: a closed case has no casusoverleg left to share for. */
-    if (info.closed)
-        return kt_fail (reason, "case %s is closed: nothing is disclosed for it any more",
-                        case_ref);
-    const roster_t *roster = keyring_roster (self->keyring);
-    const roster_member_t *to = roster_find (roster, to_id);
-    if (!to || to->role != ROLE_EXTERN || !casus_info_has (&info, to_id))
-        return kt_fail (reason, "%.64s is not an externe casuspartner of case %s", to_id, case_ref);
-    /*  art. 15.2c, 18.2: a member that left (or was revoked) gets nothing. */
-    if (!roster_member_active (to, kt_now_ms ()))
-        return kt_fail (reason, "%s is no longer an active member of the federation (left %s)",
-                        to->id, to->leaves_at);
-    /*  art. 10.5: without the convenant parties' consent nothing goes. */
-    if (s_strings (json_object_get (args, "consenting"), consenting, 16, n_consenting) != 0 ||
-        *n_consenting == 0)
-        return kt_fail (reason, "art. 10.5: no consent recorded; name the convenant parties "
-                                "that consented");
-    for (size_t i = 0; i < *n_consenting; i++) {
-        const roster_member_t *m = roster_find (roster, consenting[i]);
-        if (!m || (m->role != ROLE_KERNPARTIJ && m->role != ROLE_CASUSPARTIJ) ||
-            !casus_info_has (&info, consenting[i]))
-            return kt_fail (reason, "%.64s is not a convenant party taking part in case %s",
-                            consenting[i], case_ref);
-    }
-    *to_p = to;
-    return 0;
-}
-
-/*  art. 10.5: why the disclosure is necessary and which kinds of data
- *  (at most 16, borrowed from args). */
-static int
-s_disclosure_kinds (json_t *args, const char *necessity, const char **kinds, size_t *n_kinds,
-                    kt_reason_t *reason)
-{
-    if (!necessity || !intake_text_ok (necessity, 1, 2000, true))
-        return kt_fail (reason, "art. 10.5: say why the disclosure is necessary (1..2000 bytes)");
-    if (s_strings (json_object_get (args, "data_kinds"), kinds, 16, n_kinds) != 0 || *n_kinds == 0)
-        return kt_fail (reason, "art. 10.5: name the kinds of data disclosed");
-    for (size_t i = 0; i < *n_kinds; i++)
-        if (!intake_text_ok (kinds[i], 1, 64, false))
-            return kt_fail (reason, "data kind %zu must be 1..64 bytes", i + 1);
-    return 0;
-}
-
-/*  The items disclosed, checked like a signal's, each under a legal basis
- *  that allows sharing with an externe casuspartner. */
-static int
-s_disclosure_items (Keten__SignalItem **items, size_t n_items, const char *basis,
-                    kt_reason_t *reason)
-{
-    Keten__Signal as_signal = KETEN__SIGNAL__INIT;
-    as_signal.legal_basis = (char *) (basis ? basis : "");
-    as_signal.special_category = true;
-    as_signal.criminal_data = true;
-    as_signal.items = items;
-    as_signal.n_items = n_items;
-    if (n_items == 0)
-        return kt_fail (reason, "a disclosure holds 1..%d items", ITEMS_MAX);
-    if (!basis || !intake_legal_basis_known (basis))
-        return kt_fail (reason, "legal_basis: not a known legal basis");
-    if (items_check (&as_signal, reason) != 0)
-        return -1;
-    /*  The legal basis of every item must allow this purpose. */
-    for (size_t i = 0; i < n_items; i++) {
-        const char *b = *items[i]->legal_basis ? items[i]->legal_basis : basis;
-        if (!intake_basis_allows (b, INTAKE_PURPOSE_EXTERN))
-            return kt_fail (reason,
-                            "item %zu is held under %s, which does not allow sharing with "
-                            "an externe casuspartner",
-                            i + 1, b);
-    }
-    return 0;
-}
-
 /*  Log and send a disclosure recorded in the casusoverleg file at step:
  *  DISCLOSED in the provenance log, naming the kinds of data and never the
  *  data, unless the step says it is logged; then its copy under the
@@ -640,10 +546,11 @@ s_disclosure_items (Keten__SignalItem **items, size_t n_items, const char *basis
  *  recorded finds it under its key ("disclosed/ID") at the resume, as
  *  CASE_CLOSED does under "closed/CASE_REF/CLOSED_MS".  A copy sent twice has one
  *  id, and the externe casuspartner's node keeps one row per id. */
-static int
-s_send_disclosure (node_t *self, const Keten__DisclosureConsent *d, const roster_member_t *to,
-                   const uint8_t id[KT_ID_LEN], casus_step_t step, copies_t *sealed,
-                   const char *user, json_t *json, kt_reason_t *reason)
+int
+uitvoerder_casus_send_disclosure (node_t *self, const Keten__DisclosureConsent *d,
+                                  const roster_member_t *to, const uint8_t id[KT_ID_LEN],
+                                  casus_step_t step, copies_t *sealed, const char *user,
+                                  json_t *json, kt_reason_t *reason)
 {
     uitvoerder_t *u = uitvoerder_of (self);
     if (step == CASUS_STEP_RECORDED) {
@@ -721,9 +628,9 @@ s_resume_disclosure (node_t *self, json_t *item, kt_reason_t *reason)
                       sizeof user);
     int rc = casusoverleg_disclosure (u->casus, case_ref, id, &d, reason);
     if (rc == 0)
-        rc = s_send_disclosure (self, d, to, id,
-                                (casus_step_t) json_integer_value (json_object_get (item, "step")),
-                                NULL, user, NULL, reason);
+        rc = uitvoerder_casus_send_disclosure (
+            self, d, to, id, (casus_step_t) json_integer_value (json_object_get (item, "step")),
+            NULL, user, NULL, reason);
     if (d)
         keten__disclosure_consent__free_unpacked (d, NULL);
     return rc;
@@ -753,80 +660,6 @@ uitvoerder_resume_disclosures (node_t *self)
     json_decref (list);
 }
 
-static int
-s_disclose (node_t *self, const api_caller_t *caller, json_t *args, json_t *result,
-            kt_reason_t *reason)
-{
-    uitvoerder_t *u = uitvoerder_of (self);
-    const char *case_ref = json_string_value (json_object_get (args, "case_ref"));
-    const char *to_id = json_string_value (json_object_get (args, "to"));
-    const char *necessity = json_string_value (json_object_get (args, "necessity"));
-    const char *consenting[16], *kinds[16];
-    size_t n_consenting = 0, n_kinds = 0;
-    const roster_member_t *to = NULL;
-    if (!case_ref || !to_id)
-        return kt_fail (reason, "case.disclose needs case_ref and to");
-    if (s_disclosure_parties (self, args, case_ref, to_id, &to, consenting, &n_consenting,
-                              reason) != 0 ||
-        s_disclosure_kinds (args, necessity, kinds, &n_kinds, reason) != 0)
-        return -1;
-    Keten__SignalItem **items = NULL;
-    size_t n_items = 0;
-    const char *basis = json_string_value (json_object_get (args, "legal_basis"));
-    if (items_decode (json_object_get (args, "items"), &items, &n_items, reason) != 0)
-        return -1;
-    Keten__DisclosureConsent d = KETEN__DISCLOSURE_CONSENT__INIT;
-    d.case_ref = (char *) case_ref;
-    d.consenting = (char **) consenting;
-    d.n_consenting = n_consenting;
-    d.necessity = (char *) necessity;
-    d.data_kinds = (char **) kinds;
-    d.n_data_kinds = n_kinds;
-    d.items = items;
-    d.n_items = n_items;
-    d.consented_ms = kt_now_ms ();
-    int rc = s_disclosure_items (items, n_items, basis, reason);
-    char user[65];
-    access_user_name (caller->uid, user, sizeof user);
-    /*  Sealed first, so a disclosure that cannot go (too big) is never
-     *  recorded; its id is the one the record, the log and the copy
-     *  share. */
-    uint8_t id[KT_ID_LEN];
-    kt_ordered_id (id, KT_ID_LEN);
-    copies_t copies = {self, KETEN__MESSAGE_TYPE__DISCLOSURE_CONSENT, NULL, 0, ""};
-    char *refs[1] = {(char *) case_ref};
-    if (rc == 0)
-        rc = uitvoerder_copy_add_as (self, &copies, to, &d.base, refs, 1, id, reason);
-    /*  Recorded (art. 10.5) before anything else, in one transaction:
-     *  from here on the rest is resumed on start until it is done. */
-    sqlite3 *db = casusoverleg_db (u->casus);
-    if (rc == 0 && (rc = store_begin (db, reason)) == 0) {
-        if (casusoverleg_record_disclosure (u->casus, &d, to->id, (uint32_t) caller->uid, id,
-                                            reason) != 0 ||
-            store_commit (db, reason) != 0) {
-            store_rollback (db);
-            rc = -1;
-        }
-    }
-    json_t *sent = json_array ();
-    if (rc == 0 && s_send_disclosure (self, &d, to, id, CASUS_STEP_RECORDED, &copies, user, sent,
-                                      reason) != 0) {
-        kt_reason_t why = *reason;
-        kt_log (KT_LOG_ERROR, "disclosure send_failed case_ref=%s to=%s reason=\"%s\"", case_ref,
-                to->id, why.text);
-        rc = kt_fail (reason,
-                      "the disclosure of %s to %s is recorded, but not logged and sent yet (done "
-                      "when ketend next starts): %s",
-                      case_ref, to->id, why.text);
-    }
-    json_object_set_new (result, "sent_to", sent);
-    uitvoerder_copies_free (&copies);
-    items_free (items, n_items);
-    if (rc == 0)
-        kt_log (KT_LOG_INFO, "disclosure case_ref=%s to=%s user=%s", case_ref, to->id, user);
-    return rc;
-}
-
 /*  Tell the participants of case_ref that it is closed, from the step
  *  the casusoverleg file says the closure got to: the weegploeg file (art.
  *  8.2f) and the log, then a copy to every participant.  Run again after a
@@ -835,9 +668,9 @@ s_disclose (node_t *self, const api_caller_t *caller, json_t *args, json_t *resu
  *  weegploeg file keeps one closure per case; copies kept before under
  *  "closure/CASE_REF/CLOSED_MS" are sent instead of new ones, so each is logged
  *  once). */
-static int
-s_send_closure (node_t *self, const char *case_ref, const char *os_user, json_t *json,
-                kt_reason_t *reason)
+int
+uitvoerder_casus_send_closure (node_t *self, const char *case_ref, const char *os_user,
+                               json_t *json, kt_reason_t *reason)
 {
     uitvoerder_t *u = uitvoerder_of (self);
     casus_info_t info;
@@ -891,68 +724,11 @@ uitvoerder_resume_closures (node_t *self)
         kt_reason_t reason;
         kt_log (KT_LOG_INFO, "closure resume case_ref=%s", case_ref);
         /*  It stays unsent, for the next start; the other cases go on. */
-        if (s_send_closure (self, case_ref, "ketend", NULL, &reason) != 0)
+        if (uitvoerder_casus_send_closure (self, case_ref, "ketend", NULL, &reason) != 0)
             kt_log (KT_LOG_ERROR, "closure resume_failed case_ref=%s reason=\"%s\"", case_ref,
                     reason.text);
     }
     json_decref (refs);
-}
-
-static int
-s_close (node_t *self, const api_caller_t *caller, json_t *args, json_t *result,
-         kt_reason_t *reason)
-{
-    uitvoerder_t *u = uitvoerder_of (self);
-    const char *case_ref = json_string_value (json_object_get (args, "case_ref"));
-    const char *advice = json_string_value (json_object_get (args, "advice"));
-    const char *by[16];
-    size_t n_by = 0;
-    if (!case_ref)
-        return kt_fail (reason, "case.close needs case_ref");
-    casus_info_t info;
-    if (casusoverleg_case (u->casus, case_ref, &info, NULL, reason) != 0)
-        return -1;
-    if (info.closed)
-        return kt_fail (reason, "case %s is closed already", case_ref);
-    if (!advice || !intake_text_ok (advice, 1, 2000, true))
-        return kt_fail (reason, "art. 9.4: record the casusoverleg's advice (1..2000 bytes)");
-    /*  art. 9.4: the kernpartijen decide. */
-    if (s_strings (json_object_get (args, "decided_by"), by, 16, &n_by) != 0 || n_by == 0)
-        return kt_fail (reason, "art. 9.4: name the kernpartijen that decided to close");
-    const roster_t *roster = keyring_roster (self->keyring);
-    for (size_t i = 0; i < n_by; i++) {
-        const roster_member_t *m = roster_find (roster, by[i]);
-        if (!m || m->role != ROLE_KERNPARTIJ)
-            return kt_fail (reason,
-                            "art. 9.4: %.64s is not a kernpartij; the kernpartijen decide "
-                            "on closure",
-                            by[i]);
-    }
-    Keten__CaseClosure c = KETEN__CASE_CLOSURE__INIT;
-    c.case_ref = (char *) case_ref;
-    c.advice = (char *) advice;
-    c.decided_by = (char **) by;
-    c.n_decided_by = n_by;
-    c.closed_ms = kt_now_ms ();
-    char user[65];
-    access_user_name (caller->uid, user, sizeof user);
-    /*  Recorded (art. 10.2h) before anything else: from here on the case
-     *  is closed, and the rest is resumed on start until it is done. */
-    if (casusoverleg_close (u->casus, &c, reason) != 0)
-        return -1;
-    kt_log (KT_LOG_INFO, "case closed case_ref=%s user=%s", case_ref, user);
-    json_t *sent = json_array ();
-    if (s_send_closure (self, case_ref, user, sent, reason) != 0) {
-        json_decref (sent);
-        kt_reason_t why = *reason;
-        kt_log (KT_LOG_ERROR, "closure send_failed case_ref=%s reason=\"%s\"", case_ref, why.text);
-        return kt_fail (reason,
-                        "case %s is closed, but the participants are not all told yet (done "
-                        "when ketend next starts): %s",
-                        case_ref, why.text);
-    }
-    json_object_set_new (result, "sent_to", sent);
-    return 0;
 }
 
 /* ---- the local API -------------------------------------------------------- */
@@ -974,6 +750,9 @@ s_case_json (node_t *self, json_t *c)
             keten__case_plan__free_unpacked (plan, NULL);
         }
         sodium_memzero (key, sizeof key);
+        /*  art. 9.4: who decided on the advice to close, who is still to. */
+        if (!info.closed && uitvoerder_casework_status (self, &info, c, &reason) != 0)
+            json_object_set_new (c, "closure_advice_error", json_string (reason.text));
     }
     json_object_set_new (c, "overdue", json_integer ((json_int_t) overdue));
     return c;
@@ -1050,20 +829,6 @@ uitvoerder_case_plan (node_t *self, const api_caller_t *caller, const char *cmd,
 {
     (void) cmd;
     s_case_run (self, caller, args, s_plan_set);
-}
-
-void
-uitvoerder_case_disclose (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
-{
-    (void) cmd;
-    s_case_run (self, caller, args, s_disclose);
-}
-
-void
-uitvoerder_case_close (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
-{
-    (void) cmd;
-    s_case_run (self, caller, args, s_close);
 }
 
 void

@@ -54,7 +54,18 @@ for x in "$B" "$C"; do
     kt "$UITV" weegploeg decide "$x" --agenderen --party politie-test --party "$G" \
         --criterion geweld --analysis "Fictief." > /dev/null
 done
-kt "$UITV" case close "$B" --advice "Doelen bereikt." --decided-by politie-test --decided-by "$G" > /dev/null
+# art. 9.4: B closes on the casusoverleg's advice, by each kernpartij
+# involved at its own node.
+echo '{ "goals": [ { "kind": "zorg", "text": "Begeleiding." } ], "measures": [] }' > "$T/plan-b.json"
+kt "$UITV" case plan "$B" --file "$T/plan-b.json" > /dev/null
+kt "$UITV" case advise "$B" --advice "Doelen bereikt." > /dev/null
+advised() { kt "$1" case show "$B" --json | jq -e '.closure_advice' > /dev/null; }
+for id in politie-test "$G"; do
+    wait_until 10 advised "$id" || fail "$id did not get the advice on $B"
+    kt "$id" case close "$B" --decision close --wait | grep -q delivered || fail "$id's decision not delivered"
+done
+b_closed() { [ "$(kt "$UITV" case list --json | jq -r --arg b "$B" '.cases[] | select(.case_ref==$b) | .state')" = closed ]; }
+wait_until 10 b_closed || fail "$B did not close"
 
 # Refusals: only open cases in the casusoverleg file, only at the uitvoerder.
 if out=$(kt "$UITV" casusoverleg agenda --start 2026-12-02T14:00 --location X --case "$B" 2>&1); then

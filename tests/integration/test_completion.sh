@@ -32,10 +32,11 @@ expect "--dry-run" keten retention run --d
 expect "--help --json" keten retention status --
 expect "submit" keten -c /etc/keten/ketend.cfg signal su
 expect "submit" keten --socket /run/keten/ketend.sock signal su
-expect "--consent" keten case disclose --con
 expect "confirm correct" keten signal co
 expect "--bevoegd-functionaris" keten signal release --b
 expect "--all --help" keten signal confirm --
+expect "--item" keten case disclose --it
+expect "--decision" keten case close --decis
 expect "--overlap-days" keten member rotate --o
 expect "--oldest-first" keten log show --o
 expect "--version" keten --vers

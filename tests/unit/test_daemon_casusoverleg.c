@@ -13,6 +13,7 @@
 
 #include "testutil.h"
 
+#include "casework.h"
 #include "casusoverleg.h"
 #include "intake.h"
 #include "keystore.h"
@@ -534,6 +535,153 @@ test_only_an_open_case_is_closed (void **state)
     assert_int_equal (casusoverleg_close (f->casus, &c, &r), -1);
 }
 
+/*  art. 10.5: the supplying party and its items are found by message id;
+ *  a consent covers exactly the items it names, for its recipient only,
+ *  with the necessity sealed. */
+static void
+test_a_consent_covers_its_items_for_its_recipient_only (void **state)
+{
+    fixture_t *f = *state;
+    s_open_default (f);
+    casus_info_t info;
+    uint8_t key[KEYSTORE_KEY_LEN];
+    kt_reason_t r;
+    assert_int_equal (casusoverleg_case (f->casus, CASE, &info, key, &r), 0);
+    casusoverleg_supplied_t s;
+    assert_int_equal (casusoverleg_supplied (f->casus, CASE, f->copies[0].message_id, key, &s, &r),
+                      1);
+    assert_string_equal (s.sender, "politie-test");
+    assert_non_null (s.signal);
+    assert_null (s.contribution);
+    casusoverleg_supplied_free (&s);
+    uint8_t unknown[KT_ID_LEN] = {0};
+    assert_int_equal (casusoverleg_supplied (f->casus, CASE, unknown, key, &s, &r), 0);
+
+    Keten__ItemRef ref = KETEN__ITEM_REF__INIT, *refs[1] = {&ref};
+    ref.message_id.data = f->copies[0].message_id;
+    ref.message_id.len = KT_ID_LEN;
+    ref.index = 1;
+    char *kinds[1] = {"gezinssituatie"};
+    Keten__ConsentDecision c = KETEN__CONSENT_DECISION__INIT;
+    c.to = "nctv-test";
+    c.items = refs;
+    c.n_items = 1;
+    c.necessity = "Qzxv noodzaak.";
+    c.data_kinds = kinds;
+    c.n_data_kinds = 1;
+    Keten__CaseDecision d = KETEN__CASE_DECISION__INIT;
+    d.case_ref = CASE;
+    d.consent = &c;
+    casework_item_t item;
+    memcpy (item.source_id, f->copies[0].message_id, KT_ID_LEN);
+    item.index = 1;
+    uint8_t id[KT_ID_LEN];
+    randombytes_buf (id, sizeof id);
+    sqlite3 *db = casusoverleg_db (f->casus);
+    assert_int_equal (store_begin (db, &r), 0);
+    assert_int_equal (casework_store_consent (db, key, id, "politie-test", &d, &item, 1, 5, &r), 0);
+    assert_int_equal (store_commit (db, &r), 0);
+
+    uint8_t found[KT_ID_LEN];
+    assert_int_equal (
+        casework_consent_for (db, CASE, "nctv-test", f->copies[0].message_id, 1, found, &r), 1);
+    assert_memory_equal (found, id, KT_ID_LEN);
+    /*  Another item of the same message, another recipient: no consent. */
+    assert_int_equal (
+        casework_consent_for (db, CASE, "nctv-test", f->copies[0].message_id, 0, found, &r), 0);
+    assert_int_equal (
+        casework_consent_for (db, CASE, "extern2-test", f->copies[0].message_id, 1, found, &r), 0);
+    Keten__CaseDecision *back = NULL;
+    char sender[65];
+    assert_int_equal (casework_consent (db, key, id, &back, sender, &r), 0);
+    assert_string_equal (sender, "politie-test");
+    assert_string_equal (back->consent->necessity, "Qzxv noodzaak.");
+    keten__case_decision__free_unpacked (back, NULL);
+    uint64_t log_index = 0;
+    assert_int_equal (casework_seen (db, id, "politie-test", &log_index), 1);
+    assert_int_equal (log_index, 5);
+    assert_int_equal (casework_seen (db, id, "gemeente-test", &log_index), -1);
+    sodium_memzero (key, sizeof key);
+    /*  The necessity is sealed; the case's destruction takes the consent. */
+    assert_int_equal (s_count (f, "SELECT count(*) FROM consent WHERE instr(body, 'Qzxv') > 0"), 0);
+    assert_int_equal (casusoverleg_forget_case (f->casus, CASE, &r), 0);
+    assert_int_equal (s_count (f, "SELECT count(*) FROM consent") +
+                          s_count (f, "SELECT count(*) FROM consent_item"),
+                      0);
+}
+
+static int
+s_vote_row (void *arg, const casework_vote_t *vote, kt_reason_t *reason)
+{
+    (void) reason;
+    char *out = arg;
+    size_t len = strlen (out);
+    snprintf (out + len, 256 - len, "%s%s=%s", len ? "," : "", vote->sender,
+              vote->close ? "close" : "continue");
+    return 0;
+}
+
+/*  art. 9.4: a kernpartij's newest decision on the current advice counts;
+ *  decisions on an advice replaced no longer do. */
+static void
+test_the_newest_decision_on_the_current_advice_counts (void **state)
+{
+    fixture_t *f = *state;
+    s_open_default (f);
+    casus_info_t info;
+    uint8_t key[KEYSTORE_KEY_LEN];
+    kt_reason_t r;
+    assert_int_equal (casusoverleg_case (f->casus, CASE, &info, key, &r), 0);
+    sqlite3 *db = casusoverleg_db (f->casus);
+    char *to[2] = {"politie-test", "gemeente-test"};
+    Keten__CaseClosure a = KETEN__CASE_CLOSURE__INIT;
+    a.case_ref = CASE;
+    a.advice = "Qzxv advies.";
+    a.advised_ms = 5000;
+    a.to_decide = to;
+    a.n_to_decide = 2;
+    assert_int_equal (casework_record_advice (db, key, &a, 0, &r), 0);
+    Keten__ClosureDecision v = KETEN__CLOSURE_DECISION__INIT;
+    Keten__CaseDecision d = KETEN__CASE_DECISION__INIT;
+    d.case_ref = CASE;
+    d.closure = &v;
+    v.advised_ms = 5000;
+    const struct {
+        const char *who;
+        Keten__ClosureChoice choice;
+    } votes[] = {{"politie-test", KETEN__CLOSURE_CHOICE__CLOSURE_CONTINUE},
+                 {"gemeente-test", KETEN__CLOSURE_CHOICE__CLOSURE_CLOSE},
+                 {"politie-test", KETEN__CLOSURE_CHOICE__CLOSURE_CLOSE}};
+    for (size_t i = 0; i < 3; i++) {
+        uint8_t id[KT_ID_LEN];
+        randombytes_buf (id, sizeof id);
+        v.choice = votes[i].choice;
+        v.reason = "Qzxv reden.";
+        assert_int_equal (casework_store_vote (db, key, id, votes[i].who, &d, i, &r), 0);
+    }
+    char seen[256] = "";
+    assert_int_equal (casework_each_vote (db, CASE, 5000, s_vote_row, seen, &r), 0);
+    assert_string_equal (seen, "gemeente-test=close,politie-test=close");
+    Keten__CaseClosure *back = NULL;
+    casus_step_t step;
+    assert_int_equal (casework_advice (db, key, CASE, &back, &step, &r), 1);
+    assert_int_equal (step, CASUS_STEP_RECORDED);
+    assert_int_equal (back->n_to_decide, 2);
+    keten__case_closure__free_unpacked (back, NULL);
+    /*  A new advice: the decisions on the old one no longer count. */
+    a.advised_ms = 6000;
+    assert_int_equal (casework_record_advice (db, key, &a, 0, &r), 0);
+    seen[0] = '\0';
+    assert_int_equal (casework_each_vote (db, CASE, 6000, s_vote_row, seen, &r), 0);
+    assert_string_equal (seen, "");
+    assert_int_equal (s_count (f, "SELECT count(*) FROM closure_advice"), 1);
+    assert_int_equal (
+        s_count (f, "SELECT count(*) FROM closure_vote WHERE instr(body, 'Qzxv') > 0"), 0);
+    assert_int_equal (casework_advice_done (db, CASE, CASUS_STEP_SENT, &r), 0);
+    assert_int_equal (s_count (f, "SELECT count(*) FROM closure_advice WHERE step<>0"), 0);
+    sodium_memzero (key, sizeof key);
+}
+
 static void
 test_the_case_copy_is_sealed_and_survives_a_restart (void **state)
 {
@@ -578,6 +726,10 @@ main (void)
             test_opening_again_adds_what_is_missing_and_takes_the_new_participants, s_setup,
             s_teardown),
         cmocka_unit_test_setup_teardown (test_an_unknown_case_is_refused, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_consent_covers_its_items_for_its_recipient_only,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_the_newest_decision_on_the_current_advice_counts,
+                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_contribution_is_kept_once_and_known_by_its_sender,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_progress_report_is_applied_once, s_setup,

@@ -113,8 +113,15 @@ test_an_exact_row_wins_over_its_prefix_row (void **state)
     assert_string_equal (s_refusal (&uitvoerder_role, "case.show"), "unknown case command");
     s_served (&partner_role, "plan.show");
     s_served (&partner_role, "case.contribute");
-    assert_ptr_equal (node_command_find (&partner_role, "case.close")->handler,
+    assert_ptr_equal (node_command_find (&partner_role, "case.plan")->handler,
                       partner_case_elsewhere);
+    /*  art. 9.4, 10.5: a party's own decisions are served at its node and
+     *  refused at the uitvoerder, saying where they belong. */
+    s_served (&partner_role, "case.close");
+    s_served (&partner_role, "case.consent");
+    s_served (&uitvoerder_role, "case.advise");
+    assert_non_null (strstr (s_refusal (&uitvoerder_role, "case.close"), "at its own node"));
+    assert_non_null (strstr (s_refusal (&uitvoerder_role, "case.consent"), "at its own node"));
 }
 
 static void

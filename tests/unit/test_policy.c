@@ -402,6 +402,7 @@ test_every_type_names_its_body (void **state)
         {KETEN__MESSAGE_TYPE__ACCESS_NOTICE, &keten__access_notice__descriptor, true},
         {KETEN__MESSAGE_TYPE__INCIDENT, &keten__incident__descriptor, true},
         {KETEN__MESSAGE_TYPE__CORRECTION_NOTICE, &keten__correction_notice__descriptor, true},
+        {KETEN__MESSAGE_TYPE__CASE_DECISION, &keten__case_decision__descriptor, true},
         {KETEN__MESSAGE_TYPE__RIGHTS_DECISION, &keten__rights_decision__descriptor, true},
         {KETEN__MESSAGE_TYPE__INCIDENT_REGISTER, &keten__incident_register_entry__descriptor, true},
     };
@@ -442,6 +443,84 @@ test_an_access_notice_out_of_bounds_is_refused (void **state)
     a.os_user = "jansen";
     a.what = "";
     assert_int_equal (b->check (&a.base, &reason), -1);
+}
+
+/*  art. 4, 10.5, 9.4: a convenant party decides its casework at its own
+ *  node, to the uitvoerder only; an externe casuspartner decides nothing. */
+static void
+test_case_decisions_go_from_a_convenant_party_to_the_uitvoerder (void **state)
+{
+    (void) state;
+    Keten__MessageType t = KETEN__MESSAGE_TYPE__CASE_DECISION;
+    assert_true (s_may (t, POLITIE, UITV));
+    assert_true (s_may (t, GEMEENTE, UITV));
+    assert_true (s_may (t, RVDK, UITV));
+    assert_false (s_may (t, NCTV, UITV));
+    assert_false (s_may (t, UITV, POLITIE));
+    assert_false (s_may (t, POLITIE, GEMEENTE));
+    assert_false (s_may (t, RVDK, NCTV));
+    const policy_body_t *b = policy_body (t);
+    assert_non_null (b);
+    assert_ptr_equal (b->descriptor, &keten__case_decision__descriptor);
+    assert_true (b->receipted);
+}
+
+/*  Every field of a casework decision is bounded before anyone sees it. */
+static void
+test_a_case_decision_out_of_bounds_is_refused (void **state)
+{
+    (void) state;
+    const policy_body_t *b = policy_body (KETEN__MESSAGE_TYPE__CASE_DECISION);
+    kt_reason_t r;
+    uint8_t id[KT_ID_LEN] = {1};
+    Keten__ItemRef ref = KETEN__ITEM_REF__INIT, *refs[1] = {&ref};
+    ref.message_id.data = id;
+    ref.message_id.len = KT_ID_LEN;
+    char *kinds[1] = {"gezinssituatie"};
+    Keten__ConsentDecision c = KETEN__CONSENT_DECISION__INIT;
+    c.to = "nctv";
+    c.items = refs;
+    c.n_items = 1;
+    c.necessity = "Nodig voor het plan.";
+    c.data_kinds = kinds;
+    c.n_data_kinds = 1;
+    Keten__ClosureDecision v = KETEN__CLOSURE_DECISION__INIT;
+    v.choice = KETEN__CLOSURE_CHOICE__CLOSURE_CLOSE;
+    v.advised_ms = NOW_MS;
+    Keten__CaseDecision d = KETEN__CASE_DECISION__INIT;
+    d.case_ref = "k-0123456789abcdef";
+    d.consent = &c;
+    assert_int_equal (b->check (&d.base, &r), 0);
+    d.closure = &v; /* both */
+    assert_int_equal (b->check (&d.base, &r), -1);
+    d.consent = NULL; /* a closure decision alone */
+    assert_int_equal (b->check (&d.base, &r), 0);
+    v.choice = KETEN__CLOSURE_CHOICE__CLOSURE_CONTINUE; /* without a reason */
+    assert_int_equal (b->check (&d.base, &r), -1);
+    v.reason = "Nog niet alle doelen bereikt.";
+    assert_int_equal (b->check (&d.base, &r), 0);
+    v.advised_ms = 0; /* names no advice */
+    assert_int_equal (b->check (&d.base, &r), -1);
+    v.advised_ms = NOW_MS;
+    d.closure = NULL;
+    d.consent = &c;
+    d.case_ref = "Jansen"; /* the sender's own text */
+    assert_int_equal (b->check (&d.base, &r), -1);
+    d.case_ref = "k-0123456789abcdef";
+    ref.message_id.len = 15;
+    assert_int_equal (b->check (&d.base, &r), -1);
+    ref.message_id.len = KT_ID_LEN;
+    ref.index = POLICY_MAX_ITEMS;
+    assert_int_equal (b->check (&d.base, &r), -1);
+    ref.index = 0;
+    c.necessity = "";
+    assert_int_equal (b->check (&d.base, &r), -1);
+    c.necessity = "Nodig.";
+    c.n_data_kinds = 0;
+    assert_int_equal (b->check (&d.base, &r), -1);
+    c.n_data_kinds = 1;
+    c.to = "not a member id";
+    assert_int_equal (b->check (&d.base, &r), -1);
 }
 
 static void
@@ -592,6 +671,9 @@ main (void)
         cmocka_unit_test_setup (test_disclosures_come_from_the_uitvoerder, s_setup),
         cmocka_unit_test_setup (test_rosters_come_from_the_uitvoerder, s_setup),
         cmocka_unit_test_setup (test_contributions_go_to_the_uitvoerder, s_setup),
+        cmocka_unit_test_setup (test_case_decisions_go_from_a_convenant_party_to_the_uitvoerder,
+                                s_setup),
+        cmocka_unit_test (test_a_case_decision_out_of_bounds_is_refused),
         cmocka_unit_test_setup (test_plan_progress_goes_to_the_uitvoerder, s_setup),
         cmocka_unit_test_setup (test_access_notices_go_to_the_uitvoerder, s_setup),
         cmocka_unit_test_setup (test_incidents_go_to_the_uitvoerder, s_setup),
