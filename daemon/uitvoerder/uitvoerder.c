@@ -811,7 +811,7 @@ static const node_command_t s_commands[] = {
     {"roster.change", NODE_RIGHT_ADMIN, uitvoerder_roster_change, NULL},
     {"roster.clear-alarm", NODE_RIGHT_ADMIN, uitvoerder_roster_clear_alarm, NULL},
     {"incident.report", NODE_RIGHT_ADMIN, uitvoerder_incident_report, NULL},
-    {"incident.list", NODE_RIGHT_ADMIN, uitvoerder_incident_list, NULL},
+    {"incident.list", NODE_RIGHT_AUDIT, uitvoerder_incident_list, NULL},
     {"incident.close", NODE_RIGHT_ADMIN, uitvoerder_incident_close, NULL},
     {"incident.update", NODE_RIGHT_ADMIN, uitvoerder_incident_close, NULL},
     {"incident.*", NODE_RIGHT_NONE, NULL, "unknown incident command"},

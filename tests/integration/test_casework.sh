@@ -220,6 +220,7 @@ jq '.wpg_basis = "art-9-10" | .legal_basis = "wpg-16" | .items = [{kind: "fact",
 kt politie-test signal submit --file "$T/held.json" > /dev/null
 HID=$(kt politie-test signal list --json | jq -r '.signals[] | select(.state=="held") | .message_id')
 kt politie-test signal release "$HID" --opsporingsbelang-checked --om-consulted "Officier Test" \
+    --bevoegd-functionaris "Functionaris Test" \
     | grep -q released || fail "release failed"
 arrived() { [ "$(kt "$UITV" signal list --json | jq --arg h "$HID" '[.signals[] | select(.message_id==$h)] | length')" = 1 ]; }
 wait_until 20 arrived || fail "the released signal did not reach the uitvoerder"
