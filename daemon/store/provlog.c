@@ -608,6 +608,20 @@ s_same_message (provlog_t *self, uint64_t index, const Keten__LogEntry *entry, b
 }
 
 int
+provlog_log_received (provlog_t *self, const Keten__LogEntry *entry, uint64_t *index_p,
+                      kt_reason_t *reason)
+{
+    if (provlog_begin (self, reason) != 0)
+        return -1;
+    int rc = provlog_append_received (self, entry, index_p, reason);
+    if (rc != 0) {
+        provlog_rollback (self);
+        return rc;
+    }
+    return provlog_commit (self, reason);
+}
+
+int
 provlog_append_received (provlog_t *self, const Keten__LogEntry *entry, uint64_t *index_p,
                          kt_reason_t *reason)
 {

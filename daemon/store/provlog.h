@@ -46,6 +46,11 @@ int provlog_append (provlog_t *self, const Keten__LogEntry *entry, uint64_t *ind
  *  batch may go on.  -1 on a storage error. */
 int provlog_append_received (provlog_t *self, const Keten__LogEntry *entry, uint64_t *index_p,
                              kt_reason_t *reason);
+/*  provlog_append_received in a batch of its own: begun, appended and
+ *  committed, or rolled back.  0 (with *index_p), 1 when refused as
+ *  provlog_append_received says, -1 on a storage error. */
+int provlog_log_received (provlog_t *self, const Keten__LogEntry *entry, uint64_t *index_p,
+                          kt_reason_t *reason);
 /*  Append entry once under key (a string naming what it records, e.g.
  *  "delivered/ID/member"): when an entry was appended under key before,
  *  in any committed batch, nothing is appended.  Returns 0 when appended

@@ -605,14 +605,7 @@ s_log_received (node_t *self, const roster_member_t *sender, const envelope_open
     e.body_commitment = h->body_commitment;
     e.header_hash.data = (uint8_t *) opened->leaf_hash;
     e.header_hash.len = 32;
-    if (provlog_begin (u->log, reason) != 0)
-        return -1;
-    int rc = provlog_append_received (u->log, &e, index_p, reason);
-    if (rc != 0) {
-        provlog_rollback (u->log);
-        return rc;
-    }
-    return provlog_commit (u->log, reason);
+    return provlog_log_received (u->log, &e, index_p, reason);
 }
 
 static int

@@ -82,14 +82,7 @@ s_log (node_t *self, const node_message_t *m, const Keten__RightsDecision *d, co
     e.body_commitment = h->body_commitment;
     e.header_hash.data = (uint8_t *) m->opened.leaf_hash;
     e.header_hash.len = 32;
-    if (provlog_begin (u->log, reason) != 0)
-        return -1;
-    int rc = provlog_append_received (u->log, &e, index_p, reason);
-    if (rc != 0) {
-        provlog_rollback (u->log);
-        return rc;
-    }
-    return provlog_commit (u->log, reason);
+    return provlog_log_received (u->log, &e, index_p, reason);
 }
 
 void
