@@ -478,6 +478,23 @@ node_caller_may (node_t *self, const api_caller_t *caller, const char *cmd, node
     return false;
 }
 
+void
+node_api_run (node_t *self, const api_caller_t *caller, json_t *args, node_api_fn *fn)
+{
+    if (!json_is_object (args)) {
+        apiserver_reply_error (self->api, caller, "arguments must be an object");
+        return;
+    }
+    kt_reason_t reason;
+    json_t *result = json_object ();
+    if (fn (self, caller, args, result, &reason) != 0) {
+        json_decref (result);
+        apiserver_reply_error (self->api, caller, reason.text);
+        return;
+    }
+    apiserver_reply_ok (self->api, caller, result);
+}
+
 static void
 s_api_handle (void *arg, const api_caller_t *caller, const char *cmd, json_t *args)
 {

@@ -221,6 +221,11 @@ int node_meta_set (node_t *self, const char *key, uint64_t value, kt_reason_t *r
  *  commands first, then the role's exact names, then its "prefix.*"
  *  rows; NULL: an unknown command. */
 const node_command_t *node_command_find (const node_role_t *role, const char *cmd);
+/*  A command that fills result or fails with reason: args must be an
+ *  object; the caller is answered with result, or with the reason. */
+typedef int (node_api_fn) (node_t *node, const api_caller_t *caller, json_t *args,
+                           json_t *result, kt_reason_t *reason);
+void node_api_run (node_t *self, const api_caller_t *caller, json_t *args, node_api_fn *fn);
 /*  The setting ("access/read-group") and the group ("" when unset) of a
  *  right; NULL for NODE_RIGHT_NONE. */
 const char *node_right_setting (node_right_t right);

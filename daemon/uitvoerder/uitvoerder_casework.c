@@ -601,29 +601,9 @@ s_advise (node_t *self, const api_caller_t *caller, json_t *args, json_t *result
 
 /* ---- the local API -------------------------------------------------------------- */
 
-typedef int (s_fn) (node_t *self, const api_caller_t *caller, json_t *args, json_t *result,
-                    kt_reason_t *reason);
-
-static void
-s_run (node_t *self, const api_caller_t *caller, json_t *args, s_fn *fn)
-{
-    if (!json_is_object (args)) {
-        apiserver_reply_error (self->api, caller, "arguments must be an object");
-        return;
-    }
-    kt_reason_t reason;
-    json_t *result = json_object ();
-    if (fn (self, caller, args, result, &reason) != 0) {
-        json_decref (result);
-        apiserver_reply_error (self->api, caller, reason.text);
-        return;
-    }
-    apiserver_reply_ok (self->api, caller, result);
-}
-
 void
 uitvoerder_case_advise (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
     (void) cmd;
-    s_run (self, caller, args, s_advise);
+    node_api_run (self, caller, args, s_advise);
 }

@@ -785,26 +785,6 @@ s_plan_show (node_t *self, const api_caller_t *caller, json_t *args, json_t *res
 
 /*  The one shape of the case commands that take arguments: an object in,
  *  a result object out, or the reason. */
-typedef int (s_case_fn) (node_t *self, const api_caller_t *caller, json_t *args, json_t *result,
-                         kt_reason_t *reason);
-
-static void
-s_case_run (node_t *self, const api_caller_t *caller, json_t *args, s_case_fn *fn)
-{
-    if (!json_is_object (args)) {
-        apiserver_reply_error (self->api, caller, "arguments must be an object");
-        return;
-    }
-    kt_reason_t reason;
-    json_t *result = json_object ();
-    if (fn (self, caller, args, result, &reason) != 0) {
-        json_decref (result);
-        apiserver_reply_error (self->api, caller, reason.text);
-        return;
-    }
-    apiserver_reply_ok (self->api, caller, result);
-}
-
 void
 uitvoerder_case_list (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
@@ -821,12 +801,12 @@ void
 uitvoerder_case_plan (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
     (void) cmd;
-    s_case_run (self, caller, args, s_plan_set);
+    node_api_run (self, caller, args, s_plan_set);
 }
 
 void
 uitvoerder_plan_show (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
     (void) cmd;
-    s_case_run (self, caller, args, s_plan_show);
+    node_api_run (self, caller, args, s_plan_show);
 }

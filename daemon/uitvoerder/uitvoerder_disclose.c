@@ -287,16 +287,5 @@ void
 uitvoerder_case_disclose (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
     (void) cmd;
-    if (!json_is_object (args)) {
-        apiserver_reply_error (self->api, caller, "arguments must be an object");
-        return;
-    }
-    kt_reason_t reason;
-    json_t *result = json_object ();
-    if (s_disclose (self, caller, args, result, &reason) != 0) {
-        json_decref (result);
-        apiserver_reply_error (self->api, caller, reason.text);
-        return;
-    }
-    apiserver_reply_ok (self->api, caller, result);
+    node_api_run (self, caller, args, s_disclose);
 }
