@@ -268,6 +268,20 @@ s_check_coded (const s_field_t *f, const char *v, long today, kt_reason_t *reaso
 }
 
 /*  Every rule, on a signal however it arrived. */
+/*  An OS user as access_user_name writes it: a login name or "uid:N". */
+static bool
+s_os_user (const char *s)
+{
+    size_t len = strlen (s);
+    if (len < 1 || len > 64)
+        return false;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '.' || *p == '-' || *p == '_' || *p == ':'))
+            return false;
+    return true;
+}
+
 static int
 s_check (const Keten__Signal *signal, kt_reason_t *reason)
 {
@@ -330,6 +344,14 @@ s_check (const Keten__Signal *signal, kt_reason_t *reason)
         if (names[i].value && *names[i].value && !intake_name_ok (names[i].value))
             return kt_fail (reason, "%s: must be 1 to %d bytes of text on one line, not blank",
                             names[i].path, INTAKE_NAME_MAX);
+    /*  Who confirmed or released it is an OS user (a login name, or
+     *  "uid:N"), and the uitvoerder puts it in the provenance log: a word,
+     *  never free text that could carry a person's name. */
+    const char *users[] = {signal->confirmed_by, signal->released_by};
+    for (size_t i = 0; i < S_COUNT (users); i++)
+        if (users[i] && *users[i] && !s_os_user (users[i]))
+            return kt_fail (reason, "%s: must be an OS user name (1..64 letters, digits, .-_:)",
+                            i ? "released_by" : "confirmed_by");
     /*  art. 7.2: the source is always named (docs/SIGNAL-FORMAT.md,
      *  "Source kinds"); "anders" names nothing by itself. */
     if (strcmp (signal->source_kind, "anders") == 0 &&

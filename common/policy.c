@@ -309,8 +309,13 @@ s_check_case_decision (const ProtobufCMessage *body, kt_reason_t *reason)
         if (c->n_data_kinds < 1 || c->n_data_kinds > 16)
             return kt_fail (reason, "consent: 1..16 kinds of data");
         for (size_t i = 0; i < c->n_data_kinds; i++)
-            if (!intake_text_ok (c->data_kinds[i], 1, 64, false))
-                return kt_fail (reason, "consent: data kind %zu must be 1..64 bytes", i + 1);
+            /*  A kind is named in the provenance log (DISCLOSED): a word,
+             *  never free text that could carry a name. */
+            if (!s_token (c->data_kinds[i], 64))
+                return kt_fail (reason,
+                                "consent: data kind %zu must be a word of 1..64 letters, digits "
+                                "and .-_:",
+                                i + 1);
         return 0;
     }
     const Keten__ClosureDecision *c = d->closure;

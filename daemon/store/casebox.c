@@ -326,7 +326,7 @@ casebox_store_disclosure (casebox_t *self, const uint8_t id[KT_ID_LEN],
     sodium_memzero (key, sizeof key);
     if (rc != 0)
         return kt_fail (reason, "out of memory");
-    char kinds[1024], consenting[1024];
+    char kinds[2048], consenting[2048]; /* 16 kinds, 16 ids of 64 bytes, commas */
     store_join (kinds, sizeof kinds, (const char *const *) d->data_kinds, d->n_data_kinds);
     store_join (consenting, sizeof consenting, (const char *const *) d->consenting,
                 d->n_consenting);

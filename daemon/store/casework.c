@@ -38,7 +38,7 @@ s_seen_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 {
     (void) reason;
     seen_t *seen = arg;
-    seen->found = strcmp (store_text (q, 0), seen->sender) == 0 ? 1 : -1;
+    seen->found = strcmp (store_text (q, 0), seen->sender) == 0 ? 1 : 2;
     *seen->log_index_p = (uint64_t) sqlite3_column_int64 (q, 1);
     return 0;
 }
@@ -54,7 +54,6 @@ casework_seen (sqlite3 *db, const uint8_t id[KT_ID_LEN], const char *sender, uin
         kt_reason_t reason;
         if (store_one (db, sql[i], STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), s_seen_row, &seen,
                        "look up a casework decision", &reason) < 0) {
-            /*  Unsure: refused as a reused id; the sender retries. */
             kt_log (KT_LOG_ERROR, "casework lookup_failed reason=\"%s\"", reason.text);
             return -1;
         }

@@ -34,8 +34,8 @@ extern const char *const casework_migrations[];
 extern const size_t casework_n_migrations;
 
 /*  Whether a decision with this message id is kept: 1 from sender (its
- *  log index in *log_index_p), -1 from another sender or when the file
- *  cannot say, 0 not at all. */
+ *  log index in *log_index_p), 2 from another sender, 0 not at all, -1
+ *  when the file cannot say. */
 int casework_seen (sqlite3 *db, const uint8_t id[KT_ID_LEN], const char *sender,
                    uint64_t *log_index_p);
 

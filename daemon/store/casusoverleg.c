@@ -282,6 +282,27 @@ s_case_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
     return 0;
 }
 
+static int
+s_known_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) q;
+    (void) reason;
+    *(int *) arg = 1;
+    return 0;
+}
+
+int
+casusoverleg_case_known (casusoverleg_t *self, const char *case_ref)
+{
+    int known = 0;
+    kt_reason_t reason;
+    if (store_one (self->db, "SELECT 1 FROM casus WHERE case_ref=? AND archived=0",
+                   STORE_VALUES (STORE_TEXT (case_ref)), s_known_row, &known, "look up a case",
+                   &reason) < 0)
+        return -1;
+    return known;
+}
+
 int
 casusoverleg_case (casusoverleg_t *self, const char *case_ref, casus_info_t *info,
                    uint8_t key[KEYSTORE_KEY_LEN], kt_reason_t *reason)
@@ -422,7 +443,7 @@ casusoverleg_record_disclosure (casusoverleg_t *self, const Keten__DisclosureCon
     if (s_seal_for_case (self, d->case_ref, message_id, KT_ID_LEN, &d->base, &sealed, &sealed_len,
                          reason) != 0)
         return -1;
-    char consenting[1024], kinds[1024];
+    char consenting[2048], kinds[2048]; /* 16 ids, 16 kinds of 64 bytes, commas */
     store_join (consenting, sizeof consenting, (const char *const *) d->consenting,
                 d->n_consenting);
     store_join (kinds, sizeof kinds, (const char *const *) d->data_kinds, d->n_data_kinds);

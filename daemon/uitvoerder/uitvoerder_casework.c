@@ -378,10 +378,15 @@ uitvoerder_on_case_decision (node_t *self, node_message_t *m)
     kt_hex (hex, opened->id, KT_ID_LEN);
     uint64_t index = 0;
     int seen = casework_seen (casusoverleg_db (u->casus), opened->id, sender->id, &index);
+    if (seen < 0) {
+        /*  The file cannot say: no receipt, the sender retries. */
+        kt_log (KT_LOG_ERROR, "case_decision lookup_failed id=%s", hex);
+        return;
+    }
     if (seen != 0) {
         /*  A retry: answer again; an id reused by someone else: refuse. */
-        uitvoerder_receipt (self, link, sender->id, opened->id, seen > 0, seen > 0 ? index : 0,
-                            seen > 0 ? NULL : "this message id is already used");
+        uitvoerder_receipt (self, link, sender->id, opened->id, seen == 1, seen == 1 ? index : 0,
+                            seen == 1 ? NULL : "this message id is already used");
         node_send_batch (self);
         return;
     }
@@ -393,9 +398,14 @@ uitvoerder_on_case_decision (node_t *self, node_message_t *m)
     /*  Every rule first (0: take it, 1: refused, -1: storage error); only
      *  what passes them all is logged as received. */
     int verdict = 1;
-    if (casusoverleg_case (u->casus, d->case_ref, &info, key, &reason) != 0)
-        kt_fail (&reason, "no such case");
-    else {
+    if (casusoverleg_case (u->casus, d->case_ref, &info, key, &reason) != 0) {
+        /*  No case (or an archived one) is a refusal, in words of our own
+         *  (the case_ref may be the sender's text); a file that cannot say
+         *  (a storage or key error) is not. */
+        verdict = casusoverleg_case_known (u->casus, d->case_ref) == 0 ? 1 : -1;
+        if (verdict > 0)
+            kt_fail (&reason, "no such case");
+    } else {
         have_key = true;
         if (!casus_info_has (&info, sender->id))
             kt_fail (&reason, "%s is not a participant of case %s", sender->id, d->case_ref);

@@ -480,9 +480,14 @@ uitvoerder_on_casus (node_t *self, node_message_t *m)
     /*  Every rule first (0: take it, 1: refused, -1: storage error); only
      *  what passes them all is logged as received. */
     int verdict = 1;
-    if (casusoverleg_case (u->casus, case_ref, &info, key, &reason) != 0)
-        kt_fail (&reason, "no such case");
-    else {
+    if (casusoverleg_case (u->casus, case_ref, &info, key, &reason) != 0) {
+        /*  No case (or an archived one) is a refusal, in words of our own
+         *  (the case_ref may be the sender's text); a file that cannot say
+         *  (a storage or key error) is not. */
+        verdict = casusoverleg_case_known (u->casus, case_ref) == 0 ? 1 : -1;
+        if (verdict > 0)
+            kt_fail (&reason, "no such case");
+    } else {
         have_key = true;
         /*  art. 9.2 / 10: only the case's participants take part. */
         if (!casus_info_has (&info, sender->id))

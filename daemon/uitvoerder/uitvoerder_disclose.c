@@ -142,10 +142,20 @@ s_grounds (node_t *self, const picked_t *p, const uint8_t key[KEYSTORE_KEY_LEN],
             g->consenting[g->n_consenting++] = strdup (sender);
         len += (size_t) snprintf (g->necessity + len, cap - len, "%s%s: %s", len ? "\n" : "",
                                   sender, d->consent->necessity);
+        bool too_many = false;
         for (size_t k = 0; k < d->consent->n_data_kinds; k++)
-            if (!s_listed ((const char *const *) g->kinds, g->n_kinds, d->consent->data_kinds[k]))
+            if (!s_listed ((const char *const *) g->kinds, g->n_kinds, d->consent->data_kinds[k])) {
+                /*  A disclosure names at most 16 kinds (its checker). */
+                if (g->n_kinds == 16) {
+                    too_many = true;
+                    break;
+                }
                 g->kinds[g->n_kinds++] = strdup (d->consent->data_kinds[k]);
+            }
         keten__case_decision__free_unpacked (d, NULL);
+        if (too_many)
+            return kt_fail (reason, "the consents behind these items name more than 16 kinds of "
+                                    "data together: disclose the items in parts");
         if (len >= cap)
             return kt_fail (reason, "the necessity statements do not fit one disclosure");
     }
@@ -222,6 +232,10 @@ s_disclose (node_t *self, const api_caller_t *caller, json_t *args, json_t *resu
             if (!(r.all_items && (all[k]->deleted || all[k]->blocked)))
                 rc = s_pick (self, p, s, id, k, case_ref, to->id, reason);
     }
+    /*  Every item named was blocked or deleted: there is nothing a
+     *  consent covers, so nothing is recorded or sent (art. 10.5). */
+    if (rc == 0 && p->n_items == 0)
+        rc = kt_fail (reason, "nothing to disclose: every item named is blocked or deleted");
     grounds_t g = {0};
     if (rc == 0)
         rc = s_grounds (self, p, key, &g, reason);

@@ -682,6 +682,10 @@ test_protobuf_signal_is_held_to_the_same_rules (void **state)
     s_check_refuses (signal, &signal->om_officer, "a\nb", "om_officer: must be");
     s_check_refuses (signal, &signal->bevoegd_functionaris, "\xc2\xa0", "bevoegd_functionaris");
     s_check_refuses (signal, &signal->released_by, "\xc0\x80", "released_by: must be");
+    /*  Who confirmed or released goes into the provenance log: an OS
+     *  user name, never a person's name. */
+    s_check_refuses (signal, &signal->confirmed_by, "Piet Jansen", "confirmed_by: must be an OS");
+    s_check_refuses (signal, &signal->released_by, "Piet Jansen", "released_by: must be an OS");
     /*  and the JSON form cannot set them: they are the node's, not the
      *  sender's. */
     s_refused (s_with ("representative", json_string ("Iemand")), "unknown key \"representative\"");

@@ -519,6 +519,10 @@ test_a_case_decision_out_of_bounds_is_refused (void **state)
     c.n_data_kinds = 0;
     assert_int_equal (b->check (&d.base, &r), -1);
     c.n_data_kinds = 1;
+    /*  A kind is named in the provenance log: a word, not free text. */
+    kinds[0] = "Piet Jansen";
+    assert_int_equal (b->check (&d.base, &r), -1);
+    kinds[0] = "gezinssituatie";
     c.to = "not a member id";
     assert_int_equal (b->check (&d.base, &r), -1);
 }
