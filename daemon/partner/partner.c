@@ -618,7 +618,7 @@ static const node_command_t s_commands[] = {
      *  which, once it knows the signal. */
     {"signal.confirm", NODE_RIGHT_REPRESENTATIVE, partner_confirm, NULL},
     {"signal.withdraw", NODE_RIGHT_NONE, partner_signal_correct, NULL},
-    {"signal.correct", NODE_RIGHT_SUBMIT, partner_signal_correct, NULL},
+    {"signal.correct", NODE_RIGHT_NONE, partner_signal_correct, NULL},
     {"correction.*", NODE_RIGHT_NONE, NULL,
      "the uitvoerder decides corrections (art. 12.5-12.6); a signal's sender corrects its own "
      "with keten signal correct or keten signal withdraw"},

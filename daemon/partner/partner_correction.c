@@ -158,12 +158,14 @@ s_own (node_t *self, Keten__CorrectionNotice *n, uint8_t id[KT_ID_LEN], kt_reaso
     return partner_queue (self, KETEN__MESSAGE_TYPE__CORRECTION_NOTICE, &n->base, id, reason);
 }
 
-/*  Who may withdraw signal id (answered here when not): a spool signal
- *  went to the weegploeg through the police representative (art. 7.2a),
- *  so the representative group withdraws it, before the weegploeg
- *  weighed it (the uitvoerder checks that); any other the submit group. */
+/*  Who may withdraw or correct signal id (answered here when not): a
+ *  spool signal went to the weegploeg through the police representative
+ *  (art. 7.2a), so the representative group withdraws it (before the
+ *  weegploeg weighed it: the uitvoerder checks that) or corrects it; any
+ *  other signal the submit group.  One never sent has nothing to change
+ *  at the uitvoerder. */
 static int
-s_withdraw_may (node_t *self, const api_caller_t *caller, const char *cmd,
+s_sender_may (node_t *self, const api_caller_t *caller, const char *cmd,
                 const uint8_t id[KT_ID_LEN])
 {
     /*  Someone with neither right learns nothing, not even whether the
@@ -184,7 +186,7 @@ s_withdraw_may (node_t *self, const api_caller_t *caller, const char *cmd,
                       : !found  ? "no signal with this message id was sent from this node"
                       : meta.awaiting
                           ? "this spool signal awaits confirmation and was never sent; there is "
-                            "nothing to withdraw at the uitvoerder"
+                            "nothing to withdraw or correct at the uitvoerder"
                           : NULL;
     if (err) {
         apiserver_reply_error (self->api, caller, err);
@@ -235,7 +237,7 @@ partner_signal_correct (node_t *self, const api_caller_t *caller, const char *cm
         apiserver_reply_error (self->api, caller, err);
         return;
     }
-    if (withdraw && s_withdraw_may (self, caller, cmd, signal_id) != 0)
+    if (s_sender_may (self, caller, cmd, signal_id) != 0)
         return;
     Keten__SignalItem **items = NULL;
     size_t n_items = 0;

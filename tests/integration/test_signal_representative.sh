@@ -80,6 +80,13 @@ pass "a confirmation by someone outside the representative group is refused: $ou
 # A restart loses nothing and sends nothing.
 police confirm "$(id -gn)"
 [ "$(ids_in awaiting-confirmation)" = "$C1 $C2" ] || fail "the restart changed the waiting signals: $(police_list)"
+# A signal that never left has nothing to withdraw or correct at the
+# uitvoerder, even for the representative.
+printf '{"kind": "fact", "text": "Gecorrigeerd (fictief)."}\n' > "$T/item.json"
+if out=$(kt politie-test signal correct "$C1" --item 0 --file "$T/item.json" 2>&1); then
+    fail "a signal awaiting confirmation was corrected"
+fi
+echo "$out" | grep -q "never sent" || fail "the refused correction does not say why: $out"
 [ "$(stored)" = 1 ] || fail "the restart sent a waiting signal"
 # All or none: one unknown id refuses the whole call, naming it.
 UNKNOWN=0123456789abcdef0123456789abcdef
