@@ -239,9 +239,13 @@ s_check_rights_decision (const ProtobufCMessage *body, kt_reason_t *reason)
                         "rights decision: a partial refusal names 1..%d signals it "
                         "withholds, nothing else does",
                         POLICY_MAX_WITHHOLD);
-    for (size_t i = 0; i < d->n_withhold; i++)
+    for (size_t i = 0; i < d->n_withhold; i++) {
         if (d->withhold[i].len != KT_ID_LEN)
             return kt_fail (reason, "rights decision: a withheld id is not %d bytes", KT_ID_LEN);
+        for (size_t j = 0; j < i; j++)
+            if (memcmp (d->withhold[i].data, d->withhold[j].data, KT_ID_LEN) == 0)
+                return kt_fail (reason, "rights decision: withheld id %zu is named twice", i + 1);
+    }
     if (!s_token (d->os_user, 64))
         return kt_fail (reason, "rights decision: os_user malformed");
     return 0;

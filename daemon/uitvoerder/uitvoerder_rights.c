@@ -141,6 +141,24 @@ uitvoerder_on_rights_decision (node_t *self, node_message_t *m)
     if (verdict == 0 && (task ? infoplicht_decision_check (u->infoplicht, &td, now, &reason)
                               : request_decision_check (u->requests, &rd, &reason)) != 0)
         verdict = 1;
+    /*  A partial refusal withholds signals of the subject the request is
+     *  linked to: an id that is not one would make the answer fail later,
+     *  after the kernpartij was told its decision was taken. */
+    for (size_t i = 0; verdict == 0 && i < d->n_withhold; i++) {
+        char of[40] = "", by[65];
+        int owned = weegploeg_signal_owner (u->weegploeg, d->withhold[i].data, of, by, &reason);
+        if (owned < 0)
+            verdict = -1;
+        else if (!*case_ref)
+            verdict = (kt_fail (&reason,
+                                "request %.24s is not linked to a subject yet: nothing "
+                                "to withhold",
+                                d->request_id),
+                       1);
+        else if (owned == 0 || strcmp (of, case_ref) != 0)
+            verdict =
+                (kt_fail (&reason, "withheld id %zu is not a signal of %s", i + 1, case_ref), 1);
+    }
     if (verdict > 0) {
         self->role->refuse (self, m, "rights decision", reason.text);
         node_send_batch (self);

@@ -194,6 +194,12 @@ done
 RP=$(open_request betrokkene | jq -r .request_id)
 kt "$UITV" request link "$RP" "$A" > /dev/null
 PID_=$(kt "$UITV" log show --case "$A" --json | jq -r '[.events[] | select(.event=="MESSAGE_RECEIVED" and .node=="politie-test")][0].message_id')
+# An id that is not a signal of the linked subject is refused on arrival,
+# not accepted and then failing the answer.
+out=$(kt politie-test request decide "$RP" --refuse 41-1-d --motivation "$MOT" --partial \
+    --withhold 0123456789abcdef0123456789abcdef 2>&1 || true)
+grep -q "refused: .*withheld id 1 is not a signal of $A" <<< "$out" \
+    || fail "a partial refusal withholding a stranger's id was not refused: $out"
 kt politie-test request decide "$RP" --refuse 41-1-d --motivation "$MOT" --partial --withhold "$PID_" \
     | grep -q " delivered$" || fail "the partial refusal was not delivered"
 kt "$UITV" request answer "$RP" --out "$OUT" > /dev/null
