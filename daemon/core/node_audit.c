@@ -161,34 +161,16 @@ s_listed (json_t *users, const char *name)
     return false;
 }
 
-/*  The users who hold group gr: its supplementary members, then every
- *  user whose primary group it is (getpwent).  *cut when more than
- *  S_GRANT_USERS_MAX. */
-static json_t *
-s_group_users (const struct group *gr, bool *cut)
+/*  Add name to users unless listed; *cut when more than S_GRANT_USERS_MAX. */
+static void
+s_add_user (json_t *users, const char *name, bool *cut)
 {
-    json_t *users = json_array ();
-    *cut = false;
-    for (char **m = gr->gr_mem; m && *m && !*cut; m++) {
-        if (json_array_size (users) >= S_GRANT_USERS_MAX)
-            *cut = true;
-        else
-            json_array_append_new (users, json_string (*m));
-    }
-    setpwent ();
-    struct passwd *pw;
-    while (!*cut && (pw = getpwent ())) {
-        if (pw->pw_gid != gr->gr_gid)
-            continue;
-        if (s_listed (users, pw->pw_name))
-            continue;
-        if (json_array_size (users) >= S_GRANT_USERS_MAX)
-            *cut = true;
-        else
-            json_array_append_new (users, json_string (pw->pw_name));
-    }
-    endpwent ();
-    return users;
+    if (*cut || s_listed (users, name))
+        return;
+    if (json_array_size (users) >= S_GRANT_USERS_MAX)
+        *cut = true;
+    else
+        json_array_append_new (users, json_string (name));
 }
 
 void
@@ -196,19 +178,41 @@ node_audit_grants (node_t *self, const api_caller_t *caller, const char *cmd, js
 {
     (void) cmd;
     (void) args;
+    /*  Who holds each right's group: its supplementary members, then every
+     *  user whose primary group it is.  The user database is walked once
+     *  for all rights (with a directory service behind it, each walk is a
+     *  directory search on the event loop). */
+    json_t *users[NODE_RIGHT_COUNT] = {0};
+    gid_t gids[NODE_RIGHT_COUNT] = {0};
+    bool cut[NODE_RIGHT_COUNT] = {0}, any = false;
+    for (node_right_t r = NODE_RIGHT_NONE + 1; r < NODE_RIGHT_COUNT; r++) {
+        const char *group = node_right_group (&self->config, r);
+        struct group *gr = *group ? getgrnam (group) : NULL;
+        if (!gr)
+            continue;
+        any = true;
+        gids[r] = gr->gr_gid;
+        users[r] = json_array ();
+        for (char **m = gr->gr_mem; m && *m; m++)
+            s_add_user (users[r], *m, &cut[r]);
+    }
+    if (any) {
+        setpwent ();
+        struct passwd *pw;
+        while ((pw = getpwent ()))
+            for (node_right_t r = NODE_RIGHT_NONE + 1; r < NODE_RIGHT_COUNT; r++)
+                if (users[r] && pw->pw_gid == gids[r])
+                    s_add_user (users[r], pw->pw_name, &cut[r]);
+        endpwent ();
+    }
     json_t *rights = json_array ();
     for (node_right_t r = NODE_RIGHT_NONE + 1; r < NODE_RIGHT_COUNT; r++) {
         const char *group = node_right_group (&self->config, r);
         json_t *row = json_pack ("{s:s, s:s}", "setting", node_right_setting (r), "group", group);
-        struct group *gr = *group ? getgrnam (group) : NULL;
-        json_object_set_new (row, "exists", json_boolean (gr != NULL));
-        if (gr) {
-            bool cut = false;
-            json_object_set_new (row, "users", s_group_users (gr, &cut));
-            if (cut)
-                json_object_set_new (row, "users_cut", json_true ());
-        } else
-            json_object_set_new (row, "users", json_array ());
+        json_object_set_new (row, "exists", json_boolean (users[r] != NULL));
+        json_object_set_new (row, "users", users[r] ? users[r] : json_array ());
+        if (cut[r])
+            json_object_set_new (row, "users_cut", json_true ());
         json_array_append_new (rights, row);
     }
     /*  art. 15.2f: which member holds which role, as the signed roster in
