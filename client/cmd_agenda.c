@@ -168,6 +168,10 @@ s_sent_print (json_t *result, const void *arg)
             snprintf (what, sizeof what, "%llu %s", (unsigned long long) items, items_word);
         printf ("  %-28s %s\n", cli_json_str (t, "member", member, sizeof member), what);
     }
+    char warning[160];
+    if (json_is_string (json_object_get (result, "warning")))
+        fprintf (stderr, "keten: warning: %s\n",
+                 cli_json_str (result, "warning", warning, sizeof warning));
     return CLI_OK;
 }
 

@@ -8,6 +8,8 @@
  *  (under "meeting/ID/SEQ") sends those instead, so each is logged once.
  */
 #include "uitvoerder.h"
+
+#include "request.h"
 #include "uitvoerder_json.h"
 #include "render.h"
 
@@ -147,9 +149,21 @@ s_agenda (node_t *self, const api_caller_t *caller, json_t *args, meeting_kind_t
         apiserver_reply_error (self->api, caller, msg);
         return;
     }
-    apiserver_reply_ok (self->api, caller,
-                        json_pack ("{s:s, s:I, s:o}", "meeting_id", meeting_id, "sequence",
-                                   (json_int_t) sequence, "sent_to", sent));
+    json_t *result = json_pack ("{s:s, s:I, s:o}", "meeting_id", meeting_id, "sequence",
+                                (json_int_t) sequence, "sent_to", sent);
+    /*  Planned (or moved) to a time already past in the Dutch calendar:
+     *  sent as asked - minutes of a meeting held may be recorded after
+     *  it - but said, as it is most often a typo in the date. */
+    char now[17];
+    request_local_time (kt_now_ms (), now);
+    now[10] = 'T';
+    if (!c.cancel && c.starts_at && strcmp (c.starts_at, now) < 0) {
+        char warning[128];
+        snprintf (warning, sizeof warning,
+                  "the meeting starts at %.16s, which is in the past (now %s)", c.starts_at, now);
+        json_object_set_new (result, "warning", json_string (warning));
+    }
+    apiserver_reply_ok (self->api, caller, result);
 }
 
 void

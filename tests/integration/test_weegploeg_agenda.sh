@@ -140,6 +140,22 @@ fi
 [ "$(kt "$UITV" weegploeg meetings --json | jq -r '.meetings[0].sequence')" = 3 ] || fail "meetings list"
 pass "cancellation reaches every recipient; a cancelled meeting stays cancelled"
 
+# A meeting planned in the past (Dutch calendar) is sent, with a warning;
+# one in the future is not warned about.
+kt "$UITV" weegploeg agenda --start 2026-01-05T09:30 --location "Zaal 1" --case "$A" \
+    > "$T/past.out" 2> "$T/past.err" || fail "a meeting in the past was refused"
+grep -q "warning: the meeting starts at 2026-01-05T09:30, which is in the past" "$T/past.err" \
+    || fail "no warning for a meeting in the past: $(cat "$T/past.err")"
+P=$(awk '/^meeting /{print $2; exit}' "$T/past.out")
+kt "$UITV" weegploeg agenda --meeting "$P" --cancel > /dev/null 2>&1 || fail "cancel $P"
+next_year=$(( $(date +%Y) + 1 ))
+kt "$UITV" weegploeg agenda --start "$next_year-01-05T09:30" --location "Zaal 1" --case "$A" \
+    > "$T/future.out" 2> "$T/future.err" || fail "a meeting next year was refused"
+[ ! -s "$T/future.err" ] || fail "a meeting next year was warned about: $(cat "$T/future.err")"
+F=$(awk '/^meeting /{print $2; exit}' "$T/future.out")
+kt "$UITV" weegploeg agenda --meeting "$F" --cancel > /dev/null 2>&1 || fail "cancel $F"
+pass "planning in the past is sent with a warning, planning ahead without"
+
 # Every copy was logged as sent and confirmed as delivered, without names.
 wait_until 20 relay_settled || fail "copies not receipted"
 kt_kill "$UITV"
