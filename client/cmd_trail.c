@@ -162,8 +162,8 @@ s_parse_date (const char *text)
 }
 
 #define LOG_SHOW_USAGE                                                                             \
-    "Usage: keten log show --case CASE_REF [--type EVENT] [--since DATE] [--until DATE] "          \
-    "[--json]\n"                                                                                   \
+    "Usage: keten log show --case CASE_REF [--type EVENT] [--since DATE] [--until DATE]\n"         \
+    "                      [--json | --format dot]\n"                                              \
     "       keten log show --type EVENT [--since DATE] [--until DATE] [--limit N]\n"               \
     "                      [--oldest-first] [--json]                        (uitvoerder)\n"        \
     "\n"                                                                                           \
@@ -173,6 +173,8 @@ s_parse_date (const char *text)
     "corrections and closure - the basis for answering an inzage request.\n"                       \
     "Reads at partner nodes are in their own access records (keten audit\n"                        \
     "access there).  --type, --since and --until narrow the trail.\n"                              \
+    "--format dot prints the trail as a Graphviz graph (dot -Tsvg): each\n"                        \
+    "event in time order, the node that acted and the nodes it went to.\n"                         \
     "\n"                                                                                           \
     "--type alone: every entry of that event, across all subjects, in the\n"                       \
     "window, newest first (--oldest-first: oldest first); at most --limit\n"                       \
@@ -266,6 +268,96 @@ s_show_type (cli_t *cli, const char *type, int64_t since, int64_t until, uint64_
     return rc;
 }
 
+/*  text as a DOT string's inside: quotes and backslashes escaped, control
+ *  characters dropped. */
+static void
+s_dot_str (const char *text)
+{
+    for (const unsigned char *p = (const unsigned char *) text; p && *p; p++)
+        if (*p == '"' || *p == '\\')
+            printf ("\\%c", *p);
+        else if (*p >= 0x20 && *p != 0x7f)
+            putchar (*p);
+}
+
+/*  The trail as a Graphviz digraph: the events in time order, chained;
+ *  an edge from the node that acted to each event, and from the event to
+ *  each node it went to.  Ids, events and times only, as the log holds. */
+static void
+s_print_dot (const char *case_ref, json_t *events)
+{
+    printf ("digraph \"trail ");
+    s_dot_str (case_ref);
+    printf ("\" {\n  rankdir=LR;\n  node [fontname=\"sans-serif\", fontsize=10];\n");
+    zhashx_t *actors = zhashx_new ();
+    json_t *o, *r;
+    size_t i, k;
+    json_array_foreach (events, i, o)
+    {
+        const char *nd = json_string_value (json_object_get (o, "node"));
+        if (nd && *nd)
+            zhashx_insert (actors, nd, (void *) 1);
+        json_array_foreach (json_object_get (o, "recipients"), k, r) if (json_is_string (r))
+            zhashx_insert (actors, json_string_value (r), (void *) 1);
+    }
+    for (void *v = zhashx_first (actors); v; v = zhashx_next (actors)) {
+        printf ("  \"");
+        s_dot_str ((const char *) zhashx_cursor (actors));
+        printf ("\" [shape=box, style=rounded];\n");
+    }
+    zhashx_destroy (&actors);
+    uint64_t prev = 0;
+    json_array_foreach (events, i, o)
+    {
+        uint64_t index = 0, at = 0;
+        cli_json_uint (o, "index", &index);
+        cli_json_uint (o, "time_ms", &at);
+        char when[32];
+        cli_fmt_time (when, sizeof when, at);
+        const char *ev = json_string_value (json_object_get (o, "event"));
+        const char *ty = json_string_value (json_object_get (o, "message_type"));
+        const char *wh = json_string_value (json_object_get (o, "what"));
+        const char *us = json_string_value (json_object_get (o, "os_user"));
+        const char *nd = json_string_value (json_object_get (o, "node"));
+        printf ("  e%llu [shape=note, label=\"#%llu ", (unsigned long long) index,
+                (unsigned long long) index);
+        s_dot_str (ev ? ev : "?");
+        printf ("\\n");
+        s_dot_str (when);
+        if (ty) {
+            printf ("\\n");
+            s_dot_str (ty);
+        }
+        if (wh && *wh) {
+            printf ("\\n");
+            s_dot_str (wh);
+        }
+        printf ("\"];\n");
+        if (i > 0)
+            printf ("  e%llu -> e%llu [style=dashed, arrowhead=none];\n", (unsigned long long) prev,
+                    (unsigned long long) index);
+        if (nd && *nd) {
+            printf ("  \"");
+            s_dot_str (nd);
+            printf ("\" -> e%llu", (unsigned long long) index);
+            if (us && *us) {
+                printf (" [label=\"");
+                s_dot_str (us);
+                printf ("\"]");
+            }
+            printf (";\n");
+        }
+        json_array_foreach (json_object_get (o, "recipients"), k, r) if (json_is_string (r))
+        {
+            printf ("  e%llu -> \"", (unsigned long long) index);
+            s_dot_str (json_string_value (r));
+            printf ("\";\n");
+        }
+        prev = index;
+    }
+    printf ("}\n");
+}
+
 int
 cmd_log_show (cli_t *cli, int argc, char **argv)
 {
@@ -273,7 +365,7 @@ cmd_log_show (cli_t *cli, int argc, char **argv)
     const char *case_ref = NULL, *type = NULL;
     int64_t since = -1, until = -1;
     uint64_t limit = 0;
-    bool as_json = false, oldest_first = false;
+    bool as_json = false, oldest_first = false, as_dot = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool has_value = i + 1 < argc;
@@ -295,7 +387,11 @@ cmd_log_show (cli_t *cli, int argc, char **argv)
             oldest_first = true;
         else if (!strcmp (a, "--json"))
             as_json = true;
-        else if (!strcmp (a, "--help") || !strcmp (a, "-h")) {
+        else if (!strcmp (a, "--format") && has_value && !as_dot) {
+            if (strcmp (argv[++i], "dot") != 0)
+                return cli_usage_error (cmd, "--format takes dot");
+            as_dot = true;
+        } else if (!strcmp (a, "--help") || !strcmp (a, "-h")) {
             char names[1024];
             logfile_event_names (names, sizeof names);
             printf ("%s\nEvents: %s\n", LOG_SHOW_USAGE, names);
@@ -312,6 +408,8 @@ cmd_log_show (cli_t *cli, int argc, char **argv)
     }
     if (since >= 0 && until >= 0 && since > until)
         return cli_usage_error (cmd, "--since is after --until");
+    if (as_dot && (as_json || !case_ref))
+        return cli_usage_error (cmd, "--format dot is for --case, without --json");
     if (!case_ref) {
         if (!type)
             return cli_usage_error (cmd, "give --case CASE_REF or --type EVENT");
@@ -341,7 +439,9 @@ cmd_log_show (cli_t *cli, int argc, char **argv)
     if (!path || logfile_scan (path, s_on_entry, &t, &reason) != 0) {
         cli_error ("%s", path ? reason.text : "no log path in the answer");
         rc = CLI_FAIL;
-    } else if (as_json) {
+    } else if (as_dot)
+        s_print_dot (case_ref, t.events);
+    else if (as_json) {
         json_t *out = json_pack ("{s:s, s:O}", "case_ref", case_ref, "events", t.events);
         rc = cli_print_json (out);
         json_decref (out);

@@ -355,6 +355,22 @@ done
 if grep -q "Test Persoon" "$T/trail.txt"; then fail "personal data in the trail"; fi
 [ "$(kt "$UITV" log show --case "$A" --json | jq '[.events[] | select(.event=="MESSAGE_DELIVERED")] | length')" -ge 4 ] \
     || fail "deliveries missing from the trail"
+# The same trail as a Graphviz graph: Graphviz itself reads it, with a
+# node per event of the trail and the acting and receiving nodes.
+kt "$UITV" log show --case "$A" --format dot > "$T/trail.dot" || fail "log show --format dot failed"
+dot -Tsvg "$T/trail.dot" > "$T/trail.svg" || fail "dot does not read the trail: $(head -5 "$T/trail.dot")"
+n_events=$(kt "$UITV" log show --case "$A" --json | jq '.events | length')
+[ "$(grep -c '^  e[0-9]* \[shape=note' "$T/trail.dot")" = "$n_events" ] || fail "the graph lacks events"
+for actor in politie-test rvdk-test nctv-test; do
+    grep -q "^  \"$actor\" \[shape=box" "$T/trail.dot" || fail "the graph lacks $actor"
+done
+n_actors=$(grep -c '^  "[^"]*" \[shape=box' "$T/trail.dot")
+[ "$(grep -c 'class="node"' "$T/trail.svg")" = $((n_events + n_actors)) ] \
+    || fail "dot drew another graph than the trail"
+if grep -q "Test Persoon" "$T/trail.dot"; then fail "personal data in the graph"; fi
+if kt "$UITV" log show --type message_refused --format dot > /dev/null 2>&1; then
+    fail "--format dot was taken without --case"
+fi
 kt_kill "$UITV"
 "$KETEN" log verify --file "$T/state-$UITV/log.db" > /dev/null || fail "log does not verify"
 pass "log show --case gives the subject's trail: supplied, decided, sent, delivered, disclosed, closed"
