@@ -3,6 +3,8 @@
  *  persons concerned were informed (AVG art. 34).  */
 #include "cli.h"
 
+#include "calendar.h"
+
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,7 +23,7 @@ const char cmd_incident_usage[] =
     "\n"
     "report  any node reports a data incident to the uitvoerder's register: what happened\n"
     "        (describe kinds of data, not people; a BSN is refused), when it was found\n"
-    "        (local time), which kinds of data, how many subjects.\n"
+    "        (Dutch time, Europe/Amsterdam), which kinds of data, how many subjects.\n"
     "list    the register, with the AVG art. 33 deadline for notifying the Autoriteit\n"
     "        Persoonsgegevens (72 hours from when the incident was found) and whether\n"
     "        the persons concerned were informed (AVG art. 34).  At a kernpartij node:\n"
@@ -31,17 +33,14 @@ const char cmd_incident_usage[] =
     "close   record that the AP was notified (when) or why notification is not\n"
     "        required; only once persons informed and handling are recorded.\n";
 
-/*  Local YYYY-MM-DDTHH:MM as ms since the epoch; 0 when it is not one. */
+/*  YYYY-MM-DDTHH:MM on the Dutch calendar (whatever the CLI's TZ: the
+ *  same input gives the same art. 33 deadline everywhere) as ms since the
+ *  epoch; 0 when it is not one. */
 static uint64_t
 s_parse_local (const char *text)
 {
-    struct tm tm = {0};
-    const char *end = strptime (text, "%Y-%m-%dT%H:%M", &tm);
-    if (!end || *end)
-        return 0;
-    tm.tm_isdst = -1;
-    time_t t = mktime (&tm);
-    return t > 0 ? (uint64_t) t * 1000 : 0;
+    uint64_t ms = 0;
+    return kt_local_parse (text, &ms) == 0 ? ms : 0;
 }
 
 static void
@@ -140,7 +139,8 @@ s_option (void *arg, const char *cmd, int opt, const char *value)
     case O_FOUND:
     case O_NOTIFIED:
         if (!(v = s_parse_local (value)))
-            return cli_usage_error (cmd, "times are YYYY-MM-DDTHH:MM, local time");
+            return cli_usage_error (cmd,
+                                    "times are YYYY-MM-DDTHH:MM, Dutch time (Europe/Amsterdam)");
         json_object_set_new (r->args, opt == O_FOUND ? "found_ms" : "ap_notified_ms",
                              json_integer ((json_int_t) v));
         return 0;

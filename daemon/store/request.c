@@ -2,6 +2,8 @@
  *  Europe/Amsterdam calendar its deadlines follow. */
 #include "request.h"
 
+#include "calendar.h"
+
 #include "intake_rules.h"
 #include "store.h"
 
@@ -67,102 +69,6 @@ request_destroy (request_t **self_p)
     *self_p = NULL;
 }
 
-/* ---- the calendar ------------------------------------------------------ */
-
-/*  Days since 1970-01-01 of the proleptic Gregorian y-m-d (m 1..12, d
- *  1..31; a d past the month runs on), H. Hinnant's days_from_civil. */
-static int64_t
-s_days (int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468 + (d - 1);
-}
-
-/*  The civil date of days since 1970-01-01. */
-static void
-s_civil (int64_t z, int *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int) (doy - (153 * mp + 2) / 5 + 1);
-    *m = (int) (mp < 10 ? mp + 3 : mp - 9);
-    *y = (int) (yoe + era * 400 + (*m <= 2));
-}
-
-static int64_t
-s_floor_div (int64_t a, int64_t b)
-{
-    return a / b - (a % b != 0 && (a < 0) != (b < 0));
-}
-
-/*  The day (since the epoch) of the last Sunday of month m (31 days). */
-static int64_t
-s_last_sunday (int y, int m)
-{
-    int64_t last = s_days (y, m, 31);
-    int64_t weekday = ((last + 4) % 7 + 7) % 7; /* 1970-01-01 was a Thursday; 0 Sunday */
-    return last - weekday;
-}
-
-int
-request_amsterdam_offset (int64_t utc_s)
-{
-    int y, m, d;
-    s_civil (s_floor_div (utc_s, 86400), &y, &m, &d);
-    int64_t start = s_last_sunday (y, 3) * 86400 + 3600;
-    int64_t end = s_last_sunday (y, 10) * 86400 + 3600;
-    return utc_s >= start && utc_s < end ? 7200 : 3600;
-}
-
-static int64_t
-s_local_s (uint64_t ms)
-{
-    int64_t s = (int64_t) (ms / 1000);
-    return s + request_amsterdam_offset (s);
-}
-
-void
-request_local_date (uint64_t ms, char out[11])
-{
-    int y, m, d;
-    s_civil (s_floor_div (s_local_s (ms), 86400), &y, &m, &d);
-    char tmp[48];
-    snprintf (tmp, sizeof tmp, "%04d-%02d-%02d", y % 10000, m, d);
-    snprintf (out, 11, "%.10s", tmp);
-}
-
-void
-request_local_time (uint64_t ms, char out[17])
-{
-    int64_t local = s_local_s (ms);
-    int y, m, d;
-    s_civil (s_floor_div (local, 86400), &y, &m, &d);
-    int64_t sec = local - s_floor_div (local, 86400) * 86400;
-    char tmp[64];
-    snprintf (tmp, sizeof tmp, "%04d-%02d-%02d %02d:%02d", y % 10000, m, d, (int) (sec / 3600),
-              (int) (sec % 3600 / 60));
-    snprintf (out, 17, "%.16s", tmp);
-}
-
-uint64_t
-request_local_midnight_ms (int y, int m, int d)
-{
-    int64_t day = s_days (y, m, 1) + (d - 1);
-    /*  The clocks change at 01:00 UTC (02:00 or 03:00 local), never near
-     *  local midnight, so the offset an hour before UTC midnight is the
-     *  one in force at local midnight. */
-    int64_t utc = day * 86400 - request_amsterdam_offset (day * 86400 - 3600);
-    return utc < 0 ? 0 : (uint64_t) utc * 1000;
-}
-
 /*  Parse YYYY-MM-DD, a real date; 0 or -1. */
 static int
 s_parse_day (const char *text, int *y, int *m, int *d)
@@ -178,7 +84,7 @@ s_parse_day (const char *text, int *y, int *m, int *d)
     if (*y < 1970 || *m < 1 || *m > 12 || *d < 1)
         return -1;
     int cy, cm, cd;
-    s_civil (s_days (*y, *m, *d), &cy, &cm, &cd);
+    kt_civil_from_days (kt_days_from_civil (*y, *m, *d), &cy, &cm, &cd);
     return cy == *y && cm == *m && cd == *d ? 0 : -1;
 }
 
@@ -189,9 +95,9 @@ request_due (const char *received, uint64_t *due_ms, char due_day[11], kt_reason
     if (s_parse_day (received, &y, &m, &d) != 0)
         return kt_fail (reason, "the date of receipt must be a date, YYYY-MM-DD");
     /*  art. 12.3: within four weeks of receipt; the whole last day counts. */
-    *due_ms = request_local_midnight_ms (y, m, d + 29) - 1;
+    *due_ms = kt_local_midnight_ms (y, m, d + 29) - 1;
     int dy, dm, dd;
-    s_civil (s_days (y, m, d) + 28, &dy, &dm, &dd);
+    kt_civil_from_days (kt_days_from_civil (y, m, d) + 28, &dy, &dm, &dd);
     char tmp[48];
     snprintf (tmp, sizeof tmp, "%04d-%02d-%02d", dy % 10000, dm, dd);
     snprintf (due_day, 11, "%.10s", tmp);
@@ -234,7 +140,7 @@ request_check (const request_new_t *r, uint64_t now_ms, kt_reason_t *reason)
     char day[11], today[11];
     if (request_due (r->received, &due, day, reason) != 0)
         return -1;
-    request_local_date (now_ms, today);
+    kt_local_date (now_ms, today);
     if (strcmp (r->received, today) > 0)
         return kt_fail (reason, "the date of receipt %s is after today", r->received);
     if (due + 366ull * 86400 * 1000 < now_ms)

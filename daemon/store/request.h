@@ -125,20 +125,8 @@ typedef int (request_decision_fn) (void *arg, const request_decision_t *d, uint6
 int request_decision_latest (request_t *self, const char *id, request_decision_fn *fn, void *arg,
                              kt_reason_t *reason);
 
-/* ---- the Europe/Amsterdam calendar ------------------------------------- */
+/* ---- deadlines, on the Europe/Amsterdam calendar (common/calendar.h) ---- */
 
-/*  The offset of Dutch civil time from UTC at utc_s, in seconds: CEST
- *  (+2h) from 01:00 UTC on the last Sunday of March to 01:00 UTC on the
- *  last Sunday of October, CET (+1h) otherwise (EU summer time since
- *  1996).  No tz database: the daemon's TZ does not move a deadline. */
-int request_amsterdam_offset (int64_t utc_s);
-/*  Local YYYY-MM-DD of ms since the epoch. */
-void request_local_date (uint64_t ms, char out[11]);
-/*  Local "YYYY-MM-DD HH:MM" of ms since the epoch. */
-void request_local_time (uint64_t ms, char out[17]);
-/*  The first ms of local day y-m-d (m 1..12, d may run past the month:
- *  it is normalised). */
-uint64_t request_local_midnight_ms (int y, int m, int d);
 /*  The deadline of a request received on YYYY-MM-DD: the last ms of the
  *  local day four weeks later (art. 12.3), and that day.  -1 with reason
  *  when received is not a date. */

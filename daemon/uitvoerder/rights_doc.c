@@ -1,5 +1,6 @@
 /*  rights_doc: the overview (art. 12.3) and the refusal letter (12.4). */
 #include "rights_doc.h"
+#include "calendar.h"
 #include "request.h"
 
 #include <stdarg.h>
@@ -122,7 +123,7 @@ static void
 s_date_nl (char out[32], uint64_t ms)
 {
     char day[11];
-    request_local_date (ms, day);
+    kt_local_date (ms, day);
     rights_doc_day (out, day);
 }
 
@@ -131,7 +132,7 @@ static void
 s_time_nl (char out[48], uint64_t ms)
 {
     char t[17], d[32];
-    request_local_time (ms, t);
+    kt_local_time (ms, t);
     s_date_nl (d, ms);
     snprintf (out, 48, "%s, %s", d, t + 11);
 }

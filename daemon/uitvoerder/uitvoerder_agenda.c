@@ -8,8 +8,8 @@
  *  (under "meeting/ID/SEQ") sends those instead, so each is logged once.
  */
 #include "uitvoerder.h"
+#include "calendar.h"
 
-#include "request.h"
 #include "uitvoerder_json.h"
 #include "render.h"
 
@@ -155,7 +155,7 @@ s_agenda (node_t *self, const api_caller_t *caller, json_t *args, meeting_kind_t
      *  sent as asked - minutes of a meeting held may be recorded after
      *  it - but said, as it is most often a typo in the date. */
     char now[17];
-    request_local_time (kt_now_ms (), now);
+    kt_local_time (kt_now_ms (), now);
     now[10] = 'T';
     if (!c.cancel && c.starts_at && strcmp (c.starts_at, now) < 0) {
         char warning[128];

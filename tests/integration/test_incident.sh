@@ -16,12 +16,19 @@ if out=$(kt politie-test incident report --what "Laptop kwijt." --found "$(date 
     fail "an incident without data kinds was accepted"
 fi
 echo "$out" | grep -q "data_kinds\|kinds of data" || fail "refusal unclear: $out"
-kt politie-test incident report --what "Een USB-stick met een export is kwijt." \
-    --found "$(date -d '-1 hour' +%FT%H:%M)" --data-kind signalen --data-kind naw --subjects 3 --wait \
+# --found is Dutch time, whatever TZ the operator's shell has: the CLI
+# here runs in New Zealand's, and the found time must still be read as
+# Amsterdam's (the art. 33 deadline depends on it).
+F1=$(TZ=Europe/Amsterdam date -d '-1 hour' +%FT%H:%M)
+TZ=Pacific/Auckland kt politie-test incident report --what "Een USB-stick met een export is kwijt." \
+    --found "$F1" --data-kind signalen --data-kind naw --subjects 3 --wait \
     | grep -q delivered || fail "incident not delivered"
 kt politie-test incident report --what "Verkeerd geadresseerde mail." \
-    --found "$(date -d '-4 days' +%FT%H:%M)" --data-kind naw --subjects 1 --wait | grep -q delivered \
-    || fail "second incident not delivered"
+    --found "$(TZ=Europe/Amsterdam date -d '-4 days' +%FT%H:%M)" --data-kind naw --subjects 1 --wait \
+    | grep -q delivered || fail "second incident not delivered"
+want=$(( $(TZ=Europe/Amsterdam date -d "${F1/T/ }" +%s) * 1000 ))
+[ "$(kt "$UITV" incident list --json | jq --argjson w "$want" '[.incidents[] | select(.found_ms == $w)] | length')" = 1 ] \
+    || fail "--found $F1 was not read as Dutch time ($want)"
 [ "$(kt "$UITV" incident list --json | jq '.incidents | length')" = 2 ] || fail "not registered"
 [ "$(kt "$UITV" incident list --json | jq -r '[.incidents[].ap] | sort | join(",")')" = "OVERDUE,pending" ] \
     || fail "AP deadline states wrong"

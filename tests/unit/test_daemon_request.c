@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "testutil.h"
+#include "calendar.h"
 
 #include "intake.h"
 #include "keystore.h"
@@ -39,30 +40,54 @@ test_summer_time_starts_and_ends_at_one_utc_on_the_last_sundays (void **state)
 {
     (void) state;
     /*  2026: 29 March and 25 October; 2027: 28 March and 31 October. */
-    assert_int_equal (request_amsterdam_offset ((int64_t) (s_utc (2026, 3, 29, 0, 59) / 1000)),
-                      3600);
-    assert_int_equal (request_amsterdam_offset ((int64_t) (s_utc (2026, 3, 29, 1, 0) / 1000)),
-                      7200);
-    assert_int_equal (request_amsterdam_offset ((int64_t) (s_utc (2026, 10, 25, 0, 59) / 1000)),
-                      7200);
-    assert_int_equal (request_amsterdam_offset ((int64_t) (s_utc (2026, 10, 25, 1, 0) / 1000)),
-                      3600);
-    assert_int_equal (request_amsterdam_offset ((int64_t) (s_utc (2027, 3, 28, 1, 0) / 1000)),
-                      7200);
-    assert_int_equal (request_amsterdam_offset ((int64_t) (s_utc (2027, 10, 31, 0, 30) / 1000)),
-                      7200);
-    assert_int_equal (request_amsterdam_offset ((int64_t) (s_utc (2027, 1, 1, 12, 0) / 1000)),
-                      3600);
+    assert_int_equal (kt_amsterdam_offset ((int64_t) (s_utc (2026, 3, 29, 0, 59) / 1000)), 3600);
+    assert_int_equal (kt_amsterdam_offset ((int64_t) (s_utc (2026, 3, 29, 1, 0) / 1000)), 7200);
+    assert_int_equal (kt_amsterdam_offset ((int64_t) (s_utc (2026, 10, 25, 0, 59) / 1000)), 7200);
+    assert_int_equal (kt_amsterdam_offset ((int64_t) (s_utc (2026, 10, 25, 1, 0) / 1000)), 3600);
+    assert_int_equal (kt_amsterdam_offset ((int64_t) (s_utc (2027, 3, 28, 1, 0) / 1000)), 7200);
+    assert_int_equal (kt_amsterdam_offset ((int64_t) (s_utc (2027, 10, 31, 0, 30) / 1000)), 7200);
+    assert_int_equal (kt_amsterdam_offset ((int64_t) (s_utc (2027, 1, 1, 12, 0) / 1000)), 3600);
     char t[17];
-    request_local_time (s_utc (2026, 10, 25, 0, 30), t);
+    kt_local_time (s_utc (2026, 10, 25, 0, 30), t);
     assert_string_equal (t, "2026-10-25 02:30");
-    request_local_time (s_utc (2026, 10, 25, 1, 30), t);
+    kt_local_time (s_utc (2026, 10, 25, 1, 30), t);
     assert_string_equal (t, "2026-10-25 02:30"); /* the hour that comes twice */
-    request_local_time (s_utc (2026, 3, 29, 1, 0), t);
+    kt_local_time (s_utc (2026, 3, 29, 1, 0), t);
     assert_string_equal (t, "2026-03-29 03:00"); /* 02:00 local never happens */
     char d[11];
-    request_local_date (s_utc (2026, 12, 31, 23, 30), d);
+    kt_local_date (s_utc (2026, 12, 31, 23, 30), d);
     assert_string_equal (d, "2027-01-01");
+}
+
+/*  What a person types, on the Dutch calendar, whatever the process's TZ
+ *  (an incident's --found sets its AVG art. 33 deadline). */
+static void
+test_a_dutch_time_typed_reads_the_same_in_any_tz (void **state)
+{
+    (void) state;
+    uint64_t ms = 0;
+    assert_int_equal (kt_local_parse ("2026-07-01T12:00", &ms), 0);
+    assert_true (ms == s_utc (2026, 7, 1, 10, 0)); /* CEST */
+    assert_int_equal (kt_local_parse ("2026-01-15T12:00", &ms), 0);
+    assert_true (ms == s_utc (2026, 1, 15, 11, 0)); /* CET */
+    assert_int_equal (kt_local_parse ("2026-10-25T02:30", &ms), 0);
+    assert_true (ms == s_utc (2026, 10, 25, 0, 30)); /* the first of the hour that comes twice */
+    assert_int_equal (kt_local_parse ("2026-10-25T03:00", &ms), 0);
+    assert_true (ms == s_utc (2026, 10, 25, 2, 0));
+    assert_int_equal (kt_local_parse ("2026-03-29T03:30", &ms), 0);
+    assert_true (ms == s_utc (2026, 3, 29, 1, 30));
+    setenv ("TZ", "America/New_York", 1);
+    tzset ();
+    assert_int_equal (kt_local_parse ("2026-07-01T12:00", &ms), 0);
+    assert_true (ms == s_utc (2026, 7, 1, 10, 0));
+    unsetenv ("TZ");
+    tzset ();
+    const char *bad[] = {
+        "2026-02-30T10:00",  "2026-07-01 12:00", "2026-07-01T24:00", "2026-07-01T12:60",
+        "2026-07-01T12:00Z", "1969-12-31T23:00", "2026-7-01T12:00",  "",
+        "2026-07-01T1a:00"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal (kt_local_parse (bad[i], &ms), -1);
 }
 
 /*  The fixed rule agrees with the tz database (when the machine has it)
@@ -82,7 +107,7 @@ test_the_fixed_rule_agrees_with_the_tz_database (void **state)
          t < (time_t) (s_utc (2037, 12, 31, 0, 0) / 1000); t += 3600) {
         struct tm tm;
         localtime_r (&t, &tm);
-        if (request_amsterdam_offset ((int64_t) t) != tm.tm_gmtoff)
+        if (kt_amsterdam_offset ((int64_t) t) != tm.tm_gmtoff)
             fail_msg ("offset differs at %lld", (long long) t);
     }
     if (old)
@@ -440,6 +465,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_summer_time_starts_and_ends_at_one_utc_on_the_last_sundays),
         cmocka_unit_test (test_the_fixed_rule_agrees_with_the_tz_database),
+        cmocka_unit_test (test_a_dutch_time_typed_reads_the_same_in_any_tz),
         cmocka_unit_test (test_the_answer_is_due_at_the_end_of_the_day_four_weeks_after_receipt),
         cmocka_unit_test (test_status_warns_a_week_ahead_and_alarms_once_overdue),
         cmocka_unit_test_setup_teardown (test_a_request_is_registered_linked_and_closed_once,

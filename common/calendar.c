@@ -1,0 +1,133 @@
+/*  calendar: the Europe/Amsterdam calendar without a tz database, so the
+ *  daemon's or the operator's TZ never moves a deadline or a meeting
+ *  (docs/RIGHTS.md, "Deadlines").  Dutch civil time is CET (+1h), and
+ *  CEST (+2h) from 01:00 UTC on the last Sunday of March to 01:00 UTC on
+ *  the last Sunday of October (EU summer time since 1996).
+ */
+#include "calendar.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/*  Days since 1970-01-01 of the proleptic Gregorian y-m-d (m 1..12, d
+ *  1..31; a d past the month runs on), H. Hinnant's days_from_civil. */
+int64_t
+kt_days_from_civil (int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468 + (d - 1);
+}
+
+/*  The civil date of days since 1970-01-01. */
+void
+kt_civil_from_days (int64_t z, int *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int) (doy - (153 * mp + 2) / 5 + 1);
+    *m = (int) (mp < 10 ? mp + 3 : mp - 9);
+    *y = (int) (yoe + era * 400 + (*m <= 2));
+}
+
+static int64_t
+s_floor_div (int64_t a, int64_t b)
+{
+    return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+/*  The day (since the epoch) of the last Sunday of month m (31 days). */
+static int64_t
+s_last_sunday (int y, int m)
+{
+    int64_t last = kt_days_from_civil (y, m, 31);
+    int64_t weekday = ((last + 4) % 7 + 7) % 7; /* 1970-01-01 was a Thursday; 0 Sunday */
+    return last - weekday;
+}
+
+int
+kt_amsterdam_offset (int64_t utc_s)
+{
+    int y, m, d;
+    kt_civil_from_days (s_floor_div (utc_s, 86400), &y, &m, &d);
+    int64_t start = s_last_sunday (y, 3) * 86400 + 3600;
+    int64_t end = s_last_sunday (y, 10) * 86400 + 3600;
+    return utc_s >= start && utc_s < end ? 7200 : 3600;
+}
+
+static int64_t
+s_local_s (uint64_t ms)
+{
+    int64_t s = (int64_t) (ms / 1000);
+    return s + kt_amsterdam_offset (s);
+}
+
+void
+kt_local_date (uint64_t ms, char out[11])
+{
+    int y, m, d;
+    kt_civil_from_days (s_floor_div (s_local_s (ms), 86400), &y, &m, &d);
+    char tmp[48];
+    snprintf (tmp, sizeof tmp, "%04d-%02d-%02d", y % 10000, m, d);
+    snprintf (out, 11, "%.10s", tmp);
+}
+
+void
+kt_local_time (uint64_t ms, char out[17])
+{
+    int64_t local = s_local_s (ms);
+    int y, m, d;
+    kt_civil_from_days (s_floor_div (local, 86400), &y, &m, &d);
+    int64_t sec = local - s_floor_div (local, 86400) * 86400;
+    char tmp[64];
+    snprintf (tmp, sizeof tmp, "%04d-%02d-%02d %02d:%02d", y % 10000, m, d, (int) (sec / 3600),
+              (int) (sec % 3600 / 60));
+    snprintf (out, 17, "%.16s", tmp);
+}
+
+uint64_t
+kt_local_midnight_ms (int y, int m, int d)
+{
+    int64_t day = kt_days_from_civil (y, m, 1) + (d - 1);
+    /*  The clocks change at 01:00 UTC (02:00 or 03:00 local), never near
+     *  local midnight, so the offset an hour before UTC midnight is the
+     *  one in force at local midnight. */
+    int64_t utc = day * 86400 - kt_amsterdam_offset (day * 86400 - 3600);
+    return utc < 0 ? 0 : (uint64_t) utc * 1000;
+}
+
+int
+kt_local_parse (const char *text, uint64_t *ms)
+{
+    int y, mo, d, h, mi;
+    char extra;
+    if (!text || strlen (text) != 16 || text[4] != '-' || text[7] != '-' || text[10] != 'T' ||
+        text[13] != ':' ||
+        sscanf (text, "%4d-%2d-%2dT%2d:%2d%c", &y, &mo, &d, &h, &mi, &extra) != 5)
+        return -1;
+    for (int i = 0; i < 16; i++)
+        if (i != 4 && i != 7 && i != 10 && i != 13 && (text[i] < '0' || text[i] > '9'))
+            return -1;
+    int cy, cm, cd;
+    kt_civil_from_days (kt_days_from_civil (y, mo, d), &cy, &cm, &cd);
+    if (y < 1970 || cy != y || cm != mo || cd != d || h > 23 || mi > 59)
+        return -1;
+    int64_t local = kt_days_from_civil (y, mo, d) * 86400 + h * 3600 + mi * 60;
+    /*  The offset in force: taken at the UTC time the CET reading gives,
+     *  then checked; a local time the spring change skips reads as CET,
+     *  one the autumn change repeats as its first (CEST) reading. */
+    int64_t utc = local - 3600;
+    if (kt_amsterdam_offset (local - 7200) == 7200)
+        utc = local - 7200;
+    if (utc < 0)
+        return -1;
+    *ms = (uint64_t) utc * 1000;
+    return 0;
+}
