@@ -280,6 +280,24 @@ cli_json_uint (json_t *obj, const char *key, uint64_t *out)
     return true;
 }
 
+/*  DATE (YYYY-MM-DD, 00:00 UTC, or YYYY-MM-DDTHH:MM:SSZ) as ms since the
+ *  epoch; -1 when it is not a date we take. */
+int64_t
+cli_parse_utc_date (const char *text)
+{
+    struct tm tm = {0};
+    const char *end = strptime (text, "%Y-%m-%d", &tm);
+    if (end && *end == 'T')
+        end = strptime (end, "T%H:%M:%SZ", &tm);
+    if (!end || *end)
+        return -1;
+    struct tm check = tm;
+    time_t t = timegm (&check);
+    if (t < 0 || check.tm_mday != tm.tm_mday || check.tm_mon != tm.tm_mon)
+        return -1;
+    return (int64_t) t * 1000;
+}
+
 const char *
 cli_fmt_time (char *buf, size_t len, uint64_t ms)
 {

@@ -149,6 +149,9 @@ const char *cli_json_str (json_t *obj, const char *key, char *buf, size_t len);
 bool cli_json_uint (json_t *obj, const char *key, uint64_t *out);
 /*  UTC "YYYY-MM-DD HH:MM:SS" for ms since the epoch; "-" for 0. */
 const char *cli_fmt_time (char *buf, size_t len, uint64_t ms);
+/*  DATE (YYYY-MM-DD, 00:00 UTC, or YYYY-MM-DDTHH:MM:SSZ) as ms since the
+ *  epoch; -1 when it is not a date we take. */
+int64_t cli_parse_utc_date (const char *text);
 /*  A duration in words: "0.4 s", "12 s", "3 min 2 s", "2 h 5 min", "4 d 1 h". */
 const char *cli_fmt_duration (char *buf, size_t len, uint64_t ms);
 

@@ -41,23 +41,6 @@ const char cmd_audit_usage[] =
     "grants   for each right: its setting, its group, whether the group exists\n"
     "         and the OS users in it; each roster member with its role (art. 15.2f)\n";
 
-/*  DATE as ms since the epoch; -1 when it is not a date we take. */
-static int64_t
-s_parse_since (const char *text)
-{
-    struct tm tm = {0};
-    const char *end = strptime (text, "%Y-%m-%d", &tm);
-    if (end && *end == 'T')
-        end = strptime (end, "T%H:%M:%SZ", &tm);
-    if (!end || *end)
-        return -1;
-    struct tm check = tm;
-    time_t t = timegm (&check);
-    if (t < 0 || check.tm_mday != tm.tm_mday || check.tm_mon != tm.tm_mon)
-        return -1;
-    return (int64_t) t * 1000;
-}
-
 /*  A refusal has no case_ref: shown as "-". */
 static void
 s_print (json_t *records)
@@ -134,7 +117,7 @@ cmd_audit_access (cli_t *cli, int argc, char **argv)
     if (optind < argc)
         return cli_usage_error (cmd, "unexpected argument");
     int64_t since = 0;
-    if (a.since_text && (since = s_parse_since (a.since_text)) < 0)
+    if (a.since_text && (since = cli_parse_utc_date (a.since_text)) < 0)
         return cli_usage_error (cmd, "--since must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
     json_t *args =
         json_pack ("{s:I, s:I}", "since_ms", (json_int_t) since, "limit", (json_int_t) a.limit);
@@ -443,7 +426,7 @@ cmd_audit_export (cli_t *cli, int argc, char **argv)
     if (!a.format || strcmp (a.format, "logboek") != 0)
         return cli_usage_error (cmd, "--format logboek is required (the only format)");
     int64_t since = 0;
-    if (a.since_text && (since = s_parse_since (a.since_text)) < 0)
+    if (a.since_text && (since = cli_parse_utc_date (a.since_text)) < 0)
         return cli_usage_error (cmd, "--since must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
     if (sodium_init () < 0) {
         cli_error ("libsodium cannot initialise");

@@ -18,8 +18,6 @@
 #include <czmq.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
-#include <time.h>
 
 typedef struct {
     const char *case_ref;
@@ -141,24 +139,6 @@ s_say (json_t *o)
         printf ("the case was closed (recorded by %s; decided by %s)\n", by, who);
     else
         printf ("%s by %s %s\n", ev, by, wh);
-}
-
-/*  DATE (YYYY-MM-DD, 00:00 UTC, or YYYY-MM-DDTHH:MM:SSZ) as ms since the
- *  epoch; -1 when it is not a date we take. */
-static int64_t
-s_parse_date (const char *text)
-{
-    struct tm tm = {0};
-    const char *end = strptime (text, "%Y-%m-%d", &tm);
-    if (end && *end == 'T')
-        end = strptime (end, "T%H:%M:%SZ", &tm);
-    if (!end || *end)
-        return -1;
-    struct tm check = tm;
-    time_t t = timegm (&check);
-    if (t < 0 || check.tm_mday != tm.tm_mday || check.tm_mon != tm.tm_mon)
-        return -1;
-    return (int64_t) t * 1000;
 }
 
 #define LOG_SHOW_USAGE                                                                             \
@@ -377,7 +357,7 @@ cmd_log_show (cli_t *cli, int argc, char **argv)
             int64_t *slot = a[2] == 's' ? &since : &until;
             if (*slot >= 0)
                 return cli_usage_error (cmd, "%s given twice", a);
-            if ((*slot = s_parse_date (argv[++i])) < 0)
+            if ((*slot = cli_parse_utc_date (argv[++i])) < 0)
                 return cli_usage_error (cmd, "%s needs YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)",
                                         a);
         } else if (!strcmp (a, "--limit") && has_value && !limit) {
