@@ -187,29 +187,16 @@ casework_record_advice (sqlite3 *db, const uint8_t key[KEYSTORE_KEY_LEN],
     return rc < 0 ? -1 : 0;
 }
 
-typedef struct {
-    keystore_record_t record;
-    casus_step_t step;
-} advice_t;
-
-static int
-s_advice_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
-{
-    advice_t *a = arg;
-    a->step = (casus_step_t) sqlite3_column_int (q, 1);
-    return keystore_record_row (q, &a->record, reason);
-}
-
 int
 casework_advice (sqlite3 *db, const uint8_t key[KEYSTORE_KEY_LEN], const char *case_ref,
                  Keten__CaseClosure **a_p, casus_step_t *step_p, kt_reason_t *reason)
 {
     *a_p = NULL;
-    advice_t a = {{NULL, key, case_ref, strlen (case_ref), 0, &keten__case_closure__descriptor,
-                   NULL, KEYSTORE_NO_RECORD},
-                  CASUS_STEP_SENT};
+    casus_sealed_step_t a = {{NULL, key, case_ref, strlen (case_ref), 0,
+                              &keten__case_closure__descriptor, NULL, KEYSTORE_NO_RECORD},
+                             CASUS_STEP_SENT};
     int found = store_one (db, "SELECT body, step FROM closure_advice WHERE case_ref=?",
-                           STORE_VALUES (STORE_TEXT (case_ref)), s_advice_row, &a,
+                           STORE_VALUES (STORE_TEXT (case_ref)), casus_sealed_step_row, &a,
                            "read the advice", reason);
     if (found <= 0)
         return found;

@@ -664,15 +664,10 @@ casusoverleg_close (casusoverleg_t *self, const Keten__CaseClosure *c, kt_reason
     return changed < 0 ? -1 : 0;
 }
 
-typedef struct {
-    keystore_record_t record;
-    casus_step_t step;
-} closure_t;
-
-static int
-s_closure_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+int
+casus_sealed_step_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 {
-    closure_t *c = arg;
+    casus_sealed_step_t *c = arg;
     c->step = (casus_step_t) sqlite3_column_int (q, 1);
     return keystore_record_row (q, &c->record, reason);
 }
@@ -686,14 +681,14 @@ casusoverleg_closure (casusoverleg_t *self, const char *case_ref, Keten__CaseClo
     uint8_t key[KEYSTORE_KEY_LEN];
     if (casusoverleg_case (self, case_ref, &info, key, reason) != 0)
         return -1;
-    closure_t c = {{NULL, key, case_ref, strlen (case_ref), 0, &keten__case_closure__descriptor,
-                    NULL, KEYSTORE_NO_RECORD},
-                   CASUS_STEP_SENT};
+    casus_sealed_step_t c = {{NULL, key, case_ref, strlen (case_ref), 0,
+                              &keten__case_closure__descriptor, NULL, KEYSTORE_NO_RECORD},
+                             CASUS_STEP_SENT};
     int rc = store_one (self->db,
                         "SELECT closure, closure_step FROM casus WHERE case_ref=? AND"
                         " state='closed'",
-                        STORE_VALUES (STORE_TEXT (case_ref)), s_closure_row, &c, "read the closure",
-                        reason);
+                        STORE_VALUES (STORE_TEXT (case_ref)), casus_sealed_step_row, &c,
+                        "read the closure", reason);
     sodium_memzero (key, sizeof key);
     if (rc < 0)
         return -1;

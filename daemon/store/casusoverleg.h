@@ -76,6 +76,14 @@ typedef enum {
     CASUS_STEP_LOGGED = 2,   /* logged (a closure: weegploeg file too): copies to do */
 } casus_step_t;
 
+/*  A sealed body read with the step it got to: the row of "SELECT body,
+ *  step ..." (casus_sealed_step_row takes it; record opens the body). */
+typedef struct {
+    keystore_record_t record;
+    casus_step_t step;
+} casus_sealed_step_t;
+int casus_sealed_step_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason);
+
 /*  art. 10.5: record a disclosure to recipient with its consent and kinds
  *  of data, at step CASUS_STEP_RECORDED; message_id is its copy's and
  *  binds the sealed body to the row.  The necessity is kept in the sealed
