@@ -22,6 +22,10 @@ static const char *const s_migrations[] = {
     " decided_ms INTEGER NOT NULL, uid INTEGER NOT NULL, sent INTEGER NOT NULL DEFAULT 0,"
     " body BLOB NOT NULL);"
     "CREATE INDEX decision_case ON decision (case_ref);",
+    /*  art. 7.3: the SHA-256 (hex) of the referentiekader applied; art.
+     *  7.4 sub 1: the kernpartij asked for more information. */
+    "ALTER TABLE decision ADD COLUMN referentiekader_sha256 TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE decision ADD COLUMN asked TEXT NOT NULL DEFAULT '';",
 };
 
 decision_t *

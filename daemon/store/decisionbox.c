@@ -17,6 +17,10 @@ static const char *const s_migrations[] = {
     " outcome INTEGER NOT NULL, referentiekader TEXT NOT NULL, criteria TEXT NOT NULL,"
     " parties TEXT NOT NULL, decided_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL,"
     " key_id BLOB NOT NULL, body BLOB NOT NULL);",
+    /*  art. 7.3: the SHA-256 (hex) of the referentiekader applied; art.
+     *  7.4 sub 1: the kernpartij asked for more information. */
+    "ALTER TABLE decision_in ADD COLUMN referentiekader_sha256 TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE decision_in ADD COLUMN asked TEXT NOT NULL DEFAULT '';",
 };
 
 decisionbox_t *
