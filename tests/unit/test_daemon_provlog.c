@@ -384,6 +384,57 @@ test_open_refuses_a_head_that_does_not_match_the_entries (void **state)
     provlog_destroy (&log);
 }
 
+/*  Change entry idx of the file at path and rewrite its leaf to match, as
+ *  an attacker who knows the format would. */
+static void
+s_tamper_entry_and_leaf (const char *path, int idx)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open (path, &db), SQLITE_OK);
+    sqlite3_stmt *q = NULL;
+    assert_int_equal (sqlite3_prepare_v2 (db, "SELECT entry FROM entry WHERE idx = ?", -1, &q, NULL),
+                      SQLITE_OK);
+    sqlite3_bind_int (q, 1, idx);
+    assert_int_equal (sqlite3_step (q), SQLITE_ROW);
+    uint8_t buf[512], leaf[32];
+    size_t len = (size_t) sqlite3_column_bytes (q, 0);
+    memcpy (buf, sqlite3_column_blob (q, 0), len);
+    sqlite3_finalize (q);
+    sqlite3_close (db);
+    buf[len - 1] ^= 1;
+    merkle_leaf_hash (leaf, buf, len);
+    char sql[1600], hex_e[1100], hex_l[65];
+    sodium_bin2hex (hex_e, sizeof hex_e, buf, len);
+    sodium_bin2hex (hex_l, sizeof hex_l, leaf, 32);
+    snprintf (sql, sizeof sql, "UPDATE entry SET entry = x'%s', leaf = x'%s' WHERE idx = %d", hex_e,
+              hex_l, idx);
+    s_tamper (path, sql);
+}
+
+/*  Not only the newest entry: the newest ones (up to 16384) are
+ *  recomputed at every open, so one changed behind ketend's back stops
+ *  the start, with or without its leaf rewritten. */
+static void
+test_open_refuses_a_recent_entry_changed (void **state)
+{
+    (void) state;
+    char path[128];
+    s_path (path, sizeof path);
+    s_make (path, 50, true, NULL);
+    s_tamper (path, "UPDATE entry SET entry = substr(entry, 1, 2) || x'ff' || substr(entry, 4)"
+                    " WHERE idx = 17");
+    s_open_refused (path, "entry 17 does not match its leaf");
+    s_path (path, sizeof path);
+    s_make (path, 50, false, NULL);
+    s_tamper_entry_and_leaf (path, 20);
+    s_open_refused (path, "subtree at level 1 index 10 differs");
+    /*  A row taken out from the middle. */
+    s_path (path, sizeof path);
+    s_make (path, 50, false, NULL);
+    s_tamper (path, "DELETE FROM entry WHERE idx = 30");
+    s_open_refused (path, "entry 30 is missing or out of place");
+}
+
 static void
 test_verify_names_an_entry_changed_in_place (void **state)
 {
@@ -399,25 +450,7 @@ test_verify_names_an_entry_changed_in_place (void **state)
      *  names the pair. */
     s_path (path, sizeof path);
     s_make (path, 50, false, NULL);
-    sqlite3 *db = NULL;
-    assert_int_equal (sqlite3_open (path, &db), SQLITE_OK);
-    sqlite3_stmt *q = NULL;
-    assert_int_equal (
-        sqlite3_prepare_v2 (db, "SELECT entry FROM entry WHERE idx = 20", -1, &q, NULL), SQLITE_OK);
-    assert_int_equal (sqlite3_step (q), SQLITE_ROW);
-    uint8_t buf[512], leaf[32];
-    size_t len = (size_t) sqlite3_column_bytes (q, 0);
-    memcpy (buf, sqlite3_column_blob (q, 0), len);
-    sqlite3_finalize (q);
-    sqlite3_close (db);
-    buf[len - 1] ^= 1;
-    merkle_leaf_hash (leaf, buf, len);
-    char sql[1600], hex_e[1100], hex_l[65];
-    sodium_bin2hex (hex_e, sizeof hex_e, buf, len);
-    sodium_bin2hex (hex_l, sizeof hex_l, leaf, 32);
-    snprintf (sql, sizeof sql, "UPDATE entry SET entry = x'%s', leaf = x'%s' WHERE idx = 20", hex_e,
-              hex_l);
-    s_tamper (path, sql);
+    s_tamper_entry_and_leaf (path, 20);
     s_verify_fails_at (path, 20, "do not give the stored interior hash");
 }
 
@@ -807,6 +840,7 @@ main (void)
         cmocka_unit_test (test_proofs_in_a_100k_log_verify),
         cmocka_unit_test (test_verify_reads_one_snapshot_while_the_daemon_appends),
         cmocka_unit_test (test_open_refuses_a_head_that_does_not_match_the_entries),
+        cmocka_unit_test (test_open_refuses_a_recent_entry_changed),
         cmocka_unit_test (test_verify_names_an_entry_changed_in_place),
         cmocka_unit_test (test_verify_names_a_dropped_entry),
         cmocka_unit_test (test_verify_names_two_reordered_entries),
