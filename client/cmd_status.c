@@ -487,6 +487,19 @@ s_print_uitvoerder (json_t *result, uint64_t now)
     else
         cli_table_print (table);
     cli_table_destroy (&table);
+    /*  What a member away longer than delivery/max-age-s never received:
+     *  it must be told again by hand. */
+    json_array_foreach (members, i, m)
+    {
+        uint64_t expired = 0;
+        char id[CLI_CELL_MAX + 1];
+        cli_json_uint (m, "expired_messages", &expired);
+        if (expired)
+            printf ("%s missed %llu message%s (expired undelivered; `keten log show --type "
+                    "MESSAGE_REFUSED` lists them)\n",
+                    cli_json_str (m, "id", id, sizeof id), (unsigned long long) expired,
+                    expired == 1 ? "" : "s");
+    }
 }
 
 /*  One refresh: ask the daemon, print its answer.  Returns an exit code. */

@@ -44,6 +44,9 @@ static const char *const s_migrations[] = {
      *  status finds its last answer to a roster push (relay_last_answer)
      *  without reading the whole relay. */
     "CREATE INDEX relay_answered ON relay (recipient, type, settled_ms) WHERE state IN (1, 2);",
+    /*  5: state 4, expired: not receipted within delivery/max-age-s, the
+     *  age past which the member refuses it unread (relay_expire). */
+    "CREATE INDEX relay_expired ON relay (recipient, settled_ms) WHERE state = 4;",
 };
 
 relay_t *
@@ -177,6 +180,45 @@ relay_due (relay_t *self, const char *recipient, uint64_t now_ms, relay_item_t *
             kt_log (KT_LOG_WARN, "relay schedule_failed reason=\"%s\"", reason.text);
     free (due.tries);
     return due.n;
+}
+
+int64_t
+relay_expire (relay_t *self, const char *recipient, uint64_t before_ms, uint64_t now_ms,
+              kt_reason_t *reason)
+{
+    return store_run (self->db,
+                      "UPDATE relay SET state=4, settled_ms=?, log_owed=1, refusal="
+                      "'expired: not receipted within delivery/max-age-s'"
+                      " WHERE state=0 AND recipient=? AND created_ms<?",
+                      STORE_VALUES (STORE_INT (now_ms), STORE_TEXT (recipient),
+                                    STORE_INT (before_ms)),
+                      "expire the member's old messages", reason);
+}
+
+/*  count(*), max(settled_ms) of the expired rows. */
+static int
+s_expired_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    int64_t *out = arg;
+    out[0] = sqlite3_column_int64 (q, 0);
+    out[1] = sqlite3_column_int64 (q, 1);
+    return 0;
+}
+
+int64_t
+relay_expired (relay_t *self, const char *recipient, uint64_t *last_ms, kt_reason_t *reason)
+{
+    int64_t out[2] = {0, 0};
+    if (store_one (self->db,
+                   "SELECT count(*), coalesce(max(settled_ms), 0) FROM relay"
+                   " WHERE state=4 AND recipient=?",
+                   STORE_VALUES (STORE_TEXT (recipient)), s_expired_row, out,
+                   "count the expired messages", reason) < 0)
+        return -1;
+    if (last_ms)
+        *last_ms = (uint64_t) out[1];
+    return out[0];
 }
 
 int
@@ -316,6 +358,7 @@ s_owed_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
     o->type = (Keten__MessageType) sqlite3_column_int (q, 2);
     o->sent = sqlite3_column_int (q, 4) == 3;
     o->refused = sqlite3_column_int (q, 4) == 2;
+    o->expired = sqlite3_column_int (q, 4) == 4;
     o->created_ms = (uint64_t) sqlite3_column_int64 (q, 5);
     o->settled_ms = (uint64_t) sqlite3_column_int64 (q, 6);
     if (!(o->recipient = strdup (store_text (q, 1))) || !(o->header = malloc ((size_t) len)) ||
@@ -403,7 +446,7 @@ relay_owed_paid (relay_t *self, const uint8_t id[KT_ID_LEN], kt_reason_t *reason
     /*  A settled copy about a subject destroyed meanwhile: its bytes go
      *  now (relay_forget_case could not take them while it was owed). */
     return store_run (self->db,
-                      "UPDATE relay SET header=x'' WHERE id=?1 AND state IN (1,2) AND log_owed=0"
+                      "UPDATE relay SET header=x'' WHERE id=?1 AND state IN (1,2,4) AND log_owed=0"
                       " AND length(header)>0 AND EXISTS (SELECT 1 FROM relay_forget f WHERE"
                       " instr (',' || relay.case_refs || ',', ',' || f.case_ref || ',') > 0)",
                       STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), "forget a destroyed subject's copy",
@@ -451,7 +494,7 @@ relay_forget_case (relay_t *self, const char *case_ref, kt_reason_t *reason)
                    reason) < 0)
         return -1;
     return store_run (self->db,
-                      "UPDATE relay SET header=x'' WHERE state IN (1,2) AND log_owed=0"
+                      "UPDATE relay SET header=x'' WHERE state IN (1,2,4) AND log_owed=0"
                       " AND length(header)>0 AND " NAMES_CASE,
                       STORE_VALUES (STORE_TEXT (case_ref)), "forget the case's copies", reason);
 }
@@ -491,7 +534,7 @@ relay_each_unsettled (relay_t *self, Keten__MessageType type, uint64_t before_ms
     unsettled_visit_t v = {fn, arg};
     return store_each (self->db,
                        "SELECT recipient, coalesce (origin, ''), case_refs, created_ms, state"
-                       " FROM relay WHERE type=? AND state IN (0,3) AND created_ms<=?"
+                       " FROM relay WHERE type=? AND state IN (0,3,4) AND created_ms<=?"
                        " ORDER BY created_ms",
                        store_bind_values,
                        (void *) STORE_VALUES (STORE_INT (type), STORE_INT (before_ms)),

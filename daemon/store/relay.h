@@ -51,6 +51,7 @@ typedef struct {
     size_t header_len;
     bool sent;
     bool refused; /* settled: the member refused it */
+    bool expired; /* settled: not receipted within delivery/max-age-s */
     uint64_t created_ms, settled_ms;
     char *case_refs; /* comma-separated (store_join) */
     char *os_user;
@@ -79,6 +80,18 @@ int relay_has (relay_t *self, const uint8_t id[KT_ID_LEN], kt_reason_t *reason);
  *  is rescheduled with backoff as if sent.  Returns the count. */
 size_t relay_due (relay_t *self, const char *recipient, uint64_t now_ms, relay_item_t *items,
                   size_t max);
+
+/*  recipient's pending messages made before before_ms - older than the
+ *  age past which the member refuses a message unread (delivery/max-age-s)
+ *  - are settled as expired, each owing its log entry (a MESSAGE_REFUSED
+ *  naming the member).  Retrying them could never succeed.  Returns how
+ *  many, or -1 with reason. */
+int64_t relay_expire (relay_t *self, const char *recipient, uint64_t before_ms, uint64_t now_ms,
+                      kt_reason_t *reason);
+/*  How many of recipient's messages expired, and (last_ms, may be NULL)
+ *  when the newest of them did; -1 with reason. */
+int64_t relay_expired (relay_t *self, const char *recipient, uint64_t *last_ms,
+                       kt_reason_t *reason);
 
 /*  A receipt from sender for id: settle the message if it was sent to that
  *  sender and is pending.  Returns 1 when settled now, 0 when not pending
@@ -126,11 +139,12 @@ typedef struct {
     const char *origin;
     const char *case_refs;
     uint64_t created_ms;
-    int state; /* 0 pending, 3 held */
+    int state; /* 0 pending, 3 held, 4 expired */
 } relay_unsettled_t;
 typedef int (relay_unsettled_fn) (void *arg, const relay_unsettled_t *row, kt_reason_t *reason);
-/*  Messages of type kept at or before before_ms and not settled yet,
- *  oldest first (one its member refused is settled: it answered). */
+/*  Messages of type kept at or before before_ms and not accepted: not
+ *  settled yet, or expired unanswered; oldest first (one its member
+ *  refused is settled: it answered). */
 int relay_each_unsettled (relay_t *self, Keten__MessageType type, uint64_t before_ms,
                           relay_unsettled_fn *fn, void *arg, kt_reason_t *reason);
 
@@ -141,7 +155,7 @@ int relay_each_unsettled (relay_t *self, Keten__MessageType type, uint64_t befor
 typedef struct {
     const char *recipient;
     uint64_t created_ms;
-    int state;           /* 0 pending, 1 accepted, 2 refused, 3 held */
+    int state;           /* 0 pending, 1 accepted, 2 refused, 3 held, 4 expired */
     uint64_t settled_ms; /* the member's receipt: its confirmation; 0 none */
     const char *refusal;
 } relay_copy_t;

@@ -581,6 +581,12 @@ s_federation_status (node_t *self, json_t *result)
         json_object_set_new (row, "key_age_s", json_integer ((json_int_t) l->key_age_s));
         json_object_set_new (row, "clock_skew_ms", json_integer ((json_int_t) l->clock_skew_ms));
         json_object_set_new (row, "alarms", alarms);
+        /*  Messages that expired undelivered (relay_expire). */
+        uint64_t expired_ms = 0;
+        kt_reason_t why;
+        int64_t expired = relay_expired (u->relay, m->id, &expired_ms, &why);
+        json_object_set_new (row, "expired_messages", json_integer (expired > 0 ? expired : 0));
+        json_object_set_new (row, "expired_last_ms", json_integer ((json_int_t) expired_ms));
         json_array_append_new (members, row);
     }
     json_object_set_new (result, "members", members);

@@ -305,7 +305,10 @@ static int
 s_party_row (void *arg, const relay_copy_t *row, kt_reason_t *reason)
 {
     parties_t *p = arg;
-    const char *state = row->state == 1 ? "confirmed" : row->state == 2 ? "refused" : "pending";
+    const char *state = row->state == 1   ? "confirmed"
+                        : row->state == 2 ? "refused"
+                        : row->state == 4 ? "expired"
+                                          : "pending";
     if (row->state != 1)
         p->unconfirmed++;
     json_t *o = json_pack ("{s:s, s:s, s:I}", "node", row->recipient, "state", state, "sent_ms",

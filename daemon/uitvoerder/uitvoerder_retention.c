@@ -455,9 +455,12 @@ s_unconfirmed_row (void *arg, const relay_unsettled_t *row, kt_reason_t *reason)
         memcpy (action, slash + 1, (size_t) (slash2 - slash - 1));
     } else
         snprintf (case_ref, sizeof case_ref, "%.18s", row->case_refs);
-    if (json_array_append_new (u->list, json_pack ("{s:s, s:s, s:s, s:I}", "case_ref", case_ref,
-                                                   "node", row->recipient, "action", action,
-                                                   "sent_ms", (json_int_t) row->created_ms)) != 0)
+    /*  expired: never delivered (the member was away longer than
+     *  delivery/max-age-s); it must be told again, by hand. */
+    if (json_array_append_new (u->list, json_pack ("{s:s, s:s, s:s, s:I, s:b}", "case_ref",
+                                                   case_ref, "node", row->recipient, "action",
+                                                   action, "sent_ms", (json_int_t) row->created_ms,
+                                                   "expired", row->state == 4)) != 0)
         return kt_fail (reason, "out of memory");
     return 0;
 }

@@ -166,10 +166,24 @@ s_log_owed (node_t *self, const relay_owed_t *o, kt_reason_t *reason)
     /*  The log shows who confirmed what; a refusal names no data. */
     Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
     e.event = KETEN__LOG_EVENT__MESSAGE_DELIVERED;
+    char key[64], hex[KT_ID_HEX];
+    if (o->expired) {
+        /*  Never delivered: on record as refused by rule, under its own
+         *  key, with the member it was for and its type. */
+        e.event = KETEN__LOG_EVENT__MESSAGE_REFUSED;
+        e.time_ms = o->settled_ms;
+        e.message_id = (ProtobufCBinaryData){KT_ID_LEN, (uint8_t *) o->id};
+        e.message_type = o->type;
+        e.recipients = (char **) &o->recipient;
+        e.n_recipients = 1;
+        e.node = (char *) keyring_self_member (self->keyring)->id;
+        e.what = (char *) "expired: not receipted within delivery/max-age-s";
+        snprintf (key, sizeof key, "expired/%s", kt_hex (hex, o->id, KT_ID_LEN));
+        return provlog_append_once (uitvoerder_of (self)->log, key, &e, NULL, reason) < 0 ? -1 : 0;
+    }
     e.time_ms = o->settled_ms;
     e.message_id = (ProtobufCBinaryData){KT_ID_LEN, (uint8_t *) o->id};
     e.node = o->recipient;
-    char key[64], hex[KT_ID_HEX];
     snprintf (key, sizeof key, "delivered/%s", kt_hex (hex, o->id, KT_ID_LEN));
     if (provlog_append_once (uitvoerder_of (self)->log, key, &e, NULL, reason) < 0)
         return -1;
@@ -245,8 +259,24 @@ uitvoerder_relay_pump (node_t *self, const roster_member_t *member)
     member_link_t *link = &u->links[member - keyring_roster (self->keyring)->members];
     if (!s_online (self, link))
         return;
+    /*  What the member would refuse unread for its age is not offered
+     *  again and again: it expires here, on record, and the status says
+     *  what the member missed (docs/OPERATIONS.md, "A member away for
+     *  long"). */
+    uint64_t now = kt_now_ms (), max_age = (uint64_t) self->config.max_age_s * 1000u;
+    kt_reason_t why;
+    int64_t expired = now > max_age ? relay_expire (u->relay, member->id, now - max_age, now, &why)
+                                    : 0;
+    if (expired < 0)
+        kt_log (KT_LOG_WARN, "relay expire_failed peer=%s reason=\"%s\"", member->id, why.text);
+    else if (expired > 0) {
+        kt_log (KT_LOG_WARN, "relay expired peer=%s messages=%lld max_age_s=%u", member->id,
+                (long long) expired, (unsigned) self->config.max_age_s);
+        if (uitvoerder_relay_log (self, &why) != 0)
+            kt_log (KT_LOG_WARN, "relay log_failed reason=\"%s\"", why.text);
+    }
     relay_item_t items[RELAY_BATCH];
-    size_t n = relay_due (u->relay, member->id, kt_now_ms (), items, RELAY_BATCH);
+    size_t n = relay_due (u->relay, member->id, now, items, RELAY_BATCH);
     for (size_t i = 0; i < n; i++) {
         kt_reason_t reason;
         if (node_queue_header (self, &link->route, items[i].id, items[i].header,
