@@ -272,6 +272,9 @@ uitvoerder_relay_pump (node_t *self, const roster_member_t *member)
     else if (expired > 0) {
         kt_log (KT_LOG_WARN, "relay expired peer=%s messages=%lld max_age_s=%u", member->id,
                 (long long) expired, (unsigned) self->config.max_age_s);
+        /*  A roster push among them is made again, fresh, at the next
+         *  heartbeat if the member is still behind. */
+        link->roster_offered = 0;
         if (uitvoerder_relay_log (self, &why) != 0)
             kt_log (KT_LOG_WARN, "relay log_failed reason=\"%s\"", why.text);
     }
