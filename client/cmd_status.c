@@ -23,7 +23,7 @@ static const char s_status_usage[] =
     "seen, round trip, outbox backlog, roster version (stale ones flagged),\n"
     "checkpoint verified, software version, key age, clock skew (flagged above\n"
     "2 s) and its alarms (offline, stale_roster, clock_skew, backlog,\n"
-    "undelivered_age, log_alarm, roster_refused).  The\n"
+    "undelivered_age, log_alarm, roster_refused, refusal_flood).  The\n"
     "uitvoerder also lists the open requests of its desk (art. 12) with the day\n"
     "each answer is due: a warning a week ahead, an ALARM once overdue.\n"
     "\n"

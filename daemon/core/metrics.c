@@ -196,7 +196,7 @@ static const s_member_gauge_t s_member_gauges[] = {
 /*  Every alarm a member row of the uitvoerder's status can carry. */
 static const char *const s_member_alarms[] = {"offline",       "stale_roster",    "clock_skew",
                                               "backlog",       "undelivered_age", "log_alarm",
-                                              "roster_refused"};
+                                              "roster_refused", "refusal_flood"};
 /*  Every alarm a partner's own status (its link) can carry. */
 static const char *const s_link_alarms[] = {"link_down", "backlog", "undelivered_age", "log_alarm",
                                             "roster_conflict"};
@@ -442,6 +442,8 @@ metrics_alarms (const metrics_alarm_input_t *in)
         json_array_append_new (alarms, json_string ("log_alarm"));
     if (in->uitvoerder_view && in->roster_refused)
         json_array_append_new (alarms, json_string ("roster_refused"));
+    if (in->uitvoerder_view && in->refusal_flood)
+        json_array_append_new (alarms, json_string ("refusal_flood"));
     if (!in->uitvoerder_view && in->roster_conflict)
         json_array_append_new (alarms, json_string ("roster_conflict"));
     return alarms;

@@ -36,12 +36,14 @@ typedef struct {
                            * different from, the one it holds */
     bool roster_refused;  /* uitvoerder: the member's last answer to a
                            * roster push was a refusal */
+    bool refusal_flood;   /* uitvoerder: the member's refusals went past
+                           * the hour's budget within the last hour */
 } metrics_alarm_input_t;
 
 /*  The alarm names that apply, in the order status and metrics show them:
  *  offline (or link_down at a partner), stale_roster, clock_skew, backlog,
- *  undelivered_age, log_alarm, roster_refused (uitvoerder) or
- *  roster_conflict (partner).  A JSON array (new reference). */
+ *  undelivered_age, log_alarm, roster_refused and refusal_flood
+ *  (uitvoerder) or roster_conflict (partner).  A JSON array (new reference). */
 json_t *metrics_alarms (const metrics_alarm_input_t *in);
 
 typedef struct _metrics_t metrics_t;

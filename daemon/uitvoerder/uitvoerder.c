@@ -110,6 +110,12 @@ s_stop (node_t *self)
     uitvoerder_t *u = uitvoerder_of (self);
     if (!u)
         return;
+    /*  Refusals only counted so far are on record before the log closes. */
+    const roster_t *roster = keyring_roster (self->keyring);
+    for (size_t i = 0; u->links && u->log && roster && i < roster->member_count; i++)
+        if (u->links[i].refusals_counted)
+            uitvoerder_refusal_roll (self, &u->links[i], roster->members[i].id,
+                                     u->links[i].refusal_hour_ms + 3600000u);
     uitvoerder_retention_stop (self);
     uitvoerder_correction_stop (self);
     meeting_destroy (&u->meeting);
@@ -225,6 +231,7 @@ s_on_heartbeat (node_t *self, node_message_t *m)
      *  roster if its version is behind. */
     uitvoerder_roster_offer (self, link, peer->member, link->roster_version);
     uitvoerder_relay_pump (self, peer->member);
+    uitvoerder_refusal_roll (self, link, peer->member->id, kt_now_ms ());
 }
 
 /*  A message refused by rule (the policy table, a signature, a body that
@@ -248,6 +255,52 @@ s_log_refusal (node_t *self, const char *sender, const envelope_opened_t *opened
     uint64_t index;
     if (provlog_append_one (uitvoerder_of (self)->log, NULL, &e, &index, &reason) != 0)
         kt_log (KT_LOG_ERROR, "log append_failed event=refused reason=\"%s\"", reason.text);
+}
+
+void
+uitvoerder_refusal_roll (node_t *self, member_link_t *link, const char *member, uint64_t now_ms)
+{
+    if (now_ms - link->refusal_hour_ms < 3600000u && now_ms >= link->refusal_hour_ms)
+        return;
+    if (link->refusals_counted > 0) {
+        /*  One entry for the hour's excess: who, and how many. */
+        char what[160];
+        snprintf (what, sizeof what,
+                  "refusal budget: %llu further refusals in the hour were counted, not logged "
+                  "one by one",
+                  (unsigned long long) link->refusals_counted);
+        Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
+        e.event = KETEN__LOG_EVENT__MESSAGE_REFUSED;
+        e.time_ms = now_ms;
+        e.node = (char *) member;
+        e.what = what;
+        kt_reason_t reason;
+        if (provlog_append_one (uitvoerder_of (self)->log, NULL, &e, NULL, &reason) != 0)
+            kt_log (KT_LOG_ERROR, "log append_failed event=refused reason=\"%s\"", reason.text);
+        kt_log (KT_LOG_WARN, "refusals counted peer=%s count=%llu", member,
+                (unsigned long long) link->refusals_counted);
+    }
+    link->refusal_hour_ms = now_ms;
+    link->refusals_logged = 0;
+    link->refusals_counted = 0;
+}
+
+bool
+uitvoerder_refusal_logged (node_t *self, member_link_t *link, const char *member)
+{
+    uint64_t now = kt_now_ms ();
+    uitvoerder_refusal_roll (self, link, member, now);
+    if (link->refusals_logged < UITVOERDER_REFUSALS_LOGGED) {
+        link->refusals_logged++;
+        return true;
+    }
+    if (link->refusals_counted++ == 0)
+        kt_log (KT_LOG_WARN,
+                "refusal_flood peer=%s: over %d refusals this hour; further ones are answered "
+                "and counted, not logged one by one",
+                member, UITVOERDER_REFUSALS_LOGGED);
+    link->refusal_flood_until_ms = now + 3600000u;
+    return false;
 }
 
 /*  Wpg besluit, enforced at the receiving side too (a sender's hold is not
@@ -458,7 +511,8 @@ s_refused (node_t *self, node_message_t *m, const char *why)
     /*  A passing condition gets no final refusal: the sender's outbox
      *  retries and the message gets in once it has passed. */
     if (m->opened.have_id && !m->opened.transient) {
-        s_log_refusal (self, peer, &m->opened, why);
+        if (uitvoerder_refusal_logged (self, m->link, peer))
+            s_log_refusal (self, peer, &m->opened, why);
         uitvoerder_receipt (self, m->link, peer, m->opened.id, false, 0, why);
     }
 }
@@ -499,7 +553,8 @@ s_refuse (node_t *self, node_message_t *m, const char *what, const char *why)
     kt_log (KT_LOG_WARN, "%s refused id=%s peer=%s reason=\"%s\"", what, m->hex, peer, why);
     if (!m->receipted)
         return;
-    s_log_refusal (self, peer, &m->opened, why);
+    if (uitvoerder_refusal_logged (self, m->link, peer))
+        s_log_refusal (self, peer, &m->opened, why);
     uitvoerder_receipt (self, m->link, peer, m->opened.id, false, 0, why);
 }
 
@@ -562,6 +617,7 @@ s_federation_status (node_t *self, json_t *result)
          *  relay, so it outlasts a restart and ends when the member
          *  accepts a later push (docs/ROSTER.md, "A replayed roster"). */
         in.roster_refused = uitvoerder_roster_refused (self, m->id);
+        in.refusal_flood = l->refusal_flood_until_ms > now;
         json_t *alarms = metrics_alarms (&in);
         n_members++;
         n_online += online;

@@ -44,7 +44,28 @@ typedef struct {
     int64_t clock_skew_ms;   /* its clock minus ours, less half the round trip */
     uint64_t roster_offered; /* newest roster version pushed to it this run */
     uint64_t cp_pushed;      /* log size of the last checkpoint pushed to it */
+    /*  Its refusals by rule: each logged up to UITVOERDER_REFUSALS_LOGGED
+     *  an hour; past that counted, and the count logged once when the
+     *  hour is over (uitvoerder_refusal_logged). */
+    uint64_t refusal_hour_ms;        /* when the present hour began */
+    uint32_t refusals_logged;        /* logged one by one in it */
+    uint64_t refusals_counted;       /* past the budget in it */
+    uint64_t refusal_flood_until_ms; /* the refusal_flood alarm lasts until */
 } member_link_t;
+
+/*  Refusals by rule logged one by one per member and hour: enough for any
+ *  honest mistake, a bound on what a hostile member can make the log and
+ *  the disk do (docs/OPERATIONS.md, "A member that floods refusals"). */
+#define UITVOERDER_REFUSALS_LOGGED 100
+
+/*  Whether a refusal of a message from link's member gets its own log
+ *  entry (true) or only counts (false, past the hour's budget: the
+ *  refusal_flood alarm is raised for an hour).  Either way the member
+ *  gets its refusal receipt, so its outbox stops retrying. */
+bool uitvoerder_refusal_logged (node_t *self, member_link_t *link, const char *member);
+/*  An hour over: log how many refusals were only counted in it. */
+void uitvoerder_refusal_roll (node_t *self, member_link_t *link, const char *member,
+                              uint64_t now_ms);
 
 /*  A signal of this drain, waiting for its group commit (uitvoerder.c). */
 typedef struct _arrival_t arrival_t;

@@ -376,7 +376,8 @@ uitvoerder_casus_refuse (node_t *self, member_link_t *link, const roster_member_
             hex, sender->id, why);
     char *to[1] = {(char *) s_me (self)};
     kt_reason_t reason;
-    if (s_log (self, KETEN__LOG_EVENT__MESSAGE_REFUSED, type, sender->id, NULL,
+    if (uitvoerder_refusal_logged (self, link, sender->id) &&
+        s_log (self, KETEN__LOG_EVENT__MESSAGE_REFUSED, type, sender->id, NULL,
                weegploeg_case_ref_ok (case_ref) ? case_ref : "", why, to, 1, opened->id, NULL, NULL,
                &reason) != 0)
         kt_log (KT_LOG_ERROR, "log append_failed reason=\"%s\"", reason.text);
