@@ -625,7 +625,7 @@ s_judge (json_t *r, s_verdict_t *v)
                 (unsigned long long) s_uint (fed, "online"),
                 (unsigned long long) s_uint (fed, "members"));
     if (s_count (r, "alarms"))
-        s_note (v, S_CRITICAL, "%zu alarm(s) on the link", s_count (r, "alarms"));
+        s_note (v, S_CRITICAL, "%zu alarm(s) at this node", s_count (r, "alarms"));
     json_t *witness = json_object_get (r, "log_witness");
     if (json_is_object (witness) && s_count (witness, "alarms"))
         s_note (v, S_CRITICAL, "the log witness raised %zu alarm(s)", s_count (witness, "alarms"));

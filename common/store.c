@@ -83,10 +83,73 @@ store_module_new (size_t size, sqlite3 *db, const char *module, const char *cons
     return self;
 }
 
+/*  Storage health: per database file open, the failure about storage its
+ *  last write met, until a commit on it succeeds (another file's commit
+ *  may well succeed while the disk is full). */
+#define STORE_HEALTH_MAX 32
+
+typedef struct {
+    sqlite3 *db;
+    int code;
+    uint64_t since_ms;
+} s_health_t;
+static s_health_t s_health[STORE_HEALTH_MAX];
+
+void
+store_health_note (sqlite3 *db, int code)
+{
+    switch (code & 0xff) {
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_READONLY:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+    case SQLITE_CANTOPEN:
+        break;
+    default:
+        return;
+    }
+    size_t free_slot = STORE_HEALTH_MAX;
+    for (size_t i = 0; i < STORE_HEALTH_MAX; i++) {
+        if (s_health[i].db == db) {
+            s_health[i].code = code & 0xff;
+            return;
+        }
+        if (!s_health[i].db && free_slot == STORE_HEALTH_MAX)
+            free_slot = i;
+    }
+    if (free_slot < STORE_HEALTH_MAX)
+        s_health[free_slot] = (s_health_t){.db = db, .code = code & 0xff, .since_ms = kt_now_ms ()};
+}
+
+static void
+s_health_clear (sqlite3 *db)
+{
+    for (size_t i = 0; i < STORE_HEALTH_MAX; i++)
+        if (s_health[i].db == db)
+            s_health[i].db = NULL;
+}
+
+bool
+store_health_failing (const char **what, uint64_t *since_ms)
+{
+    bool failing = false;
+    for (size_t i = 0; i < STORE_HEALTH_MAX; i++)
+        if (s_health[i].db && (!failing || s_health[i].since_ms < *since_ms)) {
+            failing = true;
+            *what = sqlite3_errstr (s_health[i].code);
+            *since_ms = s_health[i].since_ms;
+        }
+    return failing;
+}
+
 void
 store_close (sqlite3 **db_p)
 {
     if (*db_p) {
+        s_health_clear (*db_p);
         sqlite3_close_v2 (*db_p);
         *db_p = NULL;
     }
@@ -97,6 +160,7 @@ store_exec (sqlite3 *db, const char *sql, kt_reason_t *reason)
 {
     char *err = NULL;
     if (sqlite3_exec (db, sql, NULL, NULL, &err) != SQLITE_OK) {
+        store_health_note (db, sqlite3_errcode (db));
         kt_fail (reason, "database error: %s", err ? err : sqlite3_errmsg (db));
         sqlite3_free (err);
         return -1;
@@ -113,7 +177,10 @@ store_begin (sqlite3 *db, kt_reason_t *reason)
 int
 store_commit (sqlite3 *db, kt_reason_t *reason)
 {
-    return store_exec (db, "COMMIT", reason);
+    if (store_exec (db, "COMMIT", reason) != 0)
+        return -1;
+    s_health_clear (db);
+    return 0;
 }
 
 void
@@ -194,8 +261,10 @@ store_each_stmt (sqlite3_stmt *stmt, store_bind_fn *bind, void *bind_arg, store_
         else if (taken > 0)
             break;
     }
-    if (rc == 0 && step != SQLITE_ROW && step != SQLITE_DONE)
+    if (rc == 0 && step != SQLITE_ROW && step != SQLITE_DONE) {
+        store_health_note (db, step);
         rc = kt_fail (reason, "cannot %s: %s", what, sqlite3_errmsg (db));
+    }
     sqlite3_reset (stmt);
     return rc;
 }
@@ -206,6 +275,7 @@ store_each (sqlite3 *db, const char *sql, store_bind_fn *bind, void *bind_arg, s
 {
     sqlite3_stmt *stmt = NULL;
     if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+        store_health_note (db, sqlite3_errcode (db));
         kt_fail (reason, "cannot %s: %s", what, sqlite3_errmsg (db));
         sqlite3_finalize (stmt);
         return -1;

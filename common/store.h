@@ -32,6 +32,16 @@ void *store_module_new (size_t size, sqlite3 *db, const char *module, const char
 #define STORE_MIGRATIONS(m) (m), (sizeof (m) / sizeof (m)[0])
 void store_close (sqlite3 **db_p);
 
+/*  Storage health, for the node's status: a database file whose last
+ *  write met a failure about storage (a full disk, an I/O error, a file
+ *  locked by another process past the busy timeout, a read-only or
+ *  damaged file) is failing until a commit on it succeeds; the store
+ *  functions note every failure they see.  Whether any file is failing:
+ *  then *what (SQLite's generic text for the error, never a path or
+ *  data) and *since_ms (the earliest such file's first failure) are set. */
+void store_health_note (sqlite3 *db, int code);
+bool store_health_failing (const char **what, uint64_t *since_ms);
+
 /*  BEGIN IMMEDIATE / COMMIT / ROLLBACK.  Return 0 or -1 with reason. */
 int store_begin (sqlite3 *db, kt_reason_t *reason);
 int store_commit (sqlite3 *db, kt_reason_t *reason);

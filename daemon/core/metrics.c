@@ -8,6 +8,7 @@
  */
 #include "httpd.h"
 #include "node_core.h"
+#include "store.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -199,7 +200,7 @@ static const char *const s_member_alarms[] = {"offline",       "stale_roster",  
                                               "roster_refused", "refusal_flood"};
 /*  Every alarm a partner's own status (its link) can carry. */
 static const char *const s_link_alarms[] = {"link_down", "backlog", "undelivered_age", "log_alarm",
-                                            "roster_conflict"};
+                                            "roster_conflict", "storage_failing"};
 
 /*  member="ID",kind="KIND",role="ROLE": the only labels a member gets. */
 static const char *
@@ -374,6 +375,11 @@ metrics_node_render (void *arg)
     json_t *review = json_object ();
     if (review)
         node_audit_status (self, review);
+    const char *what;
+    uint64_t since;
+    s_family (&t, "keten_storage_failing", "gauge",
+              "1: database writes fail (full disk, I/O error, locked), the last within a minute");
+    s_put (&t, "keten_storage_failing %d\n", store_health_failing (&what, &since) ? 1 : 0);
     s_family (&t, "keten_access_review_due", "gauge",
               "1: the periodic review of the access log is due (art. 15.2e)");
     s_put (&t, "keten_access_review_due %d\n",
@@ -407,6 +413,22 @@ metrics_node_start (node_t *node, kt_reason_t *reason)
 void
 metrics_status (node_t *node, json_t *result)
 {
+    /*  Storage that fails (a full disk, a file locked by another process):
+     *  an alarm of this node, whatever its role, while it keeps failing. */
+    const char *what = "";
+    uint64_t since = 0;
+    bool failing = store_health_failing (&what, &since);
+    json_object_set_new (result, "storage",
+                         failing ? json_pack ("{s:b, s:s, s:I}", "failing", true, "error", what,
+                                              "since_ms", (json_int_t) since)
+                                 : json_pack ("{s:b}", "failing", false));
+    json_t *alarms = json_object_get (result, "alarms");
+    if (!json_is_array (alarms)) {
+        alarms = json_array ();
+        json_object_set_new (result, "alarms", alarms);
+    }
+    if (failing)
+        json_array_append_new (alarms, json_string ("storage_failing"));
     json_object_set_new (
         result, "key_age_days",
         json_integer ((json_int_t) (metrics_key_age_ms (node, kt_now_ms ()) / 86400000)));

@@ -272,16 +272,24 @@ partner_flush (node_t *self)
     uint8_t (*ids)[KT_ID_LEN] = calloc (n, sizeof *ids);
     bool *held = calloc (n, sizeof *held);
     bool ok = ids && held && s_flush_store (self, ids, held, now, &reason) == 0;
-    if (!ok)
+    /*  The caller hears why when storage itself fails (a full disk, a
+     *  locked file): SQLite's generic words, never a path or data. */
+    char refusal[160] = "could not store the signal; nothing was stored";
+    const char *what;
+    uint64_t since;
+    if (!ok) {
         kt_log (KT_LOG_ERROR, "submit store_failed count=%zu reason=\"%s\"", n, reason.text);
+        if (store_health_failing (&what, &since))
+            snprintf (refusal, sizeof refusal,
+                      "could not store the signal (%s); nothing was stored", what);
+    }
     for (size_t i = 0; i < n; i++) {
         pending_submit_t *pending = &p->pending[i];
         if (ok)
             s_flush_answer (self, pending, ids[i], held[i], now);
         else if (!pending->from_spool)
             /*  A spool file stays where it is and is tried again. */
-            apiserver_reply_error (self->api, &pending->caller,
-                                   "could not store the signal; nothing was stored");
+            apiserver_reply_error (self->api, &pending->caller, refusal);
         api_caller_clear (&pending->caller);
         intake_signal_destroy (&pending->signal);
     }

@@ -599,6 +599,8 @@ provlog_append (provlog_t *self, const Keten__LogEntry *entry, uint64_t *index_p
     int rc = sqlite3_step (self->insert);
     sqlite3_reset (self->insert);
     if (rc != SQLITE_DONE)
+        store_health_note (self->db, rc);
+    if (rc != SQLITE_DONE)
         return kt_fail (reason, "cannot append to provenance log: %s", sqlite3_errmsg (self->db));
     if (s_add_event (self, index, entry, reason) != 0)
         return -1;
@@ -618,9 +620,14 @@ provlog_commit (provlog_t *self, kt_reason_t *reason)
                        SQLITE_STATIC);
     int rc = sqlite3_step (self->save_range);
     sqlite3_reset (self->save_range);
-    if (rc != SQLITE_DONE || store_commit (self->db, reason) != 0) {
+    kt_reason_t why = {""};
+    if (rc != SQLITE_DONE) {
+        store_health_note (self->db, rc);
+        snprintf (why.text, sizeof why.text, "%s", sqlite3_errstr (rc));
+    }
+    if (rc != SQLITE_DONE || store_commit (self->db, &why) != 0) {
         provlog_rollback (self);
-        return kt_fail (reason, "cannot commit provenance log");
+        return kt_fail (reason, "cannot commit provenance log: %s", why.text);
     }
     self->range = self->pending;
     self->in_batch = false;

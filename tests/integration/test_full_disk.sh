@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# A full disk, for real: each node's state directory is a small tmpfs this
+# test mounts, filled to the last block.  At the police node a submission
+# is refused with a clear error, nothing is half-stored and the node raises
+# storage_failing; at the uitvoerder the signals wait in the police node's
+# outbox (no receipt for what was not stored), storage_failing is raised,
+# and delivery resumes by itself once space is freed, each signal stored
+# once.  Needs root for mount(8): exits 77 (skipped) without it.
+source "$(dirname "$0")/lib.sh"
+[ "$(id -u)" = 0 ] || { echo "SKIP: mounting a tmpfs needs root"; exit 77; }
+kt_keys "$UITV" uitvoerder
+kt_keys politie-test politie
+kt_roster 1 "$T/roster.txt" "$UITV" politie-test
+MOUNTS=()
+small_fs() {  # small_fs DIR SIZE
+    mkdir -p "$1"
+    mount -t tmpfs -o "size=$2,mode=0700" tmpfs "$1" || { echo "SKIP: cannot mount a tmpfs"; exit 77; }
+    MOUNTS+=("$1")
+}
+cleanup_mounts() {
+    for id in "${!KT_PID[@]}"; do kt_kill "$id"; done
+    for m in "${MOUNTS[@]}"; do umount "$m" || true; done
+    kt_cleanup
+}
+trap cleanup_mounts EXIT
+small_fs "$T/state-$UITV" 6m
+small_fs "$T/state-politie-test" 6m
+PORT=
+kt_config "$UITV"
+kt_start "$UITV"
+kt_config politie-test
+kt_start politie-test
+wait_until 10 link_up politie-test || fail "no link"
+kt_signal_file "$T/s0.json" T-0
+kt politie-test signal submit --file "$T/s0.json" --wait > /dev/null || fail "first signal"
+fill() { dd if=/dev/zero of="$1/filler" bs=4k 2> /dev/null || true; }
+stored() { sqlite3 "$T/state-$UITV/weegploeg.db" "SELECT count(*) FROM signal"; }
+
+# The police node's disk is full.
+fill "$T/state-politie-test"
+depth=$(jfield politie-test .outbox.depth)
+kt_signal_file "$T/s1.json" T-1
+rc=0; out=$(kt politie-test signal submit --file "$T/s1.json" 2>&1) || rc=$?
+[ $rc != 0 ] && grep -q "database or disk is full" <<< "$out" && grep -q "nothing was stored" <<< "$out" \
+    || fail "a submission on a full disk: exit $rc, $out"
+[ "$(jfield politie-test .outbox.depth)" = "$depth" ] || fail "something was half-stored"
+[ "$(jfield politie-test '.alarms | index("storage_failing") != null')" = true ] \
+    || fail "no storage_failing alarm at the police node: $(jfield politie-test .alarms)"
+[ "$(jfield politie-test .storage.error)" = "database or disk is full" ] || fail "storage error not shown"
+rm "$T/state-politie-test/filler"
+kt politie-test signal submit --file "$T/s1.json" --wait > /dev/null || fail "no submission after space was freed"
+[ "$(jfield politie-test '.alarms | index("storage_failing") != null')" = false ] \
+    || fail "the alarm outlives the first good commit"
+pass "a full disk at the police node: a clear refusal, nothing half-stored, an alarm; freed, it works"
+
+# The uitvoerder's disk is full: signals wait, delivery resumes by itself.
+before=$(stored)
+fill "$T/state-$UITV"
+for i in 2 3 4; do
+    kt_signal_file "$T/s$i.json" "T-$i"
+    kt politie-test signal submit --file "$T/s$i.json" > /dev/null || fail "submit $i at the police node"
+done
+failing() { [ "$(jfield "$UITV" '.alarms | index("storage_failing") != null')" = true ]; }
+wait_until 20 failing || fail "no storage_failing alarm at the uitvoerder: $(jfield "$UITV" .alarms)"
+[ "$(stored)" = "$before" ] || fail "signals stored on a full disk"
+[ "$(jfield politie-test .outbox.depth)" = 3 ] || fail "the police outbox does not hold the 3 signals"
+[ "$(jfield politie-test .outbox.refused)" = 0 ] || fail "a signal was refused for a full disk"
+rm "$T/state-$UITV/filler"
+drained() { [ "$(jfield politie-test .outbox.depth)" = 0 ]; }
+wait_until 60 drained || fail "delivery did not resume: depth $(jfield politie-test .outbox.depth)"
+[ "$(stored)" = $((before + 3)) ] || fail "$(stored) signals stored, want $((before + 3))"
+healthy() { [ "$(jfield "$UITV" '.alarms | index("storage_failing") != null')" = false ]; }
+wait_until 10 healthy || fail "the uitvoerder's alarm stays after delivery resumed"
+kt "$UITV" log verify > /dev/null || fail "log verify fails after the full disk"
+pass "a full disk at the uitvoerder: signals wait unreceipted, an alarm; freed, each is stored once"
