@@ -209,6 +209,35 @@ wait_until 10 got_share_om || fail "om-test did not receive the uitvoerder's sha
     || fail "the uitvoerder's share is not logged as SHARED once: $(shared_log)"
 pass "the uitvoerder shares another party's item only with its consent for that recipient"
 
+# Crash safety: a share recorded but not logged and sent (the log locked, as
+# a crash at that point leaves it) is finished on the next start, logged
+# once, and reaches exactly its recipient.
+kt politie-test case consent "$A" --to rvdk-test --item "$PCID:0" \
+    --necessity "Nodig voor het raadsonderzoek." --data-kind netwerk --wait \
+    | grep -q delivered || fail "the police's consent to rvdk-test was not delivered"
+wait_until 20 relay_settled nctv-test || fail "copies unconfirmed before the lock"
+lock_db "$T/state-$UITV/log.db"
+if out=$(kt "$UITV" case share "$A" --to rvdk-test --item "$PCID:0" \
+        --necessity "Besluit casusoverleg: nodig voor het raadsonderzoek." --data-kind netwerk 2>&1); then
+    unlock_db
+    fail "a share was sent with the log locked: $out"
+fi
+unlock_db
+echo "$out" | grep -q "is recorded, but not logged and sent to every recipient yet (done when ketend next starts)" \
+    || fail "share failure unclear: $out"
+[ "$(shared_n rvdk-test)" = 0 ] || fail "a share that was never logged reached rvdk-test"
+kt_kill "$UITV"
+kt_start "$UITV"
+got_share_rvdk() { [ "$(shared_n rvdk-test)" = 1 ]; }
+wait_until 20 got_share_rvdk || fail "the share did not reach rvdk-test after the restart"
+grep -q "disclosure resume case_ref=$A" "$T/$UITV.log" || fail "the resume is not in the journal"
+[ "$(kt "$UITV" log show --case "$A" --json | jq -c '[.events[] | select(.event=="SHARED")
+    | select(.recipients == ["rvdk-test"])] | length')" = 1 ] || fail "the resumed share is not logged once"
+[ "$(sqlite3 "$casusdb" "SELECT count(*) FROM disclosure WHERE step<>0")" = 0 ] \
+    || fail "a share is still unsent"
+[ "$(shared_n om-test)" = 1 ] && [ "$(shared_n "$G")" = 1 ] || fail "the resumed share went elsewhere too"
+pass "a share left unlogged by a crash is logged once and sent on the next start"
+
 kt_kill "$UITV"
 "$KETEN" log verify --file "$T/state-$UITV/log.db" > /dev/null || fail "log does not verify"
 pass "the log verifies"
