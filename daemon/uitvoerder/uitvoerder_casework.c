@@ -217,8 +217,10 @@ uitvoerder_casework_extern_of (node_t *self, const casus_info_t *info, const cha
 {
     const roster_member_t *to = roster_find (keyring_roster (self->keyring), to_id);
     if (!to || to->role != ROLE_EXTERN || !casus_info_has (info, to_id))
-        return kt_fail (reason, "%.64s is not an externe casuspartner of case %s", to_id,
-                        info->case_ref);
+        return kt_fail (reason,
+                        "%.64s is not an externe casuspartner of case %s (a participant gets "
+                        "items by keten case share)",
+                        to_id, info->case_ref);
     /*  art. 15.2c, 18.2: a member that left (or was revoked) gets nothing. */
     if (!roster_member_active (to, kt_now_ms ()))
         return kt_fail (reason, "%s is no longer an active member of the federation (left %s)",
