@@ -387,16 +387,18 @@ s_take (node_t *self, const roster_member_t *sender, const uint8_t id[KT_ID_LEN]
     *closed_p = false;
     if (store_begin (db, reason) != 0)
         return -1;
-    /*  A share is kept with what goes to each recipient, in one commit:
-     *  from here on its sending is resumed on start until it is done. */
-    int rc = d->consent ? casework_store_consent (db, key, id, sender->id, d, items, n_items, index,
-                                                  reason)
-             : d->share
-                 ? (casework_store_share (db, key, id, sender->id, d, index, reason) == 0 &&
-                            uitvoerder_share_record (self, share, (uint32_t) getuid (), reason) == 0
-                        ? 0
-                        : -1)
-                 : casework_store_vote (db, key, id, sender->id, d, index, reason);
+    int rc = 0;
+    if (d->consent)
+        rc = casework_store_consent (db, key, id, sender->id, d, items, n_items, index, reason);
+    else if (d->share) {
+        /*  The share decision with what goes to each recipient, in one
+         *  commit: from here on its sending is resumed on start until it
+         *  is done (the disclosure's way). */
+        rc = casework_store_share (db, key, id, sender->id, d, index, reason);
+        if (rc == 0)
+            rc = uitvoerder_share_record (self, share, (uint32_t) getuid (), reason);
+    } else
+        rc = casework_store_vote (db, key, id, sender->id, d, index, reason);
     Keten__CaseClosure *advice = NULL;
     if (rc == 0 && d->closure && d->closure->choice == KETEN__CLOSURE_CHOICE__CLOSURE_CLOSE) {
         votes_t v = {0};
