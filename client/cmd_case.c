@@ -1,9 +1,9 @@
 /*  keten case ... and keten plan ...: the casusoverleg (art. 9-10).  At the
  *  uitvoerder: the plan van aanpak, disclosures of consented items to
- *  externe casuspartners, the casusoverleg's advice to close.  At a
- *  participant: its cases, the plan versions, progress on its own
- *  measures, contributions, and its own decisions (consent; at a
- *  kernpartij, closure).  */
+ *  externe casuspartners, shares of consented items with participants,
+ *  the casusoverleg's advice to close.  At a participant: its cases, the
+ *  plan versions, progress on its own measures, contributions, and its
+ *  own decisions (consent, share; at a kernpartij, closure).  */
 #include "cli.h"
 
 #include "util.h"
@@ -21,22 +21,32 @@ const char cmd_case_usage[] =
     "Usage: keten case COMMAND ...\n"
     "\n"
     "  list                              the cases (uitvoerder: all; participant: its own)\n"
-    "  show CASE_REF                     the newest plan, what was disclosed to this node and\n"
-    "                                    the closure decision (a read of personal data:\n"
-    "                                    recorded first)\n"
+    "  show CASE_REF                     the newest plan, what was disclosed to or shared\n"
+    "                                    with this node and the closure decision (a read of\n"
+    "                                    personal data: recorded first)\n"
     "  plan CASE_REF --file PLAN.json    record a new plan version and send it to every\n"
     "                                    participant (uitvoerder)\n"
     "  contribute CASE_REF --kind K --legal-basis B --file ITEMS.json [--wait]\n"
     "                                    send what this node holds (art. 9.2; K: informatie,\n"
     "                                    achterblijver, netwerk)\n"
-    "  consent CASE_REF --to EXTERN --item MSGID[:INDEX] [...] --necessity TEXT\n"
+    "  consent CASE_REF --to RECIPIENT --item MSGID[:INDEX] [...] --necessity TEXT\n"
     "          --data-kind KIND [...] [--wait]\n"
     "                                    consent to pass items this party supplied (its\n"
     "                                    signals, contributions) to an externe casuspartner\n"
-    "                                    (art. 10.5; at the supplying party's node)\n"
+    "                                    (art. 10.5) or another participant (art. 9.2, for\n"
+    "                                    the uitvoerder's share; at the supplying party's node)\n"
     "  disclose CASE_REF --to EXTERN --item MSGID[:INDEX] [...]\n"
     "                                    pass consented items, as supplied, to an externe\n"
     "                                    casuspartner (art. 10.5; uitvoerder)\n"
+    "  share CASE_REF --to PARTICIPANT [...] --item MSGID[:INDEX] [...] --necessity TEXT\n"
+    "        --data-kind KIND [...] [--wait]\n"
+    "                                    share items with named participants of the case\n"
+    "                                    (art. 9.2, 10.4): at a participant's node its own\n"
+    "                                    signals and contributions; at the uitvoerder items\n"
+    "                                    whose source consented to each recipient (case\n"
+    "                                    consent --to PARTICIPANT).  Never art. 9/10 Wpg\n"
+    "                                    data to a casuspartij; an externe casuspartner\n"
+    "                                    gets data by consent and disclose only\n"
     "  advise CASE_REF --advice TEXT     record the casusoverleg's advice to close and send\n"
     "                                    it to the kernpartijen involved (art. 9.4; uitvoerder)\n"
     "  close CASE_REF --decision close|continue [--reason TEXT] [--wait]\n"
@@ -180,6 +190,44 @@ s_print_closure (json_t *closure)
     printf ("\n");
 }
 
+/*  art. 9.2, 10.4: what other participants shared with this node, each
+ *  share with its source, necessity and kinds of data, then its items. */
+static void
+s_print_shared (json_t *shared)
+{
+    if (!json_array_size (shared))
+        return;
+    printf ("shared with this node in the casusoverleg (art. 9.2, 10.4):\n");
+    json_t *s, *x;
+    size_t i, k;
+    json_array_foreach (shared, i, s)
+    {
+        char source[CLI_CELL_MAX + 1], kinds[512] = "", necessity[2048];
+        size_t n = 0;
+        json_array_foreach (json_object_get (s, "data_kinds"), k, x)
+        {
+            char c[CLI_CELL_MAX + 1];
+            cli_clean (c, sizeof c, json_is_string (x) ? json_string_value (x) : "");
+            n += (size_t) snprintf (kinds + n, n < sizeof kinds ? sizeof kinds - n : 0, "%s%s",
+                                    k ? ", " : "", c);
+            if (n >= sizeof kinds)
+                break;
+        }
+        json_t *why = json_object_get (s, "necessity");
+        cli_clean (necessity, sizeof necessity,
+                   json_is_string (why) ? json_string_value (why) : "");
+        printf ("  from %s; kinds of data: %s\n    necessity: %s\n",
+                cli_json_str (s, "source", source, sizeof source), kinds, necessity);
+        json_array_foreach (json_object_get (s, "items"), k, x)
+        {
+            char kind[CLI_CELL_MAX + 1], text[4096];
+            json_t *t = json_object_get (x, "text");
+            cli_clean (text, sizeof text, json_is_string (t) ? json_string_value (t) : "");
+            printf ("    - %s: %s\n", cli_json_str (x, "kind", kind, sizeof kind), text);
+        }
+    }
+}
+
 /*  art. 9.4: the casusoverleg's advice to close, for this kernpartij to
  *  decide on. */
 static void
@@ -246,6 +294,16 @@ s_option (void *arg, const char *cmd, int opt, const char *value)
 {
     s_given_t *g = arg;
     const s_string_t *row;
+    /*  art. 9.2: a share names one or more participants. */
+    if (opt == O_TO && strcmp (cmd, "case share") == 0) {
+        json_t *l = json_object_get (g->args, "to");
+        if (!l)
+            json_object_set_new (g->args, "to", l = json_array ());
+        if (!*value || strlen (value) > 64 || json_array_size (l) >= MAX_LIST)
+            return cli_usage_error (cmd, "a --to value is empty, too long or too many");
+        json_array_append_new (l, json_string (value));
+        return 0;
+    }
     if ((row = s_find (s_strings, sizeof s_strings / sizeof s_strings[0], opt))) {
         if (json_object_get (g->args, row->key))
             return cli_usage_error (cmd, "an option is given twice");
@@ -343,6 +401,7 @@ s_call (cli_t *cli, const char *call, json_t *args, bool as_json, int timeout_ms
         size_t n = json_array_size (json_object_get (result, "disclosures"));
         if (n)
             printf ("%zu disclosure(s) received; --json shows them\n", n);
+        s_print_shared (json_object_get (result, "shared"));
     } else {
         char id[CLI_CELL_MAX + 1], b[CLI_CELL_MAX + 1], why[512];
         const char *state = cli_json_str (result, "state", b, sizeof b);
@@ -396,7 +455,7 @@ cmd_case_list (cli_t *cli, int argc, char **argv)
     return s_send (cli, "case.list", args, as_json);
 }
 
-/*  keten case show|plan|contribute|consent|disclose|advise|close
+/*  keten case show|plan|contribute|consent|disclose|share|advise|close
  *  CASE_REF: the API command is case.<the command's name>. */
 int
 cmd_case_on_ref (cli_t *cli, int argc, char **argv)

@@ -130,6 +130,8 @@ s_say (json_t *o)
         printf ("%s read the personal data (%s)\n", by, wh);
     else if (!strcmp (ev, "DISCLOSED"))
         printf ("%s disclosed data to %s with consent (kinds: %s)\n", by, who, wh);
+    else if (!strcmp (ev, "SHARED"))
+        printf ("%s's data was shared with %s in the casusoverleg\n", by, who);
     else if (!strcmp (ev, "CORRECTED"))
         printf ("%s corrected the record: %s\n", by, wh);
     else if (!strcmp (ev, "SIGNAL_WITHDRAWN"))

@@ -104,10 +104,10 @@ static const s_group_t s_groups[] = {
      "  list   the weegploeg decisions received (no personal data)\n"
      "  show   one decision with its analysis (recorded as an access)\n",
      "list, show", NULL, NULL, 0},
-    {"case", cmd_case_usage, "list, show, plan, contribute, consent, disclose, advise, close",
-     NULL,
+    {"case", cmd_case_usage,
+     "list, show, plan, contribute, consent, disclose, share, advise, close", NULL,
      "the casusoverleg: list, show, plan, contribute, consent,\n"
-     "disclose, advise, close (art. 9-10; 'keten case --help')",
+     "disclose, share, advise, close (art. 9-10; 'keten case --help')",
      0},
     {"plan", cmd_plan_usage, "show, progress", NULL, NULL, 0},
     {"member", cmd_member_usage, "add, kind, revoke, opzegging, rotate, end-overlap",
@@ -207,6 +207,7 @@ static const s_command_t s_commands[] = {
     {"case contribute", cmd_case_on_ref, NULL},
     {"case consent", cmd_case_on_ref, NULL},
     {"case disclose", cmd_case_on_ref, NULL},
+    {"case share", cmd_case_on_ref, NULL},
     {"case advise", cmd_case_on_ref, NULL},
     {"case close", cmd_case_on_ref, NULL},
     {"plan show", cmd_plan_show, "a version of the plan van aanpak (recorded access)"},

@@ -278,12 +278,44 @@ s_check_incident_entry (const ProtobufCMessage *body, kt_reason_t *reason)
     return 0;
 }
 
-/*  art. 4, 9.4, 10.5: a party's own casework decision, every field
- *  bounded.  Exactly one of a consent (an externe casuspartner, 1..
- *  POLICY_MAX_CONSENT_ITEMS items by message id and index, the necessity,
- *  1..16 kinds of data) and a closure decision (close, or continue with a
- *  reason, answering a recorded advice).  Whether the items are the
- *  sender's own and the sender may decide on closure (a kernpartij taking
+/*  The items, necessity and kinds of data of a consent or share (what):
+ *  1..POLICY_MAX_CONSENT_ITEMS items by message id and index, the
+ *  necessity as text, 1..16 kinds of data, each a word. */
+static int
+s_check_passing (const char *what, Keten__ItemRef *const *items, size_t n_items,
+                 const char *necessity, char *const *kinds, size_t n_kinds, kt_reason_t *reason)
+{
+    if (n_items < 1 || n_items > POLICY_MAX_CONSENT_ITEMS)
+        return kt_fail (reason, "%s: 1..%d items", what, POLICY_MAX_CONSENT_ITEMS);
+    for (size_t i = 0; i < n_items; i++) {
+        const Keten__ItemRef *r = items[i];
+        if (r->message_id.len != KT_ID_LEN)
+            return kt_fail (reason, "%s: item %zu's message id is not %d bytes", what, i + 1,
+                            KT_ID_LEN);
+        if (r->all_items ? r->index != 0 : r->index >= POLICY_MAX_ITEMS)
+            return kt_fail (reason, "%s: item %zu's index is out of bounds", what, i + 1);
+    }
+    if (!intake_text_ok (necessity, 1, POLICY_MAX_NECESSITY, true))
+        return kt_fail (reason, "%s: the necessity must be 1..%d bytes of text", what,
+                        POLICY_MAX_NECESSITY);
+    if (n_kinds < 1 || n_kinds > 16)
+        return kt_fail (reason, "%s: 1..16 kinds of data", what);
+    for (size_t i = 0; i < n_kinds; i++)
+        /*  A kind is named in the provenance log (DISCLOSED): a word,
+         *  never free text that could carry a name. */
+        if (!s_token (kinds[i], 64))
+            return kt_fail (
+                reason, "%s: data kind %zu must be a word of 1..64 letters, digits and .-_:", what,
+                i + 1);
+    return 0;
+}
+
+/*  art. 4, 9.2, 9.4, 10.4, 10.5: a party's own casework decision, every
+ *  field bounded.  Exactly one of a consent (one recipient), a share
+ *  (1..POLICY_MAX_SHARE_TO recipients, each once) and a closure decision
+ *  (close, or continue with a reason, answering a recorded advice).
+ *  Whether the items are the sender's own, the recipients take part in
+ *  the case and the sender may decide on closure (a kernpartij taking
  *  part) depends on the files: the uitvoerder's handler checks that. */
 static int
 s_check_case_decision (const ProtobufCMessage *body, kt_reason_t *reason)
@@ -291,36 +323,28 @@ s_check_case_decision (const ProtobufCMessage *body, kt_reason_t *reason)
     const Keten__CaseDecision *d = (const Keten__CaseDecision *) body;
     if (!s_case_ref (d->case_ref))
         return kt_fail (reason, "case decision: case_ref is not k-<16 hex digits>");
-    if ((d->consent != NULL) == (d->closure != NULL))
-        return kt_fail (reason, "case decision: exactly one of consent and closure");
+    if ((d->consent != NULL) + (d->closure != NULL) + (d->share != NULL) != 1)
+        return kt_fail (reason, "case decision: exactly one of consent, closure and share");
     if (d->consent) {
         const Keten__ConsentDecision *c = d->consent;
         if (!kt_valid_node_id (c->to))
             return kt_fail (reason, "consent: the recipient is not a member id");
-        if (c->n_items < 1 || c->n_items > POLICY_MAX_CONSENT_ITEMS)
-            return kt_fail (reason, "consent: 1..%d items", POLICY_MAX_CONSENT_ITEMS);
-        for (size_t i = 0; i < c->n_items; i++) {
-            const Keten__ItemRef *r = c->items[i];
-            if (r->message_id.len != KT_ID_LEN)
-                return kt_fail (reason, "consent: item %zu's message id is not %d bytes", i + 1,
-                                KT_ID_LEN);
-            if (r->all_items ? r->index != 0 : r->index >= POLICY_MAX_ITEMS)
-                return kt_fail (reason, "consent: item %zu's index is out of bounds", i + 1);
+        return s_check_passing ("consent", c->items, c->n_items, c->necessity, c->data_kinds,
+                                c->n_data_kinds, reason);
+    }
+    if (d->share) {
+        const Keten__ShareDecision *s = d->share;
+        if (s->n_to < 1 || s->n_to > POLICY_MAX_SHARE_TO)
+            return kt_fail (reason, "share: 1..%d recipients", POLICY_MAX_SHARE_TO);
+        for (size_t i = 0; i < s->n_to; i++) {
+            if (!kt_valid_node_id (s->to[i]))
+                return kt_fail (reason, "share: recipient %zu is not a member id", i + 1);
+            for (size_t j = 0; j < i; j++)
+                if (strcmp (s->to[i], s->to[j]) == 0)
+                    return kt_fail (reason, "share: %s is named twice", s->to[i]);
         }
-        if (!intake_text_ok (c->necessity, 1, POLICY_MAX_NECESSITY, true))
-            return kt_fail (reason, "consent: the necessity must be 1..%d bytes of text",
-                            POLICY_MAX_NECESSITY);
-        if (c->n_data_kinds < 1 || c->n_data_kinds > 16)
-            return kt_fail (reason, "consent: 1..16 kinds of data");
-        for (size_t i = 0; i < c->n_data_kinds; i++)
-            /*  A kind is named in the provenance log (DISCLOSED): a word,
-             *  never free text that could carry a name. */
-            if (!s_token (c->data_kinds[i], 64))
-                return kt_fail (reason,
-                                "consent: data kind %zu must be a word of 1..64 letters, digits "
-                                "and .-_:",
-                                i + 1);
-        return 0;
+        return s_check_passing ("share", s->items, s->n_items, s->necessity, s->data_kinds,
+                                s->n_data_kinds, reason);
     }
     const Keten__ClosureDecision *c = d->closure;
     if (c->choice != KETEN__CLOSURE_CHOICE__CLOSURE_CLOSE &&

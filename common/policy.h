@@ -28,6 +28,8 @@
 /*  Bounds of a casework decision (CASE_DECISION, art. 10.5). */
 #define POLICY_MAX_CONSENT_ITEMS 64
 #define POLICY_MAX_NECESSITY 2000
+/*  art. 9.2, 10.4: the recipients of one share (ShareDecision.to). */
+#define POLICY_MAX_SHARE_TO 16
 
 /*  0 when sender (an active member) may send type to exactly these
  *  recipients under roster at now_ms; else -1 and the reason. */

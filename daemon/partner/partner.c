@@ -636,6 +636,7 @@ static const node_command_t s_commands[] = {
     {"plan.progress", NODE_RIGHT_SUBMIT, partner_plan_progress, NULL},
     /*  art. 4, 10.5, 9.4: this party's own casework decisions. */
     {"case.consent", NODE_RIGHT_DISCLOSURE, partner_case_consent, NULL},
+    {"case.share", NODE_RIGHT_DISCLOSURE, partner_case_share, NULL},
     {"case.close", NODE_RIGHT_WEEGPLOEG, partner_case_close, NULL},
     {"case.show", NODE_RIGHT_READ, partner_case_show, NULL},
     {"plan.show", NODE_RIGHT_READ, partner_case_show, NULL},
@@ -672,7 +673,8 @@ static const node_command_t s_commands[] = {
     {"informatieplicht.*", NODE_RIGHT_NONE, NULL,
      "the informatieplicht tasks are kept by the uitvoerder (art. 11.2); a kernpartij decides "
      "them at its node with keten informatieplicht decide"},
-    {"review.*", NODE_RIGHT_NONE, NULL, "the accuracy review is of the uitvoerder's files (art. 8.3, 10.3)"},
+    {"review.*", NODE_RIGHT_NONE, NULL,
+     "the accuracy review is of the uitvoerder's files (art. 8.3, 10.3)"},
 };
 
 /*  What a partner does with each message type the uitvoerder may send it

@@ -123,6 +123,8 @@ void partner_case_show (node_t *self, const api_caller_t *caller, const char *cm
  *  supplied to an externe casuspartner; a kernpartij's decision on the
  *  casusoverleg's advice to close. */
 void partner_case_consent (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
+/*  art. 9.2, 10.4: this party shares items it supplied with participants. */
+void partner_case_share (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
 void partner_case_close (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
 void partner_case_elsewhere (node_t *self, const api_caller_t *caller, const char *cmd,
                              json_t *args);

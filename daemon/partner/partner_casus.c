@@ -1,6 +1,7 @@
 /*  partner_casus: a participant's side of the casusoverleg (art. 9-10).  It
  *  keeps every plan version it receives, marks its cases closed, keeps what
- *  was disclosed to it (externe casuspartner, art. 10.5), and sends its
+ *  was disclosed to it (externe casuspartner, art. 10.5) or shared with it
+ *  (art. 9.2, 10.4), and sends its
  *  contributions and progress reports through the outbox, so they survive
  *  crashes and outages like signals do.
  */
@@ -85,7 +86,15 @@ s_check_disclosure (const Keten__DisclosureConsent *d, kt_reason_t *reason)
     as_signal.criminal_data = true;
     as_signal.items = d->items;
     as_signal.n_items = d->n_items;
-    return items_check (&as_signal, reason);
+    if (items_check (&as_signal, reason) != 0)
+        return -1;
+    /*  art. 9.2, 10.4: a share names the party that supplied (and,
+     *  sharing or consenting, agreed to pass) the items, and only it. */
+    if (d->shared && (!kt_valid_node_id (d->source) || d->n_consenting != 1 ||
+                      strcmp (d->consenting[0], d->source) != 0))
+        return kt_fail (reason, "share: it names no source, or a source other than the consenting "
+                                "party");
+    return 0;
 }
 
 /*  The answer to a casus message: a receipt once it is stored or refused
@@ -165,7 +174,9 @@ partner_on_closure (node_t *self, node_message_t *m)
     s_answer (self, m, advice ? "advice" : "closure", rc, false, reason.text);
 }
 
-/*  art. 10.5: what was disclosed to an externe casuspartner. */
+/*  art. 10.5: what was disclosed to an externe casuspartner; art. 9.2,
+ *  10.4: what another participant shared with this one.  Both kept
+ *  sealed, by message id. */
 void
 partner_on_disclosure (node_t *self, node_message_t *m)
 {
@@ -173,13 +184,19 @@ partner_on_disclosure (node_t *self, node_message_t *m)
     kt_reason_t reason;
     int rc = -1;
     bool refused = true;
-    if (s_check_disclosure (d, &reason) == 0) {
+    if (s_check_disclosure (d, &reason) == 0 && d->shared &&
+        keyring_self_member (self->keyring)->role == ROLE_EXTERN)
+        /*  art. 10.5: an externe casuspartner gets disclosures only. */
+        kt_fail (&reason, "art. 10.5: a share is for participants in the casusoverleg, not an "
+                          "externe casuspartner");
+    else if (s_check_disclosure (d, &reason) == 0) {
         if (partner_retention_late (self, m, "disclosure", d->case_ref))
             return;
         refused = false;
         rc = casebox_store_disclosure (partner_of (self)->casebox, m->opened.id, d, &reason);
         if (rc == 0)
-            kt_log (KT_LOG_INFO, "disclosure received id=%s case_ref=%s", m->hex, d->case_ref);
+            kt_log (KT_LOG_INFO, "%s received id=%s case_ref=%s",
+                    d->shared ? "share" : "disclosure", m->hex, d->case_ref);
     }
     s_answer (self, m, "disclosure", rc, refused, reason.text);
 }
@@ -280,18 +297,64 @@ s_strings (json_t *v, const char **out, size_t max, size_t *n_p)
     return 0;
 }
 
+/*  The items (1..POLICY_MAX_CONSENT_ITEMS, "MSGID[:INDEX]") and kinds of
+ *  data (1..16) of a consent or share, parsed.  The arrays are heap. */
+typedef struct {
+    Keten__ItemRef *r;
+    Keten__ItemRef **rp;
+    uint8_t (*ids)[KT_ID_LEN];
+    size_t n;
+    const char *kinds[16];
+    size_t n_kinds;
+} passing_t;
+
+static void
+s_passing_free (passing_t *g)
+{
+    free (g->r);
+    free (g->rp);
+    free (g->ids);
+}
+
+static int
+s_passing (const char *cmd, json_t *args, passing_t *g, kt_reason_t *reason)
+{
+    json_t *refs = json_object_get (args, "item_refs");
+    if (!json_is_array (refs) || json_array_size (refs) < 1 ||
+        json_array_size (refs) > POLICY_MAX_CONSENT_ITEMS)
+        return kt_fail (reason, "%s needs 1..%d items (MSGID or MSGID:INDEX)", cmd,
+                        POLICY_MAX_CONSENT_ITEMS);
+    if (s_strings (json_object_get (args, "data_kinds"), g->kinds, 16, &g->n_kinds) != 0 ||
+        g->n_kinds == 0)
+        return kt_fail (reason, "art. 10.5: name the kinds of data (1..16)");
+    size_t n = json_array_size (refs);
+    g->r = calloc (n, sizeof *g->r);
+    g->rp = calloc (n, sizeof *g->rp);
+    g->ids = calloc (n, KT_ID_LEN);
+    if (!g->r || !g->rp || !g->ids)
+        return kt_fail (reason, "out of memory");
+    for (g->n = 0; g->n < n; g->n++) {
+        if (itemref_parse (json_string_value (json_array_get (refs, g->n)), &g->r[g->n],
+                           g->ids[g->n], reason) != 0)
+            return -1;
+        g->rp[g->n] = &g->r[g->n];
+    }
+    return 0;
+}
+
 /*  case.consent { case_ref, to, item_refs: ["MSGID[:INDEX]"], necessity,
  *  data_kinds: [], wait }: art. 10.5, this party's consent to pass items
- *  it supplied to the case to an externe casuspartner.  The uitvoerder
- *  checks that each item is this node's own; the message's bounds are
- *  checked here first, with the policy's own checker. */
+ *  it supplied to the case to an externe casuspartner, or (art. 9.2,
+ *  10.4) for the casusoverleg to share them with another participant.
+ *  The uitvoerder checks that each item is this node's own; the
+ *  message's bounds are checked here first, with the policy's own
+ *  checker. */
 static int
 s_consent (node_t *self, const api_caller_t *caller, json_t *args, kt_reason_t *reason)
 {
     const char *case_ref = json_string_value (json_object_get (args, "case_ref"));
     const char *to = json_string_value (json_object_get (args, "to"));
     const char *necessity = json_string_value (json_object_get (args, "necessity"));
-    json_t *refs = json_object_get (args, "item_refs");
     roster_role_t role = keyring_self_member (self->keyring)->role;
     if (role != ROLE_KERNPARTIJ && role != ROLE_CASUSPARTIJ)
         return kt_fail (reason, "art. 10.5: a convenant party consents to passing on what it "
@@ -300,30 +363,15 @@ s_consent (node_t *self, const api_caller_t *caller, json_t *args, kt_reason_t *
         return kt_fail (reason, "case.consent needs case_ref, to and necessity");
     if (retainbox_hidden (partner_of (self)->retainbox, case_ref))
         return kt_fail (reason, "%s", PARTNER_ARCHIVED);
-    if (!json_is_array (refs) || json_array_size (refs) < 1 ||
-        json_array_size (refs) > POLICY_MAX_CONSENT_ITEMS)
-        return kt_fail (reason, "case.consent needs 1..%d items (MSGID or MSGID:INDEX)",
-                        POLICY_MAX_CONSENT_ITEMS);
-    const char *kinds[16];
-    size_t n_kinds = 0;
-    if (s_strings (json_object_get (args, "data_kinds"), kinds, 16, &n_kinds) != 0 || n_kinds == 0)
-        return kt_fail (reason, "art. 10.5: name the kinds of data (1..16)");
-    size_t n = json_array_size (refs);
-    Keten__ItemRef *r = calloc (n, sizeof *r);
-    Keten__ItemRef **rp = calloc (n, sizeof *rp);
-    uint8_t (*ids)[KT_ID_LEN] = calloc (n, KT_ID_LEN);
-    int rc = r && rp && ids ? 0 : kt_fail (reason, "out of memory");
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        rc = itemref_parse (json_string_value (json_array_get (refs, i)), &r[i], ids[i], reason);
-        rp[i] = &r[i];
-    }
+    passing_t g = {0};
+    int rc = s_passing ("case.consent", args, &g, reason);
     Keten__ConsentDecision c = KETEN__CONSENT_DECISION__INIT;
     c.to = (char *) to;
-    c.items = rp;
-    c.n_items = n;
+    c.items = g.rp;
+    c.n_items = g.n;
     c.necessity = (char *) necessity;
-    c.data_kinds = (char **) kinds;
-    c.n_data_kinds = n_kinds;
+    c.data_kinds = (char **) g.kinds;
+    c.n_data_kinds = g.n_kinds;
     Keten__CaseDecision d = KETEN__CASE_DECISION__INIT;
     d.case_ref = (char *) case_ref;
     d.consent = &c;
@@ -333,9 +381,57 @@ s_consent (node_t *self, const api_caller_t *caller, json_t *args, kt_reason_t *
     if (rc == 0)
         partner_send (self, caller, KETEN__MESSAGE_TYPE__CASE_DECISION, &d.base,
                       json_is_true (json_object_get (args, "wait")));
-    free (r);
-    free (rp);
-    free (ids);
+    s_passing_free (&g);
+    return rc;
+}
+
+/*  case.share { case_ref, to: [...], item_refs: ["MSGID[:INDEX]"],
+ *  necessity, data_kinds: [], wait }: art. 9.2, 10.4, this party shares
+ *  items it supplied to the case with named participants, as far as
+ *  necessary.  The uitvoerder checks the items and the recipients
+ *  against its files and passes the items on as it holds them. */
+static int
+s_share (node_t *self, const api_caller_t *caller, json_t *args, kt_reason_t *reason)
+{
+    const char *case_ref = json_string_value (json_object_get (args, "case_ref"));
+    const char *necessity = json_string_value (json_object_get (args, "necessity"));
+    roster_role_t role = keyring_self_member (self->keyring)->role;
+    /*  art. 9.2: "de deelnemers verstrekken elkaar": the convenant
+     *  parties in the casusoverleg; an externe casuspartner supplies
+     *  nothing to share. */
+    if (role != ROLE_KERNPARTIJ && role != ROLE_CASUSPARTIJ)
+        return kt_fail (reason, "art. 9.2: a participant shares what it supplied itself; this "
+                                "node is not a kernpartij or casuspartij");
+    if (!case_ref || strlen (case_ref) > 32 || !necessity)
+        return kt_fail (reason, "case.share needs case_ref, to and necessity (art. 9.2: as far "
+                                "as necessary)");
+    const char *to[POLICY_MAX_SHARE_TO];
+    size_t n_to = 0;
+    if (s_strings (json_object_get (args, "to"), to, POLICY_MAX_SHARE_TO, &n_to) != 0 || n_to == 0)
+        return kt_fail (reason, "case.share needs to: 1..%d participants of the case",
+                        POLICY_MAX_SHARE_TO);
+    if (retainbox_hidden (partner_of (self)->retainbox, case_ref))
+        return kt_fail (reason, "%s", PARTNER_ARCHIVED);
+    passing_t g = {0};
+    int rc = s_passing ("case.share", args, &g, reason);
+    Keten__ShareDecision sd = KETEN__SHARE_DECISION__INIT;
+    sd.to = (char **) to;
+    sd.n_to = n_to;
+    sd.items = g.rp;
+    sd.n_items = g.n;
+    sd.necessity = (char *) necessity;
+    sd.data_kinds = (char **) g.kinds;
+    sd.n_data_kinds = g.n_kinds;
+    Keten__CaseDecision d = KETEN__CASE_DECISION__INIT;
+    d.case_ref = (char *) case_ref;
+    d.share = &sd;
+    d.decided_ms = kt_now_ms ();
+    if (rc == 0)
+        rc = policy_body (KETEN__MESSAGE_TYPE__CASE_DECISION)->check (&d.base, reason);
+    if (rc == 0)
+        partner_send (self, caller, KETEN__MESSAGE_TYPE__CASE_DECISION, &d.base,
+                      json_is_true (json_object_get (args, "wait")));
+    s_passing_free (&g);
     return rc;
 }
 
@@ -437,13 +533,21 @@ partner_case_consent (node_t *self, const api_caller_t *caller, const char *cmd,
 }
 
 void
+partner_case_share (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    s_case_run (self, caller, args, s_share);
+}
+
+void
 partner_case_close (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
     (void) cmd;
     s_case_run (self, caller, args, s_close);
 }
 
-/*  case.show: the newest plan, the disclosures and the closure;
+/*  case.show: the newest plan, the disclosures, what was shared with
+ *  this node and the closure;
  *  plan.show: one version of the plan.  Either read is on record
  *  (art. 15.2e: the plan and disclosures concern a person). */
 static int
@@ -469,11 +573,16 @@ s_show (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args,
         r = json_pack ("{s:o*, s:b}", "plan", plan ? render_plan (plan) : NULL, "closed",
                        casebox_closed (p->casebox, case_ref));
     if (r && strcmp (cmd, "case.show") == 0) {
-        json_t *disclosures = partner_json_disclosures (p->casebox, case_ref, reason);
+        json_t *disclosures = partner_json_disclosures (p->casebox, case_ref, false, reason);
+        /*  art. 9.2, 10.4: what other participants shared with this one. */
+        json_t *shared =
+            disclosures ? partner_json_disclosures (p->casebox, case_ref, true, reason) : NULL;
         json_t *closure = NULL;
-        if (!disclosures || partner_json_closure (p->casebox, case_ref, &closure, reason) != 0)
+        if (!disclosures || !shared ||
+            partner_json_closure (p->casebox, case_ref, &closure, reason) != 0)
             rc = -1;
         json_object_set_new (r, "disclosures", disclosures);
+        json_object_set_new (r, "shared", shared);
         if (closure)
             json_object_set_new (r, "closure", closure);
         /*  art. 9.4: the advice this kernpartij is to decide on. */

@@ -257,25 +257,36 @@ s_strings (char *const *items, size_t n)
     return list;
 }
 
+/*  Disclosures (art. 10.5) or shares (art. 9.2, 10.4) into a list. */
+typedef struct {
+    json_t *list;
+    bool shared;
+} disclosures_t;
+
 static int
 s_disclosure (void *arg, const Keten__DisclosureConsent *d, uint64_t received_ms,
               kt_reason_t *reason)
 {
+    disclosures_t *w = arg;
+    if (d->shared != w->shared)
+        return 0;
     json_t *items = items_to_json (d->items, d->n_items);
-    return render_append (arg,
-                          json_pack ("{s:s, s:o, s:o, s:o*, s:I}", "necessity", d->necessity,
-                                     "data_kinds", s_strings (d->data_kinds, d->n_data_kinds),
-                                     "consenting", s_strings (d->consenting, d->n_consenting),
-                                     "items", items, "received_ms", (json_int_t) received_ms),
-                          reason);
+    json_t *o = json_pack ("{s:s, s:o, s:o, s:o*, s:I}", "necessity", d->necessity, "data_kinds",
+                           s_strings (d->data_kinds, d->n_data_kinds), "consenting",
+                           s_strings (d->consenting, d->n_consenting), "items", items,
+                           "received_ms", (json_int_t) received_ms);
+    if (o && d->shared)
+        json_object_set_new (o, "source", json_string (d->source));
+    return render_append (w->list, o, reason);
 }
 
 json_t *
-partner_json_disclosures (casebox_t *casebox, const char *case_ref, kt_reason_t *reason)
+partner_json_disclosures (casebox_t *casebox, const char *case_ref, bool shared,
+                          kt_reason_t *reason)
 {
-    json_t *list = json_array ();
-    return render_done (list,
-                        casebox_each_disclosure (casebox, case_ref, s_disclosure, list, reason));
+    disclosures_t w = {json_array (), shared};
+    return render_done (w.list,
+                        casebox_each_disclosure (casebox, case_ref, s_disclosure, &w, reason));
 }
 
 int

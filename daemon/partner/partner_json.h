@@ -41,8 +41,11 @@ json_t *partner_json_case (casebox_t *casebox, const char *case_ref, kt_reason_t
 json_t *partner_json_agenda_item (const Keten__AgendaItem *item);
 /*  One decision as decision.show shows it (personal data). */
 json_t *partner_json_decision (const Keten__WeegploegDecision *d);
-/*  Disclosures of case_ref, decrypted (items included). */
-json_t *partner_json_disclosures (casebox_t *casebox, const char *case_ref, kt_reason_t *reason);
+/*  Disclosures of case_ref to this externe casuspartner (art. 10.5), or
+ *  with shared, the items shared with this participant (art. 9.2, 10.4),
+ *  decrypted (items included). */
+json_t *partner_json_disclosures (casebox_t *casebox, const char *case_ref, bool shared,
+                                  kt_reason_t *reason);
 /*  The closure of case_ref as {decided_by, closed_ms, advice?} into
  *  *out_p (NULL when it is not closed here): 0, or -1 with reason. */
 int partner_json_closure (casebox_t *casebox, const char *case_ref, json_t **out_p,

@@ -481,11 +481,16 @@ s_read_case (node_t *self, const char *case_ref, json_t *cases, json_t *plans, k
         return 0;
     }
     json_int_t versions = json_integer_value (json_object_get (row, "plan_version"));
-    json_t *disclosures = partner_json_disclosures (p->casebox, case_ref, reason);
+    json_t *disclosures = partner_json_disclosures (p->casebox, case_ref, false, reason);
     json_t *closure = NULL;
     int rc =
         disclosures && partner_json_closure (p->casebox, case_ref, &closure, reason) == 0 ? 0 : -1;
     json_object_set_new (row, "disclosures", disclosures ? disclosures : json_array ());
+    /*  art. 9.2, 10.4: what other participants shared with this one. */
+    json_t *shared = rc == 0 ? partner_json_disclosures (p->casebox, case_ref, true, reason) : NULL;
+    if (rc == 0 && !shared)
+        rc = -1;
+    json_object_set_new (row, "shared", shared ? shared : json_array ());
     if (closure)
         json_object_set_new (row, "closure", closure);
     if (rc == 0)

@@ -1,6 +1,8 @@
 /*  casework: the parties' own casework decisions (art. 4, 9.4, 10.5).  */
 #include "casework.h"
 
+#include "policy.h"
+
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,14 @@ const char *const casework_migrations[] = {
     "CREATE TABLE closure_vote (message_id BLOB PRIMARY KEY, case_ref TEXT NOT NULL,"
     " sender TEXT NOT NULL, advised_ms INTEGER NOT NULL, choice INTEGER NOT NULL,"
     " received_ms INTEGER NOT NULL, log_index INTEGER NOT NULL, body BLOB NOT NULL);",
+    /*  2, art. 9.2, 10.4: a participant's decision to share items it
+     *  supplied with named participants, by message id (sealed: the
+     *  necessity is about a person); the recipients in the clear, as a
+     *  consent's recipient is.  What went to each is a disclosure row
+     *  with shared set (casusoverleg.c). */
+    "CREATE TABLE share (message_id BLOB PRIMARY KEY, case_ref TEXT NOT NULL,"
+    " sender TEXT NOT NULL, recipients TEXT NOT NULL, received_ms INTEGER NOT NULL,"
+    " log_index INTEGER NOT NULL, body BLOB NOT NULL);",
 };
 const size_t casework_n_migrations = sizeof casework_migrations / sizeof casework_migrations[0];
 
@@ -48,8 +58,9 @@ casework_seen (sqlite3 *db, const uint8_t id[KT_ID_LEN], const char *sender, uin
 {
     static const char *const sql[] = {
         "SELECT sender, log_index FROM consent WHERE message_id=?",
-        "SELECT sender, log_index FROM closure_vote WHERE message_id=?"};
-    for (size_t i = 0; i < 2; i++) {
+        "SELECT sender, log_index FROM closure_vote WHERE message_id=?",
+        "SELECT sender, log_index FROM share WHERE message_id=?"};
+    for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
         seen_t seen = {sender, log_index_p, 0};
         kt_reason_t reason;
         if (store_one (db, sql[i], STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), s_seen_row, &seen,
@@ -107,6 +118,29 @@ casework_store_consent (sqlite3 *db, const uint8_t key[KEYSTORE_KEY_LEN],
                  ? -1
                  : 0;
     return rc;
+}
+
+int
+casework_store_share (sqlite3 *db, const uint8_t key[KEYSTORE_KEY_LEN], const uint8_t id[KT_ID_LEN],
+                      const char *sender, const Keten__CaseDecision *d, uint64_t log_index,
+                      kt_reason_t *reason)
+{
+    uint8_t *sealed = NULL;
+    size_t sealed_len = 0;
+    if (s_seal (key, id, KT_ID_LEN, &d->base, &sealed, &sealed_len, reason) != 0)
+        return -1;
+    char recipients[POLICY_MAX_SHARE_TO * 65]; /* ids of at most 64 bytes, commas */
+    store_join (recipients, sizeof recipients, (const char *const *) d->share->to, d->share->n_to);
+    int rc = store_run (db,
+                        "INSERT INTO share (message_id, case_ref, sender, recipients,"
+                        " received_ms, log_index, body) VALUES (?,?,?,?,?,?,?)",
+                        STORE_VALUES (STORE_BLOB (id, KT_ID_LEN), STORE_TEXT (d->case_ref),
+                                      STORE_TEXT (sender), STORE_TEXT (recipients),
+                                      STORE_INT (kt_now_ms ()), STORE_INT (log_index),
+                                      STORE_BLOB (sealed, sealed_len)),
+                        "store the share", reason);
+    free (sealed);
+    return rc < 0 ? -1 : 0;
 }
 
 static int
@@ -290,6 +324,7 @@ casework_forget (sqlite3 *db, const char *case_ref, kt_reason_t *reason)
         "DELETE FROM consent WHERE case_ref=?1",
         "DELETE FROM closure_vote WHERE case_ref=?1",
         "DELETE FROM closure_advice WHERE case_ref=?1",
+        "DELETE FROM share WHERE case_ref=?1",
     };
     for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++)
         if (store_run (db, sql[i], STORE_VALUES (STORE_TEXT (case_ref)),

@@ -5,9 +5,13 @@
  *  and is kept here by its message id:
  *
  *  - a consent (art. 10.5) of the party that supplied items to a case to
- *    pass them to a named externe casuspartner, with the necessity and the
- *    kinds of data (sealed), and the items it covers (message id and item
- *    index, in the clear: ids only);
+ *    pass them to a named externe casuspartner or (art. 9.2, 10.4) another
+ *    participant, with the necessity and the kinds of data (sealed), and
+ *    the items it covers (message id and item index, in the clear: ids
+ *    only);
+ *  - a share (art. 9.2, 10.4): a participant passes items it supplied to
+ *    named participants (the necessity and kinds sealed, the recipients
+ *    in the clear);
  *  - the casusoverleg's advice to close a case (art. 9.4), recorded by the
  *    uitvoerder and sent to the kernpartijen involved, and each
  *    kernpartij's decision on it (close or continue; the reason sealed).
@@ -53,6 +57,12 @@ int casework_store_consent (sqlite3 *db, const uint8_t key[KEYSTORE_KEY_LEN],
                             const uint8_t id[KT_ID_LEN], const char *sender,
                             const Keten__CaseDecision *d, const casework_item_t *items, size_t n,
                             uint64_t log_index, kt_reason_t *reason);
+/*  art. 9.2, 10.4: keep a participant's share decision received and
+ *  logged at log_index, sealed under key (inside the caller's
+ *  transaction). */
+int casework_store_share (sqlite3 *db, const uint8_t key[KEYSTORE_KEY_LEN],
+                          const uint8_t id[KT_ID_LEN], const char *sender,
+                          const Keten__CaseDecision *d, uint64_t log_index, kt_reason_t *reason);
 /*  The newest consent of case_ref to recipient that covers the item:
  *  1 (its id in consent_id), 0 none, -1 with reason. */
 int casework_consent_for (sqlite3 *db, const char *case_ref, const char *recipient,

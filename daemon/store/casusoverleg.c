@@ -71,6 +71,10 @@ static const char *const s_migrations[] = {
     "ALTER TABLE progress ADD COLUMN received_ms INTEGER NOT NULL DEFAULT 0;"
     "UPDATE progress SET received_ms=coalesce((SELECT stored_ms FROM plan"
     " WHERE plan.case_ref=progress.case_ref AND plan.version=progress.plan_version), 0);",
+    /*  7, art. 9.2, 10.4: items shared with a participant go the way of a
+     *  disclosure (recorded, logged, sent, resumed) and are told apart
+     *  from the disclosures to externe casuspartners by shared. */
+    "ALTER TABLE disclosure ADD COLUMN shared INTEGER NOT NULL DEFAULT 0;",
 };
 #define N_MIGRATIONS (sizeof s_migrations / sizeof s_migrations[0])
 /*  The schema version whose rows s_seal_old_closures seals, and the one
@@ -452,11 +456,11 @@ casusoverleg_record_disclosure (casusoverleg_t *self, const Keten__DisclosureCon
     int rc = store_run (
         self->db,
         "INSERT INTO disclosure (case_ref, recipient, consenting, data_kinds,"
-        " disclosed_ms, uid, message_id, body, step) VALUES (?,?,?,?,?,?,?,?,?)",
+        " disclosed_ms, uid, message_id, body, step, shared) VALUES (?,?,?,?,?,?,?,?,?,?)",
         STORE_VALUES (STORE_TEXT (d->case_ref), STORE_TEXT (recipient), STORE_TEXT (consenting),
                       STORE_TEXT (kinds), STORE_INT (d->consented_ms), STORE_INT (uid),
                       STORE_BLOB (message_id, KT_ID_LEN), STORE_BLOB (sealed, sealed_len),
-                      STORE_INT (CASUS_STEP_RECORDED)),
+                      STORE_INT (CASUS_STEP_RECORDED), STORE_INT (d->shared ? 1 : 0)),
         "record the disclosure", reason);
     free (sealed);
     return rc < 0 ? -1 : 0;

@@ -855,6 +855,9 @@ static const node_command_t s_commands[] = {
      *  node; the uitvoerder records the casusoverleg's advice and
      *  discloses what the supplying parties consented to. */
     {"case.disclose", NODE_RIGHT_DISCLOSURE, uitvoerder_case_disclose, NULL},
+    /*  art. 9.2, 10.4: the casusoverleg shares consented items with
+     *  participants (a participant shares its own at its node). */
+    {"case.share", NODE_RIGHT_DISCLOSURE, uitvoerder_case_share, NULL},
     {"case.advise", NODE_RIGHT_WEEGPLOEG, uitvoerder_case_advise, NULL},
     {"case.close", NODE_RIGHT_NONE, NULL,
      "art. 9.4: each kernpartij involved decides on closure at its own node (keten case close "

@@ -346,22 +346,59 @@ int uitvoerder_casus_send_closure (node_t *self, const char *case_ref, const cha
                                    json_t *json, kt_reason_t *reason);
 
 /*  The parties' own casework decisions (uitvoerder_casework.c, art. 4,
- *  9.4, 10.5): a CASE_DECISION from a party's node (consent, closure
- *  decision); the casusoverleg's advice to close (case.advise).  A
+ *  9.2, 9.4, 10.4, 10.5): a CASE_DECISION from a party's node (consent,
+ *  share, closure decision); the casusoverleg's advice to close (case.advise).  A
  *  disclosure of consented items only: case.disclose
  *  (uitvoerder_disclose.c, declared with the casusoverleg above). */
 void uitvoerder_on_case_decision (node_t *self, node_message_t *m);
 void uitvoerder_case_advise (node_t *self, const api_caller_t *caller, const char *cmd,
                              json_t *args);
 /*  Shared with uitvoerder_disclose.c: whether item index of a supplied
- *  message may go to an externe casuspartner at all (not blocked or
- *  deleted, not art. 9/10 Wpg data, a legal basis that allows it), with a
- *  reason naming the item, never its data; and the recipient of a consent
- *  or disclosure, an active externe casuspartner of the case. */
+ *  message may go to to at all (not blocked or deleted; art. 9/10 Wpg
+ *  data to a kernpartij only; a legal basis that reaches to's role), with
+ *  a reason naming the item and the recipient, never its data; the
+ *  recipient of a disclosure, an active externe casuspartner of the case;
+ *  the recipient of a consent (externs true) or share (externs false), an
+ *  active participant of the case other than from. */
 int uitvoerder_casework_item_ok (const casusoverleg_supplied_t *s, const uint8_t id[KT_ID_LEN],
-                                 uint32_t index, kt_reason_t *reason);
+                                 uint32_t index, const roster_member_t *to, kt_reason_t *reason);
 int uitvoerder_casework_extern_of (node_t *self, const casus_info_t *info, const char *to_id,
                                    const roster_member_t **to_p, kt_reason_t *reason);
+int uitvoerder_casework_recipient_of (const roster_t *roster, const casus_info_t *info,
+                                      const char *from, const char *to_id, bool externs,
+                                      uint64_t now_ms, const roster_member_t **to_p,
+                                      kt_reason_t *reason);
+
+/*  A share (art. 9.2, 10.4, uitvoerder_disclose.c) on its way: items of
+ *  one source party, picked from the casusoverleg file as supplied and
+ *  checked for every recipient, and a DISCLOSURE_CONSENT with shared set
+ *  sealed for each recipient under an id of its own (a recipient's record,
+ *  SHARED entry and copy share that id). */
+typedef struct _uitvoerder_share_t uitvoerder_share_t;
+/*  Check and prepare a share of the open case info (key: its key) with
+ *  the participants to: from a participant (from: its id), only items it
+ *  supplied itself; from the uitvoerder (from NULL), only items whose
+ *  source consented to each recipient, as for a disclosure.  The bounds
+ *  are the policy's (checked before).  0 and *share_p (the caller
+ *  destroys it), 1 refused (reason), -1 storage error. */
+int uitvoerder_share_prepare (node_t *self, const casus_info_t *info,
+                              const uint8_t key[KEYSTORE_KEY_LEN], const char *from,
+                              char *const *to, size_t n_to, Keten__ItemRef *const *refs,
+                              size_t n_refs, const char *necessity, char *const *kinds,
+                              size_t n_kinds, uitvoerder_share_t **share_p, kt_reason_t *reason);
+/*  Record it, one disclosure row per recipient (inside the caller's
+ *  transaction on the casusoverleg file). */
+int uitvoerder_share_record (node_t *self, uitvoerder_share_t *share, uint32_t uid,
+                             kt_reason_t *reason);
+/*  Log (SHARED) and send it once recorded; what fails here is finished on
+ *  start (uitvoerder_resume_disclosures).  json (may be NULL) receives
+ *  the copies. */
+int uitvoerder_share_send (node_t *self, uitvoerder_share_t *share, const char *user, json_t *json,
+                           kt_reason_t *reason);
+void uitvoerder_share_destroy (uitvoerder_share_t **share_p);
+/*  case.share: the casusoverleg's share of consented items (uitvoerder). */
+void uitvoerder_case_share (node_t *self, const api_caller_t *caller, const char *cmd,
+                            json_t *args);
 /*  Send the advices a crash left unsent (on start, before closures). */
 void uitvoerder_resume_advices (node_t *self);
 /*  Into a case's JSON (c): the current advice's "closure_advice" object,

@@ -11,6 +11,11 @@
  *    (uitvoerder_disclose.c) then passes only items that have the consent
  *    of the party they came from, taken from the uitvoerder's own files as
  *    supplied.
+ *  - share (art. 9.2, 10.4): a participant shares items it supplied
+ *    itself with named participants of the case; the uitvoerder checks
+ *    and passes them on as supplied (uitvoerder_disclose.c, the way of a
+ *    disclosure).  A consent may name any participant too: the
+ *    uitvoerder's own share (`case.share`) passes only consented items.
  *  - closure (art. 9.4): the uitvoerder records the casusoverleg's advice
  *    (`case.advise`) and sends it to the kernpartijen involved; each
  *    decides close or continue at its own node; the case closes when each
@@ -34,6 +39,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- who decides ------------------------------------------------------------ */
 
@@ -150,12 +156,22 @@ uitvoerder_casework_status (node_t *self, const casus_info_t *info, json_t *c, k
 
 /* ---- receiving a decision ----------------------------------------------------- */
 
-/*  An item of a supplied message, taken out: the index, or the message's
- *  effective legal basis, and whether it may go to an externe
- *  casuspartner at all.  Reasons name ids and indexes, never the data. */
+/*  What a recipient of role is, in a reason: "an externe casuspartner". */
+static const char *
+s_role_words (roster_role_t role)
+{
+    return role == ROLE_EXTERN        ? "an externe casuspartner"
+           : role == ROLE_CASUSPARTIJ ? "a casuspartij"
+                                      : "a kernpartij";
+}
+
+/*  An item of a supplied message, taken out for to: the index, or the
+ *  message's effective legal basis, and whether it may go to a recipient
+ *  of to's role at all.  Reasons name ids, indexes and the recipient,
+ *  never the data. */
 int
 uitvoerder_casework_item_ok (const casusoverleg_supplied_t *s, const uint8_t id[KT_ID_LEN],
-                             uint32_t index, kt_reason_t *reason)
+                             uint32_t index, const roster_member_t *to, kt_reason_t *reason)
 {
     char name[KT_ID_HEX + 8];
     itemref_format (name, sizeof name, id, (long) index);
@@ -170,33 +186,72 @@ uitvoerder_casework_item_ok (const casusoverleg_supplied_t *s, const uint8_t id[
     if (it->blocked || it->deleted)
         return kt_fail (reason, "item %s is blocked or deleted (art. 12.5)", name);
     /*  art. 6b, Wpg art. 16 and 18.2: art. 9/10 Wpg data goes to the
-     *  college of the gemeente concerned and to the OM only. */
-    if (s->signal && s->signal->wpg_basis == KETEN__WPG_BASIS__WPG_ART_9_10)
+     *  college of the gemeente concerned and to the OM only, both
+     *  kernpartijen; never to a casuspartij or an externe casuspartner. */
+    if (to->role != ROLE_KERNPARTIJ && s->signal &&
+        s->signal->wpg_basis == KETEN__WPG_BASIS__WPG_ART_9_10)
         return kt_fail (reason,
                         "item %s is art. 9/10 Wpg data, which goes to the gemeente concerned and "
-                        "the OM only, never to an externe casuspartner (art. 6b)",
-                        name);
+                        "the OM only, never to %s, %s (art. 6b)",
+                        name, to->id, s_role_words (to->role));
+    /*  The legal basis's own reach (common/intake_rules.c): police and
+     *  judicial data never go to an externe casuspartner, art. 18.2 Wpg
+     *  data never to a casuspartij; a kernpartij sits in the weegploeg,
+     *  where every basis may go. */
+    intake_purpose_t purpose = to->role == ROLE_EXTERN        ? INTAKE_PURPOSE_EXTERN
+                               : to->role == ROLE_CASUSPARTIJ ? INTAKE_PURPOSE_CASUSOVERLEG
+                                                              : INTAKE_PURPOSE_WEEGPLOEG;
     const char *b = *it->legal_basis ? it->legal_basis : basis;
-    if (!intake_basis_allows (b, INTAKE_PURPOSE_EXTERN))
+    if (!intake_basis_allows (b, purpose))
         return kt_fail (reason,
-                        "item %s is held under %s, which does not allow sharing with an externe "
-                        "casuspartner",
-                        name, b);
+                        "item %s is held under %s, which does not allow sharing with %s (%s)", name,
+                        b, s_role_words (to->role), to->id);
     return 0;
 }
 
-/*  art. 10.5: the recipient of a consent or disclosure: an externe
- *  casuspartner taking part in the case and still an active member. */
+/*  art. 10.5: the recipient of a disclosure: an externe casuspartner
+ *  taking part in the case and still an active member. */
 int
 uitvoerder_casework_extern_of (node_t *self, const casus_info_t *info, const char *to_id,
                                const roster_member_t **to_p, kt_reason_t *reason)
 {
     const roster_member_t *to = roster_find (keyring_roster (self->keyring), to_id);
     if (!to || to->role != ROLE_EXTERN || !casus_info_has (info, to_id))
-        return kt_fail (reason, "%.64s is not an externe casuspartner of case %s", to_id,
-                        info->case_ref);
+        return kt_fail (reason,
+                        "%.64s is not an externe casuspartner of case %s (a participant gets "
+                        "items by keten case share)",
+                        to_id, info->case_ref);
     /*  art. 15.2c, 18.2: a member that left (or was revoked) gets nothing. */
     if (!roster_member_active (to, kt_now_ms ()))
+        return kt_fail (reason, "%s is no longer an active member of the federation (left %s)",
+                        to->id, to->leaves_at);
+    *to_p = to;
+    return 0;
+}
+
+int
+uitvoerder_casework_recipient_of (const roster_t *roster, const casus_info_t *info,
+                                  const char *from, const char *to_id, bool externs,
+                                  uint64_t now_ms, const roster_member_t **to_p,
+                                  kt_reason_t *reason)
+{
+    const roster_member_t *to = roster_find (roster, to_id);
+    /*  art. 9.2, 10.4: the participants of the case, as its file holds
+     *  them; the uitvoerder keeps the file and is no participant. */
+    if (!to || to->role == ROLE_UITVOERDER || !casus_info_has (info, to_id))
+        return kt_fail (reason, "%.64s is not a participant of case %s", to_id, info->case_ref);
+    if (strcmp (to->id, from) == 0)
+        return kt_fail (reason, "%s supplied the items itself; name another participant", to->id);
+    /*  art. 10.5: an externe casuspartner has the plan, and other data
+     *  only through a disclosure on its source's consent. */
+    if (to->role == ROLE_EXTERN && !externs)
+        return kt_fail (reason,
+                        "%s is an externe casuspartner: it gets data other than the plan by a "
+                        "disclosure (art. 10.5: keten case consent at the supplying party's node, "
+                        "then keten case disclose), not by a share",
+                        to->id);
+    /*  art. 15.2c, 18.2: a member that left (or was revoked) gets nothing. */
+    if (!roster_member_active (to, now_ms))
         return kt_fail (reason, "%s is no longer an active member of the federation (left %s)",
                         to->id, to->leaves_at);
     *to_p = to;
@@ -217,8 +272,11 @@ s_check_consent (node_t *self, const roster_member_t *sender, const Keten__CaseD
     const Keten__ConsentDecision *c = d->consent;
     *items_p = NULL;
     *n_p = 0;
+    /*  art. 10.5 (an externe casuspartner) and 9.2, 10.4 (a participant,
+     *  for the casusoverleg's share, uitvoerder_disclose.c). */
     const roster_member_t *to;
-    if (uitvoerder_casework_extern_of (self, info, c->to, &to, reason) != 0)
+    if (uitvoerder_casework_recipient_of (keyring_roster (self->keyring), info, sender->id, c->to,
+                                          true, kt_now_ms (), &to, reason) != 0)
         return 1;
     size_t cap = c->n_items * POLICY_MAX_ITEMS;
     casework_item_t *items = calloc (cap, sizeof *items);
@@ -258,7 +316,7 @@ s_check_consent (node_t *self, const roster_member_t *sender, const Keten__CaseD
             const Keten__SignalItem *it = (s.signal ? s.signal->items : s.contribution->items)[k];
             if (r->all_items && (it->deleted || it->blocked))
                 continue;
-            if (uitvoerder_casework_item_ok (&s, id, k, reason) != 0)
+            if (uitvoerder_casework_item_ok (&s, id, k, to, reason) != 0)
                 rc = 1;
             else if (n == cap) {
                 /*  A message grown by corrections past the bounds. */
@@ -321,17 +379,26 @@ s_check_vote (node_t *self, const roster_member_t *sender, const Keten__CaseDeci
 static int
 s_take (node_t *self, const roster_member_t *sender, const uint8_t id[KT_ID_LEN],
         const Keten__CaseDecision *d, const casus_info_t *info, const uint8_t key[KEYSTORE_KEY_LEN],
-        const casework_item_t *items, size_t n_items, uint64_t index, bool *closed_p,
-        kt_reason_t *reason)
+        const casework_item_t *items, size_t n_items, uitvoerder_share_t *share, uint64_t index,
+        bool *closed_p, kt_reason_t *reason)
 {
     uitvoerder_t *u = uitvoerder_of (self);
     sqlite3 *db = casusoverleg_db (u->casus);
     *closed_p = false;
     if (store_begin (db, reason) != 0)
         return -1;
-    int rc = d->consent ? casework_store_consent (db, key, id, sender->id, d, items, n_items, index,
-                                                  reason)
-                        : casework_store_vote (db, key, id, sender->id, d, index, reason);
+    int rc = 0;
+    if (d->consent)
+        rc = casework_store_consent (db, key, id, sender->id, d, items, n_items, index, reason);
+    else if (d->share) {
+        /*  The share decision with what goes to each recipient, in one
+         *  commit: from here on its sending is resumed on start until it
+         *  is done (the disclosure's way). */
+        rc = casework_store_share (db, key, id, sender->id, d, index, reason);
+        if (rc == 0)
+            rc = uitvoerder_share_record (self, share, (uint32_t) getuid (), reason);
+    } else
+        rc = casework_store_vote (db, key, id, sender->id, d, index, reason);
     Keten__CaseClosure *advice = NULL;
     if (rc == 0 && d->closure && d->closure->choice == KETEN__CLOSURE_CHOICE__CLOSURE_CLOSE) {
         votes_t v = {0};
@@ -395,6 +462,7 @@ uitvoerder_on_case_decision (node_t *self, node_message_t *m)
     bool have_key = false, closed = false;
     casework_item_t *items = NULL;
     size_t n_items = 0;
+    uitvoerder_share_t *share = NULL;
     /*  Every rule first (0: take it, 1: refused, -1: storage error); only
      *  what passes them all is logged as received. */
     int verdict = 1;
@@ -413,10 +481,17 @@ uitvoerder_on_case_decision (node_t *self, node_message_t *m)
             kt_fail (&reason, "case %s is closed", d->case_ref);
         else if (d->consent)
             verdict = s_check_consent (self, sender, d, &info, key, &items, &n_items, &reason);
+        else if (d->share)
+            /*  art. 9.2, 10.4: the sender's own items, to participants. */
+            verdict = uitvoerder_share_prepare (self, &info, key, sender->id, d->share->to,
+                                                d->share->n_to, d->share->items, d->share->n_items,
+                                                d->share->necessity, d->share->data_kinds,
+                                                d->share->n_data_kinds, &share, &reason);
         else
             verdict = s_check_vote (self, sender, d, &info, &reason);
     }
     const char *what = d->consent ? "consent"
+                       : d->share ? "share"
                        : d->closure->choice == KETEN__CLOSURE_CHOICE__CLOSURE_CLOSE
                            ? "closure: close"
                            : "closure: continue";
@@ -433,8 +508,8 @@ uitvoerder_on_case_decision (node_t *self, node_message_t *m)
         }
     }
     if (verdict == 0)
-        verdict = s_take (self, sender, opened->id, d, &info, key, items, n_items, index, &closed,
-                          &reason);
+        verdict = s_take (self, sender, opened->id, d, &info, key, items, n_items, share, index,
+                          &closed, &reason);
     if (verdict == 0) {
         kt_log (KT_LOG_INFO,
                 "case_decision stored id=%s peer=%s case_ref=%s what=\"%s\" log_index=%llu", hex,
@@ -447,6 +522,17 @@ uitvoerder_on_case_decision (node_t *self, node_message_t *m)
         sodium_memzero (key, sizeof key);
     free (items);
     node_send_batch (self);
+    if (share && verdict == 0) {
+        /*  Stored and receipted: now logged (SHARED) and sent to each
+         *  recipient; what fails is finished on start (disclosure
+         *  resume). */
+        char user[65];
+        access_user_name (getuid (), user, sizeof user);
+        if (uitvoerder_share_send (self, share, user, NULL, &reason) != 0)
+            kt_log (KT_LOG_ERROR, "share send_failed id=%s reason=\"%s\"", hex, reason.text);
+        node_send_batch (self);
+    }
+    uitvoerder_share_destroy (&share);
     if (closed) {
         /*  Recorded with the last decision: from here on the rest is
          *  resumed on start until it is done (Crash reasoning 7). */

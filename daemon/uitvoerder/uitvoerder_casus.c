@@ -534,7 +534,8 @@ uitvoerder_on_casus (node_t *self, node_message_t *m)
 
 /*  Log and send a disclosure recorded in the casusoverleg file at step:
  *  DISCLOSED in the provenance log, naming the kinds of data and never the
- *  data, unless the step says it is logged; then its copy under the
+ *  data (a share: SHARED, naming its source), unless the step says it is
+ *  logged; then its copy under the
  *  message id on record (sealed is that copy, or NULL to seal it again),
  *  unless the relay keeps it already.
  *
@@ -560,10 +561,15 @@ uitvoerder_casus_send_disclosure (node_t *self, const Keten__DisclosureConsent *
                                     d->data_kinds[i]);
         char *rcpt[1] = {(char *) to->id};
         char once[16 + KT_ID_HEX];
-        snprintf (once, sizeof once, "disclosed/");
+        snprintf (once, sizeof once, d->shared ? "shared/" : "disclosed/");
         kt_hex (once + strlen (once), id, KT_ID_LEN);
-        if (s_log (self, KETEN__LOG_EVENT__DISCLOSED, KETEN__MESSAGE_TYPE__DISCLOSURE_CONSENT,
-                   s_me (self), user, d->case_ref, what, rcpt, 1, id, once, NULL, reason) != 0 ||
+        /*  art. 9.2, 10.4: a share is logged as the source's, to exactly
+         *  this recipient, without free text; the necessity stays in the
+         *  casusoverleg file, sealed. */
+        if (s_log (self, d->shared ? KETEN__LOG_EVENT__SHARED : KETEN__LOG_EVENT__DISCLOSED,
+                   KETEN__MESSAGE_TYPE__DISCLOSURE_CONSENT, d->shared ? d->source : s_me (self),
+                   user, d->case_ref, d->shared ? "" : what, rcpt, 1, id, once, NULL,
+                   reason) != 0 ||
             casusoverleg_disclosure_done (u->casus, id, CASUS_STEP_LOGGED, reason) != 0)
             return -1;
     }

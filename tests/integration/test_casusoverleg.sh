@@ -384,6 +384,7 @@ pb() {  # pb FIELD TEXT: a protobuf string field (TEXT < 128 bytes), in hex
 }
 clear=$(pb 1 "$A"; pb 2 "Oud advies in de klare tekst."; pb 3 politie-test)
 sqlite3 "$db" "DROP TABLE plan_unsent; ALTER TABLE disclosure DROP COLUMN step;
+    ALTER TABLE disclosure DROP COLUMN shared;
     ALTER TABLE casus DROP COLUMN closure_step; ALTER TABLE casus DROP COLUMN archived;
     ALTER TABLE progress DROP COLUMN received_ms; UPDATE casus SET closure=X'$clear' WHERE case_ref='$A';
     ALTER TABLE disclosure ADD COLUMN necessity TEXT NOT NULL DEFAULT '';
@@ -391,7 +392,7 @@ sqlite3 "$db" "DROP TABLE plan_unsent; ALTER TABLE disclosure DROP COLUMN step;
     UPDATE schema_version SET version=2 WHERE module='casusoverleg';"
 in_clear "Oud advies" "$db" || fail "test setup: no schema-2 file"
 kt_start "$UITV"
-[ "$(sqlite3 "$db" "SELECT version FROM schema_version WHERE module='casusoverleg'")" = 6 ] || fail "not migrated"
+[ "$(sqlite3 "$db" "SELECT version FROM schema_version WHERE module='casusoverleg'")" = 7 ] || fail "not migrated"
 [ "$(sqlite3 "$db" "SELECT length(closure) > 40 FROM casus WHERE case_ref='$A'")" = 1 ] || fail "the closure is gone"
 for f in "$db"*; do
     if in_clear "Oud advies" "$f" || in_clear "Oude noodzaak" "$f"; then fail "clear text left in $f"; fi

@@ -19,6 +19,7 @@
 #include "keystore.h"
 #include "plan.h"
 #include "store.h"
+#include "uitvoerder.h"
 
 #include <dirent.h>
 #include <sodium.h>
@@ -610,6 +611,195 @@ test_a_consent_covers_its_items_for_its_recipient_only (void **state)
                       0);
 }
 
+/*  art. 6b, 9.2, 10.4, 10.5: whether an item may go somewhere depends on
+ *  the recipient.  Art. 9/10 Wpg data reaches a kernpartij only; a legal
+ *  basis reaches the roles its row names (wpg-16 never an externe
+ *  casuspartner, wpg-18-2 never a casuspartij); a blocked item nothing.
+ *  The reason names the item and the recipient. */
+static void
+test_an_item_goes_only_to_a_recipient_its_data_may_reach (void **state)
+{
+    (void) state;
+    Keten__SignalItem it0 = KETEN__SIGNAL_ITEM__INIT, it1 = KETEN__SIGNAL_ITEM__INIT;
+    it0.kind = KETEN__ITEM_KIND__FACT;
+    it0.text = "Qzxv feit (fictief).";
+    it1 = it0;
+    it1.blocked = true;
+    Keten__SignalItem *items[2] = {&it0, &it1};
+    Keten__Signal sig = KETEN__SIGNAL__INIT;
+    sig.legal_basis = "wpg-16";
+    sig.items = items;
+    sig.n_items = 2;
+    casusoverleg_supplied_t s = {"politie-test", &sig, NULL};
+    roster_member_t gemeente = {.id = "gemeente-test", .role = ROLE_KERNPARTIJ};
+    roster_member_t rvdk = {.id = "rvdk-test", .role = ROLE_CASUSPARTIJ};
+    roster_member_t nctv = {.id = "nctv-test", .role = ROLE_EXTERN};
+    uint8_t id[KT_ID_LEN];
+    memset (id, 0xab, sizeof id);
+    kt_reason_t r;
+    /*  wpg-16: the weegploeg and the casusoverleg, never an extern. */
+    assert_int_equal (uitvoerder_casework_item_ok (&s, id, 0, &gemeente, &r), 0);
+    assert_int_equal (uitvoerder_casework_item_ok (&s, id, 0, &rvdk, &r), 0);
+    assert_int_equal (uitvoerder_casework_item_ok (&s, id, 0, &nctv, &r), -1);
+    assert_non_null (strstr (r.text, "held under wpg-16, which does not allow sharing with an "
+                                     "externe casuspartner (nctv-test)"));
+    /*  wpg-18-2: art. 9/10 data for the gemeente concerned: no casuspartij. */
+    it0.legal_basis = "wpg-18-2";
+    assert_int_equal (uitvoerder_casework_item_ok (&s, id, 0, &gemeente, &r), 0);
+    assert_int_equal (uitvoerder_casework_item_ok (&s, id, 0, &rvdk, &r), -1);
+    assert_non_null (strstr (r.text, "a casuspartij (rvdk-test)"));
+    it0.legal_basis = "";
+    /*  art. 6b: art. 9/10 Wpg data to a kernpartij only. */
+    sig.wpg_basis = KETEN__WPG_BASIS__WPG_ART_9_10;
+    assert_int_equal (uitvoerder_casework_item_ok (&s, id, 0, &gemeente, &r), 0);
+    assert_int_equal (uitvoerder_casework_item_ok (&s, id, 0, &rvdk, &r), -1);
+    assert_non_null (strstr (r.text, ":0 is art. 9/10 Wpg data"));
+    assert_non_null (strstr (r.text, "never to rvdk-test, a casuspartij"));
+    assert_int_equal (uitvoerder_casework_item_ok (&s, id, 0, &nctv, &r), -1);
+    assert_non_null (strstr (r.text, "never to nctv-test, an externe casuspartner"));
+    /*  art. 12.5: a blocked item goes nowhere; an index past the end is
+     *  no item.  No reason carries the data. */
+    assert_int_equal (uitvoerder_casework_item_ok (&s, id, 1, &gemeente, &r), -1);
+    assert_non_null (strstr (r.text, "blocked or deleted"));
+    assert_int_equal (uitvoerder_casework_item_ok (&s, id, 2, &gemeente, &r), -1);
+    assert_null (strstr (r.text, "Qzxv"));
+}
+
+/*  art. 9.2, 10.4: a consent or share goes to a participant of the case
+ *  that is an active member, not back to the party that supplied the
+ *  items and not to the uitvoerder; a share never to an externe
+ *  casuspartner (art. 10.5: consent and disclose), a consent may. */
+static void
+test_a_share_goes_to_other_active_participants_only (void **state)
+{
+    (void) state;
+    roster_member_t m[] = {
+        {.id = "uitvoerder-test", .role = ROLE_UITVOERDER},
+        {.id = "politie-test", .role = ROLE_KERNPARTIJ},
+        {.id = "gemeente-test", .role = ROLE_KERNPARTIJ},
+        {.id = "rvdk-test", .role = ROLE_CASUSPARTIJ},
+        {.id = "nctv-test", .role = ROLE_EXTERN},
+        {.id = "heerlen-test", .role = ROLE_KERNPARTIJ},
+        {.id = "gone-test", .role = ROLE_KERNPARTIJ, .leaves_at = "2020-01-01"},
+    };
+    roster_t roster = {.member_count = sizeof m / sizeof m[0], .members = m};
+    casus_info_t info = {.case_ref = CASE};
+    const char *parts[] = {"politie-test", "gemeente-test", "rvdk-test",
+                           "nctv-test",    "gone-test",     "uitvoerder-test"};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        snprintf (info.participants[info.n_participants++], 65, "%s", parts[i]);
+    uint64_t now = kt_now_ms ();
+    const roster_member_t *to = NULL;
+    kt_reason_t r;
+    assert_int_equal (uitvoerder_casework_recipient_of (&roster, &info, "politie-test",
+                                                        "gemeente-test", false, now, &to, &r),
+                      0);
+    assert_string_equal (to->id, "gemeente-test");
+    assert_int_equal (uitvoerder_casework_recipient_of (&roster, &info, "politie-test", "rvdk-test",
+                                                        false, now, &to, &r),
+                      0);
+    assert_int_equal (uitvoerder_casework_recipient_of (&roster, &info, "politie-test",
+                                                        "politie-test", false, now, &to, &r),
+                      -1);
+    assert_non_null (strstr (r.text, "supplied the items itself"));
+    static const char *const outsiders[] = {"heerlen-test", "nobody-test", "uitvoerder-test"};
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal (uitvoerder_casework_recipient_of (&roster, &info, "politie-test",
+                                                            outsiders[i], false, now, &to, &r),
+                          -1);
+        assert_non_null (strstr (r.text, "is not a participant of case " CASE));
+    }
+    assert_int_equal (uitvoerder_casework_recipient_of (&roster, &info, "politie-test", "gone-test",
+                                                        false, now, &to, &r),
+                      -1);
+    assert_non_null (strstr (r.text, "no longer an active member"));
+    /*  An externe casuspartner: by consent (and disclose), not by share. */
+    assert_int_equal (uitvoerder_casework_recipient_of (&roster, &info, "politie-test", "nctv-test",
+                                                        false, now, &to, &r),
+                      -1);
+    assert_non_null (strstr (r.text, "keten case disclose"));
+    assert_int_equal (uitvoerder_casework_recipient_of (&roster, &info, "politie-test", "nctv-test",
+                                                        true, now, &to, &r),
+                      0);
+}
+
+/*  art. 9.2, 10.4: a participant's share decision is kept once by message
+ *  id and known by its sender; what went to a recipient is a disclosure
+ *  record with shared set, the necessity sealed; the case's destruction
+ *  takes both. */
+static void
+test_a_share_is_kept_sealed_and_recorded_per_recipient (void **state)
+{
+    fixture_t *f = *state;
+    s_open_default (f);
+    casus_info_t info;
+    uint8_t key[KEYSTORE_KEY_LEN];
+    kt_reason_t r;
+    assert_int_equal (casusoverleg_case (f->casus, CASE, &info, key, &r), 0);
+    Keten__ItemRef ref = KETEN__ITEM_REF__INIT, *refs[1] = {&ref};
+    ref.message_id.data = f->copies[0].message_id;
+    ref.message_id.len = KT_ID_LEN;
+    char *kinds[1] = {"netwerk"}, *to[1] = {"gemeente-test"};
+    Keten__ShareDecision sd = KETEN__SHARE_DECISION__INIT;
+    sd.to = to;
+    sd.n_to = 1;
+    sd.items = refs;
+    sd.n_items = 1;
+    sd.necessity = "Qzxv noodzaak om te delen.";
+    sd.data_kinds = kinds;
+    sd.n_data_kinds = 1;
+    Keten__CaseDecision d = KETEN__CASE_DECISION__INIT;
+    d.case_ref = CASE;
+    d.share = &sd;
+    uint8_t id[KT_ID_LEN], copy_id[KT_ID_LEN];
+    randombytes_buf (id, sizeof id);
+    randombytes_buf (copy_id, sizeof copy_id);
+    char *consenting[1] = {"politie-test"};
+    Keten__DisclosureConsent dc = KETEN__DISCLOSURE_CONSENT__INIT;
+    dc.case_ref = CASE;
+    dc.consenting = consenting;
+    dc.n_consenting = 1;
+    dc.necessity = sd.necessity;
+    dc.data_kinds = kinds;
+    dc.n_data_kinds = 1;
+    dc.consented_ms = 3000;
+    dc.shared = true;
+    dc.source = "politie-test";
+    sqlite3 *db = casusoverleg_db (f->casus);
+    assert_int_equal (store_begin (db, &r), 0);
+    assert_int_equal (casework_store_share (db, key, id, "politie-test", &d, 7, &r), 0);
+    assert_int_equal (
+        casusoverleg_record_disclosure (f->casus, &dc, "gemeente-test", 0, copy_id, &r), 0);
+    assert_int_equal (store_commit (db, &r), 0);
+    sodium_memzero (key, sizeof key);
+    uint64_t log_index = 0;
+    assert_int_equal (casework_seen (db, id, "politie-test", &log_index), 1);
+    assert_int_equal (log_index, 7);
+    assert_int_equal (casework_seen (db, id, "gemeente-test", &log_index), 2);
+    assert_int_equal (s_count (f, "SELECT count(*) FROM share WHERE recipients='gemeente-test'"
+                                  " AND sender='politie-test'"),
+                      1);
+    assert_int_equal (s_count (f, "SELECT count(*) FROM disclosure WHERE shared=1 AND"
+                                  " recipient='gemeente-test' AND consenting='politie-test'"
+                                  " AND step=1"),
+                      1);
+    /*  Not in the clear; read back, it is a share with its source. */
+    assert_int_equal (
+        s_count (f, "SELECT count(*) FROM share WHERE instr(body, 'Qzxv') > 0") +
+            s_count (f, "SELECT count(*) FROM disclosure WHERE instr(body, 'Qzxv') > 0"),
+        0);
+    Keten__DisclosureConsent *back = NULL;
+    assert_int_equal (casusoverleg_disclosure (f->casus, CASE, copy_id, &back, &r), 0);
+    assert_true (back->shared);
+    assert_string_equal (back->source, "politie-test");
+    assert_string_equal (back->necessity, "Qzxv noodzaak om te delen.");
+    keten__disclosure_consent__free_unpacked (back, NULL);
+    assert_int_equal (casusoverleg_forget_case (f->casus, CASE, &r), 0);
+    assert_int_equal (s_count (f, "SELECT count(*) FROM share") +
+                          s_count (f, "SELECT count(*) FROM disclosure"),
+                      0);
+}
+
 static int
 s_vote_row (void *arg, const casework_vote_t *vote, kt_reason_t *reason)
 {
@@ -726,6 +916,10 @@ main (void)
             test_opening_again_adds_what_is_missing_and_takes_the_new_participants, s_setup,
             s_teardown),
         cmocka_unit_test_setup_teardown (test_an_unknown_case_is_refused, s_setup, s_teardown),
+        cmocka_unit_test (test_an_item_goes_only_to_a_recipient_its_data_may_reach),
+        cmocka_unit_test (test_a_share_goes_to_other_active_participants_only),
+        cmocka_unit_test_setup_teardown (test_a_share_is_kept_sealed_and_recorded_per_recipient,
+                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_consent_covers_its_items_for_its_recipient_only,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_the_newest_decision_on_the_current_advice_counts,

@@ -121,6 +121,10 @@ test_an_exact_row_wins_over_its_prefix_row (void **state)
     s_served (&partner_role, "case.close");
     s_served (&partner_role, "case.consent");
     s_served (&uitvoerder_role, "case.advise");
+    /*  art. 9.2, 10.4: a participant shares its own items at its node;
+     *  the uitvoerder shares consented items on the casusoverleg's say. */
+    s_served (&partner_role, "case.share");
+    s_served (&uitvoerder_role, "case.share");
     assert_non_null (strstr (s_refusal (&uitvoerder_role, "case.close"), "at its own node"));
     assert_non_null (strstr (s_refusal (&uitvoerder_role, "case.consent"), "at its own node"));
 }

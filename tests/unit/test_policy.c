@@ -527,6 +527,65 @@ test_a_case_decision_out_of_bounds_is_refused (void **state)
     assert_int_equal (b->check (&d.base, &r), -1);
 }
 
+/*  art. 9.2, 10.4: a share names 1..POLICY_MAX_SHARE_TO recipients, each
+ *  once, and is bounded like a consent; it is never a consent or a
+ *  closure decision at the same time. */
+static void
+test_a_share_decision_out_of_bounds_is_refused (void **state)
+{
+    (void) state;
+    const policy_body_t *b = policy_body (KETEN__MESSAGE_TYPE__CASE_DECISION);
+    kt_reason_t r;
+    uint8_t id[KT_ID_LEN] = {1};
+    Keten__ItemRef ref = KETEN__ITEM_REF__INIT, *refs[1] = {&ref};
+    ref.message_id.data = id;
+    ref.message_id.len = KT_ID_LEN;
+    char *kinds[1] = {"gezinssituatie"};
+    char *to[POLICY_MAX_SHARE_TO + 1];
+    char names[POLICY_MAX_SHARE_TO + 1][16];
+    for (size_t i = 0; i <= POLICY_MAX_SHARE_TO; i++) {
+        snprintf (names[i], sizeof names[i], "gemeente-%zu", i);
+        to[i] = names[i];
+    }
+    Keten__ShareDecision s = KETEN__SHARE_DECISION__INIT;
+    s.to = to;
+    s.n_to = 2;
+    s.items = refs;
+    s.n_items = 1;
+    s.necessity = "Nodig voor de afstemming in het casusoverleg.";
+    s.data_kinds = kinds;
+    s.n_data_kinds = 1;
+    Keten__ConsentDecision c = KETEN__CONSENT_DECISION__INIT;
+    Keten__CaseDecision d = KETEN__CASE_DECISION__INIT;
+    d.case_ref = "k-0123456789abcdef";
+    d.share = &s;
+    assert_int_equal (b->check (&d.base, &r), 0);
+    d.consent = &c; /* a share and a consent at once */
+    assert_int_equal (b->check (&d.base, &r), -1);
+    d.consent = NULL;
+    s.n_to = 0;
+    assert_int_equal (b->check (&d.base, &r), -1);
+    s.n_to = POLICY_MAX_SHARE_TO + 1;
+    assert_int_equal (b->check (&d.base, &r), -1);
+    assert_non_null (strstr (r.text, "recipients"));
+    s.n_to = POLICY_MAX_SHARE_TO;
+    assert_int_equal (b->check (&d.base, &r), 0);
+    to[1] = to[0]; /* one recipient twice */
+    assert_int_equal (b->check (&d.base, &r), -1);
+    assert_non_null (strstr (r.text, "named twice"));
+    to[1] = "not a member id";
+    assert_int_equal (b->check (&d.base, &r), -1);
+    to[1] = names[1];
+    s.necessity = "";
+    assert_int_equal (b->check (&d.base, &r), -1);
+    s.necessity = "Nodig.";
+    kinds[0] = "Piet Jansen"; /* free text, where the log names kinds */
+    assert_int_equal (b->check (&d.base, &r), -1);
+    kinds[0] = "gezinssituatie";
+    s.n_items = 0;
+    assert_int_equal (b->check (&d.base, &r), -1);
+}
+
 static void
 test_a_receipt_names_a_whole_message_id (void **state)
 {
@@ -690,6 +749,7 @@ main (void)
         cmocka_unit_test_setup (test_exactly_one_known_recipient_and_never_oneself, s_setup),
         cmocka_unit_test (test_every_type_names_its_body),
         cmocka_unit_test (test_an_access_notice_out_of_bounds_is_refused),
+        cmocka_unit_test (test_a_share_decision_out_of_bounds_is_refused),
         cmocka_unit_test (test_a_receipt_names_a_whole_message_id),
         cmocka_unit_test (test_a_signal_body_is_checked_like_intake),
         cmocka_unit_test_setup (test_rights_decisions_only_from_a_kernpartij_to_the_uitvoerder,
