@@ -154,10 +154,10 @@ static const s_group_t s_groups[] = {
      0},
     {"referentiekader", cmd_referentiekader_usage, "adopt, show",
      "see keten referentiekader --help",
-     "adopt: put the region's referentiekader in force as a new\n"
-     "roster version (uitvoerder); show: the one in force\n"
-     "(art. 7.3; 'keten referentiekader --help')",
-     0},
+     "adopt: put the region's referentiekader in force\n"
+     "as the next roster version (uitvoerder); show: the\n"
+     "one in force (art. 7.3)",
+     23},
 };
 
 static const s_command_t s_commands[] = {

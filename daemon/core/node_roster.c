@@ -148,11 +148,10 @@ node_roster_example_check (const config_t *config, const roster_t *roster, kt_re
     if (!roster->referentiekader_example || config->test_federation)
         return 0;
     return kt_fail (reason,
-                    "roster version %llu puts referentiekader %s in force, which is an example "
-                    "(the illustration in configs/, not the region's own criteria, art. 7.3); "
-                    "put the region's own in force with keten roster build --referentiekader "
-                    "or keten referentiekader adopt, or set node/test-federation = 1 for a test "
-                    "or demo federation",
+                    "roster %llu: referentiekader %s is an example (the illustration in "
+                    "configs/); put the region's own in force (keten roster build "
+                    "--referentiekader, keten referentiekader adopt) or set "
+                    "node/test-federation = 1 for a test or demo federation",
                     (unsigned long long) roster->version, roster->referentiekader);
 }
 
