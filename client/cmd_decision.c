@@ -173,9 +173,8 @@ cmd_weegploeg_decide (cli_t *cli, int argc, char **argv)
 static void
 s_print_decisions (json_t *list)
 {
-    static const char *const header[] = {"DECISION", "CASE_REF",        "OUTCOME",
-                                         "CRITERIA", "PARTIES",         "REFERENTIEKADER",
-                                         "SHA256"};
+    static const char *const header[] = {"DECISION", "CASE_REF",        "OUTCOME", "CRITERIA",
+                                         "PARTIES",  "REFERENTIEKADER", "SHA256"};
     cli_table_t *t = cli_table_new (7, header);
     json_t *d;
     size_t i;
@@ -186,11 +185,13 @@ s_print_decisions (json_t *list)
         /*  art. 7.3: the version and the hash of the criteria it was
          *  weighed against ("-": recorded before the hash was). */
         const char *sha = cli_json_str (d, "referentiekader_sha256", h, sizeof h);
-        const char *cells[7] = {
-            cli_json_str (d, "decision_id", a, sizeof a), cli_json_str (d, "case_ref", b, sizeof b),
-            cli_json_str (d, "outcome", c, sizeof c),     cli_json_str (d, "criteria", e, sizeof e),
-            cli_json_str (d, "parties", f, sizeof f),
-            cli_json_str (d, "referentiekader", g, sizeof g), sha};
+        const char *cells[7] = {cli_json_str (d, "decision_id", a, sizeof a),
+                                cli_json_str (d, "case_ref", b, sizeof b),
+                                cli_json_str (d, "outcome", c, sizeof c),
+                                cli_json_str (d, "criteria", e, sizeof e),
+                                cli_json_str (d, "parties", f, sizeof f),
+                                cli_json_str (d, "referentiekader", g, sizeof g),
+                                sha};
         cli_table_add (t, cells);
     }
     cli_table_print (t);

@@ -197,8 +197,8 @@ s_roster_write (const s_roster_t *r, char **files, size_t n_files)
     roster_t *roster = NULL;
     int rc = CLI_FAIL;
     char vkey[NOTE_NAME_MAX + 64];
-    if (roster_build (r->federation, r->version, (const char *const *) files, n_files, signer,
-                      &rk, &note, &reason) != 0)
+    if (roster_build (r->federation, r->version, (const char *const *) files, n_files, signer, &rk,
+                      &note, &reason) != 0)
         cli_error ("%s", reason.text);
     else if (note_verifier_format (vkey, sizeof vkey, signer->pub.id, signer->pub.signing_pk) != 0)
         cli_error ("cannot format the verifier key of %s", signer->pub.id);

@@ -140,8 +140,8 @@ int
 cmd_referentiekader_show (cli_t *cli, int argc, char **argv)
 {
     bool as_json = false;
-    int rc = cli_options_json ("referentiekader show", argc, argv, cmd_referentiekader_usage,
-                               &as_json);
+    int rc =
+        cli_options_json ("referentiekader show", argc, argv, cmd_referentiekader_usage, &as_json);
     if (rc)
         return CLI_DONE (rc);
     if (optind < argc)

@@ -107,8 +107,7 @@ referentiekader_parse (const char *text, size_t len, const char *path, referenti
 }
 
 int
-referentiekader_load (const char *path, referentiekader_t *out, char **text_p,
-                      kt_reason_t *reason)
+referentiekader_load (const char *path, referentiekader_t *out, char **text_p, kt_reason_t *reason)
 {
     memset (out, 0, sizeof *out);
     if (text_p)

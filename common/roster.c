@@ -369,9 +369,14 @@ enum {
     R_MEMBER,
     R_COUNT
 };
-static const char *const s_roster_keys[R_COUNT] = {
-    "federation",      "version",   "issued", "referentiekader", "referentiekader-sha256",
-    "referentiekader-example", "retention", "member"};
+static const char *const s_roster_keys[R_COUNT] = {"federation",
+                                                   "version",
+                                                   "issued",
+                                                   "referentiekader",
+                                                   "referentiekader-sha256",
+                                                   "referentiekader-example",
+                                                   "retention",
+                                                   "member"};
 static const char *const s_retention_keys[3] = {"not-agendered-days", "archive-days",
                                                 "destroy-days"};
 

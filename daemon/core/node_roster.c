@@ -288,8 +288,9 @@ node_apply_roster (node_t *self, const char *note, size_t len, bool *refused, kt
     /*  art. 7.3: never applied silently; refused (the uitvoerder sees its
      *  roster_refused alarm) and said here. */
     if (node_roster_example_check (&self->config, roster, reason) != 0) {
-        kt_log (KT_LOG_ERROR, "roster refused version=%llu: example referentiekader %s and "
-                              "node/test-federation is not set",
+        kt_log (KT_LOG_ERROR,
+                "roster refused version=%llu: example referentiekader %s and "
+                "node/test-federation is not set",
                 (unsigned long long) roster->version, roster->referentiekader);
         roster_destroy (&roster);
         return -1;

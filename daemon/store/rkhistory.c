@@ -25,8 +25,8 @@ static const char *const s_migrations[] = {
 rkhistory_t *
 rkhistory_new (sqlite3 *db, kt_reason_t *reason)
 {
-    rkhistory_t *self = store_module_new (sizeof *self, db, "rkhistory",
-                                          STORE_MIGRATIONS (s_migrations), reason);
+    rkhistory_t *self =
+        store_module_new (sizeof *self, db, "rkhistory", STORE_MIGRATIONS (s_migrations), reason);
     if (self)
         self->db = db;
     return self;

@@ -140,8 +140,7 @@ void uitvoerder_on_access (node_t *self, node_message_t *m);
 /*  Membership changes (uitvoerder_roster.c). */
 /*  The next roster version with change made, signed and checked as every
  *  node will; not kept.  NULL with reason. */
-roster_t *uitvoerder_roster_sign (node_t *self, const roster_change_t *change,
-                                  kt_reason_t *reason);
+roster_t *uitvoerder_roster_sign (node_t *self, const roster_change_t *change, kt_reason_t *reason);
 /*  Called once next is kept, before it is logged and pushed; a failure is
  *  a warning of the change (reason says what is owed). */
 typedef int (uitvoerder_roster_kept_fn) (node_t *self, const roster_t *next, void *arg,

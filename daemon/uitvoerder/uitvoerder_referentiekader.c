@@ -100,8 +100,8 @@ uitvoerder_referentiekader_start (node_t *self, kt_reason_t *reason)
         if (memcmp (sha, roster->referentiekader_sha256, 32) != 0) {
             free (text);
             kt_fail (reason,
-                     "roster version %llu names referentiekader %s with sha256 %s, but %s was put "
-                     "in force here before with sha256 %s; a changed file needs a new version",
+                     "roster %llu names %s sha256 %s, but %s was in force here with sha256 %s "
+                     "(a changed file needs a new version)",
                      (unsigned long long) roster->version, roster->referentiekader, want,
                      roster->referentiekader, kt_hex (have, sha, 32));
             return s_refuse (self);
@@ -124,10 +124,8 @@ uitvoerder_referentiekader_start (node_t *self, kt_reason_t *reason)
         }
         if (memcmp (rk.sha256, roster->referentiekader_sha256, 32) != 0) {
             free (text);
-            kt_fail (reason,
-                     "%s has sha256 %s, but roster version %llu names referentiekader %s with "
-                     "sha256 %s: not the file the roster was built with",
-                     path, kt_hex (have, rk.sha256, 32), (unsigned long long) roster->version,
+            kt_fail (reason, "%s: sha256 %s, but roster %llu names %s sha256 %s", path,
+                     kt_hex (have, rk.sha256, 32), (unsigned long long) roster->version,
                      roster->referentiekader, want);
             return s_refuse (self);
         }
@@ -175,13 +173,13 @@ uitvoerder_referentiekader_follow (node_t *self, const roster_t *old, kt_reason_
         return 0;
     uint8_t sha[32];
     char *text = NULL;
-    int found =
-        rkhistory_find (u->rkhistory, roster->referentiekader, sha, &text, NULL, reason);
+    int found = rkhistory_find (u->rkhistory, roster->referentiekader, sha, &text, NULL, reason);
     if (found < 0)
         return -1;
     if (!found || memcmp (sha, roster->referentiekader_sha256, 32) != 0) {
         free (text);
-        return kt_fail (reason, "roster version %llu names referentiekader %s, which is not kept here",
+        return kt_fail (reason,
+                        "roster version %llu names referentiekader %s, which is not kept here",
                         (unsigned long long) roster->version, roster->referentiekader);
     }
     return s_use (self, text, roster, reason);
@@ -193,8 +191,8 @@ s_adopt_kept (node_t *self, const roster_t *next, void *arg, kt_reason_t *reason
 {
     if (s_log_in_force (self, next, next->version, arg, reason) != 0) {
         kt_reason_t why = *reason;
-        return kt_fail (reason, "REFERENTIEKADER_IN_FORCE not logged (%s); logged on the next start",
-                        why.text);
+        return kt_fail (
+            reason, "REFERENTIEKADER_IN_FORCE not logged (%s); logged on the next start", why.text);
     }
     return 0;
 }
@@ -227,18 +225,17 @@ s_adopt_check (node_t *self, const char *text, referentiekader_t *rk, kt_reason_
         return memcmp (rk->sha256, roster->referentiekader_sha256, 32) == 0
                    ? kt_fail (reason, "referentiekader %s is in force already", rk->version)
                    : kt_fail (reason,
-                              "referentiekader %s is in force with sha256 %s; this file (sha256 "
-                              "%s) differs: a changed referentiekader needs a new version",
-                              rk->version, kt_hex (other, roster->referentiekader_sha256, 32),
-                              sha);
+                              "a changed referentiekader needs a new version: %s is in force "
+                              "with sha256 %s, this file has %s",
+                              rk->version, kt_hex (other, roster->referentiekader_sha256, 32), sha);
     uint8_t kept[32];
     int found = rkhistory_find (u->rkhistory, rk->version, kept, NULL, NULL, reason);
     if (found < 0)
         return -1;
     if (found && memcmp (kept, rk->sha256, 32) != 0)
         return kt_fail (reason,
-                        "referentiekader %s was put in force before with sha256 %s; this file "
-                        "(sha256 %s) differs: a changed referentiekader needs a new version",
+                        "a changed referentiekader needs a new version: %s was in force before "
+                        "with sha256 %s, this file has %s",
                         rk->version, kt_hex (other, kept, 32), sha);
     return 0;
 }
@@ -253,8 +250,8 @@ uitvoerder_referentiekader_adopt (node_t *self, const api_caller_t *caller, cons
     uitvoerder_t *u = uitvoerder_of (self);
     kt_reason_t reason;
     referentiekader_t rk;
-    const char *text = json_is_object (args) ? json_string_value (json_object_get (args, "text"))
-                                             : NULL;
+    const char *text =
+        json_is_object (args) ? json_string_value (json_object_get (args, "text")) : NULL;
     if (s_adopt_check (self, text, &rk, &reason) != 0) {
         apiserver_reply_error (self->api, caller, reason.text);
         return;
@@ -319,8 +316,8 @@ uitvoerder_referentiekader_show (node_t *self, const api_caller_t *caller, const
     kt_reason_t reason;
     char sha[65];
     json_t *criteria = json_array ();
-    if (u->rk_text && referentiekader_each (u->rk_text, strlen (u->rk_text), s_criterion,
-                                            criteria) != 0) {
+    if (u->rk_text &&
+        referentiekader_each (u->rk_text, strlen (u->rk_text), s_criterion, criteria) != 0) {
         json_decref (criteria);
         apiserver_reply_error (self->api, caller, "the referentiekader in force does not parse");
         return;
@@ -332,12 +329,11 @@ uitvoerder_referentiekader_show (node_t *self, const api_caller_t *caller, const
         apiserver_reply_error (self->api, caller, reason.text);
         return;
     }
-    apiserver_reply_ok (
-        self->api, caller,
-        json_pack ("{s:s, s:s, s:s, s:b, s:I, s:b, s:o, s:o}", "role", "uitvoerder", "version",
-                   roster->referentiekader, "referentiekader_sha256",
-                   kt_hex (sha, roster->referentiekader_sha256, 32), "example",
-                   roster->referentiekader_example, "roster_version",
-                   (json_int_t) roster->version, "kept", u->rk != NULL, "criteria", criteria,
-                   "history", history));
+    apiserver_reply_ok (self->api, caller,
+                        json_pack ("{s:s, s:s, s:s, s:b, s:I, s:b, s:o, s:o}", "role", "uitvoerder",
+                                   "version", roster->referentiekader, "referentiekader_sha256",
+                                   kt_hex (sha, roster->referentiekader_sha256, 32), "example",
+                                   roster->referentiekader_example, "roster_version",
+                                   (json_int_t) roster->version, "kept", u->rk != NULL, "criteria",
+                                   criteria, "history", history));
 }
