@@ -30,14 +30,15 @@ s_use (node_t *self, char *text, const roster_t *roster, kt_reason_t *reason)
         free (text);
         return kt_fail (reason, "out of memory");
     }
-    if (referentiekader_parse (text, strlen (text), "the kept referentiekader", rk, reason) != 0 ||
-        strcmp (rk->version, roster->referentiekader) != 0 ||
-        memcmp (rk->sha256, roster->referentiekader_sha256, 32) != 0) {
+    int rc = referentiekader_parse (text, strlen (text), "the kept referentiekader", rk, reason);
+    if (rc == 0 && (strcmp (rk->version, roster->referentiekader) != 0 ||
+                    memcmp (rk->sha256, roster->referentiekader_sha256, 32) != 0))
+        rc = kt_fail (reason, "the kept referentiekader %s is not the roster's",
+                      roster->referentiekader);
+    if (rc != 0) {
         free (rk);
         free (text);
-        return reason->text[0] ? -1
-                               : kt_fail (reason, "the kept referentiekader %s is not the roster's",
-                                          roster->referentiekader);
+        return -1;
     }
     free (u->rk);
     free (u->rk_text);
