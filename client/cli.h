@@ -61,12 +61,14 @@ cli_run_fn cmd_informatieplicht_list, cmd_informatieplicht_consult, cmd_informat
     cmd_informatieplicht_decide, cmd_informatieplicht_letter;
 cli_run_fn cmd_review_list, cmd_review_record;
 cli_run_fn cmd_correction_decide, cmd_correction_list;
+cli_run_fn cmd_referentiekader_adopt, cmd_referentiekader_show;
 
 /*  Usages a whole group shares with each of its commands (`keten case
  *  --help` and `keten case show --help` print the same text). */
 extern const char cmd_case_usage[], cmd_plan_usage[], cmd_member_usage[], cmd_incident_usage[],
     cmd_audit_usage[], cmd_retention_usage[], cmd_request_usage[], cmd_informatieplicht_usage[],
     cmd_review_usage[], cmd_correction_usage[];
+extern const char cmd_referentiekader_usage[];
 
 /*  Print "keten: <message>" to stderr. */
 void cli_error (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));

@@ -173,18 +173,25 @@ cmd_weegploeg_decide (cli_t *cli, int argc, char **argv)
 static void
 s_print_decisions (json_t *list)
 {
-    static const char *const header[] = {"DECISION", "CASE_REF", "OUTCOME", "CRITERIA", "PARTIES"};
-    cli_table_t *t = cli_table_new (5, header);
+    static const char *const header[] = {"DECISION", "CASE_REF",        "OUTCOME", "CRITERIA",
+                                         "PARTIES",  "REFERENTIEKADER", "SHA256"};
+    cli_table_t *t = cli_table_new (7, header);
     json_t *d;
     size_t i;
     json_array_foreach (list, i, d)
     {
         char a[CLI_CELL_MAX + 1], b[CLI_CELL_MAX + 1], c[CLI_CELL_MAX + 1], e[CLI_CELL_MAX + 1],
-            f[CLI_CELL_MAX + 1];
-        const char *cells[5] = {
-            cli_json_str (d, "decision_id", a, sizeof a), cli_json_str (d, "case_ref", b, sizeof b),
-            cli_json_str (d, "outcome", c, sizeof c), cli_json_str (d, "criteria", e, sizeof e),
-            cli_json_str (d, "parties", f, sizeof f)};
+            f[CLI_CELL_MAX + 1], g[CLI_CELL_MAX + 1], h[CLI_CELL_MAX + 1];
+        /*  art. 7.3: the version and the hash of the criteria it was
+         *  weighed against ("-": recorded before the hash was). */
+        const char *sha = cli_json_str (d, "referentiekader_sha256", h, sizeof h);
+        const char *cells[7] = {cli_json_str (d, "decision_id", a, sizeof a),
+                                cli_json_str (d, "case_ref", b, sizeof b),
+                                cli_json_str (d, "outcome", c, sizeof c),
+                                cli_json_str (d, "criteria", e, sizeof e),
+                                cli_json_str (d, "parties", f, sizeof f),
+                                cli_json_str (d, "referentiekader", g, sizeof g),
+                                sha};
         cli_table_add (t, cells);
     }
     cli_table_print (t);
@@ -264,12 +271,16 @@ static int
 s_show_print (json_t *result, const void *arg)
 {
     (void) arg;
-    char a[CLI_CELL_MAX + 1], b[CLI_CELL_MAX + 1], c[CLI_CELL_MAX + 1];
+    char a[CLI_CELL_MAX + 1], b[CLI_CELL_MAX + 1], c[CLI_CELL_MAX + 1], k[CLI_CELL_MAX + 1],
+        h[CLI_CELL_MAX + 1];
     printf ("decision  %s on %s: %s (referentiekader %s)\n",
             cli_json_str (result, "decision_id", a, sizeof a),
             cli_json_str (result, "case_ref", b, sizeof b),
             cli_json_str (result, "outcome", c, sizeof c),
-            cli_json_str (result, "referentiekader", a, sizeof a));
+            cli_json_str (result, "referentiekader", k, sizeof k));
+    /*  art. 7.3: the criteria to the byte. */
+    const char *sha = cli_json_str (result, "referentiekader_sha256", h, sizeof h);
+    printf ("referentiekader-sha256 %s\n", sha);
     printf ("criteria ");
     s_print_words (json_object_get (result, "criteria"));
     printf ("\nparties  ");

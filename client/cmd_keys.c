@@ -131,7 +131,7 @@ cmd_keygen (cli_t *cli, int argc, char **argv)
 
 static const char s_roster_usage[] =
     "Usage: keten roster build --federation NAME --version N --signer UITVOERDER.secret\n"
-    "                          --out FILE PUBFILE...\n"
+    "                          --referentiekader FILE --out FILE PUBFILE...\n"
     "\n"
     "Build the federation roster (the convenant as data) from the members'\n"
     "ID.pub files, sign it with the uitvoerder's key and write it to FILE\n"
@@ -140,14 +140,19 @@ static const char s_roster_usage[] =
     "  --federation NAME   the federation, e.g. pga-limburg\n"
     "  --version N         roster version; nodes refuse a lower one than they hold\n"
     "  --signer FILE       the uitvoerder's ID.secret\n"
+    "  --referentiekader FILE\n"
+    "                      the region's referentiekader (art. 7.3): checked, and its\n"
+    "                      version, SHA-256 and example flag go into the roster; a\n"
+    "                      test federation may use configs/referentiekader-example.zpl\n"
+    "                      (its nodes then need node/test-federation = 1)\n"
     "  --out FILE          where to write the signed roster\n";
 
 typedef struct {
-    const char *federation, *version_text, *signer_path, *out;
+    const char *federation, *version_text, *signer_path, *out, *kader_path;
     uint64_t version;
 } s_roster_t;
 
-enum { OPT_FEDERATION = CLI_OPT_LONG + 1, OPT_VERSION, OPT_SIGNER, OPT_ROSTER_OUT };
+enum { OPT_FEDERATION = CLI_OPT_LONG + 1, OPT_VERSION, OPT_SIGNER, OPT_ROSTER_OUT, OPT_KADER };
 
 static int
 s_roster_option (void *arg, const char *cmd, int opt, const char *value)
@@ -162,6 +167,8 @@ s_roster_option (void *arg, const char *cmd, int opt, const char *value)
         return cli_opt_uint (cmd, "version", value, 1, INT64_MAX, &r->version);
     case OPT_SIGNER:
         return cli_opt_string (cmd, "signer", value, PATH_MAX - 1, &r->signer_path);
+    case OPT_KADER:
+        return cli_opt_string (cmd, "referentiekader", value, PATH_MAX - 1, &r->kader_path);
     default: /* OPT_ROSTER_OUT */
         return cli_opt_string (cmd, "out", value, PATH_MAX - 1, &r->out);
     }
@@ -174,6 +181,13 @@ static int
 s_roster_write (const s_roster_t *r, char **files, size_t n_files)
 {
     kt_reason_t reason;
+    /*  art. 7.3: the criteria the weegploeg weighs against, checked the
+     *  way the uitvoerder checks them, before anything is signed. */
+    referentiekader_t rk;
+    if (referentiekader_load (r->kader_path, &rk, NULL, &reason) != 0) {
+        cli_error ("--referentiekader: %s", reason.text);
+        return CLI_FAIL;
+    }
     keys_secret_t *signer = keys_load_secret (r->signer_path, &reason);
     if (!signer) {
         cli_error ("%s", reason.text);
@@ -183,7 +197,7 @@ s_roster_write (const s_roster_t *r, char **files, size_t n_files)
     roster_t *roster = NULL;
     int rc = CLI_FAIL;
     char vkey[NOTE_NAME_MAX + 64];
-    if (roster_build (r->federation, r->version, (const char *const *) files, n_files, signer,
+    if (roster_build (r->federation, r->version, (const char *const *) files, n_files, signer, &rk,
                       &note, &reason) != 0)
         cli_error ("%s", reason.text);
     else if (note_verifier_format (vkey, sizeof vkey, signer->pub.id, signer->pub.signing_pk) != 0)
@@ -193,8 +207,14 @@ s_roster_write (const s_roster_t *r, char **files, size_t n_files)
     else if (kt_write_file (r->out, note, strlen (note), 0644, &reason) != 0)
         cli_error ("%s", reason.text);
     else {
+        char sha[65];
         printf ("roster %s version %llu with %zu members written to %s\n", roster->federation,
                 (unsigned long long) roster->version, roster->member_count, r->out);
+        printf ("referentiekader %s sha256=%s%s\n", roster->referentiekader,
+                kt_hex (sha, roster->referentiekader_sha256, 32),
+                roster->referentiekader_example
+                    ? " (an example: nodes refuse it unless node/test-federation = 1)"
+                    : "");
         rc = CLI_OK;
     }
     roster_destroy (&roster);
@@ -211,15 +231,21 @@ cmd_roster_build (cli_t *cli, int argc, char **argv)
                                             {"version", required_argument, NULL, OPT_VERSION},
                                             {"signer", required_argument, NULL, OPT_SIGNER},
                                             {"out", required_argument, NULL, OPT_ROSTER_OUT},
+                                            {"referentiekader", required_argument, NULL, OPT_KADER},
                                             {"help", no_argument, NULL, CLI_OPT_HELP},
                                             {NULL, 0, NULL, 0}};
     const char *cmd = "roster build";
-    s_roster_t r = {NULL, NULL, NULL, NULL, 0};
+    s_roster_t r = {NULL, NULL, NULL, NULL, NULL, 0};
     int rc = cli_options (cmd, argc, argv, options, s_roster_usage, s_roster_option, &r);
     if (rc)
         return CLI_DONE (rc);
     if (!r.federation || !r.version_text || !r.signer_path || !r.out)
         return cli_usage_error (cmd, "--federation, --version, --signer and --out are required");
+    if (!r.kader_path)
+        return cli_usage_error (cmd,
+                                "--referentiekader FILE is required: the region's referentiekader "
+                                "(art. 7.3); for a test federation "
+                                "configs/referentiekader-example.zpl");
     size_t n_files = (size_t) (argc - optind);
     if (n_files == 0)
         return cli_usage_error (cmd, "give the members' PUBFILEs");

@@ -152,6 +152,12 @@ static const s_group_t s_groups[] = {
      "signal's data; list them with each party's confirmation\n"
      "(uitvoerder; art. 12.5-12.6; 'keten correction --help')",
      0},
+    {"referentiekader", cmd_referentiekader_usage, "adopt, show",
+     "see keten referentiekader --help",
+     "adopt: put the region's referentiekader in force\n"
+     "as the next roster version (uitvoerder); show: the\n"
+     "one in force (art. 7.3)",
+     23},
 };
 
 static const s_command_t s_commands[] = {
@@ -249,6 +255,8 @@ static const s_command_t s_commands[] = {
     {"review record", cmd_review_record, NULL},
     {"correction decide", cmd_correction_decide, NULL},
     {"correction list", cmd_correction_list, NULL},
+    {"referentiekader adopt", cmd_referentiekader_adopt, NULL},
+    {"referentiekader show", cmd_referentiekader_show, NULL},
 };
 
 #define S_COUNT(a) (sizeof (a) / sizeof (a)[0])

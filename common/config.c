@@ -59,6 +59,10 @@ static const s_field_t s_fields[] = {
     PATH ("node", "roster", roster_file),
     STR ("node", "uitvoerder-key", uitvoerder_key, true),
     STR ("node", "log-level", log_level, false),
+    /*  art. 7.3: a roster that names an example referentiekader (the
+     *  illustration in configs/) is refused unless this is a test or demo
+     *  federation. */
+    U32 ("node", "test-federation", test_federation, 0, 0, 1),
     /*  Exactly one of bind/connect: checked after the table. */
     STR ("transport", "bind", bind, false),
     STR ("transport", "connect", connect, false),

@@ -27,6 +27,7 @@ typedef struct {
     char roster_file[PATH_MAX];      /* node/roster: signed roster file */
     char uitvoerder_key[256];        /* node/uitvoerder-key: pinned roster signer (note verifier key) */
     char log_level[8];               /* node/log-level: debug|info|warn|error (info) */
+    uint32_t test_federation;        /* node/test-federation: example referentiekader allowed (0; 0..1) */
     /* transport */
     char bind[CONFIG_ENDPOINT_MAX + 1];    /* transport/bind: uitvoerder only */
     char connect[CONFIG_ENDPOINT_MAX + 1]; /* transport/connect: partners only */

@@ -23,7 +23,6 @@
 #define RETENTION_NOT_AGENDERED_MAX 183
 #define RETENTION_ARCHIVE_MAX 365
 #define RETENTION_DESTROY_MAX 1826
-#define REFERENTIEKADER_DEFAULT "example-2026.1"
 
 roster_role_t
 roster_role_for_kind (const char *kind)
@@ -359,9 +358,25 @@ s_decode_member (zconfig_t *node, roster_member_t *m, kt_reason_t *reason)
     return s_check_notice (m, reason);
 }
 
-enum { R_FEDERATION, R_VERSION, R_ISSUED, R_REFERENTIEKADER, R_RETENTION, R_MEMBER, R_COUNT };
-static const char *const s_roster_keys[R_COUNT] = {"federation",      "version",   "issued",
-                                                   "referentiekader", "retention", "member"};
+enum {
+    R_FEDERATION,
+    R_VERSION,
+    R_ISSUED,
+    R_REFERENTIEKADER,
+    R_KADER_SHA256,
+    R_KADER_EXAMPLE,
+    R_RETENTION,
+    R_MEMBER,
+    R_COUNT
+};
+static const char *const s_roster_keys[R_COUNT] = {"federation",
+                                                   "version",
+                                                   "issued",
+                                                   "referentiekader",
+                                                   "referentiekader-sha256",
+                                                   "referentiekader-example",
+                                                   "retention",
+                                                   "member"};
 static const char *const s_retention_keys[3] = {"not-agendered-days", "archive-days",
                                                 "destroy-days"};
 
@@ -532,12 +547,19 @@ s_decode (zconfig_t *root, roster_t *r, const char *signer, const uint8_t signer
     snprintf (r->issued, sizeof r->issued, "%s", s_value (item[R_ISSUED]));
     /*  art. 7.3: the referentiekader the weegploeg weighs signals against. */
     const char *kader = s_value (item[R_REFERENTIEKADER]);
-    size_t kader_len = strlen (kader);
-    if (kader_len < 1 || kader_len >= sizeof r->referentiekader ||
-        strspn (kader, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") !=
-            kader_len)
+    if (!referentiekader_valid_version (kader))
         return kt_fail (reason, "roster: referentiekader must be 1..64 of [A-Za-z0-9._-]");
     snprintf (r->referentiekader, sizeof r->referentiekader, "%s", kader);
+    /*  Its exact bytes, so a decision names the criteria it was weighed
+     *  against, not only a version a changed file could keep. */
+    const char *sha = s_value (item[R_KADER_SHA256]);
+    if (strlen (sha) != 64 || strspn (sha, "0123456789abcdef") != 64 ||
+        kt_unhex (r->referentiekader_sha256, 32, sha) != 0)
+        return kt_fail (reason, "roster: referentiekader-sha256 must be 64 lowercase hex digits");
+    const char *example = s_value (item[R_KADER_EXAMPLE]);
+    if (!streq (example, "0") && !streq (example, "1"))
+        return kt_fail (reason, "roster: referentiekader-example must be 0 or 1");
+    r->referentiekader_example = streq (example, "1");
     if (s_decode_retention (item[R_RETENTION], r, reason) != 0)
         return -1;
 
@@ -726,18 +748,22 @@ s_format (const roster_t *r, uint64_t now_ms, char **text_p, size_t *len_p, kt_r
     FILE *f = open_memstream (text_p, len_p);
     if (!f)
         return kt_fail (reason, "out of memory");
+    char sha[65];
     fprintf (f,
              "roster\n"
              "    federation = %s\n"
              "    version = %llu\n"
              "    issued = %s\n"
              "    referentiekader = %s\n"
+             "    referentiekader-sha256 = %s\n"
+             "    referentiekader-example = %d\n"
              "    retention\n"
              "        not-agendered-days = %u\n"
              "        archive-days = %u\n"
              "        destroy-days = %u\n"
              "    member\n",
              r->federation, (unsigned long long) r->version, r->issued, r->referentiekader,
+             kt_hex (sha, r->referentiekader_sha256, 32), r->referentiekader_example ? 1 : 0,
              r->retention_not_agendered_days, r->retention_archive_days, r->retention_destroy_days);
     for (size_t i = 0; i < r->member_count; i++)
         s_write_member (f, &r->members[i], now_ms);
@@ -832,12 +858,23 @@ s_issued_now (char issued[32], char today[11])
     strftime (today, 11, "%Y-%m-%d", &tm);
 }
 
+void
+roster_set_referentiekader (roster_t *r, const referentiekader_t *rk)
+{
+    snprintf (r->referentiekader, sizeof r->referentiekader, "%s", rk->version);
+    memcpy (r->referentiekader_sha256, rk->sha256, 32);
+    r->referentiekader_example = rk->example;
+}
+
 int
 roster_build (const char *federation, uint64_t version, const char *const *pub_files,
-              size_t n_files, const keys_secret_t *signer, char **note_p, kt_reason_t *reason)
+              size_t n_files, const keys_secret_t *signer, const referentiekader_t *rk,
+              char **note_p, kt_reason_t *reason)
 {
     if (!signer || !note_p)
         return kt_fail (reason, "roster_build needs the signer's keys");
+    if (!rk)
+        return kt_fail (reason, "roster_build needs the referentiekader it puts in force");
     if (!kt_valid_node_id (federation))
         return kt_fail (reason,
                         "federation '%.64s' must be 1..64 of [a-z0-9-] starting with a "
@@ -853,7 +890,7 @@ roster_build (const char *federation, uint64_t version, const char *const *pub_f
                   .retention_destroy_days = RETENTION_DESTROY_MAX,
                   .member_count = n_files};
     snprintf (r.federation, sizeof r.federation, "%s", federation);
-    snprintf (r.referentiekader, sizeof r.referentiekader, "%s", REFERENTIEKADER_DEFAULT);
+    roster_set_referentiekader (&r, rk);
     char today[11];
     s_issued_now (r.issued, today);
     r.members = calloc (n_files, sizeof *r.members);

@@ -10,6 +10,7 @@
 #define KETEN_ROSTER_H
 
 #include "keys.h"
+#include "referentiekader.h"
 #include "util.h"
 
 #include <stdbool.h>
@@ -57,6 +58,8 @@ typedef struct {
     uint64_t version;
     char issued[32];                       /* RFC 3339 UTC */
     char referentiekader[65];              /* version of the referentiekader in force */
+    uint8_t referentiekader_sha256[32];    /* art. 7.3: SHA-256 of its file's exact bytes */
+    bool referentiekader_example;          /* an illustration, not a region's own */
     uint32_t retention_not_agendered_days; /* art. 13: at most 183 */
     uint32_t retention_archive_days;       /* art. 13: at most 365 */
     uint32_t retention_destroy_days;       /* art. 13: at most 1826 */
@@ -95,10 +98,15 @@ bool roster_member_previous_active (const roster_member_t *member, uint64_t now_
 void roster_default_municipality (const char *id, const char *name, char *out, size_t len);
 
 /*  Build the roster text from members' public key files and sign it with
- *  the uitvoerder's secret keys (which must also be one of the members).
- *  *note_p receives the signed note (heap, free()). */
+ *  the uitvoerder's secret keys (which must also be one of the members);
+ *  rk is the referentiekader it puts in force (art. 7.3: its version,
+ *  SHA-256 and example flag go into the roster).  *note_p receives the
+ *  signed note (heap, free()). */
 int roster_build (const char *federation, uint64_t version, const char *const *pub_files,
-                  size_t n_files, const keys_secret_t *signer, char **note_p, kt_reason_t *reason);
+                  size_t n_files, const keys_secret_t *signer, const referentiekader_t *rk,
+                  char **note_p, kt_reason_t *reason);
+/*  The roster's referentiekader fields set from rk. */
+void roster_set_referentiekader (roster_t *r, const referentiekader_t *rk);
 
 /*  Write r (its head and members; r->note is not read) as roster text,
  *  sign it with the uitvoerder's secret keys and parse the result exactly

@@ -58,6 +58,7 @@ s_apply (roster_member_t *m, const roster_change_t *c, const char *notice, const
         *m->previous_until = '\0';
         break;
     case ROSTER_CHANGE_ADD:
+    case ROSTER_CHANGE_REFERENTIEKADER:
         break;
     }
 }
@@ -67,6 +68,17 @@ s_check_change (const roster_t *old, const roster_change_t *c, const roster_memb
                 kt_reason_t *reason)
 {
     *target = NULL;
+    if (c->op == ROSTER_CHANGE_REFERENTIEKADER) {
+        /*  art. 7.3: which versions may follow which is the uitvoerder's
+         *  history (uitvoerder_referentiekader.c); here only that it
+         *  changes something. */
+        if (!c->rk)
+            return kt_fail (reason, "a referentiekader change needs the referentiekader");
+        if (strcmp (c->rk->version, old->referentiekader) == 0 &&
+            memcmp (c->rk->sha256, old->referentiekader_sha256, 32) == 0)
+            return kt_fail (reason, "referentiekader %s is in force already", c->rk->version);
+        return 0;
+    }
     if (c->op == ROSTER_CHANGE_ROTATE) {
         if (!c->pub)
             return kt_fail (reason, "rotating keys needs the member's new public key file");
@@ -177,6 +189,8 @@ roster_change (const roster_t *old, const roster_change_t *c, const keys_secret_
     }
     if (c->op == ROSTER_CHANGE_ADD)
         roster_member_from_public (&next.members[next.member_count++], c->pub, today);
+    if (c->op == ROSTER_CHANGE_REFERENTIEKADER)
+        roster_set_referentiekader (&next, c->rk);
     int rc = roster_sign (&next, signer, "the new roster would be refused: ", note_p, reason);
     free (next.members);
     return rc;

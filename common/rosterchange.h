@@ -3,7 +3,8 @@
  *  member's kind (and so its role) changed, a member revoked at once, or an
  *  opzegging recorded (the member leaves three months later), or a
  *  member's keys rotated with an overlap period in which its old keys are
- *  still accepted.  The result
+ *  still accepted; or another referentiekader put in force (art. 7.3),
+ *  the members unchanged.  The result
  *  is signed and checked exactly as every node will check it.
  */
 #ifndef KETEN_ROSTERCHANGE_H
@@ -19,7 +20,8 @@ typedef enum {
     ROSTER_CHANGE_REVOKE,   /* id: leaves-at today, at once (art. 15.2c) */
     ROSTER_CHANGE_OPZEGGING, /* id, date (YYYY-MM-DD, "" today): art. 18.2 */
     ROSTER_CHANGE_ROTATE,    /* pub: the member's new keys; overlap_days */
-    ROSTER_CHANGE_END_OVERLAP /* id: its previous keys stop at once */
+    ROSTER_CHANGE_END_OVERLAP, /* id: its previous keys stop at once */
+    ROSTER_CHANGE_REFERENTIEKADER /* rk: the referentiekader put in force (art. 7.3) */
 } roster_change_op_t;
 
 #define ROSTER_OVERLAP_DEFAULT_DAYS 7
@@ -31,6 +33,7 @@ typedef struct {
     const char *date;
     const keys_public_t *pub;
     unsigned overlap_days;   /* ROTATE: 0 = the old keys stop at once */
+    const referentiekader_t *rk; /* REFERENTIEKADER: checked, its sha256 set */
 } roster_change_t;
 
 /*  The next version of old with change applied, signed by signer (the

@@ -91,6 +91,8 @@ s_check (const config_t *config, const node_role_t *const *roles, size_t n_roles
     int rc = EX_CONFIG;
     if (!keys || !roster)
         fprintf (stderr, "ketend: %s\n", reason.text);
+    else if (node_roster_example_check (config, roster, &reason) != 0)
+        fprintf (stderr, "ketend: %s\n", reason.text);
     else if (strcmp (keys->pub.id, config->id) != 0)
         fprintf (stderr, "ketend: %s holds the keys of %s, but this node is configured as %s\n",
                  config->key_file, keys->pub.id, config->id);

@@ -77,7 +77,7 @@ node_new (const config_t *config, const node_role_t *const *roles, size_t n_role
         goto fail;
     }
     roster = node_newest_roster (config, reason);
-    if (!roster)
+    if (!roster || node_roster_example_check (config, roster, reason) != 0)
         goto fail;
     /*  The keyring checks this node's membership and keys; it holds the
      *  roster from here on. */
@@ -124,7 +124,7 @@ node_new (const config_t *config, const node_role_t *const *roles, size_t n_role
             (unsigned long long) keyring_roster (self->keyring)->version);
     return self;
 fail:
-    *misconfigured = config_stage;
+    *misconfigured = config_stage || (self && self->config_refused);
     roster_destroy (&roster);
     node_destroy (&self);
     return NULL;

@@ -30,5 +30,10 @@ void node_destroy (node_t **self_p);
 /*  The roster a node starts from: the configured one, or the newer one
  *  kept in its state directory. */
 roster_t *node_newest_roster (const config_t *config, kt_reason_t *reason);
+/*  art. 7.3: a roster that names an example referentiekader (the
+ *  illustration in configs/) is refused unless config says this is a test
+ *  or demo federation (node/test-federation = 1).  -1 with the reason an
+ *  operator needs (at start: a configuration problem). */
+int node_roster_example_check (const config_t *config, const roster_t *roster, kt_reason_t *reason);
 
 #endif

@@ -177,6 +177,9 @@ struct _node_t {
     sqlite3 *db; /* node.db */
     keystore_t *keystore;
     bool expelled;    /* the roster dropped this node: send nothing */
+    /*  Set by a role's start that refuses what the operator configured
+     *  (a file that does not match the roster): ketend exits EX_CONFIG. */
+    bool config_refused;
     access_t *access; /* reads of personal data (art. 15.2e) */
     const node_role_t *role;
     void *role_state; /* the role's own, owned by it */

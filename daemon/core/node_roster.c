@@ -142,6 +142,19 @@ node_newest_roster (const config_t *config, kt_reason_t *reason)
     return roster;
 }
 
+int
+node_roster_example_check (const config_t *config, const roster_t *roster, kt_reason_t *reason)
+{
+    if (!roster->referentiekader_example || config->test_federation)
+        return 0;
+    return kt_fail (reason,
+                    "roster %llu: referentiekader %s is an example (the illustration in "
+                    "configs/); put the region's own in force (keten roster build "
+                    "--referentiekader, keten referentiekader adopt) or set "
+                    "node/test-federation = 1 for a test or demo federation",
+                    (unsigned long long) roster->version, roster->referentiekader);
+}
+
 /*  docs/ARCHITECTURE.md, Crash reasoning, rule 9: the file first, durably
  *  (kt_write_file fsyncs it and the state directory), and only then its
  *  version in node.db.  A crash between leaves a kept file newer than
@@ -271,6 +284,16 @@ node_apply_roster (node_t *self, const char *note, size_t len, bool *refused, kt
         int rc = s_not_newer (self, roster, refused, reason);
         roster_destroy (&roster);
         return rc;
+    }
+    /*  art. 7.3: never applied silently; refused (the uitvoerder sees its
+     *  roster_refused alarm) and said here. */
+    if (node_roster_example_check (&self->config, roster, reason) != 0) {
+        kt_log (KT_LOG_ERROR,
+                "roster refused version=%llu: example referentiekader %s and "
+                "node/test-federation is not set",
+                (unsigned long long) roster->version, roster->referentiekader);
+        roster_destroy (&roster);
+        return -1;
     }
     if (node_keep_roster (self, roster, refused, reason) != 0) {
         roster_destroy (&roster);

@@ -606,6 +606,23 @@ s_roster_clear_alarm (node_t *self, const api_caller_t *caller, const char *cmd,
         json_pack ("{s:s, s:I}", "cleared", "roster_conflict", "version", (json_int_t) version));
 }
 
+/*  referentiekader.show: art. 7.3, the one this node's roster names; the
+ *  criteria themselves are kept at the uitvoerder. */
+static void
+s_referentiekader_show (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    (void) args;
+    const roster_t *roster = keyring_roster (self->keyring);
+    char sha[65];
+    apiserver_reply_ok (self->api, caller,
+                        json_pack ("{s:s, s:s, s:s, s:b, s:I}", "role", "partner", "version",
+                                   roster->referentiekader, "referentiekader_sha256",
+                                   kt_hex (sha, roster->referentiekader_sha256, 32), "example",
+                                   roster->referentiekader_example, "roster_version",
+                                   (json_int_t) roster->version));
+}
+
 /*  A partner's commands.  The rows without a handler are the uitvoerder's
  *  commands: the refusal says where the caller should go instead. */
 static const node_command_t s_commands[] = {
@@ -648,6 +665,10 @@ static const node_command_t s_commands[] = {
     {"log.checkpoints", NODE_RIGHT_NONE, s_log_witness, NULL},
     {"roster.change", NODE_RIGHT_NONE, NULL, "the uitvoerder changes the roster (art. 15.2c)"},
     {"roster.clear-alarm", NODE_RIGHT_ADMIN, s_roster_clear_alarm, NULL},
+    {"referentiekader.adopt", NODE_RIGHT_NONE, NULL,
+     "the uitvoerder puts a referentiekader in force (art. 7.3)"},
+    {"referentiekader.show", NODE_RIGHT_READ, s_referentiekader_show, NULL},
+    {"referentiekader.*", NODE_RIGHT_NONE, NULL, "unknown referentiekader command"},
     {"incident.report", NODE_RIGHT_ADMIN, partner_incident_report, NULL},
     /*  art. 13: the node's own schedule; reopen and the archive read at a
      *  kernpartij (the handlers refuse them elsewhere). */

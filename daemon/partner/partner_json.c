@@ -118,15 +118,16 @@ s_decision (void *arg, const decisionbox_row_t *row, kt_reason_t *reason)
     visit_t *v = arg;
     if (v->hide && retainbox_hidden (v->hide, row->case_ref))
         return 0;
-    return render_append (v->list,
-                          json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "decision_id",
-                                     row->decision_id, "case_ref", row->case_ref, "outcome",
-                                     row->agenderen ? "agenderen" : "niet-agenderen",
-                                     "referentiekader", row->referentiekader, "criteria",
-                                     row->criteria, "parties", row->parties, "decided_ms",
-                                     (json_int_t) row->decided_ms, "received_ms",
-                                     (json_int_t) row->received_ms),
-                          reason);
+    json_t *d = json_pack (
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "decision_id", row->decision_id, "case_ref",
+        row->case_ref, "outcome", row->agenderen ? "agenderen" : "niet-agenderen",
+        "referentiekader", row->referentiekader, "criteria", row->criteria, "parties", row->parties,
+        "decided_ms", (json_int_t) row->decided_ms, "received_ms", (json_int_t) row->received_ms);
+    /*  art. 7.3: the referentiekader it was weighed against, to the byte. */
+    if (d)
+        json_object_set_new (d, "referentiekader_sha256",
+                             json_string (row->referentiekader_sha256));
+    return render_append (v->list, d, reason);
 }
 
 json_t *
@@ -239,12 +240,19 @@ partner_json_decision (const Keten__WeegploegDecision *d)
         json_array_append_new (criteria, json_string (d->criteria[i]));
     for (size_t i = 0; i < d->n_parties; i++)
         json_array_append_new (parties, json_string (d->parties[i]));
-    return json_pack ("{s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:I}", "decision_id", d->decision_id,
-                      "case_ref", d->case_ref, "outcome",
-                      d->outcome == KETEN__DECISION_OUTCOME__AGENDEREN ? "agenderen"
-                                                                       : "niet-agenderen",
-                      "referentiekader", d->referentiekader, "criteria", criteria, "analysis",
-                      d->analysis, "parties", parties, "decided_ms", (json_int_t) d->decided_ms);
+    json_t *o = json_pack (
+        "{s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:I}", "decision_id", d->decision_id, "case_ref",
+        d->case_ref, "outcome",
+        d->outcome == KETEN__DECISION_OUTCOME__AGENDEREN ? "agenderen" : "niet-agenderen",
+        "referentiekader", d->referentiekader, "criteria", criteria, "analysis", d->analysis,
+        "parties", parties, "decided_ms", (json_int_t) d->decided_ms);
+    /*  art. 7.3: the referentiekader it was weighed against, to the byte. */
+    char sha[65] = "";
+    if (d->referentiekader_sha256.len == 32)
+        kt_hex (sha, d->referentiekader_sha256.data, 32);
+    if (o)
+        json_object_set_new (o, "referentiekader_sha256", json_string (sha));
+    return o;
 }
 
 /*  n strings as a JSON array. */

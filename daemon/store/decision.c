@@ -142,6 +142,12 @@ decision_record (decision_t *self, const referentiekader_t *rk, const roster_t *
     d.n_parties = in->n_parties;
     d.meeting_id = (char *) (in->meeting_id ? in->meeting_id : "");
     d.decided_ms = now_ms;
+    /*  art. 7.3: which criteria, to the byte, the decision was weighed
+     *  against. */
+    d.referentiekader_sha256.data = (uint8_t *) rk->sha256;
+    d.referentiekader_sha256.len = 32;
+    char rk_sha[65];
+    kt_hex (rk_sha, rk->sha256, 32);
     uint8_t *sealed = NULL;
     size_t sealed_len = 0;
     int rc = keystore_seal_message (key, id, strlen (id), &d.base, &sealed, &sealed_len);
@@ -154,13 +160,13 @@ decision_record (decision_t *self, const referentiekader_t *rk, const roster_t *
     store_join (parties, sizeof parties, (const char *const *) in->parties, in->n_parties);
     rc = store_run (self->db,
                     "INSERT INTO decision (decision_id, case_ref, outcome, referentiekader,"
-                    " criteria, parties, meeting_id, decided_ms, uid, body)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    " criteria, parties, meeting_id, decided_ms, uid, body,"
+                    " referentiekader_sha256) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                     STORE_VALUES (STORE_TEXT (id), STORE_TEXT (in->case_ref), STORE_INT (d.outcome),
                                   STORE_TEXT (rk->version), STORE_TEXT (criteria),
                                   STORE_TEXT (parties), STORE_TEXT (d.meeting_id),
                                   STORE_INT (now_ms), STORE_INT (in->uid),
-                                  STORE_BLOB (sealed, sealed_len)),
+                                  STORE_BLOB (sealed, sealed_len), STORE_TEXT (rk_sha)),
                     "store the decision", reason);
     free (sealed);
     return rc < 0 ? -1 : 0;
@@ -237,7 +243,8 @@ s_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
                           .parties = store_text (q, 5),
                           .meeting_id = store_text (q, 6),
                           .decided_ms = (uint64_t) sqlite3_column_int64 (q, 7),
-                          .sent = sqlite3_column_int (q, 8) != 0};
+                          .sent = sqlite3_column_int (q, 8) != 0,
+                          .referentiekader_sha256 = store_text (q, 9)};
     return v->fn (v->arg, &row, reason);
 }
 
@@ -247,7 +254,8 @@ decision_each (decision_t *self, int limit, decision_row_fn *fn, void *arg, kt_r
     visit_t v = {fn, arg};
     return store_each (self->db,
                        "SELECT decision_id, case_ref, outcome, referentiekader, criteria,"
-                       " parties, meeting_id, decided_ms, sent FROM decision"
+                       " parties, meeting_id, decided_ms, sent, referentiekader_sha256"
+                       " FROM decision"
                        " WHERE case_ref NOT IN (SELECT case_ref FROM subject WHERE archived=1)"
                        " ORDER BY decided_ms DESC LIMIT ?",
                        store_bind_values, (void *) STORE_VALUES (STORE_INT (limit)), s_row, &v,

@@ -68,6 +68,7 @@ typedef struct {
     const char *meeting_id;
     uint64_t decided_ms;
     bool sent;
+    const char *referentiekader_sha256; /* hex; "" before art. 7.3's hash was recorded */
 } decision_row_t;
 /*  Take one row: 0 go on, 1 stop, -1 error with reason. */
 typedef int (decision_row_fn) (void *arg, const decision_row_t *row, kt_reason_t *reason);

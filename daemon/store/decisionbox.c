@@ -73,6 +73,10 @@ decisionbox_check (const Keten__WeegploegDecision *d, kt_reason_t *reason)
         return kt_fail (reason, "decision: unknown outcome");
     if (!s_token (d->referentiekader, 64))
         return kt_fail (reason, "decision: invalid referentiekader version");
+    /*  art. 7.3: the SHA-256 of the referentiekader applied (absent from
+     *  an uitvoerder that did not record it yet). */
+    if (d->referentiekader_sha256.len != 0 && d->referentiekader_sha256.len != 32)
+        return kt_fail (reason, "decision: referentiekader_sha256 is not 32 bytes");
     if (d->n_criteria > 32 || d->n_parties > 32)
         return kt_fail (reason, "decision: too many criteria or parties");
     for (size_t i = 0; i < d->n_criteria; i++)
@@ -109,18 +113,21 @@ decisionbox_store (decisionbox_t *self, const Keten__WeegploegDecision *d, uint6
     sodium_memzero (key, sizeof key);
     if (rc != 0)
         return kt_fail (reason, "out of memory");
-    char criteria[32 * 33 + 1], parties[32 * 66 + 1];
+    char criteria[32 * 33 + 1], parties[32 * 66 + 1], rk_sha[65] = "";
+    if (d->referentiekader_sha256.len == 32)
+        kt_hex (rk_sha, d->referentiekader_sha256.data, 32);
     store_join (criteria, sizeof criteria, (const char *const *) d->criteria, d->n_criteria);
     store_join (parties, sizeof parties, (const char *const *) d->parties, d->n_parties);
     rc = store_run (
         self->db,
         "INSERT INTO decision_in (decision_id, case_ref, outcome, referentiekader,"
-        " criteria, parties, decided_ms, received_ms, key_id, body)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?)",
+        " criteria, parties, decided_ms, received_ms, key_id, body, referentiekader_sha256)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
         STORE_VALUES (STORE_TEXT (d->decision_id), STORE_TEXT (d->case_ref), STORE_INT (d->outcome),
                       STORE_TEXT (d->referentiekader), STORE_TEXT (criteria), STORE_TEXT (parties),
                       STORE_INT (d->decided_ms), STORE_INT (now_ms),
-                      STORE_BLOB (key_id, KEYSTORE_ID_LEN), STORE_BLOB (sealed, sealed_len)),
+                      STORE_BLOB (key_id, KEYSTORE_ID_LEN), STORE_BLOB (sealed, sealed_len),
+                      STORE_TEXT (rk_sha)),
         "store the decision", reason);
     free (sealed);
     return rc < 0 ? -1 : 0;
@@ -143,7 +150,8 @@ s_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
                              .criteria = store_text (q, 4),
                              .parties = store_text (q, 5),
                              .decided_ms = (uint64_t) sqlite3_column_int64 (q, 6),
-                             .received_ms = (uint64_t) sqlite3_column_int64 (q, 7)};
+                             .received_ms = (uint64_t) sqlite3_column_int64 (q, 7),
+                             .referentiekader_sha256 = store_text (q, 8)};
     return v->fn (v->arg, &row, reason);
 }
 
@@ -154,7 +162,8 @@ decisionbox_each (decisionbox_t *self, int limit, decisionbox_row_fn *fn, void *
     visit_t v = {fn, arg};
     return store_each (self->db,
                        "SELECT decision_id, case_ref, outcome, referentiekader, criteria,"
-                       " parties, decided_ms, received_ms FROM decision_in"
+                       " parties, decided_ms, received_ms, referentiekader_sha256"
+                       " FROM decision_in"
                        " ORDER BY decided_ms DESC LIMIT ?",
                        store_bind_values, (void *) STORE_VALUES (STORE_INT (limit)), s_row, &v,
                        "list the decisions", reason);

@@ -33,6 +33,7 @@ typedef struct {
     const char *parties;  /* "a,b" */
     uint64_t decided_ms;
     uint64_t received_ms;
+    const char *referentiekader_sha256; /* hex; "" when the decision carried none */
 } decisionbox_row_t;
 /*  Take one row: 0 go on, 1 stop, -1 error with reason. */
 typedef int (decisionbox_row_fn) (void *arg, const decisionbox_row_t *row, kt_reason_t *reason);

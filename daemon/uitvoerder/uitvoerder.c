@@ -875,6 +875,11 @@ static const node_command_t s_commands[] = {
     {"log.checkpoints", NODE_RIGHT_NONE, s_log_checkpoints, NULL},
     {"roster.change", NODE_RIGHT_ADMIN, uitvoerder_roster_change, NULL},
     {"roster.clear-alarm", NODE_RIGHT_ADMIN, uitvoerder_roster_clear_alarm, NULL},
+    /*  art. 7.3: the region's referentiekader, put in force as the next
+     *  roster version. */
+    {"referentiekader.adopt", NODE_RIGHT_ADMIN, uitvoerder_referentiekader_adopt, NULL},
+    {"referentiekader.show", NODE_RIGHT_READ, uitvoerder_referentiekader_show, NULL},
+    {"referentiekader.*", NODE_RIGHT_NONE, NULL, "unknown referentiekader command"},
     {"incident.report", NODE_RIGHT_ADMIN, uitvoerder_incident_report, NULL},
     {"incident.list", NODE_RIGHT_AUDIT, uitvoerder_incident_list, NULL},
     {"incident.close", NODE_RIGHT_ADMIN, uitvoerder_incident_close, NULL},

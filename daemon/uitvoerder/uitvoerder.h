@@ -19,6 +19,8 @@
 #include "provlog.h"
 #include "referentiekader.h"
 #include "relay.h"
+#include "rkhistory.h"
+#include "rosterchange.h"
 #include "request.h"
 #include "review.h"
 #include "weegploeg.h"
@@ -83,7 +85,9 @@ typedef struct {
     incident_t *incident;     /* the incident register (art. 15.2g) */
     logproof_t *proof;        /* checkpoints and proofs of the log */
     casusoverleg_t *casus;    /* the casusoverleg file (art. 10.1) */
-    referentiekader_t *rk;    /* weegploeg/referentiekader, if configured */
+    referentiekader_t *rk;    /* the one in force (art. 7.3); NULL: none known */
+    char *rk_text;            /* its file's exact text */
+    rkhistory_t *rkhistory;   /* every referentiekader put in force */
     relay_t *relay;           /* own messages to members, until receipted */
     lifecycle_t *lifecycle;   /* retention state per subject (art. 13) */
     request_t *requests;      /* the person's requests (art. 12), requests.db */
@@ -113,6 +117,17 @@ int uitvoerder_resume_meetings (node_t *self, kt_reason_t *reason);
 /*  Casusoverleg agendas, to the participants of the cases on them. */
 void uitvoerder_casus_agenda (node_t *self, const api_caller_t *caller, const char *cmd,
                               json_t *args);
+/*  The referentiekader in force (uitvoerder_referentiekader.c, art. 7.3):
+ *  at start the roster's, from the kept ones or weegploeg/referentiekader
+ *  (a mismatch sets config_refused); after a roster change the new
+ *  roster's, from the kept ones; adopt and show. */
+int uitvoerder_referentiekader_start (node_t *self, kt_reason_t *reason);
+void uitvoerder_referentiekader_stop (node_t *self);
+int uitvoerder_referentiekader_follow (node_t *self, const roster_t *old, kt_reason_t *reason);
+void uitvoerder_referentiekader_adopt (node_t *self, const api_caller_t *caller, const char *cmd,
+                                       json_t *args);
+void uitvoerder_referentiekader_show (node_t *self, const api_caller_t *caller, const char *cmd,
+                                      json_t *args);
 /*  Weegploeg decisions (uitvoerder_decision.c). */
 int uitvoerder_decision_start (node_t *self, kt_reason_t *reason);
 void uitvoerder_decision_stop (node_t *self);
@@ -144,6 +159,23 @@ int uitvoerder_log_access (node_t *self, const char *user, const char *what,
 void uitvoerder_on_access (node_t *self, node_message_t *m);
 
 /*  Membership changes (uitvoerder_roster.c). */
+/*  The next roster version with change made, signed and checked as every
+ *  node will; not kept.  NULL with reason. */
+roster_t *uitvoerder_roster_sign (node_t *self, const roster_change_t *change, kt_reason_t *reason);
+/*  Called once next is kept, before it is logged and pushed; a failure is
+ *  a warning of the change (reason says what is owed). */
+typedef int (uitvoerder_roster_kept_fn) (node_t *self, const roster_t *next, void *arg,
+                                         kt_reason_t *reason);
+/*  Issue next (taken), the change made: kept durably, kept called (may be
+ *  NULL), logged (ROSTER_CHANGED, what), pushed to every member active in
+ *  the roster in force, then applied here.  NULL with reason when it
+ *  could not be kept (nothing issued); else {version, sent_to, warnings}
+ *  for the reply - from keeping on the change rolls forward, and a step
+ *  that failed is a warning made good later. */
+json_t *uitvoerder_roster_issue (node_t *self, roster_t *next, const roster_change_t *change,
+                                 const char *user, const char *what,
+                                 uitvoerder_roster_kept_fn *kept, void *kept_arg,
+                                 kt_reason_t *reason);
 void uitvoerder_roster_change (node_t *self, const api_caller_t *caller, const char *cmd,
                                json_t *args);
 void uitvoerder_roster_start (node_t *self);

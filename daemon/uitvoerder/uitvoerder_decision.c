@@ -13,25 +13,9 @@ int
 uitvoerder_decision_start (node_t *self, kt_reason_t *reason)
 {
     uitvoerder_t *u = uitvoerder_of (self);
-    const roster_t *roster = keyring_roster (self->keyring);
-    if (*self->config.referentiekader_file) {
-        u->rk = calloc (1, sizeof *u->rk);
-        if (!u->rk)
-            return kt_fail (reason, "out of memory");
-        if (referentiekader_load (self->config.referentiekader_file, u->rk, reason) != 0)
-            return -1;
-        /*  art. 7.3: the weegploeg weighs against the referentiekader the
-         *  convenant parties agreed on - the version the roster names. */
-        if (strcmp (u->rk->version, roster->referentiekader) != 0)
-            return kt_fail (reason, "%s is referentiekader %s, but the roster names %s",
-                            self->config.referentiekader_file, u->rk->version,
-                            roster->referentiekader);
-        if (u->rk->example)
-            kt_log (KT_LOG_WARN,
-                    "referentiekader example=yes version=%s: an illustration, "
-                    "not the NCTV referentiekader",
-                    u->rk->version);
-    }
+    /*  art. 7.3: the referentiekader the roster puts in force. */
+    if (uitvoerder_referentiekader_start (self, reason) != 0)
+        return -1;
     char path[PATH_MAX + 32];
     snprintf (path, sizeof path, "%s/casusoverleg.db", self->config.state_dir);
     if (!(u->decision = decision_new (u->weegploeg, reason)) ||
@@ -46,8 +30,7 @@ uitvoerder_decision_stop (node_t *self)
     uitvoerder_t *u = uitvoerder_of (self);
     decision_destroy (&u->decision);
     casusoverleg_destroy (&u->casus);
-    free (u->rk);
-    u->rk = NULL;
+    uitvoerder_referentiekader_stop (self);
 }
 
 static int

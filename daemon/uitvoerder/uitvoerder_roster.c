@@ -215,7 +215,9 @@ uitvoerder_roster_changed (node_t *self, const roster_t *old, kt_reason_t *reaso
                 links[i] = u->links[j];
     free (u->links);
     u->links = links;
-    return 0;
+    /*  art. 7.3: decisions from now on are weighed against the
+     *  referentiekader this roster names. */
+    return uitvoerder_referentiekader_follow (self, old, reason);
 }
 
 void
@@ -435,21 +437,17 @@ s_change_from_args (json_t *args, roster_change_t *change, keys_public_t *pub, k
     return rc;
 }
 
-/*  The next roster version with change made, signed and kept.  Kept
- *  (durably, as the newest accepted version) before anyone sees it: a
- *  crash after the push must not let this node sign a different roster
- *  under the same version.  NULL, and the reason, when it cannot be. */
-static roster_t *
-s_next_roster (node_t *self, const roster_change_t *change, kt_reason_t *reason)
+/*  The next roster version with change made, signed and checked the way
+ *  every node will check it; not kept yet.  NULL, and the reason, when it
+ *  cannot be. */
+roster_t *
+uitvoerder_roster_sign (node_t *self, const roster_change_t *change, kt_reason_t *reason)
 {
     char *note = NULL;
     if (roster_change (keyring_roster (self->keyring), change, self->keys, &note, reason) != 0)
         return NULL;
     roster_t *next = roster_parse (note, strlen (note), self->config.uitvoerder_key, reason);
     free (note);
-    bool refused;
-    if (next && node_keep_roster (self, next, &refused, reason) != 0)
-        roster_destroy (&next);
     return next;
 }
 
@@ -498,6 +496,39 @@ s_apply (node_t *self, roster_t **next_p, const roster_change_t *change, const c
     }
 }
 
+json_t *
+uitvoerder_roster_issue (node_t *self, roster_t *next, const roster_change_t *change,
+                         const char *user, const char *what, uitvoerder_roster_kept_fn *kept,
+                         void *kept_arg, kt_reason_t *reason)
+{
+    /*  Kept (durably, as the newest accepted version) before anyone sees
+     *  it: a crash after the push must not let this node sign a different
+     *  roster under the same version. */
+    bool refused;
+    if (node_keep_roster (self, next, &refused, reason) != 0) {
+        roster_destroy (&next);
+        return NULL;
+    }
+    uint64_t version = next->version;
+    json_t *warnings = json_array ();
+    kt_reason_t why;
+    if (kept && kept (self, next, kept_arg, &why) != 0)
+        s_warn (warnings, version, "%s", why.text);
+    if (s_log_change (self, version, user, what, &why) != 0)
+        s_warn (warnings, version, "not yet in the provenance log (%s); logged on the next start",
+                why.text);
+    /*  Pushed under the current version, to every member active in it -
+     *  the one that leaves included, sealed for the keys it runs now -
+     *  before the new version applies here. */
+    json_t *sent = json_array ();
+    if (s_push (self, next, user, sent, &why) != 0)
+        s_warn (warnings, version, "not pushed (%s); offered to each member at its next heartbeat",
+                why.text);
+    s_apply (self, &next, change, user, version, warnings);
+    return json_pack ("{s:I, s:o, s:o}", "version", (json_int_t) version, "sent_to", sent,
+                      "warnings", warnings);
+}
+
 /*  art. 15.2c: the uitvoerder changes the membership.  The new version is
  *  kept, logged, pushed (under the current version, to every member
  *  active in it) and only then applied here.  From keeping on the change
@@ -516,7 +547,7 @@ uitvoerder_roster_change (node_t *self, const api_caller_t *caller, const char *
     keys_public_t pub;
     const char *op = json_string_value (json_object_get (args, "op"));
     roster_t *next = s_change_from_args (args, &change, &pub, &reason) == 0
-                         ? s_next_roster (self, &change, &reason)
+                         ? uitvoerder_roster_sign (self, &change, &reason)
                          : NULL;
     if (!next) {
         apiserver_reply_error (self->api, caller, reason.text);
@@ -524,27 +555,17 @@ uitvoerder_roster_change (node_t *self, const api_caller_t *caller, const char *
     }
     char user[65];
     access_user_name (caller->uid, user, sizeof user);
-    uint64_t version = keyring_roster (self->keyring)->version + 1;
+    uint64_t version = next->version;
     char what[160];
     snprintf (what, sizeof what, "%s %s -> version %llu", op, change.id ? change.id : "",
               (unsigned long long) version);
-    json_t *warnings = json_array ();
-    if (s_log_change (self, version, user, what, &reason) != 0)
-        s_warn (warnings, version, "not yet in the provenance log (%s); logged on the next start",
-                reason.text);
-    /*  Pushed under the current version, to every member active in it -
-     *  the one that leaves included, sealed for the keys it runs now -
-     *  before the new version applies here. */
-    json_t *sent = json_array ();
-    if (s_push (self, next, user, sent, &reason) != 0)
-        s_warn (warnings, version, "not pushed (%s); offered to each member at its next heartbeat",
-                reason.text);
-    s_apply (self, &next, &change, user, version, warnings);
-    const roster_t *now = keyring_roster (self->keyring);
+    json_t *result = uitvoerder_roster_issue (self, next, &change, user, what, NULL, NULL, &reason);
+    if (!result) {
+        apiserver_reply_error (self->api, caller, reason.text);
+        return;
+    }
     kt_log (KT_LOG_INFO, "roster changed op=%s member=%s version=%llu user=%s", op,
-            change.id ? change.id : "-", (unsigned long long) now->version, user);
-    apiserver_reply_ok (self->api, caller,
-                        json_pack ("{s:I, s:s, s:o, s:o}", "version", (json_int_t) version,
-                                   "member", change.id ? change.id : "", "sent_to", sent,
-                                   "warnings", warnings));
+            change.id ? change.id : "-", (unsigned long long) version, user);
+    json_object_set_new (result, "member", json_string (change.id ? change.id : ""));
+    apiserver_reply_ok (self->api, caller, result);
 }

@@ -48,7 +48,9 @@ fuzzfed_init (fuzzfed_t *f)
         pub_p[i] = pubs[i];
     }
     char *note;
-    if (roster_build ("pga-fuzz", 1, pub_p, 2, f->keys[0], &note, &r) != 0)
+    /*  art. 7.3: the roster names a referentiekader (an illustration). */
+    static const referentiekader_t rk = {.version = "fuzz-1", .example = true};
+    if (roster_build ("pga-fuzz", 1, pub_p, 2, f->keys[0], &rk, &note, &r) != 0)
         abort ();
     note_verifier_format (f->pinned, sizeof f->pinned, fuzzfed_ids[0],
                           f->keys[0]->pub.signing_pk);

@@ -12,6 +12,13 @@ T=$(mktemp -d /tmp/keten-it.XXXXXX)
 declare -A KT_PID=()
 FED=pga-test
 UITV=uitvoerder-test
+# The source tree (ctest sets KETEN_SOURCE_DIR; bench/ scripts find it).
+KT_SRC=${KETEN_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+# The referentiekader kt_roster puts in force: the example, so every
+# node of a test federation sets node/test-federation = 1 (kt_config);
+# a test of a region's own sets KT_REFERENTIEKADER (and KT_TEST_FEDERATION).
+KT_REFERENTIEKADER=${KT_REFERENTIEKADER:-$KT_SRC/configs/referentiekader-example.zpl}
+KT_TEST_FEDERATION=${KT_TEST_FEDERATION:-1}
 
 kt_cleanup() {
     local rc=$?
@@ -66,7 +73,8 @@ kt_roster() {
     local pubs=()
     for id in "$@"; do pubs+=("$T/keys/$id.pub"); done
     "$KETEN" roster build --federation "$FED" --version "$version" \
-        --signer "$T/keys/$UITV.secret" --out "$out" "${pubs[@]}" > /dev/null
+        --signer "$T/keys/$UITV.secret" --referentiekader "$KT_REFERENTIEKADER" \
+        --out "$out" "${pubs[@]}" > /dev/null
 }
 
 # Every right of the local API goes to the group of the user running the
@@ -91,6 +99,7 @@ node
     roster = "$roster"
     uitvoerder-key = "$UITV_KEY"
     log-level = info
+    test-federation = $KT_TEST_FEDERATION
 transport
 $transport
     heartbeat-ms = 200

@@ -8,6 +8,7 @@ source "$(dirname "$0")/lib.sh"
 export KETEN_SOCKET="$T/nobody.sock"
 
 groups="roster signal log weegploeg casusoverleg agenda decision case plan member incident audit retention request informatieplicht review correction"
+groups="$groups referentiekader"
 commands=(keygen status "roster build"
     "signal submit" "signal list" "signal release" "signal confirm" "signal withdraw"
     "signal correct"
@@ -30,6 +31,7 @@ commands=(keygen status "roster build"
     "informatieplicht inform" "informatieplicht letter"
     "review list" "review record"
     "correction decide" "correction list")
+commands+=("referentiekader adopt" "referentiekader show")
 
 for cmd in $groups "${commands[@]}"; do
     for flag in --help -h; do

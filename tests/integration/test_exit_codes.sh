@@ -61,9 +61,17 @@ both 78 "$UITV" "roster file missing"
 mkdir "$T/other"
 "$KETEN" keygen --id "$UITV" --kind uitvoerder --out "$T/other" > /dev/null
 "$KETEN" roster build --federation "$FED" --version 1 --signer "$T/other/$UITV.secret" \
+    --referentiekader "$KT_REFERENTIEKADER" \
     --out "$T/forged.txt" "$T/other/$UITV.pub" "$T/keys/politie-test.pub" > /dev/null
 kt_config "$UITV" "$T/forged.txt"
 both 78 "$UITV" "roster not signed by the pinned key"
+
+# art. 7.3: a roster that puts the example referentiekader in force, at a
+# node that is not a test federation.
+kt_config "$UITV"
+sed -i 's/^    test-federation = 1$/    test-federation = 0/' "$T/$UITV.cfg"
+both 78 "$UITV" "example referentiekader without node/test-federation"
+grep -q "node/test-federation = 1" "$T/$UITV.out" || fail "the refusal does not say how: $(cat "$T/$UITV.out")"
 
 # This node is not in the roster.
 kt_config gemeente-test

@@ -27,9 +27,16 @@ expect_refusal "$T/$UITV.cfg" "sign" "unsigned roster"
 mkdir "$T/other"
 "$KETEN" keygen --id "$UITV" --kind uitvoerder --out "$T/other" > /dev/null
 "$KETEN" roster build --federation "$FED" --version 3 --signer "$T/other/$UITV.secret" \
+    --referentiekader "$KT_REFERENTIEKADER" \
     --out "$T/forged.txt" "$T/other/$UITV.pub" "$T/keys/politie-test.pub" > /dev/null
 kt_config "$UITV" "$T/forged.txt"
 expect_refusal "$T/$UITV.cfg" "sign" "roster signed by another key"
+
+# art. 7.3: the example referentiekader in force, and no test federation.
+kt_config "$UITV"
+sed -i 's/^    test-federation = 1$/    test-federation = 0/' "$T/$UITV.cfg"
+expect_refusal "$T/$UITV.cfg" "referentiekader example-2026.1 is an example.*keten referentiekader adopt.*node/test-federation = 1" \
+    "example referentiekader without node/test-federation"
 
 # A tampered byte in a signed roster.
 sed 's/version = 2/version = 9/' "$T/roster.txt" > "$T/tampered.txt"

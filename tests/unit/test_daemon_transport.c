@@ -21,6 +21,9 @@
 #include <string.h>
 #include <zmq.h>
 
+/*  A referentiekader as a roster names it (art. 7.3). */
+static const referentiekader_t s_rk = {.version = "test-2026.1", .example = true};
+
 static char s_dir[64];
 static keys_secret_t *s_keys[3]; /* uitvoerder, politie, gemeente */
 static const char *s_ids[] = {"uitvoerder-t", "politie-t", "gemeente-t"};
@@ -37,7 +40,8 @@ s_roster (size_t n_members, uint64_t version)
         pubs[i] = paths[i];
     }
     char *note;
-    assert_int_equal (roster_build ("pga-test", version, pubs, n_members, s_keys[0], &note, &r), 0);
+    assert_int_equal (
+        roster_build ("pga-test", version, pubs, n_members, s_keys[0], &s_rk, &note, &r), 0);
     char pinned[256];
     note_verifier_format (pinned, sizeof pinned, s_ids[0], s_keys[0]->pub.signing_pk);
     roster_t *roster = roster_parse (note, strlen (note), pinned, &r);

@@ -30,6 +30,9 @@ typedef struct {
 } fixture_t;
 
 enum { UITV, POLITIE, GEMEENTE, RVDK };
+/*  A referentiekader as a roster names it (art. 7.3). */
+static const referentiekader_t s_rk = {.version = "test-2026.1", .example = true};
+
 static const char *s_ids[] = {"uitvoerder-t", "politie-t", "gemeente-t", "rvdk-t"};
 static const char *s_kinds[] = {"uitvoerder", "politie", "gemeente", "rvdk"};
 
@@ -51,7 +54,7 @@ s_setup (void **state)
         pubs[i] = pubpaths[i];
     }
     char *note = NULL;
-    assert_int_equal (roster_build ("pga-test", 1, pubs, 4, f->keys[UITV], &note, &r), 0);
+    assert_int_equal (roster_build ("pga-test", 1, pubs, 4, f->keys[UITV], &s_rk, &note, &r), 0);
     char pinned[256];
     assert_int_equal (note_verifier_format (pinned, sizeof pinned, s_ids[UITV],
                                             f->keys[UITV]->pub.signing_pk),
@@ -423,7 +426,7 @@ test_rotated_keys_work_in_every_combination_during_the_overlap (void **state)
     roster_t *cur = NULL;
     for (int k = 0; k < 2; k++) {
         fresh[k] = s_new_keys (f, "new", who[k]);
-        roster_change_t c = {ROSTER_CHANGE_ROTATE, NULL, NULL, NULL, &fresh[k]->pub, 7};
+        roster_change_t c = {ROSTER_CHANGE_ROTATE, NULL, NULL, NULL, &fresh[k]->pub, 7, NULL};
         char *next = NULL;
         if (roster_change (cur ? cur : v1, &c, f->keys[UITV], &next, &r) != 0)
             fail_msg ("%s", r.text);
@@ -528,7 +531,7 @@ test_a_waiting_message_is_wrapped_again_for_rotated_keys (void **state)
     char pinned[256];
     s_pinned (f, pinned, sizeof pinned);
     keys_secret_t *fresh = s_new_keys (f, "rot0", POLITIE);
-    roster_change_t c = {ROSTER_CHANGE_ROTATE, NULL, NULL, NULL, &fresh->pub, 0};
+    roster_change_t c = {ROSTER_CHANGE_ROTATE, NULL, NULL, NULL, &fresh->pub, 0, NULL};
     char *note = NULL;
     if (roster_change (keyring_roster (f->ring[UITV]), &c, f->keys[UITV], &note, &r) != 0)
         fail_msg ("%s", r.text);

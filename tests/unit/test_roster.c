@@ -23,6 +23,11 @@
 #include <unistd.h>
 
 enum { UITV, POLITIE, GEMEENTE, RVDK, NCTV, N_KEYS };
+/*  A referentiekader as a roster names it (art. 7.3). */
+static const referentiekader_t s_rk = {
+    .version = "test-2026.1", .example = true, .sha256 = {0xde, 0xad, 0xbe, 0xef}};
+#define S_RK_SHA "deadbeef00000000000000000000000000000000000000000000000000000000"
+
 static const char *s_ids[N_KEYS] = {"uitvoerder-limburg", "politie-limburg",
                                     "gemeente-maastricht", "rvdk-limburg", "nctv"};
 static const char *s_kinds[N_KEYS] = {"uitvoerder", "politie", "gemeente", "rvdk", "extern"};
@@ -63,7 +68,7 @@ s_setup (void **state)
                                             f->keys[UITV]->pub.signing_pk),
                       0);
     const char *pubs[4] = {f->pub[UITV], f->pub[POLITIE], f->pub[GEMEENTE], f->pub[RVDK]};
-    if (roster_build ("pga-limburg", 3, pubs, 4, f->keys[UITV], &f->note, &r) != 0)
+    if (roster_build ("pga-limburg", 3, pubs, 4, f->keys[UITV], &s_rk, &f->note, &r) != 0)
         fail_msg ("%s", r.text);
     *state = f;
     return 0;
@@ -168,7 +173,9 @@ test_roster_built_from_four_members_parses_back (void **state)
         fail_msg ("%s", r.text);
     assert_string_equal (roster->federation, "pga-limburg");
     assert_int_equal (roster->version, 3);
-    assert_string_equal (roster->referentiekader, "example-2026.1");
+    assert_string_equal (roster->referentiekader, "test-2026.1");
+    assert_memory_equal (roster->referentiekader_sha256, s_rk.sha256, 32);
+    assert_true (roster->referentiekader_example);
     assert_int_equal (roster->retention_not_agendered_days, 183);
     assert_int_equal (roster->retention_archive_days, 365);
     assert_int_equal (roster->retention_destroy_days, 1826);
@@ -247,7 +254,7 @@ test_roster_signed_by_another_key_is_refused (void **state)
     const char *pubs[2] = {f->other_pub, f->pub[POLITIE]};
     char *forged = NULL;
     kt_reason_t r;
-    if (roster_build ("pga-limburg", 4, pubs, 2, f->other, &forged, &r) != 0)
+    if (roster_build ("pga-limburg", 4, pubs, 2, f->other, &s_rk, &forged, &r) != 0)
         fail_msg ("%s", r.text);
     assert_null (roster_parse (forged, strlen (forged), f->pinned, &r));
     s_assert_contains (r.text, "not signed by the pinned uitvoerder key");
@@ -341,7 +348,7 @@ test_two_uitvoerders_are_refused (void **state)
     snprintf (pub, sizeof pub, "%s/uitvoerder-zeeland.pub", other_dir);
     const char *pubs[3] = {f->pub[UITV], f->pub[POLITIE], pub};
     char *note = NULL;
-    assert_int_equal (roster_build ("pga-limburg", 4, pubs, 3, f->keys[UITV], &note, &r), -1);
+    assert_int_equal (roster_build ("pga-limburg", 4, pubs, 3, f->keys[UITV], &s_rk, &note, &r), -1);
     s_assert_contains (r.text, "two uitvoerders");
     assert_null (note);
 }
@@ -389,7 +396,7 @@ test_malformed_fields_are_refused (void **state)
                      "version must be a whole number");
     s_refused_after (f, "federation = pga-limburg", "federation = PGA Limburg", "federation");
     s_refused_after (f, "    issued = ", "    issued = x", "issued must be a UTC time");
-    s_refused_after (f, "    referentiekader = example-2026.1\n", "", "referentiekader is missing");
+    s_refused_after (f, "    referentiekader = test-2026.1\n", "", "referentiekader is missing");
     s_refused_after (f, "    federation = pga-limburg\n",
                      "    federation = pga-limburg\n    colour = blue\n",
                      "unknown key roster/colour");
@@ -507,17 +514,17 @@ test_roster_build_refuses_a_signer_that_is_not_the_uitvoerder_member (void **sta
     kt_reason_t r;
     char *note = NULL;
     const char *without[2] = {f->pub[POLITIE], f->pub[GEMEENTE]};
-    assert_int_equal (roster_build ("pga-limburg", 1, without, 2, f->keys[UITV], &note, &r), -1);
+    assert_int_equal (roster_build ("pga-limburg", 1, without, 2, f->keys[UITV], &s_rk, &note, &r), -1);
     s_assert_contains (r.text, "not among the members");
     const char *pubs[2] = {f->pub[UITV], f->pub[POLITIE]};
-    assert_int_equal (roster_build ("pga-limburg", 1, pubs, 2, f->keys[POLITIE], &note, &r), -1);
+    assert_int_equal (roster_build ("pga-limburg", 1, pubs, 2, f->keys[POLITIE], &s_rk, &note, &r), -1);
     s_assert_contains (r.text, "only the uitvoerder signs");
     /*  The .pub of the right id but of other keys. */
-    assert_int_equal (roster_build ("pga-limburg", 1, pubs, 2, f->other, &note, &r), -1);
+    assert_int_equal (roster_build ("pga-limburg", 1, pubs, 2, f->other, &s_rk, &note, &r), -1);
     s_assert_contains (r.text, "does not match");
-    assert_int_equal (roster_build ("PGA", 1, pubs, 2, f->keys[UITV], &note, &r), -1);
-    assert_int_equal (roster_build ("pga-limburg", 0, pubs, 2, f->keys[UITV], &note, &r), -1);
-    assert_int_equal (roster_build ("pga-limburg", 1, pubs, 0, f->keys[UITV], &note, &r), -1);
+    assert_int_equal (roster_build ("PGA", 1, pubs, 2, f->keys[UITV], &s_rk, &note, &r), -1);
+    assert_int_equal (roster_build ("pga-limburg", 0, pubs, 2, f->keys[UITV], &s_rk, &note, &r), -1);
+    assert_int_equal (roster_build ("pga-limburg", 1, pubs, 0, f->keys[UITV], &s_rk, &note, &r), -1);
     assert_null (note);
 }
 
@@ -565,7 +572,7 @@ s_rotate_politie (fixture_t *f, unsigned days)
     keys_public_t pub = f->keys[NCTV]->pub;
     snprintf (pub.id, sizeof pub.id, "%s", s_ids[POLITIE]);
     snprintf (pub.kind, sizeof pub.kind, "politie");
-    roster_change_t c = {ROSTER_CHANGE_ROTATE, NULL, NULL, NULL, &pub, days};
+    roster_change_t c = {ROSTER_CHANGE_ROTATE, NULL, NULL, NULL, &pub, days, NULL};
     char *note = NULL;
     if (roster_change (v3, &c, f->keys[UITV], &note, &r) != 0)
         fail_msg ("%s", r.text);
@@ -637,6 +644,68 @@ test_malformed_previous_keys_are_refused (void **state)
     s_refused_after (f, old, with, "the same transport key");
 }
 
+/*  art. 7.3: the roster names the referentiekader in force by version,
+ *  SHA-256 and example flag, all three required and checked. */
+static void
+test_referentiekader_hash_and_example_are_required_and_checked (void **state)
+{
+    fixture_t *f = *state;
+    const char *line = "    referentiekader-sha256 = " S_RK_SHA "\n";
+    char *text = s_text (f);
+    assert_non_null (strstr (text, line));
+    assert_non_null (strstr (text, "    referentiekader-example = 1\n"));
+    free (text);
+    s_refused_after (f, line, "", "referentiekader-sha256 is missing");
+    s_refused_after (f, S_RK_SHA, "deadbeef", "referentiekader-sha256 must be 64 lowercase hex");
+    s_refused_after (f, S_RK_SHA,
+                     "DEADBEEF00000000000000000000000000000000000000000000000000000000",
+                     "referentiekader-sha256 must be 64 lowercase hex");
+    s_refused_after (f, S_RK_SHA,
+                     "zeadbeef00000000000000000000000000000000000000000000000000000000",
+                     "referentiekader-sha256 must be 64 lowercase hex");
+    s_refused_after (f, "    referentiekader-example = 1\n", "",
+                     "referentiekader-example is missing");
+    s_refused_after (f, "referentiekader-example = 1", "referentiekader-example = yes",
+                     "referentiekader-example must be 0 or 1");
+    /*  A region's own: example = 0 parses as such. */
+    kt_reason_t r;
+    roster_t *roster = s_sign_and_parse (
+        f, s_replace (s_text (f), "referentiekader-example = 1", "referentiekader-example = 0"),
+        &r);
+    assert_non_null (roster);
+    assert_false (roster->referentiekader_example);
+    roster_destroy (&roster);
+}
+
+/*  art. 7.3: another referentiekader is the next roster version, the
+ *  members unchanged; the one in force is not put in force again. */
+static void
+test_referentiekader_change_is_the_next_version (void **state)
+{
+    fixture_t *f = *state;
+    kt_reason_t r;
+    roster_t *v3 = roster_parse (f->note, strlen (f->note), f->pinned, &r);
+    assert_non_null (v3);
+    referentiekader_t own = {.version = "limburg-2027.1", .sha256 = {1, 2, 3}};
+    roster_change_t c = {ROSTER_CHANGE_REFERENTIEKADER, NULL, NULL, NULL, NULL, 0, &own};
+    char *note = NULL;
+    if (roster_change (v3, &c, f->keys[UITV], &note, &r) != 0)
+        fail_msg ("%s", r.text);
+    roster_t *v4 = roster_parse (note, strlen (note), f->pinned, &r);
+    free (note);
+    assert_non_null (v4);
+    assert_int_equal (v4->version, 4);
+    assert_string_equal (v4->referentiekader, "limburg-2027.1");
+    assert_memory_equal (v4->referentiekader_sha256, own.sha256, 32);
+    assert_false (v4->referentiekader_example);
+    assert_int_equal (v4->member_count, v3->member_count);
+    /*  The same again: refused. */
+    assert_int_equal (roster_change (v4, &c, f->keys[UITV], &note, &r), -1);
+    assert_non_null (strstr (r.text, "in force already"));
+    roster_destroy (&v4);
+    roster_destroy (&v3);
+}
+
 int
 main (void)
 {
@@ -658,6 +727,8 @@ main (void)
         T (test_uitvoerder_member_must_hold_the_pinned_key),
         T (test_retention_above_art13_maxima_is_refused),
         T (test_malformed_fields_are_refused),
+        T (test_referentiekader_hash_and_example_are_required_and_checked),
+        T (test_referentiekader_change_is_the_next_version),
         T (test_member_count_must_be_at_least_one),
         T (test_roster_find_transport_finds_member_by_key),
         T (test_member_with_leaves_at_in_the_past_is_inactive),

@@ -2,9 +2,8 @@
 #include "referentiekader.h"
 
 #include <czmq.h>
+#include <sodium.h>
 #include <string.h>
-
-#define REFERENTIEKADER_MAX_BYTES (256 * 1024)
 
 static bool
 s_valid_code (const char *s)
@@ -18,11 +17,11 @@ s_valid_code (const char *s)
     return true;
 }
 
-static bool
-s_valid_version (const char *s)
+bool
+referentiekader_valid_version (const char *s)
 {
     size_t len = strlen (s);
-    if (len < 1 || len > 64)
+    if (len < 1 || len > REFERENTIEKADER_VERSION_MAX)
         return false;
     for (const char *p = s; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
@@ -57,19 +56,23 @@ s_criteria (zconfig_t *section, referentiekader_t *out, const char *path, kt_rea
 }
 
 int
-referentiekader_load (const char *path, referentiekader_t *out, kt_reason_t *reason)
+referentiekader_parse (const char *text, size_t len, const char *path, referentiekader_t *out,
+                       kt_reason_t *reason)
 {
     memset (out, 0, sizeof *out);
-    char *text = NULL;
-    size_t len = 0;
-    if (kt_read_file (path, REFERENTIEKADER_MAX_BYTES, &text, &len, reason) != 0)
+    if (len > REFERENTIEKADER_MAX_BYTES)
+        return kt_fail (reason, "%s: more than %d bytes", path, REFERENTIEKADER_MAX_BYTES);
+    if (kt_check_zpl_text (text, len, path, reason) != 0)
         return -1;
-    if (kt_check_zpl_text (text, len, path, reason) != 0) {
-        free (text);
-        return -1;
-    }
-    zconfig_t *root = zconfig_str_load (text);
-    free (text);
+    /*  zconfig_str_load wants a NUL-terminated string: a copy of exactly
+     *  len bytes, so that what is hashed is what is parsed. */
+    char *copy = malloc (len + 1);
+    if (!copy)
+        return kt_fail (reason, "out of memory");
+    memcpy (copy, text, len);
+    copy[len] = '\0';
+    zconfig_t *root = zconfig_str_load (copy);
+    free (copy);
     zconfig_t *top = root ? zconfig_child (root) : NULL;
     int rc = 0;
     if (!top || strcmp (zconfig_name (top), "referentiekader") != 0 || zconfig_next (top))
@@ -77,7 +80,7 @@ referentiekader_load (const char *path, referentiekader_t *out, kt_reason_t *rea
     for (zconfig_t *k = top ? zconfig_child (top) : NULL; rc == 0 && k; k = zconfig_next (k)) {
         const char *name = zconfig_name (k);
         if (strcmp (name, "version") == 0) {
-            if (!s_valid_version (zconfig_value (k)))
+            if (!referentiekader_valid_version (zconfig_value (k)))
                 rc = kt_fail (reason, "%s: version must be 1..64 of [A-Za-z0-9._-]", path);
             else
                 snprintf (out->version, sizeof out->version, "%s", zconfig_value (k));
@@ -96,7 +99,32 @@ referentiekader_load (const char *path, referentiekader_t *out, kt_reason_t *rea
     if (rc == 0 && out->n_criteria == 0)
         rc = kt_fail (reason, "%s: no criteria", path);
     zconfig_destroy (&root);
+    /*  art. 7.3: the roster names the exact bytes, not only a version a
+     *  changed file could keep. */
+    if (rc == 0)
+        crypto_hash_sha256 (out->sha256, (const uint8_t *) text, len);
     return rc;
+}
+
+int
+referentiekader_load (const char *path, referentiekader_t *out, char **text_p, kt_reason_t *reason)
+{
+    memset (out, 0, sizeof *out);
+    if (text_p)
+        *text_p = NULL;
+    char *text = NULL;
+    size_t len = 0;
+    if (kt_read_file (path, REFERENTIEKADER_MAX_BYTES, &text, &len, reason) != 0)
+        return -1;
+    if (referentiekader_parse (text, len, path, out, reason) != 0) {
+        free (text);
+        return -1;
+    }
+    if (text_p)
+        *text_p = text;
+    else
+        free (text);
+    return 0;
 }
 
 bool
@@ -106,4 +134,25 @@ referentiekader_has (const referentiekader_t *self, const char *code)
         if (strcmp (self->codes[i], code) == 0)
             return true;
     return false;
+}
+
+int
+referentiekader_each (const char *text, size_t len, referentiekader_criterion_fn *fn, void *arg)
+{
+    referentiekader_t check;
+    kt_reason_t why;
+    if (referentiekader_parse (text, len, "referentiekader", &check, &why) != 0)
+        return -1;
+    char *copy = malloc (len + 1);
+    if (!copy)
+        return -1;
+    memcpy (copy, text, len);
+    copy[len] = '\0';
+    zconfig_t *root = zconfig_str_load (copy);
+    free (copy);
+    zconfig_t *criteria = root ? zconfig_locate (root, "referentiekader/criterion") : NULL;
+    for (zconfig_t *c = criteria ? zconfig_child (criteria) : NULL; c; c = zconfig_next (c))
+        fn (arg, zconfig_name (c), zconfig_get (c, "text", ""));
+    zconfig_destroy (&root);
+    return 0;
 }
