@@ -19,7 +19,12 @@ store_open (const char *path, kt_reason_t *reason)
         return NULL;
     }
     sqlite3_extended_result_codes (db, 1);
-    sqlite3_busy_timeout (db, 5000);
+    /*  Only this process writes these files, on one connection each, so a
+     *  lock held elsewhere is an operator's shell or a broken tool: wait a
+     *  moment, then fail - the caller refuses or retries later, and the
+     *  node's loop (heartbeats, every other file) goes on instead of
+     *  waiting seconds per try.  The failure is storage_failing in status. */
+    sqlite3_busy_timeout (db, STORE_BUSY_TIMEOUT_MS);
     /*  WAL for concurrent readers; synchronous=FULL so that every commit
      *  is fsync'd: a receipt is only ever sent for a durable message
      *  (docs/ARCHITECTURE.md, "Crash reasoning").  secure_delete overwrites
@@ -387,7 +392,7 @@ store_checkpoint (sqlite3 *db, const char *what, kt_reason_t *reason)
 {
     /*  Without waiting for readers: the event loop must not stand still
      *  for the busy timeout; the caller tries again later. */
-    int64_t timeout = store_int (db, "PRAGMA busy_timeout", 5000);
+    int64_t timeout = store_int (db, "PRAGMA busy_timeout", STORE_BUSY_TIMEOUT_MS);
     sqlite3_busy_timeout (db, 0);
     bool busy = false;
     int rc = store_one (db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, s_checkpoint_row, &busy,

@@ -14,6 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*  How long a write waits for a lock another process holds on the file. */
+#define STORE_BUSY_TIMEOUT_MS 250
+
 sqlite3 *store_open (const char *path, kt_reason_t *reason);
 /*  Bring module's tables up to date: migrations[i] takes them from version
  *  i to i + 1, each in its own transaction, recorded per module in the

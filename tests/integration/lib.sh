@@ -233,7 +233,7 @@ kt_federation() {
 }
 
 # lock_db FILE / unlock_db: another process holds FILE's write lock, so the
-# daemon's next write to it fails (after its 5 s busy timeout) as a crash
+# daemon's next write to it fails (after its 250 ms busy timeout) as a crash
 # at that point would leave things. The holder waits out a write the daemon
 # is making at that moment, and says "locked" only once the lock is its own.
 lock_db() {
