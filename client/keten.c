@@ -248,6 +248,8 @@ static const s_command_t s_commands[] = {
     {"review record", cmd_review_record, NULL},
     {"correction decide", cmd_correction_decide, NULL},
     {"correction list", cmd_correction_list, NULL},
+    {"report", cmd_report, "figures without persons for a period (art. 15.3, 18.4)"},
+    {"register", cmd_register, "the federation's verwerkingsregister entry (AVG art. 30)"},
 };
 
 #define S_COUNT(a) (sizeof (a) / sizeof (a)[0])
