@@ -594,6 +594,9 @@ s_print_register (json_t *reg, const void *arg)
             s_item (out, md, s_str (v, "type"), line);
         }
     }
+    s_heading (out, md, "Which member a rule's \"one member\" is (decided per message)");
+    json_array_foreach (json_object_get (reg, "routing"), i, v)
+        s_item (out, md, json_string_value (v), NULL);
     json_t *ret = json_object_get (reg, "retention");
     uint64_t na = 0, ar = 0, de = 0;
     cli_json_uint (ret, "not_agendered_days", &na);

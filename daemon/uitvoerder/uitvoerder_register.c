@@ -67,6 +67,21 @@ static const struct {
                  "disclosures, closures"},
 };
 
+/*  Which members a rule's "one member" or "one kernpartij" are is not in
+ *  the policy table but decided per message, where the code says. */
+static const char *const s_routing[] = {
+    "weegploeg agendas, decisions and correction notices: politie, OM and the gemeente where "
+    "the subject lives (daemon/store/weegploeg.c, weegploeg_kernpartij_sees; art. 6b, 8.4)",
+    "casusoverleg agendas, plans, closures: the case's participants, as the casusoverleg file "
+    "keeps them (art. 9.2, 10.4)",
+    "disclosures: the externe casuspartner a kernpartij's consent names (art. 10.5, "
+    "daemon/uitvoerder/uitvoerder_disclose.c)",
+    "retention notices: every node that received the subject's data, from the relay's record "
+    "(daemon/store/lifecycle.c; art. 13)",
+    "the incident register: every kernpartij (art. 15.2g); rosters, checkpoints, receipts: "
+    "each member for itself",
+};
+
 static json_t *
 s_roles (unsigned senders)
 {
@@ -154,7 +169,10 @@ uitvoerder_register_show (node_t *self, const api_caller_t *caller, const char *
     for (size_t i = 0; i < sizeof s_tasks / sizeof s_tasks[0]; i++)
         json_array_append_new (
             bases, json_pack ("{s:s, s:s}", "kind", s_tasks[i].kind, "task", s_tasks[i].task));
-    json_t *purposes = json_array (), *persons = json_array (), *data = json_array ();
+    json_t *purposes = json_array (), *persons = json_array (), *data = json_array (),
+           *routing = json_array ();
+    for (size_t i = 0; i < sizeof s_routing / sizeof s_routing[0]; i++)
+        json_array_append_new (routing, json_string (s_routing[i]));
     for (size_t i = 0; i < sizeof s_purposes / sizeof s_purposes[0]; i++)
         json_array_append_new (purposes, json_string (s_purposes[i]));
     for (size_t i = 0; i < sizeof s_persons / sizeof s_persons[0]; i++)
@@ -182,14 +200,14 @@ uitvoerder_register_show (node_t *self, const api_caller_t *caller, const char *
                                    (int) roster->retention_destroy_days);
     json_t *result = json_pack (
         "{s:s, s:I, s:s, s:{s:s, s:o, s:{s:s, s:s}}, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
-        "s:o, s:o}",
+        "s:o, s:o, s:o}",
         "federation", roster->federation, "roster_version", (json_int_t) roster->version,
         "referentiekader", roster->referentiekader, "controller", "joint",
         "the kernpartijen, jointly (convenant art. 4)", "kernpartijen", controllers, "keeper", "id",
         uitv ? uitv->id : "", "name", uitv ? uitv->name : "", "purposes", purposes, "tasks", bases,
         "persons", persons, "data", data, "legal_bases", s_legal_bases (), "message_types",
-        s_message_types (), "retention", retention, "members", members, "security", security,
-        "access", s_access (self));
+        s_message_types (), "routing", routing, "retention", retention, "members", members,
+        "security", security, "access", s_access (self));
     if (!result) {
         apiserver_reply_error (self->api, caller, "out of memory");
         return;
