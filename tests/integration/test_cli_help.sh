@@ -29,7 +29,8 @@ commands=(keygen status "roster build"
     "informatieplicht list" "informatieplicht consult" "informatieplicht decide"
     "informatieplicht inform" "informatieplicht letter"
     "review list" "review record"
-    "correction decide" "correction list")
+    "correction decide" "correction list"
+    report register)
 
 for cmd in $groups "${commands[@]}"; do
     for flag in --help -h; do
