@@ -7,7 +7,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "calendar.h"
 #include "figures.h"
+#include "incident.h"
+#include "request.h"
 #include "store.h"
 
 #include <stdio.h>
@@ -31,6 +34,17 @@ s_row (void *arg, const figures_row_t *row, kt_reason_t *reason)
     s->n++;
     s->sum += row->value;
     return 0;
+}
+
+static void
+s_unlink (const char *path)
+{
+    char more[64];
+    unlink (path);
+    snprintf (more, sizeof more, "%s-wal", path);
+    unlink (more);
+    snprintf (more, sizeof more, "%s-shm", path);
+    unlink (more);
 }
 
 static void
@@ -78,12 +92,7 @@ test_rows_are_append_only_and_dated_in_amsterdam (void **state)
     assert_int_not_equal (store_exec (db, "UPDATE figure SET value=0", &reason), 0);
     assert_int_equal (store_int (db, "SELECT count(*) FROM figure", 0), 3);
     store_close (&db);
-    unlink (path);
-    char wal[64];
-    snprintf (wal, sizeof wal, "%s-wal", path);
-    unlink (wal);
-    snprintf (wal, sizeof wal, "%s-shm", path);
-    unlink (wal);
+    s_unlink (path);
 }
 
 static void
@@ -115,12 +124,102 @@ test_gemeente_of_residence (void **state)
     assert_string_equal (out, "");
 }
 
+/*  A fault in the figure table: every insert into it fails. */
+static void
+s_break_figures (sqlite3 *db)
+{
+    kt_reason_t r;
+    assert_int_equal (store_exec (db,
+                                  "CREATE TRIGGER figure_fault BEFORE INSERT ON figure"
+                                  " BEGIN SELECT RAISE (ABORT, 'injected fault'); END;",
+                                  &r),
+                      0);
+}
+
+/*  The fact and its figure commit together: when the figure cannot be
+ *  written, the incident is not registered, and with it the incident is
+ *  registered and counted once. */
+static void
+test_an_incident_is_counted_in_its_own_commit (void **state)
+{
+    (void) state;
+    char path[] = "/tmp/keten-figures-XXXXXX";
+    int fd = mkstemp (path);
+    assert_true (fd >= 0);
+    close (fd);
+    kt_reason_t r;
+    sqlite3 *db = store_open (path, &r);
+    assert_non_null (db);
+    incident_t *reg = incident_new (db, &r);
+    assert_non_null (reg);
+    char *kinds[1] = {"naw"};
+    Keten__Incident in = KETEN__INCIDENT__INIT;
+    in.what = "Een stick is kwijt.";
+    in.found_ms = kt_now_ms () - 3600 * 1000;
+    in.data_kinds = kinds;
+    in.n_data_kinds = 1;
+    in.subjects = 1;
+    char id[19];
+    s_break_figures (db);
+    assert_int_equal (incident_register (reg, &in, "politie-test", 1000, NULL, 7, id, &r), -1);
+    assert_non_null (strstr (r.text, "injected fault"));
+    assert_int_equal (store_int (db, "SELECT count(*) FROM incident", -1), 0);
+    assert_int_equal (store_exec (db, "DROP TRIGGER figure_fault", &r), 0);
+    assert_int_equal (incident_register (reg, &in, "politie-test", 1000, NULL, 7, id, &r), 0);
+    assert_int_equal (store_int (db, "SELECT count(*) FROM incident", -1), 1);
+    assert_int_equal (
+        store_int (db, "SELECT count(*) FROM figure WHERE kind='incident-reported'", -1), 1);
+    incident_destroy (&reg);
+    store_close (&db);
+    s_unlink (path);
+}
+
+/*  The same for a request answered: not closed without its figure;
+ *  closed within its deadline, counted as such. */
+static void
+test_a_request_is_counted_when_answered (void **state)
+{
+    (void) state;
+    char path[] = "/tmp/keten-figures-XXXXXX";
+    int fd = mkstemp (path);
+    assert_true (fd >= 0);
+    close (fd);
+    kt_reason_t r;
+    request_t *reg = request_open (path, &r);
+    assert_non_null (reg);
+    uint64_t now = kt_now_ms ();
+    char received[11];
+    kt_local_date (now, received);
+    request_new_t in = {"inzage", received, "betrokkene", NULL, "Baliemedewerker", "paspoort"};
+    char id[REQUEST_ID_LEN];
+    assert_int_equal (request_register (reg, &in, 1000, now, id, &r), 0);
+    assert_int_equal (request_link (reg, id, "k-0123456789abcdef", 1000, now, &r), 0);
+    sqlite3 *db = request_db (reg);
+    s_break_figures (db);
+    assert_int_equal (
+        request_close (reg, id, NULL, NULL, false, false, "politie-test", 1000, now, &r), -1);
+    assert_int_equal (store_int (db, "SELECT count(*) FROM request WHERE state='open'", -1), 1);
+    assert_int_equal (store_exec (db, "DROP TRIGGER figure_fault", &r), 0);
+    assert_int_equal (
+        request_close (reg, id, NULL, NULL, false, false, "politie-test", 1000, now, &r), 0);
+    assert_int_equal (store_int (db, "SELECT count(*) FROM request WHERE state='open'", -1), 0);
+    assert_int_equal (store_int (db,
+                                 "SELECT count(*) FROM figure WHERE kind='request-answered'"
+                                 " AND label='inzage' AND value=1",
+                                 -1),
+                      1);
+    request_destroy (&reg);
+    s_unlink (path);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_rows_are_append_only_and_dated_in_amsterdam),
         cmocka_unit_test (test_gemeente_of_residence),
+        cmocka_unit_test (test_an_incident_is_counted_in_its_own_commit),
+        cmocka_unit_test (test_a_request_is_counted_when_answered),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
