@@ -328,12 +328,17 @@ s_report (node_t *self, const char *from, const char *to, kt_reason_t *reason)
         if (!(all.kinds[i].t.count = calloc (MAX_LABELS * all.n_cols, sizeof (int64_t))))
             rc = kt_fail (reason, "out of memory");
     }
+    /*  The lines every report has, in this order, also when 0. */
+    static const char *const outcomes[] = {"agenderen", "niet-agenderen", "meer-informatie", NULL};
+    static const char *const requests[] = {"inzage", "correctie", NULL};
+    for (size_t i = 0; rc == 0 && outcomes[i]; i++)
+        s_label (s_tally (&all, FIGURE_DECISION), outcomes[i]);
+    for (size_t i = 0; rc == 0 && requests[i]; i++)
+        s_label (s_tally (&all, FIGURE_REQUEST), requests[i]);
     sqlite3 *dbs[] = {weegploeg_db (u->weegploeg), casusoverleg_db (u->casus),
                       request_db (u->requests), self->db};
     for (size_t i = 0; rc == 0 && i < sizeof dbs / sizeof dbs[0]; i++)
         rc = figures_each (dbs[i], from, to, s_take, &all, reason);
-    static const char *const outcomes[] = {"agenderen", "niet-agenderen", "meer-informatie", NULL};
-    static const char *const requests[] = {"inzage", "correctie", NULL};
     if (rc == 0)
         rc = s_table (out, &all, "signals", FIGURE_SIGNAL_SOURCE, "signals received",
                       "source kind: ", NULL, reason);
