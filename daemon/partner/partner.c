@@ -646,6 +646,11 @@ static const node_command_t s_commands[] = {
     {"log.verify", NODE_RIGHT_NONE, s_log_witness, NULL},
     {"log.checkpoints", NODE_RIGHT_NONE, s_log_witness, NULL},
     {"roster.change", NODE_RIGHT_NONE, NULL, "the uitvoerder changes the roster (art. 15.2c)"},
+    {"report.figures", NODE_RIGHT_NONE, NULL,
+     "the figures are kept by the uitvoerder (art. 15.3, 18.4): run keten report there"},
+    {"register.show", NODE_RIGHT_NONE, NULL,
+     "the federation's register entry is built by the uitvoerder (AVG art. 30): run keten "
+     "register there"},
     {"roster.clear-alarm", NODE_RIGHT_ADMIN, s_roster_clear_alarm, NULL},
     {"incident.report", NODE_RIGHT_ADMIN, partner_incident_report, NULL},
     /*  art. 13: the node's own schedule; reopen and the archive read at a

@@ -166,7 +166,9 @@ for bad in 2026Q5 26Q1 2026-13 "2026 Q1" ""; do
 done
 kt "$UITV" report --period "$(TZ=Europe/Amsterdam date +%Y)" --format csv | grep -q "^signals,signals received,total,8" \
     || fail "the year does not hold the quarter's signals"
-pass "a malformed period is refused; the year holds the quarter"
+if out=$(kt "$G1" report --period "$Q" 2>&1); then fail "a gemeente node made a report"; fi
+grep -q "kept by the uitvoerder" <<< "$out" || fail "the refusal at a partner is unclear: $out"
+pass "a malformed period is refused; the year holds the quarter; a partner node refuses"
 
 # ---- 184 days later: every subject not agendered is destroyed (art. 13.3) -------
 for id in "${NODES[@]}"; do kt_kill "$id"; done
