@@ -379,8 +379,7 @@ s_html (FILE *out, json_t *result, const s_report_t *r)
     fputs ("</body></html>\n", out);
 }
 
-/*  Write what print makes to path, or stdout; a file goes through a
- *  temporary name so a failed run leaves no half report. */
+/*  Lays the report out in format on out. */
 typedef void (s_write_fn) (FILE *out, json_t *result, const s_report_t *r, const char *format);
 
 static void
@@ -394,6 +393,9 @@ s_write_report (FILE *out, json_t *result, const s_report_t *r, const char *form
         s_text (out, result, r);
 }
 
+/*  Write what fn lays out to path, or to stdout when path is NULL; a file
+ *  goes through PATH.tmp (made new, never overwritten) and a rename, so a
+ *  failed run leaves no half report under the name asked for. */
 static int
 s_output (const char *path, s_write_fn *fn, json_t *result, const s_report_t *r, const char *format)
 {
