@@ -257,6 +257,8 @@ static const s_command_t s_commands[] = {
     {"correction list", cmd_correction_list, NULL},
     {"referentiekader adopt", cmd_referentiekader_adopt, NULL},
     {"referentiekader show", cmd_referentiekader_show, NULL},
+    {"report", cmd_report, "figures without persons for a period (art. 15.3, 18.4)"},
+    {"register", cmd_register, "the federation's verwerkingsregister entry (AVG art. 30)"},
 };
 
 #define S_COUNT(a) (sizeof (a) / sizeof (a)[0])

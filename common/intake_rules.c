@@ -42,6 +42,17 @@ intake_legal_basis_known (const char *code)
     return false;
 }
 
+int
+intake_legal_basis (size_t i, const char **code, const char **law, unsigned *purposes)
+{
+    if (i >= N_LEGAL_BASES)
+        return -1;
+    *code = s_legal_bases[i].code;
+    *law = s_legal_bases[i].law;
+    *purposes = s_legal_bases[i].purposes;
+    return 0;
+}
+
 bool
 intake_basis_allows (const char *code, intake_purpose_t purpose)
 {

@@ -24,6 +24,11 @@ bool intake_legal_basis_known (const char *code);
 /*  Whether data under basis code may be shared for purpose. */
 bool intake_basis_allows (const char *code, intake_purpose_t purpose);
 
+/*  Row i of the legal-basis table, read-only (the register, AVG art.
+ *  30): its code, the law it cites and the purposes it allows (a bit set
+ *  of 1 << intake_purpose_t).  0, or -1 past the last row. */
+int intake_legal_basis (size_t i, const char **code, const char **law, unsigned *purposes);
+
 typedef enum { INTAKE_TEXT_OK, INTAKE_TEXT_UTF8, INTAKE_TEXT_CONTROL } intake_text_t;
 
 /*  Why len bytes of text are not fit to store, or INTAKE_TEXT_OK: strict

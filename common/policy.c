@@ -552,6 +552,19 @@ policy_body (Keten__MessageType type)
     return NULL;
 }
 
+int
+policy_rule (size_t i, policy_rule_t *out)
+{
+    static const char *const to[] = {"the uitvoerder", "one member", "one kernpartij"};
+    if (i >= sizeof s_table / sizeof s_table[0])
+        return -1;
+    out->type = s_table[i].type;
+    out->senders = s_table[i].senders;
+    out->to = to[s_table[i].to];
+    out->why = s_table[i].why;
+    return 0;
+}
+
 const char *
 policy_type_name (Keten__MessageType type)
 {

@@ -50,6 +50,19 @@ typedef struct {
 /*  The body of type, NULL for a type the federation does not accept. */
 const policy_body_t *policy_body (Keten__MessageType type);
 
+/*  A row of the table, read-only, for the register (AVG art. 30, `keten
+ *  register`): the type, the roles that may send it (a bit set of
+ *  1 << roster_role_t), to whom ("the uitvoerder", "one member", "one
+ *  kernpartij") and the rule it quotes. */
+typedef struct {
+    Keten__MessageType type;
+    unsigned senders;
+    const char *to;
+    const char *why;
+} policy_rule_t;
+/*  Row i into *out: 0, or -1 past the last row. */
+int policy_rule (size_t i, policy_rule_t *out);
+
 /*  Name of a message type for logs and reasons ("SIGNAL"). */
 const char *policy_type_name (Keten__MessageType type);
 

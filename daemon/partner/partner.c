@@ -664,6 +664,11 @@ static const node_command_t s_commands[] = {
     {"log.verify", NODE_RIGHT_NONE, s_log_witness, NULL},
     {"log.checkpoints", NODE_RIGHT_NONE, s_log_witness, NULL},
     {"roster.change", NODE_RIGHT_NONE, NULL, "the uitvoerder changes the roster (art. 15.2c)"},
+    {"report.figures", NODE_RIGHT_NONE, NULL,
+     "the figures are kept by the uitvoerder (art. 15.3, 18.4): run keten report there"},
+    {"register.show", NODE_RIGHT_NONE, NULL,
+     "the federation's register entry is built by the uitvoerder (AVG art. 30): run keten "
+     "register there"},
     {"roster.clear-alarm", NODE_RIGHT_ADMIN, s_roster_clear_alarm, NULL},
     {"referentiekader.adopt", NODE_RIGHT_NONE, NULL,
      "the uitvoerder puts a referentiekader in force (art. 7.3)"},

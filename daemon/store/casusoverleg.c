@@ -2,6 +2,7 @@
 #include "casusoverleg.h"
 
 #include "casework.h"
+#include "figures.h"
 #include "plan.h"
 #include "store.h"
 
@@ -113,6 +114,7 @@ casusoverleg_open (const char *path, keystore_t *keystore, kt_reason_t *reason)
         store_migrate (self->db, "casusoverleg", s_migrations, N_MIGRATIONS, reason) != 0 ||
         store_migrate (self->db, "casework", casework_migrations, casework_n_migrations, reason) !=
             0 ||
+        figures_migrate (self->db, reason) != 0 ||
         /*  The pages that held the clear text are overwritten in the file
          *  now, not at some later checkpoint. */
         (sealing && store_exec (self->db, "PRAGMA wal_checkpoint(TRUNCATE)", reason) != 0)) {

@@ -1,6 +1,7 @@
 /*  incident: the incident register (art. 15.2g, AVG art. 33).  */
 #include "incident.h"
 
+#include "figures.h"
 #include "intake.h"
 #include "store.h"
 
@@ -35,6 +36,10 @@ incident_new (sqlite3 *db, kt_reason_t *reason)
 {
     incident_t *self =
         store_module_new (sizeof *self, db, "incident", STORE_MIGRATIONS (s_migrations), reason);
+    if (self && figures_migrate (db, reason) != 0) {
+        free (self);
+        self = NULL;
+    }
     if (self) {
         self->db = db;
     }
@@ -133,19 +138,29 @@ incident_register (incident_t *self, const Keten__Incident *in, const char *repo
     store_join (kinds, sizeof kinds, (const char *const *) in->data_kinds, in->n_data_kinds);
     /*  AVG art. 33(1): 72 hours after becoming aware of it. */
     uint64_t deadline = in->found_ms + INCIDENT_AP_DEADLINE_MS;
-    return store_run (self->db,
-                      "INSERT INTO incident (id, reporter, uid, message_id, reported_ms, found_ms,"
-                      " what, data_kinds, subjects, ap_deadline_ms, log_index)"
-                      " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                      STORE_VALUES (STORE_TEXT (id), STORE_TEXT (reporter), STORE_INT (uid),
-                                    message_id ? STORE_BLOB (message_id, KT_ID_LEN) : STORE_NULL,
-                                    STORE_INT (kt_now_ms ()), STORE_INT (in->found_ms),
-                                    STORE_TEXT (in->what), STORE_TEXT (kinds),
-                                    STORE_INT (in->subjects), STORE_INT (deadline),
-                                    STORE_INT (log_index)),
-                      "register the incident", reason) < 0
-               ? -1
-               : 0;
+    /*  The incident and its figure (figures.h) in one transaction. */
+    if (store_exec (self->db, "SAVEPOINT incident_register", reason) != 0)
+        return -1;
+    int rc = store_run (
+                 self->db,
+                 "INSERT INTO incident (id, reporter, uid, message_id, reported_ms, found_ms,"
+                 " what, data_kinds, subjects, ap_deadline_ms, log_index)"
+                 " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                 STORE_VALUES (STORE_TEXT (id), STORE_TEXT (reporter), STORE_INT (uid),
+                               message_id ? STORE_BLOB (message_id, KT_ID_LEN) : STORE_NULL,
+                               STORE_INT (kt_now_ms ()), STORE_INT (in->found_ms),
+                               STORE_TEXT (in->what), STORE_TEXT (kinds), STORE_INT (in->subjects),
+                               STORE_INT (deadline), STORE_INT (log_index)),
+                 "register the incident", reason) < 0 ||
+                     figures_add (self->db, kt_now_ms (), FIGURE_INCIDENT, "", "", 1, reason) != 0
+                 ? -1
+                 : 0;
+    kt_reason_t ignored;
+    if (rc != 0)
+        store_exec (self->db, "ROLLBACK TO incident_register", &ignored);
+    if (store_exec (self->db, "RELEASE incident_register", rc ? &ignored : reason) != 0)
+        return -1;
+    return rc;
 }
 
 static int
@@ -154,6 +169,14 @@ s_nothing (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
     (void) q;
     (void) arg;
     (void) reason;
+    return 0;
+}
+
+static int
+s_int_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    *(int64_t *) arg = sqlite3_column_int64 (q, 0);
     return 0;
 }
 
@@ -193,7 +216,18 @@ incident_close (incident_t *self, const char *id, uint64_t notified_ms, const ch
         "close the incident", reason);
     if (changed == 0)
         return kt_fail (reason, "no open incident %.24s", id);
-    return changed < 0 ? -1 : 0;
+    if (changed < 0)
+        return -1;
+    /*  Its figure (figures.h): the AP notified within AVG art. 33's 72
+     *  hours or not, or no notification required. */
+    int64_t deadline = 0;
+    if (store_one (self->db, "SELECT ap_deadline_ms FROM incident WHERE id=?",
+                   STORE_VALUES (STORE_TEXT (id)), s_int_row, &deadline,
+                   "read the incident's deadline", reason) < 0)
+        return -1;
+    return figures_add (self->db, now, FIGURE_INCIDENT_CLOSED, "",
+                        notified_ms ? "ap-notified" : "ap-not-required",
+                        notified_ms && (int64_t) notified_ms <= deadline, reason);
 }
 
 static const char *const s_informed[] = {"yes", "no", "not-required", NULL};

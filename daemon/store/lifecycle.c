@@ -1,6 +1,8 @@
 /*  lifecycle: retention state of each subject at the uitvoerder (art. 13).  */
 #include "lifecycle.h"
 
+#include "figures.h"
+
 #include "keten.pb-c.h"
 
 #include <sodium.h>
@@ -418,6 +420,7 @@ lifecycle_archive (lifecycle_t *self, const char *case_ref, uint64_t due_ms, uin
             weegploeg_set_archived (self->weegploeg, case_ref, true, reason) != 0 ||
             s_record_notices (self, case_ref, KETEN__RETENTION_ACTION__ARCHIVE, gen, &rs, due_ms,
                               reason) != 0 ||
+            figures_add (self->db, now_ms, FIGURE_RETENTION, "", "archived", 1, reason) != 0 ||
             store_commit (self->db, reason) != 0) {
             store_rollback (self->db);
             rc = -1;
@@ -462,6 +465,7 @@ lifecycle_destroy_begin (lifecycle_t *self, const char *case_ref, uint64_t due_m
                 "mark the subject destroying", reason) < 0 ||
             s_record_notices (self, case_ref, KETEN__RETENTION_ACTION__DESTROY, gen, &rs, due_ms,
                               reason) != 0 ||
+            figures_add (self->db, now_ms, FIGURE_RETENTION, "", "destroyed", 1, reason) != 0 ||
             store_commit (self->db, reason) != 0) {
             store_rollback (self->db);
             rc = -1;

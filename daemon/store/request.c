@@ -3,6 +3,7 @@
 #include "request.h"
 
 #include "calendar.h"
+#include "figures.h"
 
 #include "intake_rules.h"
 #include "store.h"
@@ -50,6 +51,10 @@ request_open (const char *path, kt_reason_t *reason)
         return NULL;
     request_t *self =
         store_module_new (sizeof *self, db, "request", STORE_MIGRATIONS (s_migrations), reason);
+    if (self && figures_migrate (db, reason) != 0) {
+        free (self);
+        self = NULL;
+    }
     if (!self) {
         store_close (&db);
         return NULL;
@@ -70,6 +75,12 @@ request_destroy (request_t **self_p)
 }
 
 /*  Parse YYYY-MM-DD, a real date; 0 or -1. */
+sqlite3 *
+request_db (request_t *self)
+{
+    return self->db;
+}
+
 static int
 s_parse_day (const char *text, int *y, int *m, int *d)
 {
@@ -203,6 +214,37 @@ request_link (request_t *self, const char *id, const char *case_ref, uint32_t ui
     return changed < 0 ? -1 : 0;
 }
 
+typedef struct {
+    char *kind;
+    int64_t *due_ms;
+} due_t;
+
+static int
+s_due_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    due_t *d = arg;
+    snprintf (d->kind, 32, "%s", store_text (q, 0));
+    *d->due_ms = sqlite3_column_int64 (q, 1);
+    return 0;
+}
+
+/*  The answered request's figure (figures.h): its kind, and whether it
+ *  was answered by its deadline (art. 12; docs/RIGHTS.md). */
+static int
+s_closed_figure (request_t *self, const char *id, uint64_t now_ms, kt_reason_t *reason)
+{
+    char kind[32] = "";
+    int64_t due_ms = 0;
+    due_t d = {kind, &due_ms};
+    if (store_one (self->db, "SELECT kind, due_ms FROM request WHERE id=?",
+                   STORE_VALUES (STORE_TEXT (id)), s_due_row, &d, "read the request's deadline",
+                   reason) < 0)
+        return -1;
+    return figures_add (self->db, now_ms, FIGURE_REQUEST, "", kind, (int64_t) now_ms <= due_ms,
+                        reason);
+}
+
 int
 request_close (request_t *self, const char *id, const char *ground, const char *motivation,
                bool partial, bool nothing_found, const char *decided_by, uint32_t uid,
@@ -211,6 +253,10 @@ request_close (request_t *self, const char *id, const char *ground, const char *
     const char *state = !ground ? "answered" : partial ? "partly-refused" : "refused";
     if (ground && !intake_text_ok (motivation, 1, 8000, true))
         return kt_fail (reason, "a refusal is motivated (1..8000 bytes of text)");
+    /*  The close and its figure in one transaction (a savepoint: within
+     *  a caller's, if there is one). */
+    if (store_exec (self->db, "SAVEPOINT request_close", reason) != 0)
+        return -1;
     int changed = store_run (
         self->db,
         "UPDATE request SET state=?, closed_ms=?, closed_uid=?, ground=?, motivation=?,"
@@ -220,9 +266,15 @@ request_close (request_t *self, const char *id, const char *ground, const char *
                       STORE_TEXT (decided_by), STORE_TEXT (id), STORE_INT (!nothing_found)),
         "close the request", reason);
     if (changed == 0)
-        return kt_fail (reason, "no open request %.24s %s", id,
-                        nothing_found ? "without a subject" : "linked to a subject");
-    return changed < 0 ? -1 : 0;
+        kt_fail (reason, "no open request %.24s %s", id,
+                 nothing_found ? "without a subject" : "linked to a subject");
+    if (changed <= 0 || s_closed_figure (self, id, now_ms, reason) != 0) {
+        kt_reason_t ignored;
+        store_exec (self->db, "ROLLBACK TO request_close", &ignored);
+        store_exec (self->db, "RELEASE request_close", &ignored);
+        return -1;
+    }
+    return store_exec (self->db, "RELEASE request_close", reason);
 }
 
 typedef struct {

@@ -22,6 +22,7 @@
 
 #include "util.h"
 
+#include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -33,6 +34,8 @@ typedef struct _request_t request_t;
 /*  Open (or create) the register at path. */
 request_t *request_open (const char *path, kt_reason_t *reason);
 void request_destroy (request_t **self_p);
+/*  The register's file, for the figure table (figures.h). */
+sqlite3 *request_db (request_t *self);
 
 /*  A new request as the desk takes it in; strings borrowed. */
 typedef struct {

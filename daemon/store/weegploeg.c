@@ -1,6 +1,7 @@
 /*  weegploeg: the weegploeg file at the uitvoerder (art. 8.1-8.2).  */
 #include "weegploeg.h"
 
+#include "figures.h"
 #include "items.h"
 #include "store.h"
 
@@ -74,6 +75,7 @@ weegploeg_open (const char *path, keystore_t *keystore, const uint8_t storage_ke
     if (!self->db ||
         store_migrate (self->db, "weegploeg", s_migrations,
                        sizeof s_migrations / sizeof s_migrations[0], reason) != 0 ||
+        figures_migrate (self->db, reason) != 0 ||
         !(self->has = store_prepare (self->db,
                                      "SELECT log_index, sender, body_commitment FROM signal"
                                      " WHERE message_id=?",
@@ -277,6 +279,20 @@ s_subject (weegploeg_t *self, const Keten__Signal *s, bool *ks_open, char case_r
     return rc;
 }
 
+/*  The signal's figures (figures.h), in the commit that stores it: one
+ *  row by its source kind, one by its referentiekader category. */
+static int
+s_figures (sqlite3 *db, const weegploeg_signal_t *w, kt_reason_t *reason)
+{
+    const Keten__Signal *s = w->signal;
+    return figures_add (db, w->received_ms, FIGURE_SIGNAL_SOURCE, w->gemeente, s->source_kind, 1,
+                        reason) != 0 ||
+                   figures_add (db, w->received_ms, FIGURE_SIGNAL_CATEGORY, w->gemeente,
+                                s->category, 1, reason) != 0
+               ? -1
+               : 0;
+}
+
 static int
 s_insert_signal (weegploeg_t *self, weegploeg_signal_t *w, const uint8_t key[KEYSTORE_KEY_LEN],
                  kt_reason_t *reason)
@@ -296,6 +312,8 @@ s_insert_signal (weegploeg_t *self, weegploeg_signal_t *w, const uint8_t key[KEY
                       STORE_BLOB (w->body_commitment, 32), STORE_BLOB (sealed, sealed_len)),
         "store the signal", reason);
     free (sealed);
+    if (rc >= 0)
+        rc = s_figures (self->db, w, reason);
     return rc < 0 ? -1 : 0;
 }
 

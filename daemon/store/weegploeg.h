@@ -37,7 +37,8 @@ typedef struct {
     uint64_t log_index;
     const uint8_t *body_commitment;
     const Keten__Signal *signal;
-    char case_ref[40]; /* out: the subject's pseudonym */
+    char case_ref[40];              /* out: the subject's pseudonym */
+    char gemeente[KEYS_ID_MAX + 1]; /* the subject's gemeente (roster id or ""), for figures.h */
 } weegploeg_signal_t;
 
 /*  Store a batch of signals.  Subject keys for new subjects are created

@@ -584,6 +584,7 @@ s_on_signal (node_t *self, node_message_t *m)
     a->w.created_ms = h->created_ms;
     a->w.body_commitment = h->body_commitment.data;
     a->w.signal = a->signal;
+    uitvoerder_figure_gemeente (self, a->signal->subject, a->w.gemeente);
     zhashx_insert (u->batch_ids, m->hex, (void *) 1);
 }
 
@@ -881,6 +882,8 @@ static const node_command_t s_commands[] = {
     {"referentiekader.show", NODE_RIGHT_READ, uitvoerder_referentiekader_show, NULL},
     {"referentiekader.*", NODE_RIGHT_NONE, NULL, "unknown referentiekader command"},
     {"incident.report", NODE_RIGHT_ADMIN, uitvoerder_incident_report, NULL},
+    {"report.figures", NODE_RIGHT_AUDIT, uitvoerder_report_figures, NULL},
+    {"register.show", NODE_RIGHT_AUDIT, uitvoerder_register_show, NULL},
     {"incident.list", NODE_RIGHT_AUDIT, uitvoerder_incident_list, NULL},
     {"incident.close", NODE_RIGHT_ADMIN, uitvoerder_incident_close, NULL},
     {"incident.update", NODE_RIGHT_ADMIN, uitvoerder_incident_close, NULL},

@@ -11,6 +11,7 @@
 #include "casusoverleg.h"
 #include "correction.h"
 #include "decision.h"
+#include "figures.h"
 #include "incident.h"
 #include "infoplicht.h"
 #include "lifecycle.h"
@@ -438,5 +439,27 @@ void uitvoerder_resume_advices (node_t *self);
  *  nothing when no advice is recorded.  Ids only. */
 int uitvoerder_casework_status (node_t *self, const casus_info_t *info, json_t *c,
                                 kt_reason_t *reason);
+
+/*  Figures without persons (uitvoerder_report.c, docs/REPORT.md): the
+ *  rows each counted fact leaves in the figure table of its file, in its
+ *  own commit, and report.figures; register.show (uitvoerder_register.c). */
+/*  The gemeente (roster id, or "") where subject lives. */
+void uitvoerder_figure_gemeente (node_t *self, const Keten__Subject *subject,
+                                 char out[KEYS_ID_MAX + 1]);
+/*  One fact of kind in db's open transaction, counted for the gemeente of
+ *  case_ref's subject (NULL: none); case_ref itself is not kept. */
+int uitvoerder_figure (node_t *self, sqlite3 *db, const char *kind, const char *case_ref,
+                       const char *label, int64_t value, kt_reason_t *reason);
+/*  A decision just recorded (in the weegploeg file's open transaction):
+ *  its outcome, and the case it opens. */
+int uitvoerder_figure_decision (node_t *self, const char *decision_id, kt_reason_t *reason);
+/*  A case closed at closed_ms (casusoverleg file's open transaction),
+ *  with the days it was open. */
+int uitvoerder_figure_closed (node_t *self, const char *case_ref, uint64_t closed_ms,
+                              kt_reason_t *reason);
+void uitvoerder_report_figures (node_t *self, const api_caller_t *caller, const char *cmd,
+                                json_t *args);
+void uitvoerder_register_show (node_t *self, const api_caller_t *caller, const char *cmd,
+                               json_t *args);
 
 #endif

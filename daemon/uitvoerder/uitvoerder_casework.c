@@ -418,6 +418,7 @@ s_take (node_t *self, const roster_member_t *sender, const uint8_t id[KT_ID_LEN]
                 c.closed_ms = kt_now_ms ();
                 c.advised_ms = advice->advised_ms;
                 rc = casusoverleg_close (u->casus, &c, reason);
+                rc = rc ? rc : uitvoerder_figure_closed (self, d->case_ref, c.closed_ms, reason);
                 *closed_p = rc == 0;
             }
         }

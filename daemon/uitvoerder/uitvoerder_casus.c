@@ -136,6 +136,7 @@ s_publish_plan (node_t *self, Keten__CasePlan *plan, const casus_info_t *info,
         return -1;
     if (plan_store (db, plan, key, true, reason) != 0 ||
         casusoverleg_plan_unsent (u->casus, plan->case_ref, plan->version, reason) != 0 ||
+        uitvoerder_figure (self, db, FIGURE_PLAN, plan->case_ref, "", 0, reason) != 0 ||
         (progress && casusoverleg_record_progress (u->casus, progress->message_id, progress->sender,
                                                    plan->case_ref, plan->version,
                                                    progress->log_index, reason) != 0) ||

@@ -167,6 +167,7 @@ uitvoerder_decide (node_t *self, const api_caller_t *caller, const char *cmd, js
         decision_record (u->decision, u->rk, keyring_roster (self->keyring), &in, now, id,
                          &reason) != 0 ||
         infoplicht_open (u->infoplicht, id, in.case_ref, in.agenderen, now, NULL, &reason) != 0 ||
+        uitvoerder_figure_decision (self, id, &reason) != 0 ||
         store_commit (db, &reason) != 0) {
         store_rollback (db);
         apiserver_reply_error (self->api, caller, reason.text);

@@ -362,6 +362,7 @@ s_disclose (node_t *self, const api_caller_t *caller, json_t *args, json_t *resu
     if (rc == 0 && (rc = store_begin (db, reason)) == 0) {
         if (casusoverleg_record_disclosure (u->casus, &d, to->id, (uint32_t) caller->uid, id,
                                             reason) != 0 ||
+            uitvoerder_figure (self, db, FIGURE_DISCLOSURE, case_ref, to->kind, 0, reason) != 0 ||
             store_commit (db, reason) != 0) {
             store_rollback (db);
             rc = -1;

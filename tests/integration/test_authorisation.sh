@@ -170,6 +170,19 @@ as "$U_AUDIT" "$UITV" audit grants | grep -E "^access/admin-group +$G_ADMIN +yes
     || fail "audit grants text: $(as "$U_AUDIT" "$UITV" audit grants)"
 pass "audit grants lists each group's users and the roster's roles"
 
+# ---- figures and the register need the audit group (art. 15.3, 18.4; AVG art. 30)
+for u in "$U_READ" "$U_ADMIN"; do
+    if out=$(as "$u" "$UITV" report --period 2026 2>&1); then fail "$u made a report: $out"; fi
+    echo "$out" | grep -q "access/audit-group" || fail "report refusal unclear: $out"
+    if out=$(as "$u" "$UITV" register 2>&1); then fail "$u read the register: $out"; fi
+done
+as "$U_AUDIT" "$UITV" report --period 2026 --format csv > "$T/report.csv" \
+    || fail "$U_AUDIT could not make a report"
+grep -q "^section,measure,gemeente,value" "$T/report.csv" || fail "the report is not CSV"
+as "$U_AUDIT" "$UITV" register > "$T/register.txt" || fail "$U_AUDIT could not read the register"
+grep -q "^Verwerkingsregister (AVG art. 30)" "$T/register.txt" || fail "no register"
+pass "report and register: the audit group may, the read and admin groups may not"
+
 # ---- ketend --check warns about a group the host does not have --------------
 sed -e "s/^    admin-group = .*/    admin-group = ${P}gone/" "$T/$UITV.cfg" > "$T/check.cfg"
 "$KETEND" --config "$T/check.cfg" --check > "$T/check.out" 2> "$T/check.err" \

@@ -30,7 +30,8 @@ commands=(keygen status "roster build"
     "informatieplicht list" "informatieplicht consult" "informatieplicht decide"
     "informatieplicht inform" "informatieplicht letter"
     "review list" "review record"
-    "correction decide" "correction list")
+    "correction decide" "correction list"
+    report register)
 commands+=("referentiekader adopt" "referentiekader show")
 
 for cmd in $groups "${commands[@]}"; do

@@ -358,8 +358,8 @@ s_store (wp_fixture_t *f, const char *name, const char *birth, const char *bsn, 
     uint8_t id[KT_ID_LEN], commitment[32];
     randombytes_buf (id, sizeof id);
     randombytes_buf (commitment, sizeof commitment);
-    weegploeg_signal_t w = {id, "politie-test", kt_now_ms (), kt_now_ms (),
-                            1,  commitment,     signal,       ""};
+    weegploeg_signal_t w = {
+        id, "politie-test", kt_now_ms (), kt_now_ms (), 1, commitment, signal, "", ""};
     if (weegploeg_store_signals (f->weegploeg, &w, 1, &r) != 0)
         fail_msg ("store: %s", r.text);
     intake_signal_destroy (&signal);
