@@ -107,7 +107,10 @@ report_suppress (size_t rows, size_t cols, const int64_t *v, bool *hidden, bool 
     for (size_t c = 0; col_total_hidden && c < cols; c++)
         col_total_hidden[c] = false;
     /*  Each pass hides at least one more cell or total, so this ends. */
-    while (s_pass (rows, cols, v, hidden, row_total_hidden, true) |
-           s_pass (rows, cols, v, hidden, col_total_hidden, false))
-        ;
+    for (bool changed = true; changed;) {
+        /*  Both passes every time: no short-circuit. */
+        bool by_row = s_pass (rows, cols, v, hidden, row_total_hidden, true);
+        bool by_col = s_pass (rows, cols, v, hidden, col_total_hidden, false);
+        changed = by_row || by_col;
+    }
 }

@@ -108,8 +108,10 @@ s_conn_flush (conn_t *c)
             return -1;
         done += (size_t) n;
     }
-    memmove (c->out, c->out + done, c->out_len - done);
-    c->out_len -= done;
+    if (done > 0) {
+        memmove (c->out, c->out + done, c->out_len - done);
+        c->out_len -= done;
+    }
     if (c->out_len == 0 && c->out_cap > API_MAX_FRAME) {
         /*  A large answer went out: give its buffer back. */
         c->server->memory -= c->out_cap;
