@@ -721,7 +721,7 @@ cmd_status (cli_t *cli, int argc, char **argv)
              *  argument that starts with a digit is the interval. */
             if (!optarg && optind < argc && argv[optind][0] >= '0' && argv[optind][0] <= '9')
                 optarg = argv[optind++];
-            if (optarg && cli_opt_uint (cmd, "--watch", optarg, 1, 3600, &every_s) != 0)
+            if (optarg && cli_opt_uint (cmd, "watch", optarg, 1, 3600, &every_s) != 0)
                 return CLI_USAGE;
             break;
         case OPT_CHECK:
@@ -731,7 +731,7 @@ cmd_status (cli_t *cli, int argc, char **argv)
             if (counted)
                 return cli_usage_error (cmd, "--count given twice");
             counted = true;
-            if (cli_opt_uint (cmd, "--count", optarg, 1, 1000000, &count) != 0)
+            if (cli_opt_uint (cmd, "count", optarg, 1, 1000000, &count) != 0)
                 return CLI_USAGE;
             break;
         case 'h':

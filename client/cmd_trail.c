@@ -363,7 +363,7 @@ cmd_log_show (cli_t *cli, int argc, char **argv)
                 return cli_usage_error (cmd, "%s needs YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)",
                                         a);
         } else if (!strcmp (a, "--limit") && has_value && !limit) {
-            if (cli_opt_uint (cmd, "--limit", argv[++i], 1, 10000, &limit) != 0)
+            if (cli_opt_uint (cmd, "limit", argv[++i], 1, 10000, &limit) != 0)
                 return CLI_USAGE;
         } else if (!strcmp (a, "--oldest-first"))
             oldest_first = true;
