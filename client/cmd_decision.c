@@ -409,7 +409,7 @@ s_answer_print (json_t *result, const void *arg)
     const char *state = cli_json_str (result, "state", b, sizeof b);
     json_t *reason = json_object_get (result, "reason");
     cli_clean (why, sizeof why, json_is_string (reason) ? json_string_value (reason) : "");
-    printf ("answer %s %s%s%s\n", cli_json_str (result, "message_id", id, sizeof id), state,
+    printf ("%s %s%s%s\n", cli_json_str (result, "message_id", id, sizeof id), state,
             *why ? ": " : "", why);
     return strcmp (state, "refused") == 0 ? CLI_FAIL : CLI_OK;
 }

@@ -228,9 +228,11 @@ s_due_row (void *arg, const char *text, kt_reason_t *reason)
     return d->n < d->max ? 0 : 1;
 }
 
-/*  Append the subjects due (active ones, not on it yet) to meeting id's
- *  items and clear them, inside the caller's transaction: how many were
- *  added (at most MEETING_MAX_ITEMS in all), or -1. */
+/*  Put the subjects due (active ones) on meeting id's items, those not on
+ *  it yet appended (at most MEETING_MAX_ITEMS in all), and clear their
+ *  marks, inside the caller's transaction: how many due subjects the
+ *  meeting now holds - one already on it counts too, as its copies must
+ *  be sent again with the answer - or -1. */
 static int
 s_append_due (meeting_t *self, const char *id, kt_reason_t *reason)
 {
@@ -239,11 +241,10 @@ s_append_due (meeting_t *self, const char *id, kt_reason_t *reason)
                    STORE_VALUES (STORE_TEXT (id)), s_count_row, &have, "read the agenda",
                    reason) < 0)
         return -1;
-    if (have >= MEETING_MAX_ITEMS)
-        return 0;
     char refs[MEETING_MAX_ITEMS][24];
-    due_t d = {refs, 0, (size_t) (MEETING_MAX_ITEMS - have)};
-    if (store_each_text (self->db,
+    due_t d = {refs, 0, (size_t) (MEETING_MAX_ITEMS - (have < MEETING_MAX_ITEMS ? have : 0))};
+    if (have < MEETING_MAX_ITEMS &&
+        store_each_text (self->db,
                          "SELECT d.case_ref FROM meeting_due d JOIN subject s"
                          " ON s.case_ref=d.case_ref WHERE s.archived=0 AND d.case_ref NOT IN"
                          " (SELECT case_ref FROM meeting_item WHERE meeting_id=?)"
@@ -259,12 +260,11 @@ s_append_due (meeting_t *self, const char *id, kt_reason_t *reason)
                        STORE_VALUES (STORE_TEXT (id), STORE_TEXT (refs[i])), "store the agenda",
                        reason) < 0)
             return -1;
-    if (store_run (self->db,
-                   "DELETE FROM meeting_due WHERE case_ref IN"
-                   " (SELECT case_ref FROM meeting_item WHERE meeting_id=?)",
-                   STORE_VALUES (STORE_TEXT (id)), "clear the subjects due", reason) < 0)
-        return -1;
-    return (int) d.n;
+    int placed = store_run (self->db,
+                            "DELETE FROM meeting_due WHERE case_ref IN"
+                            " (SELECT case_ref FROM meeting_item WHERE meeting_id=?)",
+                            STORE_VALUES (STORE_TEXT (id)), "clear the subjects due", reason);
+    return placed < 0 ? -1 : placed;
 }
 
 int
