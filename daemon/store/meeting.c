@@ -267,6 +267,16 @@ s_append_due (meeting_t *self, const char *id, kt_reason_t *reason)
     return placed < 0 ? -1 : placed;
 }
 
+/*  Whether starts_at (Dutch time) is still to come. */
+static bool
+s_to_come (const char *starts_at)
+{
+    char now[17];
+    kt_local_time (kt_now_ms (), now);
+    now[10] = 'T';
+    return strcmp (starts_at, now) > 0;
+}
+
 int
 meeting_mark_due (meeting_t *self, const char *case_ref, uint64_t now_ms, kt_reason_t *reason)
 {
@@ -418,8 +428,10 @@ meeting_change (meeting_t *self, casusoverleg_t *casus, const meeting_change_t *
     int due = 0;
     if (s_write_meeting (self, c, meeting_id, is_new, sequence_p, reason) != 0 ||
         (c->set_cases && s_write_items (self, meeting_id, c, reason) != 0) ||
-        /*  art. 7.4 sub 1: a new weegploeg meeting takes every subject due. */
-        (is_new && c->kind == MEETING_WEEGPLOEG &&
+        /*  art. 7.4 sub 1: a new weegploeg meeting still to come takes
+         *  every subject due (one planned afterwards, to record a meeting
+         *  held, does not). */
+        (is_new && c->kind == MEETING_WEEGPLOEG && s_to_come (c->starts_at) &&
          (due = s_append_due (self, meeting_id, reason)) < 0) ||
         (is_new && !c->set_cases && due == 0 &&
          kt_fail (reason, "a new meeting needs a start, a location and subjects (none is due)")) ||
