@@ -98,6 +98,9 @@ is_question "$G" answered || fail "the gemeente's list does not show the questio
 kt "$UITV" log show --type information_answered --json | jq -e --arg a "$A" --arg g "$G" \
     '[.events[] | select(.case_ref==$a and .node==$g)] | length == 1' > /dev/null \
     || fail "INFORMATION_ANSWERED not logged"
+trail=$(kt "$UITV" log show --case "$A")
+echo "$trail" | grep -q "the weegploeg asked $G for more information" || fail "trail lacks the question: $trail"
+echo "$trail" | grep -q "$G answered the weegploeg's question of decision $D1" || fail "trail lacks the answer: $trail"
 pass "the gemeente answered; INFORMATION_ANSWERED is logged"
 
 # The subject is on the next agenda as a new version, with the answer.
