@@ -585,6 +585,16 @@ decision_answer_check (decision_t *self, const char *sender, const Keten__CaseCo
                      "the question of decision %s is closed: the weegploeg decided on %s "
                      "since",
                      c->answers, c->case_ref));
+    /*  Each answer goes on every agenda copy of the subject: bounded. */
+    int full = store_one (self->db,
+                          "SELECT 1 FROM decision_answer WHERE decision_id=?"
+                          " GROUP BY decision_id HAVING count(*) >= ?",
+                          STORE_VALUES (STORE_TEXT (c->answers), STORE_INT (DECISION_MAX_ANSWERS)),
+                          NULL, NULL, "count the answers", reason);
+    if (full != 0)
+        return full < 0 ? -1
+                        : s_refused (kt_fail (reason, "decision %s has its %d answers already",
+                                              c->answers, DECISION_MAX_ANSWERS));
     int state = weegploeg_subject_state (self->weegploeg, c->case_ref, reason);
     if (state < 0)
         return -1;

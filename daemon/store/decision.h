@@ -23,6 +23,7 @@
 #define DECISION_MAX_PARTIES 32
 #define DECISION_ANALYSIS_MAX 16384
 #define DECISION_QUESTION_MAX 16384
+#define DECISION_MAX_ANSWERS 16 /* per question: each goes on every agenda copy */
 
 typedef struct _decision_t decision_t;
 
@@ -117,8 +118,9 @@ int decision_question (decision_t *self, const char *id, decision_question_t *q,
 
 /*  Every rule for an answer c from roster member sender: a decision_id
  *  in answers, a meer informatie decision on c's case_ref that asked
- *  sender and that no later decision followed, an active subject, kind
- *  informatie and items under the intake's rules.  0 take it, 1 refused
+ *  sender and that no later decision followed and that has fewer than
+ *  DECISION_MAX_ANSWERS answers, an active subject, kind informatie and
+ *  items under the intake's rules.  0 take it, 1 refused
  *  (reason says why), -1 the file cannot say. */
 int decision_answer_check (decision_t *self, const char *sender, const Keten__CaseContribution *c,
                            kt_reason_t *reason);

@@ -711,6 +711,11 @@ test_only_the_party_asked_answers_an_open_question (void **state)
     assert_string_equal (answers[0].decision_id, d1);
     assert_string_equal (answers[0].answer->items[0]->text, "Qzxv bekend (fictief).");
     decision_answers_free (answers, n);
+    /*  At most DECISION_MAX_ANSWERS to one question. */
+    for (int i = 1; i < DECISION_MAX_ANSWERS; i++)
+        assert_int_equal (s_answer_check (decision, "gemeente-test", d1, a.case_ref, &r), 0);
+    assert_int_equal (s_answer_check (decision, "gemeente-test", d1, a.case_ref, &r), 1);
+    assert_non_null (strstr (r.text, "answers already"));
 
     /*  A later decision closes the question. */
     assert_int_equal (s_ask (decision, &fr, a.case_ref, NULL, NULL, 0, false, d3, &r), 0);
