@@ -46,6 +46,7 @@ cli_run_fn cmd_weegploeg_agenda, cmd_weegploeg_meetings, cmd_weegploeg_decide,
 cli_run_fn cmd_casusoverleg_agenda, cmd_casusoverleg_meetings;
 cli_run_fn cmd_agenda_list, cmd_agenda_show;
 cli_run_fn cmd_decision_list, cmd_decision_show;
+cli_run_fn cmd_decision_answer;
 cli_run_fn cmd_case_list, cmd_case_on_ref;
 cli_run_fn cmd_plan_show, cmd_plan_progress;
 cli_run_fn cmd_member_add, cmd_member_kind, cmd_member_on_id, cmd_member_opzegging,

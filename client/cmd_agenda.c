@@ -11,7 +11,7 @@
 
 static const char s_plan_usage[] =
     "Usage: keten weegploeg agenda --start YYYY-MM-DDTHH:MM --location TEXT\n"
-    "                              --case CASE_REF [--case CASE_REF ...]\n"
+    "                              [--case CASE_REF ...]\n"
     "                              [--duration MINUTES]\n"
     "       keten weegploeg agenda --meeting ID [--start ...] [--location ...]\n"
     "                              [--duration ...] [--case CASE_REF ...]\n"
@@ -20,7 +20,11 @@ static const char s_plan_usage[] =
     "Plan a weegploeg meeting (uitvoerder), change it, or cancel it, and send\n"
     "each kernpartij its copy of the agenda, signed and encrypted (art. 8.2-8.4):\n"
     "politie and OM get every subject, a gemeente only its own residents, and a\n"
-    "gemeente whose last subject was taken off gets a cancellation.\n"
+    "gemeente whose last subject was taken off gets a cancellation.  A new meeting\n"
+    "also takes every subject due (a kernpartij answered the weegploeg's question,\n"
+    "art. 7.4 sub 1; `keten weegploeg meetings` lists them): --case may then be\n"
+    "left out.  An answer arriving while a meeting is planned puts its subject on\n"
+    "the earliest one still to come, as a new version.\n"
     "\n"
     "  --start T        local time (Europe/Amsterdam), e.g. 2026-12-01T10:00\n"
     "  --location TEXT  where the weegploeg meets\n"
@@ -59,7 +63,9 @@ static const char s_meetings_usage[] =
     "Usage: keten weegploeg meetings [--json]\n"
     "\n"
     "List the weegploeg meetings planned (uitvoerder): time, place, version,\n"
-    "subjects as case_refs and who received which version.  No personal data.\n";
+    "subjects as case_refs and who received which version, and the subjects due on\n"
+    "the next agenda (art. 7.4 sub 1: an answer to the weegploeg's question came in\n"
+    "and no planned meeting took them yet).  No personal data.\n";
 
 static const char s_casus_meetings_usage[] =
     "Usage: keten casusoverleg meetings [--json]\n"
@@ -197,7 +203,9 @@ s_plan (cli_t *cli, int argc, char **argv, const s_kind_t *kind)
         return cli_usage_error (cmd, "unexpected argument");
     if (m.cancel && (!m.meeting || m.start || m.location || m.duration_text || m.n_cases))
         return cli_usage_error (cmd, "--cancel takes --meeting and nothing else");
-    if (!m.meeting && (!m.start || !m.location || m.n_cases == 0))
+    /*  A new weegploeg meeting may take only the subjects due (art. 7.4
+     *  sub 1); the uitvoerder refuses it when none is. */
+    if (!m.meeting && (!m.start || !m.location || (m.n_cases == 0 && kind != &s_weegploeg)))
         return cli_usage_error (cmd, "a new meeting needs --start, --location and --case");
     return cli_request (cli, kind->agenda_call, s_meeting_args (&m), CLI_TIMEOUT_MS, m.as_json,
                         s_sent_print, kind->items);
@@ -260,6 +268,21 @@ s_meetings_print (json_t *result, const void *arg)
 {
     (void) arg;
     s_print_meetings (json_object_get (result, "meetings"), true);
+    /*  art. 7.4 sub 1: subjects whose question was answered and that no
+     *  planned meeting took yet (weegploeg only). */
+    json_t *due = json_object_get (result, "due");
+    if (json_array_size (due)) {
+        printf ("\ndue on the next weegploeg agenda:");
+        json_t *x;
+        size_t i;
+        json_array_foreach (due, i, x)
+        {
+            char ref[CLI_CELL_MAX + 1];
+            cli_clean (ref, sizeof ref, json_is_string (x) ? json_string_value (x) : "-");
+            printf (" %s", ref);
+        }
+        printf ("\n");
+    }
     return CLI_OK;
 }
 

@@ -123,9 +123,14 @@ s_say (json_t *o)
         printf ("%s confirmed it received that message\n", by);
     else if (!strcmp (ev, "MESSAGE_REFUSED"))
         printf ("a %s from %s was refused: %s\n", ty, by, wh);
+    else if (!strcmp (ev, "WEEGPLOEG_DECIDED") && !strcmp (wh, "meer-informatie"))
+        printf ("the weegploeg asked %s for more information (recorded by %s; art. 7.4 sub 1)\n",
+                who, by);
     else if (!strcmp (ev, "WEEGPLOEG_DECIDED"))
         printf ("the weegploeg decided: %s (recorded by %s; parties: %s)\n", wh, by,
                 *who ? who : "none");
+    else if (!strcmp (ev, "INFORMATION_ANSWERED"))
+        printf ("%s answered the weegploeg's question of decision %s\n", by, wh);
     else if (!strcmp (ev, "PERSONAL_DATA_ACCESSED"))
         printf ("%s read the personal data (%s)\n", by, wh);
     else if (!strcmp (ev, "DISCLOSED"))

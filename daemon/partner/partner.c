@@ -648,6 +648,8 @@ static const node_command_t s_commands[] = {
     {"agenda.show", NODE_RIGHT_READ, partner_agenda_show, NULL},
     {"decision.list", NODE_RIGHT_READ, partner_decision_list, NULL},
     {"decision.show", NODE_RIGHT_READ, partner_decision_show, NULL},
+    /*  art. 7.4 sub 1: the kernpartij asked answers the weegploeg. */
+    {"decision.answer", NODE_RIGHT_SUBMIT, partner_decision_answer, NULL},
     {"case.list", NODE_RIGHT_READ, partner_case_list, NULL},
     {"case.contribute", NODE_RIGHT_SUBMIT, partner_case_contribute, NULL},
     {"plan.progress", NODE_RIGHT_SUBMIT, partner_plan_progress, NULL},

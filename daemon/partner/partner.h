@@ -189,6 +189,17 @@ int partner_queue (node_t *self, Keten__MessageType type, const ProtobufCMessage
  *  outages); answer caller now ("queued") or, with wait, on the receipt. */
 void partner_send (node_t *self, const api_caller_t *caller, Keten__MessageType type,
                    const ProtobufCMessage *body, bool wait);
+/*  What must commit with a message queued: called inside the transaction
+ *  that puts it in the outbox, with its id; -1 (reason) rolls both back. */
+typedef int (partner_also_fn) (node_t *self, void *arg, const uint8_t id[KT_ID_LEN],
+                               kt_reason_t *reason);
+/*  partner_send, with also (may be NULL) in the outbox's transaction. */
+void partner_send_also (node_t *self, const api_caller_t *caller, Keten__MessageType type,
+                        const ProtobufCMessage *body, bool wait, partner_also_fn *also, void *arg);
+/*  art. 7.4 sub 1: decision.answer, this kernpartij's answer to the
+ *  weegploeg's question (partner_answer.c). */
+void partner_decision_answer (node_t *self, const api_caller_t *caller, const char *cmd,
+                              json_t *args);
 /*  A read of personal data on its way to the uitvoerder: an ACCESS_NOTICE
  *  in the outbox, inside the transaction that records the read. */
 int partner_access_notice (node_t *self, const char *user, const char *what,

@@ -118,11 +118,26 @@ s_decision (void *arg, const decisionbox_row_t *row, kt_reason_t *reason)
     visit_t *v = arg;
     if (v->hide && retainbox_hidden (v->hide, row->case_ref))
         return 0;
-    json_t *d = json_pack (
-        "{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "decision_id", row->decision_id, "case_ref",
-        row->case_ref, "outcome", row->agenderen ? "agenderen" : "niet-agenderen",
-        "referentiekader", row->referentiekader, "criteria", row->criteria, "parties", row->parties,
-        "decided_ms", (json_int_t) row->decided_ms, "received_ms", (json_int_t) row->received_ms);
+    json_t *d = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "decision_id",
+                           row->decision_id, "case_ref", row->case_ref, "outcome",
+                           row->agenderen         ? "agenderen"
+                           : row->meer_informatie ? "meer-informatie"
+                                                  : "niet-agenderen",
+                           "referentiekader", row->referentiekader, "criteria", row->criteria,
+                           "parties", row->parties, "decided_ms", (json_int_t) row->decided_ms,
+                           "received_ms", (json_int_t) row->received_ms);
+    /*  art. 7.4 sub 1: who is asked and the question's state: open until
+     *  this node (the one asked) answered it or a later decision closed
+     *  it. */
+    if (d && row->meer_informatie) {
+        json_object_set_new (d, "asked", json_string (row->asked));
+        json_object_set_new (d, "question",
+                             json_string (row->answered_ms ? "answered"
+                                          : row->open      ? "open"
+                                                           : "closed"));
+        if (row->answered_ms)
+            json_object_set_new (d, "answered_ms", json_integer ((json_int_t) row->answered_ms));
+    }
     /*  art. 7.3: the referentiekader it was weighed against, to the byte. */
     if (d)
         json_object_set_new (d, "referentiekader_sha256",
@@ -240,19 +255,27 @@ partner_json_decision (const Keten__WeegploegDecision *d)
         json_array_append_new (criteria, json_string (d->criteria[i]));
     for (size_t i = 0; i < d->n_parties; i++)
         json_array_append_new (parties, json_string (d->parties[i]));
-    json_t *o = json_pack (
-        "{s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:I}", "decision_id", d->decision_id, "case_ref",
-        d->case_ref, "outcome",
-        d->outcome == KETEN__DECISION_OUTCOME__AGENDEREN ? "agenderen" : "niet-agenderen",
-        "referentiekader", d->referentiekader, "criteria", criteria, "analysis", d->analysis,
-        "parties", parties, "decided_ms", (json_int_t) d->decided_ms);
+    bool question = d->outcome == KETEN__DECISION_OUTCOME__MEER_INFORMATIE;
+    json_t *r =
+        json_pack ("{s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:I}", "decision_id", d->decision_id,
+                   "case_ref", d->case_ref, "outcome",
+                   d->outcome == KETEN__DECISION_OUTCOME__AGENDEREN ? "agenderen"
+                   : question                                       ? "meer-informatie"
+                                                                    : "niet-agenderen",
+                   "referentiekader", d->referentiekader, "criteria", criteria, "analysis",
+                   d->analysis, "parties", parties, "decided_ms", (json_int_t) d->decided_ms);
+    /*  art. 7.4 sub 1: the kernpartij asked and the question. */
+    if (r && question) {
+        json_object_set_new (r, "asked", json_string (d->asked));
+        json_object_set_new (r, "question", json_string (d->question));
+    }
     /*  art. 7.3: the referentiekader it was weighed against, to the byte. */
     char sha[65] = "";
     if (d->referentiekader_sha256.len == 32)
         kt_hex (sha, d->referentiekader_sha256.data, 32);
-    if (o)
-        json_object_set_new (o, "referentiekader_sha256", json_string (sha));
-    return o;
+    if (r)
+        json_object_set_new (r, "referentiekader_sha256", json_string (sha));
+    return r;
 }
 
 /*  n strings as a JSON array. */

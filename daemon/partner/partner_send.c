@@ -24,9 +24,10 @@ partner_receipt (node_t *self, const uint8_t id[KT_ID_LEN], bool accepted, const
         kt_log (KT_LOG_ERROR, "receipt seal_failed reason=\"%s\"", reason.text);
 }
 
-int
-partner_queue (node_t *self, Keten__MessageType type, const ProtobufCMessage *body,
-               uint8_t id[KT_ID_LEN], kt_reason_t *reason)
+/*  partner_queue, with also in the outbox's transaction. */
+static int
+s_queue (node_t *self, Keten__MessageType type, const ProtobufCMessage *body, partner_also_fn *also,
+         void *arg, uint8_t id[KT_ID_LEN], kt_reason_t *reason)
 {
     partner_t *p = partner_of (self);
     uint8_t *header = NULL;
@@ -35,7 +36,7 @@ partner_queue (node_t *self, Keten__MessageType type, const ProtobufCMessage *bo
     int rc = node_seal (self, type, p->hub->member->id, body, id, &header, &header_len, reason);
     if (rc == 0 && (rc = store_begin (self->db, reason)) == 0) {
         if (outbox_insert (p->outbox, id, type, header, header_len, now, reason) != 0 ||
-            store_commit (self->db, reason) != 0) {
+            (also && also (self, arg, id, reason) != 0) || store_commit (self->db, reason) != 0) {
             store_rollback (self->db);
             rc = -1;
         }
@@ -48,13 +49,27 @@ partner_queue (node_t *self, Keten__MessageType type, const ProtobufCMessage *bo
     return rc;
 }
 
+int
+partner_queue (node_t *self, Keten__MessageType type, const ProtobufCMessage *body,
+               uint8_t id[KT_ID_LEN], kt_reason_t *reason)
+{
+    return s_queue (self, type, body, NULL, NULL, id, reason);
+}
+
 void
 partner_send (node_t *self, const api_caller_t *caller, Keten__MessageType type,
               const ProtobufCMessage *body, bool wait)
 {
+    partner_send_also (self, caller, type, body, wait, NULL, NULL);
+}
+
+void
+partner_send_also (node_t *self, const api_caller_t *caller, Keten__MessageType type,
+                   const ProtobufCMessage *body, bool wait, partner_also_fn *also, void *arg)
+{
     kt_reason_t reason;
     uint8_t id[KT_ID_LEN];
-    if (partner_queue (self, type, body, id, &reason) != 0) {
+    if (s_queue (self, type, body, also, arg, id, &reason) != 0) {
         apiserver_reply_error (self->api, caller, reason.text);
         return;
     }

@@ -21,6 +21,10 @@ static const char *const s_migrations[] = {
      *  7.4 sub 1: the kernpartij asked for more information. */
     "ALTER TABLE decision_in ADD COLUMN referentiekader_sha256 TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE decision_in ADD COLUMN asked TEXT NOT NULL DEFAULT '';",
+    /*  art. 7.4 sub 1: this node's answer to a question put to it (the
+     *  newest one queued: its message id and when). */
+    "ALTER TABLE decision_in ADD COLUMN answered_ms INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE decision_in ADD COLUMN answer_id BLOB;",
 };
 
 decisionbox_t *
@@ -59,6 +63,19 @@ s_token (const char *s, size_t max)
     return true;
 }
 
+/*  Free text of 1..16384 bytes: line breaks, no other control characters. */
+static bool
+s_text_ok (const char *s)
+{
+    size_t len = strlen (s);
+    if (len < 1 || len > 16384)
+        return false;
+    for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+        if ((*p < 0x20 && *p != '\n') || *p == 0x7f)
+            return false;
+    return true;
+}
+
 int
 decisionbox_check (const Keten__WeegploegDecision *d, kt_reason_t *reason)
 {
@@ -69,8 +86,17 @@ decisionbox_check (const Keten__WeegploegDecision *d, kt_reason_t *reason)
         !s_token (d->case_ref, 18))
         return kt_fail (reason, "decision: case_ref is not k-<16 hex digits>");
     if (d->outcome != KETEN__DECISION_OUTCOME__AGENDEREN &&
-        d->outcome != KETEN__DECISION_OUTCOME__NIET_AGENDEREN)
+        d->outcome != KETEN__DECISION_OUTCOME__NIET_AGENDEREN &&
+        d->outcome != KETEN__DECISION_OUTCOME__MEER_INFORMATIE)
         return kt_fail (reason, "decision: unknown outcome");
+    /*  art. 7.4 sub 1: meer informatie asks one kernpartij a question and
+     *  involves nobody yet; the other outcomes ask nothing. */
+    bool question = d->outcome == KETEN__DECISION_OUTCOME__MEER_INFORMATIE;
+    if (question ? !s_token (d->asked, 64) || d->n_parties > 0 || !s_text_ok (d->question)
+                 : *d->asked || *d->question)
+        return kt_fail (reason, question ? "decision: meer informatie without the kernpartij "
+                                           "asked or the question, or with parties"
+                                         : "decision: a question with an outcome that asks none");
     if (!s_token (d->referentiekader, 64))
         return kt_fail (reason, "decision: invalid referentiekader version");
     /*  art. 7.3: the SHA-256 of the referentiekader applied (absent from
@@ -130,8 +156,19 @@ decisionbox_store (decisionbox_t *self, const Keten__WeegploegDecision *d, uint6
                       STORE_TEXT (rk_sha)),
         "store the decision", reason);
     free (sealed);
+    /*  art. 7.4 sub 1: who is asked, in the clear (a roster id). */
+    if (rc >= 0 && *d->asked)
+        rc = store_run (self->db, "UPDATE decision_in SET asked=? WHERE decision_id=?",
+                        STORE_VALUES (STORE_TEXT (d->asked), STORE_TEXT (d->decision_id)),
+                        "store the kernpartij asked", reason);
     return rc < 0 ? -1 : 0;
 }
+
+/*  A meer informatie decision (row "decision_in") that no later decision
+ *  received here on its subject followed. */
+#define S_OPEN                                                                                     \
+    "(decision_in.outcome=3 AND NOT EXISTS (SELECT 1 FROM decision_in y"                           \
+    " WHERE y.case_ref=decision_in.case_ref AND y.decided_ms > decision_in.decided_ms))"
 
 typedef struct {
     decisionbox_row_fn *fn;
@@ -142,16 +179,20 @@ static int
 s_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 {
     visit_t *v = arg;
-    decisionbox_row_t row = {.decision_id = store_text (q, 0),
-                             .case_ref = store_text (q, 1),
-                             .agenderen =
-                                 sqlite3_column_int (q, 2) == KETEN__DECISION_OUTCOME__AGENDEREN,
-                             .referentiekader = store_text (q, 3),
-                             .criteria = store_text (q, 4),
-                             .parties = store_text (q, 5),
-                             .decided_ms = (uint64_t) sqlite3_column_int64 (q, 6),
-                             .received_ms = (uint64_t) sqlite3_column_int64 (q, 7),
-                             .referentiekader_sha256 = store_text (q, 8)};
+    decisionbox_row_t row = {
+        .decision_id = store_text (q, 0),
+        .case_ref = store_text (q, 1),
+        .agenderen = sqlite3_column_int (q, 2) == KETEN__DECISION_OUTCOME__AGENDEREN,
+        .referentiekader = store_text (q, 3),
+        .criteria = store_text (q, 4),
+        .parties = store_text (q, 5),
+        .decided_ms = (uint64_t) sqlite3_column_int64 (q, 6),
+        .received_ms = (uint64_t) sqlite3_column_int64 (q, 7),
+        .referentiekader_sha256 = store_text (q, 8),
+        .meer_informatie = sqlite3_column_int (q, 2) == KETEN__DECISION_OUTCOME__MEER_INFORMATIE,
+        .asked = store_text (q, 9),
+        .answered_ms = (uint64_t) sqlite3_column_int64 (q, 10),
+        .open = sqlite3_column_int (q, 11) != 0};
     return v->fn (v->arg, &row, reason);
 }
 
@@ -162,9 +203,8 @@ decisionbox_each (decisionbox_t *self, int limit, decisionbox_row_fn *fn, void *
     visit_t v = {fn, arg};
     return store_each (self->db,
                        "SELECT decision_id, case_ref, outcome, referentiekader, criteria,"
-                       " parties, decided_ms, received_ms, referentiekader_sha256"
-                       " FROM decision_in"
-                       " ORDER BY decided_ms DESC LIMIT ?",
+                       " parties, decided_ms, received_ms, referentiekader_sha256, asked,"
+                       " answered_ms, " S_OPEN " FROM decision_in ORDER BY decided_ms DESC LIMIT ?",
                        store_bind_values, (void *) STORE_VALUES (STORE_INT (limit)), s_row, &v,
                        "list the decisions", reason);
 }
@@ -230,4 +270,41 @@ decisionbox_forget (decisionbox_t *self, const char *case_ref, uint8_t **key_ids
     *key_ids_p = k.ids;
     *n_p = k.n;
     return 0;
+}
+
+/* ---- meer informatie (art. 7.4 sub 1) ------------------------------------ */
+
+static int
+s_asked_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    decisionbox_asked_t *a = arg;
+    snprintf (a->case_ref, sizeof a->case_ref, "%s", store_text (q, 0));
+    a->outcome = sqlite3_column_int (q, 1);
+    snprintf (a->asked, sizeof a->asked, "%s", store_text (q, 2));
+    a->open = sqlite3_column_int (q, 3) != 0;
+    return 0;
+}
+
+int
+decisionbox_asked (decisionbox_t *self, const char *id, decisionbox_asked_t *a, kt_reason_t *reason)
+{
+    memset (a, 0, sizeof *a);
+    return store_one (self->db,
+                      "SELECT case_ref, outcome, asked, " S_OPEN " FROM decision_in"
+                      " WHERE decision_id=?",
+                      STORE_VALUES (STORE_TEXT (id)), s_asked_row, a, "read the decision", reason);
+}
+
+int
+decisionbox_mark_answered (decisionbox_t *self, const char *id, const uint8_t message_id[KT_ID_LEN],
+                           uint64_t now_ms, kt_reason_t *reason)
+{
+    return store_run (self->db,
+                      "UPDATE decision_in SET answered_ms=?, answer_id=? WHERE decision_id=?",
+                      STORE_VALUES (STORE_INT (now_ms), STORE_BLOB (message_id, KT_ID_LEN),
+                                    STORE_TEXT (id)),
+                      "record the answer", reason) < 0
+               ? -1
+               : 0;
 }

@@ -34,6 +34,10 @@ typedef struct {
     uint64_t decided_ms;
     uint64_t received_ms;
     const char *referentiekader_sha256; /* hex; "" when the decision carried none */
+    bool meer_informatie; /* art. 7.4 sub 1 */
+    const char *asked;    /* meer informatie: the kernpartij asked; else "" */
+    uint64_t answered_ms; /* when this node answered it; 0 not */
+    bool open;            /* meer informatie, no later decision received */
 } decisionbox_row_t;
 /*  Take one row: 0 go on, 1 stop, -1 error with reason. */
 typedef int (decisionbox_row_fn) (void *arg, const decisionbox_row_t *row, kt_reason_t *reason);
@@ -50,5 +54,23 @@ int decisionbox_get (decisionbox_t *self, const char *id, Keten__WeegploegDecisi
  *  bytes, free()), to be shredded once that transaction committed. */
 int decisionbox_forget (decisionbox_t *self, const char *case_ref, uint8_t **key_ids_p, size_t *n_p,
                         kt_reason_t *reason);
+
+/* ---- meer informatie (art. 7.4 sub 1) ------------------------------------ */
+
+/*  What answering decision id needs (no personal data). */
+typedef struct {
+    char case_ref[40];
+    int outcome; /* Keten__DecisionOutcome */
+    char asked[65];
+    bool open; /* no later decision received on the subject */
+} decisionbox_asked_t;
+/*  1 found (a filled), 0 no such decision here, -1 with reason. */
+int decisionbox_asked (decisionbox_t *self, const char *id, decisionbox_asked_t *a,
+                       kt_reason_t *reason);
+/*  Record that this node answered id with message_id, inside the
+ *  caller's transaction on node.db (the one that queues the answer). */
+int decisionbox_mark_answered (decisionbox_t *self, const char *id,
+                               const uint8_t message_id[KT_ID_LEN], uint64_t now_ms,
+                               kt_reason_t *reason);
 
 #endif

@@ -161,16 +161,23 @@ s_each (lifecycle_t *self, const char *case_ref, lifecycle_subject_fn *fn, void 
             "SELECT s.case_ref, coalesce (l.state, 0), coalesce (l.archived_ms, 0),"
             " max (s.touched_ms, coalesce (l.touched_ms, 0),"
             " coalesce ((SELECT max (received_ms) FROM signal x WHERE x.case_ref=s.case_ref), 0),"
-            " coalesce ((SELECT max (decided_ms) FROM decision x WHERE x.case_ref=s.case_ref), 0),"
+            /*  art. 7.4 sub 1: meer informatie is not a decision on the
+             *  subject - the clock keeps running from what came before
+             *  (docs/RETENTION.md); the answer, new data, counts. */
+            " coalesce ((SELECT max (decided_ms) FROM decision x WHERE x.case_ref=s.case_ref"
+            " AND x.outcome<>?3), 0),"
+            " coalesce ((SELECT max (received_ms) FROM decision_answer x"
+            " WHERE x.case_ref=s.case_ref), 0),"
             " coalesce ((SELECT closed_ms FROM closure x WHERE x.case_ref=s.case_ref), 0)),"
             " EXISTS (SELECT 1 FROM decision x WHERE x.case_ref=s.case_ref AND x.outcome=?2),"
-            " EXISTS (SELECT 1 FROM decision x WHERE x.case_ref=s.case_ref)"
+            " EXISTS (SELECT 1 FROM decision x WHERE x.case_ref=s.case_ref AND x.outcome<>?3)"
             " FROM subject s LEFT JOIN lifecycle l ON l.case_ref=s.case_ref"
             " WHERE (?1 IS NULL OR s.case_ref=?1) AND coalesce (l.state, 0) IN (0, 1)"
             " ORDER BY s.case_ref",
             store_bind_values,
             (void *) STORE_VALUES (case_ref ? STORE_TEXT (case_ref) : STORE_NULL,
-                                   STORE_INT (KETEN__DECISION_OUTCOME__AGENDEREN)),
+                                   STORE_INT (KETEN__DECISION_OUTCOME__AGENDEREN),
+                                   STORE_INT (KETEN__DECISION_OUTCOME__MEER_INFORMATIE)),
             s_subject_row, &e, "read the subjects' last processing", reason);
     free (e.casus.rows);
     return rc;

@@ -2,6 +2,8 @@
  *  (art. 8.2-8.4, 9-10).  */
 #include "meeting.h"
 
+#include "calendar.h"
+#include "decision.h"
 #include "intake.h"
 #include "keys.h"
 #include "store.h"
@@ -46,6 +48,9 @@ static const char *const s_migrations[] = {
     /*  Casusoverleg meetings live in the same table: one id space, one
      *  calendar UID per meeting whatever its kind. */
     "ALTER TABLE meeting ADD COLUMN kind TEXT NOT NULL DEFAULT 'weegploeg';",
+    /*  art. 7.4 sub 1: subjects due on the next weegploeg agenda (a
+     *  kernpartij answered the weegploeg's question) and not on one yet. */
+    "CREATE TABLE meeting_due (case_ref TEXT PRIMARY KEY, since_ms INTEGER NOT NULL);",
 };
 
 const char *
@@ -166,7 +171,9 @@ s_check_change (meeting_t *self, casusoverleg_t *casus, const meeting_change_t *
     if (!c->meeting_id) {
         if (c->cancel)
             return kt_fail (reason, "only a planned meeting can be cancelled");
-        if (!c->starts_at || !c->location || !c->set_cases)
+        /*  A new weegploeg meeting takes the subjects due without being
+         *  named (meeting_change checks that it has some). */
+        if (!c->starts_at || !c->location || (!c->set_cases && c->kind != MEETING_WEEGPLOEG))
             return kt_fail (reason, "a new meeting needs a start, a location and subjects");
     }
     return 0;
@@ -184,7 +191,148 @@ s_write_items (meeting_t *self, const char *id, const meeting_change_t *c, kt_re
                        STORE_VALUES (STORE_TEXT (id), STORE_INT (i), STORE_TEXT (c->case_refs[i])),
                        "store the agenda", reason) < 0)
             return -1;
+    /*  A subject put on a weegploeg agenda is no longer due. */
+    if (c->kind == MEETING_WEEGPLOEG &&
+        store_run (self->db,
+                   "DELETE FROM meeting_due WHERE case_ref IN"
+                   " (SELECT case_ref FROM meeting_item WHERE meeting_id=?)",
+                   STORE_VALUES (STORE_TEXT (id)), "clear the subjects due", reason) < 0)
+        return -1;
     return 0;
+}
+
+/* ---- subjects due (art. 7.4 sub 1) --------------------------------------- */
+
+static int s_write_meeting (meeting_t *self, const meeting_change_t *c, const char *id, bool is_new,
+                            uint32_t *sequence_p, kt_reason_t *reason);
+
+static int
+s_count_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    *(int64_t *) arg = sqlite3_column_int64 (q, 0);
+    return 0;
+}
+
+typedef struct {
+    char (*refs)[24];
+    size_t n, max;
+} due_t;
+
+static int
+s_due_row (void *arg, const char *text, kt_reason_t *reason)
+{
+    (void) reason;
+    due_t *d = arg;
+    snprintf (d->refs[d->n++], 24, "%s", text);
+    return d->n < d->max ? 0 : 1;
+}
+
+/*  Put the subjects due (active ones) on meeting id's items, those not on
+ *  it yet appended (at most MEETING_MAX_ITEMS in all), and clear their
+ *  marks, inside the caller's transaction: how many due subjects the
+ *  meeting now holds - one already on it counts too, as its copies must
+ *  be sent again with the answer - or -1. */
+static int
+s_append_due (meeting_t *self, const char *id, kt_reason_t *reason)
+{
+    int64_t have = 0;
+    if (store_one (self->db, "SELECT count(*) FROM meeting_item WHERE meeting_id=?",
+                   STORE_VALUES (STORE_TEXT (id)), s_count_row, &have, "read the agenda",
+                   reason) < 0)
+        return -1;
+    char refs[MEETING_MAX_ITEMS][24];
+    due_t d = {refs, 0, (size_t) (MEETING_MAX_ITEMS - (have < MEETING_MAX_ITEMS ? have : 0))};
+    if (have < MEETING_MAX_ITEMS &&
+        store_each_text (self->db,
+                         "SELECT d.case_ref FROM meeting_due d JOIN subject s"
+                         " ON s.case_ref=d.case_ref WHERE s.archived=0 AND d.case_ref NOT IN"
+                         " (SELECT case_ref FROM meeting_item WHERE meeting_id=?)"
+                         " ORDER BY d.since_ms, d.case_ref",
+                         STORE_VALUES (STORE_TEXT (id)), s_due_row, &d, "list the subjects due",
+                         reason) != 0)
+        return -1;
+    for (size_t i = 0; i < d.n; i++)
+        if (store_run (self->db,
+                       "INSERT INTO meeting_item (meeting_id, position, case_ref) VALUES"
+                       " (?1, (SELECT coalesce (max (position), -1) + 1 FROM meeting_item"
+                       " WHERE meeting_id=?1), ?2)",
+                       STORE_VALUES (STORE_TEXT (id), STORE_TEXT (refs[i])), "store the agenda",
+                       reason) < 0)
+            return -1;
+    int placed = store_run (self->db,
+                            "DELETE FROM meeting_due WHERE case_ref IN"
+                            " (SELECT case_ref FROM meeting_item WHERE meeting_id=?)",
+                            STORE_VALUES (STORE_TEXT (id)), "clear the subjects due", reason);
+    return placed < 0 ? -1 : placed;
+}
+
+/*  Whether starts_at (Dutch time) is still to come. */
+static bool
+s_to_come (const char *starts_at)
+{
+    char now[17];
+    kt_local_time (kt_now_ms (), now);
+    now[10] = 'T';
+    return strcmp (starts_at, now) > 0;
+}
+
+int
+meeting_mark_due (meeting_t *self, const char *case_ref, uint64_t now_ms, kt_reason_t *reason)
+{
+    return store_run (self->db,
+                      "INSERT OR IGNORE INTO meeting_due (case_ref, since_ms) VALUES (?,?)",
+                      STORE_VALUES (STORE_TEXT (case_ref), STORE_INT (now_ms)),
+                      "mark the subject due", reason) < 0
+               ? -1
+               : 0;
+}
+
+int
+meeting_each_due (meeting_t *self, store_text_fn *fn, void *arg, kt_reason_t *reason)
+{
+    return store_each_text (self->db,
+                            "SELECT d.case_ref FROM meeting_due d JOIN subject s"
+                            " ON s.case_ref=d.case_ref WHERE s.archived=0"
+                            " ORDER BY d.since_ms, d.case_ref",
+                            NULL, fn, arg, "list the subjects due", reason);
+}
+
+static int
+s_text_row (void *arg, const char *text, kt_reason_t *reason)
+{
+    (void) reason;
+    snprintf (arg, MEETING_ID_LEN, "%s", text);
+    return 1;
+}
+
+int
+meeting_place_due (meeting_t *self, uint64_t now_ms, uint32_t uid, char meeting_id[MEETING_ID_LEN],
+                   uint32_t *sequence_p, kt_reason_t *reason)
+{
+    char now[17];
+    kt_local_time (now_ms, now);
+    now[10] = 'T';
+    *meeting_id = '\0';
+    if (store_begin (self->db, reason) != 0)
+        return -1;
+    /*  The earliest weegploeg meeting still to come, not cancelled. */
+    int rc = store_each_text (self->db,
+                              "SELECT meeting_id FROM meeting WHERE kind='weegploeg' AND"
+                              " cancelled=0 AND starts_at > ? ORDER BY starts_at, created_ms"
+                              " LIMIT 1",
+                              STORE_VALUES (STORE_TEXT (now)), s_text_row, meeting_id,
+                              "find the next weegploeg meeting", reason);
+    int added = rc == 0 && *meeting_id ? s_append_due (self, meeting_id, reason) : rc == 0 ? 0 : -1;
+    if (added > 0) {
+        meeting_change_t c = {.kind = MEETING_WEEGPLOEG, .uid = uid};
+        added = s_write_meeting (self, &c, meeting_id, false, sequence_p, reason) == 0 ? added : -1;
+    }
+    if (added < 0 || store_commit (self->db, reason) != 0) {
+        store_rollback (self->db);
+        return -1;
+    }
+    return added > 0 ? 1 : 0;
 }
 
 static int
@@ -277,8 +425,16 @@ meeting_change (meeting_t *self, casusoverleg_t *casus, const meeting_change_t *
     }
     if (store_begin (self->db, reason) != 0)
         return -1;
+    int due = 0;
     if (s_write_meeting (self, c, meeting_id, is_new, sequence_p, reason) != 0 ||
         (c->set_cases && s_write_items (self, meeting_id, c, reason) != 0) ||
+        /*  art. 7.4 sub 1: a new weegploeg meeting still to come takes
+         *  every subject due (one planned afterwards, to record a meeting
+         *  held, does not). */
+        (is_new && c->kind == MEETING_WEEGPLOEG && s_to_come (c->starts_at) &&
+         (due = s_append_due (self, meeting_id, reason)) < 0) ||
+        (is_new && !c->set_cases && due == 0 &&
+         kt_fail (reason, "a new meeting needs a start, a location and subjects (none is due)")) ||
         store_commit (self->db, reason) != 0) {
         store_rollback (self->db);
         return -1;
@@ -303,6 +459,11 @@ typedef struct {
      *  9/10 Wpg ones give it (art. 6b), or bare when only those do. */
     Keten__Subject wpg_free_subject;
     Keten__AgendaItem wpg_free;
+    /*  art. 7.4 sub 1: the answers to the weegploeg's questions, after
+     *  the signals, each with the day it arrived. */
+    decision_answer_t *answers;
+    size_t n_answers;
+    char (*answered_on)[17];
 } case_t;
 
 typedef struct {
@@ -319,16 +480,58 @@ static void
 s_loaded_free (loaded_t *l)
 {
     for (size_t i = 0; i < l->n_cases; i++) {
-        for (size_t j = 0; l->cases[i].asig && j < l->cases[i].n_signals; j++) {
+        for (size_t j = 0; l->cases[i].asig && j < l->cases[i].n_signals + l->cases[i].n_answers;
+             j++) {
             free (l->cases[i].asig[j].items);
             free (l->cases[i].asig[j].item_index);
         }
         weegploeg_case_free (l->cases[i].signals, l->cases[i].n_signals);
+        decision_answers_free (l->cases[i].answers, l->cases[i].n_answers);
+        free (l->cases[i].answered_on);
         free (l->cases[i].asig);
         free (l->cases[i].asig_p);
     }
     free (l->cases);
     memset (l, 0, sizeof *l);
+}
+
+/*  art. 7.4 sub 1: each answer of a kernpartij asked for more information
+ *  goes on the agenda next to the signals, as additional information
+ *  (source_kind "aanvulling") from the party that answered, with the
+ *  items the weegploeg may see under their legal basis. */
+static int
+s_build_answers (case_t *c, kt_reason_t *reason)
+{
+    for (size_t i = 0; i < c->n_answers; i++) {
+        const Keten__CaseContribution *x = c->answers[i].answer;
+        Keten__AgendaSignal *a = &c->asig[c->n_signals + i];
+        keten__agenda_signal__init (a);
+        kt_local_time (c->answers[i].received_ms, c->answered_on[i]);
+        c->answered_on[i][10] = '\0';
+        a->sender = c->answers[i].sender;
+        a->category = "aanvulling";
+        a->observed_on = c->answered_on[i];
+        a->source_kind = "aanvulling";
+        a->description = "";
+        a->legal_basis = x->legal_basis;
+        a->message_id.data = c->answers[i].message_id;
+        a->message_id.len = KT_ID_LEN;
+        a->items = calloc (x->n_items ? x->n_items : 1, sizeof *a->items);
+        a->item_index = calloc (x->n_items ? x->n_items : 1, sizeof *a->item_index);
+        if (!a->items || !a->item_index)
+            return kt_fail (reason, "out of memory");
+        for (size_t k = 0; k < x->n_items; k++) {
+            const char *basis =
+                *x->items[k]->legal_basis ? x->items[k]->legal_basis : x->legal_basis;
+            if (x->items[k]->blocked || x->items[k]->deleted ||
+                !intake_basis_allows (basis, INTAKE_PURPOSE_WEEGPLOEG))
+                continue;
+            a->item_index[a->n_item_index++] = (uint32_t) k;
+            a->items[a->n_items++] = x->items[k];
+        }
+        c->asig_p[c->n_signals + i] = a;
+    }
+    return 0;
 }
 
 /*  Build the agenda item of one subject from its stored signals: the NAW
@@ -350,9 +553,13 @@ s_build_case (meeting_t *self, casusoverleg_t *casus, meeting_kind_t kind, case_
         return -1;
     if (c->n_signals == 0)
         return kt_fail (reason, "case %s has no signals in the weegploeg file", case_ref);
-    c->asig = calloc (c->n_signals, sizeof *c->asig);
-    c->asig_p = calloc (c->n_signals, sizeof *c->asig_p);
-    if (!c->asig || !c->asig_p)
+    if (kind == MEETING_WEEGPLOEG &&
+        decision_answers_read (self->weegploeg, case_ref, &c->answers, &c->n_answers, reason) != 0)
+        return -1;
+    c->asig = calloc (c->n_signals + c->n_answers, sizeof *c->asig);
+    c->asig_p = calloc (c->n_signals + c->n_answers, sizeof *c->asig_p);
+    c->answered_on = calloc (c->n_answers + 1, sizeof *c->answered_on);
+    if (!c->asig || !c->asig_p || !c->answered_on)
         return kt_fail (reason, "out of memory");
     const Keten__Subject *newest = c->signals[c->n_signals - 1].signal->subject;
     keten__subject__init (&c->subject);
@@ -421,7 +628,9 @@ s_build_case (meeting_t *self, casusoverleg_t *casus, meeting_kind_t kind, case_
         }
         c->asig_p[i] = a;
     }
-    c->item.n_signals = c->n_signals;
+    if (s_build_answers (c, reason) != 0)
+        return -1;
+    c->item.n_signals = c->n_signals + c->n_answers;
     c->item.signals = c->asig_p;
     return 0;
 }

@@ -120,4 +120,23 @@ typedef int (meeting_recipient_fn) (void *arg, const char *member, bool has_item
 int meeting_each_recipient (meeting_t *self, const char *meeting_id, meeting_recipient_fn *fn,
                             void *arg, kt_reason_t *reason);
 
+/* ---- subjects due (art. 7.4 sub 1) --------------------------------------- */
+
+/*  Mark case_ref due on the next weegploeg agenda (a kernpartij answered
+ *  the weegploeg's question), inside the caller's transaction on the
+ *  weegploeg file; a subject due already keeps its first mark.  Putting
+ *  a subject on a weegploeg agenda (any change naming it, a new meeting,
+ *  meeting_place_due) clears the mark in the same commit. */
+int meeting_mark_due (meeting_t *self, const char *case_ref, uint64_t now_ms, kt_reason_t *reason);
+/*  The active subjects due, first marked first. */
+int meeting_each_due (meeting_t *self, store_text_fn *fn, void *arg, kt_reason_t *reason);
+/*  Put the subjects due on the earliest weegploeg meeting still to come
+ *  (Dutch time) and not cancelled, as a new version of it, in one
+ *  commit: 1 (meeting_id and *sequence_p receive it; the caller sends
+ *  it, or the meeting resume does), 0 when no meeting is planned or none
+ *  is due, -1 with reason.  A new weegploeg meeting (meeting_change)
+ *  takes every subject due itself, and needs no case_refs when some are. */
+int meeting_place_due (meeting_t *self, uint64_t now_ms, uint32_t uid,
+                       char meeting_id[MEETING_ID_LEN], uint32_t *sequence_p, kt_reason_t *reason);
+
 #endif

@@ -828,6 +828,7 @@ typedef struct {
     retention_facts_t facts;
     retain_state_t state;
     bool held; /* some row here is about it */
+    uint64_t question_ms; /* art. 7.4 sub 1: the newest meer informatie received */
 } fact_t;
 
 static fact_t *
@@ -872,6 +873,15 @@ s_from_decision (void *arg, const decisionbox_row_t *row, kt_reason_t *reason)
     fact_t *f = s_fact (arg, row->case_ref, reason);
     if (!f)
         return -1;
+    /*  art. 7.4 sub 1: meer informatie is no decision on the subject and
+     *  does not keep it alive (docs/RETENTION.md) - unless it is all this
+     *  node holds of it (a kernpartij asked about a subject it has no
+     *  other copy of): then its arrival starts the clock (retainbox_each). */
+    if (row->meer_informatie) {
+        if (row->received_ms > f->question_ms)
+            f->question_ms = row->received_ms;
+        return 0;
+    }
     s_later (f, row->received_ms);
     f->facts.decided = true;
     f->facts.agendered |= row->agenderen;
@@ -920,7 +930,8 @@ s_fact_free (void **item_p)
 /*  The last processing of each subject at this node - the one definition
  *  at a partner (docs/RETENTION.md): the newest of
  *    - an agenda naming it received (agenda.received_ms),
- *    - a decision about it received (decision_in.received_ms),
+ *    - a decision about it received (decision_in.received_ms; meer
+ *      informatie only when nothing else about it is held),
  *    - its case opened or closed here, a plan version or a disclosure
  *      stored (casebox_each_last),
  *    - a reopen order applied (retain.touched_ms);
@@ -951,6 +962,10 @@ retainbox_each (retainbox_t *self, const retain_boxes_t *boxes, const roster_t *
     zhashx_set_destructor (facts, s_fact_free);
     int rc = s_gather (self, boxes, facts, reason);
     for (fact_t *f = zhashx_first (facts); rc == 0 && f; f = zhashx_next (facts)) {
+        /*  A question is all this node holds of the subject: its arrival
+         *  starts the clock (s_from_decision). */
+        if (!f->held && f->question_ms)
+            s_later (f, f->question_ms);
         if (!f->held || f->state == RETAIN_DESTROYED)
             continue;
         retain_case_t c = {zhashx_cursor (facts), f->state, f->facts.last_ms, {0}};

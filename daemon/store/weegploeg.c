@@ -899,8 +899,10 @@ weegploeg_forget_subject (weegploeg_t *self, const char *case_ref, kt_reason_t *
         "DELETE FROM signal WHERE case_ref=?1",
         "DELETE FROM possible_match WHERE case_ref=?1 OR other=?1",
         "DELETE FROM closure WHERE case_ref=?1",
+        "DELETE FROM decision_answer WHERE case_ref=?1",
         "DELETE FROM decision WHERE case_ref=?1",
         "DELETE FROM meeting_item WHERE case_ref=?1",
+        "DELETE FROM meeting_due WHERE case_ref=?1",
         "DELETE FROM subject WHERE case_ref=?1",
     };
     if (store_begin (self->db, reason) != 0)

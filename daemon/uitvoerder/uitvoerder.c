@@ -86,6 +86,10 @@ s_start (node_t *self, kt_reason_t *reason)
     if (uitvoerder_resume_meetings (self, reason) != 0 ||
         uitvoerder_resume_decisions (self, reason) != 0)
         return -1;
+    /*  art. 7.4 sub 1: subjects an answer made due that a crash kept off
+     *  the next planned meeting. */
+    if (uitvoerder_agenda_place_due (self, "ketend", &why) < 0)
+        kt_log (KT_LOG_ERROR, "agenda due_failed reason=\"%s\"", why.text);
     /*  Plan versions and disclosures before closures: a participant
      *  learns what the case got before it learns that it is closed. */
     uitvoerder_resume_plans (self);
@@ -753,7 +757,18 @@ static void
 s_weegploeg_meetings (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
     (void) cmd;
-    s_meetings (self, caller, args, MEETING_WEEGPLOEG);
+    /*  With the subjects due on the next agenda (art. 7.4 sub 1). */
+    kt_reason_t reason;
+    json_t *meetings = uitvoerder_json_meetings (uitvoerder_of (self)->meeting, MEETING_WEEGPLOEG,
+                                                 node_limit (args), &reason);
+    json_t *due = meetings ? uitvoerder_json_due (self, &reason) : NULL;
+    if (!due) {
+        json_decref (meetings);
+        apiserver_reply_error (self->api, caller, reason.text);
+        return;
+    }
+    apiserver_reply_ok (self->api, caller,
+                        json_pack ("{s:o, s:o}", "meetings", meetings, "due", due));
 }
 
 static void
@@ -850,6 +865,8 @@ static const node_command_t s_commands[] = {
      "only kernpartij nodes receive weegploeg decisions (art. 8.4)"},
     {"decision.show", NODE_RIGHT_NONE, NULL,
      "only kernpartij nodes receive weegploeg decisions (art. 8.4)"},
+    {"decision.answer", NODE_RIGHT_NONE, NULL,
+     "the kernpartij asked answers the weegploeg's question at its own node (art. 7.4 sub 1)"},
     {"case.list", NODE_RIGHT_READ, uitvoerder_case_list, NULL},
     {"case.plan", NODE_RIGHT_WEEGPLOEG, uitvoerder_case_plan, NULL},
     /*  art. 4, 9.4, 10.5: the parties decide their casework at their own

@@ -210,6 +210,15 @@ void uitvoerder_incident_close (node_t *self, const api_caller_t *caller, const 
 
 /*  The casusoverleg (uitvoerder_casus.c). */
 void uitvoerder_on_casus (node_t *self, node_message_t *m);
+/*  art. 7.4 sub 1: a CASE_CONTRIBUTION with answers set - the asked
+ *  kernpartij's answer for the weegploeg file (uitvoerder_answer.c). */
+void uitvoerder_on_answer (node_t *self, node_message_t *m);
+/*  The subjects due on the next weegploeg agenda, as case_refs. */
+json_t *uitvoerder_json_due (node_t *self, kt_reason_t *reason);
+/*  Put the subjects due on the earliest weegploeg meeting still to come
+ *  and send its new version (uitvoerder_agenda.c): 1 placed, 0 nothing
+ *  to place, -1 with reason (a version recorded is resumed). */
+int uitvoerder_agenda_place_due (node_t *self, const char *os_user, kt_reason_t *reason);
 void uitvoerder_case_list (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
 void uitvoerder_case_plan (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
 void uitvoerder_case_disclose (node_t *self, const api_caller_t *caller, const char *cmd,

@@ -17,6 +17,7 @@
 #include "store.h"
 
 #include <string.h>
+#include <unistd.h>
 
 /*  meeting_send_fn: seal one recipient's copy. */
 static int
@@ -54,6 +55,20 @@ s_send_meeting (node_t *self, const char *meeting_id, const char *os_user, json_
         rc = meeting_mark_sent (u->meeting, meeting_id, reason);
     uitvoerder_copies_free (&copies);
     return rc;
+}
+
+int
+uitvoerder_agenda_place_due (node_t *self, const char *os_user, kt_reason_t *reason)
+{
+    char meeting_id[MEETING_ID_LEN];
+    uint32_t sequence = 0;
+    int placed = meeting_place_due (uitvoerder_of (self)->meeting, kt_now_ms (),
+                                    (uint32_t) getuid (), meeting_id, &sequence, reason);
+    if (placed <= 0)
+        return placed;
+    kt_log (KT_LOG_INFO, "agenda due_placed kind=weegploeg meeting=%s sequence=%u", meeting_id,
+            (unsigned) sequence);
+    return s_send_meeting (self, meeting_id, os_user, NULL, reason) == 0 ? 1 : -1;
 }
 
 int

@@ -460,6 +460,13 @@ uitvoerder_on_casus (node_t *self, node_message_t *m)
     kt_reason_t reason;
     char hex[KT_ID_HEX];
     kt_hex (hex, opened->id, KT_ID_LEN);
+    /*  art. 7.4 sub 1: an answer to the weegploeg's question is weegploeg
+     *  data, not the casusoverleg's. */
+    if (type == KETEN__MESSAGE_TYPE__CASE_CONTRIBUTION &&
+        *((const Keten__CaseContribution *) m->body)->answers) {
+        uitvoerder_on_answer (self, m);
+        return;
+    }
     uint64_t index = 0;
     int seen = casusoverleg_seen (u->casus, opened->id, sender->id, &index);
     if (seen != 0) {

@@ -46,6 +46,14 @@ s_log_decided (node_t *self, const char *id, const Keten__WeegploegDecision *d, 
     e.what = d->outcome == KETEN__DECISION_OUTCOME__AGENDEREN ? "agenderen" : "niet-agenderen";
     e.recipients = d->parties;
     e.n_recipients = d->n_parties;
+    /*  art. 7.4 sub 1: who is asked for more information (the question
+     *  itself is personal data: not in the log). */
+    char *asked[1] = {d->asked};
+    if (d->outcome == KETEN__DECISION_OUTCOME__MEER_INFORMATIE) {
+        e.what = "meer-informatie";
+        e.recipients = asked;
+        e.n_recipients = 1;
+    }
     /*  Once per decision: a resumed send finds it under its key
      *  (docs/ARCHITECTURE.md, Crash reasoning 12). */
     char key[DECISION_ID_LEN + 16];
@@ -77,7 +85,13 @@ s_send_decision (node_t *self, const char *id, const char *os_user, json_t *json
     const char *municipality = rc == 0 ? signals[n - 1].signal->subject->municipality : "";
     for (size_t i = 0; rc == 0 && i < roster->member_count; i++) {
         const roster_member_t *to = &roster->members[i];
-        if (roster_member_active (to, kt_now_ms ()) && weegploeg_kernpartij_sees (to, municipality))
+        /*  art. 7.4 sub 1: the kernpartij asked gets the question even
+         *  when the subject lives elsewhere (a gemeente of an earlier
+         *  address): it cannot answer what it is not asked. */
+        bool asked = d->outcome == KETEN__DECISION_OUTCOME__MEER_INFORMATIE &&
+                     strcmp (to->id, d->asked) == 0 && to->role == ROLE_KERNPARTIJ;
+        if (roster_member_active (to, kt_now_ms ()) &&
+            (weegploeg_kernpartij_sees (to, municipality) || asked))
             rc = uitvoerder_copy_add (self, &copies, to, &d->base, &d->case_ref, 1, false, reason);
     }
     if (rc == 0)
@@ -138,14 +152,17 @@ uitvoerder_decide (node_t *self, const api_caller_t *caller, const char *cmd, js
     in.case_ref = json_string_value (json_object_get (args, "case_ref"));
     in.analysis = json_string_value (json_object_get (args, "analysis"));
     in.meeting_id = json_string_value (json_object_get (args, "meeting_id"));
+    in.asked = json_string_value (json_object_get (args, "asked"));
+    in.question = json_string_value (json_object_get (args, "question"));
     in.uid = caller->uid;
     in.criteria = criteria;
     in.parties = parties;
     const char *error = NULL;
     if (!in.case_ref)
         error = "weegploeg.decide needs case_ref";
-    else if (!outcome || (strcmp (outcome, "agenderen") && strcmp (outcome, "niet-agenderen")))
-        error = "outcome must be agenderen or niet-agenderen";
+    else if (!outcome || (strcmp (outcome, "agenderen") && strcmp (outcome, "niet-agenderen") &&
+                          strcmp (outcome, "meer-informatie")))
+        error = "outcome must be agenderen, niet-agenderen or meer-informatie";
     else if (s_strings (json_object_get (args, "criteria"), criteria, DECISION_MAX_CRITERIA,
                         &in.n_criteria) != 0)
         error = "criteria must be an array of at most 32 codes";
@@ -157,16 +174,20 @@ uitvoerder_decide (node_t *self, const api_caller_t *caller, const char *cmd, js
         return;
     }
     in.agenderen = strcmp (outcome, "agenderen") == 0;
+    in.meer_informatie = strcmp (outcome, "meer-informatie") == 0;
     /*  art. 11.2: every decision, agenderen or not, opens its
      *  informatieplicht task, in the commit that records the decision: a
      *  crash leaves both or neither, never a decision nobody must inform
-     *  about (docs/RIGHTS.md, "Informatieplicht"). */
+     *  about (docs/RIGHTS.md, "Informatieplicht").  Meer informatie is
+     *  not that decision (art. 7.4 sub 1: the weegploeg has not weighed
+     *  yet) and opens none; the decision that follows it does. */
     sqlite3 *db = weegploeg_db (u->weegploeg);
     uint64_t now = kt_now_ms ();
     if (store_begin (db, &reason) != 0 ||
         decision_record (u->decision, u->rk, keyring_roster (self->keyring), &in, now, id,
                          &reason) != 0 ||
-        infoplicht_open (u->infoplicht, id, in.case_ref, in.agenderen, now, NULL, &reason) != 0 ||
+        (!in.meer_informatie &&
+         infoplicht_open (u->infoplicht, id, in.case_ref, in.agenderen, now, NULL, &reason) != 0) ||
         uitvoerder_figure_decision (self, id, &reason) != 0 ||
         store_commit (db, &reason) != 0) {
         store_rollback (db);
@@ -184,10 +205,12 @@ uitvoerder_decide (node_t *self, const api_caller_t *caller, const char *cmd, js
         apiserver_reply_error (self->api, caller, msg);
         return;
     }
-    apiserver_reply_ok (self->api, caller,
-                        json_pack ("{s:s, s:s, s:s, s:b, s:o}", "decision_id", id, "case_ref",
-                                   in.case_ref, "outcome", outcome, "case_opened", in.agenderen,
-                                   "sent_to", sent));
+    json_t *result =
+        json_pack ("{s:s, s:s, s:s, s:b, s:o}", "decision_id", id, "case_ref", in.case_ref,
+                   "outcome", outcome, "case_opened", in.agenderen, "sent_to", sent);
+    if (in.meer_informatie)
+        json_object_set_new (result, "asked", json_string (in.asked));
+    apiserver_reply_ok (self->api, caller, result);
 }
 
 json_t *

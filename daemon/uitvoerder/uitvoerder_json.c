@@ -73,10 +73,17 @@ s_decision (void *arg, const decision_row_t *row, kt_reason_t *reason)
 {
     json_t *d = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:b}", "decision_id",
                            row->decision_id, "case_ref", row->case_ref, "outcome",
-                           row->agenderen ? "agenderen" : "niet-agenderen", "referentiekader",
-                           row->referentiekader, "criteria", row->criteria, "parties", row->parties,
-                           "meeting_id", row->meeting_id, "decided_ms",
+                           row->agenderen         ? "agenderen"
+                           : row->meer_informatie ? "meer-informatie"
+                                                  : "niet-agenderen",
+                           "referentiekader", row->referentiekader, "criteria", row->criteria,
+                           "parties", row->parties, "meeting_id", row->meeting_id, "decided_ms",
                            (json_int_t) row->decided_ms, "sent", row->sent);
+    /*  art. 7.4 sub 1: who is asked, and whether the question is open. */
+    if (d && row->meer_informatie) {
+        json_object_set_new (d, "asked", json_string (row->asked));
+        json_object_set_new (d, "open", json_boolean (row->open));
+    }
     /*  art. 7.3: the referentiekader it was weighed against, to the byte. */
     if (d)
         json_object_set_new (d, "referentiekader_sha256",

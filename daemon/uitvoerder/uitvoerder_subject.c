@@ -9,8 +9,42 @@
 #include "render.h"
 
 #include "intake.h"
+#include "items.h"
 
 #include <string.h>
+
+/*  art. 7.4 sub 1: the subject's open question (its newest decision is
+ *  meer informatie: who is asked) and the answers kept, into result. */
+static int
+s_add_question (node_t *self, const char *ref, json_t *result, kt_reason_t *reason)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    char id[DECISION_ID_LEN], asked[65];
+    int open = decision_open_question (u->decision, ref, id, asked, reason);
+    if (open < 0)
+        return -1;
+    if (open > 0)
+        json_object_set_new (result, "open_question",
+                             json_pack ("{s:s, s:s}", "decision_id", id, "asked", asked));
+    decision_answer_t *answers = NULL;
+    size_t n = 0;
+    if (decision_answers_read (u->weegploeg, ref, &answers, &n, reason) != 0)
+        return -1;
+    json_t *list = json_array ();
+    for (size_t i = 0; i < n; i++) {
+        char hex[KT_ID_HEX];
+        json_t *items = items_to_json (answers[i].answer->items, answers[i].answer->n_items);
+        json_array_append_new (list, json_pack ("{s:s, s:s, s:s, s:I, s:s, s:o*}", "message_id",
+                                                kt_hex (hex, answers[i].message_id, KT_ID_LEN),
+                                                "sender", answers[i].sender, "decision_id",
+                                                answers[i].decision_id, "received_ms",
+                                                (json_int_t) answers[i].received_ms, "legal_basis",
+                                                answers[i].answer->legal_basis, "items", items));
+    }
+    decision_answers_free (answers, n);
+    json_object_set_new (result, "answers", list);
+    return 0;
+}
 
 void
 uitvoerder_subject_show (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
@@ -62,8 +96,13 @@ uitvoerder_subject_show (node_t *self, const api_caller_t *caller, const char *c
         json_array_append_new (list, sig);
     }
     weegploeg_case_free (signals, n);
-    apiserver_reply_ok (self->api, caller,
-                        json_pack ("{s:s, s:o}", "case_ref", ref, "signals", list));
+    json_t *result = json_pack ("{s:s, s:o}", "case_ref", ref, "signals", list);
+    if (s_add_question (self, ref, result, &reason) != 0) {
+        json_decref (result);
+        apiserver_reply_error (self->api, caller, reason.text);
+        return;
+    }
+    apiserver_reply_ok (self->api, caller, result);
 }
 
 void

@@ -211,6 +211,25 @@ s_store_decision (fixture_t *f, const char *id, const char *case_ref, bool agend
         fail_msg ("decisionbox_store: %s", r.text);
 }
 
+/*  art. 7.4 sub 1: a meer informatie decision asking gemeente-test. */
+static void
+s_store_question (fixture_t *f, const char *id, const char *case_ref, uint64_t received_ms)
+{
+    Keten__WeegploegDecision d = KETEN__WEEGPLOEG_DECISION__INIT;
+    d.decision_id = (char *) id;
+    d.case_ref = (char *) case_ref;
+    d.outcome = KETEN__DECISION_OUTCOME__MEER_INFORMATIE;
+    d.referentiekader = "2026.1";
+    d.analysis = "Fictional analysis Wzqvanalyse.";
+    d.asked = "gemeente-test";
+    d.question = "Fictional question Wzqvvraag?";
+    d.decided_ms = received_ms;
+    kt_reason_t r;
+    if (decisionbox_check (&d, &r) != 0 ||
+        decisionbox_store (f->decisionbox, &d, received_ms, &r) != 0)
+        fail_msg ("decisionbox: %s", r.text);
+}
+
 static void
 s_store_case (fixture_t *f, const char *case_ref)
 {
@@ -741,6 +760,30 @@ test_the_own_schedule_destroys_a_niet_agenderen_subject_once (void **state)
     assert_int_equal (acts.n, 0);
 }
 
+/*  art. 7.4 sub 1: a meer informatie decision received does not keep a
+ *  subject alive here (A: 13.3 from the niet agenderen decision before
+ *  it), unless it is all this node holds of the subject (B: its arrival
+ *  starts the clock). */
+static void
+test_the_own_schedule_does_not_count_a_question_as_processing (void **state)
+{
+    fixture_t *f = *state;
+    uint64_t received = 1000ULL * DAY_MS;
+    s_store_decision (f, "d-00000000000000a1", A, false, received);
+    s_store_question (f, "d-00000000000000a2", A, received + 30 * DAY_MS);
+    s_store_question (f, "d-00000000000000b1", B, received);
+    retain_boxes_t boxes = s_boxes (f);
+    kt_reason_t r;
+    uint64_t now = received + 183 * DAY_MS + RETENTION_GRACE_MS;
+    actions_t acts = {0};
+    assert_int_equal (
+        retainbox_run (f->retainbox, &boxes, &f->roster, now - 1, true, s_action, &acts, &r), 0);
+    assert_int_equal (acts.n, 0);
+    assert_int_equal (
+        retainbox_run (f->retainbox, &boxes, &f->roster, now, true, s_action, &acts, &r), 0);
+    assert_int_equal (acts.n, 2);
+}
+
 /*  An agendered subject (a case here) is archived 365 days after its last
  *  processing at a kernpartij, and destroyed 1826 days after it. */
 static void
@@ -1156,6 +1199,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_a_long_run_goes_in_batches, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
             test_the_own_schedule_destroys_a_niet_agenderen_subject_once, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_the_own_schedule_does_not_count_a_question_as_processing, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_the_own_schedule_archives_then_destroys_a_case,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_own_signals_no_notice_named_go_after_destroy_days,

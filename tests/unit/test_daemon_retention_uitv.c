@@ -276,7 +276,8 @@ s_relay (fixture_t *f, const char *recipient, const char *case_ref, const char *
 static int64_t
 s_rows (fixture_t *f, const char *case_ref)
 {
-    static const char *const weeg[] = {"signal", "subject", "closure", "decision", "meeting_item"};
+    static const char *const weeg[] = {"signal",       "subject",         "closure",    "decision",
+                                       "meeting_item", "decision_answer", "meeting_due"};
     static const char *const casus[] = {"casus",        "casus_signal", "casus_analysis",
                                         "contribution", "disclosure",   "progress",
                                         "plan",         "plan_unsent"};
@@ -427,6 +428,60 @@ test_a_niet_agenderen_decision_is_decided_not_agendered (void **state)
     retention_plan (&f->roster, &s.facts, 0, 3000 + 183 * RETENTION_DAY_MS, &plan);
     assert_int_equal (plan.step, RETENTION_DESTROY);
     assert_string_equal (plan.rule, "not-agendered");
+}
+
+/*  art. 7.4 sub 1: meer informatie is no final decision - the subject
+ *  stays under 13.3 as one without a decision, and the request does not
+ *  count as last processing; the answer (new data) and the decision that
+ *  follows do. */
+static void
+test_a_meer_informatie_decision_does_not_move_last_processing (void **state)
+{
+    fixture_t *f = *state;
+    stored_t a;
+    s_store (f, NAME_A, "111222333", "politie-test", 1000, &a);
+    const char *criteria[] = {"c1"};
+    decision_input_t in = {.case_ref = a.case_ref,
+                           .criteria = criteria,
+                           .n_criteria = 1,
+                           .analysis = "Qzxvanalysis fictional.",
+                           .uid = 1000,
+                           .meer_informatie = true,
+                           .asked = "gemeente-test",
+                           .question = "Qzxvquestion fictional?"};
+    char id[DECISION_ID_LEN];
+    kt_reason_t r;
+    if (decision_record (f->decision, &f->rk, &f->roster, &in, 5000, id, &r) != 0)
+        fail_msg ("decision_record: %s", r.text);
+    lifecycle_subject_t s = s_facts (f, a.case_ref);
+    assert_int_equal (s.facts.last_ms, 1000);
+    assert_false (s.facts.decided);
+    assert_false (s.facts.agendered);
+    /*  13.3 from the signal, warned about as a subject without a decision. */
+    retention_plan_t plan;
+    retention_plan (&f->roster, &s.facts, 0, 1000 + 170 * RETENTION_DAY_MS, &plan);
+    assert_string_equal (plan.rule, "not-agendered");
+    assert_int_equal (plan.due_ms, 1000 + 183 * RETENTION_DAY_MS);
+    assert_true (plan.warn);
+    retention_plan (&f->roster, &s.facts, 0, 1000 + 183 * RETENTION_DAY_MS, &plan);
+    assert_int_equal (plan.step, RETENTION_DESTROY);
+
+    /*  The answer counts, as new data about the subject. */
+    Keten__CaseContribution c = KETEN__CASE_CONTRIBUTION__INIT;
+    c.case_ref = a.case_ref;
+    c.kind = "informatie";
+    c.legal_basis = "avg-6-1-e";
+    c.answers = id;
+    uint8_t mid[KT_ID_LEN];
+    randombytes_buf (mid, sizeof mid);
+    assert_int_equal (
+        decision_answer_store (f->decision, mid, id, "gemeente-test", &c, 6000, 9, &r), 0);
+    assert_int_equal (s_facts (f, a.case_ref).facts.last_ms, 6000);
+    /*  The decision that follows counts as any decision. */
+    s_decide (f, a.case_ref, false, 7000, 0);
+    s = s_facts (f, a.case_ref);
+    assert_int_equal (s.facts.last_ms, 7000);
+    assert_true (s.facts.decided);
 }
 
 static void
@@ -591,6 +646,35 @@ test_archive_takes_the_subject_out_of_every_list_and_command (void **state)
 /*  A subject with everything: signals from two senders, a decision and
  *  case, a contribution, a plan version, a progress report, a closure, a
  *  possible match, an agenda item and relay copies. */
+/*  art. 7.4 sub 1: a meer informatie decision on case_ref, its answer and
+ *  the due mark the answer made. */
+static void
+s_question (fixture_t *f, const char *case_ref)
+{
+    const char *criteria[] = {"c1"};
+    decision_input_t in = {.case_ref = case_ref,
+                           .criteria = criteria,
+                           .n_criteria = 1,
+                           .analysis = "Qzxvanalysis fictional.",
+                           .uid = 1000,
+                           .meer_informatie = true,
+                           .asked = "gemeente-test",
+                           .question = "Qzxvquestion fictional?"};
+    char id[DECISION_ID_LEN];
+    kt_reason_t r;
+    Keten__CaseContribution c = KETEN__CASE_CONTRIBUTION__INIT;
+    c.case_ref = (char *) case_ref;
+    c.kind = "informatie";
+    c.legal_basis = "avg-6-1-e";
+    c.answers = id;
+    uint8_t mid[KT_ID_LEN];
+    randombytes_buf (mid, sizeof mid);
+    if (decision_record (f->decision, &f->rk, &f->roster, &in, 1500, id, &r) != 0 ||
+        decision_answer_store (f->decision, mid, id, "gemeente-test", &c, 1600, 9, &r) != 0 ||
+        meeting_mark_due (f->meeting, case_ref, 1600, &r) != 0)
+        fail_msg ("question: %s", r.text);
+}
+
 static void
 s_full_subject (fixture_t *f, stored_t *a, stored_t *other)
 {
@@ -598,6 +682,7 @@ s_full_subject (fixture_t *f, stored_t *a, stored_t *other)
     stored_t second;
     s_store (f, NAME_A, "111222333", "gemeente-test", 1100, &second);
     s_store (f, NAME_A, "999999990", "politie-test", 1200, other); /* possible match */
+    s_question (f, a->case_ref);
     s_decide (f, a->case_ref, true, 2000, 3000);
     uint8_t cid[KT_ID_LEN], pid[KT_ID_LEN];
     s_contribute (f, a->case_ref, "gemeente-test", cid);
@@ -970,6 +1055,8 @@ main (void)
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_niet_agenderen_decision_is_decided_not_agendered,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_a_meer_informatie_decision_does_not_move_last_processing, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_merge_touches_the_surviving_subject, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (

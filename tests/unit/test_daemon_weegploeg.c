@@ -14,6 +14,7 @@
 
 #include "decision.h"
 #include "intake.h"
+#include "items.h"
 #include "keystore.h"
 #include "meeting.h"
 #include "store.h"
@@ -530,6 +531,281 @@ test_only_case_refs_keten_makes_are_accepted (void **state)
     assert_false (weegploeg_case_ref_ok (NULL));
 }
 
+/* ---- meer informatie (art. 7.4 sub 1) ------------------------------------ */
+
+/*  The pieces decision_record weighs against: a referentiekader of one
+ *  criterion and a roster of politie, a gemeente and a casuspartij. */
+typedef struct {
+    referentiekader_t rk;
+    roster_member_t members[3];
+    roster_t roster;
+} s_frame_t;
+
+static void
+s_frame (s_frame_t *fr)
+{
+    memset (fr, 0, sizeof *fr);
+    snprintf (fr->rk.version, sizeof fr->rk.version, "example-2026.1");
+    fr->rk.n_criteria = 1;
+    snprintf (fr->rk.codes[0], sizeof fr->rk.codes[0], "c1");
+    static const struct {
+        const char *id, *kind;
+        roster_role_t role;
+    } m[] = {{"politie-test", "politie", ROLE_KERNPARTIJ},
+             {"gemeente-test", "gemeente", ROLE_KERNPARTIJ},
+             {"rvdk-test", "rvdk", ROLE_CASUSPARTIJ}};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf (fr->members[i].id, sizeof fr->members[i].id, "%s", m[i].id);
+        snprintf (fr->members[i].kind, sizeof fr->members[i].kind, "%s", m[i].kind);
+        snprintf (fr->members[i].municipality, sizeof fr->members[i].municipality, "Maastricht");
+        fr->members[i].role = m[i].role;
+    }
+    fr->roster.members = fr->members;
+    fr->roster.member_count = 3;
+}
+
+/*  decision_record of a meer informatie decision asking asked (NULL: none)
+ *  with question (NULL: none), parties n_parties of {rvdk-test}. */
+static int
+s_ask (decision_t *decision, const s_frame_t *fr, const char *case_ref, const char *asked,
+       const char *question, size_t n_parties, bool meer, char id[DECISION_ID_LEN], kt_reason_t *r)
+{
+    const char *parties[] = {"rvdk-test"};
+    decision_input_t in = {.case_ref = case_ref,
+                           .analysis = "Qzxv nog niet te wegen.",
+                           .parties = parties,
+                           .n_parties = n_parties,
+                           .uid = 1000,
+                           .meer_informatie = meer,
+                           .asked = asked,
+                           .question = question};
+    return decision_record (decision, &fr->rk, &fr->roster, &in, kt_now_ms (), id, r);
+}
+
+static void
+test_meer_informatie_asks_one_active_kernpartij_a_question (void **state)
+{
+    fixture_t *f = *state;
+    kt_reason_t r;
+    decision_t *decision = decision_new (f->weegploeg, &r);
+    assert_non_null (decision);
+    s_frame_t fr;
+    s_frame (&fr);
+    stored_t a;
+    s_store (f, "Test Persoon", "2001-04-12", NULL, &a);
+    char id[DECISION_ID_LEN];
+    static const struct {
+        const char *asked, *question;
+        size_t n_parties;
+        bool meer;
+        const char *why;
+    } bad[] = {
+        {NULL, "Bekend?", 0, true, "names the kernpartij asked and the question"},
+        {"gemeente-test", NULL, 0, true, "names the kernpartij asked and the question"},
+        {"nobody", "Bekend?", 0, true, "not an active member"},
+        {"rvdk-test", "Bekend?", 0, true, "rvdk-test is not one"},
+        {"gemeente-test", "Bekend?", 1, true, "names no parties"},
+        {"gemeente-test", "Bekend?\x01", 0, true, "the question must be"},
+        {"gemeente-test", "", 0, true, "the question must be"},
+        {"gemeente-test", "Bekend?", 0, false, "with meer informatie only"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal (s_ask (decision, &fr, a.case_ref, bad[i].asked, bad[i].question,
+                                 bad[i].n_parties, bad[i].meer, id, &r),
+                          -1);
+        if (!strstr (r.text, bad[i].why))
+            fail_msg ("case %zu: '%s' does not say '%s'", i, r.text, bad[i].why);
+    }
+    char open_id[DECISION_ID_LEN], asked[65];
+    assert_int_equal (decision_open_question (decision, a.case_ref, open_id, asked, &r), 0);
+
+    assert_int_equal (
+        s_ask (decision, &fr, a.case_ref, "gemeente-test", "Qzxvquestion bekend?", 0, true, id, &r),
+        0);
+    /*  The open question: who is asked in the clear, the question sealed. */
+    assert_int_equal (decision_open_question (decision, a.case_ref, open_id, asked, &r), 1);
+    assert_string_equal (open_id, id);
+    assert_string_equal (asked, "gemeente-test");
+    Keten__WeegploegDecision *d = NULL;
+    assert_int_equal (decision_get (decision, id, &d, &r), 0);
+    assert_int_equal (d->outcome, KETEN__DECISION_OUTCOME__MEER_INFORMATIE);
+    assert_string_equal (d->asked, "gemeente-test");
+    assert_string_equal (d->question, "Qzxvquestion bekend?");
+    assert_int_equal (d->n_parties, 0);
+    keten__weegploeg_decision__free_unpacked (d, NULL);
+    assert_int_equal (store_int (weegploeg_db (f->weegploeg),
+                                 "SELECT count(*) FROM decision WHERE asked='gemeente-test'", -1),
+                      1);
+    decision_destroy (&decision);
+    assert_int_equal (testutil_files_hold (f->dir, "weegploeg.db", "gemeente-test"), 1);
+    assert_int_equal (testutil_files_hold (f->dir, "weegploeg.db", "Qzxvquestion"), 0);
+}
+
+/*  An answer from sender to decision_id on case_ref with one item. */
+static int
+s_answer_check (decision_t *decision, const char *sender, const char *decision_id,
+                const char *case_ref, kt_reason_t *r)
+{
+    json_t *json =
+        json_loads ("[{\"kind\": \"fact\", \"text\": \"Qzxv bekend (fictief).\"}]", 0, NULL);
+    Keten__SignalItem **items = NULL;
+    size_t n = 0;
+    if (items_decode (json, &items, &n, r) != 0)
+        fail_msg ("items: %s", r->text);
+    Keten__CaseContribution c = KETEN__CASE_CONTRIBUTION__INIT;
+    c.case_ref = (char *) case_ref;
+    c.kind = "informatie";
+    c.legal_basis = "avg-6-1-e";
+    c.items = items;
+    c.n_items = n;
+    c.answers = (char *) decision_id;
+    int rc = decision_answer_check (decision, sender, &c, r);
+    if (rc == 0) {
+        uint8_t id[KT_ID_LEN];
+        randombytes_buf (id, sizeof id);
+        if (decision_answer_store (decision, id, decision_id, sender, &c, kt_now_ms (), 7, r) != 0)
+            fail_msg ("answer store: %s", r->text);
+    }
+    items_free (items, n);
+    json_decref (json);
+    return rc;
+}
+
+static void
+test_only_the_party_asked_answers_an_open_question (void **state)
+{
+    fixture_t *f = *state;
+    kt_reason_t r;
+    decision_t *decision = decision_new (f->weegploeg, &r);
+    meeting_t *meeting = meeting_new (f->weegploeg, &r);
+    assert_non_null (decision);
+    assert_non_null (meeting);
+    s_frame_t fr;
+    s_frame (&fr);
+    stored_t a, b;
+    s_store (f, "Test Persoon", "2001-04-12", NULL, &a);
+    s_store (f, "Ander Persoon", "1999-02-03", NULL, &b);
+    char d1[DECISION_ID_LEN], d2[DECISION_ID_LEN], d3[DECISION_ID_LEN];
+    assert_int_equal (
+        s_ask (decision, &fr, a.case_ref, "gemeente-test", "Bekend?", 0, true, d1, &r), 0);
+    /*  b: niet agenderen, which asks nothing. */
+    assert_int_equal (s_ask (decision, &fr, b.case_ref, NULL, NULL, 0, false, d2, &r), 0);
+
+    assert_int_equal (s_answer_check (decision, "politie-test", d1, a.case_ref, &r), 1);
+    assert_non_null (strstr (r.text, "asked gemeente-test, not politie-test"));
+    assert_int_equal (s_answer_check (decision, "gemeente-test", d1, b.case_ref, &r), 1);
+    assert_non_null (strstr (r.text, "is not on"));
+    assert_int_equal (s_answer_check (decision, "gemeente-test", d2, b.case_ref, &r), 1);
+    assert_non_null (strstr (r.text, "not a request for more information"));
+    assert_int_equal (
+        s_answer_check (decision, "gemeente-test", "d-0000000000000000", a.case_ref, &r), 1);
+    assert_non_null (strstr (r.text, "no weegploeg decision"));
+    assert_int_equal (s_answer_check (decision, "gemeente-test", "x", a.case_ref, &r), 1);
+    assert_int_equal (s_answer_check (decision, "gemeente-test", d1, a.case_ref, &r), 0);
+    /*  Kept, readable under the subject's key. */
+    decision_answer_t *answers = NULL;
+    size_t n = 0;
+    assert_int_equal (decision_answers_read (f->weegploeg, a.case_ref, &answers, &n, &r), 0);
+    assert_int_equal (n, 1);
+    assert_string_equal (answers[0].sender, "gemeente-test");
+    assert_string_equal (answers[0].decision_id, d1);
+    assert_string_equal (answers[0].answer->items[0]->text, "Qzxv bekend (fictief).");
+    decision_answers_free (answers, n);
+    /*  At most DECISION_MAX_ANSWERS to one question. */
+    for (int i = 1; i < DECISION_MAX_ANSWERS; i++)
+        assert_int_equal (s_answer_check (decision, "gemeente-test", d1, a.case_ref, &r), 0);
+    assert_int_equal (s_answer_check (decision, "gemeente-test", d1, a.case_ref, &r), 1);
+    assert_non_null (strstr (r.text, "answers already"));
+
+    /*  A later decision closes the question. */
+    assert_int_equal (s_ask (decision, &fr, a.case_ref, NULL, NULL, 0, false, d3, &r), 0);
+    char open_id[DECISION_ID_LEN], asked[65];
+    assert_int_equal (decision_open_question (decision, a.case_ref, open_id, asked, &r), 0);
+    assert_int_equal (s_answer_check (decision, "gemeente-test", d1, a.case_ref, &r), 1);
+    assert_non_null (strstr (r.text, "is closed"));
+    meeting_destroy (&meeting);
+    decision_destroy (&decision);
+}
+
+/*  meeting_send_fn: count the items each copy carries. */
+static int
+s_count_items (void *arg, const roster_member_t *to, const Keten__WeegploegAgenda *agenda,
+               kt_reason_t *reason)
+{
+    (void) to;
+    (void) reason;
+    size_t *n = arg;
+    for (size_t i = 0; i < agenda->n_items; i++)
+        for (size_t j = 0; j < agenda->items[i]->n_signals; j++)
+            if (strcmp (agenda->items[i]->signals[j]->source_kind, "aanvulling") == 0)
+                (*n)++;
+    return 0;
+}
+
+static void
+test_a_subject_due_goes_on_the_next_planned_meeting (void **state)
+{
+    fixture_t *f = *state;
+    kt_reason_t r;
+    decision_t *decision = decision_new (f->weegploeg, &r);
+    meeting_t *meeting = meeting_new (f->weegploeg, &r);
+    assert_non_null (decision);
+    assert_non_null (meeting);
+    s_frame_t fr;
+    s_frame (&fr);
+    stored_t a, b;
+    s_store (f, "Test Persoon", "2001-04-12", NULL, &a);
+    s_store (f, "Ander Persoon", "1999-02-03", NULL, &b);
+    char d1[DECISION_ID_LEN], m1[MEETING_ID_LEN], m2[MEETING_ID_LEN];
+    uint32_t seq = 99;
+    assert_int_equal (
+        s_ask (decision, &fr, a.case_ref, "gemeente-test", "Bekend?", 0, true, d1, &r), 0);
+    assert_int_equal (s_answer_check (decision, "gemeente-test", d1, a.case_ref, &r), 0);
+    assert_int_equal (meeting_mark_due (meeting, a.case_ref, 1000, &r), 0);
+    /*  No meeting planned: it stays due; a meeting planned in the past
+     *  (to record one held) takes nothing. */
+    assert_int_equal (meeting_place_due (meeting, kt_now_ms (), 1000, m1, &seq, &r), 0);
+    const char *only_b[] = {b.case_ref};
+    meeting_change_t c = {.kind = MEETING_WEEGPLOEG,
+                          .starts_at = "2020-01-07T10:00",
+                          .location = "Stadhuis",
+                          .case_refs = only_b,
+                          .n_case_refs = 1,
+                          .set_cases = true,
+                          .uid = 1000};
+    assert_int_equal (meeting_change (meeting, NULL, &c, m1, &seq, &r), 0);
+    assert_int_equal (meeting_place_due (meeting, kt_now_ms (), 1000, m1, &seq, &r), 0);
+    const char *due_sql = "SELECT count(*) FROM meeting_due";
+    assert_int_equal (store_int (weegploeg_db (f->weegploeg), due_sql, -1), 1);
+    /*  A new meeting still to come takes it at once. */
+    c.starts_at = "2099-01-07T10:00";
+    assert_int_equal (meeting_change (meeting, NULL, &c, m2, &seq, &r), 0);
+    assert_int_equal (seq, 0);
+    assert_int_equal (store_int (weegploeg_db (f->weegploeg), due_sql, -1), 0);
+    char sql[160];
+    snprintf (sql, sizeof sql, "SELECT count(*) FROM meeting_item WHERE meeting_id='%s'", m2);
+    assert_int_equal (store_int (weegploeg_db (f->weegploeg), sql, -1), 2);
+    /*  The copies carry the answer next to the signals. */
+    size_t answers = 0;
+    assert_int_equal (
+        meeting_compose (meeting, NULL, &fr.roster, m2, kt_now_ms (), s_count_items, &answers, &r),
+        0);
+    assert_int_equal (answers, 2); /* politie's and the gemeente's copy */
+    /*  A second answer: the planned meeting is sent again as a new
+     *  version, though the subject is on it already. */
+    assert_int_equal (s_answer_check (decision, "gemeente-test", d1, a.case_ref, &r), 0);
+    assert_int_equal (meeting_mark_due (meeting, a.case_ref, 2000, &r), 0);
+    assert_int_equal (meeting_place_due (meeting, kt_now_ms (), 1000, m1, &seq, &r), 1);
+    assert_string_equal (m1, m2);
+    assert_int_equal (seq, 1);
+    assert_int_equal (store_int (weegploeg_db (f->weegploeg), due_sql, -1), 0);
+    assert_int_equal (store_int (weegploeg_db (f->weegploeg), sql, -1), 2);
+    /*  Nothing due: nothing placed. */
+    assert_int_equal (meeting_place_due (meeting, kt_now_ms (), 1000, m1, &seq, &r), 0);
+    meeting_destroy (&meeting);
+    decision_destroy (&decision);
+}
+
 int
 main (void)
 {
@@ -563,6 +839,12 @@ main (void)
                                          s_teardown),
         cmocka_unit_test (test_gemeente_sees_only_its_own_residents),
         cmocka_unit_test (test_only_case_refs_keten_makes_are_accepted),
+        cmocka_unit_test_setup_teardown (test_meer_informatie_asks_one_active_kernpartij_a_question,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_only_the_party_asked_answers_an_open_question,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_subject_due_goes_on_the_next_planned_meeting,
+                                         s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
