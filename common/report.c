@@ -11,7 +11,9 @@ const char report_rule[] =
     "A count per gemeente below 5 is shown as \"< 5\" (0 included). Where one hidden count of "
     "a row or column could be worked out from its total, the smallest other count of that row "
     "or column is hidden as well (secondary suppression), or the total when there is none. "
-    "Region totals are shown as counted; durations only from 5 cases on.";
+    "Region totals are shown as counted; breakdowns (source kind, category, outcome, "
+    "recipient) for the region only, and categories counted fewer than 5 times as one line; "
+    "the median duration only from 5 cases on.";
 
 static bool
 s_digits (const char *s, size_t n)

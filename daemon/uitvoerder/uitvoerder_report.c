@@ -157,7 +157,9 @@ s_label (tally_t *t, const char *label)
     for (size_t i = 0; i < t->n_labels; i++)
         if (strcmp (t->labels[i], label) == 0)
             return i;
-    if (t->n_labels == MAX_LABELS)
+    /*  The last slot is kept for "(other labels)", where the rest go. */
+    if (t->n_labels == MAX_LABELS || (t->n_labels == MAX_LABELS - 1 &&
+                                      strcmp (label, "(other labels)") != 0))
         return MAX_LABELS;
     snprintf (t->labels[t->n_labels], sizeof t->labels[0], "%s", label);
     return t->n_labels++;
@@ -174,8 +176,6 @@ s_take (void *arg, const figures_row_t *row, kt_reason_t *reason)
     if (l == MAX_LABELS) {
         all->overflow = true;
         l = s_label (t, "(other labels)");
-        if (l == MAX_LABELS)
-            l = MAX_LABELS - 1;
     }
     size_t c = all->n_cols - 1;
     for (size_t i = 0; i + 1 < all->n_cols; i++)
@@ -241,64 +241,59 @@ s_line (json_t *out, const tallies_t *all, const char *section, const char *meas
     s_figure (out, section, measure, "total", total, total_hidden);
 }
 
-/*  A kind of fact per gemeente: the line of all its facts (measure
- *  all_name; NULL: another table shows it), then, when labels is set, one line per label in the
- *  order given and then any other label seen, suppressed together. */
-static int
-s_table (json_t *out, tallies_t *all, const char *section, const char *kind, const char *all_name,
-         const char *prefix, const char *const *labels, kt_reason_t *reason)
-{
-    tally_t *t = s_tally (all, kind);
-    size_t cols = all->n_cols;
-    for (size_t i = 0; labels && labels[i]; i++)
-        s_label (t, labels[i]);
-    int64_t sum[MAX_COLS] = {0};
-    for (size_t r = 0; r < t->n_labels; r++)
-        for (size_t c = 0; c < cols; c++)
-            sum[c] += t->count[r * cols + c];
-    bool hid[MAX_COLS], total_hidden = false;
-    report_suppress (1, cols, sum, hid, &total_hidden, NULL);
-    if (all_name)
-        s_line (out, all, section, all_name, sum, hid, total_hidden);
-    if (!prefix)
-        return 0;
-    bool *hidden = calloc (t->n_labels * cols + 1, sizeof *hidden);
-    bool *row_hidden = calloc (t->n_labels + 1, sizeof *row_hidden);
-    bool col_hidden[MAX_COLS];
-    if (!hidden || !row_hidden) {
-        free (hidden);
-        free (row_hidden);
-        return kt_fail (reason, "out of memory");
-    }
-    if (t->n_labels == 1) {
-        /*  One label: its line is the line of all, hidden alike. */
-        memcpy (hidden, hid, cols * sizeof *hid);
-        row_hidden[0] = total_hidden;
-    } else {
-        report_suppress (t->n_labels, cols, t->count, hidden, row_hidden, col_hidden);
-        /*  A column whose one hidden cell only its total gives away:
-         *  the total (the line of all) is hidden in the label lines'
-         *  place, which is no longer published for that gemeente. */
-        for (size_t c = 0; c < cols; c++)
-            if (col_hidden[c])
-                for (size_t r = 0; r < t->n_labels; r++)
-                    hidden[r * cols + c] = true;
-    }
-    for (size_t r = 0; r < t->n_labels; r++) {
-        char measure[FIGURES_LABEL_MAX + 32];
-        snprintf (measure, sizeof measure, "%s%s", prefix, t->labels[r]);
-        s_line (out, all, section, measure, &t->count[r * cols], &hidden[r * cols], row_hidden[r]);
-    }
-    free (hidden);
-    free (row_hidden);
-    return 0;
-}
-
 /*  A region-wide count. */
 static void
 s_region (json_t *out, const char *section, const char *measure, int64_t value)
 {
     s_figure (out, section, measure, "total", value, false);
+}
+
+/*  A kind of fact: the line of all its facts per gemeente (measure
+ *  all_name; NULL: not shown), suppressed per gemeente; then, when prefix
+ *  is set, one region-wide count per label, the labels given first.
+ *  Labels are never split per gemeente: a label table and its line of all
+ *  are two tables over the same facts, and suppressed apart each gives the
+ *  other's hidden cells away (the column totals of the one are the cells
+ *  of the other).  With rare set, labels counted fewer than
+ *  REPORT_MIN_COUNT times in the region are added up as one line: such a
+ *  label (a signal's category) is the sender's own word and might be
+ *  anything. */
+static void
+s_table (json_t *out, tallies_t *all, const char *section, const char *kind, const char *all_name,
+         const char *prefix, const char *const *labels, bool rare)
+{
+    tally_t *t = s_tally (all, kind);
+    size_t cols = all->n_cols;
+    for (size_t i = 0; labels && labels[i]; i++)
+        s_label (t, labels[i]);
+    if (all_name) {
+        int64_t sum[MAX_COLS] = {0};
+        for (size_t r = 0; r < t->n_labels; r++)
+            for (size_t c = 0; c < cols; c++)
+                sum[c] += t->count[r * cols + c];
+        bool hid[MAX_COLS], total_hidden = false;
+        report_suppress (1, cols, sum, hid, &total_hidden, NULL);
+        s_line (out, all, section, all_name, sum, hid, total_hidden);
+    }
+    if (!prefix)
+        return;
+    int64_t folded = 0;
+    for (size_t r = 0; r < t->n_labels; r++) {
+        int64_t total = s_row_total (t, cols, r);
+        if (rare && total < REPORT_MIN_COUNT) {
+            folded += total;
+            continue;
+        }
+        char measure[FIGURES_LABEL_MAX + 32];
+        snprintf (measure, sizeof measure, "%s%s", prefix, t->labels[r]);
+        s_region (out, section, measure, total);
+    }
+    if (rare && folded) {
+        char measure[96];
+        snprintf (measure, sizeof measure, "%s(others, each fewer than %d)", prefix,
+                  REPORT_MIN_COUNT);
+        s_region (out, section, measure, folded);
+    }
 }
 
 static int
@@ -340,40 +335,36 @@ s_report (node_t *self, const char *from, const char *to, kt_reason_t *reason)
     for (size_t i = 0; rc == 0 && i < sizeof dbs / sizeof dbs[0]; i++)
         rc = figures_each (dbs[i], from, to, s_take, &all, reason);
     if (rc == 0)
-        rc = s_table (out, &all, "signals", FIGURE_SIGNAL_SOURCE, "signals received",
-                      "source kind: ", NULL, reason);
+        s_table (out, &all, "signals", FIGURE_SIGNAL_SOURCE, "signals received", "source kind: ",
+                 NULL, false);
     if (rc == 0)
-        rc = s_table (out, &all, "signals", FIGURE_SIGNAL_CATEGORY, NULL, "category: ", NULL,
-                      reason);
+        s_table (out, &all, "signals", FIGURE_SIGNAL_CATEGORY, NULL, "category: ", NULL, true);
     if (rc == 0)
-        rc = s_table (out, &all, "weegploeg", FIGURE_DECISION, "decisions", "outcome: ", outcomes,
-                      reason);
+        s_table (out, &all, "weegploeg", FIGURE_DECISION, "decisions", "outcome: ", outcomes,
+                 false);
     if (rc == 0)
-        rc = s_table (out, &all, "casusoverleg", FIGURE_CASE_OPENED, "cases opened", NULL, NULL,
-                      reason);
+        s_table (out, &all, "casusoverleg", FIGURE_CASE_OPENED, "cases opened", NULL, NULL, false);
     if (rc == 0)
-        rc = s_table (out, &all, "casusoverleg", FIGURE_CASE_CLOSED, "cases closed", NULL, NULL,
-                      reason);
+        s_table (out, &all, "casusoverleg", FIGURE_CASE_CLOSED, "cases closed", NULL, NULL, false);
     if (rc == 0)
-        rc = s_table (out, &all, "casusoverleg", FIGURE_PLAN, "plan versions issued", NULL, NULL,
-                      reason);
+        s_table (out, &all, "casusoverleg", FIGURE_PLAN, "plan versions issued", NULL, NULL,
+                 false);
     if (rc == 0)
-        rc = s_table (out, &all, "casusoverleg", FIGURE_DISCLOSURE, "disclosures",
-                      "disclosures to: ", NULL, reason);
+        s_table (out, &all, "casusoverleg", FIGURE_DISCLOSURE, "disclosures", "disclosures to: ",
+                 NULL, false);
     if (rc == 0) {
         /*  Durations: only from REPORT_MIN_COUNT closed cases on, region
          *  wide (one case's duration would be that case). */
         tally_t *t = s_tally (&all, FIGURE_CASE_CLOSED);
         bool few = t->n_values < REPORT_MIN_COUNT;
-        int64_t median = 0, max = 0;
+        int64_t median = 0;
         if (!few) {
             qsort (t->values, t->n_values, sizeof *t->values, s_cmp);
             size_t n = t->n_values;
             median = n % 2 ? t->values[n / 2] : (t->values[n / 2 - 1] + t->values[n / 2]) / 2;
-            max = t->values[n - 1];
         }
+        /*  (No maximum: that is one case's duration.) */
         s_figure (out, "casusoverleg", "days open, median (closed cases)", "total", median, few);
-        s_figure (out, "casusoverleg", "days open, max (closed cases)", "total", max, few);
 
         t = s_tally (&all, FIGURE_REQUEST);
         for (size_t i = 0; requests[i]; i++)
