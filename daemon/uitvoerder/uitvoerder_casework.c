@@ -186,26 +186,34 @@ uitvoerder_casework_item_ok (const casusoverleg_supplied_t *s, const uint8_t id[
     if (it->blocked || it->deleted)
         return kt_fail (reason, "item %s is blocked or deleted (art. 12.5)", name);
     /*  art. 6b, Wpg art. 16 and 18.2: art. 9/10 Wpg data goes to the
-     *  college of the gemeente concerned and to the OM only, both
-     *  kernpartijen; never to a casuspartij or an externe casuspartner. */
-    if (to->role != ROLE_KERNPARTIJ && s->signal &&
-        s->signal->wpg_basis == KETEN__WPG_BASIS__WPG_ART_9_10)
-        return kt_fail (reason,
-                        "item %s is art. 9/10 Wpg data, which goes to the gemeente concerned and "
-                        "the OM only, never to %s, %s (art. 6b)",
-                        name, to->id, s_role_words (to->role));
-    /*  The legal basis's own reach (common/intake_rules.c): police and
-     *  judicial data never go to an externe casuspartner, art. 18.2 Wpg
-     *  data never to a casuspartij; a kernpartij sits in the weegploeg,
-     *  where every basis may go. */
-    intake_purpose_t purpose = to->role == ROLE_EXTERN        ? INTAKE_PURPOSE_EXTERN
-                               : to->role == ROLE_CASUSPARTIJ ? INTAKE_PURPOSE_CASUSOVERLEG
-                                                              : INTAKE_PURPOSE_WEEGPLOEG;
+     *  college of the gemeente concerned and to the OM only (and stays
+     *  the police's own); never to a casuspartij, an externe
+     *  casuspartner or another gemeente.  Its basis is the Wpg
+     *  machtigingsbesluit, so the table below is not asked. */
+    if (s->signal && s->signal->wpg_basis == KETEN__WPG_BASIS__WPG_ART_9_10) {
+        const char *municipality = s->signal->subject ? s->signal->subject->municipality : "";
+        if (!weegploeg_kernpartij_sees (to, municipality))
+            return kt_fail (reason,
+                            "item %s is art. 9/10 Wpg data, which goes to the gemeente concerned "
+                            "and the OM only, never to %s, %s (art. 6b)",
+                            name, to->id,
+                            to->role == ROLE_KERNPARTIJ ? "another gemeente"
+                                                        : s_role_words (to->role));
+        return 0;
+    }
+    /*  The legal basis's own reach (common/intake_rules.c): whatever is
+     *  passed on here is passed on inside the casusoverleg (art. 9.2,
+     *  10.4-10.5), to a kernpartij as much as to a casuspartij - so art.
+     *  18.2 Wpg data (the weegploeg's only) never, and police and judicial
+     *  data never to an externe casuspartner. */
+    intake_purpose_t purpose =
+        to->role == ROLE_EXTERN ? INTAKE_PURPOSE_EXTERN : INTAKE_PURPOSE_CASUSOVERLEG;
     const char *b = *it->legal_basis ? it->legal_basis : basis;
     if (!intake_basis_allows (b, purpose))
         return kt_fail (reason,
-                        "item %s is held under %s, which does not allow sharing with %s (%s)", name,
-                        b, s_role_words (to->role), to->id);
+                        "item %s is held under %s, which does not allow sharing with %s (%s) in "
+                        "the casusoverleg",
+                        name, b, s_role_words (to->role), to->id);
     return 0;
 }
 

@@ -612,9 +612,10 @@ test_a_consent_covers_its_items_for_its_recipient_only (void **state)
 }
 
 /*  art. 6b, 9.2, 10.4, 10.5: whether an item may go somewhere depends on
- *  the recipient.  Art. 9/10 Wpg data reaches a kernpartij only; a legal
- *  basis reaches the roles its row names (wpg-16 never an externe
- *  casuspartner, wpg-18-2 never a casuspartij); a blocked item nothing.
+ *  the recipient.  Art. 9/10 Wpg data reaches the gemeente concerned and
+ *  the OM only; a legal basis reaches the roles its row names for the
+ *  casusoverleg (wpg-16 never an externe casuspartner, wpg-18-2 nobody);
+ *  a blocked item nothing.
  *  The reason names the item and the recipient. */
 static void
 test_an_item_goes_only_to_a_recipient_its_data_may_reach (void **state)
@@ -631,7 +632,14 @@ test_an_item_goes_only_to_a_recipient_its_data_may_reach (void **state)
     sig.items = items;
     sig.n_items = 2;
     casusoverleg_supplied_t s = {"politie-test", &sig, NULL};
-    roster_member_t gemeente = {.id = "gemeente-test", .role = ROLE_KERNPARTIJ};
+    roster_member_t gemeente = {.id = "gemeente-maastricht", .kind = "gemeente",
+                                .municipality = "Maastricht", .role = ROLE_KERNPARTIJ};
+    roster_member_t heerlen = {.id = "gemeente-heerlen", .kind = "gemeente",
+                               .municipality = "Heerlen", .role = ROLE_KERNPARTIJ};
+    roster_member_t om = {.id = "om-test", .kind = "om", .role = ROLE_KERNPARTIJ};
+    Keten__Subject subject = KETEN__SUBJECT__INIT;
+    subject.municipality = "Maastricht";
+    sig.subject = &subject;
     roster_member_t rvdk = {.id = "rvdk-test", .role = ROLE_CASUSPARTIJ};
     roster_member_t nctv = {.id = "nctv-test", .role = ROLE_EXTERN};
     uint8_t id[KT_ID_LEN];
@@ -643,15 +651,21 @@ test_an_item_goes_only_to_a_recipient_its_data_may_reach (void **state)
     assert_int_equal (uitvoerder_casework_item_ok (&s, id, 0, &nctv, &r), -1);
     assert_non_null (strstr (r.text, "held under wpg-16, which does not allow sharing with an "
                                      "externe casuspartner (nctv-test)"));
-    /*  wpg-18-2: art. 9/10 data for the gemeente concerned: no casuspartij. */
+    /*  art. 18.2 Wpg data is the weegploeg's only: passed on in the
+     *  casusoverleg to nobody, a kernpartij included. */
     it0.legal_basis = "wpg-18-2";
-    assert_int_equal (uitvoerder_casework_item_ok (&s, id, 0, &gemeente, &r), 0);
+    assert_int_equal (uitvoerder_casework_item_ok (&s, id, 0, &gemeente, &r), -1);
+    assert_non_null (strstr (r.text, "held under wpg-18-2"));
     assert_int_equal (uitvoerder_casework_item_ok (&s, id, 0, &rvdk, &r), -1);
     assert_non_null (strstr (r.text, "a casuspartij (rvdk-test)"));
     it0.legal_basis = "";
-    /*  art. 6b: art. 9/10 Wpg data to a kernpartij only. */
+    /*  art. 6b: art. 9/10 Wpg data to the gemeente concerned and the OM
+     *  only: not another gemeente, no casuspartij, no extern. */
     sig.wpg_basis = KETEN__WPG_BASIS__WPG_ART_9_10;
     assert_int_equal (uitvoerder_casework_item_ok (&s, id, 0, &gemeente, &r), 0);
+    assert_int_equal (uitvoerder_casework_item_ok (&s, id, 0, &om, &r), 0);
+    assert_int_equal (uitvoerder_casework_item_ok (&s, id, 0, &heerlen, &r), -1);
+    assert_non_null (strstr (r.text, "never to gemeente-heerlen, another gemeente"));
     assert_int_equal (uitvoerder_casework_item_ok (&s, id, 0, &rvdk, &r), -1);
     assert_non_null (strstr (r.text, ":0 is art. 9/10 Wpg data"));
     assert_non_null (strstr (r.text, "never to rvdk-test, a casuspartij"));
