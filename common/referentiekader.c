@@ -150,9 +150,12 @@ referentiekader_each (const char *text, size_t len, referentiekader_criterion_fn
     copy[len] = '\0';
     zconfig_t *root = zconfig_str_load (copy);
     free (copy);
-    zconfig_t *criteria = root ? zconfig_locate (root, "referentiekader/criterion") : NULL;
-    for (zconfig_t *c = criteria ? zconfig_child (criteria) : NULL; c; c = zconfig_next (c))
-        fn (arg, zconfig_name (c), zconfig_get (c, "text", ""));
+    /*  Every criterion section (the parser takes more than one). */
+    zconfig_t *top = root ? zconfig_child (root) : NULL;
+    for (zconfig_t *k = top ? zconfig_child (top) : NULL; k; k = zconfig_next (k))
+        if (strcmp (zconfig_name (k), "criterion") == 0)
+            for (zconfig_t *c = zconfig_child (k); c; c = zconfig_next (c))
+                fn (arg, zconfig_name (c), zconfig_get (c, "text", ""));
     zconfig_destroy (&root);
     return 0;
 }

@@ -266,6 +266,11 @@ store_each_stmt (sqlite3_stmt *stmt, store_bind_fn *bind, void *bind_arg, store_
         else if (taken > 0)
             break;
     }
+    /*  A write that went through outside a transaction (autocommit) is
+     *  as good news as a commit. */
+    if (rc == 0 && step == SQLITE_DONE && !sqlite3_stmt_readonly (stmt) &&
+        sqlite3_get_autocommit (db))
+        s_health_clear (db);
     if (rc == 0 && step != SQLITE_ROW && step != SQLITE_DONE) {
         store_health_note (db, step);
         rc = kt_fail (reason, "cannot %s: %s", what, sqlite3_errmsg (db));

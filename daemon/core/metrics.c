@@ -378,7 +378,8 @@ metrics_node_render (void *arg)
     const char *what;
     uint64_t since;
     s_family (&t, "keten_storage_failing", "gauge",
-              "1: database writes fail (full disk, I/O error, locked), the last within a minute");
+              "1: a database file failed a write (full disk, I/O error, locked) and has not "
+              "committed since");
     s_put (&t, "keten_storage_failing %d\n", store_health_failing (&what, &since) ? 1 : 0);
     s_family (&t, "keten_access_review_due", "gauge",
               "1: the periodic review of the access log is due (art. 15.2e)");

@@ -27,6 +27,7 @@
 #define FIGURE_CASE_CLOSED "case-closed" /* value: days open */
 #define FIGURE_PLAN "plan-version"
 #define FIGURE_DISCLOSURE "disclosure"    /* label: the recipient's kind */
+#define FIGURE_SHARE "share"              /* art. 9.2: label: the recipient's kind */
 #define FIGURE_REQUEST "request-answered" /* label: request kind; value: in time 0/1 */
 #define FIGURE_INCIDENT "incident-reported"
 #define FIGURE_INCIDENT_CLOSED                                                                     \

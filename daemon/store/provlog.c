@@ -345,9 +345,10 @@ s_check_newest (provlog_t *self, uint64_t *checked_p, kt_reason_t *reason)
                        reason);
     int rc = q ? 0 : -1;
     uint64_t want = lo;
+    int step = SQLITE_DONE;
     if (q)
         sqlite3_bind_int64 (q, 1, (sqlite3_int64) lo);
-    while (rc == 0 && *detail == '\0' && sqlite3_step (q) == SQLITE_ROW) {
+    while (rc == 0 && *detail == '\0' && (step = sqlite3_step (q)) == SQLITE_ROW) {
         if ((uint64_t) sqlite3_column_int64 (q, 0) != want || want >= size) {
             snprintf (detail, sizeof detail, "entry %llu is missing or out of place",
                       (unsigned long long) want);
@@ -360,6 +361,12 @@ s_check_newest (provlog_t *self, uint64_t *checked_p, kt_reason_t *reason)
             snprintf (detail, sizeof detail, "entry %llu does not match its leaf",
                       (unsigned long long) want);
         want++;
+    }
+    /*  A read that fails is storage, not tampering: said as it is. */
+    if (rc == 0 && *detail == '\0' && step != SQLITE_DONE) {
+        store_health_note (self->db, step);
+        rc = kt_fail (reason, "%s: cannot read the newest entries: %s", self->path,
+                      sqlite3_errstr (step));
     }
     if (rc == 0 && *detail == '\0' && want != size)
         snprintf (detail, sizeof detail, "entry %llu is missing", (unsigned long long) want);

@@ -70,7 +70,7 @@ relay_new (sqlite3 *db, kt_reason_t *reason)
               store_prepare (db, "UPDATE relay SET tries=tries+1, next_ms=? WHERE id=?", reason)) ||
         !(self->settle = store_prepare (db,
                                         "UPDATE relay SET state=?, settled_ms=?, refusal=?,"
-                                        " log_owed=1 WHERE id=? AND recipient=? AND state=0",
+                                        " log_owed=1 WHERE id=? AND recipient=? AND state IN (0,4)",
                                         reason)) ||
         !(self->pending = store_prepare (
               db, "SELECT count(*) FROM relay WHERE state IN (0,3) AND recipient=?", reason)) ||

@@ -94,7 +94,9 @@ int64_t relay_expired (relay_t *self, const char *recipient, uint64_t *last_ms,
                        kt_reason_t *reason);
 
 /*  A receipt from sender for id: settle the message if it was sent to that
- *  sender and is pending.  Returns 1 when settled now, 0 when not pending
+ *  sender and is pending - or expired: a receipt that comes after all
+ *  (the member accepted it just in time) is what happened, logged as a
+ *  delivery besides the expiry.  Returns 1 when settled now, 0 when not pending
  *  (a duplicate receipt, or not ours), -1 on error. */
 int relay_settle (relay_t *self, const uint8_t id[KT_ID_LEN], const char *sender, bool accepted,
                   const char *refusal, uint64_t now_ms, kt_reason_t *reason);

@@ -118,8 +118,8 @@ s_stop (node_t *self)
     const roster_t *roster = keyring_roster (self->keyring);
     for (size_t i = 0; u->links && u->log && roster && i < roster->member_count; i++)
         if (u->links[i].refusals_counted)
-            uitvoerder_refusal_roll (self, &u->links[i], roster->members[i].id,
-                                     u->links[i].refusal_hour_ms + 3600000u);
+            uitvoerder_refusal_roll (self, &u->links[i], roster->members[i].id, kt_now_ms (),
+                                     true);
     uitvoerder_retention_stop (self);
     uitvoerder_correction_stop (self);
     meeting_destroy (&u->meeting);
@@ -235,7 +235,7 @@ s_on_heartbeat (node_t *self, node_message_t *m)
      *  roster if its version is behind. */
     uitvoerder_roster_offer (self, link, peer->member, link->roster_version);
     uitvoerder_relay_pump (self, peer->member);
-    uitvoerder_refusal_roll (self, link, peer->member->id, kt_now_ms ());
+    uitvoerder_refusal_roll (self, link, peer->member->id, kt_now_ms (), false);
 }
 
 /*  A message refused by rule (the policy table, a signature, a body that
@@ -262,9 +262,10 @@ s_log_refusal (node_t *self, const char *sender, const envelope_opened_t *opened
 }
 
 void
-uitvoerder_refusal_roll (node_t *self, member_link_t *link, const char *member, uint64_t now_ms)
+uitvoerder_refusal_roll (node_t *self, member_link_t *link, const char *member, uint64_t now_ms,
+                         bool force)
 {
-    if (now_ms - link->refusal_hour_ms < 3600000u && now_ms >= link->refusal_hour_ms)
+    if (!force && now_ms - link->refusal_hour_ms < 3600000u && now_ms >= link->refusal_hour_ms)
         return;
     if (link->refusals_counted > 0) {
         /*  One entry for the hour's excess: who, and how many. */
@@ -293,7 +294,7 @@ bool
 uitvoerder_refusal_logged (node_t *self, member_link_t *link, const char *member)
 {
     uint64_t now = kt_now_ms ();
-    uitvoerder_refusal_roll (self, link, member, now);
+    uitvoerder_refusal_roll (self, link, member, now, false);
     if (link->refusals_logged < UITVOERDER_REFUSALS_LOGGED) {
         link->refusals_logged++;
         return true;

@@ -66,9 +66,11 @@ typedef struct {
  *  refusal_flood alarm is raised for an hour).  Either way the member
  *  gets its refusal receipt, so its outbox stops retrying. */
 bool uitvoerder_refusal_logged (node_t *self, member_link_t *link, const char *member);
-/*  An hour over: log how many refusals were only counted in it. */
+/*  An hour over (or force: ketend stops): log how many refusals were
+ *  only counted in it.  The count is kept in memory: a crash loses the
+ *  present hour's, whose start the journal's refusal_flood line shows. */
 void uitvoerder_refusal_roll (node_t *self, member_link_t *link, const char *member,
-                              uint64_t now_ms);
+                              uint64_t now_ms, bool force);
 
 /*  A signal of this drain, waiting for its group commit (uitvoerder.c). */
 typedef struct _arrival_t arrival_t;

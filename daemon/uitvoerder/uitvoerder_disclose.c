@@ -96,16 +96,18 @@ s_pick (node_t *self, picked_t *p, const pass_t *pass, const casusoverleg_suppli
     sqlite3 *db = casusoverleg_db (uitvoerder_of (self)->casus);
     char name[KT_ID_HEX + 8];
     itemref_format (name, sizeof name, id, (long) k);
-    for (size_t t = 0; t < pass->n_to; t++)
-        if (uitvoerder_casework_item_ok (s, id, k, pass->to[t], reason) != 0)
-            return 1;
     /*  art. 9.2: "de bij hen berustende" data: a participant shares
-     *  what it supplied itself. */
+     *  what it supplied itself.  Checked first, so that a refusal tells
+     *  a participant nothing of another party's item (its basis, whether
+     *  it is Wpg data or blocked). */
     if (pass->from && strcmp (s->sender, pass->from) != 0)
         return S_REFUSED (reason,
                           "art. 9.2: item %s came from %s; a participant shares only what it "
                           "supplied itself, not %s",
                           name, s->sender, pass->from);
+    for (size_t t = 0; t < pass->n_to; t++)
+        if (uitvoerder_casework_item_ok (s, id, k, pass->to[t], reason) != 0)
+            return 1;
     if (p->one_source && !*p->source)
         snprintf (p->source, sizeof p->source, "%s", s->sender);
     else if (p->one_source && strcmp (p->source, s->sender) != 0)
@@ -527,7 +529,9 @@ uitvoerder_share_record (node_t *self, uitvoerder_share_t *sh, uint32_t uid, kt_
     casusoverleg_t *casus = uitvoerder_of (self)->casus;
     for (size_t i = 0; i < sh->n_to; i++)
         if (casusoverleg_record_disclosure (casus, &sh->d, sh->to[i]->id, uid, sh->ids[i],
-                                            reason) != 0)
+                                            reason) != 0 ||
+            uitvoerder_figure (self, casusoverleg_db (casus), FIGURE_SHARE, sh->case_ref,
+                               sh->to[i]->kind, 0, reason) != 0)
             return -1;
     return 0;
 }

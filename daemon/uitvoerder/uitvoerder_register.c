@@ -74,8 +74,12 @@ static const char *const s_routing[] = {
     "the subject lives (daemon/store/weegploeg.c, weegploeg_kernpartij_sees; art. 6b, 8.4)",
     "casusoverleg agendas, plans, closures: the case's participants, as the casusoverleg file "
     "keeps them (art. 9.2, 10.4)",
-    "disclosures: the externe casuspartner a kernpartij's consent names (art. 10.5, "
+    "disclosures: the externe casuspartner the supplying party's consent names (art. 10.5, "
     "daemon/uitvoerder/uitvoerder_disclose.c)",
+    "shares inside the casusoverleg: the participants the supplying party names, or the "
+    "uitvoerder on the casusoverleg's decision with the supplying party's consent; never an "
+    "externe casuspartner, art. 9/10 Wpg data only to the OM and the gemeente concerned "
+    "(art. 6b, 9.2, 10.4; daemon/uitvoerder/uitvoerder_disclose.c)",
     "retention notices: every node that received the subject's data, from the relay's record "
     "(daemon/store/lifecycle.c; art. 13)",
     "the incident register: every kernpartij (art. 15.2g); rosters, checkpoints, receipts: "

@@ -129,7 +129,7 @@ typedef struct {
 static const char *const s_kinds[] = {
     FIGURE_SIGNAL_SOURCE,   FIGURE_SIGNAL_CATEGORY, FIGURE_DECISION,
     FIGURE_CASE_OPENED,     FIGURE_CASE_CLOSED,     FIGURE_PLAN,
-    FIGURE_DISCLOSURE,      FIGURE_REQUEST,         FIGURE_INCIDENT,
+    FIGURE_DISCLOSURE,      FIGURE_SHARE,           FIGURE_REQUEST,         FIGURE_INCIDENT,
     FIGURE_INCIDENT_CLOSED, FIGURE_RETENTION,
 };
 #define N_KINDS (sizeof s_kinds / sizeof s_kinds[0])
@@ -352,6 +352,9 @@ s_report (node_t *self, const char *from, const char *to, kt_reason_t *reason)
     if (rc == 0)
         s_table (out, &all, "casusoverleg", FIGURE_DISCLOSURE, "disclosures", "disclosures to: ",
                  NULL, false);
+    if (rc == 0)
+        s_table (out, &all, "casusoverleg", FIGURE_SHARE, "shares between participants",
+                 "shared with: ", NULL, false);
     if (rc == 0) {
         /*  Durations: only from REPORT_MIN_COUNT closed cases on, region
          *  wide (one case's duration would be that case). */

@@ -263,7 +263,10 @@ uitvoerder_relay_pump (node_t *self, const roster_member_t *member)
      *  again and again: it expires here, on record, and the status says
      *  what the member missed (docs/OPERATIONS.md, "A member away for
      *  long"). */
-    uint64_t now = kt_now_ms (), max_age = (uint64_t) self->config.max_age_s * 1000u;
+    /*  The member's own clock may run behind by up to clock-skew-ms: only
+     *  past both is a copy surely too old for it. */
+    uint64_t now = kt_now_ms (),
+             max_age = (uint64_t) self->config.max_age_s * 1000u + self->config.clock_skew_ms;
     kt_reason_t why;
     int64_t expired = now > max_age ? relay_expire (u->relay, member->id, now - max_age, now, &why)
                                     : 0;
