@@ -464,6 +464,10 @@ int uitvoerder_figure (node_t *self, sqlite3 *db, const char *kind, const char *
 /*  A decision just recorded (in the weegploeg file's open transaction):
  *  its outcome, and the case it opens. */
 int uitvoerder_figure_decision (node_t *self, const char *decision_id, kt_reason_t *reason);
+/*  Measures overdue now in the newest plans of the open cases, and how
+ *  many cases have one (the report's snapshot; no personal data). */
+int uitvoerder_casus_overdue_now (node_t *self, int64_t *measures, int64_t *cases,
+                                  kt_reason_t *reason);
 /*  A case closed at closed_ms (casusoverleg file's open transaction),
  *  with the days it was open. */
 int uitvoerder_figure_closed (node_t *self, const char *case_ref, uint64_t closed_ms,

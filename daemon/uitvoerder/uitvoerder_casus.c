@@ -771,6 +771,57 @@ s_case_json (node_t *self, json_t *c)
     return c;
 }
 
+/*  The open cases that have a plan, by case_ref. */
+typedef struct {
+    char (*refs)[32];
+    size_t n, cap;
+} s_open_t;
+
+static int
+s_open_row (void *arg, const casusoverleg_row_t *row, kt_reason_t *reason)
+{
+    s_open_t *o = arg;
+    if (strcmp (row->state, "open") != 0 || row->plan_version < 1)
+        return 0;
+    if (o->n == o->cap) {
+        size_t cap = o->cap ? 2 * o->cap : 64;
+        char (*refs)[32] = realloc (o->refs, cap * sizeof *refs);
+        if (!refs)
+            return kt_fail (reason, "out of memory");
+        o->refs = refs;
+        o->cap = cap;
+    }
+    snprintf (o->refs[o->n++], sizeof o->refs[0], "%s", row->case_ref);
+    return 0;
+}
+
+int
+uitvoerder_casus_overdue_now (node_t *self, int64_t *measures, int64_t *cases,
+                              kt_reason_t *reason)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    s_open_t o = {NULL, 0, 0};
+    *measures = *cases = 0;
+    int rc = casusoverleg_each (u->casus, INT32_MAX, s_open_row, &o, reason);
+    for (size_t i = 0; rc == 0 && i < o.n; i++) {
+        casus_info_t info;
+        uint8_t key[KEYSTORE_KEY_LEN];
+        Keten__CasePlan *plan = NULL;
+        if ((rc = casusoverleg_case (u->casus, o.refs[i], &info, key, reason)) != 0)
+            break;
+        rc = plan_load (casusoverleg_db (u->casus), o.refs[i], 0, key, &plan, reason);
+        sodium_memzero (key, sizeof key);
+        if (rc == 0 && plan) {
+            size_t n = plan_overdue (plan, NULL);
+            *measures += (int64_t) n;
+            *cases += n > 0;
+            keten__case_plan__free_unpacked (plan, NULL);
+        }
+    }
+    free (o.refs);
+    return rc;
+}
+
 /*  plan.show: one version of a case's plan (0: the newest), its read on
  *  record (art. 15.2e). */
 static int

@@ -366,6 +366,17 @@ s_report (node_t *self, const char *from, const char *to, kt_reason_t *reason)
             size_t n = t->n_values;
             median = n % 2 ? t->values[n / 2] : (t->values[n / 2 - 1] + t->values[n / 2]) / 2;
         }
+        /*  Overdue measures are a state of the plans in force, not an
+         *  event of a day: a snapshot at the time of the report, region
+         *  wide, named as such. */
+        int64_t overdue = 0, overdue_cases = 0;
+        if ((rc = uitvoerder_casus_overdue_now (self, &overdue, &overdue_cases, reason)) == 0) {
+            s_region (out, "casusoverleg", "measures overdue at the time of this report (open plans)",
+                      overdue);
+            s_region (out, "casusoverleg",
+                      "open cases with an overdue measure at the time of this report",
+                      overdue_cases);
+        }
         /*  (No maximum: that is one case's duration.) */
         s_figure (out, "casusoverleg", "days open, median (closed cases)", "total", median, few);
 
