@@ -388,6 +388,9 @@ s_print_uitvoerder_head (json_t *result)
         snprintf (line, sizeof line, "size %llu, root %s", (unsigned long long) v,
                   cli_json_str (log, "root", a, sizeof a));
         s_line ("log", line);
+        char vkey[256];
+        if (*cli_json_str (log, "vkey", vkey, sizeof vkey))
+            s_line ("log key", vkey);
     }
     json_t *fed = json_object_get (result, "federation");
     if (json_is_object (fed)) {

@@ -84,6 +84,12 @@ s_stored (logproof_t *self, uint64_t size, char **note_p, kt_reason_t *reason)
                       "read a stored checkpoint", reason);
 }
 
+int
+logproof_vkey (logproof_t *self, char *out, size_t len)
+{
+    return note_verifier_format (out, len, self->origin, self->keys->pub.signing_pk);
+}
+
 /*  Sign the checkpoint of size and store it (once per size). */
 static char *
 s_sign (logproof_t *self, uint64_t size, kt_reason_t *reason)

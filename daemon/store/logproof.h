@@ -28,6 +28,10 @@ logproof_t *logproof_new (sqlite3 *db, provlog_t *log, const keys_secret_t *keys
                           const char *federation, kt_reason_t *reason);
 void logproof_destroy (logproof_t **self_p);
 
+/*  The log's verifier key (C2SP signed-note vkey; its name is the
+ *  checkpoint origin), for those who check the log from outside. */
+int logproof_vkey (logproof_t *self, char *out, size_t len);
+
 /*  The signed checkpoint of the committed tree, signed now if the tree
  *  grew since the last one.  Borrowed; valid until the next call. */
 const char *logproof_current (logproof_t *self, kt_reason_t *reason);

@@ -701,6 +701,48 @@ s_same_message (provlog_t *self, uint64_t index, const Keten__LogEntry *entry, b
 }
 
 int
+provlog_received_index (provlog_t *self, const uint8_t id[KT_ID_LEN], uint64_t *index_p,
+                        kt_reason_t *reason)
+{
+    sqlite3_reset (self->find_received);
+    sqlite3_bind_blob (self->find_received, 1, id, KT_ID_LEN, SQLITE_STATIC);
+    int step = sqlite3_step (self->find_received);
+    if (step == SQLITE_ROW)
+        *index_p = (uint64_t) sqlite3_column_int64 (self->find_received, 0);
+    sqlite3_reset (self->find_received);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return kt_fail (reason, "cannot read provenance log: %s", sqlite3_errstr (step));
+    return step == SQLITE_ROW ? 1 : 0;
+}
+
+int
+provlog_entry_bytes (provlog_t *self, uint64_t index, uint8_t **data_p, size_t *len_p,
+                     kt_reason_t *reason)
+{
+    if (index >= self->range.size)
+        return kt_fail (reason, "the log has %llu entries; there is no entry %llu",
+                        (unsigned long long) self->range.size, (unsigned long long) index);
+    sqlite3_reset (self->get_entry);
+    sqlite3_bind_int64 (self->get_entry, 1, (sqlite3_int64) index);
+    int rc = -1;
+    if (sqlite3_step (self->get_entry) == SQLITE_ROW) {
+        size_t len = (size_t) sqlite3_column_bytes (self->get_entry, 0);
+        uint8_t *data = malloc (len ? len : 1);
+        if (data) {
+            memcpy (data, sqlite3_column_blob (self->get_entry, 0), len);
+            *data_p = data;
+            *len_p = len;
+            rc = 0;
+        }
+    }
+    sqlite3_reset (self->get_entry);
+    if (rc != 0)
+        return kt_fail (reason, "cannot read entry %llu of the provenance log",
+                        (unsigned long long) index);
+    return 0;
+}
+
+int
 provlog_log_received (provlog_t *self, const Keten__LogEntry *entry, uint64_t *index_p,
                       kt_reason_t *reason)
 {

@@ -80,6 +80,14 @@ int provlog_each_event (provlog_t *self, Keten__LogEvent event, uint64_t since_m
                         void *arg, kt_reason_t *reason);
 
 /*  Committed size and root. */
+/*  The index of the entry that logged the arrival of message id: 1 (in
+ *  *index_p), 0 when none did, -1 with reason. */
+int provlog_received_index (provlog_t *self, const uint8_t id[KT_ID_LEN], uint64_t *index_p,
+                            kt_reason_t *reason);
+/*  The stored bytes of entry index (heap, free()), as its leaf hashes them. */
+int provlog_entry_bytes (provlog_t *self, uint64_t index, uint8_t **data_p, size_t *len_p,
+                         kt_reason_t *reason);
+
 uint64_t provlog_size (const provlog_t *self);
 void provlog_root (const provlog_t *self, uint8_t root[32]);
 

@@ -663,9 +663,14 @@ s_federation_status (node_t *self, json_t *result)
                          json_pack ("{s:I, s:I}", "signals",
                                     (json_int_t) weegploeg_count_signals (u->weegploeg), "subjects",
                                     (json_int_t) weegploeg_count_subjects (u->weegploeg)));
+    /*  The log's verifier key, for those who check it from outside
+     *  (docs/PROTOCOL.md, "Checking the log from outside"). */
+    char vkey[256] = "";
+    if (logproof_vkey (u->proof, vkey, sizeof vkey) != 0)
+        *vkey = '\0';
     json_object_set_new (result, "log",
-                         json_pack ("{s:I, s:s}", "size", (json_int_t) provlog_size (u->log),
-                                    "root", kt_hex (hex, root, 32)));
+                         json_pack ("{s:I, s:s, s:s}", "size", (json_int_t) provlog_size (u->log),
+                                    "root", kt_hex (hex, root, 32), "vkey", vkey));
 }
 
 /*  The open incidents in r; a register that cannot be read is logged, and
@@ -892,6 +897,7 @@ static const node_command_t s_commands[] = {
     {"log.events", NODE_RIGHT_AUDIT, uitvoerder_log_events, NULL},
     {"log.verify", NODE_RIGHT_NONE, s_log_verify, NULL},
     {"log.checkpoints", NODE_RIGHT_NONE, s_log_checkpoints, NULL},
+    {"log.proof", NODE_RIGHT_AUDIT, uitvoerder_log_proof, NULL},
     {"roster.change", NODE_RIGHT_ADMIN, uitvoerder_roster_change, NULL},
     {"roster.clear-alarm", NODE_RIGHT_ADMIN, uitvoerder_roster_clear_alarm, NULL},
     /*  art. 7.3: the region's referentiekader, put in force as the next

@@ -468,6 +468,9 @@ int uitvoerder_figure_decision (node_t *self, const char *decision_id, kt_reason
  *  many cases have one (the report's snapshot; no personal data). */
 int uitvoerder_casus_overdue_now (node_t *self, int64_t *measures, int64_t *cases,
                                   kt_reason_t *reason);
+/*  log.proof: one entry with its inclusion proof in the signed checkpoint
+ *  and the log's verifier key (uitvoerder_events.c). */
+void uitvoerder_log_proof (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
 /*  A case closed at closed_ms (casusoverleg file's open transaction),
  *  with the days it was open. */
 int uitvoerder_figure_closed (node_t *self, const char *case_ref, uint64_t closed_ms,

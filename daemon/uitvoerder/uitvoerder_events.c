@@ -13,11 +13,14 @@
  */
 #include "uitvoerder.h"
 
+#include "checkpoint.h"
 #include "logfile.h"
 #include "policy.h"
 #include "render.h"
 
+#include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /*  The widest window: anything later than this is "no end". */
@@ -36,16 +39,16 @@ s_strings (char **items, size_t n)
     return a;
 }
 
-static int
-s_event_row (void *arg, uint64_t index, const Keten__LogEntry *e, kt_reason_t *reason)
+/*  One entry as JSON (ids, actors, keten's own words). */
+static json_t *
+s_entry_json (uint64_t index, const Keten__LogEntry *e)
 {
-    events_t *ev = arg;
     json_t *o = json_pack ("{s:I, s:I, s:s, s:s, s:s, s:o}", "index", (json_int_t) index, "time_ms",
                            (json_int_t) e->time_ms, "event", logfile_event_name (e->event), "node",
                            e->node ? e->node : "", "os_user", e->os_user ? e->os_user : "",
                            "recipients", s_strings (e->recipients, e->n_recipients));
     if (!o)
-        return kt_fail (reason, "out of memory");
+        return NULL;
     char hex[KT_ID_HEX];
     if (e->message_id.len == KT_ID_LEN)
         json_object_set_new (o, "message_id",
@@ -58,6 +61,16 @@ s_event_row (void *arg, uint64_t index, const Keten__LogEntry *e, kt_reason_t *r
         json_object_set_new (o, "case_refs", s_strings (e->case_refs, e->n_case_refs));
     if (e->what && *e->what)
         json_object_set_new (o, "what", json_string (e->what));
+    return o;
+}
+
+static int
+s_event_row (void *arg, uint64_t index, const Keten__LogEntry *e, kt_reason_t *reason)
+{
+    events_t *ev = arg;
+    json_t *o = s_entry_json (index, e);
+    if (!o)
+        return kt_fail (reason, "out of memory");
     return render_append (ev->events, o, reason);
 }
 
@@ -127,4 +140,97 @@ uitvoerder_log_events (node_t *self, const api_caller_t *caller, const char *cmd
         return;
     }
     render_reply (self->api, caller, NULL, s_events (self, args, &reason), &reason);
+}
+
+/*  log.proof: for someone who checks the log from outside, one entry -
+ *  by the message whose arrival it logged, or by its index - with the
+ *  signed checkpoint of the log as it stands, the entry's inclusion proof
+ *  in it (RFC 9162), the entry's bytes as hashed, and the verifier key of
+ *  the checkpoint.  Everything is ids and keten's own words: no personal
+ *  data. */
+static json_t *
+s_proof (node_t *self, json_t *args, kt_reason_t *reason)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    json_t *v = json_object_get (args, "message_id");
+    json_t *at = json_object_get (args, "index");
+    uint64_t index = 0;
+    if ((v != NULL) == (at != NULL))
+        return kt_fail (reason, "log.proof needs message_id or index"), NULL;
+    if (v) {
+        uint8_t id[KT_ID_LEN];
+        const char *hex = json_string_value (v);
+        if (!hex || kt_unhex (id, KT_ID_LEN, hex) != 0)
+            return kt_fail (reason, "message_id must be 32 hex digits"), NULL;
+        int found = provlog_received_index (u->log, id, &index, reason);
+        if (found < 0)
+            return NULL;
+        if (found == 0)
+            return kt_fail (reason, "no arrival of message %.32s is in the log", hex), NULL;
+    } else {
+        if (!json_is_integer (at) || json_integer_value (at) < 0)
+            return kt_fail (reason, "index must be a whole number from 0"), NULL;
+        index = (uint64_t) json_integer_value (at);
+    }
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    if (provlog_entry_bytes (u->log, index, &bytes, &len, reason) != 0)
+        return NULL;
+    Keten__Receipt r = KETEN__RECEIPT__INIT;
+    logproof_receipt_t proof;
+    Keten__LogEntry *e = keten__log_entry__unpack (NULL, len, bytes);
+    char vkey[256];
+    json_t *out = NULL;
+    if (!e)
+        kt_fail (reason, "entry %llu does not decode", (unsigned long long) index);
+    else if (logproof_prove (u->proof, index, &r, &proof, reason) == 0 &&
+             logproof_vkey (u->proof, vkey, sizeof vkey) == 0) {
+        char leaf[65], hexbuf[65];
+        json_t *path = json_array ();
+        for (size_t i = 0; path && i < r.n_inclusion; i++)
+            json_array_append_new (path, json_string (kt_hex (hexbuf, r.inclusion[i].data, 32)));
+        char *b64 = malloc (sodium_base64_ENCODED_LEN (len, sodium_base64_VARIANT_ORIGINAL));
+        if (b64)
+            sodium_bin2base64 (b64, sodium_base64_ENCODED_LEN (len, sodium_base64_VARIANT_ORIGINAL),
+                               bytes, len, sodium_base64_VARIANT_ORIGINAL);
+        /*  The tree size the proof is for: the note's text (before the
+         *  blank line and its signatures). */
+        checkpoint_t cp;
+        kt_reason_t why;
+        const char *note = (const char *) r.checkpoint.data;
+        const char *blank = strstr (note, "\n\n");
+        uint64_t size = blank && checkpoint_parse_text (note, (size_t) (blank - note) + 1, &cp,
+                                                        &why) == 0
+                            ? cp.size
+                            : 0;
+        json_t *entry = s_entry_json (index, e);
+        if (path && b64 && entry)
+            out = json_pack ("{s:I, s:I, s:s%, s:s, s:o, s:s, s:o, s:s}", "index", (json_int_t) index,
+                             "tree_size", (json_int_t) size, "checkpoint",
+                             (const char *) r.checkpoint.data, r.checkpoint.len, "leaf_hash",
+                             kt_hex (leaf, r.leaf_hash.data, 32), "inclusion", path, "entry_base64",
+                             b64, "entry", entry, "vkey", vkey);
+        else {
+            json_decref (path);
+            json_decref (entry);
+            kt_fail (reason, "out of memory");
+        }
+        free (b64);
+    }
+    if (e)
+        keten__log_entry__free_unpacked (e, NULL);
+    free (bytes);
+    return out;
+}
+
+void
+uitvoerder_log_proof (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    kt_reason_t reason;
+    if (!json_is_object (args)) {
+        apiserver_reply_error (self->api, caller, "log.proof needs message_id or index");
+        return;
+    }
+    render_reply (self->api, caller, NULL, s_proof (self, args, &reason), &reason);
 }
