@@ -41,6 +41,15 @@ cli_usage_error (const char *cmd, const char *fmt, ...)
     return CLI_USAGE;
 }
 
+const char *
+cli_usage_of (const cli_usage_t *table, const char *cmd, const char *group_usage)
+{
+    for (; table->name; table++)
+        if (strcmp (table->name, cmd) == 0)
+            return table->usage;
+    return group_usage;
+}
+
 void
 cli_getopt_reset (void)
 {
