@@ -537,8 +537,17 @@ main (int argc, char **argv)
         s_usage (stderr);
         return CLI_USAGE;
     }
+    /*  --json among the command's arguments: errors as JSON too. */
+    for (int i = optind + 1; i < argc && strcmp (argv[i], "--") != 0; i++)
+        if (strcmp (argv[i], "--json") == 0)
+            cli_json_errors_on ();
     int rc = s_dispatch (&cli, argc - optind, argv + optind);
     /*  Output that did not reach its destination is a failure too. */
+    if (fflush (stdout) != 0 || ferror (stdout)) {
+        cli_error ("cannot write the output");
+        return CLI_FAIL;
+    }
+    rc = cli_json_errors_end (rc);
     if (fflush (stdout) != 0 || ferror (stdout)) {
         cli_error ("cannot write the output");
         return CLI_FAIL;
