@@ -89,8 +89,8 @@ static int
 s_parse (const char *cmd, int argc, char **argv, const struct option *options, s_request_t *r,
          int want, const char **ref_p)
 {
-    int rc = cli_options (cmd, argc, argv, options,
-                          cli_usage_of (s_usages, cmd, cmd_retention_usage), s_option, r);
+    int rc = cli_options (cmd, argc, argv, options, cli_usage_of (s_usages, cmd, cmd_retention_usage),
+                          s_option, r);
     if (rc)
         return rc;
     if (argc - optind != want)
@@ -111,8 +111,8 @@ static int
 s_print_status (json_t *result, const void *arg)
 {
     (void) arg;
-    static const char *const header[] = {"CASE_REF", "STATE",     "LAST PROCESSING (UTC)",
-                                         "NEXT",     "DUE (UTC)", "WARNING"};
+    static const char *const header[] = {"CASE_REF", "STATE", "LAST PROCESSING (UTC)", "NEXT",
+                                         "DUE (UTC)", "WARNING"};
     cli_table_t *t = cli_table_new (6, header);
     json_t *c;
     size_t i;
@@ -154,7 +154,8 @@ s_print_status (json_t *result, const void *arg)
         cli_table_t *u = cli_table_new (4, h2);
         json_array_foreach (unconfirmed, i, c)
         {
-            char ref[CLI_CELL_MAX + 1], node[CLI_CELL_MAX + 1], action[CLI_CELL_MAX + 1], sent[32];
+            char ref[CLI_CELL_MAX + 1], node[CLI_CELL_MAX + 1], action[CLI_CELL_MAX + 1],
+                sent[32];
             uint64_t v = 0;
             cli_json_uint (c, "sent_ms", &v);
             cli_fmt_time (sent, sizeof sent, v);
@@ -266,6 +267,6 @@ cmd_retention_read (cli_t *cli, int argc, char **argv)
     int rc = s_parse ("retention read", argc, argv, options, &r, 1, &ref);
     if (rc)
         return CLI_DONE (rc);
-    return cli_request (cli, "retention.read", json_pack ("{s:s}", "case_ref", ref), CLI_TIMEOUT_MS,
-                        true, NULL, NULL);
+    return cli_request (cli, "retention.read", json_pack ("{s:s}", "case_ref", ref),
+                        CLI_TIMEOUT_MS, true, NULL, NULL);
 }

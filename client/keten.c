@@ -126,7 +126,8 @@ static const s_group_t s_groups[] = {
      "register (uitvoerder, kernpartij); update, close it\n"
      "(uitvoerder; art. 15.2g, AVG art. 33, 34)",
      0},
-    {"audit", cmd_audit_usage, "access, review, reviews, export, grants", "see keten audit --help",
+    {"audit", cmd_audit_usage, "access, review, reviews, export, grants",
+     "see keten audit --help",
      "the access log: list, review, export; who holds which\n"
      "right (art. 15.2e-f; 'keten audit --help')",
      0},
@@ -175,8 +176,10 @@ static const s_command_t s_commands[] = {
     {"signal release", cmd_signal_release, "release a held art. 9/10 Wpg police signal"},
     {"signal confirm", cmd_signal_confirm,
      "confirm spool signals as the police representative (art. 7.2a)"},
-    {"signal withdraw", cmd_signal_withdraw, "withdraw one of this node's own signals (art. 12.5)"},
-    {"signal correct", cmd_signal_correct, "correct an item of one of this node's own signals"},
+    {"signal withdraw", cmd_signal_withdraw,
+     "withdraw one of this node's own signals (art. 12.5)"},
+    {"signal correct", cmd_signal_correct,
+     "correct an item of one of this node's own signals"},
     {"status", cmd_status, "show the node's state and its links"},
     {"help", s_help, "describe a command, the same as 'keten CMD... --help'"},
     {"log verify", cmd_log_verify,

@@ -27,7 +27,7 @@ pass "without a daemon and on a usage error, --json says the error as JSON"
 kt_keys "$UITV" uitvoerder
 kt_keys politie-test politie
 kt_roster 1 "$T/roster.txt" "$UITV" politie-test
-PORT=
+unset PORT
 kt_config "$UITV"
 kt_start "$UITV"
 
