@@ -12,6 +12,42 @@
 #include <string.h>
 #include <time.h>
 
+/*  Errors as JSON (cli_json_errors_on). */
+static struct {
+    bool on;          /* the command was given --json */
+    bool answered;    /* a JSON answer went to stdout */
+    char error[1024]; /* the first error message, "" when none */
+} s_json;
+
+void
+cli_json_errors_on (void)
+{
+    s_json.on = true;
+}
+
+/*  Keep msg when it is the first error. */
+static void
+s_json_error (const char *msg)
+{
+    if (s_json.on && !s_json.error[0])
+        cli_clean (s_json.error, sizeof s_json.error, msg);
+}
+
+int
+cli_json_errors_end (int rc)
+{
+    if (!s_json.on || rc == CLI_OK || s_json.answered)
+        return rc;
+    json_t *o = json_pack ("{s:s, s:i}", "error",
+                           s_json.error[0] ? s_json.error : "the command failed", "exit", rc);
+    char *text = o ? json_dumps (o, JSON_INDENT (2)) : NULL;
+    if (text)
+        printf ("%s\n", text);
+    free (text);
+    json_decref (o);
+    return rc;
+}
+
 void
 cli_error (const char *fmt, ...)
 {
@@ -21,6 +57,7 @@ cli_error (const char *fmt, ...)
     vsnprintf (msg, sizeof msg, fmt, ap);
     va_end (ap);
     fprintf (stderr, "keten: %s\n", msg);
+    s_json_error (msg);
 }
 
 int
@@ -32,13 +69,26 @@ cli_usage_error (const char *cmd, const char *fmt, ...)
     vsnprintf (msg, sizeof msg, fmt, ap);
     va_end (ap);
     if (cmd) {
+        char both[1100];
+        snprintf (both, sizeof both, "%s: %s", cmd, msg);
+        s_json_error (both);
         fprintf (stderr, "keten: %s: %s\n", cmd, msg);
         fprintf (stderr, "Try 'keten %s --help'.\n", cmd);
     } else {
+        s_json_error (msg);
         fprintf (stderr, "keten: %s\n", msg);
         fprintf (stderr, "Try 'keten --help'.\n");
     }
     return CLI_USAGE;
+}
+
+const char *
+cli_usage_of (const cli_usage_t *table, const char *cmd, const char *group_usage)
+{
+    for (; table->name; table++)
+        if (strcmp (table->name, cmd) == 0)
+            return table->usage;
+    return group_usage;
 }
 
 void
@@ -227,6 +277,7 @@ cli_print_json (json_t *value)
     }
     printf ("%s\n", text);
     free (text);
+    s_json.answered = true;
     return CLI_OK;
 }
 

@@ -72,6 +72,23 @@ extern const char cmd_case_usage[], cmd_plan_usage[], cmd_member_usage[], cmd_in
     cmd_review_usage[], cmd_correction_usage[];
 extern const char cmd_referentiekader_usage[];
 
+/*  One command's own usage, in a group's table that ends with {NULL,
+ *  NULL}: `keten case show --help` prints the row "case show"'s. */
+typedef struct {
+    const char *name; /* "case show" */
+    const char *usage;
+} cli_usage_t;
+/*  The usage of cmd in table; group_usage when cmd has no row. */
+const char *cli_usage_of (const cli_usage_t *table, const char *cmd, const char *group_usage);
+
+/*  Errors as JSON: once on (a command given --json), the first error
+ *  message printed is kept, and cli_json_errors_end prints it on stdout
+ *  as {"error": "...", "exit": N} when the command failed without
+ *  printing a JSON answer (the human line still goes to stderr).  Returns
+ *  rc. */
+void cli_json_errors_on (void);
+int cli_json_errors_end (int rc);
+
 /*  Print "keten: <message>" to stderr. */
 void cli_error (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 /*  Print "keten: <cmd>: <message>" and a pointer to --help to stderr;

@@ -41,6 +41,47 @@ const char cmd_audit_usage[] =
     "grants   for each right: its setting, its group, whether the group exists\n"
     "         and the OS users in it; each roster member with its role (art. 15.2f)\n";
 
+/*  Each command's own usage. */
+#define S_NEEDS "Needs access/audit-group.\n"
+#define S_DATE_HELP                                                                                \
+    "  --since DATE     from then on: YYYY-MM-DD (00:00 UTC) or YYYY-MM-DDTHH:MM:SSZ\n"
+#define S_LIMIT_HELP "  --limit N        at most N records (1..10000, default 100)\n"
+#define S_JSON_HELP "  --json           print the daemon's answer as JSON\n"
+static const cli_usage_t s_usages[] = {
+    {"audit access", "Usage: keten audit access [--since DATE] [--limit N] [--json]\n"
+                     "\n"
+                     "Every recorded read of personal data at this node (when, which OS user,\n"
+                     "the command, about whom: the case_ref) and every command refused to a\n"
+                     "caller outside its group (what: refused:COMMAND).  " S_NEEDS "\n"
+                     "Options:\n" S_DATE_HELP S_LIMIT_HELP S_JSON_HELP},
+    {"audit review",
+     "Usage: keten audit review --period FROM..TO --finding TEXT [--json]\n"
+     "\n"
+     "Record that the access records of the period FROM..TO were reviewed, with\n"
+     "the finding (art. 15.2e); keten status says when the next review is due.\n" S_NEEDS "\n"
+     "Options:\n"
+     "  --period FROM..TO  dates YYYY-MM-DD, FROM <= TO <= today\n"
+     "  --finding TEXT   what the review found (1..2000 bytes)\n" S_JSON_HELP},
+    {"audit reviews", "Usage: keten audit reviews [--limit N] [--json]\n"
+                      "\n"
+                      "The access reviews recorded, newest first.  " S_NEEDS "\n"
+                      "Options:\n" S_LIMIT_HELP S_JSON_HELP},
+    {"audit export",
+     "Usage: keten audit export --format logboek [--since DATE] [--out FILE]\n"
+     "\n"
+     "The access records as JSON lines in the shape of the Logboek Dataverwerkingen\n"
+     "standard (docs/API.md), to stdout or to a new file.  " S_NEEDS "\n"
+     "Options:\n"
+     "  --format logboek the format (the only one)\n" S_DATE_HELP
+     "  --out FILE       write to FILE, made new with mode 0600, never overwritten\n"
+     "                   (a path of at most 4000 bytes)\n"},
+    {"audit grants", "Usage: keten audit grants [--json]\n"
+                     "\n"
+                     "For each right: its setting, its group, whether the group exists and the\n"
+                     "OS users in it; each roster member with its role (art. 15.2f).  " S_NEEDS "\n"
+                     "Options:\n" S_JSON_HELP},
+    {NULL, NULL}};
+
 /*  A refusal has no case_ref: shown as "-". */
 static void
 s_print (json_t *records)
@@ -111,7 +152,8 @@ cmd_audit_access (cli_t *cli, int argc, char **argv)
                                             {"help", no_argument, NULL, CLI_OPT_HELP},
                                             {NULL, 0, NULL, 0}};
     s_access_t a = {NULL, NULL, 100, false};
-    int rc = cli_options (cmd, argc, argv, options, cmd_audit_usage, s_access_option, &a);
+    int rc = cli_options (cmd, argc, argv, options, cli_usage_of (s_usages, cmd, cmd_audit_usage),
+                          s_access_option, &a);
     if (rc)
         return CLI_DONE (rc);
     if (optind < argc)
@@ -172,7 +214,8 @@ cmd_audit_review (cli_t *cli, int argc, char **argv)
                                             {"help", no_argument, NULL, CLI_OPT_HELP},
                                             {NULL, 0, NULL, 0}};
     s_review_args_t a = {NULL, NULL, false};
-    int rc = cli_options (cmd, argc, argv, options, cmd_audit_usage, s_review_option, &a);
+    int rc = cli_options (cmd, argc, argv, options, cli_usage_of (s_usages, cmd, cmd_audit_usage),
+                          s_review_option, &a);
     if (rc)
         return CLI_DONE (rc);
     if (optind < argc)
@@ -229,7 +272,8 @@ cmd_audit_reviews (cli_t *cli, int argc, char **argv)
                                             {"help", no_argument, NULL, CLI_OPT_HELP},
                                             {NULL, 0, NULL, 0}};
     s_access_t a = {NULL, NULL, 100, false};
-    int rc = cli_options (cmd, argc, argv, options, cmd_audit_usage, s_access_option, &a);
+    int rc = cli_options (cmd, argc, argv, options, cli_usage_of (s_usages, cmd, cmd_audit_usage),
+                          s_access_option, &a);
     if (rc)
         return CLI_DONE (rc);
     if (optind < argc)
@@ -418,7 +462,8 @@ cmd_audit_export (cli_t *cli, int argc, char **argv)
                                             {"help", no_argument, NULL, CLI_OPT_HELP},
                                             {NULL, 0, NULL, 0}};
     s_export_args_t a = {NULL, NULL, NULL};
-    int rc = cli_options (cmd, argc, argv, options, cmd_audit_usage, s_export_option, &a);
+    int rc = cli_options (cmd, argc, argv, options, cli_usage_of (s_usages, cmd, cmd_audit_usage),
+                          s_export_option, &a);
     if (rc)
         return CLI_DONE (rc);
     if (optind < argc)
@@ -523,7 +568,8 @@ cmd_audit_grants (cli_t *cli, int argc, char **argv)
 {
     const char *cmd = "audit grants";
     bool as_json = false;
-    int rc = cli_options_json (cmd, argc, argv, cmd_audit_usage, &as_json);
+    int rc =
+        cli_options_json (cmd, argc, argv, cli_usage_of (s_usages, cmd, cmd_audit_usage), &as_json);
     if (rc)
         return CLI_DONE (rc);
     if (optind < argc)

@@ -67,6 +67,115 @@ const char cmd_plan_usage[] =
     "progress  report on one of this node's own measures (S: open, in-progress, done,\n"
     "          cancelled); the uitvoerder makes it the next plan version.\n";
 
+/*  Each command's own usage; the limits are s_strings', s_lists' and
+ *  s_option's below. */
+#define S_ITEM_HELP                                                                                \
+    "  --item MSGID[:INDEX]  an item: a signal's or contribution's message id (32 hex\n"           \
+    "                        digits) and the item in it (from 0; without it, every item);\n"       \
+    "                        at most 40 bytes, up to 64 times\n"
+#define S_JSON_HELP "  --json                print the daemon's answer as JSON\n"
+#define S_REF_HELP "CASE_REF is the case's reference (at most 32 bytes).\n"
+static const cli_usage_t s_usages[] = {
+    {"case list", "Usage: keten case list [--json]\n"
+                  "\n"
+                  "The cases: at the uitvoerder all of them, at a participant its own, with\n"
+                  "state, plan version, overdue measures and the closure advice.\n"
+                  "\n"
+                  "Options:\n" S_JSON_HELP},
+    {"case show", "Usage: keten case show CASE_REF [--json]\n"
+                  "\n"
+                  "The newest plan, what was disclosed to or shared with this node and the\n"
+                  "closure decision.  A read of personal data: recorded first.\n" S_REF_HELP "\n"
+                  "Options:\n" S_JSON_HELP},
+    {"case plan",
+     "Usage: keten case plan CASE_REF --file PLAN.json [--json]\n"
+     "\n"
+     "Record a new version of the case's plan van aanpak and send it to every\n"
+     "participant (uitvoerder).\n" S_REF_HELP "\n"
+     "Options:\n"
+     "  --file PLAN.json      the plan (at most 256 KiB; docs/CASUSOVERLEG.md)\n" S_JSON_HELP},
+    {"case contribute",
+     "Usage: keten case contribute CASE_REF --kind K --legal-basis B --file ITEMS.json\n"
+     "                             [--wait] [--json]\n"
+     "\n"
+     "Send what this node holds about the case to the casusoverleg (art. 9.2).\n" S_REF_HELP "\n"
+     "Options:\n"
+     "  --kind K              informatie, achterblijver or netwerk (at most 32 bytes)\n"
+     "  --legal-basis B       the legal basis, e.g. avg-6-1-e (at most 32 bytes)\n"
+     "  --file ITEMS.json     a list of items in the signal item format (at most 256 KiB;\n"
+     "                        docs/SIGNAL-FORMAT.md)\n"
+     "  --wait                wait up to 120 s (not 10 s) for the outcome\n" S_JSON_HELP},
+    {"case consent",
+     "Usage: keten case consent CASE_REF --to RECIPIENT --item MSGID[:INDEX] [...]\n"
+     "                          --necessity TEXT --data-kind KIND [...] [--wait] [--json]\n"
+     "\n"
+     "Consent to pass items this party supplied (its signals, contributions) to an\n"
+     "externe casuspartner (art. 10.5) or to another participant (art. 9.2, for the\n"
+     "uitvoerder's share).  At the supplying party's node.\n" S_REF_HELP "\n"
+     "Options:\n"
+     "  --to RECIPIENT        the recipient's roster id (at most 64 bytes)\n" S_ITEM_HELP
+     "  --necessity TEXT      why the recipient needs them (at most 2000 bytes)\n"
+     "  --data-kind KIND      a kind of data passed (at most 64 bytes, up to 16 times)\n"
+     "  --wait                wait up to 120 s (not 10 s) for the outcome\n" S_JSON_HELP},
+    {"case disclose",
+     "Usage: keten case disclose CASE_REF --to EXTERN --item MSGID[:INDEX] [...] [--json]\n"
+     "\n"
+     "Pass consented items, as supplied, to an externe casuspartner (art. 10.5;\n"
+     "uitvoerder).  Each item's source must have consented first.\n" S_REF_HELP "\n"
+     "Options:\n"
+     "  --to EXTERN           the externe casuspartner's roster id (at most 64 bytes)\n" S_ITEM_HELP
+         S_JSON_HELP},
+    {"case share",
+     "Usage: keten case share CASE_REF --to PARTICIPANT [...] --item MSGID[:INDEX] [...]\n"
+     "                        --necessity TEXT --data-kind KIND [...] [--wait] [--json]\n"
+     "\n"
+     "Share items with named participants of the case (art. 9.2, 10.4): at a\n"
+     "participant's node its own signals and contributions; at the uitvoerder items\n"
+     "whose source consented to each recipient.  Never art. 9/10 Wpg data to a\n"
+     "casuspartij; an externe casuspartner gets data by consent and disclose only.\n" S_REF_HELP
+     "\n"
+     "Options:\n"
+     "  --to PARTICIPANT      a recipient's roster id (at most 64 bytes, up to 16 "
+     "times)\n" S_ITEM_HELP
+     "  --necessity TEXT      why the recipients need them (at most 2000 bytes)\n"
+     "  --data-kind KIND      a kind of data shared (at most 64 bytes, up to 16 times)\n"
+     "  --wait                wait up to 120 s (not 10 s) for the outcome\n" S_JSON_HELP},
+    {"case advise", "Usage: keten case advise CASE_REF --advice TEXT [--json]\n"
+                    "\n"
+                    "Record the casusoverleg's advice to close the case and send it to the\n"
+                    "kernpartijen involved (art. 9.4; uitvoerder).\n" S_REF_HELP "\n"
+                    "Options:\n"
+                    "  --advice TEXT         the advice (at most 2000 bytes)\n" S_JSON_HELP},
+    {"case close",
+     "Usage: keten case close CASE_REF --decision close|continue [--reason TEXT] [--wait]\n"
+     "                        [--json]\n"
+     "\n"
+     "This kernpartij's decision on the casusoverleg's advice to close; the case\n"
+     "closes when each kernpartij involved decided close (art. 9.4; at the\n"
+     "kernpartij's node).\n" S_REF_HELP "\n"
+     "Options:\n"
+     "  --decision D          close or continue\n"
+     "  --reason TEXT         why (at most 1000 bytes)\n"
+     "  --wait                wait up to 120 s (not 10 s) for the outcome\n" S_JSON_HELP},
+    {"plan show", "Usage: keten plan show CASE_REF [--version N] [--json]\n"
+                  "\n"
+                  "A version of the integraal plan van aanpak (the newest by default); overdue\n"
+                  "measures are marked.  A read of personal data: recorded first.\n" S_REF_HELP "\n"
+                  "Options:\n"
+                  "  --version N           that version (1..1000000)\n" S_JSON_HELP},
+    {"plan progress",
+     "Usage: keten plan progress CASE_REF MEASURE_ID --status S [--note TEXT] [--wait]\n"
+     "                           [--json]\n"
+     "\n"
+     "Report on one of this node's own measures; the uitvoerder makes it the next\n"
+     "plan version.\n" S_REF_HELP "MEASURE_ID is the measure's id (at most 16 bytes).\n"
+     "\n"
+     "Options:\n"
+     "  --status S            open, in-progress, done or cancelled\n"
+     "  --note TEXT           a note (at most 2000 bytes)\n"
+     "  --wait                wait up to 120 s (not 10 s) for the outcome\n" S_JSON_HELP},
+    {NULL, NULL}};
+
 static json_t *
 s_load_json (const char *path)
 {
@@ -445,7 +554,8 @@ cmd_case_list (cli_t *cli, int argc, char **argv)
     json_t *args = json_object ();
     bool as_json = false;
     int positional = 0;
-    int rc = s_parse ("case list", argc, argv, cmd_case_usage, args, &as_json, &positional);
+    int rc = s_parse ("case list", argc, argv, cli_usage_of (s_usages, "case list", cmd_case_usage),
+                      args, &as_json, &positional);
     if (rc == CLI_OK && positional != 0)
         rc = cli_usage_error ("case list", "unexpected argument");
     if (rc != CLI_OK) {
@@ -466,7 +576,8 @@ cmd_case_on_ref (cli_t *cli, int argc, char **argv)
     json_t *args = json_object ();
     bool as_json = false;
     int positional = 0;
-    int rc = s_parse (cmd, argc, argv, cmd_case_usage, args, &as_json, &positional);
+    int rc = s_parse (cmd, argc, argv, cli_usage_of (s_usages, cmd, cmd_case_usage), args, &as_json,
+                      &positional);
     if (rc == CLI_OK && (positional != 1 || strlen (argv[optind]) > 32))
         rc = cli_usage_error (cmd, "give one CASE_REF");
     if (rc != CLI_OK) {
@@ -483,7 +594,8 @@ cmd_plan_show (cli_t *cli, int argc, char **argv)
     json_t *args = json_object ();
     bool as_json = false;
     int positional = 0;
-    int rc = s_parse ("plan show", argc, argv, cmd_plan_usage, args, &as_json, &positional);
+    int rc = s_parse ("plan show", argc, argv, cli_usage_of (s_usages, "plan show", cmd_plan_usage),
+                      args, &as_json, &positional);
     if (rc == CLI_OK && (positional != 1 || strlen (argv[optind]) > 32))
         rc = cli_usage_error ("plan show", "give one CASE_REF");
     if (rc != CLI_OK) {
@@ -501,7 +613,8 @@ cmd_plan_progress (cli_t *cli, int argc, char **argv)
     json_t *args = json_object ();
     bool as_json = false;
     int positional = 0;
-    int rc = s_parse (cmd, argc, argv, cmd_plan_usage, args, &as_json, &positional);
+    int rc = s_parse (cmd, argc, argv, cli_usage_of (s_usages, cmd, cmd_plan_usage), args, &as_json,
+                      &positional);
     if (rc == CLI_OK &&
         (positional != 2 || strlen (argv[optind]) > 32 || strlen (argv[optind + 1]) > 16))
         rc = cli_usage_error (cmd, "give CASE_REF MEASURE_ID");

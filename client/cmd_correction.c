@@ -36,6 +36,64 @@ const char cmd_correction_usage[] =
     "\n"
     "A signal's own sender corrects or withdraws it: 'keten signal withdraw --help'.\n";
 
+/*  Each command's own usage; the limits are s_option's and s_load_item's. */
+#define S_ITEM_FILE                                                                                \
+    "ITEM.json is one item as in a signal's \"items\" (docs/SIGNAL-FORMAT.md; at most\n64 KiB).\n"
+static const cli_usage_t s_usages[] = {
+    {"correction decide",
+     "Usage: keten correction decide CASE_REF --signal MESSAGE_ID [--item N]\n"
+     "           (--correct-file ITEM.json | --add-file ITEM.json | --delete | --block |\n"
+     "            --unblock) [--request ID] [--reason TEXT] [--json]       (uitvoerder)\n"
+     "\n"
+     "Carry out a decision to correct, add to, delete or block (afschermen) data of a\n"
+     "signal (art. 12.5-12.6): the weegploeg file changes at once, and every kernpartij\n"
+     "that holds the signal gets a signed notice, applies it to its copy and confirms.\n"
+     "Due within 4 weeks of the decision (art. 12.6).  " S_ITEM_FILE "\n"
+     "Options:\n"
+     "  --signal MESSAGE_ID   the signal (at most 64 bytes)\n"
+     "  --item N              the item, its number as weegploeg subject shows it (0..31)\n"
+     "  --correct-file FILE   replace item N with the item in FILE\n"
+     "  --add-file FILE       add the item in FILE after the others\n"
+     "  --delete              delete item N, or without --item the whole signal\n"
+     "  --block               block item N: it stays in the files, shown to nobody\n"
+     "  --unblock             show a blocked item again\n"
+     "  --request ID          the request it answers (at most 64 bytes)\n"
+     "  --reason TEXT         why (at most 1000 bytes)\n"
+     "  --json                print the daemon's answer as JSON\n"
+     "A FILE path is at most 4096 bytes.\n"},
+    {"correction list",
+     "Usage: keten correction list [--json]   (uitvoerder)\n"
+     "\n"
+     "Every correction decision, with each party's confirmation and its time; one not\n"
+     "carried out within 4 weeks is marked overdue.\n"
+     "\n"
+     "Options:\n"
+     "  --json                print the daemon's answer as JSON\n"},
+    {"signal withdraw",
+     "Usage: keten signal withdraw MESSAGE_ID --reason TEXT [--wait]\n"
+     "\n"
+     "A signal's own sender (a kernpartij) withdraws it (art. 12.5).  The uitvoerder\n"
+     "checks that the signal is this node's, decides it in this node's name and tells\n"
+     "every node that holds it, this one too.  MESSAGE_ID is 32 hex digits.\n"
+     "\n"
+     "Options:\n"
+     "  --reason TEXT         why (at most 1000 bytes)\n"
+     "  --wait                wait up to 120 s (not 10 s) for the uitvoerder's receipt\n"},
+    {"signal correct",
+     "Usage: keten signal correct MESSAGE_ID --item N --file ITEM.json [--reason TEXT]\n"
+     "           [--wait]\n"
+     "\n"
+     "A signal's own sender (a kernpartij) corrects item N of it (art. 12.5).  The\n"
+     "uitvoerder checks that the signal is this node's, decides it in this node's name\n"
+     "and tells every node that holds it, this one too.  MESSAGE_ID is 32 hex digits.\n" S_ITEM_FILE
+     "\n"
+     "Options:\n"
+     "  --item N              the item to correct (0..31)\n"
+     "  --file ITEM.json      the corrected item (a path of at most 4096 bytes)\n"
+     "  --reason TEXT         why (at most 1000 bytes)\n"
+     "  --wait                wait up to 120 s (not 10 s) for the uitvoerder's receipt\n"},
+    {NULL, NULL}};
+
 static const char s_own_usage[] =
     "Usage: keten signal withdraw MESSAGE_ID --reason TEXT [--wait]\n"
     "       keten signal correct MESSAGE_ID --item N --file ITEM.json [--reason TEXT]\n"
@@ -195,7 +253,8 @@ cmd_correction_decide (cli_t *cli, int argc, char **argv)
         {"help", no_argument, NULL, CLI_OPT_HELP},
         {NULL, 0, NULL, 0}};
     s_request_t r = {0};
-    int rc = cli_options (cmd, argc, argv, options, cmd_correction_usage, s_option, &r);
+    int rc = cli_options (cmd, argc, argv, options,
+                          cli_usage_of (s_usages, cmd, cmd_correction_usage), s_option, &r);
     if (rc)
         return CLI_DONE (rc);
     if (argc - optind != 1)
@@ -308,7 +367,9 @@ int
 cmd_correction_list (cli_t *cli, int argc, char **argv)
 {
     bool as_json = false;
-    int rc = cli_options_json ("correction list", argc, argv, cmd_correction_usage, &as_json);
+    int rc = cli_options_json ("correction list", argc, argv,
+                               cli_usage_of (s_usages, "correction list", cmd_correction_usage),
+                               &as_json);
     if (rc)
         return CLI_DONE (rc);
     return cli_request (cli, "correction.list", json_object (), CLI_TIMEOUT_MS, as_json,
@@ -339,7 +400,8 @@ s_own (cli_t *cli, int argc, char **argv, bool withdraw)
         {"reason", required_argument, NULL, O_REASON}, {"wait", no_argument, NULL, O_WAIT},
         {"help", no_argument, NULL, CLI_OPT_HELP},     {NULL, 0, NULL, 0}};
     s_request_t r = {0};
-    int rc = cli_options (cmd, argc, argv, options, s_own_usage, s_option, &r);
+    int rc = cli_options (cmd, argc, argv, options, cli_usage_of (s_usages, cmd, s_own_usage),
+                          s_option, &r);
     if (rc)
         return CLI_DONE (rc);
     if (argc - optind != 1 || !s_hex_id (argv[optind]))

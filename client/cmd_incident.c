@@ -33,6 +33,69 @@ const char cmd_incident_usage[] =
     "close   record that the AP was notified (when) or why notification is not\n"
     "        required; only once persons informed and handling are recorded.\n";
 
+/*  Each command's own usage.  Texts are checked at the uitvoerder: at most
+ *  4000 bytes (INCIDENT_TEXT_MAX), no BSN. */
+#define S_TEXT_LIMIT "at most 4000 bytes; no BSN"
+static const cli_usage_t s_usages[] = {
+    {"incident report",
+     "Usage: keten incident report --what TEXT --found YYYY-MM-DDTHH:MM --data-kind KIND [...]\n"
+     "                             [--subjects N] [--wait] [--json]\n"
+     "\n"
+     "Report a data incident to the uitvoerder's register (any node; art. 15.2g).\n"
+     "\n"
+     "Options:\n"
+     "  --what TEXT           what happened (" S_TEXT_LIMIT ")\n"
+     "  --found TIME          when it was found, Dutch time (Europe/Amsterdam)\n"
+     "  --data-kind KIND      a kind of data concerned (1..64 bytes, 1..16 times)\n"
+     "  --subjects N          how many persons are concerned (0..10000000)\n"
+     "  --wait                wait up to 120 s (not 10 s) for the outcome\n"
+     "  --json                print the daemon's answer as JSON\n"},
+    {"incident list", "Usage: keten incident list [--json]\n"
+                      "\n"
+                      "The incident register (uitvoerder, kernpartij), with the AVG art. 33\n"
+                      "deadline for notifying the Autoriteit Persoonsgegevens (72 hours from when\n"
+                      "the incident was found) and whether the persons concerned were informed\n"
+                      "(AVG art. 34).  At a kernpartij node: the copy the uitvoerder sends every\n"
+                      "kernpartij at each change.\n"
+                      "\n"
+                      "Options:\n"
+                      "  --json                print the daemon's answer as JSON\n"},
+    {"incident show", "Usage: keten incident show ID [--json]\n"
+                      "\n"
+                      "One incident of the register (uitvoerder, kernpartij).\n"
+                      "\n"
+                      "Options:\n"
+                      "  --json                print the daemon's answer as JSON\n"},
+    {"incident update",
+     "Usage: keten incident update ID [--persons-informed yes|no|not-required [--note TEXT]]\n"
+     "                                [--handling TEXT] [--json]\n"
+     "\n"
+     "Record whether the persons concerned were informed (AVG art. 34) and how the\n"
+     "incident was handled (uitvoerder).  Give --persons-informed or --handling.\n"
+     "\n"
+     "Options:\n"
+     "  --persons-informed A  yes, no or not-required (no and not-required with --note)\n"
+     "  --note TEXT           why not (" S_TEXT_LIMIT ")\n"
+     "  --handling TEXT       how it was handled (" S_TEXT_LIMIT ")\n"
+     "  --json                print the daemon's answer as JSON\n"},
+    {"incident close",
+     "Usage: keten incident close ID (--ap-notified YYYY-MM-DDTHH:MM | --ap-not-required REASON)\n"
+     "                               [--persons-informed yes|no|not-required [--note TEXT]]\n"
+     "                               [--handling TEXT] [--json]\n"
+     "\n"
+     "Record that the Autoriteit Persoonsgegevens was notified (when) or why notification\n"
+     "is not required (AVG art. 33; uitvoerder); only once persons informed and handling\n"
+     "are recorded.\n"
+     "\n"
+     "Options:\n"
+     "  --ap-notified TIME    when the AP was notified, Dutch time (Europe/Amsterdam)\n"
+     "  --ap-not-required R   why notifying the AP is not required (" S_TEXT_LIMIT ")\n"
+     "  --persons-informed A  yes, no or not-required (no and not-required with --note)\n"
+     "  --note TEXT           why not (" S_TEXT_LIMIT ")\n"
+     "  --handling TEXT       how it was handled (" S_TEXT_LIMIT ")\n"
+     "  --json                print the daemon's answer as JSON\n"},
+    {NULL, NULL}};
+
 /*  YYYY-MM-DDTHH:MM on the Dutch calendar (whatever the CLI's TZ: the
  *  same input gives the same art. 33 deadline everywhere) as ms since the
  *  epoch; 0 when it is not one. */
@@ -200,9 +263,10 @@ s_parse (int argc, char **argv, int positional, bool report, s_request_t *r)
     char cmd[32];
     snprintf (cmd, sizeof cmd, "incident %.16s", argv[0]);
     *r = (s_request_t){json_object (), json_array (), false};
-    int rc = cli_options (cmd, argc, argv, options, cmd_incident_usage, s_option, r);
+    int rc = cli_options (cmd, argc, argv, options,
+                          cli_usage_of (s_usages, cmd, cmd_incident_usage), s_option, r);
     if (rc == CLI_OK && argc - optind != positional)
-        rc = cli_usage_error ("incident", "see keten incident --help");
+        rc = cli_usage_error (cmd, "wrong number of arguments");
     if (rc == CLI_OK && report)
         json_object_set (r->args, "data_kinds", r->kinds);
     json_decref (r->kinds);

@@ -50,6 +50,77 @@ const char cmd_review_usage[] =
     "record  record a review of CASE_REF's records in both files: who (your OS user),\n"
     "        when, the result, a note. A correction found is made as a correction.\n";
 
+/*  Each command's own usage; the limits are s_option's. */
+#define S_JSON_HELP "  --json           print the daemon's answer as JSON\n"
+static const cli_usage_t s_usages[] = {
+    {"informatieplicht list",
+     "Usage: keten informatieplicht list [--json]   (uitvoerder)\n"
+     "\n"
+     "The tasks to inform the person (art. 11.2), one per weegploeg decision: open,\n"
+     "deferred (review date, deciding kernpartij), to-inform (cleared by a\n"
+     "kernpartij) or informed.\n"
+     "\n"
+     "Options:\n" S_JSON_HELP},
+    {"informatieplicht consult",
+     "Usage: keten informatieplicht consult TASK --party ID [--json]   (uitvoerder)\n"
+     "\n"
+     "Record that kernpartij ID was consulted on task TASK (art. 11.3); needed before\n"
+     "a kernpartij's decision is taken.\n"
+     "\n"
+     "Options:\n"
+     "  --party ID       the kernpartij's roster id (at most 64 bytes)\n" S_JSON_HELP},
+    {"informatieplicht decide",
+     "Usage: keten informatieplicht decide TASK --inform [--json]   (kernpartij)\n"
+     "       keten informatieplicht decide TASK --defer GROUND --note TEXT\n"
+     "                                         --review YYYY-MM-DD [--json]\n"
+     "\n"
+     "At a kernpartij's node (art. 4): the person can be informed now, or not yet,\n"
+     "on a ground of art. 41 lid 1 UAVG with a note for the file (art. 11.4) until\n"
+     "the review date; keten status at the uitvoerder lists it when the date comes,\n"
+     "and a kernpartij decides again (art. 11.5).  Sent signed to the uitvoerder;\n"
+     "waits for its receipt and prints delivered or refused with the reason.\n"
+     "\n"
+     "Options:\n"
+     "  --inform         the person can be informed now\n"
+     "  --defer GROUND   not yet: uavg-41-1-a .. uavg-41-1-j (at most 16 bytes)\n"
+     "  --note TEXT      why, for the file (at most 4000 bytes)\n"
+     "  --review DATE    when to decide again (YYYY-MM-DD, after today)\n" S_JSON_HELP},
+    {"informatieplicht inform",
+     "Usage: keten informatieplicht inform TASK --on YYYY-MM-DD --by PARTY --how TEXT\n"
+     "                                         [--json]   (uitvoerder)\n"
+     "\n"
+     "Record that the person was informed; only after a kernpartij decided that the\n"
+     "person can be informed.\n"
+     "\n"
+     "Options:\n"
+     "  --on DATE        the day the person was informed (YYYY-MM-DD)\n"
+     "  --by PARTY       the party that informed them (at most 64 bytes)\n"
+     "  --how TEXT       how (at most 4000 bytes)\n" S_JSON_HELP},
+    {"informatieplicht letter",
+     "Usage: keten informatieplicht letter TASK --out DIR   (uitvoerder)\n"
+     "\n"
+     "Write the letter to the person (Dutch; art. 14 AVG) as DIR/informatie-TASK.html\n"
+     "and .txt (recorded as a read of personal data).\n"
+     "\n"
+     "Options:\n"
+     "  --out DIR        the directory to write to (a path of at most 4032 bytes)\n"},
+    {"review list", "Usage: keten review list [--json]   (uitvoerder)\n"
+                    "\n"
+                    "The accuracy review worklist: subjects (weegploeg file, art. 8.3) and cases\n"
+                    "(casusoverleg file, art. 10.3) not reviewed for weegploeg/review-days.\n"
+                    "\n"
+                    "Options:\n" S_JSON_HELP},
+    {"review record",
+     "Usage: keten review record CASE_REF --result ok|correction-needed --note TEXT [--json]\n"
+     "\n"
+     "Record a review of CASE_REF's records in both files: who (your OS user), when,\n"
+     "the result, a note (uitvoerder).  A correction found is made as a correction.\n"
+     "\n"
+     "Options:\n"
+     "  --result R       ok or correction-needed\n"
+     "  --note TEXT      the finding (at most 4000 bytes)\n" S_JSON_HELP},
+    {NULL, NULL}};
+
 enum {
     O_JSON = CLI_OPT_LONG + 1,
     O_PARTY,
@@ -111,7 +182,8 @@ static int
 s_parse (const char *cmd, const char *usage, int argc, char **argv, const struct option *options,
          s_request_t *r, int want, const char **arg_p)
 {
-    int rc = cli_options (cmd, argc, argv, options, usage, s_option, r);
+    int rc =
+        cli_options (cmd, argc, argv, options, cli_usage_of (s_usages, cmd, usage), s_option, r);
     if (rc)
         return rc;
     if (argc - optind != want)

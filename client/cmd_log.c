@@ -9,9 +9,10 @@
 #include <string.h>
 
 static const char s_verify_usage[] =
-    "Usage: keten [-c CONFIG | -s SOCKET] log verify [--json]\n"
+    "Usage: keten log verify [--json]\n"
     "       keten log verify --file LOG.DB [--json]\n"
     "\n"
+    "Without --file it asks this node's ketend (keten -c CONFIG or -s SOCKET).\n"
     "At a partner: check every kept receipt's inclusion proof against its\n"
     "checkpoint, and that checkpoint against the newest one this node verified\n"
     "(consistency proofs); exits 1 on a failed proof or a log alarm.\n"

@@ -5,6 +5,7 @@
 
 #include "util.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,22 +31,101 @@ const char cmd_member_usage[] =
     "rotation, install the new .secret file at the member and restart it before the\n"
     "overlap ends.\n";
 
-/*  Refuse options (there are none besides --help, which prints the usage:
- *  returns CLI_HELPED) and any count of arguments after the command's name other
- *  than min..max. */
+/*  Each command's own usage. */
+static const cli_usage_t s_usages[] = {
+    {"member add", "Usage: keten member add PUB_FILE\n"
+                   "\n"
+                   "Add a member from its .pub file (at most 8192 bytes; made by keten keygen).\n"
+                   "At the uitvoerder: a new roster version, pushed to every member.\n"},
+    {"member kind", "Usage: keten member kind ID KIND\n"
+                    "\n"
+                    "Change member ID's kind, and so its role (art. 1).  At the uitvoerder: a\n"
+                    "new roster version, pushed to every member.\n"},
+    {"member revoke", "Usage: keten member revoke ID\n"
+                      "\n"
+                      "Revoke member ID at once (art. 15.2c): its open connection is dropped and\n"
+                      "its next one refused.  At the uitvoerder: a new roster version, pushed to\n"
+                      "every member.\n"},
+    {"member opzegging", "Usage: keten member opzegging ID [DATE]\n"
+                         "\n"
+                         "Record member ID's opzegging given on DATE (YYYY-MM-DD; default today);\n"
+                         "the member leaves 3 months later (art. 18.2).  At the uitvoerder: a new\n"
+                         "roster version, pushed to every member.\n"},
+    {"member rotate",
+     "Usage: keten member rotate PUB_FILE [--overlap-days N]\n"
+     "\n"
+     "Give the member named in PUB_FILE (at most 8192 bytes; made by keten keygen) these\n"
+     "new keys.  Install the new .secret file at the member and restart it before the\n"
+     "overlap ends.  At the uitvoerder: a new roster version, pushed to every member.\n"
+     "Options and PUB_FILE may come in any order.\n"
+     "\n"
+     "Options:\n"
+     "  --overlap-days N   the old keys still work at least N days (0..90, default 7;\n"
+     "                     0: they stop at once)\n"},
+    {"member end-overlap", "Usage: keten member end-overlap ID\n"
+                           "\n"
+                           "Member ID's old keys stop at once (it runs its new ones, or the old\n"
+                           "ones may have leaked).  At the uitvoerder: a new roster version,\n"
+                           "pushed to every member.\n"},
+    {NULL, NULL}};
+
+/*  Gather argv's arguments after the command's name into pos (*npos of
+ *  them), in any order with the options: --help and -h print the command's
+ *  usage (returns CLI_HELPED); --overlap-days N (or =N) is taken when
+ *  overlap is not NULL (*overlap stays -1 when not given), any other
+ *  option is refused, and so is a count of arguments other than min..max.
+ *  "--" ends the options. */
 static int
-s_arguments (int argc, char **argv, int min, int max)
+s_arguments (int argc, char **argv, int min, int max, const char **pos, int *npos, long *overlap)
 {
+    char cmd[40];
+    snprintf (cmd, sizeof cmd, "member %s", argv[0]);
     for (int i = 1; i < argc; i++)
-        if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0) {
-            fputs (cmd_member_usage, stdout);
+        if (strcmp (argv[i], "--") == 0)
+            break;
+        else if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0) {
+            fputs (cli_usage_of (s_usages, cmd, cmd_member_usage), stdout);
             return CLI_HELPED;
         }
-    for (int i = 1; i < argc; i++)
-        if (argv[i][0] == '-')
-            return cli_usage_error ("member", "unknown option (see keten member --help)");
-    if (argc - 1 < min || argc - 1 > max)
-        return cli_usage_error ("member", "see keten member --help");
+    *npos = 0;
+    bool options = true;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (options && strcmp (a, "--") == 0) {
+            options = false;
+            continue;
+        }
+        if (options && a[0] == '-') {
+            const char *value = NULL;
+            if (overlap && strcmp (a, "--overlap-days") == 0) {
+                if (i + 1 >= argc)
+                    return cli_usage_error (cmd, "option --overlap-days needs a value");
+                value = argv[++i];
+            } else if (overlap && strncmp (a, "--overlap-days=", 15) == 0)
+                value = a + 15;
+            else {
+                char clean[72];
+                cli_clean (clean, sizeof clean, a);
+                char *eq = strchr (clean, '=');
+                if (eq)
+                    *eq = '\0';
+                return cli_usage_error (cmd, "unknown option %s", clean);
+            }
+            if (*overlap >= 0)
+                return cli_usage_error (cmd, "--overlap-days given twice");
+            char *end;
+            *overlap = strtol (value, &end, 10);
+            if (!*value || *end || value[0] == '-' || value[0] == '+' || *overlap < 0 ||
+                *overlap > 90)
+                return cli_usage_error (cmd, "--overlap-days takes a whole number 0..90");
+            continue;
+        }
+        if (*npos >= max)
+            return cli_usage_error (cmd, "too many arguments");
+        pos[(*npos)++] = a;
+    }
+    if (*npos < min)
+        return cli_usage_error (cmd, "missing argument");
     return CLI_OK;
 }
 
@@ -104,56 +184,59 @@ s_with_pub (cli_t *cli, const char *op, const char *file, long overlap_days)
 int
 cmd_member_add (cli_t *cli, int argc, char **argv)
 {
-    int rc = s_arguments (argc, argv, 1, 1);
+    const char *pos[1];
+    int n;
+    int rc = s_arguments (argc, argv, 1, 1, pos, &n, NULL);
     if (rc)
         return CLI_DONE (rc);
-    return s_with_pub (cli, "add", argv[1], -1);
+    return s_with_pub (cli, "add", pos[0], -1);
 }
 
 int
 cmd_member_rotate (cli_t *cli, int argc, char **argv)
 {
+    const char *pos[1];
+    int n;
     long overlap = -1;
-    if (argc == 4 && strcmp (argv[2], "--overlap-days") == 0) {
-        char *end;
-        overlap = strtol (argv[3], &end, 10);
-        if (!*argv[3] || *end || overlap < 0 || overlap > 90)
-            return cli_usage_error ("member", "--overlap-days takes a whole number 0..90");
-        argc = 2;
-    }
-    int rc = s_arguments (argc, argv, 1, 1);
+    int rc = s_arguments (argc, argv, 1, 1, pos, &n, &overlap);
     if (rc)
         return CLI_DONE (rc);
-    return s_with_pub (cli, "rotate", argv[1], overlap);
+    return s_with_pub (cli, "rotate", pos[0], overlap);
 }
 
 int
 cmd_member_kind (cli_t *cli, int argc, char **argv)
 {
-    int rc = s_arguments (argc, argv, 2, 2);
+    const char *pos[2];
+    int n;
+    int rc = s_arguments (argc, argv, 2, 2, pos, &n, NULL);
     if (rc)
         return CLI_DONE (rc);
     return s_change (cli, "kind",
-                     json_pack ("{s:s, s:s, s:s}", "op", "kind", "id", argv[1], "kind", argv[2]));
+                     json_pack ("{s:s, s:s, s:s}", "op", "kind", "id", pos[0], "kind", pos[1]));
 }
 
 /*  revoke ID, end-overlap ID: the operation is the command's name. */
 int
 cmd_member_on_id (cli_t *cli, int argc, char **argv)
 {
-    int rc = s_arguments (argc, argv, 1, 1);
+    const char *pos[1];
+    int n;
+    int rc = s_arguments (argc, argv, 1, 1, pos, &n, NULL);
     if (rc)
         return CLI_DONE (rc);
-    return s_change (cli, argv[0], json_pack ("{s:s, s:s}", "op", argv[0], "id", argv[1]));
+    return s_change (cli, argv[0], json_pack ("{s:s, s:s}", "op", argv[0], "id", pos[0]));
 }
 
 int
 cmd_member_opzegging (cli_t *cli, int argc, char **argv)
 {
-    int rc = s_arguments (argc, argv, 1, 2);
+    const char *pos[2];
+    int n;
+    int rc = s_arguments (argc, argv, 1, 2, pos, &n, NULL);
     if (rc)
         return CLI_DONE (rc);
     return s_change (cli, "opzegging",
-                     json_pack ("{s:s, s:s, s:s}", "op", "opzegging", "id", argv[1], "date",
-                                argc == 3 ? argv[2] : ""));
+                     json_pack ("{s:s, s:s, s:s}", "op", "opzegging", "id", pos[0], "date",
+                                n == 2 ? pos[1] : ""));
 }

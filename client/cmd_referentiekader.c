@@ -28,6 +28,26 @@ const char cmd_referentiekader_usage[] =
     "show   at the uitvoerder the one in force with its criteria and every one put\n"
     "       in force before; at a partner the version and hash its roster names.\n";
 
+/*  Each command's own usage. */
+static const char s_adopt_usage[] =
+    "Usage: keten referentiekader adopt FILE   (uitvoerder)\n"
+    "\n"
+    "Put the region's referentiekader in FILE (ZPL, at most 256 KiB,\n"
+    "docs/WEEGPLOEG.md) in force (art. 7.3): checked here and at the uitvoerder,\n"
+    "then the next roster version, signed, applied without a restart, written to\n"
+    "the provenance log and pushed to every member.  Refused: the version in force,\n"
+    "a version put in force before with other bytes (a changed file needs a new\n"
+    "version), and an example (example = 1) unless node/test-federation = 1.\n";
+static const char s_show_usage[] =
+    "Usage: keten referentiekader show [--json]\n"
+    "\n"
+    "The referentiekader in force (art. 7.3): at the uitvoerder with its criteria and\n"
+    "every one put in force before; at a partner the version and SHA-256 its roster\n"
+    "names.\n"
+    "\n"
+    "Options:\n"
+    "  --json   print the daemon's answer as JSON\n";
+
 int
 cmd_referentiekader_adopt (cli_t *cli, int argc, char **argv)
 {
@@ -35,11 +55,11 @@ cmd_referentiekader_adopt (cli_t *cli, int argc, char **argv)
     const char *file = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp (argv[i], "--help") || !strcmp (argv[i], "-h")) {
-            fputs (cmd_referentiekader_usage, stdout);
+            fputs (s_adopt_usage, stdout);
             return CLI_OK;
         }
         if (argv[i][0] == '-' || file)
-            return cli_usage_error (cmd, "give one FILE (see keten referentiekader --help)");
+            return cli_usage_error (cmd, "give one FILE");
         file = argv[i];
     }
     if (!file || !*file)
@@ -140,8 +160,7 @@ int
 cmd_referentiekader_show (cli_t *cli, int argc, char **argv)
 {
     bool as_json = false;
-    int rc =
-        cli_options_json ("referentiekader show", argc, argv, cmd_referentiekader_usage, &as_json);
+    int rc = cli_options_json ("referentiekader show", argc, argv, s_show_usage, &as_json);
     if (rc)
         return CLI_DONE (rc);
     if (optind < argc)

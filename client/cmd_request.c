@@ -52,6 +52,86 @@ const char cmd_request_usage[] =
     "        Refused while no kernpartij has decided.\n"
     "grounds the art. 41 UAVG grounds a refusal may rest on.\n";
 
+/*  Each command's own usage; the limits are s_option's and s_parse's. */
+#define S_ID_HELP "ID is the request id: r- and 16 hex digits.\n"
+#define S_JSON_HELP "  --json              print the daemon's answer as JSON\n"
+static const cli_usage_t s_usages[] = {
+    {"request open",
+     "Usage: keten request open --kind KIND --received YYYY-MM-DD --from WHO\n"
+     "                          [--representation minderjarige|curatele|mentorschap]\n"
+     "                          --identity-by NAME --identity-how TEXT [--json]\n"
+     "\n"
+     "Register a person's request about their own data (art. 12; uitvoerder).  No\n"
+     "copy of an identity document is kept.  Prints the request id and the day the\n"
+     "answer is due (four weeks, Europe/Amsterdam).\n"
+     "\n"
+     "Options (each value 1..1000 bytes):\n"
+     "  --kind KIND         inzage, correctie, verwijdering, afscherming or verzet\n"
+     "  --received DATE     the day the request came in (YYYY-MM-DD)\n"
+     "  --from WHO          betrokkene or vertegenwoordiger\n"
+     "  --representation R  a vertegenwoordiger's ground: minderjarige, curatele or\n"
+     "                      mentorschap\n"
+     "  --identity-by NAME  who established the requester's identity\n"
+     "  --identity-how TEXT how it was established\n" S_JSON_HELP},
+    {"request find",
+     "Usage: keten request find ID (--bsn N | --name TEXT --birth-date YYYY-MM-DD) [--json]\n"
+     "\n"
+     "Look the person up (archived subjects too), recorded as an access with the\n"
+     "request as its purpose; certain and UNCERTAIN matches are shown, never merged.\n" S_ID_HELP
+     "\n"
+     "Options (each value 1..1000 bytes):\n"
+     "  --bsn N             the person's BSN\n"
+     "  --name TEXT         the person's name (with --birth-date)\n"
+     "  --birth-date DATE   the person's birth date (YYYY-MM-DD)\n" S_JSON_HELP},
+    {"request link",
+     "Usage: keten request link ID CASE_REF [--json]\n"
+     "\n"
+     "Record which subject (CASE_REF) the request is about (uitvoerder).\n" S_ID_HELP "\n"
+     "Options:\n" S_JSON_HELP},
+    {"request list", "Usage: keten request list [--json]\n"
+                     "\n"
+                     "The register of requests: each with its due day and state (uitvoerder).\n"
+                     "\n"
+                     "Options:\n" S_JSON_HELP},
+    {"request show",
+     "Usage: keten request show ID [--json]\n"
+     "\n"
+     "The request and the newest kernpartij decision on it (uitvoerder).\n" S_ID_HELP "\n"
+     "Options:\n" S_JSON_HELP},
+    {"request decide",
+     "Usage: keten request decide ID --grant [--json]\n"
+     "       keten request decide ID --refuse GROUND --motivation TEXT\n"
+     "                               [--partial --withhold MESSAGE_ID ...] [--json]\n"
+     "\n"
+     "At a kernpartij's node (art. 4): grant the request (an inzage request: the\n"
+     "overview), or refuse it on a ground of art. 41 lid 1 UAVG (request grounds)\n"
+     "with the motivation.  Sent signed to the uitvoerder; waits for its receipt and\n"
+     "prints delivered or refused with the reason.  A later decision replaces an\n"
+     "earlier one until the request is answered.  " S_ID_HELP "\n"
+     "Options:\n"
+     "  --grant             grant the request\n"
+     "  --refuse GROUND     refuse it on GROUND (a code, 1..1000 bytes)\n"
+     "  --ground GROUND     the same as --refuse GROUND\n"
+     "  --motivation TEXT   why (1..8000 bytes)\n"
+     "  --partial           withhold only the signals named by --withhold, grant the rest\n"
+     "  --withhold MSGID    a signal's message id (32 hex digits; up to 64 times)\n" S_JSON_HELP},
+    {"request answer",
+     "Usage: keten request answer ID --out DIR [--nothing-found] [--json]\n"
+     "\n"
+     "Carry out the newest kernpartij decision (uitvoerder): write the overview for\n"
+     "the person in Dutch (overzicht-ID.html, printable, and .txt) and/or the refusal\n"
+     "letter (weigering-ID.html and .txt) to DIR and close the request; the read is\n"
+     "recorded.  Refused while no kernpartij has decided.  " S_ID_HELP "\n"
+     "Options:\n"
+     "  --out DIR           the directory to write to (a path of at most 4000 bytes)\n"
+     "  --nothing-found     answer an unlinked request: no data is held\n" S_JSON_HELP},
+    {"request grounds", "Usage: keten request grounds [--json]\n"
+                        "\n"
+                        "The art. 41 lid 1 UAVG grounds a refusal may rest on, by code.\n"
+                        "\n"
+                        "Options:\n" S_JSON_HELP},
+    {NULL, NULL}};
+
 enum {
     O_JSON = CLI_OPT_LONG + 1,
     O_KIND,
@@ -183,7 +263,8 @@ s_parse (int argc, char **argv, int want, s_request_t *r)
     char cmd[32];
     snprintf (cmd, sizeof cmd, "request %.16s", argv[0]);
     *r = (s_request_t){json_object (), false, NULL, false};
-    int rc = cli_options (cmd, argc, argv, s_options, cmd_request_usage, s_option, r);
+    int rc = cli_options (cmd, argc, argv, s_options,
+                          cli_usage_of (s_usages, cmd, cmd_request_usage), s_option, r);
     if (rc == 0 && argc - optind != want)
         rc = cli_usage_error (cmd, want == 0   ? "unexpected argument"
                                    : want == 1 ? "give the request id"

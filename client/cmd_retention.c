@@ -26,6 +26,39 @@ const char cmd_retention_usage[] =
     "the last processing or the decision (art. 13.3); otherwise archived archive-days\n"
     "and destroyed destroy-days after the last processing (art. 13.2, 13.1).\n";
 
+/*  Each command's own usage. */
+#define S_REF_HELP "CASE_REF is k- and 16 hex digits.\n"
+static const cli_usage_t s_usages[] = {
+    {"retention status",
+     "Usage: keten retention status [--json]\n"
+     "\n"
+     "What this node will archive or destroy, when, per case_ref (no personal data);\n"
+     "at the uitvoerder also the nodes that have not confirmed a notice (art. 13).\n"
+     "\n"
+     "Options:\n"
+     "  --json           print the daemon's answer as JSON\n"},
+    {"retention run", "Usage: keten retention run [--dry-run] [--json]\n"
+                      "\n"
+                      "Run the retention schedule now (ketend runs it at start and every hour).\n"
+                      "\n"
+                      "Options:\n"
+                      "  --dry-run        only list what is due\n"
+                      "  --json           print the daemon's answer as JSON\n"},
+    {"retention reopen",
+     "Usage: keten retention reopen CASE_REF --reason TEXT [--json]   (kernpartij nodes)\n"
+     "\n"
+     "Order archived data back for renewed processing (art. 13.4): a signed order\n"
+     "from this kernpartij to the uitvoerder, with the reason; waits for the\n"
+     "uitvoerder's answer.  " S_REF_HELP "\n"
+     "Options:\n"
+     "  --reason TEXT    why (1..1000 bytes)\n"
+     "  --json           print the daemon's answer as JSON\n"},
+    {"retention read", "Usage: keten retention read CASE_REF   (kernpartij nodes)\n"
+                       "\n"
+                       "Read what this node keeps archived about CASE_REF (art. 13.2; recorded as\n"
+                       "a read of personal data); printed as JSON.  " S_REF_HELP},
+    {NULL, NULL}};
+
 enum { O_JSON = CLI_OPT_LONG + 1, O_DRY_RUN, O_REASON };
 
 typedef struct {
@@ -56,7 +89,8 @@ static int
 s_parse (const char *cmd, int argc, char **argv, const struct option *options, s_request_t *r,
          int want, const char **ref_p)
 {
-    int rc = cli_options (cmd, argc, argv, options, cmd_retention_usage, s_option, r);
+    int rc = cli_options (cmd, argc, argv, options, cli_usage_of (s_usages, cmd, cmd_retention_usage),
+                          s_option, r);
     if (rc)
         return rc;
     if (argc - optind != want)

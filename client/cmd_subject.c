@@ -22,6 +22,40 @@ static const char s_usage_text[] =
     "          (refused when OTHER is already on an agenda or decided on);\n"
     "          --different records that they are different persons.\n";
 
+/*  Each command's own usage. */
+static const cli_usage_t s_usages[] = {
+    {"weegploeg subject",
+     "Usage: keten weegploeg subject CASE_REF [--json]   (uitvoerder)\n"
+     "\n"
+     "Show a subject's signals, as JSON (personal data: the read is recorded in the\n"
+     "access table and the provenance log first, art. 15.2e); with an open question\n"
+     "of the weegploeg (open_question: the kernpartij asked, art. 7.4 sub 1) and the\n"
+     "answers received.  CASE_REF is at most 32 bytes.\n"
+     "\n"
+     "Options:\n"
+     "  --json        the same (the answer is always JSON)\n"},
+    {"weegploeg matches",
+     "Usage: keten weegploeg matches [--all] [--json]   (uitvoerder)\n"
+     "\n"
+     "Subjects that may be one person but could not be matched for certain (same\n"
+     "name and birth date, BSN different or known for one only).  Case_refs only.\n"
+     "\n"
+     "Options:\n"
+     "  --all         include the matches already decided\n"
+     "  --json        print the daemon's answer as JSON\n"},
+    {"weegploeg match",
+     "Usage: keten weegploeg match KEEP OTHER (--same | --different) [--json]   (uitvoerder)\n"
+     "\n"
+     "Decide a possible match of subjects KEEP and OTHER (case_refs, at most 32 bytes\n"
+     "each).\n"
+     "\n"
+     "Options:\n"
+     "  --same        one person: move OTHER's signals to KEEP and remove OTHER\n"
+     "                (refused when OTHER is already on an agenda or decided on)\n"
+     "  --different   record that they are different persons\n"
+     "  --json        print the daemon's answer as JSON\n"},
+    {NULL, NULL}};
+
 /*  The options of the three commands (each takes all of them, as it
  *  always has). */
 typedef struct {
@@ -61,7 +95,10 @@ s_options (int argc, char **argv, s_options_t *o)
         {"help", no_argument, NULL, CLI_OPT_HELP}, {NULL, 0, NULL, 0}};
     *o = (s_options_t){false, false, -1};
     /*  argv[0] names the command in errors, as it always has. */
-    return cli_options (argv[0], argc, argv, options, s_usage_text, s_option, o);
+    char cmd[40];
+    snprintf (cmd, sizeof cmd, "weegploeg %.24s", argv[0]);
+    return cli_options (argv[0], argc, argv, options, cli_usage_of (s_usages, cmd, s_usage_text),
+                        s_option, o);
 }
 
 int

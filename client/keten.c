@@ -12,6 +12,7 @@
 #include "cli.h"
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -33,6 +34,8 @@ typedef struct {
     cli_run_fn *run;
     const char *help; /* its lines in `keten --help`, unless its group has one entry */
 } s_command_t;
+
+static cli_run_fn s_help;
 
 static const s_group_t s_groups[] = {
     {"roster",
@@ -178,6 +181,7 @@ static const s_command_t s_commands[] = {
     {"signal correct", cmd_signal_correct,
      "correct an item of one of this node's own signals"},
     {"status", cmd_status, "show the node's state and its links"},
+    {"help", s_help, "describe a command, the same as 'keten CMD... --help'"},
     {"log verify", cmd_log_verify,
      "uitvoerder: recompute the log and its checkpoints;\n"
      "partner: check every kept receipt's proof"},
@@ -327,7 +331,7 @@ s_usage (FILE *out)
                   "      --version       show the version\n"
                   "\n"
                   "Without -c or -s the socket is $KETEN_SOCKET, else /run/keten/ketend.sock.\n"
-                  "'keten COMMAND --help' describes a command.\n");
+                  "'keten COMMAND --help' (or 'keten help COMMAND') describes a command.\n");
 }
 
 static const s_command_t *
@@ -344,19 +348,115 @@ s_command_find (const char *group, const char *name)
     return NULL;
 }
 
+/*  The edit distance of a and b (insertions, deletions, substitutions),
+ *  counted up to S_NEAR + 1: only "near or not" matters. */
+#define S_NEAR 2
+static size_t
+s_distance (const char *a, const char *b)
+{
+    size_t la = strlen (a), lb = strlen (b);
+    if (la > 64 || lb > 64 || (la > lb ? la - lb : lb - la) > S_NEAR)
+        return S_NEAR + 1;
+    size_t row[65];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            if (up + 1 < best)
+                best = up + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+/*  The nearest command or group to what argv names, within S_NEAR of
+ *  each word that is wrong, into buf; false when none is.  group is the
+ *  group argv[0] named, or NULL when argv[0] is unknown. */
+static bool
+s_near (const s_group_t *group, int argc, char **argv, char *buf, size_t len)
+{
+    size_t best = S_NEAR + 1;
+    *buf = '\0';
+    if (!group) {
+        /*  The first word: a group or a command of one word. */
+        const char *name = NULL;
+        for (size_t i = 0; i < S_COUNT (s_groups); i++) {
+            size_t d = s_distance (argv[0], s_groups[i].name);
+            if (d < best)
+                best = d, name = s_groups[i].name, group = &s_groups[i];
+        }
+        for (size_t i = 0; i < S_COUNT (s_commands); i++) {
+            size_t d = strchr (s_commands[i].name, ' ') ? S_NEAR + 1
+                                                        : s_distance (argv[0], s_commands[i].name);
+            if (d < best)
+                best = d, name = s_commands[i].name, group = NULL;
+        }
+        if (!name)
+            return false;
+        snprintf (buf, len, "%s", name);
+        if (!group || argc < 2 || argv[1][0] == '-')
+            return true;
+        if (s_command_find (group->name, argv[1])) {
+            snprintf (buf, len, "%s %s", group->name, argv[1]);
+            return true;
+        }
+    }
+    /*  The second word, in group. */
+    size_t glen = strlen (group->name);
+    const char *name = NULL;
+    best = S_NEAR + 1;
+    for (size_t i = 0; i < S_COUNT (s_commands); i++) {
+        const char *c = s_commands[i].name;
+        if (strncmp (c, group->name, glen) != 0 || c[glen] != ' ')
+            continue;
+        size_t d = s_distance (argv[1], c + glen + 1);
+        if (d < best)
+            best = d, name = c;
+    }
+    if (name)
+        snprintf (buf, len, "%s", name);
+    return *buf != '\0';
+}
+
+/*  Refuse what argv names as unknown (exit 2), with the nearest known
+ *  name if one is near. */
+static int
+s_unknown (const s_group_t *group, int argc, char **argv)
+{
+    char clean[65], near[160];
+    int rc;
+    if (!group) {
+        cli_clean (clean, sizeof clean, argv[0]);
+        rc = cli_usage_error (NULL, "unknown command '%s'", clean);
+    } else if (group->unknown)
+        rc = cli_usage_error (group->name, "%s", group->unknown);
+    else {
+        cli_clean (clean, sizeof clean, argv[1]);
+        rc = cli_usage_error (group->name, "unknown %s command '%s'", group->name, clean);
+    }
+    if (s_near (group, argc, argv, near, sizeof near))
+        cli_error ("did you mean '%s'?", near);
+    return rc;
+}
+
 /*  Run the command argv names (argv[0], and argv[1] in a group). */
 static int
 s_dispatch (cli_t *cli, int argc, char **argv)
 {
-    char clean[65];
     const s_group_t *group = s_group_find (argv[0], strlen (argv[0]));
     const s_command_t *command = group ? NULL : s_command_find (NULL, argv[0]);
     if (command)
         return command->run (cli, argc, argv);
-    if (!group) {
-        cli_clean (clean, sizeof clean, argv[0]);
-        return cli_usage_error (NULL, "unknown command '%s'", clean);
-    }
+    if (!group)
+        return s_unknown (NULL, argc, argv);
     if (argc < 2)
         return cli_usage_error (group->name, "which %s command? (%s)", group->name, group->which);
     if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
@@ -365,10 +465,39 @@ s_dispatch (cli_t *cli, int argc, char **argv)
     }
     if ((command = s_command_find (group->name, argv[1])))
         return command->run (cli, argc - 1, argv + 1);
-    if (group->unknown)
-        return cli_usage_error (group->name, "%s", group->unknown);
-    cli_clean (clean, sizeof clean, argv[1]);
-    return cli_usage_error (group->name, "unknown %s command '%s'", group->name, clean);
+    return s_unknown (group, argc, argv);
+}
+
+/*  `keten help CMD...` is `keten CMD... --help`; `keten help` is `keten
+ *  --help`. */
+static const char s_help_usage[] = "Usage: keten help [COMMAND ...]\n"
+                                   "\n"
+                                   "Print the help of COMMAND, the same as 'keten COMMAND --help'\n"
+                                   "('keten help signal list' is 'keten signal list --help');\n"
+                                   "without COMMAND the help of keten itself.\n";
+
+static int
+s_help (cli_t *cli, int argc, char **argv)
+{
+    if (argc < 2) {
+        s_usage (stdout);
+        return CLI_OK;
+    }
+    if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
+        fputs (s_help_usage, stdout);
+        return CLI_OK;
+    }
+    if (argv[1][0] == '-')
+        return cli_usage_error ("help", "give a command, not an option");
+    if (argc > 8)
+        return cli_usage_error ("help", "give at most a command's words");
+    /*  argv[1..] and "--help", NULL-terminated as getopt expects. */
+    char *words[9];
+    for (int i = 1; i < argc; i++)
+        words[i - 1] = argv[i];
+    words[argc - 1] = (char *) "--help";
+    words[argc] = NULL;
+    return s_dispatch (cli, argc, words);
 }
 
 int
@@ -411,8 +540,17 @@ main (int argc, char **argv)
         s_usage (stderr);
         return CLI_USAGE;
     }
+    /*  --json among the command's arguments: errors as JSON too. */
+    for (int i = optind + 1; i < argc && strcmp (argv[i], "--") != 0; i++)
+        if (strcmp (argv[i], "--json") == 0)
+            cli_json_errors_on ();
     int rc = s_dispatch (&cli, argc - optind, argv + optind);
     /*  Output that did not reach its destination is a failure too. */
+    if (fflush (stdout) != 0 || ferror (stdout)) {
+        cli_error ("cannot write the output");
+        return CLI_FAIL;
+    }
+    rc = cli_json_errors_end (rc);
     if (fflush (stdout) != 0 || ferror (stdout)) {
         cli_error ("cannot write the output");
         return CLI_FAIL;

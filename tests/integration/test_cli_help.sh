@@ -60,3 +60,67 @@ rc=0
 [ $rc -eq 2 ] && grep -q "unknown command 'bogus'" "$T/err" \
     || fail "an unknown group: exit $rc, $(cat "$T/err")"
 pass "unknown commands are refused with exit 2"
+
+# Each command's help is its own, not its group's: its first line is
+# "Usage: keten <that command>", and no other command of its group has a
+# usage line in it.
+commands+=(help)
+for cmd in "${commands[@]}"; do
+    # shellcheck disable=SC2086 # the words of cmd are separate arguments
+    "$KETEN" $cmd --help > "$T/out" || fail "keten $cmd --help exits $?"
+    first=$(head -n1 "$T/out")
+    [[ $first == "Usage: keten $cmd "* || $first == "Usage: keten $cmd" ]] \
+        || fail "keten $cmd --help starts '$first', not 'Usage: keten $cmd'"
+    if [[ $cmd == *" "* ]]; then
+        group=${cmd%% *}
+        others=$(grep -oE "^ *(Usage: )?keten $group [a-z-]+" "$T/out" | awk '{print $NF}' |
+            sort -u | grep -vx "${cmd#* }" || true)
+        [ -z "$others" ] || fail "keten $cmd --help describes $group $others too"
+    fi
+done
+pass "every command's --help is its own (Usage: keten <command>)"
+
+# keten help X Y is keten X Y --help; keten help is keten --help.
+for cmd in $groups "${commands[@]}"; do
+    # shellcheck disable=SC2086 # the words of cmd are separate arguments
+    "$KETEN" help $cmd > "$T/a" 2> "$T/err" || fail "keten help $cmd exits $?"
+    [ ! -s "$T/err" ] || fail "keten help $cmd writes to stderr: $(cat "$T/err")"
+    # shellcheck disable=SC2086
+    "$KETEN" $cmd --help > "$T/b"
+    cmp -s "$T/a" "$T/b" || fail "keten help $cmd differs from keten $cmd --help"
+done
+"$KETEN" help > "$T/a" || fail "keten help exits $?"
+"$KETEN" --help > "$T/b"
+cmp -s "$T/a" "$T/b" || fail "keten help differs from keten --help"
+grep -q "^  help " "$T/b" || fail "keten --help does not list help"
+rc=0
+"$KETEN" help bogus > "$T/out" 2> "$T/err" || rc=$?
+[ $rc -eq 2 ] && [ ! -s "$T/out" ] && grep -q "unknown command 'bogus'" "$T/err" \
+    || fail "keten help bogus: exit $rc, $(cat "$T/err")"
+pass "keten help CMD... prints keten CMD... --help"
+
+# did you mean: a typo within two letters of a known name is named.
+# expect_near ARGS... -- SUGGESTION: exit 2, the suggestion on stderr only.
+expect_near() {
+    local args=() want
+    while [ "$1" != -- ]; do args+=("$1"); shift; done
+    want=$2
+    rc=0
+    "$KETEN" "${args[@]}" > "$T/out" 2> "$T/err" || rc=$?
+    [ $rc -eq 2 ] || fail "keten ${args[*]}: exit $rc, not 2"
+    [ ! -s "$T/out" ] || fail "keten ${args[*]} writes to stdout: $(cat "$T/out")"
+    if [ -n "$want" ]; then
+        grep -qxF "keten: did you mean '$want'?" "$T/err" \
+            || fail "keten ${args[*]} does not suggest '$want': $(cat "$T/err")"
+    else
+        ! grep -q "did you mean" "$T/err" || fail "keten ${args[*]} suggests: $(cat "$T/err")"
+    fi
+}
+expect_near sigal list -- "signal list"
+expect_near signal lst -- "signal list"
+expect_near case dsiclose -- "case disclose"
+expect_near stauts -- "status"
+expect_near sigal -- "signal"
+expect_near bogus -- ""
+expect_near signal xyzzyq -- ""
+pass "an unknown command near a known one: exit 2 and 'did you mean'"
