@@ -1,11 +1,16 @@
 /*  keten log verify: recompute the provenance log from its entries.  */
 #include "cli.h"
 
+#include "checkpoint.h"
 #include "config.h"
 #include "logverify.h"
+#include "merkle.h"
+#include "note.h"
 
 #include <getopt.h>
+#include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char s_verify_usage[] =
@@ -233,6 +238,161 @@ cmd_log_checkpoints (cli_t *cli, int argc, char **argv)
         rc = cli_print_json (r);
     else
         s_checkpoints_print (r);
+    json_decref (r);
+    return rc;
+}
+
+/* ---- log proof ------------------------------------------------------------ */
+
+static const char s_proof_usage[] =
+    "Usage: keten log proof MESSAGE_ID [--vkey VKEY] [--json]   (uitvoerder)\n"
+    "       keten log proof --index N [--vkey VKEY] [--json]\n"
+    "\n"
+    "For someone who checks the provenance log from outside: one entry - the one\n"
+    "that logged the arrival of MESSAGE_ID (32 hex digits), or the one at index N -\n"
+    "with the log's signed checkpoint as it stands (witness cosignatures\n"
+    "included), the entry's inclusion proof in it (RFC 9162) and the entry's bytes.\n"
+    "The command checks all of it here, as the third party would: the leaf is\n"
+    "SHA-256(0x00 || entry), the proof leads to the checkpoint's root, and the\n"
+    "checkpoint is signed by the log's key - VKEY (a C2SP verifier key, as\n"
+    "`keten status` at the uitvoerder prints it under \"log key\") when given,\n"
+    "else the key the uitvoerder names.  Exit 1 when any check fails.  No\n"
+    "personal data: ids, actors and keten's own words.  Needs the audit group.\n"
+    "\n"
+    "  --index N     the entry at index N (0..), instead of a message's arrival\n"
+    "  --vkey VKEY   the log's verifier key to check against (recommended: one\n"
+    "                obtained apart from this answer)\n"
+    "  --json        print the answer as JSON, with \"verified\": true|false\n"
+    "  -h, --help    this help\n";
+
+/*  Check a log.proof answer as a third party would; 0 or -1 with why. */
+static int
+s_proof_check (json_t *r, const char *vkey, kt_reason_t *reason)
+{
+    char name[NOTE_NAME_MAX + 1];
+    uint8_t pk[32], leaf[32], want_leaf[32], path[MERKLE_MAX_PATH][32];
+    const char *key = vkey ? vkey : json_string_value (json_object_get (r, "vkey"));
+    const char *note = json_string_value (json_object_get (r, "checkpoint"));
+    const char *b64 = json_string_value (json_object_get (r, "entry_base64"));
+    const char *leaf_hex = json_string_value (json_object_get (r, "leaf_hash"));
+    json_t *inclusion = json_object_get (r, "inclusion");
+    json_int_t index = json_integer_value (json_object_get (r, "index"));
+    if (!key || !note || !b64 || !leaf_hex || !json_is_array (inclusion) || index < 0 ||
+        json_array_size (inclusion) > MERKLE_MAX_PATH)
+        return kt_fail (reason, "the answer is not a log proof");
+    if (note_verifier_parse (key, name, pk, reason) != 0)
+        return -1;
+    checkpoint_t cp;
+    if (checkpoint_open (note, strlen (note), name, pk, &cp, reason) != 0)
+        return -1;
+    size_t max = strlen (b64), len = 0;
+    uint8_t *entry = malloc (max ? max : 1);
+    if (!entry)
+        return kt_fail (reason, "out of memory");
+    int rc = 0;
+    if (sodium_base642bin (entry, max, b64, strlen (b64), NULL, &len, NULL,
+                           sodium_base64_VARIANT_ORIGINAL) != 0)
+        rc = kt_fail (reason, "the entry is not base64");
+    else {
+        merkle_leaf_hash (leaf, entry, len);
+        if (kt_unhex (want_leaf, 32, leaf_hex) != 0 || sodium_memcmp (leaf, want_leaf, 32) != 0)
+            rc = kt_fail (reason, "the entry's bytes do not give its leaf hash");
+    }
+    free (entry);
+    for (size_t i = 0; rc == 0 && i < json_array_size (inclusion); i++) {
+        const char *h = json_string_value (json_array_get (inclusion, i));
+        if (!h || kt_unhex (path[i], 32, h) != 0)
+            rc = kt_fail (reason, "the inclusion proof is not hex");
+    }
+    if (rc == 0 && (uint64_t) index >= cp.size)
+        rc = kt_fail (reason, "entry %lld is not in the checkpoint's tree of %llu",
+                      (long long) index, (unsigned long long) cp.size);
+    if (rc == 0 && !merkle_verify_inclusion (leaf, (uint64_t) index, cp.size,
+                                             (const uint8_t (*)[32]) path,
+                                             json_array_size (inclusion), cp.root))
+        rc = kt_fail (reason, "the inclusion proof does not lead to the checkpoint's root");
+    return rc;
+}
+
+int
+cmd_log_proof (cli_t *cli, int argc, char **argv)
+{
+    static const struct option options[] = {{"index", required_argument, NULL, 'i'},
+                                             {"vkey", required_argument, NULL, 'k'},
+                                             {"json", no_argument, NULL, 'j'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    const char *cmd = "log proof", *vkey = NULL;
+    bool as_json = false, by_index = false;
+    uint64_t index = 0;
+    int opt;
+    optind = 0;
+    while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
+        switch (opt) {
+        case 'i':
+            if (cli_opt_uint (cmd, "index", optarg, 0, (uint64_t) INT64_MAX, &index) != 0)
+                return CLI_USAGE;
+            by_index = true;
+            break;
+        case 'k':
+            vkey = optarg;
+            break;
+        case 'j':
+            as_json = true;
+            break;
+        case 'h':
+            fputs (s_proof_usage, stdout);
+            return CLI_OK;
+        default:
+            return cli_usage_error (cmd, "see keten log proof --help");
+        }
+    }
+    const char *id = optind < argc ? argv[optind] : NULL;
+    if ((id != NULL) == by_index || (id && optind + 1 != argc))
+        return cli_usage_error (cmd, "give MESSAGE_ID or --index N");
+    uint8_t bin[KT_ID_LEN];
+    if (id && (strlen (id) != 2 * KT_ID_LEN || kt_unhex (bin, KT_ID_LEN, id) != 0))
+        return cli_usage_error (cmd, "MESSAGE_ID must be 32 hex digits");
+    json_t *args = id ? json_pack ("{s:s}", "message_id", id)
+                      : json_pack ("{s:I}", "index", (json_int_t) index);
+    json_t *r = cli_call (cli, "log.proof", args, CLI_TIMEOUT_MS, NULL);
+    if (!r)
+        return CLI_FAIL;
+    kt_reason_t why;
+    bool ok = s_proof_check (r, vkey, &why) == 0;
+    int rc = ok ? CLI_OK : CLI_FAIL;
+    if (as_json) {
+        json_object_set_new (r, "verified", json_boolean (ok));
+        if (!ok)
+            json_object_set_new (r, "problem", json_string (why.text));
+        if (cli_print_json (r) != CLI_OK)
+            rc = CLI_FAIL;
+    } else {
+        json_t *e = json_object_get (r, "entry");
+        char a[CLI_CELL_MAX + 1], b[CLI_CELL_MAX + 1], c[CLI_CELL_MAX + 1];
+        printf ("entry %lld of %lld: %s by %s%s%s\n",
+                (long long) json_integer_value (json_object_get (r, "index")),
+                (long long) json_integer_value (json_object_get (r, "tree_size")),
+                cli_json_str (e, "event", a, sizeof a), cli_json_str (e, "node", b, sizeof b),
+                json_object_get (e, "message_id") ? ", message " : "",
+                json_object_get (e, "message_id") ? cli_json_str (e, "message_id", c, sizeof c)
+                                                  : "");
+        printf ("leaf hash %s\n", json_string_value (json_object_get (r, "leaf_hash")));
+        printf ("inclusion proof (%zu hashes, leaf side first):\n",
+                json_array_size (json_object_get (r, "inclusion")));
+        size_t i;
+        json_t *h;
+        json_array_foreach (json_object_get (r, "inclusion"), i, h)
+            printf ("  %s\n", json_string_value (h));
+        printf ("entry (base64, as hashed): %s\n",
+                json_string_value (json_object_get (r, "entry_base64")));
+        printf ("checkpoint:\n%s", json_string_value (json_object_get (r, "checkpoint")));
+        printf ("log key: %s\n", vkey ? vkey : json_string_value (json_object_get (r, "vkey")));
+        if (ok)
+            printf ("verified: the entry is in the tree of the checkpoint, signed by that key\n");
+        else
+            cli_error ("not verified: %s", why.text);
+    }
     json_decref (r);
     return rc;
 }

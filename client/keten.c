@@ -67,6 +67,8 @@ static const s_group_t s_groups[] = {
      "  checkpoints  the signed checkpoints and their witness cosigners (uitvoerder)\n"
      "  show         the trail of one subject (--case CASE_REF), or the entries\n"
      "               of one event in a time window (--type EVENT) (uitvoerder)\n"
+     "  proof        one entry with its inclusion proof in the signed checkpoint,\n"
+     "               checked here (uitvoerder)\n"
      "\n"
      "'keten log COMMAND --help' describes a command.\n",
      "verify", NULL, NULL, 0},
@@ -190,6 +192,9 @@ static const s_command_t s_commands[] = {
     {"log show", cmd_log_show,
      "the trail of one subject (--case CASE_REF), or entries by event\n"
      "and time (--type EVENT) (uitvoerder)"},
+    {"log proof", cmd_log_proof,
+     "one entry, its inclusion proof and the signed checkpoint,\n"
+     "checked here (uitvoerder)"},
     {"weegploeg agenda", cmd_weegploeg_agenda,
      "plan, change or cancel a weegploeg meeting (uitvoerder)"},
     {"weegploeg meetings", cmd_weegploeg_meetings,
