@@ -469,3 +469,25 @@ cli_table_destroy (cli_table_t **self_p)
     free (self);
     *self_p = NULL;
 }
+
+void
+cli_html_text (FILE *out, const char *s)
+{
+    for (; *s; s++)
+        switch (*s) {
+        case '&':
+            fputs ("&amp;", out);
+            break;
+        case '<':
+            fputs ("&lt;", out);
+            break;
+        case '>':
+            fputs ("&gt;", out);
+            break;
+        case '"':
+            fputs ("&quot;", out);
+            break;
+        default:
+            fputc (*s, out);
+        }
+}

@@ -72,6 +72,9 @@ extern const char cmd_case_usage[], cmd_plan_usage[], cmd_member_usage[], cmd_in
     cmd_review_usage[], cmd_correction_usage[];
 extern const char cmd_referentiekader_usage[];
 
+/*  Text for HTML: & < > " escaped. */
+void cli_html_text (FILE *out, const char *s);
+
 /*  One command's own usage, in a group's table that ends with {NULL,
  *  NULL}: `keten case show --help` prints the row "case show"'s. */
 typedef struct {

@@ -3,9 +3,12 @@
  *  weegploeg and casusoverleg meetings and their agendas.  */
 #include "cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_CASES 64
 
@@ -334,11 +337,18 @@ static const char s_agenda_list_usage[] =
     "version of each meeting, its kind, subjects as case_refs.  No personal data.\n";
 
 static const char s_agenda_show_usage[] =
-    "Usage: keten agenda show MEETING_ID [--json]\n"
+    "Usage: keten agenda show MEETING_ID [--json | --format html --out FILE]\n"
     "\n"
     "Show one agenda with its subjects (and, for a weegploeg, their signals).\n"
     "This is a read of personal data: it is recorded with your user name first\n"
-    "(art. 15.2e) and listed by `keten audit access`.\n";
+    "(art. 15.2e) and listed by `keten audit access`.\n"
+    "\n"
+    "  --json           print the agenda as JSON\n"
+    "  --format html    a printable page for those who take part in the meeting:\n"
+    "                   self-contained HTML (no scripts, nothing loaded from\n"
+    "                   elsewhere), marked \"Vertrouwelijk\" on every printed page\n"
+    "  --out FILE       where the page goes: a new file, mode 0600, never\n"
+    "                   overwritten (it names persons); required with --format html\n";
 
 /*  One signal on an agenda item, its description's line breaks kept. */
 static void
@@ -430,15 +440,165 @@ cmd_agenda_list (cli_t *cli, int argc, char **argv)
                         NULL);
 }
 
+/*  The printable page of an agenda (the same content as the text). */
+static void
+s_show_html (FILE *f, json_t *r)
+{
+    char a[CLI_CELL_MAX + 1], b[CLI_CELL_MAX + 1];
+    json_t *kind = json_object_get (r, "kind");
+    const char *k = json_is_string (kind) ? json_string_value (kind) : "weegploeg";
+    uint64_t v = 0, minutes = 0;
+    cli_json_uint (r, "sequence", &v);
+    cli_json_uint (r, "duration_min", &minutes);
+    fputs ("<!DOCTYPE html>\n<html lang=\"nl\"><head><meta charset=\"utf-8\">\n"
+           "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+           "style-src 'unsafe-inline'; script-src 'none'\">\n<title>Vertrouwelijk - agenda ",
+           f);
+    cli_html_text (f, k);
+    fputs ("</title>\n<style>\n"
+           "body{font-family:sans-serif;font-size:11pt;margin:2.5em 2em;max-width:48em}\n"
+           ".mark{position:fixed;top:0;left:0;right:0;text-align:center;font-weight:bold;"
+           "letter-spacing:.2em;border-bottom:2px solid #900;color:#900;background:#fff;"
+           "padding:.2em}\n"
+           "h1{font-size:15pt}h2{font-size:12pt;margin-top:1.2em;border-top:1px solid #999;"
+           "padding-top:.4em}\n"
+           ".signal{margin:.4em 0 .4em 1em}.desc{white-space:pre-wrap;margin:.2em 0 .2em 1em}\n"
+           ".note{font-size:9pt;color:#444;margin-top:2em}\n"
+           "@media print{body{margin:2.5em 0 0 0}h2{break-after:avoid}"
+           ".signal{break-inside:avoid}}\n"
+           "</style></head><body>\n<div class=\"mark\">VERTROUWELIJK</div>\n<h1>Agenda ",
+           f);
+    cli_html_text (f, k);
+    fputs (" ", f);
+    cli_html_text (f, cli_json_str (r, "meeting_id", a, sizeof a));
+    fprintf (f, " (versie %llu)%s</h1>\n<p>", (unsigned long long) v,
+             json_is_true (json_object_get (r, "cancelled")) ? " - GEANNULEERD" : "");
+    cli_html_text (f, cli_json_str (r, "starts_at", a, sizeof a));
+    fprintf (f, ", %llu min, ", (unsigned long long) minutes);
+    cli_html_text (f, cli_json_str (r, "location", a, sizeof a));
+    fputs ("</p>\n", f);
+    json_t *it;
+    size_t i;
+    json_array_foreach (json_object_get (r, "items"), i, it)
+    {
+        json_t *s = json_object_get (it, "subject");
+        fprintf (f, "<h2>%zu. ", i + 1);
+        cli_html_text (f, cli_json_str (it, "case_ref", a, sizeof a));
+        if (json_is_object (s)) {
+            const char *keys[] = {"name", "birth_date", "municipality"};
+            const char *sep[] = {" - ", ", geboren ", ", "};
+            for (int n = 0; n < 3; n++) {
+                json_t *x = json_object_get (s, keys[n]);
+                fputs (sep[n], f);
+                cli_html_text (f, json_is_string (x) ? json_string_value (x) : "-");
+            }
+        }
+        fputs ("</h2>\n", f);
+        json_t *g;
+        size_t j;
+        json_array_foreach (json_object_get (it, "signals"), j, g)
+        {
+            fputs ("<div class=\"signal\">Signaal van ", f);
+            cli_html_text (f, cli_json_str (g, "sender", a, sizeof a));
+            fputs (", waargenomen ", f);
+            cli_html_text (f, cli_json_str (g, "observed_on", a, sizeof a));
+            fputs (", categorie ", f);
+            cli_html_text (f, cli_json_str (g, "category", a, sizeof a));
+            fputs (", bron ", f);
+            cli_html_text (f, cli_json_str (g, "source_kind", b, sizeof b));
+            json_t *desc = json_object_get (g, "description");
+            fputs ("<div class=\"desc\">", f);
+            cli_html_text (f, json_is_string (desc) ? json_string_value (desc) : "");
+            fputs ("</div>", f);
+            json_t *item;
+            size_t n;
+            json_array_foreach (json_object_get (g, "items"), n, item)
+            {
+                json_t *t = json_object_get (item, "text");
+                fputs ("<div class=\"desc\">", f);
+                cli_html_text (f, cli_json_str (item, "label", a, sizeof a));
+                fputs (": ", f);
+                cli_html_text (f, json_is_string (t) ? json_string_value (t) : "-");
+                fputs ("</div>", f);
+            }
+            fputs ("</div>\n", f);
+        }
+    }
+    fputs ("<p class=\"note\">Vertrouwelijk: persoonsgegevens uit het convenant "
+           "persoonsgerichte aanpak radicalisering en extremisme. Alleen voor de deelnemers "
+           "aan dit overleg; niet verder verspreiden, na afloop vernietigen. Het openen van "
+           "deze agenda is vastgelegd.</p>\n</body></html>\n",
+           f);
+}
+
 int
 cmd_agenda_show (cli_t *cli, int argc, char **argv)
 {
-    bool as_json = false;
-    int rc = cli_options_json ("agenda show", argc, argv, s_agenda_show_usage, &as_json);
-    if (rc)
-        return CLI_DONE (rc);
+    static const struct option options[] = {{"json", no_argument, NULL, 'j'},
+                                             {"format", required_argument, NULL, 'f'},
+                                             {"out", required_argument, NULL, 'o'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    const char *cmd = "agenda show", *out = NULL;
+    bool as_json = false, html = false;
+    int opt;
+    optind = 0;
+    while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
+        switch (opt) {
+        case 'j':
+            as_json = true;
+            break;
+        case 'f':
+            if (strcmp (optarg, "html") != 0 && strcmp (optarg, "text") != 0)
+                return cli_usage_error (cmd, "--format is text or html");
+            html = strcmp (optarg, "html") == 0;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'h':
+            fputs (s_agenda_show_usage, stdout);
+            return CLI_OK;
+        default:
+            return cli_usage_error (cmd, "see keten agenda show --help");
+        }
+    }
     if (optind != argc - 1 || strlen (argv[optind]) > 32)
-        return cli_usage_error ("agenda show", "give one MEETING_ID");
-    return cli_request (cli, "agenda.show", json_pack ("{s:s}", "meeting_id", argv[optind]),
-                        CLI_TIMEOUT_MS, as_json, s_show_print, NULL);
+        return cli_usage_error (cmd, "give one MEETING_ID");
+    if (html && (as_json || !out))
+        return cli_usage_error (cmd, "--format html writes to --out FILE, without --json");
+    if (out && !html)
+        return cli_usage_error (cmd, "--out goes with --format html");
+    if (!html)
+        return cli_request (cli, "agenda.show", json_pack ("{s:s}", "meeting_id", argv[optind]),
+                            CLI_TIMEOUT_MS, as_json, s_show_print, NULL);
+    /*  The page names persons: a new file only its owner reads, made
+     *  before the read is asked for, so a refused file leaves nothing. */
+    int fd = open (out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        cli_error ("%s: cannot create %s: %s", cmd, out, strerror (errno));
+        return CLI_FAIL;
+    }
+    json_t *r = cli_call (cli, "agenda.show", json_pack ("{s:s}", "meeting_id", argv[optind]),
+                          CLI_TIMEOUT_MS, NULL);
+    FILE *f = r ? fdopen (fd, "w") : NULL;
+    int rc = CLI_OK;
+    if (f) {
+        s_show_html (f, r);
+        if (fflush (f) != 0 || fsync (fileno (f)) != 0)
+            rc = CLI_FAIL;
+        if (fclose (f) != 0)
+            rc = CLI_FAIL;
+    } else {
+        close (fd);
+        rc = CLI_FAIL;
+    }
+    if (rc != CLI_OK)
+        unlink (out);
+    if (rc != CLI_OK && r)
+        cli_error ("%s: cannot write %s", cmd, out);
+    else if (rc == CLI_OK)
+        printf ("wrote %s (mode 0600; it names persons)\n", out);
+    json_decref (r);
+    return rc;
 }

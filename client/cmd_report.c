@@ -224,29 +224,6 @@ s_csv (FILE *out, const s_report_t *r)
     }
 }
 
-/*  Text for HTML: & < > " escaped. */
-static void
-s_html_text (FILE *out, const char *s)
-{
-    for (; *s; s++)
-        switch (*s) {
-        case '&':
-            fputs ("&amp;", out);
-            break;
-        case '<':
-            fputs ("&lt;", out);
-            break;
-        case '>':
-            fputs ("&gt;", out);
-            break;
-        case '"':
-            fputs ("&quot;", out);
-            break;
-        default:
-            fputc (*s, out);
-        }
-}
-
 /*  A horizontal bar per column of line l; a suppressed count gets no bar,
  *  only its "< 5". */
 static void
@@ -265,12 +242,12 @@ s_svg_bars (FILE *out, const s_report_t *r, const s_line_t *l)
              "<svg class=\"chart\" role=\"img\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\""
              " xmlns=\"http://www.w3.org/2000/svg\"><title>",
              width, height, width, height);
-    s_html_text (out, l->measure);
+    cli_html_text (out, l->measure);
     fputs (" per gemeente</title>", out);
     for (size_t c = 0; c < r->n_cols; c++) {
         int y = 4 + (int) c * row_h;
         fprintf (out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", label_w - 8, y + 15);
-        s_html_text (out, r->cols[c]);
+        cli_html_text (out, r->cols[c]);
         fputs ("</text>", out);
         char *end;
         long long v = strtoll (l->cells[c], &end, 10);
@@ -280,7 +257,7 @@ s_svg_bars (FILE *out, const s_report_t *r, const s_line_t *l)
             fprintf (out, "<rect class=\"bar\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\"/>",
                      label_w, y + 2, w < 2 ? 2 : w, row_h - 6);
         fprintf (out, "<text x=\"%d\" y=\"%d\">", label_w + w + 6, y + 15);
-        s_html_text (out, l->cells[c]);
+        cli_html_text (out, l->cells[c]);
         fputs ("</text>", out);
     }
     fputs ("</svg>\n", out);
@@ -303,9 +280,9 @@ s_html (FILE *out, json_t *result, const s_report_t *r)
            "base-uri 'none'; form-action 'none'\">\n"
            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
            out);
-    s_html_text (out, federation);
+    cli_html_text (out, federation);
     fputs (" figures ", out);
-    s_html_text (out, period);
+    cli_html_text (out, period);
     fputs ("</title>\n<style>\n"
            "body{font:14px/1.4 sans-serif;color:#111;background:#fff;max-width:58rem;"
            "margin:1rem auto;padding:0 1rem}\n"
@@ -324,15 +301,15 @@ s_html (FILE *out, json_t *result, const s_report_t *r)
            "@page{size:A4;margin:15mm}\n"
            "</style></head><body>\n<h1>Figures of federation ",
            out);
-    s_html_text (out, federation);
+    cli_html_text (out, federation);
     fputs (", period ", out);
-    s_html_text (out, period);
+    cli_html_text (out, period);
     fprintf (out,
              "</h1>\n<p>From %s to %s (Europe/Amsterdam calendar), roster version %llu. "
              "Counts of facts, without persons (convenant art. 15.3, 18.4).</p>\n"
              "<p class=\"rule\"><strong>Suppression:</strong> ",
              from, to, (unsigned long long) version);
-    s_html_text (out, rule);
+    cli_html_text (out, rule);
     fputs ("</p>\n", out);
     for (size_t i = 0; i < r->n_lines;) {
         const char *section = r->lines[i].section;
@@ -340,7 +317,7 @@ s_html (FILE *out, json_t *result, const s_report_t *r)
         while (j < r->n_lines && strcmp (r->lines[j].section, section) == 0)
             j++;
         fputs ("<section><h2>", out);
-        s_html_text (out, section);
+        cli_html_text (out, section);
         fputs ("</h2>\n", out);
         /*  The section's first measure per gemeente as a chart. */
         for (size_t k = i; k < j; k++)
@@ -354,21 +331,21 @@ s_html (FILE *out, json_t *result, const s_report_t *r)
             any |= r->lines[k].per_gemeente;
         for (size_t c = 0; any && c < r->n_cols; c++) {
             fputs ("<th>", out);
-            s_html_text (out, r->cols[c]);
+            cli_html_text (out, r->cols[c]);
             fputs ("</th>", out);
         }
         fputs ("</tr></thead><tbody>\n", out);
         for (size_t k = i; k < j; k++) {
             const s_line_t *l = &r->lines[k];
             fputs ("<tr><td>", out);
-            s_html_text (out, l->measure);
+            cli_html_text (out, l->measure);
             fputs ("</td><td>", out);
-            s_html_text (out, l->total);
+            cli_html_text (out, l->total);
             fputs ("</td>", out);
             for (size_t c = 0; any && c < r->n_cols; c++) {
                 bool hidden = strcmp (l->cells[c], "< 5") == 0;
                 fputs (hidden ? "<td class=\"s\">" : "<td>", out);
-                s_html_text (out, l->per_gemeente ? l->cells[c] : "");
+                cli_html_text (out, l->per_gemeente ? l->cells[c] : "");
                 fputs ("</td>", out);
             }
             fputs ("</tr>\n", out);

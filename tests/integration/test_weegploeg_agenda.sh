@@ -109,6 +109,27 @@ hooked() { grep -q "^new $M $ics" "$T/hook.out"; }
 wait_until 10 hooked || fail "hook did not run with (new, meeting, ics)"
 pass "Maastricht stores, shows (recorded), writes $M.ics and runs the hook"
 
+# The printable agenda: a new 0600 file, self-contained, marked
+# Vertrouwelijk, its read recorded; Debian's chromium prints it.
+kt "$G1" agenda show "$M" --format html --out "$T/agenda.html" | grep -q "wrote" \
+    || fail "no printable agenda"
+[ "$(stat -c %a "$T/agenda.html")" = 600 ] || fail "the printable agenda is not mode 0600"
+grep -q "VERTROUWELIJK" "$T/agenda.html" && grep -q "Test Persoon" "$T/agenda.html" \
+    || fail "the printable agenda lacks its marking or its subject"
+grep -q "script-src 'none'" "$T/agenda.html" || fail "no CSP that forbids scripts"
+! grep -qiE "<script|<img|<link|https?://" "$T/agenda.html" || fail "the page loads or runs something"
+if kt "$G1" agenda show "$M" --format html --out "$T/agenda.html" > /dev/null 2>&1; then
+    fail "an existing file was overwritten"
+fi
+[ "$(kt "$G1" audit access --json | jq -r --arg a "$A" '[.access[] | select(.case_ref==$a and .what=="agenda.show")] | length')" -ge 2 ] \
+    || fail "the printable agenda's read was not recorded"
+CHROME=$(command -v chromium || command -v chromium-browser) || fail "chromium not installed (make deps)"
+timeout 120 "$CHROME" --headless --no-sandbox --disable-gpu --user-data-dir="$T/chrome" --no-first-run \
+    --print-to-pdf="$T/agenda.pdf" --no-pdf-header-footer "file://$T/agenda.html" > /dev/null 2> "$T/chrome.err" \
+    || fail "chromium could not print the agenda: $(tail -3 "$T/chrome.err")"
+[ "$(grep -ac "/Type /Page\b" "$T/agenda.pdf" || true)" -ge 1 ] || fail "the printed agenda has no pages"
+pass "the printable agenda: 0600, marked Vertrouwelijk, read recorded, printed by chromium"
+
 # Change: Heerlen's subject is taken off; Heerlen gets a cancellation.
 kt "$UITV" weegploeg agenda --meeting "$M" --case "$A" > /dev/null
 wait_until 10 has_seq "$G2" 1 || fail "Heerlen did not get the change"
