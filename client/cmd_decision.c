@@ -20,7 +20,8 @@ static const char s_decide_usage[] =
     "                              [--criterion CODE ...] (--analysis TEXT | "
     "--analysis-file F)\n"
     "       keten weegploeg decide CASE_REF --meer-informatie --ask KERNPARTIJ\n"
-    "                              --question TEXT [--criterion CODE ...]\n"
+    "                              (--question TEXT | --question-file F)\n"
+    "                              [--criterion CODE ...]\n"
     "                              (--analysis TEXT | --analysis-file F)\n"
     "\n"
     "Record the weegploeg's decision on a subject (uitvoerder; art. 7.3-7.4, 8.2):\n"
@@ -34,8 +35,12 @@ static const char s_decide_usage[] =
     "  --agenderen          to a casusoverleg; name the parties to involve\n"
     "  --niet-agenderen     not to a casusoverleg\n"
     "  --meer-informatie    not yet: ask a kernpartij for more information first\n"
-    "  --ask KERNPARTIJ     meer informatie: the active kernpartij asked (roster id)\n"
-    "  --question TEXT      meer informatie: what it is asked (personal data; sealed)\n"
+    "  --ask KERNPARTIJ     meer informatie: the active kernpartij asked (roster id;\n"
+    "                       a gemeente only for its own residents, art. 8.4)\n"
+    "  --question TEXT      meer informatie: what it is asked (personal data; sealed;\n"
+    "                       1..16384 bytes)\n"
+    "  --question-file F    read the question from F (keeps it out of the process\n"
+    "                       list and the shell's history)\n"
     "  --party ID           a roster member to involve (kernpartij, casuspartij or\n"
     "                       externe casuspartner), 1..32\n"
     "  --criterion CODE     a criterion of the referentiekader that applies, 0..32\n"
@@ -52,7 +57,7 @@ typedef struct {
     int agenderen; /* -1: not given */
     bool as_json;
     bool meer_informatie; /* art. 7.4 sub 1 (agenderen then 0) */
-    const char *ask, *question;
+    const char *ask, *question, *question_file;
 } s_decision_t;
 
 enum {
@@ -66,7 +71,8 @@ enum {
     O_JSON,
     O_MEER,
     O_ASK,
-    O_QUESTION
+    O_QUESTION,
+    O_QFILE
 };
 
 static int
@@ -87,6 +93,8 @@ s_decide_option (void *arg, const char *cmd, int opt, const char *value)
         return cli_opt_string (cmd, "ask", value, 64, &d->ask);
     case O_QUESTION:
         return cli_opt_string (cmd, "question", value, ANALYSIS_MAX, &d->question);
+    case O_QFILE:
+        return cli_opt_string (cmd, "question-file", value, 4096, &d->question_file);
     case O_PARTY:
     case O_CRIT:
         if ((opt == O_PARTY ? d->n_parties : d->n_criteria) == MAX_ITEMS)
@@ -149,8 +157,19 @@ s_decide_args (const s_decision_t *d, const char *case_ref)
         json_object_set_new (args, "meeting_id", json_string (d->meeting));
     if (d->ask)
         json_object_set_new (args, "asked", json_string (d->ask));
-    if (d->question) {
-        json_t *q = json_string (d->question);
+    char *qtext = NULL;
+    if (d->question_file) {
+        kt_reason_t reason;
+        size_t qlen = 0;
+        if (kt_read_file (d->question_file, ANALYSIS_MAX, &qtext, &qlen, &reason) != 0) {
+            json_decref (args);
+            cli_error ("%s", reason.text);
+            return NULL;
+        }
+    }
+    if (d->question || qtext) {
+        json_t *q = json_string (qtext ? qtext : d->question);
+        free (qtext);
         if (!q) {
             json_decref (args);
             cli_error ("the question is not valid UTF-8 text");
@@ -201,6 +220,7 @@ cmd_weegploeg_decide (cli_t *cli, int argc, char **argv)
                                             {"meer-informatie", no_argument, NULL, O_MEER},
                                             {"ask", required_argument, NULL, O_ASK},
                                             {"question", required_argument, NULL, O_QUESTION},
+                                            {"question-file", required_argument, NULL, O_QFILE},
                                             {"json", no_argument, NULL, O_JSON},
                                             {"help", no_argument, NULL, CLI_OPT_HELP},
                                             {NULL, 0, NULL, 0}};
@@ -214,9 +234,11 @@ cmd_weegploeg_decide (cli_t *cli, int argc, char **argv)
     if (d.agenderen == -1)
         return cli_usage_error (cmd, "give --agenderen, --niet-agenderen or --meer-informatie");
     /*  art. 7.4 sub 1: a question goes with meer informatie, and only. */
-    if (d.meer_informatie && (!d.ask || !d.question))
+    if (d.question && d.question_file)
+        return cli_usage_error (cmd, "give --question or --question-file, not both");
+    if (d.meer_informatie && (!d.ask || (!d.question && !d.question_file)))
         return cli_usage_error (cmd, "--meer-informatie needs --ask and --question");
-    if (!d.meer_informatie && (d.ask || d.question))
+    if (!d.meer_informatie && (d.ask || d.question || d.question_file))
         return cli_usage_error (cmd, "--ask and --question go with --meer-informatie only");
     if (!d.analysis == !d.file)
         return cli_usage_error (cmd, "give --analysis or --analysis-file");

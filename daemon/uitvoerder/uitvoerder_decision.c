@@ -175,6 +175,32 @@ uitvoerder_decide (node_t *self, const api_caller_t *caller, const char *cmd, js
     }
     in.agenderen = strcmp (outcome, "agenderen") == 0;
     in.meer_informatie = strcmp (outcome, "meer-informatie") == 0;
+    /*  art. 6b, 8.4: the party asked receives the decision, its analysis
+     *  included, and every later one on the subject: a gemeente only for
+     *  its own residents, as every weegploeg copy. */
+    const roster_member_t *asked = in.meer_informatie && in.asked
+                                       ? roster_find (keyring_roster (self->keyring), in.asked)
+                                       : NULL;
+    if (asked && strcmp (asked->kind, "gemeente") == 0) {
+        weegploeg_case_signal_t *signals = NULL;
+        size_t n = 0;
+        if (weegploeg_read_case (u->weegploeg, in.case_ref, &signals, &n, &reason) != 0) {
+            apiserver_reply_error (self->api, caller, reason.text);
+            return;
+        }
+        bool sees = n > 0 && signals[n - 1].signal->subject &&
+                    weegploeg_kernpartij_sees (asked, signals[n - 1].signal->subject->municipality);
+        weegploeg_case_free (signals, n);
+        if (!sees) {
+            char msg[256];
+            snprintf (msg, sizeof msg,
+                      "art. 8.4: %.64s sees only its own residents and this subject lives "
+                      "elsewhere; ask the gemeente of residence, the politie or the OM",
+                      in.asked);
+            apiserver_reply_error (self->api, caller, msg);
+            return;
+        }
+    }
     /*  art. 11.2: every decision, agenderen or not, opens its
      *  informatieplicht task, in the commit that records the decision: a
      *  crash leaves both or neither, never a decision nobody must inform

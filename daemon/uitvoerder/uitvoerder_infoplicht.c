@@ -19,6 +19,10 @@
 static int
 s_backfill_row (void *arg, const decision_row_t *row, kt_reason_t *reason)
 {
+    /*  A meer informatie decision is not art. 11.2's decision (it opens
+     *  no task; the decision that follows it does). */
+    if (row->meer_informatie)
+        return 0;
     return infoplicht_open (arg, row->decision_id, row->case_ref, row->agenderen, row->decided_ms,
                             NULL, reason) == 0
                ? 0

@@ -11,10 +11,12 @@ source "$(dirname "$0")/lib.sh"
 RK="$(cd "$(dirname "$0")/../.." && pwd)/configs/referentiekader-example.zpl"
 G=gemeente-maastricht
 kt_keys "$UITV" uitvoerder
-for spec in politie-test:politie om-test:om "$G":gemeente rvdk-test:rvdk; do
+# gemeente-heerlen is in the roster but not running: the subject does not
+# live there, so it may not be asked (art. 8.4).
+for spec in politie-test:politie om-test:om "$G":gemeente rvdk-test:rvdk gemeente-heerlen:gemeente; do
     kt_keys "${spec%%:*}" "${spec##*:}"
 done
-kt_roster 1 "$T/roster.txt" "$UITV" politie-test om-test "$G" rvdk-test
+kt_roster 1 "$T/roster.txt" "$UITV" politie-test om-test "$G" rvdk-test gemeente-heerlen
 PORT=
 kt_config "$UITV"
 kt_start "$UITV"   # picks the port; then restart with the referentiekader
@@ -49,6 +51,8 @@ refused "with --meer-informatie only" "$A" --niet-agenderen --ask "$G" --questio
 refused "is not one" "$A" --meer-informatie --ask rvdk-test --question q --analysis x
 refused "not an active member" "$A" --meer-informatie --ask nobody --question q --analysis x
 refused "names no parties" "$A" --meer-informatie --ask "$G" --question q --party rvdk-test --analysis x
+refused "sees only its own residents" "$A" --meer-informatie --ask gemeente-heerlen --question q --analysis x
+refused "not both" "$A" --meer-informatie --ask "$G" --question q --question-file /dev/null --analysis x
 [ "$(kt "$UITV" weegploeg decisions --json | jq '.decisions | length')" = 0 ] || fail "a refused decision was stored"
 pass "meer informatie without a question, to a party that is no kernpartij, or with parties is refused"
 
@@ -66,7 +70,12 @@ kt "$UITV" log show --case "$A" --json | jq -e --arg g "$G" '[.events[] | select
 if grep -q "sociaal team" "$T/state-$UITV/weegploeg.db" "$T/state-$UITV/log.db"; then
     fail "the question is in the clear in the weegploeg file or the log"
 fi
-pass "meer informatie is recorded and logged; no case, no informatieplicht task"
+# Nor after a restart (the tasks of older decisions are filled in at start).
+kt_kill "$UITV"
+kt_start "$UITV"
+for id in politie-test om-test "$G"; do wait_until 10 link_up "$id" || fail "no link for $id after the restart"; done
+[ "$(tasks)" = 0 ] || fail "a restart opened an informatieplicht task for meer informatie"
+pass "meer informatie is recorded and logged; no case, no informatieplicht task, also after a restart"
 
 # At the gemeente: the open question.
 question() { kt "$1" decision list --json | jq -r --arg d "$D1" '.decisions[] | select(.decision_id==$d) | .question'; }
