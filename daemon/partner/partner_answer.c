@@ -45,6 +45,13 @@ s_answer (node_t *self, const api_caller_t *caller, json_t *args, kt_reason_t *r
     if (strcmp (a.asked, self->config.id) != 0)
         return kt_fail (reason, "decision %s asked %s, not this node (%s)", id, a.asked,
                         self->config.id);
+    /*  A later decision on the subject reached this node: the weegploeg
+     *  decided, the question is closed (the uitvoerder would refuse). */
+    if (!a.open)
+        return kt_fail (reason,
+                        "the question of decision %s is closed: a later decision on %s reached "
+                        "this node",
+                        id, a.case_ref);
     if (retainbox_hidden (p->retainbox, a.case_ref))
         return kt_fail (reason, "%s", PARTNER_ARCHIVED);
     Keten__SignalItem **items = NULL;

@@ -561,6 +561,15 @@ s_refused (int failed)
 }
 
 /*  art. 7.4 sub 1: every rule for an answer (decision.h). */
+/*  The first column as a whole number. */
+static int
+s_int64_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    *(int64_t *) arg = sqlite3_column_int64 (q, 0);
+    return 0;
+}
+
 int
 decision_answer_check (decision_t *self, const char *sender, const Keten__CaseContribution *c,
                        kt_reason_t *reason)
@@ -603,6 +612,19 @@ decision_answer_check (decision_t *self, const char *sender, const Keten__CaseCo
         return full < 0 ? -1
                         : s_refused (kt_fail (reason, "decision %s has its %d answers already",
                                               c->answers, DECISION_MAX_ANSWERS));
+    /*  And all of a subject's answers together, whatever they answer. */
+    int64_t held = 0;
+    if (store_one (self->db,
+                   "SELECT coalesce(sum(length(body)), 0) FROM decision_answer WHERE case_ref=?",
+                   STORE_VALUES (STORE_TEXT (c->case_ref)), s_int64_row, &held,
+                   "count the answers' bytes", reason) < 0)
+        return -1;
+    size_t size = protobuf_c_message_get_packed_size (&c->base);
+    if ((uint64_t) held + size > DECISION_ANSWERS_BYTES_MAX)
+        return s_refused (kt_fail (reason,
+                                   "the answers on %s would exceed %d KiB together; they go on "
+                                   "every agenda copy of the subject",
+                                   c->case_ref, DECISION_ANSWERS_BYTES_MAX / 1024));
     int state = weegploeg_subject_state (self->weegploeg, c->case_ref, reason);
     if (state < 0)
         return -1;

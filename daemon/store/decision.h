@@ -24,6 +24,9 @@
 #define DECISION_ANALYSIS_MAX 16384
 #define DECISION_QUESTION_MAX 16384
 #define DECISION_MAX_ANSWERS 16 /* per question: each goes on every agenda copy */
+/*  All answers on one subject together, sealed: they go on every agenda
+ *  copy of the subject, next to its signals, within a message's bound. */
+#define DECISION_ANSWERS_BYTES_MAX (256 * 1024)
 
 typedef struct _decision_t decision_t;
 

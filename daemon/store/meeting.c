@@ -528,6 +528,12 @@ s_build_answers (case_t *c, kt_reason_t *reason)
                 continue;
             a->item_index[a->n_item_index++] = (uint32_t) k;
             a->items[a->n_items++] = x->items[k];
+            /*  The answer's flags are its items': a health or criminal
+             *  item is handled as such by who reads it (its legal basis
+             *  travels with it). */
+            a->special_category |= x->items[k]->special_category ||
+                                   x->items[k]->kind == KETEN__ITEM_KIND__DIAGNOSIS;
+            a->criminal_data |= x->items[k]->criminal_data;
         }
         c->asig_p[c->n_signals + i] = a;
     }

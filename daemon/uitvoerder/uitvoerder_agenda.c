@@ -79,17 +79,19 @@ uitvoerder_resume_meetings (node_t *self, kt_reason_t *reason)
         return -1;
     size_t i;
     json_t *id;
-    int rc = 0;
     json_array_foreach (unsent, i, id)
     {
         kt_log (KT_LOG_INFO, "agenda resume meeting=%s", json_string_value (id));
-        if (s_send_meeting (self, json_string_value (id), "ketend", NULL, reason) != 0) {
-            rc = -1;
-            break;
-        }
+        /*  One meeting that cannot go (a copy past the message bound)
+         *  must not keep the node from starting: said, kept, tried again
+         *  at the next start or change of that meeting. */
+        kt_reason_t why;
+        if (s_send_meeting (self, json_string_value (id), "ketend", NULL, &why) != 0)
+            kt_log (KT_LOG_ERROR, "agenda resume_failed meeting=%s reason=\"%s\"",
+                    json_string_value (id), why.text);
     }
     json_decref (unsent);
-    return rc;
+    return 0;
 }
 
 /*  Read the change from the API arguments (checked again in meeting.c). */
