@@ -427,6 +427,11 @@ rights_overview (const rights_doc_t *doc, char **html, char **txt, kt_reason_t *
         s_p (&d, "In het bestand van de weegploeg staan geen gegevens over u.");
     for (size_t i = 0; i < doc->n_items; i++)
         s_signal (&d, &doc->items[i], i + 1, doc->archived);
+    if (doc->n_answers)
+        s_p (&d, "De weegploeg heeft een partij om aanvullende informatie gevraagd (artikel 7.4 "
+                 "van het convenant). Die partij heeft het volgende gegeven:");
+    for (size_t i = 0; i < doc->n_answers; i++)
+        s_contribution (&d, &doc->answers[i], doc->n_items + i + 1, doc->archived);
 
     s_h2 (&d, "3. Uw gegevens in het bestand van het casusoverleg");
     if (!doc->in_casus)

@@ -83,6 +83,10 @@ typedef struct {
     size_t n_casus_parties;
     const rights_contribution_t *contributions;
     size_t n_contributions;
+    /*  art. 7.4 sub 1: what a kernpartij answered when the weegploeg
+     *  asked it for more information, kept in the weegploeg file. */
+    const rights_contribution_t *answers;
+    size_t n_answers;
     const rights_recipient_t *recipients;
     size_t n_recipients;
 } rights_doc_t;

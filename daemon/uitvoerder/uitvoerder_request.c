@@ -277,6 +277,10 @@ typedef struct {
     casusoverleg_contribution_t *read_contributions;
     rights_contribution_t *contributions;
     size_t n_contributions;
+    /*  From the weegploeg file: answers to the weegploeg's questions. */
+    decision_answer_t *read_answers;
+    rights_contribution_t *answers;
+    size_t n_answers;
     const char *parties[CASUS_MAX_PARTICIPANTS];
     bool failed;
 } gather_t;
@@ -430,6 +434,8 @@ s_gather_free (gather_t *g)
     free (g->recipients);
     free (g->contributions);
     casusoverleg_contributions_free (g->read_contributions, g->n_contributions);
+    free (g->answers);
+    decision_answers_free (g->read_answers, g->n_answers);
     zhashx_destroy (&g->sent);
     if (g->strings)
         for (char *s = zlist_first (g->strings); s; s = zlist_next (g->strings))
@@ -495,6 +501,21 @@ s_gather (node_t *self, json_t *row, json_t *withhold, gather_t *g, kt_reason_t 
     if (matched != json_array_size (withhold))
         return kt_fail (reason, "a message id to withhold is not a signal of %s", g->case_ref);
     d->items = g->items;
+
+    /*  art. 12.3: everything kept about the person, the answers a
+     *  kernpartij gave the weegploeg too. */
+    if (decision_answers_read (u->weegploeg, g->case_ref, &g->read_answers, &g->n_answers,
+                               reason) != 0)
+        return -1;
+    g->answers = calloc (g->n_answers + 1, sizeof *g->answers);
+    if (!g->answers)
+        return kt_fail (reason, "out of memory");
+    for (size_t i = 0; i < g->n_answers; i++)
+        g->answers[i] = (rights_contribution_t){s_party (g, g->read_answers[i].sender),
+                                                g->read_answers[i].received_ms,
+                                                g->read_answers[i].answer};
+    d->answers = g->answers;
+    d->n_answers = g->n_answers;
 
     casus_last_t c = {g->case_ref, false, false};
     if (u->casus) {

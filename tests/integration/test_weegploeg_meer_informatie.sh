@@ -173,6 +173,20 @@ kt "$UITV" log show --case "$A" --json | jq -e --arg g "$G" '[.events[] | select
 kt "$UITV" weegploeg meetings --json | jq -e '.due == []' > /dev/null || fail "a refused answer made the subject due"
 pass "answers to an agenderen decision and after the final decision are refused; nothing is kept"
 
+# art. 12.3: the person's inzage overview holds what the gemeente answered.
+TODAY=$(TZ=Europe/Amsterdam date +%F)
+R=$(kt "$UITV" request open --kind inzage --received "$TODAY" --from betrokkene \
+    --identity-by "Baliemedewerker Test" --identity-how "paspoort ingezien" --json | jq -r .request_id)
+kt "$UITV" request link "$R" "$A" > /dev/null
+kt politie-test request decide "$R" --grant | grep -q " delivered$" || fail "the grant was not delivered"
+mkdir -p "$T/out"
+kt "$UITV" request answer "$R" --out "$T/out" > /dev/null || fail "no inzage answer"
+grep -q "aanvullende informatie gevraagd" "$T/out/overzicht-$R.txt" \
+    || fail "the inzage overview does not hold the answer"
+grep -qF "$(jq -r '.[0].text' "$T/items.json")" "$T/out/overzicht-$R.txt" \
+    || fail "the answer's item is not in the inzage overview"
+pass "the inzage overview shows what the gemeente answered the weegploeg"
+
 wait_until 20 relay_settled || fail "copies not receipted"
 kt_kill "$UITV"
 "$KETEN" log verify --file "$T/state-$UITV/log.db" > /dev/null || fail "log does not verify"
