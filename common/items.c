@@ -423,3 +423,20 @@ items_apply_copy (Keten__SignalItem ***items_p, size_t *n_p, uint32_t **index_p,
         return kt_fail (reason, "unknown correction action");
     }
 }
+
+int
+items_check_contribution (Keten__SignalItem **items, size_t n, const char *legal_basis,
+                          const char *what, kt_reason_t *reason)
+{
+    if (n < 1)
+        return kt_fail (reason, "%s holds 1..%d items", what, ITEMS_MAX);
+    if (!legal_basis || !intake_legal_basis_known (legal_basis))
+        return kt_fail (reason, "%s: not a known legal basis", what);
+    Keten__Signal as_signal = KETEN__SIGNAL__INIT;
+    as_signal.legal_basis = (char *) legal_basis;
+    as_signal.special_category = true; /* flags are per item here */
+    as_signal.criminal_data = true;
+    as_signal.items = items;
+    as_signal.n_items = n;
+    return items_check (&as_signal, reason);
+}

@@ -27,6 +27,12 @@ int items_decode (json_t *value, Keten__SignalItem ***items_p, size_t *n_p, kt_r
 void items_free (Keten__SignalItem **items, size_t n);
 /*  Every rule on the items of signal (also one that arrived as protobuf). */
 int items_check (const Keten__Signal *signal, kt_reason_t *reason);
+/*  The items of a contribution (or an answer to the weegploeg) under a
+ *  signal's rules: 1..ITEMS_MAX of them, legal_basis a known one, each
+ *  item checked as a signal's (their flags are per item).  what names the
+ *  message in the reasons ("a contribution", "an answer"). */
+int items_check_contribution (Keten__SignalItem **items, size_t n, const char *legal_basis,
+                              const char *what, kt_reason_t *reason);
 /*  The JSON form of items (new reference; NULL when there are none). */
 json_t *items_to_json (Keten__SignalItem *const *items, size_t n);
 /*  A label for people: "Feit", "Mening (mentor)", ... into buf. */

@@ -65,19 +65,7 @@ s_answer (node_t *self, const api_caller_t *caller, json_t *args, kt_reason_t *r
     c.items = items;
     c.n_items = n;
     c.answers = (char *) id;
-    Keten__Signal as_signal = KETEN__SIGNAL__INIT;
-    as_signal.legal_basis = (char *) basis;
-    as_signal.special_category = true;
-    as_signal.criminal_data = true;
-    as_signal.items = items;
-    as_signal.n_items = n;
-    int rc = 0;
-    if (n == 0)
-        rc = kt_fail (reason, "an answer holds 1..%d items", ITEMS_MAX);
-    else if (!intake_legal_basis_known (basis))
-        rc = kt_fail (reason, "legal_basis: not a known legal basis");
-    else
-        rc = items_check (&as_signal, reason);
+    int rc = items_check_contribution (items, n, basis, "an answer", reason);
     if (rc == 0)
         partner_send_also (self, caller, KETEN__MESSAGE_TYPE__CASE_CONTRIBUTION, &c.base,
                            json_is_true (json_object_get (args, "wait")), s_mark, (void *) id);

@@ -221,19 +221,7 @@ s_contribute (node_t *self, const api_caller_t *caller, json_t *args, kt_reason_
     c.legal_basis = (char *) basis;
     c.items = items;
     c.n_items = n;
-    Keten__Signal as_signal = KETEN__SIGNAL__INIT;
-    as_signal.legal_basis = (char *) basis;
-    as_signal.special_category = true;
-    as_signal.criminal_data = true;
-    as_signal.items = items;
-    as_signal.n_items = n;
-    int rc = 0;
-    if (n == 0)
-        rc = kt_fail (reason, "a contribution holds 1..%d items", ITEMS_MAX);
-    else if (!intake_legal_basis_known (basis))
-        rc = kt_fail (reason, "legal_basis: not a known legal basis");
-    else
-        rc = items_check (&as_signal, reason);
+    int rc = items_check_contribution (items, n, basis, "a contribution", reason);
     if (rc == 0)
         partner_send (self, caller, KETEN__MESSAGE_TYPE__CASE_CONTRIBUTION, &c.base,
                       json_is_true (json_object_get (args, "wait")));

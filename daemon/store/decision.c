@@ -633,17 +633,10 @@ decision_answer_check (decision_t *self, const char *sender, const Keten__CaseCo
     if (strcmp (c->kind, "informatie") != 0)
         return s_refused (kt_fail (reason, "an answer to the weegploeg is of kind informatie"));
     /*  The items under the intake's rules, as a contribution's. */
-    if (c->n_items < 1)
-        return s_refused (kt_fail (reason, "an answer holds 1..%d items", ITEMS_MAX));
-    if (!intake_legal_basis_known (c->legal_basis))
-        return s_refused (kt_fail (reason, "answer: not a known legal basis"));
-    Keten__Signal as_signal = KETEN__SIGNAL__INIT;
-    as_signal.legal_basis = c->legal_basis;
-    as_signal.special_category = true; /* flags are per item here */
-    as_signal.criminal_data = true;
-    as_signal.items = c->items;
-    as_signal.n_items = c->n_items;
-    return items_check (&as_signal, reason) == 0 ? 0 : 1;
+    return items_check_contribution (c->items, c->n_items, c->legal_basis, "an answer", reason) ==
+                   0
+               ? 0
+               : 1;
 }
 
 void

@@ -347,17 +347,8 @@ s_check_contribution (const Keten__CaseContribution *c, kt_reason_t *reason)
         kind_ok |= strcmp (c->kind, kinds[i]) == 0;
     if (!kind_ok)
         return kt_fail (reason, "contribution kind must be informatie, achterblijver or netwerk");
-    if (c->n_items < 1)
-        return kt_fail (reason, "a contribution holds 1..%d items", ITEMS_MAX);
-    Keten__Signal as_signal = KETEN__SIGNAL__INIT;
-    as_signal.legal_basis = c->legal_basis;
-    as_signal.special_category = true; /* flags are per item here */
-    as_signal.criminal_data = true;
-    as_signal.items = c->items;
-    as_signal.n_items = c->n_items;
-    if (!intake_legal_basis_known (c->legal_basis))
-        return kt_fail (reason, "contribution: not a known legal basis");
-    return items_check (&as_signal, reason);
+    return items_check_contribution (c->items, c->n_items, c->legal_basis, "a contribution",
+                                     reason);
 }
 
 /*  A message refused by rule: in the journal, in the provenance log
