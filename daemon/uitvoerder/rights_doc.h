@@ -83,12 +83,13 @@ typedef struct {
     size_t n_casus_parties;
     const rights_contribution_t *contributions;
     size_t n_contributions;
-    /*  art. 7.4 sub 1: what a kernpartij answered when the weegploeg
-     *  asked it for more information, kept in the weegploeg file. */
-    const rights_contribution_t *answers;
-    size_t n_answers;
     const rights_recipient_t *recipients;
     size_t n_recipients;
+    /*  art. 7.4 sub 1: what a kernpartij answered when the weegploeg
+     *  asked it for more information, kept in the weegploeg file (last:
+     *  a doc built by position leaves it empty). */
+    const rights_contribution_t *answers;
+    size_t n_answers;
 } rights_doc_t;
 
 /*  The overview (art. 12.3): *html and *txt (malloc'd, NUL-terminated). */
