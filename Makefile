@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc)
 DEPS := build-essential cmake pkg-config libzmq3-dev libczmq-dev libsodium-dev \
         libsqlite3-dev libprotobuf-c-dev protobuf-c-compiler libcmocka-dev \
         libjansson-dev sqlite3 jq libsystemd-dev systemd strace faketime python3 scdoc \
-        graphviz tzdata \
+        graphviz tzdata prometheus \
         chromium
 
 FUZZ_BUILD ?= build-fuzz

@@ -1,6 +1,7 @@
 /*  keten status: the node, its roster, and its links - the partner's link
  *  to the uitvoerder and outbox, or the uitvoerder's view of the members.  */
 #include "cli.h"
+#include "statuscheck.h"
 
 #include "util.h"
 
@@ -599,81 +600,21 @@ s_note (s_verdict_t *v, int level, const char *fmt, ...)
     va_end (ap);
 }
 
-static size_t
-s_count (json_t *obj, const char *array)
+static void
+s_judge_one (void *arg, const statuscheck_t *check, uint64_t count, const char *summary)
 {
-    return json_array_size (json_object_get (obj, array));
+    if (count)
+        s_note (arg, check->level == STATUSCHECK_CRITICAL ? S_CRITICAL : S_WARNING, "%s",
+                summary);
 }
 
-static uint64_t
-s_uint (json_t *obj, const char *key)
-{
-    uint64_t v = 0;
-    cli_json_uint (obj, key, &v);
-    return v;
-}
-
-/*  Every alarm and warning the status carries, each named once: what
- *  `keten status` shows as ALARM is critical, what it warns of is a
+/*  Every alarm and warning the status carries (common/statuscheck.c):
+ *  what `keten status` shows as ALARM is critical, what it warns of is a
  *  warning. */
 static void
 s_judge (json_t *r, s_verdict_t *v)
 {
-    if (json_is_true (json_object_get (r, "expelled")))
-        s_note (v, S_CRITICAL, "this node is no longer accepted by the federation");
-    json_t *fed = json_object_get (r, "federation");
-    if (json_is_object (fed) && s_uint (fed, "alarms"))
-        s_note (v, S_CRITICAL, "%llu member alarm(s), %llu of %llu online",
-                (unsigned long long) s_uint (fed, "alarms"),
-                (unsigned long long) s_uint (fed, "online"),
-                (unsigned long long) s_uint (fed, "members"));
-    if (s_count (r, "alarms"))
-        s_note (v, S_CRITICAL, "%zu alarm(s) at this node", s_count (r, "alarms"));
-    json_t *witness = json_object_get (r, "log_witness");
-    if (json_is_object (witness) && s_count (witness, "alarms"))
-        s_note (v, S_CRITICAL, "the log witness raised %zu alarm(s)", s_count (witness, "alarms"));
-    json_t *incidents = json_object_get (r, "incidents");
-    size_t i, overdue = 0;
-    json_t *x;
-    json_array_foreach (json_object_get (incidents, "ap_pending"), i, x) overdue +=
-        json_is_true (json_object_get (x, "overdue"));
-    if (overdue)
-        s_note (v, S_CRITICAL, "%zu incident(s) past the 72 hours of AVG art. 33", overdue);
-    else if (s_count (incidents, "ap_pending"))
-        s_note (v, S_WARNING, "%zu incident(s) to notify to the AP",
-                s_count (incidents, "ap_pending"));
-    json_t *rights = json_object_get (r, "rights");
-    if (s_uint (rights, "alarms"))
-        s_note (v, S_CRITICAL, "%llu request(s) overdue (art. 12)",
-                (unsigned long long) s_uint (rights, "alarms"));
-    if (s_uint (rights, "warnings"))
-        s_note (v, S_WARNING, "%llu request(s) due within a week",
-                (unsigned long long) s_uint (rights, "warnings"));
-    json_t *corrections = json_object_get (r, "corrections");
-    if (s_count (corrections, "overdue"))
-        s_note (v, S_CRITICAL, "%zu correction(s) past 4 weeks (art. 12.6)",
-                s_count (corrections, "overdue"));
-    if (s_count (corrections, "unconfirmed"))
-        s_note (v, S_WARNING, "%zu correction notice(s) unconfirmed",
-                s_count (corrections, "unconfirmed"));
-    if (json_is_true (json_object_get (r, "access_review_due")))
-        s_note (v, S_WARNING, "the access log review is due (art. 15.2e)");
-    json_t *retention = json_object_get (r, "retention");
-    if (s_count (retention, "unconfirmed"))
-        s_note (v, S_WARNING, "%zu retention notice(s) unconfirmed for a day",
-                s_count (retention, "unconfirmed"));
-    if (s_count (retention, "warnings"))
-        s_note (v, S_WARNING, "%zu subject(s) not weighed, destroyed within 4 weeks",
-                s_count (retention, "warnings"));
-    json_t *ip = json_object_get (r, "informatieplicht");
-    if (s_count (ip, "review_due"))
-        s_note (v, S_WARNING, "%zu informatieplicht deferral(s) due for review",
-                s_count (ip, "review_due"));
-    json_t *spool = json_object_get (r, "spool");
-    if (json_is_string (json_object_get (spool, "error")))
-        s_note (v, S_CRITICAL, "the spool cannot be read");
-    else if (json_is_string (json_object_get (spool, "warning")))
-        s_note (v, S_WARNING, "rejected spool files are removed within 2 days");
+    statuscheck_run (r, s_judge_one, v);
 }
 
 static int

@@ -8,6 +8,7 @@
  */
 #include "httpd.h"
 #include "node_core.h"
+#include "statuscheck.h"
 #include "store.h"
 
 #include <stdarg.h>
@@ -348,6 +349,14 @@ s_render_role (text_t *t, json_t *view, uint64_t now)
         s_render_link (t, view, now);
 }
 
+static void
+s_render_check (void *arg, const statuscheck_t *check, uint64_t count, const char *summary)
+{
+    (void) summary;
+    s_put (arg, "keten_check{check=\"%s\",severity=\"%s\"} %llu\n", check->name,
+           statuscheck_level_name (check->level), (unsigned long long) count);
+}
+
 char *
 metrics_node_render (void *arg)
 {
@@ -389,6 +398,15 @@ metrics_node_render (void *arg)
     json_t *view = self->role->metrics (self, now);
     s_render_role (&t, view, now);
     json_decref (view);
+    json_t *status = node_status (self);
+    if (status) {
+        s_family (&t, "keten_check", "gauge",
+                  "What `keten status --check` judges, one series per check: how many "
+                  "are raised (0: none)");
+        statuscheck_run (status, s_render_check, &t);
+        json_decref (status);
+    } else
+        t.failed = true;
     if (t.failed) {
         free (t.buf);
         return NULL;

@@ -318,16 +318,16 @@ node_meta_set (node_t *self, const char *key, uint64_t value, kt_reason_t *reaso
 
 /* ---- local API ---------------------------------------------------------- */
 
-static void
-s_status (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+json_t *
+node_status (node_t *self)
 {
-    (void) cmd;
-    (void) args;
     const roster_member_t *me = keyring_self_member (self->keyring);
     json_t *r = json_pack ("{s:s, s:s, s:s, s:s, s:I, s:I}", "node", me->id, "kind", me->kind,
                            "role", roster_role_name (me->role), "software_version", KETEN_VERSION,
                            "uptime_s", (json_int_t) ((kt_now_ms () - self->started_ms) / 1000),
                            "roster_version", (json_int_t) keyring_roster (self->keyring)->version);
+    if (!r)
+        return NULL;
     if (self->expelled)
         json_object_set_new (r, "expelled", json_true ());
     /*  A key rotation this node has not followed yet: until when its
@@ -336,6 +336,19 @@ s_status (node_t *self, const api_caller_t *caller, const char *cmd, json_t *arg
         json_object_set_new (r, "old_keys_until", json_string (me->previous_until));
     node_audit_status (self, r);
     self->role->status (self, r);
+    return r;
+}
+
+static void
+s_status (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    (void) args;
+    json_t *r = node_status (self);
+    if (!r) {
+        apiserver_reply_error (self->api, caller, "out of memory");
+        return;
+    }
     apiserver_reply_ok (self->api, caller, r);
 }
 

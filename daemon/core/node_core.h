@@ -242,6 +242,9 @@ bool node_caller_may (node_t *self, const api_caller_t *caller, const char *cmd,
 
 /*  The limit argument of a list command: 100 when absent, else 1..10000. */
 int node_limit (json_t *args);
+/*  The `status` command's answer (NULL out of memory): what the node
+ *  reports of itself and its role; the metrics judge it too. */
+json_t *node_status (node_t *self);
 /*  Answer a signal.list with list (taken), its read on record; list NULL:
  *  the error in reason. */
 void node_reply_signals (node_t *self, const api_caller_t *caller, json_t *list,

@@ -1,0 +1,179 @@
+/*  statuscheck: the alarms and warnings of a node's status, named once. */
+#include "statuscheck.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+enum {
+    C_EXPELLED,
+    C_MEMBER_ALARMS,
+    C_NODE_ALARMS,
+    C_WITNESS_ALARMS,
+    C_INCIDENT_OVERDUE,
+    C_INCIDENT_TO_NOTIFY,
+    C_REQUESTS_OVERDUE,
+    C_REQUESTS_DUE,
+    C_CORRECTIONS_OVERDUE,
+    C_CORRECTIONS_UNCONFIRMED,
+    C_ACCESS_REVIEW_DUE,
+    C_RETENTION_UNCONFIRMED,
+    C_RETENTION_UNWEIGHED,
+    C_INFORMATIEPLICHT_REVIEW,
+    C_SPOOL_UNREADABLE,
+    C_SPOOL_REJECTED_EXPIRING,
+    C_COUNT
+};
+
+static const statuscheck_t s_checks[C_COUNT] = {
+    [C_EXPELLED] = {"expelled", STATUSCHECK_CRITICAL,
+                    "this node is no longer accepted by the federation"},
+    [C_MEMBER_ALARMS] = {"member_alarms", STATUSCHECK_CRITICAL,
+                         "alarms raised for members (uitvoerder)"},
+    [C_NODE_ALARMS] = {"node_alarms", STATUSCHECK_CRITICAL, "alarms raised at this node"},
+    [C_WITNESS_ALARMS] = {"witness_alarms", STATUSCHECK_CRITICAL,
+                          "the log witness saw a fork or a rollback"},
+    [C_INCIDENT_OVERDUE] = {"incident_overdue", STATUSCHECK_CRITICAL,
+                            "incidents past the 72 hours of AVG art. 33"},
+    [C_INCIDENT_TO_NOTIFY] = {"incident_to_notify", STATUSCHECK_WARNING,
+                              "incidents to notify to the AP within 72 hours"},
+    [C_REQUESTS_OVERDUE] = {"requests_overdue", STATUSCHECK_CRITICAL,
+                            "requests of a person past their deadline (art. 12)"},
+    [C_REQUESTS_DUE] = {"requests_due", STATUSCHECK_WARNING,
+                        "requests of a person due within a week"},
+    [C_CORRECTIONS_OVERDUE] = {"corrections_overdue", STATUSCHECK_CRITICAL,
+                               "corrections past 4 weeks (art. 12.6)"},
+    [C_CORRECTIONS_UNCONFIRMED] = {"corrections_unconfirmed", STATUSCHECK_WARNING,
+                                   "correction notices a member has not confirmed"},
+    [C_ACCESS_REVIEW_DUE] = {"access_review_due", STATUSCHECK_WARNING,
+                             "the periodic access log review is due (art. 15.2e)"},
+    [C_RETENTION_UNCONFIRMED] = {"retention_unconfirmed", STATUSCHECK_WARNING,
+                                 "retention notices unconfirmed for a day"},
+    [C_RETENTION_UNWEIGHED] = {"retention_unweighed", STATUSCHECK_WARNING,
+                               "subjects never weighed, destroyed within 4 weeks"},
+    [C_INFORMATIEPLICHT_REVIEW] = {"informatieplicht_review_due", STATUSCHECK_WARNING,
+                                   "informatieplicht deferrals due for review (art. 11.4)"},
+    [C_SPOOL_UNREADABLE] = {"spool_unreadable", STATUSCHECK_CRITICAL,
+                            "the intake spool cannot be read"},
+    [C_SPOOL_REJECTED_EXPIRING] = {"spool_rejected_expiring", STATUSCHECK_WARNING,
+                                   "rejected spool files are removed within 2 days"},
+};
+
+const statuscheck_t *
+statuscheck_all (size_t *count_p)
+{
+    *count_p = C_COUNT;
+    return s_checks;
+}
+
+const char *
+statuscheck_level_name (statuscheck_level_t level)
+{
+    return level == STATUSCHECK_CRITICAL ? "critical" : "warning";
+}
+
+static uint64_t
+s_uint (json_t *obj, const char *key)
+{
+    json_t *v = json_object_get (obj, key);
+    return json_is_integer (v) && json_integer_value (v) > 0 ? (uint64_t) json_integer_value (v)
+                                                             : 0;
+}
+
+static uint64_t
+s_count (json_t *obj, const char *array)
+{
+    return json_array_size (json_object_get (obj, array));
+}
+
+void
+statuscheck_run (json_t *r, statuscheck_fn *fn, void *arg)
+{
+    uint64_t n[C_COUNT] = {0};
+    json_t *fed = json_object_get (r, "federation");
+    json_t *incidents = json_object_get (r, "incidents");
+    json_t *rights = json_object_get (r, "rights");
+    json_t *corrections = json_object_get (r, "corrections");
+    json_t *retention = json_object_get (r, "retention");
+    json_t *spool = json_object_get (r, "spool");
+    n[C_EXPELLED] = json_is_true (json_object_get (r, "expelled"));
+    n[C_MEMBER_ALARMS] = s_uint (fed, "alarms");
+    n[C_NODE_ALARMS] = s_count (r, "alarms");
+    n[C_WITNESS_ALARMS] = s_count (json_object_get (r, "log_witness"), "alarms");
+    size_t i;
+    json_t *x;
+    json_array_foreach (json_object_get (incidents, "ap_pending"), i, x) {
+        if (json_is_true (json_object_get (x, "overdue")))
+            n[C_INCIDENT_OVERDUE]++;
+        else
+            n[C_INCIDENT_TO_NOTIFY]++;
+    }
+    n[C_REQUESTS_OVERDUE] = s_uint (rights, "alarms");
+    n[C_REQUESTS_DUE] = s_uint (rights, "warnings");
+    n[C_CORRECTIONS_OVERDUE] = s_count (corrections, "overdue");
+    n[C_CORRECTIONS_UNCONFIRMED] = s_count (corrections, "unconfirmed");
+    n[C_ACCESS_REVIEW_DUE] = json_is_true (json_object_get (r, "access_review_due"));
+    n[C_RETENTION_UNCONFIRMED] = s_count (retention, "unconfirmed");
+    n[C_RETENTION_UNWEIGHED] = s_count (retention, "warnings");
+    n[C_INFORMATIEPLICHT_REVIEW] =
+        s_count (json_object_get (r, "informatieplicht"), "review_due");
+    n[C_SPOOL_UNREADABLE] = json_is_string (json_object_get (spool, "error"));
+    n[C_SPOOL_REJECTED_EXPIRING] =
+        !n[C_SPOOL_UNREADABLE] && json_is_string (json_object_get (spool, "warning"));
+
+    for (int c = 0; c < C_COUNT; c++) {
+        char text[160] = "";
+        unsigned long long v = n[c];
+        switch (c) {
+        case C_EXPELLED:
+        case C_ACCESS_REVIEW_DUE:
+        case C_SPOOL_UNREADABLE:
+        case C_SPOOL_REJECTED_EXPIRING:
+            snprintf (text, sizeof text, "%s",
+                      c == C_ACCESS_REVIEW_DUE ? "the access log review is due (art. 15.2e)"
+                                               : s_checks[c].what);
+            break;
+        case C_MEMBER_ALARMS:
+            snprintf (text, sizeof text, "%llu member alarm(s), %llu of %llu online", v,
+                      (unsigned long long) s_uint (fed, "online"),
+                      (unsigned long long) s_uint (fed, "members"));
+            break;
+        case C_NODE_ALARMS:
+            snprintf (text, sizeof text, "%llu alarm(s) at this node", v);
+            break;
+        case C_WITNESS_ALARMS:
+            snprintf (text, sizeof text, "the log witness raised %llu alarm(s)", v);
+            break;
+        case C_INCIDENT_OVERDUE:
+            snprintf (text, sizeof text, "%llu incident(s) past the 72 hours of AVG art. 33", v);
+            break;
+        case C_INCIDENT_TO_NOTIFY:
+            snprintf (text, sizeof text, "%llu incident(s) to notify to the AP", v);
+            break;
+        case C_REQUESTS_OVERDUE:
+            snprintf (text, sizeof text, "%llu request(s) overdue (art. 12)", v);
+            break;
+        case C_REQUESTS_DUE:
+            snprintf (text, sizeof text, "%llu request(s) due within a week", v);
+            break;
+        case C_CORRECTIONS_OVERDUE:
+            snprintf (text, sizeof text, "%llu correction(s) past 4 weeks (art. 12.6)", v);
+            break;
+        case C_CORRECTIONS_UNCONFIRMED:
+            snprintf (text, sizeof text, "%llu correction notice(s) unconfirmed", v);
+            break;
+        case C_RETENTION_UNCONFIRMED:
+            snprintf (text, sizeof text, "%llu retention notice(s) unconfirmed for a day", v);
+            break;
+        case C_RETENTION_UNWEIGHED:
+            snprintf (text, sizeof text, "%llu subject(s) not weighed, destroyed within 4 weeks",
+                      v);
+            break;
+        case C_INFORMATIEPLICHT_REVIEW:
+            snprintf (text, sizeof text, "%llu informatieplicht deferral(s) due for review", v);
+            break;
+        default:
+            break;
+        }
+        fn (arg, &s_checks[c], n[c], n[c] ? text : NULL);
+    }
+}
