@@ -604,8 +604,7 @@ static void
 s_judge_one (void *arg, const statuscheck_t *check, uint64_t count, const char *summary)
 {
     if (count)
-        s_note (arg, check->level == STATUSCHECK_CRITICAL ? S_CRITICAL : S_WARNING, "%s",
-                summary);
+        s_note (arg, check->level == STATUSCHECK_CRITICAL ? S_CRITICAL : S_WARNING, "%s", summary);
 }
 
 /*  Every alarm and warning the status carries (common/statuscheck.c):

@@ -101,7 +101,8 @@ statuscheck_run (json_t *r, statuscheck_fn *fn, void *arg)
     n[C_WITNESS_ALARMS] = s_count (json_object_get (r, "log_witness"), "alarms");
     size_t i;
     json_t *x;
-    json_array_foreach (json_object_get (incidents, "ap_pending"), i, x) {
+    json_array_foreach (json_object_get (incidents, "ap_pending"), i, x)
+    {
         if (json_is_true (json_object_get (x, "overdue")))
             n[C_INCIDENT_OVERDUE]++;
         else
@@ -114,8 +115,7 @@ statuscheck_run (json_t *r, statuscheck_fn *fn, void *arg)
     n[C_ACCESS_REVIEW_DUE] = json_is_true (json_object_get (r, "access_review_due"));
     n[C_RETENTION_UNCONFIRMED] = s_count (retention, "unconfirmed");
     n[C_RETENTION_UNWEIGHED] = s_count (retention, "warnings");
-    n[C_INFORMATIEPLICHT_REVIEW] =
-        s_count (json_object_get (r, "informatieplicht"), "review_due");
+    n[C_INFORMATIEPLICHT_REVIEW] = s_count (json_object_get (r, "informatieplicht"), "review_due");
     n[C_SPOOL_UNREADABLE] = json_is_string (json_object_get (spool, "error"));
     n[C_SPOOL_REJECTED_EXPIRING] =
         !n[C_SPOOL_UNREADABLE] && json_is_string (json_object_get (spool, "warning"));

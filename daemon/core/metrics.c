@@ -196,12 +196,12 @@ static const s_member_gauge_t s_member_gauges[] = {
 };
 
 /*  Every alarm a member row of the uitvoerder's status can carry. */
-static const char *const s_member_alarms[] = {"offline",       "stale_roster",    "clock_skew",
-                                              "backlog",       "undelivered_age", "log_alarm",
+static const char *const s_member_alarms[] = {"offline",        "stale_roster",    "clock_skew",
+                                              "backlog",        "undelivered_age", "log_alarm",
                                               "roster_refused", "refusal_flood"};
 /*  Every alarm a partner's own status (its link) can carry. */
-static const char *const s_link_alarms[] = {"link_down", "backlog", "undelivered_age", "log_alarm",
-                                            "roster_conflict", "storage_failing"};
+static const char *const s_link_alarms[] = {"link_down", "backlog",         "undelivered_age",
+                                            "log_alarm", "roster_conflict", "storage_failing"};
 
 /*  member="ID",kind="KIND",role="ROLE": the only labels a member gets. */
 static const char *

@@ -76,16 +76,17 @@ typedef struct {
  *  what"): each right but NONE is a local Unix group the config names;
  *  node_right_group says which. */
 typedef enum {
-    NODE_RIGHT_NONE = 0,       /* any local user the socket admits: no personal data */
-    NODE_RIGHT_READ,           /* access/read-group: reads personal data */
-    NODE_RIGHT_SUBMIT,         /* access/submit-group: signals, contributions, progress, own corrections */
-    NODE_RIGHT_RELEASE,        /* intake/release-group: releases held Wpg signals */
-    NODE_RIGHT_REPRESENTATIVE, /* intake/representative-group: the police representative (art. 7.2a) */
-    NODE_RIGHT_WEEGPLOEG,      /* access/weegploeg-group: agendas, decisions, matches, plans, closure */
-    NODE_RIGHT_DISCLOSURE,     /* access/disclosure-group: consent and disclosure (art. 10.5) */
-    NODE_RIGHT_RIGHTS,         /* access/rights-group: requests, informatieplicht, corrections, review */
-    NODE_RIGHT_AUDIT,          /* access/audit-group: the access log, its review, grants, export */
-    NODE_RIGHT_ADMIN,          /* access/admin-group: roster, membership, incidents, retention */
+    NODE_RIGHT_NONE = 0, /* any local user the socket admits: no personal data */
+    NODE_RIGHT_READ,     /* access/read-group: reads personal data */
+    NODE_RIGHT_SUBMIT,  /* access/submit-group: signals, contributions, progress, own corrections */
+    NODE_RIGHT_RELEASE, /* intake/release-group: releases held Wpg signals */
+    NODE_RIGHT_REPRESENTATIVE, /* intake/representative-group: the police representative (art. 7.2a)
+                                */
+    NODE_RIGHT_WEEGPLOEG,  /* access/weegploeg-group: agendas, decisions, matches, plans, closure */
+    NODE_RIGHT_DISCLOSURE, /* access/disclosure-group: consent and disclosure (art. 10.5) */
+    NODE_RIGHT_RIGHTS, /* access/rights-group: requests, informatieplicht, corrections, review */
+    NODE_RIGHT_AUDIT,  /* access/audit-group: the access log, its review, grants, export */
+    NODE_RIGHT_ADMIN,  /* access/admin-group: roster, membership, incidents, retention */
     NODE_RIGHT_COUNT
 } node_right_t;
 
@@ -176,7 +177,7 @@ struct _node_t {
     apiserver_t *api;
     sqlite3 *db; /* node.db */
     keystore_t *keystore;
-    bool expelled;    /* the roster dropped this node: send nothing */
+    bool expelled; /* the roster dropped this node: send nothing */
     /*  Set by a role's start that refuses what the operator configured
      *  (a file that does not match the roster): ketend exits EX_CONFIG. */
     bool config_refused;
@@ -226,8 +227,8 @@ int node_meta_set (node_t *self, const char *key, uint64_t value, kt_reason_t *r
 const node_command_t *node_command_find (const node_role_t *role, const char *cmd);
 /*  A command that fills result or fails with reason: args must be an
  *  object; the caller is answered with result, or with the reason. */
-typedef int (node_api_fn) (node_t *node, const api_caller_t *caller, json_t *args,
-                           json_t *result, kt_reason_t *reason);
+typedef int (node_api_fn) (node_t *node, const api_caller_t *caller, json_t *args, json_t *result,
+                           kt_reason_t *reason);
 void node_api_run (node_t *self, const api_caller_t *caller, json_t *args, node_api_fn *fn);
 /*  The setting ("access/read-group") and the group ("" when unset) of a
  *  right; NULL for NODE_RIGHT_NONE. */
