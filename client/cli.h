@@ -64,6 +64,7 @@ cli_run_fn cmd_review_list, cmd_review_record;
 cli_run_fn cmd_correction_decide, cmd_correction_list;
 cli_run_fn cmd_referentiekader_adopt, cmd_referentiekader_show;
 cli_run_fn cmd_report, cmd_register;
+cli_run_fn cmd_backup, cmd_restore;
 
 /*  Usages a whole group shares with each of its commands (`keten case
  *  --help` and `keten case show --help` print the same text). */

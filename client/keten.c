@@ -271,6 +271,8 @@ static const s_command_t s_commands[] = {
     {"referentiekader show", cmd_referentiekader_show, NULL},
     {"report", cmd_report, "figures without persons for a period (art. 15.3, 18.4)"},
     {"register", cmd_register, "the federation's verwerkingsregister entry (AVG art. 30)"},
+    {"backup", cmd_backup, "a consistent copy of the running node's databases"},
+    {"restore", cmd_restore, "put a backup back into the stopped node (keten -c CONFIG)"},
 };
 
 #define S_COUNT(a) (sizeof (a) / sizeof (a)[0])

@@ -1,13 +1,42 @@
 /*  store: SQLite files with WAL, fsync and versioned migrations.  */
 #include "store.h"
 
+#include "backup.h"
+
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
+
+/*  The files this process created: their migrations change nothing that
+ *  was there, so they take no copy first. */
+#define STORE_NEW_MAX 32
+static sqlite3 *s_new[STORE_NEW_MAX];
+
+static bool
+s_is_new (sqlite3 *db)
+{
+    for (size_t i = 0; i < STORE_NEW_MAX; i++)
+        if (s_new[i] == db)
+            return true;
+    return false;
+}
+
+static void
+s_set_new (sqlite3 *db, sqlite3 *value)
+{
+    for (size_t i = 0; i < STORE_NEW_MAX; i++)
+        if (s_new[i] == db) {
+            s_new[i] = value;
+            return;
+        }
+}
 
 sqlite3 *
 store_open (const char *path, kt_reason_t *reason)
 {
     sqlite3 *db = NULL;
+    struct stat st;
+    bool created = lstat (path, &st) != 0;
     int rc = sqlite3_open_v2 (path, &db,
                               SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
                                   SQLITE_OPEN_NOFOLLOW,
@@ -39,6 +68,8 @@ store_open (const char *path, kt_reason_t *reason)
         sqlite3_close (db);
         return NULL;
     }
+    if (created)
+        s_set_new (NULL, db);
     return db;
 }
 
@@ -57,6 +88,11 @@ store_migrate (sqlite3 *db, const char *module, const char *const *migrations, s
         return kt_fail (reason,
                         "%s tables have schema version %lld, newer than this ketend knows (%zu)",
                         module, (long long) version, n_migrations);
+    /*  Tables this file already holds change: a copy of every file first
+     *  (docs/OPERATIONS.md, "Backup and restore"). */
+    if (version > 0 && (size_t) version < n_migrations && !s_is_new (db) &&
+        backup_premigration (reason) != 0)
+        return -1;
     for (size_t v = (size_t) version; v < n_migrations; v++) {
         char bump[160];
         snprintf (bump, sizeof bump,
@@ -155,6 +191,7 @@ store_close (sqlite3 **db_p)
 {
     if (*db_p) {
         s_health_clear (*db_p);
+        s_set_new (*db_p, NULL);
         sqlite3_close_v2 (*db_p);
         *db_p = NULL;
     }

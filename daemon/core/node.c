@@ -1,5 +1,7 @@
 /*  node: the shared core of every ketend.  */
 #include "node_core.h"
+
+#include "backup.h"
 #include "render.h"
 
 #include "policy.h"
@@ -98,6 +100,14 @@ node_new (const config_t *config, const node_role_t *const *roles, size_t n_role
                  strerror (errno));
         goto fail;
     }
+    /*  Who a copy taken before a schema migration is of. */
+    {
+        const roster_member_t *me = keyring_self_member (self->keyring);
+        json_t *about = json_pack ("{s:s, s:s, s:s}", "node", me->id, "kind", me->kind, "role",
+                                   roster_role_name (me->role));
+        backup_set_premigration (config->state_dir, about);
+        json_decref (about);
+    }
     if (s_state_path (path, sizeof path, self, "node.db", reason) != 0 ||
         !(self->db = store_open (path, reason)) ||
         store_migrate (self->db, "node", s_migrations, sizeof s_migrations / sizeof s_migrations[0],
@@ -107,13 +117,16 @@ node_new (const config_t *config, const node_role_t *const *roles, size_t n_role
     if (s_state_path (path, sizeof path, self, "keystore.db", reason) != 0 ||
         !(self->keystore = keystore_open (path, self->keys->storage_key, reason)))
         goto fail;
+    if (s_state_path (path, sizeof path, self, FORGET_FILE, reason) != 0 ||
+        !(self->forget = forget_open (path, self->keys->storage_key, reason)))
+        goto fail;
     if (!(self->access = access_new (self->db, config->id, reason)) ||
         node_audit_first_start (self, reason) != 0)
         goto fail;
     self->loop = zloop_new ();
     /*  Set before start: a start that fails half-way is stopped. */
     self->role = serving;
-    if (self->role->start (self, reason) != 0)
+    if (self->role->start (self, reason) != 0 || node_replay_forgotten (self, reason) != 0)
         goto fail;
     self->api =
         apiserver_new (self->loop, config->socket_path, s_api_handle, s_api_flush, self, reason);
@@ -147,6 +160,7 @@ node_destroy (node_t **self_p)
     zloop_destroy (&self->loop);
     access_destroy (&self->access);
     keystore_destroy (&self->keystore);
+    forget_destroy (&self->forget);
     keyring_destroy (&self->keyring);
     store_close (&self->db);
     keys_secret_destroy (&self->keys);
@@ -404,6 +418,7 @@ static const node_command_t s_commands[] = {
     {"audit.review", NODE_RIGHT_AUDIT, node_audit_review, NULL},
     {"audit.reviews", NODE_RIGHT_AUDIT, node_audit_reviews, NULL},
     {"audit.grants", NODE_RIGHT_AUDIT, node_audit_grants, NULL},
+    {"node.backup", NODE_RIGHT_ADMIN, node_backup, NULL},
 };
 
 /*  The row for cmd in table: an exact name, else (prefix) a "name.*". */

@@ -11,6 +11,7 @@
 #include "apiserver.h"
 #include "config.h"
 #include "envelope.h"
+#include "forget.h"
 #include "keyring.h"
 #include "keys.h"
 #include "keystore.h"
@@ -165,6 +166,10 @@ struct _node_role_t {
     /*  The body is refused (what names it) or, what NULL, its type is not
      *  in the role's message table.  why is keten's own words. */
     void (*refuse) (node_t *node, node_message_t *m, const char *what, const char *why);
+    /*  After a restore (node_backup.c): do again what forget.db noted
+     *  since the backup, a destruction or a correction; a destruction
+     *  done already is nothing to do. */
+    int (*redo) (node_t *node, const forget_entry_t *entry, kt_reason_t *reason);
 };
 
 struct _node_t {
@@ -177,7 +182,8 @@ struct _node_t {
     apiserver_t *api;
     sqlite3 *db; /* node.db */
     keystore_t *keystore;
-    bool expelled; /* the roster dropped this node: send nothing */
+    forget_t *forget; /* forget.db: what this node forgot, for a restore */
+    bool expelled;    /* the roster dropped this node: send nothing */
     /*  Set by a role's start that refuses what the operator configured
      *  (a file that does not match the roster): ketend exits EX_CONFIG. */
     bool config_refused;
@@ -246,6 +252,12 @@ int node_limit (json_t *args);
 /*  The `status` command's answer (NULL out of memory): what the node
  *  reports of itself and its role; the metrics judge it too. */
 json_t *node_status (node_t *self);
+
+/*  Backup and restore (node_backup.c): the `backup` command, and after a
+ *  restore the destructions forget.db noted since the backup, done again
+ *  before the node serves anything. */
+void node_backup (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
+int node_replay_forgotten (node_t *self, kt_reason_t *reason);
 /*  Answer a signal.list with list (taken), its read on record; list NULL:
  *  the error in reason. */
 void node_reply_signals (node_t *self, const api_caller_t *caller, json_t *list,

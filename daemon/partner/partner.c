@@ -748,4 +748,5 @@ const node_role_t partner_role = {
     .duplicate = NULL,
     .heard = s_heard,
     .refuse = s_refuse,
+    .redo = partner_redo,
 };

@@ -140,6 +140,11 @@ int partner_retention_start (node_t *self, kt_reason_t *reason);
 void partner_retention_stop (node_t *self);
 /*  The stores as retainbox takes them. */
 retain_boxes_t partner_retention_boxes (node_t *self);
+/*  node_role_t.redo: a destruction or a correction notice noted in
+ *  forget.db, after a restore (partner_retention.c), and the notice's
+ *  part (partner_correction.c): applied again as it came. */
+int partner_redo (node_t *self, const forget_entry_t *entry, kt_reason_t *reason);
+int partner_correction_redo (node_t *self, const Keten__CorrectionNotice *n, kt_reason_t *reason);
 /*  art. 13: whether m, a copy about case_ref (what: "decision", "plan",
  *  ...), is answered already: made before case_ref was destroyed here,
  *  it is dropped and refused with PARTNER_DESTROYED_HERE; when the state

@@ -112,7 +112,12 @@ partner_on_correction (node_t *self, node_message_t *m)
         return;
     }
     zlist_autofree (meetings);
-    if (s_apply (self, n, meetings, &reason) != 0) {
+    /*  Noted first (forget.db): a restore of an older backup applies it
+     *  again. */
+    char what[96];
+    snprintf (what, sizeof what, "notice %s correction %.30s", m->hex, n->correction_id);
+    if (forget_note_correct (self->forget, n->case_ref, what, NULL, n, &reason) != 0 ||
+        s_apply (self, n, meetings, &reason) != 0) {
         /*  Crash reasoning, rule 3: no receipt, so the uitvoerder offers
          *  it again; what was done is repeated harmlessly. */
         kt_log (KT_LOG_ERROR, "correction notice failed id=%s correction=%s reason=\"%s\"", m->hex,
@@ -126,6 +131,23 @@ partner_on_correction (node_t *self, node_message_t *m)
     zlist_destroy (&meetings);
     /*  Applied durably: now the receipt, the node's confirmation. */
     partner_receipt (self, m->opened.id, true, NULL);
+}
+
+int
+partner_correction_redo (node_t *self, const Keten__CorrectionNotice *n, kt_reason_t *reason)
+{
+    zlist_t *meetings = zlist_new ();
+    if (!meetings)
+        return kt_fail (reason, "out of memory");
+    zlist_autofree (meetings);
+    int rc = s_apply (self, n, meetings, reason);
+    if (rc == 0) {
+        s_after_commit (self, meetings);
+        kt_log (KT_LOG_INFO, "restore correction_redone correction=%s case_ref=%s agendas=%zu",
+                n->correction_id, n->case_ref, zlist_size (meetings));
+    }
+    zlist_destroy (&meetings);
+    return rc;
 }
 
 /* ---- a signal's own sender (art. 12.5) ------------------------------------ */
@@ -166,7 +188,7 @@ s_own (node_t *self, Keten__CorrectionNotice *n, uint8_t id[KT_ID_LEN], kt_reaso
  *  at the uitvoerder. */
 static int
 s_sender_may (node_t *self, const api_caller_t *caller, const char *cmd,
-                const uint8_t id[KT_ID_LEN])
+              const uint8_t id[KT_ID_LEN])
 {
     /*  Someone with neither right learns nothing, not even whether the
      *  signal is here. */

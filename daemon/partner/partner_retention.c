@@ -139,6 +139,43 @@ s_on_timer (zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+/*  A destruction is noted in forget.db first: a restore of an older
+ *  backup does it again (node_backup.c). */
+static int
+s_journal (void *arg, const char *case_ref, const ProtobufCBinaryData *ids, size_t n_ids,
+           kt_reason_t *reason)
+{
+    node_t *self = arg;
+    uint8_t *flat = n_ids ? malloc (n_ids * KT_ID_LEN) : NULL;
+    if (n_ids && !flat)
+        return kt_fail (reason, "out of memory");
+    size_t n = 0;
+    for (size_t i = 0; i < n_ids; i++)
+        if (ids[i].len == KT_ID_LEN)
+            memcpy (flat + KT_ID_LEN * n++, ids[i].data, KT_ID_LEN);
+    int rc = forget_note_destroy (self->forget, case_ref, flat, n, reason);
+    free (flat);
+    return rc;
+}
+
+int
+partner_redo (node_t *self, const forget_entry_t *entry, kt_reason_t *reason)
+{
+    if (strcmp (entry->kind, "correct") == 0)
+        return entry->notice ? partner_correction_redo (self, entry->notice, reason) : 0;
+    size_t n_ids = entry->n_ids;
+    ProtobufCBinaryData *list = n_ids ? calloc (n_ids, sizeof *list) : NULL;
+    if (n_ids && !list)
+        return kt_fail (reason, "out of memory");
+    for (size_t i = 0; i < n_ids; i++)
+        list[i] = (ProtobufCBinaryData){KT_ID_LEN, (uint8_t *) entry->ids + i * KT_ID_LEN};
+    retain_boxes_t boxes = partner_retention_boxes (self);
+    int rc = retainbox_destroy_case (partner_of (self)->retainbox, &boxes, entry->case_ref, list,
+                                     n_ids, kt_now_ms (), reason);
+    free (list);
+    return rc;
+}
+
 int
 partner_retention_start (node_t *self, kt_reason_t *reason)
 {
@@ -148,6 +185,7 @@ partner_retention_start (node_t *self, kt_reason_t *reason)
     if (!p->retainbox)
         return -1;
     retainbox_set_publish (p->retainbox, s_publish, self);
+    retainbox_set_journal (p->retainbox, s_journal, self);
     /*  A destruction a crash interrupted is completed first, then what is
      *  due: one batch before serving, the rest in batches from the loop.
      *  A failure (a calendar directory not writable) does not keep the

@@ -15,6 +15,8 @@ struct _retainbox_t {
     bool archive_destroys;
     retain_publish_fn *publish;
     void *publish_arg;
+    retain_journal_fn *journal;
+    void *journal_arg;
 };
 
 static const char *const s_migrations[] = {
@@ -81,6 +83,13 @@ retainbox_set_publish (retainbox_t *self, retain_publish_fn *fn, void *arg)
 {
     self->publish = fn;
     self->publish_arg = arg;
+}
+
+void
+retainbox_set_journal (retainbox_t *self, retain_journal_fn *fn, void *arg)
+{
+    self->journal = fn;
+    self->journal_arg = arg;
 }
 
 /* ---- states --------------------------------------------------------------- */
@@ -633,6 +642,8 @@ retainbox_destroy_case (retainbox_t *self, const retain_boxes_t *boxes, const ch
     /*  "destroying" commits before anything is deleted: a crash from
      *  here on is completed by retainbox_resume. */
     if (state != RETAIN_DESTROYING || n_ids > 0) {
+        if (self->journal && self->journal (self->journal_arg, case_ref, ids, n_ids, reason) != 0)
+            return -1;
         if (s_record (self, case_ref, RETAIN_DESTROYING, ids, n_ids, now_ms, reason) != 0)
             return -1;
     }
@@ -827,7 +838,7 @@ retainbox_resume (retainbox_t *self, const retain_boxes_t *boxes, kt_reason_t *r
 typedef struct {
     retention_facts_t facts;
     retain_state_t state;
-    bool held; /* some row here is about it */
+    bool held;            /* some row here is about it */
     uint64_t question_ms; /* art. 7.4 sub 1: the newest meer informatie received */
 } fact_t;
 

@@ -80,6 +80,12 @@ retainbox_t *retainbox_new (sqlite3 *db, keystore_t *keystore, bool archive_dest
                             kt_reason_t *reason);
 void retainbox_destroy (retainbox_t **self_p);
 void retainbox_set_publish (retainbox_t *self, retain_publish_fn *fn, void *arg);
+/*  Called durably before a destruction of case_ref begins, with the own
+ *  message ids it names (the node's journal, forget.h): 0, or -1 with
+ *  reason, and the destruction waits. */
+typedef int (retain_journal_fn) (void *arg, const char *case_ref, const ProtobufCBinaryData *ids,
+                                 size_t n_ids, kt_reason_t *reason);
+void retainbox_set_journal (retainbox_t *self, retain_journal_fn *fn, void *arg);
 
 /*  The state of case_ref here (RETAIN_ACTIVE when none is kept). */
 int retainbox_state (retainbox_t *self, const char *case_ref, retain_state_t *state,

@@ -1004,4 +1004,5 @@ const node_role_t uitvoerder_role = {
     .duplicate = s_duplicate,
     .heard = NULL,
     .refuse = s_refuse,
+    .redo = uitvoerder_redo,
 };

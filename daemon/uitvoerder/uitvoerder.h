@@ -295,6 +295,12 @@ void uitvoerder_review_record (node_t *self, const api_caller_t *caller, const c
  *  what a crash cut off. */
 int uitvoerder_correction_start (node_t *self, kt_reason_t *reason);
 void uitvoerder_correction_stop (node_t *self);
+/*  node_role_t.redo: a destruction or correction noted in forget.db,
+ *  after a restore (uitvoerder_retention.c), and the correction's part
+ *  (uitvoerder_correction.c): decided again as it was, by whom it was. */
+int uitvoerder_redo (node_t *self, const forget_entry_t *entry, kt_reason_t *reason);
+int uitvoerder_correction_redo (node_t *self, const Keten__CorrectionNotice *n, const char *detail,
+                                kt_reason_t *reason);
 void uitvoerder_correction_decide (node_t *self, const api_caller_t *caller, const char *cmd,
                                    json_t *args);
 void uitvoerder_correction_list (node_t *self, const api_caller_t *caller, const char *cmd,

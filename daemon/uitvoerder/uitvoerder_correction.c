@@ -277,12 +277,49 @@ uitvoerder_correction_stop (node_t *self)
     correction_destroy (&uitvoerder_of (self)->correction);
 }
 
+/*  d in the node's journal (forget.h): the change as a CorrectionNotice
+ *  (sealed there), the ids of who decided and in answer to what beside
+ *  it. */
+static int
+s_journal (node_t *self, const correction_decision_t *d, kt_reason_t *reason)
+{
+    Keten__CorrectionNotice n = KETEN__CORRECTION_NOTICE__INIT;
+    n.case_ref = (char *) d->change.case_ref;
+    n.correction_id = (char *) "";
+    n.action = d->change.action;
+    n.signal_id.data = (uint8_t *) d->change.signal_id;
+    n.signal_id.len = KT_ID_LEN;
+    n.whole_signal = d->change.whole_signal;
+    n.item_index = d->change.item_index;
+    n.item = (Keten__SignalItem *) d->change.item;
+    n.decided_ms = d->decided_ms;
+    n.reason = (char *) (d->reason ? d->reason : "");
+    char what[96], hex[KT_ID_HEX], msg[KT_ID_HEX] = "";
+    snprintf (what, sizeof what, "signal %s %s", kt_hex (hex, d->change.signal_id, KT_ID_LEN),
+              correction_action_name (d->change.action));
+    if (d->message_id)
+        kt_hex (msg, d->message_id, KT_ID_LEN);
+    json_t *detail =
+        json_pack ("{s:s, s:s, s:s}", "request_id", d->request_id ? d->request_id : "",
+                   "decided_by", d->decided_by ? d->decided_by : "", "message_id", msg);
+    char *text = detail ? json_dumps (detail, JSON_COMPACT) : NULL;
+    json_decref (detail);
+    if (!text)
+        return kt_fail (reason, "out of memory");
+    int rc = forget_note_correct (self->forget, d->change.case_ref, what, text, &n, reason);
+    free (text);
+    return rc;
+}
+
 /*  Decide d (its rules checked by correction_decide), then carry it out. */
 static int
 s_decide (node_t *self, correction_decision_t *d, kt_reason_t *reason)
 {
     uitvoerder_t *u = uitvoerder_of (self);
-    if (correction_decide (u->correction, d, reason) != 0)
+    /*  Noted (forget.db) once its rules hold and before it is decided: a
+     *  restore of an older backup decides it again. */
+    if (correction_check (u->correction, d, reason) != 0 || s_journal (self, d, reason) != 0 ||
+        correction_decide (u->correction, d, reason) != 0)
         return -1;
     kt_log (KT_LOG_INFO, "correction decided id=%s case_ref=%s action=%s", d->correction_id,
             d->change.case_ref, correction_action_name (d->change.action));
@@ -745,4 +782,39 @@ uitvoerder_on_correction (node_t *self, node_message_t *m)
         /*  No receipt: the sender retries, and finds its log entry. */
         kt_log (KT_LOG_ERROR, "correction failed id=%s reason=\"%s\"", m->hex, reason.text);
     node_send_batch (self);
+}
+
+int
+uitvoerder_correction_redo (node_t *self, const Keten__CorrectionNotice *n, const char *detail,
+                            kt_reason_t *reason)
+{
+    json_t *j = json_loads (detail, 0, NULL);
+    const char *request = json_string_value (json_object_get (j, "request_id"));
+    const char *by = json_string_value (json_object_get (j, "decided_by"));
+    const char *msg = json_string_value (json_object_get (j, "message_id"));
+    uint8_t message_id[KT_ID_LEN];
+    correction_decision_t d = {0};
+    snprintf (d.change.case_ref, sizeof d.change.case_ref, "%s", n->case_ref);
+    if (n->signal_id.len == KT_ID_LEN)
+        memcpy (d.change.signal_id, n->signal_id.data, KT_ID_LEN);
+    d.change.action = n->action;
+    d.change.whole_signal = n->whole_signal;
+    d.change.item_index = n->item_index;
+    d.change.item = n->item;
+    d.request_id = request ? request : "";
+    d.reason = n->reason;
+    d.decided_by = by && *by ? by : "restore";
+    d.message_id = msg && kt_unhex (message_id, KT_ID_LEN, msg) == 0 ? message_id : NULL;
+    d.decided_ms = n->decided_ms;
+    kt_reason_t why;
+    int rc =
+        n->signal_id.len == KT_ID_LEN ? s_decide (self, &d, &why) : kt_fail (&why, "no signal id");
+    json_decref (j);
+    /*  A signal that came after the backup is not in the restored files:
+     *  there is nothing of it to correct, and nothing holds up the start. */
+    if (rc != 0)
+        kt_log (KT_LOG_WARN, "restore correction_not_redone case_ref=%s reason=\"%s\"", n->case_ref,
+                why.text);
+    (void) reason;
+    return 0;
 }

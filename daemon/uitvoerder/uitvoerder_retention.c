@@ -134,7 +134,7 @@ s_send_group (node_t *self, json_t *group, kt_reason_t *reason)
          *  before destroy. */
         n.sequence = (uint32_t) (gen * 4 + (action == KETEN__RETENTION_ACTION__REOPEN    ? 0
                                             : action == KETEN__RETENTION_ACTION__ARCHIVE ? 1
-                                                                                          : 2));
+                                                                                         : 2));
         rc = uitvoerder_copy_add (self, &copies, to, &n.base, refs, 1, false, reason);
         free (bins);
         free (raw);
@@ -231,10 +231,34 @@ s_destroy_rest (node_t *self, const char *case_ref, kt_reason_t *reason)
 static int
 s_destroy (node_t *self, const char *case_ref, uint64_t due_ms, kt_reason_t *reason)
 {
+    /*  Noted first: a restore of an older backup does it again. */
+    if (forget_note_destroy (self->forget, case_ref, NULL, 0, reason) != 0)
+        return -1;
     if (lifecycle_destroy_begin (uitvoerder_of (self)->lifecycle, case_ref, due_ms, kt_now_ms (),
                                  reason) != 0)
         return -1;
     return s_destroy_rest (self, case_ref, reason);
+}
+
+int
+uitvoerder_redo (node_t *self, const forget_entry_t *entry, kt_reason_t *reason)
+{
+    if (strcmp (entry->kind, "correct") == 0)
+        return entry->notice
+                   ? uitvoerder_correction_redo (self, entry->notice, entry->detail, reason)
+                   : 0;
+    const char *case_ref = entry->case_ref;
+    lifecycle_state_t state;
+    int known = lifecycle_state (uitvoerder_of (self)->lifecycle, case_ref, &state, reason);
+    if (known < 0)
+        return -1;
+    /*  Not in the restored files (it came after the backup), or destroyed
+     *  there already: nothing to do. */
+    if (known == 0 || state == LIFECYCLE_DESTROYED)
+        return 0;
+    if (state == LIFECYCLE_DESTROYING)
+        return s_destroy_rest (self, case_ref, reason);
+    return s_destroy (self, case_ref, kt_now_ms (), reason);
 }
 
 static int
@@ -581,9 +605,9 @@ uitvoerder_retention_run (node_t *self, const api_caller_t *caller, const char *
         apiserver_reply_error (self->api, caller, msg);
         return;
     }
-    apiserver_reply_ok (self->api, caller,
-                        json_pack ("{s:b, s:o, s:b}", "dry_run", dry_run, "actions", actions,
-                                   "more", more));
+    apiserver_reply_ok (
+        self->api, caller,
+        json_pack ("{s:b, s:o, s:b}", "dry_run", dry_run, "actions", actions, "more", more));
 }
 
 /* ---- a kernpartij's order (art. 13.4) -------------------------------------------- */

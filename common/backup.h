@@ -1,0 +1,67 @@
+/*  backup: a consistent copy of a node's database files, with a manifest
+ *  and checksums, and its check before a restore (docs/OPERATIONS.md,
+ *  "Backup and restore").
+ *
+ *  A backup directory holds each FILE.db of the node's state directory,
+ *  copied with VACUUM INTO (a snapshot of one file, compacted, so no freed
+ *  page of a deleted row travels with it), and MANIFEST.json, written
+ *  last: its node, kind, role, software version, the time it was taken,
+ *  its purpose and each file's name, size and SHA-256.  A directory
+ *  without a manifest is an unfinished backup and is refused.  ketend
+ *  takes every file of one backup in one turn of its event loop, so no
+ *  write falls between two files: together they are one moment.
+ */
+#ifndef KETEN_BACKUP_H
+#define KETEN_BACKUP_H
+
+#include "util.h"
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define BACKUP_MANIFEST "MANIFEST.json"
+#define BACKUP_FORMAT "keten-backup-1"
+/*  Files a backup may name: FILE.db, FILE of [a-z_], at most this many. */
+#define BACKUP_MAX_FILES 32
+
+/*  Whether name is a database file name a backup may hold ("node.db"). */
+bool backup_name_ok (const char *name);
+
+/*  Copy db (a connection to a file of the state directory, outside any
+ *  transaction) to dst_path, which must not exist: VACUUM INTO, then the
+ *  copy made 0600 and flushed to disk. */
+int backup_copy_db (sqlite3 *db, const char *dst_path, kt_reason_t *reason);
+
+/*  Make dir (mode 0700; its parent must exist; a directory that exists
+ *  must be empty) for a backup. */
+int backup_make_dir (const char *dir, kt_reason_t *reason);
+
+/*  Copy every database file of state_dir into dir (made by
+ *  backup_make_dir), then write the manifest: about (an object with
+ *  node, kind, role, purpose and anything else to keep) gains
+ *  format, software_version, taken_ms and files.  0, or -1 with reason;
+ *  on -1 dir has no manifest. */
+int backup_take (const char *state_dir, const char *dir, json_t *about, kt_reason_t *reason);
+
+/*  Read dir's manifest and check it: the format, every file named once,
+ *  of a valid name, present with its size and SHA-256.  The manifest, or
+ *  NULL with a reason naming what is wrong. */
+json_t *backup_verify (const char *dir, kt_reason_t *reason);
+
+/*  Before a schema migration (store_migrate): a backup of every file of
+ *  the state directory into STATE_DIR/pre-migration-TIME, taken once per
+ *  process, when the node has said who it is (store_migrate does nothing
+ *  before).  about is copied.  Such copies are removed as soon as the
+ *  node forgets anything (backup_drop_premigration): they must not keep
+ *  what retention or a correction took away. */
+void backup_set_premigration (const char *state_dir, const json_t *about);
+int backup_premigration (kt_reason_t *reason);
+/*  Remove every pre-migration copy in state_dir; how many went. */
+int backup_drop_premigration (const char *state_dir, kt_reason_t *reason);
+
+/*  The SHA-256 of a file as 64 hex digits, and its size. */
+int backup_file_sha256 (const char *path, char hex[65], uint64_t *bytes_p, kt_reason_t *reason);
+
+#endif

@@ -1,0 +1,256 @@
+/*  forget: the node's journal of what it forgot (forget.h). */
+#include "forget.h"
+
+#include "backup.h"
+#include "keystore.h"
+#include "store.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct _forget_t {
+    sqlite3 *db;
+    uint8_t key[KEYSTORE_KEY_LEN]; /* seals the corrections */
+    char dir[4096];                /* the state directory */
+};
+
+/*  The schema is also read by `keten restore` (client/cmd_backup.c),
+ *  which links no daemon code: the table and column names are its
+ *  interface. */
+static const char *const s_migrations[] = {
+    "CREATE TABLE forgotten (seq INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL,"
+    " kind TEXT NOT NULL CHECK (kind IN ('destroy', 'correct')), case_ref TEXT NOT NULL,"
+    " ids BLOB, what TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '', sealed BLOB);"
+    "CREATE INDEX forgotten_case ON forgotten (case_ref);"
+    "CREATE TABLE restored (id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " backup_taken_ms INTEGER NOT NULL, restored_ms INTEGER NOT NULL);",
+};
+
+forget_t *
+forget_open (const char *path, const uint8_t storage_key[32], kt_reason_t *reason)
+{
+    forget_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        kt_fail (reason, "out of memory");
+        return NULL;
+    }
+    crypto_kdf_derive_from_key (self->key, sizeof self->key, 2, "ketenfgt", storage_key);
+    snprintf (self->dir, sizeof self->dir, "%s", path);
+    char *slash = strrchr (self->dir, '/');
+    if (slash)
+        *slash = 0;
+    else
+        snprintf (self->dir, sizeof self->dir, ".");
+    if (!(self->db = store_open (path, reason)) ||
+        store_migrate (self->db, "forget", STORE_MIGRATIONS (s_migrations), reason) != 0)
+        forget_destroy (&self);
+    return self;
+}
+
+void
+forget_destroy (forget_t **self_p)
+{
+    forget_t *self = *self_p;
+    if (!self)
+        return;
+    store_close (&self->db);
+    sodium_memzero (self->key, sizeof self->key);
+    free (self);
+    *self_p = NULL;
+}
+
+/*  A copy taken before a migration holds what is forgotten now. */
+static int
+s_drop_copies (forget_t *self, kt_reason_t *reason)
+{
+    int dropped = backup_drop_premigration (self->dir, reason);
+    if (dropped > 0)
+        kt_log (KT_LOG_INFO, "backup pre_migration_removed copies=%d", dropped);
+    return dropped < 0 ? -1 : 0;
+}
+
+int
+forget_note_destroy (forget_t *self, const char *case_ref, const uint8_t *ids, size_t n_ids,
+                     kt_reason_t *reason)
+{
+    if (store_begin (self->db, reason) != 0)
+        return -1;
+    if (store_run (self->db,
+                   "INSERT INTO forgotten (at_ms, kind, case_ref, ids) VALUES (?, 'destroy', ?, ?)",
+                   STORE_VALUES (STORE_INT (kt_now_ms ()), STORE_TEXT (case_ref),
+                                 n_ids ? STORE_BLOB (ids, n_ids * KT_ID_LEN) : STORE_NULL),
+                   "note a destruction", reason) < 0 ||
+        store_run (self->db,
+                   "UPDATE forgotten SET sealed = NULL WHERE case_ref = ? AND sealed IS NOT NULL",
+                   STORE_VALUES (STORE_TEXT (case_ref)), "forget the subject's corrections",
+                   reason) < 0 ||
+        store_commit (self->db, reason) != 0) {
+        store_rollback (self->db);
+        return -1;
+    }
+    /*  The corrections' sealed pages leave the WAL too. */
+    if (store_checkpoint (self->db, "forget.db", reason) != 0)
+        return -1;
+    return s_drop_copies (self, reason);
+}
+
+int
+forget_note_correct (forget_t *self, const char *case_ref, const char *what, const char *detail,
+                     const Keten__CorrectionNotice *notice, kt_reason_t *reason)
+{
+    uint8_t *sealed = NULL;
+    size_t sealed_len = 0;
+    if (notice && keystore_seal_message (self->key, case_ref, strlen (case_ref), &notice->base,
+                                         &sealed, &sealed_len) != 0)
+        return kt_fail (reason, "out of memory");
+    int rc = store_run (self->db,
+                        "INSERT INTO forgotten (at_ms, kind, case_ref, what, detail, sealed)"
+                        " VALUES (?, 'correct', ?, ?, ?, ?)",
+                        STORE_VALUES (STORE_INT (kt_now_ms ()), STORE_TEXT (case_ref),
+                                      STORE_TEXT (what), STORE_TEXT (detail ? detail : ""),
+                                      sealed ? STORE_BLOB (sealed, sealed_len) : STORE_NULL),
+                        "note a correction", reason) < 0
+                 ? -1
+                 : 0;
+    free (sealed);
+    return rc == 0 ? s_drop_copies (self, reason) : -1;
+}
+
+static int
+s_int_row (sqlite3_stmt *row, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    *(int64_t *) arg = sqlite3_column_int64 (row, 0);
+    return 0;
+}
+
+int
+forget_restored (forget_t *self, uint64_t *taken_ms, kt_reason_t *reason)
+{
+    int64_t taken = 0;
+    int rc = store_one (self->db, "SELECT backup_taken_ms FROM restored WHERE id = ?",
+                        STORE_VALUES (STORE_INT (1)), s_int_row, &taken, "read the restore mark",
+                        reason);
+    *taken_ms = taken > 0 ? (uint64_t) taken : 0;
+    return rc;
+}
+
+/*  One entry, copied out of its row. */
+typedef struct {
+    int64_t seq;
+    char kind[16], case_ref[64];
+    char *detail;
+    uint8_t *ids, *sealed;
+    size_t ids_len, sealed_len;
+} s_row_t;
+
+static int
+s_entry_row (sqlite3_stmt *row, void *arg, kt_reason_t *reason)
+{
+    s_row_t *r = arg;
+    r->seq = sqlite3_column_int64 (row, 0);
+    snprintf (r->kind, sizeof r->kind, "%s", store_text (row, 1));
+    snprintf (r->case_ref, sizeof r->case_ref, "%s", store_text (row, 2));
+    r->ids_len = (size_t) sqlite3_column_bytes (row, 3);
+    r->sealed_len = (size_t) sqlite3_column_bytes (row, 5);
+    r->detail = strdup (store_text (row, 4));
+    r->ids = malloc (r->ids_len + 1);
+    r->sealed = malloc (r->sealed_len + 1);
+    if (!r->detail || !r->ids || !r->sealed)
+        return kt_fail (reason, "out of memory");
+    if (r->ids_len)
+        memcpy (r->ids, sqlite3_column_blob (row, 3), r->ids_len);
+    if (r->sealed_len)
+        memcpy (r->sealed, sqlite3_column_blob (row, 5), r->sealed_len);
+    return 0;
+}
+
+/*  Entry seq to fn, with no statement open on the file. */
+static int
+s_one (forget_t *self, int64_t seq, forget_entry_fn *fn, void *arg, kt_reason_t *reason)
+{
+    s_row_t r = {0};
+    int rc = store_one (self->db,
+                        "SELECT seq, kind, case_ref, ids, detail, sealed FROM forgotten"
+                        " WHERE seq = ?",
+                        STORE_VALUES (STORE_INT (seq)), s_entry_row, &r, "read a journal entry",
+                        reason) == 1
+                 ? 0
+                 : -1;
+    forget_entry_t entry = {.seq = r.seq,
+                            .kind = r.kind,
+                            .case_ref = r.case_ref,
+                            .ids = r.ids,
+                            .n_ids = r.ids_len / KT_ID_LEN,
+                            .detail = r.detail};
+    if (rc == 0 && r.ids_len % KT_ID_LEN != 0)
+        rc = kt_fail (reason, "forget.db: entry %lld has a damaged id list", (long long) seq);
+    if (rc == 0 && r.sealed_len) {
+        ProtobufCMessage *msg = NULL;
+        if (keystore_unseal_message (self->key, r.case_ref, strlen (r.case_ref), r.sealed,
+                                     r.sealed_len, &keten__correction_notice__descriptor,
+                                     &msg) != 0)
+            rc = kt_fail (reason, "forget.db: entry %lld does not open with this node's key",
+                          (long long) seq);
+        entry.notice = (Keten__CorrectionNotice *) msg;
+    }
+    if (rc == 0)
+        rc = fn (arg, &entry, reason);
+    if (entry.notice)
+        protobuf_c_message_free_unpacked (&entry.notice->base, NULL);
+    free (r.detail);
+    free (r.ids);
+    if (r.sealed)
+        sodium_memzero (r.sealed, r.sealed_len);
+    free (r.sealed);
+    return rc;
+}
+
+typedef struct {
+    int64_t *seqs;
+    size_t n, cap;
+} s_seqs_t;
+
+static int
+s_seq_row (sqlite3_stmt *row, void *arg, kt_reason_t *reason)
+{
+    s_seqs_t *l = arg;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 16;
+        int64_t *seqs = realloc (l->seqs, cap * sizeof *seqs);
+        if (!seqs)
+            return kt_fail (reason, "out of memory");
+        l->seqs = seqs;
+        l->cap = cap;
+    }
+    l->seqs[l->n++] = sqlite3_column_int64 (row, 0);
+    return 0;
+}
+
+int
+forget_each_since (forget_t *self, uint64_t since_ms, forget_entry_fn *fn, void *arg,
+                   kt_reason_t *reason)
+{
+    /*  The list first: fn writes this file (it notes what it does again,
+     *  a destruction truncates the WAL), which no open statement may
+     *  hold up; what fn notes is after the list's end. */
+    s_seqs_t l = {0};
+    int rc = store_each (self->db, "SELECT seq FROM forgotten WHERE at_ms >= ? ORDER BY seq",
+                         store_bind_values, (void *) STORE_VALUES (STORE_INT (since_ms)), s_seq_row,
+                         &l, "read the journal since the backup", reason);
+    for (size_t i = 0; rc == 0 && i < l.n; i++)
+        rc = s_one (self, l.seqs[i], fn, arg, reason);
+    free (l.seqs);
+    return rc;
+}
+
+int
+forget_restore_done (forget_t *self, kt_reason_t *reason)
+{
+    return store_run (self->db, "DELETE FROM restored WHERE id = ?", STORE_VALUES (STORE_INT (1)),
+                      "clear the restore mark", reason) < 0
+               ? -1
+               : 0;
+}

@@ -1,0 +1,71 @@
+/*  forget: the node's journal of what it forgot (docs/OPERATIONS.md,
+ *  "Backup and restore"), in its own file forget.db.
+ *
+ *  Every destruction of a subject (art. 13) and every correction (art.
+ *  12.5) is noted here, in its own commit, before it is carried out: the
+ *  case_ref, the node's own message ids a destruction names, and for a
+ *  correction what it changes (a CorrectionNotice, sealed under a key
+ *  derived from the node's storage key, the only personal data here).
+ *  When a subject is destroyed, the sealed corrections about it are
+ *  deleted from the journal (secure_delete, WAL truncated).
+ *
+ *  A backup copies this file with the others; `keten restore` keeps the
+ *  node's own journal (it knows more than the backup's) and marks it
+ *  restored, and the next start does again, in their order, the
+ *  destructions and corrections noted since the backup was taken, before
+ *  the node serves anything: a backup cannot bring back what was
+ *  forgotten or corrected after it.
+ */
+#ifndef KETEN_FORGET_H
+#define KETEN_FORGET_H
+
+#include "keten.pb-c.h"
+#include "util.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FORGET_FILE "forget.db"
+
+typedef struct _forget_t forget_t;
+
+/*  storage_key is borrowed (the node's keys outlive this). */
+forget_t *forget_open (const char *path, const uint8_t storage_key[32], kt_reason_t *reason);
+void forget_destroy (forget_t **self_p);
+
+/*  Note a destruction of case_ref with n_ids of the node's own message
+ *  ids (KT_ID_LEN each, concatenated); the journal's sealed corrections
+ *  of case_ref go.  Durable on return. */
+int forget_note_destroy (forget_t *self, const char *case_ref, const uint8_t *ids, size_t n_ids,
+                         kt_reason_t *reason);
+/*  Note a correction: what (ids and the action, no personal data) for
+ *  `keten restore` to show, detail (a JSON object of ids the role needs
+ *  to do it again, or NULL) and the notice itself, sealed.  Durable on
+ *  return. */
+int forget_note_correct (forget_t *self, const char *case_ref, const char *what, const char *detail,
+                         const Keten__CorrectionNotice *notice, kt_reason_t *reason);
+
+/*  After a restore: 1 with *taken_ms (when the backup was taken), 0 when
+ *  the node was not restored since its last start, -1. */
+int forget_restored (forget_t *self, uint64_t *taken_ms, kt_reason_t *reason);
+
+/*  One noted act, for the replay; notice is NULL for a destruction, and
+ *  for a correction whose subject was destroyed since. */
+typedef struct {
+    int64_t seq;
+    const char *kind; /* "destroy", "correct" */
+    const char *case_ref;
+    const uint8_t *ids;
+    size_t n_ids;
+    const char *detail; /* "" or a JSON object */
+    Keten__CorrectionNotice *notice;
+} forget_entry_t;
+typedef int (forget_entry_fn) (void *arg, const forget_entry_t *entry, kt_reason_t *reason);
+/*  Each act noted at or after since_ms, oldest first, up to the newest
+ *  noted when the call began (what fn notes itself is not visited). */
+int forget_each_since (forget_t *self, uint64_t since_ms, forget_entry_fn *fn, void *arg,
+                       kt_reason_t *reason);
+/*  The replay after a restore is complete. */
+int forget_restore_done (forget_t *self, kt_reason_t *reason);
+
+#endif

@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# Backup and restore (docs/OPERATIONS.md, "Backup and restore").
+#
+# - `keten backup DIR` at a running uitvoerder and politie: every database
+#   file with a manifest whose sizes and SHA-256 match; a directory that is
+#   not empty, a relative parent that does not exist, are refused.
+# - A restore while ketend runs, of another node's backup, or of a damaged
+#   backup is refused and changes nothing.
+# - A correction (art. 12.5) after a backup: the restored uitvoerder and
+#   politie hold the old text again in their files, and the next start
+#   carries the correction out again before serving: both show the new
+#   text, neither the old.
+# - A subject destroyed (art. 13, the whole federation's clock moved 184
+#   days) after a backup comes back with the restored files, and is
+#   destroyed again at the next start, before the node serves anything: its
+#   rows and its key are in no file of the node's state.  At the uitvoerder the log went
+#   back: politie, its witness, says so (log_alarm), as documented; at
+#   politie the notice's own message ids are destroyed again too.
+# - A schema migration takes a copy first (a module's version set back).
+source "$(dirname "$0")/lib.sh"
+RK="$(cd "$(dirname "$0")/../.." && pwd)/configs/referentiekader-example.zpl"
+kt_federation
+kt_kill "$UITV"
+printf 'weegploeg\n    referentiekader = "%s"\n' "$RK" >> "$T/$UITV.cfg"
+kt_start "$UITV"
+wait_until 10 link_up politie-test || fail "no link"
+
+kt_signal_file "$T/a.json" R-1
+OLD=Ouderwetsch7731
+NEW=Nieuwerwetsch4410
+jq --arg t "Gezien bij $OLD (fictief)." '. + {items: [{kind: "fact", text: $t}]}' "$T/a.json" > "$T/a2.json"
+mv "$T/a2.json" "$T/a.json"
+out=$(kt politie-test signal submit --file "$T/a.json" --wait)
+echo "$out" | grep -q delivered || fail "signal not delivered: $out"
+S=$(echo "$out" | grep -Eo '[0-9a-f]{32}' | head -n1)
+A=$(kt "$UITV" signal list --json | jq -r --arg id "$S" '.signals[] | select(.message_id==$id) | .case_ref')
+[[ "$A" == k-* ]] || fail "no case_ref"
+M=$(kt "$UITV" weegploeg agenda --start 2026-12-14T10:00 --location "Stadhuis" --case "$A" --json | jq -r .meeting_id)
+shows() {  # shows NODE TEXT: what the node shows of A's signal holds TEXT
+    if [ "$1" = "$UITV" ]; then kt "$UITV" weegploeg subject "$A" --json | grep -qF "$2"
+    else kt "$1" agenda show "$M" --json 2> /dev/null | grep -qF "$2"; fi
+}
+wait_until 10 shows politie-test "$OLD" || fail "politie's agenda does not show the item"
+kt "$UITV" weegploeg decide "$A" --niet-agenderen --criterion tegenindicatie --analysis "Fictief." > /dev/null
+decided() { kt politie-test decision list --json | jq -e --arg a "$A" '[.decisions[] | select(.case_ref==$a)] | length == 1'; }
+wait_until 10 decided || fail "politie has no decision"
+wait_until 20 relay_settled || fail "copies not receipted"
+
+# ---- backup ---------------------------------------------------------------
+mkdir "$T/bk"
+kt "$UITV" backup "$T/bk/u0" | grep -q "^backup of $UITV written to $T/bk/u0: [0-9]* files" \
+    || fail "backup at the uitvoerder"
+m="$T/bk/u0/MANIFEST.json"
+for f in node.db keystore.db forget.db weegploeg.db log.db; do
+    [ "$(jq -r --arg f "$f" '.files[] | select(.name==$f) | .sha256' "$m")" = "$(sha256sum "$T/bk/u0/$f" | cut -d' ' -f1)" ] \
+        || fail "$f missing from the backup or its sha256 differs"
+done
+jq -e --arg u "$UITV" '.node==$u and .kind=="uitvoerder" and .purpose=="backup" and .format=="keten-backup-1"' "$m" > /dev/null \
+    || fail "manifest: $(cat "$m")"
+[ "$(stat -c %a "$T/bk/u0")" = 700 ] && [ "$(stat -c %a "$T/bk/u0/log.db")" = 600 ] || fail "backup not private"
+sqlite3 "$T/bk/u0/weegploeg.db" "PRAGMA integrity_check" | grep -qx ok || fail "copy not a sound database"
+out=$(kt "$UITV" backup "$T/bk/u0" 2>&1) && fail "backup into a full directory: $out"
+echo "$out" | grep -q "is not empty" || fail "refusal unclear: $out"
+out=$(kt "$UITV" backup "$T/nowhere/x" 2>&1) && fail "backup below a missing directory: $out"
+pass "backup: every database file, manifest and checksums match; a used or missing directory refused"
+
+# ---- refusals ----------------------------------------------------------------
+kt politie-test backup "$T/bk/p0" > /dev/null || fail "backup at politie"
+out=$("$KETEN" -c "$T/$UITV.cfg" restore "$T/bk/u0" 2>&1) && fail "restore while ketend runs: $out"
+echo "$out" | grep -q "is running" || fail "running refusal unclear: $out"
+kt_kill "$UITV"
+before=$(cd "$T/state-$UITV" && sha256sum ./*.db)
+cp -r "$T/bk/u0" "$T/bk/bad"
+printf 'x' | dd of="$T/bk/bad/weegploeg.db" bs=1 seek=5000 conv=notrunc status=none
+out=$("$KETEN" -c "$T/$UITV.cfg" restore "$T/bk/bad" 2>&1) && fail "restore of a damaged backup: $out"
+echo "$out" | grep -q "weegploeg.db does not match the manifest" || fail "damage unclear: $out"
+rm "$T/bk/bad/MANIFEST.json"
+out=$("$KETEN" -c "$T/$UITV.cfg" restore "$T/bk/bad" 2>&1) && fail "restore without a manifest: $out"
+echo "$out" | grep -q "an unfinished backup" || fail "no-manifest refusal unclear: $out"
+[ "$before" = "$(cd "$T/state-$UITV" && sha256sum ./*.db)" ] || fail "a refused restore changed files"
+ls -d "$T/state-$UITV"/before-restore-* 2> /dev/null && fail "a refused restore moved files"
+kt_start "$UITV"
+pass "restore refused while ketend runs, of a damaged or unfinished backup; nothing changed"
+
+# ---- a correction after a backup is carried out again -----------------------
+echo "{\"kind\": \"fact\", \"text\": \"Gezien bij $NEW (fictief).\"}" > "$T/new.json"
+kt "$UITV" correction decide "$A" --signal "$S" --item 0 --correct-file "$T/new.json" \
+    --reason "Verzoek betrokkene (fictief)." > /dev/null || fail "correction decide failed"
+corrected() { shows "$1" "$NEW" && ! shows "$1" "$OLD"; }
+for id in "$UITV" politie-test; do wait_until 10 corrected "$id" || fail "$id not corrected"; done
+wait_until 20 relay_settled || fail "correction not receipted"
+kt_kill "$UITV"
+out=$("$KETEN" -c "$T/$UITV.cfg" restore "$T/bk/u0") || fail "restore failed: $out"
+echo "$out" | grep -q "carries out again the 1 correction(s)" || fail "restore said: $out"
+kt_start "$UITV"
+corrected "$UITV" || fail "the restored uitvoerder shows the old text"
+grep -q "restore redo seq=[0-9]* kind=correct case_ref=$A" "$T/$UITV.log" || fail "no correction redone"
+kt_kill politie-test
+out=$("$KETEN" -c "$T/politie-test.cfg" restore "$T/bk/u0" 2>&1) && fail "restore of another node's backup: $out"
+echo "$out" | grep -q "is a backup of $UITV, and this node is politie-test" || fail "wrong node unclear: $out"
+"$KETEN" -c "$T/politie-test.cfg" restore "$T/bk/p0" > /dev/null || fail "restore at politie failed"
+kt_start politie-test
+corrected politie-test || fail "restored politie shows the old text"
+wait_until 10 link_up politie-test || fail "no link after politie's restore"
+pass "a correction made after the backup is carried out again at the restored uitvoerder and politie"
+kt "$UITV" backup "$T/bk/u1" > /dev/null || fail "second backup"
+kt politie-test backup "$T/bk/p1" > /dev/null || fail "second backup at politie"
+
+# What each node holds of A: the uitvoerder its subject (and its key),
+# politie the decision it received.
+key_a=$(sqlite3 "$T/state-$UITV/weegploeg.db" "SELECT hex(key_id) FROM subject WHERE case_ref='$A'")
+[ -n "$key_a" ] || fail "no key id for A"
+holds() {
+    if [ "$1" = "$UITV" ]; then
+        [ "$(sqlite3 "$T/state-$UITV/weegploeg.db" "SELECT count(*) FROM subject WHERE case_ref='$A'")" = 1 ] ||
+            [ "$(sqlite3 "$T/state-$UITV/keystore.db" "SELECT count(*) FROM data_key WHERE key_id=x'$key_a'")" = 1 ]
+    else
+        [ "$(sqlite3 "$T/state-$1/node.db" "SELECT count(*) FROM decision_in WHERE case_ref='$A'")" = 1 ]
+    fi
+}
+gone() { ! holds "$1"; }
+holds "$UITV" && holds politie-test || fail "the check cannot fail: A is not held before"
+
+# ---- 184 days: the subject is destroyed, then a backup brings it back ------
+kt_restart_all_at +184d "$UITV" politie-test
+wait_until 20 link_up politie-test || fail "no link after the move"
+wait_until 30 gone "$UITV" || fail "not destroyed at the uitvoerder"
+wait_until 30 gone politie-test || fail "not destroyed at politie"
+wait_until 20 relay_settled || fail "notices not receipted"
+
+# politie verifies the log as it is now (a receipt carries its tree).
+kt_signal_file "$T/c.json" R-3
+kt politie-test signal submit --file "$T/c.json" --wait > /dev/null || fail "no signal after the destruction"
+kt_kill "$UITV"
+out=$("$KETEN" -c "$T/$UITV.cfg" restore "$T/bk/u1") || fail "restore failed: $out"
+echo "$out" | grep -q "destroys again the 1 subject(s) destroyed" || fail "restore said: $out"
+holds "$UITV" || fail "the check cannot fail: the restored files do not hold A"
+KETEN_WRAP="$(kt_clock_wrap +184d)" kt_start "$UITV"
+gone "$UITV" || fail "the restored uitvoerder serves with A (or its key) in its files"
+grep -q "restore replayed" "$T/$UITV.log" || fail "no replay logged"
+kt "$UITV" log verify > /dev/null || fail "the restored log does not verify"
+# The next receipt politie gets carries the uitvoerder's tree, which is
+# not the one politie verified before.
+kt_signal_file "$T/b.json" R-2
+kt politie-test signal submit --file "$T/b.json" --wait > /dev/null || fail "no signal after the restore"
+witness_alarm() { kt politie-test status --json | jq -e '.alarms | index("log_alarm")'; }
+wait_until 30 witness_alarm || fail "politie did not notice the log went back: $(kt politie-test status --json | jq -c "{alarms, log_witness}")"
+pass "uitvoerder restored: the destroyed subject destroyed again before serving; politie's witness raises log_alarm"
+
+kt_kill politie-test
+out=$("$KETEN" -c "$T/politie-test.cfg" restore "$T/bk/p1") || fail "restore at politie failed: $out"
+holds politie-test || fail "the check cannot fail: politie's restored files do not hold A"
+KETEN_WRAP="$(kt_clock_wrap +184d)" kt_start politie-test
+gone politie-test || fail "restored politie serves with A's decision in its files"
+# At 184 days politie's own schedule would not destroy A yet (it runs a day
+# after the uitvoerder's): the journal did.
+grep -q "restore redo seq=[0-9]* kind=destroy case_ref=$A" "$T/politie-test.log" || fail "politie did not replay A's destruction"
+grep -q "restore replayed" "$T/politie-test.log" || fail "politie's replay not logged"
+aside=$(ls -d "$T/state-politie-test"/before-restore-* | tail -n1)
+[ -f "$aside/node.db" ] && [ ! -f "$aside/forget.db" ] || fail "the replaced files are not kept aside: $aside"
+pass "politie restored: its copy destroyed again; the replaced files kept aside, the journal kept"
+
+# ---- a migration takes a copy first -----------------------------------------
+kt_kill politie-test
+sqlite3 "$T/state-politie-test/node.db" "UPDATE schema_version SET version = version - 1 WHERE module = 'access'"
+ver=$(sqlite3 "$T/state-politie-test/node.db" "SELECT version FROM schema_version WHERE module = 'access'")
+# The last migration runs again (and fails: its table is there); the copy
+# is taken before it all the same.
+KETEN_WRAP="$(kt_clock_wrap +184d)" kt_launch politie-test || true
+pre=$(ls -d "$T/state-politie-test"/pre-migration-* 2> /dev/null | head -n1)
+[ -n "$pre" ] || fail "no copy before the migration of access to $((ver + 1)): $(tail -n 5 "$T/politie-test.log")"
+jq -e '.purpose == "pre-migration" and .node == "politie-test"' "$pre/MANIFEST.json" > /dev/null || fail "pre-migration manifest"
+[ "$(sqlite3 "$pre/node.db" "SELECT version FROM schema_version WHERE module = 'access'")" = "$ver" ] \
+    || fail "the copy is not of before the migration"
+pass "a schema migration took a copy of every file first"
