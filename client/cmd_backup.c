@@ -2,11 +2,12 @@
  *
  *  backup asks the running ketend for a consistent copy of its database
  *  files (node.backup).  restore works on a stopped node's state
- *  directory with no ketend to ask: it checks the backup against its
- *  manifest, moves the node's files aside, puts the backup's in, and
- *  marks forget.db so that the next start destroys and corrects again
- *  what was destroyed and corrected since the backup.  forget.db's tables (daemon/store/forget.c)
- * are the interface between the two.
+ *  directory with no ketend to ask, under ketend's own lock: it checks
+ *  the backup against its manifest, stages its files, moves the node's
+ *  aside, puts the backup's in, and marks forget.db so that the next
+ *  start destroys and corrects again what was destroyed and corrected
+ *  after the backup's journal ended.  forget.db's tables
+ *  (daemon/store/forget.c) are the interface between the two.
  */
 #include "cli.h"
 
@@ -24,9 +25,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
+#include <grp.h>
+#include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 /*  A path in the state or backup directory, with a file name after it. */
@@ -47,13 +48,15 @@ static const char s_restore_usage[] =
     "Usage: keten -c CONFIG restore DIR [--json]\n"
     "\n"
     "Put the backup in DIR back into the stopped node whose config is CONFIG.\n"
-    "The backup is checked against its manifest and must be of this node.  The\n"
-    "node's database files are moved to STATE-DIR/before-restore-TIME (remove them\n"
-    "once the node runs as it should: they hold personal data); its journal of\n"
-    "what it forgot (forget.db) stays, and at its next start, before it serves\n"
-    "anything, ketend destroys again every subject destroyed (art. 13) and carries\n"
-    "out again every correction (art. 12.5) made since the backup was taken.  Run\n"
-    "it as root or as the node's user.\n"
+    "Refused while ketend runs or starts, and for a backup that does not match its\n"
+    "manifest, is of another node, or lacks a database file the node has.  The\n"
+    "node's database files are moved to STATE-DIR/before-restore-TIME (copy them\n"
+    "elsewhere if you need them: ketend removes them when the node next forgets\n"
+    "anything); its journal of what it forgot (forget.db) stays, and at its next\n"
+    "start, before it serves anything, ketend destroys again every subject\n"
+    "destroyed (art. 13) and carries out again every correction (art. 12.5) made\n"
+    "since the backup was taken.  Run it as root (it switches to the state\n"
+    "directory's owner) or as the node's user.\n"
     "\n"
     "  --json   what was done, as JSON\n";
 
@@ -121,53 +124,34 @@ cmd_backup (cli_t *cli, int argc, char **argv)
 
 /* ---- restore ---------------------------------------------------------------- */
 
-/*  Whether something answers on the node's socket. */
-static bool
-s_running (const char *socket_path)
-{
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    if (strlen (socket_path) >= sizeof addr.sun_path)
-        return false;
-    memcpy (addr.sun_path, socket_path, strlen (socket_path) + 1);
-    int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return false;
-    bool up = connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0;
-    close (fd);
-    return up;
-}
-
 static int
 s_int_row (sqlite3_stmt *row, void *arg, kt_reason_t *reason)
 {
     (void) reason;
-    *(int *) arg = sqlite3_column_int (row, 0);
+    *(int64_t *) arg = sqlite3_column_int64 (row, 0);
     return 0;
 }
 
-/*  The subjects (kind "destroy") or corrections ("correct") forget.db at
- *  path noted at or after since_ms; -1 when it cannot be read. */
-static int
-s_count_since (const char *path, const char *kind, uint64_t since_ms)
+/*  One number from forget.db at path (sql with at most one int
+ *  parameter); -1 when it cannot be read. */
+static int64_t
+s_journal_int (const char *path, const char *sql, int64_t param)
 {
     sqlite3 *db = NULL;
-    int n = -1;
+    int64_t n = -1;
     kt_reason_t reason;
     if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, NULL) ==
             SQLITE_OK &&
-        store_one (db,
-                   "SELECT count(DISTINCT CASE kind WHEN 'destroy' THEN case_ref ELSE seq END)"
-                   " FROM forgotten WHERE kind = ? AND at_ms >= ?",
-                   STORE_VALUES (STORE_TEXT (kind), STORE_INT (since_ms)), s_int_row, &n,
-                   "count the journal's entries", &reason) != 1)
+        store_one (db, sql, STORE_VALUES (STORE_INT (param)), s_int_row, &n, "read the journal",
+                   &reason) != 1)
         n = -1;
     sqlite3_close (db);
     return n;
 }
 
-/*  Mark forget.db at path restored from a backup taken at taken_ms. */
+/*  Mark forget.db at path restored: replay what comes after after_seq. */
 static int
-s_mark (const char *path, uint64_t taken_ms)
+s_mark (const char *path, uint64_t taken_ms, int64_t after_seq)
 {
     sqlite3 *db = NULL;
     kt_reason_t reason;
@@ -175,9 +159,10 @@ s_mark (const char *path, uint64_t taken_ms)
     int rc = sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) ==
                          SQLITE_OK &&
                      store_run (db,
-                                "INSERT OR REPLACE INTO restored (id, backup_taken_ms, restored_ms)"
-                                " VALUES (1, ?, ?)",
-                                STORE_VALUES (STORE_INT (taken_ms), STORE_INT (kt_now_ms ())),
+                                "INSERT OR REPLACE INTO restored (id, backup_taken_ms,"
+                                " restored_ms, after_seq, done_seq) VALUES (1, ?, ?, ?, 0)",
+                                STORE_VALUES (STORE_INT (taken_ms), STORE_INT (kt_now_ms ()),
+                                              STORE_INT (after_seq)),
                                 "mark the journal restored", &reason) == 1
                  ? 0
                  : -1;
@@ -187,23 +172,29 @@ s_mark (const char *path, uint64_t taken_ms)
     return rc;
 }
 
-/*  Copy src to dst (a new file) durably, mode 0600, owned by uid:gid. */
+/*  Copy src (a regular file) to dst (a new file) durably, mode 0600, and
+ *  check what was written against the manifest's sha256. */
 static int
-s_copy (const char *src, const char *dst, uid_t uid, gid_t gid)
+s_copy (const char *src, const char *dst, const char *want_sha256)
 {
-    char tmp[S_LONG + 16];
-    snprintf (tmp, sizeof tmp, "%s.restore", dst);
-    unlink (tmp);
-    int in = open (src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    int out = in < 0 ? -1 : open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-    int rc = in < 0 || out < 0 ? -1 : 0;
+    int in = open (src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    struct stat st;
+    if (in < 0 || fstat (in, &st) != 0 || !S_ISREG (st.st_mode)) {
+        cli_error ("%s is not a regular file I can read: %s", src,
+                   in < 0 ? strerror (errno) : "not a regular file");
+        if (in >= 0)
+            close (in);
+        return -1;
+    }
+    int out = open (dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    int rc = out < 0 ? -1 : 0, err = errno;
     char buf[65536];
     while (rc == 0) {
         ssize_t n = read (in, buf, sizeof buf);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
-            rc = n < 0 ? -1 : 0;
+            rc = n < 0 ? -1 : 0, err = errno;
             break;
         }
         for (ssize_t done = 0; rc == 0 && done < n;) {
@@ -211,27 +202,28 @@ s_copy (const char *src, const char *dst, uid_t uid, gid_t gid)
             if (w < 0 && errno == EINTR)
                 continue;
             if (w <= 0)
-                rc = -1;
+                rc = -1, err = errno;
             else
                 done += w;
         }
     }
-    int err = errno;
-    if (rc == 0 && geteuid () == 0 && fchown (out, uid, gid) != 0)
-        rc = -1, err = errno;
     if (rc == 0 && fsync (out) != 0)
         rc = -1, err = errno;
-    if (in >= 0)
-        close (in);
+    close (in);
     if (out >= 0)
         close (out);
-    if (rc == 0 && rename (tmp, dst) != 0)
-        rc = -1, err = errno;
     if (rc != 0) {
-        unlink (tmp);
         cli_error ("cannot copy %s to %s: %s", src, dst, strerror (err));
+        return -1;
     }
-    return rc;
+    char hex[65];
+    uint64_t bytes;
+    kt_reason_t reason;
+    if (backup_file_sha256 (dst, hex, &bytes, &reason) != 0 || strcmp (hex, want_sha256) != 0) {
+        cli_error ("%s changed while it was copied: not the file the manifest names", src);
+        return -1;
+    }
+    return 0;
 }
 
 static int
@@ -246,33 +238,60 @@ s_sync_dir (const char *dir)
     return rc;
 }
 
-/*  Move STATE/NAME and its -wal and -shm into aside (made on first use). */
+static const char *const s_tails[] = {"", "-wal", "-shm", "-journal"};
+
+/*  Move NAME (with its -wal, -shm) from one directory to another. */
 static int
-s_move_aside (const char *state, const char *name, const char *aside, bool *made, int *moved)
+s_move (const char *from_dir, const char *to_dir, const char *name)
 {
-    static const char *const tails[] = {"", "-wal", "-shm", "-journal"};
-    for (size_t t = 0; t < sizeof tails / sizeof tails[0]; t++) {
+    for (size_t t = 0; t < sizeof s_tails / sizeof s_tails[0]; t++) {
         char from[S_LONG], to[S_LONG + 320];
-        snprintf (from, sizeof from, "%s/%s%s", state, name, tails[t]);
-        snprintf (to, sizeof to, "%s/%s%s", aside, name, tails[t]);
+        snprintf (from, sizeof from, "%s/%s%s", from_dir, name, s_tails[t]);
+        snprintf (to, sizeof to, "%s/%s%s", to_dir, name, s_tails[t]);
         struct stat st;
         if (lstat (from, &st) != 0)
             continue;
-        if (!*made) {
-            if (mkdir (aside, 0700) != 0) {
-                cli_error ("cannot create %s: %s", aside, strerror (errno));
-                return -1;
-            }
-            *made = true;
-        }
         if (rename (from, to) != 0) {
-            cli_error ("cannot move %s to %s: %s", from, aside, strerror (errno));
+            cli_error ("cannot move %s to %s: %s", from, to_dir, strerror (errno));
             return -1;
         }
-        if (!*tails[t])
-            (*moved)++;
     }
     return 0;
+}
+
+/*  Run as the state directory's owner: a root restore then writes
+ *  nothing the node's own user could not, and follows no link that user
+ *  could plant. */
+static int
+s_become_owner (const struct stat *st)
+{
+    if (geteuid () != 0 || st->st_uid == 0)
+        return 0;
+    if (setgroups (0, NULL) != 0 || setgid (st->st_gid) != 0 || setuid (st->st_uid) != 0) {
+        cli_error ("cannot switch to the state directory's owner (uid %u): %s",
+                   (unsigned) st->st_uid, strerror (errno));
+        return -1;
+    }
+    return 0;
+}
+
+typedef struct {
+    const char *state;
+    char incoming[S_LONG], aside[S_LONG];
+    char *installed[BACKUP_MAX_FILES], *moved[BACKUP_MAX_FILES];
+    size_t n_installed, n_moved;
+} s_swap_t;
+
+/*  Put the node's own files back after a failure half-way. */
+static void
+s_roll_back (s_swap_t *w)
+{
+    for (size_t i = 0; i < w->n_installed; i++)
+        s_move (w->state, w->incoming, w->installed[i]);
+    for (size_t i = 0; i < w->n_moved; i++)
+        s_move (w->aside, w->state, w->moved[i]);
+    if (s_sync_dir (w->state) == 0)
+        fprintf (stderr, "keten: the node's own files are back in %s\n", w->state);
 }
 
 int
@@ -288,22 +307,41 @@ cmd_restore (cli_t *cli, int argc, char **argv)
         return cli_usage_error ("restore",
                                 "the node's config is needed: keten -c CONFIG restore DIR");
     config_t *config = calloc (1, sizeof *config);
-    if (!config) {
+    s_swap_t *w = calloc (1, sizeof *w);
+    if (!config || !w) {
+        free (config);
+        free (w);
         cli_error ("out of memory");
         return CLI_FAIL;
     }
     kt_reason_t reason;
     json_t *manifest = NULL;
     const char *dir = argv[optind];
+    int lock = -1;
     rc = CLI_FAIL;
+    struct stat st;
     if (config_load (cli->config_path, config, &reason) != 0) {
         cli_error ("%s", reason.text);
         goto done;
     }
-    if (s_running (config->socket_path)) {
-        cli_error ("ketend %s is running (its socket %s answers): stop it first, e.g. "
+    w->state = config->state_dir;
+    if (stat (config->state_dir, &st) != 0 || !S_ISDIR (st.st_mode)) {
+        cli_error ("the state directory %s does not exist: create it as ketend would (mode "
+                   "0700, owned by the node's user) and run restore again",
+                   config->state_dir);
+        goto done;
+    }
+    if (s_become_owner (&st) != 0)
+        goto done;
+    /*  ketend holds this lock from before it opens any file until it
+     *  exits: a node that runs, or is starting, is not restored under. */
+    char path[S_LONG];
+    snprintf (path, sizeof path, "%s/%s", config->state_dir, BACKUP_LOCK);
+    lock = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (lock < 0 || flock (lock, LOCK_EX | LOCK_NB) != 0) {
+        cli_error ("ketend %s is running or starting (%s is locked): stop it first, e.g. "
                    "systemctl stop ketend@%s",
-                   config->id, config->socket_path, config->id);
+                   config->id, path, config->id);
         goto done;
     }
     if (!(manifest = backup_verify (dir, &reason))) {
@@ -315,92 +353,175 @@ cmd_restore (cli_t *cli, int argc, char **argv)
         cli_error ("%s is a backup of %s, and this node is %s", dir, node, config->id);
         goto done;
     }
-    uint64_t taken = (uint64_t) json_integer_value (json_object_get (manifest, "taken_ms"));
-    char when[40];
-    cli_fmt_time (when, sizeof when, taken);
-    struct stat st;
-    if (stat (config->state_dir, &st) != 0 || !S_ISDIR (st.st_mode)) {
-        cli_error ("the state directory %s does not exist: create it as ketend would (mode "
-                   "0700, owned by the node's user) and run restore again",
-                   config->state_dir);
-        goto done;
-    }
-    char forget[S_LONG];
-    snprintf (forget, sizeof forget, "%s/forget.db", config->state_dir);
-    bool have_journal = access (forget, F_OK) == 0;
-    if (have_journal && s_count_since (forget, "correct", taken) < 0) {
-        cli_error ("cannot read the node's journal %s; move it away only if it is damaged "
-                   "beyond reading (the restore then knows nothing forgotten since the backup)",
-                   forget);
-        goto done;
-    }
-    /*  The node's files aside, the backup's in; the node's own journal
-     *  stays (it holds everything the backup's does, and more). */
-    char aside[S_LONG];
-    snprintf (aside, sizeof aside, "%s/before-restore-%llu", config->state_dir,
-              (unsigned long long) kt_now_ms ());
-    bool made = false;
-    int moved = 0;
     json_t *files = json_object_get (manifest, "files");
     size_t i;
     json_t *f;
+    /*  Every file the node has must come back: a node without its
+     *  keystore, say, would start with none, and lose every key. */
     DIR *d = opendir (config->state_dir);
     if (!d) {
         cli_error ("cannot open %s: %s", config->state_dir, strerror (errno));
         goto done;
     }
     struct dirent *e;
-    int move_rc = 0;
-    while (move_rc == 0 && (e = readdir (d)))
-        if (backup_name_ok (e->d_name) && strcmp (e->d_name, "forget.db") != 0)
-            move_rc = s_move_aside (config->state_dir, e->d_name, aside, &made, &moved);
+    char missing[512] = "";
+    while ((e = readdir (d))) {
+        if (!backup_name_ok (e->d_name) || strcmp (e->d_name, "forget.db") == 0)
+            continue;
+        bool there = false;
+        json_array_foreach (files, i, f) there |=
+            strcmp (json_string_value (json_object_get (f, "name")), e->d_name) == 0;
+        if (!there)
+            snprintf (missing + strlen (missing), sizeof missing - strlen (missing), " %s",
+                      e->d_name);
+    }
     closedir (d);
-    if (move_rc != 0)
+    if (*missing) {
+        cli_error ("%s does not hold what this node has:%s", dir, missing);
         goto done;
+    }
+    uint64_t taken = (uint64_t) json_integer_value (json_object_get (manifest, "taken_ms"));
+    char when[40], forget[S_LONG], theirs[S_LONG];
+    cli_fmt_time (when, sizeof when, taken);
+    snprintf (forget, sizeof forget, "%s/forget.db", config->state_dir);
+    snprintf (theirs, sizeof theirs, "%s/forget.db", dir);
+    bool have_journal = access (forget, F_OK) == 0;
+    /*  The backup's journal ends at after_seq: the node's own journal
+     *  continues the same numbers, and what comes after is what the node
+     *  forgot since. */
+    int64_t after_seq =
+        access (theirs, F_OK) == 0
+            ? s_journal_int (theirs, "SELECT coalesce(max(seq), ?) FROM forgotten", 0)
+            : 0;
+    int64_t again = 0, redo = 0;
+    if (have_journal) {
+        again = s_journal_int (forget,
+                               "SELECT count(DISTINCT case_ref) FROM forgotten"
+                               " WHERE kind = 'destroy' AND seq > ?",
+                               after_seq);
+        redo = s_journal_int (
+            forget, "SELECT count(*) FROM forgotten WHERE kind = 'correct' AND seq > ?", after_seq);
+    }
+    if (after_seq < 0 || again < 0 || redo < 0) {
+        cli_error ("cannot read the journal (forget.db) of the backup or of the node");
+        goto done;
+    }
+    /*  1. The backup's files into a directory of their own, checked as
+     *  written.  Until step 4 removes it, ketend refuses to start: a
+     *  restore cut off anywhere is run again, never half used. */
+    uint64_t now = kt_now_ms ();
+    snprintf (w->incoming, sizeof w->incoming, "%s/%s%llu", config->state_dir, BACKUP_INCOMING,
+              (unsigned long long) now);
+    snprintf (w->aside, sizeof w->aside, "%s/%s%llu", config->state_dir, BACKUP_ASIDE,
+              (unsigned long long) now);
+    if (mkdir (w->incoming, 0700) != 0 || mkdir (w->aside, 0700) != 0) {
+        cli_error ("cannot create %s: %s", w->incoming, strerror (errno));
+        goto done;
+    }
     json_array_foreach (files, i, f)
     {
         const char *name = json_string_value (json_object_get (f, "name"));
         if (have_journal && strcmp (name, "forget.db") == 0)
             continue;
-        char src[S_LONG], dst[S_LONG];
+        char src[S_LONG], dst[S_LONG + 80];
         snprintf (src, sizeof src, "%s/%s", dir, name);
-        snprintf (dst, sizeof dst, "%s/%s", config->state_dir, name);
-        if (s_copy (src, dst, st.st_uid, st.st_gid) != 0)
+        snprintf (dst, sizeof dst, "%s/%s", w->incoming, name);
+        if (s_copy (src, dst, json_string_value (json_object_get (f, "sha256"))) != 0)
             goto done;
     }
-    if (s_sync_dir (config->state_dir) != 0)
+    if (s_sync_dir (w->incoming) != 0)
         goto done;
-    int again = 0, redo = 0;
-    if (access (forget, F_OK) == 0) {
-        if (s_mark (forget, taken) != 0)
-            goto done;
-        again = s_count_since (forget, "destroy", taken);
-        redo = s_count_since (forget, "correct", taken);
+    /*  2. The node's files aside (its own journal stays: it holds all the
+     *  backup's does, and more), 3. the backup's in. */
+    if (!(d = opendir (config->state_dir))) {
+        cli_error ("cannot open %s: %s", config->state_dir, strerror (errno));
+        goto done;
     }
+    int step = 0;
+    while (step == 0 && (e = readdir (d))) {
+        if (!backup_name_ok (e->d_name) || strcmp (e->d_name, "forget.db") == 0)
+            continue;
+        if (w->n_moved == BACKUP_MAX_FILES || !(w->moved[w->n_moved] = strdup (e->d_name)))
+            step = -1;
+        else if ((step = s_move (config->state_dir, w->aside, e->d_name)) == 0)
+            w->n_moved++;
+        else
+            free (w->moved[w->n_moved]);
+    }
+    closedir (d);
+    json_array_foreach (files, i, f)
+    {
+        const char *name = json_string_value (json_object_get (f, "name"));
+        if (step != 0 || (have_journal && strcmp (name, "forget.db") == 0))
+            continue;
+        if ((step = s_move (w->incoming, config->state_dir, name)) == 0)
+            w->installed[w->n_installed++] = strdup (name);
+    }
+    if (step == 0)
+        step = s_sync_dir (config->state_dir);
+    /*  The journal marked, 4. the staging directory gone: done. */
+    if (step == 0 && access (forget, F_OK) == 0)
+        step = s_mark (forget, taken, after_seq);
+    if (step != 0) {
+        s_roll_back (w);
+        goto done;
+    }
+    if (rmdir (w->incoming) != 0 || s_sync_dir (config->state_dir) != 0) {
+        cli_error ("cannot remove %s: %s; remove it (it is empty) before ketend starts",
+                   w->incoming, strerror (errno));
+        goto done;
+    }
+    *w->incoming = 0;
     if (as_json) {
-        json_t *r = json_pack ("{s:s, s:s, s:I, s:I, s:i, s:i, s:i}", "node", config->id, "from",
-                               dir, "taken_ms", (json_int_t) taken, "files",
-                               (json_int_t) json_array_size (files), "moved_aside", moved,
-                               "destroy_again", again, "correct_again", redo);
-        if (made)
-            json_object_set_new (r, "aside", json_string (aside));
+        json_t *r = json_pack ("{s:s, s:s, s:I, s:I, s:I, s:s, s:I, s:I}", "node", config->id,
+                               "from", dir, "taken_ms", (json_int_t) taken, "files",
+                               (json_int_t) json_array_size (files), "moved_aside",
+                               (json_int_t) w->n_moved, "aside", w->aside, "destroy_again",
+                               (json_int_t) again, "correct_again", (json_int_t) redo);
         rc = cli_print_json (r);
         json_decref (r);
     } else {
         printf ("restored %s from %s (taken %s): %zu files\n", config->id, dir, when,
                 json_array_size (files));
-        if (made)
-            printf ("the %d files it replaced are in %s: remove them once the node runs as it "
-                    "should (they hold personal data)\n",
-                    moved, aside);
-        printf ("at its next start, before it serves anything, ketend destroys again the %d "
-                "subject(s) destroyed and carries out again the %d correction(s) made since the "
-                "backup was taken\n",
-                again < 0 ? 0 : again, redo < 0 ? 0 : redo);
+        printf ("the %zu files it replaced are in %s: copy them elsewhere if you need them; "
+                "ketend removes them when the node next forgets anything (they hold personal "
+                "data)\n",
+                w->n_moved, w->aside);
+        printf ("at its next start, before it serves anything, ketend destroys again the %lld "
+                "subject(s) destroyed and carries out again the %lld correction(s) made since "
+                "the backup was taken\n",
+                (long long) again, (long long) redo);
         rc = CLI_OK;
     }
 done:
+    /*  A failure handled here left the node's own files in place (rolled
+     *  back when the swap had begun): the staging directory goes.  Only
+     *  a restore cut off (killed, a power cut) leaves it, and ketend then
+     *  refuses to start until restore is run again. */
+    if (rc != CLI_OK && *w->incoming) {
+        for (size_t k = 0; k < BACKUP_MAX_FILES; k++) {
+            json_t *g = json_array_get (json_object_get (manifest, "files"), k);
+            for (size_t t = 0; g && t < sizeof s_tails / sizeof s_tails[0]; t++) {
+                char gone[S_LONG + 160];
+                snprintf (gone, sizeof gone, "%s/%s%s", w->incoming,
+                          json_string_value (json_object_get (g, "name")), s_tails[t]);
+                unlink (gone);
+            }
+        }
+        if (rmdir (w->incoming) != 0 && errno != ENOENT)
+            fprintf (stderr, "keten: cannot remove %s: %s; remove it before ketend starts\n",
+                     w->incoming, strerror (errno));
+    }
+    if (rc != CLI_OK && *w->aside)
+        rmdir (w->aside); /* only when nothing is left there */
+    for (size_t k = 0; k < w->n_installed; k++)
+        free (w->installed[k]);
+    for (size_t k = 0; k < w->n_moved; k++)
+        free (w->moved[k]);
+    if (lock >= 0)
+        close (lock);
     json_decref (manifest);
     free (config);
+    free (w);
     return rc;
 }

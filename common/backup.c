@@ -84,9 +84,14 @@ backup_make_dir (const char *dir, kt_reason_t *reason)
 int
 backup_file_sha256 (const char *path, char hex[65], uint64_t *bytes_p, kt_reason_t *reason)
 {
-    int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0)
         return kt_fail (reason, "cannot open %s: %s", path, strerror (errno));
+    struct stat sb;
+    if (fstat (fd, &sb) != 0 || !S_ISREG (sb.st_mode)) {
+        close (fd);
+        return kt_fail (reason, "%s is not a regular file", path);
+    }
     crypto_hash_sha256_state st;
     crypto_hash_sha256_init (&st);
     uint8_t buf[65536];
@@ -145,8 +150,20 @@ s_list (const char *state_dir, char *names[BACKUP_MAX_FILES], size_t *n_p, kt_re
     return rc;
 }
 
+/*  Remove what a failed backup wrote into dir (it was new or empty). */
+static void
+s_unwrite (const char *dir, char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char path[4096];
+        snprintf (path, sizeof path, "%s/%s", dir, names[i]);
+        unlink (path);
+    }
+}
+
 int
-backup_take (const char *state_dir, const char *dir, json_t *about, kt_reason_t *reason)
+backup_take (const char *state_dir, const char *dir, json_t *about, void (*between) (void),
+             kt_reason_t *reason)
 {
     char *names[BACKUP_MAX_FILES] = {0};
     size_t n = 0;
@@ -169,13 +186,13 @@ backup_take (const char *state_dir, const char *dir, json_t *about, kt_reason_t 
         store_close (&db);
         if (rc == 0)
             rc = backup_file_sha256 (dst, hex, &bytes, reason);
+        if (between)
+            between ();
         if (rc == 0 &&
             json_array_append_new (files, json_pack ("{s:s, s:I, s:s}", "name", names[i], "bytes",
                                                      (json_int_t) bytes, "sha256", hex)) != 0)
             rc = kt_fail (reason, "out of memory");
     }
-    for (size_t i = 0; i < n; i++)
-        free (names[i]);
     if (rc == 0 && n == 0)
         rc = kt_fail (reason, "no database file in %s", state_dir);
     char *text = NULL;
@@ -195,6 +212,11 @@ backup_take (const char *state_dir, const char *dir, json_t *about, kt_reason_t 
         rc = kt_write_file (path, text, strlen (text), 0600, reason);
     }
     free (text);
+    /*  A copy that is not a backup must not linger with personal data. */
+    if (rc != 0)
+        s_unwrite (dir, names, n);
+    for (size_t i = 0; i < n; i++)
+        free (names[i]);
     return rc;
 }
 
@@ -294,14 +316,43 @@ backup_premigration (kt_reason_t *reason)
         return kt_fail (reason, "out of memory");
     json_object_set_new (about, "purpose", json_string ("pre-migration"));
     kt_reason_t why;
-    int rc =
-        backup_make_dir (dir, &why) == 0 ? backup_take (s_pre.state_dir, dir, about, &why) : -1;
+    int rc = backup_make_dir (dir, &why) == 0
+                 ? backup_take (s_pre.state_dir, dir, about, NULL, &why)
+                 : -1;
     json_decref (about);
+    if (rc != 0)
+        rmdir (dir);
     if (rc != 0)
         return kt_fail (reason, "no copy before the schema migration, so none is run: %s",
                         why.text);
     s_pre.taken = true;
     kt_log (KT_LOG_INFO, "backup pre_migration dir=%s", dir);
+    return 0;
+}
+
+/*  Remove dir and the plain files in it; what else is there stays (and
+ *  is said).  0 removed, -1 not (logged). */
+static int
+s_remove_copy (const char *dir)
+{
+    DIR *sub = opendir (dir);
+    if (!sub) {
+        kt_log (KT_LOG_WARN, "backup copy_not_removed dir=%s reason=\"%s\"", dir, strerror (errno));
+        return -1;
+    }
+    struct dirent *f;
+    while ((f = readdir (sub))) {
+        struct stat st;
+        if (strcmp (f->d_name, ".") == 0 || strcmp (f->d_name, "..") == 0 ||
+            fstatat (dirfd (sub), f->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || S_ISDIR (st.st_mode))
+            continue;
+        unlinkat (dirfd (sub), f->d_name, 0);
+    }
+    closedir (sub);
+    if (rmdir (dir) != 0) {
+        kt_log (KT_LOG_WARN, "backup copy_not_removed dir=%s reason=\"%s\"", dir, strerror (errno));
+        return -1;
+    }
     return 0;
 }
 
@@ -311,31 +362,22 @@ backup_drop_premigration (const char *state_dir, kt_reason_t *reason)
     DIR *d = opendir (state_dir);
     if (!d)
         return kt_fail (reason, "cannot open %s: %s", state_dir, strerror (errno));
-    int dropped = 0, rc = 0;
+    int dropped = 0;
     struct dirent *e;
-    while (rc == 0 && (e = readdir (d))) {
-        if (strncmp (e->d_name, "pre-migration-", 14) != 0)
+    while ((e = readdir (d))) {
+        /*  The copies ketend took before a migration, and the files a
+         *  restore replaced: both hold what is forgotten now. */
+        if (strncmp (e->d_name, "pre-migration-", 14) != 0 &&
+            strncmp (e->d_name, BACKUP_ASIDE, strlen (BACKUP_ASIDE)) != 0)
+            continue;
+        struct stat st;
+        if (fstatat (dirfd (d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR (st.st_mode))
             continue;
         char dir[4200];
         snprintf (dir, sizeof dir, "%s/%s", state_dir, e->d_name);
-        DIR *sub = opendir (dir);
-        if (!sub) {
-            rc = kt_fail (reason, "cannot open %s: %s", dir, strerror (errno));
-            break;
-        }
-        struct dirent *f;
-        while (rc == 0 && (f = readdir (sub))) {
-            if (strcmp (f->d_name, ".") == 0 || strcmp (f->d_name, "..") == 0)
-                continue;
-            if (unlinkat (dirfd (sub), f->d_name, 0) != 0)
-                rc = kt_fail (reason, "cannot remove %s/%s: %s", dir, f->d_name, strerror (errno));
-        }
-        closedir (sub);
-        if (rc == 0 && rmdir (dir) != 0)
-            rc = kt_fail (reason, "cannot remove %s: %s", dir, strerror (errno));
-        if (rc == 0)
+        if (s_remove_copy (dir) == 0)
             dropped++;
     }
     closedir (d);
-    return rc == 0 ? dropped : -1;
+    return dropped;
 }

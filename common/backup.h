@@ -22,6 +22,13 @@
 #include <stdint.h>
 
 #define BACKUP_MANIFEST "MANIFEST.json"
+/*  In the state directory: the lock ketend holds while it runs (and
+ *  `keten restore` while it restores), and the prefixes of the
+ *  directories a restore stages the backup's files in and moves the
+ *  node's own to. */
+#define BACKUP_LOCK "ketend.lock"
+#define BACKUP_INCOMING "restore-incoming-"
+#define BACKUP_ASIDE "before-restore-"
 #define BACKUP_FORMAT "keten-backup-1"
 /*  Files a backup may name: FILE.db, FILE of [a-z_], at most this many. */
 #define BACKUP_MAX_FILES 32
@@ -41,9 +48,11 @@ int backup_make_dir (const char *dir, kt_reason_t *reason);
 /*  Copy every database file of state_dir into dir (made by
  *  backup_make_dir), then write the manifest: about (an object with
  *  node, kind, role, purpose and anything else to keep) gains
- *  format, software_version, taken_ms and files.  0, or -1 with reason;
- *  on -1 dir has no manifest. */
-int backup_take (const char *state_dir, const char *dir, json_t *about, kt_reason_t *reason);
+ *  format, software_version, taken_ms and files; between (may be NULL)
+ *  is called after each file (ketend kicks its watchdog).  0, or -1 with
+ *  reason; on -1 what was written into dir is removed. */
+int backup_take (const char *state_dir, const char *dir, json_t *about, void (*between) (void),
+                 kt_reason_t *reason);
 
 /*  Read dir's manifest and check it: the format, every file named once,
  *  of a valid name, present with its size and SHA-256.  The manifest, or
@@ -58,7 +67,10 @@ json_t *backup_verify (const char *dir, kt_reason_t *reason);
  *  what retention or a correction took away. */
 void backup_set_premigration (const char *state_dir, const json_t *about);
 int backup_premigration (kt_reason_t *reason);
-/*  Remove every pre-migration copy in state_dir; how many went. */
+/*  Remove every copy in state_dir that holds what the node has now
+ *  forgotten - those taken before a migration, and the files a restore
+ *  replaced (before-restore-*): how many went (one that cannot be removed
+ *  is logged and left), or -1 when state_dir cannot be read. */
 int backup_drop_premigration (const char *state_dir, kt_reason_t *reason);
 
 /*  The SHA-256 of a file as 64 hex digits, and its size. */

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <sodium.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 static const char *const s_migrations[] = {
@@ -62,6 +63,7 @@ node_new (const config_t *config, const node_role_t *const *roles, size_t n_role
         return NULL;
     }
     self->config = *config;
+    self->lock_fd = -1;
     self->started_ms = kt_now_ms ();
     char path[PATH_MAX + 32];
     roster_t *roster = NULL;
@@ -100,6 +102,8 @@ node_new (const config_t *config, const node_role_t *const *roles, size_t n_role
                  strerror (errno));
         goto fail;
     }
+    if (node_lock_state (self, reason) != 0)
+        goto fail;
     /*  Who a copy taken before a schema migration is of. */
     {
         const roster_member_t *me = keyring_self_member (self->keyring);
@@ -164,6 +168,8 @@ node_destroy (node_t **self_p)
     keyring_destroy (&self->keyring);
     store_close (&self->db);
     keys_secret_destroy (&self->keys);
+    if (self->lock_fd >= 0)
+        close (self->lock_fd); /* the lock goes with it */
     free (self);
     *self_p = NULL;
 }

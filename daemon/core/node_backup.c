@@ -4,8 +4,21 @@
 #include "node_core.h"
 
 #include "backup.h"
+#include "service.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+/*  Between two files of a backup: the loop is alive, only busy. */
+static void
+s_kick (void)
+{
+    service_watchdog_kick ();
+}
 
 /*  A backup of every database file into args.dir, a new directory that
  *  ketend may write (under the hardened unit: /var/backups/keten).  All
@@ -32,7 +45,7 @@ node_backup (node_t *self, const api_caller_t *caller, const char *cmd, json_t *
     if (!about)
         kt_fail (&reason, "out of memory");
     if (!about || backup_make_dir (dir, &reason) != 0 ||
-        backup_take (self->config.state_dir, dir, about, &reason) != 0) {
+        backup_take (self->config.state_dir, dir, about, s_kick, &reason) != 0) {
         kt_log (KT_LOG_WARN, "backup failed dir=%s reason=\"%s\"", dir, reason.text);
         json_decref (about);
         apiserver_reply_error (self->api, caller, reason.text);
@@ -62,17 +75,48 @@ s_redo (void *arg, const forget_entry_t *entry, kt_reason_t *reason)
 int
 node_replay_forgotten (node_t *self, kt_reason_t *reason)
 {
-    uint64_t taken_ms = 0;
-    int restored = forget_restored (self->forget, &taken_ms, reason);
+    int64_t from_seq = 0;
+    int restored = forget_restored (self->forget, &from_seq, reason);
     if (restored <= 0)
         return restored;
-    /*  What was destroyed or corrected since the backup was taken is done
-     *  again, in its order, before the node serves anything; a crash here
-     *  repeats it all at the next start (a destruction done is nothing to
-     *  do; a correction done is done again, changing nothing more). */
-    if (forget_each_since (self->forget, taken_ms, s_redo, self, reason) != 0 ||
+    /*  What was destroyed or corrected after the backup's journal ends is
+     *  done again, in its order, before the node serves anything; a crash
+     *  here goes on from the entry after the last one done. */
+    if (forget_replay (self->forget, from_seq, s_redo, self, reason) != 0 ||
         forget_restore_done (self->forget, reason) != 0)
         return -1;
-    kt_log (KT_LOG_INFO, "restore replayed backup_taken_ms=%llu", (unsigned long long) taken_ms);
+    kt_log (KT_LOG_INFO, "restore replayed after_seq=%lld", (long long) from_seq);
+    return 0;
+}
+
+int
+node_lock_state (node_t *self, kt_reason_t *reason)
+{
+    char path[PATH_MAX + 32];
+    snprintf (path, sizeof path, "%s/%s", self->config.state_dir, BACKUP_LOCK);
+    self->lock_fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (self->lock_fd < 0)
+        return kt_fail (reason, "cannot open %s: %s", path, strerror (errno));
+    if (flock (self->lock_fd, LOCK_EX | LOCK_NB) != 0)
+        return kt_fail (reason,
+                        "%s is locked: another ketend, or keten restore, is using the state "
+                        "directory %s",
+                        path, self->config.state_dir);
+    DIR *d = opendir (self->config.state_dir);
+    if (!d)
+        return kt_fail (reason, "cannot open %s: %s", self->config.state_dir, strerror (errno));
+    struct dirent *e;
+    char cut[300] = "";
+    while ((e = readdir (d)))
+        if (strncmp (e->d_name, BACKUP_INCOMING, strlen (BACKUP_INCOMING)) == 0)
+            snprintf (cut, sizeof cut, "%s", e->d_name);
+    closedir (d);
+    /*  The operator's to sort out: not a start to retry. */
+    self->config_refused = *cut != 0;
+    if (*cut)
+        return kt_fail (reason,
+                        "a restore was cut off half-way (%s/%s holds the backup's files): run "
+                        "keten -c CONFIG restore DIR again",
+                        self->config.state_dir, cut);
     return 0;
 }

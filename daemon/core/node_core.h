@@ -196,6 +196,7 @@ struct _node_t {
     /* operations */
     metrics_t *metrics;      /* Prometheus endpoint, if metrics/listen is set */
     uint64_t key_created_ms; /* mtime of the secret key file at startup */
+    int lock_fd;             /* STATE/ketend.lock, held (flock) while running */
 };
 
 /*  Seal body for one recipient and add it to the outgoing batch; to is
@@ -257,6 +258,10 @@ json_t *node_status (node_t *self);
  *  restore the destructions forget.db noted since the backup, done again
  *  before the node serves anything. */
 void node_backup (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
+/*  Before any file of the state directory is opened: hold its lock (one
+ *  ketend, and no `keten restore`, at a time) and refuse a restore that
+ *  was cut off half-way. */
+int node_lock_state (node_t *self, kt_reason_t *reason);
 int node_replay_forgotten (node_t *self, kt_reason_t *reason);
 /*  Answer a signal.list with list (taken), its read on record; list NULL:
  *  the error in reason. */

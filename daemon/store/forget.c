@@ -6,6 +6,7 @@
 #include "store.h"
 
 #include <sodium.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,18 +15,28 @@ struct _forget_t {
     sqlite3 *db;
     uint8_t key[KEYSTORE_KEY_LEN]; /* seals the corrections */
     char dir[4096];                /* the state directory */
+    bool replaying;                /* notes nothing: the notes are there */
 };
 
 /*  The schema is also read by `keten restore` (client/cmd_backup.c),
  *  which links no daemon code: the table and column names are its
  *  interface. */
 static const char *const s_migrations[] = {
+    /*  seq only grows (no row is ever deleted): a backup's journal ends
+     *  at a seq, and what the node noted after it is what comes after.
+     *  A correction keeps its signal and item (item -1: the whole
+     *  signal), so a later deletion of them can take its sealed change. */
     "CREATE TABLE forgotten (seq INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL,"
     " kind TEXT NOT NULL CHECK (kind IN ('destroy', 'correct')), case_ref TEXT NOT NULL,"
-    " ids BLOB, what TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '', sealed BLOB);"
+    " ids BLOB, what TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '', sealed BLOB,"
+    " signal BLOB, item INTEGER);"
     "CREATE INDEX forgotten_case ON forgotten (case_ref);"
+    "CREATE INDEX forgotten_signal ON forgotten (signal);"
+    /*  Set by `keten restore`: replay what comes after after_seq (the end
+     *  of the backup's journal); done_seq is how far the replay got. */
     "CREATE TABLE restored (id INTEGER PRIMARY KEY CHECK (id = 1),"
-    " backup_taken_ms INTEGER NOT NULL, restored_ms INTEGER NOT NULL);",
+    " backup_taken_ms INTEGER NOT NULL, restored_ms INTEGER NOT NULL,"
+    " after_seq INTEGER NOT NULL DEFAULT 0, done_seq INTEGER NOT NULL DEFAULT 0);",
 };
 
 forget_t *
@@ -67,7 +78,7 @@ s_drop_copies (forget_t *self, kt_reason_t *reason)
 {
     int dropped = backup_drop_premigration (self->dir, reason);
     if (dropped > 0)
-        kt_log (KT_LOG_INFO, "backup pre_migration_removed copies=%d", dropped);
+        kt_log (KT_LOG_INFO, "backup copies_removed copies=%d", dropped);
     return dropped < 0 ? -1 : 0;
 }
 
@@ -75,6 +86,8 @@ int
 forget_note_destroy (forget_t *self, const char *case_ref, const uint8_t *ids, size_t n_ids,
                      kt_reason_t *reason)
 {
+    if (self->replaying)
+        return 0;
     if (store_begin (self->db, reason) != 0)
         return -1;
     if (store_run (self->db,
@@ -100,40 +113,69 @@ int
 forget_note_correct (forget_t *self, const char *case_ref, const char *what, const char *detail,
                      const Keten__CorrectionNotice *notice, kt_reason_t *reason)
 {
+    if (self->replaying)
+        return 0;
     uint8_t *sealed = NULL;
     size_t sealed_len = 0;
-    if (notice && keystore_seal_message (self->key, case_ref, strlen (case_ref), &notice->base,
-                                         &sealed, &sealed_len) != 0)
+    if (keystore_seal_message (self->key, case_ref, strlen (case_ref), &notice->base, &sealed,
+                               &sealed_len) != 0)
         return kt_fail (reason, "out of memory");
-    int rc = store_run (self->db,
-                        "INSERT INTO forgotten (at_ms, kind, case_ref, what, detail, sealed)"
-                        " VALUES (?, 'correct', ?, ?, ?, ?)",
-                        STORE_VALUES (STORE_INT (kt_now_ms ()), STORE_TEXT (case_ref),
-                                      STORE_TEXT (what), STORE_TEXT (detail ? detail : ""),
-                                      sealed ? STORE_BLOB (sealed, sealed_len) : STORE_NULL),
-                        "note a correction", reason) < 0
-                 ? -1
-                 : 0;
+    bool has_signal = notice->signal_id.len == KT_ID_LEN;
+    int64_t item = notice->whole_signal ? -1 : (int64_t) notice->item_index;
+    store_value_t signal = has_signal ? STORE_BLOB (notice->signal_id.data, KT_ID_LEN) : STORE_NULL;
+    int rc = store_begin (self->db, reason);
+    if (rc == 0 &&
+        store_run (
+            self->db,
+            "INSERT INTO forgotten (at_ms, kind, case_ref, what, detail, sealed, signal, item)"
+            " VALUES (?, 'correct', ?, ?, ?, ?, ?, ?)",
+            STORE_VALUES (STORE_INT (kt_now_ms ()), STORE_TEXT (case_ref), STORE_TEXT (what),
+                          STORE_TEXT (detail ? detail : ""), STORE_BLOB (sealed, sealed_len),
+                          signal, STORE_INT (item)),
+            "note a correction", reason) < 0)
+        rc = -1;
+    /*  A deletion takes what earlier corrections of the same item (or of
+     *  any item, when the whole signal goes) said it was. */
+    if (rc == 0 && has_signal && notice->action == KETEN__CORRECTION_ACTION__DELETE &&
+        store_run (self->db,
+                   "UPDATE forgotten SET sealed = NULL WHERE kind = 'correct' AND signal = ?"
+                   " AND (? OR item = ?) AND seq < last_insert_rowid() AND sealed IS NOT NULL",
+                   STORE_VALUES (signal, STORE_INT (item < 0), STORE_INT (item)),
+                   "forget what the deleted item said", reason) < 0)
+        rc = -1;
+    if (rc == 0 && store_commit (self->db, reason) != 0)
+        rc = -1;
+    if (rc != 0)
+        store_rollback (self->db);
     free (sealed);
+    if (rc == 0 && notice->action == KETEN__CORRECTION_ACTION__DELETE &&
+        store_checkpoint (self->db, "forget.db", reason) != 0)
+        rc = -1;
     return rc == 0 ? s_drop_copies (self, reason) : -1;
 }
 
+typedef struct {
+    int64_t after, done;
+} s_mark_t;
+
 static int
-s_int_row (sqlite3_stmt *row, void *arg, kt_reason_t *reason)
+s_mark_row (sqlite3_stmt *row, void *arg, kt_reason_t *reason)
 {
     (void) reason;
-    *(int64_t *) arg = sqlite3_column_int64 (row, 0);
+    s_mark_t *m = arg;
+    m->after = sqlite3_column_int64 (row, 0);
+    m->done = sqlite3_column_int64 (row, 1);
     return 0;
 }
 
 int
-forget_restored (forget_t *self, uint64_t *taken_ms, kt_reason_t *reason)
+forget_restored (forget_t *self, int64_t *from_seq, kt_reason_t *reason)
 {
-    int64_t taken = 0;
-    int rc = store_one (self->db, "SELECT backup_taken_ms FROM restored WHERE id = ?",
-                        STORE_VALUES (STORE_INT (1)), s_int_row, &taken, "read the restore mark",
-                        reason);
-    *taken_ms = taken > 0 ? (uint64_t) taken : 0;
+    s_mark_t m = {0, 0};
+    int rc =
+        store_one (self->db, "SELECT after_seq, done_seq FROM restored WHERE id = ?",
+                   STORE_VALUES (STORE_INT (1)), s_mark_row, &m, "read the restore mark", reason);
+    *from_seq = m.done > m.after ? m.done : m.after;
     return rc;
 }
 
@@ -172,13 +214,14 @@ static int
 s_one (forget_t *self, int64_t seq, forget_entry_fn *fn, void *arg, kt_reason_t *reason)
 {
     s_row_t r = {0};
-    int rc = store_one (self->db,
-                        "SELECT seq, kind, case_ref, ids, detail, sealed FROM forgotten"
-                        " WHERE seq = ?",
-                        STORE_VALUES (STORE_INT (seq)), s_entry_row, &r, "read a journal entry",
-                        reason) == 1
-                 ? 0
-                 : -1;
+    int rc =
+        store_one (self->db,
+                   "SELECT seq, kind, case_ref, ids, detail, sealed FROM forgotten"
+                   " WHERE seq = ?",
+                   STORE_VALUES (STORE_INT (seq)), s_entry_row, &r, "read a journal entry", reason);
+    if (rc == 0)
+        rc = kt_fail (reason, "forget.db: entry %lld is gone", (long long) seq);
+    rc = rc == 1 ? 0 : -1;
     forget_entry_t entry = {.seq = r.seq,
                             .kind = r.kind,
                             .case_ref = r.case_ref,
@@ -230,18 +273,27 @@ s_seq_row (sqlite3_stmt *row, void *arg, kt_reason_t *reason)
 }
 
 int
-forget_each_since (forget_t *self, uint64_t since_ms, forget_entry_fn *fn, void *arg,
-                   kt_reason_t *reason)
+forget_replay (forget_t *self, int64_t from_seq, forget_entry_fn *fn, void *arg,
+               kt_reason_t *reason)
 {
-    /*  The list first: fn writes this file (it notes what it does again,
-     *  a destruction truncates the WAL), which no open statement may
-     *  hold up; what fn notes is after the list's end. */
+    /*  The list first: fn writes this file (a destruction truncates its
+     *  WAL), which no open statement may hold up.  While replaying,
+     *  nothing is noted again (the notes are there, in their order), and
+     *  each entry done moves done_seq, so a crash in the middle goes on
+     *  from the next entry. */
     s_seqs_t l = {0};
-    int rc = store_each (self->db, "SELECT seq FROM forgotten WHERE at_ms >= ? ORDER BY seq",
-                         store_bind_values, (void *) STORE_VALUES (STORE_INT (since_ms)), s_seq_row,
+    int rc = store_each (self->db, "SELECT seq FROM forgotten WHERE seq > ? ORDER BY seq",
+                         store_bind_values, (void *) STORE_VALUES (STORE_INT (from_seq)), s_seq_row,
                          &l, "read the journal since the backup", reason);
-    for (size_t i = 0; rc == 0 && i < l.n; i++)
+    self->replaying = true;
+    for (size_t i = 0; rc == 0 && i < l.n; i++) {
         rc = s_one (self, l.seqs[i], fn, arg, reason);
+        if (rc == 0 && store_run (self->db, "UPDATE restored SET done_seq = ? WHERE id = 1",
+                                  STORE_VALUES (STORE_INT (l.seqs[i])),
+                                  "record the replay's progress", reason) < 0)
+            rc = -1;
+    }
+    self->replaying = false;
     free (l.seqs);
     return rc;
 }

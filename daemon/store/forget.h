@@ -38,19 +38,21 @@ void forget_destroy (forget_t **self_p);
  *  of case_ref go.  Durable on return. */
 int forget_note_destroy (forget_t *self, const char *case_ref, const uint8_t *ids, size_t n_ids,
                          kt_reason_t *reason);
-/*  Note a correction: what (ids and the action, no personal data) for
- *  `keten restore` to show, detail (a JSON object of ids the role needs
- *  to do it again, or NULL) and the notice itself, sealed.  Durable on
+/*  Note a correction: what (ids and the action, no personal data),
+ *  detail (a JSON object of ids the role needs to do it again, or NULL)
+ *  and the notice itself, sealed; a deletion takes the sealed changes
+ *  noted before of the same item (or of the whole signal).  Durable on
  *  return. */
 int forget_note_correct (forget_t *self, const char *case_ref, const char *what, const char *detail,
                          const Keten__CorrectionNotice *notice, kt_reason_t *reason);
 
-/*  After a restore: 1 with *taken_ms (when the backup was taken), 0 when
- *  the node was not restored since its last start, -1. */
-int forget_restored (forget_t *self, uint64_t *taken_ms, kt_reason_t *reason);
+/*  After a restore: 1 with *from_seq (the replay goes on after it: the
+ *  end of the backup's journal, or the last entry replayed), 0 when the
+ *  node was not restored since its last start, -1. */
+int forget_restored (forget_t *self, int64_t *from_seq, kt_reason_t *reason);
 
 /*  One noted act, for the replay; notice is NULL for a destruction, and
- *  for a correction whose subject was destroyed since. */
+ *  for a correction whose subject or item was deleted since. */
 typedef struct {
     int64_t seq;
     const char *kind; /* "destroy", "correct" */
@@ -61,10 +63,12 @@ typedef struct {
     Keten__CorrectionNotice *notice;
 } forget_entry_t;
 typedef int (forget_entry_fn) (void *arg, const forget_entry_t *entry, kt_reason_t *reason);
-/*  Each act noted at or after since_ms, oldest first, up to the newest
- *  noted when the call began (what fn notes itself is not visited). */
-int forget_each_since (forget_t *self, uint64_t since_ms, forget_entry_fn *fn, void *arg,
-                       kt_reason_t *reason);
+/*  Each act noted after from_seq, oldest first, up to the newest noted
+ *  when the call began; nothing fn does is noted (the notes are there),
+ *  and each entry done is recorded, so that a crash goes on from the
+ *  next one. */
+int forget_replay (forget_t *self, int64_t from_seq, forget_entry_fn *fn, void *arg,
+                   kt_reason_t *reason);
 /*  The replay after a restore is complete. */
 int forget_restore_done (forget_t *self, kt_reason_t *reason);
 

@@ -806,15 +806,28 @@ uitvoerder_correction_redo (node_t *self, const Keten__CorrectionNotice *n, cons
     d.decided_by = by && *by ? by : "restore";
     d.message_id = msg && kt_unhex (message_id, KT_ID_LEN, msg) == 0 ? message_id : NULL;
     d.decided_ms = n->decided_ms;
-    kt_reason_t why;
-    int rc =
-        n->signal_id.len == KT_ID_LEN ? s_decide (self, &d, &why) : kt_fail (&why, "no signal id");
-    json_decref (j);
     /*  A signal that came after the backup is not in the restored files:
-     *  there is nothing of it to correct, and nothing holds up the start. */
-    if (rc != 0)
-        kt_log (KT_LOG_WARN, "restore correction_not_redone case_ref=%s reason=\"%s\"", n->case_ref,
+     *  there is nothing of it to correct.  Any other failure stops the
+     *  start (the replay goes on from here at the next one). */
+    char owner_ref[40], owner[65];
+    int found = n->signal_id.len == KT_ID_LEN
+                    ? weegploeg_signal_owner (uitvoerder_of (self)->weegploeg, n->signal_id.data,
+                                              owner_ref, owner, reason)
+                    : 0;
+    int rc = found < 0 ? -1 : 0;
+    kt_reason_t why;
+    if (found == 0)
+        kt_log (KT_LOG_WARN,
+                "restore correction_skipped case_ref=%s reason=\"the signal is not "
+                "in the restored files\"",
+                n->case_ref);
+    else if (found > 0 && correction_check (uitvoerder_of (self)->correction, &d, &why) != 0)
+        /*  Its rules refuse it on the restored files (deterministic: a
+         *  retry would too); said, not a reason to stay down. */
+        kt_log (KT_LOG_ERROR, "restore correction_refused case_ref=%s reason=\"%s\"", n->case_ref,
                 why.text);
-    (void) reason;
-    return 0;
+    else if (found > 0)
+        rc = s_decide (self, &d, reason);
+    json_decref (j);
+    return rc;
 }
