@@ -69,6 +69,8 @@ static const s_group_t s_groups[] = {
      "               of one event in a time window (--type EVENT) (uitvoerder)\n"
      "  proof        one entry with its inclusion proof in the signed checkpoint,\n"
      "               checked here (uitvoerder)\n"
+     "  reanchor     follow the log again from a named tree, after an alarm\n"
+     "               whose cause is known (member)\n"
      "\n"
      "'keten log COMMAND --help' describes a command.\n",
      "verify", NULL, NULL, 0},
@@ -128,8 +130,7 @@ static const s_group_t s_groups[] = {
      "register (uitvoerder, kernpartij); update, close it\n"
      "(uitvoerder; art. 15.2g, AVG art. 33, 34)",
      0},
-    {"audit", cmd_audit_usage, "access, review, reviews, export, grants",
-     "see keten audit --help",
+    {"audit", cmd_audit_usage, "access, review, reviews, export, grants", "see keten audit --help",
      "the access log: list, review, export; who holds which\n"
      "right (art. 15.2e-f; 'keten audit --help')",
      0},
@@ -178,10 +179,8 @@ static const s_command_t s_commands[] = {
     {"signal release", cmd_signal_release, "release a held art. 9/10 Wpg police signal"},
     {"signal confirm", cmd_signal_confirm,
      "confirm spool signals as the police representative (art. 7.2a)"},
-    {"signal withdraw", cmd_signal_withdraw,
-     "withdraw one of this node's own signals (art. 12.5)"},
-    {"signal correct", cmd_signal_correct,
-     "correct an item of one of this node's own signals"},
+    {"signal withdraw", cmd_signal_withdraw, "withdraw one of this node's own signals (art. 12.5)"},
+    {"signal correct", cmd_signal_correct, "correct an item of one of this node's own signals"},
     {"status", cmd_status, "show the node's state and its links"},
     {"help", s_help, "describe a command, the same as 'keten CMD... --help'"},
     {"log verify", cmd_log_verify,
@@ -195,6 +194,9 @@ static const s_command_t s_commands[] = {
     {"log proof", cmd_log_proof,
      "one entry, its inclusion proof and the signed checkpoint,\n"
      "checked here (uitvoerder)"},
+    {"log reanchor", cmd_log_reanchor,
+     "after a log alarm whose cause is known, follow the log again\n"
+     "from the tree the uitvoerder's operator names (member)"},
     {"weegploeg agenda", cmd_weegploeg_agenda,
      "plan, change or cancel a weegploeg meeting (uitvoerder)"},
     {"weegploeg meetings", cmd_weegploeg_meetings,

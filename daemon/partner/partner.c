@@ -579,6 +579,41 @@ s_log_witness (node_t *self, const api_caller_t *caller, const char *cmd, json_t
                                    witness_verify (partner_of (self)->witness)));
 }
 
+/*  log.reanchor: after a log alarm the operator looked into, follow the
+ *  uitvoerder's log from the tree its operator named (witness.h). */
+static void
+s_log_reanchor (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    json_t *size = json_object_get (args, "size");
+    const char *root_hex = json_string_value (json_object_get (args, "root"));
+    const char *why = json_string_value (json_object_get (args, "reason"));
+    uint8_t root[32];
+    if (!json_is_integer (size) || json_integer_value (size) < 1 || !root_hex ||
+        kt_unhex (root, sizeof root, root_hex) != 0) {
+        apiserver_reply_error (self->api, caller,
+                               "log.reanchor needs size (a tree size, from 1) and root (64 hex "
+                               "digits), as the uitvoerder's keten status shows them");
+        return;
+    }
+    if (!why || !*why || strlen (why) > 500 || strpbrk (why, "\r\n")) {
+        apiserver_reply_error (self->api, caller,
+                               "log.reanchor needs reason: one line of at most 500 bytes (the "
+                               "incident, who named the tree)");
+        return;
+    }
+    char user[65];
+    access_user_name (caller->uid, user, sizeof user);
+    kt_reason_t reason;
+    json_t *r = NULL;
+    if (witness_reanchor (partner_of (self)->witness, (uint64_t) json_integer_value (size), root,
+                          (uint32_t) caller->uid, user, why, &r, &reason) != 0) {
+        apiserver_reply_error (self->api, caller, reason.text);
+        return;
+    }
+    apiserver_reply_ok (self->api, caller, r);
+}
+
 /*  roster.clear-alarm: an operator ends roster_conflict after seeing to
  *  its cause (docs/ROSTER.md, "A replayed roster"); said in the journal
  *  with the OS user, as the uitvoerder keeps the provenance log. */
@@ -666,6 +701,7 @@ static const node_command_t s_commands[] = {
     {"log.proof", NODE_RIGHT_NONE, NULL, "the provenance log is kept by the uitvoerder"},
     {"log.verify", NODE_RIGHT_NONE, s_log_witness, NULL},
     {"log.checkpoints", NODE_RIGHT_NONE, s_log_witness, NULL},
+    {"log.reanchor", NODE_RIGHT_ADMIN, s_log_reanchor, NULL},
     {"roster.change", NODE_RIGHT_NONE, NULL, "the uitvoerder changes the roster (art. 15.2c)"},
     {"report.figures", NODE_RIGHT_NONE, NULL,
      "the figures are kept by the uitvoerder (art. 15.3, 18.4): run keten report there"},

@@ -82,6 +82,20 @@ static const char *const s_migrations[] = {
     " leaf BLOB NOT NULL, size INTEGER NOT NULL, root BLOB NOT NULL, path BLOB NOT NULL);"
     "CREATE TABLE witness_alarm (id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL,"
     " what TEXT NOT NULL);",
+    /*  An operator's decision to follow the uitvoerder's log from a tree
+     *  named out of band, after an alarm (witness_reanchor): kept with
+     *  who, why and what it replaced; the alarms and the receipts of the
+     *  history that was given up are kept beside it, never verified
+     *  again. */
+    "CREATE TABLE witness_reanchor (id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL,"
+    " uid INTEGER NOT NULL, user TEXT NOT NULL, reason TEXT NOT NULL,"
+    " old_size INTEGER NOT NULL, old_root BLOB, new_size INTEGER NOT NULL,"
+    " new_root BLOB NOT NULL);"
+    "CREATE TABLE witness_alarm_cleared (id INTEGER PRIMARY KEY, reanchor INTEGER NOT NULL,"
+    " at_ms INTEGER NOT NULL, what TEXT NOT NULL);"
+    "CREATE TABLE witness_receipt_old (message_id BLOB NOT NULL, reanchor INTEGER NOT NULL,"
+    " log_index INTEGER NOT NULL, leaf BLOB NOT NULL, size INTEGER NOT NULL,"
+    " root BLOB NOT NULL, path BLOB NOT NULL);",
 };
 
 witness_t *
@@ -586,4 +600,82 @@ witness_verify (witness_t *self)
     if (r && v.first_bad >= 0)
         json_object_set_new (r, "first_bad_index", json_integer (v.first_bad));
     return r;
+}
+
+int
+witness_reanchor (witness_t *self, uint64_t size, const uint8_t root[32], uint32_t uid,
+                  const char *user, const char *why, json_t **result, kt_reason_t *reason)
+{
+    *result = NULL;
+    if (!witness_alarm (self))
+        return kt_fail (reason, "this node's log witness raised no alarm: it follows the log by "
+                                "itself, and there is nothing to re-anchor");
+    if (size == 0)
+        return kt_fail (reason, "the tree size must be at least 1");
+    uint64_t old_size;
+    uint8_t old_root[32];
+    s_kept (self, &old_size, old_root);
+    int64_t alarms = store_int (self->db, "SELECT count(*) FROM witness_alarm", 0);
+    int64_t receipts = store_int (self->db, "SELECT count(*) FROM witness_receipt", 0);
+    /*  One commit: the decision on record, the history given up set
+     *  aside, the named tree kept as if verified (the next checkpoint
+     *  must be proven to extend it, as always). */
+    static const char *const moves[] = {
+        "INSERT INTO witness_alarm_cleared (reanchor, at_ms, what)"
+        " SELECT (SELECT max(id) FROM witness_reanchor), at_ms, what FROM witness_alarm",
+        "INSERT INTO witness_receipt_old (message_id, reanchor, log_index, leaf, size, root, path)"
+        " SELECT message_id, (SELECT max(id) FROM witness_reanchor), log_index, leaf, size, root,"
+        " path FROM witness_receipt",
+        "DELETE FROM witness_alarm",
+        "DELETE FROM witness_receipt",
+        "DELETE FROM witness_seen",
+    };
+    int rc = store_begin (self->db, reason);
+    if (rc == 0 &&
+        store_run (self->db,
+                   "INSERT INTO witness_reanchor (at_ms, uid, user, reason, old_size, old_root,"
+                   " new_size, new_root) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                   STORE_VALUES (STORE_INT (kt_now_ms ()), STORE_INT (uid), STORE_TEXT (user),
+                                 STORE_TEXT (why), STORE_INT (old_size),
+                                 old_size ? STORE_BLOB (old_root, 32) : STORE_NULL,
+                                 STORE_INT (size), STORE_BLOB (root, 32)),
+                   "record the re-anchoring", reason) < 0)
+        rc = -1;
+    for (size_t i = 0; rc == 0 && i < sizeof moves / sizeof moves[0]; i++)
+        if (store_exec (self->db, moves[i], reason) != 0)
+            rc = -1;
+    if (rc == 0 &&
+        (store_run (
+             self->db,
+             "INSERT OR REPLACE INTO witness_kept (id, size, root, note) VALUES (1, ?, ?, '')",
+             STORE_VALUES (STORE_INT (size), STORE_BLOB (root, 32)), "keep the named tree",
+             reason) < 0 ||
+         store_run (
+             self->db, "INSERT INTO witness_seen (size, root, state) VALUES (?, ?, ?)",
+             STORE_VALUES (STORE_INT (size), STORE_BLOB (root, 32), STORE_INT (SEEN_CONSISTENT)),
+             "keep the named tree", reason) < 0))
+        rc = -1;
+    if (rc == 0 && store_commit (self->db, reason) != 0)
+        rc = -1;
+    if (rc != 0) {
+        store_rollback (self->db);
+        return -1;
+    }
+    self->cosigned_size = 0;
+    free (self->last_note);
+    self->last_note = NULL;
+    self->last_len = 0;
+    char was[65] = "-", now[65];
+    if (old_size)
+        kt_hex (was, old_root, 32);
+    kt_log (KT_LOG_WARN,
+            "log witness reanchored user=%s old_size=%llu old_root=%s new_size=%llu new_root=%s "
+            "alarms=%lld receipts_set_aside=%lld",
+            user, (unsigned long long) old_size, was, (unsigned long long) size,
+            kt_hex (now, root, 32), (long long) alarms, (long long) receipts);
+    *result =
+        json_pack ("{s:I, s:s, s:I, s:s, s:I, s:I}", "old_size", (json_int_t) old_size, "old_root",
+                   was, "new_size", (json_int_t) size, "new_root", now, "alarms_cleared",
+                   (json_int_t) alarms, "receipts_set_aside", (json_int_t) receipts);
+    return *result ? 0 : kt_fail (reason, "out of memory");
 }

@@ -897,6 +897,8 @@ static const node_command_t s_commands[] = {
     {"log.events", NODE_RIGHT_AUDIT, uitvoerder_log_events, NULL},
     {"log.verify", NODE_RIGHT_NONE, s_log_verify, NULL},
     {"log.checkpoints", NODE_RIGHT_NONE, s_log_checkpoints, NULL},
+    {"log.reanchor", NODE_RIGHT_NONE, NULL,
+     "log.reanchor is for a member's log witness; the uitvoerder keeps the log"},
     {"log.proof", NODE_RIGHT_AUDIT, uitvoerder_log_proof, NULL},
     {"roster.change", NODE_RIGHT_ADMIN, uitvoerder_roster_change, NULL},
     {"roster.clear-alarm", NODE_RIGHT_ADMIN, uitvoerder_roster_clear_alarm, NULL},

@@ -14,8 +14,10 @@
 #   days) after a backup comes back with the restored files, and is
 #   destroyed again at the next start, before the node serves anything: its
 #   rows and its key are in no file of the node's state.  At the uitvoerder the log went
-#   back: politie, its witness, says so (log_alarm), as documented; at
-#   politie the notice's own message ids are destroyed again too.
+#   back: politie, its witness, says so (log_alarm), as documented, until
+#   its operator re-anchors it on the tree the uitvoerder's operator names
+#   (`keten log reanchor`); from there it follows the log, proven as
+#   always.  At politie the notice's own message ids are destroyed again.
 # - A schema migration takes a copy first (a module's version set back).
 source "$(dirname "$0")/lib.sh"
 RK="$(cd "$(dirname "$0")/../.." && pwd)/configs/referentiekader-example.zpl"
@@ -159,7 +161,37 @@ kt_signal_file "$T/b.json" R-2
 kt politie-test signal submit --file "$T/b.json" --wait > /dev/null || fail "no signal after the restore"
 witness_alarm() { kt politie-test status --json | jq -e '.alarms | index("log_alarm")'; }
 wait_until 30 witness_alarm || fail "politie did not notice the log went back: $(kt politie-test status --json | jq -c "{alarms, log_witness}")"
+kt politie-test log verify > /dev/null && fail "log verify passes at politie with the alarm raised"
 pass "uitvoerder restored: the destroyed subject destroyed again before serving; politie's witness raises log_alarm"
+
+# ---- politie's operator re-anchors its witness on the tree named ------------
+size=$(kt "$UITV" status --json | jq -r .log.size)
+root=$(kt "$UITV" status --json | jq -r .log.root)
+[[ "$size" =~ ^[0-9]+$ && "$root" =~ ^[0-9a-f]{64}$ ]] || fail "the uitvoerder's status names no tree: $size $root"
+out=$(kt politie-test log reanchor --size "$size" --root "$root" 2>&1) && fail "reanchor without a reason: $out"
+# A tree named wrong is found out by the next proof: the alarm is back.
+zero=$(printf '0%.0s' $(seq 64))
+kt politie-test log reanchor --size "$size" --root "$zero" --reason "Named wrong (fictief)" > /dev/null \
+    || fail "reanchor on a wrong root refused outright"
+kt_signal_file "$T/w.json" R-5
+kt politie-test signal submit --file "$T/w.json" --wait > /dev/null || fail "no signal after the wrong reanchor"
+wait_until 20 witness_alarm || fail "a wrong root was not found out"
+size=$(kt "$UITV" status --json | jq -r .log.size)
+root=$(kt "$UITV" status --json | jq -r .log.root)
+out=$(kt politie-test log reanchor --size "$size" --root "$root" --reason "Incident 2026-07: restore (fictief)") \
+    || fail "reanchor failed: $out"
+echo "$out" | grep -q "re-anchored on size $size" || fail "reanchor said: $out"
+kt politie-test status --json | jq -e '.alarms | index("log_alarm") | not' > /dev/null || fail "the alarm stays after reanchor"
+kt_signal_file "$T/d.json" R-4
+kt politie-test signal submit --file "$T/d.json" --wait > /dev/null || fail "no signal after the reanchor"
+proven() { [ "$(kt politie-test status --json | jq '.log_witness.checkpoint_size')" -gt "$size" ]; }
+wait_until 20 proven || fail "politie's witness did not follow the log from the named tree"
+kt politie-test status --json | jq -e '.alarms | index("log_alarm") | not' > /dev/null || fail "a new alarm after reanchor"
+kt politie-test log verify > /dev/null || fail "log verify fails at politie after the reanchor"
+grep -q "log witness reanchored user=" "$T/politie-test.log" || fail "the reanchor is not in the journal"
+out=$(kt politie-test log reanchor --size "$size" --root "$root" --reason "again" 2>&1) && fail "a reanchor without an alarm: $out"
+echo "$out" | grep -q "raised no alarm" || fail "no-alarm refusal unclear: $out"
+pass "politie's operator re-anchors the witness on the tree the uitvoerder names (a wrong one is found out); it follows the log from there, verify passes"
 
 kt_kill politie-test
 out=$("$KETEN" -c "$T/politie-test.cfg" restore "$T/bk/p1") || fail "restore at politie failed: $out"
