@@ -9,6 +9,8 @@
 #ifndef KETEN_CLI_H
 #define KETEN_CLI_H
 
+#include "config.h"
+
 #include <getopt.h>
 #include <jansson.h>
 #include <stdbool.h>
@@ -65,6 +67,17 @@ cli_run_fn cmd_correction_decide, cmd_correction_list;
 cli_run_fn cmd_referentiekader_adopt, cmd_referentiekader_show;
 cli_run_fn cmd_report, cmd_register;
 cli_run_fn cmd_backup, cmd_restore;
+
+/*  The nodes this machine runs (client/federation.c): the config
+ *  directory ($KETEN_CONFIG_DIR, else /etc/keten), and each NODE.cfg in it
+ *  to fn with its federation; config NULL when the file cannot be used
+ *  (federation then says why).  Returns how many could, or -1. */
+const char *cli_config_dir (void);
+typedef void (cli_node_fn) (void *arg, const char *path, const config_t *config,
+                            const char *federation);
+int cli_each_node (cli_node_fn *fn, void *arg);
+/*  --federation NAME: the config of this machine's one node in it. */
+int cli_federation_config (const char *name, char *path, size_t len);
 
 /*  Usages a whole group shares with each of its commands (`keten case
  *  --help` and `keten case show --help` print the same text). */

@@ -16,6 +16,7 @@
 static const char s_status_usage[] =
     "Usage: keten status [--json] [--watch [SECONDS] [--count N]]\n"
     "       keten status --check\n"
+    "       keten status --all [--json | --check]\n"
     "\n"
     "Show the node: id, kind, role, version, uptime, roster version and key age.\n"
     "On a partner also the link to the uitvoerder, the outbox, the last receipt\n"
@@ -33,7 +34,11 @@ static const char s_status_usage[] =
     "                     on a terminal the screen is cleared each time\n"
     "  --count N          with --watch: stop after N refreshes (for scripts, tests)\n"
     "  --check            one line and the monitoring-plugin exit status (Icinga,\n"
-    "                     Nagios): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (no answer)\n";
+    "                     Nagios): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (no answer)\n"
+    "  --all              every node this machine runs, one per federation (each\n"
+    "                     NODE.cfg in $KETEN_CONFIG_DIR, else /etc/keten): a line\n"
+    "                     each with its federation and verdict; exit 1 when one does\n"
+    "                     not answer; with --check one line and the worst verdict\n";
 
 /*  "3 s ago" for a past wall-clock time in ms, "never" for 0. */
 static const char *
@@ -634,18 +639,115 @@ s_check (cli_t *cli)
     return v.level;
 }
 
+/* ---- --all: every node of this machine, one per federation ------------------ */
+
+typedef struct {
+    json_t *rows;
+    int worst;
+} s_all_t;
+
+static void
+s_all_node (void *arg, const char *path, const config_t *config, const char *federation)
+{
+    s_all_t *a = arg;
+    static const char *const names[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
+    json_t *row = json_pack ("{s:s}", "config", path);
+    if (!row)
+        return;
+    if (!config) {
+        json_object_set_new (row, "verdict", json_string ("UNKNOWN"));
+        json_object_set_new (row, "summary", json_string (federation));
+        a->worst = S_UNKNOWN;
+        json_array_append_new (a->rows, row);
+        return;
+    }
+    json_object_set_new (row, "federation", json_string (federation));
+    json_object_set_new (row, "node", json_string (config->id));
+    cli_t one = {path, NULL};
+    json_t *r = cli_call (&one, "status", NULL, 3000, NULL);
+    s_verdict_t v = {S_UNKNOWN, "no answer from ketend"};
+    if (r) {
+        v = (s_verdict_t){S_OK, ""};
+        s_judge (r, &v);
+        json_object_set_new (row, "role", json_copy (json_object_get (r, "role")));
+        json_decref (r);
+    }
+    if (v.level > a->worst)
+        a->worst = v.level;
+    json_object_set_new (row, "verdict", json_string (names[v.level]));
+    json_object_set_new (row, "summary", json_string (*v.text ? v.text : "no alarms"));
+    json_array_append_new (a->rows, row);
+}
+
+/*  One line per node this machine runs (docs/OPERATIONS.md, "A party in
+ *  several federations"); with check, one line and the worst verdict as
+ *  the exit status. */
+static int
+s_all (bool as_json, bool check)
+{
+    s_all_t a = {json_array (), S_OK};
+    if (!a.rows || cli_each_node (s_all_node, &a) < 0) {
+        json_decref (a.rows);
+        return check ? S_UNKNOWN : CLI_FAIL;
+    }
+    size_t i;
+    json_t *row;
+    static const char *const names[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
+    if (check) {
+        char line[1024] = "";
+        json_array_foreach (a.rows, i, row)
+        {
+            size_t used = strlen (line);
+            snprintf (line + used, sizeof line - used, "%s%s/%s: %s", used ? "; " : "",
+                      json_string_value (json_object_get (row, "federation"))
+                          ?: json_string_value (json_object_get (row, "config")),
+                      json_string_value (json_object_get (row, "node")) ?: "?",
+                      json_string_value (json_object_get (row, "summary")));
+        }
+        printf ("KETEN %s - %s\n", names[a.worst], json_array_size (a.rows) ? line : "no nodes");
+        json_decref (a.rows);
+        return a.worst;
+    }
+    int rc = a.worst == S_UNKNOWN ? CLI_FAIL : CLI_OK;
+    if (as_json) {
+        json_t *out = json_pack ("{s:s, s:o}", "config_dir", cli_config_dir (), "nodes", a.rows);
+        cli_print_json (out);
+        json_decref (out);
+        return rc;
+    }
+    static const char *const header[] = {"FEDERATION", "NODE", "ROLE", "VERDICT", "SUMMARY"};
+    cli_table_t *t = cli_table_new (5, header);
+    json_array_foreach (a.rows, i, row)
+    {
+        const char *cells[5] = {
+            json_string_value (json_object_get (row, "federation")) ?: "-",
+            json_string_value (json_object_get (row, "node"))
+                ?: json_string_value (json_object_get (row, "config")),
+            json_string_value (json_object_get (row, "role")) ?: "-",
+            json_string_value (json_object_get (row, "verdict")),
+            json_string_value (json_object_get (row, "summary")),
+        };
+        cli_table_add (t, cells);
+    }
+    cli_table_print (t);
+    cli_table_destroy (&t);
+    json_decref (a.rows);
+    return rc;
+}
+
 int
 cmd_status (cli_t *cli, int argc, char **argv)
 {
-    enum { OPT_JSON = CLI_OPT_LONG + 1, OPT_WATCH, OPT_COUNT, OPT_CHECK };
+    enum { OPT_JSON = CLI_OPT_LONG + 1, OPT_WATCH, OPT_COUNT, OPT_CHECK, OPT_ALL };
     static const struct option options[] = {{"json", no_argument, NULL, OPT_JSON},
                                             {"check", no_argument, NULL, OPT_CHECK},
+                                            {"all", no_argument, NULL, OPT_ALL},
                                             {"watch", optional_argument, NULL, OPT_WATCH},
                                             {"count", required_argument, NULL, OPT_COUNT},
                                             {"help", no_argument, NULL, CLI_OPT_HELP},
                                             {NULL, 0, NULL, 0}};
     const char *cmd = "status";
-    bool as_json = false, watch = false, counted = false, check = false;
+    bool as_json = false, watch = false, counted = false, check = false, all = false;
     uint64_t every_s = 2, count = 0;
     int c;
     cli_getopt_reset ();
@@ -670,6 +772,9 @@ cmd_status (cli_t *cli, int argc, char **argv)
         case OPT_CHECK:
             check = true;
             break;
+        case OPT_ALL:
+            all = true;
+            break;
         case OPT_COUNT:
             if (counted)
                 return cli_usage_error (cmd, "--count given twice");
@@ -690,7 +795,12 @@ cmd_status (cli_t *cli, int argc, char **argv)
     if (counted && !watch)
         return cli_usage_error (cmd, "--count needs --watch");
     if (check && (watch || as_json))
-        return cli_usage_error (cmd, "--check takes no other option");
+        return cli_usage_error (cmd, "--check takes no other option but --all");
+    if (all && (watch || cli->config_path || cli->socket_path))
+        return cli_usage_error (cmd, "--all asks every node of this machine: no --watch, -c, -s "
+                                     "or -f");
+    if (all)
+        return s_all (as_json, check);
     if (check)
         return s_check (cli);
     if (!watch)

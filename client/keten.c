@@ -336,10 +336,14 @@ s_usage (FILE *out)
                   "Options:\n"
                   "  -c, --config FILE   talk to the ketend whose config is FILE (node/socket)\n"
                   "  -s, --socket PATH   talk to the ketend listening on PATH\n"
+                  "  -f, --federation NAME\n"
+                  "                      talk to this machine's node in federation NAME: the\n"
+                  "                      NODE.cfg in $KETEN_CONFIG_DIR (else /etc/keten) whose\n"
+                  "                      roster is NAME's\n"
                   "  -h, --help          show this help\n"
                   "      --version       show the version\n"
                   "\n"
-                  "Without -c or -s the socket is $KETEN_SOCKET, else /run/keten/ketend.sock.\n"
+                  "Without -c, -s or -f the socket is $KETEN_SOCKET, else /run/keten/ketend.sock.\n"
                   "'keten COMMAND --help' (or 'keten help COMMAND') describes a command.\n");
 }
 
@@ -513,16 +517,17 @@ int
 main (int argc, char **argv)
 {
     enum { OPT_VERSION = CLI_OPT_LONG + 1 };
-    static const struct option options[] = {{"config", required_argument, NULL, 'c'},
-                                            {"socket", required_argument, NULL, 's'},
-                                            {"help", no_argument, NULL, CLI_OPT_HELP},
-                                            {"version", no_argument, NULL, OPT_VERSION},
-                                            {NULL, 0, NULL, 0}};
+    static const struct option options[] = {
+        {"config", required_argument, NULL, 'c'},     {"socket", required_argument, NULL, 's'},
+        {"federation", required_argument, NULL, 'f'}, {"help", no_argument, NULL, CLI_OPT_HELP},
+        {"version", no_argument, NULL, OPT_VERSION},  {NULL, 0, NULL, 0}};
     cli_t cli = {NULL, NULL};
+    const char *federation = NULL;
+    static char federation_config[4096];
     int c;
     cli_getopt_reset ();
     /*  "+": stop at the command; its options are its own. */
-    while ((c = getopt_long (argc, argv, "+:c:s:h", options, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, "+:c:s:f:h", options, NULL)) != -1) {
         switch (c) {
         case 'c':
             if (cli_opt_string (NULL, "config", optarg, 4096, &cli.config_path))
@@ -530,6 +535,10 @@ main (int argc, char **argv)
             break;
         case 's':
             if (cli_opt_string (NULL, "socket", optarg, 4096, &cli.socket_path))
+                return CLI_USAGE;
+            break;
+        case 'f':
+            if (cli_opt_string (NULL, "federation", optarg, 64, &federation))
                 return CLI_USAGE;
             break;
         case 'h':
@@ -543,8 +552,15 @@ main (int argc, char **argv)
             return cli_getopt_error (NULL, c, argv);
         }
     }
-    if (cli.config_path && cli.socket_path)
-        return cli_usage_error (NULL, "give --config or --socket, not both");
+    if (!!cli.config_path + !!cli.socket_path + !!federation > 1)
+        return cli_usage_error (NULL, "give one of --config, --socket and --federation");
+    /*  One organisation, several federations: one node (ketend@NODE) for
+     *  each, its config in the config directory. */
+    if (federation) {
+        if (cli_federation_config (federation, federation_config, sizeof federation_config) != 0)
+            return CLI_FAIL;
+        cli.config_path = federation_config;
+    }
     if (optind >= argc) {
         s_usage (stderr);
         return CLI_USAGE;

@@ -348,6 +348,8 @@ node_status (node_t *self)
                            "roster_version", (json_int_t) keyring_roster (self->keyring)->version);
     if (!r)
         return NULL;
+    json_object_set_new (r, "federation_name",
+                         json_string (keyring_roster (self->keyring)->federation));
     if (self->expelled)
         json_object_set_new (r, "expelled", json_true ());
     /*  A key rotation this node has not followed yet: until when its

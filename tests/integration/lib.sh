@@ -84,7 +84,7 @@ KT_GROUP=${KT_GROUP:-$(id -gn)}
 # kt_config ID [ROSTER]: write $T/ID.cfg; the uitvoerder binds port $PORT
 # (or "*" before it is known), partners connect to $PORT.
 kt_config() {
-    local id=$1 roster=${2:-$T/roster.txt} transport
+    local id=$1 roster=${2:-${KT_ROSTER:-$T/roster.txt}} transport
     if [ "$id" = "$UITV" ]; then
         transport="    bind = tcp://127.0.0.1:${PORT:-*}"
     else

@@ -42,7 +42,7 @@ expect "--oldest-first" keten log show --o
 expect "--version" keten --vers
 expect "--federation" keten roster build --fe
 expect "status" keten stat
-expect "--check --count --help --json --watch" keten status --
+expect "--all --check --count --help --json --watch" keten status --
 
 # Files where a file is wanted.
 mkdir "$T/files" && touch "$T/files/signal-1.json" "$T/files/signal-2.json"
