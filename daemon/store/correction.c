@@ -218,3 +218,17 @@ correction_of_message (correction_t *self, const uint8_t message_id[KT_ID_LEN],
                       STORE_VALUES (STORE_BLOB (message_id, KT_ID_LEN)), s_id_row, correction_id,
                       "find the correction of a message", reason);
 }
+
+int
+correction_recorded (correction_t *self, const uint8_t signal_id[KT_ID_LEN],
+                     Keten__CorrectionAction action, uint64_t decided_ms, const char *decided_by,
+                     kt_reason_t *reason)
+{
+    return store_one (self->db,
+                      "SELECT 1 FROM correction WHERE signal_id = ? AND action = ?"
+                      " AND decided_ms = ? AND decided_by = ?",
+                      STORE_VALUES (STORE_BLOB (signal_id, KT_ID_LEN),
+                                    STORE_TEXT (correction_action_name (action)),
+                                    STORE_INT (decided_ms), STORE_TEXT (decided_by)),
+                      NULL, NULL, "look for the decision", reason);
+}

@@ -814,6 +814,16 @@ uitvoerder_correction_redo (node_t *self, const Keten__CorrectionNotice *n, cons
                     ? weegploeg_signal_owner (uitvoerder_of (self)->weegploeg, n->signal_id.data,
                                               owner_ref, owner, reason)
                     : 0;
+    /*  Decided already: the replay was cut off after this decision's
+     *  commit and before its progress was recorded. */
+    int recorded = found > 0
+                       ? correction_recorded (uitvoerder_of (self)->correction, d.change.signal_id,
+                                              d.change.action, d.decided_ms, d.decided_by, reason)
+                       : 0;
+    if (recorded != 0) {
+        json_decref (j);
+        return recorded < 0 ? -1 : 0;
+    }
     int rc = found < 0 ? -1 : 0;
     kt_reason_t why;
     if (found == 0)

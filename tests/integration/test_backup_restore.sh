@@ -110,6 +110,16 @@ kt_start "$UITV"
 corrected "$UITV" || fail "the restored uitvoerder shows the old text"
 aside=$(ls -d "$T/state-$UITV"/before-restore-*)
 [ -f "$aside/weegploeg.db" ] && [ ! -f "$aside/forget.db" ] || fail "the replaced files are not kept aside: $aside"
+decisions() { sqlite3 "$T/state-$UITV/weegploeg.db" "SELECT count(*) FROM correction WHERE hex(signal_id) = upper('$S')"; }
+[ "$(decisions)" = 1 ] || fail "the replay recorded $(decisions) decisions"
+# A replay cut off after its decision's commit, before its progress was
+# recorded, runs again: the decision is there, so it is not taken twice.
+kt_kill "$UITV"
+after=$(sqlite3 "$T/bk/u0/forget.db" "SELECT coalesce(max(seq), 0) FROM forgotten")
+sqlite3 "$T/state-$UITV/forget.db" "INSERT INTO restored (id, backup_taken_ms, restored_ms, after_seq) VALUES (1, 0, 0, $after)"
+kt_start "$UITV"
+[ "$(decisions)" = 1 ] || fail "a replay run twice decided the correction $(decisions) times"
+corrected "$UITV" || fail "the uitvoerder lost the correction on a second replay"
 grep -q "restore redo seq=[0-9]* kind=correct case_ref=$A" "$T/$UITV.log" || fail "no correction redone"
 kt_kill politie-test
 out=$("$KETEN" -c "$T/politie-test.cfg" restore "$T/bk/u0" 2>&1) && fail "restore of another node's backup: $out"
@@ -165,8 +175,8 @@ kt politie-test log verify > /dev/null && fail "log verify passes at politie wit
 pass "uitvoerder restored: the destroyed subject destroyed again before serving; politie's witness raises log_alarm"
 
 # ---- politie's operator re-anchors its witness on the tree named ------------
-size=$(kt "$UITV" status --json | jq -r .log.size)
-root=$(kt "$UITV" status --json | jq -r .log.root)
+# Size and root from one answer: the log may grow between two.
+read -r size root < <(kt "$UITV" status --json | jq -r '"\(.log.size) \(.log.root)"')
 [[ "$size" =~ ^[0-9]+$ && "$root" =~ ^[0-9a-f]{64}$ ]] || fail "the uitvoerder's status names no tree: $size $root"
 out=$(kt politie-test log reanchor --size "$size" --root "$root" 2>&1) && fail "reanchor without a reason: $out"
 # A tree named wrong is found out by the next proof: the alarm is back.
@@ -176,8 +186,7 @@ kt politie-test log reanchor --size "$size" --root "$zero" --reason "Named wrong
 kt_signal_file "$T/w.json" R-5
 kt politie-test signal submit --file "$T/w.json" --wait > /dev/null || fail "no signal after the wrong reanchor"
 wait_until 20 witness_alarm || fail "a wrong root was not found out"
-size=$(kt "$UITV" status --json | jq -r .log.size)
-root=$(kt "$UITV" status --json | jq -r .log.root)
+read -r size root < <(kt "$UITV" status --json | jq -r '"\(.log.size) \(.log.root)"')
 out=$(kt politie-test log reanchor --size "$size" --root "$root" --reason "Incident 2026-07: restore (fictief)") \
     || fail "reanchor failed: $out"
 echo "$out" | grep -q "re-anchored on size $size" || fail "reanchor said: $out"
