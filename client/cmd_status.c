@@ -37,8 +37,10 @@ static const char s_status_usage[] =
     "                     Nagios): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (no answer)\n"
     "  --all              every node this machine runs, one per federation (each\n"
     "                     NODE.cfg in $KETEN_CONFIG_DIR, else /etc/keten): a line\n"
-    "                     each with its federation and verdict; exit 1 when one does\n"
-    "                     not answer; with --check one line and the worst verdict\n";
+    "                     each with its federation and verdict; exit 1 when one\n"
+    "                     cannot be asked (no answer, an unusable config) or there is\n"
+    "                     none; with --check one line and the gravest verdict\n"
+    "                     (CRITICAL, then UNKNOWN, WARNING, OK) as the exit status\n";
 
 /*  "3 s ago" for a past wall-clock time in ms, "never" for 0. */
 static const char *
@@ -644,7 +646,17 @@ s_check (cli_t *cli)
 typedef struct {
     json_t *rows;
     int worst;
+    bool unasked; /* a node could not be asked (no answer, unusable config) */
 } s_all_t;
+
+/*  The plugin convention's order of gravity: CRITICAL over UNKNOWN over
+ *  WARNING over OK. */
+static int
+s_graver (int a, int b)
+{
+    static const int rank[] = {0, 1, 3, 2}; /* OK, WARNING, CRITICAL, UNKNOWN */
+    return rank[b] > rank[a] ? b : a;
+}
 
 static void
 s_all_node (void *arg, const char *path, const config_t *config, const char *federation)
@@ -657,7 +669,8 @@ s_all_node (void *arg, const char *path, const config_t *config, const char *fed
     if (!config) {
         json_object_set_new (row, "verdict", json_string ("UNKNOWN"));
         json_object_set_new (row, "summary", json_string (federation));
-        a->worst = S_UNKNOWN;
+        a->worst = s_graver (a->worst, S_UNKNOWN);
+        a->unasked = true;
         json_array_append_new (a->rows, row);
         return;
     }
@@ -666,14 +679,14 @@ s_all_node (void *arg, const char *path, const config_t *config, const char *fed
     cli_t one = {path, NULL};
     json_t *r = cli_call (&one, "status", NULL, 3000, NULL);
     s_verdict_t v = {S_UNKNOWN, "no answer from ketend"};
+    a->unasked |= !r;
     if (r) {
         v = (s_verdict_t){S_OK, ""};
         s_judge (r, &v);
         json_object_set_new (row, "role", json_copy (json_object_get (r, "role")));
         json_decref (r);
     }
-    if (v.level > a->worst)
-        a->worst = v.level;
+    a->worst = s_graver (a->worst, v.level);
     json_object_set_new (row, "verdict", json_string (names[v.level]));
     json_object_set_new (row, "summary", json_string (*v.text ? v.text : "no alarms"));
     json_array_append_new (a->rows, row);
@@ -685,11 +698,16 @@ s_all_node (void *arg, const char *path, const config_t *config, const char *fed
 static int
 s_all (bool as_json, bool check)
 {
-    s_all_t a = {json_array (), S_OK};
+    s_all_t a = {json_array (), S_OK, false};
     if (!a.rows || cli_each_node (s_all_node, &a) < 0) {
         json_decref (a.rows);
+        if (check)
+            printf ("KETEN UNKNOWN - cannot read the config directory %s\n", cli_config_dir ());
         return check ? S_UNKNOWN : CLI_FAIL;
     }
+    /*  No node at all is not "all well". */
+    if (json_array_size (a.rows) == 0)
+        a.worst = S_UNKNOWN, a.unasked = true;
     size_t i;
     json_t *row;
     static const char *const names[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
@@ -704,11 +722,12 @@ s_all (bool as_json, bool check)
                       json_string_value (json_object_get (row, "node")) ?: "?",
                       json_string_value (json_object_get (row, "summary")));
         }
-        printf ("KETEN %s - %s\n", names[a.worst], json_array_size (a.rows) ? line : "no nodes");
+        printf ("KETEN %s - %s\n", names[a.worst],
+                json_array_size (a.rows) ? line : "no node configuration (NODE.cfg) found");
         json_decref (a.rows);
         return a.worst;
     }
-    int rc = a.worst == S_UNKNOWN ? CLI_FAIL : CLI_OK;
+    int rc = a.unasked ? CLI_FAIL : CLI_OK;
     if (as_json) {
         json_t *out = json_pack ("{s:s, s:o}", "config_dir", cli_config_dir (), "nodes", a.rows);
         cli_print_json (out);

@@ -611,6 +611,8 @@ s_log_reanchor (node_t *self, const api_caller_t *caller, const char *cmd, json_
         apiserver_reply_error (self->api, caller, reason.text);
         return;
     }
+    /*  The heartbeat reports the tree verified now, not a cached one. */
+    partner_of (self)->cp_verified_ms = 0;
     apiserver_reply_ok (self->api, caller, r);
 }
 

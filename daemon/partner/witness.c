@@ -84,9 +84,9 @@ static const char *const s_migrations[] = {
     " what TEXT NOT NULL);",
     /*  An operator's decision to follow the uitvoerder's log from a tree
      *  named out of band, after an alarm (witness_reanchor): kept with
-     *  who, why and what it replaced; the alarms and the receipts of the
-     *  history that was given up are kept beside it, never verified
-     *  again. */
+     *  who, why and what it replaced; the alarms, every receipt proof and
+     *  every checkpoint seen before it are kept beside it (the evidence
+     *  of what the alarm was about), never verified again. */
     "CREATE TABLE witness_reanchor (id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL,"
     " uid INTEGER NOT NULL, user TEXT NOT NULL, reason TEXT NOT NULL,"
     " old_size INTEGER NOT NULL, old_root BLOB, new_size INTEGER NOT NULL,"
@@ -95,7 +95,9 @@ static const char *const s_migrations[] = {
     " at_ms INTEGER NOT NULL, what TEXT NOT NULL);"
     "CREATE TABLE witness_receipt_old (message_id BLOB NOT NULL, reanchor INTEGER NOT NULL,"
     " log_index INTEGER NOT NULL, leaf BLOB NOT NULL, size INTEGER NOT NULL,"
-    " root BLOB NOT NULL, path BLOB NOT NULL);",
+    " root BLOB NOT NULL, path BLOB NOT NULL);"
+    "CREATE TABLE witness_seen_old (reanchor INTEGER NOT NULL, size INTEGER NOT NULL,"
+    " root BLOB NOT NULL, state INTEGER NOT NULL);",
 };
 
 witness_t *
@@ -626,6 +628,8 @@ witness_reanchor (witness_t *self, uint64_t size, const uint8_t root[32], uint32
         "INSERT INTO witness_receipt_old (message_id, reanchor, log_index, leaf, size, root, path)"
         " SELECT message_id, (SELECT max(id) FROM witness_reanchor), log_index, leaf, size, root,"
         " path FROM witness_receipt",
+        "INSERT INTO witness_seen_old (reanchor, size, root, state)"
+        " SELECT (SELECT max(id) FROM witness_reanchor), size, root, state FROM witness_seen",
         "DELETE FROM witness_alarm",
         "DELETE FROM witness_receipt",
         "DELETE FROM witness_seen",
@@ -661,6 +665,10 @@ witness_reanchor (witness_t *self, uint64_t size, const uint8_t root[32], uint32
         store_rollback (self->db);
         return -1;
     }
+    /*  Nothing of the history given up answers for the new one: no
+     *  request of ours is pending, nothing was cosigned. */
+    memset (self->asked, 0, sizeof self->asked);
+    self->asked_next = 0;
     self->cosigned_size = 0;
     free (self->last_note);
     self->last_note = NULL;

@@ -57,9 +57,11 @@ bool witness_alarm (witness_t *self);
  *  docs/OPERATIONS.md, "A restored uitvoerder and the witnesses"): keep
  *  the tree of size and root, as the uitvoerder's operator named it out
  *  of band, as if verified, so that the next checkpoint must be proven to
- *  extend it.  The alarms and the receipts of the history given up are
- *  set aside with the decision (who, why, what it replaced); refused when
- *  there is no alarm.  *result says what was done. */
+ *  extend it.  The alarms, every receipt proof and every checkpoint seen
+ *  before are set aside with the decision (who, why, what it replaced),
+ *  so that nothing of the history given up is verified again and nothing
+ *  of it is lost; refused when there is no alarm.  *result says what was
+ *  done. */
 int witness_reanchor (witness_t *self, uint64_t size, const uint8_t root[32], uint32_t uid,
                       const char *user, const char *why, json_t **result, kt_reason_t *reason);
 

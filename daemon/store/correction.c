@@ -220,15 +220,22 @@ correction_of_message (correction_t *self, const uint8_t message_id[KT_ID_LEN],
 }
 
 int
-correction_recorded (correction_t *self, const uint8_t signal_id[KT_ID_LEN],
-                     Keten__CorrectionAction action, uint64_t decided_ms, const char *decided_by,
-                     kt_reason_t *reason)
+correction_recorded (correction_t *self, const correction_decision_t *d, kt_reason_t *reason)
 {
+    if (d->message_id)
+        return store_one (self->db, "SELECT 1 FROM correction WHERE message_id = ?",
+                          STORE_VALUES (STORE_BLOB (d->message_id, KT_ID_LEN)), NULL, NULL,
+                          "look for the decision", reason);
+    bool add = d->change.action == KETEN__CORRECTION_ACTION__ADD;
     return store_one (self->db,
                       "SELECT 1 FROM correction WHERE signal_id = ? AND action = ?"
+                      " AND whole_signal = ? AND (? OR item_index = ?) AND request_id = ?"
                       " AND decided_ms = ? AND decided_by = ?",
-                      STORE_VALUES (STORE_BLOB (signal_id, KT_ID_LEN),
-                                    STORE_TEXT (correction_action_name (action)),
-                                    STORE_INT (decided_ms), STORE_TEXT (decided_by)),
+                      STORE_VALUES (STORE_BLOB (d->change.signal_id, KT_ID_LEN),
+                                    STORE_TEXT (correction_action_name (d->change.action)),
+                                    STORE_INT (d->change.whole_signal), STORE_INT (add),
+                                    STORE_INT (d->change.item_index),
+                                    STORE_TEXT (d->request_id ? d->request_id : ""),
+                                    STORE_INT (d->decided_ms), STORE_TEXT (d->decided_by)),
                       NULL, NULL, "look for the decision", reason);
 }

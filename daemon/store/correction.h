@@ -45,12 +45,12 @@ typedef struct {
  *  the change breaks a rule (weegploeg_correct). */
 int correction_decide (correction_t *self, correction_decision_t *d, kt_reason_t *reason);
 
-/*  Whether a decision of signal_id with this action was recorded at
- *  decided_ms by decided_by already: 1, 0, -1 with reason (a replay after
- *  a restore that a crash cut off does not decide it twice). */
-int correction_recorded (correction_t *self, const uint8_t signal_id[KT_ID_LEN],
-                         Keten__CorrectionAction action, uint64_t decided_ms,
-                         const char *decided_by, kt_reason_t *reason);
+/*  Whether decision d is recorded already: by its member's message id
+ *  when it has one (unique), else by its signal, action, item (not for
+ *  an addition, whose place is found when it is decided), request, time
+ *  and decider.  1, 0, -1 with reason (a replay after a restore that a
+ *  crash cut off does not decide it twice). */
+int correction_recorded (correction_t *self, const correction_decision_t *d, kt_reason_t *reason);
 
 /*  Whether d could be decided now (every rule of correction_decide),
  *  changing nothing: 0, or -1 with the reason. */

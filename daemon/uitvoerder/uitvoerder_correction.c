@@ -816,10 +816,8 @@ uitvoerder_correction_redo (node_t *self, const Keten__CorrectionNotice *n, cons
                     : 0;
     /*  Decided already: the replay was cut off after this decision's
      *  commit and before its progress was recorded. */
-    int recorded = found > 0
-                       ? correction_recorded (uitvoerder_of (self)->correction, d.change.signal_id,
-                                              d.change.action, d.decided_ms, d.decided_by, reason)
-                       : 0;
+    int recorded =
+        found > 0 ? correction_recorded (uitvoerder_of (self)->correction, &d, reason) : 0;
     if (recorded != 0) {
         json_decref (j);
         return recorded < 0 ? -1 : 0;

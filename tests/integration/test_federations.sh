@@ -36,6 +36,10 @@ for id in politie-test om-a om-b; do wait_until 10 link_up "$id" || fail "no lin
 export KETEN_CONFIG_DIR="$T/om-etc"
 mkdir "$KETEN_CONFIG_DIR"
 cp "$T/om-a.cfg" "$T/om-b.cfg" "$KETEN_CONFIG_DIR/"
+# A second name for a config is the same node (a hard link); a symbolic
+# link is no config at all (ketend reads none through one).
+ln "$KETEN_CONFIG_DIR/om-a.cfg" "$KETEN_CONFIG_DIR/zz-om-a.cfg"
+ln -s om-b.cfg "$KETEN_CONFIG_DIR/zz-link.cfg"
 om() { local f=$1; shift; "$KETEN" --federation "$f" "$@"; }
 [ "$(om "$FED_A" status --json | jq -r .node)" = om-a ] || fail "--federation $FED_A is not om-a"
 [ "$(om fed-brabant-test status --json | jq -r '.node + " " + .federation_name')" = "om-b fed-brabant-test" ] \
@@ -78,4 +82,15 @@ grep -q "^KETEN CRITICAL - .*fed-brabant-test/om-b: .*alarm" "$T/check.out" || f
 kt_kill om-b
 rc=0; "$KETEN" status --all > "$T/all.out" || rc=$?
 [ $rc = 1 ] && grep -Eq "^fed-brabant-test +om-b +- +UNKNOWN +no answer" "$T/all.out" || fail "a node down (rc $rc): $(cat "$T/all.out")"
-pass "keten status --all shows both federations' nodes; --check gives the worst; a node down is UNKNOWN"
+# CRITICAL (a node whose uitvoerder is gone) is graver than UNKNOWN.
+kt_kill "$UITV_A"
+link_gone() { om "$FED_A" status --json | jq -e '.alarms | index("link_down")' > /dev/null; }
+wait_until 15 link_gone || fail "om-a never saw its link down"
+rc=0; "$KETEN" status --all --check > "$T/check.out" || rc=$?
+[ $rc = 2 ] && grep -q "^KETEN CRITICAL - " "$T/check.out" || fail "CRITICAL and UNKNOWN together (rc $rc): $(cat "$T/check.out")"
+rc=0; KETEN_CONFIG_DIR="$T/empty" "$KETEN" status --all --check > "$T/check.out" 2>&1 || rc=$?
+[ $rc = 3 ] && grep -q "^KETEN UNKNOWN - cannot read the config directory" "$T/check.out" || fail "no config dir (rc $rc): $(cat "$T/check.out")"
+mkdir "$T/empty"
+rc=0; KETEN_CONFIG_DIR="$T/empty" "$KETEN" status --all --check > "$T/check.out" 2>&1 || rc=$?
+[ $rc = 3 ] && grep -q "^KETEN UNKNOWN - no node configuration" "$T/check.out" || fail "no node (rc $rc): $(cat "$T/check.out")"
+pass "keten status --all shows both federations' nodes; --check gives the gravest (CRITICAL over UNKNOWN); no node is UNKNOWN"
