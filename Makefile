@@ -45,7 +45,7 @@ demo: build
 # libFuzzer on every decoder, FUZZ_SECONDS each (clang required).  The
 # seed corpus is kept in tests/fuzz/corpus/HARNESS (copied, so a run never
 # writes into the repository); .ci/run runs each for a short time.
-FUZZ_HARNESSES := envelope intake roster body signed roster_signed config api http
+FUZZ_HARNESSES := envelope intake roster body signed roster_signed config api http manifest
 
 fuzz: deps
 	@./scripts/ensure-deps clang
