@@ -235,7 +235,9 @@ kt_check_zpl_text (const char *data, size_t len, const char *what, kt_reason_t *
 int
 kt_read_file (const char *path, size_t max, char **data_p, size_t *len_p, kt_reason_t *reason)
 {
-    int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    /*  O_NONBLOCK: a FIFO in the file's place is refused by the fstat
+     *  below instead of blocking the open (no effect on a regular file). */
+    int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0)
         return kt_fail (reason, "cannot open %s: %s", path, strerror (errno));
     struct stat st;

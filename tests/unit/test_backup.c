@@ -204,6 +204,9 @@ test_hostile_manifests (void **state)
     snprintf (path, sizeof path, "%s/%s", f->dir, BACKUP_MANIFEST);
     assert_int_equal (unlink (path), 0);
     s_refused (f, "an unfinished backup");
+    /*  A FIFO as the manifest would hang a plain open. */
+    assert_int_equal (mkfifo (path, 0600), 0);
+    s_refused (f, "not a regular file");
 }
 
 int
