@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 enum {
     C_EXPELLED,
@@ -56,6 +57,28 @@ static const statuscheck_t s_checks[C_COUNT] = {
                             "the intake spool cannot be read"},
     [C_SPOOL_REJECTED_EXPIRING] = {"spool_rejected_expiring", STATUSCHECK_WARNING,
                                    "rejected spool files are removed within 2 days"},
+};
+
+/*  The verdict's words for a raised check: before, the count, after; a
+ *  check without a count (after NULL) says before, else its what. */
+typedef struct {
+    const char *before, *after;
+} s_summary_t;
+
+static const s_summary_t s_summaries[C_COUNT] = {
+    [C_MEMBER_ALARMS] = {NULL, "member alarm(s)"},
+    [C_NODE_ALARMS] = {NULL, "alarm(s) at this node"},
+    [C_WITNESS_ALARMS] = {"the log witness raised ", "alarm(s)"},
+    [C_INCIDENT_OVERDUE] = {NULL, "incident(s) past the 72 hours of AVG art. 33"},
+    [C_INCIDENT_TO_NOTIFY] = {NULL, "incident(s) to notify to the AP"},
+    [C_REQUESTS_OVERDUE] = {NULL, "request(s) overdue (art. 12)"},
+    [C_REQUESTS_DUE] = {NULL, "request(s) due within a week"},
+    [C_CORRECTIONS_OVERDUE] = {NULL, "correction(s) past 4 weeks (art. 12.6)"},
+    [C_CORRECTIONS_UNCONFIRMED] = {NULL, "correction notice(s) unconfirmed"},
+    [C_ACCESS_REVIEW_DUE] = {"the access log review is due (art. 15.2e)", NULL},
+    [C_RETENTION_UNCONFIRMED] = {NULL, "retention notice(s) unconfirmed for a day"},
+    [C_RETENTION_UNWEIGHED] = {NULL, "subject(s) not weighed, destroyed within 4 weeks"},
+    [C_INFORMATIEPLICHT_REVIEW] = {NULL, "informatieplicht deferral(s) due for review"},
 };
 
 const statuscheck_t *
@@ -122,58 +145,17 @@ statuscheck_run (json_t *r, statuscheck_fn *fn, void *arg)
 
     for (int c = 0; c < C_COUNT; c++) {
         char text[160] = "";
-        unsigned long long v = n[c];
-        switch (c) {
-        case C_EXPELLED:
-        case C_ACCESS_REVIEW_DUE:
-        case C_SPOOL_UNREADABLE:
-        case C_SPOOL_REJECTED_EXPIRING:
-            snprintf (text, sizeof text, "%s",
-                      c == C_ACCESS_REVIEW_DUE ? "the access log review is due (art. 15.2e)"
-                                               : s_checks[c].what);
-            break;
-        case C_MEMBER_ALARMS:
-            snprintf (text, sizeof text, "%llu member alarm(s), %llu of %llu online", v,
+        const s_summary_t *w = &s_summaries[c];
+        if (!w->after)
+            snprintf (text, sizeof text, "%s", w->before ? w->before : s_checks[c].what);
+        else
+            snprintf (text, sizeof text, "%s%llu %s", w->before ? w->before : "",
+                      (unsigned long long) n[c], w->after);
+        /*  How many members there are, beside their alarms. */
+        if (c == C_MEMBER_ALARMS)
+            snprintf (text + strlen (text), sizeof text - strlen (text), ", %llu of %llu online",
                       (unsigned long long) s_uint (fed, "online"),
                       (unsigned long long) s_uint (fed, "members"));
-            break;
-        case C_NODE_ALARMS:
-            snprintf (text, sizeof text, "%llu alarm(s) at this node", v);
-            break;
-        case C_WITNESS_ALARMS:
-            snprintf (text, sizeof text, "the log witness raised %llu alarm(s)", v);
-            break;
-        case C_INCIDENT_OVERDUE:
-            snprintf (text, sizeof text, "%llu incident(s) past the 72 hours of AVG art. 33", v);
-            break;
-        case C_INCIDENT_TO_NOTIFY:
-            snprintf (text, sizeof text, "%llu incident(s) to notify to the AP", v);
-            break;
-        case C_REQUESTS_OVERDUE:
-            snprintf (text, sizeof text, "%llu request(s) overdue (art. 12)", v);
-            break;
-        case C_REQUESTS_DUE:
-            snprintf (text, sizeof text, "%llu request(s) due within a week", v);
-            break;
-        case C_CORRECTIONS_OVERDUE:
-            snprintf (text, sizeof text, "%llu correction(s) past 4 weeks (art. 12.6)", v);
-            break;
-        case C_CORRECTIONS_UNCONFIRMED:
-            snprintf (text, sizeof text, "%llu correction notice(s) unconfirmed", v);
-            break;
-        case C_RETENTION_UNCONFIRMED:
-            snprintf (text, sizeof text, "%llu retention notice(s) unconfirmed for a day", v);
-            break;
-        case C_RETENTION_UNWEIGHED:
-            snprintf (text, sizeof text, "%llu subject(s) not weighed, destroyed within 4 weeks",
-                      v);
-            break;
-        case C_INFORMATIEPLICHT_REVIEW:
-            snprintf (text, sizeof text, "%llu informatieplicht deferral(s) due for review", v);
-            break;
-        default:
-            break;
-        }
         fn (arg, &s_checks[c], n[c], n[c] ? text : NULL);
     }
 }
