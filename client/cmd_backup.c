@@ -229,13 +229,11 @@ s_copy (const char *src, const char *dst, const char *want_sha256)
 static int
 s_sync_dir (const char *dir)
 {
-    int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int rc = fd >= 0 && fsync (fd) == 0 ? 0 : -1;
-    if (fd >= 0)
-        close (fd);
-    if (rc != 0)
-        cli_error ("cannot flush %s: %s", dir, strerror (errno));
-    return rc;
+    kt_reason_t reason;
+    if (backup_sync_dir (dir, &reason) == 0)
+        return 0;
+    cli_error ("%s", reason.text);
+    return -1;
 }
 
 static const char *const s_tails[] = {"", "-wal", "-shm", "-journal"};

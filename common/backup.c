@@ -38,6 +38,12 @@ s_sync_path (const char *path, int flags, kt_reason_t *reason)
 }
 
 int
+backup_sync_dir (const char *dir, kt_reason_t *reason)
+{
+    return s_sync_path (dir, O_RDONLY | O_DIRECTORY, reason);
+}
+
+int
 backup_copy_db (sqlite3 *db, const char *dst_path, kt_reason_t *reason)
 {
     struct stat st;

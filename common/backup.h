@@ -41,6 +41,10 @@ bool backup_name_ok (const char *name);
  *  copy made 0600 and flushed to disk. */
 int backup_copy_db (sqlite3 *db, const char *dst_path, kt_reason_t *reason);
 
+/*  Flush dir itself, so that the names made, moved or removed in it
+ *  survive a power cut. */
+int backup_sync_dir (const char *dir, kt_reason_t *reason);
+
 /*  Make dir (mode 0700; its parent must exist; a directory that exists
  *  must be empty) for a backup. */
 int backup_make_dir (const char *dir, kt_reason_t *reason);
