@@ -199,6 +199,18 @@ kt_restart_all_at() {
 }
 
 jfield() { kt "$1" status --json | jq -r "$2"; }
+# metrics_on ID: serve metrics on a loopback port the kernel picks.
+metrics_on() {
+    printf 'metrics\n    listen = 127.0.0.1:*\n' >> "$T/$1.cfg"
+}
+
+# http_get HOST:PORT REQUEST-LINE: the whole answer (bash /dev/tcp, no curl).
+http_get() {
+    local host=${1%:*} port=${1##*:}
+    timeout 10 bash -c 'exec 3<>"/dev/tcp/$0/$1" || exit 1
+                        printf "%s\r\nHost: %s\r\n\r\n" "$2" "$0" >&3
+                        cat <&3' "$host" "$port" "$2"
+}
 link_up() { [ "$(jfield "$1" .link.up)" = true ]; }
 
 # A fictional signal (no real person) as the police would submit it.

@@ -13,18 +13,11 @@ command -v promtool > /dev/null || fail "promtool missing (Debian package promet
 RULES=$KT_SRC/monitoring/keten-alerts.yml
 DASHBOARD=$KT_SRC/monitoring/keten-federation.json
 
-metrics_on() { printf 'metrics\n    listen = 127.0.0.1:*\n' >> "$T/$1.cfg"; }
-http_get() {
-    local host=${1%:*} port=${1##*:}
-    timeout 10 bash -c 'exec 3<>"/dev/tcp/$0/$1" || exit 1
-                        printf "GET /metrics HTTP/1.0\r\nHost: %s\r\n\r\n" "$0" >&3
-                        cat <&3' "$host" "$port"
-}
 # scrape ID OUT: the metrics body of ID into OUT.
 scrape() {
     local ep
     ep=$(kt "$1" status --json | jq -r .metrics_listen)
-    http_get "$ep" | tr -d '\r' | sed '1,/^$/d' > "$2"
+    http_get "$ep" "GET /metrics HTTP/1.0" | tr -d '\r' | sed '1,/^$/d' > "$2"
     [ -s "$2" ] || fail "no metrics from $1"
 }
 
