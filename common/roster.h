@@ -53,6 +53,29 @@ typedef struct {
     char previous_until[11]; /* YYYY-MM-DD or "" */
 } roster_member_t;
 
+/*  A peering (docs/FEDERATIONS.md): another federation's uitvoerder,
+ *  pinned by this federation's uitvoerder in its own roster.  It is a
+ *  peering only when the other side's roster pins this one too.  The
+ *  peer's log is verified under its signing key with the origin its
+ *  federation name gives (common/checkpoint.h). */
+#define ROSTER_MAX_PEERINGS 64
+#define ROSTER_ENDPOINT_MAX 255
+
+typedef struct {
+    char federation[65];            /* the peer federation's name */
+    char uitvoerder[KEYS_ID_MAX + 1]; /* its uitvoerder's member id */
+    char name[KEYS_NAME_MAX + 1];
+    uint8_t transport_pk[32];
+    uint8_t signing_pk[32];
+    uint8_t encryption_pk[32];
+    char endpoint[ROSTER_ENDPOINT_MAX + 1]; /* where it listens: tcp://HOST:PORT */
+    char since[11];                 /* YYYY-MM-DD */
+    char ended[11];                 /* YYYY-MM-DD or "": from 00:00 UTC that day no more */
+    /*  Its college is entitled to art. 9/10 Wpg data (a transfer carries
+     *  such data only then). */
+    bool wpg_entitled;
+} roster_peering_t;
+
 typedef struct {
     char federation[65];
     uint64_t version;
@@ -65,6 +88,8 @@ typedef struct {
     uint32_t retention_destroy_days;       /* art. 13: at most 1826 */
     size_t member_count;
     roster_member_t *members;
+    size_t peering_count;
+    roster_peering_t *peerings; /* NULL when none */
     char *note; /* the signed note exactly as loaded */
     size_t note_len;
 } roster_t;
@@ -87,6 +112,10 @@ const roster_member_t *roster_find (const roster_t *self, const char *id);
 const roster_member_t *roster_find_transport (const roster_t *self, const uint8_t pk[32],
                                               uint64_t now_ms);
 const roster_member_t *roster_uitvoerder (const roster_t *self);
+/*  The peering with federation, or NULL. */
+const roster_peering_t *roster_peering (const roster_t *self, const char *federation);
+/*  A peering is in force until 00:00 UTC of its ended day. */
+bool roster_peering_active (const roster_peering_t *peering, uint64_t now_ms);
 /*  A member is active until the start (00:00 UTC) of its leaves_at day. */
 bool roster_member_active (const roster_member_t *member, uint64_t now_ms);
 /*  The member's previous keys are still accepted at now_ms (before 00:00
