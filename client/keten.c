@@ -182,6 +182,10 @@ static const s_command_t s_commands[] = {
     {"signal withdraw", cmd_signal_withdraw, "withdraw one of this node's own signals (art. 12.5)"},
     {"signal correct", cmd_signal_correct, "correct an item of one of this node's own signals"},
     {"status", cmd_status, "show the node's state and its links"},
+    {"transfer", cmd_transfer,
+     "hand a subject over to a peered federation, on the\n"
+     "kernpartijen's decision (uitvoerder; docs/FEDERATIONS.md)"},
+    {"transfers", cmd_transfers, "the subjects handed over and taken in (uitvoerder)"},
     {"help", s_help, "describe a command, the same as 'keten CMD... --help'"},
     {"log verify", cmd_log_verify,
      "uitvoerder: recompute the log and its checkpoints;\n"

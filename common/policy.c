@@ -361,6 +361,42 @@ s_check_case_decision (const ProtobufCMessage *body, kt_reason_t *reason)
 }
 
 /*  A receipt names the message it settles. */
+/*  docs/FEDERATIONS.md: a transfer between regions.  Each signal is
+ *  checked as a signal is at intake; the rest is names, counts and a
+ *  basis of bounded text. */
+static int
+s_check_transfer (const ProtobufCMessage *body, kt_reason_t *reason)
+{
+    const Keten__Transfer *t = (const Keten__Transfer *) body;
+    if (!kt_valid_node_id (t->from_federation) || !s_case_ref (t->from_case_ref))
+        return kt_fail (reason, "transfer: from_federation or from_case_ref malformed");
+    size_t basis = strlen (t->basis);
+    if (basis < 1 || basis > POLICY_MAX_BASIS ||
+        intake_text_check (t->basis, basis, false) != INTAKE_TEXT_OK)
+        return kt_fail (reason, "transfer: basis must be 1..%d bytes of text", POLICY_MAX_BASIS);
+    if (t->n_decided_by < 1 || t->n_decided_by > POLICY_MAX_SHARE_TO)
+        return kt_fail (reason, "transfer: 1..%d kernpartijen decide", POLICY_MAX_SHARE_TO);
+    for (size_t i = 0; i < t->n_decided_by; i++)
+        if (!kt_valid_node_id (t->decided_by[i]))
+            return kt_fail (reason, "transfer: decided_by %zu malformed", i);
+    if (t->n_signals < 1 || t->n_signals > POLICY_MAX_TRANSFER_SIGNALS)
+        return kt_fail (reason, "transfer: 1..%d signals", POLICY_MAX_TRANSFER_SIGNALS);
+    if (strcmp (t->plan_status, "none") != 0 && strcmp (t->plan_status, "open") != 0 &&
+        strcmp (t->plan_status, "closed") != 0)
+        return kt_fail (reason, "transfer: plan_status must be none, open or closed");
+    if (t->withheld > POLICY_MAX_TRANSFER_SIGNALS || t->decided_ms == 0)
+        return kt_fail (reason, "transfer: withheld or decided_ms out of range");
+    for (size_t i = 0; i < t->n_signals; i++) {
+        const Keten__TransferSignal *ts = t->signals[i];
+        kt_reason_t why;
+        if (!ts->signal || !kt_valid_node_id (ts->origin) || ts->received_ms == 0)
+            return kt_fail (reason, "transfer: signal %zu: origin or time malformed", i);
+        if (intake_signal_check (ts->signal, &why) != 0)
+            return kt_fail (reason, "transfer: signal %zu: %s", i, why.text);
+    }
+    return 0;
+}
+
 static int
 s_check_receipt (const ProtobufCMessage *body, kt_reason_t *reason)
 {
@@ -410,6 +446,10 @@ s_check_receipt (const ProtobufCMessage *body, kt_reason_t *reason)
 #define B_PROGRESS                                                                                 \
     {                                                                                              \
         &keten__plan_progress__descriptor, NULL, true                                              \
+    }
+#define B_TRANSFER                                                                                 \
+    {                                                                                              \
+        &keten__transfer__descriptor, s_check_transfer, true                                       \
     }
 #define B_CHECKPOINT                                                                               \
     {                                                                                              \
@@ -503,6 +543,10 @@ static const policy_row_t s_table[] = {
      B_CHECKPOINT},
     {KETEN__MESSAGE_TYPE__CHECKPOINT, R_PARTNER, TO_UITVOERDER,
      "checkpoint requests and cosignatures go to the uitvoerder", B_CHECKPOINT},
+    /* docs/FEDERATIONS.md: between the uitvoerders of two peered
+     * federations only; a member never receives one */
+    {KETEN__MESSAGE_TYPE__TRANSFER, R_UITV, TO_UITVOERDER,
+     "a subject moves between the uitvoerders of peered federations", B_TRANSFER},
     {KETEN__MESSAGE_TYPE__ROSTER, R_UITV, TO_ONE_MEMBER,
      "art. 15.2c: roster versions come from the uitvoerder", B_ROSTER},
     {KETEN__MESSAGE_TYPE__ACCESS_NOTICE, R_PARTNER, TO_UITVOERDER,

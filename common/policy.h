@@ -30,6 +30,9 @@
 #define POLICY_MAX_NECESSITY 2000
 /*  art. 9.2, 10.4: the recipients of one share (ShareDecision.to). */
 #define POLICY_MAX_SHARE_TO 16
+/*  A transfer to a peered federation (docs/FEDERATIONS.md). */
+#define POLICY_MAX_BASIS 500
+#define POLICY_MAX_TRANSFER_SIGNALS 256
 
 /*  0 when sender (an active member) may send type to exactly these
  *  recipients under roster at now_ms; else -1 and the reason. */

@@ -683,6 +683,24 @@ roster_member_active (const roster_member_t *member, uint64_t now_ms)
     return t > 0 && now_ms < (uint64_t) t * 1000u;
 }
 
+const roster_peering_t *
+roster_peering (const roster_t *self, const char *federation)
+{
+    for (size_t i = 0; federation && i < self->peering_count; i++)
+        if (streq (self->peerings[i].federation, federation))
+            return &self->peerings[i];
+    return NULL;
+}
+
+bool
+roster_peering_active (const roster_peering_t *peering, uint64_t now_ms)
+{
+    if (!*peering->ended)
+        return true;
+    time_t t = s_day_start (peering->ended);
+    return t > 0 && now_ms < (uint64_t) t * 1000u;
+}
+
 bool
 roster_member_previous_active (const roster_member_t *member, uint64_t now_ms)
 {

@@ -92,6 +92,21 @@ transport_allow (transport_t *self, const roster_t *roster, kt_reason_t *reason)
                 return kt_fail (reason, "cannot write allow-list entry %s", path);
         }
     }
+    /*  The uitvoerders of the federations peered now dial in as a member
+     *  would (docs/FEDERATIONS.md); file names cannot collide with a
+     *  member's, whose ids have no '@'. */
+    for (size_t i = 0; i < roster->peering_count; i++) {
+        const roster_peering_t *p = &roster->peerings[i];
+        if (!roster_peering_active (p, now))
+            continue;
+        zcert_t *cert = zcert_new_from (p->transport_pk, no_secret);
+        char path[PATH_MAX + 80];
+        snprintf (path, sizeof path, "%s/peer@%s.key", self->allow_dir, p->federation);
+        int rc = cert ? zcert_save_public (cert, path) : -1;
+        zcert_destroy (&cert);
+        if (rc != 0)
+            return kt_fail (reason, "cannot write allow-list entry %s", path);
+    }
     /*  zauth's change detection misses rewrites: send CURVE again. */
     zstr_sendx (self->auth, "CURVE", self->allow_dir, NULL);
     zsock_wait (self->auth);
@@ -176,6 +191,13 @@ transport_t *
 transport_connect (const config_t *config, const keys_secret_t *keys, const uint8_t server_pk[32],
                    kt_reason_t *reason)
 {
+    return transport_connect_to (config, keys, server_pk, config->connect, reason);
+}
+
+transport_t *
+transport_connect_to (const config_t *config, const keys_secret_t *keys,
+                      const uint8_t server_pk[32], const char *endpoint, kt_reason_t *reason)
+{
     if (s_check_libzmq (reason) != 0)
         return NULL;
     transport_t *self = calloc (1, sizeof *self);
@@ -199,8 +221,8 @@ transport_connect (const config_t *config, const keys_secret_t *keys, const uint
     zsock_set_immediate (self->sock, 1);
     zsock_set_reconnect_ivl (self->sock, 100);
     zsock_set_reconnect_ivl_max (self->sock, 2000);
-    if (zsock_connect (self->sock, "%s", config->connect) < 0) {
-        kt_fail (reason, "cannot connect to %s: %s", config->connect, zmq_strerror (errno));
+    if (zsock_connect (self->sock, "%s", endpoint) < 0) {
+        kt_fail (reason, "cannot connect to %s: %s", endpoint, zmq_strerror (errno));
         transport_destroy (&self);
         return NULL;
     }

@@ -26,6 +26,11 @@ transport_t *transport_bind (const config_t *config, const keys_secret_t *keys,
 /*  Partner side: connect to server_pk (the uitvoerder's transport key). */
 transport_t *transport_connect (const config_t *config, const keys_secret_t *keys,
                                 const uint8_t server_pk[32], kt_reason_t *reason);
+/*  The same to endpoint: an uitvoerder dialling a peered federation's
+ *  uitvoerder (docs/FEDERATIONS.md). */
+transport_t *transport_connect_to (const config_t *config, const keys_secret_t *keys,
+                                   const uint8_t server_pk[32], const char *endpoint,
+                                   kt_reason_t *reason);
 void transport_destroy (transport_t **self_p);
 
 zsock_t *transport_sock (transport_t *self);

@@ -284,6 +284,12 @@ logproof_add_cosignature (logproof_t *self, const roster_t *roster, const char *
         if (roster_member_previous_active (m, now) && n_known < LOGPROOF_WITNESS_MAX)
             known[n_known++] = (checkpoint_witness_t){m->id, m->previous_signing_pk};
     }
+    /*  And the uitvoerder of every federation peered now, which witnesses
+     *  this log as politie and OM do (docs/FEDERATIONS.md). */
+    for (size_t i = 0; i < roster->peering_count && n_known < LOGPROOF_WITNESS_MAX; i++)
+        if (roster_peering_active (&roster->peerings[i], now))
+            known[n_known++] = (checkpoint_witness_t){roster->peerings[i].uitvoerder,
+                                                      roster->peerings[i].signing_pk};
     checkpoint_t cp;
     if (len > CHECKPOINT_NOTE_MAX || strlen (note) != len)
         return kt_fail (reason, "cosigned checkpoint too large or not text");
@@ -295,8 +301,8 @@ logproof_add_cosignature (logproof_t *self, const roster_t *roster, const char *
         l = nl ? nl + 1 : l + strlen (l);
     }
     if (lines > LOGPROOF_LINES_MAX)
-        return kt_fail (reason, "cosigned checkpoint has %zu signature lines, at most %d",
-                        lines, LOGPROOF_LINES_MAX);
+        return kt_fail (reason, "cosigned checkpoint has %zu signature lines, at most %d", lines,
+                        LOGPROOF_LINES_MAX);
     if (checkpoint_verify_cosignatures (note, len, self->origin, self->keys->pub.signing_pk, known,
                                         n_known, found, NULL, &cp, reason) != 0)
         return -1;

@@ -105,7 +105,8 @@ s_start (node_t *self, kt_reason_t *reason)
     /*  art. 13, after everything above is resumed and before anything is
      *  served: what is due, the notices. */
     uitvoerder_retention_run_start (self);
-    return 0;
+    /*  Peered federations last: a transfer reads what is resumed above. */
+    return uitvoerder_peer_start (self, reason);
 }
 
 static void
@@ -120,6 +121,7 @@ s_stop (node_t *self)
         if (u->links[i].refusals_counted)
             uitvoerder_refusal_roll (self, &u->links[i], roster->members[i].id, kt_now_ms (),
                                      true);
+    uitvoerder_peer_stop (self);
     uitvoerder_retention_stop (self);
     uitvoerder_correction_stop (self);
     meeting_destroy (&u->meeting);
@@ -486,6 +488,10 @@ s_peer (node_t *self, const transport_msg_t *msg, void **link_p)
     const keyring_peer_t *peer =
         msg->have_peer_key ? keyring_peer_by_transport (self->keyring, msg->peer_key, kt_now_ms ())
                            : NULL;
+    /*  A peered federation's uitvoerder is no member: its messages go to
+     *  the peer link, which takes them at once. */
+    if (!peer && uitvoerder_peer_on_router (self, msg))
+        return NULL;
     if (!peer || !roster_member_active (peer->member, kt_now_ms ())) {
         /*  zauth admitted a key that is no longer allowed (revoked
          *  after the handshake): our own check on every message. */
@@ -715,6 +721,12 @@ s_status (node_t *self, json_t *r)
     /*  art. 12.6: notices not confirmed; decisions past their 4 weeks. */
     if (u->correction)
         uitvoerder_correction_role_status (self, r);
+    /*  docs/FEDERATIONS.md: each peered federation, its link and the
+     *  witness of its log; the transfers both ways. */
+    if (u->transfer) {
+        json_object_set_new (r, "peerings", uitvoerder_peer_status (self));
+        json_object_set_new (r, "transfers", uitvoerder_transfer_counts (self));
+    }
 }
 
 static json_t *
@@ -901,6 +913,11 @@ static const node_command_t s_commands[] = {
      "log.reanchor is for a member's log witness; the uitvoerder keeps the log"},
     {"log.proof", NODE_RIGHT_AUDIT, uitvoerder_log_proof, NULL},
     {"roster.change", NODE_RIGHT_ADMIN, uitvoerder_roster_change, NULL},
+    /*  docs/FEDERATIONS.md: a subject moves to a peered federation on the
+     *  decision of the kernpartijen whose data it is (art. 4). */
+    {"transfer.send", NODE_RIGHT_DISCLOSURE, uitvoerder_transfer, NULL},
+    {"transfer.list", NODE_RIGHT_READ, uitvoerder_transfer_list, NULL},
+    {"transfer.*", NODE_RIGHT_NONE, NULL, "unknown transfer command"},
     {"roster.clear-alarm", NODE_RIGHT_ADMIN, uitvoerder_roster_clear_alarm, NULL},
     /*  art. 7.3: the region's referentiekader, put in force as the next
      *  roster version. */

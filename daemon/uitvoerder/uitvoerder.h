@@ -78,6 +78,9 @@ typedef struct _arrival_t arrival_t;
 /*  A signal of this drain, waiting for its group commit (uitvoerder.c). */
 typedef struct _arrival_t arrival_t;
 
+/*  A peered federation's uitvoerder (uitvoerder_peer.c). */
+typedef struct _peer_link_t peer_link_t;
+
 typedef struct {
     size_t admitted_keys; /* transport keys the allow-list admits */
     int rebind_timer;     /* the scheduled rebind's zloop timer, or -1 */
@@ -101,6 +104,12 @@ typedef struct {
     uint64_t owed_retry_ms;   /* the log timer's next try, after a failure */
     uint64_t owed_backoff_ms; /* its wait, doubled per failure (0: none) */
     member_link_t *links;     /* one per roster member, roster order */
+    /*  Federations that know each other (docs/FEDERATIONS.md). */
+    peer_link_t *peers; /* one per peering in force */
+    size_t n_peers;
+    void *peer_dial_args; /* the zloop readers' arguments, one per link */
+    struct _transfer_t *transfer;
+    uint64_t transfer_retry_ms;
     /*  The drain in progress: its signals and their ids. */
     arrival_t *arrivals;
     size_t n_arrivals;
@@ -114,6 +123,20 @@ uitvoerder_of (node_t *node)
     return (uitvoerder_t *) node->role_state;
 }
 
+/*  Peered federations (uitvoerder_peer.c, docs/FEDERATIONS.md): a link
+ *  per peering in force (again after every roster change), the witness
+ *  of each peer's log, transfers both ways. */
+int uitvoerder_peer_start (node_t *self, kt_reason_t *reason);
+void uitvoerder_peer_stop (node_t *self);
+void uitvoerder_peers_apply (node_t *self);
+/*  A message on the ROUTER from a peered uitvoerder's key: handled here
+ *  (true), or not a peer's (false). */
+bool uitvoerder_peer_on_router (node_t *self, const transport_msg_t *msg);
+json_t *uitvoerder_peer_status (node_t *self);
+json_t *uitvoerder_transfer_counts (node_t *self);
+void uitvoerder_transfer (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
+void uitvoerder_transfer_list (node_t *self, const api_caller_t *caller, const char *cmd,
+                               json_t *args);
 /*  Weegploeg agendas (uitvoerder_agenda.c). */
 void uitvoerder_agenda (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
 int uitvoerder_resume_meetings (node_t *self, kt_reason_t *reason);

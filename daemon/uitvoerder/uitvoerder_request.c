@@ -11,6 +11,7 @@
  *  docs/RIGHTS.md explains the desk.
  */
 #include "uitvoerder.h"
+#include "transfer.h"
 #include "render.h"
 #include "rights_doc.h"
 
@@ -343,6 +344,26 @@ s_concerns (const Keten__LogEntry *e, const char *ref)
     return false;
 }
 
+/*  One more row of "Aan wie uw gegevens zijn verstrekt"; its number
+ *  (1-based), 0 when out of memory. */
+static size_t
+s_add_recipient (gather_t *g, uint64_t at_ms, const char *what, const char *party,
+                 uint64_t delivered_ms)
+{
+    if (g->n_recipients == g->cap_recipients) {
+        size_t cap = g->cap_recipients ? g->cap_recipients * 2 : 16;
+        rights_recipient_t *grown = realloc (g->recipients, cap * sizeof *grown);
+        if (!grown) {
+            g->failed = true;
+            return 0;
+        }
+        g->recipients = grown;
+        g->cap_recipients = cap;
+    }
+    g->recipients[g->n_recipients++] = (rights_recipient_t){at_ms, what, party, delivered_ms};
+    return g->n_recipients;
+}
+
 static void
 s_on_entry (void *arg, uint64_t index, const Keten__LogEntry *e)
 {
@@ -353,26 +374,60 @@ s_on_entry (void *arg, uint64_t index, const Keten__LogEntry *e)
         kt_hex (hex, e->message_id.data, KT_ID_LEN);
     if (e->event == KETEN__LOG_EVENT__MESSAGE_SENT && s_concerns (e, g->case_ref)) {
         for (size_t i = 0; i < e->n_recipients; i++) {
-            if (g->n_recipients == g->cap_recipients) {
-                size_t cap = g->cap_recipients ? g->cap_recipients * 2 : 16;
-                rights_recipient_t *grown = realloc (g->recipients, cap * sizeof *grown);
-                if (!grown) {
-                    g->failed = true;
-                    return;
-                }
-                g->recipients = grown;
-                g->cap_recipients = cap;
-            }
-            g->recipients[g->n_recipients++] = (rights_recipient_t){
-                e->time_ms, s_what (e->message_type), s_party (g, e->recipients[i]), 0};
-            if (*hex)
-                zhashx_update (g->sent, hex, (void *) (uintptr_t) g->n_recipients);
+            size_t at = s_add_recipient (g, e->time_ms, s_what (e->message_type),
+                                         s_party (g, e->recipients[i]), 0);
+            if (at && *hex)
+                zhashx_update (g->sent, hex, (void *) (uintptr_t) at);
         }
-    } else if (e->event == KETEN__LOG_EVENT__MESSAGE_DELIVERED && *hex) {
+    } else if (e->event == KETEN__LOG_EVENT__TRANSFER_SENT && s_concerns (e, g->case_ref) &&
+               e->n_recipients == 1) {
+        /*  docs/FEDERATIONS.md: handed over to another region. */
+        char *party = NULL;
+        if (asprintf (&party, "de uitvoerder van een andere regio (%s)", e->recipients[0]) < 0)
+            party = NULL;
+        size_t at = s_keep (g, party)
+                        ? s_add_recipient (g, e->time_ms,
+                                           "overdracht naar een andere regio: uw gegevens, de "
+                                           "feiten uit de signalen en de stand van het plan",
+                                           party, 0)
+                        : 0;
+        if (at && *hex)
+            zhashx_update (g->sent, hex, (void *) (uintptr_t) at);
+    } else if ((e->event == KETEN__LOG_EVENT__MESSAGE_DELIVERED ||
+                (e->event == KETEN__LOG_EVENT__TRANSFER_ANSWERED &&
+                 strncmp (e->what, "accepted", 8) == 0)) &&
+               *hex) {
         uintptr_t at = (uintptr_t) zhashx_lookup (g->sent, hex);
         if (at && !g->recipients[at - 1].delivered_ms)
             g->recipients[at - 1].delivered_ms = e->time_ms;
     }
+}
+
+/*  Transfers taken in from another region about this subject. */
+static void
+s_received_transfers (node_t *self, gather_t *g)
+{
+    kt_reason_t reason;
+    json_t *list = transfer_list (uitvoerder_of (self)->transfer, g->case_ref, 100, &reason);
+    if (!list) {
+        g->failed = true;
+        return;
+    }
+    size_t i;
+    json_t *row;
+    json_array_foreach (json_object_get (list, "received"), i, row)
+    {
+        char *party = NULL;
+        const char *from = json_string_value (json_object_get (row, "federation"));
+        if (asprintf (&party, "deze regio, van de uitvoerder van %s", from ? from : "?") < 0)
+            party = NULL;
+        uint64_t at = (uint64_t) json_integer_value (json_object_get (row, "received_ms"));
+        if (s_keep (g, party))
+            s_add_recipient (g, at,
+                             "overdracht uit een andere regio: uw gegevens zijn hier ontvangen",
+                             party, at);
+    }
+    json_decref (list);
 }
 
 typedef struct {
@@ -511,9 +566,9 @@ s_gather (node_t *self, json_t *row, json_t *withhold, gather_t *g, kt_reason_t 
     if (!g->answers)
         return kt_fail (reason, "out of memory");
     for (size_t i = 0; i < g->n_answers; i++)
-        g->answers[i] = (rights_contribution_t){s_party (g, g->read_answers[i].sender),
-                                                g->read_answers[i].received_ms,
-                                                g->read_answers[i].answer};
+        g->answers[i] =
+            (rights_contribution_t){s_party (g, g->read_answers[i].sender),
+                                    g->read_answers[i].received_ms, g->read_answers[i].answer};
     d->answers = g->answers;
     d->n_answers = g->n_answers;
 
@@ -541,6 +596,7 @@ s_gather (node_t *self, json_t *row, json_t *withhold, gather_t *g, kt_reason_t 
     snprintf (path, sizeof path, "%s/log.db", self->config.state_dir);
     if (logfile_scan (path, s_on_entry, g, reason) != 0)
         return -1;
+    s_received_transfers (self, g);
     d->recipients = g->recipients;
     d->n_recipients = g->n_recipients;
     d->contributions = g->contributions;

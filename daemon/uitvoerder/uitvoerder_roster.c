@@ -215,6 +215,8 @@ uitvoerder_roster_changed (node_t *self, const roster_t *old, kt_reason_t *reaso
                 links[i] = u->links[j];
     free (u->links);
     u->links = links;
+    /*  Peerings begun, changed or ended with this version. */
+    uitvoerder_peers_apply (self);
     /*  art. 7.3: decisions from now on are weighed against the
      *  referentiekader this roster names. */
     return uitvoerder_referentiekader_follow (self, old, reason);

@@ -1,0 +1,88 @@
+/*  transfer: the subjects an uitvoerder handed over to a peered federation
+ *  and took in from one (docs/FEDERATIONS.md), in node.db.  Ids, case_refs,
+ *  federation names, the basis and log indexes: no personal data (the
+ *  subject's data is in the sealed envelope, which only the receiving
+ *  uitvoerder can open, and which is dropped once it is answered).
+ */
+#ifndef KETEN_TRANSFER_H
+#define KETEN_TRANSFER_H
+
+#include "util.h"
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct _transfer_t transfer_t;
+
+transfer_t *transfer_new (sqlite3 *db, kt_reason_t *reason);
+void transfer_destroy (transfer_t **self_p);
+
+#define TRANSFER_PREPARED 0 /* recorded; not yet logged and sealed */
+#define TRANSFER_PENDING 1  /* logged and sealed: offered until answered */
+#define TRANSFER_ACCEPTED 2
+#define TRANSFER_REFUSED 3
+
+typedef struct {
+    uint8_t id[KT_ID_LEN];
+    char federation[65];
+    char case_ref[40];
+    char basis[501];
+    char decided_by[1200]; /* "a,b" */
+    char os_user[65];
+    uint64_t decided_ms;
+    int state;
+    uint64_t log_index;      /* TRANSFER_SENT */
+    uint64_t peer_log_index; /* the receiving log's TRANSFER_RECEIVED */
+    const uint8_t *envelope; /* while pending */
+    size_t envelope_len;
+} transfer_out_t;
+
+/*  A transfer decided: recorded before anything is logged or sent. */
+int transfer_out_prepare (transfer_t *self, const transfer_out_t *t, kt_reason_t *reason);
+/*  Logged at log_index and sealed: envelope offered until answered. */
+int transfer_out_sealed (transfer_t *self, const uint8_t id[KT_ID_LEN], uint64_t log_index,
+                         unsigned signals, unsigned withheld, const uint8_t *envelope,
+                         size_t envelope_len, kt_reason_t *reason);
+/*  The receiving uitvoerder answered: accepted at peer_log_index, or
+ *  refused with why.  The envelope is dropped. */
+int transfer_out_answered (transfer_t *self, const uint8_t id[KT_ID_LEN], bool accepted,
+                           uint64_t peer_log_index, const char *why, kt_reason_t *reason);
+
+typedef int (transfer_out_fn) (void *arg, const transfer_out_t *t, kt_reason_t *reason);
+/*  The transfers in state (PREPARED or PENDING), oldest first. */
+int transfer_out_each (transfer_t *self, int state, transfer_out_fn *fn, void *arg,
+                       kt_reason_t *reason);
+/*  The transfer with this id: 1 found (fn called), 0 none, -1. */
+int transfer_out_find (transfer_t *self, const uint8_t id[KT_ID_LEN], transfer_out_fn *fn,
+                       void *arg, kt_reason_t *reason);
+
+typedef struct {
+    const uint8_t *id;
+    const char *federation;
+    const char *from_case_ref;
+    const char *case_ref;
+    const char *basis;
+    const char *decided_by;
+    uint64_t sent_log_index;
+    uint64_t log_index;
+    uint64_t received_ms;
+    unsigned signals, withheld;
+    const char *plan_status;
+    const uint8_t *header_hash; /* 32 bytes: a replay must be the same message */
+} transfer_in_t;
+
+int transfer_in_record (transfer_t *self, const transfer_in_t *t, kt_reason_t *reason);
+/*  1 when a transfer with this id was taken in (its log index and case_ref
+ *  out, and whether header_hash is the one recorded), 0 when not, -1. */
+int transfer_in_find (transfer_t *self, const uint8_t id[KT_ID_LEN], const uint8_t header_hash[32],
+                      bool *same, uint64_t *log_index, char case_ref[40], kt_reason_t *reason);
+
+/*  {sent: [...], received: [...]}, newest first, at most limit each; only
+ *  case_ref's when it is not NULL.  NULL and reason on failure. */
+json_t *transfer_list (transfer_t *self, const char *case_ref, int limit, kt_reason_t *reason);
+/*  Counts for status: pending, accepted, refused, received. */
+json_t *transfer_counts (transfer_t *self);
+
+#endif
