@@ -572,7 +572,7 @@ s_rotate_politie (fixture_t *f, unsigned days)
     keys_public_t pub = f->keys[NCTV]->pub;
     snprintf (pub.id, sizeof pub.id, "%s", s_ids[POLITIE]);
     snprintf (pub.kind, sizeof pub.kind, "politie");
-    roster_change_t c = {ROSTER_CHANGE_ROTATE, NULL, NULL, NULL, &pub, days, NULL};
+    roster_change_t c = {.op = ROSTER_CHANGE_ROTATE, .pub = &pub, .overlap_days = days};
     char *note = NULL;
     if (roster_change (v3, &c, f->keys[UITV], &note, &r) != 0)
         fail_msg ("%s", r.text);
@@ -687,7 +687,7 @@ test_referentiekader_change_is_the_next_version (void **state)
     roster_t *v3 = roster_parse (f->note, strlen (f->note), f->pinned, &r);
     assert_non_null (v3);
     referentiekader_t own = {.version = "limburg-2027.1", .sha256 = {1, 2, 3}};
-    roster_change_t c = {ROSTER_CHANGE_REFERENTIEKADER, NULL, NULL, NULL, NULL, 0, &own};
+    roster_change_t c = {.op = ROSTER_CHANGE_REFERENTIEKADER, .rk = &own};
     char *note = NULL;
     if (roster_change (v3, &c, f->keys[UITV], &note, &r) != 0)
         fail_msg ("%s", r.text);
@@ -1118,6 +1118,176 @@ test_peering_is_active_until_its_ended_day (void **state)
     assert_false (roster_peering_active (&p, s_ms (2026, 12, 4, 0, 0, 0)));
 }
 
+/*  PEER_ADD on r: pga-zeeland with the keys of pub (heap note into the
+ *  fixture and the parsed roster), or -1 with the reason. */
+static roster_t *
+s_peer_change (fixture_t *f, const roster_t *old, const roster_change_t *c, kt_reason_t *r)
+{
+    char *note = NULL;
+    if (roster_change (old, c, f->keys[UITV], &note, r) != 0)
+        return NULL;
+    roster_t *next = roster_parse (note, strlen (note), f->pinned, r);
+    free (note);
+    if (!next)
+        fail_msg ("%s", r->text);
+    return next;
+}
+
+static void
+test_peer_add_pins_the_peer_uitvoerder_since_today (void **state)
+{
+    fixture_t *f = *state;
+    keys_public_t pub;
+    s_peer_pub (f, "uitvoerder-zeeland", "uitvoerder", &pub);
+    kt_reason_t r;
+    roster_t *v3 = roster_parse (f->note, strlen (f->note), f->pinned, &r);
+    assert_non_null (v3);
+    roster_change_t c = {.op = ROSTER_CHANGE_PEER_ADD,
+                         .pub = &pub,
+                         .federation = "pga-zeeland",
+                         .endpoint = "tcp://keten.pga-zeeland.example:7001",
+                         .wpg_entitled = true};
+    roster_t *v4 = s_peer_change (f, v3, &c, &r);
+    if (!v4)
+        fail_msg ("%s", r.text);
+    assert_int_equal (v4->version, 4);
+    assert_int_equal (v4->member_count, v3->member_count);
+    const roster_peering_t *p = roster_peering (v4, "pga-zeeland");
+    assert_non_null (p);
+    char today[11];
+    time_t now = time (NULL);
+    struct tm tm;
+    gmtime_r (&now, &tm);
+    strftime (today, sizeof today, "%Y-%m-%d", &tm);
+    assert_string_equal (p->since, today);
+    assert_string_equal (p->ended, "");
+    assert_string_equal (p->uitvoerder, "uitvoerder-zeeland");
+    assert_string_equal (p->name, "Uitvoerder Zeeland");
+    assert_string_equal (p->endpoint, "tcp://keten.pga-zeeland.example:7001");
+    assert_memory_equal (p->signing_pk, pub.signing_pk, 32);
+    assert_memory_equal (p->transport_pk, pub.transport_pk, 32);
+    assert_true (p->wpg_entitled);
+    assert_true (roster_peering_active (p, kt_now_ms ()));
+
+    /*  A member change keeps the peerings. */
+    roster_change_t revoke = {.op = ROSTER_CHANGE_REVOKE, .id = s_ids[RVDK]};
+    roster_t *v5 = s_peer_change (f, v4, &revoke, &r);
+    if (!v5)
+        fail_msg ("%s", r.text);
+    assert_int_equal (v5->peering_count, 1);
+    assert_memory_equal (v5->peerings, v4->peerings, sizeof *v4->peerings);
+
+    /*  Pinned already. */
+    assert_null (s_peer_change (f, v5, &c, &r));
+    s_assert_contains (r.text, "already peered with pga-zeeland (since ");
+    roster_destroy (&v5);
+    roster_destroy (&v4);
+    roster_destroy (&v3);
+}
+
+static void
+test_peer_add_refusals (void **state)
+{
+    fixture_t *f = *state;
+    keys_public_t pub, politie = f->keys[POLITIE]->pub;
+    s_peer_pub (f, "uitvoerder-zeeland", "uitvoerder", &pub);
+    kt_reason_t r;
+    roster_t *v3 = roster_parse (f->note, strlen (f->note), f->pinned, &r);
+    assert_non_null (v3);
+    roster_change_t c = {.op = ROSTER_CHANGE_PEER_ADD,
+                         .pub = &pub,
+                         .federation = "pga-limburg",
+                         .endpoint = "tcp://127.0.0.1:7001"};
+    assert_null (s_peer_change (f, v3, &c, &r));
+    s_assert_contains (r.text, "pga-limburg is this federation; a federation does not peer with "
+                               "itself");
+    c.federation = "PGA Zeeland";
+    assert_null (s_peer_change (f, v3, &c, &r));
+    s_assert_contains (r.text, "the peer federation 'PGA Zeeland' must be 1..64 of [a-z0-9-]");
+    c.federation = NULL;
+    assert_null (s_peer_change (f, v3, &c, &r));
+    s_assert_contains (r.text, "the peer federation '' must be");
+    c.federation = "pga-zeeland";
+    c.pub = &politie;
+    assert_null (s_peer_change (f, v3, &c, &r));
+    s_assert_contains (r.text,
+                       "a peering pins another federation's uitvoerder; politie-limburg's key "
+                       "file says kind politie");
+    c.pub = NULL;
+    assert_null (s_peer_change (f, v3, &c, &r));
+    s_assert_contains (r.text, "a peering needs the peer uitvoerder's public key file");
+    /*  This federation's own uitvoerder, under another name. */
+    c.pub = &f->keys[UITV]->pub;
+    assert_null (s_peer_change (f, v3, &c, &r));
+    s_assert_contains (r.text, "the new roster would be refused: roster: peering pga-zeeland: its "
+                               "transport key is a key of member uitvoerder-limburg");
+    c.pub = &pub;
+    c.endpoint = "tcp://127.0.0.1";
+    assert_null (s_peer_change (f, v3, &c, &r));
+    s_assert_contains (r.text, "roster: peering pga-zeeland: endpoint must be tcp://HOST:PORT");
+    c.endpoint = NULL;
+    assert_null (s_peer_change (f, v3, &c, &r));
+    s_assert_contains (r.text, "a peering needs the endpoint where the peer uitvoerder listens");
+    /*  Too long is refused, not cut to a size that would pass. */
+    char endpoint[ROSTER_ENDPOINT_MAX + 16];
+    memset (endpoint, 'h', sizeof endpoint);
+    memcpy (endpoint, "tcp://", 6);
+    snprintf (endpoint + ROSTER_ENDPOINT_MAX + 1 - 5, 16, ":7001");
+    c.endpoint = endpoint;
+    assert_null (s_peer_change (f, v3, &c, &r));
+    s_assert_contains (r.text, "the endpoint is longer than 255 bytes");
+    roster_destroy (&v3);
+}
+
+static void
+test_peer_end_takes_effect_at_once_and_a_new_peering_replaces_it (void **state)
+{
+    fixture_t *f = *state;
+    keys_public_t pub;
+    s_peer_pub (f, "uitvoerder-zeeland", "uitvoerder", &pub);
+    kt_reason_t r;
+    roster_t *v3 = roster_parse (f->note, strlen (f->note), f->pinned, &r);
+    assert_non_null (v3);
+    roster_change_t add = {.op = ROSTER_CHANGE_PEER_ADD,
+                           .pub = &pub,
+                           .federation = "pga-zeeland",
+                           .endpoint = "tcp://127.0.0.1:7001"};
+    roster_t *v4 = s_peer_change (f, v3, &add, &r);
+    assert_non_null (v4);
+    roster_change_t end = {.op = ROSTER_CHANGE_PEER_END, .federation = "pga-zeeland"};
+    roster_t *v5 = s_peer_change (f, v4, &end, &r);
+    if (!v5)
+        fail_msg ("%s", r.text);
+    /*  As a revocation: ended today, so from 00:00 UTC today - now. */
+    const roster_peering_t *p = roster_peering (v5, "pga-zeeland");
+    assert_non_null (p);
+    assert_string_equal (p->ended, p->since);
+    assert_false (roster_peering_active (p, kt_now_ms ()));
+    /*  History: still written. */
+    assert_int_equal (v5->peering_count, 1);
+
+    assert_null (s_peer_change (f, v5, &end, &r));
+    s_assert_contains (r.text, "the peering with pga-zeeland has ended already (ended ");
+    roster_change_t unknown = {.op = ROSTER_CHANGE_PEER_END, .federation = "pga-brabant"};
+    assert_null (s_peer_change (f, v5, &unknown, &r));
+    s_assert_contains (r.text, "pga-brabant is not a peer federation");
+
+    /*  Pinned again: the ended entry makes room for a fresh one. */
+    add.endpoint = "tcp://127.0.0.1:7002";
+    roster_t *v6 = s_peer_change (f, v5, &add, &r);
+    if (!v6)
+        fail_msg ("%s", r.text);
+    assert_int_equal (v6->peering_count, 1);
+    p = roster_peering (v6, "pga-zeeland");
+    assert_string_equal (p->ended, "");
+    assert_string_equal (p->endpoint, "tcp://127.0.0.1:7002");
+    assert_true (roster_peering_active (p, kt_now_ms ()));
+    roster_destroy (&v6);
+    roster_destroy (&v5);
+    roster_destroy (&v4);
+    roster_destroy (&v3);
+}
+
 int
 main (void)
 {
@@ -1158,6 +1328,9 @@ main (void)
         T (test_peering_dates_and_wpg_entitled_are_checked),
         T (test_peering_keys_are_unknown_repeated_or_missing),
         T (test_at_most_the_maximum_of_peerings),
+        T (test_peer_add_pins_the_peer_uitvoerder_since_today),
+        T (test_peer_add_refusals),
+        T (test_peer_end_takes_effect_at_once_and_a_new_peering_replaces_it),
         cmocka_unit_test (test_peering_is_active_until_its_ended_day),
         cmocka_unit_test (test_roles_follow_the_convenant),
     };
