@@ -92,6 +92,22 @@ transport_allow (transport_t *self, const roster_t *roster, kt_reason_t *reason)
                 return kt_fail (reason, "cannot write allow-list entry %s", path);
         }
     }
+    /*  A peer federation's uitvoerder while its peering is in force
+     *  (docs/ROSTER.md; roster.c keeps its key apart from every
+     *  member's, so no two files hold one key). */
+    for (size_t i = 0; i < roster->peering_count; i++) {
+        const roster_peering_t *p = &roster->peerings[i];
+        if (!roster_peering_active (p, now))
+            continue;
+        zcert_t *cert = zcert_new_from (p->transport_pk, no_secret);
+        char path[PATH_MAX + 80];
+        /*  A member id has no '.': the name is never a member's. */
+        snprintf (path, sizeof path, "%s/peering.%s.key", self->allow_dir, p->federation);
+        int rc = cert ? zcert_save_public (cert, path) : -1;
+        zcert_destroy (&cert);
+        if (rc != 0)
+            return kt_fail (reason, "cannot write allow-list entry %s", path);
+    }
     /*  zauth's change detection misses rewrites: send CURVE again. */
     zstr_sendx (self->auth, "CURVE", self->allow_dir, NULL);
     zsock_wait (self->auth);

@@ -196,6 +196,11 @@ bool uitvoerder_roster_refused (node_t *self, const char *member);
 void uitvoerder_roster_clear_alarm (node_t *self, const api_caller_t *caller, const char *cmd,
                                     json_t *args);
 
+/*  Peer federations (docs/ROSTER.md, "Peering with another federation"):
+ *  the links to the peer uitvoerders follow the roster's peerings now in
+ *  use - run after every roster version applied here. */
+void uitvoerder_peers_apply (node_t *self);
+
 /*  Incidents (uitvoerder_incident.c): any node reports, the uitvoerder
  *  registers. */
 /*  At start: log what a crash left unlogged of the register's changes
