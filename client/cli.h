@@ -178,6 +178,12 @@ typedef int (cli_print_fn) (json_t *result, const void *arg);
 int cli_request (cli_t *cli, const char *cmd, json_t *args, int timeout_ms, bool as_json,
                  cli_print_fn *print, const void *arg);
 
+/*  The warnings of a new roster version's answer (steps after it was kept
+ *  that failed and are made good later), each said on stderr.  The
+ *  version is in force all the same; CLI_FAIL when there were any, so
+ *  that scripts notice, else CLI_OK. */
+int cli_roster_warnings (json_t *result, uint64_t version);
+
 /*  Copy untrusted text for the terminal: at most dstlen - 1 bytes, control
  *  characters replaced by '?', not cut inside a UTF-8 sequence. */
 void cli_clean (char *dst, size_t dstlen, const char *src);
