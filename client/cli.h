@@ -53,6 +53,7 @@ cli_run_fn cmd_case_list, cmd_case_on_ref;
 cli_run_fn cmd_plan_show, cmd_plan_progress;
 cli_run_fn cmd_member_add, cmd_member_kind, cmd_member_on_id, cmd_member_opzegging,
     cmd_member_rotate;
+cli_run_fn cmd_peering_add, cmd_peering_end, cmd_peering_list;
 cli_run_fn cmd_incident_report, cmd_incident_list, cmd_incident_show, cmd_incident_update,
     cmd_incident_close;
 cli_run_fn cmd_audit_access, cmd_audit_review, cmd_audit_reviews, cmd_audit_export,
@@ -84,7 +85,7 @@ int cli_federation_config (const char *name, char *path, size_t len);
 extern const char cmd_case_usage[], cmd_plan_usage[], cmd_member_usage[], cmd_incident_usage[],
     cmd_audit_usage[], cmd_retention_usage[], cmd_request_usage[], cmd_informatieplicht_usage[],
     cmd_review_usage[], cmd_correction_usage[];
-extern const char cmd_referentiekader_usage[];
+extern const char cmd_referentiekader_usage[], cmd_peering_usage[];
 
 /*  Text for HTML: & < > " escaped. */
 void cli_html_text (FILE *out, const char *s);
