@@ -293,6 +293,19 @@ cli_request (cli_t *cli, const char *cmd, json_t *args, int timeout_ms, bool as_
     return rc;
 }
 
+int
+cli_roster_warnings (json_t *result, uint64_t version)
+{
+    json_t *warnings = json_object_get (result, "warnings");
+    for (size_t i = 0; i < json_array_size (warnings); i++) {
+        char line[512];
+        const char *w = json_string_value (json_array_get (warnings, i));
+        cli_clean (line, sizeof line, w ? w : "");
+        cli_error ("version %llu: %s", (unsigned long long) version, line);
+    }
+    return json_array_size (warnings) ? CLI_FAIL : CLI_OK;
+}
+
 void
 cli_clean (char *dst, size_t dstlen, const char *src)
 {

@@ -54,6 +54,7 @@ cli_run_fn cmd_case_list, cmd_case_on_ref;
 cli_run_fn cmd_plan_show, cmd_plan_progress;
 cli_run_fn cmd_member_add, cmd_member_kind, cmd_member_on_id, cmd_member_opzegging,
     cmd_member_rotate;
+cli_run_fn cmd_peering_add, cmd_peering_end, cmd_peering_list;
 cli_run_fn cmd_incident_report, cmd_incident_list, cmd_incident_show, cmd_incident_update,
     cmd_incident_close;
 cli_run_fn cmd_audit_access, cmd_audit_review, cmd_audit_reviews, cmd_audit_export,
@@ -85,7 +86,7 @@ int cli_federation_config (const char *name, char *path, size_t len);
 extern const char cmd_case_usage[], cmd_plan_usage[], cmd_member_usage[], cmd_incident_usage[],
     cmd_audit_usage[], cmd_retention_usage[], cmd_request_usage[], cmd_informatieplicht_usage[],
     cmd_review_usage[], cmd_correction_usage[];
-extern const char cmd_referentiekader_usage[];
+extern const char cmd_referentiekader_usage[], cmd_peering_usage[];
 
 /*  Text for HTML: & < > " escaped. */
 void cli_html_text (FILE *out, const char *s);
@@ -178,6 +179,12 @@ typedef int (cli_print_fn) (json_t *result, const void *arg);
  *  Returns the exit code. */
 int cli_request (cli_t *cli, const char *cmd, json_t *args, int timeout_ms, bool as_json,
                  cli_print_fn *print, const void *arg);
+
+/*  The warnings of a new roster version's answer (steps after it was kept
+ *  that failed and are made good later), each said on stderr.  The
+ *  version is in force all the same; CLI_FAIL when there were any, so
+ *  that scripts notice, else CLI_OK. */
+int cli_roster_warnings (json_t *result, uint64_t version);
 
 /*  Copy untrusted text for the terminal: at most dstlen - 1 bytes, control
  *  characters replaced by '?', not cut inside a UTF-8 sequence. */

@@ -144,16 +144,7 @@ s_change (cli_t *cli, const char *op, json_t *args)
     printf ("roster version %llu: %s %s; pushed to %zu member(s)\n", (unsigned long long) version,
             op, cli_json_str (result, "member", who, sizeof who),
             json_array_size (json_object_get (result, "sent_to")));
-    /*  The version is in force; a step after that failed and is made good
-     *  later.  Said, and a non-zero exit, so scripts notice. */
-    json_t *warnings = json_object_get (result, "warnings");
-    for (size_t i = 0; i < json_array_size (warnings); i++) {
-        char line[512];
-        const char *w = json_string_value (json_array_get (warnings, i));
-        cli_clean (line, sizeof line, w ? w : "");
-        cli_error ("version %llu: %s", (unsigned long long) version, line);
-    }
-    int rc = json_array_size (warnings) ? CLI_FAIL : CLI_OK;
+    int rc = cli_roster_warnings (result, version);
     json_decref (result);
     return rc;
 }

@@ -92,16 +92,7 @@ cmd_referentiekader_adopt (cli_t *cli, int argc, char **argv)
             (unsigned long long) version, cli_json_str (r, "referentiekader", v, sizeof v),
             cli_json_str (r, "referentiekader_sha256", sha, sizeof sha),
             json_array_size (json_object_get (r, "sent_to")));
-    /*  In force; a step after keeping it failed and is made good later:
-     *  said, and a non-zero exit. */
-    json_t *warnings = json_object_get (r, "warnings");
-    for (size_t i = 0; i < json_array_size (warnings); i++) {
-        char line[512];
-        const char *w = json_string_value (json_array_get (warnings, i));
-        cli_clean (line, sizeof line, w ? w : "");
-        cli_error ("version %llu: %s", (unsigned long long) version, line);
-    }
-    int rc = json_array_size (warnings) ? CLI_FAIL : CLI_OK;
+    int rc = cli_roster_warnings (r, version);
     json_decref (r);
     return rc;
 }

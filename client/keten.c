@@ -124,6 +124,11 @@ static const s_group_t s_groups[] = {
      "overlap: a new roster version, pushed to every node\n"
      "(uitvoerder; art. 15.2c, 18.2; 'keten member --help')",
      0},
+    {"peering", cmd_peering_usage, "add, end, list", "see keten peering --help",
+     "add, end a peering with another federation's\n"
+     "uitvoerder: a new roster version (uitvoerder); list\n"
+     "the peerings ('keten peering --help')",
+     0},
     {"incident", cmd_incident_usage, "report, list, show, update, close",
      "see keten incident --help",
      "report a data incident (any node); list, show the\n"
@@ -242,6 +247,9 @@ static const s_command_t s_commands[] = {
     {"member opzegging", cmd_member_opzegging, NULL},
     {"member rotate", cmd_member_rotate, NULL},
     {"member end-overlap", cmd_member_on_id, NULL},
+    {"peering add", cmd_peering_add, NULL},
+    {"peering end", cmd_peering_end, NULL},
+    {"peering list", cmd_peering_list, NULL},
     {"incident report", cmd_incident_report, NULL},
     {"incident list", cmd_incident_list, NULL},
     {"incident show", cmd_incident_show, NULL},

@@ -8,6 +8,7 @@
 #include "roster.h"
 
 #include "note.h"
+#include "roster_text.h"
 
 #include <czmq.h>
 #include <sodium.h>
@@ -84,8 +85,8 @@ s_parse_date (const char *s, struct tm *tm)
     return true;
 }
 
-static bool
-s_valid_date (const char *s)
+bool
+roster_text_valid_date (const char *s)
 {
     struct tm tm;
     return strlen (s) == 10 && s_parse_date (s, &tm);
@@ -119,13 +120,9 @@ s_parse_uint (const char *s, uint64_t max, uint64_t *out)
     return 0;
 }
 
-/*  Take the children of section into item[], indexed like names[]; refuse
- *  unknown, repeated and wrongly nested keys.  Bit i of sections marks
- *  names[i] as a sub-section (which takes no value); all others are keys
- *  (which take no children). */
-static int
-s_collect (zconfig_t *section, const char *where, const char *const *names, size_t n,
-           unsigned sections, zconfig_t **item, kt_reason_t *reason)
+int
+roster_text_collect (zconfig_t *section, const char *where, const char *const *names, size_t n,
+                     unsigned sections, zconfig_t **item, kt_reason_t *reason)
 {
     for (size_t i = 0; i < n; i++)
         item[i] = NULL;
@@ -187,9 +184,8 @@ static const char *const s_member_keys[M_COUNT] = {"name",
                                                    "previous-encryption",
                                                    "previous-until"};
 
-/*  Date YYYY-MM-DD as the UTC time of its start, 0 when unreadable. */
-static time_t
-s_day_start (const char *date)
+time_t
+roster_text_day_start (const char *date)
 {
     struct tm tm;
     if (!s_parse_date (date, &tm))
@@ -213,7 +209,7 @@ s_decode_previous (zconfig_t **item, roster_member_t *m, kt_reason_t *reason)
                         "roster: member %s: previous-transport, previous-signing, "
                         "previous-encryption and previous-until go together",
                         m->id);
-    if (!s_valid_date (until))
+    if (!roster_text_valid_date (until))
         return kt_fail (reason,
                         "roster: member %s: previous-until = %.16s is not a date "
                         "YYYY-MM-DD",
@@ -271,15 +267,15 @@ s_decode_dates (zconfig_t **item, roster_member_t *m, kt_reason_t *reason)
     const char *joined = s_value (item[M_JOINED]);
     const char *notice = item[M_NOTICE] ? s_value (item[M_NOTICE]) : "";
     const char *leaves = item[M_LEAVES] ? s_value (item[M_LEAVES]) : "";
-    if (!s_valid_date (joined))
+    if (!roster_text_valid_date (joined))
         return kt_fail (reason, "roster: member %s: joined = %.16s is not a date YYYY-MM-DD", m->id,
                         joined);
-    if (*notice && !s_valid_date (notice))
+    if (*notice && !roster_text_valid_date (notice))
         return kt_fail (reason,
                         "roster: member %s: notice-given = %.16s is not a date "
                         "YYYY-MM-DD or \"\"",
                         m->id, notice);
-    if (*leaves && !s_valid_date (leaves))
+    if (*leaves && !roster_text_valid_date (leaves))
         return kt_fail (reason,
                         "roster: member %s: leaves-at = %.16s is not a date YYYY-MM-DD "
                         "or \"\"",
@@ -335,7 +331,7 @@ s_decode_member (zconfig_t *node, roster_member_t *m, kt_reason_t *reason)
     char where[96];
     snprintf (where, sizeof where, "member/%s", id);
     zconfig_t *item[M_COUNT];
-    if (s_collect (node, where, s_member_keys, M_COUNT, 0, item, reason) != 0)
+    if (roster_text_collect (node, where, s_member_keys, M_COUNT, 0, item, reason) != 0)
         return -1;
     for (int i = 0; i < M_NOTICE; i++)
         if (!item[i])
@@ -367,6 +363,7 @@ enum {
     R_KADER_EXAMPLE,
     R_RETENTION,
     R_MEMBER,
+    R_PEERING,
     R_COUNT
 };
 static const char *const s_roster_keys[R_COUNT] = {"federation",
@@ -376,7 +373,8 @@ static const char *const s_roster_keys[R_COUNT] = {"federation",
                                                    "referentiekader-sha256",
                                                    "referentiekader-example",
                                                    "retention",
-                                                   "member"};
+                                                   "member",
+                                                   "peering"};
 static const char *const s_retention_keys[3] = {"not-agendered-days", "archive-days",
                                                 "destroy-days"};
 
@@ -384,7 +382,7 @@ static int
 s_decode_retention (zconfig_t *section, roster_t *r, kt_reason_t *reason)
 {
     zconfig_t *item[3];
-    if (s_collect (section, "retention", s_retention_keys, 3, 0, item, reason) != 0)
+    if (roster_text_collect (section, "retention", s_retention_keys, 3, 0, item, reason) != 0)
         return -1;
     static const uint32_t max[3] = {RETENTION_NOT_AGENDERED_MAX, RETENTION_ARCHIVE_MAX,
                                     RETENTION_DESTROY_MAX};
@@ -482,9 +480,11 @@ s_decode_members (zconfig_t *section, roster_t *r, kt_reason_t *reason)
 static int
 s_check_overlaps (const roster_t *r, kt_reason_t *reason)
 {
-    time_t latest = s_day_start (r->issued) + (time_t) (ROSTER_OVERLAP_MAX_DAYS + 1) * 86400;
+    time_t latest =
+        roster_text_day_start (r->issued) + (time_t) (ROSTER_OVERLAP_MAX_DAYS + 1) * 86400;
     for (size_t i = 0; i < r->member_count; i++)
-        if (r->members[i].has_previous && s_day_start (r->members[i].previous_until) > latest)
+        if (r->members[i].has_previous &&
+            roster_text_day_start (r->members[i].previous_until) > latest)
             return kt_fail (reason,
                             "roster: member %s: previous-until %s is more than %d days "
                             "after the roster was issued",
@@ -526,10 +526,13 @@ s_decode (zconfig_t *root, roster_t *r, const char *signer, const uint8_t signer
     if (!top || !streq (zconfig_name (top), "roster") || zconfig_next (top) || *zconfig_value (top))
         return kt_fail (reason, "roster: the text must be one section named 'roster'");
     zconfig_t *item[R_COUNT];
-    if (s_collect (top, "roster", s_roster_keys, R_COUNT, 1u << R_RETENTION | 1u << R_MEMBER, item,
-                   reason) != 0)
+    if (roster_text_collect (top, "roster", s_roster_keys, R_COUNT,
+                             1u << R_RETENTION | 1u << R_MEMBER | 1u << R_PEERING, item,
+                             reason) != 0)
         return -1;
-    for (int i = 0; i < R_COUNT; i++)
+    /*  Every key but the peering section, which a federation without
+     *  peers leaves out. */
+    for (int i = 0; i < R_PEERING; i++)
         if (!item[i])
             return kt_fail (reason, "roster: %s is missing", s_roster_keys[i]);
 
@@ -565,6 +568,8 @@ s_decode (zconfig_t *root, roster_t *r, const char *signer, const uint8_t signer
 
     if (s_decode_members (item[R_MEMBER], r, reason) != 0 || s_check_unique (r, reason) != 0 ||
         s_check_overlaps (r, reason) != 0)
+        return -1;
+    if (item[R_PEERING] && roster_peerings_decode (item[R_PEERING], r, reason) != 0)
         return -1;
     return s_check_uitvoerder (r, signer, signer_pk, reason);
 }
@@ -635,6 +640,7 @@ roster_destroy (roster_t **self_p)
     if (self_p && *self_p) {
         roster_t *self = *self_p;
         free (self->members);
+        free (self->peerings);
         free (self->note);
         free (self);
         *self_p = NULL;
@@ -679,25 +685,7 @@ roster_member_active (const roster_member_t *member, uint64_t now_ms)
      *  working.  An unreadable date fails closed. */
     if (!*member->leaves_at)
         return true;
-    time_t t = s_day_start (member->leaves_at);
-    return t > 0 && now_ms < (uint64_t) t * 1000u;
-}
-
-const roster_peering_t *
-roster_peering (const roster_t *self, const char *federation)
-{
-    for (size_t i = 0; federation && i < self->peering_count; i++)
-        if (streq (self->peerings[i].federation, federation))
-            return &self->peerings[i];
-    return NULL;
-}
-
-bool
-roster_peering_active (const roster_peering_t *peering, uint64_t now_ms)
-{
-    if (!*peering->ended)
-        return true;
-    time_t t = s_day_start (peering->ended);
+    time_t t = roster_text_day_start (member->leaves_at);
     return t > 0 && now_ms < (uint64_t) t * 1000u;
 }
 
@@ -706,7 +694,7 @@ roster_member_previous_active (const roster_member_t *member, uint64_t now_ms)
 {
     if (!member->has_previous || !roster_member_active (member, now_ms))
         return false;
-    time_t t = s_day_start (member->previous_until);
+    time_t t = roster_text_day_start (member->previous_until);
     return t > 0 && now_ms < (uint64_t) t * 1000u;
 }
 
@@ -785,6 +773,7 @@ s_format (const roster_t *r, uint64_t now_ms, char **text_p, size_t *len_p, kt_r
              r->retention_not_agendered_days, r->retention_archive_days, r->retention_destroy_days);
     for (size_t i = 0; i < r->member_count; i++)
         s_write_member (f, &r->members[i], now_ms);
+    roster_peerings_write (f, r);
     if (fclose (f) != 0) {
         free (*text_p);
         *text_p = NULL;

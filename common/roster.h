@@ -137,12 +137,13 @@ int roster_build (const char *federation, uint64_t version, const char *const *p
 /*  The roster's referentiekader fields set from rk. */
 void roster_set_referentiekader (roster_t *r, const referentiekader_t *rk);
 
-/*  Write r (its head and members; r->note is not read) as roster text,
- *  sign it with the uitvoerder's secret keys and parse the result exactly
- *  as every node will, so that a roster nobody would accept is never
- *  handed out.  A member's previous keys are written while its overlap
- *  lasts.  On a refusal the reason is refused followed by the parser's
- *  reason.  *note_p receives the signed note (heap, free()).  Used by
+/*  Write r (its head, members and peerings; r->note is not read) as
+ *  roster text, sign it with the uitvoerder's secret keys and parse the
+ *  result exactly as every node will, so that a roster nobody would
+ *  accept is never handed out.  A member's previous keys are written
+ *  while its overlap lasts; an ended peering is written as history.  On
+ *  a refusal the reason is refused followed by the parser's reason.
+ *  *note_p receives the signed note (heap, free()).  Used by
  *  roster_build and by rosterchange.c for the next version. */
 int roster_sign (const roster_t *r, const keys_secret_t *signer, const char *refused, char **note_p,
                  kt_reason_t *reason);

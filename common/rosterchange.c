@@ -1,4 +1,5 @@
-/*  rosterchange: the next roster version (art. 15.2c, 18.2).  */
+/*  rosterchange: the next roster version (art. 15.2c, 18.2), and
+ *  peerings with other federations.  */
 #include "rosterchange.h"
 
 #include <stdio.h>
@@ -59,8 +60,53 @@ s_apply (roster_member_t *m, const roster_change_t *c, const char *notice, const
         break;
     case ROSTER_CHANGE_ADD:
     case ROSTER_CHANGE_REFERENTIEKADER:
+    case ROSTER_CHANGE_PEER_ADD:
+    case ROSTER_CHANGE_PEER_END:
         break;
     }
+}
+
+/*  A peering pins another federation's uitvoerder (docs/ROSTER.md,
+ *  "Peering with another federation"); one in force is not pinned twice,
+ *  and only one in force can end. */
+static int
+s_check_peering (const roster_t *old, const roster_change_t *c, kt_reason_t *reason)
+{
+    if (!c->federation || !kt_valid_node_id (c->federation))
+        return kt_fail (reason,
+                        "the peer federation '%.64s' must be 1..64 of [a-z0-9-] starting with a "
+                        "letter",
+                        c->federation ? c->federation : "");
+    const roster_peering_t *p = roster_peering (old, c->federation);
+    bool active = p && roster_peering_active (p, kt_now_ms ());
+    if (c->op == ROSTER_CHANGE_PEER_END) {
+        if (!p)
+            return kt_fail (reason, "%s is not a peer federation", c->federation);
+        if (!active)
+            return kt_fail (reason, "the peering with %s has ended already (ended %s)",
+                            c->federation, p->ended);
+        return 0;
+    }
+    if (strcmp (c->federation, old->federation) == 0)
+        return kt_fail (reason, "%s is this federation; a federation does not peer with itself",
+                        c->federation);
+    if (!c->pub)
+        return kt_fail (reason, "a peering needs the peer uitvoerder's public key file");
+    if (strcmp (c->pub->kind, "uitvoerder") != 0)
+        return kt_fail (reason,
+                        "a peering pins another federation's uitvoerder; %s's key file says "
+                        "kind %s",
+                        c->pub->id, c->pub->kind);
+    if (active)
+        return kt_fail (reason, "already peered with %s (since %s)", c->federation, p->since);
+    if (!c->endpoint)
+        return kt_fail (reason, "a peering needs the endpoint where the peer uitvoerder listens");
+    /*  Cut to size it could pass; the parser checks the rest. */
+    if (strlen (c->endpoint) > ROSTER_ENDPOINT_MAX)
+        return kt_fail (reason, "the endpoint is longer than %d bytes", ROSTER_ENDPOINT_MAX);
+    if (!p && old->peering_count >= ROSTER_MAX_PEERINGS)
+        return kt_fail (reason, "a roster has at most %d peerings", ROSTER_MAX_PEERINGS);
+    return 0;
 }
 
 static int
@@ -68,6 +114,8 @@ s_check_change (const roster_t *old, const roster_change_t *c, const roster_memb
                 kt_reason_t *reason)
 {
     *target = NULL;
+    if (c->op == ROSTER_CHANGE_PEER_ADD || c->op == ROSTER_CHANGE_PEER_END)
+        return s_check_peering (old, c, reason);
     if (c->op == ROSTER_CHANGE_REFERENTIEKADER) {
         /*  art. 7.3: which versions may follow which is the uitvoerder's
          *  history (uitvoerder_referentiekader.c); here only that it
@@ -161,6 +209,35 @@ s_leaving_dates (const roster_change_t *c, time_t now, const char *today, char n
     }
 }
 
+/*  The peering change in next's own copy of the peerings (room for one
+ *  more): a new one since today, in the place of an ended one with its
+ *  federation; or one ended today. */
+static void
+s_apply_peering (roster_t *next, const roster_change_t *c, const char *today)
+{
+    size_t i = 0;
+    while (i < next->peering_count && strcmp (next->peerings[i].federation, c->federation) != 0)
+        i++;
+    roster_peering_t *p = &next->peerings[i];
+    if (c->op == ROSTER_CHANGE_PEER_END) {
+        /*  As a revocation: from 00:00 UTC today, so at once. */
+        snprintf (p->ended, sizeof p->ended, "%s", today);
+        return;
+    }
+    if (i == next->peering_count)
+        next->peering_count++;
+    memset (p, 0, sizeof *p);
+    snprintf (p->federation, sizeof p->federation, "%s", c->federation);
+    snprintf (p->uitvoerder, sizeof p->uitvoerder, "%s", c->pub->id);
+    snprintf (p->name, sizeof p->name, "%s", c->pub->name);
+    memcpy (p->transport_pk, c->pub->transport_pk, 32);
+    memcpy (p->signing_pk, c->pub->signing_pk, 32);
+    memcpy (p->encryption_pk, c->pub->encryption_pk, 32);
+    snprintf (p->endpoint, sizeof p->endpoint, "%s", c->endpoint);
+    snprintf (p->since, sizeof p->since, "%s", today);
+    p->wpg_entitled = c->wpg_entitled;
+}
+
 int
 roster_change (const roster_t *old, const roster_change_t *c, const keys_secret_t *signer,
                char **note_p, kt_reason_t *reason)
@@ -172,7 +249,9 @@ roster_change (const roster_t *old, const roster_change_t *c, const keys_secret_
     char today[11], notice[11] = "", leaves[11] = "";
     struct tm tm;
     gmtime_r (&now, &tm);
-    roster_t next = *old; /* the head, then the members of the new version */
+    /*  The head, then the members of the new version; the peerings are
+     *  old's unless the change is to them (then next has its own copy). */
+    roster_t next = *old;
     next.version = old->version + 1;
     next.note = NULL;
     next.note_len = 0;
@@ -191,7 +270,19 @@ roster_change (const roster_t *old, const roster_change_t *c, const keys_secret_
         roster_member_from_public (&next.members[next.member_count++], c->pub, today);
     if (c->op == ROSTER_CHANGE_REFERENTIEKADER)
         roster_set_referentiekader (&next, c->rk);
+    roster_peering_t *peerings = NULL;
+    if (c->op == ROSTER_CHANGE_PEER_ADD || c->op == ROSTER_CHANGE_PEER_END) {
+        if (!(peerings = calloc (old->peering_count + 1, sizeof *peerings))) {
+            free (next.members);
+            return kt_fail (reason, "out of memory");
+        }
+        if (old->peering_count)
+            memcpy (peerings, old->peerings, old->peering_count * sizeof *peerings);
+        next.peerings = peerings;
+        s_apply_peering (&next, c, today);
+    }
     int rc = roster_sign (&next, signer, "the new roster would be refused: ", note_p, reason);
     free (next.members);
+    free (peerings);
     return rc;
 }

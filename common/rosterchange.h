@@ -4,8 +4,9 @@
  *  opzegging recorded (the member leaves three months later), or a
  *  member's keys rotated with an overlap period in which its old keys are
  *  still accepted; or another referentiekader put in force (art. 7.3),
- *  the members unchanged.  The result
- *  is signed and checked exactly as every node will check it.
+ *  the members unchanged; or another federation's uitvoerder pinned as a
+ *  peer, or such a peering ended.  The result is signed and checked
+ *  exactly as every node will check it.
  */
 #ifndef KETEN_ROSTERCHANGE_H
 #define KETEN_ROSTERCHANGE_H
@@ -15,13 +16,18 @@
 #include "util.h"
 
 typedef enum {
-    ROSTER_CHANGE_ADD,      /* pub: the new member's public keys */
-    ROSTER_CHANGE_KIND,     /* id, kind */
-    ROSTER_CHANGE_REVOKE,   /* id: leaves-at today, at once (art. 15.2c) */
-    ROSTER_CHANGE_OPZEGGING, /* id, date (YYYY-MM-DD, "" today): art. 18.2 */
-    ROSTER_CHANGE_ROTATE,    /* pub: the member's new keys; overlap_days */
-    ROSTER_CHANGE_END_OVERLAP, /* id: its previous keys stop at once */
-    ROSTER_CHANGE_REFERENTIEKADER /* rk: the referentiekader put in force (art. 7.3) */
+    ROSTER_CHANGE_ADD,             /* pub: the new member's public keys */
+    ROSTER_CHANGE_KIND,            /* id, kind */
+    ROSTER_CHANGE_REVOKE,          /* id: leaves-at today, at once (art. 15.2c) */
+    ROSTER_CHANGE_OPZEGGING,       /* id, date (YYYY-MM-DD, "" today): art. 18.2 */
+    ROSTER_CHANGE_ROTATE,          /* pub: the member's new keys; overlap_days */
+    ROSTER_CHANGE_END_OVERLAP,     /* id: its previous keys stop at once */
+    ROSTER_CHANGE_REFERENTIEKADER, /* rk: the referentiekader put in force (art. 7.3) */
+    /*  pub: the peer uitvoerder's public keys; federation, endpoint,
+     *  wpg_entitled.  Since today; an ended peering with federation is
+     *  replaced by the new one. */
+    ROSTER_CHANGE_PEER_ADD,
+    ROSTER_CHANGE_PEER_END /* federation: ended today, at once */
 } roster_change_op_t;
 
 #define ROSTER_OVERLAP_DEFAULT_DAYS 7
@@ -32,8 +38,11 @@ typedef struct {
     const char *kind;
     const char *date;
     const keys_public_t *pub;
-    unsigned overlap_days;   /* ROTATE: 0 = the old keys stop at once */
+    unsigned overlap_days;       /* ROTATE: 0 = the old keys stop at once */
     const referentiekader_t *rk; /* REFERENTIEKADER: checked, its sha256 set */
+    const char *federation;      /* PEER_ADD, PEER_END: the peer federation */
+    const char *endpoint;        /* PEER_ADD: tcp://HOST:PORT where its uitvoerder listens */
+    bool wpg_entitled;           /* PEER_ADD: its college is entitled to art. 9/10 Wpg data */
 } roster_change_t;
 
 /*  The next version of old with change applied, signed by signer (the

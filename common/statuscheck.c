@@ -22,6 +22,8 @@ enum {
     C_INFORMATIEPLICHT_REVIEW,
     C_SPOOL_UNREADABLE,
     C_SPOOL_REJECTED_EXPIRING,
+    C_PEER_LOG_ALARMS,
+    C_PEER_DOWN,
     C_COUNT
 };
 
@@ -57,6 +59,10 @@ static const statuscheck_t s_checks[C_COUNT] = {
                             "the intake spool cannot be read"},
     [C_SPOOL_REJECTED_EXPIRING] = {"spool_rejected_expiring", STATUSCHECK_WARNING,
                                    "rejected spool files are removed within 2 days"},
+    [C_PEER_LOG_ALARMS] = {"peer_log_alarms", STATUSCHECK_CRITICAL,
+                           "a peered federation's log showed a fork or a rollback"},
+    [C_PEER_DOWN] = {"peer_down", STATUSCHECK_WARNING,
+                     "peered federations not connected (uitvoerder)"},
 };
 
 /*  The verdict's words for a raised check: before, the count, after; a
@@ -79,6 +85,8 @@ static const s_summary_t s_summaries[C_COUNT] = {
     [C_RETENTION_UNCONFIRMED] = {NULL, "retention notice(s) unconfirmed for a day"},
     [C_RETENTION_UNWEIGHED] = {NULL, "subject(s) not weighed, destroyed within 4 weeks"},
     [C_INFORMATIEPLICHT_REVIEW] = {NULL, "informatieplicht deferral(s) due for review"},
+    [C_PEER_LOG_ALARMS] = {NULL, "peered federation(s) whose log showed a fork or rollback"},
+    [C_PEER_DOWN] = {NULL, "peered federation(s) not connected"},
 };
 
 const statuscheck_t *
@@ -142,6 +150,12 @@ statuscheck_run (json_t *r, statuscheck_fn *fn, void *arg)
     n[C_SPOOL_UNREADABLE] = json_is_string (json_object_get (spool, "error"));
     n[C_SPOOL_REJECTED_EXPIRING] =
         !n[C_SPOOL_UNREADABLE] && json_is_string (json_object_get (spool, "warning"));
+
+    json_array_foreach (json_object_get (r, "peerings"), i, x)
+    {
+        n[C_PEER_LOG_ALARMS] += json_is_true (json_object_get (x, "log_alarm"));
+        n[C_PEER_DOWN] += json_is_false (json_object_get (x, "connected"));
+    }
 
     for (int c = 0; c < C_COUNT; c++) {
         char text[160] = "";

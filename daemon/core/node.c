@@ -427,6 +427,8 @@ static const node_command_t s_commands[] = {
     {"audit.reviews", NODE_RIGHT_AUDIT, node_audit_reviews, NULL},
     {"audit.grants", NODE_RIGHT_AUDIT, node_audit_grants, NULL},
     {"node.backup", NODE_RIGHT_ADMIN, node_backup, NULL},
+    /*  The roster's peerings with other federations (no personal data). */
+    {"peering.list", NODE_RIGHT_READ, node_peering_list, NULL},
 };
 
 /*  The row for cmd in table: an exact name, else (prefix) a "name.*". */

@@ -282,6 +282,9 @@ int node_keep_roster (node_t *self, const roster_t *roster, bool *refused, kt_re
 /*  Run on a kept roster from now on (a new keyring; takes ownership);
  *  one that drops this node, or no longer accepts its keys, sets expelled. */
 int node_use_roster (node_t *self, roster_t **roster_p, kt_reason_t *reason);
+/*  peering.list: the roster's peerings with other federations, ended ones
+ *  too, each with its peer's log key (docs/API.md). */
+node_command_fn node_peering_list;
 /*  Verify a signed roster against the pinned key and, when newer, keep
  *  and use it; one accepted before (the same bytes) changes nothing.  An
  *  older version never accepted here, or other bytes under a version

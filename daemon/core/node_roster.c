@@ -8,6 +8,8 @@
  */
 #include "node_core.h"
 
+#include "logproof.h"
+#include "note.h"
 #include "rosterchange.h"
 #include "store.h"
 
@@ -356,4 +358,38 @@ node_use_roster (node_t *self, roster_t **roster_p, kt_reason_t *reason)
     kt_log (KT_LOG_INFO, "roster applied version=%llu members=%zu", (unsigned long long) version,
             keyring_roster (self->keyring)->member_count);
     return 0;
+}
+
+void
+node_peering_list (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    (void) args;
+    const roster_t *roster = keyring_roster (self->keyring);
+    uint64_t now = kt_now_ms ();
+    json_t *list = json_array ();
+    for (size_t i = 0; list && i < roster->peering_count; i++) {
+        const roster_peering_t *p = &roster->peerings[i];
+        /*  What the peer's operator compares out of band: its log key
+         *  follows from its signing key and its federation's name. */
+        char log_key[NOTE_NAME_MAX + 64];
+        if (logproof_vkey_of (p->federation, p->signing_pk, log_key, sizeof log_key) != 0)
+            *log_key = '\0';
+        json_t *row = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:s}", "federation",
+                                 p->federation, "uitvoerder", p->uitvoerder, "name", p->name,
+                                 "endpoint", p->endpoint, "since", p->since, "ended", p->ended,
+                                 "active", roster_peering_active (p, now), "wpg_entitled",
+                                 p->wpg_entitled, "log_key", log_key);
+        if (!row || json_array_append_new (list, row) != 0) {
+            json_decref (list);
+            list = NULL;
+        }
+    }
+    json_t *r = list ? json_pack ("{s:s, s:I, s:o}", "federation", roster->federation,
+                                  "roster_version", (json_int_t) roster->version, "peerings", list)
+                     : NULL;
+    if (!r)
+        apiserver_reply_error (self->api, caller, "out of memory");
+    else
+        apiserver_reply_ok (self->api, caller, r);
 }

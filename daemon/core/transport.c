@@ -92,16 +92,17 @@ transport_allow (transport_t *self, const roster_t *roster, kt_reason_t *reason)
                 return kt_fail (reason, "cannot write allow-list entry %s", path);
         }
     }
-    /*  The uitvoerders of the federations peered now dial in as a member
-     *  would (docs/FEDERATIONS.md); file names cannot collide with a
-     *  member's, whose ids have no '@'. */
+    /*  A peer federation's uitvoerder while its peering is in force
+     *  (docs/ROSTER.md; roster.c keeps its key apart from every
+     *  member's, so no two files hold one key). */
     for (size_t i = 0; i < roster->peering_count; i++) {
         const roster_peering_t *p = &roster->peerings[i];
         if (!roster_peering_active (p, now))
             continue;
         zcert_t *cert = zcert_new_from (p->transport_pk, no_secret);
         char path[PATH_MAX + 80];
-        snprintf (path, sizeof path, "%s/peer@%s.key", self->allow_dir, p->federation);
+        /*  A member id has no '.': the name is never a member's. */
+        snprintf (path, sizeof path, "%s/peering.%s.key", self->allow_dir, p->federation);
         int rc = cert ? zcert_save_public (cert, path) : -1;
         zcert_destroy (&cert);
         if (rc != 0)

@@ -34,8 +34,9 @@ transport_t *transport_connect_to (const config_t *config, const keys_secret_t *
 void transport_destroy (transport_t **self_p);
 
 zsock_t *transport_sock (transport_t *self);
-/*  Rewrite the allow-list from roster (active members only) and reload
- *  zauth.  Uitvoerder only. */
+/*  Rewrite the allow-list from roster (active members, and the peer
+ *  uitvoerders of the peerings in force) and reload zauth.  Uitvoerder
+ *  only. */
 int transport_allow (transport_t *self, const roster_t *roster, kt_reason_t *reason);
 
 /*  Close the ROUTER and bind a new one on the same endpoint: every open

@@ -90,6 +90,14 @@ logproof_vkey (logproof_t *self, char *out, size_t len)
     return note_verifier_format (out, len, self->origin, self->keys->pub.signing_pk);
 }
 
+int
+logproof_vkey_of (const char *federation, const uint8_t pk[32], char *out, size_t len)
+{
+    char origin[CHECKPOINT_ORIGIN_MAX + 1];
+    logproof_origin (origin, sizeof origin, federation);
+    return note_verifier_format (out, len, origin, pk);
+}
+
 /*  Sign the checkpoint of size and store it (once per size). */
 static char *
 s_sign (logproof_t *self, uint64_t size, kt_reason_t *reason)

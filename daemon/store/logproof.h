@@ -31,6 +31,10 @@ void logproof_destroy (logproof_t **self_p);
 /*  The log's verifier key (C2SP signed-note vkey; its name is the
  *  checkpoint origin), for those who check the log from outside. */
 int logproof_vkey (logproof_t *self, char *out, size_t len);
+/*  The verifier key of federation's log when pk signs it: a peer
+ *  uitvoerder's log key follows from the signing key and federation name
+ *  its roster peering holds. */
+int logproof_vkey_of (const char *federation, const uint8_t pk[32], char *out, size_t len);
 
 /*  The signed checkpoint of the committed tree, signed now if the tree
  *  grew since the last one.  Borrowed; valid until the next call. */

@@ -7,11 +7,15 @@
  *  connection drops and its next one is refused.  A member whose heartbeat
  *  shows an older roster is offered the current one again, and the
  *  allow-list follows the calendar: a leaves-at day or the end of a key
- *  rotation's overlap takes effect without anyone acting.
+ *  rotation's overlap takes effect without anyone acting.  Peerings with
+ *  other federations are roster changes too: a peer uitvoerder pinned or
+ *  its peering ended, its transport key admitted or dropped the same way.
  */
 #include "uitvoerder.h"
 
 #include "envelope.h"
+#include "logproof.h"
+#include "note.h"
 #include "rosterchange.h"
 #include "store.h"
 
@@ -322,7 +326,8 @@ uitvoerder_roster_clear_alarm (node_t *self, const api_caller_t *caller, const c
         apiserver_reply_error (self->api, caller, reason.text);
 }
 
-/*  How many keys the allow-list admits at now_ms. */
+/*  How many keys the allow-list admits at now_ms: the members' and the
+ *  peer uitvoerders'. */
 static size_t
 s_admitted (const roster_t *roster, uint64_t now_ms)
 {
@@ -332,6 +337,8 @@ s_admitted (const roster_t *roster, uint64_t now_ms)
         if (m->role != ROLE_UITVOERDER && roster_member_active (m, now_ms))
             n += roster_member_previous_active (m, now_ms) ? 2 : 1;
     }
+    for (size_t i = 0; i < roster->peering_count; i++)
+        n += roster_peering_active (&roster->peerings[i], now_ms);
     return n;
 }
 
@@ -394,8 +401,36 @@ uitvoerder_roster_start (node_t *self)
     zloop_timer (self->loop, EXPIRY_CHECK_MS, 0, s_on_expiry_check, self);
 }
 
+/*  peering-add { pub, federation, endpoint, wpg_entitled? } and
+ *  peering-end { federation }: the peer uitvoerder's .pub text is parsed
+ *  into *pub. */
+static int
+s_peering_from_args (json_t *args, const char *op, roster_change_t *change, keys_public_t *pub,
+                     kt_reason_t *reason)
+{
+    const char *pub_text = json_string_value (json_object_get (args, "pub"));
+    json_t *wpg = json_object_get (args, "wpg_entitled");
+    change->id = NULL; /* no member is changed */
+    change->federation = json_string_value (json_object_get (args, "federation"));
+    if (strcmp (op, "peering-end") == 0) {
+        change->op = ROSTER_CHANGE_PEER_END;
+        return 0;
+    }
+    change->op = ROSTER_CHANGE_PEER_ADD;
+    change->endpoint = json_string_value (json_object_get (args, "endpoint"));
+    change->wpg_entitled = json_is_true (wpg);
+    if (wpg && !json_is_boolean (wpg))
+        return kt_fail (reason, "wpg_entitled must be true or false");
+    if (!pub_text)
+        return kt_fail (reason, "a peering needs the peer uitvoerder's .pub file");
+    if (keys_parse_public (pub_text, strlen (pub_text), "the .pub file", pub, reason) != 0)
+        return -1;
+    change->pub = pub;
+    return 0;
+}
+
 /*  The change roster.change asks for, from its arguments: *change (its
- *  pub, for add and rotate, parsed into *pub). */
+ *  pub, for add, rotate and peering-add, parsed into *pub). */
 static int
 s_change_from_args (json_t *args, roster_change_t *change, keys_public_t *pub, kt_reason_t *reason)
 {
@@ -434,8 +469,11 @@ s_change_from_args (json_t *args, roster_change_t *change, keys_public_t *pub, k
         change->id = pub->id;
     } else if (strcmp (op, "end-overlap") == 0)
         change->op = ROSTER_CHANGE_END_OVERLAP;
+    else if (strcmp (op, "peering-add") == 0 || strcmp (op, "peering-end") == 0)
+        rc = s_peering_from_args (args, op, change, pub, reason);
     else
-        rc = kt_fail (reason, "op must be add, kind, revoke, opzegging, rotate or end-overlap");
+        rc = kt_fail (reason, "op must be add, kind, revoke, opzegging, rotate, end-overlap, "
+                              "peering-add or peering-end");
     return rc;
 }
 
@@ -477,21 +515,25 @@ s_apply (node_t *self, roster_t **next_p, const roster_change_t *change, const c
                 "only on its old key file",
                 change->id, why.text);
     sodium_memzero (old_shared, sizeof old_shared);
-    if (!applied)
+    if (!applied) {
         s_warn (warnings, version, "not applied (%s); applied on the next start%s", reason.text,
                 rotated ? " (messages waiting for the member are wrapped for its new keys then "
                           "only while an overlap lasts)"
                         : "");
-    else if (transport_allow (self->transport, keyring_roster (self->keyring), &reason) != 0)
+        return;
+    }
+    if (transport_allow (self->transport, keyring_roster (self->keyring), &reason) != 0)
         s_warn (warnings, version, "allow-list not rewritten (%s); retried within 10 s",
                 reason.text);
     else {
         uitvoerder_of (self)->admitted_keys =
             s_admitted (keyring_roster (self->keyring), kt_now_ms ());
-        /*  Only these take access from a member that has it now; the
-         *  others need no rebind (zauth reads the new allow-list). */
+        /*  Only these take access from a member or a peer that has it
+         *  now; the others need no rebind (zauth reads the new
+         *  allow-list). */
         bool takes_access = change->op == ROSTER_CHANGE_REVOKE ||
                             change->op == ROSTER_CHANGE_END_OVERLAP ||
+                            change->op == ROSTER_CHANGE_PEER_END ||
                             (change->op == ROSTER_CHANGE_ROTATE && change->overlap_days == 0);
         if (takes_access)
             s_schedule_rebind (self, warnings, version);
@@ -531,6 +573,15 @@ uitvoerder_roster_issue (node_t *self, roster_t *next, const roster_change_t *ch
                       "warnings", warnings);
 }
 
+/*  The verifier key of the log of federation's peer uitvoerder in
+ *  roster (C2SP vkey), made as this node's own log key is. */
+static int
+s_peer_log_key (const roster_t *roster, const char *federation, char *out, size_t len)
+{
+    const roster_peering_t *p = roster_peering (roster, federation);
+    return p ? logproof_vkey_of (p->federation, p->signing_pk, out, len) : -1;
+}
+
 /*  art. 15.2c: the uitvoerder changes the membership.  The new version is
  *  kept, logged, pushed (under the current version, to every member
  *  active in it) and only then applied here.  From keeping on the change
@@ -558,16 +609,27 @@ uitvoerder_roster_change (node_t *self, const api_caller_t *caller, const char *
     char user[65];
     access_user_name (caller->uid, user, sizeof user);
     uint64_t version = next->version;
+    bool peering = change.op == ROSTER_CHANGE_PEER_ADD || change.op == ROSTER_CHANGE_PEER_END;
+    /*  A peering names a federation, every other change a member. */
+    const char *whom = peering ? change.federation : change.id ? change.id : "";
     char what[160];
-    snprintf (what, sizeof what, "%s %s -> version %llu", op, change.id ? change.id : "",
-              (unsigned long long) version);
+    snprintf (what, sizeof what, "%s %s -> version %llu", op, whom, (unsigned long long) version);
+    /*  The peer's log key, before next is handed on: what its operator
+     *  compares out of band. */
+    char log_key[NOTE_NAME_MAX + 64] = "";
+    if (change.op == ROSTER_CHANGE_PEER_ADD &&
+        s_peer_log_key (next, change.federation, log_key, sizeof log_key) != 0)
+        *log_key = '\0';
     json_t *result = uitvoerder_roster_issue (self, next, &change, user, what, NULL, NULL, &reason);
     if (!result) {
         apiserver_reply_error (self->api, caller, reason.text);
         return;
     }
-    kt_log (KT_LOG_INFO, "roster changed op=%s member=%s version=%llu user=%s", op,
-            change.id ? change.id : "-", (unsigned long long) version, user);
-    json_object_set_new (result, "member", json_string (change.id ? change.id : ""));
+    kt_log (KT_LOG_INFO, "roster changed op=%s %s=%s version=%llu user=%s", op,
+            peering ? "federation" : "member", *whom ? whom : "-", (unsigned long long) version,
+            user);
+    json_object_set_new (result, peering ? "federation" : "member", json_string (whom));
+    if (*log_key)
+        json_object_set_new (result, "log_key", json_string (log_key));
     apiserver_reply_ok (self->api, caller, result);
 }

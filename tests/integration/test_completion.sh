@@ -38,6 +38,9 @@ expect "--all --help" keten signal confirm --
 expect "--item" keten case disclose --it
 expect "--decision" keten case close --decis
 expect "--overlap-days" keten member rotate --o
+expect "end" keten peering e
+expect "--wpg-entitled" keten peering add --w
+expect "--endpoint --federation --help --wpg-entitled" keten peering add x.pub --
 expect "--oldest-first" keten log show --o
 expect "--version" keten --vers
 expect "--federation" keten roster build --fe

@@ -169,11 +169,51 @@ test_zap_admits_roster_keys_and_refuses_others (void **state)
     roster_destroy (&roster2);
 }
 
+/*  A peer federation's uitvoerder (the gemeente's keys stand in for it)
+ *  is admitted while its peering is in force, and refused once it has
+ *  ended. */
+static void
+test_zap_admits_a_peer_uitvoerder_while_its_peering_lasts (void **state)
+{
+    (void) state;
+    kt_reason_t r;
+    char allow[128];
+    snprintf (allow, sizeof allow, "%s/allow-peering", s_dir);
+    roster_t *roster = s_roster (1, 1); /* the uitvoerder alone */
+    roster->peerings = calloc (1, sizeof *roster->peerings);
+    assert_non_null (roster->peerings);
+    roster->peering_count = 1;
+    roster_peering_t *p = &roster->peerings[0];
+    snprintf (p->federation, sizeof p->federation, "pga-peer");
+    snprintf (p->since, sizeof p->since, "2026-12-04");
+    memcpy (p->transport_pk, s_keys[2]->pub.transport_pk, 32);
+    config_t sc = s_config (NULL);
+    transport_t *server = transport_bind (&sc, s_keys[0], roster, allow, &r);
+    assert_non_null (server);
+    config_t cc = s_config (zsock_endpoint (transport_sock (server)));
+    transport_t *peer = transport_connect (&cc, s_keys[2], s_keys[0]->pub.transport_pk, &r);
+    assert_non_null (peer);
+    uint8_t key[32];
+    assert_true (s_ping (server, peer, key));
+    assert_memory_equal (key, s_keys[2]->pub.transport_pk, 32);
+    transport_destroy (&peer);
+
+    snprintf (p->ended, sizeof p->ended, "2000-01-01"); /* ended long ago */
+    assert_int_equal (transport_allow (server, roster, &r), 0);
+    peer = transport_connect (&cc, s_keys[2], s_keys[0]->pub.transport_pk, &r);
+    assert_false (s_ping (server, peer, key));
+
+    transport_destroy (&peer);
+    transport_destroy (&server);
+    roster_destroy (&roster);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_zap_admits_roster_keys_and_refuses_others),
+        cmocka_unit_test (test_zap_admits_a_peer_uitvoerder_while_its_peering_lasts),
     };
     if (sodium_init () < 0)
         return 1;

@@ -426,7 +426,7 @@ test_rotated_keys_work_in_every_combination_during_the_overlap (void **state)
     roster_t *cur = NULL;
     for (int k = 0; k < 2; k++) {
         fresh[k] = s_new_keys (f, "new", who[k]);
-        roster_change_t c = {ROSTER_CHANGE_ROTATE, NULL, NULL, NULL, &fresh[k]->pub, 7, NULL};
+        roster_change_t c = {.op = ROSTER_CHANGE_ROTATE, .pub = &fresh[k]->pub, .overlap_days = 7};
         char *next = NULL;
         if (roster_change (cur ? cur : v1, &c, f->keys[UITV], &next, &r) != 0)
             fail_msg ("%s", r.text);
@@ -531,7 +531,7 @@ test_a_waiting_message_is_wrapped_again_for_rotated_keys (void **state)
     char pinned[256];
     s_pinned (f, pinned, sizeof pinned);
     keys_secret_t *fresh = s_new_keys (f, "rot0", POLITIE);
-    roster_change_t c = {ROSTER_CHANGE_ROTATE, NULL, NULL, NULL, &fresh->pub, 0, NULL};
+    roster_change_t c = {.op = ROSTER_CHANGE_ROTATE, .pub = &fresh->pub, .overlap_days = 0};
     char *note = NULL;
     if (roster_change (keyring_roster (f->ring[UITV]), &c, f->keys[UITV], &note, &r) != 0)
         fail_msg ("%s", r.text);

@@ -572,7 +572,7 @@ s_rotate_politie (fixture_t *f, unsigned days)
     keys_public_t pub = f->keys[NCTV]->pub;
     snprintf (pub.id, sizeof pub.id, "%s", s_ids[POLITIE]);
     snprintf (pub.kind, sizeof pub.kind, "politie");
-    roster_change_t c = {ROSTER_CHANGE_ROTATE, NULL, NULL, NULL, &pub, days, NULL};
+    roster_change_t c = {.op = ROSTER_CHANGE_ROTATE, .pub = &pub, .overlap_days = days};
     char *note = NULL;
     if (roster_change (v3, &c, f->keys[UITV], &note, &r) != 0)
         fail_msg ("%s", r.text);
@@ -687,7 +687,7 @@ test_referentiekader_change_is_the_next_version (void **state)
     roster_t *v3 = roster_parse (f->note, strlen (f->note), f->pinned, &r);
     assert_non_null (v3);
     referentiekader_t own = {.version = "limburg-2027.1", .sha256 = {1, 2, 3}};
-    roster_change_t c = {ROSTER_CHANGE_REFERENTIEKADER, NULL, NULL, NULL, NULL, 0, &own};
+    roster_change_t c = {.op = ROSTER_CHANGE_REFERENTIEKADER, .rk = &own};
     char *note = NULL;
     if (roster_change (v3, &c, f->keys[UITV], &note, &r) != 0)
         fail_msg ("%s", r.text);
@@ -702,6 +702,588 @@ test_referentiekader_change_is_the_next_version (void **state)
     /*  The same again: refused. */
     assert_int_equal (roster_change (v4, &c, f->keys[UITV], &note, &r), -1);
     assert_non_null (strstr (r.text, "in force already"));
+    roster_destroy (&v4);
+    roster_destroy (&v3);
+}
+
+/* ---- peering ------------------------------------------------------------ */
+
+/*  The public keys of another federation's uitvoerder (id, kind), made
+ *  in a directory of their own. */
+static void
+s_peer_pub (fixture_t *f, const char *id, const char *kind, keys_public_t *pub)
+{
+    char dir[PATH_MAX], path[PATH_MAX + 80];
+    kt_reason_t r;
+    snprintf (dir, sizeof dir, "%s/peer-%s", f->dir, id);
+    if (keys_generate (id, kind, "Uitvoerder Zeeland", dir, &r) != 0)
+        fail_msg ("%s", r.text);
+    snprintf (path, sizeof path, "%s/%s.pub", dir, id);
+    if (keys_load_public (path, pub, &r) != 0)
+        fail_msg ("%s", r.text);
+}
+
+/*  A peering block for federation with these keys (heap). */
+static char *
+s_peering_block (const char *federation, const uint8_t *tpk, const uint8_t *spk, const uint8_t *epk)
+{
+    char t[65], s[65], e[65], *block = NULL;
+    if (asprintf (&block,
+                  "        %s\n"
+                  "            uitvoerder = uitvoerder-zeeland\n"
+                  "            name = \"Uitvoerder Zeeland\"\n"
+                  "            transport = %s\n"
+                  "            signing = %s\n"
+                  "            encryption = %s\n"
+                  "            endpoint = \"tcp://127.0.0.1:7001\"\n"
+                  "            since = 2026-12-04\n"
+                  "            ended = \"\"\n"
+                  "            wpg-entitled = 0\n",
+                  federation, kt_hex (t, tpk, 32), kt_hex (s, spk, 32), kt_hex (e, epk, 32)) < 0)
+        fail_msg ("out of memory");
+    return block;
+}
+
+/*  The fixture's roster with a peering section of blocks appended, signed
+ *  by the uitvoerder: it becomes the fixture's note. */
+static void
+s_note_with (fixture_t *f, const char *blocks)
+{
+    char *text = s_text (f), *with = NULL;
+    if (asprintf (&with, "%s    peering\n%s", text, blocks) < 0)
+        fail_msg ("out of memory");
+    free (text);
+    char *note = NULL;
+    kt_reason_t r;
+    if (note_sign (with, strlen (with), s_ids[UITV], f->keys[UITV]->signing_sk, &note, &r) != 0)
+        fail_msg ("%s", r.text);
+    free (with);
+    free (f->note);
+    f->note = note;
+}
+
+/*  The fixture's note with the peering pga-zeeland of a real peer
+ *  uitvoerder, whose keys go to *pub. */
+static void
+s_note_with_zeeland (fixture_t *f, keys_public_t *pub)
+{
+    s_peer_pub (f, "uitvoerder-zeeland", "uitvoerder", pub);
+    char *block =
+        s_peering_block ("pga-zeeland", pub->transport_pk, pub->signing_pk, pub->encryption_pk);
+    s_note_with (f, block);
+    free (block);
+}
+
+static void
+test_peering_parses_and_survives_roster_sign (void **state)
+{
+    fixture_t *f = *state;
+    keys_public_t pub;
+    s_note_with_zeeland (f, &pub);
+    kt_reason_t r;
+    roster_t *roster = roster_parse (f->note, strlen (f->note), f->pinned, &r);
+    if (!roster)
+        fail_msg ("%s", r.text);
+    assert_int_equal (roster->peering_count, 1);
+    const roster_peering_t *p = roster_peering (roster, "pga-zeeland");
+    assert_non_null (p);
+    assert_null (roster_peering (roster, "pga-brabant"));
+    assert_null (roster_peering (roster, NULL));
+    assert_string_equal (p->uitvoerder, "uitvoerder-zeeland");
+    assert_string_equal (p->name, "Uitvoerder Zeeland");
+    assert_memory_equal (p->transport_pk, pub.transport_pk, 32);
+    assert_memory_equal (p->signing_pk, pub.signing_pk, 32);
+    assert_memory_equal (p->encryption_pk, pub.encryption_pk, 32);
+    assert_string_equal (p->endpoint, "tcp://127.0.0.1:7001");
+    assert_string_equal (p->since, "2026-12-04");
+    assert_string_equal (p->ended, "");
+    assert_false (p->wpg_entitled);
+    assert_true (roster_peering_active (p, kt_now_ms ()));
+
+    /*  Written again as the next roster is, it reads back the same. */
+    char *note = NULL;
+    if (roster_sign (roster, f->keys[UITV], "", &note, &r) != 0)
+        fail_msg ("%s", r.text);
+    roster_t *again = roster_parse (note, strlen (note), f->pinned, &r);
+    free (note);
+    if (!again)
+        fail_msg ("%s", r.text);
+    assert_int_equal (again->peering_count, 1);
+    assert_memory_equal (again->peerings, roster->peerings, sizeof *roster->peerings);
+    roster_destroy (&again);
+    roster_destroy (&roster);
+}
+
+static void
+test_roster_without_peerings_writes_no_peering_section (void **state)
+{
+    fixture_t *f = *state;
+    assert_null (strstr (f->note, "peering"));
+    kt_reason_t r;
+    roster_t *roster = roster_parse (f->note, strlen (f->note), f->pinned, &r);
+    assert_non_null (roster);
+    assert_int_equal (roster->peering_count, 0);
+    assert_null (roster->peerings);
+    roster_destroy (&roster);
+}
+
+static void
+test_peering_names_are_checked (void **state)
+{
+    fixture_t *f = *state;
+    keys_public_t pub;
+    s_note_with_zeeland (f, &pub);
+    s_refused_after (f, "        pga-zeeland\n", "        PGA_Zeeland\n",
+                     "roster: peering federation 'PGA_Zeeland' must be 1..64 of [a-z0-9-]");
+    s_refused_after (f, "        pga-zeeland\n", "        pga-limburg\n",
+                     "roster: peering pga-limburg: that is this roster's own federation");
+    s_refused_after (f, "uitvoerder = uitvoerder-zeeland", "uitvoerder = Uitvoerder Zeeland",
+                     "roster: peering pga-zeeland: uitvoerder 'Uitvoerder Zeeland' must be");
+    s_refused_after (f, "name = \"Uitvoerder Zeeland\"", "name = \"\"",
+                     "roster: peering pga-zeeland: name must be 1..");
+    s_refused_after (f, "        pga-zeeland\n", "        pga-zeeland = x\n",
+                     "roster: peering pga-zeeland is a section and takes no value");
+    s_refused_after (f, "    peering\n", "    peering = x\n",
+                     "roster/peering is a section and takes no value");
+}
+
+static void
+test_peering_keys_must_be_lowercase_hex (void **state)
+{
+    fixture_t *f = *state;
+    keys_public_t pub;
+    s_note_with_zeeland (f, &pub);
+    char hex[65], upper[65], old[96], new[96];
+    kt_hex (hex, pub.transport_pk, 32);
+    for (int i = 0; i < 65; i++)
+        upper[i] = (char) (hex[i] >= 'a' && hex[i] <= 'f' ? hex[i] - 32 : hex[i]);
+    if (!strcmp (hex, upper))
+        upper[0] = 'G'; /* no letter in it: still not lowercase hex */
+    snprintf (old, sizeof old, "transport = %s", hex);
+    snprintf (new, sizeof new, "transport = %s", upper);
+    s_refused_after (f, old, new,
+                     "roster: peering pga-zeeland: transport key must be 64 lowercase hex digits");
+    kt_hex (hex, pub.signing_pk, 32);
+    snprintf (old, sizeof old, "signing = %s", hex);
+    s_refused_after (f, old, "signing = abcd",
+                     "roster: peering pga-zeeland: signing key must be 64 lowercase hex digits");
+    kt_hex (hex, pub.encryption_pk, 32);
+    snprintf (old, sizeof old, "encryption = %s", hex);
+    s_refused_after (f, old, "encryption = ",
+                     "roster: peering pga-zeeland: encryption key must be 64 lowercase hex");
+}
+
+/*  A peer taken for a member would be admitted and could sign as one. */
+static void
+test_peering_keys_must_not_be_a_members_or_another_peers (void **state)
+{
+    fixture_t *f = *state;
+    keys_public_t pub;
+    s_note_with_zeeland (f, &pub);
+    char hex[65], member[65], old[96], new[96];
+    kt_hex (hex, pub.transport_pk, 32);
+    kt_hex (member, f->keys[POLITIE]->pub.transport_pk, 32);
+    snprintf (old, sizeof old, "transport = %s", hex);
+    snprintf (new, sizeof new, "transport = %s", member);
+    s_refused_after (f, old, new,
+                     "roster: peering pga-zeeland: its transport key is a key of member "
+                     "politie-limburg");
+    /*  Any kind: a member's signing key as the peer's encryption key. */
+    kt_hex (hex, pub.encryption_pk, 32);
+    kt_hex (member, f->keys[UITV]->pub.signing_pk, 32);
+    snprintf (old, sizeof old, "encryption = %s", hex);
+    snprintf (new, sizeof new, "encryption = %s", member);
+    s_refused_after (f, old, new,
+                     "roster: peering pga-zeeland: its encryption key is a key of member "
+                     "uitvoerder-limburg");
+}
+
+static void
+test_two_peerings_may_not_share_a_key_or_a_federation (void **state)
+{
+    fixture_t *f = *state;
+    keys_public_t pub;
+    s_peer_pub (f, "uitvoerder-zeeland", "uitvoerder", &pub);
+    char *a = s_peering_block ("pga-zeeland", pub.transport_pk, pub.signing_pk, pub.encryption_pk);
+    uint8_t other[2][32];
+    randombytes_buf (other, sizeof other);
+    /*  The other's encryption key is zeeland's signing key. */
+    char *b = s_peering_block ("pga-brabant", other[0], other[1], pub.signing_pk);
+    char *original = strdup (f->note), *both = NULL;
+    assert_true (asprintf (&both, "%s%s", a, b) > 0);
+    s_note_with (f, both);
+    kt_reason_t r;
+    assert_null (roster_parse (f->note, strlen (f->note), f->pinned, &r));
+    s_assert_contains (r.text,
+                       "roster: peerings pga-zeeland and pga-brabant share a key (the signing "
+                       "key of pga-zeeland)");
+    free (both);
+    /*  The same federation twice. */
+    free (f->note);
+    f->note = original;
+    assert_true (asprintf (&both, "%s%s", a, a) > 0);
+    s_note_with (f, both);
+    assert_null (roster_parse (f->note, strlen (f->note), f->pinned, &r));
+    s_assert_contains (r.text, "roster: duplicate peering pga-zeeland");
+    free (both);
+    free (a);
+    free (b);
+}
+
+/*  During a rotation's overlap a member's previous keys are still its
+ *  own: no peer may hold them either. */
+static void
+test_peering_may_not_hold_a_members_previous_key (void **state)
+{
+    fixture_t *f = *state;
+    roster_t *v4 = s_rotate_politie (f, 7);
+    roster_destroy (&v4);
+    const uint8_t *old = f->keys[POLITIE]->pub.signing_pk; /* politie's previous */
+    uint8_t other[2][32];
+    randombytes_buf (other, sizeof other);
+    char *block = s_peering_block ("pga-zeeland", other[0], old, other[1]);
+    s_note_with (f, block);
+    free (block);
+    kt_reason_t r;
+    assert_null (roster_parse (f->note, strlen (f->note), f->pinned, &r));
+    s_assert_contains (r.text, "roster: peering pga-zeeland: its signing key is a key of member "
+                               "politie-limburg");
+}
+
+static void
+test_peering_endpoint_must_be_tcp_host_port (void **state)
+{
+    fixture_t *f = *state;
+    keys_public_t pub;
+    s_note_with_zeeland (f, &pub);
+    const char *why = "roster: peering pga-zeeland: endpoint must be tcp://HOST:PORT";
+    static const char *const bad[] = {"udp://127.0.0.1:7001",
+                                      "tcp://:7001",
+                                      "tcp://127.0.0.1",
+                                      "tcp://127.0.0.1:0",
+                                      "tcp://127.0.0.1:65536",
+                                      "tcp://127.0.0.1:",
+                                      "tcp://127.0.0.1:7a",
+                                      "tcp://127.0.0.1:+80",
+                                      "tcp://ke ten:7001",
+                                      "tcp://a/b:7001",
+                                      "tcp://h'st:7001",
+                                      "tcp://127.0.0.1:123456",
+                                      "tcp://\xc3\xa9t\xc3\xa9.example:7001"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char new[128];
+        snprintf (new, sizeof new, "endpoint = \"%s\"", bad[i]);
+        s_refused_after (f, "endpoint = \"tcp://127.0.0.1:7001\"", new, why);
+    }
+    /*  One byte longer than ROSTER_ENDPOINT_MAX. */
+    char long_endpoint[ROSTER_ENDPOINT_MAX + 32], new[ROSTER_ENDPOINT_MAX + 64];
+    size_t host = ROSTER_ENDPOINT_MAX + 1 - strlen ("tcp://") - strlen (":7001");
+    memset (long_endpoint, 'h', sizeof long_endpoint);
+    snprintf (long_endpoint, sizeof long_endpoint, "tcp://%.*s:7001", (int) host,
+              "hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh"
+              "hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh"
+              "hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh"
+              "hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh");
+    assert_int_equal (strlen (long_endpoint), ROSTER_ENDPOINT_MAX + 1);
+    snprintf (new, sizeof new, "endpoint = \"%s\"", long_endpoint);
+    s_refused_after (f, "endpoint = \"tcp://127.0.0.1:7001\"", new, why);
+    /*  A name, an IPv6 address, the highest port. */
+    static const char *const good[] = {"tcp://keten.pga-zeeland.example:7001", "tcp://[::1]:7001",
+                                       "tcp://10.0.0.1:65535"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        char with[128];
+        snprintf (with, sizeof with, "endpoint = \"%s\"", good[i]);
+        kt_reason_t r;
+        roster_t *roster = s_sign_and_parse (
+            f, s_replace (s_text (f), "endpoint = \"tcp://127.0.0.1:7001\"", with), &r);
+        if (!roster)
+            fail_msg ("%s refused: %s", good[i], r.text);
+        assert_string_equal (roster->peerings[0].endpoint, good[i]);
+        roster_destroy (&roster);
+    }
+}
+
+static void
+test_peering_dates_and_wpg_entitled_are_checked (void **state)
+{
+    fixture_t *f = *state;
+    keys_public_t pub;
+    s_note_with_zeeland (f, &pub);
+    s_refused_after (f, "since = 2026-12-04", "since = 2026-13-04",
+                     "roster: peering pga-zeeland: since = 2026-13-04 is not a date YYYY-MM-DD");
+    s_refused_after (f, "since = 2026-12-04", "since = \"\"",
+                     "roster: peering pga-zeeland: since =  is not a date");
+    s_refused_after (f, "ended = \"\"", "ended = 2027-02-30",
+                     "roster: peering pga-zeeland: ended = 2027-02-30 is not a date YYYY-MM-DD "
+                     "or \"\"");
+    s_refused_after (f, "ended = \"\"", "ended = 2026-12-03",
+                     "roster: peering pga-zeeland: ended 2026-12-03 is before since 2026-12-04");
+    s_refused_after (f, "wpg-entitled = 0", "wpg-entitled = yes",
+                     "roster: peering pga-zeeland: wpg-entitled must be 0 or 1");
+    s_refused_after (f, "wpg-entitled = 0", "wpg-entitled = \"\"",
+                     "roster: peering pga-zeeland: wpg-entitled must be 0 or 1");
+    /*  Ended the day it began, and entitled: both are fine. */
+    kt_reason_t r;
+    char *text = s_replace (s_text (f), "ended = \"\"", "ended = 2026-12-04");
+    roster_t *roster =
+        s_sign_and_parse (f, s_replace (text, "wpg-entitled = 0", "wpg-entitled = 1"), &r);
+    if (!roster)
+        fail_msg ("%s", r.text);
+    assert_string_equal (roster->peerings[0].ended, "2026-12-04");
+    assert_true (roster->peerings[0].wpg_entitled);
+    assert_false (roster_peering_active (&roster->peerings[0], kt_now_ms ()));
+    roster_destroy (&roster);
+}
+
+static void
+test_peering_keys_are_unknown_repeated_or_missing (void **state)
+{
+    fixture_t *f = *state;
+    keys_public_t pub;
+    s_note_with_zeeland (f, &pub);
+    s_refused_after (f, "            wpg-entitled = 0\n",
+                     "            wpg-entitled = 0\n            colour = blue\n",
+                     "roster: unknown key peering/pga-zeeland/colour");
+    s_refused_after (f, "            wpg-entitled = 0\n",
+                     "            wpg-entitled = 0\n            wpg-entitled = 1\n",
+                     "roster: peering/pga-zeeland/wpg-entitled appears twice");
+    s_refused_after (f, "            endpoint = \"tcp://127.0.0.1:7001\"\n", "",
+                     "roster: peering pga-zeeland has no endpoint");
+    s_refused_after (f, "            uitvoerder = uitvoerder-zeeland\n", "",
+                     "roster: peering pga-zeeland has no uitvoerder");
+    s_refused_after (f, "            since = 2026-12-04\n", "",
+                     "roster: peering pga-zeeland has no since");
+    s_refused_after (f, "            wpg-entitled = 0\n",
+                     "            wpg-entitled = 0\n                deeper = 1\n",
+                     "roster: peering/pga-zeeland/wpg-entitled is a key and takes no nested keys");
+    /*  ended may be left out: the peering is in force. */
+    kt_reason_t r;
+    roster_t *roster =
+        s_sign_and_parse (f, s_replace (s_text (f), "            ended = \"\"\n", ""), &r);
+    if (!roster)
+        fail_msg ("%s", r.text);
+    assert_string_equal (roster->peerings[0].ended, "");
+    roster_destroy (&roster);
+}
+
+static void
+test_at_most_the_maximum_of_peerings (void **state)
+{
+    fixture_t *f = *state;
+    char *original = strdup (f->note);
+    for (int n = ROSTER_MAX_PEERINGS; n <= ROSTER_MAX_PEERINGS + 1; n++) {
+        size_t len = 0;
+        char *blocks = NULL;
+        FILE *out = open_memstream (&blocks, &len);
+        for (int i = 0; i < n; i++) {
+            char federation[32];
+            uint8_t k[3][32];
+            randombytes_buf (k, sizeof k);
+            snprintf (federation, sizeof federation, "pga-%d", i);
+            char *block = s_peering_block (federation, k[0], k[1], k[2]);
+            fputs (block, out);
+            free (block);
+        }
+        fclose (out);
+        free (f->note);
+        f->note = strdup (original);
+        s_note_with (f, blocks);
+        free (blocks);
+        kt_reason_t r;
+        roster_t *roster = roster_parse (f->note, strlen (f->note), f->pinned, &r);
+        if (n == ROSTER_MAX_PEERINGS) {
+            if (!roster)
+                fail_msg ("%s", r.text);
+            assert_int_equal (roster->peering_count, ROSTER_MAX_PEERINGS);
+            roster_destroy (&roster);
+        } else {
+            assert_null (roster);
+            s_assert_contains (r.text, "roster: more than 64 peerings");
+        }
+    }
+    free (original);
+}
+
+static void
+test_peering_is_active_until_its_ended_day (void **state)
+{
+    (void) state;
+    roster_peering_t p = {.federation = "pga-zeeland", .since = "2026-12-04", .ended = ""};
+    assert_true (roster_peering_active (&p, kt_now_ms ()));
+    snprintf (p.ended, sizeof p.ended, "2030-06-01");
+    assert_true (roster_peering_active (&p, s_ms (2030, 5, 31, 23, 59, 59) + 999));
+    assert_false (roster_peering_active (&p, s_ms (2030, 6, 1, 0, 0, 0)));
+    /*  An unreadable date fails closed. */
+    snprintf (p.ended, sizeof p.ended, "2030-13-01");
+    assert_false (roster_peering_active (&p, s_ms (2026, 12, 4, 0, 0, 0)));
+}
+
+/*  PEER_ADD on r: pga-zeeland with the keys of pub (heap note into the
+ *  fixture and the parsed roster), or -1 with the reason. */
+static roster_t *
+s_peer_change (fixture_t *f, const roster_t *old, const roster_change_t *c, kt_reason_t *r)
+{
+    char *note = NULL;
+    if (roster_change (old, c, f->keys[UITV], &note, r) != 0)
+        return NULL;
+    roster_t *next = roster_parse (note, strlen (note), f->pinned, r);
+    free (note);
+    if (!next)
+        fail_msg ("%s", r->text);
+    return next;
+}
+
+static void
+test_peer_add_pins_the_peer_uitvoerder_since_today (void **state)
+{
+    fixture_t *f = *state;
+    keys_public_t pub;
+    s_peer_pub (f, "uitvoerder-zeeland", "uitvoerder", &pub);
+    kt_reason_t r;
+    roster_t *v3 = roster_parse (f->note, strlen (f->note), f->pinned, &r);
+    assert_non_null (v3);
+    roster_change_t c = {.op = ROSTER_CHANGE_PEER_ADD,
+                         .pub = &pub,
+                         .federation = "pga-zeeland",
+                         .endpoint = "tcp://keten.pga-zeeland.example:7001",
+                         .wpg_entitled = true};
+    roster_t *v4 = s_peer_change (f, v3, &c, &r);
+    if (!v4)
+        fail_msg ("%s", r.text);
+    assert_int_equal (v4->version, 4);
+    assert_int_equal (v4->member_count, v3->member_count);
+    const roster_peering_t *p = roster_peering (v4, "pga-zeeland");
+    assert_non_null (p);
+    char today[11];
+    time_t now = time (NULL);
+    struct tm tm;
+    gmtime_r (&now, &tm);
+    strftime (today, sizeof today, "%Y-%m-%d", &tm);
+    assert_string_equal (p->since, today);
+    assert_string_equal (p->ended, "");
+    assert_string_equal (p->uitvoerder, "uitvoerder-zeeland");
+    assert_string_equal (p->name, "Uitvoerder Zeeland");
+    assert_string_equal (p->endpoint, "tcp://keten.pga-zeeland.example:7001");
+    assert_memory_equal (p->signing_pk, pub.signing_pk, 32);
+    assert_memory_equal (p->transport_pk, pub.transport_pk, 32);
+    assert_true (p->wpg_entitled);
+    assert_true (roster_peering_active (p, kt_now_ms ()));
+
+    /*  A member change keeps the peerings. */
+    roster_change_t revoke = {.op = ROSTER_CHANGE_REVOKE, .id = s_ids[RVDK]};
+    roster_t *v5 = s_peer_change (f, v4, &revoke, &r);
+    if (!v5)
+        fail_msg ("%s", r.text);
+    assert_int_equal (v5->peering_count, 1);
+    assert_memory_equal (v5->peerings, v4->peerings, sizeof *v4->peerings);
+
+    /*  Pinned already. */
+    assert_null (s_peer_change (f, v5, &c, &r));
+    s_assert_contains (r.text, "already peered with pga-zeeland (since ");
+    roster_destroy (&v5);
+    roster_destroy (&v4);
+    roster_destroy (&v3);
+}
+
+static void
+test_peer_add_refusals (void **state)
+{
+    fixture_t *f = *state;
+    keys_public_t pub, politie = f->keys[POLITIE]->pub;
+    s_peer_pub (f, "uitvoerder-zeeland", "uitvoerder", &pub);
+    kt_reason_t r;
+    roster_t *v3 = roster_parse (f->note, strlen (f->note), f->pinned, &r);
+    assert_non_null (v3);
+    roster_change_t c = {.op = ROSTER_CHANGE_PEER_ADD,
+                         .pub = &pub,
+                         .federation = "pga-limburg",
+                         .endpoint = "tcp://127.0.0.1:7001"};
+    assert_null (s_peer_change (f, v3, &c, &r));
+    s_assert_contains (r.text, "pga-limburg is this federation; a federation does not peer with "
+                               "itself");
+    c.federation = "PGA Zeeland";
+    assert_null (s_peer_change (f, v3, &c, &r));
+    s_assert_contains (r.text, "the peer federation 'PGA Zeeland' must be 1..64 of [a-z0-9-]");
+    c.federation = NULL;
+    assert_null (s_peer_change (f, v3, &c, &r));
+    s_assert_contains (r.text, "the peer federation '' must be");
+    c.federation = "pga-zeeland";
+    c.pub = &politie;
+    assert_null (s_peer_change (f, v3, &c, &r));
+    s_assert_contains (r.text,
+                       "a peering pins another federation's uitvoerder; politie-limburg's key "
+                       "file says kind politie");
+    c.pub = NULL;
+    assert_null (s_peer_change (f, v3, &c, &r));
+    s_assert_contains (r.text, "a peering needs the peer uitvoerder's public key file");
+    /*  This federation's own uitvoerder, under another name. */
+    c.pub = &f->keys[UITV]->pub;
+    assert_null (s_peer_change (f, v3, &c, &r));
+    s_assert_contains (r.text, "the new roster would be refused: roster: peering pga-zeeland: its "
+                               "transport key is a key of member uitvoerder-limburg");
+    c.pub = &pub;
+    c.endpoint = "tcp://127.0.0.1";
+    assert_null (s_peer_change (f, v3, &c, &r));
+    s_assert_contains (r.text, "roster: peering pga-zeeland: endpoint must be tcp://HOST:PORT");
+    c.endpoint = NULL;
+    assert_null (s_peer_change (f, v3, &c, &r));
+    s_assert_contains (r.text, "a peering needs the endpoint where the peer uitvoerder listens");
+    /*  Too long is refused, not cut to a size that would pass. */
+    char endpoint[ROSTER_ENDPOINT_MAX + 16];
+    memset (endpoint, 'h', sizeof endpoint);
+    memcpy (endpoint, "tcp://", 6);
+    snprintf (endpoint + ROSTER_ENDPOINT_MAX + 1 - 5, 16, ":7001");
+    c.endpoint = endpoint;
+    assert_null (s_peer_change (f, v3, &c, &r));
+    s_assert_contains (r.text, "the endpoint is longer than 255 bytes");
+    roster_destroy (&v3);
+}
+
+static void
+test_peer_end_takes_effect_at_once_and_a_new_peering_replaces_it (void **state)
+{
+    fixture_t *f = *state;
+    keys_public_t pub;
+    s_peer_pub (f, "uitvoerder-zeeland", "uitvoerder", &pub);
+    kt_reason_t r;
+    roster_t *v3 = roster_parse (f->note, strlen (f->note), f->pinned, &r);
+    assert_non_null (v3);
+    roster_change_t add = {.op = ROSTER_CHANGE_PEER_ADD,
+                           .pub = &pub,
+                           .federation = "pga-zeeland",
+                           .endpoint = "tcp://127.0.0.1:7001"};
+    roster_t *v4 = s_peer_change (f, v3, &add, &r);
+    assert_non_null (v4);
+    roster_change_t end = {.op = ROSTER_CHANGE_PEER_END, .federation = "pga-zeeland"};
+    roster_t *v5 = s_peer_change (f, v4, &end, &r);
+    if (!v5)
+        fail_msg ("%s", r.text);
+    /*  As a revocation: ended today, so from 00:00 UTC today - now. */
+    const roster_peering_t *p = roster_peering (v5, "pga-zeeland");
+    assert_non_null (p);
+    assert_string_equal (p->ended, p->since);
+    assert_false (roster_peering_active (p, kt_now_ms ()));
+    /*  History: still written. */
+    assert_int_equal (v5->peering_count, 1);
+
+    assert_null (s_peer_change (f, v5, &end, &r));
+    s_assert_contains (r.text, "the peering with pga-zeeland has ended already (ended ");
+    roster_change_t unknown = {.op = ROSTER_CHANGE_PEER_END, .federation = "pga-brabant"};
+    assert_null (s_peer_change (f, v5, &unknown, &r));
+    s_assert_contains (r.text, "pga-brabant is not a peer federation");
+
+    /*  Pinned again: the ended entry makes room for a fresh one. */
+    add.endpoint = "tcp://127.0.0.1:7002";
+    roster_t *v6 = s_peer_change (f, v5, &add, &r);
+    if (!v6)
+        fail_msg ("%s", r.text);
+    assert_int_equal (v6->peering_count, 1);
+    p = roster_peering (v6, "pga-zeeland");
+    assert_string_equal (p->ended, "");
+    assert_string_equal (p->endpoint, "tcp://127.0.0.1:7002");
+    assert_true (roster_peering_active (p, kt_now_ms ()));
+    roster_destroy (&v6);
+    roster_destroy (&v5);
     roster_destroy (&v4);
     roster_destroy (&v3);
 }
@@ -735,6 +1317,21 @@ main (void)
         T (test_opzegging_needs_three_months_notice),
         T (test_roster_build_refuses_a_signer_that_is_not_the_uitvoerder_member),
         T (test_gemeente_needs_its_municipality),
+        T (test_peering_parses_and_survives_roster_sign),
+        T (test_roster_without_peerings_writes_no_peering_section),
+        T (test_peering_names_are_checked),
+        T (test_peering_keys_must_be_lowercase_hex),
+        T (test_peering_keys_must_not_be_a_members_or_another_peers),
+        T (test_two_peerings_may_not_share_a_key_or_a_federation),
+        T (test_peering_may_not_hold_a_members_previous_key),
+        T (test_peering_endpoint_must_be_tcp_host_port),
+        T (test_peering_dates_and_wpg_entitled_are_checked),
+        T (test_peering_keys_are_unknown_repeated_or_missing),
+        T (test_at_most_the_maximum_of_peerings),
+        T (test_peer_add_pins_the_peer_uitvoerder_since_today),
+        T (test_peer_add_refusals),
+        T (test_peer_end_takes_effect_at_once_and_a_new_peering_replaces_it),
+        cmocka_unit_test (test_peering_is_active_until_its_ended_day),
         cmocka_unit_test (test_roles_follow_the_convenant),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
