@@ -48,6 +48,7 @@ struct _peer_link_t {
     sqlite3 *db;        /* peer-FEDERATION.db */
     witness_t *witness; /* of the peer's log */
     uint64_t last_seen_ms;
+    uint64_t dialled_ms; /* when the dialled socket was made */
     uint64_t cp_size;  /* this log's size last pushed to it */
     uint64_t retry_ms; /* pending transfers offered last */
 };
@@ -139,6 +140,7 @@ s_link_open (node_t *self, peer_link_t *p, const roster_peering_t *peering, kt_r
                                         peering->endpoint, reason);
         if (!p->dial)
             return -1;
+        p->dialled_ms = kt_now_ms ();
     }
     return 0;
 }
@@ -160,6 +162,44 @@ s_readers (node_t *self, bool on)
             zloop_reader_set_tolerant (self->loop, transport_sock (p->dial));
         } else
             zloop_reader_end (self->loop, transport_sock (p->dial));
+    }
+}
+
+/*  A dialled link silent for REDIAL_MS gets a new socket.  libzmq does
+ *  not always try again after the other side's ZAP handler refused it
+ *  (zeromq/libzmq#3519): a peering agreed on one side first, then on the
+ *  other, would otherwise never connect. */
+#define REDIAL_MS 6000
+
+static void
+s_redial (node_t *self)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    uint64_t now = kt_now_ms ();
+    for (size_t i = 0; i < u->n_peers; i++) {
+        peer_link_t *p = &u->peers[i];
+        uint64_t since = p->last_seen_ms > p->dialled_ms ? p->last_seen_ms : p->dialled_ms;
+        if (!p->dial || now - since < REDIAL_MS)
+            continue;
+        kt_reason_t reason;
+        transport_t *fresh = transport_connect_to (&self->config, self->keys,
+                                                   p->peering.transport_pk, p->peering.endpoint,
+                                                   &reason);
+        if (!fresh) {
+            kt_log (KT_LOG_WARN, "peering redial_failed federation=%s reason=\"%s\"",
+                    p->peering.federation, reason.text);
+            p->dialled_ms = now;
+            continue;
+        }
+        zloop_reader_end (self->loop, transport_sock (p->dial));
+        transport_destroy (&p->dial);
+        p->dial = fresh;
+        p->dialled_ms = now;
+        p->cp_size = 0;
+        dial_arg_t *arg = &((dial_arg_t *) u->peer_dial_args)[i];
+        zloop_reader (self->loop, transport_sock (p->dial), s_on_dial_sock, arg);
+        zloop_reader_set_tolerant (self->loop, transport_sock (p->dial));
+        kt_log (KT_LOG_DEBUG, "peering redial federation=%s", p->peering.federation);
     }
 }
 
@@ -534,8 +574,11 @@ s_build (node_t *self, const peer_link_t *p, const transfer_out_t *row, built_t 
         b->decided[b->t.n_decided_by++] = tok;
     b->t.decided_by = b->decided;
     casus_info_t info;
-    int known = casusoverleg_case (u->casus, row->case_ref, &info, NULL, reason);
+    int known = casusoverleg_case_known (u->casus, row->case_ref);
     if (known < 0)
+        return kt_fail (reason, "the casusoverleg file cannot say whether %s has a case",
+                        row->case_ref);
+    if (known == 1 && casusoverleg_case (u->casus, row->case_ref, &info, NULL, reason) != 0)
         return -1;
     b->t.plan_status = (char *) (known == 0 ? "none" : info.closed ? "closed" : "open");
     return 0;
@@ -630,6 +673,7 @@ s_on_timer (zloop_t *loop, int timer_id, void *arg)
     uitvoerder_t *u = uitvoerder_of (self);
     if (!u->n_peers)
         return 0;
+    s_redial (self);
     s_push (self);
     uint64_t now = kt_now_ms ();
     if (now - u->transfer_retry_ms < TRANSFER_RETRY_MS)

@@ -110,8 +110,8 @@ kt "$L" log show --type transfer_answered --json | jq -e --arg w "accepted by pg
 kt "$Z" log show --type transfer_received --json | jq -e --argjson b "$BZ" --arg c "$CASE" --arg a "$A" \
     '[.events[] | select(.index == $b and (.what | contains("its \($c) at its log index \($a)")))] | length == 1' \
     > /dev/null || fail "Zeeland's log has no TRANSFER_RECEIVED at $BZ naming $CASE and $A"
-kt "$L" log proof "$A" > "$T/proof-l.out" || fail "Limburg cannot prove entry $A: $(cat "$T/proof-l.out")"
-kt "$Z" log proof "$BZ" > "$T/proof-z.out" || fail "Zeeland cannot prove entry $BZ: $(cat "$T/proof-z.out")"
+kt "$L" log proof --index "$A" > "$T/proof-l.out" || fail "Limburg cannot prove entry $A: $(cat "$T/proof-l.out")"
+kt "$Z" log proof --index "$BZ" > "$T/proof-z.out" || fail "Zeeland cannot prove entry $BZ: $(cat "$T/proof-z.out")"
 kt "$L" log verify > /dev/null || fail "Limburg's log does not verify"
 kt "$Z" log verify > /dev/null || fail "Zeeland's log does not verify"
 pass "both logs record the transfer with each other's index ($A, $BZ) and prove it"
@@ -132,13 +132,16 @@ inzage() {  # inzage UITV CASE KERNPARTIJ: the overview's text
         --identity-by "Baliemedewerker Test" --identity-how "paspoort ingezien" --json | jq -r .request_id)
     kt "$1" request link "$r" "$2" > /dev/null
     kt "$3" request decide "$r" --grant | grep -q " delivered$" || fail "no grant from $3"
+    mkdir -p "$T/out-$1"
     kt "$1" request answer "$r" --out "$T/out-$1" > /dev/null
     cat "$T/out-$1/overzicht-$r.txt"
 }
-inzage "$L" "$CASE" politie-limburg | grep -q "aan de uitvoerder van een andere regio ($Z)" \
-    || fail "Limburg's inzage does not list the transfer"
-inzage "$Z" "$CZ" politie-zeeland | grep -q "van de uitvoerder van pga-limburg" \
-    || fail "Zeeland's inzage does not list the transfer"
+inzage "$L" "$CASE" politie-limburg > "$T/inz-l.txt"
+grep -q "aan de uitvoerder van een andere regio ($Z)" \
+    "$T/inz-l.txt" || fail "Limburg's inzage does not list the transfer: $(cat "$T/inz-l.txt")"
+inzage "$Z" "$CZ" politie-zeeland > "$T/inz-z.txt"
+grep -q "van de uitvoerder van pga-limburg" "$T/inz-z.txt" \
+    || fail "Zeeland's inzage does not list the transfer: $(cat "$T/inz-z.txt")"
 pass "inzage at Limburg lists the transfer as a recipient; at Zeeland where it came from"
 
 # ---- a replayed transfer stores nothing; a forged one is refused -------------
