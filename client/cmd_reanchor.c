@@ -9,7 +9,7 @@
 #include <string.h>
 
 static const char s_usage[] =
-    "Usage: keten log reanchor --size N --root HEX --reason TEXT [--json]   (member)\n"
+    "Usage: keten log reanchor [--peer FEDERATION] --size N --root HEX --reason TEXT [--json]\n"
     "\n"
     "After this node's log witness raised log_alarm and the cause is known - the\n"
     "uitvoerder was restored from a backup, announced as an incident - follow the\n"
@@ -20,16 +20,21 @@ static const char s_usage[] =
     "alarms and the receipts of the history given up are kept beside it, no\n"
     "longer verified.  Refused when there is no alarm.  Needs the admin group.\n"
     "\n"
+    "At the uitvoerder, --peer FEDERATION does the same for its witness of a\n"
+    "peered federation's log (docs/FEDERATIONS.md), from the tree that\n"
+    "federation's operator names.\n"
+    "\n"
+    "  --peer FEDERATION  the peered federation (uitvoerder only)\n"
     "  --size N       the uitvoerder's tree size\n"
     "  --root HEX     its root, 64 hex digits\n"
     "  --reason TEXT  the incident and who named the tree (one line, <= 500 bytes)\n"
     "  --json         the result as JSON\n";
 
-enum { O_SIZE = CLI_OPT_LONG + 1, O_ROOT, O_REASON, O_JSON };
+enum { O_SIZE = CLI_OPT_LONG + 1, O_ROOT, O_REASON, O_PEER, O_JSON };
 
 typedef struct {
     uint64_t size;
-    const char *root, *reason;
+    const char *root, *reason, *peer;
     bool have_size, as_json;
 } s_args_t;
 
@@ -45,6 +50,8 @@ s_option (void *arg, const char *cmd, int opt, const char *value)
         return cli_opt_string (cmd, "root", value, 64, &a->root);
     case O_REASON:
         return cli_opt_string (cmd, "reason", value, 500, &a->reason);
+    case O_PEER:
+        return cli_opt_string (cmd, "peer", value, 64, &a->peer);
     default: /* O_JSON */
         a->as_json = true;
         return 0;
@@ -71,10 +78,13 @@ int
 cmd_log_reanchor (cli_t *cli, int argc, char **argv)
 {
     const char *cmd = "log reanchor";
-    static const struct option options[] = {
-        {"size", required_argument, NULL, O_SIZE},     {"root", required_argument, NULL, O_ROOT},
-        {"reason", required_argument, NULL, O_REASON}, {"json", no_argument, NULL, O_JSON},
-        {"help", no_argument, NULL, CLI_OPT_HELP},     {NULL, 0, NULL, 0}};
+    static const struct option options[] = {{"size", required_argument, NULL, O_SIZE},
+                                            {"root", required_argument, NULL, O_ROOT},
+                                            {"reason", required_argument, NULL, O_REASON},
+                                            {"json", no_argument, NULL, O_JSON},
+                                            {"peer", required_argument, NULL, O_PEER},
+                                            {"help", no_argument, NULL, CLI_OPT_HELP},
+                                            {NULL, 0, NULL, 0}};
     s_args_t a = {0};
     int rc = cli_options (cmd, argc, argv, options, s_usage, s_option, &a);
     if (rc)
@@ -87,6 +97,8 @@ cmd_log_reanchor (cli_t *cli, int argc, char **argv)
         return cli_usage_error (cmd, "--root must be 64 lowercase hex digits");
     json_t *args = json_pack ("{s:I, s:s, s:s}", "size", (json_int_t) a.size, "root", a.root,
                               "reason", a.reason);
+    if (args && a.peer)
+        json_object_set_new (args, "peer", json_string (a.peer));
     if (!args)
         return cli_usage_error (cmd, "--reason must be UTF-8 text");
     return cli_request (cli, "log.reanchor", args, CLI_TIMEOUT_MS, a.as_json, s_print, NULL);

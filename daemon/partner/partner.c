@@ -585,6 +585,11 @@ static void
 s_log_reanchor (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
     (void) cmd;
+    if (json_object_get (args, "peer")) {
+        apiserver_reply_error (self->api, caller,
+                               "only an uitvoerder witnesses a peered federation's log");
+        return;
+    }
     json_t *size = json_object_get (args, "size");
     const char *root_hex = json_string_value (json_object_get (args, "root"));
     const char *why = json_string_value (json_object_get (args, "reason"));

@@ -119,8 +119,7 @@ s_stop (node_t *self)
     const roster_t *roster = keyring_roster (self->keyring);
     for (size_t i = 0; u->links && u->log && roster && i < roster->member_count; i++)
         if (u->links[i].refusals_counted)
-            uitvoerder_refusal_roll (self, &u->links[i], roster->members[i].id, kt_now_ms (),
-                                     true);
+            uitvoerder_refusal_roll (self, &u->links[i], roster->members[i].id, kt_now_ms (), true);
     uitvoerder_peer_stop (self);
     uitvoerder_retention_stop (self);
     uitvoerder_correction_stop (self);
@@ -909,8 +908,9 @@ static const node_command_t s_commands[] = {
     {"log.events", NODE_RIGHT_AUDIT, uitvoerder_log_events, NULL},
     {"log.verify", NODE_RIGHT_NONE, s_log_verify, NULL},
     {"log.checkpoints", NODE_RIGHT_NONE, s_log_checkpoints, NULL},
-    {"log.reanchor", NODE_RIGHT_NONE, NULL,
-     "log.reanchor is for a member's log witness; the uitvoerder keeps the log"},
+    /*  The witness of a peered federation's log, after an alarm whose
+     *  cause its operators know (docs/FEDERATIONS.md). */
+    {"log.reanchor", NODE_RIGHT_ADMIN, uitvoerder_peer_reanchor, NULL},
     {"log.proof", NODE_RIGHT_AUDIT, uitvoerder_log_proof, NULL},
     {"roster.change", NODE_RIGHT_ADMIN, uitvoerder_roster_change, NULL},
     /*  docs/FEDERATIONS.md: a subject moves to a peered federation on the

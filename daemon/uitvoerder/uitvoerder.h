@@ -133,6 +133,10 @@ void uitvoerder_peers_apply (node_t *self);
  *  (true), or not a peer's (false). */
 bool uitvoerder_peer_on_router (node_t *self, const transport_msg_t *msg);
 json_t *uitvoerder_peer_status (node_t *self);
+/*  log.reanchor { peer, size, root, reason }: the witness of that peered
+ *  federation's log follows it again from the tree its operator named. */
+void uitvoerder_peer_reanchor (node_t *self, const api_caller_t *caller, const char *cmd,
+                               json_t *args);
 json_t *uitvoerder_transfer_counts (node_t *self);
 void uitvoerder_transfer (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
 void uitvoerder_transfer_list (node_t *self, const api_caller_t *caller, const char *cmd,

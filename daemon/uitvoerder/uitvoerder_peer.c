@@ -49,8 +49,8 @@ struct _peer_link_t {
     witness_t *witness; /* of the peer's log */
     uint64_t last_seen_ms;
     uint64_t dialled_ms; /* when the dialled socket was made */
-    uint64_t cp_size;  /* this log's size last pushed to it */
-    uint64_t retry_ms; /* pending transfers offered last */
+    uint64_t cp_size;    /* this log's size last pushed to it */
+    uint64_t retry_ms;   /* pending transfers offered last */
 };
 
 static void s_on_message (node_t *self, peer_link_t *p, const uint8_t *data, size_t len);
@@ -182,9 +182,8 @@ s_redial (node_t *self)
         if (!p->dial || now - since < REDIAL_MS)
             continue;
         kt_reason_t reason;
-        transport_t *fresh = transport_connect_to (&self->config, self->keys,
-                                                   p->peering.transport_pk, p->peering.endpoint,
-                                                   &reason);
+        transport_t *fresh = transport_connect_to (
+            &self->config, self->keys, p->peering.transport_pk, p->peering.endpoint, &reason);
         if (!fresh) {
             kt_log (KT_LOG_WARN, "peering redial_failed federation=%s reason=\"%s\"",
                     p->peering.federation, reason.text);
@@ -356,6 +355,24 @@ s_send (node_t *self, peer_link_t *p, Keten__MessageType type, const ProtobufCMe
     int rc = s_write (self, p, env, len, reason);
     free (env);
     return rc;
+}
+
+/*  A transfer refused by rule: in the log as a member's refusal is
+ *  (MESSAGE_REFUSED, keten's own words), then answered. */
+static void
+s_refuse_transfer (node_t *self, peer_link_t *p, const uint8_t id[KT_ID_LEN], const char *why)
+{
+    Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
+    e.event = KETEN__LOG_EVENT__MESSAGE_REFUSED;
+    e.time_ms = kt_now_ms ();
+    e.message_id.data = (uint8_t *) id;
+    e.message_id.len = KT_ID_LEN;
+    e.message_type = KETEN__MESSAGE_TYPE__TRANSFER;
+    e.node = p->peering.uitvoerder;
+    e.what = (char *) why;
+    kt_reason_t reason;
+    if (provlog_append_one (uitvoerder_of (self)->log, NULL, &e, NULL, &reason) != 0)
+        kt_log (KT_LOG_ERROR, "log append_failed event=refused reason=\"%s\"", reason.text);
 }
 
 static void
@@ -1014,6 +1031,7 @@ s_on_transfer (node_t *self, peer_link_t *p, const envelope_opened_t *opened,
     if (rc > 0) {
         kt_log (KT_LOG_WARN, "transfer refused id=%s federation=%s reason=\"%s\"", hex,
                 p->peering.federation, reason.text);
+        s_refuse_transfer (self, p, opened->id, reason.text);
         s_receipt (self, p, opened->id, false, 0, reason.text);
         return;
     }
@@ -1100,8 +1118,10 @@ s_on_message (node_t *self, peer_link_t *p, const uint8_t *data, size_t len)
             snprintf (reason.text, sizeof reason.text, "body does not decode");
         kt_log (KT_LOG_WARN, "peer message refused federation=%s reason=\"%s\"",
                 p->peering.federation, reason.text);
-        if (type == KETEN__MESSAGE_TYPE__TRANSFER)
+        if (type == KETEN__MESSAGE_TYPE__TRANSFER) {
+            s_refuse_transfer (self, p, opened.id, reason.text);
             s_receipt (self, p, opened.id, false, 0, reason.text);
+        }
     } else if (type == KETEN__MESSAGE_TYPE__CHECKPOINT)
         s_on_checkpoint (self, p, (const Keten__CheckpointMessage *) body);
     else if (type == KETEN__MESSAGE_TYPE__TRANSFER)
@@ -1134,6 +1154,48 @@ uitvoerder_peer_on_router (node_t *self, const transport_msg_t *msg)
         return true;
     }
     return false;
+}
+
+static int
+s_reanchor (node_t *self, const api_caller_t *caller, json_t *args, json_t *result,
+            kt_reason_t *reason)
+{
+    const char *peer = json_string_value (json_object_get (args, "peer"));
+    json_t *size = json_object_get (args, "size");
+    const char *root_hex = json_string_value (json_object_get (args, "root"));
+    const char *why = json_string_value (json_object_get (args, "reason"));
+    uint8_t root[32];
+    if (!peer)
+        return kt_fail (reason, "the uitvoerder keeps this log; log.reanchor at the uitvoerder "
+                                "needs peer, the federation whose log its witness follows");
+    peer_link_t *p = s_find (self, peer);
+    if (!p)
+        return kt_fail (reason, "no peering with federation %.64s in force", peer);
+    if (!json_is_integer (size) || json_integer_value (size) < 1 || !root_hex ||
+        strlen (root_hex) != 64 || kt_unhex (root, sizeof root, root_hex) != 0)
+        return kt_fail (reason, "log.reanchor needs size (a tree size, from 1) and root (64 hex "
+                                "digits), as the peer's keten status shows them");
+    if (!why || !*why || strlen (why) > 500 || strpbrk (why, "\r\n"))
+        return kt_fail (reason, "log.reanchor needs reason: one line of at most 500 bytes");
+    char user[65];
+    access_user_name (caller->uid, user, sizeof user);
+    json_t *r = NULL;
+    if (witness_reanchor (p->witness, (uint64_t) json_integer_value (size), root,
+                          (uint32_t) caller->uid, user, why, &r, reason) != 0)
+        return -1;
+    json_object_update (result, r);
+    json_decref (r);
+    json_object_set_new (result, "peer", json_string (peer));
+    kt_log (KT_LOG_WARN, "peering reanchored federation=%s size=%lld user=%s", peer,
+            (long long) json_integer_value (size), user);
+    return 0;
+}
+
+void
+uitvoerder_peer_reanchor (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    node_api_run (self, caller, args, s_reanchor);
 }
 
 /* ---- status and life ------------------------------------------------------- */

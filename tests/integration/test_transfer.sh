@@ -8,7 +8,8 @@
 # kernpartij whose signal it is: Zeeland's weegploeg file holds it, both
 # logs record it with each other's index and prove it, inzage at either
 # side lists it, Brabant and the OM's Brabant node hold nothing of it.  A
-# replayed transfer stores nothing new, a forged one is refused, and a
+# replayed transfer stores nothing new, a forged one is refused, a peer's
+# log that goes back raises the alarm until its tree is named, and a
 # peering ended by one side closes the link.
 source "$(dirname "$0")/lib.sh"
 SEND="$KETEN_BIN/tests/keten-peer-send"
@@ -64,6 +65,7 @@ wait_until 20 cosigned_by "$L" "$Z" || fail "no checkpoint of Limburg's cosigned
 wait_until 20 cosigned_by "$Z" "$L" || fail "no checkpoint of Zeeland's cosigned by $L"
 [ "$(jfield "$L" '.peerings[0].log_alarm')" = false ] || fail "a log alarm at Limburg"
 pass "each uitvoerder verifies the other's checkpoints and cosigns them"
+kt "$Z" backup "$T/bk-z" > /dev/null || fail "backup at Zeeland"
 
 # ---- a subject moves from Limburg to Zeeland ---------------------------------
 kt_signal_file "$T/s.json" L-1
@@ -173,6 +175,29 @@ wait_until 10 forged || fail "the forged transfer was not refused: $(tail -5 "$T
 [ "$(count)" = 2 ] && [ "$(kt "$Z" signal list --json | jq '.signals | length')" = 2 ] \
     || fail "a replay or forgery stored something"
 pass "a replayed transfer is answered as before and stores nothing; a forged one is refused"
+
+# ---- a peer's log that goes back raises the alarm; its operator names the tree --
+kt_kill "$Z"
+"$KETEN" -c "$T/$Z.cfg" restore "$T/bk-z" > /dev/null || fail "restore at Zeeland"
+FED=pga-zeeland UITV=$Z PORT=$P_Z KT_ROSTER="$T/roster-pga-zeeland.txt" kt_start "$Z"
+peer_alarm() { [ "$(jfield "$L" '.peerings[0].log_alarm')" = true ]; }
+wait_until 30 peer_alarm || fail "Limburg did not see Zeeland's log go back: $(jfield "$L" .peerings[0])"
+rc=0; kt "$L" status --check > "$T/check.out" || rc=$?
+[ $rc = 2 ] && grep -q "peered federation(s) whose log showed a fork or rollback" "$T/check.out" \
+    || fail "status --check does not say so (rc $rc): $(cat "$T/check.out")"
+out=$(kt politie-limburg log reanchor --peer pga-zeeland --size 1 --root "$(printf '0%.0s' $(seq 64))" --reason x 2>&1) \
+    && fail "a partner took --peer: $out"
+read -r size root < <(kt "$Z" status --json | jq -r '"\(.log.size) \(.log.root)"')
+kt "$L" log reanchor --peer pga-zeeland --size "$size" --root "$root" \
+    --reason "Zeeland restored from a backup (fictief)" > /dev/null || fail "reanchor at Limburg"
+[ "$(jfield "$L" '.peerings[0].log_alarm')" = false ] || fail "the alarm stays after the reanchor"
+kt_signal_file "$T/z.json" Z-1
+sed -i 's/Maastricht/Middelburg/' "$T/z.json"
+kt politie-zeeland signal submit --file "$T/z.json" --wait > /dev/null || fail "no signal at Zeeland"
+follows() { [ "$(jfield "$L" '.peerings[0].witness.checkpoint_size')" -gt "$size" ]; }
+wait_until 20 follows || fail "Limburg's witness does not follow Zeeland's log from the named tree"
+[ "$(jfield "$L" '.peerings[0].log_alarm')" = false ] || fail "a new alarm after the reanchor"
+pass "Zeeland restored: Limburg's witness raises peer_log_alarms; re-anchored on the named tree it follows again"
 
 # ---- a peering ended by one side closes the link -----------------------------
 kt "$Z" peering end pga-limburg > /dev/null || fail "peering end"

@@ -1,4 +1,4 @@
-/*  The witness (daemon/partner/witness.c) against an uitvoerder that shows two
+/*  The witness (daemon/store/witness.c) against an uitvoerder that shows two
  *  histories: a pushed checkpoint is kept only with a proof from the kept
  *  one, and an older checkpoint joins the verified chain only through a
  *  newer one already in it.  Two real provenance logs on SQLite files
