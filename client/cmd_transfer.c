@@ -68,6 +68,15 @@ s_print (json_t *r, const void *arg)
     uint64_t index = 0;
     cli_json_uint (r, "log_index", &index);
     bool sent = json_is_true (json_object_get (r, "sent"));
+    const char *warning = json_string_value (json_object_get (r, "warning"));
+    if (warning) {
+        printf ("transfer %s of %s to %s: recorded, not yet logged and sent (%s); ketend "
+                "finishes it (keten transfers)\n",
+                json_string_value (json_object_get (r, "id")),
+                json_string_value (json_object_get (r, "case_ref")),
+                json_string_value (json_object_get (r, "federation")), warning);
+        return CLI_OK;
+    }
     printf ("transfer %s of %s to %s: logged at index %llu; %s\n",
             json_string_value (json_object_get (r, "id")),
             json_string_value (json_object_get (r, "case_ref")),

@@ -39,6 +39,8 @@
 #define CHECKPOINT_PUSH_MS 2000
 /*  A pending transfer is offered again this often while the link is up. */
 #define TRANSFER_RETRY_MS 5000
+/*  Room for a transfer's header, key wrap and signature around its body. */
+#define S_ENVELOPE_OVERHEAD 4096
 
 struct _peer_link_t {
     roster_peering_t peering;
@@ -106,8 +108,11 @@ static int
 s_on_dial_sock (zloop_t *loop, zsock_t *sock, void *arg)
 {
     (void) loop;
-    (void) sock;
     dial_arg_t *d = arg;
+    /*  zloop may still hand over a socket of this round's poll set that a
+     *  redial replaced: only the link's current socket is read. */
+    if (!d->link->dial || sock != transport_sock (d->link->dial))
+        return 0;
     for (int count = 0; count < NODE_DRAIN_MAX; count++) {
         transport_msg_t msg;
         int rc = transport_recv (d->link->dial, &msg);
@@ -285,8 +290,11 @@ static peer_link_t *
 s_find (node_t *self, const char *federation)
 {
     uitvoerder_t *u = uitvoerder_of (self);
+    /*  A peering whose ended day has begun is over, even before the
+     *  next roster change rebuilds the links. */
     for (size_t i = 0; federation && i < u->n_peers; i++)
-        if (strcmp (u->peers[i].peering.federation, federation) == 0)
+        if (strcmp (u->peers[i].peering.federation, federation) == 0 &&
+            roster_peering_active (&u->peers[i].peering, kt_now_ms ()))
             return &u->peers[i];
     return NULL;
 }
@@ -465,15 +473,16 @@ s_push (node_t *self)
     uint64_t size = provlog_size (u->log);
     for (size_t i = 0; size && i < u->n_peers; i++) {
         peer_link_t *p = &u->peers[i];
-        if (!p->dial && !p->route.len)
+        if ((!p->dial && !p->route.len) || !roster_peering_active (&p->peering, kt_now_ms ()))
             continue;
         Keten__CheckpointMessage m = KETEN__CHECKPOINT_MESSAGE__INIT;
         logproof_message_t store;
         kt_reason_t reason;
         uint64_t from = p->cp_size <= size ? p->cp_size : 0;
         if (logproof_message (u->proof, from, size, &m, &store, &reason) != 0) {
-            kt_log (KT_LOG_ERROR, "checkpoint push_failed reason=\"%s\"", reason.text);
-            return;
+            kt_log (KT_LOG_ERROR, "checkpoint push_failed federation=%s reason=\"%s\"",
+                    p->peering.federation, reason.text);
+            continue;
         }
         if (s_send (self, p, KETEN__MESSAGE_TYPE__CHECKPOINT, &m.base, &reason) == 0)
             p->cp_size = size;
@@ -490,6 +499,7 @@ typedef struct {
     Keten__Signal *sigs;
     Keten__SignalItem ***items;
     Keten__Melder melder;
+    unsigned taken_in; /* signals taken in from another region: left out */
     weegploeg_case_signal_t *read;
     size_t n_read;
     char *decided[POLICY_MAX_SHARE_TO];
@@ -535,8 +545,17 @@ s_build (node_t *self, const peer_link_t *p, const transfer_out_t *row, built_t 
     b->melder.contact = (char *) keyring_roster (self->keyring)->federation;
     keten__transfer__init (&b->t);
     size_t k = 0;
+    const roster_t *roster = keyring_roster (self->keyring);
     for (size_t i = 0; i < n; i++) {
         const Keten__Signal *s = b->read[i].signal;
+        /*  Only what this region's kernpartijen brought in: a signal taken
+         *  in from another region is that region's to pass on (no trust
+         *  carried further). */
+        const roster_member_t *from = roster_find (roster, b->read[i].sender);
+        if (!from || from->role != ROLE_KERNPARTIJ) {
+            b->taken_in++;
+            continue;
+        }
         if (s->wpg_basis == KETEN__WPG_BASIS__WPG_ART_9_10 && !p->peering.wpg_entitled) {
             b->t.withheld++;
             continue;
@@ -572,9 +591,10 @@ s_build (node_t *self, const peer_link_t *p, const transfer_out_t *row, built_t 
     }
     if (k == 0)
         return kt_fail (reason,
-                        "nothing to transfer: every signal of %s is art. 9/10 Wpg data and "
-                        "the peering with %s does not allow it",
-                        row->case_ref, p->peering.federation);
+                        "nothing to transfer: of the %zu signals of %s, %u are art. 9/10 Wpg data "
+                        "the peering with %s does not allow and %u were taken in from another "
+                        "region",
+                        n, row->case_ref, b->t.withheld, p->peering.federation, b->taken_in);
     if (k > POLICY_MAX_TRANSFER_SIGNALS)
         return kt_fail (reason, "%s has %zu signals; a transfer carries at most %d", row->case_ref,
                         k, POLICY_MAX_TRANSFER_SIGNALS);
@@ -604,7 +624,7 @@ s_build (node_t *self, const peer_link_t *p, const transfer_out_t *row, built_t 
 /*  A recorded transfer logged (once) and sealed; kept as PENDING. */
 static int
 s_complete (node_t *self, const transfer_out_t *row, uint8_t **env_p, size_t *env_len_p,
-            kt_reason_t *reason)
+            uint64_t *index_p, kt_reason_t *reason)
 {
     uitvoerder_t *u = uitvoerder_of (self);
     peer_link_t *p = s_find (self, row->federation);
@@ -617,9 +637,10 @@ s_complete (node_t *self, const transfer_out_t *row, uint8_t **env_p, size_t *en
     uint64_t index = 0;
     if (rc == 0) {
         char *to[1] = {p->peering.uitvoerder};
-        snprintf (what, sizeof what, "to %s (%s); decided by %s; %zu signals, %u withheld",
+        snprintf (what, sizeof what,
+                  "to %s (%s); decided by %s; %zu signals, %u withheld, %u taken in left out",
                   row->federation, p->peering.uitvoerder, row->decided_by, b.t.n_signals,
-                  b.t.withheld);
+                  b.t.withheld, b.taken_in);
         Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
         e.event = KETEN__LOG_EVENT__TRANSFER_SENT;
         e.time_ms = kt_now_ms ();
@@ -636,6 +657,7 @@ s_complete (node_t *self, const transfer_out_t *row, uint8_t **env_p, size_t *en
         rc = provlog_append_one (u->log, key, &e, &index, reason) < 0 ? -1 : 0;
     }
     if (rc == 0) {
+        *index_p = index;
         b.t.sent_log_index = index;
         rc = s_seal (self, p, KETEN__MESSAGE_TYPE__TRANSFER, &b.t.base, row->id, env_p, env_len_p,
                      reason);
@@ -674,7 +696,8 @@ s_resume (void *arg, const transfer_out_t *t, kt_reason_t *reason)
     size_t len = 0;
     kt_reason_t why;
     char hex[KT_ID_HEX];
-    if (s_complete (self, t, &env, &len, &why) != 0)
+    uint64_t index;
+    if (s_complete (self, t, &env, &len, &index, &why) != 0)
         kt_log (KT_LOG_WARN, "transfer resume_failed id=%s reason=\"%s\"",
                 kt_hex (hex, t->id, KT_ID_LEN), why.text);
     free (env);
@@ -793,29 +816,46 @@ s_transfer (node_t *self, const api_caller_t *caller, json_t *args, json_t *resu
     snprintf (row.basis, sizeof row.basis, "%s", basis);
     access_user_name (caller->uid, row.os_user, sizeof row.os_user);
     row.decided_ms = kt_now_ms ();
-    /*  What would be refused is refused before anything is recorded. */
+    /*  What would be refused is refused before anything is recorded,
+     *  its size too: the sealed envelope must stay under the largest
+     *  message both sides take. */
     built_t b;
     int built = s_build (self, p, &row, &b, reason);
+    size_t packed = built == 0 ? protobuf_c_message_get_packed_size (&b.t.base) : 0;
     s_built_free (&b);
-    if (built != 0 || transfer_out_prepare (u->transfer, &row, reason) != 0)
+    if (built != 0)
+        return -1;
+    if (packed + S_ENVELOPE_OVERHEAD > self->config.max_message)
+        return kt_fail (reason,
+                        "%s is %zu bytes as a transfer; a message may be at most %zu "
+                        "(transport/max-message, at both uitvoerders)",
+                        case_ref, packed + S_ENVELOPE_OVERHEAD, (size_t) self->config.max_message);
+    if (transfer_out_prepare (u->transfer, &row, reason) != 0)
         return -1;
     uint8_t *env = NULL;
     size_t len = 0;
+    uint64_t index = 0;
     char hex[KT_ID_HEX];
     kt_hex (hex, row.id, KT_ID_LEN);
-    /*  Recorded: a failure from here (a storage error) leaves it to the
-     *  timer, which finishes and offers it. */
-    if (s_complete (self, &row, &env, &len, reason) != 0)
-        return -1;
+    /*  Recorded: the transfer is decided and will go.  A failure from
+     *  here (a storage error) is the timer's to finish; the caller is
+     *  told it is recorded, not that it failed, so it is not entered
+     *  twice. */
     kt_reason_t why;
+    if (s_complete (self, &row, &env, &len, &index, &why) != 0) {
+        kt_log (KT_LOG_WARN, "transfer unfinished id=%s federation=%s reason=\"%s\"", hex, to,
+                why.text);
+        json_object_set_new (result, "id", json_string (hex));
+        json_object_set_new (result, "federation", json_string (to));
+        json_object_set_new (result, "case_ref", json_string (case_ref));
+        json_object_set_new (result, "log_index", json_integer (0));
+        json_object_set_new (result, "state", json_string ("prepared"));
+        json_object_set_new (result, "sent", json_false ());
+        json_object_set_new (result, "warning", json_string (why.text));
+        return 0;
+    }
     bool sent = s_up (self, p) && s_write (self, p, env, len, &why) == 0;
     free (env);
-    uint64_t index = 0;
-    json_t *found = transfer_list (u->transfer, case_ref, 1, &why);
-    json_t *last = found ? json_array_get (json_object_get (found, "sent"), 0) : NULL;
-    if (last)
-        index = (uint64_t) json_integer_value (json_object_get (last, "log_index"));
-    json_decref (found);
     kt_log (KT_LOG_INFO, "transfer sent id=%s federation=%s log_index=%llu", hex, to,
             (unsigned long long) index);
     json_object_set_new (result, "id", json_string (hex));
@@ -892,12 +932,23 @@ s_on_receipt (node_t *self, peer_link_t *p, const Keten__Receipt *r)
         strcmp (s.federation, p->peering.federation) != 0)
         return; /* answered before, or not ours to it */
     bool accepted = r->status == KETEN__RECEIPT_STATUS__ACCEPTED;
-    char what[700], key[64];
+    /*  The peer's reason is its text, not keten's: it goes into the
+     *  table (keten transfers), bounded and checked, never into the log
+     *  or the journal. */
+    char why[POLICY_MAX_BASIS + 1];
+    size_t why_len = strlen (r->reason);
+    if (why_len > POLICY_MAX_BASIS ||
+        intake_text_check (r->reason, why_len, false) != INTAKE_TEXT_OK)
+        snprintf (why, sizeof why, "(the reason is not shown: not one line of plain text)");
+    else
+        snprintf (why, sizeof why, "%s", r->reason);
+    char what[200], key[64];
     if (accepted)
         snprintf (what, sizeof what, "accepted by %s at its log index %llu", p->peering.federation,
                   (unsigned long long) r->log_index);
     else
-        snprintf (what, sizeof what, "refused by %s: %.500s", p->peering.federation, r->reason);
+        snprintf (what, sizeof what, "refused by %s (its reason: keten transfers)",
+                  p->peering.federation);
     Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
     e.event = KETEN__LOG_EVENT__TRANSFER_ANSWERED;
     e.time_ms = kt_now_ms ();
@@ -911,14 +962,13 @@ s_on_receipt (node_t *self, peer_link_t *p, const Keten__Receipt *r)
      *  pending, the offer goes again, the peer answers the same, and the
      *  entry is not logged twice. */
     if (provlog_append_one (u->log, key, &e, NULL, &reason) < 0 ||
-        transfer_out_answered (u->transfer, r->message_id.data, accepted, r->log_index, r->reason,
+        transfer_out_answered (u->transfer, r->message_id.data, accepted, r->log_index, why,
                                &reason) != 0) {
         kt_log (KT_LOG_ERROR, "transfer answer_unrecorded id=%s reason=\"%s\"", hex, reason.text);
         return;
     }
-    kt_log (accepted ? KT_LOG_INFO : KT_LOG_WARN, "transfer %s id=%s federation=%s%s%s",
-            accepted ? "accepted" : "refused", hex, p->peering.federation,
-            accepted ? "" : " reason=", accepted ? "" : r->reason);
+    kt_log (accepted ? KT_LOG_INFO : KT_LOG_WARN, "transfer %s id=%s federation=%s",
+            accepted ? "accepted" : "refused", hex, p->peering.federation);
 }
 
 /* ---- transfer: receiving --------------------------------------------------- */
@@ -935,6 +985,19 @@ s_signal_id (const uint8_t transfer_id[KT_ID_LEN], size_t i, uint8_t out[KT_ID_L
     crypto_generichash (out, KT_ID_LEN, in, sizeof in, (const uint8_t *) "keten/transfer", 14);
 }
 
+/*  Two signals are about one person as the weegploeg file joins them:
+ *  the same BSN, or the same name (normalised) and birth date. */
+static bool
+s_same_subject (const Keten__Subject *a, const Keten__Subject *b)
+{
+    if (*a->bsn && *b->bsn)
+        return strcmp (a->bsn, b->bsn) == 0;
+    char na[512], nb[512];
+    weegploeg_normalise (na, sizeof na, a->name);
+    weegploeg_normalise (nb, sizeof nb, b->name);
+    return strcmp (na, nb) == 0 && strcmp (a->birth_date, b->birth_date) == 0;
+}
+
 static int
 s_take_in (node_t *self, peer_link_t *p, const envelope_opened_t *opened, const Keten__Transfer *t,
            uint64_t *index_p, char case_ref[40], kt_reason_t *reason)
@@ -944,6 +1007,12 @@ s_take_in (node_t *self, peer_link_t *p, const envelope_opened_t *opened, const 
     if (strcmp (t->from_federation, p->peering.federation) != 0)
         return kt_fail (reason, "a transfer over the peering with %s must come from it, not %s",
                         p->peering.federation, t->from_federation);
+    for (size_t i = 1; i < t->n_signals; i++)
+        if (!s_same_subject (t->signals[0]->signal->subject, t->signals[i]->signal->subject))
+            return kt_fail (reason,
+                            "a transfer carries one subject; signal %zu is about another "
+                            "person than signal 0",
+                            i);
     for (size_t i = 0; i < t->n_signals; i++)
         if (t->signals[i]->signal->wpg_basis == KETEN__WPG_BASIS__WPG_ART_9_10 &&
             !p->peering.wpg_entitled)
@@ -1101,11 +1170,12 @@ s_on_message (node_t *self, peer_link_t *p, const uint8_t *data, size_t len)
         char hex[KT_ID_HEX] = "-";
         if (opened.have_id)
             kt_hex (hex, opened.id, KT_ID_LEN);
+        /*  No answer: an envelope that fails its checks may not be the
+         *  peer's at all (a forgery, an altered copy of a transfer taken
+         *  in already), and a refusal would make the sender stop
+         *  offering it.  The journal says why. */
         kt_log (KT_LOG_WARN, "peer message refused id=%s federation=%s reason=\"%s\"", hex,
                 p->peering.federation, reason.text);
-        if (opened.have_id && !opened.transient && opened.header &&
-            opened.header->type == KETEN__MESSAGE_TYPE__TRANSFER)
-            s_receipt (self, p, opened.id, false, 0, reason.text);
         envelope_opened_clear (&opened);
         return;
     }
@@ -1146,7 +1216,8 @@ uitvoerder_peer_on_router (node_t *self, const transport_msg_t *msg)
         return false;
     for (size_t i = 0; i < u->n_peers; i++) {
         peer_link_t *p = &u->peers[i];
-        if (p->dial || memcmp (p->peering.transport_pk, msg->peer_key, 32) != 0)
+        if (p->dial || memcmp (p->peering.transport_pk, msg->peer_key, 32) != 0 ||
+            !roster_peering_active (&p->peering, kt_now_ms ()))
             continue;
         memcpy (p->route.id, msg->rid, msg->rid_len);
         p->route.len = msg->rid_len;

@@ -145,6 +145,12 @@ inzage "$Z" "$CZ" politie-zeeland > "$T/inz-z.txt"
 grep -q "van de uitvoerder van pga-limburg" "$T/inz-z.txt" \
     || fail "Zeeland's inzage does not list the transfer: $(cat "$T/inz-z.txt")"
 pass "inzage at Limburg lists the transfer as a recipient; at Zeeland where it came from"
+# No trust carried further: what Zeeland took in is not Zeeland's to pass on.
+out=$(kt "$Z" transfer "$CZ" --to pga-limburg --basis x --decided-by politie-zeeland 2>&1) \
+    && fail "a subject taken in was passed on: $out"
+grep -q "nothing to transfer: .* 1 were taken in from another region" <<< "$out" \
+    || fail "passing on refused unclearly: $out"
+pass "a subject taken in from another region is not passed on"
 
 # ---- a replayed transfer stores nothing; a forged one is refused -------------
 kt_kill "$Z"

@@ -68,8 +68,11 @@ main (int argc, char **argv)
     int answers = 0;
     zpoller_t *poller = zpoller_new (transport_sock (t), NULL);
     int64_t until = zclock_mono () + 3000;
-    while (sent == 0 && zclock_mono () < until) {
-        if (!zpoller_wait (poller, (int) (until - zclock_mono ())))
+    while (sent == 0) {
+        int64_t left = until - zclock_mono ();
+        if (left <= 0)
+            break;
+        if (!zpoller_wait (poller, (int) left))
             continue;
         transport_msg_t msg;
         while (transport_recv (t, &msg) == 1) {

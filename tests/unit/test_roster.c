@@ -976,14 +976,11 @@ test_peering_endpoint_must_be_tcp_host_port (void **state)
         s_refused_after (f, "endpoint = \"tcp://127.0.0.1:7001\"", new, why);
     }
     /*  One byte longer than ROSTER_ENDPOINT_MAX. */
-    char long_endpoint[ROSTER_ENDPOINT_MAX + 32], new[ROSTER_ENDPOINT_MAX + 64];
+    char long_endpoint[ROSTER_ENDPOINT_MAX + 2], new[ROSTER_ENDPOINT_MAX + 64];
     size_t host = ROSTER_ENDPOINT_MAX + 1 - strlen ("tcp://") - strlen (":7001");
-    memset (long_endpoint, 'h', sizeof long_endpoint);
-    snprintf (long_endpoint, sizeof long_endpoint, "tcp://%.*s:7001", (int) host,
-              "hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh"
-              "hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh"
-              "hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh"
-              "hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh");
+    memcpy (long_endpoint, "tcp://", 6);
+    memset (long_endpoint + 6, 'h', host);
+    memcpy (long_endpoint + 6 + host, ":7001", 6);
     assert_int_equal (strlen (long_endpoint), ROSTER_ENDPOINT_MAX + 1);
     snprintf (new, sizeof new, "endpoint = \"%s\"", long_endpoint);
     s_refused_after (f, "endpoint = \"tcp://127.0.0.1:7001\"", new, why);
