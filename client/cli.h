@@ -42,7 +42,7 @@ typedef int (cli_run_fn) (cli_t *cli, int argc, char **argv);
 cli_run_fn cmd_keygen, cmd_roster_build, cmd_roster_clear_alarm, cmd_status;
 cli_run_fn cmd_signal_submit, cmd_signal_list, cmd_signal_release, cmd_signal_withdraw,
     cmd_signal_correct, cmd_signal_confirm;
-cli_run_fn cmd_transfer, cmd_transfers;
+cli_run_fn cmd_transfer, cmd_transfers, cmd_decision_transfer;
 cli_run_fn cmd_log_verify, cmd_log_checkpoints, cmd_log_show, cmd_log_proof, cmd_log_reanchor;
 cli_run_fn cmd_weegploeg_agenda, cmd_weegploeg_meetings, cmd_weegploeg_decide,
     cmd_weegploeg_decisions, cmd_weegploeg_subject, cmd_weegploeg_matches, cmd_weegploeg_match;

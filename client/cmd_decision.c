@@ -252,9 +252,8 @@ cmd_weegploeg_decide (cli_t *cli, int argc, char **argv)
 static void
 s_print_decisions (json_t *list)
 {
-    static const char *const header[] = {"DECISION", "CASE_REF",        "OUTCOME", "CRITERIA",
-                                         "PARTIES",  "QUESTION",        "REFERENTIEKADER",
-                                         "SHA256"};
+    static const char *const header[] = {"DECISION", "CASE_REF", "OUTCOME",         "CRITERIA",
+                                         "PARTIES",  "QUESTION", "REFERENTIEKADER", "SHA256"};
     cli_table_t *t = cli_table_new (8, header);
     json_t *d;
     size_t i;
@@ -510,5 +509,71 @@ cmd_decision_answer (cli_t *cli, int argc, char **argv)
     json_t *args = json_pack ("{s:s, s:s, s:o, s:b}", "decision_id", argv[optind], "legal_basis",
                               a.basis, "items", items, "wait", a.wait);
     return cli_request (cli, "decision.answer", args, a.wait ? CLI_WAIT_TIMEOUT_MS : CLI_TIMEOUT_MS,
+                        a.as_json, s_answer_print, NULL);
+}
+
+/* ---- keten decision transfer (art. 4, docs/FEDERATIONS.md) ------------------- */
+
+static const char s_transfer_usage[] =
+    "Usage: keten decision transfer CASE_REF --to FEDERATION --basis TEXT [--wait] [--json]\n"
+    "       (kernpartij)\n"
+    "\n"
+    "This kernpartij's decision that the subject CASE_REF moves to the peered\n"
+    "federation FEDERATION on the legal basis TEXT (art. 4).  Sent signed to the\n"
+    "uitvoerder, which records it as this node's decision; it hands the subject\n"
+    "over (keten transfer there) only when every kernpartij whose signal the\n"
+    "subject holds decided so, on the same basis.  Needs the disclosure group.\n"
+    "\n"
+    "  --to FEDERATION  the peered federation\n"
+    "  --basis TEXT     the legal basis (one line, <= 500 bytes)\n"
+    "  --wait           wait for the uitvoerder's receipt: delivered or refused\n"
+    "  --json           the result as JSON\n";
+
+enum { O_TR_TO = CLI_OPT_LONG + 1, O_TR_BASIS, O_TR_WAIT, O_TR_JSON };
+
+typedef struct {
+    const char *to, *basis;
+    bool wait, as_json;
+} s_transfer_t;
+
+static int
+s_transfer_option (void *arg, const char *cmd, int opt, const char *value)
+{
+    s_transfer_t *a = arg;
+    switch (opt) {
+    case O_TR_TO:
+        return cli_opt_string (cmd, "to", value, 64, &a->to);
+    case O_TR_BASIS:
+        return cli_opt_string (cmd, "basis", value, 500, &a->basis);
+    case O_TR_WAIT:
+        a->wait = true;
+        return 0;
+    default: /* O_TR_JSON */
+        a->as_json = true;
+        return 0;
+    }
+}
+
+int
+cmd_decision_transfer (cli_t *cli, int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"to", required_argument, NULL, O_TR_TO},  {"basis", required_argument, NULL, O_TR_BASIS},
+        {"wait", no_argument, NULL, O_TR_WAIT},    {"json", no_argument, NULL, O_TR_JSON},
+        {"help", no_argument, NULL, CLI_OPT_HELP}, {NULL, 0, NULL, 0}};
+    const char *cmd = "decision transfer";
+    s_transfer_t a = {0};
+    int rc = cli_options (cmd, argc, argv, options, s_transfer_usage, s_transfer_option, &a);
+    if (rc)
+        return CLI_DONE (rc);
+    if (optind != argc - 1 || strlen (argv[optind]) > 64)
+        return cli_usage_error (cmd, "give one CASE_REF");
+    if (!a.to || !a.basis)
+        return cli_usage_error (cmd, "give --to and --basis");
+    json_t *args = json_pack ("{s:s, s:s, s:s, s:b}", "case_ref", argv[optind], "to", a.to, "basis",
+                              a.basis, "wait", a.wait);
+    if (!args)
+        return cli_usage_error (cmd, "arguments must be UTF-8 text");
+    return cli_request (cli, "transfer.decide", args, a.wait ? CLI_WAIT_TIMEOUT_MS : CLI_TIMEOUT_MS,
                         a.as_json, s_answer_print, NULL);
 }

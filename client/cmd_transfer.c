@@ -8,12 +8,13 @@
 #include <string.h>
 
 static const char s_usage[] =
-    "Usage: keten transfer CASE_REF --to FEDERATION --basis TEXT --decided-by KERNPARTIJ...\n"
-    "           [--json]   (uitvoerder)\n"
+    "Usage: keten transfer CASE_REF --to FEDERATION --basis TEXT [--json]   (uitvoerder)\n"
     "\n"
     "Hand the subject CASE_REF over to the uitvoerder of a peered federation, on\n"
     "the decision of the kernpartijen whose signals it holds (art. 4): each of\n"
-    "them is named with --decided-by.  The minimal set goes: the subject, each\n"
+    "them decided so at its own node (keten decision transfer there), on this\n"
+    "same basis; refused, naming them, until they have.  The minimal set goes:\n"
+    "the subject, each\n"
     "signal's facts with its origin and legal basis, the plan's status; art. 9/10\n"
     "Wpg data only when the peering allows it.  Sealed end to end to the other\n"
     "uitvoerder; both logs record it with each other's log index.  Needs the\n"
@@ -21,7 +22,7 @@ static const char s_usage[] =
     "\n"
     "  --to FEDERATION       the peered federation (keten peering list)\n"
     "  --basis TEXT          the legal basis decided on (one line, <= 500 bytes)\n"
-    "  --decided-by ID       a kernpartij whose decision it is (repeat; 1..16)\n"
+
     "  --json                the result as JSON\n";
 
 static const char s_list_usage[] =
@@ -31,14 +32,10 @@ static const char s_list_usage[] =
     "the other log's index, or refused) and taken in from them (received, with\n"
     "the sending log's index).  No personal data.\n";
 
-enum { O_TO = CLI_OPT_LONG + 1, O_BASIS, O_DECIDED, O_JSON };
-
-#define S_DECIDED_MAX 16
+enum { O_TO = CLI_OPT_LONG + 1, O_BASIS, O_JSON };
 
 typedef struct {
     const char *to, *basis;
-    const char *decided[S_DECIDED_MAX];
-    size_t n_decided;
     bool as_json;
 } s_args_t;
 
@@ -51,10 +48,6 @@ s_option (void *arg, const char *cmd, int opt, const char *value)
         return cli_opt_string (cmd, "to", value, 64, &a->to);
     case O_BASIS:
         return cli_opt_string (cmd, "basis", value, 500, &a->basis);
-    case O_DECIDED:
-        if (a->n_decided == S_DECIDED_MAX)
-            return cli_usage_error (cmd, "--decided-by at most %d times", S_DECIDED_MAX);
-        return cli_opt_string (cmd, "decided-by", value, 64, &a->decided[a->n_decided++]);
     default: /* O_JSON */
         a->as_json = true;
         return 0;
@@ -92,7 +85,6 @@ cmd_transfer (cli_t *cli, int argc, char **argv)
     const char *cmd = "transfer";
     static const struct option options[] = {{"to", required_argument, NULL, O_TO},
                                             {"basis", required_argument, NULL, O_BASIS},
-                                            {"decided-by", required_argument, NULL, O_DECIDED},
                                             {"json", no_argument, NULL, O_JSON},
                                             {"help", no_argument, NULL, CLI_OPT_HELP},
                                             {NULL, 0, NULL, 0}};
@@ -102,13 +94,10 @@ cmd_transfer (cli_t *cli, int argc, char **argv)
         return CLI_DONE (rc);
     if (optind + 1 != argc)
         return cli_usage_error (cmd, "one CASE_REF is required");
-    if (!a.to || !a.basis || !a.n_decided)
-        return cli_usage_error (cmd, "--to, --basis and --decided-by are required");
-    json_t *decided = json_array ();
-    for (size_t i = 0; i < a.n_decided; i++)
-        json_array_append_new (decided, json_string (a.decided[i]));
-    json_t *args = json_pack ("{s:s, s:s, s:s, s:o}", "case_ref", argv[optind], "to", a.to, "basis",
-                              a.basis, "decided_by", decided);
+    if (!a.to || !a.basis)
+        return cli_usage_error (cmd, "--to and --basis are required");
+    json_t *args =
+        json_pack ("{s:s, s:s, s:s}", "case_ref", argv[optind], "to", a.to, "basis", a.basis);
     if (!args)
         return cli_usage_error (cmd, "arguments must be UTF-8 text");
     return cli_request (cli, "transfer.send", args, CLI_TIMEOUT_MS, a.as_json, s_print, NULL);

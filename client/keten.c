@@ -110,8 +110,9 @@ static const s_group_t s_groups[] = {
      "\n"
      "  list   the weegploeg decisions received (no personal data)\n"
      "  show   one decision with its analysis (recorded as an access)\n"
-     "  answer answer the weegploeg's question to this node (art. 7.4 sub 1)\n",
-     "list, show, answer", NULL, NULL, 0},
+     "  answer answer the weegploeg's question to this node (art. 7.4 sub 1)\n"
+     "  transfer decide that a subject moves to a peered federation (art. 4)\n",
+     "list, show, answer, transfer", NULL, NULL, 0},
     {"case", cmd_case_usage,
      "list, show, plan, contribute, consent, disclose, share, advise, close", NULL,
      "the casusoverleg: list, show, plan, contribute, consent,\n"
@@ -228,6 +229,8 @@ static const s_command_t s_commands[] = {
     {"agenda show", cmd_agenda_show, "show one agenda with its subjects (recorded access)"},
     {"decision list", cmd_decision_list, "list the weegploeg decisions received (kernpartijen)"},
     {"decision show", cmd_decision_show, "show one decision with its analysis (recorded access)"},
+    {"decision transfer", cmd_decision_transfer,
+     "decide that a subject moves to a peered federation (kernpartijen)"},
     {"decision answer", cmd_decision_answer,
      "answer the weegploeg's question to this node (kernpartijen)"},
     {"case list", cmd_case_list, NULL},

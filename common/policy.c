@@ -397,6 +397,24 @@ s_check_transfer (const ProtobufCMessage *body, kt_reason_t *reason)
     return 0;
 }
 
+/*  art. 4: a kernpartij's decision that a subject moves to a peered
+ *  federation. */
+static int
+s_check_transfer_decision (const ProtobufCMessage *body, kt_reason_t *reason)
+{
+    const Keten__TransferDecision *d = (const Keten__TransferDecision *) body;
+    if (!s_case_ref (d->case_ref) || !kt_valid_node_id (d->to_federation))
+        return kt_fail (reason, "transfer decision: case_ref or to_federation malformed");
+    size_t basis = strlen (d->basis);
+    if (basis < 1 || basis > POLICY_MAX_BASIS ||
+        intake_text_check (d->basis, basis, false) != INTAKE_TEXT_OK)
+        return kt_fail (reason, "transfer decision: basis must be 1..%d bytes of text, one line",
+                        POLICY_MAX_BASIS);
+    if (!s_token (d->os_user, 64) || d->decided_ms == 0)
+        return kt_fail (reason, "transfer decision: os_user or decided_ms malformed");
+    return 0;
+}
+
 static int
 s_check_receipt (const ProtobufCMessage *body, kt_reason_t *reason)
 {
@@ -450,6 +468,10 @@ s_check_receipt (const ProtobufCMessage *body, kt_reason_t *reason)
 #define B_TRANSFER                                                                                 \
     {                                                                                              \
         &keten__transfer__descriptor, s_check_transfer, true                                       \
+    }
+#define B_TRANSFER_DECISION                                                                        \
+    {                                                                                              \
+        &keten__transfer_decision__descriptor, s_check_transfer_decision, true                     \
     }
 #define B_CHECKPOINT                                                                               \
     {                                                                                              \
@@ -547,6 +569,10 @@ static const policy_row_t s_table[] = {
      * federations only; a member never receives one */
     {KETEN__MESSAGE_TYPE__TRANSFER, R_UITV, TO_UITVOERDER,
      "a subject moves between the uitvoerders of peered federations", B_TRANSFER},
+    /* art. 4: the kernpartijen decide it, each at its own node */
+    {KETEN__MESSAGE_TYPE__TRANSFER_DECISION, R_KERN, TO_UITVOERDER,
+     "art. 4: a transfer to another region is decided by the kernpartijen whose data it is",
+     B_TRANSFER_DECISION},
     {KETEN__MESSAGE_TYPE__ROSTER, R_UITV, TO_ONE_MEMBER,
      "art. 15.2c: roster versions come from the uitvoerder", B_ROSTER},
     {KETEN__MESSAGE_TYPE__ACCESS_NOTICE, R_PARTNER, TO_UITVOERDER,

@@ -710,6 +710,7 @@ static const node_command_t s_commands[] = {
     {"log.checkpoints", NODE_RIGHT_NONE, s_log_witness, NULL},
     {"log.reanchor", NODE_RIGHT_ADMIN, s_log_reanchor, NULL},
     {"roster.change", NODE_RIGHT_NONE, NULL, "the uitvoerder changes the roster (art. 15.2c)"},
+    {"transfer.decide", NODE_RIGHT_DISCLOSURE, partner_transfer_decide, NULL},
     {"transfer.*", NODE_RIGHT_NONE, NULL,
      "the uitvoerder hands a subject over to a peered federation (docs/FEDERATIONS.md)"},
     {"report.figures", NODE_RIGHT_NONE, NULL,

@@ -201,6 +201,10 @@ typedef int (partner_also_fn) (node_t *self, void *arg, const uint8_t id[KT_ID_L
 /*  partner_send, with also (may be NULL) in the outbox's transaction. */
 void partner_send_also (node_t *self, const api_caller_t *caller, Keten__MessageType type,
                         const ProtobufCMessage *body, bool wait, partner_also_fn *also, void *arg);
+/*  art. 4: transfer.decide, this kernpartij's decision that a subject
+ *  moves to a peered federation (partner_transfer.c). */
+void partner_transfer_decide (node_t *self, const api_caller_t *caller, const char *cmd,
+                              json_t *args);
 /*  art. 7.4 sub 1: decision.answer, this kernpartij's answer to the
  *  weegploeg's question (partner_answer.c). */
 void partner_decision_answer (node_t *self, const api_caller_t *caller, const char *cmd,

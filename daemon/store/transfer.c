@@ -29,6 +29,13 @@ static const char *const s_migrations[] = {
     " received_ms INTEGER NOT NULL, signals INTEGER NOT NULL, withheld INTEGER NOT NULL,"
     " plan_status TEXT NOT NULL, header_hash BLOB NOT NULL);"
     "CREATE INDEX transfer_in_case ON transfer_in (case_ref);",
+    /*  art. 4: the kernpartijen's decisions, each a signed message from
+     *  its node, one row per message. */
+    "CREATE TABLE transfer_decision (message_id BLOB PRIMARY KEY, case_ref TEXT NOT NULL,"
+    " federation TEXT NOT NULL, member TEXT NOT NULL, basis TEXT NOT NULL,"
+    " os_user TEXT NOT NULL, decided_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL,"
+    " log_index INTEGER NOT NULL);"
+    "CREATE INDEX transfer_decision_case ON transfer_decision (case_ref, federation);",
 };
 
 transfer_t *
@@ -281,4 +288,74 @@ transfer_counts (transfer_t *self)
         "refused",
         (json_int_t) store_int (self->db, "SELECT count(*) FROM transfer_out WHERE state = 3", 0),
         "received", (json_int_t) store_int (self->db, "SELECT count(*) FROM transfer_in", 0));
+}
+
+int
+transfer_decision_record (transfer_t *self, const uint8_t id[KT_ID_LEN], const char *case_ref,
+                          const char *federation, const char *member, const char *basis,
+                          const char *os_user, uint64_t decided_ms, uint64_t log_index,
+                          kt_reason_t *reason)
+{
+    return store_run (self->db,
+                      "INSERT OR IGNORE INTO transfer_decision (message_id, case_ref, federation,"
+                      " member, basis, os_user, decided_ms, received_ms, log_index)"
+                      " VALUES (?,?,?,?,?,?,?,?,?)",
+                      STORE_VALUES (STORE_BLOB (id, KT_ID_LEN), STORE_TEXT (case_ref),
+                                    STORE_TEXT (federation), STORE_TEXT (member),
+                                    STORE_TEXT (basis), STORE_TEXT (os_user),
+                                    STORE_INT (decided_ms), STORE_INT (kt_now_ms ()),
+                                    STORE_INT (log_index)),
+                      "record a transfer decision", reason) < 0
+               ? -1
+               : 0;
+}
+
+static int
+s_seen_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    uint64_t *index = arg;
+    *index = (uint64_t) sqlite3_column_int64 (q, 0);
+    return 0;
+}
+
+int
+transfer_decision_seen (transfer_t *self, const uint8_t id[KT_ID_LEN], const char *member,
+                        uint64_t *log_index, kt_reason_t *reason)
+{
+    uint64_t index = 0;
+    int found = store_one (
+        self->db, "SELECT log_index FROM transfer_decision WHERE message_id=? AND member=?",
+        STORE_VALUES (STORE_BLOB (id, KT_ID_LEN), STORE_TEXT (member)), s_seen_row, &index,
+        "find a transfer decision", reason);
+    if (found == 1)
+        *log_index = index;
+    return found;
+}
+
+typedef struct {
+    char *basis;
+    size_t len;
+} newest_t;
+
+static int
+s_basis_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    newest_t *n = arg;
+    snprintf (n->basis, n->len, "%s", store_text (q, 0));
+    return 0;
+}
+
+int
+transfer_decision_newest (transfer_t *self, const char *case_ref, const char *federation,
+                          const char *member, char *basis, size_t len, kt_reason_t *reason)
+{
+    newest_t n = {basis, len};
+    return store_one (
+        self->db,
+        "SELECT basis FROM transfer_decision WHERE case_ref=? AND federation=?"
+        " AND member=? ORDER BY decided_ms DESC, received_ms DESC LIMIT 1",
+        STORE_VALUES (STORE_TEXT (case_ref), STORE_TEXT (federation), STORE_TEXT (member)),
+        s_basis_row, &n, "find a transfer decision", reason);
 }

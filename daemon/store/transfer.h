@@ -79,6 +79,22 @@ int transfer_in_record (transfer_t *self, const transfer_in_t *t, kt_reason_t *r
 int transfer_in_find (transfer_t *self, const uint8_t id[KT_ID_LEN], const uint8_t header_hash[32],
                       bool *same, uint64_t *log_index, char case_ref[40], kt_reason_t *reason);
 
+/*  art. 4: a kernpartij's decision that case_ref moves to federation,
+ *  received as message id (logged at log_index).  A repeat of the same
+ *  message changes nothing. */
+int transfer_decision_record (transfer_t *self, const uint8_t id[KT_ID_LEN], const char *case_ref,
+                              const char *federation, const char *member, const char *basis,
+                              const char *os_user, uint64_t decided_ms, uint64_t log_index,
+                              kt_reason_t *reason);
+/*  1 when member's decision message id is recorded (its log index out),
+ *  0 when not, -1. */
+int transfer_decision_seen (transfer_t *self, const uint8_t id[KT_ID_LEN], const char *member,
+                            uint64_t *log_index, kt_reason_t *reason);
+/*  member's newest decision that case_ref moves to federation: 1 (its
+ *  basis out), 0 none, -1. */
+int transfer_decision_newest (transfer_t *self, const char *case_ref, const char *federation,
+                              const char *member, char *basis, size_t len, kt_reason_t *reason);
+
 /*  {sent: [...], received: [...]}, newest first, at most limit each; only
  *  case_ref's when it is not NULL.  NULL and reason on failure. */
 json_t *transfer_list (transfer_t *self, const char *case_ref, int limit, kt_reason_t *reason);

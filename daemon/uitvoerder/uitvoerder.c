@@ -916,6 +916,9 @@ static const node_command_t s_commands[] = {
     /*  docs/FEDERATIONS.md: a subject moves to a peered federation on the
      *  decision of the kernpartijen whose data it is (art. 4). */
     {"transfer.send", NODE_RIGHT_DISCLOSURE, uitvoerder_transfer, NULL},
+    {"transfer.decide", NODE_RIGHT_NONE, NULL,
+     "art. 4: a kernpartij decides a transfer at its own node (keten decision transfer there); "
+     "the uitvoerder records it and carries it out with keten transfer"},
     {"transfer.list", NODE_RIGHT_READ, uitvoerder_transfer_list, NULL},
     {"transfer.*", NODE_RIGHT_NONE, NULL, "unknown transfer command"},
     {"roster.clear-alarm", NODE_RIGHT_ADMIN, uitvoerder_roster_clear_alarm, NULL},
@@ -997,6 +1000,7 @@ static const node_handler_t s_handlers[] = {
     {KETEN__MESSAGE_TYPE__RETENTION_ORDER, "retention order", uitvoerder_on_retention_order},
     {KETEN__MESSAGE_TYPE__CORRECTION_NOTICE, "correction", uitvoerder_on_correction},
     {KETEN__MESSAGE_TYPE__RIGHTS_DECISION, "rights decision", uitvoerder_on_rights_decision},
+    {KETEN__MESSAGE_TYPE__TRANSFER_DECISION, "transfer decision", uitvoerder_on_transfer_decision},
 };
 
 const node_role_t uitvoerder_role = {

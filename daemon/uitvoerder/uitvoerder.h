@@ -139,6 +139,8 @@ void uitvoerder_peer_reanchor (node_t *self, const api_caller_t *caller, const c
                                json_t *args);
 json_t *uitvoerder_transfer_counts (node_t *self);
 void uitvoerder_transfer (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
+/*  art. 4: a kernpartij's TRANSFER_DECISION, recorded as its decision. */
+void uitvoerder_on_transfer_decision (node_t *self, node_message_t *m);
 void uitvoerder_transfer_list (node_t *self, const api_caller_t *caller, const char *cmd,
                                json_t *args);
 /*  Weegploeg agendas (uitvoerder_agenda.c). */

@@ -726,11 +726,13 @@ s_on_timer (zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
-/*  "a,b" of the case's kernpartijen (the signals' senders) that did not
- *  decide; "" when every one did. */
+/*  art. 4: each kernpartij whose signal the subject holds decided, at its
+ *  own node, that it moves to federation on basis (TRANSFER_DECISION);
+ *  decided_by receives them as "a,b".  Refused, naming them, when one did
+ *  not or decided on another basis. */
 static int
-s_missing_deciders (node_t *self, const char *case_ref, json_t *decided, char *missing, size_t len,
-                    kt_reason_t *reason)
+s_deciders (node_t *self, const char *case_ref, const char *federation, const char *basis,
+            char *decided_by, size_t len, kt_reason_t *reason)
 {
     uitvoerder_t *u = uitvoerder_of (self);
     weegploeg_case_signal_t *read = NULL;
@@ -738,20 +740,49 @@ s_missing_deciders (node_t *self, const char *case_ref, json_t *decided, char *m
     if (weegploeg_read_case (u->weegploeg, case_ref, &read, &n, reason) != 0)
         return -1;
     const roster_t *roster = keyring_roster (self->keyring);
-    size_t o = 0;
-    missing[0] = '\0';
-    for (size_t i = 0; i < n; i++) {
+    char missing[600] = "", other[600] = "";
+    size_t o = 0, om = 0, oo = 0;
+    int rc = 0;
+    decided_by[0] = '\0';
+    for (size_t i = 0; rc == 0 && i < n; i++) {
         const roster_member_t *m = roster_find (roster, read[i].sender);
-        if (!m || m->role != ROLE_KERNPARTIJ || strstr (missing, m->id))
+        bool before = false;
+        for (size_t j = 0; j < i; j++)
+            before |= strcmp (read[j].sender, read[i].sender) == 0;
+        if (!m || m->role != ROLE_KERNPARTIJ || before)
             continue;
-        bool found = false;
-        size_t k;
-        json_t *x;
-        json_array_foreach (decided, k, x) found |= strcmp (json_string_value (x), m->id) == 0;
-        if (!found && o < len)
-            o += (size_t) snprintf (missing + o, len - o, "%s%s", o ? ", " : "", m->id);
+        char theirs[POLICY_MAX_BASIS + 1];
+        int found = transfer_decision_newest (u->transfer, case_ref, federation, m->id, theirs,
+                                              sizeof theirs, reason);
+        if (found < 0)
+            rc = -1;
+        else if (found == 0)
+            om += (size_t) snprintf (missing + om, om < sizeof missing ? sizeof missing - om : 0,
+                                     "%s%s", om ? ", " : "", m->id);
+        else if (strcmp (theirs, basis) != 0)
+            oo += (size_t) snprintf (other + oo, oo < sizeof other ? sizeof other - oo : 0, "%s%s",
+                                     oo ? ", " : "", m->id);
+        else
+            o += (size_t) snprintf (decided_by + o, o < len ? len - o : 0, "%s%s", o ? "," : "",
+                                    m->id);
     }
     weegploeg_case_free (read, n);
+    if (rc != 0)
+        return -1;
+    if (*missing)
+        return kt_fail (reason,
+                        "art. 4: the kernpartijen whose signals %s holds decide its transfer, each "
+                        "at its own node (keten decision transfer); %s did not decide it moves "
+                        "to %s",
+                        case_ref, missing, federation);
+    if (*other)
+        return kt_fail (reason, "%s decided that %s moves to %s on another basis than this one",
+                        other, case_ref, federation);
+    if (!*decided_by)
+        return kt_fail (reason,
+                        "nothing to transfer: no kernpartij of this region brought in a "
+                        "signal of %s",
+                        case_ref);
     return 0;
 }
 
@@ -763,7 +794,6 @@ s_transfer (node_t *self, const api_caller_t *caller, json_t *args, json_t *resu
     const char *case_ref = json_string_value (json_object_get (args, "case_ref"));
     const char *to = json_string_value (json_object_get (args, "to"));
     const char *basis = json_string_value (json_object_get (args, "basis"));
-    json_t *decided = json_object_get (args, "decided_by");
     if (!case_ref || !weegploeg_case_ref_ok (case_ref))
         return kt_fail (reason, "transfer needs case_ref, a subject's k-... pseudonym");
     if (!to || !kt_valid_node_id (to))
@@ -779,37 +809,10 @@ s_transfer (node_t *self, const api_caller_t *caller, json_t *args, json_t *resu
         intake_text_check (basis, basis_len, false) != INTAKE_TEXT_OK)
         return kt_fail (reason, "transfer needs basis: 1..%d bytes of text, one line",
                         POLICY_MAX_BASIS);
-    if (!json_is_array (decided) || json_array_size (decided) < 1 ||
-        json_array_size (decided) > POLICY_MAX_SHARE_TO)
-        return kt_fail (reason,
-                        "transfer needs decided_by: 1..%d kernpartijen whose decision it is "
-                        "(art. 4)",
-                        POLICY_MAX_SHARE_TO);
-    const roster_t *roster = keyring_roster (self->keyring);
     transfer_out_t row;
     memset (&row, 0, sizeof row);
-    size_t o = 0, i;
-    json_t *x;
-    json_array_foreach (decided, i, x)
-    {
-        const char *id = json_string_value (x);
-        const roster_member_t *m = id ? roster_find (roster, id) : NULL;
-        if (!m || m->role != ROLE_KERNPARTIJ || !roster_member_active (m, kt_now_ms ()))
-            return kt_fail (reason,
-                            "decided_by %zu is not an active kernpartij of this federation: "
-                            "a transfer is the kernpartijen's decision (art. 4)",
-                            i + 1);
-        o += (size_t) snprintf (row.decided_by + o, sizeof row.decided_by - o, "%s%s", o ? "," : "",
-                                m->id);
-    }
-    char missing[600];
-    if (s_missing_deciders (self, case_ref, decided, missing, sizeof missing, reason) != 0)
+    if (s_deciders (self, case_ref, to, basis, row.decided_by, sizeof row.decided_by, reason) != 0)
         return -1;
-    if (*missing)
-        return kt_fail (reason,
-                        "the kernpartijen whose signals %s holds decide its transfer (art. 4): "
-                        "%s did not",
-                        case_ref, missing);
     kt_ordered_id (row.id, KT_ID_LEN);
     snprintf (row.federation, sizeof row.federation, "%s", to);
     snprintf (row.case_ref, sizeof row.case_ref, "%s", case_ref);
@@ -896,6 +899,81 @@ uitvoerder_transfer_list (node_t *self, const api_caller_t *caller, const char *
 {
     (void) cmd;
     node_api_run (self, caller, args, s_transfer_list);
+}
+
+/* ---- transfer: the kernpartijen's decisions --------------------------------- */
+
+/*  TRANSFER_DECISION from a kernpartij (policy: kernpartijen only): every
+ *  rule first, then logged once per message id, recorded, answered. */
+void
+uitvoerder_on_transfer_decision (node_t *self, node_message_t *m)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    const roster_member_t *sender = m->peer->member;
+    const envelope_opened_t *opened = &m->opened;
+    const Keten__TransferDecision *d = (const Keten__TransferDecision *) m->body;
+    kt_reason_t reason;
+    uint64_t index = 0;
+    int seen = transfer_decision_seen (u->transfer, opened->id, sender->id, &index, &reason);
+    if (seen < 0) {
+        kt_log (KT_LOG_ERROR, "transfer decision lookup_failed id=%s reason=\"%s\"", m->hex,
+                reason.text);
+        return; /* no receipt: the sender retries */
+    }
+    if (seen == 1) {
+        uitvoerder_receipt (self, m->link, sender->id, opened->id, true, index, NULL);
+        return;
+    }
+    int known = weegploeg_has_subject (u->weegploeg, d->case_ref, &reason);
+    if (known < 0) {
+        kt_log (KT_LOG_ERROR, "transfer decision lookup_failed id=%s reason=\"%s\"", m->hex,
+                reason.text);
+        return;
+    }
+    const char *refused = NULL;
+    if (known == 0)
+        refused = "no such subject in the weegploeg file";
+    else if (!s_find (self, d->to_federation))
+        refused = "no peering with that federation in force";
+    if (refused) {
+        kt_log (KT_LOG_WARN, "transfer decision refused id=%s peer=%s reason=\"%s\"", m->hex,
+                sender->id, refused);
+        uitvoerder_receipt (self, m->link, sender->id, opened->id, false, 0, refused);
+        return;
+    }
+    char what[120], *to[1] = {(char *) keyring_self_member (self->keyring)->id};
+    snprintf (what, sizeof what, "transfer decision: to %s", d->to_federation);
+    const Keten__Header *h = opened->header;
+    Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
+    e.event = KETEN__LOG_EVENT__MESSAGE_RECEIVED;
+    e.time_ms = kt_now_ms ();
+    e.message_id = h->id;
+    e.message_type = h->type;
+    e.node = (char *) sender->id;
+    e.os_user = d->os_user;
+    e.recipients = to;
+    e.n_recipients = 1;
+    e.case_ref = d->case_ref;
+    e.body_commitment = h->body_commitment;
+    e.header_hash.data = (uint8_t *) opened->leaf_hash;
+    e.header_hash.len = 32;
+    e.what = what;
+    int rc = provlog_log_received (u->log, &e, &index, &reason);
+    if (rc > 0) {
+        uitvoerder_receipt (self, m->link, sender->id, opened->id, false, 0,
+                            "this message id is already used for a different message");
+        return;
+    }
+    if (rc < 0 || transfer_decision_record (u->transfer, opened->id, d->case_ref, d->to_federation,
+                                            sender->id, d->basis, d->os_user, d->decided_ms, index,
+                                            &reason) != 0) {
+        kt_log (KT_LOG_ERROR, "transfer decision store_failed id=%s reason=\"%s\"", m->hex,
+                reason.text);
+        return;
+    }
+    kt_log (KT_LOG_INFO, "transfer decision recorded id=%s peer=%s case_ref=%s federation=%s",
+            m->hex, sender->id, d->case_ref, d->to_federation);
+    uitvoerder_receipt (self, m->link, sender->id, opened->id, true, index, NULL);
 }
 
 /* ---- transfer: the answer -------------------------------------------------- */

@@ -79,15 +79,28 @@ refused() {  # refused PATTERN ARGS...: the transfer is refused with PATTERN
     out=$(kt "$L" transfer "$CASE" "$@" 2>&1) || rc=$?
     [ $rc != 0 ] && grep -q -- "$pat" <<< "$out" || fail "not refused with '$pat' (rc $rc): $out"
 }
-refused "no peering with federation pga-brabant" --to pga-brabant --basis x --decided-by politie-limburg
-refused "politie-limburg did not" --to pga-zeeland --basis x --decided-by gemeente-maastricht
-refused "not an active kernpartij" --to pga-zeeland --basis x --decided-by rvdk-limburg
-[ "$(kt "$L" transfers --json | jq '.sent | length')" = 0 ] || fail "a refused transfer was recorded"
-pass "refused without a peering, without the decision of the kernpartij whose signal it is, or by a casuspartij"
-
 BASIS="art. 6 lid 1 sub e AVG; betrokkene verhuist naar Zeeland"
-kt "$L" transfer "$CASE" --to pga-zeeland --basis "$BASIS" --decided-by politie-limburg \
-    --json > "$T/tr.json" || fail "transfer: $(cat "$T/tr.json")"
+refused "no peering with federation pga-brabant" --to pga-brabant --basis "$BASIS"
+refused "politie-limburg did not decide it moves to pga-zeeland" --to pga-zeeland --basis "$BASIS"
+# art. 4: each kernpartij decides at its own node; a casuspartij does not.
+out=$(kt rvdk-limburg decision transfer "$CASE" --to pga-zeeland --basis "$BASIS" --wait 2>&1) \
+    && fail "a casuspartij decided a transfer: $out"
+grep -q "this node is not one" <<< "$out" || fail "casuspartij refusal unclear: $out"
+out=$(kt politie-limburg decision transfer "$CASE" --to pga-brabant --basis "$BASIS" --wait 2>&1) \
+    && fail "a decision to a federation not peered was taken: $out"
+grep -q "refused: no peering with that federation in force" <<< "$out" || fail "unpeered decision: $out"
+kt politie-limburg decision transfer "$CASE" --to pga-zeeland --basis "Een andere grondslag" --wait \
+    | grep -q " delivered$" || fail "the first decision was not delivered"
+refused "politie-limburg decided that $CASE moves to pga-zeeland on another basis" --to pga-zeeland --basis "$BASIS"
+[ "$(kt "$L" transfers --json | jq '.sent | length')" = 0 ] || fail "a refused transfer was recorded"
+kt politie-limburg decision transfer "$CASE" --to pga-zeeland --basis "$BASIS" --wait \
+    | grep -q " delivered$" || fail "the decision was not delivered"
+kt "$L" log show --case "$CASE" --json | jq -e '[.events[] | select(.node == "politie-limburg"
+    and .what == "transfer decision: to pga-zeeland")] | length == 2' > /dev/null \
+    || fail "the decisions are not in Limburg's log under politie-limburg"
+pass "refused without a peering, without the decision of the kernpartij whose signal it is, or on another basis; a casuspartij cannot decide; each decision signed at its node and logged"
+
+kt "$L" transfer "$CASE" --to pga-zeeland --basis "$BASIS" --json > "$T/tr.json" || fail "transfer: $(cat "$T/tr.json")"
 ID=$(jq -r .id "$T/tr.json")
 accepted() { [ "$(kt "$L" transfers --json | jq -r --arg i "$ID" '.sent[] | select(.id == $i) | .state')" = accepted ]; }
 wait_until 20 accepted || fail "the transfer was not accepted: $(kt "$L" transfers --json)"
@@ -146,9 +159,9 @@ grep -q "van de uitvoerder van pga-limburg" "$T/inz-z.txt" \
     || fail "Zeeland's inzage does not list the transfer: $(cat "$T/inz-z.txt")"
 pass "inzage at Limburg lists the transfer as a recipient; at Zeeland where it came from"
 # No trust carried further: what Zeeland took in is not Zeeland's to pass on.
-out=$(kt "$Z" transfer "$CZ" --to pga-limburg --basis x --decided-by politie-zeeland 2>&1) \
+out=$(kt "$Z" transfer "$CZ" --to pga-limburg --basis x 2>&1) \
     && fail "a subject taken in was passed on: $out"
-grep -q "nothing to transfer: .* 1 were taken in from another region" <<< "$out" \
+grep -q "nothing to transfer: no kernpartij of this region brought in a signal of $CZ" <<< "$out" \
     || fail "passing on refused unclearly: $out"
 pass "a subject taken in from another region is not passed on"
 
@@ -157,7 +170,8 @@ kt_kill "$Z"
 jq '.subject.name = "Tweede Testpersoon" | .subject.bsn = "123456782" | .local_ref = "L-2"' "$T/s.json" > "$T/s3.json"
 kt politie-limburg signal submit --file "$T/s3.json" --wait | grep -q delivered || fail "second signal"
 CASE2=$(kt "$L" signal list --json | jq -r --arg c "$CASE" '[.signals[] | select(.case_ref != $c)][0].case_ref')
-kt "$L" transfer "$CASE2" --to pga-zeeland --basis "$BASIS" --decided-by politie-limburg --json > "$T/tr2.json"
+kt politie-limburg decision transfer "$CASE2" --to pga-zeeland --basis "$BASIS" --wait > /dev/null
+kt "$L" transfer "$CASE2" --to pga-zeeland --basis "$BASIS" --json > "$T/tr2.json"
 ID2=$(jq -r .id "$T/tr2.json")
 sqlite3 "$T/state-$L/node.db" "SELECT hex(envelope) FROM transfer_out WHERE hex(id) = upper('$ID2')" \
     | xxd -r -p > "$T/env.bin"
