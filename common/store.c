@@ -370,6 +370,31 @@ store_run (sqlite3 *db, const char *sql, const store_value_t *values, const char
 }
 
 int
+store_sync (sqlite3 *db, bool wait, kt_reason_t *reason)
+{
+    /*  synchronous=NORMAL in WAL mode: a commit does not wait for the
+     *  disk; its frames become durable with the next commit on this file
+     *  that does (FULL), or at a checkpoint. */
+    return store_exec (db, wait ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", reason);
+}
+
+int
+store_run_cached (sqlite3 *db, const char *sql, const store_value_t *values, const char *what,
+                  kt_reason_t *reason)
+{
+    if (store_sync (db, false, reason) != 0)
+        return -1;
+    int rc = store_run (db, sql, values, what, reason);
+    kt_reason_t why;
+    if (store_sync (db, true, &why) != 0) {
+        /*  Never leave a file that should wait for the disk not waiting. */
+        kt_log (KT_LOG_ERROR, "store synchronous_restore_failed reason=\"%s\"", why.text);
+        return kt_fail (reason, "%s", why.text);
+    }
+    return rc;
+}
+
+int
 store_run_stmt (sqlite3_stmt *stmt, const store_value_t *values, const char *what,
                 kt_reason_t *reason)
 {

@@ -120,6 +120,17 @@ int store_one (sqlite3 *db, const char *sql, const store_value_t *values, store_
  *  number of rows it changed, or -1 with reason. */
 int store_run (sqlite3 *db, const char *sql, const store_value_t *values, const char *what,
                kt_reason_t *reason);
+/*  Whether commits on db wait for the disk (synchronous=FULL, every
+ *  file's default) or not (NORMAL: durable with the next commit that
+ *  waits).  Set back to waiting right after the commit that did not. */
+int store_sync (sqlite3 *db, bool wait, kt_reason_t *reason);
+/*  store_run for a row that is a cache, whose loss in a power failure
+ *  is harmless because it can be made again from what is durable (a
+ *  signed checkpoint of a log that is on disk): committed without waiting
+ *  for the disk, durable with the next commit on db that waits.  Only
+ *  outside a transaction. */
+int store_run_cached (sqlite3 *db, const char *sql, const store_value_t *values, const char *what,
+                      kt_reason_t *reason);
 /*  The same on a statement prepared once. */
 int store_run_stmt (sqlite3_stmt *stmt, const store_value_t *values, const char *what,
                     kt_reason_t *reason);
