@@ -43,7 +43,7 @@ s_start (node_t *self, kt_reason_t *reason)
     if (!p->outbox)
         return -1;
     p->signalbox = signalbox_new (self->db, self->keystore, reason);
-    if (!p->signalbox)
+    if (!p->signalbox || signalbox_key_pool (p->signalbox, reason) != 0)
         return -1;
     if (partner_agenda_start (self, reason) != 0 || partner_casus_start (self, reason) != 0 ||
         partner_log_start (self, reason) != 0 || partner_incident_start (self, reason) != 0)
@@ -198,6 +198,12 @@ partner_on_pump (zloop_t *loop, int timer_id, void *arg)
     (void) loop;
     (void) timer_id;
     partner_pump (arg);
+    /*  The signals' key pool topped up here, between submissions, not
+     *  in a submission's own commit. */
+    node_t *self = arg;
+    kt_reason_t reason;
+    if (keystore_pool_refill (self->keystore, &reason) != 0)
+        kt_log (KT_LOG_WARN, "keystore pool_refill_failed reason=\"%s\"", reason.text);
     return 0;
 }
 

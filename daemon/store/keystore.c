@@ -10,15 +10,30 @@
 #define NONCE_LEN crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 #define TAG_LEN crypto_aead_xchacha20poly1305_ietf_ABYTES
 
+/*  The pool (keystore_take): keys made and committed ahead, handed out
+ *  from memory; the ones handed out leave key_pool with the next refill. */
+#define POOL_TARGET 1024
+#define POOL_LOW (POOL_TARGET / 2)
+/*  Room in memory: key_pool holds at most POOL_TARGET ready keys plus
+ *  the ones handed out since the last refill. */
+#define POOL_ROOM (2 * POOL_TARGET)
+
 struct _keystore_t {
     sqlite3 *db;
     const uint8_t *storage_key;
     sqlite3_stmt *insert, *select, *delete;
+    bool pool_on;
+    uint8_t (*pool)[KEYSTORE_ID_LEN]; /* ready, in key_pool */
+    size_t n_pool;
+    uint8_t (*taken)[KEYSTORE_ID_LEN]; /* handed out, still in key_pool */
+    size_t n_taken;
 };
 
 static const char *const s_migrations[] = {
     "CREATE TABLE data_key (key_id BLOB PRIMARY KEY, wrapped BLOB NOT NULL,"
     " created_ms INTEGER NOT NULL) WITHOUT ROWID;",
+    /*  Keys made ahead and not yet handed out (keystore_take). */
+    "CREATE TABLE key_pool (key_id BLOB PRIMARY KEY) WITHOUT ROWID;",
 };
 
 keystore_t *
@@ -56,6 +71,8 @@ keystore_destroy (keystore_t **self_p)
     sqlite3_finalize (self->select);
     sqlite3_finalize (self->delete);
     store_close (&self->db);
+    free (self->pool);
+    free (self->taken);
     free (self);
     *self_p = NULL;
 }
@@ -231,4 +248,133 @@ keystore_id_row (sqlite3_stmt *row, void *arg, kt_reason_t *reason)
     if (*k->found)
         memcpy (k->id, sqlite3_column_blob (row, 0), KEYSTORE_ID_LEN);
     return 0;
+}
+
+/* ---- the pool ------------------------------------------------------------- */
+
+typedef struct {
+    keystore_t *self;
+    keystore_used_fn *used;
+    void *arg;
+    size_t dropped;
+} loading_t;
+
+static int
+s_pool_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    loading_t *l = arg;
+    keystore_t *self = l->self;
+    if (!store_blob_is (q, 0, KEYSTORE_ID_LEN))
+        return kt_fail (reason, "key_pool holds a malformed key id");
+    const uint8_t *id = sqlite3_column_blob (q, 0);
+    /*  Handed out before a crash cut off its leaving the pool: the
+     *  caller's table uses it, so it is never handed out again. */
+    bool used = l->used (l->arg, id);
+    /*  A key wrapped under another storage key (a key file replaced) is
+     *  of no use: out of the pool like one in use. */
+    uint8_t key[KEYSTORE_KEY_LEN];
+    kt_reason_t why;
+    bool opens = !used && keystore_get (self, id, key, &why) == 0;
+    sodium_memzero (key, sizeof key);
+    if (opens && self->n_pool < POOL_TARGET)
+        memcpy (self->pool[self->n_pool++], id, KEYSTORE_ID_LEN);
+    else if (self->n_taken < POOL_ROOM) {
+        /*  In use, or more than the pool needs: out of key_pool with the
+         *  refill below (an unused key left over is an unused key). */
+        memcpy (self->taken[self->n_taken++], id, KEYSTORE_ID_LEN);
+        l->dropped += used;
+    } else
+        return 1; /* the rest at the next start */
+    return 0;
+}
+
+int
+keystore_pool_open (keystore_t *self, keystore_used_fn *used, void *arg, kt_reason_t *reason)
+{
+    self->pool = malloc (POOL_ROOM * sizeof *self->pool);
+    self->taken = malloc (POOL_ROOM * sizeof *self->taken);
+    if (!self->pool || !self->taken)
+        return kt_fail (reason, "out of memory");
+    /*  A pooled key whose data_key row is gone (shredded with the data it
+     *  sealed, its leaving the pool cut off by a crash) is no key. */
+    if (store_exec (self->db,
+                    "DELETE FROM key_pool WHERE key_id NOT IN (SELECT key_id FROM data_key)",
+                    reason) != 0)
+        return -1;
+    loading_t l = {self, used, arg, 0};
+    if (store_each (self->db, "SELECT key_id FROM key_pool ORDER BY key_id", NULL, NULL, s_pool_row,
+                    &l, "read the key pool", reason) != 0)
+        return -1;
+    self->pool_on = true;
+    if (l.dropped)
+        kt_log (KT_LOG_INFO, "keystore pool keys_in_use=%zu (a crash cut off their leaving)",
+                l.dropped);
+    return keystore_pool_refill (self, reason);
+}
+
+int
+keystore_take (keystore_t *self, uint8_t key_id[KEYSTORE_ID_LEN], uint8_t key[KEYSTORE_KEY_LEN],
+               kt_reason_t *reason)
+{
+    if (!self->pool_on || self->n_pool == 0 || self->n_taken == POOL_ROOM)
+        return keystore_create (self, key_id, key, reason);
+    /*  Out of the pool in memory first: whatever happens to the caller's
+     *  transaction, this id is never handed out again in this run. */
+    memcpy (key_id, self->pool[--self->n_pool], KEYSTORE_ID_LEN);
+    memcpy (self->taken[self->n_taken++], key_id, KEYSTORE_ID_LEN);
+    return keystore_get (self, key_id, key, reason);
+}
+
+int
+keystore_pool_refill (keystore_t *self, kt_reason_t *reason)
+{
+    if (!self->pool_on || (self->n_pool >= POOL_LOW && self->n_taken < POOL_LOW))
+        return 0;
+    if (store_begin (self->db, reason) != 0)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < self->n_taken; i++)
+        rc = store_run (self->db, "DELETE FROM key_pool WHERE key_id=?",
+                        STORE_VALUES (STORE_BLOB (self->taken[i], KEYSTORE_ID_LEN)),
+                        "take a key from the pool", reason) < 0
+                 ? -1
+                 : 0;
+    size_t made = 0;
+    uint8_t (*fresh)[KEYSTORE_ID_LEN] = malloc (POOL_TARGET * sizeof *fresh);
+    if (!fresh)
+        rc = kt_fail (reason, "out of memory");
+    while (rc == 0 && self->n_pool + made < POOL_TARGET) {
+        uint8_t key[KEYSTORE_KEY_LEN];
+        rc = keystore_create (self, fresh[made], key, reason);
+        sodium_memzero (key, sizeof key);
+        if (rc == 0)
+            rc = store_run (self->db, "INSERT INTO key_pool (key_id) VALUES (?)",
+                            STORE_VALUES (STORE_BLOB (fresh[made], KEYSTORE_ID_LEN)),
+                            "fill the key pool", reason) < 0
+                     ? -1
+                     : 0;
+        if (rc == 0)
+            made++;
+    }
+    if (rc == 0)
+        rc = store_commit (self->db, reason);
+    if (rc != 0) {
+        store_rollback (self->db);
+        free (fresh);
+        return -1;
+    }
+    /*  Newest first out: the pool is a stack, the ids time-ordered. */
+    memmove (self->pool[made], self->pool[0], self->n_pool * sizeof *self->pool);
+    for (size_t i = 0; i < made; i++)
+        memcpy (self->pool[i], fresh[made - 1 - i], KEYSTORE_ID_LEN);
+    self->n_pool += made;
+    self->n_taken = 0;
+    free (fresh);
+    return 0;
+}
+
+size_t
+keystore_pool_size (keystore_t *self)
+{
+    return self->n_pool;
 }

@@ -29,6 +29,25 @@ sqlite3 *keystore_db (keystore_t *self);
  *  transaction on keystore_db, if any). */
 int keystore_create (keystore_t *self, uint8_t key_id[KEYSTORE_ID_LEN],
                      uint8_t key[KEYSTORE_KEY_LEN], kt_reason_t *reason);
+/*  A pool of keys made and committed ahead (issue #17), for a caller
+ *  whose one table records every key it uses (the partner's signal box):
+ *  handing one out writes nothing to keystore_db, so the caller's commit
+ *  need not wait for this file too.  A key is handed out at most once:
+ *  it leaves the pool in memory at once and key_pool with the next
+ *  refill; after a crash keystore_pool_open asks used about each pooled
+ *  key and keeps out the ones in use.  used is true when the caller's
+ *  table uses key_id. */
+typedef bool (keystore_used_fn) (void *arg, const uint8_t key_id[KEYSTORE_ID_LEN]);
+int keystore_pool_open (keystore_t *self, keystore_used_fn *used, void *arg, kt_reason_t *reason);
+/*  A key from the pool, or - the pool empty or not opened - a new one as
+ *  keystore_create makes it (inside the caller's transaction). */
+int keystore_take (keystore_t *self, uint8_t key_id[KEYSTORE_ID_LEN], uint8_t key[KEYSTORE_KEY_LEN],
+                   kt_reason_t *reason);
+/*  Drop the keys handed out from key_pool and make new ones, in one
+ *  commit of its own (not inside a transaction on keystore_db), when the
+ *  pool runs below half; otherwise nothing. */
+int keystore_pool_refill (keystore_t *self, kt_reason_t *reason);
+size_t keystore_pool_size (keystore_t *self);
 /*  Unwrap a key; fails with "destroyed" when it no longer exists. */
 int keystore_get (keystore_t *self, const uint8_t key_id[KEYSTORE_ID_LEN],
                   uint8_t key[KEYSTORE_KEY_LEN], kt_reason_t *reason);

@@ -65,6 +65,37 @@ signalbox_new (sqlite3 *db, keystore_t *keystore, kt_reason_t *reason)
     return self;
 }
 
+static int
+s_key_used_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) q;
+    (void) reason;
+    *(bool *) arg = true;
+    return 1;
+}
+
+/*  keystore_used_fn: a pooled key is in use when a signal is sealed under
+ *  it (the only table that takes keys from the pool).  An error counts as
+ *  in use: such a key is only never handed out. */
+static bool
+s_key_used (void *arg, const uint8_t key_id[KEYSTORE_ID_LEN])
+{
+    signalbox_t *self = arg;
+    bool used = false;
+    kt_reason_t reason;
+    if (store_one (self->db, "SELECT 1 FROM signal WHERE key_id=?",
+                   STORE_VALUES (STORE_BLOB (key_id, KEYSTORE_ID_LEN)), s_key_used_row, &used,
+                   "check a pooled key", &reason) < 0)
+        return true;
+    return used;
+}
+
+int
+signalbox_key_pool (signalbox_t *self, kt_reason_t *reason)
+{
+    return keystore_pool_open (self->keystore, s_key_used, self, reason);
+}
+
 void
 signalbox_destroy (signalbox_t **self_p)
 {
@@ -83,7 +114,9 @@ signalbox_insert (signalbox_t *self, const uint8_t id[KT_ID_LEN], const Keten__S
                   bool held, uint32_t uid, uint64_t now_ms, kt_reason_t *reason)
 {
     uint8_t key_id[KEYSTORE_ID_LEN], key[KEYSTORE_KEY_LEN];
-    if (keystore_create (self->keystore, key_id, key, reason) != 0)
+    /*  From the pool (committed ahead), so that this signal's commit
+     *  need not wait for keystore.db as well (issue #17). */
+    if (keystore_take (self->keystore, key_id, key, reason) != 0)
         return -1;
     uint8_t *sealed = NULL;
     size_t sealed_len = 0;

@@ -22,6 +22,9 @@
 typedef struct _signalbox_t signalbox_t;
 
 signalbox_t *signalbox_new (sqlite3 *db, keystore_t *keystore, kt_reason_t *reason);
+/*  Take the keys of new signals from the keystore's pool (keystore_take),
+ *  keeping out any pooled key a signal uses already. */
+int signalbox_key_pool (signalbox_t *self, kt_reason_t *reason);
 void signalbox_destroy (signalbox_t **self_p);
 
 /*  Record a signal inside the caller's node.db transaction; its data key

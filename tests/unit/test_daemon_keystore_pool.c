@@ -1,0 +1,190 @@
+/*  The keystore's pool of keys made ahead (issue #17), on real SQLite
+ *  files: a key is handed out at most once - within a run, and across a
+ *  crash that cut off its leaving the pool, when the table that used it
+ *  says so; a pooled key shredded with its data is never handed out; the
+ *  pool refills in a commit of its own and an empty pool still gives keys.  */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "testutil.h"
+
+#include "keystore.h"
+#include "store.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char s_dir[64];
+static uint8_t s_storage_key[32];
+
+static int
+s_setup (void **state)
+{
+    (void) state;
+    randombytes_buf (s_storage_key, sizeof s_storage_key);
+    return testutil_tmpdir (s_dir, sizeof s_dir, "keypool") == 0 ? 0 : -1;
+}
+
+static int
+s_teardown (void **state)
+{
+    (void) state;
+    return testutil_rmtree (s_dir);
+}
+
+/*  The caller's table of keys in use, as a list. */
+typedef struct {
+    uint8_t ids[64][KEYSTORE_ID_LEN];
+    size_t n;
+} used_t;
+
+static bool
+s_used (void *arg, const uint8_t key_id[KEYSTORE_ID_LEN])
+{
+    used_t *u = arg;
+    for (size_t i = 0; i < u->n; i++)
+        if (memcmp (u->ids[i], key_id, KEYSTORE_ID_LEN) == 0)
+            return true;
+    return false;
+}
+
+static keystore_t *
+s_open (used_t *used)
+{
+    char path[128];
+    snprintf (path, sizeof path, "%s/keystore.db", s_dir);
+    kt_reason_t r;
+    keystore_t *ks = keystore_open (path, s_storage_key, &r);
+    assert_non_null (ks);
+    assert_int_equal (keystore_pool_open (ks, s_used, used, &r), 0);
+    return ks;
+}
+
+static void
+test_a_key_is_handed_out_once_even_across_a_crash (void **state)
+{
+    (void) state;
+    used_t used = {0};
+    keystore_t *ks = s_open (&used);
+    assert_int_equal (keystore_pool_size (ks), 1024);
+    kt_reason_t r;
+    uint8_t key[KEYSTORE_KEY_LEN], again[KEYSTORE_KEY_LEN];
+    /*  Ten keys taken and "used"; the pool is not refilled (a crash
+     *  before the next refill): key_pool still lists them. */
+    for (int i = 0; i < 10; i++) {
+        assert_int_equal (keystore_take (ks, used.ids[used.n], key, &r), 0);
+        for (size_t j = 0; j < used.n; j++)
+            assert_memory_not_equal (used.ids[j], used.ids[used.n], KEYSTORE_ID_LEN);
+        used.n++;
+    }
+    /*  One more taken but never used (its transaction rolled back). */
+    uint8_t unused[KEYSTORE_ID_LEN];
+    assert_int_equal (keystore_take (ks, unused, key, &r), 0);
+    assert_int_equal (keystore_pool_size (ks), 1024 - 11);
+    keystore_destroy (&ks);
+    sqlite3 *db = NULL;
+    char path[128];
+    snprintf (path, sizeof path, "%s/keystore.db", s_dir);
+    assert_int_equal (sqlite3_open (path, &db), SQLITE_OK);
+    assert_int_equal (store_int (db, "SELECT count(*) FROM key_pool", -1), 1024);
+    sqlite3_close (db);
+
+    /*  After the "crash": the ten in use are kept out, for good. */
+    ks = s_open (&used);
+    for (int i = 0; i < 2000; i++) {
+        uint8_t id[KEYSTORE_ID_LEN];
+        assert_int_equal (keystore_take (ks, id, key, &r), 0);
+        assert_false (s_used (&used, id));
+        if (i % 100 == 0)
+            assert_int_equal (keystore_pool_refill (ks, &r), 0);
+    }
+    /*  A used key still opens what it sealed. */
+    assert_int_equal (keystore_get (ks, used.ids[0], again, &r), 0);
+    keystore_destroy (&ks);
+}
+
+static void
+test_a_shredded_pooled_key_is_never_handed_out (void **state)
+{
+    (void) state;
+    used_t used = {0};
+    keystore_t *ks = s_open (&used);
+    kt_reason_t r;
+    uint8_t key[KEYSTORE_KEY_LEN];
+    /*  Taken, used, then destroyed with its data (art. 13) before the
+     *  refill dropped it from key_pool; the caller's row went with it. */
+    uint8_t id[KEYSTORE_ID_LEN];
+    assert_int_equal (keystore_take (ks, id, key, &r), 0);
+    assert_int_equal (keystore_shred (ks, id, &r), 0);
+    keystore_destroy (&ks);
+    ks = s_open (&used);
+    for (int i = 0; i < 1500; i++) {
+        uint8_t other[KEYSTORE_ID_LEN];
+        assert_int_equal (keystore_take (ks, other, key, &r), 0);
+        assert_memory_not_equal (other, id, KEYSTORE_ID_LEN);
+        if (i % 100 == 0)
+            assert_int_equal (keystore_pool_refill (ks, &r), 0);
+    }
+    keystore_destroy (&ks);
+}
+
+static void
+test_without_a_pool_keys_are_made_in_the_callers_transaction (void **state)
+{
+    (void) state;
+    char path[128];
+    snprintf (path, sizeof path, "%s/plain.db", s_dir);
+    kt_reason_t r;
+    keystore_t *ks = keystore_open (path, s_storage_key, &r);
+    assert_non_null (ks);
+    uint8_t id[KEYSTORE_ID_LEN], key[KEYSTORE_KEY_LEN], back[KEYSTORE_KEY_LEN];
+    assert_int_equal (store_begin (keystore_db (ks), &r), 0);
+    assert_int_equal (keystore_take (ks, id, key, &r), 0);
+    assert_int_equal (store_commit (keystore_db (ks), &r), 0);
+    assert_int_equal (keystore_get (ks, id, back, &r), 0);
+    assert_memory_equal (key, back, KEYSTORE_KEY_LEN);
+    assert_int_equal (keystore_pool_size (ks), 0);
+    keystore_destroy (&ks);
+}
+
+static void
+test_pooled_keys_of_a_replaced_storage_key_are_not_handed_out (void **state)
+{
+    (void) state;
+    used_t used = {0};
+    keystore_t *ks = s_open (&used); /* the pool, under s_storage_key */
+    keystore_destroy (&ks);
+    /*  A new key file: another storage key wraps from now on. */
+    uint8_t old_key[32];
+    memcpy (old_key, s_storage_key, 32);
+    randombytes_buf (s_storage_key, sizeof s_storage_key);
+    ks = s_open (&used);
+    kt_reason_t r;
+    for (int i = 0; i < 1100; i++) {
+        uint8_t id[KEYSTORE_ID_LEN], key[KEYSTORE_KEY_LEN], back[KEYSTORE_KEY_LEN];
+        assert_int_equal (keystore_take (ks, id, key, &r), 0);
+        assert_int_equal (keystore_get (ks, id, back, &r), 0);
+        assert_memory_equal (key, back, KEYSTORE_KEY_LEN);
+        if (i % 100 == 0)
+            assert_int_equal (keystore_pool_refill (ks, &r), 0);
+    }
+    keystore_destroy (&ks);
+    memcpy (s_storage_key, old_key, 32);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_a_key_is_handed_out_once_even_across_a_crash),
+        cmocka_unit_test (test_a_shredded_pooled_key_is_never_handed_out),
+        cmocka_unit_test (test_without_a_pool_keys_are_made_in_the_callers_transaction),
+        cmocka_unit_test (test_pooled_keys_of_a_replaced_storage_key_are_not_handed_out),
+    };
+    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+}
