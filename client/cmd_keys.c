@@ -28,6 +28,7 @@ s_join (char *out, size_t len, const char *dir, const char *id, const char *ext)
 
 static const char s_keygen_usage[] =
     "Usage: keten keygen --id ID --kind KIND --out DIR [--name \"Display name\"]\n"
+    "                    [--storage-from OLD.secret]\n"
     "\n"
     "Make a node's keys: DIR/ID.secret (mode 0600, stays on the node) and\n"
     "DIR/ID.pub (mode 0644, for the uitvoerder to put in the roster).\n"
@@ -37,15 +38,20 @@ static const char s_keygen_usage[] =
     "  --kind KIND   gemeente, politie, om, rvdk, reclassering, extern or uitvoerder\n"
     "  --out DIR     directory for the two files\n"
     "  --name NAME   display name, e.g. \"Politie eenheid Limburg\" (default: ID)\n"
+    "  --storage-from OLD.secret\n"
+    "                for a key rotation: keep the node's storage key from its\n"
+    "                current key file (it wraps the data keys in keystore.db;\n"
+    "                ketend refuses a key file whose storage key would leave them\n"
+    "                unreadable)\n"
     "\n"
     "For the uitvoerder it also prints the roster verifier key that every\n"
     "node pins in its config as node/uitvoerder-key.\n";
 
 typedef struct {
-    const char *id, *kind, *dir, *name;
+    const char *id, *kind, *dir, *name, *storage_from;
 } s_keygen_t;
 
-enum { OPT_ID = CLI_OPT_LONG + 1, OPT_KIND, OPT_OUT, OPT_NAME };
+enum { OPT_ID = CLI_OPT_LONG + 1, OPT_KIND, OPT_OUT, OPT_NAME, OPT_STORAGE_FROM };
 
 static int
 s_keygen_option (void *arg, const char *cmd, int opt, const char *value)
@@ -58,6 +64,8 @@ s_keygen_option (void *arg, const char *cmd, int opt, const char *value)
         return cli_opt_string (cmd, "kind", value, KEYS_KIND_MAX, &k->kind);
     case OPT_OUT:
         return cli_opt_string (cmd, "out", value, PATH_MAX - 1, &k->dir);
+    case OPT_STORAGE_FROM:
+        return cli_opt_string (cmd, "storage-from", value, PATH_MAX - 1, &k->storage_from);
     default: /* OPT_NAME */
         return cli_opt_string (cmd, "name", value, KEYS_NAME_MAX, &k->name);
     }
@@ -93,11 +101,15 @@ cmd_keygen (cli_t *cli, int argc, char **argv)
 {
     (void) cli;
     static const struct option options[] = {
-        {"id", required_argument, NULL, OPT_ID},   {"kind", required_argument, NULL, OPT_KIND},
-        {"out", required_argument, NULL, OPT_OUT}, {"name", required_argument, NULL, OPT_NAME},
-        {"help", no_argument, NULL, CLI_OPT_HELP}, {NULL, 0, NULL, 0}};
+        {"id", required_argument, NULL, OPT_ID},
+        {"kind", required_argument, NULL, OPT_KIND},
+        {"out", required_argument, NULL, OPT_OUT},
+        {"name", required_argument, NULL, OPT_NAME},
+        {"storage-from", required_argument, NULL, OPT_STORAGE_FROM},
+        {"help", no_argument, NULL, CLI_OPT_HELP},
+        {NULL, 0, NULL, 0}};
     const char *cmd = "keygen";
-    s_keygen_t k = {NULL, NULL, NULL, NULL};
+    s_keygen_t k = {NULL, NULL, NULL, NULL, NULL};
     int rc = cli_options (cmd, argc, argv, options, s_keygen_usage, s_keygen_option, &k);
     if (rc)
         return CLI_DONE (rc);
@@ -116,7 +128,26 @@ cmd_keygen (cli_t *cli, int argc, char **argv)
         return cli_usage_error (cmd, "--out is too long");
 
     kt_reason_t reason;
-    if (keys_generate (k.id, k.kind, k.name, k.dir, &reason) != 0) {
+    /*  A key rotation keeps the node's storage key: it wraps the data keys
+     *  in keystore.db, and a new one would leave them unreadable. */
+    keys_secret_t *old = NULL;
+    if (k.storage_from) {
+        if (!(old = keys_load_secret (k.storage_from, &reason))) {
+            cli_error ("%s", reason.text);
+            return CLI_FAIL;
+        }
+        if (strcmp (old->pub.id, k.id) != 0 || strcmp (old->pub.kind, k.kind) != 0) {
+            cli_error ("%s holds the keys of %s (%s), not of %s (%s): a rotation keeps the "
+                       "node's id and kind",
+                       k.storage_from, old->pub.id, old->pub.kind, k.id, k.kind);
+            keys_secret_destroy (&old);
+            return CLI_FAIL;
+        }
+    }
+    rc =
+        keys_generate_keeping (k.id, k.kind, k.name, k.dir, old ? old->storage_key : NULL, &reason);
+    keys_secret_destroy (&old);
+    if (rc != 0) {
         cli_error ("%s", reason.text);
         return CLI_FAIL;
     }

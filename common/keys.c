@@ -577,6 +577,13 @@ int
 keys_generate (const char *id, const char *kind, const char *name, const char *dir,
                kt_reason_t *reason)
 {
+    return keys_generate_keeping (id, kind, name, dir, NULL, reason);
+}
+
+int
+keys_generate_keeping (const char *id, const char *kind, const char *name, const char *dir,
+                       const uint8_t *storage_key, kt_reason_t *reason)
+{
     if (sodium_init () < 0)
         return kt_fail (reason, "libsodium failed to initialise");
     if (!kt_valid_node_id (id))
@@ -633,7 +640,10 @@ keys_generate (const char *id, const char *kind, const char *name, const char *d
         crypto_box_keypair (k->pub.transport_pk, k->transport_sk);
         crypto_sign_keypair (k->pub.signing_pk, k->signing_sk);
         crypto_box_keypair (k->pub.encryption_pk, k->encryption_sk);
-        randombytes_buf (k->storage_key, sizeof k->storage_key);
+        if (storage_key)
+            memcpy (k->storage_key, storage_key, sizeof k->storage_key);
+        else
+            randombytes_buf (k->storage_key, sizeof k->storage_key);
         if (s_format (t, k) != 0)
             kt_fail (reason, "key file text too long");
         else if (kt_write_file (secret_path, t->secret_text, strlen (t->secret_text), 0600,

@@ -22,8 +22,9 @@
 
 typedef struct {
     char id[KEYS_ID_MAX + 1];
-    char name[KEYS_NAME_MAX + 1];  /* display name, e.g. "Politie eenheid Limburg" */
-    char kind[KEYS_KIND_MAX + 1];  /* gemeente, politie, om, rvdk, reclassering, extern, uitvoerder */
+    char name[KEYS_NAME_MAX + 1]; /* display name, e.g. "Politie eenheid Limburg" */
+    char
+        kind[KEYS_KIND_MAX + 1]; /* gemeente, politie, om, rvdk, reclassering, extern, uitvoerder */
     uint8_t transport_pk[32];
     uint8_t signing_pk[32];
     uint8_t encryption_pk[32];
@@ -32,9 +33,9 @@ typedef struct {
 typedef struct {
     keys_public_t pub;
     uint8_t transport_sk[32];
-    uint8_t signing_sk[64];        /* libsodium form: seed || public key */
+    uint8_t signing_sk[64]; /* libsodium form: seed || public key */
     uint8_t encryption_sk[32];
-    uint8_t storage_key[32];       /* wraps this node's per-subject keys at rest */
+    uint8_t storage_key[32]; /* wraps this node's per-subject keys at rest */
 } keys_secret_t;
 
 /*  True for the organisation kinds of the convenant. */
@@ -50,6 +51,13 @@ bool keys_valid_name (const char *name);
  *  existing files and refuses an invalid id or kind. */
 int keys_generate (const char *id, const char *kind, const char *name, const char *dir,
                    kt_reason_t *reason);
+/*  keys_generate for a key rotation: new transport, signing and
+ *  encryption keys, and the node's storage key kept (storage_key, 32
+ *  bytes; NULL makes a new one).  The storage key wraps the node's data
+ *  keys in keystore.db; a new one would leave them unreadable, so a
+ *  rotation keeps it (docs/KEYS.md). */
+int keys_generate_keeping (const char *id, const char *kind, const char *name, const char *dir,
+                           const uint8_t *storage_key, kt_reason_t *reason);
 
 /*  Load a secret key file.  Refuses, naming the file and the reason, a file
  *  that is not a regular file, is readable or writable by group or others,

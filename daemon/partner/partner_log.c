@@ -29,17 +29,9 @@ partner_log_stop (node_t *self)
 static void
 s_send (node_t *self, witness_out_t *out)
 {
-    if (!out->request && !out->cosigned)
+    Keten__CheckpointMessage m;
+    if (!witness_out_message (out, &m))
         return;
-    Keten__CheckpointMessage m = KETEN__CHECKPOINT_MESSAGE__INIT;
-    if (out->request) {
-        m.request_old_size = out->old_size;
-        m.request_new_size = out->new_size;
-    }
-    if (out->cosigned) {
-        m.cosigned.data = (uint8_t *) out->cosigned;
-        m.cosigned.len = strlen (out->cosigned);
-    }
     kt_reason_t reason;
     if (node_queue (self, NULL, KETEN__MESSAGE_TYPE__CHECKPOINT, partner_of (self)->hub->member->id,
                     &m.base, &reason) != 0)

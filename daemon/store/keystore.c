@@ -34,7 +34,71 @@ static const char *const s_migrations[] = {
     " created_ms INTEGER NOT NULL) WITHOUT ROWID;",
     /*  Keys made ahead and not yet handed out (keystore_take). */
     "CREATE TABLE key_pool (key_id BLOB PRIMARY KEY) WITHOUT ROWID;",
+    /*  Which storage key wraps the data keys: a keyed hash, no key. */
+    "CREATE TABLE storage_check (id INTEGER PRIMARY KEY CHECK (id = 1), tag BLOB NOT NULL);",
 };
+
+static int
+s_tag_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    if (!store_blob_is (q, 0, 32))
+        return kt_fail (reason, "keystore.db's storage check is malformed");
+    memcpy (arg, sqlite3_column_blob (q, 0), 32);
+    return 0;
+}
+
+static int
+s_newest_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    if (store_blob_is (q, 0, KEYSTORE_ID_LEN))
+        memcpy (arg, sqlite3_column_blob (q, 0), KEYSTORE_ID_LEN);
+    return 0;
+}
+
+/*  The key file's storage key is the one that wrapped the data keys: a
+ *  node started on a key file made anew (a key rotation without
+ *  --storage-from) would find every personal record it holds unreadable,
+ *  and is refused instead.  A keystore from before this check proves it
+ *  with its newest key. */
+static int
+s_check_storage (keystore_t *self, kt_reason_t *reason)
+{
+    static const char s_context[] = "keten/storage-check";
+    uint8_t tag[32], kept[32];
+    crypto_generichash (tag, sizeof tag, (const uint8_t *) s_context, sizeof s_context - 1,
+                        self->storage_key, 32);
+    int found =
+        store_one (self->db, "SELECT tag FROM storage_check WHERE id=?",
+                   STORE_VALUES (STORE_INT (1)), s_tag_row, kept, "read the storage check", reason);
+    bool differs = false;
+    if (found < 0)
+        return -1;
+    if (found == 1)
+        differs = sodium_memcmp (tag, kept, 32) != 0;
+    else {
+        uint8_t newest[KEYSTORE_ID_LEN], key[KEYSTORE_KEY_LEN];
+        int have = store_one (self->db, "SELECT key_id FROM data_key ORDER BY key_id DESC LIMIT ?",
+                              STORE_VALUES (STORE_INT (1)), s_newest_row, newest,
+                              "read the newest data key", reason);
+        if (have < 0)
+            return -1;
+        kt_reason_t why;
+        differs = have == 1 && keystore_get (self, newest, key, &why) != 0;
+        sodium_memzero (key, sizeof key);
+        if (!differs &&
+            store_run (self->db, "INSERT INTO storage_check (id, tag) VALUES (1, ?)",
+                       STORE_VALUES (STORE_BLOB (tag, 32)), "keep the storage check", reason) < 0)
+            return -1;
+    }
+    if (differs)
+        return kt_fail (reason,
+                        "the data keys in keystore.db are wrapped under another storage key than "
+                        "this key file's, so every personal record of this node would be "
+                        "unreadable: start with the key file that wrapped them, or make the "
+                        "rotated one keeping it (keten keygen --storage-from OLD.secret)");
+    return 0;
+}
 
 keystore_t *
 keystore_open (const char *path, const uint8_t storage_key[32], kt_reason_t *reason)
@@ -54,7 +118,8 @@ keystore_open (const char *path, const uint8_t storage_key[32], kt_reason_t *rea
               reason)) ||
         !(self->select =
               store_prepare (self->db, "SELECT wrapped FROM data_key WHERE key_id=?", reason)) ||
-        !(self->delete = store_prepare (self->db, "DELETE FROM data_key WHERE key_id=?", reason))) {
+        !(self->delete = store_prepare (self->db, "DELETE FROM data_key WHERE key_id=?", reason)) ||
+        s_check_storage (self, reason) != 0) {
         keystore_destroy (&self);
         return NULL;
     }

@@ -133,6 +133,21 @@ witness_destroy (witness_t **self_p)
     *self_p = NULL;
 }
 
+bool
+witness_out_message (const witness_out_t *out, Keten__CheckpointMessage *m)
+{
+    keten__checkpoint_message__init (m);
+    if (out->request) {
+        m->request_old_size = out->old_size;
+        m->request_new_size = out->new_size;
+    }
+    if (out->cosigned) {
+        m->cosigned.data = (uint8_t *) out->cosigned;
+        m->cosigned.len = strlen (out->cosigned);
+    }
+    return out->request || out->cosigned;
+}
+
 void
 witness_out_clear (witness_out_t *out)
 {

@@ -42,6 +42,9 @@ void witness_on_receipt (witness_t *self, const uint8_t message_id[KT_ID_LEN],
                          const Keten__Receipt *r, witness_out_t *out);
 /*  A CHECKPOINT message from the uitvoerder (a push or an answer). */
 void witness_on_checkpoint (witness_t *self, const Keten__CheckpointMessage *m, witness_out_t *out);
+/*  The CHECKPOINT message that says out (borrowing its note); false when
+ *  there is nothing to send. */
+bool witness_out_message (const witness_out_t *out, Keten__CheckpointMessage *m);
 void witness_out_clear (witness_out_t *out);
 
 /*  Status: newest verified checkpoint, pending, alarm (NULL, logged, when

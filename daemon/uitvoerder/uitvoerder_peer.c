@@ -406,16 +406,8 @@ static void
 s_witness_out (node_t *self, peer_link_t *p, witness_out_t *out)
 {
     kt_reason_t reason;
-    if (out->request || out->cosigned) {
-        Keten__CheckpointMessage m = KETEN__CHECKPOINT_MESSAGE__INIT;
-        if (out->request) {
-            m.request_old_size = out->old_size;
-            m.request_new_size = out->new_size;
-        }
-        if (out->cosigned) {
-            m.cosigned.data = (uint8_t *) out->cosigned;
-            m.cosigned.len = strlen (out->cosigned);
-        }
+    Keten__CheckpointMessage m;
+    if (witness_out_message (out, &m)) {
         if (s_send (self, p, KETEN__MESSAGE_TYPE__CHECKPOINT, &m.base, &reason) != 0)
             kt_log (KT_LOG_DEBUG, "peer checkpoint_unsent federation=%s reason=\"%s\"",
                     p->peering.federation, reason.text);

@@ -17,10 +17,21 @@ switch_keys() {
 }
 kt_signal_file "$T/s.json"
 mkdir -p "$T/new"
-"$KETEN" keygen --id politie-test --kind politie --out "$T/new" > /dev/null
-"$KETEN" keygen --id gemeente-test --kind gemeente --out "$T/new" > /dev/null
-mkdir -p "$T/third"
-"$KETEN" keygen --id politie-test --kind politie --out "$T/third" > /dev/null
+# A rotation keeps the node's storage key (it wraps the data keys).
+"$KETEN" keygen --id politie-test --kind politie --out "$T/new" \
+    --storage-from "$T/keys/politie-test.secret" > /dev/null
+"$KETEN" keygen --id gemeente-test --kind gemeente --out "$T/new" \
+    --storage-from "$T/keys/gemeente-test.secret" > /dev/null
+mkdir -p "$T/third" "$T/anew"
+"$KETEN" keygen --id politie-test --kind politie --out "$T/third" \
+    --storage-from "$T/keys/politie-test.secret" > /dev/null
+# One made without it would leave the node's records unreadable: the
+# rotated keys with another storage key.
+sed "s/^    storage-secret = .*/    storage-secret = $(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')/" \
+    "$T/new/politie-test.secret" > "$T/anew/politie-test.secret"
+out=$("$KETEN" keygen --id politie-test --kind politie --out "$T/anew2" \
+    --storage-from "$T/keys/gemeente-test.secret" 2>&1) && fail "another node's storage key taken: $out"
+grep -q "holds the keys of gemeente-test" <<< "$out" || fail "--storage-from of another node: $out"
 
 # Refusals first: nothing may change the roster.
 if kt "$UITV" member rotate "$T/keys/politie-test.pub" 2>"$T/err"; then fail "rotated to the keys in use"; fi
@@ -61,6 +72,12 @@ grep -q "still in the overlap" "$T/err" || fail "unclear refusal: $(cat "$T/err"
 # The node switches key files by a restart; the new keys work, and the
 # node that still holds only the old roster picks up from its kept copy.
 kt_kill politie-test
+# A key file made anew is refused at start: every record of the node
+# would be unreadable under its storage key.
+switch_keys anew politie-test
+kt_launch politie-test && fail "ketend started on a key file with another storage key"
+grep -q "wrapped under another storage key than this key file's" "$T/politie-test.log" \
+    || fail "the refusal does not say why: $(tail -3 "$T/politie-test.log")"
 switch_keys new politie-test
 kt_start politie-test
 wait_until 10 link_up politie-test || fail "the new keys do not connect"
@@ -146,7 +163,8 @@ pass "what waited for a member is wrapped again for its new keys and read after 
 # waiting rows are put back as they were before it): during the overlap
 # the old key is still known, and the next start wraps them again.
 mkdir -p "$T/fourth"
-"$KETEN" keygen --id politie-test --kind politie --out "$T/fourth" > /dev/null
+"$KETEN" keygen --id politie-test --kind politie --out "$T/fourth" \
+    --storage-from "$T/keys/politie-test.secret" > /dev/null
 kt_kill politie-test
 M2=$(kt "$UITV" weegploeg agenda --start 2026-12-02T10:00 --location "Zaal 2" --case "$A" --json \
     | jq -r .meeting_id)
