@@ -121,6 +121,14 @@ node_new (const config_t *config, const node_role_t *const *roles, size_t n_role
     if (s_state_path (path, sizeof path, self, "keystore.db", reason) != 0 ||
         !(self->keystore = keystore_open (path, self->keys->storage_key, reason)))
         goto fail;
+    /*  The key file's storage key must be the one that wrapped the data
+     *  keys: another is a configuration error (exit 78), not a crash to
+     *  restart from. */
+    int storage = keystore_check_storage (self->keystore, reason);
+    if (storage != 0) {
+        self->config_refused = storage == KEYSTORE_OTHER_STORAGE_KEY;
+        goto fail;
+    }
     if (s_state_path (path, sizeof path, self, FORGET_FILE, reason) != 0 ||
         !(self->forget = forget_open (path, self->keys->storage_key, reason)))
         goto fail;

@@ -61,8 +61,8 @@ s_newest_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
  *  --storage-from) would find every personal record it holds unreadable,
  *  and is refused instead.  A keystore from before this check proves it
  *  with its newest key. */
-static int
-s_check_storage (keystore_t *self, kt_reason_t *reason)
+int
+keystore_check_storage (keystore_t *self, kt_reason_t *reason)
 {
     static const char s_context[] = "keten/storage-check";
     uint8_t tag[32], kept[32];
@@ -91,12 +91,13 @@ s_check_storage (keystore_t *self, kt_reason_t *reason)
                        STORE_VALUES (STORE_BLOB (tag, 32)), "keep the storage check", reason) < 0)
             return -1;
     }
-    if (differs)
-        return kt_fail (reason,
-                        "the data keys in keystore.db are wrapped under another storage key than "
-                        "this key file's, so every personal record of this node would be "
-                        "unreadable: start with the key file that wrapped them, or make the "
-                        "rotated one keeping it (keten keygen --storage-from OLD.secret)");
+    if (differs) {
+        kt_fail (reason, "the data keys in keystore.db are wrapped under another storage key than "
+                         "this key file's, so every personal record of this node would be "
+                         "unreadable: start with the key file that wrapped them, or make the "
+                         "rotated one keeping it (keten keygen --storage-from OLD.secret)");
+        return KEYSTORE_OTHER_STORAGE_KEY;
+    }
     return 0;
 }
 
@@ -118,8 +119,7 @@ keystore_open (const char *path, const uint8_t storage_key[32], kt_reason_t *rea
               reason)) ||
         !(self->select =
               store_prepare (self->db, "SELECT wrapped FROM data_key WHERE key_id=?", reason)) ||
-        !(self->delete = store_prepare (self->db, "DELETE FROM data_key WHERE key_id=?", reason)) ||
-        s_check_storage (self, reason) != 0) {
+        !(self->delete = store_prepare (self->db, "DELETE FROM data_key WHERE key_id=?", reason))) {
         keystore_destroy (&self);
         return NULL;
     }

@@ -76,6 +76,8 @@ kt_kill politie-test
 # would be unreadable under its storage key.
 switch_keys anew politie-test
 kt_launch politie-test && fail "ketend started on a key file with another storage key"
+rc=0; "$KETEND" --config "$T/politie-test.cfg" > /dev/null 2>&1 || rc=$?
+[ $rc = 78 ] || fail "a key file with another storage key exits $rc, not 78 (EX_CONFIG)"
 grep -q "wrapped under another storage key than this key file's" "$T/politie-test.log" \
     || fail "the refusal does not say why: $(tail -3 "$T/politie-test.log")"
 switch_keys new politie-test
