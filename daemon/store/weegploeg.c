@@ -104,6 +104,37 @@ weegploeg_open (const char *path, keystore_t *keystore, const uint8_t storage_ke
     return self;
 }
 
+static int
+s_key_used_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) q;
+    (void) reason;
+    *(bool *) arg = true;
+    return 1;
+}
+
+/*  keystore_used_fn: a pooled key is in use when a subject is sealed
+ *  under it (the only table here that takes keys from the pool).  An
+ *  error counts as in use: such a key is only never handed out. */
+static bool
+s_key_used (void *arg, const uint8_t key_id[KEYSTORE_ID_LEN])
+{
+    weegploeg_t *self = arg;
+    bool used = false;
+    kt_reason_t reason;
+    if (store_one (self->db, "SELECT 1 FROM subject WHERE key_id=?",
+                   STORE_VALUES (STORE_BLOB (key_id, KEYSTORE_ID_LEN)), s_key_used_row, &used,
+                   "check a pooled key", &reason) < 0)
+        return true;
+    return used;
+}
+
+int
+weegploeg_key_pool (weegploeg_t *self, kt_reason_t *reason)
+{
+    return keystore_pool_open (self->keystore, s_key_used, self, reason);
+}
+
 void
 weegploeg_destroy (weegploeg_t **self_p)
 {
@@ -258,7 +289,9 @@ s_subject (weegploeg_t *self, const Keten__Signal *s, bool *ks_open, char case_r
         *ks_open = true;
     }
     uint8_t key_id[KEYSTORE_ID_LEN], rnd[8];
-    if (keystore_create (self->keystore, key_id, key, reason) != 0)
+    /*  From the pool (committed ahead, weegploeg_key_pool): a new subject
+     *  then adds no commit of keystore.db to its signal's path. */
+    if (keystore_take (self->keystore, key_id, key, reason) != 0)
         return -1;
     randombytes_buf (rnd, sizeof rnd);
     char hex[17];

@@ -22,6 +22,9 @@ typedef struct _weegploeg_t weegploeg_t;
 weegploeg_t *weegploeg_open (const char *path, keystore_t *keystore, const uint8_t storage_key[32],
                              kt_reason_t *reason);
 void weegploeg_destroy (weegploeg_t **self_p);
+/*  Take new subjects' keys from the keystore's pool (keystore_take),
+ *  keeping out any pooled key a subject uses already. */
+int weegploeg_key_pool (weegploeg_t *self, kt_reason_t *reason);
 
 /*  True when a signal with this message id is stored (deduplication).
  *  When sender is given, true only if that sender stored it with this body

@@ -34,7 +34,7 @@ s_start (node_t *self, kt_reason_t *reason)
     char path[PATH_MAX + 32];
     snprintf (path, sizeof path, "%s/weegploeg.db", self->config.state_dir);
     u->weegploeg = weegploeg_open (path, self->keystore, self->keys->storage_key, reason);
-    if (!u->weegploeg)
+    if (!u->weegploeg || weegploeg_key_pool (u->weegploeg, reason) != 0)
         return -1;
     snprintf (path, sizeof path, "%s/log.db", self->config.state_dir);
     u->log = provlog_open (path, reason);

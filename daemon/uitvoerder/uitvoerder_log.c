@@ -23,6 +23,9 @@ s_on_push (zloop_t *loop, int timer_id, void *arg)
     (void) timer_id;
     node_t *self = arg;
     kt_reason_t reason;
+    /*  New subjects' key pool topped up here, between drains. */
+    if (keystore_pool_refill (self->keystore, &reason) != 0)
+        kt_log (KT_LOG_WARN, "keystore pool_refill_failed reason=\"%s\"", reason.text);
     /*  Log entries the relay still owes (an append that failed). */
     uitvoerder_t *u = uitvoerder_of (self);
     if (u->log_owed && kt_now_ms () >= u->owed_retry_ms &&
