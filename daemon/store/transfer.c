@@ -359,3 +359,26 @@ transfer_decision_newest (transfer_t *self, const char *case_ref, const char *fe
         STORE_VALUES (STORE_TEXT (case_ref), STORE_TEXT (federation), STORE_TEXT (member)),
         s_basis_row, &n, "find a transfer decision", reason);
 }
+
+int
+transfer_forget_case (transfer_t *self, const char *case_ref, kt_reason_t *reason)
+{
+    static const char *const sql[] = {
+        "DELETE FROM transfer_decision WHERE case_ref=?",
+        "DELETE FROM transfer_out WHERE case_ref=?",
+        "DELETE FROM transfer_in WHERE case_ref=?",
+    };
+    if (store_begin (self->db, reason) != 0)
+        return -1;
+    for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++)
+        if (store_run (self->db, sql[i], STORE_VALUES (STORE_TEXT (case_ref)),
+                       "forget a subject's transfers", reason) < 0) {
+            store_rollback (self->db);
+            return -1;
+        }
+    if (store_commit (self->db, reason) != 0) {
+        store_rollback (self->db);
+        return -1;
+    }
+    return 0;
+}

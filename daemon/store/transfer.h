@@ -95,6 +95,13 @@ int transfer_decision_seen (transfer_t *self, const uint8_t id[KT_ID_LEN], const
 int transfer_decision_newest (transfer_t *self, const char *case_ref, const char *federation,
                               const char *member, char *basis, size_t len, kt_reason_t *reason);
 
+/*  art. 13: the subject case_ref is destroyed here: its transfers both
+ *  ways and the kernpartijen's decisions go (the bases are free text; a
+ *  sealed copy still offered goes with its row, and is not sent after
+ *  the data is gone).  The log keeps its pseudonymous trail.  Idempotent;
+ *  one commit. */
+int transfer_forget_case (transfer_t *self, const char *case_ref, kt_reason_t *reason);
+
 /*  {sent: [...], received: [...]}, newest first, at most limit each; only
  *  case_ref's when it is not NULL.  NULL and reason on failure. */
 json_t *transfer_list (transfer_t *self, const char *case_ref, int limit, kt_reason_t *reason);

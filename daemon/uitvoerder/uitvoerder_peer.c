@@ -1360,6 +1360,17 @@ uitvoerder_peer_status (node_t *self)
     return list;
 }
 
+int
+uitvoerder_transfer_forget (node_t *self, const char *case_ref, kt_reason_t *reason)
+{
+    transfer_t *t = uitvoerder_of (self)->transfer;
+    /*  At a start's completion of a destruction the peer links may not
+     *  be up yet; the table is opened here if need be. */
+    if (!t && !(t = uitvoerder_of (self)->transfer = transfer_new (self->db, reason)))
+        return -1;
+    return transfer_forget_case (t, case_ref, reason);
+}
+
 json_t *
 uitvoerder_transfer_counts (node_t *self)
 {
@@ -1370,7 +1381,7 @@ int
 uitvoerder_peer_start (node_t *self, kt_reason_t *reason)
 {
     uitvoerder_t *u = uitvoerder_of (self);
-    if (!(u->transfer = transfer_new (self->db, reason)))
+    if (!u->transfer && !(u->transfer = transfer_new (self->db, reason)))
         return -1;
     uitvoerder_peers_apply (self);
     zloop_timer (self->loop, CHECKPOINT_PUSH_MS, 0, s_on_timer, self);

@@ -220,7 +220,10 @@ s_destroy_rest (node_t *self, const char *case_ref, kt_reason_t *reason)
     kt_reason_t why;
     if (uitvoerder_relay_log (self, &why) != 0)
         kt_log (KT_LOG_WARN, "log append_failed event=owed reason=\"%s\"", why.text);
-    if (lifecycle_destroy_data (lc, case_ref, reason) != 0 ||
+    /*  Its transfers' rows in node.db before the destruction's
+     *  checkpoint of node.db, so their pages leave the -wal with it. */
+    if (uitvoerder_transfer_forget (self, case_ref, reason) != 0 ||
+        lifecycle_destroy_data (lc, case_ref, reason) != 0 ||
         s_log_step (self, KETEN__LOG_EVENT__DESTROYED, case_ref, "destroy", once, reason) != 0 ||
         lifecycle_destroy_end (lc, case_ref, kt_now_ms (), reason) != 0)
         return -1;
