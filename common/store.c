@@ -370,6 +370,16 @@ store_run (sqlite3 *db, const char *sql, const store_value_t *values, const char
 }
 
 int
+store_run_all (sqlite3 *db, const char *const *sql, size_t n, const store_value_t *values,
+               const char *what, kt_reason_t *reason)
+{
+    for (size_t i = 0; i < n; i++)
+        if (store_run (db, sql[i], values, what, reason) < 0)
+            return -1;
+    return 0;
+}
+
+int
 store_sync (sqlite3 *db, bool wait, kt_reason_t *reason)
 {
     /*  synchronous=NORMAL in WAL mode: a commit does not wait for the

@@ -120,6 +120,11 @@ int store_one (sqlite3 *db, const char *sql, const store_value_t *values, store_
  *  number of rows it changed, or -1 with reason. */
 int store_run (sqlite3 *db, const char *sql, const store_value_t *values, const char *what,
                kt_reason_t *reason);
+/*  store_run of each of n statements with the same values, in order (a
+ *  destruction's DELETEs, inside the caller's transaction): 0, or -1 at
+ *  the first that fails. */
+int store_run_all (sqlite3 *db, const char *const *sql, size_t n, const store_value_t *values,
+                   const char *what, kt_reason_t *reason);
 /*  Whether commits on db wait for the disk (synchronous=FULL, every
  *  file's default) or not (NORMAL: durable with the next commit that
  *  waits).  Set back to waiting right after the commit that did not. */

@@ -326,9 +326,6 @@ casework_forget (sqlite3 *db, const char *case_ref, kt_reason_t *reason)
         "DELETE FROM closure_advice WHERE case_ref=?1",
         "DELETE FROM share WHERE case_ref=?1",
     };
-    for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++)
-        if (store_run (db, sql[i], STORE_VALUES (STORE_TEXT (case_ref)),
-                       "destroy the case's decisions", reason) < 0)
-            return -1;
-    return 0;
+    return store_run_all (db, sql, sizeof sql / sizeof sql[0], STORE_VALUES (STORE_TEXT (case_ref)),
+                          "destroy the case's decisions", reason);
 }

@@ -842,13 +842,10 @@ casusoverleg_forget_case (casusoverleg_t *self, const char *case_ref, kt_reason_
         store_rollback (self->db);
         return -1;
     }
-    for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++)
-        if (store_run (self->db, sql[i], STORE_VALUES (STORE_TEXT (case_ref)),
-                       "destroy the case's rows", reason) < 0) {
-            store_rollback (self->db);
-            return -1;
-        }
-    if (store_commit (self->db, reason) != 0) {
+    if (store_run_all (self->db, sql, sizeof sql / sizeof sql[0],
+                       STORE_VALUES (STORE_TEXT (case_ref)), "destroy the case's rows",
+                       reason) != 0 ||
+        store_commit (self->db, reason) != 0) {
         store_rollback (self->db);
         return -1;
     }

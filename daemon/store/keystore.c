@@ -319,10 +319,32 @@ keystore_id_row (sqlite3_stmt *row, void *arg, kt_reason_t *reason)
 
 typedef struct {
     keystore_t *self;
-    keystore_used_fn *used;
-    void *arg;
+    sqlite3 *db;          /* the caller's file */
+    const char *used_sql; /* a row for a key_id it uses */
     size_t dropped;
 } loading_t;
+
+static int
+s_used_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) q;
+    (void) reason;
+    *(bool *) arg = true;
+    return 1;
+}
+
+/*  Whether the caller's table uses key_id; an error counts as in use:
+ *  such a key is only never handed out. */
+static bool
+s_used (const loading_t *l, const uint8_t key_id[KEYSTORE_ID_LEN])
+{
+    bool used = false;
+    kt_reason_t reason;
+    if (store_one (l->db, l->used_sql, STORE_VALUES (STORE_BLOB (key_id, KEYSTORE_ID_LEN)),
+                   s_used_row, &used, "check a pooled key", &reason) < 0)
+        return true;
+    return used;
+}
 
 static int
 s_pool_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
@@ -334,7 +356,7 @@ s_pool_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
     const uint8_t *id = sqlite3_column_blob (q, 0);
     /*  Handed out before a crash cut off its leaving the pool: the
      *  caller's table uses it, so it is never handed out again. */
-    bool used = l->used (l->arg, id);
+    bool used = s_used (l, id);
     /*  A key wrapped under another storage key (a key file replaced) is
      *  of no use: out of the pool like one in use. */
     uint8_t key[KEYSTORE_KEY_LEN];
@@ -354,7 +376,7 @@ s_pool_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 }
 
 int
-keystore_pool_open (keystore_t *self, keystore_used_fn *used, void *arg, kt_reason_t *reason)
+keystore_pool_open (keystore_t *self, sqlite3 *db, const char *used_sql, kt_reason_t *reason)
 {
     self->pool = malloc (POOL_ROOM * sizeof *self->pool);
     self->taken = malloc (POOL_ROOM * sizeof *self->taken);
@@ -366,7 +388,7 @@ keystore_pool_open (keystore_t *self, keystore_used_fn *used, void *arg, kt_reas
                     "DELETE FROM key_pool WHERE key_id NOT IN (SELECT key_id FROM data_key)",
                     reason) != 0)
         return -1;
-    loading_t l = {self, used, arg, 0};
+    loading_t l = {self, db, used_sql, 0};
     if (store_each (self->db, "SELECT key_id FROM key_pool ORDER BY key_id", NULL, NULL, s_pool_row,
                     &l, "read the key pool", reason) != 0)
         return -1;

@@ -37,15 +37,15 @@ sqlite3 *keystore_db (keystore_t *self);
 int keystore_create (keystore_t *self, uint8_t key_id[KEYSTORE_ID_LEN],
                      uint8_t key[KEYSTORE_KEY_LEN], kt_reason_t *reason);
 /*  A pool of keys made and committed ahead (issue #17), for a caller
- *  whose one table records every key it uses (the partner's signal box):
- *  handing one out writes nothing to keystore_db, so the caller's commit
- *  need not wait for this file too.  A key is handed out at most once:
- *  it leaves the pool in memory at once and key_pool with the next
- *  refill; after a crash keystore_pool_open asks used about each pooled
- *  key and keeps out the ones in use.  used is true when the caller's
- *  table uses key_id. */
-typedef bool (keystore_used_fn) (void *arg, const uint8_t key_id[KEYSTORE_ID_LEN]);
-int keystore_pool_open (keystore_t *self, keystore_used_fn *used, void *arg, kt_reason_t *reason);
+ *  whose one table records every key it uses (the partner's signal box,
+ *  the uitvoerder's subjects): handing one out writes nothing to
+ *  keystore_db, so the caller's commit need not wait for this file too.
+ *  A key is handed out at most once: it leaves the pool in memory at
+ *  once and key_pool with the next refill; after a crash
+ *  keystore_pool_open runs used_sql on db (one parameter, the key_id; a
+ *  row when the caller's table uses it) for each pooled key and keeps
+ *  out the ones in use. */
+int keystore_pool_open (keystore_t *self, sqlite3 *db, const char *used_sql, kt_reason_t *reason);
 /*  A key from the pool, or - the pool empty or not opened - a new one as
  *  keystore_create makes it (inside the caller's transaction). */
 int keystore_take (keystore_t *self, uint8_t key_id[KEYSTORE_ID_LEN], uint8_t key[KEYSTORE_KEY_LEN],

@@ -65,35 +65,12 @@ signalbox_new (sqlite3 *db, keystore_t *keystore, kt_reason_t *reason)
     return self;
 }
 
-static int
-s_key_used_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
-{
-    (void) q;
-    (void) reason;
-    *(bool *) arg = true;
-    return 1;
-}
-
-/*  keystore_used_fn: a pooled key is in use when a signal is sealed under
- *  it (the only table that takes keys from the pool).  An error counts as
- *  in use: such a key is only never handed out. */
-static bool
-s_key_used (void *arg, const uint8_t key_id[KEYSTORE_ID_LEN])
-{
-    signalbox_t *self = arg;
-    bool used = false;
-    kt_reason_t reason;
-    if (store_one (self->db, "SELECT 1 FROM signal WHERE key_id=?",
-                   STORE_VALUES (STORE_BLOB (key_id, KEYSTORE_ID_LEN)), s_key_used_row, &used,
-                   "check a pooled key", &reason) < 0)
-        return true;
-    return used;
-}
-
 int
 signalbox_key_pool (signalbox_t *self, kt_reason_t *reason)
 {
-    return keystore_pool_open (self->keystore, s_key_used, self, reason);
+    /*  The only table here that takes keys from the pool. */
+    return keystore_pool_open (self->keystore, self->db, "SELECT 1 FROM signal WHERE key_id=?",
+                               reason);
 }
 
 void

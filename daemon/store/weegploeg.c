@@ -104,35 +104,12 @@ weegploeg_open (const char *path, keystore_t *keystore, const uint8_t storage_ke
     return self;
 }
 
-static int
-s_key_used_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
-{
-    (void) q;
-    (void) reason;
-    *(bool *) arg = true;
-    return 1;
-}
-
-/*  keystore_used_fn: a pooled key is in use when a subject is sealed
- *  under it (the only table here that takes keys from the pool).  An
- *  error counts as in use: such a key is only never handed out. */
-static bool
-s_key_used (void *arg, const uint8_t key_id[KEYSTORE_ID_LEN])
-{
-    weegploeg_t *self = arg;
-    bool used = false;
-    kt_reason_t reason;
-    if (store_one (self->db, "SELECT 1 FROM subject WHERE key_id=?",
-                   STORE_VALUES (STORE_BLOB (key_id, KEYSTORE_ID_LEN)), s_key_used_row, &used,
-                   "check a pooled key", &reason) < 0)
-        return true;
-    return used;
-}
-
 int
 weegploeg_key_pool (weegploeg_t *self, kt_reason_t *reason)
 {
-    return keystore_pool_open (self->keystore, s_key_used, self, reason);
+    /*  The only table here that takes keys from the pool. */
+    return keystore_pool_open (self->keystore, self->db, "SELECT 1 FROM subject WHERE key_id=?",
+                               reason);
 }
 
 void
@@ -940,12 +917,12 @@ weegploeg_forget_subject (weegploeg_t *self, const char *case_ref, kt_reason_t *
     };
     if (store_begin (self->db, reason) != 0)
         return -1;
-    for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++)
-        if (store_run (self->db, sql[i], STORE_VALUES (STORE_TEXT (case_ref)),
-                       "destroy the subject's rows", reason) < 0) {
-            store_rollback (self->db);
-            return -1;
-        }
+    if (store_run_all (self->db, sql, sizeof sql / sizeof sql[0],
+                       STORE_VALUES (STORE_TEXT (case_ref)), "destroy the subject's rows",
+                       reason) != 0) {
+        store_rollback (self->db);
+        return -1;
+    }
     /*  The correction decisions (correction.c's table, same file, when
      *  that module made it): the log keeps CORRECTED, with no data. */
     int corrections = store_one (self->db,

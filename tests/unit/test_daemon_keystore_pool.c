@@ -44,24 +44,39 @@ typedef struct {
 } used_t;
 
 static bool
-s_used (void *arg, const uint8_t key_id[KEYSTORE_ID_LEN])
+s_used (const used_t *u, const uint8_t key_id[KEYSTORE_ID_LEN])
 {
-    used_t *u = arg;
     for (size_t i = 0; i < u->n; i++)
         if (memcmp (u->ids[i], key_id, KEYSTORE_ID_LEN) == 0)
             return true;
     return false;
 }
 
+/*  The keystore, its pool opened against the caller's table of keys in
+ *  use: a real table in a file of its own, holding used's ids. */
 static keystore_t *
 s_open (used_t *used)
 {
     char path[128];
-    snprintf (path, sizeof path, "%s/keystore.db", s_dir);
     kt_reason_t r;
+    snprintf (path, sizeof path, "%s/caller.db", s_dir);
+    sqlite3 *db = store_open (path, &r);
+    assert_non_null (db);
+    assert_int_equal (store_exec (db,
+                                  "CREATE TABLE IF NOT EXISTS used (key_id BLOB NOT NULL);"
+                                  "DELETE FROM used;",
+                                  &r),
+                      0);
+    for (size_t i = 0; i < used->n; i++)
+        assert_int_equal (store_run (db, "INSERT INTO used (key_id) VALUES (?)",
+                                     STORE_VALUES (STORE_BLOB (used->ids[i], KEYSTORE_ID_LEN)),
+                                     "record a key in use", &r),
+                          1);
+    snprintf (path, sizeof path, "%s/keystore.db", s_dir);
     keystore_t *ks = keystore_open (path, s_storage_key, &r);
     assert_non_null (ks);
-    assert_int_equal (keystore_pool_open (ks, s_used, used, &r), 0);
+    assert_int_equal (keystore_pool_open (ks, db, "SELECT 1 FROM used WHERE key_id=?", &r), 0);
+    store_close (&db);
     return ks;
 }
 
