@@ -4,8 +4,144 @@
 #include "backup.h"
 
 #include <stdio.h>
-#include <sys/stat.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+/*  Statements kept prepared, by their text, for the files store_open
+ *  opened (docs/PERFORMANCE.md, "Statements prepared once").  Parsing a
+ *  statement costs more than running most of them: before this cache,
+ *  16 % of a busy partner's CPU went to sqlite3_prepare.  Only queries,
+ *  row changes and transaction statements are kept: several PRAGMAs act
+ *  while they are prepared, and a PRAGMA or VACUUM is not run often
+ *  enough to be worth keeping.  A statement in use (a
+ *  row callback running the same text on the same file) is prepared
+ *  afresh for the inner call.  One thread: the daemon's loop; the store
+ *  is not used from another thread (as s_new below). */
+#define STORE_CACHED_FILES 64
+#define STORE_CACHED_STMTS 128
+static sqlite3 *s_cached_files[STORE_CACHED_FILES];
+typedef struct {
+    sqlite3 *db;
+    uint64_t hash;
+    char *sql;
+    sqlite3_stmt *stmt;
+    uint64_t used;
+    bool busy;
+} cached_stmt_t;
+static cached_stmt_t s_cached[STORE_CACHED_STMTS];
+static uint64_t s_cached_tick;
+
+static bool
+s_cacheable (sqlite3 *db, const char *sql)
+{
+    static const char *const verbs[] = {"SELECT", "INSERT", "UPDATE", "DELETE",  "REPLACE",
+                                        "WITH",   "BEGIN",  "COMMIT", "ROLLBACK"};
+    bool known = false;
+    for (size_t i = 0; i < STORE_CACHED_FILES && !known; i++)
+        known = s_cached_files[i] == db;
+    if (!known)
+        return false;
+    while (*sql == ' ' || *sql == '\n' || *sql == '\t')
+        sql++;
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+        if (strncasecmp (sql, verbs[i], strlen (verbs[i])) == 0)
+            return true;
+    return false;
+}
+
+static uint64_t
+s_sql_hash (const char *sql)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const unsigned char *p = (const unsigned char *) sql; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return h;
+}
+
+/*  sql prepared on db, from the cache when it is there and free; *slot
+ *  is the cache entry to give it back to (store_give), or NULL when the
+ *  caller finalizes it.  NULL and the SQLite code in *rc on failure. */
+static sqlite3_stmt *
+s_take (sqlite3 *db, const char *sql, cached_stmt_t **slot, int *rc)
+{
+    *slot = NULL;
+    bool cacheable = s_cacheable (db, sql);
+    uint64_t hash = cacheable ? s_sql_hash (sql) : 0;
+    cached_stmt_t *free_slot = NULL;
+    if (cacheable) {
+        for (size_t i = 0; i < STORE_CACHED_STMTS; i++) {
+            cached_stmt_t *c = &s_cached[i];
+            if (c->db == db && c->hash == hash && strcmp (c->sql, sql) == 0) {
+                if (c->busy) {
+                    free_slot = NULL;
+                    break;
+                }
+                c->busy = true;
+                c->used = ++s_cached_tick;
+                *slot = c;
+                return c->stmt;
+            }
+            if (!c->busy && (!free_slot || !c->db || (free_slot->db && c->used < free_slot->used)))
+                free_slot = c;
+        }
+    }
+    sqlite3_stmt *stmt = NULL;
+    *rc = sqlite3_prepare_v3 (db, sql, -1, cacheable ? SQLITE_PREPARE_PERSISTENT : 0, &stmt, NULL);
+    if (*rc != SQLITE_OK) {
+        sqlite3_finalize (stmt);
+        return NULL;
+    }
+    char *copy = free_slot ? strdup (sql) : NULL;
+    if (copy) {
+        if (free_slot->db) {
+            sqlite3_finalize (free_slot->stmt);
+            free (free_slot->sql);
+        }
+        *free_slot = (cached_stmt_t){db, hash, copy, stmt, ++s_cached_tick, true};
+        *slot = free_slot;
+    }
+    return stmt;
+}
+
+static void
+s_give (sqlite3_stmt *stmt, cached_stmt_t *slot)
+{
+    if (!slot) {
+        sqlite3_finalize (stmt);
+        return;
+    }
+    /*  Nothing a caller bound may be read after it returns. */
+    sqlite3_reset (stmt);
+    sqlite3_clear_bindings (stmt);
+    slot->busy = false;
+}
+
+/*  Forget db's statements and stop keeping new ones (store_close). */
+static void
+s_uncache (sqlite3 *db)
+{
+    for (size_t i = 0; i < STORE_CACHED_STMTS; i++)
+        if (s_cached[i].db == db) {
+            sqlite3_finalize (s_cached[i].stmt);
+            free (s_cached[i].sql);
+            s_cached[i] = (cached_stmt_t){0};
+        }
+    for (size_t i = 0; i < STORE_CACHED_FILES; i++)
+        if (s_cached_files[i] == db)
+            s_cached_files[i] = NULL;
+}
+
+static void
+s_cache_file (sqlite3 *db)
+{
+    for (size_t i = 0; i < STORE_CACHED_FILES; i++)
+        if (!s_cached_files[i]) {
+            s_cached_files[i] = db;
+            return;
+        }
+}
 
 /*  The files this process created: their migrations change nothing that
  *  was there, so they take no copy first. */
@@ -70,6 +206,7 @@ store_open (const char *path, kt_reason_t *reason)
     }
     if (created)
         s_set_new (NULL, db);
+    s_cache_file (db);
     return db;
 }
 
@@ -192,6 +329,7 @@ store_close (sqlite3 **db_p)
     if (*db_p) {
         s_health_clear (*db_p);
         s_set_new (*db_p, NULL);
+        s_uncache (*db_p);
         sqlite3_close_v2 (*db_p);
         *db_p = NULL;
     }
@@ -210,16 +348,37 @@ store_exec (sqlite3 *db, const char *sql, kt_reason_t *reason)
     return 0;
 }
 
+/*  store_exec of one statement, kept prepared. */
+static int
+s_exec_kept (sqlite3 *db, const char *sql, kt_reason_t *reason)
+{
+    cached_stmt_t *slot;
+    int rc;
+    sqlite3_stmt *stmt = s_take (db, sql, &slot, &rc);
+    if (stmt) {
+        rc = sqlite3_step (stmt);
+        if (rc == SQLITE_ROW)
+            rc = SQLITE_DONE;
+    }
+    if (rc != SQLITE_DONE) {
+        store_health_note (db, sqlite3_errcode (db));
+        kt_fail (reason, "database error: %s", sqlite3_errmsg (db));
+    }
+    if (stmt)
+        s_give (stmt, slot);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
 int
 store_begin (sqlite3 *db, kt_reason_t *reason)
 {
-    return store_exec (db, "BEGIN IMMEDIATE", reason);
+    return s_exec_kept (db, "BEGIN IMMEDIATE", reason);
 }
 
 int
 store_commit (sqlite3 *db, kt_reason_t *reason)
 {
-    if (store_exec (db, "COMMIT", reason) != 0)
+    if (s_exec_kept (db, "COMMIT", reason) != 0)
         return -1;
     s_health_clear (db);
     return 0;
@@ -228,8 +387,9 @@ store_commit (sqlite3 *db, kt_reason_t *reason)
 void
 store_rollback (sqlite3 *db)
 {
+    kt_reason_t ignored;
     if (!sqlite3_get_autocommit (db))
-        sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
+        (void) s_exec_kept (db, "ROLLBACK", &ignored);
 }
 
 sqlite3_stmt *
@@ -246,14 +406,16 @@ store_prepare (sqlite3 *db, const char *sql, kt_reason_t *reason)
 int64_t
 store_int (sqlite3 *db, const char *sql, int64_t fallback)
 {
-    sqlite3_stmt *stmt = NULL;
+    cached_stmt_t *slot;
     int64_t value = fallback;
-    int rc = sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL);
-    if (rc == SQLITE_OK && (rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    int rc;
+    sqlite3_stmt *stmt = s_take (db, sql, &slot, &rc);
+    if (stmt && (rc = sqlite3_step (stmt)) == SQLITE_ROW)
         value = sqlite3_column_int64 (stmt, 0);
     else if (rc != SQLITE_DONE)
         kt_log (KT_LOG_ERROR, "store query_failed error=\"%s\"", sqlite3_errmsg (db));
-    sqlite3_finalize (stmt);
+    if (stmt)
+        s_give (stmt, slot);
     return value;
 }
 
@@ -320,15 +482,15 @@ int
 store_each (sqlite3 *db, const char *sql, store_bind_fn *bind, void *bind_arg, store_row_fn *row,
             void *row_arg, const char *what, kt_reason_t *reason)
 {
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) != SQLITE_OK) {
-        store_health_note (db, sqlite3_errcode (db));
-        kt_fail (reason, "cannot %s: %s", what, sqlite3_errmsg (db));
-        sqlite3_finalize (stmt);
-        return -1;
+    cached_stmt_t *slot;
+    int rc;
+    sqlite3_stmt *stmt = s_take (db, sql, &slot, &rc);
+    if (!stmt) {
+        store_health_note (db, rc);
+        return kt_fail (reason, "cannot %s: %s", what, sqlite3_errmsg (db));
     }
-    int rc = store_each_stmt (stmt, bind, bind_arg, row, row_arg, what, reason);
-    sqlite3_finalize (stmt);
+    rc = store_each_stmt (stmt, bind, bind_arg, row, row_arg, what, reason);
+    s_give (stmt, slot);
     return rc;
 }
 

@@ -102,7 +102,8 @@ typedef struct {
 int store_bind_values (sqlite3_stmt *stmt, void *arg, kt_reason_t *reason);
 
 /*  Prepare sql, bind it (bind may be NULL), call row for each row (row
- *  may be NULL: a statement without results).  Returns 0 when every row
+ *  may be NULL: a statement without results).  On a file from store_open
+ *  the prepared statement is kept for the next call with the same text.  Returns 0 when every row
  *  was taken or row stopped, -1 with reason on any failure. */
 int store_each (sqlite3 *db, const char *sql, store_bind_fn *bind, void *bind_arg,
                 store_row_fn *row, void *row_arg, const char *what, kt_reason_t *reason);

@@ -2,7 +2,9 @@
  *  prepare, bind or step is an error whose reason names what the query
  *  was for, never an empty result; a row callback may stop the loop or
  *  fail it; and no source file but common/store.c prepares a statement
- *  itself (the rule that keeps it the one loop).  */
+ *  itself (the rule that keeps it the one loop).  The statements it keeps
+ *  prepared take new values each time, are left reset, may run inside
+ *  their own row loop, and are bounded in number.  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static sqlite3 *
 s_db (void)
@@ -204,6 +207,160 @@ test_only_store_c_prepares_statements (void **state)
         fail_msg ("sqlite3_prepare outside common/store.c:%s", offenders);
 }
 
+/*  A file opened by store_open, with t as in s_db; *path to unlink. */
+static sqlite3 *
+s_kept_db (char path[64])
+{
+    snprintf (path, 64, "/tmp/keten-test-store-XXXXXX");
+    int fd = mkstemp (path);
+    assert_true (fd >= 0);
+    close (fd);
+    unlink (path);
+    kt_reason_t reason;
+    sqlite3 *db = store_open (path, &reason);
+    assert_non_null (db);
+    assert_int_equal (store_exec (db,
+                                  "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL);"
+                                  "INSERT INTO t (name) VALUES ('a'), ('b'), ('c');",
+                                  &reason),
+                      0);
+    return db;
+}
+
+static void
+s_kept_done (sqlite3 **db, const char *path)
+{
+    store_close (db);
+    char side[80];
+    unlink (path);
+    snprintf (side, sizeof side, "%s-wal", path);
+    unlink (side);
+    snprintf (side, sizeof side, "%s-shm", path);
+    unlink (side);
+}
+
+static size_t
+s_statements (sqlite3 *db, size_t *running)
+{
+    size_t n = 0;
+    *running = 0;
+    for (sqlite3_stmt *q = sqlite3_next_stmt (db, NULL); q; q = sqlite3_next_stmt (db, q)) {
+        n++;
+        *running += sqlite3_stmt_busy (q) ? 1 : 0;
+    }
+    return n;
+}
+
+static int
+s_name_row (sqlite3_stmt *row, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    snprintf (arg, 8, "%s", store_text (row, 0));
+    return 0;
+}
+
+/*  The same text again on the same file: the kept statement, with the
+ *  new values bound, left reset (no reader holds the file). */
+static void
+test_kept_statement_binds_anew_and_is_left_reset (void **state)
+{
+    (void) state;
+    char path[64];
+    sqlite3 *db = s_kept_db (path);
+    kt_reason_t reason;
+    const char *sql = "SELECT name FROM t WHERE id = ?";
+    for (int id = 1; id <= 3; id++) {
+        char name[8] = "";
+        assert_int_equal (
+            store_one (db, sql, STORE_VALUES (STORE_INT (id)), s_name_row, name, "read", &reason),
+            1);
+        assert_int_equal (name[0], 'a' + id - 1);
+    }
+    size_t running, kept = s_statements (db, &running);
+    assert_int_equal (running, 0);
+    assert_true (kept >= 1);
+    assert_int_equal (store_run (db, "INSERT INTO t (name) VALUES (?)",
+                                 STORE_VALUES (STORE_TEXT ("d")), "add", &reason),
+                      1);
+    /*  Nothing kept stands in the way of a truncating checkpoint. */
+    assert_int_equal (store_checkpoint (db, "the test file", &reason), 0);
+    s_kept_done (&db, path);
+}
+
+typedef struct {
+    sqlite3 *db;
+    int depth, rows;
+} nested_t;
+
+static int
+s_nested_row (sqlite3_stmt *row, void *arg, kt_reason_t *reason)
+{
+    (void) row;
+    nested_t *n = arg;
+    n->rows++;
+    if (n->depth++ > 0)
+        return 0;
+    /*  The same text while the outer one is still stepping. */
+    return store_each (n->db, "SELECT id FROM t ORDER BY id", NULL, NULL, s_nested_row, n, "inner",
+                       reason);
+}
+
+static void
+test_the_same_statement_inside_its_own_loop (void **state)
+{
+    (void) state;
+    char path[64];
+    sqlite3 *db = s_kept_db (path);
+    kt_reason_t reason;
+    nested_t n = {db, 0, 0};
+    assert_int_equal (store_each (db, "SELECT id FROM t ORDER BY id", NULL, NULL, s_nested_row, &n,
+                                  "outer", &reason),
+                      0);
+    /*  3 outer rows, and the 3 inner ones of the first. */
+    assert_int_equal (n.rows, 6);
+    size_t running;
+    s_statements (db, &running);
+    assert_int_equal (running, 0);
+    s_kept_done (&db, path);
+}
+
+/*  Some PRAGMAs act when prepared: run twice, one must act twice. */
+static void
+test_a_pragma_acts_every_time (void **state)
+{
+    (void) state;
+    char path[64];
+    sqlite3 *db = s_kept_db (path);
+    kt_reason_t reason;
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal (store_exec (db, "PRAGMA synchronous=FULL", &reason), 0);
+        assert_int_equal (store_int (db, "PRAGMA synchronous", -1), 2);
+        assert_true (store_run (db, "PRAGMA synchronous=NORMAL", NULL, "relax", &reason) >= 0);
+        assert_int_equal (store_int (db, "PRAGMA synchronous", -1), 1);
+    }
+    s_kept_done (&db, path);
+}
+
+/*  Many different texts keep a bounded number of statements. */
+static void
+test_kept_statements_are_bounded (void **state)
+{
+    (void) state;
+    char path[64];
+    sqlite3 *db = s_kept_db (path);
+    kt_reason_t reason;
+    for (int i = 0; i < 1000; i++) {
+        char sql[64];
+        snprintf (sql, sizeof sql, "SELECT %d FROM t", i);
+        assert_int_equal (store_each (db, sql, NULL, NULL, NULL, NULL, "read", &reason), 0);
+    }
+    size_t running, kept = s_statements (db, &running);
+    assert_true (kept <= 128);
+    assert_int_equal (running, 0);
+    assert_int_equal (store_int (db, "SELECT count(*) FROM t", -1), 3);
+    s_kept_done (&db, path);
+}
+
 int
 main (void)
 {
@@ -215,6 +372,10 @@ main (void)
         cmocka_unit_test (test_row_may_stop_or_fail_the_loop),
         cmocka_unit_test (test_one_and_run_tell_found_and_changed),
         cmocka_unit_test (test_only_store_c_prepares_statements),
+        cmocka_unit_test (test_kept_statement_binds_anew_and_is_left_reset),
+        cmocka_unit_test (test_the_same_statement_inside_its_own_loop),
+        cmocka_unit_test (test_a_pragma_acts_every_time),
+        cmocka_unit_test (test_kept_statements_are_bounded),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
