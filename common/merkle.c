@@ -13,6 +13,7 @@
 #include "merkle.h"
 
 #include <assert.h>
+#include <stddef.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,6 +172,45 @@ s_skip_border (uint64_t *fn, uint64_t *sn)
     }
 }
 
+/*  The last path that verified, with the state after each of its steps.
+ *  Receipts and batch headers arrive in runs of neighbouring leaves of one
+ *  tree, whose paths meet a few levels up.  Once a new path reaches a node
+ *  of the last one (same tree, same position, same hash) and the rest of
+ *  its hashes are the same as the rest of the last one's, every step left
+ *  would compute what the last one computed: it ends at the same root.
+ *  The answer is the one the full computation gives, for every input; it
+ *  only skips repeating it.  Per thread, so no caller shares it. */
+static _Thread_local struct {
+    bool valid;
+    uint64_t size;
+    uint8_t root[MERKLE_HASH_LEN];
+    size_t path_len;
+    uint8_t path[MERKLE_MAX_PATH][MERKLE_HASH_LEN];
+    uint8_t r[MERKLE_MAX_PATH][MERKLE_HASH_LEN]; /* the node after step i */
+    uint64_t fn[MERKLE_MAX_PATH], sn[MERKLE_MAX_PATH];
+} s_last;
+
+/*  The step of the last verified path from which the new path's step i,
+ *  which left node r at (fn, sn), goes the same way to the root, or -1. */
+static ptrdiff_t
+s_joins_last (uint64_t size, const uint8_t root[MERKLE_HASH_LEN],
+              const uint8_t (*path)[MERKLE_HASH_LEN], size_t path_len, size_t i, uint64_t fn,
+              uint64_t sn, const uint8_t r[MERKLE_HASH_LEN])
+{
+    if (!s_last.valid || s_last.size != size || !s_hash_equal (s_last.root, root))
+        return -1;
+    for (size_t j = 0; j < s_last.path_len; j++) {
+        if (s_last.sn[j] != sn)
+            continue;
+        size_t rest = path_len - i - 1;
+        bool same = s_last.fn[j] == fn && s_last.path_len - j - 1 == rest &&
+                    s_hash_equal (s_last.r[j], r) &&
+                    memcmp (s_last.path[j + 1], path[i + 1], rest * MERKLE_HASH_LEN) == 0;
+        return same ? (ptrdiff_t) j : -1;
+    }
+    return -1;
+}
+
 bool
 merkle_verify_inclusion (const uint8_t leaf[MERKLE_HASH_LEN], uint64_t index, uint64_t size,
                          const uint8_t (*path)[MERKLE_HASH_LEN], size_t path_len,
@@ -180,6 +220,8 @@ merkle_verify_inclusion (const uint8_t leaf[MERKLE_HASH_LEN], uint64_t index, ui
         return false;
     uint64_t fn = index, sn = size - 1;
     uint8_t r[MERKLE_HASH_LEN];
+    uint8_t steps[MERKLE_MAX_PATH][MERKLE_HASH_LEN];
+    uint64_t fns[MERKLE_MAX_PATH], sns[MERKLE_MAX_PATH];
     memcpy (r, leaf, MERKLE_HASH_LEN);
     for (size_t i = 0; i < path_len; i++) {
         if (sn == 0)
@@ -187,14 +229,41 @@ merkle_verify_inclusion (const uint8_t leaf[MERKLE_HASH_LEN], uint64_t index, ui
         if ((fn & 1) == 1 || fn == sn) {
             merkle_node_hash (r, path[i], r);
             s_skip_border (&fn, &sn);
-        }
-        else
+        } else
             merkle_node_hash (r, r, path[i]);
         fn >>= 1;
         sn >>= 1;
+        memcpy (steps[i], r, MERKLE_HASH_LEN);
+        fns[i] = fn;
+        sns[i] = sn;
+        ptrdiff_t j = s_joins_last (size, root, path, path_len, i, fn, sn, r);
+        if (j >= 0) {
+            /*  This path becomes the last one: its own steps so far, the
+             *  last one's from here on. */
+            size_t rest = path_len - i - 1, from = (size_t) j + 1;
+            memmove (s_last.r[i + 1], s_last.r[from], rest * MERKLE_HASH_LEN);
+            memmove (&s_last.fn[i + 1], &s_last.fn[from], rest * sizeof fns[0]);
+            memmove (&s_last.sn[i + 1], &s_last.sn[from], rest * sizeof sns[0]);
+            memcpy (s_last.r, steps, (i + 1) * MERKLE_HASH_LEN);
+            memcpy (s_last.fn, fns, (i + 1) * sizeof fns[0]);
+            memcpy (s_last.sn, sns, (i + 1) * sizeof sns[0]);
+            memcpy (s_last.path, path, path_len * MERKLE_HASH_LEN);
+            s_last.path_len = path_len;
+            return true;
+        }
     }
     /*  sn != 0 means the path stopped short of the root. */
-    return sn == 0 && s_hash_equal (r, root);
+    if (sn != 0 || !s_hash_equal (r, root))
+        return false;
+    s_last.valid = true;
+    s_last.size = size;
+    memcpy (s_last.root, root, MERKLE_HASH_LEN);
+    s_last.path_len = path_len;
+    memcpy (s_last.path, path, path_len * MERKLE_HASH_LEN);
+    memcpy (s_last.r, steps, path_len * MERKLE_HASH_LEN);
+    memcpy (s_last.fn, fns, path_len * sizeof fns[0]);
+    memcpy (s_last.sn, sns, path_len * sizeof sns[0]);
+    return true;
 }
 
 bool
@@ -227,8 +296,7 @@ merkle_verify_consistency (uint64_t size1, uint64_t size2, const uint8_t root1[M
     if ((size1 & (size1 - 1)) == 0) {
         first = root1;
         next = 0;
-    }
-    else {
+    } else {
         first = proof[0];
         next = 1;
     }
@@ -247,8 +315,7 @@ merkle_verify_consistency (uint64_t size1, uint64_t size2, const uint8_t root1[M
             merkle_node_hash (fr, proof[i], fr);
             merkle_node_hash (sr, proof[i], sr);
             s_skip_border (&fn, &sn);
-        }
-        else
+        } else
             merkle_node_hash (sr, sr, proof[i]);
         fn >>= 1;
         sn >>= 1;

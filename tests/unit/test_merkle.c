@@ -537,6 +537,49 @@ test_tree_paths_verify_for_every_index_of_every_size_up_to_70 (void **state)
     }
 }
 
+/*  Paths of neighbouring leaves, verified one after another as a drain's
+ *  receipts are (the verifier reuses the steps a path shares with the
+ *  last one): each verifies, and right after each, the same path with
+ *  any one hash flipped, one hash short or one too many, another leaf,
+ *  or another index does not. */
+static void
+test_neighbouring_paths_verify_and_every_tampered_one_does_not (void **state)
+{
+    (void) state;
+    enum { N = 1000 };
+    static uint8_t leaves[N][HL];
+    for (uint32_t i = 0; i < N; i++)
+        merkle_leaf_hash (leaves[i], &i, sizeof i);
+    for (size_t n = N - 3; n <= N; n++) {
+        merkle_tree_t *tree = merkle_tree_new (leaves, n);
+        assert_non_null (tree);
+        uint8_t root[HL];
+        merkle_tree_root (tree, root);
+        for (size_t i = 0; i < n; i++) {
+            uint8_t path[MERKLE_MAX_PATH + 1][HL];
+            int len = merkle_tree_path (tree, i, path, MERKLE_MAX_PATH);
+            assert_true (len > 0);
+            const uint8_t (*cp)[HL] = (const uint8_t (*)[HL]) path;
+            assert_true (merkle_verify_inclusion (leaves[i], i, n, cp, (size_t) len, root));
+            for (int k = 0; k < len; k++) {
+                path[k][k % HL] ^= 0x10;
+                assert_false (merkle_verify_inclusion (leaves[i], i, n, cp, (size_t) len, root));
+                path[k][k % HL] ^= 0x10;
+            }
+            assert_false (merkle_verify_inclusion (leaves[i], i, n, cp, (size_t) len - 1, root));
+            memcpy (path[len], path[len - 1], HL);
+            assert_false (merkle_verify_inclusion (leaves[i], i, n, cp, (size_t) len + 1, root));
+            assert_false (
+                merkle_verify_inclusion (leaves[(i + 1) % n], i, n, cp, (size_t) len, root));
+            assert_false (
+                merkle_verify_inclusion (leaves[i], (i + 1) % n, n, cp, (size_t) len, root));
+            /*  And it still verifies after all of them. */
+            assert_true (merkle_verify_inclusion (leaves[i], i, n, cp, (size_t) len, root));
+        }
+        merkle_tree_destroy (&tree);
+    }
+}
+
 static void
 test_consistency_proofs_verify_for_every_pair_of_sizes_up_to_70 (void **state)
 {
@@ -616,6 +659,7 @@ main (void)
         cmocka_unit_test (test_inclusion_proofs_match_vectors),
         cmocka_unit_test (test_consistency_proofs_match_vectors),
         cmocka_unit_test (test_inclusion_proof_with_flipped_byte_is_refused),
+        cmocka_unit_test (test_neighbouring_paths_verify_and_every_tampered_one_does_not),
         cmocka_unit_test (test_inclusion_proof_with_wrong_index_is_refused),
         cmocka_unit_test (test_inclusion_proof_with_wrong_size_is_refused),
         cmocka_unit_test (test_inclusion_proof_truncated_or_extended_is_refused),
