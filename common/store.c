@@ -3,6 +3,8 @@
 
 #include "backup.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -380,6 +382,96 @@ store_commit (sqlite3 *db, kt_reason_t *reason)
 {
     if (s_exec_kept (db, "COMMIT", reason) != 0)
         return -1;
+    s_health_clear (db);
+    return 0;
+}
+
+/*  The commit on the helper thread (store_commit_start): one thread, made
+ *  at the first such commit and kept (a thread made per commit costs
+ *  more than the overlap gains), stopped at exit. */
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    pthread_t thread;
+    bool started, quit, done;
+    sqlite3 *db; /* the commit asked for, until store_commit_wait */
+    int rc;
+} s_async = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+
+static void *
+s_async_loop (void *arg)
+{
+    (void) arg;
+    pthread_mutex_lock (&s_async.lock);
+    for (;;) {
+        while (!s_async.quit && !(s_async.db && !s_async.done))
+            pthread_cond_wait (&s_async.cond, &s_async.lock);
+        if (s_async.quit)
+            break;
+        sqlite3 *db = s_async.db;
+        pthread_mutex_unlock (&s_async.lock);
+        /*  sqlite3_exec, not the kept statements: those belong to the
+         *  loop's thread. */
+        int rc = sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
+        pthread_mutex_lock (&s_async.lock);
+        s_async.rc = rc;
+        s_async.done = true;
+        pthread_cond_broadcast (&s_async.cond);
+    }
+    pthread_mutex_unlock (&s_async.lock);
+    return NULL;
+}
+
+__attribute__ ((destructor)) static void
+s_async_stop (void)
+{
+    pthread_mutex_lock (&s_async.lock);
+    bool started = s_async.started;
+    s_async.quit = true;
+    pthread_cond_broadcast (&s_async.cond);
+    pthread_mutex_unlock (&s_async.lock);
+    if (started)
+        pthread_join (s_async.thread, NULL);
+}
+
+int
+store_commit_start (sqlite3 *db, kt_reason_t *reason)
+{
+    pthread_mutex_lock (&s_async.lock);
+    int err = 0;
+    if (s_async.db)
+        err = EBUSY;
+    else if (!s_async.started &&
+             (err = pthread_create (&s_async.thread, NULL, s_async_loop, NULL)) == 0)
+        s_async.started = true;
+    if (err == 0) {
+        s_async.db = db;
+        s_async.done = false;
+        pthread_cond_broadcast (&s_async.cond);
+    }
+    pthread_mutex_unlock (&s_async.lock);
+    if (err != 0)
+        return kt_fail (reason, "database error: the commit cannot start: %s", strerror (err));
+    return 0;
+}
+
+int
+store_commit_wait (sqlite3 *db, kt_reason_t *reason)
+{
+    pthread_mutex_lock (&s_async.lock);
+    bool ours = s_async.db == db;
+    while (ours && !s_async.done)
+        pthread_cond_wait (&s_async.cond, &s_async.lock);
+    int rc = s_async.rc;
+    if (ours)
+        s_async.db = NULL;
+    pthread_mutex_unlock (&s_async.lock);
+    if (!ours)
+        return kt_fail (reason, "database error: no commit is running on this file");
+    if (rc != SQLITE_OK) {
+        store_health_note (db, rc);
+        return kt_fail (reason, "database error: %s", sqlite3_errstr (rc));
+    }
     s_health_clear (db);
     return 0;
 }

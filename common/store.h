@@ -50,6 +50,14 @@ bool store_health_failing (const char **what, uint64_t *since_ms);
 int store_begin (sqlite3 *db, kt_reason_t *reason);
 int store_commit (sqlite3 *db, kt_reason_t *reason);
 void store_rollback (sqlite3 *db);
+/*  store_commit in two halves, the COMMIT (and its fdatasync) running on a
+ *  thread of its own in between, so that the caller can commit another
+ *  file meanwhile: two durable waits overlap.  Nothing may use db between
+ *  the two calls; one such commit at a time in the process.  After a
+ *  failed store_commit_wait the transaction may still be open: roll it
+ *  back. */
+int store_commit_start (sqlite3 *db, kt_reason_t *reason);
+int store_commit_wait (sqlite3 *db, kt_reason_t *reason);
 
 /*  Run one statement without results. */
 int store_exec (sqlite3 *db, const char *sql, kt_reason_t *reason);

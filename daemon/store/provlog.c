@@ -37,6 +37,7 @@ struct _provlog_t {
     merkle_range_t range;   /* committed state */
     merkle_range_t pending; /* state inside the open batch */
     bool in_batch;
+    bool owed; /* provlog_owe: begin refuses */
     /*  Subtree hashes the proofs read, kept by (level, index): a drain's
      *  receipts share their upper siblings, and reading each from SQLite
      *  cost the uitvoerder a fifth of its CPU.  A subtree inside the
@@ -595,9 +596,20 @@ provlog_destroy (provlog_t **self_p)
     *self_p = NULL;
 }
 
+void
+provlog_owe (provlog_t *self, bool owed)
+{
+    self->owed = owed;
+}
+
 int
 provlog_begin (provlog_t *self, kt_reason_t *reason)
 {
+    if (self->owed)
+        return kt_fail (reason,
+                        "%s: entries for signals already stored are owed and must be logged "
+                        "first (logowed.h); nothing else is logged until they are",
+                        self->path);
     if (store_begin (self->db, reason) != 0)
         return -1;
     self->pending = self->range;
@@ -639,6 +651,12 @@ provlog_append (provlog_t *self, const Keten__LogEntry *entry, uint64_t *index_p
 int
 provlog_commit (provlog_t *self, kt_reason_t *reason)
 {
+    return provlog_commit_start (self, reason) != 0 ? -1 : provlog_commit_wait (self, reason);
+}
+
+int
+provlog_commit_start (provlog_t *self, kt_reason_t *reason)
+{
     sqlite3_reset (self->save_range);
     sqlite3_bind_int64 (self->save_range, 1, (sqlite3_int64) self->pending.size);
     sqlite3_bind_blob (self->save_range, 2, self->pending.hashes, self->pending.count * 32,
@@ -650,7 +668,18 @@ provlog_commit (provlog_t *self, kt_reason_t *reason)
         store_health_note (self->db, rc);
         snprintf (why.text, sizeof why.text, "%s", sqlite3_errstr (rc));
     }
-    if (rc != SQLITE_DONE || store_commit (self->db, &why) != 0) {
+    if (rc != SQLITE_DONE || store_commit_start (self->db, &why) != 0) {
+        provlog_rollback (self);
+        return kt_fail (reason, "cannot commit provenance log: %s", why.text);
+    }
+    return 0;
+}
+
+int
+provlog_commit_wait (provlog_t *self, kt_reason_t *reason)
+{
+    kt_reason_t why;
+    if (store_commit_wait (self->db, &why) != 0) {
         provlog_rollback (self);
         return kt_fail (reason, "cannot commit provenance log: %s", why.text);
     }

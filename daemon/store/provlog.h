@@ -59,7 +59,16 @@ int provlog_log_received (provlog_t *self, const Keten__LogEntry *entry, uint64_
 int provlog_append_once (provlog_t *self, const char *key, const Keten__LogEntry *entry,
                          uint64_t *index_p, kt_reason_t *reason);
 int provlog_commit (provlog_t *self, kt_reason_t *reason);
+/*  provlog_commit in two halves (store_commit_start): between them the
+ *  COMMIT and its fdatasync run on a thread of their own, and nothing
+ *  may use the log.  Failed, the batch is rolled back. */
+int provlog_commit_start (provlog_t *self, kt_reason_t *reason);
+int provlog_commit_wait (provlog_t *self, kt_reason_t *reason);
 void provlog_rollback (provlog_t *self);
+/*  While owed, provlog_begin refuses: entries are owed for signals stored
+ *  without them (logowed.h), and they must get the very indices they
+ *  were stored under, so nothing else may be appended before them. */
+void provlog_owe (provlog_t *self, bool owed);
 /*  One entry in a batch of its own: begin, append, commit (rolled back
  *  on failure).  once (may be NULL) appends it under that key, once, as
  *  provlog_append_once does.  index_p may be NULL. */

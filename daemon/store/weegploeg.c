@@ -57,6 +57,13 @@ static const char *const s_migrations[] = {
     "ALTER TABLE subject ADD COLUMN touched_ms INTEGER NOT NULL DEFAULT 0;"
     "CREATE TABLE signal_trail (message_id BLOB PRIMARY KEY, case_ref TEXT NOT NULL);"
     "CREATE INDEX signal_trail_case ON signal_trail (case_ref);",
+    /*  5, issue #17: the signal's MESSAGE_RECEIVED entry as the log was
+     *  to append it.  The two files commit at once, so a crash can keep
+     *  the signal and lose its entry; the entry is then appended from
+     *  here, at the index the signal holds (logowed.h).  No personal
+     *  data: it is what the log holds. */
+    "ALTER TABLE signal ADD COLUMN log_entry BLOB;"
+    "CREATE INDEX signal_log ON signal (log_index);",
 };
 
 weegploeg_t *
@@ -96,7 +103,8 @@ weegploeg_open (const char *path, keystore_t *keystore, const uint8_t storage_ke
               self->db,
               "INSERT INTO signal (message_id, case_ref, sender, created_ms, received_ms,"
               " log_index, category, wpg_basis, legal_basis, special_category, criminal_data,"
-              " source_kind, body_commitment, body) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+              " source_kind, body_commitment, body, log_entry)"
+              " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
               reason))) {
         weegploeg_destroy (&self);
         return NULL;
@@ -162,6 +170,34 @@ weegploeg_has_signal (weegploeg_t *self, const uint8_t id[KT_ID_LEN], const char
          *  insert fails on the primary key, so nothing is lost twice. */
         kt_log (KT_LOG_ERROR, "weegploeg lookup_failed reason=\"%s\"", reason.text);
     return h.found;
+}
+
+typedef struct {
+    weegploeg_owed_fn *fn;
+    void *arg;
+} owed_t;
+
+static int
+s_owed_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    owed_t *o = arg;
+    if (!store_blob_is (q, 0, KT_ID_LEN))
+        return kt_fail (reason, "a signal row from log index %lld on has a damaged id",
+                        (long long) sqlite3_column_int64 (q, 1));
+    return o->fn (o->arg, sqlite3_column_blob (q, 0), (uint64_t) sqlite3_column_int64 (q, 1),
+                  sqlite3_column_blob (q, 2), (size_t) sqlite3_column_bytes (q, 2), reason);
+}
+
+int
+weegploeg_each_from_log_index (weegploeg_t *self, uint64_t from, weegploeg_owed_fn *fn, void *arg,
+                               kt_reason_t *reason)
+{
+    owed_t o = {fn, arg};
+    return store_each (self->db,
+                       "SELECT message_id, log_index, log_entry FROM signal WHERE log_index >= ?"
+                       " ORDER BY log_index",
+                       store_bind_values, (void *) STORE_VALUES (STORE_INT ((int64_t) from)),
+                       s_owed_row, &o, "find the signals from a log index on", reason);
 }
 
 void
@@ -319,7 +355,8 @@ s_insert_signal (weegploeg_t *self, weegploeg_signal_t *w, const uint8_t key[KEY
                       STORE_INT (w->log_index), STORE_TEXT (s->category), STORE_INT (s->wpg_basis),
                       STORE_TEXT (s->legal_basis), STORE_INT (s->special_category),
                       STORE_INT (s->criminal_data), STORE_TEXT (s->source_kind),
-                      STORE_BLOB (w->body_commitment, 32), STORE_BLOB (sealed, sealed_len)),
+                      STORE_BLOB (w->body_commitment, 32), STORE_BLOB (sealed, sealed_len),
+                      w->log_entry ? STORE_BLOB (w->log_entry, w->log_entry_len) : STORE_NULL),
         "store the signal", reason);
     free (sealed);
     if (rc >= 0)

@@ -42,6 +42,8 @@ typedef struct {
     const Keten__Signal *signal;
     char case_ref[40];              /* out: the subject's pseudonym */
     char gemeente[KEYS_ID_MAX + 1]; /* the subject's gemeente (roster id or ""), for figures.h */
+    const uint8_t *log_entry;       /* its packed MESSAGE_RECEIVED entry (NULL: none) */
+    size_t log_entry_len;
 } weegploeg_signal_t;
 
 /*  Store a batch of signals.  Subject keys for new subjects are created
@@ -49,6 +51,14 @@ typedef struct {
  *  harmless), then all signals are committed in one transaction. */
 int weegploeg_store_signals (weegploeg_t *self, weegploeg_signal_t *signals, size_t n,
                              kt_reason_t *reason);
+
+/*  Each stored signal whose log index is from or later, in index order:
+ *  its id, index and packed log entry (NULL and 0 for a signal stored
+ *  without one).  fn returns 0 to go on, -1 with reason to stop. */
+typedef int (weegploeg_owed_fn) (void *arg, const uint8_t id[KT_ID_LEN], uint64_t log_index,
+                                 const uint8_t *entry, size_t entry_len, kt_reason_t *reason);
+int weegploeg_each_from_log_index (weegploeg_t *self, uint64_t from, weegploeg_owed_fn *fn,
+                                   void *arg, kt_reason_t *reason);
 
 /*  Normalised name for matching subjects and municipalities: ASCII letters
  *  lower-cased, runs of anything that is not a letter or digit become one

@@ -10,6 +10,7 @@
 #include "uitvoerder_json.h"
 
 #include "intake.h"
+#include "logowed.h"
 #include "policy.h"
 
 #include <assert.h>
@@ -39,6 +40,10 @@ s_start (node_t *self, kt_reason_t *reason)
     snprintf (path, sizeof path, "%s/log.db", self->config.state_dir);
     u->log = provlog_open (path, reason);
     if (!u->log)
+        return -1;
+    /*  Before anything is logged: entries a crash left owed to stored
+     *  signals take the indices those signals hold (logowed.h). */
+    if (uitvoerder_signals_log (self, reason) != 0)
         return -1;
     /*  art. 12: the request register, a file of its own (request.h). */
     snprintf (path, sizeof path, "%s/requests.db", self->config.state_dir);
@@ -349,7 +354,33 @@ struct _arrival_t {
     member_link_t *link;
     const char *member;
     envelope_opened_t opened;
+    uint8_t *entry; /* its MESSAGE_RECEIVED entry, packed, for the signal row */
 };
+
+int
+uitvoerder_signals_log (node_t *self, kt_reason_t *reason)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    int n = logowed_catch_up (u->log, u->weegploeg, NODE_DRAIN_MAX, reason);
+    u->signals_owed = n == -1;
+    if (n == -2) {
+        /*  No crash's remainder: the log was restored or replaced behind
+         *  the weegploeg file.  It goes on as it is; the witnesses see
+         *  the log go back and raise their alarm. */
+        kt_log (KT_LOG_ERROR, "log behind_weegploeg reason=\"%s\"", reason->text);
+        return 0;
+    }
+    if (n < 0) {
+        kt_log (KT_LOG_ERROR, "log owed_failed reason=\"%s\"", reason->text);
+        return -1;
+    }
+    if (n > 0)
+        kt_log (KT_LOG_WARN,
+                "log owed_logged entries=%d: signals stored without their log entries (a crash "
+                "or a failed log commit) have them now, at the indices they hold",
+                n);
+    return 0;
+}
 
 static void
 s_store_arrivals (node_t *self, arrival_t *a, size_t n)
@@ -367,11 +398,20 @@ s_store_arrivals (node_t *self, arrival_t *a, size_t n)
         goto fail;
     }
     /*  1. the provenance log: what arrived, from whom, with which
-     *  commitment - no personal data.  2. the weegploeg file.  A crash (or
-     *  a failing weegploeg file) between the two leaves a logged arrival
-     *  without its signal; the sender's retry is stored under that same
-     *  log entry, not logged again.  A different message under an id
-     *  logged before is refused on its own; the rest of the batch goes on. */
+     *  commitment - no personal data.  2. the weegploeg file.  The two
+     *  commits run at once (the log's on a thread of its own), so a
+     *  signal waits for one fdatasync here, not two in a row; the
+     *  receipts wait for both (docs/ARCHITECTURE.md, Crash reasoning 2).
+     *  A crash (or a failing weegploeg file) that keeps the log's commit
+     *  and loses the signals leaves a logged arrival without its signal:
+     *  the sender's retry is stored under that same log entry, not logged
+     *  again.  One that keeps the signals and loses the log's commit
+     *  leaves signals owing their entries: each row holds its entry, and
+     *  it is appended at the index the row holds before anything else is
+     *  logged (logowed.h).  A different message under an id logged before
+     *  is refused on its own; the rest of the batch goes on. */
+    if (u->signals_owed && uitvoerder_signals_log (self, &reason) != 0)
+        goto fail;
     if (provlog_begin (u->log, &reason) != 0)
         goto fail;
     for (size_t i = 0; i < n; i++) {
@@ -401,6 +441,16 @@ s_store_arrivals (node_t *self, arrival_t *a, size_t n)
             e.what = "representative-confirmed";
         } else if (*sig->representative)
             e.what = "representative-auto";
+        size_t len = keten__log_entry__get_packed_size (&e);
+        free (a[i].entry);
+        if (!(a[i].entry = malloc (len ? len : 1))) {
+            provlog_rollback (u->log);
+            snprintf (reason.text, sizeof reason.text, "out of memory");
+            goto fail;
+        }
+        keten__log_entry__pack (&e, a[i].entry);
+        a[i].w.log_entry = a[i].entry;
+        a[i].w.log_entry_len = len;
         int rc = provlog_append_received (u->log, &e, &a[i].w.log_index, &reason);
         if (rc < 0) {
             provlog_rollback (u->log);
@@ -415,7 +465,7 @@ s_store_arrivals (node_t *self, arrival_t *a, size_t n)
                                 "this message id is already used for a different message");
         }
     }
-    if (provlog_commit (u->log, &reason) != 0)
+    if (provlog_commit_start (u->log, &reason) != 0)
         goto fail;
     for (size_t i = 0; i < n; i++)
         if (!refused[i]) {
@@ -423,8 +473,18 @@ s_store_arrivals (node_t *self, arrival_t *a, size_t n)
             w[n_w++] = a[i].w;
         }
     int rc = weegploeg_store_signals (u->weegploeg, w, n_w, &reason);
+    kt_reason_t log_why;
+    int log_rc = provlog_commit_wait (u->log, &log_why);
     if (rc != 0)
-        goto fail;
+        goto fail; /* logged or not, no signal stored: the senders retry */
+    if (log_rc != 0) {
+        /*  Stored, but not logged: owed, and logged before anything else. */
+        kt_log (KT_LOG_ERROR, "log commit_failed count=%zu reason=\"%s\"", n_w, log_why.text);
+        provlog_owe (u->log, true);
+        u->signals_owed = true;
+        if (uitvoerder_signals_log (self, &reason) != 0)
+            goto fail;
+    }
     for (size_t i = 0, k = 0; i < n; i++) {
         if (refused[i])
             continue;
@@ -474,6 +534,8 @@ s_drain_end (node_t *self)
     for (size_t i = 0; i < u->n_arrivals; i++) {
         keten__signal__free_unpacked (u->arrivals[i].signal, NULL);
         envelope_opened_clear (&u->arrivals[i].opened);
+        free (u->arrivals[i].entry);
+        u->arrivals[i].entry = NULL;
     }
     u->n_arrivals = 0;
     zhashx_purge (u->batch_ids);
@@ -538,9 +600,12 @@ s_duplicate (node_t *self, node_message_t *m)
      *  receipt must prove what was stored.  A duplicate within this drain
      *  is answered with the original. */
     if (weegploeg_has_signal (u->weegploeg, m->opened.id, peer,
-                              m->opened.header->body_commitment.data, &index))
-        uitvoerder_receipt (self, m->link, peer, m->opened.id, true, index, NULL);
-    else if (weegploeg_has_signal (u->weegploeg, m->opened.id, NULL, NULL, NULL)) {
+                              m->opened.header->body_commitment.data, &index)) {
+        /*  Not while its log entry is owed: the receipt would name an
+         *  entry the log does not hold yet.  The sender asks again. */
+        if (index < provlog_size (u->log))
+            uitvoerder_receipt (self, m->link, peer, m->opened.id, true, index, NULL);
+    } else if (weegploeg_has_signal (u->weegploeg, m->opened.id, NULL, NULL, NULL)) {
         kt_log (KT_LOG_WARN, "message refused id=%s peer=%s reason=\"id reused\"", m->hex, peer);
         uitvoerder_receipt (self, m->link, peer, m->opened.id, false, 0,
                             "this message id is already used for a different message");

@@ -75,9 +75,6 @@ void uitvoerder_refusal_roll (node_t *self, member_link_t *link, const char *mem
 /*  A signal of this drain, waiting for its group commit (uitvoerder.c). */
 typedef struct _arrival_t arrival_t;
 
-/*  A signal of this drain, waiting for its group commit (uitvoerder.c). */
-typedef struct _arrival_t arrival_t;
-
 /*  A peered federation's uitvoerder (uitvoerder_peer.c). */
 typedef struct _peer_link_t peer_link_t;
 
@@ -102,6 +99,7 @@ typedef struct {
     correction_t *correction; /* correction decisions (art. 12.5-12.6) */
     bool log_owed;            /* relay rows may owe log entries: retry them */
     uint64_t owed_retry_ms;   /* the log timer's next try, after a failure */
+    bool signals_owed;        /* stored signals owe log entries (logowed.h) */
     uint64_t owed_backoff_ms; /* its wait, doubled per failure (0: none) */
     member_link_t *links;     /* one per roster member, roster order */
     /*  Federations that know each other (docs/FEDERATIONS.md). */
@@ -402,6 +400,11 @@ int uitvoerder_log_event (node_t *self, Keten__LogEvent event, const char *os_us
  *  copies.  On failure they stay owed and u->log_owed makes the log
  *  timer try again, backing off (u->owed_retry_ms). */
 int uitvoerder_relay_log (node_t *self, kt_reason_t *reason);
+/*  The log entries stored signals owe (logowed.h), appended now: 0 (also
+ *  when none were owed), or -1 with reason, the log then refusing other
+ *  appends and u->signals_owed set, so the next drain and the log timer
+ *  try again. */
+int uitvoerder_signals_log (node_t *self, kt_reason_t *reason);
 /*  Offer member its pending messages (it was just heard from). */
 void uitvoerder_relay_pump (node_t *self, const roster_member_t *member);
 void uitvoerder_on_member_receipt (node_t *self, node_message_t *m);

@@ -101,7 +101,7 @@ s_setup (void **state)
     Keten__Signal *s = s_signal ();
     uint8_t commitment[32] = {0};
     randombytes_buf (f->signal_id, sizeof f->signal_id);
-    weegploeg_signal_t w = {f->signal_id, "politie-test", 1, 1, 1, commitment, s, "", ""};
+    weegploeg_signal_t w = {f->signal_id, "politie-test", 1, 1, 1, commitment, s, "", "", NULL, 0};
     if (weegploeg_store_signals (f->weegploeg, &w, 1, &r) != 0)
         fail_msg ("weegploeg_store_signals: %s", r.text);
     snprintf (f->case_ref, sizeof f->case_ref, "%s", w.case_ref);

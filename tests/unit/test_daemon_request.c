@@ -359,7 +359,7 @@ s_store (wp_fixture_t *f, const char *name, const char *birth, const char *bsn, 
     randombytes_buf (id, sizeof id);
     randombytes_buf (commitment, sizeof commitment);
     weegploeg_signal_t w = {
-        id, "politie-test", kt_now_ms (), kt_now_ms (), 1, commitment, signal, "", ""};
+        id, "politie-test", kt_now_ms (), kt_now_ms (), 1, commitment, signal, "", "", NULL, 0};
     if (weegploeg_store_signals (f->weegploeg, &w, 1, &r) != 0)
         fail_msg ("store: %s", r.text);
     intake_signal_destroy (&signal);

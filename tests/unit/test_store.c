@@ -361,6 +361,41 @@ test_kept_statements_are_bounded (void **state)
     s_kept_done (&db, path);
 }
 
+/*  A commit on the helper thread: durable once waited for, one at a time,
+ *  and waited for only on its own file. */
+static void
+test_a_commit_on_the_helper_thread (void **state)
+{
+    (void) state;
+    char path[64], other_path[64];
+    sqlite3 *db = s_kept_db (path), *other = s_kept_db (other_path);
+    kt_reason_t reason;
+    for (int round = 0; round < 3; round++) {
+        assert_int_equal (store_begin (db, &reason), 0);
+        assert_int_equal (store_run (db, "INSERT INTO t (name) VALUES (?)",
+                                     STORE_VALUES (STORE_TEXT ("x")), "add", &reason),
+                          1);
+        assert_int_equal (store_commit_start (db, &reason), 0);
+        /*  The other file meanwhile, as the uitvoerder's weegploeg file. */
+        assert_int_equal (store_commit_start (other, &reason), -1);
+        assert_int_equal (store_commit_wait (other, &reason), -1);
+        assert_int_equal (store_begin (other, &reason), 0);
+        assert_int_equal (store_run (other, "DELETE FROM t WHERE id = 1", NULL, "drop", &reason),
+                          round == 0 ? 1 : 0);
+        assert_int_equal (store_commit (other, &reason), 0);
+        assert_int_equal (store_commit_wait (db, &reason), 0);
+        assert_true (sqlite3_get_autocommit (db));
+    }
+    assert_int_equal (store_int (db, "SELECT count(*) FROM t", -1), 6);
+    assert_int_equal (store_int (other, "SELECT count(*) FROM t", -1), 2);
+    /*  Nothing to commit: the failure comes back from the thread. */
+    assert_int_equal (store_commit_start (db, &reason), 0);
+    assert_int_equal (store_commit_wait (db, &reason), -1);
+    assert_non_null (strstr (reason.text, "database error"));
+    s_kept_done (&other, other_path);
+    s_kept_done (&db, path);
+}
+
 int
 main (void)
 {
@@ -376,6 +411,7 @@ main (void)
         cmocka_unit_test (test_the_same_statement_inside_its_own_loop),
         cmocka_unit_test (test_a_pragma_acts_every_time),
         cmocka_unit_test (test_kept_statements_are_bounded),
+        cmocka_unit_test (test_a_commit_on_the_helper_thread),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
