@@ -28,6 +28,24 @@
 #include <string.h>
 
 #define PROVLOG_KEPT 4096
+#define PROVLOG_FRESH 8192
+
+typedef struct {
+    uint64_t key; /* (index << 6 | level) + 1; 0: empty */
+    uint8_t hash[32];
+} kept_hash_t;
+
+static uint64_t
+s_kept_key (int level, uint64_t index)
+{
+    return (index << 6 | (uint64_t) level) + 1;
+}
+
+static size_t
+s_kept_slot (uint64_t key)
+{
+    return (size_t) ((key * 0x9E3779B97F4A7C15ULL) >> 52) % PROVLOG_KEPT;
+}
 
 struct _provlog_t {
     char *path;
@@ -43,10 +61,11 @@ struct _provlog_t {
      *  cost the uitvoerder a fifth of its CPU.  A subtree inside the
      *  committed tree never changes (the file refuses updates and deletes),
      *  so nothing here goes stale. */
-    struct {
-        uint64_t key; /* 0: empty */
-        uint8_t hash[32];
-    } kept[PROVLOG_KEPT];
+    kept_hash_t kept[PROVLOG_KEPT];
+    /*  The hashes the open batch writes (leaves and new subtrees), kept
+     *  once it commits: the drain's receipts then read none from SQLite. */
+    kept_hash_t fresh[PROVLOG_FRESH];
+    size_t n_fresh;
 };
 
 static const char *const s_migrations[] = {
@@ -107,12 +126,22 @@ s_split (uint64_t n)
     return (uint64_t) 1 << (63 - __builtin_clzll (n - 1));
 }
 
+/*  A hash the open batch writes, to be kept when it commits. */
+static void
+s_fresh (provlog_t *self, int level, uint64_t index, const uint8_t hash[32])
+{
+    if (self->n_fresh < PROVLOG_FRESH) {
+        kept_hash_t *k = &self->fresh[self->n_fresh++];
+        k->key = s_kept_key (level, index);
+        memcpy (k->hash, hash, 32);
+    }
+}
+
 static int
 s_insert_node (void *arg, int64_t id, const uint8_t hash[32], int level, uint64_t index)
 {
-    (void) level;
-    (void) index;
     provlog_t *self = arg;
+    s_fresh (self, level, index, hash);
     sqlite3_reset (self->add_node);
     sqlite3_bind_int64 (self->add_node, 1, id);
     sqlite3_bind_blob (self->add_node, 2, hash, 32, SQLITE_STATIC);
@@ -148,8 +177,8 @@ s_perfect (provlog_t *self, int level, uint64_t index, uint8_t out[32], kt_reaso
         memcpy (out, self->range.hashes[pos], 32);
         return 0;
     }
-    uint64_t key = (index << 6 | (uint64_t) level) + 1;
-    size_t slot = (size_t) ((key * 0x9E3779B97F4A7C15ULL) >> 52) % PROVLOG_KEPT;
+    uint64_t key = s_kept_key (level, index);
+    size_t slot = s_kept_slot (key);
     if (self->kept[slot].key == key) {
         memcpy (out, self->kept[slot].hash, 32);
         return 0;
@@ -614,6 +643,7 @@ provlog_begin (provlog_t *self, kt_reason_t *reason)
         return -1;
     self->pending = self->range;
     self->in_batch = true;
+    self->n_fresh = 0;
     return 0;
 }
 
@@ -629,6 +659,7 @@ provlog_append (provlog_t *self, const Keten__LogEntry *entry, uint64_t *index_p
     uint8_t leaf[32];
     merkle_leaf_hash (leaf, buf, len);
     uint64_t index = self->pending.size;
+    s_fresh (self, 0, index, leaf);
     sqlite3_reset (self->insert);
     sqlite3_bind_int64 (self->insert, 1, (sqlite3_int64) index);
     sqlite3_bind_blob (self->insert, 2, leaf, 32, SQLITE_STATIC);
@@ -685,6 +716,9 @@ provlog_commit_wait (provlog_t *self, kt_reason_t *reason)
     }
     self->range = self->pending;
     self->in_batch = false;
+    for (size_t i = 0; i < self->n_fresh; i++)
+        self->kept[s_kept_slot (self->fresh[i].key)] = self->fresh[i];
+    self->n_fresh = 0;
     return 0;
 }
 
@@ -693,6 +727,7 @@ provlog_rollback (provlog_t *self)
 {
     store_rollback (self->db);
     self->in_batch = false;
+    self->n_fresh = 0;
 }
 
 int
