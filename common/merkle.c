@@ -259,10 +259,12 @@ merkle_verify_inclusion (const uint8_t leaf[MERKLE_HASH_LEN], uint64_t index, ui
     s_last.size = size;
     memcpy (s_last.root, root, MERKLE_HASH_LEN);
     s_last.path_len = path_len;
-    memcpy (s_last.path, path, path_len * MERKLE_HASH_LEN);
-    memcpy (s_last.r, steps, path_len * MERKLE_HASH_LEN);
-    memcpy (s_last.fn, fns, path_len * sizeof fns[0]);
-    memcpy (s_last.sn, sns, path_len * sizeof sns[0]);
+    if (path_len > 0) { /* a tree of one leaf has an empty path, maybe NULL */
+        memcpy (s_last.path, path, path_len * MERKLE_HASH_LEN);
+        memcpy (s_last.r, steps, path_len * MERKLE_HASH_LEN);
+        memcpy (s_last.fn, fns, path_len * sizeof fns[0]);
+        memcpy (s_last.sn, sns, path_len * sizeof sns[0]);
+    }
     return true;
 }
 

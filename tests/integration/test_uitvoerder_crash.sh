@@ -29,3 +29,14 @@ dup=$(sqlite3 "$T/state-politie-test/node.db" \
     "SELECT count(*) - count(DISTINCT log_index) FROM outbox WHERE state=1 AND type=1")
 [ "$dup" = 0 ] || fail "$dup receipts share a log index"
 pass "all $N stored exactly once after the restart"
+
+# The two files commit at once (docs/ARCHITECTURE.md, Crash reasoning 2):
+# whatever the kill cut, every stored signal's log index is the entry
+# that records its arrival, and the log verifies.
+logged=$(sqlite3 "$T/state-$UITV/weegploeg.db" \
+    "ATTACH '$T/state-$UITV/log.db' AS l;
+     SELECT count(*) FROM signal s JOIN l.received r
+      ON r.message_id = s.message_id AND r.idx = s.log_index")
+[ "$logged" = "$N" ] || fail "$logged of $N stored signals are logged at the index they hold"
+kt "$UITV" log verify > "$T/verify.out" || fail "log verify: $(cat "$T/verify.out")"
+pass "every stored signal is logged at the index it holds, and the log verifies"

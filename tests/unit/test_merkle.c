@@ -550,6 +550,9 @@ test_neighbouring_paths_verify_and_every_tampered_one_does_not (void **state)
     static uint8_t leaves[N][HL];
     for (uint32_t i = 0; i < N; i++)
         merkle_leaf_hash (leaves[i], &i, sizeof i);
+    /*  A tree of one leaf: the path is empty (a receipt may carry none). */
+    assert_true (merkle_verify_inclusion (leaves[0], 0, 1, NULL, 0, leaves[0]));
+    assert_false (merkle_verify_inclusion (leaves[1], 0, 1, NULL, 0, leaves[0]));
     for (size_t n = N - 3; n <= N; n++) {
         merkle_tree_t *tree = merkle_tree_new (leaves, n);
         assert_non_null (tree);
