@@ -12,15 +12,18 @@
 #include <sys/stat.h>
 
 /*  Statements kept prepared, by their text, for the files store_open
- *  opened (docs/PERFORMANCE.md, "Statements prepared once").  Parsing a
+ *  opened (docs/PERFORMANCE.md, "2026-12-04, second session").  Parsing a
  *  statement costs more than running most of them: before this cache,
  *  16 % of a busy partner's CPU went to sqlite3_prepare.  Only queries,
  *  row changes and transaction statements are kept: several PRAGMAs act
  *  while they are prepared, and a PRAGMA or VACUUM is not run often
  *  enough to be worth keeping.  A statement in use (a
  *  row callback running the same text on the same file) is prepared
- *  afresh for the inner call.  One thread: the daemon's loop; the store
- *  is not used from another thread (as s_new below). */
+ *  afresh for the inner call.  One thread: the daemon's loop.  The one
+ *  other thread, store_commit_start's, runs sqlite3_exec on the file it
+ *  commits and touches nothing here; while it does, the loop neither uses
+ *  that file nor lets the cache finalize one of its statements
+ *  (s_committing), since the connection has no mutex of its own. */
 #define STORE_CACHED_FILES 64
 #define STORE_CACHED_STMTS 128
 static sqlite3 *s_cached_files[STORE_CACHED_FILES];
@@ -34,6 +37,8 @@ typedef struct {
 } cached_stmt_t;
 static cached_stmt_t s_cached[STORE_CACHED_STMTS];
 static uint64_t s_cached_tick;
+/*  The file whose COMMIT runs on the helper thread (the loop's copy). */
+static sqlite3 *s_committing;
 
 static bool
 s_cacheable (sqlite3 *db, const char *sql)
@@ -85,7 +90,8 @@ s_take (sqlite3 *db, const char *sql, cached_stmt_t **slot, int *rc)
                 *slot = c;
                 return c->stmt;
             }
-            if (!c->busy && (!free_slot || !c->db || (free_slot->db && c->used < free_slot->used)))
+            if (!c->busy && (!c->db || c->db != s_committing) &&
+                (!free_slot || !c->db || (free_slot->db && c->used < free_slot->used)))
                 free_slot = c;
         }
     }
@@ -452,6 +458,7 @@ store_commit_start (sqlite3 *db, kt_reason_t *reason)
     pthread_mutex_unlock (&s_async.lock);
     if (err != 0)
         return kt_fail (reason, "database error: the commit cannot start: %s", strerror (err));
+    s_committing = db;
     return 0;
 }
 
@@ -466,6 +473,8 @@ store_commit_wait (sqlite3 *db, kt_reason_t *reason)
     if (ours)
         s_async.db = NULL;
     pthread_mutex_unlock (&s_async.lock);
+    if (ours)
+        s_committing = NULL;
     if (!ours)
         return kt_fail (reason, "database error: no commit is running on this file");
     if (rc != SQLITE_OK) {

@@ -362,14 +362,20 @@ uitvoerder_signals_log (node_t *self, kt_reason_t *reason)
 {
     uitvoerder_t *u = uitvoerder_of (self);
     int n = logowed_catch_up (u->log, u->weegploeg, NODE_DRAIN_MAX, reason);
-    u->signals_owed = n == -1;
-    if (n == -2) {
-        /*  No crash's remainder: the log was restored or replaced behind
-         *  the weegploeg file.  It goes on as it is; the witnesses see
-         *  the log go back and raise their alarm. */
+    if (n == -2 && !u->signals_owed) {
+        /*  At start: no crash's remainder, the log was restored or
+         *  replaced behind the weegploeg file.  It goes on as it is; the
+         *  witnesses see the log go back and raise their alarm. */
         kt_log (KT_LOG_ERROR, "log behind_weegploeg reason=\"%s\"", reason->text);
         return 0;
     }
+    if (n == -2)
+        /*  After a failed log commit the drain's signals must get their
+         *  entries, and the rows beyond the log's end are more than
+         *  theirs: the log is held (nothing else appended, no receipt for
+         *  them) until an operator restores a consistent pair of files. */
+        provlog_owe (u->log, true);
+    u->signals_owed = n < 0;
     if (n < 0) {
         kt_log (KT_LOG_ERROR, "log owed_failed reason=\"%s\"", reason->text);
         return -1;
@@ -414,6 +420,7 @@ s_store_arrivals (node_t *self, arrival_t *a, size_t n)
         goto fail;
     if (provlog_begin (u->log, &reason) != 0)
         goto fail;
+    uint64_t log_end = provlog_size (u->log); /* indices from here are this batch's */
     for (size_t i = 0; i < n; i++) {
         Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
         const Keten__Header *h = a[i].opened.header;
@@ -456,6 +463,12 @@ s_store_arrivals (node_t *self, arrival_t *a, size_t n)
             provlog_rollback (u->log);
             goto fail;
         }
+        if (rc == 0 && a[i].w.log_index < log_end) {
+            /*  Logged before (a retry): the row's entry is that one, not
+             *  owed; none is kept with it. */
+            a[i].w.log_entry = NULL;
+            a[i].w.log_entry_len = 0;
+        }
         if (rc > 0) {
             refused[i] = true;
             char hex[KT_ID_HEX];
@@ -482,7 +495,7 @@ s_store_arrivals (node_t *self, arrival_t *a, size_t n)
         kt_log (KT_LOG_ERROR, "log commit_failed count=%zu reason=\"%s\"", n_w, log_why.text);
         provlog_owe (u->log, true);
         u->signals_owed = true;
-        if (uitvoerder_signals_log (self, &reason) != 0)
+        if (uitvoerder_signals_log (self, &reason) != 0 || u->signals_owed)
             goto fail;
     }
     for (size_t i = 0, k = 0; i < n; i++) {
@@ -601,10 +614,16 @@ s_duplicate (node_t *self, node_message_t *m)
      *  is answered with the original. */
     if (weegploeg_has_signal (u->weegploeg, m->opened.id, peer,
                               m->opened.header->body_commitment.data, &index)) {
-        /*  Not while its log entry is owed: the receipt would name an
-         *  entry the log does not hold yet.  The sender asks again. */
-        if (index < provlog_size (u->log))
+        /*  Only when the log holds its arrival at that index: not while
+         *  its entry is owed (the sender asks again), nor when a log
+         *  restored from an older copy has another entry there. */
+        uint64_t logged = 0;
+        kt_reason_t why;
+        if (provlog_received_index (u->log, m->opened.id, &logged, &why) == 1 && logged == index)
             uitvoerder_receipt (self, m->link, peer, m->opened.id, true, index, NULL);
+        else
+            kt_log (KT_LOG_WARN, "receipt withheld id=%s peer=%s reason=\"not logged at %llu\"",
+                    m->hex, peer, (unsigned long long) index);
     } else if (weegploeg_has_signal (u->weegploeg, m->opened.id, NULL, NULL, NULL)) {
         kt_log (KT_LOG_WARN, "message refused id=%s peer=%s reason=\"id reused\"", m->hex, peer);
         uitvoerder_receipt (self, m->link, peer, m->opened.id, false, 0,

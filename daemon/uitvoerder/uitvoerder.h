@@ -401,9 +401,12 @@ int uitvoerder_log_event (node_t *self, Keten__LogEvent event, const char *os_us
  *  timer try again, backing off (u->owed_retry_ms). */
 int uitvoerder_relay_log (node_t *self, kt_reason_t *reason);
 /*  The log entries stored signals owe (logowed.h), appended now: 0 (also
- *  when none were owed), or -1 with reason, the log then refusing other
- *  appends and u->signals_owed set, so the next drain and the log timer
- *  try again. */
+ *  when none were owed), or -1 with reason and u->signals_owed set, the
+ *  log then refusing other appends; the next drain and the log timer try
+ *  again (at start, the start fails and systemd starts it again).  Rows
+ *  beyond the log's end that no lost commit left are let be at start
+ *  (a restored log: the witnesses' alarm), but hold the log when they
+ *  stand in the way of a drain's owed entries. */
 int uitvoerder_signals_log (node_t *self, kt_reason_t *reason);
 /*  Offer member its pending messages (it was just heard from). */
 void uitvoerder_relay_pump (node_t *self, const roster_member_t *member);

@@ -396,6 +396,38 @@ test_a_commit_on_the_helper_thread (void **state)
     s_kept_done (&db, path);
 }
 
+/*  While a file commits on the helper thread, the loop's use of other
+ *  files never finalizes one of its kept statements: the connection has
+ *  no mutex, so that would race with the COMMIT. */
+static void
+test_a_committing_file_keeps_its_statements (void **state)
+{
+    (void) state;
+    char path[64], other_path[64];
+    sqlite3 *db = s_kept_db (path), *other = s_kept_db (other_path);
+    kt_reason_t reason;
+    for (int i = 0; i < 3; i++) {
+        char sql[64];
+        snprintf (sql, sizeof sql, "SELECT name FROM t WHERE id = %d", i);
+        assert_int_equal (store_each (db, sql, NULL, NULL, NULL, NULL, "read", &reason), 0);
+    }
+    assert_int_equal (store_begin (db, &reason), 0);
+    assert_int_equal (store_run (db, "INSERT INTO t (name) VALUES ('y')", NULL, "add", &reason), 1);
+    size_t running, before = s_statements (db, &running);
+    assert_int_equal (store_commit_start (db, &reason), 0);
+    /*  Enough new texts on the other file to cycle the whole cache. */
+    for (int i = 0; i < 300; i++) {
+        char sql[64];
+        snprintf (sql, sizeof sql, "SELECT %d FROM t", i);
+        assert_int_equal (store_each (other, sql, NULL, NULL, NULL, NULL, "read", &reason), 0);
+    }
+    assert_int_equal (store_commit_wait (db, &reason), 0);
+    assert_int_equal (s_statements (db, &running), before);
+    assert_int_equal (store_int (db, "SELECT count(*) FROM t", -1), 4);
+    s_kept_done (&other, other_path);
+    s_kept_done (&db, path);
+}
+
 int
 main (void)
 {
@@ -412,6 +444,7 @@ main (void)
         cmocka_unit_test (test_a_pragma_acts_every_time),
         cmocka_unit_test (test_kept_statements_are_bounded),
         cmocka_unit_test (test_a_commit_on_the_helper_thread),
+        cmocka_unit_test (test_a_committing_file_keeps_its_statements),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
