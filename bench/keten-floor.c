@@ -4,15 +4,22 @@
  *  an Ed25519 signature on its batch, the CurveZMQ hop, the uitvoerder's
  *  verification, its durable commits (log and weegploeg file, at once),
  *  a signature on the new checkpoint and one on the receipt's batch, the
- *  hop back, and the politie node's verification of both.  Each is
- *  measured here alone (p50 of many), and their sum is printed: no
- *  implementation of keten's protocol can answer one signal faster on
- *  this machine.
+ *  hop back, and the politie node's verification of both; the caller
+ *  asks and is answered over the node's local socket.  Each is measured
+ *  here alone (p50 of many), and two sums are printed: with the durable
+ *  waits as bare fdatasyncs (no store at all), and as the SQLite commits
+ *  of the fixed stack (one 1 KiB row, WAL, synchronous=FULL, keten's
+ *  store_open; the uitvoerder's two files at once, as keten commits
+ *  them).  No implementation of keten's protocol on this stack can
+ *  answer one signal faster on this machine.
  *
  *  usage: keten-floor DIR   (DIR on the disk the state directories use)
  */
+#include "store.h"
+
 #include <czmq.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,6 +125,136 @@ s_disk (const char *dir, double *one, double *two_seq, double *two_par)
     close (s_fd[1]);
 }
 
+/*  The same waits as SQLite commits of one 1 KiB row: one file, and two
+ *  files at once (the second on store.c's commit thread, as the
+ *  uitvoerder commits log.db and the weegploeg file). */
+static void
+s_add (sqlite3 *db)
+{
+    kt_reason_t reason;
+    if (store_begin (db, &reason) != 0 ||
+        store_run (db, "INSERT INTO t (body) VALUES (?)", STORE_VALUES (STORE_BLOB (s_page, 1024)),
+                   "add a row", &reason) != 1) {
+        fprintf (stderr, "keten-floor: %s\n", reason.text);
+        exit (1);
+    }
+}
+
+static void
+s_check (int rc, const kt_reason_t *reason)
+{
+    if (rc != 0) {
+        fprintf (stderr, "keten-floor: %s\n", reason->text);
+        exit (1);
+    }
+}
+
+/*  A database file and its -wal and -shm. */
+static void
+s_remove (const char *path)
+{
+    char side[4200];
+    unlink (path);
+    snprintf (side, sizeof side, "%s-wal", path);
+    unlink (side);
+    snprintf (side, sizeof side, "%s-shm", path);
+    unlink (side);
+}
+
+static void
+s_store (const char *dir, double *one, double *two_par)
+{
+    sqlite3 *db[2];
+    kt_reason_t reason;
+    for (int i = 0; i < 2; i++) {
+        char path[4096];
+        snprintf (path, sizeof path, "%s/floor-%d.db", dir, i);
+        s_remove (path);
+        db[i] = store_open (path, &reason);
+        s_check (!db[i], &reason);
+        s_check (store_exec (db[i], "CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB NOT NULL)",
+                             &reason),
+                 &reason);
+    }
+    for (int i = 0; i < ROUNDS; i++) {
+        double t0 = s_us ();
+        s_add (db[0]);
+        s_check (store_commit (db[0], &reason), &reason);
+        s_samples[i] = s_us () - t0;
+    }
+    *one = s_p50 ();
+    for (int i = 0; i < ROUNDS; i++) {
+        double t0 = s_us ();
+        s_add (db[1]);
+        s_check (store_commit_start (db[1], &reason), &reason);
+        s_add (db[0]);
+        s_check (store_commit (db[0], &reason), &reason);
+        s_check (store_commit_wait (db[1], &reason), &reason);
+        s_samples[i] = s_us () - t0;
+    }
+    *two_par = s_p50 ();
+    store_close (&db[0]);
+    store_close (&db[1]);
+    for (int i = 0; i < 2; i++) {
+        char path[4096];
+        snprintf (path, sizeof path, "%s/floor-%d.db", dir, i);
+        s_remove (path);
+    }
+}
+
+/*  The caller's hop: 1 KiB over a local stream socket to a thread that
+ *  answers with 1 KiB (the node's API socket, without its JSON). */
+static int s_pair[2];
+
+static void *
+s_echo (void *arg)
+{
+    (void) arg;
+    char buf[1024];
+    for (;;) {
+        size_t got = 0;
+        while (got < sizeof buf) {
+            ssize_t r = read (s_pair[1], buf + got, sizeof buf - got);
+            if (r <= 0)
+                return NULL;
+            got += (size_t) r;
+        }
+        if (write (s_pair[1], buf, sizeof buf) != (ssize_t) sizeof buf)
+            return NULL;
+    }
+}
+
+static double
+s_local_round_trip (void)
+{
+    if (socketpair (AF_UNIX, SOCK_STREAM, 0, s_pair) != 0) {
+        perror ("keten-floor: socketpair");
+        exit (1);
+    }
+    pthread_t t;
+    pthread_create (&t, NULL, s_echo, NULL);
+    char buf[1024];
+    memset (buf, 'k', sizeof buf);
+    for (int i = -100; i < ROUNDS; i++) {
+        double t0 = s_us ();
+        size_t got = 0;
+        if (write (s_pair[0], buf, sizeof buf) != (ssize_t) sizeof buf)
+            exit (1);
+        while (got < sizeof buf) {
+            ssize_t r = read (s_pair[0], buf + got, sizeof buf - got);
+            if (r <= 0)
+                exit (1);
+            got += (size_t) r;
+        }
+        if (i >= 0)
+            s_samples[i] = s_us () - t0;
+    }
+    close (s_pair[0]);
+    pthread_join (t, NULL);
+    close (s_pair[1]);
+    return s_p50 ();
+}
+
 /* ---- crypto ------------------------------------------------------------- */
 
 static void
@@ -208,23 +345,34 @@ main (int argc, char **argv)
         fprintf (stderr, "usage: keten-floor DIR\n");
         return 2;
     }
-    double one, two_seq, two_par, sign, verify, sha, aead;
+    double one, two_seq, two_par, sign, verify, sha, aead, db_one, db_two;
     s_disk (argv[1], &one, &two_seq, &two_par);
+    s_store (argv[1], &db_one, &db_two);
     s_crypto (&sign, &verify, &sha, &aead);
     double hop = s_curve_round_trip ();
+    double api = s_local_round_trip ();
     printf ("fdatasync p50: one file %.0f us, two files one after the other %.0f us, two at once "
             "%.0f us\n",
             one, two_seq, two_par);
     printf ("ed25519 p50: sign %.0f us, verify %.0f us\n", sign, verify);
     printf ("per KiB p50: sha256 %.1f us, xchacha20poly1305 %.1f us\n", sha, aead);
+    printf ("sqlite commit of a 1 KiB row (WAL, synchronous=FULL) p50: one file %.0f us, two "
+            "files at once %.0f us\n",
+            db_one, db_two);
     printf ("curvezmq round trip, 1 KiB each way, p50: %.0f us\n", hop);
-    /*  The politie node's commit, then (its batch signed) the hop there
-     *  and back, the uitvoerder's two commits at once, three signatures
-     *  and three verifications (signal batch; checkpoint, receipt batch). */
-    double floor_one = one + hop + two_par + 3 * sign + 3 * verify;
-    printf ("floor, one signal in flight, keten's protocol: %.0f us "
-            "(politie commit %.0f + round trip %.0f + uitvoerder commits %.0f + 3 signatures "
-            "%.0f + 3 verifications %.0f)\n",
-            floor_one, one, hop, two_par, 3 * sign, 3 * verify);
+    printf ("local socket round trip, 1 KiB each way, p50: %.0f us\n", api);
+    /*  The caller's hop; the politie node's commit; (its batch signed)
+     *  the hop there and back; the uitvoerder's two commits at once;
+     *  three signatures and three verifications (signal batch;
+     *  checkpoint, receipt batch). */
+    double crypto = 3 * sign + 3 * verify;
+    double bare = api + one + hop + two_par + crypto;
+    double stack = api + db_one + hop + db_two + crypto;
+    printf ("floor, one signal in flight, bare fdatasyncs: %.0f us (local hop %.0f + politie %.0f "
+            "+ round trip %.0f + uitvoerder %.0f + 3 signatures and 3 verifications %.0f)\n",
+            bare, api, one, hop, two_par, crypto);
+    printf ("floor, one signal in flight, SQLite commits: %.0f us (local hop %.0f + politie %.0f "
+            "+ round trip %.0f + uitvoerder %.0f + 3 signatures and 3 verifications %.0f)\n",
+            stack, api, db_one, hop, db_two, crypto);
     return 0;
 }
