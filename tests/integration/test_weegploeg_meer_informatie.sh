@@ -115,6 +115,7 @@ pass "the gemeente answered; INFORMATION_ANSWERED is logged"
 # The subject is on the next agenda as a new version, with the answer.
 wait_until 10 has_seq politie-test "$M" 1 || fail "no new version of $M at politie: $(seq_of politie-test "$M")"
 wait_until 10 has_seq "$G" "$M" 1 || fail "no new version of $M at the gemeente"
+wait_until 10 has_seq om-test "$M" 1 || fail "no new version of $M at the OM"
 aanvulling() {
     kt "$1" agenda show "$M" --json | jq -r --arg a "$A" \
         '.items[] | select(.case_ref==$a) | .signals[] | select(.source_kind=="aanvulling") | .sender'
