@@ -631,6 +631,12 @@ provlog_owe (provlog_t *self, bool owed)
     self->owed = owed;
 }
 
+bool
+provlog_owed (const provlog_t *self)
+{
+    return self->owed;
+}
+
 int
 provlog_begin (provlog_t *self, kt_reason_t *reason)
 {

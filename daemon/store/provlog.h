@@ -69,6 +69,7 @@ void provlog_rollback (provlog_t *self);
  *  without them (logowed.h), and they must get the very indices they
  *  were stored under, so nothing else may be appended before them. */
 void provlog_owe (provlog_t *self, bool owed);
+bool provlog_owed (const provlog_t *self);
 /*  One entry in a batch of its own: begin, append, commit (rolled back
  *  on failure).  once (may be NULL) appends it under that key, once, as
  *  provlog_append_once does.  index_p may be NULL. */

@@ -361,8 +361,9 @@ int
 uitvoerder_signals_log (node_t *self, kt_reason_t *reason)
 {
     uitvoerder_t *u = uitvoerder_of (self);
+    bool after_failure = provlog_owed (u->log); /* else at start */
     int n = logowed_catch_up (u->log, u->weegploeg, NODE_DRAIN_MAX, reason);
-    if (n == -2 && !u->signals_owed) {
+    if (n == -2 && !after_failure) {
         /*  At start: no crash's remainder, the log was restored or
          *  replaced behind the weegploeg file.  It goes on as it is; the
          *  witnesses see the log go back and raise their alarm. */
@@ -375,7 +376,6 @@ uitvoerder_signals_log (node_t *self, kt_reason_t *reason)
          *  theirs: the log is held (nothing else appended, no receipt for
          *  them) until an operator restores a consistent pair of files. */
         provlog_owe (u->log, true);
-    u->signals_owed = n < 0;
     if (n < 0) {
         kt_log (KT_LOG_ERROR, "log owed_failed reason=\"%s\"", reason->text);
         return -1;
@@ -416,7 +416,7 @@ s_store_arrivals (node_t *self, arrival_t *a, size_t n)
      *  it is appended at the index the row holds before anything else is
      *  logged (logowed.h).  A different message under an id logged before
      *  is refused on its own; the rest of the batch goes on. */
-    if (u->signals_owed && uitvoerder_signals_log (self, &reason) != 0)
+    if (provlog_owed (u->log) && uitvoerder_signals_log (self, &reason) != 0)
         goto fail;
     if (provlog_begin (u->log, &reason) != 0)
         goto fail;
@@ -494,8 +494,7 @@ s_store_arrivals (node_t *self, arrival_t *a, size_t n)
         /*  Stored, but not logged: owed, and logged before anything else. */
         kt_log (KT_LOG_ERROR, "log commit_failed count=%zu reason=\"%s\"", n_w, log_why.text);
         provlog_owe (u->log, true);
-        u->signals_owed = true;
-        if (uitvoerder_signals_log (self, &reason) != 0 || u->signals_owed)
+        if (uitvoerder_signals_log (self, &reason) != 0)
             goto fail;
     }
     for (size_t i = 0, k = 0; i < n; i++) {

@@ -99,7 +99,6 @@ typedef struct {
     correction_t *correction; /* correction decisions (art. 12.5-12.6) */
     bool log_owed;            /* relay rows may owe log entries: retry them */
     uint64_t owed_retry_ms;   /* the log timer's next try, after a failure */
-    bool signals_owed;        /* stored signals owe log entries (logowed.h) */
     uint64_t owed_backoff_ms; /* its wait, doubled per failure (0: none) */
     member_link_t *links;     /* one per roster member, roster order */
     /*  Federations that know each other (docs/FEDERATIONS.md). */
@@ -401,9 +400,10 @@ int uitvoerder_log_event (node_t *self, Keten__LogEvent event, const char *os_us
  *  timer try again, backing off (u->owed_retry_ms). */
 int uitvoerder_relay_log (node_t *self, kt_reason_t *reason);
 /*  The log entries stored signals owe (logowed.h), appended now: 0 (also
- *  when none were owed), or -1 with reason and u->signals_owed set, the
- *  log then refusing other appends; the next drain and the log timer try
- *  again (at start, the start fails and systemd starts it again).  Rows
+ *  when none were owed), or -1 with reason, the log then owed
+ *  (provlog_owed) and refusing other appends; the next drain and the log
+ *  timer try again (at start, the start fails and systemd starts it
+ *  again).  Rows
  *  beyond the log's end that no lost commit left are let be at start
  *  (a restored log: the witnesses' alarm), but hold the log when they
  *  stand in the way of a drain's owed entries. */

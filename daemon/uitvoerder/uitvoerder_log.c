@@ -32,7 +32,7 @@ s_on_push (zloop_t *loop, int timer_id, void *arg)
         uitvoerder_relay_log (self, &reason) != 0)
         kt_log (KT_LOG_WARN, "log append_failed event=owed reason=\"%s\"", reason.text);
     /*  Entries stored signals owe (a log commit that failed). */
-    if (u->signals_owed && uitvoerder_signals_log (self, &reason) != 0)
+    if (provlog_owed (u->log) && uitvoerder_signals_log (self, &reason) != 0)
         return 0;
     uint64_t size = provlog_size (uitvoerder_of (self)->log);
     if (size == 0)
