@@ -1,10 +1,11 @@
 /*  figures: the uitvoerder's counted facts, for `keten report` (convenant
- *  art. 15.3, 18.4; docs/REPORT.md).  One `figure` row per fact - the
- *  Dutch calendar day, the kind of fact, the gemeente (a roster id or ""),
- *  a label and a number - and nothing else: no case_ref, no time of day,
- *  no personal data.  The table lives in each file where a counted fact is
- *  recorded (weegploeg.db, casusoverleg.db, requests.db, node.db), so each
- *  row commits in the transaction of its fact; a report reads the union.
+ *  art. 15.3, 18.4; docs/REPORT.md).  One `figure` row per fact, or per
+ *  n facts alike recorded together - the Dutch calendar day, the kind of
+ *  fact, the gemeente (a roster id or ""), a label, a number and n - and
+ *  nothing else: no case_ref, no time of day, no personal data.  The
+ *  table lives in each file where a counted fact is recorded
+ *  (weegploeg.db, casusoverleg.db, requests.db, node.db), so each row
+ *  commits in the transaction of its fact; a report reads the union.
  *  Append-only: triggers refuse an UPDATE or DELETE, so retention
  *  (art. 13) cannot take last quarter's figures with the subjects.
  */
@@ -44,6 +45,28 @@ int figures_migrate (sqlite3 *db, kt_reason_t *reason);
 int figures_add (sqlite3 *db, uint64_t at_ms, const char *kind, const char *gemeente,
                  const char *label, int64_t value, kt_reason_t *reason);
 
+/*  Facts counted in memory and recorded as one row per kind of fact
+ *  with its count (the row's n), for a batch that records many alike
+ *  (a drain of signals): zero it, add each fact, store the rows inside
+ *  the transaction that stores the facts, clear it. */
+typedef struct {
+    char day[11];
+    const char *kind; /* one of the FIGURE_ constants */
+    char gemeente[KEYS_ID_MAX + 1];
+    char label[FIGURES_LABEL_MAX + 1];
+    int64_t value;
+    int64_t n;
+} figures_count_t;
+typedef struct {
+    figures_count_t *rows;
+    size_t n, cap;
+} figures_tally_t;
+/*  -1 when out of memory. */
+int figures_tally_add (figures_tally_t *self, uint64_t at_ms, const char *kind,
+                       const char *gemeente, const char *label, int64_t value);
+int figures_tally_store (figures_tally_t *self, sqlite3 *db, kt_reason_t *reason);
+void figures_tally_clear (figures_tally_t *self);
+
 /*  The gemeente member of roster whose residents live in municipality
  *  (weegploeg_kernpartij_sees' rule), into out; "" when none. */
 void figures_gemeente (const roster_t *roster, const char *municipality, char out[KEYS_ID_MAX + 1]);
@@ -55,6 +78,7 @@ typedef struct {
     const char *gemeente;
     const char *label;
     int64_t value;
+    int64_t n; /* how many facts alike the row stands for, at least 1 */
 } figures_row_t;
 typedef int (figures_row_fn) (void *arg, const figures_row_t *row, kt_reason_t *reason);
 /*  The rows of db from day from to day to (YYYY-MM-DD, both included). */

@@ -325,23 +325,23 @@ s_subject (weegploeg_t *self, const Keten__Signal *s, bool *ks_open, char case_r
     return rc;
 }
 
-/*  The signal's figures (figures.h), in the commit that stores it: one
- *  row by its source kind, one by its referentiekader category. */
+/*  The signal's figures (figures.h), counted for the commit that stores
+ *  it: one by its source kind, one by its referentiekader category. */
 static int
-s_figures (sqlite3 *db, const weegploeg_signal_t *w, kt_reason_t *reason)
+s_figures (figures_tally_t *tally, const weegploeg_signal_t *w, kt_reason_t *reason)
 {
     const Keten__Signal *s = w->signal;
-    return figures_add (db, w->received_ms, FIGURE_SIGNAL_SOURCE, w->gemeente, s->source_kind, 1,
-                        reason) != 0 ||
-                   figures_add (db, w->received_ms, FIGURE_SIGNAL_CATEGORY, w->gemeente,
-                                s->category, 1, reason) != 0
-               ? -1
+    return figures_tally_add (tally, w->received_ms, FIGURE_SIGNAL_SOURCE, w->gemeente,
+                              s->source_kind, 1) != 0 ||
+                   figures_tally_add (tally, w->received_ms, FIGURE_SIGNAL_CATEGORY, w->gemeente,
+                                      s->category, 1) != 0
+               ? kt_fail (reason, "out of memory")
                : 0;
 }
 
 static int
 s_insert_signal (weegploeg_t *self, weegploeg_signal_t *w, const uint8_t key[KEYSTORE_KEY_LEN],
-                 kt_reason_t *reason)
+                 figures_tally_t *tally, kt_reason_t *reason)
 {
     const Keten__Signal *s = w->signal;
     uint8_t *sealed = NULL;
@@ -360,7 +360,7 @@ s_insert_signal (weegploeg_t *self, weegploeg_signal_t *w, const uint8_t key[KEY
         "store the signal", reason);
     free (sealed);
     if (rc >= 0)
-        rc = s_figures (self->db, w, reason);
+        rc = s_figures (tally, w, reason);
     return rc < 0 ? -1 : 0;
 }
 
@@ -372,15 +372,21 @@ weegploeg_store_signals (weegploeg_t *self, weegploeg_signal_t *signals, size_t 
         return 0;
     bool ks_open = false;
     uint8_t key[KEYSTORE_KEY_LEN];
+    /*  The batch's figures as one row per kind of fact with its count,
+     *  not two rows per signal (issue #17), in the same commit. */
+    figures_tally_t tally = {0};
     if (store_begin (self->db, reason) != 0)
         return -1;
     size_t i;
     for (i = 0; i < n; i++) {
         if (s_subject (self, signals[i].signal, &ks_open, signals[i].case_ref, key, reason) != 0 ||
-            s_insert_signal (self, &signals[i], key, reason) != 0)
+            s_insert_signal (self, &signals[i], key, &tally, reason) != 0)
             break;
     }
     sodium_memzero (key, sizeof key);
+    if (i == n && figures_tally_store (&tally, self->db, reason) != 0)
+        i = 0;
+    figures_tally_clear (&tally);
     if (i < n) {
         if (ks_open)
             store_rollback (keystore_db (self->keystore));

@@ -181,9 +181,12 @@ s_take (void *arg, const figures_row_t *row, kt_reason_t *reason)
     for (size_t i = 0; i + 1 < all->n_cols; i++)
         if (strcmp (all->cols[i], row->gemeente) == 0)
             c = i;
-    t->count[l * all->n_cols + c]++;
-    t->met[l] += row->value != 0;
-    if (strcmp (row->kind, FIGURE_CASE_CLOSED) == 0) {
+    /*  A row stands for n facts alike (figures.h). */
+    int64_t n = row->n > 0 ? row->n : 1;
+    t->count[l * all->n_cols + c] += n;
+    if (row->value != 0)
+        t->met[l] += n;
+    for (int64_t k = 0; k < n && strcmp (row->kind, FIGURE_CASE_CLOSED) == 0; k++) {
         if (t->n_values == t->cap_values) {
             size_t cap = t->cap_values ? 2 * t->cap_values : 64;
             int64_t *v = realloc (t->values, cap * sizeof *v);

@@ -81,8 +81,9 @@ test_rows_are_append_only_and_dated_in_amsterdam (void **state)
     assert_int_equal (s.n, 1);
     assert_int_equal (store_int (db, "SELECT max(length(label)) FROM figure", 0),
                       FIGURES_LABEL_MAX);
-    /*  No case_ref, no time of day: only these columns. */
-    assert_int_equal (store_int (db, "SELECT count(*) FROM pragma_table_info('figure')", 0), 6);
+    /*  No case_ref, no time of day: only these columns (the last, n,
+     *  counts facts alike recorded together). */
+    assert_int_equal (store_int (db, "SELECT count(*) FROM pragma_table_info('figure')", 0), 7);
     assert_int_equal (
         store_int (db, "SELECT count(*) FROM pragma_table_info('figure') WHERE name='case_ref'", 0),
         0);
@@ -122,6 +123,94 @@ test_gemeente_of_residence (void **state)
     assert_string_equal (out, "");
     figures_gemeente (&r, "", out);
     assert_string_equal (out, "");
+}
+
+typedef struct {
+    size_t rows;
+    int64_t facts;
+} counted_t;
+
+static int
+s_count (void *arg, const figures_row_t *row, kt_reason_t *reason)
+{
+    (void) reason;
+    counted_t *c = arg;
+    c->rows++;
+    c->facts += row->n;
+    return 0;
+}
+
+/*  A batch's facts as one row per kind with its count: alike only when
+ *  day, kind, gemeente, label and value all match; the rows carry n, and
+ *  every fact is counted once. */
+static void
+test_a_tally_records_one_row_per_kind_of_fact (void **state)
+{
+    (void) state;
+    char path[] = "/tmp/keten-figures-XXXXXX";
+    int fd = mkstemp (path);
+    assert_true (fd >= 0);
+    close (fd);
+    kt_reason_t reason;
+    sqlite3 *db = store_open (path, &reason);
+    assert_non_null (db);
+    assert_int_equal (figures_migrate (db, &reason), 0);
+    /*  2026-11-01 12:00 and 2026-11-02 12:00 UTC. */
+    uint64_t day1 = 1793534400000ULL, day2 = day1 + 86400000ULL;
+    figures_tally_t t = {0};
+    for (int i = 0; i < 5; i++)
+        assert_int_equal (
+            figures_tally_add (&t, day1, FIGURE_SIGNAL_SOURCE, "gemeente-a", "eigen", 1), 0);
+    assert_int_equal (figures_tally_add (&t, day1, FIGURE_SIGNAL_SOURCE, "gemeente-b", "eigen", 1),
+                      0);
+    assert_int_equal (figures_tally_add (&t, day1, FIGURE_SIGNAL_SOURCE, "gemeente-a", "school", 1),
+                      0);
+    assert_int_equal (
+        figures_tally_add (&t, day1, FIGURE_SIGNAL_CATEGORY, "gemeente-a", "eigen", 1), 0);
+    assert_int_equal (figures_tally_add (&t, day2, FIGURE_SIGNAL_SOURCE, "gemeente-a", "eigen", 1),
+                      0);
+    assert_int_equal (figures_tally_add (&t, day1, FIGURE_SIGNAL_SOURCE, "gemeente-a", "eigen", 0),
+                      0);
+    /*  A label past FIGURES_LABEL_MAX is cut, and alike after the cut. */
+    char a[100], b[100];
+    memset (a, 'x', sizeof a - 1);
+    a[sizeof a - 1] = '\0';
+    memcpy (b, a, sizeof b);
+    b[sizeof b - 2] = 'y';
+    assert_int_equal (figures_tally_add (&t, day1, FIGURE_DISCLOSURE, NULL, a, 0), 0);
+    assert_int_equal (figures_tally_add (&t, day1, FIGURE_DISCLOSURE, "", b, 0), 0);
+    assert_int_equal (t.n, 7);
+    assert_int_equal (t.rows[0].n, 5);
+    assert_int_equal (t.rows[6].n, 2);
+    assert_int_equal (store_begin (db, &reason), 0);
+    assert_int_equal (figures_tally_store (&t, db, &reason), 0);
+    assert_int_equal (store_commit (db, &reason), 0);
+    figures_tally_clear (&t);
+    assert_null (t.rows);
+    counted_t c = {0};
+    assert_int_equal (figures_each (db, "2026-11-01", "2026-11-01", s_count, &c, &reason), 0);
+    assert_int_equal (c.rows, 6);
+    assert_int_equal (c.facts, 11);
+    memset (&c, 0, sizeof c);
+    assert_int_equal (figures_each (db, "2026-11-02", "2026-11-02", s_count, &c, &reason), 0);
+    assert_int_equal (c.rows, 1);
+    assert_int_equal (c.facts, 1);
+    assert_int_equal (
+        store_int (db,
+                   "SELECT n FROM figure WHERE gemeente='gemeente-a' AND label='eigen'"
+                   " AND kind='signal-source' AND value=1 AND day='2026-11-01'",
+                   0),
+        5);
+    /*  A single fact's row counts one; n is never below one. */
+    assert_int_equal (figures_add (db, day1, FIGURE_CASE_OPENED, "", "", 1, &reason), 0);
+    assert_int_equal (store_int (db, "SELECT n FROM figure WHERE kind='case-opened'", 0), 1);
+    assert_int_not_equal (store_exec (db,
+                                      "INSERT INTO figure (day, kind, gemeente, label, value, n)"
+                                      " VALUES ('2026-11-01', 'decision', '', '', 0, 0)",
+                                      &reason),
+                          0);
+    store_close (&db);
+    s_unlink (path);
 }
 
 /*  A fault in the figure table: every insert into it fails. */
@@ -217,6 +306,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_rows_are_append_only_and_dated_in_amsterdam),
+        cmocka_unit_test (test_a_tally_records_one_row_per_kind_of_fact),
         cmocka_unit_test (test_gemeente_of_residence),
         cmocka_unit_test (test_an_incident_is_counted_in_its_own_commit),
         cmocka_unit_test (test_a_request_is_counted_when_answered),

@@ -411,6 +411,33 @@ test_a_signal_is_known_by_id_sender_and_commitment (void **state)
     assert_false (weegploeg_has_signal (f->weegploeg, unknown, NULL, NULL, NULL));
 }
 
+/*  A batch's figures: one row per kind of fact, counting every signal
+ *  of the batch once; a batch that stores nothing counts nothing. */
+static void
+test_a_batch_is_counted_in_one_row_per_kind (void **state)
+{
+    fixture_t *f = *state;
+    sqlite3 *db = weegploeg_db (f->weegploeg);
+    Keten__Signal *signals[3] = {s_signal ("Test Persoon", "2001-04-12", "111222333"),
+                                 s_signal ("Ander Persoon", "1999-02-03", NULL),
+                                 s_signal ("Test Persoon", "2001-04-12", "111222333")};
+    stored_t batch[3];
+    for (size_t i = 0; i < 3; i++) {
+        randombytes_buf (batch[i].id, KT_ID_LEN);
+        randombytes_buf (batch[i].commitment, 32);
+    }
+    kt_reason_t r;
+    assert_int_equal (s_store_batch (f, "politie-test", signals, 3, batch, &r), 0);
+    assert_int_equal (store_int (db, "SELECT count(*) FROM figure", -1), 2);
+    assert_int_equal (store_int (db, "SELECT n FROM figure WHERE kind='signal-source'", -1), 3);
+    assert_int_equal (store_int (db, "SELECT n FROM figure WHERE kind='signal-category'", -1), 3);
+    /*  The same ids again: refused as a whole, no figure added. */
+    assert_int_equal (s_store_batch (f, "politie-test", signals, 3, batch, &r), -1);
+    assert_int_equal (store_int (db, "SELECT sum(n) FROM figure", -1), 6);
+    for (size_t i = 0; i < 3; i++)
+        intake_signal_destroy (&signals[i]);
+}
+
 static void
 test_a_batch_with_a_stored_id_stores_nothing (void **state)
 {
@@ -827,6 +854,8 @@ main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_a_signal_is_known_by_id_sender_and_commitment,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_batch_is_counted_in_one_row_per_kind, s_setup,
+                                         s_teardown),
         cmocka_unit_test_setup_teardown (test_a_batch_with_a_stored_id_stores_nothing, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_an_unknown_case_ref_cannot_be_read, s_setup,
