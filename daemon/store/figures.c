@@ -22,8 +22,9 @@ static const char *const s_migrations[] = {
     " BEGIN SELECT RAISE (ABORT, 'figure rows are append-only'); END;",
     /*  2, issue #17: a row may stand for n facts alike (same day, kind,
      *  gemeente, label and value), as a batch of signals records them:
-     *  two rows per drain instead of two per signal.  Still no case_ref
-     *  and no time of day; fewer rows say less about single signals. */
+     *  a row per kind and distinct day, gemeente, label and value of the
+     *  batch instead of two per signal.  Still no case_ref and no time of
+     *  day; fewer rows say less about single signals. */
     "ALTER TABLE figure ADD COLUMN n INTEGER NOT NULL DEFAULT 1 CHECK (n >= 1);",
 };
 
