@@ -24,6 +24,11 @@ struct _logproof_t {
     char origin[CHECKPOINT_ORIGIN_MAX + 1];
     uint64_t signed_size; /* size of current_note */
     char *current_note;
+    /*  current_note signed here and not yet in the checkpoint table
+     *  (logproof_keep): its root and when it was signed. */
+    bool unkept;
+    uint8_t unkept_root[32];
+    uint64_t unkept_ms;
 };
 
 static const char *const s_migrations[] = {
@@ -59,9 +64,34 @@ logproof_destroy (logproof_t **self_p)
     logproof_t *self = *self_p;
     if (!self)
         return;
+    kt_reason_t reason;
+    if (logproof_keep (self, &reason) != 0)
+        kt_log (KT_LOG_WARN, "checkpoint keep_failed reason=\"%s\"", reason.text);
     free (self->current_note);
     free (self);
     *self_p = NULL;
+}
+
+int
+logproof_keep (logproof_t *self, kt_reason_t *reason)
+{
+    if (!self->unkept)
+        return 0;
+    /*  A cache, kept without waiting for the disk (it was one of the six
+     *  durable waits of a signal; docs/PERFORMANCE.md): the tree of its
+     *  size is on disk already, and Ed25519 signs it to the same note
+     *  again after a crash.  A member that asks for a size lost that way
+     *  gets its proof to the current size instead. */
+    if (store_run_cached (
+            self->db,
+            "INSERT OR IGNORE INTO checkpoint (size, root, note, signed_ms)"
+            " VALUES (?,?,?,?)",
+            STORE_VALUES (STORE_INT (self->signed_size), STORE_BLOB (self->unkept_root, 32),
+                          STORE_TEXT (self->current_note), STORE_INT (self->unkept_ms)),
+            "keep the checkpoint", reason) < 0)
+        return -1;
+    self->unkept = false;
+    return 0;
 }
 
 static int
@@ -79,6 +109,8 @@ static int
 s_stored (logproof_t *self, uint64_t size, char **note_p, kt_reason_t *reason)
 {
     *note_p = NULL;
+    if (logproof_keep (self, reason) != 0)
+        return -1;
     return store_one (self->db, "SELECT note FROM checkpoint WHERE size=?",
                       STORE_VALUES (STORE_INT (size)), s_note_row, note_p,
                       "read a stored checkpoint", reason);
@@ -98,34 +130,49 @@ logproof_vkey_of (const char *federation, const uint8_t pk[32], char *out, size_
     return note_verifier_format (out, len, origin, pk);
 }
 
-/*  Sign the checkpoint of size and store it (once per size). */
+/*  Make the checkpoint of size (the current tree's) current_note: the
+ *  one signed before, or signed now (once per size) and kept later, by
+ *  logproof_keep - after the receipts that carry it have left, not on
+ *  their way (issue #17), or by the next read of the table. */
+static int
+s_make_current (logproof_t *self, uint64_t size, kt_reason_t *reason)
+{
+    if (self->current_note && self->signed_size == size)
+        return 0;
+    char *note = NULL;
+    int stored = s_stored (self, size, &note, reason); /* keeps an unkept one first */
+    if (stored < 0)
+        return -1;
+    uint8_t root[32];
+    if (stored == 0) {
+        checkpoint_t cp = {.size = size};
+        snprintf (cp.origin, sizeof cp.origin, "%s", self->origin);
+        if (provlog_checkpoint_root (self->log, size, cp.root, reason) != 0 ||
+            checkpoint_format (&cp, self->keys->signing_sk, &note, reason) != 0)
+            return -1;
+        memcpy (root, cp.root, sizeof root);
+    }
+    free (self->current_note);
+    self->current_note = note;
+    self->signed_size = size;
+    self->unkept = stored == 0;
+    if (self->unkept) {
+        memcpy (self->unkept_root, root, sizeof root);
+        self->unkept_ms = kt_now_ms ();
+    }
+    return 0;
+}
+
+/*  A heap copy of the checkpoint of size, the current tree's. */
 static char *
 s_sign (logproof_t *self, uint64_t size, kt_reason_t *reason)
 {
-    char *note = NULL;
-    int stored = s_stored (self, size, &note, reason);
-    if (stored != 0)
-        return note; /* the stored one, or NULL on error */
-    checkpoint_t cp = {.size = size};
-    snprintf (cp.origin, sizeof cp.origin, "%s", self->origin);
-    if (provlog_checkpoint_root (self->log, size, cp.root, reason) != 0 ||
-        checkpoint_format (&cp, self->keys->signing_sk, &note, reason) != 0)
+    if (s_make_current (self, size, reason) != 0)
         return NULL;
-    /*  A cache, kept without waiting for the disk (it was one of the six
-     *  durable waits of a signal; docs/PERFORMANCE.md): the tree of size
-     *  is on disk already, and Ed25519 signs it to the same note again
-     *  after a crash.  A member that asks for a size lost that way gets
-     *  its proof to the current size instead. */
-    if (store_run_cached (self->db,
-                          "INSERT OR IGNORE INTO checkpoint (size, root, note, signed_ms)"
-                          " VALUES (?,?,?,?)",
-                          STORE_VALUES (STORE_INT (size), STORE_BLOB (cp.root, 32),
-                                        STORE_TEXT (note), STORE_INT (kt_now_ms ())),
-                          "keep the checkpoint", reason) < 0) {
-        free (note);
-        return NULL;
-    }
-    return note;
+    char *copy = strdup (self->current_note);
+    if (!copy)
+        kt_fail (reason, "out of memory");
+    return copy;
 }
 
 const char *
@@ -136,15 +183,7 @@ logproof_current (logproof_t *self, kt_reason_t *reason)
         kt_fail (reason, "the log is empty");
         return NULL;
     }
-    if (self->current_note && self->signed_size == size)
-        return self->current_note;
-    char *note = s_sign (self, size, reason);
-    if (!note)
-        return NULL;
-    free (self->current_note);
-    self->current_note = note;
-    self->signed_size = size;
-    return note;
+    return s_make_current (self, size, reason) == 0 ? self->current_note : NULL;
 }
 
 int
@@ -400,6 +439,8 @@ int
 logproof_each (logproof_t *self, int limit, logproof_row_fn *fn, void *arg, kt_reason_t *reason)
 {
     visit_t v = {fn, arg};
+    if (logproof_keep (self, reason) != 0)
+        return -1;
     return store_each (self->db,
                        "SELECT size, root, signed_ms, cosigners FROM checkpoint"
                        " ORDER BY size DESC LIMIT ?",
@@ -445,6 +486,8 @@ logproof_check (logproof_t *self, logproof_check_t *check, kt_reason_t *reason)
 {
     memset (check, 0, sizeof *check);
     checking_t checking = {self, check};
+    if (logproof_keep (self, reason) != 0)
+        return -1;
     return store_each (self->db, "SELECT size, root, note FROM checkpoint ORDER BY size", NULL,
                        NULL, s_check_row, &checking, "verify the checkpoints", reason);
 }

@@ -543,6 +543,10 @@ s_drain_end (node_t *self)
     uitvoerder_t *u = uitvoerder_of (self);
     s_store_arrivals (self, u->arrivals, u->n_arrivals);
     node_send_batch (self);
+    /*  The receipts' new checkpoint into its table once they have left. */
+    kt_reason_t reason;
+    if (logproof_keep (u->proof, &reason) != 0)
+        kt_log (KT_LOG_ERROR, "checkpoint keep_failed reason=\"%s\"", reason.text);
     for (size_t i = 0; i < u->n_arrivals; i++) {
         keten__signal__free_unpacked (u->arrivals[i].signal, NULL);
         envelope_opened_clear (&u->arrivals[i].opened);

@@ -186,6 +186,51 @@ test_a_request_signs_no_checkpoint_for_an_older_size (void **state)
     s_fixture_destroy (&f);
 }
 
+/*  A new checkpoint's row is written after the messages carrying it
+ *  (logproof_keep), or by the next read of the table: signing alone
+ *  writes nothing, a second keep writes nothing more, and the row holds
+ *  the note that was handed out. */
+static void
+test_a_new_checkpoint_is_kept_after_it_is_handed_out (void **state)
+{
+    (void) state;
+    fixture_t f;
+    kt_reason_t r;
+    s_fixture (&f, 5);
+    const char *count = "SELECT count(*) FROM checkpoint";
+    char *five = strdup (logproof_current (f.proof, &r));
+    assert_int_equal (store_int (f.db, count, -1), 0);
+    assert_string_equal (logproof_current (f.proof, &r), five);
+    assert_int_equal (logproof_keep (f.proof, &r), 0);
+    assert_int_equal (store_int (f.db, count, -1), 1);
+    assert_int_equal (logproof_keep (f.proof, &r), 0);
+    assert_int_equal (store_int (f.db, count, -1), 1);
+    char *row = NULL;
+    sqlite3_stmt *q = store_prepare (f.db, "SELECT note FROM checkpoint WHERE size=5", &r);
+    assert_non_null (q);
+    assert_int_equal (sqlite3_step (q), SQLITE_ROW);
+    row = strdup ((const char *) sqlite3_column_text (q, 0));
+    sqlite3_finalize (q);
+    assert_string_equal (row, five);
+    /*  The tree grows: the new note is unkept until a read of the table,
+     *  which sees it. */
+    s_append (&f, 5, 9);
+    assert_non_null (logproof_current (f.proof, &r));
+    assert_int_equal (store_int (f.db, count, -1), 1);
+    assert_int_equal (s_stored_count (&f), 2);
+    assert_int_equal (store_int (f.db, count, -1), 2);
+    /*  And a member's request for the size signed before is answered
+     *  from its row, the same note. */
+    Keten__CheckpointMessage m = KETEN__CHECKPOINT_MESSAGE__INIT;
+    logproof_message_t store;
+    assert_int_equal (logproof_message (f.proof, 2, 5, &m, &store, &r), 0);
+    assert_string_equal (store.note, five);
+    logproof_message_clear (&store);
+    free (row);
+    free (five);
+    s_fixture_destroy (&f);
+}
+
 /*  A politie member's note also carries a gemeente's cosignature and a
  *  line under the politie member's name by another key: only the politie
  *  cosignature is merged into the stored checkpoint. */
@@ -302,6 +347,7 @@ main (void)
     kt_log_set_level (KT_LOG_ERROR);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_a_request_signs_no_checkpoint_for_an_older_size),
+        cmocka_unit_test (test_a_new_checkpoint_is_kept_after_it_is_handed_out),
         cmocka_unit_test (test_only_known_witness_cosignatures_are_merged),
         cmocka_unit_test (test_a_note_of_impostor_lines_is_bounded),
     };
