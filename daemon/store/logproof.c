@@ -25,7 +25,10 @@ struct _logproof_t {
     uint64_t signed_size; /* size of current_note */
     char *current_note;
     /*  current_note signed here and not yet in the checkpoint table
-     *  (logproof_keep): its root and when it was signed. */
+     *  (logproof_keep): its root and when it was signed.  Only while
+     *  deferring (logproof_defer); otherwise a new note's row is written
+     *  when it is signed. */
+    bool defer;
     bool unkept;
     uint8_t unkept_root[32];
     uint64_t unkept_ms;
@@ -72,8 +75,15 @@ logproof_destroy (logproof_t **self_p)
     *self_p = NULL;
 }
 
-int
-logproof_keep (logproof_t *self, kt_reason_t *reason)
+void
+logproof_defer (logproof_t *self)
+{
+    self->defer = true;
+}
+
+/*  The unkept note's row written, if there is one. */
+static int
+s_keep_unkept (logproof_t *self, kt_reason_t *reason)
 {
     if (!self->unkept)
         return 0;
@@ -94,6 +104,24 @@ logproof_keep (logproof_t *self, kt_reason_t *reason)
     return 0;
 }
 
+int
+logproof_keep (logproof_t *self, kt_reason_t *reason)
+{
+    self->defer = false;
+    return s_keep_unkept (self, reason);
+}
+
+/*  Before a read of the whole table: the unkept row written, so the
+ *  read sees it.  A failure is logged, not passed on: the row is a
+ *  cache, and the read answers from the rows there are. */
+static void
+s_keep_for_read (logproof_t *self)
+{
+    kt_reason_t why;
+    if (s_keep_unkept (self, &why) != 0)
+        kt_log (KT_LOG_WARN, "checkpoint keep_failed reason=\"%s\"", why.text);
+}
+
 static int
 s_note_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 {
@@ -109,8 +137,12 @@ static int
 s_stored (logproof_t *self, uint64_t size, char **note_p, kt_reason_t *reason)
 {
     *note_p = NULL;
-    if (logproof_keep (self, reason) != 0)
-        return -1;
+    if (self->unkept && size == self->signed_size) {
+        /*  Signed, its row not written yet. */
+        if (!(*note_p = strdup (self->current_note)))
+            return kt_fail (reason, "out of memory");
+        return 1;
+    }
     return store_one (self->db, "SELECT note FROM checkpoint WHERE size=?",
                       STORE_VALUES (STORE_INT (size)), s_note_row, note_p,
                       "read a stored checkpoint", reason);
@@ -139,8 +171,11 @@ s_make_current (logproof_t *self, uint64_t size, kt_reason_t *reason)
 {
     if (self->current_note && self->signed_size == size)
         return 0;
+    /*  The one signed before this, if its row is still to be written. */
+    if (s_keep_unkept (self, reason) != 0)
+        return -1;
     char *note = NULL;
-    int stored = s_stored (self, size, &note, reason); /* keeps an unkept one first */
+    int stored = s_stored (self, size, &note, reason);
     if (stored < 0)
         return -1;
     uint8_t root[32];
@@ -160,7 +195,8 @@ s_make_current (logproof_t *self, uint64_t size, kt_reason_t *reason)
         memcpy (self->unkept_root, root, sizeof root);
         self->unkept_ms = kt_now_ms ();
     }
-    return 0;
+    /*  Not deferring: written now, as it always was. */
+    return self->unkept && !self->defer ? s_keep_unkept (self, reason) : 0;
 }
 
 /*  A heap copy of the checkpoint of size, the current tree's. */
@@ -322,6 +358,10 @@ int
 logproof_add_cosignature (logproof_t *self, const roster_t *roster, const char *note, size_t len,
                           char witness[65], kt_reason_t *reason)
 {
+    /*  The row of a note signed and not yet written, first: the merge
+     *  below updates it. */
+    if (s_keep_unkept (self, reason) != 0)
+        return -1;
     /*  Witnesses: the politie and OM members (issue #4), under their
      *  previous signing key too while a key rotation overlap lasts. */
     checkpoint_witness_t known[LOGPROOF_WITNESS_MAX];
@@ -439,8 +479,7 @@ int
 logproof_each (logproof_t *self, int limit, logproof_row_fn *fn, void *arg, kt_reason_t *reason)
 {
     visit_t v = {fn, arg};
-    if (logproof_keep (self, reason) != 0)
-        return -1;
+    s_keep_for_read (self);
     return store_each (self->db,
                        "SELECT size, root, signed_ms, cosigners FROM checkpoint"
                        " ORDER BY size DESC LIMIT ?",
@@ -486,8 +525,7 @@ logproof_check (logproof_t *self, logproof_check_t *check, kt_reason_t *reason)
 {
     memset (check, 0, sizeof *check);
     checking_t checking = {self, check};
-    if (logproof_keep (self, reason) != 0)
-        return -1;
+    s_keep_for_read (self);
     return store_each (self->db, "SELECT size, root, note FROM checkpoint ORDER BY size", NULL,
                        NULL, s_check_row, &checking, "verify the checkpoints", reason);
 }

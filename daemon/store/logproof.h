@@ -40,10 +40,12 @@ int logproof_vkey_of (const char *federation, const uint8_t pk[32], char *out, s
  *  grew since the last one.  Borrowed; valid until the next call. */
 const char *logproof_current (logproof_t *self, kt_reason_t *reason);
 
-/*  Keep the checkpoint signed last in node.db's checkpoint table, if it
- *  is not there yet.  Signing leaves that to this call (or to the next
- *  read of the table), so the receipts and pushes carrying a new
- *  checkpoint leave before its row is written. */
+/*  A new checkpoint's row in node.db (a cache) is written when it is
+ *  signed, unless the caller defers it: after logproof_defer, the next
+ *  note signed is written by logproof_keep (or by anything that reads
+ *  the table first), so the receipts carrying it can leave before its
+ *  row is written.  logproof_keep also ends the deferral. */
+void logproof_defer (logproof_t *self);
 int logproof_keep (logproof_t *self, kt_reason_t *reason);
 
 /*  A receipt's proof for entry index against the current checkpoint:

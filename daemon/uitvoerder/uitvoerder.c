@@ -533,7 +533,12 @@ s_drain_begin (node_t *self)
     if (!u->batch_ids)
         u->batch_ids = zhashx_new ();
     u->n_arrivals = 0;
-    return u->arrivals && u->batch_ids ? 0 : -1;
+    if (!u->arrivals || !u->batch_ids)
+        return -1;
+    /*  The checkpoint the drain's receipts carry is written to node.db
+     *  after they have left (s_drain_end). */
+    logproof_defer (u->proof);
+    return 0;
 }
 
 /*  The drain's signals in one group commit, then every answer at once. */

@@ -65,8 +65,6 @@ s_on_push (zloop_t *loop, int timer_id, void *arg)
         logproof_message_clear (&store);
     }
     node_send_batch (self);
-    if (logproof_keep (uitvoerder_of (self)->proof, &reason) != 0)
-        kt_log (KT_LOG_ERROR, "checkpoint keep_failed reason=\"%s\"", reason.text);
     return 0;
 }
 

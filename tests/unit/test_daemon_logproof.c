@@ -186,48 +186,62 @@ test_a_request_signs_no_checkpoint_for_an_older_size (void **state)
     s_fixture_destroy (&f);
 }
 
-/*  A new checkpoint's row is written after the messages carrying it
- *  (logproof_keep), or by the next read of the table: signing alone
- *  writes nothing, a second keep writes nothing more, and the row holds
- *  the note that was handed out. */
+/*  A new checkpoint's row: written when the note is signed, or, while
+ *  deferred (as during a drain), by logproof_keep after the messages
+ *  carrying it have left, by any read of the table, or when the module
+ *  is closed.  The row holds the note that was handed out. */
 static void
-test_a_new_checkpoint_is_kept_after_it_is_handed_out (void **state)
+test_a_deferred_checkpoint_is_kept_after_it_is_handed_out (void **state)
 {
     (void) state;
     fixture_t f;
     kt_reason_t r;
     s_fixture (&f, 5);
     const char *count = "SELECT count(*) FROM checkpoint";
-    char *five = strdup (logproof_current (f.proof, &r));
-    assert_int_equal (store_int (f.db, count, -1), 0);
-    assert_string_equal (logproof_current (f.proof, &r), five);
-    assert_int_equal (logproof_keep (f.proof, &r), 0);
-    assert_int_equal (store_int (f.db, count, -1), 1);
-    assert_int_equal (logproof_keep (f.proof, &r), 0);
-    assert_int_equal (store_int (f.db, count, -1), 1);
-    char *row = NULL;
-    sqlite3_stmt *q = store_prepare (f.db, "SELECT note FROM checkpoint WHERE size=5", &r);
-    assert_non_null (q);
-    assert_int_equal (sqlite3_step (q), SQLITE_ROW);
-    row = strdup ((const char *) sqlite3_column_text (q, 0));
-    sqlite3_finalize (q);
-    assert_string_equal (row, five);
-    /*  The tree grows: the new note is unkept until a read of the table,
-     *  which sees it. */
-    s_append (&f, 5, 9);
+    /*  Not deferred: written at once. */
     assert_non_null (logproof_current (f.proof, &r));
     assert_int_equal (store_int (f.db, count, -1), 1);
-    assert_int_equal (s_stored_count (&f), 2);
+    /*  Deferred: not before logproof_keep, once. */
+    s_append (&f, 5, 6);
+    logproof_defer (f.proof);
+    char *six = strdup (logproof_current (f.proof, &r));
+    assert_string_equal (logproof_current (f.proof, &r), six);
+    assert_int_equal (store_int (f.db, count, -1), 1);
+    assert_int_equal (logproof_keep (f.proof, &r), 0);
     assert_int_equal (store_int (f.db, count, -1), 2);
-    /*  And a member's request for the size signed before is answered
-     *  from its row, the same note. */
+    assert_int_equal (logproof_keep (f.proof, &r), 0);
+    assert_int_equal (store_int (f.db, count, -1), 2);
+    sqlite3_stmt *q = store_prepare (f.db, "SELECT note FROM checkpoint WHERE size=6", &r);
+    assert_non_null (q);
+    assert_int_equal (sqlite3_step (q), SQLITE_ROW);
+    assert_string_equal ((const char *) sqlite3_column_text (q, 0), six);
+    sqlite3_finalize (q);
+    /*  keep ended the deferral: the next note is written at once. */
+    s_append (&f, 6, 9);
+    assert_non_null (logproof_current (f.proof, &r));
+    assert_int_equal (store_int (f.db, count, -1), 3);
+    /*  Deferred again: a read of the table writes it first. */
+    s_append (&f, 9, 10);
+    logproof_defer (f.proof);
+    assert_non_null (logproof_current (f.proof, &r));
+    assert_int_equal (store_int (f.db, count, -1), 3);
+    assert_int_equal (s_stored_count (&f), 4);
+    assert_int_equal (store_int (f.db, count, -1), 4);
+    /*  A member's request for a size signed before is answered from its
+     *  row, the note handed out then. */
     Keten__CheckpointMessage m = KETEN__CHECKPOINT_MESSAGE__INIT;
     logproof_message_t store;
-    assert_int_equal (logproof_message (f.proof, 2, 5, &m, &store, &r), 0);
-    assert_string_equal (store.note, five);
+    assert_int_equal (logproof_message (f.proof, 2, 6, &m, &store, &r), 0);
+    assert_string_equal (store.note, six);
     logproof_message_clear (&store);
-    free (row);
-    free (five);
+    /*  Deferred, then the module closed: written on the way out. */
+    s_append (&f, 10, 11);
+    logproof_defer (f.proof);
+    assert_non_null (logproof_current (f.proof, &r));
+    assert_int_equal (store_int (f.db, count, -1), 4);
+    logproof_destroy (&f.proof);
+    assert_int_equal (store_int (f.db, count, -1), 5);
+    free (six);
     s_fixture_destroy (&f);
 }
 
@@ -347,7 +361,7 @@ main (void)
     kt_log_set_level (KT_LOG_ERROR);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_a_request_signs_no_checkpoint_for_an_older_size),
-        cmocka_unit_test (test_a_new_checkpoint_is_kept_after_it_is_handed_out),
+        cmocka_unit_test (test_a_deferred_checkpoint_is_kept_after_it_is_handed_out),
         cmocka_unit_test (test_only_known_witness_cosignatures_are_merged),
         cmocka_unit_test (test_a_note_of_impostor_lines_is_bounded),
     };
