@@ -93,12 +93,62 @@ s_bind (zsock_t *server)
     return port;
 }
 
+/*  A second thread doing one job per round beside the main thread: the
+ *  main thread starts a round with s_beside_round and waits for its end
+ *  with s_beside_wait. */
+static pthread_barrier_t s_beside_go, s_beside_done;
+static void (*volatile s_beside_job) (void); /* NULL: the thread ends */
+static pthread_t s_beside;
+
+static void *
+s_beside_thread (void *arg)
+{
+    (void) arg;
+    for (;;) {
+        pthread_barrier_wait (&s_beside_go);
+        if (!s_beside_job)
+            return NULL;
+        s_beside_job ();
+        pthread_barrier_wait (&s_beside_done);
+    }
+}
+
+static void
+s_beside_start (void)
+{
+    s_barrier (&s_beside_go);
+    s_barrier (&s_beside_done);
+    s_thread (&s_beside, s_beside_thread);
+}
+
+static void
+s_beside_round (void (*job) (void))
+{
+    s_beside_job = job;
+    pthread_barrier_wait (&s_beside_go);
+}
+
+static void
+s_beside_wait (void)
+{
+    pthread_barrier_wait (&s_beside_done);
+}
+
+static void
+s_beside_stop (void)
+{
+    s_beside_job = NULL;
+    pthread_barrier_wait (&s_beside_go);
+    pthread_join (s_beside, NULL);
+    pthread_barrier_destroy (&s_beside_go);
+    pthread_barrier_destroy (&s_beside_done);
+}
+
 /* ---- durable waits ------------------------------------------------------ */
 
 static int s_fd[2];
 static char s_page[8192];
-static pthread_barrier_t s_go, s_done;
-static volatile int s_round = -1;
+static int s_round;
 
 static void
 s_write_sync (int fd, int round)
@@ -110,17 +160,10 @@ s_write_sync (int fd, int round)
     }
 }
 
-static void *
-s_second (void *arg)
+static void
+s_second (void)
 {
-    (void) arg;
-    for (;;) {
-        pthread_barrier_wait (&s_go);
-        if (s_round < 0)
-            return NULL;
-        s_write_sync (s_fd[1], s_round);
-        pthread_barrier_wait (&s_done);
-    }
+    s_write_sync (s_fd[1], s_round);
 }
 
 static void
@@ -136,10 +179,7 @@ s_disk (const char *dir, double *one, double *two_seq, double *two_par)
         }
         unlink (path);
     }
-    s_barrier (&s_go);
-    s_barrier (&s_done);
-    pthread_t t;
-    s_thread (&t, s_second);
+    s_beside_start ();
     for (int i = 0; i < ROUNDS; i++) {
         double t0 = s_us ();
         s_write_sync (s_fd[0], i);
@@ -156,15 +196,13 @@ s_disk (const char *dir, double *one, double *two_seq, double *two_par)
     for (int i = 0; i < ROUNDS; i++) {
         double t0 = s_us ();
         s_round = i;
-        pthread_barrier_wait (&s_go);
+        s_beside_round (s_second);
         s_write_sync (s_fd[0], i);
-        pthread_barrier_wait (&s_done);
+        s_beside_wait ();
         s_samples[i] = s_us () - t0;
     }
     *two_par = s_p50 ();
-    s_round = -1;
-    pthread_barrier_wait (&s_go);
-    pthread_join (t, NULL);
+    s_beside_stop ();
     close (s_fd[0]);
     close (s_fd[1]);
 }
@@ -177,8 +215,7 @@ s_disk (const char *dir, double *one, double *two_seq, double *two_par)
  *  round. */
 static uint8_t s_pk[crypto_sign_PUBLICKEYBYTES], s_sk[crypto_sign_SECRETKEYBYTES];
 static uint8_t s_msg[200], s_sig[crypto_sign_BYTES];
-static pthread_barrier_t s_job_go, s_job_done;
-static volatile int s_job_signs, s_job_verifies, s_job_stop;
+static int s_job_signs, s_job_verifies;
 
 static void
 s_pk_work (int signs, int verifies)
@@ -190,17 +227,10 @@ s_pk_work (int signs, int verifies)
             exit (1);
 }
 
-static void *
-s_job_thread (void *arg)
+static void
+s_pk_job (void)
 {
-    (void) arg;
-    for (;;) {
-        pthread_barrier_wait (&s_job_go);
-        if (s_job_stop)
-            return NULL;
-        s_pk_work (s_job_signs, s_job_verifies);
-        pthread_barrier_wait (&s_job_done);
-    }
+    s_pk_work (s_job_signs, s_job_verifies);
 }
 
 static void
@@ -208,7 +238,7 @@ s_job_start (int signs, int verifies)
 {
     s_job_signs = signs;
     s_job_verifies = verifies;
-    pthread_barrier_wait (&s_job_go);
+    s_beside_round (s_pk_job);
 }
 
 /*  The same waits as SQLite commits of one 1 KiB row: one file, and two
@@ -285,16 +315,13 @@ s_store (const char *dir, double *one, double *two_par, double *one_signed, doub
      *  signed meanwhile; the receipt's two verifications at once. */
     crypto_sign_keypair (s_pk, s_sk);
     randombytes_buf (s_msg, sizeof s_msg);
-    s_barrier (&s_job_go);
-    s_barrier (&s_job_done);
-    pthread_t t;
-    s_thread (&t, s_job_thread);
+    s_beside_start ();
     for (int i = 0; i < ROUNDS; i++) {
         double t0 = s_us ();
         s_job_start (1, 0);
         s_add (db[0]);
         s_check (store_commit (db[0], &reason), &reason);
-        pthread_barrier_wait (&s_job_done);
+        s_beside_wait ();
         s_samples[i] = s_us () - t0;
     }
     *one_signed = s_p50 ();
@@ -306,7 +333,7 @@ s_store (const char *dir, double *one, double *two_par, double *one_signed, doub
         s_add (db[0]);
         s_check (store_commit (db[0], &reason), &reason);
         s_check (store_commit_wait (db[1], &reason), &reason);
-        pthread_barrier_wait (&s_job_done);
+        s_beside_wait ();
         s_samples[i] = s_us () - t0;
     }
     *two_signed = s_p50 ();
@@ -314,13 +341,11 @@ s_store (const char *dir, double *one, double *two_par, double *one_signed, doub
         double t0 = s_us ();
         s_job_start (0, 1);
         s_pk_work (0, 1);
-        pthread_barrier_wait (&s_job_done);
+        s_beside_wait ();
         s_samples[i] = s_us () - t0;
     }
     *two_verified = s_p50 ();
-    s_job_stop = 1;
-    pthread_barrier_wait (&s_job_go);
-    pthread_join (t, NULL);
+    s_beside_stop ();
     store_close (&db[0]);
     store_close (&db[1]);
     for (int i = 0; i < 2; i++) {
@@ -429,59 +454,106 @@ s_crypto (double *sign, double *verify, double *sha, double *aead)
 
 /* ---- the hop ------------------------------------------------------------ */
 
-static double s_curve_round_trip (void);
+/*  A CURVE server (ROUTER) on loopback and a client (DEALER) to it. */
+typedef struct {
+    zcert_t *server_cert, *client_cert;
+    zsock_t *server, *client;
+} curve_pair_t;
 
-/*  The same round trip with every thread of both ends on one CPU, in a
- *  child process pinned before its ZeroMQ threads start (they take the
- *  affinity of the thread that makes them).  On a virtual machine whose
- *  idle CPUs halt, most of the round trip as the scheduler places the
- *  threads is the four wake-ups of a CPU that halted; on one CPU none of
- *  them halts.  -1 when it cannot be measured. */
-static double
-s_curve_round_trip_one_cpu (void)
+static void
+s_curve_pair (curve_pair_t *p)
 {
+    p->server_cert = zcert_new ();
+    p->client_cert = zcert_new ();
+    p->server = zsock_new (ZMQ_ROUTER);
+    zcert_apply (p->server_cert, p->server);
+    zsock_set_curve_server (p->server, 1);
+    int port = s_bind (p->server);
+    p->client = zsock_new (ZMQ_DEALER);
+    zcert_apply (p->client_cert, p->client);
+    zsock_set_curve_serverkey (p->client, zcert_public_txt (p->server_cert));
+    zsock_connect (p->client, "tcp://127.0.0.1:%d", port);
+}
+
+static void
+s_curve_pair_destroy (curve_pair_t *p)
+{
+    zsock_destroy (&p->client);
+    zsock_destroy (&p->server);
+    zcert_destroy (&p->server_cert);
+    zcert_destroy (&p->client_cert);
+}
+
+/*  What a pinned child measures: two figures into out. */
+typedef void (pinned_fn) (const char *dir, double out[2]);
+
+/*  fn run in a child process pinned to CPU cpu (-1: the CPU this one is
+ *  on) before it starts any thread (threads take the affinity of the
+ *  thread that makes them); its two figures into out, -1 when they
+ *  cannot be measured.  A child that hangs ends itself. */
+static void
+s_pinned (int cpu, pinned_fn *fn, const char *dir, double out[2])
+{
+    out[0] = out[1] = -1;
     int fd[2];
     if (pipe (fd) != 0)
-        return -1;
+        return;
     pid_t pid = fork ();
     if (pid < 0) {
         close (fd[0]);
         close (fd[1]);
-        return -1;
+        return;
     }
     if (pid == 0) {
-        alarm (300); /* a child that hangs is ended; the parent reads -1 */
+        alarm (300);
         close (fd[0]);
+        if (cpu < 0)
+            cpu = sched_getcpu ();
         cpu_set_t one;
         CPU_ZERO (&one);
-        int cpu = sched_getcpu ();
         CPU_SET (cpu < 0 ? 0 : cpu, &one);
-        double us = sched_setaffinity (0, sizeof one, &one) == 0 ? s_curve_round_trip () : -1;
-        _exit (write (fd[1], &us, sizeof us) == (ssize_t) sizeof us ? 0 : 1);
+        double got[2] = {-1, -1};
+        if (sched_setaffinity (0, sizeof one, &one) == 0)
+            fn (dir, got);
+        _exit (write (fd[1], got, sizeof got) == (ssize_t) sizeof got ? 0 : 1);
     }
     close (fd[1]);
-    double us = -1;
-    if (read (fd[0], &us, sizeof us) != (ssize_t) sizeof us)
-        us = -1;
+    if (read (fd[0], out, 2 * sizeof out[0]) != (ssize_t) (2 * sizeof out[0]))
+        out[0] = out[1] = -1;
     close (fd[0]);
     int status;
     waitpid (pid, &status, 0);
-    return us;
+}
+
+static double s_curve_round_trip (void);
+
+static void
+s_hop_job (const char *dir, double out[2])
+{
+    (void) dir;
+    out[0] = s_curve_round_trip ();
+}
+
+/*  The same round trip with every thread of both ends on one CPU.  On a
+ *  virtual machine whose idle CPUs halt, most of the round trip as the
+ *  scheduler places the threads is the four wake-ups of a CPU that
+ *  halted; on one CPU none of them halts.  -1 when it cannot be
+ *  measured. */
+static double
+s_curve_round_trip_one_cpu (void)
+{
+    double got[2];
+    s_pinned (-1, s_hop_job, NULL, got);
+    return got[0];
 }
 
 /*  A 1 KiB message to a CURVE server on loopback and its answer back. */
 static double
 s_curve_round_trip (void)
 {
-    zcert_t *server_cert = zcert_new (), *client_cert = zcert_new ();
-    zsock_t *server = zsock_new (ZMQ_ROUTER);
-    zcert_apply (server_cert, server);
-    zsock_set_curve_server (server, 1);
-    int port = s_bind (server);
-    zsock_t *client = zsock_new (ZMQ_DEALER);
-    zcert_apply (client_cert, client);
-    zsock_set_curve_serverkey (client, zcert_public_txt (server_cert));
-    zsock_connect (client, "tcp://127.0.0.1:%d", port);
+    curve_pair_t pair;
+    s_curve_pair (&pair);
+    zsock_t *server = pair.server, *client = pair.client;
     char payload[1024];
     memset (payload, 'k', sizeof payload);
     for (int i = -100; i < ROUNDS; i++) {
@@ -499,10 +571,7 @@ s_curve_round_trip (void)
         if (i >= 0)
             s_samples[i] = s_us () - t0;
     }
-    zsock_destroy (&client);
-    zsock_destroy (&server);
-    zcert_destroy (&server_cert);
-    zcert_destroy (&client_cert);
+    s_curve_pair_destroy (&pair);
     return s_p50 ();
 }
 
@@ -547,21 +616,12 @@ s_path_db (const char *dir, const char *name)
  *  of this file's kept statements only when full (128), and this bench
  *  keeps about ten. */
 static sqlite3 *s_side_db;
-static pthread_barrier_t s_side_go, s_side_done;
-static volatile int s_side_stop;
 
-static void *
-s_side_thread (void *arg)
+static void
+s_side_commit (void)
 {
-    (void) arg;
-    for (;;) {
-        pthread_barrier_wait (&s_side_go);
-        if (s_side_stop)
-            return NULL;
-        if (sqlite3_exec (s_side_db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-            exit (1);
-        pthread_barrier_wait (&s_side_done);
-    }
+    if (sqlite3_exec (s_side_db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        exit (1);
 }
 
 static double
@@ -573,31 +633,21 @@ s_path (const char *dir, bool beside)
     uint8_t m[200], sig[crypto_sign_BYTES];
     crypto_sign_keypair (pk, sk);
     randombytes_buf (m, sizeof m);
-    zcert_t *server_cert = zcert_new (), *client_cert = zcert_new ();
-    zsock_t *server = zsock_new (ZMQ_ROUTER);
-    zcert_apply (server_cert, server);
-    zsock_set_curve_server (server, 1);
-    int port = s_bind (server);
-    zsock_t *client = zsock_new (ZMQ_DEALER);
-    zcert_apply (client_cert, client);
-    zsock_set_curve_serverkey (client, zcert_public_txt (server_cert));
-    zsock_connect (client, "tcp://127.0.0.1:%d", port);
+    curve_pair_t pair;
+    s_curve_pair (&pair);
+    zsock_t *server = pair.server, *client = pair.client;
     char payload[1024];
     memset (payload, 'k', sizeof payload);
     kt_reason_t reason;
-    pthread_t side;
     if (beside) {
         s_side_db = db[0];
-        s_side_stop = 0;
-        s_barrier (&s_side_go);
-        s_barrier (&s_side_done);
-        s_thread (&side, s_side_thread);
+        s_beside_start ();
     }
     for (int i = -100; i < ROUNDS; i++) {
         double t0 = s_us ();
         s_add (db[0]);
         if (beside)
-            pthread_barrier_wait (&s_side_go);
+            s_beside_round (s_side_commit);
         else
             s_check (store_commit (db[0], &reason), &reason);
         crypto_sign_detached (sig, NULL, m, sizeof m, sk);
@@ -624,21 +674,13 @@ s_path (const char *dir, bool beside)
             if (crypto_sign_verify_detached (sig, m, sizeof m, pk) != 0)
                 exit (1);
         if (beside)
-            pthread_barrier_wait (&s_side_done);
+            s_beside_wait ();
         if (i >= 0)
             s_samples[i] = s_us () - t0;
     }
-    if (beside) {
-        s_side_stop = 1;
-        pthread_barrier_wait (&s_side_go);
-        pthread_join (side, NULL);
-        pthread_barrier_destroy (&s_side_go);
-        pthread_barrier_destroy (&s_side_done);
-    }
-    zsock_destroy (&client);
-    zsock_destroy (&server);
-    zcert_destroy (&server_cert);
-    zcert_destroy (&client_cert);
+    if (beside)
+        s_beside_stop ();
+    s_curve_pair_destroy (&pair);
     const char *names[3] = {"path-p.db", "path-u1.db", "path-u2.db"};
     for (int i = 0; i < 3; i++) {
         char path[4096];
@@ -651,40 +693,11 @@ s_path (const char *dir, bool beside)
     return p50;
 }
 
-/*  The path in a child pinned to CPU cpu, before its threads start:
- *  p50 and p99 into out; -1 when it cannot be measured. */
 static void
-s_path_on_cpu (const char *dir, int cpu, double out[2])
+s_path_job (const char *dir, double out[2])
 {
-    out[0] = out[1] = -1;
-    int fd[2];
-    if (pipe (fd) != 0)
-        return;
-    pid_t pid = fork ();
-    if (pid < 0) {
-        close (fd[0]);
-        close (fd[1]);
-        return;
-    }
-    if (pid == 0) {
-        alarm (300); /* a child that hangs is ended; the parent reads -1 */
-        close (fd[0]);
-        cpu_set_t one;
-        CPU_ZERO (&one);
-        CPU_SET (cpu, &one);
-        double got[2] = {-1, -1};
-        if (sched_setaffinity (0, sizeof one, &one) == 0) {
-            got[0] = s_path (dir, false);
-            got[1] = s_p99_value;
-        }
-        _exit (write (fd[1], got, sizeof got) == (ssize_t) sizeof got ? 0 : 1);
-    }
-    close (fd[1]);
-    if (read (fd[0], out, 2 * sizeof out[0]) != (ssize_t) (2 * sizeof out[0]))
-        out[0] = out[1] = -1;
-    close (fd[0]);
-    int status;
-    waitpid (pid, &status, 0);
+    out[0] = s_path (dir, false);
+    out[1] = s_p99_value;
 }
 
 /*  The path on each of the first four CPUs this process may use, one
@@ -703,7 +716,7 @@ s_path_one_cpu (const char *dir, double best[2], int *cpu_p)
             continue;
         tried++;
         double got[2];
-        s_path_on_cpu (dir, cpu, got);
+        s_pinned (cpu, s_path_job, dir, got);
         if (got[0] > 0 && (best[0] < 0 || got[0] < best[0])) {
             best[0] = got[0];
             best[1] = got[1];

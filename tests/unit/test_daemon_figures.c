@@ -47,11 +47,10 @@ s_unlink (const char *path)
     unlink (more);
 }
 
-static void
-test_rows_are_append_only_and_dated_in_amsterdam (void **state)
+/*  A new file with the figure table, at path (a mkstemp template). */
+static sqlite3 *
+s_figures_db (char *path)
 {
-    (void) state;
-    char path[] = "/tmp/keten-figures-XXXXXX";
     int fd = mkstemp (path);
     assert_true (fd >= 0);
     close (fd);
@@ -59,6 +58,16 @@ test_rows_are_append_only_and_dated_in_amsterdam (void **state)
     sqlite3 *db = store_open (path, &reason);
     assert_non_null (db);
     assert_int_equal (figures_migrate (db, &reason), 0);
+    return db;
+}
+
+static void
+test_rows_are_append_only_and_dated_in_amsterdam (void **state)
+{
+    (void) state;
+    char path[] = "/tmp/keten-figures-XXXXXX";
+    sqlite3 *db = s_figures_db (path);
+    kt_reason_t reason;
     assert_int_equal (figures_migrate (db, &reason), 0); /* idempotent */
     /*  2026-10-31 23:30 UTC is 2026-11-01 00:30 in Amsterdam (CET). */
     uint64_t late = 1793489400000ULL;
@@ -148,13 +157,8 @@ test_a_tally_records_one_row_per_kind_of_fact (void **state)
 {
     (void) state;
     char path[] = "/tmp/keten-figures-XXXXXX";
-    int fd = mkstemp (path);
-    assert_true (fd >= 0);
-    close (fd);
+    sqlite3 *db = s_figures_db (path);
     kt_reason_t reason;
-    sqlite3 *db = store_open (path, &reason);
-    assert_non_null (db);
-    assert_int_equal (figures_migrate (db, &reason), 0);
     /*  2026-11-01 12:00 and 2026-11-02 12:00 UTC. */
     uint64_t day1 = 1793534400000ULL, day2 = day1 + 86400000ULL;
     figures_tally_t t = {0};
