@@ -12,6 +12,7 @@
 #include "incident.h"
 #include "request.h"
 #include "store.h"
+#include "testutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,17 +35,6 @@ s_row (void *arg, const figures_row_t *row, kt_reason_t *reason)
     s->n++;
     s->sum += row->value;
     return 0;
-}
-
-static void
-s_unlink (const char *path)
-{
-    char more[64];
-    unlink (path);
-    snprintf (more, sizeof more, "%s-wal", path);
-    unlink (more);
-    snprintf (more, sizeof more, "%s-shm", path);
-    unlink (more);
 }
 
 /*  A new file with the figure table, at path (a mkstemp template). */
@@ -102,7 +92,7 @@ test_rows_are_append_only_and_dated_in_amsterdam (void **state)
     assert_int_not_equal (store_exec (db, "UPDATE figure SET value=0", &reason), 0);
     assert_int_equal (store_int (db, "SELECT count(*) FROM figure", 0), 3);
     store_close (&db);
-    s_unlink (path);
+    testutil_remove_db (path);
 }
 
 static void
@@ -214,7 +204,7 @@ test_a_tally_records_one_row_per_kind_of_fact (void **state)
                                       &reason),
                           0);
     store_close (&db);
-    s_unlink (path);
+    testutil_remove_db (path);
 }
 
 /*  A fault in the figure table: every insert into it fails. */
@@ -264,7 +254,7 @@ test_an_incident_is_counted_in_its_own_commit (void **state)
         store_int (db, "SELECT count(*) FROM figure WHERE kind='incident-reported'", -1), 1);
     incident_destroy (&reg);
     store_close (&db);
-    s_unlink (path);
+    testutil_remove_db (path);
 }
 
 /*  The same for a request answered: not closed without its figure;
@@ -302,7 +292,7 @@ test_a_request_is_counted_when_answered (void **state)
                                  -1),
                       1);
     request_destroy (&reg);
-    s_unlink (path);
+    testutil_remove_db (path);
 }
 
 int

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "store.h"
+#include "testutil.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -231,12 +232,7 @@ static void
 s_kept_done (sqlite3 **db, const char *path)
 {
     store_close (db);
-    char side[80];
-    unlink (path);
-    snprintf (side, sizeof side, "%s-wal", path);
-    unlink (side);
-    snprintf (side, sizeof side, "%s-shm", path);
-    unlink (side);
+    testutil_remove_db (path);
 }
 
 static size_t

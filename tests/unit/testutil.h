@@ -35,6 +35,19 @@ testutil_rmtree (const char *dir)
     return nftw (dir, testutil_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/*  Remove a SQLite file made outside a scratch directory, with its
+ *  -wal and -shm. */
+static inline void
+testutil_remove_db (const char *path)
+{
+    char side[4200];
+    remove (path);
+    snprintf (side, sizeof side, "%s-wal", path);
+    remove (side);
+    snprintf (side, sizeof side, "%s-shm", path);
+    remove (side);
+}
+
 /*  Whether any file in dir whose name starts with prefix holds needle
  *  (the first 4 MiB of each): 1 found, 0 not, -1 when dir or a file
  *  cannot be read, so a failed read never passes for "not there". */
