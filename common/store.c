@@ -2,6 +2,7 @@
 #include "store.h"
 
 #include "backup.h"
+#include "store_wal.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -215,6 +216,7 @@ store_open (const char *path, kt_reason_t *reason)
     if (created)
         s_set_new (NULL, db);
     s_cache_file (db);
+    store_wal_watch (db);
     return db;
 }
 
@@ -338,6 +340,7 @@ store_close (sqlite3 **db_p)
         s_health_clear (*db_p);
         s_set_new (*db_p, NULL);
         s_uncache (*db_p);
+        store_wal_unwatch (*db_p);
         sqlite3_close_v2 (*db_p);
         *db_p = NULL;
     }
@@ -728,6 +731,19 @@ s_checkpoint_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 }
 
 int
+store_wal_truncate (sqlite3 *db, bool *busy, const char *what, kt_reason_t *reason)
+{
+    bool held_off = false;
+    store_wal_hold (db);
+    int rc = store_one (db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, s_checkpoint_row, &held_off,
+                        what, reason);
+    store_wal_release (db);
+    if (busy)
+        *busy = held_off;
+    return rc < 0 ? -1 : 0;
+}
+
+int
 store_checkpoint (sqlite3 *db, const char *what, kt_reason_t *reason)
 {
     /*  Without waiting for readers: the event loop must not stand still
@@ -735,8 +751,7 @@ store_checkpoint (sqlite3 *db, const char *what, kt_reason_t *reason)
     int64_t timeout = store_int (db, "PRAGMA busy_timeout", STORE_BUSY_TIMEOUT_MS);
     sqlite3_busy_timeout (db, 0);
     bool busy = false;
-    int rc = store_one (db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, s_checkpoint_row, &busy,
-                        "checkpoint the write-ahead log", reason);
+    int rc = store_wal_truncate (db, &busy, "checkpoint the write-ahead log", reason);
     sqlite3_busy_timeout (db, (int) timeout);
     if (rc < 0)
         return -1;

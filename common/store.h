@@ -67,6 +67,13 @@ int store_exec (sqlite3 *db, const char *sql, kt_reason_t *reason);
  *  kept from finishing is a failure naming what (the file), so a caller
  *  that relies on the old pages being gone does not go on. */
 int store_checkpoint (sqlite3 *db, const char *what, kt_reason_t *reason);
+/*  PRAGMA wal_checkpoint(TRUNCATE) on db's own connection, waiting as the
+ *  connection's busy timeout says, with the checkpoint thread held off
+ *  (store_wal.h): *busy (when not NULL) says whether a reader kept it from
+ *  finishing.  Every TRUNCATE that must empty the -wal runs through here:
+ *  run with store_exec, it would find the thread's checkpoint in its way
+ *  now and then and silently do nothing. */
+int store_wal_truncate (sqlite3 *db, bool *busy, const char *what, kt_reason_t *reason);
 /*  Prepare with a reason on failure (a failure here is a programming
  *  error in our SQL or a broken file). */
 sqlite3_stmt *store_prepare (sqlite3 *db, const char *sql, kt_reason_t *reason);

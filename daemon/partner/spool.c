@@ -217,7 +217,7 @@ s_migrate (sqlite3 *db, kt_reason_t *reason)
     if (store_migrate (db, "spool", s_migrations, sizeof s_migrations / sizeof s_migrations[0],
                        reason) != 0)
         return -1;
-    return was == 1 ? store_exec (db, "PRAGMA wal_checkpoint(TRUNCATE)", reason) : 0;
+    return was == 1 ? store_wal_truncate (db, NULL, "truncate node.db's WAL", reason) : 0;
 }
 
 /*  Make spool_name_hash known to db (migration 2 calls it). */

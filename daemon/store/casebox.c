@@ -53,7 +53,7 @@ casebox_new (sqlite3 *db, keystore_t *keystore, const char *self_id, kt_reason_t
         store_migrate (db, "plan", plan_migrations, plan_n_migrations, reason) != 0 ||
         /*  From schema 1 the clear necessity is dropped: overwrite its
          *  pages in the file now, not at some later checkpoint. */
-        (was == 1 && store_exec (db, "PRAGMA wal_checkpoint(TRUNCATE)", reason) != 0)) {
+        (was == 1 && store_wal_truncate (db, NULL, "truncate node.db's WAL", reason) != 0)) {
         casebox_destroy (&self);
         return NULL;
     }

@@ -117,7 +117,8 @@ casusoverleg_open (const char *path, keystore_t *keystore, kt_reason_t *reason)
         figures_migrate (self->db, reason) != 0 ||
         /*  The pages that held the clear text are overwritten in the file
          *  now, not at some later checkpoint. */
-        (sealing && store_exec (self->db, "PRAGMA wal_checkpoint(TRUNCATE)", reason) != 0)) {
+        (sealing &&
+         store_wal_truncate (self->db, NULL, "truncate casusoverleg.db's WAL", reason) != 0)) {
         casusoverleg_destroy (&self);
         return NULL;
     }
@@ -1001,7 +1002,7 @@ casusoverleg_correct_signal (casusoverleg_t *self, const char *case_ref,
     /*  The pages secure_delete overwrote reach the file; the WAL that
      *  held the old copy is emptied (art. 12.5: the old value is gone). */
     if (rc == 0)
-        rc = store_exec (self->db, "PRAGMA wal_checkpoint(TRUNCATE)", reason);
+        rc = store_wal_truncate (self->db, NULL, "truncate casusoverleg.db's WAL", reason);
     return rc == 0 ? 1 : -1;
 }
 

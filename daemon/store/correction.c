@@ -69,15 +69,6 @@ correction_destroy (correction_t **self_p)
     *self_p = NULL;
 }
 
-/*  A checkpoint's answer: busy (a reader kept it from finishing). */
-static int
-s_checkpoint_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
-{
-    (void) reason;
-    *(bool *) arg = sqlite3_column_int (q, 0) != 0;
-    return 0;
-}
-
 int
 correction_decide (correction_t *self, correction_decision_t *d, kt_reason_t *reason)
 {
@@ -124,8 +115,7 @@ correction_decide (correction_t *self, correction_decision_t *d, kt_reason_t *re
      *  in the way leaves it to the next checkpoint, said in the log. */
     bool busy = false;
     kt_reason_t why;
-    if (store_one (self->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, s_checkpoint_row, &busy,
-                   "truncate the weegploeg file's WAL", &why) < 0)
+    if (store_wal_truncate (self->db, &busy, "truncate the weegploeg file's WAL", &why) != 0)
         kt_log (KT_LOG_WARN, "correction checkpoint_failed reason=\"%s\"", why.text);
     else if (busy)
         kt_log (KT_LOG_WARN, "correction checkpoint_busy id=%s", d->correction_id);

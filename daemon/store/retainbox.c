@@ -530,15 +530,6 @@ s_shred_owed (retainbox_t *self, const char *case_ref, kt_reason_t *reason)
     return rc;
 }
 
-/*  A checkpoint's answer: busy (a reader kept it from finishing). */
-static int
-s_checkpoint_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
-{
-    (void) reason;
-    *(bool *) arg = sqlite3_column_int (q, 0) != 0;
-    return 0;
-}
-
 /*  Step 4: no WAL file keeps a page of what was deleted.  A checkpoint a
  *  reader (an operator's sqlite3) kept from finishing is a failure: the
  *  destruction stays unfinished and is completed at the next run. */
@@ -548,8 +539,9 @@ s_checkpoint (retainbox_t *self, kt_reason_t *reason)
     sqlite3 *dbs[2] = {self->db, keystore_db (self->keystore)};
     for (size_t i = 0; i < 2; i++) {
         bool busy = false;
-        if (store_one (dbs[i], "PRAGMA wal_checkpoint(TRUNCATE)", NULL, s_checkpoint_row, &busy,
-                       i ? "truncate keystore.db's WAL" : "truncate node.db's WAL", reason) < 0)
+        if (store_wal_truncate (dbs[i], &busy,
+                                i ? "truncate keystore.db's WAL" : "truncate node.db's WAL",
+                                reason) != 0)
             return -1;
         if (busy)
             return kt_fail (reason,

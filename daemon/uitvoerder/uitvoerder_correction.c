@@ -101,7 +101,7 @@ s_casus (node_t *self, const owed_t *o, kt_reason_t *reason)
      *  (their pages overwritten, node.db's WAL truncated), as for a
      *  destruction.  Pending ones reach their member before the notice. */
     if (relay_forget_case (u->relay, o->case_ref, reason) < 0 ||
-        store_exec (self->db, "PRAGMA wal_checkpoint(TRUNCATE)", reason) != 0)
+        store_wal_truncate (self->db, NULL, "truncate node.db's WAL", reason) != 0)
         return -1;
     Keten__Signal *s = NULL;
     int found = weegploeg_signal_raw (u->weegploeg, o->signal_id, &s, reason);

@@ -12,12 +12,14 @@
 #include <cmocka.h>
 
 #include "store.h"
+#include "store_wal.h"
 #include "testutil.h"
 
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static sqlite3 *
@@ -424,6 +426,92 @@ test_a_committing_file_keeps_its_statements (void **state)
     s_kept_done (&db, path);
 }
 
+/*  Size in bytes of path, or of its -wal with suffix "-wal"; -1 when
+ *  there is none. */
+static long long
+s_size (const char *path, const char *suffix)
+{
+    char name[128];
+    snprintf (name, sizeof name, "%s%s", path, suffix);
+    struct stat st;
+    return stat (name, &st) == 0 ? (long long) st.st_size : -1;
+}
+
+/*  One commit of about 1,100 pages: past the size at which the log is
+ *  checkpointed. */
+static void
+s_big_commit (sqlite3 *db)
+{
+    kt_reason_t reason;
+    assert_int_equal (store_exec (db,
+                                  "BEGIN IMMEDIATE;"
+                                  "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+                                  " WHERE i < 1100) INSERT INTO t (name)"
+                                  " SELECT hex(randomblob(1800)) FROM n;"
+                                  "COMMIT;",
+                                  &reason),
+                      0);
+}
+
+/*  The log's pages reach the file on the checkpoint thread, not in the
+ *  commit that took it past 1,000 pages, and the log then starts again
+ *  from its beginning instead of growing. */
+static void
+test_the_log_is_checkpointed_off_the_committing_thread (void **state)
+{
+    (void) state;
+    char path[64];
+    sqlite3 *db = s_kept_db (path);
+    long long file0 = s_size (path, "");
+    /*  Held off: the commit alone copies nothing into the file. */
+    store_wal_hold (db);
+    s_big_commit (db);
+    assert_int_equal (s_size (path, ""), file0);
+    long long wal = s_size (path, "-wal");
+    assert_true (wal > 1000 * 4096);
+    /*  Released, the thread copies them (a bounded wait). */
+    store_wal_release (db);
+    for (int i = 0; i < 1000 && s_size (path, "") < file0 + 1000 * 4096; i++)
+        usleep (10 * 1000);
+    assert_true (s_size (path, "") >= file0 + 1000 * 4096);
+    /*  Until the thread's checkpoint has ended, the next commit may find
+     *  part of the log not copied yet: wait for it. */
+    store_wal_hold (db);
+    store_wal_release (db);
+    kt_reason_t reason;
+    for (int i = 0; i < 20; i++)
+        assert_int_equal (store_run (db, "INSERT INTO t (name) VALUES ('z')", NULL, "add", &reason),
+                          1);
+    assert_int_equal (s_size (path, "-wal"), wal);
+    assert_int_equal (store_int (db, "SELECT count(*) FROM t", -1), 3 + 1100 + 20);
+    s_kept_done (&db, path);
+}
+
+/*  A truncating checkpoint on the loop's own connection empties the log
+ *  even with one asked of the thread, and a file closed meanwhile leaves
+ *  nothing running on it. */
+static void
+test_a_truncate_and_a_close_with_a_checkpoint_asked (void **state)
+{
+    (void) state;
+    char path[64];
+    sqlite3 *db = s_kept_db (path);
+    kt_reason_t reason;
+    store_wal_hold (db);
+    s_big_commit (db); /* asked, held off */
+    bool busy = true;
+    assert_int_equal (store_wal_truncate (db, &busy, "the test file", &reason), 0);
+    assert_false (busy);
+    assert_int_equal (s_size (path, "-wal"), 0);
+    s_big_commit (db); /* asked again, still held off */
+    store_close (&db);
+    store_wal_release (db); /* closed: nothing of it is left to release */
+    db = store_open (path, &reason);
+    assert_non_null (db);
+    assert_int_equal (store_int (db, "SELECT count(*) FROM t", -1), 3 + 2 * 1100);
+    s_kept_done (&db, path);
+}
+
 int
 main (void)
 {
@@ -441,6 +529,8 @@ main (void)
         cmocka_unit_test (test_kept_statements_are_bounded),
         cmocka_unit_test (test_a_commit_on_the_helper_thread),
         cmocka_unit_test (test_a_committing_file_keeps_its_statements),
+        cmocka_unit_test (test_the_log_is_checkpointed_off_the_committing_thread),
+        cmocka_unit_test (test_a_truncate_and_a_close_with_a_checkpoint_asked),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -1,0 +1,24 @@
+/*  store_wal: the write-ahead log of each file store_open opened is
+ *  checkpointed on a thread of its own, not inside the commit that takes
+ *  it past 1,000 pages (docs/ARCHITECTURE.md, "Crash reasoning", rule 18).
+ */
+#ifndef KETEN_STORE_WAL_H
+#define KETEN_STORE_WAL_H
+
+#include "util.h"
+
+#include <sqlite3.h>
+
+/*  From now on db's commits ask the thread for a checkpoint instead of
+ *  running SQLite's own (store_open). */
+void store_wal_watch (sqlite3 *db);
+/*  No more checkpoints of db: a running one is waited for, the thread's
+ *  connection closed (store_close, before db itself is closed). */
+void store_wal_unwatch (sqlite3 *db);
+/*  Around a checkpoint on db's own connection that must run to its end
+ *  (TRUNCATE): waits for a running one on the thread and keeps new ones
+ *  off until released.  Calls nest. */
+void store_wal_hold (sqlite3 *db);
+void store_wal_release (sqlite3 *db);
+
+#endif
