@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /*  Statements kept prepared, by their text, for the files store_open
  *  opened (docs/PERFORMANCE.md, "2026-12-04, second session").  Parsing a
@@ -176,16 +178,16 @@ s_set_new (sqlite3 *db, sqlite3 *value)
         }
 }
 
-sqlite3 *
-store_open (const char *path, kt_reason_t *reason)
+/*  store_open, the connection's threading mode in mutex (NOMUTEX: one
+ *  thread uses it at a time; FULLMUTEX: it serialises its users). */
+static sqlite3 *
+s_open (const char *path, int mutex, kt_reason_t *reason)
 {
     sqlite3 *db = NULL;
     struct stat st;
     bool created = lstat (path, &st) != 0;
-    int rc = sqlite3_open_v2 (path, &db,
-                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
-                                  SQLITE_OPEN_NOFOLLOW,
-                              NULL);
+    int rc = sqlite3_open_v2 (
+        path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | mutex | SQLITE_OPEN_NOFOLLOW, NULL);
     if (rc != SQLITE_OK) {
         kt_fail (reason, "cannot open database %s: %s", path,
                  db ? sqlite3_errmsg (db) : sqlite3_errstr (rc));
@@ -218,6 +220,18 @@ store_open (const char *path, kt_reason_t *reason)
     s_cache_file (db);
     store_wal_watch (db);
     return db;
+}
+
+sqlite3 *
+store_open (const char *path, kt_reason_t *reason)
+{
+    return s_open (path, SQLITE_OPEN_NOMUTEX, reason);
+}
+
+sqlite3 *
+store_open_shared (const char *path, kt_reason_t *reason)
+{
+    return s_open (path, SQLITE_OPEN_FULLMUTEX, reason);
 }
 
 int
@@ -403,9 +417,11 @@ static struct {
     pthread_cond_t cond;
     pthread_t thread;
     bool started, quit, done;
-    sqlite3 *db; /* the commit asked for, until store_commit_wait */
+    bool holding; /* the thread holds a shared connection's mutex (store_open_shared) */
+    sqlite3 *db;  /* the commit asked for, until store_commit_wait */
     int rc;
-} s_async = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+    int ended_fd; /* store_commit_fd, -1 until asked for */
+} s_async = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER, .ended_fd = -1};
 
 static void *
 s_async_loop (void *arg)
@@ -418,14 +434,34 @@ s_async_loop (void *arg)
         if (s_async.quit)
             break;
         sqlite3 *db = s_async.db;
+        /*  A shared connection is this thread's from before
+         *  store_commit_start returns until the COMMIT has ended, and a
+         *  failed one is rolled back before the loop may use it again: a
+         *  statement of the loop's must never land inside (or change the
+         *  synchronous setting of) the transaction being committed.  NULL,
+         *  a no-op, for a connection of one thread. */
+        sqlite3_mutex *m = sqlite3_db_mutex (db);
+        sqlite3_mutex_enter (m);
+        s_async.holding = true;
+        pthread_cond_broadcast (&s_async.cond);
         pthread_mutex_unlock (&s_async.lock);
         /*  sqlite3_exec, not the kept statements: those belong to the
          *  loop's thread. */
         int rc = sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
+        if (rc != SQLITE_OK && m && !sqlite3_get_autocommit (db))
+            (void) sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_mutex_leave (m);
         pthread_mutex_lock (&s_async.lock);
+        s_async.holding = false;
         s_async.rc = rc;
         s_async.done = true;
         pthread_cond_broadcast (&s_async.cond);
+        if (s_async.ended_fd >= 0) {
+            uint64_t one = 1;
+            /*  A full counter (never, in practice) is readable already. */
+            ssize_t written = write (s_async.ended_fd, &one, sizeof one);
+            (void) written;
+        }
     }
     pthread_mutex_unlock (&s_async.lock);
     return NULL;
@@ -441,6 +477,31 @@ s_async_stop (void)
     pthread_mutex_unlock (&s_async.lock);
     if (started)
         pthread_join (s_async.thread, NULL);
+    if (s_async.ended_fd >= 0)
+        close (s_async.ended_fd);
+    s_async.ended_fd = -1;
+}
+
+int
+store_commit_fd (kt_reason_t *reason)
+{
+    pthread_mutex_lock (&s_async.lock);
+    if (s_async.ended_fd < 0)
+        s_async.ended_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
+    int fd = s_async.ended_fd;
+    pthread_mutex_unlock (&s_async.lock);
+    if (fd < 0)
+        kt_fail (reason, "cannot make the commit thread's event: %s", strerror (errno));
+    return fd;
+}
+
+bool
+store_commit_ended (sqlite3 *db)
+{
+    pthread_mutex_lock (&s_async.lock);
+    bool ended = s_async.db == db && s_async.done;
+    pthread_mutex_unlock (&s_async.lock);
+    return ended;
 }
 
 int
@@ -457,6 +518,10 @@ store_commit_start (sqlite3 *db, kt_reason_t *reason)
         s_async.db = db;
         s_async.done = false;
         pthread_cond_broadcast (&s_async.cond);
+        /*  A shared connection: not back to the loop before the thread
+         *  holds it. */
+        while (sqlite3_db_mutex (db) && !s_async.holding && !s_async.done)
+            pthread_cond_wait (&s_async.cond, &s_async.lock);
     }
     pthread_mutex_unlock (&s_async.lock);
     if (err != 0)

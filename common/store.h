@@ -18,6 +18,11 @@
 #define STORE_BUSY_TIMEOUT_MS 250
 
 sqlite3 *store_open (const char *path, kt_reason_t *reason);
+/*  store_open for a file whose COMMIT may run on the helper thread while
+ *  the loop goes on (store_commit_start): its connection serialises its
+ *  users, so any use of it meanwhile waits for the COMMIT to end instead
+ *  of racing it.  A little slower per call, so only where it pays. */
+sqlite3 *store_open_shared (const char *path, kt_reason_t *reason);
 /*  Bring module's tables up to date: migrations[i] takes them from version
  *  i to i + 1, each in its own transaction, recorded per module in the
  *  schema_version table (several modules may share a file, as the outbox
@@ -58,6 +63,13 @@ void store_rollback (sqlite3 *db);
  *  back. */
 int store_commit_start (sqlite3 *db, kt_reason_t *reason);
 int store_commit_wait (sqlite3 *db, kt_reason_t *reason);
+/*  An eventfd that becomes readable whenever a commit on the helper
+ *  thread has ended (for the event loop to wait on; the caller reads it
+ *  empty), or -1 with a reason.  Kept until exit. */
+int store_commit_fd (kt_reason_t *reason);
+/*  Whether the commit started on db has ended: store_commit_wait will
+ *  not wait. */
+bool store_commit_ended (sqlite3 *db);
 
 /*  Run one statement without results. */
 int store_exec (sqlite3 *db, const char *sql, kt_reason_t *reason);

@@ -113,7 +113,8 @@ node_new (const config_t *config, const node_role_t *const *roles, size_t n_role
         json_decref (about);
     }
     if (s_state_path (path, sizeof path, self, "node.db", reason) != 0 ||
-        !(self->db = store_open (path, reason)) ||
+        !(self->db = serving->commits_beside ? store_open_shared (path, reason)
+                                             : store_open (path, reason)) ||
         store_migrate (self->db, "node", s_migrations, sizeof s_migrations / sizeof s_migrations[0],
                        reason) != 0 ||
         node_accept_roster (self, keyring_roster (self->keyring), reason) != 0)

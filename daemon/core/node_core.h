@@ -126,6 +126,9 @@ struct _node_role_t {
     json_t *(*metrics) (node_t *node, uint64_t now_ms);
     /*  After the local API's batch of requests (group commit); NULL: none. */
     void (*api_flush) (node_t *node);
+    /*  node.db's COMMIT may run on the helper thread while the loop goes
+     *  on (store_open_shared): a partner's group commit of submissions. */
+    bool commits_beside;
     /*  A new keyring is in use (old is the roster before it); -1 puts the
      *  old keyring back. */
     int (*roster_changed) (node_t *node, const roster_t *old, kt_reason_t *reason);

@@ -31,6 +31,7 @@ s_start (node_t *self, kt_reason_t *reason)
     if (!p)
         return kt_fail (reason, "out of memory");
     self->role_state = p;
+    p->commit_fd = -1;
     p->waiters = zhashx_new ();
     const roster_t *roster = keyring_roster (self->keyring);
     const roster_member_t *hub = roster_uitvoerder (roster);
@@ -82,6 +83,14 @@ s_start (node_t *self, kt_reason_t *reason)
     if (!self->transport)
         return -1;
     node_listen (self);
+    /*  A group commit of submissions that ran beside the loop has ended
+     *  (partner_flush). */
+    p->commit_fd = store_commit_fd (reason);
+    zmq_pollitem_t ended = {NULL, p->commit_fd, ZMQ_POLLIN, 0};
+    if (p->commit_fd < 0)
+        return -1;
+    if (zloop_poller (self->loop, &ended, partner_on_committed, self) != 0)
+        return kt_fail (reason, "cannot watch the commit thread's event");
     zloop_timer (self->loop, self->config.heartbeat_ms, 0, partner_on_heartbeat, self);
     zloop_timer (self->loop, PUMP_MS, 0, partner_on_pump, self);
     partner_on_heartbeat (self->loop, 0, self);
@@ -96,6 +105,7 @@ s_stop (node_t *self)
     partner_t *p = partner_of (self);
     if (!p)
         return;
+    partner_flush_stop (self);
     for (size_t i = 0; i < p->n_pending; i++) {
         api_caller_clear (&p->pending[i].caller);
         intake_signal_destroy (&p->pending[i].signal);
@@ -803,6 +813,7 @@ const node_role_t partner_role = {
     .status = s_status,
     .metrics = s_metrics,
     .api_flush = partner_flush,
+    .commits_beside = true,
     .roster_changed = s_roster_changed,
     .access_notice = partner_access_notice,
     .log_access = partner_log_access,

@@ -32,6 +32,16 @@ typedef struct {
     spool_file_t file; /* from_spool: name, hash, owner (file.signal unused) */
 } pending_submit_t;
 
+/*  A batch of submissions whose COMMIT runs on the helper thread
+ *  (partner_signal.c); n 0: none. */
+typedef struct {
+    pending_submit_t *pending;
+    size_t n;
+    uint8_t (*ids)[KT_ID_LEN];
+    bool *held;
+    uint64_t now;
+} committing_t;
+
 /*  A receipt of this drain, waiting to be settled (partner.c). */
 typedef struct _settled_t settled_t;
 
@@ -58,6 +68,8 @@ typedef struct {
     uint64_t hub_rtt_us;
     pending_submit_t *pending;
     size_t n_pending, cap_pending;
+    committing_t committing;
+    int commit_fd;     /* store_commit_fd, or -1 */
     zhashx_t *waiters; /* hex message id -> api_caller_t* */
     char last_receipt_id[KT_ID_HEX];
     uint64_t last_receipt_ms, last_receipt_index;
@@ -83,6 +95,10 @@ int partner_on_spool (zloop_t *loop, int timer_id, void *arg);
 int partner_signal_settled (void *arg, const uint8_t id[KT_ID_LEN]);
 void partner_submit (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
 void partner_flush (node_t *self);
+/*  store_commit_fd became readable: a batch committed beside the loop. */
+int partner_on_committed (zloop_t *loop, zmq_pollitem_t *item, void *arg);
+/*  At stop: the batch committing beside the loop waited for. */
+void partner_flush_stop (node_t *self);
 void partner_release (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
 /*  art. 7.2a: signal.confirm {message_ids: [...]} or {all: true}. */
 void partner_confirm (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
