@@ -258,3 +258,45 @@ lock_db() {
     wait_until 25 have_lock || fail "cannot lock $1: $(cat "$T/lock.out")"
 }
 unlock_db() { echo "ROLLBACK;" >&3; exec 3>&-; wait "$LOCK_PID"; rm -f "$T/lock.fifo"; }
+
+# kt_burst ID N FILE: N submissions of the signal in FILE (each waiting
+# for its receipt) written to ID's socket in one send, so that they
+# arrive in one read and are stored in one group commit, run beside the
+# loop from 8 on (partner_flush).  One line per answer, in the order they
+# come: "delivered ID", "queued ID" or "error TEXT"; fewer lines when the
+# node closes the connection first.  With KT_BURST_SENT set, that file is
+# made once all of them are sent.
+kt_burst() {
+    python3 - "$T/$1.sock" "$2" "$3" <<'PY'
+import json, os, socket, struct, sys
+path, n, signal = sys.argv[1], int(sys.argv[2]), json.load(open(sys.argv[3]))
+frames = b""
+for i in range(n):
+    body = json.dumps({"id": i, "cmd": "signal.submit", "args": {"signal": signal, "wait": True}}).encode()
+    frames += struct.pack(">I", len(body)) + body
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(60)
+s.connect(path)
+s.sendall(frames)
+if os.environ.get("KT_BURST_SENT"):
+    open(os.environ["KT_BURST_SENT"], "w").close()
+buf, got = b"", 0
+while got < n:
+    try:
+        chunk = s.recv(65536)
+    except OSError:
+        break
+    if not chunk:
+        break
+    buf += chunk
+    while len(buf) >= 4 and len(buf) >= 4 + struct.unpack(">I", buf[:4])[0]:
+        size = struct.unpack(">I", buf[:4])[0]
+        a = json.loads(buf[4:4 + size])
+        buf = buf[4 + size:]
+        got += 1
+        if "error" in a:
+            print("error", a["error"])
+        else:
+            print(a["result"]["state"], a["result"]["message_id"])
+PY
+}
