@@ -195,6 +195,16 @@ s_open (const char *path, int mutex, kt_reason_t *reason)
         return NULL;
     }
     sqlite3_extended_result_codes (db, 1);
+    /*  A SQLite built without mutexes would open it without one, and
+     *  nothing would keep the loop out of a COMMIT on the helper thread. */
+    if (mutex == SQLITE_OPEN_FULLMUTEX && !sqlite3_db_mutex (db)) {
+        kt_fail (reason,
+                 "cannot open database %s: this SQLite library is built without "
+                 "thread safety",
+                 path);
+        sqlite3_close (db);
+        return NULL;
+    }
     /*  Only this process writes these files, on one connection each, so a
      *  lock held elsewhere is an operator's shell or a broken tool: wait a
      *  moment, then fail - the caller refuses or retries later, and the
@@ -812,7 +822,11 @@ int
 store_checkpoint (sqlite3 *db, const char *what, kt_reason_t *reason)
 {
     /*  Without waiting for readers: the event loop must not stand still
-     *  for the busy timeout; the caller tries again later. */
+     *  for the busy timeout; the caller tries again later.  It does wait
+     *  for a checkpoint the checkpoint thread is running on the file
+     *  (store_wal_truncate): one checkpoint's copy, as long as SQLite's own
+     *  used to hold up a commit on the loop, where telling the caller to
+     *  try again later would postpone a destruction to the next run. */
     int64_t timeout = store_int (db, "PRAGMA busy_timeout", STORE_BUSY_TIMEOUT_MS);
     sqlite3_busy_timeout (db, 0);
     bool busy = false;

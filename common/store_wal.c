@@ -28,6 +28,12 @@
 
 /*  SQLite's own default size for its automatic checkpoint. */
 #define STORE_WAL_PAGES 1000
+/*  A log this long has not started again for a while: commits kept
+ *  coming while the thread copied, so that no commit found it all copied
+ *  (the log only starts again at a commit that does).  Then the
+ *  committing thread checkpoints too, right after its commit, when no
+ *  other writer can add to the log. */
+#define STORE_WAL_BEHIND (10 * STORE_WAL_PAGES)
 #define STORE_WAL_FILES 64
 
 typedef struct {
@@ -137,11 +143,15 @@ s_stop (void)
     pthread_mutex_unlock (&s_wal.lock);
     if (started)
         pthread_join (s_wal.thread, NULL);
+    /*  Under the lock: a commit may still end on store.c's helper thread
+     *  and call s_hook. */
+    pthread_mutex_lock (&s_wal.lock);
     for (int i = 0; i < STORE_WAL_FILES; i++) {
         sqlite3_close_v2 (s_wal.files[i].own);
         free (s_wal.files[i].path);
         s_wal.files[i] = (wal_file_t){0};
     }
+    pthread_mutex_unlock (&s_wal.lock);
 }
 
 /*  Called by SQLite after each commit, on the thread that committed. */
@@ -153,14 +163,24 @@ s_hook (void *arg, sqlite3 *db, const char *name, int pages)
     if (pages < STORE_WAL_PAGES)
         return SQLITE_OK;
     pthread_mutex_lock (&s_wal.lock);
-    int i = s_find (db);
-    if (i >= 0 && !s_wal.files[i].queued) {
+    int i = s_wal.quit ? -1 : s_find (db);
+    /*  No thread (it could not be made; tried again at the next commit),
+     *  or the log far behind: this thread checkpoints as well, as SQLite
+     *  itself would have. */
+    bool here = i >= 0 && pages >= STORE_WAL_BEHIND;
+    if (i >= 0 && !s_wal.started && pthread_create (&s_wal.thread, NULL, s_loop, NULL) == 0)
+        s_wal.started = true;
+    if (i >= 0 && !s_wal.started)
+        here = true;
+    else if (i >= 0 && !s_wal.files[i].queued) {
         s_wal.files[i].queued = true;
-        if (!s_wal.started && pthread_create (&s_wal.thread, NULL, s_loop, NULL) == 0)
-            s_wal.started = true;
         pthread_cond_broadcast (&s_wal.work);
     }
     pthread_mutex_unlock (&s_wal.lock);
+    /*  SQLITE_BUSY when the thread's checkpoint runs: the next commit
+     *  tries again. */
+    if (here)
+        (void) sqlite3_wal_checkpoint_v2 (db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     return SQLITE_OK;
 }
 
@@ -174,9 +194,12 @@ store_wal_watch (sqlite3 *db)
     if (i >= 0) {
         s_wal.files[i] = (wal_file_t){.db = db, .path = copy};
         copy = NULL;
-        sqlite3_wal_hook (db, s_hook, NULL);
     }
     pthread_mutex_unlock (&s_wal.lock);
+    /*  Outside the lock: s_hook takes it while SQLite holds the
+     *  connection's mutex, and sqlite3_wal_hook takes that one. */
+    if (i >= 0)
+        sqlite3_wal_hook (db, s_hook, NULL);
     /*  No room (or an in-memory file): SQLite's automatic checkpoint,
      *  on the committing thread, as before. */
     free (copy);

@@ -41,6 +41,11 @@ partner_on_spool (zloop_t *loop, int timer_id, void *arg)
     (void) loop;
     (void) timer_id;
     node_t *self = arg;
+    /*  Not while a burst commits beside the loop (partner_flush): the
+     *  files this scan would claim could not be stored before it ends,
+     *  and the next scan would find them in work/ once more. */
+    if (partner_of (self)->committing.n)
+        return 0;
     enum { SPOOL_BATCH = 256 };
     spool_file_t *files = calloc (SPOOL_BATCH, sizeof *files);
     if (!files)

@@ -437,20 +437,26 @@ s_size (const char *path, const char *suffix)
     return stat (name, &st) == 0 ? (long long) st.st_size : -1;
 }
 
-/*  One commit of about 1,100 pages: past the size at which the log is
- *  checkpointed. */
+/*  One commit of rows rows of about a page each (1,100: past the size at
+ *  which the log is checkpointed). */
+static void
+s_commit_rows (sqlite3 *db, int rows)
+{
+    char sql[320];
+    snprintf (sql, sizeof sql,
+              "BEGIN IMMEDIATE;"
+              "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+              " WHERE i < %d) INSERT INTO t (name) SELECT hex(randomblob(1800)) FROM n;"
+              "COMMIT;",
+              rows);
+    kt_reason_t reason;
+    assert_int_equal (store_exec (db, sql, &reason), 0);
+}
+
 static void
 s_big_commit (sqlite3 *db)
 {
-    kt_reason_t reason;
-    assert_int_equal (store_exec (db,
-                                  "BEGIN IMMEDIATE;"
-                                  "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
-                                  " WHERE i < 1100) INSERT INTO t (name)"
-                                  " SELECT hex(randomblob(1800)) FROM n;"
-                                  "COMMIT;",
-                                  &reason),
-                      0);
+    s_commit_rows (db, 1100);
 }
 
 /*  The log's pages reach the file on the checkpoint thread, not in the
@@ -484,6 +490,25 @@ test_the_log_is_checkpointed_off_the_committing_thread (void **state)
                           1);
     assert_int_equal (s_size (path, "-wal"), wal);
     assert_int_equal (store_int (db, "SELECT count(*) FROM t", -1), 3 + 1100 + 20);
+    s_kept_done (&db, path);
+}
+
+/*  A log ten times past that size, the thread held off: the committing
+ *  thread checkpoints it itself, so that it can start again. */
+static void
+test_a_log_far_behind_is_checkpointed_by_the_committer (void **state)
+{
+    (void) state;
+    char path[64];
+    sqlite3 *db = s_kept_db (path);
+    long long file0 = s_size (path, "");
+    store_wal_hold (db);
+    s_commit_rows (db, 5000);
+    assert_int_equal (s_size (path, ""), file0); /* past 1,000 pages, held off */
+    s_commit_rows (db, 5500);                    /* past 10,000 */
+    assert_true (s_size (path, "") >= file0 + 10000 * 4096);
+    store_wal_release (db);
+    assert_int_equal (store_int (db, "SELECT count(*) FROM t", -1), 3 + 10500);
     s_kept_done (&db, path);
 }
 
@@ -530,6 +555,7 @@ main (void)
         cmocka_unit_test (test_a_commit_on_the_helper_thread),
         cmocka_unit_test (test_a_committing_file_keeps_its_statements),
         cmocka_unit_test (test_the_log_is_checkpointed_off_the_committing_thread),
+        cmocka_unit_test (test_a_log_far_behind_is_checkpointed_by_the_committer),
         cmocka_unit_test (test_a_truncate_and_a_close_with_a_checkpoint_asked),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
