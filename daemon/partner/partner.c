@@ -33,6 +33,12 @@ s_start (node_t *self, kt_reason_t *reason)
     self->role_state = p;
     p->commit_fd = -1;
     p->waiters = zhashx_new ();
+    /*  A partner stays under 20 MiB resident (docs/PERFORMANCE.md,
+     *  "Targets"): SQLite's page cache of its two busy files at 1 MiB
+     *  each, not the default 2 MiB ("2026-12-05, second session"). */
+    if (store_exec (self->db, "PRAGMA cache_size=-1000", reason) != 0 ||
+        store_exec (keystore_db (self->keystore), "PRAGMA cache_size=-1000", reason) != 0)
+        return -1;
     const roster_t *roster = keyring_roster (self->keyring);
     const roster_member_t *hub = roster_uitvoerder (roster);
     if (!hub)
