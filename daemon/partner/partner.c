@@ -112,13 +112,6 @@ s_stop (node_t *self)
     if (!p)
         return;
     partner_flush_stop (self);
-    for (size_t i = 0; i < p->n_pending; i++) {
-        api_caller_clear (&p->pending[i].caller);
-        intake_signal_destroy (&p->pending[i].signal);
-    }
-    free (p->pending);
-    p->pending = NULL;
-    p->n_pending = 0;
     spool_retain_destroy (&p->retain);
     spool_destroy (&p->spool);
     partner_retention_stop (self);

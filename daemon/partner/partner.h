@@ -97,7 +97,8 @@ void partner_submit (node_t *self, const api_caller_t *caller, const char *cmd, 
 void partner_flush (node_t *self);
 /*  store_commit_fd became readable: a batch committed beside the loop. */
 int partner_on_committed (zloop_t *loop, zmq_pollitem_t *item, void *arg);
-/*  At stop: the batch committing beside the loop waited for. */
+/*  At stop: the batch committing beside the loop waited for, and it and
+ *  the submissions not stored yet dropped (their callers are gone). */
 void partner_flush_stop (node_t *self);
 void partner_release (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
 /*  art. 7.2a: signal.confirm {message_ids: [...]} or {all: true}. */

@@ -368,25 +368,35 @@ partner_on_committed (zloop_t *loop, zmq_pollitem_t *item, void *arg)
     return 0;
 }
 
+/*  n submissions and their array freed, unanswered. */
+static void
+s_drop (pending_submit_t *pending, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        api_caller_clear (&pending[i].caller);
+        intake_signal_destroy (&pending[i].signal);
+    }
+    free (pending);
+}
+
 void
 partner_flush_stop (node_t *self)
 {
     partner_t *p = partner_of (self);
-    if (!p->committing.n)
-        return;
-    /*  Stopping: the batch's callers are gone with the API server; what
-     *  committed is sent after the restart (the outbox reads its rows). */
-    kt_reason_t reason;
-    if (store_commit_wait (self->db, &reason) != 0)
-        store_rollback (self->db);
-    for (size_t i = 0; i < p->committing.n; i++) {
-        api_caller_clear (&p->committing.pending[i].caller);
-        intake_signal_destroy (&p->committing.pending[i].signal);
+    /*  Stopping: the callers are gone with the API server; what committed
+     *  is sent after the restart (the outbox reads its rows). */
+    if (p->committing.n) {
+        kt_reason_t reason;
+        if (store_commit_wait (self->db, &reason) != 0)
+            store_rollback (self->db);
+        s_drop (p->committing.pending, p->committing.n);
+        free (p->committing.ids);
+        free (p->committing.held);
+        p->committing = (committing_t){0};
     }
-    free (p->committing.pending);
-    free (p->committing.ids);
-    free (p->committing.held);
-    p->committing = (committing_t){0};
+    s_drop (p->pending, p->n_pending);
+    p->pending = NULL;
+    p->n_pending = p->cap_pending = 0;
 }
 
 /*  The release's arguments: the signal's id, the investigation-interest
