@@ -25,6 +25,7 @@
  *
  *  usage: keten-floor DIR   (DIR on the disk the state directories use)
  */
+#include "floor.h"
 #include "store.h"
 
 #include <czmq.h>
@@ -79,18 +80,6 @@ s_barrier (pthread_barrier_t *b)
         fprintf (stderr, "keten-floor: cannot make a barrier\n");
         exit (1);
     }
-}
-
-/*  A CURVE server socket bound on loopback: its port, or the bench stops. */
-static int
-s_bind (zsock_t *server)
-{
-    int port = server ? zsock_bind (server, "tcp://127.0.0.1:*") : -1;
-    if (port < 0) {
-        fprintf (stderr, "keten-floor: cannot bind a loopback port\n");
-        exit (1);
-    }
-    return port;
 }
 
 /*  A second thread doing one job per round beside the main thread: the
@@ -257,27 +246,6 @@ s_add (sqlite3 *db)
 }
 
 static void
-s_check (int rc, const kt_reason_t *reason)
-{
-    if (rc != 0) {
-        fprintf (stderr, "keten-floor: %s\n", reason->text);
-        exit (1);
-    }
-}
-
-/*  A database file and its -wal and -shm. */
-static void
-s_remove (const char *path)
-{
-    char side[4200];
-    unlink (path);
-    snprintf (side, sizeof side, "%s-wal", path);
-    unlink (side);
-    snprintf (side, sizeof side, "%s-shm", path);
-    unlink (side);
-}
-
-static void
 s_store (const char *dir, double *one, double *two_par, double *one_signed, double *two_signed,
          double *two_verified)
 {
@@ -286,27 +254,28 @@ s_store (const char *dir, double *one, double *two_par, double *one_signed, doub
     for (int i = 0; i < 2; i++) {
         char path[4096];
         snprintf (path, sizeof path, "%s/floor-%d.db", dir, i);
-        s_remove (path);
+        floor_remove (path);
         db[i] = store_open (path, &reason);
-        s_check (!db[i], &reason);
-        s_check (store_exec (db[i], "CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB NOT NULL)",
-                             &reason),
-                 &reason);
+        floor_check (!db[i], &reason);
+        floor_check (store_exec (db[i],
+                                 "CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB NOT NULL)",
+                                 &reason),
+                     &reason);
     }
     for (int i = 0; i < ROUNDS; i++) {
         double t0 = s_us ();
         s_add (db[0]);
-        s_check (store_commit (db[0], &reason), &reason);
+        floor_check (store_commit (db[0], &reason), &reason);
         s_samples[i] = s_us () - t0;
     }
     *one = s_p50 ();
     for (int i = 0; i < ROUNDS; i++) {
         double t0 = s_us ();
         s_add (db[1]);
-        s_check (store_commit_start (db[1], &reason), &reason);
+        floor_check (store_commit_start (db[1], &reason), &reason);
         s_add (db[0]);
-        s_check (store_commit (db[0], &reason), &reason);
-        s_check (store_commit_wait (db[1], &reason), &reason);
+        floor_check (store_commit (db[0], &reason), &reason);
+        floor_check (store_commit_wait (db[1], &reason), &reason);
         s_samples[i] = s_us () - t0;
     }
     *two_par = s_p50 ();
@@ -320,7 +289,7 @@ s_store (const char *dir, double *one, double *two_par, double *one_signed, doub
         double t0 = s_us ();
         s_job_start (1, 0);
         s_add (db[0]);
-        s_check (store_commit (db[0], &reason), &reason);
+        floor_check (store_commit (db[0], &reason), &reason);
         s_beside_wait ();
         s_samples[i] = s_us () - t0;
     }
@@ -329,10 +298,10 @@ s_store (const char *dir, double *one, double *two_par, double *one_signed, doub
         double t0 = s_us ();
         s_job_start (2, 0);
         s_add (db[1]);
-        s_check (store_commit_start (db[1], &reason), &reason);
+        floor_check (store_commit_start (db[1], &reason), &reason);
         s_add (db[0]);
-        s_check (store_commit (db[0], &reason), &reason);
-        s_check (store_commit_wait (db[1], &reason), &reason);
+        floor_check (store_commit (db[0], &reason), &reason);
+        floor_check (store_commit_wait (db[1], &reason), &reason);
         s_beside_wait ();
         s_samples[i] = s_us () - t0;
     }
@@ -351,7 +320,7 @@ s_store (const char *dir, double *one, double *two_par, double *one_signed, doub
     for (int i = 0; i < 2; i++) {
         char path[4096];
         snprintf (path, sizeof path, "%s/floor-%d.db", dir, i);
-        s_remove (path);
+        floor_remove (path);
     }
 }
 
@@ -454,36 +423,6 @@ s_crypto (double *sign, double *verify, double *sha, double *aead)
 
 /* ---- the hop ------------------------------------------------------------ */
 
-/*  A CURVE server (ROUTER) on loopback and a client (DEALER) to it. */
-typedef struct {
-    zcert_t *server_cert, *client_cert;
-    zsock_t *server, *client;
-} curve_pair_t;
-
-static void
-s_curve_pair (curve_pair_t *p)
-{
-    p->server_cert = zcert_new ();
-    p->client_cert = zcert_new ();
-    p->server = zsock_new (ZMQ_ROUTER);
-    zcert_apply (p->server_cert, p->server);
-    zsock_set_curve_server (p->server, 1);
-    int port = s_bind (p->server);
-    p->client = zsock_new (ZMQ_DEALER);
-    zcert_apply (p->client_cert, p->client);
-    zsock_set_curve_serverkey (p->client, zcert_public_txt (p->server_cert));
-    zsock_connect (p->client, "tcp://127.0.0.1:%d", port);
-}
-
-static void
-s_curve_pair_destroy (curve_pair_t *p)
-{
-    zsock_destroy (&p->client);
-    zsock_destroy (&p->server);
-    zcert_destroy (&p->server_cert);
-    zcert_destroy (&p->client_cert);
-}
-
 /*  What a pinned child measures: two figures into out. */
 typedef void (pinned_fn) (const char *dir, double out[2]);
 
@@ -551,8 +490,8 @@ s_curve_round_trip_one_cpu (void)
 static double
 s_curve_round_trip (void)
 {
-    curve_pair_t pair;
-    s_curve_pair (&pair);
+    floor_curve_t pair;
+    floor_curve_new (&pair);
     zsock_t *server = pair.server, *client = pair.client;
     char payload[1024];
     memset (payload, 'k', sizeof payload);
@@ -571,7 +510,7 @@ s_curve_round_trip (void)
         if (i >= 0)
             s_samples[i] = s_us () - t0;
     }
-    s_curve_pair_destroy (&pair);
+    floor_curve_destroy (&pair);
     return s_p50 ();
 }
 
@@ -592,10 +531,10 @@ s_path_db (const char *dir, const char *name)
     char path[4096];
     kt_reason_t reason;
     snprintf (path, sizeof path, "%s/%s", dir, name);
-    s_remove (path);
+    floor_remove (path);
     sqlite3 *db = store_open (path, &reason);
-    s_check (!db, &reason);
-    s_check (
+    floor_check (!db, &reason);
+    floor_check (
         store_exec (db, "CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB NOT NULL)", &reason),
         &reason);
     return db;
@@ -633,8 +572,8 @@ s_path (const char *dir, bool beside)
     uint8_t m[200], sig[crypto_sign_BYTES];
     crypto_sign_keypair (pk, sk);
     randombytes_buf (m, sizeof m);
-    curve_pair_t pair;
-    s_curve_pair (&pair);
+    floor_curve_t pair;
+    floor_curve_new (&pair);
     zsock_t *server = pair.server, *client = pair.client;
     char payload[1024];
     memset (payload, 'k', sizeof payload);
@@ -649,7 +588,7 @@ s_path (const char *dir, bool beside)
         if (beside)
             s_beside_round (s_side_commit);
         else
-            s_check (store_commit (db[0], &reason), &reason);
+            floor_check (store_commit (db[0], &reason), &reason);
         crypto_sign_detached (sig, NULL, m, sizeof m, sk);
         zframe_t *f = zframe_new (payload, sizeof payload);
         zframe_send (&f, client, 0);
@@ -659,10 +598,10 @@ s_path (const char *dir, bool beside)
         if (crypto_sign_verify_detached (sig, m, sizeof m, pk) != 0)
             exit (1);
         s_add (db[1]);
-        s_check (store_commit_start (db[1], &reason), &reason);
+        floor_check (store_commit_start (db[1], &reason), &reason);
         s_add (db[2]);
-        s_check (store_commit (db[2], &reason), &reason);
-        s_check (store_commit_wait (db[1], &reason), &reason);
+        floor_check (store_commit (db[2], &reason), &reason);
+        floor_check (store_commit_wait (db[1], &reason), &reason);
         crypto_sign_detached (sig, NULL, m, sizeof m, sk);
         crypto_sign_detached (sig, NULL, m, sizeof m, sk);
         zframe_send (&route, server, ZFRAME_MORE);
@@ -680,13 +619,13 @@ s_path (const char *dir, bool beside)
     }
     if (beside)
         s_beside_stop ();
-    s_curve_pair_destroy (&pair);
+    floor_curve_destroy (&pair);
     const char *names[3] = {"path-p.db", "path-u1.db", "path-u2.db"};
     for (int i = 0; i < 3; i++) {
         char path[4096];
         store_close (&db[i]);
         snprintf (path, sizeof path, "%s/%s", dir, names[i]);
-        s_remove (path);
+        floor_remove (path);
     }
     double p50 = s_p50 ();
     s_p99_value = s_p99 ();
