@@ -422,6 +422,24 @@ s_check_receipt (const ProtobufCMessage *body, kt_reason_t *reason)
     return r->message_id.len == KT_ID_LEN ? 0 : kt_fail (reason, "receipt malformed");
 }
 
+/*  Several receipts in one message: each as a RECEIPT's, and at most
+ *  POLICY_MAX_RECEIPTS of them. */
+static int
+s_check_receipts (const ProtobufCMessage *body, kt_reason_t *reason)
+{
+    const Keten__Receipts *r = (const Keten__Receipts *) body;
+    if (r->n_receipts == 0 || r->n_receipts > POLICY_MAX_RECEIPTS)
+        return kt_fail (reason, "receipts: 1..%d receipts, has %zu", POLICY_MAX_RECEIPTS,
+                        r->n_receipts);
+    if (r->checkpoint.len > POLICY_MAX_RECEIPTS_NOTE)
+        return kt_fail (reason, "receipts: checkpoint longer than %d bytes",
+                        POLICY_MAX_RECEIPTS_NOTE);
+    for (size_t i = 0; i < r->n_receipts; i++)
+        if (s_check_receipt (&r->receipts[i]->base, reason) != 0)
+            return -1;
+    return 0;
+}
+
 /*  Bodies: the descriptor, the checker, and whether the recipient answers
  *  with a receipt (a receipt, heartbeat or checkpoint is not answered: a
  *  lost one is followed by the next). */
@@ -432,6 +450,10 @@ s_check_receipt (const ProtobufCMessage *body, kt_reason_t *reason)
 #define B_RECEIPT                                                                                  \
     {                                                                                              \
         &keten__receipt__descriptor, s_check_receipt, false                                        \
+    }
+#define B_RECEIPTS                                                                                 \
+    {                                                                                              \
+        &keten__receipts__descriptor, s_check_receipts, false                                      \
     }
 #define B_HEARTBEAT                                                                                \
     {                                                                                              \
@@ -528,6 +550,8 @@ static const policy_row_t s_table[] = {
      B_RECEIPT},
     {KETEN__MESSAGE_TYPE__RECEIPT, R_PARTNER, TO_UITVOERDER, "receipts go to the message's sender",
      B_RECEIPT},
+    {KETEN__MESSAGE_TYPE__RECEIPTS, R_UITV, TO_ONE_MEMBER, "receipts go to the messages' sender",
+     B_RECEIPTS},
     {KETEN__MESSAGE_TYPE__HEARTBEAT, R_PARTNER, TO_UITVOERDER, "heartbeats go to the uitvoerder",
      B_HEARTBEAT},
     {KETEN__MESSAGE_TYPE__HEARTBEAT, R_UITV, TO_ONE_MEMBER, "heartbeat replies go to one member",

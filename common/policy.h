@@ -33,6 +33,10 @@
 /*  A transfer to a peered federation (docs/FEDERATIONS.md). */
 #define POLICY_MAX_BASIS 500
 #define POLICY_MAX_TRANSFER_SIGNALS 256
+/*  The receipts of one RECEIPTS message (docs/PROTOCOL.md, "Receipts"),
+ *  and its checkpoint note (checkpoint.h's CHECKPOINT_NOTE_MAX). */
+#define POLICY_MAX_RECEIPTS 4096
+#define POLICY_MAX_RECEIPTS_NOTE (64 * 1024)
 
 /*  0 when sender (an active member) may send type to exactly these
  *  recipients under roster at now_ms; else -1 and the reason. */

@@ -281,6 +281,8 @@ node_queue (node_t *self, const node_route_t *to, Keten__MessageType type, const
 void
 node_send_batch (node_t *self)
 {
+    if (self->role && self->role->send_held)
+        self->role->send_held (self);
     size_t n = self->n_out;
     if (n == 0)
         return;

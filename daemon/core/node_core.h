@@ -155,6 +155,10 @@ struct _node_role_t {
     int (*drain_begin) (node_t *node);
     /*  After a drain: commit what it collected, send the batch. */
     void (*drain_end) (node_t *node);
+    /*  node_send_batch is about to sign and send: queue what the role
+     *  held back to send together (the uitvoerder's RECEIPTS); NULL:
+     *  nothing. */
+    void (*send_held) (node_t *node);
     /*  The peer a message came from (and *link_p, the role's state of
      *  it), or NULL: dropped unopened. */
     const keyring_peer_t *(*peer) (node_t *node, const transport_msg_t *msg, void **link_p);

@@ -130,7 +130,7 @@ s_stop (node_t *self)
         }
         zhashx_destroy (&p->waiters);
     }
-    free (p->settled);
+    partner_receipts_free (p);
     free (p);
     self->role_state = NULL;
 }
@@ -248,6 +248,8 @@ partner_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
     hb.sent_ms = now;
     hb.sent_mono_us = kt_mono_us ();
     hb.rtt_us = p->hub_rtt_us;
+    /*  The uitvoerder may answer with RECEIPTS up to our own limit. */
+    hb.receipts_max = self->config.max_message;
     /*  sent_ms is wall-clock for the peer; the echo gives the round trip. */
     kt_reason_t reason;
     if (node_queue (self, NULL, KETEN__MESSAGE_TYPE__HEARTBEAT, p->hub->member->id, &hb.base,
@@ -257,138 +259,7 @@ partner_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
-static void
-s_notify_waiter (node_t *self, const uint8_t id[KT_ID_LEN], bool accepted, uint64_t log_index,
-                 const char *refusal)
-{
-    partner_t *p = partner_of (self);
-    char hex[KT_ID_HEX];
-    kt_hex (hex, id, KT_ID_LEN);
-    api_caller_t *w = zhashx_lookup (p->waiters, hex);
-    if (!w)
-        return;
-    json_t *r =
-        json_pack ("{s:s, s:s}", "message_id", hex, "state", accepted ? "delivered" : "refused");
-    if (accepted)
-        json_object_set_new (r, "log_index", json_integer ((json_int_t) log_index));
-    else
-        json_object_set_new (r, "reason", json_string (refusal));
-    apiserver_reply_ok (self->api, w, r);
-    api_caller_clear (w);
-    free (w);
-    zhashx_delete (p->waiters, hex);
-}
-
-struct _settled_t {
-    Keten__Receipt *receipt;
-    uint8_t *envelope; /* the signed receipt, kept as proof of delivery */
-    size_t envelope_len;
-};
-
-static void
-s_settle (node_t *self, settled_t *s, size_t n)
-{
-    partner_t *p = partner_of (self);
-    if (n == 0)
-        return;
-    kt_reason_t reason;
-    uint64_t now = kt_now_ms ();
-    int *changed = calloc (n, sizeof *changed);
-    /*  Committed without waiting for the disk (issue #17: it was one of
-     *  the six durable waits of a signal, and it held up the next one):
-     *  what a receipt records is this node's bookkeeping of a message the
-     *  uitvoerder has on its disk, as its signed receipt says.  Lost in a
-     *  power failure, it is made again: the outbox offers the message
-     *  again, and the uitvoerder answers the repeat with the same receipt.
-     *  The next commit that waits (the next submission's) makes it
-     *  durable too. */
-    if (!changed || store_sync (self->db, false, &reason) != 0 ||
-        store_begin (self->db, &reason) != 0) {
-        free (changed);
-        store_sync (self->db, true, &reason);
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const Keten__Receipt *r = s[i].receipt;
-        changed[i] = outbox_settle (p->outbox, r->message_id.data,
-                                    r->status == KETEN__RECEIPT_STATUS__ACCEPTED, r->log_index,
-                                    r->reason, s[i].envelope, s[i].envelope_len, now, &reason);
-        /*  The receipt's log proof, kept in the same commit (docs/PROTOCOL.md,
-         *  "Checkpoints, proofs and witnesses"). */
-        if (changed[i] > 0)
-            partner_log_receipt (self, r);
-        if (changed[i] < 0) {
-            store_rollback (self->db);
-            store_sync (self->db, true, &reason);
-            kt_log (KT_LOG_ERROR, "receipt store_failed reason=\"%s\"", reason.text);
-            free (changed);
-            return;
-        }
-    }
-    int committed = store_commit (self->db, &reason);
-    if (committed != 0)
-        store_rollback (self->db);
-    kt_reason_t why;
-    if (store_sync (self->db, true, &why) != 0)
-        kt_log (KT_LOG_ERROR, "receipt synchronous_restore_failed reason=\"%s\"", why.text);
-    if (committed != 0) {
-        kt_log (KT_LOG_ERROR, "receipt commit_failed reason=\"%s\"", reason.text);
-        free (changed);
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const Keten__Receipt *r = s[i].receipt;
-        if (!changed[i])
-            continue; /* a second receipt for a settled message */
-        bool ok = r->status == KETEN__RECEIPT_STATUS__ACCEPTED;
-        outbox_forget (p->outbox, r->message_id.data);
-        kt_hex (p->last_receipt_id, r->message_id.data, KT_ID_LEN);
-        p->last_receipt_ms = now;
-        p->last_receipt_index = r->log_index;
-        if (!ok)
-            kt_log (KT_LOG_WARN, "message refused_by_uitvoerder id=%s reason=\"%s\"",
-                    p->last_receipt_id, r->reason);
-        s_notify_waiter (self, r->message_id.data, ok, r->log_index, r->reason);
-        /*  art. 13: the receipt is durable, so a spool file sent as this
-         *  message may leave done/ on the next spool pass. */
-        if (p->retain)
-            spool_retain_wake (p->retain);
-    }
-    free (changed);
-}
-
 /* ---- receiving (the dispatcher calls these) ----------------------------- */
-
-static int
-s_drain_begin (node_t *self)
-{
-    partner_t *p = partner_of (self);
-    /*  Made once and kept (issue #17): no zeroed room for NODE_DRAIN_MAX
-     *  receipts per message; each entry is set when it is taken. */
-    if (!p->settled)
-        p->settled = malloc (NODE_DRAIN_MAX * sizeof *p->settled);
-    p->n_settled = 0;
-    p->came_up = false;
-    return p->settled ? 0 : -1;
-}
-
-/*  The drain's receipts settled in one commit, then what arrived is
- *  answered and what is due is sent. */
-static void
-s_drain_end (node_t *self)
-{
-    partner_t *p = partner_of (self);
-    s_settle (self, p->settled, p->n_settled);
-    for (size_t i = 0; i < p->n_settled; i++) {
-        keten__receipt__free_unpacked (p->settled[i].receipt, NULL);
-        free (p->settled[i].envelope);
-    }
-    p->n_settled = 0;
-    if (p->came_up)
-        outbox_link_up (p->outbox, kt_now_ms ());
-    node_send_batch (self); /* receipts for what arrived */
-    partner_pump (self);
-}
 
 /*  The DEALER talks only to the server key pinned from the roster:
  *  whatever arrives came through the uitvoerder. */
@@ -432,23 +303,6 @@ s_refuse (node_t *self, node_message_t *m, const char *what, const char *why)
     kt_log (KT_LOG_WARN, "%s refused id=%s reason=\"%s\"", what, m->hex, why);
     if (m->receipted)
         partner_receipt (self, m->opened.id, false, why);
-}
-
-/*  A receipt for one of ours: kept, with its signed envelope as proof,
- *  until the drain settles them together. */
-static void
-s_on_receipt (node_t *self, node_message_t *m)
-{
-    partner_t *p = partner_of (self);
-    settled_t *s = &p->settled[p->n_settled];
-    s->envelope = malloc (m->raw_len);
-    if (!s->envelope)
-        return; /* not settled: the uitvoerder answers the retry */
-    memcpy (s->envelope, m->raw, m->raw_len);
-    s->envelope_len = m->raw_len;
-    s->receipt = (Keten__Receipt *) m->body;
-    m->body = NULL;
-    p->n_settled++;
 }
 
 /*  The uitvoerder's reply to our heartbeat: the round trip. */
@@ -788,7 +642,8 @@ static const node_command_t s_commands[] = {
 /*  What a partner does with each message type the uitvoerder may send it
  *  (the policy table says which). */
 static const node_handler_t s_handlers[] = {
-    {KETEN__MESSAGE_TYPE__RECEIPT, "receipt", s_on_receipt},
+    {KETEN__MESSAGE_TYPE__RECEIPT, "receipt", partner_on_receipt},
+    {KETEN__MESSAGE_TYPE__RECEIPTS, "receipts", partner_on_receipts},
     {KETEN__MESSAGE_TYPE__HEARTBEAT, "heartbeat", s_on_heartbeat_reply},
     {KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA, "agenda", partner_on_agenda},
     {KETEN__MESSAGE_TYPE__CASUS_AGENDA, "agenda", partner_on_agenda},
@@ -820,8 +675,8 @@ const node_role_t partner_role = {
     .n_commands = sizeof s_commands / sizeof s_commands[0],
     .handlers = s_handlers,
     .n_handlers = sizeof s_handlers / sizeof s_handlers[0],
-    .drain_begin = s_drain_begin,
-    .drain_end = s_drain_end,
+    .drain_begin = partner_drain_begin,
+    .drain_end = partner_drain_end,
     .peer = s_peer,
     .open_opts = NULL,
     .refused = s_refused,

@@ -42,8 +42,10 @@ typedef struct {
     uint64_t now;
 } committing_t;
 
-/*  A receipt of this drain, waiting to be settled (partner.c). */
+/*  A receipt of this drain, waiting to be settled, and the message that
+ *  brought it (partner_receipt.c). */
 typedef struct _settled_t settled_t;
+typedef struct _received_t received_t;
 
 typedef struct {
     agendabox_t *agendabox;     /* agendas received (weegploeg: kernpartij; casusoverleg) */
@@ -74,10 +76,13 @@ typedef struct {
     char last_receipt_id[KT_ID_HEX];
     uint64_t last_receipt_ms, last_receipt_index;
     uint64_t cp_verified, cp_verified_ms; /* partner_checkpoint_size's cache */
-    /*  The drain in progress: the receipts it brought, settled together,
-     *  and whether the link came up in it. */
+    /*  The drain in progress: the messages with receipts it brought and
+     *  their receipts, settled together, and whether the link came up in
+     *  it. */
+    received_t *received;
+    size_t n_received;
     settled_t *settled;
-    size_t n_settled;
+    size_t n_settled, cap_settled;
     bool came_up;
 } partner_t;
 
@@ -87,6 +92,14 @@ partner_of (node_t *node)
 {
     return (partner_t *) node->role_state;
 }
+
+/*  Receipts (partner_receipt.c): the role's drain_begin and drain_end,
+ *  the RECEIPT and RECEIPTS handlers, and what a stop lets go. */
+int partner_drain_begin (node_t *self);
+void partner_drain_end (node_t *self);
+void partner_on_receipt (node_t *self, node_message_t *m);
+void partner_on_receipts (node_t *self, node_message_t *m);
+void partner_receipts_free (partner_t *p);
 
 int partner_on_heartbeat (zloop_t *loop, int timer_id, void *arg);
 int partner_on_pump (zloop_t *loop, int timer_id, void *arg);

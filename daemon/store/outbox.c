@@ -35,6 +35,11 @@ static const char *const s_migrations[] = {
     /*  art. 13: the RETENTION_ORDERs answered before outbox_settle blanked
      *  them (18: KETEN__MESSAGE_TYPE__RETENTION_ORDER). */
     "UPDATE outbox SET header=x'' WHERE type=18 AND state<>0;",
+    /*  RECEIPTS (docs/PROTOCOL.md, "Receipts"): the signed envelope kept
+     *  once, each row it settled pointing at it instead of holding a copy
+     *  in receipt. */
+    "CREATE TABLE outbox_receipts (id BLOB PRIMARY KEY, envelope BLOB NOT NULL);"
+    "ALTER TABLE outbox ADD COLUMN receipts_id BLOB;",
 };
 
 static void
@@ -138,7 +143,7 @@ outbox_new (sqlite3 *db, const outbox_limits_t *limits, kt_reason_t *reason)
               store_prepare (db, "SELECT header FROM outbox WHERE id=? AND state=0", reason)) ||
         !(self->settle = store_prepare (db,
                                         "UPDATE outbox SET state=?, settled_ms=?, log_index=?,"
-                                        " reason=?, receipt=?,"
+                                        " reason=?, receipt=?, receipts_id=?9,"
                                         " header=CASE WHEN type IN (?6, ?8) THEN x''"
                                         " ELSE header END"
                                         " WHERE id=?7 AND (state=0 OR (state=2 AND ?1=1))",
@@ -320,8 +325,19 @@ outbox_link_up (outbox_t *self, uint64_t now_ms)
 }
 
 int
+outbox_keep_receipts (outbox_t *self, const uint8_t id[KT_ID_LEN], const uint8_t *envelope,
+                      size_t len, kt_reason_t *reason)
+{
+    return store_run (self->db, "INSERT OR IGNORE INTO outbox_receipts (id, envelope) VALUES (?,?)",
+                      STORE_VALUES (STORE_BLOB (id, KT_ID_LEN), STORE_BLOB (envelope, len)),
+                      "keep the receipts", reason) < 0
+               ? -1
+               : 0;
+}
+
+int
 outbox_settle (outbox_t *self, const uint8_t id[KT_ID_LEN], bool accepted, uint64_t log_index,
-               const char *refusal, const uint8_t *receipt, size_t receipt_len, uint64_t now_ms,
+               const char *refusal, const outbox_proof_t *proof, uint64_t now_ms,
                kt_reason_t *reason)
 {
     /*  ?6, ?8: the types whose header goes with their receipt.  A
@@ -333,11 +349,13 @@ outbox_settle (outbox_t *self, const uint8_t id[KT_ID_LEN], bool accepted, uint6
      *  stay). */
     int changed = store_run_stmt (
         self->settle,
-        STORE_VALUES (STORE_INT (accepted ? OUTBOX_DELIVERED : OUTBOX_REFUSED), STORE_INT (now_ms),
-                      accepted ? STORE_INT (log_index) : STORE_NULL,
-                      STORE_TEXT (accepted ? NULL : refusal), STORE_BLOB (receipt, receipt_len),
-                      STORE_INT (KETEN__MESSAGE_TYPE__RETENTION_ORDER), STORE_BLOB (id, KT_ID_LEN),
-                      STORE_INT (KETEN__MESSAGE_TYPE__RIGHTS_DECISION)),
+        STORE_VALUES (
+            STORE_INT (accepted ? OUTBOX_DELIVERED : OUTBOX_REFUSED), STORE_INT (now_ms),
+            accepted ? STORE_INT (log_index) : STORE_NULL, STORE_TEXT (accepted ? NULL : refusal),
+            proof->receipts_id ? STORE_NULL : STORE_BLOB (proof->envelope, proof->envelope_len),
+            STORE_INT (KETEN__MESSAGE_TYPE__RETENTION_ORDER), STORE_BLOB (id, KT_ID_LEN),
+            STORE_INT (KETEN__MESSAGE_TYPE__RIGHTS_DECISION),
+            proof->receipts_id ? STORE_BLOB (proof->receipts_id, KT_ID_LEN) : STORE_NULL),
         "record the receipt", reason);
     return changed < 0 ? -1 : changed > 0 ? 1 : 0;
 }

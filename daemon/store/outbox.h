@@ -49,14 +49,28 @@ int64_t outbox_next_due_in (outbox_t *self, uint64_t now_ms);
 /*  The link came (back) up: everything pending is due now. */
 void outbox_link_up (outbox_t *self, uint64_t now_ms);
 
+/*  The signed envelope a receipt came in, kept as proof of delivery: a
+ *  RECEIPT's own (envelope), or a RECEIPTS message's, kept once with
+ *  outbox_keep_receipts under its id (receipts_id; envelope unused). */
+typedef struct {
+    const uint8_t *envelope;
+    size_t envelope_len;
+    const uint8_t *receipts_id; /* KT_ID_LEN bytes, or NULL */
+} outbox_proof_t;
+
 /*  Record a receipt inside the caller's transaction.  Returns 1 when the
  *  message was pending (now delivered or refused), 0 when it was not
- *  (duplicate receipt), -1 on error.  receipt is the signed envelope.
- *  A RETENTION_ORDER's header is blanked with it (art. 13: its reason is
- *  needed by no one here once answered). */
+ *  (duplicate receipt), -1 on error.  A RETENTION_ORDER's header is
+ *  blanked with it (art. 13: its reason is needed by no one here once
+ *  answered). */
 int outbox_settle (outbox_t *self, const uint8_t id[KT_ID_LEN], bool accepted, uint64_t log_index,
-                   const char *refusal, const uint8_t *receipt, size_t receipt_len, uint64_t now_ms,
+                   const char *refusal, const outbox_proof_t *proof, uint64_t now_ms,
                    kt_reason_t *reason);
+/*  Keep a RECEIPTS message's signed envelope (inside the caller's
+ *  transaction, once per id: a repeat is ignored).  0, or -1 with
+ *  reason. */
+int outbox_keep_receipts (outbox_t *self, const uint8_t id[KT_ID_LEN], const uint8_t *envelope,
+                          size_t len, kt_reason_t *reason);
 /*  After the caller's commit: drop settled messages from the schedule. */
 void outbox_forget (outbox_t *self, const uint8_t id[KT_ID_LEN]);
 

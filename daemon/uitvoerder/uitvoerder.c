@@ -126,6 +126,7 @@ s_stop (node_t *self)
         if (u->links[i].refusals_counted)
             uitvoerder_refusal_roll (self, &u->links[i], roster->members[i].id, kt_now_ms (), true);
     uitvoerder_peer_stop (self);
+    uitvoerder_receipts_stop (self);
     uitvoerder_retention_stop (self);
     uitvoerder_correction_stop (self);
     meeting_destroy (&u->meeting);
@@ -161,31 +162,6 @@ s_seen (void *arg, const uint8_t id[KT_ID_LEN])
     return weegploeg_has_signal (u->weegploeg, id, NULL, NULL, NULL);
 }
 
-void
-uitvoerder_receipt (node_t *self, member_link_t *link, const char *member,
-                    const uint8_t id[KT_ID_LEN], bool accepted, uint64_t log_index,
-                    const char *refusal)
-{
-    Keten__Receipt r = KETEN__RECEIPT__INIT;
-    r.message_id.data = (uint8_t *) id;
-    r.message_id.len = KT_ID_LEN;
-    r.status = accepted ? KETEN__RECEIPT_STATUS__ACCEPTED : KETEN__RECEIPT_STATUS__REFUSED;
-    r.reason = (char *) (refusal ? refusal : "");
-    r.log_index = log_index;
-    r.stored_ms = kt_now_ms ();
-    /*  The sender can check that its message is in the log (docs/PROTOCOL.md,
-     *  "Checkpoints, proofs and witnesses"). */
-    logproof_receipt_t proof;
-    logproof_message_t consistency = {0};
-    if (accepted)
-        uitvoerder_prove_receipt (self, link, log_index, &r, &proof, &consistency);
-    kt_reason_t reason;
-    if (node_queue (self, &link->route, KETEN__MESSAGE_TYPE__RECEIPT, member, &r.base, &reason) !=
-        0)
-        kt_log (KT_LOG_ERROR, "receipt seal_failed reason=\"%s\"", reason.text);
-    logproof_message_clear (&consistency);
-}
-
 /*  A round trip longer than this is not believed. */
 #define RTT_MAX_US (60 * 1000000ull)
 
@@ -212,6 +188,7 @@ s_on_heartbeat (node_t *self, node_message_t *m)
     link->checkpoint_size = s_clamp (hb->checkpoint_size, INT64_MAX);
     link->key_age_s = s_clamp (hb->key_age_s, INT64_MAX);
     link->log_alarm = hb->log_alarm;
+    link->receipts_max = uitvoerder_receipts_max (hb->receipts_max);
     /*  Its clock at the moment we read this, less ours: the heartbeat was
      *  on its way about half the round trip it last measured (at most a
      *  minute, so a made-up round trip cannot hide a skew).  A time that is
@@ -1114,6 +1091,7 @@ const node_role_t uitvoerder_role = {
     .n_handlers = sizeof s_handlers / sizeof s_handlers[0],
     .drain_begin = s_drain_begin,
     .drain_end = s_drain_end,
+    .send_held = uitvoerder_receipts_send,
     .peer = s_peer,
     .open_opts = s_open_opts,
     .refused = s_refused,

@@ -44,6 +44,7 @@ typedef struct {
     uint64_t checkpoint_size;       /* newest checkpoint it verified, 0: none */
     uint64_t key_age_s;
     bool log_alarm;          /* its witness raised an alarm */
+    uint64_t receipts_max;   /* the largest RECEIPTS it takes; 0: a RECEIPT each */
     int64_t clock_skew_ms;   /* its clock minus ours, less half the round trip */
     uint64_t roster_offered; /* newest roster version pushed to it this run */
     uint64_t cp_pushed;      /* log size of the last checkpoint pushed to it */
@@ -111,6 +112,8 @@ typedef struct {
     arrival_t *arrivals;
     size_t n_arrivals;
     zhashx_t *batch_ids;
+    /*  Receipts held for RECEIPTS until the node sends its batch. */
+    struct _held_receipts_t *held;
 } uitvoerder_t;
 
 /*  The uitvoerder's state of a node that runs this role. */
@@ -167,10 +170,20 @@ void uitvoerder_decide (node_t *self, const api_caller_t *caller, const char *cm
 /*  {decisions, cases}; NULL and reason when either cannot be read. */
 json_t *uitvoerder_decisions (node_t *self, int limit, kt_reason_t *reason);
 
-/*  A signed receipt for id to member, in the outgoing batch. */
+/*  Receipts (uitvoerder_receipts.c).  A signed receipt for id to member,
+ *  in the outgoing batch: to a member that reads RECEIPTS held and sent
+ *  with the others of the batch (uitvoerder_receipts_send, which
+ *  node_send_batch calls first). */
 void uitvoerder_receipt (node_t *self, member_link_t *link, const char *member,
                          const uint8_t id[KT_ID_LEN], bool accepted, uint64_t log_index,
                          const char *refusal);
+void uitvoerder_receipts_send (node_t *self);
+void uitvoerder_receipts_stop (node_t *self);
+/*  What a member's heartbeat says it takes (Heartbeat.receipts_max) as
+ *  the uitvoerder uses it: 0 below UITVOERDER_RECEIPTS_MIN, at most
+ *  64 MiB. */
+#define UITVOERDER_RECEIPTS_MIN (16 * 1024)
+uint64_t uitvoerder_receipts_max (uint64_t said);
 
 /*  The log on the wire (uitvoerder_log.c). */
 int uitvoerder_log_start (node_t *self, kt_reason_t *reason);

@@ -76,12 +76,12 @@ test_pending_messages_survive_a_restart_and_settled_ones_are_not_resent (void **
     assert_int_equal (outbox_due (ob, now + 10, items, 8), 0);
     /*  Settle the first. */
     assert_int_equal (store_begin (db, &r), 0);
-    assert_int_equal (outbox_settle (ob, ids[0], true, 7, NULL, (const uint8_t *) "rcpt", 4,
-                                     now, &r),
+    assert_int_equal (outbox_settle (ob, ids[0], true, 7, NULL,
+                                     &(outbox_proof_t){(const uint8_t *) "rcpt", 4, NULL}, now, &r),
                       1);
     /*  A second receipt for it changes nothing. */
-    assert_int_equal (outbox_settle (ob, ids[0], true, 7, NULL, (const uint8_t *) "rcpt", 4,
-                                     now, &r),
+    assert_int_equal (outbox_settle (ob, ids[0], true, 7, NULL,
+                                     &(outbox_proof_t){(const uint8_t *) "rcpt", 4, NULL}, now, &r),
                       0);
     assert_int_equal (store_commit (db, &r), 0);
     outbox_forget (ob, ids[0]);

@@ -294,7 +294,8 @@ s_store_signal (fixture_t *f, uint8_t id[KT_ID_LEN], uint64_t created_ms, bool s
         outbox_insert (f->outbox, id, KETEN__MESSAGE_TYPE__SIGNAL, header, sizeof header,
                        created_ms, &r) != 0)
         fail_msg ("storing the signal: %s", r.text);
-    if (settled && outbox_settle (f->outbox, id, true, 7, NULL, (const uint8_t *) "receipt", 7,
+    if (settled && outbox_settle (f->outbox, id, true, 7, NULL,
+                                  &(outbox_proof_t){(const uint8_t *) "receipt", 7, NULL},
                                   created_ms + 1, &r) < 0)
         fail_msg ("outbox_settle: %s", r.text);
 }
@@ -509,9 +510,10 @@ test_a_destruction_takes_the_own_signals_a_notice_named (void **state)
     assert_int_equal (s_count (f->db, "SELECT count(*) FROM outbox WHERE length(header)=0"), 1);
     assert_int_equal (s_count (f->db, "SELECT count(*) FROM retain_message"), 1);
     kt_reason_t r;
-    assert_int_equal (
-        outbox_settle (f->outbox, waiting, true, 8, NULL, (const uint8_t *) "r", 1, now + 2, &r),
-        1);
+    assert_int_equal (outbox_settle (f->outbox, waiting, true, 8, NULL,
+                                     &(outbox_proof_t){(const uint8_t *) "r", 1, NULL}, now + 2,
+                                     &r),
+                      1);
     retain_boxes_t boxes = s_boxes (f);
     assert_int_equal (retainbox_run (f->retainbox, &boxes, &f->roster, now, false, NULL, NULL, &r),
                       0);
@@ -1102,14 +1104,18 @@ test_a_retention_orders_header_goes_with_its_receipt (void **state)
     /*  Waiting for its answer, the order keeps its header (the pump
      *  sends it). */
     assert_int_equal (store_begin (f->db, &r), 0);
-    assert_int_equal (
-        outbox_settle (f->outbox, order, true, 7, NULL, (const uint8_t *) "receipt", 7, 2000, &r),
-        1);
-    assert_int_equal (outbox_settle (f->outbox, refused, false, 0, "not archived",
-                                     (const uint8_t *) "receipt", 7, 2000, &r),
+    assert_int_equal (outbox_settle (f->outbox, order, true, 7, NULL,
+                                     &(outbox_proof_t){(const uint8_t *) "receipt", 7, NULL}, 2000,
+                                     &r),
                       1);
-    assert_int_equal (
-        outbox_settle (f->outbox, sig, true, 8, NULL, (const uint8_t *) "receipt", 7, 2000, &r), 1);
+    assert_int_equal (outbox_settle (f->outbox, refused, false, 0, "not archived",
+                                     &(outbox_proof_t){(const uint8_t *) "receipt", 7, NULL}, 2000,
+                                     &r),
+                      1);
+    assert_int_equal (outbox_settle (f->outbox, sig, true, 8, NULL,
+                                     &(outbox_proof_t){(const uint8_t *) "receipt", 7, NULL}, 2000,
+                                     &r),
+                      1);
     assert_int_equal (store_commit (f->db, &r), 0);
     assert_int_equal (s_count (f->db, "SELECT count(*) FROM outbox WHERE length(header)=0"), 2);
     assert_int_equal (s_count (f->db, "SELECT count(*) FROM outbox WHERE type=18 AND"

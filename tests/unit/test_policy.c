@@ -11,6 +11,7 @@
 #include "policy.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { UITV, POLITIE, GEMEENTE, RVDK, NCTV, GONE, N_MEMBERS };
@@ -129,6 +130,12 @@ test_receipts_go_between_the_uitvoerder_and_one_member (void **state)
     assert_true (s_may (KETEN__MESSAGE_TYPE__RECEIPT, NCTV, UITV));
     assert_false (s_may (KETEN__MESSAGE_TYPE__RECEIPT, POLITIE, GEMEENTE));
     assert_false (s_may (KETEN__MESSAGE_TYPE__RECEIPT, RVDK, POLITIE));
+    /*  Several at once: only from the uitvoerder (docs/PROTOCOL.md,
+     *  "Receipts"). */
+    assert_true (s_may (KETEN__MESSAGE_TYPE__RECEIPTS, UITV, POLITIE));
+    assert_true (s_may (KETEN__MESSAGE_TYPE__RECEIPTS, UITV, NCTV));
+    assert_false (s_may (KETEN__MESSAGE_TYPE__RECEIPTS, POLITIE, UITV));
+    assert_false (s_may (KETEN__MESSAGE_TYPE__RECEIPTS, POLITIE, GEMEENTE));
 }
 
 static void
@@ -388,6 +395,7 @@ test_every_type_names_its_body (void **state)
     } expect[] = {
         {KETEN__MESSAGE_TYPE__SIGNAL, &keten__signal__descriptor, true},
         {KETEN__MESSAGE_TYPE__RECEIPT, &keten__receipt__descriptor, false},
+        {KETEN__MESSAGE_TYPE__RECEIPTS, &keten__receipts__descriptor, false},
         {KETEN__MESSAGE_TYPE__HEARTBEAT, &keten__heartbeat__descriptor, false},
         {KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA, &keten__weegploeg_agenda__descriptor, true},
         {KETEN__MESSAGE_TYPE__WEEGPLOEG_DECISION, &keten__weegploeg_decision__descriptor, true},
@@ -604,6 +612,89 @@ test_a_receipt_names_a_whole_message_id (void **state)
     assert_int_equal (b->check (&r.base, &reason), -1);
 }
 
+/*  RECEIPTS: each receipt checked as a RECEIPT's, 1..POLICY_MAX_RECEIPTS
+ *  of them, and its checkpoint bounded. */
+static void
+test_receipts_are_bounded_and_each_checked (void **state)
+{
+    (void) state;
+    const policy_body_t *b = policy_body (KETEN__MESSAGE_TYPE__RECEIPTS);
+    assert_non_null (b->check);
+    kt_reason_t reason;
+    uint8_t id[KT_ID_LEN] = {1};
+    Keten__Receipt one = KETEN__RECEIPT__INIT, bad = KETEN__RECEIPT__INIT;
+    one.message_id.data = bad.message_id.data = id;
+    one.message_id.len = KT_ID_LEN;
+    bad.message_id.len = KT_ID_LEN - 1;
+    Keten__Receipt *list[POLICY_MAX_RECEIPTS + 1];
+    for (size_t i = 0; i <= POLICY_MAX_RECEIPTS; i++)
+        list[i] = &one;
+    Keten__Receipts rs = KETEN__RECEIPTS__INIT;
+    rs.receipts = list;
+    rs.n_receipts = POLICY_MAX_RECEIPTS;
+    assert_int_equal (b->check (&rs.base, &reason), 0);
+    rs.n_receipts = POLICY_MAX_RECEIPTS + 1;
+    assert_int_equal (b->check (&rs.base, &reason), -1);
+    assert_non_null (strstr (reason.text, "1..4096 receipts"));
+    rs.n_receipts = 0;
+    assert_int_equal (b->check (&rs.base, &reason), -1);
+    rs.n_receipts = 3;
+    list[2] = &bad;
+    assert_int_equal (b->check (&rs.base, &reason), -1);
+    assert_string_equal (reason.text, "receipt malformed");
+    list[2] = &one;
+    static uint8_t note[POLICY_MAX_RECEIPTS_NOTE + 1];
+    rs.checkpoint.data = note;
+    rs.checkpoint.len = sizeof note;
+    assert_int_equal (b->check (&rs.base, &reason), -1);
+    rs.checkpoint.len = sizeof note - 1;
+    assert_int_equal (b->check (&rs.base, &reason), 0);
+}
+
+/*  The uitvoerder packs each receipt once, when it is made, and sends the
+ *  packed ones as ReceiptsPacked: the same bytes as Receipts, which the
+ *  member decodes. */
+static void
+test_packed_receipts_decode_as_receipts (void **state)
+{
+    (void) state;
+    uint8_t id[2][KT_ID_LEN] = {{1}, {2}}, leaf[32] = {7};
+    ProtobufCBinaryData packed[2];
+    for (int i = 0; i < 2; i++) {
+        Keten__Receipt r = KETEN__RECEIPT__INIT;
+        r.message_id.data = id[i];
+        r.message_id.len = KT_ID_LEN;
+        r.log_index = 40 + (uint64_t) i;
+        r.leaf_hash.data = leaf;
+        r.leaf_hash.len = i ? sizeof leaf : 0;
+        packed[i].len = keten__receipt__get_packed_size (&r);
+        packed[i].data = malloc (packed[i].len);
+        assert_non_null (packed[i].data);
+        keten__receipt__pack (&r, packed[i].data);
+    }
+    Keten__ReceiptsPacked rp = KETEN__RECEIPTS_PACKED__INIT;
+    rp.receipts = packed;
+    rp.n_receipts = 2;
+    rp.checkpoint.data = (uint8_t *) "note";
+    rp.checkpoint.len = 4;
+    uint8_t wire[256];
+    size_t len = keten__receipts_packed__get_packed_size (&rp);
+    assert_true (len <= sizeof wire);
+    keten__receipts_packed__pack (&rp, wire);
+    Keten__Receipts *rs = keten__receipts__unpack (NULL, len, wire);
+    assert_non_null (rs);
+    assert_int_equal (rs->n_receipts, 2);
+    assert_memory_equal (rs->receipts[1]->message_id.data, id[1], KT_ID_LEN);
+    assert_int_equal (rs->receipts[1]->log_index, 41);
+    assert_int_equal (rs->receipts[0]->leaf_hash.len, 0);
+    assert_int_equal (rs->receipts[1]->leaf_hash.len, 32);
+    assert_int_equal (rs->checkpoint.len, 4);
+    assert_memory_equal (rs->checkpoint.data, "note", 4);
+    keten__receipts__free_unpacked (rs, NULL);
+    free (packed[0].data);
+    free (packed[1].data);
+}
+
 /*  A signal's body is checked like any intake, whoever sent it. */
 static void
 test_a_signal_body_is_checked_like_intake (void **state)
@@ -751,6 +842,8 @@ main (void)
         cmocka_unit_test (test_an_access_notice_out_of_bounds_is_refused),
         cmocka_unit_test (test_a_share_decision_out_of_bounds_is_refused),
         cmocka_unit_test (test_a_receipt_names_a_whole_message_id),
+        cmocka_unit_test (test_receipts_are_bounded_and_each_checked),
+        cmocka_unit_test (test_packed_receipts_decode_as_receipts),
         cmocka_unit_test (test_a_signal_body_is_checked_like_intake),
         cmocka_unit_test_setup (test_rights_decisions_only_from_a_kernpartij_to_the_uitvoerder,
                                 s_setup),

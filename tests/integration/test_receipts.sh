@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Receipts (docs/PROTOCOL.md, "Receipts"): a member whose heartbeat says it
+# reads RECEIPTS gets the receipts of one batch in one envelope, kept once
+# as proof of delivery and referred to by every outbox row it settled;
+# every receipt in it is still proven in the log.  One receipt at a time
+# still comes as a RECEIPT.  A member that takes only small messages (as an
+# older release, which says nothing) gets one RECEIPT per message, and one
+# that takes a little more gets RECEIPTS in chunks that fit.
+source "$(dirname "$0")/lib.sh"
+SMALL=gemeente-heerlen CHUNKED=gemeente-maastricht
+kt_federation "$SMALL:gemeente" "$CHUNKED:gemeente"
+# transport/max-message: 8 KiB is below what the uitvoerder batches for,
+# 32 KiB leaves it 16 KiB of receipts per message.
+for spec in "$SMALL:8192" "$CHUNKED:32768"; do
+    id=${spec%%:*}
+    kt_kill "$id"
+    sed -i "s/^transport$/transport\n    max-message = ${spec##*:}/" "$T/$id.cfg"
+    kt_start "$id"
+done
+for id in politie-test "$SMALL" "$CHUNKED"; do
+    wait_until 10 link_up "$id" || fail "no link for $id"
+done
+kt_signal_file "$T/p.json" P-1
+jq '.source.kind = "sociale-dienst" | .wpg_basis = "none" | .legal_basis = "avg-6-1-e"' "$T/p.json" \
+    > "$T/g.json"
+q() { sqlite3 "$T/state-$1/node.db" "$2"; }
+
+# Every signal of a burst delivered, each with its proof of delivery and its
+# log proof kept.
+burst() {  # burst ID N FILE
+    kt_burst "$1" "$2" "$3" > "$T/$1.burst" || fail "burst from $1"
+    [ "$(grep -c '^delivered ' "$T/$1.burst")" = "$2" ] ||
+        fail "$1: not all delivered: $(sort "$T/$1.burst" | uniq -c | head -3)"
+}
+proven() {  # proven ID N: the witness kept N proofs, raised no alarm
+    [ "$(kt "$1" log verify --json | jq '.receipts')" = "$2" ] &&
+        [ "$(jfield "$1" '.log_witness.alarms | length')" = 0 ]
+}
+
+kt politie-test signal submit --file "$T/p.json" --wait > /dev/null || fail "one signal"
+[ "$(q politie-test "SELECT count(*) FROM outbox WHERE receipt IS NOT NULL AND receipts_id IS NULL")" = 1 ] ||
+    fail "one signal in flight: not a RECEIPT of its own"
+burst politie-test 300 "$T/p.json"
+batched=$(q politie-test "SELECT count(*) FROM outbox WHERE receipts_id IS NOT NULL")
+[ "$batched" -ge 290 ] || fail "only $batched of 300 settled by RECEIPTS"
+[ "$(q politie-test "SELECT count(*) FROM outbox WHERE state=1 AND receipt IS NULL AND receipts_id IS NULL")" = 0 ] ||
+    fail "a delivered row without its proof of delivery"
+[ "$(q politie-test "SELECT count(*) FROM outbox o WHERE receipts_id IS NOT NULL AND NOT EXISTS
+        (SELECT 1 FROM outbox_receipts r WHERE r.id=o.receipts_id)")" = 0 ] ||
+    fail "a row refers to a RECEIPTS envelope that is not kept"
+kept=$(q politie-test "SELECT count(*) FROM outbox_receipts")
+[ "$kept" -ge 1 ] && [ "$kept" -lt 30 ] || fail "$kept RECEIPTS envelopes for 300 signals"
+wait_until 10 proven politie-test 301 ||
+    fail "not every receipt proven: $(kt politie-test log verify --json) $(jfield politie-test .log_witness.alarms)"
+pass "300 signals at once: their receipts came in $kept RECEIPTS, each kept once; every proof kept"
+
+burst "$SMALL" 100 "$T/g.json"
+[ "$(q "$SMALL" "SELECT count(*) FROM outbox_receipts")" = 0 ] ||
+    fail "RECEIPTS to a member that takes 8 KiB"
+[ "$(q "$SMALL" "SELECT count(*) FROM outbox WHERE state=1 AND receipt IS NOT NULL")" = 100 ] ||
+    fail "not every row has its own RECEIPT"
+wait_until 10 proven "$SMALL" 100 || fail "$SMALL: not every receipt proven"
+pass "a member that takes only 8 KiB gets a RECEIPT per message"
+
+burst "$CHUNKED" 200 "$T/g.json"
+chunks=$(q "$CHUNKED" "SELECT count(*) FROM outbox_receipts")
+largest=$(q "$CHUNKED" "SELECT max(length(envelope)) FROM outbox_receipts")
+[ "$chunks" -ge 4 ] || fail "$chunks RECEIPTS for 200 signals to a member that takes 32 KiB"
+[ "$largest" -lt 32768 ] || fail "a RECEIPTS envelope of $largest bytes to a member that takes 32 KiB"
+wait_until 10 proven "$CHUNKED" 200 || fail "$CHUNKED: not every receipt proven"
+grep -q "message refused\|unhandled" "$T/$CHUNKED.log" && fail "refused: $(grep refused "$T/$CHUNKED.log" | head -3)"
+pass "a member that takes 32 KiB gets them in $chunks envelopes, the largest $largest bytes"
