@@ -11,7 +11,11 @@
 #define TAG_LEN crypto_aead_xchacha20poly1305_ietf_ABYTES
 
 /*  The pool (keystore_take): keys made and committed ahead, handed out
- *  from memory; the ones handed out leave key_pool with the next refill. */
+ *  from memory, the key with its id (no read and unwrap per key: issue
+ *  #17); the ones handed out leave key_pool with the next refill.  A
+ *  pooled key seals nothing yet, and the storage key that unwraps every
+ *  key is in memory anyway; the pool's keys are kept in sodium_malloc'd
+ *  memory and wiped when handed out. */
 #define POOL_TARGET 1024
 #define POOL_LOW (POOL_TARGET / 2)
 /*  Room in memory: key_pool holds at most POOL_TARGET ready keys plus
@@ -24,6 +28,7 @@ struct _keystore_t {
     sqlite3_stmt *insert, *select, *delete;
     bool pool_on;
     uint8_t (*pool)[KEYSTORE_ID_LEN]; /* ready, in key_pool */
+    uint8_t (*pool_keys)[KEYSTORE_KEY_LEN]; /* their keys, sodium_malloc'd */
     size_t n_pool;
     uint8_t (*taken)[KEYSTORE_ID_LEN]; /* handed out, still in key_pool */
     size_t n_taken;
@@ -137,6 +142,8 @@ keystore_destroy (keystore_t **self_p)
     sqlite3_finalize (self->delete);
     store_close (&self->db);
     free (self->pool);
+    if (self->pool_keys)
+        sodium_free (self->pool_keys);
     free (self->taken);
     free (self);
     *self_p = NULL;
@@ -359,11 +366,10 @@ s_pool_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
     bool used = s_used (l, id);
     /*  A key wrapped under another storage key (a key file replaced) is
      *  of no use: out of the pool like one in use. */
-    uint8_t key[KEYSTORE_KEY_LEN];
     kt_reason_t why;
-    bool opens = !used && keystore_get (self, id, key, &why) == 0;
-    sodium_memzero (key, sizeof key);
-    if (opens && self->n_pool < POOL_TARGET)
+    bool opens = !used && self->n_pool < POOL_TARGET &&
+                 keystore_get (self, id, self->pool_keys[self->n_pool], &why) == 0;
+    if (opens)
         memcpy (self->pool[self->n_pool++], id, KEYSTORE_ID_LEN);
     else if (self->n_taken < POOL_ROOM) {
         /*  In use, or more than the pool needs: out of key_pool with the
@@ -378,9 +384,13 @@ s_pool_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 int
 keystore_pool_open (keystore_t *self, sqlite3 *db, const char *used_sql, kt_reason_t *reason)
 {
+    /*  sodium_malloc needs libsodium started (idempotent; ketend has). */
+    if (sodium_init () < 0)
+        return kt_fail (reason, "libsodium cannot start");
     self->pool = malloc (POOL_ROOM * sizeof *self->pool);
+    self->pool_keys = sodium_malloc (POOL_ROOM * sizeof *self->pool_keys);
     self->taken = malloc (POOL_ROOM * sizeof *self->taken);
-    if (!self->pool || !self->taken)
+    if (!self->pool || !self->pool_keys || !self->taken)
         return kt_fail (reason, "out of memory");
     /*  A pooled key whose data_key row is gone (shredded with the data it
      *  sealed, its leaving the pool cut off by a crash) is no key. */
@@ -407,9 +417,13 @@ keystore_take (keystore_t *self, uint8_t key_id[KEYSTORE_ID_LEN], uint8_t key[KE
         return keystore_create (self, key_id, key, reason);
     /*  Out of the pool in memory first: whatever happens to the caller's
      *  transaction, this id is never handed out again in this run. */
-    memcpy (key_id, self->pool[--self->n_pool], KEYSTORE_ID_LEN);
+    (void) reason;
+    self->n_pool--;
+    memcpy (key_id, self->pool[self->n_pool], KEYSTORE_ID_LEN);
+    memcpy (key, self->pool_keys[self->n_pool], KEYSTORE_KEY_LEN);
+    sodium_memzero (self->pool_keys[self->n_pool], KEYSTORE_KEY_LEN);
     memcpy (self->taken[self->n_taken++], key_id, KEYSTORE_ID_LEN);
-    return keystore_get (self, key_id, key, reason);
+    return 0;
 }
 
 int
@@ -428,12 +442,11 @@ keystore_pool_refill (keystore_t *self, kt_reason_t *reason)
                  : 0;
     size_t made = 0;
     uint8_t (*fresh)[KEYSTORE_ID_LEN] = malloc (POOL_TARGET * sizeof *fresh);
-    if (!fresh)
+    uint8_t (*fresh_keys)[KEYSTORE_KEY_LEN] = sodium_malloc (POOL_TARGET * sizeof *fresh_keys);
+    if (!fresh || !fresh_keys)
         rc = kt_fail (reason, "out of memory");
     while (rc == 0 && self->n_pool + made < POOL_TARGET) {
-        uint8_t key[KEYSTORE_KEY_LEN];
-        rc = keystore_create (self, fresh[made], key, reason);
-        sodium_memzero (key, sizeof key);
+        rc = keystore_create (self, fresh[made], fresh_keys[made], reason);
         if (rc == 0)
             rc = store_run (self->db, "INSERT INTO key_pool (key_id) VALUES (?)",
                             STORE_VALUES (STORE_BLOB (fresh[made], KEYSTORE_ID_LEN)),
@@ -448,15 +461,21 @@ keystore_pool_refill (keystore_t *self, kt_reason_t *reason)
     if (rc != 0) {
         store_rollback (self->db);
         free (fresh);
+        if (fresh_keys)
+            sodium_free (fresh_keys);
         return -1;
     }
     /*  Newest first out: the pool is a stack, the ids time-ordered. */
     memmove (self->pool[made], self->pool[0], self->n_pool * sizeof *self->pool);
-    for (size_t i = 0; i < made; i++)
+    memmove (self->pool_keys[made], self->pool_keys[0], self->n_pool * sizeof *self->pool_keys);
+    for (size_t i = 0; i < made; i++) {
         memcpy (self->pool[i], fresh[made - 1 - i], KEYSTORE_ID_LEN);
+        memcpy (self->pool_keys[i], fresh_keys[made - 1 - i], KEYSTORE_KEY_LEN);
+    }
     self->n_pool += made;
     self->n_taken = 0;
     free (fresh);
+    sodium_free (fresh_keys);
     return 0;
 }
 
