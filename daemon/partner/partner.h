@@ -30,6 +30,10 @@ typedef struct {
     bool wait;
     bool from_spool;
     spool_file_t file; /* from_spool: name, hash, owner (file.signal unused) */
+    /*  Its sealed header once stored and queued, for the outbox's first
+     *  send (outbox_enqueue_sealed); NULL: none. */
+    uint8_t *header;
+    size_t header_len;
 } pending_submit_t;
 
 /*  A batch of submissions whose COMMIT runs on the helper thread

@@ -200,7 +200,11 @@ s_flush_one (node_t *self, size_t i, uint8_t id[KT_ID_LEN], bool *held, uint64_t
         rc = -1;
     sodium_memzero (body, body_len);
     free (body);
-    free (header);
+    if (rc == 0 && !*held) {
+        pending->header = header; /* for its first send, once committed */
+        pending->header_len = header_len;
+    } else
+        free (header);
     return rc;
 }
 
@@ -250,7 +254,7 @@ s_flush_answer (node_t *self, pending_submit_t *pending, const uint8_t id[KT_ID_
                      : "queued",
             pending->from_spool ? "spool" : "api");
     if (!held)
-        outbox_enqueue (p->outbox, id, now);
+        outbox_enqueue_sealed (p->outbox, id, now, &pending->header, pending->header_len);
     if (pending->from_spool)
         spool_done (p->spool, &pending->file);
     else if (pending->wait && !held) {
@@ -298,6 +302,7 @@ s_flush_end (node_t *self, pending_submit_t *pending, size_t n, uint8_t (*ids)[K
             apiserver_reply_error (self->api, &pending[i].caller, refusal);
         api_caller_clear (&pending[i].caller);
         intake_signal_destroy (&pending[i].signal);
+        free (pending[i].header);
     }
     free (ids);
     free (held);
@@ -375,6 +380,7 @@ s_drop (pending_submit_t *pending, size_t n)
     for (size_t i = 0; i < n; i++) {
         api_caller_clear (&pending[i].caller);
         intake_signal_destroy (&pending[i].signal);
+        free (pending[i].header);
     }
     free (pending);
 }

@@ -14,7 +14,15 @@ typedef struct {
     uint32_t attempts;
     bool settled; /* receipt committed: drop when popped */
     bool in_heap;
+    /*  The sealed header for its first send, kept from its commit so that
+     *  outbox_due need not read it back (issue #17); NULL: read it. */
+    uint8_t *header;
+    size_t header_len;
 } entry_t;
+
+/*  At most this many headers kept in memory at once: a link that is down
+ *  for long must not hold every queued message in memory too. */
+#define OUTBOX_HEADERS_KEPT 2048
 
 struct _outbox_t {
     sqlite3 *db;
@@ -23,6 +31,7 @@ struct _outbox_t {
     entry_t **heap;    /* min-heap on next_ms; may hold settled entries */
     size_t heap_len, heap_cap;
     size_t inflight; /* sent at least once, not settled */
+    size_t headers_kept;
     bool dirty;      /* some next_ms moved earlier: re-heapify */
     sqlite3_stmt *insert, *load_header, *settle, *status;
 };
@@ -45,8 +54,22 @@ static const char *const s_migrations[] = {
 static void
 s_entry_free (void **item_p)
 {
-    free (*item_p);
+    entry_t *e = *item_p;
+    if (e)
+        free (e->header);
+    free (e);
     *item_p = NULL;
+}
+
+/*  e's kept header let go (before e goes, or once it is sent). */
+static void
+s_unkeep (outbox_t *self, entry_t *e)
+{
+    if (!e->header)
+        return;
+    free (e->header);
+    e->header = NULL;
+    self->headers_kept--;
 }
 
 static void
@@ -111,6 +134,7 @@ s_heap_top (outbox_t *self)
         s_reheap (self);
     while (self->heap_len > 0 && self->heap[0]->settled) {
         entry_t *e = s_heap_pop (self);
+        s_unkeep (self, e);
         char key[KT_ID_HEX];
         zhashx_delete (self->entries, kt_hex (key, e->id, KT_ID_LEN));
     }
@@ -191,13 +215,28 @@ outbox_insert (outbox_t *self, const uint8_t id[KT_ID_LEN], Keten__MessageType t
 int
 outbox_enqueue (outbox_t *self, const uint8_t id[KT_ID_LEN], uint64_t created_ms)
 {
+    return outbox_enqueue_sealed (self, id, created_ms, NULL, 0);
+}
+
+int
+outbox_enqueue_sealed (outbox_t *self, const uint8_t id[KT_ID_LEN], uint64_t created_ms,
+                       uint8_t **header_p, size_t header_len)
+{
     char key[KT_ID_HEX];
     kt_hex (key, id, KT_ID_LEN);
-    if (zhashx_lookup (self->entries, key))
-        return 0;
-    entry_t *e = calloc (1, sizeof *e);
+    entry_t *e = zhashx_lookup (self->entries, key) ? NULL : calloc (1, sizeof *e);
+    if (e && header_p && *header_p && self->headers_kept < OUTBOX_HEADERS_KEPT) {
+        e->header = *header_p;
+        e->header_len = header_len;
+        *header_p = NULL;
+        self->headers_kept++;
+    }
+    if (header_p) {
+        free (*header_p);
+        *header_p = NULL;
+    }
     if (!e)
-        return -1;
+        return zhashx_lookup (self->entries, key) ? 0 : -1;
     memcpy (e->id, id, KT_ID_LEN);
     e->next_ms = created_ms;
     zhashx_insert (self->entries, key, e);
@@ -225,6 +264,20 @@ outbox_due (outbox_t *self, uint64_t now_ms, outbox_item_t *items, size_t max)
         if (e->attempts == 0 && self->inflight >= self->limits.max_inflight)
             break;
         s_heap_pop (self);
+        if (e->header) {
+            /*  Its first send, the header as committed: not read back. */
+            items[n].header = e->header;
+            items[n].header_len = e->header_len;
+            memcpy (items[n].id, e->id, KT_ID_LEN);
+            n++;
+            e->header = NULL;
+            self->headers_kept--;
+            if (e->attempts++ == 0)
+                self->inflight++;
+            e->next_ms = now_ms + s_backoff_ms (self, e->attempts);
+            s_heap_push (self, e);
+            continue;
+        }
         sqlite3_reset (self->load_header);
         sqlite3_bind_blob (self->load_header, 1, e->id, KT_ID_LEN, SQLITE_STATIC);
         int step = sqlite3_step (self->load_header);
@@ -367,6 +420,7 @@ outbox_forget (outbox_t *self, const uint8_t id[KT_ID_LEN])
     if (!e || e->settled)
         return;
     e->settled = true;
+    s_unkeep (self, e);
     if (e->attempts > 0 && self->inflight > 0)
         self->inflight--;
     if (!e->in_heap) {

@@ -32,6 +32,12 @@ int outbox_insert (outbox_t *self, const uint8_t id[KT_ID_LEN], Keten__MessageTy
                    const uint8_t *header, size_t header_len, uint64_t now_ms, kt_reason_t *reason);
 /*  After the caller's commit: make the message due now. */
 int outbox_enqueue (outbox_t *self, const uint8_t id[KT_ID_LEN], uint64_t created_ms);
+/*  outbox_enqueue of a message whose sealed header (*header_p, heap,
+ *  exactly as outbox_insert stored it) the caller just committed: taken
+ *  (*header_p set to NULL) and used for its first send instead of being
+ *  read back, while fewer than a bound are kept; freed otherwise. */
+int outbox_enqueue_sealed (outbox_t *self, const uint8_t id[KT_ID_LEN], uint64_t created_ms,
+                           uint8_t **header_p, size_t header_len);
 
 typedef struct {
     uint8_t id[KT_ID_LEN];
