@@ -218,6 +218,8 @@ partner_receipts_free (partner_t *p)
 static received_t *
 s_take (partner_t *p, node_message_t *m, size_t n, bool several)
 {
+    if (p->n_received == NODE_DRAIN_MAX) /* the dispatcher's bound: not reached */
+        return NULL;
     if (p->n_settled + n > p->cap_settled) {
         size_t cap = p->cap_settled;
         while (cap < p->n_settled + n)

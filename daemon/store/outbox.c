@@ -20,9 +20,10 @@ typedef struct {
     size_t header_len;
 } entry_t;
 
-/*  At most this many headers kept in memory at once: a link that is down
- *  for long must not hold every queued message in memory too. */
-#define OUTBOX_HEADERS_KEPT 2048
+/*  At most this many bytes of headers kept in memory at once: a link
+ *  that is down for long must not hold every queued message in memory
+ *  too (1,000 signals in flight keep about 440 KB). */
+#define OUTBOX_HEADERS_KEPT (1024 * 1024)
 
 struct _outbox_t {
     sqlite3 *db;
@@ -31,7 +32,7 @@ struct _outbox_t {
     entry_t **heap;    /* min-heap on next_ms; may hold settled entries */
     size_t heap_len, heap_cap;
     size_t inflight; /* sent at least once, not settled */
-    size_t headers_kept;
+    size_t headers_kept; /* bytes */
     bool dirty;      /* some next_ms moved earlier: re-heapify */
     sqlite3_stmt *insert, *load_header, *settle, *status;
 };
@@ -68,8 +69,8 @@ s_unkeep (outbox_t *self, entry_t *e)
     if (!e->header)
         return;
     free (e->header);
+    self->headers_kept -= e->header_len;
     e->header = NULL;
-    self->headers_kept--;
 }
 
 static void
@@ -225,11 +226,11 @@ outbox_enqueue_sealed (outbox_t *self, const uint8_t id[KT_ID_LEN], uint64_t cre
     char key[KT_ID_HEX];
     kt_hex (key, id, KT_ID_LEN);
     entry_t *e = zhashx_lookup (self->entries, key) ? NULL : calloc (1, sizeof *e);
-    if (e && header_p && *header_p && self->headers_kept < OUTBOX_HEADERS_KEPT) {
+    if (e && header_p && *header_p && header_len <= OUTBOX_HEADERS_KEPT - self->headers_kept) {
         e->header = *header_p;
         e->header_len = header_len;
         *header_p = NULL;
-        self->headers_kept++;
+        self->headers_kept += header_len;
     }
     if (header_p) {
         free (*header_p);
@@ -271,7 +272,7 @@ outbox_due (outbox_t *self, uint64_t now_ms, outbox_item_t *items, size_t max)
             memcpy (items[n].id, e->id, KT_ID_LEN);
             n++;
             e->header = NULL;
-            self->headers_kept--;
+            self->headers_kept -= e->header_len;
             if (e->attempts++ == 0)
                 self->inflight++;
             e->next_ms = now_ms + s_backoff_ms (self, e->attempts);

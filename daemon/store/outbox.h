@@ -35,7 +35,8 @@ int outbox_enqueue (outbox_t *self, const uint8_t id[KT_ID_LEN], uint64_t create
 /*  outbox_enqueue of a message whose sealed header (*header_p, heap,
  *  exactly as outbox_insert stored it) the caller just committed: taken
  *  (*header_p set to NULL) and used for its first send instead of being
- *  read back, while fewer than a bound are kept; freed otherwise. */
+ *  read back, while the headers kept stay under a bound (1 MiB); freed
+ *  otherwise. */
 int outbox_enqueue_sealed (outbox_t *self, const uint8_t id[KT_ID_LEN], uint64_t created_ms,
                            uint8_t **header_p, size_t header_len);
 

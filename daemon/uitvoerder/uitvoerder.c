@@ -558,6 +558,10 @@ s_peer (node_t *self, const transport_msg_t *msg, void **link_p)
         return NULL;
     }
     member_link_t *link = s_link (self, peer);
+    /*  Another connection (the member restarted, perhaps as an older
+     *  release): a RECEIPT each until its heartbeat says otherwise. */
+    if (link->route.len != msg->rid_len || memcmp (link->route.id, msg->rid, msg->rid_len) != 0)
+        link->receipts_max = 0;
     memcpy (link->route.id, msg->rid, msg->rid_len);
     link->route.len = msg->rid_len;
     link->last_seen_ms = kt_now_ms ();

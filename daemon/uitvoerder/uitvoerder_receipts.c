@@ -75,8 +75,11 @@ static held_member_t *
 s_member (held_receipts_t *h, const member_link_t *link, const char *member)
 {
     for (size_t i = 0; i < h->n; i++)
-        if (strcmp (h->members[i].member, member) == 0)
+        if (strcmp (h->members[i].member, member) == 0) {
+            /*  Reconnected since (a new routing id): all of them go there. */
+            h->members[i].route = link->route;
             return &h->members[i];
+        }
     if (s_grow ((void **) &h->members, &h->cap, h->n, sizeof *h->members) != 0)
         return NULL;
     held_member_t *m = &h->members[h->n];
@@ -189,13 +192,17 @@ s_send_one (node_t *self, const held_receipts_t *h, const held_member_t *m)
 }
 
 /*  A member's held receipts as RECEIPTS: in order, each chunk at most
- *  POLICY_MAX_RECEIPTS receipts of at most half of what the member takes
- *  (the rest is room for the envelope), and proven against one
- *  checkpoint (an unproven receipt goes with any). */
+ *  POLICY_MAX_RECEIPTS receipts, proven against one checkpoint (an
+ *  unproven receipt goes with any), and with that checkpoint at most half
+ *  of the smaller of what the member takes and what this node seals
+ *  (transport/max-message at either end; the rest is room for the
+ *  envelope).  One receipt larger than that still goes, alone: no larger
+ *  than it would be as a RECEIPT. */
 static void
 s_send_chunks (node_t *self, const held_receipts_t *h, const held_member_t *m)
 {
-    size_t budget = (size_t) (m->max / 2);
+    uint64_t limit = m->max < self->config.max_message ? m->max : self->config.max_message;
+    size_t budget = (size_t) (limit / 2);
     ProtobufCBinaryData *list = malloc (m->n * sizeof *list);
     if (!list) {
         kt_log (KT_LOG_ERROR, "receipt seal_failed reason=\"out of memory\"");
@@ -207,11 +214,13 @@ s_send_chunks (node_t *self, const held_receipts_t *h, const held_member_t *m)
             const held_receipt_t *it = &m->items[j];
             if (it->cp && cp && it->cp != cp)
                 break;
-            if (j > i && bytes + it->len + 8 > budget)
+            /*  Its checkpoint comes with the first receipt that has one. */
+            size_t more = it->len + 8 + (it->cp && !cp ? h->cps[it->cp - 1].len + 8 : 0);
+            if (j > i && bytes + more > budget)
                 break;
             if (it->cp)
                 cp = it->cp;
-            bytes += it->len + 8; /* its tag and length */
+            bytes += more; /* tags and lengths: at most 8 bytes each */
             list[j - i] = (ProtobufCBinaryData){it->len, it->packed};
         }
         Keten__ReceiptsPacked rp = KETEN__RECEIPTS_PACKED__INIT;
@@ -252,8 +261,9 @@ uitvoerder_receipts_send (node_t *self)
     for (size_t i = 0; i < h->n; i++) {
         if (h->members[i].n == 1)
             s_send_one (self, h, &h->members[i]);
-        else
+        else if (h->members[i].n > 1)
             s_send_chunks (self, h, &h->members[i]);
+        /*  0: out of memory while holding its first; it went as a RECEIPT */
     }
     s_clear (h);
 }

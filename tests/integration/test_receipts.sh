@@ -5,7 +5,8 @@
 # every receipt in it is still proven in the log.  One receipt at a time
 # still comes as a RECEIPT.  A member that takes only small messages (as an
 # older release, which says nothing) gets one RECEIPT per message, and one
-# that takes a little more gets RECEIPTS in chunks that fit.
+# that takes a little more gets RECEIPTS in chunks that fit; so do they when
+# the uitvoerder seals less than the member takes.
 source "$(dirname "$0")/lib.sh"
 SMALL=gemeente-heerlen CHUNKED=gemeente-maastricht
 kt_federation "$SMALL:gemeente" "$CHUNKED:gemeente"
@@ -70,3 +71,20 @@ largest=$(q "$CHUNKED" "SELECT max(length(envelope)) FROM outbox_receipts")
 wait_until 10 proven "$CHUNKED" 200 || fail "$CHUNKED: not every receipt proven"
 grep -q "message refused\|unhandled" "$T/$CHUNKED.log" && fail "refused: $(grep refused "$T/$CHUNKED.log" | head -3)"
 pass "a member that takes 32 KiB gets them in $chunks envelopes, the largest $largest bytes"
+
+# The uitvoerder's own transport/max-message below the member's (64 KiB
+# against 1 MiB): its chunks fit what it can seal, and none is lost.
+kt_kill "$UITV"
+sed -i "s/^transport$/transport\n    max-message = 65536/" "$T/$UITV.cfg"
+kt_start "$UITV"
+# Its first heartbeat of this run says what it takes (until then: a RECEIPT each).
+heard() { [ -n "$(jfield "$UITV" '.members[] | select(.id == "politie-test") | .software_version')" ]; }
+wait_until 10 heard || fail "no heartbeat from politie-test after the uitvoerder's restart"
+before=$(q politie-test "SELECT coalesce(max(rowid), 0) FROM outbox_receipts")
+burst politie-test 600 "$T/p.json"
+grep -q "seal_failed" "$T/$UITV.log" && fail "a receipt was not sealed: $(grep seal_failed "$T/$UITV.log" | head -2)"
+chunks=$(q politie-test "SELECT count(*) FROM outbox_receipts WHERE rowid > $before")
+largest=$(q politie-test "SELECT max(length(envelope)) FROM outbox_receipts WHERE rowid > $before")
+[ "$chunks" -ge 4 ] && [ "$largest" -lt 65536 ] ||
+    fail "$chunks RECEIPTS, the largest $largest bytes, from an uitvoerder that seals 64 KiB"
+pass "an uitvoerder that seals 64 KiB sends 600 receipts in $chunks envelopes, the largest $largest bytes"

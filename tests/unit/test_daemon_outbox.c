@@ -158,6 +158,46 @@ test_a_committed_header_is_sent_first_without_a_read (void **state)
     store_close (&db);
 }
 
+/*  Headers are kept in memory only up to a bound of bytes (1 MiB): past
+ *  it a message is read back like any other. */
+static void
+test_kept_headers_are_bounded (void **state)
+{
+    (void) state;
+    char path[128];
+    snprintf (path, sizeof path, "%s/bound.db", s_dir);
+    kt_reason_t r;
+    sqlite3 *db = store_open (path, &r);
+    outbox_t *ob = outbox_new (db, &s_limits, &r);
+    assert_non_null (ob);
+    enum { N = 3, LEN = 400 * 1024 };
+    uint8_t ids[N][KT_ID_LEN];
+    uint64_t now = 3000000;
+    for (int i = 0; i < N; i++) {
+        uint8_t *header = calloc (1, LEN);
+        assert_non_null (header);
+        randombytes_buf (ids[i], KT_ID_LEN);
+        assert_int_equal (store_begin (db, &r), 0);
+        assert_int_equal (outbox_insert (ob, ids[i], KETEN__MESSAGE_TYPE__SIGNAL, header, LEN,
+                                         now + (uint64_t) i, &r),
+                          0);
+        assert_int_equal (store_commit (db, &r), 0);
+        assert_int_equal (outbox_enqueue_sealed (ob, ids[i], now + (uint64_t) i, &header, LEN), 0);
+        assert_null (header); /* kept, or freed */
+    }
+    assert_int_equal (store_exec (db, "UPDATE outbox SET header=x'726f7773'", &r), 0);
+    outbox_item_t items[8];
+    assert_int_equal (outbox_due (ob, now + N, items, 8), N);
+    /*  In order of creation: two kept (800 KiB), the third read back. */
+    for (int i = 0; i < N; i++) {
+        assert_memory_equal (items[i].id, ids[i], KT_ID_LEN);
+        assert_int_equal (items[i].header_len, i < 2 ? LEN : 4);
+        free (items[i].header);
+    }
+    outbox_destroy (&ob);
+    store_close (&db);
+}
+
 static void
 test_inflight_limit_holds_back_new_messages (void **state)
 {
@@ -266,6 +306,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_pending_messages_survive_a_restart_and_settled_ones_are_not_resent),
         cmocka_unit_test (test_a_committed_header_is_sent_first_without_a_read),
+        cmocka_unit_test (test_kept_headers_are_bounded),
         cmocka_unit_test (test_inflight_limit_holds_back_new_messages),
         cmocka_unit_test (test_log_restart_reads_the_stored_range_and_keeps_the_root),
         cmocka_unit_test (test_arrival_logged_once_per_message_id),
