@@ -23,7 +23,7 @@ from=$(date -u -d '-90 days' +%F)
 refused() {  # refused WHY ARGS...: the review is refused, its answer says WHY
     local why=$1; shift
     if out=$(kt "$UITV" audit review "$@" 2>&1); then fail "review accepted with $*: $out"; fi
-    echo "$out" | grep -q "$why" || fail "refusal of $* does not say '$why': $out"
+    grep -q "$why" <<< "$out" || fail "refusal of $* does not say '$why': $out"
 }
 refused "YYYY-MM-DD" --period 2026-13-01..2026-12-01 --finding "Geen bijzonderheden."
 refused "YYYY-MM-DD" --period 2026-02-30..2026-03-01 --finding "Geen bijzonderheden."

@@ -64,7 +64,7 @@ for u in "$U_NONE" "$U_READ" "$U_AUDIT"; do
     if out=$(as "$u" "$UITV" member revoke gemeente-test 2>&1); then
         fail "$u, outside $G_ADMIN, revoked a member: $out"
     fi
-    echo "$out" | grep -q "needs a caller in group $G_ADMIN (access/admin-group); user $u is not" \
+    grep -q "needs a caller in group $G_ADMIN (access/admin-group); user $u is not" <<< "$out" \
         || fail "the refusal does not name the group and the user: $out"
 done
 [ "$(rv)" = 1 ] || fail "a refused revoke changed the roster to version $(rv)"
@@ -85,7 +85,7 @@ uid=$(id -u "$U_NONE")
 as "$U_AUDIT" "$UITV" audit access | grep -E "$U_NONE +$uid +refused:roster.change +-" > /dev/null \
     || fail "keten audit access does not show the refusal: $(as "$U_AUDIT" "$UITV" audit access)"
 if out=$(as "$U_NONE" "$UITV" audit access 2>&1); then fail "$U_NONE read the access log: $out"; fi
-echo "$out" | grep -q "access/audit-group" || fail "audit refusal does not name the setting: $out"
+grep -q "access/audit-group" <<< "$out" || fail "audit refusal does not name the setting: $out"
 [ "$(refusals "$U_NONE" refused:audit.access)" = 1 ] || fail "the refused audit.access is not recorded"
 pass "each refusal recorded with the OS user; keten audit access shows it; audit needs $G_AUDIT"
 
@@ -95,7 +95,7 @@ kt politie-test signal submit --file "$T/s.json" --wait | grep -q delivered || f
 for what in "signal list" "case list"; do
     # shellcheck disable=SC2086
     if out=$(as "$U_NONE" "$UITV" $what 2>&1); then fail "$U_NONE ran $what: $out"; fi
-    echo "$out" | grep -q "group $G_READ (access/read-group)" || fail "$what refusal unclear: $out"
+    grep -q "group $G_READ (access/read-group)" <<< "$out" || fail "$what refusal unclear: $out"
     # shellcheck disable=SC2086
     if out=$(as "$U_ADMIN" "$UITV" $what 2>&1); then fail "$U_ADMIN (admin only) ran $what: $out"; fi
     # shellcheck disable=SC2086
@@ -111,7 +111,7 @@ A=$(as "$U_READ" "$UITV" signal list --json | jq -r '.signals[0].case_ref')
 if out=$(as "$U_READ" "$UITV" weegploeg agenda --start 2026-12-14T10:00 --location Stadhuis --case "$A" 2>&1); then
     fail "$U_READ planned a weegploeg meeting: $out"
 fi
-echo "$out" | grep -q "(access/weegploeg-group); user $U_READ is not" || fail "agenda refusal unclear: $out"
+grep -q "(access/weegploeg-group); user $U_READ is not" <<< "$out" || fail "agenda refusal unclear: $out"
 pass "weegploeg agenda refused to a user outside weegploeg-group"
 
 # ---- at a partner: submit-group and read-group ------------------------------
@@ -124,7 +124,7 @@ open_socket gemeente-test
 if out=$(as "$U_READ" gemeente-test signal submit --file "$T/s.json" 2>&1); then
     fail "$U_READ, outside submit-group, submitted a signal: $out"
 fi
-echo "$out" | grep -q "group $G_ADMIN (access/submit-group)" || fail "submit refusal unclear: $out"
+grep -q "group $G_ADMIN (access/submit-group)" <<< "$out" || fail "submit refusal unclear: $out"
 if out=$(as "$U_NONE" gemeente-test signal list 2>&1); then fail "$U_NONE listed the gemeente's signals"; fi
 if kt gemeente-test signal list > /dev/null 2>&1; then fail "root, outside read-group, listed"; fi
 as "$U_ADMIN" gemeente-test signal submit --file "$T/s.json" | grep -q queued \
@@ -138,14 +138,14 @@ pass "at a partner: submit and read each need their group; refusals recorded the
 # ---- an unset group refuses everyone, root too ------------------------------
 for u in "$U_NONE" "$U_ADMIN" "$U_READ" "$U_AUDIT"; do
     if out=$(as "$u" "$UITV" review list 2>&1); then fail "$u ran review list with no rights-group: $out"; fi
-    echo "$out" | grep -q "access/rights-group is not set" || fail "unset refusal unclear: $out"
+    grep -q "access/rights-group is not set" <<< "$out" || fail "unset refusal unclear: $out"
 done
 if out=$(kt "$UITV" review list 2>&1); then fail "root ran review list with no rights-group: $out"; fi
 pass "review list refused to everyone while access/rights-group is not set"
 
 # ---- the casuspartij's refused signal is recorded at its own node -----------
 if out=$(kt rvdk-test signal submit --file "$T/s.json" 2>&1); then fail "rvdk submitted: $out"; fi
-echo "$out" | grep -q "art. 7.1" || fail "rvdk refusal does not cite art. 7.1: $out"
+grep -q "art. 7.1" <<< "$out" || fail "rvdk refusal does not cite art. 7.1: $out"
 [ "$(kt rvdk-test audit access --json | jq --arg u "$(id -un)" \
     '[.access[] | select(.what=="refused:signal.submit" and .user==$u)] | length')" = 1 ] \
     || fail "rvdk's refused signal.submit is not in its access table"
@@ -173,7 +173,7 @@ pass "audit grants lists each group's users and the roster's roles"
 # ---- figures and the register need the audit group (art. 15.3, 18.4; AVG art. 30)
 for u in "$U_READ" "$U_ADMIN"; do
     if out=$(as "$u" "$UITV" report --period 2026 2>&1); then fail "$u made a report: $out"; fi
-    echo "$out" | grep -q "access/audit-group" || fail "report refusal unclear: $out"
+    grep -q "access/audit-group" <<< "$out" || fail "report refusal unclear: $out"
     if out=$(as "$u" "$UITV" register 2>&1); then fail "$u read the register: $out"; fi
 done
 as "$U_AUDIT" "$UITV" report --period 2026 --format csv > "$T/report.csv" \

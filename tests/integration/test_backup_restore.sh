@@ -33,7 +33,7 @@ NEW=Nieuwerwetsch4410
 jq --arg t "Gezien bij $OLD (fictief)." '. + {items: [{kind: "fact", text: $t}]}' "$T/a.json" > "$T/a2.json"
 mv "$T/a2.json" "$T/a.json"
 out=$(kt politie-test signal submit --file "$T/a.json" --wait)
-echo "$out" | grep -q delivered || fail "signal not delivered: $out"
+grep -q delivered <<< "$out" || fail "signal not delivered: $out"
 S=$(echo "$out" | grep -Eo '[0-9a-f]{32}' | head -n1)
 A=$(kt "$UITV" signal list --json | jq -r --arg id "$S" '.signals[] | select(.message_id==$id) | .case_ref')
 [[ "$A" == k-* ]] || fail "no case_ref"
@@ -62,28 +62,28 @@ jq -e --arg u "$UITV" '.node==$u and .kind=="uitvoerder" and .purpose=="backup" 
 [ "$(stat -c %a "$T/bk/u0")" = 700 ] && [ "$(stat -c %a "$T/bk/u0/log.db")" = 600 ] || fail "backup not private"
 sqlite3 "$T/bk/u0/weegploeg.db" "PRAGMA integrity_check" | grep -qx ok || fail "copy not a sound database"
 out=$(kt "$UITV" backup "$T/bk/u0" 2>&1) && fail "backup into a full directory: $out"
-echo "$out" | grep -q "is not empty" || fail "refusal unclear: $out"
+grep -q "is not empty" <<< "$out" || fail "refusal unclear: $out"
 out=$(kt "$UITV" backup "$T/nowhere/x" 2>&1) && fail "backup below a missing directory: $out"
 pass "backup: every database file, manifest and checksums match; a used or missing directory refused"
 
 # ---- refusals ----------------------------------------------------------------
 kt politie-test backup "$T/bk/p0" > /dev/null || fail "backup at politie"
 out=$("$KETEN" -c "$T/$UITV.cfg" restore "$T/bk/u0" 2>&1) && fail "restore while ketend runs: $out"
-echo "$out" | grep -q "is running" || fail "running refusal unclear: $out"
+grep -q "is running" <<< "$out" || fail "running refusal unclear: $out"
 kt_kill "$UITV"
 before=$(cd "$T/state-$UITV" && sha256sum ./*.db)
 cp -r "$T/bk/u0" "$T/bk/bad"
 printf 'x' | dd of="$T/bk/bad/weegploeg.db" bs=1 seek=5000 conv=notrunc status=none
 out=$("$KETEN" -c "$T/$UITV.cfg" restore "$T/bk/bad" 2>&1) && fail "restore of a damaged backup: $out"
-echo "$out" | grep -q "weegploeg.db does not match the manifest" || fail "damage unclear: $out"
+grep -q "weegploeg.db does not match the manifest" <<< "$out" || fail "damage unclear: $out"
 rm "$T/bk/bad/MANIFEST.json"
 out=$("$KETEN" -c "$T/$UITV.cfg" restore "$T/bk/bad" 2>&1) && fail "restore without a manifest: $out"
-echo "$out" | grep -q "an unfinished backup" || fail "no-manifest refusal unclear: $out"
+grep -q "an unfinished backup" <<< "$out" || fail "no-manifest refusal unclear: $out"
 rm -r "$T/bk/bad"; cp -r "$T/bk/u0" "$T/bk/bad"
 jq 'del(.files[] | select(.name == "keystore.db"))' "$T/bk/u0/MANIFEST.json" > "$T/bk/bad/MANIFEST.json"
 rm "$T/bk/bad/keystore.db"
 out=$("$KETEN" -c "$T/$UITV.cfg" restore "$T/bk/bad" 2>&1) && fail "restore without the keystore: $out"
-echo "$out" | grep -q "does not hold what this node has: keystore.db" || fail "incomplete backup unclear: $out"
+grep -q "does not hold what this node has: keystore.db" <<< "$out" || fail "incomplete backup unclear: $out"
 [ "$before" = "$(cd "$T/state-$UITV" && sha256sum ./*.db)" ] || fail "a refused restore changed files"
 ls -d "$T/state-$UITV"/before-restore-* "$T/state-$UITV"/restore-incoming-* 2> /dev/null \
     && fail "a refused restore left a directory"
@@ -105,7 +105,7 @@ for id in "$UITV" politie-test; do wait_until 10 corrected "$id" || fail "$id no
 wait_until 20 relay_settled || fail "correction not receipted"
 kt_kill "$UITV"
 out=$("$KETEN" -c "$T/$UITV.cfg" restore "$T/bk/u0") || fail "restore failed: $out"
-echo "$out" | grep -q "carries out again the 1 correction(s)" || fail "restore said: $out"
+grep -q "carries out again the 1 correction(s)" <<< "$out" || fail "restore said: $out"
 kt_start "$UITV"
 corrected "$UITV" || fail "the restored uitvoerder shows the old text"
 aside=$(ls -d "$T/state-$UITV"/before-restore-*)
@@ -123,7 +123,7 @@ corrected "$UITV" || fail "the uitvoerder lost the correction on a second replay
 grep -q "restore redo seq=[0-9]* kind=correct case_ref=$A" "$T/$UITV.log" || fail "no correction redone"
 kt_kill politie-test
 out=$("$KETEN" -c "$T/politie-test.cfg" restore "$T/bk/u0" 2>&1) && fail "restore of another node's backup: $out"
-echo "$out" | grep -q "is a backup of $UITV, and this node is politie-test" || fail "wrong node unclear: $out"
+grep -q "is a backup of $UITV, and this node is politie-test" <<< "$out" || fail "wrong node unclear: $out"
 "$KETEN" -c "$T/politie-test.cfg" restore "$T/bk/p0" > /dev/null || fail "restore at politie failed"
 kt_start politie-test
 corrected politie-test || fail "restored politie shows the old text"
@@ -159,7 +159,7 @@ kt_signal_file "$T/c.json" R-3
 kt politie-test signal submit --file "$T/c.json" --wait > /dev/null || fail "no signal after the destruction"
 kt_kill "$UITV"
 out=$("$KETEN" -c "$T/$UITV.cfg" restore "$T/bk/u1") || fail "restore failed: $out"
-echo "$out" | grep -q "destroys again the 1 subject(s) destroyed" || fail "restore said: $out"
+grep -q "destroys again the 1 subject(s) destroyed" <<< "$out" || fail "restore said: $out"
 holds "$UITV" || fail "the check cannot fail: the restored files do not hold A"
 KETEN_WRAP="$(kt_clock_wrap +184d)" kt_start "$UITV"
 gone "$UITV" || fail "the restored uitvoerder serves with A (or its key) in its files"
@@ -189,7 +189,7 @@ wait_until 20 witness_alarm || fail "a wrong root was not found out"
 read -r size root < <(kt "$UITV" status --json | jq -r '"\(.log.size) \(.log.root)"')
 out=$(kt politie-test log reanchor --size "$size" --root "$root" --reason "Incident 2026-07: restore (fictief)") \
     || fail "reanchor failed: $out"
-echo "$out" | grep -q "re-anchored on size $size" || fail "reanchor said: $out"
+grep -q "re-anchored on size $size" <<< "$out" || fail "reanchor said: $out"
 kt politie-test status --json | jq -e '.alarms | index("log_alarm") | not' > /dev/null || fail "the alarm stays after reanchor"
 kt_signal_file "$T/d.json" R-4
 kt politie-test signal submit --file "$T/d.json" --wait > /dev/null || fail "no signal after the reanchor"
@@ -199,7 +199,7 @@ kt politie-test status --json | jq -e '.alarms | index("log_alarm") | not' > /de
 kt politie-test log verify > /dev/null || fail "log verify fails at politie after the reanchor"
 grep -q "log witness reanchored user=" "$T/politie-test.log" || fail "the reanchor is not in the journal"
 out=$(kt politie-test log reanchor --size "$size" --root "$root" --reason "again" 2>&1) && fail "a reanchor without an alarm: $out"
-echo "$out" | grep -q "raised no alarm" || fail "no-alarm refusal unclear: $out"
+grep -q "raised no alarm" <<< "$out" || fail "no-alarm refusal unclear: $out"
 pass "politie's operator re-anchors the witness on the tree the uitvoerder names (a wrong one is found out); it follows the log from there, verify passes"
 
 kt_kill politie-test

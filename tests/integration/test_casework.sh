@@ -62,7 +62,7 @@ if out=$(kt "$G" case consent "$A" --to nctv-test --item "$CID:0" --necessity "N
         --data-kind gezinssituatie --wait 2>&1); then
     fail "the gemeente consented to rvdk-test's item: $out"
 fi
-echo "$out" | grep -q "came from rvdk-test; only the party that supplied it consents" \
+grep -q "came from rvdk-test; only the party that supplied it consents" <<< "$out" \
     || fail "refusal unclear: $out"
 [ "$(kt "$UITV" log show --case "$A" --json | jq '[.events[] | select(.event=="MESSAGE_REFUSED"
     and .message_type=="CASE_DECISION" and .node=="'"$G"'")] | length')" = 1 ] \
@@ -80,7 +80,7 @@ pass "consent from a party other than the item's source is refused and logged"
 if out=$(kt "$UITV" case disclose "$A" --to nctv-test --item "$CID:0" 2>&1); then
     fail "disclosed without consent: $out"
 fi
-echo "$out" | grep -q "item $CID:0 has no consent of rvdk-test" || fail "refusal unclear: $out"
+grep -q "item $CID:0 has no consent of rvdk-test" <<< "$out" || fail "refusal unclear: $out"
 # The typed-in way is gone.
 if out=$(kt "$UITV" case disclose "$A" --to nctv-test --consent rvdk-test --item "$CID:0" 2>&1); then
     fail "the old --consent option was taken"
@@ -91,7 +91,7 @@ kt rvdk-test case consent "$A" --to nctv-test --item "$CID:0" \
 if out=$(kt "$UITV" case disclose "$A" --to nctv-test --item "$CID:0" --item "$CID:1" 2>&1); then
     fail "an item without consent went along with a consented one: $out"
 fi
-echo "$out" | grep -q "item $CID:1 has no consent of rvdk-test" || fail "refusal unclear: $out"
+grep -q "item $CID:1 has no consent of rvdk-test" <<< "$out" || fail "refusal unclear: $out"
 [ "$(sqlite3 "$T/state-$UITV/casusoverleg.db" "SELECT count(*) FROM disclosure")" = 0 ] \
     || fail "a refused disclosure is recorded"
 sleep 1
@@ -125,7 +125,7 @@ if out=$(kt politie-test case consent "$A" --to nctv-test --item "$PSIG:0" --nec
         --data-kind politie --wait 2>&1); then
     fail "the police consented to passing police data to an externe casuspartner: $out"
 fi
-echo "$out" | grep -q "item $PSIG:0 is held under wpg-16, which does not allow sharing with an externe" \
+grep -q "item $PSIG:0 is held under wpg-16, which does not allow sharing with an externe" <<< "$out" \
     || fail "refusal unclear: $out"
 pass "police data is never consented to an externe casuspartner"
 
@@ -134,7 +134,7 @@ pass "police data is never consented to an externe casuspartner"
 if out=$(kt politie-test case close "$A" --decision close 2>&1); then
     fail "a closure decision without an advice was sent: $out"
 fi
-echo "$out" | grep -q "no advice of the casusoverleg" || fail "refusal unclear: $out"
+grep -q "no advice of the casusoverleg" <<< "$out" || fail "refusal unclear: $out"
 kt "$UITV" case advise "$A" --advice "Doelen bereikt." --json > "$T/advice.json"
 [ "$(jq -r '.to_decide | sort | join(",")' "$T/advice.json")" = "$G,politie-test" ] \
     || fail "involved kernpartijen wrong: $(cat "$T/advice.json")"
@@ -150,7 +150,7 @@ n0=$(sqlite3 "$T/state-rvdk-test/node.db" "SELECT count(*) FROM outbox")
 if out=$(kt rvdk-test case close "$A" --decision close --wait 2>&1); then
     fail "a casuspartij decided on closure: $out"
 fi
-echo "$out" | grep -q "not a kernpartij" || fail "refusal unclear: $out"
+grep -q "not a kernpartij" <<< "$out" || fail "refusal unclear: $out"
 [ "$(sqlite3 "$T/state-rvdk-test/node.db" "SELECT count(*) FROM outbox")" = "$n0" ] \
     || fail "the casuspartij's closure decision was queued"
 if kt "$G" case close "$A" --decision continue 2> /dev/null; then fail "continue without a reason"; fi
@@ -232,7 +232,7 @@ if out=$(kt politie-test case consent "$W" --to nctv-test --item "$HID:0" --nece
         --data-kind politie --wait 2>&1); then
     fail "consent to pass art. 9/10 Wpg data to an externe casuspartner: $out"
 fi
-echo "$out" | grep -q "item $HID:0 is art. 9/10 Wpg data" || fail "refusal unclear: $out"
+grep -q "item $HID:0 is art. 9/10 Wpg data" <<< "$out" || fail "refusal unclear: $out"
 kt "$UITV" casusoverleg agenda --start "$(date -d '+7 days' +%F)T10:00" --location Zaal --case "$W" \
     > /dev/null || fail "no casusoverleg agenda"
 got_agenda() { [ "$(kt "$1" agenda list --json | jq '.meetings | length')" -ge 1 ]; }

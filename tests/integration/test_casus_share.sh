@@ -77,7 +77,7 @@ if out=$(kt politie-test case share "$A" --to "$G" --to rvdk-test --item "$HID:0
         --necessity "Nodig voor de afstemming." --data-kind politie --wait 2>&1); then
     fail "art. 9/10 Wpg data was shared with a casuspartij: $out"
 fi
-echo "$out" | grep -q "item $HID:0 is art. 9/10 Wpg data, .* never to rvdk-test, a casuspartij" \
+grep -q "item $HID:0 is art. 9/10 Wpg data, .* never to rvdk-test, a casuspartij" <<< "$out" \
     || fail "refusal unclear: $out"
 pass "art. 9/10 Wpg data shared with a casuspartij is refused, naming the item and the recipient"
 
@@ -86,7 +86,7 @@ if out=$(kt "$G" case share "$A" --to om-test --item "$PCID:0" --necessity "Nodi
         --data-kind netwerk --wait 2>&1); then
     fail "the gemeente shared the police's contribution: $out"
 fi
-echo "$out" | grep -q "item $PCID:0 came from politie-test; a participant shares only what it supplied itself" \
+grep -q "item $PCID:0 came from politie-test; a participant shares only what it supplied itself" <<< "$out" \
     || fail "refusal unclear: $out"
 pass "sharing another party's item is refused"
 
@@ -102,14 +102,14 @@ for to in gemeente-heerlen nobody-test politie-test nctv-test; do
         politie-test) want="politie-test supplied the items itself" ;;
         nctv-test) want="nctv-test is an externe casuspartner: .* keten case disclose" ;;
     esac
-    echo "$out" | grep -q "$want" || fail "refusal of $to unclear: $out"
+    grep -q "$want" <<< "$out" || fail "refusal of $to unclear: $out"
 done
 # A recipient named twice is refused at the sending node already.
 if out=$(kt politie-test case share "$A" --to "$G" --to "$G" --item "$PCID:0" --necessity "Nodig." \
         --data-kind netwerk 2>&1); then
     fail "a recipient named twice was taken: $out"
 fi
-echo "$out" | grep -q "named twice" || fail "refusal unclear: $out"
+grep -q "named twice" <<< "$out" || fail "refusal unclear: $out"
 [ "$(sqlite3 "$casusdb" "SELECT count(*) FROM disclosure")" = 0 ] || fail "a refused share was recorded"
 [ "$(sqlite3 "$casusdb" "SELECT count(*) FROM share")" = 0 ] || fail "a refused share decision was stored"
 [ "$(shared_log)" = "[]" ] || fail "a refused share was logged as SHARED: $(shared_log)"
@@ -136,9 +136,9 @@ got=$(kt "$G" case show "$A" --json)
     || fail "not the item as supplied: $got"
 [ "$(jq '.disclosures | length' <<< "$got")" = 0 ] || fail "a share is listed as a disclosure: $got"
 text=$(kt "$G" case show "$A")
-echo "$text" | grep -q "shared with this node in the casusoverleg" \
-    && echo "$text" | grep -q "from politie-test; kinds of data: netwerk, contacten" \
-    && echo "$text" | grep -q "Contact met broer in Antwerpen" \
+grep -q "shared with this node in the casusoverleg" <<< "$text" \
+    && grep -q "from politie-test; kinds of data: netwerk, contacten" <<< "$text" \
+    && grep -q "Contact met broer in Antwerpen" <<< "$text" \
     || fail "case show does not list the share under its own heading: $text"
 pass "the named participant receives the item as supplied, with source, necessity and kinds"
 
@@ -182,7 +182,7 @@ if out=$(kt "$UITV" case share "$A" --to om-test --item "$PCID:0" \
         --necessity "Besluit casusoverleg: nodig voor de strafrechtelijke afweging." --data-kind netwerk 2>&1); then
     fail "the uitvoerder shared without the source's consent: $out"
 fi
-echo "$out" | grep -q "item $PCID:0 has no consent of politie-test, the party it came from, to go to om-test" \
+grep -q "item $PCID:0 has no consent of politie-test, the party it came from, to go to om-test" <<< "$out" \
     || fail "refusal unclear: $out"
 [ "$(sqlite3 "$casusdb" "SELECT count(*) FROM disclosure")" = 1 ] || fail "a refused share was recorded"
 # Consent to another participant; a consent to the gemeente does not cover om-test.
@@ -193,7 +193,7 @@ if out=$(kt "$UITV" case share "$A" --to om-test --to rvdk-test --item "$PCID:0"
         --necessity "Besluit casusoverleg." --data-kind netwerk 2>&1); then
     fail "the consent to om-test covered rvdk-test: $out"
 fi
-echo "$out" | grep -q "has no consent of politie-test, the party it came from, to go to rvdk-test" \
+grep -q "has no consent of politie-test, the party it came from, to go to rvdk-test" <<< "$out" \
     || fail "refusal unclear: $out"
 kt "$UITV" case share "$A" --to om-test --item "$PCID:0" \
     --necessity "Besluit casusoverleg: nodig voor de strafrechtelijke afweging." --data-kind netwerk \
@@ -223,7 +223,7 @@ if out=$(kt "$UITV" case share "$A" --to rvdk-test --item "$PCID:0" \
     fail "a share was sent with the log locked: $out"
 fi
 unlock_db
-echo "$out" | grep -q "is recorded, but not logged and sent to every recipient yet (done when ketend next starts)" \
+grep -q "is recorded, but not logged and sent to every recipient yet (done when ketend next starts)" <<< "$out" \
     || fail "share failure unclear: $out"
 [ "$(shared_n rvdk-test)" = 0 ] || fail "a share that was never logged reached rvdk-test"
 kt_kill "$UITV"

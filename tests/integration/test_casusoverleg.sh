@@ -46,7 +46,7 @@ jq '.measures[0].owner = "reclassering-test"' "$T/plan.json" > "$T/bad-plan.json
 if out=$(kt "$UITV" case plan "$A" --file "$T/bad-plan.json" 2>&1); then
     fail "a measure for a non-participant was accepted"
 fi
-echo "$out" | grep -q "not a participant" || fail "refusal unclear: $out"
+grep -q "not a participant" <<< "$out" || fail "refusal unclear: $out"
 kt "$UITV" case plan "$A" --file "$T/plan.json" > /dev/null
 plan_v() { kt "$1" case list --json | jq -r --arg a "${3:-$A}" '.cases[] | select(.case_ref==$a) | .plan_version'; }
 has_v() { [ "$(plan_v "$@")" = "$2" ]; }   # has_v ID VERSION [CASE]
@@ -63,7 +63,7 @@ if out=$(kt reclassering-test case contribute "$A" --kind informatie --legal-bas
         --file "$T/items.json" --wait 2>&1); then
     fail "a non-participant's contribution was accepted: $out"
 fi
-echo "$out" | grep -q "not a participant" || fail "refusal unclear: $out"
+grep -q "not a participant" <<< "$out" || fail "refusal unclear: $out"
 grep -q "contribution refused.*peer=reclassering-test" "$T/$UITV.log" || fail "attempt not logged"
 [ "$(sqlite3 "$T/state-$UITV/casusoverleg.db" "SELECT group_concat(sender) FROM contribution")" = rvdk-test ] \
     || fail "contributions stored wrongly"
@@ -101,7 +101,7 @@ pass "a contribution delivered again after a failed store is logged once"
 M1=$(kt rvdk-test plan show "$A" --json | jq -r '.plan.measures[] | select(.owner=="rvdk-test") | .measure_id')
 M2=$(kt rvdk-test plan show "$A" --json | jq -r '.plan.measures[] | select(.owner=="politie-test") | .measure_id')
 if out=$(kt rvdk-test plan progress "$A" "$M2" --status done 2>&1); then fail "rvdk changed politie's measure"; fi
-echo "$out" | grep -q "belongs to politie-test" || fail "refusal unclear: $out"
+grep -q "belongs to politie-test" <<< "$out" || fail "refusal unclear: $out"
 kt rvdk-test plan progress "$A" "$M1" --status in-progress --note "Gestart." --wait | grep -q delivered \
     || fail "progress not delivered"
 for id in politie-test "$G" rvdk-test nctv-test; do wait_until 10 has_v "$id" 2 || fail "$id has no plan v2"; done
@@ -144,7 +144,7 @@ pass "an overdue measure shows at the uitvoerder and at its owner"
 if out=$(kt "$UITV" case disclose "$A" --to nctv-test --item "$C1" 2>&1); then
     fail "disclosure without consent"
 fi
-echo "$out" | grep -q "has no consent of rvdk-test" || fail "refusal unclear: $out"
+grep -q "has no consent of rvdk-test" <<< "$out" || fail "refusal unclear: $out"
 if kt "$UITV" case disclose "$A" --to rvdk-test --item "$C1" 2>/dev/null; then
     fail "disclosure to a non-extern"
 fi
@@ -174,7 +174,7 @@ pass "disclosure only with the source's consent, necessity and data kinds record
 if out=$(kt rvdk-test case close "$A" --decision close 2>&1); then
     fail "a casuspartij decided on closure"
 fi
-echo "$out" | grep -q "not a kernpartij" || fail "refusal unclear: $out"
+grep -q "not a kernpartij" <<< "$out" || fail "refusal unclear: $out"
 close_by_kernpartijen() {  # close_by_kernpartijen CASE ADVICE
     kt "$UITV" case advise "$1" --advice "$2" > /dev/null || fail "advice on $1 not recorded"
     local id
@@ -213,7 +213,7 @@ done
 if out=$(kt "$UITV" case disclose "$A" --to nctv-test --item "$C1" 2>&1); then
     fail "a disclosure for a closed case was accepted"
 fi
-echo "$out" | grep -q "is closed" || fail "refusal unclear: $out"
+grep -q "is closed" <<< "$out" || fail "refusal unclear: $out"
 pass "the externe casuspartner's closure lacks the advice; the advice is kept sealed; a closed case discloses nothing"
 
 # A second case, with an externe casuspartner that is then revoked.
@@ -230,7 +230,7 @@ kt "$UITV" member revoke extern2-test | grep -q "roster version 2" || fail "revo
 if out=$(kt "$UITV" case disclose "$B" --to extern2-test --item "$C1" 2>&1); then
     fail "a disclosure to a revoked member was accepted"
 fi
-echo "$out" | grep -q "no longer an active member" || fail "refusal unclear: $out"
+grep -q "no longer an active member" <<< "$out" || fail "refusal unclear: $out"
 [ "$(sqlite3 "$T/state-$UITV/casusoverleg.db" "SELECT count(*) FROM disclosure WHERE case_ref='$B'")" = 0 ] \
     || fail "the refused disclosure is recorded"
 pass "nothing is disclosed to a member that left the federation"
@@ -259,9 +259,9 @@ if out3=$(kt "$UITV" case advise "$B" --advice "Geen zorg meer." 2>&1); then
     fail "an advice sent with the log locked: $out3"
 fi
 unlock_db
-echo "$out3" | grep -q "when ketend next starts" || fail "advice failure unclear: $out3"
-echo "$out" | grep -q "when ketend next starts" || fail "plan failure unclear: $out"
-echo "$out2" | grep -q "when ketend next starts" || fail "disclosure failure unclear: $out2"
+grep -q "when ketend next starts" <<< "$out3" || fail "advice failure unclear: $out3"
+grep -q "when ketend next starts" <<< "$out" || fail "plan failure unclear: $out"
+grep -q "when ketend next starts" <<< "$out2" || fail "disclosure failure unclear: $out2"
 disclosures() { kt nctv-test case show "$B" --json | jq '.disclosures | length'; }
 [ "$(disclosures)" = 0 ] || fail "a disclosure that was never logged reached nctv-test"
 for id in politie-test "$G" rvdk-test nctv-test; do

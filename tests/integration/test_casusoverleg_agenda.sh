@@ -71,12 +71,12 @@ wait_until 10 b_closed || fail "$B did not close"
 if out=$(kt "$UITV" casusoverleg agenda --start 2026-12-02T14:00 --location X --case "$B" 2>&1); then
     fail "a closed case was put on a casusoverleg agenda"
 fi
-echo "$out" | grep -q "case $B is closed" || fail "closed case refusal unclear: $out"
+grep -q "case $B is closed" <<< "$out" || fail "closed case refusal unclear: $out"
 if out=$(kt "$UITV" casusoverleg agenda --start 2026-12-02T14:00 --location X \
         --case k-0000000000000000 2>&1); then
     fail "an unknown case was put on a casusoverleg agenda"
 fi
-echo "$out" | grep -q "no case k-0000000000000000 in the casusoverleg file" \
+grep -q "no case k-0000000000000000 in the casusoverleg file" <<< "$out" \
     || fail "unknown case refusal unclear: $out"
 if kt politie-test casusoverleg agenda --start 2026-12-02T14:00 --location X --case "$A" 2>/dev/null; then
     fail "a partner planned a casusoverleg"
@@ -118,8 +118,8 @@ item() { kt "$1" agenda show "$M" --json | jq -c --arg a "$A" '.items[] | select
     = "Test Persoon|2001-04-12|Maastricht||0" ] || fail "rvdk's item is wrong: $(item rvdk-test)"
 [ "$(item nctv-test | jq -r 'has("subject")')" = false ] || fail "nctv's item carries the subject: $(item nctv-test)"
 shown=$(kt nctv-test agenda show "$M") || fail "nctv cannot show its agenda"
-echo "$shown" | grep -q "$A" || fail "nctv's agenda show lacks the case_ref: $shown"
-if echo "$shown" | grep -q "Test Persoon"; then fail "nctv sees the subject's name"; fi
+grep -q "$A" <<< "$shown" || fail "nctv's agenda show lacks the case_ref: $shown"
+if grep -q "Test Persoon" <<< "$shown"; then fail "nctv sees the subject's name"; fi
 [ "$(kt nctv-test audit access --json | jq -r --arg a "$A" '[.access[] | select(.case_ref==$a and .what=="agenda.show")] | length')" -ge 1 ] \
     || fail "nctv's read was not recorded"
 pass "convenant parties get case_ref and subject; the externe casuspartner the case_ref only"
@@ -140,7 +140,7 @@ pass "the gemeente writes $M.ics with SUMMARY Casusoverleg and runs its hook"
 if out=$(kt "$UITV" weegploeg agenda --meeting "$M" --location Y 2>&1); then
     fail "weegploeg agenda changed a casusoverleg meeting"
 fi
-echo "$out" | grep -q "is a casusoverleg meeting" || fail "kind refusal unclear: $out"
+grep -q "is a casusoverleg meeting" <<< "$out" || fail "kind refusal unclear: $out"
 
 # A taken off: rvdk and nctv lose their last case and get a cancellation.
 kt "$UITV" casusoverleg agenda --meeting "$M" --case "$C" > /dev/null

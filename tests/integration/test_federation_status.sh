@@ -80,7 +80,7 @@ out=$(kt "$UITV" status --check) || fail "status --check exits $? with all well:
 [[ "$out" == "KETEN OK - $UITV: no alarms" ]] || fail "status --check line: $out"
 
 table=$(kt "$UITV" status)
-echo "$table" | grep -q "^members *3 of 3 online, 0 alarms" || fail "no summary line: $table"
+grep -q "^members *3 of 3 online, 0 alarms" <<< "$table" || fail "no summary line: $table"
 echo "$table" | grep -Eq "^MEMBER +KIND +ROLE +ONLINE +LAST_SEEN +RTT +OUTBOX +ROSTER +CHECKPT +VERSION +KEY_AGE +CLOCK_SKEW +ALARMS" \
     || fail "no member table: $table"
 for id in "${PARTNERS[@]}"; do
@@ -235,7 +235,7 @@ echo "$m" | grep -Eq '^keten_key_age_seconds [0-9]+$' || fail "no keten_key_age_
 echo "$m" | grep -Eq '^keten_access_review_due 0$' || fail "a new node's keten_access_review_due is not 0"
 echo "$m" | grep -Eq '^keten_member_key_age_seconds\{member="politie-test",[^}]*\} [0-9]+$' \
     || fail "no keten_member_key_age_seconds in: $(grep keten_member_key_age <<< "$m")"
-if echo "$m" | grep -q '^keten[a-z_]*_days'; then fail "a metric is named in days, not seconds"; fi
+if grep -q '^keten[a-z_]*_days' <<< "$m"; then fail "a metric is named in days, not seconds"; fi
 pass "a member still on an older roster raises stale_roster in status and metrics"
 
 # ---- a partner whose link is down says so --------------------------------
@@ -294,5 +294,5 @@ pass "no personal data in the daemons' logs"
 kt_config om-test
 printf 'metrics\n    listen = 0.0.0.0:9464\n' >> "$T/om-test.cfg"
 msg=$("$KETEND" --config "$T/om-test.cfg" --check 2>&1) && fail "a non-loopback metrics address was accepted"
-echo "$msg" | grep -q "metrics/allow-remote" || fail "refusal does not say why: $msg"
+grep -q "metrics/allow-remote" <<< "$msg" || fail "refusal does not say why: $msg"
 pass "a non-loopback metrics address needs metrics/allow-remote"

@@ -45,7 +45,7 @@ om() { local f=$1; shift; "$KETEN" --federation "$f" "$@"; }
 [ "$(om fed-brabant-test status --json | jq -r '.node + " " + .federation_name')" = "om-b fed-brabant-test" ] \
     || fail "--federation fed-brabant-test is not om-b"
 out=$(om nowhere status 2>&1) && fail "an unknown federation was found: $out"
-echo "$out" | grep -q "no node of federation nowhere in $KETEN_CONFIG_DIR; found: $FED_A ($KETEN_CONFIG_DIR/om-a.cfg), fed-brabant-test" \
+grep -q "no node of federation nowhere in $KETEN_CONFIG_DIR; found: $FED_A ($KETEN_CONFIG_DIR/om-a.cfg), fed-brabant-test" <<< "$out" \
     || fail "unknown federation unclear: $out"
 out=$("$KETEN" -c "$T/om-a.cfg" --federation "$FED_A" status 2>&1) && fail "-c with -f: $out"
 pass "keten --federation NAME reaches this machine's node of NAME; an unknown name lists the ones there"
@@ -57,7 +57,7 @@ pass "keten --federation NAME reaches this machine's node of NAME; an unknown na
 kt_signal_file "$T/s.json" R-1
 sed -i 's/Test Persoon/Tweeledig Testpersoon/' "$T/s.json"
 out=$(kt politie-test signal submit --file "$T/s.json" --wait)
-echo "$out" | grep -q delivered || fail "signal not delivered: $out"
+grep -q delivered <<< "$out" || fail "signal not delivered: $out"
 A=$(kt "$UITV_A" signal list --json | jq -r '.signals[0].case_ref')
 M=$(kt "$UITV_A" weegploeg agenda --start "$(date -d '+14 days' +%F)T10:00" --location "Stadhuis" --case "$A" --json |
     jq -r .meeting_id)

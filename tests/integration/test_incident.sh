@@ -15,7 +15,7 @@ for id in politie-test "$G" rvdk-test; do wait_until 10 link_up "$id" || fail "n
 if out=$(kt politie-test incident report --what "Laptop kwijt." --found "$(date +%FT%H:%M)" 2>&1); then
     fail "an incident without data kinds was accepted"
 fi
-echo "$out" | grep -q "data_kinds\|kinds of data" || fail "refusal unclear: $out"
+grep -q "data_kinds\|kinds of data" <<< "$out" || fail "refusal unclear: $out"
 # --found is Dutch time, whatever TZ the operator's shell has: the CLI
 # here runs in New Zealand's, and the found time must still be read as
 # Amsterdam's (the art. 33 deadline depends on it).

@@ -68,7 +68,7 @@ fails_then_resumes() {  # fails_then_resumes WHAT RESUMED ARGS...
     lock_db "$T/state-$UITV/node.db"
     if out=$(kt "$UITV" weegploeg "$@" 2>&1); then fail "the $what was sent with node.db locked: $out"; fi
     unlock_db
-    echo "$out" | grep -q "recorded but not sent yet" || fail "$what: $out"
+    grep -q "recorded but not sent yet" <<< "$out" || fail "$what: $out"
     kt_kill "$UITV"
     kt_start "$UITV"
     kt_start politie-test
@@ -97,7 +97,7 @@ if out=$(kt "$UITV" weegploeg agenda --meeting "$M" --location Z 2>&1); then
     fail "the agenda was sent with log.db locked: $out"
 fi
 unlock_db
-echo "$out" | grep -q "recorded but not sent yet" || fail "held copies: $out"
+grep -q "recorded but not sent yet" <<< "$out" || fail "held copies: $out"
 held() { sqlite3 "$T/state-$UITV/node.db" "SELECT count(*) FROM relay WHERE state=3"; }
 [ "$(held)" = 1 ] || fail "the agenda's copy is not held ($(held) held)"
 kt_kill "$UITV"

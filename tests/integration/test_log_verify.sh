@@ -12,7 +12,7 @@ wait_until 30 twelve || fail "log did not reach 12 entries"
 root=$(jfield "$UITV" .log.root)
 
 out=$("$KETEN" -c "$T/$UITV.cfg" log verify)   # while the daemon runs
-echo "$out" | grep -q "12 entries verified, root $root" || fail "verify: $out"
+grep -q "12 entries verified, root $root" <<< "$out" || fail "verify: $out"
 pass "a running uitvoerder's log verifies: $out"
 kt_kill "$UITV"
 
@@ -20,7 +20,7 @@ LOG="$T/state-$UITV/log.db"
 expect_bad() {  # expect_bad FILE INDEX WHAT
     local out
     if out=$("$KETEN" log verify --file "$1" 2>&1); then fail "$3 not detected: $out"; fi
-    echo "$out" | grep -q "at index $2:" || fail "$3: wrong index in '$out'"
+    grep -q "at index $2:" <<< "$out" || fail "$3: wrong index in '$out'"
     pass "$3 detected: $out"
 }
 tampered() {  # tampered NAME SQL: a copy of the log with SQL applied

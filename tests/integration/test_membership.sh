@@ -40,7 +40,7 @@ wait_until 10 expelled || fail "the revoked node does not know"
 grep -q "drops this node: sending stopped" "$T/gemeente-test.log" || fail "the revoked node does not say so"
 kt_signal_file "$T/s.json"
 if out=$(kt gemeente-test signal submit --file "$T/s.json" 2>&1); then fail "a revoked node still sends"; fi
-echo "$out" | grep -q "no longer a member" || fail "refusal unclear: $out"
+grep -q "no longer a member" <<< "$out" || fail "refusal unclear: $out"
 wait_until 10 has_rv politie-test 3 || fail "politie did not get v3"
 offline() { [ "$(kt "$UITV" status --json | jq -r '.members[] | select(.id=="gemeente-test") | .online')" = false ]; }
 wait_until 10 offline || fail "the revoked member still shows online"

@@ -18,7 +18,7 @@ allowed() { [ -f "$T/state-$UITV/allow/peering.pga-zeeland.key" ]; }
 
 out=$(kt "$UITV" peering add "$PEER_PUB" --federation pga-zeeland \
     --endpoint tcp://127.0.0.1:7001 --wpg-entitled) || fail "peering add failed: $out"
-echo "$out" | grep -q "roster version 2: peering with pga-zeeland" || fail "add said: $out"
+grep -q "roster version 2: peering with pga-zeeland" <<< "$out" || fail "add said: $out"
 echo "$out" | grep -Eq '^peer log key: pga-zeeland/log\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+$' \
     || fail "no peer log key: $out"
 wait_until 10 has_rv politie-test 2 || fail "politie did not get v2"
@@ -34,21 +34,21 @@ pass "peering added: version 2 pushed, listed at every node, the peer admitted"
 
 if out=$(kt "$UITV" peering add "$PEER_PUB" --federation pga-zeeland \
         --endpoint tcp://127.0.0.1:7001 2>&1); then fail "peered twice"; fi
-echo "$out" | grep -q "already peered with pga-zeeland" || fail "refusal unclear: $out"
+grep -q "already peered with pga-zeeland" <<< "$out" || fail "refusal unclear: $out"
 if out=$(kt "$UITV" peering add "$PEER_PUB" --federation "$FED" \
         --endpoint tcp://127.0.0.1:7001 2>&1); then fail "peered with itself"; fi
-echo "$out" | grep -q "does not peer with itself" || fail "refusal unclear: $out"
+grep -q "does not peer with itself" <<< "$out" || fail "refusal unclear: $out"
 if out=$(kt "$UITV" peering add "$T/keys/politie-test.pub" --federation pga-brabant \
         --endpoint tcp://127.0.0.1:7001 2>&1); then fail "a politie key pinned as a peer"; fi
-echo "$out" | grep -q "key file says kind politie" || fail "refusal unclear: $out"
+grep -q "key file says kind politie" <<< "$out" || fail "refusal unclear: $out"
 if out=$(kt "$UITV" peering end pga-brabant 2>&1); then fail "ended an unknown peering"; fi
-echo "$out" | grep -q "pga-brabant is not a peer federation" || fail "refusal unclear: $out"
+grep -q "pga-brabant is not a peer federation" <<< "$out" || fail "refusal unclear: $out"
 [ "$(rv "$UITV")" = 2 ] || fail "a refused change made a version"
 pass "peering refusals: twice, itself, not an uitvoerder, unknown"
 
 day0=$(date -u +%F)
 out=$(kt "$UITV" peering end pga-zeeland) || fail "peering end failed: $out"
-echo "$out" | grep -q "roster version 3: peering with pga-zeeland ended" || fail "end said: $out"
+grep -q "roster version 3: peering with pga-zeeland ended" <<< "$out" || fail "end said: $out"
 wait_until 10 has_rv politie-test 3 || fail "politie did not get v3"
 list=$(kt politie-test peering list --json)
 [ "$(jq -r '.peerings[0].active' <<< "$list")" = false ] || fail "still active: $list"

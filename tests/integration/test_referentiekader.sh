@@ -73,7 +73,7 @@ sed -e "s#$T/rk-a.zpl#$T/rk-a-changed.zpl#" -e "s#state-$UITV#state-bad#" \
 rc=0
 out=$(timeout 60 "$KETEND" --config "$T/bad.cfg" 2>&1) || rc=$?
 [ $rc = 78 ] || fail "a changed referentiekader file: exit $rc, not 78: $out"
-echo "$out" | grep -q "$SHA_CHANGED.*$SHA_A" || fail "the refusal does not name both hashes: $out"
+grep -q "$SHA_CHANGED.*$SHA_A" <<< "$out" || fail "the refusal does not name both hashes: $out"
 pass "a referentiekader file with other bytes than the roster names is refused: $out"
 
 kt_start "$UITV"
@@ -119,7 +119,7 @@ refused() {  # refused WHY FILE
     local out rc=0
     out=$(kt "$UITV" referentiekader adopt "$2" 2>&1) || rc=$?
     [ $rc = 1 ] || fail "adopt $2: exit $rc: $out"
-    echo "$out" | grep -q "$1" || fail "adopt $2 does not say '$1': $out"
+    grep -q "$1" <<< "$out" || fail "adopt $2 does not say '$1': $out"
 }
 refused "in force already" "$T/rk-a.zpl"
 refused "needs a new version" "$T/rk-a-changed.zpl"
@@ -131,7 +131,7 @@ pass "adopt refuses the version in force, a changed file under an adopted versio
 
 # adopt B: a new roster version at every node, on record.
 out=$(kt "$UITV" referentiekader adopt "$T/rk-b.zpl") || fail "adopt B failed: $out"
-echo "$out" | grep -q "roster version 2: referentiekader limburg-2027.2 sha256=$SHA_B in force" ||
+grep -q "roster version 2: referentiekader limburg-2027.2 sha256=$SHA_B in force" <<< "$out" ||
     fail "adopt said: $out"
 at() { [ "$(show "$1" | jq -r '[.roster_version, .version, .referentiekader_sha256] | join(" ")')" = "2 limburg-2027.2 $SHA_B" ]; }
 for id in "${IDS[@]}"; do wait_until 15 at "$id" || fail "$id: $(show "$id")"; done
@@ -152,7 +152,7 @@ pass "adopt: roster version 2 at every node, REFERENTIEKADER_IN_FORCE on record,
 if out=$(kt "$UITV" weegploeg decide "${REFS[1]}" --niet-agenderen --criterion oud-criterium --analysis x 2>&1); then
     fail "a criterion only in the old referentiekader was accepted"
 fi
-echo "$out" | grep -q "not in referentiekader limburg-2027.2" || fail "refusal unclear: $out"
+grep -q "not in referentiekader limburg-2027.2" <<< "$out" || fail "refusal unclear: $out"
 D2=$(kt "$UITV" weegploeg decide "${REFS[1]}" --niet-agenderen --criterion nieuw --analysis "FICTIEF." --json |
     jq -r .decision_id)
 [ "$(dec "$UITV" "weegploeg decisions" "$D2")" = "limburg-2027.2 $SHA_B" ] || fail "D2 at the uitvoerder"
@@ -193,9 +193,9 @@ kt_config "$G" "$T/example-roster.txt"
 sed -i "s#state-$G#state-example#; s#$G.sock#example.sock#" "$T/$G.cfg"
 rc=0
 out=$(timeout 60 "$KETEND" --config "$T/$G.cfg" 2>&1) || rc=$?
-[ $rc = 78 ] && echo "$out" | grep -q "is an example.*node/test-federation = 1" ||
+[ $rc = 78 ] && grep -q "is an example.*node/test-federation = 1" <<< "$out" ||
     fail "start on an example roster: exit $rc: $out"
 rc=0
 out=$(timeout 60 "$KETEND" --config "$T/$G.cfg" --check 2>&1) || rc=$?
-[ $rc = 78 ] && echo "$out" | grep -q "is an example" || fail "--check on an example roster: exit $rc: $out"
+[ $rc = 78 ] && grep -q "is an example" <<< "$out" || fail "--check on an example roster: exit $rc: $out"
 pass "a node without node/test-federation refuses to start on an example roster (exit 78, --check too)"

@@ -39,6 +39,6 @@ kt_kill "$UITV"
 kt_start "$UITV"
 summary=$(kt "$UITV" log show --type MESSAGE_REFUSED --limit 1000 --json \
     | jq -r '[.events[] | select(.node == "reclassering-test") | .what | select(startswith("refusal budget"))] | .[0]')
-echo "$summary" | grep -q "$((N - 100)) further refusals" || fail "count not logged: $summary"
+grep -q "$((N - 100)) further refusals" <<< "$summary" || fail "count not logged: $summary"
 kt "$UITV" log verify > /dev/null || fail "log verify fails"
 pass "another member's refusals are logged; the counted ones are logged once at stop"

@@ -39,7 +39,7 @@ signal() {  # signal NAME BIRTH MUNICIPALITY LOCAL_REF [CATEGORY]: its case_ref
         "$T/s.json" > "$T/$4.json"
     local out id
     out=$(kt politie-test signal submit --file "$T/$4.json" --wait)
-    echo "$out" | grep -q delivered || fail "$1 not delivered: $out"
+    grep -q delivered <<< "$out" || fail "$1 not delivered: $out"
     id=$(echo "$out" | grep -Eo '[0-9a-f]{32}' | head -n1)
     kt "$UITV" signal list --json | jq -r --arg id "$id" '.signals[] | select(.message_id==$id) | .case_ref'
 }

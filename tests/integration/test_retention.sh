@@ -46,7 +46,7 @@ signal() {  # signal NAME LOCAL_REF: its case_ref at the uitvoerder
     sed -i "s/Test Persoon/$1 Testpersoon/" "$T/$1.json"
     local out id
     out=$(kt politie-test signal submit --file "$T/$1.json" --wait)
-    echo "$out" | grep -q delivered || fail "$1 not delivered: $out"
+    grep -q delivered <<< "$out" || fail "$1 not delivered: $out"
     id=$(echo "$out" | grep -Eo '[0-9a-f]{32}' | head -n1)
     kt "$UITV" signal list --json | jq -r --arg id "$id" '.signals[] | select(.message_id==$id) | .case_ref'
 }
@@ -150,7 +150,7 @@ case_gone() { ! in_case "$1" "$B"; }
 wait_until 20 case_gone rvdk-test || fail "the casuspartij still has the archived case"
 wait_until 20 case_gone "$G" || fail "the gemeente still lists the archived case"
 if out=$(kt rvdk-test retention read "$B" 2>&1); then fail "a casuspartij read the archive"; fi
-echo "$out" | grep -q "kernpartij" || fail "the casuspartij's refusal does not say why: $out"
+grep -q "kernpartij" <<< "$out" || fail "the casuspartij's refusal does not say why: $out"
 if kt "$UITV" retention read "$B" > /dev/null 2>&1; then fail "the uitvoerder read the archive by itself"; fi
 kt "$G" retention read "$B" | jq -e '.state == "archived"' > /dev/null || fail "the kernpartij cannot read the archive"
 [ "$(kt "$G" audit access --json | jq -r --arg b "$B" '[.access[] | select(.what=="retention.read" and .case_ref==$b)] | length')" = 1 ] \

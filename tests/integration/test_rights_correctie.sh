@@ -26,7 +26,7 @@ jq --arg old "Gezien bij $OLD (fictief)." --arg op "$OPINION (fictief)." \
     '. + {items: [{kind: "fact", text: $old}, {kind: "opinion", text: $op, of: "wijkagent"}]}' \
     "$T/s.json" > "$T/s2.json"
 out=$(kt politie-test signal submit --file "$T/s2.json" --wait)
-echo "$out" | grep -q delivered || fail "the signal was not delivered: $out"
+grep -q delivered <<< "$out" || fail "the signal was not delivered: $out"
 S=$(echo "$out" | grep -Eo '[0-9a-f]{32}' | head -n1)
 A=$(kt "$UITV" signal list --json | jq -r --arg id "$S" '.signals[] | select(.message_id==$id) | .case_ref')
 [[ "$A" == k-* ]] || fail "no case_ref for the signal"
@@ -99,13 +99,13 @@ kt_signal_file "$T/g.json" G-1
 sed -i -e "s/Test Persoon/Ander Testpersoon/" -e 's/"eigen"/"school"/' \
     -e 's/"art-8-13"/"none"/' -e 's/"wpg-16"/"avg-6-1-e"/' "$T/g.json"
 gout=$(kt "$G" signal submit --file "$T/g.json" --wait)
-echo "$gout" | grep -q delivered || fail "the gemeente's own signal was not delivered: $gout"
+grep -q delivered <<< "$gout" || fail "the gemeente's own signal was not delivered: $gout"
 sqlite3 -cmd ".timeout 10000" "$T/state-$G/node.db" "INSERT INTO signal (message_id, local_ref, category, wpg_basis,
     held, created_ms, submitted_uid, key_id, body) SELECT x'$S', local_ref, category, wpg_basis,
     held, created_ms, submitted_uid, key_id, body FROM signal LIMIT 1"
 rc=0
 refused=$(kt "$G" signal withdraw "$S" --reason "Niet van ons." --wait 2>&1) || rc=$?
-[ $rc -ne 0 ] && echo "$refused" | grep -q "art. 12.5" || fail "the uitvoerder took it: rc=$rc $refused"
+[ $rc -ne 0 ] && grep -q "art. 12.5" <<< "$refused" || fail "the uitvoerder took it: rc=$rc $refused"
 shows "$G" "$NEW" || fail "the refused withdrawal changed the gemeente's agenda"
 # The made-up row goes again (it does not decrypt under politie's id).
 sqlite3 -cmd ".timeout 10000" "$T/state-$G/node.db" "DELETE FROM signal WHERE message_id=x'$S'"
@@ -118,14 +118,14 @@ pass "a withdrawal of another party's signal is refused by the uitvoerder"
 OPINION2=Bijgesteld6620
 echo "{\"kind\": \"opinion\", \"text\": \"$OPINION2 (fictief).\", \"of\": \"wijkagent\"}" > "$T/op.json"
 out=$(kt politie-test signal correct "$S" --item 1 --file "$T/op.json" --wait)
-echo "$out" | grep -q delivered || fail "politie's correction was not delivered: $out"
+grep -q delivered <<< "$out" || fail "politie's correction was not delivered: $out"
 for id in politie-test "$G"; do
     wait_until 10 shows "$id" "$OPINION2" || fail "$id's copy does not show politie's correction"
 done
 shows "$G" "$OPINION" && fail "the gemeente still shows the opinion politie corrected"
 # ---- politie withdraws its own signal -----------------------------------
 out=$(kt politie-test signal withdraw "$S" --reason "Onjuist ingestuurd (fictief)." --wait)
-echo "$out" | grep -q delivered || fail "the withdrawal was not delivered: $out"
+grep -q delivered <<< "$out" || fail "the withdrawal was not delivered: $out"
 gone_at() { ! shows "$1" "$NEW" && ! shows "$1" "$OPINION2"; }
 for id in politie-test "$G"; do
     wait_until 10 gone_at "$id" || fail "$id still shows the withdrawn signal"
@@ -147,7 +147,7 @@ kt_signal_file "$T/t.json" R-2
 sed -i "s/Test Persoon/Later Testpersoon/" "$T/t.json"
 jq '. + {items: [{kind: "fact", text: "Vierwekentekst (fictief)."}]}' "$T/t.json" > "$T/t2.json"
 out=$(kt politie-test signal submit --file "$T/t2.json" --wait)
-echo "$out" | grep -q delivered || fail "the second signal was not delivered: $out"
+grep -q delivered <<< "$out" || fail "the second signal was not delivered: $out"
 S2=$(echo "$out" | grep -Eo '[0-9a-f]{32}' | head -n1)
 A2=$(kt "$UITV" signal list --json | jq -r --arg id "$S2" '.signals[] | select(.message_id==$id) | .case_ref')
 M2=$(kt "$UITV" weegploeg agenda --start 2026-12-21T10:00 --location "Stadhuis" --case "$A2" --json |

@@ -32,7 +32,7 @@ signal() {  # signal NAME LOCAL_REF: its case_ref at the uitvoerder
     sed -i "s/Test Persoon/$1/" "$T/$2.json"
     local out id
     out=$(kt politie-test signal submit --file "$T/$2.json" --wait)
-    echo "$out" | grep -q delivered || fail "$1 not delivered: $out"
+    grep -q delivered <<< "$out" || fail "$1 not delivered: $out"
     id=$(echo "$out" | grep -Eo '[0-9a-f]{32}' | head -n1)
     kt "$UITV" signal list --json | jq -r --arg id "$id" '.signals[] | select(.message_id==$id) | .case_ref'
 }
@@ -59,13 +59,13 @@ refused() {  # refused WHY ARGS...: refused at the uitvoerder with exit 1, a rea
     local why=$1 rc=0 out; shift
     out=$(kt "$UITV" informatieplicht "$@" 2>&1) || rc=$?
     [ $rc = 1 ] || fail "informatieplicht $* exits $rc: $out"
-    echo "$out" | grep -q -- "$why" || fail "refusal of '$*' does not say '$why': $out"
+    grep -q -- "$why" <<< "$out" || fail "refusal of '$*' does not say '$why': $out"
 }
 decide_refused() {  # decide_refused NODE WHY ARGS...: a decision NODE sends is refused
     local node=$1 why=$2 rc=0 out; shift 2
     out=$(kt "$node" informatieplicht decide "$@" 2>&1) || rc=$?
     [ $rc = 1 ] || fail "decide $* at $node exits $rc: $out"
-    echo "$out" | grep -q -- "$why" || fail "refusal of decide '$*' at $node does not say '$why': $out"
+    grep -q -- "$why" <<< "$out" || fail "refusal of decide '$*' at $node does not say '$why': $out"
 }
 TODAY=$(date -u +%F)
 REVIEW=$(date -u -d '+30 days' +%F)

@@ -176,7 +176,7 @@ test_a_lost_kept_roster_is_a_downgrade_even_when_its_old_version_was_seen() {
     if out=$(timeout 20 "$KETEND" --config "$T/politie-test.cfg" 2>&1); then
         fail "politie started on an older roster than version $v: $out"
     fi
-    echo "$out" | grep -q "refusing the downgrade" || fail "the refusal does not say why: $out"
+    grep -q "refusing the downgrade" <<< "$out" || fail "the refusal does not say why: $out"
     pass "test_a_lost_kept_roster_is_a_downgrade_even_when_its_old_version_was_seen"
 }
 

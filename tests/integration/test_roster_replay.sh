@@ -137,7 +137,7 @@ kt "$UITV" log show --type roster_refused | grep -q "^INDEX .*EVENT .*NODE" || f
 kt "$UITV" log show --type roster_refused | grep -q "ROSTER_REFUSED entr" || fail "no summary line"
 # Input checked before anything is asked.
 if out=$(kt "$UITV" log show --type no_such_event 2>&1); then fail "an unknown event was taken"; fi
-echo "$out" | grep -q "one of: .*MESSAGE_REFUSED.*ROSTER_REFUSED" || fail "unclear: $out"
+grep -q "one of: .*MESSAGE_REFUSED.*ROSTER_REFUSED" <<< "$out" || fail "unclear: $out"
 if kt "$UITV" log show --type roster_refused --since 2026-13-01 2>/dev/null; then fail "a bad date taken"; fi
 if kt "$UITV" log show --type roster_refused --limit 10001 2>/dev/null; then fail "limit above 10000 taken"; fi
 if kt "$UITV" log show 2>/dev/null; then fail "log show without --case or --type ran"; fi

@@ -7,7 +7,7 @@ wait_until 10 link_up politie-test || fail "politie never saw the uitvoerder"
 
 kt_signal_file "$T/s1.json" BVH-1
 out=$(kt politie-test signal submit --file "$T/s1.json" --wait)
-echo "$out" | grep -q "delivered" || fail "submit --wait did not report delivery: $out"
+grep -q "delivered" <<< "$out" || fail "submit --wait did not report delivery: $out"
 id=$(echo "$out" | grep -Eo '[0-9a-f]{32}' | head -n1)
 pass "signal $id delivered"
 

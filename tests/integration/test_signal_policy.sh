@@ -11,13 +11,13 @@ kt_signal_file "$T/s.json"
 if out=$(kt rvdk-test signal submit --file "$T/s.json" 2>&1); then
     fail "rvdk could submit a signal: $out"
 fi
-echo "$out" | grep -q "art. 7.1" || fail "refusal does not cite art. 7.1: $out"
+grep -q "art. 7.1" <<< "$out" || fail "refusal does not cite art. 7.1: $out"
 [ "$(kt rvdk-test signal list --json | jq '.signals | length')" = 0 ] || fail "rvdk stored it"
 pass "casuspartij signal refused: $out"
 
 jq '.wpg_basis = "art-9-10"' "$T/s.json" > "$T/held.json"
 out=$(kt politie-test signal submit --file "$T/held.json")
-echo "$out" | grep -q held || fail "art. 9/10 signal not held: $out"
+grep -q held <<< "$out" || fail "art. 9/10 signal not held: $out"
 # Give the node several pump and heartbeat rounds to (wrongly) send it.
 kt politie-test signal submit --file "$T/s.json" --wait | grep -q delivered || fail "no delivery"
 [ "$(jfield "$UITV" .stored.signals)" = 1 ] || fail "uitvoerder got the held signal"
@@ -30,7 +30,7 @@ held_id=$(kt politie-test signal list --json | jq -r '.signals[] | select(.state
 release() { kt politie-test signal release "$held_id" --opsporingsbelang-checked --om-consulted "Officier Test" \
     --bevoegd-functionaris "Functionaris Test"; }
 if out=$(release 2>&1); then fail "released with no release-group configured"; fi
-echo "$out" | grep -q "intake/release-group" || fail "refusal does not name the setting: $out"
+grep -q "intake/release-group" <<< "$out" || fail "refusal does not name the setting: $out"
 restart_politie_with_group() {
     kt_kill politie-test
     kt_config politie-test
@@ -40,7 +40,7 @@ restart_politie_with_group() {
 other_group=$(getent group | cut -d: -f1,4 | grep -v "\b$(id -un)\b" | grep -vx "$(id -gn):.*" | head -n1 | cut -d: -f1)
 restart_politie_with_group "$other_group"
 if out=$(release 2>&1); then fail "released by a user outside group $other_group"; fi
-echo "$out" | grep -q "needs a caller in group" || fail "unauthorised refusal unclear: $out"
+grep -q "needs a caller in group" <<< "$out" || fail "unauthorised refusal unclear: $out"
 grep -q "api refused cmd=signal.release uid=$(id -u)" "$T/politie-test.log" || fail "refused release not logged"
 pass "release refused without a release group and for a user outside it: $out"
 restart_politie_with_group "$(id -gn)"
@@ -66,18 +66,18 @@ for blank in " " "   " "$(printf '\xc2\xa0 ')"; do
         --om-consulted "$blank" --bevoegd-functionaris "Functionaris Test" 2>&1); then
         fail "released with a blank OM officer '$blank'"
     fi
-    echo "$out" | grep -q "om_consulted must name the OM officer" || fail "blank officer refusal unclear: $out"
+    grep -q "om_consulted must name the OM officer" <<< "$out" || fail "blank officer refusal unclear: $out"
     if out=$(kt politie-test signal release "$held_id" --opsporingsbelang-checked \
         --om-consulted "Officier Test" --bevoegd-functionaris "$blank" 2>&1); then
         fail "released with a blank bevoegd functionaris '$blank'"
     fi
-    echo "$out" | grep -q "bevoegd_functionaris must name" || fail "blank functionaris refusal unclear: $out"
+    grep -q "bevoegd_functionaris must name" <<< "$out" || fail "blank functionaris refusal unclear: $out"
 done
 if out=$(kt politie-test signal release "$held_id" --opsporingsbelang-checked \
     --om-consulted "Officier Test" 2>&1); then
     fail "released without the bevoegd functionaris"
 fi
-echo "$out" | grep -q "2:10 Bpg" || fail "missing functionaris refusal unclear: $out"
+grep -q "2:10 Bpg" <<< "$out" || fail "missing functionaris refusal unclear: $out"
 [ "$(jfield "$UITV" .stored.signals)" = 1 ] || fail "a refused release sent the signal"
 pass "a release needs a non-blank OM officer and bevoegd functionaris: $out"
 kt politie-test signal release "$held_id" --opsporingsbelang-checked --om-consulted "Officier Test" \
@@ -120,7 +120,7 @@ wait_until 10 link_up gemeente-test || fail "no gemeente link"
 if out=$(kt gemeente-test signal submit --file "$T/s.json" --wait 2>&1); then
     fail "uitvoerder accepted a Wpg basis from a gemeente: $out"
 fi
-echo "$out" | grep -q "only for police data" || fail "refusal does not give the rule: $out"
+grep -q "only for police data" <<< "$out" || fail "refusal does not give the rule: $out"
 [ "$(kt gemeente-test signal list --json | jq -r '.signals[0].state')" = refused ] \
     || fail "gemeente does not list the signal as refused"
 grep -q "message refused\|signal refused" "$T/$UITV.log" || fail "refusal not logged at the uitvoerder"
@@ -132,11 +132,11 @@ pass "a Wpg basis from a gemeente is refused by the uitvoerder: $out"
 before=$(kt politie-test signal list --json | jq '.signals | length')
 jq '.items = [{"kind": "opinion", "text": "Lijkt radicaal."}]' "$T/s.json" > "$T/op.json"
 if out=$(kt politie-test signal submit --file "$T/op.json" 2>&1); then fail "opinion without 'of' accepted"; fi
-echo "$out" | grep -q "an opinion says whose" || fail "refusal unclear: $out"
+grep -q "an opinion says whose" <<< "$out" || fail "refusal unclear: $out"
 jq '.items = [{"kind": "diagnosis", "text": "x", "special_category": true}] | .special_category = true' \
     "$T/s.json" > "$T/dx.json"
 if out=$(kt politie-test signal submit --file "$T/dx.json" 2>&1); then fail "diagnosis without flag accepted"; fi
-echo "$out" | grep -q "qualified_professional" || fail "refusal unclear: $out"
+grep -q "qualified_professional" <<< "$out" || fail "refusal unclear: $out"
 [ "$(kt politie-test signal list --json | jq '.signals | length')" = "$before" ] || fail "a refused signal was stored"
 jq '.items = [{"kind": "fact", "text": "Pamflet."}, {"kind": "opinion", "of": "agent", "text": "Zorgen."},
               {"kind": "counter-indication", "text": "Werkt mee."}]' "$T/s.json" > "$T/ok.json"

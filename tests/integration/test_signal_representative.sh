@@ -70,7 +70,7 @@ pass "confirm mode: spool signals wait on the police node, nothing at the uitvoe
 
 read -r C1 C2 <<< "$(ids_in awaiting-confirmation)"
 if out=$(kt politie-test signal confirm --all 2>&1); then fail "confirmed by $ME outside $other_group"; fi
-echo "$out" | grep -q "needs a caller in group $other_group (intake/representative-group)" \
+grep -q "needs a caller in group $other_group (intake/representative-group)" <<< "$out" \
     || fail "refusal unclear: $out"
 # The submit group is not the representative's.
 if kt politie-test signal confirm "$C1" 2> /dev/null; then fail "confirmed with submit's right"; fi
@@ -86,17 +86,17 @@ printf '{"kind": "fact", "text": "Gecorrigeerd (fictief)."}\n' > "$T/item.json"
 if out=$(kt politie-test signal correct "$C1" --item 0 --file "$T/item.json" 2>&1); then
     fail "a signal awaiting confirmation was corrected"
 fi
-echo "$out" | grep -q "never sent" || fail "the refused correction does not say why: $out"
+grep -q "never sent" <<< "$out" || fail "the refused correction does not say why: $out"
 [ "$(stored)" = 1 ] || fail "the restart sent a waiting signal"
 # All or none: one unknown id refuses the whole call, naming it.
 UNKNOWN=0123456789abcdef0123456789abcdef
 if out=$(kt politie-test signal confirm "$C1" "$UNKNOWN" 2>&1); then fail "confirmed with an unknown id"; fi
-echo "$out" | grep -q "$UNKNOWN: no signal with this message id" || fail "unknown id not named: $out"
+grep -q "$UNKNOWN: no signal with this message id" <<< "$out" || fail "unknown id not named: $out"
 [ "$(state_of "$C1")" = awaiting-confirmation ] || fail "a refused bulk confirmation confirmed $C1"
 pass "a restart keeps the waiting signals; an unknown id refuses the whole confirmation: $out"
 
 out=$(kt politie-test signal confirm "$C1")
-echo "$out" | grep -q "signal $C1 confirmed by $ME, queued" || fail "confirmation unclear: $out"
+grep -q "signal $C1 confirmed by $ME, queued" <<< "$out" || fail "confirmation unclear: $out"
 wait_until 20 delivered "$C1" || fail "the confirmed signal was not delivered"
 [ "$(stored)" = 2 ] && has_row "$C1" || fail "the uitvoerder does not hold the confirmed signal"
 [ "$(state_of "$C2")" = awaiting-confirmation ] || fail "$C2 left without its confirmation"
@@ -105,7 +105,7 @@ police_list | jq -e --arg id "$C1" --arg u "$ME" '.signals[] | select(.message_i
 uid=$(sqlite3 "$T/state-politie-test/node.db" "SELECT confirmed_uid FROM signal WHERE hex(message_id)=upper('$C1')")
 [ "$uid" = "$(id -u)" ] || fail "confirmation recorded uid '$uid'"
 if out=$(kt politie-test signal confirm "$C1" 2>&1); then fail "confirmed twice"; fi
-echo "$out" | grep -q "does not await confirmation" || fail "second confirmation refusal unclear: $out"
+grep -q "does not await confirmation" <<< "$out" || fail "second confirmation refusal unclear: $out"
 # At the uitvoerder: who confirmed, in the log (the OS user) and in the file.
 CASE1=$(case_of "$C1")
 kt "$UITV" log show --case "$CASE1" --json | jq -e --arg id "$C1" --arg u "$ME" \
@@ -118,7 +118,7 @@ kt "$UITV" weegploeg subject "$CASE1" --json | jq -e --arg id "$C1" --arg u "$ME
 pass "a confirmed signal goes once, recorded with $ME at the police node and the uitvoerder"
 
 out=$(kt politie-test signal confirm --all)
-echo "$out" | grep -q "signal $C2 confirmed by $ME" || fail "--all did not confirm $C2: $out"
+grep -q "signal $C2 confirmed by $ME" <<< "$out" || fail "--all did not confirm $C2: $out"
 wait_until 20 delivered "$C2" || fail "$C2 was not delivered"
 [ "$(stored)" = 3 ] || fail "expected 3 signals at the uitvoerder, got $(stored)"
 kt politie-test signal confirm --all | grep -q "no signal awaits confirmation" || fail "--all with none waiting unclear"
@@ -133,7 +133,7 @@ H=$(ids_in awaiting-confirmation)
 release_h() { kt politie-test signal release "$H" --opsporingsbelang-checked --om-consulted "Officier Test" \
     --bevoegd-functionaris "Functionaris Test"; }
 if out=$(release_h 2>&1); then fail "released before the representative confirmed it"; fi
-echo "$out" | grep -q "confirm it first" || fail "refusal unclear: $out"
+grep -q "confirm it first" <<< "$out" || fail "refusal unclear: $out"
 kt politie-test signal confirm "$H" | grep -q "confirmed by $ME, held" || fail "the confirmed art. 9/10 signal is not held"
 [ "$(state_of "$H")" = held ] && [ "$(stored)" = 3 ] || fail "the art. 9/10 signal left before its release"
 release_h | grep -q released || fail "the release failed"
@@ -176,12 +176,12 @@ pass "art. 10(1)(b) Wpg data is refused at intake: $(cat "$SPOOL/rejected/2026-1
 if out=$(kt politie-test signal withdraw "$A1" --reason "Ingetrokken (fictief)." 2>&1); then
     fail "a spool signal withdrawn outside the representative group"
 fi
-echo "$out" | grep -q "needs a caller in group $other_group (intake/representative-group)" \
+grep -q "needs a caller in group $other_group (intake/representative-group)" <<< "$out" \
     || fail "refusal unclear: $out"
 has_row "$A1" || fail "a refused withdrawal took the signal"
 police auto "$(id -gn)"
 out=$(kt politie-test signal withdraw "$A1" --reason "Ingetrokken (fictief)." --wait)
-echo "$out" | grep -q delivered || fail "the withdrawal was not accepted: $out"
+grep -q delivered <<< "$out" || fail "the withdrawal was not accepted: $out"
 gone() { ! has_row "$A1" && [ "$(case_of "$A1")" = "" ]; }
 wait_until 10 gone || fail "the withdrawn signal is still in the uitvoerder's file or list"
 own_gone() { [ -z "$(state_of "$A1")" ]; }
@@ -218,7 +218,7 @@ kt "$UITV" weegploeg decide "$CASE_B" --niet-agenderen --criterion tegenindicati
 rc=0
 out=$(kt politie-test signal withdraw "$A2" --reason "Te laat (fictief)." --wait 2>&1) || rc=$?
 [ $rc -ne 0 ] || fail "a weighed signal was withdrawn: $out"
-echo "$out" | grep -q "the weegploeg weighed this signal" && echo "$out" | grep -q "correction" \
+grep -q "the weegploeg weighed this signal" <<< "$out" && grep -q "correction" <<< "$out" \
     || fail "refusal does not point to the correction route: $out"
 has_row "$A2" || fail "a refused withdrawal took the weighed signal"
 [ "$(state_of "$A2")" = delivered ] || fail "the police node dropped the weighed signal"

@@ -267,7 +267,7 @@ test_a_move_target_on_another_filesystem_refuses_the_start() {
             sh "$T/spool-fs" "$KETEND" "$T/fs.cfg" 2>&1); then
         fail "ketend started with done/ on another filesystem"
     fi
-    echo "$out" | grep -q "done/ is on another filesystem" || fail "refusal unclear: $out"
+    grep -q "done/ is on another filesystem" <<< "$out" || fail "refusal unclear: $out"
     pass "test_a_move_target_on_another_filesystem_refuses_the_start"
 }
 

@@ -11,7 +11,7 @@ kt_config "$UITV"
 expect_refusal() {  # expect_refusal CONFIG PATTERN WHAT
     local out
     if out=$(timeout 20 "$KETEND" --config "$1" 2>&1); then fail "$3: ketend started"; fi
-    echo "$out" | grep -qiE "$2" || fail "$3: message '$out' does not match /$2/"
+    grep -qiE "$2" <<< "$out" || fail "$3: message '$out' does not match /$2/"
     pass "$3: $out"
 }
 
@@ -59,8 +59,8 @@ expect_refusal "$T/$UITV.cfg" "differs" "different roster with the same version"
 # ketend --check: the same checks, nothing bound, nothing written.
 kt_config "$UITV" "$T/roster.txt"
 out=$("$KETEND" --config "$T/$UITV.cfg" --check) || fail "--check refused a good config: $out"
-echo "$out" | grep -q "^ok: $UITV (uitvoerder" || fail "--check output: $out"
+grep -q "^ok: $UITV (uitvoerder" <<< "$out" || fail "--check output: $out"
 kt_config politie-test "$T/roster-v2b.txt"
 if out=$("$KETEND" --config "$T/politie-test.cfg" --check 2>&1); then fail "--check passed a non-member"; fi
-echo "$out" | grep -q "not a member" || fail "--check refusal unclear: $out"
+grep -q "not a member" <<< "$out" || fail "--check refusal unclear: $out"
 pass "ketend --check names what a start would refuse"

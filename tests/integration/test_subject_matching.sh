@@ -44,7 +44,7 @@ Z=$(case_of)
 [ "$(open_matches)" = 2 ] || fail "expected two candidates for $Z, got $(open_matches)"
 kt "$UITV" weegploeg agenda --start 2026-12-01T10:00 --location Zaal --case "$Z" > /dev/null
 if out=$(kt "$UITV" weegploeg match "$Y" "$Z" --same 2>&1); then fail "merged away a subject on an agenda"; fi
-echo "$out" | grep -q "on an agenda" || fail "refusal unclear: $out"
+grep -q "on an agenda" <<< "$out" || fail "refusal unclear: $out"
 kt "$UITV" weegploeg match "$Z" "$Y" --same | grep -q merged || fail "merge failed"
 [ "$(kt "$UITV" signal list --json | jq --arg z "$Z" '[.signals[] | select(.case_ref==$z)] | length')" = 2 ] \
     || fail "$Y's signal did not move to $Z"

@@ -48,11 +48,11 @@ B=$(kt "$UITV" signal list --json | jq -r '.signals[] | select(.sender=="politie
 if out=$(kt "$UITV" weegploeg agenda --start 2026-02-30T10:00 --location X --case "$A" 2>&1); then
     fail "an impossible date was accepted"
 fi
-echo "$out" | grep -q "YYYY-MM-DDTHH:MM" || fail "bad date refusal unclear: $out"
+grep -q "YYYY-MM-DDTHH:MM" <<< "$out" || fail "bad date refusal unclear: $out"
 if out=$(kt "$UITV" weegploeg agenda --start 2026-12-01T10:00 --location X --case k-0000000000000000 2>&1); then
     fail "an unknown case_ref was accepted"
 fi
-echo "$out" | grep -q "no subject" || fail "unknown case_ref refusal unclear: $out"
+grep -q "no subject" <<< "$out" || fail "unknown case_ref refusal unclear: $out"
 if kt politie-test weegploeg agenda --start 2026-12-01T10:00 --location X --case "$A" 2>/dev/null; then
     fail "a partner could plan a weegploeg"
 fi
@@ -87,7 +87,7 @@ fi
 kt rvdk-test agenda list --json | jq -e '[.meetings[] | select(.kind == "weegploeg")] | length == 0' \
     > /dev/null || fail "a casuspartij lists weegploeg agendas"
 if out=$(kt rvdk-test decision list 2>&1); then fail "a casuspartij lists weegploeg decisions: $out"; fi
-echo "$out" | grep -q "art. 8.4" || fail "casuspartij refusal does not cite art. 8.4: $out"
+grep -q "art. 8.4" <<< "$out" || fail "casuspartij refusal does not cite art. 8.4: $out"
 pass "a non-resident gemeente and a casuspartij do not see the item"
 
 # The gemeente's dossierhouder: details on request (recorded), .ics, hook.

@@ -23,7 +23,7 @@ sed 's/version = example-2026.1/version = other-1/' "$RK" > "$T/rk-other.zpl"
 sed "s#$RK#$T/rk-other.zpl#" "$T/$UITV.cfg" > "$T/bad.cfg"
 sed -i "s#state-$UITV#state-bad#; s#$UITV.sock#bad.sock#" "$T/bad.cfg"
 if out=$(timeout 60 "$KETEND" --config "$T/bad.cfg" 2>&1); then fail "started with another referentiekader"; fi
-echo "$out" | grep -q "roster names example-2026.1" || fail "mismatch refusal unclear: $out"
+grep -q "roster names example-2026.1" <<< "$out" || fail "mismatch refusal unclear: $out"
 pass "a referentiekader the roster does not name is refused: $out"
 
 kt_start "$UITV"
@@ -42,7 +42,7 @@ B=$(kt "$UITV" signal list --json | jq -r '.signals[0].case_ref')
 refused() {  # refused WHY ARGS...: the decision is refused and the reason contains WHY
     local why=$1; shift
     if out=$(kt "$UITV" weegploeg decide "$@" 2>&1); then fail "accepted: $*"; fi
-    echo "$out" | grep -q "$why" || fail "refusal of '$*' does not say '$why': $out"
+    grep -q "$why" <<< "$out" || fail "refusal of '$*' does not say '$why': $out"
 }
 refused "not in referentiekader" "$A" --agenderen --party rvdk-test --criterion onbekend --analysis x
 refused "names 1..32 parties" "$A" --agenderen --criterion geweld --analysis x

@@ -44,7 +44,7 @@ wait_until 10 has_seq politie-test "$M" 0 || fail "politie did not get the agend
 refused() {  # refused WHY ARGS...: the decision is refused and the reason contains WHY
     local why=$1; shift
     if out=$(kt "$UITV" weegploeg decide "$@" 2>&1); then fail "accepted: $*"; fi
-    echo "$out" | grep -q "$why" || fail "refusal of '$*' does not say '$why': $out"
+    grep -q "$why" <<< "$out" || fail "refusal of '$*' does not say '$why': $out"
 }
 refused "needs --ask and --question" "$A" --meer-informatie --ask "$G" --analysis x
 refused "with --meer-informatie only" "$A" --niet-agenderen --ask "$G" --question q --analysis x
@@ -93,11 +93,11 @@ echo '[{"kind": "fact", "text": "FICTIEF: bekend bij het sociaal team sinds 2025
 if out=$(kt politie-test decision answer "$D1" --legal-basis avg-6-1-e --file "$T/items.json" --wait 2>&1); then
     fail "politie answered a question put to the gemeente: $out"
 fi
-echo "$out" | grep -q "asked $G, not this node" || fail "refusal unclear: $out"
+grep -q "asked $G, not this node" <<< "$out" || fail "refusal unclear: $out"
 if out=$(kt "$G" decision answer d-0000000000000000 --legal-basis avg-6-1-e --file "$T/items.json" 2>&1); then
     fail "an unknown decision was answered"
 fi
-echo "$out" | grep -q "no decision" || fail "unknown decision refusal unclear: $out"
+grep -q "no decision" <<< "$out" || fail "unknown decision refusal unclear: $out"
 pass "an answer by a party not asked, or to an unknown decision, is refused"
 
 ANS=$(kt "$G" decision answer "$D1" --legal-basis avg-6-1-e --file "$T/items.json" --wait \
@@ -108,8 +108,8 @@ kt "$UITV" log show --type information_answered --json | jq -e --arg a "$A" --ar
     '[.events[] | select(.case_ref==$a and .node==$g)] | length == 1' > /dev/null \
     || fail "INFORMATION_ANSWERED not logged"
 trail=$(kt "$UITV" log show --case "$A")
-echo "$trail" | grep -q "the weegploeg asked $G for more information" || fail "trail lacks the question: $trail"
-echo "$trail" | grep -q "$G answered the weegploeg's question of decision $D1" || fail "trail lacks the answer: $trail"
+grep -q "the weegploeg asked $G for more information" <<< "$trail" || fail "trail lacks the question: $trail"
+grep -q "$G answered the weegploeg's question of decision $D1" <<< "$trail" || fail "trail lacks the answer: $trail"
 pass "the gemeente answered; INFORMATION_ANSWERED is logged"
 
 # The subject is on the next agenda as a new version, with the answer.
@@ -141,7 +141,7 @@ has_refs2() { [ "$(refs2)" = "$A" ]; }
 wait_until 10 has_refs2 || fail "the new meeting does not hold the due subject: $(refs2)"
 kt "$UITV" weegploeg meetings --json | jq -e '.due == []' > /dev/null || fail "still due after planning"
 if out=$(kt "$UITV" weegploeg agenda --start "$FUTURE" --location X 2>&1); then fail "a meeting without subjects: $out"; fi
-echo "$out" | grep -q "none is due" || fail "empty meeting refusal unclear: $out"
+grep -q "none is due" <<< "$out" || fail "empty meeting refusal unclear: $out"
 pass "without a planned meeting the subject is due; the next meeting planned takes it"
 
 # An answer to another kind of decision, and after the final decision.
@@ -158,13 +158,13 @@ wait_until 10 has_d2 || fail "the gemeente did not get the final decision"
 if out=$(kt "$G" decision answer "$D2" --legal-basis avg-6-1-e --file "$T/items.json" --wait 2>&1); then
     fail "an agenderen decision was answered: $out"
 fi
-echo "$out" | grep -q "not a request for more information" || fail "refusal unclear: $out"
+grep -q "not a request for more information" <<< "$out" || fail "refusal unclear: $out"
 stored() { sqlite3 "$T/state-$UITV/weegploeg.db" "SELECT count(*) FROM decision_answer"; }
 [ "$(stored)" = 2 ] || fail "expected two answers kept, got $(stored)"
 if out=$(kt "$G" decision answer "$D1" --legal-basis avg-6-1-e --file "$T/items.json" --wait 2>&1); then
     fail "a closed question was answered: $out"
 fi
-echo "$out" | grep -q "question of decision $D1 is closed" || fail "late answer refusal unclear: $out"
+grep -q "question of decision $D1 is closed" <<< "$out" || fail "late answer refusal unclear: $out"
 [ "$(stored)" = 2 ] || fail "a refused answer was stored"
 # Refused at the gemeente's own node (a later decision reached it), so
 # nothing went out; the uitvoerder's own check is the unit test's.
