@@ -61,12 +61,11 @@ s_log_receipt (node_t *self, const Keten__Receipt *r, const received_t *from)
     partner_log_receipt (self, &with);
 }
 
-/*  A drain's receipts settled inside the caller's transaction: the rows,
- *  the proofs, and each RECEIPTS envelope that settled something, kept
- *  once; changed[i] as outbox_settle returned for the i-th.  0, or -1
- *  with reason. */
+/*  Each receipt's row settled and its proof handed to the witness;
+ *  changed[i] as outbox_settle returned for the i-th.  0, or -1 with
+ *  reason. */
 static int
-s_settle_rows (node_t *self, int *changed, uint64_t now, kt_reason_t *reason)
+s_settle_each (node_t *self, int *changed, uint64_t now, kt_reason_t *reason)
 {
     partner_t *p = partner_of (self);
     for (size_t i = 0; i < p->n_settled; i++) {
@@ -86,6 +85,22 @@ s_settle_rows (node_t *self, int *changed, uint64_t now, kt_reason_t *reason)
             from->kept = true;
         }
     }
+    return 0;
+}
+
+/*  A drain's receipts settled inside the caller's transaction: the rows,
+ *  the proofs (one batch of the witness's: a checkpoint shared by the
+ *  receipts of a RECEIPTS is offered once), and each RECEIPTS envelope
+ *  that settled something, kept once.  0, or -1 with reason. */
+static int
+s_settle_rows (node_t *self, int *changed, uint64_t now, kt_reason_t *reason)
+{
+    partner_t *p = partner_of (self);
+    witness_batch_begin (p->witness);
+    int rc = s_settle_each (self, changed, now, reason);
+    witness_batch_end (p->witness);
+    if (rc != 0)
+        return -1;
     for (size_t i = 0; i < p->n_received; i++) {
         const received_t *from = &p->received[i];
         if (from->several && from->kept &&

@@ -44,19 +44,27 @@ struct _witness_t {
     char *last_note;
     size_t last_len;
     checkpoint_t last_cp;
+    /*  Between witness_batch_begin and _end: last_note was offered since
+     *  it became the last, so the next receipt with the same note is not
+     *  offered it again (the receipts of a RECEIPTS share one). */
+    bool batch, last_offered;
 };
 
 static void s_on_checkpoint (witness_t *self, const Keten__CheckpointMessage *m,
                              witness_out_t *out);
 
-/*  checkpoint_open, remembering the last note that verified. */
+/*  checkpoint_open, remembering the last note that verified; *same: it
+ *  was that one. */
 static int
-s_open (witness_t *self, const uint8_t *note, size_t len, checkpoint_t *cp, kt_reason_t *reason)
+s_open (witness_t *self, const uint8_t *note, size_t len, checkpoint_t *cp, bool *same,
+        kt_reason_t *reason)
 {
-    if (self->last_note && len == self->last_len && memcmp (note, self->last_note, len) == 0) {
+    *same = self->last_note && len == self->last_len && memcmp (note, self->last_note, len) == 0;
+    if (*same) {
         *cp = self->last_cp;
         return 0;
     }
+    self->last_offered = false;
     if (checkpoint_open ((const char *) note, len, self->origin, self->log_pk, cp, reason) != 0)
         return -1;
     char *copy = malloc (len ? len : 1);
@@ -376,19 +384,26 @@ witness_on_receipt (witness_t *self, const uint8_t id[KT_ID_LEN], const Keten__R
     kt_reason_t reason;
     char hex[KT_ID_HEX];
     kt_hex (hex, id, KT_ID_LEN);
-    if (s_open (self, r->checkpoint.data, r->checkpoint.len, &cp, &reason) != 0) {
+    bool same;
+    if (s_open (self, r->checkpoint.data, r->checkpoint.len, &cp, &same, &reason) != 0) {
         kt_log (KT_LOG_ERROR, "log alarm receipt=%s reason=\"%s\"", hex, reason.text);
         s_alarm (self, "a receipt's checkpoint does not verify (log index %llu)",
                  (unsigned long long) r->log_index);
         return;
     }
+    /*  In a batch, the checkpoint of the receipt before, checked and
+     *  offered already: the kept one has not moved past it since (only
+     *  this note's own consistency proof moves it, up to this size). */
+    bool again = self->batch && same && self->last_offered;
     uint64_t kept_size;
     uint8_t kept_root[32];
-    s_kept (self, &kept_size, kept_root);
-    if (cp.size < kept_size) {
-        s_alarm (self, "the uitvoerder's log went back from size %llu to %llu",
-                 (unsigned long long) kept_size, (unsigned long long) cp.size);
-        return;
+    if (!again) {
+        s_kept (self, &kept_size, kept_root);
+        if (cp.size < kept_size) {
+            s_alarm (self, "the uitvoerder's log went back from size %llu to %llu",
+                     (unsigned long long) kept_size, (unsigned long long) cp.size);
+            return;
+        }
     }
     uint8_t path[MERKLE_MAX_PATH][MERKLE_HASH_LEN];
     bool ok = true;
@@ -417,8 +432,22 @@ witness_on_receipt (witness_t *self, const uint8_t id[KT_ID_LEN], const Keten__R
         m.consistency = r->cp_consistency;
         m.n_consistency = r->n_cp_consistency;
         s_on_checkpoint (self, &m, out);
-    } else
+    } else if (!again)
         s_offer (self, &cp, (const char *) r->checkpoint.data, r->checkpoint.len, out);
+    self->last_offered = self->batch;
+}
+
+void
+witness_batch_begin (witness_t *self)
+{
+    self->batch = true;
+    self->last_offered = false;
+}
+
+void
+witness_batch_end (witness_t *self)
+{
+    self->batch = self->last_offered = false;
 }
 
 void
@@ -455,7 +484,8 @@ s_on_checkpoint (witness_t *self, const Keten__CheckpointMessage *m, witness_out
     kt_reason_t reason;
     const char *note = (const char *) m->note.data;
     size_t len = m->note.len;
-    if (s_open (self, m->note.data, len, &cp, &reason) != 0) {
+    bool same;
+    if (s_open (self, m->note.data, len, &cp, &same, &reason) != 0) {
         kt_log (KT_LOG_ERROR, "log alarm checkpoint reason=\"%s\"", reason.text);
         s_alarm (self, "a pushed checkpoint does not verify");
         return;

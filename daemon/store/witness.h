@@ -40,6 +40,13 @@ void witness_destroy (witness_t **self_p);
  *  the checkpoint.  A receipt without proof is kept as unproven. */
 void witness_on_receipt (witness_t *self, const uint8_t message_id[KT_ID_LEN],
                          const Keten__Receipt *r, witness_out_t *out);
+/*  Around the receipts of one drain, with nothing else of the witness's
+ *  in between: a receipt whose checkpoint is the one the receipt before
+ *  it was checked against and offered is not checked against the kept
+ *  checkpoint and offered again (each proof is still verified and
+ *  kept). */
+void witness_batch_begin (witness_t *self);
+void witness_batch_end (witness_t *self);
 /*  A CHECKPOINT message from the uitvoerder (a push or an answer). */
 void witness_on_checkpoint (witness_t *self, const Keten__CheckpointMessage *m, witness_out_t *out);
 /*  The CHECKPOINT message that says out (borrowing its note); false when

@@ -214,6 +214,30 @@ s_keep_shared_then_4 (fixture_t *f, witness_out_t *out)
     assert_false (witness_alarm (f->w));
 }
 
+/*  The receipts of one drain, as a batch: those sharing a checkpoint are
+ *  each proven and kept while the checkpoint is checked and offered
+ *  once; a receipt with another, older checkpoint is still a rollback. */
+static void
+test_a_batch_proves_every_receipt_and_still_catches_a_rollback (void **state)
+{
+    (void) state;
+    fixture_t f;
+    witness_out_t out = {0};
+    s_fixture (&f);
+    s_keep_shared_then_4 (&f, &out);
+    witness_batch_begin (f.w);
+    for (uint64_t i = 0; i < 6; i++)
+        s_receipt (&f, f.honest, i, 6, &out);
+    assert_false (witness_alarm (f.w));
+    assert_int_equal (s_verify (&f, "receipts"), 6);
+    s_receipt (&f, f.honest, 1, 3, &out);
+    assert_true (witness_alarm (f.w));
+    witness_batch_end (f.w);
+    assert_int_equal (s_verify (&f, "receipts"), 6);
+    witness_out_clear (&out);
+    s_fixture_destroy (&f);
+}
+
 /*  A fork after SHARED is consistent with SHARED: a proof from there,
  *  not from the kept 4, must not move the kept checkpoint to the fork's
  *  tree.  The witness asks for 4 -> 6, which the fork cannot prove. */
@@ -343,6 +367,7 @@ main (void)
 {
     kt_log_set_level (KT_LOG_ERROR);
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_a_batch_proves_every_receipt_and_still_catches_a_rollback),
         cmocka_unit_test (test_a_push_is_kept_only_with_a_proof_from_the_kept_checkpoint),
         cmocka_unit_test (test_an_honest_push_from_an_older_size_is_kept_after_the_answer),
         cmocka_unit_test (test_an_older_checkpoint_joins_the_chain_only_through_a_newer_one_in_it),
