@@ -68,13 +68,15 @@ s_open (witness_t *self, const uint8_t *note, size_t len, checkpoint_t *cp, bool
     if (checkpoint_open ((const char *) note, len, self->origin, self->log_pk, cp, reason) != 0)
         return -1;
     char *copy = malloc (len ? len : 1);
-    if (copy) {
+    if (copy)
         memcpy (copy, note, len);
-        free (self->last_note);
-        self->last_note = copy;
-        self->last_len = len;
+    /*  Out of memory: no note remembered rather than an older one, which a
+     *  batch would take for this one (witness_on_receipt). */
+    free (self->last_note);
+    self->last_note = copy;
+    self->last_len = copy ? len : 0;
+    if (copy)
         self->last_cp = *cp;
-    }
     return 0;
 }
 
@@ -434,7 +436,9 @@ witness_on_receipt (witness_t *self, const uint8_t id[KT_ID_LEN], const Keten__R
         s_on_checkpoint (self, &m, out);
     } else if (!again)
         s_offer (self, &cp, (const char *) r->checkpoint.data, r->checkpoint.len, out);
-    self->last_offered = self->batch;
+    /*  Offered: by s_offer, now or before.  A consistency proof alone does
+     *  not count: the next receipt with this note is offered as before. */
+    self->last_offered = self->batch && (self->last_offered || r->cp_old_size == 0);
 }
 
 void
