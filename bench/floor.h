@@ -33,6 +33,31 @@ floor_remove (const char *path)
     unlink (side);
 }
 
+/*  A fresh database file DIR/NAME (store_open: WAL, synchronous=FULL)
+ *  with schema run on it. */
+static inline sqlite3 *
+floor_db (const char *dir, const char *name, const char *schema)
+{
+    char path[4096];
+    kt_reason_t reason;
+    snprintf (path, sizeof path, "%s/%s", dir, name);
+    floor_remove (path);
+    sqlite3 *db = store_open (path, &reason);
+    floor_check (!db, &reason);
+    floor_check (store_exec (db, schema, &reason), &reason);
+    return db;
+}
+
+/*  floor_db's file closed and removed. */
+static inline void
+floor_db_drop (sqlite3 **db_p, const char *dir, const char *name)
+{
+    char path[4096];
+    store_close (db_p);
+    snprintf (path, sizeof path, "%s/%s", dir, name);
+    floor_remove (path);
+}
+
 /*  A CURVE server (ROUTER) bound on loopback and a client (DEALER)
  *  connected to it. */
 typedef struct {

@@ -525,21 +525,6 @@ s_p99 (void)
     return s_samples[ROUNDS * 99 / 100];
 }
 
-static sqlite3 *
-s_path_db (const char *dir, const char *name)
-{
-    char path[4096];
-    kt_reason_t reason;
-    snprintf (path, sizeof path, "%s/%s", dir, name);
-    floor_remove (path);
-    sqlite3 *db = store_open (path, &reason);
-    floor_check (!db, &reason);
-    floor_check (
-        store_exec (db, "CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB NOT NULL)", &reason),
-        &reason);
-    return db;
-}
-
 /*  One signal's path with nothing of keten's own work in it, run in a
  *  row on real parts, so its spread is the floor's too: the politie
  *  node's commit and its batch signed; the CurveZMQ hop; the
@@ -566,8 +551,10 @@ s_side_commit (void)
 static double
 s_path (const char *dir, bool beside)
 {
-    sqlite3 *db[3] = {s_path_db (dir, "path-p.db"), s_path_db (dir, "path-u1.db"),
-                      s_path_db (dir, "path-u2.db")};
+    static const char s_table[] = "CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB NOT NULL)";
+    const char *names[3] = {"path-p.db", "path-u1.db", "path-u2.db"};
+    sqlite3 *db[3] = {floor_db (dir, names[0], s_table), floor_db (dir, names[1], s_table),
+                      floor_db (dir, names[2], s_table)};
     uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
     uint8_t m[200], sig[crypto_sign_BYTES];
     crypto_sign_keypair (pk, sk);
@@ -620,13 +607,8 @@ s_path (const char *dir, bool beside)
     if (beside)
         s_beside_stop ();
     floor_curve_destroy (&pair);
-    const char *names[3] = {"path-p.db", "path-u1.db", "path-u2.db"};
-    for (int i = 0; i < 3; i++) {
-        char path[4096];
-        store_close (&db[i]);
-        snprintf (path, sizeof path, "%s/%s", dir, names[i]);
-        floor_remove (path);
-    }
+    for (int i = 0; i < 3; i++)
+        floor_db_drop (&db[i], dir, names[i]);
     double p50 = s_p50 ();
     s_p99_value = s_p99 ();
     return p50;

@@ -308,19 +308,6 @@ s_rate_request (const char *text, size_t len, rate_signal_t *sig)
     json_decref (req);
 }
 
-static sqlite3 *
-s_rate_db (const char *dir, const char *name, const char *schema)
-{
-    char path[4096];
-    kt_reason_t reason;
-    snprintf (path, sizeof path, "%s/%s", dir, name);
-    floor_remove (path);
-    sqlite3 *db = store_open (path, &reason);
-    floor_check (!db, &reason);
-    floor_check (store_exec (db, schema, &reason), &reason);
-    return db;
-}
-
 static void
 s_rate_run (sqlite3 *db, const char *sql, const store_value_t *values)
 {
@@ -588,12 +575,12 @@ s_rate (const char *dir)
         "INTEGER NOT NULL); CREATE TABLE receipt (first INTEGER PRIMARY KEY, body BLOB NOT NULL)";
     static const char *const key_schema =
         "CREATE TABLE k (id BLOB PRIMARY KEY, wrapped BLOB NOT NULL) WITHOUT ROWID";
-    r.p_node = s_rate_db (dir, "rate-p.db", signal_schema);
-    r.p_keys = s_rate_db (dir, "rate-pk.db", key_schema);
-    r.u_weeg = s_rate_db (dir, "rate-u.db", signal_schema);
-    r.u_keys = s_rate_db (dir, "rate-uk.db", key_schema);
-    r.u_log = s_rate_db (dir, "rate-ul.db",
-                         "CREATE TABLE e (idx INTEGER PRIMARY KEY, entry BLOB NOT NULL)");
+    r.p_node = floor_db (dir, "rate-p.db", signal_schema);
+    r.p_keys = floor_db (dir, "rate-pk.db", key_schema);
+    r.u_weeg = floor_db (dir, "rate-u.db", signal_schema);
+    r.u_keys = floor_db (dir, "rate-uk.db", key_schema);
+    r.u_log = floor_db (dir, "rate-ul.db",
+                        "CREATE TABLE e (idx INTEGER PRIMARY KEY, entry BLOB NOT NULL)");
     if (socketpair (AF_UNIX, SOCK_STREAM, 0, r.api) != 0 ||
         socketpair (AF_UNIX, SOCK_STREAM, 0, r.answers) != 0) {
         perror ("keten-rate-floor: socketpair");
@@ -621,12 +608,8 @@ s_rate (const char *dir)
     sqlite3 **dbs[] = {&r.p_node, &r.p_keys, &r.u_weeg, &r.u_keys, &r.u_log};
     static const char *const names[] = {"rate-p.db", "rate-pk.db", "rate-u.db", "rate-uk.db",
                                         "rate-ul.db"};
-    for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
-        char path[4096];
-        store_close (dbs[i]);
-        snprintf (path, sizeof path, "%s/%s", dir, names[i]);
-        floor_remove (path);
-    }
+    for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++)
+        floor_db_drop (dbs[i], dir, names[i]);
     double n = (double) RATE_BATCH * RATE_BATCHES, sum = 0;
     printf ("rate floor, CPU per signal in batches of %d (both nodes and the caller, every "
             "thread):\n",
