@@ -1,13 +1,18 @@
 /*  keten-bench: drive N signals from a partner node to the uitvoerder
  *  through the partner's local API and report throughput and latency.
  *
- *  Each request asks to wait for the uitvoerder's receipt, so a response
+ *  Each request asks to wait for the uitvoerder's receipt, so an answer
  *  means: the partner stored and queued the signal, the uitvoerder
  *  verified, decrypted, stored it with fsync and logged it, and the
  *  partner recorded the signed receipt with fsync.  --inflight sets how
- *  many requests are outstanding at once (1 measures one in flight).
+ *  many signals are outstanding at once (1 measures one in flight).
+ *
+ *  By default the signals go as binary submissions (docs/API.md, "Binary
+ *  submissions") of at most --batch signals each; a signal's latency is
+ *  its submission's.  --json sends one JSON request per signal instead.
  */
 #include "apiclient.h"
+#include "intake.h"
 #include "util.h"
 
 #include <getopt.h>
@@ -25,22 +30,159 @@ s_cmp (const void *a, const void *b)
 static void
 s_usage (FILE *out)
 {
-    fprintf (out, "usage: keten-bench --socket PATH --file SIGNAL.json [-n N] [--inflight K]\n");
+    fprintf (out, "usage: keten-bench --socket PATH --file SIGNAL.json [-n N] [--inflight K]\n"
+                  "                   [--batch B | --json]\n");
+}
+
+typedef struct {
+    apiclient_t *api;
+    long n, inflight, batch;
+    json_t *signal;  /* --json */
+    uint8_t *packed; /* binary: the signal, packed */
+    size_t packed_len;
+    uint64_t *sent_at;   /* per request */
+    long *first, *count; /* binary: a request's signals */
+    uint64_t *latency;   /* per signal */
+    long done, refused;
+} bench_t;
+
+/*  Send request number next (its signals from *sent on); 0 or -1. */
+static int
+s_send (bench_t *b, long next, long *sent, kt_reason_t *reason)
+{
+    b->sent_at[next] = kt_mono_us ();
+    if (b->signal) {
+        json_t *req = json_pack ("{s:I, s:s, s:{s:O, s:b}}", "id", (json_int_t) next, "cmd",
+                                 "signal.submit", "args", "signal", b->signal, "wait", 1);
+        int rc = apiclient_send (b->api, req, reason);
+        json_decref (req);
+        (*sent)++;
+        return rc;
+    }
+    long k = b->n - *sent < b->batch ? b->n - *sent : b->batch;
+    ProtobufCBinaryData *signals = calloc ((size_t) k, sizeof *signals);
+    if (!signals)
+        return kt_fail (reason, "out of memory");
+    for (long i = 0; i < k; i++)
+        signals[i] = (ProtobufCBinaryData){b->packed_len, b->packed};
+    Keten__ApiSubmit req = KETEN__API_SUBMIT__INIT;
+    req.id = (uint64_t) next;
+    req.n_signals = (size_t) k;
+    req.signals = signals;
+    req.wait = true;
+    size_t len = keten__api_submit__get_packed_size (&req);
+    uint8_t *buf = malloc (len);
+    int rc = buf ? 0 : kt_fail (reason, "out of memory");
+    if (buf) {
+        keten__api_submit__pack (&req, buf);
+        rc = apiclient_send_binary (b->api, buf, len, reason);
+    }
+    free (buf);
+    free (signals);
+    b->first[next] = *sent;
+    b->count[next] = k;
+    *sent += k;
+    return rc;
+}
+
+/*  One answer: its signals done, their latency kept.  0 or -1. */
+static int
+s_recv (bench_t *b, long requests, kt_reason_t *reason)
+{
+    if (b->signal) {
+        json_t *resp = apiclient_recv (b->api, 60000, reason);
+        if (!resp)
+            return -1;
+        json_int_t id = json_integer_value (json_object_get (resp, "id"));
+        const char *state =
+            json_string_value (json_object_get (json_object_get (resp, "result"), "state"));
+        if (id < 0 || id >= requests || !state || strcmp (state, "delivered") != 0) {
+            if (++b->refused == 1) {
+                char *dump = json_dumps (resp, JSON_COMPACT);
+                fprintf (stderr, "keten-bench: not delivered: %s\n", dump ? dump : "?");
+                free (dump);
+            }
+        }
+        if (id >= 0 && id < requests)
+            b->latency[b->done] = kt_mono_us () - b->sent_at[id];
+        json_decref (resp);
+        b->done++;
+        return 0;
+    }
+    size_t len;
+    uint8_t *buf = apiclient_recv_binary (b->api, 60000, &len, reason);
+    if (!buf)
+        return -1;
+    Keten__ApiSubmitted *a = keten__api_submitted__unpack (NULL, len, buf);
+    free (buf);
+    if (!a || a->id >= (uint64_t) requests) {
+        keten__api_submitted__free_unpacked (a, NULL);
+        return kt_fail (reason, "an answer that is not one to a request of ours");
+    }
+    long k = b->count[a->id];
+    uint64_t took = kt_mono_us () - b->sent_at[a->id];
+    for (long i = 0; i < k; i++) {
+        bool ok = !*a->error && a->n_outcomes == (size_t) k &&
+                  a->outcomes[i]->state == KETEN__API_STATE__API_DELIVERED;
+        if (!ok && ++b->refused == 1)
+            fprintf (stderr, "keten-bench: not delivered: %s\n",
+                     *a->error ? a->error : "an outcome other than delivered");
+        b->latency[b->done++] = took;
+    }
+    keten__api_submitted__free_unpacked (a, NULL);
+    return 0;
+}
+
+static int
+s_signal (bench_t *b, const char *file, bool json)
+{
+    kt_reason_t reason;
+    char *text;
+    size_t len;
+    if (kt_read_file (file, 64 * 1024, &text, &len, &reason) != 0) {
+        fprintf (stderr, "keten-bench: %s\n", reason.text);
+        return -1;
+    }
+    int rc = 0;
+    if (json) {
+        json_error_t jerr;
+        b->signal = json_loadb (text, len, 0, &jerr);
+        if (!b->signal) {
+            fprintf (stderr, "keten-bench: %s: %s\n", file, jerr.text);
+            rc = -1;
+        }
+    } else {
+        Keten__Signal *s = NULL;
+        if (intake_signal_from_json (text, len, &s, &reason) != 0) {
+            fprintf (stderr, "keten-bench: %s: %s\n", file, reason.text);
+            rc = -1;
+        } else {
+            b->packed_len = keten__signal__get_packed_size (s);
+            b->packed = malloc (b->packed_len ? b->packed_len : 1);
+            if (b->packed)
+                keten__signal__pack (s, b->packed);
+            else
+                rc = -1;
+            intake_signal_destroy (&s);
+        }
+    }
+    free (text);
+    return rc;
 }
 
 int
 main (int argc, char **argv)
 {
-    static const struct option options[] = {{"socket", required_argument, NULL, 's'},
-                                             {"file", required_argument, NULL, 'f'},
-                                             {"count", required_argument, NULL, 'n'},
-                                             {"inflight", required_argument, NULL, 'k'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option options[] = {
+        {"socket", required_argument, NULL, 's'}, {"file", required_argument, NULL, 'f'},
+        {"count", required_argument, NULL, 'n'},  {"inflight", required_argument, NULL, 'k'},
+        {"batch", required_argument, NULL, 'b'},  {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     const char *socket_path = NULL, *file = NULL;
-    long n = 10000, inflight = 1000;
+    bench_t b = {.n = 10000, .inflight = 1000, .batch = 100};
+    bool json = false;
     int opt;
-    while ((opt = getopt_long (argc, argv, "s:f:n:k:h", options, NULL)) != -1) {
+    while ((opt = getopt_long (argc, argv, "s:f:n:k:b:jh", options, NULL)) != -1) {
         char *end;
         switch (opt) {
         case 's':
@@ -50,18 +192,28 @@ main (int argc, char **argv)
             file = optarg;
             break;
         case 'n':
-            n = strtol (optarg, &end, 10);
-            if (*end || n < 1 || n > 10000000) {
+            b.n = strtol (optarg, &end, 10);
+            if (*end || b.n < 1 || b.n > 10000000) {
                 fprintf (stderr, "keten-bench: -n must be 1..10000000\n");
                 return 2;
             }
             break;
         case 'k':
-            inflight = strtol (optarg, &end, 10);
-            if (*end || inflight < 1 || inflight > 100000) {
+            b.inflight = strtol (optarg, &end, 10);
+            if (*end || b.inflight < 1 || b.inflight > 100000) {
                 fprintf (stderr, "keten-bench: --inflight must be 1..100000\n");
                 return 2;
             }
+            break;
+        case 'b':
+            b.batch = strtol (optarg, &end, 10);
+            if (*end || b.batch < 1 || b.batch > 1000) {
+                fprintf (stderr, "keten-bench: --batch must be 1..1000\n");
+                return 2;
+            }
+            break;
+        case 'j':
+            json = true;
             break;
         case 'h':
             s_usage (stdout);
@@ -75,82 +227,57 @@ main (int argc, char **argv)
         s_usage (stderr);
         return 2;
     }
+    if (b.batch > b.inflight)
+        b.batch = b.inflight;
+    if (json)
+        b.batch = 1;
+    if (s_signal (&b, file, json) != 0)
+        return 1;
     kt_reason_t reason;
-    char *text;
-    size_t len;
-    if (kt_read_file (file, 64 * 1024, &text, &len, &reason) != 0) {
+    int rc = 1;
+    b.api = apiclient_connect (socket_path, &reason);
+    b.sent_at = calloc ((size_t) b.n, sizeof *b.sent_at);
+    b.first = calloc ((size_t) b.n, sizeof *b.first);
+    b.count = calloc ((size_t) b.n, sizeof *b.count);
+    b.latency = calloc ((size_t) b.n, sizeof *b.latency);
+    if (!b.api) {
         fprintf (stderr, "keten-bench: %s\n", reason.text);
-        return 1;
+        goto out;
     }
-    json_error_t jerr;
-    json_t *signal = json_loadb (text, len, 0, &jerr);
-    free (text);
-    if (!signal) {
-        fprintf (stderr, "keten-bench: %s: %s\n", file, jerr.text);
-        return 1;
-    }
-    apiclient_t *api = apiclient_connect (socket_path, &reason);
-    if (!api) {
-        fprintf (stderr, "keten-bench: %s\n", reason.text);
-        return 1;
-    }
-    uint64_t *sent_at = calloc ((size_t) n, sizeof *sent_at);
-    uint64_t *latency = calloc ((size_t) n, sizeof *latency);
-    if (!sent_at || !latency)
-        return 1;
-    long next = 0, done = 0, refused = 0;
+    if (!b.sent_at || !b.first || !b.count || !b.latency)
+        goto out;
+    long next = 0, sent = 0;
     uint64_t start = kt_mono_us ();
-    int rc = 0;
-    while (done < n) {
-        while (next < n && next - done < inflight) {
-            json_t *req = json_pack ("{s:I, s:s, s:{s:O, s:b}}", "id", (json_int_t) next, "cmd",
-                                     "signal.submit", "args", "signal", signal, "wait", 1);
-            sent_at[next] = kt_mono_us ();
-            int src = apiclient_send (api, req, &reason);
-            json_decref (req);
-            if (src != 0) {
+    while (b.done < b.n) {
+        while (sent < b.n &&
+               sent - b.done + (b.n - sent < b.batch ? b.n - sent : b.batch) <= b.inflight) {
+            if (s_send (&b, next++, &sent, &reason) != 0) {
                 fprintf (stderr, "keten-bench: %s\n", reason.text);
-                rc = 1;
                 goto out;
             }
-            next++;
         }
-        json_t *resp = apiclient_recv (api, 60000, &reason);
-        if (!resp) {
+        if (s_recv (&b, next, &reason) != 0) {
             fprintf (stderr, "keten-bench: %s\n", reason.text);
-            rc = 1;
             goto out;
         }
-        json_int_t id = json_integer_value (json_object_get (resp, "id"));
-        const char *state = json_string_value (json_object_get (
-            json_object_get (resp, "result"), "state"));
-        if (id < 0 || id >= n || !state || strcmp (state, "delivered") != 0) {
-            refused++;
-            if (refused == 1) {
-                char *dump = json_dumps (resp, JSON_COMPACT);
-                fprintf (stderr, "keten-bench: not delivered: %s\n", dump ? dump : "?");
-                free (dump);
-            }
-        }
-        if (id >= 0 && id < n)
-            latency[done] = kt_mono_us () - sent_at[id];
-        json_decref (resp);
-        done++;
     }
     double secs = (double) (kt_mono_us () - start) / 1e6;
-    qsort (latency, (size_t) done, sizeof *latency, s_cmp);
+    qsort (b.latency, (size_t) b.done, sizeof *b.latency, s_cmp);
     printf ("signals=%ld inflight=%ld seconds=%.3f rate=%.0f/s p50_us=%llu p99_us=%llu "
-            "max_us=%llu not_delivered=%ld\n",
-            done, inflight, secs, (double) done / secs,
-            (unsigned long long) latency[done / 2],
-            (unsigned long long) latency[(size_t) ((double) done * 0.99)],
-            (unsigned long long) latency[done - 1], refused);
-    if (refused)
-        rc = 1;
+            "max_us=%llu not_delivered=%ld api=%s batch=%ld\n",
+            b.done, b.inflight, secs, (double) b.done / secs,
+            (unsigned long long) b.latency[b.done / 2],
+            (unsigned long long) b.latency[(size_t) ((double) b.done * 0.99)],
+            (unsigned long long) b.latency[b.done - 1], b.refused, json ? "json" : "binary",
+            b.batch);
+    rc = b.refused ? 1 : 0;
 out:
-    apiclient_destroy (&api);
-    json_decref (signal);
-    free (sent_at);
-    free (latency);
+    apiclient_destroy (&b.api);
+    json_decref (b.signal);
+    free (b.packed);
+    free (b.sent_at);
+    free (b.first);
+    free (b.count);
+    free (b.latency);
     return rc;
 }

@@ -180,31 +180,26 @@ apiclient_destroy (apiclient_t **self_p)
     *self_p = NULL;
 }
 
-int
-apiclient_send (apiclient_t *self, json_t *request, kt_reason_t *reason)
+/*  Send one frame: marker (0x00 for a binary one; -1 none), then len
+ *  bytes of data. */
+static int
+s_send_frame (apiclient_t *self, int marker, const void *data, size_t len, kt_reason_t *reason)
 {
-    if (!self || !json_is_object (request))
-        return kt_fail (reason, "a request must be a JSON object");
     if (self->broken)
         return kt_fail (reason, "%s", self->broken_reason.text);
-    char *text = json_dumps (request, JSON_COMPACT);
-    if (!text)
-        return kt_fail (reason, "cannot encode the request");
-    size_t len = strlen (text);
-    if (len > APICLIENT_MAX_FRAME) {
-        free (text);
-        return kt_fail (reason, "request of %zu bytes is larger than the %d byte frame limit", len,
-                        APICLIENT_MAX_FRAME);
-    }
-    uint8_t header[4] = {(uint8_t) (len >> 24), (uint8_t) (len >> 16), (uint8_t) (len >> 8),
-                         (uint8_t) len};
+    size_t frame = len + (marker >= 0 ? 1 : 0);
+    if (frame > APICLIENT_MAX_FRAME)
+        return kt_fail (reason, "request of %zu bytes is larger than the %d byte frame limit",
+                        frame, APICLIENT_MAX_FRAME);
+    uint8_t header[5] = {(uint8_t) (frame >> 24), (uint8_t) (frame >> 16), (uint8_t) (frame >> 8),
+                         (uint8_t) frame, (uint8_t) marker};
+    size_t head = marker >= 0 ? 5 : 4;
     uint64_t deadline = s_deadline (APICLIENT_SEND_TIMEOUT_MS);
-    size_t sent = 0, total = 4 + len;
-    int rc = 0;
+    size_t sent = 0, total = head + len;
     while (sent < total) {
-        const void *p =
-            sent < 4 ? (const void *) (header + sent) : (const void *) (text + sent - 4);
-        size_t n = sent < 4 ? 4 - sent : total - sent;
+        const void *p = sent < head ? (const void *) (header + sent)
+                                    : (const void *) ((const char *) data + sent - head);
+        size_t n = sent < head ? head - sent : total - sent;
         ssize_t w = send (self->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (w > 0) {
             sent += (size_t) w;
@@ -218,33 +213,59 @@ apiclient_send (apiclient_t *self, json_t *request, kt_reason_t *reason)
                 continue;
             /*  Part of a frame may be out: the stream is no longer in step. */
             if (ready == 0)
-                rc = s_break (self, reason, "ketend at %s did not take the request within %d ms",
-                              self->path, APICLIENT_SEND_TIMEOUT_MS);
-            else
-                rc = s_break (self, reason, "cannot send to ketend at %s: %s", self->path,
-                              strerror (errno));
-            break;
+                return s_break (self, reason, "ketend at %s did not take the request within %d ms",
+                                self->path, APICLIENT_SEND_TIMEOUT_MS);
+            return s_break (self, reason, "cannot send to ketend at %s: %s", self->path,
+                            strerror (errno));
         }
         if (w < 0 && (errno == EPIPE || errno == ECONNRESET))
-            rc = s_break (self, reason, "ketend at %s closed the connection", self->path);
-        else
-            rc = s_break (self, reason, "cannot send to ketend at %s: %s", self->path,
-                          w < 0 ? strerror (errno) : "no progress");
-        break;
+            return s_break (self, reason, "ketend at %s closed the connection", self->path);
+        return s_break (self, reason, "cannot send to ketend at %s: %s", self->path,
+                        w < 0 ? strerror (errno) : "no progress");
     }
+    return 0;
+}
+
+int
+apiclient_send (apiclient_t *self, json_t *request, kt_reason_t *reason)
+{
+    if (!self || !json_is_object (request))
+        return kt_fail (reason, "a request must be a JSON object");
+    char *text = json_dumps (request, JSON_COMPACT);
+    if (!text)
+        return kt_fail (reason, "cannot encode the request");
+    int rc = s_send_frame (self, -1, text, strlen (text), reason);
     free (text);
     return rc;
 }
 
-/*  A whole frame is in self->body: decode it and reset for the next one. */
-static json_t *
-s_decode_body (apiclient_t *self, kt_reason_t *reason)
+int
+apiclient_send_binary (apiclient_t *self, const uint8_t *msg, size_t len, kt_reason_t *reason)
 {
-    json_error_t err;
-    json_t *obj = json_loadb (self->body, self->body_len, JSON_REJECT_DUPLICATES, &err);
-    free (self->body);
+    if (!self || (!msg && len))
+        return kt_fail (reason, "no request to send");
+    return s_send_frame (self, 0x00, msg, len, reason);
+}
+
+/*  The whole frame in self->body, taken (*len_p its size); the client
+ *  is ready for the next one. */
+static char *
+s_take_body (apiclient_t *self, size_t *len_p)
+{
+    char *body = self->body;
+    *len_p = self->body_len;
     self->body = NULL;
     self->header_got = self->body_len = self->body_got = 0;
+    return body;
+}
+
+/*  A frame's text as a JSON object; body is freed. */
+static json_t *
+s_decode_body (apiclient_t *self, char *body, size_t len, kt_reason_t *reason)
+{
+    json_error_t err;
+    json_t *obj = json_loadb (body, len, JSON_REJECT_DUPLICATES, &err);
+    free (body);
     if (!obj) {
         s_break (self, reason, "ketend at %s sent a frame that is not valid JSON (%s)", self->path,
                  err.text);
@@ -258,8 +279,9 @@ s_decode_body (apiclient_t *self, kt_reason_t *reason)
     return obj;
 }
 
-json_t *
-apiclient_recv (apiclient_t *self, int timeout_ms, kt_reason_t *reason)
+/*  Receive one whole frame (heap, *len_p bytes), as apiclient_recv. */
+static char *
+s_recv_frame (apiclient_t *self, int timeout_ms, size_t *len_p, kt_reason_t *reason)
 {
     if (!self) {
         kt_fail (reason, "not connected");
@@ -280,7 +302,7 @@ apiclient_recv (apiclient_t *self, int timeout_ms, kt_reason_t *reason)
             if (!in_header) {
                 self->body_got += (size_t) n;
                 if (self->body_got == self->body_len)
-                    return s_decode_body (self, reason);
+                    return s_take_body (self, len_p);
                 continue;
             }
             self->header_got += (size_t) n;
@@ -335,6 +357,36 @@ apiclient_recv (apiclient_t *self, int timeout_ms, kt_reason_t *reason)
         s_break (self, reason, "cannot read from ketend at %s: %s", self->path, strerror (errno));
         return NULL;
     }
+}
+
+json_t *
+apiclient_recv (apiclient_t *self, int timeout_ms, kt_reason_t *reason)
+{
+    size_t len;
+    char *body = s_recv_frame (self, timeout_ms, &len, reason);
+    return body ? s_decode_body (self, body, len, reason) : NULL;
+}
+
+uint8_t *
+apiclient_recv_binary (apiclient_t *self, int timeout_ms, size_t *len_p, kt_reason_t *reason)
+{
+    size_t len;
+    char *body = s_recv_frame (self, timeout_ms, &len, reason);
+    if (!body)
+        return NULL;
+    if ((uint8_t) body[0] == 0x00) {
+        memmove (body, body + 1, len - 1);
+        *len_p = len - 1;
+        return (uint8_t *) body;
+    }
+    json_t *obj = s_decode_body (self, body, len, reason);
+    if (obj) {
+        json_t *error = json_object_get (obj, "error");
+        s_copy_text (reason, "ketend refused the binary request: ",
+                     json_is_string (error) ? json_string_value (error) : "no reason given");
+        json_decref (obj);
+    }
+    return NULL;
 }
 
 /*  Turn a response to our request into the result or the daemon's error. */

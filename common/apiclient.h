@@ -40,6 +40,19 @@ int apiclient_send (apiclient_t *self, json_t *request, kt_reason_t *reason);
  *  continues where this one stopped. */
 json_t *apiclient_recv (apiclient_t *self, int timeout_ms, kt_reason_t *reason);
 
+/*  The binary submission (docs/API.md, "Binary submissions"): send one
+ *  frame of the marker byte 0x00 and msg (a packed Keten__ApiSubmit, at
+ *  most APICLIENT_MAX_FRAME - 1 bytes). */
+int apiclient_send_binary (apiclient_t *self, const uint8_t *msg, size_t len, kt_reason_t *reason);
+
+/*  Receive the answer to a binary submission: the packed
+ *  Keten__ApiSubmitted after the marker (heap, free(); *len_p its size),
+ *  waiting at most timeout_ms as apiclient_recv.  A JSON frame in its
+ *  place (a ketend that does not know binary frames) is an error with
+ *  the daemon's words. */
+uint8_t *apiclient_recv_binary (apiclient_t *self, int timeout_ms, size_t *len_p,
+                                kt_reason_t *reason);
+
 /*  Send {"id": N, "cmd": cmd, "args": args} with a fresh id and wait at
  *  most timeout_ms for the response carrying that id; responses to other
  *  ids (answers to earlier requests whose caller gave up) are dropped.

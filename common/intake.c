@@ -512,6 +512,56 @@ intake_signal_from_object (json_t *obj, Keten__Signal **signal_p, kt_reason_t *r
     return 0;
 }
 
+/*  Whether message m, or one inside it, carries fields this release does
+ *  not know. */
+static bool
+s_unknown_fields (const Keten__Signal *m)
+{
+    if (m->base.n_unknown_fields || (m->subject && m->subject->base.n_unknown_fields) ||
+        (m->melder && m->melder->base.n_unknown_fields))
+        return true;
+    for (size_t i = 0; i < m->n_items; i++)
+        if (m->items[i]->base.n_unknown_fields)
+            return true;
+    return false;
+}
+
+int
+intake_signal_from_packed (const uint8_t *data, size_t len, Keten__Signal **signal_p,
+                           kt_reason_t *reason)
+{
+    if (!signal_p)
+        return kt_fail (reason, "no place for the signal");
+    *signal_p = NULL;
+    if (len > INTAKE_MAX_BYTES)
+        return kt_fail (reason, "signal is larger than %d bytes", INTAKE_MAX_BYTES);
+    Keten__Signal *s = keten__signal__unpack (NULL, len, data);
+    if (!s)
+        return kt_fail (reason, "not a packed Signal message");
+    int rc = 0;
+    if (s_unknown_fields (s))
+        rc = kt_fail (reason, "has fields a Signal does not");
+    /*  What the police node sets itself (art. 7.2a, the Wpg
+     *  machtigingsbesluit) never comes from a caller, as in JSON. */
+    else if (s->released_ms || s->opsporingsbelang_checked || s->om_consulted ||
+             *s->representative || *s->confirmed_by || *s->om_officer || *s->bevoegd_functionaris ||
+             *s->released_by)
+        rc = kt_fail (reason, "sets a field only the police node sets (release, representative)");
+    /*  A string with a NUL inside would be cut there without a word:
+     *  packed again, the signal would be shorter than it came. */
+    else if (keten__signal__get_packed_size (s) != len)
+        rc = kt_fail (reason, "not in the canonical encoding (a NUL in a string, a field "
+                              "given twice or an empty one written out)");
+    else
+        rc = s_check (s, reason);
+    if (rc != 0) {
+        keten__signal__free_unpacked (s, NULL);
+        return -1;
+    }
+    *signal_p = s;
+    return 0;
+}
+
 /*  jansson's error codes, in our words.  err.text quotes the text near the
  *  error ("near 'Jansen'"), which may be personal data, so it is never
  *  shown: only these words and the position. */

@@ -24,6 +24,12 @@ int intake_signal_from_json (const char *text, size_t len, Keten__Signal **signa
                              kt_reason_t *reason);
 /*  Same, from an already parsed JSON object (borrowed). */
 int intake_signal_from_object (json_t *obj, Keten__Signal **signal_p, kt_reason_t *reason);
+/*  Same, from a packed Keten__Signal (the local API's binary submission,
+ *  at most INTAKE_MAX_BYTES): besides the rules above, it must hold no
+ *  field a JSON signal cannot (the ones the police node sets itself, and
+ *  fields this release does not know), and no NUL inside a string. */
+int intake_signal_from_packed (const uint8_t *data, size_t len, Keten__Signal **signal_p,
+                               kt_reason_t *reason);
 /*  Check a signal that arrived as protobuf (at the uitvoerder, from an
  *  authenticated kernpartij) against the same rules as the JSON intake:
  *  an authenticated sender is still untrusted input. */

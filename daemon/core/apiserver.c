@@ -123,35 +123,31 @@ s_conn_flush (conn_t *c)
     return 0;
 }
 
+/*  Queue one frame for caller, marked binary or not, and send what the
+ *  socket takes. */
 static void
-s_send (apiserver_t *self, const api_caller_t *caller, json_t *response)
+s_send_frame (apiserver_t *self, const api_caller_t *caller, const void *data, size_t len)
 {
     char key[24];
     snprintf (key, sizeof key, "%llu", (unsigned long long) caller->conn_id);
     conn_t *c = zhashx_lookup (self->conns, key);
-    char *text = json_dumps (response, JSON_COMPACT);
-    json_decref (response);
-    if (!c || !text) {
-        free (text);
+    if (!c)
         return; /* the caller went away: nothing to answer */
-    }
-    size_t len = strlen (text);
+    size_t frame = len + (caller->binary ? 1 : 0);
     if (c->pending)
         c->pending--;
     c->active_ms = zclock_mono ();
-    if (c->out_len + len + 4 > MAX_OUT) {
-        free (text);
+    if (c->out_len + frame + 4 > MAX_OUT) {
         kt_log (KT_LOG_WARN, "api client_too_slow uid=%u", (unsigned) c->uid);
         s_conn_close (c);
         return;
     }
-    if (c->out_cap < c->out_len + len + 4) {
-        size_t cap = (c->out_len + len + 4) * 2;
+    if (c->out_cap < c->out_len + frame + 4) {
+        size_t cap = (c->out_len + frame + 4) * 2;
         if (cap > MAX_OUT + 4)
             cap = MAX_OUT + 4;
         uint8_t *o = s_make_room (self, c, cap - c->out_cap) ? realloc (c->out, cap) : NULL;
         if (!o) {
-            free (text);
             kt_log (KT_LOG_WARN, "api memory_full uid=%u", (unsigned) c->uid);
             s_conn_close (c);
             return;
@@ -161,20 +157,56 @@ s_send (apiserver_t *self, const api_caller_t *caller, json_t *response)
         c->out_cap = cap;
     }
     uint8_t *p = c->out + c->out_len;
-    p[0] = (uint8_t) (len >> 24);
-    p[1] = (uint8_t) (len >> 16);
-    p[2] = (uint8_t) (len >> 8);
-    p[3] = (uint8_t) len;
-    memcpy (p + 4, text, len);
-    c->out_len += len + 4;
-    free (text);
+    p[0] = (uint8_t) (frame >> 24);
+    p[1] = (uint8_t) (frame >> 16);
+    p[2] = (uint8_t) (frame >> 8);
+    p[3] = (uint8_t) frame;
+    if (caller->binary)
+        p[4] = API_BINARY;
+    memcpy (p + 4 + (frame - len), data, len);
+    c->out_len += frame + 4;
     if (s_conn_flush (c) != 0)
         s_conn_close (c);
+}
+
+static void
+s_send (apiserver_t *self, const api_caller_t *caller, json_t *response)
+{
+    char *text = json_dumps (response, JSON_COMPACT);
+    json_decref (response);
+    if (text)
+        s_send_frame (self, caller, text, strlen (text));
+    free (text);
+}
+
+void
+apiserver_reply_submitted (apiserver_t *self, const api_caller_t *caller,
+                           Keten__ApiSubmitted *answer)
+{
+    answer->id = caller->bin_id;
+    size_t len = keten__api_submitted__get_packed_size (answer);
+    uint8_t *buf = malloc (len ? len : 1);
+    if (!buf) {
+        kt_log (KT_LOG_ERROR, "api answer_lost reason=\"out of memory\" uid=%u",
+                (unsigned) caller->uid);
+        return;
+    }
+    keten__api_submitted__pack (answer, buf);
+    s_send_frame (self, caller, buf, len);
+    free (buf);
 }
 
 void
 apiserver_reply_ok (apiserver_t *self, const api_caller_t *caller, json_t *result)
 {
+    if (caller->binary) {
+        /*  Every handler a binary request reaches answers with
+         *  apiserver_reply_submitted; this would be a bug of ours. */
+        json_decref (result);
+        kt_log (KT_LOG_ERROR, "api binary_answer_missing uid=%u", (unsigned) caller->uid);
+        apiserver_reply_error (self, caller, "internal error: no binary form of this answer");
+        return;
+    }
     json_t *r = json_pack ("{s:O?, s:b, s:o}", "id", caller->req_id, "ok", 1, "result",
                            result ? result : json_object ());
     s_send (self, caller, r);
@@ -183,6 +215,12 @@ apiserver_reply_ok (apiserver_t *self, const api_caller_t *caller, json_t *resul
 void
 apiserver_reply_error (apiserver_t *self, const api_caller_t *caller, const char *error)
 {
+    if (caller->binary) {
+        Keten__ApiSubmitted answer = KETEN__API_SUBMITTED__INIT;
+        answer.error = (char *) error;
+        apiserver_reply_submitted (self, caller, &answer);
+        return;
+    }
     json_t *r = json_pack ("{s:O?, s:b, s:s}", "id", caller->req_id, "ok", 0, "error", error);
     s_send (self, caller, r);
 }
@@ -191,6 +229,7 @@ void
 api_caller_copy (api_caller_t *dst, const api_caller_t *src)
 {
     *dst = *src;
+    dst->submit = NULL;
     if (dst->req_id)
         json_incref (dst->req_id);
 }
@@ -202,13 +241,38 @@ api_caller_clear (api_caller_t *caller)
     caller->req_id = NULL;
 }
 
+/*  A binary frame (API_BINARY, then a Keten__ApiSubmit): its shape
+ *  checked here, its signals by the handler (intake). */
+static void
+s_request_binary (apiserver_t *self, api_caller_t *caller, const uint8_t *data, size_t len)
+{
+    caller->binary = true;
+    Keten__ApiSubmit *submit = keten__api_submit__unpack (NULL, len, data);
+    if (!submit) {
+        apiserver_reply_error (self, caller, "the binary request is not an ApiSubmit message");
+        return;
+    }
+    caller->bin_id = submit->id;
+    caller->submit = submit;
+    if (submit->base.n_unknown_fields)
+        apiserver_reply_error (self, caller, "the binary request has fields ApiSubmit does not");
+    else
+        self->handler (self->arg, caller, "signal.submit", NULL);
+    caller->submit = NULL;
+    keten__api_submit__free_unpacked (submit, NULL);
+}
+
 /*  Decode one frame: the one place API input is checked for shape. */
 static void
 s_request (apiserver_t *self, conn_t *c, const uint8_t *data, size_t len)
 {
-    api_caller_t caller = {c->id, NULL, c->uid, c->pid};
+    api_caller_t caller = {c->id, NULL, c->uid, c->pid, false, 0, NULL};
     c->pending++;
     c->active_ms = zclock_mono ();
+    if (data[0] == API_BINARY) {
+        s_request_binary (self, &caller, data + 1, len - 1);
+        return;
+    }
     json_error_t err;
     json_t *req = json_loadb ((const char *) data, len, JSON_REJECT_DUPLICATES, &err);
     if (!req || !json_is_object (req)) {

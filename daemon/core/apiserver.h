@@ -7,6 +7,7 @@
 #ifndef KETEN_APISERVER_H
 #define KETEN_APISERVER_H
 
+#include "keten.pb-c.h"
 #include "util.h"
 
 #include <czmq.h>
@@ -24,12 +25,24 @@
 
 typedef struct _apiserver_t apiserver_t;
 
+/*  A frame whose first byte is API_BINARY holds a Keten__ApiSubmit
+ *  (docs/API.md, "Binary submissions"); it reaches the handler as the
+ *  command "signal.submit" without args, and every answer to it is a
+ *  frame of API_BINARY and a Keten__ApiSubmitted.  A JSON frame never
+ *  starts with this byte. */
+#define API_BINARY 0x00
+
 /*  Who asked, and how to answer: copyable; release with api_caller_clear. */
 typedef struct {
     uint64_t conn_id;
     json_t *req_id; /* owned reference */
     uid_t uid;
     pid_t pid;
+    bool binary;     /* answered with Keten__ApiSubmitted frames */
+    uint64_t bin_id; /* binary: the request's id */
+    /*  binary: the request, decoded; borrowed for the handler's call
+     *  only (a copy has NULL). */
+    const Keten__ApiSubmit *submit;
 } api_caller_t;
 
 /*  Handle one request; must lead to exactly one apiserver_reply_* for
@@ -49,8 +62,13 @@ void apiserver_destroy (apiserver_t **self_p);
 size_t apiserver_memory (apiserver_t *self);
 size_t apiserver_connections (apiserver_t *self);
 
+/*  Answer a request: result is stolen.  To a binary caller an error goes
+ *  as a Keten__ApiSubmitted with only its error set; its outcomes go with
+ *  apiserver_reply_submitted (answer borrowed; its id is set here). */
 void apiserver_reply_ok (apiserver_t *self, const api_caller_t *caller, json_t *result);
 void apiserver_reply_error (apiserver_t *self, const api_caller_t *caller, const char *error);
+void apiserver_reply_submitted (apiserver_t *self, const api_caller_t *caller,
+                                Keten__ApiSubmitted *answer);
 
 void api_caller_copy (api_caller_t *dst, const api_caller_t *src);
 void api_caller_clear (api_caller_t *caller);

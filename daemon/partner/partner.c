@@ -123,9 +123,11 @@ s_stop (node_t *self)
     outbox_destroy (&p->outbox);
     /*  Callers still waiting for a receipt (the API server is gone). */
     if (p->waiters) {
-        api_caller_t *w;
+        waiter_t *w;
         for (w = zhashx_first (p->waiters); w; w = zhashx_next (p->waiters)) {
-            api_caller_clear (w);
+            if (w->batch)
+                partner_batch_drop (w->batch);
+            api_caller_clear (&w->caller);
             free (w);
         }
         zhashx_destroy (&p->waiters);

@@ -22,10 +22,16 @@
 /*  The partner's role row, for node_new (daemon/ketend.c). */
 extern const node_role_t partner_role;
 
+/*  A binary submission's signals (docs/API.md, "Binary submissions"),
+ *  answered in one frame once each has its outcome (partner_signal.c). */
+typedef struct _submit_batch_t submit_batch_t;
+
 /*  A signal waiting for the next group commit: from the local API (answer
  *  caller) or from the spool directory (move the file when committed). */
 typedef struct {
     api_caller_t caller;
+    submit_batch_t *batch; /* a binary submission's, at index; else NULL */
+    size_t index;
     Keten__Signal *signal;
     bool wait;
     bool from_spool;
@@ -49,6 +55,14 @@ typedef struct {
 /*  A receipt of this drain, waiting to be settled, and the message that
  *  brought it (partner_receipt.c). */
 typedef struct _settled_t settled_t;
+
+/*  A caller waiting for a message's receipt: answered in JSON, or its
+ *  signal's outcome in a binary submission's batch. */
+typedef struct {
+    api_caller_t caller;
+    submit_batch_t *batch;
+    size_t index;
+} waiter_t;
 typedef struct _received_t received_t;
 
 typedef struct {
@@ -76,7 +90,7 @@ typedef struct {
     size_t n_pending, cap_pending;
     committing_t committing;
     int commit_fd;     /* store_commit_fd, or -1 */
-    zhashx_t *waiters; /* hex message id -> api_caller_t* */
+    zhashx_t *waiters; /* hex message id -> waiter_t* */
     char last_receipt_id[KT_ID_HEX];
     uint64_t last_receipt_ms, last_receipt_index;
     uint64_t cp_verified, cp_verified_ms; /* partner_checkpoint_size's cache */
@@ -111,6 +125,19 @@ int partner_on_spool (zloop_t *loop, int timer_id, void *arg);
 /*  spool_settled_fn: whether the signal sent as id has its receipt kept. */
 int partner_signal_settled (void *arg, const uint8_t id[KT_ID_LEN]);
 void partner_submit (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
+/*  A binary submission holds at most this many signals. */
+#define PARTNER_MAX_BATCH 1000
+/*  Signal index of batch has its outcome (state, and log_index or
+ *  reason); the last of them answers the batch's caller. */
+void partner_batch_outcome (node_t *self, submit_batch_t *batch, size_t index,
+                            Keten__ApiState state, uint64_t log_index, const char *reason);
+/*  Stopping: one of batch's signals goes unanswered; the last frees it. */
+void partner_batch_drop (submit_batch_t *batch);
+/*  Wait for the receipt of message hex (partner_receipt.c): caller is
+ *  answered in JSON then, or batch's signal index gets its outcome.
+ *  Whether the wait is registered (false: out of memory). */
+bool partner_waiter_add (node_t *self, const char *hex, const api_caller_t *caller,
+                         submit_batch_t *batch, size_t index);
 void partner_flush (node_t *self);
 /*  store_commit_fd became readable: a batch committed beside the loop. */
 int partner_on_committed (zloop_t *loop, zmq_pollitem_t *item, void *arg);

@@ -26,6 +26,24 @@ struct _settled_t {
     size_t from;                   /* the message that brought it, in received */
 };
 
+bool
+partner_waiter_add (node_t *self, const char *hex, const api_caller_t *caller,
+                    submit_batch_t *batch, size_t index)
+{
+    waiter_t *w = malloc (sizeof *w);
+    if (!w)
+        return false;
+    api_caller_copy (&w->caller, caller);
+    w->batch = batch;
+    w->index = index;
+    if (zhashx_insert (partner_of (self)->waiters, hex, w) != 0) {
+        api_caller_clear (&w->caller);
+        free (w);
+        return false;
+    }
+    return true;
+}
+
 static void
 s_notify_waiter (node_t *self, const uint8_t id[KT_ID_LEN], bool accepted, uint64_t log_index,
                  const char *refusal)
@@ -33,17 +51,24 @@ s_notify_waiter (node_t *self, const uint8_t id[KT_ID_LEN], bool accepted, uint6
     partner_t *p = partner_of (self);
     char hex[KT_ID_HEX];
     kt_hex (hex, id, KT_ID_LEN);
-    api_caller_t *w = zhashx_lookup (p->waiters, hex);
+    waiter_t *w = zhashx_lookup (p->waiters, hex);
     if (!w)
         return;
-    json_t *r =
-        json_pack ("{s:s, s:s}", "message_id", hex, "state", accepted ? "delivered" : "refused");
-    if (accepted)
-        json_object_set_new (r, "log_index", json_integer ((json_int_t) log_index));
-    else
-        json_object_set_new (r, "reason", json_string (refusal));
-    apiserver_reply_ok (self->api, w, r);
-    api_caller_clear (w);
+    if (w->batch)
+        partner_batch_outcome (self, w->batch, w->index,
+                               accepted ? KETEN__API_STATE__API_DELIVERED
+                                        : KETEN__API_STATE__API_REFUSED,
+                               log_index, refusal);
+    else {
+        json_t *r = json_pack ("{s:s, s:s}", "message_id", hex, "state",
+                               accepted ? "delivered" : "refused");
+        if (accepted)
+            json_object_set_new (r, "log_index", json_integer ((json_int_t) log_index));
+        else
+            json_object_set_new (r, "reason", json_string (refusal));
+        apiserver_reply_ok (self->api, &w->caller, r);
+    }
+    api_caller_clear (&w->caller);
     free (w);
     zhashx_delete (p->waiters, hex);
 }

@@ -34,6 +34,98 @@ s_pending_slot (node_t *self)
     return p;
 }
 
+struct _submit_batch_t {
+    api_caller_t caller;
+    size_t n, left; /* signals, and those without an outcome yet */
+    bool refused;   /* answered with an error already */
+    Keten__ApiOutcome *outcomes;
+    Keten__ApiOutcome **ptrs;
+    uint8_t (*ids)[KT_ID_LEN];
+};
+
+static void
+s_batch_free (submit_batch_t *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        if (b->outcomes[i].reason != protobuf_c_empty_string)
+            free (b->outcomes[i].reason);
+    api_caller_clear (&b->caller);
+    free (b->outcomes);
+    free (b->ptrs);
+    free (b->ids);
+    free (b);
+}
+
+static submit_batch_t *
+s_batch_new (const api_caller_t *caller, size_t n)
+{
+    submit_batch_t *b = calloc (1, sizeof *b);
+    if (!b)
+        return NULL;
+    b->outcomes = calloc (n, sizeof *b->outcomes);
+    b->ptrs = calloc (n, sizeof *b->ptrs);
+    b->ids = calloc (n, sizeof *b->ids);
+    b->n = b->left = n;
+    for (size_t i = 0; b->outcomes && b->ptrs && i < n; i++) {
+        keten__api_outcome__init (&b->outcomes[i]);
+        b->ptrs[i] = &b->outcomes[i];
+    }
+    api_caller_copy (&b->caller, caller);
+    if (!b->outcomes || !b->ptrs || !b->ids) {
+        b->n = 0;
+        s_batch_free (b);
+        return NULL;
+    }
+    return b;
+}
+
+/*  One of b's signals is done with; the last answers (unless the batch
+ *  was refused or answer is false) and frees it. */
+static void
+s_batch_settle (node_t *self, submit_batch_t *b, bool answer)
+{
+    if (--b->left > 0)
+        return;
+    if (answer && !b->refused) {
+        Keten__ApiSubmitted a = KETEN__API_SUBMITTED__INIT;
+        a.n_outcomes = b->n;
+        a.outcomes = b->ptrs;
+        apiserver_reply_submitted (self->api, &b->caller, &a);
+    }
+    s_batch_free (b);
+}
+
+void
+partner_batch_outcome (node_t *self, submit_batch_t *b, size_t i, Keten__ApiState state,
+                       uint64_t log_index, const char *reason)
+{
+    b->outcomes[i].state = state;
+    b->outcomes[i].log_index = log_index;
+    if (reason && *reason) {
+        char *copy = strdup (reason);
+        if (copy)
+            b->outcomes[i].reason = copy;
+    }
+    s_batch_settle (self, b, true);
+}
+
+void
+partner_batch_drop (submit_batch_t *b)
+{
+    if (--b->left == 0)
+        s_batch_free (b);
+}
+
+/*  Storing b's signals failed: its caller hears why, once. */
+static void
+s_batch_refuse (node_t *self, submit_batch_t *b, const char *error)
+{
+    if (!b->refused)
+        apiserver_reply_error (self->api, &b->caller, error);
+    b->refused = true;
+    s_batch_settle (self, b, false);
+}
+
 /*  Police intake: forward what was dropped in the spool directory. */
 int
 partner_on_spool (zloop_t *loop, int timer_id, void *arg)
@@ -105,6 +197,66 @@ partner_signal_settled (void *arg, const uint8_t id[KT_ID_LEN])
     return settled ? 1 : 0;
 }
 
+/*  A binary submission: every signal checked before any is taken, then
+ *  all of them pending for the same group commit (docs/API.md, "Binary
+ *  submissions"). */
+static void
+s_submit_binary (node_t *self, const api_caller_t *caller)
+{
+    const Keten__ApiSubmit *req = caller->submit;
+    size_t n = req->n_signals;
+    if (n == 0 || n > PARTNER_MAX_BATCH) {
+        char msg[96];
+        snprintf (msg, sizeof msg, "a binary submission holds 1 to %d signals, not %zu",
+                  PARTNER_MAX_BATCH, n);
+        apiserver_reply_error (self->api, caller, msg);
+        return;
+    }
+    Keten__Signal **signals = calloc (n, sizeof *signals);
+    submit_batch_t *b = signals ? s_batch_new (caller, n) : NULL;
+    if (!b) {
+        free (signals);
+        apiserver_reply_error (self->api, caller, "out of memory");
+        return;
+    }
+    kt_reason_t reason;
+    char msg[sizeof reason.text + 32];
+    *msg = '\0';
+    for (size_t i = 0; i < n && !*msg; i++)
+        if (intake_signal_from_packed (req->signals[i].data, req->signals[i].len, &signals[i],
+                                       &reason) != 0)
+            snprintf (msg, sizeof msg, "signals[%zu]: %s", i, reason.text);
+    partner_t *ps = partner_of (self);
+    size_t first = ps->n_pending;
+    for (size_t i = 0; i < n && !*msg; i++) {
+        pending_submit_t *p = s_pending_slot (self);
+        if (!p) {
+            snprintf (msg, sizeof msg, "out of memory");
+            break;
+        }
+        api_caller_copy (&p->caller, caller);
+        p->signal = signals[i];
+        signals[i] = NULL;
+        p->wait = req->wait;
+        p->batch = b;
+        p->index = i;
+    }
+    if (*msg) {
+        /*  Nothing of it is taken: what was made pending goes again. */
+        for (size_t i = first; i < ps->n_pending; i++) {
+            api_caller_clear (&ps->pending[i].caller);
+            intake_signal_destroy (&ps->pending[i].signal);
+        }
+        ps->n_pending = first;
+        for (size_t i = 0; i < n; i++)
+            intake_signal_destroy (&signals[i]);
+        b->n = 0;
+        s_batch_free (b);
+        apiserver_reply_error (self->api, caller, msg);
+    }
+    free (signals);
+}
+
 void
 partner_submit (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
@@ -124,6 +276,10 @@ partner_submit (node_t *self, const api_caller_t *caller, const char *cmd, json_
                       kt_now_ms (), &reason) != 0) {
         node_record_refusal (self, caller, cmd); /* art. 15.2e: the refusal leaves a trace */
         apiserver_reply_error (self->api, caller, reason.text);
+        return;
+    }
+    if (caller->submit) {
+        s_submit_binary (self, caller);
         return;
     }
     json_t *obj = args ? json_object_get (args, "signal") : NULL;
@@ -212,8 +368,8 @@ s_flush_one (node_t *self, size_t i, uint8_t id[KT_ID_LEN], bool *held, uint64_t
  *  them are stored, or none.  beside: node.db's COMMIT is started on the
  *  helper thread, not waited for (s_committed ends it). */
 static int
-s_flush_store (node_t *self, uint8_t (*ids)[KT_ID_LEN], bool *held, uint64_t now, bool beside,
-               kt_reason_t *reason)
+s_flush_store (node_t *self, size_t n, uint8_t (*ids)[KT_ID_LEN], bool *held, uint64_t now,
+               bool beside, kt_reason_t *reason)
 {
     sqlite3 *ks = keystore_db (self->keystore);
     if (store_begin (ks, reason) != 0)
@@ -223,7 +379,7 @@ s_flush_store (node_t *self, uint8_t (*ids)[KT_ID_LEN], bool *held, uint64_t now
         return -1;
     }
     int rc = 0;
-    for (size_t i = 0; rc == 0 && i < partner_of (self)->n_pending; i++)
+    for (size_t i = 0; rc == 0 && i < n; i++)
         rc = s_flush_one (self, i, ids[i], &held[i], now, reason);
     if (rc == 0 && store_commit (ks, reason) != 0)
         rc = -1;
@@ -255,15 +411,22 @@ s_flush_answer (node_t *self, pending_submit_t *pending, const uint8_t id[KT_ID_
             pending->from_spool ? "spool" : "api");
     if (!held)
         outbox_enqueue_sealed (p->outbox, id, now, &pending->header, pending->header_len);
+    submit_batch_t *b = pending->batch;
+    if (b) {
+        memcpy (b->ids[pending->index], id, KT_ID_LEN);
+        b->outcomes[pending->index].message_id =
+            (ProtobufCBinaryData){KT_ID_LEN, b->ids[pending->index]};
+    }
     if (pending->from_spool)
         spool_done (p->spool, &pending->file);
-    else if (pending->wait && !held) {
-        api_caller_t *w = malloc (sizeof *w);
-        if (w) {
-            api_caller_copy (w, &pending->caller);
-            zhashx_insert (p->waiters, hex, w);
-        }
-    } else
+    else if (pending->wait && !held &&
+             partner_waiter_add (self, hex, &pending->caller, b, pending->index))
+        ; /* answered on its receipt */
+    else if (b)
+        partner_batch_outcome (self, b, pending->index,
+                               held ? KETEN__API_STATE__API_HELD : KETEN__API_STATE__API_QUEUED, 0,
+                               NULL);
+    else
         apiserver_reply_ok (
             self->api, &pending->caller,
             json_pack ("{s:s, s:s}", "message_id", hex, "state", held ? "held" : "queued"));
@@ -276,6 +439,12 @@ s_flush_answer (node_t *self, pending_submit_t *pending, const uint8_t id[KT_ID_
  *  loop as before: with one or two in flight nothing would overlap, and
  *  the two hand-overs between threads would only add to their wait. */
 #define FLUSH_BESIDE_MIN 8
+
+/*  A group commit takes at most this many submissions (more rather than
+ *  cut a binary submission in two), so that under load the first group
+ *  is on its way to the uitvoerder while the next is stored, instead of
+ *  every signal in flight moving as one group (as NODE_DRAIN_MAX). */
+#define FLUSH_MAX 256
 
 /*  The stored batch's callers answered (ok) or told why not, its
  *  submissions cleared, and what is due sent. */
@@ -297,6 +466,8 @@ s_flush_end (node_t *self, pending_submit_t *pending, size_t n, uint8_t (*ids)[K
     for (size_t i = 0; i < n; i++) {
         if (ok)
             s_flush_answer (self, &pending[i], ids[i], held[i], now);
+        else if (pending[i].batch)
+            s_batch_refuse (self, pending[i].batch, refusal);
         else if (!pending[i].from_spool)
             /*  A spool file stays where it is and is tried again. */
             apiserver_reply_error (self->api, &pending[i].caller, refusal);
@@ -310,17 +481,25 @@ s_flush_end (node_t *self, pending_submit_t *pending, size_t n, uint8_t (*ids)[K
         partner_pump (self);
 }
 
-/*  Store and queue every pending submission in one transaction per file
- *  (keys first), then answer.  Nothing is half-stored: on any failure all
- *  of them are rolled back and refused.  While a batch commits beside the
- *  loop, new ones wait for it (s_committed flushes them). */
-void
-partner_flush (node_t *self)
+/*  How many of the pending submissions the next group commit takes: at
+ *  most FLUSH_MAX, but never part of a binary submission. */
+static size_t
+s_flush_count (const partner_t *p)
+{
+    size_t n = p->n_pending < FLUSH_MAX ? p->n_pending : FLUSH_MAX;
+    while (n > 0 && n < p->n_pending && p->pending[n].batch &&
+           p->pending[n].batch == p->pending[n - 1].batch)
+        n++;
+    return n;
+}
+
+/*  Store and answer one group of the pending submissions; whether it
+ *  went on to commit beside the loop. */
+static bool
+s_flush_group (node_t *self)
 {
     partner_t *p = partner_of (self);
-    size_t n = p->n_pending;
-    if (n == 0 || p->committing.n)
-        return;
+    size_t n = s_flush_count (p);
     kt_reason_t reason = {""};
     uint64_t now = kt_now_ms ();
     uint8_t (*ids)[KT_ID_LEN] = calloc (n, sizeof *ids);
@@ -330,17 +509,45 @@ partner_flush (node_t *self)
     bool beside = n >= FLUSH_BESIDE_MIN && p->commit_fd >= 0;
     for (size_t i = 0; beside && i < n; i++)
         beside = !p->pending[i].from_spool;
-    bool ok = ids && held && s_flush_store (self, ids, held, now, beside, &reason) == 0;
+    /*  The group is the thread's until s_committed: in an array of its
+     *  own when submissions stay behind. */
+    pending_submit_t *group = NULL;
+    if (beside && n < p->n_pending && !(group = malloc (n * sizeof *group)))
+        beside = false;
+    bool ok = ids && held && s_flush_store (self, n, ids, held, now, beside, &reason) == 0;
     if (ok && beside) {
-        /*  The batch is the thread's until s_committed; new submissions
-         *  gather in a fresh array. */
-        p->committing = (committing_t){p->pending, n, ids, held, now};
-        p->pending = NULL;
-        p->n_pending = p->cap_pending = 0;
-        return;
+        if (group) {
+            memcpy (group, p->pending, n * sizeof *group);
+            memmove (p->pending, p->pending + n, (p->n_pending - n) * sizeof *p->pending);
+            p->n_pending -= n;
+        } else {
+            group = p->pending;
+            p->pending = NULL;
+            p->n_pending = p->cap_pending = 0;
+        }
+        p->committing = (committing_t){group, n, ids, held, now};
+        return true;
     }
+    free (group);
     s_flush_end (self, p->pending, n, ids, held, now, ok, &reason);
-    p->n_pending = 0;
+    memmove (p->pending, p->pending + n, (p->n_pending - n) * sizeof *p->pending);
+    p->n_pending -= n;
+    return false;
+}
+
+/*  Store and queue the pending submissions in groups, each in one
+ *  transaction per file (keys first), then answer.  Nothing is
+ *  half-stored: on any failure all of a group are rolled back and
+ *  refused, and a binary submission is never split between groups.
+ *  While a group commits beside the loop, the rest wait for it
+ *  (s_committed flushes them). */
+void
+partner_flush (node_t *self)
+{
+    partner_t *p = partner_of (self);
+    while (p->n_pending && !p->committing.n)
+        if (s_flush_group (self))
+            return;
 }
 
 /*  The batch that committed beside the loop: answered now, and what
@@ -378,6 +585,8 @@ static void
 s_drop (pending_submit_t *pending, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
+        if (pending[i].batch)
+            partner_batch_drop (pending[i].batch);
         api_caller_clear (&pending[i].caller);
         intake_signal_destroy (&pending[i].signal);
         free (pending[i].header);

@@ -1,7 +1,7 @@
 /*  libFuzzer harness: the local API's input side (daemon/core/apiserver.c)
  *  as a connected client drives it - bytes cut into length-prefixed
- *  frames, each parsed as a JSON request and checked for its shape, the
- *  answers written back - through the server's own connection handler on
+ *  frames, each parsed as a JSON request (or a binary ApiSubmit) and
+ *  checked for its shape, the answers written back - through the server's own connection handler on
  *  a socketpair, so framing, limits, replies and closing all run as in
  *  ketend.  The handler answers every request (an error for one command,
  *  so both reply paths run) after walking its arguments.  apiserver.c is
@@ -23,7 +23,19 @@ s_handler (void *arg, const api_caller_t *caller, const char *cmd, json_t *args)
     json_t *value;
     size_t n = 0;
     json_object_foreach (args, key, value) n += strlen (key) + (json_is_string (value) ? 1 : 0);
-    if (strcmp (cmd, "refuse") == 0)
+    if (caller->binary) {
+        /*  A binary request: its signals counted back as outcomes. */
+        Keten__ApiSubmitted answer = KETEN__API_SUBMITTED__INIT;
+        Keten__ApiOutcome outcome = KETEN__API_OUTCOME__INIT;
+        Keten__ApiOutcome *list[1] = {&outcome};
+        outcome.log_index = caller->submit->n_signals;
+        answer.outcomes = list;
+        answer.n_outcomes = 1;
+        if (caller->submit->n_signals)
+            apiserver_reply_submitted (s_server, caller, &answer);
+        else
+            apiserver_reply_error (s_server, caller, "no signals");
+    } else if (strcmp (cmd, "refuse") == 0)
         apiserver_reply_error (s_server, caller, "refused");
     else
         apiserver_reply_ok (s_server, caller,

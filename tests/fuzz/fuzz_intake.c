@@ -1,5 +1,6 @@
-/*  libFuzzer harness: the signal intake on arbitrary JSON text, and the
- *  protobuf check on arbitrary Signal bytes.  */
+/*  libFuzzer harness: the signal intake on arbitrary JSON text and on
+ *  arbitrary packed Signal bytes (the local API's binary submission), and
+ *  the protobuf check on them.  */
 #include "intake.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
@@ -14,6 +15,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         json_decref (o);
         intake_signal_destroy (&s);
     }
+    if (intake_signal_from_packed (data, size, &s, &r) == 0)
+        intake_signal_destroy (&s);
     Keten__Signal *p = keten__signal__unpack (NULL, size, data);
     if (p) {
         intake_signal_check (p, &r);
