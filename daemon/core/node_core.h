@@ -47,8 +47,11 @@ typedef struct {
 
 /*  At most this many messages per wakeup of the transport's socket (a
  *  drain): other sockets and timers get their turn, and a group commit
- *  stays a bounded transaction. */
-#define NODE_DRAIN_MAX 4096
+ *  stays a bounded transaction.  Small enough that under load a drain's
+ *  answers (receipts) leave while the sender already stores its next
+ *  group, instead of the whole window moving in one group from node to
+ *  node (docs/PERFORMANCE.md, 2026-12-05, fourth session). */
+#define NODE_DRAIN_MAX 256
 
 /*  A message as the dispatcher hands it to a role: opened (signature,
  *  policy and freshness checked by envelope_open), its body decoded with
