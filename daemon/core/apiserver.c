@@ -169,6 +169,21 @@ s_send_frame (apiserver_t *self, const api_caller_t *caller, const void *data, s
         s_conn_close (c);
 }
 
+/*  An answer that could not be made (out of memory): the connection is
+ *  closed, so that its caller learns at once instead of waiting for an
+ *  answer that will not come. */
+static void
+s_answer_lost (apiserver_t *self, const api_caller_t *caller)
+{
+    char key[24];
+    snprintf (key, sizeof key, "%llu", (unsigned long long) caller->conn_id);
+    conn_t *c = zhashx_lookup (self->conns, key);
+    kt_log (KT_LOG_ERROR, "api answer_lost reason=\"out of memory\" uid=%u",
+            (unsigned) caller->uid);
+    if (c)
+        s_conn_close (c);
+}
+
 static void
 s_send (apiserver_t *self, const api_caller_t *caller, json_t *response)
 {
@@ -176,6 +191,8 @@ s_send (apiserver_t *self, const api_caller_t *caller, json_t *response)
     json_decref (response);
     if (text)
         s_send_frame (self, caller, text, strlen (text));
+    else
+        s_answer_lost (self, caller);
     free (text);
 }
 
@@ -187,8 +204,7 @@ apiserver_reply_submitted (apiserver_t *self, const api_caller_t *caller,
     size_t len = keten__api_submitted__get_packed_size (answer);
     uint8_t *buf = malloc (len ? len : 1);
     if (!buf) {
-        kt_log (KT_LOG_ERROR, "api answer_lost reason=\"out of memory\" uid=%u",
-                (unsigned) caller->uid);
+        s_answer_lost (self, caller);
         return;
     }
     keten__api_submitted__pack (answer, buf);

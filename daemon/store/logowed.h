@@ -18,6 +18,11 @@
 #include "provlog.h"
 #include "weegploeg.h"
 
+/*  The most signals one lost log commit can leave: the largest drain any
+ *  release made (4096 messages until NODE_DRAIN_MAX became 256), so that
+ *  what an older release left is still put back after an upgrade. */
+#define LOGOWED_MAX 4096
+
 /*  Append every entry owed, in one commit: the number appended (0 when
  *  none was owed), or -1 with reason, the log then left owed (its
  *  provlog_begin refuses until a later call succeeds).  Only what a lost

@@ -339,7 +339,8 @@ uitvoerder_signals_log (node_t *self, kt_reason_t *reason)
 {
     uitvoerder_t *u = uitvoerder_of (self);
     bool after_failure = provlog_owed (u->log); /* else at start */
-    int n = logowed_catch_up (u->log, u->weegploeg, NODE_DRAIN_MAX, reason);
+    _Static_assert(NODE_DRAIN_MAX <= LOGOWED_MAX, "a drain's signals must fit a catch-up");
+    int n = logowed_catch_up (u->log, u->weegploeg, LOGOWED_MAX, reason);
     if (n == -2 && !after_failure) {
         /*  At start: no crash's remainder, the log was restored or
          *  replaced behind the weegploeg file.  It goes on as it is; the
