@@ -142,6 +142,8 @@ refused '{signals: [($s[0] | ._extra = [[99, "9a0603616263"]])]}' \
     "signals[0]: has fields a Signal does not" "an unknown field"
 refused '{signals: [($s[0] | ._extra = [[12, "620358595a"]])]}' \
     "signals[0]: not in the canonical encoding" "local_ref given twice"
+refused '{signals: [($s[0] | .description = "cut\u0000here")]}' \
+    "signals[0]: not in the canonical encoding" "a NUL inside a string"
 refused '{signals: []}' "a binary submission holds 1 to 1000 signals, not 0" "no signals"
 refused '{signals: [range(1001) | $s[0] | .description = "x"]}' \
     "a binary submission holds 1 to 1000 signals, not 1001" "too many"
