@@ -7,9 +7,11 @@
  *  partner recorded the signed receipt with fsync.  --inflight sets how
  *  many signals are outstanding at once (1 measures one in flight).
  *
- *  By default the signals go as binary submissions (docs/API.md, "Binary
- *  submissions") of at most --batch signals each; a signal's latency is
- *  its submission's.  --json sends one JSON request per signal instead.
+ *  By default each signal goes as a binary submission of its own
+ *  (docs/API.md, "Binary submissions"), as a broker's client publishes
+ *  one message at a time; --batch B puts up to B in one submission (a
+ *  signal's latency is then its submission's), and --json sends one JSON
+ *  request per signal instead.
  */
 #include "apiclient.h"
 #include "intake.h"
@@ -179,7 +181,7 @@ main (int argc, char **argv)
         {"batch", required_argument, NULL, 'b'},  {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     const char *socket_path = NULL, *file = NULL;
-    bench_t b = {.n = 10000, .inflight = 1000, .batch = 100};
+    bench_t b = {.n = 10000, .inflight = 1000, .batch = 1};
     bool json = false;
     int opt;
     while ((opt = getopt_long (argc, argv, "s:f:n:k:b:jh", options, NULL)) != -1) {
