@@ -300,3 +300,92 @@ while got < n:
             print(a["result"]["state"], a["result"]["message_id"])
 PY
 }
+
+# kt_binary ID SPEC.json: a binary submission (docs/API.md) to ID's socket: send the submission SPEC describes, print the
+# answer as JSON.  SPEC: {"id", "wait", "signals": [signal JSON, with
+# "_extra": [[field, "hex bytes of a whole extra field"]] and
+# "_representative"], "raw": "hex of a whole ApiSubmit instead",
+# "then_json": true (then a JSON status request on the same connection)}.
+kt_binary() {
+    python3 - "$T/$1.sock" "$2" <<'PY'
+import json, socket, struct, sys
+path, spec = sys.argv[1], json.load(open(sys.argv[2]))
+def varint(n):
+    out = b""
+    while True:
+        b = n & 0x7F; n >>= 7
+        if n: out += bytes([b | 0x80])
+        else: return out + bytes([b])
+def field(no, wt, payload):
+    key = varint(no << 3 | wt)
+    if wt == 0: return key + varint(payload)
+    return key + varint(len(payload)) + payload
+def s(no, v): return field(no, 2, v.encode()) if v else b""
+WPG = {"none": 0, "art-8-13": 1, "art-9-10": 2}
+def signal(j):
+    sub, mel, src = j["subject"], j["melder"], j["source"]
+    out = field(1, 2, s(1, sub["name"]) + s(2, sub["birth_date"]) + s(3, sub.get("address", "")) +
+                s(4, sub["municipality"]) + s(5, sub.get("bsn", "")))
+    out += s(2, j["description"]) + s(3, j["category"]) + s(4, j["observed_on"])
+    out += field(5, 2, s(1, mel["name"]) + s(2, mel["contact"]))
+    out += s(6, src["kind"]) + s(7, src.get("detail", ""))
+    if WPG[j.get("wpg_basis", "none")]: out += field(8, 0, WPG[j["wpg_basis"]])
+    out += s(9, j["legal_basis"]) + s(12, j.get("local_ref", ""))
+    out += s(17, j.get("_representative", ""))
+    for _, raw in j.get("_extra", []): out += bytes.fromhex(raw)
+    return out
+if "raw" in spec:
+    msg = bytes.fromhex(spec["raw"])
+else:
+    msg = field(1, 0, spec.get("id", 7)) if spec.get("id", 7) else b""
+    for j in spec["signals"]: msg += field(2, 2, signal(j))
+    if spec.get("wait"): msg += field(3, 0, 1)
+frame = b"\0" + msg
+c = socket.socket(socket.AF_UNIX); c.settimeout(60); c.connect(path)
+c.sendall(struct.pack(">I", len(frame)) + frame)
+def recv_frame():
+    head = b""
+    while len(head) < 4: head += c.recv(4 - len(head))
+    n = struct.unpack(">I", head)[0]; body = b""
+    while len(body) < n: body += c.recv(n - len(body))
+    return body
+body = recv_frame()
+assert body[0] == 0, "not a binary answer: %r" % body[:40]
+def parse(b):
+    i, out = 0, []
+    while i < len(b):
+        key = 0; sh = 0
+        while True:
+            x = b[i]; i += 1; key |= (x & 0x7F) << sh; sh += 7
+            if not x & 0x80: break
+        no, wt = key >> 3, key & 7
+        v = 0; sh = 0
+        while True:
+            x = b[i]; i += 1; v |= (x & 0x7F) << sh; sh += 7
+            if not x & 0x80: break
+        if wt == 2: out.append((no, b[i:i + v])); i += v
+        else: out.append((no, v))
+    return out
+STATES = {1: "queued", 2: "held", 3: "delivered", 4: "refused"}
+answer = {"id": 0, "error": "", "outcomes": []}
+for no, v in parse(body[1:]):
+    if no == 1: answer["id"] = v
+    if no == 2: answer["error"] = v.decode()
+    if no == 3:
+        o = {"message_id": "", "state": "", "log_index": 0, "reason": ""}
+        for k, w in parse(v):
+            if k == 1: o["message_id"] = w.hex()
+            if k == 2: o["state"] = STATES.get(w, str(w))
+            if k == 3: o["log_index"] = w
+            if k == 4: o["reason"] = w.decode()
+        answer["outcomes"].append(o)
+if spec.get("then_json"):
+    req = json.dumps({"id": 1, "cmd": "status"}).encode()
+    c.sendall(struct.pack(">I", len(req)) + req)
+    answer["then"] = json.loads(recv_frame())["ok"]
+print(json.dumps(answer))
+PY
+}
+kt_binary_spec() {  # kt_binary_spec FILE JQ-FILTER: a SPEC of the signal in $T/s.json ($s[0])
+    jq -n --slurpfile s "$T/s.json" "$2" > "$1"
+}

@@ -54,9 +54,21 @@ out=$(kt_burst politie-test 20 "$T/s1.json")
     || fail "a batch on a full disk: $out"
 [ "$(jfield politie-test .outbox.depth)" = "$depth" ] || fail "something of the batch was half-stored"
 grep -q "submit store_failed count=20 " "$T/politie-test.log" || fail "the 20 were not one group commit"
+# A binary submission of thirty (docs/API.md): one answer, the refusal,
+# no outcomes, nothing stored.
+cp "$T/s1.json" "$T/s.json"
+kt_binary_spec "$T/thirty.json" '{wait: true, signals: [range(30) | $s[0]]}'
+out=$(kt_binary politie-test "$T/thirty.json")
+[ "$(jq -r '.error' <<< "$out")" = "could not store the signal (database or disk is full); nothing was stored" ] &&
+    [ "$(jq '.outcomes | length' <<< "$out")" = 0 ] || fail "a binary submission on a full disk: $out"
+[ "$(jfield politie-test .outbox.depth)" = "$depth" ] || fail "something of the binary submission was half-stored"
+grep -q "submit store_failed count=30 " "$T/politie-test.log" || fail "the 30 were not one group commit"
 rm "$T/state-politie-test/filler"
 out=$(kt_burst politie-test 20 "$T/s1.json")
 [ "$(grep -c "^delivered " <<< "$out")" = 20 ] || fail "a batch after space was freed: $out"
+out=$(kt_binary politie-test "$T/thirty.json")
+[ "$(jq -r '[.outcomes[] | select(.state == "delivered")] | length' <<< "$out")" = 30 ] ||
+    fail "a binary submission after space was freed: $out"
 kt politie-test signal submit --file "$T/s1.json" --wait > /dev/null || fail "no submission after space was freed"
 [ "$(jfield politie-test '.alarms | index("storage_failing") != null')" = false ] \
     || fail "the alarm outlives the first good commit"
