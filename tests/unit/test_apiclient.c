@@ -566,6 +566,85 @@ test_frame_that_is_not_a_json_object_is_an_error (void **state)
     assert_int_equal (s_server_wait (f), 0);
 }
 
+/*  Reads a binary frame (0x00, then the bytes "abc"), answers it in
+ *  binary (0x00, then "xyz", one byte per write), then answers the next
+ *  one as a ketend without binary frames would: a JSON error. */
+static int
+s_script_binary (int fd, int go_fd)
+{
+    (void) go_fd;
+    for (int round = 0; round < 2; round++) {
+        uint8_t header[4], body[4];
+        if (s_read_full (fd, header, 4) != 0 || header[3] != 4 || header[0] || header[1] ||
+            header[2] || s_read_full (fd, body, 4) != 0 || memcmp (body, "\0abc", 4) != 0)
+            return -1;
+        if (round == 0) {
+            uint8_t answer[8] = {0, 0, 0, 4, 0, 'x', 'y', 'z'};
+            for (size_t i = 0; i < sizeof answer; i++)
+                if (s_write_all (fd, answer + i, 1) != 0)
+                    return -1;
+        } else if (s_write_frame (fd,
+                                  json_pack ("{s:n, s:b, s:s}", "id", "ok", 0, "error",
+                                             "request is not a JSON object"),
+                                  false) != 0)
+            return -1;
+    }
+    return s_wait_eof (fd);
+}
+
+static void
+test_binary_frames_go_out_marked_and_come_back_without_the_mark (void **state)
+{
+    fixture_t *f = *state;
+    s_server_start (f, s_script_binary);
+    kt_reason_t r;
+    f->client = apiclient_connect (f->path, &r);
+    assert_non_null (f->client);
+    assert_int_equal (apiclient_send_binary (f->client, (const uint8_t *) "abc", 3, &r), 0);
+    size_t len = 0;
+    uint8_t *answer = apiclient_recv_binary (f->client, 2000, &len, &r);
+    assert_non_null (answer);
+    assert_int_equal (len, 3);
+    assert_memory_equal (answer, "xyz", 3);
+    free (answer);
+    /*  An older ketend answers a binary frame in JSON: its words. */
+    assert_int_equal (apiclient_send_binary (f->client, (const uint8_t *) "abc", 3, &r), 0);
+    assert_null (apiclient_recv_binary (f->client, 2000, &len, &r));
+    assert_string_equal (r.text, "ketend refused the binary request: request is not a JSON object");
+    assert_int_equal (s_server_wait (f), 0);
+}
+
+/*  Expects nothing at all before the client closes. */
+static int
+s_script_nothing (int fd, int go_fd)
+{
+    (void) go_fd;
+    char c;
+    ssize_t n;
+    do
+        n = read (fd, &c, 1);
+    while (n < 0 && errno == EINTR);
+    return n == 0 ? 0 : -1;
+}
+
+static void
+test_binary_request_over_one_mib_is_refused_before_sending (void **state)
+{
+    fixture_t *f = *state;
+    s_server_start (f, s_script_nothing);
+    kt_reason_t r;
+    f->client = apiclient_connect (f->path, &r);
+    assert_non_null (f->client);
+    /*  The mark takes one byte of the frame. */
+    uint8_t *big = calloc (1, MIB);
+    assert_non_null (big);
+    assert_int_equal (apiclient_send_binary (f->client, big, MIB, &r), -1);
+    assert_non_null (strstr (r.text, "larger than"));
+    /*  Nothing of it went out: the server sees the close only. */
+    free (big);
+    assert_int_equal (s_server_wait (f), 0);
+}
+
 static void
 test_connect_failure_names_the_socket_and_suggests_ketend_is_down (void **state)
 {
@@ -617,6 +696,10 @@ main (void)
         cmocka_unit_test_setup_teardown (
             test_connect_failure_names_the_socket_and_suggests_ketend_is_down, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_socket_path_too_long_is_refused, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_binary_frames_go_out_marked_and_come_back_without_the_mark, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_binary_request_over_one_mib_is_refused_before_sending,
+                                         s_setup, s_teardown),
     };
     /*  A child's write to a client that already gave up must not kill it. */
     signal (SIGPIPE, SIG_IGN);
