@@ -29,6 +29,7 @@
 
 #define PROVLOG_KEPT 4096
 #define PROVLOG_FRESH 8192
+#define PROVLOG_RANGES 512
 
 typedef struct {
     uint64_t key; /* (index << 6 | level) + 1; 0: empty */
@@ -66,6 +67,14 @@ struct _provlog_t {
      *  once it commits: the drain's receipts then read none from SQLite. */
     kept_hash_t fresh[PROVLOG_FRESH];
     size_t n_fresh;
+    /*  Roots of ranges that are not a perfect subtree (the right edge of
+     *  a proof's tree), by (begin, end): a drain's receipts need the same
+     *  ones, each folded from several subtrees.  Committed entries never
+     *  change, so neither do these. */
+    struct {
+        uint64_t begin, end; /* end 0: empty */
+        uint8_t hash[32];
+    } ranges[PROVLOG_RANGES];
 };
 
 static const char *const s_migrations[] = {
@@ -201,9 +210,17 @@ s_perfect (provlog_t *self, int level, uint64_t index, uint8_t out[32], kt_reaso
 static int
 s_mth (provlog_t *self, uint64_t begin, uint64_t end, uint8_t out[32], kt_reason_t *reason)
 {
+    uint64_t n = end - begin, at = begin;
+    size_t slot =
+        (size_t) ((((begin * 0x9E3779B97F4A7C15ULL) ^ end) * 0x9E3779B97F4A7C15ULL) >> 40) %
+        PROVLOG_RANGES;
+    bool perfect = (n & (n - 1)) == 0;
+    if (!perfect && self->ranges[slot].end == end && self->ranges[slot].begin == begin) {
+        memcpy (out, self->ranges[slot].hash, 32);
+        return 0;
+    }
     uint8_t pieces[64][32];
     int count = 0;
-    uint64_t n = end - begin, at = begin;
     for (int level = 63; level >= 0; level--)
         if ((n >> level) & 1) {
             if (s_perfect (self, level, at >> level, pieces[count++], reason) != 0)
@@ -213,6 +230,11 @@ s_mth (provlog_t *self, uint64_t begin, uint64_t end, uint8_t out[32], kt_reason
     memcpy (out, pieces[count - 1], 32);
     for (int i = count - 2; i >= 0; i--)
         merkle_node_hash (out, pieces[i], out);
+    if (!perfect) {
+        self->ranges[slot].begin = begin;
+        self->ranges[slot].end = end;
+        memcpy (self->ranges[slot].hash, out, 32);
+    }
     return 0;
 }
 
