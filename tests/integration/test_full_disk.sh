@@ -18,8 +18,10 @@ small_fs() {  # small_fs DIR SIZE
     MOUNTS+=("$1")
 }
 cleanup_mounts() {
+    local rc=$?
     for id in "${!KT_PID[@]}"; do kt_kill "$id"; done
     for m in "${MOUNTS[@]}"; do umount "$m" || true; done
+    (exit $rc) # kt_cleanup exits with the status it finds: the test's
     kt_cleanup
 }
 trap cleanup_mounts EXIT
