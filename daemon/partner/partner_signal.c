@@ -133,11 +133,15 @@ partner_on_spool (zloop_t *loop, int timer_id, void *arg)
     (void) loop;
     (void) timer_id;
     node_t *self = arg;
-    /*  Not while a burst commits beside the loop (partner_flush): the
-     *  files this scan would claim could not be stored before it ends,
-     *  and the next scan would find them in work/ once more. */
-    if (partner_of (self)->committing.n)
-        return 0;
+    /*  Not while files an earlier scan claimed wait to be stored: this
+     *  scan would find them in work/ once more.  (They never commit
+     *  beside the loop, partner_flush; a burst that does, does not hold
+     *  the spool up: what this scan claims waits in the pending list and
+     *  is stored with the next group.) */
+    partner_t *ps = partner_of (self);
+    for (size_t i = 0; i < ps->n_pending; i++)
+        if (ps->pending[i].from_spool)
+            return 0;
     enum { SPOOL_BATCH = 256 };
     spool_file_t *files = calloc (SPOOL_BATCH, sizeof *files);
     if (!files)
