@@ -20,8 +20,11 @@ KT_SRC=${KETEN_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 KT_REFERENTIEKADER=${KT_REFERENTIEKADER:-$KT_SRC/configs/referentiekader-example.zpl}
 KT_TEST_FEDERATION=${KT_TEST_FEDERATION:-1}
 
+# kt_cleanup [RC]: stop the daemons, report, remove $T, exit with RC (the
+# status it finds when none is given).  A test's own EXIT trap passes its
+# status: `(exit $rc)` would end the trap there under set -e.
 kt_cleanup() {
-    local rc=$?
+    local rc=${1:-$?}
     # A clean stop (TERM) so that sanitizer and leak reports are written;
     # KILL whatever has not stopped within 5 s.
     for id in "${!KT_PID[@]}"; do kill -TERM "${KT_PID[$id]}" 2>/dev/null || true; done

@@ -18,8 +18,7 @@ s_cleanup() {
     local rc=$?
     for u in "$U_NONE" "$U_ADMIN" "$U_READ" "$U_AUDIT"; do userdel "$u" 2> /dev/null || true; done
     for g in "$G_SOCK" "$G_ADMIN" "$G_READ" "$G_AUDIT"; do groupdel "$g" 2> /dev/null || true; done
-    (exit $rc)
-    kt_cleanup
+    kt_cleanup "$rc"
 }
 trap s_cleanup EXIT
 for g in "$G_SOCK" "$G_ADMIN" "$G_READ" "$G_AUDIT"; do groupadd "$g"; done

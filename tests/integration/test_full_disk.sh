@@ -21,8 +21,7 @@ cleanup_mounts() {
     local rc=$?
     for id in "${!KT_PID[@]}"; do kt_kill "$id"; done
     for m in "${MOUNTS[@]}"; do umount "$m" || true; done
-    (exit $rc) # kt_cleanup exits with the status it finds: the test's
-    kt_cleanup
+    kt_cleanup "$rc"
 }
 trap cleanup_mounts EXIT
 small_fs "$T/state-$UITV" 6m

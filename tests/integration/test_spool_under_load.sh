@@ -18,17 +18,16 @@ printf 'intake\n    spool-dir = "%s"\n    spool-poll-ms = 100\n    representativ
 kt_start politie-test
 wait_until 10 link_up politie-test || fail "no link"
 kt_signal_file "$T/s.json" LOAD
-bench() { "$KETEN_BIN/keten-bench" --socket "$T/politie-test.sock" --file "$T/s.json" "$@"; }
 # The load: enough signals for well over the time the spool may take,
 # 1,000 in flight (bounded: it stops by itself).
-bench -n 400000 --inflight 1000 > "$T/load.out" 2>&1 &
+"$KETEN_BIN/keten-bench" --socket "$T/politie-test.sock" --file "$T/s.json" -n 400000 \
+    --inflight 1000 > "$T/load.out" 2>&1 &
 LOAD=$!
 s_cleanup() {
     local rc=$?
     kill $LOAD 2> /dev/null || true
     wait $LOAD 2> /dev/null || true
-    (exit $rc) # kt_cleanup exits with the status it finds: the test's
-    kt_cleanup
+    kt_cleanup "$rc"
 }
 trap s_cleanup EXIT
 wait_until 20 bash -c "[ \$(sqlite3 '$T/state-politie-test/node.db' 'SELECT count(*) FROM signal') -gt 20000 ]" ||
