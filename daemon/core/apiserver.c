@@ -123,14 +123,21 @@ s_conn_flush (conn_t *c)
     return 0;
 }
 
+/*  The caller's connection; NULL when it has gone away. */
+static conn_t *
+s_caller_conn (apiserver_t *self, const api_caller_t *caller)
+{
+    char key[24];
+    snprintf (key, sizeof key, "%llu", (unsigned long long) caller->conn_id);
+    return zhashx_lookup (self->conns, key);
+}
+
 /*  Queue one frame for caller, marked binary or not, and send what the
  *  socket takes. */
 static void
 s_send_frame (apiserver_t *self, const api_caller_t *caller, const void *data, size_t len)
 {
-    char key[24];
-    snprintf (key, sizeof key, "%llu", (unsigned long long) caller->conn_id);
-    conn_t *c = zhashx_lookup (self->conns, key);
+    conn_t *c = s_caller_conn (self, caller);
     if (!c)
         return; /* the caller went away: nothing to answer */
     size_t frame = len + (caller->binary ? 1 : 0);
@@ -175,9 +182,7 @@ s_send_frame (apiserver_t *self, const api_caller_t *caller, const void *data, s
 static void
 s_answer_lost (apiserver_t *self, const api_caller_t *caller)
 {
-    char key[24];
-    snprintf (key, sizeof key, "%llu", (unsigned long long) caller->conn_id);
-    conn_t *c = zhashx_lookup (self->conns, key);
+    conn_t *c = s_caller_conn (self, caller);
     kt_log (KT_LOG_ERROR, "api answer_lost reason=\"out of memory\" uid=%u",
             (unsigned) caller->uid);
     if (c)
