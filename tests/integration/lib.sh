@@ -232,6 +232,30 @@ kt_signal_file() {  # kt_signal_file PATH [LOCAL_REF]
 JSON
 }
 
+# kt_spool_federation [LINE...]: an uitvoerder and a police node that
+# forwards what is dropped in $SPOOL (polled every 100 ms, in the name of
+# representative "Vertegenwoordiger Test"), each LINE added to its intake
+# section; both running and linked.
+kt_spool_federation() {
+    kt_keys "$UITV" uitvoerder
+    kt_keys politie-test politie
+    kt_roster 1 "$T/roster.txt" "$UITV" politie-test
+    PORT=
+    kt_config "$UITV"
+    kt_start "$UITV"
+    SPOOL="$T/spool"
+    mkdir "$SPOOL"
+    kt_config politie-test
+    {
+        printf 'intake\n    spool-dir = "%s"\n    spool-poll-ms = 100\n' "$SPOOL"
+        printf '    representative = "Vertegenwoordiger Test"\n'
+        local line
+        for line in "$@"; do printf '    %s\n' "$line"; done
+    } >> "$T/politie-test.cfg"
+    kt_start politie-test
+    wait_until 10 link_up politie-test || fail "no link"
+}
+
 # Two-node federation (uitvoerder + politie), both running.
 kt_federation() {
     kt_keys "$UITV" uitvoerder

@@ -8,22 +8,7 @@
 # asserted of done/ itself is asserted while the uitvoerder is down and no
 # receipt can come; otherwise the spool table says what was forwarded.
 source "$(dirname "$0")/lib.sh"
-kt_keys "$UITV" uitvoerder
-kt_keys politie-test politie
-kt_roster 1 "$T/roster.txt" "$UITV" politie-test
-PORT=
-kt_config "$UITV"
-kt_start "$UITV"
-SPOOL="$T/spool"
-mkdir "$SPOOL"
-spool_config() {
-    kt_config politie-test
-    printf 'intake\n    spool-dir = "%s"\n    spool-poll-ms = 100\n    representative = "Vertegenwoordiger Test"\n' \
-        "$SPOOL" >> "$T/politie-test.cfg"
-}
-spool_config
-kt_start politie-test
-wait_until 10 link_up politie-test || fail "no link"
+kt_spool_federation
 
 drop() {  # drop NAME [LOCAL_REF]: write under a temporary name, then rename
     kt_signal_file "$SPOOL/.$1.tmp" "${2:-$1}"

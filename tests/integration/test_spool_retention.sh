@@ -7,19 +7,7 @@
 # warns when one goes within 2 days.  Time is moved for every node of the
 # federation at once with libfaketime, never by shortening the rule.
 source "$(dirname "$0")/lib.sh"
-kt_keys "$UITV" uitvoerder
-kt_keys politie-test politie
-kt_roster 1 "$T/roster.txt" "$UITV" politie-test
-PORT=
-kt_config "$UITV"
-kt_start "$UITV"
-SPOOL="$T/spool"
-mkdir "$SPOOL"
-kt_config politie-test
-printf 'intake\n    spool-dir = "%s"\n    spool-poll-ms = 100\n    release-group = %s\n    representative = "Vertegenwoordiger Test"\n' \
-    "$SPOOL" "$(id -gn)" >> "$T/politie-test.cfg"
-kt_start politie-test
-wait_until 10 link_up politie-test || fail "no link"
+kt_spool_federation "release-group = $(id -gn)"
 
 LOG="$T/politie-test.log"
 DB="$T/state-politie-test/node.db"

@@ -4,19 +4,7 @@
 # all the time, a file dropped in the spool is still claimed, stored and
 # forwarded within seconds, exactly once.
 source "$(dirname "$0")/lib.sh"
-kt_keys "$UITV" uitvoerder
-kt_keys politie-test politie
-kt_roster 1 "$T/roster.txt" "$UITV" politie-test
-PORT=
-kt_config "$UITV"
-kt_start "$UITV"
-SPOOL="$T/spool"
-mkdir "$SPOOL"
-kt_config politie-test
-printf 'intake\n    spool-dir = "%s"\n    spool-poll-ms = 100\n    representative = "Vertegenwoordiger Test"\n' \
-    "$SPOOL" >> "$T/politie-test.cfg"
-kt_start politie-test
-wait_until 10 link_up politie-test || fail "no link"
+kt_spool_federation
 kt_signal_file "$T/s.json" LOAD
 # The load: enough signals for well over the time the spool may take,
 # 1,000 in flight (bounded: it stops by itself).
