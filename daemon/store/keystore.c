@@ -12,35 +12,42 @@
 
 /*  The pool (keystore_take): keys made and committed ahead, handed out
  *  from memory, the key with its id (no read and unwrap per key: issue
- *  #17); the ones handed out leave key_pool with the next refill.  A
- *  pooled key seals nothing yet, and the storage key that unwraps every
+ *  #17).  Each refill lists the ids of the keys it made in one
+ *  key_pool_list row, deleted by a later refill once none of its keys is
+ *  in the pool any more: no row is written or deleted per key handed out.
+ *  A pooled key seals nothing yet, and the storage key that unwraps every
  *  key is in memory anyway; the pool's keys are kept in sodium_malloc'd
  *  memory and wiped when handed out. */
 #define POOL_TARGET 1024
 #define POOL_LOW (POOL_TARGET / 2)
-/*  Room in memory: key_pool holds at most POOL_TARGET ready keys plus
- *  the ones handed out since the last refill. */
-#define POOL_ROOM (2 * POOL_TARGET)
+/*  Ids an older release's key_pool may hold (it kept at most 2,048). */
+#define POOL_LEGACY_MAX (4 * POOL_TARGET)
 
 struct _keystore_t {
     sqlite3 *db;
     const uint8_t *storage_key;
     sqlite3_stmt *insert, *select, *delete;
     bool pool_on;
-    uint8_t (*pool)[KEYSTORE_ID_LEN]; /* ready, in key_pool */
+    uint8_t (*pool)[KEYSTORE_ID_LEN];       /* ready */
     uint8_t (*pool_keys)[KEYSTORE_KEY_LEN]; /* their keys, sodium_malloc'd */
+    int64_t *pool_list;                     /* the key_pool_list row that lists each */
     size_t n_pool;
-    uint8_t (*taken)[KEYSTORE_ID_LEN]; /* handed out, still in key_pool */
-    size_t n_taken;
+    int64_t *lists; /* the key_pool_list rows there are */
+    size_t n_lists, cap_lists;
 };
 
 static const char *const s_migrations[] = {
     "CREATE TABLE data_key (key_id BLOB PRIMARY KEY, wrapped BLOB NOT NULL,"
     " created_ms INTEGER NOT NULL) WITHOUT ROWID;",
-    /*  Keys made ahead and not yet handed out (keystore_take). */
+    /*  Keys made ahead and not yet handed out (keystore_take), a row
+     *  each: an older release's; read once into key_pool_list. */
     "CREATE TABLE key_pool (key_id BLOB PRIMARY KEY) WITHOUT ROWID;",
     /*  Which storage key wraps the data keys: a keyed hash, no key. */
     "CREATE TABLE storage_check (id INTEGER PRIMARY KEY CHECK (id = 1), tag BLOB NOT NULL);",
+    /*  The keys a refill made, their ids one after the other (issue #17);
+     *  those the caller's table does not use and that still unwrap are
+     *  the pool (keystore_pool_open). */
+    "CREATE TABLE key_pool_list (id INTEGER PRIMARY KEY, key_ids BLOB NOT NULL);",
 };
 
 static int
@@ -144,7 +151,8 @@ keystore_destroy (keystore_t **self_p)
     free (self->pool);
     if (self->pool_keys)
         sodium_free (self->pool_keys);
-    free (self->taken);
+    free (self->pool_list);
+    free (self->lists);
     free (self);
     *self_p = NULL;
 }
@@ -328,7 +336,6 @@ typedef struct {
     keystore_t *self;
     sqlite3 *db;          /* the caller's file */
     const char *used_sql; /* a row for a key_id it uses */
-    size_t dropped;
 } loading_t;
 
 static int
@@ -353,32 +360,90 @@ s_used (const loading_t *l, const uint8_t key_id[KEYSTORE_ID_LEN])
     return used;
 }
 
+/*  Room for one more key_pool_list row in memory. */
 static int
-s_pool_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+s_list_room (keystore_t *self)
+{
+    if (self->n_lists < self->cap_lists)
+        return 0;
+    size_t cap = self->cap_lists ? 2 * self->cap_lists : 8;
+    int64_t *grown = realloc (self->lists, cap * sizeof *grown);
+    if (!grown)
+        return -1;
+    self->lists = grown;
+    self->cap_lists = cap;
+    return 0;
+}
+
+/*  A listed key goes in the pool when there is room, no row of the
+ *  caller's uses it (handed out before a restart), and it unwraps: not
+ *  shredded with the data it sealed, not wrapped under another storage
+ *  key (a key file replaced).  Any other is left out: an unused key left
+ *  over is an unused key. */
+static int
+s_list_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 {
     loading_t *l = arg;
     keystore_t *self = l->self;
+    int64_t list = sqlite3_column_int64 (q, 0);
+    size_t len = (size_t) sqlite3_column_bytes (q, 1);
+    if (sqlite3_column_type (q, 1) != SQLITE_BLOB || len == 0 || len % KEYSTORE_ID_LEN != 0)
+        return kt_fail (reason, "key_pool_list row %lld is malformed", (long long) list);
+    if (s_list_room (self) != 0)
+        return kt_fail (reason, "out of memory");
+    self->lists[self->n_lists++] = list;
+    const uint8_t *ids = sqlite3_column_blob (q, 1);
+    for (size_t i = 0; i < len / KEYSTORE_ID_LEN && self->n_pool < POOL_TARGET; i++) {
+        const uint8_t *id = ids + i * KEYSTORE_ID_LEN;
+        kt_reason_t why;
+        if (!s_used (l, id) && keystore_get (self, id, self->pool_keys[self->n_pool], &why) == 0) {
+            memcpy (self->pool[self->n_pool], id, KEYSTORE_ID_LEN);
+            self->pool_list[self->n_pool++] = list;
+        }
+    }
+    return 0;
+}
+
+typedef struct {
+    uint8_t *ids;
+    size_t n;
+} legacy_t;
+
+static int
+s_legacy_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    legacy_t *l = arg;
     if (!store_blob_is (q, 0, KEYSTORE_ID_LEN))
         return kt_fail (reason, "key_pool holds a malformed key id");
-    const uint8_t *id = sqlite3_column_blob (q, 0);
-    /*  Handed out before a crash cut off its leaving the pool: the
-     *  caller's table uses it, so it is never handed out again. */
-    bool used = s_used (l, id);
-    /*  A key wrapped under another storage key (a key file replaced) is
-     *  of no use: out of the pool like one in use. */
-    kt_reason_t why;
-    bool opens = !used && self->n_pool < POOL_TARGET &&
-                 keystore_get (self, id, self->pool_keys[self->n_pool], &why) == 0;
-    if (opens)
-        memcpy (self->pool[self->n_pool++], id, KEYSTORE_ID_LEN);
-    else if (self->n_taken < POOL_ROOM) {
-        /*  In use, or more than the pool needs: out of key_pool with the
-         *  refill below (an unused key left over is an unused key). */
-        memcpy (self->taken[self->n_taken++], id, KEYSTORE_ID_LEN);
-        l->dropped += used;
-    } else
-        return 1; /* the rest at the next start */
+    if (l->n == POOL_LEGACY_MAX)
+        return 1; /* more than the pool needs: unused keys left over */
+    memcpy (l->ids + l->n++ * KEYSTORE_ID_LEN, sqlite3_column_blob (q, 0), KEYSTORE_ID_LEN);
     return 0;
+}
+
+/*  An older release's key_pool, a row per key: its ids moved into one
+ *  key_pool_list row, in one commit. */
+static int
+s_legacy_convert (keystore_t *self, kt_reason_t *reason)
+{
+    legacy_t l = {malloc (POOL_LEGACY_MAX * KEYSTORE_ID_LEN), 0};
+    if (!l.ids)
+        return kt_fail (reason, "out of memory");
+    int rc = store_each (self->db, "SELECT key_id FROM key_pool ORDER BY key_id", NULL, NULL,
+                         s_legacy_row, &l, "read the key pool", reason);
+    if (rc == 0 && l.n > 0) {
+        rc = store_begin (self->db, reason);
+        if (rc == 0 && (store_run (self->db, "INSERT INTO key_pool_list (key_ids) VALUES (?)",
+                                   STORE_VALUES (STORE_BLOB (l.ids, l.n * KEYSTORE_ID_LEN)),
+                                   "list the key pool", reason) < 0 ||
+                        store_exec (self->db, "DELETE FROM key_pool", reason) != 0 ||
+                        store_commit (self->db, reason) != 0)) {
+            store_rollback (self->db);
+            rc = -1;
+        }
+    }
+    free (l.ids);
+    return rc;
 }
 
 int
@@ -387,25 +452,18 @@ keystore_pool_open (keystore_t *self, sqlite3 *db, const char *used_sql, kt_reas
     /*  sodium_malloc needs libsodium started (idempotent; ketend has). */
     if (sodium_init () < 0)
         return kt_fail (reason, "libsodium cannot start");
-    self->pool = malloc (POOL_ROOM * sizeof *self->pool);
-    self->pool_keys = sodium_malloc (POOL_ROOM * sizeof *self->pool_keys);
-    self->taken = malloc (POOL_ROOM * sizeof *self->taken);
-    if (!self->pool || !self->pool_keys || !self->taken)
+    self->pool = malloc (POOL_TARGET * sizeof *self->pool);
+    self->pool_keys = sodium_malloc (POOL_TARGET * sizeof *self->pool_keys);
+    self->pool_list = malloc (POOL_TARGET * sizeof *self->pool_list);
+    if (!self->pool || !self->pool_keys || !self->pool_list)
         return kt_fail (reason, "out of memory");
-    /*  A pooled key whose data_key row is gone (shredded with the data it
-     *  sealed, its leaving the pool cut off by a crash) is no key. */
-    if (store_exec (self->db,
-                    "DELETE FROM key_pool WHERE key_id NOT IN (SELECT key_id FROM data_key)",
-                    reason) != 0)
+    if (s_legacy_convert (self, reason) != 0)
         return -1;
-    loading_t l = {self, db, used_sql, 0};
-    if (store_each (self->db, "SELECT key_id FROM key_pool ORDER BY key_id", NULL, NULL, s_pool_row,
-                    &l, "read the key pool", reason) != 0)
+    loading_t l = {self, db, used_sql};
+    if (store_each (self->db, "SELECT id, key_ids FROM key_pool_list ORDER BY id", NULL, NULL,
+                    s_list_row, &l, "read the key pool", reason) != 0)
         return -1;
     self->pool_on = true;
-    if (l.dropped)
-        kt_log (KT_LOG_INFO, "keystore pool keys_in_use=%zu (a crash cut off their leaving)",
-                l.dropped);
     return keystore_pool_refill (self, reason);
 }
 
@@ -413,67 +471,85 @@ int
 keystore_take (keystore_t *self, uint8_t key_id[KEYSTORE_ID_LEN], uint8_t key[KEYSTORE_KEY_LEN],
                kt_reason_t *reason)
 {
-    if (!self->pool_on || self->n_pool == 0 || self->n_taken == POOL_ROOM)
+    if (!self->pool_on || self->n_pool == 0)
         return keystore_create (self, key_id, key, reason);
-    /*  Out of the pool in memory first: whatever happens to the caller's
+    /*  Out of the pool in memory: whatever happens to the caller's
      *  transaction, this id is never handed out again in this run. */
     (void) reason;
     self->n_pool--;
     memcpy (key_id, self->pool[self->n_pool], KEYSTORE_ID_LEN);
     memcpy (key, self->pool_keys[self->n_pool], KEYSTORE_KEY_LEN);
     sodium_memzero (self->pool_keys[self->n_pool], KEYSTORE_KEY_LEN);
-    memcpy (self->taken[self->n_taken++], key_id, KEYSTORE_ID_LEN);
     return 0;
+}
+
+/*  Whether a key in the pool is one list's. */
+static bool
+s_list_pooled (const keystore_t *self, int64_t list)
+{
+    for (size_t i = 0; i < self->n_pool; i++)
+        if (self->pool_list[i] == list)
+            return true;
+    return false;
 }
 
 int
 keystore_pool_refill (keystore_t *self, kt_reason_t *reason)
 {
-    if (!self->pool_on || (self->n_pool >= POOL_LOW && self->n_taken < POOL_LOW))
+    if (!self->pool_on || self->n_pool >= POOL_LOW)
         return 0;
-    if (store_begin (self->db, reason) != 0)
-        return -1;
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < self->n_taken; i++)
-        rc = store_run (self->db, "DELETE FROM key_pool WHERE key_id=?",
-                        STORE_VALUES (STORE_BLOB (self->taken[i], KEYSTORE_ID_LEN)),
-                        "take a key from the pool", reason) < 0
-                 ? -1
-                 : 0;
-    size_t made = 0;
-    uint8_t (*fresh)[KEYSTORE_ID_LEN] = malloc (POOL_TARGET * sizeof *fresh);
-    uint8_t (*fresh_keys)[KEYSTORE_KEY_LEN] = sodium_malloc (POOL_TARGET * sizeof *fresh_keys);
-    if (!fresh || !fresh_keys)
-        rc = kt_fail (reason, "out of memory");
-    while (rc == 0 && self->n_pool + made < POOL_TARGET) {
-        rc = keystore_create (self, fresh[made], fresh_keys[made], reason);
-        if (rc == 0)
-            rc = store_run (self->db, "INSERT INTO key_pool (key_id) VALUES (?)",
-                            STORE_VALUES (STORE_BLOB (fresh[made], KEYSTORE_ID_LEN)),
-                            "fill the key pool", reason) < 0
-                     ? -1
-                     : 0;
-        if (rc == 0)
-            made++;
-    }
+    size_t want = POOL_TARGET - self->n_pool, made = 0;
+    uint8_t (*fresh)[KEYSTORE_ID_LEN] = malloc (want * sizeof *fresh);
+    uint8_t (*fresh_keys)[KEYSTORE_KEY_LEN] = sodium_malloc (want * sizeof *fresh_keys);
+    /*  Room for the new list first: nothing can fail after the commit. */
+    bool began = false;
+    int rc = fresh && fresh_keys && s_list_room (self) == 0 ? 0 : kt_fail (reason, "out of memory");
     if (rc == 0)
+        began = (rc = store_begin (self->db, reason)) == 0;
+    /*  The lists whose keys have all left the pool: handed out (the
+     *  caller's table says which are used), or left out at the start. */
+    for (size_t i = 0; rc == 0 && i < self->n_lists; i++)
+        if (!s_list_pooled (self, self->lists[i]) &&
+            store_run (self->db, "DELETE FROM key_pool_list WHERE id=?",
+                       STORE_VALUES (STORE_INT (self->lists[i])), "empty the key pool's list",
+                       reason) < 0)
+            rc = -1;
+    while (rc == 0 && made < want)
+        if ((rc = keystore_create (self, fresh[made], fresh_keys[made], reason)) == 0)
+            made++;
+    int64_t list = 0;
+    if (rc == 0 && store_run (self->db, "INSERT INTO key_pool_list (key_ids) VALUES (?)",
+                              STORE_VALUES (STORE_BLOB (fresh, made * KEYSTORE_ID_LEN)),
+                              "list the key pool", reason) < 0)
+        rc = -1;
+    if (rc == 0) {
+        list = sqlite3_last_insert_rowid (self->db);
         rc = store_commit (self->db, reason);
+    }
     if (rc != 0) {
-        store_rollback (self->db);
+        if (began)
+            store_rollback (self->db);
         free (fresh);
         if (fresh_keys)
             sodium_free (fresh_keys);
         return -1;
     }
+    size_t kept = 0;
+    for (size_t i = 0; i < self->n_lists; i++)
+        if (s_list_pooled (self, self->lists[i]))
+            self->lists[kept++] = self->lists[i];
+    self->lists[kept] = list;
+    self->n_lists = kept + 1;
     /*  Newest first out: the pool is a stack, the ids time-ordered. */
     memmove (self->pool[made], self->pool[0], self->n_pool * sizeof *self->pool);
     memmove (self->pool_keys[made], self->pool_keys[0], self->n_pool * sizeof *self->pool_keys);
+    memmove (self->pool_list + made, self->pool_list, self->n_pool * sizeof *self->pool_list);
     for (size_t i = 0; i < made; i++) {
         memcpy (self->pool[i], fresh[made - 1 - i], KEYSTORE_ID_LEN);
         memcpy (self->pool_keys[i], fresh_keys[made - 1 - i], KEYSTORE_KEY_LEN);
+        self->pool_list[i] = list;
     }
     self->n_pool += made;
-    self->n_taken = 0;
     free (fresh);
     sodium_free (fresh_keys);
     return 0;

@@ -41,18 +41,20 @@ int keystore_create (keystore_t *self, uint8_t key_id[KEYSTORE_ID_LEN],
  *  the uitvoerder's subjects): handing one out writes nothing to
  *  keystore_db, so the caller's commit need not wait for this file too.
  *  A key is handed out at most once: it leaves the pool in memory at
- *  once and key_pool with the next refill; after a crash
- *  keystore_pool_open runs used_sql on db (one parameter, the key_id; a
- *  row when the caller's table uses it) for each pooled key and keeps
- *  out the ones in use. */
+ *  once; each refill lists the keys it made in one key_pool_list row,
+ *  which a later refill deletes once none of them is in the pool.  At the
+ *  start keystore_pool_open runs used_sql on db (one parameter, the
+ *  key_id; a row when the caller's table uses it) for each listed key
+ *  and keeps out the ones in use. */
 int keystore_pool_open (keystore_t *self, sqlite3 *db, const char *used_sql, kt_reason_t *reason);
 /*  A key from the pool, or - the pool empty or not opened - a new one as
  *  keystore_create makes it (inside the caller's transaction). */
 int keystore_take (keystore_t *self, uint8_t key_id[KEYSTORE_ID_LEN], uint8_t key[KEYSTORE_KEY_LEN],
                    kt_reason_t *reason);
-/*  Drop the keys handed out from key_pool and make new ones, in one
- *  commit of its own (not inside a transaction on keystore_db), when the
- *  pool runs below half; otherwise nothing. */
+/*  When the pool runs below half: make new keys and list them, and
+ *  delete the lists none of whose keys is left in the pool, in one commit
+ *  of its own (not inside a transaction on keystore_db); otherwise
+ *  nothing. */
 int keystore_pool_refill (keystore_t *self, kt_reason_t *reason);
 size_t keystore_pool_size (keystore_t *self);
 /*  Unwrap a key; fails with "destroyed" when it no longer exists. */

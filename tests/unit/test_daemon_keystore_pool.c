@@ -1,8 +1,10 @@
 /*  The keystore's pool of keys made ahead (issue #17), on real SQLite
  *  files: a key is handed out at most once - within a run, and across a
- *  crash that cut off its leaving the pool, when the table that used it
- *  says so; a pooled key shredded with its data is never handed out; the
- *  pool refills in a commit of its own and an empty pool still gives keys.  */
+ *  restart while its refill's list still names it, when the table that
+ *  used it says so; a pooled key shredded with its data is never handed
+ *  out; the pool refills in a commit of its own, its lists do not pile
+ *  up, an older release's key_pool is taken over, and an empty pool still
+ *  gives keys.  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -90,7 +92,7 @@ test_a_key_is_handed_out_once_even_across_a_crash (void **state)
     kt_reason_t r;
     uint8_t key[KEYSTORE_KEY_LEN], again[KEYSTORE_KEY_LEN];
     /*  Ten keys taken and "used"; the pool is not refilled (a crash
-     *  before the next refill): key_pool still lists them. */
+     *  before the next refill): its list still names them. */
     for (int i = 0; i < 10; i++) {
         assert_int_equal (keystore_take (ks, used.ids[used.n], key, &r), 0);
         for (size_t j = 0; j < used.n; j++)
@@ -106,7 +108,9 @@ test_a_key_is_handed_out_once_even_across_a_crash (void **state)
     char path[128];
     snprintf (path, sizeof path, "%s/keystore.db", s_dir);
     assert_int_equal (sqlite3_open (path, &db), SQLITE_OK);
-    assert_int_equal (store_int (db, "SELECT count(*) FROM key_pool", -1), 1024);
+    assert_int_equal (store_int (db, "SELECT count(*) FROM key_pool_list", -1), 1);
+    assert_int_equal (store_int (db, "SELECT length(key_ids) FROM key_pool_list", -1),
+                      1024 * KEYSTORE_ID_LEN);
     sqlite3_close (db);
 
     /*  After the "crash": the ten in use are kept out, for good.  Every
@@ -124,6 +128,91 @@ test_a_key_is_handed_out_once_even_across_a_crash (void **state)
     }
     /*  A used key still opens what it sealed. */
     assert_int_equal (keystore_get (ks, used.ids[0], again, &r), 0);
+    /*  Refills delete the lists whose keys have all left the pool: after
+     *  2,000 keys handed out, the lists still there each name a pooled
+     *  key. */
+    int64_t lists = store_int (keystore_db (ks), "SELECT count(*) FROM key_pool_list", -1);
+    assert_in_range (lists, 1, 3);
+    keystore_destroy (&ks);
+}
+
+/*  A key_pool_list row whose ids do not come in whole ids is refused by
+ *  name, not read as keys. */
+static void
+test_a_malformed_list_is_refused (void **state)
+{
+    (void) state;
+    used_t used = {0};
+    keystore_t *ks = s_open (&used);
+    kt_reason_t r;
+    assert_int_equal (store_exec (keystore_db (ks),
+                                  "INSERT INTO key_pool_list (id, key_ids) VALUES (999, x'0102')",
+                                  &r),
+                      0);
+    keystore_destroy (&ks);
+    char path[128];
+    snprintf (path, sizeof path, "%s/keystore.db", s_dir);
+    ks = keystore_open (path, s_storage_key, &r);
+    assert_non_null (ks);
+    sqlite3 *db = store_open (":memory:", &r);
+    assert_non_null (db);
+    assert_int_equal (store_exec (db, "CREATE TABLE used (key_id BLOB)", &r), 0);
+    assert_int_not_equal (keystore_pool_open (ks, db, "SELECT 1 FROM used WHERE key_id=?", &r), 0);
+    assert_non_null (strstr (r.text, "key_pool_list row 999 is malformed"));
+    store_close (&db);
+    keystore_destroy (&ks);
+    assert_int_equal (testutil_rmtree (s_dir), 0);
+    assert_int_equal (testutil_tmpdir (s_dir, sizeof s_dir, "keypool"), 0);
+}
+
+/*  An older release kept a key_pool row per pooled key: the keys it
+ *  lists that are not in use are handed out, the ones in use never, and
+ *  the rows become one list. */
+static void
+test_an_older_key_pool_is_taken_over (void **state)
+{
+    (void) state;
+    char path[128];
+    snprintf (path, sizeof path, "%s/old.db", s_dir);
+    kt_reason_t r;
+    keystore_t *ks = keystore_open (path, s_storage_key, &r);
+    assert_non_null (ks);
+    sqlite3 *kdb = keystore_db (ks);
+    uint8_t ids[5][KEYSTORE_ID_LEN], key[KEYSTORE_KEY_LEN];
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal (keystore_create (ks, ids[i], key, &r), 0);
+        assert_int_equal (store_run (kdb, "INSERT INTO key_pool (key_id) VALUES (?)",
+                                     STORE_VALUES (STORE_BLOB (ids[i], KEYSTORE_ID_LEN)),
+                                     "pool a key as an older release did", &r),
+                          1);
+    }
+    keystore_destroy (&ks);
+    /*  The first two are in use. */
+    sqlite3 *db = store_open (":memory:", &r);
+    assert_non_null (db);
+    assert_int_equal (store_exec (db, "CREATE TABLE used (key_id BLOB)", &r), 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal (store_run (db, "INSERT INTO used (key_id) VALUES (?)",
+                                     STORE_VALUES (STORE_BLOB (ids[i], KEYSTORE_ID_LEN)),
+                                     "record a key in use", &r),
+                          1);
+    ks = keystore_open (path, s_storage_key, &r);
+    assert_non_null (ks);
+    assert_int_equal (keystore_pool_open (ks, db, "SELECT 1 FROM used WHERE key_id=?", &r), 0);
+    kdb = keystore_db (ks);
+    assert_int_equal (store_int (kdb, "SELECT count(*) FROM key_pool", -1), 0);
+    /*  The three free ones, and a refill's 1,021 new ones. */
+    assert_int_equal (keystore_pool_size (ks), 1024);
+    bool seen[5] = {false};
+    for (int n = 0; n < 1024; n++) {
+        uint8_t id[KEYSTORE_ID_LEN];
+        assert_int_equal (keystore_take (ks, id, key, &r), 0);
+        for (int i = 0; i < 5; i++)
+            seen[i] |= memcmp (id, ids[i], KEYSTORE_ID_LEN) == 0;
+    }
+    assert_false (seen[0] || seen[1]);
+    assert_true (seen[2] && seen[3] && seen[4]);
+    store_close (&db);
     keystore_destroy (&ks);
 }
 
@@ -205,6 +294,8 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_a_key_is_handed_out_once_even_across_a_crash),
         cmocka_unit_test (test_a_shredded_pooled_key_is_never_handed_out),
+        cmocka_unit_test (test_a_malformed_list_is_refused),
+        cmocka_unit_test (test_an_older_key_pool_is_taken_over),
         cmocka_unit_test (test_without_a_pool_keys_are_made_in_the_callers_transaction),
         cmocka_unit_test (test_a_replaced_storage_key_is_refused),
     };
