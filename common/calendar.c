@@ -72,11 +72,21 @@ s_local_s (uint64_t ms)
 void
 kt_local_date (uint64_t ms, char out[11])
 {
-    int y, m, d;
-    kt_civil_from_days (s_floor_div (s_local_s (ms), 86400), &y, &m, &d);
-    char tmp[48];
-    snprintf (tmp, sizeof tmp, "%04d-%02d-%02d", y % 10000, m, d);
-    snprintf (out, 11, "%.10s", tmp);
+    /*  The last day written, per thread: the uitvoerder dates every
+     *  signal's report counts, nearly always on the same day as the one
+     *  before (issue #17). */
+    static _Thread_local int64_t s_day = INT64_MIN;
+    static _Thread_local char s_text[11];
+    int64_t day = s_floor_div (s_local_s (ms), 86400);
+    if (day != s_day) {
+        int y, m, d;
+        kt_civil_from_days (day, &y, &m, &d);
+        char tmp[48];
+        snprintf (tmp, sizeof tmp, "%04d-%02d-%02d", y % 10000, m, d);
+        snprintf (s_text, sizeof s_text, "%.10s", tmp);
+        s_day = day;
+    }
+    memcpy (out, s_text, sizeof s_text);
 }
 
 void

@@ -57,6 +57,16 @@ test_summer_time_starts_and_ends_at_one_utc_on_the_last_sundays (void **state)
     char d[11];
     kt_local_date (s_utc (2026, 12, 31, 23, 30), d);
     assert_string_equal (d, "2027-01-01");
+    /*  The day written last is kept: each new day is written anew, and
+     *  the one before it again when it comes back. */
+    kt_local_date (s_utc (2026, 12, 31, 22, 59), d);
+    assert_string_equal (d, "2026-12-31");
+    kt_local_date (s_utc (2026, 12, 31, 23, 0), d);
+    assert_string_equal (d, "2027-01-01");
+    kt_local_date (s_utc (2026, 3, 28, 23, 0), d);
+    assert_string_equal (d, "2026-03-29");
+    kt_local_date (s_utc (2026, 3, 28, 22, 59), d);
+    assert_string_equal (d, "2026-03-28");
 }
 
 /*  What a person types, on the Dutch calendar, whatever the process's TZ
