@@ -21,6 +21,13 @@
 #define SEEN_CONSISTENT 1
 /*  Requests remembered, to recognise their answers. */
 #define WITNESS_ASKED_MAX 16
+/*  A witness_proofs entry before its path: the message id, the log index
+ *  (8 bytes, big-endian), the leaf hash, the path's length and how many
+ *  of its last hashes are the last ones of the entry before it. */
+#define PROOF_FIXED (KT_ID_LEN + 8 + 32 + 2)
+/*  Receipts in one witness_proofs row at most (a drain's RECEIPTS hold
+ *  fewer). */
+#define PROOFS_ROW_MAX 4096
 
 struct _witness_t {
     sqlite3 *db;
@@ -48,6 +55,19 @@ struct _witness_t {
      *  it became the last, so the next receipt with the same note is not
      *  offered it again (the receipts of a RECEIPTS share one). */
     bool batch, last_offered;
+    /*  The proofs of the receipts checked against one checkpoint, kept as
+     *  one witness_proofs row (s_proofs_write): when the checkpoint
+     *  changes, at witness_batch_end, at once outside a batch, and before
+     *  anything reads the proofs kept. */
+    struct {
+        uint64_t size;
+        uint8_t root[32];
+        size_t n;
+        uint8_t *bytes;
+        size_t len, cap;
+        uint8_t last[MERKLE_MAX_PATH][MERKLE_HASH_LEN]; /* the path of the entry before */
+        size_t last_len;
+    } proofs;
 };
 
 static void s_on_checkpoint (witness_t *self, const Keten__CheckpointMessage *m,
@@ -108,6 +128,17 @@ static const char *const s_migrations[] = {
     " root BLOB NOT NULL, path BLOB NOT NULL);"
     "CREATE TABLE witness_seen_old (reanchor INTEGER NOT NULL, size INTEGER NOT NULL,"
     " root BLOB NOT NULL, state INTEGER NOT NULL);",
+    /*  Issue #17: the proofs of the receipts checked against one
+     *  checkpoint (a RECEIPTS' receipts, or one receipt) in one row
+     *  instead of a witness_receipt row each: every receipt's id, log
+     *  index, leaf and inclusion path, in that order (PROOF_FIXED), the
+     *  hashes at the end of a path that the path before it ends with
+     *  counted, not repeated (paths of neighbouring leaves share their
+     *  upper levels).  witness_receipt keeps the rows from before. */
+    "CREATE TABLE witness_proofs (id INTEGER PRIMARY KEY, size INTEGER NOT NULL,"
+    " root BLOB NOT NULL, n INTEGER NOT NULL, proofs BLOB NOT NULL);"
+    "CREATE TABLE witness_proofs_old (reanchor INTEGER NOT NULL, size INTEGER NOT NULL,"
+    " root BLOB NOT NULL, n INTEGER NOT NULL, proofs BLOB NOT NULL);",
 };
 
 witness_t *
@@ -139,6 +170,7 @@ witness_destroy (witness_t **self_p)
     if (!self)
         return;
     free (self->last_note);
+    free (self->proofs.bytes);
     free (self);
     *self_p = NULL;
 }
@@ -173,6 +205,119 @@ s_run (witness_t *self, const char *sql, const store_value_t *values, const char
     kt_reason_t reason;
     if (store_run (self->db, sql, values, what, &reason) < 0)
         kt_log (KT_LOG_ERROR, "witness store_failed reason=\"%s\"", reason.text);
+}
+
+/* ---- the receipts' proofs, a row per checkpoint ------------------------- */
+
+/*  The proofs gathered, written as one witness_proofs row; a failure is
+ *  logged, as every write of the witness's. */
+static void
+s_proofs_write (witness_t *self)
+{
+    if (self->proofs.n == 0)
+        return;
+    s_run (self, "INSERT INTO witness_proofs (size, root, n, proofs) VALUES (?,?,?,?)",
+           STORE_VALUES (STORE_INT (self->proofs.size), STORE_BLOB (self->proofs.root, 32),
+                         STORE_INT (self->proofs.n),
+                         STORE_BLOB (self->proofs.bytes, self->proofs.len)),
+           "keep the receipts' proofs");
+    self->proofs.n = self->proofs.len = self->proofs.last_len = 0;
+}
+
+/*  How many hashes path a ends with that path b ends with too. */
+static size_t
+s_shared_end (const uint8_t (*a)[MERKLE_HASH_LEN], size_t na, const uint8_t (*b)[MERKLE_HASH_LEN],
+              size_t nb)
+{
+    size_t k = 0;
+    while (k < na && k < nb && memcmp (a[na - 1 - k], b[nb - 1 - k], MERKLE_HASH_LEN) == 0)
+        k++;
+    return k;
+}
+
+/*  A verified receipt's proof gathered for its checkpoint's row. */
+static void
+s_proof_add (witness_t *self, const uint8_t id[KT_ID_LEN], uint64_t log_index,
+             const uint8_t leaf[32], const uint8_t (*path)[MERKLE_HASH_LEN], size_t n_path,
+             const checkpoint_t *cp)
+{
+    if (self->proofs.n &&
+        (self->proofs.size != cp->size || memcmp (self->proofs.root, cp->root, 32) != 0 ||
+         self->proofs.n == PROOFS_ROW_MAX))
+        s_proofs_write (self);
+    size_t shared =
+        self->proofs.n ? s_shared_end (path, n_path, self->proofs.last, self->proofs.last_len) : 0;
+    size_t need = self->proofs.len + PROOF_FIXED + (n_path - shared) * MERKLE_HASH_LEN;
+    if (need > self->proofs.cap) {
+        size_t cap = self->proofs.cap ? self->proofs.cap : 16384;
+        while (cap < need)
+            cap *= 2;
+        uint8_t *grown = realloc (self->proofs.bytes, cap);
+        if (!grown) {
+            kt_log (KT_LOG_ERROR, "witness store_failed reason=\"out of memory\"");
+            return;
+        }
+        self->proofs.bytes = grown;
+        self->proofs.cap = cap;
+    }
+    uint8_t *e = self->proofs.bytes + self->proofs.len;
+    memcpy (e, id, KT_ID_LEN);
+    for (int i = 0; i < 8; i++)
+        e[KT_ID_LEN + i] = (uint8_t) (log_index >> (56 - 8 * i));
+    memcpy (e + KT_ID_LEN + 8, leaf, 32);
+    e[KT_ID_LEN + 40] = (uint8_t) n_path;
+    e[KT_ID_LEN + 41] = (uint8_t) shared;
+    memcpy (e + PROOF_FIXED, path, (n_path - shared) * MERKLE_HASH_LEN);
+    self->proofs.len = need;
+    self->proofs.size = cp->size;
+    memcpy (self->proofs.root, cp->root, 32);
+    memcpy (self->proofs.last, path, n_path * MERKLE_HASH_LEN);
+    self->proofs.last_len = n_path;
+    self->proofs.n++;
+}
+
+/*  One kept proof: its log index, leaf and whole path. */
+typedef void (proof_fn) (void *arg, uint64_t log_index, const uint8_t leaf[32],
+                         const uint8_t (*path)[MERKLE_HASH_LEN], size_t n_path);
+
+/*  Walk the n proofs of a witness_proofs row, each handed to fn (when
+ *  not NULL) with its path made whole: 0, or -1 when the row does not
+ *  hold exactly n well-formed proofs. */
+static int
+s_proofs_walk (const uint8_t *p, size_t len, size_t n, proof_fn *fn, void *arg)
+{
+    uint8_t path[MERKLE_MAX_PATH][MERKLE_HASH_LEN], next[MERKLE_MAX_PATH][MERKLE_HASH_LEN];
+    size_t n_path = 0, off = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (len - off < PROOF_FIXED)
+            return -1;
+        const uint8_t *e = p + off;
+        size_t whole = e[KT_ID_LEN + 40], shared = e[KT_ID_LEN + 41];
+        if (whole > MERKLE_MAX_PATH || shared > whole || shared > n_path ||
+            (len - off - PROOF_FIXED) / MERKLE_HASH_LEN < whole - shared)
+            return -1;
+        uint64_t index = 0;
+        for (int b = 0; b < 8; b++)
+            index = index << 8 | e[KT_ID_LEN + b];
+        memcpy (next, e + PROOF_FIXED, (whole - shared) * MERKLE_HASH_LEN);
+        memcpy (next + (whole - shared), path + (n_path - shared), shared * MERKLE_HASH_LEN);
+        memcpy (path, next, whole * MERKLE_HASH_LEN);
+        n_path = whole;
+        if (fn)
+            fn (arg, index, e + KT_ID_LEN + 8, (const uint8_t (*)[MERKLE_HASH_LEN]) path, n_path);
+        off += PROOF_FIXED + (whole - shared) * MERKLE_HASH_LEN;
+    }
+    return off == len ? 0 : -1;
+}
+
+/*  The proofs of a witness_proofs row, each handed to fn; -1 (none
+ *  handed out) when the row is malformed. */
+static int
+s_proofs_each (const uint8_t *p, size_t len, size_t n, proof_fn *fn, void *arg)
+{
+    if (n == 0 || s_proofs_walk (p, len, n, NULL, NULL) != 0)
+        return -1;
+    return s_proofs_walk (p, len, n, fn, arg);
 }
 
 /*  Columns 0 (an integer) and 1 (a 32-byte root) of a row. */
@@ -420,13 +565,10 @@ witness_on_receipt (witness_t *self, const uint8_t id[KT_ID_LEN], const Keten__R
                  (unsigned long long) r->log_index, (unsigned long long) cp.size);
         return;
     }
-    s_run (self,
-           "INSERT OR REPLACE INTO witness_receipt (message_id, log_index, leaf, size, root, path)"
-           " VALUES (?,?,?,?,?,?)",
-           STORE_VALUES (STORE_BLOB (id, KT_ID_LEN), STORE_INT (r->log_index),
-                         STORE_BLOB (r->leaf_hash.data, 32), STORE_INT (cp.size),
-                         STORE_BLOB (cp.root, 32), STORE_BLOB (path, r->n_inclusion * 32)),
-           "keep the receipt's proof");
+    s_proof_add (self, id, r->log_index, r->leaf_hash.data, (const uint8_t (*)[32]) path,
+                 r->n_inclusion, &cp);
+    if (!self->batch)
+        s_proofs_write (self);
     if (r->cp_old_size > 0) {
         Keten__CheckpointMessage m = KETEN__CHECKPOINT_MESSAGE__INIT;
         m.note = r->checkpoint;
@@ -451,6 +593,7 @@ witness_batch_begin (witness_t *self)
 void
 witness_batch_end (witness_t *self)
 {
+    s_proofs_write (self);
     self->batch = self->last_offered = false;
 }
 
@@ -571,9 +714,20 @@ s_alarm_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
     return o && json_array_append_new (arg, o) == 0 ? 0 : kt_fail (reason, "out of memory");
 }
 
+/*  The receipts whose proofs are kept, in either table. */
+static int64_t
+s_proven (witness_t *self)
+{
+    return store_int (self->db,
+                      "SELECT (SELECT count(*) FROM witness_receipt)"
+                      " + (SELECT coalesce(sum(n), 0) FROM witness_proofs)",
+                      0);
+}
+
 json_t *
 witness_status (witness_t *self)
 {
+    s_proofs_write (self);
     uint64_t size;
     uint8_t root[32];
     char hex[65] = "";
@@ -590,8 +744,7 @@ witness_status (witness_t *self)
     }
     return json_pack (
         "{s:I, s:s, s:I, s:I, s:o}", "checkpoint_size", (json_int_t) size, "checkpoint_root", hex,
-        "receipts_proven",
-        (json_int_t) store_int (self->db, "SELECT count(*) FROM witness_receipt", 0), "pending",
+        "receipts_proven", (json_int_t) s_proven (self), "pending",
         (json_int_t) store_int (self->db, "SELECT count(*) FROM witness_seen WHERE state=0", 0),
         "alarms", alarms);
 }
@@ -599,33 +752,88 @@ witness_status (witness_t *self)
 typedef struct {
     uint64_t kept;
     json_int_t n, ok, pending, failed, first_bad;
+    /*  The witness_proofs row being walked: its checkpoint holds (its
+     *  size and root are those of a checkpoint seen, no newer than the
+     *  kept one), whose state, and which checkpoint. */
+    bool row_ok;
+    int state;
+    uint64_t size;
+    const uint8_t *root;
 } verifying_t;
 
-/*  One kept receipt: its proof against its checkpoint, and that
- *  checkpoint against the newest verified one. */
+/*  One kept receipt counted: good, its checkpoint's state. */
+static void
+s_verified (verifying_t *v, uint64_t index, bool good, int state)
+{
+    v->n++;
+    if (!good) {
+        v->failed++;
+        if (v->first_bad < 0 || (json_int_t) index < v->first_bad)
+            v->first_bad = (json_int_t) index;
+    } else if (state == SEEN_CONSISTENT)
+        v->ok++;
+    else
+        v->pending++;
+}
+
+/*  Whether a kept proof's checkpoint (columns size, root and the seen
+ *  root at size, each at its index) is one seen, no newer than the kept
+ *  one. */
+static bool
+s_checkpoint_ok (sqlite3_stmt *q, int size, int root, int seen, uint64_t kept)
+{
+    return store_blob_is (q, root, 32) && store_blob_is (q, seen, 32) &&
+           memcmp (sqlite3_column_blob (q, seen), sqlite3_column_blob (q, root), 32) == 0 &&
+           (uint64_t) sqlite3_column_int64 (q, size) <= kept;
+}
+
+/*  One kept receipt of witness_receipt: its proof against its
+ *  checkpoint, and that checkpoint against the newest verified one. */
 static int
 s_verify_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 {
     (void) reason;
     verifying_t *v = arg;
-    v->n++;
     uint64_t index = (uint64_t) sqlite3_column_int64 (q, 0);
     size_t n_path = (size_t) sqlite3_column_bytes (q, 4) / 32;
     bool good = store_blob_is (q, 1, 32) && store_blob_is (q, 3, 32) && n_path <= MERKLE_MAX_PATH &&
                 merkle_verify_inclusion (
                     sqlite3_column_blob (q, 1), index, (uint64_t) sqlite3_column_int64 (q, 2),
                     sqlite3_column_blob (q, 4), n_path, sqlite3_column_blob (q, 3)) &&
-                store_blob_is (q, 6, 32) &&
-                memcmp (sqlite3_column_blob (q, 6), sqlite3_column_blob (q, 3), 32) == 0 &&
-                (uint64_t) sqlite3_column_int64 (q, 2) <= v->kept;
-    if (!good) {
-        v->failed++;
-        if (v->first_bad < 0)
-            v->first_bad = (json_int_t) index;
-    } else if (sqlite3_column_int (q, 5) == SEEN_CONSISTENT)
-        v->ok++;
-    else
-        v->pending++;
+                s_checkpoint_ok (q, 2, 3, 6, v->kept);
+    s_verified (v, index, good, sqlite3_column_int (q, 5));
+    return 0;
+}
+
+/*  One proof of a witness_proofs row. */
+static void
+s_verify_proof (void *arg, uint64_t log_index, const uint8_t leaf[32],
+                const uint8_t (*path)[MERKLE_HASH_LEN], size_t n_path)
+{
+    verifying_t *v = arg;
+    bool good =
+        v->row_ok && merkle_verify_inclusion (leaf, log_index, v->size, path, n_path, v->root);
+    s_verified (v, log_index, good, v->state);
+}
+
+/*  A witness_proofs row: each of its proofs, or all of them failed when
+ *  the row is malformed. */
+static int
+s_verify_proofs_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    verifying_t *v = arg;
+    int64_t n = sqlite3_column_int64 (q, 2);
+    v->row_ok = s_checkpoint_ok (q, 0, 1, 5, v->kept);
+    v->state = sqlite3_column_int (q, 4);
+    v->size = (uint64_t) sqlite3_column_int64 (q, 0);
+    v->root = sqlite3_column_blob (q, 1);
+    if (n < 1 || n > PROOFS_ROW_MAX || sqlite3_column_type (q, 3) != SQLITE_BLOB ||
+        s_proofs_each (sqlite3_column_blob (q, 3), (size_t) sqlite3_column_bytes (q, 3), (size_t) n,
+                       s_verify_proof, v) != 0) {
+        v->n += n > 0 ? n : 1;
+        v->failed += n > 0 ? n : 1;
+    }
     return 0;
 }
 
@@ -634,14 +842,21 @@ witness_verify (witness_t *self)
 {
     uint64_t kept;
     uint8_t kept_root[32];
+    s_proofs_write (self);
     s_kept (self, &kept, kept_root);
-    verifying_t v = {kept, 0, 0, 0, 0, -1};
+    verifying_t v = {kept, 0, 0, 0, 0, -1, false, 0, 0, NULL};
     kt_reason_t reason;
     if (store_each (self->db,
                     "SELECT r.log_index, r.leaf, r.size, r.root, r.path, coalesce(s.state, -1),"
                     " s.root FROM witness_receipt r LEFT JOIN witness_seen s ON s.size = r.size"
                     " ORDER BY r.log_index",
-                    NULL, NULL, s_verify_row, &v, "verify the kept receipts", &reason) != 0) {
+                    NULL, NULL, s_verify_row, &v, "verify the kept receipts", &reason) != 0 ||
+        store_each (self->db,
+                    "SELECT p.size, p.root, p.n, p.proofs, coalesce(s.state, -1), s.root"
+                    " FROM witness_proofs p LEFT JOIN witness_seen s ON s.size = p.size"
+                    " ORDER BY p.id",
+                    NULL, NULL, s_verify_proofs_row, &v, "verify the kept receipts",
+                    &reason) != 0) {
         kt_log (KT_LOG_ERROR, "witness read_failed reason=\"%s\"", reason.text);
         return NULL;
     }
@@ -666,8 +881,9 @@ witness_reanchor (witness_t *self, uint64_t size, const uint8_t root[32], uint32
     uint64_t old_size;
     uint8_t old_root[32];
     s_kept (self, &old_size, old_root);
+    s_proofs_write (self);
     int64_t alarms = store_int (self->db, "SELECT count(*) FROM witness_alarm", 0);
-    int64_t receipts = store_int (self->db, "SELECT count(*) FROM witness_receipt", 0);
+    int64_t receipts = s_proven (self);
     /*  One commit: the decision on record, the history given up set
      *  aside, the named tree kept as if verified (the next checkpoint
      *  must be proven to extend it, as always). */
@@ -677,10 +893,13 @@ witness_reanchor (witness_t *self, uint64_t size, const uint8_t root[32], uint32
         "INSERT INTO witness_receipt_old (message_id, reanchor, log_index, leaf, size, root, path)"
         " SELECT message_id, (SELECT max(id) FROM witness_reanchor), log_index, leaf, size, root,"
         " path FROM witness_receipt",
+        "INSERT INTO witness_proofs_old (reanchor, size, root, n, proofs)"
+        " SELECT (SELECT max(id) FROM witness_reanchor), size, root, n, proofs FROM witness_proofs",
         "INSERT INTO witness_seen_old (reanchor, size, root, state)"
         " SELECT (SELECT max(id) FROM witness_reanchor), size, root, state FROM witness_seen",
         "DELETE FROM witness_alarm",
         "DELETE FROM witness_receipt",
+        "DELETE FROM witness_proofs",
         "DELETE FROM witness_seen",
     };
     int rc = store_begin (self->db, reason);

@@ -238,6 +238,56 @@ test_a_batch_proves_every_receipt_and_still_catches_a_rollback (void **state)
     s_fixture_destroy (&f);
 }
 
+/*  A batch's proofs against one checkpoint are kept in one row, the
+ *  hashes neighbouring paths share written once; every proof is still
+ *  checked by `log verify`, and a changed byte or a cut row is found. */
+static void
+test_a_batch_keeps_its_proofs_in_one_row_and_a_change_is_found (void **state)
+{
+    (void) state;
+    fixture_t f;
+    witness_out_t out = {0};
+    s_fixture (&f);
+    s_keep_shared_then_4 (&f, &out);
+    witness_batch_begin (f.w);
+    for (uint64_t i = 0; i < ENTRIES; i++)
+        s_receipt (&f, f.honest, i, ENTRIES, &out);
+    witness_batch_end (f.w);
+    s_push (&f, f.honest, f.honest, 4, ENTRIES, &out); /* the proof the witness asked for */
+    assert_false (witness_alarm (f.w));
+    assert_int_equal (store_int (f.db, "SELECT count(*) FROM witness_proofs", -1), 1);
+    assert_int_equal (store_int (f.db, "SELECT n FROM witness_proofs", -1), ENTRIES);
+    /*  8 leaves: 3 hashes a path, 24 in all; 14 written. */
+    enum { FIXED = KT_ID_LEN + 8 + 32 + 2 };
+    assert_int_equal (store_int (f.db, "SELECT length(proofs) FROM witness_proofs", -1),
+                      ENTRIES * FIXED + 14 * 32);
+    assert_int_equal (s_status (&f, "receipts_proven"), ENTRIES);
+    assert_int_equal (s_verify (&f, "receipts"), ENTRIES);
+    assert_int_equal (s_verify (&f, "verified"), ENTRIES);
+    /*  A byte of the first path's second hash, which the second path
+     *  shares. */
+    kt_reason_t r;
+    assert_int_equal (store_exec (f.db,
+                                  "UPDATE witness_proofs SET proofs = CAST(substr(proofs, 1, 99)"
+                                  " || CASE WHEN substr(proofs, 100, 1) = x'00' THEN x'01'"
+                                  " ELSE x'00' END || substr(proofs, 101) AS BLOB)",
+                                  &r),
+                      0);
+    json_t *v = witness_verify (f.w);
+    assert_non_null (v);
+    assert_int_equal (json_integer_value (json_object_get (v, "failed")), 2);
+    assert_int_equal (json_integer_value (json_object_get (v, "first_bad_index")), 0);
+    json_decref (v);
+    assert_int_equal (store_exec (f.db,
+                                  "UPDATE witness_proofs SET proofs ="
+                                  " substr(proofs, 1, length(proofs) - 1)",
+                                  &r),
+                      0);
+    assert_int_equal (s_verify (&f, "failed"), ENTRIES);
+    witness_out_clear (&out);
+    s_fixture_destroy (&f);
+}
+
 /*  A fork after SHARED is consistent with SHARED: a proof from there,
  *  not from the kept 4, must not move the kept checkpoint to the fork's
  *  tree.  The witness asks for 4 -> 6, which the fork cannot prove. */
@@ -368,6 +418,7 @@ main (void)
     kt_log_set_level (KT_LOG_ERROR);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_a_batch_proves_every_receipt_and_still_catches_a_rollback),
+        cmocka_unit_test (test_a_batch_keeps_its_proofs_in_one_row_and_a_change_is_found),
         cmocka_unit_test (test_a_push_is_kept_only_with_a_proof_from_the_kept_checkpoint),
         cmocka_unit_test (test_an_honest_push_from_an_older_size_is_kept_after_the_answer),
         cmocka_unit_test (test_an_older_checkpoint_joins_the_chain_only_through_a_newer_one_in_it),
