@@ -10,9 +10,10 @@
  *  - received (message_id, idx, header_hash, sender): which entry records
  *    a message's arrival;
  *  - once (key, idx): which entry an append under a key wrote;
- *  - entry_event (idx, event, time_ms): each entry's event and time, so
- *    that entries are found by type and time without decoding the log
- *    (provlog_each_event).
+ *  - entry_run (first, last, event, time_ms): the entries of one event
+ *    and time, one row for each run of them (a drain's arrivals share
+ *    both), so that entries are found by type and time without decoding
+ *    the log (provlog_each_event).
  *  Invariant, kept by writing all of them in one transaction: range.size
  *  is the number of entries, node holds exactly size - popcount(size) rows,
  *  and the range's hashes are the stored roots of the perfect subtrees
@@ -52,7 +53,15 @@ struct _provlog_t {
     char *path;
     sqlite3 *db;
     sqlite3_stmt *insert, *save_range, *find_received, *add_received, *add_node, *get_leaf,
-        *get_node, *get_entry, *add_event;
+        *get_node, *get_entry, *add_run;
+    /*  The run of entries of one event and time the open transaction
+     *  appends to, written as one entry_run row when the next entry does
+     *  not continue it and before the commit (s_run_write). */
+    struct {
+        bool open;
+        uint64_t first, last, time_ms;
+        int event;
+    } run;
     merkle_range_t range;   /* committed state */
     merkle_range_t pending; /* state inside the open batch */
     bool in_batch;
@@ -126,6 +135,22 @@ static const char *const s_migrations[] = {
     " BEGIN SELECT RAISE(ABORT, 'provenance log is append-only'); END;"
     "CREATE TABLE event_backfill (id INTEGER PRIMARY KEY CHECK (id = 1));"
     "INSERT INTO event_backfill SELECT 1 WHERE EXISTS (SELECT 1 FROM entry);",
+    /*  6, issue #17: a row for each run of consecutive entries of one
+     *  event and time (the arrivals of a drain share both) instead of a
+     *  row and an index entry for each entry; the rows of entry_event
+     *  become their runs. */
+    "CREATE TABLE entry_run (first INTEGER PRIMARY KEY, last INTEGER NOT NULL,"
+    " event INTEGER NOT NULL, time_ms INTEGER NOT NULL);"
+    "CREATE INDEX entry_run_time ON entry_run (event, time_ms);"
+    "CREATE TRIGGER entry_run_no_update BEFORE UPDATE ON entry_run"
+    " BEGIN SELECT RAISE(ABORT, 'provenance log is append-only'); END;"
+    "CREATE TRIGGER entry_run_no_delete BEFORE DELETE ON entry_run"
+    " BEGIN SELECT RAISE(ABORT, 'provenance log is append-only'); END;"
+    "INSERT INTO entry_run (first, last, event, time_ms)"
+    " SELECT min(idx), max(idx), event, time_ms FROM (SELECT idx, event, time_ms,"
+    " idx - row_number() OVER (PARTITION BY event, time_ms ORDER BY idx) AS run"
+    " FROM entry_event) GROUP BY event, time_ms, run;"
+    "DROP TABLE entry_event;",
 };
 
 /*  Largest power of two strictly below n (n >= 2). */
@@ -491,15 +516,39 @@ s_load_range (provlog_t *self, kt_reason_t *reason)
     return 0;
 }
 
+/*  The open run, written in the transaction that appended it. */
+static int
+s_run_write (provlog_t *self, kt_reason_t *reason)
+{
+    if (!self->run.open)
+        return 0;
+    self->run.open = false;
+    return store_run_stmt (self->add_run,
+                           STORE_VALUES (STORE_INT (self->run.first), STORE_INT (self->run.last),
+                                         STORE_INT (self->run.event),
+                                         STORE_INT (self->run.time_ms)),
+                           "index the log entries by event", reason) < 0
+               ? -1
+               : 0;
+}
+
+/*  Entry index, of entry's event and time, in the run it continues or
+ *  a new one. */
 static int
 s_add_event (provlog_t *self, uint64_t index, const Keten__LogEntry *entry, kt_reason_t *reason)
 {
-    return store_run_stmt (self->add_event,
-                           STORE_VALUES (STORE_INT (index), STORE_INT (entry->event),
-                                         STORE_INT (entry->time_ms)),
-                           "index the log entry by event", reason) < 0
-               ? -1
-               : 0;
+    if (self->run.open && self->run.event == (int) entry->event &&
+        self->run.time_ms == entry->time_ms && index == self->run.last + 1) {
+        self->run.last = index;
+        return 0;
+    }
+    if (s_run_write (self, reason) != 0)
+        return -1;
+    self->run.open = true;
+    self->run.first = self->run.last = index;
+    self->run.event = (int) entry->event;
+    self->run.time_ms = entry->time_ms;
+    return 0;
 }
 
 typedef struct {
@@ -531,6 +580,9 @@ s_backfill_events (provlog_t *self, kt_reason_t *reason)
         return -1;
     s_event_fill_t f = {self, reason};
     int rc = logfile_each_entry (self->db, self->path, s_event_fill, &f, reason) ? -1 : 0;
+    if (rc == 0)
+        rc = s_run_write (self, reason);
+    self->run.open = false;
     if (rc == 0 && (store_exec (self->db, "DELETE FROM event_backfill", reason) != 0 ||
                     store_commit (self->db, reason) != 0))
         rc = -1;
@@ -569,14 +621,16 @@ provlog_each_event (provlog_t *self, Keten__LogEvent event, uint64_t since_ms, u
                     kt_reason_t *reason)
 {
     s_each_event_t each = {fn, arg, self->path};
-    /*  Served by entry_event_time: (event, time_ms) and the rowid. */
-    const char *sql = newest_first
-                          ? "SELECT v.idx, e.entry FROM entry_event v JOIN entry e ON e.idx = v.idx"
-                            " WHERE v.event = ? AND v.time_ms >= ? AND v.time_ms < ?"
-                            " ORDER BY v.time_ms DESC, v.idx DESC LIMIT ?"
-                          : "SELECT v.idx, e.entry FROM entry_event v JOIN entry e ON e.idx = v.idx"
-                            " WHERE v.event = ? AND v.time_ms >= ? AND v.time_ms < ?"
-                            " ORDER BY v.time_ms, v.idx LIMIT ?";
+    /*  Served by entry_run_time, (event, time_ms) and the rowid (first),
+     *  then each run's entries by index: in that order, no sort. */
+    const char *sql =
+        newest_first
+            ? "SELECT e.idx, e.entry FROM entry_run r JOIN entry e ON e.idx BETWEEN r.first AND"
+              " r.last WHERE r.event = ? AND r.time_ms >= ? AND r.time_ms < ?"
+              " ORDER BY r.time_ms DESC, r.first DESC, e.idx DESC LIMIT ?"
+            : "SELECT e.idx, e.entry FROM entry_run r JOIN entry e ON e.idx BETWEEN r.first AND"
+              " r.last WHERE r.event = ? AND r.time_ms >= ? AND r.time_ms < ?"
+              " ORDER BY r.time_ms, r.first, e.idx LIMIT ?";
     uint64_t until = until_ms > (uint64_t) INT64_MAX ? (uint64_t) INT64_MAX : until_ms;
     uint64_t since = since_ms > until ? until : since_ms;
     return store_each (self->db, sql, store_bind_values,
@@ -617,8 +671,10 @@ provlog_open (const char *path, kt_reason_t *reason)
         !(self->get_node = store_prepare (self->db, "SELECT hash FROM node WHERE id=?", reason)) ||
         !(self->get_entry =
               store_prepare (self->db, "SELECT entry, leaf FROM entry WHERE idx=?", reason)) ||
-        !(self->add_event = store_prepare (
-              self->db, "INSERT INTO entry_event (idx, event, time_ms) VALUES (?,?,?)", reason)) ||
+        !(self->add_run = store_prepare (self->db,
+                                         "INSERT INTO entry_run (first, last, event, time_ms)"
+                                         " VALUES (?,?,?,?)",
+                                         reason)) ||
         s_load_range (self, reason) != 0 || s_backfill_events (self, reason) != 0) {
         provlog_destroy (&self);
         return NULL;
@@ -640,7 +696,7 @@ provlog_destroy (provlog_t **self_p)
     sqlite3_finalize (self->get_leaf);
     sqlite3_finalize (self->get_node);
     sqlite3_finalize (self->get_entry);
-    sqlite3_finalize (self->add_event);
+    sqlite3_finalize (self->add_run);
     store_close (&self->db);
     free (self->path);
     free (self);
@@ -716,6 +772,11 @@ provlog_commit (provlog_t *self, kt_reason_t *reason)
 int
 provlog_commit_start (provlog_t *self, kt_reason_t *reason)
 {
+    kt_reason_t run_why;
+    if (s_run_write (self, &run_why) != 0) {
+        provlog_rollback (self);
+        return kt_fail (reason, "cannot commit provenance log: %s", run_why.text);
+    }
     sqlite3_reset (self->save_range);
     sqlite3_bind_int64 (self->save_range, 1, (sqlite3_int64) self->pending.size);
     sqlite3_bind_blob (self->save_range, 2, self->pending.hashes, self->pending.count * 32,
@@ -754,6 +815,7 @@ void
 provlog_rollback (provlog_t *self)
 {
     store_rollback (self->db);
+    self->run.open = false;
     self->in_batch = false;
     self->n_fresh = 0;
 }

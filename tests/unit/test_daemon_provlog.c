@@ -808,6 +808,121 @@ test_entries_are_listed_by_event_and_time (void **state)
     s_verify_ok (path, 40, NULL); /* the index changes nothing verify reads */
 }
 
+/*  Indices of event handed out by provlog_each_event, in order. */
+typedef struct {
+    uint64_t index[64];
+    size_t n;
+    Keten__LogEvent want;
+    bool wrong_event;
+} s_run_listed_t;
+
+static int
+s_run_listed (void *arg, uint64_t index, const Keten__LogEntry *e, kt_reason_t *reason)
+{
+    (void) reason;
+    s_run_listed_t *l = arg;
+    l->wrong_event |= e->event != l->want;
+    if (l->n < 64)
+        l->index[l->n++] = index;
+    return 0;
+}
+
+/*  The entries of event listed, checked against want (n indices). */
+static void
+s_runs_list (provlog_t *log, Keten__LogEvent event, uint64_t since, bool newest, size_t limit,
+             const uint64_t *want, size_t n)
+{
+    s_run_listed_t l = {.want = event};
+    kt_reason_t r;
+    if (provlog_each_event (log, event, since, UINT64_MAX, newest, limit, s_run_listed, &l, &r) !=
+        0)
+        fail_msg ("each_event: %s", r.text);
+    assert_false (l.wrong_event);
+    assert_int_equal (l.n, n);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal (l.index[i], want[i]);
+}
+
+/*  The answers of runs_and_an_older_index: arrivals 0-9 and 15-24 at t,
+ *  25-27 at t + 1; decisions 10-14 at t. */
+static void
+s_runs_answers (provlog_t *log, uint64_t t)
+{
+    const Keten__LogEvent rcv = KETEN__LOG_EVENT__MESSAGE_RECEIVED;
+    uint64_t newest[23], oldest[12] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16};
+    for (size_t i = 0; i < 23; i++)
+        newest[i] = i < 13 ? 27 - i : 9 - (i - 13);
+    s_runs_list (log, rcv, 0, true, 100, newest, 23);
+    s_runs_list (log, rcv, 0, false, 12, oldest, 12);
+    s_runs_list (log, rcv, t + 1, false, 100, (const uint64_t[]){25, 26, 27}, 3);
+    s_runs_list (log, rcv, 0, true, 4, newest, 4);
+    s_runs_list (log, KETEN__LOG_EVENT__WEEGPLOEG_DECIDED, 0, false, 100,
+                 (const uint64_t[]){10, 11, 12, 13, 14}, 5);
+}
+
+/*  Entries of one event and time appended one after the other (a drain's
+ *  arrivals) are indexed as one run; listing walks across runs in time
+ *  and index order, to the limit.  An event index from before runs
+ *  becomes the same runs at the next open. */
+static void
+test_runs_and_an_older_index_list_the_same (void **state)
+{
+    (void) state;
+    char path[128];
+    s_path (path, sizeof path);
+    kt_reason_t r;
+    provlog_t *log = provlog_open (path, &r);
+    assert_non_null (log);
+    const uint64_t t = 1700000000000ull;
+    assert_int_equal (provlog_begin (log, &r), 0);
+    for (uint64_t i = 0; i < 28; i++) {
+        Keten__LogEntry e;
+        uint8_t id[16], hash[32];
+        s_entry (&e, i, i < 10 || i >= 15, id, hash);
+        e.time_ms = i < 25 ? t : t + 1;
+        uint64_t index;
+        if (i == 25) { /* a commit between: a run ends with its batch */
+            assert_int_equal (provlog_commit (log, &r), 0);
+            assert_int_equal (provlog_begin (log, &r), 0);
+        }
+        assert_int_equal (provlog_append (log, &e, &index, &r), 0);
+        assert_int_equal (index, i);
+    }
+    assert_int_equal (provlog_commit (log, &r), 0);
+    s_runs_answers (log, t);
+    provlog_destroy (&log);
+    sqlite3 *db = store_open (path, &r);
+    assert_non_null (db);
+    assert_int_equal (store_int (db, "SELECT count(*) FROM entry_run", -1), 4);
+    /*  As a log of schema 5 held it: a row per entry. */
+    assert_int_equal (store_exec (db,
+                                  "CREATE TABLE entry_event (idx INTEGER PRIMARY KEY,"
+                                  " event INTEGER NOT NULL, time_ms INTEGER NOT NULL);"
+                                  "WITH RECURSIVE i(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM i"
+                                  " WHERE n < 27) INSERT INTO entry_event SELECT n,"
+                                  " CASE WHEN n BETWEEN 10 AND 14 THEN 4 ELSE 1 END,"
+                                  " 1700000000000 + (n >= 25) FROM i;"
+                                  "DROP TABLE entry_run;"
+                                  "UPDATE schema_version SET version = 5 WHERE module = 'provlog';",
+                                  &r),
+                      0);
+    store_close (&db);
+    log = provlog_open (path, &r);
+    if (!log)
+        fail_msg ("upgrade refused: %s", r.text);
+    s_runs_answers (log, t);
+    provlog_destroy (&log);
+    db = store_open (path, &r);
+    assert_non_null (db);
+    assert_int_equal (store_int (db, "SELECT count(*) FROM entry_run", -1), 4);
+    store_close (&db);
+    log = provlog_open (path, &r);
+    assert_non_null (log);
+    s_runs_answers (log, t);
+    provlog_destroy (&log);
+    s_verify_ok (path, 28, NULL);
+}
+
 /*  A log from before the event index gets it once, at open. */
 static void
 test_a_log_from_before_the_event_index_gets_it_at_open (void **state)
@@ -850,6 +965,7 @@ main (void)
         cmocka_unit_test (test_an_entry_under_a_key_is_appended_once),
         cmocka_unit_test (test_entries_are_listed_by_event_and_time),
         cmocka_unit_test (test_a_log_from_before_the_event_index_gets_it_at_open),
+        cmocka_unit_test (test_runs_and_an_older_index_list_the_same),
     };
     if (sodium_init () < 0)
         return 1;
