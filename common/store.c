@@ -238,6 +238,15 @@ store_open (const char *path, kt_reason_t *reason)
     return s_open (path, SQLITE_OPEN_NOMUTEX, reason);
 }
 
+void
+store_setup (void)
+{
+    /*  No allocation statistics: SQLite would take a global mutex for each
+     *  allocation to count it (issue #17: about 1 % of a busy partner's
+     *  CPU), and nothing here reads them. */
+    sqlite3_config (SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 sqlite3 *
 store_open_shared (const char *path, kt_reason_t *reason)
 {

@@ -17,6 +17,10 @@
 /*  How long a write waits for a lock another process holds on the file. */
 #define STORE_BUSY_TIMEOUT_MS 250
 
+/*  Before SQLite's first use in a process (ketend's main): settings that
+ *  SQLite takes only then. */
+void store_setup (void);
+
 sqlite3 *store_open (const char *path, kt_reason_t *reason);
 /*  store_open for a file whose COMMIT may run on the helper thread while
  *  the loop goes on (store_commit_start): its connection serialises its

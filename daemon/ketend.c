@@ -7,6 +7,7 @@
 #include "partner.h"
 #include "roster.h"
 #include "service.h"
+#include "store.h"
 #include "uitvoerder.h"
 
 #include <czmq.h>
@@ -174,6 +175,7 @@ main (int argc, char **argv)
      *  message needs several random values (ids, salts, keys, nonces).
      *  Must be chosen before sodium_init. */
     randombytes_set_implementation (&randombytes_internal_implementation);
+    store_setup ();
     kt_log_set_ident ("ketend");
     config_t config;
     kt_reason_t reason;
