@@ -12,6 +12,8 @@
 
 #define MAX_CONNS API_MAX_CONNS
 #define MAX_OUT (16 * 1024 * 1024)
+/*  Answers queued for one connection while held (apiserver_hold). */
+#define API_HELD_MAX (64 * 1024)
 /*  What all connections' buffers may hold together.  Without it 256
  *  connections could hold 256 x (2 MiB in + 16 MiB out), 4.6 GB. */
 #define MAX_MEMORY API_MAX_MEMORY
@@ -27,6 +29,7 @@ typedef struct {
     uint8_t *out;
     size_t out_len, out_cap;
     bool want_out;    /* poller registered for POLLOUT */
+    bool held;        /* answers queued while the server holds them */
     size_t pending;   /* requests read and not answered yet */
     int64_t active_ms; /* last request read or answer sent (monotonic) */
 } conn_t;
@@ -41,9 +44,15 @@ struct _apiserver_t {
     zhashx_t *conns; /* "%llu" id -> conn_t */
     uint64_t next_id;
     size_t memory; /* every connection's in_cap + out_cap */
+    /*  apiserver_hold: how deep, and the connections with answers queued
+     *  meanwhile (by id: one may close before the release). */
+    int holding;
+    uint64_t *held;
+    size_t n_held, cap_held;
 };
 
 static int s_conn_event (zloop_t *loop, zmq_pollitem_t *item, void *arg);
+static int s_conn_read (zloop_t *loop, zmq_pollitem_t *item, void *arg);
 
 static void
 s_conn_close (conn_t *c)
@@ -172,8 +181,49 @@ s_send_frame (apiserver_t *self, const api_caller_t *caller, const void *data, s
         p[4] = API_BINARY;
     memcpy (p + 4 + (frame - len), data, len);
     c->out_len += frame + 4;
-    if (s_conn_flush (c) != 0)
+    /*  Held: small answers, to go in one send.  A connection with more
+     *  queued sends now, as without a hold, so that a caller reading a
+     *  row of large answers never needs them all queued at once. */
+    if (self->holding && !c->held && c->out_len <= API_HELD_MAX) {
+        if (self->n_held == self->cap_held) {
+            size_t cap = self->cap_held ? 2 * self->cap_held : 16;
+            uint64_t *grown = realloc (self->held, cap * sizeof *grown);
+            if (grown) {
+                self->held = grown;
+                self->cap_held = cap;
+            }
+        }
+        if (self->n_held < self->cap_held) {
+            self->held[self->n_held++] = c->id;
+            c->held = true;
+        }
+    }
+    if ((!c->held || c->out_len > API_HELD_MAX) && s_conn_flush (c) != 0)
         s_conn_close (c);
+}
+
+void
+apiserver_hold (apiserver_t *self)
+{
+    self->holding++;
+}
+
+void
+apiserver_release (apiserver_t *self)
+{
+    if (self->holding == 0 || --self->holding > 0)
+        return;
+    for (size_t i = 0; i < self->n_held; i++) {
+        char key[24];
+        snprintf (key, sizeof key, "%llu", (unsigned long long) self->held[i]);
+        conn_t *c = zhashx_lookup (self->conns, key);
+        if (!c)
+            continue; /* closed meanwhile */
+        c->held = false;
+        if (s_conn_flush (c) != 0)
+            s_conn_close (c);
+    }
+    self->n_held = 0;
 }
 
 /*  An answer that could not be made (out of memory): the connection is
@@ -318,6 +368,18 @@ s_request (apiserver_t *self, conn_t *c, const uint8_t *data, size_t len)
 
 static int
 s_conn_event (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    apiserver_t *self = ((conn_t *) arg)->server;
+    apiserver_hold (self);
+    int rc = s_conn_read (loop, item, arg);
+    apiserver_release (self);
+    return rc;
+}
+
+/*  A connection's event: what it sends read and answered (the answers
+ *  held and sent together, s_conn_event). */
+static int
+s_conn_read (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
     (void) loop;
     conn_t *c = arg;
@@ -532,6 +594,7 @@ apiserver_destroy (apiserver_t **self_p)
     close (self->listen_fd);
     unlink (self->path);
     zhashx_destroy (&self->conns);
+    free (self->held);
     free (self);
     *self_p = NULL;
 }

@@ -62,6 +62,14 @@ void apiserver_destroy (apiserver_t **self_p);
 size_t apiserver_memory (apiserver_t *self);
 size_t apiserver_connections (apiserver_t *self);
 
+/*  Between apiserver_hold and apiserver_release (nested: the outermost
+ *  release counts) answers are queued and each connection's go out in
+ *  one send at the release, not one send per answer (issue #17: a drain
+ *  of receipts answers up to 256 callers).  Without a hold an answer
+ *  goes out at once. */
+void apiserver_hold (apiserver_t *self);
+void apiserver_release (apiserver_t *self);
+
 /*  Answer a request: result is stolen.  To a binary caller an error goes
  *  as a Keten__ApiSubmitted with only its error set; its outcomes go with
  *  apiserver_reply_submitted (answer borrowed; its id is set here). */

@@ -62,6 +62,8 @@ s_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
     const node_role_t *role = self->role;
     if (role->drain_begin && role->drain_begin (self) != 0)
         return 0;
+    /*  The callers the drain answers, answered together at its end. */
+    apiserver_hold (self->api);
     for (size_t count = 0; count < NODE_DRAIN_MAX; count++) {
         transport_msg_t msg;
         int rc = transport_recv (self->transport, &msg);
@@ -101,6 +103,7 @@ s_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
         zframe_destroy (&msg.data);
     }
     role->drain_end (self);
+    apiserver_release (self->api);
     return 0;
 }
 

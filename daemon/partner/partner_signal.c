@@ -579,8 +579,11 @@ partner_on_committed (zloop_t *loop, zmq_pollitem_t *item, void *arg)
     ssize_t got = read (item->fd, &count, sizeof count); /* empty it */
     (void) got;
     node_t *self = arg;
-    if (partner_of (self)->committing.n && store_commit_ended (self->db))
+    if (partner_of (self)->committing.n && store_commit_ended (self->db)) {
+        apiserver_hold (self->api);
         s_committed (self);
+        apiserver_release (self->api);
+    }
     return 0;
 }
 

@@ -246,6 +246,47 @@ test_clients_that_do_not_read_are_bounded (void **state)
     s_stop_server (&f);
 }
 
+/*  The answers to requests read together go out together (held until
+ *  the batch is handled, apiserver_hold): every one arrives, in order,
+ *  small ones and large ones mixed, to a caller that reads as it goes. */
+static void
+test_answers_to_a_batch_all_arrive_in_order (void **state)
+{
+    (void) state;
+    fixture_t f;
+    s_start (&f);
+    int fd = s_connect (&f);
+    enum { N = 40 };
+    size_t len = 0;
+    char *batch = malloc (N * 64);
+    assert_non_null (batch);
+    for (int i = 0; i < N; i++) {
+        char *p = batch + len;
+        int n = snprintf (p + 4, 60, "{\"id\":%d,\"cmd\":\"%s\"}", i, i % 10 == 9 ? "big" : "x");
+        p[0] = p[1] = 0;
+        p[2] = (char) (n >> 8);
+        p[3] = (char) n;
+        len += (size_t) n + 4;
+    }
+    assert_int_equal (send (fd, batch, len, MSG_NOSIGNAL), (ssize_t) len);
+    free (batch);
+    for (int i = 0; i < N; i++) {
+        uint8_t h[4];
+        assert_true (s_read_all (fd, h, 4));
+        size_t n = (size_t) h[0] << 24 | (size_t) h[1] << 16 | (size_t) h[2] << 8 | h[3];
+        char *text = malloc (n);
+        assert_non_null (text);
+        assert_true (s_read_all (fd, text, n));
+        json_t *j = json_loadb (text, n, 0, NULL);
+        free (text);
+        assert_non_null (j);
+        assert_int_equal (json_integer_value (json_object_get (j, "id")), i);
+        json_decref (j);
+    }
+    close (fd);
+    s_stop_server (&f);
+}
+
 int
 main (void)
 {
@@ -256,6 +297,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_idle_connections_make_way_for_a_new_caller),
         cmocka_unit_test (test_clients_that_do_not_read_are_bounded),
+        cmocka_unit_test (test_answers_to_a_batch_all_arrive_in_order),
     };
     int rc = cmocka_run_group_tests (tests, NULL, NULL);
     free (s_big);
