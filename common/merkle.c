@@ -268,6 +268,16 @@ merkle_verify_inclusion (const uint8_t leaf[MERKLE_HASH_LEN], uint64_t index, ui
     return true;
 }
 
+size_t
+merkle_path_shared_end (const uint8_t (*a)[MERKLE_HASH_LEN], size_t na,
+                        const uint8_t (*b)[MERKLE_HASH_LEN], size_t nb)
+{
+    size_t k = 0;
+    while (k < na && k < nb && memcmp (a[na - 1 - k], b[nb - 1 - k], MERKLE_HASH_LEN) == 0)
+        k++;
+    return k;
+}
+
 bool
 merkle_verify_consistency (uint64_t size1, uint64_t size2, const uint8_t root1[MERKLE_HASH_LEN],
                            const uint8_t root2[MERKLE_HASH_LEN],

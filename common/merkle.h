@@ -42,6 +42,11 @@ bool merkle_verify_inclusion (const uint8_t leaf[MERKLE_HASH_LEN], uint64_t inde
                               const uint8_t (*path)[MERKLE_HASH_LEN], size_t path_len,
                               const uint8_t root[MERKLE_HASH_LEN]);
 
+/*  How many hashes path a ends with that path b ends with too: the
+ *  levels that the inclusion paths of two leaves of one tree share. */
+size_t merkle_path_shared_end (const uint8_t (*a)[MERKLE_HASH_LEN], size_t na,
+                               const uint8_t (*b)[MERKLE_HASH_LEN], size_t nb);
+
 /*  RFC 9162 section 2.1.4.2: true iff proof shows the tree of size1 with
  *  root1 is a prefix of the tree of size2 with root2. */
 bool merkle_verify_consistency (uint64_t size1, uint64_t size2, const uint8_t root1[MERKLE_HASH_LEN],

@@ -3,6 +3,7 @@
 
 #include "intake.h"
 #include "intake_rules.h"
+#include "merkle.h"
 
 #include <string.h>
 
@@ -415,15 +416,28 @@ s_check_transfer_decision (const ProtobufCMessage *body, kt_reason_t *reason)
     return 0;
 }
 
+/*  A receipt's id, and its inclusion path no longer than any tree's,
+ *  the hashes it shares with the receipt before it (at most shared_max)
+ *  counted in. */
+static int
+s_check_one_receipt (const Keten__Receipt *r, uint32_t shared_max, kt_reason_t *reason)
+{
+    if (r->message_id.len != KT_ID_LEN)
+        return kt_fail (reason, "receipt malformed");
+    if (r->inclusion_shared > shared_max || r->n_inclusion + r->inclusion_shared > MERKLE_MAX_PATH)
+        return kt_fail (reason, "receipt: inclusion path malformed");
+    return 0;
+}
+
 static int
 s_check_receipt (const ProtobufCMessage *body, kt_reason_t *reason)
 {
-    const Keten__Receipt *r = (const Keten__Receipt *) body;
-    return r->message_id.len == KT_ID_LEN ? 0 : kt_fail (reason, "receipt malformed");
+    return s_check_one_receipt ((const Keten__Receipt *) body, 0, reason);
 }
 
-/*  Several receipts in one message: each as a RECEIPT's, and at most
- *  POLICY_MAX_RECEIPTS of them. */
+/*  Several receipts in one message: each as a RECEIPT's, at most
+ *  POLICY_MAX_RECEIPTS of them, and a path shares hashes only with the
+ *  receipt before it. */
 static int
 s_check_receipts (const ProtobufCMessage *body, kt_reason_t *reason)
 {
@@ -435,7 +449,7 @@ s_check_receipts (const ProtobufCMessage *body, kt_reason_t *reason)
         return kt_fail (reason, "receipts: checkpoint longer than %d bytes",
                         POLICY_MAX_RECEIPTS_NOTE);
     for (size_t i = 0; i < r->n_receipts; i++)
-        if (s_check_receipt (&r->receipts[i]->base, reason) != 0)
+        if (s_check_one_receipt (r->receipts[i], i ? MERKLE_MAX_PATH : 0, reason) != 0)
             return -1;
     return 0;
 }

@@ -252,6 +252,8 @@ partner_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
     hb.rtt_us = p->hub_rtt_us;
     /*  The uitvoerder may answer with RECEIPTS up to our own limit. */
     hb.receipts_max = self->config.max_message;
+    /*  ... with the paths that neighbouring receipts share sent once. */
+    hb.receipts_shared = true;
     /*  sent_ms is wall-clock for the peer; the echo gives the round trip. */
     kt_reason_t reason;
     if (node_queue (self, NULL, KETEN__MESSAGE_TYPE__HEARTBEAT, p->hub->member->id, &hb.base,

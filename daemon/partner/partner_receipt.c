@@ -7,6 +7,8 @@
  */
 #include "partner.h"
 
+#include "merkle.h"
+
 #include <string.h>
 
 /*  A message of this drain that brought receipts: its body (owned), and
@@ -18,12 +20,18 @@ struct _received_t {
     uint8_t id[KT_ID_LEN]; /* the message's own id */
     bool several;          /* RECEIPTS: the envelope is kept once, under id */
     bool kept;             /* settled something: its envelope goes in the commit */
+    /*  RECEIPTS whose paths share hashes (Receipt.inclusion_shared): every
+     *  receipt's whole inclusion path, one after the other (owned). */
+    uint8_t (*paths)[MERKLE_HASH_LEN];
 };
 
 /*  One receipt of this drain, waiting to be settled. */
 struct _settled_t {
     const Keten__Receipt *receipt; /* borrowed from its message's body */
     size_t from;                   /* the message that brought it, in received */
+    /*  whole: its whole inclusion path is in its message's paths, at. */
+    bool whole;
+    size_t at, n_path;
 };
 
 bool
@@ -78,11 +86,20 @@ s_notify_waiter (node_t *self, const uint8_t id[KT_ID_LEN], bool accepted, uint6
  *  that carries it (the body keeps its own fields, so it frees as
  *  unpacked). */
 static void
-s_log_receipt (node_t *self, const Keten__Receipt *r, const received_t *from)
+s_log_receipt (node_t *self, const settled_t *st, const received_t *from)
 {
+    const Keten__Receipt *r = st->receipt;
     Keten__Receipt with = *r;
     if (from->several && r->checkpoint.len == 0 && r->leaf_hash.len == 32)
         with.checkpoint = ((const Keten__Receipts *) from->body)->checkpoint;
+    ProtobufCBinaryData path[MERKLE_MAX_PATH];
+    if (st->whole) {
+        for (size_t i = 0; i < st->n_path; i++)
+            path[i] = (ProtobufCBinaryData){MERKLE_HASH_LEN, from->paths[st->at + i]};
+        with.inclusion = path;
+        with.n_inclusion = st->n_path;
+        with.inclusion_shared = 0;
+    }
     partner_log_receipt (self, &with);
 }
 
@@ -106,7 +123,7 @@ s_settle_each (node_t *self, int *changed, uint64_t now, kt_reason_t *reason)
         /*  The receipt's log proof, kept in the same commit (docs/PROTOCOL.md,
          *  "Checkpoints, proofs and witnesses"). */
         if (changed[i] > 0) {
-            s_log_receipt (self, r, from);
+            s_log_receipt (self, &p->settled[i], from);
             from->kept = true;
         }
     }
@@ -206,6 +223,7 @@ s_clear (partner_t *p)
     for (size_t i = 0; i < p->n_received; i++) {
         protobuf_c_message_free_unpacked (p->received[i].body, NULL);
         free (p->received[i].envelope);
+        free (p->received[i].paths);
     }
     p->n_received = 0;
     p->n_settled = 0;
@@ -279,6 +297,7 @@ s_take (partner_t *p, node_message_t *m, size_t n, bool several)
     memcpy (from->id, m->opened.id, KT_ID_LEN);
     from->several = several;
     from->kept = false;
+    from->paths = NULL;
     from->body = m->body;
     m->body = NULL;
     p->n_received++;
@@ -288,9 +307,50 @@ s_take (partner_t *p, node_message_t *m, size_t n, bool several)
 static void
 s_add (partner_t *p, const Keten__Receipt *r)
 {
-    p->settled[p->n_settled].receipt = r;
-    p->settled[p->n_settled].from = p->n_received - 1;
+    p->settled[p->n_settled] = (settled_t){r, p->n_received - 1, false, 0, 0};
     p->n_settled++;
+}
+
+/*  The whole inclusion path of each receipt of a RECEIPTS whose paths
+ *  share hashes: its own, then the last inclusion_shared of the receipt
+ *  before it (docs/PROTOCOL.md, "Receipts").  A receipt that claims more
+ *  than the one before it has, or whose hashes are malformed, keeps the
+ *  path it came with: the witness finds that it does not prove the entry
+ *  and raises the alarm.  -1 when out of memory (not settled: the
+ *  uitvoerder answers the retry). */
+static int
+s_whole_paths (received_t *from, const Keten__Receipts *rs, settled_t *st)
+{
+    size_t total = 0;
+    bool shared = false;
+    for (size_t i = 0; i < rs->n_receipts; i++) {
+        total += rs->receipts[i]->n_inclusion + rs->receipts[i]->inclusion_shared;
+        shared |= rs->receipts[i]->inclusion_shared > 0;
+    }
+    if (!shared)
+        return 0;
+    if (!(from->paths = malloc (total * sizeof *from->paths)))
+        return -1;
+    size_t at = 0, before_at = 0, before_n = 0;
+    for (size_t i = 0; i < rs->n_receipts; i++) {
+        const Keten__Receipt *r = rs->receipts[i];
+        size_t own = r->n_inclusion, n = own + r->inclusion_shared;
+        bool ok = r->inclusion_shared <= before_n && n <= MERKLE_MAX_PATH;
+        for (size_t j = 0; ok && j < own; j++)
+            if ((ok = r->inclusion[j].len == MERKLE_HASH_LEN))
+                memcpy (from->paths[at + j], r->inclusion[j].data, MERKLE_HASH_LEN);
+        if (ok)
+            memcpy (from->paths + at + own,
+                    from->paths + before_at + before_n - r->inclusion_shared,
+                    r->inclusion_shared * sizeof *from->paths);
+        st[i].whole = ok;
+        st[i].at = at;
+        st[i].n_path = ok ? n : 0;
+        before_at = at;
+        before_n = st[i].n_path;
+        at += n;
+    }
+    return 0;
 }
 
 /*  A receipt for one of ours: kept, with its signed envelope as proof,
@@ -310,8 +370,16 @@ partner_on_receipts (node_t *self, node_message_t *m)
 {
     partner_t *p = partner_of (self);
     const Keten__Receipts *rs = (const Keten__Receipts *) m->body;
-    if (!s_take (p, m, rs->n_receipts, true))
+    received_t *from = s_take (p, m, rs->n_receipts, true);
+    if (!from)
         return;
     for (size_t i = 0; i < rs->n_receipts; i++)
         s_add (p, rs->receipts[i]);
+    if (s_whole_paths (from, rs, &p->settled[p->n_settled - rs->n_receipts]) != 0) {
+        /*  Out of memory: none of them settled, the retry is answered. */
+        p->n_settled -= rs->n_receipts;
+        p->n_received--;
+        protobuf_c_message_free_unpacked (from->body, NULL);
+        free (from->envelope);
+    }
 }

@@ -224,17 +224,6 @@ s_proofs_write (witness_t *self)
     self->proofs.n = self->proofs.len = self->proofs.last_len = 0;
 }
 
-/*  How many hashes path a ends with that path b ends with too. */
-static size_t
-s_shared_end (const uint8_t (*a)[MERKLE_HASH_LEN], size_t na, const uint8_t (*b)[MERKLE_HASH_LEN],
-              size_t nb)
-{
-    size_t k = 0;
-    while (k < na && k < nb && memcmp (a[na - 1 - k], b[nb - 1 - k], MERKLE_HASH_LEN) == 0)
-        k++;
-    return k;
-}
-
 /*  A verified receipt's proof gathered for its checkpoint's row. */
 static void
 s_proof_add (witness_t *self, const uint8_t id[KT_ID_LEN], uint64_t log_index,
@@ -245,8 +234,11 @@ s_proof_add (witness_t *self, const uint8_t id[KT_ID_LEN], uint64_t log_index,
         (self->proofs.size != cp->size || memcmp (self->proofs.root, cp->root, 32) != 0 ||
          self->proofs.n == PROOFS_ROW_MAX))
         s_proofs_write (self);
-    size_t shared =
-        self->proofs.n ? s_shared_end (path, n_path, self->proofs.last, self->proofs.last_len) : 0;
+    size_t shared = self->proofs.n
+                        ? merkle_path_shared_end (
+                              path, n_path, (const uint8_t (*)[MERKLE_HASH_LEN]) self->proofs.last,
+                              self->proofs.last_len)
+                        : 0;
     size_t need = self->proofs.len + PROOF_FIXED + (n_path - shared) * MERKLE_HASH_LEN;
     if (need > self->proofs.cap) {
         size_t cap = self->proofs.cap ? self->proofs.cap : 16384;

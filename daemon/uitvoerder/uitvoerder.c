@@ -189,6 +189,7 @@ s_on_heartbeat (node_t *self, node_message_t *m)
     link->key_age_s = s_clamp (hb->key_age_s, INT64_MAX);
     link->log_alarm = hb->log_alarm;
     link->receipts_max = uitvoerder_receipts_max (hb->receipts_max);
+    link->receipts_shared = hb->receipts_shared;
     /*  Its clock at the moment we read this, less ours: the heartbeat was
      *  on its way about half the round trip it last measured (at most a
      *  minute, so a made-up round trip cannot hide a skew).  A time that is
@@ -561,8 +562,10 @@ s_peer (node_t *self, const transport_msg_t *msg, void **link_p)
     member_link_t *link = s_link (self, peer);
     /*  Another connection (the member restarted, perhaps as an older
      *  release): a RECEIPT each until its heartbeat says otherwise. */
-    if (link->route.len != msg->rid_len || memcmp (link->route.id, msg->rid, msg->rid_len) != 0)
+    if (link->route.len != msg->rid_len || memcmp (link->route.id, msg->rid, msg->rid_len) != 0) {
         link->receipts_max = 0;
+        link->receipts_shared = false;
+    }
     memcpy (link->route.id, msg->rid, msg->rid_len);
     link->route.len = msg->rid_len;
     link->last_seen_ms = kt_now_ms ();

@@ -12,6 +12,11 @@
  *  member, in chunks that stay well under what the member takes.  One
  *  receipt held for a member goes as a RECEIPT, as every receipt goes to
  *  a member that did not say it reads RECEIPTS (an older release).
+ *  To a member that says it reads Receipt.inclusion_shared, a receipt's
+ *  inclusion path leaves out the hashes it ends with that the receipt
+ *  before it ends with too (neighbouring leaves share their upper
+ *  levels): a drain's receipts then carry about two hashes each instead
+ *  of a whole path, to seal, sign, hash and open.
  *
  *  Nothing here is durable: held receipts are what node_queue would have
  *  queued in memory; lost in a crash, the member's outbox offers the
@@ -19,6 +24,7 @@
  */
 #include "uitvoerder.h"
 
+#include "merkle.h"
 #include "policy.h"
 
 #include <string.h>
@@ -27,6 +33,11 @@ typedef struct {
     uint8_t *packed; /* the Receipt, packed without its checkpoint */
     size_t len;
     size_t cp; /* 1 + its checkpoint's index in cps; 0: unproven, none */
+    /*  To a member that reads inclusion_shared: its whole inclusion path
+     *  (heap), and how many hashes at its end the packed receipt leaves
+     *  out as the one before it ends with them. */
+    uint8_t (*path)[MERKLE_HASH_LEN];
+    size_t n_path, shared;
 } held_receipt_t;
 
 /*  One member's held receipts, in the order they were made. */
@@ -34,6 +45,7 @@ typedef struct {
     char *member;
     node_route_t route;
     uint64_t max; /* its receipts_max when the first was held */
+    bool shared;  /* it reads inclusion_shared (the first one held says) */
     held_receipt_t *items;
     size_t n, cap;
 } held_member_t;
@@ -88,6 +100,7 @@ s_member (held_receipts_t *h, const member_link_t *link, const char *member)
         return NULL;
     m->route = link->route;
     m->max = link->receipts_max;
+    m->shared = link->receipts_shared;
     h->n++;
     return m;
 }
@@ -129,19 +142,40 @@ s_hold (node_t *self, const member_link_t *link, const char *member, Keten__Rece
     size_t cp = 0;
     if (r->checkpoint.len && r->leaf_hash.len && !(cp = s_checkpoint (h, &r->checkpoint)))
         return -1;
+    /*  The hashes its path shares with the receipt held before it. */
+    size_t n_path = cp && m->shared ? r->n_inclusion : 0, shared = 0;
+    uint8_t (*path)[MERKLE_HASH_LEN] = NULL;
+    if (n_path) {
+        if (!(path = malloc (n_path * sizeof *path)))
+            return -1;
+        for (size_t i = 0; i < n_path; i++)
+            memcpy (path[i], r->inclusion[i].data, MERKLE_HASH_LEN);
+        const held_receipt_t *before = m->n ? &m->items[m->n - 1] : NULL;
+        if (before && before->cp == cp && before->path)
+            shared = merkle_path_shared_end ((const uint8_t (*)[MERKLE_HASH_LEN]) path, n_path,
+                                             (const uint8_t (*)[MERKLE_HASH_LEN]) before->path,
+                                             before->n_path);
+    }
     ProtobufCBinaryData checkpoint = r->checkpoint, leaf = r->leaf_hash;
+    size_t n_inclusion = r->n_inclusion;
     r->checkpoint = (ProtobufCBinaryData){0, NULL};
     if (!cp)
         r->leaf_hash = (ProtobufCBinaryData){0, NULL};
+    r->n_inclusion -= shared;
+    r->inclusion_shared = (uint32_t) shared;
     size_t len = keten__receipt__get_packed_size (r);
     uint8_t *packed = malloc (len ? len : 1);
     if (packed)
         keten__receipt__pack (r, packed);
     r->checkpoint = checkpoint;
     r->leaf_hash = leaf;
-    if (!packed)
+    r->n_inclusion = n_inclusion;
+    r->inclusion_shared = 0;
+    if (!packed) {
+        free (path);
         return -1;
-    m->items[m->n++] = (held_receipt_t){packed, len, cp};
+    }
+    m->items[m->n++] = (held_receipt_t){packed, len, cp, path, n_path, shared};
     return 0;
 }
 
@@ -171,12 +205,39 @@ uitvoerder_receipt (node_t *self, member_link_t *link, const char *member,
     logproof_message_clear (&consistency);
 }
 
+/*  A held receipt packed with its whole path, for a message it is the
+ *  first of (heap; NULL when out of memory). */
+static uint8_t *
+s_whole (const held_receipt_t *it, size_t *len_p)
+{
+    Keten__Receipt *r = keten__receipt__unpack (NULL, it->len, it->packed);
+    if (!r)
+        return NULL;
+    ProtobufCBinaryData whole[MERKLE_MAX_PATH];
+    for (size_t k = 0; k < it->n_path && k < MERKLE_MAX_PATH; k++)
+        whole[k] = (ProtobufCBinaryData){MERKLE_HASH_LEN, it->path[k]};
+    ProtobufCBinaryData *own = r->inclusion;
+    size_t n_own = r->n_inclusion;
+    r->inclusion = whole;
+    r->n_inclusion = it->n_path;
+    r->inclusion_shared = 0;
+    *len_p = keten__receipt__get_packed_size (r);
+    uint8_t *out = malloc (*len_p ? *len_p : 1);
+    if (out)
+        keten__receipt__pack (r, out);
+    r->inclusion = own; /* its own, freed with it */
+    r->n_inclusion = n_own;
+    keten__receipt__free_unpacked (r, NULL);
+    return out;
+}
+
 /*  A member's only held receipt, as a RECEIPT with its checkpoint. */
 static void
 s_send_one (node_t *self, const held_receipts_t *h, const held_member_t *m)
 {
     const held_receipt_t *it = &m->items[0];
-    Keten__Receipt *r = keten__receipt__unpack (NULL, it->len, it->packed);
+    /*  The first held shares nothing: it has no receipt before it. */
+    Keten__Receipt *r = it->shared ? NULL : keten__receipt__unpack (NULL, it->len, it->packed);
     kt_reason_t reason;
     if (!r) {
         kt_log (KT_LOG_ERROR, "receipt seal_failed reason=\"out of memory\"");
@@ -214,14 +275,25 @@ s_send_chunks (node_t *self, const held_receipts_t *h, const held_member_t *m)
             const held_receipt_t *it = &m->items[j];
             if (it->cp && cp && it->cp != cp)
                 break;
-            /*  Its checkpoint comes with the first receipt that has one. */
-            size_t more = it->len + 8 + (it->cp && !cp ? h->cps[it->cp - 1].len + 8 : 0);
+            /*  Its checkpoint comes with the first receipt that has one;
+             *  the first of a message goes with its whole path. */
+            size_t more = it->len + 8 + (it->cp && !cp ? h->cps[it->cp - 1].len + 8 : 0) +
+                          (j == i ? it->shared * (MERKLE_HASH_LEN + 2) : 0);
             if (j > i && bytes + more > budget)
                 break;
             if (it->cp)
                 cp = it->cp;
             bytes += more; /* tags and lengths: at most 8 bytes each */
             list[j - i] = (ProtobufCBinaryData){it->len, it->packed};
+        }
+        uint8_t *first = NULL;
+        if (m->items[i].shared) {
+            if (!(first = s_whole (&m->items[i], &list[0].len))) {
+                kt_log (KT_LOG_ERROR, "receipt seal_failed reason=\"out of memory\"");
+                i = j; /* the member's outbox offers these again */
+                continue;
+            }
+            list[0].data = first;
         }
         Keten__ReceiptsPacked rp = KETEN__RECEIPTS_PACKED__INIT;
         rp.receipts = list;
@@ -232,6 +304,7 @@ s_send_chunks (node_t *self, const held_receipts_t *h, const held_member_t *m)
         if (node_queue (self, &m->route, KETEN__MESSAGE_TYPE__RECEIPTS, m->member, &rp.base,
                         &reason) != 0)
             kt_log (KT_LOG_ERROR, "receipt seal_failed reason=\"%s\"", reason.text);
+        free (first);
         i = j;
     }
     free (list);
@@ -242,8 +315,10 @@ static void
 s_clear (held_receipts_t *h)
 {
     for (size_t i = 0; i < h->n; i++) {
-        for (size_t k = 0; k < h->members[i].n; k++)
+        for (size_t k = 0; k < h->members[i].n; k++) {
             free (h->members[i].items[k].packed);
+            free (h->members[i].items[k].path);
+        }
         free (h->members[i].items);
         free (h->members[i].member);
     }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "merkle.h"
 #include "policy.h"
 
 #include <stdio.h>
@@ -649,6 +650,21 @@ test_receipts_are_bounded_and_each_checked (void **state)
     assert_int_equal (b->check (&rs.base, &reason), -1);
     rs.checkpoint.len = sizeof note - 1;
     assert_int_equal (b->check (&rs.base, &reason), 0);
+    /*  A path shares hashes only with the receipt before it: not the
+     *  first's, nor a RECEIPT's; and no path is longer than a tree's. */
+    Keten__Receipt sharing = one;
+    sharing.inclusion_shared = 3;
+    list[1] = &sharing;
+    assert_int_equal (b->check (&rs.base, &reason), 0);
+    list[0] = &sharing;
+    assert_int_equal (b->check (&rs.base, &reason), -1);
+    assert_string_equal (reason.text, "receipt: inclusion path malformed");
+    list[0] = &one;
+    sharing.inclusion_shared = MERKLE_MAX_PATH + 1;
+    assert_int_equal (b->check (&rs.base, &reason), -1);
+    sharing.inclusion_shared = 3;
+    assert_int_equal (policy_body (KETEN__MESSAGE_TYPE__RECEIPT)->check (&sharing.base, &reason),
+                      -1);
 }
 
 /*  The uitvoerder packs each receipt once, when it is made, and sends the
