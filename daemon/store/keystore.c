@@ -332,33 +332,25 @@ keystore_id_row (sqlite3_stmt *row, void *arg, kt_reason_t *reason)
 
 /* ---- the pool ------------------------------------------------------------- */
 
+/*  A key a list names, considered for the pool at the start. */
+typedef struct {
+    uint8_t id[KEYSTORE_ID_LEN];
+    int64_t list;
+    bool used;
+} listed_t;
+
+/*  The keys the lists name, at most POOL_LISTED_MAX (more are left out:
+ *  unused keys left over), and the same sorted by id. */
 typedef struct {
     keystore_t *self;
-    sqlite3 *db;          /* the caller's file */
-    const char *used_sql; /* a row for a key_id it uses */
+    listed_t *keys;
+    size_t n;
+    listed_t **by_id;
 } loading_t;
 
-static int
-s_used_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
-{
-    (void) q;
-    (void) reason;
-    *(bool *) arg = true;
-    return 1;
-}
-
-/*  Whether the caller's table uses key_id; an error counts as in use:
- *  such a key is only never handed out. */
-static bool
-s_used (const loading_t *l, const uint8_t key_id[KEYSTORE_ID_LEN])
-{
-    bool used = false;
-    kt_reason_t reason;
-    if (store_one (l->db, l->used_sql, STORE_VALUES (STORE_BLOB (key_id, KEYSTORE_ID_LEN)),
-                   s_used_row, &used, "check a pooled key", &reason) < 0)
-        return true;
-    return used;
-}
+/*  Keys the lists may name at the start: a refill lists at most
+ *  POOL_TARGET, and a list lives until its keys have left the pool. */
+#define POOL_LISTED_MAX (4 * POOL_TARGET)
 
 /*  Room for one more key_pool_list row in memory. */
 static int
@@ -375,11 +367,6 @@ s_list_room (keystore_t *self)
     return 0;
 }
 
-/*  A listed key goes in the pool when there is room, no row of the
- *  caller's uses it (handed out before a restart), and it unwraps: not
- *  shredded with the data it sealed, not wrapped under another storage
- *  key (a key file replaced).  Any other is left out: an unused key left
- *  over is an unused key. */
 static int
 s_list_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 {
@@ -393,15 +380,57 @@ s_list_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
         return kt_fail (reason, "out of memory");
     self->lists[self->n_lists++] = list;
     const uint8_t *ids = sqlite3_column_blob (q, 1);
-    for (size_t i = 0; i < len / KEYSTORE_ID_LEN && self->n_pool < POOL_TARGET; i++) {
-        const uint8_t *id = ids + i * KEYSTORE_ID_LEN;
-        kt_reason_t why;
-        if (!s_used (l, id) && keystore_get (self, id, self->pool_keys[self->n_pool], &why) == 0) {
-            memcpy (self->pool[self->n_pool], id, KEYSTORE_ID_LEN);
-            self->pool_list[self->n_pool++] = list;
-        }
+    for (size_t i = 0; i < len / KEYSTORE_ID_LEN && l->n < POOL_LISTED_MAX; i++) {
+        memcpy (l->keys[l->n].id, ids + i * KEYSTORE_ID_LEN, KEYSTORE_ID_LEN);
+        l->keys[l->n].list = list;
+        l->keys[l->n++].used = false;
     }
     return 0;
+}
+
+static int
+s_by_id (const void *a, const void *b)
+{
+    return memcmp ((*(listed_t *const *) a)->id, (*(listed_t *const *) b)->id, KEYSTORE_ID_LEN);
+}
+
+/*  A key id the caller uses: if a list names it, that key is in use. */
+static int
+s_used_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    loading_t *l = arg;
+    if (!store_blob_is (q, 0, KEYSTORE_ID_LEN))
+        return 0;
+    listed_t probe, *key = &probe;
+    memcpy (probe.id, sqlite3_column_blob (q, 0), KEYSTORE_ID_LEN);
+    listed_t **found = bsearch (&key, l->by_id, l->n, sizeof *l->by_id, s_by_id);
+    if (found)
+        (*found)->used = true;
+    return 0;
+}
+
+/*  Which listed keys the caller uses, each of its queries run once (a
+ *  pass over its tables, not a lookup per key).  A query that fails
+ *  leaves every listed key counted as used: such keys are only never
+ *  handed out. */
+static void
+s_mark_used (loading_t *l, sqlite3 *db, const char *const *used_sql)
+{
+    for (size_t i = 0; i < l->n; i++)
+        l->by_id[i] = &l->keys[i];
+    qsort (l->by_id, l->n, sizeof *l->by_id, s_by_id);
+    for (size_t k = 0; used_sql[k]; k++) {
+        kt_reason_t why;
+        if (store_each (db, used_sql[k], NULL, NULL, s_used_row, l, "find the pooled keys in use",
+                        &why) != 0) {
+            kt_log (KT_LOG_INFO, "keystore pool_keys_left_out count=%zu reason=\"%s\"", l->n,
+                    why.text);
+            for (size_t i = 0; i < l->n; i++)
+                l->keys[i].used = true;
+            return;
+        }
+    }
 }
 
 typedef struct {
@@ -447,7 +476,7 @@ s_legacy_convert (keystore_t *self, kt_reason_t *reason)
 }
 
 int
-keystore_pool_open (keystore_t *self, sqlite3 *db, const char *used_sql, kt_reason_t *reason)
+keystore_pool_open (keystore_t *self, sqlite3 *db, const char *const *used_sql, kt_reason_t *reason)
 {
     /*  sodium_malloc needs libsodium started (idempotent; ketend has). */
     if (sodium_init () < 0)
@@ -459,9 +488,30 @@ keystore_pool_open (keystore_t *self, sqlite3 *db, const char *used_sql, kt_reas
         return kt_fail (reason, "out of memory");
     if (s_legacy_convert (self, reason) != 0)
         return -1;
-    loading_t l = {self, db, used_sql};
-    if (store_each (self->db, "SELECT id, key_ids FROM key_pool_list ORDER BY id", NULL, NULL,
-                    s_list_row, &l, "read the key pool", reason) != 0)
+    loading_t l = {self, malloc (POOL_LISTED_MAX * sizeof *l.keys), 0,
+                   malloc (POOL_LISTED_MAX * sizeof *l.by_id)};
+    int rc = l.keys && l.by_id ? 0 : kt_fail (reason, "out of memory");
+    if (rc == 0)
+        rc = store_each (self->db, "SELECT id, key_ids FROM key_pool_list ORDER BY id", NULL, NULL,
+                         s_list_row, &l, "read the key pool", reason);
+    if (rc == 0 && l.n > 0)
+        s_mark_used (&l, db, used_sql);
+    /*  A listed key goes in the pool when there is room, the caller does
+     *  not use it (handed out before a restart), and it unwraps: not
+     *  shredded with the data it sealed, not wrapped under another
+     *  storage key (a key file replaced).  Any other is left out: an
+     *  unused key left over is an unused key. */
+    for (size_t i = 0; rc == 0 && i < l.n && self->n_pool < POOL_TARGET; i++) {
+        kt_reason_t why;
+        if (!l.keys[i].used &&
+            keystore_get (self, l.keys[i].id, self->pool_keys[self->n_pool], &why) == 0) {
+            memcpy (self->pool[self->n_pool], l.keys[i].id, KEYSTORE_ID_LEN);
+            self->pool_list[self->n_pool++] = l.keys[i].list;
+        }
+    }
+    free (l.keys);
+    free (l.by_id);
+    if (rc != 0)
         return -1;
     self->pool_on = true;
     return keystore_pool_refill (self, reason);

@@ -43,10 +43,12 @@ int keystore_create (keystore_t *self, uint8_t key_id[KEYSTORE_ID_LEN],
  *  A key is handed out at most once: it leaves the pool in memory at
  *  once; each refill lists the keys it made in one key_pool_list row,
  *  which a later refill deletes once none of them is in the pool.  At the
- *  start keystore_pool_open runs used_sql on db (one parameter, the
- *  key_id; a row when the caller's table uses it) for each listed key
- *  and keeps out the ones in use. */
-int keystore_pool_open (keystore_t *self, sqlite3 *db, const char *used_sql, kt_reason_t *reason);
+ *  start keystore_pool_open runs each query of used_sql (NULL-ended) on
+ *  db once - its rows' first column: every key id the caller's tables
+ *  use, or owe to be destroyed - and keeps the listed keys among them
+ *  out. */
+int keystore_pool_open (keystore_t *self, sqlite3 *db, const char *const *used_sql,
+                        kt_reason_t *reason);
 /*  A key from the pool, or - the pool empty or not opened - a new one as
  *  keystore_create makes it (inside the caller's transaction). */
 int keystore_take (keystore_t *self, uint8_t key_id[KEYSTORE_ID_LEN], uint8_t key[KEYSTORE_KEY_LEN],

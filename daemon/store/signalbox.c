@@ -68,9 +68,12 @@ signalbox_new (sqlite3 *db, keystore_t *keystore, kt_reason_t *reason)
 int
 signalbox_key_pool (signalbox_t *self, kt_reason_t *reason)
 {
-    /*  The only table here that takes keys from the pool. */
-    return keystore_pool_open (self->keystore, self->db, "SELECT 1 FROM signal WHERE key_id=?",
-                               reason);
+    /*  The only table here that takes keys from the pool, and the keys
+     *  a destruction owes the shredder (retainbox.c): its rows gone, the
+     *  key not yet. */
+    static const char *const used[] = {"SELECT key_id FROM signal",
+                                       "SELECT key_id FROM retain_shred", NULL};
+    return keystore_pool_open (self->keystore, self->db, used, reason);
 }
 
 void

@@ -116,8 +116,8 @@ int
 weegploeg_key_pool (weegploeg_t *self, kt_reason_t *reason)
 {
     /*  The only table here that takes keys from the pool. */
-    return keystore_pool_open (self->keystore, self->db, "SELECT 1 FROM subject WHERE key_id=?",
-                               reason);
+    static const char *const used[] = {"SELECT key_id FROM subject", NULL};
+    return keystore_pool_open (self->keystore, self->db, used, reason);
 }
 
 void

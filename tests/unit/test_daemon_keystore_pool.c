@@ -23,6 +23,8 @@
 
 static char s_dir[64];
 static uint8_t s_storage_key[32];
+/*  The caller's keys in use, as keystore_pool_open asks for them. */
+static const char *const s_used_sql[] = {"SELECT key_id FROM used", NULL};
 
 static int
 s_setup (void **state)
@@ -77,7 +79,7 @@ s_open (used_t *used)
     snprintf (path, sizeof path, "%s/keystore.db", s_dir);
     keystore_t *ks = keystore_open (path, s_storage_key, &r);
     assert_non_null (ks);
-    assert_int_equal (keystore_pool_open (ks, db, "SELECT 1 FROM used WHERE key_id=?", &r), 0);
+    assert_int_equal (keystore_pool_open (ks, db, s_used_sql, &r), 0);
     store_close (&db);
     return ks;
 }
@@ -157,7 +159,7 @@ test_a_malformed_list_is_refused (void **state)
     sqlite3 *db = store_open (":memory:", &r);
     assert_non_null (db);
     assert_int_equal (store_exec (db, "CREATE TABLE used (key_id BLOB)", &r), 0);
-    assert_int_not_equal (keystore_pool_open (ks, db, "SELECT 1 FROM used WHERE key_id=?", &r), 0);
+    assert_int_not_equal (keystore_pool_open (ks, db, s_used_sql, &r), 0);
     assert_non_null (strstr (r.text, "key_pool_list row 999 is malformed"));
     store_close (&db);
     keystore_destroy (&ks);
@@ -198,7 +200,7 @@ test_an_older_key_pool_is_taken_over (void **state)
                           1);
     ks = keystore_open (path, s_storage_key, &r);
     assert_non_null (ks);
-    assert_int_equal (keystore_pool_open (ks, db, "SELECT 1 FROM used WHERE key_id=?", &r), 0);
+    assert_int_equal (keystore_pool_open (ks, db, s_used_sql, &r), 0);
     kdb = keystore_db (ks);
     assert_int_equal (store_int (kdb, "SELECT count(*) FROM key_pool", -1), 0);
     /*  The three free ones, and a refill's 1,021 new ones. */
@@ -239,6 +241,89 @@ test_a_shredded_pooled_key_is_never_handed_out (void **state)
             assert_int_equal (keystore_pool_refill (ks, &r), 0);
     }
     keystore_destroy (&ks);
+}
+
+/*  Every key id the key_pool_list rows name. */
+typedef struct {
+    uint8_t (*ids)[KEYSTORE_ID_LEN];
+    size_t n;
+} listed_ids_t;
+
+static int
+s_listed_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    listed_ids_t *l = arg;
+    size_t n = (size_t) sqlite3_column_bytes (q, 0) / KEYSTORE_ID_LEN;
+    l->ids = realloc (l->ids, (l->n + n) * sizeof *l->ids);
+    assert_non_null (l->ids);
+    memcpy (l->ids + l->n, sqlite3_column_blob (q, 0), n * KEYSTORE_ID_LEN);
+    l->n += n;
+    return 0;
+}
+
+/*  Every query the caller names counts (its table of keys in use, the
+ *  keys it owes the shredder); one that fails leaves every listed key
+ *  out, never hands one out that may be in use. */
+static void
+test_every_table_that_uses_keys_counts (void **state)
+{
+    (void) state;
+    char path[128];
+    snprintf (path, sizeof path, "%s/counts.db", s_dir);
+    kt_reason_t r;
+    keystore_t *ks = keystore_open (path, s_storage_key, &r);
+    assert_non_null (ks);
+    sqlite3 *db = store_open (":memory:", &r);
+    assert_non_null (db);
+    assert_int_equal (
+        store_exec (db, "CREATE TABLE used (key_id BLOB); CREATE TABLE owed (key_id BLOB)", &r), 0);
+    static const char *const none[] = {NULL};
+    assert_int_equal (keystore_pool_open (ks, db, none, &r), 0);
+    uint8_t in_use[KEYSTORE_ID_LEN], owed[KEYSTORE_ID_LEN], key[KEYSTORE_KEY_LEN];
+    assert_int_equal (keystore_take (ks, in_use, key, &r), 0);
+    assert_int_equal (keystore_take (ks, owed, key, &r), 0);
+    keystore_destroy (&ks);
+    assert_int_equal (store_run (db, "INSERT INTO used (key_id) VALUES (?)",
+                                 STORE_VALUES (STORE_BLOB (in_use, KEYSTORE_ID_LEN)), "use", &r),
+                      1);
+    assert_int_equal (store_run (db, "INSERT INTO owed (key_id) VALUES (?)",
+                                 STORE_VALUES (STORE_BLOB (owed, KEYSTORE_ID_LEN)), "owe", &r),
+                      1);
+    static const char *const both[] = {"SELECT key_id FROM used", "SELECT key_id FROM owed", NULL};
+    ks = keystore_open (path, s_storage_key, &r);
+    assert_non_null (ks);
+    assert_int_equal (keystore_pool_open (ks, db, both, &r), 0);
+    assert_int_equal (keystore_pool_size (ks), 1022); /* the list's other keys */
+    for (int i = 0; i < 1022; i++) {
+        uint8_t id[KEYSTORE_ID_LEN];
+        assert_int_equal (keystore_take (ks, id, key, &r), 0);
+        assert_memory_not_equal (id, in_use, KEYSTORE_ID_LEN);
+        assert_memory_not_equal (id, owed, KEYSTORE_ID_LEN);
+    }
+    keystore_destroy (&ks);
+    /*  A table that is not there: none of the listed keys is trusted;
+     *  the pool is made anew. */
+    static const char *const missing[] = {"SELECT key_id FROM used", "SELECT key_id FROM gone",
+                                          NULL};
+    ks = keystore_open (path, s_storage_key, &r);
+    assert_non_null (ks);
+    listed_ids_t before = {0};
+    assert_int_equal (store_each (keystore_db (ks), "SELECT key_ids FROM key_pool_list", NULL, NULL,
+                                  s_listed_row, &before, "read the lists", &r),
+                      0);
+    assert_true (before.n > 0);
+    assert_int_equal (keystore_pool_open (ks, db, missing, &r), 0);
+    assert_int_equal (keystore_pool_size (ks), 1024);
+    for (int i = 0; i < 1024; i++) {
+        uint8_t id[KEYSTORE_ID_LEN];
+        assert_int_equal (keystore_take (ks, id, key, &r), 0);
+        for (size_t k = 0; k < before.n; k++)
+            assert_memory_not_equal (id, before.ids[k], KEYSTORE_ID_LEN);
+    }
+    free (before.ids);
+    keystore_destroy (&ks);
+    store_close (&db);
 }
 
 static void
@@ -296,6 +381,7 @@ main (void)
         cmocka_unit_test (test_a_shredded_pooled_key_is_never_handed_out),
         cmocka_unit_test (test_a_malformed_list_is_refused),
         cmocka_unit_test (test_an_older_key_pool_is_taken_over),
+        cmocka_unit_test (test_every_table_that_uses_keys_counts),
         cmocka_unit_test (test_without_a_pool_keys_are_made_in_the_callers_transaction),
         cmocka_unit_test (test_a_replaced_storage_key_is_refused),
     };
