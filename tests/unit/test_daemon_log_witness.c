@@ -214,6 +214,18 @@ s_keep_shared_then_4 (fixture_t *f, witness_out_t *out)
     assert_false (witness_alarm (f->w));
 }
 
+/*  A fresh witness keeping SHARED then 4, and the receipts of entries
+ *  0..n-1 in the tree of size n begun as one batch (not ended). */
+static void
+s_batch_of (fixture_t *f, witness_out_t *out, uint64_t n)
+{
+    s_fixture (f);
+    s_keep_shared_then_4 (f, out);
+    witness_batch_begin (f->w);
+    for (uint64_t i = 0; i < n; i++)
+        s_receipt (f, f->honest, i, n, out);
+}
+
 /*  The receipts of one drain, as a batch: those sharing a checkpoint are
  *  each proven and kept while the checkpoint is checked and offered
  *  once; a receipt with another, older checkpoint is still a rollback. */
@@ -223,11 +235,7 @@ test_a_batch_proves_every_receipt_and_still_catches_a_rollback (void **state)
     (void) state;
     fixture_t f;
     witness_out_t out = {0};
-    s_fixture (&f);
-    s_keep_shared_then_4 (&f, &out);
-    witness_batch_begin (f.w);
-    for (uint64_t i = 0; i < 6; i++)
-        s_receipt (&f, f.honest, i, 6, &out);
+    s_batch_of (&f, &out, 6);
     assert_false (witness_alarm (f.w));
     assert_int_equal (s_verify (&f, "receipts"), 6);
     s_receipt (&f, f.honest, 1, 3, &out);
@@ -247,11 +255,7 @@ test_a_batch_keeps_its_proofs_in_one_row_and_a_change_is_found (void **state)
     (void) state;
     fixture_t f;
     witness_out_t out = {0};
-    s_fixture (&f);
-    s_keep_shared_then_4 (&f, &out);
-    witness_batch_begin (f.w);
-    for (uint64_t i = 0; i < ENTRIES; i++)
-        s_receipt (&f, f.honest, i, ENTRIES, &out);
+    s_batch_of (&f, &out, ENTRIES);
     witness_batch_end (f.w);
     s_push (&f, f.honest, f.honest, 4, ENTRIES, &out); /* the proof the witness asked for */
     assert_false (witness_alarm (f.w));

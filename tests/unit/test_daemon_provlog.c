@@ -46,6 +46,18 @@ s_path (char *path, size_t size)
     snprintf (path, size, "%s/log%d.db", s_dir, s_files++);
 }
 
+/*  A new log in a fresh file (its name in path). */
+static provlog_t *
+s_new_log (char *path, size_t size)
+{
+    s_path (path, size);
+    kt_reason_t r;
+    provlog_t *log = provlog_open (path, &r);
+    if (!log)
+        fail_msg ("provlog_open: %s", r.text);
+    return log;
+}
+
 /*  Entry i: an arrival (with message id i, a header hash and a sender)
  *  when arrival is true, else a decision. */
 static void
@@ -159,10 +171,8 @@ test_proofs_verify_for_every_index_and_size_up_to_70 (void **state)
 {
     (void) state;
     char path[128];
-    s_path (path, sizeof path);
     kt_reason_t r;
-    provlog_t *log = provlog_open (path, &r);
-    assert_non_null (log);
+    provlog_t *log = s_new_log (path, sizeof path);
     enum { N = 70 };
     uint8_t leaves[N][32], roots[N + 1][32];
     merkle_root (roots[0], NULL, 0);
@@ -490,10 +500,8 @@ test_verify_and_a_kept_checkpoint_catch_a_rollback (void **state)
 {
     (void) state;
     char path[128];
-    s_path (path, sizeof path);
     kt_reason_t r;
-    provlog_t *log = provlog_open (path, &r);
-    assert_non_null (log);
+    provlog_t *log = s_new_log (path, sizeof path);
     s_append (log, 0, 40, 10, true, NULL);
     uint8_t root40[32], root50[32];
     provlog_root (log, root40);
@@ -550,10 +558,8 @@ test_a_reused_message_id_for_another_message_is_refused (void **state)
 {
     (void) state;
     char path[128];
-    s_path (path, sizeof path);
     kt_reason_t r;
-    provlog_t *log = provlog_open (path, &r);
-    assert_non_null (log);
+    provlog_t *log = s_new_log (path, sizeof path);
     s_append (log, 0, 3, 3, true, NULL);
     Keten__LogEntry e;
     uint8_t id[16], hash[32];
@@ -604,10 +610,8 @@ test_an_entry_under_a_key_is_appended_once (void **state)
 {
     (void) state;
     char path[128];
-    s_path (path, sizeof path);
     kt_reason_t r;
-    provlog_t *log = provlog_open (path, &r);
-    assert_non_null (log);
+    provlog_t *log = s_new_log (path, sizeof path);
     Keten__LogEntry e;
     uint8_t id[16], hash[32];
     uint64_t index = 99;
@@ -765,10 +769,8 @@ test_entries_are_listed_by_event_and_time (void **state)
 {
     (void) state;
     char path[128];
-    s_path (path, sizeof path);
     kt_reason_t r;
-    provlog_t *log = provlog_open (path, &r);
-    assert_non_null (log);
+    provlog_t *log = s_new_log (path, sizeof path);
     const uint64_t t0 = 1700000000000ull;
     s_append (log, 0, 20, 7, false, NULL); /* WEEGPLOEG_DECIDED, time t0 + index */
     s_append (log, 20, 40, 6, true, NULL); /* MESSAGE_RECEIVED */
@@ -869,10 +871,8 @@ test_runs_and_an_older_index_list_the_same (void **state)
 {
     (void) state;
     char path[128];
-    s_path (path, sizeof path);
     kt_reason_t r;
-    provlog_t *log = provlog_open (path, &r);
-    assert_non_null (log);
+    provlog_t *log = s_new_log (path, sizeof path);
     const uint64_t t = 1700000000000ull;
     assert_int_equal (provlog_begin (log, &r), 0);
     for (uint64_t i = 0; i < 28; i++) {
