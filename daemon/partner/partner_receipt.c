@@ -29,8 +29,8 @@ struct _received_t {
 struct _settled_t {
     const Keten__Receipt *receipt; /* borrowed from its message's body */
     size_t from;                   /* the message that brought it, in received */
-    /*  whole: its whole inclusion path is in its message's paths, at. */
-    bool whole;
+    /*  Its whole inclusion path, when its message's paths hold it (n_path
+     *  hashes from at; 0: the path as it came). */
     size_t at, n_path;
 };
 
@@ -93,7 +93,7 @@ s_log_receipt (node_t *self, const settled_t *st, const received_t *from)
     if (from->several && r->checkpoint.len == 0 && r->leaf_hash.len == 32)
         with.checkpoint = ((const Keten__Receipts *) from->body)->checkpoint;
     ProtobufCBinaryData path[MERKLE_MAX_PATH];
-    if (st->whole) {
+    if (st->n_path) {
         for (size_t i = 0; i < st->n_path; i++)
             path[i] = (ProtobufCBinaryData){MERKLE_HASH_LEN, from->paths[st->at + i]};
         with.inclusion = path;
@@ -307,7 +307,7 @@ s_take (partner_t *p, node_message_t *m, size_t n, bool several)
 static void
 s_add (partner_t *p, const Keten__Receipt *r)
 {
-    p->settled[p->n_settled] = (settled_t){r, p->n_received - 1, false, 0, 0};
+    p->settled[p->n_settled] = (settled_t){r, p->n_received - 1, 0, 0};
     p->n_settled++;
 }
 
@@ -343,7 +343,6 @@ s_whole_paths (received_t *from, const Keten__Receipts *rs, settled_t *st)
             memcpy (from->paths + at + own,
                     from->paths + before_at + before_n - r->inclusion_shared,
                     r->inclusion_shared * sizeof *from->paths);
-        st[i].whole = ok;
         st[i].at = at;
         st[i].n_path = ok ? n : 0;
         before_at = at;

@@ -556,11 +556,19 @@ keystore_pool_refill (keystore_t *self, kt_reason_t *reason)
     int rc = fresh && fresh_keys && s_list_room (self) == 0 ? 0 : kt_fail (reason, "out of memory");
     if (rc == 0)
         began = (rc = store_begin (self->db, reason)) == 0;
-    /*  The lists whose keys have all left the pool: handed out (the
-     *  caller's table says which are used), or left out at the start. */
-    for (size_t i = 0; rc == 0 && i < self->n_lists; i++)
-        if (!s_list_pooled (self, self->lists[i]) &&
-            store_run (self->db, "DELETE FROM key_pool_list WHERE id=?",
+    /*  The lists with a key still in the pool first; the rest, whose keys
+     *  have all left the pool (handed out - the caller's table says which
+     *  are used - or left out at the start), are deleted.  The order of
+     *  lists does not matter, so a rollback leaves it as good as it was. */
+    size_t kept = 0;
+    for (size_t i = 0; i < self->n_lists; i++)
+        if (s_list_pooled (self, self->lists[i])) {
+            int64_t live = self->lists[i];
+            self->lists[i] = self->lists[kept];
+            self->lists[kept++] = live;
+        }
+    for (size_t i = kept; rc == 0 && i < self->n_lists; i++)
+        if (store_run (self->db, "DELETE FROM key_pool_list WHERE id=?",
                        STORE_VALUES (STORE_INT (self->lists[i])), "empty the key pool's list",
                        reason) < 0)
             rc = -1;
@@ -584,10 +592,6 @@ keystore_pool_refill (keystore_t *self, kt_reason_t *reason)
             sodium_free (fresh_keys);
         return -1;
     }
-    size_t kept = 0;
-    for (size_t i = 0; i < self->n_lists; i++)
-        if (s_list_pooled (self, self->lists[i]))
-            self->lists[kept++] = self->lists[i];
     self->lists[kept] = list;
     self->n_lists = kept + 1;
     /*  Newest first out: the pool is a stack, the ids time-ordered. */

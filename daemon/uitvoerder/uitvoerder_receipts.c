@@ -214,12 +214,13 @@ s_whole (const held_receipt_t *it, size_t *len_p)
     if (!r)
         return NULL;
     ProtobufCBinaryData whole[MERKLE_MAX_PATH];
-    for (size_t k = 0; k < it->n_path && k < MERKLE_MAX_PATH; k++)
+    size_t n = it->n_path < MERKLE_MAX_PATH ? it->n_path : MERKLE_MAX_PATH;
+    for (size_t k = 0; k < n; k++)
         whole[k] = (ProtobufCBinaryData){MERKLE_HASH_LEN, it->path[k]};
     ProtobufCBinaryData *own = r->inclusion;
     size_t n_own = r->n_inclusion;
     r->inclusion = whole;
-    r->n_inclusion = it->n_path;
+    r->n_inclusion = n;
     r->inclusion_shared = 0;
     *len_p = keten__receipt__get_packed_size (r);
     uint8_t *out = malloc (*len_p ? *len_p : 1);
@@ -237,7 +238,7 @@ s_send_one (node_t *self, const held_receipts_t *h, const held_member_t *m)
 {
     const held_receipt_t *it = &m->items[0];
     /*  The first held shares nothing: it has no receipt before it. */
-    Keten__Receipt *r = it->shared ? NULL : keten__receipt__unpack (NULL, it->len, it->packed);
+    Keten__Receipt *r = keten__receipt__unpack (NULL, it->len, it->packed);
     kt_reason_t reason;
     if (!r) {
         kt_log (KT_LOG_ERROR, "receipt seal_failed reason=\"out of memory\"");
