@@ -411,6 +411,58 @@ test_a_signal_is_known_by_id_sender_and_commitment (void **state)
     assert_false (weegploeg_has_signal (f->weegploeg, unknown, NULL, NULL, NULL));
 }
 
+/*  Store one signal about name under the given id. */
+static void
+s_store_id (fixture_t *f, const char *name, const uint8_t id[KT_ID_LEN], stored_t *out)
+{
+    Keten__Signal *signal = s_signal (name, "2001-04-12", NULL);
+    memcpy (out->id, id, KT_ID_LEN);
+    randombytes_buf (out->commitment, sizeof out->commitment);
+    kt_reason_t r;
+    int rc = s_store_batch (f, "politie-test", &signal, 1, out, &r);
+    intake_signal_destroy (&signal);
+    if (rc != 0)
+        fail_msg ("weegploeg_store_signals: %s", r.text);
+}
+
+/*  A time-ordered id past every stored one is known to be new without a
+ *  lookup; each stored id is still found, before and after a restart:
+ *  the newest, one from the past, and a held signal's random id far past
+ *  the clock (issue #17). */
+static void
+test_each_stored_id_is_found_and_a_newer_one_is_new (void **state)
+{
+    fixture_t *f = *state;
+    uint8_t ids[4][KT_ID_LEN];
+    kt_ordered_id (ids[0], KT_ID_LEN);
+    memset (ids[1], 0, KT_ID_LEN); /* long past: the year 1970 */
+    ids[1][15] = 1;
+    memset (ids[2], 0xfe, KT_ID_LEN); /* a random id, far past the clock */
+    memcpy (ids[3], ids[0], KT_ID_LEN);
+    ids[3][15] ^= 0x80; /* the same millisecond */
+    stored_t stored[4];
+    for (size_t i = 0; i < 4; i++)
+        s_store_id (f, "Test Persoon", ids[i], &stored[i]);
+    for (int round = 0; round < 2; round++) {
+        for (size_t i = 0; i < 4; i++) {
+            assert_true (weegploeg_has_signal (f->weegploeg, ids[i], NULL, NULL, NULL));
+            uint64_t log_index = 0;
+            assert_true (weegploeg_has_signal (f->weegploeg, ids[i], "politie-test",
+                                               stored[i].commitment, &log_index));
+            assert_int_equal (log_index, stored[i].log_index);
+        }
+        uint8_t newer[KT_ID_LEN], between[KT_ID_LEN];
+        kt_ordered_id (newer, KT_ID_LEN);
+        newer[6] ^= 1; /* not one of the stored, even in the same millisecond */
+        memcpy (between, ids[2], KT_ID_LEN);
+        between[15] ^= 1;
+        assert_false (weegploeg_has_signal (f->weegploeg, newer, NULL, NULL, NULL));
+        assert_false (weegploeg_has_signal (f->weegploeg, between, NULL, NULL, NULL));
+        s_close (f);
+        s_open (f);
+    }
+}
+
 /*  A batch's figures: one row per kind of fact, counting every signal
  *  of the batch once; a batch that stores nothing counts nothing. */
 static void
@@ -852,6 +904,8 @@ main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_a_subject_cannot_be_matched_with_itself, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (test_each_stored_id_is_found_and_a_newer_one_is_new,
+                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_signal_is_known_by_id_sender_and_commitment,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_batch_is_counted_in_one_row_per_kind, s_setup,
