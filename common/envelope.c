@@ -187,12 +187,18 @@ envelope_seal (const keyring_t *keyring, const envelope_draft_t *draft, uint8_t 
         memmove (id, draft->id, KT_ID_LEN);
     else
         kt_ordered_id (id, KT_ID_LEN);
-    randombytes_buf (plain, ENVELOPE_SALT_LEN);
+    /*  The salt, the content key and the nonce from one draw: each call
+     *  of libsodium's generator has a cost of its own (a process-id
+     *  check, a re-key), and the bytes are as random either way. */
+    uint8_t fresh[ENVELOPE_SALT_LEN + sizeof content_key + sizeof nonce];
+    randombytes_buf (fresh, sizeof fresh);
+    memcpy (plain, fresh, ENVELOPE_SALT_LEN);
+    memcpy (content_key, fresh + ENVELOPE_SALT_LEN, sizeof content_key);
+    memcpy (nonce, fresh + ENVELOPE_SALT_LEN + sizeof content_key, sizeof nonce);
+    sodium_memzero (fresh, sizeof fresh);
     if (draft->body_len)
         memcpy (plain + ENVELOPE_SALT_LEN, draft->body, draft->body_len);
     crypto_generichash (commitment, sizeof commitment, plain, plain_len, NULL, 0);
-    crypto_aead_xchacha20poly1305_ietf_keygen (content_key);
-    randombytes_buf (nonce, sizeof nonce);
 
     Keten__Header h = KETEN__HEADER__INIT;
     s_header_fill (&h, keyring, draft, id, case_ref, commitment, nonce);

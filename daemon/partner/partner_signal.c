@@ -345,7 +345,8 @@ s_flush_one (node_t *self, size_t i, uint8_t id[KT_ID_LEN], bool *held, uint64_t
     /*  A held (or awaiting) signal gets a wholly random id: a time-ordered
      *  one would tell the uitvoerder how long the police held it. */
     uint8_t random_id[KT_ID_LEN];
-    randombytes_buf (random_id, sizeof random_id);
+    if (*held)
+        randombytes_buf (random_id, sizeof random_id);
     envelope_draft_t draft = {KETEN__MESSAGE_TYPE__SIGNAL, to, 1, NULL, body, body_len, now,
                               *held ? random_id : NULL};
     int rc = 0;

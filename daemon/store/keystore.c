@@ -163,20 +163,31 @@ keystore_db (keystore_t *self)
     return self->db;
 }
 
-int
-keystore_seal (const uint8_t key[KEYSTORE_KEY_LEN], const void *ad, size_t ad_len,
-               const void *plain, size_t plain_len, uint8_t **out_p, size_t *out_len_p)
+/*  keystore_seal under the given nonce (NULL: a fresh one). */
+static int
+s_seal (const uint8_t key[KEYSTORE_KEY_LEN], const uint8_t *nonce, const void *ad, size_t ad_len,
+        const void *plain, size_t plain_len, uint8_t **out_p, size_t *out_len_p)
 {
     size_t len = NONCE_LEN + plain_len + TAG_LEN;
     uint8_t *out = malloc (len);
     if (!out)
         return -1;
-    randombytes_buf (out, NONCE_LEN);
+    if (nonce)
+        memcpy (out, nonce, NONCE_LEN);
+    else
+        randombytes_buf (out, NONCE_LEN);
     crypto_aead_xchacha20poly1305_ietf_encrypt (out + NONCE_LEN, NULL, plain, plain_len, ad, ad_len,
                                                 NULL, out, key);
     *out_p = out;
     *out_len_p = len;
     return 0;
+}
+
+int
+keystore_seal (const uint8_t key[KEYSTORE_KEY_LEN], const void *ad, size_t ad_len,
+               const void *plain, size_t plain_len, uint8_t **out_p, size_t *out_len_p)
+{
+    return s_seal (key, NULL, ad, ad_len, plain, plain_len, out_p, out_len_p);
 }
 
 int
@@ -219,12 +230,17 @@ int
 keystore_create (keystore_t *self, uint8_t key_id[KEYSTORE_ID_LEN], uint8_t key[KEYSTORE_KEY_LEN],
                  kt_reason_t *reason)
 {
+    /*  The key and its wrap's nonce from one draw (as envelope_seal). */
+    uint8_t fresh[KEYSTORE_KEY_LEN + NONCE_LEN];
     kt_ordered_id (key_id, KEYSTORE_ID_LEN);
-    crypto_aead_xchacha20poly1305_ietf_keygen (key);
+    randombytes_buf (fresh, sizeof fresh);
+    memcpy (key, fresh, KEYSTORE_KEY_LEN);
     uint8_t *wrapped;
     size_t wrapped_len;
-    if (keystore_seal (self->storage_key, key_id, KEYSTORE_ID_LEN, key, KEYSTORE_KEY_LEN, &wrapped,
-                       &wrapped_len) != 0)
+    int sealed = s_seal (self->storage_key, fresh + KEYSTORE_KEY_LEN, key_id, KEYSTORE_ID_LEN, key,
+                         KEYSTORE_KEY_LEN, &wrapped, &wrapped_len);
+    sodium_memzero (fresh, sizeof fresh);
+    if (sealed != 0)
         return kt_fail (reason, "out of memory");
     int rc =
         store_run_stmt (self->insert,
