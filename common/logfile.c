@@ -43,13 +43,19 @@ logfile_range_append (merkle_range_t *range, const uint8_t leaf[MERKLE_HASH_LEN]
     uint8_t carry[MERKLE_HASH_LEN];
     memcpy (carry, leaf, MERKLE_HASH_LEN);
     /*  As merkle_range_append: each trailing 1-bit of the size merges. */
-    for (int level = 0; (n >> level) & 1; level++) {
+    int level;
+    for (level = 0; (n >> level) & 1; level++) {
         merkle_node_hash (carry, range->hashes[range->count - 1 - level], carry);
         uint64_t index = n >> (level + 1);
         if (emit && emit (arg, logfile_node_id (level + 1, index), carry, level + 1, index) != 0)
             return -1;
     }
-    merkle_range_append (range, leaf);
+    /*  The merged subtrees give way to the carry, as merkle_range_append
+     *  would leave them, without hashing them a second time (issue #17). */
+    range->count -= level;
+    memcpy (range->hashes[range->count], carry, MERKLE_HASH_LEN);
+    range->count++;
+    range->size++;
     return 0;
 }
 
