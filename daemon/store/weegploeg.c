@@ -15,8 +15,10 @@
  *  past the clock are kept in `above` (a held signal's random id); the
  *  rest count towards `below`. */
 #define FRESH_AHEAD_MS (24 * 3600 * 1000ull)
-/*  More such ids than this, and every lookup asks the file. */
-#define FRESH_ABOVE_MAX 4096
+/*  More such ids than this (1 MiB of them), and every lookup asks the
+ *  file.  Held signals and transferred ones (whose ids are hashes) are
+ *  the only ones a node stores with such ids. */
+#define FRESH_ABOVE_MAX 65536
 
 struct _weegploeg_t {
     sqlite3 *db;
@@ -99,6 +101,13 @@ s_id_cmp (const void *a, const void *b)
     return memcmp (a, b, KT_ID_LEN);
 }
 
+/*  Whether id is in `above` (bsearch must not be given its NULL). */
+static bool
+s_above_has (const weegploeg_t *self, const uint8_t id[KT_ID_LEN])
+{
+    return self->n_above > 0 && bsearch (id, self->above, self->n_above, KT_ID_LEN, s_id_cmp);
+}
+
 /*  id counted among the stored ones: in `below` or in `above`. */
 static void
 s_fresh_note (weegploeg_t *self, const uint8_t id[KT_ID_LEN], uint64_t now_ms)
@@ -110,7 +119,7 @@ s_fresh_note (weegploeg_t *self, const uint8_t id[KT_ID_LEN], uint64_t now_ms)
             memcpy (self->below, id, KT_ID_LEN);
         return;
     }
-    if (self->above_full || bsearch (id, self->above, self->n_above, KT_ID_LEN, s_id_cmp))
+    if (self->above_full || s_above_has (self, id))
         return;
     if (self->n_above == FRESH_ABOVE_MAX) {
         self->above_full = true;
@@ -262,8 +271,7 @@ bool
 weegploeg_has_signal (weegploeg_t *self, const uint8_t id[KT_ID_LEN], const char *sender,
                       const uint8_t *commitment, uint64_t *log_index_p)
 {
-    if (!self->above_full && memcmp (id, self->below, KT_ID_LEN) > 0 &&
-        !bsearch (id, self->above, self->n_above, KT_ID_LEN, s_id_cmp))
+    if (!self->above_full && memcmp (id, self->below, KT_ID_LEN) > 0 && !s_above_has (self, id))
         return false;
     has_t h = {sender, commitment, log_index_p, false};
     kt_reason_t reason;
