@@ -132,12 +132,17 @@ s_store_batch (fixture_t *f, const char *sender, Keten__Signal **signals, size_t
     return rc;
 }
 
-/*  Store one fresh signal (new id) about name / birth_date / bsn. */
+/*  Store one signal about name / birth_date / bsn under id (NULL: a
+ *  fresh random one). */
 static void
-s_store (fixture_t *f, const char *name, const char *birth_date, const char *bsn, stored_t *out)
+s_store_id (fixture_t *f, const char *name, const char *birth_date, const char *bsn,
+            const uint8_t *id, stored_t *out)
 {
     Keten__Signal *signal = s_signal (name, birth_date, bsn);
-    randombytes_buf (out->id, sizeof out->id);
+    if (id)
+        memcpy (out->id, id, KT_ID_LEN);
+    else
+        randombytes_buf (out->id, sizeof out->id);
     randombytes_buf (out->commitment, sizeof out->commitment);
     kt_reason_t r;
     int rc = s_store_batch (f, "politie-test", &signal, 1, out, &r);
@@ -145,6 +150,13 @@ s_store (fixture_t *f, const char *name, const char *birth_date, const char *bsn
     if (rc != 0)
         fail_msg ("weegploeg_store_signals: %s", r.text);
     assert_true (weegploeg_case_ref_ok (out->case_ref));
+}
+
+/*  Store one fresh signal (new id) about name / birth_date / bsn. */
+static void
+s_store (fixture_t *f, const char *name, const char *birth_date, const char *bsn, stored_t *out)
+{
+    s_store_id (f, name, birth_date, bsn, NULL, out);
 }
 
 /*  The subject names read back from case_ref, in order, joined by '|'. */
@@ -411,20 +423,6 @@ test_a_signal_is_known_by_id_sender_and_commitment (void **state)
     assert_false (weegploeg_has_signal (f->weegploeg, unknown, NULL, NULL, NULL));
 }
 
-/*  Store one signal about name under the given id. */
-static void
-s_store_id (fixture_t *f, const char *name, const uint8_t id[KT_ID_LEN], stored_t *out)
-{
-    Keten__Signal *signal = s_signal (name, "2001-04-12", NULL);
-    memcpy (out->id, id, KT_ID_LEN);
-    randombytes_buf (out->commitment, sizeof out->commitment);
-    kt_reason_t r;
-    int rc = s_store_batch (f, "politie-test", &signal, 1, out, &r);
-    intake_signal_destroy (&signal);
-    if (rc != 0)
-        fail_msg ("weegploeg_store_signals: %s", r.text);
-}
-
 /*  A time-ordered id past every stored one is known to be new without a
  *  lookup; each stored id is still found, before and after a restart:
  *  the newest, one from the past, and a held signal's random id far past
@@ -442,7 +440,7 @@ test_each_stored_id_is_found_and_a_newer_one_is_new (void **state)
     ids[3][15] ^= 0x80; /* the same millisecond */
     stored_t stored[4];
     for (size_t i = 0; i < 4; i++)
-        s_store_id (f, "Test Persoon", ids[i], &stored[i]);
+        s_store_id (f, "Test Persoon", "2001-04-12", NULL, ids[i], &stored[i]);
     for (int round = 0; round < 2; round++) {
         for (size_t i = 0; i < 4; i++) {
             assert_true (weegploeg_has_signal (f->weegploeg, ids[i], NULL, NULL, NULL));
