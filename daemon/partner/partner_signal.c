@@ -351,8 +351,8 @@ s_flush_one (node_t *self, size_t i, uint8_t id[KT_ID_LEN], bool *held, uint64_t
                               *held ? random_id : NULL};
     int rc = 0;
     if (envelope_seal (self->keyring, &draft, id, &header, &header_len, reason) != 0 ||
-        signalbox_insert (p->signalbox, id, s, wpg_held, (uint32_t) pending->caller.uid, now,
-                          reason) != 0 ||
+        signalbox_insert (p->signalbox, id, s, body, body_len, wpg_held,
+                          (uint32_t) pending->caller.uid, now, reason) != 0 ||
         (pending->from_spool &&
          signalbox_mark_spool (p->signalbox, id, awaiting, s->representative, reason) != 0) ||
         (!*held && outbox_insert (p->outbox, id, KETEN__MESSAGE_TYPE__SIGNAL, header, header_len,

@@ -91,7 +91,8 @@ signalbox_destroy (signalbox_t **self_p)
 
 int
 signalbox_insert (signalbox_t *self, const uint8_t id[KT_ID_LEN], const Keten__Signal *signal,
-                  bool held, uint32_t uid, uint64_t now_ms, kt_reason_t *reason)
+                  const uint8_t *packed, size_t packed_len, bool held, uint32_t uid,
+                  uint64_t now_ms, kt_reason_t *reason)
 {
     uint8_t key_id[KEYSTORE_ID_LEN], key[KEYSTORE_KEY_LEN];
     /*  From the pool (committed ahead), so that this signal's commit
@@ -100,7 +101,9 @@ signalbox_insert (signalbox_t *self, const uint8_t id[KT_ID_LEN], const Keten__S
         return -1;
     uint8_t *sealed = NULL;
     size_t sealed_len = 0;
-    int rc = keystore_seal_message (key, id, KT_ID_LEN, &signal->base, &sealed, &sealed_len);
+    int rc = packed
+                 ? keystore_seal (key, id, KT_ID_LEN, packed, packed_len, &sealed, &sealed_len)
+                 : keystore_seal_message (key, id, KT_ID_LEN, &signal->base, &sealed, &sealed_len);
     sodium_memzero (key, sizeof key);
     if (rc != 0)
         return kt_fail (reason, "out of memory");

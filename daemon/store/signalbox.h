@@ -29,9 +29,11 @@ void signalbox_destroy (signalbox_t **self_p);
 
 /*  Record a signal inside the caller's node.db transaction; its data key
  *  is written inside the caller's keystore transaction (committed
- *  first).  held: not to be queued. */
+ *  first).  packed: the signal as keten__signal__pack wrote it, when the
+ *  caller has it already (NULL: packed here).  held: not to be queued. */
 int signalbox_insert (signalbox_t *self, const uint8_t id[KT_ID_LEN], const Keten__Signal *signal,
-                      bool held, uint32_t uid, uint64_t now_ms, kt_reason_t *reason);
+                      const uint8_t *packed, size_t packed_len, bool held, uint32_t uid,
+                      uint64_t now_ms, kt_reason_t *reason);
 
 /*  Release a held art. 9/10 Wpg signal inside the caller's node.db
  *  transaction: record who released it (uid) and which OM officer and

@@ -535,7 +535,8 @@ test_the_senders_own_record_is_resealed_under_a_new_key (void **state)
     Keten__Signal *s = s_signal ();
     kt_reason_t r;
     assert_int_equal (store_begin (f->p_db, &r), 0);
-    assert_int_equal (signalbox_insert (f->signalbox, f->signal_id, s, false, 0, 1, &r), 0);
+    assert_int_equal (signalbox_insert (f->signalbox, f->signal_id, s, NULL, 0, false, 0, 1, &r),
+                      0);
     assert_int_equal (store_commit (f->p_db, &r), 0);
     intake_signal_destroy (&s);
     const store_value_t *id = STORE_VALUES (STORE_BLOB (f->signal_id, KT_ID_LEN));

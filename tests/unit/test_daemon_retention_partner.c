@@ -290,7 +290,7 @@ s_store_signal (fixture_t *f, uint8_t id[KT_ID_LEN], uint64_t created_ms, bool s
     kt_ordered_id (id, KT_ID_LEN);
     kt_reason_t r;
     static const uint8_t header[] = "a sealed header, in a test";
-    if (signalbox_insert (f->signalbox, id, &g, false, 1000, created_ms, &r) != 0 ||
+    if (signalbox_insert (f->signalbox, id, &g, NULL, 0, false, 1000, created_ms, &r) != 0 ||
         outbox_insert (f->outbox, id, KETEN__MESSAGE_TYPE__SIGNAL, header, sizeof header,
                        created_ms, &r) != 0)
         fail_msg ("storing the signal: %s", r.text);
