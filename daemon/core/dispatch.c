@@ -53,6 +53,70 @@ s_deliver (node_t *self, node_message_t *m)
     h->handler (self, m);
 }
 
+/*  One envelope (raw, raw_len) of msg: opened and handed to the role,
+ *  or refused through it.  The role names the peer for each envelope,
+ *  not once per message: an envelope before it in a bundle may have
+ *  changed the roster, and with it the peer's record.  False: the peer
+ *  is not (or no longer) one to read, and the rest of msg is dropped. */
+static bool
+s_take (node_t *self, const transport_msg_t *msg, const uint8_t *raw, size_t raw_len)
+{
+    const node_role_t *role = self->role;
+    node_message_t m = {0};
+    m.peer = role->peer (self, msg, &m.link);
+    if (!m.peer)
+        return false;
+    envelope_open_opts_t opts;
+    node_open_opts (self, &opts);
+    opts.transport_peer = m.peer;
+    if (role->open_opts)
+        role->open_opts (self, &opts);
+    m.raw = raw;
+    m.raw_len = raw_len;
+    kt_reason_t reason;
+    int open_rc = envelope_open (self->keyring, m.raw, m.raw_len, &opts, &m.opened, &reason);
+    snprintf (m.hex, sizeof m.hex, "-");
+    if (m.opened.have_id)
+        kt_hex (m.hex, m.opened.id, KT_ID_LEN);
+    if (open_rc == ENVELOPE_OK)
+        s_deliver (self, &m);
+    else if (open_rc == ENVELOPE_DUPLICATE && role->duplicate)
+        role->duplicate (self, &m);
+    else
+        role->refused (self, &m, open_rc == ENVELOPE_DUPLICATE ? "duplicate" : reason.text);
+    if (m.body)
+        protobuf_c_message_free_unpacked (m.body, NULL);
+    envelope_opened_clear (&m.opened);
+    return true;
+}
+
+/*  Each envelope of a bundle (docs/PROTOCOL.md, "Bundles"), in order;
+ *  how many were taken.  A malformed rest is dropped. */
+static size_t
+s_take_bundle (node_t *self, const transport_msg_t *msg, const uint8_t *data, size_t len)
+{
+    size_t at = TRANSPORT_BUNDLE_HEAD, n = 0;
+    const uint8_t *env;
+    size_t env_len;
+    int rc;
+    while (n < TRANSPORT_BUNDLE_MAX &&
+           (rc = transport_bundle_next (data, len, &at, &env, &env_len)) == 1) {
+        n++;
+        if (!s_take (self, msg, env, env_len))
+            return n;
+    }
+    if (n == TRANSPORT_BUNDLE_MAX && at < len)
+        rc = -1; /* more than a bundle holds */
+    if (rc < 0 || n == 0) {
+        /*  Who sent it, as the role knows it now. */
+        void *link;
+        const keyring_peer_t *peer = self->role->peer (self, msg, &link);
+        kt_log (KT_LOG_WARN, "transport malformed_bundle peer=%s taken=%zu",
+                peer ? peer->member->id : "?", n);
+    }
+    return n;
+}
+
 static int
 s_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
 {
@@ -64,42 +128,23 @@ s_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
         return 0;
     /*  The callers the drain answers, answered together at its end. */
     apiserver_hold (self->api);
-    for (size_t count = 0; count < NODE_DRAIN_MAX; count++) {
+    for (size_t count = 0; count < NODE_DRAIN_MAX;) {
         transport_msg_t msg;
         int rc = transport_recv (self->transport, &msg);
         if (rc == 0)
             break;
+        count++;
         if (rc < 0) {
             kt_log (KT_LOG_WARN, "transport malformed_frames dropped");
             continue;
         }
-        node_message_t m = {0};
-        m.peer = role->peer (self, &msg, &m.link);
-        if (!m.peer) {
-            zframe_destroy (&msg.data);
-            continue;
-        }
-        envelope_open_opts_t opts;
-        node_open_opts (self, &opts);
-        opts.transport_peer = m.peer;
-        if (role->open_opts)
-            role->open_opts (self, &opts);
-        m.raw = zframe_data (msg.data);
-        m.raw_len = zframe_size (msg.data);
-        kt_reason_t reason;
-        int open_rc = envelope_open (self->keyring, m.raw, m.raw_len, &opts, &m.opened, &reason);
-        snprintf (m.hex, sizeof m.hex, "-");
-        if (m.opened.have_id)
-            kt_hex (m.hex, m.opened.id, KT_ID_LEN);
-        if (open_rc == ENVELOPE_OK)
-            s_deliver (self, &m);
-        else if (open_rc == ENVELOPE_DUPLICATE && role->duplicate)
-            role->duplicate (self, &m);
-        else
-            role->refused (self, &m, open_rc == ENVELOPE_DUPLICATE ? "duplicate" : reason.text);
-        if (m.body)
-            protobuf_c_message_free_unpacked (m.body, NULL);
-        envelope_opened_clear (&m.opened);
+        const uint8_t *data = zframe_data (msg.data);
+        size_t len = zframe_size (msg.data);
+        if (transport_is_bundle (data, len)) {
+            size_t n = s_take_bundle (self, &msg, data, len);
+            count += n > 1 ? n - 1 : 0;
+        } else
+            s_take (self, &msg, data, len);
         zframe_destroy (&msg.data);
     }
     role->drain_end (self);

@@ -278,6 +278,38 @@ node_queue (node_t *self, const node_route_t *to, Keten__MessageType type, const
     return node_queue_header (self, to, id, header, header_len, reason);
 }
 
+static bool
+s_same_route (const outgoing_t *a, const outgoing_t *b)
+{
+    return a->routed == b->routed &&
+           (!a->routed || (a->to.len == b->to.len && memcmp (a->to.id, b->to.id, a->to.len) == 0));
+}
+
+/*  The signed envelopes of out[0..n), each run of them to one peer
+ *  together (in bundles when it reads them: docs/PROTOCOL.md,
+ *  "Bundles").  Receipts and replies are not retried: a lost one makes
+ *  the sender retry, and the duplicate is answered again. */
+static void
+s_send_signed (node_t *self, const outgoing_t *out, uint8_t *const *envs, const size_t *lens,
+               size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        const outgoing_t *o = &out[i];
+        size_t k = 1;
+        while (i + k < n && s_same_route (o, &out[i + k]))
+            k++;
+        size_t max = k > 1 && self->role->bundle_max
+                         ? self->role->bundle_max (self, o->routed ? &o->to : NULL)
+                         : 0;
+        size_t sent = transport_send_all (self->transport, o->routed ? o->to.id : NULL,
+                                          o->routed ? o->to.len : 0, &envs[i], &lens[i], k, max);
+        if (sent < k)
+            kt_log (KT_LOG_DEBUG, "send dropped errno=%d count=%zu", errno, k - sent);
+        i += k;
+    }
+}
+
 void
 node_send_batch (node_t *self)
 {
@@ -301,15 +333,9 @@ node_send_batch (node_t *self)
             if (envelope_sign (self->keyring, headers, lens, count, envs, env_lens, &reason) != 0)
                 kt_log (KT_LOG_ERROR, "send sign_failed reason=\"%s\"", reason.text);
             else
-                for (size_t i = 0; i < count; i++) {
-                    const outgoing_t *o = &self->out[start + i];
-                    /*  Receipts and replies are not retried: a lost one makes
-                     *  the sender retry, and the duplicate is answered again. */
-                    if (transport_send (self->transport, o->routed ? o->to.id : NULL,
-                                        o->routed ? o->to.len : 0, envs[i], env_lens[i]) != 0)
-                        kt_log (KT_LOG_DEBUG, "send dropped errno=%d", errno);
-                    free (envs[i]);
-                }
+                s_send_signed (self, &self->out[start], envs, env_lens, count);
+            for (size_t i = 0; i < count; i++)
+                free (envs[i]);
         }
         free (headers);
         free (lens);

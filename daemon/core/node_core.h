@@ -52,6 +52,10 @@ typedef struct {
  *  group, instead of the whole window moving in one group from node to
  *  node (docs/PERFORMANCE.md, 2026-12-05, fourth session). */
 #define NODE_DRAIN_MAX 256
+/*  The most envelopes one drain holds: it reads messages while it has
+ *  taken fewer than NODE_DRAIN_MAX, and the last may be a bundle
+ *  (docs/PROTOCOL.md, "Bundles"). */
+#define NODE_DRAIN_ENVELOPES (NODE_DRAIN_MAX - 1 + TRANSPORT_BUNDLE_MAX)
 
 /*  A message as the dispatcher hands it to a role: opened (signature,
  *  policy and freshness checked by envelope_open), its body decoded with
@@ -162,6 +166,10 @@ struct _node_role_t {
      *  held back to send together (the uitvoerder's RECEIPTS); NULL:
      *  nothing. */
     void (*send_held) (node_t *node);
+    /*  The largest bundle (docs/PROTOCOL.md, "Bundles") the peer at
+     *  route (NULL: the DEALER's one peer) takes; 0: one envelope per
+     *  message. */
+    size_t (*bundle_max) (node_t *node, const node_route_t *route);
     /*  The peer a message came from (and *link_p, the role's state of
      *  it), or NULL: dropped unopened. */
     const keyring_peer_t *(*peer) (node_t *node, const transport_msg_t *msg, void **link_p);

@@ -308,6 +308,89 @@ transport_send (transport_t *self, const uint8_t *rid, size_t rid_len, const voi
     return 0;
 }
 
+bool
+transport_is_bundle (const uint8_t *data, size_t len)
+{
+    return len > 0 && data[0] == TRANSPORT_BUNDLE_MARK;
+}
+
+int
+transport_bundle_next (const uint8_t *data, size_t len, size_t *at, const uint8_t **env,
+                       size_t *env_len)
+{
+    if (*at == len)
+        return 0;
+    if (len - *at < TRANSPORT_BUNDLE_ENTRY)
+        return -1;
+    const uint8_t *p = data + *at;
+    size_t n = (size_t) p[0] << 24 | (size_t) p[1] << 16 | (size_t) p[2] << 8 | p[3];
+    if (n == 0 || n > len - *at - TRANSPORT_BUNDLE_ENTRY)
+        return -1;
+    *env = p + TRANSPORT_BUNDLE_ENTRY;
+    *env_len = n;
+    *at += TRANSPORT_BUNDLE_ENTRY + n;
+    return 1;
+}
+
+/*  Send envs[0..n) (n >= 2) in one bundle of size bytes.  As
+ *  transport_send. */
+static int
+s_send_bundle (transport_t *self, const uint8_t *rid, size_t rid_len, uint8_t *const *envs,
+               const size_t *lens, size_t n, size_t size)
+{
+    zmq_msg_t msg;
+    if (zmq_msg_init_size (&msg, size) != 0)
+        return -1;
+    uint8_t *p = zmq_msg_data (&msg);
+    *p++ = TRANSPORT_BUNDLE_MARK;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t len = (uint32_t) lens[i];
+        p[0] = (uint8_t) (len >> 24);
+        p[1] = (uint8_t) (len >> 16);
+        p[2] = (uint8_t) (len >> 8);
+        p[3] = (uint8_t) len;
+        memcpy (p + TRANSPORT_BUNDLE_ENTRY, envs[i], lens[i]);
+        p += TRANSPORT_BUNDLE_ENTRY + lens[i];
+    }
+    void *handle = zsock_resolve (self->sock);
+    if ((rid && zmq_send (handle, rid, rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) ||
+        zmq_msg_send (&msg, handle, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close (&msg);
+        return -1;
+    }
+    return 0;
+}
+
+size_t
+transport_send_all (transport_t *self, const uint8_t *rid, size_t rid_len, uint8_t *const *envs,
+                    const size_t *lens, size_t n, size_t bundle_max)
+{
+    if (bundle_max > TRANSPORT_BUNDLE_BYTES)
+        bundle_max = TRANSPORT_BUNDLE_BYTES;
+    size_t i = 0;
+    while (i < n) {
+        /*  As many as fit, up to TRANSPORT_BUNDLE_MAX; an envelope too
+         *  large for a bundle goes alone. */
+        size_t k = 0, size = TRANSPORT_BUNDLE_HEAD;
+        while (i + k < n && k < TRANSPORT_BUNDLE_MAX &&
+               size + TRANSPORT_BUNDLE_ENTRY + lens[i + k] <= bundle_max) {
+            size += TRANSPORT_BUNDLE_ENTRY + lens[i + k];
+            k++;
+        }
+        int rc;
+        if (k > 1)
+            rc = s_send_bundle (self, rid, rid_len, &envs[i], &lens[i], k, size);
+        else {
+            k = 1;
+            rc = transport_send (self, rid, rid_len, envs[i], lens[i]);
+        }
+        if (rc != 0)
+            return i;
+        i += k;
+    }
+    return n;
+}
+
 int
 transport_rebind (transport_t *self, const config_t *config, const keys_secret_t *keys,
                   kt_reason_t *reason)

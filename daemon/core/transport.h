@@ -64,4 +64,31 @@ int transport_recv (transport_t *self, transport_msg_t *msg);
 int transport_send (transport_t *self, const uint8_t *rid, size_t rid_len, const void *data,
                     size_t len);
 
+/*  A bundle: several envelopes in one transport message, to a peer that
+ *  says it reads them (docs/PROTOCOL.md, "Bundles").  Its first byte is
+ *  TRANSPORT_BUNDLE_MARK, which no envelope starts with (a protobuf
+ *  field number is never 0); then each envelope as a 4-byte big-endian
+ *  length and its bytes. */
+#define TRANSPORT_BUNDLE_MARK 0x00
+#define TRANSPORT_BUNDLE_HEAD 1
+#define TRANSPORT_BUNDLE_ENTRY 4
+/*  At most this many envelopes in a bundle, and at most this many bytes
+ *  (less when the peer takes less). */
+#define TRANSPORT_BUNDLE_MAX 64
+#define TRANSPORT_BUNDLE_BYTES (64 * 1024)
+
+/*  True when data (len bytes) is a bundle. */
+bool transport_is_bundle (const uint8_t *data, size_t len);
+/*  The next envelope of a bundle: *at is where it starts (give
+ *  TRANSPORT_BUNDLE_HEAD first), moved past it.  1 and env / env_len; 0
+ *  at the bundle's end; -1 when the rest is malformed (an empty
+ *  envelope, or one longer than what is left). */
+int transport_bundle_next (const uint8_t *data, size_t len, size_t *at, const uint8_t **env,
+                           size_t *env_len);
+/*  Send envs[0..n) to one peer: in bundles of at most bundle_max bytes
+ *  (0: the peer reads none, so one message each).  How many were handed
+ *  to ZeroMQ before a send failed as transport_send fails (n: all). */
+size_t transport_send_all (transport_t *self, const uint8_t *rid, size_t rid_len,
+                           uint8_t *const *envs, const size_t *lens, size_t n, size_t bundle_max);
+
 #endif

@@ -186,10 +186,12 @@ partner_pump (node_t *self)
                 free (items[i].header);
             break;
         }
+        size_t sent =
+            transport_send_all (self->transport, NULL, 0, envs, env_lens, n, p->hub_bundle_max);
+        /*  Queue full or peer gone: the rest waits. */
+        blocked = sent < n;
         for (size_t i = 0; i < n; i++) {
-            if (!blocked && transport_send (self->transport, NULL, 0, envs[i], env_lens[i]) != 0)
-                blocked = true; /* queue full or peer gone: the rest waits */
-            if (blocked)
+            if (i >= sent)
                 outbox_retry_soon (p->outbox, items[i].id, now);
             free (envs[i]);
             free (items[i].header);
@@ -232,6 +234,9 @@ partner_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
         return 0;
     if (p->link_up && now - p->hub_last_seen_ms > self->config.heartbeat_timeout_ms) {
         p->link_up = false;
+        /*  It may come back as an older release: bundles again only once
+         *  its reply says it reads them. */
+        p->hub_bundle_max = 0;
         kt_log (KT_LOG_WARN, "link down peer=%s silent_ms=%llu", p->hub->member->id,
                 (unsigned long long) (now - p->hub_last_seen_ms));
     }
@@ -254,6 +259,7 @@ partner_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
     hb.receipts_max = self->config.max_message;
     /*  ... with the paths that neighbouring receipts share sent once. */
     hb.receipts_shared = true;
+    hb.bundle_max = self->config.max_message;
     /*  sent_ms is wall-clock for the peer; the echo gives the round trip. */
     kt_reason_t reason;
     if (node_queue (self, NULL, KETEN__MESSAGE_TYPE__HEARTBEAT, p->hub->member->id, &hb.base,
@@ -314,9 +320,22 @@ static void
 s_on_heartbeat_reply (node_t *self, node_message_t *m)
 {
     const Keten__Heartbeat *hb = (const Keten__Heartbeat *) m->body;
+    partner_t *p = partner_of (self);
     uint64_t mono = kt_mono_us ();
     if (hb->reply && hb->echo_mono_us && hb->echo_mono_us <= mono)
-        partner_of (self)->hub_rtt_us = mono - hb->echo_mono_us;
+        p->hub_rtt_us = mono - hb->echo_mono_us;
+    if (hb->reply && p->hub_bundle_max != hb->bundle_max) {
+        kt_log (KT_LOG_INFO, "link bundles peer=%s max=%llu", p->hub->member->id,
+                (unsigned long long) hb->bundle_max);
+        p->hub_bundle_max = hb->bundle_max;
+    }
+}
+
+static size_t
+s_bundle_max (node_t *self, const node_route_t *route)
+{
+    (void) route; /* the DEALER's one peer */
+    return partner_of (self)->hub_bundle_max;
 }
 
 static void
@@ -681,6 +700,7 @@ const node_role_t partner_role = {
     .n_handlers = sizeof s_handlers / sizeof s_handlers[0],
     .drain_begin = partner_drain_begin,
     .drain_end = partner_drain_end,
+    .bundle_max = s_bundle_max,
     .peer = s_peer,
     .open_opts = NULL,
     .refused = s_refused,

@@ -86,6 +86,7 @@ typedef struct {
     bool link_up;
     uint64_t hub_last_seen_ms;
     uint64_t hub_rtt_us;
+    uint64_t hub_bundle_max; /* the largest bundle the uitvoerder takes; 0: none */
     pending_submit_t *pending;
     size_t n_pending, cap_pending;
     committing_t committing;

@@ -233,13 +233,13 @@ int
 partner_drain_begin (node_t *self)
 {
     partner_t *p = partner_of (self);
-    /*  Made once and kept (issue #17): no zeroed room for NODE_DRAIN_MAX
+    /*  Made once and kept (issue #17): no zeroed room for NODE_DRAIN_ENVELOPES
      *  receipts per message; each entry is set when it is taken. */
     if (!p->received)
-        p->received = malloc (NODE_DRAIN_MAX * sizeof *p->received);
+        p->received = malloc (NODE_DRAIN_ENVELOPES * sizeof *p->received);
     if (!p->settled) {
-        p->settled = malloc (NODE_DRAIN_MAX * sizeof *p->settled);
-        p->cap_settled = p->settled ? NODE_DRAIN_MAX : 0;
+        p->settled = malloc (NODE_DRAIN_ENVELOPES * sizeof *p->settled);
+        p->cap_settled = p->settled ? NODE_DRAIN_ENVELOPES : 0;
     }
     p->n_received = p->n_settled = 0;
     p->came_up = false;
@@ -271,12 +271,12 @@ partner_receipts_free (partner_t *p)
 }
 
 /*  m's body and envelope taken into the drain (one message per drain
- *  entry: NODE_DRAIN_MAX), its n receipts made room for.  NULL when out of
+ *  entry: NODE_DRAIN_ENVELOPES), its n receipts made room for.  NULL when out of
  *  memory: not settled, the uitvoerder answers the retry. */
 static received_t *
 s_take (partner_t *p, node_message_t *m, size_t n, bool several)
 {
-    if (p->n_received == NODE_DRAIN_MAX) /* the dispatcher's bound: not reached */
+    if (p->n_received == NODE_DRAIN_ENVELOPES) /* the dispatcher's bound: not reached */
         return NULL;
     if (p->n_settled + n > p->cap_settled) {
         size_t cap = p->cap_settled;

@@ -190,6 +190,10 @@ s_on_heartbeat (node_t *self, node_message_t *m)
     link->log_alarm = hb->log_alarm;
     link->receipts_max = uitvoerder_receipts_max (hb->receipts_max);
     link->receipts_shared = hb->receipts_shared;
+    if (link->bundle_max != hb->bundle_max)
+        kt_log (KT_LOG_INFO, "link bundles peer=%s max=%llu", peer->member->id,
+                (unsigned long long) hb->bundle_max);
+    link->bundle_max = hb->bundle_max;
     /*  Its clock at the moment we read this, less ours: the heartbeat was
      *  on its way about half the round trip it last measured (at most a
      *  minute, so a made-up round trip cannot hide a skew).  A time that is
@@ -213,6 +217,7 @@ s_on_heartbeat (node_t *self, node_message_t *m)
     reply.reply = true;
     reply.echo_sent_ms = hb->sent_ms;
     reply.echo_mono_us = hb->sent_mono_us;
+    reply.bundle_max = self->config.max_message;
     kt_reason_t reason;
     if (node_queue (self, &link->route, KETEN__MESSAGE_TYPE__HEARTBEAT, peer->member->id,
                     &reply.base, &reason) != 0)
@@ -340,7 +345,7 @@ uitvoerder_signals_log (node_t *self, kt_reason_t *reason)
 {
     uitvoerder_t *u = uitvoerder_of (self);
     bool after_failure = provlog_owed (u->log); /* else at start */
-    _Static_assert(NODE_DRAIN_MAX <= LOGOWED_MAX, "a drain's signals must fit a catch-up");
+    _Static_assert(NODE_DRAIN_ENVELOPES <= LOGOWED_MAX, "a drain's signals must fit a catch-up");
     int n = logowed_catch_up (u->log, u->weegploeg, LOGOWED_MAX, reason);
     if (n == -2 && !after_failure) {
         /*  At start: no crash's remainder, the log was restored or
@@ -501,14 +506,14 @@ fail:
 
 /*  The drain's table of arrivals is made once and kept: a drain of one
  *  message (one signal in flight) must not pay for zeroing room for
- *  NODE_DRAIN_MAX of them (issue #17: a megabyte calloc'd per message).
+ *  NODE_DRAIN_ENVELOPES of them (issue #17: a megabyte calloc'd per message).
  *  Each entry is cleared when it is taken. */
 static int
 s_drain_begin (node_t *self)
 {
     uitvoerder_t *u = uitvoerder_of (self);
     if (!u->arrivals)
-        u->arrivals = malloc (NODE_DRAIN_MAX * sizeof *u->arrivals);
+        u->arrivals = malloc (NODE_DRAIN_ENVELOPES * sizeof *u->arrivals);
     if (!u->batch_ids)
         u->batch_ids = zhashx_new ();
     u->n_arrivals = 0;
@@ -565,12 +570,27 @@ s_peer (node_t *self, const transport_msg_t *msg, void **link_p)
     if (link->route.len != msg->rid_len || memcmp (link->route.id, msg->rid, msg->rid_len) != 0) {
         link->receipts_max = 0;
         link->receipts_shared = false;
+        link->bundle_max = 0;
     }
     memcpy (link->route.id, msg->rid, msg->rid_len);
     link->route.len = msg->rid_len;
     link->last_seen_ms = kt_now_ms ();
     *link_p = link;
     return peer;
+}
+
+/*  The member connected at route, if its heartbeat said it reads
+ *  bundles: the largest it takes. */
+static size_t
+s_bundle_max (node_t *self, const node_route_t *route)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    size_t n = keyring_roster (self->keyring)->member_count;
+    for (size_t i = 0; route && i < n; i++)
+        if (u->links[i].route.len == route->len &&
+            memcmp (u->links[i].route.id, route->id, route->len) == 0)
+            return u->links[i].bundle_max;
+    return 0; /* a peered federation's uitvoerder, or gone */
 }
 
 static void
@@ -657,7 +677,7 @@ s_on_signal (node_t *self, node_message_t *m)
         s_refuse (self, m, "signal", reason.text);
         return;
     }
-    assert (u->n_arrivals < NODE_DRAIN_MAX); /* one arrival per message of a drain */
+    assert (u->n_arrivals < NODE_DRAIN_ENVELOPES); /* one arrival per envelope of a drain */
     arrival_t *a = &u->arrivals[u->n_arrivals++];
     memset (a, 0, sizeof *a);
     a->opened = m->opened;
@@ -1100,6 +1120,7 @@ const node_role_t uitvoerder_role = {
     .drain_begin = s_drain_begin,
     .drain_end = s_drain_end,
     .send_held = uitvoerder_receipts_send,
+    .bundle_max = s_bundle_max,
     .peer = s_peer,
     .open_opts = s_open_opts,
     .refused = s_refused,

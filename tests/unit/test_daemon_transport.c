@@ -208,12 +208,148 @@ test_zap_admits_a_peer_uitvoerder_while_its_peering_lasts (void **state)
     roster_destroy (&roster);
 }
 
+/*  Every message waiting at server (bounded wait), each frame's bytes
+ *  appended to out[] as received; how many messages came. */
+static size_t
+s_collect (transport_t *server, size_t want_envelopes, zframe_t **out, size_t max)
+{
+    size_t n = 0, envelopes = 0;
+    zpoller_t *poller = zpoller_new (transport_sock (server), NULL);
+    for (int waits = 0; envelopes < want_envelopes && waits < 100; waits++) {
+        if (!zpoller_wait (poller, 50))
+            continue;
+        transport_msg_t msg;
+        while (n < max && transport_recv (server, &msg) == 1) {
+            const uint8_t *d = zframe_data (msg.data);
+            size_t len = zframe_size (msg.data);
+            size_t at = TRANSPORT_BUNDLE_HEAD, env_len;
+            const uint8_t *env;
+            if (transport_is_bundle (d, len))
+                while (transport_bundle_next (d, len, &at, &env, &env_len) == 1)
+                    envelopes++;
+            else
+                envelopes++;
+            out[n++] = msg.data;
+        }
+    }
+    zpoller_destroy (&poller);
+    return n;
+}
+
+/*  Bundles (docs/PROTOCOL.md, "Bundles") on real CURVE sockets: as many
+ *  envelopes as the peer's limit lets go in one message, in order, each
+ *  whole; with no limit each goes alone, and an envelope too large for a
+ *  bundle goes alone too. */
+static void
+test_a_run_of_envelopes_goes_in_bundles_the_peer_takes (void **state)
+{
+    (void) state;
+    kt_reason_t r;
+    char allow[128];
+    snprintf (allow, sizeof allow, "%s/allow-bundles", s_dir);
+    roster_t *roster = s_roster (2, 1);
+    config_t sc = s_config (NULL);
+    transport_t *server = transport_bind (&sc, s_keys[0], roster, allow, &r);
+    assert_non_null (server);
+    config_t cc = s_config (zsock_endpoint (transport_sock (server)));
+    transport_t *client = transport_connect (&cc, s_keys[1], s_keys[0]->pub.transport_pk, &r);
+    assert_non_null (client);
+    uint8_t key[32];
+    assert_true (s_ping (server, client, key));
+
+    enum { N = 10 };
+    uint8_t bodies[N][1000];
+    uint8_t *envs[N];
+    size_t lens[N];
+    for (size_t i = 0; i < N; i++) {
+        randombytes_buf (bodies[i], sizeof bodies[i]);
+        bodies[i][0] = 0x0a; /* as an envelope starts: field 1 */
+        envs[i] = bodies[i];
+        lens[i] = i == 7 ? sizeof bodies[i] : 100 + 50 * i;
+    }
+    /*  (limit, messages expected): all in one; one each; as many as fit
+     *  at a time (4, 2, then one each), the one too large for any bundle
+     *  alone. */
+    const struct {
+        size_t limit, messages;
+    } cases[] = {{65536, 1}, {0, N}, {1 + 4 + 450 + 4 + 500, 6}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        assert_int_equal (transport_send_all (client, NULL, 0, envs, lens, N, cases[c].limit), N);
+        zframe_t *got[N];
+        size_t n = s_collect (server, N, got, N);
+        assert_int_equal (n, cases[c].messages);
+        size_t next = 0;
+        for (size_t m = 0; m < n; m++) {
+            const uint8_t *d = zframe_data (got[m]);
+            size_t len = zframe_size (got[m]), at = TRANSPORT_BUNDLE_HEAD, env_len;
+            const uint8_t *env;
+            if (!transport_is_bundle (d, len)) {
+                assert_int_equal (len, lens[next]);
+                assert_memory_equal (d, envs[next], len);
+                next++;
+            } else {
+                assert_true (len <= (cases[c].limit ? cases[c].limit : len));
+                int rc;
+                while ((rc = transport_bundle_next (d, len, &at, &env, &env_len)) == 1) {
+                    assert_int_equal (env_len, lens[next]);
+                    assert_memory_equal (env, envs[next], env_len);
+                    next++;
+                }
+                assert_int_equal (rc, 0);
+            }
+            zframe_destroy (&got[m]);
+        }
+        assert_int_equal (next, N);
+    }
+    transport_destroy (&client);
+    transport_destroy (&server);
+    roster_destroy (&roster);
+}
+
+/*  A bundle is read as far as it is whole: an empty envelope, a length
+ *  past the end or a cut length stops it there. */
+static void
+test_a_malformed_bundle_is_read_no_further (void **state)
+{
+    (void) state;
+    /*  mark, "ab", then what each case appends */
+    const struct {
+        uint8_t tail[8];
+        size_t tail_len;
+        int last;
+    } cases[] = {
+        {{0}, 0, 0},                          /* whole: the end */
+        {{0, 0, 0, 0}, 4, -1},                /* an empty envelope */
+        {{0, 0, 0, 9, 'x'}, 5, -1},           /* longer than what is left */
+        {{0, 0, 1}, 3, -1},                   /* a length cut short */
+        {{0xff, 0xff, 0xff, 0xff, 1}, 5, -1}, /* a length past any size */
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        uint8_t b[32] = {TRANSPORT_BUNDLE_MARK, 0, 0, 0, 2, 'a', 'b'};
+        size_t len = 7;
+        memcpy (b + len, cases[c].tail, cases[c].tail_len);
+        len += cases[c].tail_len;
+        assert_true (transport_is_bundle (b, len));
+        size_t at = TRANSPORT_BUNDLE_HEAD, env_len = 0;
+        const uint8_t *env = NULL;
+        assert_int_equal (transport_bundle_next (b, len, &at, &env, &env_len), 1);
+        assert_int_equal (env_len, 2);
+        assert_memory_equal (env, "ab", 2);
+        assert_int_equal (transport_bundle_next (b, len, &at, &env, &env_len), cases[c].last);
+    }
+    const uint8_t envelope[] = {0x0a, 0x01, 0x00};
+    assert_false (transport_is_bundle (envelope, sizeof envelope));
+    assert_false (transport_is_bundle (envelope, 0));
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_zap_admits_roster_keys_and_refuses_others),
         cmocka_unit_test (test_zap_admits_a_peer_uitvoerder_while_its_peering_lasts),
+        cmocka_unit_test (test_a_run_of_envelopes_goes_in_bundles_the_peer_takes),
+        cmocka_unit_test (test_a_malformed_bundle_is_read_no_further),
     };
     if (sodium_init () < 0)
         return 1;
