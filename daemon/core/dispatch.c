@@ -107,13 +107,15 @@ s_take_bundle (node_t *self, const transport_msg_t *msg, const uint8_t *data, si
     }
     if (n == TRANSPORT_BUNDLE_MAX && at < len)
         rc = -1; /* more than a bundle holds */
-    if (rc < 0 || n == 0) {
-        /*  Who sent it, as the role knows it now. */
-        void *link;
-        const keyring_peer_t *peer = self->role->peer (self, msg, &link);
+    /*  Who sent it, as the role knows it now. */
+    void *link;
+    const keyring_peer_t *peer = self->role->peer (self, msg, &link);
+    if (rc < 0 || n == 0)
         kt_log (KT_LOG_WARN, "transport malformed_bundle peer=%s taken=%zu",
                 peer ? peer->member->id : "?", n);
-    }
+    else
+        kt_log (KT_LOG_DEBUG, "transport bundle peer=%s envelopes=%zu",
+                peer ? peer->member->id : "?", n);
     return n;
 }
 

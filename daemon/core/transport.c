@@ -365,6 +365,7 @@ size_t
 transport_send_all (transport_t *self, const uint8_t *rid, size_t rid_len, uint8_t *const *envs,
                     const size_t *lens, size_t n, size_t bundle_max)
 {
+    bundle_max = bundle_max > TRANSPORT_BUNDLE_SLACK ? bundle_max - TRANSPORT_BUNDLE_SLACK : 0;
     if (bundle_max > TRANSPORT_BUNDLE_BYTES)
         bundle_max = TRANSPORT_BUNDLE_BYTES;
     size_t i = 0;

@@ -76,6 +76,10 @@ int transport_send (transport_t *self, const uint8_t *rid, size_t rid_len, const
  *  (less when the peer takes less). */
 #define TRANSPORT_BUNDLE_MAX 64
 #define TRANSPORT_BUNDLE_BYTES (64 * 1024)
+/*  What a bundle leaves of the peer's largest message: libzmq checks that
+ *  limit on the frame as it travels, which CurveZMQ makes 33 bytes
+ *  longer than the bundle. */
+#define TRANSPORT_BUNDLE_SLACK 64
 
 /*  True when data (len bytes) is a bundle. */
 bool transport_is_bundle (const uint8_t *data, size_t len);
@@ -85,8 +89,8 @@ bool transport_is_bundle (const uint8_t *data, size_t len);
  *  envelope, or one longer than what is left). */
 int transport_bundle_next (const uint8_t *data, size_t len, size_t *at, const uint8_t **env,
                            size_t *env_len);
-/*  Send envs[0..n) to one peer: in bundles of at most bundle_max bytes
- *  (0: the peer reads none, so one message each).  How many were handed
+/*  Send envs[0..n) to one peer: in bundles, bundle_max being the largest
+ *  message the peer takes (0: it reads none, so one message each).  How many were handed
  *  to ZeroMQ before a send failed as transport_send fails (n: all). */
 size_t transport_send_all (transport_t *self, const uint8_t *rid, size_t rid_len,
                            uint8_t *const *envs, const size_t *lens, size_t n, size_t bundle_max);

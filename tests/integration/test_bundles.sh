@@ -17,8 +17,17 @@ pass "each side says it reads bundles, with its largest message"
 
 # 2,000 signals, 500 in flight: the politie node sends runs of them in
 # bundles, the uitvoerder its receipts; every one delivered and proven.
+# The uitvoerder at log level debug names each bundle it reads.
+kt_kill "$UITV"
+sed -i 's/log-level = info/log-level = debug/' "$T/$UITV.cfg"
+kt_start "$UITV"
+wait_until 10 link_up politie-test || fail "no link after the uitvoerder's restart"
+said_again() { [ "$(grep -c "link bundles peer=politie-test max=1048576" "$T/$UITV.log")" -ge 2 ]; }
+wait_until 10 said_again || fail "the member did not say it again on the new connection"
 out=$("$KETEN_BIN/keten-bench" --socket "$T/politie-test.sock" --file "$T/s.json" -n 2000 --inflight 500)
 grep -q "not_delivered=0" <<< "$out" || fail "not all delivered: $out"
+grep -q "transport bundle peer=politie-test envelopes=[0-9]" "$T/$UITV.log" ||
+    fail "the burst came without bundles"
 [ "$(kt politie-test signal list --json --limit 5000 | jq '[.signals[] | select(.state == "delivered")] | length')" = 2000 ] ||
     fail "not 2,000 delivered signals listed"
 kt politie-test log verify > "$T/verify.out" || fail "log verify: $(cat "$T/verify.out")"
