@@ -92,10 +92,12 @@ s_header_fill (Keten__Header *h, const keyring_t *keyring, const envelope_draft_
 /*  Wrap content_key for every recipient of draft: wraps[i] points into
  *  wrapped, which has room for two wraps per recipient - its current key
  *  and, while its rotation overlap lasts, its previous one. */
+/*  nonces: two fresh ones per recipient (its current key's, its
+ *  previous key's). */
 static int
 s_wrap_keys (const keyring_t *keyring, const envelope_draft_t *draft, const uint8_t *content_key,
-             Keten__KeyWrap *wraps, Keten__KeyWrap **wrap_ptrs, uint8_t *wrapped,
-             kt_reason_t *reason)
+             const uint8_t *nonces, Keten__KeyWrap *wraps, Keten__KeyWrap **wrap_ptrs,
+             uint8_t *wrapped, kt_reason_t *reason)
 {
     uint64_t now = kt_now_ms ();
     for (size_t i = 0; i < draft->n_recipients; i++) {
@@ -104,7 +106,7 @@ s_wrap_keys (const keyring_t *keyring, const envelope_draft_t *draft, const uint
             return kt_fail (reason, "recipient %s is not in the roster", draft->recipients[i]);
         uint8_t *wn = wrapped + 2 * i * (WRAP_LEN + crypto_box_NONCEBYTES);
         uint8_t *wc = wn + crypto_box_NONCEBYTES;
-        randombytes_buf (wn, crypto_box_NONCEBYTES);
+        memcpy (wn, nonces + 2 * i * crypto_box_NONCEBYTES, crypto_box_NONCEBYTES);
         crypto_box_easy_afternm (wc, content_key, crypto_aead_xchacha20poly1305_ietf_KEYBYTES, wn,
                                  peer->shared_key);
         keten__key_wrap__init (&wraps[i]);
@@ -117,7 +119,7 @@ s_wrap_keys (const keyring_t *keyring, const envelope_draft_t *draft, const uint
             /*  The recipient may not have switched key files yet. */
             uint8_t *pn = wc + WRAP_LEN;
             uint8_t *pc = pn + crypto_box_NONCEBYTES;
-            randombytes_buf (pn, crypto_box_NONCEBYTES);
+            memcpy (pn, nonces + (2 * i + 1) * crypto_box_NONCEBYTES, crypto_box_NONCEBYTES);
             crypto_box_easy_afternm (pc, content_key, crypto_aead_xchacha20poly1305_ietf_KEYBYTES,
                                      pn, peer->previous_shared_key);
             wraps[i].previous_nonce.data = pn;
@@ -179,35 +181,45 @@ envelope_seal (const keyring_t *keyring, const envelope_draft_t *draft, uint8_t 
     uint8_t content_key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
     uint8_t nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
     uint8_t commitment[32];
+    /*  Every random byte the message needs from one draw: the salt, the
+     *  content key, the nonce, the id's random part and the wraps'
+     *  nonces.  Each call of libsodium's generator has a cost of its own
+     *  (a process-id check, a re-key), and the bytes are as random either
+     *  way. */
+    enum {
+        KEY = ENVELOPE_SALT_LEN,
+        NONCE = KEY + sizeof content_key,
+        ID = NONCE + sizeof nonce,
+        WRAPS = ID + KT_ID_LEN - 6,
+    };
+    uint8_t fresh[WRAPS + 2 * POLICY_MAX_RECIPIENTS * crypto_box_NONCEBYTES];
+    size_t fresh_len = WRAPS + 2 * draft->n_recipients * crypto_box_NONCEBYTES;
     if (!plain || !cipher || !wraps || !wrap_ptrs || !wrapped) {
         kt_fail (reason, "out of memory");
         goto done;
     }
+    randombytes_buf (fresh, fresh_len);
     if (draft->id)
         memmove (id, draft->id, KT_ID_LEN);
     else
-        kt_ordered_id (id, KT_ID_LEN);
-    /*  The salt, the content key and the nonce from one draw: each call
-     *  of libsodium's generator has a cost of its own (a process-id
-     *  check, a re-key), and the bytes are as random either way. */
-    uint8_t fresh[ENVELOPE_SALT_LEN + sizeof content_key + sizeof nonce];
-    randombytes_buf (fresh, sizeof fresh);
+        kt_ordered_id_from (id, KT_ID_LEN, fresh + ID);
     memcpy (plain, fresh, ENVELOPE_SALT_LEN);
-    memcpy (content_key, fresh + ENVELOPE_SALT_LEN, sizeof content_key);
-    memcpy (nonce, fresh + ENVELOPE_SALT_LEN + sizeof content_key, sizeof nonce);
-    sodium_memzero (fresh, sizeof fresh);
+    memcpy (content_key, fresh + KEY, sizeof content_key);
+    memcpy (nonce, fresh + NONCE, sizeof nonce);
     if (draft->body_len)
         memcpy (plain + ENVELOPE_SALT_LEN, draft->body, draft->body_len);
     crypto_generichash (commitment, sizeof commitment, plain, plain_len, NULL, 0);
 
     Keten__Header h = KETEN__HEADER__INIT;
     s_header_fill (&h, keyring, draft, id, case_ref, commitment, nonce);
-    if (s_wrap_keys (keyring, draft, content_key, wraps, wrap_ptrs, wrapped, reason) != 0)
+    if (s_wrap_keys (keyring, draft, content_key, fresh + WRAPS, wraps, wrap_ptrs, wrapped,
+                     reason) != 0)
         goto done;
     h.key_wraps = wrap_ptrs;
     h.n_key_wraps = draft->n_recipients;
     rc = s_encrypt_pack (&h, plain, plain_len, cipher, content_key, header_p, header_len_p, reason);
 done:
+    sodium_memzero (fresh, fresh_len);
     sodium_memzero (content_key, sizeof content_key);
     if (plain) {
         sodium_memzero (plain, plain_len);

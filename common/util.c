@@ -193,11 +193,19 @@ kt_unhex (uint8_t *out, size_t outlen, const char *hex)
 void
 kt_ordered_id (uint8_t *id, size_t len)
 {
+    if (len > 6)
+        randombytes_buf (id + 6, len - 6);
+    kt_ordered_id_from (id, len, NULL);
+}
+
+void
+kt_ordered_id_from (uint8_t *id, size_t len, const uint8_t *random)
+{
     uint64_t ms = kt_now_ms ();
     for (size_t i = 0; i < 6 && i < len; i++)
         id[i] = (uint8_t) (ms >> (8 * (5 - i)));
-    if (len > 6)
-        randombytes_buf (id + 6, len - 6);
+    if (len > 6 && random)
+        memcpy (id + 6, random, len - 6);
 }
 
 bool

@@ -56,6 +56,10 @@ int kt_unhex (uint8_t *out, size_t outlen, const char *hex);
  *  instead of one page per row (random keys), which is most of the write
  *  volume of a group commit.  80 random bits keep ids unguessable. */
 void kt_ordered_id (uint8_t *id, size_t len);
+/*  The same with the random part (len - 6 bytes) given: drawn by the
+ *  caller together with other random bytes it needs (NULL: id's own
+ *  bytes past the sixth are kept). */
+void kt_ordered_id_from (uint8_t *id, size_t len, const uint8_t *random);
 
 /*  A member or node id: 1..64 of [a-z0-9-], starting with a letter. */
 bool kt_valid_node_id (const char *id);

@@ -230,10 +230,11 @@ int
 keystore_create (keystore_t *self, uint8_t key_id[KEYSTORE_ID_LEN], uint8_t key[KEYSTORE_KEY_LEN],
                  kt_reason_t *reason)
 {
-    /*  The key and its wrap's nonce from one draw (as envelope_seal). */
-    uint8_t fresh[KEYSTORE_KEY_LEN + NONCE_LEN];
-    kt_ordered_id (key_id, KEYSTORE_ID_LEN);
+    /*  The key, its wrap's nonce and its id's random part from one draw
+     *  (as envelope_seal). */
+    uint8_t fresh[KEYSTORE_KEY_LEN + NONCE_LEN + KEYSTORE_ID_LEN - 6];
     randombytes_buf (fresh, sizeof fresh);
+    kt_ordered_id_from (key_id, KEYSTORE_ID_LEN, fresh + KEYSTORE_KEY_LEN + NONCE_LEN);
     memcpy (key, fresh, KEYSTORE_KEY_LEN);
     uint8_t *wrapped;
     size_t wrapped_len;
