@@ -118,6 +118,46 @@ s_ping (transport_t *server, transport_t *client, uint8_t key[32])
     return false;
 }
 
+/*  A server for roster (its allow-list in s_dir/allow_name) and a client
+ *  with the keys of s_keys[who], connected: the client's ping arrived
+ *  under its own CURVE key, and the extra pings are drained. */
+typedef struct {
+    config_t sc;
+    transport_t *server, *client;
+} pair_t;
+
+static void
+s_pair_open (pair_t *p, const roster_t *roster, const char *allow_name, int who)
+{
+    kt_reason_t r;
+    char allow[128];
+    snprintf (allow, sizeof allow, "%s/%s", s_dir, allow_name);
+    p->sc = s_config (NULL);
+    p->server = transport_bind (&p->sc, s_keys[0], roster, allow, &r);
+    assert_non_null (p->server);
+    config_t cc = s_config (zsock_endpoint (transport_sock (p->server)));
+    p->client = transport_connect (&cc, s_keys[who], s_keys[0]->pub.transport_pk, &r);
+    assert_non_null (p->client);
+    uint8_t key[32];
+    assert_true (s_ping (p->server, p->client, key));
+    assert_memory_equal (key, s_keys[who]->pub.transport_pk, 32);
+    /*  Whatever else waits (s_ping's extra pings), read and dropped. */
+    zpoller_t *poller = zpoller_new (transport_sock (p->server), NULL);
+    while (zpoller_wait (poller, 200)) {
+        transport_msg_t msg;
+        while (transport_recv (p->server, &msg) == 1)
+            zframe_destroy (&msg.data);
+    }
+    zpoller_destroy (&poller);
+}
+
+static void
+s_pair_close (pair_t *p)
+{
+    transport_destroy (&p->client);
+    transport_destroy (&p->server);
+}
+
 static void
 test_zap_admits_roster_keys_and_refuses_others (void **state)
 {
@@ -177,8 +217,6 @@ test_zap_admits_a_peer_uitvoerder_while_its_peering_lasts (void **state)
 {
     (void) state;
     kt_reason_t r;
-    char allow[128];
-    snprintf (allow, sizeof allow, "%s/allow-peering", s_dir);
     roster_t *roster = s_roster (1, 1); /* the uitvoerder alone */
     roster->peerings = calloc (1, sizeof *roster->peerings);
     assert_non_null (roster->peerings);
@@ -187,42 +225,24 @@ test_zap_admits_a_peer_uitvoerder_while_its_peering_lasts (void **state)
     snprintf (p->federation, sizeof p->federation, "pga-peer");
     snprintf (p->since, sizeof p->since, "2026-12-04");
     memcpy (p->transport_pk, s_keys[2]->pub.transport_pk, 32);
-    config_t sc = s_config (NULL);
-    transport_t *server = transport_bind (&sc, s_keys[0], roster, allow, &r);
-    assert_non_null (server);
-    config_t cc = s_config (zsock_endpoint (transport_sock (server)));
-    transport_t *peer = transport_connect (&cc, s_keys[2], s_keys[0]->pub.transport_pk, &r);
-    assert_non_null (peer);
-    uint8_t key[32];
-    assert_true (s_ping (server, peer, key));
-    assert_memory_equal (key, s_keys[2]->pub.transport_pk, 32);
-    transport_destroy (&peer);
+    pair_t pair;
+    s_pair_open (&pair, roster, "allow-peering", 2);
+    transport_destroy (&pair.client);
 
     snprintf (p->ended, sizeof p->ended, "2000-01-01"); /* ended long ago */
-    assert_int_equal (transport_allow (server, roster, &r), 0);
-    peer = transport_connect (&cc, s_keys[2], s_keys[0]->pub.transport_pk, &r);
-    assert_false (s_ping (server, peer, key));
+    assert_int_equal (transport_allow (pair.server, roster, &r), 0);
+    config_t cc = s_config (zsock_endpoint (transport_sock (pair.server)));
+    pair.client = transport_connect (&cc, s_keys[2], s_keys[0]->pub.transport_pk, &r);
+    uint8_t key[32];
+    assert_false (s_ping (pair.server, pair.client, key));
 
-    transport_destroy (&peer);
-    transport_destroy (&server);
+    s_pair_close (&pair);
     roster_destroy (&roster);
 }
 
-/*  Whatever waits at server (s_ping's extra pings), read and dropped. */
-static void
-s_drain_pings (transport_t *server)
-{
-    zpoller_t *poller = zpoller_new (transport_sock (server), NULL);
-    while (zpoller_wait (poller, 200)) {
-        transport_msg_t msg;
-        while (transport_recv (server, &msg) == 1)
-            zframe_destroy (&msg.data);
-    }
-    zpoller_destroy (&poller);
-}
-
 /*  Every message waiting at server (bounded wait), each frame's bytes
- *  appended to out[] as received; how many messages came. */
+ *  appended to out[] as received, until want_envelopes came (alone or in
+ *  bundles); how many messages came. */
 static size_t
 s_collect (transport_t *server, size_t want_envelopes, zframe_t **out, size_t max)
 {
@@ -257,19 +277,10 @@ static void
 test_a_run_of_envelopes_goes_in_bundles_the_peer_takes (void **state)
 {
     (void) state;
-    kt_reason_t r;
-    char allow[128];
-    snprintf (allow, sizeof allow, "%s/allow-bundles", s_dir);
     roster_t *roster = s_roster (2, 1);
-    config_t sc = s_config (NULL);
-    transport_t *server = transport_bind (&sc, s_keys[0], roster, allow, &r);
-    assert_non_null (server);
-    config_t cc = s_config (zsock_endpoint (transport_sock (server)));
-    transport_t *client = transport_connect (&cc, s_keys[1], s_keys[0]->pub.transport_pk, &r);
-    assert_non_null (client);
-    uint8_t key[32];
-    assert_true (s_ping (server, client, key));
-    s_drain_pings (server);
+    pair_t pair;
+    s_pair_open (&pair, roster, "allow-bundles", 1);
+    transport_t *server = pair.server, *client = pair.client;
 
     enum { N = 10 };
     uint8_t bodies[N][1000];
@@ -315,8 +326,7 @@ test_a_run_of_envelopes_goes_in_bundles_the_peer_takes (void **state)
         }
         assert_int_equal (next, N);
     }
-    transport_destroy (&client);
-    transport_destroy (&server);
+    s_pair_close (&pair);
     roster_destroy (&roster);
 }
 
@@ -328,19 +338,9 @@ static void
 test_a_bundle_fits_the_peers_limit_on_the_wire (void **state)
 {
     (void) state;
-    kt_reason_t r;
-    char allow[128];
-    snprintf (allow, sizeof allow, "%s/allow-bundle-limit", s_dir);
     roster_t *roster = s_roster (2, 1);
-    config_t sc = s_config (NULL); /* max-message 65536 */
-    transport_t *server = transport_bind (&sc, s_keys[0], roster, allow, &r);
-    assert_non_null (server);
-    config_t cc = s_config (zsock_endpoint (transport_sock (server)));
-    transport_t *client = transport_connect (&cc, s_keys[1], s_keys[0]->pub.transport_pk, &r);
-    assert_non_null (client);
-    uint8_t key[32];
-    assert_true (s_ping (server, client, key));
-    s_drain_pings (server);
+    pair_t pair; /* the server's max-message: 65536 */
+    s_pair_open (&pair, roster, "allow-bundle-limit", 1);
     /*  16 of 4,091 bytes: a bundle of all of them is 65,521 bytes, within
      *  65,536 but not once CurveZMQ's 33 are added. */
     enum { N = 16, LEN = 4091 };
@@ -353,26 +353,19 @@ test_a_bundle_fits_the_peers_limit_on_the_wire (void **state)
         envs[i][0] = 0x0a;
         lens[i] = LEN;
     }
-    assert_int_equal (transport_send_all (client, NULL, 0, envs, lens, N, sc.max_message), N);
+    assert_int_equal (transport_send_all (pair.client, NULL, 0, envs, lens, N, pair.sc.max_message),
+                      N);
+    /*  All arrived (s_collect waits for N envelopes): 15 together, and
+     *  the last alone. */
     zframe_t *got[N];
-    size_t n = s_collect (server, N, got, N);
-    size_t envelopes = 0;
-    for (size_t m = 0; m < n; m++) {
-        const uint8_t *d = zframe_data (got[m]);
-        size_t len = zframe_size (got[m]), at = TRANSPORT_BUNDLE_HEAD, env_len;
-        const uint8_t *env;
-        if (transport_is_bundle (d, len))
-            while (transport_bundle_next (d, len, &at, &env, &env_len) == 1)
-                envelopes++;
-        else
-            envelopes++;
+    size_t n = s_collect (pair.server, N, got, N);
+    assert_int_equal (n, 2);
+    assert_true (transport_is_bundle (zframe_data (got[0]), zframe_size (got[0])));
+    assert_int_equal (zframe_size (got[1]), LEN);
+    for (size_t m = 0; m < n; m++)
         zframe_destroy (&got[m]);
-    }
-    assert_int_equal (envelopes, N);
-    assert_int_equal (n, 2); /* 15 together, and the last alone */
     free (bodies);
-    transport_destroy (&client);
-    transport_destroy (&server);
+    s_pair_close (&pair);
     roster_destroy (&roster);
 }
 
