@@ -665,11 +665,12 @@ envelope_open (keyring_t *keyring, const uint8_t *data, size_t len,
     if (len == 0 || len > opts->max_bytes)
         return kt_fail (reason, "message of %zu bytes is outside 1..%zu", len, opts->max_bytes);
     /* 2. decode */
-    Keten__Envelope *env = keten__envelope__unpack (NULL, len, data);
+    out->allocator = opts->allocator;
+    Keten__Envelope *env = keten__envelope__unpack (opts->allocator, len, data);
     if (!env)
         return kt_fail (reason, "message does not decode as an envelope");
     int rc = ENVELOPE_REFUSED;
-    out->header = keten__header__unpack (NULL, env->header.len, env->header.data);
+    out->header = keten__header__unpack (opts->allocator, env->header.len, env->header.data);
     if (!out->header) {
         kt_fail (reason, "header does not decode");
         goto done;
@@ -705,7 +706,7 @@ envelope_open (keyring_t *keyring, const uint8_t *data, size_t len,
         goto done;
     rc = ENVELOPE_OK;
 done:
-    keten__envelope__free_unpacked (env, NULL);
+    keten__envelope__free_unpacked (env, opts->allocator);
     return rc;
 }
 
@@ -713,7 +714,7 @@ void
 envelope_opened_clear (envelope_opened_t *opened)
 {
     if (opened->header)
-        keten__header__free_unpacked (opened->header, NULL);
+        keten__header__free_unpacked (opened->header, opened->allocator);
     if (opened->plain) {
         sodium_memzero (opened->plain, opened->plain_len);
         free (opened->plain);

@@ -84,10 +84,14 @@ typedef struct {
      *  from a partner must name that partner as sender; only the
      *  uitvoerder relays other members' messages.  NULL: not checked. */
     const keyring_peer_t *transport_peer;
+    /*  Where the envelope and its header are decoded (arena.h); NULL:
+     *  malloc. */
+    ProtobufCAllocator *allocator;
 } envelope_open_opts_t;
 
 typedef struct {
     Keten__Header *header;        /* owned; valid after decode */
+    ProtobufCAllocator *allocator; /* the header's (opts.allocator) */
     bool have_id;                 /* id is known (decode succeeded) */
     uint8_t id[KT_ID_LEN];
     uint8_t leaf_hash[32];        /* SHA-256(0x00 || header bytes) */

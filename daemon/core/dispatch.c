@@ -39,7 +39,8 @@ s_deliver (node_t *self, node_message_t *m)
         role->refuse (self, m, NULL, why);
         return;
     }
-    m->body = protobuf_c_message_unpack (b->descriptor, NULL, m->opened.body_len, m->opened.body);
+    m->body = protobuf_c_message_unpack (b->descriptor, kt_arena_allocator (self->arena),
+                                         m->opened.body_len, m->opened.body);
     kt_reason_t reason;
     if (!m->body) {
         snprintf (reason.text, sizeof reason.text, "%s body does not decode", h->what);
@@ -84,8 +85,7 @@ s_take (node_t *self, const transport_msg_t *msg, const uint8_t *raw, size_t raw
         role->duplicate (self, &m);
     else
         role->refused (self, &m, open_rc == ENVELOPE_DUPLICATE ? "duplicate" : reason.text);
-    if (m.body)
-        protobuf_c_message_free_unpacked (m.body, NULL);
+    node_body_free (self, m.body);
     envelope_opened_clear (&m.opened);
     return true;
 }
@@ -150,6 +150,9 @@ s_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
         zframe_destroy (&msg.data);
     }
     role->drain_end (self);
+    /*  Every message of the drain is let go by now (the role's too, in
+     *  drain_end): their decoded memory goes at once. */
+    kt_arena_reset (self->arena);
     apiserver_release (self->api);
     return 0;
 }

@@ -64,6 +64,11 @@ node_new (const config_t *config, const node_role_t *const *roles, size_t n_role
     }
     self->config = *config;
     self->lock_fd = -1;
+    if (!(self->arena = kt_arena_new ())) {
+        free (self);
+        kt_fail (reason, "out of memory");
+        return NULL;
+    }
     self->started_ms = kt_now_ms ();
     char path[PATH_MAX + 32];
     roster_t *roster = NULL;
@@ -179,6 +184,7 @@ node_destroy (node_t **self_p)
     keys_secret_destroy (&self->keys);
     if (self->lock_fd >= 0)
         close (self->lock_fd); /* the lock goes with it */
+    kt_arena_destroy (&self->arena);
     free (self);
     *self_p = NULL;
 }
@@ -203,6 +209,14 @@ node_open_opts (node_t *self, envelope_open_opts_t *opts)
     opts->now_ms = kt_now_ms ();
     opts->clock_skew_ms = self->config.clock_skew_ms;
     opts->max_age_ms = (uint64_t) self->config.max_age_s * 1000u;
+    opts->allocator = kt_arena_allocator (self->arena);
+}
+
+void
+node_body_free (node_t *self, ProtobufCMessage *body)
+{
+    if (body)
+        protobuf_c_message_free_unpacked (body, kt_arena_allocator (self->arena));
 }
 
 static int

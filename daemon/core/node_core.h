@@ -9,6 +9,7 @@
 
 #include "access.h"
 #include "apiserver.h"
+#include "arena.h"
 #include "config.h"
 #include "envelope.h"
 #include "forget.h"
@@ -206,6 +207,9 @@ struct _node_t {
      *  (a file that does not match the roster): ketend exits EX_CONFIG. */
     bool config_refused;
     access_t *access; /* reads of personal data (art. 15.2e) */
+    /*  The messages of a drain, decoded: given back at its end (arena.h;
+     *  node_body_free). */
+    kt_arena_t *arena;
     const node_role_t *role;
     void *role_state; /* the role's own, owned by it */
     /* outgoing batch */
@@ -238,6 +242,9 @@ int node_queue_header (node_t *self, const node_route_t *to, const uint8_t id[KT
 void node_send_batch (node_t *self);
 /*  Options for envelope_open at this moment. */
 void node_open_opts (node_t *self, envelope_open_opts_t *opts);
+/*  A received message's body, decoded by the dispatcher in the drain's
+ *  arena, let go (its memory goes at the drain's end). */
+void node_body_free (node_t *self, ProtobufCMessage *body);
 /*  Read the transport's socket in the loop: every message goes through
  *  the dispatcher to the role's message table (again after a rebind). */
 void node_listen (node_t *self);

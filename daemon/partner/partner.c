@@ -132,7 +132,7 @@ s_stop (node_t *self)
         }
         zhashx_destroy (&p->waiters);
     }
-    partner_receipts_free (p);
+    partner_receipts_free (self);
     free (p);
     self->role_state = NULL;
 }

@@ -118,7 +118,7 @@ int partner_drain_begin (node_t *self);
 void partner_drain_end (node_t *self);
 void partner_on_receipt (node_t *self, node_message_t *m);
 void partner_on_receipts (node_t *self, node_message_t *m);
-void partner_receipts_free (partner_t *p);
+void partner_receipts_free (node_t *self);
 
 int partner_on_heartbeat (zloop_t *loop, int timer_id, void *arg);
 int partner_on_pump (zloop_t *loop, int timer_id, void *arg);

@@ -218,10 +218,11 @@ s_settle (node_t *self)
 
 /*  The drain's messages and receipts let go. */
 static void
-s_clear (partner_t *p)
+s_clear (node_t *self)
 {
+    partner_t *p = partner_of (self);
     for (size_t i = 0; i < p->n_received; i++) {
-        protobuf_c_message_free_unpacked (p->received[i].body, NULL);
+        node_body_free (self, p->received[i].body);
         free (p->received[i].envelope);
         free (p->received[i].paths);
     }
@@ -253,7 +254,7 @@ partner_drain_end (node_t *self)
 {
     partner_t *p = partner_of (self);
     s_settle (self);
-    s_clear (p);
+    s_clear (self);
     if (p->came_up)
         outbox_link_up (p->outbox, kt_now_ms ());
     node_send_batch (self); /* receipts for what arrived */
@@ -261,9 +262,10 @@ partner_drain_end (node_t *self)
 }
 
 void
-partner_receipts_free (partner_t *p)
+partner_receipts_free (node_t *self)
 {
-    s_clear (p);
+    partner_t *p = partner_of (self);
+    s_clear (self);
     free (p->received);
     free (p->settled);
     p->received = NULL;
@@ -378,7 +380,7 @@ partner_on_receipts (node_t *self, node_message_t *m)
         /*  Out of memory: none of them settled, the retry is answered. */
         p->n_settled -= rs->n_receipts;
         p->n_received--;
-        protobuf_c_message_free_unpacked (from->body, NULL);
+        node_body_free (self, from->body);
         free (from->envelope);
     }
 }

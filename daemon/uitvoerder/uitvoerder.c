@@ -537,7 +537,7 @@ s_drain_end (node_t *self)
     if (logproof_keep (u->proof, &reason) != 0)
         kt_log (KT_LOG_ERROR, "checkpoint keep_failed reason=\"%s\"", reason.text);
     for (size_t i = 0; i < u->n_arrivals; i++) {
-        keten__signal__free_unpacked (u->arrivals[i].signal, NULL);
+        node_body_free (self, u->arrivals[i].signal ? &u->arrivals[i].signal->base : NULL);
         envelope_opened_clear (&u->arrivals[i].opened);
         free (u->arrivals[i].entry);
         u->arrivals[i].entry = NULL;

@@ -1222,6 +1222,7 @@ s_on_message (node_t *self, peer_link_t *p, const uint8_t *data, size_t len)
 {
     envelope_open_opts_t opts;
     node_open_opts (self, &opts);
+    opts.allocator = NULL; /* not in a drain of the node's socket: no arena reset follows */
     opts.transport_peer = keyring_peer (p->keyring, p->peering.uitvoerder);
     opts.seen = s_seen;
     opts.seen_arg = self;

@@ -44,8 +44,9 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-    envelope_open_opts_t o = {1 << 20, kt_now_ms (), 300000, 86400000, NULL, NULL,
-                              keyring_peer (s_uitv, "politie-f")};
+    envelope_open_opts_t o = {
+        1 << 20, kt_now_ms (), 300000, 86400000, NULL, NULL, keyring_peer (s_uitv, "politie-f"),
+        NULL};
     envelope_opened_t out;
     kt_reason_t r;
     envelope_open (s_uitv, data, size, &o, &out, &r);

@@ -111,7 +111,7 @@ static int
 s_open (fixture_t *f, int at, const uint8_t *data, size_t len, envelope_seen_fn *seen,
         kt_reason_t *r)
 {
-    envelope_open_opts_t o = {MAX_BYTES, kt_now_ms (), 300000, 86400000, seen, NULL, NULL};
+    envelope_open_opts_t o = {MAX_BYTES, kt_now_ms (), 300000, 86400000, seen, NULL, NULL, NULL};
     envelope_opened_t out;
     int rc = envelope_open (f->ring[at], data, len, &o, &out, r);
     if (rc == ENVELOPE_OK) {
@@ -224,7 +224,7 @@ test_truncated_and_oversize_input_is_refused (void **state)
     s_make (f, POLITIE, UITV, KETEN__MESSAGE_TYPE__SIGNAL, kt_now_ms (), &env, &len, id);
     for (size_t cut = 0; cut < len; cut++)
         assert_int_equal (s_open (f, UITV, env, cut, NULL, &r), ENVELOPE_REFUSED);
-    envelope_open_opts_t o = {len - 1, kt_now_ms (), 300000, 86400000, NULL, NULL, NULL};
+    envelope_open_opts_t o = {len - 1, kt_now_ms (), 300000, 86400000, NULL, NULL, NULL, NULL};
     envelope_opened_t out;
     assert_int_equal (envelope_open (f->ring[UITV], env, len, &o, &out, &r), ENVELOPE_REFUSED);
     assert_non_null (strstr (r.text, "bytes"));
@@ -263,7 +263,7 @@ test_message_outside_clock_window_is_refused (void **state)
     assert_int_equal (s_open (f, UITV, env, len, NULL, &r), ENVELOPE_REFUSED);
     assert_non_null (strstr (r.text, "future"));
     /*  Passing condition: marked transient so no final refusal is sent. */
-    envelope_open_opts_t o = {MAX_BYTES, kt_now_ms (), 300000, 86400000, NULL, NULL, NULL};
+    envelope_open_opts_t o = {MAX_BYTES, kt_now_ms (), 300000, 86400000, NULL, NULL, NULL, NULL};
     envelope_opened_t out;
     assert_int_equal (envelope_open (f->ring[UITV], env, len, &o, &out, &r), ENVELOPE_REFUSED);
     assert_true (out.transient);
@@ -297,8 +297,14 @@ test_sender_must_match_transport_identity (void **state)
     size_t len;
     kt_reason_t r;
     s_make (f, POLITIE, UITV, KETEN__MESSAGE_TYPE__SIGNAL, kt_now_ms (), &env, &len, id);
-    envelope_open_opts_t o = {MAX_BYTES, kt_now_ms (), 300000, 86400000, NULL, NULL,
-                              keyring_peer (f->ring[UITV], s_ids[GEMEENTE])};
+    envelope_open_opts_t o = {MAX_BYTES,
+                              kt_now_ms (),
+                              300000,
+                              86400000,
+                              NULL,
+                              NULL,
+                              keyring_peer (f->ring[UITV], s_ids[GEMEENTE]),
+                              NULL};
     envelope_opened_t out;
     assert_int_equal (envelope_open (f->ring[UITV], env, len, &o, &out, &r), ENVELOPE_REFUSED);
     assert_non_null (strstr (r.text, "transport"));
@@ -366,7 +372,7 @@ s_ring (const char *note, const char *pinned, const keys_secret_t *keys)
 static int
 s_open_with (keyring_t *ring, const uint8_t *env, size_t len, uint64_t now, kt_reason_t *r)
 {
-    envelope_open_opts_t o = {MAX_BYTES, now, 300000, 86400000, NULL, NULL, NULL};
+    envelope_open_opts_t o = {MAX_BYTES, now, 300000, 86400000, NULL, NULL, NULL, NULL};
     envelope_opened_t out;
     int rc = envelope_open (ring, env, len, &o, &out, r);
     if (rc == ENVELOPE_OK)
