@@ -2,6 +2,7 @@
 #include "arena.h"
 
 #include <stdalign.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -24,42 +25,57 @@
 
 typedef struct _block_t {
     struct _block_t *next;
-    size_t cap, used;
-    alignas (max_align_t) unsigned char data[];
+    size_t used;
+    alignas (max_align_t) unsigned char data[KT_ARENA_BLOCK];
 } block_t;
 
 struct _kt_arena_t {
     ProtobufCAllocator allocator;
     block_t *blocks; /* in the order they were made */
     block_t *at;     /* the one handing out now */
+    size_t n_blocks;
 };
+
+/*  Whether p is in one of the arena's blocks (else malloc gave it). */
+static bool
+s_owns (const kt_arena_t *self, const void *p)
+{
+    for (const block_t *b = self->blocks; b; b = b->next)
+        if ((const unsigned char *) p >= b->data &&
+            (const unsigned char *) p < b->data + KT_ARENA_BLOCK)
+            return true;
+    return false;
+}
 
 static void *
 s_alloc (void *data, size_t size)
 {
     kt_arena_t *self = data;
-    if (size > SIZE_MAX / 2)
-        return NULL;
+    /*  A large request, or one past what a drain may hold: malloc's, and
+     *  freed as it always was (a large or hostile message costs no more
+     *  memory than before). */
+    if (size > KT_ARENA_BLOCK / 4)
+        return malloc (size ? size : 1);
     size_t align = alignof (max_align_t);
     size = size ? (size + align - 1) & ~(align - 1) : align;
     /*  The block handing out, or a later kept one with room. */
-    while (self->at && self->at->cap - self->at->used < size)
+    while (self->at && KT_ARENA_BLOCK - self->at->used < size)
         self->at = self->at->next;
     if (!self->at) {
-        /*  A new block at the end (a large request gets one its size). */
-        size_t cap = size > KT_ARENA_BLOCK ? size : KT_ARENA_BLOCK;
-        block_t *b = malloc (sizeof *b + cap);
+        if (self->n_blocks == KT_ARENA_CAP / KT_ARENA_BLOCK)
+            return malloc (size);
+        block_t *b = malloc (sizeof *b);
         if (!b)
             return NULL;
         b->next = NULL;
-        b->cap = cap;
         b->used = 0;
-        S_POISON (b->data, cap);
+        S_POISON (b->data, KT_ARENA_BLOCK);
         block_t **end = &self->blocks;
         while (*end)
             end = &(*end)->next;
         *end = b;
         self->at = b;
+        self->n_blocks++;
     }
     void *p = self->at->data + self->at->used;
     self->at->used += size;
@@ -70,8 +86,9 @@ s_alloc (void *data, size_t size)
 static void
 s_free (void *data, void *pointer)
 {
-    (void) data;
-    (void) pointer; /* given back at the reset */
+    /*  The arena's is given back at the reset. */
+    if (pointer && !s_owns (data, pointer))
+        free (pointer);
 }
 
 kt_arena_t *
@@ -91,7 +108,7 @@ kt_arena_destroy (kt_arena_t **self_p)
         return;
     while (self->blocks) {
         block_t *next = self->blocks->next;
-        S_UNPOISON (self->blocks->data, self->blocks->cap);
+        S_UNPOISON (self->blocks->data, KT_ARENA_BLOCK);
         free (self->blocks);
         self->blocks = next;
     }
@@ -112,13 +129,14 @@ kt_arena_reset (kt_arena_t *self)
     block_t **link = &self->blocks;
     while (*link) {
         block_t *b = *link;
-        if (kept + b->cap > KT_ARENA_KEEP) {
+        if (kept == KT_ARENA_KEEP / KT_ARENA_BLOCK) {
             *link = b->next;
-            S_UNPOISON (b->data, b->cap);
+            S_UNPOISON (b->data, KT_ARENA_BLOCK);
             free (b);
+            self->n_blocks--;
             continue;
         }
-        kept += b->cap;
+        kept++;
         S_POISON (b->data, b->used);
         b->used = 0;
         link = &b->next;
