@@ -237,12 +237,7 @@ JSON
 # representative "Vertegenwoordiger Test"), each LINE added to its intake
 # section; both running and linked.
 kt_spool_federation() {
-    kt_keys "$UITV" uitvoerder
-    kt_keys politie-test politie
-    kt_roster 1 "$T/roster.txt" "$UITV" politie-test
-    PORT=
-    kt_config "$UITV"
-    kt_start "$UITV"
+    kt_uitvoerder_up
     SPOOL="$T/spool"
     mkdir "$SPOOL"
     kt_config politie-test
@@ -256,19 +251,27 @@ kt_spool_federation() {
     wait_until 10 link_up politie-test || fail "no link"
 }
 
-# Two-node federation (uitvoerder + politie), both running.
-kt_federation() {
+# kt_uitvoerder_up [ID:KIND...]: keys for the uitvoerder, politie-test and
+# each extra member, roster version 1 of them all, and the uitvoerder
+# configured and running (PORT set): what every federation here starts
+# from.  KT_MEMBERS holds the members' ids.
+kt_uitvoerder_up() {
     kt_keys "$UITV" uitvoerder
     kt_keys politie-test politie
-    local extra=("$@")
-    for spec in "${extra[@]}"; do kt_keys "${spec%%:*}" "${spec##*:}"; done
-    local ids=("$UITV" politie-test)
-    for spec in "${extra[@]}"; do ids+=("${spec%%:*}"); done
-    kt_roster 1 "$T/roster.txt" "${ids[@]}"
+    KT_MEMBERS=(politie-test)
+    local spec
+    for spec in "$@"; do kt_keys "${spec%%:*}" "${spec##*:}"; KT_MEMBERS+=("${spec%%:*}"); done
+    kt_roster 1 "$T/roster.txt" "$UITV" "${KT_MEMBERS[@]}"
     PORT=
     kt_config "$UITV"
     kt_start "$UITV"
-    for id in "${ids[@]:1}"; do kt_config "$id"; kt_start "$id"; done
+}
+
+# Two-node federation (uitvoerder + politie), both running.
+kt_federation() {
+    kt_uitvoerder_up "$@"
+    local id
+    for id in "${KT_MEMBERS[@]}"; do kt_config "$id"; kt_start "$id"; done
 }
 
 # lock_db FILE / unlock_db: another process holds FILE's write lock, so the

@@ -21,12 +21,7 @@ scrape() {
     [ -s "$2" ] || fail "no metrics from $1"
 }
 
-kt_keys "$UITV" uitvoerder
-kt_keys politie-test politie
-kt_roster 1 "$T/roster.txt" "$UITV" politie-test
-PORT=
-kt_config "$UITV"
-kt_start "$UITV"
+kt_uitvoerder_up
 kt_kill "$UITV"
 metrics_on "$UITV"
 kt_start "$UITV"
