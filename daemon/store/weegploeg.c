@@ -405,14 +405,17 @@ s_subject (weegploeg_t *self, const Keten__Signal *s, bool *ks_open, char case_r
                          (void *) STORE_VALUES (STORE_BLOB (has_bsn ? bsn_index : name_index, 32)),
                          s_subject_row, &found, "find the subject", reason) != 0)
         return -1;
-    if (found.found)
-        return keystore_get (self->keystore, found.key_id, key, reason);
-
+    /*  One keystore.db transaction for the drain, reads too: a read
+     *  outside one locks and unlocks the file's shared memory per key
+     *  read (issue #17).  One that only read commits without a write. */
     if (!*ks_open) {
         if (store_begin (keystore_db (self->keystore), reason) != 0)
             return -1;
         *ks_open = true;
     }
+    if (found.found)
+        return keystore_get (self->keystore, found.key_id, key, reason);
+
     uint8_t key_id[KEYSTORE_ID_LEN], rnd[8];
     /*  From the pool (committed ahead, weegploeg_key_pool): a new subject
      *  then adds no commit of keystore.db to its signal's path. */
