@@ -204,7 +204,7 @@ envelope_seal (const keyring_t *keyring, const envelope_draft_t *draft, uint8_t 
     else
         kt_ordered_id_from (id, KT_ID_LEN, fresh + ID);
     memcpy (plain, fresh, ENVELOPE_SALT_LEN);
-    memcpy (content_key, fresh + KEY, sizeof content_key);
+    memcpy (content_key, draft->content_key ? draft->content_key : fresh + KEY, sizeof content_key);
     memcpy (nonce, fresh + NONCE, sizeof nonce);
     if (draft->body_len)
         memcpy (plain + ENVELOPE_SALT_LEN, draft->body, draft->body_len);
@@ -229,6 +229,53 @@ done:
     free (wraps);
     free (wrap_ptrs);
     free (wrapped);
+    return rc;
+}
+
+int
+envelope_open_own (const uint8_t *header, size_t header_len, const uint8_t key[ENVELOPE_KEY_LEN],
+                   uint8_t **body_p, size_t *body_len_p, kt_reason_t *reason)
+{
+    Keten__Header *h = keten__header__unpack (NULL, header_len, header);
+    if (!h)
+        return kt_fail (reason, "the sealed message does not decode");
+    int rc = -1;
+    size_t ad_len = 0;
+    uint8_t *ad = NULL, *plain = NULL;
+    size_t plain_len = 0;
+    if (h->nonce.len != crypto_aead_xchacha20poly1305_ietf_NPUBBYTES || h->id.len != KT_ID_LEN ||
+        h->body_commitment.len != 32 ||
+        h->ciphertext.len < crypto_aead_xchacha20poly1305_ietf_ABYTES + ENVELOPE_SALT_LEN) {
+        kt_fail (reason, "the sealed message is malformed");
+        goto done;
+    }
+    plain_len = h->ciphertext.len - crypto_aead_xchacha20poly1305_ietf_ABYTES;
+    ad = s_ad_build (h, &ad_len);
+    plain = malloc (plain_len);
+    uint8_t commitment[32];
+    if (!ad || !plain)
+        kt_fail (reason, "out of memory");
+    else if (crypto_aead_xchacha20poly1305_ietf_decrypt (plain, NULL, NULL, h->ciphertext.data,
+                                                         h->ciphertext.len, ad, ad_len,
+                                                         h->nonce.data, key) != 0)
+        kt_fail (reason, "the sealed message does not decrypt under its key");
+    else if (crypto_generichash (commitment, sizeof commitment, plain, plain_len, NULL, 0) != 0 ||
+             sodium_memcmp (commitment, h->body_commitment.data, 32) != 0)
+        kt_fail (reason, "the sealed message's body does not match its commitment");
+    else if (!(*body_p = malloc (plain_len - ENVELOPE_SALT_LEN + 1)))
+        kt_fail (reason, "out of memory");
+    else {
+        *body_len_p = plain_len - ENVELOPE_SALT_LEN;
+        memcpy (*body_p, plain + ENVELOPE_SALT_LEN, *body_len_p);
+        rc = 0;
+    }
+done:
+    if (plain) {
+        sodium_memzero (plain, plain_len);
+        free (plain);
+    }
+    free (ad);
+    keten__header__free_unpacked (h, NULL);
     return rc;
 }
 

@@ -43,12 +43,28 @@ typedef struct {
                                * (kt_ordered_id); else this id (a held
                                * signal's 16 random bytes, given when it
                                * is stored and kept at its release) */
+    const uint8_t *content_key; /* NULL: a fresh random one; else a key
+                                 * never used before (a data key from the
+                                 * keystore's pool, ENVELOPE_KEY_LEN), so
+                                 * that the sent copy is the sealer's
+                                 * record at rest too (envelope_open_own) */
 } envelope_draft_t;
+
+#define ENVELOPE_KEY_LEN 32
 
 /*  Encrypt and build the header for draft.  On success *header_p is a heap
  *  buffer (free()) and id holds the new message id.  Does not sign. */
 int envelope_seal (const keyring_t *keyring, const envelope_draft_t *draft, uint8_t id[KT_ID_LEN],
                    uint8_t **header_p, size_t *header_len_p, kt_reason_t *reason);
+
+/*  The body of a header this node sealed with draft.content_key = key,
+ *  opened with that key (no key wrap is used): *body_p (heap; the caller
+ *  wipes and frees it) and *body_len_p.  -1 with reason when the header
+ *  does not decode, or does not decrypt under key or match its
+ *  commitment. */
+int envelope_open_own (const uint8_t *header, size_t header_len,
+                       const uint8_t key[ENVELOPE_KEY_LEN], uint8_t **body_p, size_t *body_len_p,
+                       kt_reason_t *reason);
 
 /*  Sign n (1..ENVELOPE_BATCH_MAX) headers with one signature: n == 1 signs
  *  "keten/v1" || header, n > 1 signs "keten/v1/batch" || Merkle root.  On

@@ -233,7 +233,7 @@ s_seal (node_t *self, Keten__MessageType type, const char *recipient, const Prot
         return kt_fail (reason, "out of memory");
     protobuf_c_message_pack (body, buf);
     char *recipients[1] = {(char *) recipient};
-    envelope_draft_t draft = {type, recipients, 1, NULL, buf, len, kt_now_ms (), given_id};
+    envelope_draft_t draft = {type, recipients, 1, NULL, buf, len, kt_now_ms (), given_id, NULL};
     int rc = envelope_seal (self->keyring, &draft, id, header_p, header_len_p, reason);
     sodium_memzero (buf, len);
     free (buf);

@@ -347,18 +347,34 @@ s_flush_one (node_t *self, size_t i, uint8_t id[KT_ID_LEN], bool *held, uint64_t
     uint8_t random_id[KT_ID_LEN];
     if (*held)
         randombytes_buf (random_id, sizeof random_id);
-    envelope_draft_t draft = {KETEN__MESSAGE_TYPE__SIGNAL, to, 1, NULL, body, body_len, now,
-                              *held ? random_id : NULL};
+    /*  Queued now: sealed once (issue #17).  The envelope's content key is
+     *  the signal's data key, from the pool, so the envelope kept in the
+     *  outbox is also the signal's record at rest; destroying that key
+     *  destroys it as any (signalbox_insert_queued).  Held or awaiting:
+     *  sealed at rest on its own, as its release or confirmation seals
+     *  what goes anew. */
+    uint8_t key_id[KEYSTORE_ID_LEN], key[KEYSTORE_KEY_LEN];
+    bool queued = !*held;
+    if (queued && keystore_take (self->keystore, key_id, key, reason) != 0) {
+        free (body);
+        return -1;
+    }
+    envelope_draft_t draft = {
+        KETEN__MESSAGE_TYPE__SIGNAL, to, 1, NULL, body, body_len, now, *held ? random_id : NULL,
+        queued ? key : NULL};
     int rc = 0;
     if (envelope_seal (self->keyring, &draft, id, &header, &header_len, reason) != 0 ||
-        signalbox_insert (p->signalbox, id, s, body, body_len, wpg_held,
-                          (uint32_t) pending->caller.uid, now, reason) != 0 ||
+        (queued ? signalbox_insert_queued (p->signalbox, id, s, key_id,
+                                           (uint32_t) pending->caller.uid, now, reason)
+                : signalbox_insert (p->signalbox, id, s, body, body_len, wpg_held,
+                                    (uint32_t) pending->caller.uid, now, reason)) != 0 ||
         (pending->from_spool &&
          signalbox_mark_spool (p->signalbox, id, awaiting, s->representative, reason) != 0) ||
         (!*held && outbox_insert (p->outbox, id, KETEN__MESSAGE_TYPE__SIGNAL, header, header_len,
                                   now, reason) != 0) ||
         (pending->from_spool && spool_record (p->spool, &pending->file, id, reason) != 0))
         rc = -1;
+    sodium_memzero (key, sizeof key);
     sodium_memzero (body, body_len);
     free (body);
     if (rc == 0 && !*held) {
@@ -704,7 +720,7 @@ s_release_store (node_t *self, const api_caller_t *caller, const uint8_t id[KT_I
     if (rc == 0) {
         uint8_t same_id[KT_ID_LEN];
         envelope_draft_t draft = {
-            KETEN__MESSAGE_TYPE__SIGNAL, to, 1, NULL, body, body_len, now, id};
+            KETEN__MESSAGE_TYPE__SIGNAL, to, 1, NULL, body, body_len, now, id, NULL};
         rc = envelope_seal (self->keyring, &draft, same_id, &header, &header_len, reason);
     }
     if (rc == 0)
@@ -839,7 +855,7 @@ s_confirm_one (node_t *self, const uint8_t id[KT_ID_LEN], uint32_t uid, const ch
         if (rc == 0) {
             keten__signal__pack (signal, body);
             envelope_draft_t draft = {
-                KETEN__MESSAGE_TYPE__SIGNAL, to, 1, NULL, body, body_len, now, id};
+                KETEN__MESSAGE_TYPE__SIGNAL, to, 1, NULL, body, body_len, now, id, NULL};
             rc = envelope_seal (self->keyring, &draft, same_id, &header, &header_len, reason);
         }
         if (rc == 0)

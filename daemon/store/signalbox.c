@@ -1,6 +1,7 @@
 /*  signalbox: the partner's own signals.  */
 #include "signalbox.h"
 
+#include "envelope.h"
 #include "store.h"
 
 #include <sodium.h>
@@ -116,6 +117,23 @@ signalbox_insert (signalbox_t *self, const uint8_t id[KT_ID_LEN], const Keten__S
                          "store the signal", reason);
     free (sealed);
     return rc < 0 ? -1 : 0;
+}
+
+int
+signalbox_insert_queued (signalbox_t *self, const uint8_t id[KT_ID_LEN],
+                         const Keten__Signal *signal, const uint8_t key_id[KEYSTORE_ID_LEN],
+                         uint32_t uid, uint64_t now_ms, kt_reason_t *reason)
+{
+    /*  body x'': the outbox row's envelope is this signal's record. */
+    return store_run_stmt (self->insert,
+                           STORE_VALUES (STORE_BLOB (id, KT_ID_LEN), STORE_TEXT (signal->local_ref),
+                                         STORE_TEXT (signal->category),
+                                         STORE_INT (signal->wpg_basis), STORE_INT (0),
+                                         STORE_INT (now_ms), STORE_INT (uid),
+                                         STORE_BLOB (key_id, KEYSTORE_ID_LEN), STORE_BLOB ("", 0)),
+                           "store the signal", reason) < 0
+               ? -1
+               : 0;
 }
 
 /*  The sealed signal of a held row, opened. */
@@ -432,6 +450,25 @@ typedef struct {
     bool held, found;
 } kept_t;
 
+typedef struct {
+    uint8_t *data; /* heap; NULL: none, or blank */
+    size_t len;
+} envelope_t;
+
+static int
+s_envelope_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    envelope_t *e = arg;
+    size_t len = (size_t) sqlite3_column_bytes (q, 0);
+    if (len == 0)
+        return 0;
+    if (!(e->data = malloc (len)))
+        return kt_fail (reason, "out of memory");
+    memcpy (e->data, sqlite3_column_blob (q, 0), len);
+    e->len = len;
+    return 0;
+}
+
 static int
 s_kept_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 {
@@ -443,8 +480,23 @@ s_kept_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
     memcpy (k->key_id, sqlite3_column_blob (q, 1), KEYSTORE_ID_LEN);
     if (keystore_get (k->self->keystore, k->key_id, k->key, reason) != 0)
         return -1;
-    if (keystore_unseal (k->key, k->id, KT_ID_LEN, sqlite3_column_blob (q, 2),
-                         (size_t) sqlite3_column_bytes (q, 2), &k->plain, &k->plain_len) != 0)
+    if (sqlite3_column_bytes (q, 2) == 0) {
+        /*  Queued as it is (signalbox_insert_queued): the envelope it went
+         *  in is its record. */
+        envelope_t e = {NULL, 0};
+        int found = store_one (k->self->db, "SELECT header FROM outbox WHERE id=?",
+                               STORE_VALUES (STORE_BLOB (k->id, KT_ID_LEN)), s_envelope_row, &e,
+                               "read the signal as it was sent", reason);
+        int rc = found < 0 ? -1
+                 : !e.data
+                     ? kt_fail (reason, "the signal as it was sent is not kept here")
+                     : envelope_open_own (e.data, e.len, k->key, &k->plain, &k->plain_len, reason);
+        free (e.data);
+        if (rc != 0)
+            return -1;
+    } else if (keystore_unseal (k->key, k->id, KT_ID_LEN, sqlite3_column_blob (q, 2),
+                                (size_t) sqlite3_column_bytes (q, 2), &k->plain,
+                                &k->plain_len) != 0)
         return kt_fail (reason, "the stored signal does not decrypt");
     if (sqlite3_column_type (q, 3) != SQLITE_NULL &&
         keystore_unseal (k->key, "om", 2, sqlite3_column_blob (q, 3),

@@ -35,6 +35,17 @@ int signalbox_insert (signalbox_t *self, const uint8_t id[KT_ID_LEN], const Kete
                       const uint8_t *packed, size_t packed_len, bool held, uint32_t uid,
                       uint64_t now_ms, kt_reason_t *reason);
 
+/*  Record a signal queued as it is (neither held nor awaiting a
+ *  confirmation) inside the caller's node.db transaction, without a
+ *  sealed copy of its own (issue #17): its record at rest is the envelope
+ *  the caller queues in the same transaction (outbox_insert), sealed with
+ *  key_id's data key (keystore_take) as its content key.  Read back
+ *  (signalbox_correct) with envelope_open_own; destroyed, like any, with
+ *  that key. */
+int signalbox_insert_queued (signalbox_t *self, const uint8_t id[KT_ID_LEN],
+                             const Keten__Signal *signal, const uint8_t key_id[KEYSTORE_ID_LEN],
+                             uint32_t uid, uint64_t now_ms, kt_reason_t *reason);
+
 /*  Release a held art. 9/10 Wpg signal inside the caller's node.db
  *  transaction: record who released it (uid) and which OM officer and
  *  bevoegd functionaris were consulted (sealed, like the rest of the

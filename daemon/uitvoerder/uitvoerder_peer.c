@@ -338,7 +338,7 @@ s_seal (node_t *self, peer_link_t *p, Keten__MessageType type, const ProtobufCMe
         return kt_fail (reason, "out of memory");
     protobuf_c_message_pack (body, packed);
     char *to[1] = {p->peering.uitvoerder};
-    envelope_draft_t draft = {type, to, 1, NULL, packed, len, kt_now_ms (), given_id};
+    envelope_draft_t draft = {type, to, 1, NULL, packed, len, kt_now_ms (), given_id, NULL};
     uint8_t id[KT_ID_LEN];
     uint8_t *header = NULL;
     size_t header_len = 0;

@@ -24,8 +24,8 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
     /*  Write one valid envelope as a seed for -seed_inputs / corpus use. */
     char *to[1] = {(char *) ids[0]};
     const uint8_t body[] = "seed";
-    envelope_draft_t d = {KETEN__MESSAGE_TYPE__SIGNAL, to, 1, NULL, body, sizeof body,
-                          kt_now_ms (), NULL};
+    envelope_draft_t d = {
+        KETEN__MESSAGE_TYPE__SIGNAL, to, 1, NULL, body, sizeof body, kt_now_ms (), NULL, NULL};
     uint8_t id[KT_ID_LEN], *header, *env;
     size_t hlen, elen;
     if (envelope_seal (s_politie, &d, id, &header, &hlen, &r) == 0

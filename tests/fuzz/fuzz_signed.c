@@ -30,7 +30,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     Keten__MessageType type = (Keten__MessageType) data[0];
     int from = data[1] & 1, to = !from;
     char *recipients[1] = {(char *) fuzzfed_ids[to]};
-    envelope_draft_t d = {type, recipients, 1, NULL, data + 2, size - 2, kt_now_ms (), NULL};
+    envelope_draft_t d = {type, recipients, 1, NULL, data + 2, size - 2, kt_now_ms (), NULL, NULL};
     uint8_t id[KT_ID_LEN], *header = NULL, *env = NULL;
     size_t header_len, env_len;
     kt_reason_t r;

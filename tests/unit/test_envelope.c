@@ -98,7 +98,7 @@ s_make (fixture_t *f, int from, int to, Keten__MessageType type, uint64_t create
         uint8_t **env, size_t *env_len, uint8_t id[KT_ID_LEN])
 {
     char *recipients[1] = {(char *) s_ids[to]};
-    envelope_draft_t d = {type, recipients, 1, NULL, s_body, sizeof s_body, created_ms, NULL};
+    envelope_draft_t d = {type, recipients, 1, NULL, s_body, sizeof s_body, created_ms, NULL, NULL};
     uint8_t *header;
     size_t header_len;
     kt_reason_t r;
@@ -132,6 +132,88 @@ test_sealed_signal_opens_at_the_uitvoerder (void **state)
     s_make (f, POLITIE, UITV, KETEN__MESSAGE_TYPE__SIGNAL, kt_now_ms (), &env, &len, id);
     assert_int_equal (s_open (f, UITV, env, len, NULL, &r), ENVELOPE_OK);
     free (env);
+}
+
+/*  A message sealed with a given content key (a data key from the
+ *  keystore's pool): the sealer reads its own copy with that key alone,
+ *  no other key reads it, a flipped byte of it fails, and the recipient
+ *  opens it as any. */
+static void
+test_the_content_key_given_opens_the_sealers_own_copy (void **state)
+{
+    fixture_t *f = *state;
+    uint8_t key[ENVELOPE_KEY_LEN], other[ENVELOPE_KEY_LEN];
+    randombytes_buf (key, sizeof key);
+    randombytes_buf (other, sizeof other);
+    char *recipients[1] = {(char *) s_ids[UITV]};
+    envelope_draft_t d = {KETEN__MESSAGE_TYPE__SIGNAL,
+                          recipients,
+                          1,
+                          NULL,
+                          s_body,
+                          sizeof s_body,
+                          kt_now_ms (),
+                          NULL,
+                          key};
+    uint8_t *header, id[KT_ID_LEN], *body = NULL;
+    size_t header_len, body_len = 0;
+    kt_reason_t r;
+    assert_int_equal (envelope_seal (f->ring[POLITIE], &d, id, &header, &header_len, &r), 0);
+    assert_int_equal (envelope_open_own (header, header_len, key, &body, &body_len, &r), 0);
+    assert_int_equal (body_len, sizeof s_body);
+    assert_memory_equal (body, s_body, sizeof s_body);
+    free (body);
+    assert_int_equal (envelope_open_own (header, header_len, other, &body, &body_len, &r), -1);
+    s_assert_contains_text (r.text, "does not decrypt");
+    /*  A flipped byte of the ciphertext, or a header field the AEAD
+     *  binds, never yields a body (the key wraps are not read here). */
+    Keten__Header *h = keten__header__unpack (NULL, header_len, header);
+    assert_non_null (h);
+    uint8_t *c = memmem (header, header_len, h->ciphertext.data, h->ciphertext.len);
+    assert_non_null (c);
+    for (size_t i = 0; i < h->ciphertext.len; i++) {
+        c[i] ^= 0x01;
+        body = NULL;
+        assert_int_equal (envelope_open_own (header, header_len, key, &body, &body_len, &r), -1);
+        assert_null (body);
+        c[i] ^= 0x01;
+    }
+    for (int field = 0; field < 4; field++) {
+        Keten__Header m = *h;
+        uint8_t id2[KT_ID_LEN];
+        memcpy (id2, h->id.data, KT_ID_LEN);
+        id2[KT_ID_LEN - 1] ^= 1;
+        if (field == 0)
+            m.created_ms++;
+        else if (field == 1)
+            m.roster_version++;
+        else if (field == 2)
+            m.id.data = id2;
+        else
+            m.sender = (char *) s_ids[GEMEENTE];
+        size_t ml = keten__header__get_packed_size (&m);
+        uint8_t *mb = malloc (ml);
+        assert_non_null (mb);
+        keten__header__pack (&m, mb);
+        body = NULL;
+        assert_int_equal (envelope_open_own (mb, ml, key, &body, &body_len, &r), -1);
+        assert_null (body);
+        free (mb);
+    }
+    keten__header__free_unpacked (h, NULL);
+    uint8_t *env;
+    size_t env_len;
+    assert_int_equal (envelope_sign (f->ring[POLITIE], &header, &header_len, 1, &env, &env_len, &r),
+                      0);
+    assert_int_equal (s_open (f, UITV, env, env_len, NULL, &r), ENVELOPE_OK);
+    free (env);
+    free (header);
+    /*  Without a key given, the content key is a fresh one: the same key
+     *  does not open that. */
+    d.content_key = NULL;
+    assert_int_equal (envelope_seal (f->ring[POLITIE], &d, id, &header, &header_len, &r), 0);
+    assert_int_equal (envelope_open_own (header, header_len, key, &body, &body_len, &r), -1);
+    free (header);
 }
 
 static void
@@ -322,8 +404,15 @@ test_batch_signature_covers_every_member_and_only_them (void **state)
     kt_reason_t r;
     char *to[1] = {(char *) s_ids[UITV]};
     for (int i = 0; i < N; i++) {
-        envelope_draft_t d = {KETEN__MESSAGE_TYPE__SIGNAL, to, 1, NULL, s_body, sizeof s_body,
-                              kt_now_ms (), NULL};
+        envelope_draft_t d = {KETEN__MESSAGE_TYPE__SIGNAL,
+                              to,
+                              1,
+                              NULL,
+                              s_body,
+                              sizeof s_body,
+                              kt_now_ms (),
+                              NULL,
+                              NULL};
         uint8_t id[KT_ID_LEN];
         assert_int_equal (envelope_seal (f->ring[POLITIE], &d, id, &headers[i], &lens[i], &r), 0);
     }
@@ -385,7 +474,8 @@ static void
 s_send (keyring_t *from, const char *to, Keten__MessageType type, uint8_t **env, size_t *len)
 {
     char *recipients[1] = {(char *) to};
-    envelope_draft_t d = {type, recipients, 1, NULL, s_body, sizeof s_body, kt_now_ms (), NULL};
+    envelope_draft_t d = {type,          recipients,   1,    NULL, s_body,
+                          sizeof s_body, kt_now_ms (), NULL, NULL};
     uint8_t *header, id[KT_ID_LEN];
     size_t header_len;
     kt_reason_t r;
@@ -489,8 +579,15 @@ test_rotated_keys_work_in_every_combination_during_the_overlap (void **state)
     keyring_t *sealers[2] = {pol[0], f->ring[POLITIE]};
     for (int k = 0; k < 2; k++) {
         char *recipients[1] = {(char *) s_ids[UITV]};
-        envelope_draft_t d = {KETEN__MESSAGE_TYPE__SIGNAL, recipients, 1, NULL, s_body,
-                              sizeof s_body, kt_now_ms (), NULL};
+        envelope_draft_t d = {KETEN__MESSAGE_TYPE__SIGNAL,
+                              recipients,
+                              1,
+                              NULL,
+                              s_body,
+                              sizeof s_body,
+                              kt_now_ms (),
+                              NULL,
+                              NULL};
         uint8_t *header, id[KT_ID_LEN];
         size_t header_len;
         assert_int_equal (envelope_seal (sealers[k], &d, id, &header, &header_len, &r), 0);
@@ -546,8 +643,15 @@ test_a_waiting_message_is_wrapped_again_for_rotated_keys (void **state)
     const uint8_t *old_shared = keyring_peer (f->ring[UITV], s_ids[POLITIE])->shared_key;
     for (int keep_old = 0; keep_old < 2; keep_old++) {
         char *recipients[1] = {(char *) s_ids[POLITIE]};
-        envelope_draft_t d = {KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA, recipients, 1, NULL, s_body,
-                              sizeof s_body, kt_now_ms (), NULL};
+        envelope_draft_t d = {KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA,
+                              recipients,
+                              1,
+                              NULL,
+                              s_body,
+                              sizeof s_body,
+                              kt_now_ms (),
+                              NULL,
+                              NULL};
         uint8_t *header, id[KT_ID_LEN], *env;
         size_t header_len, len;
         assert_int_equal (envelope_seal (f->ring[UITV], &d, id, &header, &header_len, &r), 0);
@@ -574,8 +678,15 @@ test_a_waiting_message_is_wrapped_again_for_rotated_keys (void **state)
     }
     /*  Only the sealer holds the wrap's other half. */
     char *recipients[1] = {(char *) s_ids[UITV]};
-    envelope_draft_t d = {KETEN__MESSAGE_TYPE__SIGNAL, recipients, 1, NULL, s_body,
-                          sizeof s_body, kt_now_ms (), NULL};
+    envelope_draft_t d = {KETEN__MESSAGE_TYPE__SIGNAL,
+                          recipients,
+                          1,
+                          NULL,
+                          s_body,
+                          sizeof s_body,
+                          kt_now_ms (),
+                          NULL,
+                          NULL};
     uint8_t *header, id[KT_ID_LEN];
     size_t header_len;
     assert_int_equal (envelope_seal (f->ring[POLITIE], &d, id, &header, &header_len, &r), 0);
@@ -601,6 +712,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_sealed_signal_opens_at_the_uitvoerder),
+        cmocka_unit_test (test_the_content_key_given_opens_the_sealers_own_copy),
         cmocka_unit_test (test_tampered_header_is_refused),
         cmocka_unit_test (test_tampered_ciphertext_under_valid_signature_is_refused),
         cmocka_unit_test (test_message_for_another_node_does_not_open),
