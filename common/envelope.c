@@ -233,9 +233,12 @@ done:
 }
 
 int
-envelope_open_own (const uint8_t *header, size_t header_len, const uint8_t key[ENVELOPE_KEY_LEN],
-                   uint8_t **body_p, size_t *body_len_p, kt_reason_t *reason)
+envelope_open_own (const uint8_t *header, size_t header_len, const uint8_t id[KT_ID_LEN],
+                   const uint8_t key[ENVELOPE_KEY_LEN], uint8_t **body_p, size_t *body_len_p,
+                   kt_reason_t *reason)
 {
+    _Static_assert(ENVELOPE_KEY_LEN == crypto_aead_xchacha20poly1305_ietf_KEYBYTES,
+                   "a data key is a content key");
     Keten__Header *h = keten__header__unpack (NULL, header_len, header);
     if (!h)
         return kt_fail (reason, "the sealed message does not decode");
@@ -247,6 +250,10 @@ envelope_open_own (const uint8_t *header, size_t header_len, const uint8_t key[E
         h->body_commitment.len != 32 ||
         h->ciphertext.len < crypto_aead_xchacha20poly1305_ietf_ABYTES + ENVELOPE_SALT_LEN) {
         kt_fail (reason, "the sealed message is malformed");
+        goto done;
+    }
+    if (memcmp (h->id.data, id, KT_ID_LEN) != 0) {
+        kt_fail (reason, "the sealed message is another message's");
         goto done;
     }
     plain_len = h->ciphertext.len - crypto_aead_xchacha20poly1305_ietf_ABYTES;

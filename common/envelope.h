@@ -57,12 +57,12 @@ typedef struct {
 int envelope_seal (const keyring_t *keyring, const envelope_draft_t *draft, uint8_t id[KT_ID_LEN],
                    uint8_t **header_p, size_t *header_len_p, kt_reason_t *reason);
 
-/*  The body of a header this node sealed with draft.content_key = key,
- *  opened with that key (no key wrap is used): *body_p (heap; the caller
- *  wipes and frees it) and *body_len_p.  -1 with reason when the header
- *  does not decode, or does not decrypt under key or match its
- *  commitment. */
-int envelope_open_own (const uint8_t *header, size_t header_len,
+/*  The body of header, which this node sealed as message id with
+ *  draft.content_key = key, opened with that key (no key wrap is used):
+ *  *body_p (heap; the caller wipes and frees it) and *body_len_p.  -1
+ *  with reason when the header does not decode, is another message's, or
+ *  does not decrypt under key or match its commitment. */
+int envelope_open_own (const uint8_t *header, size_t header_len, const uint8_t id[KT_ID_LEN],
                        const uint8_t key[ENVELOPE_KEY_LEN], uint8_t **body_p, size_t *body_len_p,
                        kt_reason_t *reason);
 

@@ -52,6 +52,7 @@ s_start (node_t *self, kt_reason_t *reason)
     p->signalbox = signalbox_new (self->db, self->keystore, reason);
     if (!p->signalbox || signalbox_key_pool (p->signalbox, reason) != 0)
         return -1;
+    outbox_header_source (p->outbox, KETEN__MESSAGE_TYPE__SIGNAL, partner_signal_envelope, self);
     if (partner_agenda_start (self, reason) != 0 || partner_casus_start (self, reason) != 0 ||
         partner_log_start (self, reason) != 0 || partner_incident_start (self, reason) != 0)
         return -1;

@@ -140,6 +140,10 @@ void partner_batch_drop (submit_batch_t *batch);
 bool partner_waiter_add (node_t *self, const char *hex, const api_caller_t *caller,
                          submit_batch_t *batch, size_t index);
 void partner_flush (node_t *self);
+/*  outbox_header_fn (arg: the node) of the signals queued with their
+ *  envelope in the signal row (signalbox_insert_queued). */
+int partner_signal_envelope (void *arg, const uint8_t id[KT_ID_LEN], uint8_t **header_p,
+                             size_t *len_p, kt_reason_t *reason);
 /*  store_commit_fd became readable: a batch committed beside the loop. */
 int partner_on_committed (zloop_t *loop, zmq_pollitem_t *item, void *arg);
 /*  At stop: the batch committing beside the loop waited for, and it and

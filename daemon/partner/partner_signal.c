@@ -348,14 +348,16 @@ s_flush_one (node_t *self, size_t i, uint8_t id[KT_ID_LEN], bool *held, uint64_t
     if (*held)
         randombytes_buf (random_id, sizeof random_id);
     /*  Queued now: sealed once (issue #17).  The envelope's content key is
-     *  the signal's data key, from the pool, so the envelope kept in the
-     *  outbox is also the signal's record at rest; destroying that key
-     *  destroys it as any (signalbox_insert_queued).  Held or awaiting:
-     *  sealed at rest on its own, as its release or confirmation seals
-     *  what goes anew. */
+     *  the signal's data key, from the pool, and the envelope, kept in the
+     *  signal row, is both its record at rest and what the outbox sends
+     *  (signalbox_insert_queued); destroying that key destroys it as any.
+     *  Held or awaiting: sealed at rest on its own, as its release or
+     *  confirmation seals what goes anew. */
     uint8_t key_id[KEYSTORE_ID_LEN], key[KEYSTORE_KEY_LEN];
     bool queued = !*held;
+    _Static_assert(KEYSTORE_KEY_LEN == ENVELOPE_KEY_LEN, "a data key is a content key");
     if (queued && keystore_take (self->keystore, key_id, key, reason) != 0) {
+        sodium_memzero (body, body_len);
         free (body);
         return -1;
     }
@@ -364,14 +366,14 @@ s_flush_one (node_t *self, size_t i, uint8_t id[KT_ID_LEN], bool *held, uint64_t
         queued ? key : NULL};
     int rc = 0;
     if (envelope_seal (self->keyring, &draft, id, &header, &header_len, reason) != 0 ||
-        (queued ? signalbox_insert_queued (p->signalbox, id, s, key_id,
+        (queued ? signalbox_insert_queued (p->signalbox, id, s, key_id, header, header_len,
                                            (uint32_t) pending->caller.uid, now, reason)
                 : signalbox_insert (p->signalbox, id, s, body, body_len, wpg_held,
                                     (uint32_t) pending->caller.uid, now, reason)) != 0 ||
         (pending->from_spool &&
          signalbox_mark_spool (p->signalbox, id, awaiting, s->representative, reason) != 0) ||
-        (!*held && outbox_insert (p->outbox, id, KETEN__MESSAGE_TYPE__SIGNAL, header, header_len,
-                                  now, reason) != 0) ||
+        (!*held &&
+         outbox_insert (p->outbox, id, KETEN__MESSAGE_TYPE__SIGNAL, NULL, 0, now, reason) != 0) ||
         (pending->from_spool && spool_record (p->spool, &pending->file, id, reason) != 0))
         rc = -1;
     sodium_memzero (key, sizeof key);
@@ -383,6 +385,17 @@ s_flush_one (node_t *self, size_t i, uint8_t id[KT_ID_LEN], bool *held, uint64_t
     } else
         free (header);
     return rc;
+}
+
+int
+partner_signal_envelope (void *arg, const uint8_t id[KT_ID_LEN], uint8_t **header_p, size_t *len_p,
+                         kt_reason_t *reason)
+{
+    node_t *self = arg;
+    int found = signalbox_envelope (partner_of (self)->signalbox, id, header_p, len_p, reason);
+    if (found == 0)
+        kt_fail (reason, "its record here is gone, and no copy was kept to send");
+    return found;
 }
 
 /*  Every pending signal in one transaction per file, keys first: all of

@@ -35,6 +35,9 @@ struct _outbox_t {
     size_t headers_kept; /* bytes */
     bool dirty;      /* some next_ms moved earlier: re-heapify */
     sqlite3_stmt *insert, *load_header, *settle, *status;
+    Keten__MessageType source_type; /* outbox_header_source */
+    outbox_header_fn *source;
+    void *source_arg;
 };
 
 static const char *const s_migrations[] = {
@@ -164,8 +167,8 @@ outbox_new (sqlite3 *db, const outbox_limits_t *limits, kt_reason_t *reason)
     zhashx_set_destructor (self->entries, s_entry_free);
     if (!(self->insert = store_prepare (
               db, "INSERT INTO outbox (id, type, header, created_ms) VALUES (?,?,?,?)", reason)) ||
-        !(self->load_header =
-              store_prepare (db, "SELECT header FROM outbox WHERE id=? AND state=0", reason)) ||
+        !(self->load_header = store_prepare (
+              db, "SELECT header, type FROM outbox WHERE id=? AND state=0", reason)) ||
         !(self->settle = store_prepare (db,
                                         "UPDATE outbox SET state=?, settled_ms=?, log_index=?,"
                                         " reason=?, receipt=?, receipts_id=?9,"
@@ -207,10 +210,20 @@ outbox_insert (outbox_t *self, const uint8_t id[KT_ID_LEN], Keten__MessageType t
 {
     return store_run_stmt (self->insert,
                            STORE_VALUES (STORE_BLOB (id, KT_ID_LEN), STORE_INT (type),
-                                         STORE_BLOB (header, header_len), STORE_INT (now_ms)),
+                                         STORE_BLOB (header ? header : (const uint8_t *) "",
+                                                     header ? header_len : 0),
+                                         STORE_INT (now_ms)),
                            "queue the message", reason) < 0
                ? -1
                : 0;
+}
+
+void
+outbox_header_source (outbox_t *self, Keten__MessageType type, outbox_header_fn *fn, void *arg)
+{
+    self->source_type = type;
+    self->source = fn;
+    self->source_arg = arg;
 }
 
 int
@@ -254,6 +267,40 @@ s_backoff_ms (const outbox_t *self, uint32_t attempts)
         ms = self->limits.retry_max_ms;
     /*  +-25 % jitter so that many nodes do not retry in lock step. */
     return ms * 3 / 4 + randombytes_uniform ((uint32_t) (ms / 2 + 1));
+}
+
+/*  e (popped), stored without its header, from the header source: 1 with
+ *  *header_p; 0 when its record is gone (then settled as refused, e
+ *  dropped); -1 to try again later. */
+static int
+s_header_elsewhere (outbox_t *self, entry_t *e, uint64_t now_ms, uint8_t **header_p, size_t *len_p)
+{
+    char key[KT_ID_HEX];
+    kt_hex (key, e->id, KT_ID_LEN);
+    kt_reason_t reason = {""};
+    int found = self->source (self->source_arg, e->id, header_p, len_p, &reason);
+    if (found > 0)
+        return 1;
+    if (found < 0) {
+        kt_log (KT_LOG_ERROR, "outbox read_failed id=%s reason=\"%s\"", key, reason.text);
+        return -1;
+    }
+    /*  Nothing left here to send: on record as refused by this node, with
+     *  the reason, as a receipt's refusal would be. */
+    kt_log (KT_LOG_WARN, "outbox not_sent id=%s reason=\"%s\"", key, reason.text);
+    kt_reason_t why = {""};
+    if (store_run (self->db,
+                   "UPDATE outbox SET state=?, settled_ms=?, reason=? WHERE id=? AND state=0",
+                   STORE_VALUES (STORE_INT (OUTBOX_REFUSED), STORE_INT (now_ms),
+                                 STORE_TEXT (reason.text), STORE_BLOB (e->id, KT_ID_LEN)),
+                   "record the message as not sent", &why) < 0) {
+        kt_log (KT_LOG_ERROR, "outbox settle_failed id=%s reason=\"%s\"", key, why.text);
+        return -1;
+    }
+    if (e->attempts > 0 && self->inflight > 0)
+        self->inflight--;
+    zhashx_delete (self->entries, key);
+    return 0;
 }
 
 size_t
@@ -300,14 +347,29 @@ outbox_due (outbox_t *self, uint64_t now_ms, outbox_item_t *items, size_t max)
             continue;
         }
         size_t len = (size_t) sqlite3_column_bytes (self->load_header, 0);
-        items[n].header = malloc (len ? len : 1);
-        if (items[n].header) {
-            memcpy (items[n].header, sqlite3_column_blob (self->load_header, 0), len);
+        bool elsewhere = len == 0 && self->source &&
+                         sqlite3_column_int (self->load_header, 1) == (int) self->source_type;
+        uint8_t *header = elsewhere ? NULL : malloc (len ? len : 1);
+        if (header)
+            memcpy (header, sqlite3_column_blob (self->load_header, 0), len);
+        sqlite3_reset (self->load_header);
+        if (elsewhere) {
+            int found = s_header_elsewhere (self, e, now_ms, &header, &len);
+            if (found == 0)
+                continue; /* settled here, gone */
+            if (found < 0) {
+                /*  As a read error: keep the message, try later. */
+                e->next_ms = now_ms + s_backoff_ms (self, e->attempts + 1);
+                s_heap_push (self, e);
+                break;
+            }
+        }
+        if (header) {
+            items[n].header = header;
             items[n].header_len = len;
             memcpy (items[n].id, e->id, KT_ID_LEN);
             n++;
         }
-        sqlite3_reset (self->load_header);
         if (e->attempts++ == 0)
             self->inflight++;
         e->next_ms = now_ms + s_backoff_ms (self, e->attempts);

@@ -27,13 +27,28 @@ typedef struct {
 outbox_t *outbox_new (sqlite3 *db, const outbox_limits_t *limits, kt_reason_t *reason);
 void outbox_destroy (outbox_t **self_p);
 
-/*  Insert a message inside the caller's open transaction. */
+/*  Insert a message inside the caller's open transaction.  header_len 0
+ *  (header NULL): the caller keeps the sealed header in a record of its
+ *  own, which the type's header source reads when the row must be sent
+ *  from the file (outbox_header_source). */
 int outbox_insert (outbox_t *self, const uint8_t id[KT_ID_LEN], Keten__MessageType type,
                    const uint8_t *header, size_t header_len, uint64_t now_ms, kt_reason_t *reason);
+
+/*  The sealed header of message id from the caller's own record: 1 with
+ *  *header_p (heap) and *len_p; 0 when that record is gone, with reason
+ *  (the message is then settled as refused here with that reason, never
+ *  sent); -1 with reason on an error (tried again later). */
+typedef int (outbox_header_fn) (void *arg, const uint8_t id[KT_ID_LEN], uint8_t **header_p,
+                                size_t *len_p, kt_reason_t *reason);
+/*  Where the rows of type stored without a header keep it (one type per
+ *  outbox). */
+void outbox_header_source (outbox_t *self, Keten__MessageType type, outbox_header_fn *fn,
+                           void *arg);
 /*  After the caller's commit: make the message due now. */
 int outbox_enqueue (outbox_t *self, const uint8_t id[KT_ID_LEN], uint64_t created_ms);
 /*  outbox_enqueue of a message whose sealed header (*header_p, heap,
- *  exactly as outbox_insert stored it) the caller just committed: taken
+ *  exactly as outbox_insert or the header source stored it) the caller
+ *  just committed: taken
  *  (*header_p set to NULL) and used for its first send instead of being
  *  read back, while the headers kept stay under a bound (1 MiB); freed
  *  otherwise. */

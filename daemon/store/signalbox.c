@@ -11,7 +11,7 @@
 struct _signalbox_t {
     sqlite3 *db;
     keystore_t *keystore;
-    sqlite3_stmt *insert, *held, *release;
+    sqlite3_stmt *insert, *insert_queued, *held, *release;
 };
 
 static const char *const s_migrations[] = {
@@ -37,6 +37,10 @@ static const char *const s_migrations[] = {
     "ALTER TABLE signal ADD COLUMN confirmed_uid INTEGER;"
     "ALTER TABLE signal ADD COLUMN confirmed_by TEXT;"
     "ALTER TABLE signal ADD COLUMN functionaris BLOB;",
+    /*  issue #17: 1 when body is the envelope the signal was queued in,
+     *  sealed with the signal's data key as its content key
+     *  (signalbox_insert_queued); 0 when it is sealed at rest on its own. */
+    "ALTER TABLE signal ADD COLUMN envelope INTEGER NOT NULL DEFAULT 0;",
 };
 
 signalbox_t *
@@ -53,6 +57,11 @@ signalbox_new (sqlite3 *db, keystore_t *keystore, kt_reason_t *reason)
                              "INSERT INTO signal (message_id, local_ref, category, wpg_basis, held,"
                              " created_ms, submitted_uid, key_id, body) VALUES (?,?,?,?,?,?,?,?,?)",
                              reason)) ||
+        !(self->insert_queued = store_prepare (
+              db,
+              "INSERT INTO signal (message_id, local_ref, category, wpg_basis, held,"
+              " created_ms, submitted_uid, key_id, body, envelope) VALUES (?,?,?,?,0,?,?,?,?,1)",
+              reason)) ||
         !(self->held = store_prepare (
               db, "SELECT held, key_id, body, awaiting FROM signal WHERE message_id=?", reason)) ||
         !(self->release = store_prepare (db,
@@ -84,6 +93,7 @@ signalbox_destroy (signalbox_t **self_p)
     if (!self)
         return;
     sqlite3_finalize (self->insert);
+    sqlite3_finalize (self->insert_queued);
     sqlite3_finalize (self->held);
     sqlite3_finalize (self->release);
     free (self);
@@ -122,16 +132,87 @@ signalbox_insert (signalbox_t *self, const uint8_t id[KT_ID_LEN], const Keten__S
 int
 signalbox_insert_queued (signalbox_t *self, const uint8_t id[KT_ID_LEN],
                          const Keten__Signal *signal, const uint8_t key_id[KEYSTORE_ID_LEN],
-                         uint32_t uid, uint64_t now_ms, kt_reason_t *reason)
+                         const uint8_t *header, size_t header_len, uint32_t uid, uint64_t now_ms,
+                         kt_reason_t *reason)
 {
-    /*  body x'': the outbox row's envelope is this signal's record. */
-    return store_run_stmt (self->insert,
+    return store_run_stmt (self->insert_queued,
                            STORE_VALUES (STORE_BLOB (id, KT_ID_LEN), STORE_TEXT (signal->local_ref),
                                          STORE_TEXT (signal->category),
-                                         STORE_INT (signal->wpg_basis), STORE_INT (0),
-                                         STORE_INT (now_ms), STORE_INT (uid),
-                                         STORE_BLOB (key_id, KEYSTORE_ID_LEN), STORE_BLOB ("", 0)),
+                                         STORE_INT (signal->wpg_basis), STORE_INT (now_ms),
+                                         STORE_INT (uid), STORE_BLOB (key_id, KEYSTORE_ID_LEN),
+                                         STORE_BLOB (header, header_len)),
                            "store the signal", reason) < 0
+               ? -1
+               : 0;
+}
+
+typedef struct {
+    uint8_t *data; /* heap; NULL: none */
+    size_t len;
+} bytes_t;
+
+static int
+s_bytes_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    bytes_t *b = arg;
+    size_t len = (size_t) sqlite3_column_bytes (q, 0);
+    if (!(b->data = malloc (len ? len : 1)))
+        return kt_fail (reason, "out of memory");
+    memcpy (b->data, sqlite3_column_blob (q, 0), len);
+    b->len = len;
+    return 0;
+}
+
+int
+signalbox_envelope (signalbox_t *self, const uint8_t id[KT_ID_LEN], uint8_t **header_p,
+                    size_t *len_p, kt_reason_t *reason)
+{
+    bytes_t b = {NULL, 0};
+    int found = store_one (self->db, "SELECT body FROM signal WHERE message_id=? AND envelope=1",
+                           STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), s_bytes_row, &b,
+                           "read the signal as it was queued", reason);
+    if (found <= 0) {
+        free (b.data);
+        return found;
+    }
+    *header_p = b.data;
+    *len_p = b.len;
+    return 1;
+}
+
+static int
+s_flag_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    *(bool *) arg = sqlite3_column_int (q, 0) == 1;
+    return 0;
+}
+
+/*  Whether id's body is the envelope it was queued in. */
+static int
+s_is_envelope (signalbox_t *self, const uint8_t id[KT_ID_LEN], bool *envelope, kt_reason_t *reason)
+{
+    *envelope = false;
+    return store_one (self->db, "SELECT envelope FROM signal WHERE message_id=?",
+                      STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), s_flag_row, envelope,
+                      "read the signal", reason) < 0
+               ? -1
+               : 0;
+}
+
+/*  Before a row whose body is the envelope it was queued in goes or is
+ *  sealed anew: an outbox row still waiting to send that envelope (its
+ *  header empty: this row was its copy) takes its bytes, so that it sends
+ *  exactly what it would have sent (a repeat must be the same bytes:
+ *  ARCHITECTURE.md, crash reasoning 2). */
+static int
+s_hand_envelope (signalbox_t *self, const uint8_t id[KT_ID_LEN], kt_reason_t *reason)
+{
+    return store_run (self->db,
+                      "UPDATE outbox SET header=(SELECT body FROM signal WHERE message_id=?1)"
+                      " WHERE id=?1 AND state=0 AND length(header)=0",
+                      STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), "keep the envelope to send",
+                      reason) < 0
                ? -1
                : 0;
 }
@@ -397,9 +478,12 @@ signalbox_forget (signalbox_t *self, const uint8_t id[KT_ID_LEN], uint8_t key_id
 {
     *found = false;
     keystore_id_t k = {key_id, found};
+    bool envelope = false;
     if (store_one (self->db, "SELECT key_id FROM signal WHERE message_id=?",
                    STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), keystore_id_row, &k,
                    "find the signal's key", reason) < 0 ||
+        s_is_envelope (self, id, &envelope, reason) != 0 ||
+        (envelope && s_hand_envelope (self, id, reason) != 0) ||
         store_run (self->db, "DELETE FROM signal WHERE message_id=?",
                    STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), "delete the signal", reason) < 0)
         return -1;
@@ -447,27 +531,8 @@ typedef struct {
     uint8_t *key;
     uint8_t *plain, *om, *fn;
     size_t plain_len, om_len, fn_len;
-    bool held, found;
+    bool held, found, envelope;
 } kept_t;
-
-typedef struct {
-    uint8_t *data; /* heap; NULL: none, or blank */
-    size_t len;
-} envelope_t;
-
-static int
-s_envelope_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
-{
-    envelope_t *e = arg;
-    size_t len = (size_t) sqlite3_column_bytes (q, 0);
-    if (len == 0)
-        return 0;
-    if (!(e->data = malloc (len)))
-        return kt_fail (reason, "out of memory");
-    memcpy (e->data, sqlite3_column_blob (q, 0), len);
-    e->len = len;
-    return 0;
-}
 
 static int
 s_kept_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
@@ -480,19 +545,12 @@ s_kept_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
     memcpy (k->key_id, sqlite3_column_blob (q, 1), KEYSTORE_ID_LEN);
     if (keystore_get (k->self->keystore, k->key_id, k->key, reason) != 0)
         return -1;
-    if (sqlite3_column_bytes (q, 2) == 0) {
-        /*  Queued as it is (signalbox_insert_queued): the envelope it went
-         *  in is its record. */
-        envelope_t e = {NULL, 0};
-        int found = store_one (k->self->db, "SELECT header FROM outbox WHERE id=?",
-                               STORE_VALUES (STORE_BLOB (k->id, KT_ID_LEN)), s_envelope_row, &e,
-                               "read the signal as it was sent", reason);
-        int rc = found < 0 ? -1
-                 : !e.data
-                     ? kt_fail (reason, "the signal as it was sent is not kept here")
-                     : envelope_open_own (e.data, e.len, k->key, &k->plain, &k->plain_len, reason);
-        free (e.data);
-        if (rc != 0)
+    k->envelope = sqlite3_column_int (q, 5) == 1;
+    if (k->envelope) {
+        /*  Queued as it is (signalbox_insert_queued): its body is the
+         *  envelope it went in, sealed under this key. */
+        if (envelope_open_own (sqlite3_column_blob (q, 2), (size_t) sqlite3_column_bytes (q, 2),
+                               k->id, k->key, &k->plain, &k->plain_len, reason) != 0)
             return -1;
     } else if (keystore_unseal (k->key, k->id, KT_ID_LEN, sqlite3_column_blob (q, 2),
                                 (size_t) sqlite3_column_bytes (q, 2), &k->plain,
@@ -518,10 +576,10 @@ signalbox_correct (signalbox_t *self, const uint8_t id[KT_ID_LEN], bool whole_si
     if (whole_signal)
         return signalbox_forget (self, id, old_key_id, found, reason);
     uint8_t key[KEYSTORE_KEY_LEN], key_id[KEYSTORE_ID_LEN];
-    kept_t k = {self, id, old_key_id, key, NULL, NULL, NULL, 0, 0, 0, false, false};
+    kept_t k = {self, id, old_key_id, key, NULL, NULL, NULL, 0, 0, 0, false, false, false};
     int rc = store_one (self->db,
-                        "SELECT held, key_id, body, om_consulted, functionaris FROM signal"
-                        " WHERE message_id=?",
+                        "SELECT held, key_id, body, om_consulted, functionaris, envelope"
+                        " FROM signal WHERE message_id=?",
                         STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), s_kept_row, &k,
                         "read the signal", reason) < 0
                  ? -1
@@ -544,10 +602,14 @@ signalbox_correct (signalbox_t *self, const uint8_t id[KT_ID_LEN], bool whole_si
          (k.fn && keystore_seal (key, "functionaris", 12, k.fn, k.fn_len, &sealed_fn,
                                  &sealed_fn_len) != 0)))
         rc = kt_fail (reason, "out of memory");
+    /*  Sealed on its own now: the envelope, still to be sent, goes to the
+     *  outbox first. */
+    if (rc == 0 && s && k.envelope && s_hand_envelope (self, id, reason) != 0)
+        rc = -1;
     if (rc == 0 && s &&
         store_run (self->db,
-                   "UPDATE signal SET key_id=?, body=?, om_consulted=?, functionaris=?"
-                   " WHERE message_id=?",
+                   "UPDATE signal SET key_id=?, body=?, om_consulted=?, functionaris=?,"
+                   " envelope=0 WHERE message_id=?",
                    STORE_VALUES (STORE_BLOB (key_id, KEYSTORE_ID_LEN),
                                  STORE_BLOB (sealed, sealed_len),
                                  sealed_om ? STORE_BLOB (sealed_om, sealed_om_len) : STORE_NULL,

@@ -36,15 +36,23 @@ int signalbox_insert (signalbox_t *self, const uint8_t id[KT_ID_LEN], const Kete
                       uint64_t now_ms, kt_reason_t *reason);
 
 /*  Record a signal queued as it is (neither held nor awaiting a
- *  confirmation) inside the caller's node.db transaction, without a
- *  sealed copy of its own (issue #17): its record at rest is the envelope
- *  the caller queues in the same transaction (outbox_insert), sealed with
- *  key_id's data key (keystore_take) as its content key.  Read back
- *  (signalbox_correct) with envelope_open_own; destroyed, like any, with
- *  that key. */
+ *  confirmation) inside the caller's node.db transaction, sealed once
+ *  (issue #17): its body is header, the envelope it is queued in, sealed
+ *  with key_id's data key (keystore_take) as its content key; the caller
+ *  queues it with no header of the outbox row's own (outbox_insert), and
+ *  signalbox_envelope gives it to the outbox.  Read back (a correction)
+ *  with envelope_open_own; destroyed, like any, with that key.  Before
+ *  such a row goes or is sealed anew, a pending outbox row takes the
+ *  envelope's bytes. */
 int signalbox_insert_queued (signalbox_t *self, const uint8_t id[KT_ID_LEN],
                              const Keten__Signal *signal, const uint8_t key_id[KEYSTORE_ID_LEN],
-                             uint32_t uid, uint64_t now_ms, kt_reason_t *reason);
+                             const uint8_t *header, size_t header_len, uint32_t uid,
+                             uint64_t now_ms, kt_reason_t *reason);
+/*  The envelope a signal was queued in (signalbox_insert_queued): 1 with
+ *  *header_p (heap) and *len_p, 0 when no such row is here, -1 with
+ *  reason. */
+int signalbox_envelope (signalbox_t *self, const uint8_t id[KT_ID_LEN], uint8_t **header_p,
+                        size_t *len_p, kt_reason_t *reason);
 
 /*  Release a held art. 9/10 Wpg signal inside the caller's node.db
  *  transaction: record who released it (uid) and which OM officer and

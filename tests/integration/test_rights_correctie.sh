@@ -41,12 +41,13 @@ pass "the agenda with the item reached politie and the gemeente"
 
 # ---- correct ---------------------------------------------------------------
 # politie's own record of a signal it queued is the envelope it sent,
-# sealed under the signal's data key: its row keeps no second copy.
-own_body() {
+# sealed under the signal's data key, and the outbox keeps no second copy.
+own_row() {
     sqlite3 -cmd ".timeout 10000" "$T/state-politie-test/node.db" \
-        "SELECT length(body) FROM signal WHERE hex(message_id)=upper('$S')"
+        "SELECT s.envelope, length(s.body) > 0, length(o.header) FROM signal s
+          JOIN outbox o ON o.id = s.message_id WHERE hex(s.message_id)=upper('$S')"
 }
-[ "$(own_body)" = 0 ] || fail "politie's signal row holds a copy besides its envelope: $(own_body) bytes"
+[ "$(own_row)" = "1|1|0" ] || fail "politie keeps the signal otherwise than once, as its envelope: $(own_row)"
 echo "{\"kind\": \"fact\", \"text\": \"Gezien bij $NEW (fictief).\"}" > "$T/new.json"
 kt "$UITV" correction decide "$A" --signal "$S" --item 0 --correct-file "$T/new.json" \
     --request r-0001 --reason "Verzoek betrokkene (fictief)." > "$T/decided" \
@@ -67,7 +68,7 @@ wait_until 10 has_confirmed "$G" || fail "the gemeente's confirmation is not lis
 # politie corrected its own record too, read from that envelope: now
 # sealed on its own under a new key.
 wait_until 10 has_confirmed politie-test || fail "politie's confirmation is not listed"
-[ "$(own_body)" -gt 0 ] || fail "politie's own record was not sealed again"
+[ "$(own_row)" = "0|1|0" ] || fail "politie's own record was not sealed again on its own: $(own_row)"
 t=$(confirmed_at "$G")
 now=$(($(date +%s) * 1000))
 [ "$t" -gt $((now - 60000)) ] && [ "$t" -le $((now + 1000)) ] || fail "confirmation time $t is not now"

@@ -19,6 +19,7 @@
 #include "intake.h"
 #include "items.h"
 #include "keystore.h"
+#include "outbox.h"
 #include "retainbox.h"
 #include "signalbox.h"
 #include "store.h"
@@ -570,6 +571,67 @@ test_the_senders_own_record_is_resealed_under_a_new_key (void **state)
     free (old_key.bytes);
 }
 
+/*  A signal queued as it is keeps the envelope it went in as its row's
+ *  body, and the outbox row none of its own: the outbox reads it there.
+ *  Destroyed while its outbox row still waits to send it, the envelope's
+ *  bytes go to that row first, so what is sent is what would have been;
+ *  destroyed once settled, nothing moves. */
+static void
+test_a_queued_signals_envelope_goes_to_the_outbox_before_its_row (void **state)
+{
+    fixture_t *f = *state;
+    kt_reason_t r;
+    outbox_t *ob = outbox_new (f->p_db, &(outbox_limits_t){100, 1000, 8}, &r);
+    assert_non_null (ob);
+    Keten__Signal *s = s_signal ();
+    uint8_t ids[2][KT_ID_LEN], env[2][48], key_id[KEYSTORE_ID_LEN], key[KEYSTORE_KEY_LEN];
+    assert_int_equal (store_begin (f->p_db, &r), 0);
+    for (int i = 0; i < 2; i++) {
+        randombytes_buf (ids[i], KT_ID_LEN);
+        randombytes_buf (env[i], sizeof env[i]);
+        assert_int_equal (keystore_take (f->p_keystore, key_id, key, &r), 0);
+        assert_int_equal (signalbox_insert_queued (f->signalbox, ids[i], s, key_id, env[i],
+                                                   sizeof env[i], 0, 1, &r),
+                          0);
+        assert_int_equal (outbox_insert (ob, ids[i], KETEN__MESSAGE_TYPE__SIGNAL, NULL, 0, 1, &r),
+                          0);
+    }
+    assert_int_equal (store_commit (f->p_db, &r), 0);
+    intake_signal_destroy (&s);
+    uint8_t *h = NULL;
+    size_t hl = 0;
+    assert_int_equal (signalbox_envelope (f->signalbox, ids[0], &h, &hl, &r), 1);
+    assert_int_equal (hl, sizeof env[0]);
+    assert_memory_equal (h, env[0], hl);
+    free (h);
+    const char *header = "SELECT header FROM outbox WHERE id=?";
+    blob_t b = s_blob (f->p_db, header, STORE_VALUES (STORE_BLOB (ids[0], KT_ID_LEN)));
+    assert_int_equal (b.len, 0);
+    free (b.bytes);
+    /*  The second is delivered; then both are destroyed. */
+    assert_int_equal (store_begin (f->p_db, &r), 0);
+    assert_int_equal (outbox_settle (ob, ids[1], true, 7, NULL,
+                                     &(outbox_proof_t){(const uint8_t *) "rcpt", 4, NULL}, 2, &r),
+                      1);
+    assert_int_equal (store_commit (f->p_db, &r), 0);
+    assert_int_equal (store_begin (f->p_db, &r), 0);
+    for (int i = 0; i < 2; i++) {
+        bool found = false;
+        assert_int_equal (signalbox_forget (f->signalbox, ids[i], key_id, &found, &r), 0);
+        assert_true (found);
+    }
+    assert_int_equal (store_commit (f->p_db, &r), 0);
+    b = s_blob (f->p_db, header, STORE_VALUES (STORE_BLOB (ids[0], KT_ID_LEN)));
+    assert_int_equal (b.len, sizeof env[0]);
+    assert_memory_equal (b.bytes, env[0], b.len);
+    free (b.bytes);
+    b = s_blob (f->p_db, header, STORE_VALUES (STORE_BLOB (ids[1], KT_ID_LEN)));
+    assert_int_equal (b.len, 0);
+    free (b.bytes);
+    assert_int_equal (signalbox_envelope (f->signalbox, ids[0], &h, &hl, &r), 0);
+    outbox_destroy (&ob);
+}
+
 int
 main (void)
 {
@@ -590,6 +652,8 @@ main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_the_senders_own_record_is_resealed_under_a_new_key,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_a_queued_signals_envelope_goes_to_the_outbox_before_its_row, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -106,6 +106,101 @@ test_pending_messages_survive_a_restart_and_settled_ones_are_not_resent (void **
     store_close (&db);
 }
 
+/*  The header source of test_a_header_kept_elsewhere_is_read_there: what
+ *  it answers per id (found, gone, failing) and how often it was asked. */
+typedef struct {
+    uint8_t ids[3][KT_ID_LEN];
+    int asked;
+} source_t;
+
+static int
+s_source (void *arg, const uint8_t id[KT_ID_LEN], uint8_t **header_p, size_t *len_p,
+          kt_reason_t *reason)
+{
+    source_t *src = arg;
+    src->asked++;
+    if (memcmp (id, src->ids[0], KT_ID_LEN) == 0) {
+        *header_p = (uint8_t *) strdup ("elsewhere");
+        *len_p = 9;
+        return 1;
+    }
+    if (memcmp (id, src->ids[1], KT_ID_LEN) == 0) {
+        kt_fail (reason, "its record here is gone");
+        return 0;
+    }
+    return kt_fail (reason, "the disk failed");
+}
+
+/*  A row stored without its header (the caller keeps it) is sent with the
+ *  header its source reads; one whose record is gone is settled here as
+ *  refused, with the reason, and never sent; one whose read fails stays
+ *  pending.  A row of another type is sent as stored. */
+static void
+test_a_header_kept_elsewhere_is_read_there (void **state)
+{
+    (void) state;
+    char path[128];
+    snprintf (path, sizeof path, "%s/source.db", s_dir);
+    kt_reason_t r;
+    sqlite3 *db = store_open (path, &r);
+    assert_non_null (db);
+    outbox_t *ob = outbox_new (db, &s_limits, &r);
+    assert_non_null (ob);
+    source_t src = {{{0}}, 0};
+    outbox_header_source (ob, KETEN__MESSAGE_TYPE__SIGNAL, s_source, &src);
+    uint64_t now = 1000000;
+    assert_int_equal (store_begin (db, &r), 0);
+    for (int i = 0; i < 3; i++) {
+        randombytes_buf (src.ids[i], KT_ID_LEN);
+        src.ids[i][0] = (uint8_t) i; /* due in this order */
+        assert_int_equal (
+            outbox_insert (ob, src.ids[i], KETEN__MESSAGE_TYPE__SIGNAL, NULL, 0, now + i, &r), 0);
+    }
+    uint8_t other[KT_ID_LEN];
+    randombytes_buf (other, sizeof other);
+    assert_int_equal (
+        outbox_insert (ob, other, KETEN__MESSAGE_TYPE__CASE_CONTRIBUTION, NULL, 0, now + 3, &r), 0);
+    assert_int_equal (store_commit (db, &r), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal (outbox_enqueue (ob, src.ids[i], now + (uint64_t) i), 0);
+    assert_int_equal (outbox_enqueue (ob, other, now + 3), 0);
+    outbox_item_t items[8];
+    /*  The found one goes; the gone one is settled; the failing read stops
+     *  this round and keeps its message. */
+    size_t n = outbox_due (ob, now + 10, items, 8);
+    assert_int_equal (n, 1);
+    assert_memory_equal (items[0].id, src.ids[0], KT_ID_LEN);
+    assert_int_equal (items[0].header_len, 9);
+    assert_memory_equal (items[0].header, "elsewhere", 9);
+    free (items[0].header);
+    assert_int_equal (src.asked, 3);
+    outbox_status_t st;
+    assert_int_equal (outbox_status (ob, src.ids[1], &st, &r), 1);
+    assert_int_equal (st.state, OUTBOX_REFUSED);
+    assert_non_null (st.refusal);
+    assert_non_null (strstr (st.refusal, "gone"));
+    outbox_status_clear (&st);
+    assert_int_equal (outbox_status (ob, src.ids[2], &st, &r), 1);
+    assert_int_equal (st.state, OUTBOX_PENDING);
+    outbox_status_clear (&st);
+    assert_int_equal (outbox_pending (ob), 3);
+    /*  The next round: the other type is sent as stored (empty), the
+     *  failing one is asked again. */
+    n = outbox_due (ob, now + 20, items, 8);
+    assert_int_equal (n, 1);
+    assert_memory_equal (items[0].id, other, KT_ID_LEN);
+    assert_int_equal (items[0].header_len, 0);
+    free (items[0].header);
+    /*  After a restart the gone one is not loaded again. */
+    outbox_destroy (&ob);
+    ob = outbox_new (db, &s_limits, &r);
+    assert_non_null (ob);
+    assert_int_equal (outbox_pending (ob), 3);
+    assert_int_equal (outbox_count_state (ob, OUTBOX_REFUSED), 1);
+    outbox_destroy (&ob);
+    store_close (&db);
+}
+
 /*  A header handed over at its commit goes out on the first send as it
  *  was committed, without a read; a retry reads the row, and a settled
  *  message lets its kept header go unsent. */
@@ -306,6 +401,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_pending_messages_survive_a_restart_and_settled_ones_are_not_resent),
         cmocka_unit_test (test_a_committed_header_is_sent_first_without_a_read),
+        cmocka_unit_test (test_a_header_kept_elsewhere_is_read_there),
         cmocka_unit_test (test_kept_headers_are_bounded),
         cmocka_unit_test (test_inflight_limit_holds_back_new_messages),
         cmocka_unit_test (test_log_restart_reads_the_stored_range_and_keeps_the_root),

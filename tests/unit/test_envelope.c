@@ -159,11 +159,11 @@ test_the_content_key_given_opens_the_sealers_own_copy (void **state)
     size_t header_len, body_len = 0;
     kt_reason_t r;
     assert_int_equal (envelope_seal (f->ring[POLITIE], &d, id, &header, &header_len, &r), 0);
-    assert_int_equal (envelope_open_own (header, header_len, key, &body, &body_len, &r), 0);
+    assert_int_equal (envelope_open_own (header, header_len, id, key, &body, &body_len, &r), 0);
     assert_int_equal (body_len, sizeof s_body);
     assert_memory_equal (body, s_body, sizeof s_body);
     free (body);
-    assert_int_equal (envelope_open_own (header, header_len, other, &body, &body_len, &r), -1);
+    assert_int_equal (envelope_open_own (header, header_len, id, other, &body, &body_len, &r), -1);
     s_assert_contains_text (r.text, "does not decrypt");
     /*  A flipped byte of the ciphertext, or a header field the AEAD
      *  binds, never yields a body (the key wraps are not read here). */
@@ -174,7 +174,8 @@ test_the_content_key_given_opens_the_sealers_own_copy (void **state)
     for (size_t i = 0; i < h->ciphertext.len; i++) {
         c[i] ^= 0x01;
         body = NULL;
-        assert_int_equal (envelope_open_own (header, header_len, key, &body, &body_len, &r), -1);
+        assert_int_equal (envelope_open_own (header, header_len, id, key, &body, &body_len, &r),
+                          -1);
         assert_null (body);
         c[i] ^= 0x01;
     }
@@ -196,7 +197,7 @@ test_the_content_key_given_opens_the_sealers_own_copy (void **state)
         assert_non_null (mb);
         keten__header__pack (&m, mb);
         body = NULL;
-        assert_int_equal (envelope_open_own (mb, ml, key, &body, &body_len, &r), -1);
+        assert_int_equal (envelope_open_own (mb, ml, id, key, &body, &body_len, &r), -1);
         assert_null (body);
         free (mb);
     }
@@ -212,7 +213,7 @@ test_the_content_key_given_opens_the_sealers_own_copy (void **state)
      *  does not open that. */
     d.content_key = NULL;
     assert_int_equal (envelope_seal (f->ring[POLITIE], &d, id, &header, &header_len, &r), 0);
-    assert_int_equal (envelope_open_own (header, header_len, key, &body, &body_len, &r), -1);
+    assert_int_equal (envelope_open_own (header, header_len, id, key, &body, &body_len, &r), -1);
     free (header);
 }
 
