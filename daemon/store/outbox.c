@@ -350,7 +350,7 @@ outbox_due (outbox_t *self, uint64_t now_ms, outbox_item_t *items, size_t max)
         bool elsewhere = len == 0 && self->source &&
                          sqlite3_column_int (self->load_header, 1) == (int) self->source_type;
         uint8_t *header = elsewhere ? NULL : malloc (len ? len : 1);
-        if (header)
+        if (header && len)
             memcpy (header, sqlite3_column_blob (self->load_header, 0), len);
         sqlite3_reset (self->load_header);
         if (elsewhere) {

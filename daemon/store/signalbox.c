@@ -158,7 +158,8 @@ s_bytes_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
     size_t len = (size_t) sqlite3_column_bytes (q, 0);
     if (!(b->data = malloc (len ? len : 1)))
         return kt_fail (reason, "out of memory");
-    memcpy (b->data, sqlite3_column_blob (q, 0), len);
+    if (len)
+        memcpy (b->data, sqlite3_column_blob (q, 0), len);
     b->len = len;
     return 0;
 }

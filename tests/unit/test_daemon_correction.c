@@ -140,7 +140,8 @@ s_blob_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
     blob_t *b = arg;
     b->len = (size_t) sqlite3_column_bytes (q, 0);
     b->bytes = malloc (b->len ? b->len : 1);
-    memcpy (b->bytes, sqlite3_column_blob (q, 0), b->len);
+    if (b->len)
+        memcpy (b->bytes, sqlite3_column_blob (q, 0), b->len);
     return 0;
 }
 
