@@ -53,6 +53,7 @@ s_start (node_t *self, kt_reason_t *reason)
     if (!p->signalbox || signalbox_key_pool (p->signalbox, reason) != 0)
         return -1;
     outbox_header_source (p->outbox, KETEN__MESSAGE_TYPE__SIGNAL, partner_signal_envelope, self);
+    signalbox_hand_to (p->signalbox, p->outbox);
     if (partner_agenda_start (self, reason) != 0 || partner_casus_start (self, reason) != 0 ||
         partner_log_start (self, reason) != 0 || partner_incident_start (self, reason) != 0)
         return -1;

@@ -393,9 +393,9 @@ partner_signal_envelope (void *arg, const uint8_t id[KT_ID_LEN], uint8_t **heade
 {
     node_t *self = arg;
     int found = signalbox_envelope (partner_of (self)->signalbox, id, header_p, len_p, reason);
-    if (found == 0)
-        kt_fail (reason, "its record here is gone, and no copy was kept to send");
-    return found;
+    return found > 0    ? 0
+           : found == 0 ? kt_fail (reason, "its record here is gone, and no copy was kept to send")
+                        : -1;
 }
 
 /*  Every pending signal in one transaction per file, keys first: all of

@@ -269,38 +269,32 @@ s_backoff_ms (const outbox_t *self, uint32_t attempts)
     return ms * 3 / 4 + randombytes_uniform ((uint32_t) (ms / 2 + 1));
 }
 
-/*  e (popped), stored without its header, from the header source: 1 with
- *  *header_p; 0 when its record is gone (then settled as refused, e
- *  dropped); -1 to try again later. */
+/*  e's header from the header source: 0 with *header_p, -1 (logged) to
+ *  try again later. */
 static int
-s_header_elsewhere (outbox_t *self, entry_t *e, uint64_t now_ms, uint8_t **header_p, size_t *len_p)
+s_header_elsewhere (outbox_t *self, const entry_t *e, uint8_t **header_p, size_t *len_p)
 {
-    char key[KT_ID_HEX];
-    kt_hex (key, e->id, KT_ID_LEN);
     kt_reason_t reason = {""};
-    int found = self->source (self->source_arg, e->id, header_p, len_p, &reason);
-    if (found > 0)
-        return 1;
-    if (found < 0) {
-        kt_log (KT_LOG_ERROR, "outbox read_failed id=%s reason=\"%s\"", key, reason.text);
-        return -1;
-    }
-    /*  Nothing left here to send: on record as refused by this node, with
-     *  the reason, as a receipt's refusal would be. */
-    kt_log (KT_LOG_WARN, "outbox not_sent id=%s reason=\"%s\"", key, reason.text);
-    kt_reason_t why = {""};
-    if (store_run (self->db,
-                   "UPDATE outbox SET state=?, settled_ms=?, reason=? WHERE id=? AND state=0",
-                   STORE_VALUES (STORE_INT (OUTBOX_REFUSED), STORE_INT (now_ms),
-                                 STORE_TEXT (reason.text), STORE_BLOB (e->id, KT_ID_LEN)),
-                   "record the message as not sent", &why) < 0) {
-        kt_log (KT_LOG_ERROR, "outbox settle_failed id=%s reason=\"%s\"", key, why.text);
-        return -1;
-    }
-    if (e->attempts > 0 && self->inflight > 0)
-        self->inflight--;
-    zhashx_delete (self->entries, key);
-    return 0;
+    if (self->source (self->source_arg, e->id, header_p, len_p, &reason) == 0)
+        return 0;
+    /*  Not read (a damaged file: the caller's record is gone): the message
+     *  stays undelivered, and its age raises the alarm. */
+    char key[KT_ID_HEX];
+    kt_log (KT_LOG_ERROR, "outbox header_unreadable id=%s reason=\"%s\"",
+            kt_hex (key, e->id, KT_ID_LEN), reason.text);
+    return -1;
+}
+
+int
+outbox_keep_header (outbox_t *self, const uint8_t id[KT_ID_LEN], const uint8_t *header,
+                    size_t header_len, kt_reason_t *reason)
+{
+    return store_run (self->db,
+                      "UPDATE outbox SET header=? WHERE id=? AND state=0 AND length(header)=0",
+                      STORE_VALUES (STORE_BLOB (header, header_len), STORE_BLOB (id, KT_ID_LEN)),
+                      "keep the header to send", reason) < 0
+               ? -1
+               : 0;
 }
 
 size_t
@@ -353,16 +347,11 @@ outbox_due (outbox_t *self, uint64_t now_ms, outbox_item_t *items, size_t max)
         if (header && len)
             memcpy (header, sqlite3_column_blob (self->load_header, 0), len);
         sqlite3_reset (self->load_header);
-        if (elsewhere) {
-            int found = s_header_elsewhere (self, e, now_ms, &header, &len);
-            if (found == 0)
-                continue; /* settled here, gone */
-            if (found < 0) {
-                /*  As a read error: keep the message, try later. */
-                e->next_ms = now_ms + s_backoff_ms (self, e->attempts + 1);
-                s_heap_push (self, e);
-                break;
-            }
+        if (elsewhere && s_header_elsewhere (self, e, &header, &len) != 0) {
+            /*  As a read error: keep the message, try later. */
+            e->next_ms = now_ms + s_backoff_ms (self, e->attempts + 1);
+            s_heap_push (self, e);
+            break;
         }
         if (header) {
             items[n].header = header;

@@ -34,16 +34,20 @@ void outbox_destroy (outbox_t **self_p);
 int outbox_insert (outbox_t *self, const uint8_t id[KT_ID_LEN], Keten__MessageType type,
                    const uint8_t *header, size_t header_len, uint64_t now_ms, kt_reason_t *reason);
 
-/*  The sealed header of message id from the caller's own record: 1 with
- *  *header_p (heap) and *len_p; 0 when that record is gone, with reason
- *  (the message is then settled as refused here with that reason, never
- *  sent); -1 with reason on an error (tried again later). */
+/*  The sealed header of message id from the caller's own record: 0 with
+ *  *header_p (heap) and *len_p; -1 with reason when it cannot be read
+ *  (logged; the message stays undelivered and is tried again later). */
 typedef int (outbox_header_fn) (void *arg, const uint8_t id[KT_ID_LEN], uint8_t **header_p,
                                 size_t *len_p, kt_reason_t *reason);
 /*  Where the rows of type stored without a header keep it (one type per
  *  outbox). */
 void outbox_header_source (outbox_t *self, Keten__MessageType type, outbox_header_fn *fn,
                            void *arg);
+/*  Inside the caller's transaction, before the record that holds the
+ *  header of a row stored without one goes or changes: that row, while it
+ *  is still undelivered, keeps header itself.  Otherwise nothing. */
+int outbox_keep_header (outbox_t *self, const uint8_t id[KT_ID_LEN], const uint8_t *header,
+                        size_t header_len, kt_reason_t *reason);
 /*  After the caller's commit: make the message due now. */
 int outbox_enqueue (outbox_t *self, const uint8_t id[KT_ID_LEN], uint64_t created_ms);
 /*  outbox_enqueue of a message whose sealed header (*header_p, heap,

@@ -11,6 +11,7 @@
 struct _signalbox_t {
     sqlite3 *db;
     keystore_t *keystore;
+    outbox_t *outbox; /* signalbox_hand_to; NULL: none */
     sqlite3_stmt *insert, *insert_queued, *held, *release;
 };
 
@@ -181,41 +182,29 @@ signalbox_envelope (signalbox_t *self, const uint8_t id[KT_ID_LEN], uint8_t **he
     return 1;
 }
 
-static int
-s_flag_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+void
+signalbox_hand_to (signalbox_t *self, outbox_t *outbox)
 {
-    (void) reason;
-    *(bool *) arg = sqlite3_column_int (q, 0) == 1;
-    return 0;
+    self->outbox = outbox;
 }
 
-/*  Whether id's body is the envelope it was queued in. */
-static int
-s_is_envelope (signalbox_t *self, const uint8_t id[KT_ID_LEN], bool *envelope, kt_reason_t *reason)
-{
-    *envelope = false;
-    return store_one (self->db, "SELECT envelope FROM signal WHERE message_id=?",
-                      STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), s_flag_row, envelope,
-                      "read the signal", reason) < 0
-               ? -1
-               : 0;
-}
-
-/*  Before a row whose body is the envelope it was queued in goes or is
- *  sealed anew: an outbox row still waiting to send that envelope (its
- *  header empty: this row was its copy) takes its bytes, so that it sends
+/*  Before id's row goes or is sealed anew: when its body is the envelope
+ *  it was queued in, an outbox row still waiting to send that envelope
+ *  (stored without a header of its own) keeps its bytes, so that it sends
  *  exactly what it would have sent (a repeat must be the same bytes:
  *  ARCHITECTURE.md, crash reasoning 2). */
 static int
 s_hand_envelope (signalbox_t *self, const uint8_t id[KT_ID_LEN], kt_reason_t *reason)
 {
-    return store_run (self->db,
-                      "UPDATE outbox SET header=(SELECT body FROM signal WHERE message_id=?1)"
-                      " WHERE id=?1 AND state=0 AND length(header)=0",
-                      STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), "keep the envelope to send",
-                      reason) < 0
-               ? -1
-               : 0;
+    uint8_t *header = NULL;
+    size_t len = 0;
+    int found = signalbox_envelope (self, id, &header, &len, reason);
+    int rc = found < 0       ? -1
+             : found == 0    ? 0
+             : !self->outbox ? kt_fail (reason, "the signal's envelope has no outbox to go to")
+                             : outbox_keep_header (self->outbox, id, header, len, reason);
+    free (header);
+    return rc;
 }
 
 /*  The sealed signal of a held row, opened. */
@@ -479,12 +468,10 @@ signalbox_forget (signalbox_t *self, const uint8_t id[KT_ID_LEN], uint8_t key_id
 {
     *found = false;
     keystore_id_t k = {key_id, found};
-    bool envelope = false;
     if (store_one (self->db, "SELECT key_id FROM signal WHERE message_id=?",
                    STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), keystore_id_row, &k,
                    "find the signal's key", reason) < 0 ||
-        s_is_envelope (self, id, &envelope, reason) != 0 ||
-        (envelope && s_hand_envelope (self, id, reason) != 0) ||
+        (*found && s_hand_envelope (self, id, reason) != 0) ||
         store_run (self->db, "DELETE FROM signal WHERE message_id=?",
                    STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), "delete the signal", reason) < 0)
         return -1;

@@ -13,6 +13,7 @@
 #include "items.h"
 #include "keten.pb-c.h"
 #include "keystore.h"
+#include "outbox.h"
 #include "util.h"
 
 #include <sqlite3.h>
@@ -25,6 +26,11 @@ signalbox_t *signalbox_new (sqlite3 *db, keystore_t *keystore, kt_reason_t *reas
 /*  Take the keys of new signals from the keystore's pool (keystore_take),
  *  keeping out any pooled key a signal uses already. */
 int signalbox_key_pool (signalbox_t *self, kt_reason_t *reason);
+/*  The outbox (borrowed) whose rows of signals queued as they are take
+ *  their envelope before such a signal's row goes or is sealed anew
+ *  (signalbox_insert_queued).  Without it such a row is neither deleted
+ *  nor sealed anew. */
+void signalbox_hand_to (signalbox_t *self, outbox_t *outbox);
 void signalbox_destroy (signalbox_t **self_p);
 
 /*  Record a signal inside the caller's node.db transaction; its data key
@@ -41,9 +47,9 @@ int signalbox_insert (signalbox_t *self, const uint8_t id[KT_ID_LEN], const Kete
  *  with key_id's data key (keystore_take) as its content key; the caller
  *  queues it with no header of the outbox row's own (outbox_insert), and
  *  signalbox_envelope gives it to the outbox.  Read back (a correction)
- *  with envelope_open_own; destroyed, like any, with that key.  Before
- *  such a row goes or is sealed anew, a pending outbox row takes the
- *  envelope's bytes. */
+ *  with envelope_open_own.  Before such a row goes or is sealed anew,
+ *  an outbox row still waiting to send it takes the envelope's bytes
+ *  (outbox_keep_header, through signalbox_hand_to's outbox). */
 int signalbox_insert_queued (signalbox_t *self, const uint8_t id[KT_ID_LEN],
                              const Keten__Signal *signal, const uint8_t key_id[KEYSTORE_ID_LEN],
                              const uint8_t *header, size_t header_len, uint32_t uid,

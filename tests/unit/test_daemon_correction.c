@@ -16,6 +16,10 @@
 
 #include "agendabox.h"
 #include "correction.h"
+#include "envelope.h"
+#include "keys.h"
+#include "note.h"
+#include "roster.h"
 #include "intake.h"
 #include "items.h"
 #include "keystore.h"
@@ -584,6 +588,7 @@ test_a_queued_signals_envelope_goes_to_the_outbox_before_its_row (void **state)
     kt_reason_t r;
     outbox_t *ob = outbox_new (f->p_db, &(outbox_limits_t){100, 1000, 8}, &r);
     assert_non_null (ob);
+    signalbox_hand_to (f->signalbox, ob);
     Keten__Signal *s = s_signal ();
     uint8_t ids[2][KT_ID_LEN], env[2][48], key_id[KEYSTORE_ID_LEN], key[KEYSTORE_KEY_LEN];
     assert_int_equal (store_begin (f->p_db, &r), 0);
@@ -633,6 +638,103 @@ test_a_queued_signals_envelope_goes_to_the_outbox_before_its_row (void **state)
     outbox_destroy (&ob);
 }
 
+/*  A keyring of politie-t in a roster of two, its keys in dir. */
+static keyring_t *
+s_politie_keyring (const char *dir, keys_secret_t *keys[2])
+{
+    static const char *ids[2] = {"uitvoerder-t", "politie-t"};
+    static const char *kinds[2] = {"uitvoerder", "politie"};
+    static const referentiekader_t rk = {.version = "test-2026.1", .example = true};
+    kt_reason_t r;
+    char path[2][160];
+    const char *pubs[2];
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal (keys_generate (ids[i], kinds[i], NULL, dir, &r), 0);
+        snprintf (path[i], sizeof path[i], "%s/%s.secret", dir, ids[i]);
+        keys[i] = keys_load_secret (path[i], &r);
+        assert_non_null (keys[i]);
+        snprintf (path[i], sizeof path[i], "%s/%s.pub", dir, ids[i]);
+        pubs[i] = path[i];
+    }
+    char *note = NULL, pinned[256];
+    assert_int_equal (roster_build ("pga-test", 1, pubs, 2, keys[0], &rk, &note, &r), 0);
+    assert_int_equal (note_verifier_format (pinned, sizeof pinned, ids[0], keys[0]->pub.signing_pk),
+                      0);
+    roster_t *roster = roster_parse (note, strlen (note), pinned, &r);
+    free (note);
+    assert_non_null (roster);
+    keyring_t *ring = keyring_new (keys[1], &roster, &r);
+    assert_non_null (ring);
+    return ring;
+}
+
+/*  Corrected before its receipt came: the envelope still to be sent goes
+ *  to the outbox row as it was, the row is sealed anew on its own under a
+ *  new key, and that reads back as the correction says. */
+static void
+test_a_queued_signal_corrected_before_its_receipt_is_still_sent_as_it_went (void **state)
+{
+    fixture_t *f = *state;
+    kt_reason_t r;
+    keys_secret_t *keys[2];
+    keyring_t *ring = s_politie_keyring (f->dir, keys);
+    outbox_t *ob = outbox_new (f->p_db, &(outbox_limits_t){100, 1000, 8}, &r);
+    assert_non_null (ob);
+    signalbox_hand_to (f->signalbox, ob);
+    Keten__Signal *s = s_signal ();
+    size_t body_len = keten__signal__get_packed_size (s);
+    uint8_t *body = malloc (body_len), key_id[KEYSTORE_ID_LEN], key[KEYSTORE_KEY_LEN];
+    assert_non_null (body);
+    keten__signal__pack (s, body);
+    assert_int_equal (keystore_take (f->p_keystore, key_id, key, &r), 0);
+    char *to[1] = {"uitvoerder-t"};
+    envelope_draft_t d = {
+        KETEN__MESSAGE_TYPE__SIGNAL, to, 1, NULL, body, body_len, kt_now_ms (), NULL, key};
+    uint8_t id[KT_ID_LEN], *header;
+    size_t header_len;
+    assert_int_equal (envelope_seal (ring, &d, id, &header, &header_len, &r), 0);
+    assert_int_equal (store_begin (f->p_db, &r), 0);
+    assert_int_equal (
+        signalbox_insert_queued (f->signalbox, id, s, key_id, header, header_len, 0, 1, &r), 0);
+    assert_int_equal (outbox_insert (ob, id, KETEN__MESSAGE_TYPE__SIGNAL, NULL, 0, 1, &r), 0);
+    assert_int_equal (store_commit (f->p_db, &r), 0);
+    intake_signal_destroy (&s);
+    Keten__SignalItem it = KETEN__SIGNAL_ITEM__INIT;
+    it.kind = KETEN__ITEM_KIND__FACT;
+    it.text = NEW_TEXT;
+    items_change_t c = {KETEN__CORRECTION_ACTION__CORRECT, 0, &it};
+    uint8_t old_key_id[KEYSTORE_ID_LEN];
+    bool found = false;
+    assert_int_equal (store_begin (f->p_db, &r), 0);
+    assert_int_equal (signalbox_correct (f->signalbox, id, false, &c, true, old_key_id, &found, &r),
+                      0);
+    assert_int_equal (store_commit (f->p_db, &r), 0);
+    assert_true (found);
+    assert_memory_equal (old_key_id, key_id, KEYSTORE_ID_LEN);
+    const store_value_t *v = STORE_VALUES (STORE_BLOB (id, KT_ID_LEN));
+    blob_t sent = s_blob (f->p_db, "SELECT header FROM outbox WHERE id=?", v);
+    assert_int_equal (sent.len, header_len);
+    assert_memory_equal (sent.bytes, header, header_len);
+    free (sent.bytes);
+    blob_t row = s_blob (f->p_db, "SELECT body FROM signal WHERE message_id=? AND envelope=0", v);
+    assert_true (row.len > 0 && (row.len != header_len || memcmp (row.bytes, header, row.len)));
+    free (row.bytes);
+    /*  Corrected again, it is read back from its own seal, under the new
+     *  key. */
+    it.text = OLD_TEXT;
+    assert_int_equal (store_begin (f->p_db, &r), 0);
+    assert_int_equal (signalbox_correct (f->signalbox, id, false, &c, true, old_key_id, &found, &r),
+                      0);
+    assert_int_equal (store_commit (f->p_db, &r), 0);
+    outbox_destroy (&ob);
+    sodium_memzero (key, sizeof key);
+    free (body);
+    free (header);
+    keyring_destroy (&ring);
+    for (int i = 0; i < 2; i++)
+        keys_secret_destroy (&keys[i]);
+}
+
 int
 main (void)
 {
@@ -655,6 +757,9 @@ main (void)
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
             test_a_queued_signals_envelope_goes_to_the_outbox_before_its_row, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_a_queued_signal_corrected_before_its_receipt_is_still_sent_as_it_went, s_setup,
+            s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
