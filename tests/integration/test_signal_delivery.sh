@@ -36,3 +36,28 @@ kt politie-test signal submit --file "$T/s1.json" --wait > /dev/null
 [ "$(jfield "$UITV" .stored.signals)" = 2 ] || fail "second signal not stored"
 [ "$(jfield "$UITV" .stored.subjects)" = 1 ] || fail "same person did not join one subject"
 pass "two signals about one person share one subject"
+
+# A queued signal is kept once, as the envelope it goes in (its row's
+# body; docs/ARCHITECTURE.md, "Sealed records at rest"). Queued while the
+# uitvoerder is away and politie restarts (SIGKILL), it is sent from the
+# file after the restart, and stored once.
+kt_kill "$UITV" KILL
+out=$(kt politie-test signal submit --file "$T/s1.json")
+id3=$(echo "$out" | grep -Eo '[0-9a-f]{32}' | head -n1)
+[ -n "$id3" ] || fail "no message id: $out"
+row=$(sqlite3 "$T/state-politie-test/node.db" \
+    "SELECT s.envelope, length(s.body) > 0, length(o.header), o.state FROM signal s
+      JOIN outbox o ON o.id = s.message_id WHERE hex(s.message_id)=upper('$id3')")
+[ "$row" = "1|1|0|0" ] || fail "politie does not keep the queued signal once, as its envelope: $row"
+kt_kill politie-test KILL
+kt_start politie-test
+kt_start "$UITV"
+wait_until 20 link_up politie-test || fail "no link after the restarts"
+delivered3() {
+    [ "$(sqlite3 "$T/state-politie-test/node.db" "SELECT state FROM outbox WHERE hex(id)=upper('$id3')")" = 1 ]
+}
+wait_until 20 delivered3 || fail "the signal queued before the restart was not delivered"
+[ "$(sqlite3 "$T/state-$UITV/weegploeg.db" "SELECT count(*) FROM signal WHERE hex(message_id)=upper('$id3')")" = 1 ] \
+    || fail "the uitvoerder does not hold it once"
+[ "$(jfield "$UITV" .stored.signals)" = 3 ] || fail "uitvoerder does not hold three signals"
+pass "a signal queued before a restart was sent from the file and stored once"
