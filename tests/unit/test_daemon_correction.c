@@ -534,6 +534,24 @@ test_the_agenda_copy_blocks_unblocks_and_deletes (void **state)
     keten__weegploeg_agenda__free_unpacked (a, NULL);
 }
 
+/*  In a transaction of the partner's node.db left open: item 0 of the
+ *  signal id corrected to text; old_key_id receives the key to shred. */
+static void
+s_correct_begin (fixture_t *f, const uint8_t id[KT_ID_LEN], const char *text,
+                 uint8_t old_key_id[KEYSTORE_ID_LEN])
+{
+    kt_reason_t r;
+    Keten__SignalItem it = KETEN__SIGNAL_ITEM__INIT;
+    it.kind = KETEN__ITEM_KIND__FACT;
+    it.text = (char *) text;
+    items_change_t c = {KETEN__CORRECTION_ACTION__CORRECT, 0, &it};
+    bool found = false;
+    assert_int_equal (store_begin (f->p_db, &r), 0);
+    assert_int_equal (signalbox_correct (f->signalbox, id, false, &c, true, old_key_id, &found, &r),
+                      0);
+    assert_true (found);
+}
+
 static void
 test_the_senders_own_record_is_resealed_under_a_new_key (void **state)
 {
@@ -548,16 +566,8 @@ test_the_senders_own_record_is_resealed_under_a_new_key (void **state)
     const store_value_t *id = STORE_VALUES (STORE_BLOB (f->signal_id, KT_ID_LEN));
     blob_t old_body = s_blob (f->p_db, "SELECT body FROM signal WHERE message_id=?", id);
     blob_t old_key = s_blob (f->p_db, "SELECT key_id FROM signal WHERE message_id=?", id);
-    Keten__SignalItem it = KETEN__SIGNAL_ITEM__INIT;
-    it.kind = KETEN__ITEM_KIND__FACT;
-    it.text = NEW_TEXT;
-    items_change_t c = {KETEN__CORRECTION_ACTION__CORRECT, 0, &it};
     uint8_t old_key_id[KEYSTORE_ID_LEN];
-    bool found = false;
-    assert_int_equal (store_begin (f->p_db, &r), 0);
-    assert_int_equal (
-        signalbox_correct (f->signalbox, f->signal_id, false, &c, true, old_key_id, &found, &r), 0);
-    assert_true (found);
+    s_correct_begin (f, f->signal_id, NEW_TEXT, old_key_id);
     assert_memory_equal (old_key_id, old_key.bytes, KEYSTORE_ID_LEN);
     assert_int_equal (retainbox_owe_shred (f->retainbox, old_key_id, "correction", &r), 0);
     assert_int_equal (store_commit (f->p_db, &r), 0);
@@ -566,6 +576,9 @@ test_the_senders_own_record_is_resealed_under_a_new_key (void **state)
     uint8_t key[KEYSTORE_KEY_LEN];
     assert_int_equal (keystore_get (f->p_keystore, old_key_id, key, &r), -1);
     /*  Withdrawn: the row goes, its key is the caller's to shred. */
+    Keten__SignalItem it = KETEN__SIGNAL_ITEM__INIT;
+    items_change_t c = {KETEN__CORRECTION_ACTION__CORRECT, 0, &it};
+    bool found = false;
     assert_int_equal (store_begin (f->p_db, &r), 0);
     assert_int_equal (
         signalbox_correct (f->signalbox, f->signal_id, true, &c, true, old_key_id, &found, &r), 0);
@@ -699,17 +712,9 @@ test_a_queued_signal_corrected_before_its_receipt_is_still_sent_as_it_went (void
     assert_int_equal (outbox_insert (ob, id, KETEN__MESSAGE_TYPE__SIGNAL, NULL, 0, 1, &r), 0);
     assert_int_equal (store_commit (f->p_db, &r), 0);
     intake_signal_destroy (&s);
-    Keten__SignalItem it = KETEN__SIGNAL_ITEM__INIT;
-    it.kind = KETEN__ITEM_KIND__FACT;
-    it.text = NEW_TEXT;
-    items_change_t c = {KETEN__CORRECTION_ACTION__CORRECT, 0, &it};
     uint8_t old_key_id[KEYSTORE_ID_LEN];
-    bool found = false;
-    assert_int_equal (store_begin (f->p_db, &r), 0);
-    assert_int_equal (signalbox_correct (f->signalbox, id, false, &c, true, old_key_id, &found, &r),
-                      0);
+    s_correct_begin (f, id, NEW_TEXT, old_key_id);
     assert_int_equal (store_commit (f->p_db, &r), 0);
-    assert_true (found);
     assert_memory_equal (old_key_id, key_id, KEYSTORE_ID_LEN);
     const store_value_t *v = STORE_VALUES (STORE_BLOB (id, KT_ID_LEN));
     blob_t sent = s_blob (f->p_db, "SELECT header FROM outbox WHERE id=?", v);
@@ -721,10 +726,7 @@ test_a_queued_signal_corrected_before_its_receipt_is_still_sent_as_it_went (void
     free (row.bytes);
     /*  Corrected again, it is read back from its own seal, under the new
      *  key. */
-    it.text = OLD_TEXT;
-    assert_int_equal (store_begin (f->p_db, &r), 0);
-    assert_int_equal (signalbox_correct (f->signalbox, id, false, &c, true, old_key_id, &found, &r),
-                      0);
+    s_correct_begin (f, id, OLD_TEXT, old_key_id);
     assert_int_equal (store_commit (f->p_db, &r), 0);
     outbox_destroy (&ob);
     sodium_memzero (key, sizeof key);

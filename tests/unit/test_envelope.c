@@ -85,6 +85,18 @@ s_teardown (void **state)
 
 static const uint8_t s_body[] = "a signal body";
 
+/*  A draft of s_body, made at created_ms, to recipients[0]. */
+static envelope_draft_t
+s_draft (Keten__MessageType type, char **recipients, uint64_t created_ms)
+{
+    return (envelope_draft_t){.type = type,
+                              .recipients = recipients,
+                              .n_recipients = 1,
+                              .body = s_body,
+                              .body_len = sizeof s_body,
+                              .created_ms = created_ms};
+}
+
 static void
 s_assert_contains_text (const char *text, const char *part)
 {
@@ -98,7 +110,7 @@ s_make (fixture_t *f, int from, int to, Keten__MessageType type, uint64_t create
         uint8_t **env, size_t *env_len, uint8_t id[KT_ID_LEN])
 {
     char *recipients[1] = {(char *) s_ids[to]};
-    envelope_draft_t d = {type, recipients, 1, NULL, s_body, sizeof s_body, created_ms, NULL, NULL};
+    envelope_draft_t d = s_draft (type, recipients, created_ms);
     uint8_t *header;
     size_t header_len;
     kt_reason_t r;
@@ -146,15 +158,8 @@ test_the_content_key_given_opens_the_sealers_own_copy (void **state)
     randombytes_buf (key, sizeof key);
     randombytes_buf (other, sizeof other);
     char *recipients[1] = {(char *) s_ids[UITV]};
-    envelope_draft_t d = {KETEN__MESSAGE_TYPE__SIGNAL,
-                          recipients,
-                          1,
-                          NULL,
-                          s_body,
-                          sizeof s_body,
-                          kt_now_ms (),
-                          NULL,
-                          key};
+    envelope_draft_t d = s_draft (KETEN__MESSAGE_TYPE__SIGNAL, recipients, kt_now_ms ());
+    d.content_key = key;
     uint8_t *header, id[KT_ID_LEN], *body = NULL;
     size_t header_len, body_len = 0;
     kt_reason_t r;
@@ -413,15 +418,7 @@ test_batch_signature_covers_every_member_and_only_them (void **state)
     kt_reason_t r;
     char *to[1] = {(char *) s_ids[UITV]};
     for (int i = 0; i < N; i++) {
-        envelope_draft_t d = {KETEN__MESSAGE_TYPE__SIGNAL,
-                              to,
-                              1,
-                              NULL,
-                              s_body,
-                              sizeof s_body,
-                              kt_now_ms (),
-                              NULL,
-                              NULL};
+        envelope_draft_t d = s_draft (KETEN__MESSAGE_TYPE__SIGNAL, to, kt_now_ms ());
         uint8_t id[KT_ID_LEN];
         assert_int_equal (envelope_seal (f->ring[POLITIE], &d, id, &headers[i], &lens[i], &r), 0);
     }
@@ -483,8 +480,7 @@ static void
 s_send (keyring_t *from, const char *to, Keten__MessageType type, uint8_t **env, size_t *len)
 {
     char *recipients[1] = {(char *) to};
-    envelope_draft_t d = {type,          recipients,   1,    NULL, s_body,
-                          sizeof s_body, kt_now_ms (), NULL, NULL};
+    envelope_draft_t d = s_draft (type, recipients, kt_now_ms ());
     uint8_t *header, id[KT_ID_LEN];
     size_t header_len;
     kt_reason_t r;
@@ -588,15 +584,7 @@ test_rotated_keys_work_in_every_combination_during_the_overlap (void **state)
     keyring_t *sealers[2] = {pol[0], f->ring[POLITIE]};
     for (int k = 0; k < 2; k++) {
         char *recipients[1] = {(char *) s_ids[UITV]};
-        envelope_draft_t d = {KETEN__MESSAGE_TYPE__SIGNAL,
-                              recipients,
-                              1,
-                              NULL,
-                              s_body,
-                              sizeof s_body,
-                              kt_now_ms (),
-                              NULL,
-                              NULL};
+        envelope_draft_t d = s_draft (KETEN__MESSAGE_TYPE__SIGNAL, recipients, kt_now_ms ());
         uint8_t *header, id[KT_ID_LEN];
         size_t header_len;
         assert_int_equal (envelope_seal (sealers[k], &d, id, &header, &header_len, &r), 0);
@@ -652,15 +640,8 @@ test_a_waiting_message_is_wrapped_again_for_rotated_keys (void **state)
     const uint8_t *old_shared = keyring_peer (f->ring[UITV], s_ids[POLITIE])->shared_key;
     for (int keep_old = 0; keep_old < 2; keep_old++) {
         char *recipients[1] = {(char *) s_ids[POLITIE]};
-        envelope_draft_t d = {KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA,
-                              recipients,
-                              1,
-                              NULL,
-                              s_body,
-                              sizeof s_body,
-                              kt_now_ms (),
-                              NULL,
-                              NULL};
+        envelope_draft_t d =
+            s_draft (KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA, recipients, kt_now_ms ());
         uint8_t *header, id[KT_ID_LEN], *env;
         size_t header_len, len;
         assert_int_equal (envelope_seal (f->ring[UITV], &d, id, &header, &header_len, &r), 0);
@@ -687,15 +668,7 @@ test_a_waiting_message_is_wrapped_again_for_rotated_keys (void **state)
     }
     /*  Only the sealer holds the wrap's other half. */
     char *recipients[1] = {(char *) s_ids[UITV]};
-    envelope_draft_t d = {KETEN__MESSAGE_TYPE__SIGNAL,
-                          recipients,
-                          1,
-                          NULL,
-                          s_body,
-                          sizeof s_body,
-                          kt_now_ms (),
-                          NULL,
-                          NULL};
+    envelope_draft_t d = s_draft (KETEN__MESSAGE_TYPE__SIGNAL, recipients, kt_now_ms ());
     uint8_t *header, id[KT_ID_LEN];
     size_t header_len;
     assert_int_equal (envelope_seal (f->ring[POLITIE], &d, id, &header, &header_len, &r), 0);
