@@ -11,7 +11,10 @@
  *  (docs/API.md, "Binary submissions"), as a broker's client publishes
  *  one message at a time; --batch B puts up to B in one submission (a
  *  signal's latency is then its submission's), and --json sends one JSON
- *  request per signal instead.
+ *  request per signal instead.  --subjects S (binary only) spreads the
+ *  signals over S people, the file's subject under S names in turn: one
+ *  (the default) takes the uitvoerder's path for a subject it knows, as
+ *  many as signals a new subject for each.
  */
 #include "apiclient.h"
 #include "intake.h"
@@ -33,15 +36,16 @@ static void
 s_usage (FILE *out)
 {
     fprintf (out, "usage: keten-bench --socket PATH --file SIGNAL.json [-n N] [--inflight K]\n"
-                  "                   [--batch B | --json]\n");
+                  "                   [--batch B | --json] [--subjects S]\n");
 }
 
 typedef struct {
     apiclient_t *api;
     long n, inflight, batch;
-    json_t *signal;  /* --json */
-    uint8_t *packed; /* binary: the signal, packed */
-    size_t packed_len;
+    json_t *signal;   /* --json */
+    long subjects;    /* binary: how many people the signals are about */
+    uint8_t **packed; /* binary: the signal, packed, under each name */
+    size_t *packed_len;
     uint64_t *sent_at;   /* per request */
     long *first, *count; /* binary: a request's signals */
     uint64_t *latency;   /* per signal */
@@ -65,8 +69,10 @@ s_send (bench_t *b, long next, long *sent, kt_reason_t *reason)
     ProtobufCBinaryData *signals = calloc ((size_t) k, sizeof *signals);
     if (!signals)
         return kt_fail (reason, "out of memory");
-    for (long i = 0; i < k; i++)
-        signals[i] = (ProtobufCBinaryData){b->packed_len, b->packed};
+    for (long i = 0; i < k; i++) {
+        long v = (*sent + i) % b->subjects;
+        signals[i] = (ProtobufCBinaryData){b->packed_len[v], b->packed[v]};
+    }
     Keten__ApiSubmit req = KETEN__API_SUBMIT__INIT;
     req.id = (uint64_t) next;
     req.n_signals = (size_t) k;
@@ -155,16 +161,34 @@ s_signal (bench_t *b, const char *file, bool json)
         }
     } else {
         Keten__Signal *s = NULL;
-        if (intake_signal_from_json (text, len, &s, &reason) != 0) {
+        b->packed = calloc ((size_t) b->subjects, sizeof *b->packed);
+        b->packed_len = calloc ((size_t) b->subjects, sizeof *b->packed_len);
+        if (!b->packed || !b->packed_len)
+            rc = -1;
+        else if (intake_signal_from_json (text, len, &s, &reason) != 0) {
             fprintf (stderr, "keten-bench: %s: %s\n", file, reason.text);
             rc = -1;
         } else {
-            b->packed_len = keten__signal__get_packed_size (s);
-            b->packed = malloc (b->packed_len ? b->packed_len : 1);
-            if (b->packed)
-                keten__signal__pack (s, b->packed);
-            else
-                rc = -1;
+            char *name = s->subject->name, other[300];
+            for (long v = 0; rc == 0 && v < b->subjects; v++) {
+                if (v > 0) {
+                    /*  The v-th person: the name with letters for v. */
+                    char tag[8];
+                    size_t t = 0;
+                    for (long x = v; x > 0 && t < sizeof tag - 1; x /= 26)
+                        tag[t++] = (char) ('a' + x % 26);
+                    tag[t] = 0;
+                    snprintf (other, sizeof other, "%.280s Q%s", name, tag);
+                    s->subject->name = other;
+                }
+                b->packed_len[v] = keten__signal__get_packed_size (s);
+                b->packed[v] = malloc (b->packed_len[v] ? b->packed_len[v] : 1);
+                if (b->packed[v])
+                    keten__signal__pack (s, b->packed[v]);
+                else
+                    rc = -1;
+            }
+            s->subject->name = name;
             intake_signal_destroy (&s);
         }
     }
@@ -175,16 +199,20 @@ s_signal (bench_t *b, const char *file, bool json)
 int
 main (int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"socket", required_argument, NULL, 's'}, {"file", required_argument, NULL, 'f'},
-        {"count", required_argument, NULL, 'n'},  {"inflight", required_argument, NULL, 'k'},
-        {"batch", required_argument, NULL, 'b'},  {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    static const struct option options[] = {{"socket", required_argument, NULL, 's'},
+                                            {"file", required_argument, NULL, 'f'},
+                                            {"count", required_argument, NULL, 'n'},
+                                            {"inflight", required_argument, NULL, 'k'},
+                                            {"batch", required_argument, NULL, 'b'},
+                                            {"json", no_argument, NULL, 'j'},
+                                            {"subjects", required_argument, NULL, 'p'},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {NULL, 0, NULL, 0}};
     const char *socket_path = NULL, *file = NULL;
-    bench_t b = {.n = 10000, .inflight = 1000, .batch = 1};
+    bench_t b = {.n = 10000, .inflight = 1000, .batch = 1, .subjects = 1};
     bool json = false;
     int opt;
-    while ((opt = getopt_long (argc, argv, "s:f:n:k:b:jh", options, NULL)) != -1) {
+    while ((opt = getopt_long (argc, argv, "s:f:n:k:b:p:jh", options, NULL)) != -1) {
         char *end;
         switch (opt) {
         case 's':
@@ -217,6 +245,13 @@ main (int argc, char **argv)
         case 'j':
             json = true;
             break;
+        case 'p':
+            b.subjects = strtol (optarg, &end, 10);
+            if (*end || b.subjects < 1 || b.subjects > 100000) {
+                fprintf (stderr, "keten-bench: --subjects must be 1..100000\n");
+                return 2;
+            }
+            break;
         case 'h':
             s_usage (stdout);
             return 0;
@@ -231,6 +266,10 @@ main (int argc, char **argv)
     }
     if (b.batch > b.inflight)
         b.batch = b.inflight;
+    if (json && b.subjects > 1) {
+        fprintf (stderr, "keten-bench: --subjects goes with binary submissions only\n");
+        return 2;
+    }
     if (json)
         b.batch = 1;
     if (s_signal (&b, file, json) != 0)
@@ -276,7 +315,10 @@ main (int argc, char **argv)
 out:
     apiclient_destroy (&b.api);
     json_decref (b.signal);
+    for (long v = 0; b.packed && v < b.subjects; v++)
+        free (b.packed[v]);
     free (b.packed);
+    free (b.packed_len);
     free (b.sent_at);
     free (b.first);
     free (b.count);
