@@ -544,6 +544,13 @@ s_drain_end (node_t *self)
     }
     u->n_arrivals = 0;
     zhashx_purge (u->batch_ids);
+    /*  New subjects' keys topped up between drains, not only every 2 s
+     *  (issue #17): a burst of new subjects emptied the pool at once, and
+     *  each drain then made its keys in a keystore.db commit of its own,
+     *  waited for on the loop before the weegploeg file's.  Below half
+     *  full only; otherwise nothing. */
+    if (keystore_pool_refill (self->keystore, &reason) != 0)
+        kt_log (KT_LOG_WARN, "keystore pool_refill_failed reason=\"%s\"", reason.text);
 }
 
 /*  The member whose transport key the message came with; its link learns
