@@ -163,10 +163,16 @@ s_signal (bench_t *b, const char *file, bool json)
         Keten__Signal *s = NULL;
         b->packed = calloc ((size_t) b->subjects, sizeof *b->packed);
         b->packed_len = calloc ((size_t) b->subjects, sizeof *b->packed_len);
-        if (!b->packed || !b->packed_len)
+        if (!b->packed || !b->packed_len) {
+            fprintf (stderr, "keten-bench: out of memory\n");
             rc = -1;
-        else if (intake_signal_from_json (text, len, &s, &reason) != 0) {
+        } else if (intake_signal_from_json (text, len, &s, &reason) != 0) {
             fprintf (stderr, "keten-bench: %s: %s\n", file, reason.text);
+            rc = -1;
+        } else if (b->subjects > 1 && *s->subject->bsn) {
+            /*  A BSN makes every name the same person. */
+            fprintf (stderr, "keten-bench: --subjects needs a signal file without a BSN\n");
+            intake_signal_destroy (&s);
             rc = -1;
         } else {
             char *name = s->subject->name, other[300];
@@ -178,7 +184,8 @@ s_signal (bench_t *b, const char *file, bool json)
                     for (long x = v; x > 0 && t < sizeof tag - 1; x /= 26)
                         tag[t++] = (char) ('a' + x % 26);
                     tag[t] = 0;
-                    snprintf (other, sizeof other, "%.280s Q%s", name, tag);
+                    /*  Within the intake's 200 bytes for a name. */
+                    snprintf (other, sizeof other, "%.190s Q%s", name, tag);
                     s->subject->name = other;
                 }
                 b->packed_len[v] = keten__signal__get_packed_size (s);
@@ -272,10 +279,10 @@ main (int argc, char **argv)
     }
     if (json)
         b.batch = 1;
-    if (s_signal (&b, file, json) != 0)
-        return 1;
     kt_reason_t reason;
     int rc = 1;
+    if (s_signal (&b, file, json) != 0)
+        goto out;
     b.api = apiclient_connect (socket_path, &reason);
     b.sent_at = calloc ((size_t) b.n, sizeof *b.sent_at);
     b.first = calloc ((size_t) b.n, sizeof *b.first);

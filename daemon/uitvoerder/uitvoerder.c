@@ -548,9 +548,13 @@ s_drain_end (node_t *self)
      *  (issue #17): a burst of new subjects emptied the pool at once, and
      *  each drain then made its keys in a keystore.db commit of its own,
      *  waited for on the loop before the weegploeg file's.  Below half
-     *  full only; otherwise nothing. */
-    if (keystore_pool_refill (self->keystore, &reason) != 0)
+     *  full only; otherwise nothing.  After a failure (a full disk) not
+     *  again per drain: the push timer tries every 2 s. */
+    uint64_t now = kt_now_ms ();
+    if (now >= u->refill_after_ms && keystore_pool_refill (self->keystore, &reason) != 0) {
         kt_log (KT_LOG_WARN, "keystore pool_refill_failed reason=\"%s\"", reason.text);
+        u->refill_after_ms = now + CHECKPOINT_PUSH_MS;
+    }
 }
 
 /*  The member whose transport key the message came with; its link learns

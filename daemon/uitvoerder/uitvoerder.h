@@ -76,6 +76,11 @@ void uitvoerder_refusal_roll (node_t *self, member_link_t *link, const char *mem
                               uint64_t now_ms, bool force);
 
 /*  A signal of this drain, waiting for its group commit (uitvoerder.c). */
+/*  "At least every few seconds while entries arrive" (issue #4): the
+ *  checkpoint's push to the members, and the timer that also tops up the
+ *  key pool. */
+#define CHECKPOINT_PUSH_MS 2000
+
 typedef struct _arrival_t arrival_t;
 
 /*  A peered federation's uitvoerder (uitvoerder_peer.c). */
@@ -102,6 +107,7 @@ typedef struct {
     correction_t *correction; /* correction decisions (art. 12.5-12.6) */
     bool log_owed;            /* relay rows may owe log entries: retry them */
     uint64_t owed_retry_ms;   /* the log timer's next try, after a failure */
+    uint64_t refill_after_ms; /* a drain's key pool refill failed: not before */
     uint64_t owed_backoff_ms; /* its wait, doubled per failure (0: none) */
     member_link_t *links;     /* one per roster member, roster order */
     /*  Federations that know each other (docs/FEDERATIONS.md). */

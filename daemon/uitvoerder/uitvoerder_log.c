@@ -13,9 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/*  "At least every few seconds while entries arrive" (issue #4). */
-#define CHECKPOINT_PUSH_MS 2000
-
 static int
 s_on_push (zloop_t *loop, int timer_id, void *arg)
 {

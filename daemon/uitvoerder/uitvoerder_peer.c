@@ -36,7 +36,6 @@
 #include <sodium.h>
 #include <string.h>
 
-#define CHECKPOINT_PUSH_MS 2000
 /*  A pending transfer is offered again this often while the link is up. */
 #define TRANSFER_RETRY_MS 5000
 /*  Room for a transfer's header, key wrap and signature around its body. */
