@@ -232,60 +232,6 @@ done:
     return rc;
 }
 
-int
-envelope_open_own (const uint8_t *header, size_t header_len, const uint8_t id[KT_ID_LEN],
-                   const uint8_t key[ENVELOPE_KEY_LEN], uint8_t **body_p, size_t *body_len_p,
-                   kt_reason_t *reason)
-{
-    _Static_assert(ENVELOPE_KEY_LEN == crypto_aead_xchacha20poly1305_ietf_KEYBYTES,
-                   "a data key is a content key");
-    Keten__Header *h = keten__header__unpack (NULL, header_len, header);
-    if (!h)
-        return kt_fail (reason, "the sealed message does not decode");
-    int rc = -1;
-    size_t ad_len = 0;
-    uint8_t *ad = NULL, *plain = NULL;
-    size_t plain_len = 0;
-    if (h->nonce.len != crypto_aead_xchacha20poly1305_ietf_NPUBBYTES || h->id.len != KT_ID_LEN ||
-        h->body_commitment.len != 32 ||
-        h->ciphertext.len < crypto_aead_xchacha20poly1305_ietf_ABYTES + ENVELOPE_SALT_LEN) {
-        kt_fail (reason, "the sealed message is malformed");
-        goto done;
-    }
-    if (memcmp (h->id.data, id, KT_ID_LEN) != 0) {
-        kt_fail (reason, "the sealed message is another message's");
-        goto done;
-    }
-    plain_len = h->ciphertext.len - crypto_aead_xchacha20poly1305_ietf_ABYTES;
-    ad = s_ad_build (h, &ad_len);
-    plain = malloc (plain_len);
-    uint8_t commitment[32];
-    if (!ad || !plain)
-        kt_fail (reason, "out of memory");
-    else if (crypto_aead_xchacha20poly1305_ietf_decrypt (plain, NULL, NULL, h->ciphertext.data,
-                                                         h->ciphertext.len, ad, ad_len,
-                                                         h->nonce.data, key) != 0)
-        kt_fail (reason, "the sealed message does not decrypt under its key");
-    else if (crypto_generichash (commitment, sizeof commitment, plain, plain_len, NULL, 0) != 0 ||
-             sodium_memcmp (commitment, h->body_commitment.data, 32) != 0)
-        kt_fail (reason, "the sealed message's body does not match its commitment");
-    else if (!(*body_p = malloc (plain_len - ENVELOPE_SALT_LEN + 1)))
-        kt_fail (reason, "out of memory");
-    else {
-        *body_len_p = plain_len - ENVELOPE_SALT_LEN;
-        memcpy (*body_p, plain + ENVELOPE_SALT_LEN, *body_len_p);
-        rc = 0;
-    }
-done:
-    if (plain) {
-        sodium_memzero (plain, plain_len);
-        free (plain);
-    }
-    free (ad);
-    keten__header__free_unpacked (h, NULL);
-    return rc;
-}
-
 /*  Open one wrap (nonce, wrapped) under shared into key. */
 static bool
 s_unwrap (const ProtobufCBinaryData *nonce, const ProtobufCBinaryData *wrapped,
@@ -564,6 +510,36 @@ s_check_signature (keyring_t *keyring, const Keten__Envelope *env, const uint8_t
     return 0;
 }
 
+/*  h's ciphertext (its shape checked: s_check_header_shape) opened under
+ *  key and its commitment checked: *plain_p (heap, the salt then the
+ *  body; the caller wipes and frees it, also when this fails) and
+ *  *plain_len_p. */
+static int
+s_open_body (const Keten__Header *h, const uint8_t *key, uint8_t **plain_p, size_t *plain_len_p,
+             kt_reason_t *reason)
+{
+    size_t ad_len;
+    uint8_t *ad = s_ad_build (h, &ad_len);
+    *plain_len_p = h->ciphertext.len - crypto_aead_xchacha20poly1305_ietf_ABYTES;
+    *plain_p = malloc (*plain_len_p);
+    uint8_t commitment[32];
+    int rc = -1;
+    if (!ad || !*plain_p)
+        kt_fail (reason, "out of memory");
+    else if (crypto_aead_xchacha20poly1305_ietf_decrypt (*plain_p, NULL, NULL, h->ciphertext.data,
+                                                         h->ciphertext.len, ad, ad_len,
+                                                         h->nonce.data, key) != 0)
+        kt_fail (reason, "ciphertext does not decrypt (tampered or wrong key)");
+    else if (crypto_generichash (commitment, sizeof commitment, *plain_p, *plain_len_p, NULL, 0) !=
+                 0 ||
+             sodium_memcmp (commitment, h->body_commitment.data, 32) != 0)
+        kt_fail (reason, "body does not match its commitment");
+    else
+        rc = 0;
+    free (ad);
+    return rc;
+}
+
 static int
 s_decrypt (const keyring_t *keyring, envelope_opened_t *out, kt_reason_t *reason)
 {
@@ -601,31 +577,43 @@ s_decrypt (const keyring_t *keyring, envelope_opened_t *out, kt_reason_t *reason
         }
     if (!opened)
         return kt_fail (reason, "content key does not unwrap for this node");
-    size_t ad_len;
-    uint8_t *ad = s_ad_build (h, &ad_len);
-    out->plain_len = h->ciphertext.len - crypto_aead_xchacha20poly1305_ietf_ABYTES;
-    out->plain = malloc (out->plain_len);
-    int rc = -1;
-    unsigned long long plen;
-    if (!ad || !out->plain)
-        kt_fail (reason, "out of memory");
-    else if (crypto_aead_xchacha20poly1305_ietf_decrypt (out->plain, &plen, NULL,
-                                                         h->ciphertext.data, h->ciphertext.len, ad,
-                                                         ad_len, h->nonce.data, key) != 0)
-        kt_fail (reason, "ciphertext does not decrypt (tampered or wrong key)");
-    else {
-        uint8_t commitment[32];
-        crypto_generichash (commitment, 32, out->plain, out->plain_len, NULL, 0);
-        if (sodium_memcmp (commitment, h->body_commitment.data, 32) != 0)
-            kt_fail (reason, "body does not match its commitment");
-        else {
-            out->body = out->plain + ENVELOPE_SALT_LEN;
-            out->body_len = out->plain_len - ENVELOPE_SALT_LEN;
-            rc = 0;
-        }
+    int rc = s_open_body (h, key, &out->plain, &out->plain_len, reason);
+    if (rc == 0) {
+        out->body = out->plain + ENVELOPE_SALT_LEN;
+        out->body_len = out->plain_len - ENVELOPE_SALT_LEN;
     }
     sodium_memzero (key, sizeof key);
-    free (ad);
+    return rc;
+}
+
+int
+envelope_open_own (const uint8_t *header, size_t header_len, const uint8_t id[KT_ID_LEN],
+                   const uint8_t key[ENVELOPE_KEY_LEN], uint8_t **body_p, size_t *body_len_p,
+                   kt_reason_t *reason)
+{
+    _Static_assert(ENVELOPE_KEY_LEN == crypto_aead_xchacha20poly1305_ietf_KEYBYTES,
+                   "a data key is a content key");
+    Keten__Header *h = keten__header__unpack (NULL, header_len, header);
+    if (!h)
+        return kt_fail (reason, "the sealed message does not decode");
+    uint8_t *plain = NULL;
+    size_t plain_len = 0;
+    int rc = s_check_header_shape (h, reason);
+    if (rc == 0 && memcmp (h->id.data, id, KT_ID_LEN) != 0)
+        rc = kt_fail (reason, "the sealed message is another message's");
+    if (rc == 0)
+        rc = s_open_body (h, key, &plain, &plain_len, reason);
+    if (rc == 0 && !(*body_p = malloc (plain_len - ENVELOPE_SALT_LEN + 1)))
+        rc = kt_fail (reason, "out of memory");
+    if (rc == 0) {
+        *body_len_p = plain_len - ENVELOPE_SALT_LEN;
+        memcpy (*body_p, plain + ENVELOPE_SALT_LEN, *body_len_p);
+    }
+    if (plain) {
+        sodium_memzero (plain, plain_len);
+        free (plain);
+    }
+    keten__header__free_unpacked (h, NULL);
     return rc;
 }
 
