@@ -39,6 +39,21 @@ s_usage (FILE *out)
                   "                   [--batch B | --json] [--subjects S]\n");
 }
 
+/*  The option flag's value arg as a number 1..max into *out; false, with
+ *  the range said, when it is not one. */
+static bool
+s_count (const char *flag, const char *arg, long max, long *out)
+{
+    char *end;
+    long v = strtol (arg, &end, 10);
+    if (*end || v < 1 || v > max) {
+        fprintf (stderr, "keten-bench: %s must be 1..%ld\n", flag, max);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
 typedef struct {
     apiclient_t *api;
     long n, inflight, batch;
@@ -220,7 +235,6 @@ main (int argc, char **argv)
     bool json = false;
     int opt;
     while ((opt = getopt_long (argc, argv, "s:f:n:k:b:p:jh", options, NULL)) != -1) {
-        char *end;
         switch (opt) {
         case 's':
             socket_path = optarg;
@@ -229,35 +243,23 @@ main (int argc, char **argv)
             file = optarg;
             break;
         case 'n':
-            b.n = strtol (optarg, &end, 10);
-            if (*end || b.n < 1 || b.n > 10000000) {
-                fprintf (stderr, "keten-bench: -n must be 1..10000000\n");
+            if (!s_count ("-n", optarg, 10000000, &b.n))
                 return 2;
-            }
             break;
         case 'k':
-            b.inflight = strtol (optarg, &end, 10);
-            if (*end || b.inflight < 1 || b.inflight > 100000) {
-                fprintf (stderr, "keten-bench: --inflight must be 1..100000\n");
+            if (!s_count ("--inflight", optarg, 100000, &b.inflight))
                 return 2;
-            }
             break;
         case 'b':
-            b.batch = strtol (optarg, &end, 10);
-            if (*end || b.batch < 1 || b.batch > 1000) {
-                fprintf (stderr, "keten-bench: --batch must be 1..1000\n");
+            if (!s_count ("--batch", optarg, 1000, &b.batch))
                 return 2;
-            }
             break;
         case 'j':
             json = true;
             break;
         case 'p':
-            b.subjects = strtol (optarg, &end, 10);
-            if (*end || b.subjects < 1 || b.subjects > 100000) {
-                fprintf (stderr, "keten-bench: --subjects must be 1..100000\n");
+            if (!s_count ("--subjects", optarg, 100000, &b.subjects))
                 return 2;
-            }
             break;
         case 'h':
             s_usage (stdout);
