@@ -146,7 +146,7 @@ typedef struct {
 static void
 s_seal (uint8_t *out, const uint8_t *in, size_t len, const uint8_t key[32])
 {
-    randombytes_buf (out, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+    kt_random_buf (out, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
     crypto_aead_xchacha20poly1305_ietf_encrypt (out + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
                                                 NULL, in, len, NULL, 0, NULL, out, key);
 }
@@ -358,9 +358,9 @@ s_rate_batch (rate_t *r, int64_t first)
         RATE_AT_REST_P, for (size_t i = 0; i < RATE_BATCH; i++) {
             rate_signal_t *s = &r->sig[i];
             uint8_t key[32];
-            randombytes_buf (s->id, sizeof s->id);
-            randombytes_buf (s->key_id, sizeof s->key_id);
-            randombytes_buf (key, sizeof key);
+            kt_random_buf (s->id, sizeof s->id);
+            kt_random_buf (s->key_id, sizeof s->key_id);
+            kt_random_buf (key, sizeof key);
             s_seal (s->wrapped, key, sizeof key, r->storage_p);
             s_seal (s->rest, s->plain, s->plain_len, key);
             sodium_memzero (key, sizeof key);
@@ -435,8 +435,8 @@ s_rate_batch (rate_t *r, int64_t first)
             rate_signal_t *g = &r->got[i];
             uint8_t key[32];
             memcpy (g->id, r->sig[i].id, sizeof g->id);
-            randombytes_buf (g->key_id, sizeof g->key_id);
-            randombytes_buf (key, sizeof key);
+            kt_random_buf (g->key_id, sizeof g->key_id);
+            kt_random_buf (key, sizeof key);
             s_seal (g->wrapped, key, sizeof key, r->storage_u);
             s_seal (g->rest, g->plain, g->plain_len, key);
             sodium_memzero (key, sizeof key);

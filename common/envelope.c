@@ -198,7 +198,7 @@ envelope_seal (const keyring_t *keyring, const envelope_draft_t *draft, uint8_t 
         kt_fail (reason, "out of memory");
         goto done;
     }
-    randombytes_buf (fresh, fresh_len);
+    kt_random_buf (fresh, fresh_len);
     if (draft->id)
         memmove (id, draft->id, KT_ID_LEN);
     else
@@ -277,7 +277,7 @@ envelope_rewrap (const keyring_t *keyring, const char *recipient, const uint8_t 
             slots[k][0]->len = slots[k][1]->len = 0;
             if (!shared[k])
                 continue;
-            randombytes_buf (fresh[k], crypto_box_NONCEBYTES);
+            kt_random_buf (fresh[k], crypto_box_NONCEBYTES);
             crypto_box_easy_afternm (fresh[k] + crypto_box_NONCEBYTES, key, sizeof key, fresh[k],
                                      shared[k]);
             *slots[k][0] = (ProtobufCBinaryData){crypto_box_NONCEBYTES, fresh[k]};

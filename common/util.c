@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,11 +191,46 @@ kt_unhex (uint8_t *out, size_t outlen, const char *hex)
     return 0;
 }
 
+/*  The calling thread's pool: bytes from s_pool_used on are unused. */
+static _Thread_local uint8_t s_pool[KT_RANDOM_POOL];
+static _Thread_local size_t s_pool_used = KT_RANDOM_POOL;
+static pthread_once_t s_pool_once = PTHREAD_ONCE_INIT;
+
+static void
+s_pool_drop (void)
+{
+    sodium_memzero (s_pool, sizeof s_pool);
+    s_pool_used = KT_RANDOM_POOL;
+}
+
+static void
+s_pool_init (void)
+{
+    pthread_atfork (NULL, NULL, s_pool_drop);
+}
+
+void
+kt_random_buf (void *out, size_t len)
+{
+    if (len > KT_RANDOM_POOLED) {
+        randombytes_buf (out, len);
+        return;
+    }
+    if (KT_RANDOM_POOL - s_pool_used < len) {
+        pthread_once (&s_pool_once, s_pool_init);
+        randombytes_buf (s_pool, sizeof s_pool);
+        s_pool_used = 0;
+    }
+    memcpy (out, s_pool + s_pool_used, len);
+    sodium_memzero (s_pool + s_pool_used, len);
+    s_pool_used += len;
+}
+
 void
 kt_ordered_id (uint8_t *id, size_t len)
 {
     if (len > 6)
-        randombytes_buf (id + 6, len - 6);
+        kt_random_buf (id + 6, len - 6);
     kt_ordered_id_from (id, len, NULL);
 }
 

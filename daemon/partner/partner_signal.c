@@ -346,7 +346,7 @@ s_flush_one (node_t *self, size_t i, uint8_t id[KT_ID_LEN], bool *held, uint64_t
      *  one would tell the uitvoerder how long the police held it. */
     uint8_t random_id[KT_ID_LEN];
     if (*held)
-        randombytes_buf (random_id, sizeof random_id);
+        kt_random_buf (random_id, sizeof random_id);
     /*  Queued now: sealed once (issue #17).  The envelope's content key is
      *  the signal's data key, from the pool, and the envelope, kept in the
      *  signal row, is both its record at rest and what the outbox sends

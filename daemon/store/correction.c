@@ -74,7 +74,7 @@ correction_decide (correction_t *self, correction_decision_t *d, kt_reason_t *re
 {
     uint8_t rnd[8];
     char hex[17];
-    randombytes_buf (rnd, sizeof rnd);
+    kt_random_buf (rnd, sizeof rnd);
     snprintf (d->correction_id, sizeof d->correction_id, "c-%s", kt_hex (hex, rnd, sizeof rnd));
     if (store_begin (self->db, reason) != 0)
         return -1;

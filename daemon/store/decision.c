@@ -168,7 +168,7 @@ decision_record (decision_t *self, const referentiekader_t *rk, const roster_t *
         return -1;
     uint8_t rnd[8];
     char hex[17];
-    randombytes_buf (rnd, sizeof rnd);
+    kt_random_buf (rnd, sizeof rnd);
     snprintf (id, DECISION_ID_LEN, "d-%s", kt_hex (hex, rnd, sizeof rnd));
 
     Keten__WeegploegDecision d = KETEN__WEEGPLOEG_DECISION__INIT;

@@ -133,7 +133,7 @@ incident_register (incident_t *self, const Keten__Incident *in, const char *repo
 {
     uint8_t rnd[8];
     char hex[17], kinds[16 * 66] = "";
-    randombytes_buf (rnd, sizeof rnd);
+    kt_random_buf (rnd, sizeof rnd);
     snprintf (id, 19, "i-%s", kt_hex (hex, rnd, sizeof rnd));
     store_join (kinds, sizeof kinds, (const char *const *) in->data_kinds, in->n_data_kinds);
     /*  AVG art. 33(1): 72 hours after becoming aware of it. */

@@ -133,7 +133,7 @@ infoplicht_open (infoplicht_t *self, const char *decision_id, const char *case_r
 {
     uint8_t rnd[8];
     char hex[17], fresh[INFOPLICHT_ID_LEN];
-    randombytes_buf (rnd, sizeof rnd);
+    kt_random_buf (rnd, sizeof rnd);
     snprintf (fresh, sizeof fresh, "t-%s", kt_hex (hex, rnd, sizeof rnd));
     if (store_run (self->db,
                    "INSERT OR IGNORE INTO infoplicht_task (task_id, decision_id, case_ref,"

@@ -175,7 +175,7 @@ s_seal (const uint8_t key[KEYSTORE_KEY_LEN], const uint8_t *nonce, const void *a
     if (nonce)
         memcpy (out, nonce, NONCE_LEN);
     else
-        randombytes_buf (out, NONCE_LEN);
+        kt_random_buf (out, NONCE_LEN);
     crypto_aead_xchacha20poly1305_ietf_encrypt (out + NONCE_LEN, NULL, plain, plain_len, ad, ad_len,
                                                 NULL, out, key);
     *out_p = out;
@@ -233,7 +233,7 @@ keystore_create (keystore_t *self, uint8_t key_id[KEYSTORE_ID_LEN], uint8_t key[
     /*  The key, its wrap's nonce and its id's random part from one draw
      *  (as envelope_seal). */
     uint8_t fresh[KEYSTORE_KEY_LEN + NONCE_LEN + KEYSTORE_ID_LEN - 6];
-    randombytes_buf (fresh, sizeof fresh);
+    kt_random_buf (fresh, sizeof fresh);
     kt_ordered_id_from (key_id, KEYSTORE_ID_LEN, fresh + KEYSTORE_KEY_LEN + NONCE_LEN);
     memcpy (key, fresh, KEYSTORE_KEY_LEN);
     uint8_t *wrapped;

@@ -414,7 +414,7 @@ meeting_change (meeting_t *self, casusoverleg_t *casus, const meeting_change_t *
     if (is_new) {
         uint8_t rnd[8];
         char hex[17];
-        randombytes_buf (rnd, sizeof rnd);
+        kt_random_buf (rnd, sizeof rnd);
         snprintf (meeting_id, MEETING_ID_LEN, "w-%s", kt_hex (hex, rnd, sizeof rnd));
     } else {
         if (strlen (c->meeting_id) != MEETING_ID_LEN - 1 || strncmp (c->meeting_id, "w-", 2) != 0)

@@ -172,7 +172,7 @@ s_measure_from_json (json_t *o, size_t i, Keten__PlanMeasure *m, char id[11], kt
     else {
         uint8_t rnd[4];
         char hex[9];
-        randombytes_buf (rnd, sizeof rnd);
+        kt_random_buf (rnd, sizeof rnd);
         snprintf (id, 11, "m-%s", kt_hex (hex, rnd, sizeof rnd));
     }
     m->measure_id = id;

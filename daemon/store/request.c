@@ -183,7 +183,7 @@ request_register (request_t *self, const request_new_t *r, uint32_t uid, uint64_
     uint8_t rnd[8];
     if (request_check (r, now_ms, reason) != 0 || request_due (r->received, &due, day, reason) != 0)
         return -1;
-    randombytes_buf (rnd, sizeof rnd);
+    kt_random_buf (rnd, sizeof rnd);
     snprintf (id, REQUEST_ID_LEN, "r-%s", kt_hex (hex, rnd, sizeof rnd));
     return store_run (self->db,
                       "INSERT INTO request (id, kind, received, from_whom, representation,"

@@ -421,7 +421,7 @@ s_subject (weegploeg_t *self, const Keten__Signal *s, bool *ks_open, char case_r
      *  then adds no commit of keystore.db to its signal's path. */
     if (keystore_take (self->keystore, key_id, key, reason) != 0)
         return -1;
-    randombytes_buf (rnd, sizeof rnd);
+    kt_random_buf (rnd, sizeof rnd);
     char hex[17];
     snprintf (case_ref, 40, "k-%s", kt_hex (hex, rnd, sizeof rnd));
     int rc =
