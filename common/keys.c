@@ -643,7 +643,7 @@ keys_generate_keeping (const char *id, const char *kind, const char *name, const
         if (storage_key)
             memcpy (k->storage_key, storage_key, sizeof k->storage_key);
         else
-            kt_random_buf (k->storage_key, sizeof k->storage_key);
+            randombytes_buf (k->storage_key, sizeof k->storage_key);
         if (s_format (t, k) != 0)
             kt_fail (reason, "key file text too long");
         else if (kt_write_file (secret_path, t->secret_text, strlen (t->secret_text), 0600,

@@ -191,39 +191,81 @@ kt_unhex (uint8_t *out, size_t outlen, const char *hex)
     return 0;
 }
 
-/*  The calling thread's pool: bytes from s_pool_used on are unused. */
-static _Thread_local uint8_t s_pool[KT_RANDOM_POOL];
-static _Thread_local size_t s_pool_used = KT_RANDOM_POOL;
-static pthread_once_t s_pool_once = PTHREAD_ONCE_INIT;
+/*  A thread's pool, in sodium_malloc memory (locked in RAM, left out of
+ *  core dumps, a guard page right after bytes): the bytes from used on
+ *  are not handed out yet. */
+typedef struct {
+    size_t used;
+    uint8_t bytes[KT_RANDOM_POOL];
+} random_pool_t;
 
+static _Thread_local random_pool_t *s_pool;
+static pthread_once_t s_pool_once = PTHREAD_ONCE_INIT;
+static pthread_key_t s_pool_key; /* frees a thread's pool when it ends */
+static bool s_pool_ok;           /* the key and the fork handler are in place */
+
+/*  In a forked child (pthread_atfork): the forking thread's pool, the
+ *  only one a thread of the child can reach, is emptied. */
 static void
 s_pool_drop (void)
 {
-    sodium_memzero (s_pool, sizeof s_pool);
-    s_pool_used = KT_RANDOM_POOL;
+    if (s_pool) {
+        sodium_memzero (s_pool->bytes, sizeof s_pool->bytes);
+        s_pool->used = KT_RANDOM_POOL;
+    }
+}
+
+static void
+s_pool_free (void *pool)
+{
+    s_pool = NULL;
+    sodium_free (pool);
 }
 
 static void
 s_pool_init (void)
 {
-    pthread_atfork (NULL, NULL, s_pool_drop);
+    s_pool_ok = pthread_key_create (&s_pool_key, s_pool_free) == 0;
+    /*  Without the handler a child could hand out its parent's bytes:
+     *  then there is no pool at all. */
+    if (s_pool_ok && pthread_atfork (NULL, NULL, s_pool_drop) != 0)
+        s_pool_ok = false;
+}
+
+/*  The calling thread's pool, made on its first draw; NULL when there is
+ *  none (out of memory, or s_pool_init failed). */
+static random_pool_t *
+s_pool_get (void)
+{
+    if (s_pool)
+        return s_pool;
+    pthread_once (&s_pool_once, s_pool_init);
+    random_pool_t *pool = s_pool_ok ? sodium_malloc (sizeof *pool) : NULL;
+    if (!pool)
+        return NULL;
+    if (pthread_setspecific (s_pool_key, pool) != 0) {
+        sodium_free (pool);
+        return NULL;
+    }
+    pool->used = KT_RANDOM_POOL;
+    return s_pool = pool;
 }
 
 void
 kt_random_buf (void *out, size_t len)
 {
-    if (len > KT_RANDOM_POOLED) {
+    random_pool_t *pool = len <= KT_RANDOM_POOLED ? s_pool_get () : NULL;
+    if (!pool) {
         randombytes_buf (out, len);
         return;
     }
-    if (KT_RANDOM_POOL - s_pool_used < len) {
-        pthread_once (&s_pool_once, s_pool_init);
-        randombytes_buf (s_pool, sizeof s_pool);
-        s_pool_used = 0;
+    if (KT_RANDOM_POOL - pool->used < len) {
+        randombytes_buf (pool->bytes, sizeof pool->bytes);
+        pool->used = 0;
     }
-    memcpy (out, s_pool + s_pool_used, len);
-    sodium_memzero (s_pool + s_pool_used, len);
-    s_pool_used += len;
+    memcpy (out, pool->bytes + pool->used, len);
+    sodium_memzero (pool->bytes + pool->used, len);
+    pool->used += len;
 }
 
 void

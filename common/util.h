@@ -46,13 +46,14 @@ int kt_unhex (uint8_t *out, size_t outlen, const char *hex);
 
 /*  Random bytes from libsodium's generator (randombytes_buf), for
  *  requests of at most KT_RANDOM_POOLED bytes drawn KT_RANDOM_POOL bytes
- *  at a time into a pool of the calling thread's.  libsodium's generator
- *  reads the process id (a system call) and runs ChaCha20 twice on every
- *  call, about 0.6 us each on a slow machine, and a signal needs three
- *  draws (issue #17).  Each byte is handed out once and wiped from the
- *  pool as it goes; a child process drops the pool of the thread that
- *  forked (pthread_atfork), so parent and child never hand out the same
- *  bytes.  Larger requests go to randombytes_buf directly. */
+ *  at a time into a pool of the calling thread's, in sodium_malloc
+ *  memory.  Each call of the generator ketend uses reads the process id
+ *  (a system call) and runs ChaCha20 twice, about 0.6 us on a slow
+ *  machine; a signal needs three draws (issue #17).  Each byte is handed
+ *  out once and wiped from the pool as it goes; a forked child empties
+ *  the pool of the thread that forked (pthread_atfork), so parent and
+ *  child never hand out the same bytes.  Larger requests, and every
+ *  request when no pool can be made, go to randombytes_buf directly. */
 #define KT_RANDOM_POOL 4096
 #define KT_RANDOM_POOLED 256
 void kt_random_buf (void *out, size_t len);

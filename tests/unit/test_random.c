@@ -1,7 +1,7 @@
-/*  kt_random_buf (common/util.h): bytes handed out once, a pool drawn
- *  again when it runs out, large requests past the pool, each thread its
- *  own pool, and a child process that never hands out its parent's
- *  bytes.  */
+/*  kt_random_buf (common/util.h): bytes handed out once, a pool used to
+ *  its last byte and drawn again when it runs out, large requests past
+ *  the pool, each thread its own pool, and a child process that never
+ *  hands out its parent's bytes.  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +12,7 @@
 
 #include <pthread.h>
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,6 +34,13 @@ test_no_draw_is_handed_out_twice (void **state)
     static uint8_t draws[T_DRAWS][T_DRAW];
     for (size_t i = 0; i < T_DRAWS; i++)
         kt_random_buf (draws[i], T_DRAW);
+    /*  A byte handed out again would come out wiped, as a zero: about
+     *  48 of these 12,288 bytes are zero by chance, 200 never are. */
+    size_t zeros = 0;
+    for (size_t i = 0; i < T_DRAWS; i++)
+        for (size_t j = 0; j < T_DRAW; j++)
+            zeros += draws[i][j] == 0;
+    assert_true (zeros < 200);
     qsort (draws, T_DRAWS, T_DRAW, s_cmp);
     static const uint8_t zero[T_DRAW];
     for (size_t i = 0; i < T_DRAWS; i++) {
@@ -62,6 +70,42 @@ test_requests_of_every_size (void **state)
                 assert_true (memcmp (buf + sizes[i] - tail, zero, tail) != 0);
             free (buf);
         }
+}
+
+/*  A new thread's pool, from its first byte to its last and past it:
+ *  draws of 255 bytes leave 16 at the end, which a draw of 16 takes
+ *  exactly; a draw of 17 then needs a pool drawn again.  The pool's last
+ *  byte borders a guard page, so a draw past it would crash. */
+static void *
+s_thread_boundary (void *arg)
+{
+    uint8_t buf[KT_RANDOM_POOLED], *seen = arg;
+    for (size_t i = 0; i < 16; i++) {
+        kt_random_buf (buf, 255);
+        memcpy (seen + 255 * i, buf, 255);
+    }
+    kt_random_buf (buf, 16);
+    memcpy (seen + 255 * 16, buf, 16);
+    kt_random_buf (buf, 17);
+    memcpy (seen + KT_RANDOM_POOL, buf, 17);
+    return NULL;
+}
+
+static void
+test_a_pool_is_used_to_its_last_byte_and_drawn_again (void **state)
+{
+    (void) state;
+    static uint8_t seen[KT_RANDOM_POOL + 17];
+    pthread_t t;
+    assert_int_equal (pthread_create (&t, NULL, s_thread_boundary, seen), 0);
+    assert_int_equal (pthread_join (t, NULL), 0);
+    size_t zeros = 0;
+    for (size_t i = 0; i < sizeof seen; i++)
+        zeros += seen[i] == 0;
+    assert_true (zeros < 64); /* about 16 by chance */
+    static const uint8_t zero[16];
+    assert_true (memcmp (seen + KT_RANDOM_POOL - 16, zero, 16) != 0);
+    assert_true (memcmp (seen + KT_RANDOM_POOL + 1, zero, 16) != 0);
 }
 
 static void *
@@ -111,6 +155,8 @@ test_a_child_never_hands_out_its_parents_bytes (void **state)
     assert_int_equal (waitpid (pid, &status, 0), pid);
     assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
     assert_true (memcmp (parent, child, T_DRAW) != 0);
+    static const uint8_t zero[T_DRAW];
+    assert_true (memcmp (child, zero, T_DRAW) != 0); /* not a wiped pool */
 }
 
 int
@@ -122,6 +168,7 @@ main (void)
         cmocka_unit_test (test_no_draw_is_handed_out_twice),
         cmocka_unit_test (test_requests_of_every_size),
         cmocka_unit_test (test_threads_draw_their_own_bytes),
+        cmocka_unit_test (test_a_pool_is_used_to_its_last_byte_and_drawn_again),
         cmocka_unit_test (test_a_child_never_hands_out_its_parents_bytes),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
