@@ -225,7 +225,9 @@ s_pool_free (void *pool)
 static void
 s_pool_init (void)
 {
-    s_pool_ok = pthread_key_create (&s_pool_key, s_pool_free) == 0;
+    /*  sodium_malloc needs sodium_init (idempotent; a program that draws
+     *  random bytes only may not have called it). */
+    s_pool_ok = sodium_init () >= 0 && pthread_key_create (&s_pool_key, s_pool_free) == 0;
     /*  Without the handler a child could hand out its parent's bytes:
      *  then there is no pool at all. */
     if (s_pool_ok && pthread_atfork (NULL, NULL, s_pool_drop) != 0)
