@@ -27,6 +27,16 @@ s_cmp (const void *a, const void *b)
     return memcmp (a, b, T_DRAW);
 }
 
+/*  A byte handed out again would come out wiped, as a zero. */
+static size_t
+s_zeros (const uint8_t *p, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        n += p[i] == 0;
+    return n;
+}
+
 static void
 test_no_draw_is_handed_out_twice (void **state)
 {
@@ -34,17 +44,11 @@ test_no_draw_is_handed_out_twice (void **state)
     static uint8_t draws[T_DRAWS][T_DRAW];
     for (size_t i = 0; i < T_DRAWS; i++)
         kt_random_buf (draws[i], T_DRAW);
-    /*  A byte handed out again would come out wiped, as a zero: about
-     *  48 of these 12,288 bytes are zero by chance, 200 never are. */
-    size_t zeros = 0;
-    for (size_t i = 0; i < T_DRAWS; i++)
-        for (size_t j = 0; j < T_DRAW; j++)
-            zeros += draws[i][j] == 0;
-    assert_true (zeros < 200);
+    /*  About 48 of these 12,288 bytes are zero by chance, 200 never are. */
+    assert_true (s_zeros (&draws[0][0], sizeof draws) < 200);
     qsort (draws, T_DRAWS, T_DRAW, s_cmp);
-    static const uint8_t zero[T_DRAW];
     for (size_t i = 0; i < T_DRAWS; i++) {
-        assert_true (memcmp (draws[i], zero, T_DRAW) != 0);
+        assert_false (sodium_is_zero (draws[i], T_DRAW));
         if (i > 0)
             assert_true (memcmp (draws[i - 1], draws[i], T_DRAW) != 0);
     }
@@ -59,15 +63,14 @@ test_requests_of_every_size (void **state)
      *  buffer is filled to its end (a 64-byte all-zero tail is 2^-512). */
     static const size_t sizes[] = {
         1, 7, KT_RANDOM_POOLED, KT_RANDOM_POOLED + 1, 100, KT_RANDOM_POOL, 3 * KT_RANDOM_POOL};
-    static const uint8_t zero[64];
     for (size_t k = 0; k < 4; k++)
         for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
             uint8_t *buf = calloc (1, sizes[i]);
             assert_non_null (buf);
             kt_random_buf (buf, sizes[i]);
-            size_t tail = sizes[i] < sizeof zero ? sizes[i] : sizeof zero;
+            size_t tail = sizes[i] < 64 ? sizes[i] : 64;
             if (sizes[i] >= 16)
-                assert_true (memcmp (buf + sizes[i] - tail, zero, tail) != 0);
+                assert_false (sodium_is_zero (buf + sizes[i] - tail, tail));
             free (buf);
         }
 }
@@ -99,13 +102,9 @@ test_a_pool_is_used_to_its_last_byte_and_drawn_again (void **state)
     pthread_t t;
     assert_int_equal (pthread_create (&t, NULL, s_thread_boundary, seen), 0);
     assert_int_equal (pthread_join (t, NULL), 0);
-    size_t zeros = 0;
-    for (size_t i = 0; i < sizeof seen; i++)
-        zeros += seen[i] == 0;
-    assert_true (zeros < 64); /* about 16 by chance */
-    static const uint8_t zero[16];
-    assert_true (memcmp (seen + KT_RANDOM_POOL - 16, zero, 16) != 0);
-    assert_true (memcmp (seen + KT_RANDOM_POOL + 1, zero, 16) != 0);
+    assert_true (s_zeros (seen, sizeof seen) < 64); /* about 16 by chance */
+    assert_false (sodium_is_zero (seen + KT_RANDOM_POOL - 16, 16));
+    assert_false (sodium_is_zero (seen + KT_RANDOM_POOL + 1, 16));
 }
 
 static void *
@@ -155,8 +154,7 @@ test_a_child_never_hands_out_its_parents_bytes (void **state)
     assert_int_equal (waitpid (pid, &status, 0), pid);
     assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
     assert_true (memcmp (parent, child, T_DRAW) != 0);
-    static const uint8_t zero[T_DRAW];
-    assert_true (memcmp (child, zero, T_DRAW) != 0); /* not a wiped pool */
+    assert_false (sodium_is_zero (child, T_DRAW)); /* not a wiped pool */
 }
 
 int
