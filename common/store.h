@@ -172,6 +172,29 @@ int store_run_cached (sqlite3 *db, const char *sql, const store_value_t *values,
 int store_run_stmt (sqlite3_stmt *stmt, const store_value_t *values, const char *what,
                     kt_reason_t *reason);
 
+/*  ---- Many rows of one shape in few statements ----------------------
+ *  A group commit's rows of one table, added one at a time and inserted
+ *  together (store_rows.c): "INSERT ... VALUES (...), (...), ..." of 64,
+ *  16, 4 or 1 rows, each size prepared once and kept.  SQLite's cost per
+ *  statement is paid a few times per group, not once per row (issue #17).
+ *  insert is the statement without its VALUES ("INSERT INTO t (a, b)"),
+ *  n_cols its columns. */
+typedef struct _store_rows_t store_rows_t;
+store_rows_t *store_rows_new (sqlite3 *db, const char *insert, int n_cols, kt_reason_t *reason);
+void store_rows_destroy (store_rows_t **self_p);
+/*  One row: n_cols values, STORE_END-terminated as for store_run; text
+ *  and blobs are copied.  -1 with reason when out of memory or when the
+ *  count is wrong (nothing added). */
+int store_rows_add (store_rows_t *self, const store_value_t *values, kt_reason_t *reason);
+size_t store_rows_count (const store_rows_t *self);
+/*  Every row added, inserted in the caller's transaction in the order
+ *  added; then none is left, whatever the outcome.  -1 with a reason
+ *  naming what (as store_run's) when a statement fails: the caller rolls
+ *  its transaction back, as after a failed single INSERT. */
+int store_rows_flush (store_rows_t *self, const char *what, kt_reason_t *reason);
+/*  The rows added and not flushed let go (after a rollback). */
+void store_rows_clear (store_rows_t *self);
+
 /*  "a,b,c" of n strings into buf (cut at len): the clear list columns
  *  (participants, criteria, kinds of data) that stores keep beside a
  *  sealed body. */

@@ -367,13 +367,13 @@ s_flush_one (node_t *self, size_t i, uint8_t id[KT_ID_LEN], bool *held, uint64_t
     int rc = 0;
     if (envelope_seal (self->keyring, &draft, id, &header, &header_len, reason) != 0 ||
         (queued ? signalbox_insert_queued (p->signalbox, id, s, key_id, header, header_len,
-                                           (uint32_t) pending->caller.uid, now, reason)
+                                           (uint32_t) pending->caller.uid, now, pending->from_spool,
+                                           reason)
                 : signalbox_insert (p->signalbox, id, s, body, body_len, wpg_held,
                                     (uint32_t) pending->caller.uid, now, reason)) != 0 ||
-        (pending->from_spool &&
+        (!queued && pending->from_spool &&
          signalbox_mark_spool (p->signalbox, id, awaiting, s->representative, reason) != 0) ||
-        (!*held &&
-         outbox_insert (p->outbox, id, KETEN__MESSAGE_TYPE__SIGNAL, NULL, 0, now, reason) != 0) ||
+        (queued && outbox_add (p->outbox, id, KETEN__MESSAGE_TYPE__SIGNAL, now, reason) != 0) ||
         (pending->from_spool && spool_record (p->spool, &pending->file, id, reason) != 0))
         rc = -1;
     sodium_memzero (key, sizeof key);
@@ -405,6 +405,7 @@ static int
 s_flush_store (node_t *self, size_t n, uint8_t (*ids)[KT_ID_LEN], bool *held, uint64_t now,
                bool beside, kt_reason_t *reason)
 {
+    partner_t *p = partner_of (self);
     sqlite3 *ks = keystore_db (self->keystore);
     if (store_begin (ks, reason) != 0)
         return -1;
@@ -415,6 +416,13 @@ s_flush_store (node_t *self, size_t n, uint8_t (*ids)[KT_ID_LEN], bool *held, ui
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < n; i++)
         rc = s_flush_one (self, i, ids[i], &held[i], now, reason);
+    /*  The queued signals' rows and their outbox rows, a few statements
+     *  for the whole group (issue #17). */
+    if (rc == 0 &&
+        (signalbox_flush (p->signalbox, reason) != 0 || outbox_flush (p->outbox, reason) != 0))
+        rc = -1;
+    signalbox_flush_drop (p->signalbox);
+    outbox_flush_drop (p->outbox);
     if (rc == 0 && store_commit (ks, reason) != 0)
         rc = -1;
     if (rc == 0 &&

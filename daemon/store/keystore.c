@@ -24,6 +24,7 @@
 #define POOL_LEGACY_MAX (4 * POOL_TARGET)
 
 struct _keystore_t {
+    store_rows_t *rows; /* a refill's data_key rows (store_rows_new) */
     sqlite3 *db;
     const uint8_t *storage_key;
     sqlite3_stmt *insert, *select, *delete;
@@ -131,7 +132,9 @@ keystore_open (const char *path, const uint8_t storage_key[32], kt_reason_t *rea
               reason)) ||
         !(self->select =
               store_prepare (self->db, "SELECT wrapped FROM data_key WHERE key_id=?", reason)) ||
-        !(self->delete = store_prepare (self->db, "DELETE FROM data_key WHERE key_id=?", reason))) {
+        !(self->delete = store_prepare (self->db, "DELETE FROM data_key WHERE key_id=?", reason)) ||
+        !(self->rows = store_rows_new (
+              self->db, "INSERT INTO data_key (key_id, wrapped, created_ms)", 3, reason))) {
         keystore_destroy (&self);
         return NULL;
     }
@@ -147,6 +150,7 @@ keystore_destroy (keystore_t **self_p)
     sqlite3_finalize (self->insert);
     sqlite3_finalize (self->select);
     sqlite3_finalize (self->delete);
+    store_rows_destroy (&self->rows);
     store_close (&self->db);
     free (self->pool);
     if (self->pool_keys)
@@ -226,9 +230,11 @@ keystore_unseal (const uint8_t key[KEYSTORE_KEY_LEN], const void *ad, size_t ad_
     return 0;
 }
 
-int
-keystore_create (keystore_t *self, uint8_t key_id[KEYSTORE_ID_LEN], uint8_t key[KEYSTORE_KEY_LEN],
-                 kt_reason_t *reason)
+/*  A new data key, its id and its wrap under the storage key (*wrapped_p,
+ *  heap): 0, or -1 when out of memory. */
+static int
+s_make (keystore_t *self, uint8_t key_id[KEYSTORE_ID_LEN], uint8_t key[KEYSTORE_KEY_LEN],
+        uint8_t **wrapped_p, size_t *wrapped_len_p)
 {
     /*  The key, its wrap's nonce and its id's random part from one draw
      *  (as envelope_seal). */
@@ -236,12 +242,19 @@ keystore_create (keystore_t *self, uint8_t key_id[KEYSTORE_ID_LEN], uint8_t key[
     kt_random_buf (fresh, sizeof fresh);
     kt_ordered_id_from (key_id, KEYSTORE_ID_LEN, fresh + KEYSTORE_KEY_LEN + NONCE_LEN);
     memcpy (key, fresh, KEYSTORE_KEY_LEN);
+    int sealed = s_seal (self->storage_key, fresh + KEYSTORE_KEY_LEN, key_id, KEYSTORE_ID_LEN, key,
+                         KEYSTORE_KEY_LEN, wrapped_p, wrapped_len_p);
+    sodium_memzero (fresh, sizeof fresh);
+    return sealed;
+}
+
+int
+keystore_create (keystore_t *self, uint8_t key_id[KEYSTORE_ID_LEN], uint8_t key[KEYSTORE_KEY_LEN],
+                 kt_reason_t *reason)
+{
     uint8_t *wrapped;
     size_t wrapped_len;
-    int sealed = s_seal (self->storage_key, fresh + KEYSTORE_KEY_LEN, key_id, KEYSTORE_ID_LEN, key,
-                         KEYSTORE_KEY_LEN, &wrapped, &wrapped_len);
-    sodium_memzero (fresh, sizeof fresh);
-    if (sealed != 0)
+    if (s_make (self, key_id, key, &wrapped, &wrapped_len) != 0)
         return kt_fail (reason, "out of memory");
     int rc =
         store_run_stmt (self->insert,
@@ -250,6 +263,24 @@ keystore_create (keystore_t *self, uint8_t key_id[KEYSTORE_ID_LEN], uint8_t key[
                         "store the data key", reason);
     free (wrapped);
     return rc < 0 ? -1 : 0;
+}
+
+/*  keystore_create for a refill: the row inserted with the refill's
+ *  others, by store_rows_flush on self->rows. */
+static int
+s_create_row (keystore_t *self, uint8_t key_id[KEYSTORE_ID_LEN], uint8_t key[KEYSTORE_KEY_LEN],
+              uint64_t now_ms, kt_reason_t *reason)
+{
+    uint8_t *wrapped;
+    size_t wrapped_len;
+    if (s_make (self, key_id, key, &wrapped, &wrapped_len) != 0)
+        return kt_fail (reason, "out of memory");
+    int rc = store_rows_add (self->rows,
+                             STORE_VALUES (STORE_BLOB (key_id, KEYSTORE_ID_LEN),
+                                           STORE_BLOB (wrapped, wrapped_len), STORE_INT (now_ms)),
+                             reason);
+    free (wrapped);
+    return rc;
 }
 
 typedef struct {
@@ -589,9 +620,14 @@ keystore_pool_refill (keystore_t *self, kt_reason_t *reason)
                        STORE_VALUES (STORE_INT (self->lists[i])), "empty the key pool's list",
                        reason) < 0)
             rc = -1;
+    uint64_t now = kt_now_ms ();
     while (rc == 0 && made < want)
-        if ((rc = keystore_create (self, fresh[made], fresh_keys[made], reason)) == 0)
+        if ((rc = s_create_row (self, fresh[made], fresh_keys[made], now, reason)) == 0)
             made++;
+    /*  The keys' rows in a few statements, not one each (issue #17). */
+    if (rc == 0)
+        rc = store_rows_flush (self->rows, "store the data keys", reason);
+    store_rows_clear (self->rows);
     int64_t list = 0;
     if (rc == 0 && store_run (self->db, "INSERT INTO key_pool_list (key_ids) VALUES (?)",
                               STORE_VALUES (STORE_BLOB (fresh, made * KEYSTORE_ID_LEN)),

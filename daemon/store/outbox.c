@@ -35,6 +35,7 @@ struct _outbox_t {
     size_t headers_kept; /* bytes */
     bool dirty;      /* some next_ms moved earlier: re-heapify */
     sqlite3_stmt *insert, *load_header, *settle, *status;
+    store_rows_t *rows;             /* outbox_add's, until outbox_flush */
     Keten__MessageType source_type; /* outbox_header_source */
     outbox_header_fn *source;
     void *source_arg;
@@ -167,6 +168,8 @@ outbox_new (sqlite3 *db, const outbox_limits_t *limits, kt_reason_t *reason)
     zhashx_set_destructor (self->entries, s_entry_free);
     if (!(self->insert = store_prepare (
               db, "INSERT INTO outbox (id, type, header, created_ms) VALUES (?,?,?,?)", reason)) ||
+        !(self->rows = store_rows_new (db, "INSERT INTO outbox (id, type, header, created_ms)", 4,
+                                       reason)) ||
         !(self->load_header = store_prepare (
               db, "SELECT header, type FROM outbox WHERE id=? AND state=0", reason)) ||
         !(self->settle = store_prepare (db,
@@ -195,6 +198,7 @@ outbox_destroy (outbox_t **self_p)
     if (!self)
         return;
     sqlite3_finalize (self->insert);
+    store_rows_destroy (&self->rows);
     sqlite3_finalize (self->load_header);
     sqlite3_finalize (self->settle);
     sqlite3_finalize (self->status);
@@ -216,6 +220,28 @@ outbox_insert (outbox_t *self, const uint8_t id[KT_ID_LEN], Keten__MessageType t
                            "queue the message", reason) < 0
                ? -1
                : 0;
+}
+
+int
+outbox_add (outbox_t *self, const uint8_t id[KT_ID_LEN], Keten__MessageType type, uint64_t now_ms,
+            kt_reason_t *reason)
+{
+    return store_rows_add (self->rows,
+                           STORE_VALUES (STORE_BLOB (id, KT_ID_LEN), STORE_INT (type),
+                                         STORE_BLOB ("", 0), STORE_INT (now_ms)),
+                           reason);
+}
+
+int
+outbox_flush (outbox_t *self, kt_reason_t *reason)
+{
+    return store_rows_flush (self->rows, "queue the messages", reason);
+}
+
+void
+outbox_flush_drop (outbox_t *self)
+{
+    store_rows_clear (self->rows);
 }
 
 void

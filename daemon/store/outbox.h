@@ -34,6 +34,17 @@ void outbox_destroy (outbox_t **self_p);
 int outbox_insert (outbox_t *self, const uint8_t id[KT_ID_LEN], Keten__MessageType type,
                    const uint8_t *header, size_t header_len, uint64_t now_ms, kt_reason_t *reason);
 
+/*  outbox_insert with no header, of a group (issue #17): the row is
+ *  inserted by outbox_flush, with the group's others in a few statements
+ *  (store_rows_new).  -1 with reason when out of memory. */
+int outbox_add (outbox_t *self, const uint8_t id[KT_ID_LEN], Keten__MessageType type,
+                uint64_t now_ms, kt_reason_t *reason);
+/*  The rows outbox_add took, inserted in the caller's transaction (then
+ *  none is left): 0, or -1 with reason (roll back). */
+int outbox_flush (outbox_t *self, kt_reason_t *reason);
+/*  Those rows let go instead (the transaction is rolled back). */
+void outbox_flush_drop (outbox_t *self);
+
 /*  The sealed header of message id from the caller's own record: 0 with
  *  *header_p (heap) and *len_p; -1 with reason when it cannot be read
  *  (logged; the message stays undelivered and is tried again later). */

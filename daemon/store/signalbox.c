@@ -12,7 +12,8 @@ struct _signalbox_t {
     sqlite3 *db;
     keystore_t *keystore;
     outbox_t *outbox; /* signalbox_hand_to; NULL: none */
-    sqlite3_stmt *insert, *insert_queued, *held, *release;
+    sqlite3_stmt *insert, *held, *release;
+    store_rows_t *queued; /* signalbox_insert_queued's rows, until signalbox_flush */
 };
 
 static const char *const s_migrations[] = {
@@ -58,11 +59,11 @@ signalbox_new (sqlite3 *db, keystore_t *keystore, kt_reason_t *reason)
                              "INSERT INTO signal (message_id, local_ref, category, wpg_basis, held,"
                              " created_ms, submitted_uid, key_id, body) VALUES (?,?,?,?,?,?,?,?,?)",
                              reason)) ||
-        !(self->insert_queued = store_prepare (
+        !(self->queued = store_rows_new (
               db,
               "INSERT INTO signal (message_id, local_ref, category, wpg_basis, held,"
-              " created_ms, submitted_uid, key_id, body, envelope) VALUES (?,?,?,?,0,?,?,?,?,1)",
-              reason)) ||
+              " created_ms, submitted_uid, key_id, body, envelope, via_spool, representative)",
+              12, reason)) ||
         !(self->held = store_prepare (
               db, "SELECT held, key_id, body, awaiting FROM signal WHERE message_id=?", reason)) ||
         !(self->release = store_prepare (db,
@@ -94,7 +95,7 @@ signalbox_destroy (signalbox_t **self_p)
     if (!self)
         return;
     sqlite3_finalize (self->insert);
-    sqlite3_finalize (self->insert_queued);
+    store_rows_destroy (&self->queued);
     sqlite3_finalize (self->held);
     sqlite3_finalize (self->release);
     free (self);
@@ -134,17 +135,33 @@ int
 signalbox_insert_queued (signalbox_t *self, const uint8_t id[KT_ID_LEN],
                          const Keten__Signal *signal, const uint8_t key_id[KEYSTORE_ID_LEN],
                          const uint8_t *header, size_t header_len, uint32_t uid, uint64_t now_ms,
-                         kt_reason_t *reason)
+                         bool via_spool, kt_reason_t *reason)
 {
-    return store_run_stmt (self->insert_queued,
-                           STORE_VALUES (STORE_BLOB (id, KT_ID_LEN), STORE_TEXT (signal->local_ref),
-                                         STORE_TEXT (signal->category),
-                                         STORE_INT (signal->wpg_basis), STORE_INT (now_ms),
-                                         STORE_INT (uid), STORE_BLOB (key_id, KEYSTORE_ID_LEN),
-                                         STORE_BLOB (header, header_len)),
-                           "store the signal", reason) < 0
-               ? -1
-               : 0;
+    /*  A spool signal's marks as signalbox_mark_spool sets them: queued,
+     *  so not awaiting a confirmation. */
+    const char *representative = via_spool && signal->representative && *signal->representative
+                                     ? signal->representative
+                                     : NULL;
+    return store_rows_add (
+        self->queued,
+        STORE_VALUES (STORE_BLOB (id, KT_ID_LEN), STORE_TEXT (signal->local_ref),
+                      STORE_TEXT (signal->category), STORE_INT (signal->wpg_basis), STORE_INT (0),
+                      STORE_INT (now_ms), STORE_INT (uid), STORE_BLOB (key_id, KEYSTORE_ID_LEN),
+                      STORE_BLOB (header, header_len), STORE_INT (1), STORE_INT (via_spool),
+                      STORE_TEXT (representative)),
+        reason);
+}
+
+int
+signalbox_flush (signalbox_t *self, kt_reason_t *reason)
+{
+    return store_rows_flush (self->queued, "store the signals", reason);
+}
+
+void
+signalbox_flush_drop (signalbox_t *self)
+{
+    store_rows_clear (self->queued);
 }
 
 typedef struct {

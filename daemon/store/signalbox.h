@@ -42,18 +42,27 @@ int signalbox_insert (signalbox_t *self, const uint8_t id[KT_ID_LEN], const Kete
                       uint64_t now_ms, kt_reason_t *reason);
 
 /*  Record a signal queued as it is (neither held nor awaiting a
- *  confirmation) inside the caller's node.db transaction, sealed once
- *  (issue #17): its body is header, the envelope it is queued in, sealed
- *  with key_id's data key (keystore_take) as its content key; the caller
- *  queues it with no header of the outbox row's own (outbox_insert), and
- *  signalbox_envelope gives it to the outbox.  Read back (a correction)
- *  with envelope_open_own.  Before such a row goes or is sealed anew,
- *  an outbox row still waiting to send it takes the envelope's bytes
- *  (outbox_keep_header, through signalbox_hand_to's outbox). */
+ *  confirmation) in the caller's node.db transaction, sealed once (issue
+ *  #17): its body is header, the envelope it is queued in, sealed with
+ *  key_id's data key (keystore_take) as its content key; the caller
+ *  queues it with no header of the outbox row's own (outbox_add), and
+ *  signalbox_envelope gives it to the outbox.  via_spool: a spool signal,
+ *  marked as signalbox_mark_spool would (its representative the
+ *  signal's).  The row is inserted by signalbox_flush, with the group's
+ *  others in a few statements; until then no statement reads it.  Read
+ *  back (a correction) with envelope_open_own.  Before such a row goes or
+ *  is sealed anew, an outbox row still waiting to send it takes the
+ *  envelope's bytes (outbox_keep_header, through signalbox_hand_to's
+ *  outbox).  -1 with reason when out of memory. */
 int signalbox_insert_queued (signalbox_t *self, const uint8_t id[KT_ID_LEN],
                              const Keten__Signal *signal, const uint8_t key_id[KEYSTORE_ID_LEN],
                              const uint8_t *header, size_t header_len, uint32_t uid,
-                             uint64_t now_ms, kt_reason_t *reason);
+                             uint64_t now_ms, bool via_spool, kt_reason_t *reason);
+/*  The rows signalbox_insert_queued took, inserted in the caller's
+ *  transaction (then none is left): 0, or -1 with reason (roll back). */
+int signalbox_flush (signalbox_t *self, kt_reason_t *reason);
+/*  Those rows let go instead (the transaction is rolled back). */
+void signalbox_flush_drop (signalbox_t *self);
 /*  The envelope a signal was queued in (signalbox_insert_queued): 1 with
  *  *header_p (heap) and *len_p, 0 when no such row is here, -1 with
  *  reason. */

@@ -24,7 +24,8 @@ struct _weegploeg_t {
     sqlite3 *db;
     keystore_t *keystore;
     uint8_t index_key[32]; /* keys the blind indexes used for matching */
-    sqlite3_stmt *has, *by_bsn, *by_name, *add_subject, *add_signal;
+    sqlite3_stmt *has, *by_bsn, *by_name, *add_subject;
+    store_rows_t *add_signal; /* a drain's signal rows (store_rows_new) */
     /*  Every id the signal table holds is at most `below` or is in
      *  `above` (sorted), so an id past `below` and not in `above` is new
      *  without asking the file (issue #17: a time-ordered id is past
@@ -207,13 +208,12 @@ weegploeg_open (const char *path, keystore_t *keystore, const uint8_t storage_ke
               "INSERT INTO subject (case_ref, key_id, bsn_index, name_index, created_ms)"
               " VALUES (?,?,?,?,?)",
               reason)) ||
-        !(self->add_signal = store_prepare (
+        !(self->add_signal = store_rows_new (
               self->db,
               "INSERT INTO signal (message_id, case_ref, sender, created_ms, received_ms,"
               " log_index, category, wpg_basis, legal_basis, special_category, criminal_data,"
-              " source_kind, body_commitment, body, log_entry)"
-              " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-              reason)) ||
+              " source_kind, body_commitment, body, log_entry)",
+              15, reason)) ||
         s_fresh_open (self, reason) != 0) {
         weegploeg_destroy (&self);
         return NULL;
@@ -239,7 +239,7 @@ weegploeg_destroy (weegploeg_t **self_p)
     sqlite3_finalize (self->by_bsn);
     sqlite3_finalize (self->by_name);
     sqlite3_finalize (self->add_subject);
-    sqlite3_finalize (self->add_signal);
+    store_rows_destroy (&self->add_signal);
     free (self->above);
     store_close (&self->db);
     sodium_memzero (self->index_key, sizeof self->index_key);
@@ -466,7 +466,8 @@ s_insert_signal (weegploeg_t *self, weegploeg_signal_t *w, const uint8_t key[KEY
     /*  Counted before the insert: a row must never be in the file
      *  uncounted, while an id counted and then rolled back is harmless. */
     s_fresh_note (self, w->message_id, kt_now_ms ());
-    int rc = store_run_stmt (
+    /*  Inserted with the drain's others (weegploeg_store_signals). */
+    int rc = store_rows_add (
         self->add_signal,
         STORE_VALUES (STORE_BLOB (w->message_id, KT_ID_LEN), STORE_TEXT (w->case_ref),
                       STORE_TEXT (w->sender), STORE_INT (w->created_ms), STORE_INT (w->received_ms),
@@ -475,7 +476,7 @@ s_insert_signal (weegploeg_t *self, weegploeg_signal_t *w, const uint8_t key[KEY
                       STORE_INT (s->criminal_data), STORE_TEXT (s->source_kind),
                       STORE_BLOB (w->body_commitment, 32), STORE_BLOB (sealed, sealed_len),
                       w->log_entry ? STORE_BLOB (w->log_entry, w->log_entry_len) : STORE_NULL),
-        "store the signal", reason);
+        reason);
     free (sealed);
     if (rc >= 0)
         rc = s_figures (tally, w, reason);
@@ -502,6 +503,10 @@ weegploeg_store_signals (weegploeg_t *self, weegploeg_signal_t *signals, size_t 
             break;
     }
     sodium_memzero (key, sizeof key);
+    /*  The signal rows in a few statements, not one each (issue #17). */
+    if (i == n && store_rows_flush (self->add_signal, "store the signals", reason) != 0)
+        i = 0;
+    store_rows_clear (self->add_signal);
     if (i == n && figures_tally_store (&tally, self->db, reason) != 0)
         i = 0;
     figures_tally_clear (&tally);

@@ -610,11 +610,12 @@ test_a_queued_signals_envelope_goes_to_the_outbox_before_its_row (void **state)
         randombytes_buf (env[i], sizeof env[i]);
         assert_int_equal (keystore_take (f->p_keystore, key_id, key, &r), 0);
         assert_int_equal (signalbox_insert_queued (f->signalbox, ids[i], s, key_id, env[i],
-                                                   sizeof env[i], 0, 1, &r),
+                                                   sizeof env[i], 0, 1, false, &r),
                           0);
         assert_int_equal (outbox_insert (ob, ids[i], KETEN__MESSAGE_TYPE__SIGNAL, NULL, 0, 1, &r),
                           0);
     }
+    assert_int_equal (signalbox_flush (f->signalbox, &r), 0);
     assert_int_equal (store_commit (f->p_db, &r), 0);
     intake_signal_destroy (&s);
     uint8_t *h = NULL;
@@ -708,7 +709,9 @@ test_a_queued_signal_corrected_before_its_receipt_is_still_sent_as_it_went (void
     assert_int_equal (envelope_seal (ring, &d, id, &header, &header_len, &r), 0);
     assert_int_equal (store_begin (f->p_db, &r), 0);
     assert_int_equal (
-        signalbox_insert_queued (f->signalbox, id, s, key_id, header, header_len, 0, 1, &r), 0);
+        signalbox_insert_queued (f->signalbox, id, s, key_id, header, header_len, 0, 1, false, &r),
+        0);
+    assert_int_equal (signalbox_flush (f->signalbox, &r), 0);
     assert_int_equal (outbox_insert (ob, id, KETEN__MESSAGE_TYPE__SIGNAL, NULL, 0, 1, &r), 0);
     assert_int_equal (store_commit (f->p_db, &r), 0);
     intake_signal_destroy (&s);

@@ -4,7 +4,9 @@
  *  fail it; and no source file but common/store.c prepares a statement
  *  itself (the rule that keeps it the one loop).  The statements it keeps
  *  prepared take new values each time, are left reset, may run inside
- *  their own row loop, and are bounded in number.  */
+ *  their own row loop, and are bounded in number.  store_rows inserts
+ *  many rows in few statements: in order, each value as it was added,
+ *  for any count, and a failure names what and keeps nothing.  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -537,11 +539,161 @@ test_a_truncate_and_a_close_with_a_checkpoint_asked (void **state)
     s_kept_done (&db, path);
 }
 
+/*  ---- store_rows: many rows in few statements ---------------------- */
+
+static sqlite3 *
+s_rows_db (void)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open (":memory:", &db), SQLITE_OK);
+    kt_reason_t reason;
+    assert_int_equal (
+        store_exec (db, "CREATE TABLE r (k INTEGER PRIMARY KEY, t TEXT, b BLOB, n INTEGER);",
+                    &reason),
+        0);
+    return db;
+}
+
+typedef struct {
+    int next;
+    int bad;
+} rows_seen_t;
+
+/*  Row k as added by test_rows_go_in_in_order_with_their_values. */
+static int
+s_rows_check (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    rows_seen_t *seen = arg;
+    int k = sqlite3_column_int (q, 0);
+    char want[32];
+    snprintf (want, sizeof want, "row-%d", k);
+    bool text_ok = k % 7 == 3 ? sqlite3_column_type (q, 1) == SQLITE_NULL
+                              : sqlite3_column_type (q, 1) == SQLITE_TEXT &&
+                                    strcmp ((const char *) sqlite3_column_text (q, 1), want) == 0;
+    bool blob_ok;
+    if (k % 5 == 0)
+        blob_ok = sqlite3_column_type (q, 2) == SQLITE_BLOB && sqlite3_column_bytes (q, 2) == 0;
+    else if (k % 5 == 1)
+        blob_ok = sqlite3_column_type (q, 2) == SQLITE_NULL;
+    else {
+        uint8_t b[3] = {(uint8_t) k, (uint8_t) (k >> 8), 0xa5};
+        blob_ok =
+            sqlite3_column_bytes (q, 2) == 3 && memcmp (sqlite3_column_blob (q, 2), b, 3) == 0;
+    }
+    if (k != seen->next || !text_ok || !blob_ok || sqlite3_column_int (q, 3) != 2 * k)
+        seen->bad++;
+    seen->next++;
+    return 0;
+}
+
+static void
+test_rows_go_in_in_order_with_their_values (void **state)
+{
+    (void) state;
+    sqlite3 *db = s_rows_db ();
+    kt_reason_t reason = {""};
+    store_rows_t *rows = store_rows_new (db, "INSERT INTO r (k, t, b, n)", 4, &reason);
+    assert_non_null (rows);
+    /*  Counts that need every statement size, and none. */
+    static const int counts[] = {0, 1, 3, 4, 5, 16, 21, 64, 85, 150};
+    int first = 0;
+    for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+        for (int i = 0; i < counts[c]; i++) {
+            int k = first + i;
+            /*  Every value copied when added: the caller's buffers are
+             *  overwritten before the flush. */
+            char text[32];
+            int len = snprintf (text, sizeof text, "row-%d", k);
+            uint8_t b[3] = {(uint8_t) k, (uint8_t) (k >> 8), 0xa5};
+            store_value_t t = k % 7 == 3   ? STORE_TEXT (NULL)
+                              : k % 2 == 0 ? STORE_TEXT (text)
+                                           : STORE_TEXT_N (text, (size_t) len);
+            store_value_t blob = k % 5 == 0   ? STORE_BLOB ("", 0)
+                                 : k % 5 == 1 ? STORE_BLOB (NULL, 0)
+                                              : STORE_BLOB (b, sizeof b);
+            assert_int_equal (
+                store_rows_add (rows, STORE_VALUES (STORE_INT (k), t, blob, STORE_INT (2 * k)),
+                                &reason),
+                0);
+            memset (text, 'x', sizeof text);
+            memset (b, 0, sizeof b);
+        }
+        assert_int_equal (store_rows_count (rows), (size_t) counts[c]);
+        assert_int_equal (store_rows_flush (rows, "store the rows", &reason), 0);
+        assert_int_equal (store_rows_count (rows), 0);
+        first += counts[c];
+        rows_seen_t seen = {0, 0};
+        assert_int_equal (store_each (db, "SELECT k, t, b, n FROM r ORDER BY rowid", NULL, NULL,
+                                      s_rows_check, &seen, "read the rows", &reason),
+                          0);
+        assert_int_equal (seen.next, first);
+        assert_int_equal (seen.bad, 0);
+    }
+    store_rows_destroy (&rows);
+    assert_null (rows);
+    sqlite3_close (db);
+}
+
+static void
+test_a_row_of_the_wrong_shape_is_refused (void **state)
+{
+    (void) state;
+    sqlite3 *db = s_rows_db ();
+    kt_reason_t reason = {""};
+    store_rows_t *rows = store_rows_new (db, "INSERT INTO r (k, t, b, n)", 4, &reason);
+    assert_non_null (rows);
+    assert_int_equal (
+        store_rows_add (rows, STORE_VALUES (STORE_INT (1), STORE_TEXT ("a")), &reason), -1);
+    assert_non_null (strstr (reason.text, "2 values for 4 columns"));
+    assert_int_equal (store_rows_count (rows), 0);
+    store_rows_destroy (&rows);
+    sqlite3_close (db);
+}
+
+static void
+test_a_failed_flush_names_what_and_keeps_no_rows (void **state)
+{
+    (void) state;
+    sqlite3 *db = s_rows_db ();
+    kt_reason_t reason = {""};
+    store_rows_t *rows = store_rows_new (db, "INSERT INTO r (k, t, b, n)", 4, &reason);
+    assert_non_null (rows);
+    assert_int_equal (store_begin (db, &reason), 0);
+    /*  The 70th row repeats a key: the statement of 4 rows that holds it
+     *  fails, after 64 went in; the caller rolls the whole group back. */
+    for (int i = 0; i < 80; i++)
+        assert_int_equal (store_rows_add (rows,
+                                          STORE_VALUES (STORE_INT (i == 69 ? 3 : i), STORE_NULL,
+                                                        STORE_NULL, STORE_INT (0)),
+                                          &reason),
+                          0);
+    assert_int_equal (store_rows_flush (rows, "store the rows", &reason), -1);
+    assert_non_null (strstr (reason.text, "cannot store the rows"));
+    assert_non_null (strstr (reason.text, "UNIQUE"));
+    assert_int_equal (store_rows_count (rows), 0);
+    store_rollback (db);
+    assert_int_equal (store_int (db, "SELECT count(*) FROM r", -1), 0);
+    /*  Rows added and let go are not inserted by the next flush. */
+    assert_int_equal (
+        store_rows_add (rows, STORE_VALUES (STORE_INT (1), STORE_NULL, STORE_NULL, STORE_INT (0)),
+                        &reason),
+        0);
+    store_rows_clear (rows);
+    assert_int_equal (store_rows_flush (rows, "store the rows", &reason), 0);
+    assert_int_equal (store_int (db, "SELECT count(*) FROM r", -1), 0);
+    store_rows_destroy (&rows);
+    sqlite3_close (db);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_each_takes_every_row),
+        cmocka_unit_test (test_rows_go_in_in_order_with_their_values),
+        cmocka_unit_test (test_a_row_of_the_wrong_shape_is_refused),
+        cmocka_unit_test (test_a_failed_flush_names_what_and_keeps_no_rows),
         cmocka_unit_test (test_failed_prepare_is_an_error_naming_the_query),
         cmocka_unit_test (test_failed_step_is_an_error_not_an_empty_result),
         cmocka_unit_test (test_bind_out_of_range_is_an_error),
