@@ -65,6 +65,16 @@ struct _provlog_t {
     merkle_range_t range;   /* committed state */
     merkle_range_t pending; /* state inside the open batch */
     bool in_batch;
+    /*  The open batch's entry, node and received rows, inserted a few
+     *  statements at a time when it commits (s_flush_rows; issue #17),
+     *  and the message ids of its received rows, so that a second
+     *  arrival of one in the same batch finds the first. */
+    store_rows_t *entry_rows, *node_rows, *received_rows;
+    bool rows_failed; /* a node row could not be added (out of memory) */
+    uint8_t (*batch_ids)[KT_ID_LEN];
+    size_t n_batch_ids, cap_batch_ids;
+    int32_t *id_slots; /* open addressing over batch_ids: index + 1, 0 empty */
+    size_t n_id_slots; /* a power of two, at least twice n_batch_ids */
     bool owed; /* provlog_owe: begin refuses */
     /*  Subtree hashes the proofs read, kept by (level, index): a drain's
      *  receipts share their upper siblings, and reading each from SQLite
@@ -176,6 +186,14 @@ s_insert_node (void *arg, int64_t id, const uint8_t hash[32], int level, uint64_
 {
     provlog_t *self = arg;
     s_fresh (self, level, index, hash);
+    if (self->in_batch) {
+        kt_reason_t why;
+        if (store_rows_add (self->node_rows, STORE_VALUES (STORE_INT (id), STORE_BLOB (hash, 32)),
+                            &why) == 0)
+            return 0;
+        self->rows_failed = true;
+        return -1;
+    }
     sqlite3_reset (self->add_node);
     sqlite3_bind_int64 (self->add_node, 1, id);
     sqlite3_bind_blob (self->add_node, 2, hash, 32, SQLITE_STATIC);
@@ -639,6 +657,82 @@ provlog_each_event (provlog_t *self, Keten__LogEvent event, uint64_t since_ms, u
                        s_event_row, &each, "list the log entries by event", reason);
 }
 
+/*  The slot of id in the batch's set: its own, or the empty one where it
+ *  would go. */
+static size_t
+s_id_slot (const provlog_t *self, const uint8_t id[KT_ID_LEN])
+{
+    uint64_t a, b;
+    memcpy (&a, id, sizeof a);
+    memcpy (&b, id + sizeof a, sizeof b);
+    uint64_t h = (a ^ (b * 0x9e3779b97f4a7c15ull)) * 0xbf58476d1ce4e5b9ull;
+    size_t mask = self->n_id_slots - 1, i = (size_t) (h ^ (h >> 31)) & mask;
+    while (self->id_slots[i] && memcmp (self->batch_ids[self->id_slots[i] - 1], id, KT_ID_LEN) != 0)
+        i = (i + 1) & mask;
+    return i;
+}
+
+static bool
+s_batch_has (const provlog_t *self, const uint8_t id[KT_ID_LEN])
+{
+    return self->n_batch_ids && self->id_slots[s_id_slot (self, id)] != 0;
+}
+
+/*  id into the batch's set: 0, or -1 when out of memory. */
+static int
+s_batch_add (provlog_t *self, const uint8_t id[KT_ID_LEN])
+{
+    if (self->n_batch_ids == self->cap_batch_ids) {
+        size_t cap = self->cap_batch_ids ? 2 * self->cap_batch_ids : 256;
+        uint8_t (*ids)[KT_ID_LEN] = realloc (self->batch_ids, cap * sizeof *ids);
+        if (!ids)
+            return -1;
+        self->batch_ids = ids;
+        self->cap_batch_ids = cap;
+    }
+    if (2 * (self->n_batch_ids + 1) > self->n_id_slots) {
+        size_t n = self->n_id_slots ? 2 * self->n_id_slots : 512;
+        int32_t *slots = calloc (n, sizeof *slots);
+        if (!slots)
+            return -1;
+        free (self->id_slots);
+        self->id_slots = slots;
+        self->n_id_slots = n;
+        for (size_t k = 0; k < self->n_batch_ids; k++)
+            self->id_slots[s_id_slot (self, self->batch_ids[k])] = (int32_t) k + 1;
+    }
+    memcpy (self->batch_ids[self->n_batch_ids], id, KT_ID_LEN);
+    self->id_slots[s_id_slot (self, id)] = (int32_t) ++self->n_batch_ids;
+    return 0;
+}
+
+/*  The batch's rows let go, and its set of ids emptied. */
+static void
+s_clear_rows (provlog_t *self)
+{
+    store_rows_clear (self->entry_rows);
+    store_rows_clear (self->node_rows);
+    store_rows_clear (self->received_rows);
+    self->rows_failed = false;
+    if (self->n_batch_ids)
+        memset (self->id_slots, 0, self->n_id_slots * sizeof *self->id_slots);
+    self->n_batch_ids = 0;
+}
+
+/*  The batch's rows so far inserted in its transaction: 0, or -1 with
+ *  reason (the caller rolls the batch back). */
+static int
+s_flush_rows (provlog_t *self, kt_reason_t *reason)
+{
+    int rc = store_rows_flush (self->entry_rows, "append to provenance log", reason) == 0 &&
+                     store_rows_flush (self->node_rows, "store interior hashes", reason) == 0 &&
+                     store_rows_flush (self->received_rows, "index provenance log", reason) == 0
+                 ? 0
+                 : -1;
+    s_clear_rows (self);
+    return rc;
+}
+
 provlog_t *
 provlog_open (const char *path, kt_reason_t *reason)
 {
@@ -675,6 +769,12 @@ provlog_open (const char *path, kt_reason_t *reason)
                                          "INSERT INTO entry_run (first, last, event, time_ms)"
                                          " VALUES (?,?,?,?)",
                                          reason)) ||
+        !(self->entry_rows =
+              store_rows_new (self->db, "INSERT INTO entry (idx, leaf, entry)", 3, reason)) ||
+        !(self->node_rows = store_rows_new (self->db, "INSERT INTO node (id, hash)", 2, reason)) ||
+        !(self->received_rows = store_rows_new (
+              self->db, "INSERT INTO received (message_id, idx, header_hash, sender)", 4,
+              reason)) ||
         s_load_range (self, reason) != 0 || s_backfill_events (self, reason) != 0) {
         provlog_destroy (&self);
         return NULL;
@@ -697,6 +797,11 @@ provlog_destroy (provlog_t **self_p)
     sqlite3_finalize (self->get_node);
     sqlite3_finalize (self->get_entry);
     sqlite3_finalize (self->add_run);
+    store_rows_destroy (&self->entry_rows);
+    store_rows_destroy (&self->node_rows);
+    store_rows_destroy (&self->received_rows);
+    free (self->batch_ids);
+    free (self->id_slots);
     store_close (&self->db);
     free (self->path);
     free (self);
@@ -744,21 +849,20 @@ provlog_append (provlog_t *self, const Keten__LogEntry *entry, uint64_t *index_p
     merkle_leaf_hash (leaf, buf, len);
     uint64_t index = self->pending.size;
     s_fresh (self, 0, index, leaf);
-    sqlite3_reset (self->insert);
-    sqlite3_bind_int64 (self->insert, 1, (sqlite3_int64) index);
-    sqlite3_bind_blob (self->insert, 2, leaf, 32, SQLITE_STATIC);
-    sqlite3_bind_blob (self->insert, 3, buf, (int) len, SQLITE_STATIC);
-    int rc = sqlite3_step (self->insert);
-    sqlite3_reset (self->insert);
-    if (rc != SQLITE_DONE)
-        store_health_note (self->db, rc);
-    if (rc != SQLITE_DONE)
-        return kt_fail (reason, "cannot append to provenance log: %s", sqlite3_errmsg (self->db));
+    /*  The row goes in with the batch's others (s_flush_rows); no
+     *  statement of the batch reads an entry it appended. */
+    if (store_rows_add (
+            self->entry_rows,
+            STORE_VALUES (STORE_INT (index), STORE_BLOB (leaf, 32), STORE_BLOB (buf, len)),
+            reason) != 0)
+        return -1;
     if (s_add_event (self, index, entry, reason) != 0)
         return -1;
     /*  On failure the caller rolls the batch back, pending with it. */
     if (logfile_range_append (&self->pending, leaf, s_insert_node, self) != 0)
-        return kt_fail (reason, "cannot append to provenance log: %s", sqlite3_errmsg (self->db));
+        return self->rows_failed ? kt_fail (reason, "out of memory")
+                                 : kt_fail (reason, "cannot append to provenance log: %s",
+                                            sqlite3_errmsg (self->db));
     *index_p = index;
     return 0;
 }
@@ -773,7 +877,7 @@ int
 provlog_commit_start (provlog_t *self, kt_reason_t *reason)
 {
     kt_reason_t run_why;
-    if (s_run_write (self, &run_why) != 0) {
+    if (s_flush_rows (self, &run_why) != 0 || s_run_write (self, &run_why) != 0) {
         provlog_rollback (self);
         return kt_fail (reason, "cannot commit provenance log: %s", run_why.text);
     }
@@ -815,6 +919,7 @@ void
 provlog_rollback (provlog_t *self)
 {
     store_rollback (self->db);
+    s_clear_rows (self);
     self->run.open = false;
     self->in_batch = false;
     self->n_fresh = 0;
@@ -934,6 +1039,13 @@ provlog_append_received (provlog_t *self, const Keten__LogEntry *entry, uint64_t
 {
     if (entry->message_id.len == 0)
         return kt_fail (reason, "a received entry needs its message id");
+    /*  The batch's received rows wait for its commit (s_flush_rows): an
+     *  id the batch has taken already, or one of another length, finds
+     *  them in the table once they are in. */
+    bool batched = entry->message_id.len == KT_ID_LEN;
+    if ((!batched || s_batch_has (self, entry->message_id.data)) &&
+        s_flush_rows (self, reason) != 0)
+        return -1;
     sqlite3_reset (self->find_received);
     sqlite3_bind_blob (self->find_received, 1, entry->message_id.data, (int) entry->message_id.len,
                        SQLITE_STATIC);
@@ -961,6 +1073,18 @@ provlog_append_received (provlog_t *self, const Keten__LogEntry *entry, uint64_t
     if (provlog_append (self, entry, index_p, reason) != 0)
         return -1;
     const char *sender = entry->node ? entry->node : "";
+    /*  Never NULL (NULL marks rows from before schema 3). */
+    const void *header_hash = entry->header_hash.len ? (const void *) entry->header_hash.data : "";
+    if (batched)
+        return store_rows_add (self->received_rows,
+                               STORE_VALUES (STORE_BLOB (entry->message_id.data, KT_ID_LEN),
+                                             STORE_INT (*index_p),
+                                             STORE_BLOB (header_hash, entry->header_hash.len),
+                                             STORE_TEXT (sender)),
+                               reason) != 0 ||
+                       s_batch_add (self, entry->message_id.data) != 0
+                   ? kt_fail (reason, "out of memory")
+                   : 0;
     sqlite3_reset (self->add_received);
     sqlite3_bind_blob (self->add_received, 1, entry->message_id.data, (int) entry->message_id.len,
                        SQLITE_STATIC);

@@ -602,6 +602,69 @@ test_a_reused_message_id_for_another_message_is_refused (void **state)
     s_verify_fails_at (path, 1, "does not match the arrival index");
 }
 
+/*  A batch's received rows go in when it commits (issue #17): a message
+ *  that arrives twice in one batch still finds its first index, a
+ *  different one under the same id is still refused, and a rolled-back
+ *  batch leaves no id behind.  300 arrivals, so the batch's set of ids
+ *  grows past its first size. */
+static void
+test_an_id_twice_in_one_batch_finds_its_first_index (void **state)
+{
+    (void) state;
+    char path[128];
+    kt_reason_t r;
+    provlog_t *log = s_new_log (path, sizeof path);
+    enum { N = 300 };
+    Keten__LogEntry e;
+    uint8_t id[16], hash[32];
+    uint64_t index = 0;
+    assert_int_equal (provlog_begin (log, &r), 0);
+    for (uint64_t i = 0; i < N; i++) {
+        s_entry (&e, i, true, id, hash);
+        assert_int_equal (provlog_append_received (log, &e, &index, &r), 0);
+        assert_int_equal (index, i);
+        /*  Every seventh at once again, and the first again at the end. */
+        if (i % 7 == 3 || i == N - 1) {
+            uint64_t j = i == N - 1 ? 0 : i;
+            s_entry (&e, j, true, id, hash);
+            assert_int_equal (provlog_append_received (log, &e, &index, &r), 0);
+            assert_int_equal (index, j);
+        }
+    }
+    /*  Another header under an id of this batch. */
+    s_entry (&e, 10, true, id, hash);
+    hash[0] ^= 1;
+    assert_int_not_equal (provlog_append_received (log, &e, &index, &r), 0);
+    assert_non_null (strstr (r.text, "already logged at index 10 for another message"));
+    assert_int_equal (provlog_commit (log, &r), 0);
+    assert_int_equal (provlog_size (log), N);
+    /*  A rolled-back batch: its ids are taken by the next one anew. */
+    assert_int_equal (provlog_begin (log, &r), 0);
+    s_entry (&e, N, true, id, hash);
+    assert_int_equal (provlog_append_received (log, &e, &index, &r), 0);
+    assert_int_equal (index, N);
+    provlog_rollback (log);
+    assert_int_equal (provlog_begin (log, &r), 0);
+    assert_int_equal (provlog_append_received (log, &e, &index, &r), 0);
+    assert_int_equal (index, N);
+    s_entry (&e, N, true, id, hash);
+    assert_int_equal (provlog_append_received (log, &e, &index, &r), 0);
+    assert_int_equal (index, N);
+    assert_int_equal (provlog_commit (log, &r), 0);
+    provlog_destroy (&log);
+    s_verify_ok (path, N + 1, NULL);
+    /*  After a restart, found in the file. */
+    log = provlog_open (path, &r);
+    assert_non_null (log);
+    assert_int_equal (provlog_begin (log, &r), 0);
+    s_entry (&e, 123, true, id, hash);
+    assert_int_equal (provlog_append_received (log, &e, &index, &r), 0);
+    assert_int_equal (index, 123);
+    assert_int_equal (provlog_commit (log, &r), 0);
+    assert_int_equal (provlog_size (log), N + 1);
+    provlog_destroy (&log);
+}
+
 /*  docs/ARCHITECTURE.md, Crash reasoning 12: an entry appended under a key
  *  is found again after a restart (a crash after the log's commit, before
  *  the caller recorded it), and a rolled-back batch leaves no key. */
@@ -961,6 +1024,7 @@ main (void)
         cmocka_unit_test (test_verify_names_two_reordered_entries),
         cmocka_unit_test (test_verify_and_a_kept_checkpoint_catch_a_rollback),
         cmocka_unit_test (test_a_reused_message_id_for_another_message_is_refused),
+        cmocka_unit_test (test_an_id_twice_in_one_batch_finds_its_first_index),
         cmocka_unit_test (test_a_log_from_before_interior_hashes_is_upgraded_once),
         cmocka_unit_test (test_an_entry_under_a_key_is_appended_once),
         cmocka_unit_test (test_entries_are_listed_by_event_and_time),
