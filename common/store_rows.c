@@ -58,6 +58,10 @@ store_rows_destroy (store_rows_t **self_p)
     *self_p = NULL;
 }
 
+/*  Room kept between groups; a group that needed more gives it back. */
+#define ROWS_KEEP_BYTES (256 * 1024)
+#define ROWS_KEEP_ROWS 1024
+
 void
 store_rows_clear (store_rows_t *self)
 {
@@ -67,6 +71,16 @@ store_rows_clear (store_rows_t *self)
         memset (self->bytes, 0, self->n_bytes);
     self->n_rows = 0;
     self->n_bytes = 0;
+    if (self->cap_bytes > ROWS_KEEP_BYTES) {
+        free (self->bytes);
+        self->bytes = NULL;
+        self->cap_bytes = 0;
+    }
+    if (self->cap_rows > ROWS_KEEP_ROWS) {
+        free (self->values);
+        self->values = NULL;
+        self->cap_rows = 0;
+    }
 }
 
 size_t
@@ -127,6 +141,9 @@ store_rows_add (store_rows_t *self, const store_value_t *values, kt_reason_t *re
             size_t len = !v.ptr ? 0 : v.type == SQLITE_TEXT && !v.num ? strlen (v.ptr) : v.len;
             ptrdiff_t at = v.ptr ? s_room (self, len ? len : 1) : 0;
             if (at < 0) {
+                /*  This row's copies so far, wiped and let go. */
+                if (self->bytes)
+                    memset (self->bytes + mark, 0, self->n_bytes - mark);
                 self->n_bytes = mark;
                 return kt_fail (reason, "out of memory");
             }
@@ -144,7 +161,7 @@ store_rows_add (store_rows_t *self, const store_value_t *values, kt_reason_t *re
 
 /*  The statement for size rows (prepared now if not yet). */
 static sqlite3_stmt *
-s_stmt (store_rows_t *self, size_t k, kt_reason_t *reason)
+s_stmt (store_rows_t *self, size_t k, const char *what, kt_reason_t *reason)
 {
     if (self->stmts[k])
         return self->stmts[k];
@@ -168,7 +185,9 @@ s_stmt (store_rows_t *self, size_t k, kt_reason_t *reason)
         sql[o++] = ')';
     }
     sql[o] = '\0';
-    self->stmts[k] = store_prepare (self->db, sql, reason);
+    kt_reason_t why;
+    if (!(self->stmts[k] = store_prepare (self->db, sql, &why)))
+        kt_fail (reason, "cannot %s: %s", what, why.text);
     free (sql);
     return self->stmts[k];
 }
@@ -180,19 +199,20 @@ s_bind (store_rows_t *self, sqlite3_stmt *stmt, size_t first, size_t size, kt_re
     const store_value_t *v = self->values + first * (size_t) self->n_cols;
     int n = (int) size * self->n_cols;
     for (int i = 0; i < n; i++) {
-        const uint8_t *p = self->bytes + (uintptr_t) v[i].ptr;
         int rc;
         switch (v[i].type) {
         case SQLITE_INTEGER:
             rc = sqlite3_bind_int64 (stmt, i + 1, (sqlite3_int64) v[i].num);
             break;
         case SQLITE_TEXT:
-            rc = v[i].num ? sqlite3_bind_text (stmt, i + 1, (const char *) p, (int) v[i].len,
-                                               SQLITE_STATIC)
+            rc = v[i].num ? sqlite3_bind_text (stmt, i + 1,
+                                               (const char *) self->bytes + (uintptr_t) v[i].ptr,
+                                               (int) v[i].len, SQLITE_STATIC)
                           : sqlite3_bind_null (stmt, i + 1);
             break;
         case SQLITE_BLOB:
-            rc = v[i].num ? sqlite3_bind_blob (stmt, i + 1, p, (int) v[i].len, SQLITE_STATIC)
+            rc = v[i].num ? sqlite3_bind_blob (stmt, i + 1, self->bytes + (uintptr_t) v[i].ptr,
+                                               (int) v[i].len, SQLITE_STATIC)
                           : sqlite3_bind_null (stmt, i + 1);
             break;
         default:
@@ -211,13 +231,14 @@ store_rows_flush (store_rows_t *self, const char *what, kt_reason_t *reason)
     int rc = 0;
     for (size_t k = 0; rc == 0 && k < N_SIZES; k++)
         while (rc == 0 && self->n_rows - at >= s_sizes[k]) {
-            sqlite3_stmt *stmt = s_stmt (self, k, reason);
+            sqlite3_stmt *stmt = s_stmt (self, k, what, reason);
             kt_reason_t why = {""};
             if (!stmt)
                 rc = -1;
-            else if (s_bind (self, stmt, at, s_sizes[k], &why) != 0)
+            else if (s_bind (self, stmt, at, s_sizes[k], &why) != 0) {
+                sqlite3_clear_bindings (stmt);
                 rc = kt_fail (reason, "cannot %s: %s", what, why.text);
-            else {
+            } else {
                 int step = sqlite3_step (stmt);
                 if (step != SQLITE_DONE) {
                     store_health_note (self->db, step);
