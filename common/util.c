@@ -278,6 +278,49 @@ kt_ordered_id (uint8_t *id, size_t len)
     kt_ordered_id_from (id, len, NULL);
 }
 
+/*  The last 16-byte id made in this process (kt_ordered_id_from). */
+static pthread_mutex_t s_id_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint8_t s_last_id[KT_ID_LEN];
+static bool s_have_last_id;
+
+/*  id (16 bytes) made greater than the last one made here, if it is not:
+ *  the last one plus 1 + the 56-bit number in step's first 7 bytes, and
+ *  when that overflows the 10 bytes after the milliseconds (after about
+ *  2^24 ids in one millisecond, or sooner when its first was high), the
+ *  next millisecond with its own random bytes. */
+static void
+s_after_last (uint8_t id[KT_ID_LEN], const uint8_t *step)
+{
+    pthread_mutex_lock (&s_id_lock);
+    if (s_have_last_id && memcmp (id, s_last_id, KT_ID_LEN) <= 0) {
+        uint8_t next[KT_ID_LEN];
+        memcpy (next, s_last_id, KT_ID_LEN);
+        uint64_t add = 0;
+        memcpy (&add, step, 7);
+        unsigned carry = 1; /* the 1 of 1 + add */
+        for (int i = KT_ID_LEN - 1; i >= 6; i--) {
+            unsigned sum = next[i] + (unsigned) (add & 0xff) + carry;
+            next[i] = (uint8_t) sum;
+            carry = sum >> 8;
+            add >>= 8;
+        }
+        if (carry) {
+            /*  Past the millisecond's last id: the next millisecond. */
+            uint64_t ms = 0;
+            for (int i = 0; i < 6; i++)
+                ms = ms << 8 | s_last_id[i];
+            ms++;
+            for (int i = 0; i < 6; i++)
+                next[i] = (uint8_t) (ms >> (8 * (5 - i)));
+            memcpy (next + 6, id + 6, KT_ID_LEN - 6);
+        }
+        memcpy (id, next, KT_ID_LEN);
+    }
+    memcpy (s_last_id, id, KT_ID_LEN);
+    s_have_last_id = true;
+    pthread_mutex_unlock (&s_id_lock);
+}
+
 void
 kt_ordered_id_from (uint8_t *id, size_t len, const uint8_t *random)
 {
@@ -286,6 +329,8 @@ kt_ordered_id_from (uint8_t *id, size_t len, const uint8_t *random)
         id[i] = (uint8_t) (ms >> (8 * (5 - i)));
     if (len > 6 && random)
         memcpy (id + 6, random, len - 6);
+    if (len == KT_ID_LEN)
+        s_after_last (id, id + 6);
 }
 
 bool

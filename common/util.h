@@ -68,7 +68,13 @@ void kt_random_buf (void *out, size_t len);
  *  milliseconds, then 10 random bytes.  Keys made this way are inserted at
  *  the right edge of a B-tree, so a batch of inserts dirties a few pages
  *  instead of one page per row (random keys), which is most of the write
- *  volume of a group commit.  80 random bits keep ids unguessable. */
+ *  volume of a group commit.  80 random bits keep ids unguessable.  The
+ *  16-byte ids a process makes increase in the order it makes them: one
+ *  not greater than the one before (the same millisecond, or a clock set
+ *  back) is the one before plus a random step below 2^56, so a receiver
+ *  that has stored one sender's ids up to x knows a greater one of that
+ *  sender's is new without a lookup (issue #17), and the next id still
+ *  cannot be guessed from the one before. */
 void kt_ordered_id (uint8_t *id, size_t len);
 /*  The same with the random part (len - 6 bytes) given: drawn by the
  *  caller together with other random bytes it needs (NULL: id's own

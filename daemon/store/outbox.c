@@ -85,6 +85,17 @@ s_heap_swap (outbox_t *self, size_t a, size_t b)
     self->heap[b] = t;
 }
 
+/*  Heap order: due first, and of those due at once the smaller id first,
+ *  so that one group's messages leave in the order their (increasing)
+ *  ids were made, and the uitvoerder finds each above the ones it has
+ *  stored (kt_ordered_id). */
+static bool
+s_before (const entry_t *a, const entry_t *b)
+{
+    return a->next_ms < b->next_ms ||
+           (a->next_ms == b->next_ms && memcmp (a->id, b->id, KT_ID_LEN) < 0);
+}
+
 static int
 s_heap_push (outbox_t *self, entry_t *e)
 {
@@ -99,7 +110,7 @@ s_heap_push (outbox_t *self, entry_t *e)
     size_t i = self->heap_len++;
     self->heap[i] = e;
     e->in_heap = true;
-    while (i > 0 && self->heap[(i - 1) / 2]->next_ms > self->heap[i]->next_ms) {
+    while (i > 0 && s_before (self->heap[i], self->heap[(i - 1) / 2])) {
         s_heap_swap (self, i, (i - 1) / 2);
         i = (i - 1) / 2;
     }
@@ -116,9 +127,9 @@ s_heap_pop (outbox_t *self)
     size_t i = 0;
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < self->heap_len && self->heap[l]->next_ms < self->heap[m]->next_ms)
+        if (l < self->heap_len && s_before (self->heap[l], self->heap[m]))
             m = l;
-        if (r < self->heap_len && self->heap[r]->next_ms < self->heap[m]->next_ms)
+        if (r < self->heap_len && s_before (self->heap[r], self->heap[m]))
             m = r;
         if (m == i)
             break;
@@ -409,9 +420,9 @@ s_reheap (outbox_t *self)
         size_t j = i;
         for (;;) {
             size_t l = 2 * j + 1, r = l + 1, m = j;
-            if (l < self->heap_len && self->heap[l]->next_ms < self->heap[m]->next_ms)
+            if (l < self->heap_len && s_before (self->heap[l], self->heap[m]))
                 m = l;
-            if (r < self->heap_len && self->heap[r]->next_ms < self->heap[m]->next_ms)
+            if (r < self->heap_len && s_before (self->heap[r], self->heap[m]))
                 m = r;
             if (m == j)
                 break;

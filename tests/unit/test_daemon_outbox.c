@@ -422,6 +422,42 @@ test_arrival_logged_once_per_message_id (void **state)
     provlog_destroy (&log);
 }
 
+/*  Messages due at once leave in the order of their ids: one group's
+ *  signals, made in increasing order (kt_ordered_id), reach the uitvoerder
+ *  so, and each is above the ones it stored before (no lookup). */
+static int
+s_id_cmp (const void *a, const void *b)
+{
+    return memcmp (a, b, KT_ID_LEN);
+}
+
+static void
+test_messages_due_at_once_leave_in_the_order_of_their_ids (void **state)
+{
+    (void) state;
+    char path[128];
+    snprintf (path, sizeof path, "%s/order.db", s_dir);
+    kt_reason_t r;
+    sqlite3 *db = store_open (path, &r);
+    assert_non_null (db);
+    outbox_t *ob = outbox_new (db, &(outbox_limits_t){100, 1000, 100}, &r);
+    assert_non_null (ob);
+    enum { N = 60 };
+    uint8_t ids[N][KT_ID_LEN];
+    uint64_t now = 1000000;
+    for (int i = 0; i < N; i++)
+        s_insert (db, ob, ids[i], now);
+    qsort (ids, N, KT_ID_LEN, s_id_cmp);
+    outbox_item_t items[N];
+    assert_int_equal (outbox_due (ob, now, items, N), N);
+    for (size_t i = 0; i < N; i++) {
+        assert_memory_equal (items[i].id, ids[i], KT_ID_LEN);
+        free (items[i].header);
+    }
+    outbox_destroy (&ob);
+    store_close (&db);
+}
+
 int
 main (void)
 {
@@ -433,6 +469,7 @@ main (void)
         cmocka_unit_test (test_inflight_limit_holds_back_new_messages),
         cmocka_unit_test (test_log_restart_reads_the_stored_range_and_keeps_the_root),
         cmocka_unit_test (test_arrival_logged_once_per_message_id),
+        cmocka_unit_test (test_messages_due_at_once_leave_in_the_order_of_their_ids),
     };
     if (sodium_init () < 0)
         return 1;
