@@ -24,6 +24,7 @@
 #include "logfile.h"
 #include "store.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,8 +53,8 @@ s_kept_slot (uint64_t key)
 struct _provlog_t {
     char *path;
     sqlite3 *db;
-    sqlite3_stmt *insert, *save_range, *find_received, *add_received, *add_node, *get_leaf,
-        *get_node, *get_entry, *add_run;
+    sqlite3_stmt *save_range, *find_received, *add_received, *add_node, *get_leaf, *get_node,
+        *get_entry, *add_run;
     /*  The run of entries of one event and time the open transaction
      *  appends to, written as one entry_run row when the next entry does
      *  not continue it and before the commit (s_run_write). */
@@ -74,7 +75,13 @@ struct _provlog_t {
     uint8_t (*batch_ids)[KT_ID_LEN];
     size_t n_batch_ids, cap_batch_ids;
     int32_t *id_slots; /* open addressing over batch_ids: index + 1, 0 empty */
+    uint8_t id_key[crypto_shorthash_KEYBYTES];
     size_t n_id_slots; /* a power of two, at least twice n_batch_ids */
+    /*  No arrival in the file has an id above this one (every id it has
+     *  is at most it; it may be above them after a rollback): a greater
+     *  id, new to the open batch too, is new without a lookup.  Ids are
+     *  time-ordered, so most are. */
+    uint8_t received_max[KT_ID_LEN];
     bool owed; /* provlog_owe: begin refuses */
     /*  Subtree hashes the proofs read, kept by (level, index): a drain's
      *  receipts share their upper siblings, and reading each from SQLite
@@ -662,11 +669,12 @@ provlog_each_event (provlog_t *self, Keten__LogEvent event, uint64_t since_ms, u
 static size_t
 s_id_slot (const provlog_t *self, const uint8_t id[KT_ID_LEN])
 {
-    uint64_t a, b;
-    memcpy (&a, id, sizeof a);
-    memcpy (&b, id + sizeof a, sizeof b);
-    uint64_t h = (a ^ (b * 0x9e3779b97f4a7c15ull)) * 0xbf58476d1ce4e5b9ull;
-    size_t mask = self->n_id_slots - 1, i = (size_t) (h ^ (h >> 31)) & mask;
+    /*  Keyed (SipHash): a sender cannot choose ids that all collide. */
+    uint8_t out[crypto_shorthash_BYTES];
+    crypto_shorthash (out, id, KT_ID_LEN, self->id_key);
+    uint64_t h;
+    memcpy (&h, out, sizeof h);
+    size_t mask = self->n_id_slots - 1, i = (size_t) h & mask;
     while (self->id_slots[i] && memcmp (self->batch_ids[self->id_slots[i] - 1], id, KT_ID_LEN) != 0)
         i = (i + 1) & mask;
     return i;
@@ -733,6 +741,32 @@ s_flush_rows (provlog_t *self, kt_reason_t *reason)
     return rc;
 }
 
+static int
+s_max_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    provlog_t *self = arg;
+    if (sqlite3_column_type (q, 0) == SQLITE_NULL)
+        return 0; /* no arrival yet: every id is above the zeros */
+    int len = sqlite3_column_bytes (q, 0);
+    /*  The greatest id of another length (never written): an id above
+     *  all of them cannot be known, so every id is looked up. */
+    if (len != KT_ID_LEN) {
+        memset (self->received_max, 0xff, KT_ID_LEN);
+        return 0;
+    }
+    (void) reason;
+    memcpy (self->received_max, sqlite3_column_blob (q, 0), KT_ID_LEN);
+    return 0;
+}
+
+/*  id counted among the arrivals (received_max). */
+static void
+s_note_received (provlog_t *self, const uint8_t id[KT_ID_LEN])
+{
+    if (memcmp (id, self->received_max, KT_ID_LEN) > 0)
+        memcpy (self->received_max, id, KT_ID_LEN);
+}
+
 provlog_t *
 provlog_open (const char *path, kt_reason_t *reason)
 {
@@ -742,12 +776,11 @@ provlog_open (const char *path, kt_reason_t *reason)
         kt_fail (reason, "out of memory");
         return NULL;
     }
+    kt_random_buf (self->id_key, sizeof self->id_key);
     self->db = store_open (path, reason);
     if (!self->db ||
         store_migrate (self->db, "provlog", s_migrations,
                        sizeof s_migrations / sizeof s_migrations[0], reason) != 0 ||
-        !(self->insert = store_prepare (
-              self->db, "INSERT INTO entry (idx, leaf, entry) VALUES (?,?,?)", reason)) ||
         !(self->save_range = store_prepare (
               self->db, "INSERT OR REPLACE INTO range (id, size, hashes) VALUES (1,?,?)",
               reason)) ||
@@ -775,6 +808,8 @@ provlog_open (const char *path, kt_reason_t *reason)
         !(self->received_rows = store_rows_new (
               self->db, "INSERT INTO received (message_id, idx, header_hash, sender)", 4,
               reason)) ||
+        store_each (self->db, "SELECT max(message_id) FROM received", NULL, NULL, s_max_row, self,
+                    "find the newest arrival", reason) != 0 ||
         s_load_range (self, reason) != 0 || s_backfill_events (self, reason) != 0) {
         provlog_destroy (&self);
         return NULL;
@@ -788,7 +823,6 @@ provlog_destroy (provlog_t **self_p)
     provlog_t *self = *self_p;
     if (!self)
         return;
-    sqlite3_finalize (self->insert);
     sqlite3_finalize (self->save_range);
     sqlite3_finalize (self->find_received);
     sqlite3_finalize (self->add_received);
@@ -1033,19 +1067,13 @@ provlog_log_received (provlog_t *self, const Keten__LogEntry *entry, uint64_t *i
     return provlog_commit (self, reason);
 }
 
-int
-provlog_append_received (provlog_t *self, const Keten__LogEntry *entry, uint64_t *index_p,
-                         kt_reason_t *reason)
+/*  The arrival logged under entry's id: 1 with *index_p when it is the
+ *  same message, 2 with reason when it is another, 0 when there is none,
+ *  -1 with reason when the file cannot be read. */
+static int
+s_find_received (provlog_t *self, const Keten__LogEntry *entry, uint64_t *index_p,
+                 kt_reason_t *reason)
 {
-    if (entry->message_id.len == 0)
-        return kt_fail (reason, "a received entry needs its message id");
-    /*  The batch's received rows wait for its commit (s_flush_rows): an
-     *  id the batch has taken already, or one of another length, finds
-     *  them in the table once they are in. */
-    bool batched = entry->message_id.len == KT_ID_LEN;
-    if ((!batched || s_batch_has (self, entry->message_id.data)) &&
-        s_flush_rows (self, reason) != 0)
-        return -1;
     sqlite3_reset (self->find_received);
     sqlite3_bind_blob (self->find_received, 1, entry->message_id.data, (int) entry->message_id.len,
                        SQLITE_STATIC);
@@ -1062,20 +1090,44 @@ provlog_append_received (provlog_t *self, const Keten__LogEntry *entry, uint64_t
                      "message id already logged at index %llu for another message "
                      "(header hash or sender differs); refused",
                      (unsigned long long) index);
-            return 1;
+            return 2;
         }
         *index_p = index;
-        return 0;
+        return 1;
     }
     sqlite3_reset (self->find_received);
     if (step != SQLITE_DONE)
         return kt_fail (reason, "cannot read provenance log: %s", sqlite3_errmsg (self->db));
+    return 0;
+}
+
+int
+provlog_append_received (provlog_t *self, const Keten__LogEntry *entry, uint64_t *index_p,
+                         kt_reason_t *reason)
+{
+    if (entry->message_id.len == 0)
+        return kt_fail (reason, "a received entry needs its message id");
+    /*  The batch's received rows wait for its commit (s_flush_rows): an
+     *  id the batch has taken already, or one of another length, finds
+     *  them in the table once they are in. */
+    bool batched = entry->message_id.len == KT_ID_LEN;
+    bool taken = batched && s_batch_has (self, entry->message_id.data);
+    if ((!batched || taken) && s_flush_rows (self, reason) != 0)
+        return -1;
+    /*  Above every arrival in the file and new to the batch: new, without
+     *  a lookup (received_max). */
+    bool fresh =
+        batched && !taken && memcmp (entry->message_id.data, self->received_max, KT_ID_LEN) > 0;
+    int found = fresh ? 0 : s_find_received (self, entry, index_p, reason);
+    if (found != 0)
+        return found < 0 ? -1 : found == 2 ? 1 : 0;
     if (provlog_append (self, entry, index_p, reason) != 0)
         return -1;
     const char *sender = entry->node ? entry->node : "";
     /*  Never NULL (NULL marks rows from before schema 3). */
     const void *header_hash = entry->header_hash.len ? (const void *) entry->header_hash.data : "";
-    if (batched)
+    if (batched) {
+        s_note_received (self, entry->message_id.data);
         return store_rows_add (self->received_rows,
                                STORE_VALUES (STORE_BLOB (entry->message_id.data, KT_ID_LEN),
                                              STORE_INT (*index_p),
@@ -1085,14 +1137,13 @@ provlog_append_received (provlog_t *self, const Keten__LogEntry *entry, uint64_t
                        s_batch_add (self, entry->message_id.data) != 0
                    ? kt_fail (reason, "out of memory")
                    : 0;
+    }
     sqlite3_reset (self->add_received);
     sqlite3_bind_blob (self->add_received, 1, entry->message_id.data, (int) entry->message_id.len,
                        SQLITE_STATIC);
     sqlite3_bind_int64 (self->add_received, 2, (sqlite3_int64) *index_p);
-    /*  Never NULL (NULL marks rows from before schema 3). */
-    sqlite3_bind_blob (self->add_received, 3,
-                       entry->header_hash.len ? (const void *) entry->header_hash.data : "",
-                       (int) entry->header_hash.len, SQLITE_STATIC);
+    sqlite3_bind_blob (self->add_received, 3, header_hash, (int) entry->header_hash.len,
+                       SQLITE_STATIC);
     sqlite3_bind_text (self->add_received, 4, sender, -1, SQLITE_STATIC);
     int rc = sqlite3_step (self->add_received);
     sqlite3_reset (self->add_received);

@@ -653,16 +653,36 @@ test_an_id_twice_in_one_batch_finds_its_first_index (void **state)
     assert_int_equal (provlog_commit (log, &r), 0);
     provlog_destroy (&log);
     s_verify_ok (path, N + 1, NULL);
-    /*  After a restart, found in the file. */
+    /*  After a restart, found in the file: among them the greatest id
+     *  (entry 255's, ff 00 ...), which an id must pass to be taken as new
+     *  without a lookup. */
     log = provlog_open (path, &r);
     assert_non_null (log);
     assert_int_equal (provlog_begin (log, &r), 0);
     s_entry (&e, 123, true, id, hash);
     assert_int_equal (provlog_append_received (log, &e, &index, &r), 0);
     assert_int_equal (index, 123);
+    s_entry (&e, 255, true, id, hash);
+    assert_int_equal (provlog_append_received (log, &e, &index, &r), 0);
+    assert_int_equal (index, 255);
     assert_int_equal (provlog_commit (log, &r), 0);
     assert_int_equal (provlog_size (log), N + 1);
+    /*  One above it, then it again in the next batch. */
+    uint8_t above[16];
+    assert_int_equal (provlog_begin (log, &r), 0);
+    s_entry (&e, 255, true, id, hash);
+    memset (above, 0xff, sizeof above);
+    e.message_id.data = above;
+    assert_int_equal (provlog_append_received (log, &e, &index, &r), 0);
+    assert_int_equal (index, N + 1);
+    assert_int_equal (provlog_commit (log, &r), 0);
+    assert_int_equal (provlog_begin (log, &r), 0);
+    assert_int_equal (provlog_append_received (log, &e, &index, &r), 0);
+    assert_int_equal (index, N + 1);
+    assert_int_equal (provlog_commit (log, &r), 0);
+    assert_int_equal (provlog_size (log), N + 2);
     provlog_destroy (&log);
+    s_verify_ok (path, N + 2, NULL);
 }
 
 /*  docs/ARCHITECTURE.md, Crash reasoning 12: an entry appended under a key
