@@ -611,7 +611,16 @@ int
 store_bind_values (sqlite3_stmt *stmt, void *arg, kt_reason_t *reason)
 {
     const store_value_t *v = arg;
-    for (int i = 1; v && v->type; v++, i++) {
+    size_t n = 0;
+    while (v && v[n].type)
+        n++;
+    return store_bind_n (stmt, v, n, reason);
+}
+
+int
+store_bind_n (sqlite3_stmt *stmt, const store_value_t *v, size_t n, kt_reason_t *reason)
+{
+    for (int i = 1; (size_t) i <= n; v++, i++) {
         int rc;
         switch (v->type) {
         case SQLITE_INTEGER:

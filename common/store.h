@@ -131,6 +131,8 @@ typedef struct {
 /*  A store_bind_fn binding arg, a STORE_END-terminated store_value_t
  *  array, to parameters 1, 2, ... */
 int store_bind_values (sqlite3_stmt *stmt, void *arg, kt_reason_t *reason);
+/*  The same for the first n values of v (no STORE_END needed). */
+int store_bind_n (sqlite3_stmt *stmt, const store_value_t *v, size_t n, kt_reason_t *reason);
 
 /*  Prepare sql, bind it (bind may be NULL), call row for each row (row
  *  may be NULL: a statement without results).  On a file from store_open

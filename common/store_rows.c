@@ -21,7 +21,8 @@ struct _store_rows_t {
     int n_cols;
     sqlite3_stmt *stmts[N_SIZES]; /* prepared when first needed */
     /*  The rows added: n_cols values each, text and blobs copied into
-     *  bytes (ptr holds an offset into it until the flush binds them). */
+     *  bytes (ptr holds 1 + the offset into it, or 0 for SQL NULL, until
+     *  the flush makes it a pointer again). */
     store_value_t *values;
     size_t n_rows, cap_rows;
     uint8_t *bytes;
@@ -134,12 +135,11 @@ store_rows_add (store_rows_t *self, const store_value_t *values, kt_reason_t *re
     size_t mark = self->n_bytes;
     for (int i = 0; i < n; i++) {
         store_value_t v = values[i];
-        if (v.type == SQLITE_TEXT || v.type == SQLITE_BLOB) {
-            /*  num says whether there is a value (a NULL pointer binds SQL
-             *  NULL, as store_bind_values does); ptr becomes its offset
-             *  in bytes, a pointer again at the flush. */
-            size_t len = !v.ptr ? 0 : v.type == SQLITE_TEXT && !v.num ? strlen (v.ptr) : v.len;
-            ptrdiff_t at = v.ptr ? s_room (self, len ? len : 1) : 0;
+        if ((v.type == SQLITE_TEXT || v.type == SQLITE_BLOB) && v.ptr) {
+            /*  A copy, its length explicit (STORE_TEXT_N); a NULL pointer
+             *  stays NULL and binds SQL NULL, as store_bind_values does. */
+            size_t len = v.type == SQLITE_TEXT && !v.num ? strlen (v.ptr) : v.len;
+            ptrdiff_t at = s_room (self, len ? len : 1);
             if (at < 0) {
                 /*  This row's copies so far, wiped and let go. */
                 if (self->bytes)
@@ -147,10 +147,9 @@ store_rows_add (store_rows_t *self, const store_value_t *values, kt_reason_t *re
                 self->n_bytes = mark;
                 return kt_fail (reason, "out of memory");
             }
-            if (v.ptr)
-                memcpy (self->bytes + at, v.ptr, len);
-            v.num = v.ptr != NULL;
-            v.ptr = (const void *) (uintptr_t) at;
+            memcpy (self->bytes + at, v.ptr, len);
+            v.num = v.type == SQLITE_TEXT ? 1 : v.num;
+            v.ptr = (const void *) (uintptr_t) (at + 1);
             v.len = len;
         }
         row[i] = v;
@@ -192,41 +191,16 @@ s_stmt (store_rows_t *self, size_t k, const char *what, kt_reason_t *reason)
     return self->stmts[k];
 }
 
-/*  Bind size rows from first to stmt's parameters. */
-static int
-s_bind (store_rows_t *self, sqlite3_stmt *stmt, size_t first, size_t size, kt_reason_t *reason)
-{
-    const store_value_t *v = self->values + first * (size_t) self->n_cols;
-    int n = (int) size * self->n_cols;
-    for (int i = 0; i < n; i++) {
-        int rc;
-        switch (v[i].type) {
-        case SQLITE_INTEGER:
-            rc = sqlite3_bind_int64 (stmt, i + 1, (sqlite3_int64) v[i].num);
-            break;
-        case SQLITE_TEXT:
-            rc = v[i].num ? sqlite3_bind_text (stmt, i + 1,
-                                               (const char *) self->bytes + (uintptr_t) v[i].ptr,
-                                               (int) v[i].len, SQLITE_STATIC)
-                          : sqlite3_bind_null (stmt, i + 1);
-            break;
-        case SQLITE_BLOB:
-            rc = v[i].num ? sqlite3_bind_blob (stmt, i + 1, self->bytes + (uintptr_t) v[i].ptr,
-                                               (int) v[i].len, SQLITE_STATIC)
-                          : sqlite3_bind_null (stmt, i + 1);
-            break;
-        default:
-            rc = sqlite3_bind_null (stmt, i + 1);
-        }
-        if (rc != SQLITE_OK)
-            return kt_fail (reason, "parameter %d: %s", i + 1, sqlite3_errstr (rc));
-    }
-    return 0;
-}
-
 int
 store_rows_flush (store_rows_t *self, const char *what, kt_reason_t *reason)
 {
+    /*  The copies stay where they are until the rows are cleared: their
+     *  offsets made pointers once, for store_bind_n. */
+    size_t n_values = self->n_rows * (size_t) self->n_cols;
+    for (size_t i = 0; i < n_values; i++)
+        if ((self->values[i].type == SQLITE_TEXT || self->values[i].type == SQLITE_BLOB) &&
+            self->values[i].ptr)
+            self->values[i].ptr = self->bytes + ((uintptr_t) self->values[i].ptr - 1);
     size_t at = 0;
     int rc = 0;
     for (size_t k = 0; rc == 0 && k < N_SIZES; k++)
@@ -235,7 +209,8 @@ store_rows_flush (store_rows_t *self, const char *what, kt_reason_t *reason)
             kt_reason_t why = {""};
             if (!stmt)
                 rc = -1;
-            else if (s_bind (self, stmt, at, s_sizes[k], &why) != 0) {
+            else if (store_bind_n (stmt, self->values + at * (size_t) self->n_cols,
+                                   s_sizes[k] * (size_t) self->n_cols, &why) != 0) {
                 sqlite3_clear_bindings (stmt);
                 rc = kt_fail (reason, "cannot %s: %s", what, why.text);
             } else {
