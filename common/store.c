@@ -23,10 +23,11 @@
  *  enough to be worth keeping.  A statement in use (a
  *  row callback running the same text on the same file) is prepared
  *  afresh for the inner call.  One thread: the daemon's loop.  The one
- *  other thread, store_commit_start's, runs sqlite3_exec on the file it
- *  commits and touches nothing here; while it does, the loop neither uses
- *  that file nor lets the cache finalize one of its statements
- *  (s_committing), since the connection has no mutex of its own. */
+ *  other thread, store_commit_start's (and store_sync_start's), runs
+ *  sqlite3_exec or the log's sync on the file it commits and touches
+ *  nothing here; while it does, the loop lets the cache finalize none of
+ *  that file's statements (s_committing), and uses the file only when its
+ *  connection has a mutex (store_open_shared), which the thread holds. */
 #define STORE_CACHED_FILES 64
 #define STORE_CACHED_STMTS 128
 static sqlite3 *s_cached_files[STORE_CACHED_FILES];
@@ -40,7 +41,8 @@ typedef struct {
 } cached_stmt_t;
 static cached_stmt_t s_cached[STORE_CACHED_STMTS];
 static uint64_t s_cached_tick;
-/*  The file whose COMMIT runs on the helper thread (the loop's copy). */
+/*  The file whose COMMIT or log sync runs on the helper thread (the
+ *  loop's copy). */
 static sqlite3 *s_committing;
 
 static bool
@@ -428,9 +430,9 @@ store_commit (sqlite3 *db, kt_reason_t *reason)
     return 0;
 }
 
-/*  The commit on the helper thread (store_commit_start): one thread, made
- *  at the first such commit and kept (a thread made per commit costs
- *  more than the overlap gains), stopped at exit. */
+/*  The commit or log sync on the helper thread (store_commit_start,
+ *  store_sync_start): one thread, made at the first such commit and kept (a thread made per commit
+ * costs more than the overlap gains), stopped at exit. */
 static struct {
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -438,6 +440,9 @@ static struct {
     bool started, quit, done;
     bool holding; /* the thread holds a shared connection's mutex (store_open_shared) */
     sqlite3 *db;  /* the commit asked for, until store_commit_wait */
+    /*  store_sync_start's: the committed write-ahead log to make durable
+     *  (db's), instead of a COMMIT to run; NULL for a COMMIT. */
+    sqlite3_file *log;
     int rc;
     int ended_fd; /* store_commit_fd, -1 until asked for */
 } s_async = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER, .ended_fd = -1};
@@ -453,6 +458,7 @@ s_async_loop (void *arg)
         if (s_async.quit)
             break;
         sqlite3 *db = s_async.db;
+        sqlite3_file *log = s_async.log;
         /*  A shared connection is this thread's from before
          *  store_commit_start returns until the COMMIT has ended, and a
          *  failed one is rolled back before the loop may use it again: a
@@ -465,9 +471,12 @@ s_async_loop (void *arg)
         pthread_cond_broadcast (&s_async.cond);
         pthread_mutex_unlock (&s_async.lock);
         /*  sqlite3_exec, not the kept statements: those belong to the
-         *  loop's thread. */
-        int rc = sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
-        if (rc != SQLITE_OK && m && !sqlite3_get_autocommit (db))
+         *  loop's thread.  A log to sync (store_sync_start): through its
+         *  own file's methods, as SQLite's COMMIT syncs it, under the
+         *  connection's mutex. */
+        int rc = log ? log->pMethods->xSync (log, SQLITE_SYNC_NORMAL)
+                     : sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
+        if (!log && rc != SQLITE_OK && m && !sqlite3_get_autocommit (db))
             (void) sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
         sqlite3_mutex_leave (m);
         pthread_mutex_lock (&s_async.lock);
@@ -523,8 +532,12 @@ store_commit_ended (sqlite3 *db)
     return ended;
 }
 
-int
-store_commit_start (sqlite3 *db, kt_reason_t *reason)
+static int s_sync_failed (sqlite3 *db, int rc, kt_reason_t *reason);
+
+/*  db's COMMIT (log NULL) or the sync of its committed log handed to
+ *  the helper thread. */
+static int
+s_async_start (sqlite3 *db, sqlite3_file *log, kt_reason_t *reason)
 {
     pthread_mutex_lock (&s_async.lock);
     int err = 0;
@@ -535,6 +548,7 @@ store_commit_start (sqlite3 *db, kt_reason_t *reason)
         s_async.started = true;
     if (err == 0) {
         s_async.db = db;
+        s_async.log = log;
         s_async.done = false;
         pthread_cond_broadcast (&s_async.cond);
         /*  A shared connection: not back to the loop before the thread
@@ -550,6 +564,99 @@ store_commit_start (sqlite3 *db, kt_reason_t *reason)
 }
 
 int
+store_commit_start (sqlite3 *db, kt_reason_t *reason)
+{
+    return s_async_start (db, NULL, reason);
+}
+
+/*  db back to commits that wait for the disk (after store_sync's
+ *  false); false, logged, when that failed. */
+static bool
+s_sync_restored (sqlite3 *db, kt_reason_t *why)
+{
+    if (store_sync (db, true, why) == 0)
+        return true;
+    /*  Never leave a file that should wait for the disk not waiting. */
+    kt_log (KT_LOG_ERROR, "store synchronous_restore_failed reason=\"%s\"", why->text);
+    return false;
+}
+
+int
+store_begin_written (sqlite3 *db, kt_reason_t *reason)
+{
+    /*  Set outside the transaction: SQLite refuses it inside. */
+    if (store_sync (db, false, reason) != 0)
+        return -1;
+    if (store_begin (db, reason) == 0)
+        return 0;
+    kt_reason_t why;
+    (void) s_sync_restored (db, &why);
+    return -1;
+}
+
+int
+store_commit_written (sqlite3 *db, kt_reason_t *reason)
+{
+    int rc = store_commit (db, reason);
+    if (rc != 0)
+        store_rollback (db);
+    /*  A commit made is kept even if the setting is not restored: the
+     *  caller's store_sync_start makes it durable all the same. */
+    kt_reason_t why;
+    (void) s_sync_restored (db, &why);
+    return rc;
+}
+
+void
+store_rollback_written (sqlite3 *db)
+{
+    store_rollback (db);
+    kt_reason_t why;
+    (void) s_sync_restored (db, &why);
+}
+
+int
+store_sync_start (sqlite3 *db, kt_reason_t *reason)
+{
+    /*  In WAL mode the pager's journal file is the write-ahead log. */
+    sqlite3_file *log = NULL;
+    if (!sqlite3_db_mutex (db) ||
+        sqlite3_file_control (db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &log) != SQLITE_OK ||
+        !log || !log->pMethods)
+        return kt_fail (reason, "database error: the file has no log to sync beside the loop");
+    kt_reason_t why;
+    if (s_async_start (db, log, &why) == 0)
+        return 0;
+    /*  The thread cannot take it (not made, or busy): synced here. */
+    int rc = log->pMethods->xSync (log, SQLITE_SYNC_NORMAL);
+    if (rc != SQLITE_OK)
+        return s_sync_failed (db, rc, reason);
+    s_health_clear (db);
+    return 1;
+}
+
+/*  The sync of db's committed log failed (rc).  On Linux a failed
+ *  fdatasync reports the error once and leaves the pages it could not
+ *  write marked clean: a later sync would return success without them,
+ *  and the commits after this one, chained to its frames in the log,
+ *  would seem durable and be lost with it in a power failure.  So the
+ *  file takes no more writes in this run (query_only): the node says
+ *  storage_failing until it is restarted, and the restart reads the log
+ *  again, whose next checkpoint writes and syncs the pages anew. */
+static int
+s_sync_failed (sqlite3 *db, int rc, kt_reason_t *reason)
+{
+    store_health_note (db, rc);
+    kt_reason_t why;
+    if (store_exec (db, "PRAGMA query_only=1", &why) != 0)
+        kt_log (KT_LOG_ERROR, "store query_only_failed reason=\"%s\"", why.text);
+    kt_log (KT_LOG_ERROR,
+            "store sync_failed reason=\"%s\": the file takes no writes until the node is restarted",
+            sqlite3_errstr (rc));
+    return kt_fail (reason, "database error: %s", sqlite3_errstr (rc));
+}
+
+int
 store_commit_wait (sqlite3 *db, kt_reason_t *reason)
 {
     pthread_mutex_lock (&s_async.lock);
@@ -557,13 +664,18 @@ store_commit_wait (sqlite3 *db, kt_reason_t *reason)
     while (ours && !s_async.done)
         pthread_cond_wait (&s_async.cond, &s_async.lock);
     int rc = s_async.rc;
-    if (ours)
+    bool synced = s_async.log != NULL;
+    if (ours) {
         s_async.db = NULL;
+        s_async.log = NULL;
+    }
     pthread_mutex_unlock (&s_async.lock);
     if (ours)
         s_committing = NULL;
     if (!ours)
         return kt_fail (reason, "database error: no commit is running on this file");
+    if (rc != SQLITE_OK && synced)
+        return s_sync_failed (db, rc, reason);
     if (rc != SQLITE_OK) {
         store_health_note (db, rc);
         return kt_fail (reason, "database error: %s", sqlite3_errstr (rc));
@@ -743,7 +855,7 @@ store_sync (sqlite3 *db, bool wait, kt_reason_t *reason)
 {
     /*  synchronous=NORMAL in WAL mode: a commit does not wait for the
      *  disk; its frames become durable with the next commit on this file
-     *  that does (FULL), or at a checkpoint. */
+     *  that does (FULL), at a checkpoint, or with store_sync_start. */
     return store_exec (db, wait ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", reason);
 }
 
@@ -755,11 +867,8 @@ store_run_cached (sqlite3 *db, const char *sql, const store_value_t *values, con
         return -1;
     int rc = store_run (db, sql, values, what, reason);
     kt_reason_t why;
-    if (store_sync (db, true, &why) != 0) {
-        /*  Never leave a file that should wait for the disk not waiting. */
-        kt_log (KT_LOG_ERROR, "store synchronous_restore_failed reason=\"%s\"", why.text);
+    if (!s_sync_restored (db, &why))
         return kt_fail (reason, "%s", why.text);
-    }
     return rc;
 }
 

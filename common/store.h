@@ -22,10 +22,10 @@
 void store_setup (void);
 
 sqlite3 *store_open (const char *path, kt_reason_t *reason);
-/*  store_open for a file whose COMMIT may run on the helper thread while
- *  the loop goes on (store_commit_start): its connection serialises its
- *  users, so any use of it meanwhile waits for the COMMIT to end instead
- *  of racing it.  A little slower per call, so only where it pays. */
+/*  store_open for a file whose COMMIT or log sync may run on the helper
+ *  thread while the loop goes on (store_commit_start, store_sync_start):
+ *  its connection serialises its users, so any use of it meanwhile waits
+ *  for the thread to end instead of racing it.  A little slower per call, so only where it pays. */
 sqlite3 *store_open_shared (const char *path, kt_reason_t *reason);
 /*  Bring module's tables up to date: migrations[i] takes them from version
  *  i to i + 1, each in its own transaction, recorded per module in the
@@ -67,6 +67,25 @@ void store_rollback (sqlite3 *db);
  *  back. */
 int store_commit_start (sqlite3 *db, kt_reason_t *reason);
 int store_commit_wait (sqlite3 *db, kt_reason_t *reason);
+/*  store_begin and store_commit of another kind, for a file of
+ *  store_open_shared's: store_commit_written commits a transaction begun
+ *  by store_begin_written without waiting for the disk (its pages are in
+ *  the file's write-ahead log, seen by every reader, and survive the
+ *  process but not the machine); store_sync_start then makes the log
+ *  durable on the helper thread, and store_commit_wait waits for that.
+ *  In between the caller may act on what it committed (send it) but must
+ *  answer no one for whom it has to be on disk.  Such a transaction that
+ *  fails is ended with store_rollback_written; a failed
+ *  store_commit_written was rolled back; a failed store_commit_wait
+ *  leaves the commit in place but not known durable. */
+int store_begin_written (sqlite3 *db, kt_reason_t *reason);
+int store_commit_written (sqlite3 *db, kt_reason_t *reason);
+void store_rollback_written (sqlite3 *db);
+/*  0: syncing beside; 1: the helper thread could not take it, and the
+ *  log was synced on the caller's thread; -1: that sync failed.  A sync
+ *  that fails (here or at store_commit_wait) leaves the file taking no
+ *  more writes until the process restarts (storage_failing meanwhile). */
+int store_sync_start (sqlite3 *db, kt_reason_t *reason);
 /*  An eventfd that becomes readable whenever a commit on the helper
  *  thread has ended (for the event loop to wait on; the caller reads it
  *  empty), or -1 with a reason.  Kept until exit. */

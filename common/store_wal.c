@@ -11,9 +11,12 @@
  *  stops a reader or a writer; the log starts again from its beginning at
  *  the first commit after a checkpoint that copied all of it.
  *
- *  Crash reasoning: a checkpoint copies pages that are already durable in
- *  the log, so what it does or leaves undone changes nothing a commit has
- *  promised; after a crash SQLite replays the log as it always does.
+ *  Crash reasoning: a checkpoint first syncs the log (this thread's
+ *  connection waits for the disk), so the pages it copies are durable in
+ *  the log, also those of a commit whose sync still runs beside the loop
+ *  (store_sync_start); what it does or leaves undone changes nothing a
+ *  commit has promised, and after a crash SQLite replays the log as it
+ *  always does.
  *
  *  A checkpoint that must finish (store_checkpoint and every TRUNCATE that
  *  makes deleted pages go from the log) would find this thread's

@@ -91,7 +91,7 @@ s_start (node_t *self, kt_reason_t *reason)
     if (!self->transport)
         return -1;
     node_listen (self);
-    /*  A group commit of submissions that ran beside the loop has ended
+    /*  A group of submissions' log sync beside the loop has ended
      *  (partner_flush). */
     p->commit_fd = store_commit_fd (reason);
     zmq_pollitem_t ended = {NULL, p->commit_fd, ZMQ_POLLIN, 0};

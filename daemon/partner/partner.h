@@ -42,8 +42,8 @@ typedef struct {
     size_t header_len;
 } pending_submit_t;
 
-/*  A batch of submissions whose COMMIT runs on the helper thread
- *  (partner_signal.c); n 0: none. */
+/*  A group of submissions committed and sent, whose log sync runs on the
+ *  helper thread (partner_signal.c); n 0: none. */
 typedef struct {
     pending_submit_t *pending;
     size_t n;
@@ -134,20 +134,22 @@ void partner_batch_outcome (node_t *self, submit_batch_t *batch, size_t index,
                             Keten__ApiState state, uint64_t log_index, const char *reason);
 /*  Stopping: one of batch's signals goes unanswered; the last frees it. */
 void partner_batch_drop (submit_batch_t *batch);
-/*  Wait for the receipt of message hex (partner_receipt.c): caller is
- *  answered in JSON then, or batch's signal index gets its outcome.
- *  Whether the wait is registered (false: out of memory). */
-bool partner_waiter_add (node_t *self, const char *hex, const api_caller_t *caller,
+/*  Wait for the receipt of message id (partner_receipt.c): caller is
+ *  answered in JSON then, or batch's signal index gets its outcome; at
+ *  once when the receipt has come already (a signal sent before its
+ *  record was durable, partner_signal.c).  Whether the wait is
+ *  registered (false: out of memory). */
+bool partner_waiter_add (node_t *self, const uint8_t id[KT_ID_LEN], const api_caller_t *caller,
                          submit_batch_t *batch, size_t index);
 void partner_flush (node_t *self);
 /*  outbox_header_fn (arg: the node) of the signals queued with their
  *  envelope in the signal row (signalbox_insert_queued). */
 int partner_signal_envelope (void *arg, const uint8_t id[KT_ID_LEN], uint8_t **header_p,
                              size_t *len_p, kt_reason_t *reason);
-/*  store_commit_fd became readable: a batch committed beside the loop. */
+/*  store_commit_fd became readable: a group's log sync has ended. */
 int partner_on_committed (zloop_t *loop, zmq_pollitem_t *item, void *arg);
-/*  At stop: the batch committing beside the loop waited for, and it and
- *  the submissions not stored yet dropped (their callers are gone). */
+/*  At stop: the group's log sync waited for, and it and the submissions
+ *  not stored yet dropped (their callers are gone). */
 void partner_flush_stop (node_t *self);
 void partner_release (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
 /*  art. 7.2a: signal.confirm {message_ids: [...]} or {all: true}. */

@@ -292,7 +292,7 @@ partner_signal_correct (node_t *self, const api_caller_t *caller, const char *cm
     kt_log (KT_LOG_INFO, "correction own=%s signal=%s", withdraw ? "withdraw" : "correct", hex);
     bool wait = json_is_true (json_object_get (args, "wait"));
     kt_hex (idhex, id, KT_ID_LEN);
-    if (!wait || !partner_waiter_add (self, idhex, caller, NULL, 0))
+    if (!wait || !partner_waiter_add (self, id, caller, NULL, 0))
         apiserver_reply_ok (self->api, caller,
                             json_pack ("{s:s, s:s}", "message_id", idhex, "state", "queued"));
 }

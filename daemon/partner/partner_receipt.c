@@ -34,20 +34,40 @@ struct _settled_t {
     size_t at, n_path;
 };
 
+static void s_notify_waiter (node_t *self, const uint8_t id[KT_ID_LEN], bool accepted,
+                             uint64_t log_index, const char *refusal);
+
 bool
-partner_waiter_add (node_t *self, const char *hex, const api_caller_t *caller,
+partner_waiter_add (node_t *self, const uint8_t id[KT_ID_LEN], const api_caller_t *caller,
                     submit_batch_t *batch, size_t index)
 {
+    partner_t *p = partner_of (self);
     waiter_t *w = malloc (sizeof *w);
     if (!w)
         return false;
     api_caller_copy (&w->caller, caller);
     w->batch = batch;
     w->index = index;
-    if (zhashx_insert (partner_of (self)->waiters, hex, w) != 0) {
+    char hex[KT_ID_HEX];
+    if (zhashx_insert (p->waiters, kt_hex (hex, id, KT_ID_LEN), w) != 0) {
         api_caller_clear (&w->caller);
         free (w);
         return false;
+    }
+    /*  Its receipt may have been settled before the wait began: a signal
+     *  is sent while its record's log is still being made durable, and
+     *  its caller waits only once that is done. */
+    if (!outbox_awaits_receipt (p->outbox, id)) {
+        outbox_status_t st;
+        kt_reason_t reason;
+        int found = outbox_status (p->outbox, id, &st, &reason);
+        if (found < 0)
+            /*  The caller waits on; signal.list shows the delivery. */
+            kt_log (KT_LOG_ERROR, "waiter status_unreadable id=%s reason=\"%s\"", hex, reason.text);
+        else if (found && st.state != OUTBOX_PENDING)
+            s_notify_waiter (self, id, st.state == OUTBOX_DELIVERED, st.log_index,
+                             st.refusal ? st.refusal : "");
+        outbox_status_clear (&st);
     }
     return true;
 }

@@ -75,7 +75,7 @@ partner_send_also (node_t *self, const api_caller_t *caller, Keten__MessageType 
     }
     char hex[KT_ID_HEX];
     kt_hex (hex, id, KT_ID_LEN);
-    if (!wait || !partner_waiter_add (self, hex, caller, NULL, 0))
+    if (!wait || !partner_waiter_add (self, id, caller, NULL, 0))
         apiserver_reply_ok (self->api, caller,
                             json_pack ("{s:s, s:s}", "message_id", hex, "state", "queued"));
 }

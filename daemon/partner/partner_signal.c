@@ -134,10 +134,10 @@ partner_on_spool (zloop_t *loop, int timer_id, void *arg)
     (void) timer_id;
     node_t *self = arg;
     /*  Not while files an earlier scan claimed wait to be stored: this
-     *  scan would find them in work/ once more.  (They never commit
-     *  beside the loop, partner_flush; a burst that does, does not hold
-     *  the spool up: what this scan claims waits in the pending list and
-     *  is stored with the next group.) */
+     *  scan would find them in work/ once more.  (Their groups wait for
+     *  the disk on the loop, s_flush_group; a group of API submissions
+     *  synced beside it does not hold the spool up: what this scan claims
+     *  waits in the pending list and is stored with the next group.) */
     partner_t *ps = partner_of (self);
     for (size_t i = 0; i < ps->n_pending; i++)
         if (ps->pending[i].from_spool)
@@ -399,8 +399,9 @@ partner_signal_envelope (void *arg, const uint8_t id[KT_ID_LEN], uint8_t **heade
 }
 
 /*  Every pending signal in one transaction per file, keys first: all of
- *  them are stored, or none.  beside: node.db's COMMIT is started on the
- *  helper thread, not waited for (s_committed ends it). */
+ *  them are stored, or none.  beside: node.db is committed without
+ *  waiting for the disk (store_commit_written); s_flush_group has its log
+ *  made durable beside the loop. */
 static int
 s_flush_store (node_t *self, size_t n, uint8_t (*ids)[KT_ID_LEN], bool *held, uint64_t now,
                bool beside, kt_reason_t *reason)
@@ -409,7 +410,7 @@ s_flush_store (node_t *self, size_t n, uint8_t (*ids)[KT_ID_LEN], bool *held, ui
     sqlite3 *ks = keystore_db (self->keystore);
     if (store_begin (ks, reason) != 0)
         return -1;
-    if (store_begin (self->db, reason) != 0) {
+    if ((beside ? store_begin_written (self->db, reason) : store_begin (self->db, reason)) != 0) {
         store_rollback (ks);
         return -1;
     }
@@ -426,20 +427,43 @@ s_flush_store (node_t *self, size_t n, uint8_t (*ids)[KT_ID_LEN], bool *held, ui
     if (rc == 0 && store_commit (ks, reason) != 0)
         rc = -1;
     if (rc == 0 &&
-        (beside ? store_commit_start (self->db, reason) : store_commit (self->db, reason)) != 0)
+        (beside ? store_commit_written (self->db, reason) : store_commit (self->db, reason)) != 0)
         rc = -1;
     if (rc != 0) {
-        store_rollback (self->db);
+        if (beside)
+            store_rollback_written (self->db);
+        else
+            store_rollback (self->db);
         store_rollback (ks);
     }
     return rc;
 }
 
-/*  A stored signal: on its way (or held), its spool file done, its caller
+/*  A group's committed signals on their way: each not held handed to the
+ *  outbox with its sealed header (partner_pump sends it), and a binary
+ *  submission's outcome given its id. */
+static void
+s_flush_send (node_t *self, pending_submit_t *pending, size_t n, uint8_t (*ids)[KT_ID_LEN],
+              const bool *held, uint64_t now)
+{
+    partner_t *p = partner_of (self);
+    for (size_t i = 0; i < n; i++) {
+        if (!held[i])
+            outbox_enqueue_sealed (p->outbox, ids[i], now, &pending[i].header,
+                                   pending[i].header_len);
+        submit_batch_t *b = pending[i].batch;
+        if (b) {
+            memcpy (b->ids[pending[i].index], ids[i], KT_ID_LEN);
+            b->outcomes[pending[i].index].message_id =
+                (ProtobufCBinaryData){KT_ID_LEN, b->ids[pending[i].index]};
+        }
+    }
+}
+
+/*  A stored signal, durable here: its spool file done, its caller
  *  answered now or - with wait - on the uitvoerder's receipt. */
 static void
-s_flush_answer (node_t *self, pending_submit_t *pending, const uint8_t id[KT_ID_LEN], bool held,
-                uint64_t now)
+s_flush_answer (node_t *self, pending_submit_t *pending, const uint8_t id[KT_ID_LEN], bool held)
 {
     partner_t *p = partner_of (self);
     char hex[KT_ID_HEX];
@@ -451,18 +475,11 @@ s_flush_answer (node_t *self, pending_submit_t *pending, const uint8_t id[KT_ID_
             : held   ? "held"
                      : "queued",
             pending->from_spool ? "spool" : "api");
-    if (!held)
-        outbox_enqueue_sealed (p->outbox, id, now, &pending->header, pending->header_len);
     submit_batch_t *b = pending->batch;
-    if (b) {
-        memcpy (b->ids[pending->index], id, KT_ID_LEN);
-        b->outcomes[pending->index].message_id =
-            (ProtobufCBinaryData){KT_ID_LEN, b->ids[pending->index]};
-    }
     if (pending->from_spool)
         spool_done (p->spool, &pending->file);
     else if (pending->wait && !held &&
-             partner_waiter_add (self, hex, &pending->caller, b, pending->index))
+             partner_waiter_add (self, id, &pending->caller, b, pending->index))
         ; /* answered on its receipt */
     else if (b)
         partner_batch_outcome (self, b, pending->index,
@@ -474,42 +491,61 @@ s_flush_answer (node_t *self, pending_submit_t *pending, const uint8_t id[KT_ID_
             json_pack ("{s:s, s:s}", "message_id", hex, "state", held ? "held" : "queued"));
 }
 
-/*  From this many submissions on, node.db's COMMIT runs on the helper
- *  thread while the loop goes on (issue #17): under load the loop parses
- *  the next requests and opens receipts while the disk works, instead of
- *  standing still for each group commit's fdatasync.  Fewer wait on the
- *  loop as before: with one or two in flight nothing would overlap, and
- *  the two hand-overs between threads would only add to their wait. */
-#define FLUSH_BESIDE_MIN 8
-
 /*  A group commit takes at most this many submissions (more rather than
  *  cut a binary submission in two), so that under load the first group
  *  is on its way to the uitvoerder while the next is stored, instead of
  *  every signal in flight moving as one group (as NODE_DRAIN_MAX). */
 #define FLUSH_MAX 256
 
-/*  The stored batch's callers answered (ok) or told why not, its
- *  submissions cleared, and what is due sent. */
+/*  How a group's storing ended: durable; rolled back, nothing stored;
+ *  or committed but its log's sync failed, so that the disk did not
+ *  confirm it (its signals are sent all the same, as a restart would). */
+typedef enum { FLUSH_STORED, FLUSH_REFUSED, FLUSH_UNCONFIRMED } flush_outcome_t;
+
+/*  The stored batch's callers answered (stored) or told why not, its
+ *  submissions cleared, and what is due sent (sent: handed to the outbox
+ *  already). */
 static void
 s_flush_end (node_t *self, pending_submit_t *pending, size_t n, uint8_t (*ids)[KT_ID_LEN],
-             bool *held, uint64_t now, bool ok, const kt_reason_t *reason)
+             bool *held, uint64_t now, flush_outcome_t outcome, bool sent,
+             const kt_reason_t *reason)
 {
     /*  The caller hears why when storage itself fails (a full disk, a
      *  locked file): SQLite's generic words, never a path or data. */
-    char refusal[160] = "could not store the signal; nothing was stored";
-    const char *what;
+    char refusal[KT_REASON_MAX + 160] = "could not store the signal; nothing was stored";
+    const char *what = reason->text;
     uint64_t since;
-    if (!ok) {
-        kt_log (KT_LOG_ERROR, "submit store_failed count=%zu reason=\"%s\"", n, reason->text);
-        if (store_health_failing (&what, &since))
+    if (outcome != FLUSH_STORED) {
+        kt_log (KT_LOG_ERROR, "submit %s count=%zu reason=\"%s\"",
+                outcome == FLUSH_REFUSED ? "store_failed" : "sync_failed", n, reason->text);
+        if (!store_health_failing (&what, &since))
+            what = NULL;
+        if (outcome == FLUSH_REFUSED && what)
             snprintf (refusal, sizeof refusal,
                       "could not store the signal (%s); nothing was stored", what);
     }
+    /*  The sync's own failure, in SQLite's words. */
+    const char *cause = reason->text;
+    if (strncmp (cause, "database error: ", 16) == 0)
+        cause += 16;
+    if (outcome != FLUSH_REFUSED && !sent)
+        s_flush_send (self, pending, n, ids, held, now);
     for (size_t i = 0; i < n; i++) {
-        if (ok)
-            s_flush_answer (self, &pending[i], ids[i], held[i], now);
+        char hex[KT_ID_HEX];
+        if (outcome == FLUSH_UNCONFIRMED)
+            /*  Stored and on its way: the caller must not send it again. */
+            snprintf (refusal, sizeof refusal,
+                      "the signal was stored as %s and is %s, but the disk did not confirm its "
+                      "record (%s)",
+                      kt_hex (hex, ids[i], KT_ID_LEN), held[i] ? "held" : "on its way", cause);
+        if (outcome == FLUSH_STORED)
+            s_flush_answer (self, &pending[i], ids[i], held[i]);
         else if (pending[i].batch)
-            s_batch_refuse (self, pending[i].batch, refusal);
+            s_batch_refuse (self, pending[i].batch,
+                            outcome == FLUSH_REFUSED
+                                ? refusal
+                                : "the signals were stored and are on their way, but the "
+                                  "disk did not confirm their records");
         else if (!pending[i].from_spool)
             /*  A spool file stays where it is and is tried again. */
             apiserver_reply_error (self->api, &pending[i].caller, refusal);
@@ -519,7 +555,7 @@ s_flush_end (node_t *self, pending_submit_t *pending, size_t n, uint8_t (*ids)[K
     }
     free (ids);
     free (held);
-    if (ok)
+    if (outcome != FLUSH_REFUSED)
         partner_pump (self);
 }
 
@@ -535,8 +571,16 @@ s_flush_count (const partner_t *p)
     return n;
 }
 
-/*  Store and answer one group of the pending submissions; whether it
- *  went on to commit beside the loop. */
+/*  Store and answer one group of the pending submissions; whether its
+ *  log is being made durable beside the loop (issue #17).  Then the
+ *  group is committed without waiting for the disk and its signals are
+ *  sent at once, while the helper thread syncs node.db's write-ahead
+ *  log: the signal is on its way during the politie node's fdatasync
+ *  instead of after it.  Its caller is answered, as ever, only once that
+ *  sync has ended (s_committed) and, with wait, the uitvoerder's receipt
+ *  has come; a receipt settled before cannot be lost (partner_waiter_add
+ *  looks).  Crash reasoning in docs/ARCHITECTURE.md, "A group sent while
+ *  its record is synced". */
 static bool
 s_flush_group (node_t *self)
 {
@@ -546,17 +590,25 @@ s_flush_group (node_t *self)
     uint64_t now = kt_now_ms ();
     uint8_t (*ids)[KT_ID_LEN] = calloc (n, sizeof *ids);
     bool *held = calloc (n, sizeof *held);
-    /*  Spool files only beside nothing: a scan meanwhile must not find
-     *  them in work/ before their record has committed. */
-    bool beside = n >= FLUSH_BESIDE_MIN && p->commit_fd >= 0;
+    /*  Spool files only with a commit that waits: a scan must not find a
+     *  file in work/ whose record is committed but not yet durable. */
+    bool beside = p->commit_fd >= 0;
     for (size_t i = 0; beside && i < n; i++)
         beside = !p->pending[i].from_spool;
-    /*  The group is the thread's until s_committed: in an array of its
+    /*  The group is the loop's until s_committed: in an array of its
      *  own when submissions stay behind. */
     pending_submit_t *group = NULL;
     if (beside && n < p->n_pending && !(group = malloc (n * sizeof *group)))
         beside = false;
     bool ok = ids && held && s_flush_store (self, n, ids, held, now, beside, &reason) == 0;
+    flush_outcome_t outcome = ok ? FLUSH_STORED : FLUSH_REFUSED;
+    int synced = ok && beside ? store_sync_start (self->db, &reason) : 0;
+    if (synced != 0) {
+        /*  Synced on the loop (the thread could not take it), or that
+         *  sync failed: the group is answered and sent here. */
+        outcome = synced > 0 ? FLUSH_STORED : FLUSH_UNCONFIRMED;
+        beside = false;
+    }
     if (ok && beside) {
         if (group) {
             memcpy (group, p->pending, n * sizeof *group);
@@ -568,10 +620,12 @@ s_flush_group (node_t *self)
             p->n_pending = p->cap_pending = 0;
         }
         p->committing = (committing_t){group, n, ids, held, now};
+        s_flush_send (self, group, n, ids, held, now);
+        partner_pump (self);
         return true;
     }
     free (group);
-    s_flush_end (self, p->pending, n, ids, held, now, ok, &reason);
+    s_flush_end (self, p->pending, n, ids, held, now, outcome, false, &reason);
     memmove (p->pending, p->pending + n, (p->n_pending - n) * sizeof *p->pending);
     p->n_pending -= n;
     return false;
@@ -592,8 +646,8 @@ partner_flush (node_t *self)
             return;
 }
 
-/*  The batch that committed beside the loop: answered now, and what
- *  gathered meanwhile stored. */
+/*  The group whose log was synced beside the loop: answered now, and
+ *  what gathered meanwhile stored. */
 static void
 s_committed (node_t *self)
 {
@@ -602,9 +656,8 @@ s_committed (node_t *self)
     p->committing = (committing_t){0};
     kt_reason_t reason = {""};
     bool ok = store_commit_wait (self->db, &reason) == 0;
-    if (!ok)
-        store_rollback (self->db);
-    s_flush_end (self, c.pending, c.n, c.ids, c.held, c.now, ok, &reason);
+    s_flush_end (self, c.pending, c.n, c.ids, c.held, c.now, ok ? FLUSH_STORED : FLUSH_UNCONFIRMED,
+                 true, &reason);
     free (c.pending);
     partner_flush (self);
 }
@@ -647,8 +700,7 @@ partner_flush_stop (node_t *self)
      *  is sent after the restart (the outbox reads its rows). */
     if (p->committing.n) {
         kt_reason_t reason;
-        if (store_commit_wait (self->db, &reason) != 0)
-            store_rollback (self->db);
+        (void) store_commit_wait (self->db, &reason);
         s_drop (p->committing.pending, p->committing.n);
         free (p->committing.ids);
         free (p->committing.held);

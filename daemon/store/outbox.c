@@ -518,6 +518,13 @@ outbox_forget (outbox_t *self, const uint8_t id[KT_ID_LEN])
     }
 }
 
+bool
+outbox_awaits_receipt (outbox_t *self, const uint8_t id[KT_ID_LEN])
+{
+    entry_t *e = s_lookup (self, id);
+    return e && !e->settled;
+}
+
 size_t
 outbox_pending (const outbox_t *self)
 {

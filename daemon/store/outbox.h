@@ -110,6 +110,8 @@ int outbox_keep_receipts (outbox_t *self, const uint8_t id[KT_ID_LEN], const uin
                           size_t len, kt_reason_t *reason);
 /*  After the caller's commit: drop settled messages from the schedule. */
 void outbox_forget (outbox_t *self, const uint8_t id[KT_ID_LEN]);
+/*  Whether id is on the schedule and its receipt not settled yet. */
+bool outbox_awaits_receipt (outbox_t *self, const uint8_t id[KT_ID_LEN]);
 
 size_t outbox_pending (const outbox_t *self);
 int64_t outbox_oldest_ms (outbox_t *self);

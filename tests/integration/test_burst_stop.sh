@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# A burst of submissions is stored in one group commit that runs beside
-# the police node's loop (partner_flush; docs/ARCHITECTURE.md, "Crash
-# reasoning", rule 19).  The node is stopped with SIGTERM at moments
+# A burst of submissions is stored in one group commit, sent while its
+# log is synced beside the police node's loop (partner_flush;
+# docs/ARCHITECTURE.md, "Crash reasoning", rule 19).  The node is stopped with SIGTERM at moments
 # before, during and after that commit, and started again each time: it
 # stops cleanly, no caller heard "delivered" for a signal that is not
 # stored at both ends, and every signal the police node holds reaches the

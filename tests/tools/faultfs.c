@@ -7,6 +7,11 @@
  *  only counts.  The count so far is kept in the file KETEN_FAULT_COUNT
  *  (decimal), so a test learns how many such calls a scenario makes.
  *  Sockets, pipes and eventfds are never counted or failed.
+ *  KETEN_FAULT_SYNCS=1 counts (and fails) only fsync and fdatasync,
+ *  KETEN_FAULT_SUFFIX=S only those on a file whose path ends in S, and
+ *  KETEN_FAULT_SYNC_DELAY_MS=D makes each such one take D ms more, as a
+ *  slow disk would (tests/integration/test_sent_while_synced.sh).  The
+ *  count is shared by the process's threads.
  *
  *  Test code only: never installed, never linked into keten.
  */
@@ -16,6 +21,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,14 +29,17 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
-static int s_ready;
 static const char *s_arm;
 static int s_armed;
 static unsigned long s_at, s_count;
 static int s_errno = EIO;
 static int s_count_fd = -1;
+static int s_syncs_only;
+static const char *s_suffix;
+static unsigned long s_sync_delay_ms;
 
 static ssize_t (*real_write) (int, const void *, size_t);
 static ssize_t (*real_pwrite) (int, const void *, size_t, off_t);
@@ -44,10 +53,8 @@ static int (*real_renameat) (int, const char *, int, const char *);
 static int (*real_renameat2) (int, const char *, int, const char *, unsigned);
 
 static void
-s_init (void)
+s_init_once (void)
 {
-    if (s_ready)
-        return;
     real_write = dlsym (RTLD_NEXT, "write");
     real_pwrite = dlsym (RTLD_NEXT, "pwrite");
     real_pwrite64 = dlsym (RTLD_NEXT, "pwrite64");
@@ -64,40 +71,77 @@ s_init (void)
     const char *e = getenv ("KETEN_FAULT_ERRNO");
     if (e && strcmp (e, "ENOSPC") == 0)
         s_errno = ENOSPC;
+    const char *syncs = getenv ("KETEN_FAULT_SYNCS");
+    s_syncs_only = syncs && strcmp (syncs, "1") == 0;
+    s_suffix = getenv ("KETEN_FAULT_SUFFIX");
+    const char *delay = getenv ("KETEN_FAULT_SYNC_DELAY_MS");
+    s_sync_delay_ms = delay ? strtoul (delay, NULL, 10) : 0;
     const char *count = getenv ("KETEN_FAULT_COUNT");
     if (count)
         s_count_fd = open (count, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    s_ready = 1;
+}
+
+static pthread_once_t s_once = PTHREAD_ONCE_INIT;
+
+static void
+s_init (void)
+{
+    pthread_once (&s_once, s_init_once);
 }
 
 /*  Whether this call is to fail: counted when armed and on a regular file
- *  (fd < 0: a rename, always a file). */
+ *  (fd < 0: a rename, always a file); sync: an fsync or fdatasync. */
 static int
-s_fail (int fd)
+s_fail_call (int fd, int sync)
 {
     s_init ();
+    if (s_syncs_only && !sync)
+        return 0;
+    if (s_suffix && fd >= 0) {
+        char link[64], path[4096];
+        snprintf (link, sizeof link, "/proc/self/fd/%d", fd);
+        ssize_t n = readlink (link, path, sizeof path - 1);
+        size_t len = strlen (s_suffix);
+        if (n < 0 || (size_t) n < len)
+            return 0;
+        path[n] = '\0';
+        if (strcmp (path + n - len, s_suffix) != 0)
+            return 0;
+    }
     if (fd >= 0) {
         struct stat st;
         if (fd == s_count_fd || fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
             return 0;
     }
-    if (!s_armed) {
+    if (!__atomic_load_n (&s_armed, __ATOMIC_ACQUIRE)) {
         if (!s_arm || access (s_arm, F_OK) != 0)
             return 0;
-        s_armed = 1;
+        __atomic_store_n (&s_armed, 1, __ATOMIC_RELEASE);
     }
-    s_count++;
+    unsigned long count = __atomic_add_fetch (&s_count, 1, __ATOMIC_ACQ_REL);
+    if (sync && s_sync_delay_ms) {
+        struct timespec ts = {(time_t) (s_sync_delay_ms / 1000),
+                              (long) (s_sync_delay_ms % 1000) * 1000000L};
+        while (nanosleep (&ts, &ts) != 0 && errno == EINTR)
+            ;
+    }
     if (s_count_fd >= 0) {
         char buf[24];
-        int n = snprintf (buf, sizeof buf, "%-20lu\n", s_count);
+        int n = snprintf (buf, sizeof buf, "%-20lu\n", count);
         if (real_pwrite (s_count_fd, buf, (size_t) n, 0) < 0)
             return 0;
     }
-    if (s_at && s_count == s_at) {
+    if (s_at && count == s_at) {
         errno = s_errno;
         return 1;
     }
     return 0;
+}
+
+static int
+s_fail (int fd)
+{
+    return s_fail_call (fd, 0);
 }
 
 ssize_t
@@ -127,13 +171,13 @@ writev (int fd, const struct iovec *iov, int n)
 int
 fsync (int fd)
 {
-    return s_fail (fd) ? -1 : real_fsync (fd);
+    return s_fail_call (fd, 1) ? -1 : real_fsync (fd);
 }
 
 int
 fdatasync (int fd)
 {
-    return s_fail (fd) ? -1 : real_fdatasync (fd);
+    return s_fail_call (fd, 1) ? -1 : real_fdatasync (fd);
 }
 
 int

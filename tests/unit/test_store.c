@@ -396,6 +396,58 @@ test_a_commit_on_the_helper_thread (void **state)
     s_kept_done (&db, path);
 }
 
+/*  A commit that does not wait for the disk, then its log synced on the
+ *  helper thread: readers see it at once, the file waits for the disk
+ *  again afterwards (and after a rollback), and only a connection with a
+ *  mutex may have its log synced beside its user. */
+static void
+test_a_commit_written_then_synced_beside (void **state)
+{
+    (void) state;
+    char path[64];
+    snprintf (path, sizeof path, "/tmp/keten-test-store-XXXXXX");
+    int fd = mkstemp (path);
+    assert_true (fd >= 0);
+    close (fd);
+    unlink (path);
+    kt_reason_t reason;
+    sqlite3 *db = store_open_shared (path, &reason), *reader = NULL;
+    assert_non_null (db);
+    assert_int_equal (
+        store_exec (db, "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL)", &reason), 0);
+    assert_int_equal (sqlite3_open (path, &reader), SQLITE_OK);
+    for (int round = 0; round < 3; round++) {
+        assert_int_equal (store_begin_written (db, &reason), 0);
+        assert_int_equal (store_int (db, "PRAGMA synchronous", -1), 1); /* NORMAL */
+        assert_int_equal (store_run (db, "INSERT INTO t (name) VALUES (?)",
+                                     STORE_VALUES (STORE_TEXT ("x")), "add", &reason),
+                          1);
+        assert_int_equal (store_commit_written (db, &reason), 0);
+        assert_int_equal (store_int (db, "PRAGMA synchronous", -1), 2); /* FULL */
+        assert_int_equal (store_int (reader, "SELECT count(*) FROM t", -1), round + 1);
+        assert_int_equal (store_sync_start (db, &reason), 0);
+        assert_false (store_sync_start (db, &reason) == 0); /* one at a time */
+        assert_int_equal (store_commit_wait (db, &reason), 0);
+        assert_false (store_commit_ended (db));
+    }
+    /*  Rolled back: nothing stored, and waiting for the disk again. */
+    assert_int_equal (store_begin_written (db, &reason), 0);
+    assert_int_equal (store_run (db, "INSERT INTO t (name) VALUES ('y')", NULL, "add", &reason), 1);
+    store_rollback_written (db);
+    assert_true (sqlite3_get_autocommit (db));
+    assert_int_equal (store_int (db, "PRAGMA synchronous", -1), 2);
+    assert_int_equal (store_int (reader, "SELECT count(*) FROM t", -1), 3);
+    sqlite3_close (reader);
+    store_close (&db);
+    testutil_remove_db (path);
+    /*  A connection of one thread has no mutex to sync under. */
+    char kept_path[64];
+    sqlite3 *kept = s_kept_db (kept_path);
+    assert_int_equal (store_sync_start (kept, &reason), -1);
+    assert_non_null (strstr (reason.text, "no log to sync"));
+    s_kept_done (&kept, kept_path);
+}
+
 /*  While a file commits on the helper thread, the loop's use of other
  *  files never finalizes one of its kept statements: the connection has
  *  no mutex, so that would race with the COMMIT. */
@@ -704,6 +756,7 @@ main (void)
         cmocka_unit_test (test_the_same_statement_inside_its_own_loop),
         cmocka_unit_test (test_a_pragma_acts_every_time),
         cmocka_unit_test (test_kept_statements_are_bounded),
+        cmocka_unit_test (test_a_commit_written_then_synced_beside),
         cmocka_unit_test (test_a_commit_on_the_helper_thread),
         cmocka_unit_test (test_a_committing_file_keeps_its_statements),
         cmocka_unit_test (test_the_log_is_checkpointed_off_the_committing_thread),

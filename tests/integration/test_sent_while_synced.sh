@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# A signal on its way while its record is synced (docs/ARCHITECTURE.md,
+# crash reasoning rule 19): the police node commits a submission without
+# waiting for the disk, sends it, and syncs node.db's write-ahead log
+# beside its loop; the caller is answered only once that sync has ended.
+# The police node runs under tests/tools/faultfs.c with only the syncs of
+# node.db-wal counted:
+# - each made 5 s slower: the signal reaches the uitvoerder within that
+#   time while its caller still waits, and is answered after it;
+# - the first failing: the caller is told the signal was stored as its id
+#   and is on its way, not confirmed on disk; node.db takes no writes
+#   until a restart (a later submission is refused, storage_failing
+#   stays), and after it the signal is delivered once, not doubled;
+# - the node killed during the sync: the caller gets no answer, and the
+#   record, in the kernel's hands already, is there after the restart and
+#   delivered once.
+source "$(dirname "$0")/lib.sh"
+LIB="$KETEN_BIN/libketen_faultfs.so"
+[ -f "$LIB" ] || fail "$LIB not built"
+kt_federation
+wait_until 10 link_up politie-test || fail "no link"
+ARM="$T/armed"
+DELAY_MS=5000
+
+# with_syncs AT DELAY_MS: restart the police node (killed: a stop would
+# wait out the slow syncs of its last checkpoint) under the library, from
+# the moment $ARM exists each sync of node.db-wal DELAY_MS slower and the
+# AT-th failing (0: none).  One signal goes first: the first commit after
+# a start begins a new log, whose header SQLite syncs on the committing
+# thread itself.
+N_WARM=0
+with_syncs() {
+    rm -f "$ARM"
+    kt_kill politie-test KILL
+    KETEN_WRAP="env LD_PRELOAD=$LIB KETEN_FAULT_ARM=$ARM KETEN_FAULT_SYNCS=1 KETEN_FAULT_SUFFIX=/node.db-wal KETEN_FAULT_AT=$1 KETEN_FAULT_SYNC_DELAY_MS=$2 KETEN_FAULT_COUNT=$T/count ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 ${KETEN_WRAP:-}" \
+        kt_start politie-test
+    wait_until 10 link_up politie-test || fail "no link after the restart"
+    N_WARM=$((N_WARM + 1))
+    kt_signal_file "$T/w.json" "WARM-$N_WARM"
+    kt politie-test signal submit --file "$T/w.json" --wait > /dev/null || fail "the first signal after the restart"
+}
+plain_restart() {
+    kt_kill politie-test KILL
+    kt_start politie-test
+    wait_until 10 link_up politie-test || fail "no link after the restart"
+}
+stored() { sqlite3 "$T/state-$UITV/weegploeg.db" "SELECT count(*) FROM signal"; }
+ms() { echo $(($(date +%s%N) / 1000000)); }
+# arrives_within MS: the uitvoerder holds more than $before signals
+# within MS ms.
+arrives_within() {
+    local deadline=$(($(ms) + $1))
+    until [ "$(stored)" -gt "$before" ]; do
+        [ "$(ms)" -lt "$deadline" ] || return 1
+        sleep 0.05
+    done
+}
+state_of() {  # state_of ID: its delivery state at the police node
+    kt politie-test signal list --json | jq -r --arg id "$1" '.signals[] | select(.message_id == $id) | .state'
+}
+delivered() { [ "$(state_of "$1")" = delivered ]; }
+
+# A slow disk: the signal leaves during the sync, its caller waits for it.
+with_syncs 0 $DELAY_MS
+kt_signal_file "$T/s1.json" SLOW-1
+before=$(stored)
+touch "$ARM"
+started=$(ms)
+kt politie-test signal submit --file "$T/s1.json" > "$T/out1" 2>&1 &
+SUB=$!
+arrives_within 3000 || fail "the signal did not reach the uitvoerder while the police node synced"
+kill -0 "$SUB" 2> /dev/null || fail "the caller was answered before the record was synced: $(cat "$T/out1")"
+wait "$SUB" || fail "the submission failed: $(cat "$T/out1")"
+took=$(($(ms) - started))
+[ "$took" -ge $DELAY_MS ] || fail "the caller was answered after $took ms, within the $DELAY_MS ms sync"
+grep -Eq "^signal [0-9a-f]{32} queued$" "$T/out1" || fail "not queued: $(cat "$T/out1")"
+[ "$(tr -d ' ' < "$T/count")" = 1 ] || fail "$(cat "$T/count") syncs of node.db-wal counted, want 1"
+pass "a slow disk: the signal reached the uitvoerder during the police node's sync, the caller was answered after it ($took ms)"
+
+# The sync fails: stored and on its way, not confirmed; no more writes
+# until a restart; delivered once.
+with_syncs 1 0
+kt_signal_file "$T/s2.json" EIO-2
+before=$(stored)
+touch "$ARM"
+rc=0
+out=$(kt politie-test signal submit --file "$T/s2.json" 2>&1) || rc=$?
+id=$(grep -Eo '[0-9a-f]{32}' <<< "$out" | head -n1)
+[ $rc != 0 ] && [ -n "$id" ] &&
+    grep -q "the signal was stored as $id and is on its way, but the disk did not confirm its record (disk I/O error)" <<< "$out" ||
+    fail "a failed sync: exit $rc, $out"
+grep -q "submit sync_failed count=1 " "$T/politie-test.log" || fail "the failed sync was not logged"
+grep -q "store sync_failed .*takes no writes until the node is restarted" "$T/politie-test.log" ||
+    fail "the file's state after the failed sync was not logged"
+arrives_within 3000 || fail "the signal did not reach the uitvoerder"
+kt_signal_file "$T/s3.json" REFUSED-3
+rc=0
+out=$(kt politie-test signal submit --file "$T/s3.json" 2>&1) || rc=$?
+[ $rc != 0 ] && grep -q "nothing was stored" <<< "$out" || fail "a submission after the failed sync: exit $rc, $out"
+[ "$(jfield politie-test '.alarms | index("storage_failing") != null')" = true ] ||
+    fail "no storage_failing alarm after the failed sync: $(jfield politie-test .alarms)"
+plain_restart
+wait_until 10 delivered "$id" || fail "the signal is $(state_of "$id") after the restart, not delivered"
+kt politie-test signal submit --file "$T/s3.json" --wait > /dev/null || fail "no submission after the restart"
+[ "$(jfield politie-test '.alarms | index("storage_failing") != null')" = false ] ||
+    fail "the alarm outlives the restart and a good commit"
+[ "$(stored)" = $((before + 2)) ] || fail "$(stored) signals at the uitvoerder, want $((before + 2))"
+pass "a failed sync: the caller told $id is on its way and not confirmed; no writes until the restart; delivered once"
+
+# Killed during the sync: no answer, and the record survives the process.
+with_syncs 0 $DELAY_MS
+kt_signal_file "$T/s4.json" KILL-4
+before=$(stored)
+touch "$ARM"
+kt politie-test signal submit --file "$T/s4.json" > "$T/out4" 2>&1 &
+SUB=$!
+arrives_within 3000 || fail "the signal did not reach the uitvoerder before the kill"
+kt_kill politie-test KILL
+! wait "$SUB" || fail "the caller was answered although the node was killed during the sync: $(cat "$T/out4")"
+kt_start politie-test
+wait_until 10 link_up politie-test || fail "no link after the kill"
+id=$(kt politie-test signal list --json | jq -r '.signals[] | select(.local_ref == "KILL-4") | .message_id')
+[ -n "$id" ] || fail "the police node's record of the signal is gone after the kill"
+wait_until 10 delivered "$id" || fail "the signal is $(state_of "$id") after the restart, not delivered"
+[ "$(stored)" = $((before + 1)) ] || fail "$(stored) signals at the uitvoerder, want $((before + 1))"
+pass "killed during the sync: the caller had no answer, the record survived, delivered once"
