@@ -552,8 +552,11 @@ s_async_start (sqlite3 *db, sqlite3_file *log, kt_reason_t *reason)
         s_async.done = false;
         pthread_cond_broadcast (&s_async.cond);
         /*  A shared connection: not back to the loop before the thread
-         *  holds it. */
-        while (sqlite3_db_mutex (db) && !s_async.holding && !s_async.done)
+         *  holds it, so that nothing of the loop's lands in the
+         *  transaction being committed.  A log sync need not wait: a
+         *  statement of the loop's before it only adds to what it syncs,
+         *  and saves the loop a wake-up of the thread (about 30 µs). */
+        while (!log && sqlite3_db_mutex (db) && !s_async.holding && !s_async.done)
             pthread_cond_wait (&s_async.cond, &s_async.lock);
     }
     pthread_mutex_unlock (&s_async.lock);
