@@ -315,6 +315,7 @@ typedef struct {
     sqlite3 *db;
     int code;
     uint64_t since_ms;
+    bool sticky; /* a failed log sync not healed: until store_close */
 } s_health_t;
 static s_health_t s_health[STORE_HEALTH_MAX];
 
@@ -337,7 +338,8 @@ store_health_note (sqlite3 *db, int code)
     size_t free_slot = STORE_HEALTH_MAX;
     for (size_t i = 0; i < STORE_HEALTH_MAX; i++) {
         if (s_health[i].db == db) {
-            s_health[i].code = code & 0xff;
+            if (!s_health[i].sticky)
+                s_health[i].code = code & 0xff;
             return;
         }
         if (!s_health[i].db && free_slot == STORE_HEALTH_MAX)
@@ -351,8 +353,17 @@ static void
 s_health_clear (sqlite3 *db)
 {
     for (size_t i = 0; i < STORE_HEALTH_MAX; i++)
-        if (s_health[i].db == db)
+        if (s_health[i].db == db && !s_health[i].sticky)
             s_health[i].db = NULL;
+}
+
+/*  db's failure kept as it is until store_close. */
+static void
+s_health_stick (sqlite3 *db)
+{
+    for (size_t i = 0; i < STORE_HEALTH_MAX; i++)
+        if (s_health[i].db == db)
+            s_health[i].sticky = true;
 }
 
 bool
@@ -372,7 +383,9 @@ void
 store_close (sqlite3 **db_p)
 {
     if (*db_p) {
-        s_health_clear (*db_p);
+        for (size_t i = 0; i < STORE_HEALTH_MAX; i++)
+            if (s_health[i].db == *db_p)
+                s_health[i] = (s_health_t){0};
         s_set_new (*db_p, NULL);
         s_uncache (*db_p);
         store_wal_unwatch (*db_p);
@@ -478,6 +491,10 @@ s_async_loop (void *arg)
                      : sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
         if (!log && rc != SQLITE_OK && m && !sqlite3_get_autocommit (db))
             (void) sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
+        /*  A failed sync: no statement of the loop's may commit after the
+         *  unconfirmed frames before s_sync_failed has looked at them. */
+        if (log && rc != SQLITE_OK)
+            (void) sqlite3_exec (db, "PRAGMA query_only=1", NULL, NULL, NULL);
         sqlite3_mutex_leave (m);
         pthread_mutex_lock (&s_async.lock);
         s_async.holding = false;
@@ -618,6 +635,19 @@ store_rollback_written (sqlite3 *db)
     (void) s_sync_restored (db, &why);
 }
 
+bool
+store_syncs_beside (sqlite3 *db)
+{
+    if (!sqlite3_db_mutex (db))
+        return false;
+    sqlite3_stmt *q = NULL;
+    bool wal = sqlite3_prepare_v2 (db, "PRAGMA journal_mode", -1, &q, NULL) == SQLITE_OK &&
+               sqlite3_step (q) == SQLITE_ROW &&
+               strcasecmp ((const char *) sqlite3_column_text (q, 0), "wal") == 0;
+    sqlite3_finalize (q);
+    return wal;
+}
+
 int
 store_sync_start (sqlite3 *db, kt_reason_t *reason)
 {
@@ -630,32 +660,59 @@ store_sync_start (sqlite3 *db, kt_reason_t *reason)
     kt_reason_t why;
     if (s_async_start (db, log, &why) == 0)
         return 0;
-    /*  The thread cannot take it (not made, or busy): synced here. */
+    /*  The thread cannot take it (not made, or busy): synced here, under
+     *  the connection's mutex as there. */
+    sqlite3_mutex *m = sqlite3_db_mutex (db);
+    sqlite3_mutex_enter (m);
     int rc = log->pMethods->xSync (log, SQLITE_SYNC_NORMAL);
     if (rc != SQLITE_OK)
-        return s_sync_failed (db, rc, reason);
+        (void) sqlite3_exec (db, "PRAGMA query_only=1", NULL, NULL, NULL);
+    sqlite3_mutex_leave (m);
+    if (rc != SQLITE_OK)
+        return s_sync_failed (db, rc, reason) == 0 ? 1 : -1;
     s_health_clear (db);
     return 1;
 }
 
-/*  The sync of db's committed log failed (rc).  On Linux a failed
+/*  The sync of db's committed log failed (rc); the file takes no writes
+ *  meanwhile (query_only, set where the sync failed).  On Linux a failed
  *  fdatasync reports the error once and leaves the pages it could not
- *  write marked clean: a later sync would return success without them,
- *  and the commits after this one, chained to its frames in the log,
- *  would seem durable and be lost with it in a power failure.  So the
- *  file takes no more writes in this run (query_only): the node says
- *  storage_failing until it is restarted, and the restart reads the log
- *  again, whose next checkpoint writes and syncs the pages anew. */
+ *  write marked clean: a later sync of the log would return success
+ *  without them, and the commits after this one, chained to its frames,
+ *  would seem durable and be lost with it in a power failure.  So every
+ *  page of the log is copied into the file at once, which syncs the
+ *  file's own descriptor, and the log is emptied (store_wal_truncate):
+ *  healed, the commit is durable after all and the file takes writes
+ *  again (0; storage_failing stays until the next good commit).
+ *  Otherwise (a reader holds the log, or the file fails too) the file
+ *  takes no more writes in this run and is not checkpointed at its
+ *  close, storage_failing stays until the process ends, and -1. */
 static int
 s_sync_failed (sqlite3 *db, int rc, kt_reason_t *reason)
 {
     store_health_note (db, rc);
+    bool busy = false;
     kt_reason_t why;
-    if (store_exec (db, "PRAGMA query_only=1", &why) != 0)
-        kt_log (KT_LOG_ERROR, "store query_only_failed reason=\"%s\"", why.text);
+    int healed = store_wal_truncate (db, &busy, "copy the log into the file", &why);
+    if (healed == 0 && busy)
+        healed = kt_fail (&why, "a reader holds the write-ahead log");
+    if (healed == 0)
+        healed = store_exec (db, "PRAGMA query_only=0", &why);
+    if (healed == 0) {
+        /*  The checkpoint's success cleared it; the disk did fail. */
+        store_health_note (db, rc);
+        kt_log (KT_LOG_ERROR,
+                "store sync_failed reason=\"%s\": healed, the log copied into the file and "
+                "synced",
+                sqlite3_errstr (rc));
+        return 0;
+    }
+    s_health_stick (db);
+    (void) sqlite3_db_config (db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
     kt_log (KT_LOG_ERROR,
-            "store sync_failed reason=\"%s\": the file takes no writes until the node is restarted",
-            sqlite3_errstr (rc));
+            "store sync_failed reason=\"%s\" heal=\"%s\": the file takes no writes until the "
+            "node is restarted",
+            sqlite3_errstr (rc), why.text);
     return kt_fail (reason, "database error: %s", sqlite3_errstr (rc));
 }
 

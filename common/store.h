@@ -81,10 +81,16 @@ int store_commit_wait (sqlite3 *db, kt_reason_t *reason);
 int store_begin_written (sqlite3 *db, kt_reason_t *reason);
 int store_commit_written (sqlite3 *db, kt_reason_t *reason);
 void store_rollback_written (sqlite3 *db);
+/*  Whether db can be committed by store_commit_written and synced by
+ *  store_sync_start: a connection with a mutex, in WAL mode. */
+bool store_syncs_beside (sqlite3 *db);
 /*  0: syncing beside; 1: the helper thread could not take it, and the
  *  log was synced on the caller's thread; -1: that sync failed.  A sync
- *  that fails (here or at store_commit_wait) leaves the file taking no
- *  more writes until the process restarts (storage_failing meanwhile). */
+ *  that fails (here or at store_commit_wait) is healed by copying the
+ *  log into the file at once (store_wal_truncate), which makes the
+ *  commit durable after all (success, storage_failing until the next
+ *  good commit); if that fails too, the file takes no more writes until
+ *  the process restarts (-1, storage_failing meanwhile). */
 int store_sync_start (sqlite3 *db, kt_reason_t *reason);
 /*  An eventfd that becomes readable whenever a commit on the helper
  *  thread has ended (for the event loop to wait on; the caller reads it

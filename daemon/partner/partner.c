@@ -94,6 +94,7 @@ s_start (node_t *self, kt_reason_t *reason)
     /*  A group of submissions' log sync beside the loop has ended
      *  (partner_flush). */
     p->commit_fd = store_commit_fd (reason);
+    p->syncs_beside = store_syncs_beside (self->db);
     zmq_pollitem_t ended = {NULL, p->commit_fd, ZMQ_POLLIN, 0};
     if (p->commit_fd < 0)
         return -1;

@@ -91,6 +91,7 @@ typedef struct {
     size_t n_pending, cap_pending;
     committing_t committing;
     int commit_fd;     /* store_commit_fd, or -1 */
+    bool syncs_beside; /* node.db can be synced beside the loop (store_syncs_beside) */
     zhashx_t *waiters; /* hex message id -> waiter_t* */
     char last_receipt_id[KT_ID_HEX];
     uint64_t last_receipt_ms, last_receipt_index;

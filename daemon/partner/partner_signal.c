@@ -592,7 +592,7 @@ s_flush_group (node_t *self)
     bool *held = calloc (n, sizeof *held);
     /*  Spool files only with a commit that waits: a scan must not find a
      *  file in work/ whose record is committed but not yet durable. */
-    bool beside = p->commit_fd >= 0;
+    bool beside = p->commit_fd >= 0 && p->syncs_beside;
     for (size_t i = 0; beside && i < n; i++)
         beside = !p->pending[i].from_spool;
     /*  The group is the loop's until s_committed: in an array of its
@@ -696,8 +696,10 @@ void
 partner_flush_stop (node_t *self)
 {
     partner_t *p = partner_of (self);
-    /*  Stopping: the callers are gone with the API server; what committed
-     *  is sent after the restart (the outbox reads its rows). */
+    /*  Stopping: the callers are gone with the API server; the group
+     *  whose log is being synced was sent already, and what is not
+     *  settled is sent again after the restart (the outbox reads its
+     *  rows). */
     if (p->committing.n) {
         kt_reason_t reason;
         (void) store_commit_wait (self->db, &reason);

@@ -291,8 +291,8 @@ unlock_db() { echo "ROLLBACK;" >&3; exec 3>&-; wait "$LOCK_PID"; rm -f "$T/lock.
 
 # kt_burst ID N FILE: N submissions of the signal in FILE (each waiting
 # for its receipt) written to ID's socket in one send, so that they
-# arrive in one read and are stored in one group commit, run beside the
-# loop from 8 on (partner_flush).  One line per answer, in the order they
+# arrive in one read and are stored in one group commit, sent while its
+# log is synced beside the loop (partner_flush).  One line per answer, in the order they
 # come: "delivered ID", "queued ID" or "error TEXT"; fewer lines when the
 # node closes the connection first.  With KT_BURST_SENT set, that file is
 # made once all of them are sent.

@@ -7,10 +7,13 @@
 # node.db-wal counted:
 # - each made 5 s slower: the signal reaches the uitvoerder within that
 #   time while its caller still waits, and is answered after it;
-# - the first failing: the caller is told the signal was stored as its id
-#   and is on its way, not confirmed on disk; node.db takes no writes
-#   until a restart (a later submission is refused, storage_failing
-#   stays), and after it the signal is delivered once, not doubled;
+# - the first failing: the log is copied into the file at once (healed),
+#   the caller hears "queued", storage_failing until the next good commit;
+# - all of them failing, the heal's too: the caller is told the signal was
+#   stored as its id and is on its way, not confirmed on disk; node.db
+#   takes no writes until a restart (a later submission is refused, the
+#   error shown stays the disk's), and after it the signal is delivered
+#   once, not doubled;
 # - the node killed during the sync: the caller gets no answer, and the
 #   record, in the kernel's hands already, is there after the restart and
 #   delivered once.
@@ -22,17 +25,17 @@ wait_until 10 link_up politie-test || fail "no link"
 ARM="$T/armed"
 DELAY_MS=5000
 
-# with_syncs AT DELAY_MS: restart the police node (killed: a stop would
-# wait out the slow syncs of its last checkpoint) under the library, from
-# the moment $ARM exists each sync of node.db-wal DELAY_MS slower and the
-# AT-th failing (0: none).  One signal goes first: the first commit after
+# with_syncs AT DELAY_MS [ALL]: restart the police node (killed: a stop
+# would wait out the slow syncs of its last checkpoint) under the library,
+# from the moment $ARM exists each sync of node.db-wal DELAY_MS slower and
+# the AT-th failing (0: none), with ALL=1 every one from the AT-th on.  One signal goes first: the first commit after
 # a start begins a new log, whose header SQLite syncs on the committing
 # thread itself.
 N_WARM=0
 with_syncs() {
     rm -f "$ARM"
     kt_kill politie-test KILL
-    KETEN_WRAP="env LD_PRELOAD=$LIB KETEN_FAULT_ARM=$ARM KETEN_FAULT_SYNCS=1 KETEN_FAULT_SUFFIX=/node.db-wal KETEN_FAULT_AT=$1 KETEN_FAULT_SYNC_DELAY_MS=$2 KETEN_FAULT_COUNT=$T/count ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 ${KETEN_WRAP:-}" \
+    KETEN_WRAP="env LD_PRELOAD=$LIB KETEN_FAULT_ARM=$ARM KETEN_FAULT_SYNCS=1 KETEN_FAULT_SUFFIX=/node.db-wal KETEN_FAULT_AT=$1 KETEN_FAULT_ALL=${3:-0} KETEN_FAULT_SYNC_DELAY_MS=$2 KETEN_FAULT_COUNT=$T/count ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 ${KETEN_WRAP:-}" \
         kt_start politie-test
     wait_until 10 link_up politie-test || fail "no link after the restart"
     N_WARM=$((N_WARM + 1))
@@ -59,6 +62,7 @@ state_of() {  # state_of ID: its delivery state at the police node
     kt politie-test signal list --json | jq -r --arg id "$1" '.signals[] | select(.message_id == $id) | .state'
 }
 delivered() { [ "$(state_of "$1")" = delivered ]; }
+drained() { [ "$(jfield politie-test .outbox.depth)" = 0 ]; }
 
 # A slow disk: the signal leaves during the sync, its caller waits for it.
 with_syncs 0 $DELAY_MS
@@ -77,35 +81,55 @@ grep -Eq "^signal [0-9a-f]{32} queued$" "$T/out1" || fail "not queued: $(cat "$T
 [ "$(tr -d ' ' < "$T/count")" = 1 ] || fail "$(cat "$T/count") syncs of node.db-wal counted, want 1"
 pass "a slow disk: the signal reached the uitvoerder during the police node's sync, the caller was answered after it ($took ms)"
 
-# The sync fails: stored and on its way, not confirmed; no more writes
-# until a restart; delivered once.
+# The sync fails once: the log is copied into the file at once, which
+# makes the record durable after all; the caller hears "queued".
 with_syncs 1 0
 kt_signal_file "$T/s2.json" EIO-2
 before=$(stored)
 touch "$ARM"
+out=$(kt politie-test signal submit --file "$T/s2.json" 2>&1) || fail "a healed sync: $out"
+grep -Eq "^signal [0-9a-f]{32} queued$" <<< "$out" || fail "a healed sync: $out"
+grep -q "store sync_failed reason=\"disk I/O error\": healed" "$T/politie-test.log" ||
+    fail "the healed sync was not logged"
+kt_signal_file "$T/s3.json" OK-3
+kt politie-test signal submit --file "$T/s3.json" --wait > /dev/null || fail "no submission after the healed sync"
+[ "$(jfield politie-test '.alarms | index("storage_failing") != null')" = false ] ||
+    fail "the alarm outlives the good commits after the healed sync"
+wait_until 10 drained || fail "the police outbox holds $(jfield politie-test .outbox.depth)"
+[ "$(stored)" = $((before + 2)) ] || fail "$(stored) signals at the uitvoerder, want $((before + 2))"
+pass "a sync failing once: healed by copying the log into the file, answered queued, delivered once"
+
+# Every sync of the log fails, the heal's too: the caller is told the
+# signal is stored and on its way, not confirmed; node.db takes no writes
+# until a restart, which delivers it once.
+with_syncs 1 0 1
+kt_signal_file "$T/s4.json" EIO-4
+before=$(stored)
+touch "$ARM"
 rc=0
-out=$(kt politie-test signal submit --file "$T/s2.json" 2>&1) || rc=$?
+out=$(kt politie-test signal submit --file "$T/s4.json" 2>&1) || rc=$?
 id=$(grep -Eo '[0-9a-f]{32}' <<< "$out" | head -n1)
 [ $rc != 0 ] && [ -n "$id" ] &&
     grep -q "the signal was stored as $id and is on its way, but the disk did not confirm its record (disk I/O error)" <<< "$out" ||
-    fail "a failed sync: exit $rc, $out"
+    fail "an unhealed sync: exit $rc, $out"
 grep -q "submit sync_failed count=1 " "$T/politie-test.log" || fail "the failed sync was not logged"
 grep -q "store sync_failed .*takes no writes until the node is restarted" "$T/politie-test.log" ||
-    fail "the file's state after the failed sync was not logged"
+    fail "the file's state after the unhealed sync was not logged"
 arrives_within 3000 || fail "the signal did not reach the uitvoerder"
-kt_signal_file "$T/s3.json" REFUSED-3
+kt_signal_file "$T/s5.json" REFUSED-5
 rc=0
-out=$(kt politie-test signal submit --file "$T/s3.json" 2>&1) || rc=$?
-[ $rc != 0 ] && grep -q "nothing was stored" <<< "$out" || fail "a submission after the failed sync: exit $rc, $out"
-[ "$(jfield politie-test '.alarms | index("storage_failing") != null')" = true ] ||
-    fail "no storage_failing alarm after the failed sync: $(jfield politie-test .alarms)"
+out=$(kt politie-test signal submit --file "$T/s5.json" 2>&1) || rc=$?
+[ $rc != 0 ] && grep -q "could not store the signal (disk I/O error); nothing was stored" <<< "$out" ||
+    fail "a submission after the unhealed sync: exit $rc, $out"
+[ "$(jfield politie-test .storage.error)" = "disk I/O error" ] ||
+    fail "the storage error shown is $(jfield politie-test .storage.error)"
 plain_restart
 wait_until 10 delivered "$id" || fail "the signal is $(state_of "$id") after the restart, not delivered"
-kt politie-test signal submit --file "$T/s3.json" --wait > /dev/null || fail "no submission after the restart"
+kt politie-test signal submit --file "$T/s5.json" --wait > /dev/null || fail "no submission after the restart"
 [ "$(jfield politie-test '.alarms | index("storage_failing") != null')" = false ] ||
-    fail "the alarm outlives the restart and a good commit"
+    fail "the alarm outlives the restart"
 [ "$(stored)" = $((before + 2)) ] || fail "$(stored) signals at the uitvoerder, want $((before + 2))"
-pass "a failed sync: the caller told $id is on its way and not confirmed; no writes until the restart; delivered once"
+pass "every sync failing: the caller told $id is on its way and not confirmed; no writes until the restart; delivered once"
 
 # Killed during the sync: no answer, and the record survives the process.
 with_syncs 0 $DELAY_MS

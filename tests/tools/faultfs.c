@@ -8,7 +8,9 @@
  *  (decimal), so a test learns how many such calls a scenario makes.
  *  Sockets, pipes and eventfds are never counted or failed.
  *  KETEN_FAULT_SYNCS=1 counts (and fails) only fsync and fdatasync,
- *  KETEN_FAULT_SUFFIX=S only those on a file whose path ends in S, and
+ *  KETEN_FAULT_SUFFIX=S only those on a file whose path ends in S (renames
+ *  are not counted then), KETEN_FAULT_ALL=1 fails every counted call from
+ *  the AT-th on, and
  *  KETEN_FAULT_SYNC_DELAY_MS=D makes each such one take D ms more, as a
  *  slow disk would (tests/integration/test_sent_while_synced.sh).  The
  *  count is shared by the process's threads.
@@ -39,6 +41,7 @@ static int s_errno = EIO;
 static int s_count_fd = -1;
 static int s_syncs_only;
 static const char *s_suffix;
+static int s_all;
 static unsigned long s_sync_delay_ms;
 
 static ssize_t (*real_write) (int, const void *, size_t);
@@ -74,6 +77,8 @@ s_init_once (void)
     const char *syncs = getenv ("KETEN_FAULT_SYNCS");
     s_syncs_only = syncs && strcmp (syncs, "1") == 0;
     s_suffix = getenv ("KETEN_FAULT_SUFFIX");
+    const char *all = getenv ("KETEN_FAULT_ALL");
+    s_all = all && strcmp (all, "1") == 0;
     const char *delay = getenv ("KETEN_FAULT_SYNC_DELAY_MS");
     s_sync_delay_ms = delay ? strtoul (delay, NULL, 10) : 0;
     const char *count = getenv ("KETEN_FAULT_COUNT");
@@ -97,6 +102,8 @@ s_fail_call (int fd, int sync)
     s_init ();
     if (s_syncs_only && !sync)
         return 0;
+    if (s_suffix && fd < 0)
+        return 0;
     if (s_suffix && fd >= 0) {
         char link[64], path[4096];
         snprintf (link, sizeof link, "/proc/self/fd/%d", fd);
@@ -119,19 +126,19 @@ s_fail_call (int fd, int sync)
         __atomic_store_n (&s_armed, 1, __ATOMIC_RELEASE);
     }
     unsigned long count = __atomic_add_fetch (&s_count, 1, __ATOMIC_ACQ_REL);
-    if (sync && s_sync_delay_ms) {
-        struct timespec ts = {(time_t) (s_sync_delay_ms / 1000),
-                              (long) (s_sync_delay_ms % 1000) * 1000000L};
-        while (nanosleep (&ts, &ts) != 0 && errno == EINTR)
-            ;
-    }
     if (s_count_fd >= 0) {
         char buf[24];
         int n = snprintf (buf, sizeof buf, "%-20lu\n", count);
         if (real_pwrite (s_count_fd, buf, (size_t) n, 0) < 0)
             return 0;
     }
-    if (s_at && count == s_at) {
+    if (sync && s_sync_delay_ms) {
+        struct timespec ts = {(time_t) (s_sync_delay_ms / 1000),
+                              (long) (s_sync_delay_ms % 1000) * 1000000L};
+        while (nanosleep (&ts, &ts) != 0 && errno == EINTR)
+            ;
+    }
+    if (s_at && (count == s_at || (s_all && count > s_at))) {
         errno = s_errno;
         return 1;
     }
