@@ -428,6 +428,8 @@ s_exec_kept (sqlite3 *db, const char *sql, kt_reason_t *reason)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
+static int s_sync_failed (sqlite3 *db, int rc, kt_reason_t *reason);
+
 int
 store_begin (sqlite3 *db, kt_reason_t *reason)
 {
@@ -437,8 +439,19 @@ store_begin (sqlite3 *db, kt_reason_t *reason)
 int
 store_commit (sqlite3 *db, kt_reason_t *reason)
 {
-    if (s_exec_kept (db, "COMMIT", reason) != 0)
+    if (s_exec_kept (db, "COMMIT", reason) != 0) {
+        /*  A failed sync may have been the one report of pages of earlier
+         *  commits that did not wait for the disk (store_commit_written,
+         *  store_sync's): their log is written and synced anew, or the
+         *  file takes no more writes (s_sync_failed).  This commit itself
+         *  failed, and is rolled back by its caller. */
+        if (sqlite3_extended_errcode (db) == SQLITE_IOERR_FSYNC && sqlite3_db_mutex (db)) {
+            store_rollback (db);
+            kt_reason_t why;
+            (void) s_sync_failed (db, SQLITE_IOERR_FSYNC, &why);
+        }
         return -1;
+    }
     s_health_clear (db);
     return 0;
 }
@@ -549,8 +562,6 @@ store_commit_ended (sqlite3 *db)
     return ended;
 }
 
-static int s_sync_failed (sqlite3 *db, int rc, kt_reason_t *reason);
-
 /*  db's COMMIT (log NULL) or the sync of its committed log handed to
  *  the helper thread. */
 static int
@@ -570,10 +581,9 @@ s_async_start (sqlite3 *db, sqlite3_file *log, kt_reason_t *reason)
         pthread_cond_broadcast (&s_async.cond);
         /*  A shared connection: not back to the loop before the thread
          *  holds it, so that nothing of the loop's lands in the
-         *  transaction being committed.  A log sync need not wait: a
-         *  statement of the loop's before it only adds to what it syncs,
-         *  and saves the loop a wake-up of the thread (about 30 µs). */
-        while (!log && sqlite3_db_mutex (db) && !s_async.holding && !s_async.done)
+         *  transaction being committed, or (a log sync) runs between a
+         *  failed sync and its query_only. */
+        while (sqlite3_db_mutex (db) && !s_async.holding && !s_async.done)
             pthread_cond_wait (&s_async.cond, &s_async.lock);
     }
     pthread_mutex_unlock (&s_async.lock);
@@ -674,36 +684,74 @@ store_sync_start (sqlite3 *db, kt_reason_t *reason)
     return 1;
 }
 
+/*  Every byte of db's write-ahead log read through the log file's own
+ *  methods and written back, then the log synced again.  After a failed
+ *  sync the kernel holds pages it could not write marked clean: a sync
+ *  would return success without them.  Written anew they are dirty
+ *  again, so this sync's success is real, and with it every commit in
+ *  the log is durable, the failed one and any chained after it.  (A
+ *  checkpoint instead would sync the log falsely first and then copy
+ *  pages that are on disk nowhere into the file: a power failure
+ *  during the copy would leave the file torn.)  Under the connection's
+ *  mutex; 0, or an SQLite code. */
+static int
+s_log_rewrite (sqlite3 *db)
+{
+    sqlite3_file *log = NULL;
+    if (sqlite3_file_control (db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &log) != SQLITE_OK ||
+        !log || !log->pMethods)
+        return SQLITE_OK; /* no log open: nothing in it */
+    sqlite3_mutex *m = sqlite3_db_mutex (db);
+    sqlite3_mutex_enter (m);
+    sqlite3_int64 size = 0;
+    enum { CHUNK = 64 * 1024 };
+    uint8_t *buf = malloc (CHUNK);
+    int rc = buf ? log->pMethods->xFileSize (log, &size) : SQLITE_NOMEM;
+    for (sqlite3_int64 at = 0; rc == SQLITE_OK && at < size; at += CHUNK) {
+        int n = (int) (size - at < CHUNK ? size - at : CHUNK);
+        rc = log->pMethods->xRead (log, buf, n, at);
+        if (rc == SQLITE_OK)
+            rc = log->pMethods->xWrite (log, buf, n, at);
+    }
+    if (rc == SQLITE_OK)
+        rc = log->pMethods->xSync (log, SQLITE_SYNC_NORMAL);
+    sqlite3_mutex_leave (m);
+    free (buf);
+    return rc;
+}
+
+int
+store_log_rewrite (sqlite3 *db, kt_reason_t *reason)
+{
+    /*  A read opens the log if the connection has not yet. */
+    (void) store_int (db, "SELECT count(*) FROM sqlite_master", 0);
+    int rc = s_log_rewrite (db);
+    return rc == SQLITE_OK
+               ? 0
+               : kt_fail (reason, "database error: the write-ahead log: %s", sqlite3_errstr (rc));
+}
+
 /*  The sync of db's committed log failed (rc); the file takes no writes
- *  meanwhile (query_only, set where the sync failed).  On Linux a failed
- *  fdatasync reports the error once and leaves the pages it could not
- *  write marked clean: a later sync of the log would return success
- *  without them, and the commits after this one, chained to its frames,
- *  would seem durable and be lost with it in a power failure.  So every
- *  page of the log is copied into the file at once, which syncs the
- *  file's own descriptor, and the log is emptied (store_wal_truncate):
- *  healed, the commit is durable after all and the file takes writes
- *  again (0; storage_failing stays until the next good commit).
- *  Otherwise (a reader holds the log, or the file fails too) the file
- *  takes no more writes in this run and is not checkpointed at its
- *  close, storage_failing stays until the process ends, and -1. */
+ *  meanwhile (query_only, set where the sync failed, before the loop
+ *  could use the connection).  Healed by s_log_rewrite: then the commit
+ *  is durable after all and the file takes writes again (0;
+ *  storage_failing until the next good commit).  Otherwise the file
+ *  takes no more writes in this run and is not checkpointed at its close
+ *  (a checkpoint would copy pages that may be on disk nowhere),
+ *  storage_failing stays with the disk's error until the process ends,
+ *  and -1; the next start rewrites the log before anything else
+ *  (store_log_rewrite, node_new). */
 static int
 s_sync_failed (sqlite3 *db, int rc, kt_reason_t *reason)
 {
     store_health_note (db, rc);
-    bool busy = false;
-    kt_reason_t why;
-    int healed = store_wal_truncate (db, &busy, "copy the log into the file", &why);
-    if (healed == 0 && busy)
-        healed = kt_fail (&why, "a reader holds the write-ahead log");
-    if (healed == 0)
-        healed = store_exec (db, "PRAGMA query_only=0", &why);
-    if (healed == 0) {
-        /*  The checkpoint's success cleared it; the disk did fail. */
-        store_health_note (db, rc);
+    kt_reason_t why = {""};
+    if (store_exec (db, "PRAGMA query_only=1", &why) != 0)
+        kt_log (KT_LOG_ERROR, "store query_only_failed reason=\"%s\"", why.text);
+    int again = s_log_rewrite (db);
+    if (again == SQLITE_OK && store_exec (db, "PRAGMA query_only=0", &why) == 0) {
         kt_log (KT_LOG_ERROR,
-                "store sync_failed reason=\"%s\": healed, the log copied into the file and "
-                "synced",
+                "store sync_failed reason=\"%s\": healed, the log written and synced anew",
                 sqlite3_errstr (rc));
         return 0;
     }
@@ -712,7 +760,7 @@ s_sync_failed (sqlite3 *db, int rc, kt_reason_t *reason)
     kt_log (KT_LOG_ERROR,
             "store sync_failed reason=\"%s\" heal=\"%s\": the file takes no writes until the "
             "node is restarted",
-            sqlite3_errstr (rc), why.text);
+            sqlite3_errstr (rc), again != SQLITE_OK ? sqlite3_errstr (again) : why.text);
     return kt_fail (reason, "database error: %s", sqlite3_errstr (rc));
 }
 

@@ -81,13 +81,18 @@ int store_commit_wait (sqlite3 *db, kt_reason_t *reason);
 int store_begin_written (sqlite3 *db, kt_reason_t *reason);
 int store_commit_written (sqlite3 *db, kt_reason_t *reason);
 void store_rollback_written (sqlite3 *db);
+/*  Every byte of db's write-ahead log written anew and synced: what a
+ *  failed sync of an earlier run may have left unwritten (the kernel
+ *  keeps such pages marked clean) reaches the disk before anything is
+ *  chained to it.  0, or -1 with reason. */
+int store_log_rewrite (sqlite3 *db, kt_reason_t *reason);
 /*  Whether db can be committed by store_commit_written and synced by
  *  store_sync_start: a connection with a mutex, in WAL mode. */
 bool store_syncs_beside (sqlite3 *db);
 /*  0: syncing beside; 1: the helper thread could not take it, and the
  *  log was synced on the caller's thread; -1: that sync failed.  A sync
- *  that fails (here or at store_commit_wait) is healed by copying the
- *  log into the file at once (store_wal_truncate), which makes the
+ *  that fails (here or at store_commit_wait) is healed by writing the
+ *  whole log anew and syncing it (store_log_rewrite), which makes the
  *  commit durable after all (success, storage_failing until the next
  *  good commit); if that fails too, the file takes no more writes until
  *  the process restarts (-1, storage_failing meanwhile). */

@@ -120,20 +120,16 @@ node_new (const config_t *config, const node_role_t *const *roles, size_t n_role
     if (s_state_path (path, sizeof path, self, "node.db", reason) != 0 ||
         !(self->db = serving->commits_beside ? store_open_shared (path, reason)
                                              : store_open (path, reason)) ||
+        /*  A file whose log is synced beside the loop starts with its log
+         *  written anew and synced, before any commit: should a sync of
+         *  the last run have failed unhealed, the pages the kernel kept
+         *  unwritten reach the disk now (docs/ARCHITECTURE.md, crash
+         *  reasoning rule 19). */
+        (serving->commits_beside && store_log_rewrite (self->db, reason) != 0) ||
         store_migrate (self->db, "node", s_migrations, sizeof s_migrations / sizeof s_migrations[0],
                        reason) != 0 ||
         node_accept_roster (self, keyring_roster (self->keyring), reason) != 0)
         goto fail;
-    /*  A file whose log is synced beside the loop starts with its log
-     *  copied into it: should a sync of the last run have failed unhealed,
-     *  its pages are written and synced anew now, before any commit of
-     *  this run is chained to them (docs/ARCHITECTURE.md, crash reasoning
-     *  rule 19).  A reader in the way only delays that to the checkpoints. */
-    if (serving->commits_beside) {
-        kt_reason_t why;
-        if (store_checkpoint (self->db, "node.db", &why) != 0)
-            kt_log (KT_LOG_WARN, "node start_checkpoint_failed reason=\"%s\"", why.text);
-    }
     if (s_state_path (path, sizeof path, self, "keystore.db", reason) != 0 ||
         !(self->keystore = keystore_open (path, self->keys->storage_key, reason)))
         goto fail;

@@ -7,8 +7,8 @@
 # node.db-wal counted:
 # - each made 5 s slower: the signal reaches the uitvoerder within that
 #   time while its caller still waits, and is answered after it;
-# - the first failing: the log is copied into the file at once (healed),
-#   the caller hears "queued", storage_failing until the next good commit;
+# - the first failing: the log is written anew and synced at once
+#   (healed), the caller hears "queued";
 # - all of them failing, the heal's too: the caller is told the signal was
 #   stored as its id and is on its way, not confirmed on disk; node.db
 #   takes no writes until a restart (a later submission is refused, the
@@ -81,7 +81,7 @@ grep -Eq "^signal [0-9a-f]{32} queued$" "$T/out1" || fail "not queued: $(cat "$T
 [ "$(tr -d ' ' < "$T/count")" = 1 ] || fail "$(cat "$T/count") syncs of node.db-wal counted, want 1"
 pass "a slow disk: the signal reached the uitvoerder during the police node's sync, the caller was answered after it ($took ms)"
 
-# The sync fails once: the log is copied into the file at once, which
+# The sync fails once: the log is written anew and synced at once, which
 # makes the record durable after all; the caller hears "queued".
 with_syncs 1 0
 kt_signal_file "$T/s2.json" EIO-2
@@ -91,13 +91,14 @@ out=$(kt politie-test signal submit --file "$T/s2.json" 2>&1) || fail "a healed 
 grep -Eq "^signal [0-9a-f]{32} queued$" <<< "$out" || fail "a healed sync: $out"
 grep -q "store sync_failed reason=\"disk I/O error\": healed" "$T/politie-test.log" ||
     fail "the healed sync was not logged"
+[ "$(tr -d ' ' < "$T/count")" -ge 2 ] || fail "the log was not synced again after the failed sync"
 kt_signal_file "$T/s3.json" OK-3
 kt politie-test signal submit --file "$T/s3.json" --wait > /dev/null || fail "no submission after the healed sync"
 [ "$(jfield politie-test '.alarms | index("storage_failing") != null')" = false ] ||
     fail "the alarm outlives the good commits after the healed sync"
 wait_until 10 drained || fail "the police outbox holds $(jfield politie-test .outbox.depth)"
 [ "$(stored)" = $((before + 2)) ] || fail "$(stored) signals at the uitvoerder, want $((before + 2))"
-pass "a sync failing once: healed by copying the log into the file, answered queued, delivered once"
+pass "a sync failing once: healed by writing the log anew and syncing it, answered queued, delivered once"
 
 # Every sync of the log fails, the heal's too: the caller is told the
 # signal is stored and on its way, not confirmed; node.db takes no writes
