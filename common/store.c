@@ -439,19 +439,8 @@ store_begin (sqlite3 *db, kt_reason_t *reason)
 int
 store_commit (sqlite3 *db, kt_reason_t *reason)
 {
-    if (s_exec_kept (db, "COMMIT", reason) != 0) {
-        /*  A failed sync may have been the one report of pages of earlier
-         *  commits that did not wait for the disk (store_commit_written,
-         *  store_sync's): their log is written and synced anew, or the
-         *  file takes no more writes (s_sync_failed).  This commit itself
-         *  failed, and is rolled back by its caller. */
-        if (sqlite3_extended_errcode (db) == SQLITE_IOERR_FSYNC && sqlite3_db_mutex (db)) {
-            store_rollback (db);
-            kt_reason_t why;
-            (void) s_sync_failed (db, SQLITE_IOERR_FSYNC, &why);
-        }
+    if (s_exec_kept (db, "COMMIT", reason) != 0)
         return -1;
-    }
     s_health_clear (db);
     return 0;
 }
@@ -745,11 +734,17 @@ static int
 s_sync_failed (sqlite3 *db, int rc, kt_reason_t *reason)
 {
     store_health_note (db, rc);
+    /*  The checkpoint thread held off: its connection's descriptor may not
+     *  have been told the error, and its sync of the log would succeed
+     *  falsely before it copied pages that are on disk nowhere.  Released
+     *  once healed; kept unhealed, until the file is closed. */
+    store_wal_hold (db);
     kt_reason_t why = {""};
     if (store_exec (db, "PRAGMA query_only=1", &why) != 0)
         kt_log (KT_LOG_ERROR, "store query_only_failed reason=\"%s\"", why.text);
     int again = s_log_rewrite (db);
     if (again == SQLITE_OK && store_exec (db, "PRAGMA query_only=0", &why) == 0) {
+        store_wal_release (db);
         kt_log (KT_LOG_ERROR,
                 "store sync_failed reason=\"%s\": healed, the log written and synced anew",
                 sqlite3_errstr (rc));
