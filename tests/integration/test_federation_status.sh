@@ -81,10 +81,10 @@ out=$(kt "$UITV" status --check) || fail "status --check exits $? with all well:
 
 table=$(kt "$UITV" status)
 grep -q "^members *3 of 3 online, 0 alarms" <<< "$table" || fail "no summary line: $table"
-echo "$table" | grep -Eq "^MEMBER +KIND +ROLE +ONLINE +LAST_SEEN +RTT +OUTBOX +ROSTER +CHECKPT +VERSION +KEY_AGE +CLOCK_SKEW +ALARMS" \
+grep -Eq "^MEMBER +KIND +ROLE +ONLINE +LAST_SEEN +RTT +OUTBOX +ROSTER +CHECKPT +VERSION +KEY_AGE +CLOCK_SKEW +ALARMS" <<< "$table" \
     || fail "no member table: $table"
 for id in "${PARTNERS[@]}"; do
-    echo "$table" | grep -Eq "^$id +[a-z]+ +[a-z]+ +yes " || fail "$id not shown online: $table"
+    grep -Eq "^$id +[a-z]+ +[a-z]+ +yes " <<< "$table" || fail "$id not shown online: $table"
 done
 pass "keten status shows the members as a table"
 
@@ -231,9 +231,9 @@ whole_page() {
     grep -q '^keten_check{' <<< "$m"
 }
 wait_until 10 whole_page || fail "no whole metrics page: $m"
-echo "$m" | grep -Eq '^keten_key_age_seconds [0-9]+$' || fail "no keten_key_age_seconds"
-echo "$m" | grep -Eq '^keten_access_review_due 0$' || fail "a new node's keten_access_review_due is not 0"
-echo "$m" | grep -Eq '^keten_member_key_age_seconds\{member="politie-test",[^}]*\} [0-9]+$' \
+grep -Eq '^keten_key_age_seconds [0-9]+$' <<< "$m" || fail "no keten_key_age_seconds"
+grep -Eq '^keten_access_review_due 0$' <<< "$m" || fail "a new node's keten_access_review_due is not 0"
+grep -Eq '^keten_member_key_age_seconds\{member="politie-test",[^}]*\} [0-9]+$' <<< "$m" \
     || fail "no keten_member_key_age_seconds in: $(grep keten_member_key_age <<< "$m")"
 if grep -q '^keten[a-z_]*_days' <<< "$m"; then fail "a metric is named in days, not seconds"; fi
 pass "a member still on an older roster raises stale_roster in status and metrics"

@@ -71,8 +71,8 @@ pass "separate keys; an agenda of one federation reaches the OM's node of it, an
 
 # ---- one status for both ----------------------------------------------------
 out=$("$KETEN" status --all) || fail "status --all: $out"
-echo "$out" | grep -Eq "^$FED_A +om-a +kernpartij +OK +no alarms" || fail "status --all lacks om-a: $out"
-echo "$out" | grep -Eq "^fed-brabant-test +om-b +kernpartij +OK +no alarms" || fail "status --all lacks om-b: $out"
+grep -Eq "^$FED_A +om-a +kernpartij +OK +no alarms" <<< "$out" || fail "status --all lacks om-a: $out"
+grep -Eq "^fed-brabant-test +om-b +kernpartij +OK +no alarms" <<< "$out" || fail "status --all lacks om-b: $out"
 [ "$("$KETEN" status --all --json | jq -r '[.nodes[] | .federation] | sort | join(",")')" = "$(printf '%s\n' "$FED_A" fed-brabant-test | sort | paste -sd,)" ] \
     || fail "status --all --json"
 kt_kill "$UITV_B"

@@ -19,7 +19,7 @@ allowed() { [ -f "$T/state-$UITV/allow/peering.pga-zeeland.key" ]; }
 out=$(kt "$UITV" peering add "$PEER_PUB" --federation pga-zeeland \
     --endpoint tcp://127.0.0.1:7001 --wpg-entitled) || fail "peering add failed: $out"
 grep -q "roster version 2: peering with pga-zeeland" <<< "$out" || fail "add said: $out"
-echo "$out" | grep -Eq '^peer log key: pga-zeeland/log\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+$' \
+grep -Eq '^peer log key: pga-zeeland/log\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+$' <<< "$out" \
     || fail "no peer log key: $out"
 wait_until 10 has_rv politie-test 2 || fail "politie did not get v2"
 list=$(kt politie-test peering list --json)
