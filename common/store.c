@@ -446,8 +446,9 @@ store_commit (sqlite3 *db, kt_reason_t *reason)
 }
 
 /*  The commit or log sync on the helper thread (store_commit_start,
- *  store_sync_start): one thread, made at the first such commit and kept (a thread made per commit
- * costs more than the overlap gains), stopped at exit. */
+ *  store_sync_start): one thread, made at the first such commit and kept
+ *  (a thread made per commit costs more than the overlap gains), stopped
+ *  at exit. */
 static struct {
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -634,6 +635,18 @@ store_rollback_written (sqlite3 *db)
     (void) s_sync_restored (db, &why);
 }
 
+/*  db's write-ahead log file (in WAL mode the pager's journal file), or
+ *  NULL while none is open. */
+static sqlite3_file *
+s_log_file (sqlite3 *db)
+{
+    sqlite3_file *log = NULL;
+    if (sqlite3_file_control (db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &log) != SQLITE_OK ||
+        !log || !log->pMethods)
+        return NULL;
+    return log;
+}
+
 bool
 store_syncs_beside (sqlite3 *db)
 {
@@ -641,8 +654,7 @@ store_syncs_beside (sqlite3 *db)
         return false;
     sqlite3_stmt *q = NULL;
     bool wal = sqlite3_prepare_v2 (db, "PRAGMA journal_mode", -1, &q, NULL) == SQLITE_OK &&
-               sqlite3_step (q) == SQLITE_ROW &&
-               strcasecmp ((const char *) sqlite3_column_text (q, 0), "wal") == 0;
+               sqlite3_step (q) == SQLITE_ROW && strcasecmp (store_text (q, 0), "wal") == 0;
     sqlite3_finalize (q);
     return wal;
 }
@@ -650,11 +662,8 @@ store_syncs_beside (sqlite3 *db)
 int
 store_sync_start (sqlite3 *db, kt_reason_t *reason)
 {
-    /*  In WAL mode the pager's journal file is the write-ahead log. */
-    sqlite3_file *log = NULL;
-    if (!sqlite3_db_mutex (db) ||
-        sqlite3_file_control (db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &log) != SQLITE_OK ||
-        !log || !log->pMethods)
+    sqlite3_file *log = sqlite3_db_mutex (db) ? s_log_file (db) : NULL;
+    if (!log)
         return kt_fail (reason, "database error: the file has no log to sync beside the loop");
     kt_reason_t why;
     if (s_async_start (db, log, &why) == 0)
@@ -664,8 +673,6 @@ store_sync_start (sqlite3 *db, kt_reason_t *reason)
     sqlite3_mutex *m = sqlite3_db_mutex (db);
     sqlite3_mutex_enter (m);
     int rc = log->pMethods->xSync (log, SQLITE_SYNC_NORMAL);
-    if (rc != SQLITE_OK)
-        (void) sqlite3_exec (db, "PRAGMA query_only=1", NULL, NULL, NULL);
     sqlite3_mutex_leave (m);
     if (rc != SQLITE_OK)
         return s_sync_failed (db, rc, reason) == 0 ? 1 : -1;
@@ -686,9 +693,8 @@ store_sync_start (sqlite3 *db, kt_reason_t *reason)
 static int
 s_log_rewrite (sqlite3 *db)
 {
-    sqlite3_file *log = NULL;
-    if (sqlite3_file_control (db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &log) != SQLITE_OK ||
-        !log || !log->pMethods)
+    sqlite3_file *log = s_log_file (db);
+    if (!log)
         return SQLITE_OK; /* no log open: nothing in it */
     sqlite3_mutex *m = sqlite3_db_mutex (db);
     sqlite3_mutex_enter (m);

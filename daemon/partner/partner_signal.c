@@ -513,7 +513,7 @@ s_flush_end (node_t *self, pending_submit_t *pending, size_t n, uint8_t (*ids)[K
     /*  The caller hears why when storage itself fails (a full disk, a
      *  locked file): SQLite's generic words, never a path or data. */
     char refusal[KT_REASON_MAX + 160] = "could not store the signal; nothing was stored";
-    const char *what = reason->text;
+    const char *what = NULL;
     uint64_t since;
     if (outcome != FLUSH_STORED) {
         kt_log (KT_LOG_ERROR, "submit %s count=%zu reason=\"%s\"",
@@ -579,8 +579,8 @@ s_flush_count (const partner_t *p)
  *  instead of after it.  Its caller is answered, as ever, only once that
  *  sync has ended (s_committed) and, with wait, the uitvoerder's receipt
  *  has come; a receipt settled before cannot be lost (partner_waiter_add
- *  looks).  Crash reasoning in docs/ARCHITECTURE.md, "A group sent while
- *  its record is synced". */
+ *  looks).  Crash reasoning: docs/ARCHITECTURE.md, crash reasoning rule
+ *  19. */
 static bool
 s_flush_group (node_t *self)
 {
