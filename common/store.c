@@ -22,13 +22,12 @@
  *  while they are prepared, and a PRAGMA or VACUUM is not run often
  *  enough to be worth keeping.  A statement in use (a
  *  row callback running the same text on the same file) is prepared
- *  afresh for the inner call.  One thread: the daemon's loop.  The
- *  other threads, store_commit_start's (and store_sync_start's), run
- *  sqlite3_exec or the log's sync on the file each commits and touch
+ *  afresh for the inner call.  One thread: the daemon's loop.  The one
+ *  other thread, store_commit_start's (and store_sync_start's), runs
+ *  sqlite3_exec or the log's sync on the file it commits and touches
  *  nothing here; while it does, the loop lets the cache finalize none of
  *  that file's statements (s_committing), and uses the file only when its
  *  connection has a mutex (store_open_shared), which the thread holds. */
-#define STORE_HELPERS 2
 #define STORE_CACHED_FILES 64
 #define STORE_CACHED_STMTS 128
 static sqlite3 *s_cached_files[STORE_CACHED_FILES];
@@ -42,18 +41,9 @@ typedef struct {
 } cached_stmt_t;
 static cached_stmt_t s_cached[STORE_CACHED_STMTS];
 static uint64_t s_cached_tick;
-/*  The files whose COMMIT or log sync runs on a helper thread (the
- *  loop's copy, by helper). */
-static sqlite3 *s_committing[STORE_HELPERS];
-
-static bool
-s_is_committing (sqlite3 *db)
-{
-    for (size_t i = 0; db && i < STORE_HELPERS; i++)
-        if (s_committing[i] == db)
-            return true;
-    return false;
-}
+/*  The file whose COMMIT or log sync runs on the helper thread (the
+ *  loop's copy). */
+static sqlite3 *s_committing;
 
 static bool
 s_cacheable (sqlite3 *db, const char *sql)
@@ -105,7 +95,7 @@ s_take (sqlite3 *db, const char *sql, cached_stmt_t **slot, int *rc)
                 *slot = c;
                 return c->stmt;
             }
-            if (!c->busy && !s_is_committing (c->db) &&
+            if (!c->busy && (!c->db || c->db != s_committing) &&
                 (!free_slot || !c->db || (free_slot->db && c->used < free_slot->used)))
                 free_slot = c;
         }
@@ -377,15 +367,6 @@ s_health_stick (sqlite3 *db)
 }
 
 bool
-store_unconfirmed (sqlite3 *db)
-{
-    for (size_t i = 0; i < STORE_HEALTH_MAX; i++)
-        if (s_health[i].db == db && s_health[i].sticky)
-            return true;
-    return false;
-}
-
-bool
 store_health_failing (const char **what, uint64_t *since_ms)
 {
     bool failing = false;
@@ -447,7 +428,7 @@ s_exec_kept (sqlite3 *db, const char *sql, kt_reason_t *reason)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-static int s_sync_failed (sqlite3 *db, int rc, bool held, kt_reason_t *reason);
+static int s_sync_failed (sqlite3 *db, int rc, kt_reason_t *reason);
 
 int
 store_begin (sqlite3 *db, kt_reason_t *reason)
@@ -464,52 +445,36 @@ store_commit (sqlite3 *db, kt_reason_t *reason)
     return 0;
 }
 
-/*  The commits or log syncs on the helper threads (store_commit_start,
- *  store_sync_start): one job per thread at a time, each thread made at
- *  its first job and kept (a thread made per commit costs more than the
- *  overlap gains), stopped at exit.  Two, so that two files' durable
- *  waits can overlap (the uitvoerder's provenance log and weegploeg
- *  file); one file has at most one job at a time. */
-typedef struct {
+/*  The commit or log sync on the helper thread (store_commit_start,
+ *  store_sync_start): one thread, made at the first such commit and kept
+ *  (a thread made per commit costs more than the overlap gains), stopped
+ *  at exit. */
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
     pthread_t thread;
-    bool started, done;
+    bool started, quit, done;
     bool holding; /* the thread holds a shared connection's mutex (store_open_shared) */
     sqlite3 *db;  /* the commit asked for, until store_commit_wait */
     /*  store_sync_start's: the committed write-ahead log to make durable
      *  (db's), instead of a COMMIT to run; NULL for a COMMIT. */
     sqlite3_file *log;
     int rc;
-} s_helper_t;
-static struct {
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    bool quit;
-    s_helper_t helper[STORE_HELPERS];
     int ended_fd; /* store_commit_fd, -1 until asked for */
 } s_async = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER, .ended_fd = -1};
-
-/*  The helper whose job is db's, or NULL.  Under s_async.lock. */
-static s_helper_t *
-s_helper_of (sqlite3 *db)
-{
-    for (size_t i = 0; i < STORE_HELPERS; i++)
-        if (s_async.helper[i].db == db)
-            return &s_async.helper[i];
-    return NULL;
-}
 
 static void *
 s_async_loop (void *arg)
 {
-    s_helper_t *h = arg;
+    (void) arg;
     pthread_mutex_lock (&s_async.lock);
     for (;;) {
-        while (!s_async.quit && !(h->db && !h->done))
+        while (!s_async.quit && !(s_async.db && !s_async.done))
             pthread_cond_wait (&s_async.cond, &s_async.lock);
         if (s_async.quit)
             break;
-        sqlite3 *db = h->db;
-        sqlite3_file *log = h->log;
+        sqlite3 *db = s_async.db;
+        sqlite3_file *log = s_async.log;
         /*  A shared connection is this thread's from before
          *  store_commit_start returns until the COMMIT has ended, and a
          *  failed one is rolled back before the loop may use it again: a
@@ -518,7 +483,7 @@ s_async_loop (void *arg)
          *  a no-op, for a connection of one thread. */
         sqlite3_mutex *m = sqlite3_db_mutex (db);
         sqlite3_mutex_enter (m);
-        h->holding = true;
+        s_async.holding = true;
         pthread_cond_broadcast (&s_async.cond);
         pthread_mutex_unlock (&s_async.lock);
         /*  sqlite3_exec, not the kept statements: those belong to the
@@ -530,18 +495,14 @@ s_async_loop (void *arg)
         if (!log && rc != SQLITE_OK && m && !sqlite3_get_autocommit (db))
             (void) sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
         /*  A failed sync: no statement of the loop's may commit after the
-         *  unconfirmed frames before s_sync_failed has looked at them, and
-         *  the checkpoint thread is held off from here on (s_sync_failed
-         *  says why), not only from when the loop gets to wait. */
-        if (log && rc != SQLITE_OK) {
+         *  unconfirmed frames before s_sync_failed has looked at them. */
+        if (log && rc != SQLITE_OK)
             (void) sqlite3_exec (db, "PRAGMA query_only=1", NULL, NULL, NULL);
-            store_wal_hold (db);
-        }
         sqlite3_mutex_leave (m);
         pthread_mutex_lock (&s_async.lock);
-        h->holding = false;
-        h->rc = rc;
-        h->done = true;
+        s_async.holding = false;
+        s_async.rc = rc;
+        s_async.done = true;
         pthread_cond_broadcast (&s_async.cond);
         if (s_async.ended_fd >= 0) {
             uint64_t one = 1;
@@ -558,12 +519,12 @@ __attribute__ ((destructor)) static void
 s_async_stop (void)
 {
     pthread_mutex_lock (&s_async.lock);
+    bool started = s_async.started;
     s_async.quit = true;
     pthread_cond_broadcast (&s_async.cond);
     pthread_mutex_unlock (&s_async.lock);
-    for (size_t i = 0; i < STORE_HELPERS; i++)
-        if (s_async.helper[i].started)
-            pthread_join (s_async.helper[i].thread, NULL);
+    if (started)
+        pthread_join (s_async.thread, NULL);
     if (s_async.ended_fd >= 0)
         close (s_async.ended_fd);
     s_async.ended_fd = -1;
@@ -586,49 +547,39 @@ bool
 store_commit_ended (sqlite3 *db)
 {
     pthread_mutex_lock (&s_async.lock);
-    s_helper_t *h = s_helper_of (db);
-    bool ended = h && h->done;
+    bool ended = s_async.db == db && s_async.done;
     pthread_mutex_unlock (&s_async.lock);
     return ended;
 }
 
-/*  db's COMMIT (log NULL) or the sync of its committed log handed to a
- *  free helper thread. */
+/*  db's COMMIT (log NULL) or the sync of its committed log handed to
+ *  the helper thread. */
 static int
 s_async_start (sqlite3 *db, sqlite3_file *log, kt_reason_t *reason)
 {
     pthread_mutex_lock (&s_async.lock);
     int err = 0;
-    size_t slot = STORE_HELPERS;
-    s_helper_t *h = NULL;
-    if (s_helper_of (db))
-        err = EBUSY; /* one job per file */
-    else {
-        for (slot = 0; slot < STORE_HELPERS && s_async.helper[slot].db; slot++)
-            ;
-        if (slot == STORE_HELPERS)
-            err = EBUSY;
-        else
-            h = &s_async.helper[slot];
-    }
-    if (h && !h->started && (err = pthread_create (&h->thread, NULL, s_async_loop, h)) == 0)
-        h->started = true;
+    if (s_async.db)
+        err = EBUSY;
+    else if (!s_async.started &&
+             (err = pthread_create (&s_async.thread, NULL, s_async_loop, NULL)) == 0)
+        s_async.started = true;
     if (err == 0) {
-        h->db = db;
-        h->log = log;
-        h->done = false;
+        s_async.db = db;
+        s_async.log = log;
+        s_async.done = false;
         pthread_cond_broadcast (&s_async.cond);
         /*  A shared connection: not back to the loop before the thread
          *  holds it, so that nothing of the loop's lands in the
          *  transaction being committed, or (a log sync) runs between a
          *  failed sync and its query_only. */
-        while (sqlite3_db_mutex (db) && !h->holding && !h->done)
+        while (sqlite3_db_mutex (db) && !s_async.holding && !s_async.done)
             pthread_cond_wait (&s_async.cond, &s_async.lock);
     }
     pthread_mutex_unlock (&s_async.lock);
     if (err != 0)
         return kt_fail (reason, "database error: the commit cannot start: %s", strerror (err));
-    s_committing[slot] = db;
+    s_committing = db;
     return 0;
 }
 
@@ -724,7 +675,7 @@ store_sync_start (sqlite3 *db, kt_reason_t *reason)
     int rc = log->pMethods->xSync (log, SQLITE_SYNC_NORMAL);
     sqlite3_mutex_leave (m);
     if (rc != SQLITE_OK)
-        return s_sync_failed (db, rc, false, reason) == 0 ? 1 : -1;
+        return s_sync_failed (db, rc, reason) == 0 ? 1 : -1;
     s_health_clear (db);
     return 1;
 }
@@ -786,16 +737,14 @@ store_log_rewrite (sqlite3 *db, kt_reason_t *reason)
  *  and -1; the next start rewrites the log before anything else
  *  (store_log_rewrite, node_new). */
 static int
-s_sync_failed (sqlite3 *db, int rc, bool held, kt_reason_t *reason)
+s_sync_failed (sqlite3 *db, int rc, kt_reason_t *reason)
 {
     store_health_note (db, rc);
-    /*  The checkpoint thread held off (held: by the helper thread that
-     *  met the failure): its connection's descriptor may not have been
-     *  told the error, and its sync of the log would succeed falsely
-     *  before it copied pages that are on disk nowhere.  Released once
-     *  healed; kept unhealed, until the file is closed. */
-    if (!held)
-        store_wal_hold (db);
+    /*  The checkpoint thread held off: its connection's descriptor may not
+     *  have been told the error, and its sync of the log would succeed
+     *  falsely before it copied pages that are on disk nowhere.  Released
+     *  once healed; kept unhealed, until the file is closed. */
+    store_wal_hold (db);
     kt_reason_t why = {""};
     if (store_exec (db, "PRAGMA query_only=1", &why) != 0)
         kt_log (KT_LOG_ERROR, "store query_only_failed reason=\"%s\"", why.text);
@@ -820,23 +769,22 @@ int
 store_commit_wait (sqlite3 *db, kt_reason_t *reason)
 {
     pthread_mutex_lock (&s_async.lock);
-    s_helper_t *h = s_helper_of (db);
-    while (h && !h->done)
+    bool ours = s_async.db == db;
+    while (ours && !s_async.done)
         pthread_cond_wait (&s_async.cond, &s_async.lock);
-    int rc = h ? h->rc : SQLITE_OK;
-    bool synced = h && h->log != NULL;
-    if (h) {
-        h->db = NULL;
-        h->log = NULL;
+    int rc = s_async.rc;
+    bool synced = s_async.log != NULL;
+    if (ours) {
+        s_async.db = NULL;
+        s_async.log = NULL;
     }
     pthread_mutex_unlock (&s_async.lock);
-    if (!h)
+    if (ours)
+        s_committing = NULL;
+    if (!ours)
         return kt_fail (reason, "database error: no commit is running on this file");
-    for (size_t i = 0; i < STORE_HELPERS; i++)
-        if (s_committing[i] == db)
-            s_committing[i] = NULL;
     if (rc != SQLITE_OK && synced)
-        return s_sync_failed (db, rc, true, reason);
+        return s_sync_failed (db, rc, reason);
     if (rc != SQLITE_OK) {
         store_health_note (db, rc);
         return kt_fail (reason, "database error: %s", sqlite3_errstr (rc));

@@ -62,8 +62,7 @@ void store_rollback (sqlite3 *db);
 /*  store_commit in two halves, the COMMIT (and its fdatasync) running on a
  *  thread of its own in between, so that the caller can commit another
  *  file meanwhile: two durable waits overlap.  Nothing may use db between
- *  the two calls; at most two such commits or syncs (store_sync_start)
- *  at a time in the process, one per file.  After a
+ *  the two calls; one such commit at a time in the process.  After a
  *  failed store_commit_wait the transaction may still be open: roll it
  *  back. */
 int store_commit_start (sqlite3 *db, kt_reason_t *reason);
@@ -90,7 +89,7 @@ int store_log_rewrite (sqlite3 *db, kt_reason_t *reason);
 /*  Whether db can be committed by store_commit_written and synced by
  *  store_sync_start: a connection with a mutex, in WAL mode. */
 bool store_syncs_beside (sqlite3 *db);
-/*  0: syncing beside; 1: no helper thread could take it, and the
+/*  0: syncing beside; 1: the helper thread could not take it, and the
  *  log was synced on the caller's thread; -1: that sync failed.  A sync
  *  that fails (here or at store_commit_wait) is healed by writing the
  *  whole log anew and syncing it (store_log_rewrite), which makes the
@@ -98,9 +97,6 @@ bool store_syncs_beside (sqlite3 *db);
  *  good commit); if that fails too, the file takes no more writes until
  *  the process restarts (-1, storage_failing meanwhile). */
 int store_sync_start (sqlite3 *db, kt_reason_t *reason);
-/*  Whether a failed sync of db was not healed: its last commits are not
- *  known durable, and it takes no writes until the process restarts. */
-bool store_unconfirmed (sqlite3 *db);
 /*  An eventfd that becomes readable whenever a commit on the helper
  *  thread has ended (for the event loop to wait on; the caller reads it
  *  empty), or -1 with a reason.  Kept until exit. */

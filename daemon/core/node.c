@@ -177,7 +177,8 @@ node_destroy (node_t **self_p)
     apiserver_destroy (&self->api);
     if (self->role)
         self->role->stop (self);
-    node_batch_drop (self, 0);
+    for (size_t i = 0; i < self->n_out; i++)
+        free (self->out[i].header);
     free (self->out);
     transport_destroy (&self->transport);
     zloop_destroy (&self->loop);
@@ -283,8 +284,6 @@ node_queue_header (node_t *self, const node_route_t *to, const uint8_t id[KT_ID_
     memcpy (o->id, id, KT_ID_LEN);
     o->header = header;
     o->header_len = header_len;
-    o->env = NULL;
-    o->env_len = 0;
     return 0;
 }
 
@@ -308,61 +307,45 @@ s_same_route (const outgoing_t *a, const outgoing_t *b)
 
 /*  The signed envelopes of out[0..n), each run of them to one peer
  *  together (in bundles when it reads them: docs/PROTOCOL.md,
- *  "Bundles"); one whose signing failed (no envelope) is not sent.
- *  Receipts and replies are not retried: a lost one makes the sender
- *  retry, and the duplicate is answered again. */
+ *  "Bundles").  Receipts and replies are not retried: a lost one makes
+ *  the sender retry, and the duplicate is answered again. */
 static void
-s_send_signed (node_t *self, const outgoing_t *out, size_t n)
+s_send_signed (node_t *self, const outgoing_t *out, uint8_t *const *envs, const size_t *lens,
+               size_t n)
 {
-    uint8_t **envs = malloc ((n ? n : 1) * sizeof *envs);
-    size_t *lens = malloc ((n ? n : 1) * sizeof *lens);
-    if (!envs || !lens) {
-        kt_log (KT_LOG_ERROR, "send dropped reason=\"out of memory\" count=%zu", n);
-        free (envs);
-        free (lens);
-        return;
-    }
     size_t i = 0;
     while (i < n) {
-        if (!out[i].env) {
-            i++;
-            continue;
-        }
         const outgoing_t *o = &out[i];
-        size_t k = 0;
-        for (; i < n && s_same_route (o, &out[i]); i++)
-            if (out[i].env) {
-                envs[k] = out[i].env;
-                lens[k++] = out[i].env_len;
-            }
+        size_t k = 1;
+        while (i + k < n && s_same_route (o, &out[i + k]))
+            k++;
         size_t max = k > 1 && self->role->bundle_max
                          ? self->role->bundle_max (self, o->routed ? &o->to : NULL)
                          : 0;
         size_t sent = transport_send_all (self->transport, o->routed ? o->to.id : NULL,
-                                          o->routed ? o->to.len : 0, envs, lens, k, max);
+                                          o->routed ? o->to.len : 0, &envs[i], &lens[i], k, max);
         if (sent < k)
             kt_log (KT_LOG_DEBUG, "send dropped errno=%d count=%zu", errno, k - sent);
+        i += k;
     }
-    free (envs);
-    free (lens);
 }
 
 void
-node_sign_batch (node_t *self)
+node_send_batch (node_t *self)
 {
     if (self->role && self->role->send_held)
         self->role->send_held (self);
-    for (size_t start = self->n_signed; start < self->n_out; start += ENVELOPE_BATCH_MAX) {
-        size_t count =
-            self->n_out - start < ENVELOPE_BATCH_MAX ? self->n_out - start : ENVELOPE_BATCH_MAX;
+    size_t n = self->n_out;
+    if (n == 0)
+        return;
+    for (size_t start = 0; start < n; start += ENVELOPE_BATCH_MAX) {
+        size_t count = n - start < ENVELOPE_BATCH_MAX ? n - start : ENVELOPE_BATCH_MAX;
         uint8_t **headers = malloc (count * sizeof *headers);
         size_t *lens = malloc (count * sizeof *lens);
         uint8_t **envs = calloc (count, sizeof *envs);
         size_t *env_lens = calloc (count, sizeof *env_lens);
         kt_reason_t reason;
-        if (!headers || !lens || !envs || !env_lens)
-            kt_log (KT_LOG_ERROR, "send sign_failed reason=\"out of memory\"");
-        else {
+        if (headers && lens && envs && env_lens) {
             for (size_t i = 0; i < count; i++) {
                 headers[i] = self->out[start + i].header;
                 lens[i] = self->out[start + i].header_len;
@@ -370,46 +353,18 @@ node_sign_batch (node_t *self)
             if (envelope_sign (self->keyring, headers, lens, count, envs, env_lens, &reason) != 0)
                 kt_log (KT_LOG_ERROR, "send sign_failed reason=\"%s\"", reason.text);
             else
-                for (size_t i = 0; i < count; i++) {
-                    self->out[start + i].env = envs[i];
-                    self->out[start + i].env_len = env_lens[i];
-                }
+                s_send_signed (self, &self->out[start], envs, env_lens, count);
+            for (size_t i = 0; i < count; i++)
+                free (envs[i]);
         }
         free (headers);
         free (lens);
         free (envs);
         free (env_lens);
     }
-    self->n_signed = self->n_out;
-}
-
-size_t
-node_batch_size (const node_t *self)
-{
-    return self->n_out;
-}
-
-void
-node_batch_drop (node_t *self, size_t from)
-{
-    for (size_t i = from; i < self->n_out; i++) {
+    for (size_t i = 0; i < n; i++)
         free (self->out[i].header);
-        free (self->out[i].env);
-    }
-    if (from < self->n_out)
-        self->n_out = from;
-    if (self->n_signed > self->n_out)
-        self->n_signed = self->n_out;
-}
-
-void
-node_send_batch (node_t *self)
-{
-    node_sign_batch (self);
-    if (self->n_out == 0)
-        return;
-    s_send_signed (self, self->out, self->n_out);
-    node_batch_drop (self, 0);
+    self->n_out = 0;
 }
 
 int64_t

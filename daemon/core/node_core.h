@@ -32,8 +32,8 @@ typedef struct {
     size_t len;
 } node_route_t;
 
-/*  A message to send, sealed, then signed together with the rest of its
- *  batch (node_sign_batch, node_send_batch).  The route is copied, not
+/*  A message to send, sealed but not yet signed: signed together with the
+ *  rest of its batch in node_send_batch.  The route is copied, not
  *  pointed to: a role may replace its link table (a new roster) before
  *  the batch goes out. */
 typedef struct {
@@ -42,8 +42,6 @@ typedef struct {
     uint8_t id[KT_ID_LEN];
     uint8_t *header;
     size_t header_len;
-    uint8_t *env; /* the signed envelope; NULL until signed, or when signing failed */
-    size_t env_len;
 } outgoing_t;
 
 /* ---- the role table ------------------------------------------------------ */
@@ -217,7 +215,6 @@ struct _node_t {
     /* outgoing batch */
     outgoing_t *out;
     size_t n_out, cap_out;
-    size_t n_signed; /* out[0..n_signed) went through node_sign_batch */
     /* operations */
     metrics_t *metrics;      /* Prometheus endpoint, if metrics/listen is set */
     uint64_t key_created_ms; /* mtime of the secret key file at startup */
@@ -243,16 +240,6 @@ int node_queue_header (node_t *self, const node_route_t *to, const uint8_t id[KT
                        uint8_t *header, size_t header_len, kt_reason_t *reason);
 /*  Sign the outgoing batch once and send every message in it. */
 void node_send_batch (node_t *self);
-/*  node_send_batch's first half: what the role holds back queued, and
- *  every message not signed yet signed (one signature), but nothing sent:
- *  the uitvoerder signs a drain's receipts while its commits are synced,
- *  and sends them only once they are durable. */
-void node_sign_batch (node_t *self);
-/*  How many messages the outgoing batch holds (a mark for
- *  node_batch_drop). */
-size_t node_batch_size (const node_t *self);
-/*  The outgoing batch's messages from index from on let go, unsent. */
-void node_batch_drop (node_t *self, size_t from);
 /*  Options for envelope_open at this moment. */
 void node_open_opts (node_t *self, envelope_open_opts_t *opts);
 /*  A received message's body, decoded by the dispatcher in the drain's

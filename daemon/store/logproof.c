@@ -81,33 +81,12 @@ logproof_defer (logproof_t *self)
     self->defer = true;
 }
 
-/*  Whether a note of size would name entries not known durable: the
- *  log's sync failed unhealed (provlog_unconfirmed).  Such a note is
- *  never signed, kept or shown; one signed while the sync ran is
- *  dropped. */
-static bool
-s_unconfirmed (logproof_t *self, uint64_t size)
-{
-    return provlog_unconfirmed (self->log) && size > provlog_durable_size (self->log);
-}
-
-static int
-s_refuse_unconfirmed (logproof_t *self, kt_reason_t *reason)
-{
-    if (self->current_note && s_unconfirmed (self, self->signed_size))
-        logproof_drop (self);
-    return kt_fail (reason, "the log's last commit is not known to be on disk: no checkpoint of "
-                            "its entries is kept or signed until the node restarts");
-}
-
 /*  The unkept note's row written, if there is one. */
 static int
 s_keep_unkept (logproof_t *self, kt_reason_t *reason)
 {
     if (!self->unkept)
         return 0;
-    if (s_unconfirmed (self, self->signed_size))
-        return s_refuse_unconfirmed (self, reason);
     /*  A cache, kept without waiting for the disk (it was one of the six
      *  durable waits of a signal; docs/PERFORMANCE.md): the tree of its
      *  size is on disk already, and Ed25519 signs it to the same note
@@ -123,15 +102,6 @@ s_keep_unkept (logproof_t *self, kt_reason_t *reason)
         return -1;
     self->unkept = false;
     return 0;
-}
-
-void
-logproof_drop (logproof_t *self)
-{
-    free (self->current_note);
-    self->current_note = NULL;
-    self->signed_size = 0;
-    self->unkept = false;
 }
 
 int
@@ -167,7 +137,7 @@ static int
 s_stored (logproof_t *self, uint64_t size, char **note_p, kt_reason_t *reason)
 {
     *note_p = NULL;
-    if (self->unkept && size == self->signed_size && !s_unconfirmed (self, size)) {
+    if (self->unkept && size == self->signed_size) {
         /*  Signed, its row not written yet. */
         if (!(*note_p = strdup (self->current_note)))
             return kt_fail (reason, "out of memory");
@@ -199,8 +169,6 @@ logproof_vkey_of (const char *federation, const uint8_t pk[32], char *out, size_
 static int
 s_make_current (logproof_t *self, uint64_t size, kt_reason_t *reason)
 {
-    if (s_unconfirmed (self, size))
-        return s_refuse_unconfirmed (self, reason);
     if (self->current_note && self->signed_size == size)
         return 0;
     /*  The one signed before this, if its row is still to be written. */

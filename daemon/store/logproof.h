@@ -47,11 +47,6 @@ const char *logproof_current (logproof_t *self, kt_reason_t *reason);
  *  row is written.  logproof_keep also ends the deferral. */
 void logproof_defer (logproof_t *self);
 int logproof_keep (logproof_t *self, kt_reason_t *reason);
-/*  The current note forgotten, kept or not (it was signed over entries
- *  whose commit did not become durable); the next one is signed anew.
- *  While the log is unconfirmed (provlog_unconfirmed) no note over more
- *  than its durable entries is signed, kept or shown. */
-void logproof_drop (logproof_t *self);
 
 /*  A receipt's proof for entry index against the current checkpoint:
  *  fills r->checkpoint, r->leaf_hash and r->inclusion; storage is in

@@ -64,9 +64,6 @@ struct _provlog_t {
         int event;
     } run;
     merkle_range_t range;   /* committed state */
-    /*  The size known on disk: range.size but after a written commit
-     *  whose sync has not succeeded (provlog_commit_written). */
-    uint64_t durable_size;
     merkle_range_t pending; /* state inside the open batch */
     bool in_batch;
     /*  The open batch's entry, node and received rows, inserted a few
@@ -86,7 +83,6 @@ struct _provlog_t {
      *  time-ordered, so most are. */
     uint8_t received_max[KT_ID_LEN];
     bool owed; /* provlog_owe: begin refuses */
-    bool written; /* the open batch was begun by provlog_begin_written */
     /*  Subtree hashes the proofs read, kept by (level, index): a drain's
      *  receipts share their upper siblings, and reading each from SQLite
      *  cost the uitvoerder a fifth of its CPU.  A subtree inside the
@@ -389,7 +385,6 @@ s_load_head (provlog_t *self, bool *new_p, kt_reason_t *reason)
         return s_refuse_head (self, (uint64_t) head.size, detail, reason);
     }
     self->range = head.range;
-    self->durable_size = head.range.size; /* written anew and synced at the open */
     return 0;
 }
 
@@ -782,13 +777,8 @@ provlog_open (const char *path, kt_reason_t *reason)
         return NULL;
     }
     kt_random_buf (self->id_key, sizeof self->id_key);
-    /*  Shared: the uitvoerder syncs a drain's commit on a helper thread
-     *  (provlog_commit_written).  So its log is written anew and synced
-     *  before any commit: should such a sync of the last run have failed
-     *  unhealed, what the kernel kept unwritten reaches the disk now
-     *  (docs/ARCHITECTURE.md, crash reasoning rule 19). */
-    self->db = store_open_shared (path, reason);
-    if (!self->db || store_log_rewrite (self->db, reason) != 0 ||
+    self->db = store_open (path, reason);
+    if (!self->db ||
         store_migrate (self->db, "provlog", s_migrations,
                        sizeof s_migrations / sizeof s_migrations[0], reason) != 0 ||
         !(self->save_range = store_prepare (
@@ -864,33 +854,20 @@ provlog_owed (const provlog_t *self)
     return self->owed;
 }
 
-static int
-s_begin (provlog_t *self, bool written, kt_reason_t *reason)
+int
+provlog_begin (provlog_t *self, kt_reason_t *reason)
 {
     if (self->owed)
         return kt_fail (reason,
                         "%s: entries for signals already stored are owed and must be logged "
                         "first (logowed.h); nothing else is logged until they are",
                         self->path);
-    if ((written ? store_begin_written (self->db, reason) : store_begin (self->db, reason)) != 0)
+    if (store_begin (self->db, reason) != 0)
         return -1;
-    self->written = written;
     self->pending = self->range;
     self->in_batch = true;
     self->n_fresh = 0;
     return 0;
-}
-
-int
-provlog_begin (provlog_t *self, kt_reason_t *reason)
-{
-    return s_begin (self, false, reason);
-}
-
-int
-provlog_begin_written (provlog_t *self, kt_reason_t *reason)
-{
-    return s_begin (self, true, reason);
 }
 
 int
@@ -930,10 +907,8 @@ provlog_commit (provlog_t *self, kt_reason_t *reason)
     return provlog_commit_start (self, reason) != 0 ? -1 : provlog_commit_wait (self, reason);
 }
 
-/*  The batch's rows, runs and range written into its transaction; rolled
- *  back on failure. */
-static int
-s_commit_rows (provlog_t *self, kt_reason_t *reason)
+int
+provlog_commit_start (provlog_t *self, kt_reason_t *reason)
 {
     kt_reason_t run_why;
     if (s_flush_rows (self, &run_why) != 0 || s_run_write (self, &run_why) != 0) {
@@ -951,93 +926,11 @@ s_commit_rows (provlog_t *self, kt_reason_t *reason)
         store_health_note (self->db, rc);
         snprintf (why.text, sizeof why.text, "%s", sqlite3_errstr (rc));
     }
-    if (rc != SQLITE_DONE) {
+    if (rc != SQLITE_DONE || store_commit_start (self->db, &why) != 0) {
         provlog_rollback (self);
         return kt_fail (reason, "cannot commit provenance log: %s", why.text);
     }
     return 0;
-}
-
-int
-provlog_commit_start (provlog_t *self, kt_reason_t *reason)
-{
-    if (self->written) {
-        provlog_rollback (self);
-        return kt_fail (reason, "cannot commit provenance log: the batch was begun written");
-    }
-    if (s_commit_rows (self, reason) != 0)
-        return -1;
-    kt_reason_t why;
-    if (store_commit_start (self->db, &why) != 0) {
-        provlog_rollback (self);
-        return kt_fail (reason, "cannot commit provenance log: %s", why.text);
-    }
-    return 0;
-}
-
-/*  The batch is the log's: its tree is the committed one. */
-static void
-s_committed (provlog_t *self)
-{
-    self->range = self->pending;
-    self->in_batch = false;
-    for (size_t i = 0; i < self->n_fresh; i++)
-        self->kept[s_kept_slot (self->fresh[i].key)] = self->fresh[i];
-    self->n_fresh = 0;
-}
-
-int
-provlog_commit_written (provlog_t *self, kt_reason_t *reason)
-{
-    if (!self->written) {
-        provlog_rollback (self);
-        return kt_fail (reason, "cannot commit provenance log: the batch was not begun written");
-    }
-    if (s_commit_rows (self, reason) != 0)
-        return -1;
-    kt_reason_t why;
-    self->written = false;
-    if (store_commit_written (self->db, &why) != 0) { /* rolled back */
-        provlog_rollback (self);
-        return kt_fail (reason, "cannot commit provenance log: %s", why.text);
-    }
-    uint64_t durable = self->range.size;
-    s_committed (self);
-    self->durable_size = durable;
-    int synced = store_sync_start (self->db, &why);
-    if (synced < 0)
-        return kt_fail (reason, "cannot commit provenance log: %s", why.text);
-    if (synced > 0)
-        self->durable_size = self->range.size;
-    return synced;
-}
-
-int
-provlog_sync_wait (provlog_t *self, kt_reason_t *reason)
-{
-    kt_reason_t why;
-    if (store_commit_wait (self->db, &why) != 0)
-        return kt_fail (reason, "cannot commit provenance log: %s", why.text);
-    self->durable_size = self->range.size;
-    return 0;
-}
-
-uint64_t
-provlog_durable_size (const provlog_t *self)
-{
-    return self->durable_size;
-}
-
-sqlite3 *
-provlog_db (provlog_t *self)
-{
-    return self->db;
-}
-
-bool
-provlog_unconfirmed (const provlog_t *self)
-{
-    return store_unconfirmed (self->db);
 }
 
 int
@@ -1048,19 +941,18 @@ provlog_commit_wait (provlog_t *self, kt_reason_t *reason)
         provlog_rollback (self);
         return kt_fail (reason, "cannot commit provenance log: %s", why.text);
     }
-    s_committed (self);
-    self->durable_size = self->range.size;
+    self->range = self->pending;
+    self->in_batch = false;
+    for (size_t i = 0; i < self->n_fresh; i++)
+        self->kept[s_kept_slot (self->fresh[i].key)] = self->fresh[i];
+    self->n_fresh = 0;
     return 0;
 }
 
 void
 provlog_rollback (provlog_t *self)
 {
-    if (self->written)
-        store_rollback_written (self->db);
-    else
-        store_rollback (self->db);
-    self->written = false;
+    store_rollback (self->db);
     s_clear_rows (self);
     self->run.open = false;
     self->in_batch = false;

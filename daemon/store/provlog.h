@@ -21,7 +21,6 @@
 #include "merkle.h"
 #include "util.h"
 
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -65,26 +64,6 @@ int provlog_commit (provlog_t *self, kt_reason_t *reason);
  *  may use the log.  Failed, the batch is rolled back. */
 int provlog_commit_start (provlog_t *self, kt_reason_t *reason);
 int provlog_commit_wait (provlog_t *self, kt_reason_t *reason);
-/*  A batch committed without waiting for the disk (store_commit_written):
- *  begun by provlog_begin_written, ended by provlog_commit_written (or
- *  provlog_rollback).  Once committed, the batch's entries are the log's
- *  (its size and tree, its proofs) while their log file is synced on a
- *  helper thread: 0 syncing beside, 1 synced here, -1 failed with reason
- *  (a failed COMMIT is rolled back; a failed sync leaves the entries
- *  committed but not known durable).  After 0, provlog_sync_wait before
- *  anyone is told of them; nothing signed over them (a checkpoint, a
- *  receipt) leaves before it has succeeded.  After a sync failed
- *  unhealed, provlog_unconfirmed holds until the node restarts: the log
- *  takes no writes, and no checkpoint is signed. */
-int provlog_begin_written (provlog_t *self, kt_reason_t *reason);
-int provlog_commit_written (provlog_t *self, kt_reason_t *reason);
-int provlog_sync_wait (provlog_t *self, kt_reason_t *reason);
-bool provlog_unconfirmed (const provlog_t *self);
-/*  The log's size known on disk: provlog_size, but after a written
- *  commit whose sync has not (yet) succeeded. */
-uint64_t provlog_durable_size (const provlog_t *self);
-/*  The log's connection (borrowed), for store functions that take one. */
-sqlite3 *provlog_db (provlog_t *self);
 void provlog_rollback (provlog_t *self);
 /*  While owed, provlog_begin refuses: entries are owed for signals stored
  *  without them (logowed.h), and they must get the very indices they

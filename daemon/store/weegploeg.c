@@ -187,13 +187,8 @@ weegploeg_open (const char *path, keystore_t *keystore, const uint8_t storage_ke
     self->keystore = keystore;
     crypto_kdf_derive_from_key (self->index_key, sizeof self->index_key, 1, "ketenidx",
                                 storage_key);
-    /*  Shared: the uitvoerder syncs a drain's commit on a helper thread
-     *  (weegploeg_store_signals_written).  So its log is written anew and
-     *  synced before any commit: should such a sync of the last run have
-     *  failed unhealed, what the kernel kept unwritten reaches the disk
-     *  now (docs/ARCHITECTURE.md, crash reasoning rule 19). */
-    self->db = store_open_shared (path, reason);
-    if (!self->db || store_log_rewrite (self->db, reason) != 0 ||
+    self->db = store_open (path, reason);
+    if (!self->db ||
         store_migrate (self->db, "weegploeg", s_migrations,
                        sizeof s_migrations / sizeof s_migrations[0], reason) != 0 ||
         figures_migrate (self->db, reason) != 0 ||
@@ -488,9 +483,9 @@ s_insert_signal (weegploeg_t *self, weegploeg_signal_t *w, const uint8_t key[KEY
     return rc < 0 ? -1 : 0;
 }
 
-static int
-s_store_signals (weegploeg_t *self, weegploeg_signal_t *signals, size_t n, bool written,
-                 kt_reason_t *reason)
+int
+weegploeg_store_signals (weegploeg_t *self, weegploeg_signal_t *signals, size_t n,
+                         kt_reason_t *reason)
 {
     if (n == 0)
         return 0;
@@ -499,7 +494,7 @@ s_store_signals (weegploeg_t *self, weegploeg_signal_t *signals, size_t n, bool 
     /*  The batch's figures as one row per kind of fact with its count,
      *  not two rows per signal (issue #17), in the same commit. */
     figures_tally_t tally = {0};
-    if ((written ? store_begin_written (self->db, reason) : store_begin (self->db, reason)) != 0)
+    if (store_begin (self->db, reason) != 0)
         return -1;
     size_t i;
     for (i = 0; i < n; i++) {
@@ -515,40 +510,24 @@ s_store_signals (weegploeg_t *self, weegploeg_signal_t *signals, size_t n, bool 
     if (i == n && figures_tally_store (&tally, self->db, reason) != 0)
         i = 0;
     figures_tally_clear (&tally);
-    /*  Keys first, and durable: a key without a subject is harmless, a
-     *  subject without its key would be data lost. */
-    if (i == n && ks_open && store_commit (keystore_db (self->keystore), reason) != 0)
-        i = 0;
     if (i < n) {
         if (ks_open)
             store_rollback (keystore_db (self->keystore));
-        if (written)
-            store_rollback_written (self->db);
-        else
-            store_rollback (self->db);
+        store_rollback (self->db);
         return -1;
     }
-    if (written)
-        return store_commit_written (self->db, reason);
+    /*  Keys first: a key without a subject is harmless, a subject without
+     *  its key would be data lost. */
+    if (ks_open && store_commit (keystore_db (self->keystore), reason) != 0) {
+        store_rollback (keystore_db (self->keystore));
+        store_rollback (self->db);
+        return -1;
+    }
     if (store_commit (self->db, reason) != 0) {
         store_rollback (self->db);
         return -1;
     }
     return 0;
-}
-
-int
-weegploeg_store_signals (weegploeg_t *self, weegploeg_signal_t *signals, size_t n,
-                         kt_reason_t *reason)
-{
-    return s_store_signals (self, signals, n, false, reason);
-}
-
-int
-weegploeg_store_signals_written (weegploeg_t *self, weegploeg_signal_t *signals, size_t n,
-                                 kt_reason_t *reason)
-{
-    return s_store_signals (self, signals, n, true, reason);
 }
 
 typedef struct {

@@ -51,12 +51,6 @@ typedef struct {
  *  harmless), then all signals are committed in one transaction. */
 int weegploeg_store_signals (weegploeg_t *self, weegploeg_signal_t *signals, size_t n,
                              kt_reason_t *reason);
-/*  The same, but the signals' commit does not wait for the disk
- *  (store_commit_written; the keys' commit still does): the caller makes
- *  it durable with store_sync_start on weegploeg_db and answers no one
- *  before store_commit_wait has succeeded.  Failed, nothing is stored. */
-int weegploeg_store_signals_written (weegploeg_t *self, weegploeg_signal_t *signals, size_t n,
-                                     kt_reason_t *reason);
 
 /*  Each stored signal whose log index is from or later, in index order:
  *  its id, index and packed log entry (NULL and 0 for a signal stored

@@ -41,14 +41,6 @@ s_start (node_t *self, kt_reason_t *reason)
     u->log = provlog_open (path, reason);
     if (!u->log)
         return -1;
-    /*  Signals are committed and synced beside the loop (crash reasoning
-     *  rule 20), which needs both files in WAL mode. */
-    if (!store_syncs_beside (weegploeg_db (u->weegploeg)) ||
-        !store_syncs_beside (provlog_db (u->log)))
-        return kt_fail (reason,
-                        "%s: weegploeg.db and log.db must be in WAL mode (a local file system "
-                        "that supports SQLite's shared memory)",
-                        self->config.state_dir);
     /*  Before anything is logged: entries a crash left owed to stored
      *  signals take the indices those signals hold (logowed.h). */
     if (uitvoerder_signals_log (self, reason) != 0)
@@ -380,23 +372,6 @@ uitvoerder_signals_log (node_t *self, kt_reason_t *reason)
     return 0;
 }
 
-/*  The accepted arrivals' receipts (w: their rows, as stored). */
-static void
-s_receipts (node_t *self, arrival_t *a, size_t n, const bool *refused, const weegploeg_signal_t *w)
-{
-    for (size_t i = 0, k = 0; i < n; i++) {
-        if (refused[i])
-            continue;
-        memcpy (a[i].w.case_ref, w[k++].case_ref, sizeof a[i].w.case_ref);
-        char hex[KT_ID_HEX];
-        kt_log (KT_LOG_DEBUG, "signal stored id=%s sender=%s case_ref=%s log_index=%llu",
-                kt_hex (hex, a[i].opened.id, KT_ID_LEN), a[i].member, a[i].w.case_ref,
-                (unsigned long long) a[i].w.log_index);
-        uitvoerder_receipt (self, a[i].link, a[i].member, a[i].opened.id, true, a[i].w.log_index,
-                            NULL);
-    }
-}
-
 static void
 s_store_arrivals (node_t *self, arrival_t *a, size_t n)
 {
@@ -427,7 +402,7 @@ s_store_arrivals (node_t *self, arrival_t *a, size_t n)
      *  is refused on its own; the rest of the batch goes on. */
     if (provlog_owed (u->log) && uitvoerder_signals_log (self, &reason) != 0)
         goto fail;
-    if (provlog_begin_written (u->log, &reason) != 0)
+    if (provlog_begin (u->log, &reason) != 0)
         goto fail;
     uint64_t log_end = provlog_size (u->log); /* indices from here are this batch's */
     for (size_t i = 0; i < n; i++) {
@@ -487,52 +462,36 @@ s_store_arrivals (node_t *self, arrival_t *a, size_t n)
                                 "this message id is already used for a different message");
         }
     }
-    /*  Both commits are made without waiting for the disk, and both
-     *  files' logs are then synced at once on the helper threads while the
-     *  loop makes, seals and signs the drain's receipts; they leave only
-     *  once both syncs have succeeded (docs/ARCHITECTURE.md, Crash
-     *  reasoning 2 and rule 19). */
-    int log_synced = provlog_commit_written (u->log, &reason); /* 0 beside, 1 done here */
-    if (log_synced < 0)
-        goto fail; /* nothing stored; the log's entries (if kept) are found by the retries */
+    if (provlog_commit_start (u->log, &reason) != 0)
+        goto fail;
     for (size_t i = 0; i < n; i++)
         if (!refused[i]) {
             a[i].w.received_ms = now;
             w[n_w++] = a[i].w;
         }
-    sqlite3 *wdb = weegploeg_db (u->weegploeg);
-    kt_reason_t sync_why = {""};
-    int rc = weegploeg_store_signals_written (u->weegploeg, w, n_w, &sync_why);
-    /*  0: syncing beside; 1: synced here (or nothing to sync); -1: failed */
-    int synced = rc != 0 ? -1 : n_w ? store_sync_start (wdb, &sync_why) : 1;
-    /*  What each member was last sent of the log (receipts carry the
-     *  proof from there), put back should the receipts be dropped. */
-    size_t mark = node_batch_size (self), n_links = keyring_roster (self->keyring)->member_count;
-    uint64_t *cp_sent = n_links ? malloc (n_links * sizeof *cp_sent) : NULL;
-    for (size_t i = 0; cp_sent && i < n_links; i++)
-        cp_sent[i] = u->links[i].cp_size;
-    if (synced >= 0) {
-        s_receipts (self, a, n, refused, w);
-        node_sign_batch (self);
+    int rc = weegploeg_store_signals (u->weegploeg, w, n_w, &reason);
+    kt_reason_t log_why;
+    int log_rc = provlog_commit_wait (u->log, &log_why);
+    if (rc != 0)
+        goto fail; /* logged or not, no signal stored: the senders retry */
+    if (log_rc != 0) {
+        /*  Stored, but not logged: owed, and logged before anything else. */
+        kt_log (KT_LOG_ERROR, "log commit_failed count=%zu reason=\"%s\"", n_w, log_why.text);
+        provlog_owe (u->log, true);
+        if (uitvoerder_signals_log (self, &reason) != 0)
+            goto fail;
     }
-    if (log_synced == 0 && provlog_sync_wait (u->log, &reason) != 0)
-        log_synced = -1;
-    if (synced == 0 && store_commit_wait (wdb, &sync_why) != 0)
-        synced = -1;
-    if (log_synced < 0 || synced < 0) {
-        /*  Not known durable: no receipt.  The drain's other answers
-         *  sealed with them go too (their senders ask again); a checkpoint
-         *  signed over the log's new entries is never kept or shown
-         *  (logproof_drop). */
-        node_batch_drop (self, mark);
-        for (size_t i = 0; cp_sent && i < n_links; i++)
-            u->links[i].cp_size = cp_sent[i];
-        if (log_synced >= 0)
-            reason = sync_why;
-        free (cp_sent);
-        goto fail;
+    for (size_t i = 0, k = 0; i < n; i++) {
+        if (refused[i])
+            continue;
+        memcpy (a[i].w.case_ref, w[k++].case_ref, sizeof a[i].w.case_ref);
+        char hex[KT_ID_HEX];
+        kt_log (KT_LOG_DEBUG, "signal stored id=%s sender=%s case_ref=%s log_index=%llu",
+                kt_hex (hex, a[i].opened.id, KT_ID_LEN), a[i].member, a[i].w.case_ref,
+                (unsigned long long) a[i].w.log_index);
+        uitvoerder_receipt (self, a[i].link, a[i].member, a[i].opened.id, true, a[i].w.log_index,
+                            NULL);
     }
-    free (cp_sent);
     free (refused);
     free (w);
     return;
@@ -677,13 +636,6 @@ s_duplicate (node_t *self, node_message_t *m)
      *  to its own sender and for the same body - an id is no secret, and a
      *  receipt must prove what was stored.  A duplicate within this drain
      *  is answered with the original. */
-    /*  Rows that a failed sync left not known durable answer nothing
-     *  until the restart has written them anew (store_unconfirmed). */
-    if (store_unconfirmed (weegploeg_db (u->weegploeg)) || provlog_unconfirmed (u->log)) {
-        kt_log (KT_LOG_WARN, "receipt withheld id=%s peer=%s reason=\"storage unconfirmed\"",
-                m->hex, peer);
-        return;
-    }
     if (weegploeg_has_signal (u->weegploeg, m->opened.id, peer,
                               m->opened.header->body_commitment.data, &index)) {
         /*  Only when the log holds its arrival at that index: not while

@@ -1030,68 +1030,6 @@ test_a_log_from_before_the_event_index_gets_it_at_open (void **state)
     provlog_destroy (&log);
 }
 
-/*  A batch committed without waiting for the disk (crash reasoning rule
- *  20): its entries are the log's (size, proofs) at once, known durable
- *  only once the sync beside has ended, and kept across a reopen; the
- *  file waits for the disk again after it, and the two kinds of batch do
- *  not mix. */
-static void
-test_a_written_batch_is_the_logs_at_once_and_durable_after_its_sync (void **state)
-{
-    (void) state;
-    char path[96];
-    provlog_t *log = s_new_log (path, sizeof path);
-    sqlite3 *db = provlog_db (log);
-    kt_reason_t r;
-    Keten__LogEntry e;
-    uint8_t id[16], hash[32];
-    uint64_t index;
-    assert_true (store_syncs_beside (db));
-    for (uint64_t round = 0; round < 3; round++) {
-        assert_int_equal (provlog_begin_written (log, &r), 0);
-        for (uint64_t i = 0; i < 5; i++) {
-            s_entry (&e, round * 5 + i, true, id, hash);
-            assert_int_equal (provlog_append_received (log, &e, &index, &r), 0);
-            assert_int_equal (index, round * 5 + i);
-        }
-        assert_int_equal (provlog_size (log), round * 5);
-        int synced = provlog_commit_written (log, &r);
-        assert_true (synced == 0 || synced == 1);
-        assert_int_equal (provlog_size (log), round * 5 + 5);
-        if (synced == 0)
-            assert_int_equal (provlog_durable_size (log), round * 5);
-        /*  Proofs of the new tree while the sync runs. */
-        uint8_t path_hashes[MERKLE_MAX_PATH][32];
-        size_t n;
-        assert_int_equal (
-            provlog_inclusion_proof (log, round * 5 + 4, round * 5 + 5, path_hashes, &n, &r), 0);
-        if (synced == 0)
-            assert_int_equal (provlog_sync_wait (log, &r), 0);
-        assert_int_equal (provlog_durable_size (log), round * 5 + 5);
-        assert_false (provlog_unconfirmed (log));
-        assert_int_equal (store_int (db, "PRAGMA synchronous", -1), 2); /* FULL again */
-    }
-    /*  A written batch is not committed the other way, nor the other way
-     *  round; either is rolled back, the file back to FULL. */
-    assert_int_equal (provlog_begin_written (log, &r), 0);
-    s_entry (&e, 15, true, id, hash);
-    assert_int_equal (provlog_append_received (log, &e, &index, &r), 0);
-    assert_int_equal (provlog_commit_start (log, &r), -1);
-    assert_non_null (strstr (r.text, "begun written"));
-    assert_int_equal (store_int (db, "PRAGMA synchronous", -1), 2);
-    assert_int_equal (provlog_begin (log, &r), 0);
-    assert_int_equal (provlog_append_received (log, &e, &index, &r), 0);
-    assert_int_equal (provlog_commit_written (log, &r), -1);
-    assert_non_null (strstr (r.text, "not begun written"));
-    assert_int_equal (store_int (db, "PRAGMA synchronous", -1), 2);
-    assert_int_equal (provlog_size (log), 15);
-    provlog_destroy (&log);
-    assert_non_null (log = provlog_open (path, &r));
-    assert_int_equal (provlog_size (log), 15);
-    assert_int_equal (provlog_durable_size (log), 15);
-    provlog_destroy (&log);
-}
-
 int
 main (void)
 {
@@ -1112,7 +1050,6 @@ main (void)
         cmocka_unit_test (test_entries_are_listed_by_event_and_time),
         cmocka_unit_test (test_a_log_from_before_the_event_index_gets_it_at_open),
         cmocka_unit_test (test_runs_and_an_older_index_list_the_same),
-        cmocka_unit_test (test_a_written_batch_is_the_logs_at_once_and_durable_after_its_sync),
     };
     if (sodium_init () < 0)
         return 1;
