@@ -428,7 +428,7 @@ s_exec_kept (sqlite3 *db, const char *sql, kt_reason_t *reason)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-static int s_sync_failed (sqlite3 *db, int rc, kt_reason_t *reason);
+static int s_sync_failed (sqlite3 *db, int rc, bool held, kt_reason_t *reason);
 
 int
 store_begin (sqlite3 *db, kt_reason_t *reason)
@@ -495,9 +495,13 @@ s_async_loop (void *arg)
         if (!log && rc != SQLITE_OK && m && !sqlite3_get_autocommit (db))
             (void) sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
         /*  A failed sync: no statement of the loop's may commit after the
-         *  unconfirmed frames before s_sync_failed has looked at them. */
-        if (log && rc != SQLITE_OK)
+         *  unconfirmed frames before s_sync_failed has looked at them, and
+         *  the checkpoint thread is held off from here on (s_sync_failed
+         *  says why), not only from when the loop gets to wait. */
+        if (log && rc != SQLITE_OK) {
             (void) sqlite3_exec (db, "PRAGMA query_only=1", NULL, NULL, NULL);
+            store_wal_hold (db);
+        }
         sqlite3_mutex_leave (m);
         pthread_mutex_lock (&s_async.lock);
         s_async.holding = false;
@@ -607,8 +611,10 @@ store_begin_written (sqlite3 *db, kt_reason_t *reason)
     /*  Set outside the transaction: SQLite refuses it inside. */
     if (store_sync (db, false, reason) != 0)
         return -1;
-    if (store_begin (db, reason) == 0)
+    if (store_begin (db, reason) == 0) {
+        store_wal_beside (db, true);
         return 0;
+    }
     kt_reason_t why;
     (void) s_sync_restored (db, &why);
     return -1;
@@ -618,8 +624,10 @@ int
 store_commit_written (sqlite3 *db, kt_reason_t *reason)
 {
     int rc = store_commit (db, reason);
-    if (rc != 0)
+    if (rc != 0) {
         store_rollback (db);
+        store_wal_beside (db, false);
+    }
     /*  A commit made is kept even if the setting is not restored: the
      *  caller's store_sync_start makes it durable all the same. */
     kt_reason_t why;
@@ -631,6 +639,7 @@ void
 store_rollback_written (sqlite3 *db)
 {
     store_rollback (db);
+    store_wal_beside (db, false);
     kt_reason_t why;
     (void) s_sync_restored (db, &why);
 }
@@ -663,8 +672,10 @@ int
 store_sync_start (sqlite3 *db, kt_reason_t *reason)
 {
     sqlite3_file *log = sqlite3_db_mutex (db) ? s_log_file (db) : NULL;
-    if (!log)
+    if (!log) {
+        store_wal_beside (db, false);
         return kt_fail (reason, "database error: the file has no log to sync beside the loop");
+    }
     kt_reason_t why;
     if (s_async_start (db, log, &why) == 0)
         return 0;
@@ -674,8 +685,9 @@ store_sync_start (sqlite3 *db, kt_reason_t *reason)
     sqlite3_mutex_enter (m);
     int rc = log->pMethods->xSync (log, SQLITE_SYNC_NORMAL);
     sqlite3_mutex_leave (m);
+    store_wal_beside (db, false);
     if (rc != SQLITE_OK)
-        return s_sync_failed (db, rc, reason) == 0 ? 1 : -1;
+        return s_sync_failed (db, rc, false, reason) == 0 ? 1 : -1;
     s_health_clear (db);
     return 1;
 }
@@ -737,14 +749,16 @@ store_log_rewrite (sqlite3 *db, kt_reason_t *reason)
  *  and -1; the next start rewrites the log before anything else
  *  (store_log_rewrite, node_new). */
 static int
-s_sync_failed (sqlite3 *db, int rc, kt_reason_t *reason)
+s_sync_failed (sqlite3 *db, int rc, bool held, kt_reason_t *reason)
 {
     store_health_note (db, rc);
-    /*  The checkpoint thread held off: its connection's descriptor may not
-     *  have been told the error, and its sync of the log would succeed
-     *  falsely before it copied pages that are on disk nowhere.  Released
-     *  once healed; kept unhealed, until the file is closed. */
-    store_wal_hold (db);
+    /*  The checkpoint thread held off (held: by the helper thread that
+     *  met the failure): its connection's descriptor may not have been
+     *  told the error, and its sync of the log would succeed falsely
+     *  before it copied pages that are on disk nowhere.  Released once
+     *  healed; kept unhealed, until the file is closed. */
+    if (!held)
+        store_wal_hold (db);
     kt_reason_t why = {""};
     if (store_exec (db, "PRAGMA query_only=1", &why) != 0)
         kt_log (KT_LOG_ERROR, "store query_only_failed reason=\"%s\"", why.text);
@@ -779,12 +793,14 @@ store_commit_wait (sqlite3 *db, kt_reason_t *reason)
         s_async.log = NULL;
     }
     pthread_mutex_unlock (&s_async.lock);
-    if (ours)
+    if (ours) {
         s_committing = NULL;
+        store_wal_beside (db, false);
+    }
     if (!ours)
         return kt_fail (reason, "database error: no commit is running on this file");
     if (rc != SQLITE_OK && synced)
-        return s_sync_failed (db, rc, reason);
+        return s_sync_failed (db, rc, true, reason);
     if (rc != SQLITE_OK) {
         store_health_note (db, rc);
         return kt_fail (reason, "database error: %s", sqlite3_errstr (rc));

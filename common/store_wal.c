@@ -45,6 +45,7 @@ typedef struct {
     sqlite3 *own; /* this thread's connection, opened at its first checkpoint */
     bool queued;  /* asked for and not run yet */
     int held;     /* store_wal_hold calls not released */
+    bool beside;  /* store_wal_beside: a commit's sync runs or is to run beside the loop */
     int last_rc;  /* the last checkpoint's outcome, logged when it changes */
 } wal_file_t;
 
@@ -170,10 +171,10 @@ s_hook (void *arg, sqlite3 *db, const char *name, int pages)
     /*  No thread (it could not be made; tried again at the next commit),
      *  or the log far behind: this thread checkpoints as well, as SQLite
      *  itself would have. */
-    bool here = i >= 0 && pages >= STORE_WAL_BEHIND;
+    bool here = i >= 0 && pages >= STORE_WAL_BEHIND && !s_wal.files[i].beside;
     if (i >= 0 && !s_wal.started && pthread_create (&s_wal.thread, NULL, s_loop, NULL) == 0)
         s_wal.started = true;
-    if (i >= 0 && !s_wal.started)
+    if (i >= 0 && !s_wal.started && !s_wal.files[i].beside)
         here = true;
     else if (i >= 0 && !s_wal.files[i].queued) {
         s_wal.files[i].queued = true;
@@ -244,6 +245,16 @@ store_wal_hold (sqlite3 *db)
         s_wal.files[i].held++;
         s_wait_idle (i);
     }
+    pthread_mutex_unlock (&s_wal.lock);
+}
+
+void
+store_wal_beside (sqlite3 *db, bool on)
+{
+    pthread_mutex_lock (&s_wal.lock);
+    int i = s_find (db);
+    if (i >= 0)
+        s_wal.files[i].beside = on;
     pthread_mutex_unlock (&s_wal.lock);
 }
 

@@ -8,6 +8,7 @@
 #include "util.h"
 
 #include <sqlite3.h>
+#include <stdbool.h>
 
 /*  From now on db's commits ask the thread for a checkpoint instead of
  *  running SQLite's own (store_open). */
@@ -20,5 +21,11 @@ void store_wal_unwatch (sqlite3 *db);
  *  off until released.  Calls nest. */
 void store_wal_hold (sqlite3 *db);
 void store_wal_release (sqlite3 *db);
+/*  While on, a commit on db never checkpoints on the committing thread
+ *  (the log far behind): a commit that does not wait for the disk is
+ *  synced afterwards through the same descriptor (store_sync_start), and
+ *  a checkpoint's sync in between could take the error that sync must
+ *  see.  The checkpoint thread, on its own descriptor, goes on. */
+void store_wal_beside (sqlite3 *db, bool on);
 
 #endif

@@ -604,6 +604,46 @@ test_a_log_far_behind_is_checkpointed_by_the_committer (void **state)
     s_kept_done (&db, path);
 }
 
+/*  ...but not by a commit that does not wait for the disk, until its
+ *  sync beside the loop has ended: that checkpoint's sync, on the same
+ *  descriptor, could take an error the sync must see (docs/ARCHITECTURE.md,
+ *  crash reasoning rule 19).  The next commit that waits checkpoints. */
+static void
+test_a_log_far_behind_is_left_while_a_commit_is_synced_beside (void **state)
+{
+    (void) state;
+    char path[64];
+    sqlite3 *kept = s_kept_db (path);
+    s_kept_done (&kept, path);
+    kt_reason_t reason;
+    sqlite3 *db = store_open_shared (path, &reason);
+    assert_non_null (db);
+    assert_int_equal (
+        store_exec (db, "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL)", &reason), 0);
+    long long file0 = s_size (path, "");
+    store_wal_hold (db);
+    s_commit_rows (db, 5000);
+    assert_int_equal (store_begin_written (db, &reason), 0);
+    assert_int_equal (store_exec (db,
+                                  "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+                                  " WHERE i < 5500) INSERT INTO t (name)"
+                                  " SELECT hex(randomblob(1800)) FROM n",
+                                  &reason),
+                      0);
+    assert_int_equal (store_commit_written (db, &reason), 0);
+    assert_int_equal (s_size (path, ""), file0); /* past 10,000 pages, left */
+    int synced = store_sync_start (db, &reason);
+    assert_true (synced == 0 || synced == 1);
+    if (synced == 0)
+        assert_int_equal (store_commit_wait (db, &reason), 0);
+    assert_int_equal (s_size (path, ""), file0);
+    assert_int_equal (store_run (db, "INSERT INTO t (name) VALUES ('z')", NULL, "add", &reason), 1);
+    assert_true (s_size (path, "") >= file0 + 10000 * 4096);
+    store_wal_release (db);
+    assert_int_equal (store_int (db, "SELECT count(*) FROM t", -1), 10501);
+    s_kept_done (&db, path);
+}
+
 /*  A truncating checkpoint on the loop's own connection empties the log
  *  even with one asked of the thread, and a file closed meanwhile leaves
  *  nothing running on it. */
@@ -799,6 +839,7 @@ main (void)
         cmocka_unit_test (test_a_committing_file_keeps_its_statements),
         cmocka_unit_test (test_the_log_is_checkpointed_off_the_committing_thread),
         cmocka_unit_test (test_a_log_far_behind_is_checkpointed_by_the_committer),
+        cmocka_unit_test (test_a_log_far_behind_is_left_while_a_commit_is_synced_beside),
         cmocka_unit_test (test_a_truncate_and_a_close_with_a_checkpoint_asked),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
