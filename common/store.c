@@ -620,21 +620,6 @@ store_begin_written (sqlite3 *db, kt_reason_t *reason)
     return -1;
 }
 
-int
-store_commit_written (sqlite3 *db, kt_reason_t *reason)
-{
-    int rc = store_commit (db, reason);
-    if (rc != 0) {
-        store_rollback (db);
-        store_wal_beside (db, false);
-    }
-    /*  A commit made is kept even if the setting is not restored: the
-     *  caller's store_sync_start makes it durable all the same. */
-    kt_reason_t why;
-    (void) s_sync_restored (db, &why);
-    return rc;
-}
-
 void
 store_rollback_written (sqlite3 *db)
 {
@@ -642,6 +627,20 @@ store_rollback_written (sqlite3 *db)
     store_wal_beside (db, false);
     kt_reason_t why;
     (void) s_sync_restored (db, &why);
+}
+
+int
+store_commit_written (sqlite3 *db, kt_reason_t *reason)
+{
+    if (store_commit (db, reason) != 0) {
+        store_rollback_written (db);
+        return -1;
+    }
+    /*  A commit made is kept even if the setting is not restored: the
+     *  caller's store_sync_start makes it durable all the same. */
+    kt_reason_t why;
+    (void) s_sync_restored (db, &why);
+    return 0;
 }
 
 /*  db's write-ahead log file (in WAL mode the pager's journal file), or

@@ -212,15 +212,22 @@ test_only_store_c_prepares_statements (void **state)
         fail_msg ("sqlite3_prepare outside common/store.c:%s", offenders);
 }
 
-/*  A file opened by store_open, with t as in s_db; *path to unlink. */
-static sqlite3 *
-s_kept_db (char path[64])
+/*  A fresh name for a database file, nothing there yet. */
+static void
+s_temp_path (char path[64])
 {
     snprintf (path, 64, "/tmp/keten-test-store-XXXXXX");
     int fd = mkstemp (path);
     assert_true (fd >= 0);
     close (fd);
     unlink (path);
+}
+
+/*  A file opened by store_open, with t as in s_db; *path to unlink. */
+static sqlite3 *
+s_kept_db (char path[64])
+{
+    s_temp_path (path);
     kt_reason_t reason;
     sqlite3 *db = store_open (path, &reason);
     assert_non_null (db);
@@ -425,11 +432,7 @@ test_a_commit_written_then_synced_beside (void **state)
 {
     (void) state;
     char path[64];
-    snprintf (path, sizeof path, "/tmp/keten-test-store-XXXXXX");
-    int fd = mkstemp (path);
-    assert_true (fd >= 0);
-    close (fd);
-    unlink (path);
+    s_temp_path (path);
     kt_reason_t reason;
     sqlite3 *db = store_open_shared (path, &reason), *reader = NULL;
     assert_non_null (db);
@@ -529,20 +532,28 @@ s_size (const char *path, const char *suffix)
     return stat (name, &st) == 0 ? (long long) st.st_size : -1;
 }
 
+/*  rows rows of about a page each added to t, in the transaction open. */
+static void
+s_add_rows (sqlite3 *db, int rows)
+{
+    char sql[256];
+    snprintf (sql, sizeof sql,
+              "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+              " WHERE i < %d) INSERT INTO t (name) SELECT hex(randomblob(1800)) FROM n",
+              rows);
+    kt_reason_t reason;
+    assert_int_equal (store_exec (db, sql, &reason), 0);
+}
+
 /*  One commit of rows rows of about a page each (1,100: past the size at
  *  which the log is checkpointed). */
 static void
 s_commit_rows (sqlite3 *db, int rows)
 {
-    char sql[320];
-    snprintf (sql, sizeof sql,
-              "BEGIN IMMEDIATE;"
-              "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
-              " WHERE i < %d) INSERT INTO t (name) SELECT hex(randomblob(1800)) FROM n;"
-              "COMMIT;",
-              rows);
     kt_reason_t reason;
-    assert_int_equal (store_exec (db, sql, &reason), 0);
+    assert_int_equal (store_begin (db, &reason), 0);
+    s_add_rows (db, rows);
+    assert_int_equal (store_commit (db, &reason), 0);
 }
 
 static void
@@ -613,8 +624,7 @@ test_a_log_far_behind_is_left_while_a_commit_is_synced_beside (void **state)
 {
     (void) state;
     char path[64];
-    sqlite3 *kept = s_kept_db (path);
-    s_kept_done (&kept, path);
+    s_temp_path (path);
     kt_reason_t reason;
     sqlite3 *db = store_open_shared (path, &reason);
     assert_non_null (db);
@@ -624,12 +634,7 @@ test_a_log_far_behind_is_left_while_a_commit_is_synced_beside (void **state)
     store_wal_hold (db);
     s_commit_rows (db, 5000);
     assert_int_equal (store_begin_written (db, &reason), 0);
-    assert_int_equal (store_exec (db,
-                                  "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
-                                  " WHERE i < 5500) INSERT INTO t (name)"
-                                  " SELECT hex(randomblob(1800)) FROM n",
-                                  &reason),
-                      0);
+    s_add_rows (db, 5500);
     assert_int_equal (store_commit_written (db, &reason), 0);
     assert_int_equal (s_size (path, ""), file0); /* past 10,000 pages, left */
     int synced = store_sync_start (db, &reason);
