@@ -14,12 +14,15 @@
  *  request per signal instead.  --subjects S (binary only) spreads the
  *  signals over S people, the file's subject under S names in turn: one
  *  (the default) takes the uitvoerder's path for a subject it knows, as
- *  many as signals a new subject for each.
+ *  many as signals a new subject for each.  --latencies FILE writes each
+ *  signal's latency in µs, one per line, in the order the answers came:
+ *  where in a run the slow ones fall (a burst's aftermath, or evenly).
  */
 #include "apiclient.h"
 #include "intake.h"
 #include "util.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +39,7 @@ static void
 s_usage (FILE *out)
 {
     fprintf (out, "usage: keten-bench --socket PATH --file SIGNAL.json [-n N] [--inflight K]\n"
-                  "                   [--batch B | --json] [--subjects S]\n");
+                  "                   [--batch B | --json] [--subjects S] [--latencies FILE]\n");
 }
 
 /*  The option flag's value arg as a number 1..max into *out; false, with
@@ -221,20 +224,17 @@ s_signal (bench_t *b, const char *file, bool json)
 int
 main (int argc, char **argv)
 {
-    static const struct option options[] = {{"socket", required_argument, NULL, 's'},
-                                            {"file", required_argument, NULL, 'f'},
-                                            {"count", required_argument, NULL, 'n'},
-                                            {"inflight", required_argument, NULL, 'k'},
-                                            {"batch", required_argument, NULL, 'b'},
-                                            {"json", no_argument, NULL, 'j'},
-                                            {"subjects", required_argument, NULL, 'p'},
-                                            {"help", no_argument, NULL, 'h'},
-                                            {NULL, 0, NULL, 0}};
-    const char *socket_path = NULL, *file = NULL;
+    static const struct option options[] = {
+        {"socket", required_argument, NULL, 's'},   {"file", required_argument, NULL, 'f'},
+        {"count", required_argument, NULL, 'n'},    {"inflight", required_argument, NULL, 'k'},
+        {"batch", required_argument, NULL, 'b'},    {"json", no_argument, NULL, 'j'},
+        {"subjects", required_argument, NULL, 'p'}, {"latencies", required_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+    const char *socket_path = NULL, *file = NULL, *latencies = NULL;
     bench_t b = {.n = 10000, .inflight = 1000, .batch = 1, .subjects = 1};
     bool json = false;
     int opt;
-    while ((opt = getopt_long (argc, argv, "s:f:n:k:b:p:jh", options, NULL)) != -1) {
+    while ((opt = getopt_long (argc, argv, "s:f:n:k:b:p:l:jh", options, NULL)) != -1) {
         switch (opt) {
         case 's':
             socket_path = optarg;
@@ -261,6 +261,9 @@ main (int argc, char **argv)
             if (!s_count ("--subjects", optarg, 100000, &b.subjects))
                 return 2;
             break;
+        case 'l':
+            latencies = optarg;
+            break;
         case 'h':
             s_usage (stdout);
             return 0;
@@ -283,6 +286,11 @@ main (int argc, char **argv)
         b.batch = 1;
     kt_reason_t reason;
     int rc = 1;
+    FILE *lat = NULL;
+    if (latencies && !(lat = fopen (latencies, "w"))) {
+        fprintf (stderr, "keten-bench: cannot write %s: %s\n", latencies, strerror (errno));
+        return 2;
+    }
     if (s_signal (&b, file, json) != 0)
         goto out;
     b.api = apiclient_connect (socket_path, &reason);
@@ -312,6 +320,14 @@ main (int argc, char **argv)
         }
     }
     double secs = (double) (kt_mono_us () - start) / 1e6;
+    for (long i = 0; lat && i < b.done; i++)
+        fprintf (lat, "%llu\n", (unsigned long long) b.latency[i]);
+    if (lat && fclose (lat) != 0) {
+        lat = NULL;
+        fprintf (stderr, "keten-bench: cannot write %s: %s\n", latencies, strerror (errno));
+        goto out;
+    }
+    lat = NULL;
     qsort (b.latency, (size_t) b.done, sizeof *b.latency, s_cmp);
     printf ("signals=%ld inflight=%ld seconds=%.3f rate=%.0f/s p50_us=%llu p99_us=%llu "
             "max_us=%llu not_delivered=%ld api=%s batch=%ld\n",
@@ -322,6 +338,8 @@ main (int argc, char **argv)
             b.batch);
     rc = b.refused ? 1 : 0;
 out:
+    if (lat)
+        fclose (lat);
     apiclient_destroy (&b.api);
     json_decref (b.signal);
     for (long v = 0; b.packed && v < b.subjects; v++)
