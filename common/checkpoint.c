@@ -124,18 +124,17 @@ checkpoint_format (const checkpoint_t *cp, const uint8_t sk[64], char **note_p, 
     return note_sign (text, len, cp->origin, sk, note_p, reason);
 }
 
-/*  The log's signature (checked when verify) and the text; *text_len_p
- *  is the text's length. */
+/*  The log's signature and the text; *text_len_p is the text's length. */
 static int
-s_open (const char *note, size_t len, const char *origin, const uint8_t pk[32], bool verify,
-        checkpoint_t *cp, size_t *text_len_p, kt_reason_t *reason)
+s_open (const char *note, size_t len, const char *origin, const uint8_t pk[32], checkpoint_t *cp,
+        size_t *text_len_p, kt_reason_t *reason)
 {
     if (!s_valid_name (origin, strlen (origin)))
         return kt_fail (reason, "invalid checkpoint origin to verify against");
     if (len > CHECKPOINT_NOTE_MAX)
         return kt_fail (reason, "checkpoint note is larger than %d bytes", CHECKPOINT_NOTE_MAX);
     kt_reason_t why;
-    if ((verify ? note_verify : note_read) (note, len, origin, pk, text_len_p, &why) != 0)
+    if (note_verify (note, len, origin, pk, text_len_p, &why) != 0)
         return kt_fail (reason, "checkpoint not signed by log %s: %s", origin, why.text);
     if (checkpoint_parse_text (note, *text_len_p, cp, reason) != 0)
         return -1;
@@ -151,15 +150,7 @@ checkpoint_open (const char *note, size_t len, const char *origin, const uint8_t
                  checkpoint_t *cp, kt_reason_t *reason)
 {
     size_t text_len;
-    return s_open (note, len, origin, pk, true, cp, &text_len, reason);
-}
-
-int
-checkpoint_read (const char *note, size_t len, const char *origin, const uint8_t pk[32],
-                 checkpoint_t *cp, kt_reason_t *reason)
-{
-    size_t text_len;
-    return s_open (note, len, origin, pk, false, cp, &text_len, reason);
+    return s_open (note, len, origin, pk, cp, &text_len, reason);
 }
 
 /*  The message a cosignature signs: "cosignature/v1\ntime T\n" || text.
@@ -184,7 +175,7 @@ checkpoint_cosign (const char *note, size_t len, const char *origin, const uint8
     size_t name_len = strlen (name);
     if (!s_valid_name (name, name_len))
         return kt_fail (reason, "invalid witness name");
-    if (s_open (note, len, origin, log_pk, true, &cp, &text_len, reason) != 0)
+    if (s_open (note, len, origin, log_pk, &cp, &text_len, reason) != 0)
         return -1;
     char msg[CHECKPOINT_TEXT_MAX + 64];
     size_t msg_len = s_cosig_message (msg, sizeof msg, timestamp, note, text_len);
@@ -247,7 +238,7 @@ checkpoint_verify_cosignatures (const char *note, size_t len, const char *origin
                                 checkpoint_t *cp, kt_reason_t *reason)
 {
     size_t text_len, unknown = 0;
-    if (s_open (note, len, origin, log_pk, true, cp, &text_len, reason) != 0)
+    if (s_open (note, len, origin, log_pk, cp, &text_len, reason) != 0)
         return -1;
     for (size_t k = 0; k < n_known; k++) {
         found[k].cosigned = false;

@@ -55,11 +55,6 @@ int checkpoint_format (const checkpoint_t *cp, const uint8_t sk[64], char **note
  *  cosignatures) are allowed and ignored here. */
 int checkpoint_open (const char *note, size_t len, const char *origin, const uint8_t pk[32],
                      checkpoint_t *cp, kt_reason_t *reason);
-/*  checkpoint_open without the check of the log's Ed25519 signature
- *  (note_read): for a note that came inside a message the log's key
- *  signed and that was verified with it. */
-int checkpoint_read (const char *note, size_t len, const char *origin, const uint8_t pk[32],
-                     checkpoint_t *cp, kt_reason_t *reason);
 
 /*  Witness side: check the note as checkpoint_open does, then cosign its
  *  checkpoint as witness name with sk at timestamp (seconds since the

@@ -1,7 +1,6 @@
 /*  note: C2SP signed notes (https://c2sp.org/signed-note) with Ed25519.
  *
- *  note_verify (and note_read, its reading without the Ed25519 check) is
- *  the one place where a signed note from outside is parsed.
+ *  note_verify is the one place where a signed note from outside is parsed.
  *  It follows the spec and Go's golang.org/x/mod/sumdb/note (Open), with
  *  these bounds and deliberate choices:
  *  - a note is at most NOTE_MAX_BYTES and carries at most NOTE_MAX_SIGS
@@ -275,14 +274,12 @@ note_sign (const char *text, size_t text_len, const char *name, const uint8_t sk
     return 0;
 }
 
-/*  The key note_verify looks for; note_read does not check its
- *  signature (verify false). */
+/*  The key note_verify looks for. */
 typedef struct {
     const char *name;
     size_t name_len;
     uint32_t id;
     const uint8_t *pk;
-    bool verify;
 } s_signer_t;
 
 /*  Parse one signature line (without its "\n") and, if it is by the
@@ -313,15 +310,14 @@ s_check_line (const char *line, size_t line_len, const s_signer_t *want, const c
     *ours_p = true;
     if (blob_len != NOTE_BLOB_LEN)
         return kt_fail (reason, "signed note: signature by %s has the wrong length", want->name);
-    if (want->verify &&
-        crypto_sign_verify_detached (blob + 4, (const uint8_t *) text, text_len, want->pk) != 0)
+    if (crypto_sign_verify_detached (blob + 4, (const uint8_t *) text, text_len, want->pk) != 0)
         return kt_fail (reason, "signed note: bad signature by %s", want->name);
     return 0;
 }
 
-static int
-s_open (const char *note, size_t len, const char *name, const uint8_t pk[32], bool verify,
-        size_t *text_len_p, kt_reason_t *reason)
+int
+note_verify (const char *note, size_t len, const char *name, const uint8_t pk[32],
+             size_t *text_len_p, kt_reason_t *reason)
 {
     size_t name_len = strlen (name);
     if (!s_valid_name (name, name_len))
@@ -346,7 +342,7 @@ s_open (const char *note, size_t len, const char *name, const uint8_t pk[32], bo
     if (sigs == end || end[-1] != '\n')
         return kt_fail (reason, "signed note has a malformed signature block");
 
-    s_signer_t want = {name, name_len, note_key_id (name, NOTE_TYPE_ED25519, pk), pk, verify};
+    s_signer_t want = {name, name_len, note_key_id (name, NOTE_TYPE_ED25519, pk), pk};
     size_t lines = 0;
     bool found = false;
     for (const char *line = sigs; line < end;) {
@@ -366,18 +362,4 @@ s_open (const char *note, size_t len, const char *name, const uint8_t pk[32], bo
     if (text_len_p)
         *text_len_p = text_len;
     return 0;
-}
-
-int
-note_verify (const char *note, size_t len, const char *name, const uint8_t pk[32],
-             size_t *text_len_p, kt_reason_t *reason)
-{
-    return s_open (note, len, name, pk, true, text_len_p, reason);
-}
-
-int
-note_read (const char *note, size_t len, const char *name, const uint8_t pk[32], size_t *text_len_p,
-           kt_reason_t *reason)
-{
-    return s_open (note, len, name, pk, false, text_len_p, reason);
 }

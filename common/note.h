@@ -43,13 +43,5 @@ int note_sign (const char *text, size_t text_len, const char *name, const uint8_
  *  for this key, or on a bad signature. */
 int note_verify (const char *note, size_t len, const char *name, const uint8_t pk[32],
                  size_t *text_len_p, kt_reason_t *reason);
-/*  note_verify without the Ed25519 check: the note is well formed and
- *  carries a signature line of the right length by (name, pk)'s key ID,
- *  whose bytes are not checked.  For a note that came inside a message
- *  signed by the same key and was verified with it (a receipt's
- *  checkpoint, docs/PROTOCOL.md); its own signature is checked later
- *  with note_verify. */
-int note_read (const char *note, size_t len, const char *name, const uint8_t pk[32],
-               size_t *text_len_p, kt_reason_t *reason);
 
 #endif

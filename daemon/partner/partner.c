@@ -233,11 +233,6 @@ partner_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
     uint64_t now = kt_now_ms ();
     if (p->hook)
         hook_reap (p->hook);
-    /*  The receipts' checkpoints of the last second: their own signatures
-     *  (witness_check), before the heartbeat says whether there is an
-     *  alarm. */
-    if (p->witness)
-        witness_check (p->witness);
     if (self->expelled || !s_keys_accepted (self, now))
         return 0;
     if (p->link_up && now - p->hub_last_seen_ms > self->config.heartbeat_timeout_ms) {

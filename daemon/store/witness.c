@@ -46,15 +46,11 @@ struct _witness_t {
      *  every few seconds, not each receipt's. */
     bool pushed;
     uint64_t cosigned_size;
-    /*  The last checkpoint note read: a batch of receipts carries the
-     *  same one, and one Ed25519 verification does for all of them.  A
-     *  receipt's note is read without it (last_verified false) and checked
-     *  by witness_check (docs/PROTOCOL.md, "Checkpoints, proofs and
-     *  witnesses"); lazy_read: such a note was read since the last check. */
+    /*  The last checkpoint note verified: a batch of receipts carries the
+     *  same one, and one Ed25519 verification does for all of them. */
     char *last_note;
     size_t last_len;
     checkpoint_t last_cp;
-    bool last_verified, lazy_read;
     /*  Between witness_batch_begin and _end: last_note was offered since
      *  it became the last, so the next receipt with the same note is not
      *  offered it again (the receipts of a RECEIPTS share one). */
@@ -77,44 +73,20 @@ struct _witness_t {
 static void s_on_checkpoint (witness_t *self, const Keten__CheckpointMessage *m,
                              witness_out_t *out);
 
-/*  The last note read forgotten (it did not verify): the same note again
- *  is read anew. */
-static void
-s_forget_last (witness_t *self)
-{
-    free (self->last_note);
-    self->last_note = NULL;
-    self->last_len = 0;
-    self->last_verified = true;
-}
-
-/*  checkpoint_open, remembering the last note read; *same: it was that
- *  one.  lazy: the note came in a receipt, inside an envelope that the
- *  log's own key signed and that verified; it is read without its
- *  Ed25519 check (checkpoint_read), which witness_check makes later. */
+/*  checkpoint_open, remembering the last note that verified; *same: it
+ *  was that one. */
 static int
-s_open (witness_t *self, const uint8_t *note, size_t len, checkpoint_t *cp, bool *same, bool lazy,
+s_open (witness_t *self, const uint8_t *note, size_t len, checkpoint_t *cp, bool *same,
         kt_reason_t *reason)
 {
     *same = self->last_note && len == self->last_len && memcmp (note, self->last_note, len) == 0;
     if (*same) {
-        if (!lazy && !self->last_verified) {
-            if (checkpoint_open ((const char *) note, len, self->origin, self->log_pk, cp,
-                                 reason) != 0) {
-                s_forget_last (self);
-                return -1;
-            }
-            self->last_verified = true;
-        }
         *cp = self->last_cp;
         return 0;
     }
     self->last_offered = false;
-    if ((lazy ? checkpoint_read : checkpoint_open) ((const char *) note, len, self->origin,
-                                                    self->log_pk, cp, reason) != 0)
+    if (checkpoint_open ((const char *) note, len, self->origin, self->log_pk, cp, reason) != 0)
         return -1;
-    self->last_verified = !lazy;
-    self->lazy_read |= lazy;
     char *copy = malloc (len ? len : 1);
     if (copy)
         memcpy (copy, note, len);
@@ -197,7 +169,6 @@ witness_destroy (witness_t **self_p)
     witness_t *self = *self_p;
     if (!self)
         return;
-    witness_check (self);
     free (self->last_note);
     free (self->proofs.bytes);
     free (self);
@@ -392,69 +363,6 @@ witness_alarm (witness_t *self)
     return store_int (self->db, "SELECT count(*) FROM witness_alarm", 0) > 0;
 }
 
-/*  The kept checkpoint's note (heap, *len_p bytes), or NULL. */
-typedef struct {
-    char *note;
-    size_t len;
-} kept_note_t;
-
-static int
-s_note_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
-{
-    kept_note_t *k = arg;
-    int len = sqlite3_column_bytes (q, 0);
-    const void *text = sqlite3_column_text (q, 0);
-    if (!text || len <= 0)
-        return 0;
-    if (!(k->note = malloc ((size_t) len)))
-        return kt_fail (reason, "out of memory");
-    memcpy (k->note, text, (size_t) len);
-    k->len = (size_t) len;
-    return 0;
-}
-
-/*  The kept checkpoint's own signature checked, unless it is note (the
- *  last one read, checked already; or NULL). */
-static void
-s_check_kept (witness_t *self, const char *note, size_t len)
-{
-    kept_note_t k = {NULL, 0};
-    kt_reason_t reason;
-    if (store_one (self->db, "SELECT note FROM witness_kept WHERE id=1", NULL, s_note_row, &k,
-                   "read the kept checkpoint's note", &reason) < 0) {
-        kt_log (KT_LOG_ERROR, "witness read_failed reason=\"%s\"", reason.text);
-        return;
-    }
-    checkpoint_t cp;
-    if (k.note && !(note && len == k.len && memcmp (note, k.note, len) == 0) &&
-        checkpoint_open (k.note, k.len, self->origin, self->log_pk, &cp, &reason) != 0) {
-        kt_log (KT_LOG_ERROR, "log alarm checkpoint reason=\"%s\"", reason.text);
-        s_alarm (self, "the kept checkpoint's signature does not verify");
-    }
-    free (k.note);
-}
-
-void
-witness_check (witness_t *self)
-{
-    if (!self->lazy_read)
-        return;
-    self->lazy_read = false;
-    if (self->last_note && !self->last_verified) {
-        checkpoint_t cp;
-        kt_reason_t reason;
-        if (checkpoint_open (self->last_note, self->last_len, self->origin, self->log_pk, &cp,
-                             &reason) != 0) {
-            kt_log (KT_LOG_ERROR, "log alarm checkpoint reason=\"%s\"", reason.text);
-            s_alarm (self, "a receipt's checkpoint of size %llu does not verify",
-                     (unsigned long long) self->last_cp.size);
-            s_forget_last (self);
-        }
-        self->last_verified = true;
-    }
-    s_check_kept (self, self->last_note, self->last_len);
-}
-
 /*  The kept checkpoint; size 0 when none. */
 static void
 s_kept (witness_t *self, uint64_t *size, uint8_t root[32])
@@ -616,7 +524,7 @@ witness_on_receipt (witness_t *self, const uint8_t id[KT_ID_LEN], const Keten__R
     char hex[KT_ID_HEX];
     kt_hex (hex, id, KT_ID_LEN);
     bool same;
-    if (s_open (self, r->checkpoint.data, r->checkpoint.len, &cp, &same, true, &reason) != 0) {
+    if (s_open (self, r->checkpoint.data, r->checkpoint.len, &cp, &same, &reason) != 0) {
         kt_log (KT_LOG_ERROR, "log alarm receipt=%s reason=\"%s\"", hex, reason.text);
         s_alarm (self, "a receipt's checkpoint does not verify (log index %llu)",
                  (unsigned long long) r->log_index);
@@ -716,8 +624,7 @@ s_on_checkpoint (witness_t *self, const Keten__CheckpointMessage *m, witness_out
     const char *note = (const char *) m->note.data;
     size_t len = m->note.len;
     bool same;
-    /*  Not pushed: a receipt's, handed on by witness_on_receipt. */
-    if (s_open (self, m->note.data, len, &cp, &same, !self->pushed, &reason) != 0) {
+    if (s_open (self, m->note.data, len, &cp, &same, &reason) != 0) {
         kt_log (KT_LOG_ERROR, "log alarm checkpoint reason=\"%s\"", reason.text);
         s_alarm (self, "a pushed checkpoint does not verify");
         return;
@@ -812,7 +719,6 @@ s_proven (witness_t *self)
 json_t *
 witness_status (witness_t *self)
 {
-    witness_check (self);
     s_proofs_write (self);
     uint64_t size;
     uint8_t root[32];
@@ -928,7 +834,6 @@ witness_verify (witness_t *self)
 {
     uint64_t kept;
     uint8_t kept_root[32];
-    witness_check (self);
     s_proofs_write (self);
     s_kept (self, &kept, kept_root);
     verifying_t v = {kept, 0, 0, 0, 0, -1, false, 0, 0, NULL};

@@ -35,12 +35,9 @@ witness_t *witness_new (sqlite3 *db, const keys_secret_t *keys, const char *fede
                         const uint8_t log_pk[32], bool cosign, kt_reason_t *reason);
 void witness_destroy (witness_t **self_p);
 
-/*  A receipt for one of our messages: read its checkpoint, verify its
- *  inclusion proof (an alarm when they do not hold), keep the proof, and
- *  offer the checkpoint.  The checkpoint's own signature is checked by
- *  witness_check: the receipt's envelope, signed by the same key, has
- *  vouched for it already.  A receipt without proof is kept as
- *  unproven. */
+/*  A receipt for one of our messages: verify its checkpoint and inclusion
+ *  proof (an alarm when they do not verify), keep the proof, and offer
+ *  the checkpoint.  A receipt without proof is kept as unproven. */
 void witness_on_receipt (witness_t *self, const uint8_t message_id[KT_ID_LEN],
                          const Keten__Receipt *r, witness_out_t *out);
 /*  Around the receipts of one drain, with nothing else of the witness's
@@ -50,11 +47,6 @@ void witness_on_receipt (witness_t *self, const uint8_t message_id[KT_ID_LEN],
  *  kept). */
 void witness_batch_begin (witness_t *self);
 void witness_batch_end (witness_t *self);
-/*  The signatures of the receipts' checkpoints read since the last call
- *  checked: the newest one read, and the kept one (an alarm for each
- *  that does not verify).  The node calls it every heartbeat; status,
- *  verify and destroy call it first. */
-void witness_check (witness_t *self);
 /*  A CHECKPOINT message from the uitvoerder (a push or an answer). */
 void witness_on_checkpoint (witness_t *self, const Keten__CheckpointMessage *m, witness_out_t *out);
 /*  The CHECKPOINT message that says out (borrowing its note); false when

@@ -164,29 +164,6 @@ test_checkpoint_signed_by_another_key_is_refused (void **state)
     free (note);
 }
 
-/*  checkpoint_read parses what checkpoint_open does without the log's
- *  Ed25519 check: a changed size or root reads as the changed tree, and
- *  another key's or another origin's note is still refused. */
-static void
-test_checkpoint_read_skips_only_the_signature_check (void **state)
-{
-    (void) state;
-    char *note = s_signed (1234);
-    char *bad = s_edit (note, "\n1234\n", "\n1235\n");
-    checkpoint_t cp;
-    kt_reason_t r;
-    s_refused (bad, "bad signature");
-    assert_int_equal (checkpoint_read (bad, strlen (bad), ORIGIN, s_log_pk, &cp, &r), 0);
-    assert_int_equal (cp.size, 1235);
-    assert_string_equal (cp.origin, ORIGIN);
-    free (bad);
-    assert_int_not_equal (checkpoint_read (note, strlen (note), ORIGIN, s_other_pk, &cp, &r), 0);
-    assert_non_null (strstr (r.text, "carries no signature by"));
-    assert_int_not_equal (
-        checkpoint_read (note, strlen (note), "other.example/log", s_log_pk, &cp, &r), 0);
-    free (note);
-}
-
 /*  Sign arbitrary text as the log, so that only the checkpoint parser
  *  stands between it and the caller. */
 static void
@@ -376,7 +353,6 @@ main (void)
         cmocka_unit_test (test_signed_checkpoint_round_trips),
         cmocka_unit_test (test_tampered_size_root_or_origin_is_refused),
         cmocka_unit_test (test_checkpoint_signed_by_another_key_is_refused),
-        cmocka_unit_test (test_checkpoint_read_skips_only_the_signature_check),
         cmocka_unit_test (test_malformed_checkpoint_text_is_refused),
         cmocka_unit_test (test_cosignatures_round_trip_and_name_their_witness),
         cmocka_unit_test (test_bad_or_misplaced_cosignatures_are_refused),

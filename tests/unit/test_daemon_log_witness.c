@@ -39,7 +39,6 @@ typedef struct {
     keys_secret_t keys;
     sqlite3 *db;
     witness_t *w;
-    bool tamper; /* s_note spoils the log's signature (its key ID kept) */
 } fixture_t;
 
 static int
@@ -117,13 +116,6 @@ s_note (fixture_t *f, provlog_t *log, uint64_t size)
     assert_int_equal (provlog_checkpoint_root (log, size, cp.root, &r), 0);
     char *note = NULL;
     assert_int_equal (checkpoint_format (&cp, f->log_sk, &note, &r), 0);
-    if (f->tamper) {
-        /*  A character of the signature's last bytes in the base64 of key
-         *  ID and signature, which ends "=\n": a bad signature by the
-         *  right key. */
-        char *c = note + strlen (note) - 5;
-        *c = *c == 'A' ? 'B' : 'A';
-    }
     return note;
 }
 
@@ -424,82 +416,6 @@ test_an_older_checkpoint_not_asked_for_is_a_rollback (void **state)
     s_fixture_destroy (&f);
 }
 
-static int64_t
-s_alarms (fixture_t *f)
-{
-    return store_int (f->db, "SELECT count(*) FROM witness_alarm", -1);
-}
-
-/*  A receipt's checkpoint is read without its signature (the receipt's
- *  envelope vouched for it): the proof is kept, and witness_check raises
- *  the alarm for a bad signature, once. */
-static void
-test_a_receipts_checkpoint_signature_is_checked_by_witness_check (void **state)
-{
-    (void) state;
-    fixture_t f;
-    witness_out_t out = {0};
-    s_fixture (&f);
-    s_keep_shared_then_4 (&f, &out);
-
-    f.tamper = true;
-    s_receipt (&f, f.honest, 4, 5, &out);
-    f.tamper = false;
-    assert_int_equal (s_alarms (&f), 0);
-    assert_int_equal (store_int (f.db, "SELECT count(*) FROM witness_proofs", -1), 1);
-
-    witness_check (f.w);
-    assert_int_equal (s_alarms (&f), 1);
-    assert_int_equal (store_int (f.db,
-                                 "SELECT count(*) FROM witness_alarm WHERE what LIKE "
-                                 "'a receipt''s checkpoint of size 5 does not verify'",
-                                 -1),
-                      1);
-    witness_check (f.w);
-    assert_int_equal (s_alarms (&f), 1);
-
-    /*  An honest one after it: read, checked, no alarm. */
-    s_receipt (&f, f.honest, 5, 6, &out);
-    witness_check (f.w);
-    assert_int_equal (s_alarms (&f), 1);
-    witness_out_clear (&out);
-    s_fixture_destroy (&f);
-}
-
-/*  A push is checked at once, also when a receipt brought the same note
- *  a moment before and it was only read then. */
-static void
-test_a_pushed_checkpoint_is_checked_at_once_even_after_a_receipt_read_it (void **state)
-{
-    (void) state;
-    fixture_t f;
-    witness_out_t out = {0};
-    s_fixture (&f);
-    s_keep_shared_then_4 (&f, &out);
-
-    f.tamper = true;
-    s_push (&f, f.honest, f.honest, 4, 5, &out);
-    assert_int_equal (s_alarms (&f), 1);
-    assert_int_equal (s_status (&f, "checkpoint_size"), 4);
-
-    s_receipt (&f, f.honest, 4, 6, &out);
-    assert_int_equal (s_alarms (&f), 1);
-    s_push (&f, f.honest, f.honest, 4, 6, &out); /* the same note */
-    f.tamper = false;
-    assert_int_equal (s_alarms (&f), 2);
-    assert_int_equal (store_int (f.db,
-                                 "SELECT count(*) FROM witness_alarm WHERE what = "
-                                 "'a pushed checkpoint does not verify'",
-                                 -1),
-                      2);
-    assert_int_equal (s_status (&f, "checkpoint_size"), 4);
-    assert_null (out.cosigned);
-    witness_check (f.w); /* its alarm was raised: not again */
-    assert_int_equal (s_alarms (&f), 2);
-    witness_out_clear (&out);
-    s_fixture_destroy (&f);
-}
-
 int
 main (void)
 {
@@ -512,8 +428,6 @@ main (void)
         cmocka_unit_test (test_an_older_checkpoint_joins_the_chain_only_through_a_newer_one_in_it),
         cmocka_unit_test (test_an_honest_older_checkpoint_is_proven_through_the_kept_one),
         cmocka_unit_test (test_an_older_checkpoint_not_asked_for_is_a_rollback),
-        cmocka_unit_test (test_a_receipts_checkpoint_signature_is_checked_by_witness_check),
-        cmocka_unit_test (test_a_pushed_checkpoint_is_checked_at_once_even_after_a_receipt_read_it),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

@@ -235,39 +235,6 @@ test_note_with_tampered_signature_is_refused (void **state)
     free (note);
 }
 
-/*  note_read takes what note_verify takes, and a signature whose bytes
- *  are bad but whose line is the key's (name, key ID, length); a note
- *  without such a line, or with one of another length, it refuses. */
-static void
-test_note_read_skips_only_the_signature_check (void **state)
-{
-    (void) state;
-    char *note = s_signed (s_text);
-    size_t len = strlen (note), text_len = 0;
-    kt_reason_t r = {""};
-    assert_int_equal (note_read (note, len, s_name, s_pk, &text_len, &r), 0);
-    assert_int_equal (text_len, strlen (s_text));
-    char *b64 = note + strlen (s_text) + 1 + 4 + strlen (s_name) + 1;
-    b64[10] = b64[10] == 'A' ? 'B' : 'A'; /* a signature byte */
-    assert_int_equal (s_verify (note, len), -1);
-    assert_int_equal (note_read (note, len, s_name, s_pk, &text_len, &r), 0);
-    b64[2] = b64[2] == 'A' ? 'B' : 'A'; /* the key ID: another key's line */
-    assert_int_equal (note_read (note, len, s_name, s_pk, &text_len, &r), -1);
-    assert_non_null (strstr (r.text, "no signature by"));
-    free (note);
-
-    /*  The key's line with a short signature. */
-    char *shorter = calloc (1, BUF_MAX);
-    assert_non_null (shorter);
-    uint8_t blob[68];
-    s_make_blob (blob, note_key_id (s_name, NOTE_TYPE_ED25519, s_pk), s_text, strlen (s_text));
-    snprintf (shorter, BUF_MAX, "%s\n", s_text);
-    s_add_line (shorter, s_name, blob, sizeof blob - 3);
-    assert_int_equal (note_read (shorter, strlen (shorter), s_name, s_pk, &text_len, &r), -1);
-    assert_non_null (strstr (r.text, "wrong length"));
-    free (shorter);
-}
-
 static void
 test_note_checked_with_wrong_key_or_name_is_refused (void **state)
 {
@@ -617,7 +584,6 @@ main (void)
         cmocka_unit_test (test_note_with_control_characters_or_invalid_utf8_is_refused),
         cmocka_unit_test (test_sign_refuses_invalid_text_and_key_names),
         cmocka_unit_test (test_key_names_up_to_the_limit_work_and_longer_are_refused),
-        cmocka_unit_test (test_note_read_skips_only_the_signature_check),
     };
     if (sodium_init () < 0)
         return 1;
