@@ -600,7 +600,7 @@ s_path (const char *dir, int mode)
     char payload[1024];
     memset (payload, 'k', sizeof payload);
     kt_reason_t reason;
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < (mode & PATH_ONE_FILE ? 2 : 3); i++) /* one file: path-u2.db unused */
         s_warm (db[i]);
     if (beside) {
         s_side_db = db[0];
