@@ -2,6 +2,7 @@
 #include "store.h"
 
 #include "backup.h"
+#include "store_vfs.h"
 #include "store_wal.h"
 
 #include <errno.h>
@@ -188,8 +189,10 @@ s_open (const char *path, int mutex, kt_reason_t *reason)
     sqlite3 *db = NULL;
     struct stat st;
     bool created = lstat (path, &st) != 0;
+    /*  store_vfs: a commit's log frames in one write (store_vfs.c). */
     int rc = sqlite3_open_v2 (
-        path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | mutex | SQLITE_OPEN_NOFOLLOW, NULL);
+        path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | mutex | SQLITE_OPEN_NOFOLLOW,
+        store_vfs_name ());
     if (rc != SQLITE_OK) {
         kt_fail (reason, "cannot open database %s: %s", path,
                  db ? sqlite3_errmsg (db) : sqlite3_errstr (rc));

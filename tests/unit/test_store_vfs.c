@@ -1,0 +1,412 @@
+/*  store_vfs: a commit's write-ahead log frames reach the file in two
+ *  write calls, not two per page; what a commit wrote is in the file
+ *  before another connection can see the commit, whether the commit
+ *  waited for the disk or not; a transaction that spilled frames and
+ *  rolled back leaves nothing behind; held frames read back whole; a
+ *  failed write of held frames fails the transaction even where SQLite
+ *  would have gone on after a statement's error; and a process that dies
+ *  in the middle of a transaction, or right after a commit without
+ *  closing, leaves a file whose commits are all there and whole.  Real files, a
+ *  second connection through SQLite's own layer, a real child process.
+ *  The write calls are counted by the kernel (/proc/self/io, syscw); a
+ *  write is failed by a layer over SQLite's "unix" put in its place
+ *  before the first file is opened. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "store.h"
+#include "store_vfs.h"
+#include "testutil.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char s_dir[64];
+static char s_path[128];
+
+/*  SQLite's "unix" with a write into a write-ahead log that fails when
+ *  asked: the next one longer than a frame (only store_vfs writes those:
+ *  held frames), with SQLITE_FULL, as a full disk would. */
+static sqlite3_vfs *s_unix;
+static sqlite3_vfs s_fault_vfs;
+static sqlite3_io_methods s_fault_methods;
+static const sqlite3_io_methods *s_unix_methods;
+static bool s_fail_next_run;
+static int s_failed_runs;
+
+static int
+s_fault_write (sqlite3_file *f, const void *buf, int amt, sqlite3_int64 at)
+{
+    if (s_fail_next_run && amt > 4096 + 24) {
+        s_fail_next_run = false;
+        s_failed_runs++;
+        return SQLITE_FULL;
+    }
+    return s_unix_methods->xWrite (f, buf, amt, at);
+}
+
+static int
+s_fault_open (sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *out)
+{
+    (void) vfs;
+    int rc = s_unix->xOpen (s_unix, name, f, flags, out);
+    if (rc == SQLITE_OK && (flags & SQLITE_OPEN_WAL) && f->pMethods) {
+        if (!s_unix_methods) {
+            s_unix_methods = f->pMethods;
+            s_fault_methods = *f->pMethods;
+            s_fault_methods.xWrite = s_fault_write;
+        }
+        f->pMethods = &s_fault_methods;
+    }
+    return rc;
+}
+
+static void
+s_fault_install (void)
+{
+    s_unix = sqlite3_vfs_find ("unix");
+    assert_non_null (s_unix);
+    s_fault_vfs = *s_unix;
+    s_fault_vfs.pNext = NULL;
+    s_fault_vfs.xOpen = s_fault_open;
+    assert_int_equal (sqlite3_vfs_register (&s_fault_vfs, 1), SQLITE_OK);
+    assert_ptr_equal (sqlite3_vfs_find ("unix"), &s_fault_vfs);
+}
+
+static int
+s_setup (void **state)
+{
+    (void) state;
+    if (testutil_tmpdir (s_dir, sizeof s_dir, "store-vfs") != 0)
+        return -1;
+    snprintf (s_path, sizeof s_path, "%s/t.db", s_dir);
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    (void) state;
+    return testutil_rmtree (s_dir);
+}
+
+/*  The write calls this process has made so far (all its threads). */
+static long long
+s_writes (void)
+{
+    FILE *f = fopen ("/proc/self/io", "r");
+    assert_non_null (f);
+    char line[128];
+    long long n = -1;
+    while (fgets (line, sizeof line, f))
+        if (sscanf (line, "syscw: %lld", &n) == 1)
+            break;
+    fclose (f);
+    assert_true (n >= 0);
+    return n;
+}
+
+static void
+s_exec (sqlite3 *db, const char *sql)
+{
+    char *err = NULL;
+    int rc = sqlite3_exec (db, sql, NULL, NULL, &err);
+    if (rc != SQLITE_OK)
+        fail_msg ("%s: %s", sql, err ? err : sqlite3_errstr (rc));
+}
+
+/*  rows rows of about a page each, added in the transaction open; each
+ *  row's body is its number repeated, so a reader can check it whole. */
+static void
+s_add (sqlite3 *db, int from, int rows)
+{
+    char sql[256];
+    snprintf (sql, sizeof sql,
+              "WITH RECURSIVE n(i) AS (SELECT %d UNION ALL SELECT i + 1 FROM n WHERE i < %d)"
+              " INSERT INTO t (id, body) SELECT i, printf('%%.3000c', char(65 + i %% 26))"
+              " FROM n",
+              from, from + rows - 1);
+    s_exec (db, sql);
+}
+
+/*  A connection through SQLite's own layer, not this one. */
+static sqlite3 *
+s_plain (void)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open_v2 (s_path, &db, SQLITE_OPEN_READONLY, "unix"), SQLITE_OK);
+    return db;
+}
+
+static long long
+s_int (sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *q = NULL;
+    assert_int_equal (sqlite3_prepare_v2 (db, sql, -1, &q, NULL), SQLITE_OK);
+    assert_int_equal (sqlite3_step (q), SQLITE_ROW);
+    long long v = sqlite3_column_int64 (q, 0);
+    sqlite3_finalize (q);
+    return v;
+}
+
+/*  db (or a second connection) holds exactly the rows 1..rows, each whole,
+ *  and the file is sound. */
+static void
+s_check (sqlite3 *db, int rows)
+{
+    assert_int_equal (s_int (db, "SELECT count(*) FROM t"), rows);
+    assert_int_equal (s_int (db, "SELECT count(*) FROM t WHERE length(body) = 3000 AND"
+                                 " body = printf('%.3000c', char(65 + id % 26))"),
+                      rows);
+    if (rows > 0)
+        assert_int_equal (s_int (db, "SELECT min(id) + max(id) FROM t"), 1 + rows);
+    sqlite3_stmt *q = NULL;
+    assert_int_equal (sqlite3_prepare_v2 (db, "PRAGMA integrity_check", -1, &q, NULL), SQLITE_OK);
+    assert_int_equal (sqlite3_step (q), SQLITE_ROW);
+    assert_string_equal ((const char *) sqlite3_column_text (q, 0), "ok");
+    sqlite3_finalize (q);
+}
+
+static sqlite3 *
+s_open (void)
+{
+    kt_reason_t reason;
+    sqlite3 *db = store_open (s_path, &reason);
+    assert_non_null (db);
+    s_exec (db, "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)");
+    return db;
+}
+
+/*  The writes one commit of ten pages makes, on db. */
+static long long
+s_commit_writes (sqlite3 *db, int from)
+{
+    s_exec (db, "BEGIN");
+    s_add (db, from, 10);
+    long long before = s_writes ();
+    s_exec (db, "COMMIT");
+    return s_writes () - before;
+}
+
+static void
+test_a_commit_is_written_in_two_calls (void **state)
+{
+    (void) state;
+    assert_string_equal (store_vfs_name (), "keten");
+    sqlite3 *db = s_open ();
+    (void) s_commit_writes (db, 1); /* the log's own header written */
+    long long held = s_commit_writes (db, 11);
+    store_close (&db);
+
+    /*  The same commit through SQLite's own layer: two calls per page.
+     *  The count is the whole process's, so anything that writes for
+     *  itself meanwhile (valgrind does) adds to both alike. */
+    sqlite3 *plain = NULL;
+    assert_int_equal (sqlite3_open_v2 (s_path, &plain, SQLITE_OPEN_READWRITE, "unix"), SQLITE_OK);
+    s_exec (plain, "PRAGMA synchronous=FULL");
+    long long own = s_commit_writes (plain, 21);
+    s_check (plain, 30);
+    sqlite3_close (plain);
+    /*  Ten pages and the table's interior page: 22 calls, against the held
+     *  frames with the commit frame's header, then its page. */
+    assert_true (own >= 22);
+    assert_true (held <= own - 20);
+}
+
+static void
+test_a_commit_is_in_the_file_before_it_is_seen (void **state)
+{
+    (void) state;
+    sqlite3 *db = s_open ();
+    sqlite3 *plain = s_plain ();
+    kt_reason_t reason;
+    /*  Waiting for the disk, and not (synced beside the loop later). */
+    for (int wait = 1, at = 1; wait >= 0; wait--, at += 10) {
+        assert_int_equal (store_sync (db, wait == 1, &reason), 0);
+        (void) s_commit_writes (db, at);
+        s_check (plain, at + 9);
+    }
+    sqlite3_close (plain);
+    store_close (&db);
+}
+
+static void
+test_spilled_frames_rolled_back_leave_nothing (void **state)
+{
+    (void) state;
+    sqlite3 *db = s_open ();
+    s_exec (db, "BEGIN");
+    s_add (db, 1, 5);
+    s_exec (db, "COMMIT");
+    /*  A page cache of 20 pages: 200 rows spill to the log mid-transaction,
+     *  more than the layer holds at once. */
+    s_exec (db, "PRAGMA cache_size=20");
+    s_exec (db, "BEGIN");
+    s_add (db, 6, 200);
+    s_check (db, 205); /* the held frames read back whole */
+    s_exec (db, "ROLLBACK");
+    s_check (db, 5);
+    /*  The next transaction spills too and commits, over the frames the
+     *  rolled-back one left. */
+    s_exec (db, "BEGIN");
+    s_add (db, 6, 150);
+    s_exec (db, "COMMIT");
+    s_check (db, 155);
+    sqlite3 *plain = s_plain ();
+    s_check (plain, 155);
+    sqlite3_close (plain);
+    store_close (&db);
+    /*  Opened again (the log replayed): the same. */
+    plain = s_plain ();
+    s_check (plain, 155);
+    sqlite3_close (plain);
+}
+
+/*  u sound, with rows rows. */
+static void
+s_check_u (sqlite3 *db, int rows)
+{
+    assert_int_equal (s_int (db, "SELECT count(*) FROM u"), rows);
+    sqlite3_stmt *q = NULL;
+    assert_int_equal (sqlite3_prepare_v2 (db, "PRAGMA integrity_check", -1, &q, NULL), SQLITE_OK);
+    assert_int_equal (sqlite3_step (q), SQLITE_ROW);
+    assert_string_equal ((const char *) sqlite3_column_text (q, 0), "ok");
+    sqlite3_finalize (q);
+}
+
+static void
+test_held_frames_read_back_and_a_failed_write_fails_the_transaction (void **state)
+{
+    (void) state;
+    sqlite3 *db = s_open ();
+    s_exec (db, "CREATE TABLE u (id INTEGER PRIMARY KEY, n INTEGER UNIQUE, v BLOB)");
+    /*  A transaction larger than the page cache: its pages spill to the
+     *  log as it goes, the last of them held. */
+    s_exec (db, "PRAGMA cache_size=20");
+    s_exec (db, "BEGIN");
+    s_exec (db, "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 400)"
+                " INSERT INTO u SELECT i, i, zeroblob(1500) FROM c");
+    /*  The held frames' write fails, met by an UPDATE of rows on held
+     *  pages that may abort halfway: SQLite rolls back only that statement
+     *  and goes on.  Whatever follows, the transaction must not commit
+     *  without the frames that were lost. */
+    s_fail_next_run = true;
+    int failed = s_failed_runs;
+    int rc = sqlite3_exec (db, "UPDATE u SET n = n + 100000 WHERE id BETWEEN 330 AND 345", NULL,
+                           NULL, NULL);
+    for (int from = 401; rc == SQLITE_OK && from < 2000; from += 100) {
+        char sql[256];
+        snprintf (sql, sizeof sql,
+                  "WITH RECURSIVE c(i) AS (SELECT %d UNION ALL SELECT i + 1 FROM c WHERE i < %d)"
+                  " INSERT INTO u SELECT i, i, zeroblob(1500) FROM c",
+                  from, from + 99);
+        rc = sqlite3_exec (db, sql, NULL, NULL, NULL);
+    }
+    assert_int_equal (s_failed_runs, failed + 1);
+    assert_int_not_equal (rc, SQLITE_OK);
+    if (!sqlite3_get_autocommit (db)) {
+        /*  Still in the transaction: it goes on, and tries to commit. */
+        (void) sqlite3_exec (db, "INSERT INTO u VALUES (5000, 5000, x'00')", NULL, NULL, NULL);
+        if (sqlite3_exec (db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+            (void) sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    assert_true (sqlite3_get_autocommit (db));
+    s_check_u (db, 0);
+    sqlite3 *plain = s_plain ();
+    s_check_u (plain, 0);
+    sqlite3_close (plain);
+    /*  And the file takes the next transaction as ever. */
+    s_exec (db, "INSERT INTO u VALUES (1, 1, x'01')");
+    store_close (&db);
+    plain = s_plain ();
+    s_check_u (plain, 1);
+    sqlite3_close (plain);
+}
+
+/*  A child process opens the file, commits rows 1..rows, then begins
+ *  another transaction that spills frames, and is killed there (SIGKILL,
+ *  from this process: nothing closed); with commit, right after
+ *  committing. */
+static void
+s_child (int rows, bool commit)
+{
+    int ready[2];
+    assert_int_equal (pipe (ready), 0);
+    pid_t pid = fork ();
+    assert_true (pid >= 0);
+    if (pid == 0) {
+        close (ready[0]);
+        kt_reason_t reason;
+        sqlite3 *db = store_open (s_path, &reason);
+        if (!db || sqlite3_exec (db,
+                                 "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY,"
+                                 " body TEXT NOT NULL); PRAGMA cache_size=20",
+                                 NULL, NULL, NULL) != SQLITE_OK)
+            _exit (2);
+        sqlite3_exec (db, "BEGIN", NULL, NULL, NULL);
+        s_add (db, 1, rows);
+        if (sqlite3_exec (db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+            _exit (3);
+        if (!commit) {
+            sqlite3_exec (db, "BEGIN", NULL, NULL, NULL);
+            s_add (db, rows + 1, 100);
+        }
+        char one = 1;
+        if (write (ready[1], &one, 1) != 1)
+            _exit (4);
+        for (;;)
+            pause ();
+    }
+    close (ready[1]);
+    char got = 0;
+    ssize_t n = read (ready[0], &got, 1);
+    close (ready[0]);
+    assert_int_equal (kill (pid, SIGKILL), 0);
+    int status = 0;
+    assert_int_equal (waitpid (pid, &status, 0), pid);
+    assert_int_equal (n, 1);
+    assert_true (WIFSIGNALED (status));
+    assert_int_equal (WTERMSIG (status), SIGKILL);
+}
+
+static void
+test_a_process_that_dies_leaves_its_commits_whole (void **state)
+{
+    (void) state;
+    s_child (40, false);
+    sqlite3 *plain = s_plain ();
+    s_check (plain, 40);
+    sqlite3_close (plain);
+    testutil_remove_db (s_path);
+    s_child (60, true);
+    plain = s_plain ();
+    s_check (plain, 60);
+    sqlite3_close (plain);
+}
+
+int
+main (void)
+{
+    s_fault_install ();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (test_a_commit_is_written_in_two_calls, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_commit_is_in_the_file_before_it_is_seen, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_spilled_frames_rolled_back_leave_nothing, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_held_frames_read_back_and_a_failed_write_fails_the_transaction, s_setup,
+            s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_process_that_dies_leaves_its_commits_whole, s_setup,
+                                         s_teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
