@@ -293,14 +293,16 @@ test_held_frames_read_back_and_a_failed_write_fails_the_transaction (void **stat
     s_exec (db, "BEGIN");
     s_exec (db, "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 400)"
                 " INSERT INTO u SELECT i, i, zeroblob(1500) FROM c");
-    /*  The held frames' write fails, met by an UPDATE of rows on held
-     *  pages that may abort halfway: SQLite rolls back only that statement
-     *  and goes on.  Whatever follows, the transaction must not commit
+    /*  The held frames' write fails, met by an UPDATE that may abort
+     *  halfway and first reads the last rows, on held pages: SQLite would
+     *  roll back only that statement and go on.  Whatever follows, the transaction must not commit
      *  without the frames that were lost. */
     s_fail_next_run = true;
     int failed = s_failed_runs;
-    int rc = sqlite3_exec (db, "UPDATE u SET n = n + 100000 WHERE id BETWEEN 330 AND 345", NULL,
-                           NULL, NULL);
+    int rc = sqlite3_exec (db,
+                           "UPDATE u SET n = n + 100000 WHERE id IN"
+                           " (SELECT id FROM u ORDER BY id DESC LIMIT 100)",
+                           NULL, NULL, NULL);
     for (int from = 401; rc == SQLITE_OK && from < 2000; from += 100) {
         char sql[256];
         snprintf (sql, sizeof sql,
