@@ -1,13 +1,15 @@
 /*  store_vfs: SQLite's own file layer ("unix"), with the frames of a
- *  commit's write-ahead log handed to the kernel in one write.
+ *  commit's write-ahead log handed to the kernel in two writes instead of
+ *  two per page.
  *
  *  SQLite writes each frame of a write-ahead log with two pwrite calls,
  *  its 24-byte header and then its page: a commit of seven pages makes
- *  fourteen system calls.  On the machines keten is measured on, such a
- *  pwrite into a log just synced costs about 3 µs however small it is,
- *  and one of 28 KiB about 8 µs (docs/PERFORMANCE.md, "2026-12-06, sixth
- *  session").  Here a commit's frames are held in memory as they come and
- *  written in one call when the commit's last frame comes.
+ *  fourteen system calls.  On the machines keten is measured on, a call
+ *  that first writes into a clean page of the log (as they are after a
+ *  sync) costs about 3 µs, and one of 28 KiB about 8 µs (docs/
+ *  PERFORMANCE.md, "2026-12-06, sixth session").  Here a commit's frames
+ *  are held in memory as they come and written in one call with the
+ *  commit frame's header, then the commit frame's page in a second.
  *
  *  What is held, and when it goes out.  Only a log's frames that are not
  *  a commit's last are held: a 24-byte frame header at a frame's place

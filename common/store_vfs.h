@@ -1,5 +1,5 @@
 /*  store_vfs: SQLite's own file layer with a write-ahead log's frames
- *  handed to the kernel in one write per commit instead of two per page
+ *  handed to the kernel in two writes per commit instead of two per page
  *  (docs/PERFORMANCE.md, "2026-12-06, sixth session"; the crash reasoning
  *  is in store_vfs.c).
  */
