@@ -95,7 +95,7 @@ struct s_file {
 static sqlite3_vfs *s_real;
 static sqlite3_vfs s_vfs;
 static const sqlite3_io_methods s_db_methods;
-static const sqlite3_io_methods s_log_methods;
+static sqlite3_io_methods s_log_methods;
 
 #define S_REAL(f) (((s_file_t *) (f))->real)
 
@@ -448,28 +448,6 @@ static const sqlite3_io_methods s_db_methods = {
     .xUnfetch = s_unfetch,
 };
 
-static const sqlite3_io_methods s_log_methods = {
-    .iVersion = 3,
-    .xClose = s_log_close,
-    .xRead = s_log_read,
-    .xWrite = s_log_write,
-    .xTruncate = s_log_truncate,
-    .xSync = s_log_sync,
-    .xFileSize = s_log_file_size,
-    .xLock = s_lock,
-    .xUnlock = s_unlock,
-    .xCheckReservedLock = s_check_reserved_lock,
-    .xFileControl = s_log_file_control,
-    .xSectorSize = s_sector_size,
-    .xDeviceCharacteristics = s_device_characteristics,
-    .xShmMap = s_shm_map,
-    .xShmLock = s_shm_lock,
-    .xShmBarrier = s_shm_barrier,
-    .xShmUnmap = s_shm_unmap,
-    .xFetch = s_log_fetch,
-    .xUnfetch = s_unfetch,
-};
-
 /*  The layer itself: every file opened through "unix"; a database file
  *  and its write-ahead log wrapped, any other file (temporary files,
  *  SQLite's statement journals) left as "unix" made it. */
@@ -596,6 +574,16 @@ s_register (void)
     s_real = sqlite3_vfs_find ("unix");
     if (!s_real || s_real->iVersion < 2 || !s_real->xCurrentTimeInt64)
         return;
+    /*  A log's methods: the database file's, but for what holds frames. */
+    s_log_methods = s_db_methods;
+    s_log_methods.xClose = s_log_close;
+    s_log_methods.xRead = s_log_read;
+    s_log_methods.xWrite = s_log_write;
+    s_log_methods.xTruncate = s_log_truncate;
+    s_log_methods.xSync = s_log_sync;
+    s_log_methods.xFileSize = s_log_file_size;
+    s_log_methods.xFileControl = s_log_file_control;
+    s_log_methods.xFetch = s_log_fetch;
     s_vfs = (sqlite3_vfs){
         .iVersion = 2,
         .szOsFile = (int) ((sizeof (s_file_t) + 7) & ~(size_t) 7) + s_real->szOsFile,
