@@ -189,7 +189,8 @@ s_open (const char *path, int mutex, kt_reason_t *reason)
     sqlite3 *db = NULL;
     struct stat st;
     bool created = lstat (path, &st) != 0;
-    /*  store_vfs: a commit's log frames in one write (store_vfs.c). */
+    /*  store_vfs: a commit's log frames in two writes, not two per page
+     *  (store_vfs.c). */
     int rc = sqlite3_open_v2 (
         path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | mutex | SQLITE_OPEN_NOFOLLOW,
         store_vfs_name ());

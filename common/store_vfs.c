@@ -64,7 +64,8 @@
  *  call per 16 pages saves nearly all of the calls, and each log's buffer
  *  stays small, since it is kept while the file is open). */
 #define STORE_VFS_HELD (64 * 1024)
-/*  The most "unix" writes in one call (it cuts a larger write short). */
+/*  The most written in one call: "unix" cuts a write of 128 KiB or more
+ *  short. */
 #define STORE_VFS_WRITE_MAX 65536
 /*  A log header's and a frame header's size in SQLite's write-ahead log
  *  format. */
