@@ -1,6 +1,6 @@
 /*  store_vfs: SQLite's own file layer ("unix"), with the frames of a
  *  commit's write-ahead log handed to the kernel in two writes instead of
- *  two per page.
+ *  two per page, and a commit whose sync failed made void in the log.
  *
  *  SQLite writes each frame of a write-ahead log with two pwrite calls,
  *  its 24-byte header and then its page: a commit of seven pages makes
@@ -46,7 +46,9 @@
  *  written first, and a failure then stops the process (abort), because
  *  the commit can no longer fail; the rules above make that unreachable,
  *  and a crash at that point is safe (the log on disk ends at the last
- *  commit whose frames it has).
+ *  commit whose frames it has).  A commit whose sync fails is made void
+ *  in the file as well as in SQLite, so that a crash after it cannot
+ *  bring it back (s_unwrite).
  */
 #include "store_vfs.h"
 
@@ -91,6 +93,11 @@ struct s_file {
     int page_size; /* a log's, from its header; 0 until known */
     int failed;    /* a log's: a write of held frames failed (sticky) */
     int lock;      /* a database file's lock level */
+    /*  A log's: where the open write transaction's first frame begins (-1:
+     *  none written yet), and whether its commit frame's header has been
+     *  written (s_unwrite). */
+    sqlite3_int64 txn_first;
+    bool txn_commit;
 };
 
 static sqlite3_vfs *s_real;
@@ -138,6 +145,18 @@ s_drop (s_file_t *p)
     p->held_len = 0;
     p->page_due = false;
     p->failed = SQLITE_OK;
+    p->txn_first = -1;
+    p->txn_commit = false;
+}
+
+/*  Whether a write of amt bytes at at is a frame's header: 24 bytes at a
+ *  frame's place (the log's header is 32 bytes, then frames of 24 + page
+ *  size). */
+static bool
+s_frame_header (const s_file_t *p, int amt, sqlite3_int64 at)
+{
+    return amt == STORE_VFS_FRAME_HEADER && p->page_size != 0 && at >= STORE_VFS_LOG_HEADER &&
+           (at - STORE_VFS_LOG_HEADER) % (STORE_VFS_FRAME_HEADER + p->page_size) == 0;
 }
 
 /*  Whether a write of amt bytes at at is a frame header that may be held:
@@ -149,13 +168,56 @@ s_drop (s_file_t *p)
 static bool
 s_holdable_header (const s_file_t *p, const unsigned char *buf, int amt, sqlite3_int64 at)
 {
-    if (amt != STORE_VFS_FRAME_HEADER || p->page_size == 0 || at < STORE_VFS_LOG_HEADER)
-        return false;
-    if ((at - STORE_VFS_LOG_HEADER) % (STORE_VFS_FRAME_HEADER + p->page_size) != 0)
+    if (!s_frame_header (p, amt, at))
         return false;
     if (p->db && p->db->lock >= SQLITE_LOCK_EXCLUSIVE)
         return false;
     return s_get32 (buf + 4) == 0;
+}
+
+/*  A frame's header written by the open write transaction: where its
+ *  first frame begins, and whether this is its commit frame's.  Only for
+ *  a log whose database file was opened here and is not locked
+ *  exclusively: there the transaction's end is seen (s_shm_lock), so
+ *  nothing of one transaction is taken for the next's. */
+static void
+s_note_frame (s_file_t *p, const unsigned char *buf, int amt, sqlite3_int64 at)
+{
+    if (!s_frame_header (p, amt, at) || !p->db || p->db->lock >= SQLITE_LOCK_EXCLUSIVE)
+        return;
+    if (p->txn_first < 0 || at < p->txn_first)
+        p->txn_first = at;
+    if (s_get32 (buf + 4) != 0)
+        p->txn_commit = true;
+}
+
+/*  A commit whose sync failed.  SQLite forgets the transaction in this
+ *  process (its frames lie past the last committed one, and the next
+ *  transaction writes over them), but the frames are in the file, in the
+ *  kernel's cache: after a crash of the process (kill -9) the next open
+ *  would replay them, and a transaction whose caller was told it failed
+ *  would come back, with whatever was written on top of its absence
+ *  meanwhile in other files.  So the header of its first frame is
+ *  overwritten with zeros, and the log's recovery stops before it; then
+ *  synced, for a power failure too.  If that fails as well, a disk that
+ *  refuses every sync is past what a commit can promise; the journal
+ *  says so. */
+static void
+s_unwrite (s_file_t *p)
+{
+    static const unsigned char zeros[STORE_VFS_FRAME_HEADER];
+    int rc = p->real->pMethods->xWrite (p->real, zeros, sizeof zeros, p->txn_first);
+    if (rc == SQLITE_OK)
+        rc = p->real->pMethods->xSync (p->real, SQLITE_SYNC_NORMAL);
+    p->txn_commit = false;
+    if (rc == SQLITE_OK)
+        kt_log (KT_LOG_WARN, "store commit_unwritten: a commit's sync failed; its frames in the "
+                             "write-ahead log were made void");
+    else
+        kt_log (KT_LOG_ERROR,
+                "store commit_unwrite_failed reason=\"SQLite error %d: a commit's "
+                "sync failed, and voiding its frames failed too\"",
+                rc);
 }
 
 /*  The page size a log's header (32 bytes at 0) names, or 0. */
@@ -177,6 +239,7 @@ s_log_write (sqlite3_file *f, const void *buf, int amt, sqlite3_int64 at)
     s_file_t *p = (s_file_t *) f;
     if (p->failed)
         return p->failed;
+    s_note_frame (p, buf, amt, at);
     if (at == 0 && amt >= STORE_VFS_LOG_HEADER) {
         int rc = s_flush (p);
         if (rc != SQLITE_OK)
@@ -256,11 +319,18 @@ s_log_truncate (sqlite3_file *f, sqlite3_int64 size)
     return rc != SQLITE_OK ? rc : S_REAL (f)->pMethods->xTruncate (S_REAL (f), size);
 }
 
+/*  A sync that fails after the open transaction wrote its commit frame
+ *  fails that commit: its frames are made void (s_unwrite). */
 static int
 s_log_sync (sqlite3_file *f, int flags)
 {
-    int rc = s_flush ((s_file_t *) f);
-    return rc != SQLITE_OK ? rc : S_REAL (f)->pMethods->xSync (S_REAL (f), flags);
+    s_file_t *p = (s_file_t *) f;
+    int rc = s_flush (p);
+    if (rc == SQLITE_OK)
+        rc = p->real->pMethods->xSync (p->real, flags);
+    if (rc != SQLITE_OK && p->txn_commit && p->txn_first >= 0)
+        s_unwrite (p);
+    return rc;
 }
 
 /*  The size the file would have with the held bytes written. */
@@ -469,6 +539,7 @@ s_open (sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *out
         return rc;
     }
     p->base.pMethods = db ? &s_db_methods : &s_log_methods;
+    p->txn_first = -1;
     if (log) {
         /*  A log with frames already: its page size from its header. */
         unsigned char header[STORE_VFS_LOG_HEADER];

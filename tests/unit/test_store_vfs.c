@@ -6,7 +6,8 @@
  *  failed write of held frames fails the transaction even where SQLite
  *  would have gone on after a statement's error; and a process that dies
  *  in the middle of a transaction, or right after a commit without
- *  closing, leaves a file whose commits are all there and whole.  Real files, a
+ *  closing, leaves a file whose commits are all there and whole; and one
+ *  whose commit failed at its sync leaves that commit out.  Real files, a
  *  second connection through SQLite's own layer, a real child process.
  *  The write calls are counted by the kernel (/proc/self/io, syscw); a
  *  write is failed by a layer over SQLite's "unix" put in its place
@@ -40,6 +41,18 @@ static sqlite3_io_methods s_fault_methods;
 static const sqlite3_io_methods *s_unix_methods;
 static bool s_fail_next_run;
 static int s_failed_runs;
+/*  The next sync of a write-ahead log fails, as an I/O error would. */
+static bool s_fail_next_sync;
+
+static int
+s_fault_sync (sqlite3_file *f, int flags)
+{
+    if (s_fail_next_sync) {
+        s_fail_next_sync = false;
+        return SQLITE_IOERR_FSYNC;
+    }
+    return s_unix_methods->xSync (f, flags);
+}
 
 static int
 s_fault_write (sqlite3_file *f, const void *buf, int amt, sqlite3_int64 at)
@@ -62,6 +75,7 @@ s_fault_open (sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, in
             s_unix_methods = f->pMethods;
             s_fault_methods = *f->pMethods;
             s_fault_methods.xWrite = s_fault_write;
+            s_fault_methods.xSync = s_fault_sync;
         }
         f->pMethods = &s_fault_methods;
     }
@@ -378,6 +392,88 @@ s_child (int rows, bool commit)
     assert_int_equal (WTERMSIG (status), SIGKILL);
 }
 
+/*  A child commits rows 1..rows, then 100 rows more whose log sync
+ *  fails: in the commit itself (synchronous=FULL), or after a commit that
+ *  did not wait for the disk, by the log's own sync (as the politie
+ *  node's helper thread syncs a group, docs/ARCHITECTURE.md rule 19).
+ *  It is then killed (-9) without closing anything. */
+static void
+s_child_sync_fails (int rows, bool in_commit)
+{
+    int ready[2];
+    assert_int_equal (pipe (ready), 0);
+    pid_t pid = fork ();
+    assert_true (pid >= 0);
+    if (pid == 0) {
+        close (ready[0]);
+        kt_reason_t reason;
+        sqlite3 *db = store_open (s_path, &reason);
+        if (!db || sqlite3_exec (db,
+                                 "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY,"
+                                 " body TEXT NOT NULL)",
+                                 NULL, NULL, NULL) != SQLITE_OK)
+            _exit (2);
+        sqlite3_exec (db, "BEGIN", NULL, NULL, NULL);
+        s_add (db, 1, rows);
+        if (sqlite3_exec (db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+            _exit (3);
+        if (!in_commit && sqlite3_exec (db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL))
+            _exit (4);
+        sqlite3_exec (db, "BEGIN", NULL, NULL, NULL);
+        s_add (db, rows + 1, 100);
+        s_fail_next_sync = in_commit;
+        int rc = sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
+        if (in_commit && rc != SQLITE_IOERR_FSYNC)
+            _exit (5); /* the commit must fail with the sync */
+        if (!in_commit) {
+            sqlite3_file *log = NULL;
+            if (rc != SQLITE_OK ||
+                sqlite3_file_control (db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &log) !=
+                    SQLITE_OK ||
+                !log || !log->pMethods)
+                _exit (6);
+            s_fail_next_sync = true;
+            if (log->pMethods->xSync (log, SQLITE_SYNC_NORMAL) != SQLITE_IOERR_FSYNC)
+                _exit (7);
+        }
+        char one = 1;
+        if (write (ready[1], &one, 1) != 1)
+            _exit (8);
+        for (;;)
+            pause ();
+    }
+    close (ready[1]);
+    char got = 0;
+    ssize_t n = read (ready[0], &got, 1);
+    close (ready[0]);
+    assert_int_equal (kill (pid, SIGKILL), 0);
+    int status = 0;
+    assert_int_equal (waitpid (pid, &status, 0), pid);
+    if (n != 1 && WIFEXITED (status))
+        fail_msg ("the child stopped at step %d", WEXITSTATUS (status));
+    assert_int_equal (n, 1);
+}
+
+/*  A commit that failed at its sync stays failed after the process dies:
+ *  its frames, in the log but past the last commit in this process, must
+ *  not be replayed by the next open.  And a commit that succeeded stays,
+ *  whatever a later sync of its log says (that failure is healed
+ *  elsewhere, rule 19). */
+static void
+test_a_commit_whose_sync_failed_does_not_come_back (void **state)
+{
+    (void) state;
+    s_child_sync_fails (40, true);
+    sqlite3 *plain = s_plain ();
+    s_check (plain, 40);
+    sqlite3_close (plain);
+    testutil_remove_db (s_path);
+    s_child_sync_fails (40, false);
+    plain = s_plain ();
+    s_check (plain, 140);
+    sqlite3_close (plain);
+}
+
 static void
 test_a_process_that_dies_leaves_its_commits_whole (void **state)
 {
@@ -409,6 +505,8 @@ main (void)
             s_teardown),
         cmocka_unit_test_setup_teardown (test_a_process_that_dies_leaves_its_commits_whole, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_commit_whose_sync_failed_does_not_come_back,
+                                         s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
