@@ -268,6 +268,8 @@ partner_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
     if (node_queue (self, NULL, KETEN__MESSAGE_TYPE__HEARTBEAT, p->hub->member->id, &hb.base,
                     &reason) != 0)
         kt_log (KT_LOG_ERROR, "heartbeat seal_failed reason=\"%s\"", reason.text);
+    /*  With it, what the witness asks again (witness_on_heartbeat). */
+    partner_log_heartbeat (self);
     node_send_batch (self);
     return 0;
 }

@@ -250,6 +250,8 @@ void partner_signal_correct (node_t *self, const api_caller_t *caller, const cha
 int partner_log_start (node_t *self, kt_reason_t *reason);
 void partner_log_stop (node_t *self);
 void partner_log_receipt (node_t *self, const Keten__Receipt *r);
+/*  Once a heartbeat: what the witness asks about again. */
+void partner_log_heartbeat (node_t *self);
 void partner_on_checkpoint (node_t *self, node_message_t *m);
 
 /*  Sending to the uitvoerder (partner_send.c). */

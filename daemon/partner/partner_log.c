@@ -48,6 +48,17 @@ partner_log_receipt (node_t *self, const Keten__Receipt *r)
 }
 
 void
+partner_log_heartbeat (node_t *self)
+{
+    partner_t *p = partner_of (self);
+    if (!p->witness)
+        return;
+    witness_out_t out = {0};
+    witness_on_heartbeat (p->witness, &out);
+    s_send (self, &out);
+}
+
+void
 partner_on_checkpoint (node_t *self, node_message_t *msg)
 {
     const Keten__CheckpointMessage *m = (const Keten__CheckpointMessage *) msg->body;

@@ -90,8 +90,9 @@ s_keep_unkept (logproof_t *self, kt_reason_t *reason)
     /*  A cache, kept without waiting for the disk (it was one of the six
      *  durable waits of a signal; docs/PERFORMANCE.md): the tree of its
      *  size is on disk already, and Ed25519 signs it to the same note
-     *  again after a crash.  A member that asks for a size lost that way
-     *  gets its proof to the current size instead. */
+     *  again after a crash.  A member that asks about a size lost that
+     *  way is refused; its witness asks again for a proof from that size
+     *  to the checkpoint it keeps (witness_on_heartbeat). */
     if (store_run_cached (
             self->db,
             "INSERT OR IGNORE INTO checkpoint (size, root, note, signed_ms)"

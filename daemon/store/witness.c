@@ -139,6 +139,10 @@ static const char *const s_migrations[] = {
     " root BLOB NOT NULL, n INTEGER NOT NULL, proofs BLOB NOT NULL);"
     "CREATE TABLE witness_proofs_old (reanchor INTEGER NOT NULL, size INTEGER NOT NULL,"
     " root BLOB NOT NULL, n INTEGER NOT NULL, proofs BLOB NOT NULL);",
+    /*  The checkpoints seen and not yet proven consistent are few among
+     *  one a signal: found without reading them all (witness_on_heartbeat,
+     *  the status's count). */
+    "CREATE INDEX witness_seen_pending ON witness_seen (size) WHERE state = 0;",
 };
 
 witness_t *
@@ -595,6 +599,34 @@ witness_on_checkpoint (witness_t *self, const Keten__CheckpointMessage *m, witne
     self->pushed = true;
     s_on_checkpoint (self, m, out);
     self->pushed = false;
+}
+
+void
+witness_on_heartbeat (witness_t *self, witness_out_t *out)
+{
+    /*  A checkpoint seen, older than the kept one and not joined to the
+     *  chain: the answer to our request about it never came.  The
+     *  uitvoerder refuses a size whose checkpoint it no longer holds (its
+     *  row can be lost in a crash: docs/ARCHITECTURE.md, rule 17).  A
+     *  proof from that size to the kept checkpoint needs no checkpoint of
+     *  that size, only of the kept one, so that is asked for, one a
+     *  heartbeat (s_ask: a pair at most once a second), until its answer
+     *  joins it to the chain (s_on_checkpoint) or raises the alarm.
+     *  After an alarm nothing is asked: the operator decides first. */
+    if (out->request || witness_alarm (self))
+        return;
+    uint64_t kept_size;
+    uint8_t kept_root[32];
+    s_kept (self, &kept_size, kept_root);
+    if (kept_size == 0)
+        return;
+    char sql[128];
+    snprintf (sql, sizeof sql,
+              "SELECT coalesce(max(size), 0) FROM witness_seen WHERE state=%d AND size<%llu",
+              SEEN_PENDING, (unsigned long long) kept_size);
+    int64_t pending = store_int (self->db, sql, 0);
+    if (pending > 0)
+        s_ask (self, (uint64_t) pending, kept_size, out);
 }
 
 /*  The consistency proof m carries, from its old_size tree (old_root) to

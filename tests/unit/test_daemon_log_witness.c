@@ -398,6 +398,56 @@ test_an_honest_older_checkpoint_is_proven_through_the_kept_one (void **state)
     s_fixture_destroy (&f);
 }
 
+/*  A request that is never answered (the uitvoerder lost that
+ *  checkpoint's row in a crash, and refuses the size): once the kept
+ *  checkpoint has moved past it, each heartbeat asks for a proof from the
+ *  pending size to the kept one, which brings it and its receipt into
+ *  the chain - or, for a tree of another history, raises the alarm. */
+static void
+s_pending_below_kept (fixture_t *f, witness_out_t *out, bool fork)
+{
+    s_fixture (f);
+    s_push (f, f->honest, f->honest, 0, SHARED, out);
+    s_receipt (f, fork ? f->fork : f->honest, 4, 6, out);
+    s_asks (out, SHARED, 6); /* never answered */
+    s_push (f, f->honest, f->honest, SHARED, ENTRIES, out);
+    assert_int_equal (s_status (f, "checkpoint_size"), ENTRIES);
+    assert_int_equal (s_verify (f, "pending"), 1);
+    witness_out_clear (out);
+    witness_on_heartbeat (f->w, out);
+    s_asks (out, 6, ENTRIES);
+}
+
+static void
+test_a_pending_checkpoint_whose_answer_never_came_is_asked_again (void **state)
+{
+    (void) state;
+    fixture_t f;
+    witness_out_t out = {0};
+    s_pending_below_kept (&f, &out, false);
+    s_push (&f, f.honest, f.honest, 6, ENTRIES, &out);
+    assert_false (witness_alarm (f.w));
+    assert_int_equal (s_verify (&f, "verified"), 1);
+    assert_int_equal (s_verify (&f, "pending"), 0);
+    assert_int_equal (s_status (&f, "pending"), 0);
+    /*  Nothing left to ask. */
+    witness_out_clear (&out);
+    witness_on_heartbeat (f.w, &out);
+    assert_false (out.request);
+    s_fixture_destroy (&f);
+
+    s_pending_below_kept (&f, &out, true);
+    s_push (&f, f.honest, f.honest, 6, ENTRIES, &out);
+    assert_true (witness_alarm (f.w));
+    assert_int_equal (s_verify (&f, "verified"), 0);
+    /*  After the alarm the operator decides; nothing is asked. */
+    witness_out_clear (&out);
+    witness_on_heartbeat (f.w, &out);
+    assert_false (out.request);
+    witness_out_clear (&out);
+    s_fixture_destroy (&f);
+}
+
 /*  A checkpoint older than the kept one that is no answer of ours is a
  *  push of the current tree: the log went back. */
 static void
@@ -428,6 +478,7 @@ main (void)
         cmocka_unit_test (test_an_older_checkpoint_joins_the_chain_only_through_a_newer_one_in_it),
         cmocka_unit_test (test_an_honest_older_checkpoint_is_proven_through_the_kept_one),
         cmocka_unit_test (test_an_older_checkpoint_not_asked_for_is_a_rollback),
+        cmocka_unit_test (test_a_pending_checkpoint_whose_answer_never_came_is_asked_again),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
