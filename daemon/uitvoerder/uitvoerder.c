@@ -252,6 +252,18 @@ s_log_refusal (node_t *self, const char *sender, const envelope_opened_t *opened
         kt_log (KT_LOG_ERROR, "log append_failed event=refused reason=\"%s\"", reason.text);
 }
 
+/*  A message whose id an earlier, different message has: refused on the
+ *  record like any refusal (within the member's budget), then answered. */
+static void
+s_refuse_reused (node_t *self, member_link_t *link, const char *member,
+                 const envelope_opened_t *opened)
+{
+    const char *why = "this message id is already used for a different message";
+    if (uitvoerder_refusal_logged (self, link, member))
+        s_log_refusal (self, member, opened, why);
+    uitvoerder_receipt (self, link, member, opened->id, false, 0, why);
+}
+
 void
 uitvoerder_refusal_roll (node_t *self, member_link_t *link, const char *member, uint64_t now_ms,
                          bool force)
@@ -454,12 +466,14 @@ s_store_arrivals (node_t *self, arrival_t *a, size_t n)
             a[i].w.log_entry_len = 0;
         }
         if (rc > 0) {
+            /*  Refused on the record and answered once the drain's
+             *  entries have committed (s_refuse_reused): not in this
+             *  transaction, whose entries are the signals' own
+             *  (logowed.h). */
             refused[i] = true;
             char hex[KT_ID_HEX];
             kt_log (KT_LOG_WARN, "signal refused id=%s peer=%s reason=\"id reused\"",
                     kt_hex (hex, a[i].opened.id, KT_ID_LEN), a[i].member);
-            uitvoerder_receipt (self, a[i].link, a[i].member, a[i].opened.id, false, 0,
-                                "this message id is already used for a different message");
         }
     }
     if (provlog_commit_start (u->log, &reason) != 0)
@@ -482,8 +496,10 @@ s_store_arrivals (node_t *self, arrival_t *a, size_t n)
             goto fail;
     }
     for (size_t i = 0, k = 0; i < n; i++) {
-        if (refused[i])
+        if (refused[i]) {
+            s_refuse_reused (self, a[i].link, a[i].member, &a[i].opened);
             continue;
+        }
         memcpy (a[i].w.case_ref, w[k++].case_ref, sizeof a[i].w.case_ref);
         char hex[KT_ID_HEX];
         kt_log (KT_LOG_DEBUG, "signal stored id=%s sender=%s case_ref=%s log_index=%llu",
@@ -634,8 +650,9 @@ s_duplicate (node_t *self, node_message_t *m)
     uint64_t index;
     /*  Already stored: answer again (the first receipt was lost), but only
      *  to its own sender and for the same body - an id is no secret, and a
-     *  receipt must prove what was stored.  A duplicate within this drain
-     *  is answered with the original. */
+     *  receipt must prove what was stored.  A duplicate of a message in
+     *  this drain is not stored yet and gets no answer of its own: the
+     *  original's receipt answers the same id. */
     if (weegploeg_has_signal (u->weegploeg, m->opened.id, peer,
                               m->opened.header->body_commitment.data, &index)) {
         /*  Only when the log holds its arrival at that index: not while
@@ -650,8 +667,7 @@ s_duplicate (node_t *self, node_message_t *m)
                     m->hex, peer, (unsigned long long) index);
     } else if (weegploeg_has_signal (u->weegploeg, m->opened.id, NULL, NULL, NULL)) {
         kt_log (KT_LOG_WARN, "message refused id=%s peer=%s reason=\"id reused\"", m->hex, peer);
-        uitvoerder_receipt (self, m->link, peer, m->opened.id, false, 0,
-                            "this message id is already used for a different message");
+        s_refuse_reused (self, m->link, peer, &m->opened);
     }
 }
 
