@@ -756,10 +756,11 @@ s_sync_failed (sqlite3 *db, int rc, bool held, kt_reason_t *reason)
 {
     store_health_note (db, rc);
     /*  The checkpoint thread held off (held: by the helper thread that
-     *  met the failure): its connection's descriptor may not have been
-     *  told the error, and its sync of the log would succeed falsely
-     *  before it copied pages that are on disk nowhere.  Released once
-     *  healed; kept unhealed, until the file is closed. */
+     *  met the failure): its connection's descriptor may have been opened
+     *  after the error was first reported, and Linux does not tell such a
+     *  descriptor; its sync of the log would succeed falsely before it
+     *  copied pages that are on disk nowhere.  Released once healed; kept
+     *  unhealed, until the file is closed. */
     if (!held)
         store_wal_hold (db);
     kt_reason_t why = {""};
