@@ -93,9 +93,11 @@ struct s_file {
     int page_size; /* a log's, from its header; 0 until known */
     int failed;    /* a log's: a write of held frames failed (sticky) */
     int lock;      /* a database file's lock level */
-    /*  A log's: where the open write transaction's first frame begins (-1:
-     *  none written yet), and whether its commit frame's header has been
-     *  written (s_unwrite). */
+    /*  A log's: whether its connection holds the log's write lock (a
+     *  write transaction is open), where that transaction's first frame
+     *  begins (-1: none written yet), and whether its commit frame's
+     *  header has been written (s_unwrite). */
+    bool writing;
     sqlite3_int64 txn_first;
     bool txn_commit;
 };
@@ -176,14 +178,18 @@ s_holdable_header (const s_file_t *p, const unsigned char *buf, int amt, sqlite3
 }
 
 /*  A frame's header written by the open write transaction: where its
- *  first frame begins, and whether this is its commit frame's.  Only for
- *  a log whose database file was opened here and is not locked
- *  exclusively: there the transaction's end is seen (s_shm_lock), so
- *  nothing of one transaction is taken for the next's. */
+ *  first frame begins, and whether this is its commit frame's.  Only
+ *  while the connection holds the log's write lock, which is taken and
+ *  given up through its database file opened here (s_shm_lock), and not
+ *  in SQLite's exclusive locking mode (there the lock is not given up
+ *  between transactions): so nothing of one transaction is taken for the
+ *  next's, and no write outside one (a heal's rewrite of the log) is
+ *  taken for a transaction's. */
 static void
 s_note_frame (s_file_t *p, const unsigned char *buf, int amt, sqlite3_int64 at)
 {
-    if (!s_frame_header (p, amt, at) || !p->db || p->db->lock >= SQLITE_LOCK_EXCLUSIVE)
+    if (!p->writing || !s_frame_header (p, amt, at) || !p->db ||
+        p->db->lock >= SQLITE_LOCK_EXCLUSIVE)
         return;
     if (p->txn_first < 0 || at < p->txn_first)
         p->txn_first = at;
@@ -328,7 +334,7 @@ s_log_sync (sqlite3_file *f, int flags)
     int rc = s_flush (p);
     if (rc == SQLITE_OK)
         rc = p->real->pMethods->xSync (p->real, flags);
-    if (rc != SQLITE_OK && p->txn_commit && p->txn_first >= 0)
+    if (rc != SQLITE_OK && p->writing && p->txn_commit && p->txn_first >= 0)
         s_unwrite (p);
     return rc;
 }
@@ -454,14 +460,24 @@ s_shm_map (sqlite3_file *f, int page, int size, int extend, void volatile **pp)
 
 /*  The database file's shared index: a transaction that gives up the
  *  log's write lock has committed (nothing of its own is held then) or
- *  has not (what it left held is dropped). */
+ *  has not (what it left held is dropped); one that takes it begins with
+ *  nothing noted (s_note_frame). */
 static int
 s_shm_lock (sqlite3_file *f, int offset, int n, int flags)
 {
     s_file_t *p = (s_file_t *) f;
-    if (p->log && offset == STORE_VFS_WRITE_LOCK && (flags & SQLITE_SHM_UNLOCK))
+    bool write_lock = p->log && offset == STORE_VFS_WRITE_LOCK;
+    if (write_lock && (flags & SQLITE_SHM_UNLOCK)) {
         s_drop (p->log);
-    return p->real->pMethods->xShmLock (p->real, offset, n, flags);
+        p->log->writing = false;
+    }
+    int rc = p->real->pMethods->xShmLock (p->real, offset, n, flags);
+    if (write_lock && rc == SQLITE_OK && (flags & SQLITE_SHM_LOCK) &&
+        (flags & SQLITE_SHM_EXCLUSIVE)) {
+        s_drop (p->log);
+        p->log->writing = true;
+    }
+    return rc;
 }
 
 /*  Just before a commit is published to other connections: its frames
