@@ -383,6 +383,17 @@ store_health_failing (const char **what, uint64_t *since_ms)
     return failing;
 }
 
+bool
+store_writes_stopped (sqlite3 *db, const char **what)
+{
+    for (size_t i = 0; i < STORE_HEALTH_MAX; i++)
+        if (s_health[i].db == db && s_health[i].sticky) {
+            *what = sqlite3_errstr (s_health[i].code);
+            return true;
+        }
+    return false;
+}
+
 void
 store_close (sqlite3 **db_p)
 {

@@ -54,6 +54,10 @@ void store_close (sqlite3 **db_p);
  *  data) and *since_ms (the earliest such file's first failure) are set. */
 void store_health_note (sqlite3 *db, int code);
 bool store_health_failing (const char **what, uint64_t *since_ms);
+/*  Whether db takes no writes until the process ends: a failed sync of
+ *  its committed log could not be healed (docs/ARCHITECTURE.md, rule 19).
+ *  Then *what is SQLite's text for the disk's error. */
+bool store_writes_stopped (sqlite3 *db, const char **what);
 
 /*  BEGIN IMMEDIATE / COMMIT / ROLLBACK.  Return 0 or -1 with reason. */
 int store_begin (sqlite3 *db, kt_reason_t *reason);

@@ -173,6 +173,47 @@ s_settle_rows (node_t *self, int *changed, uint64_t now, kt_reason_t *reason)
     return 0;
 }
 
+/*  A drain's receipts that could not be recorded because node.db takes
+ *  no writes until a restart (a failed sync of its log that could not be
+ *  healed, docs/ARCHITECTURE.md rule 19): their waiting callers are told
+ *  so now, instead of waiting until they give up.  The signals are on
+ *  their way and stored as before; after the restart the outbox offers
+ *  them again and the uitvoerder's repeated receipts are recorded.
+ *  Otherwise (a passing failure) they wait on: the outbox offers the
+ *  message again and the repeated receipt settles it. */
+static void
+s_settle_stopped (node_t *self)
+{
+    partner_t *p = partner_of (self);
+    const char *what = NULL;
+    if (!store_writes_stopped (self->db, &what))
+        return;
+    for (size_t i = 0; i < p->n_settled; i++) {
+        const Keten__Receipt *r = p->settled[i].receipt;
+        char hex[KT_ID_HEX];
+        kt_hex (hex, r->message_id.data, KT_ID_LEN);
+        waiter_t *w = zhashx_lookup (p->waiters, hex);
+        if (!w)
+            continue;
+        if (w->batch)
+            /*  Stored and on its way, its delivery not confirmed here. */
+            partner_batch_outcome (self, w->batch, w->index, KETEN__API_STATE__API_QUEUED, 0,
+                                   NULL);
+        else {
+            char error[KT_REASON_MAX + 256];
+            snprintf (error, sizeof error,
+                      "the uitvoerder's receipt for %s came, but this node cannot record it or "
+                      "check its proof: node.db takes no writes until the node is restarted (%s); "
+                      "after the restart the receipt is asked for again",
+                      hex, what);
+            apiserver_reply_error (self->api, &w->caller, error);
+        }
+        api_caller_clear (&w->caller);
+        free (w);
+        zhashx_delete (p->waiters, hex);
+    }
+}
+
 static void
 s_settle (node_t *self)
 {
@@ -195,6 +236,7 @@ s_settle (node_t *self)
         store_begin (self->db, &reason) != 0) {
         free (changed);
         store_sync (self->db, true, &reason);
+        s_settle_stopped (self);
         return;
     }
     if (s_settle_rows (self, changed, now, &reason) != 0) {
@@ -202,6 +244,7 @@ s_settle (node_t *self)
         store_sync (self->db, true, &reason);
         kt_log (KT_LOG_ERROR, "receipt store_failed reason=\"%s\"", reason.text);
         free (changed);
+        s_settle_stopped (self);
         return;
     }
     int committed = store_commit (self->db, &reason);
@@ -213,6 +256,7 @@ s_settle (node_t *self)
     if (committed != 0) {
         kt_log (KT_LOG_ERROR, "receipt commit_failed reason=\"%s\"", reason.text);
         free (changed);
+        s_settle_stopped (self);
         return;
     }
     for (size_t i = 0; i < n; i++) {

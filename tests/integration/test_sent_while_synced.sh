@@ -132,6 +132,34 @@ kt politie-test signal submit --file "$T/s5.json" --wait > /dev/null || fail "no
 [ "$(stored)" = $((before + 2)) ] || fail "$(stored) signals at the uitvoerder, want $((before + 2))"
 pass "every sync failing: the caller told $id is on its way and not confirmed; no writes until the restart; delivered once"
 
+# A caller waits for an earlier signal's receipt when every sync starts
+# failing: once the receipt comes and cannot be recorded, that caller is
+# told so at once, not left to give up; after a restart it is delivered.
+with_syncs 2 0 1
+kt_signal_file "$T/s6.json" WAIT-6
+kt_signal_file "$T/s7.json" EIO-7
+before=$(stored)
+touch "$ARM"
+kill -STOP "${KT_PID[$UITV]}"
+kt politie-test signal submit --file "$T/s6.json" --wait > "$T/out6" 2>&1 &
+SUB=$!
+synced_once() { [ "$(tr -d ' ' < "$T/count" 2> /dev/null)" = 1 ]; }
+wait_until 10 synced_once || { kill -CONT "${KT_PID[$UITV]}"; fail "the waiting signal's record was not synced"; }
+kt politie-test signal submit --file "$T/s7.json" > /dev/null 2>&1 &&
+    { kill -CONT "${KT_PID[$UITV]}"; fail "a submission was confirmed while every sync failed"; }
+kill -CONT "${KT_PID[$UITV]}"
+started=$(ms)
+wait "$SUB" && fail "the waiting caller was told its receipt was recorded: $(cat "$T/out6")"
+took=$(($(ms) - started))
+[ "$took" -lt 30000 ] || fail "the waiting caller was answered after $took ms"
+grep -q "receipt for [0-9a-f]\{32\} came, but this node cannot record it or check its proof: node.db takes no writes until the node is restarted (disk I/O error)" "$T/out6" ||
+    fail "the waiting caller was told: $(cat "$T/out6")"
+id=$(grep -Eo '[0-9a-f]{32}' "$T/out6" | head -n1)
+plain_restart
+wait_until 10 delivered "$id" || fail "the signal is $(state_of "$id") after the restart, not delivered"
+[ "$(stored)" = $((before + 2)) ] || fail "$(stored) signals at the uitvoerder, want $((before + 2))"
+pass "a caller waiting when every sync starts failing is told its receipt cannot be recorded ($took ms after the uitvoerder answered); delivered once after the restart"
+
 # Killed during the sync: no answer, and the record survives the process.
 with_syncs 0 $DELAY_MS
 kt_signal_file "$T/s4.json" KILL-4
