@@ -20,19 +20,25 @@ struct _received_t {
     uint8_t id[KT_ID_LEN]; /* the message's own id */
     bool several;          /* RECEIPTS: the envelope is kept once, under id */
     bool kept;             /* settled something: its envelope goes in the commit */
-    /*  RECEIPTS whose paths share hashes (Receipt.inclusion_shared): every
-     *  receipt's whole inclusion path, one after the other (owned). */
-    uint8_t (*paths)[MERKLE_HASH_LEN];
+    /*  RECEIPTS whose paths share hashes (Receipt.inclusion_shared): each
+     *  receipt's whole path is made from its own hashes and the one
+     *  before it, in order, as they are settled (s_path). */
+    bool shared;
 };
 
 /*  One receipt of this drain, waiting to be settled. */
 struct _settled_t {
     const Keten__Receipt *receipt; /* borrowed from its message's body */
     size_t from;                   /* the message that brought it, in received */
-    /*  Its whole inclusion path, when its message's paths hold it (n_path
-     *  hashes from at; 0: the path as it came). */
-    size_t at, n_path;
 };
+
+/*  The whole inclusion path of the receipt before, in its message, while
+ *  a drain's receipts are settled in order. */
+typedef struct {
+    size_t from; /* its message, in received (SIZE_MAX: none yet) */
+    uint8_t path[MERKLE_MAX_PATH][MERKLE_HASH_LEN];
+    size_t n;
+} whole_path_t;
 
 static void s_notify_waiter (node_t *self, const uint8_t id[KT_ID_LEN], bool accepted,
                              uint64_t log_index, const char *refusal);
@@ -106,21 +112,53 @@ s_notify_waiter (node_t *self, const uint8_t id[KT_ID_LEN], bool accepted, uint6
  *  that carries it (the body keeps its own fields, so it frees as
  *  unpacked). */
 static void
-s_log_receipt (node_t *self, const settled_t *st, const received_t *from)
+s_log_receipt (node_t *self, const settled_t *st, const received_t *from, const whole_path_t *whole)
 {
     const Keten__Receipt *r = st->receipt;
     Keten__Receipt with = *r;
     if (from->several && r->checkpoint.len == 0 && r->leaf_hash.len == 32)
         with.checkpoint = ((const Keten__Receipts *) from->body)->checkpoint;
     ProtobufCBinaryData path[MERKLE_MAX_PATH];
-    if (st->n_path) {
-        for (size_t i = 0; i < st->n_path; i++)
-            path[i] = (ProtobufCBinaryData){MERKLE_HASH_LEN, from->paths[st->at + i]};
+    if (whole && whole->n) {
+        for (size_t i = 0; i < whole->n; i++)
+            path[i] = (ProtobufCBinaryData){MERKLE_HASH_LEN, (uint8_t *) whole->path[i]};
         with.inclusion = path;
-        with.n_inclusion = st->n_path;
+        with.n_inclusion = whole->n;
         with.inclusion_shared = 0;
     }
     partner_log_receipt (self, &with);
+}
+
+/*  The whole inclusion path of st, a receipt of a RECEIPTS whose paths
+ *  share hashes, into whole, which held the one of the receipt before it
+ *  (docs/PROTOCOL.md, "Receipts"): its own hashes, then the last
+ *  inclusion_shared of the one before.  Made as the receipts are settled,
+ *  in order, one path at a time: a message cannot make this node hold
+ *  more than the one path.  A receipt that claims more than the one
+ *  before it has, or whose hashes are malformed, keeps the path it came
+ *  with (whole->n 0): the witness finds that it does not prove the entry
+ *  and raises the alarm. */
+static void
+s_path (const settled_t *st, whole_path_t *whole)
+{
+    const Keten__Receipt *r = st->receipt;
+    if (whole->from != st->from) {
+        whole->from = st->from;
+        whole->n = 0;
+    }
+    size_t own = r->n_inclusion, shared = r->inclusion_shared, n = own + shared;
+    bool ok = shared <= whole->n && n <= MERKLE_MAX_PATH;
+    for (size_t j = 0; ok && j < own; j++)
+        ok = r->inclusion[j].len == MERKLE_HASH_LEN;
+    if (!ok) {
+        whole->n = 0;
+        return;
+    }
+    /*  The shared hashes end the path before; they end this one too. */
+    memmove (whole->path[own], whole->path[whole->n - shared], shared * MERKLE_HASH_LEN);
+    for (size_t j = 0; j < own; j++)
+        memcpy (whole->path[j], r->inclusion[j].data, MERKLE_HASH_LEN);
+    whole->n = n;
 }
 
 /*  Each receipt's row settled and its proof handed to the witness;
@@ -130,9 +168,12 @@ static int
 s_settle_each (node_t *self, int *changed, uint64_t now, kt_reason_t *reason)
 {
     partner_t *p = partner_of (self);
+    whole_path_t whole = {.from = SIZE_MAX};
     for (size_t i = 0; i < p->n_settled; i++) {
         const Keten__Receipt *r = p->settled[i].receipt;
         received_t *from = &p->received[p->settled[i].from];
+        if (from->shared)
+            s_path (&p->settled[i], &whole);
         outbox_proof_t proof = {from->envelope, from->envelope_len,
                                 from->several ? from->id : NULL};
         changed[i] = outbox_settle (p->outbox, r->message_id.data,
@@ -143,7 +184,7 @@ s_settle_each (node_t *self, int *changed, uint64_t now, kt_reason_t *reason)
         /*  The receipt's log proof, kept in the same commit (docs/PROTOCOL.md,
          *  "Checkpoints, proofs and witnesses"). */
         if (changed[i] > 0) {
-            s_log_receipt (self, &p->settled[i], from);
+            s_log_receipt (self, &p->settled[i], from, from->shared ? &whole : NULL);
             from->kept = true;
         }
     }
@@ -288,7 +329,6 @@ s_clear (node_t *self)
     for (size_t i = 0; i < p->n_received; i++) {
         node_body_free (self, p->received[i].body);
         free (p->received[i].envelope);
-        free (p->received[i].paths);
     }
     p->n_received = 0;
     p->n_settled = 0;
@@ -363,7 +403,7 @@ s_take (partner_t *p, node_message_t *m, size_t n, bool several)
     memcpy (from->id, m->opened.id, KT_ID_LEN);
     from->several = several;
     from->kept = false;
-    from->paths = NULL;
+    from->shared = false;
     from->body = m->body;
     m->body = NULL;
     p->n_received++;
@@ -373,49 +413,8 @@ s_take (partner_t *p, node_message_t *m, size_t n, bool several)
 static void
 s_add (partner_t *p, const Keten__Receipt *r)
 {
-    p->settled[p->n_settled] = (settled_t){r, p->n_received - 1, 0, 0};
+    p->settled[p->n_settled] = (settled_t){r, p->n_received - 1};
     p->n_settled++;
-}
-
-/*  The whole inclusion path of each receipt of a RECEIPTS whose paths
- *  share hashes: its own, then the last inclusion_shared of the receipt
- *  before it (docs/PROTOCOL.md, "Receipts").  A receipt that claims more
- *  than the one before it has, or whose hashes are malformed, keeps the
- *  path it came with: the witness finds that it does not prove the entry
- *  and raises the alarm.  -1 when out of memory (not settled: the
- *  uitvoerder answers the retry). */
-static int
-s_whole_paths (received_t *from, const Keten__Receipts *rs, settled_t *st)
-{
-    size_t total = 0;
-    bool shared = false;
-    for (size_t i = 0; i < rs->n_receipts; i++) {
-        total += rs->receipts[i]->n_inclusion + rs->receipts[i]->inclusion_shared;
-        shared |= rs->receipts[i]->inclusion_shared > 0;
-    }
-    if (!shared)
-        return 0;
-    if (!(from->paths = malloc (total * sizeof *from->paths)))
-        return -1;
-    size_t at = 0, before_at = 0, before_n = 0;
-    for (size_t i = 0; i < rs->n_receipts; i++) {
-        const Keten__Receipt *r = rs->receipts[i];
-        size_t own = r->n_inclusion, n = own + r->inclusion_shared;
-        bool ok = r->inclusion_shared <= before_n && n <= MERKLE_MAX_PATH;
-        for (size_t j = 0; ok && j < own; j++)
-            if ((ok = r->inclusion[j].len == MERKLE_HASH_LEN))
-                memcpy (from->paths[at + j], r->inclusion[j].data, MERKLE_HASH_LEN);
-        if (ok)
-            memcpy (from->paths + at + own,
-                    from->paths + before_at + before_n - r->inclusion_shared,
-                    r->inclusion_shared * sizeof *from->paths);
-        st[i].at = at;
-        st[i].n_path = ok ? n : 0;
-        before_at = at;
-        before_n = st[i].n_path;
-        at += n;
-    }
-    return 0;
 }
 
 /*  A receipt for one of ours: kept, with its signed envelope as proof,
@@ -438,13 +437,8 @@ partner_on_receipts (node_t *self, node_message_t *m)
     received_t *from = s_take (p, m, rs->n_receipts, true);
     if (!from)
         return;
-    for (size_t i = 0; i < rs->n_receipts; i++)
+    for (size_t i = 0; i < rs->n_receipts; i++) {
         s_add (p, rs->receipts[i]);
-    if (s_whole_paths (from, rs, &p->settled[p->n_settled - rs->n_receipts]) != 0) {
-        /*  Out of memory: none of them settled, the retry is answered. */
-        p->n_settled -= rs->n_receipts;
-        p->n_received--;
-        node_body_free (self, from->body);
-        free (from->envelope);
+        from->shared |= rs->receipts[i]->inclusion_shared > 0;
     }
 }

@@ -466,15 +466,40 @@ outbox_link_up (outbox_t *self, uint64_t now_ms)
     self->dirty = true;
 }
 
+static int
+s_same_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    *(bool *) arg = sqlite3_column_int (q, 0) != 0;
+    return 0;
+}
+
 int
 outbox_keep_receipts (outbox_t *self, const uint8_t id[KT_ID_LEN], const uint8_t *envelope,
                       size_t len, kt_reason_t *reason)
 {
-    return store_run (self->db, "INSERT OR IGNORE INTO outbox_receipts (id, envelope) VALUES (?,?)",
-                      STORE_VALUES (STORE_BLOB (id, KT_ID_LEN), STORE_BLOB (envelope, len)),
-                      "keep the receipts", reason) < 0
-               ? -1
-               : 0;
+    int added =
+        store_run (self->db, "INSERT OR IGNORE INTO outbox_receipts (id, envelope) VALUES (?,?)",
+                   STORE_VALUES (STORE_BLOB (id, KT_ID_LEN), STORE_BLOB (envelope, len)),
+                   "keep the receipts", reason);
+    if (added != 0)
+        return added < 0 ? -1 : 0;
+    /*  Kept before under this id: the same envelope met again, or another
+     *  one under an id the uitvoerder used before.  The rows settled now
+     *  name the kept one as their proof, so it must be theirs: another
+     *  envelope fails the settling (the rows stay pending and are offered
+     *  again), and the journal says why. */
+    bool same = false;
+    if (store_one (self->db, "SELECT envelope = ? FROM outbox_receipts WHERE id = ?",
+                   STORE_VALUES (STORE_BLOB (envelope, len), STORE_BLOB (id, KT_ID_LEN)),
+                   s_same_row, &same, "read the receipts kept", reason) < 0)
+        return -1;
+    if (!same) {
+        char hex[KT_ID_HEX];
+        return kt_fail (reason, "a different RECEIPTS message under the id %s kept before",
+                        kt_hex (hex, id, KT_ID_LEN));
+    }
+    return 0;
 }
 
 int

@@ -104,8 +104,8 @@ int outbox_settle (outbox_t *self, const uint8_t id[KT_ID_LEN], bool accepted, u
                    const char *refusal, const outbox_proof_t *proof, uint64_t now_ms,
                    kt_reason_t *reason);
 /*  Keep a RECEIPTS message's signed envelope (inside the caller's
- *  transaction, once per id: a repeat is ignored).  0, or -1 with
- *  reason. */
+ *  transaction, once per id: the same envelope again is ignored, another
+ *  one under an id kept before fails).  0, or -1 with reason. */
 int outbox_keep_receipts (outbox_t *self, const uint8_t id[KT_ID_LEN], const uint8_t *envelope,
                           size_t len, kt_reason_t *reason);
 /*  After the caller's commit: drop settled messages from the schedule. */

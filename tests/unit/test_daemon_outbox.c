@@ -320,6 +320,42 @@ test_kept_headers_are_bounded (void **state)
     store_close (&db);
 }
 
+/*  A RECEIPTS envelope is kept once under its id; the same one again is
+ *  nothing new, but another one under that id (an uitvoerder that reused
+ *  an id) must not become the proof of the rows settled with it: it
+ *  fails, and the one kept first stays. */
+static void
+test_a_receipts_envelope_is_kept_once_and_another_under_its_id_fails (void **state)
+{
+    (void) state;
+    char path[128];
+    snprintf (path, sizeof path, "%s/receipts.db", s_dir);
+    kt_reason_t r;
+    sqlite3 *db = store_open (path, &r);
+    outbox_t *ob = outbox_new (db, &s_limits, &r);
+    assert_non_null (ob);
+    uint8_t id[KT_ID_LEN], a[64], b[64];
+    randombytes_buf (id, sizeof id);
+    randombytes_buf (a, sizeof a);
+    memcpy (b, a, sizeof b);
+    b[63] ^= 1;
+    assert_int_equal (store_begin (db, &r), 0);
+    assert_int_equal (outbox_keep_receipts (ob, id, a, sizeof a, &r), 0);
+    assert_int_equal (outbox_keep_receipts (ob, id, a, sizeof a, &r), 0);
+    assert_int_equal (outbox_keep_receipts (ob, id, b, sizeof b, &r), -1);
+    assert_non_null (strstr (r.text, "a different RECEIPTS message under the id"));
+    assert_int_equal (store_commit (db, &r), 0);
+    sqlite3_stmt *q = store_prepare (db, "SELECT envelope FROM outbox_receipts", &r);
+    assert_non_null (q);
+    assert_int_equal (sqlite3_step (q), SQLITE_ROW);
+    assert_int_equal (sqlite3_column_bytes (q, 0), sizeof a);
+    assert_memory_equal (sqlite3_column_blob (q, 0), a, sizeof a);
+    assert_int_equal (sqlite3_step (q), SQLITE_DONE);
+    sqlite3_finalize (q);
+    outbox_destroy (&ob);
+    store_close (&db);
+}
+
 static void
 test_inflight_limit_holds_back_new_messages (void **state)
 {
@@ -467,6 +503,7 @@ main (void)
         cmocka_unit_test (test_a_header_kept_elsewhere_is_read_there),
         cmocka_unit_test (test_kept_headers_are_bounded),
         cmocka_unit_test (test_inflight_limit_holds_back_new_messages),
+        cmocka_unit_test (test_a_receipts_envelope_is_kept_once_and_another_under_its_id_fails),
         cmocka_unit_test (test_log_restart_reads_the_stored_range_and_keeps_the_root),
         cmocka_unit_test (test_arrival_logged_once_per_message_id),
         cmocka_unit_test (test_messages_due_at_once_leave_in_the_order_of_their_ids),
