@@ -284,6 +284,14 @@ weegploeg_has_signal (weegploeg_t *self, const uint8_t id[KT_ID_LEN], const char
     return h.found;
 }
 
+int
+weegploeg_signal_deleted (weegploeg_t *self, const uint8_t id[KT_ID_LEN], kt_reason_t *reason)
+{
+    return store_one (self->db, "SELECT 1 FROM signal_trail WHERE message_id=?",
+                      STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), NULL, NULL,
+                      "look up a deleted signal", reason);
+}
+
 typedef struct {
     weegploeg_owed_fn *fn;
     void *arg;

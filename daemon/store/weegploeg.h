@@ -31,6 +31,10 @@ int weegploeg_key_pool (weegploeg_t *self, kt_reason_t *reason);
  *  commitment; *log_index_p then receives the index its receipt carried. */
 bool weegploeg_has_signal (weegploeg_t *self, const uint8_t id[KT_ID_LEN], const char *sender,
                            const uint8_t *commitment, uint64_t *log_index_p);
+/*  Whether a signal with this message id was stored and deleted since (a
+ *  withdrawal, a correction's deletion, a destroyed subject: its id is in
+ *  the trail).  1, 0, or -1 with reason. */
+int weegploeg_signal_deleted (weegploeg_t *self, const uint8_t id[KT_ID_LEN], kt_reason_t *reason);
 
 typedef struct {
     const uint8_t *message_id;

@@ -341,6 +341,8 @@ s_check_wpg (const Keten__Signal *s, const roster_member_t *sender, kt_reason_t 
     return 0;
 }
 
+typedef enum { ARRIVAL_STORED, ARRIVAL_REUSED, ARRIVAL_DELETED } arrival_fate_t;
+
 /*  A signal of this drain that passed every check, waiting for the group
  *  commit; it owns its opened envelope and its decoded body. */
 struct _arrival_t {
@@ -384,6 +386,20 @@ uitvoerder_signals_log (node_t *self, kt_reason_t *reason)
     return 0;
 }
 
+int
+uitvoerder_log_caught_up (node_t *self, kt_reason_t *reason)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    kt_reason_t why = {""};
+    if (!provlog_owed (u->log) ||
+        (uitvoerder_signals_log (self, &why) == 0 && !provlog_owed (u->log)))
+        return 0;
+    return kt_fail (reason,
+                    "the provenance log owes the entries of signals stored without them%s%s%s; no "
+                    "signal is changed or deleted until they are written",
+                    *why.text ? " (" : "", why.text, *why.text ? ")" : "");
+}
+
 static void
 s_store_arrivals (node_t *self, arrival_t *a, size_t n)
 {
@@ -392,10 +408,12 @@ s_store_arrivals (node_t *self, arrival_t *a, size_t n)
         return;
     kt_reason_t reason;
     uint64_t now = kt_now_ms ();
-    bool *refused = calloc (n, sizeof *refused);
+    /*  What becomes of each: stored, refused (a reused id), or answered
+     *  without being stored (deleted since its arrival was logged). */
+    arrival_fate_t *fate = calloc (n, sizeof *fate);
     weegploeg_signal_t *w = malloc (n * sizeof *w);
     size_t n_w = 0;
-    if (!refused || !w) {
+    if (!fate || !w) {
         snprintf (reason.text, sizeof reason.text, "out of memory");
         goto fail;
     }
@@ -464,13 +482,23 @@ s_store_arrivals (node_t *self, arrival_t *a, size_t n)
              *  owed; none is kept with it. */
             a[i].w.log_entry = NULL;
             a[i].w.log_entry_len = 0;
+            /*  And deleted since (its sender withdrew it, a correction, a
+             *  destruction: the id is in the trail): a retry whose receipt
+             *  was lost is answered with that entry, never stored again. */
+            int gone = weegploeg_signal_deleted (u->weegploeg, a[i].opened.id, &reason);
+            if (gone < 0) {
+                provlog_rollback (u->log);
+                goto fail;
+            }
+            if (gone)
+                fate[i] = ARRIVAL_DELETED;
         }
         if (rc > 0) {
             /*  Refused on the record and answered once the drain's
              *  entries have committed (s_refuse_reused): not in this
              *  transaction, whose entries are the signals' own
              *  (logowed.h). */
-            refused[i] = true;
+            fate[i] = ARRIVAL_REUSED;
             char hex[KT_ID_HEX];
             kt_log (KT_LOG_WARN, "signal refused id=%s peer=%s reason=\"id reused\"",
                     kt_hex (hex, a[i].opened.id, KT_ID_LEN), a[i].member);
@@ -479,7 +507,7 @@ s_store_arrivals (node_t *self, arrival_t *a, size_t n)
     if (provlog_commit_start (u->log, &reason) != 0)
         goto fail;
     for (size_t i = 0; i < n; i++)
-        if (!refused[i]) {
+        if (fate[i] == ARRIVAL_STORED) {
             a[i].w.received_ms = now;
             w[n_w++] = a[i].w;
         }
@@ -496,8 +524,19 @@ s_store_arrivals (node_t *self, arrival_t *a, size_t n)
             goto fail;
     }
     for (size_t i = 0, k = 0; i < n; i++) {
-        if (refused[i]) {
+        if (fate[i] == ARRIVAL_REUSED) {
             s_refuse_reused (self, a[i].link, a[i].member, &a[i].opened);
+            continue;
+        }
+        if (fate[i] == ARRIVAL_DELETED) {
+            char hex[KT_ID_HEX];
+            kt_log (KT_LOG_INFO,
+                    "signal repeated id=%s sender=%s log_index=%llu: deleted since, answered and "
+                    "not stored again",
+                    kt_hex (hex, a[i].opened.id, KT_ID_LEN), a[i].member,
+                    (unsigned long long) a[i].w.log_index);
+            uitvoerder_receipt (self, a[i].link, a[i].member, a[i].opened.id, true,
+                                a[i].w.log_index, NULL);
             continue;
         }
         memcpy (a[i].w.case_ref, w[k++].case_ref, sizeof a[i].w.case_ref);
@@ -508,13 +547,13 @@ s_store_arrivals (node_t *self, arrival_t *a, size_t n)
         uitvoerder_receipt (self, a[i].link, a[i].member, a[i].opened.id, true, a[i].w.log_index,
                             NULL);
     }
-    free (refused);
+    free (fate);
     free (w);
     return;
 fail:
     /*  No receipt: every sender retries, nothing is half-stored. */
     kt_log (KT_LOG_ERROR, "signal store_failed count=%zu reason=\"%s\"", n, reason.text);
-    free (refused);
+    free (fate);
     free (w);
 }
 

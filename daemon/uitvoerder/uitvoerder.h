@@ -429,6 +429,12 @@ int uitvoerder_relay_log (node_t *self, kt_reason_t *reason);
  *  (a restored log: the witnesses' alarm), but hold the log when they
  *  stand in the way of a drain's owed entries. */
 int uitvoerder_signals_log (node_t *self, kt_reason_t *reason);
+/*  Before a signal row is deleted (a correction's deletion, a
+ *  destruction): the entries the log owes for signals stored without
+ *  them written first (uitvoerder_signals_log), since they go at the
+ *  indices the rows hold and a row gone would leave a gap the log cannot
+ *  close (logowed.h).  0, or -1 with reason while they cannot be. */
+int uitvoerder_log_caught_up (node_t *self, kt_reason_t *reason);
 /*  Offer member its pending messages (it was just heard from). */
 void uitvoerder_relay_pump (node_t *self, const roster_member_t *member);
 void uitvoerder_on_member_receipt (node_t *self, node_message_t *m);

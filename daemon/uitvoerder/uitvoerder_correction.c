@@ -318,7 +318,8 @@ s_decide (node_t *self, correction_decision_t *d, kt_reason_t *reason)
     uitvoerder_t *u = uitvoerder_of (self);
     /*  Noted (forget.db) once its rules hold and before it is decided: a
      *  restore of an older backup decides it again. */
-    if (correction_check (u->correction, d, reason) != 0 || s_journal (self, d, reason) != 0 ||
+    if (correction_check (u->correction, d, reason) != 0 ||
+        uitvoerder_log_caught_up (self, reason) != 0 || s_journal (self, d, reason) != 0 ||
         correction_decide (u->correction, d, reason) != 0)
         return -1;
     kt_log (KT_LOG_INFO, "correction decided id=%s case_ref=%s action=%s", d->correction_id,

@@ -234,8 +234,10 @@ s_destroy_rest (node_t *self, const char *case_ref, kt_reason_t *reason)
 static int
 s_destroy (node_t *self, const char *case_ref, uint64_t due_ms, kt_reason_t *reason)
 {
-    /*  Noted first: a restore of an older backup does it again. */
-    if (forget_note_destroy (self->forget, case_ref, NULL, 0, reason) != 0)
+    /*  Noted first: a restore of an older backup does it again.  Not
+     *  while the log owes entries of stored signals (it is tried again). */
+    if (uitvoerder_log_caught_up (self, reason) != 0 ||
+        forget_note_destroy (self->forget, case_ref, NULL, 0, reason) != 0)
         return -1;
     if (lifecycle_destroy_begin (uitvoerder_of (self)->lifecycle, case_ref, due_ms, kt_now_ms (),
                                  reason) != 0)
