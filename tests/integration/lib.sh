@@ -216,6 +216,15 @@ http_get() {
 }
 link_up() { [ "$(jfield "$1" .link.up)" = true ]; }
 
+# kt_delivered NODE FILE: NODE submits the signal in FILE and waits for
+# its receipt; its message id in KT_ID (the test fails otherwise).
+kt_delivered() {
+    local out
+    out=$(kt "$1" signal submit --file "$2" --wait 2>&1) || fail "submit at $1 failed: $out"
+    grep -q "delivered" <<< "$out" || fail "submit --wait did not report delivery: $out"
+    KT_ID=$(grep -Eo '[0-9a-f]{32}' <<< "$out" | head -n1)
+}
+
 # A fictional signal (no real person) as the police would submit it.
 kt_signal_file() {  # kt_signal_file PATH [LOCAL_REF]
     cat > "$1" <<JSON

@@ -8,10 +8,8 @@ kt_federation
 wait_until 10 link_up politie-test || fail "politie never saw the uitvoerder"
 
 kt_signal_file "$T/s1.json" BVH-1
-out=$(kt politie-test signal submit --file "$T/s1.json" --wait)
-grep -q "delivered" <<< "$out" || fail "submit --wait did not report delivery: $out"
-id=$(echo "$out" | grep -Eo '[0-9a-f]{32}' | head -n1)
-pass "signal $id delivered"
+kt_delivered politie-test "$T/s1.json"
+id=$KT_ID
 
 # The politie node stopped, its keys send another message under that id.
 kt_kill politie-test

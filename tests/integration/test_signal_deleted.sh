@@ -18,9 +18,8 @@ received() {  # received ID: MESSAGE_RECEIVED entries for ID
 }
 
 kt_signal_file "$T/s1.json" DEL-1
-out=$(kt politie-test signal submit --file "$T/s1.json" --wait)
-grep -q delivered <<< "$out" || fail "not delivered: $out"
-id=$(grep -Eo '[0-9a-f]{32}' <<< "$out" | head -n1)
+kt_delivered politie-test "$T/s1.json"
+id=$KT_ID
 # The sealed header the politie node keeps and sends again from its outbox.
 sqlite3 "$T/state-politie-test/node.db" \
     "SELECT writefile('$T/header.bin', body) FROM signal WHERE hex(message_id)=upper('$id')" > /dev/null

@@ -6,9 +6,8 @@ kt_federation
 wait_until 10 link_up politie-test || fail "politie never saw the uitvoerder"
 
 kt_signal_file "$T/s1.json" BVH-1
-out=$(kt politie-test signal submit --file "$T/s1.json" --wait)
-grep -q "delivered" <<< "$out" || fail "submit --wait did not report delivery: $out"
-id=$(echo "$out" | grep -Eo '[0-9a-f]{32}' | head -n1)
+kt_delivered politie-test "$T/s1.json"
+id=$KT_ID
 pass "signal $id delivered"
 
 [ "$(jfield "$UITV" .stored.signals)" = 1 ] || fail "uitvoerder does not hold exactly one signal"

@@ -346,12 +346,34 @@ test_held_frames_read_back_and_a_failed_write_fails_the_transaction (void **stat
     sqlite3_close (plain);
 }
 
-/*  A child process opens the file, commits rows 1..rows, then begins
- *  another transaction that spills frames, and is killed there (SIGKILL,
- *  from this process: nothing closed); with commit, right after
- *  committing. */
+/*  In a child process: the file opened, rows 1..rows committed, with a
+ *  cache of 20 pages (so a larger transaction spills frames to the log
+ *  before its commit); the connection, or the child exits. */
+static sqlite3 *
+s_child_committed (int rows)
+{
+    kt_reason_t reason;
+    sqlite3 *db = store_open (s_path, &reason);
+    if (!db || sqlite3_exec (db,
+                             "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY,"
+                             " body TEXT NOT NULL); PRAGMA cache_size=20",
+                             NULL, NULL, NULL) != SQLITE_OK)
+        _exit (2);
+    sqlite3_exec (db, "BEGIN", NULL, NULL, NULL);
+    s_add (db, 1, rows);
+    if (sqlite3_exec (db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        _exit (3);
+    return db;
+}
+
+/*  What a child does before it is killed: with rows and how, then a byte
+ *  written to ready; it exits with the number of a step that failed. */
+typedef void (child_fn) (int rows, int how, int ready);
+
+/*  A child runs body and is killed where it says it is ready (SIGKILL,
+ *  from this process: nothing closed). */
 static void
-s_child (int rows, bool commit)
+s_killed_child (child_fn *body, int rows, int how)
 {
     int ready[2];
     assert_int_equal (pipe (ready), 0);
@@ -359,26 +381,8 @@ s_child (int rows, bool commit)
     assert_true (pid >= 0);
     if (pid == 0) {
         close (ready[0]);
-        kt_reason_t reason;
-        sqlite3 *db = store_open (s_path, &reason);
-        if (!db || sqlite3_exec (db,
-                                 "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY,"
-                                 " body TEXT NOT NULL); PRAGMA cache_size=20",
-                                 NULL, NULL, NULL) != SQLITE_OK)
-            _exit (2);
-        sqlite3_exec (db, "BEGIN", NULL, NULL, NULL);
-        s_add (db, 1, rows);
-        if (sqlite3_exec (db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-            _exit (3);
-        if (!commit) {
-            sqlite3_exec (db, "BEGIN", NULL, NULL, NULL);
-            s_add (db, rows + 1, 100);
-        }
-        char one = 1;
-        if (write (ready[1], &one, 1) != 1)
-            _exit (4);
-        for (;;)
-            pause ();
+        body (rows, how, ready[1]);
+        _exit (1);
     }
     close (ready[1]);
     char got = 0;
@@ -387,9 +391,36 @@ s_child (int rows, bool commit)
     assert_int_equal (kill (pid, SIGKILL), 0);
     int status = 0;
     assert_int_equal (waitpid (pid, &status, 0), pid);
+    if (n != 1 && WIFEXITED (status))
+        fail_msg ("the child stopped at step %d", WEXITSTATUS (status));
     assert_int_equal (n, 1);
     assert_true (WIFSIGNALED (status));
     assert_int_equal (WTERMSIG (status), SIGKILL);
+}
+
+/*  Ready, then waiting to be killed. */
+static void
+s_child_ready (int ready)
+{
+    char one = 1;
+    if (write (ready, &one, 1) != 1)
+        _exit (9);
+    for (;;)
+        pause ();
+}
+
+/*  A child commits rows 1..rows, then begins another transaction that
+ *  spills frames and is killed there; with commit, right after
+ *  committing. */
+static void
+s_child_dies (int rows, int commit, int ready)
+{
+    sqlite3 *db = s_child_committed (rows);
+    if (!commit) {
+        sqlite3_exec (db, "BEGIN", NULL, NULL, NULL);
+        s_add (db, rows + 1, 100);
+    }
+    s_child_ready (ready);
 }
 
 /*  Where the log's sync fails, in a child that commits rows 1..rows and
@@ -415,21 +446,12 @@ s_log_sync (sqlite3 *db)
     return log->pMethods->xSync (log, SQLITE_SYNC_NORMAL);
 }
 
-/*  The child of s_sync_fails: exits with the step that went wrong. */
+/*  The child of s_sync_fails. */
 static void
-s_sync_fails_child (int rows, sync_fails_t where, int ready)
+s_sync_fails_child (int rows, int how, int ready)
 {
-    kt_reason_t reason;
-    sqlite3 *db = store_open (s_path, &reason);
-    if (!db || sqlite3_exec (db,
-                             "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY,"
-                             " body TEXT NOT NULL); PRAGMA cache_size=20",
-                             NULL, NULL, NULL) != SQLITE_OK)
-        _exit (2);
-    sqlite3_exec (db, "BEGIN", NULL, NULL, NULL);
-    s_add (db, 1, rows);
-    if (sqlite3_exec (db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-        _exit (3);
+    sync_fails_t where = (sync_fails_t) how;
+    sqlite3 *db = s_child_committed (rows);
     if (where == SYNC_FAILS_AFTER_RESTART &&
         sqlite3_exec (db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL) != SQLITE_OK)
         _exit (4);
@@ -448,11 +470,7 @@ s_sync_fails_child (int rows, sync_fails_t where, int ready)
         _exit (7);
     if (where == SYNC_FAILS_AFTER_COMMIT && s_log_sync (db) != SQLITE_IOERR_FSYNC)
         _exit (8);
-    char one = 1;
-    if (write (ready, &one, 1) != 1)
-        _exit (9);
-    for (;;)
-        pause ();
+    s_child_ready (ready);
 }
 
 /*  A child as above killed (-9) without closing anything: the rows the
@@ -460,24 +478,7 @@ s_sync_fails_child (int rows, sync_fails_t where, int ready)
 static long long
 s_sync_fails (int rows, sync_fails_t where)
 {
-    int ready[2];
-    assert_int_equal (pipe (ready), 0);
-    pid_t pid = fork ();
-    assert_true (pid >= 0);
-    if (pid == 0) {
-        close (ready[0]);
-        s_sync_fails_child (rows, where, ready[1]);
-    }
-    close (ready[1]);
-    char got = 0;
-    ssize_t n = read (ready[0], &got, 1);
-    close (ready[0]);
-    assert_int_equal (kill (pid, SIGKILL), 0);
-    int status = 0;
-    assert_int_equal (waitpid (pid, &status, 0), pid);
-    if (n != 1 && WIFEXITED (status))
-        fail_msg ("the child stopped at step %d", WEXITSTATUS (status));
-    assert_int_equal (n, 1);
+    s_killed_child (s_sync_fails_child, rows, (int) where);
     sqlite3 *plain = s_plain ();
     long long found = s_int (plain, "SELECT count(*) FROM t");
     s_check (plain, (int) found);
@@ -506,12 +507,12 @@ static void
 test_a_process_that_dies_leaves_its_commits_whole (void **state)
 {
     (void) state;
-    s_child (40, false);
+    s_killed_child (s_child_dies, 40, false);
     sqlite3 *plain = s_plain ();
     s_check (plain, 40);
     sqlite3_close (plain);
     testutil_remove_db (s_path);
-    s_child (60, true);
+    s_killed_child (s_child_dies, 60, true);
     plain = s_plain ();
     s_check (plain, 60);
     sqlite3_close (plain);
