@@ -311,10 +311,10 @@ s_recv_frame (apiclient_t *self, int timeout_ms, size_t *len_p, kt_reason_t *rea
             size_t len = (size_t) self->header[0] << 24 | (size_t) self->header[1] << 16 |
                          (size_t) self->header[2] << 8 | (size_t) self->header[3];
             /*  Checked before allocating: the length is not trusted. */
-            if (len > APICLIENT_MAX_FRAME) {
+            if (len > APICLIENT_MAX_ANSWER) {
                 s_break (self, reason,
                          "ketend at %s sent a frame of %zu bytes, more than the %d byte limit",
-                         self->path, len, APICLIENT_MAX_FRAME);
+                         self->path, len, APICLIENT_MAX_ANSWER);
                 return NULL;
             }
             if (len == 0) {

@@ -16,7 +16,11 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+/*  A request is at most 1 MiB (the daemon's limit); an answer at most 16
+ *  MiB (what the daemon queues for one connection: a page of 10,000
+ *  access records is more than 1 MiB). */
 #define APICLIENT_MAX_FRAME      (1024 * 1024)
+#define APICLIENT_MAX_ANSWER (16 * 1024 * 1024)
 #define APICLIENT_DEFAULT_SOCKET "/run/keten/ketend.sock"
 
 typedef struct _apiclient_t apiclient_t;

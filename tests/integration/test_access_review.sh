@@ -107,3 +107,13 @@ rc=$?
 set -e
 [ $rc = 2 ] || fail "an unknown format was not a usage error (rc $rc)"
 pass "audit export writes one Logboek Dataverwerkingen record per access record, stable ids"
+
+# A busy node: pages of 10,000 records are answers of more than 1 MiB.
+sqlite3 "$T/state-$UITV/node.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n
+    WHERE i < 12000) INSERT INTO access (at_ms, uid, user, what, case_ref)
+    SELECT 1764000000000 + i, 0, 'test', 'weegploeg.subject', '$A' FROM n"
+[ "$(kt "$UITV" audit access --limit 10000 --json | jq '.access | length')" = 10000 ] ||
+    fail "a page of 10,000 access records was not read"
+kt "$UITV" audit export --format logboek > "$T/busy.jsonl" || fail "the export of a busy node failed"
+[ "$(wc -l < "$T/busy.jsonl")" -ge 12000 ] || fail "$(wc -l < "$T/busy.jsonl") records exported, want 12,000 or more"
+pass "a busy node's access records are read and exported in pages of more than 1 MiB"
