@@ -497,6 +497,12 @@ intake_signal_from_object (json_t *obj, Keten__Signal **signal_p, kt_reason_t *r
      *  keten__signal__free_unpacked frees it whole: one allocator, one
      *  free, no hand-written walk over nested messages to get wrong. */
     size_t size = keten__signal__get_packed_size (&signal);
+    /*  As large as a binary submission may be: a signal in a request of
+     *  the local API (whose frame may be 1 MiB) is held to it too. */
+    if (size > INTAKE_MAX_BYTES) {
+        items_free (items, signal.n_items);
+        return kt_fail (reason, "signal is larger than %d bytes", INTAKE_MAX_BYTES);
+    }
     uint8_t *buf = malloc (size ? size : 1);
     if (!buf) {
         items_free (items, signal.n_items);

@@ -22,7 +22,8 @@
  *  value may be personal data). */
 int intake_signal_from_json (const char *text, size_t len, Keten__Signal **signal_p,
                              kt_reason_t *reason);
-/*  Same, from an already parsed JSON object (borrowed). */
+/*  Same, from an already parsed JSON object (borrowed); packed, the
+ *  signal is at most INTAKE_MAX_BYTES (as a binary submission's). */
 int intake_signal_from_object (json_t *obj, Keten__Signal **signal_p, kt_reason_t *reason);
 /*  Same, from a packed Keten__Signal (the local API's binary submission,
  *  at most INTAKE_MAX_BYTES): besides the rules above, it must hold no

@@ -362,6 +362,40 @@ test_oversize_text_is_refused_before_parsing (void **state)
     free (text);
 }
 
+/*  A signal object of n items of 4,000 bytes of text each. */
+static json_t *
+s_with_big_items (size_t n)
+{
+    char *text = malloc (4001);
+    memset (text, 'a', 4000);
+    text[4000] = '\0';
+    json_t *items = json_array ();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new (items, json_pack ("{s:s, s:s}", "kind", "fact", "text", text));
+    free (text);
+    return s_with ("items", items);
+}
+
+/*  A signal in a request of the local API (a frame may be 1 MiB) is held
+ *  to the size a binary submission may have, packed. */
+static void
+test_an_object_larger_than_a_packed_signal_may_be_is_refused (void **state)
+{
+    (void) state;
+    kt_reason_t reason = {{0}};
+    Keten__Signal *signal = NULL;
+    json_t *root = s_with_big_items (15);
+    if (intake_signal_from_object (root, &signal, &reason) != 0)
+        fail_msg ("refused: %s", reason.text);
+    intake_signal_destroy (&signal);
+    json_decref (root);
+    root = s_with_big_items (17);
+    assert_int_equal (intake_signal_from_object (root, &signal, &reason), -1);
+    assert_null (signal);
+    assert_non_null (strstr (reason.text, "larger than 65536 bytes"));
+    json_decref (root);
+}
+
 /*  A string of len bytes: MARK then 'a's. */
 static json_t *
 s_long (size_t len)
@@ -990,6 +1024,7 @@ main (void)
         cmocka_unit_test (test_duplicate_key_is_refused),
         cmocka_unit_test (test_wrong_types_are_refused),
         cmocka_unit_test (test_oversize_text_is_refused_before_parsing),
+        cmocka_unit_test (test_an_object_larger_than_a_packed_signal_may_be_is_refused),
         cmocka_unit_test (test_over_long_fields_are_refused),
         cmocka_unit_test (test_invalid_dates_are_refused_and_leap_days_accepted),
         cmocka_unit_test (test_birth_date_outside_1900_to_today_is_refused),
