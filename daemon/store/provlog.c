@@ -21,6 +21,7 @@
  */
 #include "provlog.h"
 
+#include "freshids.h"
 #include "logfile.h"
 #include "store.h"
 
@@ -77,11 +78,10 @@ struct _provlog_t {
     int32_t *id_slots; /* open addressing over batch_ids: index + 1, 0 empty */
     uint8_t id_key[crypto_shorthash_KEYBYTES];
     size_t n_id_slots; /* a power of two, at least twice n_batch_ids */
-    /*  No arrival in the file has an id above this one (every id it has
-     *  is at most it; it may be above them after a rollback): a greater
-     *  id, new to the open batch too, is new without a lookup.  Ids are
-     *  time-ordered, so most are. */
-    uint8_t received_max[KT_ID_LEN];
+    /*  The arrivals' ids, counted: a new one, new to the open batch too,
+     *  is new without a lookup (freshids.h; ids are time-ordered, so most
+     *  are, and a held signal's random id no longer stops that). */
+    fresh_ids_t received;
     bool owed; /* provlog_owe: begin refuses */
     /*  Subtree hashes the proofs read, kept by (level, index): a drain's
      *  receipts share their upper siblings, and reading each from SQLite
@@ -741,30 +741,11 @@ s_flush_rows (provlog_t *self, kt_reason_t *reason)
     return rc;
 }
 
-static int
-s_max_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
-{
-    provlog_t *self = arg;
-    if (sqlite3_column_type (q, 0) == SQLITE_NULL)
-        return 0; /* no arrival yet: every id is above the zeros */
-    int len = sqlite3_column_bytes (q, 0);
-    /*  The greatest id of another length (never written): an id above
-     *  all of them cannot be known, so every id is looked up. */
-    if (len != KT_ID_LEN) {
-        memset (self->received_max, 0xff, KT_ID_LEN);
-        return 0;
-    }
-    (void) reason;
-    memcpy (self->received_max, sqlite3_column_blob (q, 0), KT_ID_LEN);
-    return 0;
-}
-
-/*  id counted among the arrivals (received_max). */
+/*  id counted among the arrivals. */
 static void
 s_note_received (provlog_t *self, const uint8_t id[KT_ID_LEN])
 {
-    if (memcmp (id, self->received_max, KT_ID_LEN) > 0)
-        memcpy (self->received_max, id, KT_ID_LEN);
+    fresh_ids_note (&self->received, id, kt_now_ms ());
 }
 
 provlog_t *
@@ -808,8 +789,7 @@ provlog_open (const char *path, kt_reason_t *reason)
         !(self->received_rows = store_rows_new (
               self->db, "INSERT INTO received (message_id, idx, header_hash, sender)", 4,
               reason)) ||
-        store_each (self->db, "SELECT max(message_id) FROM received", NULL, NULL, s_max_row, self,
-                    "find the newest arrival", reason) != 0 ||
+        fresh_ids_load (&self->received, self->db, "received", "message_id", reason) != 0 ||
         s_load_range (self, reason) != 0 || s_backfill_events (self, reason) != 0) {
         provlog_destroy (&self);
         return NULL;
@@ -834,6 +814,7 @@ provlog_destroy (provlog_t **self_p)
     store_rows_destroy (&self->entry_rows);
     store_rows_destroy (&self->node_rows);
     store_rows_destroy (&self->received_rows);
+    fresh_ids_free (&self->received);
     free (self->batch_ids);
     free (self->id_slots);
     store_close (&self->db);
@@ -1114,10 +1095,9 @@ provlog_append_received (provlog_t *self, const Keten__LogEntry *entry, uint64_t
     bool taken = batched && s_batch_has (self, entry->message_id.data);
     if ((!batched || taken) && s_flush_rows (self, reason) != 0)
         return -1;
-    /*  Above every arrival in the file and new to the batch: new, without
-     *  a lookup (received_max). */
-    bool fresh =
-        batched && !taken && memcmp (entry->message_id.data, self->received_max, KT_ID_LEN) > 0;
+    /*  Not among the arrivals in the file and new to the batch: new,
+     *  without a lookup. */
+    bool fresh = batched && !taken && fresh_ids_new (&self->received, entry->message_id.data);
     int found = fresh ? 0 : s_find_received (self, entry, index_p, reason);
     if (found != 0)
         return found < 0 ? -1 : found == 2 ? 1 : 0;

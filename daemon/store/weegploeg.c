@@ -2,6 +2,7 @@
 #include "weegploeg.h"
 
 #include "figures.h"
+#include "freshids.h"
 #include "items.h"
 #include "store.h"
 
@@ -11,31 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-/*  Ids whose first six bytes, read as milliseconds, lie more than this
- *  past the clock are kept in `above` (a held signal's random id); the
- *  rest count towards `below`. */
-#define FRESH_AHEAD_MS (24 * 3600 * 1000ull)
-/*  More such ids than this (1 MiB of them), and every lookup asks the
- *  file.  Held signals and transferred ones (whose ids are hashes) are
- *  the only ones a node stores with such ids. */
-#define FRESH_ABOVE_MAX 65536
-
 struct _weegploeg_t {
     sqlite3 *db;
     keystore_t *keystore;
     uint8_t index_key[32]; /* keys the blind indexes used for matching */
     sqlite3_stmt *has, *by_bsn, *by_name, *add_subject;
     store_rows_t *add_signal; /* a drain's signal rows (store_rows_new) */
-    /*  Every id the signal table holds is at most `below` or is in
-     *  `above` (sorted), so an id past `below` and not in `above` is new
-     *  without asking the file (issue #17: a time-ordered id is past
-     *  every one stored before it).  Ids that were only tried (a batch
-     *  rolled back) or are deleted since may be counted too: that only
-     *  sends a lookup to the file.  above_full: the lookups all do. */
-    uint8_t below[KT_ID_LEN];
-    uint8_t (*above)[KT_ID_LEN];
-    size_t n_above;
-    bool above_full;
+    /*  The signal ids stored, counted: a new one is found new without
+     *  asking the file (freshids.h). */
+    fresh_ids_t fresh;
 };
 
 static const char *const s_migrations[] = {
@@ -86,95 +71,6 @@ static const char *const s_migrations[] = {
     "CREATE INDEX signal_log ON signal (log_index);",
 };
 
-/*  The first id of the milliseconds FRESH_AHEAD_MS past now. */
-static void
-s_ahead (uint8_t out[KT_ID_LEN], uint64_t now_ms)
-{
-    memset (out, 0, KT_ID_LEN);
-    uint64_t ms = now_ms + FRESH_AHEAD_MS;
-    for (int i = 0; i < 6; i++)
-        out[i] = (uint8_t) (ms >> (8 * (5 - i)));
-}
-
-static int
-s_id_cmp (const void *a, const void *b)
-{
-    return memcmp (a, b, KT_ID_LEN);
-}
-
-/*  Whether id is in `above` (bsearch must not be given its NULL). */
-static bool
-s_above_has (const weegploeg_t *self, const uint8_t id[KT_ID_LEN])
-{
-    return self->n_above > 0 && bsearch (id, self->above, self->n_above, KT_ID_LEN, s_id_cmp);
-}
-
-/*  id counted among the stored ones: in `below` or in `above`. */
-static void
-s_fresh_note (weegploeg_t *self, const uint8_t id[KT_ID_LEN], uint64_t now_ms)
-{
-    uint8_t ahead[KT_ID_LEN];
-    s_ahead (ahead, now_ms);
-    if (memcmp (id, ahead, KT_ID_LEN) < 0) {
-        if (memcmp (id, self->below, KT_ID_LEN) > 0)
-            memcpy (self->below, id, KT_ID_LEN);
-        return;
-    }
-    if (self->above_full || s_above_has (self, id))
-        return;
-    if (self->n_above == FRESH_ABOVE_MAX) {
-        self->above_full = true;
-        return;
-    }
-    if (self->n_above % 64 == 0) {
-        uint8_t (*a)[KT_ID_LEN] = realloc (self->above, (self->n_above + 64) * KT_ID_LEN);
-        if (!a) {
-            self->above_full = true;
-            return;
-        }
-        self->above = a;
-    }
-    size_t i = self->n_above;
-    while (i > 0 && memcmp (self->above[i - 1], id, KT_ID_LEN) > 0) {
-        memcpy (self->above[i], self->above[i - 1], KT_ID_LEN);
-        i--;
-    }
-    memcpy (self->above[i], id, KT_ID_LEN);
-    self->n_above++;
-}
-
-static int
-s_fresh_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
-{
-    (void) reason;
-    weegploeg_t *self = arg;
-    if (sqlite3_column_type (q, 0) == SQLITE_NULL)
-        return 0; /* max() of no rows */
-    if (!store_blob_is (q, 0, KT_ID_LEN))
-        self->above_full = true; /* not an id as keten makes them: ask the file */
-    else
-        s_fresh_note (self, sqlite3_column_blob (q, 0), kt_now_ms ());
-    return 0;
-}
-
-/*  below and above from the ids stored: the greatest below the clock's
- *  margin (one step down the primary key's index) and each one past it. */
-static int
-s_fresh_open (weegploeg_t *self, kt_reason_t *reason)
-{
-    uint8_t ahead[KT_ID_LEN];
-    s_ahead (ahead, kt_now_ms ());
-    const store_value_t *at = STORE_VALUES (STORE_BLOB (ahead, KT_ID_LEN));
-    if (store_each (self->db, "SELECT max(message_id) FROM signal WHERE message_id < ?",
-                    store_bind_values, (void *) at, s_fresh_row, self, "find the newest signal id",
-                    reason) != 0 ||
-        store_each (self->db, "SELECT message_id FROM signal WHERE message_id >= ?",
-                    store_bind_values, (void *) at, s_fresh_row, self,
-                    "find the signal ids past the clock", reason) != 0)
-        return -1;
-    return 0;
-}
-
 weegploeg_t *
 weegploeg_open (const char *path, keystore_t *keystore, const uint8_t storage_key[32],
                 kt_reason_t *reason)
@@ -214,7 +110,7 @@ weegploeg_open (const char *path, keystore_t *keystore, const uint8_t storage_ke
               " log_index, category, wpg_basis, legal_basis, special_category, criminal_data,"
               " source_kind, body_commitment, body, log_entry)",
               15, reason)) ||
-        s_fresh_open (self, reason) != 0) {
+        fresh_ids_load (&self->fresh, self->db, "signal", "message_id", reason) != 0) {
         weegploeg_destroy (&self);
         return NULL;
     }
@@ -240,7 +136,7 @@ weegploeg_destroy (weegploeg_t **self_p)
     sqlite3_finalize (self->by_name);
     sqlite3_finalize (self->add_subject);
     store_rows_destroy (&self->add_signal);
-    free (self->above);
+    fresh_ids_free (&self->fresh);
     store_close (&self->db);
     sodium_memzero (self->index_key, sizeof self->index_key);
     free (self);
@@ -271,7 +167,7 @@ bool
 weegploeg_has_signal (weegploeg_t *self, const uint8_t id[KT_ID_LEN], const char *sender,
                       const uint8_t *commitment, uint64_t *log_index_p)
 {
-    if (!self->above_full && memcmp (id, self->below, KT_ID_LEN) > 0 && !s_above_has (self, id))
+    if (fresh_ids_new (&self->fresh, id))
         return false;
     has_t h = {sender, commitment, log_index_p, false};
     kt_reason_t reason;
@@ -473,7 +369,7 @@ s_insert_signal (weegploeg_t *self, weegploeg_signal_t *w, const uint8_t key[KEY
         return kt_fail (reason, "out of memory");
     /*  Counted before the insert: a row must never be in the file
      *  uncounted, while an id counted and then rolled back is harmless. */
-    s_fresh_note (self, w->message_id, kt_now_ms ());
+    fresh_ids_note (&self->fresh, w->message_id, kt_now_ms ());
     /*  Inserted with the drain's others (weegploeg_store_signals). */
     int rc = store_rows_add (
         self->add_signal,

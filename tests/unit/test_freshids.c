@@ -1,0 +1,101 @@
+/*  freshids (common/freshids.h): a time-ordered id past every one counted
+ *  is new without asking the file; an id counted is not; a fully random
+ *  id (a held signal's) is kept apart and does not stop that for the
+ *  time-ordered ids after it; the count is made again from a real table,
+ *  and a table whose bound is no id as keten makes them sends every
+ *  lookup to the file. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "freshids.h"
+#include "store.h"
+
+#include <string.h>
+
+static void
+s_exec (sqlite3 *db, const char *sql)
+{
+    kt_reason_t reason;
+    if (store_exec (db, sql, &reason) != 0)
+        fail_msg ("%s: %s", sql, reason.text);
+}
+
+static void
+s_insert (sqlite3 *db, const uint8_t *id, size_t len)
+{
+    kt_reason_t reason;
+    assert_int_equal (store_run (db, "INSERT INTO t (id) VALUES (?)",
+                                 STORE_VALUES (STORE_BLOB (id, len)), "add an id", &reason),
+                      1);
+}
+
+static void
+test_time_ordered_ids_stay_new_after_a_random_one (void **state)
+{
+    (void) state;
+    fresh_ids_t f = {0};
+    uint8_t a[KT_ID_LEN], b[KT_ID_LEN], random[KT_ID_LEN], c[KT_ID_LEN];
+    kt_ordered_id (a, sizeof a);
+    assert_true (fresh_ids_new (&f, a));
+    fresh_ids_note (&f, a, kt_now_ms ());
+    assert_false (fresh_ids_new (&f, a));
+    kt_ordered_id (b, sizeof b);
+    assert_true (fresh_ids_new (&f, b));
+    fresh_ids_note (&f, b, kt_now_ms ());
+    /*  A held signal's id: fully random, almost always far past the clock. */
+    memset (random, 0xf0, sizeof random);
+    assert_true (fresh_ids_new (&f, random));
+    fresh_ids_note (&f, random, kt_now_ms ());
+    assert_false (fresh_ids_new (&f, random));
+    kt_ordered_id (c, sizeof c);
+    assert_true (fresh_ids_new (&f, c));
+    assert_false (fresh_ids_new (&f, a));
+    assert_false (fresh_ids_new (&f, b));
+    fresh_ids_free (&f);
+}
+
+static void
+test_the_count_is_made_again_from_the_table (void **state)
+{
+    (void) state;
+    kt_reason_t reason;
+    sqlite3 *db = store_open (":memory:", &reason);
+    assert_non_null (db);
+    s_exec (db, "CREATE TABLE t (id BLOB PRIMARY KEY)");
+    uint8_t a[KT_ID_LEN], random[KT_ID_LEN], b[KT_ID_LEN];
+    kt_ordered_id (a, sizeof a);
+    memset (random, 0xf0, sizeof random);
+    s_insert (db, a, sizeof a);
+    s_insert (db, random, sizeof random);
+    fresh_ids_t f = {0};
+    assert_int_equal (fresh_ids_load (&f, db, "t", "id", &reason), 0);
+    kt_ordered_id (b, sizeof b);
+    assert_true (fresh_ids_new (&f, b));
+    assert_false (fresh_ids_new (&f, a));
+    assert_false (fresh_ids_new (&f, random));
+    fresh_ids_free (&f);
+
+    /*  A bound of another length (a's bytes and one more, just above
+     *  it): nothing is known, every id asks. */
+    uint8_t longer[KT_ID_LEN + 1] = {0};
+    memcpy (longer, a, KT_ID_LEN);
+    s_insert (db, longer, sizeof longer);
+    assert_int_equal (fresh_ids_load (&f, db, "t", "id", &reason), 0);
+    kt_ordered_id (b, sizeof b);
+    assert_false (fresh_ids_new (&f, b));
+    fresh_ids_free (&f);
+    store_close (&db);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_time_ordered_ids_stay_new_after_a_random_one),
+        cmocka_unit_test (test_the_count_is_made_again_from_the_table),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
