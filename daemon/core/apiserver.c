@@ -83,8 +83,11 @@ s_conn_watch (conn_t *c, bool want_out)
 
 /*  Make room for want more bytes of buffers, for the connection keep:
  *  the connections holding the most unsent output (clients that do not
- *  read their answers) are closed first, keep never.  Whether there is
- *  room now. */
+ *  read their answers) are closed first; then those holding the largest
+ *  part of a request they have not finished sending and waiting for no
+ *  answer (else a few clients that each send most of a large frame and
+ *  stop would keep every other caller out); keep never.  Whether there
+ *  is room now. */
 static bool
 s_make_room (apiserver_t *self, const conn_t *keep, size_t want)
 {
@@ -93,10 +96,20 @@ s_make_room (apiserver_t *self, const conn_t *keep, size_t want)
         for (conn_t *c = zhashx_first (self->conns); c; c = zhashx_next (self->conns))
             if (c != keep && c->out_len > 0 && (!worst || c->out_len > worst->out_len))
                 worst = c;
+        if (worst) {
+            kt_log (KT_LOG_WARN, "api evicted reason=not_reading uid=%u unsent=%zu",
+                    (unsigned) worst->uid, worst->out_len);
+            s_conn_close (worst);
+            continue;
+        }
+        for (conn_t *c = zhashx_first (self->conns); c; c = zhashx_next (self->conns))
+            if (c != keep && c->pending == 0 && c->in_len > 0 &&
+                (!worst || c->in_cap > worst->in_cap))
+                worst = c;
         if (!worst)
             return false;
-        kt_log (KT_LOG_WARN, "api evicted reason=not_reading uid=%u unsent=%zu",
-                (unsigned) worst->uid, worst->out_len);
+        kt_log (KT_LOG_WARN, "api evicted reason=request_unfinished uid=%u held=%zu",
+                (unsigned) worst->uid, worst->in_len);
         s_conn_close (worst);
     }
     return true;

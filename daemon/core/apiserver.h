@@ -19,7 +19,8 @@
  *  16 MiB of answers waiting per connection, 64 MiB of buffers in all.
  *  When the slots are full the connection idle longest (no request
  *  waiting for its answer) is closed for a new one; when the memory is,
- *  the connections holding the most unsent answers are. */
+ *  the connections holding the most unsent answers are, then those
+ *  holding the most of a request they have not finished sending. */
 #define API_MAX_CONNS 256
 #define API_MAX_MEMORY (64 * 1024 * 1024)
 

@@ -246,6 +246,40 @@ test_clients_that_do_not_read_are_bounded (void **state)
     s_stop_server (&f);
 }
 
+/*  Clients that each send most of a large frame and stop hold at most
+ *  API_MAX_MEMORY, and never keep a new caller out: the largest of them
+ *  are closed to make room. */
+static void
+test_unfinished_requests_make_way_for_a_new_caller (void **state)
+{
+    (void) state;
+    fixture_t f;
+    s_start (&f);
+    enum { SLOW = 40 };
+    size_t part = API_MAX_FRAME - 4096;
+    uint8_t *frame = calloc (1, part + 4);
+    assert_non_null (frame);
+    frame[1] = (uint8_t) (API_MAX_FRAME >> 16); /* a frame of API_MAX_FRAME, never finished */
+    int slow[SLOW];
+    for (int i = 0; i < SLOW; i++) {
+        slow[i] = s_connect (&f);
+        assert_int_equal (send (slow[i], frame, part + 4, MSG_NOSIGNAL), (ssize_t) (part + 4));
+    }
+    free (frame);
+    for (int i = 0; i < 5; i++) {
+        int fd = s_connect (&f);
+        json_t *j = s_call (fd, "ping");
+        assert_non_null (j); /* the new caller got in */
+        assert_true (json_is_true (json_object_get (j, "ok")));
+        json_decref (j);
+        close (fd);
+    }
+    assert_true (s_count (&f, "memory") <= API_MAX_MEMORY);
+    for (int i = 0; i < SLOW; i++)
+        close (slow[i]);
+    s_stop_server (&f);
+}
+
 /*  The answers to requests read together go out together (held until
  *  the batch is handled, apiserver_hold): every one arrives, in order,
  *  small ones and large ones mixed, to a caller that reads as it goes. */
@@ -297,6 +331,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_idle_connections_make_way_for_a_new_caller),
         cmocka_unit_test (test_clients_that_do_not_read_are_bounded),
+        cmocka_unit_test (test_unfinished_requests_make_way_for_a_new_caller),
         cmocka_unit_test (test_answers_to_a_batch_all_arrive_in_order),
     };
     int rc = cmocka_run_group_tests (tests, NULL, NULL);
