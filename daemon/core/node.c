@@ -567,9 +567,9 @@ node_caller_may (node_t *self, const api_caller_t *caller, const char *cmd, node
     else
         snprintf (why, why_len, "%.64s is refused: %s is not set in this node's config", cmd,
                   node_right_setting (right));
-    kt_log (KT_LOG_WARN, "api refused cmd=%.64s uid=%u user=%s right=%s", cmd,
-            (unsigned) caller->uid, user, node_right_setting (right));
-    node_record_refusal (self, caller, cmd);
+    if (node_record_refusal (self, caller, cmd))
+        kt_log (KT_LOG_WARN, "api refused cmd=%.64s uid=%u user=%s right=%s", cmd,
+                (unsigned) caller->uid, user, node_right_setting (right));
     return false;
 }
 

@@ -33,14 +33,21 @@ node_record_access (node_t *self, const api_caller_t *caller, const char *what,
                                   : 0;
 }
 
-void
+bool
 node_record_refusal (node_t *self, const api_caller_t *caller, const char *cmd)
 {
     kt_reason_t reason;
     /*  The refusal is answered whether or not it could be recorded: a
      *  record that fails must not turn a refusal into a grant.  It is
      *  then at least in the journal. */
-    if (access_record_refusal (self->access, caller->uid, cmd, kt_now_ms (), &reason) != 0)
+    int rc = access_record_refusal (self->access, caller->uid, cmd, kt_now_ms (), &reason);
+    if (rc < 0)
         kt_log (KT_LOG_ERROR, "access refusal_not_recorded cmd=%.64s uid=%u reason=\"%s\"", cmd,
                 (unsigned) caller->uid, reason.text);
+    if (rc == 2)
+        kt_log (KT_LOG_WARN,
+                "api refusal_flood uid=%u: over 100 refusals this hour; further ones are "
+                "answered and counted, not recorded one by one",
+                (unsigned) caller->uid);
+    return rc <= 0;
 }

@@ -337,7 +337,9 @@ int node_record_access (node_t *self, const api_caller_t *caller, const char *wh
 /*  Record in the access table that caller was refused cmd ("refused:CMD",
  *  with the OS user), so the periodic review sees it (art. 15.2e); a
  *  failure to record is logged, and the caller is refused all the same. */
-void node_record_refusal (node_t *self, const api_caller_t *caller, const char *cmd);
+/*  Whether the refusal was recorded on its own (else counted, or not
+ *  recorded at all): the journal line goes with it. */
+bool node_record_refusal (node_t *self, const api_caller_t *caller, const char *cmd);
 
 /*  The core's audit commands (node_audit.c): the access review (art.
  *  15.2e-f) and who holds which right. */

@@ -11,10 +11,30 @@
 #include <string.h>
 #include <unistd.h>
 
+/*  A caller's refusals recorded one by one in an hour, at most; the rest
+ *  are counted and recorded as one row when its hour is over (at its next
+ *  refusal, or when the module closes).  Each record is a commit that
+ *  waits for the disk, on the node's loop: a caller with no rights at all
+ *  must not be able to stall the node, or grow the table, by asking
+ *  without end. */
+#define ACCESS_REFUSALS_RECORDED 100
+#define ACCESS_REFUSAL_HOUR_MS 3600000u
+/*  Callers whose refusals are counted at once; the one refused longest
+ *  ago makes way for another (its count recorded first). */
+#define ACCESS_REFUSAL_CALLERS 16
+
+typedef struct {
+    uid_t uid;
+    uint64_t since_ms, last_ms;
+    uint64_t recorded, counted;
+    bool used;
+} refusals_t;
+
 struct _access_t {
     sqlite3 *db;
     char node[65];
     sqlite3_stmt *insert, *list, *review_insert, *review_list, *review_last;
+    refusals_t refusals[ACCESS_REFUSAL_CALLERS];
 };
 
 static const char *const s_migrations[] = {
@@ -69,12 +89,20 @@ access_new (sqlite3 *db, const char *node_id, kt_reason_t *reason)
     return self;
 }
 
+static int s_refusals_end (access_t *self, refusals_t *r, kt_reason_t *reason);
+
 void
 access_destroy (access_t **self_p)
 {
     access_t *self = *self_p;
     if (!self)
         return;
+    for (size_t i = 0; i < ACCESS_REFUSAL_CALLERS; i++) {
+        kt_reason_t why;
+        if (self->refusals[i].used && s_refusals_end (self, &self->refusals[i], &why) != 0)
+            kt_log (KT_LOG_ERROR, "access refusals_not_recorded uid=%u reason=\"%s\"",
+                    (unsigned) self->refusals[i].uid, why.text);
+    }
     sqlite3_finalize (self->insert);
     sqlite3_finalize (self->list);
     sqlite3_finalize (self->review_insert);
@@ -187,20 +215,81 @@ access_record (access_t *self, uid_t uid, const char *what, const char *const *c
     return 0;
 }
 
-int
-access_record_refusal (access_t *self, uid_t uid, const char *cmd, uint64_t now_ms,
-                       kt_reason_t *reason)
+/*  One refusal row: what "refused:CMD", or a count; no case_ref. */
+static int
+s_refusal_row (access_t *self, uid_t uid, const char *what, uint64_t at_ms, kt_reason_t *reason)
 {
-    char user[65], what[96];
+    char user[65];
     access_user_name (uid, user, sizeof user);
-    snprintf (what, sizeof what, "refused:%.80s", cmd);
     /*  No case_ref: nothing was read.  "" marks the row as not a read. */
     return store_run_stmt (self->insert,
-                           STORE_VALUES (STORE_INT (now_ms), STORE_INT (uid), STORE_TEXT (user),
+                           STORE_VALUES (STORE_INT (at_ms), STORE_INT (uid), STORE_TEXT (user),
                                          STORE_TEXT (what), STORE_TEXT ("")),
                            "record the refusal", reason) < 0
                ? -1
                : 0;
+}
+
+/*  r's hour over: the refusals it counted recorded in one row (at the
+ *  last one's time), and r free. */
+static int
+s_refusals_end (access_t *self, refusals_t *r, kt_reason_t *reason)
+{
+    if (r->counted > 0) {
+        char what[96];
+        snprintf (what, sizeof what, "refused:%llu more in the hour, counted",
+                  (unsigned long long) r->counted);
+        if (s_refusal_row (self, r->uid, what, r->last_ms, reason) != 0)
+            return -1;
+    }
+    memset (r, 0, sizeof *r);
+    return 0;
+}
+
+/*  uid's refusal budget: its own, one whose hour is over, a free one, or
+ *  the one refused longest ago (each recorded as it ends); NULL on a
+ *  failure to record. */
+static refusals_t *
+s_refusals (access_t *self, uid_t uid, uint64_t now_ms, kt_reason_t *reason)
+{
+    refusals_t *free_r = NULL, *oldest = NULL;
+    for (size_t i = 0; i < ACCESS_REFUSAL_CALLERS; i++) {
+        refusals_t *r = &self->refusals[i];
+        if (r->used && (now_ms < r->since_ms || now_ms - r->since_ms >= ACCESS_REFUSAL_HOUR_MS) &&
+            s_refusals_end (self, r, reason) != 0)
+            return NULL;
+        if (r->used && r->uid == uid)
+            return r;
+        if (!r->used && !free_r)
+            free_r = r;
+        if (r->used && (!oldest || r->last_ms < oldest->last_ms))
+            oldest = r;
+    }
+    refusals_t *r = free_r ? free_r : oldest;
+    if (r->used && s_refusals_end (self, r, reason) != 0)
+        return NULL;
+    *r = (refusals_t){.uid = uid, .since_ms = now_ms, .used = true};
+    return r;
+}
+
+int
+access_record_refusal (access_t *self, uid_t uid, const char *cmd, uint64_t now_ms,
+                       kt_reason_t *reason)
+{
+    refusals_t *r = s_refusals (self, uid, now_ms, reason);
+    if (!r)
+        return -1;
+    r->last_ms = now_ms;
+    if (r->recorded == ACCESS_REFUSALS_RECORDED) {
+        /*  Counted: recorded in one row when the hour is over. */
+        return r->counted++ == 0 ? 2 : 1;
+    }
+    char what[96];
+    snprintf (what, sizeof what, "refused:%.80s", cmd);
+    if (s_refusal_row (self, uid, what, now_ms, reason) != 0)
+        return -1;
+    r->recorded++;
+    return 0;
 }
 
 int

@@ -53,7 +53,11 @@ int access_each (access_t *self, uint64_t since_ms, int64_t after_id, int limit,
                  void *arg, kt_reason_t *reason);
 
 /*  Record that uid was refused cmd (what "refused:CMD", no case_ref), on
- *  its own or inside the caller's transaction. */
+ *  its own or inside the caller's transaction: the first 100 refusals of
+ *  a caller in an hour one by one (0), the rest counted (1; 2 for the
+ *  first of them) and recorded in one row when its hour is over
+ *  ("refused:N more in the hour, counted"), at its next refusal or when
+ *  the module closes.  -1 with reason when a row cannot be written. */
 int access_record_refusal (access_t *self, uid_t uid, const char *cmd, uint64_t now_ms,
                            kt_reason_t *reason);
 
