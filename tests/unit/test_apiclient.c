@@ -307,10 +307,11 @@ s_script_oversize (int fd, int go_fd)
     if (!req)
         return -1;
     json_decref (req);
-    /*  Claims one byte more than the limit and sends a little of it, in
-     *  one write: the client may close as soon as it has the header. */
+    /*  Claims one byte more than an answer may have (16 MiB) and sends a
+     *  little of it, in one write: the client may close as soon as it has
+     *  the header. */
     uint8_t frame[11];
-    s_put_header (frame, MIB + 1);
+    s_put_header (frame, 16 * MIB + 1);
     memcpy (frame + 4, "{\"id\":1", 7);
     if (s_write_all (fd, frame, sizeof frame) != 0)
         return -1;
@@ -318,7 +319,7 @@ s_script_oversize (int fd, int go_fd)
 }
 
 static void
-test_frame_over_one_mib_is_refused_and_the_connection_closed (void **state)
+test_answer_over_sixteen_mib_is_refused_and_the_connection_closed (void **state)
 {
     fixture_t *f = *state;
     s_server_start (f, s_script_oversize);
@@ -326,7 +327,7 @@ test_frame_over_one_mib_is_refused_and_the_connection_closed (void **state)
     f->client = apiclient_connect (f->path, &r);
     assert_non_null (f->client);
     assert_null (apiclient_call (f->client, "status", NULL, 2000, &r));
-    assert_non_null (strstr (r.text, "1048577 bytes"));
+    assert_non_null (strstr (r.text, "16777217 bytes"));
     assert_non_null (strstr (r.text, "limit"));
     /*  The stream is out of step: nothing more is read from it. */
     json_t *req = json_pack ("{s:i, s:s}", "id", 9, "cmd", "status");
@@ -679,7 +680,7 @@ main (void)
         cmocka_unit_test_setup_teardown (
             test_daemon_error_becomes_the_reason_without_control_characters, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
-            test_frame_over_one_mib_is_refused_and_the_connection_closed, s_setup, s_teardown),
+            test_answer_over_sixteen_mib_is_refused_and_the_connection_closed, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_frame_of_exactly_one_mib_is_accepted, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_request_over_one_mib_is_refused_before_sending,
