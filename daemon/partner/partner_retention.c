@@ -28,11 +28,29 @@ s_kernpartij (node_t *self)
     return keyring_self_member (self->keyring)->role == ROLE_KERNPARTIJ;
 }
 
+/*  A destroyed signal's spool record goes with it; its file in done/, if
+ *  still there (a signal never sent), at the spool's next pass rather
+ *  than at some later receipt. */
+static int
+s_forget_spool_file (void *arg, const uint8_t id[KT_ID_LEN], kt_reason_t *reason)
+{
+    partner_t *p = arg;
+    if (p->retain)
+        spool_retain_wake (p->retain);
+    return spool_forget (p->spool, id, reason);
+}
+
 retain_boxes_t
 partner_retention_boxes (node_t *self)
 {
     partner_t *p = partner_of (self);
-    return (retain_boxes_t){p->agendabox, p->decisionbox, p->casebox, p->signalbox, p->outbox};
+    return (retain_boxes_t){.agendabox = p->agendabox,
+                            .decisionbox = p->decisionbox,
+                            .casebox = p->casebox,
+                            .signalbox = p->signalbox,
+                            .outbox = p->outbox,
+                            .forget_file = p->spool ? s_forget_spool_file : NULL,
+                            .forget_file_arg = p};
 }
 
 bool

@@ -109,7 +109,19 @@ static const char *const s_migrations[] = {
     "ALTER TABLE spool_v2 RENAME TO spool;",
     /*  spool_each_by_hash, for every file in done/ after a receipt. */
     "CREATE INDEX spool_by_hash ON spool (hash);",
+    /*  spool_forget, when the signal is destroyed (art. 13). */
+    "CREATE INDEX spool_by_message ON spool (message_id);",
 };
+
+int
+spool_forget (spool_t *self, const uint8_t id[KT_ID_LEN], kt_reason_t *reason)
+{
+    return store_run (self->db, "DELETE FROM spool WHERE message_id=?",
+                      STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), "forget the spool file's record",
+                      reason) < 0
+               ? -1
+               : 0;
+}
 
 /*  BLAKE2b-256 of a file name: what the spool table keeps of it. */
 static void

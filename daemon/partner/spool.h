@@ -49,6 +49,10 @@ typedef struct {
  *  dir/done and dir/rejected; refuses (NULL, reason) when one of them is
  *  on another filesystem than dir, or work/ belongs to another user. */
 spool_t *spool_new (sqlite3 *db, const char *dir, kt_reason_t *reason);
+/*  The record of the file signal id came from, gone with the signal (art.
+ *  13: its name's and content's hashes, its owner, its time; inside the
+ *  caller's transaction).  0, or -1 with reason. */
+int spool_forget (spool_t *self, const uint8_t id[KT_ID_LEN], kt_reason_t *reason);
 void spool_destroy (spool_t **self_p);
 
 /*  Look at what is in work/, then claim and look at spool files, until

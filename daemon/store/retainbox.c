@@ -415,6 +415,8 @@ s_forget_message (retainbox_t *self, const retain_boxes_t *boxes, const char *ca
             (found && s_owe_shred (self, case_ref, key_id, reason) != 0))
             return -1;
     }
+    if (boxes->forget_file && boxes->forget_file (boxes->forget_file_arg, id, reason) != 0)
+        return -1;
     if (boxes->outbox) {
         int blank = outbox_blank (boxes->outbox, id, reason);
         if (blank < 0)

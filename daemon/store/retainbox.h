@@ -60,12 +60,20 @@ const char *retain_state_name (retain_state_t state);
 /*  The node's stores, borrowed for one call; a NULL box holds nothing
  *  (no agenda table yet, no decisions at a node that is not a
  *  kernpartij). */
+/*  What else a node keeps about one of its own signals, forgotten with it
+ *  inside the destruction's transaction: 0, or -1 with reason. */
+typedef int (retain_forget_fn) (void *arg, const uint8_t id[KT_ID_LEN], kt_reason_t *reason);
+
 typedef struct {
     agendabox_t *agendabox;
     decisionbox_t *decisionbox;
     casebox_t *casebox;
     signalbox_t *signalbox;
     outbox_t *outbox;
+    /*  The police spool's record of the file a signal came from (NULL: no
+     *  spool). */
+    retain_forget_fn *forget_file;
+    void *forget_file_arg;
 } retain_boxes_t;
 
 /*  Write the calendar file of a meeting again, from its stored agenda

@@ -54,7 +54,20 @@ typedef struct {
     bool publish_fails; /* the calendar directory is not writable */
     char last_published[32];
     roster_t roster;
+    /*  The own signals whose spool record was forgotten with them. */
+    uint8_t forgot[8][KT_ID_LEN];
+    size_t n_forgot;
 } fixture_t;
+
+static int
+s_forget_file (void *arg, const uint8_t id[KT_ID_LEN], kt_reason_t *reason)
+{
+    (void) reason;
+    fixture_t *f = arg;
+    if (f->n_forgot < 8)
+        memcpy (f->forgot[f->n_forgot++], id, KT_ID_LEN);
+    return 0;
+}
 
 static int
 s_publish (void *arg, const char *meeting_id, kt_reason_t *reason)
@@ -105,7 +118,13 @@ s_close (fixture_t *f)
 static retain_boxes_t
 s_boxes (fixture_t *f)
 {
-    return (retain_boxes_t){f->agendabox, f->decisionbox, f->casebox, f->signalbox, f->outbox};
+    return (retain_boxes_t){.agendabox = f->agendabox,
+                            .decisionbox = f->decisionbox,
+                            .casebox = f->casebox,
+                            .signalbox = f->signalbox,
+                            .outbox = f->outbox,
+                            .forget_file = s_forget_file,
+                            .forget_file_arg = f};
 }
 
 static int
@@ -505,6 +524,10 @@ test_a_destruction_takes_the_own_signals_a_notice_named (void **state)
     s_destroy (f, A, ids, 2);
 
     assert_int_equal (s_count (f->db, "SELECT count(*) FROM signal"), 1);
+    /*  The spool's record of each, with it (art. 13). */
+    assert_int_equal (f->n_forgot, 2);
+    assert_memory_equal (f->forgot[0], sent, KT_ID_LEN);
+    assert_memory_equal (f->forgot[1], waiting, KT_ID_LEN);
     /*  The settled message's header is blank; the one still waiting for
      *  its receipt goes out as it was, and is blanked once settled. */
     assert_int_equal (s_count (f->db, "SELECT count(*) FROM outbox WHERE length(header)=0"), 1);

@@ -334,6 +334,28 @@ test_a_file_seen_again_after_its_record_is_only_moved_to_done (void **state)
     assert_true (s_exists (f, "done", "crash.json"));
 }
 
+/*  art. 13: the record of the file a signal came from goes with the
+ *  signal; a file dropped again after that is a new one. */
+static void
+test_a_record_goes_with_its_signal (void **state)
+{
+    fixture_t *f = *state;
+    s_drop (f, "gone.json", s_valid);
+    assert_int_equal (s_scan (f), 1);
+    uint8_t id[KT_ID_LEN];
+    randombytes_buf (id, sizeof id);
+    kt_reason_t r;
+    assert_int_equal (store_begin (f->db, &r), 0);
+    assert_int_equal (spool_record (f->spool_dir, &f->files[0], id, &r), 0);
+    assert_int_equal (store_commit (f->db, &r), 0);
+    spool_done (f->spool_dir, &f->files[0]);
+    assert_int_equal (store_int (f->db, "SELECT count(*) FROM spool", -1), 1);
+    assert_int_equal (spool_forget (f->spool_dir, id, &r), 0);
+    assert_int_equal (store_int (f->db, "SELECT count(*) FROM spool", -1), 0);
+    s_drop (f, "gone.json", s_valid);
+    assert_int_equal (s_scan (f), 1);
+}
+
 static void
 test_a_file_returned_but_not_recorded_is_returned_again (void **state)
 {
@@ -751,6 +773,7 @@ main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (
             test_a_file_seen_again_after_its_record_is_only_moved_to_done, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_record_goes_with_its_signal, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_file_returned_but_not_recorded_is_returned_again,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
