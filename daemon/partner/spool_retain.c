@@ -102,6 +102,43 @@ spool_retain_wake (spool_retain_t *self)
     self->woken = true;
 }
 
+/*  A rejected entry nested no deeper than this is removed whole. */
+#define SPOOL_REMOVE_DEPTH 16
+
+/*  name under dir removed whatever it is: a file, or a directory the
+ *  writer dropped (claimed and rejected like any entry that is not a
+ *  regular file) with everything in it, never following a symbolic link.
+ *  0, or -1 with errno. */
+static int
+s_remove (int dir, const char *name, int depth)
+{
+    if (unlinkat (dir, name, 0) == 0 || errno == ENOENT)
+        return 0;
+    if (errno != EISDIR || depth == 0)
+        return -1;
+    int fd = openat (dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
+    if (!d) {
+        int err = errno;
+        if (fd >= 0)
+            close (fd);
+        errno = err;
+        return -1;
+    }
+    int rc = 0;
+    struct dirent *de;
+    while (rc == 0 && (de = readdir (d)))
+        if (strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0)
+            rc = s_remove (fd, de->d_name, depth - 1);
+    int err = errno;
+    closedir (d);
+    if (rc != 0) {
+        errno = err;
+        return -1;
+    }
+    return unlinkat (dir, name, AT_REMOVEDIR) == 0 || errno == ENOENT ? 0 : -1;
+}
+
 /*  Log "spool EVENT ino=INO errno=ERR" at most once a minute per file. */
 static void
 s_log_failure (spool_retain_t *self, const char *event, unsigned long long ino, int err)
@@ -264,7 +301,7 @@ spool_retain_rejected (spool_retain_t *self, uint64_t now_ms)
         /*  art. 13: intake/rejected-keep-days after the rejection.  The
          *  file before its reason: rejected/ never holds a file without
          *  its reason. */
-        if (unlinkat (self->rejected_fd, final, 0) != 0 && errno != ENOENT) {
+        if (s_remove (self->rejected_fd, final, SPOOL_REMOVE_DEPTH) != 0) {
             s_log_failure (self, "expire_failed", ino, errno);
             continue;
         }
