@@ -793,7 +793,8 @@ casusoverleg_each_sender_message (casusoverleg_t *self, const char *case_ref,
                        "SELECT sender, message_id FROM contribution WHERE case_ref=?1"
                        " UNION ALL SELECT sender, message_id FROM progress WHERE case_ref=?1"
                        " UNION ALL SELECT sender, message_id FROM consent WHERE case_ref=?1"
-                       " UNION ALL SELECT sender, message_id FROM closure_vote WHERE case_ref=?1",
+                       " UNION ALL SELECT sender, message_id FROM closure_vote WHERE case_ref=?1"
+                       " UNION ALL SELECT sender, message_id FROM share WHERE case_ref=?1",
                        store_bind_values, (void *) STORE_VALUES (STORE_TEXT (case_ref)),
                        s_sender_row, &v, "list the case's senders", reason);
 }

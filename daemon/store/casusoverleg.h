@@ -172,7 +172,8 @@ int casusoverleg_each_last (casusoverleg_t *self, const char *case_ref, casusove
 /*  Take one message a member sent about the case. */
 typedef int (casusoverleg_sender_fn) (void *arg, const char *sender, const uint8_t id[KT_ID_LEN],
                                       kt_reason_t *reason);
-/*  The contributions and progress reports of case_ref, by sender and id. */
+/*  The messages members sent about case_ref (contributions, progress
+ *  reports, consents, closure votes, share decisions), by sender and id. */
 int casusoverleg_each_sender_message (casusoverleg_t *self, const char *case_ref,
                                       casusoverleg_sender_fn *fn, void *arg, kt_reason_t *reason);
 /*  Set or clear the case's archive flag (art. 13.2: an archived case is

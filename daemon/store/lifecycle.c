@@ -345,9 +345,12 @@ s_signal_sender_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 }
 
 /*  Every member that received data about case_ref (the relay's copies
- *  naming it) or sent some (signals; contributions and progress reports),
- *  the senders with their message ids; origin_prefix: only the members
- *  sent copies of that origin (and no senders). */
+ *  naming it) or sent some (signals, answers to the weegploeg's questions,
+ *  its own corrections of a signal; in the casusoverleg file
+ *  contributions, progress reports, consents, closure votes and share
+ *  decisions), the senders with their message ids, so that each blanks
+ *  its own copies in its outbox; origin_prefix: only the members sent
+ *  copies of that origin (and no senders). */
 static int
 s_recipients (lifecycle_t *self, const char *case_ref, const char *origin_prefix, recipients_t *rs,
               kt_reason_t *reason)
@@ -357,11 +360,27 @@ s_recipients (lifecycle_t *self, const char *case_ref, const char *origin_prefix
         return -1;
     if (origin_prefix)
         return 0;
-    /*  (Reads weegploeg.c's signal table, same file.) */
-    if (store_each (self->db, "SELECT sender, message_id FROM signal WHERE case_ref=?",
-                    store_bind_values, (void *) STORE_VALUES (STORE_TEXT (case_ref)),
-                    s_signal_sender_row, rs, "list the subject's senders", reason) != 0)
-        return -1;
+    /*  The signal table of weegploeg.c and, where their modules made
+     *  them, the decision_answer and correction tables of decision.c and
+     *  correction.c: the same file. */
+    static const struct {
+        const char *table, *sql;
+    } s_senders[] = {
+        {"signal", "SELECT sender, message_id FROM signal WHERE case_ref=?"},
+        {"decision_answer", "SELECT sender, message_id FROM decision_answer WHERE case_ref=?"},
+        {"correction", "SELECT signal_sender, message_id FROM correction WHERE case_ref=?"
+                       " AND message_id IS NOT NULL"},
+    };
+    for (size_t i = 0; i < sizeof s_senders / sizeof s_senders[0]; i++) {
+        int made = store_one (self->db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
+                              STORE_VALUES (STORE_TEXT (s_senders[i].table)), NULL, NULL,
+                              "find the senders' table", reason);
+        if (made < 0 ||
+            (made && store_each (self->db, s_senders[i].sql, store_bind_values,
+                                 (void *) STORE_VALUES (STORE_TEXT (case_ref)), s_signal_sender_row,
+                                 rs, "list the subject's senders", reason) != 0))
+            return -1;
+    }
     return casusoverleg_each_sender_message (self->casus, case_ref, s_add_message, rs, reason);
 }
 

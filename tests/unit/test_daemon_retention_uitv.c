@@ -985,6 +985,46 @@ test_notices_go_to_every_member_that_had_the_subject_with_its_own_ids (void **st
     json_decref (list);
 }
 
+/*  A member that sent nothing about the subject but an answer to the
+ *  weegploeg's question is sent the notice too, naming the answer: its
+ *  outbox copy of the answer goes with the subject there (art. 13). */
+static void
+test_an_answer_to_a_question_is_named_in_its_senders_notice (void **state)
+{
+    fixture_t *f = *state;
+    stored_t a;
+    s_store (f, NAME_A, "111222333", "politie-test", 1000, &a);
+    const char *criteria[] = {"c1"};
+    decision_input_t in = {.case_ref = a.case_ref,
+                           .criteria = criteria,
+                           .n_criteria = 1,
+                           .analysis = "Qzxvanalysis fictional.",
+                           .uid = 1000,
+                           .meer_informatie = true,
+                           .asked = "gemeente-test",
+                           .question = "Qzxvquestion fictional?"};
+    char id[DECISION_ID_LEN];
+    kt_reason_t r;
+    Keten__CaseContribution c = KETEN__CASE_CONTRIBUTION__INIT;
+    c.case_ref = a.case_ref;
+    c.kind = "informatie";
+    c.legal_basis = "avg-6-1-e";
+    c.answers = id;
+    uint8_t mid[KT_ID_LEN];
+    randombytes_buf (mid, sizeof mid);
+    if (decision_record (f->decision, &f->rk, &f->roster, &in, 1500, id, &r) != 0 ||
+        decision_answer_store (f->decision, mid, id, "gemeente-test", &c, 1600, 9, &r) != 0)
+        fail_msg ("question: %s", r.text);
+    s_destroy_all (f, a.case_ref);
+    json_t *list = s_notices (f);
+    json_t *gemeente = s_notice_of (list, "gemeente-test", KETEN__RETENTION_ACTION__DESTROY);
+    assert_non_null (gemeente);
+    char hex[KT_ID_HEX];
+    assert_string_equal (json_string_value (json_object_get (gemeente, "ids")),
+                         kt_hex (hex, mid, KT_ID_LEN));
+    json_decref (list);
+}
+
 static void
 test_only_archived_data_is_reopened_and_its_clock_restarts (void **state)
 {
@@ -1070,6 +1110,8 @@ main (void)
         cmocka_unit_test_setup_teardown (
             test_notices_go_to_every_member_that_had_the_subject_with_its_own_ids, s_setup,
             s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_an_answer_to_a_question_is_named_in_its_senders_notice, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_only_archived_data_is_reopened_and_its_clock_restarts,
                                          s_setup, s_teardown),
     };
