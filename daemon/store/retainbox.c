@@ -1092,7 +1092,11 @@ s_expire_signals (retainbox_t *self, const retain_boxes_t *boxes, const roster_t
     } else if (rc == 0)
         *n_p = u.ids.n;
     free (u.ids.ids);
-    if (rc == 0 && !dry_run && *n_p > 0 &&
+    /*  Also keys owed by an earlier run that a crash (or a failed
+     *  checkpoint) cut off after its commit: nothing else shreds them. */
+    if (rc == 0 && !dry_run &&
+        (*n_p > 0 ||
+         store_int (self->db, "SELECT count(*) FROM retain_shred WHERE case_ref=''", 0) > 0) &&
         (s_shred_owed (self, "", reason) != 0 || s_checkpoint (self, reason) != 0))
         rc = -1;
     return rc;

@@ -859,6 +859,32 @@ test_own_signals_no_notice_named_go_after_destroy_days (void **state)
     free (key.bytes);
 }
 
+/*  A crash after an own signal's expiry committed and before its key was
+ *  shredded: the next run shreds it, though no signal expires then. */
+static void
+test_a_key_an_expiry_left_owed_is_shredded_by_the_next_run (void **state)
+{
+    fixture_t *f = *state;
+    uint8_t id[KT_ID_LEN];
+    uint64_t now = 3000ULL * DAY_MS;
+    s_store_signal (f, id, now - 10 * DAY_MS, true);
+    blob_t key = s_blob (f->db, "SELECT key_id FROM signal WHERE message_id=?",
+                         STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)));
+    kt_reason_t r;
+    /*  What the expiry's commit left: the row gone, its key owed. */
+    assert_int_equal (store_run (f->db, "DELETE FROM signal WHERE message_id=?",
+                                 STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), "delete", &r),
+                      1);
+    assert_int_equal (retainbox_owe_shred (f->retainbox, key.bytes, "", &r), 0);
+    assert_true (s_key_exists (f, key.bytes));
+    retain_boxes_t boxes = s_boxes (f);
+    assert_int_equal (retainbox_run (f->retainbox, &boxes, &f->roster, now, false, NULL, NULL, &r),
+                      0);
+    assert_false (s_key_exists (f, key.bytes));
+    assert_int_equal (s_count (f->db, "SELECT count(*) FROM retain_shred"), 0);
+    free (key.bytes);
+}
+
 /*  A WAL a reader holds cannot be truncated: the destruction stays
  *  "destroying" (no confirmation) and the next run completes it. */
 static void
@@ -1233,6 +1259,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_the_own_schedule_archives_then_destroys_a_case,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_own_signals_no_notice_named_go_after_destroy_days,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_key_an_expiry_left_owed_is_shredded_by_the_next_run,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
             test_a_reader_holding_the_wal_leaves_the_destruction_to_the_next_run, s_setup,
