@@ -28,15 +28,12 @@ s_kernpartij (node_t *self)
     return keyring_self_member (self->keyring)->role == ROLE_KERNPARTIJ;
 }
 
-/*  A destroyed signal's spool record goes with it; its file in done/, if
- *  still there (a signal never sent), at the spool's next pass rather
- *  than at some later receipt. */
+/*  A destroyed signal's spool record goes with it, and its file in done/
+ *  if it is still there (a signal destroyed before its receipt). */
 static int
 s_forget_spool_file (void *arg, const uint8_t id[KT_ID_LEN], kt_reason_t *reason)
 {
     partner_t *p = arg;
-    if (p->retain)
-        spool_retain_wake (p->retain);
     return spool_forget (p->spool, id, reason);
 }
 

@@ -113,16 +113,6 @@ static const char *const s_migrations[] = {
     "CREATE INDEX spool_by_message ON spool (message_id);",
 };
 
-int
-spool_forget (spool_t *self, const uint8_t id[KT_ID_LEN], kt_reason_t *reason)
-{
-    return store_run (self->db, "DELETE FROM spool WHERE message_id=?",
-                      STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), "forget the spool file's record",
-                      reason) < 0
-               ? -1
-               : 0;
-}
-
 /*  BLAKE2b-256 of a file name: what the spool table keeps of it. */
 static void
 s_name_hash (const char *name, uint8_t out[32])
@@ -888,4 +878,95 @@ spool_each_by_hash (spool_t *self, const uint8_t hash[32], spool_id_fn *fn, void
     return store_each_stmt (self->by_hash, store_bind_values,
                             (void *) STORE_VALUES (STORE_BLOB (hash, 32)), s_id_row, &by,
                             "look up a spool file by its content", reason);
+}
+
+/*  A spool record's name and content hashes, as spool_forget reads them. */
+typedef struct {
+    uint8_t name_hash[32], hash[32];
+} forget_row_t;
+
+typedef struct {
+    forget_row_t *rows;
+    size_t n;
+} forget_rows_t;
+
+static int
+s_forget_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    forget_rows_t *f = arg;
+    if (!store_blob_is (q, 0, 32) || !store_blob_is (q, 1, 32))
+        return 0;
+    forget_row_t *grown = realloc (f->rows, (f->n + 1) * sizeof *grown);
+    if (!grown)
+        return kt_fail (reason, "out of memory");
+    f->rows = grown;
+    memcpy (f->rows[f->n].name_hash, sqlite3_column_blob (q, 0), 32);
+    memcpy (f->rows[f->n].hash, sqlite3_column_blob (q, 1), 32);
+    f->n++;
+    return 0;
+}
+
+/*  done/NAME, whose name's hash is one of rows', removed when its content
+ *  is that row's; whether it was. */
+static bool
+s_forget_done_file (spool_t *self, const char *name, const forget_rows_t *rows)
+{
+    uint8_t name_hash[32];
+    s_name_hash (name, name_hash);
+    size_t i = 0;
+    while (i < rows->n && sodium_memcmp (rows->rows[i].name_hash, name_hash, 32) != 0)
+        i++;
+    if (i == rows->n)
+        return false;
+    int fd = openat (self->done_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    struct stat st;
+    spool_read_t r = {0};
+    bool read = fd >= 0 && fstat (fd, &st) == 0 && s_read_body (fd, &st, &r) == SPOOL_READ_OK;
+    if (fd >= 0)
+        close (fd);
+    if (!read)
+        return false;
+    uint8_t hash[32];
+    crypto_generichash (hash, sizeof hash, (const uint8_t *) r.data, r.len, NULL, 0);
+    sodium_memzero (r.data, r.len);
+    free (r.data);
+    return sodium_memcmp (hash, rows->rows[i].hash, 32) == 0 &&
+           unlinkat (self->done_fd, name, 0) == 0;
+}
+
+int
+spool_forget (spool_t *self, const uint8_t id[KT_ID_LEN], kt_reason_t *reason)
+{
+    /*  Its file first, if it is still in done/ (a signal destroyed before
+     *  its receipt was kept): once the record is gone, the spool's pass
+     *  would take the file for one put there by hand and keep it. */
+    forget_rows_t rows = {0};
+    if (store_each (self->db, "SELECT name_hash, hash FROM spool WHERE message_id=?",
+                    store_bind_values, (void *) STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)),
+                    s_forget_row, &rows, "find the spool file's record", reason) != 0) {
+        free (rows.rows);
+        return -1;
+    }
+    if (rows.n > 0) {
+        int fd = dup (self->done_fd);
+        DIR *dir = fd >= 0 ? fdopendir (fd) : NULL;
+        if (!dir && fd >= 0)
+            close (fd);
+        bool removed = false;
+        if (dir) {
+            rewinddir (dir);
+            for (struct dirent *de; (de = readdir (dir));)
+                if (de->d_name[0] != '.' && s_forget_done_file (self, de->d_name, &rows))
+                    removed = true;
+            closedir (dir);
+        }
+        if (removed && fsync (self->done_fd) != 0)
+            kt_log (KT_LOG_ERROR, "spool forget_sync_failed errno=%d", errno);
+    }
+    free (rows.rows);
+    return store_run (self->db, "DELETE FROM spool WHERE message_id=?",
+                      STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), "forget the spool file's record",
+                      reason) < 0
+               ? -1
+               : 0;
 }

@@ -51,7 +51,8 @@ typedef struct {
 spool_t *spool_new (sqlite3 *db, const char *dir, kt_reason_t *reason);
 /*  The record of the file signal id came from, gone with the signal (art.
  *  13: its name's and content's hashes, its owner, its time; inside the
- *  caller's transaction).  0, or -1 with reason. */
+ *  caller's transaction), and the file itself if it is still in done/ (a
+ *  signal destroyed before its receipt).  0, or -1 with reason. */
 int spool_forget (spool_t *self, const uint8_t id[KT_ID_LEN], kt_reason_t *reason);
 void spool_destroy (spool_t **self_p);
 

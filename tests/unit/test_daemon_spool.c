@@ -349,9 +349,18 @@ test_a_record_goes_with_its_signal (void **state)
     assert_int_equal (spool_record (f->spool_dir, &f->files[0], id, &r), 0);
     assert_int_equal (store_commit (f->db, &r), 0);
     spool_done (f->spool_dir, &f->files[0]);
-    assert_int_equal (store_int (f->db, "SELECT count(*) FROM spool", -1), 1);
+    assert_true (s_exists (f, "done", "gone.json"));
+    /*  Another file in done/, under another name: it stays. */
+    s_drop (f, "other.json", s_valid);
+    assert_int_equal (s_scan (f), 1);
+    s_record (f, &f->files[0], true);
+    assert_int_equal (store_int (f->db, "SELECT count(*) FROM spool", -1), 2);
     assert_int_equal (spool_forget (f->spool_dir, id, &r), 0);
-    assert_int_equal (store_int (f->db, "SELECT count(*) FROM spool", -1), 0);
+    assert_int_equal (store_int (f->db, "SELECT count(*) FROM spool", -1), 1);
+    /*  Its file goes with it (its signal destroyed before its receipt),
+     *  else nothing would ever take it from done/. */
+    assert_false (s_exists (f, "done", "gone.json"));
+    assert_true (s_exists (f, "done", "other.json"));
     s_drop (f, "gone.json", s_valid);
     assert_int_equal (s_scan (f), 1);
 }
