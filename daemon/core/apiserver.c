@@ -82,8 +82,9 @@ s_conn_watch (conn_t *c, bool want_out)
 }
 
 /*  Make room for want more bytes of buffers, for the connection keep:
- *  the connections holding the most unsent output (clients that do not
- *  read their answers) are closed first; then those holding the largest
+ *  empty buffers are let go first; then the connections holding the most
+ *  unsent output (clients that do not read their answers) are closed;
+ *  then those holding the largest
  *  part of a request they have not finished sending and waiting for no
  *  answer (else a few clients that each send most of a large frame and
  *  stop would keep every other caller out); keep never.  Whether there
@@ -91,6 +92,27 @@ s_conn_watch (conn_t *c, bool want_out)
 static bool
 s_make_room (apiserver_t *self, const conn_t *keep, size_t want)
 {
+    /*  First the buffers of connections that hold nothing in them (idle
+     *  ones keep a buffer of up to 128 KiB in and 1 MiB out between
+     *  requests, made again at their next one): many such connections
+     *  must not keep a new caller out either. */
+    for (conn_t *c = zhashx_first (self->conns); c && self->memory + want > MAX_MEMORY;
+         c = zhashx_next (self->conns)) {
+        if (c == keep)
+            continue;
+        if (c->in_len == 0 && c->in_cap > 0) {
+            self->memory -= c->in_cap;
+            free (c->in);
+            c->in = NULL;
+            c->in_cap = 0;
+        }
+        if (c->out_len == 0 && c->out_cap > 0) {
+            self->memory -= c->out_cap;
+            free (c->out);
+            c->out = NULL;
+            c->out_cap = 0;
+        }
+    }
     while (self->memory + want > MAX_MEMORY) {
         conn_t *worst = NULL;
         for (conn_t *c = zhashx_first (self->conns); c; c = zhashx_next (self->conns))

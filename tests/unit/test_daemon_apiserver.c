@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #define BIG (API_MAX_FRAME - 1024)
+#define MID (300 * 1024)
 
 static apiserver_t *s_server;
 static volatile int s_stop;
@@ -35,6 +36,8 @@ s_handler (void *arg, const api_caller_t *caller, const char *cmd, json_t *args)
     (void) args;
     if (strcmp (cmd, "big") == 0)
         apiserver_reply_ok (s_server, caller, json_pack ("{s:s}", "x", s_big));
+    else if (strcmp (cmd, "mid") == 0) /* an answer under a frame: its buffer is kept */
+        apiserver_reply_ok (s_server, caller, json_pack ("{s:s%}", "x", s_big, (size_t) MID));
     else if (strcmp (cmd, "hold") == 0 && s_n_held < 8) {
         api_caller_copy (&s_held[s_n_held], caller); /* answered at the end */
         __atomic_add_fetch (&s_n_held, 1, __ATOMIC_SEQ_CST);
@@ -280,6 +283,37 @@ test_unfinished_requests_make_way_for_a_new_caller (void **state)
     s_stop_server (&f);
 }
 
+/*  Clients that read an answer of 300 KiB each (under a frame, so its
+ *  buffer stays for the next one) and then stay connected, idle, keep no
+ *  memory from a new caller: their empty buffers are let go. */
+static void
+test_idle_connections_after_large_answers_keep_no_one_out (void **state)
+{
+    (void) state;
+    fixture_t f;
+    s_start (&f);
+    enum { IDLE = 120 };
+    int idle[IDLE];
+    for (int i = 0; i < IDLE; i++) {
+        idle[i] = s_connect (&f);
+        json_t *j = s_call (idle[i], "mid");
+        assert_non_null (j); /* each got its whole answer */
+        json_decref (j);
+    }
+    for (int i = 0; i < 5; i++) {
+        int fd = s_connect (&f);
+        json_t *j = s_call (fd, "ping");
+        assert_non_null (j);
+        assert_true (json_is_true (json_object_get (j, "ok")));
+        json_decref (j);
+        close (fd);
+    }
+    assert_true (s_count (&f, "memory") <= API_MAX_MEMORY);
+    for (int i = 0; i < IDLE; i++)
+        close (idle[i]);
+    s_stop_server (&f);
+}
+
 /*  The answers to requests read together go out together (held until
  *  the batch is handled, apiserver_hold): every one arrives, in order,
  *  small ones and large ones mixed, to a caller that reads as it goes. */
@@ -332,6 +366,7 @@ main (void)
         cmocka_unit_test (test_idle_connections_make_way_for_a_new_caller),
         cmocka_unit_test (test_clients_that_do_not_read_are_bounded),
         cmocka_unit_test (test_unfinished_requests_make_way_for_a_new_caller),
+        cmocka_unit_test (test_idle_connections_after_large_answers_keep_no_one_out),
         cmocka_unit_test (test_answers_to_a_batch_all_arrive_in_order),
     };
     int rc = cmocka_run_group_tests (tests, NULL, NULL);
