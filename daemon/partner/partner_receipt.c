@@ -429,11 +429,42 @@ partner_on_receipt (node_t *self, node_message_t *m)
 
 /*  Receipts for several of ours in one message: the same, their envelope
  *  kept once. */
+/*  Whether a RECEIPTS message's id names another one kept before or met
+ *  earlier in this drain (an uitvoerder that reused an id): its rows would
+ *  name as their proof an envelope that does not prove them.  Such a
+ *  message is dropped before its receipts reach the witness, so that
+ *  nothing the witness found in the drain's other messages (an alarm
+ *  among it) is rolled back with it; its rows stay pending and are
+ *  offered again. */
+static bool
+s_receipts_id_reused (node_t *self, const node_message_t *m)
+{
+    partner_t *p = partner_of (self);
+    for (size_t i = 0; i < p->n_received; i++) {
+        const received_t *r = &p->received[i];
+        if (r->several && memcmp (r->id, m->opened.id, KT_ID_LEN) == 0)
+            return r->envelope_len != m->raw_len || memcmp (r->envelope, m->raw, m->raw_len) != 0;
+    }
+    kt_reason_t reason;
+    int other = outbox_receipts_other (p->outbox, m->opened.id, m->raw, m->raw_len, &reason);
+    if (other < 0)
+        kt_log (KT_LOG_ERROR, "receipts lookup_failed reason=\"%s\"", reason.text);
+    return other != 0;
+}
+
 void
 partner_on_receipts (node_t *self, node_message_t *m)
 {
     partner_t *p = partner_of (self);
     const Keten__Receipts *rs = (const Keten__Receipts *) m->body;
+    if (s_receipts_id_reused (self, m)) {
+        char hex[KT_ID_HEX];
+        kt_log (KT_LOG_WARN,
+                "receipts refused id=%s reason=\"another RECEIPTS message under an id met "
+                "before\"",
+                kt_hex (hex, m->opened.id, KT_ID_LEN));
+        return;
+    }
     received_t *from = s_take (p, m, rs->n_receipts, true);
     if (!from)
         return;

@@ -475,6 +475,17 @@ s_same_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 }
 
 int
+outbox_receipts_other (outbox_t *self, const uint8_t id[KT_ID_LEN], const uint8_t *envelope,
+                       size_t len, kt_reason_t *reason)
+{
+    bool same = true;
+    int found = store_one (self->db, "SELECT envelope = ? FROM outbox_receipts WHERE id = ?",
+                           STORE_VALUES (STORE_BLOB (envelope, len), STORE_BLOB (id, KT_ID_LEN)),
+                           s_same_row, &same, "read the receipts kept", reason);
+    return found < 0 ? -1 : found && !same ? 1 : 0;
+}
+
+int
 outbox_keep_receipts (outbox_t *self, const uint8_t id[KT_ID_LEN], const uint8_t *envelope,
                       size_t len, kt_reason_t *reason)
 {

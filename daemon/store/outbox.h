@@ -103,6 +103,10 @@ typedef struct {
 int outbox_settle (outbox_t *self, const uint8_t id[KT_ID_LEN], bool accepted, uint64_t log_index,
                    const char *refusal, const outbox_proof_t *proof, uint64_t now_ms,
                    kt_reason_t *reason);
+/*  Whether a RECEIPTS envelope other than this one is kept under id (an
+ *  uitvoerder that reused an id): 1, 0, or -1 with reason. */
+int outbox_receipts_other (outbox_t *self, const uint8_t id[KT_ID_LEN], const uint8_t *envelope,
+                           size_t len, kt_reason_t *reason);
 /*  Keep a RECEIPTS message's signed envelope (inside the caller's
  *  transaction, once per id: the same envelope again is ignored, another
  *  one under an id kept before fails).  0, or -1 with reason. */

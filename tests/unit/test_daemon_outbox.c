@@ -340,8 +340,15 @@ test_a_receipts_envelope_is_kept_once_and_another_under_its_id_fails (void **sta
     memcpy (b, a, sizeof b);
     b[63] ^= 1;
     assert_int_equal (store_begin (db, &r), 0);
+    uint8_t unknown[KT_ID_LEN];
+    randombytes_buf (unknown, sizeof unknown);
+    assert_int_equal (outbox_receipts_other (ob, id, a, sizeof a, &r), 0);
     assert_int_equal (outbox_keep_receipts (ob, id, a, sizeof a, &r), 0);
     assert_int_equal (outbox_keep_receipts (ob, id, a, sizeof a, &r), 0);
+    /*  What the partner asks before a RECEIPTS reaches the witness. */
+    assert_int_equal (outbox_receipts_other (ob, id, a, sizeof a, &r), 0);
+    assert_int_equal (outbox_receipts_other (ob, id, b, sizeof b, &r), 1);
+    assert_int_equal (outbox_receipts_other (ob, unknown, b, sizeof b, &r), 0);
     assert_int_equal (outbox_keep_receipts (ob, id, b, sizeof b, &r), -1);
     assert_non_null (strstr (r.text, "a different RECEIPTS message under the id"));
     assert_int_equal (store_commit (db, &r), 0);
