@@ -107,7 +107,8 @@ fresh_ids_load (fresh_ids_t *self, sqlite3 *db, const char *table, const char *c
                     "find the message ids past the clock", reason) != 0)
         return -1;
     /*  A stored id of another length is never equal to one asked about
-     *  (KT_ID_LEN bytes): only the bound's own row can make it unknown. */
+     *  (KT_ID_LEN bytes); one read above (the bound, or one past the
+     *  clock) makes the set unknown, to be safe. */
     return 0;
 }
 

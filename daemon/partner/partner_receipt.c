@@ -245,7 +245,8 @@ s_settle_stopped (node_t *self)
             snprintf (error, sizeof error,
                       "the uitvoerder's receipt for %s came, but this node cannot record it or "
                       "check its proof: node.db takes no writes until the node is restarted (%s); "
-                      "after the restart the receipt is asked for again",
+                      "the signal is stored and on its way, not to be submitted again, and after "
+                      "the restart its receipt is asked for again",
                       hex, what);
             apiserver_reply_error (self->api, &w->caller, error);
         }

@@ -698,10 +698,13 @@ test_a_rejected_file_goes_with_its_reason_keep_days_after_the_rejection (void **
     assert_true (s_exists (f, "rejected", "no-reason.json"));
     assert_int_equal (spool_retain_rejected (retain, at + 15 * day), 0);
     /*  A directory dropped under a signal's name is rejected like any
-     *  entry that is not a file, and goes whole, not through a link. */
-    char outside[512];
-    s_path (f, "", "outside.txt", outside, sizeof outside);
-    fp = fopen (outside, "w");
+     *  entry that is not a file, and goes whole, not through a link: the
+     *  link in it points at a directory with a file in it, which stays. */
+    char outside[512], kept[600];
+    s_path (f, "", "outside", outside, sizeof outside);
+    assert_int_equal (mkdir (outside, 0700), 0);
+    snprintf (kept, sizeof kept, "%s/kept.txt", outside);
+    fp = fopen (kept, "w");
     assert_non_null (fp);
     fclose (fp);
     s_path (f, "", "d.json", path, sizeof path);
@@ -717,7 +720,7 @@ test_a_rejected_file_goes_with_its_reason_keep_days_after_the_rejection (void **
     uint64_t later = kt_now_ms ();
     assert_int_equal (spool_retain_rejected (retain, later + 14 * day + 1000), 1);
     assert_false (s_exists (f, "rejected", "d.json"));
-    assert_int_equal (access (outside, F_OK), 0);
+    assert_int_equal (access (kept, F_OK), 0);
     assert_int_equal (spool_retain_status (retain, at + 15 * day, &rs, &r), 0);
     assert_int_equal (rs.waiting, 0);
     assert_int_equal (rs.next_removal_ms, 0);
