@@ -121,15 +121,22 @@ s_connect (fixture_t *f)
     return fd;
 }
 
-static void
-s_ask (int fd, const char *cmd)
+/*  Send cmd on fd; whether all of it went. */
+static bool
+s_try_ask (int fd, const char *cmd)
 {
     char req[128];
     int n = snprintf (req + 4, sizeof req - 4, "{\"cmd\":\"%s\"}", cmd);
     req[0] = req[1] = 0;
     req[2] = (char) (n >> 8);
     req[3] = (char) n;
-    assert_int_equal (send (fd, req, (size_t) n + 4, MSG_NOSIGNAL), n + 4);
+    return send (fd, req, (size_t) n + 4, MSG_NOSIGNAL) == n + 4;
+}
+
+static void
+s_ask (int fd, const char *cmd)
+{
+    assert_true (s_try_ask (fd, cmd));
 }
 
 static bool
@@ -222,7 +229,9 @@ test_clients_that_do_not_read_are_bounded (void **state)
     for (int i = 0; i < HOGS; i++) {
         hog[i] = s_connect (&f);
         for (int k = 0; k < ASKS; k++)
-            s_ask (hog[i], "big");
+            /*  A hog may be closed already, to stay within the limit
+             *  (a slow run, under valgrind, gets there sooner). */
+            (void) s_try_ask (hog[i], "big");
     }
     /*  A reading caller: its answer arrives whole. */
     int fd = s_connect (&f);
