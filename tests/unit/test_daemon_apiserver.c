@@ -180,6 +180,20 @@ s_count (fixture_t *f, const char *what)
     return v;
 }
 
+/*  Five new callers, one after the other: each gets in and is answered. */
+static void
+s_new_callers_get_in (fixture_t *f)
+{
+    for (int i = 0; i < 5; i++) {
+        int fd = s_connect (f);
+        json_t *j = s_call (fd, "ping");
+        assert_non_null (j);
+        assert_true (json_is_true (json_object_get (j, "ok")));
+        json_decref (j);
+        close (fd);
+    }
+}
+
 /*  256 connections that say nothing do not keep the operator out; one
  *  that waits for an answer is never the one closed. */
 static void
@@ -278,14 +292,7 @@ test_unfinished_requests_make_way_for_a_new_caller (void **state)
         assert_int_equal (send (slow[i], frame, part + 4, MSG_NOSIGNAL), (ssize_t) (part + 4));
     }
     free (frame);
-    for (int i = 0; i < 5; i++) {
-        int fd = s_connect (&f);
-        json_t *j = s_call (fd, "ping");
-        assert_non_null (j); /* the new caller got in */
-        assert_true (json_is_true (json_object_get (j, "ok")));
-        json_decref (j);
-        close (fd);
-    }
+    s_new_callers_get_in (&f);
     assert_true (s_count (&f, "memory") <= API_MAX_MEMORY);
     for (int i = 0; i < SLOW; i++)
         close (slow[i]);
@@ -309,14 +316,7 @@ test_idle_connections_after_large_answers_keep_no_one_out (void **state)
         assert_non_null (j); /* each got its whole answer */
         json_decref (j);
     }
-    for (int i = 0; i < 5; i++) {
-        int fd = s_connect (&f);
-        json_t *j = s_call (fd, "ping");
-        assert_non_null (j);
-        assert_true (json_is_true (json_object_get (j, "ok")));
-        json_decref (j);
-        close (fd);
-    }
+    s_new_callers_get_in (&f);
     assert_true (s_count (&f, "memory") <= API_MAX_MEMORY);
     for (int i = 0; i < IDLE; i++)
         close (idle[i]);

@@ -430,6 +430,40 @@ test_a_niet_agenderen_decision_is_decided_not_agendered (void **state)
     assert_string_equal (plan.rule, "not-agendered");
 }
 
+/*  A meer-informatie decision on case_ref, asking gemeente-test. */
+static void
+s_ask (fixture_t *f, const char *case_ref, uint64_t decided_ms, char id[DECISION_ID_LEN])
+{
+    const char *criteria[] = {"c1"};
+    decision_input_t in = {.case_ref = case_ref,
+                           .criteria = criteria,
+                           .n_criteria = 1,
+                           .analysis = "Qzxvanalysis fictional.",
+                           .uid = 1000,
+                           .meer_informatie = true,
+                           .asked = "gemeente-test",
+                           .question = "Qzxvquestion fictional?"};
+    kt_reason_t r;
+    if (decision_record (f->decision, &f->rk, &f->roster, &in, decided_ms, id, &r) != 0)
+        fail_msg ("decision_record: %s", r.text);
+}
+
+/*  gemeente-test's answer to decision id, as message mid. */
+static void
+s_answer (fixture_t *f, const char *case_ref, const char *id, uint64_t received_ms,
+          uint8_t mid[KT_ID_LEN])
+{
+    Keten__CaseContribution c = KETEN__CASE_CONTRIBUTION__INIT;
+    c.case_ref = (char *) case_ref;
+    c.kind = "informatie";
+    c.legal_basis = "avg-6-1-e";
+    c.answers = (char *) id;
+    randombytes_buf (mid, KT_ID_LEN);
+    kt_reason_t r;
+    if (decision_answer_store (f->decision, mid, id, "gemeente-test", &c, received_ms, 9, &r) != 0)
+        fail_msg ("decision_answer_store: %s", r.text);
+}
+
 /*  art. 7.4 sub 1: meer informatie is no final decision - the subject
  *  stays under 13.3 as one without a decision, and the request does not
  *  count as last processing; the answer (new data) and the decision that
@@ -440,19 +474,8 @@ test_a_meer_informatie_decision_does_not_move_last_processing (void **state)
     fixture_t *f = *state;
     stored_t a;
     s_store (f, NAME_A, "111222333", "politie-test", 1000, &a);
-    const char *criteria[] = {"c1"};
-    decision_input_t in = {.case_ref = a.case_ref,
-                           .criteria = criteria,
-                           .n_criteria = 1,
-                           .analysis = "Qzxvanalysis fictional.",
-                           .uid = 1000,
-                           .meer_informatie = true,
-                           .asked = "gemeente-test",
-                           .question = "Qzxvquestion fictional?"};
     char id[DECISION_ID_LEN];
-    kt_reason_t r;
-    if (decision_record (f->decision, &f->rk, &f->roster, &in, 5000, id, &r) != 0)
-        fail_msg ("decision_record: %s", r.text);
+    s_ask (f, a.case_ref, 5000, id);
     lifecycle_subject_t s = s_facts (f, a.case_ref);
     assert_int_equal (s.facts.last_ms, 1000);
     assert_false (s.facts.decided);
@@ -467,15 +490,8 @@ test_a_meer_informatie_decision_does_not_move_last_processing (void **state)
     assert_int_equal (plan.step, RETENTION_DESTROY);
 
     /*  The answer counts, as new data about the subject. */
-    Keten__CaseContribution c = KETEN__CASE_CONTRIBUTION__INIT;
-    c.case_ref = a.case_ref;
-    c.kind = "informatie";
-    c.legal_basis = "avg-6-1-e";
-    c.answers = id;
     uint8_t mid[KT_ID_LEN];
-    randombytes_buf (mid, sizeof mid);
-    assert_int_equal (
-        decision_answer_store (f->decision, mid, id, "gemeente-test", &c, 6000, 9, &r), 0);
+    s_answer (f, a.case_ref, id, 6000, mid);
     assert_int_equal (s_facts (f, a.case_ref).facts.last_ms, 6000);
     /*  The decision that follows counts as any decision. */
     s_decide (f, a.case_ref, false, 7000, 0);
@@ -651,27 +667,12 @@ test_archive_takes_the_subject_out_of_every_list_and_command (void **state)
 static void
 s_question (fixture_t *f, const char *case_ref)
 {
-    const char *criteria[] = {"c1"};
-    decision_input_t in = {.case_ref = case_ref,
-                           .criteria = criteria,
-                           .n_criteria = 1,
-                           .analysis = "Qzxvanalysis fictional.",
-                           .uid = 1000,
-                           .meer_informatie = true,
-                           .asked = "gemeente-test",
-                           .question = "Qzxvquestion fictional?"};
     char id[DECISION_ID_LEN];
-    kt_reason_t r;
-    Keten__CaseContribution c = KETEN__CASE_CONTRIBUTION__INIT;
-    c.case_ref = (char *) case_ref;
-    c.kind = "informatie";
-    c.legal_basis = "avg-6-1-e";
-    c.answers = id;
     uint8_t mid[KT_ID_LEN];
-    randombytes_buf (mid, sizeof mid);
-    if (decision_record (f->decision, &f->rk, &f->roster, &in, 1500, id, &r) != 0 ||
-        decision_answer_store (f->decision, mid, id, "gemeente-test", &c, 1600, 9, &r) != 0 ||
-        meeting_mark_due (f->meeting, case_ref, 1600, &r) != 0)
+    kt_reason_t r;
+    s_ask (f, case_ref, 1500, id);
+    s_answer (f, case_ref, id, 1600, mid);
+    if (meeting_mark_due (f->meeting, case_ref, 1600, &r) != 0)
         fail_msg ("question: %s", r.text);
 }
 
@@ -994,27 +995,10 @@ test_an_answer_to_a_question_is_named_in_its_senders_notice (void **state)
     fixture_t *f = *state;
     stored_t a;
     s_store (f, NAME_A, "111222333", "politie-test", 1000, &a);
-    const char *criteria[] = {"c1"};
-    decision_input_t in = {.case_ref = a.case_ref,
-                           .criteria = criteria,
-                           .n_criteria = 1,
-                           .analysis = "Qzxvanalysis fictional.",
-                           .uid = 1000,
-                           .meer_informatie = true,
-                           .asked = "gemeente-test",
-                           .question = "Qzxvquestion fictional?"};
     char id[DECISION_ID_LEN];
-    kt_reason_t r;
-    Keten__CaseContribution c = KETEN__CASE_CONTRIBUTION__INIT;
-    c.case_ref = a.case_ref;
-    c.kind = "informatie";
-    c.legal_basis = "avg-6-1-e";
-    c.answers = id;
     uint8_t mid[KT_ID_LEN];
-    randombytes_buf (mid, sizeof mid);
-    if (decision_record (f->decision, &f->rk, &f->roster, &in, 1500, id, &r) != 0 ||
-        decision_answer_store (f->decision, mid, id, "gemeente-test", &c, 1600, 9, &r) != 0)
-        fail_msg ("question: %s", r.text);
+    s_ask (f, a.case_ref, 1500, id);
+    s_answer (f, a.case_ref, id, 1600, mid);
     s_destroy_all (f, a.case_ref);
     json_t *list = s_notices (f);
     json_t *gemeente = s_notice_of (list, "gemeente-test", KETEN__RETENTION_ACTION__DESTROY);
