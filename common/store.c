@@ -972,6 +972,13 @@ store_one (sqlite3 *db, const char *sql, const store_value_t *values, store_row_
 }
 
 int
+store_has_table (sqlite3 *db, const char *name, kt_reason_t *reason)
+{
+    return store_one (db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
+                      STORE_VALUES (STORE_TEXT (name)), NULL, NULL, "look for a table", reason);
+}
+
+int
 store_run (sqlite3 *db, const char *sql, const store_value_t *values, const char *what,
            kt_reason_t *reason)
 {

@@ -182,6 +182,9 @@ int store_each_stmt (sqlite3_stmt *stmt, store_bind_fn *bind, void *bind_arg, st
 /*  store_each with values: a one-row lookup.  Returns 1 when a row was
  *  found (row called on it; it may return -1 to refuse it), 0 when none,
  *  -1 with reason on failure. */
+/*  Whether db has a table of this name (a module that may not have made
+ *  its tables in this file): 1, 0, or -1 with reason. */
+int store_has_table (sqlite3 *db, const char *name, kt_reason_t *reason);
 int store_one (sqlite3 *db, const char *sql, const store_value_t *values, store_row_fn *row,
                void *row_arg, const char *what, kt_reason_t *reason);
 /*  Run a statement without results with values bound.  Returns the

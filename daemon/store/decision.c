@@ -516,10 +516,7 @@ decision_answers_read (weegploeg_t *weegploeg, const char *case_ref, decision_an
     *answers_p = NULL;
     *n_p = 0;
     sqlite3 *db = weegploeg_db (weegploeg);
-    int present = store_one (db,
-                             "SELECT 1 FROM sqlite_master WHERE type='table' AND"
-                             " name='decision_answer'",
-                             NULL, NULL, NULL, "look for the answer table", reason);
+    int present = store_has_table (db, "decision_answer", reason);
     if (present <= 0)
         return present;
     answers_t a = {{0}, NULL, 0, 0};

@@ -372,9 +372,7 @@ s_recipients (lifecycle_t *self, const char *case_ref, const char *origin_prefix
                        " AND message_id IS NOT NULL"},
     };
     for (size_t i = 0; i < sizeof s_senders / sizeof s_senders[0]; i++) {
-        int made = store_one (self->db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
-                              STORE_VALUES (STORE_TEXT (s_senders[i].table)), NULL, NULL,
-                              "find the senders' table", reason);
+        int made = store_has_table (self->db, s_senders[i].table, reason);
         if (made < 0 ||
             (made && store_each (self->db, s_senders[i].sql, store_bind_values,
                                  (void *) STORE_VALUES (STORE_TEXT (case_ref)), s_signal_sender_row,

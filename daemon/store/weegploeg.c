@@ -995,10 +995,7 @@ weegploeg_forget_subject (weegploeg_t *self, const char *case_ref, kt_reason_t *
     }
     /*  The correction decisions (correction.c's table, same file, when
      *  that module made it): the log keeps CORRECTED, with no data. */
-    int corrections = store_one (self->db,
-                                 "SELECT 1 FROM sqlite_master WHERE type='table' AND"
-                                 " name='correction'",
-                                 NULL, NULL, NULL, "look for the correction table", reason);
+    int corrections = store_has_table (self->db, "correction", reason);
     if (corrections < 0 ||
         (corrections > 0 && store_run (self->db, "DELETE FROM correction WHERE case_ref=?",
                                        STORE_VALUES (STORE_TEXT (case_ref)),
