@@ -668,12 +668,12 @@ s_read_body (int fd, const struct stat *st, spool_read_t *r)
     return SPOOL_READ_OK;
 }
 
-/*  Read work/NAME (bounded, no symbolic links, no blocking on a FIFO)
- *  into r. */
+/*  Read NAME under dir (bounded, no symbolic links, no blocking on a
+ *  FIFO) into r. */
 static spool_outcome_t
-s_read (spool_t *self, const char *name, spool_read_t *r)
+s_read_at (int dir, const char *name, spool_read_t *r)
 {
-    int fd = openat (self->work_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    int fd = openat (dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return s_read_failed (r, errno, "open");
     struct stat st;
@@ -684,6 +684,13 @@ s_read (spool_t *self, const char *name, spool_read_t *r)
         out = s_read_body (fd, &st, r);
     close (fd);
     return out;
+}
+
+/*  Read work/NAME into r. */
+static spool_outcome_t
+s_read (spool_t *self, const char *name, spool_read_t *r)
+{
+    return s_read_at (self->work_fd, name, r);
 }
 
 static int
@@ -918,13 +925,8 @@ s_forget_done_file (spool_t *self, const char *name, const forget_rows_t *rows)
         i++;
     if (i == rows->n)
         return false;
-    int fd = openat (self->done_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-    struct stat st;
     spool_read_t r = {0};
-    bool read = fd >= 0 && fstat (fd, &st) == 0 && s_read_body (fd, &st, &r) == SPOOL_READ_OK;
-    if (fd >= 0)
-        close (fd);
-    if (!read)
+    if (s_read_at (self->done_fd, name, &r) != SPOOL_READ_OK)
         return false;
     uint8_t hash[32];
     crypto_generichash (hash, sizeof hash, (const uint8_t *) r.data, r.len, NULL, 0);

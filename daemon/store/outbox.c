@@ -500,12 +500,10 @@ outbox_keep_receipts (outbox_t *self, const uint8_t id[KT_ID_LEN], const uint8_t
      *  name the kept one as their proof, so it must be theirs: another
      *  envelope fails the settling (the rows stay pending and are offered
      *  again), and the journal says why. */
-    bool same = false;
-    if (store_one (self->db, "SELECT envelope = ? FROM outbox_receipts WHERE id = ?",
-                   STORE_VALUES (STORE_BLOB (envelope, len), STORE_BLOB (id, KT_ID_LEN)),
-                   s_same_row, &same, "read the receipts kept", reason) < 0)
+    int other = outbox_receipts_other (self, id, envelope, len, reason);
+    if (other < 0)
         return -1;
-    if (!same) {
+    if (other) {
         char hex[KT_ID_HEX];
         return kt_fail (reason, "a different RECEIPTS message under the id %s kept before",
                         kt_hex (hex, id, KT_ID_LEN));
