@@ -43,6 +43,15 @@ typedef struct {
 static void s_notify_waiter (node_t *self, const uint8_t id[KT_ID_LEN], bool accepted,
                              uint64_t log_index, const char *refusal);
 
+/*  A waiter answered: let go of it. */
+static void
+s_waiter_done (partner_t *p, waiter_t *w, const char *hex)
+{
+    api_caller_clear (&w->caller);
+    free (w);
+    zhashx_delete (p->waiters, hex);
+}
+
 bool
 partner_waiter_add (node_t *self, const uint8_t id[KT_ID_LEN], const api_caller_t *caller,
                     submit_batch_t *batch, size_t index)
@@ -102,9 +111,7 @@ s_notify_waiter (node_t *self, const uint8_t id[KT_ID_LEN], bool accepted, uint6
             json_object_set_new (r, "reason", json_string (refusal));
         apiserver_reply_ok (self->api, &w->caller, r);
     }
-    api_caller_clear (&w->caller);
-    free (w);
-    zhashx_delete (p->waiters, hex);
+    s_waiter_done (p, w, hex);
 }
 
 /*  A receipt of a RECEIPTS message with a proof but no checkpoint of its
@@ -250,9 +257,7 @@ s_settle_stopped (node_t *self)
                       hex, what);
             apiserver_reply_error (self->api, &w->caller, error);
         }
-        api_caller_clear (&w->caller);
-        free (w);
-        zhashx_delete (p->waiters, hex);
+        s_waiter_done (p, w, hex);
     }
 }
 
