@@ -1,6 +1,7 @@
 /*  access: reads of personal data, for the periodic review (art. 15.2e).  */
 #include "access.h"
 
+#include "hourbudget.h"
 #include "store.h"
 
 #include <grp.h>
@@ -18,15 +19,14 @@
  *  must not be able to stall the node, or grow the table, by asking
  *  without end. */
 #define ACCESS_REFUSALS_RECORDED 100
-#define ACCESS_REFUSAL_HOUR_MS 3600000u
 /*  Callers whose refusals are counted at once; the one refused longest
  *  ago makes way for another (its count recorded first). */
 #define ACCESS_REFUSAL_CALLERS 16
 
 typedef struct {
     uid_t uid;
-    uint64_t since_ms, last_ms;
-    uint64_t recorded, counted;
+    hour_budget_t budget;
+    uint64_t last_ms;
     bool used;
 } refusals_t;
 
@@ -235,10 +235,10 @@ s_refusal_row (access_t *self, uid_t uid, const char *what, uint64_t at_ms, kt_r
 static int
 s_refusals_end (access_t *self, refusals_t *r, kt_reason_t *reason)
 {
-    if (r->counted > 0) {
+    if (r->budget.counted > 0) {
         char what[96];
         snprintf (what, sizeof what, "refused:%llu more in the hour, counted",
-                  (unsigned long long) r->counted);
+                  (unsigned long long) r->budget.counted);
         if (s_refusal_row (self, r->uid, what, r->last_ms, reason) != 0)
             return -1;
     }
@@ -255,7 +255,7 @@ s_refusals (access_t *self, uid_t uid, uint64_t now_ms, kt_reason_t *reason)
     refusals_t *free_r = NULL, *oldest = NULL;
     for (size_t i = 0; i < ACCESS_REFUSAL_CALLERS; i++) {
         refusals_t *r = &self->refusals[i];
-        if (r->used && (now_ms < r->since_ms || now_ms - r->since_ms >= ACCESS_REFUSAL_HOUR_MS) &&
+        if (r->used && hour_budget_over (&r->budget, now_ms) &&
             s_refusals_end (self, r, reason) != 0)
             return NULL;
         if (r->used && r->uid == uid)
@@ -268,7 +268,8 @@ s_refusals (access_t *self, uid_t uid, uint64_t now_ms, kt_reason_t *reason)
     refusals_t *r = free_r ? free_r : oldest;
     if (r->used && s_refusals_end (self, r, reason) != 0)
         return NULL;
-    *r = (refusals_t){.uid = uid, .since_ms = now_ms, .used = true};
+    *r = (refusals_t){.uid = uid, .used = true};
+    hour_budget_start (&r->budget, now_ms);
     return r;
 }
 
@@ -280,16 +281,16 @@ access_record_refusal (access_t *self, uid_t uid, const char *cmd, uint64_t now_
     if (!r)
         return -1;
     r->last_ms = now_ms;
-    if (r->recorded == ACCESS_REFUSALS_RECORDED) {
-        /*  Counted: recorded in one row when the hour is over. */
-        return r->counted++ == 0 ? 2 : 1;
+    /*  Within the budget, only once its row is written. */
+    if (r->budget.taken < ACCESS_REFUSALS_RECORDED) {
+        char what[96];
+        snprintf (what, sizeof what, "refused:%.80s", cmd);
+        if (s_refusal_row (self, uid, what, now_ms, reason) != 0)
+            return -1;
     }
-    char what[96];
-    snprintf (what, sizeof what, "refused:%.80s", cmd);
-    if (s_refusal_row (self, uid, what, now_ms, reason) != 0)
-        return -1;
-    r->recorded++;
-    return 0;
+    /*  Past it: counted, recorded in one row when the hour is over. */
+    hour_budget_use_t use = hour_budget_take (&r->budget, ACCESS_REFUSALS_RECORDED);
+    return use == HOUR_BUDGET_TAKEN ? 0 : use == HOUR_BUDGET_FIRST_COUNTED ? 2 : 1;
 }
 
 int

@@ -123,7 +123,7 @@ s_stop (node_t *self)
     /*  Refusals only counted so far are on record before the log closes. */
     const roster_t *roster = keyring_roster (self->keyring);
     for (size_t i = 0; u->links && u->log && roster && i < roster->member_count; i++)
-        if (u->links[i].refusals_counted)
+        if (u->links[i].refusals.counted)
             uitvoerder_refusal_roll (self, &u->links[i], roster->members[i].id, kt_now_ms (), true);
     uitvoerder_peer_stop (self);
     uitvoerder_receipts_stop (self);
@@ -268,15 +268,15 @@ void
 uitvoerder_refusal_roll (node_t *self, member_link_t *link, const char *member, uint64_t now_ms,
                          bool force)
 {
-    if (!force && now_ms - link->refusal_hour_ms < 3600000u && now_ms >= link->refusal_hour_ms)
+    if (!force && !hour_budget_over (&link->refusals, now_ms))
         return;
-    if (link->refusals_counted > 0) {
+    if (link->refusals.counted > 0) {
         /*  One entry for the hour's excess: who, and how many. */
         char what[160];
         snprintf (what, sizeof what,
                   "refusal budget: %llu further refusals in the hour were counted, not logged "
                   "one by one",
-                  (unsigned long long) link->refusals_counted);
+                  (unsigned long long) link->refusals.counted);
         Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
         e.event = KETEN__LOG_EVENT__MESSAGE_REFUSED;
         e.time_ms = now_ms;
@@ -286,11 +286,9 @@ uitvoerder_refusal_roll (node_t *self, member_link_t *link, const char *member, 
         if (provlog_append_one (uitvoerder_of (self)->log, NULL, &e, NULL, &reason) != 0)
             kt_log (KT_LOG_ERROR, "log append_failed event=refused reason=\"%s\"", reason.text);
         kt_log (KT_LOG_WARN, "refusals counted peer=%s count=%llu", member,
-                (unsigned long long) link->refusals_counted);
+                (unsigned long long) link->refusals.counted);
     }
-    link->refusal_hour_ms = now_ms;
-    link->refusals_logged = 0;
-    link->refusals_counted = 0;
+    hour_budget_start (&link->refusals, now_ms);
 }
 
 bool
@@ -298,16 +296,15 @@ uitvoerder_refusal_logged (node_t *self, member_link_t *link, const char *member
 {
     uint64_t now = kt_now_ms ();
     uitvoerder_refusal_roll (self, link, member, now, false);
-    if (link->refusals_logged < UITVOERDER_REFUSALS_LOGGED) {
-        link->refusals_logged++;
+    hour_budget_use_t use = hour_budget_take (&link->refusals, UITVOERDER_REFUSALS_LOGGED);
+    if (use == HOUR_BUDGET_TAKEN)
         return true;
-    }
-    if (link->refusals_counted++ == 0)
+    if (use == HOUR_BUDGET_FIRST_COUNTED)
         kt_log (KT_LOG_WARN,
                 "refusal_flood peer=%s: over %d refusals this hour; further ones are answered "
                 "and counted, not logged one by one",
                 member, UITVOERDER_REFUSALS_LOGGED);
-    link->refusal_flood_until_ms = now + 3600000u;
+    link->refusal_flood_until_ms = now + HOUR_BUDGET_MS;
     return false;
 }
 

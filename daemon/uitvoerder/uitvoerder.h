@@ -12,6 +12,7 @@
 #include "correction.h"
 #include "decision.h"
 #include "figures.h"
+#include "hourbudget.h"
 #include "incident.h"
 #include "infoplicht.h"
 #include "lifecycle.h"
@@ -53,9 +54,7 @@ typedef struct {
     /*  Its refusals by rule: each logged up to UITVOERDER_REFUSALS_LOGGED
      *  an hour; past that counted, and the count logged once when the
      *  hour is over (uitvoerder_refusal_logged). */
-    uint64_t refusal_hour_ms;        /* when the present hour began */
-    uint32_t refusals_logged;        /* logged one by one in it */
-    uint64_t refusals_counted;       /* past the budget in it */
+    hour_budget_t refusals;
     uint64_t refusal_flood_until_ms; /* the refusal_flood alarm lasts until */
 } member_link_t;
 
