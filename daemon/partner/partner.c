@@ -362,6 +362,13 @@ s_link_status (node_t *self, json_t *result)
                    (json_int_t) oldest, "oldest_undelivered_ms", (json_int_t) age, "delivered",
                    (json_int_t) outbox_count_state (p->outbox, OUTBOX_DELIVERED), "refused",
                    (json_int_t) outbox_count_state (p->outbox, OUTBOX_REFUSED)));
+    /*  Submissions taken from the local API and not yet stored: those
+     *  waiting for a group commit (bounded, partner.h) and those of the
+     *  group being committed. */
+    json_object_set_new (result, "submissions",
+                         json_pack ("{s:I, s:I, s:I}", "waiting", (json_int_t) p->n_pending,
+                                    "waiting_bytes", (json_int_t) p->pending_bytes, "committing",
+                                    (json_int_t) p->committing.n));
     /*  What needs a person's attention at this node (docs/OPERATIONS.md,
      *  "Monitoring the federation"). */
     metrics_alarm_input_t in = {.online = up,

@@ -36,6 +36,7 @@ typedef struct {
     bool wait;
     bool from_spool;
     spool_file_t file; /* from_spool: name, hash, owner (file.signal unused) */
+    size_t bytes;      /* from the local API: the signal's packed size */
     /*  Its sealed header once stored and queued, for the outbox's first
      *  send (outbox_enqueue_sealed); NULL: none. */
     uint8_t *header;
@@ -89,6 +90,9 @@ typedef struct {
     uint64_t hub_bundle_max; /* the largest bundle the uitvoerder takes; 0: none */
     pending_submit_t *pending;
     size_t n_pending, cap_pending;
+    size_t pending_bytes;    /* the bytes of those from the local API */
+    uint64_t busy_logged_us; /* s_busy's last journal line (monotonic) */
+    uint64_t busy_unlogged;  /* submissions refused as busy since */
     committing_t committing;
     int commit_fd;     /* store_commit_fd, or -1 */
     bool syncs_beside; /* node.db can be synced beside the loop (store_syncs_beside) */
@@ -129,6 +133,11 @@ int partner_signal_settled (void *arg, const uint8_t id[KT_ID_LEN]);
 void partner_submit (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
 /*  A binary submission holds at most this many signals. */
 #define PARTNER_MAX_BATCH 1000
+/*  What the local API's submissions waiting for a group commit may hold
+ *  together, in signals and in their packed bytes: a submission that
+ *  would pass either is refused as busy (backpressure; docs/API.md). */
+#define PARTNER_PENDING_MAX 4096
+#define PARTNER_PENDING_BYTES (16 * 1024 * 1024)
 /*  Signal index of batch has its outcome (state, and log_index or
  *  reason); the last of them answers the batch's caller. */
 void partner_batch_outcome (node_t *self, submit_batch_t *batch, size_t index,

@@ -34,6 +34,44 @@ s_pending_slot (node_t *self)
     return p;
 }
 
+/*  Backpressure: whether n more signals of bytes packed would take the
+ *  submissions waiting for a group commit past their bound (a caller
+ *  that sends faster than the disk takes them, or a disk that stalls);
+ *  if so the caller is told, and nothing of the submission is taken. */
+static bool
+s_busy (node_t *self, const api_caller_t *caller, size_t n, size_t bytes)
+{
+    partner_t *ps = partner_of (self);
+    if (ps->n_pending + n <= PARTNER_PENDING_MAX &&
+        ps->pending_bytes + bytes <= PARTNER_PENDING_BYTES)
+        return false;
+    char msg[200];
+    snprintf (msg, sizeof msg,
+              "the node is busy: %zu signals (%zu KiB) wait to be stored, at most %d (%d MiB); "
+              "nothing of this submission was stored, send it again shortly",
+              ps->n_pending, ps->pending_bytes / 1024, PARTNER_PENDING_MAX,
+              PARTNER_PENDING_BYTES / (1024 * 1024));
+    apiserver_reply_error (self->api, caller, msg);
+    /*  A flood refused request by request: one journal line a minute. */
+    ps->busy_unlogged++;
+    uint64_t now = kt_mono_us ();
+    if (!ps->busy_logged_us || now - ps->busy_logged_us >= 60ULL * 1000 * 1000) {
+        kt_log (KT_LOG_WARN, "submit busy waiting=%zu bytes=%zu refused=%llu", ps->n_pending,
+                ps->pending_bytes, (unsigned long long) ps->busy_unlogged);
+        ps->busy_logged_us = now;
+        ps->busy_unlogged = 0;
+    }
+    return true;
+}
+
+/*  The first n pending submissions leave the list: their bytes with them. */
+static void
+s_pending_leave (partner_t *ps, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        ps->pending_bytes -= ps->pending[i].bytes;
+}
+
 struct _submit_batch_t {
     api_caller_t caller;
     size_t n, left; /* signals, and those without an outcome yet */
@@ -216,6 +254,11 @@ s_submit_binary (node_t *self, const api_caller_t *caller)
         apiserver_reply_error (self->api, caller, msg);
         return;
     }
+    size_t bytes = 0;
+    for (size_t i = 0; i < n; i++)
+        bytes += req->signals[i].len;
+    if (s_busy (self, caller, n, bytes))
+        return;
     Keten__Signal **signals = calloc (n, sizeof *signals);
     submit_batch_t *b = signals ? s_batch_new (caller, n) : NULL;
     if (!b) {
@@ -244,10 +287,13 @@ s_submit_binary (node_t *self, const api_caller_t *caller)
         p->wait = req->wait;
         p->batch = b;
         p->index = i;
+        p->bytes = req->signals[i].len;
+        ps->pending_bytes += p->bytes;
     }
     if (*msg) {
         /*  Nothing of it is taken: what was made pending goes again. */
         for (size_t i = first; i < ps->n_pending; i++) {
+            ps->pending_bytes -= ps->pending[i].bytes;
             api_caller_clear (&ps->pending[i].caller);
             intake_signal_destroy (&ps->pending[i].signal);
         }
@@ -301,6 +347,11 @@ partner_submit (node_t *self, const api_caller_t *caller, const char *cmd, json_
         apiserver_reply_error (self->api, caller, reason.text);
         return;
     }
+    size_t bytes = keten__signal__get_packed_size (signal);
+    if (s_busy (self, caller, 1, bytes)) {
+        intake_signal_destroy (&signal);
+        return;
+    }
     pending_submit_t *p = s_pending_slot (self);
     if (!p) {
         intake_signal_destroy (&signal);
@@ -310,6 +361,8 @@ partner_submit (node_t *self, const api_caller_t *caller, const char *cmd, json_
     api_caller_copy (&p->caller, caller);
     p->signal = signal;
     p->wait = wait && json_is_true (wait);
+    p->bytes = bytes;
+    partner_of (self)->pending_bytes += bytes;
 }
 
 /*  Seal one pending signal and add it, in the open transactions, to the
@@ -610,6 +663,7 @@ s_flush_group (node_t *self)
         beside = false;
     }
     if (ok && beside) {
+        s_pending_leave (p, n);
         if (group) {
             memcpy (group, p->pending, n * sizeof *group);
             memmove (p->pending, p->pending + n, (p->n_pending - n) * sizeof *p->pending);
@@ -626,6 +680,7 @@ s_flush_group (node_t *self)
     }
     free (group);
     s_flush_end (self, p->pending, n, ids, held, now, outcome, false, &reason);
+    s_pending_leave (p, n);
     memmove (p->pending, p->pending + n, (p->n_pending - n) * sizeof *p->pending);
     p->n_pending -= n;
     return false;
@@ -711,6 +766,7 @@ partner_flush_stop (node_t *self)
     s_drop (p->pending, p->n_pending);
     p->pending = NULL;
     p->n_pending = p->cap_pending = 0;
+    p->pending_bytes = 0;
 }
 
 /*  The release's arguments: the signal's id, the investigation-interest
