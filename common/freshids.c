@@ -9,9 +9,9 @@
 
 /*  Ids more than this past the clock are kept in `above`. */
 #define FRESH_AHEAD_MS (24 * 3600 * 1000ull)
-/*  More such ids than this (1 MiB of them), and every lookup asks the
- *  file.  Held signals and transferred ones are the only ones a node
- *  stores with such ids. */
+/*  At most this many such ids (1 MiB of them) are listed; those past
+ *  the highest listed count as the ceiling.  Held signals and transferred
+ *  ones are the only ones a node stores with such ids. */
 #define FRESH_ABOVE_MAX 65536
 
 /*  The first id of the milliseconds FRESH_AHEAD_MS past now. */
@@ -47,11 +47,22 @@ fresh_ids_note (fresh_ids_t *self, const uint8_t id[KT_ID_LEN], uint64_t now_ms)
             memcpy (self->below, id, KT_ID_LEN);
         return;
     }
-    if (self->unknown || s_above_has (self, id))
+    if (self->unknown || s_above_has (self, id) ||
+        (self->capped && memcmp (id, self->ceiling, KT_ID_LEN) >= 0))
         return;
     if (self->n_above == FRESH_ABOVE_MAX) {
-        self->unknown = true;
-        return;
+        /*  Full: the highest of the list and id leaves it for the
+         *  ceiling.  These ids are random over thousands of years, so the
+         *  lowest listed stay far past any id made now. */
+        const uint8_t *last = self->above[self->n_above - 1];
+        bool id_higher = memcmp (id, last, KT_ID_LEN) > 0;
+        const uint8_t *out = id_higher ? id : last;
+        if (!self->capped || memcmp (out, self->ceiling, KT_ID_LEN) < 0)
+            memcpy (self->ceiling, out, KT_ID_LEN);
+        self->capped = true;
+        if (id_higher)
+            return;
+        self->n_above--;
     }
     if (self->n_above % 64 == 0) {
         uint8_t (*a)[KT_ID_LEN] = realloc (self->above, (self->n_above + 64) * KT_ID_LEN);
@@ -73,7 +84,8 @@ fresh_ids_note (fresh_ids_t *self, const uint8_t id[KT_ID_LEN], uint64_t now_ms)
 bool
 fresh_ids_new (const fresh_ids_t *self, const uint8_t id[KT_ID_LEN])
 {
-    return !self->unknown && memcmp (id, self->below, KT_ID_LEN) > 0 && !s_above_has (self, id);
+    return !self->unknown && memcmp (id, self->below, KT_ID_LEN) > 0 &&
+           !(self->capped && memcmp (id, self->ceiling, KT_ID_LEN) >= 0) && !s_above_has (self, id);
 }
 
 static int

@@ -16,15 +16,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/*  Every id of KT_ID_LEN bytes the table holds is at most below or is in
- *  above (sorted), so an id past below and not in above is new.  Ids
- *  only tried (a batch rolled back) or deleted since may be counted too:
- *  that only sends a lookup to the file.  unknown: every lookup does
- *  (more such ids than the list holds, or a bound that is no such id). */
+/*  Every id of KT_ID_LEN bytes the table holds is at most below, or is
+ *  in above (sorted), or (capped) at least ceiling, so an id past below,
+ *  not in above and (capped) under ceiling is new.  Ids only tried (a
+ *  batch rolled back) or deleted since may be counted too: that only
+ *  sends a lookup to the file.  With more ids past the clock than above
+ *  holds, it keeps the lowest and the rest count as ceiling: far past
+ *  the clock, so an id made now stays under it.  unknown: every lookup
+ *  asks the file (a bound that is no such id, or no memory). */
 typedef struct {
     uint8_t below[KT_ID_LEN];
     uint8_t (*above)[KT_ID_LEN];
     size_t n_above;
+    uint8_t ceiling[KT_ID_LEN];
+    bool capped;
     bool unknown;
 } fresh_ids_t;
 

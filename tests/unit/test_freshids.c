@@ -1,7 +1,8 @@
 /*  freshids (common/freshids.h): a time-ordered id past every one counted
  *  is new without asking the file; an id counted is not; a fully random
  *  id (a held signal's) is kept apart and does not stop that for the
- *  time-ordered ids after it; the count is made again from a real table,
+ *  time-ordered ids after it, even with more of them than the list holds;
+ *  the count is made again from a real table,
  *  and a table whose bound is no id as keten makes them sends every
  *  lookup to the file. */
 #include <setjmp.h>
@@ -57,6 +58,54 @@ test_time_ordered_ids_stay_new_after_a_random_one (void **state)
     fresh_ids_free (&f);
 }
 
+/*  A far id: 0xf0, then n in its last four bytes. */
+static void
+s_far (uint8_t id[KT_ID_LEN], uint32_t n)
+{
+    memset (id, 0xf0, KT_ID_LEN);
+    for (int i = 0; i < 4; i++)
+        id[KT_ID_LEN - 1 - i] = (uint8_t) (n >> (8 * i));
+}
+
+/*  More ids past the clock than the list holds (65,536): the lowest stay
+ *  listed, the others count as the ceiling, and an id made now is still
+ *  new without asking the file. */
+static void
+test_more_far_ids_than_listed (void **state)
+{
+    (void) state;
+    fresh_ids_t f = {0};
+    uint8_t far[KT_ID_LEN], a[KT_ID_LEN];
+    kt_ordered_id (a, sizeof a);
+    fresh_ids_note (&f, a, kt_now_ms ());
+    for (uint32_t n = 2; n < 2 + 65536; n++) {
+        s_far (far, 2 * n);
+        fresh_ids_note (&f, far, kt_now_ms ());
+    }
+    /*  One more, above them all: listed no more, but not new. */
+    s_far (far, 4 * 65536);
+    fresh_ids_note (&f, far, kt_now_ms ());
+    assert_false (fresh_ids_new (&f, far));
+    /*  One more, below them all: listed, and the highest listed leaves
+     *  for the ceiling. */
+    uint8_t low[KT_ID_LEN], highest[KT_ID_LEN];
+    s_far (low, 1);
+    fresh_ids_note (&f, low, kt_now_ms ());
+    assert_false (fresh_ids_new (&f, low));
+    s_far (highest, 2 * (2 + 65535));
+    assert_false (fresh_ids_new (&f, highest));
+    s_far (far, 2 * 2);
+    assert_false (fresh_ids_new (&f, far));
+    s_far (far, 2 * 2 + 1); /* between listed ones: never stored */
+    assert_true (fresh_ids_new (&f, far));
+    /*  Ids made now: past the last counted, new without a lookup. */
+    assert_false (fresh_ids_new (&f, a));
+    uint8_t b[KT_ID_LEN];
+    kt_ordered_id (b, sizeof b);
+    assert_true (fresh_ids_new (&f, b));
+    fresh_ids_free (&f);
+}
+
 static void
 test_the_count_is_made_again_from_the_table (void **state)
 {
@@ -95,6 +144,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_time_ordered_ids_stay_new_after_a_random_one),
+        cmocka_unit_test (test_more_far_ids_than_listed),
         cmocka_unit_test (test_the_count_is_made_again_from_the_table),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
