@@ -283,27 +283,59 @@ s_subject_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
     return 1;
 }
 
-/*  Find the subject of s (same BSN, or same normalised name and birth date
- *  for a subject known without BSN), or create it.  An archived subject
- *  (art. 13.2) is never found: a new signal about that person starts a
- *  new subject, with a fresh key and case_ref, and nothing of the archive
- *  comes back through it.  Bringing the archive back is the controllers'
- *  decision, a kernpartij's reopen order (art. 13.4); reopened, the two
- *  are offered to the uitvoerder as a possible match.  key receives its data
- *  key.  New keys are written inside the keystore transaction that the
- *  caller commits before the weegploeg transaction. */
-static int
-s_subject (weegploeg_t *self, const Keten__Signal *s, bool *ks_open, char case_ref[40],
-           uint8_t key[KEYSTORE_KEY_LEN], kt_reason_t *reason)
-{
-    uint8_t bsn_index[32], name_index[32];
-    char norm[512];
-    weegploeg_normalise (norm, sizeof norm, s->subject->name);
-    s_blind (self, name_index, "name+birth", norm, s->subject->birth_date);
-    bool has_bsn = s->subject->bsn && *s->subject->bsn;
-    if (has_bsn)
-        s_blind (self, bsn_index, "bsn", s->subject->bsn, NULL);
+/*  The subjects a drain has found or made so far, with their keys: a
+ *  drain's later signal about one of them takes it from here instead of
+ *  the lookup and the key's read and unwrapping (issue #17).  Only the
+ *  drain's own transaction can change what a lookup finds, and a
+ *  subject it makes is listed here too, so the answer is the lookup's.
+ *  Cleared when the drain's storing ends. */
+#define SUBJECT_MEMO 8
+typedef struct {
+    struct {
+        bool bsn; /* index is the BSN's, else the name and birth date's */
+        uint8_t index[32];
+        char case_ref[40];
+        uint8_t key[KEYSTORE_KEY_LEN];
+    } e[SUBJECT_MEMO];
+    size_t n, next;
+} subject_memo_t;
 
+/*  The memo's entry for a lookup by index; NULL: none. */
+static const char *
+s_memo_find (const subject_memo_t *m, bool bsn, const uint8_t index[32],
+             uint8_t key[KEYSTORE_KEY_LEN])
+{
+    for (size_t i = 0; i < m->n; i++)
+        if (m->e[i].bsn == bsn && sodium_memcmp (m->e[i].index, index, 32) == 0) {
+            memcpy (key, m->e[i].key, KEYSTORE_KEY_LEN);
+            return m->e[i].case_ref;
+        }
+    return NULL;
+}
+
+static void
+s_memo_add (subject_memo_t *m, bool bsn, const uint8_t index[32], const char *case_ref,
+            const uint8_t key[KEYSTORE_KEY_LEN])
+{
+    size_t i = m->next;
+    m->next = (m->next + 1) % SUBJECT_MEMO;
+    if (m->n < SUBJECT_MEMO)
+        m->n++;
+    m->e[i].bsn = bsn;
+    memcpy (m->e[i].index, index, 32);
+    snprintf (m->e[i].case_ref, sizeof m->e[i].case_ref, "%s", case_ref);
+    memcpy (m->e[i].key, key, KEYSTORE_KEY_LEN);
+}
+
+/*  The subject of s found by its index (bsn_index when has_bsn, else
+ *  name_index), or made; key receives its data key.  New keys are
+ *  written inside the keystore transaction that the caller commits
+ *  before the weegploeg transaction. */
+static int
+s_subject_find (weegploeg_t *self, bool *ks_open, char case_ref[40], uint8_t key[KEYSTORE_KEY_LEN],
+                const uint8_t bsn_index[32], const uint8_t name_index[32], bool has_bsn,
+                kt_reason_t *reason)
+{
     subject_t found = {case_ref, {0}, false};
     if (store_each_stmt (has_bsn ? self->by_bsn : self->by_name, store_bind_values,
                          (void *) STORE_VALUES (STORE_BLOB (has_bsn ? bsn_index : name_index, 32)),
@@ -342,6 +374,38 @@ s_subject (weegploeg_t *self, const Keten__Signal *s, bool *ks_open, char case_r
                                          : "same name and birth date; only the other has a BSN",
                                  reason);
     return rc;
+}
+
+/*  Find the subject of s (same BSN, or same normalised name and birth date
+ *  for a subject known without BSN), or create it.  An archived subject
+ *  (art. 13.2) is never found: a new signal about that person starts a
+ *  new subject, with a fresh key and case_ref, and nothing of the archive
+ *  comes back through it.  Bringing the archive back is the controllers'
+ *  decision, a kernpartij's reopen order (art. 13.4); reopened, the two
+ *  are offered to the uitvoerder as a possible match.  key receives its data
+ *  key, from the drain's memo when an earlier signal of the drain was
+ *  about the same subject. */
+static int
+s_subject (weegploeg_t *self, const Keten__Signal *s, bool *ks_open, subject_memo_t *memo,
+           char case_ref[40], uint8_t key[KEYSTORE_KEY_LEN], kt_reason_t *reason)
+{
+    uint8_t bsn_index[32], name_index[32];
+    char norm[512];
+    weegploeg_normalise (norm, sizeof norm, s->subject->name);
+    s_blind (self, name_index, "name+birth", norm, s->subject->birth_date);
+    bool has_bsn = s->subject->bsn && *s->subject->bsn;
+    if (has_bsn)
+        s_blind (self, bsn_index, "bsn", s->subject->bsn, NULL);
+    const uint8_t *index = has_bsn ? bsn_index : name_index;
+    const char *known = s_memo_find (memo, has_bsn, index, key);
+    if (known) {
+        snprintf (case_ref, 40, "%s", known);
+        return 0;
+    }
+    if (s_subject_find (self, ks_open, case_ref, key, bsn_index, name_index, has_bsn, reason) != 0)
+        return -1;
+    s_memo_add (memo, has_bsn, index, case_ref, key);
+    return 0;
 }
 
 /*  The signal's figures (figures.h), counted for the commit that stores
@@ -395,6 +459,8 @@ weegploeg_store_signals (weegploeg_t *self, weegploeg_signal_t *signals, size_t 
         return 0;
     bool ks_open = false;
     uint8_t key[KEYSTORE_KEY_LEN];
+    subject_memo_t memo;
+    memo.n = memo.next = 0;
     /*  The batch's figures as one row per kind of fact with its count,
      *  not two rows per signal (issue #17), in the same commit. */
     figures_tally_t tally = {0};
@@ -402,11 +468,13 @@ weegploeg_store_signals (weegploeg_t *self, weegploeg_signal_t *signals, size_t 
         return -1;
     size_t i;
     for (i = 0; i < n; i++) {
-        if (s_subject (self, signals[i].signal, &ks_open, signals[i].case_ref, key, reason) != 0 ||
+        if (s_subject (self, signals[i].signal, &ks_open, &memo, signals[i].case_ref, key,
+                       reason) != 0 ||
             s_insert_signal (self, &signals[i], key, &tally, reason) != 0)
             break;
     }
     sodium_memzero (key, sizeof key);
+    sodium_memzero (&memo, sizeof memo);
     /*  The signal rows in a few statements, not one each (issue #17). */
     if (i == n && store_rows_flush (self->add_signal, "store the signals", reason) != 0)
         i = 0;
