@@ -267,6 +267,7 @@ typedef struct {
     char *case_ref; /* [40] */
     uint8_t key_id[KEYSTORE_ID_LEN];
     bool found;
+    bool damaged; /* a row met whose key id is not one */
 } subject_t;
 
 /*  A subject row (case_ref, key_id) with a key id of the right size. */
@@ -275,8 +276,10 @@ s_subject_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 {
     (void) reason;
     subject_t *s = arg;
-    if (!store_blob_is (q, 1, KEYSTORE_ID_LEN))
+    if (!store_blob_is (q, 1, KEYSTORE_ID_LEN)) {
+        s->damaged = true;
         return 1; /* a damaged row: as if there were none */
+    }
     snprintf (s->case_ref, 40, "%s", store_text (q, 0));
     memcpy (s->key_id, sqlite3_column_blob (q, 1), KEYSTORE_ID_LEN);
     s->found = true;
@@ -328,15 +331,18 @@ s_memo_add (subject_memo_t *m, bool bsn, const uint8_t index[32], const char *ca
 }
 
 /*  The subject of s found by its index (bsn_index when has_bsn, else
- *  name_index), or made; key receives its data key.  New keys are
+ *  name_index), or made; key receives its data key, *memo whether the
+ *  drain's memo may give the same answer to the same lookup (not when
+ *  the lookup met a damaged row, which it takes as none: each signal
+ *  then makes a subject of its own, as it would alone).  New keys are
  *  written inside the keystore transaction that the caller commits
  *  before the weegploeg transaction. */
 static int
 s_subject_find (weegploeg_t *self, bool *ks_open, char case_ref[40], uint8_t key[KEYSTORE_KEY_LEN],
-                const uint8_t bsn_index[32], const uint8_t name_index[32], bool has_bsn,
+                const uint8_t bsn_index[32], const uint8_t name_index[32], bool has_bsn, bool *memo,
                 kt_reason_t *reason)
 {
-    subject_t found = {case_ref, {0}, false};
+    subject_t found = {case_ref, {0}, false, false};
     if (store_each_stmt (has_bsn ? self->by_bsn : self->by_name, store_bind_values,
                          (void *) STORE_VALUES (STORE_BLOB (has_bsn ? bsn_index : name_index, 32)),
                          s_subject_row, &found, "find the subject", reason) != 0)
@@ -349,6 +355,7 @@ s_subject_find (weegploeg_t *self, bool *ks_open, char case_ref[40], uint8_t key
             return -1;
         *ks_open = true;
     }
+    *memo = !found.damaged;
     if (found.found)
         return keystore_get (self->keystore, found.key_id, key, reason);
 
@@ -402,9 +409,12 @@ s_subject (weegploeg_t *self, const Keten__Signal *s, bool *ks_open, subject_mem
         snprintf (case_ref, 40, "%s", known);
         return 0;
     }
-    if (s_subject_find (self, ks_open, case_ref, key, bsn_index, name_index, has_bsn, reason) != 0)
+    bool memo_ok;
+    if (s_subject_find (self, ks_open, case_ref, key, bsn_index, name_index, has_bsn, &memo_ok,
+                        reason) != 0)
         return -1;
-    s_memo_add (memo, has_bsn, index, case_ref, key);
+    if (memo_ok)
+        s_memo_add (memo, has_bsn, index, case_ref, key);
     return 0;
 }
 
@@ -600,7 +610,7 @@ int
 weegploeg_case_key (weegploeg_t *self, const char *case_ref, uint8_t key[KEYSTORE_KEY_LEN],
                     kt_reason_t *reason)
 {
-    subject_t found = {(char[40]){0}, {0}, false};
+    subject_t found = {(char[40]){0}, {0}, false, false};
     if (store_one (self->db, "SELECT case_ref, key_id FROM subject WHERE case_ref=?",
                    STORE_VALUES (STORE_TEXT (case_ref)), s_subject_row, &found,
                    "find the subject's key", reason) < 0)

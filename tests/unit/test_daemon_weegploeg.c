@@ -115,8 +115,8 @@ static int
 s_store_batch (fixture_t *f, const char *sender, Keten__Signal **signals, size_t n, stored_t *out,
                kt_reason_t *r)
 {
-    weegploeg_signal_t w[8];
-    assert_true (n <= 8);
+    weegploeg_signal_t w[16];
+    assert_true (n <= 16);
     for (size_t i = 0; i < n; i++) {
         memset (&w[i], 0, sizeof w[i]);
         w[i].message_id = out[i].id;
@@ -210,6 +210,68 @@ test_same_bsn_joins_the_existing_case (void **state)
     char names[256];
     s_case_names (f, a.case_ref, names, sizeof names);
     assert_string_equal (names, "Test Persoon|T. Persoon");
+}
+
+/*  One drain with several signals about the same people finds each
+ *  subject as signals stored one at a time would: the drain's memo of
+ *  subjects (eight at most, so the last signals about A and B come after
+ *  they left it) gives the same case_ref and key as the lookup. */
+static void
+test_a_drain_finds_each_subject_as_single_signals_would (void **state)
+{
+    fixture_t *f = *state;
+    stored_t known;
+    s_store (f, "Test Persoon", "2001-04-12", "111222333", &known);
+    const char *names[16] = {"A. Persoon", "Bee Persoon", "Test Persoon", "Bee Persoon"};
+    const char *bsns[16] = {"111222333", NULL, "111222333", NULL};
+    char others[9][32];
+    for (int i = 0; i < 9; i++) {
+        snprintf (others[i], sizeof others[i], "Ander Persoon %c", 'a' + i);
+        names[4 + i] = others[i];
+    }
+    names[13] = "Test Persoon"; /* A again, by its BSN */
+    bsns[13] = "111222333";
+    names[14] = "Bee Persoon"; /* B again, without a BSN */
+    names[15] = "Bee Persoon"; /* B's name with a BSN: another subject */
+    bsns[15] = "123456782";
+    Keten__Signal *signals[16];
+    stored_t out[16];
+    for (int i = 0; i < 16; i++) {
+        signals[i] = s_signal (names[i], "2001-04-12", bsns[i]);
+        randombytes_buf (out[i].id, sizeof out[i].id);
+        randombytes_buf (out[i].commitment, sizeof out[i].commitment);
+    }
+    kt_reason_t r;
+    if (s_store_batch (f, "politie-test", signals, 16, out, &r) != 0)
+        fail_msg ("weegploeg_store_signals: %s", r.text);
+    for (int i = 0; i < 16; i++)
+        intake_signal_destroy (&signals[i]);
+    for (int i = 0; i < 16; i++)
+        assert_true (weegploeg_case_ref_ok (out[i].case_ref));
+    const char *a = known.case_ref, *b = out[1].case_ref;
+    assert_string_equal (out[0].case_ref, a);
+    assert_string_equal (out[2].case_ref, a);
+    assert_string_equal (out[13].case_ref, a);
+    assert_string_equal (out[3].case_ref, b);
+    assert_string_equal (out[14].case_ref, b);
+    assert_string_not_equal (b, a);
+    assert_string_not_equal (out[15].case_ref, b);
+    for (int i = 4; i < 13; i++)
+        for (int j = 0; j < 16; j++)
+            if (j != i)
+                assert_string_not_equal (out[i].case_ref, out[j].case_ref);
+    /*  A, B, the nine others and B's namesake with a BSN. */
+    assert_int_equal (weegploeg_count_subjects (f->weegploeg), 12);
+    /*  Each case reads back under its subject's key, every signal in it. */
+    char read[512];
+    s_case_names (f, a, read, sizeof read);
+    assert_string_equal (read, "Test Persoon|A. Persoon|Test Persoon|Test Persoon");
+    s_case_names (f, b, read, sizeof read);
+    assert_string_equal (read, "Bee Persoon|Bee Persoon|Bee Persoon");
+    s_case_names (f, out[15].case_ref, read, sizeof read);
+    assert_string_equal (read, "Bee Persoon");
+    s_case_names (f, out[12].case_ref, read, sizeof read);
+    assert_string_equal (read, "Ander Persoon i");
 }
 
 static void
@@ -889,6 +951,8 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown (test_same_bsn_joins_the_existing_case, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_drain_finds_each_subject_as_single_signals_would,
+                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
             test_same_name_and_birth_date_without_bsn_joins_the_existing_case, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
