@@ -102,20 +102,61 @@ spool_retain_wake (spool_retain_t *self)
     self->woken = true;
 }
 
-/*  A rejected entry nested no deeper than this is removed whole. */
+/*  One pass of rejected/ unlinks or moves at most this many entries, so
+ *  that a directory the writer dropped with very many entries in it does
+ *  not hold the loop (a pass runs on it once a minute): what is left goes
+ *  in the next passes. */
+#define SPOOL_REMOVE_BUDGET 10000
+/*  A directory nested this deep in a rejected entry is moved up into the
+ *  entry's own directory and removed from there, so no nesting keeps one
+ *  for good and no more directories than this are open at once. */
 #define SPOOL_REMOVE_DEPTH 16
 
-/*  name under dir removed whatever it is: a file, or a directory the
- *  writer dropped (claimed and rejected like any entry that is not a
- *  regular file) with everything in it, never following a symbolic link.
- *  0, or -1 with errno. */
+/*  The removal of rejected entries in one pass: the entry's own
+ *  directory (at depth 0; -1: none), and how many more entries the pass
+ *  may unlink or move. */
+typedef struct {
+    int top;
+    long budget;
+} s_removal_t;
+
+/*  name under dir (at depth, the entry itself 0) removed whatever it is: a
+ *  file, or a directory the writer dropped (claimed and rejected like any
+ *  entry that is not a regular file) with everything in it, never
+ *  following a symbolic link.  0, or -1 with errno: EAGAIN when the pass
+ *  ran out of its budget or moved part of it up (what is left goes in the
+ *  next pass). */
 static int
-s_remove (int dir, const char *name, int depth)
+s_remove (s_removal_t *r, int dir, const char *name, int depth)
 {
+    if (r->budget <= 0) {
+        errno = EAGAIN;
+        return -1;
+    }
+    r->budget--;
     if (unlinkat (dir, name, 0) == 0 || errno == ENOENT)
         return 0;
-    if (errno != EISDIR || depth == 0)
+    if (errno != EISDIR)
         return -1;
+    if (depth == SPOOL_REMOVE_DEPTH) {
+        /*  Up into the entry's directory, under a name of its own: then
+         *  it is at depth 1 and its parent can go. */
+        struct stat st;
+        char up[48];
+        if (fstatat (dir, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+            return errno == ENOENT ? 0 : -1;
+        snprintf (up, sizeof up, ".up-%llu", (unsigned long long) st.st_ino);
+        if (renameat2 (dir, name, r->top, up, RENAME_NOREPLACE) == 0)
+            return 0;
+        if (errno != EEXIST)
+            return -1;
+        /*  The name is taken (the writer made it): one nobody can guess. */
+        uint8_t rnd[8];
+        char hex[17];
+        kt_random_buf (rnd, sizeof rnd);
+        snprintf (up, sizeof up, ".up-%s", kt_hex (hex, rnd, sizeof rnd));
+        return renameat2 (dir, name, r->top, up, RENAME_NOREPLACE) == 0 ? 0 : -1;
+    }
     int fd = openat (dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
     if (!d) {
@@ -125,18 +166,27 @@ s_remove (int dir, const char *name, int depth)
         errno = err;
         return -1;
     }
+    if (depth == 0)
+        r->top = fd;
     int rc = 0;
     struct dirent *de;
     while (rc == 0 && (de = readdir (d)))
         if (strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0)
-            rc = s_remove (fd, de->d_name, depth - 1);
+            rc = s_remove (r, fd, de->d_name, depth + 1);
     int err = errno;
     closedir (d);
+    if (depth == 0)
+        r->top = -1;
     if (rc != 0) {
         errno = err;
         return -1;
     }
-    return unlinkat (dir, name, AT_REMOVEDIR) == 0 || errno == ENOENT ? 0 : -1;
+    if (unlinkat (dir, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
+        return 0;
+    /*  Not empty: a directory moved up after the listing passed it. */
+    if (errno == ENOTEMPTY && depth == 0)
+        errno = EAGAIN;
+    return -1;
 }
 
 /*  Log "spool EVENT ino=INO errno=ERR" at most once a minute per file. */
@@ -287,8 +337,9 @@ spool_retain_rejected (spool_retain_t *self, uint64_t now_ms)
         return -1;
     uint64_t keep_ms = (uint64_t) self->keep_days * SPOOL_DAY_MS;
     int removed = 0;
+    s_removal_t r = {-1, SPOOL_REMOVE_BUDGET};
     struct dirent *de;
-    while ((de = readdir (dir))) {
+    while (r.budget > 0 && (de = readdir (dir))) {
         uint64_t at = s_rejected_at (self, de->d_name);
         if (at == 0 || at + keep_ms > now_ms)
             continue;
@@ -301,8 +352,15 @@ spool_retain_rejected (spool_retain_t *self, uint64_t now_ms)
         /*  art. 13: intake/rejected-keep-days after the rejection.  The
          *  file before its reason: rejected/ never holds a file without
          *  its reason. */
-        if (s_remove (self->rejected_fd, final, SPOOL_REMOVE_DEPTH) != 0) {
-            s_log_failure (self, "expire_failed", ino, errno);
+        if (s_remove (&r, self->rejected_fd, final, 0) != 0) {
+            /*  Unfinished (the pass's budget, or a part moved up): the
+             *  next pass goes on with it. */
+            if (errno == EAGAIN) {
+                if (ratelog_due (self->quiet, "expire_unfinished", ino, kt_mono_us ()))
+                    kt_log (KT_LOG_INFO, "spool rejected_expiring ino=%llu%s", ino,
+                            ratelog_note (self->quiet));
+            } else
+                s_log_failure (self, "expire_failed", ino, errno);
             continue;
         }
         if (unlinkat (self->rejected_fd, de->d_name, 0) != 0 && errno != ENOENT) {

@@ -16,7 +16,9 @@
 #include "spool_retain.h"
 #include "store.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -727,6 +729,63 @@ test_a_rejected_file_goes_with_its_reason_keep_days_after_the_rejection (void **
     spool_retain_destroy (&retain);
 }
 
+/*  A dropped directory with more entries than a pass may remove, nested
+ *  deeper than the removal opens directories: each pass removes at most
+ *  its budget (10,000 entries) and moves what is too deep up into the
+ *  entry's own directory, and within a few passes it is gone whole, its
+ *  reason after it. */
+static void
+test_a_large_deep_rejected_directory_goes_over_several_passes (void **state)
+{
+    fixture_t *f = *state;
+    settled_list_t settled = {0};
+    spool_retain_t *retain = s_retain (f, &settled);
+    char path[4096];
+    s_path (f, "", "big.json", path, sizeof path);
+    assert_int_equal (mkdir (path, 0700), 0);
+    for (int i = 0; i < 25000; i++) {
+        char name[4200];
+        snprintf (name, sizeof name, "%s/f%05d", path, i);
+        int fd = open (name, O_WRONLY | O_CREAT | O_EXCL, 0600);
+        assert_true (fd >= 0);
+        close (fd);
+    }
+    /*  40 levels deep, a file at the bottom. */
+    size_t len = strlen (path);
+    for (int d = 0; d < 40; d++) {
+        len += (size_t) snprintf (path + len, sizeof path - len, "/d%02d", d);
+        assert_int_equal (mkdir (path, 0700), 0);
+    }
+    snprintf (path + len, sizeof path - len, "/bottom.txt");
+    int fd = open (path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    assert_true (fd >= 0);
+    close (fd);
+    assert_int_equal (s_scan (f), 0);
+    assert_true (s_exists (f, "rejected", "big.json"));
+    uint64_t day = 86400ULL * 1000, later = kt_now_ms () + 14 * day + 1000;
+    /*  The first pass stops at its budget. */
+    assert_int_equal (spool_retain_rejected (retain, later), 0);
+    assert_true (s_exists (f, "rejected", "big.json"));
+    assert_true (s_exists (f, "rejected", "big.json.reason"));
+    s_path (f, "rejected", "big.json", path, sizeof path);
+    size_t left = 0;
+    DIR *dir = opendir (path);
+    assert_non_null (dir);
+    for (struct dirent *de; (de = readdir (dir));)
+        left += de->d_name[0] == 'f';
+    closedir (dir);
+    assert_true (left >= 25000 - 10000 && left < 25000);
+    int passes = 1;
+    while (s_exists (f, "rejected", "big.json") && passes < 10) {
+        spool_retain_rejected (retain, later);
+        passes++;
+    }
+    assert_false (s_exists (f, "rejected", "big.json"));
+    assert_false (s_exists (f, "rejected", "big.json.reason"));
+    assert_true (passes >= 3);
+    spool_retain_destroy (&retain);
+}
+
 static void
 test_an_orphan_reason_is_removed_and_never_counted (void **state)
 {
@@ -827,6 +886,8 @@ main (void)
         cmocka_unit_test_setup_teardown (
             test_a_rejected_file_goes_with_its_reason_keep_days_after_the_rejection, s_setup,
             s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_a_large_deep_rejected_directory_goes_over_several_passes, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_an_orphan_reason_is_removed_and_never_counted,
                                          s_setup, s_teardown),
         cmocka_unit_test (test_a_subdirectory_owned_by_another_user_is_refused),
