@@ -318,10 +318,8 @@ s_log_repeating (spool_t *self, kt_log_level_t level, const char *event, unsigne
         kt_log (level, "spool %s ino=%llu errno=%d%s", event, ino, err, ratelog_note (self->quiet));
 }
 
-/*  renameat2 with RENAME_NOREPLACE: 0, or -1 with errno (EEXIST: to
- *  exists; EINVAL or ENOSYS: the filesystem or kernel cannot, e.g. NFS). */
-static int
-s_renameat2_noreplace (int from_fd, const char *from, int to_fd, const char *to)
+int
+spool_rename_noreplace (int from_fd, const char *from, int to_fd, const char *to)
 {
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 28))
     return renameat2 (from_fd, from, to_fd, to, RENAME_NOREPLACE);
@@ -341,7 +339,7 @@ s_renameat2_noreplace (int from_fd, const char *from, int to_fd, const char *to)
 static int
 s_claim_rename (spool_t *self, const char *name)
 {
-    if (s_renameat2_noreplace (self->dir_fd, name, self->work_fd, name) == 0)
+    if (spool_rename_noreplace (self->dir_fd, name, self->work_fd, name) == 0)
         return 0;
     if (errno != EINVAL && errno != ENOSYS)
         return -1;
@@ -366,7 +364,7 @@ s_claim_rename (spool_t *self, const char *name)
 static int
 s_move_from_work (spool_t *self, const char *name, int to_fd, const char *final)
 {
-    if (s_renameat2_noreplace (self->work_fd, name, to_fd, final) == 0)
+    if (spool_rename_noreplace (self->work_fd, name, to_fd, final) == 0)
         return 0;
     if (errno != EINVAL && errno != ENOSYS)
         return -1;

@@ -79,6 +79,9 @@ typedef int (spool_id_fn) (void *arg, const uint8_t id[KT_ID_LEN]);
  *  hash (BLAKE2b-256 of its bytes, as in spool_file_t): what a file still
  *  in done/ was sent as, whatever name it has there.  0, or -1 with
  *  reason (fn's, or the table could not be read). */
+/*  renameat2 with RENAME_NOREPLACE: 0, or -1 with errno (EEXIST: to
+ *  exists; EINVAL or ENOSYS: the filesystem or kernel cannot, e.g. NFS). */
+int spool_rename_noreplace (int from_fd, const char *from, int to_fd, const char *to);
 int spool_each_by_hash (spool_t *self, const uint8_t hash[32], spool_id_fn *fn, void *arg,
                         kt_reason_t *reason);
 

@@ -102,7 +102,7 @@ spool_retain_wake (spool_retain_t *self)
     self->woken = true;
 }
 
-/*  One pass of rejected/ unlinks or moves at most this many entries, so
+/*  One pass of rejected/ removes or moves at most this many entries, so
  *  that a directory the writer dropped with very many entries in it does
  *  not hold the loop (a pass runs on it once a minute): what is left goes
  *  in the next passes. */
@@ -114,11 +114,32 @@ spool_retain_wake (spool_retain_t *self)
 
 /*  The removal of rejected entries in one pass: the entry's own
  *  directory (at depth 0; -1: none), and how many more entries the pass
- *  may unlink or move. */
+ *  may remove or move.  Only what is done counts: an entry that cannot be
+ *  removed stops its own tree's walk at once (a few calls per level), so
+ *  it cannot use up the pass for the entries after it. */
 typedef struct {
     int top;
     long budget;
 } s_removal_t;
+
+/*  dir/name renamed to top/up, never replacing an entry there: 0, or -1
+ *  with errno (EEXIST: up is taken).  Where the filesystem cannot rename
+ *  without replacing (NFS), a rename after looking: only a directory the
+ *  writer emptied and named so could be replaced, inside the entry. */
+static int
+s_move_up (int dir, const char *name, int top, const char *up)
+{
+    if (spool_rename_noreplace (dir, name, top, up) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS)
+        return -1;
+    struct stat st;
+    if (fstatat (top, up, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        errno = EEXIST;
+        return -1;
+    }
+    return errno == ENOENT ? renameat (dir, name, top, up) : -1;
+}
 
 /*  name under dir (at depth, the entry itself 0) removed whatever it is: a
  *  file, or a directory the writer dropped (claimed and rejected like any
@@ -133,8 +154,11 @@ s_remove (s_removal_t *r, int dir, const char *name, int depth)
         errno = EAGAIN;
         return -1;
     }
-    r->budget--;
-    if (unlinkat (dir, name, 0) == 0 || errno == ENOENT)
+    if (unlinkat (dir, name, 0) == 0) {
+        r->budget--;
+        return 0;
+    }
+    if (errno == ENOENT)
         return 0;
     if (errno != EISDIR)
         return -1;
@@ -146,16 +170,19 @@ s_remove (s_removal_t *r, int dir, const char *name, int depth)
         if (fstatat (dir, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
             return errno == ENOENT ? 0 : -1;
         snprintf (up, sizeof up, ".up-%llu", (unsigned long long) st.st_ino);
-        if (renameat2 (dir, name, r->top, up, RENAME_NOREPLACE) == 0)
-            return 0;
-        if (errno != EEXIST)
-            return -1;
-        /*  The name is taken (the writer made it): one nobody can guess. */
-        uint8_t rnd[8];
-        char hex[17];
-        kt_random_buf (rnd, sizeof rnd);
-        snprintf (up, sizeof up, ".up-%s", kt_hex (hex, rnd, sizeof rnd));
-        return renameat2 (dir, name, r->top, up, RENAME_NOREPLACE) == 0 ? 0 : -1;
+        int moved = s_move_up (dir, name, r->top, up);
+        if (moved != 0 && errno == EEXIST) {
+            /*  The name is taken (the writer made it): one nobody can
+             *  guess. */
+            uint8_t rnd[8];
+            char hex[17];
+            kt_random_buf (rnd, sizeof rnd);
+            snprintf (up, sizeof up, ".up-%s", kt_hex (hex, rnd, sizeof rnd));
+            moved = s_move_up (dir, name, r->top, up);
+        }
+        if (moved == 0)
+            r->budget--;
+        return moved;
     }
     int fd = openat (dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
@@ -181,7 +208,11 @@ s_remove (s_removal_t *r, int dir, const char *name, int depth)
         errno = err;
         return -1;
     }
-    if (unlinkat (dir, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
+    if (unlinkat (dir, name, AT_REMOVEDIR) == 0) {
+        r->budget--;
+        return 0;
+    }
+    if (errno == ENOENT)
         return 0;
     /*  Not empty: a directory moved up after the listing passed it. */
     if (errno == ENOTEMPTY && depth == 0)

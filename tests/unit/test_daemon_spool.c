@@ -786,6 +786,72 @@ test_a_large_deep_rejected_directory_goes_over_several_passes (void **state)
     spool_retain_destroy (&retain);
 }
 
+/*  Rejected directories the node cannot empty (the writer made a
+ *  directory in them read-only; not as root, which may anyway) do not
+ *  hold up the removal of the other expired entries: only what is removed
+ *  counts against a pass's budget. */
+static void
+test_unremovable_rejected_entries_do_not_hold_up_the_others (void **state)
+{
+    if (geteuid () == 0)
+        skip ();
+    fixture_t *f = *state;
+    settled_list_t settled = {0};
+    spool_retain_t *retain = s_retain (f, &settled);
+    char path[4096], name[64];
+    for (int i = 0; i < 700; i++) {
+        snprintf (name, sizeof name, "stuck-%03d.json", i);
+        s_path (f, "", name, path, sizeof path);
+        size_t len = strlen (path);
+        assert_int_equal (mkdir (path, 0700), 0);
+        for (int d = 0; d < 15; d++) {
+            len += (size_t) snprintf (path + len, sizeof path - len, "/c%02d", d);
+            assert_int_equal (mkdir (path, 0700), 0);
+        }
+        snprintf (path + len, sizeof path - len, "/f");
+        int fd = open (path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+        assert_true (fd >= 0);
+        close (fd);
+        path[len] = '\0';
+        assert_int_equal (chmod (path, 0500), 0);
+    }
+    for (int i = 0; i < 300; i++) {
+        snprintf (name, sizeof name, "plain-%03d.json", i);
+        s_drop (f, name, "{");
+    }
+    for (int n = 0; n < 20 && s_scan (f) == 0; n++) {
+        DIR *dir = opendir (f->spool);
+        size_t left = 0;
+        for (struct dirent *de; dir && (de = readdir (dir));)
+            left += strstr (de->d_name, ".json") != NULL;
+        if (dir)
+            closedir (dir);
+        if (left == 0)
+            break;
+    }
+    assert_true (s_exists (f, "rejected", "plain-299.json"));
+    assert_true (s_exists (f, "rejected", "stuck-699.json"));
+    uint64_t later = kt_now_ms () + 15 * 86400ULL * 1000;
+    for (int pass = 0; pass < 2; pass++)
+        spool_retain_rejected (retain, later);
+    for (int i = 0; i < 300; i++) {
+        snprintf (name, sizeof name, "plain-%03d.json", i);
+        assert_false (s_exists (f, "rejected", name));
+    }
+    /*  The stuck ones stay (logged), emptied as far as they can be. */
+    assert_true (s_exists (f, "rejected", "stuck-000.json"));
+    /*  Let the teardown remove them. */
+    for (int i = 0; i < 700; i++) {
+        snprintf (name, sizeof name, "stuck-%03d.json", i);
+        s_path (f, "rejected", name, path, sizeof path);
+        size_t len = strlen (path);
+        for (int d = 0; d < 15; d++)
+            len += (size_t) snprintf (path + len, sizeof path - len, "/c%02d", d);
+        chmod (path, 0700);
+    }
+    spool_retain_destroy (&retain);
+}
+
 static void
 test_an_orphan_reason_is_removed_and_never_counted (void **state)
 {
@@ -888,6 +954,8 @@ main (void)
             s_teardown),
         cmocka_unit_test_setup_teardown (
             test_a_large_deep_rejected_directory_goes_over_several_passes, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_unremovable_rejected_entries_do_not_hold_up_the_others, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_an_orphan_reason_is_removed_and_never_counted,
                                          s_setup, s_teardown),
         cmocka_unit_test (test_a_subdirectory_owned_by_another_user_is_refused),
