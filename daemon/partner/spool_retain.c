@@ -39,6 +39,7 @@ struct _spool_retain_t {
     bool woken;                 /* a receipt was kept since the last done/ pass */
     struct timespec done_mtime; /* done/'s mtime at the last pass */
     uint64_t rejected_last_ms;  /* the last rejected/ pass (0: none yet) */
+    DIR *rejected_walk;         /* rejected/ where the last pass stopped (NULL: from the start) */
     ratelog_t *quiet;           /* failures that would repeat on every pass */
 };
 
@@ -92,6 +93,8 @@ spool_retain_destroy (spool_retain_t **self_p)
     if (self->rejected_fd >= 0)
         close (self->rejected_fd);
     ratelog_destroy (&self->quiet);
+    if (self->rejected_walk)
+        closedir (self->rejected_walk);
     free (self);
     *self_p = NULL;
 }
@@ -102,10 +105,13 @@ spool_retain_wake (spool_retain_t *self)
     self->woken = true;
 }
 
-/*  One pass of rejected/ removes or moves at most this many entries, so
- *  that a directory the writer dropped with very many entries in it does
- *  not hold the loop (a pass runs on it once a minute): what is left goes
- *  in the next passes. */
+/*  One pass of rejected/ makes at most this many calls on entries (each
+ *  entry of rejected/ looked at, each one removed, moved or tried in a
+ *  dropped directory), so that a directory the writer dropped with very
+ *  many entries in it, or very many it cannot remove, does not hold the
+ *  loop (a pass runs once a minute).  The next pass goes on where this
+ *  one stopped, and starts from the top once it reached the end: every
+ *  entry has its turn, none is held up by those before it. */
 #define SPOOL_REMOVE_BUDGET 10000
 /*  A directory nested this deep in a rejected entry is moved up into the
  *  entry's own directory and removed from there, so no nesting keeps one
@@ -113,10 +119,9 @@ spool_retain_wake (spool_retain_t *self)
 #define SPOOL_REMOVE_DEPTH 16
 
 /*  The removal of rejected entries in one pass: the entry's own
- *  directory (at depth 0; -1: none), and how many more entries the pass
- *  may remove or move.  Only what is done counts: an entry that cannot be
- *  removed stops its own tree's walk at once (a few calls per level), so
- *  it cannot use up the pass for the entries after it. */
+ *  directory (at depth 0; -1: none), and how many more calls the pass may
+ *  make.  An entry that cannot be removed stops its own tree's walk at
+ *  once, at a few calls per level. */
 typedef struct {
     int top;
     long budget;
@@ -154,15 +159,18 @@ s_remove (s_removal_t *r, int dir, const char *name, int depth)
         errno = EAGAIN;
         return -1;
     }
-    if (unlinkat (dir, name, 0) == 0) {
-        r->budget--;
-        return 0;
-    }
-    if (errno == ENOENT)
+    r->budget--;
+    if (unlinkat (dir, name, 0) == 0 || errno == ENOENT)
         return 0;
     if (errno != EISDIR)
         return -1;
     if (depth == SPOOL_REMOVE_DEPTH) {
+        /*  Empty (even one the node may not write in): removed here. */
+        r->budget--;
+        if (unlinkat (dir, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
+            return 0;
+        if (errno != ENOTEMPTY && errno != EEXIST)
+            return -1;
         /*  Up into the entry's directory, under a name of its own: then
          *  it is at depth 1 and its parent can go. */
         struct stat st;
@@ -180,8 +188,6 @@ s_remove (s_removal_t *r, int dir, const char *name, int depth)
             snprintf (up, sizeof up, ".up-%s", kt_hex (hex, rnd, sizeof rnd));
             moved = s_move_up (dir, name, r->top, up);
         }
-        if (moved == 0)
-            r->budget--;
         return moved;
     }
     int fd = openat (dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -208,11 +214,8 @@ s_remove (s_removal_t *r, int dir, const char *name, int depth)
         errno = err;
         return -1;
     }
-    if (unlinkat (dir, name, AT_REMOVEDIR) == 0) {
-        r->budget--;
-        return 0;
-    }
-    if (errno == ENOENT)
+    r->budget--;
+    if (unlinkat (dir, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
         return 0;
     /*  Not empty: a directory moved up after the listing passed it. */
     if (errno == ENOTEMPTY && depth == 0)
@@ -363,14 +366,25 @@ s_rejected_at (spool_retain_t *self, const char *name)
 int
 spool_retain_rejected (spool_retain_t *self, uint64_t now_ms)
 {
-    DIR *dir = s_opendir (self, self->rejected_fd, "rejected");
-    if (!dir)
-        return -1;
+    /*  A listing of its own (not a dup of rejected_fd, whose offset other
+     *  readers move), kept from pass to pass. */
+    if (!self->rejected_walk) {
+        int fd = openat (self->rejected_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || !(self->rejected_walk = fdopendir (fd))) {
+            int err = errno;
+            if (fd >= 0)
+                close (fd);
+            s_log_failure (self, "retain_unreadable", 0, err);
+            return -1;
+        }
+    }
+    DIR *dir = self->rejected_walk;
     uint64_t keep_ms = (uint64_t) self->keep_days * SPOOL_DAY_MS;
     int removed = 0;
     s_removal_t r = {-1, SPOOL_REMOVE_BUDGET};
-    struct dirent *de;
+    struct dirent *de = NULL;
     while (r.budget > 0 && (de = readdir (dir))) {
+        r.budget--;
         uint64_t at = s_rejected_at (self, de->d_name);
         if (at == 0 || at + keep_ms > now_ms)
             continue;
@@ -401,7 +415,11 @@ spool_retain_rejected (spool_retain_t *self, uint64_t now_ms)
         kt_log (KT_LOG_INFO, "spool rejected_expired ino=%llu", ino);
         removed++;
     }
-    closedir (dir);
+    /*  At the end: the next pass starts from the top. */
+    if (!de) {
+        closedir (dir);
+        self->rejected_walk = NULL;
+    }
     if (removed > 0 && fsync (self->rejected_fd) != 0)
         s_log_failure (self, "expire_sync_failed", 0, errno);
     return removed;

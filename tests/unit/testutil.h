@@ -28,10 +28,21 @@ testutil_remove_entry (const char *path, const struct stat *st, int flag, struct
     return remove (path);
 }
 
-/*  Remove dir and everything below it (symlinks are removed, not followed). */
+static inline int
+testutil_writable_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void) ftw;
+    if (flag == FTW_D && !(st->st_mode & S_IWUSR))
+        chmod (path, st->st_mode | S_IRWXU);
+    return 0;
+}
+
+/*  Remove dir and everything below it (symlinks are removed, not
+ *  followed), directories a test made read-only (its own) included. */
 static inline int
 testutil_rmtree (const char *dir)
 {
+    nftw (dir, testutil_writable_entry, 16, FTW_PHYS);
     return nftw (dir, testutil_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
