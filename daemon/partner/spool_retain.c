@@ -110,8 +110,9 @@ spool_retain_wake (spool_retain_t *self)
  *  dropped directory), so that a directory the writer dropped with very
  *  many entries in it, or very many it cannot remove, does not hold the
  *  loop (a pass runs once a minute).  The next pass goes on where this
- *  one stopped, and starts from the top once it reached the end: every
- *  entry has its turn, none is held up by those before it. */
+ *  one stopped (with the entry it was cut in), and starts from the top
+ *  once it reached the end: every entry has its turn, none is held up by
+ *  those before it. */
 #define SPOOL_REMOVE_BUDGET 10000
 /*  A directory nested this deep in a rejected entry is moved up into the
  *  entry's own directory and removed from there, so no nesting keeps one
@@ -201,26 +202,35 @@ s_remove (s_removal_t *r, int dir, const char *name, int depth)
     }
     if (depth == 0)
         r->top = fd;
-    int rc = 0;
-    struct dirent *de;
-    while (rc == 0 && (de = readdir (d)))
-        if (strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0)
-            rc = s_remove (r, fd, de->d_name, depth + 1);
-    int err = errno;
+    int rc = 0, err = 0;
+    for (;;) {
+        struct dirent *de;
+        while (rc == 0 && (de = readdir (d)))
+            if (strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0)
+                rc = s_remove (r, fd, de->d_name, depth + 1);
+        err = errno;
+        if (rc != 0)
+            break;
+        r->budget--;
+        if (unlinkat (dir, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
+            break;
+        err = errno;
+        rc = -1;
+        /*  Not empty: at the entry itself, a directory moved up after the
+         *  listing passed it; listed again while the pass may. */
+        if (err != ENOTEMPTY || depth != 0)
+            break;
+        err = EAGAIN;
+        if (r->budget <= 0)
+            break;
+        rc = 0;
+        rewinddir (d);
+    }
     closedir (d);
     if (depth == 0)
         r->top = -1;
-    if (rc != 0) {
-        errno = err;
-        return -1;
-    }
-    r->budget--;
-    if (unlinkat (dir, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
-        return 0;
-    /*  Not empty: a directory moved up after the listing passed it. */
-    if (errno == ENOTEMPTY && depth == 0)
-        errno = EAGAIN;
-    return -1;
+    errno = err;
+    return rc == 0 ? 0 : -1;
 }
 
 /*  Log "spool EVENT ino=INO errno=ERR" at most once a minute per file. */
@@ -383,7 +393,15 @@ spool_retain_rejected (spool_retain_t *self, uint64_t now_ms)
     int removed = 0;
     s_removal_t r = {-1, SPOOL_REMOVE_BUDGET};
     struct dirent *de = NULL;
-    while (r.budget > 0 && (de = readdir (dir))) {
+    bool cut = false;
+    while (r.budget > 0) {
+        long at_entry = telldir (dir);
+        errno = 0;
+        if (!(de = readdir (dir))) {
+            if (errno != 0)
+                s_log_failure (self, "retain_unreadable", 0, errno);
+            break;
+        }
         r.budget--;
         uint64_t at = s_rejected_at (self, de->d_name);
         if (at == 0 || at + keep_ms > now_ms)
@@ -397,15 +415,22 @@ spool_retain_rejected (spool_retain_t *self, uint64_t now_ms)
         /*  art. 13: intake/rejected-keep-days after the rejection.  The
          *  file before its reason: rejected/ never holds a file without
          *  its reason. */
+        long budget = r.budget;
         if (s_remove (&r, self->rejected_fd, final, 0) != 0) {
-            /*  Unfinished (the pass's budget, or a part moved up): the
-             *  next pass goes on with it. */
-            if (errno == EAGAIN) {
-                if (ratelog_due (self->quiet, "expire_unfinished", ino, kt_mono_us ()))
-                    kt_log (KT_LOG_INFO, "spool rejected_expiring ino=%llu%s", ino,
-                            ratelog_note (self->quiet));
-            } else
-                s_log_failure (self, "expire_failed", ino, errno);
+            int err = errno;
+            /*  Unfinished: a directory under way (its removal goes on). */
+            if (err == EAGAIN && budget - r.budget > 1 &&
+                ratelog_due (self->quiet, "expire_unfinished", ino, kt_mono_us ()))
+                kt_log (KT_LOG_INFO, "spool rejected_expiring ino=%llu%s", ino,
+                        ratelog_note (self->quiet));
+            else if (err != EAGAIN)
+                s_log_failure (self, "expire_failed", ino, err);
+            /*  Cut by the pass's budget: the next pass starts with it. */
+            if (err == EAGAIN && r.budget <= 0) {
+                seekdir (dir, at_entry);
+                cut = true;
+                break;
+            }
             continue;
         }
         if (unlinkat (self->rejected_fd, de->d_name, 0) != 0 && errno != ENOENT) {
@@ -415,8 +440,9 @@ spool_retain_rejected (spool_retain_t *self, uint64_t now_ms)
         kt_log (KT_LOG_INFO, "spool rejected_expired ino=%llu", ino);
         removed++;
     }
-    /*  At the end: the next pass starts from the top. */
-    if (!de) {
+    /*  At the end (or an unreadable listing): the next pass starts from
+     *  the top. */
+    if (!de && !cut) {
         closedir (dir);
         self->rejected_walk = NULL;
     }
