@@ -126,6 +126,7 @@ spool_retain_wake (spool_retain_t *self)
 typedef struct {
     int top;
     long budget;
+    long done; /* entries removed or moved so far */
 } s_removal_t;
 
 /*  dir/name renamed to top/up, never replacing an entry there: 0, or -1
@@ -161,14 +162,22 @@ s_remove (s_removal_t *r, int dir, const char *name, int depth)
         return -1;
     }
     r->budget--;
-    if (unlinkat (dir, name, 0) == 0 || errno == ENOENT)
+    if (unlinkat (dir, name, 0) == 0) {
+        r->done++;
+        return 0;
+    }
+    if (errno == ENOENT)
         return 0;
     if (errno != EISDIR)
         return -1;
     if (depth == SPOOL_REMOVE_DEPTH) {
         /*  Empty (even one the node may not write in): removed here. */
         r->budget--;
-        if (unlinkat (dir, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
+        if (unlinkat (dir, name, AT_REMOVEDIR) == 0) {
+            r->done++;
+            return 0;
+        }
+        if (errno == ENOENT)
             return 0;
         if (errno != ENOTEMPTY && errno != EEXIST)
             return -1;
@@ -189,6 +198,7 @@ s_remove (s_removal_t *r, int dir, const char *name, int depth)
             snprintf (up, sizeof up, ".up-%s", kt_hex (hex, rnd, sizeof rnd));
             moved = s_move_up (dir, name, r->top, up);
         }
+        r->done += moved == 0;
         return moved;
     }
     int fd = openat (dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -204,24 +214,40 @@ s_remove (s_removal_t *r, int dir, const char *name, int depth)
         r->top = fd;
     int rc = 0, err = 0;
     for (;;) {
-        struct dirent *de;
-        while (rc == 0 && (de = readdir (d)))
-            if (strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0)
-                rc = s_remove (r, fd, de->d_name, depth + 1);
-        err = errno;
+        long done = r->done;
+        while (rc == 0) {
+            errno = 0;
+            struct dirent *de = readdir (d);
+            if (!de) {
+                /*  A listing that fails is no end of it. */
+                if (errno != 0) {
+                    err = errno;
+                    rc = -1;
+                }
+                break;
+            }
+            if (strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0 &&
+                (rc = s_remove (r, fd, de->d_name, depth + 1)) != 0)
+                err = errno;
+        }
         if (rc != 0)
             break;
         r->budget--;
-        if (unlinkat (dir, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
+        if (unlinkat (dir, name, AT_REMOVEDIR) == 0) {
+            r->done++;
+            break;
+        }
+        if (errno == ENOENT)
             break;
         err = errno;
         rc = -1;
         /*  Not empty: at the entry itself, a directory moved up after the
-         *  listing passed it; listed again while the pass may. */
+         *  listing passed it; listed again while the pass may and the
+         *  last listing got somewhere (else the next cycle tries). */
         if (err != ENOTEMPTY || depth != 0)
             break;
         err = EAGAIN;
-        if (r->budget <= 0)
+        if (r->budget <= 0 || r->done == done)
             break;
         rc = 0;
         rewinddir (d);
@@ -391,7 +417,7 @@ spool_retain_rejected (spool_retain_t *self, uint64_t now_ms)
     DIR *dir = self->rejected_walk;
     uint64_t keep_ms = (uint64_t) self->keep_days * SPOOL_DAY_MS;
     int removed = 0;
-    s_removal_t r = {-1, SPOOL_REMOVE_BUDGET};
+    s_removal_t r = {-1, SPOOL_REMOVE_BUDGET, 0};
     struct dirent *de = NULL;
     bool cut = false;
     while (r.budget > 0) {
@@ -415,7 +441,7 @@ spool_retain_rejected (spool_retain_t *self, uint64_t now_ms)
         /*  art. 13: intake/rejected-keep-days after the rejection.  The
          *  file before its reason: rejected/ never holds a file without
          *  its reason. */
-        long budget = r.budget;
+        long budget = r.budget, done = r.done;
         if (s_remove (&r, self->rejected_fd, final, 0) != 0) {
             int err = errno;
             /*  Unfinished: a directory under way (its removal goes on). */
@@ -425,8 +451,10 @@ spool_retain_rejected (spool_retain_t *self, uint64_t now_ms)
                         ratelog_note (self->quiet));
             else if (err != EAGAIN)
                 s_log_failure (self, "expire_failed", ino, err);
-            /*  Cut by the pass's budget: the next pass starts with it. */
-            if (err == EAGAIN && r.budget <= 0) {
+            /*  Cut by the pass's budget: the next pass starts with it,
+             *  if it was not begun or got somewhere (one that used the
+             *  pass and got nowhere is not to hold the others up). */
+            if (err == EAGAIN && r.budget <= 0 && (budget == 0 || r.done > done)) {
                 seekdir (dir, at_entry);
                 cut = true;
                 break;
