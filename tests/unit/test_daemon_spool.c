@@ -729,6 +729,30 @@ test_a_rejected_file_goes_with_its_reason_keep_days_after_the_rejection (void **
     spool_retain_destroy (&retain);
 }
 
+/*  An empty file at path. */
+static void
+s_touch (const char *path)
+{
+    int fd = open (path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    assert_true (fd >= 0);
+    close (fd);
+}
+
+/*  Directory path (in a buffer of size bytes) made, and n more nested in
+ *  it, named PREFIX00, PREFIX01, ...: path then names the deepest; its
+ *  length is returned. */
+static size_t
+s_nest (char *path, size_t size, const char *prefix, int n)
+{
+    size_t len = strlen (path);
+    assert_int_equal (mkdir (path, 0700), 0);
+    for (int d = 0; d < n; d++) {
+        len += (size_t) snprintf (path + len, size - len, "/%s%02d", prefix, d);
+        assert_int_equal (mkdir (path, 0700), 0);
+    }
+    return len;
+}
+
 /*  A dropped directory with more entries than a pass may remove, nested
  *  deeper than the removal opens directories: each pass makes at most its
  *  budget of calls (10,000), the next going on with the entry it was cut
@@ -741,25 +765,17 @@ test_a_large_deep_rejected_directory_goes_over_several_passes (void **state)
     settled_list_t settled = {0};
     spool_retain_t *retain = s_retain (f, &settled);
     char path[4096];
+    /*  40 levels deep, a file at the bottom. */
     s_path (f, "", "big.json", path, sizeof path);
-    assert_int_equal (mkdir (path, 0700), 0);
+    size_t len = s_nest (path, sizeof path, "d", 40);
+    snprintf (path + len, sizeof path - len, "/bottom.txt");
+    s_touch (path);
+    s_path (f, "big.json", "", path, sizeof path);
     for (int i = 0; i < 25000; i++) {
         char name[4200];
-        snprintf (name, sizeof name, "%s/f%05d", path, i);
-        int fd = open (name, O_WRONLY | O_CREAT | O_EXCL, 0600);
-        assert_true (fd >= 0);
-        close (fd);
+        snprintf (name, sizeof name, "%sf%05d", path, i);
+        s_touch (name);
     }
-    /*  40 levels deep, a file at the bottom. */
-    size_t len = strlen (path);
-    for (int d = 0; d < 40; d++) {
-        len += (size_t) snprintf (path + len, sizeof path - len, "/d%02d", d);
-        assert_int_equal (mkdir (path, 0700), 0);
-    }
-    snprintf (path + len, sizeof path - len, "/bottom.txt");
-    int fd = open (path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-    assert_true (fd >= 0);
-    close (fd);
     assert_int_equal (s_scan (f), 0);
     assert_true (s_exists (f, "rejected", "big.json"));
     uint64_t day = 86400ULL * 1000, later = kt_now_ms () + 14 * day + 1000;
@@ -805,16 +821,9 @@ test_unremovable_rejected_entries_do_not_hold_up_the_others (void **state)
     for (int i = 0; i < 700; i++) {
         snprintf (name, sizeof name, "stuck-%03d.json", i);
         s_path (f, "", name, path, sizeof path);
-        size_t len = strlen (path);
-        assert_int_equal (mkdir (path, 0700), 0);
-        for (int d = 0; d < 15; d++) {
-            len += (size_t) snprintf (path + len, sizeof path - len, "/c%02d", d);
-            assert_int_equal (mkdir (path, 0700), 0);
-        }
+        size_t len = s_nest (path, sizeof path, "c", 15);
         snprintf (path + len, sizeof path - len, "/f");
-        int fd = open (path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-        assert_true (fd >= 0);
-        close (fd);
+        s_touch (path);
         path[len] = '\0';
         assert_int_equal (chmod (path, 0500), 0);
     }
@@ -823,12 +832,7 @@ test_unremovable_rejected_entries_do_not_hold_up_the_others (void **state)
         s_drop (f, name, "{");
     }
     s_path (f, "", "empty-deep.json", path, sizeof path);
-    size_t len = strlen (path);
-    assert_int_equal (mkdir (path, 0700), 0);
-    for (int d = 0; d < 16; d++) {
-        len += (size_t) snprintf (path + len, sizeof path - len, "/e%02d", d);
-        assert_int_equal (mkdir (path, 0700), 0);
-    }
+    s_nest (path, sizeof path, "e", 16);
     assert_int_equal (chmod (path, 0500), 0);
     for (int n = 0; n < 20 && s_scan (f) == 0; n++) {
         DIR *dir = opendir (f->spool);
