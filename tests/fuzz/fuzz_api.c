@@ -48,14 +48,26 @@ s_flush (void *arg)
     (void) arg;
 }
 
+static char s_dir[] = "/tmp/keten-fuzz-api.XXXXXX";
+
+/*  At exit: the server's socket and its directory go. */
+static void
+s_cleanup (void)
+{
+    char sock[64];
+    snprintf (sock, sizeof sock, "%s/s", s_dir);
+    unlink (sock);
+    rmdir (s_dir);
+}
+
 static void
 s_init (void)
 {
-    char path[] = "/tmp/keten-fuzz-api.XXXXXX";
-    if (!mkdtemp (path))
+    if (!mkdtemp (s_dir))
         abort ();
+    atexit (s_cleanup);
     char sock[64];
-    snprintf (sock, sizeof sock, "%s/s", path);
+    snprintf (sock, sizeof sock, "%s/s", s_dir);
     s_loop = zloop_new ();
     kt_reason_t r;
     s_server = apiserver_new (s_loop, sock, s_handler, s_flush, NULL, &r);

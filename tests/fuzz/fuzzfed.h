@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct {
     keys_secret_t *keys[2]; /* [0] the uitvoerder, [1] politie */
@@ -52,6 +53,14 @@ fuzzfed_init (fuzzfed_t *f)
     static const referentiekader_t rk = {.version = "fuzz-1", .example = true};
     if (roster_build ("pga-fuzz", 1, pub_p, 2, f->keys[0], &rk, &note, &r) != 0)
         abort ();
+    /*  In memory now: the key files (test keys, secret ones too) go. */
+    for (int i = 0; i < 2; i++) {
+        char path[128];
+        snprintf (path, sizeof path, "%s/%s.secret", dir, fuzzfed_ids[i]);
+        unlink (path);
+        unlink (pubs[i]);
+    }
+    rmdir (dir);
     note_verifier_format (f->pinned, sizeof f->pinned, fuzzfed_ids[0],
                           f->keys[0]->pub.signing_pk);
     for (int i = 0; i < 2; i++) {
