@@ -3,6 +3,7 @@
 
 #include "merkle.h"
 #include "policy.h"
+#include "verifier.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -469,9 +470,35 @@ s_check_header_shape (const Keten__Header *h, kt_reason_t *reason)
     return 0;
 }
 
+/*  A signature left to the verifier while the rest of the message is
+ *  opened (envelope_open_opts_t.overlap): what to do once it is known
+ *  good. */
+typedef struct {
+    bool started;
+    bool batch; /* remember root as verified under pk */
+    uint8_t root[32];
+    const uint8_t *pk;
+} pending_sig_t;
+
+/*  Ed25519 over m (heap, taken) under pk: now, or - later given and the
+ *  verifier free - started on the verifier's thread (later->started) and
+ *  taken as good until s_pending_end says otherwise. */
+static int
+s_verify (uint8_t *m, size_t mlen, const uint8_t *sig, const uint8_t *pk, pending_sig_t *later)
+{
+    if (later && verifier_start (sig, m, mlen, pk)) {
+        later->started = true;
+        later->pk = pk;
+        return 0;
+    }
+    int bad = crypto_sign_verify_detached (sig, m, mlen, pk);
+    free (m);
+    return bad ? -1 : 0;
+}
+
 static int
 s_check_signature (keyring_t *keyring, const Keten__Envelope *env, const uint8_t leaf[32],
-                   const uint8_t *signing_pk, kt_reason_t *reason)
+                   const uint8_t *signing_pk, pending_sig_t *later, kt_reason_t *reason)
 {
     if (env->signature.len != crypto_sign_BYTES)
         return kt_fail (reason, "signature is not %d bytes", crypto_sign_BYTES);
@@ -482,9 +509,9 @@ s_check_signature (keyring_t *keyring, const Keten__Envelope *env, const uint8_t
             return kt_fail (reason, "out of memory");
         memcpy (m, SIG_CONTEXT, sizeof SIG_CONTEXT - 1);
         memcpy (m + sizeof SIG_CONTEXT - 1, env->header.data, env->header.len);
-        int bad = crypto_sign_verify_detached (env->signature.data, m, mlen, signing_pk);
-        free (m);
-        return bad ? kt_fail (reason, "bad signature") : 0;
+        return s_verify (m, mlen, env->signature.data, signing_pk, later) != 0
+                   ? kt_fail (reason, "bad signature")
+                   : 0;
     }
     const Keten__BatchProof *b = env->batch;
     if (b->root.len != 32 || b->size == 0 || b->size > ENVELOPE_BATCH_MAX || b->index >= b->size ||
@@ -501,12 +528,34 @@ s_check_signature (keyring_t *keyring, const Keten__Envelope *env, const uint8_t
         return kt_fail (reason, "bad signature: header is not in the signed batch");
     if (keyring_batch_verified (keyring, signing_pk, b->root.data))
         return 0;
-    uint8_t m[sizeof BATCH_CONTEXT - 1 + 32];
+    size_t mlen = sizeof BATCH_CONTEXT - 1 + 32;
+    uint8_t *m = malloc (mlen);
+    if (!m)
+        return kt_fail (reason, "out of memory");
     memcpy (m, BATCH_CONTEXT, sizeof BATCH_CONTEXT - 1);
     memcpy (m + sizeof BATCH_CONTEXT - 1, b->root.data, 32);
-    if (crypto_sign_verify_detached (env->signature.data, m, sizeof m, signing_pk) != 0)
+    if (s_verify (m, mlen, env->signature.data, signing_pk, later) != 0)
         return kt_fail (reason, "bad signature");
-    keyring_batch_remember (keyring, signing_pk, b->root.data);
+    if (later && later->started) {
+        later->batch = true;
+        memcpy (later->root, b->root.data, 32);
+    } else
+        keyring_batch_remember (keyring, signing_pk, b->root.data);
+    return 0;
+}
+
+/*  The outcome of a signature left to the verifier (none started: 0).
+ *  Bad: -1 with the reason the check would have given at once. */
+static int
+s_pending_end (keyring_t *keyring, pending_sig_t *p, kt_reason_t *reason)
+{
+    if (!p->started)
+        return 0;
+    p->started = false;
+    if (!verifier_wait ())
+        return kt_fail (reason, "bad signature");
+    if (p->batch)
+        keyring_batch_remember (keyring, p->pk, p->root);
     return 0;
 }
 
@@ -652,7 +701,7 @@ s_check_sender (const keyring_t *keyring, const Keten__Header *h, const envelope
 static int
 s_check_sender_signature (keyring_t *keyring, const Keten__Envelope *env,
                           const keyring_peer_t *sender, const envelope_open_opts_t *opts,
-                          envelope_opened_t *out, kt_reason_t *reason)
+                          envelope_opened_t *out, pending_sig_t *later, kt_reason_t *reason)
 {
     const Keten__Header *h = out->header;
     merkle_leaf_hash (out->leaf_hash, env->header.data, env->header.len);
@@ -663,16 +712,18 @@ s_check_sender_signature (keyring_t *keyring, const Keten__Envelope *env,
                         "sender %s used keys that are no longer accepted (its key rotation "
                         "overlap has ended)",
                         h->sender);
+    /*  Left to the verifier only when one key can have signed it: the
+     *  other key of an overlap is tried at once, after the first. */
     if (s_check_signature (keyring, env, out->leaf_hash,
                            previous ? sender->member->previous_signing_pk
                                     : sender->member->signing_pk,
-                           reason) != 0) {
+                           overlap ? NULL : later, reason) != 0) {
         /*  The reason stays the one for the keys the header names. */
         kt_reason_t why;
         if (!overlap || s_check_signature (keyring, env, out->leaf_hash,
                                            previous ? sender->member->signing_pk
                                                     : sender->member->previous_signing_pk,
-                                           &why) != 0)
+                                           NULL, &why) != 0)
             return -1;
     }
     out->sender_previous_keys = previous;
@@ -712,6 +763,7 @@ envelope_open (keyring_t *keyring, const uint8_t *data, size_t len,
     if (!env)
         return kt_fail (reason, "message does not decode as an envelope");
     int rc = ENVELOPE_REFUSED;
+    pending_sig_t pending = {0};
     out->header = keten__header__unpack (opts->allocator, env->header.len, env->header.data);
     if (!out->header) {
         kt_fail (reason, "header does not decode");
@@ -729,8 +781,13 @@ envelope_open (keyring_t *keyring, const uint8_t *data, size_t len,
     const keyring_peer_t *sender = s_check_sender (keyring, h, opts, reason);
     if (!sender)
         goto done;
-    /* 5. signature */
-    if (s_check_sender_signature (keyring, env, sender, opts, out, reason) != 0)
+    /* 5. signature: for a type the caller has work for, on the
+     *  verifier's thread while the steps after it run here, its outcome
+     *  waited for before this returns (a bad one is the refusal) */
+    bool overlap = opts->overlap && h->type > 0 && h->type < 32 &&
+                   (opts->overlap_types & (UINT32_C (1) << h->type));
+    if (s_check_sender_signature (keyring, env, sender, opts, out, overlap ? &pending : NULL,
+                                  reason) != 0)
         goto done;
     /* 6. recipient list allowed for this type and sender */
     if (policy_check (keyring_roster (keyring), h->type, sender->member, h->recipients,
@@ -746,8 +803,25 @@ envelope_open (keyring_t *keyring, const uint8_t *data, size_t len,
         goto done;
     if (s_decrypt (keyring, out, reason) != 0)
         goto done;
+    if (pending.started)
+        opts->overlap (opts->overlap_arg, out);
     rc = ENVELOPE_OK;
 done:
+    if (s_pending_end (keyring, &pending, reason) != 0) {
+        /*  Refused for its signature, as if checked at step 5: nothing
+         *  after it counts, and nothing of it is known. */
+        rc = ENVELOPE_REFUSED;
+        out->transient = false;
+        out->sender = NULL;
+        out->sender_previous_keys = out->sender_overlap = false;
+        if (out->plain) {
+            sodium_memzero (out->plain, out->plain_len);
+            free (out->plain);
+        }
+        out->plain = NULL;
+        out->plain_len = out->body_len = 0;
+        out->body = NULL;
+    }
     keten__envelope__free_unpacked (env, opts->allocator);
     return rc;
 }

@@ -87,24 +87,6 @@ int envelope_rewrap (const keyring_t *keyring, const char *recipient, const uint
                      bool keep_old, uint8_t **header_p, size_t *header_len_p,
                      kt_reason_t *reason);
 
-typedef bool (envelope_seen_fn) (void *arg, const uint8_t id[KT_ID_LEN]);
-
-typedef struct {
-    size_t max_bytes;          /* largest envelope accepted */
-    uint64_t now_ms;
-    uint64_t clock_skew_ms;    /* how far created_ms may lie in the future */
-    uint64_t max_age_ms;       /* how far in the past (outbox retries are old) */
-    envelope_seen_fn *seen;    /* duplicate-id check; NULL: none */
-    void *seen_arg;
-    /*  The member the transport authenticated (CURVE User-Id).  A message
-     *  from a partner must name that partner as sender; only the
-     *  uitvoerder relays other members' messages.  NULL: not checked. */
-    const keyring_peer_t *transport_peer;
-    /*  Where the envelope and its header are decoded (arena.h); NULL:
-     *  malloc. */
-    ProtobufCAllocator *allocator;
-} envelope_open_opts_t;
-
 typedef struct {
     Keten__Header *header;        /* owned; valid after decode */
     ProtobufCAllocator *allocator; /* the header's (opts.allocator) */
@@ -123,6 +105,36 @@ typedef struct {
                                    * skew, memory): the sender should retry,
                                    * so no final refusal is sent */
 } envelope_opened_t;
+
+typedef bool (envelope_seen_fn) (void *arg, const uint8_t id[KT_ID_LEN]);
+
+typedef struct {
+    size_t max_bytes; /* largest envelope accepted */
+    uint64_t now_ms;
+    uint64_t clock_skew_ms; /* how far created_ms may lie in the future */
+    uint64_t max_age_ms;    /* how far in the past (outbox retries are old) */
+    envelope_seen_fn *seen; /* duplicate-id check; NULL: none */
+    void *seen_arg;
+    /*  The member the transport authenticated (CURVE User-Id).  A message
+     *  from a partner must name that partner as sender; only the
+     *  uitvoerder relays other members' messages.  NULL: not checked. */
+    const keyring_peer_t *transport_peer;
+    /*  Where the envelope and its header are decoded (arena.h); NULL:
+     *  malloc. */
+    ProtobufCAllocator *allocator;
+    /*  Work of the caller's that can run while the signature is verified
+     *  on a thread of its own (verifier.h; issue #17): for a message of a
+     *  type whose bit (1 << type) overlap_types has, called with the
+     *  opened message once every other check has passed and the body is
+     *  decrypted, before the signature is known good.  It may only do
+     *  checks of its own and remember what they found true (the witness's
+     *  note verified); it must not act on the message.  envelope_open
+     *  still returns ENVELOPE_OK only once the signature is good.  NULL:
+     *  none, the signature checked in its place in the order. */
+    void (*overlap) (void *arg, const envelope_opened_t *opened);
+    void *overlap_arg;
+    uint32_t overlap_types;
+} envelope_open_opts_t;
 
 #define ENVELOPE_OK 0
 #define ENVELOPE_REFUSED -1

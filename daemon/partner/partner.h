@@ -124,6 +124,9 @@ void partner_drain_end (node_t *self);
 void partner_on_receipt (node_t *self, node_message_t *m);
 void partner_on_receipts (node_t *self, node_message_t *m);
 void partner_receipts_free (node_t *self);
+/*  The role's open_opts: a receipt's checkpoint note is verified while
+ *  the verifier checks its envelope's signature (envelope.h, overlap). */
+void partner_open_opts (node_t *self, envelope_open_opts_t *opts);
 
 int partner_on_heartbeat (zloop_t *loop, int timer_id, void *arg);
 int partner_on_pump (zloop_t *loop, int timer_id, void *arg);

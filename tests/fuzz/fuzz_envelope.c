@@ -46,7 +46,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
     envelope_open_opts_t o = {
         1 << 20, kt_now_ms (), 300000, 86400000, NULL, NULL, keyring_peer (s_uitv, "politie-f"),
-        NULL};
+        NULL,    NULL,         NULL,   0};
     envelope_opened_t out;
     kt_reason_t r;
     envelope_open (s_uitv, data, size, &o, &out, &r);

@@ -48,7 +48,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
                               NULL,
                               NULL,
                               keyring_peer (s_fed.ring[to], fuzzfed_ids[from]),
-                              NULL};
+                              NULL,
+                              NULL,
+                              NULL,
+                              0};
     envelope_opened_t out;
     if (envelope_open (s_fed.ring[to], env, env_len, &o, &out, &r) == ENVELOPE_OK) {
         const policy_body_t *b = policy_body (out.header->type);

@@ -466,12 +466,48 @@ test_an_older_checkpoint_not_asked_for_is_a_rollback (void **state)
     s_fixture_destroy (&f);
 }
 
+/*  A note checked ahead (witness_preverify, while a receipt's envelope
+ *  is verified on another thread) changes nothing of what follows: a good
+ *  one then counts as verified and its receipt is proven and kept as
+ *  always; one signed by another key is not remembered, and its receipt
+ *  still raises the alarm. */
+static void
+test_a_note_checked_ahead_counts_only_when_it_verified (void **state)
+{
+    (void) state;
+    fixture_t f;
+    witness_out_t out = {0};
+    s_fixture (&f);
+    s_keep_shared_then_4 (&f, &out);
+    char *note = s_note (&f, f.honest, 5);
+    witness_preverify (f.w, (const uint8_t *) note, strlen (note));
+    free (note);
+    s_receipt (&f, f.honest, 4, 5, &out);
+    assert_false (witness_alarm (f.w));
+    assert_int_equal (s_verify (&f, "receipts"), 1);
+    /*  The log's key taken by another: its note checked ahead first. */
+    uint8_t log_sk[64], other_pk[32];
+    memcpy (log_sk, f.log_sk, sizeof log_sk);
+    crypto_sign_keypair (other_pk, f.log_sk);
+    note = s_note (&f, f.honest, 6);
+    witness_preverify (f.w, (const uint8_t *) note, strlen (note));
+    free (note);
+    assert_false (witness_alarm (f.w));
+    s_receipt (&f, f.honest, 5, 6, &out);
+    assert_true (witness_alarm (f.w));
+    assert_int_equal (s_verify (&f, "receipts"), 1); /* the forged one not kept */
+    memcpy (f.log_sk, log_sk, sizeof log_sk);
+    witness_out_clear (&out);
+    s_fixture_destroy (&f);
+}
+
 int
 main (void)
 {
     kt_log_set_level (KT_LOG_ERROR);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_a_batch_proves_every_receipt_and_still_catches_a_rollback),
+        cmocka_unit_test (test_a_note_checked_ahead_counts_only_when_it_verified),
         cmocka_unit_test (test_a_batch_keeps_its_proofs_in_one_row_and_a_change_is_found),
         cmocka_unit_test (test_a_push_is_kept_only_with_a_proof_from_the_kept_checkpoint),
         cmocka_unit_test (test_an_honest_push_from_an_older_size_is_kept_after_the_answer),

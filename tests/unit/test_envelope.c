@@ -123,7 +123,8 @@ static int
 s_open (fixture_t *f, int at, const uint8_t *data, size_t len, envelope_seen_fn *seen,
         kt_reason_t *r)
 {
-    envelope_open_opts_t o = {MAX_BYTES, kt_now_ms (), 300000, 86400000, seen, NULL, NULL, NULL};
+    envelope_open_opts_t o = {MAX_BYTES, kt_now_ms (), 300000, 86400000, seen, NULL,
+                              NULL,      NULL,         NULL,   NULL,     0};
     envelope_opened_t out;
     int rc = envelope_open (f->ring[at], data, len, &o, &out, r);
     if (rc == ENVELOPE_OK) {
@@ -310,6 +311,141 @@ test_signature_by_wrong_key_is_refused (void **state)
     free (env);
 }
 
+/*  What the caller's work beside a signature's check saw (opts.overlap). */
+static int s_overlap_calls;
+
+static void
+s_overlap (void *arg, const envelope_opened_t *opened)
+{
+    (void) arg;
+    s_overlap_calls++;
+    assert_int_equal (opened->body_len, sizeof s_body);
+    assert_memory_equal (opened->body, s_body, sizeof s_body);
+}
+
+/*  env (len bytes) with one bit of its signature flipped (heap). */
+static uint8_t *
+s_bad_signature (const uint8_t *env, size_t len, size_t *len_p)
+{
+    Keten__Envelope *e = keten__envelope__unpack (NULL, len, env);
+    assert_non_null (e);
+    e->signature.data[7] ^= 0x10;
+    *len_p = keten__envelope__get_packed_size (e);
+    uint8_t *bad = malloc (*len_p);
+    assert_non_null (bad);
+    keten__envelope__pack (e, bad);
+    keten__envelope__free_unpacked (e, NULL);
+    return bad;
+}
+
+static bool
+s_seen_all (void *arg, const uint8_t id[KT_ID_LEN])
+{
+    (void) arg;
+    (void) id;
+    return true;
+}
+
+/*  A signature checked on the verifier's thread while the caller's work
+ *  runs (opts.overlap, for the types it names): a good one opens as in
+ *  place, the work done once with the decrypted body; a bad one is
+ *  refused for its signature with nothing of the body or sender left,
+ *  though the work ran, and is not reported as a duplicate; another
+ *  type, or a batch whose signature was verified before, is checked in
+ *  place, without the work.  Many in a row: the thread is kept. */
+static void
+test_a_signature_checked_beside_the_callers_work (void **state)
+{
+    fixture_t *f = *state;
+    kt_reason_t r;
+    envelope_open_opts_t o = {MAX_BYTES,
+                              kt_now_ms (),
+                              300000,
+                              86400000,
+                              NULL,
+                              NULL,
+                              NULL,
+                              NULL,
+                              s_overlap,
+                              NULL,
+                              UINT32_C (1) << KETEN__MESSAGE_TYPE__SIGNAL};
+    envelope_opened_t out;
+    for (int round = 0; round < 20; round++) {
+        uint8_t *env, id[KT_ID_LEN];
+        size_t len, bad_len;
+        s_make (f, POLITIE, UITV, KETEN__MESSAGE_TYPE__SIGNAL, kt_now_ms (), &env, &len, id);
+        s_overlap_calls = 0;
+        assert_int_equal (envelope_open (f->ring[UITV], env, len, &o, &out, &r), ENVELOPE_OK);
+        assert_int_equal (s_overlap_calls, 1);
+        assert_int_equal (out.body_len, sizeof s_body);
+        assert_memory_equal (out.body, s_body, sizeof s_body);
+        assert_string_equal (out.sender->member->id, s_ids[POLITIE]);
+        envelope_opened_clear (&out);
+        uint8_t *bad = s_bad_signature (env, len, &bad_len);
+        s_overlap_calls = 0;
+        assert_int_equal (envelope_open (f->ring[UITV], bad, bad_len, &o, &out, &r),
+                          ENVELOPE_REFUSED);
+        assert_int_equal (s_overlap_calls, 1);
+        s_assert_contains_text (r.text, "bad signature");
+        assert_null (out.body);
+        assert_null (out.plain);
+        assert_null (out.sender);
+        envelope_opened_clear (&out);
+        /*  A duplicate id with a bad signature: the signature's refusal. */
+        o.seen = s_seen_all;
+        assert_int_equal (envelope_open (f->ring[UITV], bad, bad_len, &o, &out, &r),
+                          ENVELOPE_REFUSED);
+        s_assert_contains_text (r.text, "bad signature");
+        envelope_opened_clear (&out);
+        assert_int_equal (envelope_open (f->ring[UITV], env, len, &o, &out, &r),
+                          ENVELOPE_DUPLICATE);
+        envelope_opened_clear (&out);
+        o.seen = NULL;
+        free (bad);
+        free (env);
+    }
+    /*  Another type: in place. */
+    uint8_t *env, id[KT_ID_LEN];
+    size_t len;
+    s_make (f, UITV, POLITIE, KETEN__MESSAGE_TYPE__RECEIPT, kt_now_ms (), &env, &len, id);
+    s_overlap_calls = 0;
+    assert_int_equal (envelope_open (f->ring[POLITIE], env, len, &o, &out, &r), ENVELOPE_OK);
+    assert_int_equal (s_overlap_calls, 0);
+    envelope_opened_clear (&out);
+    free (env);
+    /*  A batch of three: its first checked beside the work, the others
+     *  found verified; a batch whose signature is bad is refused whole
+     *  and not remembered. */
+    for (int good = 1; good >= 0; good--) {
+        enum { N = 3 };
+        uint8_t *headers[N], *envs[N], ids[N][KT_ID_LEN];
+        size_t lens[N], env_lens[N];
+        char *recipients[1] = {(char *) s_ids[UITV]};
+        for (int i = 0; i < N; i++) {
+            envelope_draft_t d = s_draft (KETEN__MESSAGE_TYPE__SIGNAL, recipients, kt_now_ms ());
+            assert_int_equal (
+                envelope_seal (f->ring[POLITIE], &d, ids[i], &headers[i], &lens[i], &r), 0);
+        }
+        assert_int_equal (envelope_sign (f->ring[POLITIE], headers, lens, N, envs, env_lens, &r),
+                          0);
+        for (int i = 0; i < N; i++) {
+            uint8_t *msg = envs[i];
+            size_t msg_len = env_lens[i];
+            if (!good)
+                msg = s_bad_signature (envs[i], env_lens[i], &msg_len);
+            s_overlap_calls = 0;
+            assert_int_equal (envelope_open (f->ring[UITV], msg, msg_len, &o, &out, &r),
+                              good ? ENVELOPE_OK : ENVELOPE_REFUSED);
+            assert_int_equal (s_overlap_calls, good && i > 0 ? 0 : 1);
+            envelope_opened_clear (&out);
+            if (!good)
+                free (msg);
+            free (headers[i]);
+            free (envs[i]);
+        }
+    }
+}
+
 static void
 test_truncated_and_oversize_input_is_refused (void **state)
 {
@@ -320,7 +456,8 @@ test_truncated_and_oversize_input_is_refused (void **state)
     s_make (f, POLITIE, UITV, KETEN__MESSAGE_TYPE__SIGNAL, kt_now_ms (), &env, &len, id);
     for (size_t cut = 0; cut < len; cut++)
         assert_int_equal (s_open (f, UITV, env, cut, NULL, &r), ENVELOPE_REFUSED);
-    envelope_open_opts_t o = {len - 1, kt_now_ms (), 300000, 86400000, NULL, NULL, NULL, NULL};
+    envelope_open_opts_t o = {len - 1, kt_now_ms (), 300000, 86400000, NULL, NULL,
+                              NULL,    NULL,         NULL,   NULL,     0};
     envelope_opened_t out;
     assert_int_equal (envelope_open (f->ring[UITV], env, len, &o, &out, &r), ENVELOPE_REFUSED);
     assert_non_null (strstr (r.text, "bytes"));
@@ -359,7 +496,8 @@ test_message_outside_clock_window_is_refused (void **state)
     assert_int_equal (s_open (f, UITV, env, len, NULL, &r), ENVELOPE_REFUSED);
     assert_non_null (strstr (r.text, "future"));
     /*  Passing condition: marked transient so no final refusal is sent. */
-    envelope_open_opts_t o = {MAX_BYTES, kt_now_ms (), 300000, 86400000, NULL, NULL, NULL, NULL};
+    envelope_open_opts_t o = {MAX_BYTES, kt_now_ms (), 300000, 86400000, NULL, NULL,
+                              NULL,      NULL,         NULL,   NULL,     0};
     envelope_opened_t out;
     assert_int_equal (envelope_open (f->ring[UITV], env, len, &o, &out, &r), ENVELOPE_REFUSED);
     assert_true (out.transient);
@@ -400,7 +538,10 @@ test_sender_must_match_transport_identity (void **state)
                               NULL,
                               NULL,
                               keyring_peer (f->ring[UITV], s_ids[GEMEENTE]),
-                              NULL};
+                              NULL,
+                              NULL,
+                              NULL,
+                              0};
     envelope_opened_t out;
     assert_int_equal (envelope_open (f->ring[UITV], env, len, &o, &out, &r), ENVELOPE_REFUSED);
     assert_non_null (strstr (r.text, "transport"));
@@ -467,7 +608,8 @@ s_ring (const char *note, const char *pinned, const keys_secret_t *keys)
 static int
 s_open_with (keyring_t *ring, const uint8_t *env, size_t len, uint64_t now, kt_reason_t *r)
 {
-    envelope_open_opts_t o = {MAX_BYTES, now, 300000, 86400000, NULL, NULL, NULL, NULL};
+    envelope_open_opts_t o = {MAX_BYTES, now,  300000, 86400000, NULL, NULL,
+                              NULL,      NULL, NULL,   NULL,     0};
     envelope_opened_t out;
     int rc = envelope_open (ring, env, len, &o, &out, r);
     if (rc == ENVELOPE_OK)
@@ -699,6 +841,7 @@ main (void)
         cmocka_unit_test (test_tampered_ciphertext_under_valid_signature_is_refused),
         cmocka_unit_test (test_message_for_another_node_does_not_open),
         cmocka_unit_test (test_signature_by_wrong_key_is_refused),
+        cmocka_unit_test (test_a_signature_checked_beside_the_callers_work),
         cmocka_unit_test (test_truncated_and_oversize_input_is_refused),
         cmocka_unit_test (test_replayed_id_is_reported_as_duplicate),
         cmocka_unit_test (test_message_outside_clock_window_is_refused),
