@@ -200,6 +200,8 @@ int store_run_all (sqlite3 *db, const char *const *sql, size_t n, const store_va
  *  file's default) or not (NORMAL: durable with the next commit that
  *  waits).  Set back to waiting right after the commit that did not. */
 int store_sync (sqlite3 *db, bool wait, kt_reason_t *reason);
+/*  Whether a commit on db waits for the disk now (store_sync). */
+bool store_commits_wait (sqlite3 *db);
 /*  store_run for a row that is a cache, whose loss in a power failure
  *  is harmless because it can be made again from what is durable (a
  *  signed checkpoint of a log that is on disk): committed without waiting

@@ -100,6 +100,12 @@ struct s_file {
     bool writing;
     sqlite3_int64 txn_first;
     bool txn_commit;
+    /*  A database file's: its connection's commits do not wait for the
+     *  disk (store_vfs_lazy; read with __atomic, as a log's sync may run
+     *  on the helper thread).  A log's: its header was written since its
+     *  last sync. */
+    bool lazy;
+    bool header_due;
 };
 
 static sqlite3_vfs *s_real;
@@ -251,6 +257,7 @@ s_log_write (sqlite3_file *f, const void *buf, int amt, sqlite3_int64 at)
         if (rc != SQLITE_OK)
             return rc;
         p->page_size = s_header_page_size (buf);
+        p->header_due = true;
         return p->real->pMethods->xWrite (p->real, buf, amt, at);
     }
     bool next = p->held_len > 0 && at == p->held_at + (sqlite3_int64) p->held_len;
@@ -326,14 +333,28 @@ s_log_truncate (sqlite3_file *f, sqlite3_int64 size)
 }
 
 /*  A sync that fails after the open transaction wrote its commit frame
- *  fails that commit: its frames are made void (s_unwrite). */
+ *  fails that commit: its frames are made void (s_unwrite).
+ *
+ *  A commit's sync on a connection that does not wait for the disk
+ *  (store_vfs_lazy) is not made: its frames are in the file (s_flush),
+ *  and the next sync makes them durable, as under synchronous=NORMAL,
+ *  where SQLite makes no such call.  Only inside a write transaction
+ *  (the commit's own sync; a sync after it, store_sync_start's, is
+ *  made), and never the sync of a header just written (a restart of the
+ *  log): SQLite makes that one under either setting, so that no frame of
+ *  the log before it can be read as one of the new. */
 static int
 s_log_sync (sqlite3_file *f, int flags)
 {
     s_file_t *p = (s_file_t *) f;
     int rc = s_flush (p);
+    if (rc == SQLITE_OK && p->writing && !p->header_due && p->db &&
+        __atomic_load_n (&p->db->lazy, __ATOMIC_RELAXED))
+        return SQLITE_OK;
     if (rc == SQLITE_OK)
         rc = p->real->pMethods->xSync (p->real, flags);
+    if (rc == SQLITE_OK)
+        p->header_due = false;
     if (rc != SQLITE_OK && p->writing && p->txn_commit && p->txn_first >= 0)
         s_unwrite (p);
     return rc;
@@ -692,6 +713,23 @@ s_register (void)
         .xCurrentTimeInt64 = s_current_time_int64,
     };
     s_registered = sqlite3_vfs_register (&s_vfs, 0) == SQLITE_OK;
+}
+
+int
+store_vfs_lazy (sqlite3_file *db_file, bool lazy)
+{
+    if (!db_file || db_file->pMethods != &s_db_methods)
+        return -1;
+    __atomic_store_n (&((s_file_t *) db_file)->lazy, lazy, __ATOMIC_RELAXED);
+    return 0;
+}
+
+int
+store_vfs_is_lazy (sqlite3_file *db_file)
+{
+    if (!db_file || db_file->pMethods != &s_db_methods)
+        return -1;
+    return __atomic_load_n (&((s_file_t *) db_file)->lazy, __ATOMIC_RELAXED) ? 1 : 0;
 }
 
 const char *

@@ -6,8 +6,21 @@
 #ifndef KETEN_STORE_VFS_H
 #define KETEN_STORE_VFS_H
 
+#include <sqlite3.h>
+#include <stdbool.h>
+
 /*  The name to pass to sqlite3_open_v2, registered at the first call;
  *  NULL (SQLite's default) if it could not be. */
 const char *store_vfs_name (void);
+
+/*  Whether the commits of the connection whose database file is db_file
+ *  (SQLITE_FCNTL_FILE_POINTER) wait for the disk: lazy, each commit's
+ *  frames are written but its log is not synced, exactly as under
+ *  synchronous=NORMAL, without a PRAGMA parsed at every change (issue
+ *  #17; see s_log_sync).  0, or -1 when this layer did not open db_file
+ *  (then the PRAGMA does it). */
+int store_vfs_lazy (sqlite3_file *db_file, bool lazy);
+/*  1 when lazy, 0 when not, -1 when this layer did not open db_file. */
+int store_vfs_is_lazy (sqlite3_file *db_file);
 
 #endif

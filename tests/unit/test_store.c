@@ -441,12 +441,12 @@ test_a_commit_written_then_synced_beside (void **state)
     assert_int_equal (sqlite3_open (path, &reader), SQLITE_OK);
     for (int round = 0; round < 3; round++) {
         assert_int_equal (store_begin_written (db, &reason), 0);
-        assert_int_equal (store_int (db, "PRAGMA synchronous", -1), 1); /* NORMAL */
+        assert_false (store_commits_wait (db));
         assert_int_equal (store_run (db, "INSERT INTO t (name) VALUES (?)",
                                      STORE_VALUES (STORE_TEXT ("x")), "add", &reason),
                           1);
         assert_int_equal (store_commit_written (db, &reason), 0);
-        assert_int_equal (store_int (db, "PRAGMA synchronous", -1), 2); /* FULL */
+        assert_true (store_commits_wait (db));
         assert_int_equal (store_int (reader, "SELECT count(*) FROM t", -1), round + 1);
         assert_int_equal (store_sync_start (db, &reason), 0);
         assert_false (store_sync_start (db, &reason) == 0); /* one at a time */
@@ -476,7 +476,7 @@ test_a_commit_written_then_synced_beside (void **state)
     assert_int_equal (store_run (db, "INSERT INTO t (name) VALUES ('y')", NULL, "add", &reason), 1);
     store_rollback_written (db);
     assert_true (sqlite3_get_autocommit (db));
-    assert_int_equal (store_int (db, "PRAGMA synchronous", -1), 2);
+    assert_true (store_commits_wait (db));
     assert_int_equal (store_int (reader, "SELECT count(*) FROM t", -1), 3);
     sqlite3_close (reader);
     store_close (&db);

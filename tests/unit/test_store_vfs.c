@@ -43,10 +43,13 @@ static bool s_fail_next_run;
 static int s_failed_runs;
 /*  The next sync of a write-ahead log fails, as an I/O error would. */
 static bool s_fail_next_sync;
+/*  The syncs of a write-ahead log asked of SQLite's layer so far. */
+static int s_syncs;
 
 static int
 s_fault_sync (sqlite3_file *f, int flags)
 {
+    s_syncs++;
     if (s_fail_next_sync) {
         s_fail_next_sync = false;
         return SQLITE_IOERR_FSYNC;
@@ -432,6 +435,9 @@ typedef enum {
     SYNC_FAILS_MID_TRANSACTION, /* a sync from outside, before the commit */
     SYNC_FAILS_AFTER_COMMIT,    /* the log's sync after a commit that did
                                    not wait (rule 19's helper thread) */
+    SYNC_FAILS_AFTER_LAZY,      /* the same, the commit told not to wait
+                                   through this layer (store_sync), the
+                                   log begun again before it */
 } sync_fails_t;
 
 /*  The log's own methods, as a helper thread syncs it. */
@@ -458,6 +464,11 @@ s_sync_fails_child (int rows, int how, int ready)
     if (where == SYNC_FAILS_AFTER_COMMIT &&
         sqlite3_exec (db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) != SQLITE_OK)
         _exit (5);
+    kt_reason_t reason;
+    if (where == SYNC_FAILS_AFTER_LAZY &&
+        (sqlite3_exec (db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL) != SQLITE_OK ||
+         store_sync (db, false, &reason) != 0))
+        _exit (5);
     sqlite3_exec (db, "BEGIN", NULL, NULL, NULL);
     s_add (db, rows + 1, 50);
     if (where == SYNC_FAILS_MID_TRANSACTION && s_log_sync (db) != SQLITE_IOERR_FSYNC)
@@ -468,7 +479,8 @@ s_sync_fails_child (int rows, int how, int ready)
     int rc = sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
     if (rc != (fails ? SQLITE_IOERR_FSYNC : SQLITE_OK) || s_fail_next_sync)
         _exit (7);
-    if (where == SYNC_FAILS_AFTER_COMMIT && s_log_sync (db) != SQLITE_IOERR_FSYNC)
+    if ((where == SYNC_FAILS_AFTER_COMMIT || where == SYNC_FAILS_AFTER_LAZY) &&
+        s_log_sync (db) != SQLITE_IOERR_FSYNC)
         _exit (8);
     s_child_ready (ready);
 }
@@ -501,6 +513,56 @@ test_a_commit_whose_sync_failed_does_not_come_back (void **state)
     assert_int_equal (s_sync_fails (40, SYNC_FAILS_AFTER_RESTART), 40);
     assert_int_equal (s_sync_fails (40, SYNC_FAILS_MID_TRANSACTION), 140);
     assert_int_equal (s_sync_fails (40, SYNC_FAILS_AFTER_COMMIT), 140);
+    assert_int_equal (s_sync_fails (40, SYNC_FAILS_AFTER_LAZY), 140);
+}
+
+/*  One transaction of rows rows from from, committed; the syncs of the
+ *  log it made. */
+static int
+s_commit_syncs (sqlite3 *db, int from, int rows)
+{
+    int before = s_syncs;
+    s_exec (db, "BEGIN");
+    s_add (db, from, rows);
+    s_exec (db, "COMMIT");
+    return s_syncs - before;
+}
+
+/*  A connection told not to wait for the disk through this layer
+ *  (store_sync; no PRAGMA, whose parse cost 5-6 µs at each change): its
+ *  commits make no sync of the log, but for the header of a log begun
+ *  again, which SQLite syncs under either setting so that no frame of
+ *  the log before can pass for one of the new.  A sync of the log after
+ *  such a commit (store_sync_start's) is made.  Told to wait again, each
+ *  commit syncs once. */
+static void
+test_a_commit_that_does_not_wait_makes_no_sync (void **state)
+{
+    (void) state;
+    kt_reason_t reason;
+    sqlite3 *db = s_open ();
+    (void) s_commit_syncs (db, 1, 2); /* the log's own header written */
+    assert_true (store_commits_wait (db));
+    assert_int_equal (s_commit_syncs (db, 3, 2), 1);
+    assert_int_equal (store_sync (db, false, &reason), 0);
+    assert_false (store_commits_wait (db));
+    assert_int_equal (s_int (db, "PRAGMA synchronous"), 2); /* not changed */
+    for (int i = 0; i < 3; i++)
+        assert_int_equal (s_commit_syncs (db, 5 + 2 * i, 2), 0);
+    s_exec (db, "PRAGMA wal_checkpoint(TRUNCATE)");
+    assert_int_equal (s_commit_syncs (db, 11, 2), 1); /* the new header's */
+    assert_int_equal (s_commit_syncs (db, 13, 2), 0);
+    sqlite3_file *log = NULL;
+    assert_int_equal (sqlite3_file_control (db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &log),
+                      SQLITE_OK);
+    int before = s_syncs;
+    assert_int_equal (log->pMethods->xSync (log, SQLITE_SYNC_NORMAL), SQLITE_OK);
+    assert_int_equal (s_syncs - before, 1);
+    assert_int_equal (store_sync (db, true, &reason), 0);
+    assert_true (store_commits_wait (db));
+    assert_int_equal (s_commit_syncs (db, 15, 2), 1);
+    s_check (db, 16);
+    store_close (&db);
 }
 
 static void
@@ -536,6 +598,8 @@ main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_a_commit_whose_sync_failed_does_not_come_back,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_commit_that_does_not_wait_makes_no_sync, s_setup,
+                                         s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
