@@ -102,10 +102,8 @@ struct s_file {
     bool txn_commit;
     /*  A database file's: its connection's commits do not wait for the
      *  disk (store_vfs_lazy; read with __atomic, as a log's sync may run
-     *  on the helper thread).  A log's: its header was written since its
-     *  last sync. */
+     *  on the helper thread). */
     bool lazy;
-    bool header_due;
 };
 
 static sqlite3_vfs *s_real;
@@ -257,7 +255,6 @@ s_log_write (sqlite3_file *f, const void *buf, int amt, sqlite3_int64 at)
         if (rc != SQLITE_OK)
             return rc;
         p->page_size = s_header_page_size (buf);
-        p->header_due = true;
         return p->real->pMethods->xWrite (p->real, buf, amt, at);
     }
     bool next = p->held_len > 0 && at == p->held_at + (sqlite3_int64) p->held_len;
@@ -338,23 +335,23 @@ s_log_truncate (sqlite3_file *f, sqlite3_int64 size)
  *  A commit's sync on a connection that does not wait for the disk
  *  (store_vfs_lazy) is not made: its frames are in the file (s_flush),
  *  and the next sync makes them durable, as under synchronous=NORMAL,
- *  where SQLite makes no such call.  Only inside a write transaction
- *  (the commit's own sync; a sync after it, store_sync_start's, is
- *  made), and never the sync of a header just written (a restart of the
- *  log): SQLite makes that one under either setting, so that no frame of
- *  the log before it can be read as one of the new. */
+ *  where SQLite makes no such call.  Only the sync right after a write
+ *  transaction's commit frame: every other sync SQLite makes under
+ *  either setting is made - a log header's just written at a restart
+ *  (before any frame of the new log, so that none of the old can pass
+ *  for one of it), a checkpoint's before it copies frames into the
+ *  database file (a checkpoint holds the same write lock), a sync after
+ *  the commit (store_sync_start's). */
 static int
 s_log_sync (sqlite3_file *f, int flags)
 {
     s_file_t *p = (s_file_t *) f;
     int rc = s_flush (p);
-    if (rc == SQLITE_OK && p->writing && !p->header_due && p->db &&
+    if (rc == SQLITE_OK && p->writing && p->txn_commit && p->db &&
         __atomic_load_n (&p->db->lazy, __ATOMIC_RELAXED))
         return SQLITE_OK;
     if (rc == SQLITE_OK)
         rc = p->real->pMethods->xSync (p->real, flags);
-    if (rc == SQLITE_OK)
-        p->header_due = false;
     if (rc != SQLITE_OK && p->writing && p->txn_commit && p->txn_first >= 0)
         s_unwrite (p);
     return rc;
