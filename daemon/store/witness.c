@@ -29,6 +29,9 @@
  *  fewer). */
 #define PROOFS_ROW_MAX 4096
 
+/*  Checkpoint notes remembered as verified (witness_t.verified). */
+#define WITNESS_VERIFIED_MAX 8
+
 struct _witness_t {
     sqlite3 *db;
     const keys_secret_t *keys;
@@ -51,6 +54,17 @@ struct _witness_t {
     char *last_note;
     size_t last_len;
     checkpoint_t last_cp;
+    /*  Notes whose signature verified lately, each with what it says
+     *  (a ring, next at n_verified % WITNESS_VERIFIED_MAX): a drain's
+     *  receipts may come in several messages, each with a checkpoint of
+     *  its own, all checked ahead (witness_preverify) before the first
+     *  is settled. */
+    struct {
+        char *note;
+        size_t len;
+        checkpoint_t cp;
+    } verified[WITNESS_VERIFIED_MAX];
+    size_t n_verified;
     /*  Between witness_batch_begin and _end: last_note was offered since
      *  it became the last, so the next receipt with the same note is not
      *  offered it again (the receipts of a RECEIPTS share one). */
@@ -73,8 +87,47 @@ struct _witness_t {
 static void s_on_checkpoint (witness_t *self, const Keten__CheckpointMessage *m,
                              witness_out_t *out);
 
-/*  checkpoint_open, remembering the last note that verified; *same: it
- *  was that one. */
+/*  checkpoint_open, once per note: what a note verified lately says, or
+ *  the note verified now and remembered.  The origin and the log's key
+ *  are the witness's own for its lifetime, so the outcome for the same
+ *  bytes is the same. */
+static int
+s_note_verified (witness_t *self, const uint8_t *note, size_t len, checkpoint_t *cp,
+                 kt_reason_t *reason)
+{
+    for (size_t i = 0; i < WITNESS_VERIFIED_MAX; i++)
+        if (self->verified[i].note && self->verified[i].len == len &&
+            memcmp (self->verified[i].note, note, len) == 0) {
+            *cp = self->verified[i].cp;
+            return 0;
+        }
+    if (checkpoint_open ((const char *) note, len, self->origin, self->log_pk, cp, reason) != 0)
+        return -1;
+    /*  Out of memory: not remembered, verified again next time. */
+    char *copy = malloc (len ? len : 1);
+    if (copy) {
+        size_t slot = self->n_verified++ % WITNESS_VERIFIED_MAX;
+        memcpy (copy, note, len);
+        free (self->verified[slot].note);
+        self->verified[slot].note = copy;
+        self->verified[slot].len = len;
+        self->verified[slot].cp = *cp;
+    }
+    return 0;
+}
+
+static void
+s_verified_clear (witness_t *self)
+{
+    for (size_t i = 0; i < WITNESS_VERIFIED_MAX; i++) {
+        free (self->verified[i].note);
+        self->verified[i].note = NULL;
+    }
+    self->n_verified = 0;
+}
+
+/*  A note verified (s_note_verified), remembering the last note opened; *same:
+ *  it was that one. */
 static int
 s_open (witness_t *self, const uint8_t *note, size_t len, checkpoint_t *cp, bool *same,
         kt_reason_t *reason)
@@ -85,7 +138,7 @@ s_open (witness_t *self, const uint8_t *note, size_t len, checkpoint_t *cp, bool
         return 0;
     }
     self->last_offered = false;
-    if (checkpoint_open ((const char *) note, len, self->origin, self->log_pk, cp, reason) != 0)
+    if (s_note_verified (self, note, len, cp, reason) != 0)
         return -1;
     char *copy = malloc (len ? len : 1);
     if (copy)
@@ -174,6 +227,7 @@ witness_destroy (witness_t **self_p)
     if (!self)
         return;
     free (self->last_note);
+    s_verified_clear (self);
     free (self->proofs.bytes);
     free (self);
     *self_p = NULL;
@@ -583,9 +637,8 @@ void
 witness_preverify (witness_t *self, const uint8_t *note, size_t len)
 {
     checkpoint_t cp;
-    bool same;
     kt_reason_t ignored;
-    (void) s_open (self, note, len, &cp, &same, &ignored);
+    (void) s_note_verified (self, note, len, &cp, &ignored);
 }
 
 void
@@ -974,6 +1027,7 @@ witness_reanchor (witness_t *self, uint64_t size, const uint8_t root[32], uint32
     free (self->last_note);
     self->last_note = NULL;
     self->last_len = 0;
+    s_verified_clear (self);
     char was[65] = "-", now[65];
     if (old_size)
         kt_hex (was, old_root, 32);
