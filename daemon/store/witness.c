@@ -29,8 +29,8 @@
  *  fewer). */
 #define PROOFS_ROW_MAX 4096
 
-/*  Checkpoint notes remembered as verified (witness_t.verified). */
-#define WITNESS_VERIFIED_MAX 8
+/*  Checkpoint notes verified ahead and held (witness_t.ahead). */
+#define WITNESS_AHEAD_MAX 16
 
 struct _witness_t {
     sqlite3 *db;
@@ -54,17 +54,17 @@ struct _witness_t {
     char *last_note;
     size_t last_len;
     checkpoint_t last_cp;
-    /*  Notes whose signature verified lately, each with what it says
-     *  (a ring, next at n_verified % WITNESS_VERIFIED_MAX): a drain's
-     *  receipts may come in several messages, each with a checkpoint of
-     *  its own, all checked ahead (witness_preverify) before the first
-     *  is settled. */
+    /*  Notes verified ahead (witness_preverify) and not yet opened for
+     *  a receipt, each with what it says: a drain's receipts may come in
+     *  several messages, each with a checkpoint of its own, all checked
+     *  ahead before the first is settled.  Each is taken by the s_open
+     *  that meets it; what is left is forgotten at witness_batch_end. */
     struct {
         char *note;
         size_t len;
         checkpoint_t cp;
-    } verified[WITNESS_VERIFIED_MAX];
-    size_t n_verified;
+    } ahead[WITNESS_AHEAD_MAX];
+    size_t n_ahead;
     /*  Between witness_batch_begin and _end: last_note was offered since
      *  it became the last, so the next receipt with the same note is not
      *  offered it again (the receipts of a RECEIPTS share one). */
@@ -87,47 +87,33 @@ struct _witness_t {
 static void s_on_checkpoint (witness_t *self, const Keten__CheckpointMessage *m,
                              witness_out_t *out);
 
-/*  checkpoint_open, once per note: what a note verified lately says, or
- *  the note verified now and remembered.  The origin and the log's key
- *  are the witness's own for its lifetime, so the outcome for the same
- *  bytes is the same. */
-static int
-s_note_verified (witness_t *self, const uint8_t *note, size_t len, checkpoint_t *cp,
-                 kt_reason_t *reason)
+/*  The note verified ahead as note (len bytes), or SIZE_MAX. */
+static size_t
+s_ahead_find (const witness_t *self, const uint8_t *note, size_t len)
 {
-    for (size_t i = 0; i < WITNESS_VERIFIED_MAX; i++)
-        if (self->verified[i].note && self->verified[i].len == len &&
-            memcmp (self->verified[i].note, note, len) == 0) {
-            *cp = self->verified[i].cp;
-            return 0;
-        }
-    if (checkpoint_open ((const char *) note, len, self->origin, self->log_pk, cp, reason) != 0)
-        return -1;
-    /*  Out of memory: not remembered, verified again next time. */
-    char *copy = malloc (len ? len : 1);
-    if (copy) {
-        size_t slot = self->n_verified++ % WITNESS_VERIFIED_MAX;
-        memcpy (copy, note, len);
-        free (self->verified[slot].note);
-        self->verified[slot].note = copy;
-        self->verified[slot].len = len;
-        self->verified[slot].cp = *cp;
-    }
-    return 0;
+    for (size_t i = 0; i < self->n_ahead; i++)
+        if (self->ahead[i].len == len && memcmp (self->ahead[i].note, note, len) == 0)
+            return i;
+    return SIZE_MAX;
 }
 
 static void
-s_verified_clear (witness_t *self)
+s_ahead_drop (witness_t *self, size_t i)
 {
-    for (size_t i = 0; i < WITNESS_VERIFIED_MAX; i++) {
-        free (self->verified[i].note);
-        self->verified[i].note = NULL;
-    }
-    self->n_verified = 0;
+    free (self->ahead[i].note);
+    self->ahead[i] = self->ahead[--self->n_ahead];
+    self->ahead[self->n_ahead].note = NULL;
 }
 
-/*  A note verified (s_note_verified), remembering the last note opened; *same:
- *  it was that one. */
+static void
+s_ahead_clear (witness_t *self)
+{
+    while (self->n_ahead)
+        s_ahead_drop (self, self->n_ahead - 1);
+}
+
+/*  checkpoint_open, remembering the last note that verified; *same: it
+ *  was that one.  A note verified ahead is taken, not verified again. */
 static int
 s_open (witness_t *self, const uint8_t *note, size_t len, checkpoint_t *cp, bool *same,
         kt_reason_t *reason)
@@ -138,7 +124,12 @@ s_open (witness_t *self, const uint8_t *note, size_t len, checkpoint_t *cp, bool
         return 0;
     }
     self->last_offered = false;
-    if (s_note_verified (self, note, len, cp, reason) != 0)
+    size_t ahead = s_ahead_find (self, note, len);
+    if (ahead != SIZE_MAX) {
+        *cp = self->ahead[ahead].cp;
+        s_ahead_drop (self, ahead);
+    } else if (checkpoint_open ((const char *) note, len, self->origin, self->log_pk, cp, reason) !=
+               0)
         return -1;
     char *copy = malloc (len ? len : 1);
     if (copy)
@@ -227,7 +218,7 @@ witness_destroy (witness_t **self_p)
     if (!self)
         return;
     free (self->last_note);
-    s_verified_clear (self);
+    s_ahead_clear (self);
     free (self->proofs.bytes);
     free (self);
     *self_p = NULL;
@@ -636,9 +627,22 @@ witness_on_receipt (witness_t *self, const uint8_t id[KT_ID_LEN], const Keten__R
 void
 witness_preverify (witness_t *self, const uint8_t *note, size_t len)
 {
+    /*  Known already, or no room: s_open verifies it once, as before. */
+    if ((self->last_note && len == self->last_len && memcmp (note, self->last_note, len) == 0) ||
+        s_ahead_find (self, note, len) != SIZE_MAX || self->n_ahead == WITNESS_AHEAD_MAX)
+        return;
     checkpoint_t cp;
     kt_reason_t ignored;
-    (void) s_note_verified (self, note, len, &cp, &ignored);
+    if (checkpoint_open ((const char *) note, len, self->origin, self->log_pk, &cp, &ignored) != 0)
+        return; /* left for witness_on_receipt to find */
+    char *copy = malloc (len ? len : 1);
+    if (!copy)
+        return;
+    memcpy (copy, note, len);
+    self->ahead[self->n_ahead].note = copy;
+    self->ahead[self->n_ahead].len = len;
+    self->ahead[self->n_ahead].cp = cp;
+    self->n_ahead++;
 }
 
 void
@@ -651,6 +655,8 @@ witness_batch_begin (witness_t *self)
 void
 witness_batch_end (witness_t *self)
 {
+    /*  Notes verified ahead for messages that settled nothing. */
+    s_ahead_clear (self);
     s_proofs_write (self);
     self->batch = self->last_offered = false;
 }
@@ -1027,7 +1033,7 @@ witness_reanchor (witness_t *self, uint64_t size, const uint8_t root[32], uint32
     free (self->last_note);
     self->last_note = NULL;
     self->last_len = 0;
-    s_verified_clear (self);
+    s_ahead_clear (self);
     char was[65] = "-", now[65];
     if (old_size)
         kt_hex (was, old_root, 32);

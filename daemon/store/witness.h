@@ -42,11 +42,12 @@ void witness_on_receipt (witness_t *self, const uint8_t message_id[KT_ID_LEN],
                          const Keten__Receipt *r, witness_out_t *out);
 /*  A checkpoint note about to come with a receipt, checked ahead (while
  *  the receipt's envelope signature is verified on another thread,
- *  envelope_open_opts_t.overlap): when its signature verifies it is
- *  remembered among the notes verified lately, so that
- *  witness_on_receipt does not verify it again.  Nothing else changes;
- *  a note that does not verify is left for witness_on_receipt to find
- *  (and alarm about). */
+ *  envelope_open_opts_t.overlap): when its signature verifies it is held
+ *  (up to 16 such notes), so that witness_on_receipt takes it without
+ *  verifying it again; what the receipts settled at the next
+ *  witness_batch_end did not take is let go then.  Nothing else
+ *  changes; a note that does not verify is left for witness_on_receipt
+ *  to find (and alarm about). */
 void witness_preverify (witness_t *self, const uint8_t *note, size_t len);
 /*  Around the receipts of one drain, with nothing else of the witness's
  *  in between: a receipt whose checkpoint is the one the receipt before

@@ -31,6 +31,20 @@
 static char s_dir[64];
 static int s_files;
 
+/*  The notes checkpoint_open verified (the link wraps it). */
+static int s_notes_verified;
+int __real_checkpoint_open (const char *note, size_t len, const char *origin, const uint8_t pk[32],
+                            checkpoint_t *cp, kt_reason_t *reason);
+int __wrap_checkpoint_open (const char *note, size_t len, const char *origin, const uint8_t pk[32],
+                            checkpoint_t *cp, kt_reason_t *reason);
+int
+__wrap_checkpoint_open (const char *note, size_t len, const char *origin, const uint8_t pk[32],
+                        checkpoint_t *cp, kt_reason_t *reason)
+{
+    s_notes_verified++;
+    return __real_checkpoint_open (note, len, origin, pk, cp, reason);
+}
+
 /*  One run: the log's key, an honest log and a fork of it, and a witness
  *  (a politie node: it cosigns) on a fresh node.db. */
 typedef struct {
@@ -77,6 +91,23 @@ s_log (const char *history)
     }
     assert_int_equal (provlog_commit (log, &r), 0);
     return log;
+}
+
+/*  More entries appended to log, up to size. */
+static void
+s_grow (provlog_t *log, uint64_t size)
+{
+    kt_reason_t r;
+    assert_int_equal (provlog_begin (log, &r), 0);
+    for (uint64_t i = provlog_size (log); i < size; i++) {
+        Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
+        e.event = KETEN__LOG_EVENT__WEEGPLOEG_DECIDED;
+        e.time_ms = 1700000000000ull + i;
+        e.node = (char *) "more";
+        uint64_t index;
+        assert_int_equal (provlog_append (log, &e, &index, &r), 0);
+    }
+    assert_int_equal (provlog_commit (log, &r), 0);
 }
 
 static void
@@ -480,9 +511,11 @@ test_a_note_checked_ahead_counts_only_when_it_verified (void **state)
     s_fixture (&f);
     s_keep_shared_then_4 (&f, &out);
     char *note = s_note (&f, f.honest, 5);
+    int before = s_notes_verified;
     witness_preverify (f.w, (const uint8_t *) note, strlen (note));
     free (note);
     s_receipt (&f, f.honest, 4, 5, &out);
+    assert_int_equal (s_notes_verified - before, 1); /* once, ahead */
     assert_false (witness_alarm (f.w));
     assert_int_equal (s_verify (&f, "receipts"), 1);
     /*  The log's key taken by another: its note checked ahead first. */
@@ -501,6 +534,42 @@ test_a_note_checked_ahead_counts_only_when_it_verified (void **state)
     s_fixture_destroy (&f);
 }
 
+/*  A drain's receipts under many checkpoints, each note checked ahead
+ *  while its message opened, then settled in one batch: no note is
+ *  verified twice, however many there are (16 are held; the rest are
+ *  verified once, when settled). */
+static void
+test_notes_checked_ahead_are_each_verified_once (void **state)
+{
+    (void) state;
+    for (uint64_t n = 1; n <= 25; n += 8) {
+        for (int held = 0; held < 2; held++) {
+            fixture_t f;
+            witness_out_t out = {0};
+            s_fixture (&f);
+            s_grow (f.honest, 5 + n);
+            s_keep_shared_then_4 (&f, &out);
+            int before = s_notes_verified;
+            /*  n receipts, each under the checkpoint of its own size,
+             *  several times over (a burst of drains). */
+            for (int round = 0; round < 1 + held * 20; round++)
+                for (uint64_t i = 0; i < n; i++) {
+                    char *note = s_note (&f, f.honest, 5 + i);
+                    witness_preverify (f.w, (const uint8_t *) note, strlen (note));
+                    free (note);
+                }
+            witness_batch_begin (f.w);
+            for (uint64_t i = 0; i < n; i++)
+                s_receipt (&f, f.honest, 4 + i, 5 + i, &out);
+            witness_batch_end (f.w);
+            assert_false (witness_alarm (f.w));
+            assert_int_equal (s_notes_verified - before, (int) n);
+            witness_out_clear (&out);
+            s_fixture_destroy (&f);
+        }
+    }
+}
+
 int
 main (void)
 {
@@ -508,6 +577,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_a_batch_proves_every_receipt_and_still_catches_a_rollback),
         cmocka_unit_test (test_a_note_checked_ahead_counts_only_when_it_verified),
+        cmocka_unit_test (test_notes_checked_ahead_are_each_verified_once),
         cmocka_unit_test (test_a_batch_keeps_its_proofs_in_one_row_and_a_change_is_found),
         cmocka_unit_test (test_a_push_is_kept_only_with_a_proof_from_the_kept_checkpoint),
         cmocka_unit_test (test_an_honest_push_from_an_older_size_is_kept_after_the_answer),
