@@ -112,13 +112,20 @@ s_ahead_clear (witness_t *self)
         s_ahead_drop (self, self->n_ahead - 1);
 }
 
+/*  Whether note is the last one opened. */
+static bool
+s_is_last (const witness_t *self, const uint8_t *note, size_t len)
+{
+    return self->last_note && len == self->last_len && memcmp (note, self->last_note, len) == 0;
+}
+
 /*  checkpoint_open, remembering the last note that verified; *same: it
  *  was that one.  A note verified ahead is taken, not verified again. */
 static int
 s_open (witness_t *self, const uint8_t *note, size_t len, checkpoint_t *cp, bool *same,
         kt_reason_t *reason)
 {
-    *same = self->last_note && len == self->last_len && memcmp (note, self->last_note, len) == 0;
+    *same = s_is_last (self, note, len);
     if (*same) {
         *cp = self->last_cp;
         return 0;
@@ -628,8 +635,8 @@ void
 witness_preverify (witness_t *self, const uint8_t *note, size_t len)
 {
     /*  Known already, or no room: s_open verifies it once, as before. */
-    if ((self->last_note && len == self->last_len && memcmp (note, self->last_note, len) == 0) ||
-        s_ahead_find (self, note, len) != SIZE_MAX || self->n_ahead == WITNESS_AHEAD_MAX)
+    if (s_is_last (self, note, len) || s_ahead_find (self, note, len) != SIZE_MAX ||
+        self->n_ahead == WITNESS_AHEAD_MAX)
         return;
     checkpoint_t cp;
     kt_reason_t ignored;
