@@ -44,9 +44,11 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-    envelope_open_opts_t o = {
-        1 << 20, kt_now_ms (), 300000, 86400000, NULL, NULL, keyring_peer (s_uitv, "politie-f"),
-        NULL,    NULL,         NULL,   0};
+    envelope_open_opts_t o = {.max_bytes = 1 << 20,
+                              .now_ms = kt_now_ms (),
+                              .clock_skew_ms = 300000,
+                              .max_age_ms = 86400000,
+                              .transport_peer = keyring_peer (s_uitv, "politie-f")};
     envelope_opened_t out;
     kt_reason_t r;
     envelope_open (s_uitv, data, size, &o, &out, &r);

@@ -41,17 +41,11 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         return 0;
     }
     free (header);
-    envelope_open_opts_t o = {1 << 20,
-                              kt_now_ms (),
-                              300000,
-                              86400000,
-                              NULL,
-                              NULL,
-                              keyring_peer (s_fed.ring[to], fuzzfed_ids[from]),
-                              NULL,
-                              NULL,
-                              NULL,
-                              0};
+    envelope_open_opts_t o = {.max_bytes = 1 << 20,
+                              .now_ms = kt_now_ms (),
+                              .clock_skew_ms = 300000,
+                              .max_age_ms = 86400000,
+                              .transport_peer = keyring_peer (s_fed.ring[to], fuzzfed_ids[from])};
     envelope_opened_t out;
     if (envelope_open (s_fed.ring[to], env, env_len, &o, &out, &r) == ENVELOPE_OK) {
         const policy_body_t *b = policy_body (out.header->type);

@@ -119,12 +119,24 @@ s_make (fixture_t *f, int from, int to, Keten__MessageType type, uint64_t create
     free (header);
 }
 
+/*  What every test opens with: at most MAX_BYTES, now, a clock skew of
+ *  5 minutes and an age of a day; no duplicate check, transport peer,
+ *  arena or work beside the signature. */
+static envelope_open_opts_t
+s_opts (void)
+{
+    return (envelope_open_opts_t){.max_bytes = MAX_BYTES,
+                                  .now_ms = kt_now_ms (),
+                                  .clock_skew_ms = 300000,
+                                  .max_age_ms = 86400000};
+}
+
 static int
 s_open (fixture_t *f, int at, const uint8_t *data, size_t len, envelope_seen_fn *seen,
         kt_reason_t *r)
 {
-    envelope_open_opts_t o = {MAX_BYTES, kt_now_ms (), 300000, 86400000, seen, NULL,
-                              NULL,      NULL,         NULL,   NULL,     0};
+    envelope_open_opts_t o = s_opts ();
+    o.seen = seen;
     envelope_opened_t out;
     int rc = envelope_open (f->ring[at], data, len, &o, &out, r);
     if (rc == ENVELOPE_OK) {
@@ -358,17 +370,9 @@ test_a_signature_checked_beside_the_callers_work (void **state)
 {
     fixture_t *f = *state;
     kt_reason_t r;
-    envelope_open_opts_t o = {MAX_BYTES,
-                              kt_now_ms (),
-                              300000,
-                              86400000,
-                              NULL,
-                              NULL,
-                              NULL,
-                              NULL,
-                              s_overlap,
-                              NULL,
-                              UINT32_C (1) << KETEN__MESSAGE_TYPE__SIGNAL};
+    envelope_open_opts_t o = s_opts ();
+    o.overlap = s_overlap;
+    o.overlap_types = UINT32_C (1) << KETEN__MESSAGE_TYPE__SIGNAL;
     envelope_opened_t out;
     for (int round = 0; round < 20; round++) {
         uint8_t *env, id[KT_ID_LEN];
@@ -456,8 +460,8 @@ test_truncated_and_oversize_input_is_refused (void **state)
     s_make (f, POLITIE, UITV, KETEN__MESSAGE_TYPE__SIGNAL, kt_now_ms (), &env, &len, id);
     for (size_t cut = 0; cut < len; cut++)
         assert_int_equal (s_open (f, UITV, env, cut, NULL, &r), ENVELOPE_REFUSED);
-    envelope_open_opts_t o = {len - 1, kt_now_ms (), 300000, 86400000, NULL, NULL,
-                              NULL,    NULL,         NULL,   NULL,     0};
+    envelope_open_opts_t o = s_opts ();
+    o.max_bytes = len - 1;
     envelope_opened_t out;
     assert_int_equal (envelope_open (f->ring[UITV], env, len, &o, &out, &r), ENVELOPE_REFUSED);
     assert_non_null (strstr (r.text, "bytes"));
@@ -488,8 +492,7 @@ test_message_outside_clock_window_is_refused (void **state)
     assert_int_equal (s_open (f, UITV, env, len, NULL, &r), ENVELOPE_REFUSED);
     assert_non_null (strstr (r.text, "future"));
     /*  Passing condition: marked transient so no final refusal is sent. */
-    envelope_open_opts_t o = {MAX_BYTES, kt_now_ms (), 300000, 86400000, NULL, NULL,
-                              NULL,      NULL,         NULL,   NULL,     0};
+    envelope_open_opts_t o = s_opts ();
     envelope_opened_t out;
     assert_int_equal (envelope_open (f->ring[UITV], env, len, &o, &out, &r), ENVELOPE_REFUSED);
     assert_true (out.transient);
@@ -523,17 +526,8 @@ test_sender_must_match_transport_identity (void **state)
     size_t len;
     kt_reason_t r;
     s_make (f, POLITIE, UITV, KETEN__MESSAGE_TYPE__SIGNAL, kt_now_ms (), &env, &len, id);
-    envelope_open_opts_t o = {MAX_BYTES,
-                              kt_now_ms (),
-                              300000,
-                              86400000,
-                              NULL,
-                              NULL,
-                              keyring_peer (f->ring[UITV], s_ids[GEMEENTE]),
-                              NULL,
-                              NULL,
-                              NULL,
-                              0};
+    envelope_open_opts_t o = s_opts ();
+    o.transport_peer = keyring_peer (f->ring[UITV], s_ids[GEMEENTE]);
     envelope_opened_t out;
     assert_int_equal (envelope_open (f->ring[UITV], env, len, &o, &out, &r), ENVELOPE_REFUSED);
     assert_non_null (strstr (r.text, "transport"));
@@ -600,8 +594,8 @@ s_ring (const char *note, const char *pinned, const keys_secret_t *keys)
 static int
 s_open_with (keyring_t *ring, const uint8_t *env, size_t len, uint64_t now, kt_reason_t *r)
 {
-    envelope_open_opts_t o = {MAX_BYTES, now,  300000, 86400000, NULL, NULL,
-                              NULL,      NULL, NULL,   NULL,     0};
+    envelope_open_opts_t o = s_opts ();
+    o.now_ms = now;
     envelope_opened_t out;
     int rc = envelope_open (ring, env, len, &o, &out, r);
     if (rc == ENVELOPE_OK)
