@@ -191,6 +191,18 @@ kt_clock_wrap() {
     echo "env LD_PRELOAD=$lib FAKETIME=$1 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 ${KETEN_WRAP:-}"
 }
 
+# kt_need_faultfs: the test's fault library (tests/tools/faultfs.c) is
+# built, or the test fails here.  kt_fault_wrap VAR=VALUE...: a
+# KETEN_WRAP that runs a daemon under it, with those KETEN_FAULT_*
+# settings (faultfs.c says which).  Preloaded by env, as kt_clock_wrap.
+KT_FAULTFS="$KETEN_BIN/libketen_faultfs.so"
+kt_need_faultfs() {
+    [ -f "$KT_FAULTFS" ] || fail "$KT_FAULTFS not built"
+}
+kt_fault_wrap() {
+    echo "env LD_PRELOAD=$KT_FAULTFS $* ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 ${KETEN_WRAP:-}"
+}
+
 # kt_restart_all_at OFFSET ID...: stop the daemons ID... (the uitvoerder
 # first of them) and start them again with every clock moved by OFFSET
 # ("" for the real clock): time moves for the whole federation at once.

@@ -10,13 +10,13 @@
 # commits, as it would behind a stalled disk or a caller that sends faster
 # than the disk takes.
 source "$(dirname "$0")/lib.sh"
-LIB="$KETEN_BIN/libketen_faultfs.so"
-[ -f "$LIB" ] || fail "$LIB not built"
+kt_need_faultfs
 kt_federation
 wait_until 10 link_up politie-test || fail "no link"
 ARM="$T/armed"
 kt_kill politie-test KILL
-KETEN_WRAP="env LD_PRELOAD=$LIB KETEN_FAULT_ARM=$ARM KETEN_FAULT_SYNCS=1 KETEN_FAULT_SUFFIX=/node.db-wal KETEN_FAULT_AT=0 KETEN_FAULT_SYNC_DELAY_MS=1000 KETEN_FAULT_COUNT=$T/count ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 ${KETEN_WRAP:-}" \
+KETEN_WRAP=$(kt_fault_wrap KETEN_FAULT_ARM="$ARM" KETEN_FAULT_SYNCS=1 KETEN_FAULT_SUFFIX=/node.db-wal \
+    KETEN_FAULT_AT=0 KETEN_FAULT_SYNC_DELAY_MS=1000 KETEN_FAULT_COUNT="$T/count") \
     kt_start politie-test
 wait_until 10 link_up politie-test || fail "no link after the restart"
 # The first commit after a start begins a new log, synced on the loop.

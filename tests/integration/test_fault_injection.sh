@@ -14,8 +14,7 @@
 # `keten log verify` passes.  KETEN_FAULT_STEP=S tries every S-th N only
 # (default 10; 1 tries each).
 source "$(dirname "$0")/lib.sh"
-LIB="$KETEN_BIN/libketen_faultfs.so"
-[ -f "$LIB" ] || fail "$LIB not built"
+kt_need_faultfs
 G=gemeente-maastricht
 kt_federation "$G:gemeente" om-test:om
 for id in politie-test "$G" om-test; do wait_until 10 link_up "$id" || fail "no link for $id"; done
@@ -32,7 +31,8 @@ with_fault() {
     local node=$1
     rm -f "$ARM" "$COUNT"
     kt_kill "$node"
-    KETEN_WRAP="env LD_PRELOAD=$LIB KETEN_FAULT_ARM=$ARM KETEN_FAULT_AT=$2 KETEN_FAULT_ERRNO=${3:-EIO} KETEN_FAULT_COUNT=$COUNT ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 ${KETEN_WRAP:-}" \
+    KETEN_WRAP=$(kt_fault_wrap KETEN_FAULT_ARM="$ARM" KETEN_FAULT_AT="$2" KETEN_FAULT_ERRNO="${3:-EIO}" \
+        KETEN_FAULT_COUNT="$COUNT") \
         kt_start "$node"
     for id in politie-test "$G" om-test; do wait_until 10 link_up "$id" || fail "no link for $id"; done
 }

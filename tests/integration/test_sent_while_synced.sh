@@ -18,8 +18,7 @@
 #   record, in the kernel's hands already, is there after the restart and
 #   delivered once.
 source "$(dirname "$0")/lib.sh"
-LIB="$KETEN_BIN/libketen_faultfs.so"
-[ -f "$LIB" ] || fail "$LIB not built"
+kt_need_faultfs
 kt_federation
 wait_until 10 link_up politie-test || fail "no link"
 ARM="$T/armed"
@@ -35,7 +34,9 @@ N_WARM=0
 with_syncs() {
     rm -f "$ARM"
     kt_kill politie-test KILL
-    KETEN_WRAP="env LD_PRELOAD=$LIB KETEN_FAULT_ARM=$ARM KETEN_FAULT_SYNCS=1 KETEN_FAULT_SUFFIX=/node.db-wal KETEN_FAULT_AT=$1 KETEN_FAULT_ALL=${3:-0} KETEN_FAULT_SYNC_DELAY_MS=$2 KETEN_FAULT_COUNT=$T/count ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 ${KETEN_WRAP:-}" \
+    KETEN_WRAP=$(kt_fault_wrap KETEN_FAULT_ARM="$ARM" KETEN_FAULT_SYNCS=1 KETEN_FAULT_SUFFIX=/node.db-wal \
+        KETEN_FAULT_AT="$1" KETEN_FAULT_ALL="${3:-0}" KETEN_FAULT_SYNC_DELAY_MS="$2" \
+        KETEN_FAULT_COUNT="$T/count") \
         kt_start politie-test
     wait_until 10 link_up politie-test || fail "no link after the restart"
     N_WARM=$((N_WARM + 1))

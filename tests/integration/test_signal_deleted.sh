@@ -8,8 +8,7 @@
 #   failed log commit, docs/ARCHITECTURE.md rule 2), the uitvoerder decides
 #   no deletion: the owed entries go at the indices the rows hold.
 source "$(dirname "$0")/lib.sh"
-LIB="$KETEN_BIN/libketen_faultfs.so"
-[ -f "$LIB" ] || fail "$LIB not built"
+kt_need_faultfs
 kt_federation
 wait_until 10 link_up politie-test || fail "politie never saw the uitvoerder"
 received() {  # received ID: MESSAGE_RECEIVED entries for ID
@@ -49,7 +48,8 @@ kt_start politie-test
 wait_until 10 link_up politie-test || fail "no link after the restart"
 ARM="$T/armed"
 kt_kill "$UITV"
-KETEN_WRAP="env LD_PRELOAD=$LIB KETEN_FAULT_ARM=$ARM KETEN_FAULT_SYNCS=1 KETEN_FAULT_SUFFIX=/log.db-wal KETEN_FAULT_AT=1 KETEN_FAULT_ALL=1 KETEN_FAULT_COUNT=$T/count ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 ${KETEN_WRAP:-}" \
+KETEN_WRAP=$(kt_fault_wrap KETEN_FAULT_ARM="$ARM" KETEN_FAULT_SYNCS=1 KETEN_FAULT_SUFFIX=/log.db-wal \
+    KETEN_FAULT_AT=1 KETEN_FAULT_ALL=1 KETEN_FAULT_COUNT="$T/count") \
     kt_start "$UITV"
 wait_until 10 link_up politie-test || fail "no link after the uitvoerder's restart"
 touch "$ARM"
