@@ -115,6 +115,7 @@ s_stop (node_t *self)
     if (!p)
         return;
     partner_flush_stop (self);
+    partner_accepted_lines_end (p, kt_mono_us (), true);
     spool_retain_destroy (&p->retain);
     spool_destroy (&p->spool);
     partner_retention_stop (self);
@@ -214,6 +215,7 @@ partner_on_pump (zloop_t *loop, int timer_id, void *arg)
     (void) loop;
     (void) timer_id;
     partner_pump (arg);
+    partner_accepted_lines_end (partner_of (arg), kt_mono_us (), false);
     /*  The signals' key pool topped up here, between submissions, not
      *  in a submission's own commit. */
     node_t *self = arg;

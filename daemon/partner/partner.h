@@ -66,6 +66,17 @@ typedef struct {
 } waiter_t;
 typedef struct _received_t received_t;
 
+/*  The "signal accepted" lines of the present second (partner_signal.c):
+ *  one per signal up to PARTNER_ACCEPTED_LINES a second, the rest counted
+ *  and said in one line when the second is over. */
+typedef struct {
+    uint64_t since_us; /* when the present second began (kt_mono_us); 0: none begun */
+    unsigned written;  /* lines of their own in it */
+    /*  Signals past those, by state and by where they came from. */
+    unsigned counted, queued, held, awaiting, spool;
+} accepted_lines_t;
+#define PARTNER_ACCEPTED_LINES 20
+
 typedef struct {
     agendabox_t *agendabox;     /* agendas received (weegploeg: kernpartij; casusoverleg) */
     hook_t *hook;               /* agenda/hook, if configured */
@@ -93,6 +104,7 @@ typedef struct {
     size_t pending_bytes;    /* the bytes of those from the local API */
     uint64_t busy_logged_us; /* s_busy's last journal line (monotonic) */
     uint64_t busy_unlogged;  /* submissions refused as busy since */
+    accepted_lines_t accepted;
     committing_t committing;
     int commit_fd;     /* store_commit_fd, or -1 */
     bool syncs_beside; /* node.db can be synced beside the loop (store_syncs_beside) */
@@ -130,6 +142,10 @@ void partner_open_opts (node_t *self, envelope_open_opts_t *opts);
 
 int partner_on_heartbeat (zloop_t *loop, int timer_id, void *arg);
 int partner_on_pump (zloop_t *loop, int timer_id, void *arg);
+/*  The signals accepted past the second's own lines, said in one line
+ *  once the second is over at now_us (kt_mono_us), or at once with
+ *  ended (the node stops). */
+void partner_accepted_lines_end (partner_t *p, uint64_t now_us, bool ended);
 int partner_on_spool (zloop_t *loop, int timer_id, void *arg);
 /*  spool_settled_fn: whether the signal sent as id has its receipt kept. */
 int partner_signal_settled (void *arg, const uint8_t id[KT_ID_LEN]);

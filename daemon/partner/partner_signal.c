@@ -513,6 +513,48 @@ s_flush_send (node_t *self, pending_submit_t *pending, size_t n, uint8_t (*ids)[
     }
 }
 
+void
+partner_accepted_lines_end (partner_t *p, uint64_t now_us, bool ended)
+{
+    accepted_lines_t *a = &p->accepted;
+    if (!a->since_us || (!ended && now_us - a->since_us < 1000000))
+        return;
+    if (a->counted)
+        kt_log (KT_LOG_INFO,
+                "signal accepted_counted count=%u queued=%u held=%u awaiting-confirmation=%u "
+                "spool=%u api=%u",
+                a->counted, a->queued, a->held, a->awaiting, a->spool, a->counted - a->spool);
+    *a = (accepted_lines_t){0};
+}
+
+/*  A stored signal's journal line.  Under systemd each line is a datagram
+ *  to journald, which drops a service's lines past 10,000 in 30 s by
+ *  default - its warnings too - so a burst (a spool full after an outage,
+ *  a bulk submission) gets PARTNER_ACCEPTED_LINES lines of its own a
+ *  second and one line that counts the rest (docs/OPERATIONS.md,
+ *  "Journal").  Each signal's row keeps who submitted it. */
+static void
+s_accepted_line (partner_t *p, const char *hex, uid_t uid, bool awaiting, bool held, bool spool)
+{
+    accepted_lines_t *a = &p->accepted;
+    uint64_t now = kt_mono_us ();
+    partner_accepted_lines_end (p, now, false);
+    if (!a->since_us)
+        a->since_us = now ? now : 1;
+    const char *state = awaiting ? "awaiting-confirmation" : held ? "held" : "queued";
+    if (a->written < PARTNER_ACCEPTED_LINES) {
+        a->written++;
+        kt_log (KT_LOG_INFO, "signal accepted id=%s uid=%u state=%s via=%s", hex, (unsigned) uid,
+                state, spool ? "spool" : "api");
+        return;
+    }
+    a->counted++;
+    a->awaiting += awaiting;
+    a->held += !awaiting && held;
+    a->queued += !awaiting && !held;
+    a->spool += spool;
+}
+
 /*  A stored signal, durable here: its spool file done, its caller
  *  answered now or - with wait - on the uitvoerder's receipt. */
 static void
@@ -522,12 +564,7 @@ s_flush_answer (node_t *self, pending_submit_t *pending, const uint8_t id[KT_ID_
     char hex[KT_ID_HEX];
     kt_hex (hex, id, KT_ID_LEN);
     bool awaiting = pending->from_spool && self->config.representative_confirm;
-    kt_log (KT_LOG_INFO, "signal accepted id=%s uid=%u state=%s via=%s", hex,
-            (unsigned) pending->caller.uid,
-            awaiting ? "awaiting-confirmation"
-            : held   ? "held"
-                     : "queued",
-            pending->from_spool ? "spool" : "api");
+    s_accepted_line (p, hex, pending->caller.uid, awaiting, held, pending->from_spool);
     submit_batch_t *b = pending->batch;
     if (pending->from_spool)
         spool_done (p->spool, &pending->file);
