@@ -706,16 +706,6 @@ s_flush_group (node_t *self)
         beside = false;
     bool ok = ids && held && s_flush_store (self, n, ids, held, now, beside, &reason) == 0;
     flush_outcome_t outcome = ok ? FLUSH_STORED : FLUSH_REFUSED;
-    /*  Sent before the sync is handed over, not after: the hand-over
-     *  waits until the helper thread holds node.db's connection (a
-     *  wake-up on the other CPU), and that wait now runs beside the hop.
-     *  Sending reads node.db at most (a retry's envelope); nothing of it
-     *  stays open when the thread takes the connection. */
-    bool sent = ok && beside;
-    if (sent) {
-        s_flush_send (self, p->pending, n, ids, held, now);
-        partner_pump (self);
-    }
     int synced = ok && beside ? store_sync_start (self->db, &reason) : 0;
     if (synced != 0) {
         /*  Synced on the loop (the thread could not take it), or that
@@ -735,10 +725,12 @@ s_flush_group (node_t *self)
             p->n_pending = p->cap_pending = 0;
         }
         p->committing = (committing_t){group, n, ids, held, now};
+        s_flush_send (self, group, n, ids, held, now);
+        partner_pump (self);
         return true;
     }
     free (group);
-    s_flush_end (self, p->pending, n, ids, held, now, outcome, sent, &reason);
+    s_flush_end (self, p->pending, n, ids, held, now, outcome, false, &reason);
     s_pending_leave (p, n);
     memmove (p->pending, p->pending + n, (p->n_pending - n) * sizeof *p->pending);
     p->n_pending -= n;
