@@ -558,11 +558,8 @@ s_accepted_line (partner_t *p, const char *hex, uid_t uid, bool awaiting, bool h
 /*  Every signal a group commit stored is said (answered, or stored with
  *  a sync that failed, or stored while the node stops). */
 static void
-s_stored_said (node_t *self, const pending_submit_t *pending, const uint8_t id[KT_ID_LEN],
-               bool held)
+s_stored_said (node_t *self, const pending_submit_t *pending, const char *hex, bool held)
 {
-    char hex[KT_ID_HEX];
-    kt_hex (hex, id, KT_ID_LEN);
     bool awaiting = pending->from_spool && self->config.representative_confirm;
     s_accepted_line (partner_of (self), hex, pending->caller.uid, awaiting, held,
                      pending->from_spool);
@@ -575,8 +572,8 @@ s_flush_answer (node_t *self, pending_submit_t *pending, const uint8_t id[KT_ID_
 {
     partner_t *p = partner_of (self);
     char hex[KT_ID_HEX];
-    s_stored_said (self, pending, id, held);
     kt_hex (hex, id, KT_ID_LEN);
+    s_stored_said (self, pending, hex, held);
     submit_batch_t *b = pending->batch;
     if (pending->from_spool)
         spool_done (p->spool, &pending->file);
@@ -635,12 +632,13 @@ s_flush_end (node_t *self, pending_submit_t *pending, size_t n, uint8_t (*ids)[K
     for (size_t i = 0; i < n; i++) {
         char hex[KT_ID_HEX];
         if (outcome == FLUSH_UNCONFIRMED) {
-            s_stored_said (self, &pending[i], ids[i], held[i]);
+            kt_hex (hex, ids[i], KT_ID_LEN);
+            s_stored_said (self, &pending[i], hex, held[i]);
             /*  Stored and on its way: the caller must not send it again. */
             snprintf (refusal, sizeof refusal,
                       "the signal was stored as %s and is %s, but the disk did not confirm its "
                       "record (%s)",
-                      kt_hex (hex, ids[i], KT_ID_LEN), held[i] ? "held" : "on its way", cause);
+                      hex, held[i] ? "held" : "on its way", cause);
         }
         if (outcome == FLUSH_STORED)
             s_flush_answer (self, &pending[i], ids[i], held[i]);
@@ -811,9 +809,11 @@ partner_flush_stop (node_t *self)
         (void) store_commit_wait (self->db, &reason);
         /*  Stored (committed, its sync ended either way) though never
          *  answered: said all the same. */
-        for (size_t i = 0; i < p->committing.n; i++)
-            s_stored_said (self, &p->committing.pending[i], p->committing.ids[i],
-                           p->committing.held[i]);
+        for (size_t i = 0; i < p->committing.n; i++) {
+            char hex[KT_ID_HEX];
+            kt_hex (hex, p->committing.ids[i], KT_ID_LEN);
+            s_stored_said (self, &p->committing.pending[i], hex, p->committing.held[i]);
+        }
         s_drop (p->committing.pending, p->committing.n);
         free (p->committing.ids);
         free (p->committing.held);
