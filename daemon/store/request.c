@@ -41,6 +41,8 @@ static const char *const s_migrations[] = {
     " decided_ms INTEGER NOT NULL, log_index INTEGER NOT NULL);"
     "CREATE INDEX request_decision_request ON request_decision (request_id);"
     "ALTER TABLE request ADD COLUMN decided_by TEXT NOT NULL DEFAULT '';",
+    /*  art. 13: a destruction finds its subject's requests. */
+    "CREATE INDEX request_case ON request (case_ref);",
 };
 
 request_t *
@@ -461,4 +463,45 @@ request_decision_latest (request_t *self, const char *id, request_decision_fn *f
                       " ORDER BY rowid DESC LIMIT 1",
                       STORE_VALUES (STORE_TEXT (id)), s_decision_row, &v,
                       "read the kernpartij's decision", reason);
+}
+
+/* ---- forgetting (art. 13) ------------------------------------------------ */
+
+int
+request_forget_case (request_t *self, const char *case_ref, kt_reason_t *reason)
+{
+    /*  The request's own texts, then its decisions' (a text already
+     *  empty stays so: an answer had no motivation). */
+    static const char *const sql[] = {
+        "UPDATE request SET identity_how=?2 WHERE case_ref=?1 AND identity_how<>?2",
+        "UPDATE request SET motivation=?2 WHERE case_ref=?1 AND motivation NOT IN ('', ?2)",
+        "UPDATE request_decision SET motivation=?2 WHERE motivation NOT IN ('', ?2)"
+        " AND request_id IN (SELECT id FROM request WHERE case_ref=?1)",
+    };
+    if (!case_ref || !*case_ref)
+        return kt_fail (reason, "no case_ref to forget");
+    if (store_begin (self->db, reason) != 0)
+        return -1;
+    if (store_run_all (self->db, sql, sizeof sql / sizeof sql[0],
+                       STORE_VALUES (STORE_TEXT (case_ref), STORE_TEXT (REQUEST_FORGOTTEN)),
+                       "forget the requests' texts", reason) != 0 ||
+        store_commit (self->db, reason) != 0) {
+        store_rollback (self->db);
+        return -1;
+    }
+    /*  The pages secure_delete overwrote reach the file, and the -wal
+     *  that held the texts is cut to nothing. */
+    return store_checkpoint (self->db, "requests.db", reason);
+}
+
+int
+request_each_kept_case (request_t *self, store_text_fn *fn, void *arg, kt_reason_t *reason)
+{
+    return store_each_text (
+        self->db,
+        "SELECT DISTINCT case_ref FROM request r WHERE case_ref<>'' AND (identity_how<>?1"
+        " OR motivation NOT IN ('', ?1) OR EXISTS (SELECT 1 FROM request_decision d"
+        " WHERE d.request_id=r.id AND d.motivation NOT IN ('', ?1)))",
+        STORE_VALUES (STORE_TEXT (REQUEST_FORGOTTEN)), fn, arg, "list the requests' subjects",
+        reason);
 }

@@ -12,7 +12,8 @@
  *  outlive the subject it is about - when retention (art. 13) destroys a
  *  subject in weegploeg.db, the register still shows that the request was
  *  answered in time.  It holds no data from either file: the request
- *  names the subject only by its case_ref.
+ *  names the subject only by its case_ref, and its free texts go with
+ *  the subject (request_forget_case).
  *
  *  The deadlines follow the Europe/Amsterdam calendar (art. 12.3, 12.5):
  *  the answer is due at the end of the day four weeks after receipt.
@@ -20,6 +21,7 @@
 #ifndef KETEN_REQUEST_H
 #define KETEN_REQUEST_H
 
+#include "store.h"
 #include "util.h"
 
 #include <sqlite3.h>
@@ -127,6 +129,23 @@ typedef int (request_decision_fn) (void *arg, const request_decision_t *d, uint6
 /*  The newest decision on request id: 1 (fn called), 0 none, -1. */
 int request_decision_latest (request_t *self, const char *id, request_decision_fn *fn, void *arg,
                              kt_reason_t *reason);
+
+/* ---- forgetting (art. 13) ----------------------------------------------- */
+
+/*  What replaces a free text of a request about a destroyed subject. */
+#define REQUEST_FORGOTTEN "(destroyed with the subject, art. 13)"
+
+/*  The free texts of every request linked to case_ref (how the identity
+ *  was established, the refusal's motivation, each kernpartij decision's
+ *  motivation) replaced by REQUEST_FORGOTTEN in one commit, and the file's
+ *  write-ahead log cut to nothing, so neither the file nor its -wal keeps
+ *  them (the file runs with secure_delete).  What the register must show
+ *  stays: the request, who established the identity, the dates, the
+ *  ground, who decided.  Idempotent: 0, or -1 with reason. */
+int request_forget_case (request_t *self, const char *case_ref, kt_reason_t *reason);
+/*  Each case_ref with a request whose free text is still kept, to fn
+ *  (store_text_fn: 0 go on, 1 stop, -1 error). */
+int request_each_kept_case (request_t *self, store_text_fn *fn, void *arg, kt_reason_t *reason);
 
 /* ---- deadlines, on the Europe/Amsterdam calendar (common/calendar.h) ---- */
 

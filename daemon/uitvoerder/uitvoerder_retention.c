@@ -223,6 +223,7 @@ s_destroy_rest (node_t *self, const char *case_ref, kt_reason_t *reason)
     /*  Its transfers' rows in node.db before the destruction's
      *  checkpoint of node.db, so their pages leave the -wal with it. */
     if (uitvoerder_transfer_forget (self, case_ref, reason) != 0 ||
+        request_forget_case (uitvoerder_of (self)->requests, case_ref, reason) != 0 ||
         lifecycle_destroy_data (lc, case_ref, reason) != 0 ||
         s_log_step (self, KETEN__LOG_EVENT__DESTROYED, case_ref, "destroy", once, reason) != 0 ||
         lifecycle_destroy_end (lc, case_ref, kt_now_ms (), reason) != 0)
@@ -272,6 +273,34 @@ s_destroying_row (void *arg, const char *case_ref, kt_reason_t *reason)
     return json_array_append_new (arg, json_string (case_ref)) == 0
                ? 0
                : kt_fail (reason, "out of memory");
+}
+
+/*  The requests' free texts about subjects destroyed before the
+ *  destruction forgot them too (a file from an earlier version of keten):
+ *  forgotten now. */
+static int
+s_forget_requests (node_t *self, kt_reason_t *reason)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    json_t *refs = json_array ();
+    if (!refs)
+        return kt_fail (reason, "out of memory");
+    int rc = request_each_kept_case (u->requests, s_destroying_row, refs, reason);
+    size_t i;
+    json_t *ref;
+    json_array_foreach (refs, i, ref)
+    {
+        lifecycle_state_t state;
+        if (rc != 0)
+            break;
+        int known = lifecycle_state (u->lifecycle, json_string_value (ref), &state, reason);
+        if (known < 0)
+            rc = -1;
+        else if (known && state == LIFECYCLE_DESTROYED)
+            rc = request_forget_case (u->requests, json_string_value (ref), reason);
+    }
+    json_decref (refs);
+    return rc;
 }
 
 /*  Destructions a crash cut off, completed. */
@@ -435,6 +464,8 @@ uitvoerder_retention_start (node_t *self, kt_reason_t *reason)
     kt_reason_t why;
     if (s_complete_destroying (self, &why) != 0)
         kt_log (KT_LOG_ERROR, "retention resume_failed reason=\"%s\"", why.text);
+    if (s_forget_requests (self, &why) != 0)
+        kt_log (KT_LOG_ERROR, "retention requests_failed reason=\"%s\"", why.text);
     return 0;
 }
 

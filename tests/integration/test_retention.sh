@@ -6,7 +6,8 @@
 #
 # - A subject decided niet agenderen is gone 183 + 1 days later at the
 #   uitvoerder and at politie, OM and the gemeente that had it on an
-#   agenda: its name is in no file of any node, its keys are gone,
+#   agenda: its name is in no file of any node (a refused request about
+#   it stays in the register without its free texts), its keys are gone,
 #   DESTROYED is logged, and the log verifies.  The gemeente is down at
 #   that moment: the uitvoerder lists it as unconfirmed after a day, and
 #   it destroys its copy when it comes back.
@@ -75,6 +76,18 @@ kt "$UITV" case plan "$B" --file "$T/plan.json" > /dev/null
 in_case() { kt "$1" case list --json | jq -e --arg a "$2" '[.cases[] | select(.case_ref==$a)] | length == 1'; }
 for id in rvdk-test "$G"; do wait_until 10 in_case "$id" "$B" || fail "$id did not get the case"; done
 wait_until 20 relay_settled || fail "copies not receipted"
+# art. 12 and 13: A's request, refused, keeps the name in its free texts
+# (how the identity was established, the kernpartij's motivation) until
+# A is destroyed; the register keeps the request itself.
+R=$(kt "$UITV" request open --kind inzage --received "$(TZ=Europe/Amsterdam date +%F)" --from betrokkene \
+    --identity-by "Baliemedewerker Test" --identity-how "paspoort van $FORGET ingezien, niet gekopieerd" \
+    --json | jq -r .request_id)
+[[ "$R" == r-* ]] || fail "no request: $R"
+kt "$UITV" request link "$R" "$A" > /dev/null
+kt politie-test request decide "$R" --refuse 41-1-d --motivation "Onderzoek naar $FORGET loopt (fictief)." \
+    | grep -q " delivered$" || fail "the refusal was not delivered"
+mkdir "$T/rights-out"
+kt "$UITV" request answer "$R" --out "$T/rights-out" > /dev/null || fail "the refusal was not made"
 
 # Where a name could be: every node's state and the gemeente's calendar.
 files() { echo "$T"/state-* "$T/ics"; }
@@ -116,10 +129,21 @@ logged() { kt "$UITV" log show --case "$1" --json | jq -r "[.events[] | select(.
 destroyed_logged() { sqlite3 "$T/state-$UITV/log.db" "SELECT count(*) FROM once WHERE key='destroyed/$1'"; }
 [ "$(logged "$A" DESTROYED)" = 1 ] || fail "DESTROYED not logged once for A"
 [ "$(status_of "$UITV" "$B" state)" = active ] || fail "B was touched"
+kt "$UITV" request show "$R" --json | jq -e --arg a "$A" '.request | .state == "refused"
+    and .case_ref == $a and .ground == "41-1-d" and (.identity_how | test("destroyed"))
+    and (.motivation | test("destroyed")) and .identity_by == "Baliemedewerker Test"' > /dev/null \
+    || fail "the register lost the request, or kept its texts: $(kt "$UITV" request show "$R" --json)"
 pass "184 days: A destroyed at the uitvoerder (rows, key), politie and OM; DESTROYED logged"
 
+# A register from before requests were forgotten with their subject
+# (the texts put back while the uitvoerder is down): its start forgets them.
+kt_kill "$UITV"
+sqlite3 "$T/state-$UITV/requests.db" "UPDATE request SET identity_how='paspoort van $FORGET ingezien' WHERE id='$R'"
 # A day later the gemeente has still not confirmed: keten status says so.
-kt_restart_all_at +185d "$UITV" politie-test om-test rvdk-test
+KETEN_WRAP="$(kt_clock_wrap +185d)" kt_start "$UITV"
+kt_restart_all_at +185d politie-test om-test rvdk-test
+kt "$UITV" request show "$R" --json | jq -e '.request.identity_how | test("destroyed")' > /dev/null \
+    || fail "a start kept the text of a request about a destroyed subject"
 unconfirmed() { kt "$UITV" status --json | jq -e --arg g "$G" '[.retention.unconfirmed[] | select(.node==$g)] | length >= 1'; }
 wait_until 10 unconfirmed || fail "the down gemeente is not listed as unconfirmed"
 kt "$UITV" status | grep -q "^unconfirmed.*$G" || fail "keten status does not show the unconfirmed gemeente"
