@@ -70,7 +70,8 @@ relay_new (sqlite3 *db, kt_reason_t *reason)
               store_prepare (db, "UPDATE relay SET tries=tries+1, next_ms=? WHERE id=?", reason)) ||
         !(self->settle = store_prepare (db,
                                         "UPDATE relay SET state=?, settled_ms=?, refusal=?,"
-                                        " log_owed=1 WHERE id=? AND recipient=? AND state IN (0,4)",
+                                        " log_owed=1 WHERE id=? AND recipient=? AND (state=0 OR"
+                                        " (state=4 AND refusal<>'" RELAY_WITHDRAWN "'))",
                                         reason)) ||
         !(self->pending = store_prepare (
               db, "SELECT count(*) FROM relay WHERE state IN (0,3) AND recipient=?", reason)) ||
@@ -193,6 +194,17 @@ relay_expire (relay_t *self, const char *recipient, uint64_t before_ms, uint64_t
                       STORE_VALUES (STORE_INT (now_ms), STORE_TEXT (recipient),
                                     STORE_INT (before_ms)),
                       "expire the member's old messages", reason);
+}
+
+int64_t
+relay_withdraw (relay_t *self, const char *recipient, uint64_t now_ms, kt_reason_t *reason)
+{
+    return store_run (
+        self->db,
+        "UPDATE relay SET state=4, settled_ms=?, log_owed=1, refusal=?"
+        " WHERE state=0 AND recipient=?",
+        STORE_VALUES (STORE_INT (now_ms), STORE_TEXT (RELAY_WITHDRAWN), STORE_TEXT (recipient)),
+        "withdraw the messages of a member that left", reason);
 }
 
 /*  count(*), max(settled_ms) of the expired rows. */
@@ -359,6 +371,7 @@ s_owed_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
     o->sent = sqlite3_column_int (q, 4) == 3;
     o->refused = sqlite3_column_int (q, 4) == 2;
     o->expired = sqlite3_column_int (q, 4) == 4;
+    o->withdrawn = o->expired && strcmp (store_text (q, 9), RELAY_WITHDRAWN) == 0;
     o->created_ms = (uint64_t) sqlite3_column_int64 (q, 5);
     o->settled_ms = (uint64_t) sqlite3_column_int64 (q, 6);
     if (!(o->recipient = strdup (store_text (q, 1))) || !(o->header = malloc ((size_t) len)) ||
@@ -411,7 +424,7 @@ relay_owed (relay_t *self, relay_owed_t **rows_p, size_t *n_p, kt_reason_t *reas
     owed_list_t l = {NULL, 0, 0};
     int rc = store_each (self->db,
                          "SELECT id, recipient, type, header, state, created_ms,"
-                         " coalesce(settled_ms, 0), case_refs, os_user FROM relay"
+                         " coalesce(settled_ms, 0), case_refs, os_user, refusal FROM relay"
                          " WHERE state = 3 OR log_owed = 1 ORDER BY created_ms",
                          NULL, NULL, s_owed_row, &l, "read the log entries owed", reason);
     if (rc != 0) {
@@ -442,6 +455,14 @@ relay_owed_paid (relay_t *self, const uint8_t id[KT_ID_LEN], kt_reason_t *reason
                    "UPDATE relay SET state = CASE state WHEN 3 THEN 0 ELSE state END,"
                    " log_owed = 0 WHERE id=?",
                    STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), "record the log entry", reason) < 0)
+        return -1;
+    /*  A withdrawn copy will never be delivered: its bytes go once it is
+     *  on record. */
+    if (store_run (self->db,
+                   "UPDATE relay SET header=x'' WHERE id=? AND state=4 AND log_owed=0"
+                   " AND refusal='" RELAY_WITHDRAWN "' AND length(header)>0",
+                   STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), "forget a withdrawn copy",
+                   reason) < 0)
         return -1;
     /*  A settled copy about a subject destroyed meanwhile: its bytes go
      *  now (relay_forget_case could not take them while it was owed). */
@@ -487,8 +508,12 @@ relay_forget_case (relay_t *self, const char *case_ref, kt_reason_t *reason)
     /*  Only settled copies now: a pending one still has to reach its
      *  member, who drops it (it was made before the destruction); one
      *  whose MESSAGE_DELIVERED is still owed keeps its row as relay_owed
-     *  reads it (sealed for the member: nothing the uitvoerder can read).
-     *  Both lose their bytes once settled and logged (relay_owed_paid). */
+     *  reads it.  Both lose their bytes once settled and logged
+     *  (relay_owed_paid).  Until then they can be opened with this node's
+     *  own key file (the content key is wrapped for the uitvoerder and
+     *  the member together), not with the subject's shredded key; a
+     *  member that left never settles them, so they are withdrawn
+     *  (relay_withdraw). */
     if (store_run (self->db, "INSERT OR IGNORE INTO relay_forget (case_ref) VALUES (?)",
                    STORE_VALUES (STORE_TEXT (case_ref)), "remember the destroyed case",
                    reason) < 0)

@@ -52,6 +52,7 @@ typedef struct {
     bool sent;
     bool refused; /* settled: the member refused it */
     bool expired; /* settled: not receipted within delivery/max-age-s */
+    bool withdrawn; /* settled: its member left the federation (relay_withdraw) */
     uint64_t created_ms, settled_ms;
     char *case_refs; /* comma-separated (store_join) */
     char *os_user;
@@ -88,6 +89,16 @@ size_t relay_due (relay_t *self, const char *recipient, uint64_t now_ms, relay_i
  *  many, or -1 with reason. */
 int64_t relay_expire (relay_t *self, const char *recipient, uint64_t before_ms, uint64_t now_ms,
                       kt_reason_t *reason);
+/*  What a withdrawn message's row and its MESSAGE_REFUSED entry say. */
+#define RELAY_WITHDRAWN "withdrawn: the member left the federation"
+/*  recipient left the federation (its leaves-at day came, docs/ROSTER.md):
+ *  its pending messages can never be delivered, and are settled as
+ *  withdrawn (state 4, as expired ones), each owing its log entry (a
+ *  MESSAGE_REFUSED naming the member).  Once that entry is written
+ *  (relay_owed_paid) the row keeps no sealed bytes.  Held messages must
+ *  be released first (their MESSAGE_SENT logged).  Returns how many, or
+ *  -1 with reason. */
+int64_t relay_withdraw (relay_t *self, const char *recipient, uint64_t now_ms, kt_reason_t *reason);
 /*  How many of recipient's messages expired, and (last_ms, may be NULL)
  *  when the newest of them did; -1 with reason. */
 int64_t relay_expired (relay_t *self, const char *recipient, uint64_t *last_ms,

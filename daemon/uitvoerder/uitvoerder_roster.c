@@ -33,6 +33,41 @@
 /*  How often the allow-list is checked against the calendar. */
 #define EXPIRY_CHECK_MS 10000
 
+/*  The messages kept for members that left (their leaves-at day came):
+ *  they can never be delivered, so they are settled as withdrawn, on
+ *  record, and lose their sealed bytes (relay_withdraw).  Held ones are
+ *  released first, so each keeps its MESSAGE_SENT.  A crash anywhere is
+ *  repeated by the next start (uitvoerder_roster_start); a log that
+ *  cannot be written now is written by the log timer, which forgets the
+ *  bytes then. */
+static void
+s_withdraw_left (node_t *self)
+{
+    const roster_t *roster = keyring_roster (self->keyring);
+    relay_t *relay = uitvoerder_of (self)->relay;
+    kt_reason_t reason;
+    if (uitvoerder_relay_log (self, &reason) != 0) {
+        kt_log (KT_LOG_WARN, "log append_failed event=owed reason=\"%s\"", reason.text);
+        return;
+    }
+    int64_t withdrawn = 0;
+    for (size_t i = 0; i < roster->member_count; i++) {
+        const roster_member_t *m = &roster->members[i];
+        if (m->role == ROLE_UITVOERDER || roster_member_active (m, kt_now_ms ()))
+            continue;
+        int64_t n = relay_withdraw (relay, m->id, kt_now_ms (), &reason);
+        if (n < 0)
+            kt_log (KT_LOG_ERROR, "relay withdraw_failed member=%s reason=\"%s\"", m->id,
+                    reason.text);
+        else if (n > 0) {
+            kt_log (KT_LOG_INFO, "relay withdrawn member=%s count=%lld", m->id, (long long) n);
+            withdrawn += n;
+        }
+    }
+    if (withdrawn && uitvoerder_relay_log (self, &reason) != 0)
+        kt_log (KT_LOG_WARN, "log append_failed event=owed reason=\"%s\"", reason.text);
+}
+
 static int
 s_rebind (zloop_t *loop, node_t *self)
 {
@@ -48,6 +83,7 @@ s_rebind (zloop_t *loop, node_t *self)
     for (size_t i = 0; i < keyring_roster (self->keyring)->member_count; i++)
         uitvoerder_of (self)->links[i].route.len = 0; /* routing ids are per connection */
     kt_log (KT_LOG_INFO, "transport rebound: members reconnect through the new allow-list");
+    s_withdraw_left (self);
     return 0;
 }
 
@@ -398,6 +434,7 @@ uitvoerder_roster_start (node_t *self)
                     reason.text);
     }
     uitvoerder_of (self)->admitted_keys = s_admitted (keyring_roster (self->keyring), kt_now_ms ());
+    s_withdraw_left (self);
     zloop_timer (self->loop, EXPIRY_CHECK_MS, 0, s_on_expiry_check, self);
 }
 

@@ -177,8 +177,10 @@ s_log_owed (node_t *self, const relay_owed_t *o, kt_reason_t *reason)
         e.recipients = (char **) &o->recipient;
         e.n_recipients = 1;
         e.node = (char *) keyring_self_member (self->keyring)->id;
-        e.what = (char *) "expired: not receipted within delivery/max-age-s";
-        snprintf (key, sizeof key, "expired/%s", kt_hex (hex, o->id, KT_ID_LEN));
+        e.what = o->withdrawn ? (char *) RELAY_WITHDRAWN
+                              : (char *) "expired: not receipted within delivery/max-age-s";
+        snprintf (key, sizeof key, "%s/%s", o->withdrawn ? "withdrawn" : "expired",
+                  kt_hex (hex, o->id, KT_ID_LEN));
         return provlog_append_once (uitvoerder_of (self)->log, key, &e, NULL, reason) < 0 ? -1 : 0;
     }
     e.time_ms = o->settled_ms;

@@ -52,6 +52,19 @@ sleep 2   # a few heartbeat rounds: the link must stay down
 [ "$(jfield gemeente-test .link.up)" = false ] || fail "the revoked key connected again"
 pass "revoked: the node stops sending, shows offline, and its key is refused"
 
+# What the uitvoerder kept for the revoked member can never be delivered:
+# withdrawn on record (a MESSAGE_REFUSED each), its sealed bytes gone.
+relay_g() { sqlite3 "$T/state-$UITV/node.db" "SELECT count(*) FROM relay WHERE recipient='gemeente-test' AND $1"; }
+none_pending() { [ "$(relay_g "state IN (0,3)")" = 0 ]; }
+wait_until 10 none_pending || fail "copies for the revoked member are still pending: $(relay_g 1)"
+n=$(relay_g "state=4 AND refusal LIKE 'withdrawn:%'")
+[ "$n" -ge 1 ] || fail "nothing withdrawn: the check cannot fail"
+[ "$(relay_g "length(header)>0 AND state NOT IN (1,2)")" = 0 ] || fail "a withdrawn copy kept its bytes"
+logged=$(kt "$UITV" log show --type MESSAGE_REFUSED --json | jq '[.events[]
+    | select((.what | startswith("withdrawn")) and (.recipients | index("gemeente-test")))] | length')
+[ "$logged" = "$n" ] || fail "$n copies withdrawn, $logged on record"
+pass "the $n copy(ies) kept for the revoked member withdrawn on record, without their bytes"
+
 # Opzegging: the member stays until three months later.
 day0=$(date -u -d '+3 months' +%F)
 kt "$UITV" member opzegging politie-test | grep -q "roster version 4" || fail "opzegging failed"
