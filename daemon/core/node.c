@@ -150,6 +150,9 @@ node_new (const config_t *config, const node_role_t *const *roles, size_t n_role
     self->loop = zloop_new ();
     /*  Set before start: a start that fails half-way is stopped. */
     self->role = serving;
+    /*  Each role replays what a restore owes (node_replay_forgotten)
+     *  inside its start, before it resumes any send; this call finds
+     *  nothing left then, and stands for a role that does not. */
     if (self->role->start (self, reason) != 0 || node_replay_forgotten (self, reason) != 0)
         goto fail;
     self->api =

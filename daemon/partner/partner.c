@@ -77,6 +77,10 @@ s_start (node_t *self, kt_reason_t *reason)
     /*  art. 13: after the stores are open, before anything is served. */
     if (partner_retention_start (self, reason) != 0 || partner_correction_start (self, reason) != 0)
         return -1;
+    /*  After a restore: what was destroyed or corrected after the backup
+     *  is done again with the stores open and before the node connects. */
+    if (node_replay_forgotten (self, reason) != 0)
+        return -1;
     /*  The last receipt survives restarts: status shows it from the file. */
     outbox_receipt_t last;
     int found = outbox_last_delivered (p->outbox, &last, reason);

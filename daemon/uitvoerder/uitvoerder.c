@@ -88,6 +88,14 @@ s_start (node_t *self, kt_reason_t *reason)
      *  need a key already shredded, nor send the subject out again. */
     if (uitvoerder_retention_start (self, reason) != 0)
         return -1;
+    /*  After a restore: what was destroyed or corrected after the backup
+     *  is done again now, before any send the backup left owed is
+     *  resumed, so none of them seals a destroyed subject's data anew
+     *  (whose newer time would lift a member's tombstone).  The
+     *  corrections it decides are carried out with the others, below. */
+    if (!(u->correction = correction_new (u->weegploeg, reason)) ||
+        node_replay_forgotten (self, reason) != 0)
+        return -1;
     if (uitvoerder_resume_meetings (self, reason) != 0 ||
         uitvoerder_resume_decisions (self, reason) != 0)
         return -1;

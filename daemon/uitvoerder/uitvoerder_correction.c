@@ -263,7 +263,8 @@ int
 uitvoerder_correction_start (node_t *self, kt_reason_t *reason)
 {
     uitvoerder_t *u = uitvoerder_of (self);
-    if (!(u->correction = correction_new (u->weegploeg, reason)))
+    /*  Opened already when a restore's replay decided corrections. */
+    if (!u->correction && !(u->correction = correction_new (u->weegploeg, reason)))
         return -1;
     kt_reason_t why;
     if (s_resume (self, &why) != 0)
@@ -311,9 +312,13 @@ s_journal (node_t *self, const correction_decision_t *d, kt_reason_t *reason)
     return rc;
 }
 
-/*  Decide d (its rules checked by correction_decide), then carry it out. */
+/*  Decide d (its rules checked by correction_decide), then carry it out
+ *  unless carry_out is false (a restore's replay: what it decided is
+ *  carried out by uitvoerder_correction_start once the whole journal is
+ *  replayed, so that a subject a later entry destroys is not sent out
+ *  again first). */
 static int
-s_decide (node_t *self, correction_decision_t *d, kt_reason_t *reason)
+s_decide_as (node_t *self, correction_decision_t *d, bool carry_out, kt_reason_t *reason)
 {
     uitvoerder_t *u = uitvoerder_of (self);
     /*  Noted (forget.db) once its rules hold and before it is decided: a
@@ -324,12 +329,20 @@ s_decide (node_t *self, correction_decision_t *d, kt_reason_t *reason)
         return -1;
     kt_log (KT_LOG_INFO, "correction decided id=%s case_ref=%s action=%s", d->correction_id,
             d->change.case_ref, correction_action_name (d->change.action));
+    if (!carry_out)
+        return 0;
     kt_reason_t why;
     /*  Decided: the rest is resumed at the next start when it fails now. */
     if (s_resume (self, &why) != 0)
         kt_log (KT_LOG_ERROR, "correction carry_out_deferred id=%s reason=\"%s\"", d->correction_id,
                 why.text);
     return 0;
+}
+
+static int
+s_decide (node_t *self, correction_decision_t *d, kt_reason_t *reason)
+{
+    return s_decide_as (self, d, true, reason);
 }
 
 /* ---- the parties' confirmations ------------------------------------------- */
@@ -836,7 +849,7 @@ uitvoerder_correction_redo (node_t *self, const Keten__CorrectionNotice *n, cons
         kt_log (KT_LOG_ERROR, "restore correction_refused case_ref=%s reason=\"%s\"", n->case_ref,
                 why.text);
     else if (found > 0)
-        rc = s_decide (self, &d, reason);
+        rc = s_decide_as (self, &d, false, reason);
     json_decref (j);
     return rc;
 }

@@ -161,9 +161,21 @@ kt_kill "$UITV"
 out=$("$KETEN" -c "$T/$UITV.cfg" restore "$T/bk/u1") || fail "restore failed: $out"
 grep -q "destroys again the 1 subject(s) destroyed" <<< "$out" || fail "restore said: $out"
 holds "$UITV" || fail "the check cannot fail: the restored files do not hold A"
+# A backup taken while the decision on A was still to be sent (made so
+# here): the start must not send it anew before the replay destroys A,
+# or its newer time would lift politie's tombstone.
+d_a=$(sqlite3 "$T/state-$UITV/weegploeg.db" "SELECT decision_id FROM decision WHERE case_ref='$A'")
+[ -n "$d_a" ] || fail "no decision on A in the backup"
+sqlite3 "$T/state-$UITV/weegploeg.db" "UPDATE decision SET sent=0 WHERE case_ref='$A'"
+sqlite3 "$T/state-$UITV/node.db" "DELETE FROM relay WHERE origin='decision/$d_a'"
 KETEN_WRAP="$(kt_clock_wrap +184d)" kt_start "$UITV"
 gone "$UITV" || fail "the restored uitvoerder serves with A (or its key) in its files"
 grep -q "restore replayed" "$T/$UITV.log" || fail "no replay logged"
+wait_until 10 link_up politie-test || fail "no link after the uitvoerder's restore"
+sleep 1   # a heartbeat round: a copy the start had queued would arrive now
+if grep -q "tombstone_lifted case_ref=$A" "$T/politie-test.log"; then
+    fail "the restored uitvoerder sent A's decision anew before destroying A again"
+fi
 kt "$UITV" log verify > /dev/null || fail "the restored log does not verify"
 # The next receipt politie gets carries the uitvoerder's tree, which is
 # not the one politie verified before.
