@@ -224,7 +224,7 @@ relay_expired (relay_t *self, const char *recipient, uint64_t *last_ms, kt_reaso
     int64_t out[2] = {0, 0};
     if (store_one (self->db,
                    "SELECT count(*), coalesce(max(settled_ms), 0) FROM relay"
-                   " WHERE state=4 AND recipient=?",
+                   " WHERE state=4 AND recipient=? AND refusal<>'" RELAY_WITHDRAWN "'",
                    STORE_VALUES (STORE_TEXT (recipient)), s_expired_row, out,
                    "count the expired messages", reason) < 0)
         return -1;

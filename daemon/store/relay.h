@@ -99,8 +99,8 @@ int64_t relay_expire (relay_t *self, const char *recipient, uint64_t before_ms, 
  *  be released first (their MESSAGE_SENT logged).  Returns how many, or
  *  -1 with reason. */
 int64_t relay_withdraw (relay_t *self, const char *recipient, uint64_t now_ms, kt_reason_t *reason);
-/*  How many of recipient's messages expired, and (last_ms, may be NULL)
- *  when the newest of them did; -1 with reason. */
+/*  How many of recipient's messages expired (withdrawn ones not counted), and (last_ms, may be
+ * NULL) when the newest of them did; -1 with reason. */
 int64_t relay_expired (relay_t *self, const char *recipient, uint64_t *last_ms,
                        kt_reason_t *reason);
 

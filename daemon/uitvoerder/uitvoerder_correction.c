@@ -356,11 +356,14 @@ static int
 s_party_row (void *arg, const relay_copy_t *row, kt_reason_t *reason)
 {
     parties_t *p = arg;
+    bool withdrawn = row->state == 4 && row->refusal && strcmp (row->refusal, RELAY_WITHDRAWN) == 0;
     const char *state = row->state == 1   ? "confirmed"
                         : row->state == 2 ? "refused"
+                        : withdrawn       ? "withdrawn"
                         : row->state == 4 ? "expired"
                                           : "pending";
-    if (row->state != 1)
+    /*  A member that left can confirm nothing any more. */
+    if (row->state != 1 && !withdrawn)
         p->unconfirmed++;
     json_t *o = json_pack ("{s:s, s:s, s:I}", "node", row->recipient, "state", state, "sent_ms",
                            (json_int_t) row->created_ms);

@@ -35,21 +35,18 @@
 
 /*  The messages kept for members that left (their leaves-at day came):
  *  they can never be delivered, so they are settled as withdrawn, on
- *  record, and lose their sealed bytes (relay_withdraw).  Held ones are
- *  released first, so each keeps its MESSAGE_SENT.  A crash anywhere is
- *  repeated by the next start (uitvoerder_roster_start); a log that
- *  cannot be written now is written by the log timer, which forgets the
- *  bytes then. */
+ *  record, and lose their sealed bytes (relay_withdraw).  A held one
+ *  (its MESSAGE_SENT owed) is withdrawn once the log timer has released
+ *  it.  Run at every start, at a rebind and at each calendar check, so a
+ *  crash or a failure is made good within seconds; a log that cannot be
+ *  written now is written by the log timer, which forgets the bytes
+ *  then. */
 static void
 s_withdraw_left (node_t *self)
 {
     const roster_t *roster = keyring_roster (self->keyring);
     relay_t *relay = uitvoerder_of (self)->relay;
     kt_reason_t reason;
-    if (uitvoerder_relay_log (self, &reason) != 0) {
-        kt_log (KT_LOG_WARN, "log append_failed event=owed reason=\"%s\"", reason.text);
-        return;
-    }
     int64_t withdrawn = 0;
     for (size_t i = 0; i < roster->member_count; i++) {
         const roster_member_t *m = &roster->members[i];
@@ -386,6 +383,7 @@ s_on_expiry_check (zloop_t *loop, int timer_id, void *arg)
     (void) loop;
     (void) timer_id;
     node_t *self = arg;
+    s_withdraw_left (self);
     const roster_t *roster = keyring_roster (self->keyring);
     size_t admitted = s_admitted (roster, kt_now_ms ());
     if (admitted == uitvoerder_of (self)->admitted_keys)
