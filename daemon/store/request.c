@@ -249,7 +249,7 @@ s_closed_figure (request_t *self, const char *id, uint64_t now_ms, kt_reason_t *
 
 int
 request_close (request_t *self, const char *id, const char *ground, const char *motivation,
-               bool partial, bool nothing_found, const char *decided_by, uint32_t uid,
+               bool partial, request_held_t held, const char *decided_by, uint32_t uid,
                uint64_t now_ms, kt_reason_t *reason)
 {
     const char *state = !ground ? "answered" : partial ? "partly-refused" : "refused";
@@ -259,17 +259,18 @@ request_close (request_t *self, const char *id, const char *ground, const char *
      *  a caller's, if there is one). */
     if (store_exec (self->db, "SAVEPOINT request_close", reason) != 0)
         return -1;
-    int changed = store_run (
-        self->db,
-        "UPDATE request SET state=?, closed_ms=?, closed_uid=?, ground=?, motivation=?,"
-        " decided_by=? WHERE id=? AND state='open' AND (case_ref<>'') = ?",
-        STORE_VALUES (STORE_TEXT (state), STORE_INT (now_ms), STORE_INT (uid),
-                      STORE_TEXT (ground ? ground : ""), STORE_TEXT (ground ? motivation : ""),
-                      STORE_TEXT (decided_by), STORE_TEXT (id), STORE_INT (!nothing_found)),
-        "close the request", reason);
+    int changed =
+        store_run (self->db,
+                   "UPDATE request SET state=?, closed_ms=?, closed_uid=?, ground=?, motivation=?,"
+                   " decided_by=? WHERE id=? AND state='open' AND (case_ref<>'') = ?",
+                   STORE_VALUES (STORE_TEXT (state), STORE_INT (now_ms), STORE_INT (uid),
+                                 STORE_TEXT (ground ? ground : ""),
+                                 STORE_TEXT (ground ? motivation : ""), STORE_TEXT (decided_by),
+                                 STORE_TEXT (id), STORE_INT (held != REQUEST_NOTHING_FOUND)),
+                   "close the request", reason);
     if (changed == 0)
         kt_fail (reason, "no open request %.24s %s", id,
-                 nothing_found ? "without a subject" : "linked to a subject");
+                 held == REQUEST_NOTHING_FOUND ? "without a subject" : "linked to a subject");
     if (changed <= 0 || s_closed_figure (self, id, now_ms, reason) != 0) {
         kt_reason_t ignored;
         store_exec (self->db, "ROLLBACK TO request_close", &ignored);

@@ -59,12 +59,16 @@ int request_register (request_t *self, const request_new_t *r, uint32_t uid, uin
 int request_link (request_t *self, const char *id, const char *case_ref, uint32_t uid,
                   uint64_t now_ms, kt_reason_t *reason);
 /*  Close an open request: answered with the overview (ground NULL), or
- *  refused on ground with motivation (partial: the rest answered).  It
- *  must be linked to its subject, unless nothing_found: the lookups
- *  found no subject, and the answer says that nothing is held.
+ *  refused on ground with motivation (partial: the rest answered).
+ *  held says what the answer found: the subject it is linked to
+ *  (REQUEST_HELD), no subject (REQUEST_NOTHING_FOUND: the lookups found
+ *  none; it must not be linked), or the subject it is linked to
+ *  destroyed meanwhile (REQUEST_DESTROYED, art. 13: nothing is held any
+ *  more; the caller checks).
  *  decided_by is the kernpartij whose decision the answer follows. */
+typedef enum { REQUEST_HELD, REQUEST_NOTHING_FOUND, REQUEST_DESTROYED } request_held_t;
 int request_close (request_t *self, const char *id, const char *ground, const char *motivation,
-                   bool partial, bool nothing_found, const char *decided_by, uint32_t uid,
+                   bool partial, request_held_t held, const char *decided_by, uint32_t uid,
                    uint64_t now_ms, kt_reason_t *reason);
 
 /*  One request; strings borrowed for the callback. */

@@ -347,6 +347,9 @@ void uitvoerder_correction_stop (node_t *self);
  *  after a restore (uitvoerder_retention.c), and the correction's part
  *  (uitvoerder_correction.c): decided again as it was, by whom it was. */
 int uitvoerder_redo (node_t *self, const forget_entry_t *entry, kt_reason_t *reason);
+/*  Whether case_ref's subject is destroyed, or being destroyed (art. 13):
+ *  1, 0 (alive, archived, or unknown here), -1 with reason. */
+int uitvoerder_destroyed (node_t *self, const char *case_ref, kt_reason_t *reason);
 int uitvoerder_correction_redo (node_t *self, const Keten__CorrectionNotice *n, const char *detail,
                                 kt_reason_t *reason);
 void uitvoerder_correction_decide (node_t *self, const api_caller_t *caller, const char *cmd,

@@ -695,8 +695,18 @@ s_documents (node_t *self, const api_caller_t *caller, const char *cmd, json_t *
     gather_t g;
     memset (&g, 0, sizeof g);
     int rc = 0;
-    if (strcmp (state, "open") != 0)
+    /*  A subject destroyed while its request was open (art. 13 does not
+     *  wait for it): nothing is held any more, and that is the answer. */
+    int destroyed = *case_ref ? uitvoerder_destroyed (self, case_ref, &reason) : 0;
+    if (destroyed < 0)
+        rc = -1;
+    else if (strcmp (state, "open") != 0)
         rc = kt_fail (&reason, "request %s is %s already", id, state);
+    else if (destroyed && !nothing)
+        rc = kt_fail (&reason,
+                      "the subject %s of request %s is destroyed (art. 13): nothing is held any "
+                      "more; answer that nothing was found (nothing_found)",
+                      case_ref, id);
     else if (s_decision (self, id, &dec, &reason) != 0)
         rc = -1;
     else if (!dec.found)
@@ -708,9 +718,16 @@ s_documents (node_t *self, const api_caller_t *caller, const char *cmd, json_t *
     else if (!*case_ref && !nothing)
         rc = kt_fail (&reason, "link the request to its subject first (request.link), or say that "
                                "nothing was found (nothing_found)");
-    else if (*case_ref && nothing)
+    else if (*case_ref && nothing && !destroyed)
         rc = kt_fail (&reason, "the request is linked to %s; nothing_found does not apply",
                       case_ref);
+    /*  From here on the destroyed subject is nothing found. */
+    char linked[40];
+    snprintf (linked, sizeof linked, "%s", case_ref);
+    if (rc == 0 && destroyed) {
+        json_object_set_new (row, "case_ref", json_string (""));
+        case_ref = "";
+    }
     bool refuse = rc == 0 && strcmp (dec.outcome, "grant") != 0;
     bool partial = rc == 0 && strcmp (dec.outcome, "partial") == 0;
     const rights_ground_t *ground = refuse ? rights_ground_find (dec.ground) : NULL;
@@ -762,7 +779,13 @@ s_documents (node_t *self, const api_caller_t *caller, const char *cmd, json_t *
     }
     if (rc == 0)
         rc = request_close (s_reg (self), id, refuse ? ground->code : NULL, dec.motivation, partial,
-                            nothing, dec.node, (uint32_t) caller->uid, now, &reason);
+                            destroyed ? REQUEST_DESTROYED
+                            : nothing ? REQUEST_NOTHING_FOUND
+                                      : REQUEST_HELD,
+                            dec.node, (uint32_t) caller->uid, now, &reason);
+    /*  The motivation just kept goes with the subject's other texts. */
+    if (rc == 0 && destroyed && request_forget_case (s_reg (self), linked, &reason) != 0)
+        kt_log (KT_LOG_ERROR, "request forget_failed id=%s reason=\"%s\"", id, reason.text);
     if (rc == 0)
         kt_log (KT_LOG_INFO, "request %s id=%s decided_by=%s uid=%u",
                 refuse ? "refused" : "answered", id, dec.node, (unsigned) caller->uid);

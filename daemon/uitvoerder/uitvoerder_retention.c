@@ -247,6 +247,16 @@ s_destroy (node_t *self, const char *case_ref, uint64_t due_ms, kt_reason_t *rea
 }
 
 int
+uitvoerder_destroyed (node_t *self, const char *case_ref, kt_reason_t *reason)
+{
+    lifecycle_state_t state;
+    int known = lifecycle_state (uitvoerder_of (self)->lifecycle, case_ref, &state, reason);
+    if (known <= 0)
+        return known;
+    return state == LIFECYCLE_DESTROYING || state == LIFECYCLE_DESTROYED;
+}
+
+int
 uitvoerder_redo (node_t *self, const forget_entry_t *entry, kt_reason_t *reason)
 {
     if (strcmp (entry->kind, "correct") == 0)
@@ -384,6 +394,10 @@ s_run (node_t *self, bool dry_run, json_t *actions, bool *more, kt_reason_t *rea
         *more = false;
     if (!dry_run && s_complete_destroying (self, reason) != 0)
         return -1;
+    /*  A request's texts that came after its subject's destruction. */
+    kt_reason_t why_requests;
+    if (!dry_run && s_forget_requests (self, &why_requests) != 0)
+        kt_log (KT_LOG_ERROR, "retention requests_failed reason=\"%s\"", why_requests.text);
     plan_walk_t w = {0};
     if (s_walk (self, &w, reason) != 0) {
         json_decref (w.due);

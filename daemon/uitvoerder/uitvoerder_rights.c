@@ -178,6 +178,12 @@ uitvoerder_on_rights_decision (node_t *self, node_message_t *m)
     if (verdict == 0)
         verdict = task ? infoplicht_decide (u->infoplicht, &td, id, index, now, &reason)
                        : request_decide (u->requests, &rd, id, index, now, &reason);
+    /*  A decision on a request whose subject was destroyed meanwhile
+     *  (art. 13 does not wait for it): its motivation goes at once, as
+     *  the destruction took the request's other texts. */
+    if (verdict == 0 && !task && *case_ref &&
+        (verdict = uitvoerder_destroyed (self, case_ref, &reason)) > 0)
+        verdict = request_forget_case (u->requests, case_ref, &reason) == 0 ? 0 : -1;
     if (verdict == 0) {
         kt_log (KT_LOG_INFO, "rights decided %s=%s outcome=%s by=%s log_index=%llu",
                 task ? "task" : "request", task ? d->task_id : d->request_id,

@@ -88,6 +88,10 @@ kt politie-test request decide "$R" --refuse 41-1-d --motivation "Onderzoek naar
     | grep -q " delivered$" || fail "the refusal was not delivered"
 mkdir "$T/rights-out"
 kt "$UITV" request answer "$R" --out "$T/rights-out" > /dev/null || fail "the refusal was not made"
+# A second request about A is still open when A is destroyed.
+R2=$(kt "$UITV" request open --kind inzage --received "$(TZ=Europe/Amsterdam date +%F)" --from betrokkene \
+    --identity-by "Baliemedewerker Test" --identity-how "rijbewijs ingezien" --json | jq -r .request_id)
+kt "$UITV" request link "$R2" "$A" > /dev/null || fail "R2 not linked"
 
 # Where a name could be: every node's state and the gemeente's calendar.
 files() { echo "$T"/state-* "$T/ics"; }
@@ -133,6 +137,19 @@ kt "$UITV" request show "$R" --json | jq -e --arg a "$A" '.request | .state == "
     and .case_ref == $a and .ground == "41-1-d" and (.identity_how | test("destroyed"))
     and (.motivation | test("destroyed")) and .identity_by == "Baliemedewerker Test"' > /dev/null \
     || fail "the register lost the request, or kept its texts: $(kt "$UITV" request show "$R" --json)"
+# A kernpartij's decision on the open request after the destruction keeps
+# no text either; the answer is that nothing is held.
+kt politie-test request decide "$R2" --refuse 41-1-d --motivation "Dossier $FORGET (fictief)." \
+    | grep -q " delivered$" || fail "the late decision was not delivered"
+rc=0; out=$(kt "$UITV" request answer "$R2" --out "$T/rights-out" 2>&1) || rc=$?
+[ $rc = 1 ] && grep -q "is destroyed (art. 13): nothing is held" <<< "$out" \
+    || fail "a request about a destroyed subject was answered as if held (exit $rc): $out"
+kt "$UITV" request answer "$R2" --out "$T/rights-out" --nothing-found > /dev/null \
+    || fail "the request about the destroyed subject cannot be closed"
+kt "$UITV" request show "$R2" --json | jq -e --arg a "$A" '.request | .state == "refused"
+    and .case_ref == $a and (.motivation | test("destroyed"))' > /dev/null \
+    || fail "R2 not closed without its text: $(kt "$UITV" request show "$R2" --json)"
+[ -z "$(grep -laF "$FORGET" "$T/state-$UITV"/requests.db*)" ] || fail "requests.db holds the late decision's text"
 pass "184 days: A destroyed at the uitvoerder (rows, key), politie and OM; DESTROYED logged"
 
 # A register from before requests were forgotten with their subject

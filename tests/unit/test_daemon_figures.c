@@ -280,11 +280,12 @@ test_a_request_is_counted_when_answered (void **state)
     sqlite3 *db = request_db (reg);
     s_break_figures (db);
     assert_int_equal (
-        request_close (reg, id, NULL, NULL, false, false, "politie-test", 1000, now, &r), -1);
+        request_close (reg, id, NULL, NULL, false, REQUEST_HELD, "politie-test", 1000, now, &r),
+        -1);
     assert_int_equal (store_int (db, "SELECT count(*) FROM request WHERE state='open'", -1), 1);
     assert_int_equal (store_exec (db, "DROP TRIGGER figure_fault", &r), 0);
     assert_int_equal (
-        request_close (reg, id, NULL, NULL, false, false, "politie-test", 1000, now, &r), 0);
+        request_close (reg, id, NULL, NULL, false, REQUEST_HELD, "politie-test", 1000, now, &r), 0);
     assert_int_equal (store_int (db, "SELECT count(*) FROM request WHERE state='open'", -1), 0);
     assert_int_equal (store_int (db,
                                  "SELECT count(*) FROM figure WHERE kind='request-answered'"

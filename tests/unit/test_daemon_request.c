@@ -248,21 +248,26 @@ test_a_request_is_registered_linked_and_closed_once (void **state)
     assert_int_equal (request_register (f->reg, &rep, 1000, now, id2, &r), 0);
     /*  Not linked yet: no answer. */
     assert_int_equal (
-        request_close (f->reg, id, NULL, NULL, false, false, "politie-test", 1000, now, &r), -1);
+        request_close (f->reg, id, NULL, NULL, false, REQUEST_HELD, "politie-test", 1000, now, &r),
+        -1);
     assert_int_equal (request_link (f->reg, id, "k-0123456789abcdef", 1000, now, &r), 0);
     /*  An uncertain request closes only as "nothing found" when unlinked. */
+    assert_int_equal (request_close (f->reg, id, NULL, NULL, false, REQUEST_NOTHING_FOUND,
+                                     "politie-test", 1000, now, &r),
+                      -1);
     assert_int_equal (
-        request_close (f->reg, id, NULL, NULL, false, true, "politie-test", 1000, now, &r), -1);
+        request_close (f->reg, id, NULL, NULL, false, REQUEST_HELD, "politie-test", 1000, now, &r),
+        0);
     assert_int_equal (
-        request_close (f->reg, id, NULL, NULL, false, false, "politie-test", 1000, now, &r), 0);
-    assert_int_equal (
-        request_close (f->reg, id, NULL, NULL, false, false, "politie-test", 1000, now, &r), -1);
+        request_close (f->reg, id, NULL, NULL, false, REQUEST_HELD, "politie-test", 1000, now, &r),
+        -1);
     assert_int_equal (request_link (f->reg, id, "k-0000000000000000", 1000, now, &r), -1);
     /*  A refusal needs its motivation. */
     assert_int_equal (request_link (f->reg, id2, "k-0123456789abcdef", 1000, now, &r), 0);
-    assert_int_equal (
-        request_close (f->reg, id2, "41-1-d", "", false, false, "politie-test", 1000, now, &r), -1);
-    assert_int_equal (request_close (f->reg, id2, "41-1-d", "Lopend onderzoek.", true, false,
+    assert_int_equal (request_close (f->reg, id2, "41-1-d", "", false, REQUEST_HELD, "politie-test",
+                                     1000, now, &r),
+                      -1);
+    assert_int_equal (request_close (f->reg, id2, "41-1-d", "Lopend onderzoek.", true, REQUEST_HELD,
                                      "politie-test", 1000, now, &r),
                       0);
 
