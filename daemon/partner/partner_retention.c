@@ -176,6 +176,9 @@ s_journal (void *arg, const char *case_ref, const ProtobufCBinaryData *ids, size
 int
 partner_redo (node_t *self, const forget_entry_t *entry, kt_reason_t *reason)
 {
+    /*  Merges are the uitvoerder's (its weegploeg file): none here. */
+    if (strcmp (entry->kind, "merge") == 0)
+        return 0;
     if (strcmp (entry->kind, "correct") == 0)
         return entry->notice ? partner_correction_redo (self, entry->notice, reason) : 0;
     size_t n_ids = entry->n_ids;

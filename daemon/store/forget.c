@@ -5,6 +5,7 @@
 #include "keystore.h"
 #include "store.h"
 
+#include <jansson.h>
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -37,7 +38,28 @@ static const char *const s_migrations[] = {
     "CREATE TABLE restored (id INTEGER PRIMARY KEY CHECK (id = 1),"
     " backup_taken_ms INTEGER NOT NULL, restored_ms INTEGER NOT NULL,"
     " after_seq INTEGER NOT NULL DEFAULT 0, done_seq INTEGER NOT NULL DEFAULT 0);",
+    /*  2: a merge of two subjects (the uitvoerder's weegploeg file), kind
+     *  'merge': case_ref the subject kept, detail {"gone": CASE_REF}.  A
+     *  destruction of the kept one forgets what was noted of the one
+     *  merged into it, and a restore merges them again.  (SQLite changes
+     *  a CHECK only by making the table again; seq is kept.) */
+    "CREATE TABLE forgotten_2 (seq INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL,"
+    " kind TEXT NOT NULL CHECK (kind IN ('destroy', 'correct', 'merge')),"
+    " case_ref TEXT NOT NULL, ids BLOB, what TEXT NOT NULL DEFAULT '',"
+    " detail TEXT NOT NULL DEFAULT '', sealed BLOB, signal BLOB, item INTEGER);"
+    "INSERT INTO forgotten_2 SELECT seq, at_ms, kind, case_ref, ids, what, detail, sealed,"
+    " signal, item FROM forgotten;"
+    "DROP TABLE forgotten;"
+    "ALTER TABLE forgotten_2 RENAME TO forgotten;"
+    "CREATE INDEX forgotten_case ON forgotten (case_ref);"
+    "CREATE INDEX forgotten_signal ON forgotten (signal);",
 };
+
+/*  case_ref and every subject merged into it, at any depth: the rows of
+ *  m(c).  ?1 is case_ref. */
+#define MERGED_INTO                                                                                \
+    "WITH RECURSIVE m(c) AS (SELECT ?1 UNION SELECT json_extract (f.detail, '$.gone')"             \
+    " FROM forgotten f JOIN m ON f.kind = 'merge' AND f.case_ref = m.c) "
 
 forget_t *
 forget_open (const char *path, const uint8_t storage_key[32], kt_reason_t *reason)
@@ -90,16 +112,31 @@ forget_note_destroy (forget_t *self, const char *case_ref, const uint8_t *ids, s
         return 0;
     if (store_begin (self->db, reason) != 0)
         return -1;
-    if (store_run (self->db,
+    /*  The subject's sealed corrections go, and those of every subject
+     *  merged into it (noted under their own case_ref before the merge),
+     *  and those of the node's own messages the destruction names (a
+     *  member's notice under a case_ref merged away at the uitvoerder). */
+    int rc =
+        store_run (self->db,
                    "INSERT INTO forgotten (at_ms, kind, case_ref, ids) VALUES (?, 'destroy', ?, ?)",
                    STORE_VALUES (STORE_INT (kt_now_ms ()), STORE_TEXT (case_ref),
                                  n_ids ? STORE_BLOB (ids, n_ids * KT_ID_LEN) : STORE_NULL),
                    "note a destruction", reason) < 0 ||
-        store_run (self->db,
-                   "UPDATE forgotten SET sealed = NULL WHERE case_ref = ? AND sealed IS NOT NULL",
-                   STORE_VALUES (STORE_TEXT (case_ref)), "forget the subject's corrections",
-                   reason) < 0 ||
-        store_commit (self->db, reason) != 0) {
+                store_run (self->db,
+                           MERGED_INTO "UPDATE forgotten SET sealed = NULL WHERE case_ref IN m"
+                                       " AND sealed IS NOT NULL",
+                           STORE_VALUES (STORE_TEXT (case_ref)), "forget the subject's corrections",
+                           reason) < 0
+            ? -1
+            : 0;
+    for (size_t i = 0; rc == 0 && i < n_ids; i++)
+        if (store_run (self->db,
+                       "UPDATE forgotten SET sealed = NULL WHERE kind = 'correct' AND signal = ?"
+                       " AND sealed IS NOT NULL",
+                       STORE_VALUES (STORE_BLOB (ids + i * KT_ID_LEN, KT_ID_LEN)),
+                       "forget the corrections of the subject's messages", reason) < 0)
+            rc = -1;
+    if (rc != 0 || store_commit (self->db, reason) != 0) {
         store_rollback (self->db);
         return -1;
     }
@@ -152,6 +189,40 @@ forget_note_correct (forget_t *self, const char *case_ref, const char *what, con
         store_checkpoint (self->db, "forget.db", reason) != 0)
         rc = -1;
     return rc == 0 ? s_drop_copies (self, reason) : -1;
+}
+
+int
+forget_note_merge (forget_t *self, const char *keep, const char *gone, kt_reason_t *reason)
+{
+    if (self->replaying)
+        return 0;
+    json_t *detail = json_pack ("{s:s}", "gone", gone);
+    char *text = detail ? json_dumps (detail, JSON_COMPACT) : NULL;
+    json_decref (detail);
+    if (!text)
+        return kt_fail (reason, "out of memory");
+    char what[64];
+    snprintf (what, sizeof what, "merged %.24s", gone);
+    int rc = store_run (self->db,
+                        "INSERT INTO forgotten (at_ms, kind, case_ref, what, detail)"
+                        " SELECT ?1, 'merge', ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM forgotten"
+                        " WHERE kind = 'merge' AND case_ref = ?2 AND detail = ?4)",
+                        STORE_VALUES (STORE_INT (kt_now_ms ()), STORE_TEXT (keep),
+                                      STORE_TEXT (what), STORE_TEXT (text)),
+                        "note a merge", reason) < 0
+                 ? -1
+                 : 0;
+    free (text);
+    return rc;
+}
+
+int
+forget_each_merged (forget_t *self, const char *case_ref, forget_merged_fn *fn, void *arg,
+                    kt_reason_t *reason)
+{
+    return store_each_text (self->db, MERGED_INTO "SELECT c FROM m WHERE c <> ?1 AND c IS NOT NULL",
+                            STORE_VALUES (STORE_TEXT (case_ref)), fn, arg,
+                            "list the subjects merged", reason);
 }
 
 typedef struct {

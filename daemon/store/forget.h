@@ -6,8 +6,11 @@
  *  case_ref, the node's own message ids a destruction names, and for a
  *  correction what it changes (a CorrectionNotice, sealed under a key
  *  derived from the node's storage key, the only personal data here).
- *  When a subject is destroyed, the sealed corrections about it are
- *  deleted from the journal (secure_delete, WAL truncated).
+ *  A merge of two subjects at the uitvoerder is noted once it is made.
+ *  When a subject is destroyed, the sealed corrections about it (and
+ *  about the subjects merged into it, and about the node's own messages
+ *  the destruction names) are deleted from the journal (secure_delete,
+ *  WAL truncated).
  *
  *  A backup copies this file with the others; `keten restore` keeps the
  *  node's own journal (it knows more than the backup's) and marks it
@@ -46,16 +49,28 @@ int forget_note_destroy (forget_t *self, const char *case_ref, const uint8_t *id
 int forget_note_correct (forget_t *self, const char *case_ref, const char *what, const char *detail,
                          const Keten__CorrectionNotice *notice, kt_reason_t *reason);
 
+/*  Note that subject gone was merged into keep (the uitvoerder's
+ *  weegploeg file): from then on a destruction of keep also forgets what
+ *  was noted under gone, and a restore of a backup taken before merges
+ *  them again.  Once per pair; durable on return. */
+int forget_note_merge (forget_t *self, const char *keep, const char *gone, kt_reason_t *reason);
+/*  Each subject merged into case_ref, at any depth, to fn (0 go on, 1
+ *  stop, -1 error with reason). */
+typedef int (forget_merged_fn) (void *arg, const char *case_ref, kt_reason_t *reason);
+int forget_each_merged (forget_t *self, const char *case_ref, forget_merged_fn *fn, void *arg,
+                        kt_reason_t *reason);
+
 /*  After a restore: 1 with *from_seq (the replay goes on after it: the
  *  end of the backup's journal, or the last entry replayed), 0 when the
  *  node was not restored since its last start, -1. */
 int forget_restored (forget_t *self, int64_t *from_seq, kt_reason_t *reason);
 
-/*  One noted act, for the replay; notice is NULL for a destruction, and
- *  for a correction whose subject or item was deleted since. */
+/*  One noted act, for the replay; notice is NULL for a destruction or a
+ *  merge, and for a correction whose subject or item was deleted since;
+ *  a merge's detail is {"gone": CASE_REF}. */
 typedef struct {
     int64_t seq;
-    const char *kind; /* "destroy", "correct" */
+    const char *kind; /* "destroy", "correct", "merge" */
     const char *case_ref;
     const uint8_t *ids;
     size_t n_ids;

@@ -496,6 +496,16 @@ request_forget_case (request_t *self, const char *case_ref, kt_reason_t *reason)
 }
 
 int
+request_relink (request_t *self, const char *gone, const char *keep, kt_reason_t *reason)
+{
+    return store_run (self->db, "UPDATE request SET case_ref=?2 WHERE case_ref=?1 AND state='open'",
+                      STORE_VALUES (STORE_TEXT (gone), STORE_TEXT (keep)),
+                      "link the requests to the subject kept", reason) < 0
+               ? -1
+               : 0;
+}
+
+int
 request_each_kept_case (request_t *self, store_text_fn *fn, void *arg, kt_reason_t *reason)
 {
     return store_each_text (

@@ -147,6 +147,10 @@ int request_decision_latest (request_t *self, const char *id, request_decision_f
  *  stays: the request, who established the identity, the dates, the
  *  ground, who decided.  Idempotent: 0, or -1 with reason. */
 int request_forget_case (request_t *self, const char *case_ref, kt_reason_t *reason);
+/*  Subject gone was merged into keep: the open requests linked to gone
+ *  are linked to keep (a closed one keeps what it was answered about).
+ *  Idempotent: 0, or -1 with reason. */
+int request_relink (request_t *self, const char *gone, const char *keep, kt_reason_t *reason);
 /*  Each case_ref with a request whose free text is still kept, to fn
  *  (store_text_fn: 0 go on, 1 stop, -1 error). */
 int request_each_kept_case (request_t *self, store_text_fn *fn, void *arg, kt_reason_t *reason);

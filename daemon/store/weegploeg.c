@@ -936,6 +936,34 @@ weegploeg_decide_match (weegploeg_t *self, const char *keep, const char *gone, b
     return 0;
 }
 
+typedef struct {
+    weegploeg_merged_fn *fn;
+    void *arg;
+} merged_visit_t;
+
+static int
+s_merged_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    merged_visit_t *v = arg;
+    return v->fn (v->arg, store_text (q, 0), store_text (q, 1), reason);
+}
+
+int
+weegploeg_each_merged (weegploeg_t *self, weegploeg_merged_fn *fn, void *arg, kt_reason_t *reason)
+{
+    /*  A merge closes its pair as same (state 1) and removes the subject
+     *  merged away: the side still here is the one kept. */
+    merged_visit_t v = {fn, arg};
+    return store_each (
+        self->db,
+        "SELECT CASE WHEN a THEN case_ref ELSE other END, CASE WHEN a THEN other ELSE case_ref END"
+        " FROM (SELECT p.case_ref, p.other,"
+        " EXISTS (SELECT 1 FROM subject s WHERE s.case_ref = p.case_ref) AS a,"
+        " EXISTS (SELECT 1 FROM subject s WHERE s.case_ref = p.other) AS b"
+        " FROM possible_match p WHERE p.state = 1) WHERE a <> b",
+        NULL, NULL, s_merged_row, &v, "list the merged subjects", reason);
+}
+
 int
 weegploeg_record_closure (weegploeg_t *self, const char *case_ref, uint64_t closed_ms,
                           kt_reason_t *reason)

@@ -124,6 +124,12 @@ int weegploeg_each_match (weegploeg_t *self, bool open_only, weegploeg_match_fn 
  *  same: gone's signals move to keep (re-sealed under keep's key), gone
  *  is removed and its key destroyed; refused when gone is on an agenda or
  *  decided on.  Not same: the pair is closed as different persons. */
+/*  Each pair merged whose kept subject is still here, as (keep, gone),
+ *  to fn (0 go on, -1 error with reason). */
+typedef int (weegploeg_merged_fn) (void *arg, const char *keep, const char *gone,
+                                   kt_reason_t *reason);
+int weegploeg_each_merged (weegploeg_t *self, weegploeg_merged_fn *fn, void *arg,
+                           kt_reason_t *reason);
 int weegploeg_decide_match (weegploeg_t *self, const char *keep, const char *gone, bool same,
                             uint32_t uid, kt_reason_t *reason);
 

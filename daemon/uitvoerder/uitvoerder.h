@@ -350,6 +350,9 @@ int uitvoerder_redo (node_t *self, const forget_entry_t *entry, kt_reason_t *rea
 /*  Whether case_ref's subject is destroyed, or being destroyed (art. 13):
  *  1, 0 (alive, archived, or unknown here), -1 with reason. */
 int uitvoerder_destroyed (node_t *self, const char *case_ref, kt_reason_t *reason);
+/*  Subject gone was merged into keep: noted in the journal (forget.h),
+ *  and gone's open requests linked to keep.  Idempotent. */
+int uitvoerder_merged (node_t *self, const char *keep, const char *gone, kt_reason_t *reason);
 int uitvoerder_correction_redo (node_t *self, const Keten__CorrectionNotice *n, const char *detail,
                                 kt_reason_t *reason);
 void uitvoerder_correction_decide (node_t *self, const api_caller_t *caller, const char *cmd,

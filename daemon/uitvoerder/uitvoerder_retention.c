@@ -207,6 +207,39 @@ s_archive (node_t *self, const char *case_ref, uint64_t last_ms, uint64_t due_ms
     return 0;
 }
 
+static int
+s_ref_row (void *arg, const char *case_ref, kt_reason_t *reason)
+{
+    return json_array_append_new (arg, json_string (case_ref)) == 0
+               ? 0
+               : kt_fail (reason, "out of memory");
+}
+
+/*  What was kept under the case_refs of subjects merged into case_ref
+ *  (the journal's merges): their requests' texts, and the sealed bytes
+ *  of the copies sent about them (a correction's notices). */
+static int
+s_forget_merged (node_t *self, const char *case_ref, kt_reason_t *reason)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    json_t *refs = json_array ();
+    if (!refs)
+        return kt_fail (reason, "out of memory");
+    int rc = forget_each_merged (self->forget, case_ref, s_ref_row, refs, reason);
+    size_t i;
+    json_t *ref;
+    json_array_foreach (refs, i, ref)
+    {
+        if (rc != 0)
+            break;
+        if (request_forget_case (u->requests, json_string_value (ref), reason) != 0 ||
+            relay_forget_case (u->relay, json_string_value (ref), reason) < 0)
+            rc = -1;
+    }
+    json_decref (refs);
+    return rc;
+}
+
 /*  From the state destroying on: idempotent, so a start repeats it. */
 static int
 s_destroy_rest (node_t *self, const char *case_ref, kt_reason_t *reason)
@@ -224,6 +257,7 @@ s_destroy_rest (node_t *self, const char *case_ref, kt_reason_t *reason)
      *  checkpoint of node.db, so their pages leave the -wal with it. */
     if (uitvoerder_transfer_forget (self, case_ref, reason) != 0 ||
         request_forget_case (uitvoerder_of (self)->requests, case_ref, reason) != 0 ||
+        s_forget_merged (self, case_ref, reason) != 0 ||
         lifecycle_destroy_data (lc, case_ref, reason) != 0 ||
         s_log_step (self, KETEN__LOG_EVENT__DESTROYED, case_ref, "destroy", once, reason) != 0 ||
         lifecycle_destroy_end (lc, case_ref, kt_now_ms (), reason) != 0)
@@ -257,8 +291,56 @@ uitvoerder_destroyed (node_t *self, const char *case_ref, kt_reason_t *reason)
 }
 
 int
+uitvoerder_merged (node_t *self, const char *keep, const char *gone, kt_reason_t *reason)
+{
+    return forget_note_merge (self->forget, keep, gone, reason) != 0 ||
+                   request_relink (uitvoerder_of (self)->requests, gone, keep, reason) != 0
+               ? -1
+               : 0;
+}
+
+/*  A merge noted after the backup was taken: made again when both
+ *  subjects are in the restored files (the pair still open there). */
+static int
+s_redo_merge (node_t *self, const forget_entry_t *entry, kt_reason_t *reason)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    json_t *j = json_loads (entry->detail, 0, NULL);
+    const char *gone = json_string_value (json_object_get (j, "gone"));
+    int rc = 0;
+    if (!gone)
+        rc = kt_fail (reason, "forget.db: merge entry %lld names no subject merged away",
+                      (long long) entry->seq);
+    int here = rc == 0 ? weegploeg_subject_state (u->weegploeg, gone, reason) : -1;
+    int kept = here > 0 ? weegploeg_subject_state (u->weegploeg, entry->case_ref, reason) : 0;
+    kt_reason_t why;
+    if (here < 0 || kept < 0)
+        rc = -1;
+    else if (here == 0 || kept == 0)
+        /*  Merged in the restored files already, or one of them came
+         *  after the backup: nothing to merge. */
+        kt_log (KT_LOG_INFO, "restore merge_skipped keep=%s other=%s", entry->case_ref, gone);
+    else if (weegploeg_decide_match (u->weegploeg, entry->case_ref, gone, true, 0, &why) != 0)
+        /*  Its rules refuse it on the restored files; said, not a reason
+         *  to stay down. */
+        kt_log (KT_LOG_ERROR, "restore merge_refused keep=%s other=%s reason=\"%s\"",
+                entry->case_ref, gone, why.text);
+    else {
+        char *refs[2] = {(char *) entry->case_ref, (char *) gone};
+        if (uitvoerder_log_event (self, KETEN__LOG_EVENT__CORRECTED, "ketend",
+                                  "subjects merged (restore)", refs, 2, &why) != 0)
+            kt_log (KT_LOG_ERROR, "log append_failed event=corrected reason=\"%s\"", why.text);
+        rc = request_relink (u->requests, gone, entry->case_ref, reason);
+    }
+    json_decref (j);
+    return rc;
+}
+
+int
 uitvoerder_redo (node_t *self, const forget_entry_t *entry, kt_reason_t *reason)
 {
+    if (strcmp (entry->kind, "merge") == 0)
+        return s_redo_merge (self, entry, reason);
     if (strcmp (entry->kind, "correct") == 0)
         return entry->notice
                    ? uitvoerder_correction_redo (self, entry->notice, entry->detail, reason)
@@ -464,6 +546,12 @@ s_on_hour (zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+static int
+s_merged_row (void *arg, const char *keep, const char *gone, kt_reason_t *reason)
+{
+    return uitvoerder_merged (arg, keep, gone, reason);
+}
+
 int
 uitvoerder_retention_start (node_t *self, kt_reason_t *reason)
 {
@@ -476,6 +564,10 @@ uitvoerder_retention_start (node_t *self, kt_reason_t *reason)
      *  (a reader holding a file) is logged and completed by the next
      *  run: its subject is out of every list already. */
     kt_reason_t why;
+    /*  Merges the journal lacks (made by an earlier version of keten, or
+     *  a crash right after one), before any destruction reads them. */
+    if (weegploeg_each_merged (u->weegploeg, s_merged_row, self, &why) != 0)
+        kt_log (KT_LOG_ERROR, "retention merges_failed reason=\"%s\"", why.text);
     if (s_complete_destroying (self, &why) != 0)
         kt_log (KT_LOG_ERROR, "retention resume_failed reason=\"%s\"", why.text);
     if (s_forget_requests (self, &why) != 0)

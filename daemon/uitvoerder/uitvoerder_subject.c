@@ -134,6 +134,13 @@ uitvoerder_match (node_t *self, const api_caller_t *caller, const char *cmd, jso
         apiserver_reply_error (self->api, caller, reason.text);
         return;
     }
+    /*  In the journal once made (a destruction of keep forgets what was
+     *  noted of other, a restore merges them again), and other's open
+     *  requests follow it.  A crash before this is made good at the next
+     *  start (uitvoerder_retention_start). */
+    if (json_is_true (same) && uitvoerder_merged (self, keep, other, &reason) != 0)
+        kt_log (KT_LOG_ERROR, "subject merge_note_failed keep=%s other=%s reason=\"%s\"", keep,
+                other, reason.text);
     char *refs[2] = {(char *) keep, (char *) other};
     const char *what = json_is_true (same) ? "subjects merged" : "subjects distinct";
     char user[65];
