@@ -54,6 +54,9 @@ static const char *const s_migrations[] = {
      *  in receipt. */
     "CREATE TABLE outbox_receipts (id BLOB PRIMARY KEY, envelope BLOB NOT NULL);"
     "ALTER TABLE outbox ADD COLUMN receipts_id BLOB;",
+    /*  4: outbox_blank on a message still waiting for its receipt (a
+     *  correction of it came first): its header goes with the receipt. */
+    "ALTER TABLE outbox ADD COLUMN blank_settled INTEGER NOT NULL DEFAULT 0;",
 };
 
 static void
@@ -186,8 +189,8 @@ outbox_new (sqlite3 *db, const outbox_limits_t *limits, kt_reason_t *reason)
         !(self->settle = store_prepare (db,
                                         "UPDATE outbox SET state=?, settled_ms=?, log_index=?,"
                                         " reason=?, receipt=?, receipts_id=?9,"
-                                        " header=CASE WHEN type IN (?6, ?8) THEN x''"
-                                        " ELSE header END"
+                                        " header=CASE WHEN type IN (?6, ?8) OR blank_settled"
+                                        " THEN x'' ELSE header END"
                                         " WHERE id=?7 AND (state=0 OR (state=2 AND ?1=1))",
                                         reason)) ||
         !(self->status = store_prepare (db,
@@ -678,7 +681,12 @@ outbox_blank (outbox_t *self, const uint8_t id[KT_ID_LEN], kt_reason_t *reason)
                    "read the message's state", reason) < 0)
         return -1;
     if (state == OUTBOX_PENDING)
-        return 0; /* the pump still sends it: blanked after its receipt */
+        /*  The pump still sends it: blanked by its receipt's commit. */
+        return store_run (self->db, "UPDATE outbox SET blank_settled=1 WHERE id=?",
+                          STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), "blank the message later",
+                          reason) < 0
+                   ? -1
+                   : 0;
     if (state < 0)
         return 1;
     return store_run (self->db, "UPDATE outbox SET header=x'' WHERE id=?",

@@ -147,11 +147,11 @@ typedef struct {
 /*  1 with *r filled, 0 when nothing was delivered yet, -1 with reason. */
 int outbox_last_delivered (outbox_t *self, outbox_receipt_t *r, kt_reason_t *reason);
 
-/*  art. 13 destruction of a subject this node sent id about, inside the
- *  caller's transaction: once settled, the message's sealed header is
- *  blanked (its id, state and receipt stay).  1 when blanked or not
- *  there, 0 while it still waits for its receipt (blank it later), -1
- *  with reason. */
+/*  art. 13 destruction of a subject this node sent id about, or a
+ *  correction of it, inside the caller's transaction: the message's
+ *  sealed header is blanked (its id, state and receipt stay).  1 when
+ *  blanked or not there, 0 while it still waits for its receipt: it is
+ *  blanked by the receipt's commit (outbox_settle).  -1 with reason. */
 int outbox_blank (outbox_t *self, const uint8_t id[KT_ID_LEN], kt_reason_t *reason);
 
 #define OUTBOX_PENDING 0

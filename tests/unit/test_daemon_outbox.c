@@ -231,6 +231,62 @@ test_a_header_kept_elsewhere_is_read_there (void **state)
 /*  A header handed over at its commit goes out on the first send as it
  *  was committed, without a read; a retry reads the row, and a settled
  *  message lets its kept header go unsent. */
+static int
+s_header_len (sqlite3 *db, const uint8_t id[KT_ID_LEN])
+{
+    sqlite3_stmt *q = NULL;
+    assert_int_equal (
+        sqlite3_prepare_v2 (db, "SELECT length(header) FROM outbox WHERE id=?", -1, &q, NULL),
+        SQLITE_OK);
+    sqlite3_bind_blob (q, 1, id, KT_ID_LEN, SQLITE_STATIC);
+    assert_int_equal (sqlite3_step (q), SQLITE_ROW);
+    int len = sqlite3_column_int (q, 0);
+    sqlite3_finalize (q);
+    return len;
+}
+
+/*  A message blanked while it still waits for its receipt (a correction
+ *  of it came first) keeps its header to be sent until the receipt, and
+ *  loses it with the receipt; another keeps its own. */
+static void
+test_a_message_blanked_while_pending_loses_its_header_with_its_receipt (void **state)
+{
+    (void) state;
+    char path[128];
+    snprintf (path, sizeof path, "%s/blank.db", s_dir);
+    kt_reason_t r;
+    sqlite3 *db = store_open (path, &r);
+    assert_non_null (db);
+    outbox_t *ob = outbox_new (db, &s_limits, &r);
+    assert_non_null (ob);
+    uint8_t ids[2][KT_ID_LEN];
+    uint64_t now = 1000000;
+    for (int i = 0; i < 2; i++)
+        s_insert (db, ob, ids[i], now);
+    assert_int_equal (store_begin (db, &r), 0);
+    assert_int_equal (outbox_blank (ob, ids[0], &r), 0);
+    assert_int_equal (store_commit (db, &r), 0);
+    /*  Still sent as it was. */
+    outbox_item_t items[8];
+    size_t n = outbox_due (ob, now, items, 8);
+    assert_int_equal (n, 2);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal (items[i].header_len, 40);
+        free (items[i].header);
+    }
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal (store_begin (db, &r), 0);
+        assert_int_equal (outbox_settle (ob, ids[i], true, 7, NULL,
+                                         &(outbox_proof_t){(const uint8_t *) "rcpt", 4, NULL}, now,
+                                         &r),
+                          1);
+        assert_int_equal (store_commit (db, &r), 0);
+        assert_int_equal (s_header_len (db, ids[i]), i == 0 ? 0 : 40);
+    }
+    outbox_destroy (&ob);
+    store_close (&db);
+}
+
 static void
 test_a_committed_header_is_sent_first_without_a_read (void **state)
 {
@@ -506,6 +562,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_pending_messages_survive_a_restart_and_settled_ones_are_not_resent),
+        cmocka_unit_test (test_a_message_blanked_while_pending_loses_its_header_with_its_receipt),
         cmocka_unit_test (test_a_committed_header_is_sent_first_without_a_read),
         cmocka_unit_test (test_a_header_kept_elsewhere_is_read_there),
         cmocka_unit_test (test_kept_headers_are_bounded),
