@@ -54,9 +54,9 @@ static const char s_restore_usage[] =
     "elsewhere if you need them: ketend removes them when the node next forgets\n"
     "anything); its journal of what it forgot (forget.db) stays, and at its next\n"
     "start, before it serves anything, ketend destroys again every subject\n"
-    "destroyed (art. 13) and carries out again every correction (art. 12.5) made\n"
-    "since the backup was taken.  Run it as root (it switches to the state\n"
-    "directory's owner) or as the node's user.\n"
+    "destroyed (art. 13), merges again every two subjects merged, and carries out\n"
+    "again every correction (art. 12.5) made since the backup was taken.  Run it\n"
+    "as root (it switches to the state directory's owner) or as the node's user.\n"
     "\n"
     "  --json   what was done, as JSON\n";
 
@@ -391,7 +391,7 @@ cmd_restore (cli_t *cli, int argc, char **argv)
         access (theirs, F_OK) == 0
             ? s_journal_int (theirs, "SELECT coalesce(max(seq), ?) FROM forgotten", 0)
             : 0;
-    int64_t again = 0, redo = 0;
+    int64_t again = 0, redo = 0, merged = 0;
     if (have_journal) {
         again = s_journal_int (forget,
                                "SELECT count(DISTINCT case_ref) FROM forgotten"
@@ -399,8 +399,10 @@ cmd_restore (cli_t *cli, int argc, char **argv)
                                after_seq);
         redo = s_journal_int (
             forget, "SELECT count(*) FROM forgotten WHERE kind = 'correct' AND seq > ?", after_seq);
+        merged = s_journal_int (
+            forget, "SELECT count(*) FROM forgotten WHERE kind = 'merge' AND seq > ?", after_seq);
     }
-    if (after_seq < 0 || again < 0 || redo < 0) {
+    if (after_seq < 0 || again < 0 || redo < 0 || merged < 0) {
         cli_error ("cannot read the journal (forget.db) of the backup or of the node");
         goto done;
     }
@@ -471,11 +473,12 @@ cmd_restore (cli_t *cli, int argc, char **argv)
     }
     *w->incoming = 0;
     if (as_json) {
-        json_t *r = json_pack ("{s:s, s:s, s:I, s:I, s:I, s:s, s:I, s:I}", "node", config->id,
-                               "from", dir, "taken_ms", (json_int_t) taken, "files",
-                               (json_int_t) json_array_size (files), "moved_aside",
-                               (json_int_t) w->n_moved, "aside", w->aside, "destroy_again",
-                               (json_int_t) again, "correct_again", (json_int_t) redo);
+        json_t *r =
+            json_pack ("{s:s, s:s, s:I, s:I, s:I, s:s, s:I, s:I, s:I}", "node", config->id, "from",
+                       dir, "taken_ms", (json_int_t) taken, "files",
+                       (json_int_t) json_array_size (files), "moved_aside", (json_int_t) w->n_moved,
+                       "aside", w->aside, "destroy_again", (json_int_t) again, "merge_again",
+                       (json_int_t) merged, "correct_again", (json_int_t) redo);
         rc = cli_print_json (r);
         json_decref (r);
     } else {
@@ -486,9 +489,9 @@ cmd_restore (cli_t *cli, int argc, char **argv)
                 "data)\n",
                 w->n_moved, w->aside);
         printf ("at its next start, before it serves anything, ketend destroys again the %lld "
-                "subject(s) destroyed and carries out again the %lld correction(s) made since "
-                "the backup was taken\n",
-                (long long) again, (long long) redo);
+                "subject(s) destroyed, merges again the %lld pair(s) of subjects merged and "
+                "carries out again the %lld correction(s) made since the backup was taken\n",
+                (long long) again, (long long) merged, (long long) redo);
         rc = CLI_OK;
     }
 done:

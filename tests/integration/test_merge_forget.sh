@@ -93,7 +93,8 @@ pass "X destroyed: nothing kept of Y is readable (journals, requests, relay)"
 
 # ---- a restore of the backup taken before the merge ---------------------------
 kt_kill "$UITV"
-"$KETEN" -c "$T/$UITV.cfg" restore "$T/bk" > /dev/null || fail "restore failed"
+out=$("$KETEN" -c "$T/$UITV.cfg" restore "$T/bk") || fail "restore failed: $out"
+grep -q "merges again the 1 pair(s) of subjects merged" <<< "$out" || fail "restore said: $out"
 KETEN_WRAP="$(kt_clock_wrap +184d)" kt_start "$UITV"
 grep -q "restore redo seq=[0-9]* kind=merge case_ref=$X" "$T/$UITV.log" || fail "the merge was not redone"
 if kt "$UITV" weegploeg subject "$Y" > /dev/null 2>&1; then fail "$Y came back with the restore"; fi
