@@ -952,16 +952,44 @@ int
 weegploeg_each_merged (weegploeg_t *self, weegploeg_merged_fn *fn, void *arg, kt_reason_t *reason)
 {
     /*  A merge closes its pair as same (state 1) and removes the subject
-     *  merged away: the side still here is the one kept. */
+     *  merged away (its other open pairs become moot): the side still
+     *  here is the one kept.  Of a pair whose sides are both gone (a chain
+     *  of merges), the one kept is the side merged again later. */
     merged_visit_t v = {fn, arg};
     return store_each (
         self->db,
-        "SELECT CASE WHEN a THEN case_ref ELSE other END, CASE WHEN a THEN other ELSE case_ref END"
+        "SELECT k, CASE WHEN k = case_ref THEN other ELSE case_ref END FROM ("
+        " SELECT case_ref, other, CASE WHEN a AND NOT b THEN case_ref WHEN b AND NOT a THEN other"
+        " WHEN NOT a AND NOT b AND al AND NOT bl THEN case_ref"
+        " WHEN NOT a AND NOT b AND bl AND NOT al THEN other END AS k"
         " FROM (SELECT p.case_ref, p.other,"
         " EXISTS (SELECT 1 FROM subject s WHERE s.case_ref = p.case_ref) AS a,"
-        " EXISTS (SELECT 1 FROM subject s WHERE s.case_ref = p.other) AS b"
-        " FROM possible_match p WHERE p.state = 1) WHERE a <> b",
+        " EXISTS (SELECT 1 FROM subject s WHERE s.case_ref = p.other) AS b,"
+        " EXISTS (SELECT 1 FROM possible_match q WHERE q.state = 1"
+        " AND q.decided_ms > p.decided_ms AND p.case_ref IN (q.case_ref, q.other)) AS al,"
+        " EXISTS (SELECT 1 FROM possible_match q WHERE q.state = 1"
+        " AND q.decided_ms > p.decided_ms AND p.other IN (q.case_ref, q.other)) AS bl"
+        " FROM possible_match p WHERE p.state = 1)) WHERE k IS NOT NULL",
         NULL, NULL, s_merged_row, &v, "list the merged subjects", reason);
+}
+
+static int
+s_any_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) q;
+    (void) arg;
+    (void) reason;
+    return 0;
+}
+
+int
+weegploeg_merged_pair (weegploeg_t *self, const char *a, const char *b, kt_reason_t *reason)
+{
+    return store_one (self->db,
+                      "SELECT 1 FROM possible_match WHERE state = 1 AND ((case_ref = ?1 AND"
+                      " other = ?2) OR (case_ref = ?2 AND other = ?1))",
+                      STORE_VALUES (STORE_TEXT (a), STORE_TEXT (b)), s_any_row, NULL,
+                      "read the match decision", reason);
 }
 
 int

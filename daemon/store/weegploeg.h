@@ -124,12 +124,15 @@ int weegploeg_each_match (weegploeg_t *self, bool open_only, weegploeg_match_fn 
  *  same: gone's signals move to keep (re-sealed under keep's key), gone
  *  is removed and its key destroyed; refused when gone is on an agenda or
  *  decided on.  Not same: the pair is closed as different persons. */
-/*  Each pair merged whose kept subject is still here, as (keep, gone),
- *  to fn (0 go on, -1 error with reason). */
+/*  Each pair merged whose kept subject is still here or was merged on
+ *  later itself, as (keep, gone), to fn (0 go on, -1 error with reason). */
 typedef int (weegploeg_merged_fn) (void *arg, const char *keep, const char *gone,
                                    kt_reason_t *reason);
 int weegploeg_each_merged (weegploeg_t *self, weegploeg_merged_fn *fn, void *arg,
                            kt_reason_t *reason);
+/*  1 when the pair {a, b} is closed as the same person (merged), 0 when
+ *  not (open, different, moot or unknown), -1 with reason. */
+int weegploeg_merged_pair (weegploeg_t *self, const char *a, const char *b, kt_reason_t *reason);
 int weegploeg_decide_match (weegploeg_t *self, const char *keep, const char *gone, bool same,
                             uint32_t uid, kt_reason_t *reason);
 

@@ -353,6 +353,10 @@ int uitvoerder_destroyed (node_t *self, const char *case_ref, kt_reason_t *reaso
 /*  Subject gone was merged into keep: noted in the journal (forget.h),
  *  and gone's open requests linked to keep.  Idempotent. */
 int uitvoerder_merged (node_t *self, const char *keep, const char *gone, kt_reason_t *reason);
+/*  The merge of gone into keep in the provenance log (CORRECTED), once:
+ *  under the key merged/KEEP/GONE. */
+int uitvoerder_log_merge (node_t *self, const char *keep, const char *gone, const char *os_user,
+                          const char *what, kt_reason_t *reason);
 int uitvoerder_correction_redo (node_t *self, const Keten__CorrectionNotice *n, const char *detail,
                                 kt_reason_t *reason);
 void uitvoerder_correction_decide (node_t *self, const api_caller_t *caller, const char *cmd,

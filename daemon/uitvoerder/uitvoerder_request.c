@@ -705,7 +705,7 @@ s_documents (node_t *self, const api_caller_t *caller, const char *cmd, json_t *
     else if (destroyed && !nothing)
         rc = kt_fail (&reason,
                       "the subject %s of request %s is destroyed (art. 13): nothing is held any "
-                      "more; answer that nothing was found (nothing_found)",
+                      "more, whatever was decided; answer that nothing was found (nothing_found)",
                       case_ref, id);
     else if (s_decision (self, id, &dec, &reason) != 0)
         rc = -1;
@@ -728,8 +728,10 @@ s_documents (node_t *self, const api_caller_t *caller, const char *cmd, json_t *
         json_object_set_new (row, "case_ref", json_string (""));
         case_ref = "";
     }
-    bool refuse = rc == 0 && strcmp (dec.outcome, "grant") != 0;
-    bool partial = rc == 0 && strcmp (dec.outcome, "partial") == 0;
+    /*  A destroyed subject: nothing is held, whatever the decision (a
+     *  refusal would have nothing left to withhold). */
+    bool refuse = rc == 0 && !destroyed && strcmp (dec.outcome, "grant") != 0;
+    bool partial = rc == 0 && !destroyed && strcmp (dec.outcome, "partial") == 0;
     const rights_ground_t *ground = refuse ? rights_ground_find (dec.ground) : NULL;
     if (rc == 0 && refuse && !ground)
         rc = kt_fail (&reason, "the decision names no ground the desk knows (%s)", dec.ground);

@@ -299,6 +299,24 @@ uitvoerder_merged (node_t *self, const char *keep, const char *gone, kt_reason_t
                : 0;
 }
 
+int
+uitvoerder_log_merge (node_t *self, const char *keep, const char *gone, const char *os_user,
+                      const char *what, kt_reason_t *reason)
+{
+    Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
+    e.event = KETEN__LOG_EVENT__CORRECTED;
+    e.time_ms = kt_now_ms ();
+    e.node = (char *) keyring_self_member (self->keyring)->id;
+    e.os_user = (char *) os_user;
+    e.what = (char *) what;
+    char *refs[2] = {(char *) keep, (char *) gone};
+    e.case_refs = refs;
+    e.n_case_refs = 2;
+    char once[64];
+    snprintf (once, sizeof once, "merged/%.24s/%.24s", keep, gone);
+    return provlog_append_one (uitvoerder_of (self)->log, once, &e, NULL, reason);
+}
+
 /*  A merge noted after the backup was taken: made again when both
  *  subjects are in the restored files (the pair still open there). */
 static int
@@ -313,25 +331,32 @@ s_redo_merge (node_t *self, const forget_entry_t *entry, kt_reason_t *reason)
                       (long long) entry->seq);
     int here = rc == 0 ? weegploeg_subject_state (u->weegploeg, gone, reason) : -1;
     int kept = here > 0 ? weegploeg_subject_state (u->weegploeg, entry->case_ref, reason) : 0;
+    /*  Merged in the restored files already: by this replay, before a
+     *  crash cut it off. */
+    int done = here == 0 ? weegploeg_merged_pair (u->weegploeg, entry->case_ref, gone, reason) : 0;
     kt_reason_t why;
-    if (here < 0 || kept < 0)
+    bool merged = false;
+    if (here < 0 || kept < 0 || done < 0)
         rc = -1;
+    else if (done)
+        merged = true;
     else if (here == 0 || kept == 0)
-        /*  Merged in the restored files already, or one of them came
-         *  after the backup: nothing to merge. */
+        /*  One of them came after the backup: nothing to merge. */
         kt_log (KT_LOG_INFO, "restore merge_skipped keep=%s other=%s", entry->case_ref, gone);
     else if (weegploeg_decide_match (u->weegploeg, entry->case_ref, gone, true, 0, &why) != 0)
         /*  Its rules refuse it on the restored files; said, not a reason
          *  to stay down. */
         kt_log (KT_LOG_ERROR, "restore merge_refused keep=%s other=%s reason=\"%s\"",
                 entry->case_ref, gone, why.text);
-    else {
-        char *refs[2] = {(char *) entry->case_ref, (char *) gone};
-        if (uitvoerder_log_event (self, KETEN__LOG_EVENT__CORRECTED, "ketend",
-                                  "subjects merged (restore)", refs, 2, &why) != 0)
-            kt_log (KT_LOG_ERROR, "log append_failed event=corrected reason=\"%s\"", why.text);
+    else
+        merged = true;
+    /*  The restored log does not hold the merge: logged once, under its
+     *  key, even when a crash came between the merge and its entry. */
+    if (merged && uitvoerder_log_merge (self, entry->case_ref, gone, "ketend",
+                                        "subjects merged (restore)", &why) != 0)
+        kt_log (KT_LOG_ERROR, "log append_failed event=corrected reason=\"%s\"", why.text);
+    if (merged)
         rc = request_relink (u->requests, gone, entry->case_ref, reason);
-    }
     json_decref (j);
     return rc;
 }

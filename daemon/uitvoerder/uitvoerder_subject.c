@@ -142,10 +142,14 @@ uitvoerder_match (node_t *self, const api_caller_t *caller, const char *cmd, jso
         kt_log (KT_LOG_ERROR, "subject merge_note_failed keep=%s other=%s reason=\"%s\"", keep,
                 other, reason.text);
     char *refs[2] = {(char *) keep, (char *) other};
-    const char *what = json_is_true (same) ? "subjects merged" : "subjects distinct";
     char user[65];
     access_user_name (caller->uid, user, sizeof user);
-    if (uitvoerder_log_event (self, KETEN__LOG_EVENT__CORRECTED, user, what, refs, 2, &reason) != 0)
+    /*  A merge under its once-key, so a restore's replay logs it only
+     *  when the restored log lacks it. */
+    if ((json_is_true (same)
+             ? uitvoerder_log_merge (self, keep, other, user, "subjects merged", &reason)
+             : uitvoerder_log_event (self, KETEN__LOG_EVENT__CORRECTED, user, "subjects distinct",
+                                     refs, 2, &reason)) != 0)
         kt_log (KT_LOG_ERROR, "log append_failed event=corrected reason=\"%s\"", reason.text);
     kt_log (KT_LOG_INFO, "subject match keep=%s other=%s same=%s uid=%u", keep, other,
             json_is_true (same) ? "yes" : "no", (unsigned) caller->uid);

@@ -88,10 +88,19 @@ kt politie-test request decide "$R" --refuse 41-1-d --motivation "Onderzoek naar
     | grep -q " delivered$" || fail "the refusal was not delivered"
 mkdir "$T/rights-out"
 kt "$UITV" request answer "$R" --out "$T/rights-out" > /dev/null || fail "the refusal was not made"
-# A second request about A is still open when A is destroyed.
-R2=$(kt "$UITV" request open --kind inzage --received "$(TZ=Europe/Amsterdam date +%F)" --from betrokkene \
-    --identity-by "Baliemedewerker Test" --identity-how "rijbewijs ingezien" --json | jq -r .request_id)
-kt "$UITV" request link "$R2" "$A" > /dev/null || fail "R2 not linked"
+# Two more requests about A are still open when A is destroyed: R2 is
+# decided after the destruction, R3 (a partial refusal withholding A's
+# signal) before it.
+open_request() {
+    kt "$UITV" request open --kind inzage --received "$(TZ=Europe/Amsterdam date +%F)" --from betrokkene \
+        --identity-by "Baliemedewerker Test" --identity-how "rijbewijs ingezien" --json | jq -r .request_id
+}
+R2=$(open_request)
+R3=$(open_request)
+for r in "$R2" "$R3"; do kt "$UITV" request link "$r" "$A" > /dev/null || fail "$r not linked"; done
+sig_a=$(kt "$UITV" signal list --json | jq -r --arg a "$A" '[.signals[] | select(.case_ref==$a)][0].message_id')
+kt politie-test request decide "$R3" --refuse 41-1-d --motivation "Dossier $FORGET (fictief)." --partial \
+    --withhold "$sig_a" | grep -q " delivered$" || fail "the partial refusal was not delivered"
 
 # Where a name could be: every node's state and the gemeente's calendar.
 files() { echo "$T"/state-* "$T/ics"; }
@@ -141,15 +150,19 @@ kt "$UITV" request show "$R" --json | jq -e --arg a "$A" '.request | .state == "
 # no text either; the answer is that nothing is held.
 kt politie-test request decide "$R2" --refuse 41-1-d --motivation "Dossier $FORGET (fictief)." \
     | grep -q " delivered$" || fail "the late decision was not delivered"
+[ -z "$(grep -laF "$FORGET" "$T/state-$UITV"/requests.db*)" ] || fail "requests.db holds the late decision's text"
 rc=0; out=$(kt "$UITV" request answer "$R2" --out "$T/rights-out" 2>&1) || rc=$?
 [ $rc = 1 ] && grep -q "is destroyed (art. 13): nothing is held" <<< "$out" \
     || fail "a request about a destroyed subject was answered as if held (exit $rc): $out"
-kt "$UITV" request answer "$R2" --out "$T/rights-out" --nothing-found > /dev/null \
-    || fail "the request about the destroyed subject cannot be closed"
-kt "$UITV" request show "$R2" --json | jq -e --arg a "$A" '.request | .state == "refused"
-    and .case_ref == $a and (.motivation | test("destroyed"))' > /dev/null \
-    || fail "R2 not closed without its text: $(kt "$UITV" request show "$R2" --json)"
-[ -z "$(grep -laF "$FORGET" "$T/state-$UITV"/requests.db*)" ] || fail "requests.db holds the late decision's text"
+for r in "$R2" "$R3"; do
+    kt "$UITV" request answer "$r" --out "$T/rights-out" --nothing-found > /dev/null \
+        || fail "the request $r about the destroyed subject cannot be closed"
+    kt "$UITV" request show "$r" --json | jq -e --arg a "$A" '.request | .state == "answered"
+        and .case_ref == $a and .motivation == ""' > /dev/null \
+        || fail "$r not answered as nothing held: $(kt "$UITV" request show "$r" --json)"
+    [ -e "$T/rights-out/overzicht-$r.html" ] && [ ! -e "$T/rights-out/weigering-$r.html" ] \
+        || fail "$r's documents are not an overview of nothing held: $(ls "$T/rights-out")"
+done
 pass "184 days: A destroyed at the uitvoerder (rows, key), politie and OM; DESTROYED logged"
 
 # A register from before requests were forgotten with their subject
