@@ -209,7 +209,14 @@ s_sender_may (node_t *self, const api_caller_t *caller, const char *cmd,
                       : meta.awaiting
                           ? "this spool signal awaits confirmation and was never sent; there is "
                             "nothing to withdraw or correct at the uitvoerder"
-                          : NULL;
+                      /*  A held art. 9/10 Wpg signal leaves only by its
+                       *  release (Wpg machtigingsbesluit art. 2): neither
+                       *  its correction nor a withdrawal's reason may go
+                       *  first. */
+                      : meta.held ? "this signal is held under the Wpg (art. 9/10) and was never "
+                                    "sent; there is nothing to withdraw or correct at the "
+                                    "uitvoerder (it leaves only by keten signal release)"
+                                  : NULL;
     if (err) {
         apiserver_reply_error (self->api, caller, err);
         return -1;

@@ -23,7 +23,16 @@ kt politie-test signal submit --file "$T/s.json" --wait | grep -q delivered || f
 [ "$(jfield "$UITV" .stored.signals)" = 1 ] || fail "uitvoerder got the held signal"
 [ "$(kt politie-test signal list --json | jq -r '[.signals[] | .state] | sort | join(",")')" \
     = "delivered,held" ] || fail "politie's list does not show one held and one delivered"
-pass "art. 9/10 Wpg signal stays held on the police node"
+# Nothing of it leaves before its release: not a correction, not a
+# withdrawal's reason.
+held_id=$(kt politie-test signal list --json | jq -r '.signals[] | select(.state=="held") | .message_id')
+echo '{"kind": "fact", "text": "Gecorrigeerd (fictief)."}' > "$T/item.json"
+for cmd in "correct $held_id --item 0 --file $T/item.json --reason x" "withdraw $held_id --reason x"; do
+    rc=0; out=$(kt politie-test signal $cmd 2>&1) || rc=$?
+    [ $rc = 1 ] && grep -q "held under the Wpg" <<< "$out" || fail "signal ${cmd%% *} of a held signal (exit $rc): $out"
+done
+if grep -q "correction" "$T/$UITV.log"; then fail "the uitvoerder heard of the held signal's correction"; fi
+pass "art. 9/10 Wpg signal stays held on the police node; its correction and withdrawal are refused"
 
 # Release: only an authorised police user (intake/release-group) releases.
 held_id=$(kt politie-test signal list --json | jq -r '.signals[] | select(.state=="held") | .message_id')
