@@ -1,6 +1,8 @@
 /*  infoplicht: informatieplicht tasks (art. 11.2-11.5).  */
 #include "infoplicht.h"
 
+#include "calendar.h"
+
 #include "intake.h"
 #include "intake_rules.h"
 #include "keystore.h"
@@ -112,10 +114,10 @@ infoplicht_destroy (infoplicht_t **self_p)
 void
 infoplicht_date (char out[11], uint64_t now_ms)
 {
-    time_t t = (time_t) (now_ms / 1000);
-    struct tm tm;
-    gmtime_r (&t, &tm);
-    strftime (out, 11, "%Y-%m-%d", &tm);
+    /*  The uitvoerder's today is the Dutch civil day (Europe/Amsterdam),
+     *  as the request desk's: not UTC, which is a day behind for an hour
+     *  or two after each midnight. */
+    kt_local_date (now_ms, out);
 }
 
 /*  Column 0 into arg, a char[INFOPLICHT_ID_LEN]. */

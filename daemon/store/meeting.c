@@ -696,9 +696,12 @@ s_load (meeting_t *self, casusoverleg_t *casus, const char *id, loaded_t *l, cha
     /*  art. 13.2: a subject archived since the version was recorded is
      *  left out of the copies composed now (a destroyed one has no item
      *  left at all). */
+    /*  Nor a subject whose signals were all withdrawn or deleted since
+     *  (art. 7.2a, 12.5): there is nothing of it left to put on. */
     if (store_each (self->db,
                     "SELECT case_ref FROM meeting_item WHERE meeting_id=? AND case_ref NOT IN"
-                    " (SELECT case_ref FROM subject WHERE archived=1) ORDER BY position",
+                    " (SELECT case_ref FROM subject WHERE archived=1) AND case_ref IN"
+                    " (SELECT case_ref FROM signal) ORDER BY position",
                     store_bind_values, (void *) STORE_VALUES (STORE_TEXT (id)), s_ref_row, &lr,
                     "read the agenda", reason) != 0)
         return -1;

@@ -1,6 +1,8 @@
 /*  infoplicht_letter: the information letter to the person (art. 11.2, art.
  *  14 AVG), HTML and text from one description of its sections.  */
 #include "infoplicht_letter.h"
+
+#include "calendar.h"
 #include "rights_doc.h"
 
 #include <stdarg.h>
@@ -60,15 +62,12 @@ s_list (s_doc_t *doc, bool open)
     fputs (open ? "<ul>\n" : "</ul>\n", doc->html);
 }
 
-/*  ms as "3 december 2026" (UTC). */
+/*  ms as "3 december 2026", the Dutch civil day. */
 static void
 s_date (char out[32], uint64_t ms)
 {
-    time_t t = (time_t) (ms / 1000);
-    struct tm tm;
-    gmtime_r (&t, &tm);
-    char day[16];
-    strftime (day, sizeof day, "%Y-%m-%d", &tm);
+    char day[11];
+    kt_local_date (ms, day);
     rights_doc_day (out, day);
 }
 

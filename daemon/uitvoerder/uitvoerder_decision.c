@@ -117,8 +117,13 @@ uitvoerder_resume_decisions (node_t *self, kt_reason_t *reason)
     json_array_foreach (unsent, i, id)
     {
         kt_log (KT_LOG_INFO, "decision resume id=%s", json_string_value (id));
-        if ((rc = s_send_decision (self, json_string_value (id), "ketend", NULL, reason)) != 0)
-            break;
+        /*  One decision that cannot go (its subject's signals all
+         *  withdrawn since) must not keep the node from starting: said,
+         *  kept, tried again at the next start. */
+        kt_reason_t why;
+        if (s_send_decision (self, json_string_value (id), "ketend", NULL, &why) != 0)
+            kt_log (KT_LOG_ERROR, "decision resume_failed id=%s reason=\"%s\"",
+                    json_string_value (id), why.text);
     }
     json_decref (unsent);
     return rc;
@@ -207,6 +212,19 @@ uitvoerder_decide (node_t *self, const api_caller_t *caller, const char *cmd, js
      *  about (docs/RIGHTS.md, "Informatieplicht").  Meer informatie is
      *  not that decision (art. 7.4 sub 1: the weegploeg has not weighed
      *  yet) and opens none; the decision that follows it does. */
+    /*  Every signal about the subject withdrawn or deleted (art. 7.2a,
+     *  12.5): nothing is left to weigh, and no copy could be made. */
+    int known = weegploeg_subject_state (u->weegploeg, in.case_ref, &reason);
+    int has = known > 0 ? weegploeg_case_has_signals (u->weegploeg, in.case_ref, &reason) : 1;
+    if (known < 0 || has <= 0) {
+        if (has == 0)
+            snprintf (reason.text, sizeof reason.text,
+                      "%.24s has no signals left (each was withdrawn or deleted): nothing to "
+                      "weigh",
+                      in.case_ref);
+        apiserver_reply_error (self->api, caller, reason.text);
+        return;
+    }
     sqlite3 *db = weegploeg_db (u->weegploeg);
     uint64_t now = kt_now_ms ();
     if (store_begin (db, &reason) != 0 ||

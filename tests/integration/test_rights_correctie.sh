@@ -150,7 +150,19 @@ wait_until 10 all_confirmed || fail "the withdrawal was not confirmed by every p
 kt "$UITV" correction list --json | jq -e '[.corrections[] | select(.by_sender and .decided_by=="politie-test")] | length == 2' \
     > /dev/null || fail "the withdrawal is not on record in politie's name"
 for id in politie-test "$G"; do kt "$id" log verify > /dev/null || fail "log verify fails at $id"; done
-pass "politie corrected, then withdrew its own signal: at every node, on record in its name"
+# A, its only signal withdrawn, has nothing left to weigh or put on an
+# agenda; its meeting still changes, and the uitvoerder still starts.
+rc=0; out=$(kt "$UITV" weegploeg decide "$A" --niet-agenderen --criterion tegenindicatie \
+    --analysis "Fictief." 2>&1) || rc=$?
+[ $rc = 1 ] && grep -q "has no signals left" <<< "$out" || fail "a subject without signals was not refused (exit $rc): $out"
+kt "$UITV" weegploeg agenda --meeting "$M" --location "Zaal 2" > /dev/null \
+    || fail "the meeting of a subject without signals cannot change"
+moved() { kt politie-test agenda show "$M" --json 2> /dev/null | grep -qF "Zaal 2"; }
+wait_until 10 moved || fail "the meeting's change did not reach politie"
+kt_kill "$UITV"
+kt_start "$UITV"
+wait_until 10 link_up politie-test || fail "no link after the uitvoerder's restart"
+pass "politie corrected, then withdrew its own signal: at every node, on record in its name; the emptied subject holds nothing up"
 
 # ---- art. 12.6: four weeks --------------------------------------------------
 # A correction the gemeente (down) cannot confirm: unconfirmed at once, an
