@@ -263,7 +263,22 @@ s_decode_public (const char *const value[K_COUNT], const char *path, keys_public
         s_hex_field (pub->signing_pk, 32, value[K_SIGNING_PK], K_SIGNING_PK, path, reason) ||
         s_hex_field (pub->encryption_pk, 32, value[K_ENCRYPTION_PK], K_ENCRYPTION_PK, path, reason))
         return -1;
+    if (!keys_encryption_usable (pub->encryption_pk))
+        return kt_fail (reason, "%s: %s is a key of low order, which encrypts for everyone", path,
+                        s_field_names[K_ENCRYPTION_PK]);
     return 0;
+}
+
+bool
+keys_encryption_usable (const uint8_t pk[32])
+{
+    /*  crypto_scalarmult refuses a point of low order (-1): the product
+     *  with any scalar would be all zeros. */
+    static const uint8_t scalar[32] = {0x4b, 0x65, 0x74, 0x65, 0x6e, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+    uint8_t out[crypto_scalarmult_BYTES];
+    int rc = crypto_scalarmult (out, scalar, pk);
+    sodium_memzero (out, sizeof out);
+    return rc == 0;
 }
 
 /*  The secret fields, and that the public keys are the ones they derive. */

@@ -45,6 +45,11 @@ bool keys_valid_kind (const char *kind);
  *  control characters or '"' (ZPL has no escapes).  The roster uses the
  *  same rule for member names. */
 bool keys_valid_name (const char *name);
+/*  Whether an X25519 public key can be used for encryption: not a point
+ *  of low order (whose shared key is the same, all zeros, for everyone).
+ *  Checked wherever such a key enters (a .pub file, a roster), so that a
+ *  roster that names one is never signed or kept. */
+bool keys_encryption_usable (const uint8_t pk[32]);
 
 /*  Generate fresh keys for id/kind (name may be NULL: defaults to id) and
  *  write DIR/ID.secret (0600) and DIR/ID.pub (0644).  Refuses to overwrite

@@ -224,6 +224,9 @@ s_decode_previous (zconfig_t **item, roster_member_t *m, kt_reason_t *reason)
         if (kt_unhex (out[i], 32, s_value (item[M_PREV_TRANSPORT + i])) != 0)
             return kt_fail (reason, "roster: member %s: %s key must be 64 hex digits", m->id,
                             s_member_keys[M_PREV_TRANSPORT + i]);
+    if (!keys_encryption_usable (m->previous_encryption_pk))
+        return kt_fail (reason, "roster: member %s: its previous encryption key is of low order",
+                        m->id);
     snprintf (m->previous_until, sizeof m->previous_until, "%s", until);
     m->has_previous = true;
     return 0;
@@ -349,6 +352,10 @@ s_decode_member (zconfig_t *node, roster_member_t *m, kt_reason_t *reason)
         if (kt_unhex (keys[i].out, 32, s_value (item[keys[i].key])) != 0)
             return kt_fail (reason, "roster: member %s: %s key must be 64 hex digits", id,
                             s_member_keys[keys[i].key]);
+    /*  One every node refuses when it makes its keyring would make every
+     *  node refuse the roster after keeping it (keyring.c). */
+    if (!keys_encryption_usable (m->encryption_pk))
+        return kt_fail (reason, "roster: member %s: its encryption key is of low order", id);
     if (s_decode_dates (item, m, reason) != 0 || s_decode_previous (item, m, reason) != 0)
         return -1;
     return s_check_notice (m, reason);

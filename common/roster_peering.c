@@ -84,6 +84,9 @@ s_decode_identity (zconfig_t **item, roster_peering_t *p, kt_reason_t *reason)
         if (!s_key (zconfig_value (item[P_TRANSPORT + i]), out[i]))
             return kt_fail (reason, "roster: peering %s: %s key must be 64 lowercase hex digits",
                             p->federation, s_peering_keys[P_TRANSPORT + i]);
+    if (!keys_encryption_usable (p->encryption_pk))
+        return kt_fail (reason, "roster: peering %s: its encryption key is of low order",
+                        p->federation);
     return 0;
 }
 

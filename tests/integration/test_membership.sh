@@ -22,6 +22,15 @@ wait_until 10 link_up om-new || fail "the new member cannot connect"
 if kt "$UITV" member add "$T/keys/om-new.pub" 2>/dev/null; then fail "added twice"; fi
 pass "member added: version 2 pushed and applied without a restart; the new node connects"
 
+# A .pub whose encryption key is of low order is refused before anything is
+# signed or kept (every node's keyring would refuse the roster after it).
+kt_keys om-weak om
+sed -i 's/^\(    encryption-public = \).*/\10000000000000000000000000000000000000000000000000000000000000000/' "$T/keys/om-weak.pub"
+rc=0; out=$(kt "$UITV" member add "$T/keys/om-weak.pub" 2>&1) || rc=$?
+[ $rc != 0 ] && grep -q "low order" <<< "$out" || fail "a weak encryption key was taken (exit $rc): $out"
+[ "$(rv "$UITV")" = 2 ] || fail "the refused member changed the roster version"
+pass "a member whose encryption key is of low order is refused; the roster stays at version 2"
+
 # The uitvoerder restarts from the version it kept.
 kt_kill "$UITV"; kt_start "$UITV"
 [ "$(rv "$UITV")" = 2 ] || fail "uitvoerder forgot version 2 across a restart"

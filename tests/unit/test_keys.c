@@ -446,6 +446,33 @@ test_pub_file_holding_a_secret_key_is_refused (void **state)
     free (text);
 }
 
+/*  An encryption key of low order (here the identity, all zeros; and the
+ *  point of order 8 in little-endian) would make every node's keyring
+ *  refuse a roster that names it: refused where it enters, the .pub. */
+static void
+test_pub_file_with_a_low_order_encryption_key_is_refused (void **state)
+{
+    fixture_t *f = *state;
+    kt_reason_t r;
+    keys_public_t pub;
+    assert_int_equal (keys_load_public (f->pub, &pub, &r), 0);
+    assert_true (keys_encryption_usable (pub.encryption_pk));
+    static const char *weak[] = {
+        "0000000000000000000000000000000000000000000000000000000000000000",
+        "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800"};
+    char *text = s_slurp (f->pub);
+    char *line = strstr (text, "    encryption-public = ");
+    assert_non_null (line);
+    char *hex = line + strlen ("    encryption-public = ");
+    for (size_t i = 0; i < sizeof weak / sizeof weak[0]; i++) {
+        memcpy (hex, weak[i], 64);
+        s_spew (f->pub, text, 0644);
+        assert_int_equal (keys_load_public (f->pub, &pub, &r), -1);
+        s_assert_contains (r.text, "encryption-public is a key of low order");
+    }
+    free (text);
+}
+
 int
 main (void)
 {
@@ -479,6 +506,8 @@ main (void)
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_secret_loaded_again_is_not_leaked, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (test_pub_file_with_a_low_order_encryption_key_is_refused,
+                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_pub_file_holding_a_secret_key_is_refused, s_setup,
                                          s_teardown),
     };
