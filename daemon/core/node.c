@@ -93,6 +93,10 @@ node_new (const config_t *config, const node_role_t *const *roles, size_t n_role
     self->keyring = keyring_new (self->keys, &roster, reason);
     if (!self->keyring)
         goto fail;
+    /*  art. 15.2c, 18.2: a roster that says this node left (revoked, or
+     *  its opzegging's leaves-at day passed) keeps it from sending after
+     *  a restart too, as while it ran (node_check_membership). */
+    node_check_membership (self);
     roster_role_t role = keyring_self_member (self->keyring)->role;
     const node_role_t *serving = s_pick_role (roles, n_roles, role);
     if (!serving) {

@@ -288,6 +288,10 @@ void node_backup (node_t *self, const api_caller_t *caller, const char *cmd, jso
  *  was cut off half-way. */
 int node_lock_state (node_t *self, kt_reason_t *reason);
 int node_replay_forgotten (node_t *self, kt_reason_t *reason);
+/*  Whether the roster still has this node as an active member; when not
+ *  (revoked, or its leaves-at day came), the node is expelled: it sends
+ *  nothing more, and says so once. */
+bool node_check_membership (node_t *self);
 /*  Answer a signal.list with list (taken), its read on record; list NULL:
  *  the error in reason. */
 void node_reply_signals (node_t *self, const api_caller_t *caller, json_t *list,

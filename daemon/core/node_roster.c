@@ -393,3 +393,16 @@ node_peering_list (node_t *self, const api_caller_t *caller, const char *cmd, js
     else
         apiserver_reply_ok (self->api, caller, r);
 }
+
+bool
+node_check_membership (node_t *self)
+{
+    const roster_member_t *me = keyring_self_member (self->keyring);
+    if (self->expelled || roster_member_active (me, kt_now_ms ()))
+        return !self->expelled;
+    self->expelled = true;
+    kt_log (KT_LOG_ERROR,
+            "roster version=%llu: this node left the federation on %s: sending stopped",
+            (unsigned long long) keyring_roster (self->keyring)->version, me->leaves_at);
+    return false;
+}

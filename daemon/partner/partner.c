@@ -151,6 +151,9 @@ s_stop (node_t *self)
 static bool
 s_keys_accepted (node_t *self, uint64_t now)
 {
+    /*  Its leaves-at day may come while it runs. */
+    if (!node_check_membership (self))
+        return false;
     if (!keyring_self_previous (self->keyring) ||
         roster_member_previous_active (keyring_self_member (self->keyring), now))
         return true;

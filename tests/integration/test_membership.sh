@@ -53,6 +53,12 @@ grep -q "no longer a member" <<< "$out" || fail "refusal unclear: $out"
 wait_until 10 has_rv politie-test 3 || fail "politie did not get v3"
 offline() { [ "$(kt "$UITV" status --json | jq -r '.members[] | select(.id=="gemeente-test") | .online')" = false ]; }
 wait_until 10 offline || fail "the revoked member still shows online"
+# Restarted with the roster it kept: it still knows it left.
+kt_kill gemeente-test
+kt_start gemeente-test
+[ "$(jfield gemeente-test .expelled)" = true ] || fail "the revoked node forgot it left across a restart"
+if out=$(kt gemeente-test signal submit --file "$T/s.json" 2>&1); then fail "a revoked node queued a signal after a restart"; fi
+grep -q "no longer a member" <<< "$out" || fail "refusal after the restart unclear: $out"
 kt_kill gemeente-test
 rm -rf "$T/state-gemeente-test"
 kt_config gemeente-test "$T/roster.txt"   # its old roster (v1) and its keys
