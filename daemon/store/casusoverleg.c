@@ -377,9 +377,9 @@ casusoverleg_seen (casusoverleg_t *self, const uint8_t id[KT_ID_LEN], const char
         kt_reason_t reason;
         if (store_one (self->db, sql[i], STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), s_seen_row,
                        &seen, "look up a contribution", &reason) < 0) {
-            /*  Unsure: refused as a reused id; the sender retries. */
+            /*  Unsure: no receipt (uitvoerder_on_casus); the sender retries. */
             kt_log (KT_LOG_ERROR, "casusoverleg lookup_failed reason=\"%s\"", reason.text);
-            return -1;
+            return CASUS_SEEN_UNSURE;
         }
         if (seen.found)
             return seen.found;

@@ -53,7 +53,9 @@ sqlite3 *casusoverleg_db (casusoverleg_t *self);
 
 /*  Whether a contribution or progress report with this message id is
  *  stored: 1 from sender (log index in *log_index_p), -1 from another
- *  sender (an id reused), 0 not at all. */
+ *  sender (an id reused), 0 not at all, CASUS_SEEN_UNSURE when the file
+ *  cannot say (logged). */
+#define CASUS_SEEN_UNSURE (-2)
 int casusoverleg_seen (casusoverleg_t *self, const uint8_t id[KT_ID_LEN], const char *sender,
                        uint64_t *log_index_p);
 /*  Keep a participant's contribution, sealed under the case key (inside

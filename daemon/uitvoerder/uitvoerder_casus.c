@@ -337,6 +337,31 @@ s_progress_plan (node_t *self, const roster_member_t *sender, const Keten__PlanP
     return rc;
 }
 
+/*  The case's participants as they are now, into plan (a version made
+ *  from the one before must not carry that one's list: a party added
+ *  since would refuse the copy sent to it, one dropped would stay
+ *  named). */
+static int
+s_plan_participants (Keten__CasePlan *plan, const casus_info_t *info, kt_reason_t *reason)
+{
+    char **list = calloc (info->n_participants + 1, sizeof *list);
+    if (!list)
+        return kt_fail (reason, "out of memory");
+    for (size_t i = 0; i < info->n_participants; i++)
+        if (!(list[i] = strdup (info->participants[i]))) {
+            for (size_t j = 0; j < i; j++)
+                free (list[j]);
+            free (list);
+            return kt_fail (reason, "out of memory");
+        }
+    for (size_t i = 0; i < plan->n_participants; i++)
+        free (plan->participants[i]);
+    free (plan->participants);
+    plan->participants = list;
+    plan->n_participants = info->n_participants;
+    return 0;
+}
+
 /*  A contribution's body, checked: kind, items under the intake's rules. */
 static int
 s_check_contribution (const Keten__CaseContribution *c, kt_reason_t *reason)
@@ -460,6 +485,12 @@ uitvoerder_on_casus (node_t *self, node_message_t *m)
     }
     uint64_t index = 0;
     int seen = casusoverleg_seen (u->casus, opened->id, sender->id, &index);
+    if (seen == CASUS_SEEN_UNSURE) {
+        /*  The file cannot say: no receipt, so the sender retries (a
+         *  refusal would be final, and the message lost). */
+        node_send_batch (self);
+        return;
+    }
     if (seen != 0) {
         /*  A retry: answer again; an id reused by someone else: refuse. */
         uitvoerder_receipt (self, link, sender->id, opened->id, seen > 0, seen > 0 ? index : 0,
@@ -496,9 +527,12 @@ uitvoerder_on_casus (node_t *self, node_message_t *m)
             kt_fail (&reason, "case %s is closed", case_ref);
         else if (c)
             verdict = s_check_contribution (c, &reason) == 0 ? 0 : 1;
-        else
+        else {
             /*  Another party's measure, an unknown one: refused for good. */
             verdict = s_progress_plan (self, sender, p, key, &next, &reason);
+            if (verdict == 0 && s_plan_participants (next, &info, &reason) != 0)
+                verdict = -1;
+        }
     }
     if (verdict > 0)
         uitvoerder_casus_refuse (self, link, sender, opened, case_ref, reason.text);
