@@ -1,6 +1,8 @@
 /*  agendabox: weegploeg and casusoverleg agendas received.  */
 #include "agendabox.h"
 
+#include "meeting.h"
+
 #include "items.h"
 #include "store.h"
 
@@ -9,7 +11,6 @@
 #include <string.h>
 
 #define AGENDA_MAX_ITEMS 64
-#define AGENDA_MAX_SIGNALS 256
 #define AGENDA_MAX_TEXT 128
 #define AGENDA_MAX_DESCRIPTION 65536
 
@@ -187,7 +188,7 @@ agendabox_check (const Keten__WeegploegAgenda *a, Keten__MessageType type, bool 
             !s_pattern (s->birth_date, "9999-99-99") || !s_text (s->address, 0, 256) ||
             !s_text (s->municipality, 1, AGENDA_MAX_TEXT) || *s->bsn)
             return kt_fail (reason, "agenda: item %zu has an invalid subject", i + 1);
-        if (it->n_signals < 1 || it->n_signals > AGENDA_MAX_SIGNALS)
+        if (it->n_signals < 1 || it->n_signals > MEETING_MAX_SIGNALS)
             return kt_fail (reason, "agenda: item %zu has %zu signals", i + 1, it->n_signals);
         for (size_t j = 0; j < it->n_signals; j++) {
             const Keten__AgendaSignal *g = it->signals[j];

@@ -121,6 +121,32 @@ s_check_casus (casusoverleg_t *casus, const char *case_ref, kt_reason_t *reason)
 }
 
 static int
+s_count_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    *(int64_t *) arg = sqlite3_column_int64 (q, 0);
+    return 0;
+}
+
+/*  The signals and answers case_ref's weegploeg item would carry. */
+static int64_t
+s_item_size (meeting_t *self, const char *case_ref, kt_reason_t *reason)
+{
+    int answers = store_has_table (self->db, "decision_answer", reason);
+    if (answers < 0)
+        return -1;
+    int64_t n = 0;
+    if (store_one (self->db,
+                   answers ? "SELECT (SELECT count(*) FROM signal WHERE case_ref=?1)"
+                             " + (SELECT count(*) FROM decision_answer WHERE case_ref=?1)"
+                           : "SELECT count(*) FROM signal WHERE case_ref=?1",
+                   STORE_VALUES (STORE_TEXT (case_ref)), s_count_row, &n,
+                   "count the subject's signals", reason) < 0)
+        return -1;
+    return n;
+}
+
+static int
 s_check_cases (meeting_t *self, casusoverleg_t *casus, const meeting_change_t *c,
                kt_reason_t *reason)
 {
@@ -148,6 +174,14 @@ s_check_cases (meeting_t *self, casusoverleg_t *casus, const meeting_change_t *c
                             "case_ref %s is archived (art. 13.2) and cannot be put on an agenda; "
                             "only a kernpartij can have it reopened (art. 13.4)",
                             c->case_refs[i]);
+        int64_t size = casusoverleg ? 0 : s_item_size (self, c->case_refs[i], reason);
+        if (size < 0)
+            return -1;
+        if (size > MEETING_MAX_SIGNALS)
+            return kt_fail (reason,
+                            "%s has %lld signals and answers; an agenda item carries at most %d, "
+                            "which every kernpartij's node refuses to exceed",
+                            c->case_refs[i], (long long) size, MEETING_MAX_SIGNALS);
     }
     return 0;
 }
@@ -205,14 +239,6 @@ s_write_items (meeting_t *self, const char *id, const meeting_change_t *c, kt_re
 
 static int s_write_meeting (meeting_t *self, const meeting_change_t *c, const char *id, bool is_new,
                             uint32_t *sequence_p, kt_reason_t *reason);
-
-static int
-s_count_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
-{
-    (void) reason;
-    *(int64_t *) arg = sqlite3_column_int64 (q, 0);
-    return 0;
-}
 
 typedef struct {
     char (*refs)[24];
@@ -562,6 +588,11 @@ s_build_case (meeting_t *self, casusoverleg_t *casus, meeting_kind_t kind, case_
     if (kind == MEETING_WEEGPLOEG &&
         decision_answers_read (self->weegploeg, case_ref, &c->answers, &c->n_answers, reason) != 0)
         return -1;
+    if (kind == MEETING_WEEGPLOEG && c->n_signals + c->n_answers > MEETING_MAX_SIGNALS)
+        return kt_fail (reason,
+                        "%s has %zu signals and answers; an agenda item carries at most %d, "
+                        "which every kernpartij's node refuses to exceed",
+                        case_ref, c->n_signals + c->n_answers, MEETING_MAX_SIGNALS);
     c->asig = calloc (c->n_signals + c->n_answers, sizeof *c->asig);
     c->asig_p = calloc (c->n_signals + c->n_answers, sizeof *c->asig_p);
     c->answered_on = calloc (c->n_answers + 1, sizeof *c->answered_on);

@@ -29,6 +29,10 @@
 
 #define MEETING_ID_LEN 19 /* "w-" + 16 hex + NUL */
 #define MEETING_MAX_ITEMS 64
+/*  Signals and answers on one item of a weegploeg agenda: what a
+ *  kernpartij's node takes (agendabox.c), so the uitvoerder refuses to
+ *  compose more. */
+#define MEETING_MAX_SIGNALS 256
 #define MEETING_LOCATION_MAX 128
 
 typedef struct _meeting_t meeting_t;

@@ -177,6 +177,21 @@ F=$(awk '/^meeting /{print $2; exit}' "$T/future.out")
 kt "$UITV" weegploeg agenda --meeting "$F" --cancel > /dev/null 2>&1 || fail "cancel $F"
 pass "planning in the past is sent with a warning, planning ahead without"
 
+# A subject with more signals than an agenda item carries (a kernpartij's
+# node refuses more than 256) is refused when the agenda is composed,
+# naming it, instead of being sent and refused by every kernpartij.
+kt_signal_file "$T/big.json" BIG-1
+sed -i "s/Test Persoon/Veel Testpersoon/" "$T/big.json"
+"$KETEN_BIN/keten-bench" --socket "$T/politie-test.sock" --file "$T/big.json" -n 257 --inflight 50 \
+    > /dev/null 2>&1 || fail "the 257 signals were not sent"
+BIG=$(sqlite3 "$T/state-$UITV/weegploeg.db" "SELECT case_ref FROM signal GROUP BY case_ref HAVING count(*) = 257")
+[[ "$BIG" == k-* ]] || fail "no subject with 257 signals: $BIG"
+rc=0; out=$(kt "$UITV" weegploeg agenda --start "$next_year-02-02T09:30" --location "Zaal 1" --case "$BIG" 2>&1) || rc=$?
+[ $rc = 1 ] && grep -q "has 257 signals and answers; an agenda item carries at most 256" <<< "$out" \
+    && ! grep -q "recorded" <<< "$out" \
+    || fail "an agenda item of 257 signals was not refused when composed (exit $rc): $out"
+pass "a subject with more signals than an agenda item carries is refused when the agenda is composed"
+
 # Every copy was logged as sent and confirmed as delivered, without names.
 wait_until 20 relay_settled || fail "copies not receipted"
 kt_kill "$UITV"
