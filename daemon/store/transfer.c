@@ -104,6 +104,16 @@ transfer_out_answered (transfer_t *self, const uint8_t id[KT_ID_LEN], bool accep
                : 0;
 }
 
+int
+transfer_out_reprepare (transfer_t *self, const char *case_ref, kt_reason_t *reason)
+{
+    return store_run (self->db,
+                      "UPDATE transfer_out SET state=?, envelope=NULL WHERE case_ref=? AND state=?",
+                      STORE_VALUES (STORE_INT (TRANSFER_PREPARED), STORE_TEXT (case_ref),
+                                    STORE_INT (TRANSFER_PENDING)),
+                      "seal a transfer again after a correction", reason);
+}
+
 typedef struct {
     transfer_out_fn *fn;
     void *arg;

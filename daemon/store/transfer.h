@@ -50,6 +50,12 @@ int transfer_out_sealed (transfer_t *self, const uint8_t id[KT_ID_LEN], uint64_t
 int transfer_out_answered (transfer_t *self, const uint8_t id[KT_ID_LEN], bool accepted,
                            uint64_t peer_log_index, const char *why, kt_reason_t *reason);
 
+/*  case_ref was corrected (art. 12.5-12.6): its transfers still waiting
+ *  for an answer drop the envelope sealed before and go back to PREPARED,
+ *  to be sealed again from the corrected file under the same id (their
+ *  TRANSFER_SENT is logged already, once).  The number of them, or -1. */
+int transfer_out_reprepare (transfer_t *self, const char *case_ref, kt_reason_t *reason);
+
 typedef int (transfer_out_fn) (void *arg, const transfer_out_t *t, kt_reason_t *reason);
 /*  The transfers in state (PREPARED or PENDING), oldest first. */
 int transfer_out_each (transfer_t *self, int state, transfer_out_fn *fn, void *arg,

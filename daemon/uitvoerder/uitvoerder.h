@@ -147,6 +147,9 @@ void uitvoerder_peer_reanchor (node_t *self, const api_caller_t *caller, const c
 json_t *uitvoerder_transfer_counts (node_t *self);
 /*  art. 13: a destroyed subject's transfers and transfer decisions go. */
 int uitvoerder_transfer_forget (node_t *self, const char *case_ref, kt_reason_t *reason);
+/*  case_ref was corrected: its unanswered transfers are sealed again from
+ *  the corrected file before they are offered again (transfer.h). */
+int uitvoerder_transfer_corrected (node_t *self, const char *case_ref, kt_reason_t *reason);
 void uitvoerder_transfer (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
 /*  art. 4: a kernpartij's TRANSFER_DECISION, recorded as its decision. */
 void uitvoerder_on_transfer_decision (node_t *self, node_message_t *m);

@@ -100,7 +100,10 @@ s_casus (node_t *self, const owed_t *o, kt_reason_t *reason)
      *  delivered, can still be opened with its own key; they go too
      *  (their pages overwritten, node.db's WAL truncated), as for a
      *  destruction.  Pending ones reach their member before the notice. */
+    /*  So do the envelopes of its transfers to a peered federation still
+     *  waiting for an answer: sealed again from the corrected file. */
     if (relay_forget_case (u->relay, o->case_ref, reason) < 0 ||
+        uitvoerder_transfer_corrected (self, o->case_ref, reason) != 0 ||
         store_wal_truncate (self->db, NULL, "truncate node.db's WAL", reason) != 0)
         return -1;
     Keten__Signal *s = NULL;

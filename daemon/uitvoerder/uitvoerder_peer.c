@@ -1371,6 +1371,18 @@ uitvoerder_transfer_forget (node_t *self, const char *case_ref, kt_reason_t *rea
     return transfer_forget_case (t, case_ref, reason);
 }
 
+int
+uitvoerder_transfer_corrected (node_t *self, const char *case_ref, kt_reason_t *reason)
+{
+    transfer_t *t = uitvoerder_of (self)->transfer;
+    if (!t && !(t = uitvoerder_of (self)->transfer = transfer_new (self->db, reason)))
+        return -1;
+    int n = transfer_out_reprepare (t, case_ref, reason);
+    if (n > 0)
+        kt_log (KT_LOG_INFO, "transfer reseal case_ref=%s transfers=%d", case_ref, n);
+    return n < 0 ? -1 : 0;
+}
+
 json_t *
 uitvoerder_transfer_counts (node_t *self)
 {

@@ -167,17 +167,30 @@ pass "a subject taken in from another region is not passed on"
 
 # ---- a replayed transfer stores nothing; a forged one is refused -------------
 kt_kill "$Z"
-jq '.subject.name = "Tweede Testpersoon" | .subject.bsn = "123456782" | .local_ref = "L-2"' "$T/s.json" > "$T/s3.json"
-kt politie-limburg signal submit --file "$T/s3.json" --wait | grep -q delivered || fail "second signal"
+jq '.subject.name = "Tweede Testpersoon" | .subject.bsn = "123456782" | .local_ref = "L-2"
+    | . + {items: [{kind: "fact", text: "Geblokkeerd4477 (fictief)."}]}' "$T/s.json" > "$T/s3.json"
+out=$(kt politie-limburg signal submit --file "$T/s3.json" --wait)
+grep -q delivered <<< "$out" || fail "second signal: $out"
+S2=$(echo "$out" | grep -Eo '[0-9a-f]{32}' | head -n1)
 CASE2=$(kt "$L" signal list --json | jq -r --arg c "$CASE" '[.signals[] | select(.case_ref != $c)][0].case_ref')
 kt politie-limburg decision transfer "$CASE2" --to pga-zeeland --basis "$BASIS" --wait > /dev/null
 kt "$L" transfer "$CASE2" --to pga-zeeland --basis "$BASIS" --json > "$T/tr2.json"
 ID2=$(jq -r .id "$T/tr2.json")
-sqlite3 "$T/state-$L/node.db" "SELECT hex(envelope) FROM transfer_out WHERE hex(id) = upper('$ID2')" \
-    | xxd -r -p > "$T/env.bin"
-[ -s "$T/env.bin" ] || fail "no pending envelope kept for $ID2"
+envelope_hex() { sqlite3 "$T/state-$L/node.db" "SELECT hex(envelope) FROM transfer_out WHERE hex(id) = upper('$ID2')"; }
+OLD=$(envelope_hex)
+[ -n "$OLD" ] || fail "no pending envelope kept for $ID2"
+# art. 12.5-12.6: an item blocked while the transfer waits for Zeeland is
+# not in what Zeeland gets: the envelope is sealed again, under its id.
+kt "$L" correction decide "$CASE2" --signal "$S2" --item 0 --block > /dev/null || fail "block failed"
+resealed() { local now; now=$(envelope_hex); [ -n "$now" ] && [ "$now" != "$OLD" ]; }
+wait_until 20 resealed || fail "the waiting transfer was not sealed again after the correction"
+envelope_hex | xxd -r -p > "$T/env.bin"
 FED=pga-zeeland UITV=$Z PORT=$P_Z KT_ROSTER="$T/roster-pga-zeeland.txt" kt_start "$Z"
 ID=$ID2 wait_until 30 accepted || fail "the second transfer was not accepted after Zeeland came back"
+CZ2=$(kt "$Z" transfers --json | jq -r --arg i "$ID2" '.received[] | select(.id == $i) | .case_ref')
+kt "$Z" weegploeg subject "$CZ2" --json > "$T/subj2.json" || fail "Zeeland cannot show $CZ2"
+grep -q "Tweede Testpersoon" "$T/subj2.json" || fail "Zeeland lacks the second subject"
+if grep -q Geblokkeerd4477 "$T/subj2.json"; then fail "Zeeland got an item blocked before the transfer was delivered"; fi
 count() { sqlite3 "$T/state-$Z/log.db" "SELECT count(*) FROM sqlite_master" > /dev/null; kt "$Z" log show --type transfer_received --json | jq '.events | length'; }
 N_LOG=$(count)
 N_SIG=$(kt "$Z" signal list --json | jq '.signals | length')
