@@ -650,8 +650,11 @@ s_representative_check (node_t *self, const uint8_t signal_id[KT_ID_LEN], bool *
 
 /*  SIGNAL_WITHDRAWN, once per signal: the police representative took a
  *  spool signal back before the weegploeg weighed it (no data: the
- *  member, the case_ref, the signal's id). */
-static void
+ *  member, the case_ref, the signal's id).  Appended before the
+ *  withdrawal is decided, as every arrival is logged before it is stored
+ *  (Crash reasoning 2): a crash between the two is retried by the member,
+ *  which finds the entry under its key.  0, or -1 (no receipt: retried). */
+static int
 s_log_withdrawn (node_t *self, const roster_member_t *sender, const uint8_t signal_id[KT_ID_LEN],
                  const char *case_ref)
 {
@@ -667,10 +670,12 @@ s_log_withdrawn (node_t *self, const roster_member_t *sender, const uint8_t sign
     e.message_id = (ProtobufCBinaryData){KT_ID_LEN, (uint8_t *) signal_id};
     e.message_type = KETEN__MESSAGE_TYPE__SIGNAL;
     kt_reason_t reason;
-    if (provlog_append_one (uitvoerder_of (self)->log, once, &e, NULL, &reason) != 0)
+    if (provlog_append_one (uitvoerder_of (self)->log, once, &e, NULL, &reason) != 0) {
         kt_log (KT_LOG_ERROR, "log append_failed event=withdrawn reason=\"%s\"", reason.text);
-    else
-        kt_log (KT_LOG_INFO, "signal withdrawn id=%s by=%s case_ref=%s", hex, sender->id, case_ref);
+        return -1;
+    }
+    kt_log (KT_LOG_INFO, "signal withdrawn id=%s by=%s case_ref=%s", hex, sender->id, case_ref);
+    return 0;
 }
 
 typedef struct {
@@ -788,12 +793,13 @@ uitvoerder_on_correction (node_t *self, node_message_t *m)
             return;
         }
     }
+    if (verdict == 0 && !seen && representative &&
+        s_log_withdrawn (self, sender, n->signal_id.data, case_ref) != 0)
+        verdict = kt_fail (&reason, "the withdrawal could not be logged");
     if (verdict == 0 && !seen)
         verdict = s_decide (self, &d, &reason);
-    if (verdict == 0 && !seen && representative) {
-        s_log_withdrawn (self, sender, n->signal_id.data, case_ref);
+    if (verdict == 0 && !seen && representative)
         s_destroy_if_empty (self, case_ref);
-    }
     if (verdict == 0) {
         kt_log (KT_LOG_INFO, "correction by_sender id=%s from=%s log_index=%llu", m->hex,
                 sender->id, (unsigned long long) index);
