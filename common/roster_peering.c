@@ -180,6 +180,13 @@ s_check_unique (const roster_t *r, kt_reason_t *reason)
     for (size_t i = 0; i < r->peering_count; i++) {
         const roster_peering_t *a = &r->peerings[i];
         const uint8_t *ka[3] = {a->transport_pk, a->signing_pk, a->encryption_pk};
+        /*  Its uitvoerder's id is how messages find their peer: one that
+         *  is a member's (this federation's own uitvoerder's, say) would
+         *  be resolved to that member. */
+        for (size_t m = 0; m < r->member_count; m++)
+            if (streq (a->uitvoerder, r->members[m].id))
+                return kt_fail (reason, "roster: peering %s: its uitvoerder %s is a member's id",
+                                a->federation, a->uitvoerder);
         for (int k = 0; k < 3; k++) {
             const roster_member_t *m = s_member_with (r, ka[k]);
             if (m)

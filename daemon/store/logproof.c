@@ -371,7 +371,10 @@ logproof_add_cosignature (logproof_t *self, const roster_t *roster, const char *
     uint64_t now = kt_now_ms ();
     for (size_t i = 0; i < roster->member_count && n_known < LOGPROOF_WITNESS_MAX; i++) {
         const roster_member_t *m = &roster->members[i];
-        if (strcmp (m->kind, "politie") != 0 && strcmp (m->kind, "om") != 0)
+        /*  A member that left (revoked: its key may be why) witnesses
+         *  nothing any more. */
+        if ((strcmp (m->kind, "politie") != 0 && strcmp (m->kind, "om") != 0) ||
+            !roster_member_active (m, now))
             continue;
         known[n_known++] = (checkpoint_witness_t){m->id, m->signing_pk};
         if (roster_member_previous_active (m, now) && n_known < LOGPROOF_WITNESS_MAX)

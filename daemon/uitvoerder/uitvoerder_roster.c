@@ -22,6 +22,7 @@
 #include <sodium.h>
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -557,10 +558,14 @@ s_apply (node_t *self, roster_t **next_p, const roster_change_t *change, const c
                         : "");
         return;
     }
-    if (transport_allow (self->transport, keyring_roster (self->keyring), &reason) != 0)
+    if (transport_allow (self->transport, keyring_roster (self->keyring), &reason) != 0) {
+        /*  No count of keys matches this: the calendar check writes the
+         *  allow-list again (s_on_expiry_check), whether or not the
+         *  change moved the count. */
+        uitvoerder_of (self)->admitted_keys = SIZE_MAX;
         s_warn (warnings, version, "allow-list not rewritten (%s); retried within 10 s",
                 reason.text);
-    else {
+    } else {
         uitvoerder_of (self)->admitted_keys =
             s_admitted (keyring_roster (self->keyring), kt_now_ms ());
         /*  Only these take access from a member or a peer that has it

@@ -306,6 +306,27 @@ test_only_known_witness_cosignatures_are_merged (void **state)
     s_fixture_destroy (&f);
 }
 
+/*  A witness that left the federation (revoked: its key may be why) is
+ *  no longer one: its cosignature is not merged. */
+static void
+test_a_witness_that_left_is_not_merged (void **state)
+{
+    (void) state;
+    fixture_t f;
+    kt_reason_t r;
+    s_fixture (&f, 3);
+    snprintf (f.members[1].leaves_at, sizeof f.members[1].leaves_at, "%s", "2020-01-01");
+    char *note = strdup (logproof_current (f.proof, &r));
+    char *politie = s_cosign (&f, note, "politie-test", f.politie_sk, 1700000000);
+    char witness[65] = "";
+    assert_int_equal (
+        logproof_add_cosignature (f.proof, &f.roster, politie, strlen (politie), witness, &r), 0);
+    assert_string_equal (logproof_current (f.proof, &r), note);
+    free (politie);
+    free (note);
+    s_fixture_destroy (&f);
+}
+
 /*  A member floods: a note whose lines are named after a real witness but
  *  signed by another key.  Up to the cap they are dropped without being
  *  verified against the stored note one by one (the real cosignature among
@@ -363,6 +384,7 @@ main (void)
         cmocka_unit_test (test_a_request_signs_no_checkpoint_for_an_older_size),
         cmocka_unit_test (test_a_deferred_checkpoint_is_kept_after_it_is_handed_out),
         cmocka_unit_test (test_only_known_witness_cosignatures_are_merged),
+        cmocka_unit_test (test_a_witness_that_left_is_not_merged),
         cmocka_unit_test (test_a_note_of_impostor_lines_is_bounded),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);

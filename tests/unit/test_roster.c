@@ -896,6 +896,10 @@ test_peering_keys_must_not_be_a_members_or_another_peers (void **state)
     s_refused_after (f, old, new,
                      "roster: peering pga-zeeland: its encryption key is a key of member "
                      "uitvoerder-limburg");
+    /*  Nor its uitvoerder's id a member's: messages find a peer by it. */
+    s_refused_after (f, "uitvoerder = uitvoerder-zeeland", "uitvoerder = uitvoerder-limburg",
+                     "roster: peering pga-zeeland: its uitvoerder uitvoerder-limburg is a "
+                     "member's id");
 }
 
 static void
@@ -1213,11 +1217,11 @@ test_peer_add_refusals (void **state)
     c.pub = NULL;
     assert_null (s_peer_change (f, v3, &c, &r));
     s_assert_contains (r.text, "a peering needs the peer uitvoerder's public key file");
-    /*  This federation's own uitvoerder, under another name. */
+    /*  This federation's own uitvoerder (its id, and its keys). */
     c.pub = &f->keys[UITV]->pub;
     assert_null (s_peer_change (f, v3, &c, &r));
     s_assert_contains (r.text, "the new roster would be refused: roster: peering pga-zeeland: its "
-                               "transport key is a key of member uitvoerder-limburg");
+                               "uitvoerder uitvoerder-limburg is a member's id");
     c.pub = &pub;
     c.endpoint = "tcp://127.0.0.1";
     assert_null (s_peer_change (f, v3, &c, &r));
