@@ -168,7 +168,7 @@ s_each (lifecycle_t *self, const char *case_ref, lifecycle_subject_fn *fn, void 
             " AND x.outcome<>?3), 0),"
             " coalesce ((SELECT max (received_ms) FROM decision_answer x"
             " WHERE x.case_ref=s.case_ref), 0),"
-            " coalesce ((SELECT closed_ms FROM closure x WHERE x.case_ref=s.case_ref), 0)),"
+            " coalesce ((SELECT max (closed_ms) FROM closure x WHERE x.case_ref=s.case_ref), 0)),"
             " EXISTS (SELECT 1 FROM decision x WHERE x.case_ref=s.case_ref AND x.outcome=?2),"
             " EXISTS (SELECT 1 FROM decision x WHERE x.case_ref=s.case_ref AND x.outcome<>?3)"
             " FROM subject s LEFT JOIN lifecycle l ON l.case_ref=s.case_ref"

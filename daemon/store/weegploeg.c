@@ -69,6 +69,15 @@ static const char *const s_migrations[] = {
      *  data: it is what the log holds. */
     "ALTER TABLE signal ADD COLUMN log_entry BLOB;"
     "CREATE INDEX signal_log ON signal (log_index);",
+    /*  6, art. 8.2f: every closure of a case, by its time: a case the
+     *  weegploeg agendered again after its closure is closed again, and
+     *  that closure is recorded too (one row per case_ref kept only the
+     *  first).  Nothing references the table, so it is made anew. */
+    "CREATE TABLE closure_new (case_ref TEXT NOT NULL REFERENCES subject (case_ref),"
+    " closed_ms INTEGER NOT NULL, PRIMARY KEY (case_ref, closed_ms));"
+    "INSERT INTO closure_new (case_ref, closed_ms) SELECT case_ref, closed_ms FROM closure;"
+    "DROP TABLE closure;"
+    "ALTER TABLE closure_new RENAME TO closure;",
 };
 
 weegploeg_t *

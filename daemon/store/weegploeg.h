@@ -136,7 +136,9 @@ int weegploeg_merged_pair (weegploeg_t *self, const char *a, const char *b, kt_r
 int weegploeg_decide_match (weegploeg_t *self, const char *keep, const char *gone, bool same,
                             uint32_t uid, kt_reason_t *reason);
 
-/*  art. 8.2f: record that the case of case_ref was closed. */
+/*  art. 8.2f: record that the case of case_ref was closed at closed_ms:
+ *  one row per closure (a case agendered again and closed again has
+ *  two); the same closure recorded again (a resumed send) is one. */
 int weegploeg_record_closure (weegploeg_t *self, const char *case_ref, uint64_t closed_ms,
                               kt_reason_t *reason);
 

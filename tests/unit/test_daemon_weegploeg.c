@@ -625,17 +625,22 @@ test_the_file_holds_no_name_or_bsn_in_the_clear (void **state)
 }
 
 static void
-test_closure_is_recorded_for_a_known_subject_only (void **state)
+test_each_closure_is_recorded_once_for_a_known_subject_only (void **state)
 {
     fixture_t *f = *state;
     stored_t a;
     s_store (f, "Test Persoon", "2001-04-12", NULL, &a);
     kt_reason_t r;
+    sqlite3 *db = weegploeg_db (f->weegploeg);
     assert_int_equal (weegploeg_record_closure (f->weegploeg, a.case_ref, 5000, &r), 0);
     /*  Recorded once; a repeat (a resumed closure) is no error. */
+    assert_int_equal (weegploeg_record_closure (f->weegploeg, a.case_ref, 5000, &r), 0);
+    assert_int_equal (store_int (db, "SELECT count(*) FROM closure", -1), 1);
+    /*  art. 8.2f: the case agendered again and closed again is a second
+     *  closure, recorded beside the first. */
     assert_int_equal (weegploeg_record_closure (f->weegploeg, a.case_ref, 6000, &r), 0);
-    assert_int_equal (store_int (weegploeg_db (f->weegploeg), "SELECT closed_ms FROM closure", -1),
-                      5000);
+    assert_int_equal (store_int (db, "SELECT count(*) FROM closure", -1), 2);
+    assert_int_equal (store_int (db, "SELECT max(closed_ms) FROM closure", -1), 6000);
     assert_int_equal (weegploeg_record_closure (f->weegploeg, "k-0123456789abcdef", 5000, &r), -1);
 }
 
@@ -980,8 +985,8 @@ main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_the_file_holds_no_name_or_bsn_in_the_clear, s_setup,
                                          s_teardown),
-        cmocka_unit_test_setup_teardown (test_closure_is_recorded_for_a_known_subject_only, s_setup,
-                                         s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_each_closure_is_recorded_once_for_a_known_subject_only, s_setup, s_teardown),
         cmocka_unit_test (test_gemeente_sees_only_its_own_residents),
         cmocka_unit_test (test_only_case_refs_keten_makes_are_accepted),
         cmocka_unit_test_setup_teardown (test_meer_informatie_asks_one_active_kernpartij_a_question,
