@@ -34,6 +34,13 @@ static const char *const s_migrations[] = {
      *  recorded: the closure decision taken here names it. */
     "ALTER TABLE case_in ADD COLUMN advice BLOB;"
     "ALTER TABLE case_in ADD COLUMN advised_ms INTEGER NOT NULL DEFAULT 0;",
+    /*  4, art. 8.5, 9.4: a closed case the weegploeg put on the agenda
+     *  again is open again.  live_ms is the newest time, on the
+     *  uitvoerder's clock, that a plan version received was issued or an
+     *  advice recorded: the case was open then, so a closure older than
+     *  it (a copy that arrives late) was overtaken by a reopening.  Rows
+     *  from before 4 have 0: every closure is taken, as it was. */
+    "ALTER TABLE case_in ADD COLUMN live_ms INTEGER NOT NULL DEFAULT 0;",
 };
 
 casebox_t *
@@ -101,6 +108,29 @@ s_known_key (casebox_t *self, const char *case_ref, uint8_t key[KEYSTORE_KEY_LEN
     return found ? 1 : 0;
 }
 
+/*  art. 8.5, 9.4: case_ref, closed here, was opened again at the
+ *  uitvoerder when a plan version or an advice made at at_ms (the
+ *  uitvoerder's clock, as the closure's time) comes after its closure: it
+ *  is open again from now, without the closure or the closed round's
+ *  advice, so the procedure starts afresh.  advised_ms stays: an advice
+ *  of that round arriving late is not newer than it (every kernpartij
+ *  that decided had the last one).  Inside the caller's transaction;
+ *  nothing for a case that is open or unknown here. */
+static int
+s_reopen (casebox_t *self, const char *case_ref, uint64_t at_ms, kt_reason_t *reason)
+{
+    int changed = store_run (
+        self->db,
+        "UPDATE case_in SET state='open', opened_ms=?, closed_ms=NULL,"
+        " closure=NULL, advice=NULL WHERE case_ref=? AND state='closed'"
+        " AND closed_ms < ?",
+        STORE_VALUES (STORE_INT (kt_now_ms ()), STORE_TEXT (case_ref), STORE_INT (at_ms)),
+        "open the case again", reason);
+    if (changed > 0)
+        kt_log (KT_LOG_INFO, "case reopened case_ref=%s", case_ref);
+    return changed < 0 ? -1 : 0;
+}
+
 int
 casebox_store_plan (casebox_t *self, const Keten__CasePlan *plan, kt_reason_t *reason)
 {
@@ -119,17 +149,23 @@ casebox_store_plan (casebox_t *self, const Keten__CasePlan *plan, kt_reason_t *r
     int rc = store_begin (self->db, reason);
     if (rc == 0)
         rc = plan_store (self->db, plan, key, false, reason);
+    /*  A version issued after the case's closure: the weegploeg put the
+     *  case on the agenda again, and it is open again here. */
+    if (rc == 0)
+        rc = s_reopen (self, plan->case_ref, plan->issued_ms, reason);
     if (rc == 0) {
         /*  The case follows its newest version (copies may arrive out of
          *  order: an older one changes nothing). */
         if (store_run (self->db,
                        "INSERT INTO case_in (case_ref, state, participants, plan_version,"
-                       " opened_ms, key_id) VALUES (?1, 'open', ?2, ?3, ?4, ?5) ON CONFLICT"
-                       " (case_ref) DO UPDATE SET participants=?2, plan_version=?3"
-                       " WHERE plan_version < ?3",
+                       " opened_ms, key_id, live_ms) VALUES (?1, 'open', ?2, ?3, ?4, ?5, ?6)"
+                       " ON CONFLICT (case_ref) DO UPDATE SET"
+                       " participants=CASE WHEN plan_version < ?3 THEN ?2 ELSE participants END,"
+                       " plan_version=max(plan_version, ?3), live_ms=max(live_ms, ?6)",
                        STORE_VALUES (STORE_TEXT (plan->case_ref), STORE_TEXT (parts),
                                      STORE_INT (plan->version), STORE_INT (kt_now_ms ()),
-                                     STORE_BLOB (key_id, KEYSTORE_ID_LEN)),
+                                     STORE_BLOB (key_id, KEYSTORE_ID_LEN),
+                                     STORE_INT (plan->issued_ms)),
                        "store the case", reason) < 0)
             rc = -1;
     }
@@ -169,10 +205,12 @@ casebox_close (casebox_t *self, const Keten__CaseClosure *c, kt_reason_t *reason
     sodium_memzero (key, sizeof key);
     if (rc != 0)
         return kt_fail (reason, "out of memory");
-    /*  A copy offered again changes nothing. */
+    /*  A copy offered again changes nothing; nor does one of a closure
+     *  that a plan version or advice received here comes after (the case
+     *  was opened again since, and this copy arrives late). */
     rc = store_run (self->db,
-                    "UPDATE case_in SET state='closed', closed_ms=?, closure=?"
-                    " WHERE case_ref=? AND state='open'",
+                    "UPDATE case_in SET state='closed', closed_ms=?1, closure=?2"
+                    " WHERE case_ref=?3 AND state='open' AND live_ms <= ?1",
                     STORE_VALUES (STORE_INT (c->closed_ms), STORE_BLOB (sealed, sealed_len),
                                   STORE_TEXT (c->case_ref)),
                     "close the case", reason);
@@ -205,16 +243,26 @@ casebox_advise (casebox_t *self, const Keten__CaseClosure *a, kt_reason_t *reaso
     sodium_memzero (key, sizeof key);
     if (rc != 0)
         return kt_fail (reason, "out of memory");
-    /*  Only a newer advice replaces the one kept; a copy offered again
-     *  changes nothing. */
-    rc = store_run (self->db,
-                    "UPDATE case_in SET advice=?, advised_ms=? WHERE case_ref=? AND state='open'"
-                    " AND advised_ms < ?",
-                    STORE_VALUES (STORE_BLOB (sealed, sealed_len), STORE_INT (a->advised_ms),
-                                  STORE_TEXT (a->case_ref), STORE_INT (a->advised_ms)),
-                    "keep the advice", reason);
+    /*  An advice made after the case's closure reopens it (the plan
+     *  version that does so may come later); only a newer advice
+     *  replaces the one kept; a copy offered again changes nothing. */
+    rc = store_begin (self->db, reason);
+    if (rc == 0)
+        rc = s_reopen (self, a->case_ref, a->advised_ms, reason);
+    if (rc == 0 &&
+        store_run (self->db,
+                   "UPDATE case_in SET advice=?1, advised_ms=?2, live_ms=max(live_ms, ?2)"
+                   " WHERE case_ref=?3 AND state='open' AND advised_ms < ?2",
+                   STORE_VALUES (STORE_BLOB (sealed, sealed_len), STORE_INT (a->advised_ms),
+                                 STORE_TEXT (a->case_ref)),
+                   "keep the advice", reason) < 0)
+        rc = -1;
     free (sealed);
-    return rc < 0 ? -1 : 0;
+    if (rc != 0 || store_commit (self->db, reason) != 0) {
+        store_rollback (self->db);
+        return -1;
+    }
+    return 0;
 }
 
 /*  A sealed column 0, opened under key with ad. */

@@ -19,7 +19,10 @@ casebox_t *casebox_new (sqlite3 *db, keystore_t *keystore, const char *self_id,
                         kt_reason_t *reason);
 void casebox_destroy (casebox_t **self_p);
 
-/*  Keep a checked plan version that names this node as participant. */
+/*  Keep a checked plan version that names this node as participant.  A
+ *  version issued after the case's closure here opens it again (art. 8.5:
+ *  the weegploeg agendered it again), without the closure or the advice
+ *  kept. */
 int casebox_store_plan (casebox_t *self, const Keten__CasePlan *plan, kt_reason_t *reason);
 /*  The newest (version 0) or given version, decrypted; *plan_p NULL
  *  when the case is unknown here. */
@@ -27,7 +30,8 @@ int casebox_plan (casebox_t *self, const char *case_ref, uint32_t version, Keten
                   kt_reason_t *reason);
 /*  Mark the case closed and keep its checked closure decision, sealed
  *  under the case key.  A case no plan brought here is left alone;
- *  a copy offered again changes nothing. */
+ *  a copy offered again changes nothing, nor does a closure older than a
+ *  plan version or advice received (the case was opened again since). */
 int casebox_close (casebox_t *self, const Keten__CaseClosure *c, kt_reason_t *reason);
 /*  The closure decision of case_ref, decrypted (free with
  *  keten__case_closure__free_unpacked): 1, or 0 when it is not closed
@@ -36,8 +40,9 @@ int casebox_get_closure (casebox_t *self, const char *case_ref, Keten__CaseClosu
                          kt_reason_t *reason);
 /*  art. 9.4: keep the casusoverleg's advice to close (a checked CLOSURE
  *  with closed_ms 0) of an open case known here, sealed; only a newer
- *  advice replaces the one kept.  A case no plan brought here is an
- *  error (the uitvoerder offers it again). */
+ *  advice replaces the one kept.  An advice recorded after the case's
+ *  closure here opens it again, as a plan version does.  A case no plan
+ *  brought here is an error (the uitvoerder offers it again). */
 int casebox_advise (casebox_t *self, const Keten__CaseClosure *a, kt_reason_t *reason);
 /*  The advice kept for open case_ref, decrypted (free with
  *  keten__case_closure__free_unpacked): 1, 0 when there is none, -1 with

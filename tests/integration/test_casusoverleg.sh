@@ -400,13 +400,14 @@ done
 # The same for the partner's casebox (schema 1: the necessity in the clear).
 kt_kill nctv-test
 nodedb="$T/state-nctv-test/node.db"
-sqlite3 "$nodedb" "ALTER TABLE case_in DROP COLUMN advice; ALTER TABLE case_in DROP COLUMN advised_ms;
+sqlite3 "$nodedb" "ALTER TABLE case_in DROP COLUMN live_ms;
+    ALTER TABLE case_in DROP COLUMN advice; ALTER TABLE case_in DROP COLUMN advised_ms;
     ALTER TABLE case_in DROP COLUMN closure; ALTER TABLE case_in ADD COLUMN closure_advice BLOB;
     ALTER TABLE disclosure_in ADD COLUMN necessity TEXT NOT NULL DEFAULT '';
     UPDATE disclosure_in SET necessity='Oude noodzaak bij de extern.';
     UPDATE schema_version SET version=1 WHERE module='casebox';"
 kt_start nctv-test
-[ "$(sqlite3 "$nodedb" "SELECT version FROM schema_version WHERE module='casebox'")" = 3 ] || fail "casebox not migrated"
+[ "$(sqlite3 "$nodedb" "SELECT version FROM schema_version WHERE module='casebox'")" = 4 ] || fail "casebox not migrated"
 for f in "$nodedb"*; do if in_clear "Oude noodzaak" "$f"; then fail "clear text left in $f"; fi; done
 [ "$(kt nctv-test case show "$A" --json | jq -r '.disclosures[0].necessity')" = "$NECESSITY" ] \
     || fail "the necessity is lost from the sealed copy"
