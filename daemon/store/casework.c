@@ -316,6 +316,46 @@ casework_each_vote (sqlite3 *db, const char *case_ref, uint64_t advised_ms, case
                        s_vote_row, &v, "list the closure decisions", reason);
 }
 
+static int
+s_ms_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    *(uint64_t *) arg = (uint64_t) sqlite3_column_int64 (q, 0);
+    return 0;
+}
+
+int
+casework_advised_last (sqlite3 *db, const char *case_ref, uint64_t *ms, kt_reason_t *reason)
+{
+    *ms = 0;
+    return store_one (db,
+                      "SELECT max(coalesce((SELECT max(advised_ms) FROM closure_advice"
+                      " WHERE case_ref=?1), 0), coalesce((SELECT max(advised_ms) FROM"
+                      " closure_vote WHERE case_ref=?1), 0))",
+                      STORE_VALUES (STORE_TEXT (case_ref)), s_ms_row, ms,
+                      "read the last advice's time", reason) < 0
+               ? -1
+               : 0;
+}
+
+int
+casework_reopen (sqlite3 *db, const char *case_ref, kt_reason_t *reason)
+{
+    /*  art. 9.4: the advice was the closed round's; with it gone a
+     *  decision naming it is refused (uitvoerder_casework.c), and the
+     *  case list shows no advice until the casusoverleg advises anew.
+     *  The decisions stay: each names its advice's time, so none counts
+     *  for a later advice (casework_each_vote, and case.advise makes every
+     *  advice later than any named before); they are the kernpartijen's
+     *  own decisions on record (art. 10.2h), and retention finds the
+     *  senders' copies by them (lifecycle.c, s_recipients). */
+    return store_run (db, "DELETE FROM closure_advice WHERE case_ref=?",
+                      STORE_VALUES (STORE_TEXT (case_ref)), "drop the closed round's advice",
+                      reason) < 0
+               ? -1
+               : 0;
+}
+
 int
 casework_forget (sqlite3 *db, const char *case_ref, kt_reason_t *reason)
 {

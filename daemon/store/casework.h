@@ -109,6 +109,14 @@ typedef int (casework_vote_fn) (void *arg, const casework_vote_t *vote, kt_reaso
 int casework_each_vote (sqlite3 *db, const char *case_ref, uint64_t advised_ms,
                         casework_vote_fn *fn, void *arg, kt_reason_t *reason);
 
+/*  The newest advised_ms that the advice of case_ref or any decision on
+ *  one names, into *ms (0: none); -1 with reason. */
+int casework_advised_last (sqlite3 *db, const char *case_ref, uint64_t *ms, kt_reason_t *reason);
+/*  A closed case_ref is open again (casusoverleg_open_case): its advice
+ *  goes, so that no decision on it is taken any more, inside the caller's
+ *  transaction.  The decisions on it stay (see casework.c). */
+int casework_reopen (sqlite3 *db, const char *case_ref, kt_reason_t *reason);
+
 /*  Delete every row of case_ref (inside the caller's transaction). */
 int casework_forget (sqlite3 *db, const char *case_ref, kt_reason_t *reason);
 

@@ -181,7 +181,7 @@ s_upsert_case (casusoverleg_t *self, const Keten__WeegploegDecision *d,
     return store_run (self->db,
                       "INSERT INTO casus (case_ref, state, opened_ms, decision_id, participants,"
                       " key_id) VALUES (?1, 'open', ?2, ?3, ?4, ?5) ON CONFLICT (case_ref) DO"
-                      " UPDATE SET decision_id=?3, participants=?4, state='open'",
+                      " UPDATE SET decision_id=?3, participants=?4 WHERE state='open'",
                       STORE_VALUES (STORE_TEXT (d->case_ref), STORE_INT (now_ms),
                                     STORE_TEXT (d->decision_id), STORE_TEXT (parts),
                                     STORE_BLOB (key_id, KEYSTORE_ID_LEN)),
@@ -190,16 +190,104 @@ s_upsert_case (casusoverleg_t *self, const Keten__WeegploegDecision *d,
                : 0;
 }
 
+/*  A case's state as opening it again needs it. */
+typedef struct {
+    bool closed;
+    uint64_t closed_ms;
+    casus_step_t step;
+} closed_t;
+
+static int
+s_closed_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    closed_t *c = arg;
+    c->closed = strcmp (store_text (q, 0), "closed") == 0;
+    c->closed_ms = (uint64_t) sqlite3_column_int64 (q, 1);
+    c->step = (casus_step_t) sqlite3_column_int (q, 2);
+    return 0;
+}
+
+static int
+s_closed (casusoverleg_t *self, const char *case_ref, closed_t *c, kt_reason_t *reason)
+{
+    memset (c, 0, sizeof *c);
+    return store_one (self->db,
+                      "SELECT state, coalesce(closed_ms, 0), closure_step FROM casus"
+                      " WHERE case_ref=?",
+                      STORE_VALUES (STORE_TEXT (case_ref)), s_closed_row, c, "read the case",
+                      reason) < 0
+               ? -1
+               : 0;
+}
+
+int
+casusoverleg_closure_owed (casusoverleg_t *self, const char *case_ref, kt_reason_t *reason)
+{
+    closed_t c;
+    if (s_closed (self, case_ref, &c, reason) != 0)
+        return -1;
+    return c.closed && c.step != CASUS_STEP_SENT ? 1 : 0;
+}
+
+/*  art. 8.5, 9.4: the weegploeg put a closed case on the agenda again.
+ *  The case is open from now (its opening time is this one's: the
+ *  figures count the days of this round), with the decision's
+ *  participants; the closure and the closed round's advice go, so the
+ *  procedure starts afresh.  The log keeps the first closure
+ *  (CASE_CLOSED) and the weegploeg file its time (art. 8.2f). */
+static int
+s_reopen_case (casusoverleg_t *self, const Keten__WeegploegDecision *d, uint64_t now_ms,
+               kt_reason_t *reason)
+{
+    char parts[2048];
+    store_join (parts, sizeof parts, (const char *const *) d->parties, d->n_parties);
+    if (store_run (self->db,
+                   "UPDATE casus SET state='open', opened_ms=?, decision_id=?, participants=?,"
+                   " closed_ms=NULL, closure=NULL, closure_step=0 WHERE case_ref=?"
+                   " AND state='closed'",
+                   STORE_VALUES (STORE_INT (now_ms), STORE_TEXT (d->decision_id),
+                                 STORE_TEXT (parts), STORE_TEXT (d->case_ref)),
+                   "open the case again", reason) != 1)
+        return kt_fail (reason, "case %.24s could not be opened again", d->case_ref);
+    return casework_reopen (self->db, d->case_ref, reason);
+}
+
 int
 casusoverleg_open_case (casusoverleg_t *self, const Keten__WeegploegDecision *d,
                         const weegploeg_case_signal_t *signals, size_t n_signals, uint64_t now_ms,
+                        casusoverleg_reopen_fn *reopen, void *reopen_arg, bool *reopened_p,
                         kt_reason_t *reason)
 {
+    if (reopened_p)
+        *reopened_p = false;
     uint8_t key[KEYSTORE_KEY_LEN], key_id[KEYSTORE_ID_LEN];
-    bool is_new;
+    bool is_new, reopens = false;
     if (s_case_key (self, d->case_ref, key, key_id, &is_new, reason) != 0)
         return -1;
+    closed_t was;
     int rc = store_begin (self->db, reason);
+    if (rc == 0)
+        rc = s_closed (self, d->case_ref, &was, reason);
+    if (rc == 0 && was.closed && was.closed_ms < d->decided_ms) {
+        /*  Its CASE_CLOSED entry and copies first (the caller finishes
+         *  them): once open, the closure is gone and nothing would. */
+        if (was.step != CASUS_STEP_SENT)
+            rc = kt_fail (reason,
+                          "the closure of case %.24s is not logged and sent yet; it is finished "
+                          "first",
+                          d->case_ref);
+        else {
+            rc = s_reopen_case (self, d, now_ms, reason);
+            reopens = rc == 0;
+        }
+        if (rc == 0 && reopen)
+            rc = reopen (reopen_arg, d->case_ref, key, reason);
+    } else if (rc == 0 && was.closed)
+        /*  Taken before the closure and sent only now (a resumed send):
+         *  the kernpartijen's closure came after it and stands. */
+        kt_log (KT_LOG_INFO, "casusoverleg decision_overtaken case_ref=%s decision_id=%s",
+                d->case_ref, d->decision_id);
     if (rc == 0)
         rc = s_upsert_case (self, d, key_id, now_ms, reason);
     for (size_t i = 0; rc == 0 && i < n_signals; i++) {
@@ -221,6 +309,8 @@ casusoverleg_open_case (casusoverleg_t *self, const Keten__WeegploegDecision *d,
         store_rollback (self->db);
         return -1;
     }
+    if (reopened_p)
+        *reopened_p = reopens;
     return 0;
 }
 

@@ -24,12 +24,26 @@ typedef struct _casusoverleg_t casusoverleg_t;
 casusoverleg_t *casusoverleg_open (const char *path, keystore_t *keystore, kt_reason_t *reason);
 void casusoverleg_destroy (casusoverleg_t **self_p);
 
+/*  What must commit with the reopening of a closed case (the uitvoerder
+ *  makes a plan version that tells every participant): called inside
+ *  casusoverleg_open_case's transaction, the case row open again, with
+ *  the case's key (borrowed).  0, or -1 with reason (nothing commits). */
+typedef int (casusoverleg_reopen_fn) (void *arg, const char *case_ref,
+                                      const uint8_t key[KEYSTORE_KEY_LEN], kt_reason_t *reason);
 /*  Open the case of decision (agenderen) with a copy of signals, or, when
  *  it is open already, add what it lacks and take the new participants.
- *  One transaction; idempotent. */
+ *  A closed case is opened again (art. 8.5: the weegploeg put it on the
+ *  agenda again) when the decision was taken after its closure: the
+ *  closure and the closed round's advice go (casework_reopen), reopen
+ *  (may be NULL) adds its part, and *reopened_p (may be NULL) is set.  A
+ *  closure whose steps are still owed (casusoverleg_closure_owed) is
+ *  refused: it is finished first.  A decision the closure overtook (taken
+ *  before it, its send resumed only now) leaves the case closed.  One
+ *  transaction; idempotent. */
 int casusoverleg_open_case (casusoverleg_t *self, const Keten__WeegploegDecision *decision,
                             const weegploeg_case_signal_t *signals, size_t n_signals,
-                            uint64_t now_ms, kt_reason_t *reason);
+                            uint64_t now_ms, casusoverleg_reopen_fn *reopen, void *reopen_arg,
+                            bool *reopened_p, kt_reason_t *reason);
 
 #define CASUS_MAX_PARTICIPANTS 32
 
@@ -139,6 +153,10 @@ int casusoverleg_closure (casusoverleg_t *self, const char *case_ref, Keten__Cas
 /*  Record that the closure of case_ref got to step. */
 int casusoverleg_closure_done (casusoverleg_t *self, const char *case_ref, casus_step_t step,
                                kt_reason_t *reason);
+/*  Whether case_ref is closed with steps of its closure still to do
+ *  (logged, sent): 1, 0 (also for a case not in the file), -1 with
+ *  reason. */
+int casusoverleg_closure_owed (casusoverleg_t *self, const char *case_ref, kt_reason_t *reason);
 /*  case_refs of closures not sent yet, oldest first. */
 int casusoverleg_each_closure_unsent (casusoverleg_t *self, store_text_fn *fn, void *arg,
                                       kt_reason_t *reason);

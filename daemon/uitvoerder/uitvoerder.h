@@ -468,6 +468,24 @@ int uitvoerder_casus_send_disclosure (node_t *self, const Keten__DisclosureConse
                                       const roster_member_t *to, const uint8_t id[KT_ID_LEN],
                                       casus_step_t step, copies_t *sealed, const char *user,
                                       json_t *json, kt_reason_t *reason);
+/*  art. 8.5, 10.5: a closed case the weegploeg put on the agenda again.
+ *  As casusoverleg_reopen_fn (arg a uitvoerder_reopen_t), inside the
+ *  transaction that reopens it: the plan in force becomes the next
+ *  version, naming the participants as the new decision named them,
+ *  recorded unsent (its number in plan_version; 0 when none was made).
+ *  Its copies tell every participant that the case is open again (a
+ *  participant opens a closed case on a version issued after the
+ *  closure), and a party the decision added gets the plan. */
+typedef struct {
+    node_t *node;
+    uint32_t plan_version;
+} uitvoerder_reopen_t;
+int uitvoerder_casus_reopen_plan (void *arg, const char *case_ref,
+                                  const uint8_t key[KEYSTORE_KEY_LEN], kt_reason_t *reason);
+/*  Send plan version of case_ref, recorded and not sent yet, and mark it
+ *  sent; what fails stays for plan resume at the next start. */
+int uitvoerder_casus_send_plan (node_t *self, const char *case_ref, uint32_t version,
+                                const char *os_user, kt_reason_t *reason);
 int uitvoerder_casus_send_closure (node_t *self, const char *case_ref, const char *os_user,
                                    json_t *json, kt_reason_t *reason);
 

@@ -665,10 +665,17 @@ s_advise (node_t *self, const api_caller_t *caller, json_t *args, json_t *result
                       case_ref);
     if (plan)
         keten__case_plan__free_unpacked (plan, NULL);
+    /*  Later than every advice named before, the closed rounds' of a case
+     *  opened again too, also when the clock went back: a decision on an
+     *  earlier advice never counts for this one (casework_reopen keeps
+     *  them), and a kernpartij keeps only a newer advice. */
+    uint64_t last = 0, now = kt_now_ms ();
+    if (rc == 0 && casework_advised_last (db, case_ref, &last, reason) != 0)
+        rc = -1;
     Keten__CaseClosure a = KETEN__CASE_CLOSURE__INIT;
     a.case_ref = (char *) case_ref;
     a.advice = (char *) advice;
-    a.advised_ms = kt_now_ms ();
+    a.advised_ms = now > last ? now : last + 1;
     a.to_decide = (char **) involved;
     a.n_to_decide = n;
     /*  Recorded first, with its step, in one commit: a crash before the

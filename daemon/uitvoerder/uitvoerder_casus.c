@@ -115,6 +115,26 @@ s_send_plan (node_t *self, const Keten__CasePlan *plan, const casus_info_t *info
                                    reason);
 }
 
+/*  Store plan as the next version of its case, issued now, marked unsent,
+ *  with its figure and the progress report that caused it, if any: inside
+ *  the caller's transaction on the casusoverleg file. */
+static int
+s_record_plan (node_t *self, Keten__CasePlan *plan, const uint8_t key[KEYSTORE_KEY_LEN],
+               const progress_ref_t *progress, kt_reason_t *reason)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    sqlite3 *db = casusoverleg_db (u->casus);
+    plan->issued_ms = kt_now_ms ();
+    if (plan_store (db, plan, key, true, reason) != 0 ||
+        casusoverleg_plan_unsent (u->casus, plan->case_ref, plan->version, reason) != 0 ||
+        uitvoerder_figure (self, db, FIGURE_PLAN, plan->case_ref, "", 0, reason) != 0 ||
+        (progress && casusoverleg_record_progress (u->casus, progress->message_id, progress->sender,
+                                                   plan->case_ref, plan->version,
+                                                   progress->log_index, reason) != 0))
+        return -1;
+    return 0;
+}
+
 /*  Store plan as the next version of its case, marked unsent (one
  *  transaction, with the progress report that caused it, if any), then
  *  send it to the participants.  *recorded_p says whether the version is
@@ -128,19 +148,11 @@ s_publish_plan (node_t *self, Keten__CasePlan *plan, const casus_info_t *info,
                 const uint8_t key[KEYSTORE_KEY_LEN], const progress_ref_t *progress,
                 const char *os_user, json_t *json, bool *recorded_p, kt_reason_t *reason)
 {
-    uitvoerder_t *u = uitvoerder_of (self);
-    sqlite3 *db = casusoverleg_db (u->casus);
+    sqlite3 *db = casusoverleg_db (uitvoerder_of (self)->casus);
     *recorded_p = false;
-    plan->issued_ms = kt_now_ms ();
     if (store_begin (db, reason) != 0)
         return -1;
-    if (plan_store (db, plan, key, true, reason) != 0 ||
-        casusoverleg_plan_unsent (u->casus, plan->case_ref, plan->version, reason) != 0 ||
-        uitvoerder_figure (self, db, FIGURE_PLAN, plan->case_ref, "", 0, reason) != 0 ||
-        (progress && casusoverleg_record_progress (u->casus, progress->message_id, progress->sender,
-                                                   plan->case_ref, plan->version,
-                                                   progress->log_index, reason) != 0) ||
-        store_commit (db, reason) != 0) {
+    if (s_record_plan (self, plan, key, progress, reason) != 0 || store_commit (db, reason) != 0) {
         store_rollback (db);
         return -1;
     }
@@ -162,7 +174,8 @@ s_plan_unsent_row (void *arg, const char *case_ref, uint32_t version, kt_reason_
 
 /*  One unsent plan version, sent. */
 static int
-s_resume_plan (node_t *self, const char *case_ref, uint32_t version, kt_reason_t *reason)
+s_resume_plan (node_t *self, const char *case_ref, uint32_t version, const char *os_user,
+               kt_reason_t *reason)
 {
     uitvoerder_t *u = uitvoerder_of (self);
     casus_info_t info;
@@ -175,10 +188,17 @@ s_resume_plan (node_t *self, const char *case_ref, uint32_t version, kt_reason_t
     if (rc == 0 && !plan)
         rc = kt_fail (reason, "plan version %u of %s is gone", (unsigned) version, case_ref);
     if (rc == 0)
-        rc = s_send_plan (self, plan, &info, "ketend", NULL, reason);
+        rc = s_send_plan (self, plan, &info, os_user, NULL, reason);
     if (plan)
         keten__case_plan__free_unpacked (plan, NULL);
     return rc;
+}
+
+int
+uitvoerder_casus_send_plan (node_t *self, const char *case_ref, uint32_t version,
+                            const char *os_user, kt_reason_t *reason)
+{
+    return s_resume_plan (self, case_ref, version, os_user, reason);
 }
 
 void
@@ -198,7 +218,7 @@ uitvoerder_resume_plans (node_t *self)
         kt_reason_t reason;
         kt_log (KT_LOG_INFO, "plan resume case_ref=%s version=%u", case_ref, (unsigned) version);
         /*  It stays unsent, for the next start; the others go on. */
-        if (s_resume_plan (self, case_ref, version, &reason) != 0)
+        if (s_resume_plan (self, case_ref, version, "ketend", &reason) != 0)
             kt_log (KT_LOG_ERROR, "plan resume_failed case_ref=%s version=%u reason=\"%s\"",
                     case_ref, (unsigned) version, reason.text);
     }
@@ -360,6 +380,40 @@ s_plan_participants (Keten__CasePlan *plan, const casus_info_t *info, kt_reason_
     plan->participants = list;
     plan->n_participants = info->n_participants;
     return 0;
+}
+
+int
+uitvoerder_casus_reopen_plan (void *arg, const char *case_ref, const uint8_t key[KEYSTORE_KEY_LEN],
+                              kt_reason_t *reason)
+{
+    uitvoerder_reopen_t *r = arg;
+    uitvoerder_t *u = uitvoerder_of (r->node);
+    casus_info_t info;
+    Keten__CasePlan *plan = NULL;
+    r->plan_version = 0;
+    /*  The case row is open again in this transaction: its participants
+     *  are the new decision's. */
+    if (casusoverleg_case (u->casus, case_ref, &info, NULL, reason) != 0 ||
+        plan_load (casusoverleg_db (u->casus), case_ref, 0, key, &plan, reason) != 0)
+        return -1;
+    if (!plan)
+        return 0; /* no participant was told of the case: none is to be told now */
+    int rc = s_plan_participants (plan, &info, reason);
+    if (rc == 0) {
+        plan->version++;
+        kt_reason_t why;
+        /*  A measure of a party the new decision left out makes no valid
+         *  plan: the casusoverleg's next version gives it an owner, and
+         *  tells the participants (as does the next advice, the
+         *  kernpartijen involved). */
+        if (plan_check (plan, &why) != 0)
+            kt_log (KT_LOG_WARN, "plan reopen_skipped case_ref=%s reason=\"%s\"", case_ref,
+                    why.text);
+        else if ((rc = s_record_plan (r->node, plan, key, NULL, reason)) == 0)
+            r->plan_version = plan->version;
+    }
+    keten__case_plan__free_unpacked (plan, NULL);
+    return rc;
 }
 
 /*  A contribution's body, checked: kind, items under the intake's rules. */
@@ -703,7 +757,7 @@ uitvoerder_resume_disclosures (node_t *self)
  *  8.2f) and the log, then a copy to every participant.  Run again after a
  *  crash (uitvoerder_resume_closures), it repeats only the steps not
  *  recorded as done; a step done but not recorded is done again (the
- *  weegploeg file keeps one closure per case; copies kept before under
+ *  weegploeg file keeps one row per closure; copies kept before under
  *  "closure/CASE_REF/CLOSED_MS" are sent instead of new ones, so each is logged
  *  once). */
 int

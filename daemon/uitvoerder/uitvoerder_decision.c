@@ -76,9 +76,29 @@ s_send_decision (node_t *self, const char *id, const char *os_user, json_t *json
     if (rc == 0)
         rc = weegploeg_read_case (u->weegploeg, d->case_ref, &signals, &n, reason);
     /*  art. 8.5: on agenderen the relevant weegploeg data goes to the
-     *  casusoverleg file, before anyone is told. */
-    if (rc == 0 && d->outcome == KETEN__DECISION_OUTCOME__AGENDEREN)
-        rc = casusoverleg_open_case (u->casus, d, signals, n, kt_now_ms (), reason);
+     *  casusoverleg file, before anyone is told.  A closed case opens
+     *  again, with a plan version that tells its participants, in one
+     *  commit; a closure whose entry and copies are still owed is
+     *  finished before (its record goes with the reopening).  Crash
+     *  reasoning: the decision stays unsent until its copies are kept,
+     *  so a crash before the reopening commits does it at the next start
+     *  (decision resume), and one after finds the case open and does not
+     *  do it twice; the plan version is unsent until its copies are kept
+     *  (plan resume). */
+    uitvoerder_reopen_t reopen = {self, 0};
+    bool reopened = false;
+    if (rc == 0 && d->outcome == KETEN__DECISION_OUTCOME__AGENDEREN) {
+        int owed = casusoverleg_closure_owed (u->casus, d->case_ref, reason);
+        rc = owed < 0 ? -1
+             : owed   ? uitvoerder_casus_send_closure (self, d->case_ref, "ketend", NULL, reason)
+                      : 0;
+        if (rc == 0)
+            rc = casusoverleg_open_case (u->casus, d, signals, n, kt_now_ms (),
+                                         uitvoerder_casus_reopen_plan, &reopen, &reopened, reason);
+        if (rc == 0 && reopened)
+            kt_log (KT_LOG_INFO, "case reopened case_ref=%s decision_id=%s plan_version=%u",
+                    d->case_ref, id, (unsigned) reopen.plan_version);
+    }
     if (rc == 0)
         rc = s_log_decided (self, id, d, os_user, reason);
     const roster_t *roster = keyring_roster (self->keyring);
@@ -98,6 +118,15 @@ s_send_decision (node_t *self, const char *id, const char *os_user, json_t *json
         rc = uitvoerder_copies_send (self, &copies, os_user, json, reason);
     if (rc == 0)
         rc = decision_mark_sent (u->decision, id, reason);
+    if (rc == 0 && reopen.plan_version) {
+        /*  The decision is out; the version that reopens the case at the
+         *  participants follows; what cannot go now goes at the next
+         *  start (plan resume). */
+        kt_reason_t why;
+        if (uitvoerder_casus_send_plan (self, d->case_ref, reopen.plan_version, os_user, &why) != 0)
+            kt_log (KT_LOG_ERROR, "plan send_failed case_ref=%s version=%u reason=\"%s\"",
+                    d->case_ref, (unsigned) reopen.plan_version, why.text);
+    }
     uitvoerder_copies_free (&copies);
     weegploeg_case_free (signals, n);
     if (d)

@@ -115,7 +115,7 @@ s_open_case (fixture_t *f, const char *const *parties, size_t n_parties, size_t 
     d.parties = (char **) parties;
     d.n_parties = n_parties;
     d.decided_ms = 900;
-    return casusoverleg_open_case (f->casus, &d, f->copies, n_signals, 2000, r);
+    return casusoverleg_open_case (f->casus, &d, f->copies, n_signals, 2000, NULL, NULL, NULL, r);
 }
 
 static void
@@ -886,6 +886,182 @@ test_the_newest_decision_on_the_current_advice_counts (void **state)
     sodium_memzero (key, sizeof key);
 }
 
+/*  A reopening callback that counts its calls and fails when told. */
+typedef struct {
+    int calls;
+    bool fail;
+} reopen_t;
+
+static int
+s_on_reopen (void *arg, const char *case_ref, const uint8_t key[KEYSTORE_KEY_LEN],
+             kt_reason_t *reason)
+{
+    (void) key;
+    reopen_t *o = arg;
+    assert_string_equal (case_ref, CASE);
+    o->calls++;
+    return o->fail ? kt_fail (reason, "the plan version could not be made") : 0;
+}
+
+/*  CASE agendered again by a decision taken at decided_ms. */
+static int
+s_agenderen_again (fixture_t *f, uint64_t decided_ms, reopen_t *o, bool *reopened, kt_reason_t *r)
+{
+    const char *parties[] = {"politie-test", "gemeente-test", "om-test"};
+    Keten__WeegploegDecision d = KETEN__WEEGPLOEG_DECISION__INIT;
+    d.decision_id = "d-00000000000000a2";
+    d.case_ref = CASE;
+    d.outcome = KETEN__DECISION_OUTCOME__AGENDEREN;
+    d.referentiekader = "example-2026.1";
+    d.analysis = "Fictional analysis, again.";
+    d.parties = (char **) parties;
+    d.n_parties = 3;
+    d.decided_ms = decided_ms;
+    return casusoverleg_open_case (f->casus, &d, f->copies, 2, 9000, s_on_reopen, o, reopened, r);
+}
+
+/*  CASE with an advice at 3000, both kernpartijen's close on it, closed
+ *  at 4000 and, with sent, logged and sent too. */
+static void
+s_closed_case (fixture_t *f, bool sent)
+{
+    s_open_default (f);
+    casus_info_t info;
+    uint8_t key[KEYSTORE_KEY_LEN];
+    kt_reason_t r;
+    assert_int_equal (casusoverleg_case (f->casus, CASE, &info, key, &r), 0);
+    sqlite3 *db = casusoverleg_db (f->casus);
+    char *to[2] = {"politie-test", "gemeente-test"};
+    Keten__CaseClosure a = KETEN__CASE_CLOSURE__INIT;
+    a.case_ref = CASE;
+    a.advice = "Doelen bereikt.";
+    a.advised_ms = 3000;
+    a.to_decide = to;
+    a.n_to_decide = 2;
+    assert_int_equal (casework_record_advice (db, key, &a, 0, &r), 0);
+    Keten__ClosureDecision v = KETEN__CLOSURE_DECISION__INIT;
+    Keten__CaseDecision d = KETEN__CASE_DECISION__INIT;
+    d.case_ref = CASE;
+    d.closure = &v;
+    v.advised_ms = 3000;
+    v.choice = KETEN__CLOSURE_CHOICE__CLOSURE_CLOSE;
+    for (size_t i = 0; i < 2; i++) {
+        uint8_t id[KT_ID_LEN];
+        randombytes_buf (id, sizeof id);
+        assert_int_equal (casework_store_vote (db, key, id, to[i], &d, i, &r), 0);
+    }
+    sodium_memzero (key, sizeof key);
+    Keten__CaseClosure c = KETEN__CASE_CLOSURE__INIT;
+    c.case_ref = CASE;
+    c.advice = a.advice;
+    c.decided_by = to;
+    c.n_decided_by = 2;
+    c.closed_ms = 4000;
+    c.advised_ms = 3000;
+    assert_int_equal (casusoverleg_close (f->casus, &c, &r), 0);
+    if (sent)
+        assert_int_equal (casusoverleg_closure_done (f->casus, CASE, CASUS_STEP_SENT, &r), 0);
+}
+
+/*  art. 8.5, 9.4: the weegploeg puts a closed case on the agenda again. */
+static void
+test_agenderen_again_reopens_a_closed_case_afresh (void **state)
+{
+    fixture_t *f = *state;
+    s_closed_case (f, true);
+    kt_reason_t r;
+    reopen_t o = {0, false};
+    bool reopened = false;
+    assert_int_equal (casusoverleg_closure_owed (f->casus, CASE, &r), 0);
+    assert_int_equal (s_agenderen_again (f, 5000, &o, &reopened, &r), 0);
+    assert_true (reopened);
+    assert_int_equal (o.calls, 1);
+    casus_info_t info;
+    assert_int_equal (casusoverleg_case (f->casus, CASE, &info, NULL, &r), 0);
+    assert_false (info.closed);
+    assert_true (casus_info_has (&info, "om-test"));
+    /*  The closure and the closed round's advice are gone; the case is
+     *  open from the reopening. */
+    assert_int_equal (s_count (f, "SELECT count(*) FROM casus WHERE closed_ms IS NULL AND closure"
+                                  " IS NULL AND closure_step=0 AND opened_ms=9000"),
+                      1);
+    assert_int_equal (s_count (f, "SELECT count(*) FROM closure_advice"), 0);
+    Keten__CaseClosure *back = NULL;
+    assert_int_equal (casusoverleg_closure (f->casus, CASE, &back, NULL, &r), -1);
+    /*  The decisions stay on record, but name the old advice: none
+     *  counts, and the next advice is later than all of them. */
+    assert_int_equal (s_count (f, "SELECT count(*) FROM closure_vote"), 2);
+    uint64_t last = 0;
+    assert_int_equal (casework_advised_last (casusoverleg_db (f->casus), CASE, &last, &r), 0);
+    assert_int_equal (last, 3000);
+    /*  The same decision again (a resumed send): nothing reopens twice. */
+    assert_int_equal (s_agenderen_again (f, 5000, &o, &reopened, &r), 0);
+    assert_false (reopened);
+    assert_int_equal (o.calls, 1);
+    /*  It closes again, and is reopened again by a later decision. */
+    Keten__CaseClosure c = KETEN__CASE_CLOSURE__INIT;
+    c.case_ref = CASE;
+    c.advice = "Weer bereikt.";
+    c.closed_ms = 10000;
+    assert_int_equal (casusoverleg_close (f->casus, &c, &r), 0);
+    assert_int_equal (casusoverleg_closure_done (f->casus, CASE, CASUS_STEP_SENT, &r), 0);
+    assert_int_equal (s_agenderen_again (f, 11000, &o, &reopened, &r), 0);
+    assert_true (reopened);
+    assert_int_equal (o.calls, 2);
+}
+
+/*  A closure whose CASE_CLOSED entry or copies are owed is finished
+ *  before the case opens again: once open, nothing would finish it. */
+static void
+test_a_closure_still_owed_keeps_the_case_from_reopening (void **state)
+{
+    fixture_t *f = *state;
+    s_closed_case (f, false);
+    kt_reason_t r;
+    reopen_t o = {0, false};
+    bool reopened = true;
+    assert_int_equal (casusoverleg_closure_owed (f->casus, CASE, &r), 1);
+    assert_int_equal (s_agenderen_again (f, 5000, &o, &reopened, &r), -1);
+    assert_non_null (strstr (r.text, "not logged and sent yet"));
+    assert_false (reopened);
+    assert_int_equal (o.calls, 0);
+    casus_info_t info;
+    assert_int_equal (casusoverleg_case (f->casus, CASE, &info, NULL, &r), 0);
+    assert_true (info.closed);
+    assert_int_equal (s_count (f, "SELECT count(*) FROM closure_advice"), 1);
+    /*  Finished, it reopens. */
+    assert_int_equal (casusoverleg_closure_done (f->casus, CASE, CASUS_STEP_SENT, &r), 0);
+    assert_int_equal (s_agenderen_again (f, 5000, &o, &reopened, &r), 0);
+    assert_true (reopened);
+}
+
+/*  What must commit with the reopening (the plan version) commits with it
+ *  or not at all; a decision taken before the closure (its send resumed
+ *  only now) leaves the case closed. */
+static void
+test_a_reopening_commits_whole_and_only_after_the_closure (void **state)
+{
+    fixture_t *f = *state;
+    s_closed_case (f, true);
+    kt_reason_t r;
+    reopen_t o = {0, true};
+    bool reopened = true;
+    assert_int_equal (s_agenderen_again (f, 5000, &o, &reopened, &r), -1);
+    assert_false (reopened);
+    casus_info_t info;
+    assert_int_equal (casusoverleg_case (f->casus, CASE, &info, NULL, &r), 0);
+    assert_true (info.closed);
+    assert_false (casus_info_has (&info, "om-test"));
+    assert_int_equal (s_count (f, "SELECT count(*) FROM closure_advice"), 1);
+    assert_int_equal (s_count (f, "SELECT count(*) FROM casus_analysis"), 1);
+    o.fail = false;
+    assert_int_equal (s_agenderen_again (f, 4000, &o, &reopened, &r), 0);
+    assert_false (reopened);
+    assert_int_equal (casusoverleg_case (f->casus, CASE, &info, NULL, &r), 0);
+    assert_true (info.closed);
+    assert_false (casus_info_has (&info, "om-test"));
+}
+
 static void
 test_the_case_copy_is_sealed_and_survives_a_restart (void **state)
 {
@@ -952,6 +1128,12 @@ main (void)
         cmocka_unit_test_setup_teardown (test_closing_records_the_decision_before_it_is_sent,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_only_an_open_case_is_closed, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_agenderen_again_reopens_a_closed_case_afresh, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_closure_still_owed_keeps_the_case_from_reopening,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_reopening_commits_whole_and_only_after_the_closure,
+                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_the_case_copy_is_sealed_and_survives_a_restart,
                                          s_setup, s_teardown),
     };
