@@ -207,10 +207,13 @@ casebox_close (casebox_t *self, const Keten__CaseClosure *c, kt_reason_t *reason
         return kt_fail (reason, "out of memory");
     /*  A copy offered again changes nothing; nor does one of a closure
      *  that a plan version or advice received here comes after (the case
-     *  was opened again since, and this copy arrives late). */
+     *  was opened again since, and this copy arrives late).  A newer
+     *  closure replaces an older one kept here: the reopening between
+     *  them may not have reached this node (its plan version still
+     *  unsent), and would otherwise open the case here for good. */
     rc = store_run (self->db,
                     "UPDATE case_in SET state='closed', closed_ms=?1, closure=?2"
-                    " WHERE case_ref=?3 AND state='open' AND live_ms <= ?1",
+                    " WHERE case_ref=?3 AND (state='open' OR closed_ms < ?1) AND live_ms <= ?1",
                     STORE_VALUES (STORE_INT (c->closed_ms), STORE_BLOB (sealed, sealed_len),
                                   STORE_TEXT (c->case_ref)),
                     "close the case", reason);

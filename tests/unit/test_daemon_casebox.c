@@ -217,6 +217,25 @@ test_a_closure_the_case_reopened_after_is_overtaken (void **state)
     assert_true (casebox_closed (f->casebox, CASE));
 }
 
+/*  The reopening never reached this node (its plan version unsent when
+ *  the case was closed again): the second closure replaces the first,
+ *  and the reopening plan issued before it, arriving late, does not open
+ *  the case again. */
+static void
+test_a_newer_closure_replaces_an_older_one (void **state)
+{
+    fixture_t *f = *state;
+    assert_int_equal (s_plan (f, 1, 1000), 0);
+    assert_int_equal (s_close_case (f, "Eerste advies.", 3000), 0);
+    assert_int_equal (s_close_case (f, "Tweede advies.", 6000), 0);
+    assert_true (casebox_closed (f->casebox, CASE));
+    assert_int_equal (s_plan (f, 2, 4000), 0);
+    assert_true (casebox_closed (f->casebox, CASE));
+    /*  The first closure offered again changes nothing either. */
+    assert_int_equal (s_close_case (f, "Eerste advies.", 3000), 0);
+    assert_true (casebox_closed (f->casebox, CASE));
+}
+
 static void
 test_an_advice_made_after_the_closure_opens_the_case_again (void **state)
 {
@@ -245,6 +264,8 @@ main (void)
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_closure_the_case_reopened_after_is_overtaken,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_newer_closure_replaces_an_older_one, s_setup,
+                                         s_teardown),
         cmocka_unit_test_setup_teardown (test_an_advice_made_after_the_closure_opens_the_case_again,
                                          s_setup, s_teardown),
     };
