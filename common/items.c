@@ -440,3 +440,41 @@ items_check_contribution (Keten__SignalItem **items, size_t n, const char *legal
     as_signal.n_items = n;
     return items_check (&as_signal, reason);
 }
+
+bool
+items_same (const Keten__SignalItem *a, const Keten__SignalItem *b)
+{
+    size_t len = keten__signal_item__get_packed_size (a);
+    if (len != keten__signal_item__get_packed_size (b))
+        return false;
+    uint8_t *pa = malloc (len ? len : 1), *pb = malloc (len ? len : 1);
+    bool same = pa && pb && keten__signal_item__pack (a, pa) == len &&
+                keten__signal_item__pack (b, pb) == len && memcmp (pa, pb, len) == 0;
+    if (pa)
+        sodium_memzero (pa, len);
+    if (pb)
+        sodium_memzero (pb, len);
+    free (pa);
+    free (pb);
+    return same;
+}
+
+const Keten__SignalItem *
+items_passed_as (Keten__CorrectionAction action, const Keten__SignalItem *item,
+                 Keten__SignalItem *empty)
+{
+    keten__signal_item__init (empty);
+    switch (action) {
+    case KETEN__CORRECTION_ACTION__CORRECT:
+    case KETEN__CORRECTION_ACTION__UNBLOCK:
+        return item;
+    case KETEN__CORRECTION_ACTION__DELETE:
+        empty->deleted = true;
+        return empty;
+    case KETEN__CORRECTION_ACTION__BLOCK:
+        empty->blocked = true;
+        return empty;
+    default:
+        return NULL;
+    }
+}

@@ -63,4 +63,16 @@ int items_apply_kept (Keten__Signal *s, items_change_t *c, bool strict, kt_reaso
 int items_apply_copy (Keten__SignalItem ***items_p, size_t *n_p, uint32_t **index_p,
                       size_t *n_index_p, const items_change_t *c, kt_reason_t *reason);
 
+/*  Whether a and b are the same item, field by field (their encodings
+ *  compared; buffers wiped). */
+bool items_same (const Keten__SignalItem *a, const Keten__SignalItem *b);
+/*  What an item passed on in the casusoverleg (a share or disclosure,
+ *  art. 9.2, 10.4-10.5) reads as once action applies: item for CORRECT
+ *  and UNBLOCK; for DELETE and BLOCK an empty item marked so, in *empty
+ *  (the copy keeps nothing of a blocked item: the notice that unblocks
+ *  it carries it again); NULL for ADD (no copy holds an item added) or
+ *  an item missing. */
+const Keten__SignalItem *items_passed_as (Keten__CorrectionAction action,
+                                          const Keten__SignalItem *item, Keten__SignalItem *empty);
+
 #endif

@@ -155,6 +155,20 @@ s_check_correction (const ProtobufCMessage *body, kt_reason_t *reason)
         return kt_fail (reason, "correction notice: only a deletion names the whole signal");
     if (n->item_index >= POLICY_MAX_ITEMS)
         return kt_fail (reason, "correction notice: item_index beyond %d", POLICY_MAX_ITEMS);
+    /*  art. 9.2, 10.4-10.5: the places of the signal's items in the
+     *  recipient's shared or disclosed copies; only in the uitvoerder's
+     *  notice of a decision, never for an item added (no copy holds it). */
+    if (n->n_disclosed > 0 && (!*n->case_ref || !*n->correction_id))
+        return kt_fail (reason, "correction notice: only the uitvoerder's names disclosed copies");
+    if (n->n_disclosed > POLICY_MAX_DISCLOSED)
+        return kt_fail (reason, "correction notice: more than %d disclosed copies",
+                        POLICY_MAX_DISCLOSED);
+    if (n->n_disclosed > 0 && n->action == KETEN__CORRECTION_ACTION__ADD)
+        return kt_fail (reason, "correction notice: an added item is in no disclosed copy");
+    for (size_t i = 0; i < n->n_disclosed; i++)
+        if (!n->disclosed[i] || n->disclosed[i]->disclosure_id.len != KT_ID_LEN ||
+            n->disclosed[i]->position >= POLICY_MAX_ITEMS)
+            return kt_fail (reason, "correction notice: disclosed copy %zu malformed", i + 1);
     if (!with_item)
         return n->item ? kt_fail (reason, "correction notice: this action carries no item") : 0;
     const Keten__SignalItem *it = n->item;
@@ -629,8 +643,13 @@ static const policy_row_t s_table[] = {
      * signal (weegploeg data, art. 8.4) to correct, complete, delete or
      * block it; a signal's own sender corrects or withdraws it through the
      * uitvoerder, which checks that the signal is the sender's */
-    {KETEN__MESSAGE_TYPE__CORRECTION_NOTICE, R_UITV, TO_ONE_KERN,
-     "art. 12.5-12.6: correction notices come from the uitvoerder and go to kernpartijen only",
+    /* art. 12.6: "Zij doet hiervan een kennisgeving aan partijen": to each
+     * party holding the signal - kernpartijen (weegploeg data, art. 8.4),
+     * and any participant an item of it was shared with or disclosed to
+     * (art. 9.2, 10.4-10.5); the uitvoerder names only what each holds */
+    {KETEN__MESSAGE_TYPE__CORRECTION_NOTICE, R_UITV, TO_ONE_MEMBER,
+     "art. 12.5-12.6: correction notices come from the uitvoerder, to the parties that hold "
+     "the signal",
      B_CORRECTION},
     {KETEN__MESSAGE_TYPE__CORRECTION_NOTICE, R_KERN, TO_UITVOERDER,
      "art. 12.5: a signal's own sender (a kernpartij) corrects or withdraws it through the "

@@ -20,6 +20,9 @@
  *  same for a signal's items). */
 #define POLICY_MAX_ITEMS 32
 #define POLICY_MAX_ITEM_TEXT 4000
+/*  Places of a signal's items in one participant's shared or disclosed
+ *  copies that one correction notice names (art. 9.2, 10.4-10.5). */
+#define POLICY_MAX_DISCLOSED 1024
 /*  Bounds of a kernpartij's rights decision (art. 11, 12) and of an
  *  entry of the incident register (art. 15.2g). */
 #define POLICY_MAX_MOTIVATION 8000

@@ -1,11 +1,14 @@
-/*  partner_correction: correction at a kernpartij's node (art. 12.5-12.6,
+/*  partner_correction: correction at a party's node (art. 12.5-12.6,
  *  docs/RIGHTS.md, "Correctie").  The uitvoerder's CORRECTION_NOTICE names
  *  a signal and what changes in it; the node applies it to every copy it
- *  holds - the weegploeg agendas that carry the signal's items, and its
- *  own record when it sent the signal - each sealed again under a new key
- *  whose predecessor is shredded once the change committed, the WAL
- *  truncated, so the old value is in no file of the node.  Only then does
- *  it answer with its receipt: the confirmation the uitvoerder records.
+ *  holds - at a kernpartij the weegploeg agendas that carry the signal's
+ *  items and its own record when it sent the signal, each sealed again
+ *  under a new key whose predecessor is shredded once the change
+ *  committed; at any participant the places the notice names in the
+ *  shares and disclosures it received (art. 9.2, 10.4-10.5), sealed
+ *  again - and truncates the WAL, so the old value is in no file of the
+ *  node.  Only then does it answer with its receipt: the confirmation the
+ *  uitvoerder records.
  *
  *  A signal's own sender corrects or withdraws it here (signal.correct,
  *  signal.withdraw): a CORRECTION_NOTICE goes to the uitvoerder through
@@ -64,24 +67,85 @@ partner_correction_start (node_t *self, kt_reason_t *reason)
     return 0;
 }
 
-/*  Apply n to every copy here, in one transaction. */
+/*  art. 9.2, 10.4-10.5: the places of the signal's items in the shares
+ *  and disclosures this node received, as the notice names them, each
+ *  made to read as the item does now (or emptied), inside the caller's
+ *  transaction.  strict: a copy named and not kept here is on its way
+ *  (sent before the notice, it was not stored yet): 1, nothing applied,
+ *  and the notice is offered again after it; not strict (a restore's
+ *  replay, the backup older than the copy), it is passed over.  0, 1, or
+ *  -1 with reason. */
 static int
-s_apply (node_t *self, const Keten__CorrectionNotice *n, zlist_t *meetings, kt_reason_t *reason)
+s_apply_passed (partner_t *p, const Keten__CorrectionNotice *n, bool strict, size_t *changed,
+                kt_reason_t *reason)
+{
+    Keten__SignalItem empty;
+    const Keten__SignalItem *now = items_passed_as (n->action, n->item, &empty);
+    if (n->n_disclosed > 0 && !now)
+        return kt_fail (reason, "correction notice: nothing to put in the copies it names");
+    for (size_t i = 0; i < n->n_disclosed; i++) {
+        const Keten__DisclosedItem *at = n->disclosed[i];
+        int set = casebox_disclosure_set_item (p->casebox, n->case_ref, at->disclosure_id.data,
+                                               at->position, now, reason);
+        if (set < 0)
+            return -1;
+        if (set == 2 && strict) {
+            char hex[KT_ID_HEX];
+            kt_fail (reason, "it names the copy %s, not kept here yet",
+                     kt_hex (hex, at->disclosure_id.data, KT_ID_LEN));
+            return 1;
+        }
+        if (set == 1)
+            (*changed)++;
+    }
+    return 0;
+}
+
+/*  Whether every share or disclosure n names is kept here: 0, 1 (one is
+ *  not, named in reason), -1 with reason. */
+static int
+s_passed_kept (partner_t *p, const Keten__CorrectionNotice *n, kt_reason_t *reason)
+{
+    for (size_t i = 0; i < n->n_disclosed; i++) {
+        const uint8_t *id = n->disclosed[i]->disclosure_id.data;
+        int kept = casebox_has_disclosure (p->casebox, n->case_ref, id, reason);
+        if (kept < 0)
+            return -1;
+        if (!kept) {
+            char hex[KT_ID_HEX];
+            kt_fail (reason, "it names the copy %s, not kept here yet",
+                     kt_hex (hex, id, KT_ID_LEN));
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/*  Apply n to every copy here, in one transaction: 0, 1 to be applied
+ *  later (s_apply_passed), -1 with reason. */
+static int
+s_apply (node_t *self, const Keten__CorrectionNotice *n, zlist_t *meetings, bool strict,
+         size_t *passed, kt_reason_t *reason)
 {
     partner_t *p = partner_of (self);
     items_change_t change = {n->action, n->item_index, n->item};
     changed_t c = {p, meetings};
+    /*  Weegploeg data (agendas, a signal sent) is a kernpartij's only
+     *  (art. 8.4): at a casuspartij or externe casuspartner the notice
+     *  reaches what was shared with or disclosed to it, and nothing else
+     *  (art. 10.5). */
+    bool kern = keyring_self_member (self->keyring)->role == ROLE_KERNPARTIJ;
     if (store_begin (self->db, reason) != 0)
         return -1;
     int rc = 0;
-    if (p->agendabox && *n->case_ref)
+    if (kern && p->agendabox && *n->case_ref)
         rc = agendabox_correct (p->agendabox, n->case_ref, n->signal_id.data, n->whole_signal,
                                 &change, s_owe_agenda_key, &c, reason);
     uint8_t old_key_id[KEYSTORE_ID_LEN];
     bool found = false;
     /*  Its own signal, when it sent it: not strict, a repeat (or its own
      *  correction coming back) changes nothing. */
-    if (rc == 0)
+    if (rc == 0 && kern)
         rc = signalbox_correct (p->signalbox, n->signal_id.data, n->whole_signal, &change, false,
                                 old_key_id, &found, reason);
     if (rc == 0 && found)
@@ -90,9 +154,11 @@ s_apply (node_t *self, const Keten__CorrectionNotice *n, zlist_t *meetings, kt_r
      *  old value too: blanked (the id and receipt stay). */
     if (rc == 0 && found && outbox_blank (p->outbox, n->signal_id.data, reason) < 0)
         rc = -1;
+    if (rc == 0 && *n->case_ref)
+        rc = s_apply_passed (p, n, strict, passed, reason);
     if (rc != 0 || store_commit (self->db, reason) != 0) {
         store_rollback (self->db);
-        return -1;
+        return rc > 0 ? 1 : -1;
     }
     return 0;
 }
@@ -116,18 +182,30 @@ partner_on_correction (node_t *self, node_message_t *m)
      *  again. */
     char what[96];
     snprintf (what, sizeof what, "notice %s correction %.30s", m->hex, n->correction_id);
-    if (forget_note_correct (self->forget, n->case_ref, what, NULL, n, &reason) != 0 ||
-        s_apply (self, n, meetings, &reason) != 0) {
+    size_t passed = 0;
+    /*  A copy it names not kept here yet: waits, noting nothing, until
+     *  the copy is here (the uitvoerder offers the notice again). */
+    int rc = s_passed_kept (partner_of (self), n, &reason);
+    if (rc == 0)
+        rc = forget_note_correct (self->forget, n->case_ref, what, NULL, n, &reason);
+    if (rc == 0)
+        rc = s_apply (self, n, meetings, true, &passed, &reason);
+    if (rc != 0) {
         /*  Crash reasoning, rule 3: no receipt, so the uitvoerder offers
          *  it again; what was done is repeated harmlessly. */
-        kt_log (KT_LOG_ERROR, "correction notice failed id=%s correction=%s reason=\"%s\"", m->hex,
-                n->correction_id, reason.text);
+        if (rc > 0)
+            kt_log (KT_LOG_WARN, "correction notice waits id=%s correction=%s reason=\"%s\"",
+                    m->hex, n->correction_id, reason.text);
+        else
+            kt_log (KT_LOG_ERROR, "correction notice failed id=%s correction=%s reason=\"%s\"",
+                    m->hex, n->correction_id, reason.text);
         zlist_destroy (&meetings);
         return;
     }
     s_after_commit (self, meetings);
-    kt_log (KT_LOG_INFO, "correction notice applied id=%s correction=%s case_ref=%s agendas=%zu",
-            m->hex, n->correction_id, n->case_ref, zlist_size (meetings));
+    kt_log (KT_LOG_INFO,
+            "correction notice applied id=%s correction=%s case_ref=%s agendas=%zu passed=%zu",
+            m->hex, n->correction_id, n->case_ref, zlist_size (meetings), passed);
     zlist_destroy (&meetings);
     /*  Applied durably: now the receipt, the node's confirmation. */
     partner_receipt (self, m->opened.id, true, NULL);
@@ -140,7 +218,8 @@ partner_correction_redo (node_t *self, const Keten__CorrectionNotice *n, kt_reas
     if (!meetings)
         return kt_fail (reason, "out of memory");
     zlist_autofree (meetings);
-    int rc = s_apply (self, n, meetings, reason);
+    size_t passed = 0;
+    int rc = s_apply (self, n, meetings, false, &passed, reason);
     if (rc == 0) {
         s_after_commit (self, meetings);
         kt_log (KT_LOG_INFO, "restore correction_redone correction=%s case_ref=%s agendas=%zu",

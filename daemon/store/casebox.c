@@ -393,6 +393,63 @@ casebox_store_disclosure (casebox_t *self, const uint8_t id[KT_ID_LEN],
     return rc < 0 ? -1 : 0;
 }
 
+int
+casebox_has_disclosure (casebox_t *self, const char *case_ref, const uint8_t id[KT_ID_LEN],
+                        kt_reason_t *reason)
+{
+    return store_one (self->db, "SELECT 1 FROM disclosure_in WHERE message_id=? AND case_ref=?",
+                      STORE_VALUES (STORE_BLOB (id, KT_ID_LEN), STORE_TEXT (case_ref)), NULL, NULL,
+                      "look up a disclosure", reason);
+}
+
+int
+casebox_disclosure_set_item (casebox_t *self, const char *case_ref, const uint8_t id[KT_ID_LEN],
+                             uint32_t position, const Keten__SignalItem *item, kt_reason_t *reason)
+{
+    uint8_t key[KEYSTORE_KEY_LEN];
+    int found = s_known_key (self, case_ref, key, reason);
+    if (found <= 0)
+        return found < 0 ? -1 : 2;
+    /*  The message id binds the sealed disclosure to its row. */
+    keystore_record_t r = {NULL, key,
+                           id,   KT_ID_LEN,
+                           0,    &keten__disclosure_consent__descriptor,
+                           NULL, KEYSTORE_NO_RECORD};
+    int rc =
+        store_one (self->db, "SELECT body FROM disclosure_in WHERE message_id=? AND case_ref=?",
+                   STORE_VALUES (STORE_BLOB (id, KT_ID_LEN), STORE_TEXT (case_ref)),
+                   keystore_record_row, &r, "read the disclosure", reason);
+    Keten__DisclosureConsent *d = (Keten__DisclosureConsent *) r.msg;
+    int result = rc < 0 ? -1 : rc == 0 ? 2 : 0;
+    if (result == 0 && (r.result != 0 || !d))
+        result = kt_fail (reason, "a disclosure of %.24s does not unseal", case_ref);
+    if (result == 0 && position >= d->n_items)
+        result = kt_fail (reason, "the disclosure of %.24s holds %zu items, not one at %u",
+                          case_ref, d->n_items, (unsigned) position);
+    if (result == 0 && !items_same (d->items[position], item)) {
+        /*  The new item in its place; the old one is put back before the
+         *  message is freed. */
+        Keten__SignalItem *old = d->items[position];
+        d->items[position] = (Keten__SignalItem *) item;
+        uint8_t *sealed = NULL;
+        size_t sealed_len = 0;
+        result = keystore_seal_message (key, id, KT_ID_LEN, &d->base, &sealed, &sealed_len) == 0
+                     ? 1
+                     : kt_fail (reason, "out of memory");
+        d->items[position] = old;
+        if (result == 1 &&
+            store_run (self->db, "UPDATE disclosure_in SET body=? WHERE message_id=?",
+                       STORE_VALUES (STORE_BLOB (sealed, sealed_len), STORE_BLOB (id, KT_ID_LEN)),
+                       "correct a disclosed item", reason) < 0)
+            result = -1;
+        free (sealed);
+    }
+    sodium_memzero (key, sizeof key);
+    if (d)
+        keten__disclosure_consent__free_unpacked (d, NULL);
+    return result;
+}
+
 typedef struct {
     casebox_t *self;
     casebox_row_fn *fn;

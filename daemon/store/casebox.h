@@ -52,6 +52,21 @@ int casebox_advice (casebox_t *self, const char *case_ref, Keten__CaseClosure **
 /*  Keep a disclosure received (externe casuspartner). */
 int casebox_store_disclosure (casebox_t *self, const uint8_t id[KT_ID_LEN],
                               const Keten__DisclosureConsent *d, kt_reason_t *reason);
+/*  Whether the disclosure (or share) id of case_ref is kept here: 1, 0,
+ *  -1 with reason. */
+int casebox_has_disclosure (casebox_t *self, const char *case_ref, const uint8_t id[KT_ID_LEN],
+                            kt_reason_t *reason);
+/*  art. 12.5-12.6: the item at position of the disclosure (or share) id
+ *  of case_ref kept here reads as item from now on (items_passed_as: a
+ *  deleted or blocked one is an empty item marked so), sealed again
+ *  under the case key, inside the caller's transaction; the caller
+ *  truncates node.db's WAL after its commit (secure_delete overwrote the
+ *  old body's pages).  1 changed, 0 it read so already, 2 no such
+ *  disclosure is kept here, -1 with reason (a position it does not
+ *  have). */
+int casebox_disclosure_set_item (casebox_t *self, const char *case_ref, const uint8_t id[KT_ID_LEN],
+                                 uint32_t position, const Keten__SignalItem *item,
+                                 kt_reason_t *reason);
 /*  A case known here (no personal data); strings borrowed for the
  *  callback. */
 typedef struct {

@@ -4,7 +4,8 @@
  *  (art. 8.5, 9.4), without the closure or the closed round's advice; a
  *  copy of that closure arriving late, or an advice of the closed round,
  *  changes nothing.  Every time is on the uitvoerder's clock, as the
- *  messages carry it.  Every person here is fictional.  */
+ *  messages carry it.  A place of a share or disclosure kept here follows
+ *  a correction (art. 12.5-12.6).  Every person here is fictional.  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include "testutil.h"
 
 #include "casebox.h"
+#include "items.h"
 #include "keystore.h"
 #include "store.h"
 
@@ -155,6 +157,28 @@ s_closure (fixture_t *f, char *buf, size_t len)
     return buf;
 }
 
+/*  Texts joined into buf (s_disclosed). */
+typedef struct {
+    char *buf;
+    size_t len;
+} out_t;
+
+static int
+s_disclosed_row (void *arg, const Keten__DisclosureConsent *d, uint64_t received_ms,
+                 kt_reason_t *reason)
+{
+    (void) received_ms;
+    (void) reason;
+    out_t *out = arg;
+    for (size_t i = 0; i < d->n_items; i++) {
+        const Keten__SignalItem *it = d->items[i];
+        size_t at = strlen (out->buf);
+        snprintf (out->buf + at, out->len - at, "%s%s", i ? "|" : "",
+                  it->deleted || it->blocked ? "-" : it->text);
+    }
+    return 0;
+}
+
 /*  The first round: plan 1 at 1000, advice at 2000, closed at 3000. */
 static void
 s_first_round (fixture_t *f)
@@ -254,6 +278,79 @@ test_an_advice_made_after_the_closure_opens_the_case_again (void **state)
     assert_string_equal (s_advice (f, buf, sizeof buf), "Tweede advies.");
 }
 
+/*  The items of the disclosures of CASE kept here, their texts ("-" for
+ *  one deleted or blocked) joined by "|". */
+static const char *
+s_disclosed (fixture_t *f, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    out_t out = {buf, len};
+    kt_reason_t r;
+    assert_int_equal (casebox_each_disclosure (f->casebox, CASE, s_disclosed_row, &out, &r), 0);
+    return buf;
+}
+
+/*  art. 12.5-12.6 with art. 9.2, 10.4-10.5: a correction notice makes a
+ *  place of a disclosure kept here read as the item does now, or empty
+ *  (deleted, blocked), sealed again; the same change again changes
+ *  nothing; a position the copy does not have is an error; a copy not
+ *  kept here is said to be so. */
+static void
+test_a_place_of_a_disclosure_follows_a_correction (void **state)
+{
+    fixture_t *f = *state;
+    char buf[256];
+    kt_reason_t r;
+    assert_int_equal (s_plan (f, 1, 1000), 0);
+    Keten__SignalItem one = KETEN__SIGNAL_ITEM__INIT, two = KETEN__SIGNAL_ITEM__INIT;
+    one.kind = two.kind = KETEN__ITEM_KIND__FACT;
+    one.text = "Eerste (fictief).";
+    two.text = "Tweede (fictief).";
+    one.legal_basis = two.legal_basis = "avg-6-1-e";
+    Keten__SignalItem *items[2] = {&one, &two};
+    char *kinds[1] = {"netwerk"}, *by[1] = {"gemeente-test"};
+    Keten__DisclosureConsent d = KETEN__DISCLOSURE_CONSENT__INIT;
+    d.case_ref = CASE;
+    d.consenting = by;
+    d.n_consenting = 1;
+    d.necessity = "Nodig (fictief).";
+    d.data_kinds = kinds;
+    d.n_data_kinds = 1;
+    d.items = items;
+    d.n_items = 2;
+    d.shared = true;
+    d.source = "gemeente-test";
+    uint8_t id[KT_ID_LEN] = {7}, other[KT_ID_LEN] = {8};
+    assert_int_equal (casebox_store_disclosure (f->casebox, id, &d, &r), 0);
+    assert_int_equal (casebox_has_disclosure (f->casebox, CASE, id, &r), 1);
+    assert_int_equal (casebox_has_disclosure (f->casebox, CASE, other, &r), 0);
+    assert_string_equal (s_disclosed (f, buf, sizeof buf), "Eerste (fictief).|Tweede (fictief).");
+
+    Keten__SignalItem fixed = one, empty;
+    fixed.text = "Verbeterd (fictief).";
+    assert_int_equal (casebox_disclosure_set_item (f->casebox, CASE, id, 0, &fixed, &r), 1);
+    assert_string_equal (s_disclosed (f, buf, sizeof buf),
+                         "Verbeterd (fictief).|Tweede (fictief).");
+    /*  A notice repeated (its receipt lost) changes nothing. */
+    assert_int_equal (casebox_disclosure_set_item (f->casebox, CASE, id, 0, &fixed, &r), 0);
+    const Keten__SignalItem *blocked =
+        items_passed_as (KETEN__CORRECTION_ACTION__BLOCK, NULL, &empty);
+    assert_int_equal (casebox_disclosure_set_item (f->casebox, CASE, id, 1, blocked, &r), 1);
+    assert_string_equal (s_disclosed (f, buf, sizeof buf), "Verbeterd (fictief).|-");
+    const Keten__SignalItem *deleted =
+        items_passed_as (KETEN__CORRECTION_ACTION__DELETE, NULL, &empty);
+    assert_int_equal (casebox_disclosure_set_item (f->casebox, CASE, id, 0, deleted, &r), 1);
+    assert_string_equal (s_disclosed (f, buf, sizeof buf), "-|-");
+    /*  The copy's record stays, so a late repeat of it is not taken
+     *  again: its items as the correction left them. */
+    assert_int_equal (casebox_store_disclosure (f->casebox, id, &d, &r), 0);
+    assert_string_equal (s_disclosed (f, buf, sizeof buf), "-|-");
+    assert_int_equal (casebox_disclosure_set_item (f->casebox, CASE, id, 2, deleted, &r), -1);
+    assert_int_equal (casebox_disclosure_set_item (f->casebox, CASE, other, 0, deleted, &r), 2);
+    assert_int_equal (
+        casebox_disclosure_set_item (f->casebox, "k-fedcba9876543210", id, 0, deleted, &r), 2);
+}
+
 int
 main (void)
 {
@@ -268,6 +365,8 @@ main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_an_advice_made_after_the_closure_opens_the_case_again,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_place_of_a_disclosure_follows_a_correction, s_setup,
+                                         s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -266,24 +266,27 @@ test_checkpoints_go_between_the_uitvoerder_and_one_member (void **state)
     assert_false (s_may (KETEN__MESSAGE_TYPE__CHECKPOINT, NCTV, RVDK));
 }
 
-/*  art. 12.5-12.6: correction notices from the uitvoerder to a kernpartij
- *  (weegploeg data, art. 8.4); a signal's own sender, a kernpartij, to
- *  the uitvoerder. */
+/*  art. 12.5-12.6: correction notices from the uitvoerder to every party
+ *  that holds the signal - a kernpartij (weegploeg data, art. 8.4), and a
+ *  casuspartij or externe casuspartner an item was shared with or
+ *  disclosed to (art. 9.2, 10.4-10.5); a signal's own sender, a
+ *  kernpartij, to the uitvoerder. */
 static void
-test_correction_notices_between_the_uitvoerder_and_a_kernpartij (void **state)
+test_correction_notices_go_from_the_uitvoerder_to_every_holder (void **state)
 {
     (void) state;
     Keten__MessageType t = KETEN__MESSAGE_TYPE__CORRECTION_NOTICE;
     assert_true (s_may (t, UITV, POLITIE));
     assert_true (s_may (t, UITV, GEMEENTE));
-    assert_false (s_may (t, UITV, RVDK));
-    assert_false (s_may (t, UITV, NCTV));
+    assert_true (s_may (t, UITV, RVDK));
+    assert_true (s_may (t, UITV, NCTV));
     assert_true (s_may (t, POLITIE, UITV));
     assert_true (s_may (t, GEMEENTE, UITV));
     assert_false (s_may (t, RVDK, UITV));
     assert_false (s_may (t, NCTV, UITV));
     assert_false (s_may (t, POLITIE, GEMEENTE));
-    assert_non_null (strstr (s_why (t, UITV, RVDK), "art. 12.5-12.6"));
+    assert_false (s_may (t, NCTV, RVDK));
+    assert_non_null (strstr (s_why (t, POLITIE, GEMEENTE), "art. 12.5"));
     assert_non_null (strstr (s_why (t, RVDK, UITV), "art. 12.5"));
 }
 
@@ -339,6 +342,52 @@ test_a_correction_notice_out_of_bounds_is_refused (void **state)
     assert_int_equal (b->check (&n.base, &reason), 0);
     n.action = (Keten__CorrectionAction) 99;
     assert_int_equal (b->check (&n.base, &reason), -1);
+}
+
+/*  art. 9.2, 10.4-10.5: the uitvoerder's notice names the places of the
+ *  signal's items in the recipient's shared or disclosed copies: each a
+ *  message id and an item's place; never in a sender's own notice, nor
+ *  for an item added (no copy holds it). */
+static void
+test_a_correction_notice_names_disclosed_copies_within_bounds (void **state)
+{
+    (void) state;
+    const policy_body_t *b = policy_body (KETEN__MESSAGE_TYPE__CORRECTION_NOTICE);
+    kt_reason_t reason;
+    uint8_t id[KT_ID_LEN] = {1}, copy_id[KT_ID_LEN] = {2};
+    Keten__DisclosedItem at = KETEN__DISCLOSED_ITEM__INIT;
+    at.disclosure_id = (ProtobufCBinaryData){KT_ID_LEN, copy_id};
+    at.position = 3;
+    Keten__DisclosedItem *list[1] = {&at};
+    Keten__CorrectionNotice n = KETEN__CORRECTION_NOTICE__INIT;
+    n.case_ref = "k-0123456789abcdef";
+    n.correction_id = "c-0123456789abcdef";
+    n.action = KETEN__CORRECTION_ACTION__DELETE;
+    n.whole_signal = true;
+    n.signal_id = (ProtobufCBinaryData){KT_ID_LEN, id};
+    n.disclosed = list;
+    n.n_disclosed = 1;
+    assert_int_equal (b->check (&n.base, &reason), 0);
+    at.position = POLICY_MAX_ITEMS; /* no copy holds that many */
+    assert_int_equal (b->check (&n.base, &reason), -1);
+    at.position = 0;
+    at.disclosure_id.len = KT_ID_LEN - 1;
+    assert_int_equal (b->check (&n.base, &reason), -1);
+    at.disclosure_id.len = KT_ID_LEN;
+    n.case_ref = ""; /* a sender's own notice names none */
+    n.correction_id = "";
+    assert_int_equal (b->check (&n.base, &reason), -1);
+    n.case_ref = "k-0123456789abcdef";
+    n.correction_id = "c-0123456789abcdef";
+    Keten__SignalItem item = KETEN__SIGNAL_ITEM__INIT;
+    item.kind = KETEN__ITEM_KIND__FACT;
+    item.text = "Fictief.";
+    n.whole_signal = false;
+    n.action = KETEN__CORRECTION_ACTION__ADD;
+    n.item = &item;
+    assert_int_equal (b->check (&n.base, &reason), -1);
+    n.action = KETEN__CORRECTION_ACTION__CORRECT;
+    assert_int_equal (b->check (&n.base, &reason), 0);
 }
 
 static void
@@ -848,9 +897,10 @@ main (void)
         cmocka_unit_test_setup (test_access_notices_go_to_the_uitvoerder, s_setup),
         cmocka_unit_test_setup (test_incidents_go_to_the_uitvoerder, s_setup),
         cmocka_unit_test_setup (test_checkpoints_go_between_the_uitvoerder_and_one_member, s_setup),
-        cmocka_unit_test_setup (test_correction_notices_between_the_uitvoerder_and_a_kernpartij,
+        cmocka_unit_test_setup (test_correction_notices_go_from_the_uitvoerder_to_every_holder,
                                 s_setup),
         cmocka_unit_test (test_a_correction_notice_out_of_bounds_is_refused),
+        cmocka_unit_test (test_a_correction_notice_names_disclosed_copies_within_bounds),
         cmocka_unit_test_setup (test_a_type_not_in_the_table_is_refused, s_setup),
         cmocka_unit_test_setup (test_a_member_that_left_is_no_recipient, s_setup),
         cmocka_unit_test_setup (test_exactly_one_known_recipient_and_never_oneself, s_setup),
