@@ -2,6 +2,7 @@
 #include "casusoverleg.h"
 
 #include "casework.h"
+#include "disclosed.h"
 #include "figures.h"
 #include "plan.h"
 #include "store.h"
@@ -114,6 +115,8 @@ casusoverleg_open (const char *path, keystore_t *keystore, kt_reason_t *reason)
         store_migrate (self->db, "casusoverleg", s_migrations, N_MIGRATIONS, reason) != 0 ||
         store_migrate (self->db, "casework", casework_migrations, casework_n_migrations, reason) !=
             0 ||
+        store_migrate (self->db, "disclosed", disclosed_migrations, disclosed_n_migrations,
+                       reason) != 0 ||
         figures_migrate (self->db, reason) != 0 ||
         /*  The pages that held the clear text are overwritten in the file
          *  now, not at some later checkpoint. */
@@ -930,7 +933,8 @@ casusoverleg_forget_case (casusoverleg_t *self, const char *case_ref, kt_reason_
     };
     if (store_begin (self->db, reason) != 0)
         return -1;
-    if (casework_forget (self->db, case_ref, reason) != 0) {
+    if (casework_forget (self->db, case_ref, reason) != 0 ||
+        disclosed_forget (self->db, case_ref, reason) != 0) {
         store_rollback (self->db);
         return -1;
     }

@@ -19,6 +19,7 @@
 #include "uitvoerder.h"
 
 #include "casework.h"
+#include "disclosed.h"
 #include "itemref.h"
 #include "items.h"
 #include "policy.h"
@@ -196,6 +197,20 @@ s_pick_all (node_t *self, picked_t *p, const pass_t *pass, const uint8_t key[KEY
     return rc;
 }
 
+/*  Record where each item picked came from, for the disclosure or share
+ *  message_id to recipient (inside the transaction that records it): a
+ *  correction of a signal's item (art. 12.5-12.6) reaches the copy. */
+static int
+s_record_sources (node_t *self, const picked_t *p, const char *case_ref,
+                  const uint8_t message_id[KT_ID_LEN], const char *recipient, kt_reason_t *reason)
+{
+    const uint8_t *sources[ITEMS_MAX];
+    for (size_t i = 0; i < p->n_items; i++)
+        sources[i] = p->ids[i];
+    return disclosed_record (casusoverleg_db (uitvoerder_of (self)->casus), case_ref, message_id,
+                             recipient, p->n_items, sources, p->index, reason);
+}
+
 /*  The consents behind a disclosure: who consented (each once), their
  *  necessity statements ("party: text", one a line) and every kind of
  *  data they name (each once).  All heap; the caller frees. */
@@ -364,6 +379,7 @@ s_disclose (node_t *self, const api_caller_t *caller, json_t *args, json_t *resu
     if (rc == 0 && (rc = store_begin (db, reason)) == 0) {
         if (casusoverleg_record_disclosure (u->casus, &d, to->id, (uint32_t) caller->uid, id,
                                             reason) != 0 ||
+            s_record_sources (self, p, case_ref, id, to->id, reason) != 0 ||
             uitvoerder_figure (self, db, FIGURE_DISCLOSURE, case_ref, to->kind, 0, reason) != 0 ||
             store_commit (db, reason) != 0) {
             store_rollback (db);
@@ -530,6 +546,8 @@ uitvoerder_share_record (node_t *self, uitvoerder_share_t *sh, uint32_t uid, kt_
     for (size_t i = 0; i < sh->n_to; i++)
         if (casusoverleg_record_disclosure (casus, &sh->d, sh->to[i]->id, uid, sh->ids[i],
                                             reason) != 0 ||
+            s_record_sources (self, &sh->picked, sh->case_ref, sh->ids[i], sh->to[i]->id, reason) !=
+                0 ||
             uitvoerder_figure (self, casusoverleg_db (casus), FIGURE_SHARE, sh->case_ref,
                                sh->to[i]->kind, 0, reason) != 0)
             return -1;
