@@ -4,6 +4,7 @@
 #include "casework.h"
 #include "disclosed.h"
 #include "figures.h"
+#include "items.h"
 #include "plan.h"
 #include "store.h"
 
@@ -603,16 +604,28 @@ casusoverleg_each_disclosure_unsent (casusoverleg_t *self, casusoverleg_disclosu
                        NULL, NULL, s_disclosure_row, &v, "list the disclosures not sent", reason);
 }
 
-int
-casusoverleg_disclosure (casusoverleg_t *self, const char *case_ref,
-                         const uint8_t message_id[KT_ID_LEN], Keten__DisclosureConsent **d_p,
-                         kt_reason_t *reason)
+/*  The key of case_ref, archived or not: for this file's own upkeep (a
+ *  correction reaches archived data too, art. 12.5, 13.2), never for a
+ *  command (casusoverleg_case refuses an archived case). */
+static int
+s_key_any (casusoverleg_t *self, const char *case_ref, uint8_t key[KEYSTORE_KEY_LEN],
+           kt_reason_t *reason)
+{
+    uint8_t key_id[KEYSTORE_ID_LEN];
+    int found = casusoverleg_case_key_id (self, case_ref, key_id, reason);
+    if (found <= 0)
+        return found < 0 ? -1
+                         : kt_fail (reason, "no case %.24s in the casusoverleg file", case_ref);
+    return keystore_get (self->keystore, key_id, key, reason);
+}
+
+/*  The disclosure of case_ref with message_id, unsealed under key. */
+static int
+s_disclosure_read (casusoverleg_t *self, const char *case_ref, const uint8_t message_id[KT_ID_LEN],
+                   const uint8_t key[KEYSTORE_KEY_LEN], Keten__DisclosureConsent **d_p,
+                   kt_reason_t *reason)
 {
     *d_p = NULL;
-    casus_info_t info;
-    uint8_t key[KEYSTORE_KEY_LEN];
-    if (casusoverleg_case (self, case_ref, &info, key, reason) != 0)
-        return -1;
     /*  The message id binds the sealed disclosure to its row. */
     keystore_record_t r = {NULL,       key,
                            message_id, KT_ID_LEN,
@@ -621,7 +634,6 @@ casusoverleg_disclosure (casusoverleg_t *self, const char *case_ref,
     int rc = store_one (self->db, "SELECT body FROM disclosure WHERE case_ref=? AND message_id=?",
                         STORE_VALUES (STORE_TEXT (case_ref), STORE_BLOB (message_id, KT_ID_LEN)),
                         keystore_record_row, &r, "read the disclosure", reason);
-    sodium_memzero (key, sizeof key);
     if (rc < 0)
         return -1;
     *d_p = (Keten__DisclosureConsent *) r.msg;
@@ -632,6 +644,125 @@ casusoverleg_disclosure (casusoverleg_t *self, const char *case_ref,
     if (!*d_p)
         return kt_fail (reason, "a disclosure of %.24s does not decode", case_ref);
     return 0;
+}
+
+int
+casusoverleg_disclosure (casusoverleg_t *self, const char *case_ref,
+                         const uint8_t message_id[KT_ID_LEN], Keten__DisclosureConsent **d_p,
+                         kt_reason_t *reason)
+{
+    *d_p = NULL;
+    casus_info_t info;
+    uint8_t key[KEYSTORE_KEY_LEN];
+    if (casusoverleg_case (self, case_ref, &info, key, reason) != 0)
+        return -1;
+    int rc = s_disclosure_read (self, case_ref, message_id, key, d_p, reason);
+    sodium_memzero (key, sizeof key);
+    return rc;
+}
+
+int
+casusoverleg_disclosure_any (casusoverleg_t *self, const char *case_ref,
+                             const uint8_t message_id[KT_ID_LEN], Keten__DisclosureConsent **d_p,
+                             kt_reason_t *reason)
+{
+    *d_p = NULL;
+    uint8_t key[KEYSTORE_KEY_LEN];
+    if (s_key_any (self, case_ref, key, reason) != 0)
+        return -1;
+    int rc = s_disclosure_read (self, case_ref, message_id, key, d_p, reason);
+    sodium_memzero (key, sizeof key);
+    return rc;
+}
+
+int
+casusoverleg_each_disclosure (casusoverleg_t *self, casusoverleg_disclosure_fn *fn, void *arg,
+                              kt_reason_t *reason)
+{
+    disclosure_visit_t v = {fn, arg};
+    return store_each (self->db,
+                       "SELECT case_ref, message_id, recipient, uid, step FROM disclosure"
+                       " ORDER BY id",
+                       NULL, NULL, s_disclosure_row, &v, "list the disclosures", reason);
+}
+
+int
+casusoverleg_disclosure_set_item (casusoverleg_t *self, const char *case_ref,
+                                  const uint8_t message_id[KT_ID_LEN], uint32_t position,
+                                  const Keten__SignalItem *item, kt_reason_t *reason)
+{
+    uint8_t key[KEYSTORE_KEY_LEN];
+    if (s_key_any (self, case_ref, key, reason) != 0)
+        return -1;
+    Keten__DisclosureConsent *d = NULL;
+    int rc = s_disclosure_read (self, case_ref, message_id, key, &d, reason);
+    if (rc == 0 && position >= d->n_items)
+        rc = kt_fail (reason, "a disclosure of %.24s holds %zu items, not one at %u", case_ref,
+                      d->n_items, (unsigned) position);
+    /*  Already so (a step repeated after a crash): nothing to write. */
+    bool same = rc == 0 && items_same (d->items[position], item);
+    if (rc == 0 && !same) {
+        /*  The new item in its place, sealed again under the case's key
+         *  with the message id as before; the old item is put back
+         *  before the message is freed. */
+        Keten__SignalItem *old = d->items[position];
+        d->items[position] = (Keten__SignalItem *) item;
+        uint8_t *sealed = NULL;
+        size_t sealed_len = 0;
+        if (keystore_seal_message (key, message_id, KT_ID_LEN, &d->base, &sealed, &sealed_len) != 0)
+            rc = kt_fail (reason, "out of memory");
+        d->items[position] = old;
+        if (rc == 0 &&
+            store_run (self->db, "UPDATE disclosure SET body=? WHERE case_ref=? AND message_id=?",
+                       STORE_VALUES (STORE_BLOB (sealed, sealed_len), STORE_TEXT (case_ref),
+                                     STORE_BLOB (message_id, KT_ID_LEN)),
+                       "correct a disclosed item", reason) < 0)
+            rc = -1;
+        free (sealed);
+    }
+    sodium_memzero (key, sizeof key);
+    if (d)
+        keten__disclosure_consent__free_unpacked (d, NULL);
+    return rc != 0 ? -1 : same ? 0 : 1;
+}
+
+/*  A signal copied to the case, read for casusoverleg_each_signal. */
+typedef struct {
+    const uint8_t *key;
+    casusoverleg_signal_fn *fn;
+    void *arg;
+} signal_visit_t;
+
+static int
+s_signal_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    signal_visit_t *v = arg;
+    ProtobufCMessage *msg = NULL;
+    if (!store_blob_is (q, 0, KT_ID_LEN) ||
+        keystore_unseal_message (v->key, sqlite3_column_blob (q, 0), KT_ID_LEN,
+                                 sqlite3_column_blob (q, 1), (size_t) sqlite3_column_bytes (q, 1),
+                                 &keten__signal__descriptor, &msg) != 0)
+        return kt_fail (reason, "a signal copied to the case does not unseal");
+    int rc = v->fn (v->arg, sqlite3_column_blob (q, 0), (const Keten__Signal *) msg, reason);
+    keten__signal__free_unpacked ((Keten__Signal *) msg, NULL);
+    return rc;
+}
+
+int
+casusoverleg_each_signal (casusoverleg_t *self, const char *case_ref, casusoverleg_signal_fn *fn,
+                          void *arg, kt_reason_t *reason)
+{
+    uint8_t key[KEYSTORE_KEY_LEN];
+    if (s_key_any (self, case_ref, key, reason) != 0)
+        return -1;
+    signal_visit_t v = {key, fn, arg};
+    int rc = store_each (self->db,
+                         "SELECT message_id, body FROM casus_signal WHERE case_ref=?"
+                         " ORDER BY received_ms, message_id",
+                         store_bind_values, (void *) STORE_VALUES (STORE_TEXT (case_ref)),
+                         s_signal_row, &v, "read the signals copied to the case", reason);
+    sodium_memzero (key, sizeof key);
+    return rc;
 }
 
 int

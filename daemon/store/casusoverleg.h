@@ -128,6 +128,32 @@ int casusoverleg_each_disclosure_unsent (casusoverleg_t *self, casusoverleg_disc
 int casusoverleg_disclosure (casusoverleg_t *self, const char *case_ref,
                              const uint8_t message_id[KT_ID_LEN], Keten__DisclosureConsent **d_p,
                              kt_reason_t *reason);
+/*  casusoverleg_disclosure of an archived case too: for the file's own
+ *  upkeep (a correction, art. 12.5), never for a command. */
+int casusoverleg_disclosure_any (casusoverleg_t *self, const char *case_ref,
+                                 const uint8_t message_id[KT_ID_LEN],
+                                 Keten__DisclosureConsent **d_p, kt_reason_t *reason);
+/*  Take one signal copied to a case, unsealed (borrowed for the call): 0
+ *  go on, 1 stop, -1 error with reason. */
+typedef int (casusoverleg_signal_fn) (void *arg, const uint8_t id[KT_ID_LEN],
+                                      const Keten__Signal *signal, kt_reason_t *reason);
+/*  The signals copied to case_ref (art. 8.5), archived or not, oldest
+ *  first, each to fn (the file's own upkeep, as casusoverleg_disclosure_any). */
+int casusoverleg_each_signal (casusoverleg_t *self, const char *case_ref,
+                              casusoverleg_signal_fn *fn, void *arg, kt_reason_t *reason);
+/*  Every disclosure (and share), oldest first, each to fn. */
+int casusoverleg_each_disclosure (casusoverleg_t *self, casusoverleg_disclosure_fn *fn, void *arg,
+                                  kt_reason_t *reason);
+/*  art. 12.5: the item at position of disclosure message_id of case_ref
+ *  reads as item from now on (items_passed_as: a deleted or blocked one
+ *  is an empty item marked so), its body sealed again as before.  1
+ *  changed, 0 it read so already, -1 with reason (also for a position
+ *  the disclosure does not have).  Not in a transaction of its own: the
+ *  caller truncates the file's WAL once its changes are done, so the old
+ *  body is in no page (secure_delete). */
+int casusoverleg_disclosure_set_item (casusoverleg_t *self, const char *case_ref,
+                                      const uint8_t message_id[KT_ID_LEN], uint32_t position,
+                                      const Keten__SignalItem *item, kt_reason_t *reason);
 
 /*  Mark plan version of case_ref recorded but not sent (inside the
  *  caller's transaction with plan_store: the plan table itself is never

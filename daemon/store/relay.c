@@ -157,6 +157,22 @@ relay_has (relay_t *self, const uint8_t id[KT_ID_LEN], kt_reason_t *reason)
                       "look up a kept message", reason);
 }
 
+static int
+s_state_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    *(int *) arg = sqlite3_column_int (q, 0);
+    return 0;
+}
+
+int
+relay_state (relay_t *self, const uint8_t id[KT_ID_LEN], int *state_p, kt_reason_t *reason)
+{
+    return store_one (self->db, "SELECT state FROM relay WHERE id=?",
+                      STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), s_state_row, state_p,
+                      "look up a kept message's state", reason);
+}
+
 size_t
 relay_due (relay_t *self, const char *recipient, uint64_t now_ms, relay_item_t *items, size_t max)
 {

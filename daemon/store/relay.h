@@ -76,6 +76,10 @@ typedef struct {
 /*  Whether a message with id is kept (settled or not): 1, 0, or -1 with
  *  reason.  A send resumed after a crash skips a copy kept already. */
 int relay_has (relay_t *self, const uint8_t id[KT_ID_LEN], kt_reason_t *reason);
+/*  The state of the copy with id (as relay_copy_t's: 0 pending, 1
+ *  accepted, 2 refused, 3 held, 4 expired or withdrawn) in *state_p: 1,
+ *  0 when none is kept, or -1 with reason. */
+int relay_state (relay_t *self, const uint8_t id[KT_ID_LEN], int *state_p, kt_reason_t *reason);
 
 /*  Up to max of recipient's pending messages that are due at now_ms; each
  *  is rescheduled with backoff as if sent.  Returns the count. */

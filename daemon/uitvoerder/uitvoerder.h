@@ -371,6 +371,49 @@ void uitvoerder_correction_role_status (node_t *self, json_t *result);
 /*  A signal's own sender corrects or withdraws it (art. 12.5). */
 void uitvoerder_on_correction (node_t *self, node_message_t *m);
 
+/*  A correction of a signal whose items were shared or disclosed in the
+ *  casusoverleg (uitvoerder_passed.c, art. 9.2, 10.4-10.5, 12.5-12.6).
+ *  One place an item of a signal was passed on at: the disclosure (or
+ *  share) copy's message id, the place in its items, its recipient, and
+ *  the item's index in the signal. */
+typedef struct {
+    char recipient[65];
+    uint8_t message_id[KT_ID_LEN];
+    uint32_t position;
+    uint32_t item_index;
+} uitvoerder_place_t;
+typedef struct {
+    uitvoerder_place_t *rows;
+    size_t n, cap;
+} uitvoerder_places_t;
+/*  Every place item item_index (whole: every item) of signal_id of
+ *  case_ref was passed on at, into *out (free with
+ *  uitvoerder_places_free); held_only: not the copies their recipient
+ *  refused (it holds nothing there). */
+int uitvoerder_passed_places (node_t *self, const char *case_ref,
+                              const uint8_t signal_id[KT_ID_LEN], bool whole, uint32_t item_index,
+                              bool held_only, uitvoerder_places_t *out, kt_reason_t *reason);
+void uitvoerder_places_free (uitvoerder_places_t *p);
+/*  What a copy of item k of signal s (as the weegploeg file holds it,
+ *  blocked items' data included; NULL: the signal is gone) passed on to
+ *  `to` reads as now: the item, its legal basis made explicit, in *copy
+ *  (borrowing from s), while it may still go to `to`
+ *  (uitvoerder_casework_item_ok; `to` NULL: a member that left); else an
+ *  empty item marked deleted or blocked, in *empty. */
+const Keten__SignalItem *uitvoerder_passed_now (const Keten__Signal *s, const uint8_t id[KT_ID_LEN],
+                                                uint32_t k, const roster_member_t *to,
+                                                Keten__SignalItem *copy, Keten__SignalItem *empty);
+/*  The casusoverleg file's records of what was passed on follow signal
+ *  s (NULL: gone), each place as uitvoerder_passed_now says; the file's
+ *  WAL is truncated after.  Idempotent. */
+int uitvoerder_passed_correct (node_t *self, const char *case_ref,
+                               const uint8_t signal_id[KT_ID_LEN], bool whole, uint32_t item_index,
+                               const Keten__Signal *s, kt_reason_t *reason);
+/*  Disclosures recorded before their places were (disclosed.c), matched
+ *  to the signals copied to their case; one that fails is logged and
+ *  tried at the next start. */
+int uitvoerder_passed_start (node_t *self, kt_reason_t *reason);
+
 /*  Subjects and possible matches (uitvoerder_subject.c). */
 void uitvoerder_subject_show (node_t *self, const api_caller_t *caller, const char *cmd,
                               json_t *args);

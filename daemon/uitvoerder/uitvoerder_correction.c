@@ -9,13 +9,15 @@
  *     truncated;
  *  2. the relay's delivered copies of what was sent about the subject are
  *     blanked, and the casusoverleg file's copy of the signal (art. 8.5)
- *     follows;
+ *     follows, with its records of the items shared or disclosed;
  *  3. CORRECTED is logged under corrected/ID (the case_ref, no data);
- *  4. a CORRECTION_NOTICE goes to every kernpartij that holds the signal
- *     - its sender and the members the subject's weegploeg agendas went
- *     to, as the relay recorded them - one sealed copy each, named
- *     correction/ID.  A member applies it to its copy and answers with a
- *     receipt: its confirmation, kept with its time by the relay.
+ *  4. a CORRECTION_NOTICE goes to every party that holds the signal -
+ *     its sender and the kernpartijen the subject's weegploeg agendas
+ *     went to, as the relay recorded them, and every participant an item
+ *     of it was shared with or disclosed to in the casusoverleg, told
+ *     where (uitvoerder_passed.c) - one sealed copy each, named
+ *     correction/ID.  A member applies it to its copies and answers with
+ *     a receipt: its confirmation, kept with its time by the relay.
  *
  *  art. 12.6: carried out within 4 weeks of the decision; `keten status`
  *  shows the notices not confirmed and raises an alarm for a decision
@@ -110,8 +112,16 @@ s_casus (node_t *self, const owed_t *o, kt_reason_t *reason)
     int found = weegploeg_signal_raw (u->weegploeg, o->signal_id, &s, reason);
     if (found < 0)
         return -1;
+    /*  The records of what was shared or disclosed of it (art. 9.2,
+     *  10.4-10.5) follow too: read from the signal as it is kept, since a
+     *  blocked item's place is emptied there, not shown. */
+    int rc = o->action == KETEN__CORRECTION_ACTION__ADD
+                 ? 0
+                 : uitvoerder_passed_correct (self, o->case_ref, o->signal_id, o->whole_signal,
+                                              o->item_index, s, reason);
     weegploeg_hide_blocked (s);
-    int rc = casusoverleg_correct_signal (u->casus, o->case_ref, o->signal_id, s, reason);
+    if (rc == 0)
+        rc = casusoverleg_correct_signal (u->casus, o->case_ref, o->signal_id, s, reason);
     if (s)
         keten__signal__free_unpacked (s, NULL);
     return rc < 0 ? -1 : 0;
@@ -138,6 +148,15 @@ s_log (node_t *self, const owed_t *o, kt_reason_t *reason)
     return provlog_append_one (uitvoerder_of (self)->log, once, &e, NULL, reason);
 }
 
+static bool
+s_listed (zlist_t *list, const char *id)
+{
+    for (const char *m = zlist_first (list); m; m = zlist_next (list))
+        if (strcmp (m, id) == 0)
+            return true;
+    return false;
+}
+
 static int
 s_add_recipient (void *arg, const char *text, kt_reason_t *reason)
 {
@@ -148,22 +167,59 @@ s_add_recipient (void *arg, const char *text, kt_reason_t *reason)
     return zlist_append (list, (void *) text) == 0 ? 0 : kt_fail (reason, "out of memory");
 }
 
-/*  Step 4: the notices, one per kernpartij holding the signal. */
+/*  The places among all that recipient holds, as the notice names them
+ *  (borrowing the places' ids); *n_p how many. */
+static void
+s_places_of (const uitvoerder_places_t *places, const char *recipient, Keten__DisclosedItem *at,
+             Keten__DisclosedItem **list, size_t *n_p)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < places->n; i++) {
+        if (strcmp (places->rows[i].recipient, recipient) != 0)
+            continue;
+        keten__disclosed_item__init (&at[n]);
+        at[n].disclosure_id =
+            (ProtobufCBinaryData){KT_ID_LEN, (uint8_t *) places->rows[i].message_id};
+        at[n].position = places->rows[i].position;
+        list[n] = &at[n];
+        n++;
+    }
+    *n_p = n;
+}
+
+/*  Step 4: the notices, one per party holding the signal: a kernpartij
+ *  as its sender or an agenda's recipient, and any participant that
+ *  holds an item of it in a share or disclosure it received (art. 9.2,
+ *  10.4-10.5), told where. */
 static int
 s_notices (node_t *self, const owed_t *o, kt_reason_t *reason)
 {
     uitvoerder_t *u = uitvoerder_of (self);
     const roster_t *roster = keyring_roster (self->keyring);
-    zlist_t *to = zlist_new ();
-    if (!to)
+    zlist_t *to = zlist_new (), *all = zlist_new ();
+    if (!to || !all) {
+        zlist_destroy (&to);
+        zlist_destroy (&all);
         return kt_fail (reason, "out of memory");
+    }
     zlist_autofree (to);
+    zlist_autofree (all);
     /*  Who holds it: its sender, and whoever a weegploeg agenda naming the
      *  subject went to (the relay keeps each copy's recipient). */
     int rc = s_add_recipient (to, o->sender, reason);
     if (rc == 0)
         rc = relay_each_case_recipient (u->relay, o->case_ref, "meeting/", s_add_recipient, to,
                                         reason);
+    /*  And whoever an item of it was passed on to in the casusoverleg,
+     *  where it holds it; an added item is in no copy passed on. */
+    uitvoerder_places_t places = {0};
+    if (rc == 0 && o->action != KETEN__CORRECTION_ACTION__ADD)
+        rc = uitvoerder_passed_places (self, o->case_ref, o->signal_id, o->whole_signal,
+                                       o->item_index, true, &places, reason);
+    for (const char *id = zlist_first (to); rc == 0 && id; id = zlist_next (to))
+        rc = s_add_recipient (all, id, reason);
+    for (size_t i = 0; rc == 0 && i < places.n; i++)
+        rc = s_add_recipient (all, places.rows[i].recipient, reason);
     Keten__Signal *s = NULL;
     if (rc == 0 && weegploeg_signal_raw (u->weegploeg, o->signal_id, &s, reason) < 0)
         rc = -1;
@@ -178,15 +234,30 @@ s_notices (node_t *self, const owed_t *o, kt_reason_t *reason)
         item = s->items[o->item_index];
         basis = *item->legal_basis ? item->legal_basis : s->legal_basis;
     }
+    Keten__DisclosedItem *at = calloc (places.n ? places.n : 1, sizeof *at);
+    Keten__DisclosedItem **at_list = calloc (places.n ? places.n : 1, sizeof *at_list);
+    if (rc == 0 && (!at || !at_list))
+        rc = kt_fail (reason, "out of memory");
     copies_t copies = {self, KETEN__MESSAGE_TYPE__CORRECTION_NOTICE, NULL, 0, ""};
     snprintf (copies.origin, sizeof copies.origin, "correction/%s", o->id);
     char *refs[1] = {(char *) o->case_ref};
-    for (const char *id = zlist_first (to); rc == 0 && id; id = zlist_next (to)) {
+    for (const char *id = zlist_first (all); rc == 0 && id; id = zlist_next (all)) {
         const roster_member_t *m = roster_find (roster, id);
-        /*  A member that left has nothing to apply it to; weegploeg data
-         *  went to kernpartijen only (art. 8.4). */
-        if (!m || m->role != ROLE_KERNPARTIJ || !roster_member_active (m, kt_now_ms ()))
+        /*  A member that left has nothing to apply it to. */
+        if (!m || !roster_member_active (m, kt_now_ms ()))
             continue;
+        /*  Weegploeg data went to kernpartijen only (art. 8.4); a
+         *  participant's share or disclosure to any role. */
+        bool holds_signal = m->role == ROLE_KERNPARTIJ && s_listed (to, id);
+        size_t n_at = 0;
+        s_places_of (&places, id, at, at_list, &n_at);
+        if (!holds_signal && n_at == 0)
+            continue;
+        if (n_at > POLICY_MAX_DISCLOSED) {
+            rc = kt_fail (reason, "%s holds items of the signal at more than %d places", id,
+                          POLICY_MAX_DISCLOSED);
+            break;
+        }
         Keten__CorrectionNotice n = KETEN__CORRECTION_NOTICE__INIT;
         n.case_ref = (char *) o->case_ref;
         n.correction_id = (char *) o->id;
@@ -196,16 +267,29 @@ s_notices (node_t *self, const owed_t *o, kt_reason_t *reason)
         n.item_index = o->item_index;
         n.decided_ms = o->decided_ms;
         n.item = (Keten__SignalItem *) item;
+        n.disclosed = at_list;
+        n.n_disclosed = n_at;
+        Keten__SignalItem passed, empty;
         if (with_item && !item) {
             /*  Changed again since (withdrawn, blocked): whatever a copy
              *  holds of it goes; the later decision's notice follows. */
             n.action = KETEN__CORRECTION_ACTION__DELETE;
-        } else if (item && strcmp (id, o->sender) != 0 &&
+        } else if (item && holds_signal && strcmp (id, o->sender) != 0 &&
                    !intake_basis_allows (basis, INTAKE_PURPOSE_WEEGPLOEG)) {
             /*  An item the weegploeg may not see reaches no agenda: the
              *  agendas' holders only lose the old value. */
             n.action = KETEN__CORRECTION_ACTION__DELETE;
-            n.item = NULL;
+        } else if (item && n_at > 0) {
+            /*  art. 10.5: the new text goes only to a party that holds the
+             *  item (every place named holds it), and only while it may
+             *  still go to that party; else its copies lose the old value
+             *  and get nothing new.  As passed on: the basis explicit. */
+            const Keten__SignalItem *now =
+                uitvoerder_passed_now (s, o->signal_id, o->item_index, m, &passed, &empty);
+            if (now == &passed)
+                n.item = &passed;
+            else
+                n.action = KETEN__CORRECTION_ACTION__DELETE;
         }
         if (n.action == KETEN__CORRECTION_ACTION__DELETE)
             n.item = NULL;
@@ -215,12 +299,16 @@ s_notices (node_t *self, const owed_t *o, kt_reason_t *reason)
         rc = uitvoerder_copies_send (self, &copies, o->by_sender ? o->decided_by : "ketend", NULL,
                                      reason);
     if (rc == 0)
-        kt_log (KT_LOG_INFO, "correction notices id=%s case_ref=%s copies=%zu", o->id, o->case_ref,
-                copies.n);
+        kt_log (KT_LOG_INFO, "correction notices id=%s case_ref=%s copies=%zu passed_places=%zu",
+                o->id, o->case_ref, copies.n, places.n);
     uitvoerder_copies_free (&copies);
     if (s)
         keten__signal__free_unpacked (s, NULL);
+    free (at);
+    free (at_list);
+    uitvoerder_places_free (&places);
     zlist_destroy (&to);
+    zlist_destroy (&all);
     return rc;
 }
 
@@ -270,6 +358,10 @@ uitvoerder_correction_start (node_t *self, kt_reason_t *reason)
     if (!u->correction && !(u->correction = correction_new (u->weegploeg, reason)))
         return -1;
     kt_reason_t why;
+    /*  Shares and disclosures recorded before their places were: mapped
+     *  first, so the corrections below reach them. */
+    if (uitvoerder_passed_start (self, &why) != 0)
+        kt_log (KT_LOG_ERROR, "disclosure map_failed reason=\"%s\"", why.text);
     if (s_resume (self, &why) != 0)
         kt_log (KT_LOG_ERROR, "correction resume_failed reason=\"%s\"", why.text);
     return 0;

@@ -15,7 +15,9 @@
 
 #include "casework.h"
 #include "casusoverleg.h"
+#include "disclosed.h"
 #include "intake.h"
+#include "items.h"
 #include "keystore.h"
 #include "plan.h"
 #include "store.h"
@@ -356,6 +358,94 @@ test_a_disclosure_is_recorded_with_its_necessity_sealed (void **state)
     assert_int_equal (casusoverleg_record_disclosure (f->casus, &d, "extern-test", 1000, id, &r),
                       -1);
     assert_int_equal (s_count (f, "SELECT count(*) FROM disclosure"), 1);
+}
+
+static int
+s_place_row (void *arg, const disclosed_t *row, kt_reason_t *reason)
+{
+    (void) reason;
+    json_array_append_new (arg, json_pack ("{s:s, s:i, s:i}", "to", row->recipient, "position",
+                                           (int) row->position, "item", (int) row->item_index));
+    return 0;
+}
+
+static int
+s_signal_seen (void *arg, const uint8_t id[KT_ID_LEN], const Keten__Signal *s, kt_reason_t *reason)
+{
+    (void) id;
+    (void) reason;
+    *(size_t *) arg += s->subject ? 1 : 0;
+    return 0;
+}
+
+/*  art. 9.2, 10.4-10.5, 12.5: where each item of a disclosure came from
+ *  is kept beside it, and a correction makes a place read as the item
+ *  does now - archived or not - sealed again; the same change again
+ *  writes nothing; the places go with the case (art. 13). */
+static void
+test_a_disclosed_place_is_found_by_its_source_and_follows_a_correction (void **state)
+{
+    fixture_t *f = *state;
+    s_open_default (f);
+    Keten__SignalItem one = KETEN__SIGNAL_ITEM__INIT, two = KETEN__SIGNAL_ITEM__INIT;
+    one.kind = two.kind = KETEN__ITEM_KIND__FACT;
+    one.text = "Qzxvfirst (fictief).";
+    two.text = "Qzxvsecond (fictief).";
+    Keten__SignalItem *items[2] = {&one, &two};
+    char *consenting[] = {"politie-test"}, *kinds[] = {"adres"};
+    Keten__DisclosureConsent d = KETEN__DISCLOSURE_CONSENT__INIT;
+    d.case_ref = CASE;
+    d.consenting = consenting;
+    d.n_consenting = 1;
+    d.necessity = "Nodig voor het plan.";
+    d.data_kinds = kinds;
+    d.n_data_kinds = 1;
+    d.items = items;
+    d.n_items = 2;
+    uint8_t id[KT_ID_LEN];
+    randombytes_buf (id, sizeof id);
+    const uint8_t *sources[2] = {f->copies[0].message_id, NULL};
+    uint32_t indexes[2] = {3, 0};
+    kt_reason_t r;
+    sqlite3 *db = casusoverleg_db (f->casus);
+    assert_int_equal (casusoverleg_record_disclosure (f->casus, &d, "extern-test", 1000, id, &r),
+                      0);
+    assert_int_equal (disclosed_record (db, CASE, id, "extern-test", 2, sources, indexes, &r), 0);
+    /*  Recorded again (a resumed record): the same rows. */
+    assert_int_equal (disclosed_record (db, CASE, id, "extern-test", 2, sources, indexes, &r), 0);
+    assert_int_equal (disclosed_has (db, id, &r), 1);
+    json_t *places = json_array ();
+    assert_int_equal (disclosed_each (db, CASE, f->copies[0].message_id, s_place_row, places, &r),
+                      0);
+    char *got = json_dumps (places, JSON_COMPACT);
+    assert_string_equal (got, "[{\"to\":\"extern-test\",\"position\":0,\"item\":3}]");
+    free (got);
+    json_decref (places);
+
+    /*  Archived (art. 13.2), the file's own upkeep still reaches it. */
+    assert_int_equal (casusoverleg_set_archived (f->casus, CASE, true, &r), 0);
+    Keten__SignalItem fixed = one, empty;
+    fixed.text = "Qzxvfixed (fictief).";
+    assert_int_equal (casusoverleg_disclosure_set_item (f->casus, CASE, id, 0, &fixed, &r), 1);
+    assert_int_equal (casusoverleg_disclosure_set_item (f->casus, CASE, id, 0, &fixed, &r), 0);
+    const Keten__SignalItem *gone =
+        items_passed_as (KETEN__CORRECTION_ACTION__DELETE, NULL, &empty);
+    assert_int_equal (casusoverleg_disclosure_set_item (f->casus, CASE, id, 1, gone, &r), 1);
+    assert_int_equal (casusoverleg_disclosure_set_item (f->casus, CASE, id, 2, gone, &r), -1);
+    size_t n_signals = 0;
+    assert_int_equal (casusoverleg_each_signal (f->casus, CASE, s_signal_seen, &n_signals, &r), 0);
+    assert_int_equal (n_signals, 2);
+    Keten__DisclosureConsent *back = NULL;
+    assert_int_equal (casusoverleg_disclosure_any (f->casus, CASE, id, &back, &r), 0);
+    assert_string_equal (back->items[0]->text, "Qzxvfixed (fictief).");
+    assert_true (back->items[1]->deleted);
+    assert_string_equal (back->items[1]->text, "");
+    assert_string_equal (back->necessity, "Nodig voor het plan.");
+    keten__disclosure_consent__free_unpacked (back, NULL);
+    assert_int_equal (casusoverleg_set_archived (f->casus, CASE, false, &r), 0);
+
+    assert_int_equal (casusoverleg_forget_case (f->casus, CASE, &r), 0);
+    assert_int_equal (s_count (f, "SELECT count(*) FROM disclosed_item"), 0);
 }
 
 static int
@@ -1121,6 +1211,9 @@ main (void)
         cmocka_unit_test_setup_teardown (test_plan_versions_are_kept_in_order, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_disclosure_is_recorded_with_its_necessity_sealed,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_a_disclosed_place_is_found_by_its_source_and_follows_a_correction, s_setup,
+            s_teardown),
         cmocka_unit_test_setup_teardown (test_a_disclosure_is_resumed_from_the_step_recorded,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_plan_version_stays_unsent_until_marked_sent,

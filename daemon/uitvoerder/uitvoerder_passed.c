@@ -1,0 +1,301 @@
+/*  uitvoerder_passed: a correction (art. 12.5-12.6) of a signal whose
+ *  items were passed on in the casusoverleg - shared with a participant
+ *  (art. 9.2, 10.4: `keten case share`) or disclosed to an externe
+ *  casuspartner (art. 10.5: `keten case disclose`).  Each such copy is a
+ *  disclosure record in the casusoverleg file, and disclosed.c names the
+ *  signal and item every place in it came from, and its recipient.
+ *
+ *  - The records follow the signal (uitvoerder_passed_correct, in the
+ *    correction's casusoverleg step): each place reads as the item does
+ *    now, or, when it is gone, blocked or may no longer go to that
+ *    recipient, as an empty item marked deleted or blocked.  Every step
+ *    is idempotent, so a start repeats it after a crash.
+ *  - The places each participant holds (uitvoerder_passed_places) go
+ *    into that participant's correction notice (uitvoerder_correction.c),
+ *    so it is a holder that confirms; an externe casuspartner is told of
+ *    its own places only, and given an item's new text only for a place
+ *    that holds that item (art. 10.5).
+ *  - Disclosures recorded before their places were are matched to the
+ *    case's signals once, at start (uitvoerder_passed_start).
+ */
+#include "uitvoerder.h"
+
+#include "disclosed.h"
+#include "items.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+const Keten__SignalItem *
+uitvoerder_passed_now (const Keten__Signal *s, const uint8_t id[KT_ID_LEN], uint32_t k,
+                       const roster_member_t *to, Keten__SignalItem *copy, Keten__SignalItem *empty)
+{
+    keten__signal_item__init (empty);
+    if (!s || k >= s->n_items || s->items[k]->deleted) {
+        empty->deleted = true;
+        return empty;
+    }
+    /*  art. 12.5: a blocked item is shown to nobody; a copy passed on
+     *  keeps nothing of it (the notice that unblocks it carries it). */
+    if (s->items[k]->blocked) {
+        empty->blocked = true;
+        return empty;
+    }
+    /*  The rules it was passed on under, asked again of the item as it
+     *  reads now (its legal basis may have changed): what may no longer
+     *  go to this recipient leaves its copy. */
+    casusoverleg_supplied_t as_supplied = {.signal = (Keten__Signal *) s};
+    kt_reason_t why;
+    if (!to || uitvoerder_casework_item_ok (&as_supplied, id, k, to, &why) != 0) {
+        empty->deleted = true;
+        return empty;
+    }
+    /*  As s_pick (uitvoerder_disclose.c) passes it: the basis explicit. */
+    *copy = *s->items[k];
+    if (!*copy->legal_basis)
+        copy->legal_basis = s->legal_basis;
+    return copy;
+}
+
+/* ---- where the signal's items were passed on ------------------------------- */
+
+typedef struct {
+    uitvoerder_places_t *out;
+    bool whole;
+    uint32_t item_index;
+} gather_t;
+
+static int
+s_place_row (void *arg, const disclosed_t *row, kt_reason_t *reason)
+{
+    gather_t *g = arg;
+    if (!g->whole && row->item_index != g->item_index)
+        return 0;
+    uitvoerder_places_t *p = g->out;
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 8;
+        uitvoerder_place_t *grown = realloc (p->rows, cap * sizeof *grown);
+        if (!grown)
+            return kt_fail (reason, "out of memory");
+        p->rows = grown;
+        p->cap = cap;
+    }
+    uitvoerder_place_t *at = &p->rows[p->n++];
+    snprintf (at->recipient, sizeof at->recipient, "%s", row->recipient);
+    memcpy (at->message_id, row->message_id, KT_ID_LEN);
+    at->position = row->position;
+    at->item_index = row->item_index;
+    return 0;
+}
+
+int
+uitvoerder_passed_places (node_t *self, const char *case_ref, const uint8_t signal_id[KT_ID_LEN],
+                          bool whole, uint32_t item_index, bool held_only, uitvoerder_places_t *out,
+                          kt_reason_t *reason)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    memset (out, 0, sizeof *out);
+    gather_t g = {out, whole, item_index};
+    if (disclosed_each (casusoverleg_db (u->casus), case_ref, signal_id, s_place_row, &g, reason) !=
+        0) {
+        uitvoerder_places_free (out);
+        return -1;
+    }
+    if (!held_only)
+        return 0;
+    /*  A copy its recipient refused never reached it: it holds nothing
+     *  there.  One still on its way (pending, held, not yet kept) will:
+     *  the notice, kept after it, follows it to the member. */
+    size_t kept = 0;
+    for (size_t i = 0; i < out->n; i++) {
+        int state = 0;
+        int found = relay_state (u->relay, out->rows[i].message_id, &state, reason);
+        if (found < 0) {
+            uitvoerder_places_free (out);
+            return -1;
+        }
+        if (found && state == 2)
+            continue;
+        out->rows[kept++] = out->rows[i];
+    }
+    out->n = kept;
+    return 0;
+}
+
+void
+uitvoerder_places_free (uitvoerder_places_t *p)
+{
+    free (p->rows);
+    memset (p, 0, sizeof *p);
+}
+
+/* ---- the casusoverleg file's records follow ------------------------------- */
+
+int
+uitvoerder_passed_correct (node_t *self, const char *case_ref, const uint8_t signal_id[KT_ID_LEN],
+                           bool whole, uint32_t item_index, const Keten__Signal *s,
+                           kt_reason_t *reason)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    uitvoerder_places_t places;
+    if (uitvoerder_passed_places (self, case_ref, signal_id, whole, item_index, false, &places,
+                                  reason) != 0)
+        return -1;
+    const roster_t *roster = keyring_roster (self->keyring);
+    int rc = 0;
+    size_t changed = 0;
+    for (size_t i = 0; rc == 0 && i < places.n; i++) {
+        const uitvoerder_place_t *at = &places.rows[i];
+        Keten__SignalItem copy, empty;
+        /*  The record says what its recipient holds: the item as it may
+         *  reach that recipient now (a member that left: nothing). */
+        const Keten__SignalItem *now = uitvoerder_passed_now (
+            s, signal_id, at->item_index, roster_find (roster, at->recipient), &copy, &empty);
+        int set = casusoverleg_disclosure_set_item (u->casus, case_ref, at->message_id,
+                                                    at->position, now, reason);
+        if (set < 0)
+            rc = -1;
+        else
+            changed += (size_t) set;
+    }
+    /*  secure_delete overwrote the old bodies' pages; the WAL that holds
+     *  them is emptied too - also when a crash came after the change and
+     *  before this, so whenever a record holds a place of the signal. */
+    if (rc == 0 && places.n > 0 &&
+        store_wal_truncate (casusoverleg_db (u->casus), NULL, "truncate casusoverleg.db's WAL",
+                            reason) != 0)
+        rc = -1;
+    if (rc == 0 && places.n > 0)
+        kt_log (KT_LOG_INFO, "correction passed_copies case_ref=%s places=%zu changed=%zu",
+                case_ref, places.n, changed);
+    uitvoerder_places_free (&places);
+    return rc;
+}
+
+/* ---- disclosures recorded before their places were ------------------------ */
+
+typedef struct {
+    char case_ref[40];
+    uint8_t message_id[KT_ID_LEN];
+    char recipient[65];
+} unmapped_t;
+
+typedef struct {
+    sqlite3 *db;
+    unmapped_t *rows;
+    size_t n, cap;
+} unmapped_list_t;
+
+static int
+s_unmapped_row (void *arg, const casusoverleg_disclosure_t *row, kt_reason_t *reason)
+{
+    unmapped_list_t *l = arg;
+    int has = disclosed_has (l->db, row->message_id, reason);
+    if (has != 0)
+        return has < 0 ? -1 : 0;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        unmapped_t *grown = realloc (l->rows, cap * sizeof *grown);
+        if (!grown)
+            return kt_fail (reason, "out of memory");
+        l->rows = grown;
+        l->cap = cap;
+    }
+    unmapped_t *u = &l->rows[l->n++];
+    snprintf (u->case_ref, sizeof u->case_ref, "%s", row->case_ref);
+    memcpy (u->message_id, row->message_id, KT_ID_LEN);
+    snprintf (u->recipient, sizeof u->recipient, "%s", row->recipient);
+    return 0;
+}
+
+/*  A disclosure's places being matched to the signals copied to its case
+ *  (art. 8.5). */
+typedef struct {
+    const Keten__DisclosureConsent *d;
+    size_t n_items;
+    uint8_t ids[ITEMS_MAX][KT_ID_LEN];
+    const uint8_t *sources[ITEMS_MAX];
+    uint32_t indexes[ITEMS_MAX];
+    size_t matched;
+} matching_t;
+
+/*  Each place not matched yet, to the first item of this signal that
+ *  reads exactly as the place does, as it was passed on (the basis
+ *  explicit, s_pick in uitvoerder_disclose.c). */
+static int
+s_match_signal (void *arg, const uint8_t id[KT_ID_LEN], const Keten__Signal *s, kt_reason_t *reason)
+{
+    (void) reason;
+    matching_t *m = arg;
+    for (size_t p = 0; p < m->n_items; p++)
+        for (uint32_t k = 0; !m->sources[p] && k < s->n_items; k++) {
+            Keten__SignalItem copy = *s->items[k];
+            if (!*copy.legal_basis)
+                copy.legal_basis = s->legal_basis;
+            if (copy.blocked || copy.deleted || !items_same (&copy, m->d->items[p]))
+                continue;
+            memcpy (m->ids[p], id, KT_ID_LEN);
+            m->sources[p] = m->ids[p];
+            m->indexes[p] = k;
+            m->matched++;
+        }
+    return 0;
+}
+
+/*  Map one disclosure recorded before its places were: a place no
+ *  signal's item matches (a contribution's item, or one changed since)
+ *  is recorded as of unknown origin, and no correction reaches it. */
+static int
+s_map (node_t *self, const unmapped_t *um, kt_reason_t *reason)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    Keten__DisclosureConsent *d = NULL;
+    matching_t *m = calloc (1, sizeof *m);
+    int rc = m ? casusoverleg_disclosure_any (u->casus, um->case_ref, um->message_id, &d, reason)
+               : kt_fail (reason, "out of memory");
+    if (rc == 0) {
+        m->d = d;
+        m->n_items = d->n_items < ITEMS_MAX ? d->n_items : ITEMS_MAX;
+        rc = casusoverleg_each_signal (u->casus, um->case_ref, s_match_signal, m, reason);
+    }
+    sqlite3 *db = casusoverleg_db (u->casus);
+    if (rc == 0 && (rc = store_begin (db, reason)) == 0) {
+        if (disclosed_record (db, um->case_ref, um->message_id, um->recipient, m->n_items,
+                              m->sources, m->indexes, reason) != 0 ||
+            store_commit (db, reason) != 0) {
+            store_rollback (db);
+            rc = -1;
+        }
+    }
+    if (rc == 0)
+        kt_log (KT_LOG_INFO, "disclosure places_mapped case_ref=%s items=%zu from_signals=%zu",
+                um->case_ref, m->n_items, m->matched);
+    if (d)
+        keten__disclosure_consent__free_unpacked (d, NULL);
+    free (m);
+    return rc;
+}
+
+int
+uitvoerder_passed_start (node_t *self, kt_reason_t *reason)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    unmapped_list_t l = {casusoverleg_db (u->casus), NULL, 0, 0};
+    int rc = casusoverleg_each_disclosure (u->casus, s_unmapped_row, &l, reason);
+    size_t failed = 0;
+    for (size_t i = 0; rc == 0 && i < l.n; i++) {
+        kt_reason_t why;
+        /*  One that cannot be read now is tried again at the next start;
+         *  until then a correction does not reach its copy. */
+        if (s_map (self, &l.rows[i], &why) != 0) {
+            kt_log (KT_LOG_ERROR, "disclosure map_failed case_ref=%s reason=\"%s\"",
+                    l.rows[i].case_ref, why.text);
+            failed++;
+        }
+    }
+    free (l.rows);
+    if (rc == 0 && failed)
+        kt_log (KT_LOG_WARN, "disclosure map_deferred count=%zu", failed);
+    return rc != 0 ? -1 : 0;
+}
