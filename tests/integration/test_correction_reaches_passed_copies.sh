@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# art. 12.5-12.6 with art. 9.2, 10.4-10.5: a correction reaches the copies
+# of a signal's items that were passed on in the casusoverleg.
+#
+# - The gemeente shares two items of its signal with rvdk-test (a
+#   casuspartij, `keten case share`); the uitvoerder discloses item 0 to
+#   nctv-test (an externe casuspartner, `keten case disclose`, on the
+#   gemeente's consent).
+# - (a) The gemeente corrects item 0 (`keten signal correct`) while
+#   nctv-test is down: rvdk-test's copy reads as the new item at once,
+#   nctv-test's once it is back; each is a party of the correction that
+#   confirms it, and until nctv-test has, the correction is not carried
+#   out.  The old text is in no file of their state directories.
+# - The uitvoerder corrects item 1, which nctv-test was never disclosed:
+#   rvdk-test's copy follows; nctv-test gets no notice, nor the new text
+#   (art. 10.5).
+# - The places of the copies name the signal's items they came from; a
+#   file from before they were kept is mapped again at start.
+# - (b) The gemeente withdraws the signal: both copies lose its items,
+#   both confirm, and no text of it is left in their files.
+source "$(dirname "$0")/lib.sh"
+RK="$(cd "$(dirname "$0")/../.." && pwd)/configs/referentiekader-example.zpl"
+G=gemeente-maastricht
+kt_keys "$UITV" uitvoerder
+for spec in politie-test:politie "$G":gemeente rvdk-test:rvdk nctv-test:extern; do
+    kt_keys "${spec%%:*}" "${spec##*:}"
+done
+kt_roster 1 "$T/roster.txt" "$UITV" politie-test "$G" rvdk-test nctv-test
+PORT=
+kt_config "$UITV"; kt_start "$UITV"; kt_kill "$UITV"
+printf 'weegploeg\n    referentiekader = "%s"\n' "$RK" >> "$T/$UITV.cfg"
+kt_start "$UITV"
+NODES=(politie-test "$G" rvdk-test nctv-test)
+for id in "${NODES[@]}"; do kt_config "$id"; kt_start "$id"; done
+for id in "${NODES[@]}"; do wait_until 10 link_up "$id" || fail "no link for $id"; done
+
+OLD0=Oudtekst4471     # item 0 as sent
+NEW0=Nieuwtekst5582   # item 0 as the gemeente corrects it
+OLD1=Tweedetekst6693  # item 1 as sent
+NEW1=Bijgewerkt7704   # item 1 as the uitvoerder corrects it
+kt_signal_file "$T/p.json" G-1
+jq --arg a "Schoolverzuim bij $OLD0 (fictief)." --arg b "Gesprek met $OLD1 (fictief)." \
+    '.wpg_basis = "none" | .legal_basis = "avg-6-1-e" | .source = {kind: "school"}
+     | .items = [{kind: "fact", text: $a}, {kind: "fact", text: $b}]' "$T/p.json" > "$T/g.json"
+out=$(kt "$G" signal submit --file "$T/g.json" --wait 2>&1) || fail "gemeente signal: $out"
+S=$(echo "$out" | awk '$3 == "delivered" {print $2}')
+[ -n "$S" ] || fail "gemeente signal not delivered: $out"
+A=$(kt "$UITV" signal list --json | jq -r '.signals[0].case_ref')
+kt "$UITV" weegploeg decide "$A" --agenderen --party politie-test --party "$G" --party rvdk-test \
+    --party nctv-test --criterion geweld --analysis "Fictief." > /dev/null
+later=$(date -d '+30 days' +%F)
+cat > "$T/plan.json" <<JSON
+{ "goals": [ { "kind": "zorg", "text": "Begeleiding." } ],
+  "measures": [ { "owner": "rvdk-test", "what": "Raadsonderzoek starten.", "due_on": "$later" } ] }
+JSON
+kt "$UITV" case plan "$A" --file "$T/plan.json" > /dev/null
+has_plan() { [ "$(kt "$1" case list --json | jq -r --arg a "$A" '.cases[] | select(.case_ref==$a) | .plan_version')" = 1 ]; }
+for id in "${NODES[@]}"; do wait_until 10 has_plan "$id" || fail "$id has no plan"; done
+
+# The gemeente shares both items with rvdk-test; the uitvoerder discloses
+# item 0 to nctv-test on the gemeente's consent.
+kt "$G" case share "$A" --to rvdk-test --item "$S" --necessity "Nodig voor het raadsonderzoek." \
+    --data-kind schoolverzuim --wait | grep -q delivered || fail "the share was not delivered"
+kt "$G" case consent "$A" --to nctv-test --item "$S:0" --necessity "Nodig voor de risicoanalyse." \
+    --data-kind schoolverzuim --wait | grep -q delivered || fail "the consent was not delivered"
+kt "$UITV" case disclose "$A" --to nctv-test --item "$S:0" > /dev/null || fail "disclose failed"
+# What a participant's copy reads: the texts of its shared or disclosed items.
+copy() {
+    kt "$1" case show "$A" --json | jq -r '[(.shared, .disclosures)[]?.items[]?.text] | join("|")'
+}
+reads() { [ "$(copy "$1")" = "$2" ]; }
+wait_until 10 reads rvdk-test "Schoolverzuim bij $OLD0 (fictief).|Gesprek met $OLD1 (fictief)." \
+    || fail "rvdk-test's share is not as sent: $(copy rvdk-test)"
+wait_until 10 reads nctv-test "Schoolverzuim bij $OLD0 (fictief)." \
+    || fail "nctv-test's disclosure is not as sent: $(copy nctv-test)"
+wait_until 20 relay_settled || fail "the copies were not receipted"
+pass "item 0 and 1 are shared with the casuspartij, item 0 disclosed to the externe casuspartner"
+
+# The parties of a correction, and whether each confirmed.
+parties() {
+    kt "$UITV" correction list --json | jq -r --arg c "$1" '.corrections[] | select(.correction_id==$c)
+        | [.parties[] | .node + ":" + .state] | sort | join(",")'
+}
+carried_out() {
+    [ "$(kt "$UITV" correction list --json | jq -r --arg c "$1" \
+        '.corrections[] | select(.correction_id==$c) | .carried_out')" = true ]
+}
+newest() { kt "$UITV" correction list --json | jq -r '.corrections | max_by(.decided_ms) | .correction_id'; }
+# No file of the node's state directory holds text.
+nowhere() {
+    local left
+    left=$(grep -rlaF "$2" "$T/state-$1" 2> /dev/null || true)
+    [ -z "$left" ] || fail "$2 is still in $left"
+}
+
+# ---- (a) the gemeente corrects item 0, the externe casuspartner down ----
+kt_kill nctv-test
+echo "{\"kind\": \"fact\", \"text\": \"Schoolverzuim bij $NEW0 (fictief).\"}" > "$T/new0.json"
+out=$(kt "$G" signal correct "$S" --item 0 --file "$T/new0.json" --wait 2>&1)
+grep -q delivered <<< "$out" || fail "the gemeente's correction was not delivered: $out"
+C0=$(newest)
+wait_until 10 reads rvdk-test "Schoolverzuim bij $NEW0 (fictief).|Gesprek met $OLD1 (fictief)." \
+    || fail "rvdk-test's share was not corrected: $(copy rvdk-test)"
+rvdk_confirmed() { parties "$C0" | grep -q "rvdk-test:confirmed"; }
+wait_until 10 rvdk_confirmed || fail "rvdk-test's confirmation is not listed: $(parties "$C0")"
+parties "$C0" | grep -q "nctv-test:pending" || fail "nctv-test is not a party to confirm: $(parties "$C0")"
+carried_out "$C0" && fail "the correction is carried out while nctv-test has not confirmed"
+kt "$UITV" status --json | jq -e --arg c "$C0" \
+    '[.corrections.unconfirmed[] | select(.correction_id==$c and .node=="nctv-test")] | length == 1' \
+    > /dev/null || fail "keten status does not list nctv-test's confirmation as owed"
+kt_start nctv-test
+wait_until 10 link_up nctv-test || fail "no link for nctv-test after its restart"
+wait_until 20 reads nctv-test "Schoolverzuim bij $NEW0 (fictief)." \
+    || fail "nctv-test's disclosure was not corrected: $(copy nctv-test)"
+wait_until 10 carried_out "$C0" || fail "the correction was not carried out: $(parties "$C0")"
+[ "$(parties "$C0")" = "$G:confirmed,nctv-test:confirmed,rvdk-test:confirmed" ] \
+    || fail "not exactly the holders confirmed: $(parties "$C0")"
+for id in rvdk-test nctv-test "$UITV"; do nowhere "$id" "$OLD0"; done
+pass "(a) a correction reaches the shared and the disclosed copy; both confirm; the old text is in no file"
+
+# ---- art. 10.5: item 1 was never disclosed to the externe casuspartner ----
+echo "{\"kind\": \"fact\", \"text\": \"Gesprek met $NEW1 (fictief).\"}" > "$T/new1.json"
+kt "$UITV" correction decide "$A" --signal "$S" --item 1 --correct-file "$T/new1.json" \
+    --reason "Verzoek betrokkene (fictief)." > "$T/decided" || fail "decide failed: $(cat "$T/decided")"
+C1=$(grep -Eo 'c-[0-9a-f]{16}' "$T/decided")
+wait_until 10 reads rvdk-test "Schoolverzuim bij $NEW0 (fictief).|Gesprek met $NEW1 (fictief)." \
+    || fail "rvdk-test's item 1 was not corrected: $(copy rvdk-test)"
+wait_until 10 carried_out "$C1" || fail "the correction of item 1 was not carried out: $(parties "$C1")"
+[ "$(parties "$C1")" = "$G:confirmed,rvdk-test:confirmed" ] \
+    || fail "item 1's notice went elsewhere than to its holders: $(parties "$C1")"
+reads nctv-test "Schoolverzuim bij $NEW0 (fictief)." || fail "nctv-test's copy changed: $(copy nctv-test)"
+grep -q "correction=$C1" "$T/nctv-test.log" && fail "nctv-test received the notice of an item it does not hold"
+nowhere nctv-test "$NEW1"
+nowhere rvdk-test "$OLD1"
+pass "a correction of an item the externe casuspartner was not disclosed does not reach it (art. 10.5)"
+
+# ---- each place names the signal's item it came from -----------------------
+# A file from before that was kept (the rows gone, as there) is mapped
+# again at the next start, by matching the items the case holds - as
+# corrected, since the uitvoerder's records of the copies followed.
+casusdb="$T/state-$UITV/casusoverleg.db"
+places() {
+    sqlite3 -cmd ".timeout 10000" "$casusdb" "SELECT recipient || ':' || position || '=' ||
+        lower(hex(source_id)) || ':' || item_index FROM disclosed_item ORDER BY recipient, position"
+}
+want="nctv-test:0=$S:0
+rvdk-test:0=$S:0
+rvdk-test:1=$S:1"
+[ "$(places)" = "$want" ] || fail "the places are not recorded: $(places)"
+kt_kill "$UITV"
+sqlite3 "$casusdb" "DELETE FROM disclosed_item"
+kt_start "$UITV"
+for id in "${NODES[@]}"; do wait_until 10 link_up "$id" || fail "no link for $id after the restart"; done
+[ "$(places)" = "$want" ] || fail "the places were not mapped again: $(places)"
+grep -q "disclosure places_mapped case_ref=$A items=2 from_signals=2" "$T/$UITV.log" \
+    || fail "the mapping is not in the journal"
+pass "each place of a share or disclosure names the signal's item it came from, also for an older file"
+
+# ---- (b) the gemeente withdraws the signal ---------------------------------
+out=$(kt "$G" signal withdraw "$S" --reason "Onjuist ingestuurd (fictief)." --wait 2>&1)
+grep -q delivered <<< "$out" || fail "the withdrawal was not delivered: $out"
+C2=$(newest)
+for id in rvdk-test nctv-test; do
+    wait_until 10 reads "$id" "" || fail "$id still holds the withdrawn signal's items: $(copy "$id")"
+done
+wait_until 10 carried_out "$C2" || fail "the withdrawal was not carried out: $(parties "$C2")"
+[ "$(parties "$C2")" = "$G:confirmed,nctv-test:confirmed,rvdk-test:confirmed" ] \
+    || fail "not exactly the holders confirmed the withdrawal: $(parties "$C2")"
+# The copies stay on record as received (a late repeat is not taken
+# again), with nothing of the signal in them.
+[ "$(kt rvdk-test case show "$A" --json | jq '.shared | length')" = 1 ] \
+    && [ "$(kt nctv-test case show "$A" --json | jq '.disclosures | length')" = 1 ] \
+    || fail "a copy's record went"
+for id in rvdk-test nctv-test "$UITV"; do
+    for text in "$OLD0" "$NEW0" "$OLD1" "$NEW1"; do nowhere "$id" "$text"; done
+done
+pass "(b) a withdrawal empties the shared and the disclosed copy; both confirm; no text of it is left"
+
+for id in "${NODES[@]}"; do kt "$id" log verify > /dev/null || fail "log verify fails at $id"; done
+kt_kill "$UITV"
+"$KETEN" log verify --file "$T/state-$UITV/log.db" > /dev/null || fail "log does not verify"
+pass "the logs verify"
