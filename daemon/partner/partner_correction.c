@@ -183,6 +183,16 @@ partner_on_correction (node_t *self, node_message_t *m)
     char what[96];
     snprintf (what, sizeof what, "notice %s correction %.30s", m->hex, n->correction_id);
     size_t passed = 0;
+    /*  A node that holds no agenda (not a kernpartij) holds a signal's
+     *  items only where a share or disclosure put them: a notice that
+     *  names none is nothing for it, and is refused before anything of
+     *  it (its item) is noted here. */
+    if (keyring_self_member (self->keyring)->role != ROLE_KERNPARTIJ && n->n_disclosed == 0) {
+        self->role->refuse (self, m, "correction",
+                            "this node holds no copy of the signal a correction notice could name");
+        zlist_destroy (&meetings);
+        return;
+    }
     /*  A copy it names not kept here yet: waits, noting nothing, until
      *  the copy is here (the uitvoerder offers the notice again). */
     int rc = s_passed_kept (partner_of (self), n, &reason);

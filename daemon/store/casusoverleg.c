@@ -676,17 +676,6 @@ casusoverleg_disclosure_any (casusoverleg_t *self, const char *case_ref,
 }
 
 int
-casusoverleg_each_disclosure (casusoverleg_t *self, casusoverleg_disclosure_fn *fn, void *arg,
-                              kt_reason_t *reason)
-{
-    disclosure_visit_t v = {fn, arg};
-    return store_each (self->db,
-                       "SELECT case_ref, message_id, recipient, uid, step FROM disclosure"
-                       " ORDER BY id",
-                       NULL, NULL, s_disclosure_row, &v, "list the disclosures", reason);
-}
-
-int
 casusoverleg_disclosure_set_item (casusoverleg_t *self, const char *case_ref,
                                   const uint8_t message_id[KT_ID_LEN], uint32_t position,
                                   const Keten__SignalItem *item, kt_reason_t *reason)
@@ -724,45 +713,6 @@ casusoverleg_disclosure_set_item (casusoverleg_t *self, const char *case_ref,
     if (d)
         keten__disclosure_consent__free_unpacked (d, NULL);
     return rc != 0 ? -1 : same ? 0 : 1;
-}
-
-/*  A signal copied to the case, read for casusoverleg_each_signal. */
-typedef struct {
-    const uint8_t *key;
-    casusoverleg_signal_fn *fn;
-    void *arg;
-} signal_visit_t;
-
-static int
-s_signal_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
-{
-    signal_visit_t *v = arg;
-    ProtobufCMessage *msg = NULL;
-    if (!store_blob_is (q, 0, KT_ID_LEN) ||
-        keystore_unseal_message (v->key, sqlite3_column_blob (q, 0), KT_ID_LEN,
-                                 sqlite3_column_blob (q, 1), (size_t) sqlite3_column_bytes (q, 1),
-                                 &keten__signal__descriptor, &msg) != 0)
-        return kt_fail (reason, "a signal copied to the case does not unseal");
-    int rc = v->fn (v->arg, sqlite3_column_blob (q, 0), (const Keten__Signal *) msg, reason);
-    keten__signal__free_unpacked ((Keten__Signal *) msg, NULL);
-    return rc;
-}
-
-int
-casusoverleg_each_signal (casusoverleg_t *self, const char *case_ref, casusoverleg_signal_fn *fn,
-                          void *arg, kt_reason_t *reason)
-{
-    uint8_t key[KEYSTORE_KEY_LEN];
-    if (s_key_any (self, case_ref, key, reason) != 0)
-        return -1;
-    signal_visit_t v = {key, fn, arg};
-    int rc = store_each (self->db,
-                         "SELECT message_id, body FROM casus_signal WHERE case_ref=?"
-                         " ORDER BY received_ms, message_id",
-                         store_bind_values, (void *) STORE_VALUES (STORE_TEXT (case_ref)),
-                         s_signal_row, &v, "read the signals copied to the case", reason);
-    sodium_memzero (key, sizeof key);
-    return rc;
 }
 
 int

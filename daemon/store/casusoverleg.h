@@ -133,17 +133,6 @@ int casusoverleg_disclosure (casusoverleg_t *self, const char *case_ref,
 int casusoverleg_disclosure_any (casusoverleg_t *self, const char *case_ref,
                                  const uint8_t message_id[KT_ID_LEN],
                                  Keten__DisclosureConsent **d_p, kt_reason_t *reason);
-/*  Take one signal copied to a case, unsealed (borrowed for the call): 0
- *  go on, 1 stop, -1 error with reason. */
-typedef int (casusoverleg_signal_fn) (void *arg, const uint8_t id[KT_ID_LEN],
-                                      const Keten__Signal *signal, kt_reason_t *reason);
-/*  The signals copied to case_ref (art. 8.5), archived or not, oldest
- *  first, each to fn (the file's own upkeep, as casusoverleg_disclosure_any). */
-int casusoverleg_each_signal (casusoverleg_t *self, const char *case_ref,
-                              casusoverleg_signal_fn *fn, void *arg, kt_reason_t *reason);
-/*  Every disclosure (and share), oldest first, each to fn. */
-int casusoverleg_each_disclosure (casusoverleg_t *self, casusoverleg_disclosure_fn *fn, void *arg,
-                                  kt_reason_t *reason);
 /*  art. 12.5: the item at position of disclosure message_id of case_ref
  *  reads as item from now on (items_passed_as: a deleted or blocked one
  *  is an empty item marked so), its body sealed again as before.  1

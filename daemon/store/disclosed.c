@@ -36,14 +36,6 @@ disclosed_record (sqlite3 *db, const char *case_ref, const uint8_t message_id[KT
     return 0;
 }
 
-int
-disclosed_has (sqlite3 *db, const uint8_t message_id[KT_ID_LEN], kt_reason_t *reason)
-{
-    return store_one (db, "SELECT 1 FROM disclosed_item WHERE message_id=? LIMIT 1",
-                      STORE_VALUES (STORE_BLOB (message_id, KT_ID_LEN)), NULL, NULL,
-                      "look up a disclosure's items", reason);
-}
-
 typedef struct {
     disclosed_fn *fn;
     void *arg;

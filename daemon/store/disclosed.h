@@ -33,8 +33,6 @@ extern const size_t disclosed_n_migrations;
 int disclosed_record (sqlite3 *db, const char *case_ref, const uint8_t message_id[KT_ID_LEN],
                       const char *recipient, size_t n, const uint8_t *const *sources,
                       const uint32_t *indexes, kt_reason_t *reason);
-/*  Whether the places of disclosure message_id are recorded: 1, 0, -1. */
-int disclosed_has (sqlite3 *db, const uint8_t message_id[KT_ID_LEN], kt_reason_t *reason);
 
 /*  One place an item was passed on at; blobs and strings borrowed for the
  *  callback. */

@@ -409,10 +409,6 @@ const Keten__SignalItem *uitvoerder_passed_now (const Keten__Signal *s, const ui
 int uitvoerder_passed_correct (node_t *self, const char *case_ref,
                                const uint8_t signal_id[KT_ID_LEN], bool whole, uint32_t item_index,
                                const Keten__Signal *s, kt_reason_t *reason);
-/*  Disclosures recorded before their places were (disclosed.c), matched
- *  to the signals copied to their case; one that fails is logged and
- *  tried at the next start. */
-int uitvoerder_passed_start (node_t *self, kt_reason_t *reason);
 
 /*  Subjects and possible matches (uitvoerder_subject.c). */
 void uitvoerder_subject_show (node_t *self, const api_caller_t *caller, const char *cmd,

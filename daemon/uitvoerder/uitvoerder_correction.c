@@ -358,10 +358,6 @@ uitvoerder_correction_start (node_t *self, kt_reason_t *reason)
     if (!u->correction && !(u->correction = correction_new (u->weegploeg, reason)))
         return -1;
     kt_reason_t why;
-    /*  Shares and disclosures recorded before their places were: mapped
-     *  first, so the corrections below reach them. */
-    if (uitvoerder_passed_start (self, &why) != 0)
-        kt_log (KT_LOG_ERROR, "disclosure map_failed reason=\"%s\"", why.text);
     if (s_resume (self, &why) != 0)
         kt_log (KT_LOG_ERROR, "correction resume_failed reason=\"%s\"", why.text);
     return 0;

@@ -15,8 +15,11 @@
  *    so it is a holder that confirms; an externe casuspartner is told of
  *    its own places only, and given an item's new text only for a place
  *    that holds that item (art. 10.5).
- *  - Disclosures recorded before their places were are matched to the
- *    case's signals once, at start (uitvoerder_passed_start).
+ *  - Disclosures recorded before their places were (by a version of
+ *    keten before this) hold no places: no correction reaches them.
+ *    Matching their items to the case's signals by content would name
+ *    a signal its recipient was never given whenever two items read
+ *    the same.
  */
 #include "uitvoerder.h"
 
@@ -104,9 +107,10 @@ uitvoerder_passed_places (node_t *self, const char *case_ref, const uint8_t sign
     }
     if (!held_only)
         return 0;
-    /*  A copy its recipient refused never reached it: it holds nothing
-     *  there.  One still on its way (pending, held, not yet kept) will:
-     *  the notice, kept after it, follows it to the member. */
+    /*  A copy its recipient refused, or one that expired on its way
+     *  (relay_expire: never to be offered again), never reached it: it
+     *  holds nothing there.  One still on its way (pending, held, not yet
+     *  kept) will: the notice, kept after it, follows it to the member. */
     size_t kept = 0;
     for (size_t i = 0; i < out->n; i++) {
         int state = 0;
@@ -115,7 +119,7 @@ uitvoerder_passed_places (node_t *self, const char *case_ref, const uint8_t sign
             uitvoerder_places_free (out);
             return -1;
         }
-        if (found && state == 2)
+        if (found && (state == 2 || state == 4))
             continue;
         out->rows[kept++] = out->rows[i];
     }
@@ -162,140 +166,19 @@ uitvoerder_passed_correct (node_t *self, const char *case_ref, const uint8_t sig
     /*  secure_delete overwrote the old bodies' pages; the WAL that holds
      *  them is emptied too - also when a crash came after the change and
      *  before this, so whenever a record holds a place of the signal. */
+    bool busy = false;
     if (rc == 0 && places.n > 0 &&
-        store_wal_truncate (casusoverleg_db (u->casus), NULL, "truncate casusoverleg.db's WAL",
+        store_wal_truncate (casusoverleg_db (u->casus), &busy, "truncate casusoverleg.db's WAL",
                             reason) != 0)
         rc = -1;
+    /*  A reader holding the WAL keeps the old bodies in it: the step is
+     *  not done, and is tried again. */
+    if (rc == 0 && busy)
+        rc = kt_fail (reason, "the write-ahead log of casusoverleg.db is held by a reader; tried "
+                              "again later");
     if (rc == 0 && places.n > 0)
         kt_log (KT_LOG_INFO, "correction passed_copies case_ref=%s places=%zu changed=%zu",
                 case_ref, places.n, changed);
     uitvoerder_places_free (&places);
     return rc;
-}
-
-/* ---- disclosures recorded before their places were ------------------------ */
-
-typedef struct {
-    char case_ref[40];
-    uint8_t message_id[KT_ID_LEN];
-    char recipient[65];
-} unmapped_t;
-
-typedef struct {
-    sqlite3 *db;
-    unmapped_t *rows;
-    size_t n, cap;
-} unmapped_list_t;
-
-static int
-s_unmapped_row (void *arg, const casusoverleg_disclosure_t *row, kt_reason_t *reason)
-{
-    unmapped_list_t *l = arg;
-    int has = disclosed_has (l->db, row->message_id, reason);
-    if (has != 0)
-        return has < 0 ? -1 : 0;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 8;
-        unmapped_t *grown = realloc (l->rows, cap * sizeof *grown);
-        if (!grown)
-            return kt_fail (reason, "out of memory");
-        l->rows = grown;
-        l->cap = cap;
-    }
-    unmapped_t *u = &l->rows[l->n++];
-    snprintf (u->case_ref, sizeof u->case_ref, "%s", row->case_ref);
-    memcpy (u->message_id, row->message_id, KT_ID_LEN);
-    snprintf (u->recipient, sizeof u->recipient, "%s", row->recipient);
-    return 0;
-}
-
-/*  A disclosure's places being matched to the signals copied to its case
- *  (art. 8.5). */
-typedef struct {
-    const Keten__DisclosureConsent *d;
-    size_t n_items;
-    uint8_t ids[ITEMS_MAX][KT_ID_LEN];
-    const uint8_t *sources[ITEMS_MAX];
-    uint32_t indexes[ITEMS_MAX];
-    size_t matched;
-} matching_t;
-
-/*  Each place not matched yet, to the first item of this signal that
- *  reads exactly as the place does, as it was passed on (the basis
- *  explicit, s_pick in uitvoerder_disclose.c). */
-static int
-s_match_signal (void *arg, const uint8_t id[KT_ID_LEN], const Keten__Signal *s, kt_reason_t *reason)
-{
-    (void) reason;
-    matching_t *m = arg;
-    for (size_t p = 0; p < m->n_items; p++)
-        for (uint32_t k = 0; !m->sources[p] && k < s->n_items; k++) {
-            Keten__SignalItem copy = *s->items[k];
-            if (!*copy.legal_basis)
-                copy.legal_basis = s->legal_basis;
-            if (copy.blocked || copy.deleted || !items_same (&copy, m->d->items[p]))
-                continue;
-            memcpy (m->ids[p], id, KT_ID_LEN);
-            m->sources[p] = m->ids[p];
-            m->indexes[p] = k;
-            m->matched++;
-        }
-    return 0;
-}
-
-/*  Map one disclosure recorded before its places were: a place no
- *  signal's item matches (a contribution's item, or one changed since)
- *  is recorded as of unknown origin, and no correction reaches it. */
-static int
-s_map (node_t *self, const unmapped_t *um, kt_reason_t *reason)
-{
-    uitvoerder_t *u = uitvoerder_of (self);
-    Keten__DisclosureConsent *d = NULL;
-    matching_t *m = calloc (1, sizeof *m);
-    int rc = m ? casusoverleg_disclosure_any (u->casus, um->case_ref, um->message_id, &d, reason)
-               : kt_fail (reason, "out of memory");
-    if (rc == 0) {
-        m->d = d;
-        m->n_items = d->n_items < ITEMS_MAX ? d->n_items : ITEMS_MAX;
-        rc = casusoverleg_each_signal (u->casus, um->case_ref, s_match_signal, m, reason);
-    }
-    sqlite3 *db = casusoverleg_db (u->casus);
-    if (rc == 0 && (rc = store_begin (db, reason)) == 0) {
-        if (disclosed_record (db, um->case_ref, um->message_id, um->recipient, m->n_items,
-                              m->sources, m->indexes, reason) != 0 ||
-            store_commit (db, reason) != 0) {
-            store_rollback (db);
-            rc = -1;
-        }
-    }
-    if (rc == 0)
-        kt_log (KT_LOG_INFO, "disclosure places_mapped case_ref=%s items=%zu from_signals=%zu",
-                um->case_ref, m->n_items, m->matched);
-    if (d)
-        keten__disclosure_consent__free_unpacked (d, NULL);
-    free (m);
-    return rc;
-}
-
-int
-uitvoerder_passed_start (node_t *self, kt_reason_t *reason)
-{
-    uitvoerder_t *u = uitvoerder_of (self);
-    unmapped_list_t l = {casusoverleg_db (u->casus), NULL, 0, 0};
-    int rc = casusoverleg_each_disclosure (u->casus, s_unmapped_row, &l, reason);
-    size_t failed = 0;
-    for (size_t i = 0; rc == 0 && i < l.n; i++) {
-        kt_reason_t why;
-        /*  One that cannot be read now is tried again at the next start;
-         *  until then a correction does not reach its copy. */
-        if (s_map (self, &l.rows[i], &why) != 0) {
-            kt_log (KT_LOG_ERROR, "disclosure map_failed case_ref=%s reason=\"%s\"",
-                    l.rows[i].case_ref, why.text);
-            failed++;
-        }
-    }
-    free (l.rows);
-    if (rc == 0 && failed)
-        kt_log (KT_LOG_WARN, "disclosure map_deferred count=%zu", failed);
-    return rc != 0 ? -1 : 0;
 }
