@@ -1,6 +1,7 @@
 /*  casebox: the cases a partner takes part in.  */
 #include "casebox.h"
 
+#include "disclosed.h"
 #include "items.h"
 #include "plan.h"
 #include "store.h"
@@ -423,27 +424,16 @@ casebox_disclosure_set_item (casebox_t *self, const char *case_ref, const uint8_
     int result = rc < 0 ? -1 : rc == 0 ? 2 : 0;
     if (result == 0 && (r.result != 0 || !d))
         result = kt_fail (reason, "a disclosure of %.24s does not unseal", case_ref);
-    if (result == 0 && position >= d->n_items)
-        result = kt_fail (reason, "the disclosure of %.24s holds %zu items, not one at %u",
-                          case_ref, d->n_items, (unsigned) position);
-    if (result == 0 && !items_same (d->items[position], item)) {
-        /*  The new item in its place; the old one is put back before the
-         *  message is freed. */
-        Keten__SignalItem *old = d->items[position];
-        d->items[position] = (Keten__SignalItem *) item;
-        uint8_t *sealed = NULL;
-        size_t sealed_len = 0;
-        result = keystore_seal_message (key, id, KT_ID_LEN, &d->base, &sealed, &sealed_len) == 0
-                     ? 1
-                     : kt_fail (reason, "out of memory");
-        d->items[position] = old;
-        if (result == 1 &&
-            store_run (self->db, "UPDATE disclosure_in SET body=? WHERE message_id=?",
-                       STORE_VALUES (STORE_BLOB (sealed, sealed_len), STORE_BLOB (id, KT_ID_LEN)),
-                       "correct a disclosed item", reason) < 0)
-            result = -1;
-        free (sealed);
-    }
+    uint8_t *sealed = NULL;
+    size_t sealed_len = 0;
+    if (result == 0)
+        result = disclosed_reseal (d, position, item, key, id, &sealed, &sealed_len, reason);
+    if (result == 1 &&
+        store_run (self->db, "UPDATE disclosure_in SET body=? WHERE message_id=?",
+                   STORE_VALUES (STORE_BLOB (sealed, sealed_len), STORE_BLOB (id, KT_ID_LEN)),
+                   "correct a disclosed item", reason) < 0)
+        result = -1;
+    free (sealed);
     sodium_memzero (key, sizeof key);
     if (d)
         keten__disclosure_consent__free_unpacked (d, NULL);

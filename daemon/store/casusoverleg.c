@@ -4,7 +4,6 @@
 #include "casework.h"
 #include "disclosed.h"
 #include "figures.h"
-#include "items.h"
 #include "plan.h"
 #include "store.h"
 
@@ -684,35 +683,24 @@ casusoverleg_disclosure_set_item (casusoverleg_t *self, const char *case_ref,
     if (s_key_any (self, case_ref, key, reason) != 0)
         return -1;
     Keten__DisclosureConsent *d = NULL;
-    int rc = s_disclosure_read (self, case_ref, message_id, key, &d, reason);
-    if (rc == 0 && position >= d->n_items)
-        rc = kt_fail (reason, "a disclosure of %.24s holds %zu items, not one at %u", case_ref,
-                      d->n_items, (unsigned) position);
+    uint8_t *sealed = NULL;
+    size_t sealed_len = 0;
     /*  Already so (a step repeated after a crash): nothing to write. */
-    bool same = rc == 0 && items_same (d->items[position], item);
-    if (rc == 0 && !same) {
-        /*  The new item in its place, sealed again under the case's key
-         *  with the message id as before; the old item is put back
-         *  before the message is freed. */
-        Keten__SignalItem *old = d->items[position];
-        d->items[position] = (Keten__SignalItem *) item;
-        uint8_t *sealed = NULL;
-        size_t sealed_len = 0;
-        if (keystore_seal_message (key, message_id, KT_ID_LEN, &d->base, &sealed, &sealed_len) != 0)
-            rc = kt_fail (reason, "out of memory");
-        d->items[position] = old;
-        if (rc == 0 &&
-            store_run (self->db, "UPDATE disclosure SET body=? WHERE case_ref=? AND message_id=?",
-                       STORE_VALUES (STORE_BLOB (sealed, sealed_len), STORE_TEXT (case_ref),
-                                     STORE_BLOB (message_id, KT_ID_LEN)),
-                       "correct a disclosed item", reason) < 0)
-            rc = -1;
-        free (sealed);
-    }
+    int rc =
+        s_disclosure_read (self, case_ref, message_id, key, &d, reason) != 0
+            ? -1
+            : disclosed_reseal (d, position, item, key, message_id, &sealed, &sealed_len, reason);
+    if (rc == 1 &&
+        store_run (self->db, "UPDATE disclosure SET body=? WHERE case_ref=? AND message_id=?",
+                   STORE_VALUES (STORE_BLOB (sealed, sealed_len), STORE_TEXT (case_ref),
+                                 STORE_BLOB (message_id, KT_ID_LEN)),
+                   "correct a disclosed item", reason) < 0)
+        rc = -1;
+    free (sealed);
     sodium_memzero (key, sizeof key);
     if (d)
         keten__disclosure_consent__free_unpacked (d, NULL);
-    return rc != 0 ? -1 : same ? 0 : 1;
+    return rc;
 }
 
 int

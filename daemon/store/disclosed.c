@@ -1,6 +1,8 @@
 /*  disclosed: where the items passed on in the casusoverleg came from.  */
 #include "disclosed.h"
 
+#include "items.h"
+
 #include <string.h>
 
 const char *const disclosed_migrations[] = {
@@ -76,4 +78,24 @@ disclosed_forget (sqlite3 *db, const char *case_ref, kt_reason_t *reason)
                       "delete where disclosed items came from", reason) < 0
                ? -1
                : 0;
+}
+
+int
+disclosed_reseal (Keten__DisclosureConsent *d, uint32_t position, const Keten__SignalItem *item,
+                  const uint8_t key[KEYSTORE_KEY_LEN], const uint8_t id[KT_ID_LEN],
+                  uint8_t **sealed_p, size_t *sealed_len_p, kt_reason_t *reason)
+{
+    *sealed_p = NULL;
+    if (position >= d->n_items)
+        return kt_fail (reason, "a disclosure holds %zu items, not one at %u", d->n_items,
+                        (unsigned) position);
+    if (items_same (d->items[position], item))
+        return 0;
+    /*  The new item in its place, sealed again with the message id as
+     *  before; the old item is put back before the message is freed. */
+    Keten__SignalItem *old = d->items[position];
+    d->items[position] = (Keten__SignalItem *) item;
+    int rc = keystore_seal_message (key, id, KT_ID_LEN, &d->base, sealed_p, sealed_len_p);
+    d->items[position] = old;
+    return rc == 0 ? 1 : kt_fail (reason, "out of memory");
 }

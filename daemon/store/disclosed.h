@@ -12,6 +12,8 @@
 #ifndef KETEN_DISCLOSED_H
 #define KETEN_DISCLOSED_H
 
+#include "keten.pb-c.h"
+#include "keystore.h"
 #include "store.h"
 #include "util.h"
 
@@ -52,5 +54,15 @@ int disclosed_each (sqlite3 *db, const char *case_ref, const uint8_t source_id[K
 /*  art. 13 destruction, inside the caller's transaction: case_ref's
  *  rows go with its disclosures. */
 int disclosed_forget (sqlite3 *db, const char *case_ref, kt_reason_t *reason);
+
+/*  art. 12.5: item in place position of disclosure d (its message id
+ *  id, sealed under key as its body), as the uitvoerder's record and a
+ *  participant's copy both keep it.  1 with *sealed_p (heap) the body
+ *  sealed again with the new item, 0 when the place reads so already (a
+ *  step repeated), -1 with reason (a position d does not have, out of
+ *  memory).  d is left as it was. */
+int disclosed_reseal (Keten__DisclosureConsent *d, uint32_t position, const Keten__SignalItem *item,
+                      const uint8_t key[KEYSTORE_KEY_LEN], const uint8_t id[KT_ID_LEN],
+                      uint8_t **sealed_p, size_t *sealed_len_p, kt_reason_t *reason);
 
 #endif
