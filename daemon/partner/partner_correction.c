@@ -70,13 +70,12 @@ partner_correction_start (node_t *self, kt_reason_t *reason)
 /*  art. 9.2, 10.4-10.5: the places of the signal's items in the shares
  *  and disclosures this node received, as the notice names them, each
  *  made to read as the item does now (or emptied), inside the caller's
- *  transaction.  strict: a copy named and not kept here is on its way
- *  (sent before the notice, it was not stored yet): 1, nothing applied,
- *  and the notice is offered again after it; not strict (a restore's
- *  replay, the backup older than the copy), it is passed over.  0, 1, or
- *  -1 with reason. */
+ *  transaction.  A copy named and not kept here is passed over: a notice
+ *  as it arrives is applied only once every copy it names is kept
+ *  (s_passed_kept); a restore's replay may find a backup older than the
+ *  copy.  0, or -1 with reason. */
 static int
-s_apply_passed (partner_t *p, const Keten__CorrectionNotice *n, bool strict, size_t *changed,
+s_apply_passed (partner_t *p, const Keten__CorrectionNotice *n, size_t *changed,
                 kt_reason_t *reason)
 {
     Keten__SignalItem empty;
@@ -89,12 +88,6 @@ s_apply_passed (partner_t *p, const Keten__CorrectionNotice *n, bool strict, siz
                                                at->position, now, reason);
         if (set < 0)
             return -1;
-        if (set == 2 && strict) {
-            char hex[KT_ID_HEX];
-            kt_fail (reason, "it names the copy %s, not kept here yet",
-                     kt_hex (hex, at->disclosure_id.data, KT_ID_LEN));
-            return 1;
-        }
         if (set == 1)
             (*changed)++;
     }
@@ -121,11 +114,11 @@ s_passed_kept (partner_t *p, const Keten__CorrectionNotice *n, kt_reason_t *reas
     return 0;
 }
 
-/*  Apply n to every copy here, in one transaction: 0, 1 to be applied
- *  later (s_apply_passed), -1 with reason. */
+/*  Apply n to every copy here, in one transaction: 0, or -1 with
+ *  reason. */
 static int
-s_apply (node_t *self, const Keten__CorrectionNotice *n, zlist_t *meetings, bool strict,
-         size_t *passed, kt_reason_t *reason)
+s_apply (node_t *self, const Keten__CorrectionNotice *n, zlist_t *meetings, size_t *passed,
+         kt_reason_t *reason)
 {
     partner_t *p = partner_of (self);
     items_change_t change = {n->action, n->item_index, n->item};
@@ -155,10 +148,10 @@ s_apply (node_t *self, const Keten__CorrectionNotice *n, zlist_t *meetings, bool
     if (rc == 0 && found && outbox_blank (p->outbox, n->signal_id.data, reason) < 0)
         rc = -1;
     if (rc == 0 && *n->case_ref)
-        rc = s_apply_passed (p, n, strict, passed, reason);
+        rc = s_apply_passed (p, n, passed, reason);
     if (rc != 0 || store_commit (self->db, reason) != 0) {
         store_rollback (self->db);
-        return rc > 0 ? 1 : -1;
+        return -1;
     }
     return 0;
 }
@@ -199,7 +192,7 @@ partner_on_correction (node_t *self, node_message_t *m)
     if (rc == 0)
         rc = forget_note_correct (self->forget, n->case_ref, what, NULL, n, &reason);
     if (rc == 0)
-        rc = s_apply (self, n, meetings, true, &passed, &reason);
+        rc = s_apply (self, n, meetings, &passed, &reason);
     if (rc != 0) {
         /*  Crash reasoning, rule 3: no receipt, so the uitvoerder offers
          *  it again; what was done is repeated harmlessly. */
@@ -229,7 +222,7 @@ partner_correction_redo (node_t *self, const Keten__CorrectionNotice *n, kt_reas
         return kt_fail (reason, "out of memory");
     zlist_autofree (meetings);
     size_t passed = 0;
-    int rc = s_apply (self, n, meetings, false, &passed, reason);
+    int rc = s_apply (self, n, meetings, &passed, reason);
     if (rc == 0) {
         s_after_commit (self, meetings);
         kt_log (KT_LOG_INFO, "restore correction_redone correction=%s case_ref=%s agendas=%zu",
