@@ -165,17 +165,11 @@ uitvoerder_passed_correct (node_t *self, const char *case_ref, const uint8_t sig
     }
     /*  secure_delete overwrote the old bodies' pages; the WAL that holds
      *  them is emptied too - also when a crash came after the change and
-     *  before this, so whenever a record holds a place of the signal. */
-    bool busy = false;
+     *  before this, so whenever a record holds a place of the signal.  A
+     *  reader holding the WAL fails the step, which is tried again. */
     if (rc == 0 && places.n > 0 &&
-        store_wal_truncate (casusoverleg_db (u->casus), &busy, "truncate casusoverleg.db's WAL",
-                            reason) != 0)
+        store_checkpoint (casusoverleg_db (u->casus), "casusoverleg.db", reason) != 0)
         rc = -1;
-    /*  A reader holding the WAL keeps the old bodies in it: the step is
-     *  not done, and is tried again. */
-    if (rc == 0 && busy)
-        rc = kt_fail (reason, "the write-ahead log of casusoverleg.db is held by a reader; tried "
-                              "again later");
     if (rc == 0 && places.n > 0)
         kt_log (KT_LOG_INFO, "correction passed_copies case_ref=%s places=%zu changed=%zu",
                 case_ref, places.n, changed);
