@@ -466,6 +466,11 @@ int uitvoerder_log_sent (node_t *self, const uint8_t id[KT_ID_LEN], Keten__Messa
  *  be 0), in a batch of its own. */
 int uitvoerder_log_event (node_t *self, Keten__LogEvent event, const char *os_user,
                           const char *what, char *const *case_refs, size_t n, kt_reason_t *reason);
+/*  The same under once (provlog_append_once): appended only when no
+ *  entry under that key is in the log. */
+int uitvoerder_log_event_once (node_t *self, const char *once, Keten__LogEvent event,
+                               const char *os_user, const char *what, char *const *case_refs,
+                               size_t n, kt_reason_t *reason);
 /*  Write the log entries the relay owes (MESSAGE_SENT of held copies,
  *  MESSAGE_DELIVERED of settled ones), each once, then release the held
  *  copies.  On failure they stay owed and u->log_owed makes the log

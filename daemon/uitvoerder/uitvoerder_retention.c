@@ -207,6 +207,8 @@ s_archive (node_t *self, const char *case_ref, uint64_t last_ms, uint64_t due_ms
     return 0;
 }
 
+/*  A case_ref into a JSON array (arg): the lists read before they are
+ *  acted on, as the action writes the files they are read from. */
 static int
 s_ref_row (void *arg, const char *case_ref, kt_reason_t *reason)
 {
@@ -303,18 +305,11 @@ int
 uitvoerder_log_merge (node_t *self, const char *keep, const char *gone, const char *os_user,
                       const char *what, kt_reason_t *reason)
 {
-    Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
-    e.event = KETEN__LOG_EVENT__CORRECTED;
-    e.time_ms = kt_now_ms ();
-    e.node = (char *) keyring_self_member (self->keyring)->id;
-    e.os_user = (char *) os_user;
-    e.what = (char *) what;
     char *refs[2] = {(char *) keep, (char *) gone};
-    e.case_refs = refs;
-    e.n_case_refs = 2;
     char once[64];
     snprintf (once, sizeof once, "merged/%.24s/%.24s", keep, gone);
-    return provlog_append_one (uitvoerder_of (self)->log, once, &e, NULL, reason);
+    return uitvoerder_log_event_once (self, once, KETEN__LOG_EVENT__CORRECTED, os_user, what, refs,
+                                      2, reason);
 }
 
 /*  A merge noted after the backup was taken: made again when both
@@ -384,14 +379,6 @@ uitvoerder_redo (node_t *self, const forget_entry_t *entry, kt_reason_t *reason)
     return s_destroy (self, case_ref, kt_now_ms (), reason);
 }
 
-static int
-s_destroying_row (void *arg, const char *case_ref, kt_reason_t *reason)
-{
-    return json_array_append_new (arg, json_string (case_ref)) == 0
-               ? 0
-               : kt_fail (reason, "out of memory");
-}
-
 /*  The requests' free texts about subjects destroyed before the
  *  destruction forgot them too (a file from an earlier version of keten):
  *  forgotten now. */
@@ -402,7 +389,7 @@ s_forget_requests (node_t *self, kt_reason_t *reason)
     json_t *refs = json_array ();
     if (!refs)
         return kt_fail (reason, "out of memory");
-    int rc = request_each_kept_case (u->requests, s_destroying_row, refs, reason);
+    int rc = request_each_kept_case (u->requests, s_ref_row, refs, reason);
     size_t i;
     json_t *ref;
     json_array_foreach (refs, i, ref)
@@ -427,8 +414,7 @@ s_complete_destroying (node_t *self, kt_reason_t *reason)
     json_t *refs = json_array ();
     if (!refs)
         return kt_fail (reason, "out of memory");
-    int rc =
-        lifecycle_each_destroying (uitvoerder_of (self)->lifecycle, s_destroying_row, refs, reason);
+    int rc = lifecycle_each_destroying (uitvoerder_of (self)->lifecycle, s_ref_row, refs, reason);
     size_t i;
     json_t *ref;
     json_array_foreach (refs, i, ref)

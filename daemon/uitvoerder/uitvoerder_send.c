@@ -330,6 +330,14 @@ int
 uitvoerder_log_event (node_t *self, Keten__LogEvent event, const char *os_user, const char *what,
                       char *const *case_refs, size_t n, kt_reason_t *reason)
 {
+    return uitvoerder_log_event_once (self, NULL, event, os_user, what, case_refs, n, reason);
+}
+
+int
+uitvoerder_log_event_once (node_t *self, const char *once, Keten__LogEvent event,
+                           const char *os_user, const char *what, char *const *case_refs, size_t n,
+                           kt_reason_t *reason)
+{
     Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
     e.event = event;
     e.time_ms = kt_now_ms ();
@@ -338,5 +346,5 @@ uitvoerder_log_event (node_t *self, Keten__LogEvent event, const char *os_user, 
     e.what = (char *) what;
     e.case_refs = (char **) case_refs;
     e.n_case_refs = n;
-    return provlog_append_one (uitvoerder_of (self)->log, NULL, &e, NULL, reason);
+    return provlog_append_one (uitvoerder_of (self)->log, once, &e, NULL, reason);
 }
