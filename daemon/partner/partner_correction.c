@@ -45,25 +45,32 @@ s_owe_agenda_key (void *arg, const char *meeting_id, const uint8_t old_key_id[KE
 }
 
 /*  After the commit: the replaced keys shredded, the WALs truncated, the
- *  calendar files written again.  A failure is logged; the next
- *  correction or start repeats it. */
-static void
-s_after_commit (node_t *self, zlist_t *meetings)
+ *  calendar files written again.  0, or -1 with reason (logged): the
+ *  next correction, the notice offered again, or a start repeats it. */
+static int
+s_after_commit (node_t *self, zlist_t *meetings, kt_reason_t *reason)
 {
+    int rc = 0;
     kt_reason_t why;
-    if (retainbox_shred_tag (partner_of (self)->retainbox, SHRED_TAG, &why) != 0)
+    if (retainbox_shred_tag (partner_of (self)->retainbox, SHRED_TAG, &why) != 0) {
         kt_log (KT_LOG_WARN, "correction shred_deferred reason=\"%s\"", why.text);
+        rc = kt_fail (reason, "%s", why.text);
+    }
     for (const char *id = meetings ? zlist_first (meetings) : NULL; id; id = zlist_next (meetings))
-        if (partner_agenda_publish (self, id, &why) != 0)
+        if (partner_agenda_publish (self, id, &why) != 0) {
             kt_log (KT_LOG_WARN, "correction calendar_failed meeting=%s reason=\"%s\"", id,
                     why.text);
+            rc = kt_fail (reason, "%s", why.text);
+        }
+    return rc;
 }
 
 int
 partner_correction_start (node_t *self, kt_reason_t *reason)
 {
+    kt_reason_t why;
     (void) reason;
-    s_after_commit (self, NULL);
+    s_after_commit (self, NULL, &why); /* logged; not a reason to stop */
     return 0;
 }
 
@@ -94,24 +101,47 @@ s_apply_passed (partner_t *p, const Keten__CorrectionNotice *n, size_t *changed,
     return 0;
 }
 
-/*  Whether every share or disclosure n names is kept here: 0, 1 (one is
- *  not, named in reason), -1 with reason. */
+/*  Whether every place n names is in a share or disclosure kept here:
+ *  0, 1 when one is not kept (yet), 2 when a copy kept has no item at
+ *  the place named (the notice is at fault: it can never apply), -1;
+ *  reason says which. */
 static int
-s_passed_kept (partner_t *p, const Keten__CorrectionNotice *n, kt_reason_t *reason)
+s_passed_check (partner_t *p, const Keten__CorrectionNotice *n, kt_reason_t *reason)
 {
     for (size_t i = 0; i < n->n_disclosed; i++) {
-        const uint8_t *id = n->disclosed[i]->disclosure_id.data;
-        int kept = casebox_has_disclosure (p->casebox, n->case_ref, id, reason);
+        const Keten__DisclosedItem *at = n->disclosed[i];
+        const uint8_t *id = at->disclosure_id.data;
+        char hex[KT_ID_HEX];
+        size_t n_items;
+        int kept = casebox_disclosure_size (p->casebox, n->case_ref, id, &n_items, reason);
         if (kept < 0)
             return -1;
         if (!kept) {
-            char hex[KT_ID_HEX];
             kt_fail (reason, "it names the copy %s, not kept here yet",
                      kt_hex (hex, id, KT_ID_LEN));
             return 1;
         }
+        if (at->position >= n_items) {
+            kt_fail (reason, "it names item %u of the copy %s, which holds %zu",
+                     (unsigned) at->position, kt_hex (hex, id, KT_ID_LEN), n_items);
+            return 2;
+        }
     }
     return 0;
+}
+
+/*  Every meeting naming case_ref, added to meetings (a notice offered
+ *  again: its calendar files are written again, whatever the first
+ *  offer changed). */
+static int
+s_all_meetings (void *arg, const char *meeting_id, kt_reason_t *reason)
+{
+    zlist_t *meetings = arg;
+    for (const char *id = zlist_first (meetings); id; id = zlist_next (meetings))
+        if (strcmp (id, meeting_id) == 0)
+            return 0;
+    return zlist_append (meetings, (void *) meeting_id) == 0 ? 0
+                                                             : kt_fail (reason, "out of memory");
 }
 
 /*  Apply n to every copy here, in one transaction: 0, or -1 with
@@ -187,15 +217,38 @@ partner_on_correction (node_t *self, node_message_t *m)
         return;
     }
     /*  A copy it names not kept here yet: waits, noting nothing, until
-     *  the copy is here (the uitvoerder offers the notice again). */
-    int rc = s_passed_kept (partner_of (self), n, &reason);
-    if (rc == 0)
-        rc = forget_note_correct (self->forget, n->case_ref, what, NULL, n, &reason);
+     *  the copy is here (the uitvoerder offers the notice again).  A
+     *  place that copy does not have is refused: offered again it would
+     *  fail again, for good. */
+    partner_t *p = partner_of (self);
+    int rc = s_passed_check (p, n, &reason);
+    if (rc == 2) {
+        self->role->refuse (self, m, "correction", reason.text);
+        zlist_destroy (&meetings);
+        return;
+    }
+    /*  Noted once per notice: offered again after a failure below, it
+     *  is not noted again. */
+    bool again = false;
+    if (rc == 0) {
+        rc = forget_note_correct (self->forget, n->case_ref, what, NULL, n, true, &reason);
+        again = rc == 1;
+        rc = rc == 1 ? 0 : rc;
+    }
     if (rc == 0)
         rc = s_apply (self, n, meetings, &passed, &reason);
+    if (rc == 0 && again && p->agendabox &&
+        keyring_self_member (self->keyring)->role == ROLE_KERNPARTIJ)
+        rc = agendabox_meetings_of (p->agendabox, n->case_ref, s_all_meetings, meetings, &reason);
+    /*  Applied, but an old value may still be in a file here (a key not
+     *  shredded, a WAL not truncated, a calendar file not written): no
+     *  receipt yet, so the uitvoerder offers the notice again and this
+     *  is done again.  Crash reasoning, rule 3: no receipt, so the
+     *  uitvoerder offers it again; what was done is repeated
+     *  harmlessly. */
+    if (rc == 0 && s_after_commit (self, meetings, &reason) != 0)
+        rc = 1;
     if (rc != 0) {
-        /*  Crash reasoning, rule 3: no receipt, so the uitvoerder offers
-         *  it again; what was done is repeated harmlessly. */
         if (rc > 0)
             kt_log (KT_LOG_WARN, "correction notice waits id=%s correction=%s reason=\"%s\"",
                     m->hex, n->correction_id, reason.text);
@@ -205,7 +258,6 @@ partner_on_correction (node_t *self, node_message_t *m)
         zlist_destroy (&meetings);
         return;
     }
-    s_after_commit (self, meetings);
     kt_log (KT_LOG_INFO,
             "correction notice applied id=%s correction=%s case_ref=%s agendas=%zu passed=%zu",
             m->hex, n->correction_id, n->case_ref, zlist_size (meetings), passed);
@@ -224,7 +276,8 @@ partner_correction_redo (node_t *self, const Keten__CorrectionNotice *n, kt_reas
     size_t passed = 0;
     int rc = s_apply (self, n, meetings, &passed, reason);
     if (rc == 0) {
-        s_after_commit (self, meetings);
+        kt_reason_t why;
+        s_after_commit (self, meetings, &why); /* logged; a start repeats it */
         kt_log (KT_LOG_INFO, "restore correction_redone correction=%s case_ref=%s agendas=%zu",
                 n->correction_id, n->case_ref, zlist_size (meetings));
     }

@@ -394,23 +394,18 @@ casebox_store_disclosure (casebox_t *self, const uint8_t id[KT_ID_LEN],
     return rc < 0 ? -1 : 0;
 }
 
-int
-casebox_has_disclosure (casebox_t *self, const char *case_ref, const uint8_t id[KT_ID_LEN],
-                        kt_reason_t *reason)
+/*  The disclosure (or share) id of case_ref kept here, unsealed into
+ *  *d (the caller frees it) with the case key into key (the caller wipes
+ *  it): 1, 0 when none is kept here (or the case's key is gone), -1 with
+ *  reason. */
+static int
+s_disclosure_read (casebox_t *self, const char *case_ref, const uint8_t id[KT_ID_LEN],
+                   uint8_t key[KEYSTORE_KEY_LEN], Keten__DisclosureConsent **d, kt_reason_t *reason)
 {
-    return store_one (self->db, "SELECT 1 FROM disclosure_in WHERE message_id=? AND case_ref=?",
-                      STORE_VALUES (STORE_BLOB (id, KT_ID_LEN), STORE_TEXT (case_ref)), NULL, NULL,
-                      "look up a disclosure", reason);
-}
-
-int
-casebox_disclosure_set_item (casebox_t *self, const char *case_ref, const uint8_t id[KT_ID_LEN],
-                             uint32_t position, const Keten__SignalItem *item, kt_reason_t *reason)
-{
-    uint8_t key[KEYSTORE_KEY_LEN];
+    *d = NULL;
     int found = s_known_key (self, case_ref, key, reason);
     if (found <= 0)
-        return found < 0 ? -1 : 2;
+        return found;
     /*  The message id binds the sealed disclosure to its row. */
     keystore_record_t r = {NULL, key,
                            id,   KT_ID_LEN,
@@ -420,10 +415,36 @@ casebox_disclosure_set_item (casebox_t *self, const char *case_ref, const uint8_
         store_one (self->db, "SELECT body FROM disclosure_in WHERE message_id=? AND case_ref=?",
                    STORE_VALUES (STORE_BLOB (id, KT_ID_LEN), STORE_TEXT (case_ref)),
                    keystore_record_row, &r, "read the disclosure", reason);
-    Keten__DisclosureConsent *d = (Keten__DisclosureConsent *) r.msg;
-    int result = rc < 0 ? -1 : rc == 0 ? 2 : 0;
-    if (result == 0 && (r.result != 0 || !d))
-        result = kt_fail (reason, "a disclosure of %.24s does not unseal", case_ref);
+    *d = (Keten__DisclosureConsent *) r.msg;
+    if (rc <= 0)
+        return rc;
+    if (r.result != 0 || !*d)
+        return kt_fail (reason, "a disclosure of %.24s does not unseal", case_ref);
+    return 1;
+}
+
+int
+casebox_disclosure_size (casebox_t *self, const char *case_ref, const uint8_t id[KT_ID_LEN],
+                         size_t *n_items, kt_reason_t *reason)
+{
+    uint8_t key[KEYSTORE_KEY_LEN];
+    Keten__DisclosureConsent *d = NULL;
+    int rc = s_disclosure_read (self, case_ref, id, key, &d, reason);
+    sodium_memzero (key, sizeof key);
+    *n_items = rc == 1 ? d->n_items : 0;
+    if (d)
+        keten__disclosure_consent__free_unpacked (d, NULL);
+    return rc;
+}
+
+int
+casebox_disclosure_set_item (casebox_t *self, const char *case_ref, const uint8_t id[KT_ID_LEN],
+                             uint32_t position, const Keten__SignalItem *item, kt_reason_t *reason)
+{
+    uint8_t key[KEYSTORE_KEY_LEN];
+    Keten__DisclosureConsent *d = NULL;
+    int found = s_disclosure_read (self, case_ref, id, key, &d, reason);
+    int result = found < 0 ? -1 : found == 0 ? 2 : 0;
     uint8_t *sealed = NULL;
     size_t sealed_len = 0;
     if (result == 0)

@@ -52,10 +52,11 @@ int casebox_advice (casebox_t *self, const char *case_ref, Keten__CaseClosure **
 /*  Keep a disclosure received (externe casuspartner). */
 int casebox_store_disclosure (casebox_t *self, const uint8_t id[KT_ID_LEN],
                               const Keten__DisclosureConsent *d, kt_reason_t *reason);
-/*  Whether the disclosure (or share) id of case_ref is kept here: 1, 0,
- *  -1 with reason. */
-int casebox_has_disclosure (casebox_t *self, const char *case_ref, const uint8_t id[KT_ID_LEN],
-                            kt_reason_t *reason);
+/*  Whether the disclosure (or share) id of case_ref is kept here, and
+ *  how many items it holds: 1 with *n_items, 0 when none is kept here
+ *  (or the case's key is gone), -1 with reason. */
+int casebox_disclosure_size (casebox_t *self, const char *case_ref, const uint8_t id[KT_ID_LEN],
+                             size_t *n_items, kt_reason_t *reason);
 /*  art. 12.5-12.6: the item at position of the disclosure (or share) id
  *  of case_ref kept here reads as item from now on (items_passed_as: a
  *  deleted or blocked one is an empty item marked so), sealed again

@@ -148,7 +148,7 @@ forget_note_destroy (forget_t *self, const char *case_ref, const uint8_t *ids, s
 
 int
 forget_note_correct (forget_t *self, const char *case_ref, const char *what, const char *detail,
-                     const Keten__CorrectionNotice *notice, kt_reason_t *reason)
+                     const Keten__CorrectionNotice *notice, bool once, kt_reason_t *reason)
 {
     if (self->replaying)
         return 0;
@@ -161,19 +161,23 @@ forget_note_correct (forget_t *self, const char *case_ref, const char *what, con
     int64_t item = notice->whole_signal ? -1 : (int64_t) notice->item_index;
     store_value_t signal = has_signal ? STORE_BLOB (notice->signal_id.data, KT_ID_LEN) : STORE_NULL;
     int rc = store_begin (self->db, reason);
-    if (rc == 0 &&
-        store_run (
-            self->db,
-            "INSERT INTO forgotten (at_ms, kind, case_ref, what, detail, sealed, signal, item)"
-            " VALUES (?, 'correct', ?, ?, ?, ?, ?, ?)",
-            STORE_VALUES (STORE_INT (kt_now_ms ()), STORE_TEXT (case_ref), STORE_TEXT (what),
-                          STORE_TEXT (detail ? detail : ""), STORE_BLOB (sealed, sealed_len),
-                          signal, STORE_INT (item)),
-            "note a correction", reason) < 0)
+    int added = rc == 0
+                    ? store_run (self->db,
+                                 "INSERT INTO forgotten (at_ms, kind, case_ref, what, detail,"
+                                 " sealed, signal, item) SELECT ?, 'correct', ?2, ?3, ?, ?, ?, ?"
+                                 " WHERE NOT ?8 OR NOT EXISTS (SELECT 1 FROM forgotten"
+                                 " WHERE case_ref = ?2 AND kind = 'correct' AND what = ?3)",
+                                 STORE_VALUES (STORE_INT (kt_now_ms ()), STORE_TEXT (case_ref),
+                                               STORE_TEXT (what), STORE_TEXT (detail ? detail : ""),
+                                               STORE_BLOB (sealed, sealed_len), signal,
+                                               STORE_INT (item), STORE_INT (once)),
+                                 "note a correction", reason)
+                    : -1;
+    if (added < 0)
         rc = -1;
     /*  A deletion takes what earlier corrections of the same item (or of
      *  any item, when the whole signal goes) said it was. */
-    if (rc == 0 && has_signal && notice->action == KETEN__CORRECTION_ACTION__DELETE &&
+    if (rc == 0 && added > 0 && has_signal && notice->action == KETEN__CORRECTION_ACTION__DELETE &&
         store_run (self->db,
                    "UPDATE forgotten SET sealed = NULL WHERE kind = 'correct' AND signal = ?"
                    " AND (? OR item = ?) AND seq < last_insert_rowid() AND sealed IS NOT NULL",
@@ -188,7 +192,9 @@ forget_note_correct (forget_t *self, const char *case_ref, const char *what, con
     if (rc == 0 && notice->action == KETEN__CORRECTION_ACTION__DELETE &&
         store_checkpoint (self->db, "forget.db", reason) != 0)
         rc = -1;
-    return rc == 0 ? s_drop_copies (self, reason) : -1;
+    if (rc == 0 && s_drop_copies (self, reason) != 0)
+        rc = -1;
+    return rc == 0 && added == 0 ? 1 : rc;
 }
 
 int

@@ -44,10 +44,12 @@ int forget_note_destroy (forget_t *self, const char *case_ref, const uint8_t *id
 /*  Note a correction: what (ids and the action, no personal data),
  *  detail (a JSON object of ids the role needs to do it again, or NULL)
  *  and the notice itself, sealed; a deletion takes the sealed changes
- *  noted before of the same item (or of the whole signal).  Durable on
- *  return. */
+ *  noted before of the same item (or of the whole signal).  With once,
+ *  a what already noted for case_ref is not noted again (a notice
+ *  offered again: what names its message id).  Durable on return: 0, 1
+ *  when once found it noted already, -1 with reason. */
 int forget_note_correct (forget_t *self, const char *case_ref, const char *what, const char *detail,
-                         const Keten__CorrectionNotice *notice, kt_reason_t *reason);
+                         const Keten__CorrectionNotice *notice, bool once, kt_reason_t *reason);
 
 /*  Note that subject gone was merged into keep (the uitvoerder's
  *  weegploeg file): from then on a destruction of keep also forgets what

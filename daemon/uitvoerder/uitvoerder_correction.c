@@ -398,7 +398,7 @@ s_journal (node_t *self, const correction_decision_t *d, kt_reason_t *reason)
     json_decref (detail);
     if (!text)
         return kt_fail (reason, "out of memory");
-    int rc = forget_note_correct (self->forget, d->change.case_ref, what, text, &n, reason);
+    int rc = forget_note_correct (self->forget, d->change.case_ref, what, text, &n, false, reason);
     free (text);
     return rc;
 }

@@ -167,6 +167,39 @@ rvdk-test:1=$S:1"
 [ "$(places)" = "$want" ] || fail "the places are not recorded: $(places)"
 pass "each place of a share or disclosure names the signal's item it came from"
 
+# ---- a participant confirms only once no old value is left in its files ----
+# A reader holds rvdk-test's node.db (its write-ahead log cannot be
+# emptied) while the uitvoerder corrects item 1 again: the copy changes,
+# but rvdk-test does not confirm until its WAL is truncated; the notice,
+# offered again, is noted once in its journal.
+NEW1B=Herzien8815
+echo "{\"kind\": \"fact\", \"text\": \"Gesprek met $NEW1B (fictief).\"}" > "$T/new1b.json"
+mkfifo "$T/reader"
+sqlite3 "$T/state-rvdk-test/node.db" < "$T/reader" > /dev/null 2>&1 &
+READER=$!
+exec 7> "$T/reader"
+echo "BEGIN; SELECT count(*) FROM disclosure_in;" >&7
+kt "$UITV" correction decide "$A" --signal "$S" --item 1 --correct-file "$T/new1b.json" \
+    --reason "Verzoek betrokkene (fictief)." > "$T/decided" || fail "decide failed: $(cat "$T/decided")"
+C3=$(grep -Eo 'c-[0-9a-f]{16}' "$T/decided")
+waits() { grep -q "correction notice waits .*correction=$C3 .*held by a reader" "$T/rvdk-test.log"; }
+wait_until 20 waits || { echo "COMMIT;" >&7; exec 7>&-; fail "rvdk-test did not wait for its WAL"; }
+reads rvdk-test "Schoolverzuim bij $NEW0 (fictief).|Gesprek met $NEW1B (fictief)." \
+    || { echo "COMMIT;" >&7; exec 7>&-; fail "rvdk-test's item 1 was not corrected: $(copy rvdk-test)"; }
+sleep 2 # the notice is offered again at least once while the reader holds
+parties "$C3" | grep -q "rvdk-test:pending" \
+    || { echo "COMMIT;" >&7; exec 7>&-; fail "rvdk-test confirmed with its WAL not truncated: $(parties "$C3")"; }
+echo "COMMIT;" >&7
+exec 7>&-
+wait "$READER" 2>/dev/null || true
+wait_until 90 carried_out "$C3" || fail "the correction was not carried out once the reader ended: $(parties "$C3")"
+[ "$(grep -c "correction notice waits .*correction=$C3 " "$T/rvdk-test.log")" -ge 2 ] \
+    || fail "the notice was not offered again while rvdk-test waited"
+noted=$(sqlite3 -cmd ".timeout 10000" "$T/state-rvdk-test/forget.db" \
+    "SELECT count(*) FROM forgotten WHERE kind='correct' AND what LIKE '% correction $C3'")
+[ "$noted" = 1 ] || fail "the notice offered again is noted $noted times in rvdk-test's journal"
+pass "a participant confirms a correction only once its WAL is truncated; the notice is noted once"
+
 # ---- (b) the gemeente withdraws the signal ---------------------------------
 for id in rvdk-test nctv-test "$UITV"; do OLD_SEALED[$id]=$(sealed_chunks "$id"); done
 out=$(kt "$G" signal withdraw "$S" --reason "Onjuist ingestuurd (fictief)." --wait 2>&1)

@@ -322,8 +322,11 @@ test_a_place_of_a_disclosure_follows_a_correction (void **state)
     d.source = "gemeente-test";
     uint8_t id[KT_ID_LEN] = {7}, other[KT_ID_LEN] = {8};
     assert_int_equal (casebox_store_disclosure (f->casebox, id, &d, &r), 0);
-    assert_int_equal (casebox_has_disclosure (f->casebox, CASE, id, &r), 1);
-    assert_int_equal (casebox_has_disclosure (f->casebox, CASE, other, &r), 0);
+    size_t n_items = 9;
+    assert_int_equal (casebox_disclosure_size (f->casebox, CASE, id, &n_items, &r), 1);
+    assert_int_equal (n_items, 2);
+    assert_int_equal (casebox_disclosure_size (f->casebox, CASE, other, &n_items, &r), 0);
+    assert_int_equal (n_items, 0);
     assert_string_equal (s_disclosed (f, buf, sizeof buf), "Eerste (fictief).|Tweede (fictief).");
 
     Keten__SignalItem fixed = one, empty;
