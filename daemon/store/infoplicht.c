@@ -160,6 +160,7 @@ typedef struct {
     int state;
     char case_ref[40];
     char opened_on[11];
+    char cleared_on[11]; /* the newest decision to inform, "" when none */
     int consulted;
     int deferrals;
 } s_task_t;
@@ -174,20 +175,25 @@ s_task_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
     infoplicht_date (t->opened_on, (uint64_t) sqlite3_column_int64 (q, 2));
     t->consulted = sqlite3_column_int (q, 3);
     t->deferrals = sqlite3_column_int (q, 4);
+    t->cleared_on[0] = '\0';
+    if (sqlite3_column_type (q, 5) != SQLITE_NULL)
+        infoplicht_date (t->cleared_on, (uint64_t) sqlite3_column_int64 (q, 5));
     return 0;
 }
 
 static int
 s_task (infoplicht_t *self, const char *id, s_task_t *t, kt_reason_t *reason)
 {
-    int found = store_one (self->db,
-                           "SELECT state, case_ref, opened_ms,"
-                           " (SELECT count(*) FROM infoplicht_consult c WHERE c.task_id=t.task_id),"
-                           " (SELECT count(*) FROM infoplicht_deferral d WHERE d.task_id=t.task_id)"
-                           " FROM infoplicht_task t WHERE task_id=?"
-                           " AND case_ref NOT IN (SELECT case_ref FROM subject WHERE archived=1)",
-                           STORE_VALUES (STORE_TEXT (id)), s_task_row, t,
-                           "read the informatieplicht task", reason);
+    int found = store_one (
+        self->db,
+        "SELECT state, case_ref, opened_ms,"
+        " (SELECT count(*) FROM infoplicht_consult c WHERE c.task_id=t.task_id),"
+        " (SELECT count(*) FROM infoplicht_deferral d WHERE d.task_id=t.task_id),"
+        " (SELECT max(decided_ms) FROM infoplicht_decision d"
+        " WHERE d.task_id=t.task_id AND outcome='inform')"
+        " FROM infoplicht_task t WHERE task_id=?"
+        " AND case_ref NOT IN (SELECT case_ref FROM subject WHERE archived=1)",
+        STORE_VALUES (STORE_TEXT (id)), s_task_row, t, "read the informatieplicht task", reason);
     if (found == 0)
         return kt_fail (reason, "no informatieplicht task %.24s", id);
     return found < 0 ? -1 : 0;
@@ -259,11 +265,15 @@ infoplicht_inform (infoplicht_t *self, const roster_t *roster, const char *id, c
                         id);
     char today[11];
     infoplicht_date (today, now_ms);
-    if (!on || !intake_valid_date (on) || strcmp (on, today) > 0 || strcmp (on, t.opened_on) < 0)
+    /*  Not before the kernpartij decided it could be (art. 11.3): the
+     *  register must not say the person was informed while a deferral
+     *  held. */
+    const char *from = *t.cleared_on ? t.cleared_on : t.opened_on;
+    if (!on || !intake_valid_date (on) || strcmp (on, today) > 0 || strcmp (on, from) < 0)
         return kt_fail (reason,
-                        "the date informed must be YYYY-MM-DD between the decision (%s) "
-                        "and today",
-                        t.opened_on);
+                        "the date informed must be YYYY-MM-DD between the kernpartij's decision "
+                        "to inform (%s) and today",
+                        from);
     const roster_member_t *m = by ? roster_find (roster, by) : NULL;
     if (!m || !roster_member_active (m, now_ms))
         return kt_fail (reason, "'%.64s' is not an active member of the roster", by ? by : "");
@@ -311,8 +321,16 @@ infoplicht_decision_check (infoplicht_t *self, const infoplicht_decision_t *d, u
                         INFOPLICHT_TEXT_MAX);
     char today[11];
     infoplicht_date (today, now_ms);
-    if (!d->review_on || !intake_valid_date (d->review_on) || strcmp (d->review_on, today) <= 0)
-        return kt_fail (reason, "the review date must be YYYY-MM-DD after today (%s)", today);
+    /*  Reviewed within a year: a deferral is "nog niet" (art. 11.4), not
+     *  never, and art. 11.5 informs as soon as the ground lapses. */
+    char last[11];
+    infoplicht_date (last, now_ms + (uint64_t) INFOPLICHT_REVIEW_MAX_DAYS * 86400000u);
+    if (!d->review_on || !intake_valid_date (d->review_on) || strcmp (d->review_on, today) <= 0 ||
+        strcmp (d->review_on, last) > 0)
+        return kt_fail (reason,
+                        "the review date must be YYYY-MM-DD after today (%s) and at most %d days "
+                        "on (%s)",
+                        today, INFOPLICHT_REVIEW_MAX_DAYS, last);
     return 0;
 }
 
@@ -431,7 +449,8 @@ s_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
     " coalesce ((SELECT group_concat (party, ',') FROM (SELECT party FROM infoplicht_consult c"    \
     " WHERE c.task_id=t.task_id ORDER BY party)), ''),"                                            \
     " (SELECT count(*) FROM infoplicht_deferral d WHERE d.task_id=t.task_id),"                     \
-    " CASE state WHEN 3 THEN cleared_by WHEN 1 THEN coalesce ((SELECT decided_by FROM"             \
+    " CASE state WHEN 3 THEN cleared_by WHEN 2 THEN cleared_by WHEN 1 THEN coalesce ((SELECT "     \
+    "decided_by FROM"                                                                              \
     " infoplicht_deferral d WHERE d.task_id=t.task_id ORDER BY seq DESC LIMIT 1), '') ELSE '' END" \
     " FROM infoplicht_task t WHERE case_ref NOT IN (SELECT case_ref FROM subject WHERE "           \
     "archived=1)"

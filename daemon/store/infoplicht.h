@@ -23,6 +23,9 @@
 #define INFOPLICHT_ID_LEN 19 /* "t-" + 16 hex + NUL */
 #define INFOPLICHT_TEXT_MAX 4000
 #define INFOPLICHT_MAX_CONSULTED 32
+/*  A deferral's review date is at most this many days on (art. 11.4-11.5:
+ *  not yet, reviewed; not never). */
+#define INFOPLICHT_REVIEW_MAX_DAYS 366
 
 typedef struct _infoplicht_t infoplicht_t;
 

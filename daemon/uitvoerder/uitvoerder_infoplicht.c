@@ -177,6 +177,7 @@ typedef struct {
     char case_ref[40];
     char decision_id[DECISION_ID_LEN];
     bool agenderen;
+    bool may_inform; /* a kernpartij decided the person can be informed */
 } s_letter_task_t;
 
 static int
@@ -188,6 +189,7 @@ s_letter_row (void *arg, const infoplicht_row_t *row, kt_reason_t *reason)
     snprintf (t->case_ref, sizeof t->case_ref, "%s", row->case_ref);
     snprintf (t->decision_id, sizeof t->decision_id, "%s", row->decision_id);
     t->agenderen = row->agenderen;
+    t->may_inform = strcmp (row->state, "to-inform") == 0 || strcmp (row->state, "informed") == 0;
     return 0;
 }
 
@@ -198,7 +200,7 @@ uitvoerder_infoplicht_letter (node_t *self, const api_caller_t *caller, const ch
     (void) cmd;
     uitvoerder_t *u = uitvoerder_of (self);
     const roster_t *roster = keyring_roster (self->keyring);
-    s_letter_task_t t = {s_arg (args, "task_id"), false, "", "", false};
+    s_letter_task_t t = {s_arg (args, "task_id"), false, "", "", false, false};
     kt_reason_t reason;
     if (!t.id) {
         apiserver_reply_error (self->api, caller, "give the task_id");
@@ -209,6 +211,15 @@ uitvoerder_infoplicht_letter (node_t *self, const api_caller_t *caller, const ch
         if (found == 0)
             kt_fail (&reason, "no informatieplicht task %.24s", t.id);
         apiserver_reply_error (self->api, caller, reason.text);
+        return;
+    }
+    /*  art. 11.3-11.4: the letter informs the person, which a kernpartij
+     *  decides; none has yet, or one deferred it. */
+    if (!t.may_inform) {
+        apiserver_reply_error (self->api, caller,
+                               "no kernpartij has decided that the person can be informed on this "
+                               "task (art. 11.3-11.4): no letter is written before a kernpartij "
+                               "decides so with keten informatieplicht decide");
         return;
     }
     Keten__WeegploegDecision *d = NULL;

@@ -72,10 +72,12 @@ REVIEW=$(date -u -d '+30 days' +%F)
 decide_refused "$G" "11.3" "$TASK" --defer uavg-41-1-d --note "Lopend onderzoek (fictief)." --review "$REVIEW"
 refused "11.3" inform "$TASK" --on "$TODAY" --by "$G" --how "Per brief."
 refused "kernpartij" consult "$TASK" --party nobody
+refused "11.3" letter "$TASK" --out "$T"
 kt "$UITV" informatieplicht consult "$TASK" --party politie-test | grep -q "$TASK open" || fail "consult"
 kt "$UITV" informatieplicht consult "$TASK" --party "$G" > /dev/null
 decide_refused "$G" "41-1-a" "$TASK" --defer uavg-41-1-z --note "x" --review "$REVIEW"
 decide_refused "$G" "after today" "$TASK" --defer uavg-41-1-d --note "x" --review "$TODAY"
+decide_refused "$G" "at most 366 days" "$TASK" --defer uavg-41-1-d --note "x" --review 9999-12-31
 decide_refused "$G" "no informatieplicht task" t-0000000000000000 --inform
 rc=0; kt "$G" informatieplicht decide "$TASK" --defer uavg-41-1-d --review "$REVIEW" 2> /dev/null || rc=$?
 [ $rc = 2 ] || fail "a deferral without a note: exit $rc"
@@ -92,7 +94,10 @@ kt "$UITV" log show --case "$A" --json | jq -e --arg t "$TASK" --arg g "$G" '[.e
     | length == 1' > /dev/null || fail "the deferral is not in the provenance log under $G"
 if kt "$UITV" log show --case "$A" --json | grep -q Qzxvnotitie; then fail "the note is in the log"; fi
 [ "$(jfield "$UITV" '.informatieplicht.review_due | length')" = 0 ] || fail "due for review on day 0"
+refused "11.3" letter "$TASK" --out "$T"
+ls "$T"/informatie-* > /dev/null 2>&1 && fail "a letter was written while informing is deferred"
 if grep -qaF "Qzxvnotitie" "$T/state-$UITV/weegploeg.db"*; then fail "the note is in the clear"; fi
+pass "no letter before a decision to inform nor while deferred; a review at most a year on"
 pass "consulted politie and the gemeente; $G deferred on uavg-41-1-d until $REVIEW, recorded as its decision; the note is sealed"
 
 # ---- 31 days on: the deferral is due for review --------------------------------
@@ -111,8 +116,11 @@ kt politie-test informatieplicht decide "$TASK" --inform | grep -q " delivered$"
 [ "$(task_of "$A" | jq -r '.[0].state + " " + .[0].decided_by')" = "to-inform politie-test" ] \
     || fail "the task is not cleared by politie-test: $(task_of "$A")"
 refused "not an active member" inform "$TASK" --on "$ON" --by nobody --how "Per brief."
+refused "decision to inform" inform "$TASK" --on "$TODAY" --by "$G" --how "Per brief."
 kt "$UITV" informatieplicht inform "$TASK" --on "$ON" --by "$G" --how "Per brief aan het woonadres." \
     | grep -q "$TASK informed" || fail "inform"
+[ "$(task_of "$A" | jq -r '.[0].state + " " + .[0].decided_by')" = "informed politie-test" ] \
+    || fail "the informed task does not show who cleared it: $(task_of "$A")"
 [ "$(jfield "$UITV" '.informatieplicht.review_due | length')" = 0 ] || fail "still due after informing"
 decide_refused politie-test "is done" "$TASK" --defer uavg-41-1-d --note x --review "$(date -u -d '+60 days' +%F)"
 pass "politie-test decided to inform; informed on $ON by $G; the task is done and no longer due"
