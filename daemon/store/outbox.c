@@ -57,6 +57,9 @@ static const char *const s_migrations[] = {
     /*  4: outbox_blank on a message still waiting for its receipt (a
      *  correction of it came first): its header goes with the receipt. */
     "ALTER TABLE outbox ADD COLUMN blank_settled INTEGER NOT NULL DEFAULT 0;",
+    /*  5: a signal's sender's own CORRECTION_NOTICEs answered before
+     *  outbox_settle blanked them (14: KETEN__MESSAGE_TYPE__CORRECTION_NOTICE). */
+    "UPDATE outbox SET header=x'' WHERE type=14 AND state<>0;",
 };
 
 static void
@@ -189,7 +192,7 @@ outbox_new (sqlite3 *db, const outbox_limits_t *limits, kt_reason_t *reason)
         !(self->settle = store_prepare (db,
                                         "UPDATE outbox SET state=?, settled_ms=?, log_index=?,"
                                         " reason=?, receipt=?, receipts_id=?9,"
-                                        " header=CASE WHEN type IN (?6, ?8) OR blank_settled"
+                                        " header=CASE WHEN type IN (?6, ?8, ?10) OR blank_settled"
                                         " THEN x'' ELSE header END"
                                         " WHERE id=?7 AND (state=0 OR (state=2 AND ?1=1))",
                                         reason)) ||
@@ -519,13 +522,14 @@ outbox_settle (outbox_t *self, const uint8_t id[KT_ID_LEN], bool accepted, uint6
                const char *refusal, const outbox_proof_t *proof, uint64_t now_ms,
                kt_reason_t *reason)
 {
-    /*  ?6, ?8: the types whose header goes with their receipt.  A
+    /*  ?6, ?8, ?10: the types whose header goes with their receipt.  A
      *  RETENTION_ORDER's free-text reason (art. 13), a RIGHTS_DECISION's
-     *  note or motivation (art. 11, 12) is needed by no one here once it
-     *  is answered (the uitvoerder keeps it, the note sealed under the
-     *  subject's key), and it would outlive the subject: blanked in the
-     *  receipt's commit, as outbox_blank does (the id, state and receipt
-     *  stay). */
+     *  note or motivation (art. 11, 12), a sender's own CORRECTION_NOTICE
+     *  (the new item, the reason: art. 12.5) is needed by no one here once
+     *  it is answered (the uitvoerder keeps it, sealed under the
+     *  subject's key), and it would outlive the subject, or a later
+     *  deletion of the item: blanked in the receipt's commit, as
+     *  outbox_blank does (the id, state and receipt stay). */
     int changed = store_run_stmt (
         self->settle,
         STORE_VALUES (
@@ -534,7 +538,8 @@ outbox_settle (outbox_t *self, const uint8_t id[KT_ID_LEN], bool accepted, uint6
             proof->receipts_id ? STORE_NULL : STORE_BLOB (proof->envelope, proof->envelope_len),
             STORE_INT (KETEN__MESSAGE_TYPE__RETENTION_ORDER), STORE_BLOB (id, KT_ID_LEN),
             STORE_INT (KETEN__MESSAGE_TYPE__RIGHTS_DECISION),
-            proof->receipts_id ? STORE_BLOB (proof->receipts_id, KT_ID_LEN) : STORE_NULL),
+            proof->receipts_id ? STORE_BLOB (proof->receipts_id, KT_ID_LEN) : STORE_NULL,
+            STORE_INT (KETEN__MESSAGE_TYPE__CORRECTION_NOTICE)),
         "record the receipt", reason);
     return changed < 0 ? -1 : changed > 0 ? 1 : 0;
 }

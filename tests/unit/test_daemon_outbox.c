@@ -38,18 +38,23 @@ s_teardown (void **state)
 static const outbox_limits_t s_limits = {100, 1000, 8};
 
 static void
-s_insert (sqlite3 *db, outbox_t *ob, uint8_t id[KT_ID_LEN], uint64_t now)
+s_insert_type (sqlite3 *db, outbox_t *ob, uint8_t id[KT_ID_LEN], Keten__MessageType type,
+               uint64_t now)
 {
     kt_reason_t r;
     uint8_t header[40];
     randombytes_buf (id, KT_ID_LEN);
     randombytes_buf (header, sizeof header);
     assert_int_equal (store_begin (db, &r), 0);
-    assert_int_equal (outbox_insert (ob, id, KETEN__MESSAGE_TYPE__SIGNAL, header, sizeof header,
-                                     now, &r),
-                      0);
+    assert_int_equal (outbox_insert (ob, id, type, header, sizeof header, now, &r), 0);
     assert_int_equal (store_commit (db, &r), 0);
     assert_int_equal (outbox_enqueue (ob, id, now), 0);
+}
+
+static void
+s_insert (sqlite3 *db, outbox_t *ob, uint8_t id[KT_ID_LEN], uint64_t now)
+{
+    s_insert_type (db, ob, id, KETEN__MESSAGE_TYPE__SIGNAL, now);
 }
 
 static void
@@ -279,6 +284,36 @@ test_a_message_blanked_while_pending_loses_its_header_with_its_receipt (void **s
         assert_int_equal (outbox_settle (ob, ids[i], true, 7, NULL,
                                          &(outbox_proof_t){(const uint8_t *) "rcpt", 4, NULL}, now,
                                          &r),
+                          1);
+        assert_int_equal (store_commit (db, &r), 0);
+        assert_int_equal (s_header_len (db, ids[i]), i == 0 ? 0 : 40);
+    }
+    outbox_destroy (&ob);
+    store_close (&db);
+}
+
+/*  A sender's own CORRECTION_NOTICE (the new item, the reason: art.
+ *  12.5) loses its header with its receipt; a signal keeps its own. */
+static void
+test_a_correction_notice_loses_its_header_with_its_receipt (void **state)
+{
+    (void) state;
+    char path[128];
+    snprintf (path, sizeof path, "%s/notice.db", s_dir);
+    kt_reason_t r;
+    sqlite3 *db = store_open (path, &r);
+    assert_non_null (db);
+    outbox_t *ob = outbox_new (db, &s_limits, &r);
+    assert_non_null (ob);
+    uint8_t ids[2][KT_ID_LEN];
+    s_insert_type (db, ob, ids[0], KETEN__MESSAGE_TYPE__CORRECTION_NOTICE, 1000000);
+    s_insert_type (db, ob, ids[1], KETEN__MESSAGE_TYPE__SIGNAL, 1000000);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal (s_header_len (db, ids[i]), 40);
+        assert_int_equal (store_begin (db, &r), 0);
+        assert_int_equal (outbox_settle (ob, ids[i], true, 7, NULL,
+                                         &(outbox_proof_t){(const uint8_t *) "rcpt", 4, NULL},
+                                         1000000, &r),
                           1);
         assert_int_equal (store_commit (db, &r), 0);
         assert_int_equal (s_header_len (db, ids[i]), i == 0 ? 0 : 40);
@@ -563,6 +598,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_pending_messages_survive_a_restart_and_settled_ones_are_not_resent),
         cmocka_unit_test (test_a_message_blanked_while_pending_loses_its_header_with_its_receipt),
+        cmocka_unit_test (test_a_correction_notice_loses_its_header_with_its_receipt),
         cmocka_unit_test (test_a_committed_header_is_sent_first_without_a_read),
         cmocka_unit_test (test_a_header_kept_elsewhere_is_read_there),
         cmocka_unit_test (test_kept_headers_are_bounded),
