@@ -244,11 +244,10 @@ int partner_redo (node_t *self, const forget_entry_t *entry, kt_reason_t *reason
 int partner_correction_redo (node_t *self, const Keten__CorrectionNotice *n, kt_reason_t *reason);
 /*  art. 13: whether m, a copy about case_ref (what: "decision", "plan",
  *  ...), is answered already: made before case_ref was destroyed here,
- *  it is dropped and refused with PARTNER_DESTROYED_HERE; when the state
+ *  it is dropped and refused with RELAY_DESTROYED_HERE; when the state
  *  cannot be read it gets no receipt (offered again).  False: store it
  *  (a copy made after the destruction lifts the tombstone,
  *  retainbox_late_copy). */
-#define PARTNER_DESTROYED_HERE "case_ref destroyed here (art. 13)"
 bool partner_retention_late (node_t *self, const node_message_t *m, const char *what,
                              const char *case_ref);
 void partner_on_retention (node_t *self, node_message_t *m);

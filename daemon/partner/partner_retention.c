@@ -13,6 +13,7 @@
 #include "render.h"
 
 #include "policy.h"
+#include "relay.h"
 #include "retention.h"
 #include "weegploeg.h"
 
@@ -73,7 +74,7 @@ partner_retention_late (node_t *self, const node_message_t *m, const char *what,
     /*  art. 13: refused, not accepted, so the uitvoerder's log does not
      *  say "delivered" for a copy that was dropped; a refusal is final,
      *  so it is not offered again either. */
-    partner_receipt (self, m->opened.id, false, PARTNER_DESTROYED_HERE);
+    partner_receipt (self, m->opened.id, false, RELAY_DESTROYED_HERE);
     return true;
 }
 

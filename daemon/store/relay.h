@@ -95,6 +95,9 @@ int64_t relay_expire (relay_t *self, const char *recipient, uint64_t before_ms, 
                       kt_reason_t *reason);
 /*  What a withdrawn message's row and its MESSAGE_REFUSED entry say. */
 #define RELAY_WITHDRAWN "withdrawn: the member left the federation"
+/*  The refusal a member gives a copy about a subject it destroyed since
+ *  (art. 13): it holds nothing the copy could change. */
+#define RELAY_DESTROYED_HERE "case_ref destroyed here (art. 13)"
 /*  recipient left the federation (its leaves-at day came, docs/ROSTER.md):
  *  its pending messages can never be delivered, and are settled as
  *  withdrawn (state 4, as expired ones), each owing its log entry (a

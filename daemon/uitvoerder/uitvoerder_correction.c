@@ -448,13 +448,17 @@ s_party_row (void *arg, const relay_copy_t *row, kt_reason_t *reason)
 {
     parties_t *p = arg;
     bool withdrawn = row->state == 4 && row->refusal && strcmp (row->refusal, RELAY_WITHDRAWN) == 0;
+    bool destroyed =
+        row->state == 2 && row->refusal && strcmp (row->refusal, RELAY_DESTROYED_HERE) == 0;
     const char *state = row->state == 1   ? "confirmed"
+                        : destroyed       ? "destroyed"
                         : row->state == 2 ? "refused"
                         : withdrawn       ? "withdrawn"
                         : row->state == 4 ? "expired"
                                           : "pending";
-    /*  A member that left can confirm nothing any more. */
-    if (row->state != 1 && !withdrawn)
+    /*  A member that left can confirm nothing any more; one that
+     *  destroyed the subject since (art. 13) holds nothing to correct. */
+    if (row->state != 1 && !withdrawn && !destroyed)
         p->unconfirmed++;
     json_t *o = json_pack ("{s:s, s:s, s:I}", "node", row->recipient, "state", state, "sent_ms",
                            (json_int_t) row->created_ms);
@@ -496,8 +500,9 @@ s_list_row (void *arg, const correction_row_t *row, kt_reason_t *reason)
         json_t *party;
         json_array_foreach (p.parties, i, party)
         {
-            if (rc == 0 &&
-                strcmp (json_string_value (json_object_get (party, "state")), "confirmed") != 0)
+            const char *state = json_string_value (json_object_get (party, "state"));
+            if (rc == 0 && strcmp (state, "confirmed") != 0 && strcmp (state, "withdrawn") != 0 &&
+                strcmp (state, "destroyed") != 0)
                 rc = render_append (l->unconfirmed,
                                     json_pack ("{s:s, s:s, s:O, s:O}", "correction_id",
                                                row->correction_id, "case_ref", row->case_ref,
