@@ -331,6 +331,13 @@ s_check (const Keten__Signal *signal, kt_reason_t *reason)
         strncmp (signal->legal_basis, "wpg-", 4) != 0)
         return kt_fail (reason,
                         "legal_basis: wpg_basis is set, so it must be a Wpg basis (wpg-...)");
+    /*  And art. 9/10 Wpg data's basis only on a signal marked so, which
+     *  the police node holds until its release (items_check asks the
+     *  same of every item). */
+    if (strcmp (signal->legal_basis, ITEMS_WPG_9_10_BASIS) == 0 &&
+        signal->wpg_basis != KETEN__WPG_BASIS__WPG_ART_9_10)
+        return kt_fail (reason, "legal_basis: wpg-18-2 is the basis of art. 9/10 Wpg data, so "
+                                "wpg_basis must be art-9-10 (held until its release)");
     /*  The fields only the police node sets (art. 7.2a, the Wpg
      *  machtigingsbesluit): absent, or a name of bounded text. */
     const struct {

@@ -174,6 +174,18 @@ items_check (const Keten__Signal *signal, kt_reason_t *reason)
             return kt_fail (reason, "items[%zu].legal_basis: not a known legal basis", i);
         if (signal->wpg_basis != KETEN__WPG_BASIS__WPG_NONE && strncmp (basis, "wpg-", 4) != 0)
             return kt_fail (reason, "items[%zu].legal_basis: police data needs a Wpg basis", i);
+        /*  Wpg art. 18(2) and the machtigingsbesluit: wpg-18-2 is the
+         *  basis of art. 9/10 Wpg data, which leaves the police node only
+         *  in a signal marked so, held until its release (art. 2 of the
+         *  besluit) - never as an answer, a contribution or an ordinary
+         *  signal. */
+        if (strcmp (basis, ITEMS_WPG_9_10_BASIS) == 0 &&
+            signal->wpg_basis != KETEN__WPG_BASIS__WPG_ART_9_10)
+            return kt_fail (reason,
+                            "items[%zu].legal_basis: wpg-18-2 is the basis of art. 9/10 Wpg "
+                            "data, which leaves the police node only in a signal marked "
+                            "wpg_basis art-9-10, held until its release",
+                            i);
         /*  The signal's own flags say what it holds as a whole. */
         if (it->special_category && !signal->special_category)
             return kt_fail (reason, "special_category: an item is special-category data, so the "
@@ -439,6 +451,20 @@ items_check_contribution (Keten__SignalItem **items, size_t n, const char *legal
     as_signal.items = items;
     as_signal.n_items = n;
     return items_check (&as_signal, reason);
+}
+
+int
+items_wpg_from (const roster_member_t *sender, const char *legal_basis,
+                Keten__SignalItem *const *items, size_t n, kt_reason_t *reason)
+{
+    if (strcmp (sender->kind, "politie") == 0)
+        return 0;
+    bool wpg = legal_basis && strncmp (legal_basis, "wpg-", 4) == 0;
+    for (size_t i = 0; !wpg && i < n; i++)
+        wpg = strncmp (items[i]->legal_basis, "wpg-", 4) == 0;
+    return wpg ? kt_fail (reason, "a Wpg basis is only for police data; %s is not the police",
+                          sender->id)
+               : 0;
 }
 
 bool

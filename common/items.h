@@ -14,12 +14,16 @@
 #define KETEN_ITEMS_H
 
 #include "keten.pb-c.h"
+#include "roster.h"
 #include "util.h"
 
 #include <jansson.h>
 
 #define ITEMS_MAX 32
 #define ITEMS_TEXT_MAX 4000
+/*  The legal basis of art. 9/10 Wpg data (Wpg art. 18(2), the
+ *  machtigingsbesluit): only in a signal marked wpg_basis art-9-10. */
+#define ITEMS_WPG_9_10_BASIS "wpg-18-2"
 
 /*  Decode value (the "items" member, borrowed; NULL: none) into a heap
  *  array of items whose strings point into value; free with items_free. */
@@ -33,6 +37,11 @@ int items_check (const Keten__Signal *signal, kt_reason_t *reason);
  *  message in the reasons ("a contribution", "an answer"). */
 int items_check_contribution (Keten__SignalItem **items, size_t n, const char *legal_basis,
                               const char *what, kt_reason_t *reason);
+/*  Police data only from the police: a legal_basis (or an item's) of
+ *  the Wpg from a sender that is not the police is refused.  0, or -1
+ *  with reason. */
+int items_wpg_from (const roster_member_t *sender, const char *legal_basis,
+                    Keten__SignalItem *const *items, size_t n, kt_reason_t *reason);
 /*  The JSON form of items (new reference; NULL when there are none). */
 json_t *items_to_json (Keten__SignalItem *const *items, size_t n);
 /*  A label for people: "Feit", "Mening (mentor)", ... into buf. */

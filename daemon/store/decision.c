@@ -337,9 +337,12 @@ decision_weighed (decision_t *self, const uint8_t signal_id[KT_ID_LEN],
     if (store_each_text (self->db,
                          "SELECT d.decision_id FROM decision d JOIN signal s"
                          " ON s.case_ref = d.case_ref WHERE s.message_id = ?"
-                         " AND d.decided_ms >= s.received_ms ORDER BY d.decided_ms LIMIT 1",
-                         STORE_VALUES (STORE_BLOB (signal_id, KT_ID_LEN)), s_weighed_row,
-                         decision_id, "look for a decision on the signal's subject", reason) < 0)
+                         " AND d.decided_ms >= s.received_ms AND d.outcome <> ?"
+                         " ORDER BY d.decided_ms LIMIT 1",
+                         STORE_VALUES (STORE_BLOB (signal_id, KT_ID_LEN),
+                                       STORE_INT (KETEN__DECISION_OUTCOME__MEER_INFORMATIE)),
+                         s_weighed_row, decision_id, "look for a decision on the signal's subject",
+                         reason) < 0)
         return -1;
     return *decision_id ? 1 : 0;
 }

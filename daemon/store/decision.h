@@ -94,7 +94,8 @@ int decision_each (decision_t *self, int limit, decision_row_fn *fn, void *arg,
 int decision_on_case (decision_t *self, const char *case_ref, kt_reason_t *reason);
 
 /*  art. 7.2a: whether the weegploeg weighed the signal sent as
- *  signal_id - a decision on its subject recorded since it arrived: 1
+ *  signal_id - a decision on its subject recorded since it arrived, a
+ *  question for more information (meer informatie) not counted: 1
  *  (decision_id receives the first), 0, or -1 with reason.  (Reads the
  *  weegploeg file's signal table, in the same file, for the subject and
  *  the arrival.) */

@@ -6,6 +6,8 @@
  *  (docs/ARCHITECTURE.md, "Crash reasoning").
  */
 #include "uitvoerder.h"
+
+#include "items.h"
 #include "render.h"
 #include "uitvoerder_json.h"
 
@@ -322,7 +324,8 @@ uitvoerder_refusal_logged (node_t *self, member_link_t *link, const char *member
 static int
 s_check_wpg (const Keten__Signal *s, const roster_member_t *sender, kt_reason_t *reason)
 {
-    if (s->wpg_basis != KETEN__WPG_BASIS__WPG_NONE && strcmp (sender->kind, "politie") != 0)
+    if ((s->wpg_basis != KETEN__WPG_BASIS__WPG_NONE && strcmp (sender->kind, "politie") != 0) ||
+        items_wpg_from (sender, s->legal_basis, s->items, s->n_items, reason) != 0)
         return kt_fail (reason, "a Wpg basis is only for police data; %s is not the police",
                         sender->id);
     if (s->wpg_basis == KETEN__WPG_BASIS__WPG_ART_9_10 &&

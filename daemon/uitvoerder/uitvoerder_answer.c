@@ -17,6 +17,8 @@
  *  (uitvoerder_agenda_place_due).
  */
 #include "uitvoerder.h"
+
+#include "items.h"
 #include "render.h"
 
 #include "store.h"
@@ -88,6 +90,8 @@ uitvoerder_on_answer (node_t *self, node_message_t *m)
         return;
     }
     int verdict = decision_answer_check (u->decision, sender->id, c, &reason);
+    if (verdict == 0 && items_wpg_from (sender, c->legal_basis, c->items, c->n_items, &reason) != 0)
+        verdict = 1;
     if (verdict > 0)
         uitvoerder_casus_refuse (self, link, sender, opened, c->case_ref, reason.text);
     if (verdict == 0) {

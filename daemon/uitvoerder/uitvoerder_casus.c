@@ -580,7 +580,11 @@ uitvoerder_on_casus (node_t *self, node_message_t *m)
         else if (info.closed)
             kt_fail (&reason, "case %s is closed", case_ref);
         else if (c)
-            verdict = s_check_contribution (c, &reason) == 0 ? 0 : 1;
+            verdict =
+                s_check_contribution (c, &reason) == 0 &&
+                        items_wpg_from (sender, c->legal_basis, c->items, c->n_items, &reason) == 0
+                    ? 0
+                    : 1;
         else {
             /*  Another party's measure, an unknown one: refused for good. */
             verdict = s_progress_plan (self, sender, p, key, &next, &reason);

@@ -15,6 +15,26 @@ grep -q "art. 7.1" <<< "$out" || fail "refusal does not cite art. 7.1: $out"
 [ "$(kt rvdk-test signal list --json | jq '.signals | length')" = 0 ] || fail "rvdk stored it"
 pass "casuspartij signal refused: $out"
 
+# Art. 9/10 Wpg data's basis (wpg-18-2) leaves the police node only held,
+# in a signal marked art-9-10; and a Wpg basis is police data, which only
+# the police sends (the uitvoerder refuses it from a gemeente).
+for wpg in art-8-13 none; do
+    jq --arg w "$wpg" '.wpg_basis = $w | .legal_basis = "wpg-18-2"' "$T/s.json" > "$T/nine.json"
+    rc=0; out=$(kt politie-test signal submit --file "$T/nine.json" 2>&1) || rc=$?
+    [ $rc != 0 ] && grep -q "wpg_basis must be art-9-10" <<< "$out" \
+        || fail "a wpg-18-2 signal marked $wpg was not refused (exit $rc): $out"
+done
+jq '.items = [{kind: "fact", text: "Feit (fictief).", legal_basis: "wpg-18-2"}]' "$T/s.json" > "$T/nine.json"
+rc=0; out=$(kt politie-test signal submit --file "$T/nine.json" 2>&1) || rc=$?
+[ $rc != 0 ] && grep -q "items\[0\].legal_basis: wpg-18-2" <<< "$out" \
+    || fail "a wpg-18-2 item in an art. 8-13 signal was not refused (exit $rc): $out"
+jq '.wpg_basis = "none" | .legal_basis = "wpg-20"' "$T/s.json" > "$T/gem.json"
+rc=0; out=$(kt gemeente-test signal submit --file "$T/gem.json" --wait 2>&1) || rc=$?
+[ $rc != 0 ] && grep -q "a Wpg basis is only for police data; gemeente-test is not the police" <<< "$out" \
+    || fail "the uitvoerder took a Wpg basis from a gemeente (exit $rc): $out"
+[ "$(jfield "$UITV" .stored.signals)" = 0 ] || fail "the uitvoerder stored a refused signal"
+pass "wpg-18-2 only in a held art. 9/10 signal; a Wpg basis only from the police"
+
 jq '.wpg_basis = "art-9-10"' "$T/s.json" > "$T/held.json"
 out=$(kt politie-test signal submit --file "$T/held.json")
 grep -q held <<< "$out" || fail "art. 9/10 signal not held: $out"

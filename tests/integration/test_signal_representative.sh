@@ -223,3 +223,21 @@ grep -q "the weegploeg weighed this signal" <<< "$out" && grep -q "correction" <
 has_row "$A2" || fail "a refused withdrawal took the weighed signal"
 [ "$(state_of "$A2")" = delivered ] || fail "the police node dropped the weighed signal"
 pass "after the weegploeg weighed it the withdrawal is refused: $out"
+
+# A question for more information is not a weighing (the weegploeg has
+# not weighed the subject yet): the representative may still withdraw.
+signal_for "$T/a3.json" "Zesde Persoon" A-3
+drop_file "$T/a3.json" 2026-12-03-a3
+a3_delivered() { [ "$(police_list | jq '[.signals[] | select(.local_ref=="A-3" and .state=="delivered")] | length')" = 1 ]; }
+wait_until 20 a3_delivered || fail "the third spool signal was not forwarded"
+A3=$(police_list | jq -r '.signals[] | select(.local_ref=="A-3") | .message_id')
+CASE_C=$(case_of "$A3")
+kt "$UITV" weegploeg decide "$CASE_C" --meer-informatie --ask politie-test --criterion geweld \
+    --question "Is er meer bekend (fictief)?" --analysis "Fictief." > /dev/null \
+    || fail "the weegploeg could not ask for more information"
+out=$(kt politie-test signal withdraw "$A3" --reason "Ingetrokken (fictief)." --wait 2>&1) \
+    || fail "a signal the weegploeg only asked about could not be withdrawn: $out"
+grep -q delivered <<< "$out" || fail "the withdrawal after a question was not accepted: $out"
+a3_gone() { ! has_row "$A3"; }
+wait_until 10 a3_gone || fail "the signal withdrawn after a question is still in the uitvoerder's file"
+pass "a question for more information is not a weighing: the representative still withdraws"

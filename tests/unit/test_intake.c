@@ -610,9 +610,12 @@ test_codes_are_checked_against_their_tables (void **state)
         s_accepted (s_with ("source.kind", json_string (kinds[i])));
     s_refused (s_with ("source.kind", json_string ("School")), "source.kind: not a known");
     s_refused (s_with ("source.kind", json_string ("buurman")), "source.kind: not a known");
-    const char *bases[] = {"wpg-16", "wpg-18-2", "wpg-20"};
+    const char *bases[] = {"wpg-16", "wpg-20"};
     for (size_t i = 0; i < sizeof bases / sizeof bases[0]; i++)
         s_accepted (s_with ("legal_basis", json_string (bases[i])));
+    json_t *nine = s_with ("legal_basis", json_string ("wpg-18-2"));
+    s_put (nine, "wpg_basis", json_string ("art-9-10"));
+    s_accepted (nine);
     s_refused (s_with ("legal_basis", json_string ("wpg-99")), "legal_basis: not a known");
     s_refused (s_with ("legal_basis", json_string ("AVG-6-1-E")), "legal_basis: not a known");
     json_t *gem = s_with ("wpg_basis", NULL);
@@ -670,7 +673,39 @@ test_wpg_basis_without_wpg_legal_basis_is_refused (void **state)
     s_put (root, "legal_basis", json_string ("avg-6-1-e"));
     s_refused (json_incref (root), "legal_basis");
     s_put (root, "wpg_basis", json_string ("none"));
-    s_accepted (root);
+    s_accepted (json_incref (root));
+    /*  wpg-18-2 is art. 9/10 Wpg data's basis: only on a signal marked
+     *  art-9-10, which the police node holds until its release. */
+    s_put (root, "legal_basis", json_string ("wpg-18-2"));
+    s_refused (json_incref (root), "wpg_basis must be art-9-10");
+    s_put (root, "wpg_basis", json_string ("art-8-13"));
+    s_refused (json_incref (root), "wpg_basis must be art-9-10");
+    s_put (root, "legal_basis", json_string ("wpg-20"));
+    json_t *item = json_pack ("[{s:s, s:s, s:s}]", "kind", "fact", "text", "Feit (fictief).",
+                              "legal_basis", "wpg-18-2");
+    s_put (root, "items", item);
+    s_refused (json_incref (root), "items[0].legal_basis: wpg-18-2 is the basis of art. 9/10");
+    json_decref (root);
+    /*  Nor in an answer or a contribution: they are never held. */
+    Keten__SignalItem one = KETEN__SIGNAL_ITEM__INIT, *items[1] = {&one};
+    one.kind = KETEN__ITEM_KIND__FACT;
+    one.text = "Feit (fictief).";
+    kt_reason_t reason = {{0}};
+    assert_int_equal (items_check_contribution (items, 1, "wpg-18-2", "an answer", &reason), -1);
+    s_reason_has (&reason, "wpg-18-2 is the basis of art. 9/10");
+    assert_int_equal (items_check_contribution (items, 1, "wpg-20", "an answer", &reason), 0);
+    one.legal_basis = "wpg-18-2";
+    assert_int_equal (items_check_contribution (items, 1, "wpg-20", "a contribution", &reason), -1);
+    /*  Police data only from the police, whatever the item says. */
+    roster_member_t politie = {.id = "politie-test", .kind = "politie"};
+    roster_member_t gemeente = {.id = "gemeente-test", .kind = "gemeente"};
+    one.legal_basis = "";
+    assert_int_equal (items_wpg_from (&politie, "wpg-20", items, 1, &reason), 0);
+    assert_int_equal (items_wpg_from (&gemeente, "avg-6-1-e", items, 1, &reason), 0);
+    assert_int_equal (items_wpg_from (&gemeente, "wpg-20", items, 1, &reason), -1);
+    s_reason_has (&reason, "gemeente-test is not the police");
+    one.legal_basis = "wpg-16";
+    assert_int_equal (items_wpg_from (&gemeente, "avg-6-1-e", items, 1, &reason), -1);
 }
 
 /*  Replace one string of a checked signal, check, and put it back (the
