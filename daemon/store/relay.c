@@ -604,9 +604,44 @@ relay_each_origin (relay_t *self, const char *origin, relay_copy_fn *fn, void *a
                    kt_reason_t *reason)
 {
     copy_visit_t v = {fn, arg};
+    /*  origin's own copies and those made again under origin/...: '0'
+     *  follows '/' in ASCII, so the range holds exactly the latter. */
     return store_each (self->db,
                        "SELECT recipient, created_ms, state, coalesce (settled_ms, 0),"
-                       " coalesce (refusal, '') FROM relay WHERE origin=? ORDER BY recipient",
+                       " coalesce (refusal, '') FROM relay WHERE origin=?1"
+                       " OR (origin > ?1 || '/' AND origin < ?1 || '0')"
+                       " ORDER BY recipient, created_ms, rowid",
                        store_bind_values, (void *) STORE_VALUES (STORE_TEXT (origin)), s_copy_row,
                        &v, "list the copies of a message", reason);
+}
+
+typedef struct {
+    relay_family_fn *fn;
+    void *arg;
+} family_visit_t;
+
+static int
+s_family_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    family_visit_t *v = arg;
+    return v->fn (v->arg, store_text (q, 0), sqlite3_column_int64 (q, 1), reason);
+}
+
+int
+relay_each_expired_family (relay_t *self, const char *recipient, const char *prefix,
+                           size_t base_len, relay_family_fn *fn, void *arg, kt_reason_t *reason)
+{
+    family_visit_t v = {fn, arg};
+    return store_each (
+        self->db,
+        "SELECT base, n FROM (SELECT substr (origin, 1, ?3) AS base, count(*) AS n FROM relay"
+        " WHERE recipient=?1 AND state=4 AND refusal LIKE 'expired:%'"
+        " AND substr (origin, 1, length (?2))=?2 GROUP BY base) b"
+        " WHERE NOT EXISTS (SELECT 1 FROM relay x WHERE x.recipient=?1 AND x.state<>4"
+        " AND (x.origin=b.base OR (x.origin > b.base || '/' AND x.origin < b.base || '0')))"
+        " ORDER BY base",
+        store_bind_values,
+        (void *) STORE_VALUES (STORE_TEXT (recipient), STORE_TEXT (prefix),
+                               STORE_INT ((int64_t) base_len)),
+        s_family_row, &v, "list the expired copies to make again", reason);
 }

@@ -180,8 +180,20 @@ typedef struct {
     const char *refusal;
 } relay_copy_t;
 typedef int (relay_copy_fn) (void *arg, const relay_copy_t *row, kt_reason_t *reason);
-/*  The copies kept under origin, by recipient, each to fn. */
+/*  The copies kept under origin and those made again under origin/...
+ *  (relay_each_expired_family), by recipient and oldest first, each to
+ *  fn. */
 int relay_each_origin (relay_t *self, const char *origin, relay_copy_fn *fn, void *arg,
                        kt_reason_t *reason);
+/*  The message families (origins cut to base_len bytes) under prefix
+ *  that recipient was sent and never got: each of its copies there
+ *  expired (relay_expire), and none is pending, delivered or refused.
+ *  Each family once, with how many of its copies expired, to fn (0 go
+ *  on, -1 error with reason).  A copy made again goes under
+ *  BASE/..., so that relay_has_origin does not take it for the first. */
+typedef int (relay_family_fn) (void *arg, const char *base, int64_t expired, kt_reason_t *reason);
+int relay_each_expired_family (relay_t *self, const char *recipient, const char *prefix,
+                               size_t base_len, relay_family_fn *fn, void *arg,
+                               kt_reason_t *reason);
 
 #endif

@@ -346,6 +346,10 @@ void uitvoerder_review_record (node_t *self, const api_caller_t *caller, const c
  *  what a crash cut off. */
 int uitvoerder_correction_start (node_t *self, kt_reason_t *reason);
 void uitvoerder_correction_stop (node_t *self);
+/*  art. 12.6: each correction notice that expired on its way to member
+ *  (away past delivery/max-age-s, docs/OPERATIONS.md) is made again,
+ *  fresh, for it: 0, or -1 with reason. */
+int uitvoerder_correction_again (node_t *self, const roster_member_t *member, kt_reason_t *reason);
 /*  node_role_t.redo: a destruction or correction noted in forget.db,
  *  after a restore (uitvoerder_retention.c), and the correction's part
  *  (uitvoerder_correction.c): decided again as it was, by whom it was. */

@@ -192,7 +192,7 @@ s_places_of (const uitvoerder_places_t *places, const char *recipient, Keten__Di
  *  holds an item of it in a share or disclosure it received (art. 9.2,
  *  10.4-10.5), told where. */
 static int
-s_notices (node_t *self, const owed_t *o, kt_reason_t *reason)
+s_notices (node_t *self, const owed_t *o, const char *only, const char *origin, kt_reason_t *reason)
 {
     uitvoerder_t *u = uitvoerder_of (self);
     const roster_t *roster = keyring_roster (self->keyring);
@@ -239,9 +239,14 @@ s_notices (node_t *self, const owed_t *o, kt_reason_t *reason)
     if (rc == 0 && (!at || !at_list))
         rc = kt_fail (reason, "out of memory");
     copies_t copies = {self, KETEN__MESSAGE_TYPE__CORRECTION_NOTICE, NULL, 0, ""};
-    snprintf (copies.origin, sizeof copies.origin, "correction/%s", o->id);
+    if (origin)
+        snprintf (copies.origin, sizeof copies.origin, "%s", origin);
+    else
+        snprintf (copies.origin, sizeof copies.origin, "correction/%s", o->id);
     char *refs[1] = {(char *) o->case_ref};
     for (const char *id = zlist_first (all); rc == 0 && id; id = zlist_next (all)) {
+        if (only && strcmp (id, only) != 0)
+            continue;
         const roster_member_t *m = roster_find (roster, id);
         /*  A member that left has nothing to apply it to. */
         if (!m || !roster_member_active (m, kt_now_ms ()))
@@ -323,7 +328,7 @@ s_carry_out (node_t *self, const owed_t *o, kt_reason_t *reason)
     if (!o->logged_ms && (s_log (self, o, reason) != 0 ||
                           correction_done (c, o->id, CORRECTION_LOGGED, now, reason) != 0))
         return -1;
-    if (!o->sent_ms && (s_notices (self, o, reason) != 0 ||
+    if (!o->sent_ms && (s_notices (self, o, NULL, NULL, reason) != 0 ||
                         correction_done (c, o->id, CORRECTION_SENT, now, reason) != 0))
         return -1;
     return 0;
@@ -360,6 +365,12 @@ uitvoerder_correction_start (node_t *self, kt_reason_t *reason)
     kt_reason_t why;
     if (s_resume (self, &why) != 0)
         kt_log (KT_LOG_ERROR, "correction resume_failed reason=\"%s\"", why.text);
+    /*  A notice that expired before a crash, made again now. */
+    const roster_t *roster = keyring_roster (self->keyring);
+    for (size_t i = 0; i < roster->member_count; i++)
+        if (uitvoerder_correction_again (self, &roster->members[i], &why) != 0)
+            kt_log (KT_LOG_ERROR, "correction again_failed peer=%s reason=\"%s\"",
+                    roster->members[i].id, why.text);
     return 0;
 }
 
@@ -367,6 +378,63 @@ void
 uitvoerder_correction_stop (node_t *self)
 {
     correction_destroy (&uitvoerder_of (self)->correction);
+}
+
+/* ---- a notice that expired on its way ------------------------------------ */
+
+#define S_ORIGIN_PREFIX "correction/"
+/*  "correction/" + "c-" + 16 hex */
+#define S_ORIGIN_LEN (sizeof S_ORIGIN_PREFIX - 1 + 18)
+
+typedef struct {
+    node_t *self;
+    const roster_member_t *member;
+    owing_t all; /* every decision, read once when a family needs it */
+    bool read;
+    size_t made;
+} again_t;
+
+static int
+s_again_family (void *arg, const char *base, int64_t expired, kt_reason_t *reason)
+{
+    again_t *a = arg;
+    if (!a->read) {
+        a->read = true;
+        if (correction_each (uitvoerder_of (a->self)->correction, false, s_owed_row, &a->all,
+                             reason) != 0)
+            return -1;
+    }
+    const char *id = base + sizeof S_ORIGIN_PREFIX - 1;
+    for (size_t i = 0; i < a->all.n; i++) {
+        const owed_t *o = &a->all.rows[i];
+        /*  Not sent yet: its own send reaches the member. */
+        if (strcmp (o->id, id) != 0 || !o->sent_ms)
+            continue;
+        /*  Under a name of its own per round, so that each round is kept
+         *  once (relay_has_origin) and a crash before it resumes it. */
+        char origin[128];
+        snprintf (origin, sizeof origin, "%s/again/%s/%lld", base, a->member->id,
+                  (long long) expired);
+        if (s_notices (a->self, o, a->member->id, origin, reason) != 0)
+            return -1;
+        a->made++;
+        kt_log (KT_LOG_INFO, "correction notice_made_again id=%s peer=%s round=%lld", o->id,
+                a->member->id, (long long) expired);
+    }
+    return 0;
+}
+
+int
+uitvoerder_correction_again (node_t *self, const roster_member_t *member, kt_reason_t *reason)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    if (!u->correction)
+        return 0;
+    again_t a = {self, member, {0}, false, 0};
+    int rc = relay_each_expired_family (u->relay, member->id, S_ORIGIN_PREFIX, S_ORIGIN_LEN,
+                                        s_again_family, &a, reason);
+    free (a.all.rows);
+    return rc;
 }
 
 /*  d in the node's journal (forget.h): the change as a CorrectionNotice
@@ -441,6 +509,8 @@ s_decide (node_t *self, correction_decision_t *d, kt_reason_t *reason)
 typedef struct {
     json_t *parties;
     size_t unconfirmed;
+    char last[65];     /* the recipient of the row before */
+    bool last_counted; /* and whether it counted as unconfirmed */
 } parties_t;
 
 static int
@@ -456,9 +526,18 @@ s_party_row (void *arg, const relay_copy_t *row, kt_reason_t *reason)
                         : withdrawn       ? "withdrawn"
                         : row->state == 4 ? "expired"
                                           : "pending";
+    /*  A notice made again after one expired (rows by recipient, oldest
+     *  first) stands for the member instead of the one before. */
+    if (strcmp (row->recipient, p->last) == 0) {
+        json_array_remove (p->parties, json_array_size (p->parties) - 1);
+        if (p->last_counted)
+            p->unconfirmed--;
+    }
+    snprintf (p->last, sizeof p->last, "%s", row->recipient);
     /*  A member that left can confirm nothing any more; one that
      *  destroyed the subject since (art. 13) holds nothing to correct. */
-    if (row->state != 1 && !withdrawn && !destroyed)
+    p->last_counted = row->state != 1 && !withdrawn && !destroyed;
+    if (p->last_counted)
         p->unconfirmed++;
     json_t *o = json_pack ("{s:s, s:s, s:I}", "node", row->recipient, "state", state, "sent_ms",
                            (json_int_t) row->created_ms);
@@ -483,7 +562,7 @@ s_list_row (void *arg, const correction_row_t *row, kt_reason_t *reason)
     listing_t *l = arg;
     char origin[64], hex[KT_ID_HEX];
     snprintf (origin, sizeof origin, "correction/%s", row->correction_id);
-    parties_t p = {json_array (), 0};
+    parties_t p = {json_array (), 0, "", false};
     if (!p.parties)
         return kt_fail (reason, "out of memory");
     if (relay_each_origin (uitvoerder_of (l->self)->relay, origin, s_party_row, &p, reason) != 0) {

@@ -282,6 +282,11 @@ uitvoerder_relay_pump (node_t *self, const roster_member_t *member)
         link->roster_offered = 0;
         if (uitvoerder_relay_log (self, &why) != 0)
             kt_log (KT_LOG_WARN, "relay log_failed reason=\"%s\"", why.text);
+        /*  And a correction notice: the correction must still reach it
+         *  (art. 12.6). */
+        if (uitvoerder_correction_again (self, member, &why) != 0)
+            kt_log (KT_LOG_WARN, "correction again_failed peer=%s reason=\"%s\"", member->id,
+                    why.text);
     }
     relay_item_t items[RELAY_BATCH];
     size_t n = relay_due (u->relay, member->id, now, items, RELAY_BATCH);
