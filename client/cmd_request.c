@@ -49,7 +49,10 @@ const char cmd_request_usage[] =
     "        (overzicht-ID.html, printable, and .txt) and/or the refusal letter\n"
     "        (weigering-ID.html and .txt) to DIR and close the request; the read is\n"
     "        recorded.  --nothing-found answers an unlinked request: no data is held.\n"
-    "        Refused while no kernpartij has decided.\n"
+    "        Refused while no kernpartij has decided.  A correctie, verwijdering,\n"
+    "        afscherming or verzet request not refused is answered once the\n"
+    "        corrections decided on it (keten correction decide --request ID) are\n"
+    "        carried out: the letter saying what changed (besluit-ID.html and .txt).\n"
     "grounds the art. 41 UAVG grounds a refusal may rest on.\n";
 
 /*  Each command's own usage; the limits are s_option's and s_parse's. */
@@ -121,7 +124,10 @@ static const cli_usage_t s_usages[] = {
      "Carry out the newest kernpartij decision (uitvoerder): write the overview for\n"
      "the person in Dutch (overzicht-ID.html, printable, and .txt) and/or the refusal\n"
      "letter (weigering-ID.html and .txt) to DIR and close the request; the read is\n"
-     "recorded.  Refused while no kernpartij has decided.  " S_ID_HELP "\n"
+     "recorded.  Refused while no kernpartij has decided.  A correctie, verwijdering,\n"
+     "afscherming or verzet request not refused is answered once the corrections\n"
+     "decided on it (keten correction decide --request ID) are carried out: the\n"
+     "letter saying what changed (besluit-ID.html and .txt).  " S_ID_HELP "\n"
      "Options:\n"
      "  --out DIR           the directory to write to (a path of at most 4000 bytes)\n"
      "  --nothing-found     answer an unlinked request: no data is held\n" S_JSON_HELP},
@@ -482,10 +488,9 @@ cmd_request_show (cli_t *cli, int argc, char **argv)
 static const struct {
     const char *base, *ext, *key;
 } s_files[] = {
-    {"overzicht", "html", "overview_html"},
-    {"overzicht", "txt", "overview_txt"},
-    {"weigering", "html", "letter_html"},
-    {"weigering", "txt", "letter_txt"},
+    {"overzicht", "html", "overview_html"}, {"overzicht", "txt", "overview_txt"},
+    {"weigering", "html", "letter_html"},   {"weigering", "txt", "letter_txt"},
+    {"besluit", "html", "decision_html"},   {"besluit", "txt", "decision_txt"},
 };
 #define S_N_FILES (sizeof s_files / sizeof s_files[0])
 

@@ -542,3 +542,53 @@ rights_refusal (const rights_doc_t *doc, const rights_ground_t *ground, const ch
              "AVG; artikel 12.4 van het convenant).");
     return s_close (&d, html, txt, reason);
 }
+
+/*  What a change did, in Dutch. */
+static const char *
+s_change_words (const rights_change_t *c)
+{
+    if (!strcmp (c->action, "correct"))
+        return "verbeterd";
+    if (!strcmp (c->action, "add"))
+        return "aangevuld";
+    if (!strcmp (c->action, "delete"))
+        return "verwijderd";
+    if (!strcmp (c->action, "block"))
+        return "afgeschermd";
+    if (!strcmp (c->action, "unblock"))
+        return "niet langer afgeschermd";
+    return "gewijzigd";
+}
+
+int
+rights_carried_out (const rights_doc_t *doc, const rights_change_t *changes, size_t n, char **html,
+                    char **txt, kt_reason_t *reason)
+{
+    doc_t d;
+    if (s_open (&d, NULL, reason) != 0)
+        return -1;
+    s_head (&d, "Besluit op uw verzoek: ingewilligd");
+    s_intro (&d, doc);
+    s_p (&d, "Wij hebben uw verzoek ingewilligd en de gegevens gewijzigd zoals hieronder staat. "
+             "De partijen die deze gegevens van ons hebben ontvangen, hebben de wijziging ook "
+             "doorgevoerd (artikel 12.6 van het convenant).");
+    s_h2 (&d, "Wat er is gewijzigd");
+    s_table_open (&d);
+    for (size_t i = 0; i < n; i++) {
+        const rights_change_t *c = &changes[i];
+        char label[64], value[128], day[32];
+        s_date_nl (day, c->decided_ms);
+        if (c->whole_signal)
+            snprintf (label, sizeof label, "Signaal %s", c->ref);
+        else
+            snprintf (label, sizeof label, "Signaal %s, onderdeel %u", c->ref,
+                      (unsigned) c->item_index + 1);
+        snprintf (value, sizeof value, "%s (besluit van %s)", s_change_words (c), day);
+        s_row (&d, label, value);
+    }
+    s_table_close (&d);
+    s_h2 (&d, "Wat u kunt doen");
+    s_p (&d, "Bent u het niet eens met hoe wij met uw verzoek zijn omgegaan, dan kunt u een "
+             "klacht indienen bij de Autoriteit Persoonsgegevens of u wenden tot de rechter.");
+    return s_close (&d, html, txt, reason);
+}

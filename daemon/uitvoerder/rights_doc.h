@@ -92,11 +92,27 @@ typedef struct {
     size_t n_answers;
 } rights_doc_t;
 
+/*  One correction decided on the person's request and carried out (art.
+ *  12.5-12.6): which signal (by kenmerk) and item, what was done. */
+typedef struct {
+    char ref[9];         /* the signal's kenmerk: its message id's first 8 hex digits */
+    const char *action;  /* correct, add, delete, block, unblock */
+    bool whole_signal;   /* delete: the whole signal */
+    uint32_t item_index; /* else the item, from 0 (add: where it went) */
+    uint64_t decided_ms;
+} rights_change_t;
+
 /*  The overview (art. 12.3): *html and *txt (malloc'd, NUL-terminated). */
 int rights_overview (const rights_doc_t *doc, char **html, char **txt, kt_reason_t *reason);
 /*  The motivated refusal letter (art. 12.4) on ground with motivation;
  *  partial says that the rest is given in the overview sent with it. */
 int rights_refusal (const rights_doc_t *doc, const rights_ground_t *ground, const char *motivation,
                     bool partial, char **html, char **txt, kt_reason_t *reason);
+/*  The answer to a correctie, verwijdering, afscherming or verzet request
+ *  granted (art. 12.5-12.6): what was changed, and that the parties that
+ *  received the data were told.  0, or -1 with reason; the caller frees
+ *  both. */
+int rights_carried_out (const rights_doc_t *doc, const rights_change_t *changes, size_t n,
+                        char **html, char **txt, kt_reason_t *reason);
 
 #endif

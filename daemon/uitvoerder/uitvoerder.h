@@ -350,6 +350,14 @@ void uitvoerder_correction_stop (node_t *self);
  *  (away past delivery/max-age-s, docs/OPERATIONS.md) is made again,
  *  fresh, for it: 0, or -1 with reason. */
 int uitvoerder_correction_again (node_t *self, const roster_member_t *member, kt_reason_t *reason);
+/*  Each correction decided on request_id (art. 12.5), oldest first, with
+ *  whether it is carried out (every step done, every party confirmed),
+ *  to fn (0 go on, -1 error with reason). */
+typedef int (uitvoerder_request_change_fn) (void *arg, const correction_row_t *row,
+                                            bool carried_out, kt_reason_t *reason);
+int uitvoerder_corrections_of_request (node_t *self, const char *request_id,
+                                       uitvoerder_request_change_fn *fn, void *arg,
+                                       kt_reason_t *reason);
 /*  node_role_t.redo: a destruction or correction noted in forget.db,
  *  after a restore (uitvoerder_retention.c), and the correction's part
  *  (uitvoerder_correction.c): decided again as it was, by whom it was. */

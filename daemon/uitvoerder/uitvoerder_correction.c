@@ -614,6 +614,40 @@ s_list_row (void *arg, const correction_row_t *row, kt_reason_t *reason)
     return rc;
 }
 
+typedef struct {
+    node_t *self;
+    const char *request_id;
+    uitvoerder_request_change_fn *fn;
+    void *arg;
+} of_request_t;
+
+static int
+s_of_request_row (void *arg, const correction_row_t *row, kt_reason_t *reason)
+{
+    of_request_t *r = arg;
+    if (strcmp (row->request_id, r->request_id) != 0)
+        return 0;
+    char origin[64];
+    snprintf (origin, sizeof origin, "correction/%s", row->correction_id);
+    parties_t p = {json_array (), 0, "", false};
+    if (!p.parties)
+        return kt_fail (reason, "out of memory");
+    int rc = relay_each_origin (uitvoerder_of (r->self)->relay, origin, s_party_row, &p, reason);
+    json_decref (p.parties);
+    if (rc != 0)
+        return -1;
+    bool done = row->casus_ms && row->logged_ms && row->sent_ms && p.unconfirmed == 0;
+    return r->fn (r->arg, row, done, reason);
+}
+
+int
+uitvoerder_corrections_of_request (node_t *self, const char *request_id,
+                                   uitvoerder_request_change_fn *fn, void *arg, kt_reason_t *reason)
+{
+    of_request_t r = {self, request_id, fn, arg};
+    return correction_each (uitvoerder_of (self)->correction, false, s_of_request_row, &r, reason);
+}
+
 void
 uitvoerder_correction_list (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
@@ -660,6 +694,53 @@ s_text_ok (const char *s, size_t max, bool lines)
         if ((*p < 0x20 && !(lines && *p == '\n')) || *p == 0x7f)
             return false;
     return true;
+}
+
+typedef struct {
+    char kind[16], state[16], case_ref[40];
+} request_info_t;
+
+static int
+s_request_row (void *arg, const request_row_t *row, kt_reason_t *reason)
+{
+    (void) reason;
+    request_info_t *i = arg;
+    snprintf (i->kind, sizeof i->kind, "%s", row->kind);
+    snprintf (i->state, sizeof i->state, "%s", row->state);
+    snprintf (i->case_ref, sizeof i->case_ref, "%s", row->case_ref);
+    return 0;
+}
+
+/*  art. 12.5: a correction decided on a person's request names one in
+ *  the register: open, asking for a change (not inzage), linked to the
+ *  subject the correction changes.  0, or -1 with reason. */
+static int
+s_request_ok (node_t *self, const char *id, const char *case_ref, kt_reason_t *reason)
+{
+    request_info_t i = {"", "", ""};
+    int found = request_get (uitvoerder_of (self)->requests, id, s_request_row, &i, reason);
+    if (found < 0)
+        return -1;
+    if (!found)
+        return kt_fail (reason,
+                        "correction.decide: no request %.64s in the register (keten "
+                        "request list)",
+                        id);
+    if (strcmp (i.kind, "inzage") == 0)
+        return kt_fail (reason,
+                        "correction.decide: request %s asks for inzage; it is answered with the "
+                        "overview (keten request answer), not by a correction",
+                        id);
+    if (strcmp (i.state, "open") != 0)
+        return kt_fail (reason, "correction.decide: request %s is %s already", id, i.state);
+    if (strcmp (i.case_ref, case_ref) != 0)
+        return *i.case_ref ? kt_fail (reason, "correction.decide: request %s is about %s, not %s",
+                                      id, i.case_ref, case_ref)
+                           : kt_fail (reason,
+                                      "correction.decide: link request %s to its subject first "
+                                      "(keten request link %s %s)",
+                                      id, id, case_ref);
+    return 0;
 }
 
 /*  One item from the API's JSON (as in a signal file); *items_p holds
@@ -721,6 +802,10 @@ uitvoerder_correction_decide (node_t *self, const api_caller_t *caller, const ch
         err = "correction.decide: the reason must be at most 1000 bytes of text";
     if (err) {
         apiserver_reply_error (self->api, caller, err);
+        return;
+    }
+    if (request && s_request_ok (self, request, case_ref, &reason) != 0) {
+        apiserver_reply_error (self->api, caller, reason.text);
         return;
     }
     Keten__SignalItem **items = NULL;

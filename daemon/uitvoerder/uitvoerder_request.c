@@ -500,6 +500,19 @@ s_gather_free (gather_t *g)
 
 /*  Gather what the documents of request row (linked to case_ref, or ""
  *  when nothing was found) say.  The caller has recorded the read. */
+/*  The request's own fields of a document (no data about the person). */
+static void
+s_doc_fields (node_t *self, json_t *row, rights_doc_t *d)
+{
+    d->request_id = json_string_value (json_object_get (row, "id"));
+    d->kind = json_string_value (json_object_get (row, "kind"));
+    d->received = json_string_value (json_object_get (row, "received"));
+    d->from = json_string_value (json_object_get (row, "from"));
+    d->representation = json_string_value (json_object_get (row, "representation"));
+    d->controller = keyring_self_member (self->keyring)->name;
+    d->now_ms = kt_now_ms ();
+}
+
 static int
 s_gather (node_t *self, json_t *row, json_t *withhold, gather_t *g, kt_reason_t *reason)
 {
@@ -513,13 +526,7 @@ s_gather (node_t *self, json_t *row, json_t *withhold, gather_t *g, kt_reason_t 
     if (!g->strings || !g->sent)
         return kt_fail (reason, "out of memory");
     rights_doc_t *d = &g->doc;
-    d->request_id = json_string_value (json_object_get (row, "id"));
-    d->kind = json_string_value (json_object_get (row, "kind"));
-    d->received = json_string_value (json_object_get (row, "received"));
-    d->from = json_string_value (json_object_get (row, "from"));
-    d->representation = json_string_value (json_object_get (row, "representation"));
-    d->controller = keyring_self_member (self->keyring)->name;
-    d->now_ms = kt_now_ms ();
+    s_doc_fields (self, row, d);
     if (!*g->case_ref)
         return 0; /* nothing found: the overview says so */
 
@@ -675,6 +682,41 @@ s_decision_json (const kdecision_t *x)
     return o;
 }
 
+/*  The corrections decided on a request (art. 12.5), as its letter
+ *  names them. */
+typedef struct {
+    rights_change_t *rows;
+    size_t n, cap;
+    char pending[24]; /* the first not carried out yet, "" when none */
+    char decided_by[65];
+} changes_t;
+
+static int
+s_change_row (void *arg, const correction_row_t *row, bool carried_out, kt_reason_t *reason)
+{
+    changes_t *c = arg;
+    if (!carried_out && !*c->pending)
+        snprintf (c->pending, sizeof c->pending, "%s", row->correction_id);
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 8;
+        rights_change_t *grown = realloc (c->rows, cap * sizeof *grown);
+        if (!grown)
+            return kt_fail (reason, "out of memory");
+        c->rows = grown;
+        c->cap = cap;
+    }
+    rights_change_t *w = &c->rows[c->n++];
+    memset (w, 0, sizeof *w);
+    char hex[KT_ID_HEX];
+    snprintf (w->ref, sizeof w->ref, "%.8s", kt_hex (hex, row->signal_id, KT_ID_LEN));
+    w->action = correction_action_name (row->action_code); /* static: row is borrowed */
+    w->whole_signal = row->whole_signal;
+    w->item_index = row->item_index;
+    w->decided_ms = row->decided_ms;
+    snprintf (c->decided_by, sizeof c->decided_by, "%s", row->decided_by);
+    return 0;
+}
+
 /*  answer: carry out the newest kernpartij decision (art. 4, 12.3-12.4):
  *  record the read, gather, write the overview and/or the letter, close,
  *  reply. */
@@ -688,7 +730,13 @@ s_documents (node_t *self, const api_caller_t *caller, const char *cmd, json_t *
     kt_reason_t reason;
     const char *case_ref = json_string_value (json_object_get (row, "case_ref"));
     const char *state = json_string_value (json_object_get (row, "state"));
+    /*  art. 12.5: a request for a change is answered by the corrections
+     *  decided on it, once they are carried out (or refused by a
+     *  kernpartij, as any request). */
+    bool change = strcmp (json_string_value (json_object_get (row, "kind")), "inzage") != 0;
     bool nothing = args && json_is_true (json_object_get (args, "nothing_found"));
+    changes_t ch;
+    memset (&ch, 0, sizeof ch);
     kdecision_t dec;
     memset (&dec, 0, sizeof dec);
     json_t *result = NULL;
@@ -709,7 +757,7 @@ s_documents (node_t *self, const api_caller_t *caller, const char *cmd, json_t *
                       case_ref, id);
     else if (s_decision (self, id, &dec, &reason) != 0)
         rc = -1;
-    else if (!dec.found)
+    else if (!dec.found && !change)
         rc = kt_fail (&reason,
                       "no kernpartij has decided on request %s yet (art. 4, 12.3-12.4): a "
                       "kernpartij decides at its node with keten request decide %s --grant | "
@@ -730,7 +778,23 @@ s_documents (node_t *self, const api_caller_t *caller, const char *cmd, json_t *
     }
     /*  A destroyed subject: nothing is held, whatever the decision (a
      *  refusal would have nothing left to withhold). */
-    bool refuse = rc == 0 && !destroyed && strcmp (dec.outcome, "grant") != 0;
+    bool refuse = rc == 0 && !destroyed && dec.found && strcmp (dec.outcome, "grant") != 0;
+    /*  A request for a change, not refused and about a subject held:
+     *  its corrections, each carried out. */
+    bool carried = rc == 0 && change && !refuse && !destroyed && !nothing;
+    if (carried && uitvoerder_corrections_of_request (self, id, s_change_row, &ch, &reason) != 0)
+        rc = -1;
+    else if (carried && ch.n == 0)
+        rc = kt_fail (&reason,
+                      "no correction names request %s yet (art. 12.5): the desk decides one with "
+                      "keten correction decide %s ... --request %s, or a kernpartij refuses the "
+                      "request (keten request decide %s --refuse GROUND)",
+                      id, case_ref, id, id);
+    else if (carried && *ch.pending)
+        rc = kt_fail (&reason,
+                      "correction %s on request %s is not carried out yet: not every party has "
+                      "confirmed it (keten correction list)",
+                      ch.pending, id);
     bool partial = rc == 0 && !destroyed && strcmp (dec.outcome, "partial") == 0;
     const rights_ground_t *ground = refuse ? rights_ground_find (dec.ground) : NULL;
     if (rc == 0 && refuse && !ground)
@@ -746,10 +810,16 @@ s_documents (node_t *self, const api_caller_t *caller, const char *cmd, json_t *
         s_purpose (purpose, id);
         rc = node_record_access (self, caller, purpose, refs, 1, &reason);
     }
-    char *html = NULL, *txt = NULL, *lhtml = NULL, *ltxt = NULL;
-    if (rc == 0)
+    char *html = NULL, *txt = NULL, *lhtml = NULL, *ltxt = NULL, *chtml = NULL, *ctxt = NULL;
+    if (rc == 0 && carried) {
+        /*  What was changed, by kenmerk: nothing of the data itself. */
+        rights_doc_t doc;
+        memset (&doc, 0, sizeof doc);
+        s_doc_fields (self, row, &doc);
+        rc = rights_carried_out (&doc, ch.rows, ch.n, &chtml, &ctxt, &reason);
+    } else if (rc == 0)
         rc = s_gather (self, row, partial ? dec.withhold : NULL, &g, &reason);
-    if (rc == 0 && (!refuse || partial))
+    if (rc == 0 && !carried && (!refuse || partial))
         rc = rights_overview (&g.doc, &html, &txt, &reason);
     if (rc == 0 && refuse)
         rc = rights_refusal (&g.doc, ground, dec.motivation, partial, &lhtml, &ltxt, &reason);
@@ -759,7 +829,12 @@ s_documents (node_t *self, const api_caller_t *caller, const char *cmd, json_t *
                             !refuse   ? "answered"
                             : partial ? "partly-refused"
                                       : "refused",
-                            "closed_ms", (json_int_t) now, "decision", s_decision_json (&dec));
+                            "closed_ms", (json_int_t) now, "decision",
+                            dec.found ? s_decision_json (&dec) : json_null ());
+        if (result && chtml) {
+            json_object_set_new (result, "decision_html", json_string (chtml));
+            json_object_set_new (result, "decision_txt", json_string (ctxt));
+        }
         if (result && html) {
             json_object_set_new (result, "overview_html", json_string (html));
             json_object_set_new (result, "overview_txt", json_string (txt));
@@ -784,14 +859,24 @@ s_documents (node_t *self, const api_caller_t *caller, const char *cmd, json_t *
                             destroyed ? REQUEST_DESTROYED
                             : nothing ? REQUEST_NOTHING_FOUND
                                       : REQUEST_HELD,
-                            dec.node, (uint32_t) caller->uid, now, &reason);
+                            carried     ? ch.decided_by
+                            : dec.found ? dec.node
+                                        : "",
+                            (uint32_t) caller->uid, now, &reason);
     /*  The motivation just kept goes with the subject's other texts. */
     if (rc == 0 && destroyed && request_forget_case (s_reg (self), linked, &reason) != 0)
         kt_log (KT_LOG_ERROR, "request forget_failed id=%s reason=\"%s\"", id, reason.text);
     if (rc == 0)
         kt_log (KT_LOG_INFO, "request %s id=%s decided_by=%s uid=%u",
-                refuse ? "refused" : "answered", id, dec.node, (unsigned) caller->uid);
+                refuse ? "refused" : "answered", id,
+                carried     ? "uitvoerder"
+                : dec.found ? dec.node
+                            : "-",
+                (unsigned) caller->uid);
     free (html);
+    free (chtml);
+    free (ctxt);
+    free (ch.rows);
     free (txt);
     free (lhtml);
     free (ltxt);

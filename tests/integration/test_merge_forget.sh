@@ -45,7 +45,7 @@ Z=$(case_of "$S3")
 # Y's signal corrected: the change is sealed in the journal of both nodes.
 echo "{\"kind\": \"fact\", \"text\": \"Gezien bij $NAME thuis (fictief).\"}" > "$T/new.json"
 kt "$UITV" correction decide "$Y" --signal "$S2" --item 0 --correct-file "$T/new.json" \
-    --request r-0001 --reason "Verzoek betrokkene (fictief)." > /dev/null || fail "no correction"
+    --reason "Verzoek betrokkene (fictief)." > /dev/null || fail "no correction"
 sealed_of() { sqlite3 "$T/state-$1/forget.db" "SELECT count(*) FROM forgotten WHERE kind='correct' AND sealed IS NOT NULL"; }
 noted() { [ "$(sealed_of politie-test)" -ge 1 ]; }
 wait_until 10 noted || fail "politie did not note the correction"

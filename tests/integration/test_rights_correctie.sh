@@ -49,8 +49,33 @@ own_row() {
 }
 [ "$(own_row)" = "1|1|0" ] || fail "politie keeps the signal otherwise than once, as its envelope: $(own_row)"
 echo "{\"kind\": \"fact\", \"text\": \"Gezien bij $NEW (fictief).\"}" > "$T/new.json"
+# The person's request (art. 12.5): in the register, linked to the subject.
+open_request() {  # open_request KIND: the new request's id
+    kt "$UITV" request open --kind "$1" --received "$(TZ=Europe/Amsterdam date +%F)" \
+        --from betrokkene --identity-by "Baliemedewerker Test" \
+        --identity-how "paspoort ingezien, niet gekopieerd" --json | jq -r .request_id
+}
+REQ=$(open_request correctie)
+INZ=$(open_request inzage)
+decide_refused() {  # decide_refused WHY REQUEST: the decision naming REQUEST is refused with WHY
+    local rc=0 out
+    out=$(kt "$UITV" correction decide "$A" --signal "$S" --item 0 --correct-file "$T/new.json" \
+        --request "$2" 2>&1) || rc=$?
+    [ $rc = 1 ] && grep -q -- "$1" <<< "$out" || fail "a decision on request $2 (exit $rc): $out"
+}
+decide_refused "no request r-0123456789abcdef" r-0123456789abcdef
+decide_refused "link request $REQ to its subject first" "$REQ"
+kt "$UITV" request link "$REQ" "$A" > /dev/null || fail "request link"
+kt "$UITV" request link "$INZ" "$A" > /dev/null || fail "request link"
+decide_refused "asks for inzage" "$INZ"
+OUT="$T/out"; mkdir "$OUT"
+rc=0; out=$(kt "$UITV" request answer "$REQ" --out "$OUT" 2>&1) || rc=$?
+[ $rc = 1 ] && grep -q "no correction names request $REQ" <<< "$out" \
+    || fail "a correctie request answered before any correction (exit $rc): $out"
+[ "$(kt "$UITV" correction list --json | jq '.corrections | length')" = 0 ] \
+    || fail "a refused decision was recorded"
 kt "$UITV" correction decide "$A" --signal "$S" --item 0 --correct-file "$T/new.json" \
-    --request r-0001 --reason "Verzoek betrokkene (fictief)." > "$T/decided" \
+    --request "$REQ" --reason "Verzoek betrokkene (fictief)." > "$T/decided" \
     || fail "correction decide failed: $(cat "$T/decided")"
 C=$(grep -Eo 'c-[0-9a-f]{16}' "$T/decided")
 [ -n "$C" ] || fail "no correction id: $(cat "$T/decided")"
@@ -73,13 +98,31 @@ t=$(confirmed_at "$G")
 now=$(($(date +%s) * 1000))
 [ "$t" -gt $((now - 60000)) ] && [ "$t" -le $((now + 1000)) ] || fail "confirmation time $t is not now"
 kt "$UITV" correction list | grep -q "$G" || fail "keten correction list does not show the gemeente"
-[ "$(kt "$UITV" correction list --json | jq -r --arg c "$C" '.corrections[] | select(.correction_id==$c) | .request_id')" = r-0001 ] \
+[ "$(kt "$UITV" correction list --json | jq -r --arg c "$C" '.corrections[] | select(.correction_id==$c) | .request_id')" = "$REQ" ] \
     || fail "the request id is not kept"
 left=$(grep -rlaF "$OLD" "$T/state-$G" "$T/state-$UITV" "$T/state-politie-test" 2> /dev/null || true)
 [ -z "$left" ] || fail "the old text is still in: $left"
 [ "$(kt "$UITV" log show --case "$A" --json | jq '[.events[] | select(.event=="CORRECTED")] | length')" = 1 ] \
     || fail "CORRECTED is not logged once"
 pass "a correction reached the gemeente's copy, the old text is in no file, the confirmation is listed with its time"
+
+# ---- the request is answered once its correction is carried out ----------
+carried() {
+    [ "$(kt "$UITV" correction list --json | jq -r --arg c "$C" \
+        '.corrections[] | select(.correction_id==$c) | .carried_out')" = true ]
+}
+wait_until 10 carried || fail "the correction was not carried out"
+kt "$UITV" request answer "$REQ" --out "$OUT" > /dev/null || fail "the correctie request was not answered"
+[ -e "$OUT/besluit-$REQ.html" ] && [ -e "$OUT/besluit-$REQ.txt" ] && [ ! -e "$OUT/overzicht-$REQ.html" ] \
+    || fail "the answer is not the letter of what changed: $(ls "$OUT")"
+grep -q "Signaal ${S:0:8}, onderdeel 1" "$OUT/besluit-$REQ.txt" && grep -q "verbeterd" "$OUT/besluit-$REQ.txt" \
+    || fail "the letter does not say what changed: $(cat "$OUT/besluit-$REQ.txt")"
+if grep -qF "$NEW" "$OUT/besluit-$REQ.txt"; then fail "the letter holds the data itself"; fi
+[ "$(kt "$UITV" request show "$REQ" --json | jq -r '.request | .state + " " + .decided_by')" = "answered $(id -un)" ] \
+    || fail "the request is not closed as answered: $(kt "$UITV" request show "$REQ" --json)"
+[ "$(jfield "$UITV" '[.rights.open[] | select(.id=="'"$REQ"'")] | length')" = 0 ] \
+    || fail "the answered request is still listed as open"
+pass "the correctie request named by the correction is answered once it is carried out: the letter says what changed"
 
 # ---- block, unblock ------------------------------------------------------
 all_confirmed() {
