@@ -81,16 +81,25 @@ static const cli_usage_t s_usages[] = {
      "  --wait                wait up to 120 s (not 10 s) for the uitvoerder's receipt\n"},
     {"signal correct",
      "Usage: keten signal correct MESSAGE_ID --item N --file ITEM.json [--reason TEXT]\n"
-     "           [--wait]\n"
+     "           [--opsporingsbelang-checked --om-consulted NAME\n"
+     "            --bevoegd-functionaris NAME] [--wait]\n"
      "\n"
      "A signal's own sender (a kernpartij) corrects item N of it (art. 12.5).  The\n"
      "uitvoerder checks that the signal is this node's, decides it in this node's name\n"
      "and tells every node that holds it, this one too.  MESSAGE_ID is 32 hex digits.\n" S_ITEM_FILE
+     "A new text for a released art. 9/10 Wpg signal is art. 9/10 data: it leaves\n"
+     "only as a release does (Wpg machtigingsbesluit art. 2), by a member of\n"
+     "intake/release-group, with the three release options.\n"
      "\n"
      "Options:\n"
      "  --item N              the item to correct (0..31)\n"
      "  --file ITEM.json      the corrected item (a path of at most 4096 bytes)\n"
      "  --reason TEXT         why (at most 1000 bytes)\n"
+     "  --opsporingsbelang-checked   art. 9/10 Wpg: the investigation interest does not\n"
+     "                        object\n"
+     "  --om-consulted NAME   art. 9/10 Wpg: the OM officer consulted (1..200 bytes)\n"
+     "  --bevoegd-functionaris NAME  art. 9/10 Wpg: the bevoegd functionaris (art.\n"
+     "                        2:10 Bpg) consulted (1..200 bytes)\n"
      "  --wait                wait up to 120 s (not 10 s) for the uitvoerder's receipt\n"},
     {NULL, NULL}};
 
@@ -118,12 +127,16 @@ enum {
     O_REASON,
     O_JSON,
     O_FILE,
-    O_WAIT
+    O_WAIT,
+    O_CHECKED,
+    O_OM,
+    O_FUNCTIONARIS
 };
 
 typedef struct {
     const char *signal, *request, *reason, *file, *action;
-    bool has_item, as_json, wait;
+    const char *om, *functionaris; /* an art. 9/10 Wpg signal's new text: its release */
+    bool has_item, as_json, wait, checked;
     uint64_t item;
 } s_request_t;
 
@@ -168,6 +181,15 @@ s_option (void *arg, const char *cmd, int opt, const char *value)
     case O_WAIT:
         r->wait = true;
         return 0;
+    case O_CHECKED:
+        if (r->checked)
+            return cli_usage_error (cmd, "--opsporingsbelang-checked given twice");
+        r->checked = true;
+        return 0;
+    case O_OM:
+        return cli_opt_string (cmd, "om-consulted", value, 200, &r->om);
+    case O_FUNCTIONARIS:
+        return cli_opt_string (cmd, "bevoegd-functionaris", value, 200, &r->functionaris);
     default: /* O_JSON */
         r->as_json = true;
         return 0;
@@ -395,10 +417,22 @@ static int
 s_own (cli_t *cli, int argc, char **argv, bool withdraw)
 {
     const char *cmd = withdraw ? "signal withdraw" : "signal correct";
-    static const struct option options[] = {
+    static const struct option with_release[] = {
+        {"item", required_argument, NULL, O_ITEM},
+        {"file", required_argument, NULL, O_FILE},
+        {"reason", required_argument, NULL, O_REASON},
+        {"wait", no_argument, NULL, O_WAIT},
+        {"opsporingsbelang-checked", no_argument, NULL, O_CHECKED},
+        {"om-consulted", required_argument, NULL, O_OM},
+        {"bevoegd-functionaris", required_argument, NULL, O_FUNCTIONARIS},
+        {"help", no_argument, NULL, CLI_OPT_HELP},
+        {NULL, 0, NULL, 0}};
+    /*  A withdrawal sends no data: it takes no release. */
+    static const struct option plain[] = {
         {"item", required_argument, NULL, O_ITEM},     {"file", required_argument, NULL, O_FILE},
         {"reason", required_argument, NULL, O_REASON}, {"wait", no_argument, NULL, O_WAIT},
         {"help", no_argument, NULL, CLI_OPT_HELP},     {NULL, 0, NULL, 0}};
+    const struct option *options = withdraw ? plain : with_release;
     s_request_t r = {0};
     int rc = cli_options (cmd, argc, argv, options, cli_usage_of (s_usages, cmd, s_own_usage),
                           s_option, &r);
@@ -421,6 +455,12 @@ s_own (cli_t *cli, int argc, char **argv, bool withdraw)
         }
         json_object_set_new (args, "item", item);
         json_object_set_new (args, "item_index", json_integer ((json_int_t) r.item));
+        if (r.checked)
+            json_object_set_new (args, "opsporingsbelang_checked", json_true ());
+        if (r.om)
+            json_object_set_new (args, "om_consulted", json_string (r.om));
+        if (r.functionaris)
+            json_object_set_new (args, "bevoegd_functionaris", json_string (r.functionaris));
     }
     return cli_request (cli, withdraw ? "signal.withdraw" : "signal.correct", args,
                         r.wait ? CLI_WAIT_TIMEOUT_MS : CLI_TIMEOUT_MS, false, s_print_sent,

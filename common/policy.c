@@ -163,6 +163,17 @@ s_check_correction (const ProtobufCMessage *body, kt_reason_t *reason)
     if (n->n_disclosed > POLICY_MAX_DISCLOSED)
         return kt_fail (reason, "correction notice: more than %d disclosed copies",
                         POLICY_MAX_DISCLOSED);
+    /*  Who asked, and an art. 9/10 text's release: a sender's own
+     *  notice only (no correction_id), names of bounded text. */
+    bool own = !*n->correction_id;
+    if (*n->os_user && (!own || !s_token (n->os_user, 64)))
+        return kt_fail (reason, "correction notice: os_user malformed, or not a sender's");
+    if ((n->opsporingsbelang_checked || *n->om_officer || *n->bevoegd_functionaris) &&
+        (!own || n->action != KETEN__CORRECTION_ACTION__CORRECT ||
+         (*n->om_officer && !intake_name_ok (n->om_officer)) ||
+         (*n->bevoegd_functionaris && !intake_name_ok (n->bevoegd_functionaris))))
+        return kt_fail (reason, "correction notice: a Wpg release malformed, or not a sender's "
+                                "correction");
     if (n->n_disclosed > 0 && n->action == KETEN__CORRECTION_ACTION__ADD)
         return kt_fail (reason, "correction notice: an added item is in no disclosed copy");
     for (size_t i = 0; i < n->n_disclosed; i++)

@@ -19,6 +19,7 @@
 #include "partner.h"
 
 #include "access.h"
+#include "intake_rules.h"
 #include "items.h"
 #include "policy.h"
 #include "store.h"
@@ -323,7 +324,7 @@ s_own (node_t *self, Keten__CorrectionNotice *n, uint8_t id[KT_ID_LEN], kt_reaso
  *  at the uitvoerder. */
 static int
 s_sender_may (node_t *self, const api_caller_t *caller, const char *cmd,
-              const uint8_t id[KT_ID_LEN])
+              const uint8_t id[KT_ID_LEN], signalbox_meta_t *meta_p)
 {
     /*  Someone with neither right learns nothing, not even whether the
      *  signal is here. */
@@ -339,6 +340,7 @@ s_sender_may (node_t *self, const api_caller_t *caller, const char *cmd,
     signalbox_meta_t meta;
     kt_reason_t reason;
     int found = signalbox_meta (partner_of (self)->signalbox, id, &meta, &reason);
+    *meta_p = meta;
     const char *err = found < 0 ? reason.text
                       : !found  ? "no signal with this message id was sent from this node"
                       : meta.awaiting
@@ -401,8 +403,41 @@ partner_signal_correct (node_t *self, const api_caller_t *caller, const char *cm
         apiserver_reply_error (self->api, caller, err);
         return;
     }
-    if (s_sender_may (self, caller, cmd, signal_id) != 0)
+    signalbox_meta_t meta;
+    if (s_sender_may (self, caller, cmd, signal_id, &meta) != 0)
         return;
+    /*  A new text for an art. 9/10 Wpg signal is art. 9/10 data: it
+     *  leaves as the signal did, by a release (Wpg machtigingsbesluit
+     *  art. 2a, 2c): a member of the release group records the checks
+     *  and names the officers consulted.  A withdrawal sends no data. */
+    bool wpg = !withdraw && meta.released;
+    const char *om = json_string_value (json_object_get (args, "om_consulted"));
+    const char *fn = json_string_value (json_object_get (args, "bevoegd_functionaris"));
+    if (wpg) {
+        char may[320];
+        const char *wpg_err =
+            !node_caller_may (self, caller, cmd, NODE_RIGHT_RELEASE, may, sizeof may) ? may
+            : !json_is_true (json_object_get (args, "opsporingsbelang_checked"))
+                ? "this is an art. 9/10 Wpg signal: its new text leaves only as a release does; "
+                  "record that the investigation interest does not object "
+                  "(opsporingsbelang_checked)"
+            : !intake_name_ok (om) ? "this is an art. 9/10 Wpg signal: name the OM officer "
+                                     "consulted (om_consulted, 1..200 bytes on one line)"
+            : !intake_name_ok (fn)
+                ? "this is an art. 9/10 Wpg signal: name the bevoegd functionaris of art. 2:10 "
+                  "Bpg consulted (bevoegd_functionaris, 1..200 bytes on one line)"
+                : NULL;
+        if (wpg_err) {
+            apiserver_reply_error (self->api, caller, wpg_err);
+            return;
+        }
+    } else if (json_object_get (args, "opsporingsbelang_checked") || om || fn) {
+        apiserver_reply_error (self->api, caller,
+                               withdraw ? "a withdrawal sends no data: it takes no Wpg release"
+                                        : "only a new text for a released art. 9/10 Wpg signal "
+                                          "takes a Wpg release");
+        return;
+    }
     Keten__SignalItem **items = NULL;
     size_t n_items = 0;
     if (!withdraw) {
@@ -423,6 +458,15 @@ partner_signal_correct (node_t *self, const api_caller_t *caller, const char *cm
     n.item = n_items ? items[0] : NULL;
     n.reason = (char *) (why ? why : "");
     n.decided_ms = kt_now_ms ();
+    /*  Who asked (kernel credentials), on record at the uitvoerder. */
+    char user[65];
+    access_user_name (caller->uid, user, sizeof user);
+    n.os_user = user;
+    if (wpg) {
+        n.opsporingsbelang_checked = true;
+        n.om_officer = (char *) om;
+        n.bevoegd_functionaris = (char *) fn;
+    }
     uint8_t id[KT_ID_LEN];
     int rc = s_own (self, &n, id, &reason);
     items_free (items, n_items);
@@ -431,7 +475,8 @@ partner_signal_correct (node_t *self, const api_caller_t *caller, const char *cm
         return;
     }
     char idhex[KT_ID_HEX];
-    kt_log (KT_LOG_INFO, "correction own=%s signal=%s", withdraw ? "withdraw" : "correct", hex);
+    kt_log (KT_LOG_INFO, "correction own=%s signal=%s uid=%u%s", withdraw ? "withdraw" : "correct",
+            hex, (unsigned) caller->uid, wpg ? " opsporingsbelang_checked=yes" : "");
     bool wait = json_is_true (json_object_get (args, "wait"));
     kt_hex (idhex, id, KT_ID_LEN);
     if (!wait || !partner_waiter_add (self, id, caller, NULL, 0))

@@ -3,6 +3,7 @@
 
 #include "keystore.h"
 
+#include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,12 @@ static const char *const s_migrations[] = {
     " decided_by TEXT NOT NULL, message_id BLOB UNIQUE, decided_ms INTEGER NOT NULL,"
     " due_ms INTEGER NOT NULL, casus_ms INTEGER, logged_ms INTEGER, sent_ms INTEGER);"
     "CREATE INDEX correction_case ON correction (case_ref);",
+    /*  2: a signal's own sender's correction: the OS user who asked at
+     *  its node, and for a new text of an art. 9/10 Wpg signal its
+     *  release (the officers consulted, sealed under the subject's key
+     *  as the reason is). */
+    "ALTER TABLE correction ADD COLUMN sender_user TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE correction ADD COLUMN wpg_release BLOB;",
 };
 
 static const char *const s_actions[] = {"", "correct", "add", "delete", "block", "unblock"};
@@ -81,20 +88,42 @@ correction_decide (correction_t *self, correction_decision_t *d, kt_reason_t *re
     int rc = weegploeg_correct (self->weegploeg, &d->change, reason);
     uint8_t *sealed = NULL;
     size_t sealed_len = 0;
-    if (rc == 0 && *d->reason) {
+    uint8_t *release = NULL;
+    size_t release_len = 0;
+    char *names = NULL;
+    if (rc == 0 && d->om_officer && *d->om_officer) {
+        json_t *j = json_pack ("{s:s, s:s}", "om_officer", d->om_officer, "bevoegd_functionaris",
+                               d->bevoegd_functionaris ? d->bevoegd_functionaris : "");
+        names = j ? json_dumps (j, JSON_COMPACT) : NULL;
+        json_decref (j);
+        if (!names)
+            rc = kt_fail (reason, "out of memory");
+    }
+    if (rc == 0 && (*d->reason || names)) {
         uint8_t key[KEYSTORE_KEY_LEN];
+        char ad[48];
+        snprintf (ad, sizeof ad, "%s/wpg-release", d->correction_id);
         rc = weegploeg_case_key (self->weegploeg, d->change.case_ref, key, reason);
-        if (rc == 0 && keystore_seal (key, d->correction_id, strlen (d->correction_id), d->reason,
-                                      strlen (d->reason), &sealed, &sealed_len) != 0)
+        if (rc == 0 && *d->reason &&
+            keystore_seal (key, d->correction_id, strlen (d->correction_id), d->reason,
+                           strlen (d->reason), &sealed, &sealed_len) != 0)
+            rc = kt_fail (reason, "out of memory");
+        if (rc == 0 && names &&
+            keystore_seal (key, ad, strlen (ad), names, strlen (names), &release, &release_len) !=
+                0)
             rc = kt_fail (reason, "out of memory");
         sodium_memzero (key, sizeof key);
+    }
+    if (names) {
+        sodium_memzero (names, strlen (names));
+        free (names);
     }
     if (rc == 0 &&
         store_run (
             self->db,
             "INSERT INTO correction (correction_id, case_ref, signal_id, signal_sender, action,"
             " whole_signal, item_index, request_id, reason, decided_by, message_id, decided_ms,"
-            " due_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " due_ms, sender_user, wpg_release) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             STORE_VALUES (
                 STORE_TEXT (d->correction_id), STORE_TEXT (d->change.case_ref),
                 STORE_BLOB (d->change.signal_id, KT_ID_LEN), STORE_TEXT (d->change.sender),
@@ -103,10 +132,13 @@ correction_decide (correction_t *self, correction_decision_t *d, kt_reason_t *re
                 STORE_TEXT (d->request_id), sealed ? STORE_BLOB (sealed, sealed_len) : STORE_NULL,
                 STORE_TEXT (d->decided_by),
                 d->message_id ? STORE_BLOB (d->message_id, KT_ID_LEN) : STORE_NULL,
-                STORE_INT (d->decided_ms), STORE_INT (d->decided_ms + CORRECTION_DUE_MS)),
+                STORE_INT (d->decided_ms), STORE_INT (d->decided_ms + CORRECTION_DUE_MS),
+                STORE_TEXT (d->sender_user ? d->sender_user : ""),
+                release ? STORE_BLOB (release, release_len) : STORE_NULL),
             "record the correction", reason) < 0)
         rc = -1;
     free (sealed);
+    free (release);
     if (rc != 0 || store_commit (self->db, reason) != 0) {
         store_rollback (self->db);
         return -1;
@@ -169,7 +201,8 @@ s_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
                             .casus_ms = (uint64_t) sqlite3_column_int64 (q, 11),
                             .logged_ms = (uint64_t) sqlite3_column_int64 (q, 12),
                             .sent_ms = (uint64_t) sqlite3_column_int64 (q, 13),
-                            .signal_sender = store_text (q, 14)};
+                            .signal_sender = store_text (q, 14),
+                            .sender_user = store_text (q, 15)};
     if (!store_blob_is (q, 2, KT_ID_LEN))
         return kt_fail (reason, "correction %.24s: the signal id is damaged", row.correction_id);
     memcpy (row.signal_id, sqlite3_column_blob (q, 2), KT_ID_LEN);
@@ -185,7 +218,8 @@ correction_each (correction_t *self, bool owed_only, correction_row_fn *fn, void
     return store_each (self->db,
                        "SELECT correction_id, case_ref, signal_id, action, whole_signal,"
                        " item_index, request_id, decided_by, message_id, decided_ms, due_ms,"
-                       " casus_ms, logged_ms, sent_ms, signal_sender FROM correction WHERE ?1=0 OR"
+                       " casus_ms, logged_ms, sent_ms, signal_sender, sender_user FROM correction"
+                       " WHERE ?1=0 OR"
                        " casus_ms IS NULL OR logged_ms IS NULL OR sent_ms IS NULL"
                        " ORDER BY decided_ms, rowid",
                        store_bind_values, (void *) STORE_VALUES (STORE_INT (owed_only)), s_row, &v,

@@ -35,6 +35,10 @@ typedef struct {
     const char *reason;            /* "" none; sealed under the subject's key */
     const char *decided_by;        /* the OS user, or the member correcting its own signal */
     const uint8_t *message_id;     /* that member's notice, or NULL */
+    const char *sender_user;       /* that member's OS user who asked, or NULL */
+    /*  A new text for an art. 9/10 Wpg signal: the officers its sender
+     *  consulted (Wpg machtigingsbesluit art. 2c), sealed; NULL: none. */
+    const char *om_officer, *bevoegd_functionaris;
     uint64_t decided_ms;
     char correction_id[24]; /* out: "c-" + 16 hex */
 } correction_decision_t;
@@ -78,6 +82,7 @@ typedef struct {
     const char *request_id;
     const char *decided_by;
     const char *signal_sender; /* the member that sent the signal */
+    const char *sender_user;   /* by_sender: its OS user who asked, else "" */
     bool by_sender;            /* the signal's own sender corrected it */
     uint64_t decided_ms, due_ms;
     uint64_t casus_ms, logged_ms, sent_ms; /* 0: not yet */

@@ -428,6 +428,7 @@ s_meta_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
     m->via_spool = sqlite3_column_int (q, 0) != 0;
     m->awaiting = sqlite3_column_int (q, 1) != 0;
     m->held = sqlite3_column_int (q, 2) != 0;
+    m->released = sqlite3_column_int (q, 3) != 0;
     return 1;
 }
 
@@ -436,7 +437,9 @@ signalbox_meta (signalbox_t *self, const uint8_t id[KT_ID_LEN], signalbox_meta_t
                 kt_reason_t *reason)
 {
     memset (meta, 0, sizeof *meta);
-    return store_one (self->db, "SELECT via_spool, awaiting, held FROM signal WHERE message_id=?",
+    return store_one (self->db,
+                      "SELECT via_spool, awaiting, held, released_ms IS NOT NULL FROM signal"
+                      " WHERE message_id=?",
                       STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), s_meta_row, meta,
                       "look up the signal", reason);
 }

@@ -100,6 +100,7 @@ typedef struct {
     bool via_spool; /* from the police spool: the representative's (art. 7.2a) */
     bool awaiting;  /* waits for a representative's confirmation */
     bool held;      /* waits for its Wpg release */
+    bool released;  /* released: art. 9/10 Wpg data that left by its release */
 } signalbox_meta_t;
 int signalbox_meta (signalbox_t *self, const uint8_t id[KT_ID_LEN], signalbox_meta_t *meta,
                     kt_reason_t *reason);

@@ -49,6 +49,7 @@ typedef struct {
     char case_ref[40];
     char sender[65];
     char decided_by[65];
+    char sender_user[65]; /* by_sender: its OS user who asked */
     uint8_t signal_id[KT_ID_LEN];
     Keten__CorrectionAction action;
     bool whole_signal, by_sender;
@@ -79,6 +80,7 @@ s_owed_row (void *arg, const correction_row_t *row, kt_reason_t *reason)
     snprintf (w->case_ref, sizeof w->case_ref, "%s", row->case_ref);
     snprintf (w->sender, sizeof w->sender, "%s", row->signal_sender);
     snprintf (w->decided_by, sizeof w->decided_by, "%s", row->decided_by);
+    snprintf (w->sender_user, sizeof w->sender_user, "%s", row->sender_user);
     memcpy (w->signal_id, row->signal_id, KT_ID_LEN);
     w->action = row->action_code;
     w->whole_signal = row->whole_signal;
@@ -140,7 +142,7 @@ s_log (node_t *self, const owed_t *o, kt_reason_t *reason)
     e.event = KETEN__LOG_EVENT__CORRECTED;
     e.time_ms = o->decided_ms;
     e.node = o->by_sender ? (char *) o->decided_by : (char *) s_me (self);
-    e.os_user = o->by_sender ? "" : (char *) o->decided_by;
+    e.os_user = o->by_sender ? (char *) o->sender_user : (char *) o->decided_by;
     e.case_ref = (char *) o->case_ref;
     e.what = what;
     e.message_id = (ProtobufCBinaryData){KT_ID_LEN, (uint8_t *) o->signal_id};
@@ -846,7 +848,7 @@ uitvoerder_correction_decide (node_t *self, const api_caller_t *caller, const ch
 
 static int
 s_log_received (node_t *self, const roster_member_t *sender, const envelope_opened_t *opened,
-                const char *case_ref, uint64_t *index_p, kt_reason_t *reason)
+                const char *case_ref, const char *os_user, uint64_t *index_p, kt_reason_t *reason)
 {
     uitvoerder_t *u = uitvoerder_of (self);
     const Keten__Header *h = opened->header;
@@ -859,6 +861,7 @@ s_log_received (node_t *self, const roster_member_t *sender, const envelope_open
     e.node = (char *) sender->id;
     e.case_ref = (char *) case_ref;
     e.what = "own correction";
+    e.os_user = (char *) os_user;
     e.recipients = to;
     e.n_recipients = 1;
     e.body_commitment = h->body_commitment;
@@ -905,6 +908,31 @@ s_representative_check (node_t *self, const uint8_t signal_id[KT_ID_LEN], bool *
     return 0;
 }
 
+/*  Wpg machtigingsbesluit art. 2: a new text for an art. 9/10 Wpg signal
+ *  is art. 9/10 data, taken only with its release recorded as a
+ *  signal's is (a sender's hold is not to be trusted).  0, 1 refused
+ *  with reason, -1. */
+static int
+s_wpg_release_check (node_t *self, const Keten__CorrectionNotice *n, kt_reason_t *reason)
+{
+    Keten__Signal *s = NULL;
+    int found =
+        weegploeg_signal_raw (uitvoerder_of (self)->weegploeg, n->signal_id.data, &s, reason);
+    if (found < 0)
+        return -1;
+    bool nine_ten = s && s->wpg_basis == KETEN__WPG_BASIS__WPG_ART_9_10;
+    if (s)
+        keten__signal__free_unpacked (s, NULL);
+    if (!nine_ten || (n->opsporingsbelang_checked && intake_name_ok (n->om_officer) &&
+                      intake_name_ok (n->bevoegd_functionaris) && *n->os_user))
+        return 0;
+    return kt_fail (reason, "Wpg machtigingsbesluit art. 2: a new text for an art. 9/10 Wpg "
+                            "signal is art. 9/10 data, taken only with its release recorded (the "
+                            "investigation-interest check, the OM officer and the bevoegd "
+                            "functionaris consulted, the releasing user)"),
+           1;
+}
+
 /*  SIGNAL_WITHDRAWN, once per signal: the police representative took a
  *  spool signal back before the weegploeg weighed it (no data: the
  *  member, the case_ref, the signal's id).  Appended before the
@@ -913,7 +941,7 @@ s_representative_check (node_t *self, const uint8_t signal_id[KT_ID_LEN], bool *
  *  which finds the entry under its key.  0, or -1 (no receipt: retried). */
 static int
 s_log_withdrawn (node_t *self, const roster_member_t *sender, const uint8_t signal_id[KT_ID_LEN],
-                 const char *case_ref)
+                 const char *case_ref, const char *os_user)
 {
     char once[64], hex[KT_ID_HEX];
     kt_hex (hex, signal_id, KT_ID_LEN);
@@ -924,6 +952,7 @@ s_log_withdrawn (node_t *self, const roster_member_t *sender, const uint8_t sign
     e.node = (char *) sender->id;
     e.case_ref = (char *) case_ref;
     e.what = "art-7.2a:before-weighing";
+    e.os_user = (char *) os_user;
     e.message_id = (ProtobufCBinaryData){KT_ID_LEN, (uint8_t *) signal_id};
     e.message_type = KETEN__MESSAGE_TYPE__SIGNAL;
     kt_reason_t reason;
@@ -1018,6 +1047,8 @@ uitvoerder_on_correction (node_t *self, node_message_t *m)
             verdict = (kt_fail (&reason, "the signal is not one of that case_ref"), 1);
         if (verdict == 0 && n->whole_signal)
             verdict = s_representative_check (self, n->signal_id.data, &representative, &reason);
+        if (verdict == 0 && n->action == KETEN__CORRECTION_ACTION__CORRECT)
+            verdict = s_wpg_release_check (self, n, &reason);
         if (verdict == 0) {
             snprintf (d.change.case_ref, sizeof d.change.case_ref, "%s", case_ref);
             memcpy (d.change.signal_id, n->signal_id.data, KT_ID_LEN);
@@ -1029,6 +1060,9 @@ uitvoerder_on_correction (node_t *self, node_message_t *m)
             d.reason = n->reason;
             d.decided_by = sender->id;
             d.message_id = id;
+            d.sender_user = n->os_user;
+            d.om_officer = n->om_officer;
+            d.bevoegd_functionaris = n->bevoegd_functionaris;
             d.decided_ms = kt_now_ms ();
             /*  Every rule first; only a correction that passes is logged
              *  as received (docs/ARCHITECTURE.md, Crash reasoning 2). */
@@ -1042,7 +1076,7 @@ uitvoerder_on_correction (node_t *self, node_message_t *m)
         return;
     }
     if (verdict == 0) {
-        verdict = s_log_received (self, sender, &m->opened, case_ref, &index, &reason);
+        verdict = s_log_received (self, sender, &m->opened, case_ref, n->os_user, &index, &reason);
         if (verdict > 0) {
             uitvoerder_receipt (self, m->link, sender->id, id, false, 0,
                                 "this message id is already used for a different message");
@@ -1051,7 +1085,7 @@ uitvoerder_on_correction (node_t *self, node_message_t *m)
         }
     }
     if (verdict == 0 && !seen && representative &&
-        s_log_withdrawn (self, sender, n->signal_id.data, case_ref) != 0)
+        s_log_withdrawn (self, sender, n->signal_id.data, case_ref, n->os_user) != 0)
         verdict = kt_fail (&reason, "the withdrawal could not be logged");
     if (verdict == 0 && !seen)
         verdict = s_decide (self, &d, &reason);

@@ -35,7 +35,8 @@ rc=0; out=$(kt gemeente-test signal submit --file "$T/gem.json" --wait 2>&1) || 
 [ "$(jfield "$UITV" .stored.signals)" = 0 ] || fail "the uitvoerder stored a refused signal"
 pass "wpg-18-2 only in a held art. 9/10 signal; a Wpg basis only from the police"
 
-jq '.wpg_basis = "art-9-10"' "$T/s.json" > "$T/held.json"
+jq '.wpg_basis = "art-9-10" | .items = [{kind: "fact", text: "Negentienfeit (fictief)."}]' \
+    "$T/s.json" > "$T/held.json"
 out=$(kt politie-test signal submit --file "$T/held.json")
 grep -q held <<< "$out" || fail "art. 9/10 signal not held: $out"
 # Give the node several pump and heartbeat rounds to (wrongly) send it.
@@ -141,6 +142,41 @@ fi
 kt "$UITV" log show --case "$case_ref" | grep -q "($(id -un)) supplied a SIGNAL.*wpg-release" \
     || fail "keten log show does not say who released it: $(kt "$UITV" log show --case "$case_ref")"
 pass "held signal released once, after both checks, recorded with uid $uid"
+
+# A new text for the released art. 9/10 signal is art. 9/10 data: it
+# leaves only as the release did, by the release group with the checks.
+echo '{"kind": "fact", "text": "Nieuw negentienfeit (fictief)."}' > "$T/nine-item.json"
+correct_nine() { kt politie-test signal correct "$held_id" --item 0 --file "$T/nine-item.json" "$@"; }
+rc=0; out=$(correct_nine --wait 2>&1) || rc=$?
+[ $rc = 1 ] && grep -q "art. 9/10 Wpg signal: its new text leaves only as a release does" <<< "$out" \
+    || fail "a new text for a released art. 9/10 signal went without a release (exit $rc): $out"
+restart_politie_with_group "$other_group"
+wait_until 10 link_up politie-test || fail "no link after restart"
+rc=0; out=$(correct_nine --opsporingsbelang-checked --om-consulted "Officier Correctie" \
+    --bevoegd-functionaris "Functionaris Correctie" --wait 2>&1) || rc=$?
+[ $rc = 1 ] && grep -q "needs a caller in group $other_group (intake/release-group)" <<< "$out" \
+    || fail "a user outside the release group sent a new art. 9/10 text (exit $rc): $out"
+restart_politie_with_group "$(id -gn)"
+wait_until 10 link_up politie-test || fail "no link after restart"
+out=$(correct_nine --opsporingsbelang-checked --om-consulted "Officier Correctie" \
+    --bevoegd-functionaris "Functionaris Correctie" --wait 2>&1) || fail "the released correction failed: $out"
+grep -q delivered <<< "$out" || fail "the released correction was not delivered: $out"
+kt "$UITV" weegploeg subject "$case_ref" --json | grep -qF "Nieuw negentienfeit" \
+    || fail "the uitvoerder does not hold the new text"
+trail=$(kt "$UITV" log show --case "$case_ref" --json)
+for ev in MESSAGE_RECEIVED CORRECTED; do
+    echo "$trail" | jq -e --arg e "$ev" --arg u "$(id -un)" \
+        '[.events[] | select(.event==$e and .node=="politie-test" and .os_user==$u)] | length >= 1' \
+        > /dev/null || fail "$ev does not name the OS user who corrected: $trail"
+done
+grep -q "correction own=correct signal=$held_id uid=$(id -u) opsporingsbelang_checked=yes" \
+    "$T/politie-test.log" || fail "politie's journal does not say who corrected and that it was released"
+for db in "$T/state-$UITV/weegploeg.db" "$T/state-$UITV/log.db" "$T/state-politie-test/node.db"; do
+    if sqlite3 "$db" .dump | grep -q "Officier Correctie\|Functionaris Correctie"; then
+        fail "an officer's name is in the clear in $db"
+    fi
+done
+pass "a new text for a released art. 9/10 signal goes only by the release group with the checks; who asked is on record"
 
 # Wpg besluit at the receiving side: police data only from the police.  The
 # gemeente node sends it (its own intake does not know the rule); the

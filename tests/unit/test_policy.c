@@ -340,6 +340,34 @@ test_a_correction_notice_out_of_bounds_is_refused (void **state)
     n.case_ref = ""; /* from a signal's sender */
     n.correction_id = "";
     assert_int_equal (b->check (&n.base, &reason), 0);
+    /*  Who asked, and an art. 9/10 text's release: a sender's own
+     *  correction only, bounded names. */
+    n.action = KETEN__CORRECTION_ACTION__CORRECT;
+    n.os_user = "jansen";
+    n.opsporingsbelang_checked = true;
+    n.om_officer = "Officier (fictief)";
+    n.bevoegd_functionaris = "Functionaris (fictief)";
+    assert_int_equal (b->check (&n.base, &reason), 0);
+    n.os_user = "jan sen\n";
+    assert_int_equal (b->check (&n.base, &reason), -1);
+    n.os_user = "jansen";
+    n.om_officer = " ";
+    assert_int_equal (b->check (&n.base, &reason), -1);
+    n.om_officer = "Officier (fictief)";
+    n.action = KETEN__CORRECTION_ACTION__DELETE; /* a withdrawal takes no release */
+    n.item = NULL;
+    assert_int_equal (b->check (&n.base, &reason), -1);
+    n.action = KETEN__CORRECTION_ACTION__CORRECT;
+    n.item = &item;
+    n.correction_id = "c-0123456789abcdef"; /* never in the uitvoerder's notice */
+    n.case_ref = "k-0123456789abcdef";
+    assert_int_equal (b->check (&n.base, &reason), -1);
+    n.opsporingsbelang_checked = false;
+    n.om_officer = "";
+    n.bevoegd_functionaris = "";
+    assert_int_equal (b->check (&n.base, &reason), -1); /* os_user still set */
+    n.os_user = "";
+    assert_int_equal (b->check (&n.base, &reason), 0);
     n.action = (Keten__CorrectionAction) 99;
     assert_int_equal (b->check (&n.base, &reason), -1);
 }
