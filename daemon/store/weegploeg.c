@@ -642,6 +642,7 @@ typedef struct {
     const uint8_t *key;
     weegploeg_case_signal_t *out;
     size_t n, cap;
+    bool with_blocked; /* the person's own inzage: blocked items shown, marked */
 } reading_t;
 
 static int
@@ -663,7 +664,8 @@ s_read_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
     w->signal = s_unseal_signal (r->key, q);
     if (w->signal) {
         memcpy (w->message_id, sqlite3_column_blob (q, 0), KT_ID_LEN);
-        weegploeg_hide_blocked (w->signal);
+        if (!r->with_blocked)
+            weegploeg_hide_blocked (w->signal);
     }
     if (!w->signal || !w->signal->subject)
         return kt_fail (reason,
@@ -686,7 +688,7 @@ weegploeg_read_case (weegploeg_t *self, const char *case_ref, weegploeg_case_sig
     uint8_t key[KEYSTORE_KEY_LEN];
     if (weegploeg_case_key (self, case_ref, key, reason) != 0)
         return -1;
-    reading_t r = {case_ref, key, NULL, 0, 0};
+    reading_t r = {case_ref, key, NULL, 0, 0, false};
     int rc = store_each (self->db,
                          "SELECT message_id, sender, received_ms, body FROM signal WHERE case_ref=?"
                          " ORDER BY created_ms, rowid",
@@ -705,7 +707,7 @@ weegploeg_read_case (weegploeg_t *self, const char *case_ref, weegploeg_case_sig
 }
 
 int
-weegploeg_read_case_archived (weegploeg_t *self, const char *case_ref,
+weegploeg_read_case_archived (weegploeg_t *self, const char *case_ref, bool with_blocked,
                               weegploeg_case_signal_t **signals_p, size_t *n_p, kt_reason_t *reason)
 {
     *signals_p = NULL;
@@ -713,7 +715,7 @@ weegploeg_read_case_archived (weegploeg_t *self, const char *case_ref,
     uint8_t key[KEYSTORE_KEY_LEN];
     if (weegploeg_case_key (self, case_ref, key, reason) != 0)
         return -1;
-    reading_t r = {case_ref, key, NULL, 0, 0};
+    reading_t r = {case_ref, key, NULL, 0, 0, with_blocked};
     int rc = store_each (self->db,
                          "SELECT message_id, sender, received_ms, body FROM signal WHERE case_ref=?"
                          " ORDER BY created_ms, rowid",

@@ -91,8 +91,10 @@ int weegploeg_read_case (weegploeg_t *self, const char *case_ref,
 void weegploeg_case_free (weegploeg_case_signal_t *signals, size_t n);
 /*  weegploeg_read_case of an archived subject too.  Only for the request
  *  desk: a person's inzage covers archived data (art. 13.2,
- *  docs/RIGHTS.md); every other reader is refused the archive. */
-int weegploeg_read_case_archived (weegploeg_t *self, const char *case_ref,
+ *  docs/RIGHTS.md); every other reader is refused the archive.
+ *  with_blocked: blocked items keep their text (the person's own inzage,
+ *  art. 12.3: afgeschermd data is still held); else wiped as every read. */
+int weegploeg_read_case_archived (weegploeg_t *self, const char *case_ref, bool with_blocked,
                                   weegploeg_case_signal_t **signals_p, size_t *n_p,
                                   kt_reason_t *reason);
 

@@ -306,12 +306,17 @@ static const char s_archived_note[] = "gearchiveerd, alleen nog raadpleegbaar do
 static void
 s_item (doc_t *d, const Keten__SignalItem *item, size_t i)
 {
-    char label[160];
-    snprintf (label, sizeof label, "Onderdeel %zu: %s%s", i + 1, s_item_kind (item->kind),
+    char label[200];
+    /*  A deleted item holds nothing; a blocked one is still held, shown
+     *  to nobody but the person (art. 12.3, 12.5). */
+    if (item->deleted)
+        return;
+    snprintf (label, sizeof label, "Onderdeel %zu: %s%s%s", i + 1, s_item_kind (item->kind),
               item->kind == KETEN__ITEM_KIND__DIAGNOSIS
                   ? (item->qualified_professional ? " (door een bevoegde professional)"
                                                   : " (niet door een bevoegde professional)")
-                  : "");
+                  : "",
+              item->blocked ? " (afgeschermd: bewaard, voor niemand anders zichtbaar)" : "");
     s_row (d, label, item->text);
     if (item->legal_basis && *item->legal_basis) {
         snprintf (label, sizeof label, "Onderdeel %zu: wettelijke grondslag", i + 1);

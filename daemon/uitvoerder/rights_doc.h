@@ -43,7 +43,7 @@ typedef struct {
     const Keten__Signal *signal; /* borrowed */
     const char *party;           /* the convenant party that brought it in, by name */
     uint64_t received_ms;
-    char ref[9]; /* kenmerk: the message id's first 8 hex digits */
+    char ref[9]; /* kenmerk: the message id's last 8 hex digits */
 } rights_item_t;
 
 /*  One copy of data about the person that went to a party (the log). */
@@ -95,7 +95,7 @@ typedef struct {
 /*  One correction decided on the person's request and carried out (art.
  *  12.5-12.6): which signal (by kenmerk) and item, what was done. */
 typedef struct {
-    char ref[9];         /* the signal's kenmerk: its message id's first 8 hex digits */
+    char ref[9];         /* the signal's kenmerk: its message id's last 8 hex digits */
     const char *action;  /* correct, add, delete, block, unblock */
     bool whole_signal;   /* delete: the whole signal */
     uint32_t item_index; /* else the item, from 0 (add: where it went) */

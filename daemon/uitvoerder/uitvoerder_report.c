@@ -30,7 +30,7 @@ s_case_gemeente (node_t *self, const char *case_ref, char out[KEYS_ID_MAX + 1], 
     weegploeg_case_signal_t *signals = NULL;
     size_t n = 0;
     *out = '\0';
-    if (weegploeg_read_case_archived (u->weegploeg, case_ref, &signals, &n, reason) != 0)
+    if (weegploeg_read_case_archived (u->weegploeg, case_ref, false, &signals, &n, reason) != 0)
         return -1;
     if (n > 0)
         uitvoerder_figure_gemeente (self, signals[n - 1].signal->subject, out);

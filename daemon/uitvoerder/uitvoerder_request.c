@@ -537,7 +537,7 @@ s_gather (node_t *self, json_t *row, json_t *withhold, gather_t *g, kt_reason_t 
      *  on record with the request as its purpose (s_documents).  A
      *  subject destroyed since it was linked has nothing left to show. */
     d->archived = state == WEEGPLOEG_SUBJECT_ARCHIVED;
-    if (state != 0 && weegploeg_read_case_archived (u->weegploeg, g->case_ref, &g->signals,
+    if (state != 0 && weegploeg_read_case_archived (u->weegploeg, g->case_ref, true, &g->signals,
                                                     &g->n_signals, reason) != 0)
         return -1;
     g->items = calloc (g->n_signals + 1, sizeof *g->items);
@@ -708,7 +708,7 @@ s_change_row (void *arg, const correction_row_t *row, bool carried_out, kt_reaso
     rights_change_t *w = &c->rows[c->n++];
     memset (w, 0, sizeof *w);
     char hex[KT_ID_HEX];
-    snprintf (w->ref, sizeof w->ref, "%.8s", kt_hex (hex, row->signal_id, KT_ID_LEN));
+    snprintf (w->ref, sizeof w->ref, "%.8s", kt_hex (hex, row->signal_id, KT_ID_LEN) + 24);
     w->action = correction_action_name (row->action_code); /* static: row is borrowed */
     w->whole_signal = row->whole_signal;
     w->item_index = row->item_index;

@@ -115,7 +115,7 @@ wait_until 10 carried || fail "the correction was not carried out"
 kt "$UITV" request answer "$REQ" --out "$OUT" > /dev/null || fail "the correctie request was not answered"
 [ -e "$OUT/besluit-$REQ.html" ] && [ -e "$OUT/besluit-$REQ.txt" ] && [ ! -e "$OUT/overzicht-$REQ.html" ] \
     || fail "the answer is not the letter of what changed: $(ls "$OUT")"
-grep -q "Signaal ${S:0:8}, onderdeel 1" "$OUT/besluit-$REQ.txt" && grep -q "verbeterd" "$OUT/besluit-$REQ.txt" \
+grep -q "Signaal ${S:24:8}, onderdeel 1" "$OUT/besluit-$REQ.txt" && grep -q "verbeterd" "$OUT/besluit-$REQ.txt" \
     || fail "the letter does not say what changed: $(cat "$OUT/besluit-$REQ.txt")"
 if grep -qF "$NEW" "$OUT/besluit-$REQ.txt"; then fail "the letter holds the data itself"; fi
 [ "$(kt "$UITV" request show "$REQ" --json | jq -r '.request | .state + " " + .decided_by')" = "answered $(id -un)" ] \

@@ -209,6 +209,32 @@ if grep -qF "ingebracht door politie-test" <<< "$PT"; then fail "the withheld it
 grep -qF "gedeeltelijk" "$OUT/weigering-$RP.txt" || fail "the letter does not say partial"
 pass "a refusal on art. 41 lid 1 sub d UAVG gives the motivated letter; a partial one the rest"
 
+# A blocked (afgeschermd) item is still held: the person's overview shows
+# it, marked so (art. 12.3); a deleted one holds nothing and is left out.
+kt_signal_file "$T/c.json" C-1
+jq '.subject.name = "Derde Persoon" | .subject.birth_date = "1998-05-06" | del(.subject.bsn)
+    | .items = [{kind: "fact", text: "Afgeschermdfeit (fictief)."},
+                {kind: "fact", text: "Verwijderdfeit (fictief)."}]' "$T/c.json" > "$T/c2.json"
+out=$(kt politie-test signal submit --file "$T/c2.json" --wait)
+SC=$(awk '$3 == "delivered" {print $2}' <<< "$out")
+[ -n "$SC" ] || fail "the third signal was not delivered: $out"
+CC=$(kt "$UITV" signal list --json | jq -r --arg id "$SC" '.signals[] | select(.message_id==$id) | .case_ref')
+kt "$UITV" correction decide "$CC" --signal "$SC" --item 0 --block > /dev/null || fail "block failed"
+kt "$UITV" correction decide "$CC" --signal "$SC" --item 1 --delete > /dev/null || fail "delete failed"
+RC=$(open_request betrokkene | jq -r .request_id)
+kt "$UITV" request link "$RC" "$CC" > /dev/null || fail "request link"
+kt politie-test request decide "$RC" --grant | grep -q " delivered$" || fail "the grant was not delivered"
+kt "$UITV" request answer "$RC" --out "$OUT" > /dev/null || fail "the answer failed"
+for f in "$OUT/overzicht-$RC.txt" "$OUT/overzicht-$RC.html"; do
+    grep -qF "Afgeschermdfeit (fictief)." "$f" && grep -qF "afgeschermd: bewaard" "$f" \
+        || fail "the overview does not show the blocked item, marked: $f"
+    if grep -qF "Verwijderdfeit" "$f"; then fail "the overview shows a deleted item: $f"; fi
+done
+if kt "$UITV" weegploeg subject "$CC" --json | grep -qF "Afgeschermdfeit"; then
+    fail "the blocked item is shown to the uitvoerder"
+fi
+pass "the overview shows a blocked item, marked afgeschermd, and leaves a deleted one out"
+
 # art. 12.3: a request left open past four weeks raises the alarm.
 RO=$(open_request betrokkene | jq -r .request_id)
 kt "$UITV" status | grep -q "^ *request.*$RO inzage due $DUE" || fail "open request not in status: $(kt "$UITV" status)"

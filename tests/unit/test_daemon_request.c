@@ -446,13 +446,14 @@ test_a_person_is_found_by_bsn_or_name_and_birth_date_archived_too (void **state)
     size_t n = 0;
     assert_int_equal (weegploeg_read_case (f->weegploeg, a, &signals, &n, &r), -1);
     assert_non_null (strstr (r.text, "archived"));
-    assert_int_equal (weegploeg_read_case_archived (f->weegploeg, a, &signals, &n, &r), 0);
+    assert_int_equal (weegploeg_read_case_archived (f->weegploeg, a, true, &signals, &n, &r), 0);
     assert_int_equal (n, 1);
     assert_string_equal (signals[0].signal->subject->bsn, "111222333");
     assert_string_equal (signals[0].sender, "politie-test");
     weegploeg_case_free (signals, n);
     assert_int_equal (
-        weegploeg_read_case_archived (f->weegploeg, "k-00000000000000ff", &signals, &n, &r), -1);
+        weegploeg_read_case_archived (f->weegploeg, "k-00000000000000ff", true, &signals, &n, &r),
+        -1);
 
     /*  A new signal with the same name and birth date but another BSN is
      *  another subject: asked by name, both are uncertain; asked by BSN
