@@ -223,6 +223,23 @@ s_print_informatieplicht (json_t *result)
                       cli_json_str (t, "review_on", on, sizeof on));
             s_line ("review due", line);
         }
+        /*  art. 11.5 and 13: retention does not wait for the informing. */
+        json_array_foreach (json_object_get (ip, "before_retention"), i, t)
+        {
+            char id[CLI_CELL_MAX + 1], ref[CLI_CELL_MAX + 1], st[CLI_CELL_MAX + 1],
+                act[CLI_CELL_MAX + 1], when[48];
+            uint64_t due_ms = 0;
+            cli_json_uint (t, "due_ms", &due_ms);
+            cli_fmt_time (when, sizeof when, due_ms);
+            const char *action = cli_json_str (t, "action", act, sizeof act);
+            snprintf (line, sizeof line,
+                      "%s (%s) %s, not informed yet (art. 11.5): the subject is %s %s (art. 13)",
+                      cli_json_str (t, "task_id", id, sizeof id),
+                      cli_json_str (t, "case_ref", ref, sizeof ref),
+                      cli_json_str (t, "state", st, sizeof st),
+                      strcmp (action, "archive") == 0 ? "archived" : "destroyed", when);
+            s_line ("warning", line);
+        }
     }
     json_t *review = json_object_get (result, "review");
     if (json_is_object (review)) {

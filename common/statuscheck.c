@@ -20,6 +20,7 @@ enum {
     C_RETENTION_UNCONFIRMED,
     C_RETENTION_UNWEIGHED,
     C_INFORMATIEPLICHT_REVIEW,
+    C_INFORMATIEPLICHT_RETENTION,
     C_SPOOL_UNREADABLE,
     C_SPOOL_REJECTED_EXPIRING,
     C_PEER_LOG_ALARMS,
@@ -55,6 +56,9 @@ static const statuscheck_t s_checks[C_COUNT] = {
                                "subjects never weighed, destroyed within 4 weeks"},
     [C_INFORMATIEPLICHT_REVIEW] = {"informatieplicht_review_due", STATUSCHECK_WARNING,
                                    "informatieplicht deferrals due for review (art. 11.4)"},
+    [C_INFORMATIEPLICHT_RETENTION] = {"informatieplicht_before_retention", STATUSCHECK_WARNING,
+                                      "persons not informed whose data is archived or destroyed "
+                                      "within 4 weeks (art. 11.5, 13)"},
     [C_SPOOL_UNREADABLE] = {"spool_unreadable", STATUSCHECK_CRITICAL,
                             "the intake spool cannot be read"},
     [C_SPOOL_REJECTED_EXPIRING] = {"spool_rejected_expiring", STATUSCHECK_WARNING,
@@ -85,6 +89,8 @@ static const s_summary_t s_summaries[C_COUNT] = {
     [C_RETENTION_UNCONFIRMED] = {NULL, "retention notice(s) unconfirmed for a day"},
     [C_RETENTION_UNWEIGHED] = {NULL, "subject(s) not weighed, destroyed within 4 weeks"},
     [C_INFORMATIEPLICHT_REVIEW] = {NULL, "informatieplicht deferral(s) due for review"},
+    [C_INFORMATIEPLICHT_RETENTION] = {NULL, "person(s) not informed, archived or destroyed within "
+                                            "4 weeks"},
     [C_PEER_LOG_ALARMS] = {NULL, "peered federation(s) whose log showed a fork or rollback"},
     [C_PEER_DOWN] = {NULL, "peered federation(s) not connected"},
 };
@@ -147,6 +153,8 @@ statuscheck_run (json_t *r, statuscheck_fn *fn, void *arg)
     n[C_RETENTION_UNCONFIRMED] = s_count (retention, "unconfirmed");
     n[C_RETENTION_UNWEIGHED] = s_count (retention, "warnings");
     n[C_INFORMATIEPLICHT_REVIEW] = s_count (json_object_get (r, "informatieplicht"), "review_due");
+    n[C_INFORMATIEPLICHT_RETENTION] =
+        s_count (json_object_get (r, "informatieplicht"), "before_retention");
     n[C_SPOOL_UNREADABLE] = json_is_string (json_object_get (spool, "error"));
     n[C_SPOOL_REJECTED_EXPIRING] =
         !n[C_SPOOL_UNREADABLE] && json_is_string (json_object_get (spool, "warning"));

@@ -323,6 +323,40 @@ uitvoerder_review_record (node_t *self, const api_caller_t *caller, const char *
 
 /* ---- status ---------------------------------------------------------------- */
 
+/*  art. 11.5 and 13: a task whose person is not informed yet, while its
+ *  subject is archived (13.2: then no list shows the task) or destroyed
+ *  (13.1, 13.3: with it) within RETENTION_WARN_MS.  Retention does not
+ *  wait (its periods are maxima); the desk is told in time. */
+typedef struct {
+    node_t *self;
+    json_t *list;
+    uint64_t now_ms;
+} before_t;
+
+static int
+s_before_row (void *arg, const infoplicht_row_t *row, kt_reason_t *reason)
+{
+    before_t *b = arg;
+    if (strcmp (row->state, "informed") == 0)
+        return 0;
+    lifecycle_subject_t subject;
+    int found =
+        lifecycle_subject (uitvoerder_of (b->self)->lifecycle, row->case_ref, &subject, reason);
+    if (found <= 0)
+        return found;
+    retention_plan_t plan;
+    retention_plan (keyring_roster (b->self->keyring), &subject.facts, 0, b->now_ms, &plan);
+    bool archive = strcmp (plan.rule, "archive") == 0;
+    if (subject.facts.archived || plan.due_ms > b->now_ms + RETENTION_WARN_MS)
+        return 0;
+    return render_append (b->list,
+                          json_pack ("{s:s, s:s, s:s, s:s, s:I}", "task_id", row->task_id,
+                                     "case_ref", row->case_ref, "state", row->state, "action",
+                                     archive ? "archive" : "destroy", "due_ms",
+                                     (json_int_t) plan.due_ms),
+                          reason);
+}
+
 void
 uitvoerder_infoplicht_status (node_t *self, json_t *result)
 {
@@ -350,6 +384,15 @@ uitvoerder_infoplicht_status (node_t *self, json_t *result)
         json_object_set_new (
             result, "informatieplicht",
             json_pack ("{s:I, s:o}", "open", (json_int_t) open, "review_due", brief));
+        before_t b = {self, json_array (), kt_now_ms ()};
+        if (!b.list ||
+            infoplicht_each (u->infoplicht, false, b.now_ms, s_before_row, &b, &reason) != 0)
+            kt_log (KT_LOG_ERROR, "status informatieplicht_retention_unreadable reason=\"%s\"",
+                    b.list ? reason.text : "out of memory");
+        else
+            json_object_set (json_object_get (result, "informatieplicht"), "before_retention",
+                             b.list);
+        json_decref (b.list);
     }
     json_decref (due);
     /*  art. 8.3, 10.3: records not reviewed for weegploeg/review-days. */

@@ -182,3 +182,25 @@ kt "$UITV" review record "$A" --result ok --note "Gegevens gecontroleerd (fictie
 kt "$UITV" review record "$B" --result correction-needed --note "Adres verouderd (fictief)." > /dev/null
 [ "$(jfield "$UITV" .review.due)" = 0 ] || fail "still due after the reviews"
 pass "the review worklist lists A and B after 30 days, and not after their reviews"
+
+# ---- art. 11.5 and 13: retention does not wait for the informing ----------------
+# A was informed; B's task is open, but B is agendered (archived after a
+# year).  C, weighed niet agenderen and never informed, is destroyed 183
+# days after its last processing: 160 days on, status says so, 4 weeks
+# ahead, and names C's task only.
+C=$(signal "Derde Testpersoon" I-3)
+kt "$UITV" weegploeg decide "$C" --niet-agenderen --criterion tegenindicatie --analysis "Fictief." > /dev/null
+TC=$(task_of "$C" | jq -r '.[0].task_id')
+[ "$(jfield "$UITV" '.informatieplicht.before_retention | length')" = 0 ] \
+    || fail "a task is listed before retention on day 31"
+kt_restart_all_at +191d "$UITV" "${NODES[@]}"
+for id in "${NODES[@]}"; do wait_until 10 link_up "$id" || fail "no link for $id after 191 days"; done
+before=$(jfield "$UITV" '.informatieplicht.before_retention')
+[ "$(echo "$before" | jq -r '[.[] | .task_id + " " + .action] | join(",")')" = "$TC destroy" ] \
+    || fail "status does not warn of C's task alone before its destruction: $before"
+kt "$UITV" status | grep -q "warning .*$TC ($C) open, not informed yet (art. 11.5): the subject is destroyed" \
+    || fail "keten status does not say it: $(kt "$UITV" status)"
+check=$(kt "$UITV" status --check || true)
+grep -q "not informed, archived or destroyed within 4 weeks" <<< "$check" \
+    || fail "keten status --check does not raise it: $check"
+pass "a person not informed whose subject is destroyed within 4 weeks is a warning in keten status"
