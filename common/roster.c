@@ -20,8 +20,12 @@
 
 /*  art. 13.3: not-agendered weegploeg data at most 6 months; art. 13.2:
  *  archived at most 1 year after last processing; art. 13.1: destroyed
- *  5 years after last processing. */
+ *  5 years after last processing.  The schedule itself holds to the
+ *  calendar months and years (common/retention.c); these are the day
+ *  counts a roster may name.  A new roster names 181 days for 13.3, the
+ *  shortest 6 months there are; up to 183 is taken from one made before. */
 #define RETENTION_NOT_AGENDERED_MAX 183
+#define RETENTION_NOT_AGENDERED_NEW 181
 #define RETENTION_ARCHIVE_MAX 365
 #define RETENTION_DESTROY_MAX 1826
 
@@ -899,7 +903,7 @@ roster_build (const char *federation, uint64_t version, const char *const *pub_f
     if (n_files < 1 || n_files > ROSTER_MAX_MEMBERS)
         return kt_fail (reason, "a roster has 1..%d members", ROSTER_MAX_MEMBERS);
     roster_t r = {.version = version,
-                  .retention_not_agendered_days = RETENTION_NOT_AGENDERED_MAX,
+                  .retention_not_agendered_days = RETENTION_NOT_AGENDERED_NEW,
                   .retention_archive_days = RETENTION_ARCHIVE_MAX,
                   .retention_destroy_days = RETENTION_DESTROY_MAX,
                   .member_count = n_files};

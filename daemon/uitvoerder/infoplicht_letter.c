@@ -220,14 +220,26 @@ infoplicht_letter_make (const roster_t *roster, const roster_member_t *self,
 
     s_section (&doc, "bewaartermijnen", "Hoe lang wij uw gegevens bewaren");
     s_list (&doc, true);
+    /*  As the schedule applies them (common/retention.c): the roster's
+     *  days, never past the convenant's months and years. */
+    char not_agendered[48], archive[48];
+    if (roster->retention_not_agendered_days >= 181)
+        snprintf (not_agendered, sizeof not_agendered, "uiterlijk 6 maanden");
+    else
+        snprintf (not_agendered, sizeof not_agendered, "%u dagen",
+                  roster->retention_not_agendered_days);
+    if (roster->retention_archive_days >= 365)
+        snprintf (archive, sizeof archive, "uiterlijk 1 jaar");
+    else
+        snprintf (archive, sizeof archive, "%u dagen", roster->retention_archive_days);
     s_line (&doc, true,
-            "Besluit de weegploeg u niet te bespreken, dan worden uw gegevens na %u dagen "
-            "(ongeveer 6 maanden) vernietigd.",
-            roster->retention_not_agendered_days);
+            "Besluit de weegploeg u niet te bespreken, dan worden uw gegevens na %s "
+            "vernietigd.",
+            not_agendered);
     s_line (&doc, true,
-            "Anders worden ze %u dagen (1 jaar) na de laatste verwerking gearchiveerd en "
-            "%u dagen (5 jaar) na de laatste verwerking vernietigd.",
-            roster->retention_archive_days, roster->retention_destroy_days);
+            "Anders worden ze %s na de laatste verwerking gearchiveerd en 5 jaar na de "
+            "laatste verwerking vernietigd.",
+            archive);
     s_list (&doc, false);
     s_line (&doc, false, "(artikel 13 van het convenant)");
     s_section_end (&doc);

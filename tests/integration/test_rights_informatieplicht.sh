@@ -154,7 +154,8 @@ no("gezamenlijke verwerkingsverantwoordelijken" not in by_id["verantwoordelijken
 no("Autoriteit Persoonsgegevens" not in by_id["klacht"], "no complaint to the AP")
 for right in ("inzage", "correctie", "verwijdering", "afscherming", "verzet"):
     no(right not in by_id["rechten"], "right %s missing" % right)
-no("183 dagen" not in by_id["bewaartermijnen"], "retention periods missing")
+no("uiterlijk 6 maanden" not in by_id["bewaartermijnen"]
+   or "5 jaar" not in by_id["bewaartermijnen"], "retention periods missing")
 whole = text_of(root)
 no("Informeer Testpersoon" not in whole, "the person is not named")
 for other in ("Ander Testpersoon", "Agent Test", "politie.invalid", "Fictional test signal", "Fictief."):

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "calendar.h"
 #include "testutil.h"
 
 #include "agendabox.h"
@@ -756,7 +757,10 @@ static void
 test_the_own_schedule_destroys_a_niet_agenderen_subject_once (void **state)
 {
     fixture_t *f = *state;
-    uint64_t received = 1000ULL * DAY_MS;
+    /*  From 31 July 6 calendar months are 184 days: 183 and the grace day
+     *  fit in them (art. 13.3; from other days the schedule stops at 6
+     *  months, test_retention_rules). */
+    uint64_t received = kt_local_midnight_ms (2026, 7, 31);
     s_store_decision (f, "d-00000000000000a1", A, false, received);
     s_store_decision (f, "d-00000000000000b1", B, false, received + 30 * DAY_MS);
     retain_boxes_t boxes = s_boxes (f);
@@ -793,7 +797,7 @@ static void
 test_the_own_schedule_does_not_count_a_question_as_processing (void **state)
 {
     fixture_t *f = *state;
-    uint64_t received = 1000ULL * DAY_MS;
+    uint64_t received = kt_local_midnight_ms (2026, 7, 31); /* as the test before */
     s_store_decision (f, "d-00000000000000a1", A, false, received);
     s_store_question (f, "d-00000000000000a2", A, received + 30 * DAY_MS);
     s_store_question (f, "d-00000000000000b1", B, received);
@@ -810,7 +814,8 @@ test_the_own_schedule_does_not_count_a_question_as_processing (void **state)
 }
 
 /*  An agendered subject (a case here) is archived 365 days after its last
- *  processing at a kernpartij, and destroyed 1826 days after it. */
+ *  processing at a kernpartij (or a year, when that is shorter), and
+ *  destroyed 5 calendar years after it. */
 static void
 test_the_own_schedule_archives_then_destroys_a_case (void **state)
 {
@@ -830,7 +835,8 @@ test_the_own_schedule_archives_then_destroys_a_case (void **state)
     assert_int_equal (
         retainbox_run (f->retainbox, &boxes, &f->roster, archive, false, s_action, &acts, &r), 0);
     assert_int_equal (acts.n, 0);
-    uint64_t destroy = start + 1826 * DAY_MS + RETENTION_GRACE_MS;
+    /*  Kept 5 calendar years (art. 13.1), destroyed from the day after. */
+    uint64_t destroy = start + 1828 * DAY_MS + RETENTION_GRACE_MS;
     assert_int_equal (
         retainbox_run (f->retainbox, &boxes, &f->roster, destroy, false, s_action, &acts, &r), 0);
     assert_int_equal (acts.n, 1);
@@ -930,7 +936,7 @@ test_the_federations_last_processing_holds_back_the_own_destruction (void **stat
         retainbox_run (f->retainbox, &boxes, &f->roster, own, false, s_action, &acts, &r), 0);
     assert_int_equal (acts.n, 0);
     assert_int_equal (s_state (f, A), RETAIN_ARCHIVED);
-    uint64_t due = federation + 1826 * DAY_MS + RETENTION_GRACE_MS;
+    uint64_t due = federation + 1828 * DAY_MS + RETENTION_GRACE_MS; /* 5 calendar years on */
     assert_int_equal (
         retainbox_run (f->retainbox, &boxes, &f->roster, due, false, s_action, &acts, &r), 0);
     assert_int_equal (acts.n, 1);

@@ -176,7 +176,8 @@ test_roster_built_from_four_members_parses_back (void **state)
     assert_string_equal (roster->referentiekader, "test-2026.1");
     assert_memory_equal (roster->referentiekader_sha256, s_rk.sha256, 32);
     assert_true (roster->referentiekader_example);
-    assert_int_equal (roster->retention_not_agendered_days, 183);
+    /*  A new roster: the shortest 6 months there are (art. 13.3). */
+    assert_int_equal (roster->retention_not_agendered_days, 181);
     assert_int_equal (roster->retention_archive_days, 365);
     assert_int_equal (roster->retention_destroy_days, 1826);
     assert_int_equal (strlen (roster->issued), 20);
@@ -367,7 +368,8 @@ static void
 test_retention_above_art13_maxima_is_refused (void **state)
 {
     fixture_t *f = *state;
-    s_refused_after (f, "not-agendered-days = 183", "not-agendered-days = 184",
+    /*  183 is still taken from a roster made before 181 was the default. */
+    s_refused_after (f, "not-agendered-days = 181", "not-agendered-days = 184",
                      "not-agendered-days = 184 exceeds the maximum of 183 days of art. 13.3");
     s_refused_after (f, "archive-days = 365", "archive-days = 366",
                      "archive-days = 366 exceeds the maximum of 365 days of art. 13.2");
@@ -380,9 +382,13 @@ test_retention_above_art13_maxima_is_refused (void **state)
     /*  Shorter than the maximum is what the convenant asks for. */
     kt_reason_t r;
     roster_t *roster = s_sign_and_parse (
-        f, s_replace (s_text (f), "not-agendered-days = 183", "not-agendered-days = 90"), &r);
+        f, s_replace (s_text (f), "not-agendered-days = 181", "not-agendered-days = 90"), &r);
     assert_non_null (roster);
     assert_int_equal (roster->retention_not_agendered_days, 90);
+    roster_destroy (&roster);
+    roster = s_sign_and_parse (
+        f, s_replace (s_text (f), "not-agendered-days = 181", "not-agendered-days = 183"), &r);
+    assert_non_null (roster);
     roster_destroy (&roster);
 }
 
