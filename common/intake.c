@@ -331,13 +331,6 @@ s_check (const Keten__Signal *signal, kt_reason_t *reason)
         strncmp (signal->legal_basis, "wpg-", 4) != 0)
         return kt_fail (reason,
                         "legal_basis: wpg_basis is set, so it must be a Wpg basis (wpg-...)");
-    /*  And art. 9/10 Wpg data's basis only on a signal marked so, which
-     *  the police node holds until its release (items_check asks the
-     *  same of every item). */
-    if (strcmp (signal->legal_basis, ITEMS_WPG_9_10_BASIS) == 0 &&
-        signal->wpg_basis != KETEN__WPG_BASIS__WPG_ART_9_10)
-        return kt_fail (reason, "legal_basis: wpg-18-2 is the basis of art. 9/10 Wpg data, so "
-                                "wpg_basis must be art-9-10 (held until its release)");
     /*  The fields only the police node sets (art. 7.2a, the Wpg
      *  machtigingsbesluit): absent, or a name of bounded text. */
     const struct {
@@ -495,7 +488,8 @@ intake_signal_from_object (json_t *obj, Keten__Signal **signal_p, kt_reason_t *r
     if (items_decode (json_object_get (obj, "items"), &items, &signal.n_items, reason) != 0)
         return -1;
     signal.items = items;
-    if (s_check (&signal, reason) != 0) {
+    /*  New data: art. 9/10 Wpg data only as a held signal, too. */
+    if (s_check (&signal, reason) != 0 || items_wpg_held (&signal, reason) != 0) {
         items_free (items, signal.n_items);
         return -1;
     }
@@ -565,8 +559,8 @@ intake_signal_from_packed (const uint8_t *data, size_t len, Keten__Signal **sign
     else if (keten__signal__get_packed_size (s) != len)
         rc = kt_fail (reason, "not in the canonical encoding (a NUL in a string, a field "
                               "given twice or an empty one written out)");
-    else
-        rc = s_check (s, reason);
+    else if ((rc = s_check (s, reason)) == 0)
+        rc = items_wpg_held (s, reason); /* new data */
     if (rc != 0) {
         keten__signal__free_unpacked (s, NULL);
         return -1;

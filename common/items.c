@@ -174,18 +174,6 @@ items_check (const Keten__Signal *signal, kt_reason_t *reason)
             return kt_fail (reason, "items[%zu].legal_basis: not a known legal basis", i);
         if (signal->wpg_basis != KETEN__WPG_BASIS__WPG_NONE && strncmp (basis, "wpg-", 4) != 0)
             return kt_fail (reason, "items[%zu].legal_basis: police data needs a Wpg basis", i);
-        /*  Wpg art. 18(2) and the machtigingsbesluit: wpg-18-2 is the
-         *  basis of art. 9/10 Wpg data, which leaves the police node only
-         *  in a signal marked so, held until its release (art. 2 of the
-         *  besluit) - never as an answer, a contribution or an ordinary
-         *  signal. */
-        if (strcmp (basis, ITEMS_WPG_9_10_BASIS) == 0 &&
-            signal->wpg_basis != KETEN__WPG_BASIS__WPG_ART_9_10)
-            return kt_fail (reason,
-                            "items[%zu].legal_basis: wpg-18-2 is the basis of art. 9/10 Wpg "
-                            "data, which leaves the police node only in a signal marked "
-                            "wpg_basis art-9-10, held until its release",
-                            i);
         /*  The signal's own flags say what it holds as a whole. */
         if (it->special_category && !signal->special_category)
             return kt_fail (reason, "special_category: an item is special-category data, so the "
@@ -450,7 +438,37 @@ items_check_contribution (Keten__SignalItem **items, size_t n, const char *legal
     as_signal.criminal_data = true;
     as_signal.items = items;
     as_signal.n_items = n;
-    return items_check (&as_signal, reason);
+    /*  Never held: no art. 9/10 Wpg data in it. */
+    return items_check (&as_signal, reason) == 0 && items_wpg_held (&as_signal, reason) == 0 ? 0
+                                                                                             : -1;
+}
+
+int
+items_wpg_held_item (const Keten__Signal *signal, const Keten__SignalItem *item, size_t i,
+                     kt_reason_t *reason)
+{
+    const char *basis = *item->legal_basis ? item->legal_basis : signal->legal_basis;
+    if (strcmp (basis, ITEMS_WPG_9_10_BASIS) != 0 ||
+        signal->wpg_basis == KETEN__WPG_BASIS__WPG_ART_9_10)
+        return 0;
+    return kt_fail (reason,
+                    "items[%zu].legal_basis: wpg-18-2 is the basis of art. 9/10 Wpg data, which "
+                    "leaves the police node only in a signal marked wpg_basis art-9-10, held "
+                    "until its release",
+                    i);
+}
+
+int
+items_wpg_held (const Keten__Signal *signal, kt_reason_t *reason)
+{
+    if (strcmp (signal->legal_basis, ITEMS_WPG_9_10_BASIS) == 0 &&
+        signal->wpg_basis != KETEN__WPG_BASIS__WPG_ART_9_10)
+        return kt_fail (reason, "legal_basis: wpg-18-2 is the basis of art. 9/10 Wpg data, so "
+                                "wpg_basis must be art-9-10 (held until its release)");
+    for (size_t i = 0; i < signal->n_items; i++)
+        if (items_wpg_held_item (signal, signal->items[i], i, reason) != 0)
+            return -1;
+    return 0;
 }
 
 int

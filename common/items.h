@@ -37,6 +37,17 @@ int items_check (const Keten__Signal *signal, kt_reason_t *reason);
  *  message in the reasons ("a contribution", "an answer"). */
 int items_check_contribution (Keten__SignalItem **items, size_t n, const char *legal_basis,
                               const char *what, kt_reason_t *reason);
+/*  Wpg art. 18(2) and the machtigingsbesluit: wpg-18-2 is the basis of
+ *  art. 9/10 Wpg data, which leaves the police node only in a signal
+ *  marked so, held until its release (art. 2 of the besluit) - never as
+ *  an answer, a contribution or an ordinary signal.  Asked of new data
+ *  only (a signal as it enters, an answer, a contribution, a correction's
+ *  new item), not of a signal stored before the rule.  0, or -1 with
+ *  reason. */
+int items_wpg_held (const Keten__Signal *signal, kt_reason_t *reason);
+/*  The same of one item (number i, for the reason) of signal. */
+int items_wpg_held_item (const Keten__Signal *signal, const Keten__SignalItem *item, size_t i,
+                         kt_reason_t *reason);
 /*  Police data only from the police: a legal_basis (or an item's) of
  *  the Wpg from a sender that is not the police is refused.  0, or -1
  *  with reason. */

@@ -3,6 +3,7 @@
 
 #include "intake.h"
 #include "intake_rules.h"
+#include "items.h"
 #include "merkle.h"
 
 #include <string.h>
@@ -34,7 +35,9 @@ typedef struct {
 static int
 s_check_signal (const ProtobufCMessage *body, kt_reason_t *reason)
 {
-    return intake_signal_check ((const Keten__Signal *) body, reason);
+    /*  A signal arriving is new data: art. 9/10 Wpg data only held. */
+    const Keten__Signal *s = (const Keten__Signal *) body;
+    return intake_signal_check (s, reason) == 0 && items_wpg_held (s, reason) == 0 ? 0 : -1;
 }
 
 /*  A word of the log: 1..max letters, digits and ".-_:". */

@@ -8,9 +8,11 @@
 
 /*  The local midnight that starts the day `months` calendar months after
  *  ms's local day (Europe/Amsterdam), the day of the month cut to the
- *  month's last: never more than that many months after ms. */
+ *  month's last, and `days` days on from there (a local day: 23 or 25
+ *  hours when the clocks change): with days 0, never more than that many
+ *  months after ms. */
 static uint64_t
-s_months_on (uint64_t ms, int months)
+s_months_on (uint64_t ms, int months, int days)
 {
     char day[11];
     kt_local_date (ms, day);
@@ -20,7 +22,7 @@ s_months_on (uint64_t ms, int months)
     m = total % 12 + 1;
     int64_t next = m == 12 ? kt_days_from_civil (y + 1, 1, 1) : kt_days_from_civil (y, m + 1, 1);
     int last = (int) (next - kt_days_from_civil (y, m, 1));
-    return kt_local_midnight_ms (y, m, d < last ? d : last);
+    return kt_local_midnight_ms (y, m, (d < last ? d : last) + days);
 }
 
 static uint64_t
@@ -38,7 +40,7 @@ retention_plan (const roster_t *roster, const retention_facts_t *facts, uint64_t
     if (!facts->agendered && !facts->archived) {
         /*  13.3: "een maximumtermijn van 6 maanden": the roster's days, and
          *  never past 6 calendar months, the grace included. */
-        uint64_t cap = s_months_on (last, 6);
+        uint64_t cap = s_months_on (last, 6, 0);
         out->rule = "not-agendered";
         out->due_ms = s_min (last + roster->retention_not_agendered_days * RETENTION_DAY_MS, cap);
         out->warn = !facts->decided && now_ms + RETENTION_WARN_MS >= out->due_ms;
@@ -51,10 +53,10 @@ retention_plan (const roster_t *roster, const retention_facts_t *facts, uint64_t
      *  says.  13.2: archived "uiterlijk 1 jaar" after, the grace
      *  included. */
     uint64_t destroy_ms = last + roster->retention_destroy_days * RETENTION_DAY_MS;
-    uint64_t five_years = s_months_on (last, 60) + RETENTION_DAY_MS;
+    uint64_t five_years = s_months_on (last, 60, 1);
     if (destroy_ms < five_years)
         destroy_ms = five_years;
-    uint64_t year_cap = s_months_on (last, 12);
+    uint64_t year_cap = s_months_on (last, 12, 0);
     uint64_t archive_ms =
         s_min (last + roster->retention_archive_days * RETENTION_DAY_MS, year_cap);
     if (facts->archived || now_ms >= destroy_ms + grace_ms) {

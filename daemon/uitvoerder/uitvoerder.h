@@ -447,7 +447,7 @@ typedef struct {
     size_t n;
     /*  What the copies are of ("meeting/ID/SEQ", "decision/ID"; "" for
      *  none): a resumed send finds the copies it kept under it. */
-    char origin[96];
+    char origin[160]; /* the longest: correction/ID/again/MEMBER/N */
 } copies_t;
 
 /*  Seal body for to and add it to copies (case_refs are copied). */

@@ -194,7 +194,8 @@ s_places_of (const uitvoerder_places_t *places, const char *recipient, Keten__Di
  *  holds an item of it in a share or disclosure it received (art. 9.2,
  *  10.4-10.5), told where. */
 static int
-s_notices (node_t *self, const owed_t *o, const char *only, const char *origin, kt_reason_t *reason)
+s_notices (node_t *self, const owed_t *o, const char *only, const char *origin, size_t *made,
+           kt_reason_t *reason)
 {
     uitvoerder_t *u = uitvoerder_of (self);
     const roster_t *roster = keyring_roster (self->keyring);
@@ -241,10 +242,14 @@ s_notices (node_t *self, const owed_t *o, const char *only, const char *origin, 
     if (rc == 0 && (!at || !at_list))
         rc = kt_fail (reason, "out of memory");
     copies_t copies = {self, KETEN__MESSAGE_TYPE__CORRECTION_NOTICE, NULL, 0, ""};
-    if (origin)
-        snprintf (copies.origin, sizeof copies.origin, "%s", origin);
-    else
-        snprintf (copies.origin, sizeof copies.origin, "correction/%s", o->id);
+    if (made)
+        *made = 0;
+    /*  The origin names the copies, so that a resumed send keeps them
+     *  once: never cut short. */
+    int len = origin ? snprintf (copies.origin, sizeof copies.origin, "%s", origin)
+                     : snprintf (copies.origin, sizeof copies.origin, "correction/%s", o->id);
+    if (rc == 0 && (len < 0 || (size_t) len >= sizeof copies.origin))
+        rc = kt_fail (reason, "a correction notice's origin is too long");
     char *refs[1] = {(char *) o->case_ref};
     for (const char *id = zlist_first (all); rc == 0 && id; id = zlist_next (all)) {
         if (only && strcmp (id, only) != 0)
@@ -305,6 +310,8 @@ s_notices (node_t *self, const owed_t *o, const char *only, const char *origin, 
     if (rc == 0 && copies.n > 0)
         rc = uitvoerder_copies_send (self, &copies, o->by_sender ? o->decided_by : "ketend", NULL,
                                      reason);
+    if (rc == 0 && made)
+        *made = copies.n;
     if (rc == 0)
         kt_log (KT_LOG_INFO, "correction notices id=%s case_ref=%s copies=%zu passed_places=%zu",
                 o->id, o->case_ref, copies.n, places.n);
@@ -330,7 +337,7 @@ s_carry_out (node_t *self, const owed_t *o, kt_reason_t *reason)
     if (!o->logged_ms && (s_log (self, o, reason) != 0 ||
                           correction_done (c, o->id, CORRECTION_LOGGED, now, reason) != 0))
         return -1;
-    if (!o->sent_ms && (s_notices (self, o, NULL, NULL, reason) != 0 ||
+    if (!o->sent_ms && (s_notices (self, o, NULL, NULL, NULL, reason) != 0 ||
                         correction_done (c, o->id, CORRECTION_SENT, now, reason) != 0))
         return -1;
     return 0;
@@ -414,14 +421,18 @@ s_again_family (void *arg, const char *base, int64_t expired, kt_reason_t *reaso
             continue;
         /*  Under a name of its own per round, so that each round is kept
          *  once (relay_has_origin) and a crash before it resumes it. */
-        char origin[128];
+        char origin[160];
         snprintf (origin, sizeof origin, "%s/again/%s/%lld", base, a->member->id,
                   (long long) expired);
-        if (s_notices (a->self, o, a->member->id, origin, reason) != 0)
+        size_t made = 0;
+        if (s_notices (a->self, o, a->member->id, origin, &made, reason) != 0)
             return -1;
-        a->made++;
-        kt_log (KT_LOG_INFO, "correction notice_made_again id=%s peer=%s round=%lld", o->id,
-                a->member->id, (long long) expired);
+        /*  None for a member that holds nothing of it any more (it left,
+         *  or the subject is gone). */
+        a->made += made;
+        if (made)
+            kt_log (KT_LOG_INFO, "correction notice_made_again id=%s peer=%s round=%lld", o->id,
+                    a->member->id, (long long) expired);
     }
     return 0;
 }
@@ -456,6 +467,12 @@ s_journal (node_t *self, const correction_decision_t *d, kt_reason_t *reason)
     n.item = (Keten__SignalItem *) d->change.item;
     n.decided_ms = d->decided_ms;
     n.reason = (char *) (d->reason ? d->reason : "");
+    /*  Who asked, and an art. 9/10 text's release: decided again as it
+     *  was after a restore. */
+    n.os_user = (char *) (d->sender_user ? d->sender_user : "");
+    n.opsporingsbelang_checked = d->om_officer && *d->om_officer;
+    n.om_officer = (char *) (d->om_officer ? d->om_officer : "");
+    n.bevoegd_functionaris = (char *) (d->bevoegd_functionaris ? d->bevoegd_functionaris : "");
     char what[96], hex[KT_ID_HEX], msg[KT_ID_HEX] = "";
     snprintf (what, sizeof what, "signal %s %s", kt_hex (hex, d->change.signal_id, KT_ID_LEN),
               correction_action_name (d->change.action));
@@ -1123,6 +1140,9 @@ uitvoerder_correction_redo (node_t *self, const Keten__CorrectionNotice *n, cons
     d.decided_by = by && *by ? by : "restore";
     d.message_id = msg && kt_unhex (message_id, KT_ID_LEN, msg) == 0 ? message_id : NULL;
     d.decided_ms = n->decided_ms;
+    d.sender_user = n->os_user;
+    d.om_officer = n->om_officer;
+    d.bevoegd_functionaris = n->bevoegd_functionaris;
     /*  A signal that came after the backup is not in the restored files:
      *  there is nothing of it to correct.  Any other failure stops the
      *  start (the replay goes on from here at the next one). */

@@ -688,7 +688,6 @@ typedef struct {
     rights_change_t *rows;
     size_t n, cap;
     char pending[24]; /* the first not carried out yet, "" when none */
-    char decided_by[65];
 } changes_t;
 
 static int
@@ -713,7 +712,6 @@ s_change_row (void *arg, const correction_row_t *row, bool carried_out, kt_reaso
     w->whole_signal = row->whole_signal;
     w->item_index = row->item_index;
     w->decided_ms = row->decided_ms;
-    snprintf (c->decided_by, sizeof c->decided_by, "%s", row->decided_by);
     return 0;
 }
 
@@ -859,7 +857,7 @@ s_documents (node_t *self, const api_caller_t *caller, const char *cmd, json_t *
                             destroyed ? REQUEST_DESTROYED
                             : nothing ? REQUEST_NOTHING_FOUND
                                       : REQUEST_HELD,
-                            carried     ? ch.decided_by
+                            carried     ? keyring_self_member (self->keyring)->id
                             : dec.found ? dec.node
                                         : "",
                             (uint32_t) caller->uid, now, &reason);

@@ -118,11 +118,19 @@ kt "$UITV" request answer "$REQ" --out "$OUT" > /dev/null || fail "the correctie
 grep -q "Signaal ${S:24:8}, onderdeel 1" "$OUT/besluit-$REQ.txt" && grep -q "verbeterd" "$OUT/besluit-$REQ.txt" \
     || fail "the letter does not say what changed: $(cat "$OUT/besluit-$REQ.txt")"
 if grep -qF "$NEW" "$OUT/besluit-$REQ.txt"; then fail "the letter holds the data itself"; fi
-[ "$(kt "$UITV" request show "$REQ" --json | jq -r '.request | .state + " " + .decided_by')" = "answered $(id -un)" ] \
+[ "$(kt "$UITV" request show "$REQ" --json | jq -r '.request | .state + " " + .decided_by')" = "answered $UITV" ] \
     || fail "the request is not closed as answered: $(kt "$UITV" request show "$REQ" --json)"
 [ "$(jfield "$UITV" '[.rights.open[] | select(.id=="'"$REQ"'")] | length')" = 0 ] \
     || fail "the answered request is still listed as open"
 pass "the correctie request named by the correction is answered once it is carried out: the letter says what changed"
+# A change request about nobody held is answered as such without a
+# kernpartij's decision (a kernpartij can only refuse one).
+NONE=$(open_request verwijdering)
+kt "$UITV" request answer "$NONE" --out "$OUT" --nothing-found > /dev/null \
+    || fail "a verwijdering request about nobody held was not answered"
+[ "$(kt "$UITV" request show "$NONE" --json | jq -r '.request.state')" = answered ] \
+    || fail "the request about nobody held is not answered"
+[ -e "$OUT/overzicht-$NONE.txt" ] || fail "no overview of nothing held: $(ls "$OUT")"
 
 # ---- block, unblock ------------------------------------------------------
 all_confirmed() {

@@ -680,6 +680,18 @@ test_wpg_basis_without_wpg_legal_basis_is_refused (void **state)
     s_refused (json_incref (root), "wpg_basis must be art-9-10");
     s_put (root, "wpg_basis", json_string ("art-8-13"));
     s_refused (json_incref (root), "wpg_basis must be art-9-10");
+    /*  A signal stored before this rule is checked again as before (a
+     *  correction of another item, a transfer): only new data is held
+     *  to it. */
+    s_put (root, "wpg_basis", json_string ("art-9-10"));
+    kt_reason_t stored_reason = {{0}};
+    Keten__Signal *stored = NULL;
+    assert_int_equal (intake_signal_from_object (root, &stored, &stored_reason), 0);
+    stored->wpg_basis = KETEN__WPG_BASIS__WPG_ART_8_13;
+    assert_int_equal (intake_signal_check (stored, &stored_reason), 0);
+    assert_int_equal (items_wpg_held (stored, &stored_reason), -1);
+    intake_signal_destroy (&stored);
+    s_put (root, "wpg_basis", json_string ("art-8-13"));
     s_put (root, "legal_basis", json_string ("wpg-20"));
     json_t *item = json_pack ("[{s:s, s:s, s:s}]", "kind", "fact", "text", "Feit (fictief).",
                               "legal_basis", "wpg-18-2");

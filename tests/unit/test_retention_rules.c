@@ -149,6 +149,14 @@ test_a_year_and_five_years_are_calendar_years (void **state)
     assert_true (p.due_ms == five);
     retention_plan (&s_roster, &f, 0, five, &p);
     assert_int_equal (p.step, RETENTION_DESTROY);
+    /*  The day after is a local day: 25 hours when the clocks go back
+     *  on the anniversary (2028-10-29). */
+    retention_facts_t oct = {kt_local_midnight_ms (2023, 10, 29) + 23 * 3600 * 1000ULL, true, true,
+                             true};
+    retention_plan (&s_roster, &oct, 0,
+                    kt_local_midnight_ms (2028, 10, 29) + (24 * 3600 + 1800) * 1000ULL, &p);
+    assert_int_equal (p.step, RETENTION_KEEP);
+    assert_true (p.due_ms == kt_local_midnight_ms (2028, 10, 30));
     /*  Nor does a shorter period of the roster's shorten it. */
     s_roster.retention_destroy_days = 400;
     retention_plan (&s_roster, &f, 0, last + 1000 * DAY, &p);
