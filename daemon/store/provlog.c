@@ -168,6 +168,13 @@ static const char *const s_migrations[] = {
     " idx - row_number() OVER (PARTITION BY event, time_ms ORDER BY idx) AS run"
     " FROM entry_event) GROUP BY event, time_ms, run;"
     "DROP TABLE entry_event;",
+    /*  7: the arrival index is append-only too: a row taken out would let
+     *  a retry of its message be logged a second time (keten log verify
+     *  also wants a row for every arrival). */
+    "CREATE TRIGGER IF NOT EXISTS received_no_update BEFORE UPDATE ON received"
+    " BEGIN SELECT RAISE(ABORT, 'provenance log is append-only'); END;"
+    "CREATE TRIGGER IF NOT EXISTS received_no_delete BEFORE DELETE ON received"
+    " BEGIN SELECT RAISE(ABORT, 'provenance log is append-only'); END;",
 };
 
 /*  Largest power of two strictly below n (n >= 2). */
