@@ -911,27 +911,61 @@ s_forget_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
     return 0;
 }
 
-/*  done/NAME, whose name's hash is one of rows', removed when its content
- *  is that row's; whether it was. */
-static bool
+/*  The name a file in done/ came in under: name itself, or, when
+ *  s_final_name numbered it (STEM.N.json, STEM.RANDOM.json), STEM.json.
+ *  1 with *out when it is a numbered one, 0 when not. */
+static int
+s_original_name (const char *name, char *out, size_t cap)
+{
+    size_t len = strlen (name);
+    if (len < 7 || strcmp (name + len - 5, ".json") != 0)
+        return 0;
+    const char *end = name + len - 5, *dot = end;
+    while (dot > name && dot[-1] != '.')
+        dot--;
+    if (dot == name || dot == end)
+        return 0;
+    size_t n = (size_t) (end - dot);
+    bool digits = n <= 2, hex = n == 16;
+    for (const char *p = dot; p < end; p++) {
+        digits &= *p >= '0' && *p <= '9';
+        hex &= (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f');
+    }
+    if (!digits && !hex)
+        return 0;
+    return snprintf (out, cap, "%.*s.json", (int) (dot - 1 - name), name) < (int) cap;
+}
+
+/*  done/NAME, whose name (or the one it came in under, when it was
+ *  numbered) hashes to one of rows', removed when its content is that
+ *  row's: 1 removed, 0 not one of them, -1 one of them that could not be
+ *  read or removed (the record stays, so a later pass finds it). */
+static int
 s_forget_done_file (spool_t *self, const char *name, const forget_rows_t *rows)
 {
-    uint8_t name_hash[32];
-    s_name_hash (name, name_hash);
-    size_t i = 0;
-    while (i < rows->n && sodium_memcmp (rows->rows[i].name_hash, name_hash, 32) != 0)
-        i++;
-    if (i == rows->n)
-        return false;
+    char original[SPOOL_FINAL_MAX];
+    uint8_t hashes[2][32];
+    size_t n_names = 1;
+    s_name_hash (name, hashes[0]);
+    if (s_original_name (name, original, sizeof original))
+        s_name_hash (original, hashes[n_names++]);
+    bool named = false;
+    for (size_t i = 0; i < rows->n && !named; i++)
+        for (size_t k = 0; k < n_names && !named; k++)
+            named = sodium_memcmp (rows->rows[i].name_hash, hashes[k], 32) == 0;
+    if (!named)
+        return 0;
     spool_read_t r = {0};
     if (s_read_at (self->done_fd, name, &r) != SPOOL_READ_OK)
-        return false;
+        return -1;
     uint8_t hash[32];
     crypto_generichash (hash, sizeof hash, (const uint8_t *) r.data, r.len, NULL, 0);
     sodium_memzero (r.data, r.len);
     free (r.data);
-    return sodium_memcmp (hash, rows->rows[i].hash, 32) == 0 &&
-           unlinkat (self->done_fd, name, 0) == 0;
+    for (size_t i = 0; i < rows->n; i++)
+        if (sodium_memcmp (hash, rows->rows[i].hash, 32) == 0)
+            return unlinkat (self->done_fd, name, 0) == 0 ? 1 : -1;
+    return 0; /* another file under that name */
 }
 
 int
@@ -952,16 +986,27 @@ spool_forget (spool_t *self, const uint8_t id[KT_ID_LEN], kt_reason_t *reason)
         DIR *dir = fd >= 0 ? fdopendir (fd) : NULL;
         if (!dir && fd >= 0)
             close (fd);
-        bool removed = false;
+        bool removed = false, kept = !dir;
         if (dir) {
             rewinddir (dir);
-            for (struct dirent *de; (de = readdir (dir));)
-                if (de->d_name[0] != '.' && s_forget_done_file (self, de->d_name, &rows))
-                    removed = true;
+            for (struct dirent *de; (de = readdir (dir));) {
+                int rc = de->d_name[0] != '.' ? s_forget_done_file (self, de->d_name, &rows) : 0;
+                removed |= rc > 0;
+                kept |= rc < 0;
+            }
             closedir (dir);
         }
         if (removed && fsync (self->done_fd) != 0)
             kt_log (KT_LOG_ERROR, "spool forget_sync_failed errno=%d", errno);
+        /*  Its file is still there: the record stays, so that the next
+         *  pass of the destruction finds it again. */
+        if (kept) {
+            free (rows.rows);
+            return kt_fail (reason,
+                            "a destroyed signal's file in the spool's done/ could not be "
+                            "read or removed (errno %d); tried again at the next run",
+                            errno);
+        }
     }
     free (rows.rows);
     return store_run (self->db, "DELETE FROM spool WHERE message_id=?",

@@ -924,6 +924,37 @@ test_a_subdirectory_owned_by_another_user_is_refused (void **state)
     }
 }
 
+/*  art. 13: a destroyed signal whose done/ file was numbered
+ *  (STEM.1.json: an earlier file of that name was still in done/) leaves
+ *  done/ with it; the other file under the name stays. */
+static void
+test_a_numbered_done_file_goes_with_its_destroyed_signal (void **state)
+{
+    fixture_t *f = *state;
+    uint8_t id1[KT_ID_LEN], id2[KT_ID_LEN];
+    s_forward (f, "dup.json", s_valid, id1);
+    /*  The same name, other content (a second signal), while the first
+     *  still waits for its receipt. */
+    char other[1024];
+    snprintf (other, sizeof other, "%s", s_valid);
+    char *d = strstr (other, "Fictional test signal.");
+    assert_non_null (d);
+    d[0] = 'f';
+    s_drop (f, "dup.json", other);
+    assert_int_equal (s_scan (f), 1);
+    randombytes_buf (id2, KT_ID_LEN);
+    kt_reason_t r;
+    assert_int_equal (store_begin (f->db, &r), 0);
+    assert_int_equal (spool_record (f->spool_dir, &f->files[0], id2, &r), 0);
+    assert_int_equal (store_commit (f->db, &r), 0);
+    spool_done (f->spool_dir, &f->files[0]);
+    assert_true (s_exists (f, "done", "dup.1.json"));
+    /*  The second signal is destroyed before its receipt. */
+    assert_int_equal (spool_forget (f->spool_dir, id2, &r), 0);
+    assert_false (s_exists (f, "done", "dup.1.json"));
+    assert_true (s_exists (f, "done", "dup.json"));
+}
+
 int
 main (void)
 {
@@ -974,6 +1005,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_an_orphan_reason_is_removed_and_never_counted,
                                          s_setup, s_teardown),
         cmocka_unit_test (test_a_subdirectory_owned_by_another_user_is_refused),
+        cmocka_unit_test_setup_teardown (test_a_numbered_done_file_goes_with_its_destroyed_signal,
+                                         s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
