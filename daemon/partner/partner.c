@@ -197,11 +197,33 @@ partner_pump (node_t *self)
                 free (items[i].header);
             break;
         }
-        size_t sent =
-            transport_send_all (self->transport, NULL, 0, envs, env_lens, n, p->hub_bundle_max);
-        /*  Queue full or peer gone: the rest waits. */
-        blocked = sent < n;
+        /*  A message larger than the uitvoerder takes in one (its
+         *  transport/max-message, told in its heartbeat) is not sent:
+         *  libzmq would drop the link for it, on every retry, and the
+         *  messages behind it with it.  It waits for its next retry, said
+         *  in the journal, in case the uitvoerder's limit is raised. */
+        size_t m = 0;
         for (size_t i = 0; i < n; i++) {
+            if (p->hub_bundle_max && env_lens[i] > p->hub_bundle_max) {
+                char hex[KT_ID_HEX];
+                kt_log (KT_LOG_ERROR,
+                        "outbox too_large id=%s bytes=%zu uitvoerder_max=%llu: not sent; the "
+                        "uitvoerder's transport/max-message is below this message",
+                        kt_hex (hex, items[i].id, KT_ID_LEN), env_lens[i],
+                        (unsigned long long) p->hub_bundle_max);
+                free (envs[i]);
+                free (items[i].header);
+                continue;
+            }
+            envs[m] = envs[i];
+            env_lens[m] = env_lens[i];
+            items[m++] = items[i];
+        }
+        size_t sent =
+            transport_send_all (self->transport, NULL, 0, envs, env_lens, m, p->hub_bundle_max);
+        /*  Queue full or peer gone: the rest waits. */
+        blocked = sent < m;
+        for (size_t i = 0; i < m; i++) {
             if (i >= sent)
                 outbox_retry_soon (p->outbox, items[i].id, now);
             free (envs[i]);
