@@ -320,6 +320,10 @@ s_check (const Keten__Signal *signal, kt_reason_t *reason)
         if (t == INTAKE_TEXT_CONTROL)
             return kt_fail (reason, "%s: contains a control character%s", f->path,
                             f->kind == S_LINES ? " other than newline and tab" : "");
+        /*  A required text of spaces only says nothing (a name of three
+         *  spaces names nobody). */
+        if (f->required && (f->kind == S_TEXT || f->kind == S_LINES) && intake_text_blank (v))
+            return kt_fail (reason, "%s: required, must not be blank", f->path);
         if (s_check_coded (f, v, today, reason) != 0)
             return -1;
     }

@@ -86,18 +86,22 @@ s_is_space (const unsigned char *p, size_t *len)
 }
 
 bool
-intake_name_ok (const char *text)
+intake_text_blank (const char *text)
 {
-    if (!intake_text_ok (text, 1, INTAKE_NAME_MAX, false))
-        return false;
-    /*  Blank is no name: spaces of any kind name nobody. */
-    for (const unsigned char *p = (const unsigned char *) text; *p;) {
+    for (const unsigned char *p = (const unsigned char *) text; p && *p;) {
         size_t n;
-        if (!s_is_space (p, &n))
-            return true;
+        if (!s_is_space (p, &n) && *p != '\n' && *p != '\t')
+            return false;
         p += n;
     }
-    return false;
+    return true;
+}
+
+bool
+intake_name_ok (const char *text)
+{
+    /*  Blank is no name: spaces of any kind name nobody. */
+    return intake_text_ok (text, 1, INTAKE_NAME_MAX, false) && !intake_text_blank (text);
 }
 
 /*  Strict UTF-8 (no overlong forms, no surrogates, nothing past U+10FFFF)
@@ -137,6 +141,13 @@ intake_text_check (const char *text, size_t len, bool lines)
         if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
             return INTAKE_TEXT_UTF8;
         if (cp <= 0x9f)
+            return INTAKE_TEXT_CONTROL;
+        /*  Formatting that changes how the rest reads: the explicit bidi
+         *  embeddings, overrides and isolates anywhere (text shown in one
+         *  order, stored in another), the line and paragraph separators
+         *  in text that is one line. */
+        if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
+            (!lines && (cp == 0x2028 || cp == 0x2029)))
             return INTAKE_TEXT_CONTROL;
         i += n + 1;
     }

@@ -44,5 +44,8 @@ bool intake_text_ok (const char *text, size_t min, size_t max, bool lines);
  *  bytes of text, not blank (not only spaces). */
 #define INTAKE_NAME_MAX 200
 bool intake_name_ok (const char *text);
+/*  Whether text holds nothing but spaces of any kind (and newlines and
+ *  tabs): no text at all. */
+bool intake_text_blank (const char *text);
 
 #endif

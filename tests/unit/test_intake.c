@@ -625,6 +625,24 @@ test_codes_are_checked_against_their_tables (void **state)
     s_accepted (gem);
 }
 
+/*  A required text of spaces says nothing; formatting that changes how
+ *  the rest reads (bidi overrides, a line separator in one line) is no
+ *  text either. */
+static void
+test_blank_and_reordering_text_is_refused (void **state)
+{
+    (void) state;
+    s_refused (s_with ("subject.name", json_string ("   ")),
+               "subject.name: required, must not be blank");
+    s_refused (s_with ("subject.name", json_string ("\u00a0\u3000")), "must not be blank");
+    s_refused (s_with ("subject.name", json_string ("Test\u2028Persoon")),
+               "subject.name: contains a control character");
+    s_refused (s_with ("subject.name", json_string ("Test Persoon\u202e")), "control character");
+    s_refused (s_with ("description", json_string ("Fictief \u2066x\u2069.")), "control character");
+    s_accepted (s_with ("description", json_string ("Regel een\u2028regel twee (fictief).")));
+    s_accepted (s_with ("subject.name", json_string ("\u00c9lise Test")));
+}
+
 static void
 test_source_anders_without_detail_is_refused (void **state)
 {
@@ -1083,6 +1101,7 @@ main (void)
         cmocka_unit_test (test_reason_never_contains_the_value),
         cmocka_unit_test (test_codes_are_checked_against_their_tables),
         cmocka_unit_test (test_source_anders_without_detail_is_refused),
+        cmocka_unit_test (test_blank_and_reordering_text_is_refused),
         cmocka_unit_test (test_local_ref_has_a_restricted_form),
         cmocka_unit_test (test_wpg_basis_without_wpg_legal_basis_is_refused),
         cmocka_unit_test (test_protobuf_signal_is_held_to_the_same_rules),
