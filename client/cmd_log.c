@@ -43,7 +43,8 @@ static int
 s_partner_result (json_t *result, bool as_json)
 {
     json_t *w = json_object_get (result, "witness");
-    uint64_t n = 0, ok = 0, pending = 0, failed = 0, size = 0, bad = 0;
+    uint64_t n = 0, ok = 0, pending = 0, failed = 0, size = 0, bad = 0, unproven = 0;
+    cli_json_uint (w, "unproven", &unproven);
     cli_json_uint (w, "receipts", &n);
     cli_json_uint (w, "verified", &ok);
     cli_json_uint (w, "pending", &pending);
@@ -58,6 +59,10 @@ s_partner_result (json_t *result, bool as_json)
                 "(size %llu), %llu awaiting a consistency proof\n",
                 (unsigned long long) n, (unsigned long long) ok, (unsigned long long) size,
                 (unsigned long long) pending);
+    if (!as_json && unproven)
+        printf ("%llu accepted receipt%s came without a proof (the uitvoerder could not make "
+                "one): their delivery is not proven here\n",
+                (unsigned long long) unproven, unproven == 1 ? "" : "s");
     if (rc != CLI_OK) {
         if (cli_json_uint (w, "first_bad_index", &bad))
             cli_error ("receipt proof failed: first bad log index %llu (%llu of %llu receipts "

@@ -51,7 +51,9 @@ void
 partner_log_heartbeat (node_t *self)
 {
     partner_t *p = partner_of (self);
-    if (!p->witness)
+    /*  Only while the uitvoerder hears us: an outage is no unanswered
+     *  request. */
+    if (!p->witness || !p->link_up)
         return;
     witness_out_t out = {0};
     witness_on_heartbeat (p->witness, &out);

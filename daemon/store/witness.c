@@ -31,6 +31,9 @@
 
 /*  Checkpoint notes verified ahead and held (witness_t.ahead). */
 #define WITNESS_AHEAD_MAX 16
+/*  Heartbeats in a row (10 minutes at the default transport/heartbeat-ms)
+ *  a checkpoint may stay unjoined to the kept one before the alarm. */
+#define WITNESS_STUCK_BEATS 600
 
 struct _witness_t {
     sqlite3 *db;
@@ -69,6 +72,11 @@ struct _witness_t {
      *  it became the last, so the next receipt with the same note is not
      *  offered it again (the receipts of a RECEIPTS share one). */
     bool batch, last_offered;
+    /*  The oldest checkpoint still pending at the last heartbeat, and for
+     *  how many heartbeats in a row it was: one the uitvoerder never joins
+     *  to the kept one (a fork it will not prove) raises the alarm. */
+    uint64_t stuck_size;
+    unsigned stuck_beats;
     /*  The proofs of the receipts checked against one checkpoint, kept as
      *  one witness_proofs row (s_proofs_write): when the checkpoint
      *  changes, at witness_batch_end, at once outside a batch, and before
@@ -194,6 +202,11 @@ static const char *const s_migrations[] = {
      *  one a signal: found without reading them all (witness_on_heartbeat,
      *  the status's count). */
     "CREATE INDEX witness_seen_pending ON witness_seen (size) WHERE state = 0;",
+    /*  An accepted receipt that came without a proof (the uitvoerder could
+     *  not make one): counted, so that keten log verify and the status
+     *  say how many this node holds no proof for. */
+    "CREATE TABLE witness_unproven (message_id BLOB PRIMARY KEY, log_index INTEGER NOT NULL,"
+    " at_ms INTEGER NOT NULL);",
 };
 
 witness_t *
@@ -573,12 +586,35 @@ void
 witness_on_receipt (witness_t *self, const uint8_t id[KT_ID_LEN], const Keten__Receipt *r,
                     witness_out_t *out)
 {
-    if (r->checkpoint.len == 0 || r->leaf_hash.len != 32 || r->n_inclusion > MERKLE_MAX_PATH)
-        return; /* an unproven receipt (a refusal, or an older uitvoerder) */
-    checkpoint_t cp;
-    kt_reason_t reason;
     char hex[KT_ID_HEX];
     kt_hex (hex, id, KT_ID_LEN);
+    kt_reason_t reason;
+    /*  A refusal is proven by nothing: nothing was logged for it. */
+    if (r->status == KETEN__RECEIPT_STATUS__REFUSED)
+        return;
+    /*  Accepted without a proof (the uitvoerder could not make one): kept
+     *  on record, so that it is counted, not passed over. */
+    if (r->checkpoint.len == 0) {
+        if (store_run (self->db,
+                       "INSERT OR IGNORE INTO witness_unproven (message_id, log_index, at_ms)"
+                       " VALUES (?,?,?)",
+                       STORE_VALUES (STORE_BLOB (id, KT_ID_LEN), STORE_INT (r->log_index),
+                                     STORE_INT (kt_now_ms ())),
+                       "note an unproven receipt", &reason) < 0)
+            kt_log (KT_LOG_ERROR, "witness unproven_failed receipt=%s reason=\"%s\"", hex,
+                    reason.text);
+        else
+            kt_log (KT_LOG_WARN, "log unproven receipt=%s log_index=%llu", hex,
+                    (unsigned long long) r->log_index);
+        return;
+    }
+    /*  A proof no honest uitvoerder sends. */
+    if (r->leaf_hash.len != 32 || r->n_inclusion > MERKLE_MAX_PATH) {
+        s_alarm (self, "a receipt's proof is malformed (log index %llu)",
+                 (unsigned long long) r->log_index);
+        return;
+    }
+    checkpoint_t cp;
     bool same;
     if (s_open (self, r->checkpoint.data, r->checkpoint.len, &cp, &same, &reason) != 0) {
         kt_log (KT_LOG_ERROR, "log alarm receipt=%s reason=\"%s\"", hex, reason.text);
@@ -695,13 +731,36 @@ witness_on_heartbeat (witness_t *self, witness_out_t *out)
     s_kept (self, &kept_size, kept_root);
     if (kept_size == 0)
         return;
-    char sql[128];
+    char sql[160];
     snprintf (sql, sizeof sql,
               "SELECT coalesce(max(size), 0) FROM witness_seen WHERE state=%d AND size<%llu",
               SEEN_PENDING, (unsigned long long) kept_size);
     int64_t pending = store_int (self->db, sql, 0);
+    /*  And one newer than the kept one, its proof asked for when it came
+     *  (a receipt's) and never given: asked again. */
+    snprintf (sql, sizeof sql,
+              "SELECT coalesce(min(size), 0) FROM witness_seen WHERE state=%d AND size>%llu",
+              SEEN_PENDING, (unsigned long long) kept_size);
+    int64_t newer = store_int (self->db, sql, 0);
+    uint64_t oldest = pending > 0 ? (uint64_t) pending : (uint64_t) (newer > 0 ? newer : 0);
+    if (oldest && oldest == self->stuck_size)
+        self->stuck_beats++;
+    else {
+        self->stuck_size = oldest;
+        self->stuck_beats = oldest ? 1 : 0;
+    }
+    if (self->stuck_beats >= WITNESS_STUCK_BEATS) {
+        s_alarm (self,
+                 "the uitvoerder has not proved checkpoint %llu consistent with the kept one "
+                 "(%llu) in %u heartbeats",
+                 (unsigned long long) oldest, (unsigned long long) kept_size,
+                 (unsigned) self->stuck_beats);
+        return;
+    }
     if (pending > 0)
         s_ask (self, (uint64_t) pending, kept_size, out);
+    else if (newer > 0)
+        s_ask (self, kept_size, (uint64_t) newer, out);
 }
 
 /*  The consistency proof m carries, from its old_size tree (old_root) to
@@ -876,14 +935,16 @@ s_verified (verifying_t *v, uint64_t index, bool good, int state)
 }
 
 /*  Whether a kept proof's checkpoint (columns size, root and the seen
- *  root at size, each at its index) is one seen, no newer than the kept
- *  one. */
-static bool
+ *  root at size, each at its index) is one seen: 1 no newer than the
+ *  kept one, 2 newer (seen, not joined to the kept one yet: its proof
+ *  waits, as right after the uitvoerder restarted), 0 not one seen. */
+static int
 s_checkpoint_ok (sqlite3_stmt *q, int size, int root, int seen, uint64_t kept)
 {
-    return store_blob_is (q, root, 32) && store_blob_is (q, seen, 32) &&
-           memcmp (sqlite3_column_blob (q, seen), sqlite3_column_blob (q, root), 32) == 0 &&
-           (uint64_t) sqlite3_column_int64 (q, size) <= kept;
+    if (!(store_blob_is (q, root, 32) && store_blob_is (q, seen, 32) &&
+          memcmp (sqlite3_column_blob (q, seen), sqlite3_column_blob (q, root), 32) == 0))
+        return 0;
+    return (uint64_t) sqlite3_column_int64 (q, size) <= kept ? 1 : 2;
 }
 
 /*  One kept receipt of witness_receipt: its proof against its
@@ -895,12 +956,13 @@ s_verify_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
     verifying_t *v = arg;
     uint64_t index = (uint64_t) sqlite3_column_int64 (q, 0);
     size_t n_path = (size_t) sqlite3_column_bytes (q, 4) / 32;
+    int cp = s_checkpoint_ok (q, 2, 3, 6, v->kept);
     bool good = store_blob_is (q, 1, 32) && store_blob_is (q, 3, 32) && n_path <= MERKLE_MAX_PATH &&
                 merkle_verify_inclusion (
                     sqlite3_column_blob (q, 1), index, (uint64_t) sqlite3_column_int64 (q, 2),
                     sqlite3_column_blob (q, 4), n_path, sqlite3_column_blob (q, 3)) &&
-                s_checkpoint_ok (q, 2, 3, 6, v->kept);
-    s_verified (v, index, good, sqlite3_column_int (q, 5));
+                cp != 0;
+    s_verified (v, index, good, cp == 2 ? SEEN_PENDING : sqlite3_column_int (q, 5));
     return 0;
 }
 
@@ -923,8 +985,9 @@ s_verify_proofs_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
     (void) reason;
     verifying_t *v = arg;
     int64_t n = sqlite3_column_int64 (q, 2);
-    v->row_ok = s_checkpoint_ok (q, 0, 1, 5, v->kept);
-    v->state = sqlite3_column_int (q, 4);
+    int cp = s_checkpoint_ok (q, 0, 1, 5, v->kept);
+    v->row_ok = cp != 0;
+    v->state = cp == 2 ? SEEN_PENDING : sqlite3_column_int (q, 4);
     v->size = (uint64_t) sqlite3_column_int64 (q, 0);
     v->root = sqlite3_column_blob (q, 1);
     if (n < 1 || n > PROOFS_ROW_MAX || sqlite3_column_type (q, 3) != SQLITE_BLOB ||
@@ -959,9 +1022,11 @@ witness_verify (witness_t *self)
         kt_log (KT_LOG_ERROR, "witness read_failed reason=\"%s\"", reason.text);
         return NULL;
     }
-    json_t *r = json_pack ("{s:I, s:I, s:I, s:I, s:I, s:b}", "receipts", v.n, "verified", v.ok,
-                           "pending", v.pending, "failed", v.failed, "checkpoint_size",
-                           (json_int_t) kept, "alarm", witness_alarm (self));
+    json_t *r =
+        json_pack ("{s:I, s:I, s:I, s:I, s:I, s:I, s:b}", "receipts", v.n, "verified", v.ok,
+                   "pending", v.pending, "failed", v.failed, "unproven",
+                   (json_int_t) store_int (self->db, "SELECT count(*) FROM witness_unproven", 0),
+                   "checkpoint_size", (json_int_t) kept, "alarm", witness_alarm (self));
     if (r && v.first_bad >= 0)
         json_object_set_new (r, "first_bad_index", json_integer (v.first_bad));
     return r;

@@ -570,6 +570,97 @@ test_notes_checked_ahead_are_each_verified_once (void **state)
     }
 }
 
+/*  A receipt proven against a checkpoint newer than the kept one, with
+ *  no consistency proof with it (as right after the uitvoerder
+ *  restarted), waits for that proof: pending, not failed. */
+static void
+test_a_receipt_in_a_newer_checkpoint_waits (void **state)
+{
+    (void) state;
+    fixture_t f;
+    witness_out_t out = {0};
+    s_fixture (&f);
+    s_keep_shared_then_4 (&f, &out);
+    s_receipt (&f, f.honest, 5, 6, &out);
+    s_asks (&out, 4, 6);
+    assert_false (witness_alarm (f.w));
+    json_t *v = witness_verify (f.w);
+    assert_int_equal (json_integer_value (json_object_get (v, "failed")), 0);
+    assert_int_equal (json_integer_value (json_object_get (v, "pending")), 1);
+    json_decref (v);
+    s_push (&f, f.honest, f.honest, 4, 6, &out);
+    v = witness_verify (f.w);
+    assert_int_equal (json_integer_value (json_object_get (v, "failed")), 0);
+    assert_int_equal (json_integer_value (json_object_get (v, "pending")), 0);
+    json_decref (v);
+    witness_out_clear (&out);
+    s_fixture_destroy (&f);
+}
+
+/*  A checkpoint the uitvoerder never joins to the kept one (a fork it
+ *  will not prove) is asked about at every heartbeat, and after
+ *  WITNESS_STUCK_BEATS of them raises the alarm. */
+static void
+test_a_checkpoint_never_joined_raises_the_alarm (void **state)
+{
+    (void) state;
+    fixture_t f;
+    witness_out_t out = {0};
+    s_fixture (&f);
+    s_push (&f, f.honest, f.honest, 0, SHARED, &out);
+    s_receipt (&f, f.fork, 4, 6, &out); /* the fork's tree of 6 */
+    s_push (&f, f.honest, f.honest, SHARED, ENTRIES, &out);
+    int beats = 0;
+    while (!witness_alarm (f.w) && beats < 1000) {
+        witness_out_clear (&out);
+        witness_on_heartbeat (f.w, &out); /* asks about 6; never answered */
+        beats++;
+    }
+    assert_true (witness_alarm (f.w));
+    assert_true (beats >= 500 && beats < 1000);
+    witness_out_clear (&out);
+    s_fixture_destroy (&f);
+}
+
+/*  An accepted receipt without a proof is counted as unproven; one with
+ *  a malformed proof (a 31-byte leaf) raises the alarm. */
+static void
+test_an_unproven_receipt_is_counted_a_malformed_one_alarms (void **state)
+{
+    (void) state;
+    fixture_t f;
+    witness_out_t out = {0};
+    s_fixture (&f);
+    s_keep_shared_then_4 (&f, &out);
+    uint8_t id[KT_ID_LEN] = {0xb1, 0xee};
+    Keten__Receipt rc = KETEN__RECEIPT__INIT;
+    rc.message_id = (ProtobufCBinaryData){KT_ID_LEN, id};
+    rc.status = KETEN__RECEIPT_STATUS__ACCEPTED;
+    rc.log_index = 3;
+    witness_out_clear (&out);
+    witness_on_receipt (f.w, id, &rc, &out);
+    json_t *v = witness_verify (f.w);
+    assert_int_equal (json_integer_value (json_object_get (v, "unproven")), 1);
+    json_decref (v);
+    assert_false (witness_alarm (f.w));
+    /*  A refusal is proven by nothing, and counted as nothing. */
+    id[0] = 0xb2;
+    rc.status = KETEN__RECEIPT_STATUS__REFUSED;
+    witness_on_receipt (f.w, id, &rc, &out);
+    v = witness_verify (f.w);
+    assert_int_equal (json_integer_value (json_object_get (v, "unproven")), 1);
+    json_decref (v);
+    id[0] = 0xb3;
+    rc.status = KETEN__RECEIPT_STATUS__ACCEPTED;
+    uint8_t leaf[31] = {0};
+    rc.checkpoint = (ProtobufCBinaryData){4, (uint8_t *) "note"};
+    rc.leaf_hash = (ProtobufCBinaryData){sizeof leaf, leaf};
+    witness_on_receipt (f.w, id, &rc, &out);
+    assert_true (witness_alarm (f.w));
+    witness_out_clear (&out);
+    s_fixture_destroy (&f);
+}
+
 int
 main (void)
 {
@@ -585,6 +676,9 @@ main (void)
         cmocka_unit_test (test_an_honest_older_checkpoint_is_proven_through_the_kept_one),
         cmocka_unit_test (test_an_older_checkpoint_not_asked_for_is_a_rollback),
         cmocka_unit_test (test_a_pending_checkpoint_whose_answer_never_came_is_asked_again),
+        cmocka_unit_test (test_a_receipt_in_a_newer_checkpoint_waits),
+        cmocka_unit_test (test_a_checkpoint_never_joined_raises_the_alarm),
+        cmocka_unit_test (test_an_unproven_receipt_is_counted_a_malformed_one_alarms),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
