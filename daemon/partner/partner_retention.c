@@ -169,7 +169,7 @@ s_journal (void *arg, const char *case_ref, const ProtobufCBinaryData *ids, size
     for (size_t i = 0; i < n_ids; i++)
         if (ids[i].len == KT_ID_LEN)
             memcpy (flat + KT_ID_LEN * n++, ids[i].data, KT_ID_LEN);
-    int rc = forget_note_destroy (self->forget, case_ref, flat, n, reason);
+    int rc = forget_note_destroy (self->forget, case_ref, flat, n, false, reason);
     free (flat);
     return rc;
 }

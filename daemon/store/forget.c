@@ -106,7 +106,7 @@ s_drop_copies (forget_t *self, kt_reason_t *reason)
 
 int
 forget_note_destroy (forget_t *self, const char *case_ref, const uint8_t *ids, size_t n_ids,
-                     kt_reason_t *reason)
+                     bool once, kt_reason_t *reason)
 {
     if (self->replaying)
         return 0;
@@ -115,12 +115,18 @@ forget_note_destroy (forget_t *self, const char *case_ref, const uint8_t *ids, s
     /*  The subject's sealed corrections go, and those of every subject
      *  merged into it (noted under their own case_ref before the merge),
      *  and those of the node's own messages the destruction names (a
-     *  member's notice under a case_ref merged away at the uitvoerder). */
+     *  member's notice under a case_ref merged away at the uitvoerder).
+     *  With once, a destruction resumed after this call failed (at its
+     *  checkpoint, say) adds no second entry, but blanks and checkpoints
+     *  again. */
     int rc =
         store_run (self->db,
-                   "INSERT INTO forgotten (at_ms, kind, case_ref, ids) VALUES (?, 'destroy', ?, ?)",
+                   "INSERT INTO forgotten (at_ms, kind, case_ref, ids) SELECT ?1, 'destroy', ?2, ?3"
+                   " WHERE NOT ?4 OR NOT EXISTS (SELECT 1 FROM forgotten WHERE kind = 'destroy'"
+                   " AND case_ref = ?2)",
                    STORE_VALUES (STORE_INT (kt_now_ms ()), STORE_TEXT (case_ref),
-                                 n_ids ? STORE_BLOB (ids, n_ids * KT_ID_LEN) : STORE_NULL),
+                                 n_ids ? STORE_BLOB (ids, n_ids * KT_ID_LEN) : STORE_NULL,
+                                 STORE_INT (once)),
                    "note a destruction", reason) < 0 ||
                 store_run (self->db,
                            MERGED_INTO "UPDATE forgotten SET sealed = NULL WHERE case_ref IN m"

@@ -25,6 +25,7 @@
 #include "keten.pb-c.h"
 #include "util.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,9 +39,12 @@ void forget_destroy (forget_t **self_p);
 
 /*  Note a destruction of case_ref with n_ids of the node's own message
  *  ids (KT_ID_LEN each, concatenated); the journal's sealed corrections
- *  of case_ref go.  Durable on return. */
+ *  of case_ref go.  With once, a destruction of case_ref noted before is
+ *  not noted again (a destruction resumed: the uitvoerder destroys a
+ *  case_ref once), but its corrections are blanked and the file
+ *  checkpointed all the same.  Durable on return. */
 int forget_note_destroy (forget_t *self, const char *case_ref, const uint8_t *ids, size_t n_ids,
-                         kt_reason_t *reason);
+                         bool once, kt_reason_t *reason);
 /*  Note a correction: what (ids and the action, no personal data),
  *  detail (a JSON object of ids the role needs to do it again, or NULL)
  *  and the notice itself, sealed; a deletion takes the sealed changes

@@ -1002,7 +1002,9 @@ s_owed_of_case (void *arg, const correction_row_t *row, kt_reason_t *reason)
  *  else rests on the subject (no decision, no correction step still
  *  owed), the subject goes too - its key shredded and its rows deleted,
  *  as an art. 13 destruction.  Anything in the way leaves the subject to
- *  art. 13, logged; the withdrawal itself is done. */
+ *  art. 13, logged; the withdrawal itself is done.  A destruction that
+ *  fails once it has begun stays owed (the state destroying): the next
+ *  start or retention run completes it. */
 static void
 s_destroy_if_empty (node_t *self, const char *case_ref)
 {

@@ -9,9 +9,10 @@
  *  - archive (13.2): ARCHIVED logged under archived/CASE_REF/LAST_MS
  *    first, then the state (lifecycle_archive): a crash between finds the
  *    same step due, and the entry under its key;
- *  - destroy (13.1, 13.3): the state destroying recorded, the keys
- *    shredded, the rows deleted and the files checkpointed, DESTROYED
- *    logged under destroyed/CASE_REF, then the tombstone; a start
+ *  - destroy (13.1, 13.3): the state destroying recorded, the
+ *    destruction noted in the journal (forget.db), the keys shredded,
+ *    the rows deleted and the files checkpointed, DESTROYED logged under
+ *    destroyed/CASE_REF, then the tombstone; every start and every run
  *    completes what is still destroying (docs/ARCHITECTURE.md, Crash
  *    reasoning).
  *
@@ -242,13 +243,21 @@ s_forget_merged (node_t *self, const char *case_ref, kt_reason_t *reason)
     return rc;
 }
 
-/*  From the state destroying on: idempotent, so a start repeats it. */
+/*  From the state destroying on: idempotent, so every start and every
+ *  retention run repeats it until it is complete. */
 static int
 s_destroy_rest (node_t *self, const char *case_ref, kt_reason_t *reason)
 {
     lifecycle_t *lc = uitvoerder_of (self)->lifecycle;
     char once[64];
     snprintf (once, sizeof once, "destroyed/%s", case_ref);
+    /*  Noted in the journal before anything is deleted: a restore of an
+     *  older backup does it again.  Here, after the state destroying, so
+     *  a note that fails (forget.db unwritable, its checkpoint held up)
+     *  or a crash before it leaves the destruction owed, not forgotten;
+     *  once, as a resumed destruction may find its note made already. */
+    if (forget_note_destroy (self->forget, case_ref, NULL, 0, true, reason) != 0)
+        return -1;
     /*  The relay's owed entries first, so its settled copies of the
      *  subject can be blanked (relay_forget_case); if the log cannot be
      *  written now, those few keep their sealed bytes. */
@@ -271,12 +280,14 @@ s_destroy_rest (node_t *self, const char *case_ref, kt_reason_t *reason)
 static int
 s_destroy (node_t *self, const char *case_ref, uint64_t due_ms, kt_reason_t *reason)
 {
-    /*  Noted first: a restore of an older backup does it again.  Not
-     *  while the log owes entries of stored signals (it is tried again). */
+    /*  Not while the log owes entries of stored signals (it is tried
+     *  again).  Then the state destroying, in its own commit, before the
+     *  journal's note (s_destroy_rest): from here on the destruction is
+     *  owed, and completed by the next start or retention run if what
+     *  follows fails - an art. 7.2a withdrawal's destruction, which the
+     *  schedule would otherwise leave for 183 days, included. */
     if (uitvoerder_log_caught_up (self, reason) != 0 ||
-        forget_note_destroy (self->forget, case_ref, NULL, 0, reason) != 0)
-        return -1;
-    if (lifecycle_destroy_begin (uitvoerder_of (self)->lifecycle, case_ref, due_ms, kt_now_ms (),
+        lifecycle_destroy_begin (uitvoerder_of (self)->lifecycle, case_ref, due_ms, kt_now_ms (),
                                  reason) != 0)
         return -1;
     return s_destroy_rest (self, case_ref, reason);
@@ -869,8 +880,9 @@ uitvoerder_on_retention_order (node_t *self, node_message_t *m)
 /*  art. 7.2a: a subject whose only signal the police representative took
  *  back before the weegploeg weighed it is destroyed at once, in the
  *  steps of an art. 13 destruction (keys shredded, rows deleted, files
- *  checkpointed, DESTROYED logged, members told); a crash between is
- *  completed at the next start like any destruction under way. */
+ *  checkpointed, DESTROYED logged, members told); a crash or a failure
+ *  after the state destroying is completed at the next start or
+ *  retention run like any destruction under way. */
 int
 uitvoerder_retention_destroy_now (node_t *self, const char *case_ref, kt_reason_t *reason)
 {
