@@ -362,8 +362,8 @@ s_remove_copy (const char *dir)
     return 0;
 }
 
-int
-backup_drop_premigration (const char *state_dir, kt_reason_t *reason)
+static int
+s_drop_copies (const char *state_dir, bool aside, kt_reason_t *reason)
 {
     DIR *d = opendir (state_dir);
     if (!d)
@@ -374,7 +374,7 @@ backup_drop_premigration (const char *state_dir, kt_reason_t *reason)
         /*  The copies ketend took before a migration, and the files a
          *  restore replaced: both hold what is forgotten now. */
         if (strncmp (e->d_name, "pre-migration-", 14) != 0 &&
-            strncmp (e->d_name, BACKUP_ASIDE, strlen (BACKUP_ASIDE)) != 0)
+            (!aside || strncmp (e->d_name, BACKUP_ASIDE, strlen (BACKUP_ASIDE)) != 0))
             continue;
         struct stat st;
         if (fstatat (dirfd (d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR (st.st_mode))
@@ -386,4 +386,16 @@ backup_drop_premigration (const char *state_dir, kt_reason_t *reason)
     }
     closedir (d);
     return dropped;
+}
+
+int
+backup_drop_premigration (const char *state_dir, kt_reason_t *reason)
+{
+    return s_drop_copies (state_dir, true, reason);
+}
+
+int
+backup_drop_migration_copies (const char *state_dir, kt_reason_t *reason)
+{
+    return s_drop_copies (state_dir, false, reason);
 }

@@ -76,6 +76,10 @@ int backup_premigration (kt_reason_t *reason);
  *  replaced (before-restore-*): how many went (one that cannot be removed
  *  is logged and left), or -1 when state_dir cannot be read. */
 int backup_drop_premigration (const char *state_dir, kt_reason_t *reason);
+/*  The same for the copies taken before a migration only: what a
+ *  restore's replay forgets again is in the restored files such a copy
+ *  was taken of, not in the newer ones the restore replaced. */
+int backup_drop_migration_copies (const char *state_dir, kt_reason_t *reason);
 
 /*  The SHA-256 of a file as 64 hex digits, and its size. */
 int backup_file_sha256 (const char *path, char hex[65], uint64_t *bytes_p, kt_reason_t *reason);

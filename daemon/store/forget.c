@@ -384,6 +384,24 @@ forget_replay (forget_t *self, int64_t from_seq, forget_entry_fn *fn, void *arg,
 int
 forget_restore_done (forget_t *self, kt_reason_t *reason)
 {
+    /*  The replay notes nothing (forget_note_* return at once), so it
+     *  drops no copy: a restore of an older release's backup takes a
+     *  pre-migration copy of the restored files, which holds what the
+     *  replay destroys or corrects again.  Dropped here, decided from the
+     *  journal since the backup rather than from this start's replay,
+     *  and before the mark goes, so a crash in between finds the same
+     *  entries at the next start.  The files the restore replaced are
+     *  newer (what the replay does again was done in them) and stay for
+     *  the operator until the node next forgets anything. */
+    int redone = store_one (self->db,
+                            "SELECT 1 FROM forgotten WHERE kind IN ('destroy', 'correct')"
+                            " AND seq > (SELECT after_seq FROM restored WHERE id = 1)",
+                            NULL, NULL, NULL, "look for what the replay forgot again", reason);
+    int dropped = redone > 0 ? backup_drop_migration_copies (self->dir, reason) : 0;
+    if (redone < 0 || dropped < 0)
+        return -1;
+    if (dropped > 0)
+        kt_log (KT_LOG_INFO, "backup copies_removed copies=%d", dropped);
     return store_run (self->db, "DELETE FROM restored WHERE id = ?", STORE_VALUES (STORE_INT (1)),
                       "clear the restore mark", reason) < 0
                ? -1

@@ -90,7 +90,10 @@ typedef int (forget_entry_fn) (void *arg, const forget_entry_t *entry, kt_reason
  *  next one. */
 int forget_replay (forget_t *self, int64_t from_seq, forget_entry_fn *fn, void *arg,
                    kt_reason_t *reason);
-/*  The replay after a restore is complete. */
+/*  The replay after a restore is complete: when the journal since the
+ *  backup holds a destruction or a correction, the copies taken before
+ *  a migration (of the restored files) are removed, then the restore
+ *  mark. */
 int forget_restore_done (forget_t *self, kt_reason_t *reason);
 
 #endif
