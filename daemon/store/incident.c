@@ -207,6 +207,23 @@ incident_close (incident_t *self, const char *id, uint64_t notified_ms, const ch
                         "persons concerned were informed (AVG art. 34) and how it was handled "
                         "(keten incident update, or --persons-informed and --handling here)",
                         id);
+    /*  AVG art. 33: the notification follows the finding, and is a fact,
+     *  not a plan; a time outside that is a typing error, and would be
+     *  sent to every kernpartij and counted as on time.  A minute's
+     *  leeway for the clocks of the CLI's host and this one. */
+    int64_t found = 0;
+    if (notified_ms && store_one (self->db, "SELECT found_ms FROM incident WHERE id=?",
+                                  STORE_VALUES (STORE_TEXT (id)), s_int_row, &found,
+                                  "read when the incident was found", reason) < 0)
+        return -1;
+    if (notified_ms && (int64_t) notified_ms < found)
+        return kt_fail (reason, "the AP notification time is before the incident was found: the AP "
+                                "is notified of an incident after it is found (AVG art. 33); check "
+                                "--ap-notified (Dutch time)");
+    if (notified_ms > now + 60000)
+        return kt_fail (reason, "the AP notification time is in the future: record it once the "
+                                "AP has been notified (AVG art. 33); check --ap-notified (Dutch "
+                                "time)");
     int changed = store_run (
         self->db,
         "UPDATE incident SET ap_notified_ms=?, ap_not_required=?, closed_ms=?, closed_uid=?,"
@@ -225,9 +242,11 @@ incident_close (incident_t *self, const char *id, uint64_t notified_ms, const ch
                    STORE_VALUES (STORE_TEXT (id)), s_int_row, &deadline,
                    "read the incident's deadline", reason) < 0)
         return -1;
-    return figures_add (self->db, now, FIGURE_INCIDENT_CLOSED, "",
-                        notified_ms ? "ap-notified" : "ap-not-required",
-                        notified_ms && (int64_t) notified_ms <= deadline, reason);
+    /*  On time: from when it was found up to the deadline (a time
+     *  before the finding is refused above, and never counts). */
+    return figures_add (
+        self->db, now, FIGURE_INCIDENT_CLOSED, "", notified_ms ? "ap-notified" : "ap-not-required",
+        notified_ms && (int64_t) notified_ms >= found && (int64_t) notified_ms <= deadline, reason);
 }
 
 static const char *const s_informed[] = {"yes", "no", "not-required", NULL};

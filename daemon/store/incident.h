@@ -41,7 +41,10 @@ int incident_register (incident_t *self, const Keten__Incident *in, const char *
                        kt_reason_t *reason);
 /*  Record the AP outcome and close: notified_ms > 0, or a reason why
  *  notification is not required.  Only once persons_informed and
- *  handling are recorded (incident_update): closed means handled. */
+ *  handling are recorded (incident_update): closed means handled.  A
+ *  notification time before the incident was found, or more than a
+ *  minute ahead of now, is refused; it counts as within AVG art. 33's
+ *  72 hours when it lies between the finding and the deadline. */
 int incident_close (incident_t *self, const char *id, uint64_t notified_ms,
                     const char *not_required, uint32_t uid, kt_reason_t *reason);
 

@@ -6,7 +6,8 @@
 # handled before it closes.  Every kernpartij (art. 4) holds the register
 # and sees each change - one that was down when it comes back - and a
 # casuspartij does not.  A report is logged once, however often it has to
-# be delivered; a BSN in the register is refused.
+# be delivered; a BSN in the register is refused; an AP notification time
+# before the incident was found, or in the future, is refused.
 source "$(dirname "$0")/lib.sh"
 G=gemeente-maastricht
 kt_federation "$G:gemeente" rvdk-test:rvdk
@@ -82,6 +83,26 @@ KETEN_WRAP= kt_start "$G"
 wait_until 20 closed_at "$G" || fail "$G did not get the changes when it came back: $(kt "$G" incident list --json)"
 if grep -qaF "Mail teruggehaald" "$T/state-$UITV/log.db"*; then fail "the handling text is in the log"; fi
 pass "closed only after persons informed (art. 34) and handling; politie-test sees it at once, $G when it is back"
+
+# AVG art. 33: the AP is notified after the incident is found, and the
+# time is a fact: one before the finding or in the future is refused
+# (else it would be sent to every kernpartij and counted as on time).
+J=$(kt "$UITV" incident list --json | jq -r '.incidents[] | select(.ap=="pending") | .id')
+[ -n "$J" ] || fail "no pending incident left"
+kt "$UITV" incident update "$J" --persons-informed yes --handling "Stick teruggevonden." | grep -q updated \
+    || fail "update failed"
+for when in "$(TZ=Europe/Amsterdam date -d '-2 hours' +%FT%H:%M)" 2001-01-01T00:00 \
+    "$(TZ=Europe/Amsterdam date -d '+1 day' +%FT%H:%M)"; do
+    rc=0; out=$(kt "$UITV" incident close "$J" --ap-notified "$when" 2>&1) || rc=$?
+    [ $rc = 1 ] && grep -q "AP notification time is" <<< "$out" || fail "--ap-notified $when accepted (exit $rc): $out"
+done
+[ "$(kt "$UITV" incident list --json | jq -r --arg j "$J" '.incidents[] | select(.id==$j) | .closed')" = false ] \
+    || fail "a refused close closed the incident"
+kt "$UITV" incident close "$J" --ap-notified "$(TZ=Europe/Amsterdam date +%FT%H:%M)" | grep -q closed \
+    || fail "close with the AP notified now failed"
+[ "$(sqlite3 "$T/state-$UITV/node.db" "SELECT group_concat(value) FROM figure WHERE kind='incident-closed' AND label='ap-notified'")" = 1 ] \
+    || fail "the AP notification is not counted once, on time"
+pass "an AP notification time before the finding or in the future is refused; one in between counts as on time"
 kt "$UITV" incident report --what "Test door de uitvoerder." --found "$(date +%FT%H:%M)" \
     --data-kind geen --subjects 0 | grep -q registered || fail "the uitvoerder cannot register its own"
 
