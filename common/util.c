@@ -1,6 +1,7 @@
 /*  util: reasons, logging, time, hex.  */
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -474,4 +475,50 @@ kt_write_file (const char *path, const void *data, size_t len, int mode, kt_reas
         return kt_fail (reason, "cannot rename %s to %s: %s", tmp, path, strerror (errno));
     }
     return s_sync_parent (path, reason);
+}
+
+/*  NAME.tmp.PID with NAME ending in suffix (and longer than it). */
+static bool
+s_write_temp_name (const char *name, const char *suffix)
+{
+    const char *tmp = strstr (name, ".tmp.");
+    if (!tmp)
+        return false;
+    while (strstr (tmp + 1, ".tmp."))
+        tmp = strstr (tmp + 1, ".tmp.");
+    const char *pid = tmp + 5;
+    if (!*pid || strspn (pid, "0123456789") != strlen (pid))
+        return false;
+    size_t base = (size_t) (tmp - name), n = strlen (suffix);
+    return base > n && strncmp (tmp - n, suffix, n) == 0;
+}
+
+int
+kt_remove_write_temps (const char *dir, const char *suffix, kt_reason_t *reason)
+{
+    DIR *d = opendir (dir);
+    if (!d)
+        return kt_fail (reason, "cannot open %s: %s", dir, strerror (errno));
+    int removed = 0, rc = 0;
+    struct dirent *e;
+    while ((e = readdir (d))) {
+        struct stat st;
+        if (!s_write_temp_name (e->d_name, suffix) ||
+            fstatat (dirfd (d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG (st.st_mode))
+            continue;
+        if (unlinkat (dirfd (d), e->d_name, 0) == 0)
+            removed++;
+        else if (errno != ENOENT && rc == 0)
+            rc = kt_fail (reason, "cannot remove %s/%s: %s", dir, e->d_name, strerror (errno));
+    }
+    closedir (d);
+    /*  The removals are durable before the caller goes on. */
+    if (rc == 0 && removed > 0) {
+        int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || fsync (fd) != 0)
+            rc = kt_fail (reason, "cannot sync directory %s: %s", dir, strerror (errno));
+        if (fd >= 0)
+            close (fd);
+    }
+    return rc == 0 ? removed : -1;
 }

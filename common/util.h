@@ -97,5 +97,11 @@ int kt_read_file (const char *path, size_t max, char **data_p, size_t *len_p, kt
  *  survives a power cut; on -1 path holds the old file, or (when only the
  *  directory's fsync failed) the new one, not yet durable. */
 int kt_write_file (const char *path, const void *data, size_t len, int mode, kt_reason_t *reason);
+/*  Remove, in dir, the temporary files kt_write_file leaves when a crash
+ *  comes between its open and its rename: regular files named
+ *  NAME.tmp.PID, PID all digits, whose NAME ends in suffix (".ics").
+ *  Nothing else is touched.  Returns how many went, or -1 with reason
+ *  (those it could remove are removed). */
+int kt_remove_write_temps (const char *dir, const char *suffix, kt_reason_t *reason);
 
 #endif

@@ -45,6 +45,17 @@ partner_agenda_start (node_t *self, kt_reason_t *reason)
             access (self->config.ics_dir, W_OK) != 0)
             return kt_fail (reason, "agenda/ics-dir %s is not a directory this node can write",
                             self->config.ics_dir);
+        /*  A crash while a calendar file was written leaves its
+         *  temporary copy (kt_write_file), which may name subjects
+         *  (ics-personal-data) and which no later write or destruction
+         *  rewrites: removed before anything is served.  Only names
+         *  kt_write_file makes for MEETING.ics. */
+        kt_reason_t why;
+        int removed = kt_remove_write_temps (self->config.ics_dir, ".ics", &why);
+        if (removed < 0)
+            kt_log (KT_LOG_ERROR, "agenda ics_temp_not_removed reason=\"%s\"", why.text);
+        else if (removed > 0)
+            kt_log (KT_LOG_INFO, "agenda ics_temps_removed files=%d", removed);
     }
     if (*self->config.agenda_hook && !(p->hook = hook_new (self->config.agenda_hook, reason)))
         return -1;
