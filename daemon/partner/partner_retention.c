@@ -189,8 +189,12 @@ partner_redo (node_t *self, const forget_entry_t *entry, kt_reason_t *reason)
     for (size_t i = 0; i < n_ids; i++)
         list[i] = (ProtobufCBinaryData){KT_ID_LEN, (uint8_t *) entry->ids + i * KT_ID_LEN};
     retain_boxes_t boxes = partner_retention_boxes (self);
-    int rc = retainbox_destroy_case (partner_of (self)->retainbox, &boxes, entry->case_ref, list,
-                                     n_ids, kt_now_ms (), reason);
+    /*  No case_ref: own signals the schedule forgot, no notice having
+     *  tied them to a subject (retainbox.c, s_expire_signals). */
+    int rc = *entry->case_ref
+                 ? retainbox_destroy_case (partner_of (self)->retainbox, &boxes, entry->case_ref,
+                                           list, n_ids, kt_now_ms (), reason)
+                 : retainbox_forget_own (partner_of (self)->retainbox, &boxes, list, n_ids, reason);
     free (list);
     return rc;
 }

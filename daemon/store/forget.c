@@ -118,7 +118,8 @@ forget_note_destroy (forget_t *self, const char *case_ref, const uint8_t *ids, s
      *  member's notice under a case_ref merged away at the uitvoerder).
      *  With once, a destruction resumed after this call failed (at its
      *  checkpoint, say) adds no second entry, but blanks and checkpoints
-     *  again. */
+     *  again.  No case_ref: a partner's own signals no notice tied to a
+     *  subject, forgotten by their ids only. */
     int rc =
         store_run (self->db,
                    "INSERT INTO forgotten (at_ms, kind, case_ref, ids) SELECT ?1, 'destroy', ?2, ?3"
@@ -128,11 +129,12 @@ forget_note_destroy (forget_t *self, const char *case_ref, const uint8_t *ids, s
                                  n_ids ? STORE_BLOB (ids, n_ids * KT_ID_LEN) : STORE_NULL,
                                  STORE_INT (once)),
                    "note a destruction", reason) < 0 ||
-                store_run (self->db,
-                           MERGED_INTO "UPDATE forgotten SET sealed = NULL WHERE case_ref IN m"
-                                       " AND sealed IS NOT NULL",
-                           STORE_VALUES (STORE_TEXT (case_ref)), "forget the subject's corrections",
-                           reason) < 0
+                (*case_ref &&
+                 store_run (self->db,
+                            MERGED_INTO "UPDATE forgotten SET sealed = NULL WHERE case_ref IN m"
+                                        " AND sealed IS NOT NULL",
+                            STORE_VALUES (STORE_TEXT (case_ref)),
+                            "forget the subject's corrections", reason) < 0)
             ? -1
             : 0;
     for (size_t i = 0; rc == 0 && i < n_ids; i++)

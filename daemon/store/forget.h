@@ -39,10 +39,12 @@ void forget_destroy (forget_t **self_p);
 
 /*  Note a destruction of case_ref with n_ids of the node's own message
  *  ids (KT_ID_LEN each, concatenated); the journal's sealed corrections
- *  of case_ref go.  With once, a destruction of case_ref noted before is
- *  not noted again (a destruction resumed: the uitvoerder destroys a
- *  case_ref once), but its corrections are blanked and the file
- *  checkpointed all the same.  Durable on return. */
+ *  of case_ref go, and those of the messages named.  case_ref "": the
+ *  messages only (a partner's own signals no notice tied to a subject).
+ *  With once, a destruction of case_ref noted before is not noted again
+ *  (a destruction resumed: the uitvoerder destroys a case_ref once), but
+ *  its corrections are blanked and the file checkpointed all the same.
+ *  Durable on return. */
 int forget_note_destroy (forget_t *self, const char *case_ref, const uint8_t *ids, size_t n_ids,
                          bool once, kt_reason_t *reason);
 /*  Note a correction: what (ids and the action, no personal data),

@@ -1053,6 +1053,58 @@ s_untied_signal (void *arg, const uint8_t id[KT_ID_LEN], kt_reason_t *reason)
     return 0;
 }
 
+/*  Own signals (n ids) no notice tied to a subject forgotten in one
+ *  commit: those still waiting for their receipt wait; *n_p how many
+ *  went.  Noted in the journal first (forget.h: case_ref "", the ids),
+ *  like any destruction, so that the sealed corrections of these signals
+ *  go from forget.db with them, the copies taken before a migration or
+ *  a restore go too, and a restore of an older backup forgets them
+ *  again. */
+static int
+s_forget_own (retainbox_t *self, const retain_boxes_t *boxes, const uint8_t *ids, size_t n,
+              size_t *n_p, kt_reason_t *reason)
+{
+    *n_p = 0;
+    ProtobufCBinaryData *gone = calloc (n ? n : 1, sizeof *gone);
+    if (!gone)
+        return kt_fail (reason, "out of memory");
+    size_t n_gone = 0;
+    int rc = store_begin (self->db, reason);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const uint8_t *id = ids + i * KT_ID_LEN;
+        int st = boxes->outbox ? outbox_blank (boxes->outbox, id, reason) : 1;
+        if (st < 0)
+            rc = -1;
+        else if (st == 1)
+            gone[n_gone++] = (ProtobufCBinaryData){KT_ID_LEN, (uint8_t *) id};
+    }
+    /*  forget.db's own commit, before this one deletes anything: a
+     *  failure rolls back the blanking above too, and the next run tries
+     *  again. */
+    if (rc == 0 && n_gone > 0 && self->journal &&
+        self->journal (self->journal_arg, "", gone, n_gone, reason) != 0)
+        rc = -1;
+    for (size_t i = 0; rc == 0 && i < n_gone; i++) {
+        bool settled;
+        rc = s_forget_message (self, boxes, "", gone[i].data, &settled, reason);
+    }
+    if (rc == 0)
+        rc = store_commit (self->db, reason);
+    if (rc != 0)
+        store_rollback (self->db);
+    else
+        *n_p = n_gone;
+    free (gone);
+    /*  Also keys owed by an earlier run that a crash (or a failed
+     *  checkpoint) cut off after its commit: nothing else shreds them. */
+    if (rc == 0 &&
+        (*n_p > 0 ||
+         store_int (self->db, "SELECT count(*) FROM retain_shred WHERE case_ref=''", 0) > 0) &&
+        (s_shred_owed (self, "", reason) != 0 || s_checkpoint (self, reason) != 0))
+        rc = -1;
+    return rc;
+}
+
 /*  This node's own signals that no notice tied to a subject are
  *  destroyed destroy-days after they were made at the latest: the node
  *  cannot tell which subject they became, so it counts from the one
@@ -1069,36 +1121,30 @@ s_expire_signals (retainbox_t *self, const retain_boxes_t *boxes, const roster_t
     untied_t u = {self, {0}};
     int rc =
         signalbox_each_before (boxes->signalbox, now_ms - keep_ms, s_untied_signal, &u, reason);
-    if (rc == 0 && u.ids.n > 0 && !dry_run) {
-        rc = store_begin (self->db, reason);
-        for (size_t i = 0; rc == 0 && i < u.ids.n; i++) {
-            const uint8_t *id = u.ids.ids + i * KT_ID_LEN;
-            bool settled = true;
-            if (boxes->outbox) {
-                int st = outbox_blank (boxes->outbox, id, reason);
-                if (st < 0)
-                    rc = -1;
-                settled = st == 1;
-            }
-            if (rc == 0 && settled) {
-                rc = s_forget_message (self, boxes, "", id, &settled, reason);
-                (*n_p)++;
-            }
-        }
-        if (rc == 0)
-            rc = store_commit (self->db, reason);
-        if (rc != 0)
-            store_rollback (self->db);
-    } else if (rc == 0)
+    if (rc == 0 && dry_run)
         *n_p = u.ids.n;
+    else if (rc == 0)
+        rc = s_forget_own (self, boxes, u.ids.ids, u.ids.n, n_p, reason);
     free (u.ids.ids);
-    /*  Also keys owed by an earlier run that a crash (or a failed
-     *  checkpoint) cut off after its commit: nothing else shreds them. */
-    if (rc == 0 && !dry_run &&
-        (*n_p > 0 ||
-         store_int (self->db, "SELECT count(*) FROM retain_shred WHERE case_ref=''", 0) > 0) &&
-        (s_shred_owed (self, "", reason) != 0 || s_checkpoint (self, reason) != 0))
-        rc = -1;
+    return rc;
+}
+
+int
+retainbox_forget_own (retainbox_t *self, const retain_boxes_t *boxes,
+                      const ProtobufCBinaryData *ids, size_t n_ids, kt_reason_t *reason)
+{
+    uint8_t *flat = malloc (n_ids ? n_ids * KT_ID_LEN : 1);
+    if (!flat)
+        return kt_fail (reason, "out of memory");
+    size_t n = 0;
+    for (size_t i = 0; i < n_ids; i++)
+        if (ids[i].len == KT_ID_LEN)
+            memcpy (flat + KT_ID_LEN * n++, ids[i].data, KT_ID_LEN);
+    size_t gone = 0;
+    int rc = s_forget_own (self, boxes, flat, n, &gone, reason);
+    free (flat);
+    if (rc == 0 && gone > 0)
+        kt_log (KT_LOG_INFO, "retention destroyed own_signals=%zu", gone);
     return rc;
 }
 

@@ -149,6 +149,12 @@ int retainbox_archive (retainbox_t *self, const retain_boxes_t *boxes, const cha
 int retainbox_destroy_case (retainbox_t *self, const retain_boxes_t *boxes, const char *case_ref,
                             const ProtobufCBinaryData *ids, size_t n_ids, uint64_t now_ms,
                             kt_reason_t *reason);
+/*  The node's own signals ids forgotten as the schedule forgets those no
+ *  notice tied to a subject (one still waiting for its receipt waits):
+ *  the replay of such a step after a restore (its journal entry has
+ *  case_ref "").  0, or -1 with reason. */
+int retainbox_forget_own (retainbox_t *self, const retain_boxes_t *boxes,
+                          const ProtobufCBinaryData *ids, size_t n_ids, kt_reason_t *reason);
 /*  art. 13.4: case_ref active again, its clock restarted at now_ms.  -1
  *  with reason when it is destroyed here (nothing can come back). */
 int retainbox_reopen (retainbox_t *self, const retain_boxes_t *boxes, const char *case_ref,
