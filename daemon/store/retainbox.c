@@ -1106,16 +1106,20 @@ s_forget_own (retainbox_t *self, const retain_boxes_t *boxes, const uint8_t *ids
 }
 
 /*  This node's own signals that no notice tied to a subject are
- *  destroyed destroy-days after they were made at the latest: the node
- *  cannot tell which subject they became, so it counts from the one
- *  processing it knows, the signal itself (art. 13.1).  One still
- *  waiting for its receipt waits. */
+ *  destroyed 5 years after they were made: the node cannot tell which
+ *  subject they became, so it counts from the one processing it knows,
+ *  the signal itself (art. 13.1, "gedurende een termijn van 5 jaar", kept
+ *  that long whatever shorter the roster says: retention_plan).  5
+ *  calendar years and the day after are never more than 1828 days, so
+ *  that is the cut, the grace day after it.  One still waiting for its
+ *  receipt waits. */
 static int
 s_expire_signals (retainbox_t *self, const retain_boxes_t *boxes, const roster_t *roster,
                   uint64_t now_ms, bool dry_run, size_t *n_p, kt_reason_t *reason)
 {
     *n_p = 0;
-    uint64_t keep_ms = roster->retention_destroy_days * RETENTION_DAY_MS + RETENTION_GRACE_MS;
+    (void) roster;
+    uint64_t keep_ms = 1828 * RETENTION_DAY_MS + RETENTION_GRACE_MS;
     if (!boxes->signalbox || now_ms <= keep_ms)
         return 0;
     untied_t u = {self, {0}};

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # art. 13.1: a partner destroys its own signals that no retention notice
-# tied to a subject destroy-days (plus a day's grace) after it made them
+# tied to a subject 5 years (plus a day's grace) after it made them
 # at the latest - its safety net for a notice that never came.  Like any
 # destruction this is noted in the node's journal (forget.db) before
 # anything is deleted: the sealed correction of such a signal goes from
@@ -20,7 +20,7 @@ A=$(kt "$UITV" signal list --json | jq -r --arg id "$S" '.signals[] | select(.me
 # The signal corrected: the change is sealed in the politie node's journal.
 echo '{"kind": "fact", "text": "Gezien bij Vangnet thuis (fictief)."}' > "$T/new.json"
 kt "$UITV" correction decide "$A" --signal "$S" --item 0 --correct-file "$T/new.json" \
-    --request r-0001 --reason "Verzoek betrokkene (fictief)." > /dev/null || fail "no correction"
+    --reason "Verzoek betrokkene (fictief)." > /dev/null || fail "no correction"
 sealed() { sqlite3 "$P/forget.db" "SELECT count(*) FROM forgotten WHERE kind='correct' AND hex(signal)=upper('$S') AND sealed IS NOT NULL"; }
 noted() { [ "$(sealed)" = 1 ]; }
 wait_until 20 noted || fail "politie did not note the correction"

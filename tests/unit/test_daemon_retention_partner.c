@@ -844,14 +844,15 @@ test_the_own_schedule_archives_then_destroys_a_case (void **state)
     assert_int_equal (s_state (f, A), RETAIN_DESTROYED);
 }
 
-/*  Own signals no notice named: destroy-days after they were made. */
+/*  Own signals no notice named: 5 years (never more than 1828 days) after
+ *  they were made. */
 static void
 test_own_signals_no_notice_named_go_after_destroy_days (void **state)
 {
     fixture_t *f = *state;
     uint8_t old[KT_ID_LEN], young[KT_ID_LEN];
     uint64_t now = 3000ULL * DAY_MS;
-    s_store_signal (f, old, now - 1826 * DAY_MS - RETENTION_GRACE_MS - 1, true);
+    s_store_signal (f, old, now - 1828 * DAY_MS - RETENTION_GRACE_MS - 1, true);
     s_store_signal (f, young, now - 1000 * DAY_MS, true);
     blob_t key = s_blob (f->db, "SELECT key_id FROM signal WHERE message_id=?",
                          STORE_VALUES (STORE_BLOB (old, KT_ID_LEN)));
