@@ -8,7 +8,7 @@
 # (docs/OPERATIONS.md: such copies go as soon as the node forgets
 # anything).  The files the restore replaced (before-restore-TIME) are
 # newer - the destruction was done in them - and stay for the operator
-# until the node next forgets anything.
+# until the node next forgets anything (which may be this start itself).
 source "$(dirname "$0")/lib.sh"
 RK="$(cd "$(dirname "$0")/../.." && pwd)/configs/referentiekader-example.zpl"
 kt_keys "$UITV" uitvoerder
@@ -63,7 +63,14 @@ for d in "$P"/pre-migration-*; do
     [ -e "$d" ] || continue
     fail "$(basename "$d") is still there after the replay (signal rows $(sig_rows "$d"), key rows $(key_rows "$d"))"
 done
-grep -q "backup copies_removed copies=1" "$T/politie-test.log" || fail "no copies_removed line"
-aside=$(ls -d "$P"/before-restore-*) || fail "the files the restore replaced are gone"
-[ "$(sig_rows "$aside")" = 0 ] && [ "$(key_rows "$aside")" = 0 ] || fail "the replaced files hold the destroyed signal"
+grep -q "backup copies_removed copies=[1-9]" "$T/politie-test.log" || fail "no copies_removed line"
+# The files the restore replaced stay, unless the start forgot something
+# new itself (its own schedule, when the day of the calendar makes it due
+# by now: docs/RETENTION.md), which takes them too; either way they hold
+# nothing destroyed.
+for aside in "$P"/before-restore-*; do
+    [ -e "$aside" ] || continue
+    [ "$(sig_rows "$aside")" = 0 ] && [ "$(key_rows "$aside")" = 0 ] \
+        || fail "the replaced files hold the destroyed signal"
+done
 pass "the replay of a restored older backup removes the copies that held the destroyed subject"
