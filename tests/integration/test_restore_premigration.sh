@@ -8,7 +8,7 @@
 # (docs/OPERATIONS.md: such copies go as soon as the node forgets
 # anything).  The files the restore replaced (before-restore-TIME) are
 # newer - the destruction was done in them - and stay for the operator
-# until the node next forgets anything (which may be this start itself).
+# until the node next forgets anything.
 source "$(dirname "$0")/lib.sh"
 RK="$(cd "$(dirname "$0")/../.." && pwd)/configs/referentiekader-example.zpl"
 kt_keys "$UITV" uitvoerder
@@ -53,8 +53,14 @@ jq --arg s "$sum" --argjson n "$size" '(.files[] | select(.name=="node.db")) |= 
 kt_kill politie-test
 "$KETEN" -c "$T/politie-test.cfg" restore "$B" > "$T/restore.out" || fail "restore: $(cat "$T/restore.out")"
 ls -d "$P"/before-restore-* > /dev/null 2>&1 || fail "the restore set no files aside"
-KETEN_WRAP=$(kt_clock_wrap +4404h) kt_start politie-test
-wait_until 20 link_up politie-test || fail "no link after the restore"
+# Started on a day before its own schedule would destroy the subject
+# (170 days on), so that the replay alone forgets it again, whatever the
+# calendar makes of 6 months from today.
+# (Its clock is then 13.5 days behind the uitvoerder's, so the two do
+# not talk: only the start matters here.)
+KETEN_WRAP=$(kt_clock_wrap +4080h) kt_start politie-test
+replayed() { grep -q "restore replayed" "$T/politie-test.log"; }
+wait_until 20 replayed || fail "the restored node did not replay its journal"
 grep -q "backup pre_migration dir=" "$T/politie-test.log" || fail "the start took no pre-migration copy"
 grep -q "restore redo seq=[0-9]* kind=destroy case_ref=$A" "$T/politie-test.log" ||
     fail "the replay did not destroy the subject again"
@@ -63,14 +69,9 @@ for d in "$P"/pre-migration-*; do
     [ -e "$d" ] || continue
     fail "$(basename "$d") is still there after the replay (signal rows $(sig_rows "$d"), key rows $(key_rows "$d"))"
 done
-grep -q "backup copies_removed copies=[1-9]" "$T/politie-test.log" || fail "no copies_removed line"
-# The files the restore replaced stay, unless the start forgot something
-# new itself (its own schedule, when the day of the calendar makes it due
-# by now: docs/RETENTION.md), which takes them too; either way they hold
-# nothing destroyed.
-for aside in "$P"/before-restore-*; do
-    [ -e "$aside" ] || continue
-    [ "$(sig_rows "$aside")" = 0 ] && [ "$(key_rows "$aside")" = 0 ] \
-        || fail "the replaced files hold the destroyed signal"
-done
+sed -n '/restore redo/,$p' "$T/politie-test.log" | grep -q "backup copies_removed copies=1" \
+    || fail "the replay's end did not remove the copy"
+aside=$(ls -d "$P"/before-restore-*) || fail "the files the restore replaced are gone"
+[ "$(sig_rows "$aside")" = 0 ] && [ "$(key_rows "$aside")" = 0 ] \
+    || fail "the replaced files hold the destroyed signal"
 pass "the replay of a restored older backup removes the copies that held the destroyed subject"
