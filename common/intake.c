@@ -320,10 +320,7 @@ s_check (const Keten__Signal *signal, kt_reason_t *reason)
         if (t == INTAKE_TEXT_CONTROL)
             return kt_fail (reason, "%s: contains a control character%s", f->path,
                             f->kind == S_LINES ? " other than newline and tab" : "");
-        /*  A required text of spaces only says nothing (a name of three
-         *  spaces names nobody). */
-        if (f->required && (f->kind == S_TEXT || f->kind == S_LINES) && intake_text_blank (v))
-            return kt_fail (reason, "%s: required, must not be blank", f->path);
+
         if (s_check_coded (f, v, today, reason) != 0)
             return -1;
     }
@@ -368,6 +365,33 @@ int
 intake_signal_check (const Keten__Signal *signal, kt_reason_t *reason)
 {
     return s_check (signal, reason);
+}
+
+int
+intake_signal_new (const Keten__Signal *signal, kt_reason_t *reason)
+{
+    for (size_t i = 0; i < S_COUNT (s_fields); i++) {
+        const s_field_t *f = &s_fields[i];
+        if (f->kind != S_TEXT && f->kind != S_LINES)
+            continue;
+        const char *v = *(char *const *) (s_base (signal, f->group) + f->offset);
+        if (!v || !*v)
+            continue;
+        /*  A required text of spaces only says nothing (a name of three
+         *  spaces names nobody). */
+        if (f->required && intake_text_blank (v))
+            return kt_fail (reason, "%s: required, must not be blank", f->path);
+        uint32_t cp = intake_text_reorders (v, f->kind == S_LINES);
+        if (cp)
+            return kt_fail (reason,
+                            "%s: contains U+%04X, a character that changes how the text reads "
+                            "(bidi formatting or a line separator); remove it",
+                            f->path, (unsigned) cp);
+    }
+    for (size_t i = 0; i < signal->n_items; i++)
+        if (items_new_item (signal->items[i], i, reason) != 0)
+            return -1;
+    return items_wpg_held (signal, reason);
 }
 
 /*  Keys are named in reasons only when they look like a field name: a
@@ -493,7 +517,7 @@ intake_signal_from_object (json_t *obj, Keten__Signal **signal_p, kt_reason_t *r
         return -1;
     signal.items = items;
     /*  New data: art. 9/10 Wpg data only as a held signal, too. */
-    if (s_check (&signal, reason) != 0 || items_wpg_held (&signal, reason) != 0) {
+    if (s_check (&signal, reason) != 0 || intake_signal_new (&signal, reason) != 0) {
         items_free (items, signal.n_items);
         return -1;
     }
@@ -564,7 +588,7 @@ intake_signal_from_packed (const uint8_t *data, size_t len, Keten__Signal **sign
         rc = kt_fail (reason, "not in the canonical encoding (a NUL in a string, a field "
                               "given twice or an empty one written out)");
     else if ((rc = s_check (s, reason)) == 0)
-        rc = items_wpg_held (s, reason); /* new data */
+        rc = intake_signal_new (s, reason);
     if (rc != 0) {
         keten__signal__free_unpacked (s, NULL);
         return -1;

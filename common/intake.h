@@ -35,6 +35,12 @@ int intake_signal_from_packed (const uint8_t *data, size_t len, Keten__Signal **
  *  authenticated kernpartij) against the same rules as the JSON intake:
  *  an authenticated sender is still untrusted input. */
 int intake_signal_check (const Keten__Signal *signal, kt_reason_t *reason);
+/*  The rules only new data is held to (a signal as it enters: at intake,
+ *  on its arrival at the uitvoerder), not a signal stored before them:
+ *  no blank required text, no text that reads other than it is stored
+ *  (intake_text_reorders), art. 9/10 Wpg data only held (items_wpg_held).
+ *  0, or -1 with reason. */
+int intake_signal_new (const Keten__Signal *signal, kt_reason_t *reason);
 /*  Free a signal made by intake_signal_from_* and NULL the pointer. */
 void intake_signal_destroy (Keten__Signal **signal_p);
 /*  The JSON form of a signal (new reference), the inverse of the above. */

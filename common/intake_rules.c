@@ -97,6 +97,25 @@ intake_text_blank (const char *text)
     return true;
 }
 
+uint32_t
+intake_text_reorders (const char *text, bool lines)
+{
+    /*  Valid UTF-8 (checked before): only the code points are read. */
+    for (const unsigned char *p = (const unsigned char *) text; p && *p;) {
+        uint32_t cp = p[0];
+        size_t n = cp < 0x80 ? 1 : (cp & 0xe0) == 0xc0 ? 2 : (cp & 0xf0) == 0xe0 ? 3 : 4;
+        cp = n == 1 ? cp : n == 2 ? cp & 0x1f : n == 3 ? cp & 0x0f : cp & 0x07;
+        for (size_t k = 1; k < n && p[k]; k++)
+            cp = cp << 6 | (p[k] & 0x3f);
+        if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
+            (!lines && (cp == 0x2028 || cp == 0x2029)))
+            return cp;
+        for (size_t k = 0; k < n && *p; k++)
+            p++;
+    }
+    return 0;
+}
+
 bool
 intake_name_ok (const char *text)
 {
@@ -141,13 +160,6 @@ intake_text_check (const char *text, size_t len, bool lines)
         if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
             return INTAKE_TEXT_UTF8;
         if (cp <= 0x9f)
-            return INTAKE_TEXT_CONTROL;
-        /*  Formatting that changes how the rest reads: the explicit bidi
-         *  embeddings, overrides and isolates anywhere (text shown in one
-         *  order, stored in another), the line and paragraph separators
-         *  in text that is one line. */
-        if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
-            (!lines && (cp == 0x2028 || cp == 0x2029)))
             return INTAKE_TEXT_CONTROL;
         i += n + 1;
     }

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /*  What data is shared for (every item's legal basis allows
  *  some purposes; onward sharing outside them is refused). */
@@ -47,5 +48,11 @@ bool intake_name_ok (const char *text);
 /*  Whether text holds nothing but spaces of any kind (and newlines and
  *  tabs): no text at all. */
 bool intake_text_blank (const char *text);
+/*  The first formatting character in text (valid UTF-8) that changes how
+ *  the rest reads - a bidi embedding, override or isolate (U+202A-202E,
+ *  U+2066-2069), and in one-line text (lines false) a line or paragraph
+ *  separator (U+2028, U+2029) - or 0 when there is none.  Asked of new
+ *  data only: what was stored before the rule stays readable. */
+uint32_t intake_text_reorders (const char *text, bool lines);
 
 #endif

@@ -438,9 +438,29 @@ items_check_contribution (Keten__SignalItem **items, size_t n, const char *legal
     as_signal.criminal_data = true;
     as_signal.items = items;
     as_signal.n_items = n;
-    /*  Never held: no art. 9/10 Wpg data in it. */
+    /*  New data: the rules of new data (items_new_item); never held, so
+     *  no art. 9/10 Wpg data in it. */
+    for (size_t i = 0; i < n; i++)
+        if (items_new_item (items[i], i, reason) != 0)
+            return -1;
     return items_check (&as_signal, reason) == 0 && items_wpg_held (&as_signal, reason) == 0 ? 0
                                                                                              : -1;
+}
+
+int
+items_new_item (const Keten__SignalItem *item, size_t i, kt_reason_t *reason)
+{
+    if (intake_text_blank (item->text))
+        return kt_fail (reason, "items[%zu].text: must not be blank", i);
+    uint32_t cp = intake_text_reorders (item->text, true);
+    if (!cp)
+        cp = intake_text_reorders (item->opinion_of, false);
+    if (cp)
+        return kt_fail (reason,
+                        "items[%zu]: contains U+%04X, a character that changes how the text reads "
+                        "(bidi formatting or a line separator); remove it",
+                        i, (unsigned) cp);
+    return 0;
 }
 
 int

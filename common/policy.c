@@ -37,7 +37,7 @@ s_check_signal (const ProtobufCMessage *body, kt_reason_t *reason)
 {
     /*  A signal arriving is new data: art. 9/10 Wpg data only held. */
     const Keten__Signal *s = (const Keten__Signal *) body;
-    return intake_signal_check (s, reason) == 0 && items_wpg_held (s, reason) == 0 ? 0 : -1;
+    return intake_signal_check (s, reason) == 0 && intake_signal_new (s, reason) == 0 ? 0 : -1;
 }
 
 /*  A word of the log: 1..max letters, digits and ".-_:". */

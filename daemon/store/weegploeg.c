@@ -1405,7 +1405,7 @@ weegploeg_correct (weegploeg_t *self, weegploeg_correction_t *c, kt_reason_t *re
             rc = s_check_items (s, reason);
         /*  The new item is new data: art. 9/10 Wpg data only in a signal
          *  marked so (items stored before that rule stay correctable). */
-        if (rc == 0 && c->item)
+        if (rc == 0 && c->item && (rc = items_new_item (c->item, c->item_index, reason)) == 0)
             rc = items_wpg_held_item (s, c->item, c->item_index, reason);
         if (rc == 0)
             rc = weegploeg_case_key (self, case_ref, key, reason);
