@@ -56,7 +56,7 @@ partner_log_heartbeat (node_t *self)
     if (!p->witness || !p->link_up)
         return;
     witness_out_t out = {0};
-    witness_on_heartbeat (p->witness, &out);
+    witness_on_heartbeat (p->witness, kt_now_ms (), &out);
     s_send (self, &out);
 }
 

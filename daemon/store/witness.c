@@ -31,9 +31,12 @@
 
 /*  Checkpoint notes verified ahead and held (witness_t.ahead). */
 #define WITNESS_AHEAD_MAX 16
-/*  Heartbeats in a row (10 minutes at the default transport/heartbeat-ms)
- *  a checkpoint may stay unjoined to the kept one before the alarm. */
-#define WITNESS_STUCK_BEATS 600
+/*  How long, counted only across heartbeats while the link is up, a
+ *  checkpoint may stay unjoined to the kept one before the alarm; a gap
+ *  between two heartbeats counts WITNESS_STUCK_STEP_MS at most (an
+ *  outage is no silence of the uitvoerder's). */
+#define WITNESS_STUCK_MS (10 * 60 * 1000)
+#define WITNESS_STUCK_STEP_MS 5000
 
 struct _witness_t {
     sqlite3 *db;
@@ -72,11 +75,11 @@ struct _witness_t {
      *  it became the last, so the next receipt with the same note is not
      *  offered it again (the receipts of a RECEIPTS share one). */
     bool batch, last_offered;
-    /*  The oldest checkpoint still pending at the last heartbeat, and for
-     *  how many heartbeats in a row it was: one the uitvoerder never joins
-     *  to the kept one (a fork it will not prove) raises the alarm. */
-    uint64_t stuck_size;
-    unsigned stuck_beats;
+    /*  The checkpoint asked about at the last heartbeat, and how long it
+     *  has stayed unjoined (stuck_ms, counted across heartbeats: the last
+     *  at beat_ms): one the uitvoerder never joins to the kept one (a fork
+     *  it will not prove) raises the alarm. */
+    uint64_t stuck_size, stuck_ms, beat_ms;
     /*  The proofs of the receipts checked against one checkpoint, kept as
      *  one witness_proofs row (s_proofs_write): when the checkpoint
      *  changes, at witness_batch_end, at once outside a batch, and before
@@ -713,7 +716,7 @@ witness_on_checkpoint (witness_t *self, const Keten__CheckpointMessage *m, witne
 }
 
 void
-witness_on_heartbeat (witness_t *self, witness_out_t *out)
+witness_on_heartbeat (witness_t *self, uint64_t now_ms, witness_out_t *out)
 {
     /*  A checkpoint seen, older than the kept one and not joined to the
      *  chain: the answer to our request about it never came.  The
@@ -742,19 +745,21 @@ witness_on_heartbeat (witness_t *self, witness_out_t *out)
               "SELECT coalesce(min(size), 0) FROM witness_seen WHERE state=%d AND size>%llu",
               SEEN_PENDING, (unsigned long long) kept_size);
     int64_t newer = store_int (self->db, sql, 0);
-    uint64_t oldest = pending > 0 ? (uint64_t) pending : (uint64_t) (newer > 0 ? newer : 0);
-    if (oldest && oldest == self->stuck_size)
-        self->stuck_beats++;
+    uint64_t asked = pending > 0 ? (uint64_t) pending : (uint64_t) (newer > 0 ? newer : 0);
+    uint64_t step = self->beat_ms && now_ms > self->beat_ms ? now_ms - self->beat_ms : 0;
+    self->beat_ms = now_ms;
+    if (asked && asked == self->stuck_size)
+        self->stuck_ms += step < WITNESS_STUCK_STEP_MS ? step : WITNESS_STUCK_STEP_MS;
     else {
-        self->stuck_size = oldest;
-        self->stuck_beats = oldest ? 1 : 0;
+        self->stuck_size = asked;
+        self->stuck_ms = 0;
     }
-    if (self->stuck_beats >= WITNESS_STUCK_BEATS) {
+    if (asked && self->stuck_ms >= WITNESS_STUCK_MS) {
         s_alarm (self,
                  "the uitvoerder has not proved checkpoint %llu consistent with the kept one "
-                 "(%llu) in %u heartbeats",
-                 (unsigned long long) oldest, (unsigned long long) kept_size,
-                 (unsigned) self->stuck_beats);
+                 "(%llu) in %llu minutes of asking",
+                 (unsigned long long) asked, (unsigned long long) kept_size,
+                 (unsigned long long) (self->stuck_ms / 60000));
         return;
     }
     if (pending > 0)

@@ -58,10 +58,11 @@ void witness_batch_begin (witness_t *self);
 void witness_batch_end (witness_t *self);
 /*  A CHECKPOINT message from the uitvoerder (a push or an answer). */
 void witness_on_checkpoint (witness_t *self, const Keten__CheckpointMessage *m, witness_out_t *out);
-/*  Once a heartbeat: a checkpoint seen before the kept one that no answer
- *  has joined to the chain yet is asked about again, from its size to the
- *  kept one's. */
-void witness_on_heartbeat (witness_t *self, witness_out_t *out);
+/*  Once a heartbeat while the link is up, at now_ms: a checkpoint seen
+ *  that no answer has joined to the chain yet is asked about again (from
+ *  its size to the kept one's, or from the kept one to it); one left
+ *  unjoined for 10 minutes of asking raises the alarm. */
+void witness_on_heartbeat (witness_t *self, uint64_t now_ms, witness_out_t *out);
 /*  The CHECKPOINT message that says out (borrowing its note); false when
  *  there is nothing to send. */
 bool witness_out_message (const witness_out_t *out, Keten__CheckpointMessage *m);
