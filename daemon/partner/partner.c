@@ -204,13 +204,13 @@ partner_pump (node_t *self)
          *  in the journal, in case the uitvoerder's limit is raised. */
         size_t m = 0;
         for (size_t i = 0; i < n; i++) {
-            if (p->hub_bundle_max && env_lens[i] > p->hub_bundle_max) {
+            if (p->hub_max_message && env_lens[i] > p->hub_max_message) {
                 char hex[KT_ID_HEX];
                 kt_log (KT_LOG_ERROR,
                         "outbox too_large id=%s bytes=%zu uitvoerder_max=%llu: not sent; the "
                         "uitvoerder's transport/max-message is below this message",
                         kt_hex (hex, items[i].id, KT_ID_LEN), env_lens[i],
-                        (unsigned long long) p->hub_bundle_max);
+                        (unsigned long long) p->hub_max_message);
                 free (envs[i]);
                 free (items[i].header);
                 continue;
@@ -365,6 +365,8 @@ s_on_heartbeat_reply (node_t *self, node_message_t *m)
                 (unsigned long long) hb->bundle_max);
         p->hub_bundle_max = hb->bundle_max;
     }
+    if (hb->reply && hb->bundle_max)
+        p->hub_max_message = hb->bundle_max;
 }
 
 static size_t

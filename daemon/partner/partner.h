@@ -99,6 +99,9 @@ typedef struct {
     uint64_t hub_last_seen_ms;
     uint64_t hub_rtt_us;
     uint64_t hub_bundle_max; /* the largest bundle the uitvoerder takes; 0: none */
+    /*  The largest message the uitvoerder said it takes, kept across a
+     *  link's loss (0: not heard yet): what is larger is not sent. */
+    uint64_t hub_max_message;
     pending_submit_t *pending;
     size_t n_pending, cap_pending;
     size_t pending_bytes;    /* the bytes of those from the local API */

@@ -204,6 +204,8 @@ s_on_heartbeat (node_t *self, node_message_t *m)
         kt_log (KT_LOG_INFO, "link bundles peer=%s max=%llu", peer->member->id,
                 (unsigned long long) hb->bundle_max);
     link->bundle_max = hb->bundle_max;
+    if (hb->bundle_max)
+        link->max_message = hb->bundle_max;
     /*  Its clock at the moment we read this, less ours: the heartbeat was
      *  on its way about half the round trip it last measured (at most a
      *  minute, so a made-up round trip cannot hide a skew).  A time that is

@@ -48,6 +48,7 @@ typedef struct {
     uint64_t receipts_max;   /* the largest RECEIPTS it takes; 0: a RECEIPT each */
     bool receipts_shared;    /* it reads Receipt.inclusion_shared */
     uint64_t bundle_max;     /* the largest bundle it takes; 0: none */
+    uint64_t max_message;    /* the largest message it said it takes, kept; 0: not heard */
     int64_t clock_skew_ms;   /* its clock minus ours, less half the round trip */
     uint64_t roster_offered; /* newest roster version pushed to it this run */
     uint64_t cp_pushed;      /* log size of the last checkpoint pushed to it */

@@ -292,6 +292,20 @@ uitvoerder_relay_pump (node_t *self, const roster_member_t *member)
     size_t n = relay_due (u->relay, member->id, now, items, RELAY_BATCH);
     for (size_t i = 0; i < n; i++) {
         kt_reason_t reason;
+        /*  Larger than the member takes (its transport/max-message, told in
+         *  its heartbeat; the signature adds under 512 bytes): libzmq at
+         *  the member would drop the link for it on every retry.  It waits
+         *  for its next retry, said in the journal. */
+        if (link->max_message && items[i].header_len + 512 > link->max_message) {
+            char hex[KT_ID_HEX];
+            kt_log (KT_LOG_ERROR,
+                    "relay too_large id=%s peer=%s bytes=%zu member_max=%llu: not sent; the "
+                    "member's transport/max-message is below this message",
+                    kt_hex (hex, items[i].id, KT_ID_LEN), member->id, items[i].header_len,
+                    (unsigned long long) link->max_message);
+            free (items[i].header);
+            continue;
+        }
         if (node_queue_header (self, &link->route, items[i].id, items[i].header,
                                items[i].header_len, &reason) != 0)
             kt_log (KT_LOG_ERROR, "relay queue_failed reason=\"%s\"", reason.text);
