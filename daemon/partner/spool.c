@@ -956,7 +956,17 @@ s_forget_done_file (spool_t *self, const char *name, const forget_rows_t *rows)
     if (!named)
         return 0;
     spool_read_t r = {0};
-    if (s_read_at (self->done_fd, name, &r) != SPOOL_READ_OK)
+    int read = s_read_at (self->done_fd, name, &r);
+    /*  Gone meanwhile, or no regular file of ours (a directory, a link
+     *  someone put there under the name): nothing of the signal to
+     *  remove.  A passing failure keeps the record for the next run. */
+    if (read == SPOOL_READ_GONE || read == SPOOL_READ_REJECT) {
+        if (read == SPOOL_READ_REJECT)
+            kt_log (KT_LOG_WARN, "spool forget_skipped: a file in done/ under the signal's name "
+                                 "is not one keten wrote");
+        return 0;
+    }
+    if (read != SPOOL_READ_OK)
         return -1;
     uint8_t hash[32];
     crypto_generichash (hash, sizeof hash, (const uint8_t *) r.data, r.len, NULL, 0);
@@ -987,10 +997,13 @@ spool_forget (spool_t *self, const uint8_t id[KT_ID_LEN], kt_reason_t *reason)
         if (!dir && fd >= 0)
             close (fd);
         bool removed = false, kept = !dir;
+        int failed_errno = dir ? 0 : errno;
         if (dir) {
             rewinddir (dir);
             for (struct dirent *de; (de = readdir (dir));) {
                 int rc = de->d_name[0] != '.' ? s_forget_done_file (self, de->d_name, &rows) : 0;
+                if (rc < 0 && !kept)
+                    failed_errno = errno;
                 removed |= rc > 0;
                 kept |= rc < 0;
             }
@@ -1005,7 +1018,7 @@ spool_forget (spool_t *self, const uint8_t id[KT_ID_LEN], kt_reason_t *reason)
             return kt_fail (reason,
                             "a destroyed signal's file in the spool's done/ could not be "
                             "read or removed (errno %d); tried again at the next run",
-                            errno);
+                            failed_errno);
         }
     }
     free (rows.rows);
