@@ -512,6 +512,13 @@ s_find (const node_command_t *table, size_t n, const char *cmd, bool prefix)
 }
 
 const node_command_t *
+node_core_commands (size_t *n_p)
+{
+    *n_p = sizeof s_commands / sizeof s_commands[0];
+    return s_commands;
+}
+
+const node_command_t *
 node_command_find (const node_role_t *role, const char *cmd)
 {
     const node_command_t *c =

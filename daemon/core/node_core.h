@@ -257,6 +257,8 @@ int node_meta_set (node_t *self, const char *key, uint64_t value, kt_reason_t *r
  *  commands first, then the role's exact names, then its "prefix.*"
  *  rows; NULL: an unknown command. */
 const node_command_t *node_command_find (const node_role_t *role, const char *cmd);
+/*  The core's own commands (every role serves them), *n_p of them. */
+const node_command_t *node_core_commands (size_t *n_p);
 /*  A command that fills result or fails with reason: args must be an
  *  object; the caller is answered with result, or with the reason. */
 typedef int (node_api_fn) (node_t *node, const api_caller_t *caller, json_t *args, json_t *result,

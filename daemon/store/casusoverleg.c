@@ -404,6 +404,18 @@ casusoverleg_case_known (casusoverleg_t *self, const char *case_ref)
 }
 
 int
+casusoverleg_case_open (casusoverleg_t *self, const char *case_ref)
+{
+    int open = 0;
+    kt_reason_t reason;
+    if (store_one (self->db, "SELECT 1 FROM casus WHERE case_ref=? AND state='open'",
+                   STORE_VALUES (STORE_TEXT (case_ref)), s_known_row, &open, "look up a case",
+                   &reason) < 0)
+        return -1;
+    return open;
+}
+
+int
 casusoverleg_case (casusoverleg_t *self, const char *case_ref, casus_info_t *info,
                    uint8_t key[KEYSTORE_KEY_LEN], kt_reason_t *reason)
 {

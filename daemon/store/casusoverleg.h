@@ -59,6 +59,8 @@ typedef struct {
  *  the file cannot say (a message about it is then not refused for good:
  *  no receipt, and the sender retries). */
 int casusoverleg_case_known (casusoverleg_t *self, const char *case_ref);
+/*  Whether case_ref's case is open now: 1 or 0, or -1. */
+int casusoverleg_case_open (casusoverleg_t *self, const char *case_ref);
 /*  The case of case_ref; with key, also its data key (wipe after use). */
 int casusoverleg_case (casusoverleg_t *self, const char *case_ref, casus_info_t *info,
                        uint8_t key[KEYSTORE_KEY_LEN], kt_reason_t *reason);

@@ -140,8 +140,12 @@ s_access (node_t *self)
 {
     json_t *out = json_array ();
     const node_role_t *role = self->role;
-    for (size_t i = 0; i < role->n_commands; i++) {
-        const node_command_t *c = &role->commands[i];
+    /*  The core's commands (backup, the access log) first, as the
+     *  dispatcher finds them first; then the role's. */
+    size_t n_core;
+    const node_command_t *core = node_core_commands (&n_core);
+    for (size_t i = 0; i < n_core + role->n_commands; i++) {
+        const node_command_t *c = i < n_core ? &core[i] : &role->commands[i - n_core];
         if (!c->handler || c->right == NODE_RIGHT_NONE)
             continue;
         const char *group = node_right_group (&self->config, c->right);

@@ -68,5 +68,10 @@ for w in CURVE XChaCha20-Poly1305 X25519 Ed25519 "provenance log"; do
 done
 jq -e --arg g "$KT_GROUP" '[.access[] | select(.command=="report.figures" and .setting=="access/audit-group" and .group==$g)] | length == 1' \
     "$T/reg.json" > /dev/null || fail "report.figures' access group not listed"
+# The core's commands too: a backup copies every file of the node.
+for cmd in node.backup audit.access audit.grants; do
+    jq -e --arg c "$cmd" '[.access[] | select(.command==$c)] | length == 1' "$T/reg.json" > /dev/null \
+        || fail "$cmd is not in the register's access list"
+done
 [ "$(jq '.purposes | length' "$T/reg.json")" -ge 3 ] || fail "no purposes"
 pass "legal bases, security measures and the access group of each command are listed"

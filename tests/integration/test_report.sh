@@ -59,6 +59,10 @@ kt "$UITV" weegploeg decide "${REFS[0]}" --agenderen --party "$G1" --criterion g
     --analysis "Fictief, casusoverleg." > /dev/null
 kt "$UITV" weegploeg decide "${REFS[1]}" --niet-agenderen --criterion tegenindicatie --analysis "Fictief." > /dev/null
 kt "$UITV" weegploeg decide "${REFS[6]}" --niet-agenderen --criterion tegenindicatie --analysis "Fictief." > /dev/null
+# A second agenderen on the subject whose case is open adds to that case:
+# a decision more, no case opened more.
+kt "$UITV" weegploeg decide "${REFS[0]}" --agenderen --party "$G1" --criterion geweld \
+    --analysis "Fictief, nogmaals." > /dev/null
 later=$(date -d '+30 days' +%F)
 cat > "$T/plan.json" <<JSON
 { "goals": [ { "kind": "zorg", "text": "Begeleiding (fictief)." } ],
@@ -96,10 +100,10 @@ want = {
     ("signals", "source kind: eigen", "total"): "8",
     ("signals", "category: uitingen", "total"): "7",
     ("signals", "category: (others, each fewer than 5)", "total"): "1",
-    ("weegploeg", "decisions", "total"): "3",
+    ("weegploeg", "decisions", "total"): "4",
     ("weegploeg", "decisions", g1): "< 5",
     ("weegploeg", "decisions", g2): "< 5",
-    ("weegploeg", "outcome: agenderen", "total"): "1",
+    ("weegploeg", "outcome: agenderen", "total"): "2",
     ("weegploeg", "outcome: niet-agenderen", "total"): "2",
     ("weegploeg", "outcome: meer-informatie", "total"): "0",
     ("casusoverleg", "cases opened", "total"): "1",
