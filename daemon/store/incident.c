@@ -56,26 +56,42 @@ incident_destroy (incident_t **self_p)
     *self_p = NULL;
 }
 
+/*  Whether text holds a BSN: nine digits that pass the elfproef, written
+ *  together or with single separators (111.222.333, 1112 22 333,
+ *  111-222-333) between them, not part of a longer number. */
+static bool
+s_has_bsn (const char *text)
+{
+    for (const char *p = text; *p; p++) {
+        if (*p < '0' || *p > '9' || (p > text && p[-1] >= '0' && p[-1] <= '9'))
+            continue;
+        char bsn[10];
+        size_t n = 0;
+        const char *q = p;
+        while (n < 10 && *q) {
+            if (*q >= '0' && *q <= '9') {
+                if (n < 9)
+                    bsn[n] = *q;
+                n++;
+                q++;
+            } else if ((*q == '.' || *q == ' ' || *q == '-') && q[1] >= '0' && q[1] <= '9' && n > 0)
+                q++;
+            else
+                break;
+        }
+        bsn[9] = '\0';
+        if (n == 9 && intake_valid_bsn (bsn))
+            return true;
+    }
+    return false;
+}
+
 bool
 incident_text_ok (const char *text, size_t min)
 {
-    if (!intake_text_ok (text, min, INCIDENT_TEXT_MAX, true))
-        return false;
-    /*  No personal data: a run of nine digits that passes the elfproef
-     *  is taken for a BSN and refused (the register says what and how
-     *  many, never who). */
-    for (const char *p = text; *p;) {
-        size_t n = strspn (p, "0123456789");
-        if (n == 9) {
-            char bsn[10];
-            memcpy (bsn, p, 9);
-            bsn[9] = '\0';
-            if (intake_valid_bsn (bsn))
-                return false;
-        }
-        p += n ? n : 1;
-    }
-    return true;
+    /*  No personal data: a BSN (nine digits that pass the elfproef) is
+     *  refused (the register says what and how many, never who). */
+    return intake_text_ok (text, min, INCIDENT_TEXT_MAX, true) && !s_has_bsn (text);
 }
 
 int
@@ -91,8 +107,10 @@ incident_check (const Keten__Incident *in, uint64_t now_ms, kt_reason_t *reason)
     if (in->n_data_kinds < 1 || in->n_data_kinds > 16)
         return kt_fail (reason, "incident: name 1..16 kinds of data involved");
     for (size_t i = 0; i < in->n_data_kinds; i++)
-        if (!intake_text_ok (in->data_kinds[i], 1, 64, false) || strchr (in->data_kinds[i], ','))
-            return kt_fail (reason, "incident: data kind %zu must be 1..64 bytes, no comma", i + 1);
+        if (!intake_text_ok (in->data_kinds[i], 1, 64, false) || strchr (in->data_kinds[i], ',') ||
+            s_has_bsn (in->data_kinds[i]))
+            return kt_fail (reason, "incident: data kind %zu must be 1..64 bytes, no comma, no BSN",
+                            i + 1);
     if (in->subjects > 10000000)
         return kt_fail (reason, "incident: number of subjects out of range");
     return 0;
@@ -279,12 +297,19 @@ incident_update (incident_t *self, const char *id, const char *informed, const c
         self->db,
         "UPDATE incident SET persons_informed=coalesce (?, persons_informed),"
         " persons_informed_note=CASE WHEN ? IS NULL THEN persons_informed_note ELSE ? END,"
-        " handling=coalesce (?, handling), version=version+1, updated_ms=? WHERE id=?",
+        " handling=coalesce (?, handling), version=version+1, updated_ms=? WHERE id=?"
+        " AND closed_ms IS NULL",
         STORE_VALUES (STORE_TEXT (informed), STORE_TEXT (informed), STORE_TEXT (note ? note : ""),
                       STORE_TEXT (handling), STORE_INT (now_ms), STORE_TEXT (id)),
         "update the incident", reason);
+    /*  A closed incident's record says what was true when it was closed. */
     if (changed == 0)
-        return kt_fail (reason, "no incident %.24s", id);
+        return store_one (self->db, "SELECT 1 FROM incident WHERE id=?",
+                          STORE_VALUES (STORE_TEXT (id)), NULL, NULL, "look up the incident",
+                          reason) > 0
+                   ? kt_fail (reason, "incident %.24s is closed: its record stays as it was closed",
+                              id)
+                   : kt_fail (reason, "no incident %.24s", id);
     return changed < 0 ? -1 : 0;
 }
 

@@ -99,6 +99,11 @@ test_a_bsn_in_the_register_is_refused (void **state)
     assert_false (incident_text_ok ("", 1));
     /*  Ten digits are not a BSN. */
     assert_true (incident_text_ok ("Telefoon 0111222333 in de mail.", 1));
+    /*  Written with separators it is one still. */
+    assert_false (incident_text_ok ("BSN 111.222.333 gemaild.", 1));
+    assert_false (incident_text_ok ("BSN 1112 22 333 gemaild.", 1));
+    assert_false (incident_text_ok ("BSN 111-222-333 gemaild.", 1));
+    assert_true (incident_text_ok ("Om 11.22 uur, 333 regels.", 1));
     Keten__Incident in = KETEN__INCIDENT__INIT;
     char *kinds[1] = {"bsn"};
     in.what = "Lijst met BSN 111222333 gemaild.";
@@ -108,6 +113,13 @@ test_a_bsn_in_the_register_is_refused (void **state)
     kt_reason_t r;
     assert_int_equal (incident_check (&in, kt_now_ms (), &r), -1);
     assert_non_null (strstr (r.text, "no BSN"));
+    /*  Nor in a kind of data, which goes to every kernpartij too. */
+    in.what = "Een lijst gemaild.";
+    kinds[0] = "Jan Jansen 111222333";
+    assert_int_equal (incident_check (&in, kt_now_ms (), &r), -1);
+    assert_non_null (strstr (r.text, "no BSN"));
+    kinds[0] = "bsn";
+    assert_int_equal (incident_check (&in, kt_now_ms (), &r), 0);
 }
 
 static void
@@ -144,6 +156,10 @@ test_an_incident_closes_only_once_handled (void **state)
     assert_string_equal (rows.text, want);
     assert_int_equal (
         incident_update (f->reg, "i-0000000000000000", "yes", NULL, NULL, 1000, now, &r), -1);
+    /*  Closed, its record stays as it was closed. */
+    assert_int_equal (incident_update (f->reg, id, "no", "Toch niet.", "Anders.", 1000, now, &r),
+                      -1);
+    assert_non_null (strstr (r.text, "is closed"));
 }
 
 static int
