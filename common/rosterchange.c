@@ -2,6 +2,8 @@
  *  peerings with other federations.  */
 #include "rosterchange.h"
 
+#include "intake.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,6 +177,15 @@ s_check_change (const roster_t *old, const roster_change_t *c, const roster_memb
         c->op != ROSTER_CHANGE_END_OVERLAP)
         return kt_fail (reason, "%s is leaving already (leaves-at %s)", c->id,
                         (*target)->leaves_at);
+    char today[11];
+    s_date (today, time (NULL), 0);
+    /*  A member that left keeps the record of how and when it left. */
+    if (c->op == ROSTER_CHANGE_REVOKE && *(*target)->leaves_at &&
+        strcmp ((*target)->leaves_at, today) <= 0)
+        return kt_fail (reason, "%s has left already (leaves-at %s): nothing to revoke", c->id,
+                        (*target)->leaves_at);
+    if (c->op == ROSTER_CHANGE_KIND && c->kind && strcmp (c->kind, (*target)->kind) == 0)
+        return kt_fail (reason, "%s is of kind %s already", c->id, c->kind);
     if (c->op == ROSTER_CHANGE_END_OVERLAP &&
         !roster_member_previous_active (*target, kt_now_ms ()))
         return kt_fail (reason, "%s has no key rotation overlap to end", c->id);
@@ -184,8 +195,21 @@ s_check_change (const roster_t *old, const roster_change_t *c, const roster_memb
     if (c->op == ROSTER_CHANGE_OPZEGGING && c->date && *c->date) {
         struct tm tm = {0};
         const char *end = strptime (c->date, "%Y-%m-%d", &tm);
-        if (!end || *end)
-            return kt_fail (reason, "the notice date must be YYYY-MM-DD");
+        /*  A day that exists (2027-02-31 is no date), not in the future,
+         *  and one whose three months have not run out: a notice that
+         *  ends membership at once is a revocation, said as one. */
+        if (!end || *end || !intake_valid_date (c->date))
+            return kt_fail (reason, "the notice date must be a date YYYY-MM-DD");
+        if (strcmp (c->date, today) > 0)
+            return kt_fail (reason, "the notice date %s is in the future (today is %s)", c->date,
+                            today);
+        char leaves[11];
+        s_date (leaves, timegm (&tm), 3);
+        if (strcmp (leaves, today) <= 0)
+            return kt_fail (reason,
+                            "a notice given on %s ended the membership on %s, which is past: to "
+                            "end it at once, revoke it (keten member revoke %s)",
+                            c->date, leaves, c->id);
     }
     return 0;
 }

@@ -1192,6 +1192,54 @@ test_peer_add_pins_the_peer_uitvoerder_since_today (void **state)
     roster_destroy (&v3);
 }
 
+/*  An opzegging's date is a day that exists, not in the future, and one
+ *  whose three months have not run out (that would be a revocation); a
+ *  member that left is not revoked again, nor given its own kind. */
+static void
+test_membership_changes_that_would_rewrite_history_are_refused (void **state)
+{
+    fixture_t *f = *state;
+    kt_reason_t r;
+    roster_t *v3 = roster_parse (f->note, strlen (f->note), f->pinned, &r);
+    assert_non_null (v3);
+    char today[11], future[11], recent[11];
+    time_t now = time (NULL);
+    struct tm tm;
+    gmtime_r (&now, &tm);
+    strftime (today, sizeof today, "%Y-%m-%d", &tm);
+    time_t later = now + 86400 * 2, before = now - 86400 * 10;
+    gmtime_r (&later, &tm);
+    strftime (future, sizeof future, "%Y-%m-%d", &tm);
+    gmtime_r (&before, &tm);
+    strftime (recent, sizeof recent, "%Y-%m-%d", &tm);
+    roster_change_t c = {
+        .op = ROSTER_CHANGE_OPZEGGING, .id = s_ids[GEMEENTE], .date = "2027-02-31"};
+    assert_null (s_peer_change (f, v3, &c, &r));
+    s_assert_contains (r.text, "must be a date");
+    c.date = future;
+    assert_null (s_peer_change (f, v3, &c, &r));
+    s_assert_contains (r.text, "is in the future");
+    c.date = "2020-01-01";
+    assert_null (s_peer_change (f, v3, &c, &r));
+    s_assert_contains (r.text, "which is past: to end it at once, revoke it");
+    c.date = recent;
+    roster_t *v4 = s_peer_change (f, v3, &c, &r);
+    if (!v4)
+        fail_msg ("%s", r.text);
+    roster_change_t kind = {.op = ROSTER_CHANGE_KIND, .id = s_ids[POLITIE], .kind = "politie"};
+    assert_null (s_peer_change (f, v4, &kind, &r));
+    s_assert_contains (r.text, "is of kind politie already");
+    roster_change_t revoke = {.op = ROSTER_CHANGE_REVOKE, .id = s_ids[RVDK]};
+    roster_t *v5 = s_peer_change (f, v4, &revoke, &r);
+    if (!v5)
+        fail_msg ("%s", r.text);
+    assert_null (s_peer_change (f, v5, &revoke, &r));
+    s_assert_contains (r.text, "has left already");
+    roster_destroy (&v5);
+    roster_destroy (&v4);
+    roster_destroy (&v3);
+}
+
 static void
 test_peer_add_refusals (void **state)
 {
@@ -1337,6 +1385,7 @@ main (void)
         T (test_at_most_the_maximum_of_peerings),
         T (test_peer_add_pins_the_peer_uitvoerder_since_today),
         T (test_peer_add_refusals),
+        T (test_membership_changes_that_would_rewrite_history_are_refused),
         T (test_peer_end_takes_effect_at_once_and_a_new_peering_replaces_it),
         cmocka_unit_test (test_peering_is_active_until_its_ended_day),
         cmocka_unit_test (test_roles_follow_the_convenant),
