@@ -2,6 +2,7 @@
  *  peerings with other federations.  */
 #include "rosterchange.h"
 
+#include "calendar.h"
 #include "intake.h"
 
 #include <stdio.h>
@@ -200,9 +201,13 @@ s_check_change (const roster_t *old, const roster_change_t *c, const roster_memb
          *  ends membership at once is a revocation, said as one. */
         if (!end || *end || !intake_valid_date (c->date))
             return kt_fail (reason, "the notice date must be a date YYYY-MM-DD");
-        if (strcmp (c->date, today) > 0)
+        /*  Today on the Dutch calendar too: the first hours of a Dutch day
+         *  are the day before in UTC. */
+        char local[11];
+        kt_local_date (kt_now_ms (), local);
+        if (strcmp (c->date, today) > 0 && strcmp (c->date, local) > 0)
             return kt_fail (reason, "the notice date %s is in the future (today is %s)", c->date,
-                            today);
+                            local);
         char leaves[11];
         s_date (leaves, timegm (&tm), 3);
         if (strcmp (leaves, today) <= 0)

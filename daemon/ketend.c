@@ -120,14 +120,17 @@ s_check (const config_t *config, const node_role_t *const *roles, size_t n_roles
             fprintf (stderr, "ketend: this ketend has no role for a %s\n", roster_role_name (role));
         else if (serving->check (config, &reason) != 0)
             fprintf (stderr, "ketend: %s\n", reason.text);
-        else if (!roster_member_active (keyring_self_member (ring), kt_now_ms ()))
-            /*  A start would serve nothing (expelled): not ok to start. */
-            fprintf (stderr,
-                     "ketend: %s is no longer an active member of roster version %llu "
-                     "(leaves-at %s): a start would be expelled at once\n",
-                     config->id, (unsigned long long) version,
-                     keyring_self_member (ring)->leaves_at);
         else {
+            /*  A member that left still starts (its data stays for its
+             *  retention periods, which it carries out), but sends
+             *  nothing: said, as the group warnings are. */
+            if (!roster_member_active (keyring_self_member (ring), kt_now_ms ()))
+                fprintf (stderr,
+                         "ketend: warning: %s is no longer an active member of roster version "
+                         "%llu (leaves-at %s): a start sends nothing (expelled); its retention "
+                         "goes on\n",
+                         config->id, (unsigned long long) version,
+                         keyring_self_member (ring)->leaves_at);
             if (keyring_self_previous (ring))
                 snprintf (until, sizeof until, "%s", keyring_self_member (ring)->previous_until);
             printf ("ok: %s (%s, %s), roster %s version %llu%s%s\n", config->id, kind,

@@ -56,32 +56,66 @@ incident_destroy (incident_t **self_p)
     *self_p = NULL;
 }
 
-/*  Whether text holds a BSN: nine digits that pass the elfproef, written
- *  together or with single separators (111.222.333, 1112 22 333,
- *  111-222-333) between them, not part of a longer number. */
+static bool
+s_digit (char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/*  Whether the nine digits at p, written in groups g (3-3-3 or 4-2-3)
+ *  with one separator of ". -" between them, pass the elfproef, the
+ *  number standing on its own: nothing but a non-digit before and after
+ *  (a separator next to a digit continues the number). */
+static bool
+s_grouped_bsn (const char *text, const char *p, const int g[3])
+{
+    if (p > text && (s_digit (p[-1]) || ((p[-1] == '.' || p[-1] == ' ' || p[-1] == '-') &&
+                                         p - 1 > text && s_digit (p[-2]))))
+        return false;
+    char bsn[10], sep = 0;
+    size_t n = 0;
+    const char *q = p;
+    for (int k = 0; k < 3; k++) {
+        if (k > 0) {
+            if (*q != '.' && *q != ' ' && *q != '-')
+                return false;
+            if (sep && *q != sep)
+                return false;
+            sep = *q++;
+        }
+        for (int d = 0; d < g[k]; d++, q++) {
+            if (!s_digit (*q))
+                return false;
+            bsn[n++] = *q;
+        }
+    }
+    if (s_digit (*q) || ((*q == '.' || *q == ' ' || *q == '-') && s_digit (q[1])))
+        return false;
+    bsn[9] = '\0';
+    return intake_valid_bsn (bsn);
+}
+
+/*  Whether text holds a BSN: a run of exactly nine digits that passes the
+ *  elfproef, or nine digits written in the usual groups (111.222.333,
+ *  1112 22 333, 111-222-333) standing on their own. */
 static bool
 s_has_bsn (const char *text)
 {
-    for (const char *p = text; *p; p++) {
-        if (*p < '0' || *p > '9' || (p > text && p[-1] >= '0' && p[-1] <= '9'))
-            continue;
-        char bsn[10];
-        size_t n = 0;
-        const char *q = p;
-        while (n < 10 && *q) {
-            if (*q >= '0' && *q <= '9') {
-                if (n < 9)
-                    bsn[n] = *q;
-                n++;
-                q++;
-            } else if ((*q == '.' || *q == ' ' || *q == '-') && q[1] >= '0' && q[1] <= '9' && n > 0)
-                q++;
-            else
-                break;
+    static const int groups[2][3] = {{3, 3, 3}, {4, 2, 3}};
+    for (const char *p = text; *p;) {
+        size_t n = strspn (p, "0123456789");
+        if (n == 9) {
+            char bsn[10];
+            memcpy (bsn, p, 9);
+            bsn[9] = '\0';
+            if (intake_valid_bsn (bsn))
+                return true;
         }
-        bsn[9] = '\0';
-        if (n == 9 && intake_valid_bsn (bsn))
-            return true;
+        if (n > 0)
+            for (int g = 0; g < 2; g++)
+                if (s_grouped_bsn (text, p, groups[g]))
+                    return true;
+        p += n ? n : 1;
     }
     return false;
 }
@@ -212,7 +246,7 @@ incident_close (incident_t *self, const char *id, uint64_t notified_ms, const ch
         return kt_fail (reason, "the reason must not hold a BSN (kinds and counts, not who)");
     int ready = store_one (self->db,
                            "SELECT 1 FROM incident WHERE id=? AND persons_informed<>''"
-                           " AND handling<>''",
+                           " AND persons_informed<>'no' AND handling<>''",
                            STORE_VALUES (STORE_TEXT (id)), s_nothing, NULL,
                            "read the incident's handling", reason);
     if (ready < 0)
@@ -221,9 +255,10 @@ incident_close (incident_t *self, const char *id, uint64_t notified_ms, const ch
      *  included: closed only with both on record. */
     if (ready == 0)
         return kt_fail (reason,
-                        "incident %.24s is closed only once it is handled: record whether the "
-                        "persons concerned were informed (AVG art. 34) and how it was handled "
-                        "(keten incident update, or --persons-informed and --handling here)",
+                        "incident %.24s is closed only once it is handled: record that the "
+                        "persons concerned were informed, or why that is not required (AVG art. "
+                        "34; 'no' is not yet), and how it was handled (keten incident update, or "
+                        "--persons-informed and --handling here)",
                         id);
     /*  AVG art. 33: the notification follows the finding, and is a fact,
      *  not a plan; a time outside that is a typing error, and would be

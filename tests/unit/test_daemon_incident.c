@@ -104,6 +104,12 @@ test_a_bsn_in_the_register_is_refused (void **state)
     assert_false (incident_text_ok ("BSN 1112 22 333 gemaild.", 1));
     assert_false (incident_text_ok ("BSN 111-222-333 gemaild.", 1));
     assert_true (incident_text_ok ("Om 11.22 uur, 333 regels.", 1));
+    /*  A run of nine, whatever follows it; honest numbers are no BSN. */
+    assert_false (incident_text_ok ("BSN 123456782 2 keer gemaild.", 1));
+    assert_true (incident_text_ok ("Op 07-12-2026 123 dossiers gemaild.", 1));
+    assert_true (incident_text_ok ("Melder bereikbaar op +31 6 1234 0004.", 1));
+    assert_true (incident_text_ok ("Inlog vanaf 192.168.178.102.", 1));
+    assert_true (incident_text_ok ("Op 2026-12-07 18 bestanden.", 1));
     Keten__Incident in = KETEN__INCIDENT__INIT;
     char *kinds[1] = {"bsn"};
     in.what = "Lijst met BSN 111222333 gemaild.";
@@ -132,6 +138,12 @@ test_an_incident_closes_only_once_handled (void **state)
     s_register (f, "Mail verkeerd geadresseerd.", id);
     assert_int_equal (incident_close (f->reg, id, 0, "Versleuteld.", 1000, &r), -1);
     assert_non_null (strstr (r.text, "AVG art. 34"));
+    /*  Not yet informed is not handled: informing later could not be put
+     *  on record once it is closed. */
+    assert_int_equal (incident_update (f->reg, id, "no", "Nog niet bereikt.", NULL, 1000, now, &r),
+                      0);
+    assert_int_equal (incident_close (f->reg, id, 0, "Versleuteld.", 1000, &r), -1);
+    assert_non_null (strstr (r.text, "'no' is not yet"));
     /*  AVG art. 34.3: not informing says why. */
     assert_int_equal (incident_update (f->reg, id, "not-required", NULL, NULL, 1000, now, &r), -1);
     assert_int_equal (incident_update (f->reg, id, "maybe", "x", NULL, 1000, now, &r), -1);
@@ -150,7 +162,7 @@ test_an_incident_closes_only_once_handled (void **state)
     assert_int_equal (incident_each (f->reg, false, s_collect, &rows, &r), 0);
     char want[256];
     snprintf (want, sizeof want,
-              "%s v4 closed not-required naw,signalen|Versleuteld (art. 34.3a).|Mail "
+              "%s v5 closed not-required naw,signalen|Versleuteld (art. 34.3a).|Mail "
               "teruggehaald.\n",
               id);
     assert_string_equal (rows.text, want);
