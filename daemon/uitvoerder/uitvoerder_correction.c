@@ -575,22 +575,36 @@ typedef struct {
     uint64_t now_ms;
 } listing_t;
 
+/*  The parties of decision row (each once, by its newest copy) into
+ *  p->parties (the caller frees it), and whether it is carried out (art.
+ *  12.6: the file changed and every party that holds something
+ *  confirmed).  0, or -1 with reason. */
+static int
+s_parties (node_t *self, const correction_row_t *row, parties_t *p, bool *done, kt_reason_t *reason)
+{
+    char origin[64];
+    snprintf (origin, sizeof origin, "correction/%s", row->correction_id);
+    *p = (parties_t){json_array (), 0, "", false};
+    if (!p->parties)
+        return kt_fail (reason, "out of memory");
+    if (relay_each_origin (uitvoerder_of (self)->relay, origin, s_party_row, p, reason) != 0)
+        return -1;
+    *done = row->casus_ms && row->logged_ms && row->sent_ms && p->unconfirmed == 0;
+    return 0;
+}
+
 static int
 s_list_row (void *arg, const correction_row_t *row, kt_reason_t *reason)
 {
     listing_t *l = arg;
-    char origin[64], hex[KT_ID_HEX];
-    snprintf (origin, sizeof origin, "correction/%s", row->correction_id);
-    parties_t p = {json_array (), 0, "", false};
-    if (!p.parties)
-        return kt_fail (reason, "out of memory");
-    if (relay_each_origin (uitvoerder_of (l->self)->relay, origin, s_party_row, &p, reason) != 0) {
+    char hex[KT_ID_HEX];
+    parties_t p;
+    bool done;
+    if (s_parties (l->self, row, &p, &done, reason) != 0) {
         json_decref (p.parties);
         return -1;
     }
-    /*  art. 12.6: carried out when the file changed and every party
-     *  confirmed; past its 4 weeks otherwise it is overdue. */
-    bool done = row->casus_ms && row->logged_ms && row->sent_ms && p.unconfirmed == 0;
+    /*  Past its 4 weeks and not carried out: overdue. */
     bool overdue = !done && l->now_ms > row->due_ms;
     int rc = 0;
     if (l->unconfirmed) {
@@ -646,17 +660,11 @@ s_of_request_row (void *arg, const correction_row_t *row, kt_reason_t *reason)
     of_request_t *r = arg;
     if (strcmp (row->request_id, r->request_id) != 0)
         return 0;
-    char origin[64];
-    snprintf (origin, sizeof origin, "correction/%s", row->correction_id);
-    parties_t p = {json_array (), 0, "", false};
-    if (!p.parties)
-        return kt_fail (reason, "out of memory");
-    int rc = relay_each_origin (uitvoerder_of (r->self)->relay, origin, s_party_row, &p, reason);
+    parties_t p;
+    bool done;
+    int rc = s_parties (r->self, row, &p, &done, reason);
     json_decref (p.parties);
-    if (rc != 0)
-        return -1;
-    bool done = row->casus_ms && row->logged_ms && row->sent_ms && p.unconfirmed == 0;
-    return r->fn (r->arg, row, done, reason);
+    return rc != 0 ? -1 : r->fn (r->arg, row, done, reason);
 }
 
 int
