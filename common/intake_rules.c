@@ -69,10 +69,10 @@ intake_text_ok (const char *text, size_t min, size_t max, bool lines)
     return len >= min && len <= max && intake_text_check (text, len, lines) == INTAKE_TEXT_OK;
 }
 
-/*  Whether the code point at p (valid UTF-8, checked) is a space of some
- *  kind; *len receives its length in bytes. */
-static bool
-s_is_space (const unsigned char *p, size_t *len)
+/*  The code point at p (valid UTF-8, checked before); *len receives its
+ *  length in bytes. */
+static uint32_t
+s_code_point (const unsigned char *p, size_t *len)
 {
     uint32_t cp = p[0];
     size_t n = cp < 0x80 ? 1 : (cp & 0xe0) == 0xc0 ? 2 : (cp & 0xf0) == 0xe0 ? 3 : 4;
@@ -80,6 +80,15 @@ s_is_space (const unsigned char *p, size_t *len)
     for (size_t k = 1; k < n; k++)
         cp = cp << 6 | (p[k] & 0x3f);
     *len = n;
+    return cp;
+}
+
+/*  Whether the code point at p (valid UTF-8, checked) is a space of some
+ *  kind; *len receives its length in bytes. */
+static bool
+s_is_space (const unsigned char *p, size_t *len)
+{
+    uint32_t cp = s_code_point (p, len);
     return cp == 0x20 || cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200b) ||
            cp == 0x2028 || cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000 ||
            cp == 0xfeff;
@@ -102,16 +111,12 @@ intake_text_reorders (const char *text, bool lines)
 {
     /*  Valid UTF-8 (checked before): only the code points are read. */
     for (const unsigned char *p = (const unsigned char *) text; p && *p;) {
-        uint32_t cp = p[0];
-        size_t n = cp < 0x80 ? 1 : (cp & 0xe0) == 0xc0 ? 2 : (cp & 0xf0) == 0xe0 ? 3 : 4;
-        cp = n == 1 ? cp : n == 2 ? cp & 0x1f : n == 3 ? cp & 0x0f : cp & 0x07;
-        for (size_t k = 1; k < n && p[k]; k++)
-            cp = cp << 6 | (p[k] & 0x3f);
+        size_t n;
+        uint32_t cp = s_code_point (p, &n);
         if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
             (!lines && (cp == 0x2028 || cp == 0x2029)))
             return cp;
-        for (size_t k = 0; k < n && *p; k++)
-            p++;
+        p += n;
     }
     return 0;
 }

@@ -438,13 +438,15 @@ items_check_contribution (Keten__SignalItem **items, size_t n, const char *legal
     as_signal.criminal_data = true;
     as_signal.items = items;
     as_signal.n_items = n;
-    /*  New data: the rules of new data (items_new_item); never held, so
+    /*  Checked as text first (items_new_item reads the code points of
+     *  valid UTF-8 only); then the rules of new data, and never held, so
      *  no art. 9/10 Wpg data in it. */
+    if (items_check (&as_signal, reason) != 0)
+        return -1;
     for (size_t i = 0; i < n; i++)
         if (items_new_item (items[i], i, reason) != 0)
             return -1;
-    return items_check (&as_signal, reason) == 0 && items_wpg_held (&as_signal, reason) == 0 ? 0
-                                                                                             : -1;
+    return items_wpg_held (&as_signal, reason);
 }
 
 int

@@ -45,8 +45,9 @@ int items_check_contribution (Keten__SignalItem **items, size_t n, const char *l
  *  new item), not of a signal stored before the rule.  0, or -1 with
  *  reason. */
 int items_wpg_held (const Keten__Signal *signal, kt_reason_t *reason);
-/*  The text rules of new data for one item (number i, for the reason):
- *  not blank, nothing that changes how it reads (intake_text_reorders).
+/*  The text rules of new data for one item (number i, for the reason),
+ *  whose texts items_check found valid UTF-8: not blank, nothing that
+ *  changes how it reads (intake_text_reorders).
  *  0, or -1 with reason. */
 int items_new_item (const Keten__SignalItem *item, size_t i, kt_reason_t *reason);
 /*  The same of one item (number i, for the reason) of signal. */
