@@ -67,8 +67,8 @@ decide_refused() {  # decide_refused NODE WHY ARGS...: a decision NODE sends is 
     [ $rc = 1 ] || fail "decide $* at $node exits $rc: $out"
     grep -q -- "$why" <<< "$out" || fail "refusal of decide '$*' at $node does not say '$why': $out"
 }
-TODAY=$(date -u +%F)
-REVIEW=$(date -u -d '+30 days' +%F)
+TODAY=$(TZ=Europe/Amsterdam date +%F)
+REVIEW=$(TZ=Europe/Amsterdam date -d '+30 days' +%F)
 decide_refused "$G" "11.3" "$TASK" --defer uavg-41-1-d --note "Lopend onderzoek (fictief)." --review "$REVIEW"
 refused "11.3" inform "$TASK" --on "$TODAY" --by "$G" --how "Per brief."
 refused "kernpartij" consult "$TASK" --party nobody
@@ -110,7 +110,7 @@ kt "$UITV" status | grep -q "review due.*$TASK" || fail "keten status does not s
 pass "31 days on, keten status lists $TASK as due for review"
 
 # ---- the ground has lapsed: a kernpartij decides to inform; the desk informs (11.5)
-ON=$(date -u -d '+31 days' +%F)
+ON=$(TZ=Europe/Amsterdam date -d '+31 days' +%F)
 kt politie-test informatieplicht decide "$TASK" --inform | grep -q " delivered$" \
     || fail "the decision to inform was not delivered"
 [ "$(task_of "$A" | jq -r '.[0].state + " " + .[0].decided_by')" = "to-inform politie-test" ] \
@@ -122,7 +122,7 @@ kt "$UITV" informatieplicht inform "$TASK" --on "$ON" --by "$G" --how "Per brief
 [ "$(task_of "$A" | jq -r '.[0].state + " " + .[0].decided_by')" = "informed politie-test" ] \
     || fail "the informed task does not show who cleared it: $(task_of "$A")"
 [ "$(jfield "$UITV" '.informatieplicht.review_due | length')" = 0 ] || fail "still due after informing"
-decide_refused politie-test "is done" "$TASK" --defer uavg-41-1-d --note x --review "$(date -u -d '+60 days' +%F)"
+decide_refused politie-test "is done" "$TASK" --defer uavg-41-1-d --note x --review "$(TZ=Europe/Amsterdam date -d '+60 days' +%F)"
 pass "politie-test decided to inform; informed on $ON by $G; the task is done and no longer due"
 
 # ---- the letter ------------------------------------------------------------------
