@@ -60,8 +60,9 @@ s_partner_result (json_t *result, bool as_json)
                 (unsigned long long) n, (unsigned long long) ok, (unsigned long long) size,
                 (unsigned long long) pending);
     if (!as_json && unproven)
-        printf ("%llu accepted receipt%s came without a proof (the uitvoerder could not make "
-                "one): their delivery is not proven here\n",
+        printf ("%llu accepted receipt%s came without a proof or without the log entry it is "
+                "of (the uitvoerder could not make one, or is an older release): their delivery "
+                "is not proven here\n",
                 (unsigned long long) unproven, unproven == 1 ? "" : "s");
     if (rc != CLI_OK) {
         if (cli_json_uint (w, "first_bad_index", &bad))

@@ -344,15 +344,16 @@ s_sign_one (const uint8_t *sk, const uint8_t *header, size_t header_len, uint8_t
 /*  The Merkle tree over the leaf hashes of n headers; NULL when out of
  *  memory. */
 static merkle_tree_t *
-s_batch_tree (uint8_t *const *headers, const size_t *header_lens, size_t n)
+s_batch_tree (uint8_t *const *headers, const size_t *header_lens, size_t n, uint8_t (*kept)[32])
 {
-    uint8_t (*leaves)[32] = malloc (n * sizeof *leaves);
+    uint8_t (*leaves)[32] = kept ? kept : malloc (n * sizeof *leaves);
     if (!leaves)
         return NULL;
     for (size_t i = 0; i < n; i++)
         merkle_leaf_hash (leaves[i], headers[i], header_lens[i]);
     merkle_tree_t *tree = merkle_tree_new ((const uint8_t (*)[32]) leaves, n);
-    free (leaves);
+    if (!kept)
+        free (leaves);
     return tree;
 }
 
@@ -408,14 +409,25 @@ int
 envelope_sign (const keyring_t *keyring, uint8_t *const *headers, const size_t *header_lens,
                size_t n, uint8_t **envs, size_t *env_lens, kt_reason_t *reason)
 {
+    return envelope_sign_leaves (keyring, headers, header_lens, n, envs, env_lens, NULL, reason);
+}
+
+int
+envelope_sign_leaves (const keyring_t *keyring, uint8_t *const *headers, const size_t *header_lens,
+                      size_t n, uint8_t **envs, size_t *env_lens, uint8_t (*leaves)[32],
+                      kt_reason_t *reason)
+{
     if (n == 0 || n > ENVELOPE_BATCH_MAX)
         return kt_fail (reason, "a batch holds 1..%d headers", ENVELOPE_BATCH_MAX);
     const uint8_t *sk = keyring_self (keyring)->signing_sk;
-    if (n == 1)
+    if (n == 1) {
+        if (leaves)
+            merkle_leaf_hash (leaves[0], headers[0], header_lens[0]);
         return s_sign_one (sk, headers[0], header_lens[0], &envs[0], &env_lens[0], reason);
+    }
 
     /*  A batch: one signature over "keten/v1/batch" || Merkle root. */
-    merkle_tree_t *tree = s_batch_tree (headers, header_lens, n);
+    merkle_tree_t *tree = s_batch_tree (headers, header_lens, n, leaves);
     if (!tree)
         return kt_fail (reason, "out of memory");
     uint8_t root[32];

@@ -71,6 +71,12 @@ int envelope_open_own (const uint8_t *header, size_t header_len, const uint8_t i
  *  success envs[i] / env_lens[i] hold packed envelopes (free() each). */
 int envelope_sign (const keyring_t *keyring, uint8_t *const *headers, const size_t *header_lens,
                    size_t n, uint8_t **envs, size_t *env_lens, kt_reason_t *reason);
+/*  envelope_sign, and each header's leaf hash (SHA-256(0x00 || header),
+ *  what the uitvoerder's log entry of its arrival names as header_hash)
+ *  into leaves[i], room for n (the batch tree's own; hashed for n == 1). */
+int envelope_sign_leaves (const keyring_t *keyring, uint8_t *const *headers,
+                          const size_t *header_lens, size_t n, uint8_t **envs, size_t *env_lens,
+                          uint8_t (*leaves)[32], kt_reason_t *reason);
 
 /*  A header this node sealed, still unsent, for recipient whose keys were
  *  rotated since: the content key is unwrapped with old_shared (this

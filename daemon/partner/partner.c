@@ -178,7 +178,8 @@ partner_pump (node_t *self)
     size_t *lens = malloc (max * sizeof *lens);
     uint8_t **envs = malloc (max * sizeof *envs);
     size_t *env_lens = malloc (max * sizeof *env_lens);
-    if (!items || !headers || !lens || !envs || !env_lens)
+    uint8_t (*leaves)[32] = malloc (max * sizeof *leaves);
+    if (!items || !headers || !lens || !envs || !env_lens || !leaves)
         goto done;
     uint64_t now = kt_now_ms ();
     bool blocked = false;
@@ -191,7 +192,8 @@ partner_pump (node_t *self)
             lens[i] = items[i].header_len;
         }
         kt_reason_t reason;
-        if (envelope_sign (self->keyring, headers, lens, n, envs, env_lens, &reason) != 0) {
+        if (envelope_sign_leaves (self->keyring, headers, lens, n, envs, env_lens, leaves,
+                                  &reason) != 0) {
             kt_log (KT_LOG_ERROR, "outbox sign_failed reason=\"%s\"", reason.text);
             for (size_t i = 0; i < n; i++)
                 free (items[i].header);
@@ -217,6 +219,7 @@ partner_pump (node_t *self)
             }
             envs[m] = envs[i];
             env_lens[m] = env_lens[i];
+            memmove (leaves[m], leaves[i], sizeof leaves[m]);
             items[m++] = items[i];
         }
         size_t sent =
@@ -224,7 +227,10 @@ partner_pump (node_t *self)
         /*  Queue full or peer gone: the rest waits. */
         blocked = sent < m;
         for (size_t i = 0; i < m; i++) {
-            if (i >= sent)
+            /*  What its receipt's log entry must name (partner_receipt.c). */
+            if (i < sent)
+                outbox_sent_leaf (p->outbox, items[i].id, leaves[i]);
+            else
                 outbox_retry_soon (p->outbox, items[i].id, now);
             free (envs[i]);
             free (items[i].header);
@@ -236,6 +242,7 @@ done:
     free (lens);
     free (envs);
     free (env_lens);
+    free (leaves);
 }
 
 int

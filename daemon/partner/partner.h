@@ -279,7 +279,9 @@ void partner_signal_correct (node_t *self, const api_caller_t *caller, const cha
 /*  The log on the wire (partner_log.c). */
 int partner_log_start (node_t *self, kt_reason_t *reason);
 void partner_log_stop (node_t *self);
-void partner_log_receipt (node_t *self, const Keten__Receipt *r);
+/*  A receipt for one of ours to the witness; header_leaf: the leaf hash
+ *  of the header it was sent with (NULL: not known). */
+void partner_log_receipt (node_t *self, const Keten__Receipt *r, const uint8_t *header_leaf);
 /*  Once a heartbeat: what the witness asks about again. */
 void partner_log_heartbeat (node_t *self);
 void partner_on_checkpoint (node_t *self, node_message_t *m);

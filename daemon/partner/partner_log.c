@@ -40,10 +40,11 @@ s_send (node_t *self, witness_out_t *out)
 }
 
 void
-partner_log_receipt (node_t *self, const Keten__Receipt *r)
+partner_log_receipt (node_t *self, const Keten__Receipt *r, const uint8_t *header_leaf)
 {
     witness_out_t out = {0};
-    witness_on_receipt (partner_of (self)->witness, r->message_id.data, r, &out);
+    witness_on_receipt (partner_of (self)->witness, r->message_id.data, r, self->config.id,
+                        header_leaf, &out);
     s_send (self, &out);
 }
 

@@ -119,7 +119,8 @@ s_notify_waiter (node_t *self, const uint8_t id[KT_ID_LEN], bool accepted, uint6
  *  that carries it (the body keeps its own fields, so it frees as
  *  unpacked). */
 static void
-s_log_receipt (node_t *self, const settled_t *st, const received_t *from, const whole_path_t *whole)
+s_log_receipt (node_t *self, const settled_t *st, const received_t *from, const whole_path_t *whole,
+               const uint8_t *header_leaf)
 {
     const Keten__Receipt *r = st->receipt;
     Keten__Receipt with = *r;
@@ -133,7 +134,7 @@ s_log_receipt (node_t *self, const settled_t *st, const received_t *from, const 
         with.n_inclusion = whole->n;
         with.inclusion_shared = 0;
     }
-    partner_log_receipt (self, &with);
+    partner_log_receipt (self, &with, header_leaf);
 }
 
 /*  The whole inclusion path of st, a receipt of a RECEIPTS whose paths
@@ -183,6 +184,11 @@ s_settle_each (node_t *self, int *changed, uint64_t now, kt_reason_t *reason)
             s_path (&p->settled[i], &whole);
         outbox_proof_t proof = {from->envelope, from->envelope_len,
                                 from->several ? from->id : NULL};
+        /*  The header it was sent with, which the receipt's log entry must
+         *  name; read before the row is settled. */
+        uint8_t leaf[MERKLE_HASH_LEN];
+        bool known = r->status == KETEN__RECEIPT_STATUS__ACCEPTED &&
+                     outbox_leaf (p->outbox, r->message_id.data, leaf) == 1;
         changed[i] = outbox_settle (p->outbox, r->message_id.data,
                                     r->status == KETEN__RECEIPT_STATUS__ACCEPTED, r->log_index,
                                     r->reason, &proof, now, reason);
@@ -191,7 +197,8 @@ s_settle_each (node_t *self, int *changed, uint64_t now, kt_reason_t *reason)
         /*  The receipt's log proof, kept in the same commit (docs/PROTOCOL.md,
          *  "Checkpoints, proofs and witnesses"). */
         if (changed[i] > 0) {
-            s_log_receipt (self, &p->settled[i], from, from->shared ? &whole : NULL);
+            s_log_receipt (self, &p->settled[i], from, from->shared ? &whole : NULL,
+                           known ? leaf : NULL);
             from->kept = true;
         }
     }

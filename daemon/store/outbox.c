@@ -1,6 +1,7 @@
 /*  outbox: durable messages, in-memory retry schedule (a binary heap).  */
 #include "outbox.h"
 
+#include "merkle.h"
 #include "store.h"
 
 #include <czmq.h>
@@ -18,6 +19,10 @@ typedef struct {
      *  outbox_due need not read it back (issue #17); NULL: read it. */
     uint8_t *header;
     size_t header_len;
+    /*  Its header's leaf hash as last sent (outbox_sent_leaf), which the
+     *  uitvoerder's log entry of its arrival names. */
+    bool have_leaf;
+    uint8_t leaf[32];
 } entry_t;
 
 /*  At most this many bytes of headers kept in memory at once: a link
@@ -415,6 +420,52 @@ s_lookup (outbox_t *self, const uint8_t id[KT_ID_LEN])
 {
     char key[KT_ID_HEX];
     return zhashx_lookup (self->entries, kt_hex (key, id, KT_ID_LEN));
+}
+
+void
+outbox_sent_leaf (outbox_t *self, const uint8_t id[KT_ID_LEN], const uint8_t leaf[32])
+{
+    entry_t *e = s_lookup (self, id);
+    if (!e)
+        return;
+    memcpy (e->leaf, leaf, 32);
+    e->have_leaf = true;
+}
+
+int
+outbox_leaf (outbox_t *self, const uint8_t id[KT_ID_LEN], uint8_t leaf[32])
+{
+    entry_t *e = s_lookup (self, id);
+    if (e && e->have_leaf) {
+        memcpy (leaf, e->leaf, 32);
+        return 1;
+    }
+    /*  Sent before this start (the receipt came before its next send):
+     *  its header as stored, hashed. */
+    sqlite3_reset (self->load_header);
+    sqlite3_bind_blob (self->load_header, 1, id, KT_ID_LEN, SQLITE_STATIC);
+    if (sqlite3_step (self->load_header) != SQLITE_ROW) {
+        sqlite3_reset (self->load_header);
+        return 0;
+    }
+    size_t len = (size_t) sqlite3_column_bytes (self->load_header, 0);
+    bool elsewhere = len == 0 && self->source &&
+                     sqlite3_column_int (self->load_header, 1) == (int) self->source_type;
+    int found = 0;
+    if (len) {
+        merkle_leaf_hash (leaf, sqlite3_column_blob (self->load_header, 0), len);
+        found = 1;
+    }
+    sqlite3_reset (self->load_header);
+    uint8_t *header = NULL;
+    entry_t probe;
+    memcpy (probe.id, id, KT_ID_LEN);
+    if (elsewhere && s_header_elsewhere (self, &probe, &header, &len) == 0) {
+        merkle_leaf_hash (leaf, header, len);
+        free (header);
+        found = 1;
+    }
+    return found;
 }
 
 /*  Restore the heap property in O(n) after next_ms values moved earlier

@@ -70,6 +70,14 @@ int outbox_enqueue (outbox_t *self, const uint8_t id[KT_ID_LEN], uint64_t create
 int outbox_enqueue_sealed (outbox_t *self, const uint8_t id[KT_ID_LEN], uint64_t created_ms,
                            uint8_t **header_p, size_t header_len);
 
+/*  After message id was sent: the leaf hash of its header as sent
+ *  (envelope_sign_leaves), kept while it awaits its receipt. */
+void outbox_sent_leaf (outbox_t *self, const uint8_t id[KT_ID_LEN], const uint8_t leaf[32]);
+/*  The leaf hash of pending message id's header: as last sent, or
+ *  hashed from the stored header.  1 found, 0 not (no such pending row,
+ *  or its header cannot be read). */
+int outbox_leaf (outbox_t *self, const uint8_t id[KT_ID_LEN], uint8_t leaf[32]);
+
 typedef struct {
     uint8_t id[KT_ID_LEN];
     uint8_t *header; /* heap; the caller frees */

@@ -5,6 +5,7 @@
 #include "checkpoint.h"
 #include "logproof.h"
 #include "merkle.h"
+#include "ratelog.h"
 #include "store.h"
 
 #include <stdarg.h>
@@ -40,6 +41,7 @@
 
 struct _witness_t {
     sqlite3 *db;
+    ratelog_t *quiet; /* unproven receipts: an older uitvoerder sends many */
     const keys_secret_t *keys;
     char origin[CHECKPOINT_ORIGIN_MAX + 1];
     uint8_t log_pk[32];
@@ -217,8 +219,9 @@ witness_new (sqlite3 *db, const keys_secret_t *keys, const char *federation,
              const uint8_t log_pk[32], bool cosign, kt_reason_t *reason)
 {
     witness_t *self = calloc (1, sizeof *self);
-    if (!self) {
+    if (!self || !(self->quiet = ratelog_new ())) {
         kt_fail (reason, "out of memory");
+        free (self);
         return NULL;
     }
     self->db = db;
@@ -243,6 +246,7 @@ witness_destroy (witness_t **self_p)
     free (self->last_note);
     s_ahead_clear (self);
     free (self->proofs.bytes);
+    ratelog_destroy (&self->quiet);
     free (self);
     *self_p = NULL;
 }
@@ -585,9 +589,64 @@ s_offer (witness_t *self, const checkpoint_t *cp, const char *note, size_t len, 
     s_ask (self, kept_size, cp->size, out);
 }
 
+/*  An accepted receipt that proves nothing about the message (no proof,
+ *  or no entry to say what the proof is of) kept on record, so that it
+ *  is counted, not passed over. */
+static void
+s_unproven (witness_t *self, const uint8_t id[KT_ID_LEN], const Keten__Receipt *r, const char *why)
+{
+    char hex[KT_ID_HEX];
+    kt_hex (hex, id, KT_ID_LEN);
+    kt_reason_t reason;
+    if (store_run (self->db,
+                   "INSERT OR IGNORE INTO witness_unproven (message_id, log_index, at_ms)"
+                   " VALUES (?,?,?)",
+                   STORE_VALUES (STORE_BLOB (id, KT_ID_LEN), STORE_INT (r->log_index),
+                                 STORE_INT (kt_now_ms ())),
+                   "note an unproven receipt", &reason) < 0)
+        kt_log (KT_LOG_ERROR, "witness unproven_failed receipt=%s reason=\"%s\"", hex, reason.text);
+    else if (ratelog_due (self->quiet, why, 0, kt_mono_us ()))
+        kt_log (KT_LOG_WARN, "log unproven receipt=%s log_index=%llu reason=\"%s\"%s", hex,
+                (unsigned long long) r->log_index, why, ratelog_note (self->quiet));
+}
+
+/*  Whether r's entry is the one its proof is of (its leaf is leaf_hash)
+ *  and records message id arriving from sender, with the header whose
+ *  leaf hash is header_leaf (NULL: not known here, not compared), and
+ *  not as refused.  false with what differs in why. */
+static bool
+s_entry_binds (const Keten__Receipt *r, const uint8_t id[KT_ID_LEN], const char *sender,
+               const uint8_t *header_leaf, const char **why)
+{
+    uint8_t leaf[MERKLE_HASH_LEN];
+    merkle_leaf_hash (leaf, r->entry.data, r->entry.len);
+    if (memcmp (leaf, r->leaf_hash.data, MERKLE_HASH_LEN) != 0) {
+        *why = "its entry is not the leaf its proof is of";
+        return false;
+    }
+    Keten__LogEntry *e = keten__log_entry__unpack (NULL, r->entry.len, r->entry.data);
+    if (!e)
+        *why = "its entry does not decode";
+    else if (e->message_id.len != KT_ID_LEN || memcmp (e->message_id.data, id, KT_ID_LEN) != 0)
+        *why = "its entry is of another message";
+    else if (strcmp (e->node, sender) != 0)
+        *why = "its entry names another sender";
+    else if (e->event == KETEN__LOG_EVENT__LOG_EVENT_UNSPECIFIED ||
+             e->event == KETEN__LOG_EVENT__MESSAGE_REFUSED)
+        *why = "its entry does not record an arrival";
+    else if (header_leaf && (e->header_hash.len != MERKLE_HASH_LEN ||
+                             memcmp (e->header_hash.data, header_leaf, MERKLE_HASH_LEN) != 0))
+        *why = "its entry names another header";
+    else
+        *why = NULL;
+    if (e)
+        keten__log_entry__free_unpacked (e, NULL);
+    return *why == NULL;
+}
+
 void
 witness_on_receipt (witness_t *self, const uint8_t id[KT_ID_LEN], const Keten__Receipt *r,
-                    witness_out_t *out)
+                    const char *sender, const uint8_t *header_leaf, witness_out_t *out)
 {
     char hex[KT_ID_HEX];
     kt_hex (hex, id, KT_ID_LEN);
@@ -595,26 +654,27 @@ witness_on_receipt (witness_t *self, const uint8_t id[KT_ID_LEN], const Keten__R
     /*  A refusal is proven by nothing: nothing was logged for it. */
     if (r->status == KETEN__RECEIPT_STATUS__REFUSED)
         return;
-    /*  Accepted without a proof (the uitvoerder could not make one): kept
-     *  on record, so that it is counted, not passed over. */
+    /*  Accepted without a proof (the uitvoerder could not make one). */
     if (r->checkpoint.len == 0) {
-        if (store_run (self->db,
-                       "INSERT OR IGNORE INTO witness_unproven (message_id, log_index, at_ms)"
-                       " VALUES (?,?,?)",
-                       STORE_VALUES (STORE_BLOB (id, KT_ID_LEN), STORE_INT (r->log_index),
-                                     STORE_INT (kt_now_ms ())),
-                       "note an unproven receipt", &reason) < 0)
-            kt_log (KT_LOG_ERROR, "witness unproven_failed receipt=%s reason=\"%s\"", hex,
-                    reason.text);
-        else
-            kt_log (KT_LOG_WARN, "log unproven receipt=%s log_index=%llu", hex,
-                    (unsigned long long) r->log_index);
+        s_unproven (self, id, r, "no proof");
         return;
     }
     /*  A proof no honest uitvoerder sends. */
     if (r->leaf_hash.len != 32 || r->n_inclusion > MERKLE_MAX_PATH) {
         s_alarm (self, "a receipt's proof is malformed (log index %llu)",
                  (unsigned long long) r->log_index);
+        return;
+    }
+    /*  A proof of some entry, without the entry: an older uitvoerder.
+     *  It does not show that this message is in the log. */
+    if (r->entry.len == 0) {
+        s_unproven (self, id, r, "no log entry");
+        return;
+    }
+    const char *why;
+    if (!s_entry_binds (r, id, sender, header_leaf, &why)) {
+        s_alarm (self, "the receipt for log index %llu: %s", (unsigned long long) r->log_index,
+                 why);
         return;
     }
     checkpoint_t cp;

@@ -35,11 +35,16 @@ witness_t *witness_new (sqlite3 *db, const keys_secret_t *keys, const char *fede
                         const uint8_t log_pk[32], bool cosign, kt_reason_t *reason);
 void witness_destroy (witness_t **self_p);
 
-/*  A receipt for one of our messages: verify its checkpoint and inclusion
- *  proof (an alarm when they do not verify), keep the proof, and offer
- *  the checkpoint.  A receipt without proof is kept as unproven. */
+/*  A receipt for one of our messages (sent by sender, this node, with a
+ *  header whose leaf hash is header_leaf; NULL: not known): check that
+ *  the log entry it carries records that arrival and is the leaf its
+ *  proof is of, verify its checkpoint and inclusion proof (an alarm when
+ *  any of it fails), keep the proof, and offer the checkpoint.  A
+ *  receipt without a proof or without its entry (an older uitvoerder)
+ *  is kept as unproven. */
 void witness_on_receipt (witness_t *self, const uint8_t message_id[KT_ID_LEN],
-                         const Keten__Receipt *r, witness_out_t *out);
+                         const Keten__Receipt *r, const char *sender, const uint8_t *header_leaf,
+                         witness_out_t *out);
 /*  A checkpoint note about to come with a receipt, checked ahead (while
  *  the receipt's envelope signature is verified on another thread,
  *  envelope_open_opts_t.overlap): when its signature verifies it is held

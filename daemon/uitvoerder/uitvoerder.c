@@ -554,8 +554,8 @@ s_store_arrivals (node_t *self, arrival_t *a, size_t n)
         kt_log (KT_LOG_DEBUG, "signal stored id=%s sender=%s case_ref=%s log_index=%llu",
                 kt_hex (hex, a[i].opened.id, KT_ID_LEN), a[i].member, a[i].w.case_ref,
                 (unsigned long long) a[i].w.log_index);
-        uitvoerder_receipt (self, a[i].link, a[i].member, a[i].opened.id, true, a[i].w.log_index,
-                            NULL);
+        uitvoerder_receipt_logged (self, a[i].link, a[i].member, a[i].opened.id, a[i].w.log_index,
+                                   a[i].w.log_entry, a[i].w.log_entry_len);
     }
     free (fate);
     free (w);

@@ -188,6 +188,12 @@ json_t *uitvoerder_decisions (node_t *self, int limit, kt_reason_t *reason);
 void uitvoerder_receipt (node_t *self, member_link_t *link, const char *member,
                          const uint8_t id[KT_ID_LEN], bool accepted, uint64_t log_index,
                          const char *refusal);
+/*  An accepted receipt whose log entry (entry_len bytes, the packed entry
+ *  at log_index) the caller holds: not read back from the log; NULL:
+ *  read, as uitvoerder_receipt does. */
+void uitvoerder_receipt_logged (node_t *self, member_link_t *link, const char *member,
+                                const uint8_t id[KT_ID_LEN], uint64_t log_index,
+                                const uint8_t *entry, size_t entry_len);
 void uitvoerder_receipts_send (node_t *self);
 void uitvoerder_receipts_stop (node_t *self);
 /*  What a member's heartbeat says it takes (Heartbeat.receipts_max) as

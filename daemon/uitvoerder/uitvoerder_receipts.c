@@ -179,10 +179,12 @@ s_hold (node_t *self, const member_link_t *link, const char *member, Keten__Rece
     return 0;
 }
 
-void
-uitvoerder_receipt (node_t *self, member_link_t *link, const char *member,
-                    const uint8_t id[KT_ID_LEN], bool accepted, uint64_t log_index,
-                    const char *refusal)
+/*  The receipt, with entry (entry_len bytes: the packed log entry at
+ *  log_index, when the caller has it; NULL: read from the log). */
+static void
+s_receipt (node_t *self, member_link_t *link, const char *member, const uint8_t id[KT_ID_LEN],
+           bool accepted, uint64_t log_index, const char *refusal, const uint8_t *entry,
+           size_t entry_len)
 {
     Keten__Receipt r = KETEN__RECEIPT__INIT;
     r.message_id.data = (uint8_t *) id;
@@ -192,17 +194,49 @@ uitvoerder_receipt (node_t *self, member_link_t *link, const char *member,
     r.log_index = log_index;
     r.stored_ms = kt_now_ms ();
     /*  The sender can check that its message is in the log (docs/PROTOCOL.md,
-     *  "Checkpoints, proofs and witnesses"). */
+     *  "Checkpoints, proofs and witnesses"): the proof, and the entry it is
+     *  of, which records the message's arrival. */
     logproof_receipt_t proof;
     logproof_message_t consistency = {0};
+    uint8_t *read = NULL;
+    kt_reason_t reason;
     if (accepted)
         uitvoerder_prove_receipt (self, link, log_index, &r, &proof, &consistency);
-    kt_reason_t reason;
+    if (r.leaf_hash.len && !entry) {
+        if (provlog_entry_bytes (uitvoerder_of (self)->log, log_index, &read, &entry_len,
+                                 &reason) == 0)
+            entry = read;
+        else
+            /*  The receipt still goes; the member counts it as unproven. */
+            kt_log (KT_LOG_WARN, "receipt entry_unreadable index=%llu reason=\"%s\"",
+                    (unsigned long long) log_index, reason.text);
+    }
+    if (r.leaf_hash.len && entry) {
+        r.entry.data = (uint8_t *) entry;
+        r.entry.len = entry_len;
+    }
     if (!(link->receipts_max && s_hold (self, link, member, &r) == 0) &&
         node_queue (self, &link->route, KETEN__MESSAGE_TYPE__RECEIPT, member, &r.base, &reason) !=
             0)
         kt_log (KT_LOG_ERROR, "receipt seal_failed reason=\"%s\"", reason.text);
     logproof_message_clear (&consistency);
+    free (read);
+}
+
+void
+uitvoerder_receipt (node_t *self, member_link_t *link, const char *member,
+                    const uint8_t id[KT_ID_LEN], bool accepted, uint64_t log_index,
+                    const char *refusal)
+{
+    s_receipt (self, link, member, id, accepted, log_index, refusal, NULL, 0);
+}
+
+void
+uitvoerder_receipt_logged (node_t *self, member_link_t *link, const char *member,
+                           const uint8_t id[KT_ID_LEN], uint64_t log_index, const uint8_t *entry,
+                           size_t entry_len)
+{
+    s_receipt (self, link, member, id, true, log_index, NULL, entry, entry_len);
 }
 
 /*  A held receipt packed with its whole path, for a message it is the

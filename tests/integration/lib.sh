@@ -39,6 +39,14 @@ kt_cleanup() {
         echo "FAIL: a daemon reported a sanitizer or valgrind error (log above)" >&2
         [ $rc -ne 0 ] || rc=1
     fi
+    # Every receipt a member got must bind its message to the log: no
+    # witness alarm and no receipt without its entry, unless the test
+    # makes the uitvoerder's log go wrong on purpose (KT_LOG_ALARM_OK=1).
+    if [ -z "${KT_LOG_ALARM_OK:-}" ] &&
+            grep -lE 'log alarm|log unproven .*reason="no log entry"' "$T"/*.log 2>/dev/null; then
+        echo "FAIL: a member's witness raised an alarm or found a receipt without its entry (log above)" >&2
+        [ $rc -ne 0 ] || rc=1
+    fi
     if [ $rc -ne 0 ]; then
         echo "--- test failed (rc=$rc); daemon logs:" >&2
         for f in "$T"/*.log; do [ -f "$f" ] && { echo "== $f" >&2; tail -n 30 "$f" >&2; }; done

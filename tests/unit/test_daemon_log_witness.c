@@ -69,6 +69,27 @@ s_teardown (void **state)
     return testutil_rmtree (s_dir);
 }
 
+#define SENDER "politie-test" /* the witness's node */
+
+/*  Entry i of a test log: the arrival of message {i, 0, ...} from
+ *  SENDER with header leaf {0xa0, i, 0, ...} (id and header are its
+ *  room for them). */
+static void
+s_arrival (Keten__LogEntry *e, uint64_t i, uint8_t id[KT_ID_LEN], uint8_t header[32])
+{
+    *e = (Keten__LogEntry) KETEN__LOG_ENTRY__INIT;
+    memset (id, 0, KT_ID_LEN);
+    id[0] = (uint8_t) i;
+    memset (header, 0, 32);
+    header[0] = 0xa0;
+    header[1] = (uint8_t) i;
+    e->event = KETEN__LOG_EVENT__MESSAGE_RECEIVED;
+    e->time_ms = 1700000000000ull + i;
+    e->message_id = (ProtobufCBinaryData){KT_ID_LEN, id};
+    e->node = (char *) SENDER;
+    e->header_hash = (ProtobufCBinaryData){32, header};
+}
+
 /*  A log of ENTRIES entries whose first SHARED are the same in every
  *  history and the rest name the history. */
 static provlog_t *
@@ -81,10 +102,10 @@ s_log (const char *history)
     assert_non_null (log);
     assert_int_equal (provlog_begin (log, &r), 0);
     for (uint64_t i = 0; i < ENTRIES; i++) {
-        Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
-        e.event = KETEN__LOG_EVENT__WEEGPLOEG_DECIDED;
-        e.time_ms = 1700000000000ull + i;
-        e.node = (char *) (i < SHARED ? "shared" : history);
+        Keten__LogEntry e;
+        uint8_t id[KT_ID_LEN], header[32];
+        s_arrival (&e, i, id, header);
+        e.what = (char *) (i < SHARED ? "shared" : history);
         uint64_t index;
         assert_int_equal (provlog_append (log, &e, &index, &r), 0);
         assert_int_equal (index, i);
@@ -100,10 +121,10 @@ s_grow (provlog_t *log, uint64_t size)
     kt_reason_t r;
     assert_int_equal (provlog_begin (log, &r), 0);
     for (uint64_t i = provlog_size (log); i < size; i++) {
-        Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
-        e.event = KETEN__LOG_EVENT__WEEGPLOEG_DECIDED;
-        e.time_ms = 1700000000000ull + i;
-        e.node = (char *) "more";
+        Keten__LogEntry e;
+        uint8_t id[KT_ID_LEN], header[32];
+        s_arrival (&e, i, id, header);
+        e.what = (char *) "more";
         uint64_t index;
         assert_int_equal (provlog_append (log, &e, &index, &r), 0);
     }
@@ -117,7 +138,7 @@ s_fixture (fixture_t *f)
     crypto_sign_keypair (f->log_pk, f->log_sk);
     f->honest = s_log ("honest");
     f->fork = s_log ("fork");
-    snprintf (f->keys.pub.id, sizeof f->keys.pub.id, "politie-test");
+    snprintf (f->keys.pub.id, sizeof f->keys.pub.id, SENDER);
     crypto_sign_keypair (f->keys.pub.signing_pk, f->keys.signing_sk);
     kt_reason_t r;
     f->db = store_open (":memory:", &r);
@@ -177,10 +198,23 @@ s_push (fixture_t *f, provlog_t *note_log, provlog_t *proof_log, uint64_t old_si
     free (note);
 }
 
+/*  What a dishonest receipt changes (s_receipt_as). */
+typedef enum {
+    LIE_NONE,
+    LIE_NO_ENTRY,    /* the proof without its entry (as an older release) */
+    LIE_OTHER_ID,    /* the receipt of message {index + 1}, with entry index's proof */
+    LIE_SENDER,      /* the witness's node is another one */
+    LIE_HEADER,      /* this node sent another header */
+    LIE_ENTRY_BYTES, /* an entry that is not the proven leaf */
+} lie_t;
+
 /*  A receipt for entry index of log, in its checkpoint of size, without a
- *  consistency proof (as after the uitvoerder restarted). */
+ *  consistency proof (as after the uitvoerder restarted), with its entry;
+ *  header: the leaf of the header the witness's node sent (NULL: not
+ *  known there); lie: what is changed. */
 static void
-s_receipt (fixture_t *f, provlog_t *log, uint64_t index, uint64_t size, witness_out_t *out)
+s_receipt_as (fixture_t *f, provlog_t *log, uint64_t index, uint64_t size, const uint8_t *header,
+              lie_t lie, witness_out_t *out)
 {
     char *note = s_note (f, log, size);
     uint8_t leaf[32], path[MERKLE_MAX_PATH][MERKLE_HASH_LEN], id[KT_ID_LEN] = {0};
@@ -191,17 +225,38 @@ s_receipt (fixture_t *f, provlog_t *log, uint64_t index, uint64_t size, witness_
     assert_int_equal (provlog_inclusion_proof (log, index, size, path, &n, &r), 0);
     for (size_t i = 0; i < n; i++)
         items[i] = (ProtobufCBinaryData){32, path[i]};
-    id[0] = (uint8_t) index;
+    id[0] = (uint8_t) (lie == LIE_OTHER_ID ? index + 1 : index);
     Keten__Receipt rc = KETEN__RECEIPT__INIT;
     rc.message_id = (ProtobufCBinaryData){KT_ID_LEN, id};
+    rc.status = KETEN__RECEIPT_STATUS__ACCEPTED;
     rc.log_index = index;
     rc.checkpoint = (ProtobufCBinaryData){strlen (note), (uint8_t *) note};
     rc.leaf_hash = (ProtobufCBinaryData){32, leaf};
     rc.inclusion = items;
     rc.n_inclusion = n;
+    uint8_t *entry = NULL;
+    size_t entry_len = 0;
+    assert_int_equal (provlog_entry_bytes (log, index, &entry, &entry_len, &r), 0);
+    if (lie == LIE_ENTRY_BYTES)
+        entry[entry_len - 1] ^= 1;
+    if (lie != LIE_NO_ENTRY)
+        rc.entry = (ProtobufCBinaryData){entry_len, entry};
+    uint8_t other[32];
+    if (lie == LIE_HEADER) {
+        memcpy (other, header, sizeof other);
+        other[31] ^= 1;
+        header = other;
+    }
     witness_out_clear (out);
-    witness_on_receipt (f->w, id, &rc, out);
+    witness_on_receipt (f->w, id, &rc, lie == LIE_SENDER ? "om-test" : SENDER, header, out);
+    free (entry);
     free (note);
+}
+
+static void
+s_receipt (fixture_t *f, provlog_t *log, uint64_t index, uint64_t size, witness_out_t *out)
+{
+    s_receipt_as (f, log, index, size, NULL, LIE_NONE, out);
 }
 
 /*  One integer field of a witness report, the report freed. */
@@ -648,7 +703,7 @@ test_an_unproven_receipt_is_counted_a_malformed_one_alarms (void **state)
     rc.status = KETEN__RECEIPT_STATUS__ACCEPTED;
     rc.log_index = 3;
     witness_out_clear (&out);
-    witness_on_receipt (f.w, id, &rc, &out);
+    witness_on_receipt (f.w, id, &rc, SENDER, NULL, &out);
     json_t *v = witness_verify (f.w);
     assert_int_equal (json_integer_value (json_object_get (v, "unproven")), 1);
     json_decref (v);
@@ -656,7 +711,7 @@ test_an_unproven_receipt_is_counted_a_malformed_one_alarms (void **state)
     /*  A refusal is proven by nothing, and counted as nothing. */
     id[0] = 0xb2;
     rc.status = KETEN__RECEIPT_STATUS__REFUSED;
-    witness_on_receipt (f.w, id, &rc, &out);
+    witness_on_receipt (f.w, id, &rc, SENDER, NULL, &out);
     v = witness_verify (f.w);
     assert_int_equal (json_integer_value (json_object_get (v, "unproven")), 1);
     json_decref (v);
@@ -665,10 +720,83 @@ test_an_unproven_receipt_is_counted_a_malformed_one_alarms (void **state)
     uint8_t leaf[31] = {0};
     rc.checkpoint = (ProtobufCBinaryData){4, (uint8_t *) "note"};
     rc.leaf_hash = (ProtobufCBinaryData){sizeof leaf, leaf};
-    witness_on_receipt (f.w, id, &rc, &out);
+    witness_on_receipt (f.w, id, &rc, SENDER, NULL, &out);
     assert_true (witness_alarm (f.w));
     witness_out_clear (&out);
     s_fixture_destroy (&f);
+}
+
+/*  A receipt's proof binds its message only with the entry it carries:
+ *  the entry is the proven leaf and records the arrival of that message,
+ *  from this node, with the header it sent.  Any other entry raises the
+ *  alarm; a receipt without one (an older uitvoerder) is counted as
+ *  unproven, as a receipt without a proof is. */
+static void
+test_a_receipt_binds_its_entry_to_the_message (void **state)
+{
+    (void) state;
+    uint8_t header[32] = {0xa0, 3};
+    struct {
+        lie_t lie;
+        bool alarm;
+        json_int_t unproven;
+    } cases[] = {
+        {LIE_NONE, false, 0},  {LIE_NO_ENTRY, false, 1}, {LIE_OTHER_ID, true, 0},
+        {LIE_SENDER, true, 0}, {LIE_HEADER, true, 0},    {LIE_ENTRY_BYTES, true, 0},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        fixture_t f;
+        witness_out_t out = {0};
+        s_fixture (&f);
+        s_receipt_as (&f, f.honest, 3, ENTRIES, header, cases[c].lie, &out);
+        assert_int_equal (witness_alarm (f.w), cases[c].alarm);
+        json_t *v = witness_verify (f.w);
+        assert_int_equal (json_integer_value (json_object_get (v, "unproven")), cases[c].unproven);
+        assert_int_equal (json_integer_value (json_object_get (v, "receipts")),
+                          cases[c].alarm || cases[c].unproven ? 0 : 1);
+        json_decref (v);
+        witness_out_clear (&out);
+        s_fixture_destroy (&f);
+    }
+    /*  The header not known here (sent before a restart, its row gone):
+     *  the rest is still checked. */
+    fixture_t f;
+    witness_out_t out = {0};
+    s_fixture (&f);
+    s_receipt_as (&f, f.honest, 3, ENTRIES, NULL, LIE_NONE, &out);
+    assert_false (witness_alarm (f.w));
+    s_receipt_as (&f, f.honest, 4, ENTRIES, NULL, LIE_OTHER_ID, &out);
+    assert_true (witness_alarm (f.w));
+    witness_out_clear (&out);
+    s_fixture_destroy (&f);
+}
+
+/*  An entry that records the message refused, or nothing at all, is no
+ *  arrival, whatever it names. */
+static void
+test_a_refusal_entry_does_not_prove_an_acceptance (void **state)
+{
+    (void) state;
+    Keten__LogEvent events[] = {KETEN__LOG_EVENT__MESSAGE_REFUSED,
+                                KETEN__LOG_EVENT__LOG_EVENT_UNSPECIFIED};
+    for (size_t c = 0; c < 2; c++) {
+        fixture_t f;
+        witness_out_t out = {0};
+        s_fixture (&f);
+        kt_reason_t r;
+        assert_int_equal (provlog_begin (f.honest, &r), 0);
+        Keten__LogEntry e;
+        uint8_t id[KT_ID_LEN], header[32];
+        s_arrival (&e, ENTRIES, id, header);
+        e.event = events[c];
+        uint64_t index;
+        assert_int_equal (provlog_append (f.honest, &e, &index, &r), 0);
+        assert_int_equal (provlog_commit (f.honest, &r), 0);
+        s_receipt_as (&f, f.honest, ENTRIES, ENTRIES + 1, header, LIE_NONE, &out);
+        assert_true (witness_alarm (f.w));
+        witness_out_clear (&out);
+        s_fixture_destroy (&f);
+    }
 }
 
 int
@@ -676,6 +804,8 @@ main (void)
 {
     kt_log_set_level (KT_LOG_ERROR);
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_a_receipt_binds_its_entry_to_the_message),
+        cmocka_unit_test (test_a_refusal_entry_does_not_prove_an_acceptance),
         cmocka_unit_test (test_a_batch_proves_every_receipt_and_still_catches_a_rollback),
         cmocka_unit_test (test_a_note_checked_ahead_counts_only_when_it_verified),
         cmocka_unit_test (test_notes_checked_ahead_are_each_verified_once),
