@@ -83,6 +83,10 @@ static const s_field_t s_fields[] = {
     U32 ("delivery", "max-age-s", max_age_s, 2592000, 60, 31536000),
     /*  Police node: JSON signals dropped here are forwarded by themselves. */
     OPTPATH ("intake", "spool-dir", spool_dir),
+    /*  ketend's own work/, done/ and rejected/, outside the directory the
+     *  police system writes (default: a sibling, SPOOL-DIR.state; checked
+     *  after the table). */
+    OPTPATH ("intake", "spool-state-dir", spool_state_dir),
     U32 ("intake", "spool-poll-ms", spool_poll_ms, 500, 50, 60000),
     /*  art. 13: a rejected spool file (plaintext, never sent) is kept only
      *  long enough for an operator to look at it. */
@@ -369,6 +373,54 @@ s_check_representative (const char *path, config_t *out, kt_reason_t *reason)
     return 0;
 }
 
+/*  ketend's own directories for the spool (work/, done/, rejected/) are
+ *  not in the spool, which the police system writes and where it could
+ *  rename them: by default a sibling, SPOOL-DIR.state, in the directory
+ *  that holds the spool - on its filesystem and, under the units, in the
+ *  same writable path, since a file moves there by rename
+ *  (docs/SIGNAL-FORMAT.md, "The police spool").  Where they may be is
+ *  checked against the filesystem at start (spool_check). */
+static int
+s_check_spool_state_dir (const char *path, config_t *out, kt_reason_t *reason)
+{
+    if (!*out->spool_dir) {
+        if (*out->spool_state_dir)
+            return kt_fail (reason, "%s: intake/spool-state-dir is set without intake/spool-dir",
+                            path);
+        return 0;
+    }
+    size_t len = strlen (out->spool_dir);
+    while (len > 1 && out->spool_dir[len - 1] == '/')
+        out->spool_dir[--len] = '\0';
+    if (*out->spool_state_dir) {
+        len = strlen (out->spool_state_dir);
+        while (len > 1 && out->spool_state_dir[len - 1] == '/')
+            out->spool_state_dir[--len] = '\0';
+        if (streq (out->spool_state_dir, out->spool_dir))
+            return kt_fail (reason,
+                            "%s: intake/spool-state-dir must not be the spool directory itself: "
+                            "the police system can write there",
+                            path);
+        return 0;
+    }
+    const char *last = strrchr (out->spool_dir, '/');
+    last = last ? last + 1 : out->spool_dir;
+    if (!*last || streq (last, ".") || streq (last, ".."))
+        return kt_fail (reason,
+                        "%s: intake/spool-dir = %s names no directory of its own to put "
+                        "ketend's beside (SPOOL-DIR.state); name it plainly, or set "
+                        "intake/spool-state-dir",
+                        path, out->spool_dir);
+    int n =
+        snprintf (out->spool_state_dir, sizeof out->spool_state_dir, "%s.state", out->spool_dir);
+    if (n < 0 || (size_t) n >= sizeof out->spool_state_dir)
+        return kt_fail (reason,
+                        "%s: intake/spool-dir is too long for its default "
+                        "intake/spool-state-dir (SPOOL-DIR.state); set that key",
+                        path);
+    return 0;
+}
+
 /*  The rules between fields, and the values only a parser can check,
  *  once every field is filled. */
 static int
@@ -427,7 +479,8 @@ s_check_values (const char *path, config_t *out, kt_reason_t *reason)
                             "to serve them beyond this machine",
                             path, out->metrics_listen);
     }
-    if (s_check_representative (path, out, reason) != 0)
+    if (s_check_representative (path, out, reason) != 0 ||
+        s_check_spool_state_dir (path, out, reason) != 0)
         return -1;
     if (out->retry_max_ms < out->retry_min_ms)
         return kt_fail (reason,

@@ -44,6 +44,7 @@ typedef struct {
     uint32_t max_age_s;              /* delivery/max-age-s (2592000 = 30 days; 60..31536000) */
     /* intake */
     char spool_dir[PATH_MAX];        /* intake/spool-dir: JSON signals forwarded automatically ("") */
+    char spool_state_dir[PATH_MAX];  /* intake/spool-state-dir: ketend's own (SPOOL-DIR.state) */
     uint32_t spool_poll_ms;          /* intake/spool-poll-ms (500; 50..60000) */
     uint32_t rejected_keep_days;     /* intake/rejected-keep-days (14; 1..365) */
     char release_group[33];          /* intake/release-group: may release held signals ("": nobody) */

@@ -13,6 +13,8 @@
 #include <errno.h>
 #include <sodium.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define PUMP_MS 10
 
@@ -21,6 +23,15 @@ s_check (const config_t *config, kt_reason_t *reason)
 {
     if (!*config->connect)
         return kt_fail (reason, "%s is a partner: its config needs transport/connect", config->id);
+    /*  Where ketend's own spool directories go (not into the spool, and
+     *  where a rename from the spool reaches): a spool that is not there
+     *  yet is the start's to say (it may be a mount to come).  ketend's
+     *  user is node/state-dir's owner, for ketend --check run as root. */
+    struct stat st;
+    uid_t user = stat (config->state_dir, &st) == 0 ? st.st_uid : geteuid ();
+    if (*config->spool_dir &&
+        spool_check (config->spool_dir, config->spool_state_dir, user, reason) < 0)
+        return -1;
     return 0;
 }
 
@@ -64,12 +75,13 @@ s_start (node_t *self, kt_reason_t *reason)
                           to, 1, kt_now_ms (), reason) != 0)
             return kt_fail (reason, "intake/spool-dir is set, but %s may not send signals",
                             self->config.id);
-        p->spool = spool_new (self->db, self->config.spool_dir, reason);
+        p->spool =
+            spool_new (self->db, self->config.spool_dir, self->config.spool_state_dir, reason);
         if (!p->spool)
             return -1;
-        p->retain =
-            spool_retain_new (p->spool, self->config.spool_dir, self->config.rejected_keep_days,
-                              partner_signal_settled, self, reason);
+        p->retain = spool_retain_new (p->spool, self->config.spool_state_dir,
+                                      self->config.rejected_keep_days, partner_signal_settled, self,
+                                      reason);
         if (!p->retain)
             return -1;
         zloop_timer (self->loop, self->config.spool_poll_ms, 0, partner_on_spool, self);
@@ -458,7 +470,7 @@ partner_checkpoint_size (node_t *self)
  *  intake/rejected-keep-days), with a warning while an operator can still
  *  look at the first of them. */
 static json_t *
-s_spool_status (spool_retain_t *retain)
+s_spool_status (spool_retain_t *retain, const char *state_dir)
 {
     spool_retain_status_t st;
     kt_reason_t reason;
@@ -471,11 +483,12 @@ s_spool_status (spool_retain_t *retain)
                          st.next_removal_ms ? json_integer ((json_int_t) st.next_removal_ms)
                                             : json_null ());
     if (st.within_warning) {
-        char text[160];
+        char text[PATH_MAX + 160];
         snprintf (text, sizeof text,
-                  "%llu rejected spool file%s will be removed within 2 days: look at rejected/"
-                  " now if needed",
-                  (unsigned long long) st.within_warning, st.within_warning == 1 ? "" : "s");
+                  "%llu rejected spool file%s will be removed within 2 days: look at"
+                  " %s/rejected/ now if needed",
+                  (unsigned long long) st.within_warning, st.within_warning == 1 ? "" : "s",
+                  state_dir);
         json_object_set_new (o, "warning", json_string (text));
     }
     return o;
@@ -490,7 +503,7 @@ s_status (node_t *self, json_t *r)
     json_object_set_new (r, "log_witness", witness_status (p->witness));
     s_link_status (self, r);
     if (p->retain)
-        json_object_set_new (r, "spool", s_spool_status (p->retain));
+        json_object_set_new (r, "spool", s_spool_status (p->retain, self->config.spool_state_dir));
     json_object_set_new (r, "retention", partner_retention_summary (self));
 }
 

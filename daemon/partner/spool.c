@@ -1,6 +1,12 @@
 /*  spool: the police node's intake directory.
  *
  *  Invariants (docs/SIGNAL-FORMAT.md, "The police spool"):
+ *  - work/, done/ and rejected/ are in the state directory (intake/
+ *    spool-state-dir), never in the spool: the writer may rename anything
+ *    in the spool, and a file in a renamed work/ would never be sent, one
+ *    in a renamed done/ never forgotten.  The state directory is on the
+ *    spool's filesystem and mount (a rename cannot cross either), and
+ *    nobody but ketend's user (or root) may write its parent;
  *  - a file is claimed before it is read: renamed, under its own name and
  *    without replacing anything (RENAME_NOREPLACE), into work/, which only
  *    ketend writes.  Writers may replace NAME.json in the spool at any
@@ -62,8 +68,13 @@ enum {
 
 struct _spool_t {
     sqlite3 *db;
-    char dir[PATH_MAX];
-    int dir_fd, work_fd, done_fd, rejected_fd;
+    char dir[PATH_MAX];   /* the spool, which the police system writes */
+    char state[PATH_MAX]; /* ketend's own: work/, done/, rejected/ */
+    int dir_fd, state_fd, work_fd, done_fd, rejected_fd;
+    /*  The spool's work/ of the layout before, while files in it wait for
+     *  their names in the state's work/ (s_upgrade, s_old_work); -1
+     *  otherwise. */
+    int old_work_fd;
     sqlite3_stmt *lookup, *insert, *by_hash;
     ratelog_t *quiet; /* the lines a failure repeats on every scan */
 };
@@ -135,8 +146,12 @@ s_sql_name_hash (sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_blob (ctx, hash, sizeof hash, SQLITE_TRANSIENT);
 }
 
-/*  Open dir/sub, creating it (0700) if needed; a new directory is made
- *  durable in dir at once.  Returns the descriptor, or -1 with reason. */
+static void s_final_name (char *out, size_t cap, const char *name, int attempt);
+static int s_original_name (const char *name, char *out, size_t cap);
+
+/*  Open sub under dir_fd (path dir), creating it (0700) if needed; a new
+ *  directory is made durable in dir at once.  Returns the descriptor, or
+ *  -1 with reason. */
 static int
 s_subdir (int dir_fd, const char *dir, const char *sub, kt_reason_t *reason)
 {
@@ -155,35 +170,512 @@ s_subdir (int dir_fd, const char *dir, const char *sub, kt_reason_t *reason)
 /*  work/, done/ and rejected/ must be ketend's alone.  The claim, and the
  *  moves out of work/ on a filesystem without RENAME_NOREPLACE, rely on
  *  nobody else creating or replacing a name in work/; done/ and
- *  rejected/ hold the signals themselves, and whoever owned them (a
- *  writer who made done/ before ketend first started) could read and
- *  change every one.  One someone else owns is refused; a work/ open to
- *  group or others (made by hand) is closed (done/ and rejected/ keep
- *  their mode: the operator may let a group read rejected/). */
+ *  rejected/ hold the signals themselves, and whoever owned them could
+ *  read and change every one.  One someone else owns is refused; a work/
+ *  open to group or others (made by hand) is closed (done/ and rejected/
+ *  keep their mode: the operator may let a group read rejected/). */
 static int
 s_private (spool_t *self, int fd, const char *sub, kt_reason_t *reason)
 {
     struct stat st;
     if (fstat (fd, &st) != 0)
-        return kt_fail (reason, "cannot stat %s/%s: %s", self->dir, sub, strerror (errno));
+        return kt_fail (reason, "cannot stat %s/%s: %s", self->state, sub, strerror (errno));
     if (st.st_uid != geteuid ())
         return kt_fail (reason,
-                        "intake/spool-dir %s: %s/ belongs to uid %u, not to ketend's user"
+                        "intake/spool-state-dir %s: %s/ belongs to uid %u, not to ketend's user"
                         " (uid %u); it must be ketend's own (chown it, or remove it and let"
                         " ketend make it)",
-                        self->dir, sub, (unsigned) st.st_uid, (unsigned) geteuid ());
+                        self->state, sub, (unsigned) st.st_uid, (unsigned) geteuid ());
     if (strcmp (sub, "work") != 0 || (st.st_mode & 077) == 0)
         return 0;
     if (fchmod (fd, 0700) != 0)
-        return kt_fail (reason, "cannot make %s/work private (0700): %s", self->dir,
+        return kt_fail (reason, "cannot make %s/work private (0700): %s", self->state,
                         strerror (errno));
     kt_log (KT_LOG_INFO, "spool work_made_private mode=0700");
     return 0;
 }
 
-/*  done/, rejected/ and work/ must be on the spool's own filesystem: files
- *  go there by rename, which cannot cross filesystems (EXDEV on every
- *  scan, for ever). */
+/*  Whether a rename from directory from_fd into directory to_fd can work
+ *  at all: 0, or -1 with errno EXDEV when the two are on different mounts
+ *  (a rename cannot cross one even within a filesystem: a bind mount, as
+ *  systemd makes one of each ReadWritePaths= entry).  The probe renames
+ *  nothing: the kernel compares the two mounts first, and then refuses
+ *  "." as a target that exists (EEXIST) before it looks at the source.  A
+ *  kernel without renameat2 (ENOSYS) is taken at its word (st_dev, by the
+ *  caller). */
+static int
+s_same_mount (int from_fd, int to_fd)
+{
+    if (spool_rename_noreplace (from_fd, ".keten-mount-probe", to_fd, ".") == 0 || errno != EXDEV)
+        return 0;
+    return -1;
+}
+
+/*  target_fd (path target) on the filesystem and mount of the spool
+ *  (dir_fd, path dir): 0, or -1 with a reason naming both. */
+static int
+s_same_place (int dir_fd, const char *dir, int target_fd, const char *target, kt_reason_t *reason)
+{
+    struct stat spool, st;
+    if (fstat (dir_fd, &spool) != 0 || fstat (target_fd, &st) != 0)
+        return kt_fail (reason, "cannot stat %s or %s: %s", dir, target, strerror (errno));
+    if (st.st_dev != spool.st_dev)
+        return kt_fail (reason,
+                        "%s is on another filesystem than the spool directory %s; files are"
+                        " moved from the spool into it by rename, which cannot cross"
+                        " filesystems (set intake/spool-state-dir to a directory on the"
+                        " spool's filesystem)",
+                        target, dir);
+    if (s_same_mount (dir_fd, target_fd) != 0)
+        return kt_fail (reason,
+                        "%s is on another mount than the spool directory %s (a bind mount,"
+                        " such as systemd makes of each ReadWritePaths= entry); files are"
+                        " moved from the spool into it by rename, which cannot cross mounts"
+                        " (put both under one writable path)",
+                        target, dir);
+    return 0;
+}
+
+/*  The state directory state, or where it would be made (its parent,
+ *  fd, when it does not exist yet): not the spool nor inside it, and its
+ *  parent writable by nobody but ketend's user (user) or root (unless
+ *  sticky), so that the police system cannot rename it; on the spool's
+ *  filesystem and mount.  exists: whether fd is the state directory
+ *  itself. */
+static int
+s_check_state (int dir_fd, const char *dir, int fd, const char *state, bool exists, uid_t user,
+               kt_reason_t *reason)
+{
+    struct stat spool, st, up;
+    if (fstat (dir_fd, &spool) != 0)
+        return kt_fail (reason, "cannot stat %s: %s", dir, strerror (errno));
+    /*  Up from the state directory (or its parent) to the root. */
+    int at = dup (fd);
+    for (int depth = 0; at >= 0 && depth < PATH_MAX / 2; depth++) {
+        if (fstat (at, &st) != 0)
+            break;
+        if (st.st_dev == spool.st_dev && st.st_ino == spool.st_ino) {
+            close (at);
+            return kt_fail (reason,
+                            "intake/spool-state-dir %s is %s the spool directory %s, which the"
+                            " police system may write: it could rename ketend's directories"
+                            " there; set it outside the spool (by default SPOOL-DIR.state)",
+                            state, depth == 0 && exists ? "the same as" : "inside", dir);
+        }
+        int parent = openat (at, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (parent >= 0 && fstat (parent, &up) == 0 && up.st_dev == st.st_dev &&
+            up.st_ino == st.st_ino) {
+            close (parent);
+            break; /* the root */
+        }
+        close (at);
+        at = parent;
+    }
+    if (at >= 0)
+        close (at);
+    /*  Whoever may write the parent may rename the state directory, and a
+     *  file left in a renamed work/ would never be sent. */
+    int parent = exists ? openat (fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : dup (fd);
+    if (parent < 0 || fstat (parent, &up) != 0) {
+        int err = errno;
+        if (parent >= 0)
+            close (parent);
+        return kt_fail (reason, "cannot stat the directory holding %s: %s", state, strerror (err));
+    }
+    close (parent);
+    if ((up.st_uid != 0 && up.st_uid != user) ||
+        ((up.st_mode & (S_IWGRP | S_IWOTH)) && !(up.st_mode & S_ISVTX)))
+        return kt_fail (reason,
+                        "intake/spool-state-dir %s: the directory holding it (uid %u, mode"
+                        " %04o) may be written by others than ketend's user or root, who"
+                        " could rename ketend's directories; hold it in one only they can"
+                        " write (such as /var/spool/keten, 0755)",
+                        state, (unsigned) up.st_uid, (unsigned) (up.st_mode & 07777));
+    return s_same_place (dir_fd, dir, fd, state, reason);
+}
+
+/*  Open the state directory for a check: itself (*exists), or its parent
+ *  when it is not made yet.  -1 with reason when neither opens. */
+static int
+s_open_state (const char *state, bool *exists, kt_reason_t *reason)
+{
+    int fd = open (state, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    *exists = fd >= 0;
+    if (fd >= 0 || errno != ENOENT) {
+        if (fd < 0)
+            kt_fail (reason, "intake/spool-state-dir %s cannot be opened: %s", state,
+                     strerror (errno));
+        return fd;
+    }
+    char parent[PATH_MAX];
+    snprintf (parent, sizeof parent, "%s", state);
+    char *slash = strrchr (parent, '/');
+    if (!slash)
+        snprintf (parent, sizeof parent, ".");
+    else if (slash == parent)
+        parent[1] = '\0';
+    else
+        *slash = '\0';
+    fd = open (parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        kt_fail (reason, "intake/spool-state-dir %s cannot be made: %s: %s", state, parent,
+                 strerror (errno));
+    return fd;
+}
+
+int
+spool_check (const char *dir, const char *state, uid_t user, kt_reason_t *reason)
+{
+    int dir_fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd < 0) {
+        if (errno == ENOENT)
+            return 1;
+        return kt_fail (reason, "intake/spool-dir %s cannot be opened: %s", dir, strerror (errno));
+    }
+    bool exists;
+    int fd = s_open_state (state, &exists, reason);
+    int rc = fd < 0 ? -1 : s_check_state (dir_fd, dir, fd, state, exists, user, reason);
+    if (fd >= 0)
+        close (fd);
+    close (dir_fd);
+    return rc;
+}
+
+/*  Open the state directory, making it (0700) if it is missing (where
+ *  spool_check allowed it): ketend's own, and closed to writes by group
+ *  and others (who could rename work/ in it); a group may keep reading,
+ *  for rejected/. */
+static int
+s_state_open (spool_t *self, kt_reason_t *reason)
+{
+    bool made = mkdir (self->state, 0700) == 0;
+    if (!made && errno != EEXIST)
+        return kt_fail (reason, "intake/spool-state-dir %s cannot be made: %s", self->state,
+                        strerror (errno));
+    self->state_fd = open (self->state, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    if (self->state_fd < 0 || fstat (self->state_fd, &st) != 0)
+        return kt_fail (reason, "intake/spool-state-dir %s cannot be opened: %s", self->state,
+                        strerror (errno));
+    if (made) {
+        /*  Durable in its parent before anything is moved into it. */
+        int up = openat (self->state_fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (up >= 0) {
+            fsync (up);
+            close (up);
+        }
+        kt_log (KT_LOG_INFO, "spool state_dir_made mode=0700");
+    }
+    if (st.st_uid != geteuid ())
+        return kt_fail (reason,
+                        "intake/spool-state-dir %s belongs to uid %u, not to ketend's user (uid"
+                        " %u); it must be ketend's own (chown it, or remove it and let ketend"
+                        " make it)",
+                        self->state, (unsigned) st.st_uid, (unsigned) geteuid ());
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+        if (fchmod (self->state_fd, st.st_mode & 0755) != 0)
+            return kt_fail (reason, "cannot close %s to writes by others: %s", self->state,
+                            strerror (errno));
+        kt_log (KT_LOG_INFO, "spool state_dir_made_private mode=%04o",
+                (unsigned) (st.st_mode & 0755));
+    }
+    return 0;
+}
+
+static void
+s_names_free (char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free (names[i]);
+    free (names);
+}
+
+/*  The names in directory fd (all but "." and ".."), for a pass that
+ *  moves them out: a listing is not to be relied on while its directory
+ *  changes.  0 with *n_p names in *names_p (the caller frees them,
+ *  s_names_free), or -1 with reason when the directory cannot be read. */
+static int
+s_names (int fd, const char *what, char ***names_p, size_t *n_p, kt_reason_t *reason)
+{
+    *names_p = NULL;
+    *n_p = 0;
+    int copy = dup (fd);
+    DIR *d = copy >= 0 ? fdopendir (copy) : NULL;
+    if (!d) {
+        int err = errno;
+        if (copy >= 0)
+            close (copy);
+        return kt_fail (reason, "cannot read %s: %s", what, strerror (err));
+    }
+    rewinddir (d);
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int err = 0;
+    for (;;) {
+        errno = 0;
+        struct dirent *de = readdir (d);
+        if (!de) {
+            err = errno;
+            break;
+        }
+        if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+            continue;
+        if (n == cap) {
+            size_t grown_cap = cap ? 2 * cap : 16;
+            char **grown = realloc (names, grown_cap * sizeof *grown);
+            if (!grown) {
+                err = ENOMEM;
+                break;
+            }
+            names = grown;
+            cap = grown_cap;
+        }
+        if (!(names[n] = strdup (de->d_name))) {
+            err = ENOMEM;
+            break;
+        }
+        n++;
+    }
+    closedir (d);
+    if (err) {
+        s_names_free (names, n);
+        return kt_fail (reason, "cannot read %s: %s", what, strerror (err));
+    }
+    *names_p = names;
+    *n_p = n;
+    return 0;
+}
+
+/*  from_fd/name renamed to to_fd/to, never replacing to: 0, or -1 with
+ *  errno (EEXIST: to is taken).  Without RENAME_NOREPLACE (NFS) a rename
+ *  after looking, which is safe where only this thread names files in
+ *  to_fd: the state's directories at start. */
+static int
+s_rename_free (int from_fd, const char *name, int to_fd, const char *to)
+{
+    if (spool_rename_noreplace (from_fd, name, to_fd, to) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS)
+        return -1;
+    struct stat st;
+    if (fstatat (to_fd, to, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        errno = EEXIST;
+        return -1;
+    }
+    return errno == ENOENT ? renameat (from_fd, name, to_fd, to) : -1;
+}
+
+/*  The old done/ (old) into the state's (to), where that one holds files
+ *  already: each file under its name, or (taken) the next free numbered
+ *  one of the name it came in under, which retention and spool_forget
+ *  know it by as well.  One that cannot be moved stays, counted in
+ *  *left.  -1 with reason only when old cannot be read. */
+static int
+s_merge_done (int old, int to, size_t *left, kt_reason_t *reason)
+{
+    char **names;
+    size_t n;
+    if (s_names (old, "the spool's old done/", &names, &n, reason) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const char *name = names[i];
+        char base[SPOOL_FINAL_MAX], final[SPOOL_FINAL_MAX];
+        if (!s_original_name (name, base, sizeof base))
+            snprintf (base, sizeof base, "%s", name);
+        size_t len = strlen (base);
+        bool json = len > 5 && len <= SPOOL_NAME_MAX && strcmp (base + len - 5, ".json") == 0;
+        int moved = s_rename_free (old, name, to, name);
+        for (int attempt = 0; moved != 0 && errno == EEXIST && json && attempt < SPOOL_TRIES;
+             attempt++) {
+            s_final_name (final, sizeof final, base, attempt);
+            moved = s_rename_free (old, name, to, final);
+        }
+        *left += moved != 0;
+    }
+    s_names_free (names, n);
+    return 0;
+}
+
+/*  The name a file of the old rejected/ gets in the state's (to): its
+ *  own, or when that is taken there, one made of its inode, which stays
+ *  the same over a crash and restart, so that its reason (moved first)
+ *  and the file meet again under it.  false when none fits. */
+static bool
+s_rejected_target (int old, int to, const char *name, char *out, size_t cap)
+{
+    struct stat st;
+    if (fstatat (to, name, &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT)
+        return snprintf (out, cap, "%s", name) < (int) cap;
+    if (fstatat (old, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return false;
+    size_t len = strlen (name);
+    bool json = len > 5 && strcmp (name + len - 5, ".json") == 0;
+    int n = json ? snprintf (out, cap, "%.*s.%016llx.json", (int) (len - 5), name,
+                             (unsigned long long) st.st_ino)
+                 : snprintf (out, cap, "%s.%016llx", name, (unsigned long long) st.st_ino);
+    return n > 0 && (size_t) n + 8 < cap && (size_t) n + 7 <= NAME_MAX &&
+           fstatat (to, out, &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT;
+}
+
+/*  One file of the old rejected/ (old, name) into the state's (to) under
+ *  final: its reason first, then the file, so that rejected/ never holds
+ *  a file without its reason (retention would keep it for good).  final
+ *  is free, so a reason there explains no file (an orphan, or this one's,
+ *  moved before a crash): replaced.  A file that will not move (a
+ *  directory the writer dropped and ketend may not write) takes its
+ *  reason back.  0 moved; 1 stays (both in old); -1 with reason when the
+ *  reason could not be taken back. */
+static int
+s_merge_rejected_file (int old, int to, const char *name, const char *final, kt_reason_t *reason)
+{
+    char why[NAME_MAX + 8], why_to[NAME_MAX + 8];
+    snprintf (why, sizeof why, "%s.reason", name);
+    snprintf (why_to, sizeof why_to, "%s.reason", final);
+    struct stat st;
+    bool reasoned = fstatat (old, why, &st, AT_SYMLINK_NOFOLLOW) == 0;
+    if (reasoned && (renameat (old, why, to, why_to) != 0 || fsync (to) != 0))
+        return 1;
+    if (s_rename_free (old, name, to, final) == 0)
+        return 0;
+    if (reasoned && s_rename_free (to, why_to, old, why) != 0)
+        return kt_fail (reason,
+                        "a rejected file's reason was moved into the state's rejected/ and its"
+                        " file would not follow, nor would the reason go back: %s",
+                        strerror (errno));
+    return 1;
+}
+
+/*  The old rejected/ (old) into the state's (to), where that one holds
+ *  files already: each file with its reason (s_merge_rejected_file); then
+ *  an orphan reason, which explains no file, under its own name if it is
+ *  free, else it goes.  What stays is counted in *left.  -1 with reason
+ *  when old cannot be read, or a reason is left parted from its file. */
+static int
+s_merge_rejected (int old, int to, size_t *left, kt_reason_t *reason)
+{
+    char **names;
+    size_t n;
+    if (s_names (old, "the spool's old rejected/", &names, &n, reason) != 0)
+        return -1;
+    int rc = 0;
+    char final[NAME_MAX + 1];
+    struct stat st;
+    for (size_t i = 0; i < n && rc >= 0; i++) {
+        const char *name = names[i];
+        size_t len = strlen (name);
+        if (len > 7 && strcmp (name + len - 7, ".reason") == 0)
+            continue;
+        if (!s_rejected_target (old, to, name, final, sizeof final))
+            (*left)++;
+        else if ((rc = s_merge_rejected_file (old, to, name, final, reason)) > 0)
+            (*left)++;
+    }
+    for (size_t i = 0; i < n && rc >= 0; i++) {
+        const char *name = names[i];
+        size_t len = strlen (name);
+        if (len <= 7 || strcmp (name + len - 7, ".reason") != 0 ||
+            fstatat (old, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+            continue; /* not a reason, or moved with its file */
+        snprintf (final, sizeof final, "%.*s", (int) (len - 7), name);
+        if (fstatat (old, final, &st, AT_SYMLINK_NOFOLLOW) == 0)
+            (*left)++; /* its file stayed: so does it */
+        else if (s_rename_free (old, name, to, name) != 0 &&
+                 (errno != EEXIST || unlinkat (old, name, 0) != 0))
+            (*left)++;
+    }
+    s_names_free (names, n);
+    return rc < 0 ? -1 : 0;
+}
+
+/*  The spool's sub of the layout before, when it is one: a directory of
+ *  ketend's user.  Anything else under that name is the writer's, and
+ *  left alone like every entry of the spool not named *.json. */
+static bool
+s_old_layout (spool_t *self, const char *sub, struct stat *st)
+{
+    return fstatat (self->dir_fd, sub, st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR (st->st_mode) &&
+           st->st_uid == geteuid ();
+}
+
+/*  Remove the spool's old sub, now empty, if it is still the directory
+ *  opened as fd (the writer may have put another one there by now). */
+static void
+s_old_remove (spool_t *self, const char *sub, int fd)
+{
+    struct stat now, was;
+    if (fstat (fd, &was) != 0 || fstatat (self->dir_fd, sub, &now, AT_SYMLINK_NOFOLLOW) != 0 ||
+        now.st_dev != was.st_dev || now.st_ino != was.st_ino)
+        return;
+    if (unlinkat (self->dir_fd, sub, AT_REMOVEDIR) == 0) {
+        fsync (self->dir_fd);
+        kt_log (KT_LOG_INFO, "spool layout_moved dir=%s", sub);
+    } else
+        kt_log (KT_LOG_WARN, "spool layout_left dir=%s errno=%d", sub, errno);
+}
+
+/*  The layout before kept work/, done/ and rejected/ in the spool; a start
+ *  moves each into the state directory.  Where the state directory has
+ *  none of that name yet (or an empty one), the whole directory goes by
+ *  one rename: a crash leaves it in one place or the other.  Where it has
+ *  one with files (a start of this layout, then of an older ketend, then
+ *  of this one again), the old one's files go one by one: done/ and
+ *  rejected/ here, s_merge_done and s_merge_rejected; work/ by the scans,
+ *  which claim from it as from the spool once the state's work/ has the
+ *  name free (spool_scan), so a file still being handled keeps its name
+ *  and is found in the spool table.  What stays (no free name) is left
+ *  in the old directory, logged, for the next start. */
+static int
+s_upgrade (spool_t *self, kt_reason_t *reason)
+{
+    static const char *const subs[] = {"work", "done", "rejected"};
+    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+        const char *sub = subs[i];
+        struct stat st;
+        if (!s_old_layout (self, sub, &st))
+            continue;
+        if (renameat (self->dir_fd, sub, self->state_fd, sub) == 0) {
+            if (fsync (self->state_fd) != 0 || fsync (self->dir_fd) != 0)
+                return kt_fail (reason, "cannot make the move of %s/%s durable: %s", self->dir, sub,
+                                strerror (errno));
+            kt_log (KT_LOG_INFO, "spool layout_moved dir=%s", sub);
+            continue;
+        }
+        if (errno != ENOTEMPTY && errno != EEXIST)
+            return kt_fail (reason, "cannot move %s/%s to %s/%s: %s", self->dir, sub, self->state,
+                            sub, strerror (errno));
+        int old = openat (self->dir_fd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (old < 0)
+            return kt_fail (reason, "cannot open %s/%s: %s", self->dir, sub, strerror (errno));
+        if (i == 0) {
+            self->old_work_fd = old; /* the scans empty it */
+            kt_log (KT_LOG_INFO, "spool layout_merging dir=work");
+            continue;
+        }
+        int to = openat (self->state_fd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        size_t left = 0;
+        int rc = to < 0
+                     ? kt_fail (reason, "cannot open %s/%s: %s", self->state, sub, strerror (errno))
+                 : i == 1 ? s_merge_done (old, to, &left, reason)
+                          : s_merge_rejected (old, to, &left, reason);
+        if (rc == 0 && (fsync (to) != 0 || fsync (old) != 0))
+            rc = kt_fail (reason, "cannot make the moves out of %s/%s durable: %s", self->dir, sub,
+                          strerror (errno));
+        if (rc == 0 && left == 0)
+            s_old_remove (self, sub, old);
+        else if (rc == 0)
+            kt_log (KT_LOG_WARN, "spool layout_left dir=%s entries=%zu", sub, left);
+        if (to >= 0)
+            close (to);
+        close (old);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/*  done/, rejected/ and work/ must be on the spool's own filesystem and
+ *  mount: files go there by rename, which can cross neither (EXDEV on
+ *  every scan, for ever). */
 static int
 s_same_filesystem (spool_t *self, kt_reason_t *reason)
 {
@@ -191,19 +683,11 @@ s_same_filesystem (spool_t *self, kt_reason_t *reason)
         const char *sub;
         int fd;
     } subs[] = {{"work", self->work_fd}, {"done", self->done_fd}, {"rejected", self->rejected_fd}};
-    struct stat spool, st;
-    if (fstat (self->dir_fd, &spool) != 0)
-        return kt_fail (reason, "cannot stat %s: %s", self->dir, strerror (errno));
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
-        if (fstat (subs[i].fd, &st) != 0)
-            return kt_fail (reason, "cannot stat %s/%s: %s", self->dir, subs[i].sub,
-                            strerror (errno));
-        if (st.st_dev != spool.st_dev)
-            return kt_fail (reason,
-                            "intake/spool-dir %s: %s/ is on another filesystem than the spool"
-                            " directory (a mount point?); files are moved there by rename,"
-                            " which cannot cross filesystems",
-                            self->dir, subs[i].sub);
+        char path[PATH_MAX + 16];
+        snprintf (path, sizeof path, "%s/%s/", self->state, subs[i].sub);
+        if (s_same_place (self->dir_fd, self->dir, subs[i].fd, path, reason) != 0)
+            return -1;
     }
     return 0;
 }
@@ -233,7 +717,7 @@ s_register_name_hash (sqlite3 *db, kt_reason_t *reason)
 }
 
 spool_t *
-spool_new (sqlite3 *db, const char *dir, kt_reason_t *reason)
+spool_new (sqlite3 *db, const char *dir, const char *state, kt_reason_t *reason)
 {
     spool_t *self = calloc (1, sizeof *self);
     if (!self) {
@@ -241,8 +725,10 @@ spool_new (sqlite3 *db, const char *dir, kt_reason_t *reason)
         return NULL;
     }
     self->db = db;
-    self->dir_fd = self->work_fd = self->done_fd = self->rejected_fd = -1;
+    self->dir_fd = self->state_fd = self->work_fd = self->done_fd = self->rejected_fd = -1;
+    self->old_work_fd = -1;
     snprintf (self->dir, sizeof self->dir, "%s", dir);
+    snprintf (self->state, sizeof self->state, "%s", state);
     if (!(self->quiet = ratelog_new ())) {
         kt_fail (reason, "out of memory");
         spool_destroy (&self);
@@ -254,14 +740,22 @@ spool_new (sqlite3 *db, const char *dir, kt_reason_t *reason)
         spool_destroy (&self);
         return NULL;
     }
-    if ((self->work_fd = s_subdir (self->dir_fd, dir, "work", reason)) < 0 ||
-        (self->done_fd = s_subdir (self->dir_fd, dir, "done", reason)) < 0 ||
-        (self->rejected_fd = s_subdir (self->dir_fd, dir, "rejected", reason)) < 0 ||
+    bool exists;
+    int where = s_open_state (state, &exists, reason);
+    int checked = where < 0
+                      ? -1
+                      : s_check_state (self->dir_fd, dir, where, state, exists, geteuid (), reason);
+    if (where >= 0)
+        close (where);
+    if (checked != 0 || s_state_open (self, reason) != 0 || s_upgrade (self, reason) != 0 ||
+        (self->work_fd = s_subdir (self->state_fd, state, "work", reason)) < 0 ||
+        (self->done_fd = s_subdir (self->state_fd, state, "done", reason)) < 0 ||
+        (self->rejected_fd = s_subdir (self->state_fd, state, "rejected", reason)) < 0 ||
         s_private (self, self->work_fd, "work", reason) != 0 ||
         s_private (self, self->done_fd, "done", reason) != 0 ||
         s_private (self, self->rejected_fd, "rejected", reason) != 0 ||
-        s_same_filesystem (self, reason) != 0 ||
-        s_register_name_hash (db, reason) != 0 || s_migrate (db, reason) != 0 ||
+        s_same_filesystem (self, reason) != 0 || s_register_name_hash (db, reason) != 0 ||
+        s_migrate (db, reason) != 0 ||
         !(self->lookup = store_prepare (
               db, "SELECT message_id FROM spool WHERE name_hash=? AND hash=?", reason)) ||
         !(self->insert = store_prepare (db,
@@ -285,14 +779,11 @@ spool_destroy (spool_t **self_p)
     sqlite3_finalize (self->lookup);
     sqlite3_finalize (self->insert);
     sqlite3_finalize (self->by_hash);
-    if (self->dir_fd >= 0)
-        close (self->dir_fd);
-    if (self->work_fd >= 0)
-        close (self->work_fd);
-    if (self->done_fd >= 0)
-        close (self->done_fd);
-    if (self->rejected_fd >= 0)
-        close (self->rejected_fd);
+    const int fds[] = {self->dir_fd,  self->state_fd,    self->work_fd,
+                       self->done_fd, self->rejected_fd, self->old_work_fd};
+    for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
+        if (fds[i] >= 0)
+            close (fds[i]);
     ratelog_destroy (&self->quiet);
     free (self);
     *self_p = NULL;
@@ -328,8 +819,9 @@ spool_rename_noreplace (int from_fd, const char *from, int to_fd, const char *to
 #endif
 }
 
-/*  Claim spool file name: rename it to work/NAME, never replacing
- *  work/NAME.  0, or -1 with errno (EEXIST: work/NAME is taken).
+/*  Claim file name of directory from_fd (the spool, or the old layout's
+ *  work/): rename it to work/NAME, never replacing work/NAME.  0, or -1
+ *  with errno (EEXIST: work/NAME is taken).
  *
  *  Without RENAME_NOREPLACE: only this process writes work/, and only
  *  from its one thread, so a name free in work/ now is still free at the
@@ -337,9 +829,9 @@ spool_rename_noreplace (int from_fd, const char *from, int to_fd, const char *to
  *  one step.  (Link + unlink would unlink by name, and could delete a file
  *  that replaced NAME in between.) */
 static int
-s_claim_rename (spool_t *self, const char *name)
+s_claim_rename (spool_t *self, int from_fd, const char *name)
 {
-    if (spool_rename_noreplace (self->dir_fd, name, self->work_fd, name) == 0)
+    if (spool_rename_noreplace (from_fd, name, self->work_fd, name) == 0)
         return 0;
     if (errno != EINVAL && errno != ENOSYS)
         return -1;
@@ -350,7 +842,7 @@ s_claim_rename (spool_t *self, const char *name)
     }
     if (errno != ENOENT)
         return -1;
-    return renameat (self->dir_fd, name, self->work_fd, name);
+    return renameat (from_fd, name, self->work_fd, name);
 }
 
 /*  Move work/NAME to to_fd/FINAL, never replacing FINAL: 0, or -1 with
@@ -406,6 +898,8 @@ s_sync_move (spool_t *self, int to_fd, const char *to)
         kt_log (KT_LOG_ERROR, "spool fsync_failed dir=work errno=%d", errno);
     if (fsync (self->dir_fd) != 0)
         kt_log (KT_LOG_ERROR, "spool fsync_failed dir=spool errno=%d", errno);
+    if (self->old_work_fd >= 0 && fsync (self->old_work_fd) != 0)
+        kt_log (KT_LOG_ERROR, "spool fsync_failed dir=old_work errno=%d", errno);
 }
 
 /*  Move work/NAME into done/ under the first free name (never replacing
@@ -562,21 +1056,25 @@ s_cmp (const void *a, const void *b)
 }
 
 /*  Fill entries with up to SPOOL_SCAN_MAX candidate names of directory
- *  dir_fd (the spool, or work/: sub "/work"), sorted (oldest first when
- *  writers use sortable names), and return how many; the caller frees
- *  each name.  0 (logged) if the directory cannot be read. */
+ *  dir_fd (path base/sub: the spool, work/, or the old layout's work/),
+ *  sorted (oldest first when writers use sortable names), and return how
+ *  many; the caller frees each name.  0 (logged) if the directory cannot
+ *  be read, with *failed set when failed is not NULL. */
 static size_t
-s_list (spool_t *self, int dir_fd, const char *sub, spool_entry_t *entries)
+s_list (spool_t *self, int dir_fd, const char *base, const char *sub, spool_entry_t *entries,
+        bool *failed)
 {
     int fd = dup (dir_fd);
     DIR *dir = fd >= 0 ? fdopendir (fd) : NULL;
     if (!dir) {
         int err = errno;
         if (s_quiet_due (self, "unreadable", (unsigned long long) dir_fd))
-            kt_log (KT_LOG_ERROR, "spool unreadable dir=%s%s errno=%d%s", self->dir, sub, err,
+            kt_log (KT_LOG_ERROR, "spool unreadable dir=%s%s errno=%d%s", base, sub, err,
                     ratelog_note (self->quiet));
         if (fd >= 0)
             close (fd);
+        if (failed)
+            *failed = true;
         return 0;
     }
     rewinddir (dir);
@@ -791,13 +1289,13 @@ s_take (spool_t *self, spool_entry_t *e, spool_file_t *f)
     return taken;
 }
 
-/*  Claim spool entry e into work/ (s_claim_rename).  false (logged) when
- *  it stays in the spool: gone, its name still taken in work/, or the
- *  rename failed. */
+/*  Claim entry e of from_fd (the spool, or the old layout's work/) into
+ *  work/ (s_claim_rename).  false (logged) when it stays where it is:
+ *  gone, its name still taken in work/, or the rename failed. */
 static bool
-s_claim (spool_t *self, const spool_entry_t *e)
+s_claim (spool_t *self, int from_fd, const spool_entry_t *e)
 {
-    if (s_claim_rename (self, e->name) == 0)
+    if (s_claim_rename (self, from_fd, e->name) == 0)
         return true;
     int err = errno;
     if (err == ENOENT)
@@ -815,6 +1313,42 @@ s_claim (spool_t *self, const spool_entry_t *e)
     return false;
 }
 
+/*  Claim what entries (n_entries of directory from_fd) they can into
+ *  work/ and look at each claimed, adding to files (*n of max); every
+ *  name is freed.  Past max the rest stays where it is, unclaimed, for
+ *  the next scan. */
+static void
+s_claim_all (spool_t *self, int from_fd, spool_entry_t *entries, size_t n_entries,
+             spool_file_t *files, size_t *n, size_t max)
+{
+    for (size_t i = 0; i < n_entries; i++) {
+        if (*n < max && s_claim (self, from_fd, &entries[i]) &&
+            s_take (self, &entries[i], &files[*n]))
+            (*n)++;
+        free (entries[i].name);
+    }
+}
+
+/*  The old layout's work/, which s_upgrade left because the state's
+ *  work/ held files already: claimed from like the spool, before it, so
+ *  a file there keeps its name (the spool table knows it by that) and
+ *  waits while the name is taken.  Once it is empty it goes. */
+static void
+s_old_work (spool_t *self, spool_entry_t *entries, spool_file_t *files, size_t *n, size_t max)
+{
+    bool failed = false;
+    size_t n_entries = s_list (self, self->old_work_fd, self->dir, "/work", entries, &failed);
+    if (n_entries > 0 || failed) {
+        s_claim_all (self, self->old_work_fd, entries, n_entries, files, n, max);
+        return;
+    }
+    /*  Nothing a scan takes is left; anything else (put there by hand)
+     *  stays with it, for the operator (s_old_remove says so). */
+    s_old_remove (self, "work", self->old_work_fd);
+    close (self->old_work_fd);
+    self->old_work_fd = -1;
+}
+
 size_t
 spool_scan (spool_t *self, spool_file_t *files, size_t max)
 {
@@ -823,20 +1357,18 @@ spool_scan (spool_t *self, spool_file_t *files, size_t max)
     /*  work/ first: what a crash or a failure left there came before
      *  anything now in the spool, and a spool file whose name it holds
      *  cannot be claimed until it is gone. */
-    size_t n_entries = s_list (self, self->work_fd, "/work", entries);
+    size_t n_entries = s_list (self, self->work_fd, self->state, "/work", entries, NULL);
     for (size_t i = 0; i < n_entries; i++) {
         if (n < max && s_take (self, &entries[i], &files[n]))
             n++;
         free (entries[i].name);
     }
-    n_entries = n < max ? s_list (self, self->dir_fd, "", entries) : 0;
-    for (size_t i = 0; i < n_entries; i++) {
-        /*  Past max the rest stays in the spool, unclaimed, for the next
-         *  scan. */
-        if (n < max && s_claim (self, &entries[i]) && s_take (self, &entries[i], &files[n]))
-            n++;
-        free (entries[i].name);
-    }
+    /*  Then what the old layout's work/ still holds, which came before
+     *  anything now in the spool as well. */
+    if (self->old_work_fd >= 0 && n < max)
+        s_old_work (self, entries, files, &n, max);
+    n_entries = n < max ? s_list (self, self->dir_fd, self->dir, "", entries, NULL) : 0;
+    s_claim_all (self, self->dir_fd, entries, n_entries, files, &n, max);
     return n;
 }
 

@@ -2,13 +2,17 @@
  *  intake).  Police systems drop one JSON signal per file into the spool
  *  directory (written under a temporary name and renamed to
  *  NAME.json, so a half-written file is never read; names starting with
- *  '.' or not ending in ".json" are left alone).  Each file is first
- *  claimed: renamed, under its own name, into work/, which only ketend
- *  writes, so that a writer replacing NAME.json afterwards drops a new
- *  file instead of changing the one being handled.  From work/ it is
- *  validated; a valid one is stored and queued in the same transaction
- *  that records (a hash of the file name, content hash, message id) here, and only then
- *  moved to done/, which it leaves once its signal's receipt is kept
+ *  '.' or not ending in ".json" are left alone, and so is every directory
+ *  not so named).  ketend's own directories are not in the spool, where
+ *  the writer could rename them, but in the state directory beside it
+ *  (intake/spool-state-dir, by default SPOOL-DIR.state), which only
+ *  ketend writes, on the spool's filesystem and mount.  Each file is first
+ *  claimed: renamed, under its own name, into STATE/work/, so that a
+ *  writer replacing NAME.json afterwards drops a new file instead of
+ *  changing the one being handled.  From work/ it is validated; a valid
+ *  one is stored and queued in the same transaction that records (a hash
+ *  of the file name, content hash, message id) here, and only then moved
+ *  to done/, which it leaves once its signal's receipt is kept
  *  (spool_retain.h).  An invalid one (or one with more than one name, a
  *  hard link) is moved to rejected/ with its reason beside it
  *  (FINAL.reason, written before the move).  A move never replaces a file
@@ -21,6 +25,10 @@
  *  EIO, ESTALE, ETIMEDOUT) leaves a file for the next scan, logged once a
  *  minute.  The log never names a file nor quotes a reason: it says a
  *  fixed class and the inode number.
+ *  The layout before: work/, done/ and rejected/ inside the spool.  A
+ *  start moves them (spool_new), each whole by one rename where the state
+ *  directory has none yet, so a crash at any point leaves every file in
+ *  one of the two places, and the next start goes on.
  *  Details: docs/SIGNAL-FORMAT.md, "The police spool".
  */
 #ifndef KETEN_SPOOL_H
@@ -45,10 +53,20 @@ typedef struct {
     Keten__Signal *signal;         /* validated; owned */
 } spool_file_t;
 
-/*  db (node.db) is borrowed.  Creates dir/work (0700, ketend's own),
- *  dir/done and dir/rejected; refuses (NULL, reason) when one of them is
- *  on another filesystem than dir, or work/ belongs to another user. */
-spool_t *spool_new (sqlite3 *db, const char *dir, kt_reason_t *reason);
+/*  db (node.db) is borrowed.  Creates state (0700) if it is missing, and
+ *  in it work/ (0700), done/ and rejected/, after moving there the ones
+ *  an older ketend made in dir; refuses (NULL, reason) what spool_check
+ *  refuses, and a state directory or one of its own that belongs to
+ *  another user. */
+spool_t *spool_new (sqlite3 *db, const char *dir, const char *state, kt_reason_t *reason);
+/*  Whether state may hold ketend's directories for the spool dir, without
+ *  changing anything (ketend --check, and every start): not inside the
+ *  spool, its parent writable by nobody but ketend's user (user) or root
+ *  (or sticky), and on the spool's filesystem and mount, so that a rename
+ *  from the spool into it works.  A state directory not made yet is
+ *  judged by its parent.  0; 1 when dir does not exist (nothing to
+ *  compare: a start says so); -1 with reason. */
+int spool_check (const char *dir, const char *state, uid_t user, kt_reason_t *reason);
 /*  The record of the file signal id came from, gone with the signal (art.
  *  13: its name's and content's hashes, its owner, its time; inside the
  *  caller's transaction), and the file itself if it is still in done/ (a

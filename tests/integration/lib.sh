@@ -264,10 +264,13 @@ JSON
 # kt_spool_federation [LINE...]: an uitvoerder and a police node that
 # forwards what is dropped in $SPOOL (polled every 100 ms, in the name of
 # representative "Vertegenwoordiger Test"), each LINE added to its intake
-# section; both running and linked.
+# section; both running and linked.  ketend keeps its work/, done/ and
+# rejected/ in $SPOOL_STATE, beside the spool (intake/spool-state-dir's
+# default).
 kt_spool_federation() {
     kt_uitvoerder_up
     SPOOL="$T/spool"
+    SPOOL_STATE="$T/spool.state"
     mkdir "$SPOOL"
     kt_config politie-test
     {

@@ -165,12 +165,12 @@ before=$(stored)
 kt_signal_file "$T/b.json" B-1
 jq '.wpg_basis = "art-10-1-b" | .legal_basis = "wpg-18-2"' "$T/b.json" > "$T/b2.json"
 drop_file "$T/b2.json" 2026-12-03-b
-wait_until 20 test -e "$SPOOL/rejected/2026-12-03-b.json.reason" || fail "the art. 10(1)(b) file was not rejected"
+wait_until 20 test -e "$SPOOL.state/rejected/2026-12-03-b.json.reason" || fail "the art. 10(1)(b) file was not rejected"
 grep -q "art. 10(1)(b) Wpg data is not covered by the Wpg machtigingsbesluit" \
-    "$SPOOL/rejected/2026-12-03-b.json.reason" || fail "the rejection does not give the rule"
+    "$SPOOL.state/rejected/2026-12-03-b.json.reason" || fail "the rejection does not give the rule"
 [ "$(stored)" = "$before" ] && [ -z "$(police_list | jq -r '.signals[] | select(.local_ref=="B-1") | .message_id')" ] \
     || fail "art. 10(1)(b) data was stored"
-pass "art. 10(1)(b) Wpg data is refused at intake: $(cat "$SPOOL/rejected/2026-12-03-b.json.reason")"
+pass "art. 10(1)(b) Wpg data is refused at intake: $(cat "$SPOOL.state/rejected/2026-12-03-b.json.reason")"
 
 # The representative's right, not submit's.
 if out=$(kt politie-test signal withdraw "$A1" --reason "Ingetrokken (fictief)." 2>&1); then

@@ -14,7 +14,7 @@ drop() {  # drop NAME [LOCAL_REF]: write under a temporary name, then rename
     kt_signal_file "$SPOOL/.$1.tmp" "${2:-$1}"
     mv "$SPOOL/.$1.tmp" "$SPOOL/$1.json"
 }
-count() { find "$SPOOL/$1" -name '*.json' | wc -l; }
+count() { find "$SPOOL_STATE/$1" -name '*.json' | wc -l; }
 in_spool() { find "$SPOOL" -maxdepth 1 -name '*.json' | wc -l; }
 stored() { sqlite3 "$T/state-$UITV/weegploeg.db" "SELECT count(*) FROM signal"; }
 # Conditions are functions so wait_until re-evaluates them on every poll.
@@ -34,7 +34,7 @@ name_rows() {  # name_rows NAME [WHAT]: rows recorded for file name NAME (count(
 # forwarded NAME: NAME was recorded as forwarded and is out of the spool
 # and work/ (in done/, or already gone from it after its receipt).
 forwarded() {
-    [ "$(name_rows "$1")" -ge 1 ] && [ ! -e "$SPOOL/$1" ] && [ ! -e "$SPOOL/work/$1" ]
+    [ "$(name_rows "$1")" -ge 1 ] && [ ! -e "$SPOOL/$1" ] && [ ! -e "$SPOOL_STATE/work/$1" ]
 }
 
 for i in 1 2 3; do drop "bvh-$i"; done
@@ -45,10 +45,10 @@ mv "$T/broken.json" "$T/huge.json" "$T/nomelder.json" "$SPOOL/"
 wait_until 20 recorded_is 3 || fail "the police node recorded $(recorded) files as forwarded"
 wait_until 20 has rejected 3 || fail "rejected/ has $(count rejected) files"
 for f in broken huge nomelder; do
-    [ -s "$SPOOL/rejected/$f.json.reason" ] || fail "no reason for $f"
+    [ -s "$SPOOL_STATE/rejected/$f.json.reason" ] || fail "no reason for $f"
 done
-grep -q melder "$SPOOL/rejected/nomelder.json.reason" || fail "reason does not name the field"
-grep -q "limit" "$SPOOL/rejected/huge.json.reason" || fail "oversize reason unclear"
+grep -q melder "$SPOOL_STATE/rejected/nomelder.json.reason" || fail "reason does not name the field"
+grep -q "limit" "$SPOOL_STATE/rejected/huge.json.reason" || fail "oversize reason unclear"
 wait_until 20 stored_is 3 || fail "uitvoerder stored $(stored)"
 wait_until 20 has done 0 || fail "done/ still has $(count done) files after their receipts"
 pass "3 valid files forwarded, 3 invalid rejected with reasons"
@@ -94,7 +94,7 @@ refs=$(sqlite3 "$T/state-politie-test/node.db" "SELECT count(*), count(DISTINCT 
 pass "a SIGKILL halfway loses nothing and sends nothing twice"
 
 LOG="$T/politie-test.log"
-rejected_has() { test -e "$SPOOL/rejected/$1"; }
+rejected_has() { test -e "$SPOOL_STATE/rejected/$1"; }
 logged() { grep -q "$1" "$LOG"; }
 lines() { grep -c "$1" "$LOG" || true; }
 SKIPPED=0
@@ -110,9 +110,9 @@ test_a_later_file_of_the_same_name_never_replaces_a_record() {
     wait_until 20 rejected_has dup.json || fail "first dup.json not rejected"
     mv "$T/second" "$SPOOL/dup.json"
     wait_until 20 rejected_has dup.1.json || fail "second dup.json not rejected"
-    grep -q subject "$SPOOL/rejected/dup.json" || fail "first rejected dup.json was replaced"
-    grep -q '\[1\]' "$SPOOL/rejected/dup.1.json" || fail "second dup.json not kept as dup.1.json"
-    [ -s "$SPOOL/rejected/dup.json.reason" ] || fail "first reason was replaced"
+    grep -q subject "$SPOOL_STATE/rejected/dup.json" || fail "first rejected dup.json was replaced"
+    grep -q '\[1\]' "$SPOOL_STATE/rejected/dup.1.json" || fail "second dup.json not kept as dup.1.json"
+    [ -s "$SPOOL_STATE/rejected/dup.json.reason" ] || fail "first reason was replaced"
     # A forwarded file of an existing done/ name (other content) is sent
     # and kept beside the earlier one.  With the uitvoerder down no receipt
     # takes the earlier one out of done/ first.
@@ -120,23 +120,23 @@ test_a_later_file_of_the_same_name_never_replaces_a_record() {
     before=$(stored)
     kt_kill "$UITV"
     drop bvh-4
-    wait_until 20 test -e "$SPOOL/done/bvh-4.json" || fail "first bvh-4.json not in done/"
+    wait_until 20 test -e "$SPOOL_STATE/done/bvh-4.json" || fail "first bvh-4.json not in done/"
     drop bvh-4 bvh-4-again
-    wait_until 20 test -e "$SPOOL/done/bvh-4.1.json" || fail "second bvh-4.json not in done/"
-    grep -q '"bvh-4"' "$SPOOL/done/bvh-4.json" || fail "done/bvh-4.json was replaced"
-    grep -q '"bvh-4-again"' "$SPOOL/done/bvh-4.1.json" || fail "second bvh-4.json not kept as bvh-4.1.json"
+    wait_until 20 test -e "$SPOOL_STATE/done/bvh-4.1.json" || fail "second bvh-4.json not in done/"
+    grep -q '"bvh-4"' "$SPOOL_STATE/done/bvh-4.json" || fail "done/bvh-4.json was replaced"
+    grep -q '"bvh-4-again"' "$SPOOL_STATE/done/bvh-4.1.json" || fail "second bvh-4.json not kept as bvh-4.1.json"
     kt_start "$UITV"
     wait_until 20 stored_is $((before + 2)) || fail "not both bvh-4.json forwarded"
     wait_until 20 has done 0 || fail "done/ still holds bvh-4 after the receipts"
     # A reason left without its file (ketend died between writing the
     # reason and moving the file) is not overwritten either.
-    echo "earlier reason" > "$SPOOL/rejected/orphan.json.reason"
+    echo "earlier reason" > "$SPOOL_STATE/rejected/orphan.json.reason"
     echo '{' > "$T/orphan"
     mv "$T/orphan" "$SPOOL/orphan.json"
     wait_until 20 rejected_has orphan.1.json || fail "orphan.json not rejected"
-    [ "$(cat "$SPOOL/rejected/orphan.json.reason")" = "earlier reason" ] \
+    [ "$(cat "$SPOOL_STATE/rejected/orphan.json.reason")" = "earlier reason" ] \
         || fail "an existing .reason was overwritten"
-    [ -e "$SPOOL/rejected/orphan.1.json" ] && [ ! -e "$SPOOL/rejected/orphan.json" ] \
+    [ -e "$SPOOL_STATE/rejected/orphan.1.json" ] && [ ! -e "$SPOOL_STATE/rejected/orphan.json" ] \
         || fail "orphan.json not moved beside its own reason"
     pass "test_a_later_file_of_the_same_name_never_replaces_a_record"
 }
@@ -152,12 +152,12 @@ test_an_overlong_name_is_rejected_visibly_and_dot_files_are_left_alone() {
     # Gone from the spool when claimed; the reason and the move follow.
     beside() {
         local r
-        r=$(find "$SPOOL/rejected" -name "name-too-long-*.json.reason" | head -n1)
+        r=$(find "$SPOOL_STATE/rejected" -name "name-too-long-*.json.reason" | head -n1)
         [ -n "$r" ] && [ -e "${r%.reason}" ]
     }
     wait_until 20 beside || fail "overlong file not in rejected/ beside its reason"
     local reason
-    reason=$(find "$SPOOL/rejected" -name "name-too-long-*.json.reason" | head -n1)
+    reason=$(find "$SPOOL_STATE/rejected" -name "name-too-long-*.json.reason" | head -n1)
     [ -n "$reason" ] || fail "overlong name not in rejected/ under a short name"
     [ -e "${reason%.reason}" ] || fail "overlong file not beside its reason"
     grep -q "file name is 235 bytes, more than the limit of 200" "$reason" \
@@ -169,7 +169,7 @@ test_an_overlong_name_is_rejected_visibly_and_dot_files_are_left_alone() {
     wait_until 20 forwarded after-dot.json || fail "after-dot.json not forwarded"
     [ -e "$SPOOL/.in-progress.json" ] && [ -e "$SPOOL/.in-progress.json.tmp" ] \
         || fail "a dot file was taken"
-    ! compgen -G "$SPOOL/rejected/.in-progress*" > /dev/null || fail "a dot file was rejected"
+    ! compgen -G "$SPOOL_STATE/rejected/.in-progress*" > /dev/null || fail "a dot file was rejected"
     rm "$SPOOL/.in-progress.json" "$SPOOL/.in-progress.json.tmp"
     pass "test_an_overlong_name_is_rejected_visibly_and_dot_files_are_left_alone"
 }
@@ -179,7 +179,7 @@ test_the_log_names_a_class_never_a_file_or_its_content() {
     jq '. + {"geheimVeldJansen": 1}' "$T/full.json" > "$T/unknown"
     mv "$T/unknown" "$SPOOL/Jansen-Pietje.json"
     wait_until 20 rejected_has Jansen-Pietje.json || fail "unknown key not rejected"
-    grep -q geheimVeldJansen "$SPOOL/rejected/Jansen-Pietje.json.reason" \
+    grep -q geheimVeldJansen "$SPOOL_STATE/rejected/Jansen-Pietje.json.reason" \
         || fail "the reason file does not name the unknown key"
     grep -q 'spool rejected class=invalid_signal ino=' "$LOG" || fail "no class in the log"
     grep -q 'spool rejected class=name_too_long ino=' "$LOG" || fail "no name_too_long class"
@@ -191,9 +191,9 @@ test_the_log_names_a_class_never_a_file_or_its_content() {
 
 # The file is in work/ (claimed by ketend) with no trace of it in rejected/.
 claimed() {
-    [ -e "$SPOOL/work/$1" ] || fail "$1 is not in work/"
+    [ -e "$SPOOL_STATE/work/$1" ] || fail "$1 is not in work/"
     [ ! -e "$SPOOL/$1" ] || fail "$1 is still in the spool"
-    ! compgen -G "$SPOOL/rejected/${1%.json}*" > /dev/null || fail "$1 has an entry in rejected/"
+    ! compgen -G "$SPOOL_STATE/rejected/${1%.json}*" > /dev/null || fail "$1 has an entry in rejected/"
 }
 local_refs() {  # local_refs REF: how many signals the police node stored with local_ref REF
     sqlite3 "$T/state-politie-test/node.db" "SELECT count(*) FROM signal WHERE local_ref='$1'"
@@ -213,7 +213,7 @@ test_a_file_with_another_name_elsewhere_is_rejected() {
     kt_signal_file "$T/linked" linked-1
     ln "$T/linked" "$SPOOL/linked.json"
     wait_until 20 rejected_has linked.json || fail "a hard-linked file was not rejected"
-    grep -q "hard link" "$SPOOL/rejected/linked.json.reason" || fail "the reason does not say hard link"
+    grep -q "hard link" "$SPOOL_STATE/rejected/linked.json.reason" || fail "the reason does not say hard link"
     # The log line follows the moves' fsyncs.
     wait_until 10 logged 'spool rejected class=hard_link ino=' || fail "no hard_link class in the log"
     [ "$(local_refs linked-1)" = 0 ] && [ "$(stored)" = "$before" ] || fail "a hard-linked file was sent"
@@ -227,33 +227,59 @@ test_a_file_left_in_work_before_it_was_stored_is_sent_once() {
     local before
     before=$(stored)
     kt_kill politie-test
-    kt_signal_file "$SPOOL/work/left.json" left-1
+    kt_signal_file "$SPOOL_STATE/work/left.json" left-1
     kt_start politie-test
     wait_until 20 forwarded left.json || fail "left.json not handled from work/"
     wait_until 30 stored_is $((before + 1)) || fail "left.json not forwarded"
     [ "$(local_refs left-1)" = 1 ] || fail "left.json stored $(local_refs left-1) times"
-    [ -z "$(ls -A "$SPOOL/work")" ] || fail "work/ is not empty"
+    [ -z "$(ls -A "$SPOOL_STATE/work")" ] || fail "work/ is not empty"
     pass "test_a_file_left_in_work_before_it_was_stored_is_sent_once"
 }
 
 test_a_move_target_on_another_filesystem_refuses_the_start() {
-    # A rename cannot cross filesystems (EXDEV): with done/ on its own
-    # mount every move would fail, on every scan.  ketend refuses to start.
+    # A rename cannot cross filesystems, nor mounts of one filesystem
+    # (EXDEV): with the state directory, or done/ in it, on a mount of its
+    # own every move would fail, on every scan.  ketend refuses to start,
+    # naming both directories; --check says the same where it can see it.
     if ! unshare -rm true 2> /dev/null; then
         skip "${FUNCNAME[0]}" "no mount namespace (unshare -rm)"
         return 0
     fi
-    local out
-    mkdir -p "$T/spool-fs/done"
-    sed -e "s|$SPOOL|$T/spool-fs|" -e "s|state-politie-test|state-fs|" -e "s|politie-test.sock|fs.sock|" \
+    local out rc fs="$T/spool-fs"
+    mkdir -p "$fs" "$fs.state/done"
+    sed -e "s|$SPOOL|$fs|" -e "s|state-politie-test|state-fs|" -e "s|politie-test.sock|fs.sock|" \
         "$T/politie-test.cfg" > "$T/fs.cfg"
-    # shellcheck disable=SC2016
-    if out=$(timeout 20 unshare -rm sh -c 'mount -t tmpfs none "$1/done" && exec "$2" --config "$3"' \
-            sh "$T/spool-fs" "$KETEND" "$T/fs.cfg" 2>&1); then
-        fail "ketend started with done/ on another filesystem"
-    fi
-    grep -q "done/ is on another filesystem" <<< "$out" || fail "refusal unclear: $out"
-    pass "test_a_move_target_on_another_filesystem_refuses_the_start"
+    # mounted MOUNT-COMMAND [--check]: ketend (or its check) with MOUNT-COMMAND
+    # run first in a mount namespace of its own; its output in out, its
+    # status in rc.
+    mounted() {
+        rc=0
+        # shellcheck disable=SC2016
+        out=$(timeout 20 unshare -rm sh -c "$1"' && exec "$0" --config "$1" $2' \
+            "$KETEND" "$T/fs.cfg" "${2:-}" 2>&1) || rc=$?
+    }
+    mounted 'mount -t tmpfs none "'"$fs.state/done"'"'
+    [ "$rc" != 0 ] || fail "ketend started with done/ on another filesystem"
+    grep -q "$fs.state/done/ is on another filesystem than the spool directory $fs;" <<< "$out" \
+        || fail "refusal unclear: $out"
+    rm -r "$fs.state"
+    mounted 'mkdir "'"$fs.state"'" && mount -t tmpfs none "'"$fs.state"'"'
+    [ "$rc" = 78 ] || fail "ketend started (or exited $rc) with its state directory on another filesystem: $out"
+    grep -q "$fs.state is on another filesystem than the spool directory $fs;" <<< "$out" \
+        || fail "refusal unclear: $out"
+    # The same filesystem, another mount: what systemd makes of two
+    # ReadWritePaths= entries.  st_dev alone cannot see it.
+    rm -r "$fs.state"
+    mkdir "$fs.state"
+    mounted 'mount --bind "'"$fs.state"'" "'"$fs.state"'"' --check
+    [ "$rc" = 78 ] || fail "ketend --check passed (or exited $rc) with its state directory on a mount of its own: $out"
+    grep -q "$fs.state is on another mount than the spool directory $fs (a bind mount" <<< "$out" \
+        || fail "refusal unclear: $out"
+    mounted 'mount --bind "'"$fs.state"'" "'"$fs.state"'"'
+    [ "$rc" = 78 ] || fail "ketend started (or exited $rc) with its state directory on a mount of its own: $out"
+    grep -q "$fs.state is on another mount than the spool directory $fs" <<< "$out" || fail "refusal unclear: $out"
+    [ -z "$(ls -A "$fs.state")" ] || fail "ketend made something in a state directory it refused"
+    pass "${FUNCNAME[0]}"
 }
 
 # Fault injection: strace attached to the police ketend makes chosen system
@@ -287,7 +313,7 @@ strace_probe() {
 }
 inject_start() {  # inject_start STRACE_ARGS...
     local pid=${KT_PID[politie-test]}
-    strace -qq -p "$pid" -P "$SPOOL" -P "$SPOOL/work" -o "$T/strace.out" "$@" 2> "$T/strace.err" &
+    strace -qq -p "$pid" -P "$SPOOL" -P "$SPOOL_STATE/work" -o "$T/strace.out" "$@" 2> "$T/strace.err" &
     STRACE_PID=$!
     wait_until 10 traced "$pid" || fail "strace did not attach to ketend: $(cat "$T/strace.err")"
 }
@@ -346,13 +372,13 @@ test_a_file_left_in_work_after_it_was_stored_is_not_sent_again() {
     kill -KILL "${KT_PID[politie-test]}" "$STRACE_PID"
     wait "$STRACE_PID" 2> /dev/null || true
     kt_kill politie-test KILL
-    [ -e "$SPOOL/work/stored-crash.json" ] || fail "stored-crash.json not in work/ at the crash"
+    [ -e "$SPOOL_STATE/work/stored-crash.json" ] || fail "stored-crash.json not in work/ at the crash"
     kt_start politie-test
-    wait_until 20 test ! -e "$SPOOL/work/stored-crash.json" || fail "stored-crash.json not moved on"
+    wait_until 20 test ! -e "$SPOOL_STATE/work/stored-crash.json" || fail "stored-crash.json not moved on"
     wait_until 30 stored_is $((before + 1)) || fail "stored-crash.json did not arrive"
     logged 'spool already_forwarded' || fail "no already_forwarded note"
     [ "$(local_refs stored-crash-1)" = 1 ] || fail "stored-crash.json stored $(local_refs stored-crash-1) times"
-    [ -z "$(ls -A "$SPOOL/work")" ] || fail "work/ is not empty"
+    [ -z "$(ls -A "$SPOOL_STATE/work")" ] || fail "work/ is not empty"
     pass "test_a_file_left_in_work_after_it_was_stored_is_not_sent_again"
 }
 
@@ -395,8 +421,8 @@ test_a_file_that_vanishes_leaves_no_stray_reason() {
     inject_stop
     [ "$(injected)" = 4 ] || fail "not 4 faults injected"
     [ "$(lines 'spool vanished')" = $((vanished + 4)) ] || fail "not 4 vanished notes"
-    [ -e "$SPOOL/rejected/gone.json" ] && [ ! -e "$SPOOL/gone.json" ] || fail "gone.json not moved"
-    [ "$(find "$SPOOL/rejected" -name 'gone*' | wc -l)" = 2 ] || fail "stray entries for gone.json"
+    [ -e "$SPOOL_STATE/rejected/gone.json" ] && [ ! -e "$SPOOL/gone.json" ] || fail "gone.json not moved"
+    [ "$(find "$SPOOL_STATE/rejected" -name 'gone*' | wc -l)" = 2 ] || fail "stray entries for gone.json"
     pass "test_a_file_that_vanishes_leaves_no_stray_reason"
 }
 
@@ -417,22 +443,22 @@ test_without_rename_noreplace_nothing_is_replaced_or_lost() {
     inject_start -e trace=renameat2 -e inject=renameat2:error=EINVAL
     drop nfs-1
     drop nfs-2
-    wait_until 20 test -e "$SPOOL/done/nfs-2.json" || fail "first nfs-2.json not in done/"
+    wait_until 20 test -e "$SPOOL_STATE/done/nfs-2.json" || fail "first nfs-2.json not in done/"
     drop nfs-2 nfs-2-again # done/nfs-2.json is there: kept beside it
     echo '{' > "$T/nfs-bad"
     mv "$T/nfs-bad" "$SPOOL/nfs-bad.json"
-    wait_until 20 test -e "$SPOOL/done/nfs-1.json" || fail "nfs-1.json not in done/"
-    wait_until 20 test -e "$SPOOL/done/nfs-2.1.json" || fail "second nfs-2.json not in done/"
+    wait_until 20 test -e "$SPOOL_STATE/done/nfs-1.json" || fail "nfs-1.json not in done/"
+    wait_until 20 test -e "$SPOOL_STATE/done/nfs-2.1.json" || fail "second nfs-2.json not in done/"
     wait_until 20 rejected_has nfs-bad.json || fail "nfs-bad.json not rejected"
     inject_stop
     [ "$(injected)" -ge 3 ] || fail "RENAME_NOREPLACE was not refused"
-    grep -q '"nfs-2"' "$SPOOL/done/nfs-2.json" || fail "done/nfs-2.json was replaced"
-    grep -q '"nfs-2-again"' "$SPOOL/done/nfs-2.1.json" || fail "second nfs-2.json not kept as nfs-2.1.json"
-    [ -s "$SPOOL/rejected/nfs-bad.json.reason" ] || fail "no reason for nfs-bad.json"
+    grep -q '"nfs-2"' "$SPOOL_STATE/done/nfs-2.json" || fail "done/nfs-2.json was replaced"
+    grep -q '"nfs-2-again"' "$SPOOL_STATE/done/nfs-2.1.json" || fail "second nfs-2.json not kept as nfs-2.1.json"
+    [ -s "$SPOOL_STATE/rejected/nfs-bad.json.reason" ] || fail "no reason for nfs-bad.json"
     for f in done/nfs-1.json done/nfs-2.json done/nfs-2.1.json rejected/nfs-bad.json; do
-        [ "$(stat -c %h "$SPOOL/$f")" = 1 ] || fail "$f was linked, not moved"
+        [ "$(stat -c %h "$SPOOL_STATE/$f")" = 1 ] || fail "$f was linked, not moved"
     done
-    [ -z "$(ls -A "$SPOOL/work")" ] || fail "work/ is not empty"
+    [ -z "$(ls -A "$SPOOL_STATE/work")" ] || fail "work/ is not empty"
     kt_start "$UITV"
     wait_until 30 stored_is $((before + 3)) || fail "not all three files forwarded"
     wait_until 30 has done 0 || fail "done/ still has $(count done) files after their receipts"

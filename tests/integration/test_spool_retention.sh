@@ -22,13 +22,14 @@ marked() {
     rm "$1.src"
 }
 drop_file() { cp "$1" "$SPOOL/.$2.tmp" && mv "$SPOOL/.$2.tmp" "$SPOOL/$2.json"; }
-count() { find "$SPOOL/$1" -name '*.json' | wc -l; }
+count() { find "$SPOOL_STATE/$1" -name '*.json' | wc -l; }
 has() { test "$(count "$1")" = "$2"; }
 stored() { sqlite3 "$T/state-$UITV/weegploeg.db" "SELECT count(*) FROM signal"; }
 stored_is() { test "$(stored)" = "$1"; }
 recorded() { sqlite3 "$DB" "SELECT count(*) FROM spool"; }
-# The files of the police node that hold MARKER: its spool and its state.
-plaintext_files() { grep -rliF "$FORGET" "$SPOOL" "$T/state-politie-test" || true; }
+# The files of the police node that hold MARKER: its spool, the spool's
+# state directory and the node's state.
+plaintext_files() { grep -rliF "$FORGET" "$SPOOL" "$SPOOL_STATE" "$T/state-politie-test" || true; }
 seen_again() { [ "$(grep -c 'spool already_forwarded' "$LOG" || true)" -gt "$1" ]; }
 spool_status() { kt politie-test status --json | jq -r ".spool.$1"; }
 
@@ -50,7 +51,7 @@ test_after_its_receipt_no_plaintext_is_kept_and_a_redrop_is_still_recognised() {
     drop_file "$T/first.json" vergeetkind-001
     wait_until 20 seen_again "$n" || fail "the re-dropped file was not recognised as sent"
     wait_until 20 has done 0 || fail "the re-dropped copy stays in done/"
-    [ ! -e "$SPOOL/vergeetkind-001.json" ] && [ -z "$(ls -A "$SPOOL/work")" ] \
+    [ ! -e "$SPOOL/vergeetkind-001.json" ] && [ -z "$(ls -A "$SPOOL_STATE/work")" ] \
         || fail "the re-dropped file is still in the spool or work/"
     [ "$(stored)" = 1 ] && [ "$(recorded)" = 1 ] || fail "the re-dropped file was sent again"
     left=$(plaintext_files)
@@ -61,15 +62,15 @@ test_after_its_receipt_no_plaintext_is_kept_and_a_redrop_is_still_recognised() {
 test_a_held_signal_keeps_its_file_until_its_release_is_receipted() {
     marked "$T/held.json" ret-held art-9-10
     drop_file "$T/held.json" 2026-12-03-002
-    wait_until 20 test -e "$SPOOL/done/2026-12-03-002.json" || fail "the held file not in done/"
+    wait_until 20 test -e "$SPOOL_STATE/done/2026-12-03-002.json" || fail "the held file not in done/"
     # A later file, sent and forgotten, proves done/ was looked at again.
     marked "$T/later.json" ret-later
     drop_file "$T/later.json" 2026-12-03-003
     wait_until 20 stored_is 2 || fail "the later signal did not arrive"
-    wait_until 20 test ! -e "$SPOOL/done/2026-12-03-003.json" || fail "the later file was kept"
-    [ -e "$SPOOL/done/2026-12-03-002.json" ] || fail "the held signal's file left done/ unreleased"
+    wait_until 20 test ! -e "$SPOOL_STATE/done/2026-12-03-003.json" || fail "the later file was kept"
+    [ -e "$SPOOL_STATE/done/2026-12-03-002.json" ] || fail "the held signal's file left done/ unreleased"
     # The marker is found where it is: the grep above can fail.
-    [ "$(plaintext_files)" = "$SPOOL/done/2026-12-03-002.json" ] \
+    [ "$(plaintext_files)" = "$SPOOL_STATE/done/2026-12-03-002.json" ] \
         || fail "the held file is not the one file holding the plaintext: $(plaintext_files)"
     local id
     id=$(kt politie-test signal list --json | jq -r '.signals[] | select(.state=="held") | .message_id')
@@ -103,8 +104,8 @@ test_a_rejected_file_is_kept_13_days_and_gone_after_15_with_a_warning_before() {
     printf '{ "subject": { "name": "%s" ' "$MARKER" > "$T/broken"
     before_ms=$(date +%s%3N)
     mv "$T/broken" "$SPOOL/broken.json"
-    wait_until 20 test -s "$SPOOL/rejected/broken.json.reason" || fail "broken.json not rejected"
-    wait_until 20 test -e "$SPOOL/rejected/broken.json" || fail "broken.json not in rejected/"
+    wait_until 20 test -s "$SPOOL_STATE/rejected/broken.json.reason" || fail "broken.json not rejected"
+    wait_until 20 test -e "$SPOOL_STATE/rejected/broken.json" || fail "broken.json not in rejected/"
     after_ms=$(date +%s%3N)
     [ "$(spool_status rejected_waiting)" = 1 ] || fail "status does not count the rejected file"
     [ "$(spool_status rejected_keep_days)" = 14 ] || fail "status does not say the 14 days"
@@ -116,21 +117,21 @@ test_a_rejected_file_is_kept_13_days_and_gone_after_15_with_a_warning_before() {
         || fail "keten status does not show the rejected file: $(kt politie-test status)"
 
     at +11d
-    [ -e "$SPOOL/rejected/broken.json" ] || fail "removed after 11 days"
+    [ -e "$SPOOL_STATE/rejected/broken.json" ] || fail "removed after 11 days"
     [ "$(spool_status warning)" = null ] || fail "a warning 3 days before the removal"
     at +13d
-    [ -e "$SPOOL/rejected/broken.json" ] && [ -e "$SPOOL/rejected/broken.json.reason" ] \
+    [ -e "$SPOOL_STATE/rejected/broken.json" ] && [ -e "$SPOOL_STATE/rejected/broken.json.reason" ] \
         || fail "removed after 13 days"
     [ "$(spool_status rejected_removed_within_2_days)" = 1 ] || fail "not counted as going soon"
     spool_status warning | grep -q "1 rejected spool file will be removed within 2 days" \
         || fail "no warning a day before the removal: $(spool_status warning)"
     kt politie-test status | grep -q '^warning .*within 2 days' \
         || fail "keten status shows no warning: $(kt politie-test status)"
-    [ "$(plaintext_files)" = "$SPOOL/rejected/broken.json" ] \
+    [ "$(plaintext_files)" = "$SPOOL_STATE/rejected/broken.json" ] \
         || fail "the rejected file is not the one file holding the plaintext: $(plaintext_files)"
     at +15d
-    [ ! -e "$SPOOL/rejected/broken.json" ] || fail "still there 15 days after the rejection"
-    [ ! -e "$SPOOL/rejected/broken.json.reason" ] || fail "its reason is still there"
+    [ ! -e "$SPOOL_STATE/rejected/broken.json" ] || fail "still there 15 days after the rejection"
+    [ ! -e "$SPOOL_STATE/rejected/broken.json.reason" ] || fail "its reason is still there"
     grep -q 'spool rejected_expired ino=' "$LOG" || fail "no rejected_expired line in the log"
     [ "$(spool_status rejected_waiting)" = 0 ] && [ "$(spool_status warning)" = null ] \
         || fail "status still counts or warns"

@@ -32,7 +32,7 @@ pass "a spool file is stored within seconds while the local API is under load"
 delivered() {  # its receipt kept, and the file out of work/
     [ "$(sqlite3 "$T/state-politie-test/node.db" "SELECT count(*) FROM outbox o JOIN signal s
         ON s.message_id = o.id WHERE s.local_ref = 'SPOOLED' AND o.state <> 0 AND o.log_index IS NOT NULL")" = 1 ] &&
-        [ ! -e "$SPOOL/work/spooled.json" ]
+        [ ! -e "$SPOOL_STATE/work/spooled.json" ]
 }
 wait_until 10 delivered || fail "the spool file was not forwarded"
 kill $LOAD 2> /dev/null || true

@@ -400,6 +400,41 @@ test_police_representative_keys_are_checked (void **state)
         fail_msg ("%s", r.text);
 }
 
+/*  ketend's own spool directories default to a sibling of the spool,
+ *  SPOOL-DIR.state (never inside it); one set by hand is taken as given,
+ *  but never the spool itself, nor without a spool. */
+static void
+test_spool_state_dir_defaults_beside_the_spool (void **state)
+{
+    fixture_t *f = *state;
+    config_t c;
+    kt_reason_t r;
+    s_write (f->path, NULL, "intake/spool-dir", "/var/spool/keten/politie/");
+    s_append (f->path, "    representative = \"Insp. De Wit\"\n");
+    if (config_load (f->path, &c, &r) != 0)
+        fail_msg ("%s", r.text);
+    assert_string_equal (c.spool_dir, "/var/spool/keten/politie");
+    assert_string_equal (c.spool_state_dir, "/var/spool/keten/politie.state");
+    s_append (f->path, "    spool-state-dir = /srv/keten/politie-own/\n");
+    if (config_load (f->path, &c, &r) != 0)
+        fail_msg ("%s", r.text);
+    assert_string_equal (c.spool_state_dir, "/srv/keten/politie-own");
+    s_write (f->path, NULL, "intake/spool-dir", "/var/spool/keten/politie");
+    s_append (f->path, "    representative = \"Insp. De Wit\"\n");
+    s_append (f->path, "    spool-state-dir = /var/spool/keten/politie/\n");
+    s_refused (f, "intake/spool-state-dir must not be the spool directory itself");
+    s_write (f->path, NULL, "intake/spool-dir", "/var/spool/keten/politie/.");
+    s_append (f->path, "    representative = \"Insp. De Wit\"\n");
+    s_refused (f, "names no directory of its own");
+    s_write (f->path, NULL, "intake/spool-state-dir", "/var/spool/keten/politie.state");
+    s_refused (f, "intake/spool-state-dir is set without intake/spool-dir");
+    /*  No spool: none. */
+    s_write (f->path, NULL, NULL, NULL);
+    if (config_load (f->path, &c, &r) != 0)
+        fail_msg ("%s", r.text);
+    assert_string_equal (c.spool_state_dir, "");
+}
+
 static void
 test_bind_and_connect_both_or_neither_is_refused (void **state)
 {
@@ -558,6 +593,7 @@ main (void)
         T (test_numbers_must_be_plain_decimal),
         T (test_timing_keys_must_be_consistent),
         T (test_police_representative_keys_are_checked),
+        T (test_spool_state_dir_defaults_beside_the_spool),
         T (test_bind_and_connect_both_or_neither_is_refused),
         T (test_endpoints_must_be_tcp_or_ipc_with_a_port),
         T (test_relative_paths_are_resolved_against_the_config_directory),

@@ -38,8 +38,9 @@ static const char *s_valid =
     " \"source\": {\"kind\": \"eigen\"}, \"legal_basis\": \"wpg-16\"}";
 
 typedef struct {
-    char dir[64];    /* scratch: node.db and spool/ */
+    char dir[64];    /* scratch: node.db, spool/ and spool.state/ */
     char spool[128]; /* the spool directory */
+    char state[128]; /* ketend's own: work/, done/, rejected/ */
     sqlite3 *db;
     spool_t *spool_dir;
     spool_file_t files[MAX_FILES];
@@ -53,6 +54,7 @@ s_setup (void **state)
     if (!f || testutil_tmpdir (f->dir, sizeof f->dir, "spool") != 0)
         return -1;
     snprintf (f->spool, sizeof f->spool, "%s/spool", f->dir);
+    snprintf (f->state, sizeof f->state, "%s/spool.state", f->dir);
     if (mkdir (f->spool, 0700) != 0)
         return -1;
     char path[160];
@@ -61,7 +63,7 @@ s_setup (void **state)
     f->db = store_open (path, &r);
     if (!f->db)
         fail_msg ("store_open: %s", r.text);
-    f->spool_dir = spool_new (f->db, f->spool, &r);
+    f->spool_dir = spool_new (f->db, f->spool, f->state, &r);
     if (!f->spool_dir)
         fail_msg ("spool_new: %s", r.text);
     *state = f;
@@ -88,11 +90,14 @@ s_teardown (void **state)
     return rc;
 }
 
-/*  dir/sub/name (sub "" for the spool itself) into path. */
+/*  state/sub/name for ketend's own work/, done/ and rejected/, else
+ *  spool/sub/name (sub "" for the spool itself) into path. */
 static void
 s_path (const fixture_t *f, const char *sub, const char *name, char *path, size_t len)
 {
-    snprintf (path, len, "%s%s%s/%s", f->spool, *sub ? "/" : "", sub, name);
+    bool own =
+        strcmp (sub, "work") == 0 || strcmp (sub, "done") == 0 || strcmp (sub, "rejected") == 0;
+    snprintf (path, len, "%s%s%s/%s", own ? f->state : f->spool, *sub ? "/" : "", sub, name);
 }
 
 /*  Drop text as spool/name, the way a police system does: written under a
@@ -485,7 +490,7 @@ static spool_retain_t *
 s_retain (fixture_t *f, settled_list_t *settled)
 {
     kt_reason_t r;
-    spool_retain_t *retain = spool_retain_new (f->spool_dir, f->spool, 14, s_settled, settled, &r);
+    spool_retain_t *retain = spool_retain_new (f->spool_dir, f->state, 14, s_settled, settled, &r);
     if (!retain)
         fail_msg ("spool_retain_new: %s", r.text);
     return retain;
@@ -579,7 +584,7 @@ test_names_recorded_before_are_hashed_and_still_recognised (void **state)
                                  STORE_VALUES (STORE_BLOB (hash, 32), STORE_BLOB (id, KT_ID_LEN)),
                                  "insert", &r),
                       1);
-    spool_t *spool = spool_new (db, f->spool, &r);
+    spool_t *spool = spool_new (db, f->spool, f->state, &r);
     if (!spool)
         fail_msg ("spool_new: %s", r.text);
     assert_int_equal (s_count (db, "SELECT count(*) FROM spool WHERE message_id=?",
@@ -890,9 +895,10 @@ test_an_orphan_reason_is_removed_and_never_counted (void **state)
     spool_retain_destroy (&retain);
 }
 
-/*  done/ and rejected/ made by someone else before ketend first started
- *  would give that user every signal: refused, like such a work/.  Needs
- *  root to give a directory away; skipped otherwise. */
+/*  A state directory, or a done/ or rejected/ in it, made by someone else
+ *  before ketend first started would give that user every signal:
+ *  refused, like such a work/.  Needs root to give a directory away;
+ *  skipped otherwise. */
 static void
 test_a_subdirectory_owned_by_another_user_is_refused (void **state)
 {
@@ -901,24 +907,31 @@ test_a_subdirectory_owned_by_another_user_is_refused (void **state)
         skip ();
         return;
     }
-    const char *const subs[] = {"work", "done", "rejected"};
-    for (size_t i = 0; i < 3; i++) {
-        char dir[64], spool[128], path[192];
+    const char *const subs[] = {"", "work", "done", "rejected"};
+    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+        char dir[64], spool[128], own[128], path[192];
         assert_int_equal (testutil_tmpdir (dir, sizeof dir, "spool-owner"), 0);
         snprintf (spool, sizeof spool, "%s/spool", dir);
+        snprintf (own, sizeof own, "%s/spool.state", dir);
         assert_int_equal (mkdir (spool, 0700), 0);
-        snprintf (path, sizeof path, "%s/%s", spool, subs[i]);
-        assert_int_equal (mkdir (path, 0700), 0);
+        assert_int_equal (mkdir (own, 0700), 0);
+        snprintf (path, sizeof path, "%s/%s", own, subs[i]);
+        if (*subs[i])
+            assert_int_equal (mkdir (path, 0700), 0);
         assert_int_equal (chown (path, 65534, 65534), 0);
         snprintf (path, sizeof path, "%s/node.db", dir);
         kt_reason_t r;
         sqlite3 *db = store_open (path, &r);
         assert_non_null (db);
-        spool_t *spool_dir = spool_new (db, spool, &r);
+        spool_t *spool_dir = spool_new (db, spool, own, &r);
         assert_null (spool_dir);
-        char want[32];
-        snprintf (want, sizeof want, "%s/ belongs to uid 65534", subs[i]);
-        assert_non_null (strstr (r.text, want));
+        char want[48];
+        if (*subs[i])
+            snprintf (want, sizeof want, "%s/ belongs to uid 65534", subs[i]);
+        else
+            snprintf (want, sizeof want, "spool.state belongs to uid 65534");
+        if (!strstr (r.text, want))
+            fail_msg ("%s: %s", subs[i], r.text);
         store_close (&db);
         testutil_rmtree (dir);
     }
@@ -953,6 +966,362 @@ test_a_numbered_done_file_goes_with_its_destroyed_signal (void **state)
     assert_int_equal (spool_forget (f->spool_dir, id2, &r), 0);
     assert_false (s_exists (f, "done", "dup.1.json"));
     assert_true (s_exists (f, "done", "dup.json"));
+}
+
+/* ---- where ketend's own directories are, and the layout before ---------- */
+
+/*  The spool's own work/, done/ and rejected/ of the layout before: the
+ *  state's renamed back into the spool, as an older ketend kept them. */
+static void
+s_old_layout (fixture_t *f)
+{
+    spool_destroy (&f->spool_dir);
+    const char *const subs[] = {"work", "done", "rejected"};
+    for (size_t i = 0; i < 3; i++) {
+        char from[256], to[256];
+        snprintf (from, sizeof from, "%s/%s", f->state, subs[i]);
+        snprintf (to, sizeof to, "%s/%s", f->spool, subs[i]);
+        assert_int_equal (rename (from, to), 0);
+    }
+}
+
+/*  A start: the spool opened again. */
+static void
+s_reopen (fixture_t *f)
+{
+    spool_destroy (&f->spool_dir);
+    kt_reason_t r;
+    f->spool_dir = spool_new (f->db, f->spool, f->state, &r);
+    if (!f->spool_dir)
+        fail_msg ("spool_new: %s", r.text);
+}
+
+/*  Whether the spool holds a directory sub. */
+static bool
+s_old_exists (const fixture_t *f, const char *sub)
+{
+    char path[256];
+    snprintf (path, sizeof path, "%s/%s", f->spool, sub);
+    struct stat st;
+    return lstat (path, &st) == 0;
+}
+
+/*  The valid signal with its description's first word replaced by word
+ *  (9 letters): other content, so another hash. */
+static void
+s_variant (char *out, size_t cap, const char *word)
+{
+    snprintf (out, cap, "%s", s_valid);
+    char *at = strstr (out, "Fictional");
+    assert_non_null (at);
+    memcpy (at, word, 9);
+}
+
+/*  text into path (a new file). */
+static void
+s_write_file (const char *path, const char *text)
+{
+    FILE *fp = fopen (path, "wx");
+    if (!fp)
+        fail_msg ("%s: %s", path, strerror (errno));
+    fputs (text, fp);
+    fclose (fp);
+}
+
+/*  What a writer can reach is the spool alone: nothing of ketend's is
+ *  made in it, and the state directory beside it is ketend's, 0700. */
+static void
+test_ketends_directories_are_made_beside_the_spool_not_in_it (void **state)
+{
+    fixture_t *f = *state;
+    DIR *d = opendir (f->spool);
+    assert_non_null (d);
+    for (struct dirent *de; (de = readdir (d));)
+        if (strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0)
+            fail_msg ("the spool holds %s", de->d_name);
+    closedir (d);
+    struct stat st;
+    assert_int_equal (stat (f->state, &st), 0);
+    assert_int_equal (st.st_uid, geteuid ());
+    assert_int_equal (st.st_mode & 0777, 0700);
+    s_drop (f, "beside.json", s_valid);
+    assert_int_equal (s_scan (f), 1);
+    assert_true (s_exists (f, "work", "beside.json"));
+    s_record (f, &f->files[0], true);
+    assert_true (s_exists (f, "done", "beside.json"));
+}
+
+/*  A start of this ketend on the layout before: work/, done/ and
+ *  rejected/ each move whole into the state directory and leave the
+ *  spool.  What was in work/ is handled as before: a file not yet
+ *  recorded is returned (sent once), one recorded before the crash is
+ *  only moved to done/; done/ keeps its file until the receipt, rejected/
+ *  its file beside its reason. */
+static void
+test_the_layout_before_moves_into_the_state_directory_whole (void **state)
+{
+    fixture_t *f = *state;
+    uint8_t id[KT_ID_LEN];
+    s_forward (f, "sent.json", s_valid, id);
+    s_drop (f, "bad.json", "{");
+    assert_int_equal (s_scan (f), 0);
+    /*  Recorded and committed, not yet moved: what a crash leaves. */
+    char other[1024];
+    s_variant (other, sizeof other, "Imaginary");
+    s_drop (f, "committed.json", other);
+    assert_int_equal (s_scan (f), 1);
+    s_record (f, &f->files[0], false);
+    s_free_files (f);
+    s_old_layout (f);
+    /*  Claimed, not recorded: what a crash leaves too. */
+    char path[512];
+    char third[1024];
+    s_variant (third, sizeof third, "Contrived");
+    snprintf (path, sizeof path, "%s/work/inflight.json", f->spool);
+    s_write_file (path, third);
+    s_reopen (f);
+    assert_false (s_old_exists (f, "work"));
+    assert_false (s_old_exists (f, "done"));
+    assert_false (s_old_exists (f, "rejected"));
+    assert_true (s_exists (f, "done", "sent.json"));
+    assert_true (s_exists (f, "rejected", "bad.json"));
+    assert_true (s_exists (f, "rejected", "bad.json.reason"));
+    assert_int_equal (s_scan (f), 1);
+    assert_string_equal (f->files[0].name, "inflight.json");
+    assert_true (s_exists (f, "done", "committed.json"));
+    s_record (f, &f->files[0], true);
+    assert_true (s_exists (f, "done", "inflight.json"));
+    assert_int_equal (s_scan (f), 0);
+    /*  done/ still forgets on its receipt, where it is now. */
+    settled_list_t settled = {0};
+    memcpy (settled.ids[settled.n++], id, KT_ID_LEN);
+    spool_retain_t *retain = s_retain (f, &settled);
+    assert_int_equal (spool_retain_done (retain), 1);
+    assert_false (s_exists (f, "done", "sent.json"));
+    spool_retain_destroy (&retain);
+}
+
+/*  Where the state directory holds files already (a start of this layout,
+ *  then of an older ketend, then this one again), the old directories'
+ *  files join them without replacing any: done/ under the next numbered
+ *  name, rejected/ under a name of the file's inode with its reason
+ *  beside it, an orphan reason only where its name is free.  work/ is
+ *  emptied by the scans: a file waits while its name is taken, and keeps
+ *  it, so the spool table still knows it. */
+static void
+test_the_layout_before_joins_a_state_directory_in_use (void **state)
+{
+    fixture_t *f = *state;
+    char second[1024], third[1024], fourth[1024], fifth[1024], path[512], text[1024];
+    s_variant (second, sizeof second, "Imaginary");
+    s_variant (third, sizeof third, "Fabricate");
+    s_variant (fourth, sizeof fourth, "Simulated");
+    s_variant (fifth, sizeof fifth, "Contrived");
+    /*  In the state directory: a.json sent, bad.json rejected, w.json
+     *  returned but not recorded (still in work/). */
+    uint8_t id1[KT_ID_LEN], id2[KT_ID_LEN];
+    s_forward (f, "a.json", s_valid, id1);
+    s_forward (f, "a.json", second, id2); /* done/a.1.json, soon the old one */
+    s_drop (f, "bad.json", "{\"new\": ");
+    s_drop (f, "w.json", third);
+    assert_int_equal (s_scan (f), 1);
+    s_free_files (f);
+    spool_destroy (&f->spool_dir);
+    /*  The old layout's directories, as an older ketend left them. */
+    const char *const subs[] = {"work", "done", "rejected"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf (path, sizeof path, "%s/%s", f->spool, subs[i]);
+        assert_int_equal (mkdir (path, 0700), 0);
+    }
+    s_path (f, "done", "a.1.json", path, sizeof path);
+    snprintf (text, sizeof text, "%s/done/a.json", f->spool);
+    assert_int_equal (rename (path, text), 0);
+    snprintf (path, sizeof path, "%s/rejected/bad.json", f->spool);
+    s_write_file (path, "{\"old\": ");
+    struct stat st;
+    assert_int_equal (stat (path, &st), 0);
+    unsigned long long old_ino = (unsigned long long) st.st_ino;
+    snprintf (path, sizeof path, "%s/rejected/bad.json.reason", f->spool);
+    s_write_file (path, "old reason\n");
+    snprintf (path, sizeof path, "%s/rejected/orphan.json.reason", f->spool);
+    s_write_file (path, "old orphan\n");
+    snprintf (path, sizeof path, "%s/rejected/lone.json.reason", f->spool);
+    s_write_file (path, "lone orphan\n");
+    s_path (f, "rejected", "orphan.json.reason", path, sizeof path);
+    s_write_file (path, "new orphan\n");
+    snprintf (path, sizeof path, "%s/work/w.json", f->spool);
+    s_write_file (path, fifth);
+    snprintf (path, sizeof path, "%s/work/x.json", f->spool);
+    s_write_file (path, fourth);
+
+    s_reopen (f);
+    assert_false (s_old_exists (f, "done"));
+    assert_false (s_old_exists (f, "rejected"));
+    s_read (f, "done", "a.json", text, sizeof text);
+    assert_string_equal (text, s_valid);
+    s_read (f, "done", "a.1.json", text, sizeof text);
+    assert_string_equal (text, second);
+    s_read (f, "rejected", "bad.json", text, sizeof text);
+    assert_string_equal (text, "{\"new\": ");
+    char moved[64];
+    snprintf (moved, sizeof moved, "bad.%016llx.json", old_ino);
+    s_read (f, "rejected", moved, text, sizeof text);
+    assert_string_equal (text, "{\"old\": ");
+    snprintf (moved, sizeof moved, "bad.%016llx.json.reason", old_ino);
+    s_read (f, "rejected", moved, text, sizeof text);
+    assert_string_equal (text, "old reason\n");
+    s_read (f, "rejected", "orphan.json.reason", text, sizeof text);
+    assert_string_equal (text, "new orphan\n");
+    s_read (f, "rejected", "lone.json.reason", text, sizeof text);
+    assert_string_equal (text, "lone orphan\n");
+    /*  work/: the state's w.json first, the old x.json beside it; the old
+     *  w.json waits for its name. */
+    assert_true (s_old_exists (f, "work"));
+    assert_int_equal (s_scan (f), 2);
+    assert_string_equal (f->files[0].name, "w.json");
+    assert_string_equal (f->files[1].name, "x.json");
+    s_record (f, &f->files[0], true);
+    s_record (f, &f->files[1], true);
+    assert_int_equal (s_scan (f), 1);
+    assert_string_equal (f->files[0].name, "w.json");
+    assert_memory_equal (f->files[0].signal->description, "Contrived", 9);
+    s_record (f, &f->files[0], true);
+    assert_true (s_exists (f, "done", "w.1.json"));
+    assert_int_equal (s_scan (f), 0);
+    assert_false (s_old_exists (f, "work"));
+    /*  Both a.json files leave done/ on their receipts. */
+    settled_list_t settled = {0};
+    memcpy (settled.ids[settled.n++], id1, KT_ID_LEN);
+    memcpy (settled.ids[settled.n++], id2, KT_ID_LEN);
+    spool_retain_t *retain = s_retain (f, &settled);
+    assert_int_equal (spool_retain_done (retain), 2);
+    assert_false (s_exists (f, "done", "a.json"));
+    assert_false (s_exists (f, "done", "a.1.json"));
+    spool_retain_destroy (&retain);
+}
+
+/*  A crash while rejected/ joins a state directory in use, between a
+ *  file's reason and the file: the next start puts the file beside its
+ *  reason again, under the name of its own (free) or of its inode
+ *  (taken), so rejected/ never keeps a file without its reason. */
+static void
+test_a_crash_between_a_rejected_files_reason_and_the_file_is_mended (void **state)
+{
+    fixture_t *f = *state;
+    char path[512], to[512], text[256];
+    s_drop (f, "taken.json", "{");
+    assert_int_equal (s_scan (f), 0);
+    spool_destroy (&f->spool_dir);
+    snprintf (path, sizeof path, "%s/rejected", f->spool);
+    assert_int_equal (mkdir (path, 0700), 0);
+    /*  free.json: its name is free in the state's rejected/, where its
+     *  reason went already. */
+    snprintf (path, sizeof path, "%s/rejected/free.json", f->spool);
+    s_write_file (path, "{\"free\": ");
+    s_path (f, "rejected", "free.json.reason", path, sizeof path);
+    s_write_file (path, "free reason\n");
+    /*  taken.json: taken there, so its reason went under its inode's
+     *  name. */
+    snprintf (path, sizeof path, "%s/rejected/taken.json", f->spool);
+    s_write_file (path, "{\"taken\": ");
+    struct stat st;
+    assert_int_equal (stat (path, &st), 0);
+    snprintf (text, sizeof text, "taken.%016llx.json", (unsigned long long) st.st_ino);
+    snprintf (to, sizeof to, "%s.reason", text);
+    s_path (f, "rejected", to, path, sizeof path);
+    s_write_file (path, "taken reason\n");
+    s_reopen (f);
+    assert_false (s_old_exists (f, "rejected"));
+    char got[256];
+    s_read (f, "rejected", "free.json", got, sizeof got);
+    assert_string_equal (got, "{\"free\": ");
+    s_read (f, "rejected", text, got, sizeof got);
+    assert_string_equal (got, "{\"taken\": ");
+    s_read (f, "rejected", to, got, sizeof got);
+    assert_string_equal (got, "taken reason\n");
+    s_read (f, "rejected", "taken.json", got, sizeof got);
+    assert_string_equal (got, "{");
+    spool_retain_status_t rs;
+    kt_reason_t r;
+    settled_list_t settled = {0};
+    spool_retain_t *retain = s_retain (f, &settled);
+    assert_int_equal (spool_retain_status (retain, kt_now_ms (), &rs, &r), 0);
+    assert_int_equal (rs.waiting, 3);
+    spool_retain_destroy (&retain);
+}
+
+/*  A directory named like one of ketend's in the spool that is not
+ *  ketend's (the writer made it, after the change or to look like the
+ *  layout before) is the writer's: left alone, nothing in it read or
+ *  moved.  Needs root to make it another user's; skipped otherwise. */
+static void
+test_a_writers_directory_named_like_ketends_is_left_alone (void **state)
+{
+    fixture_t *f = *state;
+    if (geteuid () != 0) {
+        skip ();
+        return;
+    }
+    const char *const subs[] = {"work", "done", "rejected"};
+    char path[512];
+    for (size_t i = 0; i < 3; i++) {
+        snprintf (path, sizeof path, "%s/%s", f->spool, subs[i]);
+        assert_int_equal (mkdir (path, 0700), 0);
+        snprintf (path, sizeof path, "%s/%s/planted.json", f->spool, subs[i]);
+        s_write_file (path, s_valid);
+        assert_int_equal (chown (path, 65534, 65534), 0);
+        snprintf (path, sizeof path, "%s/%s", f->spool, subs[i]);
+        assert_int_equal (chown (path, 65534, 65534), 0);
+    }
+    s_reopen (f);
+    assert_int_equal (s_scan (f), 0);
+    for (size_t i = 0; i < 3; i++) {
+        snprintf (path, sizeof path, "%s/%s/planted.json", f->spool, subs[i]);
+        assert_int_equal (access (path, F_OK), 0);
+        assert_false (s_exists (f, subs[i], "planted.json"));
+    }
+}
+
+/*  ketend's directories cannot go where the writer could rename them: in
+ *  the spool, or in a directory others may write (the sticky bit, which
+ *  keeps others from renaming what is not theirs, excepted); the checks
+ *  change nothing, and a spool not there yet is the start's to say. */
+static void
+test_a_state_directory_the_writer_could_rename_is_refused (void **state)
+{
+    fixture_t *f = *state;
+    char own[256], open_dir[256];
+    kt_reason_t r;
+    assert_int_equal (spool_check (f->spool, f->state, geteuid (), &r), 0);
+    assert_int_equal (spool_check (f->spool, f->spool, geteuid (), &r), -1);
+    assert_non_null (strstr (r.text, "is the same as the spool directory"));
+    snprintf (own, sizeof own, "%s/own", f->spool);
+    assert_int_equal (spool_check (f->spool, own, geteuid (), &r), -1);
+    assert_non_null (strstr (r.text, "is inside the spool directory"));
+    assert_false (s_exists (f, "", "own"));
+    snprintf (open_dir, sizeof open_dir, "%s/open", f->dir);
+    assert_int_equal (mkdir (open_dir, 0700), 0);
+    assert_int_equal (chmod (open_dir, 0775), 0);
+    snprintf (own, sizeof own, "%s/open/own", f->dir);
+    assert_int_equal (spool_check (f->spool, own, geteuid (), &r), -1);
+    assert_non_null (strstr (r.text, "may be written by others"));
+    assert_int_equal (chmod (open_dir, 01777), 0);
+    assert_int_equal (spool_check (f->spool, own, geteuid (), &r), 0);
+    assert_int_equal (access (own, F_OK), -1);
+    /*  Another user's directory: they may rename in it. */
+    assert_int_equal (chmod (open_dir, 0755), 0);
+    assert_int_equal (spool_check (f->spool, own, geteuid () + 1, &r), geteuid () == 0 ? 0 : -1);
+    snprintf (own, sizeof own, "%s/nowhere/own", f->dir);
+    assert_int_equal (spool_check (f->spool, own, geteuid (), &r), -1);
+    assert_non_null (strstr (r.text, "cannot be made"));
+    snprintf (own, sizeof own, "%s/missing", f->dir);
+    assert_int_equal (spool_check (own, f->state, geteuid (), &r), 1);
+    /*  A start refuses the same, before it makes anything. */
+    spool_destroy (&f->spool_dir);
+    snprintf (own, sizeof own, "%s/own", f->spool);
+    assert_null (spool_new (f->db, f->spool, own, &r));
+    assert_non_null (strstr (r.text, "is inside the spool directory"));
+    assert_false (s_exists (f, "", "own"));
 }
 
 int
@@ -1005,6 +1374,19 @@ main (void)
         cmocka_unit_test_setup_teardown (test_an_orphan_reason_is_removed_and_never_counted,
                                          s_setup, s_teardown),
         cmocka_unit_test (test_a_subdirectory_owned_by_another_user_is_refused),
+        cmocka_unit_test_setup_teardown (
+            test_ketends_directories_are_made_beside_the_spool_not_in_it, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_the_layout_before_moves_into_the_state_directory_whole, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_the_layout_before_joins_a_state_directory_in_use,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_a_crash_between_a_rejected_files_reason_and_the_file_is_mended, s_setup,
+            s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_writers_directory_named_like_ketends_is_left_alone,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_state_directory_the_writer_could_rename_is_refused,
+                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_numbered_done_file_goes_with_its_destroyed_signal,
                                          s_setup, s_teardown),
     };
