@@ -373,11 +373,11 @@ s_state_open (spool_t *self, kt_reason_t *reason)
                         " make it)",
                         self->state, (unsigned) st.st_uid, (unsigned) geteuid ());
     if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-        if (fchmod (self->state_fd, st.st_mode & 0755) != 0)
+        if (fchmod (self->state_fd, st.st_mode & 07755) != 0)
             return kt_fail (reason, "cannot close %s to writes by others: %s", self->state,
                             strerror (errno));
         kt_log (KT_LOG_INFO, "spool state_dir_made_private mode=%04o",
-                (unsigned) (st.st_mode & 0755));
+                (unsigned) (st.st_mode & 07755));
     }
     return 0;
 }
