@@ -282,6 +282,9 @@ void partner_log_stop (node_t *self);
 /*  A receipt for one of ours to the witness; header_leaf: the leaf hash
  *  of the header it was sent with (NULL: not known). */
 void partner_log_receipt (node_t *self, const Keten__Receipt *r, const uint8_t *header_leaf);
+/*  The receipts this drain took so far settled now, before what comes
+ *  after them in the drain (partner_receipt.c). */
+void partner_receipts_settle_now (node_t *self);
 /*  Once a heartbeat: what the witness asks about again. */
 void partner_log_heartbeat (node_t *self);
 void partner_on_checkpoint (node_t *self, node_message_t *m);

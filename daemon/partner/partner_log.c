@@ -71,6 +71,12 @@ partner_on_checkpoint (node_t *self, node_message_t *msg)
         kt_log (KT_LOG_WARN, "checkpoint undecodable");
         return;
     }
+    /*  The receipts before it in this drain were proven against the
+     *  checkpoints the uitvoerder held when it made them, which this push
+     *  may be newer than: settled first, so that the witness meets them in
+     *  the order they were sent.  Kept after the push, they would read as
+     *  a log that went back. */
+    partner_receipts_settle_now (self);
     witness_out_t out = {0};
     witness_on_checkpoint (partner_of (self)->witness, m, &out);
     s_send (self, &out);
