@@ -39,7 +39,7 @@ struct _outbox_t {
     size_t inflight; /* sent at least once, not settled */
     size_t headers_kept; /* bytes */
     bool dirty;      /* some next_ms moved earlier: re-heapify */
-    sqlite3_stmt *insert, *load_header, *settle, *status;
+    sqlite3_stmt *insert, *load_header, *any_header, *settle, *status;
     store_rows_t *rows;             /* outbox_add's, until outbox_flush */
     Keten__MessageType source_type; /* outbox_header_source */
     outbox_header_fn *source;
@@ -194,6 +194,8 @@ outbox_new (sqlite3 *db, const outbox_limits_t *limits, kt_reason_t *reason)
                                        reason)) ||
         !(self->load_header = store_prepare (
               db, "SELECT header, type FROM outbox WHERE id=? AND state=0", reason)) ||
+        !(self->any_header =
+              store_prepare (db, "SELECT header, type FROM outbox WHERE id=?", reason)) ||
         !(self->settle = store_prepare (db,
                                         "UPDATE outbox SET state=?, settled_ms=?, log_index=?,"
                                         " reason=?, receipt=?, receipts_id=?9,"
@@ -222,6 +224,7 @@ outbox_destroy (outbox_t **self_p)
     sqlite3_finalize (self->insert);
     store_rows_destroy (&self->rows);
     sqlite3_finalize (self->load_header);
+    sqlite3_finalize (self->any_header);
     sqlite3_finalize (self->settle);
     sqlite3_finalize (self->status);
     zhashx_destroy (&self->entries);
@@ -440,23 +443,25 @@ outbox_leaf (outbox_t *self, const uint8_t id[KT_ID_LEN], uint8_t leaf[32])
         memcpy (leaf, e->leaf, 32);
         return 1;
     }
-    /*  Sent before this start (the receipt came before its next send):
-     *  its header as stored, hashed. */
-    sqlite3_reset (self->load_header);
-    sqlite3_bind_blob (self->load_header, 1, id, KT_ID_LEN, SQLITE_STATIC);
-    if (sqlite3_step (self->load_header) != SQLITE_ROW) {
-        sqlite3_reset (self->load_header);
+    /*  Sent before this start (the receipt came before its next send), or
+     *  let go since (refused: an accepted receipt may still follow, and
+     *  overrides the refusal): its header as stored, hashed, whatever
+     *  the row's state. */
+    sqlite3_reset (self->any_header);
+    sqlite3_bind_blob (self->any_header, 1, id, KT_ID_LEN, SQLITE_STATIC);
+    if (sqlite3_step (self->any_header) != SQLITE_ROW) {
+        sqlite3_reset (self->any_header);
         return 0;
     }
-    size_t len = (size_t) sqlite3_column_bytes (self->load_header, 0);
+    size_t len = (size_t) sqlite3_column_bytes (self->any_header, 0);
     bool elsewhere = len == 0 && self->source &&
-                     sqlite3_column_int (self->load_header, 1) == (int) self->source_type;
+                     sqlite3_column_int (self->any_header, 1) == (int) self->source_type;
     int found = 0;
     if (len) {
-        merkle_leaf_hash (leaf, sqlite3_column_blob (self->load_header, 0), len);
+        merkle_leaf_hash (leaf, sqlite3_column_blob (self->any_header, 0), len);
         found = 1;
     }
-    sqlite3_reset (self->load_header);
+    sqlite3_reset (self->any_header);
     uint8_t *header = NULL;
     entry_t probe;
     memcpy (probe.id, id, KT_ID_LEN);

@@ -73,9 +73,9 @@ int outbox_enqueue_sealed (outbox_t *self, const uint8_t id[KT_ID_LEN], uint64_t
 /*  After message id was sent: the leaf hash of its header as sent
  *  (envelope_sign_leaves), kept while it awaits its receipt. */
 void outbox_sent_leaf (outbox_t *self, const uint8_t id[KT_ID_LEN], const uint8_t leaf[32]);
-/*  The leaf hash of pending message id's header: as last sent, or
- *  hashed from the stored header.  1 found, 0 not (no such pending row,
- *  or its header cannot be read). */
+/*  The leaf hash of message id's header: as last sent, or hashed from
+ *  the stored header (whatever the row's state).  1 found, 0 not (no
+ *  such row, its header blanked, or it cannot be read). */
 int outbox_leaf (outbox_t *self, const uint8_t id[KT_ID_LEN], uint8_t leaf[32]);
 
 typedef struct {

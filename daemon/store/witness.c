@@ -610,10 +610,26 @@ s_unproven (witness_t *self, const uint8_t id[KT_ID_LEN], const Keten__Receipt *
                 (unsigned long long) r->log_index, why, ratelog_note (self->quiet));
 }
 
+/*  The events an uitvoerder logs a member's accepted message under, at
+ *  the index its receipt names: its arrival (MESSAGE_RECEIVED: signals,
+ *  casus contributions, decisions, corrections and withdrawals,
+ *  retention orders, transfers), or what it records of it at once (an
+ *  answer to the weegploeg, a rights decision, an incident's
+ *  registration, a read of personal data). */
+static bool
+s_arrival_event (Keten__LogEvent event)
+{
+    return event == KETEN__LOG_EVENT__MESSAGE_RECEIVED ||
+           event == KETEN__LOG_EVENT__INFORMATION_ANSWERED ||
+           event == KETEN__LOG_EVENT__RIGHTS_DECIDED ||
+           event == KETEN__LOG_EVENT__INCIDENT_REGISTERED ||
+           event == KETEN__LOG_EVENT__PERSONAL_DATA_ACCESSED;
+}
+
 /*  Whether r's entry is the one its proof is of (its leaf is leaf_hash)
  *  and records message id arriving from sender, with the header whose
- *  leaf hash is header_leaf (NULL: not known here, not compared), and
- *  not as refused.  false with what differs in why. */
+ *  leaf hash is header_leaf (NULL: not known here, not compared), as
+ *  an arrival.  false with what differs in why. */
 static bool
 s_entry_binds (const Keten__Receipt *r, const uint8_t id[KT_ID_LEN], const char *sender,
                const uint8_t *header_leaf, const char **why)
@@ -631,8 +647,7 @@ s_entry_binds (const Keten__Receipt *r, const uint8_t id[KT_ID_LEN], const char 
         *why = "its entry is of another message";
     else if (strcmp (e->node, sender) != 0)
         *why = "its entry names another sender";
-    else if (e->event == KETEN__LOG_EVENT__LOG_EVENT_UNSPECIFIED ||
-             e->event == KETEN__LOG_EVENT__MESSAGE_REFUSED)
+    else if (!s_arrival_event (e->event))
         *why = "its entry does not record an arrival";
     else if (header_leaf && (e->header_hash.len != MERKLE_HASH_LEN ||
                              memcmp (e->header_hash.data, header_leaf, MERKLE_HASH_LEN) != 0))
@@ -665,18 +680,20 @@ witness_on_receipt (witness_t *self, const uint8_t id[KT_ID_LEN], const Keten__R
                  (unsigned long long) r->log_index);
         return;
     }
-    /*  A proof of some entry, without the entry: an older uitvoerder.
-     *  It does not show that this message is in the log. */
-    if (r->entry.len == 0) {
-        s_unproven (self, id, r, "no log entry");
-        return;
-    }
-    const char *why;
-    if (!s_entry_binds (r, id, sender, header_leaf, &why)) {
+    /*  What the proof is of.  Without the entry (an older uitvoerder),
+     *  or without the header this node sent to compare it with (its row
+     *  blanked since), the proof does not show that this message is in
+     *  the log: the receipt is counted as unproven, its checkpoint still
+     *  checked and offered. */
+    const char *unbound = NULL, *why;
+    if (r->entry.len == 0)
+        unbound = "no log entry";
+    else if (!s_entry_binds (r, id, sender, header_leaf, &why)) {
         s_alarm (self, "the receipt for log index %llu: %s", (unsigned long long) r->log_index,
                  why);
         return;
-    }
+    } else if (!header_leaf)
+        unbound = "header not known";
     checkpoint_t cp;
     bool same;
     if (s_open (self, r->checkpoint.data, r->checkpoint.len, &cp, &same, &reason) != 0) {
@@ -712,10 +729,14 @@ witness_on_receipt (witness_t *self, const uint8_t id[KT_ID_LEN], const Keten__R
                  (unsigned long long) r->log_index, (unsigned long long) cp.size);
         return;
     }
-    s_proof_add (self, id, r->log_index, r->leaf_hash.data, (const uint8_t (*)[32]) path,
-                 r->n_inclusion, &cp);
-    if (!self->batch)
-        s_proofs_write (self);
+    if (unbound)
+        s_unproven (self, id, r, unbound);
+    else {
+        s_proof_add (self, id, r->log_index, r->leaf_hash.data, (const uint8_t (*)[32]) path,
+                     r->n_inclusion, &cp);
+        if (!self->batch)
+            s_proofs_write (self);
+    }
     if (r->cp_old_size > 0) {
         Keten__CheckpointMessage m = KETEN__CHECKPOINT_MESSAGE__INIT;
         m.note = r->checkpoint;

@@ -40,8 +40,9 @@ void witness_destroy (witness_t **self_p);
  *  the log entry it carries records that arrival and is the leaf its
  *  proof is of, verify its checkpoint and inclusion proof (an alarm when
  *  any of it fails), keep the proof, and offer the checkpoint.  A
- *  receipt without a proof or without its entry (an older uitvoerder)
- *  is kept as unproven. */
+ *  receipt without a proof, without its entry (an older uitvoerder), or
+ *  whose header is not known here is kept as unproven (its checkpoint
+ *  still checked and offered when it has one). */
 void witness_on_receipt (witness_t *self, const uint8_t message_id[KT_ID_LEN],
                          const Keten__Receipt *r, const char *sender, const uint8_t *header_leaf,
                          witness_out_t *out);

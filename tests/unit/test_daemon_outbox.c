@@ -592,6 +592,63 @@ test_messages_due_at_once_leave_in_the_order_of_their_ids (void **state)
     store_close (&db);
 }
 
+/*  The header's leaf a receipt's log entry must name: as noted when it
+ *  was sent, and after a restart hashed from the stored row - also once
+ *  the row was refused, since an accepted receipt may still follow - or
+ *  from the record a header kept elsewhere is in. */
+static void
+test_a_sent_header_leaf_is_known_after_a_restart_and_a_refusal (void **state)
+{
+    (void) state;
+    char path[128];
+    snprintf (path, sizeof path, "%s/leaf.db", s_dir);
+    kt_reason_t r;
+    sqlite3 *db = store_open (path, &r);
+    outbox_t *ob = outbox_new (db, &s_limits, &r);
+    assert_non_null (ob);
+    source_t src = {.mended = true};
+    outbox_header_source (ob, KETEN__MESSAGE_TYPE__SIGNAL, s_source, &src);
+    uint8_t a[KT_ID_LEN], b[KT_ID_LEN], none[KT_ID_LEN], header[40], want[32], got[32], noted[32];
+    randombytes_buf (a, sizeof a);
+    randombytes_buf (b, sizeof b);
+    randombytes_buf (none, sizeof none);
+    randombytes_buf (header, sizeof header);
+    assert_int_equal (store_begin (db, &r), 0);
+    assert_int_equal (
+        outbox_insert (ob, a, KETEN__MESSAGE_TYPE__CASE_DECISION, header, sizeof header, 1, &r), 0);
+    assert_int_equal (outbox_insert (ob, b, KETEN__MESSAGE_TYPE__SIGNAL, NULL, 0, 1, &r), 0);
+    assert_int_equal (store_commit (db, &r), 0);
+    assert_int_equal (outbox_enqueue (ob, a, 1), 0);
+    /*  As sent: what the batch tree gave, not read back. */
+    memset (noted, 0x5a, sizeof noted);
+    outbox_sent_leaf (ob, a, noted);
+    assert_int_equal (outbox_leaf (ob, a, got), 1);
+    assert_memory_equal (got, noted, 32);
+    assert_int_equal (outbox_leaf (ob, none, got), 0);
+    /*  After a restart: from the row, and from the record elsewhere. */
+    outbox_destroy (&ob);
+    ob = outbox_new (db, &s_limits, &r);
+    outbox_header_source (ob, KETEN__MESSAGE_TYPE__SIGNAL, s_source, &src);
+    merkle_leaf_hash (want, header, sizeof header);
+    assert_int_equal (outbox_leaf (ob, a, got), 1);
+    assert_memory_equal (got, want, 32);
+    merkle_leaf_hash (want, "elsewhere", 9);
+    assert_int_equal (outbox_leaf (ob, b, got), 1);
+    assert_memory_equal (got, want, 32);
+    /*  Refused, restarted: still known for the accepted receipt after. */
+    outbox_proof_t proof = {(const uint8_t *) "receipt", 7, NULL};
+    assert_int_equal (store_begin (db, &r), 0);
+    assert_int_equal (outbox_settle (ob, a, false, 0, "refused", &proof, 2, &r), 1);
+    assert_int_equal (store_commit (db, &r), 0);
+    outbox_destroy (&ob);
+    ob = outbox_new (db, &s_limits, &r);
+    merkle_leaf_hash (want, header, sizeof header);
+    assert_int_equal (outbox_leaf (ob, a, got), 1);
+    assert_memory_equal (got, want, 32);
+    outbox_destroy (&ob);
+    store_close (&db);
+}
+
 int
 main (void)
 {
@@ -607,6 +664,7 @@ main (void)
         cmocka_unit_test (test_log_restart_reads_the_stored_range_and_keeps_the_root),
         cmocka_unit_test (test_arrival_logged_once_per_message_id),
         cmocka_unit_test (test_messages_due_at_once_leave_in_the_order_of_their_ids),
+        cmocka_unit_test (test_a_sent_header_leaf_is_known_after_a_restart_and_a_refusal),
     };
     if (sodium_init () < 0)
         return 1;

@@ -574,6 +574,41 @@ test_batch_signature_covers_every_member_and_only_them (void **state)
     }
 }
 
+/*  The leaves envelope_sign_leaves gives the sender are the leaf hashes
+ *  the receiver finds for the same headers (what the uitvoerder's log
+ *  entry names as header_hash), alone and in a batch. */
+static void
+test_the_signers_leaves_are_the_receivers (void **state)
+{
+    fixture_t *f = *state;
+    enum { N = 5 };
+    char *to[1] = {(char *) s_ids[UITV]};
+    for (size_t n = 1; n <= N; n += N - 1) {
+        uint8_t *headers[N], *envs[N], leaves[N][32];
+        size_t lens[N], env_lens[N];
+        kt_reason_t r;
+        for (size_t i = 0; i < n; i++) {
+            envelope_draft_t d = s_draft (KETEN__MESSAGE_TYPE__SIGNAL, to, kt_now_ms ());
+            uint8_t id[KT_ID_LEN];
+            assert_int_equal (envelope_seal (f->ring[POLITIE], &d, id, &headers[i], &lens[i], &r),
+                              0);
+        }
+        assert_int_equal (
+            envelope_sign_leaves (f->ring[POLITIE], headers, lens, n, envs, env_lens, leaves, &r),
+            0);
+        for (size_t i = 0; i < n; i++) {
+            envelope_open_opts_t o = s_opts ();
+            envelope_opened_t out;
+            assert_int_equal (envelope_open (f->ring[UITV], envs[i], env_lens[i], &o, &out, &r),
+                              ENVELOPE_OK);
+            assert_memory_equal (out.leaf_hash, leaves[i], 32);
+            envelope_opened_clear (&out);
+            free (headers[i]);
+            free (envs[i]);
+        }
+    }
+}
+
 /*  Key rotation with an overlap (issue #5): politie and gemeente get new
  *  keys in roster version 2 and may run either key file until the overlap
  *  ends.  Every pair of old/new key files must still talk; after the
@@ -834,6 +869,7 @@ main (void)
         cmocka_unit_test (test_signal_from_casuspartij_is_refused),
         cmocka_unit_test (test_sender_must_match_transport_identity),
         cmocka_unit_test (test_batch_signature_covers_every_member_and_only_them),
+        cmocka_unit_test (test_the_signers_leaves_are_the_receivers),
         cmocka_unit_test (test_rotated_keys_work_in_every_combination_during_the_overlap),
         cmocka_unit_test (test_a_waiting_message_is_wrapped_again_for_rotated_keys),
     };
