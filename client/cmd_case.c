@@ -115,7 +115,8 @@ static const cli_usage_t s_usages[] = {
      "Options:\n"
      "  --to RECIPIENT        the recipient's roster id (at most 64 bytes)\n" S_ITEM_HELP
      "  --necessity TEXT      why the recipient needs them (at most 2000 bytes)\n"
-     "  --data-kind KIND      a kind of data passed (at most 64 bytes, up to 16 times)\n"
+     "  --data-kind KIND      a kind of data passed: a word of letters, - and _ (at\n"
+     "                        most 64, up to 16 times)\n"
      "  --wait                wait up to 120 s (not 10 s) for the outcome\n" S_JSON_HELP},
     {"case disclose",
      "Usage: keten case disclose CASE_REF --to EXTERN --item MSGID[:INDEX] [...] [--json]\n"
@@ -138,7 +139,8 @@ static const cli_usage_t s_usages[] = {
      "  --to PARTICIPANT      a recipient's roster id (at most 64 bytes, up to 16 "
      "times)\n" S_ITEM_HELP
      "  --necessity TEXT      why the recipients need them (at most 2000 bytes)\n"
-     "  --data-kind KIND      a kind of data shared (at most 64 bytes, up to 16 times)\n"
+     "  --data-kind KIND      a kind of data shared: a word of letters, - and _ (at\n"
+     "                        most 64, up to 16 times)\n"
      "  --wait                wait up to 120 s (not 10 s) for the outcome\n" S_JSON_HELP},
     {"case advise", "Usage: keten case advise CASE_REF --advice TEXT [--json]\n"
                     "\n"

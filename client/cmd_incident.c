@@ -46,7 +46,8 @@ static const cli_usage_t s_usages[] = {
      "Options:\n"
      "  --what TEXT           what happened (" S_TEXT_LIMIT ")\n"
      "  --found TIME          when it was found, Dutch time (Europe/Amsterdam)\n"
-     "  --data-kind KIND      a kind of data concerned (1..64 bytes, 1..16 times)\n"
+     "  --data-kind KIND      a kind of data concerned: a word of letters, - and _\n"
+     "                        (1..64, 1..16 times)\n"
      "  --subjects N          how many persons are concerned (0..10000000)\n"
      "  --wait                wait up to 120 s (not 10 s) for the outcome\n"
      "  --json                print the daemon's answer as JSON\n"},

@@ -122,6 +122,21 @@ intake_text_reorders (const char *text, bool lines)
 }
 
 bool
+intake_data_kind_ok (const char *kind)
+{
+    size_t len = strlen (kind);
+    if (len < 1 || len > INTAKE_DATA_KIND_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = kind[i];
+        bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        if (!letter && (i == 0 || (c != '-' && c != '_')))
+            return false;
+    }
+    return true;
+}
+
+bool
 intake_name_ok (const char *text)
 {
     /*  Blank is no name: spaces of any kind name nobody. */

@@ -39,6 +39,17 @@ intake_text_t intake_text_check (const char *text, size_t len, bool lines);
  *  and tab allowed when lines). */
 bool intake_text_ok (const char *text, size_t min, size_t max, bool lines);
 
+/*  A kind of data (docs/CASUSOVERLEG.md, "Kinds of data"): a word of
+ *  1..INTAKE_DATA_KIND_MAX ASCII letters, '-' and '_', beginning with a
+ *  letter ("naw", "gezinssituatie", "medische-gegevens").  The kinds of a
+ *  consent or share are named in the provenance log (DISCLOSED) and those
+ *  of an incident go to every kernpartij, so a kind has no digit, dot,
+ *  colon or space: no BSN, date, number or "J.de Vries" fits.  Asked of
+ *  new data only (a consent, share or incident report as it is made or
+ *  arrives): what was stored before the rule stays readable. */
+#define INTAKE_DATA_KIND_MAX 64
+bool intake_data_kind_ok (const char *kind);
+
 /*  A person named by a function, not a subject: the police representative
  *  (art. 7.2a), the OM officer and the bevoegd functionaris consulted
  *  (Wpg machtigingsbesluit art. 2c).  One line of 1..INTAKE_NAME_MAX

@@ -297,6 +297,9 @@ s_check_incident_entry (const ProtobufCMessage *body, kt_reason_t *reason)
         return kt_fail (reason, "incident register: a text is out of bounds");
     if (e->n_data_kinds < 1 || e->n_data_kinds > 16)
         return kt_fail (reason, "incident register: 1..16 kinds of data");
+    /*  Not intake_data_kind_ok: every version of every incident is
+     *  sent again, and one reported before that rule must still reach
+     *  the kernpartijen (the rule is the register's, for new reports). */
     for (size_t i = 0; i < e->n_data_kinds; i++)
         if (!intake_text_ok (e->data_kinds[i], 1, 64, false))
             return kt_fail (reason, "incident register: a kind of data is out of bounds");
@@ -330,12 +333,16 @@ s_check_passing (const char *what, Keten__ItemRef *const *items, size_t n_items,
     if (n_kinds < 1 || n_kinds > 16)
         return kt_fail (reason, "%s: 1..16 kinds of data", what);
     for (size_t i = 0; i < n_kinds; i++)
-        /*  A kind is named in the provenance log (DISCLOSED): a word,
-         *  never free text that could carry a name. */
-        if (!s_token (kinds[i], 64))
-            return kt_fail (
-                reason, "%s: data kind %zu must be a word of 1..64 letters, digits and .-_:", what,
-                i + 1);
+        /*  A kind is named in the provenance log (DISCLOSED), which
+         *  keeps it for good: a word of letters, never text that could
+         *  carry a BSN, a date or a name.  A decision is new data: this
+         *  checker sees one as it is made and as it arrives, never a
+         *  stored one. */
+        if (!intake_data_kind_ok (kinds[i]))
+            return kt_fail (reason,
+                            "%s: data kind %zu must be a word of 1..%d letters, - and _ "
+                            "(no digits, dots or spaces)",
+                            what, i + 1, INTAKE_DATA_KIND_MAX);
     return 0;
 }
 

@@ -140,11 +140,14 @@ incident_check (const Keten__Incident *in, uint64_t now_ms, kt_reason_t *reason)
         return kt_fail (reason, "incident: when it was found must be a time in the last year");
     if (in->n_data_kinds < 1 || in->n_data_kinds > 16)
         return kt_fail (reason, "incident: name 1..16 kinds of data involved");
+    /*  The kinds of a consent's rule: a word of letters holds no BSN,
+     *  date or number, and no comma (the register joins them with one). */
     for (size_t i = 0; i < in->n_data_kinds; i++)
-        if (!intake_text_ok (in->data_kinds[i], 1, 64, false) || strchr (in->data_kinds[i], ',') ||
-            s_has_bsn (in->data_kinds[i]))
-            return kt_fail (reason, "incident: data kind %zu must be 1..64 bytes, no comma, no BSN",
-                            i + 1);
+        if (!intake_data_kind_ok (in->data_kinds[i]))
+            return kt_fail (reason,
+                            "incident: data kind %zu must be a word of 1..%d letters, - and _ "
+                            "(no digits, dots or spaces)",
+                            i + 1, INTAKE_DATA_KIND_MAX);
     if (in->subjects > 10000000)
         return kt_fail (reason, "incident: number of subjects out of range");
     return 0;

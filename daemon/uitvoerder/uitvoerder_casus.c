@@ -647,9 +647,13 @@ uitvoerder_casus_send_disclosure (node_t *self, const Keten__DisclosureConsent *
     if (step == CASUS_STEP_RECORDED) {
         char what[256] = "";
         size_t o = 0;
+        /*  Only words of letters (intake_data_kind_ok) are named: a
+         *  disclosure recorded before that rule and logged only now (a
+         *  resume) may hold a kind that is not one. */
         for (size_t i = 0; i < d->n_data_kinds && o < sizeof what; i++)
             o += (size_t) snprintf (what + o, sizeof what - o, "%s%s", i ? "," : "",
-                                    d->data_kinds[i]);
+                                    intake_data_kind_ok (d->data_kinds[i]) ? d->data_kinds[i]
+                                                                           : "(withheld)");
         char *rcpt[1] = {(char *) to->id};
         char once[16 + KT_ID_HEX];
         snprintf (once, sizeof once, d->shared ? "shared/" : "disclosed/");

@@ -20,6 +20,7 @@
 
 #include "casework.h"
 #include "disclosed.h"
+#include "intake_rules.h"
 #include "itemref.h"
 #include "items.h"
 #include "policy.h"
@@ -253,6 +254,20 @@ s_grounds (node_t *self, const picked_t *p, const uint8_t key[KEYSTORE_KEY_LEN],
             g->consenting[g->n_consenting++] = strdup (sender);
         len += (size_t) snprintf (g->necessity + len, cap - len, "%s%s: %s", len ? "\n" : "",
                                   sender, d->consent->necessity);
+        /*  The kinds go into DISCLOSED, which is kept for good: a consent
+         *  stored before kinds were words of letters (intake_data_kind_ok)
+         *  is still shown, but discloses nothing until its party gives a
+         *  new one, which is the one used from then on. */
+        bool word = true;
+        for (size_t k = 0; k < d->consent->n_data_kinds; k++)
+            word = word && intake_data_kind_ok (d->consent->data_kinds[k]);
+        if (!word) {
+            keten__case_decision__free_unpacked (d, NULL);
+            return kt_fail (reason,
+                            "a consent of %s behind these items names a kind of data that is not "
+                            "a word of letters (given before that rule): ask %s for a new consent",
+                            sender, sender);
+        }
         bool too_many = false;
         for (size_t k = 0; k < d->consent->n_data_kinds; k++)
             if (!s_listed ((const char *const *) g->kinds, g->n_kinds, d->consent->data_kinds[k])) {

@@ -13,6 +13,7 @@
 
 #include "incident.h"
 #include "incidentbox.h"
+#include "policy.h"
 #include "store.h"
 
 #include <stdio.h>
@@ -119,12 +120,22 @@ test_a_bsn_in_the_register_is_refused (void **state)
     kt_reason_t r;
     assert_int_equal (incident_check (&in, kt_now_ms (), &r), -1);
     assert_non_null (strstr (r.text, "no BSN"));
-    /*  Nor in a kind of data, which goes to every kernpartij too. */
+    /*  Nor in a kind of data, which goes to every kernpartij too: a
+     *  kind is a word of letters, - and _ (the rule of a consent's), so
+     *  no BSN, date or name with initials fits; the refusal names the
+     *  field, never the value. */
     in.what = "Een lijst gemaild.";
-    kinds[0] = "Jan Jansen 111222333";
-    assert_int_equal (incident_check (&in, kt_now_ms (), &r), -1);
-    assert_non_null (strstr (r.text, "no BSN"));
+    static const char *not_words[] = {"Jan Jansen 111222333", "bsn:999993653",
+                                      "J.deVries-2004-03-17", "naw,adres", "dossier42"};
+    for (size_t i = 0; i < sizeof not_words / sizeof not_words[0]; i++) {
+        kinds[0] = (char *) not_words[i];
+        assert_int_equal (incident_check (&in, kt_now_ms (), &r), -1);
+        assert_non_null (strstr (r.text, "data kind 1 must be a word of"));
+        assert_null (strstr (r.text, not_words[i]));
+    }
     kinds[0] = "bsn";
+    assert_int_equal (incident_check (&in, kt_now_ms (), &r), 0);
+    kinds[0] = "medische-gegevens";
     assert_int_equal (incident_check (&in, kt_now_ms (), &r), 0);
 }
 
@@ -190,6 +201,45 @@ s_entry (void *arg, const incident_row_t *row, kt_reason_t *reason)
     return 0;
 }
 
+/*  An incident reported before kinds were words of letters stays what it
+ *  was: it is handled and closed, and every version still reaches the
+ *  kernpartijen (the rule is for new reports only). */
+static void
+test_an_incident_from_before_the_kind_rule_is_still_handled (void **state)
+{
+    fixture_t *f = *state;
+    char *kinds[1] = {"naw 2024"};
+    Keten__Incident in = KETEN__INCIDENT__INIT;
+    in.what = "Een lijst gemaild.";
+    in.found_ms = kt_now_ms () - 3600 * 1000;
+    in.data_kinds = kinds;
+    in.n_data_kinds = 1;
+    in.subjects = 1;
+    kt_reason_t r;
+    char id[19];
+    uint64_t now = kt_now_ms ();
+    assert_int_equal (incident_check (&in, now, &r), -1);
+    /*  As the register of a release before the rule took it. */
+    assert_int_equal (incident_register (f->reg, &in, "politie-test", 1000, NULL, 7, id, &r), 0);
+    assert_int_equal (
+        incident_update (f->reg, id, "yes", NULL, "Mail teruggehaald.", 1000, now, &r), 0);
+    assert_int_equal (incident_close (f->reg, id, 0, "Intern gebleven.", 1000, &r), 0);
+    rows_t rows = {"", 0};
+    assert_int_equal (incident_each (f->reg, false, s_collect, &rows, &r), 0);
+    assert_non_null (strstr (rows.text, " closed yes naw 2024|"));
+    Keten__IncidentRegisterEntry e = KETEN__INCIDENT_REGISTER_ENTRY__INIT;
+    e.incident_id = id;
+    e.version = 3;
+    e.reporter = "politie-test";
+    e.found_ms = in.found_ms;
+    e.registered_ms = now;
+    e.what = in.what;
+    e.data_kinds = kinds;
+    e.n_data_kinds = 1;
+    e.closed = true;
+    assert_int_equal (policy_body (KETEN__MESSAGE_TYPE__INCIDENT_REGISTER)->check (&e.base, &r), 0);
+}
+
 static void
 test_a_kernpartij_keeps_the_newest_version_only (void **state)
 {
@@ -239,6 +289,8 @@ main (void)
         cmocka_unit_test (test_a_bsn_in_the_register_is_refused),
         cmocka_unit_test_setup_teardown (test_an_incident_closes_only_once_handled, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_an_incident_from_before_the_kind_rule_is_still_handled, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_kernpartij_keeps_the_newest_version_only, s_setup,
                                          s_teardown),
     };

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "intake_rules.h"
 #include "merkle.h"
 #include "policy.h"
 
@@ -613,6 +614,78 @@ test_a_case_decision_out_of_bounds_is_refused (void **state)
     assert_int_equal (b->check (&d.base, &r), -1);
 }
 
+/*  A consent's or share's kinds of data go into the provenance log
+ *  (DISCLOSED), which keeps them for good: a kind is a word of letters,
+ *  - and _, so no BSN, date, number or name with initials fits, and the
+ *  refusal names the field, never the value. */
+static void
+test_a_data_kind_is_a_word_of_letters (void **state)
+{
+    (void) state;
+    const policy_body_t *b = policy_body (KETEN__MESSAGE_TYPE__CASE_DECISION);
+    kt_reason_t r;
+    uint8_t id[KT_ID_LEN] = {1};
+    Keten__ItemRef ref = KETEN__ITEM_REF__INIT, *refs[1] = {&ref};
+    ref.message_id.data = id;
+    ref.message_id.len = KT_ID_LEN;
+    char *kinds[2] = {"naw", NULL};
+    char *to[1] = {"gemeente-test"};
+    Keten__ConsentDecision c = KETEN__CONSENT_DECISION__INIT;
+    c.to = "nctv";
+    c.items = refs;
+    c.n_items = 1;
+    c.necessity = "Nodig voor het plan.";
+    c.data_kinds = kinds;
+    c.n_data_kinds = 2;
+    Keten__ShareDecision s = KETEN__SHARE_DECISION__INIT;
+    s.to = to;
+    s.n_to = 1;
+    s.items = refs;
+    s.n_items = 1;
+    s.necessity = "Nodig voor de afstemming.";
+    s.data_kinds = kinds;
+    s.n_data_kinds = 2;
+    Keten__CaseDecision consent = KETEN__CASE_DECISION__INIT, share = KETEN__CASE_DECISION__INIT;
+    consent.case_ref = share.case_ref = "k-0123456789abcdef";
+    consent.consent = &c;
+    share.share = &s;
+    static const char *words[] = {"gezinssituatie", "medische-gegevens", "school_verzuim", "NAW",
+                                  "x"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        kinds[1] = (char *) words[i];
+        assert_true (intake_data_kind_ok (words[i]));
+        assert_int_equal (b->check (&consent.base, &r), 0);
+        assert_int_equal (b->check (&share.base, &r), 0);
+    }
+    static const char *not_words[] = {
+        "bsn:999993653",
+        "J.deVries-2004-03-17",
+        "999993653",
+        "2004-03-17",
+        "naw2",
+        "naw adres",
+        "naw,adres",
+        "-naw",
+        "_naw",
+        "",
+        "cli\xc3\xabnt",
+        "naw\n",
+        "J.de_Vries",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}; /* 65 */
+    for (size_t i = 0; i < sizeof not_words / sizeof not_words[0]; i++) {
+        kinds[1] = (char *) not_words[i];
+        assert_false (intake_data_kind_ok (not_words[i]));
+        assert_int_equal (b->check (&consent.base, &r), -1);
+        assert_non_null (strstr (r.text, "consent: data kind 2 must be a word of"));
+        if (*not_words[i])
+            assert_null (strstr (r.text, not_words[i]));
+        assert_int_equal (b->check (&share.base, &r), -1);
+        assert_non_null (strstr (r.text, "share: data kind 2 must be a word of"));
+        if (*not_words[i])
+            assert_null (strstr (r.text, not_words[i]));
+    }
+}
+
 /*  art. 9.2, 10.4: a share names 1..POLICY_MAX_SHARE_TO recipients, each
  *  once, and is bounded like a consent; it is never a consent or a
  *  closure decision at the same time. */
@@ -935,6 +1008,7 @@ main (void)
         cmocka_unit_test (test_every_type_names_its_body),
         cmocka_unit_test (test_an_access_notice_out_of_bounds_is_refused),
         cmocka_unit_test (test_a_share_decision_out_of_bounds_is_refused),
+        cmocka_unit_test (test_a_data_kind_is_a_word_of_letters),
         cmocka_unit_test (test_a_receipt_names_a_whole_message_id),
         cmocka_unit_test (test_receipts_are_bounded_and_each_checked),
         cmocka_unit_test (test_packed_receipts_decode_as_receipts),
