@@ -6,6 +6,7 @@
  *  own decisions (consent, share; at a kernpartij, closure).  */
 #include "cli.h"
 
+#include "intake.h"
 #include "util.h"
 
 #include <getopt.h>
@@ -192,7 +193,8 @@ s_load_json (const char *path)
     json_t *v = json_loadb (text, len, JSON_REJECT_DUPLICATES, &err);
     free (text);
     if (!v)
-        cli_error ("%s: not valid JSON (line %d, column %d)", path, err.line, err.column);
+        cli_error ("%s: %s at line %d, column %d", path, intake_json_error (&err), err.line,
+                   err.column);
     return v;
 }
 

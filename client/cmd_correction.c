@@ -7,6 +7,7 @@
  */
 #include "cli.h"
 
+#include "intake.h"
 #include "items.h"
 #include "util.h"
 
@@ -222,9 +223,13 @@ s_load_item (const char *cmd, const char *path)
     json_error_t err;
     json_t *item = json_loadb (text, len, JSON_REJECT_DUPLICATES, &err);
     free (text);
+    if (!item) {
+        cli_error ("%s: the item file: %s at line %d, column %d", cmd, intake_json_error (&err),
+                   err.line, err.column);
+        return NULL;
+    }
     if (!json_is_object (item)) {
-        cli_error ("%s: the item file is not a JSON object (line %d, column %d)", cmd, err.line,
-                   err.column);
+        cli_error ("%s: the item file is not a JSON object", cmd);
         json_decref (item);
         return NULL;
     }

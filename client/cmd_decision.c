@@ -2,6 +2,7 @@
  *  list / show (kernpartij nodes): the weegploeg's decisions.  */
 #include "cli.h"
 
+#include "intake.h"
 #include "util.h"
 
 #include <getopt.h>
@@ -500,10 +501,14 @@ cmd_decision_answer (cli_t *cli, int argc, char **argv)
     json_error_t err;
     json_t *items = json_loadb (text, len, JSON_REJECT_DUPLICATES, &err);
     free (text);
+    if (!items) {
+        cli_error ("%s: %s at line %d, column %d", a.file, intake_json_error (&err), err.line,
+                   err.column);
+        return CLI_FAIL;
+    }
     if (!json_is_array (items)) {
         json_decref (items);
-        cli_error ("%s: not a JSON array of items (line %d, column %d)", a.file, err.line,
-                   err.column);
+        cli_error ("%s: not a JSON array of items", a.file);
         return CLI_FAIL;
     }
     json_t *args = json_pack ("{s:s, s:s, s:o, s:b}", "decision_id", argv[optind], "legal_basis",

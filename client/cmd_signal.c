@@ -146,8 +146,9 @@ s_signal_from_file (const char *path)
     json_t *signal = json_loadb (text, len, JSON_REJECT_DUPLICATES, &err);
     free (text);
     if (!signal) {
-        /*  err.text describes the syntax, not the values. */
-        cli_error ("%s: not valid JSON at line %d: %s", path, err.line, err.text);
+        /*  Never err.text: it quotes the signal near the error. */
+        cli_error ("%s: %s at line %d, column %d", path, intake_json_error (&err), err.line,
+                   err.column);
         return NULL;
     }
     if (!json_is_object (signal)) {

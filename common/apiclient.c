@@ -7,6 +7,8 @@
  */
 #include "apiclient.h"
 
+#include "intake.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -267,8 +269,10 @@ s_decode_body (apiclient_t *self, char *body, size_t len, kt_reason_t *reason)
     json_t *obj = json_loadb (body, len, JSON_REJECT_DUPLICATES, &err);
     free (body);
     if (!obj) {
-        s_break (self, reason, "ketend at %s sent a frame that is not valid JSON (%s)", self->path,
-                 err.text);
+        /*  Never err.text: it quotes the frame near the error, and an
+         *  answer may hold personal data. */
+        s_break (self, reason, "ketend at %s sent a broken frame (%s at column %d)", self->path,
+                 intake_json_error (&err), err.column);
         return NULL;
     }
     if (!json_is_object (obj)) {

@@ -615,6 +615,15 @@ static const struct {
     {json_error_out_of_memory, "out of memory"},
 };
 
+const char *
+intake_json_error (const json_error_t *err)
+{
+    for (size_t i = 0; i < S_COUNT (s_json_errors); i++)
+        if (s_json_errors[i].code == json_error_code (err))
+            return s_json_errors[i].what;
+    return "not valid JSON";
+}
+
 int
 intake_signal_from_json (const char *text, size_t len, Keten__Signal **signal_p,
                          kt_reason_t *reason)
@@ -630,13 +639,9 @@ intake_signal_from_json (const char *text, size_t len, Keten__Signal **signal_p,
      *  and refuses a scalar at the top level unless JSON_DECODE_ANY is. */
     json_error_t err;
     json_t *root = json_loadb (text, len, JSON_REJECT_DUPLICATES, &err);
-    if (!root) {
-        const char *what = "not valid JSON";
-        for (size_t i = 0; i < S_COUNT (s_json_errors); i++)
-            if (s_json_errors[i].code == json_error_code (&err))
-                what = s_json_errors[i].what;
-        return kt_fail (reason, "%s at line %d, column %d", what, err.line, err.column);
-    }
+    if (!root)
+        return kt_fail (reason, "%s at line %d, column %d", intake_json_error (&err), err.line,
+                        err.column);
     int rc = intake_signal_from_object (root, signal_p, reason);
     json_decref (root);
     return rc;

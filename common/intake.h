@@ -17,6 +17,13 @@
 
 #define INTAKE_MAX_BYTES (64 * 1024)
 
+/*  What is wrong with JSON that jansson could not parse, in fixed words
+ *  ("duplicate key", "JSON ends too early", "not valid JSON"), to be shown
+ *  with err->line and err->column.  Never err->text: it quotes the input
+ *  near the error ("near 'Jansen'"), which may be personal data.  err
+ *  must come from a json_load* call that failed. */
+const char *intake_json_error (const json_error_t *err);
+
 /*  Parse JSON text (len bytes, at most INTAKE_MAX_BYTES) into a new signal.
  *  On failure the reason names the offending field (never its value: the
  *  value may be personal data). */

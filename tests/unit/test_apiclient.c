@@ -567,6 +567,39 @@ test_frame_that_is_not_a_json_object_is_an_error (void **state)
     assert_int_equal (s_server_wait (f), 0);
 }
 
+/*  Answers with a frame that is not valid JSON, a name just before the
+ *  error. */
+static int
+s_script_broken_json (int fd, int go_fd)
+{
+    (void) go_fd;
+    json_t *req = s_read_frame (fd);
+    if (!req)
+        return -1;
+    json_decref (req);
+    static const char text[] = "{\"id\": 1, \"name\": \"Qzxv de Vries\\q\"}";
+    if (s_write_text_frame (fd, text, sizeof text - 1) != 0)
+        return -1;
+    return s_wait_eof (fd);
+}
+
+/*  An answer may hold personal data: the reason says what is wrong and
+ *  where, never the text near the error (jansson's "near '...'"). */
+static void
+test_frame_that_is_not_json_is_an_error_that_quotes_nothing (void **state)
+{
+    fixture_t *f = *state;
+    s_server_start (f, s_script_broken_json);
+    kt_reason_t r;
+    f->client = apiclient_connect (f->path, &r);
+    assert_non_null (f->client);
+    assert_null (apiclient_call (f->client, "status", NULL, 2000, &r));
+    assert_non_null (strstr (r.text, "sent a broken frame (not valid JSON at column "));
+    assert_null (strstr (r.text, "Vries"));
+    assert_null (strstr (r.text, "near"));
+    assert_int_equal (s_server_wait (f), 0);
+}
+
 /*  Reads a binary frame (0x00, then the bytes "abc"), answers it in
  *  binary (0x00, then "xyz", one byte per write), then answers the next
  *  one as a ketend without binary frames would: a JSON error. */
@@ -694,6 +727,8 @@ main (void)
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_frame_that_is_not_a_json_object_is_an_error, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_frame_that_is_not_json_is_an_error_that_quotes_nothing, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
             test_connect_failure_names_the_socket_and_suggests_ketend_is_down, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_socket_path_too_long_is_refused, s_setup, s_teardown),
