@@ -33,6 +33,10 @@ static const char *const s_migrations[] = {
      *  as the reason is). */
     "ALTER TABLE correction ADD COLUMN sender_user TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE correction ADD COLUMN wpg_release BLOB;",
+    /*  3: art. 7.2a, a police representative's withdrawal: 1 while the
+     *  subject's destruction it made owed is not settled. */
+    "ALTER TABLE correction ADD COLUMN destroy_owed INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX correction_destroy_owed ON correction (case_ref) WHERE destroy_owed=1;",
 };
 
 static const char *const s_actions[] = {"", "correct", "add", "delete", "block", "unblock"};
@@ -123,7 +127,8 @@ correction_decide (correction_t *self, correction_decision_t *d, kt_reason_t *re
             self->db,
             "INSERT INTO correction (correction_id, case_ref, signal_id, signal_sender, action,"
             " whole_signal, item_index, request_id, reason, decided_by, message_id, decided_ms,"
-            " due_ms, sender_user, wpg_release) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " due_ms, sender_user, wpg_release, destroy_owed)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             STORE_VALUES (
                 STORE_TEXT (d->correction_id), STORE_TEXT (d->change.case_ref),
                 STORE_BLOB (d->change.signal_id, KT_ID_LEN), STORE_TEXT (d->change.sender),
@@ -134,7 +139,8 @@ correction_decide (correction_t *self, correction_decision_t *d, kt_reason_t *re
                 d->message_id ? STORE_BLOB (d->message_id, KT_ID_LEN) : STORE_NULL,
                 STORE_INT (d->decided_ms), STORE_INT (d->decided_ms + CORRECTION_DUE_MS),
                 STORE_TEXT (d->sender_user ? d->sender_user : ""),
-                release ? STORE_BLOB (release, release_len) : STORE_NULL),
+                release ? STORE_BLOB (release, release_len) : STORE_NULL,
+                STORE_INT (d->destroy_owed)),
             "record the correction", reason) < 0)
         rc = -1;
     free (sealed);
@@ -152,6 +158,26 @@ correction_decide (correction_t *self, correction_decision_t *d, kt_reason_t *re
     else if (busy)
         kt_log (KT_LOG_WARN, "correction checkpoint_busy id=%s", d->correction_id);
     return 0;
+}
+
+int
+correction_each_destroy_owed (correction_t *self, store_text_fn *fn, void *arg, kt_reason_t *reason)
+{
+    return store_each_text (self->db,
+                            "SELECT DISTINCT case_ref FROM correction WHERE destroy_owed=1"
+                            " ORDER BY case_ref",
+                            NULL, fn, arg, "list the destructions withdrawals owe", reason);
+}
+
+int
+correction_destroy_settled (correction_t *self, const char *case_ref, kt_reason_t *reason)
+{
+    return store_run (self->db,
+                      "UPDATE correction SET destroy_owed=0 WHERE case_ref=? AND destroy_owed=1",
+                      STORE_VALUES (STORE_TEXT (case_ref)), "settle a withdrawal's destruction",
+                      reason) < 0
+               ? -1
+               : 0;
 }
 
 int

@@ -40,6 +40,12 @@ typedef struct {
      *  consulted (Wpg machtigingsbesluit art. 2c), sealed; NULL: none. */
     const char *om_officer, *bevoegd_functionaris;
     uint64_t decided_ms;
+    /*  art. 7.2a: the police representative's withdrawal of a spool
+     *  signal.  The subject's destruction is owed from this decision's
+     *  own commit on, until it is settled (correction_destroy_settled):
+     *  so that a crash or a failure before the destruction begins leaves
+     *  it owed, not forgotten. */
+    bool destroy_owed;
     char correction_id[24]; /* out: "c-" + 16 hex */
 } correction_decision_t;
 
@@ -48,6 +54,15 @@ typedef struct {
  *  it (the file runs with secure_delete).  Fails, changing nothing, when
  *  the change breaks a rule (weegploeg_correct). */
 int correction_decide (correction_t *self, correction_decision_t *d, kt_reason_t *reason);
+
+/*  art. 7.2a: each case_ref a withdrawal recorded the destruction of as
+ *  owed (destroy_owed) and that is not settled yet, once, to fn.  The
+ *  rows go with the subject when it is destroyed (weegploeg.c). */
+int correction_each_destroy_owed (correction_t *self, store_text_fn *fn, void *arg,
+                                  kt_reason_t *reason);
+/*  case_ref's owed destruction is settled: it is not to be done, as
+ *  something else rests on the subject (art. 13 takes it then). */
+int correction_destroy_settled (correction_t *self, const char *case_ref, kt_reason_t *reason);
 
 /*  Whether decision d is recorded already: by its member's message id
  *  when it has one (unique), else by its signal, action, item (not for

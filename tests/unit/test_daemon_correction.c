@@ -366,6 +366,54 @@ test_a_deleted_signal_leaves_its_id_for_the_trail_only (void **state)
     free (old.bytes);
 }
 
+static int
+s_owed_ref (void *arg, const char *case_ref, kt_reason_t *reason)
+{
+    (void) case_ref;
+    (void) reason;
+    (*(size_t *) arg)++;
+    return 0;
+}
+
+/*  How many case_refs owe a withdrawal's destruction. */
+static size_t
+s_owed (fixture_t *f)
+{
+    size_t n = 0;
+    kt_reason_t r;
+    if (correction_each_destroy_owed (f->correction, s_owed_ref, &n, &r) != 0)
+        fail_msg ("correction_each_destroy_owed: %s", r.text);
+    return n;
+}
+
+/*  art. 7.2a: a police representative's withdrawal records the subject's
+ *  destruction as owed in its own commit - or not at all, when the
+ *  withdrawal is refused - and the mark goes when it is settled (with the
+ *  subject's rows, weegploeg_forget_subject: the integration test
+ *  tests/integration/test_withdraw_owed_before_destroying.sh). */
+static void
+test_a_withdrawals_owed_destruction_commits_with_it (void **state)
+{
+    fixture_t *f = *state;
+    kt_reason_t r;
+    correction_decision_t d = {0};
+    d.change.action = KETEN__CORRECTION_ACTION__DELETE;
+    d.change.whole_signal = true;
+    randombytes_buf (d.change.signal_id, KT_ID_LEN); /* no such signal */
+    d.request_id = "";
+    d.reason = "Ingetrokken (fictief).";
+    d.decided_by = "politie-test";
+    d.decided_ms = 1000;
+    d.destroy_owed = true;
+    assert_int_not_equal (correction_decide (f->correction, &d, &r), 0);
+    assert_int_equal (s_owed (f), 0);
+    memcpy (d.change.signal_id, f->signal_id, KT_ID_LEN);
+    assert_int_equal (correction_decide (f->correction, &d, &r), 0);
+    assert_int_equal (s_owed (f), 1);
+    assert_int_equal (correction_destroy_settled (f->correction, f->case_ref, &r), 0);
+    assert_int_equal (s_owed (f), 0);
+}
+
 /* ---- a partner ------------------------------------------------------------ */
 
 /*  The agenda a gemeente holds: the signal with both items, indexed. */
@@ -753,6 +801,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_a_deleted_item_keeps_its_place_and_nothing_else,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_deleted_signal_leaves_its_id_for_the_trail_only,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_withdrawals_owed_destruction_commits_with_it,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_the_agenda_copy_is_resealed_and_its_old_key_shredded,
                                          s_setup, s_teardown),
