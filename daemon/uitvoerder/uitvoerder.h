@@ -389,6 +389,12 @@ void uitvoerder_correction_list (node_t *self, const api_caller_t *caller, const
 void uitvoerder_correction_role_status (node_t *self, json_t *result);
 /*  A signal's own sender corrects or withdraws it (art. 12.5). */
 void uitvoerder_on_correction (node_t *self, node_message_t *m);
+/*  art. 7.2a: the destructions the police representative's withdrawals
+ *  recorded as owed and that did not begin (a crash, the log owing
+ *  entries, a file that could not be written, a correction step owed),
+ *  tried again: at every start and retention run.  0, or -1 with the
+ *  reason of the first still owed. */
+int uitvoerder_correction_destroy_owed (node_t *self, kt_reason_t *reason);
 
 /*  A correction of a signal whose items were shared or disclosed in the
  *  casusoverleg (uitvoerder_passed.c, art. 9.2, 10.4-10.5, 12.5-12.6).

@@ -1007,34 +1007,109 @@ s_owed_of_case (void *arg, const correction_row_t *row, kt_reason_t *reason)
 
 /*  art. 7.2a: a withdrawal before the weegploeg weighed the signal takes
  *  it out of the file; when it was the subject's last signal, and nothing
- *  else rests on the subject (no decision, no correction step still
- *  owed), the subject goes too - its key shredded and its rows deleted,
- *  as an art. 13 destruction.  Anything in the way leaves the subject to
- *  art. 13, logged; the withdrawal itself is done.  A destruction that
- *  fails once it has begun stays owed (the state destroying): the next
- *  start or retention run completes it. */
-static void
-s_destroy_if_empty (node_t *self, const char *case_ref)
+ *  else rests on the subject (no decision), the subject goes too - its
+ *  key shredded and its rows deleted, as an art. 13 destruction, once no
+ *  correction step of the subject is owed (the withdrawal's own notices
+ *  go first).  The withdrawal's own commit records the destruction as
+ *  owed (correction_decision_t.destroy_owed), so whatever comes between
+ *  that commit and the state destroying - a crash, the log owing entries
+ *  (no deletion then), a file that cannot be written, a correction step
+ *  still owed - leaves it owed: the next start or retention run tries it
+ *  again (uitvoerder_correction_destroy_owed).  From the state destroying
+ *  on, the destruction under way is completed there as any is.  The mark
+ *  goes with the subject's rows (weegploeg_forget_subject), or is cleared
+ *  when something else rests on the subject (art. 13 takes it then).
+ *  0: settled (destroyed, or kept), 1: waits for a correction step, -1:
+ *  failed (reason), still owed. */
+static int
+s_destroy_if_empty (node_t *self, const char *case_ref, kt_reason_t *reason)
 {
     uitvoerder_t *u = uitvoerder_of (self);
-    kt_reason_t why;
     int left = 0, decided = 0;
     owed_of_t owed = {case_ref, false};
-    if ((left = weegploeg_case_has_signals (u->weegploeg, case_ref, &why)) < 0 ||
-        (!left && (decided = decision_on_case (u->decision, case_ref, &why)) < 0) ||
+    if ((left = weegploeg_case_has_signals (u->weegploeg, case_ref, reason)) < 0 ||
+        (!left && (decided = decision_on_case (u->decision, case_ref, reason)) < 0) ||
         (!left && !decided &&
-         correction_each (u->correction, true, s_owed_of_case, &owed, &why) != 0)) {
-        kt_log (KT_LOG_WARN, "withdrawal subject_kept case_ref=%s reason=\"%s\"", case_ref,
-                why.text);
-        return;
+         correction_each (u->correction, true, s_owed_of_case, &owed, reason) != 0))
+        return -1;
+    if (left || decided) {
+        if (correction_destroy_settled (u->correction, case_ref, reason) != 0)
+            return -1;
+        kt_log (KT_LOG_INFO, "withdrawal subject_kept case_ref=%s signals_left=%d decided=%d",
+                case_ref, left > 0, decided > 0);
+        return 0;
     }
-    if (left || decided || owed.owed)
-        return;
-    if (uitvoerder_retention_destroy_now (self, case_ref, &why) != 0)
-        kt_log (KT_LOG_ERROR, "withdrawal destroy_failed case_ref=%s reason=\"%s\"", case_ref,
-                why.text);
-    else
-        kt_log (KT_LOG_INFO, "withdrawal subject_destroyed case_ref=%s", case_ref);
+    if (owed.owed) {
+        kt_log (KT_LOG_INFO,
+                "withdrawal destroy_waits case_ref=%s reason=\"a correction step of the "
+                "subject is still owed\"",
+                case_ref);
+        return 1;
+    }
+    if (uitvoerder_retention_destroy_now (self, case_ref, reason) != 0)
+        return -1;
+    kt_log (KT_LOG_INFO, "withdrawal subject_destroyed case_ref=%s", case_ref);
+    return 0;
+}
+
+/*  A case_ref into a JSON array (arg), read before acting on it. */
+static int
+s_ref_row (void *arg, const char *case_ref, kt_reason_t *reason)
+{
+    return json_array_append_new (arg, json_string (case_ref)) == 0
+               ? 0
+               : kt_fail (reason, "out of memory");
+}
+
+int
+uitvoerder_correction_destroy_owed (node_t *self, kt_reason_t *reason)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    if (!u->correction || !u->lifecycle)
+        return 0;
+    json_t *refs = json_array ();
+    if (!refs)
+        return kt_fail (reason, "out of memory");
+    int rc = correction_each_destroy_owed (u->correction, s_ref_row, refs, reason);
+    /*  The withdrawals' own steps first (a notice that could not be kept,
+     *  a step's record that failed): the destruction waits for them. */
+    kt_reason_t why;
+    if (rc == 0 && json_array_size (refs) && s_resume (self, &why) != 0)
+        kt_log (KT_LOG_ERROR, "correction resume_failed reason=\"%s\"", why.text);
+    int failed = 0;
+    size_t i;
+    json_t *ref;
+    json_array_foreach (refs, i, ref)
+    {
+        if (rc != 0)
+            break;
+        const char *case_ref = json_string_value (ref);
+        lifecycle_state_t state;
+        int known = lifecycle_state (u->lifecycle, case_ref, &state, &why);
+        int done = 0;
+        if (known == 0 || (known > 0 && state == LIFECYCLE_DESTROYED))
+            /*  Merged away into another subject, or destroyed: nothing of
+             *  this case_ref is left to destroy. */
+            done = correction_destroy_settled (u->correction, case_ref, &why);
+        else if (known > 0 && state == LIFECYCLE_DESTROYING)
+            /*  Under way: completed with every destruction under way. */
+            continue;
+        else if (known > 0)
+            done = s_destroy_if_empty (self, case_ref, &why);
+        else
+            done = -1;
+        if (done < 0)
+            kt_log (KT_LOG_ERROR, "withdrawal destroy_failed case_ref=%s reason=\"%s\"", case_ref,
+                    why.text);
+        else if (done > 0)
+            snprintf (why.text, sizeof why.text,
+                      "the destruction of %.24s waits for a correction step of its subject",
+                      case_ref);
+        if (done != 0 && !failed++)
+            *reason = why;
+    }
+    json_decref (refs);
+    return rc != 0 || failed ? -1 : 0;
 }
 
 void
@@ -1044,7 +1119,7 @@ uitvoerder_on_correction (node_t *self, node_message_t *m)
     const roster_member_t *sender = m->peer->member;
     const Keten__CorrectionNotice *n = (const Keten__CorrectionNotice *) m->body;
     const uint8_t *id = m->opened.id;
-    kt_reason_t reason;
+    kt_reason_t reason, why;
     uint64_t index = 0;
     char done_id[24], case_ref[40] = "", owner[65] = "";
     bool representative = false; /* a spool signal's withdrawal (art. 7.2a) */
@@ -1091,6 +1166,16 @@ uitvoerder_on_correction (node_t *self, node_message_t *m)
             d.om_officer = n->om_officer;
             d.bevoegd_functionaris = n->bevoegd_functionaris;
             d.decided_ms = kt_now_ms ();
+            /*  art. 7.2a: the subject's destruction is owed from the
+             *  withdrawal's own commit on (correction_decide: one commit
+             *  on the weegploeg file, the signal's deletion and the mark
+             *  together).  A crash before that commit leaves neither,
+             *  and the police node's retry decides both; a crash after
+             *  it leaves the mark, whatever became of the destruction
+             *  (the retry is then answered as seen), and the next start
+             *  or retention run destroys the subject
+             *  (s_destroy_if_empty, uitvoerder_correction_destroy_owed). */
+            d.destroy_owed = representative;
             /*  Every rule first; only a correction that passes is logged
              *  as received (docs/ARCHITECTURE.md, Crash reasoning 2). */
             if (correction_check (u->correction, &d, &reason) != 0)
@@ -1116,8 +1201,11 @@ uitvoerder_on_correction (node_t *self, node_message_t *m)
         verdict = kt_fail (&reason, "the withdrawal could not be logged");
     if (verdict == 0 && !seen)
         verdict = s_decide (self, &d, &reason);
-    if (verdict == 0 && !seen && representative)
-        s_destroy_if_empty (self, case_ref);
+    if (verdict == 0 && !seen && representative && s_destroy_if_empty (self, case_ref, &why) < 0)
+        /*  Owed since the withdrawal's commit: tried again at the next
+         *  start or retention run.  The withdrawal itself is done. */
+        kt_log (KT_LOG_ERROR, "withdrawal destroy_failed case_ref=%s reason=\"%s\"", case_ref,
+                why.text);
     if (verdict == 0) {
         kt_log (KT_LOG_INFO, "correction by_sender id=%s from=%s log_index=%llu", m->hex,
                 sender->id, (unsigned long long) index);

@@ -14,7 +14,9 @@
  *    the rows deleted and the files checkpointed, DESTROYED logged under
  *    destroyed/CASE_REF, then the tombstone; every start and every run
  *    completes what is still destroying (docs/ARCHITECTURE.md, Crash
- *    reasoning).
+ *    reasoning), and tries again an art. 7.2a withdrawal's destruction
+ *    that did not reach the state destroying (owed since the
+ *    withdrawal's own commit).
  *
  *  Then RETENTION_NOTICE goes to every member that received data about
  *  the subject, one sealed copy each through the relay, named
@@ -284,8 +286,11 @@ s_destroy (node_t *self, const char *case_ref, uint64_t due_ms, kt_reason_t *rea
      *  again).  Then the state destroying, in its own commit, before the
      *  journal's note (s_destroy_rest): from here on the destruction is
      *  owed, and completed by the next start or retention run if what
-     *  follows fails - an art. 7.2a withdrawal's destruction, which the
-     *  schedule would otherwise leave for 183 days, included. */
+     *  follows fails.  An art. 7.2a withdrawal's destruction, which the
+     *  schedule would otherwise leave for 183 days, is owed before that
+     *  already: from the withdrawal's own commit on (its mark, tried
+     *  again by uitvoerder_correction_destroy_owed), so a refusal here
+     *  is tried again too. */
     if (uitvoerder_log_caught_up (self, reason) != 0 ||
         lifecycle_destroy_begin (uitvoerder_of (self)->lifecycle, case_ref, due_ms, kt_now_ms (),
                                  reason) != 0)
@@ -498,6 +503,12 @@ s_run (node_t *self, bool dry_run, json_t *actions, bool *more, kt_reason_t *rea
         *more = false;
     if (!dry_run && s_complete_destroying (self, reason) != 0)
         return -1;
+    /*  art. 7.2a: a withdrawal's destruction that could not begin (owed
+     *  since the withdrawal's commit), after the corrections a start
+     *  carries out; one still owed makes the run incomplete, the
+     *  schedule goes on. */
+    kt_reason_t why_owed;
+    int owed_failed = !dry_run && uitvoerder_correction_destroy_owed (self, &why_owed) != 0 ? 1 : 0;
     /*  A request's texts that came after its subject's destruction. */
     kt_reason_t why_requests;
     if (!dry_run && s_forget_requests (self, &why_requests) != 0)
@@ -509,7 +520,9 @@ s_run (node_t *self, bool dry_run, json_t *actions, bool *more, kt_reason_t *rea
     }
     size_t i;
     json_t *d;
-    int failed = 0;
+    int failed = owed_failed;
+    if (owed_failed)
+        *reason = why_owed;
     json_array_foreach (w.due, i, d)
     {
         const char *case_ref = json_string_value (json_object_get (d, "case_ref"));
@@ -882,7 +895,9 @@ uitvoerder_on_retention_order (node_t *self, node_message_t *m)
  *  steps of an art. 13 destruction (keys shredded, rows deleted, files
  *  checkpointed, DESTROYED logged, members told); a crash or a failure
  *  after the state destroying is completed at the next start or
- *  retention run like any destruction under way. */
+ *  retention run like any destruction under way, and one before it is
+ *  tried again there from the withdrawal's mark
+ *  (uitvoerder_correction_destroy_owed). */
 int
 uitvoerder_retention_destroy_now (node_t *self, const char *case_ref, kt_reason_t *reason)
 {
