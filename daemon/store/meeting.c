@@ -806,7 +806,12 @@ meeting_compose (meeting_t *self, casusoverleg_t *casus, const roster_t *roster,
         if (to->role == ROLE_UITVOERDER || !roster_member_active (to, now_ms))
             continue;
         size_t n_items = s_items_for (&l, to, items);
-        bool had = s_had_items (self, meeting_id, to->id);
+        /*  A member that is no kernpartij any more (its kind changed)
+         *  gets no weegploeg agenda, not even a cancellation: its node
+         *  dropped the meeting from its calendar itself (docs/ROSTER.md,
+         *  "A member's kind changes"). */
+        bool had = (l.kind != MEETING_WEEGPLOEG || to->role == ROLE_KERNPARTIJ) &&
+                   s_had_items (self, meeting_id, to->id);
         if (n_items == 0 && !had)
             continue; /* never concerned: this member does not hear of it */
         Keten__WeegploegAgenda a = KETEN__WEEGPLOEG_AGENDA__INIT;

@@ -3,6 +3,7 @@
 
 #include "store.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,6 +48,12 @@ static const char *const s_migrations[] = {
     /*  5: state 4, expired: not receipted within delivery/max-age-s, the
      *  age past which the member refuses it unread (relay_expire). */
     "CREATE INDEX relay_expired ON relay (recipient, settled_ms) WHERE state = 4;",
+    /*  6: the recipient as the copy was composed for it (its kind, a
+     *  gemeente's municipality): a copy made for a kind the member no
+     *  longer has is withdrawn, not delivered (docs/ROSTER.md, "A
+     *  member's kind changes").  '' for a copy kept before: judged by
+     *  the member's role only. */
+    "ALTER TABLE relay ADD COLUMN made_for TEXT NOT NULL DEFAULT '';",
 };
 
 relay_t *
@@ -59,19 +66,20 @@ relay_new (sqlite3 *db, kt_reason_t *reason)
     self->db = db;
     if (!(self->insert = store_prepare (db,
                                         "INSERT INTO relay (id, recipient, type, header,"
-                                        " created_ms, state, origin, case_refs, os_user)"
-                                        " VALUES (?,?,?,?,?,3,?,?,?)",
+                                        " created_ms, state, origin, case_refs, os_user,"
+                                        " made_for) VALUES (?,?,?,?,?,3,?,?,?,?)",
                                         reason)) ||
         !(self->due = store_prepare (db,
-                                     "SELECT id, header, tries FROM relay WHERE state=0 AND"
-                                     " recipient=? AND next_ms<=? ORDER BY created_ms LIMIT ?",
+                                     "SELECT id, header, tries, type, made_for FROM relay"
+                                     " WHERE state=0 AND recipient=? AND next_ms<=?"
+                                     " ORDER BY created_ms LIMIT ?",
                                      reason)) ||
         !(self->bump =
               store_prepare (db, "UPDATE relay SET tries=tries+1, next_ms=? WHERE id=?", reason)) ||
         !(self->settle = store_prepare (db,
                                         "UPDATE relay SET state=?, settled_ms=?, refusal=?,"
                                         " log_owed=1 WHERE id=? AND recipient=? AND (state=0 OR"
-                                        " (state=4 AND refusal<>'" RELAY_WITHDRAWN "'))",
+                                        " (state=4 AND NOT " RELAY_IS_WITHDRAWN "))",
                                         reason)) ||
         !(self->pending = store_prepare (
               db, "SELECT count(*) FROM relay WHERE state IN (0,3) AND recipient=?", reason)) ||
@@ -102,14 +110,16 @@ relay_destroy (relay_t **self_p)
 int
 relay_insert (relay_t *self, const uint8_t id[KT_ID_LEN], const char *recipient,
               Keten__MessageType type, const uint8_t *header, size_t header_len, uint64_t now_ms,
-              const char *origin, const char *case_refs, const char *os_user, kt_reason_t *reason)
+              const char *origin, const char *case_refs, const char *os_user, const char *made_for,
+              kt_reason_t *reason)
 {
     return store_run_stmt (self->insert,
                            STORE_VALUES (STORE_BLOB (id, KT_ID_LEN), STORE_TEXT (recipient),
                                          STORE_INT (type), STORE_BLOB (header, header_len),
                                          STORE_INT (now_ms), STORE_TEXT (origin),
                                          STORE_TEXT (case_refs ? case_refs : ""),
-                                         STORE_TEXT (os_user ? os_user : "")),
+                                         STORE_TEXT (os_user ? os_user : ""),
+                                         STORE_TEXT (made_for ? made_for : "")),
                            "keep the message for its recipient", reason) < 0
                ? -1
                : 0;
@@ -145,6 +155,8 @@ s_due_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
     memcpy (item->id, sqlite3_column_blob (q, 0), KT_ID_LEN);
     memcpy (item->header, sqlite3_column_blob (q, 1), (size_t) len);
     item->header_len = (size_t) len;
+    item->type = (Keten__MessageType) sqlite3_column_int (q, 3);
+    snprintf (item->made_for, sizeof item->made_for, "%s", store_text (q, 4));
     due->tries[due->n++] = sqlite3_column_int64 (q, 2);
     return due->n < due->max ? 0 : 1;
 }
@@ -212,6 +224,13 @@ relay_expire (relay_t *self, const char *recipient, uint64_t before_ms, uint64_t
                       "expire the member's old messages", reason);
 }
 
+bool
+relay_is_withdrawn (const char *refusal)
+{
+    return refusal &&
+           strncmp (refusal, RELAY_WITHDRAWN_PREFIX, sizeof RELAY_WITHDRAWN_PREFIX - 1) == 0;
+}
+
 int64_t
 relay_withdraw (relay_t *self, const char *recipient, uint64_t now_ms, kt_reason_t *reason)
 {
@@ -221,6 +240,80 @@ relay_withdraw (relay_t *self, const char *recipient, uint64_t now_ms, kt_reason
         " WHERE state=0 AND recipient=?",
         STORE_VALUES (STORE_INT (now_ms), STORE_TEXT (RELAY_WITHDRAWN), STORE_TEXT (recipient)),
         "withdraw the messages of a member that left", reason);
+}
+
+int
+relay_withdraw_one (relay_t *self, const uint8_t id[KT_ID_LEN], const char *why, uint64_t now_ms,
+                    kt_reason_t *reason)
+{
+    int64_t n =
+        store_run (self->db,
+                   "UPDATE relay SET state=4, settled_ms=?, log_owed=1, refusal=?"
+                   " WHERE state=0 AND id=?",
+                   STORE_VALUES (STORE_INT (now_ms), STORE_TEXT (why), STORE_BLOB (id, KT_ID_LEN)),
+                   "withdraw a message", reason);
+    return n < 0 ? -1 : n > 0 ? 1 : 0;
+}
+
+/*  A pending message's id, type and made_for, read out for
+ *  relay_withdraw_if. */
+typedef struct {
+    uint8_t id[KT_ID_LEN];
+    Keten__MessageType type;
+    char made_for[RELAY_MADE_FOR_MAX + 1];
+} judged_t;
+
+typedef struct {
+    judged_t *rows;
+    size_t n, cap;
+} judging_t;
+
+static int
+s_judged_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    judging_t *j = arg;
+    if (!store_blob_is (q, 0, KT_ID_LEN))
+        return 0;
+    if (j->n == j->cap) {
+        size_t cap = j->cap ? 2 * j->cap : 16;
+        judged_t *grown = realloc (j->rows, cap * sizeof *grown);
+        if (!grown)
+            return kt_fail (reason, "cannot read the relay: out of memory");
+        j->rows = grown;
+        j->cap = cap;
+    }
+    judged_t *r = &j->rows[j->n++];
+    memcpy (r->id, sqlite3_column_blob (q, 0), KT_ID_LEN);
+    r->type = (Keten__MessageType) sqlite3_column_int (q, 1);
+    snprintf (r->made_for, sizeof r->made_for, "%s", store_text (q, 2));
+    return 0;
+}
+
+int64_t
+relay_withdraw_if (relay_t *self, const char *recipient, relay_judge_fn *fn, void *arg,
+                   uint64_t now_ms, kt_reason_t *reason)
+{
+    if (store_begin (self->db, reason) != 0)
+        return -1;
+    /*  Read all first, as relay_rewrite does. */
+    judging_t j = {NULL, 0, 0};
+    int64_t withdrawn =
+        store_each (self->db, "SELECT id, type, made_for FROM relay WHERE state=0 AND recipient=?",
+                    store_bind_values, (void *) STORE_VALUES (STORE_TEXT (recipient)), s_judged_row,
+                    &j, "read the member's pending messages", reason);
+    for (size_t i = 0; withdrawn >= 0 && i < j.n; i++) {
+        const char *why = fn (arg, j.rows[i].type, j.rows[i].made_for);
+        if (!why)
+            continue;
+        int rc = relay_withdraw_one (self, j.rows[i].id, why, now_ms, reason);
+        withdrawn = rc < 0 ? -1 : withdrawn + rc;
+    }
+    free (j.rows);
+    if (withdrawn >= 0 && store_commit (self->db, reason) != 0)
+        withdrawn = -1;
+    if (withdrawn < 0)
+        store_rollback (self->db);
+    return withdrawn;
 }
 
 /*  count(*), max(settled_ms) of the expired rows. */
@@ -240,7 +333,7 @@ relay_expired (relay_t *self, const char *recipient, uint64_t *last_ms, kt_reaso
     int64_t out[2] = {0, 0};
     if (store_one (self->db,
                    "SELECT count(*), coalesce(max(settled_ms), 0) FROM relay"
-                   " WHERE state=4 AND recipient=? AND refusal<>'" RELAY_WITHDRAWN "'",
+                   " WHERE state=4 AND recipient=? AND NOT " RELAY_IS_WITHDRAWN,
                    STORE_VALUES (STORE_TEXT (recipient)), s_expired_row, out,
                    "count the expired messages", reason) < 0)
         return -1;
@@ -387,12 +480,12 @@ s_owed_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
     o->sent = sqlite3_column_int (q, 4) == 3;
     o->refused = sqlite3_column_int (q, 4) == 2;
     o->expired = sqlite3_column_int (q, 4) == 4;
-    o->withdrawn = o->expired && strcmp (store_text (q, 9), RELAY_WITHDRAWN) == 0;
+    o->withdrawn = o->expired && relay_is_withdrawn (store_text (q, 9));
     o->created_ms = (uint64_t) sqlite3_column_int64 (q, 5);
     o->settled_ms = (uint64_t) sqlite3_column_int64 (q, 6);
     if (!(o->recipient = strdup (store_text (q, 1))) || !(o->header = malloc ((size_t) len)) ||
         !(o->case_refs = strdup (store_text (q, 7))) ||
-        !(o->os_user = strdup (store_text (q, 8)))) {
+        !(o->os_user = strdup (store_text (q, 8))) || !(o->refusal = strdup (store_text (q, 9)))) {
         l->n++; /* freed with the rest */
         return kt_fail (reason, "cannot read the relay: out of memory");
     }
@@ -460,6 +553,7 @@ relay_owed_free (relay_owed_t *rows, size_t n)
         free (rows[i].header);
         free (rows[i].case_refs);
         free (rows[i].os_user);
+        free (rows[i].refusal);
     }
     free (rows);
 }
@@ -476,7 +570,7 @@ relay_owed_paid (relay_t *self, const uint8_t id[KT_ID_LEN], kt_reason_t *reason
      *  on record. */
     if (store_run (self->db,
                    "UPDATE relay SET header=x'' WHERE id=? AND state=4 AND log_owed=0"
-                   " AND refusal='" RELAY_WITHDRAWN "' AND length(header)>0",
+                   " AND " RELAY_IS_WITHDRAWN " AND length(header)>0",
                    STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), "forget a withdrawn copy",
                    reason) < 0)
         return -1;
@@ -635,13 +729,13 @@ relay_each_expired_family (relay_t *self, const char *recipient, const char *pre
     return store_each (
         self->db,
         "SELECT base, n FROM (SELECT substr (origin, 1, ?3) AS base, count(*) AS n FROM relay"
-        " WHERE recipient=?1 AND state=4 AND refusal LIKE 'expired:%'"
+        " WHERE recipient=?1 AND state=4 AND (refusal LIKE 'expired:%' OR refusal=?4)"
         " AND substr (origin, 1, length (?2))=?2 GROUP BY base) b"
         " WHERE NOT EXISTS (SELECT 1 FROM relay x WHERE x.recipient=?1 AND x.state<>4"
         " AND (x.origin=b.base OR (x.origin > b.base || '/' AND x.origin < b.base || '0')))"
         " ORDER BY base",
         store_bind_values,
         (void *) STORE_VALUES (STORE_TEXT (recipient), STORE_TEXT (prefix),
-                               STORE_INT ((int64_t) base_len)),
+                               STORE_INT ((int64_t) base_len), STORE_TEXT (RELAY_WITHDRAWN_KIND)),
         s_family_row, &v, "list the expired copies to make again", reason);
 }

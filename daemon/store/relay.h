@@ -25,6 +25,9 @@
 
 typedef struct _relay_t relay_t;
 
+/*  The longest made_for: "gemeente/" and a municipality (roster.h). */
+#define RELAY_MADE_FOR_MAX 160
+
 /*  db is borrowed (node.db). */
 relay_t *relay_new (sqlite3 *db, kt_reason_t *reason);
 void relay_destroy (relay_t **self_p);
@@ -32,11 +35,14 @@ void relay_destroy (relay_t **self_p);
 /*  Keep a sealed message for recipient, inside the caller's transaction,
  *  held (not offered) until its MESSAGE_SENT entry is logged and
  *  relay_owed_paid releases it.  origin (may be NULL) names what it is a
- *  copy of; case_refs (comma-separated) and os_user are for that entry. */
+ *  copy of; case_refs (comma-separated) and os_user are for that entry;
+ *  made_for (may be NULL) is the recipient as the copy was composed for
+ *  it (its kind, a gemeente's municipality: uitvoerder_made_for), so that
+ *  a copy composed for a kind the member no longer has is not delivered. */
 int relay_insert (relay_t *self, const uint8_t id[KT_ID_LEN], const char *recipient,
                   Keten__MessageType type, const uint8_t *header, size_t header_len,
                   uint64_t now_ms, const char *origin, const char *case_refs, const char *os_user,
-                  kt_reason_t *reason);
+                  const char *made_for, kt_reason_t *reason);
 
 /*  1 when copies of origin were kept (in any state), 0 when none, -1. */
 int relay_has_origin (relay_t *self, const char *origin, kt_reason_t *reason);
@@ -52,7 +58,8 @@ typedef struct {
     bool sent;
     bool refused; /* settled: the member refused it */
     bool expired; /* settled: not receipted within delivery/max-age-s */
-    bool withdrawn; /* settled: its member left the federation (relay_withdraw) */
+    bool withdrawn; /* settled: withdrawn (relay_withdraw, relay_withdraw_if) */
+    char *refusal;  /* settled as refused, expired or withdrawn: why; else "" */
     uint64_t created_ms, settled_ms;
     char *case_refs; /* comma-separated (store_join) */
     char *os_user;
@@ -71,6 +78,8 @@ typedef struct {
     uint8_t id[KT_ID_LEN];
     uint8_t *header; /* heap; the caller takes it */
     size_t header_len;
+    Keten__MessageType type;
+    char made_for[RELAY_MADE_FOR_MAX + 1]; /* as relay_insert kept it; "" unknown */
 } relay_item_t;
 
 /*  Whether a message with id is kept (settled or not): 1, 0, or -1 with
@@ -93,8 +102,18 @@ size_t relay_due (relay_t *self, const char *recipient, uint64_t now_ms, relay_i
  *  many, or -1 with reason. */
 int64_t relay_expire (relay_t *self, const char *recipient, uint64_t before_ms, uint64_t now_ms,
                       kt_reason_t *reason);
-/*  What a withdrawn message's row and its MESSAGE_REFUSED entry say. */
-#define RELAY_WITHDRAWN "withdrawn: the member left the federation"
+/*  What a withdrawn message's row and its MESSAGE_REFUSED entry say:
+ *  every withdrawal's text starts with RELAY_WITHDRAWN_PREFIX, and
+ *  RELAY_IS_WITHDRAWN is that test in SQL (on the row's refusal). */
+#define RELAY_WITHDRAWN_PREFIX "withdrawn:"
+#define RELAY_IS_WITHDRAWN "refusal GLOB '" RELAY_WITHDRAWN_PREFIX "*'"
+#define RELAY_WITHDRAWN RELAY_WITHDRAWN_PREFIX " the member left the federation"
+/*  A copy composed for a kind the member no longer has (docs/ROSTER.md,
+ *  "A member's kind changes"): a correction notice withdrawn so is made
+ *  again for the member as it is (relay_each_expired_family). */
+#define RELAY_WITHDRAWN_KIND RELAY_WITHDRAWN_PREFIX " composed for the member's former kind"
+/*  Whether refusal (may be NULL) is a withdrawal's. */
+bool relay_is_withdrawn (const char *refusal);
 /*  The refusal a member gives a copy about a subject it destroyed since
  *  (art. 13): it holds nothing the copy could change. */
 #define RELAY_DESTROYED_HERE "case_ref destroyed here (art. 13)"
@@ -106,6 +125,22 @@ int64_t relay_expire (relay_t *self, const char *recipient, uint64_t before_ms, 
  *  be released first (their MESSAGE_SENT logged).  Returns how many, or
  *  -1 with reason. */
 int64_t relay_withdraw (relay_t *self, const char *recipient, uint64_t now_ms, kt_reason_t *reason);
+/*  Decide for one pending message of an active member whether it may
+ *  still be delivered: NULL keeps it, a text (RELAY_WITHDRAWN_PREFIX ...,
+ *  no personal data: it is the row's refusal and its log entry's what)
+ *  withdraws it. */
+typedef const char *(relay_judge_fn) (void *arg, Keten__MessageType type, const char *made_for);
+/*  Each of recipient's pending messages (state 0) judged by fn, and
+ *  those it withdraws settled as withdrawn with its text, in one commit,
+ *  each owing its MESSAGE_REFUSED entry as relay_withdraw's do (its
+ *  sealed bytes go once that is written).  Held messages are judged when
+ *  they are offered (relay_withdraw_one).  Returns how many, or -1. */
+int64_t relay_withdraw_if (relay_t *self, const char *recipient, relay_judge_fn *fn, void *arg,
+                           uint64_t now_ms, kt_reason_t *reason);
+/*  Withdraw the pending message id with the text why (as relay_withdraw_if):
+ *  1, 0 when it is not pending, -1 with reason. */
+int relay_withdraw_one (relay_t *self, const uint8_t id[KT_ID_LEN], const char *why,
+                        uint64_t now_ms, kt_reason_t *reason);
 /*  How many of recipient's messages expired (withdrawn ones not counted), and (last_ms, may be
  * NULL) when the newest of them did; -1 with reason. */
 int64_t relay_expired (relay_t *self, const char *recipient, uint64_t *last_ms,
@@ -187,9 +222,10 @@ int relay_each_origin (relay_t *self, const char *origin, relay_copy_fn *fn, voi
                        kt_reason_t *reason);
 /*  The message families (origins cut to base_len bytes) under prefix
  *  that recipient was sent and never got: each of its copies there
- *  expired (relay_expire), and none is pending, delivered or refused.
- *  Each family once, with how many of its copies expired, to fn (0 go
- *  on, -1 error with reason).  A copy made again goes under
+ *  expired (relay_expire) or was withdrawn as composed for its former
+ *  kind (RELAY_WITHDRAWN_KIND), and none is pending, delivered or
+ *  refused.  Each family once, with how many of its copies so ended, to
+ *  fn (0 go on, -1 error with reason).  A copy made again goes under
  *  BASE/..., so that relay_has_origin does not take it for the first. */
 typedef int (relay_family_fn) (void *arg, const char *base, int64_t expired, kt_reason_t *reason);
 int relay_each_expired_family (relay_t *self, const char *recipient, const char *prefix,

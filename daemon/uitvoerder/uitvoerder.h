@@ -516,8 +516,31 @@ int uitvoerder_signals_log (node_t *self, kt_reason_t *reason);
  *  indices the rows hold and a row gone would leave a gap the log cannot
  *  close (logowed.h).  0, or -1 with reason while they cannot be. */
 int uitvoerder_log_caught_up (node_t *self, kt_reason_t *reason);
-/*  Offer member its pending messages (it was just heard from). */
+/*  Offer member its pending messages (it was just heard from); one its
+ *  kind or role no longer takes (uitvoerder_copy_unfit) is withdrawn
+ *  instead. */
 void uitvoerder_relay_pump (node_t *self, const roster_member_t *member);
+/*  What a copy kept for m is composed for: m's kind, and a gemeente's
+ *  municipality ("gemeente/Maastricht"): relay_insert's made_for. */
+void uitvoerder_made_for (const roster_member_t *m, char *out, size_t len);
+/*  Whether a copy of type composed for made_for ("" unknown) may still
+ *  go to m, a member of roster: NULL, or why not (a withdrawal's text, in
+ *  buf or RELAY_WITHDRAWN_KIND).  Rosters and retention notices always
+ *  may; a member that left is not judged here (its copies are withdrawn
+ *  on its day). */
+const char *uitvoerder_copy_unfit (node_t *self, const roster_t *roster, const roster_member_t *m,
+                                   Keten__MessageType type, const char *made_for, char *buf,
+                                   size_t len);
+/*  Withdraw every pending copy kept for member (of roster) that it may
+ *  not receive as roster has it, on record (MESSAGE_REFUSED, then the
+ *  sealed bytes go: Crash reasoning 12).  kind_p NULL: roster is in
+ *  force, and a correction notice among them is made again for the
+ *  member as it is; else *kind_p says whether one composed for its
+ *  former kind was withdrawn, for the caller to make again
+ *  (uitvoerder_correction_again) once roster is in force.  Returns how
+ *  many, or -1 (logged). */
+int64_t uitvoerder_relay_withdraw_unfit (node_t *self, const roster_t *roster,
+                                         const roster_member_t *member, bool *kind_p);
 void uitvoerder_on_member_receipt (node_t *self, node_message_t *m);
 
 /*  Shared by the casusoverleg's message handlers (uitvoerder_casus.c):

@@ -536,7 +536,7 @@ static int
 s_party_row (void *arg, const relay_copy_t *row, kt_reason_t *reason)
 {
     parties_t *p = arg;
-    bool withdrawn = row->state == 4 && row->refusal && strcmp (row->refusal, RELAY_WITHDRAWN) == 0;
+    bool withdrawn = row->state == 4 && relay_is_withdrawn (row->refusal);
     bool destroyed =
         row->state == 2 && row->refusal && strcmp (row->refusal, RELAY_DESTROYED_HERE) == 0;
     const char *state = row->state == 1   ? "confirmed"
@@ -553,7 +553,9 @@ s_party_row (void *arg, const relay_copy_t *row, kt_reason_t *reason)
             p->unconfirmed--;
     }
     snprintf (p->last, sizeof p->last, "%s", row->recipient);
-    /*  A member that left can confirm nothing any more; one that
+    /*  A member that left can confirm nothing any more, nor one whose
+     *  notice was withdrawn as composed for its former kind, unless it is
+     *  made again for its kind now (that copy then stands); one that
      *  destroyed the subject since (art. 13) holds nothing to correct. */
     p->last_counted = row->state != 1 && !withdrawn && !destroyed;
     if (p->last_counted)

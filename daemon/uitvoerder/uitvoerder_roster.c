@@ -434,6 +434,12 @@ uitvoerder_roster_start (node_t *self)
     }
     uitvoerder_of (self)->admitted_keys = s_admitted (keyring_roster (self->keyring), kt_now_ms ());
     s_withdraw_left (self);
+    /*  A kind change applied before a crash cut its withdrawal off (or a
+     *  roster installed by hand): what waits for each member is judged
+     *  against the member as it is. */
+    for (size_t i = 0; i < roster->member_count; i++)
+        if (roster->members[i].role != ROLE_UITVOERDER)
+            uitvoerder_relay_withdraw_unfit (self, roster, &roster->members[i], NULL);
     zloop_timer (self->loop, EXPIRY_CHECK_MS, 0, s_on_expiry_check, self);
 }
 
@@ -533,7 +539,7 @@ uitvoerder_roster_sign (node_t *self, const roster_change_t *change, kt_reason_t
  *  fails is a warning: made good on the next start or within 10 s. */
 static void
 s_apply (node_t *self, roster_t **next_p, const roster_change_t *change, const char *user,
-         uint64_t version, json_t *warnings)
+         uint64_t version, bool kind_withdrawn, json_t *warnings)
 {
     kt_reason_t reason;
     /*  The shared key with a rotated member's old encryption key, for
@@ -545,6 +551,15 @@ s_apply (node_t *self, roster_t **next_p, const roster_change_t *change, const c
         memcpy (old_shared, peer->shared_key, sizeof old_shared);
     bool applied = node_use_roster (self, next_p, &reason) == 0;
     kt_reason_t why;
+    /*  A correction notice withdrawn as composed for the member's former
+     *  kind (uitvoerder_roster_issue), made again for it as it is now. */
+    const roster_member_t *changed = applied && change->op == ROSTER_CHANGE_KIND && kind_withdrawn
+                                         ? roster_find (keyring_roster (self->keyring), change->id)
+                                         : NULL;
+    if (changed && uitvoerder_correction_again (self, changed, &why) != 0)
+        s_warn (warnings, version,
+                "a correction notice for %s is not made again yet (%s); it is at the next start",
+                change->id, why.text);
     if (applied && rotated && s_rewrap (self, change->id, old_shared, user, &why) < 0)
         s_warn (warnings, version,
                 "messages waiting for %s are still sealed for its old keys (%s): it reads them "
@@ -601,6 +616,20 @@ uitvoerder_roster_issue (node_t *self, roster_t *next, const roster_change_t *ch
     if (s_log_change (self, version, user, what, &why) != 0)
         s_warn (warnings, version, "not yet in the provenance log (%s); logged on the next start",
                 why.text);
+    /*  A new kind, and so maybe a new role (art. 1): what waits for the
+     *  member was composed for the kind it had, and the relay would offer
+     *  it before this roster (in the order made), to a node that judges it
+     *  by the roster it still holds.  Withdrawn before the push, on
+     *  record, as next has the member; a copy still held is judged when
+     *  it is offered, and every start judges again. */
+    bool kind_withdrawn = false;
+    const roster_member_t *changed =
+        change->op == ROSTER_CHANGE_KIND ? roster_find (next, change->id) : NULL;
+    if (changed && uitvoerder_relay_withdraw_unfit (self, next, changed, &kind_withdrawn) < 0)
+        s_warn (warnings, version,
+                "what waits for %s was not withdrawn; it is when it is offered, or at the next "
+                "start",
+                change->id);
     /*  Pushed under the current version, to every member active in it -
      *  the one that leaves included, sealed for the keys it runs now -
      *  before the new version applies here. */
@@ -608,7 +637,7 @@ uitvoerder_roster_issue (node_t *self, roster_t *next, const roster_change_t *ch
     if (s_push (self, next, user, sent, &why) != 0)
         s_warn (warnings, version, "not pushed (%s); offered to each member at its next heartbeat",
                 why.text);
-    s_apply (self, &next, change, user, version, warnings);
+    s_apply (self, &next, change, user, version, kind_withdrawn, warnings);
     return json_pack ("{s:I, s:o, s:o}", "version", (json_int_t) version, "sent_to", sent,
                       "warnings", warnings);
 }

@@ -135,10 +135,11 @@ s_keep (node_t *self, const copies_t *copies, const char *os_user, kt_reason_t *
     uint64_t now = kt_now_ms ();
     for (size_t i = 0; i < copies->n; i++) {
         const copy_t *c = &copies->items[i];
-        char refs[4096];
+        char refs[4096], made_for[RELAY_MADE_FOR_MAX + 1];
         store_join (refs, sizeof refs, (const char *const *) c->case_refs, c->n_case_refs);
+        uitvoerder_made_for (c->to, made_for, sizeof made_for);
         if (relay_insert (relay, c->id, c->to->id, copies->type, c->header, c->header_len, now,
-                          origin, refs, os_user, reason) != 0) {
+                          origin, refs, os_user, made_for, reason) != 0) {
             store_rollback (self->db);
             return -1;
         }
@@ -177,8 +178,8 @@ s_log_owed (node_t *self, const relay_owed_t *o, kt_reason_t *reason)
         e.recipients = (char **) &o->recipient;
         e.n_recipients = 1;
         e.node = (char *) keyring_self_member (self->keyring)->id;
-        e.what = o->withdrawn ? (char *) RELAY_WITHDRAWN
-                              : (char *) "expired: not receipted within delivery/max-age-s";
+        e.what =
+            o->withdrawn ? o->refusal : (char *) "expired: not receipted within delivery/max-age-s";
         snprintf (key, sizeof key, "%s/%s", o->withdrawn ? "withdrawn" : "expired",
                   kt_hex (hex, o->id, KT_ID_LEN));
         return provlog_append_once (uitvoerder_of (self)->log, key, &e, NULL, reason) < 0 ? -1 : 0;
@@ -247,6 +248,103 @@ uitvoerder_relay_log (node_t *self, kt_reason_t *reason)
     return rc;
 }
 
+void
+uitvoerder_made_for (const roster_member_t *m, char *out, size_t len)
+{
+    /*  What a copy's content follows besides the member's id: its kind
+     *  (and so its role: meeting.c, uitvoerder_casework.c) and a
+     *  gemeente's municipality (art. 6b, 8.4: its residents only). */
+    if (*m->municipality)
+        snprintf (out, len, "%s/%s", m->kind, m->municipality);
+    else
+        snprintf (out, len, "%s", m->kind);
+}
+
+const char *
+uitvoerder_copy_unfit (node_t *self, const roster_t *roster, const roster_member_t *m,
+                       Keten__MessageType type, const char *made_for, char *buf, size_t len)
+{
+    uint64_t now = kt_now_ms ();
+    /*  A roster push goes whatever the member is now: it is what tells
+     *  the node.  A retention notice names ids only, and what the node
+     *  holds must still be archived or destroyed (art. 13).  A member
+     *  that left is withdrawn from on its own day (s_withdraw_left). */
+    if (type == KETEN__MESSAGE_TYPE__ROSTER || type == KETEN__MESSAGE_TYPE__RETENTION_NOTICE ||
+        !roster_member_active (m, now))
+        return NULL;
+    /*  art. 8.4, 15.2g: the table's rule for the member's role now, not
+     *  the one it had when the copy was made. */
+    kt_reason_t why;
+    char *to = (char *) m->id;
+    if (policy_check (roster, type, keyring_self_member (self->keyring), &to, 1, now, &why) != 0) {
+        snprintf (buf, len, "%s the member's role no longer receives %s", RELAY_WITHDRAWN_PREFIX,
+                  policy_type_name (type));
+        return buf;
+    }
+    /*  Composed for another kind: a kernpartij's casusoverleg item with
+     *  art. 9/10 Wpg data, every subject for the OM where a gemeente
+     *  sees its residents only (art. 6b, 8.4, 10.5).  The incident
+     *  register is the same for every kernpartij (kinds and counts,
+     *  never who): its rule above is all it follows. */
+    if (type == KETEN__MESSAGE_TYPE__INCIDENT_REGISTER)
+        return NULL;
+    char now_for[RELAY_MADE_FOR_MAX + 1];
+    uitvoerder_made_for (m, now_for, sizeof now_for);
+    return *made_for && strcmp (made_for, now_for) != 0 ? RELAY_WITHDRAWN_KIND : NULL;
+}
+
+/*  After copies of member were withdrawn: their MESSAGE_REFUSED entries
+ *  (the sealed bytes go once they are written), and, when the roster that
+ *  judged them is in force (again), a correction notice composed for its
+ *  former kind made again for it as it is (art. 12.6). */
+static void
+s_withdrawn (node_t *self, const roster_member_t *member, int64_t n, bool kind, bool again)
+{
+    kt_reason_t why;
+    kt_log (KT_LOG_INFO, "relay withdrawn member=%s count=%lld cause=%s", member->id, (long long) n,
+            kind ? "kind" : "role");
+    if (uitvoerder_relay_log (self, &why) != 0)
+        kt_log (KT_LOG_WARN, "relay log_failed reason=\"%s\"", why.text);
+    if (kind && again && uitvoerder_correction_again (self, member, &why) != 0)
+        kt_log (KT_LOG_WARN, "correction again_failed peer=%s reason=\"%s\"", member->id, why.text);
+}
+
+typedef struct {
+    node_t *self;
+    const roster_t *roster;
+    const roster_member_t *member;
+    char buf[128];
+    bool kind; /* a copy was withdrawn as composed for its former kind */
+} judge_t;
+
+static const char *
+s_judge (void *arg, Keten__MessageType type, const char *made_for)
+{
+    judge_t *j = arg;
+    const char *why = uitvoerder_copy_unfit (j->self, j->roster, j->member, type, made_for, j->buf,
+                                             sizeof j->buf);
+    j->kind |= why && strcmp (why, RELAY_WITHDRAWN_KIND) == 0;
+    return why;
+}
+
+int64_t
+uitvoerder_relay_withdraw_unfit (node_t *self, const roster_t *roster,
+                                 const roster_member_t *member, bool *kind_p)
+{
+    judge_t j = {self, roster, member, "", false};
+    kt_reason_t reason;
+    int64_t n = relay_withdraw_if (uitvoerder_of (self)->relay, member->id, s_judge, &j,
+                                   kt_now_ms (), &reason);
+    if (n < 0)
+        kt_log (KT_LOG_ERROR, "relay withdraw_failed member=%s reason=\"%s\"", member->id,
+                reason.text);
+    else if (n > 0)
+        s_withdrawn (self, member, n, j.kind, !kind_p);
+    if (kind_p)
+        *kind_p = n > 0 && j.kind;
+    return n;
+}
+
 static bool
 s_online (node_t *self, const member_link_t *link)
 {
@@ -290,8 +388,29 @@ uitvoerder_relay_pump (node_t *self, const roster_member_t *member)
     }
     relay_item_t items[RELAY_BATCH];
     size_t n = relay_due (u->relay, member->id, now, items, RELAY_BATCH);
+    int64_t withdrawn = 0;
+    bool kind = false;
     for (size_t i = 0; i < n; i++) {
         kt_reason_t reason;
+        /*  Judged against the member as it is now, not as it was when
+         *  the copy was made: one its kind or role no longer takes is
+         *  withdrawn on record, never sent (docs/ROSTER.md, "A member's
+         *  kind changes").  One that cannot be withdrawn now is not sent
+         *  either, and judged again at its next offer. */
+        char buf[128];
+        const char *unfit =
+            uitvoerder_copy_unfit (self, keyring_roster (self->keyring), member, items[i].type,
+                                   items[i].made_for, buf, sizeof buf);
+        if (unfit) {
+            int rc = relay_withdraw_one (u->relay, items[i].id, unfit, now, &reason);
+            if (rc < 0)
+                kt_log (KT_LOG_ERROR, "relay withdraw_failed member=%s reason=\"%s\"", member->id,
+                        reason.text);
+            withdrawn += rc > 0;
+            kind |= rc > 0 && strcmp (unfit, RELAY_WITHDRAWN_KIND) == 0;
+            free (items[i].header);
+            continue;
+        }
         /*  Larger than the member takes (its transport/max-message, told in
          *  its heartbeat; the signature adds under 512 bytes): libzmq at
          *  the member would drop the link for it on every retry.  It waits
@@ -310,6 +429,8 @@ uitvoerder_relay_pump (node_t *self, const roster_member_t *member)
                                items[i].header_len, &reason) != 0)
             kt_log (KT_LOG_ERROR, "relay queue_failed reason=\"%s\"", reason.text);
     }
+    if (withdrawn > 0)
+        s_withdrawn (self, member, withdrawn, kind, true);
 }
 
 int

@@ -266,7 +266,7 @@ s_relay (fixture_t *f, const char *recipient, const char *case_ref, const char *
     kt_reason_t r;
     if (relay_insert (f->relay, id, recipient, KETEN__MESSAGE_TYPE__WEEGPLOEG_DECISION,
                       (const uint8_t *) header, strlen (header), 1000, origin, case_ref, "test",
-                      &r) != 0 ||
+                      "politie", &r) != 0 ||
         relay_owed_paid (f->relay, id, &r) != 0 ||
         (settle && (relay_settle (f->relay, id, recipient, true, NULL, 2000, &r) != 1 ||
                     relay_owed_paid (f->relay, id, &r) != 0)))

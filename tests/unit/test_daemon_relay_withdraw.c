@@ -1,0 +1,216 @@
+/*  The relay's withdrawals on a real node.db (docs/ROSTER.md, "A member's
+ *  kind changes"): a pending copy the member's kind or role no longer
+ *  takes is settled as withdrawn with its own text, owes its
+ *  MESSAGE_REFUSED entry, and loses its sealed bytes only once that is
+ *  paid (Crash reasoning 12); a late receipt does not make it delivered;
+ *  the status does not count it as expired; a correction notice withdrawn
+ *  as composed for the member's former kind is a family to make again.  */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "testutil.h"
+
+#include "relay.h"
+#include "store.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+    char dir[64];
+    sqlite3 *db;
+    relay_t *relay;
+} fixture_t;
+
+static int
+s_setup (void **state)
+{
+    fixture_t *f = calloc (1, sizeof *f);
+    kt_reason_t r;
+    char path[128];
+    if (!f || testutil_tmpdir (f->dir, sizeof f->dir, "relay") != 0)
+        return -1;
+    snprintf (path, sizeof path, "%s/node.db", f->dir);
+    if (!(f->db = store_open (path, &r)) || !(f->relay = relay_new (f->db, &r))) {
+        fprintf (stderr, "open: %s\n", r.text);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    fixture_t *f = *state;
+    relay_destroy (&f->relay);
+    store_close (&f->db);
+    testutil_rmtree (f->dir);
+    free (f);
+    return 0;
+}
+
+/*  One copy kept for recipient and its MESSAGE_SENT paid: pending. */
+static void
+s_kept (fixture_t *f, uint8_t id[KT_ID_LEN], const char *recipient, Keten__MessageType type,
+        const char *origin, const char *made_for)
+{
+    kt_reason_t r;
+    randombytes_buf (id, KT_ID_LEN);
+    if (relay_insert (f->relay, id, recipient, type, (const uint8_t *) "sealed", 6, 1000, origin,
+                      "k-0123456789abcdef", "test", made_for, &r) != 0 ||
+        relay_owed_paid (f->relay, id, &r) != 0)
+        fail_msg ("relay: %s", r.text);
+}
+
+static int64_t
+s_count (fixture_t *f, const char *where)
+{
+    char sql[256];
+    snprintf (sql, sizeof sql, "SELECT count(*) FROM relay WHERE %s", where);
+    return store_int (f->db, sql, -1);
+}
+
+/*  The judge of a member that became reclassering: weegploeg types are
+ *  not its role's; a copy composed for "om" is not for it either. */
+static const char *
+s_judge (void *arg, Keten__MessageType type, const char *made_for)
+{
+    (void) arg;
+    if (type == KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA)
+        return RELAY_WITHDRAWN_PREFIX " the member's role no longer receives WEEGPLOEG_AGENDA";
+    if (type != KETEN__MESSAGE_TYPE__ROSTER && *made_for && strcmp (made_for, "reclassering") != 0)
+        return RELAY_WITHDRAWN_KIND;
+    return NULL;
+}
+
+static void
+test_withdraw_if (void **state)
+{
+    fixture_t *f = *state;
+    kt_reason_t r;
+    uint8_t agenda[KT_ID_LEN], plan[KT_ID_LEN], roster[KT_ID_LEN], other[KT_ID_LEN], old[KT_ID_LEN];
+    s_kept (f, agenda, "om-x", KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA, "meeting/w-1/0", "om");
+    s_kept (f, plan, "om-x", KETEN__MESSAGE_TYPE__PLAN, "plan/k-0123456789abcdef/1", "om");
+    s_kept (f, roster, "om-x", KETEN__MESSAGE_TYPE__ROSTER, NULL, "om");
+    s_kept (f, other, "politie-x", KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA, "meeting/w-1/0",
+            "politie");
+    /*  Kept before copies said whom they were composed for: judged by
+     *  type only. */
+    s_kept (f, old, "om-x", KETEN__MESSAGE_TYPE__CLOSURE, "closure/k-0123456789abcdef/1", "");
+    assert_int_equal (relay_withdraw_if (f->relay, "om-x", s_judge, NULL, 5000, &r), 2);
+    assert_int_equal (s_count (f, "state=4 AND refusal GLOB 'withdrawn:*' AND log_owed=1"), 2);
+    assert_int_equal (s_count (f, "state=0"), 3); /* the roster, politie's, the old closure */
+    int st = -1;
+    assert_int_equal (relay_state (f->relay, roster, &st, &r), 1);
+    assert_int_equal (st, 0);
+    assert_int_equal (relay_state (f->relay, other, &st, &r), 1);
+    assert_int_equal (st, 0);
+    assert_int_equal (relay_pending (f->relay, "om-x"), 2);
+
+    /*  Each owes its MESSAGE_REFUSED with its own text; the bytes stay
+     *  until that is paid. */
+    relay_owed_t *rows = NULL;
+    size_t n = 0;
+    assert_int_equal (relay_owed (f->relay, &rows, &n, &r), 0);
+    assert_int_equal (n, 2);
+    for (size_t i = 0; i < n; i++) {
+        assert_true (rows[i].expired && rows[i].withdrawn);
+        assert_true (memcmp (rows[i].id, agenda, KT_ID_LEN) == 0
+                         ? strstr (rows[i].refusal, "no longer receives WEEGPLOEG_AGENDA") != NULL
+                         : strcmp (rows[i].refusal, RELAY_WITHDRAWN_KIND) == 0);
+    }
+    relay_owed_free (rows, n);
+    assert_int_equal (s_count (f, "state=4 AND length(header)>0"), 2);
+    /*  A receipt that comes after (the node took it before it changed)
+     *  does not turn a withdrawal into a delivery. */
+    assert_int_equal (relay_settle (f->relay, agenda, "om-x", true, NULL, 6000, &r), 0);
+    assert_int_equal (relay_owed_paid (f->relay, agenda, &r), 0);
+    assert_int_equal (relay_owed_paid (f->relay, plan, &r), 0);
+    assert_int_equal (s_count (f, "state=4 AND (length(header)>0 OR log_owed=1)"), 0);
+    /*  Not what the member missed by being away. */
+    assert_int_equal (relay_expired (f->relay, "om-x", NULL, &r), 0);
+}
+
+static void
+test_withdraw_one (void **state)
+{
+    fixture_t *f = *state;
+    kt_reason_t r;
+    uint8_t id[KT_ID_LEN], held[KT_ID_LEN];
+    s_kept (f, id, "om-x", KETEN__MESSAGE_TYPE__INCIDENT_REGISTER, NULL, "om");
+    assert_int_equal (relay_withdraw_one (f->relay, id, RELAY_WITHDRAWN_KIND, 5000, &r), 1);
+    /*  Once only: it is no longer pending. */
+    assert_int_equal (relay_withdraw_one (f->relay, id, RELAY_WITHDRAWN_KIND, 5000, &r), 0);
+    /*  A held copy (its MESSAGE_SENT not yet written) is not withdrawn:
+     *  it is judged once it is released and offered. */
+    randombytes_buf (held, sizeof held);
+    assert_int_equal (relay_insert (f->relay, held, "om-x", KETEN__MESSAGE_TYPE__INCIDENT_REGISTER,
+                                    (const uint8_t *) "sealed", 6, 1000, NULL, "", "test", "om",
+                                    &r),
+                      0);
+    assert_int_equal (relay_withdraw_one (f->relay, held, RELAY_WITHDRAWN_KIND, 5000, &r), 0);
+    assert_true (relay_is_withdrawn (RELAY_WITHDRAWN));
+    assert_true (relay_is_withdrawn (RELAY_WITHDRAWN_KIND));
+    assert_false (relay_is_withdrawn ("expired: not receipted within delivery/max-age-s"));
+    assert_false (relay_is_withdrawn (NULL));
+}
+
+typedef struct {
+    char base[64];
+    int64_t n;
+    int calls;
+} family_t;
+
+static int
+s_family (void *arg, const char *base, int64_t n, kt_reason_t *reason)
+{
+    (void) reason;
+    family_t *fa = arg;
+    snprintf (fa->base, sizeof fa->base, "%s", base);
+    fa->n = n;
+    fa->calls++;
+    return 0;
+}
+
+static void
+test_kind_family (void **state)
+{
+    fixture_t *f = *state;
+    kt_reason_t r;
+    uint8_t notice[KT_ID_LEN], gone[KT_ID_LEN];
+    const char *origin = "correction/c-0123456789abcdef";
+    s_kept (f, notice, "om-x", KETEN__MESSAGE_TYPE__CORRECTION_NOTICE, origin, "om");
+    assert_int_equal (relay_withdraw_one (f->relay, notice, RELAY_WITHDRAWN_KIND, 5000, &r), 1);
+    /*  Composed for the member's former kind: made again for it as it is. */
+    family_t fa = {"", 0, 0};
+    assert_int_equal (relay_each_expired_family (f->relay, "om-x", "correction/", strlen (origin),
+                                                 s_family, &fa, &r),
+                      0);
+    assert_int_equal (fa.calls, 1);
+    assert_string_equal (fa.base, origin);
+    assert_int_equal (fa.n, 1);
+    /*  One withdrawn because its member left is not. */
+    s_kept (f, gone, "gemeente-x", KETEN__MESSAGE_TYPE__CORRECTION_NOTICE, origin, "gemeente/X");
+    assert_true (relay_withdraw (f->relay, "gemeente-x", 5000, &r) == 1);
+    fa = (family_t){"", 0, 0};
+    assert_int_equal (relay_each_expired_family (f->relay, "gemeente-x", "correction/",
+                                                 strlen (origin), s_family, &fa, &r),
+                      0);
+    assert_int_equal (fa.calls, 0);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (test_withdraw_if, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_withdraw_one, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_kind_family, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
