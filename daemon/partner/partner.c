@@ -518,7 +518,8 @@ s_metrics (node_t *self, uint64_t now_ms)
     return r;
 }
 
-/*  The uitvoerder is the one peer: a new roster may name new keys for it. */
+/*  The uitvoerder is the one peer: a new roster may name new keys for it.
+ *  And a new kind for this node: the weegploeg's data follows its role. */
 static int
 s_roster_changed (node_t *self, const roster_t *old, kt_reason_t *reason)
 {
@@ -526,6 +527,7 @@ s_roster_changed (node_t *self, const roster_t *old, kt_reason_t *reason)
     (void) reason;
     partner_of (self)->hub =
         keyring_peer (self->keyring, roster_uitvoerder (keyring_roster (self->keyring))->id);
+    partner_retention_follow_role (self);
     return 0;
 }
 

@@ -195,6 +195,14 @@ uint64_t partner_checkpoint_size (node_t *self);
 /*  Weegploeg and casusoverleg agendas received (partner_agenda.c). */
 int partner_agenda_start (node_t *self, kt_reason_t *reason);
 void partner_agenda_stop (node_t *self);
+/*  The weegploeg's data follows the node's role in the roster in force
+ *  (docs/ROSTER.md, "A member's kind changes"): a kernpartij takes
+ *  weegploeg agendas, decisions and the incident register; a node that
+ *  is none drops what it kept of them (its calendar entries cancelled,
+ *  the rows deleted, their keys shredded).  Run after the retainbox is
+ *  open: at start, on each roster applied, and hourly.
+ *  0, or -1 with reason: the next run tries again. */
+int partner_agenda_follow_role (node_t *self, kt_reason_t *reason);
 void partner_on_agenda (node_t *self, node_message_t *m);
 void partner_agenda_list (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
 void partner_agenda_show (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
@@ -229,6 +237,9 @@ void partner_case_close (node_t *self, const api_caller_t *caller, const char *c
 void partner_case_elsewhere (node_t *self, const api_caller_t *caller, const char *cmd,
                              json_t *args);
 
+/*  The answer to a read of weegploeg data at a node that is no kernpartij. */
+#define PARTNER_NOT_KERNPARTIJ "only kernpartij nodes keep weegploeg data (art. 8.4)"
+
 /*  The answer to a list or show of an archived subject (art. 13.2). */
 #define PARTNER_ARCHIVED                                                                           \
     "archived (art. 13.2): a kernpartij reads it with keten retention read, or orders it back "    \
@@ -237,6 +248,8 @@ void partner_case_elsewhere (node_t *self, const api_caller_t *caller, const cha
 /*  Retention, art. 13 (partner_retention.c): the node's own schedule at
  *  start and hourly, the uitvoerder's notices, the API. */
 int partner_retention_start (node_t *self, kt_reason_t *reason);
+/*  partner_agenda_follow_role, a failure logged (a roster applied). */
+void partner_retention_follow_role (node_t *self);
 void partner_retention_stop (node_t *self);
 /*  The stores as retainbox takes them. */
 retain_boxes_t partner_retention_boxes (node_t *self);

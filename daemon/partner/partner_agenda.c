@@ -4,7 +4,9 @@
  *  version of each meeting, writes it as an iCalendar file for the
  *  dossierhouder's calendar, runs the configured hook, and confirms with
  *  a signed receipt once it is stored.  Showing an agenda is a read of
- *  personal data and is recorded first (art. 15.2e).
+ *  personal data and is recorded first (art. 15.2e).  A node whose kind
+ *  changes so that it is no longer a kernpartij no longer keeps what
+ *  only kernpartijen receive (partner_agenda_follow_role).
  */
 #include "partner.h"
 #include "partner_json.h"
@@ -14,6 +16,7 @@
 #include "policy.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -209,8 +212,12 @@ partner_agenda_list (node_t *self, const api_caller_t *caller, const char *cmd, 
         limit = (int) json_integer_value (l);
     /*  A node without an agenda table has received none. */
     kt_reason_t reason;
+    /*  art. 8.4: weegploeg meetings at a kernpartij's node only - also
+     *  while what it kept as one is not yet dropped (a failed step is
+     *  done again at the next start or retention run). */
     render_reply (self->api, caller, "meetings",
-                  p->agendabox ? partner_json_agendas (p->agendabox, p->retainbox, limit, &reason)
+                  p->agendabox ? partner_json_agendas (p->agendabox, p->retainbox,
+                                                       s_kernpartij (self), limit, &reason)
                                : json_array (),
                   &reason);
 }
@@ -235,6 +242,11 @@ partner_agenda_show (node_t *self, const api_caller_t *caller, const char *cmd, 
     }
     if (agendabox_get (p->agendabox, id, &a, &reason) != 0) {
         apiserver_reply_error (self->api, caller, reason.text);
+        return;
+    }
+    if (a->kind != KETEN__WEEGPLOEG_AGENDA__KIND__CASUSOVERLEG && !s_kernpartij (self)) {
+        keten__weegploeg_agenda__free_unpacked (a, NULL);
+        apiserver_reply_error (self->api, caller, PARTNER_NOT_KERNPARTIJ);
         return;
     }
     /*  art. 13.2: an archived subject's item is not shown (retention.read
@@ -298,7 +310,7 @@ partner_on_decision (node_t *self, node_message_t *m)
 static bool
 s_not_kernpartij (node_t *self, const api_caller_t *caller)
 {
-    if (partner_of (self)->decisionbox)
+    if (partner_of (self)->decisionbox && s_kernpartij (self))
         return false;
     apiserver_reply_error (self->api, caller,
                            "only kernpartij nodes receive weegploeg decisions (art. 8.4)");
@@ -352,4 +364,143 @@ partner_decision_show (node_t *self, const api_caller_t *caller, const char *cmd
     }
     apiserver_reply_ok (self->api, caller, partner_json_decision (d));
     keten__weegploeg_decision__free_unpacked (d, NULL);
+}
+
+/* ---- a node that is no longer a kernpartij (art. 8.4) -------------------- */
+
+/*  What retainbox keeps the owed shreds of the dropped data under. */
+#define SHRED_TAG "role"
+
+/*  A weegploeg meeting leaves this node's calendar before its agenda
+ *  goes: MEETING.ics written as the meeting cancelled, without items and
+ *  one version on (so a calendar that took the last one takes this), the
+ *  hook told "cancel".  A step of its own, done again while the agenda
+ *  stays; a file that cannot be written is logged with the meeting id
+ *  and holds nothing back (the keys are what make the data unreadable). */
+static int
+s_calendar_drop (void *arg, const char *meeting_id, kt_reason_t *reason)
+{
+    (void) reason;
+    node_t *self = arg;
+    partner_t *p = partner_of (self);
+    if (!*self->config.ics_dir && !p->hook)
+        return 0;
+    char path[PATH_MAX + 64] = "";
+    Keten__WeegploegAgenda *a = NULL;
+    kt_reason_t why;
+    int rc = 0;
+    if (agendabox_get (p->agendabox, meeting_id, &a, &why) == 0) {
+        Keten__WeegploegAgenda gone = *a;
+        gone.cancelled = true;
+        gone.n_items = 0;
+        gone.sequence = a->sequence + 1;
+        rc = s_write_ics (self, &gone, path, sizeof path, &why);
+        keten__weegploeg_agenda__free_unpacked (a, NULL);
+    } else if (*self->config.ics_dir) {
+        /*  Unreadable: the file goes, whatever it shows. */
+        snprintf (path, sizeof path, "%s/%s.ics", self->config.ics_dir, meeting_id);
+        rc = unlink (path) == 0 || errno == ENOENT ? 0 : kt_fail (&why, "%s", strerror (errno));
+        *path = '\0';
+    }
+    if (rc != 0)
+        kt_log (KT_LOG_ERROR, "agenda ics_failed meeting=%s reason=\"%s\"", meeting_id, why.text);
+    s_hook (self, agenda_event_name (AGENDA_CANCELLED), meeting_id, path);
+    return 0;
+}
+
+static int
+s_owe_agenda_key (void *arg, const char *meeting_id, const uint8_t key_id[KEYSTORE_ID_LEN],
+                  kt_reason_t *reason)
+{
+    partner_t *p = arg;
+    /*  No calendar file is owed for it any more either. */
+    return retainbox_owe_shred (p->retainbox, key_id, SHRED_TAG, reason) != 0 ||
+                   retainbox_forget_meeting (p->retainbox, meeting_id, reason) != 0
+               ? -1
+               : 0;
+}
+
+/*  The weegploeg agendas, the decisions and the incident register this
+ *  node kept as a kernpartij, deleted in one commit on node.db with their
+ *  keys owed; then the keys shredded and the WALs truncated (Crash
+ *  reasoning 11).  decisions and incidents may be NULL (no such table
+ *  here).  A crash before the commit leaves all of it, dropped again at
+ *  the next start or retention run; one after it, owed keys, shredded
+ *  then. */
+static int
+s_drop (node_t *self, decisionbox_t *decisions, incidentbox_t *incidents, kt_reason_t *reason)
+{
+    partner_t *p = partner_of (self);
+    if (p->agendabox && agendabox_each_weegploeg (p->agendabox, s_calendar_drop, self, reason) != 0)
+        return -1;
+    if (store_begin (self->db, reason) != 0)
+        return -1;
+    int64_t agendas =
+        p->agendabox ? agendabox_forget_weegploeg (p->agendabox, s_owe_agenda_key, p, reason) : 0;
+    int rc = agendas < 0 ? -1 : 0;
+    uint8_t *keys = NULL;
+    size_t n_decisions = 0;
+    if (rc == 0 && decisions)
+        rc = decisionbox_forget_all (decisions, &keys, &n_decisions, reason);
+    for (size_t i = 0; rc == 0 && i < n_decisions; i++)
+        rc = retainbox_owe_shred (p->retainbox, keys + i * KEYSTORE_ID_LEN, SHRED_TAG, reason);
+    free (keys);
+    int64_t n_incidents = rc == 0 && incidents ? incidentbox_forget_all (incidents, reason) : 0;
+    if (n_incidents < 0)
+        rc = -1;
+    if (rc != 0 || store_commit (self->db, reason) != 0) {
+        store_rollback (self->db);
+        return -1;
+    }
+    if (agendas > 0 || n_decisions > 0 || n_incidents > 0)
+        kt_log (KT_LOG_INFO,
+                "roster role=%s: weegploeg data no longer kept here (art. 8.4) agendas=%lld "
+                "decisions=%zu incidents=%lld",
+                roster_role_name (keyring_self_member (self->keyring)->role), (long long) agendas,
+                n_decisions, (long long) n_incidents);
+    /*  Also keys a crash left owed after an earlier drop's commit. */
+    if (agendas == 0 && n_decisions == 0 && n_incidents == 0 &&
+        retainbox_owed_tag (p->retainbox, SHRED_TAG) == 0)
+        return 0;
+    return retainbox_shred_tag (p->retainbox, SHRED_TAG, reason);
+}
+
+int
+partner_agenda_follow_role (node_t *self, kt_reason_t *reason)
+{
+    partner_t *p = partner_of (self);
+    bool kern = s_kernpartij (self);
+    /*  art. 13.2: only a kernpartij keeps archived data. */
+    retainbox_set_archive_destroys (p->retainbox, !kern);
+    if (kern) {
+        /*  A kernpartij now (a new kind): it takes the weegploeg's
+         *  agendas and decisions and the incident register from here on. */
+        if ((!p->agendabox && !(p->agendabox = agendabox_new (self->db, self->keystore, reason))) ||
+            (!p->decisionbox &&
+             !(p->decisionbox = decisionbox_new (self->db, self->keystore, reason))) ||
+            (!p->incidentbox && !(p->incidentbox = incidentbox_new (self->db, reason))))
+            return -1;
+        return 0;
+    }
+    /*  No longer one: nothing of the weegploeg is taken (policy refuses
+     *  it, and the handlers find no box), and what it kept as one goes:
+     *  it has no ground to hold it (art. 8.4, 15.2g), as a casuspartij
+     *  has none to hold an archived subject (docs/RETENTION.md).  A table
+     *  this node never had is not made. */
+    decisionbox_t *decisions = p->decisionbox;
+    incidentbox_t *incidents = p->incidentbox;
+    p->decisionbox = NULL;
+    p->incidentbox = NULL;
+    int rc = 0;
+    if (!decisions && decisionbox_present (self->db) &&
+        !(decisions = decisionbox_new (self->db, self->keystore, reason)))
+        rc = -1;
+    if (rc == 0 && !incidents && incidentbox_present (self->db) &&
+        !(incidents = incidentbox_new (self->db, reason)))
+        rc = -1;
+    if (rc == 0)
+        rc = s_drop (self, decisions, incidents, reason);
+    decisionbox_destroy (&decisions);
+    incidentbox_destroy (&incidents);
+    return rc;
 }

@@ -86,12 +86,15 @@ s_split (const char *joined, retainbox_t *hide)
 typedef struct {
     retainbox_t *hide;
     json_t *list;
+    bool casus_only; /* weegploeg meetings left out */
 } visit_t;
 
 static int
 s_agenda (void *arg, const agendabox_row_t *row, kt_reason_t *reason)
 {
     visit_t *v = arg;
+    if (v->casus_only && strcmp (row->kind, "casusoverleg") != 0)
+        return 0;
     json_t *refs = s_split (row->case_refs, v->hide);
     return render_append (
         v->list,
@@ -106,9 +109,10 @@ s_agenda (void *arg, const agendabox_row_t *row, kt_reason_t *reason)
 }
 
 json_t *
-partner_json_agendas (agendabox_t *agendabox, retainbox_t *hide, int limit, kt_reason_t *reason)
+partner_json_agendas (agendabox_t *agendabox, retainbox_t *hide, bool weegploeg, int limit,
+                      kt_reason_t *reason)
 {
-    visit_t v = {hide, json_array ()};
+    visit_t v = {hide, json_array (), !weegploeg};
     return render_done (v.list, agendabox_each (agendabox, limit, s_agenda, &v, reason));
 }
 
@@ -149,7 +153,7 @@ json_t *
 partner_json_decisions (decisionbox_t *decisionbox, retainbox_t *hide, int limit,
                         kt_reason_t *reason)
 {
-    visit_t v = {hide, json_array ()};
+    visit_t v = {hide, json_array (), false};
     return render_done (v.list, decisionbox_each (decisionbox, limit, s_decision, &v, reason));
 }
 
@@ -172,7 +176,7 @@ s_case (void *arg, const casebox_row_t *row, kt_reason_t *reason)
 json_t *
 partner_json_cases (casebox_t *casebox, retainbox_t *hide, kt_reason_t *reason)
 {
-    visit_t v = {hide, json_array ()};
+    visit_t v = {hide, json_array (), false};
     return render_done (v.list, casebox_each (casebox, s_case, &v, reason));
 }
 
@@ -188,7 +192,7 @@ s_one_case (void *arg, const casebox_row_t *row, kt_reason_t *reason)
     if (strcmp (row->case_ref, o->case_ref) != 0)
         return 0;
     json_t *list = json_array ();
-    visit_t v = {NULL, list};
+    visit_t v = {NULL, list, false};
     int rc = s_case (&v, row, reason);
     if (rc == 0)
         o->found = json_incref (json_array_get (list, 0));

@@ -26,8 +26,9 @@
  *  outbox (held, queued, delivered, refused). */
 json_t *partner_json_signals (signalbox_t *signalbox, outbox_t *outbox, retainbox_t *hide,
                               int limit, kt_reason_t *reason);
-/*  Meetings received, soonest first, without personal data. */
-json_t *partner_json_agendas (agendabox_t *agendabox, retainbox_t *hide, int limit,
+/*  Meetings received, soonest first, without personal data; weegploeg
+ *  meetings only with weegploeg (a kernpartij's node, art. 8.4). */
+json_t *partner_json_agendas (agendabox_t *agendabox, retainbox_t *hide, bool weegploeg, int limit,
                               kt_reason_t *reason);
 /*  Decisions received, newest first, without the analysis. */
 json_t *partner_json_decisions (decisionbox_t *decisionbox, retainbox_t *hide, int limit,

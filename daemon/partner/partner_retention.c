@@ -144,12 +144,24 @@ s_on_batch (zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+/*  What this node kept as a kernpartij and may no longer keep (its kind
+ *  changed): dropped, or tried again at the next run. */
+static void
+s_follow_role (node_t *self)
+{
+    kt_reason_t reason;
+    if (partner_agenda_follow_role (self, &reason) != 0)
+        kt_log (KT_LOG_ERROR, "roster role_data_failed role=%s reason=\"%s\"",
+                roster_role_name (keyring_self_member (self->keyring)->role), reason.text);
+}
+
 static int
 s_on_timer (zloop_t *loop, int timer_id, void *arg)
 {
     (void) loop;
     (void) timer_id;
     kt_reason_t reason;
+    s_follow_role (arg);
     if (s_batch (arg, s_log_step, NULL, NULL, &reason) != 0)
         kt_log (KT_LOG_ERROR, "retention run_failed reason=\"%s\"", reason.text);
     return 0;
@@ -209,6 +221,9 @@ partner_retention_start (node_t *self, kt_reason_t *reason)
         return -1;
     retainbox_set_publish (p->retainbox, s_publish, self);
     retainbox_set_journal (p->retainbox, s_journal, self);
+    /*  A kind changed while the node was down, a drop a crash cut off:
+     *  before the schedule reads the boxes. */
+    s_follow_role (self);
     /*  A destruction a crash interrupted is completed first, then what is
      *  due: one batch before serving, the rest in batches from the loop.
      *  A failure (a calendar directory not writable) does not keep the
@@ -219,6 +234,12 @@ partner_retention_start (node_t *self, kt_reason_t *reason)
         kt_log (KT_LOG_ERROR, "retention run_failed reason=\"%s\"", why.text);
     zloop_timer (self->loop, RETENTION_TIMER_MS, 0, s_on_timer, self);
     return 0;
+}
+
+void
+partner_retention_follow_role (node_t *self)
+{
+    s_follow_role (self);
 }
 
 void

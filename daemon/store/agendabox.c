@@ -498,6 +498,35 @@ agendabox_strip (agendabox_t *self, const char *case_ref, agendabox_strip_fn *fn
     return rc;
 }
 
+/*  ---- a node that is no longer a kernpartij (art. 8.4) ------------------ */
+
+int
+agendabox_each_weegploeg (agendabox_t *self, store_text_fn *fn, void *arg, kt_reason_t *reason)
+{
+    return store_each_text (
+        self->db, "SELECT meeting_id FROM agenda WHERE kind='weegploeg' ORDER BY meeting_id", NULL,
+        fn, arg, "list the weegploeg agendas", reason);
+}
+
+int64_t
+agendabox_forget_weegploeg (agendabox_t *self, agendabox_strip_fn *fn, void *arg,
+                            kt_reason_t *reason)
+{
+    meetings_t m = {0};
+    int rc = agendabox_each_weegploeg (self, s_collect_meeting, &m, reason);
+    for (size_t i = 0; rc == 0 && i < m.n; i++) {
+        uint8_t key_id[KEYSTORE_ID_LEN];
+        if (s_stored_sequence (self, m.ids[i], key_id, reason) < -1 ||
+            store_run (self->db, "DELETE FROM agenda WHERE meeting_id=? AND kind='weegploeg'",
+                       STORE_VALUES (STORE_TEXT (m.ids[i])), "delete a weegploeg agenda",
+                       reason) < 0 ||
+            fn (arg, m.ids[i], key_id, reason) != 0)
+            rc = -1;
+    }
+    free (m.ids);
+    return rc == 0 ? (int64_t) m.n : -1;
+}
+
 /*  ---- correction (art. 12.5-12.6) ---------------------------------------- */
 
 /*  Apply c to the signal sent as signal_id in agenda a: 1 changed, 0 not

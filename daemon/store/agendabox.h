@@ -105,6 +105,18 @@ typedef int (agendabox_strip_fn) (void *arg, const char *meeting_id,
 int agendabox_strip (agendabox_t *self, const char *case_ref, agendabox_strip_fn *fn, void *arg,
                      kt_reason_t *reason);
 
+/*  ---- a node that is no longer a kernpartij (art. 8.4) --------------- */
+
+/*  The weegploeg meetings stored (casusoverleg ones not), each to fn
+ *  (text: the meeting id). */
+int agendabox_each_weegploeg (agendabox_t *self, store_text_fn *fn, void *arg, kt_reason_t *reason);
+/*  Delete every weegploeg agenda, inside the caller's transaction on
+ *  node.db: fn learns each meeting and the key it was sealed under (to be
+ *  shredded once that transaction committed).  Casusoverleg agendas stay.
+ *  Returns how many, or -1 with reason. */
+int64_t agendabox_forget_weegploeg (agendabox_t *self, agendabox_strip_fn *fn, void *arg,
+                                    kt_reason_t *reason);
+
 /*  ---- correction (art. 12.5-12.6, the partner's side) --------------- */
 
 /*  Apply a correction of the signal sent as signal_id (the whole signal

@@ -272,6 +272,34 @@ decisionbox_forget (decisionbox_t *self, const char *case_ref, uint8_t **key_ids
     return 0;
 }
 
+int
+decisionbox_forget_all (decisionbox_t *self, uint8_t **key_ids_p, size_t *n_p, kt_reason_t *reason)
+{
+    key_ids_t k = {0};
+    *key_ids_p = NULL;
+    *n_p = 0;
+    if (store_each (self->db, "SELECT key_id FROM decision_in", NULL, NULL, s_key_id_row, &k,
+                    "find the decisions' keys", reason) != 0 ||
+        store_run (self->db, "DELETE FROM decision_in", NULL, "delete the decisions", reason) < 0) {
+        free (k.ids);
+        return -1;
+    }
+    *key_ids_p = k.ids;
+    *n_p = k.n;
+    return 0;
+}
+
+bool
+decisionbox_present (sqlite3 *db)
+{
+    kt_reason_t reason;
+    int present = store_one (db, "SELECT 1 FROM schema_version WHERE module='decisionbox'", NULL,
+                             NULL, NULL, "look for the decision table", &reason);
+    if (present < 0)
+        kt_log (KT_LOG_ERROR, "decision lookup_failed reason=\"%s\"", reason.text);
+    return present > 0;
+}
+
 /* ---- meer informatie (art. 7.4 sub 1) ------------------------------------ */
 
 static int

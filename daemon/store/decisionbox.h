@@ -54,6 +54,12 @@ int decisionbox_get (decisionbox_t *self, const char *id, Keten__WeegploegDecisi
  *  bytes, free()), to be shredded once that transaction committed. */
 int decisionbox_forget (decisionbox_t *self, const char *case_ref, uint8_t **key_ids_p, size_t *n_p,
                         kt_reason_t *reason);
+/*  art. 8.4: the node is no longer a kernpartij.  decisionbox_forget of
+ *  every decision kept. */
+int decisionbox_forget_all (decisionbox_t *self, uint8_t **key_ids_p, size_t *n_p,
+                            kt_reason_t *reason);
+/*  Whether db has the decision table (the node was a kernpartij once). */
+bool decisionbox_present (sqlite3 *db);
 
 /* ---- meer informatie (art. 7.4 sub 1) ------------------------------------ */
 

@@ -136,3 +136,21 @@ incidentbox_each (incidentbox_t *self, incident_row_fn *fn, void *arg, kt_reason
                        " FROM incident_copy ORDER BY registered_ms DESC, id",
                        NULL, NULL, s_row, &v, "list the incident register", reason);
 }
+
+int64_t
+incidentbox_forget_all (incidentbox_t *self, kt_reason_t *reason)
+{
+    return store_run (self->db, "DELETE FROM incident_copy", NULL, "delete the incident register",
+                      reason);
+}
+
+bool
+incidentbox_present (sqlite3 *db)
+{
+    kt_reason_t reason;
+    int present = store_one (db, "SELECT 1 FROM schema_version WHERE module='incidentbox'", NULL,
+                             NULL, NULL, "look for the incident register", &reason);
+    if (present < 0)
+        kt_log (KT_LOG_ERROR, "incident lookup_failed reason=\"%s\"", reason.text);
+    return present > 0;
+}

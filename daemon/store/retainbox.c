@@ -79,6 +79,12 @@ retainbox_destroy (retainbox_t **self_p)
 }
 
 void
+retainbox_set_archive_destroys (retainbox_t *self, bool archive_destroys)
+{
+    self->archive_destroys = archive_destroys;
+}
+
+void
 retainbox_set_publish (retainbox_t *self, retain_publish_fn *fn, void *arg)
 {
     self->publish = fn;
@@ -1252,4 +1258,34 @@ int
 retainbox_shred_tag (retainbox_t *self, const char *tag, kt_reason_t *reason)
 {
     return s_shred_owed (self, tag, reason) != 0 || s_checkpoint (self, reason) != 0 ? -1 : 0;
+}
+
+static int
+s_count_owed (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    *(int64_t *) arg = sqlite3_column_int64 (q, 0);
+    return 0;
+}
+
+int
+retainbox_forget_meeting (retainbox_t *self, const char *meeting_id, kt_reason_t *reason)
+{
+    return store_run (self->db, "DELETE FROM retain_meeting WHERE meeting_id=?",
+                      STORE_VALUES (STORE_TEXT (meeting_id)), "forget a meeting's calendar file",
+                      reason) < 0
+               ? -1
+               : 0;
+}
+
+int64_t
+retainbox_owed_tag (retainbox_t *self, const char *tag)
+{
+    kt_reason_t reason;
+    int64_t n = -1;
+    if (store_one (self->db, "SELECT count(*) FROM retain_shred WHERE case_ref=?",
+                   STORE_VALUES (STORE_TEXT (tag)), s_count_owed, &n, "count the keys owed",
+                   &reason) < 0)
+        kt_log (KT_LOG_WARN, "retention read_failed reason=\"%s\"", reason.text);
+    return n;
 }

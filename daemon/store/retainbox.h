@@ -87,6 +87,9 @@ typedef int (retain_publish_fn) (void *arg, const char *meeting_id, kt_reason_t 
 retainbox_t *retainbox_new (sqlite3 *db, keystore_t *keystore, bool archive_destroys,
                             kt_reason_t *reason);
 void retainbox_destroy (retainbox_t **self_p);
+/*  The node's role changed (a roster version): whether an archive step
+ *  destroys from now on (retainbox_new's archive_destroys). */
+void retainbox_set_archive_destroys (retainbox_t *self, bool archive_destroys);
 void retainbox_set_publish (retainbox_t *self, retain_publish_fn *fn, void *arg);
 /*  Called durably before a destruction of case_ref begins, with the own
  *  message ids it names (the node's journal, forget.h): 0, or -1 with
@@ -231,5 +234,11 @@ int retainbox_owe_shred (retainbox_t *self, const uint8_t key_id[KEYSTORE_ID_LEN
  *  that stopped using them), then truncate node.db's and keystore.db's
  *  WAL.  Repeated at the next correction or start when it fails. */
 int retainbox_shred_tag (retainbox_t *self, const char *tag, kt_reason_t *reason);
+/*  How many keys are owed a shred under tag (-1 when unreadable). */
+int64_t retainbox_owed_tag (retainbox_t *self, const char *tag);
+/*  A meeting whose agenda is deleted (the node is no longer a
+ *  kernpartij) owes no calendar file: forgotten inside the caller's
+ *  transaction on node.db. */
+int retainbox_forget_meeting (retainbox_t *self, const char *meeting_id, kt_reason_t *reason);
 
 #endif

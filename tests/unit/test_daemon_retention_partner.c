@@ -657,7 +657,7 @@ test_an_archived_subject_leaves_the_lists_and_stays_for_the_archive_read (void *
         json_string_value (json_object_get (json_array_get (decisions, 0), "case_ref")), B);
     json_t *cases = partner_json_cases (f->casebox, f->retainbox, &r);
     assert_int_equal (json_array_size (cases), 0);
-    json_t *meetings = partner_json_agendas (f->agendabox, f->retainbox, 100, &r);
+    json_t *meetings = partner_json_agendas (f->agendabox, f->retainbox, true, 100, &r);
     json_t *refs = json_object_get (json_array_get (meetings, 0), "case_refs");
     assert_int_equal (json_array_size (refs), 1);
     assert_string_equal (json_string_value (json_array_get (refs, 0)), B);
