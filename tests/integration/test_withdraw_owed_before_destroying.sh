@@ -9,43 +9,11 @@
 # instead of art. 13.3's 183 days.  (A failure after the state
 # destroying: tests/integration/test_withdraw_destroy_owed.sh.)
 source "$(dirname "$0")/lib.sh"
-kt_need_faultfs
-RK="$(cd "$(dirname "$0")/../.." && pwd)/configs/referentiekader-example.zpl"
-kt_keys "$UITV" uitvoerder
-kt_keys politie-test politie
-kt_roster 1 "$T/roster.txt" "$UITV" politie-test
-PORT=
-kt_config "$UITV"; kt_start "$UITV"; kt_kill "$UITV"
-printf 'weegploeg\n    referentiekader = "%s"\n' "$RK" >> "$T/$UITV.cfg"
-kt_start "$UITV"
-SPOOL="$T/spool"; mkdir "$SPOOL"
-kt_config politie-test
-printf 'intake\n    spool-dir = "%s"\n    spool-poll-ms = 100\n    representative-mode = auto\n    representative = "Vertegenwoordiger Test"\n    representative-group = %s\n    release-group = %s\n' \
-    "$SPOOL" "$(id -gn)" "$(id -gn)" >> "$T/politie-test.cfg"
-kt_start politie-test
-wait_until 10 link_up politie-test || fail "no link"
-ARM="$T/armed"; COUNT="$T/count"
-# uitv_with AT [ALL]: restart the uitvoerder (a clean start: nothing is
-# counted before $ARM exists) with weegploeg.db-wal's AT-th write failing
-# (from the AT-th on with ALL=1; AT=0 only counts), armed once $ARM exists.
-uitv_with() {
-    rm -f "$ARM" "$COUNT"
-    kt_kill "$UITV"
-    KETEN_WRAP=$(kt_fault_wrap KETEN_FAULT_ARM="$ARM" KETEN_FAULT_AT="$1" KETEN_FAULT_ALL="${2:-0}" \
-        KETEN_FAULT_SUFFIX=weegploeg.db-wal KETEN_FAULT_COUNT="$COUNT") kt_start "$UITV"
-    wait_until 10 link_up politie-test || fail "no link"
-}
-N=0
-drop() {  # a new spool signal about a new person; its id in SID, case in CASE
-    N=$((N + 1))
-    kt_signal_file "$T/s$N.json" "B-$N"
-    sed -i "s/Test Persoon/Terugtrek$N Testpersoon/" "$T/s$N.json"
-    cp "$T/s$N.json" "$SPOOL/.s$N.tmp" && mv "$SPOOL/.s$N.tmp" "$SPOOL/s$N.json"
-    dl() { [ "$(kt politie-test signal list --json | jq -r --arg r "B-$N" '.signals[] | select(.local_ref==$r) | .state')" = delivered ]; }
-    wait_until 20 dl || fail "spool signal $N not delivered"
-    SID=$(kt politie-test signal list --json | jq -r --arg r "B-$N" '.signals[] | select(.local_ref==$r) | .message_id')
-    CASE=$(kt "$UITV" signal list --json | jq -r --arg id "$SID" '.signals[] | select(.message_id==$id) | .case_ref')
-    [ -n "$CASE" ] || fail "signal $N has no case_ref at the uitvoerder"
+source "$(dirname "$0")/withdraw_lib.sh"
+withdraw_federation weegploeg.db-wal Terugtrek
+# drop_key: drop, and the new subject's key at the uitvoerder in KEY.
+drop_key() {
+    drop
     KEY=$(sqlite3 "$W" "SELECT hex(key_id) FROM subject WHERE case_ref='$CASE'")
     [ -n "$KEY" ] || fail "subject $N has no key at the uitvoerder"
 }
@@ -66,7 +34,7 @@ key() { sqlite3 "$T/state-$UITV/keystore.db" "SELECT count(*) FROM data_key WHER
 gone_whole() { gone "$1" && [ "$(key "$2")" = 0 ]; }
 
 # An undisturbed withdrawal, its writes to weegploeg.db-wal counted.
-drop; uitv_with 0; touch "$ARM"
+drop_key; uitv_with 0; touch "$ARM"
 withdraw | grep -q delivered || fail "the undisturbed withdrawal was not delivered"
 C=$(tr -d ' ' < "$COUNT")
 wait_until 10 gone_whole "$CASE" "$KEY" || fail "an undisturbed withdrawal left the subject (rows $(subj), state $(lstate), key $(key "$KEY"))"
@@ -96,7 +64,7 @@ probe() {
     local k=$1 out
     uitv_with "$k" 1
     check_prev
-    drop; touch "$ARM"
+    drop_key; touch "$ARM"
     out=$(withdraw)
     if ! grep -q delivered <<< "$out"; then
         R=unanswered
@@ -148,7 +116,7 @@ once() {
     local k=$1 want=$2
     R=skipped
     uitv_with "$k" 0
-    drop; touch "$ARM"
+    drop_key; touch "$ARM"
     withdraw | grep -q delivered || fail "the withdrawal with write $k failing once was not delivered"
     sleep 0.5
     [ "$(subj)" = 1 ] || return 0
