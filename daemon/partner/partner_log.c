@@ -5,6 +5,8 @@
  */
 #include "partner.h"
 
+#include "arena.h"
+
 #include <string.h>
 
 int
@@ -15,6 +17,10 @@ partner_log_start (node_t *self, kt_reason_t *reason)
     bool witness = strcmp (me->kind, "politie") == 0 || strcmp (me->kind, "om") == 0;
     p->witness = witness_new (self->db, self->keys, keyring_roster (self->keyring)->federation,
                               p->hub->member->signing_pk, witness, reason);
+    /*  Receipts reach the witness only while a drain is settled, before
+     *  its arena is reset (dispatch.c). */
+    if (p->witness)
+        witness_decode_with (p->witness, kt_arena_allocator (self->arena));
     return p->witness ? 0 : -1;
 }
 

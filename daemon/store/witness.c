@@ -41,6 +41,7 @@
 
 struct _witness_t {
     sqlite3 *db;
+    ProtobufCAllocator *allocator; /* the entries' (witness_decode_with) */
     ratelog_t *quiet; /* unproven receipts: an older uitvoerder sends many */
     const keys_secret_t *keys;
     char origin[CHECKPOINT_ORIGIN_MAX + 1];
@@ -433,6 +434,12 @@ s_alarm (witness_t *self, const char *fmt, ...)
            STORE_VALUES (STORE_INT (kt_now_ms ()), STORE_TEXT (what)), "keep the alarm");
 }
 
+void
+witness_decode_with (witness_t *self, ProtobufCAllocator *allocator)
+{
+    self->allocator = allocator;
+}
+
 bool
 witness_alarm (witness_t *self)
 {
@@ -631,8 +638,8 @@ s_arrival_event (Keten__LogEvent event)
  *  leaf hash is header_leaf (NULL: not known here, not compared), as
  *  an arrival.  false with what differs in why. */
 static bool
-s_entry_binds (const Keten__Receipt *r, const uint8_t id[KT_ID_LEN], const char *sender,
-               const uint8_t *header_leaf, const char **why)
+s_entry_binds (witness_t *self, const Keten__Receipt *r, const uint8_t id[KT_ID_LEN],
+               const char *sender, const uint8_t *header_leaf, const char **why)
 {
     uint8_t leaf[MERKLE_HASH_LEN];
     merkle_leaf_hash (leaf, r->entry.data, r->entry.len);
@@ -640,7 +647,7 @@ s_entry_binds (const Keten__Receipt *r, const uint8_t id[KT_ID_LEN], const char 
         *why = "its entry is not the leaf its proof is of";
         return false;
     }
-    Keten__LogEntry *e = keten__log_entry__unpack (NULL, r->entry.len, r->entry.data);
+    Keten__LogEntry *e = keten__log_entry__unpack (self->allocator, r->entry.len, r->entry.data);
     if (!e)
         *why = "its entry does not decode";
     else if (e->message_id.len != KT_ID_LEN || memcmp (e->message_id.data, id, KT_ID_LEN) != 0)
@@ -655,7 +662,7 @@ s_entry_binds (const Keten__Receipt *r, const uint8_t id[KT_ID_LEN], const char 
     else
         *why = NULL;
     if (e)
-        keten__log_entry__free_unpacked (e, NULL);
+        keten__log_entry__free_unpacked (e, self->allocator);
     return *why == NULL;
 }
 
@@ -688,7 +695,7 @@ witness_on_receipt (witness_t *self, const uint8_t id[KT_ID_LEN], const Keten__R
     const char *unbound = NULL, *why;
     if (r->entry.len == 0)
         unbound = "no log entry";
-    else if (!s_entry_binds (r, id, sender, header_leaf, &why)) {
+    else if (!s_entry_binds (self, r, id, sender, header_leaf, &why)) {
         s_alarm (self, "the receipt for log index %llu: %s", (unsigned long long) r->log_index,
                  why);
         return;

@@ -34,6 +34,10 @@ typedef struct {
 witness_t *witness_new (sqlite3 *db, const keys_secret_t *keys, const char *federation,
                         const uint8_t log_pk[32], bool cosign, kt_reason_t *reason);
 void witness_destroy (witness_t **self_p);
+/*  The receipts' log entries decoded with allocator (borrowed; NULL:
+ *  malloc's), such as a drain's arena: the witness keeps nothing decoded
+ *  past the call that decodes it. */
+void witness_decode_with (witness_t *self, ProtobufCAllocator *allocator);
 
 /*  A receipt for one of our messages (sent by sender, this node, with a
  *  header whose leaf hash is header_leaf; NULL: not known): check that
