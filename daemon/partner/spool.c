@@ -344,7 +344,11 @@ spool_check (const char *dir, const char *state, uid_t user, kt_reason_t *reason
 /*  Open the state directory, making it (0700) if it is missing (where
  *  spool_check allowed it): ketend's own, and closed to writes by group
  *  and others (who could rename work/ in it); a group may keep reading,
- *  for rejected/. */
+ *  for rejected/.  The mode it is closed to has no setuid, setgid or
+ *  sticky bit: both units' RestrictSUIDSGID=yes refuses (EPERM) every
+ *  chmod that sets S_ISUID or S_ISGID, and the start would fail for
+ *  ever; none of the three means anything in a directory only ketend
+ *  writes (the group of work/, done/ and rejected/, made already, stays). */
 static int
 s_state_open (spool_t *self, kt_reason_t *reason)
 {
@@ -373,11 +377,11 @@ s_state_open (spool_t *self, kt_reason_t *reason)
                         " make it)",
                         self->state, (unsigned) st.st_uid, (unsigned) geteuid ());
     if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-        if (fchmod (self->state_fd, st.st_mode & 07755) != 0)
+        mode_t mode = st.st_mode & 0755;
+        if (fchmod (self->state_fd, mode) != 0)
             return kt_fail (reason, "cannot close %s to writes by others: %s", self->state,
                             strerror (errno));
-        kt_log (KT_LOG_INFO, "spool state_dir_made_private mode=%04o",
-                (unsigned) (st.st_mode & 07755));
+        kt_log (KT_LOG_INFO, "spool state_dir_made_private mode=%04o", (unsigned) mode);
     }
     return 0;
 }
