@@ -25,13 +25,19 @@ s_check (const config_t *config, kt_reason_t *reason)
         return kt_fail (reason, "%s is a partner: its config needs transport/connect", config->id);
     /*  Where ketend's own spool directories go (not into the spool, and
      *  where a rename from the spool reaches): a spool that is not there
-     *  yet is the start's to say (it may be a mount to come).  ketend's
-     *  user is node/state-dir's owner, for ketend --check run as root. */
+     *  yet, or that cannot be looked at now (an I/O error), is the
+     *  start's to say - a failure there exits 1 and is restarted, where a
+     *  refusal here (78) is not.  ketend's user is node/state-dir's
+     *  owner, for ketend --check run as root. */
     struct stat st;
     uid_t user = stat (config->state_dir, &st) == 0 ? st.st_uid : geteuid ();
-    if (*config->spool_dir &&
-        spool_check (config->spool_dir, config->spool_state_dir, user, reason) < 0)
+    int rc = *config->spool_dir
+                 ? spool_check (config->spool_dir, config->spool_state_dir, user, reason)
+                 : 0;
+    if (rc < 0)
         return -1;
+    if (rc > 0)
+        kt_log (KT_LOG_WARN, "spool check_deferred reason=\"%s\"", reason->text);
     return 0;
 }
 

@@ -211,14 +211,34 @@ s_same_mount (int from_fd, int to_fd)
     return -1;
 }
 
+/*  What a check makes of a system call that failed with err: the setup
+ *  is wrong (-1: access refused, by a mode or by the unit's sandbox, or
+ *  a path that leads to no directory), or it cannot tell now (1: an I/O
+ *  error, a stale NFS handle, out of descriptors or memory, anything
+ *  else), which a start leaves to a restart.  ketend --check and the
+ *  start's check refuse the first (exit 78, not restarted); the start
+ *  itself fails on the second when it persists (exit 1, restarted). */
+static int
+s_check_failed (int err)
+{
+    return err == EACCES || err == EPERM || err == ENOENT || err == ENOTDIR || err == ELOOP ||
+                   err == ENAMETOOLONG
+               ? -1
+               : 1;
+}
+
 /*  target_fd (path target) on the filesystem and mount of the spool
- *  (dir_fd, path dir): 0, or -1 with a reason naming both. */
+ *  (dir_fd, path dir): 0, or -1 with a reason naming both (1 when it
+ *  cannot tell now, s_check_failed). */
 static int
 s_same_place (int dir_fd, const char *dir, int target_fd, const char *target, kt_reason_t *reason)
 {
     struct stat spool, st;
-    if (fstat (dir_fd, &spool) != 0 || fstat (target_fd, &st) != 0)
-        return kt_fail (reason, "cannot stat %s or %s: %s", dir, target, strerror (errno));
+    if (fstat (dir_fd, &spool) != 0 || fstat (target_fd, &st) != 0) {
+        int err = errno;
+        kt_fail (reason, "cannot stat %s or %s: %s", dir, target, strerror (err));
+        return s_check_failed (err);
+    }
     if (st.st_dev != spool.st_dev)
         return kt_fail (reason,
                         "%s is on another filesystem than the spool directory %s; files are"
@@ -241,14 +261,18 @@ s_same_place (int dir_fd, const char *dir, int target_fd, const char *target, kt
  *  parent writable by nobody but ketend's user (user) or root (unless
  *  sticky), so that the police system cannot rename it; on the spool's
  *  filesystem and mount.  exists: whether fd is the state directory
- *  itself. */
+ *  itself.  0, -1 with reason, or 1 with reason when it cannot tell now
+ *  (s_check_failed). */
 static int
 s_check_state (int dir_fd, const char *dir, int fd, const char *state, bool exists, uid_t user,
                kt_reason_t *reason)
 {
     struct stat spool, st, up;
-    if (fstat (dir_fd, &spool) != 0)
-        return kt_fail (reason, "cannot stat %s: %s", dir, strerror (errno));
+    if (fstat (dir_fd, &spool) != 0) {
+        int err = errno;
+        kt_fail (reason, "cannot stat %s: %s", dir, strerror (err));
+        return s_check_failed (err);
+    }
     /*  Up from the state directory (or its parent) to the root. */
     int at = dup (fd);
     for (int depth = 0; at >= 0 && depth < PATH_MAX / 2; depth++) {
@@ -280,7 +304,8 @@ s_check_state (int dir_fd, const char *dir, int fd, const char *state, bool exis
         int err = errno;
         if (parent >= 0)
             close (parent);
-        return kt_fail (reason, "cannot stat the directory holding %s: %s", state, strerror (err));
+        kt_fail (reason, "cannot stat the directory holding %s: %s", state, strerror (err));
+        return s_check_failed (err);
     }
     close (parent);
     if ((up.st_uid != 0 && up.st_uid != user) ||
@@ -294,18 +319,20 @@ s_check_state (int dir_fd, const char *dir, int fd, const char *state, bool exis
     return s_same_place (dir_fd, dir, fd, state, reason);
 }
 
-/*  Open the state directory for a check: itself (*exists), or its parent
- *  when it is not made yet.  -1 with reason when neither opens. */
+/*  Open the state directory for a check into *fd: itself (*exists), or
+ *  its parent when it is not made yet.  0; -1 with reason when neither
+ *  opens, or 1 when it cannot tell now (s_check_failed). */
 static int
-s_open_state (const char *state, bool *exists, kt_reason_t *reason)
+s_open_state (const char *state, bool *exists, int *fd_p, kt_reason_t *reason)
 {
-    int fd = open (state, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = *fd_p = open (state, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     *exists = fd >= 0;
-    if (fd >= 0 || errno != ENOENT) {
-        if (fd < 0)
-            kt_fail (reason, "intake/spool-state-dir %s cannot be opened: %s", state,
-                     strerror (errno));
-        return fd;
+    if (fd >= 0)
+        return 0;
+    int err = errno;
+    if (err != ENOENT) {
+        kt_fail (reason, "intake/spool-state-dir %s cannot be opened: %s", state, strerror (err));
+        return s_check_failed (err);
     }
     char parent[PATH_MAX];
     snprintf (parent, sizeof parent, "%s", state);
@@ -316,11 +343,13 @@ s_open_state (const char *state, bool *exists, kt_reason_t *reason)
         parent[1] = '\0';
     else
         *slash = '\0';
-    fd = open (parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        kt_fail (reason, "intake/spool-state-dir %s cannot be made: %s: %s", state, parent,
-                 strerror (errno));
-    return fd;
+    fd = *fd_p = open (parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0)
+        return 0;
+    err = errno;
+    kt_fail (reason, "intake/spool-state-dir %s cannot be made: %s: %s", state, parent,
+             strerror (err));
+    return s_check_failed (err);
 }
 
 int
@@ -328,13 +357,15 @@ spool_check (const char *dir, const char *state, uid_t user, kt_reason_t *reason
 {
     int dir_fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dir_fd < 0) {
-        if (errno == ENOENT)
-            return 1;
-        return kt_fail (reason, "intake/spool-dir %s cannot be opened: %s", dir, strerror (errno));
+        int err = errno;
+        kt_fail (reason, "intake/spool-dir %s cannot be opened: %s", dir, strerror (err));
+        return err == ENOENT ? 1 : s_check_failed (err);
     }
     bool exists;
-    int fd = s_open_state (state, &exists, reason);
-    int rc = fd < 0 ? -1 : s_check_state (dir_fd, dir, fd, state, exists, user, reason);
+    int fd;
+    int rc = s_open_state (state, &exists, &fd, reason);
+    if (rc == 0)
+        rc = s_check_state (dir_fd, dir, fd, state, exists, user, reason);
     if (fd >= 0)
         close (fd);
     close (dir_fd);
@@ -745,10 +776,10 @@ spool_new (sqlite3 *db, const char *dir, const char *state, kt_reason_t *reason)
         return NULL;
     }
     bool exists;
-    int where = s_open_state (state, &exists, reason);
-    int checked = where < 0
-                      ? -1
-                      : s_check_state (self->dir_fd, dir, where, state, exists, geteuid (), reason);
+    int where;
+    int checked = s_open_state (state, &exists, &where, reason);
+    if (checked == 0)
+        checked = s_check_state (self->dir_fd, dir, where, state, exists, geteuid (), reason);
     if (where >= 0)
         close (where);
     if (checked != 0 || s_state_open (self, reason) != 0 || s_upgrade (self, reason) != 0 ||

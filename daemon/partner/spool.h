@@ -64,8 +64,11 @@ spool_t *spool_new (sqlite3 *db, const char *dir, const char *state, kt_reason_t
  *  spool, its parent writable by nobody but ketend's user (user) or root
  *  (or sticky), and on the spool's filesystem and mount, so that a rename
  *  from the spool into it works.  A state directory not made yet is
- *  judged by its parent.  0; 1 when dir does not exist (nothing to
- *  compare: a start says so); -1 with reason. */
+ *  judged by its parent.  0; -1 with reason when the setup is wrong
+ *  (refused: exit 78); 1 with reason when it cannot tell now - dir does
+ *  not exist (a mount to come), or a look failed for a passing reason
+ *  (an I/O error, a stale NFS handle, out of descriptors) - which a start
+ *  says (exit 1, restarted). */
 int spool_check (const char *dir, const char *state, uid_t user, kt_reason_t *reason);
 /*  The record of the file signal id came from, gone with the signal (art.
  *  13: its name's and content's hashes, its owner, its time; inside the

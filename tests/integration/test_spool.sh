@@ -465,12 +465,46 @@ test_without_rename_noreplace_nothing_is_replaced_or_lost() {
     pass "test_without_rename_noreplace_nothing_is_replaced_or_lost"
 }
 
+test_a_passing_failure_to_open_the_spool_at_start_is_restarted() {
+    # The start's check, and ketend --check, look at the spool and its
+    # state directory first.  A failure that says nothing about the setup
+    # (an I/O error, a stale NFS handle) is no refusal, which exits 78 and
+    # leaves the unit failed for good: once, the start goes on; for as
+    # long as it lasts, the start exits 1, which the unit restarts, and
+    # --check passes, saying it could not tell.  A refusal of access is
+    # the setup's, and stays a refusal.
+    local e rc out inject
+    kt_kill politie-test
+    for e in EIO ESTALE; do
+        inject="strace -qq -o /dev/null -P $SPOOL -e trace=openat -e inject=openat:error=$e"
+        KETEN_WRAP="$inject:when=1" kt_launch politie-test \
+            || fail "$e on the spool's first open: the start did not go on: $(tail -n1 "$LOG")"
+        # strace -o FILE blocks the signals that would end it: ketend ends it.
+        kill -TERM "$(pgrep -P "${KT_PID[politie-test]}")"
+        kt_kill politie-test
+        rc=0
+        $inject "$KETEND" --config "$T/politie-test.cfg" >> "$LOG" 2>&1 || rc=$?
+        [ "$rc" = 1 ] || fail "$e on every open of the spool: ketend exited $rc, not 1 (restarted)"
+        rc=0
+        out=$($inject "$KETEND" --config "$T/politie-test.cfg" --check 2>&1) || rc=$?
+        [ "$rc" = 0 ] && grep -q "spool check_deferred" <<< "$out" \
+            || fail "--check with $e on the spool exited $rc: $out"
+    done
+    rc=0
+    out=$(strace -qq -o /dev/null -P "$SPOOL" -e trace=openat -e inject=openat:error=EACCES \
+        "$KETEND" --config "$T/politie-test.cfg" --check 2>&1) || rc=$?
+    [ "$rc" = 78 ] || fail "--check with the spool refused to ketend exited $rc: $out"
+    kt_start politie-test
+    pass "${FUNCNAME[0]}"
+}
+
 test_a_later_file_of_the_same_name_never_replaces_a_record
 test_an_overlong_name_is_rejected_visibly_and_dot_files_are_left_alone
 test_a_file_with_another_name_elsewhere_is_rejected
 test_a_file_left_in_work_before_it_was_stored_is_sent_once
 test_a_move_target_on_another_filesystem_refuses_the_start
 strace_probe
+with_strace test_a_passing_failure_to_open_the_spool_at_start_is_restarted
 with_strace test_a_file_replaced_after_it_was_read_is_still_sent
 with_strace test_a_file_left_in_work_after_it_was_stored_is_not_sent_again
 with_strace test_a_passing_read_error_is_retried_and_warned_once_a_minute
