@@ -256,11 +256,54 @@ s_same_place (int dir_fd, const char *dir, int target_fd, const char *target, kt
     return 0;
 }
 
+/*  The state directory (fd, path state) and what of work/, done/ and
+ *  rejected/ is in it already: directories of ketend's user (user), as
+ *  the start makes them.  Whoever owned one could read and change every
+ *  signal in it, or (work/) replace a file being sent.  The start would
+ *  refuse them as well (s_state_open, s_private), but only as a failure
+ *  (exit 1), restarted for ever; here they are refused in ketend --check
+ *  and at start alike (exit 78). */
+static int
+s_check_own (int fd, const char *state, uid_t user, kt_reason_t *reason)
+{
+    static const char *const subs[] = {"", "work", "done", "rejected"};
+    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+        const char *sub = subs[i];
+        struct stat st;
+        if ((*sub ? fstatat (fd, sub, &st, AT_SYMLINK_NOFOLLOW) : fstat (fd, &st)) != 0) {
+            int err = errno;
+            if (err == ENOENT)
+                continue; /* the start makes it */
+            kt_fail (reason, "cannot stat %s/%s: %s", state, sub, strerror (err));
+            return s_check_failed (err);
+        }
+        if (!S_ISDIR (st.st_mode))
+            return kt_fail (reason,
+                            "intake/spool-state-dir %s: %s is not a directory; ketend keeps its"
+                            " %s/ there (remove it and let ketend make it)",
+                            state, sub, sub);
+        if (st.st_uid == user)
+            continue;
+        if (*sub)
+            return kt_fail (reason,
+                            "intake/spool-state-dir %s: %s/ belongs to uid %u, not to ketend's"
+                            " user (uid %u); it must be ketend's own (chown it, or remove it"
+                            " and let ketend make it)",
+                            state, sub, (unsigned) st.st_uid, (unsigned) user);
+        return kt_fail (reason,
+                        "intake/spool-state-dir %s belongs to uid %u, not to ketend's user (uid"
+                        " %u); it must be ketend's own (chown it, or remove it and let ketend"
+                        " make it)",
+                        state, (unsigned) st.st_uid, (unsigned) user);
+    }
+    return 0;
+}
+
 /*  The state directory state, or where it would be made (its parent,
  *  fd, when it does not exist yet): not the spool nor inside it, and its
  *  parent writable by nobody but ketend's user (user) or root (unless
- *  sticky), so that the police system cannot rename it; on the spool's
- *  filesystem and mount.  exists: whether fd is the state directory
+ *  sticky), so that the police system cannot rename it; ketend's own
+ *  (s_check_own); on the spool's filesystem and mount.  exists: whether fd is the state directory
  *  itself.  0, -1 with reason, or 1 with reason when it cannot tell now
  *  (s_check_failed). */
 static int
@@ -316,6 +359,11 @@ s_check_state (int dir_fd, const char *dir, int fd, const char *state, bool exis
                         " could rename ketend's directories; hold it in one only they can"
                         " write (such as /var/spool/keten, 0755)",
                         state, (unsigned) up.st_uid, (unsigned) (up.st_mode & 07777));
+    if (exists) {
+        int rc = s_check_own (fd, state, user, reason);
+        if (rc != 0)
+            return rc;
+    }
     return s_same_place (dir_fd, dir, fd, state, reason);
 }
 

@@ -56,14 +56,14 @@ typedef struct {
 /*  db (node.db) is borrowed.  Creates state (0700) if it is missing, and
  *  in it work/ (0700), done/ and rejected/, after moving there the ones
  *  an older ketend made in dir; refuses (NULL, reason) what spool_check
- *  refuses, and a state directory or one of its own that belongs to
- *  another user. */
+ *  refuses, and fails (NULL, reason) where it cannot tell. */
 spool_t *spool_new (sqlite3 *db, const char *dir, const char *state, kt_reason_t *reason);
 /*  Whether state may hold ketend's directories for the spool dir, without
  *  changing anything (ketend --check, and every start): not inside the
  *  spool, its parent writable by nobody but ketend's user (user) or root
- *  (or sticky), and on the spool's filesystem and mount, so that a rename
- *  from the spool into it works.  A state directory not made yet is
+ *  (or sticky), itself and the work/, done/ and rejected/ in it
+ *  directories of user's, and on the spool's filesystem and mount, so
+ *  that a rename from the spool into it works.  A state directory not made yet is
  *  judged by its parent.  0; -1 with reason when the setup is wrong
  *  (refused: exit 78); 1 with reason when it cannot tell now - dir does
  *  not exist (a mount to come), or a look failed for a passing reason

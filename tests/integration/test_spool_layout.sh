@@ -289,7 +289,34 @@ test_a_writers_directory_named_like_ketends_is_left_alone() {
     pass "${FUNCNAME[0]}"
 }
 
+test_a_state_directory_of_another_user_is_refused_by_the_check() {
+    # The state directory, or work/, done/ or rejected/ in it, of another
+    # user (who could read and change the signals there) is refused by
+    # ketend --check and by the start alike: 78, which the unit does not
+    # restart.  Root is needed to make one another user's.
+    if [ "$(id -u)" != 0 ]; then
+        echo "ok - ${FUNCNAME[0]} # SKIP not root: cannot make a directory another user's"
+        return 0
+    fi
+    local sub rc out
+    kt_kill politie-test
+    for sub in "" work "done" rejected; do
+        chown 65534:65534 "$SPOOL_STATE/$sub"
+        rc=0
+        out=$("$KETEND" --config "$T/politie-test.cfg" --check 2>&1) || rc=$?
+        [ "$rc" = 78 ] || fail "--check with ${sub:-the state directory} another user's exited $rc: $out"
+        grep -q "belongs to uid 65534" <<< "$out" || fail "refusal unclear: $out"
+        rc=0
+        timeout 20 "$KETEND" --config "$T/politie-test.cfg" >> "$LOG" 2>&1 || rc=$?
+        [ "$rc" = 78 ] || fail "the start with ${sub:-the state directory} another user's exited $rc"
+        chown "$(id -u):$(id -g)" "$SPOOL_STATE/$sub"
+    done
+    kt_start politie-test
+    pass "${FUNCNAME[0]}"
+}
+
 test_the_writer_renaming_what_it_can_in_the_spool_loses_nothing
+test_a_state_directory_of_another_user_is_refused_by_the_check
 test_a_node_of_the_layout_before_moves_on_start_and_loses_nothing
 test_a_start_killed_during_the_move_goes_on_at_the_next
 test_an_older_ketend_run_between_two_starts_of_this_one_is_taken_in

@@ -926,15 +926,20 @@ test_a_subdirectory_owned_by_another_user_is_refused (void **state)
         assert_int_equal (chown (path, 65534, 65534), 0);
         snprintf (path, sizeof path, "%s/node.db", dir);
         kt_reason_t r;
-        sqlite3 *db = store_open (path, &r);
-        assert_non_null (db);
-        spool_t *spool_dir = spool_new (db, spool, own, &r);
-        assert_null (spool_dir);
         char want[48];
         if (*subs[i])
             snprintf (want, sizeof want, "%s/ belongs to uid 65534", subs[i]);
         else
             snprintf (want, sizeof want, "spool.state belongs to uid 65534");
+        /*  ketend --check and the start's check refuse it (exit 78), not
+         *  only the start itself (exit 1, restarted for ever). */
+        assert_int_equal (spool_check (spool, own, geteuid (), &r), -1);
+        if (!strstr (r.text, want))
+            fail_msg ("check, %s: %s", subs[i], r.text);
+        sqlite3 *db = store_open (path, &r);
+        assert_non_null (db);
+        spool_t *spool_dir = spool_new (db, spool, own, &r);
+        assert_null (spool_dir);
         if (!strstr (r.text, want))
             fail_msg ("%s: %s", subs[i], r.text);
         store_close (&db);
@@ -1410,6 +1415,14 @@ test_a_state_directory_the_writer_could_rename_is_refused (void **state)
     assert_non_null (strstr (r.text, "cannot be made"));
     snprintf (own, sizeof own, "%s/missing", f->dir);
     assert_int_equal (spool_check (own, f->state, geteuid (), &r), 1);
+    /*  One of ketend's directories in it that is no directory. */
+    snprintf (own, sizeof own, "%s/other.state", f->dir);
+    assert_int_equal (mkdir (own, 0700), 0);
+    char path[300];
+    snprintf (path, sizeof path, "%s/done", own);
+    s_write_file (path, "");
+    assert_int_equal (spool_check (f->spool, own, geteuid (), &r), -1);
+    assert_non_null (strstr (r.text, "done is not a directory"));
     /*  A start refuses the same, before it makes anything. */
     spool_destroy (&f->spool_dir);
     snprintf (own, sizeof own, "%s/own", f->spool);
