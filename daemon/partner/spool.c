@@ -299,13 +299,38 @@ s_check_own (int fd, const char *state, uid_t user, kt_reason_t *reason)
     return 0;
 }
 
+/*  Whether others than user and root may rename what is in directory
+ *  st: it is another's, or group or others may write it and it is not
+ *  sticky (in a sticky one only an entry's owner may rename the entry,
+ *  and the next directory down is checked for its owner). */
+static bool
+s_open_to_others (const struct stat *st, uid_t user)
+{
+    return (st->st_uid != 0 && st->st_uid != user) ||
+           ((st->st_mode & (S_IWGRP | S_IWOTH)) && !(st->st_mode & S_ISVTX));
+}
+
+/*  Where directory fd is, for a message: its path as /proc says it, or
+ *  a description. */
+static void
+s_fd_path (int fd, char *out, size_t cap)
+{
+    char link[32];
+    snprintf (link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink (link, out, cap - 1);
+    if (n > 0)
+        out[n] = '\0';
+    else
+        snprintf (out, cap, "a directory above it");
+}
+
 /*  The state directory state, or where it would be made (its parent,
- *  fd, when it does not exist yet): not the spool nor inside it, and its
- *  parent writable by nobody but ketend's user (user) or root (unless
- *  sticky), so that the police system cannot rename it; ketend's own
- *  (s_check_own); on the spool's filesystem and mount.  exists: whether fd is the state directory
- *  itself.  0, -1 with reason, or 1 with reason when it cannot tell now
- *  (s_check_failed). */
+ *  fd, when it does not exist yet): not the spool nor inside it, every
+ *  directory above it writable by nobody but ketend's user (user) or
+ *  root (unless sticky), so that the police system cannot rename it;
+ *  ketend's own (s_check_own); on the spool's filesystem and mount.
+ *  exists: whether fd is the state directory itself.  0, -1 with
+ *  reason, or 1 with reason when it cannot tell now (s_check_failed). */
 static int
 s_check_state (int dir_fd, const char *dir, int fd, const char *state, bool exists, uid_t user,
                kt_reason_t *reason)
@@ -316,54 +341,51 @@ s_check_state (int dir_fd, const char *dir, int fd, const char *state, bool exis
         kt_fail (reason, "cannot stat %s: %s", dir, strerror (err));
         return s_check_failed (err);
     }
-    /*  Up from the state directory (or its parent) to the root. */
-    int at = dup (fd);
-    for (int depth = 0; at >= 0 && depth < PATH_MAX / 2; depth++) {
-        if (fstat (at, &st) != 0)
-            break;
-        if (st.st_dev == spool.st_dev && st.st_ino == spool.st_ino) {
+    /*  Up from the state directory (or the parent it would be made in) to
+     *  the root: none of them the spool, and none above the state
+     *  directory open to others (s_open_to_others), who could rename it
+     *  or a directory it is in and put another in its place: a file left
+     *  in a renamed work/ would never be sent.  A sticky parent lets
+     *  others make the state directory before ketend does; it is theirs
+     *  then, which s_check_own refuses.  O_PATH: a directory ketend may
+     *  only pass through is looked at as well. */
+    int at = dup (fd), rc = 0;
+    for (int depth = 0; rc == 0 && depth < PATH_MAX / 2; depth++) {
+        int parent = -1;
+        if (at < 0 || fstat (at, &st) != 0 ||
+            (parent = openat (at, "..", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+            fstat (parent, &up) != 0) {
+            int err = errno;
+            kt_fail (reason, "cannot look at the directories above %s: %s", state, strerror (err));
+            rc = s_check_failed (err);
+        } else if (st.st_dev == spool.st_dev && st.st_ino == spool.st_ino)
+            rc = kt_fail (reason,
+                          "intake/spool-state-dir %s is %s the spool directory %s, which the"
+                          " police system may write: it could rename ketend's directories"
+                          " there; set it outside the spool (by default SPOOL-DIR.state)",
+                          state, depth == 0 && exists ? "the same as" : "inside", dir);
+        else if ((depth > 0 || !exists) && s_open_to_others (&st, user)) {
+            char path[PATH_MAX];
+            s_fd_path (at, path, sizeof path);
+            rc = kt_fail (reason,
+                          "intake/spool-state-dir %s: %s (uid %u, mode %04o) may be written"
+                          " by others than ketend's user and root, who could rename ketend's"
+                          " directories; use one only they write (as /var/spool/keten, 0755)",
+                          state, path, (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777));
+        }
+        bool root = rc == 0 && up.st_dev == st.st_dev && up.st_ino == st.st_ino;
+        if (at >= 0)
             close (at);
-            return kt_fail (reason,
-                            "intake/spool-state-dir %s is %s the spool directory %s, which the"
-                            " police system may write: it could rename ketend's directories"
-                            " there; set it outside the spool (by default SPOOL-DIR.state)",
-                            state, depth == 0 && exists ? "the same as" : "inside", dir);
-        }
-        int parent = openat (at, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (parent >= 0 && fstat (parent, &up) == 0 && up.st_dev == st.st_dev &&
-            up.st_ino == st.st_ino) {
-            close (parent);
-            break; /* the root */
-        }
-        close (at);
         at = parent;
+        if (root)
+            break;
     }
     if (at >= 0)
         close (at);
-    /*  Whoever may write the parent may rename the state directory, and a
-     *  file left in a renamed work/ would never be sent. */
-    int parent = exists ? openat (fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : dup (fd);
-    if (parent < 0 || fstat (parent, &up) != 0) {
-        int err = errno;
-        if (parent >= 0)
-            close (parent);
-        kt_fail (reason, "cannot stat the directory holding %s: %s", state, strerror (err));
-        return s_check_failed (err);
-    }
-    close (parent);
-    if ((up.st_uid != 0 && up.st_uid != user) ||
-        ((up.st_mode & (S_IWGRP | S_IWOTH)) && !(up.st_mode & S_ISVTX)))
-        return kt_fail (reason,
-                        "intake/spool-state-dir %s: the directory holding it (uid %u, mode"
-                        " %04o) may be written by others than ketend's user or root, who"
-                        " could rename ketend's directories; hold it in one only they can"
-                        " write (such as /var/spool/keten, 0755)",
-                        state, (unsigned) up.st_uid, (unsigned) (up.st_mode & 07777));
-    if (exists) {
-        int rc = s_check_own (fd, state, user, reason);
-        if (rc != 0)
-            return rc;
-    }
+    if (rc != 0)
+        return rc;
+    if (exists && (rc = s_check_own (fd, state, user, reason)) != 0)
+        return rc;
     return s_same_place (dir_fd, dir, fd, state, reason);
 }
 

@@ -1382,7 +1382,7 @@ test_a_writers_directory_named_like_ketends_is_left_alone (void **state)
 }
 
 /*  ketend's directories cannot go where the writer could rename them: in
- *  the spool, or in a directory others may write (the sticky bit, which
+ *  the spool, or under a directory others may write (the sticky bit, which
  *  keeps others from renaming what is not theirs, excepted); the checks
  *  change nothing, and a spool not there yet is the start's to say. */
 static void
@@ -1410,6 +1410,25 @@ test_a_state_directory_the_writer_could_rename_is_refused (void **state)
     /*  Another user's directory: they may rename in it. */
     assert_int_equal (chmod (open_dir, 0755), 0);
     assert_int_equal (spool_check (f->spool, own, geteuid () + 1, &r), geteuid () == 0 ? 0 : -1);
+    /*  Further up as well: whoever may rename a directory the state
+     *  directory is in may put another tree in its place.  The message
+     *  names the one. */
+    char deep[300], want[400];
+    snprintf (deep, sizeof deep, "%s/open/deep", f->dir);
+    assert_int_equal (mkdir (deep, 0755), 0);
+    snprintf (own, sizeof own, "%s/open/deep/own", f->dir);
+    assert_int_equal (chmod (open_dir, 0777), 0);
+    assert_int_equal (spool_check (f->spool, own, geteuid (), &r), -1);
+    snprintf (want, sizeof want, ": %s (uid %u, mode 0777) may be written by others", open_dir,
+              (unsigned) geteuid ());
+    if (!strstr (r.text, want))
+        fail_msg ("%s", r.text);
+    assert_int_equal (mkdir (own, 0700), 0);
+    assert_int_equal (spool_check (f->spool, own, geteuid (), &r), -1);
+    assert_non_null (strstr (r.text, want));
+    assert_int_equal (chmod (open_dir, 01777), 0);
+    assert_int_equal (spool_check (f->spool, own, geteuid (), &r), 0);
+    assert_int_equal (chmod (open_dir, 0755), 0);
     snprintf (own, sizeof own, "%s/nowhere/own", f->dir);
     assert_int_equal (spool_check (f->spool, own, geteuid (), &r), -1);
     assert_non_null (strstr (r.text, "cannot be made"));
