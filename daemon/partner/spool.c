@@ -241,17 +241,14 @@ s_same_place (int dir_fd, const char *dir, int target_fd, const char *target, kt
     }
     if (st.st_dev != spool.st_dev)
         return kt_fail (reason,
-                        "%s is on another filesystem than the spool directory %s; files are"
-                        " moved from the spool into it by rename, which cannot cross"
-                        " filesystems (set intake/spool-state-dir to a directory on the"
-                        " spool's filesystem)",
+                        "%s is on another filesystem than the spool %s, and a rename cannot"
+                        " cross filesystems: put intake/spool-state-dir beside the spool",
                         target, dir);
     if (s_same_mount (dir_fd, target_fd) != 0)
         return kt_fail (reason,
-                        "%s is on another mount than the spool directory %s (a bind mount,"
-                        " such as systemd makes of each ReadWritePaths= entry); files are"
-                        " moved from the spool into it by rename, which cannot cross mounts"
-                        " (put both under one writable path)",
+                        "%s is on another mount than the spool %s (each ReadWritePaths= entry"
+                        " is a bind mount), and a rename cannot cross mounts: put both under"
+                        " one writable path",
                         target, dir);
     return 0;
 }
@@ -360,9 +357,9 @@ s_check_state (int dir_fd, const char *dir, int fd, const char *state, bool exis
             rc = s_check_failed (err);
         } else if (st.st_dev == spool.st_dev && st.st_ino == spool.st_ino)
             rc = kt_fail (reason,
-                          "intake/spool-state-dir %s is %s the spool directory %s, which the"
-                          " police system may write: it could rename ketend's directories"
-                          " there; set it outside the spool (by default SPOOL-DIR.state)",
+                          "intake/spool-state-dir %s is %s the spool %s, where the police"
+                          " system could rename ketend's directories: set it outside the"
+                          " spool (by default SPOOL-DIR.state)",
                           state, depth == 0 && exists ? "the same as" : "inside", dir);
         else if ((depth > 0 || !exists) && s_open_to_others (&st, user)) {
             char path[PATH_MAX];
@@ -370,7 +367,7 @@ s_check_state (int dir_fd, const char *dir, int fd, const char *state, bool exis
             rc = kt_fail (reason,
                           "intake/spool-state-dir %s: %s (uid %u, mode %04o) may be written"
                           " by others than ketend's user and root, who could rename ketend's"
-                          " directories; use one only they write (as /var/spool/keten, 0755)",
+                          " directories: use one like /var/spool/keten (0755)",
                           state, path, (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777));
         }
         bool root = rc == 0 && up.st_dev == st.st_dev && up.st_ino == st.st_ino;
