@@ -689,14 +689,72 @@ s_merge_rejected (int old, int to, size_t *left, kt_reason_t *reason)
     return rc < 0 ? -1 : 0;
 }
 
-/*  The spool's sub of the layout before, when it is one: a directory of
- *  ketend's user.  Anything else under that name is the writer's, and
- *  left alone like every entry of the spool not named *.json. */
-static bool
-s_old_layout (spool_t *self, const char *sub, struct stat *st)
+/*  The spool's sub of the layout before, opened into *old_p (and its
+ *  stat into st) when it is one: a directory of ketend's user.  Opened
+ *  before it is looked at, since the writer may rename anything in the
+ *  spool at any moment: what is checked is what the upgrade merges from
+ *  (this descriptor), and what it moves whole by name is checked again
+ *  after (s_moved_whole).  Anything else under that name - none, no
+ *  directory, one ketend may not read, another user's - is the
+ *  writer's, and left alone like every entry of the spool not named
+ *  *.json (*old_p -1).  0, or -1 with reason when it cannot be looked
+ *  at now. */
+static int
+s_old_layout (spool_t *self, const char *sub, int *old_p, struct stat *st, kt_reason_t *reason)
 {
-    return fstatat (self->dir_fd, sub, st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR (st->st_mode) &&
-           st->st_uid == geteuid ();
+    int old = *old_p = openat (self->dir_fd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (old < 0) {
+        int err = errno;
+        if (err == ENOENT || err == ENOTDIR || err == ELOOP || err == EACCES)
+            return 0;
+        return kt_fail (reason, "cannot open %s/%s: %s", self->dir, sub, strerror (err));
+    }
+    if (fstat (old, st) != 0) {
+        int err = errno;
+        close (old);
+        *old_p = -1;
+        return kt_fail (reason, "cannot stat %s/%s: %s", self->dir, sub, strerror (err));
+    }
+    if (st->st_uid != geteuid ()) {
+        close (old);
+        *old_p = -1;
+    }
+    return 0;
+}
+
+/*  After the spool's sub was renamed into the state directory whole:
+ *  whether it was the directory checked (was, s_old_layout).  The writer
+ *  may have renamed another in its place in between - its own, or
+ *  another of ketend's old ones - which must not become (or be merged
+ *  into) ketend's: that one goes back into the spool, and the start
+ *  fails, so that the next looks again.  0 when it was (the move made
+ *  durable); -1 with reason. */
+static int
+s_moved_whole (spool_t *self, const char *sub, const struct stat *was, kt_reason_t *reason)
+{
+    struct stat now;
+    if (fstatat (self->state_fd, sub, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+        now.st_dev == was->st_dev && now.st_ino == was->st_ino) {
+        if (fsync (self->state_fd) != 0 || fsync (self->dir_fd) != 0)
+            return kt_fail (reason, "cannot make the move of %s/%s durable: %s", self->dir, sub,
+                            strerror (errno));
+        kt_log (KT_LOG_INFO, "spool layout_moved dir=%s", sub);
+        return 0;
+    }
+    int back = s_rename_free (self->state_fd, sub, self->dir_fd, sub);
+    int err = errno;
+    fsync (self->state_fd);
+    fsync (self->dir_fd);
+    kt_log (KT_LOG_WARN, "spool layout_replaced dir=%s put_back=%s", sub, back == 0 ? "yes" : "no");
+    if (back == 0)
+        return kt_fail (reason,
+                        "the spool's %s/ was replaced by another directory while it was moved"
+                        " into %s; that one is back in the spool, and the next start looks again",
+                        sub, self->state);
+    return kt_fail (reason,
+                    "the spool's %s/ was replaced by another directory while it was moved into"
+                    " %s, and that one cannot go back (%s): move %s/%s into the spool by hand",
+                    sub, self->state, strerror (err), self->state, sub);
 }
 
 /*  Remove the spool's old sub, now empty, if it is still the directory
@@ -733,21 +791,24 @@ s_upgrade (spool_t *self, kt_reason_t *reason)
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
         const char *sub = subs[i];
         struct stat st;
-        if (!s_old_layout (self, sub, &st))
+        int old;
+        if (s_old_layout (self, sub, &old, &st, reason) != 0)
+            return -1;
+        if (old < 0)
             continue;
         if (renameat (self->dir_fd, sub, self->state_fd, sub) == 0) {
-            if (fsync (self->state_fd) != 0 || fsync (self->dir_fd) != 0)
-                return kt_fail (reason, "cannot make the move of %s/%s durable: %s", self->dir, sub,
-                                strerror (errno));
-            kt_log (KT_LOG_INFO, "spool layout_moved dir=%s", sub);
+            int rc = s_moved_whole (self, sub, &st, reason);
+            close (old);
+            if (rc != 0)
+                return -1;
             continue;
         }
-        if (errno != ENOTEMPTY && errno != EEXIST)
+        if (errno != ENOTEMPTY && errno != EEXIST) {
+            int err = errno;
+            close (old);
             return kt_fail (reason, "cannot move %s/%s to %s/%s: %s", self->dir, sub, self->state,
-                            sub, strerror (errno));
-        int old = openat (self->dir_fd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (old < 0)
-            return kt_fail (reason, "cannot open %s/%s: %s", self->dir, sub, strerror (errno));
+                            sub, strerror (err));
+        }
         if (i == 0) {
             self->old_work_fd = old; /* the scans empty it */
             kt_log (KT_LOG_INFO, "spool layout_merging dir=work");

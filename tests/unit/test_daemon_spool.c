@@ -34,6 +34,28 @@
 
 #define MAX_FILES 8
 
+/*  What the writer does between two steps of a start: before the start's
+ *  renameat of the name s_between.name, s_between.fn runs, once (the
+ *  link wraps renameat, tests/CMakeLists.txt). */
+static struct {
+    const char *name;
+    void (*fn) (void *arg);
+    void *arg;
+} s_between;
+
+int __real_renameat (int from_fd, const char *from, int to_fd, const char *to);
+int __wrap_renameat (int from_fd, const char *from, int to_fd, const char *to);
+int
+__wrap_renameat (int from_fd, const char *from, int to_fd, const char *to)
+{
+    if (s_between.fn && strcmp (from, s_between.name) == 0) {
+        void (*fn) (void *) = s_between.fn;
+        s_between.fn = NULL;
+        fn (s_between.arg);
+    }
+    return __real_renameat (from_fd, from, to_fd, to);
+}
+
 static const char *s_valid =
     "{\"subject\": {\"name\": \"Test Persoon\", \"birth_date\": \"2001-04-12\","
     " \"municipality\": \"Maastricht\"},"
@@ -1299,6 +1321,75 @@ test_the_layout_before_joins_a_state_directory_in_use (void **state)
     spool_retain_destroy (&retain);
 }
 
+/*  The writer, between the start's look at the spool's old done/ and its
+ *  move: done/ renamed aside, a directory of its choosing (here one with
+ *  a signal file) put in its place. */
+static void
+s_swap_done (void *arg)
+{
+    const fixture_t *f = arg;
+    char from[256], to[256];
+    snprintf (from, sizeof from, "%s/done", f->spool);
+    snprintf (to, sizeof to, "%s/done.aside", f->spool);
+    assert_int_equal (rename (from, to), 0);
+    assert_int_equal (mkdir (from, 0700), 0);
+    snprintf (to, sizeof to, "%s/done/planted.json", f->spool);
+    s_write_file (to, s_valid);
+}
+
+/*  The layout before, with its done/ swapped for another directory while
+ *  the start moves it: the directory moved is not the one looked at, so
+ *  it goes back into the spool and the start fails; nothing of it
+ *  becomes ketend's done/, or joins it.  Once done/ is back, a start
+ *  moves it. */
+static void
+test_a_directory_swapped_in_during_the_move_goes_back (void **state)
+{
+    fixture_t *f = *state;
+    uint8_t id[KT_ID_LEN];
+    s_forward (f, "kept.json", s_valid, id);
+    s_old_layout (f);
+    s_between.name = "done";
+    s_between.arg = f;
+    s_between.fn = s_swap_done;
+    kt_reason_t r;
+    assert_null (spool_new (f->db, f->spool, f->state, &r));
+    assert_null (s_between.fn);
+    if (!strstr (r.text, "the spool's done/ was replaced by another directory"))
+        fail_msg ("%s", r.text);
+    char path[512];
+    snprintf (path, sizeof path, "%s/done/planted.json", f->spool);
+    assert_int_equal (access (path, F_OK), 0);
+    assert_false (s_exists (f, "done", "planted.json"));
+    snprintf (path, sizeof path, "%s/done.aside/kept.json", f->spool);
+    assert_int_equal (access (path, F_OK), 0);
+    /*  The writer's directory gone, ketend's back: the next start. */
+    snprintf (path, sizeof path, "%s/done/planted.json", f->spool);
+    assert_int_equal (unlink (path), 0);
+    snprintf (path, sizeof path, "%s/done", f->spool);
+    assert_int_equal (rmdir (path), 0);
+    char aside[512];
+    snprintf (aside, sizeof aside, "%s/done.aside", f->spool);
+    assert_int_equal (rename (aside, path), 0);
+    s_reopen (f);
+    assert_false (s_old_exists (f, "done"));
+    assert_true (s_exists (f, "done", "kept.json"));
+    /*  Where the state's done/ holds files already, the old one's join
+     *  them one by one: from the directory looked at, never from the one
+     *  put in its place. */
+    spool_destroy (&f->spool_dir);
+    assert_int_equal (mkdir (path, 0700), 0);
+    snprintf (path, sizeof path, "%s/done/old.json", f->spool);
+    s_write_file (path, s_valid);
+    s_between.fn = s_swap_done;
+    s_reopen (f);
+    assert_null (s_between.fn);
+    assert_true (s_exists (f, "done", "old.json"));
+    assert_false (s_exists (f, "done", "planted.json"));
+    snprintf (path, sizeof path, "%s/done/planted.json", f->spool);
+    assert_int_equal (access (path, F_OK), 0);
+}
+
 /*  A crash while rejected/ joins a state directory in use, between a
  *  file's reason and the file: the next start puts the file beside its
  *  reason again, under the name of its own (free) or of its inode
@@ -1515,6 +1606,8 @@ main (void)
         cmocka_unit_test_setup_teardown (
             test_a_crash_between_a_rejected_files_reason_and_the_file_is_mended, s_setup,
             s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_directory_swapped_in_during_the_move_goes_back,
+                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_writers_directory_named_like_ketends_is_left_alone,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_state_directory_the_writer_could_rename_is_refused,
