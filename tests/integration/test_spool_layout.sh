@@ -33,6 +33,12 @@ lines_above() { [ "$(lines "$1")" -gt "$2" ]; }
 # anything the writer renamed there), the spool's state directory and the
 # node's state.
 holding() { grep -rlF "$1" "$SPOOL" "$SPOOL_STATE" "$T/state-politie-test" 2> /dev/null || true; }
+# held_nowhere TEXT...: no file holds any TEXT now (a function, so that
+# wait_until looks again on every poll).
+held_nowhere() {
+    local text
+    for text in "$@"; do [ -z "$(holding "$text")" ] || return 1; done
+}
 receipted() { [ "$(jfield politie-test .outbox.depth)" = 0 ]; }
 # The directories in the spool, by name, each followed by a space.
 spool_dirs() {
@@ -40,6 +46,7 @@ spool_dirs() {
     for d in "$SPOOL"/*/; do [ ! -d "$d" ] || printf '%s ' "$(basename "$d")"; done
 }
 spool_status() { kt politie-test status --json | jq -r ".spool.$1"; }
+no_spool_dirs() { [ -z "$(spool_dirs)" ]; }
 
 test_the_writer_renaming_what_it_can_in_the_spool_loses_nothing() {
     # With the uitvoerder down, one signal waits in done/ for its receipt
@@ -80,7 +87,7 @@ test_the_writer_renaming_what_it_can_in_the_spool_loses_nothing() {
     wait_until 30 stored_is $((before + 2)) || fail "$(($(stored) - before)) of 2 signals arrived"
     [ "$(local_refs lay-waiting)|$(local_refs lay-inflight)" = "1|1" ] || fail "not each signal stored once"
     wait_until 20 receipted || fail "the receipts did not come"
-    wait_until 20 test -z "$(holding 'Persoon lay-waiting')$(holding 'Persoon lay-inflight')" \
+    wait_until 20 held_nowhere 'Persoon lay-waiting' 'Persoon lay-inflight' \
         || fail "plaintext kept after the receipts in: $(holding 'Persoon lay-')"
     [ "$(holding 'Persoon lay-rejected')" = "$SPOOL_STATE/rejected/bad.json" ] \
         || fail "the rejected file is not where ketend keeps it: $(holding 'Persoon lay-rejected')"
@@ -140,7 +147,7 @@ upgraded() {
         [ ! -e "$SPOOL/$sub" ] || fail "$ref: the spool still holds $sub/"
     done
     wait_until 20 receipted || fail "$ref: the receipts did not come"
-    wait_until 20 test -z "$(holding "Persoon $ref-sent")$(holding "Persoon $ref-new")" \
+    wait_until 20 held_nowhere "Persoon $ref-sent" "Persoon $ref-new" \
         || fail "$ref: plaintext kept after the receipts in: $(holding "Persoon $ref-")"
     [ -z "$(ls -A "$SPOOL_STATE/work")" ] || fail "$ref: work/ is not empty"
     [ -s "$SPOOL_STATE/rejected/$ref-bad.json.reason" ] && [ -e "$SPOOL_STATE/rejected/$ref-bad.json" ] \
@@ -245,8 +252,8 @@ test_an_older_ketend_run_between_two_starts_of_this_one_is_taken_in() {
         [ "$(local_refs "mix-$i")" = 1 ] || fail "mix-$i stored $(local_refs "mix-$i") times"
     done
     wait_until 20 receipted || fail "the receipts did not come"
-    wait_until 20 test -z "$(spool_dirs)" || fail "the spool still holds $(spool_dirs)"
-    wait_until 20 test -z "$(holding 'Persoon mix-w')$(holding 'Persoon mix-a')" \
+    wait_until 20 no_spool_dirs || fail "the spool still holds $(spool_dirs)"
+    wait_until 20 held_nowhere 'Persoon mix-w' 'Persoon mix-a' \
         || fail "plaintext kept after the receipts in: $(holding 'Persoon mix-')"
     [ -z "$(ls -A "$SPOOL_STATE/done")" ] || fail "done/ keeps $(ls "$SPOOL_STATE/done")"
     # Both rejected files, each beside its own reason.
