@@ -697,14 +697,18 @@ s_merge_rejected (int old, int to, size_t *left, kt_reason_t *reason)
  *  after (s_moved_whole).  Anything else under that name - none, no
  *  directory, one ketend may not read, another user's - is the
  *  writer's, and left alone like every entry of the spool not named
- *  *.json (*old_p -1).  0, or -1 with reason when it cannot be looked
- *  at now. */
+ *  *.json (*old_p -1); a directory of that name is logged, once a start
+ *  (the name is fixed, nothing of the writer's is in the line): the
+ *  operator may have made it for ketend, which will not take it.  0, or
+ *  -1 with reason when it cannot be looked at now. */
 static int
 s_old_layout (spool_t *self, const char *sub, int *old_p, struct stat *st, kt_reason_t *reason)
 {
     int old = *old_p = openat (self->dir_fd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (old < 0) {
         int err = errno;
+        if (err == EACCES)
+            kt_log (KT_LOG_WARN, "spool layout_not_ketends dir=%s", sub);
         if (err == ENOENT || err == ENOTDIR || err == ELOOP || err == EACCES)
             return 0;
         return kt_fail (reason, "cannot open %s/%s: %s", self->dir, sub, strerror (err));
@@ -716,6 +720,7 @@ s_old_layout (spool_t *self, const char *sub, int *old_p, struct stat *st, kt_re
         return kt_fail (reason, "cannot stat %s/%s: %s", self->dir, sub, strerror (err));
     }
     if (st->st_uid != geteuid ()) {
+        kt_log (KT_LOG_WARN, "spool layout_not_ketends dir=%s uid=%u", sub, (unsigned) st->st_uid);
         close (old);
         *old_p = -1;
     }

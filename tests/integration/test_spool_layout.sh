@@ -270,13 +270,14 @@ test_an_older_ketend_run_between_two_starts_of_this_one_is_taken_in() {
 test_a_writers_directory_named_like_ketends_is_left_alone() {
     # After the change a writer may make work/, done/ or rejected/ in its
     # spool, with signal files in them: they are its own, not ketend's
-    # (not of ketend's user), so nothing in them is moved or sent.  Root
-    # is needed to make them another user's.
+    # (not of ketend's user), so nothing in them is moved or sent; each
+    # start says it left them (an operator may have meant them for
+    # ketend).  Root is needed to make them another user's.
     if [ "$(id -u)" != 0 ]; then
         echo "ok - ${FUNCNAME[0]} # SKIP not root: cannot make a directory another user's"
         return 0
     fi
-    local before sub
+    local before sub warned
     before=$(stored)
     kt_kill politie-test
     for sub in work "done" rejected; do
@@ -284,7 +285,10 @@ test_a_writers_directory_named_like_ketends_is_left_alone() {
         kt_signal_file "$SPOOL/$sub/planted.json" "lay-planted-$sub"
         chown -R 65534:65534 "$SPOOL/$sub"
     done
+    warned=$(lines 'spool layout_not_ketends dir=[a-z]* uid=65534$')
     kt_start politie-test
+    [ "$(lines 'spool layout_not_ketends dir=[a-z]* uid=65534$')" = $((warned + 3)) ] \
+        || fail "not one warning for each directory left: $(grep layout_not "$LOG")"
     drop after-planted lay-after
     wait_until 20 stored_is $((before + 1)) || fail "the signal dropped after them did not arrive"
     for sub in work "done" rejected; do
