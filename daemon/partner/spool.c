@@ -148,6 +148,8 @@ s_sql_name_hash (sqlite3_context *ctx, int argc, sqlite3_value **argv)
 
 static void s_final_name (char *out, size_t cap, const char *name, int attempt);
 static int s_original_name (const char *name, char *out, size_t cap);
+static spool_outcome_t s_read_at (int dir, const char *name, spool_read_t *r);
+static int s_forwarded (spool_t *self, const char *name, const uint8_t hash[32]);
 
 /*  Open sub under dir_fd (path dir), creating it (0700) if needed; a new
  *  directory is made durable in dir at once.  Returns the descriptor, or
@@ -567,13 +569,43 @@ s_rename_free (int from_fd, const char *name, int to_fd, const char *to)
     return errno == ENOENT ? renameat (from_fd, name, to_fd, to) : -1;
 }
 
+/*  The name a file of the old done/ (old, name) is numbered from
+ *  (s_final_name) where its own is taken in the state's: the one
+ *  spool_forget knows it by.  That matches a file's own name and, for a
+ *  numbered one (STEM.N.json), the name it came in under - but a real
+ *  name may look numbered (rapport.12.json), and numbered from
+ *  rapport.json it would be found under neither.  So the file's record
+ *  decides: one under its own name with its content keeps that name as
+ *  the base; else, one under the name it came in under gives that.  A
+ *  file that cannot be read now (or has no record) goes by its own name.
+ *  false when base cannot be numbered (not *.json, or too long). */
+static bool
+s_merge_base (spool_t *self, int old, const char *name, char *base, size_t cap)
+{
+    char original[SPOOL_FINAL_MAX];
+    snprintf (base, cap, "%s", name);
+    spool_read_t r = {0};
+    if (s_original_name (name, original, sizeof original) &&
+        s_read_at (old, name, &r) == SPOOL_READ_OK) {
+        uint8_t hash[32];
+        crypto_generichash (hash, sizeof hash, (const uint8_t *) r.data, r.len, NULL, 0);
+        sodium_memzero (r.data, r.len);
+        free (r.data);
+        if (s_forwarded (self, name, hash) != 1 && s_forwarded (self, original, hash) == 1)
+            snprintf (base, cap, "%s", original);
+    }
+    size_t len = strlen (base);
+    return len > 5 && len <= SPOOL_NAME_MAX && strcmp (base + len - 5, ".json") == 0;
+}
+
 /*  The old done/ (old) into the state's (to), where that one holds files
  *  already: each file under its name, or (taken) the next free numbered
- *  one of the name it came in under, which retention and spool_forget
- *  know it by as well.  One that cannot be moved stays, counted in
- *  *left.  -1 with reason only when old cannot be read. */
+ *  one of the name spool_forget knows it by (s_merge_base); retention
+ *  finds it by its content, whatever its name.  One that cannot be moved
+ *  stays, counted in *left.  -1 with reason only when old cannot be
+ *  read. */
 static int
-s_merge_done (int old, int to, size_t *left, kt_reason_t *reason)
+s_merge_done (spool_t *self, int old, int to, size_t *left, kt_reason_t *reason)
 {
     char **names;
     size_t n;
@@ -582,15 +614,14 @@ s_merge_done (int old, int to, size_t *left, kt_reason_t *reason)
     for (size_t i = 0; i < n; i++) {
         const char *name = names[i];
         char base[SPOOL_FINAL_MAX], final[SPOOL_FINAL_MAX];
-        if (!s_original_name (name, base, sizeof base))
-            snprintf (base, sizeof base, "%s", name);
-        size_t len = strlen (base);
-        bool json = len > 5 && len <= SPOOL_NAME_MAX && strcmp (base + len - 5, ".json") == 0;
         int moved = s_rename_free (old, name, to, name);
-        for (int attempt = 0; moved != 0 && errno == EEXIST && json && attempt < SPOOL_TRIES;
-             attempt++) {
-            s_final_name (final, sizeof final, base, attempt);
-            moved = s_rename_free (old, name, to, final);
+        if (moved != 0 && errno == EEXIST && s_merge_base (self, old, name, base, sizeof base)) {
+            errno = EEXIST;
+            for (int attempt = 0; moved != 0 && errno == EEXIST && attempt < SPOOL_TRIES;
+                 attempt++) {
+                s_final_name (final, sizeof final, base, attempt);
+                moved = s_rename_free (old, name, to, final);
+            }
         }
         *left += moved != 0;
     }
@@ -823,7 +854,7 @@ s_upgrade (spool_t *self, kt_reason_t *reason)
         size_t left = 0;
         int rc = to < 0
                      ? kt_fail (reason, "cannot open %s/%s: %s", self->state, sub, strerror (errno))
-                 : i == 1 ? s_merge_done (old, to, &left, reason)
+                 : i == 1 ? s_merge_done (self, old, to, &left, reason)
                           : s_merge_rejected (old, to, &left, reason);
         if (rc == 0 && (fsync (to) != 0 || fsync (old) != 0))
             rc = kt_fail (reason, "cannot make the moves out of %s/%s durable: %s", self->dir, sub,
@@ -915,15 +946,10 @@ spool_new (sqlite3 *db, const char *dir, const char *state, kt_reason_t *reason)
         checked = s_check_state (self->dir_fd, dir, where, state, exists, geteuid (), reason);
     if (where >= 0)
         close (where);
-    if (checked != 0 || s_state_open (self, reason) != 0 || s_upgrade (self, reason) != 0 ||
-        (self->work_fd = s_subdir (self->state_fd, state, "work", reason)) < 0 ||
-        (self->done_fd = s_subdir (self->state_fd, state, "done", reason)) < 0 ||
-        (self->rejected_fd = s_subdir (self->state_fd, state, "rejected", reason)) < 0 ||
-        s_private (self, self->work_fd, "work", reason) != 0 ||
-        s_private (self, self->done_fd, "done", reason) != 0 ||
-        s_private (self, self->rejected_fd, "rejected", reason) != 0 ||
-        s_same_filesystem (self, reason) != 0 || s_register_name_hash (db, reason) != 0 ||
-        s_migrate (db, reason) != 0 ||
+    /*  The table before the upgrade: a done/ file merged is named by its
+     *  record (s_merge_base). */
+    if (checked != 0 || s_state_open (self, reason) != 0 ||
+        s_register_name_hash (db, reason) != 0 || s_migrate (db, reason) != 0 ||
         !(self->lookup = store_prepare (
               db, "SELECT message_id FROM spool WHERE name_hash=? AND hash=?", reason)) ||
         !(self->insert = store_prepare (db,
@@ -931,7 +957,15 @@ spool_new (sqlite3 *db, const char *dir, const char *state, kt_reason_t *reason)
                                         " at_ms) VALUES (?,?,?,?,?)",
                                         reason)) ||
         !(self->by_hash =
-              store_prepare (db, "SELECT message_id FROM spool WHERE hash=?", reason))) {
+              store_prepare (db, "SELECT message_id FROM spool WHERE hash=?", reason)) ||
+        s_upgrade (self, reason) != 0 ||
+        (self->work_fd = s_subdir (self->state_fd, state, "work", reason)) < 0 ||
+        (self->done_fd = s_subdir (self->state_fd, state, "done", reason)) < 0 ||
+        (self->rejected_fd = s_subdir (self->state_fd, state, "rejected", reason)) < 0 ||
+        s_private (self, self->work_fd, "work", reason) != 0 ||
+        s_private (self, self->done_fd, "done", reason) != 0 ||
+        s_private (self, self->rejected_fd, "rejected", reason) != 0 ||
+        s_same_filesystem (self, reason) != 0) {
         spool_destroy (&self);
         return NULL;
     }

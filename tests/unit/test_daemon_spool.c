@@ -1390,6 +1390,68 @@ test_a_directory_swapped_in_during_the_move_goes_back (void **state)
     assert_int_equal (access (path, F_OK), 0);
 }
 
+/*  Whether a file in the state's done/ holds text. */
+static bool
+s_done_holds (const fixture_t *f, const char *text)
+{
+    char path[512], buf[2048];
+    snprintf (path, sizeof path, "%s/done", f->state);
+    DIR *d = opendir (path);
+    assert_non_null (d);
+    bool found = false;
+    for (struct dirent *de; !found && (de = readdir (d));)
+        if (de->d_name[0] != '.') {
+            s_read (f, "done", de->d_name, buf, sizeof buf);
+            found = strstr (buf, text) != NULL;
+        }
+    closedir (d);
+    return found;
+}
+
+/*  art. 13: a file of the old done/ whose name is taken in the state's
+ *  is numbered from the name its record has, so that it still leaves
+ *  done/ with its signal when that is destroyed before its receipt: from
+ *  its own name where it came in under it, even one that looks numbered
+ *  (rapport.12.json), from the name it came in under where it was
+ *  numbered itself (x.1.json, for x.json). */
+static void
+test_a_merged_done_file_goes_with_its_destroyed_signal (void **state)
+{
+    fixture_t *f = *state;
+    char second[1024], third[1024], fourth[1024], path[512], to[512];
+    s_variant (second, sizeof second, "Imaginary");
+    s_variant (third, sizeof third, "Fabricate");
+    s_variant (fourth, sizeof fourth, "Simulated");
+    uint8_t id[5][KT_ID_LEN];
+    snprintf (to, sizeof to, "%s/done", f->spool);
+    assert_int_equal (mkdir (to, 0700), 0);
+    /*  What an older ketend, run in between, left in the spool's done/:
+     *  rapport.12.json (second) and x.json's second, numbered x.1.json. */
+    s_forward (f, "rapport.12.json", s_valid, id[0]);
+    s_forward (f, "rapport.12.json", second, id[1]);
+    s_path (f, "done", "rapport.12.1.json", path, sizeof path);
+    snprintf (to, sizeof to, "%s/done/rapport.12.json", f->spool);
+    assert_int_equal (rename (path, to), 0);
+    s_forward (f, "x.json", s_valid, id[2]);
+    s_forward (f, "x.json", third, id[3]);
+    s_path (f, "done", "x.1.json", path, sizeof path);
+    snprintf (to, sizeof to, "%s/done/x.1.json", f->spool);
+    assert_int_equal (rename (path, to), 0);
+    s_forward (f, "x.json", fourth, id[4]); /* done/x.1.json again */
+    s_reopen (f);
+    assert_false (s_old_exists (f, "done"));
+    assert_true (s_done_holds (f, "Imaginary"));
+    assert_true (s_done_holds (f, "Fabricate"));
+    /*  Both destroyed before their receipts: their files go. */
+    kt_reason_t r;
+    assert_int_equal (spool_forget (f->spool_dir, id[1], &r), 0);
+    assert_false (s_done_holds (f, "Imaginary"));
+    assert_int_equal (spool_forget (f->spool_dir, id[3], &r), 0);
+    assert_false (s_done_holds (f, "Fabricate"));
+    assert_true (s_done_holds (f, "Fictional"));
+    assert_true (s_done_holds (f, "Simulated"));
+}
+
 /*  A crash while rejected/ joins a state directory in use, between a
  *  file's reason and the file: the next start puts the file beside its
  *  reason again, under the name of its own (free) or of its inode
@@ -1607,6 +1669,8 @@ main (void)
             test_a_crash_between_a_rejected_files_reason_and_the_file_is_mended, s_setup,
             s_teardown),
         cmocka_unit_test_setup_teardown (test_a_directory_swapped_in_during_the_move_goes_back,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_merged_done_file_goes_with_its_destroyed_signal,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_writers_directory_named_like_ketends_is_left_alone,
                                          s_setup, s_teardown),
