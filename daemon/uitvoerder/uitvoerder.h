@@ -106,6 +106,11 @@ typedef struct {
     review_t *review;         /* the accuracy reviews (art. 8.3, 10.3) */
     correction_t *correction; /* correction decisions (art. 12.5-12.6) */
     bool log_owed;            /* relay rows may owe log entries: retry them */
+    /*  A roster change being issued (uitvoerder_roster_issue): pushed
+     *  before it applies here, so what the relay offers meanwhile is
+     *  judged against it, not against the roster still in force. */
+    const roster_t *issuing;
+    bool issuing_kind;        /* meanwhile a copy was withdrawn as composed for a former kind */
     uint64_t owed_retry_ms;   /* the log timer's next try, after a failure */
     uint64_t refill_after_ms; /* a drain's key pool refill failed: not before */
     uint64_t owed_backoff_ms; /* its wait, doubled per failure (0: none) */

@@ -620,11 +620,17 @@ uitvoerder_roster_issue (node_t *self, roster_t *next, const roster_change_t *ch
      *  member was composed for the kind it had, and the relay would offer
      *  it before this roster (in the order made), to a node that judges it
      *  by the roster it still holds.  Withdrawn before the push, on
-     *  record, as next has the member; a copy still held is judged when
-     *  it is offered, and every start judges again. */
+     *  record, as next has the member.  A copy still held (its
+     *  MESSAGE_SENT owed: a log that could not be written) is released
+     *  first, so that it is judged here too; one the log still holds is
+     *  judged when it is released and offered - by the push below against
+     *  next, after it against the roster in force - and every start
+     *  judges again. */
     bool kind_withdrawn = false;
     const roster_member_t *changed =
         change->op == ROSTER_CHANGE_KIND ? roster_find (next, change->id) : NULL;
+    if (changed && uitvoerder_relay_log (self, &why) != 0)
+        kt_log (KT_LOG_WARN, "relay log_failed reason=\"%s\"", why.text);
     if (changed && uitvoerder_relay_withdraw_unfit (self, next, changed, &kind_withdrawn) < 0)
         s_warn (warnings, version,
                 "what waits for %s was not withdrawn; it is when it is offered, or at the next "
@@ -632,11 +638,17 @@ uitvoerder_roster_issue (node_t *self, roster_t *next, const roster_change_t *ch
                 change->id);
     /*  Pushed under the current version, to every member active in it -
      *  the one that leaves included, sealed for the keys it runs now -
-     *  before the new version applies here. */
+     *  before the new version applies here.  What the push offers besides
+     *  is judged against next (uitvoerder_relay_pump). */
+    uitvoerder_t *u = uitvoerder_of (self);
+    u->issuing = next;
+    u->issuing_kind = false;
     json_t *sent = json_array ();
     if (s_push (self, next, user, sent, &why) != 0)
         s_warn (warnings, version, "not pushed (%s); offered to each member at its next heartbeat",
                 why.text);
+    u->issuing = NULL;
+    kind_withdrawn |= u->issuing_kind;
     s_apply (self, &next, change, user, version, kind_withdrawn, warnings);
     return json_pack ("{s:I, s:o, s:o}", "version", (json_int_t) version, "sent_to", sent,
                       "warnings", warnings);

@@ -386,6 +386,14 @@ uitvoerder_relay_pump (node_t *self, const roster_member_t *member)
             kt_log (KT_LOG_WARN, "correction again_failed peer=%s reason=\"%s\"", member->id,
                     why.text);
     }
+    /*  While a roster change is issued its push goes out before it
+     *  applies here, and may release copies held at the change (their
+     *  MESSAGE_SENT logged at last): they are judged against the member
+     *  as the new version has it, which the node takes before them. */
+    const roster_t *roster = u->issuing ? u->issuing : keyring_roster (self->keyring);
+    const roster_member_t *as = u->issuing ? roster_find (u->issuing, member->id) : member;
+    if (!as)
+        as = member;
     relay_item_t items[RELAY_BATCH];
     size_t n = relay_due (u->relay, member->id, now, items, RELAY_BATCH);
     int64_t withdrawn = 0;
@@ -398,9 +406,8 @@ uitvoerder_relay_pump (node_t *self, const roster_member_t *member)
          *  kind changes").  One that cannot be withdrawn now is not sent
          *  either, and judged again at its next offer. */
         char buf[128];
-        const char *unfit =
-            uitvoerder_copy_unfit (self, keyring_roster (self->keyring), member, items[i].type,
-                                   items[i].made_for, buf, sizeof buf);
+        const char *unfit = uitvoerder_copy_unfit (self, roster, as, items[i].type,
+                                                   items[i].made_for, buf, sizeof buf);
         if (unfit) {
             int rc = relay_withdraw_one (u->relay, items[i].id, unfit, now, &reason);
             if (rc < 0)
@@ -429,8 +436,17 @@ uitvoerder_relay_pump (node_t *self, const roster_member_t *member)
                                items[i].header_len, &reason) != 0)
             kt_log (KT_LOG_ERROR, "relay queue_failed reason=\"%s\"", reason.text);
     }
+    /*  A correction notice among them is made again for the member as it
+     *  is: for the one the change is about, once the change applies here
+     *  (uitvoerder_roster_issue). */
+    char was[RELAY_MADE_FOR_MAX + 1], is[RELAY_MADE_FOR_MAX + 1];
+    uitvoerder_made_for (member, was, sizeof was);
+    uitvoerder_made_for (as, is, sizeof is);
+    bool changing = strcmp (was, is) != 0;
+    if (changing)
+        u->issuing_kind |= kind;
     if (withdrawn > 0)
-        s_withdrawn (self, member, withdrawn, kind, true);
+        s_withdrawn (self, as, withdrawn, kind, !changing);
 }
 
 int
