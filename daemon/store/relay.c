@@ -648,6 +648,21 @@ relay_each_case_recipient (relay_t *self, const char *case_ref, const char *orig
         fn, arg, "list who received the case", reason);
 }
 
+int
+relay_each_case_holder (relay_t *self, const char *case_ref, const char *origin_prefix,
+                        store_text_fn *fn, void *arg, kt_reason_t *reason)
+{
+    /*  state 1 accepted, 0 pending, 3 held: an expired copy a late
+     *  receipt accepted after all is state 1 again (relay_settle). */
+    return store_each_text (self->db,
+                            "SELECT DISTINCT recipient FROM relay WHERE " NAMES_CASE
+                            " AND state IN (0,1,3)"
+                            " AND substr (coalesce (origin, ''), 1, length (?2)) = ?2"
+                            " ORDER BY recipient",
+                            STORE_VALUES (STORE_TEXT (case_ref), STORE_TEXT (origin_prefix)), fn,
+                            arg, "list who holds the case's copies", reason);
+}
+
 typedef struct {
     relay_unsettled_fn *fn;
     void *arg;

@@ -187,6 +187,13 @@ int relay_forget_case (relay_t *self, const char *case_ref, kt_reason_t *reason)
  *  copies whose origin starts with it only), once, to fn. */
 int relay_each_case_recipient (relay_t *self, const char *case_ref, const char *origin_prefix,
                                store_text_fn *fn, void *arg, kt_reason_t *reason);
+/*  Each member that holds, or is still to get, a copy naming case_ref
+ *  whose origin starts with origin_prefix, once, to fn: one it accepted,
+ *  or one pending or held.  A copy withdrawn (RELAY_IS_WITHDRAWN) or
+ *  expired never reached the member, and one it refused it does not
+ *  keep: those make no holder. */
+int relay_each_case_holder (relay_t *self, const char *case_ref, const char *origin_prefix,
+                            store_text_fn *fn, void *arg, kt_reason_t *reason);
 /*  A message of one type not accepted (pending, held or refused);
  *  strings borrowed for the callback. */
 typedef struct {

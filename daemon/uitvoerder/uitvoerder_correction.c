@@ -208,11 +208,14 @@ s_notices (node_t *self, const owed_t *o, const char *only, const char *origin, 
     zlist_autofree (to);
     zlist_autofree (all);
     /*  Who holds it: its sender, and whoever a weegploeg agenda naming the
-     *  subject went to (the relay keeps each copy's recipient). */
+     *  subject went to (the relay keeps each copy's recipient) - not a
+     *  member whose copy was withdrawn (its kind changed: it may not have
+     *  the subject) or expired, which never got it, nor one that refused
+     *  it (relay_each_case_holder). */
     int rc = s_add_recipient (to, o->sender, reason);
     if (rc == 0)
-        rc = relay_each_case_recipient (u->relay, o->case_ref, "meeting/", s_add_recipient, to,
-                                        reason);
+        rc =
+            relay_each_case_holder (u->relay, o->case_ref, "meeting/", s_add_recipient, to, reason);
     /*  And whoever an item of it was passed on to in the casusoverleg,
      *  where it holds it; an added item is in no copy passed on. */
     uitvoerder_places_t places = {0};

@@ -4,7 +4,9 @@
  *  MESSAGE_REFUSED entry, and loses its sealed bytes only once that is
  *  paid (Crash reasoning 12); a late receipt does not make it delivered;
  *  the status does not count it as expired; a correction notice withdrawn
- *  as composed for the member's former kind is a family to make again.  */
+ *  as composed for the member's former kind is a family to make again;
+ *  a withdrawn, expired or refused agenda copy makes no holder of its
+ *  subject for a correction's notices.  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -204,6 +206,64 @@ test_kind_family (void **state)
     assert_int_equal (fa.calls, 0);
 }
 
+static int
+s_holder (void *arg, const char *text, kt_reason_t *reason)
+{
+    (void) reason;
+    char *list = arg;
+    strcat (list, text);
+    strcat (list, " ");
+    return 0;
+}
+
+/*  Who holds a subject's weegploeg agenda, for a correction's notices
+ *  (art. 12.6): a copy accepted, pending or held - never one withdrawn
+ *  (the member's kind changed: it may not have the subject), expired or
+ *  refused, which the member does not keep. */
+static void
+test_case_holder (void **state)
+{
+    fixture_t *f = *state;
+    kt_reason_t r;
+    uint8_t id[KT_ID_LEN];
+    const Keten__MessageType agenda = KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA;
+    s_kept (f, id, "a-pending", agenda, "meeting/w-1/0", "om");
+    randombytes_buf (id, KT_ID_LEN);
+    assert_int_equal (relay_insert (f->relay, id, "b-held", agenda, (const uint8_t *) "sealed", 6,
+                                    1000, "meeting/w-1/0", "k-0123456789abcdef", "test", "om", &r),
+                      0);
+    s_kept (f, id, "c-accepted", agenda, "meeting/w-1/0", "om");
+    assert_int_equal (relay_settle (f->relay, id, "c-accepted", true, NULL, 2000, &r), 1);
+    s_kept (f, id, "d-withdrawn", agenda, "meeting/w-1/0", "om");
+    assert_int_equal (relay_withdraw_one (f->relay, id, RELAY_WITHDRAWN_KIND, 2000, &r), 1);
+    s_kept (f, id, "e-expired", agenda, "meeting/w-1/0", "om");
+    assert_int_equal (relay_expire (f->relay, "e-expired", 2000, 3000, &r), 1);
+    s_kept (f, id, "f-refused", agenda, "meeting/w-1/0", "om");
+    assert_int_equal (
+        relay_settle (f->relay, id, "f-refused", false, RELAY_DESTROYED_HERE, 2000, &r), 1);
+    /*  Not an agenda: a notice is no agenda copy. */
+    s_kept (f, id, "g-notice", KETEN__MESSAGE_TYPE__CORRECTION_NOTICE, "correction/c-1", "om");
+    char list[256] = "";
+    assert_int_equal (
+        relay_each_case_holder (f->relay, "k-0123456789abcdef", "meeting/", s_holder, list, &r), 0);
+    assert_string_equal (list, "a-pending b-held c-accepted ");
+    /*  An expired copy a late receipt accepted after all is held. */
+    s_kept (f, id, "h-late", agenda, "meeting/w-1/0", "om");
+    assert_int_equal (relay_expire (f->relay, "h-late", 2000, 3000, &r), 1);
+    assert_int_equal (relay_settle (f->relay, id, "h-late", true, NULL, 4000, &r), 1);
+    *list = '\0';
+    assert_int_equal (
+        relay_each_case_holder (f->relay, "k-0123456789abcdef", "meeting/", s_holder, list, &r), 0);
+    assert_string_equal (list, "a-pending b-held c-accepted h-late ");
+    /*  Every recipient still, for a destruction's notices. */
+    *list = '\0';
+    assert_int_equal (
+        relay_each_case_recipient (f->relay, "k-0123456789abcdef", "meeting/", s_holder, list, &r),
+        0);
+    assert_string_equal (list,
+                         "a-pending b-held c-accepted d-withdrawn e-expired f-refused h-late ");
+}
+
 int
 main (void)
 {
@@ -211,6 +271,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_withdraw_if, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_withdraw_one, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_kind_family, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_case_holder, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
