@@ -72,7 +72,7 @@ relay_new (sqlite3 *db, kt_reason_t *reason)
         !(self->due = store_prepare (db,
                                      "SELECT id, header, tries, type, made_for FROM relay"
                                      " WHERE state=0 AND recipient=? AND next_ms<=?"
-                                     " ORDER BY created_ms LIMIT ?",
+                                     " ORDER BY created_ms, rowid LIMIT ?",
                                      reason)) ||
         !(self->bump =
               store_prepare (db, "UPDATE relay SET tries=tries+1, next_ms=? WHERE id=?", reason)) ||
@@ -449,6 +449,16 @@ int
 relay_has_origin (relay_t *self, const char *origin, kt_reason_t *reason)
 {
     return store_one (self->db, "SELECT 1 FROM relay WHERE origin=? LIMIT 1",
+                      STORE_VALUES (STORE_TEXT (origin)), s_found_row, NULL,
+                      "look for the copies kept", reason);
+}
+
+int
+relay_has_origin_kept (relay_t *self, const char *origin, kt_reason_t *reason)
+{
+    return store_one (self->db,
+                      "SELECT 1 FROM relay WHERE origin=? AND state<>2"
+                      " AND NOT (state=4 AND coalesce (" RELAY_IS_WITHDRAWN ", 0)) LIMIT 1",
                       STORE_VALUES (STORE_TEXT (origin)), s_found_row, NULL,
                       "look for the copies kept", reason);
 }

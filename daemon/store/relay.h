@@ -46,6 +46,9 @@ int relay_insert (relay_t *self, const uint8_t id[KT_ID_LEN], const char *recipi
 
 /*  1 when copies of origin were kept (in any state), 0 when none, -1. */
 int relay_has_origin (relay_t *self, const char *origin, kt_reason_t *reason);
+/*  As relay_has_origin, counting only copies that reached or may still
+ *  reach their member: not withdrawn (RELAY_IS_WITHDRAWN), not refused. */
+int relay_has_origin_kept (relay_t *self, const char *origin, kt_reason_t *reason);
 
 /*  A kept message whose provenance log entry is owed: its MESSAGE_SENT
  *  (sent) or, once settled, its MESSAGE_DELIVERED. */
@@ -90,8 +93,10 @@ int relay_has (relay_t *self, const uint8_t id[KT_ID_LEN], kt_reason_t *reason);
  *  0 when none is kept, or -1 with reason. */
 int relay_state (relay_t *self, const uint8_t id[KT_ID_LEN], int *state_p, kt_reason_t *reason);
 
-/*  Up to max of recipient's pending messages that are due at now_ms; each
- *  is rescheduled with backoff as if sent.  Returns the count. */
+/*  Up to max of recipient's pending messages that are due at now_ms, in
+ *  the order they were kept (copies kept in the same millisecond too: a
+ *  roster push goes before what it makes the member take); each is
+ *  rescheduled with backoff as if sent.  Returns the count. */
 size_t relay_due (relay_t *self, const char *recipient, uint64_t now_ms, relay_item_t *items,
                   size_t max);
 

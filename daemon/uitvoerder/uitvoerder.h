@@ -264,6 +264,13 @@ void uitvoerder_roster_clear_alarm (node_t *self, const api_caller_t *caller, co
 /*  At start: log what a crash left unlogged of the register's changes
  *  and send every kernpartij each change it has not been sent. */
 void uitvoerder_incident_start (node_t *self);
+/*  member becomes a kernpartij again with roster version (a kind change):
+ *  noted in node.db before that version is kept.  A node that stopped
+ *  being one dropped the register it had, so the copies it was sent then
+ *  count for nothing: from here on its copies go under origins of this
+ *  version, and uitvoerder_incident_start sends it the whole register. */
+int uitvoerder_incident_rejoin (node_t *self, const char *member, uint64_t version,
+                                kt_reason_t *reason);
 void uitvoerder_on_incident (node_t *self, node_message_t *m);
 void uitvoerder_incident_report (node_t *self, const api_caller_t *caller, const char *cmd,
                                  json_t *args);

@@ -13,7 +13,11 @@
  *  under "incident/ID/vN", then the copies under the origin
  *  "i/ID/N/MEMBER".  A crash between them is made good at the next start
  *  (uitvoerder_incident_start), which also sends a kernpartij new on the
- *  roster the register it has not had.
+ *  roster the register it has not had.  A member that becomes a
+ *  kernpartij again (`keten member kind`) dropped the register when it
+ *  stopped being one: its copies go under "i/ID/N/MEMBER/V" from then on,
+ *  V the roster version that made it one again, and it is sent the whole
+ *  register at once (uitvoerder_incident_rejoin).
  */
 #include "uitvoerder.h"
 #include "uitvoerder_json.h"
@@ -50,6 +54,14 @@ s_log_updated (node_t *self, const incident_row_t *row, const char *os_user, kt_
     e.message_type = KETEN__MESSAGE_TYPE__INCIDENT_REGISTER;
     e.what = what;
     return provlog_append_one (uitvoerder_of (self)->log, once, &e, NULL, reason);
+}
+
+/*  node.db meta key: the roster version from which member is a
+ *  kernpartij again (node ids are at most 64 bytes). */
+static void
+s_since_key (char *out, size_t len, const char *member)
+{
+    snprintf (out, len, "incident_since/%s", member);
 }
 
 typedef struct {
@@ -101,8 +113,17 @@ s_push_row (void *arg, const incident_row_t *row, kt_reason_t *reason)
         if (m->role != ROLE_KERNPARTIJ || !roster_member_active (m, now))
             continue;
         copies_t c = {self, KETEN__MESSAGE_TYPE__INCIDENT_REGISTER, NULL, 0, ""};
-        snprintf (c.origin, sizeof c.origin, "i/%s/%u/%.60s", row->id, row->version, m->id);
-        int kept = relay_has_origin (u->relay, c.origin, reason);
+        char key[96];
+        s_since_key (key, sizeof key, m->id);
+        int64_t since = node_meta_get (self, key, 0);
+        int len =
+            snprintf (c.origin, sizeof c.origin, "i/%s/%u/%.60s", row->id, row->version, m->id);
+        if (since > 0)
+            snprintf (c.origin + len, sizeof c.origin - (size_t) len, "/%lld", (long long) since);
+        /*  Sent unless each copy was withdrawn or refused: one the node
+         *  refused (a roster it had not applied yet) is sent again at the
+         *  next start. */
+        int kept = relay_has_origin_kept (u->relay, c.origin, reason);
         if (kept < 0)
             return -1;
         if (kept)
@@ -116,6 +137,14 @@ s_push_row (void *arg, const incident_row_t *row, kt_reason_t *reason)
         p->sent++;
     }
     return 0;
+}
+
+int
+uitvoerder_incident_rejoin (node_t *self, const char *member, uint64_t version, kt_reason_t *reason)
+{
+    char key[96];
+    s_since_key (key, sizeof key, member);
+    return node_meta_set (self, key, version, reason);
 }
 
 /*  After a change of incident id: logged (a change) and sent. */

@@ -600,6 +600,20 @@ uitvoerder_roster_issue (node_t *self, roster_t *next, const roster_change_t *ch
                          const char *user, const char *what, uitvoerder_roster_kept_fn *kept,
                          void *kept_arg, kt_reason_t *reason)
 {
+    /*  A member that becomes a kernpartij again dropped the incident
+     *  register when it stopped being one: noted before the version is
+     *  kept, so that no crash leaves it a kernpartij whose copies sent
+     *  before count as had.  (Noted for a version never kept, it changes
+     *  nothing: the member is no kernpartij.) */
+    const roster_member_t *was = change->op == ROSTER_CHANGE_KIND
+                                     ? roster_find (keyring_roster (self->keyring), change->id)
+                                     : NULL;
+    const roster_member_t *is = was ? roster_find (next, change->id) : NULL;
+    bool rejoins = is && was->role != ROLE_KERNPARTIJ && is->role == ROLE_KERNPARTIJ;
+    if (rejoins && uitvoerder_incident_rejoin (self, change->id, next->version, reason) != 0) {
+        roster_destroy (&next);
+        return NULL;
+    }
     /*  Kept (durably, as the newest accepted version) before anyone sees
      *  it: a crash after the push must not let this node sign a different
      *  roster under the same version. */
@@ -650,6 +664,11 @@ uitvoerder_roster_issue (node_t *self, roster_t *next, const roster_change_t *ch
     u->issuing = NULL;
     kind_withdrawn |= u->issuing_kind;
     s_apply (self, &next, change, user, version, kind_withdrawn, warnings);
+    /*  art. 15.2g: a new kernpartij gets the register as it stands, after
+     *  the roster that makes it one (the relay offers in the order made);
+     *  what fails here is sent at the next start. */
+    if (rejoins && keyring_roster (self->keyring)->version == version)
+        uitvoerder_incident_start (self);
     return json_pack ("{s:I, s:o, s:o}", "version", (json_int_t) version, "sent_to", sent,
                       "warnings", warnings);
 }

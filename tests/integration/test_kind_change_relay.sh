@@ -11,7 +11,8 @@
 # kept as a kernpartij: rows, keys, and the subject's name in its calendar.
 # A kind that keeps the role but sees less (the OM becomes a gemeente,
 # which sees its own residents only, art. 6b) gets no copy composed for the
-# kind it had either.
+# kind it had either.  A node that becomes a kernpartij again gets the
+# incident register it dropped, at once.
 source "$(dirname "$0")/lib.sh"
 RK="$(cd "$(dirname "$0")/../.." && pwd)/configs/referentiekader-example.zpl"
 kt_uitvoerder_up om-test:om om2-test:om
@@ -131,6 +132,24 @@ kt_kill om-test; kt_start om-test
 [ "$(count agenda meetings)" = 0 ] && [ "$(rows "agenda WHERE kind='weegploeg'")" = 0 ] \
     || fail "the weegploeg agenda came back after a restart"
 ! grep -q "role_data_failed" "$T/om-test.log" || fail "dropping the weegploeg's data failed"
+
+# om-test becomes an OM again: a kernpartij, which must hold the incident
+# register (art. 4, 15.2g).  It dropped what it had as one, so the copies
+# it took then count for nothing: it gets the whole register at once,
+# after the roster that makes it a kernpartij - not at the uitvoerder's
+# next start.
+kt "$UITV" member kind om-test om | grep -q "roster version 4" || fail "kind change back to om failed"
+has_v4() { [ "$(jfield om-test .roster_version)" = 4 ]; }
+wait_until 20 has_v4 || fail "om-test did not get roster version 4"
+[ "$(jfield om-test .role)" = kernpartij ] || fail "om-test is no kernpartij again"
+register_om() { [ "$(count incident incidents)" = 2 ]; }
+wait_until 20 register_om || fail "om-test, a kernpartij again, did not get the incident register: $(kt om-test incident list 2>&1)"
+INCIDENT_REGISTER=21 # proto/keten.proto, MessageType
+[ "$(relay_om "type=$INCIDENT_REGISTER AND state=2")" = 0 ] || fail "om-test refused a register copy"
+# Nothing else of the weegploeg comes back with it: a withdrawn agenda is
+# not made again.
+[ "$(count agenda meetings)" = 0 ] || fail "a weegploeg agenda came back to om-test"
+pass "om-test, an OM again, gets the whole incident register at once"
 kt_kill "$UITV"
 "$KETEN" log verify --file "$T/state-$UITV/log.db" > /dev/null || fail "log does not verify"
 pass "the kernpartij keeps its agendas; om-test still holds none after a restart; the log verifies"

@@ -264,6 +264,39 @@ test_case_holder (void **state)
                          "a-pending b-held c-accepted d-withdrawn e-expired f-refused h-late ");
 }
 
+/*  Whether a copy of an origin counts as sent (the incident register,
+ *  uitvoerder_incident.c): not when each one was withdrawn or refused. */
+static void
+test_origin_kept (void **state)
+{
+    fixture_t *f = *state;
+    kt_reason_t r;
+    uint8_t id[KT_ID_LEN];
+    const Keten__MessageType reg = KETEN__MESSAGE_TYPE__INCIDENT_REGISTER;
+    assert_int_equal (relay_has_origin_kept (f->relay, "i/a", &r), 0);
+    s_kept (f, id, "om-x", reg, "i/a", "om");
+    assert_int_equal (relay_withdraw_one (f->relay, id, RELAY_WITHDRAWN_KIND, 2000, &r), 1);
+    s_kept (f, id, "om-x", reg, "i/b", "om");
+    assert_int_equal (relay_settle (f->relay, id, "om-x", false, "not a kernpartij", 2000, &r), 1);
+    assert_int_equal (relay_has_origin_kept (f->relay, "i/a", &r), 0);
+    assert_int_equal (relay_has_origin_kept (f->relay, "i/b", &r), 0);
+    assert_int_equal (relay_has_origin (f->relay, "i/a", &r), 1);
+    /*  Pending, held, accepted or expired: sent. */
+    s_kept (f, id, "om-x", reg, "i/c", "om");
+    assert_int_equal (relay_has_origin_kept (f->relay, "i/c", &r), 1);
+    randombytes_buf (id, KT_ID_LEN);
+    assert_int_equal (relay_insert (f->relay, id, "om-x", reg, (const uint8_t *) "sealed", 6, 1000,
+                                    "i/d", "", "test", "om", &r),
+                      0);
+    assert_int_equal (relay_has_origin_kept (f->relay, "i/d", &r), 1);
+    s_kept (f, id, "om-y", reg, "i/e", "om");
+    assert_int_equal (relay_expire (f->relay, "om-y", 2000, 3000, &r), 1);
+    assert_int_equal (relay_has_origin_kept (f->relay, "i/e", &r), 1);
+    /*  A second copy of an origin whose first was refused. */
+    s_kept (f, id, "om-x", reg, "i/b", "om");
+    assert_int_equal (relay_has_origin_kept (f->relay, "i/b", &r), 1);
+}
+
 int
 main (void)
 {
@@ -272,6 +305,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_withdraw_one, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_kind_family, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_case_holder, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_origin_kept, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
