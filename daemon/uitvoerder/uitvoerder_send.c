@@ -283,14 +283,25 @@ uitvoerder_copy_unfit (node_t *self, const roster_t *roster, const roster_member
     }
     /*  Composed for another kind: a kernpartij's casusoverleg item with
      *  art. 9/10 Wpg data, every subject for the OM where a gemeente
-     *  sees its residents only (art. 6b, 8.4, 10.5).  The incident
-     *  register is the same for every kernpartij (kinds and counts,
-     *  never who): its rule above is all it follows. */
-    if (type == KETEN__MESSAGE_TYPE__INCIDENT_REGISTER)
+     *  sees its residents only (art. 6b, 8.4, 10.5), a decision or a
+     *  disclosure chosen by what the kind may see.  Only what a copy's
+     *  content follows counts: the incident register is the same for
+     *  every kernpartij (kinds and counts, never who) and a plan the same
+     *  for every participant, so the rule above is all they follow; a
+     *  closure and the casusoverleg's advice differ only for an externe
+     *  casuspartner, which gets neither the advice (art. 10.5). */
+    if (type == KETEN__MESSAGE_TYPE__INCIDENT_REGISTER || type == KETEN__MESSAGE_TYPE__PLAN ||
+        !*made_for)
         return NULL;
+    if (type == KETEN__MESSAGE_TYPE__CLOSURE) {
+        char kind[RELAY_MADE_FOR_MAX + 1];
+        snprintf (kind, sizeof kind, "%.*s", (int) strcspn (made_for, "/"), made_for);
+        bool was_extern = roster_role_for_kind (kind) == ROLE_EXTERN;
+        return was_extern != (m->role == ROLE_EXTERN) ? RELAY_WITHDRAWN_KIND : NULL;
+    }
     char now_for[RELAY_MADE_FOR_MAX + 1];
     uitvoerder_made_for (m, now_for, sizeof now_for);
-    return *made_for && strcmp (made_for, now_for) != 0 ? RELAY_WITHDRAWN_KIND : NULL;
+    return strcmp (made_for, now_for) != 0 ? RELAY_WITHDRAWN_KIND : NULL;
 }
 
 /*  After copies of member were withdrawn: their MESSAGE_REFUSED entries
