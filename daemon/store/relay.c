@@ -125,6 +125,17 @@ relay_insert (relay_t *self, const uint8_t id[KT_ID_LEN], const char *recipient,
                : 0;
 }
 
+int64_t
+relay_fill_made_for (relay_t *self, const char *recipient, const char *made_for,
+                     kt_reason_t *reason)
+{
+    return store_run (self->db,
+                      "UPDATE relay SET made_for=? WHERE recipient=? AND made_for=''"
+                      " AND state IN (0,3)",
+                      STORE_VALUES (STORE_TEXT (made_for), STORE_TEXT (recipient)),
+                      "note whom the copies kept before were composed for", reason);
+}
+
 /*  Exponential backoff from 1 s to 60 s: a member that is heard from but
  *  does not answer (a bug, a full disk) is not flooded. */
 static uint64_t

@@ -85,6 +85,13 @@ typedef struct {
     char made_for[RELAY_MADE_FOR_MAX + 1]; /* as relay_insert kept it; "" unknown */
 } relay_item_t;
 
+/*  recipient's copies kept before relay_insert recorded made_for ("",
+ *  the upgrade to schema 6) and still pending or held are taken as
+ *  composed for made_for (the kind the member has now), so that a later
+ *  kind change judges them too.  Returns how many, or -1 with reason. */
+int64_t relay_fill_made_for (relay_t *self, const char *recipient, const char *made_for,
+                             kt_reason_t *reason);
+
 /*  Whether a message with id is kept (settled or not): 1, 0, or -1 with
  *  reason.  A send resumed after a crash skips a copy kept already. */
 int relay_has (relay_t *self, const uint8_t id[KT_ID_LEN], kt_reason_t *reason);

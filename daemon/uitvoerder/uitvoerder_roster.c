@@ -401,6 +401,39 @@ s_on_expiry_check (zloop_t *loop, int timer_id, void *arg)
     return s_rebind (self->loop, self);
 }
 
+/*  Copies kept before the relay recorded whom each was composed for
+ *  (made_for "": an upgrade) were judged by their type's rule only: from
+ *  the first start on they are taken as composed for the kind each member
+ *  has now - what they were delivered as before anyway - so that a later
+ *  kind change withdraws them like the rest.  One commit; a failure is
+ *  logged and tried again at the next start. */
+static void
+s_fill_made_for (node_t *self)
+{
+    const roster_t *roster = keyring_roster (self->keyring);
+    relay_t *relay = uitvoerder_of (self)->relay;
+    kt_reason_t reason;
+    if (store_begin (self->db, &reason) != 0) {
+        kt_log (KT_LOG_ERROR, "relay made_for_failed reason=\"%s\"", reason.text);
+        return;
+    }
+    int64_t filled = 0;
+    for (size_t i = 0; filled >= 0 && i < roster->member_count; i++) {
+        const roster_member_t *m = &roster->members[i];
+        if (m->role == ROLE_UITVOERDER)
+            continue;
+        char made_for[RELAY_MADE_FOR_MAX + 1];
+        uitvoerder_made_for (m, made_for, sizeof made_for);
+        int64_t n = relay_fill_made_for (relay, m->id, made_for, &reason);
+        filled = n < 0 ? -1 : filled + n;
+    }
+    if (filled < 0 || store_commit (self->db, &reason) != 0) {
+        store_rollback (self->db);
+        kt_log (KT_LOG_ERROR, "relay made_for_failed reason=\"%s\"", reason.text);
+    } else if (filled > 0)
+        kt_log (KT_LOG_INFO, "relay made_for_noted copies=%lld", (long long) filled);
+}
+
 void
 uitvoerder_roster_start (node_t *self)
 {
@@ -434,6 +467,7 @@ uitvoerder_roster_start (node_t *self)
     }
     uitvoerder_of (self)->admitted_keys = s_admitted (keyring_roster (self->keyring), kt_now_ms ());
     s_withdraw_left (self);
+    s_fill_made_for (self);
     /*  A kind change applied before a crash cut its withdrawal off (or a
      *  roster installed by hand): what waits for each member is judged
      *  against the member as it is. */

@@ -5,8 +5,10 @@
 # casuspartner (art. 10.5: no advice): an OM that becomes a gemeente still
 # gets the plan and the advice that waited for it, and decides on closure
 # as a kernpartij; a casuspartij that becomes an externe casuspartner does
-# not get the closure composed with the advice.  A weegploeg agenda
-# composed for the OM is withdrawn from the gemeente all the same.
+# not get the closure composed with the advice.  A weegploeg agenda kept
+# before keten recorded whom a copy was composed for is taken, at the
+# uitvoerder's start, as composed for the kind the member has then, and is
+# withdrawn like any other at a later change.
 source "$(dirname "$0")/lib.sh"
 RK="$(cd "$(dirname "$0")/../.." && pwd)/configs/referentiekader-example.zpl"
 kt_uitvoerder_up om-test:om rvdk-test:rvdk
@@ -47,6 +49,17 @@ db() { sqlite3 "$T/state-$UITV/node.db" "$@"; }
 relay_of() { db "SELECT count(*) FROM relay WHERE recipient='$1' AND $2"; }
 [ "$(relay_of om-test "state=0 AND type IN ($PLAN, $CLOSURE, $WEEGPLOEG_AGENDA)")" = 3 ] \
     || fail "the plan, the advice and the agenda do not wait for om-test: the check cannot fail"
+
+# The agenda as a copy kept before the upgrade that recorded made_for:
+# the uitvoerder's next start notes it as composed for an OM.
+kt_kill "$UITV"
+db "UPDATE relay SET made_for='' WHERE recipient='om-test' AND type=$WEEGPLOEG_AGENDA"
+kt_start "$UITV"
+[ "$(relay_of om-test "type=$WEEGPLOEG_AGENDA AND state=0 AND made_for='om'")" = 1 ] \
+    || fail "the agenda kept before made_for was not noted as composed for an OM"
+grep -q "relay made_for_noted copies=1" "$T/$UITV.log" || fail "the start does not say what it noted"
+for id in politie-test rvdk-test; do wait_until 10 link_up "$id" || fail "no link $id"; done
+pass "a copy kept before made_for is noted at start as composed for the member's kind"
 
 kt "$UITV" member kind om-test gemeente | grep -q "roster version 2" || fail "kind change failed"
 kind_text="withdrawn: composed for the member's former kind"

@@ -297,6 +297,31 @@ test_origin_kept (void **state)
     assert_int_equal (relay_has_origin_kept (f->relay, "i/b", &r), 1);
 }
 
+/*  Copies kept before made_for was recorded: those still waiting are
+ *  noted as composed for the kind the member has now; settled ones, and
+ *  ones that say whom they were composed for, stay as they are. */
+static void
+test_fill_made_for (void **state)
+{
+    fixture_t *f = *state;
+    kt_reason_t r;
+    uint8_t id[KT_ID_LEN], gone[KT_ID_LEN];
+    const Keten__MessageType agenda = KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA;
+    s_kept (f, id, "om-x", agenda, "meeting/w-1/0", "");
+    randombytes_buf (id, KT_ID_LEN);
+    assert_int_equal (relay_insert (f->relay, id, "om-x", agenda, (const uint8_t *) "sealed", 6,
+                                    1000, "meeting/w-2/0", "", "test", NULL, &r),
+                      0);
+    s_kept (f, id, "om-x", agenda, "meeting/w-3/0", "gemeente/X");
+    s_kept (f, gone, "om-x", agenda, "meeting/w-4/0", "");
+    assert_int_equal (relay_settle (f->relay, gone, "om-x", true, NULL, 2000, &r), 1);
+    s_kept (f, id, "om-y", agenda, "meeting/w-1/0", "");
+    assert_int_equal (relay_fill_made_for (f->relay, "om-x", "om", &r), 2);
+    assert_int_equal (s_count (f, "recipient='om-x' AND made_for='om'"), 2);
+    assert_int_equal (s_count (f, "made_for=''"), 2); /* om-x's settled one, om-y's */
+    assert_int_equal (relay_fill_made_for (f->relay, "om-x", "om", &r), 0);
+}
+
 int
 main (void)
 {
@@ -306,6 +331,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_kind_family, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_case_holder, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_origin_kept, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_fill_made_for, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
