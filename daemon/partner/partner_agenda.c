@@ -480,7 +480,13 @@ partner_agenda_follow_role (node_t *self, kt_reason_t *reason)
              !(p->decisionbox = decisionbox_new (self->db, self->keystore, reason))) ||
             (!p->incidentbox && !(p->incidentbox = incidentbox_new (self->db, reason))))
             return -1;
-        return 0;
+        /*  Keys a drop as a casuspartij still owes (a crash or a failed
+         *  shred after its commit): the data they opened is gone, and
+         *  being a kernpartij again gives no ground to keep them. */
+        int64_t owed = retainbox_owed_tag (p->retainbox, SHRED_TAG);
+        if (owed < 0)
+            return kt_fail (reason, "cannot read the keys owed a shred");
+        return owed > 0 ? retainbox_shred_tag (p->retainbox, SHRED_TAG, reason) : 0;
     }
     /*  No longer one: nothing of the weegploeg is taken (policy refuses
      *  it, and the handlers find no box), and what it kept as one goes:
