@@ -367,6 +367,17 @@ relay_settle (relay_t *self, const uint8_t id[KT_ID_LEN], const char *sender, bo
     return changed < 0 ? -1 : changed > 0 ? 1 : 0;
 }
 
+int
+relay_withdrawn_from (relay_t *self, const uint8_t id[KT_ID_LEN], const char *sender,
+                      kt_reason_t *reason)
+{
+    return store_one (self->db,
+                      "SELECT 1 FROM relay WHERE id=? AND recipient=? AND state=4"
+                      " AND " RELAY_IS_WITHDRAWN,
+                      STORE_VALUES (STORE_BLOB (id, KT_ID_LEN), STORE_TEXT (sender)), NULL, NULL,
+                      "look up a withdrawn copy", reason);
+}
+
 /*  A kept message, read out for relay_rewrite. */
 typedef struct {
     uint8_t id[KT_ID_LEN];

@@ -166,6 +166,12 @@ int64_t relay_expired (relay_t *self, const char *recipient, uint64_t *last_ms,
 int relay_settle (relay_t *self, const uint8_t id[KT_ID_LEN], const char *sender, bool accepted,
                   const char *refusal, uint64_t now_ms, kt_reason_t *reason);
 
+/*  Whether id is a copy kept for sender and withdrawn (relay_withdraw,
+ *  relay_withdraw_if): 1, 0, or -1 with reason.  A receipt relay_settle
+ *  did not take may be for one. */
+int relay_withdrawn_from (relay_t *self, const uint8_t id[KT_ID_LEN], const char *sender,
+                          kt_reason_t *reason);
+
 /*  fn may replace a kept header (returns 1, *header_p now its own heap
  *  buffer), leave it (0) or fail (-1). */
 typedef int (relay_rewrite_fn) (void *arg, const uint8_t id[KT_ID_LEN], Keten__MessageType type,

@@ -322,6 +322,25 @@ test_fill_made_for (void **state)
     assert_int_equal (relay_fill_made_for (f->relay, "om-x", "om", &r), 0);
 }
 
+/*  A receipt relay_settle does not take: for a copy withdrawn from its
+ *  sender, or not. */
+static void
+test_withdrawn_from (void **state)
+{
+    fixture_t *f = *state;
+    kt_reason_t r;
+    uint8_t id[KT_ID_LEN], expired[KT_ID_LEN];
+    s_kept (f, id, "om-x", KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA, "meeting/w-1/0", "om");
+    assert_int_equal (relay_withdrawn_from (f->relay, id, "om-x", &r), 0);
+    assert_int_equal (relay_withdraw_one (f->relay, id, RELAY_WITHDRAWN_KIND, 2000, &r), 1);
+    assert_int_equal (relay_settle (f->relay, id, "om-x", true, NULL, 3000, &r), 0);
+    assert_int_equal (relay_withdrawn_from (f->relay, id, "om-x", &r), 1);
+    assert_int_equal (relay_withdrawn_from (f->relay, id, "om-y", &r), 0);
+    s_kept (f, expired, "om-y", KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA, "meeting/w-1/0", "om");
+    assert_int_equal (relay_expire (f->relay, "om-y", 2000, 3000, &r), 1);
+    assert_int_equal (relay_withdrawn_from (f->relay, expired, "om-y", &r), 0);
+}
+
 int
 main (void)
 {
@@ -332,6 +351,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_case_holder, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_origin_kept, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_fill_made_for, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_withdrawn_from, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
