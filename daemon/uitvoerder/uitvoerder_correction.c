@@ -481,9 +481,11 @@ s_journal (node_t *self, const correction_decision_t *d, kt_reason_t *reason)
               correction_action_name (d->change.action));
     if (d->message_id)
         kt_hex (msg, d->message_id, KT_ID_LEN);
-    json_t *detail =
-        json_pack ("{s:s, s:s, s:s}", "request_id", d->request_id ? d->request_id : "",
-                   "decided_by", d->decided_by ? d->decided_by : "", "message_id", msg);
+    /*  destroy_owed: the police representative's withdrawal (art. 7.2a),
+     *  whose subject's destruction a restore's replay must owe again. */
+    json_t *detail = json_pack (
+        "{s:s, s:s, s:s, s:b}", "request_id", d->request_id ? d->request_id : "", "decided_by",
+        d->decided_by ? d->decided_by : "", "message_id", msg, "destroy_owed", d->destroy_owed);
     char *text = detail ? json_dumps (detail, JSON_COMPACT) : NULL;
     json_decref (detail);
     if (!text)
@@ -1246,6 +1248,15 @@ uitvoerder_correction_redo (node_t *self, const Keten__CorrectionNotice *n, cons
     d.sender_user = n->os_user;
     d.om_officer = n->om_officer;
     d.bevoegd_functionaris = n->bevoegd_functionaris;
+    /*  art. 7.2a: the representative's withdrawal owes its subject's
+     *  destruction from its commit on, decided again as much as the first
+     *  time: the start's retention run carries it out
+     *  (uitvoerder_correction_destroy_owed), where the backup may hold the
+     *  subject from before the withdrawal.  A journal entry from before
+     *  keten noted it says nothing: the rule is asked again, on the
+     *  signal as the restored files hold it. */
+    json_t *owed = json_object_get (j, "destroy_owed");
+    d.destroy_owed = json_is_true (owed);
     /*  A signal that came after the backup is not in the restored files:
      *  there is nothing of it to correct.  Any other failure stops the
      *  start (the replay goes on from here at the next one). */
@@ -1274,8 +1285,14 @@ uitvoerder_correction_redo (node_t *self, const Keten__CorrectionNotice *n, cons
          *  retry would too); said, not a reason to stay down. */
         kt_log (KT_LOG_ERROR, "restore correction_refused case_ref=%s reason=\"%s\"", n->case_ref,
                 why.text);
-    else if (found > 0)
+    else if (found > 0) {
+        bool representative = false;
+        if (!owed && d.message_id && d.change.whole_signal &&
+            d.change.action == KETEN__CORRECTION_ACTION__DELETE &&
+            s_representative_check (self, d.change.signal_id, &representative, &why) == 0)
+            d.destroy_owed = representative;
         rc = s_decide_as (self, &d, false, reason);
+    }
     json_decref (j);
     return rc;
 }
