@@ -289,7 +289,7 @@ uitvoerder_copy_unfit (node_t *self, const roster_t *roster, const roster_member
      *  every kernpartij (kinds and counts, never who) and a plan the same
      *  for every participant, so the rule above is all they follow; a
      *  closure and the casusoverleg's advice differ only for an externe
-     *  casuspartner, which gets neither the advice (art. 10.5). */
+     *  casuspartner, which gets no advice (art. 10.5). */
     if (type == KETEN__MESSAGE_TYPE__INCIDENT_REGISTER || type == KETEN__MESSAGE_TYPE__PLAN ||
         !*made_for)
         return NULL;
