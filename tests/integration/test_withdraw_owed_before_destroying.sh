@@ -17,13 +17,6 @@ drop_key() {
     KEY=$(sqlite3 "$W" "SELECT hex(key_id) FROM subject WHERE case_ref='$CASE'")
     [ -n "$KEY" ] || fail "subject $N has no key at the uitvoerder"
 }
-# withdraw: the police representative withdraws signal SID and waits for
-# the answer - not the CLI's two minutes when none comes (the police node
-# keeps the withdrawal and retries it).
-withdraw() {
-    timeout 10 "$KETEN" --socket "$T/politie-test.sock" signal withdraw "$SID" \
-        --reason "Ingetrokken (fictief)." --wait 2>&1 || true
-}
 W="$T/state-$UITV/weegploeg.db"
 subj() { sqlite3 "$W" "SELECT count(*) FROM subject WHERE case_ref='${1:-$CASE}'"; }
 lstate() { sqlite3 "$W" "SELECT coalesce((SELECT state FROM lifecycle WHERE case_ref='${1:-$CASE}'),-1)"; }
@@ -35,7 +28,7 @@ gone_whole() { gone "$1" && [ "$(key "$2")" = 0 ]; }
 
 # An undisturbed withdrawal, its writes to weegploeg.db-wal counted.
 drop_key; uitv_with 0; touch "$ARM"
-withdraw | grep -q delivered || fail "the undisturbed withdrawal was not delivered"
+withdraw_waiting | grep -q delivered || fail "the undisturbed withdrawal was not delivered"
 C=$(tr -d ' ' < "$COUNT")
 wait_until 10 gone_whole "$CASE" "$KEY" || fail "an undisturbed withdrawal left the subject (rows $(subj), state $(lstate), key $(key "$KEY"))"
 pass "an undisturbed withdrawal destroys the subject at once ($C writes to weegploeg.db-wal)"
@@ -65,7 +58,7 @@ probe() {
     uitv_with "$k" 1
     check_prev
     drop_key; touch "$ARM"
-    out=$(withdraw)
+    out=$(withdraw_waiting)
     if ! grep -q delivered <<< "$out"; then
         R=unanswered
         # Its retry, once the uitvoerder is back, withdraws it and
@@ -117,7 +110,7 @@ once() {
     R=skipped
     uitv_with "$k" 0
     drop_key; touch "$ARM"
-    withdraw | grep -q delivered || fail "the withdrawal with write $k failing once was not delivered"
+    withdraw_waiting | grep -q delivered || fail "the withdrawal with write $k failing once was not delivered"
     sleep 0.5
     [ "$(subj)" = 1 ] || return 0
     case "$(lstate)" in 2 | 3) return 0 ;; esac

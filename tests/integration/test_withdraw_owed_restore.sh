@@ -8,48 +8,9 @@
 # art. 13.3's 183 days.  A journal entry written before keten noted this
 # owes it too: the rule is asked again on the restored signal.
 source "$(dirname "$0")/lib.sh"
-kt_need_faultfs
-RK="$(cd "$(dirname "$0")/../.." && pwd)/configs/referentiekader-example.zpl"
-kt_keys "$UITV" uitvoerder
-kt_keys politie-test politie
-kt_roster 1 "$T/roster.txt" "$UITV" politie-test
-PORT=
-kt_config "$UITV"; kt_start "$UITV"; kt_kill "$UITV"
-printf 'weegploeg\n    referentiekader = "%s"\n' "$RK" >> "$T/$UITV.cfg"
-kt_start "$UITV"
-SPOOL="$T/spool"; mkdir "$SPOOL"
-kt_config politie-test
-printf 'intake\n    spool-dir = "%s"\n    spool-poll-ms = 100\n    representative-mode = auto\n    representative = "Vertegenwoordiger Test"\n    representative-group = %s\n    release-group = %s\n' \
-    "$SPOOL" "$(id -gn)" "$(id -gn)" >> "$T/politie-test.cfg"
-kt_start politie-test
-wait_until 10 link_up politie-test || fail "no link"
-ARM="$T/armed"; COUNT="$T/count"
-# uitv_with AT [ALL]: restart the uitvoerder with weegploeg.db-wal's
-# AT-th write failing (from the AT-th on with ALL=1; AT=0 only counts),
-# armed once $ARM exists.
-uitv_with() {
-    rm -f "$ARM" "$COUNT"
-    kt_kill "$UITV"
-    KETEN_WRAP=$(kt_fault_wrap KETEN_FAULT_ARM="$ARM" KETEN_FAULT_AT="$1" KETEN_FAULT_ALL="${2:-0}" \
-        KETEN_FAULT_SUFFIX=weegploeg.db-wal KETEN_FAULT_COUNT="$COUNT") kt_start "$UITV"
-    wait_until 10 link_up politie-test || fail "no link"
-}
-N=0
+source "$(dirname "$0")/withdraw_lib.sh"
+withdraw_federation weegploeg.db-wal Terugtrek
 W="$T/state-$UITV/weegploeg.db"
-drop() {  # a new spool signal about a new person; its id in SID, case in CASE
-    N=$((N + 1))
-    kt_signal_file "$T/s$N.json" "B-$N"
-    sed -i "s/Test Persoon/Terugtrek$N Testpersoon/" "$T/s$N.json"
-    cp "$T/s$N.json" "$SPOOL/.s$N.tmp" && mv "$SPOOL/.s$N.tmp" "$SPOOL/s$N.json"
-    dl() { [ "$(kt politie-test signal list --json | jq -r --arg r "B-$N" '.signals[] | select(.local_ref==$r) | .state')" = delivered ]; }
-    wait_until 20 dl || fail "spool signal $N not delivered"
-    SID=$(kt politie-test signal list --json | jq -r --arg r "B-$N" '.signals[] | select(.local_ref==$r) | .message_id')
-    CASE=$(kt "$UITV" signal list --json | jq -r --arg id "$SID" '.signals[] | select(.message_id==$id) | .case_ref')
-}
-withdraw() {
-    timeout 10 "$KETEN" --socket "$T/politie-test.sock" signal withdraw "$SID" \
-        --reason "Ingetrokken (fictief)." --wait 2>&1 || true
-}
 subj() { sqlite3 "$W" "SELECT count(*) FROM subject WHERE case_ref='$CASE'"; }
 lstate() { sqlite3 "$W" "SELECT coalesce((SELECT state FROM lifecycle WHERE case_ref='$CASE'),-1)"; }
 
@@ -57,7 +18,7 @@ lstate() { sqlite3 "$W" "SELECT coalesce((SELECT state FROM lifecycle WHERE case
 # down, every write from k on failing, until the withdrawal is answered
 # (its commit made) and its subject is left, not destroying: the gap.
 drop; uitv_with 0; touch "$ARM"
-withdraw | grep -q delivered || fail "undisturbed withdrawal"
+withdraw_waiting | grep -q delivered || fail "undisturbed withdrawal"
 C=$(tr -d ' ' < "$COUNT")
 GAP=
 for ((k = C; k >= 1; k--)); do
@@ -65,7 +26,7 @@ for ((k = C; k >= 1; k--)); do
     drop
     B="$T/backup-$k"; kt "$UITV" backup "$B" > /dev/null || fail "backup"
     touch "$ARM"
-    grep -q delivered <<< "$(withdraw)" || break
+    grep -q delivered <<< "$(withdraw_waiting)" || break
     sleep 0.5
     if [ "$(subj)" = 1 ] && [ "$(lstate)" != 2 ] && [ "$(lstate)" != 3 ]; then GAP=$k; break; fi
 done

@@ -50,3 +50,11 @@ drop() {
     CASE=$(kt "$UITV" signal list --json | jq -r --arg id "$SID" '.signals[] | select(.message_id==$id) | .case_ref')
     [ -n "$CASE" ] || fail "signal $N has no case_ref at the uitvoerder"
 }
+
+# withdraw_waiting: the police representative withdraws signal SID and
+# waits for the answer - at most 10 s, not the CLI's two minutes when none
+# comes (the police node keeps the withdrawal and retries it).
+withdraw_waiting() {
+    timeout 10 "$KETEN" --socket "$T/politie-test.sock" signal withdraw "$SID" \
+        --reason "Ingetrokken (fictief)." --wait 2>&1 || true
+}
