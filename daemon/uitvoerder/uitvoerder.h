@@ -186,6 +186,11 @@ void uitvoerder_decide (node_t *self, const api_caller_t *caller, const char *cm
 /*  {decisions, cases}; NULL and reason when either cannot be read. */
 json_t *uitvoerder_decisions (node_t *self, int limit, kt_reason_t *reason);
 
+/*  A case_ref into a JSON array (arg): a list read before it is acted
+ *  on, as the action writes the files it is read from
+ *  (uitvoerder_retention.c). */
+int uitvoerder_ref_row (void *arg, const char *case_ref, kt_reason_t *reason);
+
 /*  Receipts (uitvoerder_receipts.c).  A signed receipt for id to member,
  *  in the outgoing batch: to a member that reads RECEIPTS held and sent
  *  with the others of the batch (uitvoerder_receipts_send, which

@@ -1059,15 +1059,6 @@ s_destroy_if_empty (node_t *self, const char *case_ref, kt_reason_t *reason)
     return 0;
 }
 
-/*  A case_ref into a JSON array (arg), read before acting on it. */
-static int
-s_ref_row (void *arg, const char *case_ref, kt_reason_t *reason)
-{
-    return json_array_append_new (arg, json_string (case_ref)) == 0
-               ? 0
-               : kt_fail (reason, "out of memory");
-}
-
 int
 uitvoerder_correction_destroy_owed (node_t *self, kt_reason_t *reason)
 {
@@ -1077,7 +1068,7 @@ uitvoerder_correction_destroy_owed (node_t *self, kt_reason_t *reason)
     json_t *refs = json_array ();
     if (!refs)
         return kt_fail (reason, "out of memory");
-    int rc = correction_each_destroy_owed (u->correction, s_ref_row, refs, reason);
+    int rc = correction_each_destroy_owed (u->correction, uitvoerder_ref_row, refs, reason);
     /*  The withdrawals' own steps first (a notice that could not be kept,
      *  a step's record that failed): the destruction waits for them. */
     kt_reason_t why;

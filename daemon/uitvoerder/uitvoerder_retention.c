@@ -212,8 +212,8 @@ s_archive (node_t *self, const char *case_ref, uint64_t last_ms, uint64_t due_ms
 
 /*  A case_ref into a JSON array (arg): the lists read before they are
  *  acted on, as the action writes the files they are read from. */
-static int
-s_ref_row (void *arg, const char *case_ref, kt_reason_t *reason)
+int
+uitvoerder_ref_row (void *arg, const char *case_ref, kt_reason_t *reason)
 {
     return json_array_append_new (arg, json_string (case_ref)) == 0
                ? 0
@@ -230,7 +230,7 @@ s_forget_merged (node_t *self, const char *case_ref, kt_reason_t *reason)
     json_t *refs = json_array ();
     if (!refs)
         return kt_fail (reason, "out of memory");
-    int rc = forget_each_merged (self->forget, case_ref, s_ref_row, refs, reason);
+    int rc = forget_each_merged (self->forget, case_ref, uitvoerder_ref_row, refs, reason);
     size_t i;
     json_t *ref;
     json_array_foreach (refs, i, ref)
@@ -405,7 +405,7 @@ s_forget_requests (node_t *self, kt_reason_t *reason)
     json_t *refs = json_array ();
     if (!refs)
         return kt_fail (reason, "out of memory");
-    int rc = request_each_kept_case (u->requests, s_ref_row, refs, reason);
+    int rc = request_each_kept_case (u->requests, uitvoerder_ref_row, refs, reason);
     size_t i;
     json_t *ref;
     json_array_foreach (refs, i, ref)
@@ -430,7 +430,8 @@ s_complete_destroying (node_t *self, kt_reason_t *reason)
     json_t *refs = json_array ();
     if (!refs)
         return kt_fail (reason, "out of memory");
-    int rc = lifecycle_each_destroying (uitvoerder_of (self)->lifecycle, s_ref_row, refs, reason);
+    int rc = lifecycle_each_destroying (uitvoerder_of (self)->lifecycle, uitvoerder_ref_row, refs,
+                                        reason);
     size_t i;
     json_t *ref;
     json_array_foreach (refs, i, ref)
