@@ -150,7 +150,9 @@ kt_launch() {
     # shellcheck disable=SC2086
     ${KETEN_WRAP:-} "$KETEND" --config "$T/$id.cfg" >> "$T/$id.log" 2>&1 &
     KT_PID[$id]=$!
-    local deadline=$((SECONDS + 20))
+    # A daemon under a tool (valgrind: a start of several seconds, more
+    # on a busy machine) gets longer to come up.
+    local deadline=$((SECONDS + ${KETEN_WRAP:+100} + 20))
     until kt "$id" status > /dev/null 2>&1; do
         if ! kill -0 "${KT_PID[$id]}" 2>/dev/null || [ $SECONDS -ge $deadline ]; then
             kill -KILL "${KT_PID[$id]}" 2>/dev/null || true
