@@ -300,9 +300,25 @@ s_signatures (const char *note)
     return blank ? blank + 2 : NULL;
 }
 
+/*  Whether the signature lines at sigs hold the line l (n bytes, its
+ *  newline included) as it is. */
+static bool
+s_has_line (const char *sigs, const char *l, size_t n)
+{
+    for (const char *p = sigs; p && *p;) {
+        const char *e = strchr (p, '\n');
+        size_t pn = e ? (size_t) (e - p) + 1 : strlen (p);
+        if (pn == n && memcmp (p, l, n) == 0)
+            return true;
+        p += pn;
+    }
+    return false;
+}
+
 /*  Append to merged (room for note's lines included) every signature line
  *  of note that carries a known witness's name and key and whose key has
- *  no line in merged yet; returns how many lines were dropped.  No
+ *  no line in merged yet; returns how many lines were dropped: neither a
+ *  witness's nor in merged already (as the log's own line is).  No
  *  signature is verified here: checkpoint_verify_cosignatures verified
  *  every such line of note before, over the same checkpoint text as
  *  merged's (logproof_add_cosignature checks that), so a line claiming a
@@ -330,7 +346,7 @@ s_merge (const checkpoint_witness_t *known, size_t n_known, char *merged, const 
             memcpy (merged + merged_len, l, n);
             merged[merged_len + n] = '\0';
             has[k] = true;
-        } else if (k < 0)
+        } else if (k < 0 && !s_has_line (s_signatures (merged), l, n))
             dropped++;
         l += n;
     }

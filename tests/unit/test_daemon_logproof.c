@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define FED "fed-test"
 
@@ -306,6 +307,68 @@ test_only_known_witness_cosignatures_are_merged (void **state)
     s_fixture_destroy (&f);
 }
 
+/*  Runs logproof_add_cosignature with the process's stderr (kt_log's
+ *  journal) in a file; returns what it wrote there (free it). */
+static char *
+s_cosign_logged (fixture_t *f, const char *note, int expect_rc)
+{
+    char path[96];
+    snprintf (path, sizeof path, "%s/stderr.txt", s_dir);
+    fflush (stderr);
+    int saved = dup (STDERR_FILENO);
+    assert_true (saved >= 0);
+    FILE *out = fopen (path, "w+");
+    assert_non_null (out);
+    assert_true (dup2 (fileno (out), STDERR_FILENO) >= 0);
+    char witness[65] = "";
+    kt_reason_t r;
+    kt_log_set_level (KT_LOG_INFO);
+    int rc = logproof_add_cosignature (f->proof, &f->roster, note, strlen (note), witness, &r);
+    kt_log_set_level (KT_LOG_ERROR);
+    fflush (stderr);
+    assert_true (dup2 (saved, STDERR_FILENO) >= 0);
+    close (saved);
+    assert_int_equal (rc, expect_rc);
+    char *text = calloc (1, 4096);
+    assert_non_null (text);
+    rewind (out);
+    size_t got = fread (text, 1, 4095, out);
+    text[got] = '\0';
+    fclose (out);
+    unlink (path);
+    return text;
+}
+
+/*  The journal's "cosignature dropped" counts the lines a member's note
+ *  carried that were neither a witness's nor stored already: an honest
+ *  witness's note (the log's own line and its own) drops none, so that a
+ *  real drop is not lost among one per honest cosignature. */
+static void
+test_an_honest_cosignature_drops_no_line (void **state)
+{
+    (void) state;
+    fixture_t f;
+    kt_reason_t r;
+    s_fixture (&f, 3);
+    char *note = strdup (logproof_current (f.proof, &r));
+    char *politie = s_cosign (&f, note, "politie-test", f.politie_sk, 1700000000);
+    char *logged = s_cosign_logged (&f, politie, 0);
+    assert_null (strstr (logged, "cosignature dropped"));
+    assert_string_equal (logproof_current (f.proof, &r), politie);
+    free (logged);
+
+    /*  The same note again, with a gemeente's line: that one is dropped. */
+    char *gemeente = s_cosign (&f, politie, "gemeente-test", f.gemeente_sk, 1700000001);
+    logged = s_cosign_logged (&f, gemeente, 0);
+    assert_non_null (strstr (logged, "cosignature dropped lines=1 "));
+    assert_string_equal (logproof_current (f.proof, &r), politie);
+    free (logged);
+    free (gemeente);
+    free (politie);
+    free (note);
+    s_fixture_destroy (&f);
+}
+
 /*  A witness that left the federation (revoked: its key may be why) is
  *  no longer one: its cosignature is not merged. */
 static void
@@ -384,6 +447,7 @@ main (void)
         cmocka_unit_test (test_a_request_signs_no_checkpoint_for_an_older_size),
         cmocka_unit_test (test_a_deferred_checkpoint_is_kept_after_it_is_handed_out),
         cmocka_unit_test (test_only_known_witness_cosignatures_are_merged),
+        cmocka_unit_test (test_an_honest_cosignature_drops_no_line),
         cmocka_unit_test (test_a_witness_that_left_is_not_merged),
         cmocka_unit_test (test_a_note_of_impostor_lines_is_bounded),
     };
