@@ -16,8 +16,10 @@ const char cmd_incident_usage[] =
     "       keten incident list [--json]                    (uitvoerder, kernpartij)\n"
     "       keten incident show ID [--json]                 (uitvoerder, kernpartij)\n"
     "       keten incident update ID [--persons-informed yes|no|not-required [--note TEXT]]\n"
-    "                                [--handling TEXT]      (uitvoerder)\n"
-    "       keten incident close ID (--ap-notified YYYY-MM-DDTHH:MM | --ap-not-required REASON)\n"
+    "                                [--handling TEXT]\n"
+    "                                [--ap-notified YYYY-MM-DDTHH:MM | --ap-not-required REASON]\n"
+    "                                                       (uitvoerder)\n"
+    "       keten incident close ID [--ap-notified YYYY-MM-DDTHH:MM | --ap-not-required REASON]\n"
     "                               [--persons-informed ... [--note TEXT]] [--handling TEXT]\n"
     "                                                       (uitvoerder)\n"
     "\n"
@@ -29,9 +31,11 @@ const char cmd_incident_usage[] =
     "        the persons concerned were informed (AVG art. 34).  At a kernpartij node:\n"
     "        the copy the uitvoerder sends every kernpartij at each change.\n"
     "update  record whether the persons concerned were informed (AVG art. 34; no and\n"
-    "        not-required with --note saying why) and how the incident was handled.\n"
-    "close   record that the AP was notified (when) or why notification is not\n"
-    "        required; only once persons informed and handling are recorded.\n";
+    "        not-required with --note saying why), how the incident was handled, and\n"
+    "        that the AP was notified (when) or why notification is not required\n"
+    "        (AVG art. 33), each as soon as it is so.\n"
+    "close   close the incident, once the AP outcome, persons informed and handling\n"
+    "        are recorded (here or by update before).\n";
 
 /*  Each command's own usage.  Texts are checked at the uitvoerder: at most
  *  4000 bytes (INCIDENT_TEXT_MAX), no BSN. */
@@ -69,24 +73,31 @@ static const cli_usage_t s_usages[] = {
                       "  --json                print the daemon's answer as JSON\n"},
     {"incident update",
      "Usage: keten incident update ID [--persons-informed yes|no|not-required [--note TEXT]]\n"
-     "                                [--handling TEXT] [--json]\n"
+     "                                [--handling TEXT]\n"
+     "                                [--ap-notified YYYY-MM-DDTHH:MM | --ap-not-required R]\n"
+     "                                [--json]\n"
      "\n"
-     "Record whether the persons concerned were informed (AVG art. 34) and how the\n"
-     "incident was handled (uitvoerder).  Give --persons-informed or --handling.\n"
+     "Record whether the persons concerned were informed (AVG art. 34), how the\n"
+     "incident was handled, and that the Autoriteit Persoonsgegevens was notified\n"
+     "(when) or why notification is not required (AVG art. 33; uitvoerder).  Once the\n"
+     "AP outcome is recorded the incident no longer counts against the 72 hours,\n"
+     "while it stays open until it is handled.  Give at least one of them.\n"
      "\n"
      "Options:\n"
+     "  --ap-notified TIME    when the AP was notified, Dutch time (Europe/Amsterdam)\n"
+     "  --ap-not-required R   why notifying the AP is not required (" S_TEXT_LIMIT ")\n"
      "  --persons-informed A  yes, no or not-required (no and not-required with --note)\n"
      "  --note TEXT           why not (" S_TEXT_LIMIT ")\n"
      "  --handling TEXT       how it was handled (" S_TEXT_LIMIT ")\n"
      "  --json                print the daemon's answer as JSON\n"},
     {"incident close",
-     "Usage: keten incident close ID (--ap-notified YYYY-MM-DDTHH:MM | --ap-not-required REASON)\n"
+     "Usage: keten incident close ID [--ap-notified YYYY-MM-DDTHH:MM | --ap-not-required REASON]\n"
      "                               [--persons-informed yes|no|not-required [--note TEXT]]\n"
      "                               [--handling TEXT] [--json]\n"
      "\n"
-     "Record that the Autoriteit Persoonsgegevens was notified (when) or why notification\n"
-     "is not required (AVG art. 33; uitvoerder); only once persons informed and handling\n"
-     "are recorded.\n"
+     "Close an incident (uitvoerder): only once the AP outcome (AVG art. 33: that the\n"
+     "Autoriteit Persoonsgegevens was notified, when, or why notification is not\n"
+     "required), persons informed and handling are recorded, here or by update.\n"
      "\n"
      "Options:\n"
      "  --ap-notified TIME    when the AP was notified, Dutch time (Europe/Amsterdam)\n"
@@ -374,9 +385,18 @@ cmd_incident_update (cli_t *cli, int argc, char **argv)
     int rc = s_parse (argc, argv, 1, false, &r);
     if (rc)
         return CLI_DONE (rc);
-    if (!json_object_get (r.args, "persons_informed") && !json_object_get (r.args, "handling")) {
+    if (!json_object_get (r.args, "persons_informed") && !json_object_get (r.args, "handling") &&
+        !json_object_get (r.args, "ap_notified_ms") &&
+        !json_object_get (r.args, "ap_not_required")) {
         json_decref (r.args);
-        return cli_usage_error ("incident update", "give --persons-informed or --handling");
+        return cli_usage_error ("incident update",
+                                "give --persons-informed, --handling, --ap-notified or "
+                                "--ap-not-required");
+    }
+    if (json_object_get (r.args, "ap_notified_ms") && json_object_get (r.args, "ap_not_required")) {
+        json_decref (r.args);
+        return cli_usage_error ("incident update",
+                                "give --ap-notified or --ap-not-required, not both");
     }
     json_object_set_new (r.args, "incident_id", json_string (argv[optind]));
     return s_state (cli, "incident.update", &r);

@@ -34,7 +34,9 @@ json_t *
 node_incident_json (const void *arg, uint64_t now_ms)
 {
     const incident_row_t *row = arg;
-    const char *ap = row->closed                    ? (row->notified ? "notified" : "not-required")
+    /*  The AP outcome once recorded, closed or not (incident_record_ap). */
+    const char *ap = row->notified                  ? "notified"
+                     : row->ap_not_required         ? "not-required"
                      : now_ms > row->ap_deadline_ms ? "OVERDUE"
                                                     : "pending";
     json_t *o = json_pack (

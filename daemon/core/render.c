@@ -102,6 +102,9 @@ s_pending (void *arg, const incident_row_t *row, kt_reason_t *reason)
 {
     summary_t *s = arg;
     s->open++;
+    /*  Its AP outcome recorded: nothing awaits AVG art. 33's 72 hours. */
+    if (row->notified || row->ap_not_required)
+        return 0;
     int64_t left = (int64_t) row->ap_deadline_ms - (int64_t) s->now_ms;
     return render_append (s->pending,
                           json_pack ("{s:s, s:I, s:b}", "id", row->id, "ap_deadline_ms",

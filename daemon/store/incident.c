@@ -235,18 +235,118 @@ s_int_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
     return 0;
 }
 
-int
-incident_close (incident_t *self, const char *id, uint64_t notified_ms, const char *not_required,
-                uint32_t uid, kt_reason_t *reason)
+/*  The AP outcome (AVG art. 33) as given: exactly one of a notification
+ *  time and a reason; a time before the incident was found, or more than
+ *  a minute ahead of now, is a typing error (it would be sent to every
+ *  kernpartij and counted as on time).  The minute is leeway for the
+ *  clocks of the CLI's host and this one. */
+static int
+s_ap_check (incident_t *self, const char *id, uint64_t notified_ms, const char *not_required,
+            uint64_t now, kt_reason_t *reason)
 {
     if (!notified_ms == !(not_required && *not_required))
         return kt_fail (reason, "record either when the AP was notified or why notification is "
                                 "not required (AVG art. 33)");
     if (not_required && !intake_text_ok (not_required, 1, 2000, true))
         return kt_fail (reason, "the reason must be 1..2000 bytes of text");
-    uint64_t now = kt_now_ms ();
     if (not_required && !incident_text_ok (not_required, 1))
         return kt_fail (reason, "the reason must not hold a BSN (kinds and counts, not who)");
+    int64_t found = 0;
+    if (notified_ms && store_one (self->db, "SELECT found_ms FROM incident WHERE id=?",
+                                  STORE_VALUES (STORE_TEXT (id)), s_int_row, &found,
+                                  "read when the incident was found", reason) < 0)
+        return -1;
+    if (notified_ms && (int64_t) notified_ms < found)
+        return kt_fail (reason, "the AP notification time is before the incident was found: the AP "
+                                "is notified of an incident after it is found (AVG art. 33); check "
+                                "--ap-notified (Dutch time)");
+    if (notified_ms > now + 60000)
+        return kt_fail (reason, "the AP notification time is in the future: record it once the "
+                                "AP has been notified (AVG art. 33); check --ap-notified (Dutch "
+                                "time)");
+    return 0;
+}
+
+/*  Whether an open incident id exists (1), is closed (-1 with the
+ *  reason), or is none (-1). */
+static int
+s_open (incident_t *self, const char *id, kt_reason_t *reason)
+{
+    int64_t closed = 0;
+    int found = store_one (self->db, "SELECT closed_ms IS NOT NULL FROM incident WHERE id=?",
+                           STORE_VALUES (STORE_TEXT (id)), s_int_row, &closed,
+                           "look up the incident", reason);
+    if (found < 0)
+        return -1;
+    if (found == 0)
+        return kt_fail (reason, "no incident %.24s", id);
+    /*  A closed incident's record says what was true when it was closed. */
+    if (closed)
+        return kt_fail (reason, "incident %.24s is closed: its record stays as it was closed", id);
+    return 1;
+}
+
+int
+incident_record_ap (incident_t *self, const char *id, uint64_t notified_ms,
+                    const char *not_required, uint64_t now_ms, kt_reason_t *reason)
+{
+    if (s_open (self, id, reason) < 0 ||
+        s_ap_check (self, id, notified_ms, not_required, now_ms, reason) != 0)
+        return -1;
+    int changed =
+        store_run (self->db,
+                   "UPDATE incident SET ap_notified_ms=?, ap_not_required=?, version=version+1,"
+                   " updated_ms=? WHERE id=? AND closed_ms IS NULL",
+                   STORE_VALUES (notified_ms ? STORE_INT (notified_ms) : STORE_NULL,
+                                 STORE_TEXT (not_required), STORE_INT (now_ms), STORE_TEXT (id)),
+                   "record the AP outcome", reason);
+    if (changed == 0)
+        return kt_fail (reason, "no open incident %.24s", id);
+    return changed < 0 ? -1 : 0;
+}
+
+typedef struct {
+    int64_t notified_ms; /* 0: none */
+    bool not_required;
+    int64_t found_ms;
+    int64_t deadline_ms;
+} s_ap_t;
+
+static int
+s_ap_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    s_ap_t *ap = arg;
+    ap->notified_ms = sqlite3_column_int64 (q, 0);
+    ap->not_required = sqlite3_column_type (q, 1) != SQLITE_NULL;
+    ap->found_ms = sqlite3_column_int64 (q, 2);
+    ap->deadline_ms = sqlite3_column_int64 (q, 3);
+    return 0;
+}
+
+int
+incident_close (incident_t *self, const char *id, uint64_t notified_ms, const char *not_required,
+                uint32_t uid, kt_reason_t *reason)
+{
+    uint64_t now = kt_now_ms ();
+    if (s_open (self, id, reason) < 0)
+        return -1;
+    /*  The AP outcome given here, or recorded before (incident_record_ap). */
+    bool given = notified_ms || not_required;
+    if (given && s_ap_check (self, id, notified_ms, not_required, now, reason) != 0)
+        return -1;
+    s_ap_t ap = {0};
+    if (store_one (self->db,
+                   "SELECT coalesce (ap_notified_ms, 0), ap_not_required, found_ms, ap_deadline_ms"
+                   " FROM incident WHERE id=?",
+                   STORE_VALUES (STORE_TEXT (id)), s_ap_row, &ap, "read the incident's AP outcome",
+                   reason) < 0)
+        return -1;
+    if (given)
+        ap.notified_ms = (int64_t) notified_ms, ap.not_required = !notified_ms;
+    if (!ap.notified_ms && !ap.not_required)
+        return kt_fail (reason, "record either when the AP was notified or why notification is "
+                                "not required (AVG art. 33)");
     int ready = store_one (self->db,
                            "SELECT 1 FROM incident WHERE id=? AND persons_informed<>''"
                            " AND persons_informed<>'no' AND handling<>''",
@@ -263,46 +363,35 @@ incident_close (incident_t *self, const char *id, uint64_t notified_ms, const ch
                         "34; 'no' is not yet), and how it was handled (keten incident update, or "
                         "--persons-informed and --handling here)",
                         id);
-    /*  AVG art. 33: the notification follows the finding, and is a fact,
-     *  not a plan; a time outside that is a typing error, and would be
-     *  sent to every kernpartij and counted as on time.  A minute's
-     *  leeway for the clocks of the CLI's host and this one. */
-    int64_t found = 0;
-    if (notified_ms && store_one (self->db, "SELECT found_ms FROM incident WHERE id=?",
-                                  STORE_VALUES (STORE_TEXT (id)), s_int_row, &found,
-                                  "read when the incident was found", reason) < 0)
-        return -1;
-    if (notified_ms && (int64_t) notified_ms < found)
-        return kt_fail (reason, "the AP notification time is before the incident was found: the AP "
-                                "is notified of an incident after it is found (AVG art. 33); check "
-                                "--ap-notified (Dutch time)");
-    if (notified_ms > now + 60000)
-        return kt_fail (reason, "the AP notification time is in the future: record it once the "
-                                "AP has been notified (AVG art. 33); check --ap-notified (Dutch "
-                                "time)");
-    int changed = store_run (
-        self->db,
-        "UPDATE incident SET ap_notified_ms=?, ap_not_required=?, closed_ms=?, closed_uid=?,"
-        " version=version+1, updated_ms=? WHERE id=? AND closed_ms IS NULL",
-        STORE_VALUES (notified_ms ? STORE_INT (notified_ms) : STORE_NULL, STORE_TEXT (not_required),
-                      STORE_INT (now), STORE_INT (uid), STORE_INT (now), STORE_TEXT (id)),
-        "close the incident", reason);
+    int changed =
+        given
+            ? store_run (
+                  self->db,
+                  "UPDATE incident SET ap_notified_ms=?, ap_not_required=?, closed_ms=?,"
+                  " closed_uid=?, version=version+1, updated_ms=? WHERE id=? AND closed_ms IS NULL",
+                  STORE_VALUES (notified_ms ? STORE_INT (notified_ms) : STORE_NULL,
+                                STORE_TEXT (not_required), STORE_INT (now), STORE_INT (uid),
+                                STORE_INT (now), STORE_TEXT (id)),
+                  "close the incident", reason)
+            : store_run (
+                  self->db,
+                  "UPDATE incident SET closed_ms=?, closed_uid=?, version=version+1,"
+                  " updated_ms=? WHERE id=? AND closed_ms IS NULL",
+                  STORE_VALUES (STORE_INT (now), STORE_INT (uid), STORE_INT (now), STORE_TEXT (id)),
+                  "close the incident", reason);
     if (changed == 0)
         return kt_fail (reason, "no open incident %.24s", id);
     if (changed < 0)
         return -1;
     /*  Its figure (figures.h): the AP notified within AVG art. 33's 72
-     *  hours or not, or no notification required. */
-    int64_t deadline = 0;
-    if (store_one (self->db, "SELECT ap_deadline_ms FROM incident WHERE id=?",
-                   STORE_VALUES (STORE_TEXT (id)), s_int_row, &deadline,
-                   "read the incident's deadline", reason) < 0)
-        return -1;
-    /*  On time: from when it was found up to the deadline (a time
-     *  before the finding is refused above, and never counts). */
-    return figures_add (
-        self->db, now, FIGURE_INCIDENT_CLOSED, "", notified_ms ? "ap-notified" : "ap-not-required",
-        notified_ms && (int64_t) notified_ms >= found && (int64_t) notified_ms <= deadline, reason);
+     *  hours or not, or no notification required.  On time: from when
+     *  it was found up to the deadline (a time before the finding is
+     *  refused, and never counts). */
+    return figures_add (self->db, now, FIGURE_INCIDENT_CLOSED, "",
+                        ap.notified_ms ? "ap-notified" : "ap-not-required",
+                        ap.notified_ms && ap.notified_ms >= ap.found_ms &&
+                            ap.notified_ms <= ap.deadline_ms,
+                        reason);
 }
 
 static const char *const s_informed[] = {"yes", "no", "not-required", NULL};

@@ -39,12 +39,20 @@ int incident_find_message (incident_t *self, const uint8_t message_id[KT_ID_LEN]
 int incident_register (incident_t *self, const Keten__Incident *in, const char *reporter,
                        uint32_t uid, const uint8_t *message_id, uint64_t log_index, char id[19],
                        kt_reason_t *reason);
-/*  Record the AP outcome and close: notified_ms > 0, or a reason why
- *  notification is not required.  Only once persons_informed and
- *  handling are recorded (incident_update): closed means handled.  A
- *  notification time before the incident was found, or more than a
- *  minute ahead of now, is refused; it counts as within AVG art. 33's
- *  72 hours when it lies between the finding and the deadline. */
+/*  Record the AP outcome (AVG art. 33) of an open incident: notified_ms
+ *  > 0, or a reason why notification is not required.  A notification
+ *  time before the incident was found, or more than a minute ahead of
+ *  now, is refused.  Once recorded, the incident no longer counts as
+ *  awaiting the AP (its 72 hours are met or moot), while the persons
+ *  concerned may still be informed.  Raises the version. */
+int incident_record_ap (incident_t *self, const char *id, uint64_t notified_ms,
+                        const char *not_required, uint64_t now_ms, kt_reason_t *reason);
+
+/*  Close: with the AP outcome given here (as incident_record_ap), or
+ *  recorded before (notified_ms 0, not_required NULL).  Only once
+ *  persons_informed and handling are recorded (incident_update): closed
+ *  means handled.  The notification counts as within AVG art. 33's 72
+ *  hours when it lies between the finding and the deadline. */
 int incident_close (incident_t *self, const char *id, uint64_t notified_ms,
                     const char *not_required, uint32_t uid, kt_reason_t *reason);
 

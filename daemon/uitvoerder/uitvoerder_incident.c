@@ -41,10 +41,14 @@ s_informed (const char *v)
 static int
 s_log_updated (node_t *self, const incident_row_t *row, const char *os_user, kt_reason_t *reason)
 {
-    char what[96], once[64];
-    snprintf (what, sizeof what, "incident %s v%u persons-informed:%s%s%s", row->id, row->version,
+    char what[128], once[64];
+    snprintf (what, sizeof what, "incident %s v%u persons-informed:%s%s%s%s", row->id, row->version,
               *row->persons_informed ? row->persons_informed : "not-recorded",
-              *row->handling ? " handled" : "", row->closed ? " closed" : "");
+              *row->handling ? " handled" : "",
+              row->notified          ? " ap:notified"
+              : row->ap_not_required ? " ap:not-required"
+                                     : "",
+              row->closed ? " closed" : "");
     snprintf (once, sizeof once, "incident/%s/v%u", row->id, row->version);
     Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
     e.event = KETEN__LOG_EVENT__INCIDENT_UPDATED;
@@ -284,9 +288,10 @@ uitvoerder_incident_list (node_t *self, const api_caller_t *caller, const char *
                   &reason);
 }
 
-/*  incident.update: persons informed (AVG art. 34) and handling;
- *  incident.close: the same, may be, then the AP outcome (art. 33) - in
- *  one commit.  Either way every kernpartij gets the change. */
+/*  incident.update: persons informed (AVG art. 34), handling and the AP
+ *  outcome (art. 33), any of them; incident.close: the same, may be,
+ *  then closed, with the AP outcome given or recorded before - in one
+ *  commit.  Either way every kernpartij gets the change. */
 void
 uitvoerder_incident_close (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
@@ -309,14 +314,20 @@ uitvoerder_incident_close (node_t *self, const api_caller_t *caller, const char 
     int rc = 0;
     if (!id)
         rc = kt_fail (&reason, "%s needs incident_id", cmd);
-    else if (!close && (notified || not_required))
-        rc = kt_fail (&reason, "the AP outcome is recorded with incident.close");
+    else if (notified && !when)
+        rc = kt_fail (&reason, "ap_notified_ms must be a time in ms since the epoch");
+    else if (!close && !informed && !handling && !note && !when && !not_required)
+        rc = kt_fail (&reason, "record persons_informed (yes, no, not-required), handling or the "
+                               "AP outcome (ap_notified_ms or ap_not_required)");
     else if (store_begin (self->db, &reason) != 0)
         rc = -1;
     else {
-        if ((informed || handling || note || !close) &&
+        if ((informed || handling || note) &&
             incident_update (reg, id, informed, note, handling, (uint32_t) caller->uid,
                              kt_now_ms (), &reason) != 0)
+            rc = -1;
+        if (rc == 0 && !close && (when || not_required) &&
+            incident_record_ap (reg, id, when, not_required, kt_now_ms (), &reason) != 0)
             rc = -1;
         if (rc == 0 && close &&
             incident_close (reg, id, when, not_required, (uint32_t) caller->uid, &reason) != 0)
@@ -330,8 +341,13 @@ uitvoerder_incident_close (node_t *self, const api_caller_t *caller, const char 
         apiserver_reply_error (self->api, caller, reason.text);
         return;
     }
+    bool ap = close || when || not_required;
     kt_log (KT_LOG_INFO, "incident %s id=%s%s%s uid=%u", close ? "closed" : "updated", id,
-            close ? " ap=" : "", close ? (when ? "notified" : "not-required") : "",
+            ap ? " ap=" : "",
+            !ap            ? ""
+            : when         ? "notified"
+            : not_required ? "not-required"
+                           : "as-recorded",
             (unsigned) caller->uid);
     char user[65];
     access_user_name (caller->uid, user, sizeof user);

@@ -106,6 +106,37 @@ pass "an AP notification time before the finding or in the future is refused; on
 kt "$UITV" incident report --what "Test door de uitvoerder." --found "$(date +%FT%H:%M)" \
     --data-kind geen --subjects 0 | grep -q registered || fail "the uitvoerder cannot register its own"
 
+# AVG art. 33 and 34 take their own times: the AP notified within the 72
+# hours is recorded at once, while the letters to the persons concerned
+# still go out; from then on the incident is no longer overdue (status,
+# --check), and it stays open until it is handled.
+kt "$UITV" incident report --what "Een export op een gedeelde schijf." \
+    --found "$(TZ=Europe/Amsterdam date -d '-4 days' +%FT%H:%M)" --data-kind naw --subjects 2 \
+    | grep -q registered || fail "the uitvoerder cannot register the third"
+K=$(kt "$UITV" incident list --json | jq -r '.incidents[] | select(.ap=="OVERDUE" and (.what | startswith("Een export"))) | .id')
+[ -n "$K" ] || fail "the third incident is not overdue"
+kt "$UITV" incident update "$K" --persons-informed no --note "Brieven gaan deze week uit." \
+    --handling "Export gewist." | grep -q updated || fail "update failed"
+out=$(kt "$UITV" status --check) && fail "--check passed with an overdue incident"
+grep -q "past the 72 hours" <<< "$out" || fail "the overdue incident is not in --check: $out"
+kt "$UITV" incident update "$K" --ap-notified "$(TZ=Europe/Amsterdam date -d '-3 days' +%FT%H:%M)" \
+    | grep -q updated || fail "the AP notification could not be recorded before the close"
+[ "$(kt "$UITV" incident list --json | jq -r --arg k "$K" '.incidents[] | select(.id==$k) | [.ap, .closed] | join(",")')" = notified,false ] \
+    || fail "the recorded AP notification is not shown, or closed the incident"
+[ "$(kt "$UITV" status --json | jq -r --arg k "$K" '[.incidents.ap_pending[] | select(.id==$k)] | length')" = 0 ] \
+    || fail "an incident whose AP was notified still awaits the AP in status"
+out=$(kt "$UITV" status --check) || true
+if grep -q "past the 72 hours" <<< "$out"; then fail "--check still says the 72 hours passed: $out"; fi
+ap_at_politie() { [ "$(kt politie-test incident list --json | jq -r --arg k "$K" '.incidents[] | select(.id==$k) | .ap')" = notified ]; }
+wait_until 20 ap_at_politie || fail "politie-test does not see the AP notified"
+rc=0; out=$(kt "$UITV" incident close "$K" 2>&1) || rc=$?
+[ $rc = 1 ] && grep -q "'no' is not yet" <<< "$out" || fail "closed before the persons were informed (exit $rc): $out"
+kt "$UITV" incident update "$K" --persons-informed yes | grep -q updated || fail "update failed"
+kt "$UITV" incident close "$K" | grep -q closed || fail "close with the AP outcome recorded before failed"
+[ "$(kt "$UITV" incident list --json | jq -r --arg k "$K" '.incidents[] | select(.id==$k) | [.ap, .closed, (.ap_notified_ms > 0)] | map(tostring) | join(",")')" = notified,true,true ] \
+    || fail "the close lost the recorded AP notification"
+pass "the AP notification is recorded before the persons are informed; the incident is no longer overdue, and closes once handled"
+
 # The register fails after the log entry is written (its file is locked by
 # another process here, as a crash there would leave it): no receipt, the
 # reporter retries, and the retry is registered under that same entry.

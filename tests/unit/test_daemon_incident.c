@@ -14,6 +14,7 @@
 #include "incident.h"
 #include "incidentbox.h"
 #include "policy.h"
+#include "render.h"
 #include "store.h"
 
 #include <stdio.h>
@@ -185,6 +186,55 @@ test_an_incident_closes_only_once_handled (void **state)
     assert_non_null (strstr (r.text, "is closed"));
 }
 
+/*  AVG art. 33 and 34 take their own times: the AP outcome is recorded
+ *  on an open incident, which then no longer awaits the AP (status), and
+ *  the close takes it as recorded; a time outside the finding and now is
+ *  refused as at the close, and a closed incident takes none. */
+static void
+test_the_ap_outcome_is_recorded_before_the_close (void **state)
+{
+    fixture_t *f = *state;
+    char id[19];
+    kt_reason_t r;
+    uint64_t now = kt_now_ms ();
+    s_register (f, "Mail verkeerd geadresseerd.", id);
+    json_t *sum = render_incident_summary (f->reg, now, &r);
+    assert_int_equal (json_array_size (json_object_get (sum, "ap_pending")), 1);
+    json_decref (sum);
+    /*  Outside the finding and now, both or neither: refused. */
+    assert_int_equal (incident_record_ap (f->reg, id, now - 2 * 3600 * 1000, NULL, now, &r), -1);
+    assert_non_null (strstr (r.text, "before the incident was found"));
+    assert_int_equal (incident_record_ap (f->reg, id, now + 3600 * 1000, NULL, now, &r), -1);
+    assert_int_equal (incident_record_ap (f->reg, id, now, "Versleuteld.", now, &r), -1);
+    assert_int_equal (incident_record_ap (f->reg, id, 0, NULL, now, &r), -1);
+    assert_int_equal (incident_record_ap (f->reg, "i-0000000000000000", now, NULL, now, &r), -1);
+    assert_non_null (strstr (r.text, "no incident"));
+    /*  Nothing was closed without the AP outcome. */
+    assert_int_equal (incident_update (f->reg, id, "no", "Brieven gaan uit.", "Mail teruggehaald.",
+                                       1000, now, &r),
+                      0);
+    assert_int_equal (incident_close (f->reg, id, 0, NULL, 1000, &r), -1);
+    assert_non_null (strstr (r.text, "AVG art. 33"));
+    assert_int_equal (incident_record_ap (f->reg, id, now - 1000, NULL, now, &r), 0);
+    sum = render_incident_summary (f->reg, now, &r);
+    assert_int_equal (json_integer_value (json_object_get (sum, "open")), 1);
+    assert_int_equal (json_array_size (json_object_get (sum, "ap_pending")), 0);
+    json_decref (sum);
+    /*  Still open, until the persons are informed. */
+    assert_int_equal (incident_close (f->reg, id, 0, NULL, 1000, &r), -1);
+    assert_non_null (strstr (r.text, "'no' is not yet"));
+    assert_int_equal (incident_update (f->reg, id, "yes", NULL, NULL, 1000, now, &r), 0);
+    assert_int_equal (incident_close (f->reg, id, 0, NULL, 1000, &r), 0);
+    assert_int_equal (incident_record_ap (f->reg, id, now, NULL, now, &r), -1);
+    assert_non_null (strstr (r.text, "is closed"));
+    /*  Counted once, on time, as it was recorded. */
+    assert_int_equal (store_int (f->db,
+                                 "SELECT sum(value) FROM figure WHERE kind='incident-closed'"
+                                 " AND label='ap-notified'",
+                                 -1),
+                      1);
+}
+
 static int
 s_entry (void *arg, const incident_row_t *row, kt_reason_t *reason)
 {
@@ -287,6 +337,8 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_a_bsn_in_the_register_is_refused),
+        cmocka_unit_test_setup_teardown (test_the_ap_outcome_is_recorded_before_the_close, s_setup,
+                                         s_teardown),
         cmocka_unit_test_setup_teardown (test_an_incident_closes_only_once_handled, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (
