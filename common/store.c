@@ -259,6 +259,25 @@ store_open_shared (const char *path, kt_reason_t *reason)
     return s_open (path, SQLITE_OPEN_FULLMUTEX, reason);
 }
 
+sqlite3 *
+store_open_readonly (const char *path, kt_reason_t *reason)
+{
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2 (
+        path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL);
+    if (rc != SQLITE_OK) {
+        kt_fail (reason, "cannot open database %s: %s", path,
+                 db ? sqlite3_errmsg (db) : sqlite3_errstr (rc));
+        sqlite3_close (db);
+        return NULL;
+    }
+    sqlite3_extended_result_codes (db, 1);
+    sqlite3_busy_timeout (db, STORE_BUSY_TIMEOUT_MS);
+    /*  A reader never checkpoints: the file stays as its writer left it. */
+    sqlite3_db_config (db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+    return db;
+}
+
 int
 store_migrate (sqlite3 *db, const char *module, const char *const *migrations, size_t n_migrations,
                kt_reason_t *reason)

@@ -27,6 +27,11 @@ sqlite3 *store_open (const char *path, kt_reason_t *reason);
  *  its connection serialises its users, so any use of it meanwhile waits
  *  for the thread to end instead of racing it.  A little slower per call, so only where it pays. */
 sqlite3 *store_open_shared (const char *path, kt_reason_t *reason);
+/*  An existing file opened to read only (ketend --check): no pragma, no
+ *  migration, nothing written to it, and no checkpoint at its close.
+ *  SQLite may make its -wal and -shm files when they are missing (a
+ *  stopped node's), as any reader of a WAL file does; they hold nothing. */
+sqlite3 *store_open_readonly (const char *path, kt_reason_t *reason);
 /*  Bring module's tables up to date: migrations[i] takes them from version
  *  i to i + 1, each in its own transaction, recorded per module in the
  *  schema_version table (several modules may share a file, as the outbox

@@ -35,6 +35,7 @@ struct _keystore_t {
     size_t n_pool;
     int64_t *lists; /* the key_pool_list rows there are */
     size_t n_lists, cap_lists;
+    bool readonly; /* keystore_open_readonly: nothing is written */
 };
 
 static const char *const s_migrations[] = {
@@ -81,9 +82,15 @@ keystore_check_storage (keystore_t *self, kt_reason_t *reason)
     uint8_t tag[32], kept[32];
     crypto_generichash (tag, sizeof tag, (const uint8_t *) s_context, sizeof s_context - 1,
                         self->storage_key, 32);
-    int found =
-        store_one (self->db, "SELECT tag FROM storage_check WHERE id=?",
-                   STORE_VALUES (STORE_INT (1)), s_tag_row, kept, "read the storage check", reason);
+    /*  Read only: a file of an older release may lack the check's table
+     *  (its migration is a start's), or hold no data key at all. */
+    if (self->readonly && !self->select)
+        return 0;
+    int found = self->readonly ? store_has_table (self->db, "storage_check", reason) : 1;
+    if (found > 0)
+        found = store_one (self->db, "SELECT tag FROM storage_check WHERE id=?",
+                           STORE_VALUES (STORE_INT (1)), s_tag_row, kept, "read the storage check",
+                           reason);
     bool differs = false;
     if (found < 0)
         return -1;
@@ -99,7 +106,7 @@ keystore_check_storage (keystore_t *self, kt_reason_t *reason)
         kt_reason_t why;
         differs = have == 1 && keystore_get (self, newest, key, &why) != 0;
         sodium_memzero (key, sizeof key);
-        if (!differs &&
+        if (!differs && !self->readonly &&
             store_run (self->db, "INSERT INTO storage_check (id, tag) VALUES (1, ?)",
                        STORE_VALUES (STORE_BLOB (tag, 32)), "keep the storage check", reason) < 0)
             return -1;
@@ -135,6 +142,27 @@ keystore_open (const char *path, const uint8_t storage_key[32], kt_reason_t *rea
         !(self->delete = store_prepare (self->db, "DELETE FROM data_key WHERE key_id=?", reason)) ||
         !(self->rows = store_rows_new (
               self->db, "INSERT INTO data_key (key_id, wrapped, created_ms)", 3, reason))) {
+        keystore_destroy (&self);
+        return NULL;
+    }
+    return self;
+}
+
+keystore_t *
+keystore_open_readonly (const char *path, const uint8_t storage_key[32], kt_reason_t *reason)
+{
+    keystore_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        kt_fail (reason, "out of memory");
+        return NULL;
+    }
+    self->storage_key = storage_key;
+    self->readonly = true;
+    int keys = -1;
+    if (!(self->db = store_open_readonly (path, reason)) ||
+        (keys = store_has_table (self->db, "data_key", reason)) < 0 ||
+        (keys > 0 && !(self->select = store_prepare (
+                           self->db, "SELECT wrapped FROM data_key WHERE key_id=?", reason)))) {
         keystore_destroy (&self);
         return NULL;
     }

@@ -23,11 +23,16 @@ typedef struct _keystore_t keystore_t;
 /*  storage_key is borrowed and must outlive the keystore. */
 keystore_t *keystore_open (const char *path, const uint8_t storage_key[32], kt_reason_t *reason);
 void keystore_destroy (keystore_t **self_p);
+/*  An existing keystore.db to read only (ketend --check): no migration,
+ *  nothing written; only keystore_check_storage is of use on it. */
+keystore_t *keystore_open_readonly (const char *path, const uint8_t storage_key[32],
+                                    kt_reason_t *reason);
 /*  Whether the storage key given is the one that wrapped the data keys (a
  *  keyed hash kept in the file; a keystore from before it proves it with
- *  its newest key, once): 0; KEYSTORE_OTHER_STORAGE_KEY with a reason
- *  that says what to do when not (a node on a key file made anew would
- *  find every record unreadable); -1 when the file cannot be read. */
+ *  its newest key, once - not on a keystore opened read only, which
+ *  writes nothing): 0; KEYSTORE_OTHER_STORAGE_KEY with a reason that
+ *  says what to do when not (a node on a key file made anew would find
+ *  every record unreadable); -1 when the file cannot be read. */
 #define KEYSTORE_OTHER_STORAGE_KEY (-2)
 int keystore_check_storage (keystore_t *self, kt_reason_t *reason);
 sqlite3 *keystore_db (keystore_t *self);
