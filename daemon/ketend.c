@@ -2,6 +2,7 @@
 #include "config.h"
 #include "keyring.h"
 #include "keys.h"
+#include "keystore.h"
 #include "node.h"
 #include "node_core.h" /* node_role_t: --check runs the role's config check */
 #include "partner.h"
@@ -12,10 +13,13 @@
 
 #include <czmq.h>
 #include <sodium.h>
+#include <errno.h>
 #include <getopt.h>
 #include <grp.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 
 static void
@@ -72,10 +76,46 @@ s_check_groups (const config_t *config)
     return warnings;
 }
 
+/*  --check, on the key file's storage key: a start refuses a key file
+ *  whose storage key did not wrap the data keys in keystore.db (a
+ *  rotation without keten keygen --storage-from), as a configuration
+ *  problem.  --check compares them the same way, reading the file only:
+ *  a start's open would migrate it, and a keystore from before the
+ *  storage check would get its check row written.  No keystore.db yet
+ *  (a node not started before): nothing to compare.  One that cannot be
+ *  read now (a lock, another user's state directory) is said and passes,
+ *  as the start meets it as it may.  KEYSTORE_OTHER_STORAGE_KEY with the
+ *  start's reason, or 0. */
+static int
+s_check_storage (const config_t *config, const keys_secret_t *keys, kt_reason_t *reason)
+{
+    char path[PATH_MAX + 32];
+    struct stat st;
+    snprintf (path, sizeof path, "%s/keystore.db", config->state_dir);
+    if (lstat (path, &st) != 0 && errno == ENOENT)
+        return 0;
+    kt_reason_t why;
+    keystore_t *keystore = keystore_open_readonly (path, keys->storage_key, &why);
+    int rc = keystore ? keystore_check_storage (keystore, &why) : -1;
+    keystore_destroy (&keystore);
+    if (rc == KEYSTORE_OTHER_STORAGE_KEY) {
+        *reason = why;
+        return rc;
+    }
+    if (rc != 0)
+        fprintf (stderr,
+                 "ketend: warning: the key file's storage key is not compared with %s now: %s; "
+                 "a start compares it\n",
+                 path, why.text);
+    return 0;
+}
+
 /*  --check: what a start would refuse first, without binding anything:
  *  the config (already loaded), the secret keys and their file mode, the
- *  roster against the pinned key, and this node's place in it.  Every
- *  refusal is a configuration problem: EX_CONFIG, as a start exits. */
+ *  roster against the pinned key, this node's place in it, the role's
+ *  settings, and the key file's storage key against keystore.db (read
+ *  only).  Every refusal is a configuration problem: EX_CONFIG, as a
+ *  start exits. */
 static int
 s_check (const config_t *config, const node_role_t *const *roles, size_t n_roles)
 {
@@ -119,6 +159,8 @@ s_check (const config_t *config, const node_role_t *const *roles, size_t n_roles
         else if (!serving)
             fprintf (stderr, "ketend: this ketend has no role for a %s\n", roster_role_name (role));
         else if (serving->check (config, &reason) != 0)
+            fprintf (stderr, "ketend: %s\n", reason.text);
+        else if (s_check_storage (config, keys, &reason) != 0)
             fprintf (stderr, "ketend: %s\n", reason.text);
         else {
             /*  A member that left still starts (its data stays for its

@@ -80,7 +80,27 @@ rc=0; "$KETEND" --config "$T/politie-test.cfg" > /dev/null 2>&1 || rc=$?
 [ $rc = 78 ] || fail "a key file with another storage key exits $rc, not 78 (EX_CONFIG)"
 grep -q "wrapped under another storage key than this key file's" "$T/politie-test.log" \
     || fail "the refusal does not say why: $(tail -3 "$T/politie-test.log")"
+# ketend --check refuses it as the start does - the same words, exit 78 -
+# reading keystore.db only: also a keystore from before the storage check
+# (no check row: its newest key proves it), which it leaves without one.
+KS="$T/state-politie-test/keystore.db"
+ks_sum() { { cat "$KS"; cat "$KS-wal" 2> /dev/null || true; } | sha256sum; }
+for row in 1 0; do
+    [ $row = 1 ] || sqlite3 "$KS" "DELETE FROM storage_check"
+    before=$(ks_sum)
+    rc=0; "$KETEND" --config "$T/politie-test.cfg" --check > "$T/check.out" 2>&1 || rc=$?
+    [ $rc = 78 ] || fail "--check of a key file with another storage key (check rows: $row): exit $rc, not 78: $(cat "$T/check.out")"
+    grep -q "wrapped under another storage key than this key file's" "$T/check.out" \
+        || fail "--check does not say why: $(cat "$T/check.out")"
+    [ "$(ks_sum)" = "$before" ] || fail "--check wrote to keystore.db (check rows: $row)"
+    [ "$(sqlite3 "$KS" "SELECT count(*) FROM storage_check")" = $row ] \
+        || fail "--check changed keystore.db's storage check (check rows: $row)"
+done
+pass "--check refuses a key file with another storage key as the start does, writing nothing"
 switch_keys new politie-test
+"$KETEND" --config "$T/politie-test.cfg" --check > "$T/check.out" 2>&1 \
+    || fail "--check refused the rotated key file that keeps the storage key: $(cat "$T/check.out")"
+[ "$(sqlite3 "$KS" "SELECT count(*) FROM storage_check")" = 0 ] || fail "--check wrote the storage check"
 kt_start politie-test
 wait_until 10 link_up politie-test || fail "the new keys do not connect"
 [ "$(jfield politie-test .old_keys_until)" = null ] || fail "still flagged as on the old keys"
