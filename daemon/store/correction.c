@@ -37,6 +37,14 @@ static const char *const s_migrations[] = {
      *  subject's destruction it made owed is not settled. */
     "ALTER TABLE correction ADD COLUMN destroy_owed INTEGER NOT NULL DEFAULT 0;"
     "CREATE INDEX correction_destroy_owed ON correction (case_ref) WHERE destroy_owed=1;",
+    /*  4: art. 7.2a, the withdrawals decided before 3, whose destruction
+     *  could not begin then and that nothing marked: the file's sender
+     *  withdrawals are looked at once, at the next start (the role asks
+     *  the provenance log which were the representative's), and the
+     *  destructions still owed marked (correction_backfill_done). */
+    "CREATE TABLE destroy_owed_backfill (id INTEGER PRIMARY KEY CHECK (id = 1));"
+    "INSERT INTO destroy_owed_backfill SELECT 1 WHERE EXISTS (SELECT 1 FROM correction"
+    " WHERE action='delete' AND whole_signal=1 AND message_id IS NOT NULL);",
 };
 
 static const char *const s_actions[] = {"", "correct", "add", "delete", "block", "unblock"};
@@ -178,6 +186,93 @@ correction_destroy_settled (correction_t *self, const char *case_ref, kt_reason_
                       reason) < 0
                ? -1
                : 0;
+}
+
+typedef struct {
+    correction_owed_fn *fn;
+    void *arg;
+} owed_visit_t;
+
+static int
+s_owed_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    owed_visit_t *v = arg;
+    return v->fn (v->arg, store_text (q, 0), (uint64_t) sqlite3_column_int64 (q, 1), reason);
+}
+
+int
+correction_each_owed (correction_t *self, correction_owed_fn *fn, void *arg, kt_reason_t *reason)
+{
+    owed_visit_t v = {fn, arg};
+    return store_each (self->db,
+                       "SELECT case_ref, min(decided_ms) FROM correction WHERE destroy_owed=1"
+                       " GROUP BY case_ref ORDER BY 2, 1",
+                       NULL, NULL, s_owed_row, &v, "list the destructions withdrawals owe", reason);
+}
+
+int
+correction_backfill_pending (correction_t *self, kt_reason_t *reason)
+{
+    return store_one (self->db, "SELECT 1 FROM destroy_owed_backfill", NULL, NULL, NULL,
+                      "look for the withdrawals to mark", reason);
+}
+
+typedef struct {
+    correction_withdrawal_fn *fn;
+    void *arg;
+} withdrawal_visit_t;
+
+static int
+s_withdrawal_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    withdrawal_visit_t *v = arg;
+    correction_withdrawal_t w = {.correction_id = store_text (q, 0),
+                                 .case_ref = store_text (q, 1),
+                                 .decided_ms = (uint64_t) sqlite3_column_int64 (q, 3)};
+    if (!store_blob_is (q, 2, KT_ID_LEN))
+        return kt_fail (reason, "correction %.24s: the signal id is damaged", w.correction_id);
+    memcpy (w.signal_id, sqlite3_column_blob (q, 2), KT_ID_LEN);
+    return v->fn (v->arg, &w, reason);
+}
+
+int
+correction_each_last_withdrawal (correction_t *self, correction_withdrawal_fn *fn, void *arg,
+                                 kt_reason_t *reason)
+{
+    withdrawal_visit_t v = {fn, arg};
+    /*  A whole signal deleted: by its sender's withdrawal (a message id)
+     *  or by the uitvoerder's decision (none).  Of each case_ref only
+     *  the newest, and only when its sender's and not marked. */
+    return store_each (
+        self->db,
+        "SELECT c.correction_id, c.case_ref, c.signal_id, c.decided_ms FROM correction c"
+        " WHERE c.action='delete' AND c.whole_signal=1 AND c.message_id IS NOT NULL"
+        " AND c.destroy_owed=0 AND NOT EXISTS (SELECT 1 FROM correction l"
+        " WHERE l.case_ref=c.case_ref AND l.action='delete' AND l.whole_signal=1"
+        " AND (l.decided_ms > c.decided_ms OR (l.decided_ms = c.decided_ms AND l.rowid > c.rowid)))"
+        " ORDER BY c.decided_ms, c.rowid",
+        NULL, NULL, s_withdrawal_row, &v, "list the subjects' last withdrawals", reason);
+}
+
+int
+correction_backfill_done (correction_t *self, const char *const *ids, size_t n, kt_reason_t *reason)
+{
+    if (store_begin (self->db, reason) != 0)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (store_run (self->db, "UPDATE correction SET destroy_owed=1 WHERE correction_id=?",
+                       STORE_VALUES (STORE_TEXT (ids[i])), "mark a withdrawal's destruction",
+                       reason) < 0)
+            rc = -1;
+    if (rc == 0 && store_run (self->db, "DELETE FROM destroy_owed_backfill", NULL,
+                              "record the withdrawals marked", reason) < 0)
+        rc = -1;
+    if (rc != 0 || store_commit (self->db, reason) != 0) {
+        store_rollback (self->db);
+        return -1;
+    }
+    return 0;
 }
 
 int

@@ -63,6 +63,36 @@ int correction_each_destroy_owed (correction_t *self, store_text_fn *fn, void *a
 /*  case_ref's owed destruction is settled: it is not to be done, as
  *  something else rests on the subject (art. 13 takes it then). */
 int correction_destroy_settled (correction_t *self, const char *case_ref, kt_reason_t *reason);
+/*  Each case_ref whose destruction a withdrawal owes, with since when
+ *  (its earliest owing withdrawal's decided_ms), longest owed first. */
+typedef int (correction_owed_fn) (void *arg, const char *case_ref, uint64_t since_ms,
+                                  kt_reason_t *reason);
+int correction_each_owed (correction_t *self, correction_owed_fn *fn, void *arg,
+                          kt_reason_t *reason);
+
+/*  art. 7.2a, once after an upgrade: withdrawals decided before the mark
+ *  existed, whose destruction could not begin then, marked as owed.
+ *  Pending: 1 when the file held sender withdrawals before (migration
+ *  4) and they have not been looked at, 0, -1. */
+int correction_backfill_pending (correction_t *self, kt_reason_t *reason);
+/*  A subject's newest deletion of a whole signal, when it was its
+ *  sender's withdrawal and is not marked; borrowed for the callback. */
+typedef struct {
+    const char *correction_id;
+    const char *case_ref;
+    uint8_t signal_id[KT_ID_LEN];
+    uint64_t decided_ms;
+} correction_withdrawal_t;
+typedef int (correction_withdrawal_fn) (void *arg, const correction_withdrawal_t *w,
+                                        kt_reason_t *reason);
+/*  Each such withdrawal, oldest first, to fn (which must not change the
+ *  file: collect, then act). */
+int correction_each_last_withdrawal (correction_t *self, correction_withdrawal_fn *fn, void *arg,
+                                     kt_reason_t *reason);
+/*  The n decisions ids marked as owing their subject's destruction, and
+ *  the look done, in one commit. */
+int correction_backfill_done (correction_t *self, const char *const *ids, size_t n,
+                              kt_reason_t *reason);
 
 /*  Whether decision d is recorded already: by its member's message id
  *  when it has one (unique), else by its signal, action, item (not for

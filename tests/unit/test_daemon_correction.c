@@ -414,6 +414,127 @@ test_a_withdrawals_owed_destruction_commits_with_it (void **state)
     assert_int_equal (s_owed (f), 0);
 }
 
+/*  One more signal about the fixture's person, at log index index: its
+ *  id in id; it joins the fixture's subject. */
+static void
+s_one_more (fixture_t *f, uint8_t id[KT_ID_LEN], uint64_t index)
+{
+    kt_reason_t r;
+    Keten__Signal *s = s_signal ();
+    uint8_t commitment[32] = {0};
+    randombytes_buf (id, KT_ID_LEN);
+    weegploeg_signal_t w = {id, "politie-test", index, index, index, commitment, s, "",
+                            "", NULL,           0};
+    if (weegploeg_store_signals (f->weegploeg, &w, 1, &r) != 0)
+        fail_msg ("weegploeg_store_signals: %s", r.text);
+    assert_string_equal (w.case_ref, f->case_ref);
+    intake_signal_destroy (&s);
+}
+
+/*  The whole of signal id deleted at decided_ms: by its sender's own
+ *  withdrawal (a message id), or by the uitvoerder's decision. */
+static void
+s_delete_whole (fixture_t *f, const uint8_t id[KT_ID_LEN], bool by_sender, uint64_t decided_ms)
+{
+    kt_reason_t r;
+    uint8_t message_id[KT_ID_LEN];
+    randombytes_buf (message_id, sizeof message_id);
+    correction_decision_t d = {0};
+    d.change.action = KETEN__CORRECTION_ACTION__DELETE;
+    d.change.whole_signal = true;
+    memcpy (d.change.signal_id, id, KT_ID_LEN);
+    d.request_id = "";
+    d.reason = "Ingetrokken (fictief).";
+    d.decided_by = by_sender ? "politie-test" : "operator";
+    d.message_id = by_sender ? message_id : NULL;
+    d.decided_ms = decided_ms;
+    if (correction_decide (f->correction, &d, &r) != 0)
+        fail_msg ("correction_decide: %s", r.text);
+}
+
+typedef struct {
+    size_t n;
+    uint8_t signal_id[KT_ID_LEN];
+    char correction_id[24];
+} last_t;
+
+static int
+s_last_row (void *arg, const correction_withdrawal_t *w, kt_reason_t *reason)
+{
+    (void) reason;
+    last_t *l = arg;
+    l->n++;
+    memcpy (l->signal_id, w->signal_id, KT_ID_LEN);
+    snprintf (l->correction_id, sizeof l->correction_id, "%s", w->correction_id);
+    return 0;
+}
+
+static last_t
+s_last (fixture_t *f)
+{
+    last_t l = {0};
+    kt_reason_t r;
+    if (correction_each_last_withdrawal (f->correction, s_last_row, &l, &r) != 0)
+        fail_msg ("correction_each_last_withdrawal: %s", r.text);
+    return l;
+}
+
+/*  art. 7.2a, an upgrade: a withdrawal decided before the mark existed
+ *  (correction version 2) is looked at once, at the first start of the
+ *  release that can mark it - and only the subject's newest deletion of
+ *  a whole signal is one to look at, and only when it was its sender's
+ *  withdrawal: one the uitvoerder's correction made, or a withdrawal
+ *  another deletion followed, left the subject to art. 13.3.  (Whose the
+ *  withdrawal was, and whether the subject is still there, empty and
+ *  undecided, the uitvoerder asks its log and files:
+ *  tests/integration/test_withdraw_owed_backfill.sh.) */
+static void
+test_withdrawals_before_the_mark_are_looked_at_once (void **state)
+{
+    fixture_t *f = *state;
+    kt_reason_t r;
+    uint8_t second[KT_ID_LEN], third[KT_ID_LEN];
+    s_one_more (f, second, 2);
+    /*  A new file: nothing to look at. */
+    assert_int_equal (correction_backfill_pending (f->correction, &r), 0);
+    /*  The sender withdraws the first, the uitvoerder deletes the second:
+     *  the newest deletion is not a withdrawal. */
+    s_delete_whole (f, f->signal_id, true, 1000);
+    assert_int_equal (s_last (f).n, 1);
+    s_delete_whole (f, second, false, 2000);
+    assert_int_equal (s_last (f).n, 0);
+    /*  A third, withdrawn by its sender: that one is the newest. */
+    s_one_more (f, third, 3);
+    s_delete_whole (f, third, true, 3000);
+    last_t l = s_last (f);
+    assert_int_equal (l.n, 1);
+    assert_memory_equal (l.signal_id, third, KT_ID_LEN);
+
+    /*  The file as a release before left it: correction at version 2,
+     *  without the mark.  Opened again, it is to be looked at once. */
+    sqlite3 *db = weegploeg_db (f->weegploeg);
+    correction_destroy (&f->correction);
+    assert_int_equal (store_exec (db,
+                                  "DROP INDEX correction_destroy_owed;"
+                                  "ALTER TABLE correction DROP COLUMN destroy_owed;"
+                                  "DROP TABLE destroy_owed_backfill;"
+                                  "UPDATE schema_version SET version=2 WHERE module='correction';",
+                                  &r),
+                      0);
+    if (!(f->correction = correction_new (f->weegploeg, &r)))
+        fail_msg ("correction_new: %s", r.text);
+    assert_int_equal (correction_backfill_pending (f->correction, &r), 1);
+    assert_int_equal (s_owed (f), 0);
+    l = s_last (f);
+    assert_int_equal (l.n, 1);
+    const char *ids[1] = {l.correction_id};
+    assert_int_equal (correction_backfill_done (f->correction, ids, 1, &r), 0);
+    assert_int_equal (correction_backfill_pending (f->correction, &r), 0);
+    assert_int_equal (s_owed (f), 1);
+    /*  Marked, it is not looked at again. */
+    assert_int_equal (s_last (f).n, 0);
+}
+
 /* ---- a partner ------------------------------------------------------------ */
 
 /*  The agenda a gemeente holds: the signal with both items, indexed. */
@@ -803,6 +924,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_a_deleted_signal_leaves_its_id_for_the_trail_only,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_withdrawals_owed_destruction_commits_with_it,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_withdrawals_before_the_mark_are_looked_at_once,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_the_agenda_copy_is_resealed_and_its_old_key_shredded,
                                          s_setup, s_teardown),
