@@ -13,7 +13,8 @@ const char cmd_retention_usage[] =
     "       keten retention read CASE_REF                            (kernpartij nodes)\n"
     "\n"
     "status  what this node will archive or destroy, when, per case_ref (no personal\n"
-    "        data); at the uitvoerder also the nodes that have not confirmed a notice.\n"
+    "        data); at the uitvoerder also the nodes that have not confirmed a notice,\n"
+    "        and the destructions a representative's withdrawal owes (art. 7.2a).\n"
     "run     run the schedule now (ketend runs it at start and every hour);\n"
     "        --dry-run only lists what is due.\n"
     "reopen  order archived data back for renewed processing (art. 13.4): a signed\n"
@@ -33,7 +34,8 @@ static const cli_usage_t s_usages[] = {
      "Usage: keten retention status [--json]\n"
      "\n"
      "What this node will archive or destroy, when, per case_ref (no personal data);\n"
-     "at the uitvoerder also the nodes that have not confirmed a notice (art. 13).\n"
+     "at the uitvoerder also the nodes that have not confirmed a notice (art. 13), and\n"
+     "the destructions a representative's withdrawal owes, since when (art. 7.2a).\n"
      "\n"
      "Options:\n"
      "  --json           print the daemon's answer as JSON\n"},
@@ -148,6 +150,36 @@ s_print_status (json_t *result, const void *arg)
     else
         printf ("no subjects held\n");
     cli_table_destroy (&t);
+    /*  art. 7.2a (uitvoerder): destructions a representative's
+     *  withdrawal owes that are not done yet. */
+    json_t *owed = json_object_get (result, "withdrawals_owed");
+    if (json_array_size (owed)) {
+        static const char *const h3[] = {"CASE_REF", "WITHDRAWN (UTC)", "OWED FOR"};
+        cli_table_t *o = cli_table_new (3, h3);
+        json_array_foreach (owed, i, c)
+        {
+            char ref[CLI_CELL_MAX + 1], withdrawn[32], span[32];
+            uint64_t v = 0;
+            cli_json_uint (c, "withdrawn_ms", &v);
+            cli_fmt_time (withdrawn, sizeof withdrawn, v);
+            v = 0;
+            cli_json_uint (c, "owed_s", &v);
+            if (v >= 86400)
+                snprintf (span, sizeof span, "%llu d %llu h", (unsigned long long) (v / 86400),
+                          (unsigned long long) (v % 86400 / 3600));
+            else if (v >= 3600)
+                snprintf (span, sizeof span, "%llu h %llu min", (unsigned long long) (v / 3600),
+                          (unsigned long long) (v % 3600 / 60));
+            else
+                snprintf (span, sizeof span, "%llu min", (unsigned long long) (v / 60));
+            const char *cells[3] = {cli_json_str (c, "case_ref", ref, sizeof ref), withdrawn, span};
+            cli_table_add (o, cells);
+        }
+        printf ("\ndestructions owed to a representative's withdrawal (art. 7.2a): %zu\n",
+                json_array_size (owed));
+        cli_table_print (o);
+        cli_table_destroy (&o);
+    }
     json_t *unconfirmed = json_object_get (result, "unconfirmed");
     if (json_array_size (unconfirmed)) {
         static const char *const h2[] = {"CASE_REF", "NODE", "ACTION", "SENT (UTC)"};

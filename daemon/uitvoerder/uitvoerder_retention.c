@@ -697,6 +697,23 @@ s_destroying_case (void *arg, const char *case_ref, kt_reason_t *reason)
                : kt_fail (reason, "out of memory");
 }
 
+typedef struct {
+    json_t *list;
+    uint64_t now_ms;
+} owed_walk_t;
+
+static int
+s_owed_case (void *arg, const char *case_ref, uint64_t since_ms, kt_reason_t *reason)
+{
+    owed_walk_t *o = arg;
+    uint64_t owed_s = o->now_ms > since_ms ? (o->now_ms - since_ms) / 1000 : 0;
+    return json_array_append_new (o->list, json_pack ("{s:s, s:I, s:I}", "case_ref", case_ref,
+                                                      "withdrawn_ms", (json_int_t) since_ms,
+                                                      "owed_s", (json_int_t) owed_s)) == 0
+               ? 0
+               : kt_fail (reason, "out of memory");
+}
+
 static json_t *
 s_status_json (node_t *self, kt_reason_t *reason)
 {
@@ -705,22 +722,32 @@ s_status_json (node_t *self, kt_reason_t *reason)
     plan_walk_t w = {0};
     w.cases = json_array ();
     json_t *unconfirmed = NULL;
-    int rc = w.cases ? s_walk (self, &w, reason) : kt_fail (reason, "out of memory");
+    /*  art. 7.2a: the subjects a representative's withdrawal owes the
+     *  destruction of, done at once unless something holds it up (the
+     *  journal says what: withdrawal destroy_failed, destroy_waits). */
+    owed_walk_t owed = {json_array (), 0};
+    int rc = w.cases && owed.list ? s_walk (self, &w, reason) : kt_fail (reason, "out of memory");
     if (rc == 0)
         rc = lifecycle_each_destroying (u->lifecycle, s_destroying_case, w.cases, reason);
     if (rc == 0 && !(unconfirmed = s_unconfirmed (self, reason)))
         rc = -1;
+    owed.now_ms = w.now_ms;
+    if (rc == 0 && u->correction)
+        rc = correction_each_owed (u->correction, s_owed_case, &owed, reason);
     json_decref (w.due);
     if (rc != 0) {
         json_decref (w.cases);
+        json_decref (unconfirmed);
+        json_decref (owed.list);
         return NULL;
     }
-    return json_pack (
-        "{s:I, s:{s:I, s:I, s:I}, s:o, s:I, s:o}", "now_ms", (json_int_t) w.now_ms, "periods",
-        "not_agendered_days", (json_int_t) roster->retention_not_agendered_days, "archive_days",
-        (json_int_t) roster->retention_archive_days, "destroy_days",
-        (json_int_t) roster->retention_destroy_days, "cases", w.cases, "destroyed",
-        (json_int_t) lifecycle_count_destroyed (u->lifecycle), "unconfirmed", unconfirmed);
+    return json_pack ("{s:I, s:{s:I, s:I, s:I}, s:o, s:I, s:o, s:o}", "now_ms",
+                      (json_int_t) w.now_ms, "periods", "not_agendered_days",
+                      (json_int_t) roster->retention_not_agendered_days, "archive_days",
+                      (json_int_t) roster->retention_archive_days, "destroy_days",
+                      (json_int_t) roster->retention_destroy_days, "cases", w.cases, "destroyed",
+                      (json_int_t) lifecycle_count_destroyed (u->lifecycle), "unconfirmed",
+                      unconfirmed, "withdrawals_owed", owed.list);
 }
 
 void
