@@ -1059,12 +1059,136 @@ s_destroy_if_empty (node_t *self, const char *case_ref, kt_reason_t *reason)
     return 0;
 }
 
+/*  The representative's withdrawals in the provenance log, each as
+ *  "SIGNAL_ID_HEX/CASE_REF" in a set. */
+static int
+s_withdrawn_entry (void *arg, uint64_t index, const Keten__LogEntry *e, kt_reason_t *reason)
+{
+    (void) index;
+    char hex[KT_ID_HEX], key[KT_ID_HEX + 48];
+    if (e->message_id.len != KT_ID_LEN || !e->case_ref)
+        return 0;
+    snprintf (key, sizeof key, "%s/%.40s", kt_hex (hex, e->message_id.data, KT_ID_LEN),
+              e->case_ref);
+    return json_object_set_new (arg, key, json_true ()) == 0 ? 0
+                                                             : kt_fail (reason, "out of memory");
+}
+
+static int
+s_last_withdrawal (void *arg, const correction_withdrawal_t *w, kt_reason_t *reason)
+{
+    char hex[KT_ID_HEX];
+    json_t *row = json_pack ("{s:s, s:s, s:s, s:I}", "id", w->correction_id, "case_ref",
+                             w->case_ref, "signal", kt_hex (hex, w->signal_id, KT_ID_LEN),
+                             "decided_ms", (json_int_t) w->decided_ms);
+    return row && json_array_append_new (arg, row) == 0 ? 0 : kt_fail (reason, "out of memory");
+}
+
+/*  Whether the withdrawal w ({id, case_ref, signal, decided_ms}) left a
+ *  destruction owed that nothing marked: the representative withdrew
+ *  the signal (SIGNAL_WITHDRAWN logged it, withdrawn holds those), it
+ *  was the subject's newest deletion of a whole signal (its caller's
+ *  list), and the subject is still there, active, with no signal, no
+ *  decision and no case: what s_destroy_if_empty would destroy.  1, 0,
+ *  -1. */
+static int
+s_owed_unmarked (node_t *self, json_t *withdrawn, json_t *w, kt_reason_t *reason)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    const char *case_ref = json_string_value (json_object_get (w, "case_ref"));
+    char key[KT_ID_HEX + 48];
+    snprintf (key, sizeof key, "%s/%.40s", json_string_value (json_object_get (w, "signal")),
+              case_ref);
+    if (!json_object_get (withdrawn, key))
+        return 0;
+    lifecycle_subject_t subject;
+    int found = lifecycle_subject (u->lifecycle, case_ref, &subject, reason);
+    if (found <= 0 || subject.state != LIFECYCLE_ACTIVE || subject.facts.agendered ||
+        subject.facts.decided)
+        return found < 0 ? -1 : 0;
+    int left = weegploeg_case_has_signals (u->weegploeg, case_ref, reason);
+    int decided = left == 0 ? decision_on_case (u->decision, case_ref, reason) : 0;
+    return left < 0 || decided < 0 ? -1 : !left && !decided;
+}
+
+/*  art. 7.2a, once after an upgrade: a withdrawal decided before the
+ *  withdrawal's commit recorded its subject's destruction as owed
+ *  (correction migration 3), whose destruction could not begin then (a
+ *  crash, a failed write, a correction step owed), was left to art.
+ *  13.3's six months.  Marked now as its commit would have marked it,
+ *  so the caller destroys the subject as any owed one.  The correction
+ *  rows do not say whose a withdrawal was - the signal, which did, is
+ *  deleted - so the provenance log does: SIGNAL_WITHDRAWN is logged for
+ *  the representative's withdrawal only, before it is decided.  Nothing
+ *  else is marked: a subject with a signal left, a decision or a case
+ *  (art. 13 takes it), or whose last signal went by the police's own
+ *  withdrawal or the uitvoerder's correction, also after a
+ *  representative's withdrawal that left a signal. */
+static int
+s_mark_unmarked (node_t *self, kt_reason_t *reason)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    int pending = correction_backfill_pending (u->correction, reason);
+    if (pending <= 0)
+        return pending;
+    json_t *rows = json_array (), *withdrawn = json_object (), *marked = json_array ();
+    int rc = rows && withdrawn && marked ? 0 : kt_fail (reason, "out of memory");
+    if (rc == 0)
+        rc = correction_each_last_withdrawal (u->correction, s_last_withdrawal, rows, reason);
+    if (rc == 0 && json_array_size (rows))
+        rc = provlog_each_event (u->log, KETEN__LOG_EVENT__SIGNAL_WITHDRAWN, 0, UINT64_MAX, false,
+                                 (size_t) INT64_MAX, s_withdrawn_entry, withdrawn, reason);
+    size_t i;
+    json_t *w;
+    json_array_foreach (rows, i, w)
+    {
+        int owed = rc == 0 ? s_owed_unmarked (self, withdrawn, w, reason) : 0;
+        if (owed < 0)
+            rc = -1;
+        else if (owed && json_array_append (marked, w) != 0)
+            rc = kt_fail (reason, "out of memory");
+    }
+    const char **ids = rc == 0 ? calloc (json_array_size (marked) + 1, sizeof *ids) : NULL;
+    if (rc == 0 && !ids)
+        rc = kt_fail (reason, "out of memory");
+    json_array_foreach (marked, i, w)
+    {
+        if (ids)
+            ids[i] = json_string_value (json_object_get (w, "id"));
+    }
+    if (rc == 0)
+        rc = correction_backfill_done (u->correction, ids, json_array_size (marked), reason);
+    json_array_foreach (marked, i, w)
+    {
+        if (rc == 0)
+            kt_log (KT_LOG_INFO,
+                    "withdrawal destroy_owed_marked case_ref=%s withdrawn_ms=%lld "
+                    "reason=\"withdrawn before its commit marked the destruction\"",
+                    json_string_value (json_object_get (w, "case_ref")),
+                    (long long) json_integer_value (json_object_get (w, "decided_ms")));
+    }
+    if (rc == 0)
+        kt_log (KT_LOG_INFO, "withdrawal destroy_owed_looked withdrawals=%zu marked=%zu",
+                json_array_size (rows), json_array_size (marked));
+    free (ids);
+    json_decref (rows);
+    json_decref (withdrawn);
+    json_decref (marked);
+    return rc;
+}
+
 int
 uitvoerder_correction_destroy_owed (node_t *self, kt_reason_t *reason)
 {
     uitvoerder_t *u = uitvoerder_of (self);
     if (!u->correction || !u->lifecycle)
         return 0;
+    /*  Marked once, at the first start that can: then they are owed as
+     *  any.  One that fails is tried again by the next run. */
+    kt_reason_t why_marked;
+    int unmarked = s_mark_unmarked (self, &why_marked);
+    if (unmarked != 0)
+        kt_log (KT_LOG_ERROR, "withdrawal destroy_owed_unmarked reason=\"%s\"", why_marked.text);
     json_t *refs = json_array ();
     if (!refs)
         return kt_fail (reason, "out of memory");
@@ -1107,6 +1231,10 @@ uitvoerder_correction_destroy_owed (node_t *self, kt_reason_t *reason)
             *reason = why;
     }
     json_decref (refs);
+    if (rc == 0 && !failed && unmarked != 0) {
+        *reason = why_marked;
+        return -1;
+    }
     return rc != 0 || failed ? -1 : 0;
 }
 
