@@ -54,6 +54,12 @@ static const char *const s_migrations[] = {
      *  member's kind changes").  '' for a copy kept before: judged by
      *  the member's role only. */
     "ALTER TABLE relay ADD COLUMN made_for TEXT NOT NULL DEFAULT '';",
+    /*  7: when the member's receipt for a copy withdrawn after it was
+     *  offered came all the same (relay_taken_late): the node took it,
+     *  so it holds what the copy carries, and a correction decided later
+     *  must reach it (relay_each_case_holder, relay_holds).  NULL: no
+     *  such receipt. */
+    "ALTER TABLE relay ADD COLUMN taken_ms INTEGER;",
 };
 
 relay_t *
@@ -368,14 +374,33 @@ relay_settle (relay_t *self, const uint8_t id[KT_ID_LEN], const char *sender, bo
 }
 
 int
-relay_withdrawn_from (relay_t *self, const uint8_t id[KT_ID_LEN], const char *sender,
-                      kt_reason_t *reason)
+relay_taken_late (relay_t *self, const uint8_t id[KT_ID_LEN], const char *sender, uint64_t now_ms,
+                  kt_reason_t *reason)
+{
+    int64_t n = store_run (
+        self->db,
+        "UPDATE relay SET taken_ms=? WHERE id=? AND recipient=? AND state=4"
+        " AND " RELAY_IS_WITHDRAWN " AND taken_ms IS NULL",
+        STORE_VALUES (STORE_INT (now_ms), STORE_BLOB (id, KT_ID_LEN), STORE_TEXT (sender)),
+        "note a withdrawn copy the member took", reason);
+    return n < 0 ? -1 : n > 0 ? 1 : 0;
+}
+
+static int
+s_holds_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    *(bool *) arg = sqlite3_column_int (q, 0) != 0;
+    return 0;
+}
+
+int
+relay_holds (relay_t *self, const uint8_t id[KT_ID_LEN], bool *holds_p, kt_reason_t *reason)
 {
     return store_one (self->db,
-                      "SELECT 1 FROM relay WHERE id=? AND recipient=? AND state=4"
-                      " AND " RELAY_IS_WITHDRAWN,
-                      STORE_VALUES (STORE_BLOB (id, KT_ID_LEN), STORE_TEXT (sender)), NULL, NULL,
-                      "look up a withdrawn copy", reason);
+                      "SELECT state IN (0,1,3) OR taken_ms IS NOT NULL FROM relay WHERE id=?",
+                      STORE_VALUES (STORE_BLOB (id, KT_ID_LEN)), s_holds_row, holds_p,
+                      "look up whether a copy reached its member", reason);
 }
 
 /*  A kept message, read out for relay_rewrite. */
@@ -685,10 +710,11 @@ relay_each_case_holder (relay_t *self, const char *case_ref, const char *origin_
                         store_text_fn *fn, void *arg, kt_reason_t *reason)
 {
     /*  state 1 accepted, 0 pending, 3 held: an expired copy a late
-     *  receipt accepted after all is state 1 again (relay_settle). */
+     *  receipt accepted after all is state 1 again (relay_settle); a
+     *  withdrawn one the member took all the same has taken_ms. */
     return store_each_text (self->db,
                             "SELECT DISTINCT recipient FROM relay WHERE " NAMES_CASE
-                            " AND state IN (0,1,3)"
+                            " AND (state IN (0,1,3) OR taken_ms IS NOT NULL)"
                             " AND substr (coalesce (origin, ''), 1, length (?2)) = ?2"
                             " ORDER BY recipient",
                             STORE_VALUES (STORE_TEXT (case_ref), STORE_TEXT (origin_prefix)), fn,

@@ -166,11 +166,23 @@ int64_t relay_expired (relay_t *self, const char *recipient, uint64_t *last_ms,
 int relay_settle (relay_t *self, const uint8_t id[KT_ID_LEN], const char *sender, bool accepted,
                   const char *refusal, uint64_t now_ms, kt_reason_t *reason);
 
-/*  Whether id is a copy kept for sender and withdrawn (relay_withdraw,
- *  relay_withdraw_if): 1, 0, or -1 with reason.  A receipt relay_settle
- *  did not take may be for one. */
-int relay_withdrawn_from (relay_t *self, const uint8_t id[KT_ID_LEN], const char *sender,
-                          kt_reason_t *reason);
+/*  A receipt relay_settle did not take, accepted by sender for id: when
+ *  id is a copy kept for sender and withdrawn after it was offered (its
+ *  kind changed, it left), the node took it all the same, and the row
+ *  notes when (taken_ms; still withdrawn, not delivered), so that the
+ *  member counts as holding what it carries (relay_each_case_holder,
+ *  relay_holds).  1 when noted now, 0 when it is no such copy or was
+ *  noted before (a repeated receipt), -1 with reason.  A crash before
+ *  the note loses it as a lost receipt would: docs/ARCHITECTURE.md,
+ *  gaps. */
+int relay_taken_late (relay_t *self, const uint8_t id[KT_ID_LEN], const char *sender,
+                      uint64_t now_ms, kt_reason_t *reason);
+/*  Whether the copy with id reached its member or still may, and so
+ *  makes it a holder of what it carries (*holds_p): pending, held or
+ *  accepted, or withdrawn and taken all the same (relay_taken_late); not
+ *  refused, expired or withdrawn untaken.  1 when kept, 0 when no copy
+ *  with id is, -1 with reason. */
+int relay_holds (relay_t *self, const uint8_t id[KT_ID_LEN], bool *holds_p, kt_reason_t *reason);
 
 /*  fn may replace a kept header (returns 1, *header_p now its own heap
  *  buffer), leave it (0) or fail (-1). */
@@ -207,9 +219,10 @@ int relay_each_case_recipient (relay_t *self, const char *case_ref, const char *
                                store_text_fn *fn, void *arg, kt_reason_t *reason);
 /*  Each member that holds, or is still to get, a copy naming case_ref
  *  whose origin starts with origin_prefix, once, to fn: one it accepted,
- *  or one pending or held.  A copy withdrawn (RELAY_IS_WITHDRAWN) or
- *  expired never reached the member, and one it refused it does not
- *  keep: those make no holder. */
+ *  one pending or held, or one withdrawn that it took all the same
+ *  (relay_taken_late).  Any other withdrawn (RELAY_IS_WITHDRAWN) or
+ *  expired copy is taken not to have reached the member, and one it
+ *  refused it does not keep: those make no holder. */
 int relay_each_case_holder (relay_t *self, const char *case_ref, const char *origin_prefix,
                             store_text_fn *fn, void *arg, kt_reason_t *reason);
 /*  A message of one type not accepted (pending, held or refused);

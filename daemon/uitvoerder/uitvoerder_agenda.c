@@ -229,15 +229,25 @@ uitvoerder_on_member_receipt (node_t *self, node_message_t *m)
                     member->id);
         else
             kt_log (KT_LOG_WARN, "message refused_by_member id=%s peer=%s", hex, member->id);
-    } else if (accepted &&
-               relay_withdrawn_from (u->relay, r->message_id.data, member->id, &reason) == 1)
+    } else if (accepted) {
         /*  Withdrawn after it was offered (its kind changed, it left):
          *  the node took it all the same, before the roster that tells
          *  it.  Not a delivery - its withdrawal stands on record - but
-         *  the node holds the copy (docs/ROSTER.md, "A member's kind
-         *  changes"): said, by id, for its operator to see to. */
-        kt_log (KT_LOG_WARN,
-                "relay receipt_after_withdrawal id=%s peer=%s: the member took a copy withdrawn "
-                "from it; its operator checks what the node holds",
-                hex, member->id);
+         *  the node holds the copy: noted on the row, so that a
+         *  correction decided later reaches it (relay_each_case_holder,
+         *  uitvoerder_passed_places), and said once, by id, for its
+         *  operator to see to (docs/ROSTER.md, "A member's kind
+         *  changes").  A failed note is said too: the member is then not
+         *  counted as a holder, as for a receipt that never came. */
+        int taken =
+            relay_taken_late (u->relay, r->message_id.data, member->id, kt_now_ms (), &reason);
+        if (taken < 0)
+            kt_log (KT_LOG_ERROR, "relay taken_note_failed id=%s peer=%s reason=\"%s\"", hex,
+                    member->id, reason.text);
+        else if (taken > 0)
+            kt_log (KT_LOG_WARN,
+                    "relay receipt_after_withdrawal id=%s peer=%s: the member took a copy "
+                    "withdrawn from it; its operator checks what the node holds",
+                    hex, member->id);
+    }
 }

@@ -107,19 +107,21 @@ uitvoerder_passed_places (node_t *self, const char *case_ref, const uint8_t sign
     }
     if (!held_only)
         return 0;
-    /*  A copy its recipient refused, or one that expired on its way
-     *  (relay_expire: never to be offered again), never reached it: it
-     *  holds nothing there.  One still on its way (pending, held, not yet
-     *  kept) will: the notice, kept after it, follows it to the member. */
+    /*  A copy its recipient refused, or one that expired or was
+     *  withdrawn on its way (never to be offered again), is taken not to
+     *  have reached it: it holds nothing there - unless its receipt came
+     *  all the same after the withdrawal (relay_taken_late).  One still on
+     *  its way (pending, held, not yet kept) will: the notice, kept after
+     *  it, follows it to the member. */
     size_t kept = 0;
     for (size_t i = 0; i < out->n; i++) {
-        int state = 0;
-        int found = relay_state (u->relay, out->rows[i].message_id, &state, reason);
+        bool holds = true;
+        int found = relay_holds (u->relay, out->rows[i].message_id, &holds, reason);
         if (found < 0) {
             uitvoerder_places_free (out);
             return -1;
         }
-        if (found && (state == 2 || state == 4))
+        if (found && !holds)
             continue;
         out->rows[kept++] = out->rows[i];
     }

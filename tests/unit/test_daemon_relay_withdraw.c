@@ -6,7 +6,8 @@
  *  the status does not count it as expired; a correction notice withdrawn
  *  as composed for the member's former kind is a family to make again;
  *  a withdrawn, expired or refused agenda copy makes no holder of its
- *  subject for a correction's notices.  */
+ *  subject for a correction's notices, unless the member's receipt for
+ *  the withdrawn copy came all the same (it took it).  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -255,13 +256,22 @@ test_case_holder (void **state)
     assert_int_equal (
         relay_each_case_holder (f->relay, "k-0123456789abcdef", "meeting/", s_holder, list, &r), 0);
     assert_string_equal (list, "a-pending b-held c-accepted h-late ");
+    /*  A withdrawn copy the member took all the same (its receipt came
+     *  after the withdrawal) is held. */
+    s_kept (f, id, "i-taken", agenda, "meeting/w-1/0", "om");
+    assert_int_equal (relay_withdraw_one (f->relay, id, RELAY_WITHDRAWN_KIND, 2000, &r), 1);
+    assert_int_equal (relay_taken_late (f->relay, id, "i-taken", 3000, &r), 1);
+    *list = '\0';
+    assert_int_equal (
+        relay_each_case_holder (f->relay, "k-0123456789abcdef", "meeting/", s_holder, list, &r), 0);
+    assert_string_equal (list, "a-pending b-held c-accepted h-late i-taken ");
     /*  Every recipient still, for a destruction's notices. */
     *list = '\0';
     assert_int_equal (
         relay_each_case_recipient (f->relay, "k-0123456789abcdef", "meeting/", s_holder, list, &r),
         0);
-    assert_string_equal (list,
-                         "a-pending b-held c-accepted d-withdrawn e-expired f-refused h-late ");
+    assert_string_equal (
+        list, "a-pending b-held c-accepted d-withdrawn e-expired f-refused h-late i-taken ");
 }
 
 /*  Whether a copy of an origin counts as sent (the incident register,
@@ -323,22 +333,38 @@ test_fill_made_for (void **state)
 }
 
 /*  A receipt relay_settle does not take: for a copy withdrawn from its
- *  sender, or not. */
+ *  sender, noted once as taken (the copy stays withdrawn, and now makes
+ *  its member a holder); for another member's, or an expired copy, not. */
 static void
-test_withdrawn_from (void **state)
+test_taken_late (void **state)
 {
     fixture_t *f = *state;
     kt_reason_t r;
-    uint8_t id[KT_ID_LEN], expired[KT_ID_LEN];
-    s_kept (f, id, "om-x", KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA, "meeting/w-1/0", "om");
-    assert_int_equal (relay_withdrawn_from (f->relay, id, "om-x", &r), 0);
+    uint8_t id[KT_ID_LEN], expired[KT_ID_LEN], pending[KT_ID_LEN];
+    bool holds = false;
+    const Keten__MessageType agenda = KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA;
+    s_kept (f, id, "om-x", agenda, "meeting/w-1/0", "om");
+    assert_int_equal (relay_taken_late (f->relay, id, "om-x", 1500, &r), 0); /* pending */
+    assert_int_equal (relay_holds (f->relay, id, &holds, &r), 1);
+    assert_true (holds);
     assert_int_equal (relay_withdraw_one (f->relay, id, RELAY_WITHDRAWN_KIND, 2000, &r), 1);
+    assert_int_equal (relay_holds (f->relay, id, &holds, &r), 1);
+    assert_false (holds);
     assert_int_equal (relay_settle (f->relay, id, "om-x", true, NULL, 3000, &r), 0);
-    assert_int_equal (relay_withdrawn_from (f->relay, id, "om-x", &r), 1);
-    assert_int_equal (relay_withdrawn_from (f->relay, id, "om-y", &r), 0);
-    s_kept (f, expired, "om-y", KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA, "meeting/w-1/0", "om");
+    assert_int_equal (relay_taken_late (f->relay, id, "om-y", 3000, &r), 0);
+    assert_int_equal (relay_taken_late (f->relay, id, "om-x", 3000, &r), 1);
+    assert_int_equal (relay_taken_late (f->relay, id, "om-x", 3500, &r), 0); /* a repeat */
+    assert_int_equal (s_count (f, "state=4 AND taken_ms=3000"), 1);
+    assert_int_equal (relay_holds (f->relay, id, &holds, &r), 1);
+    assert_true (holds);
+    /*  An expired copy is settled by a late receipt instead. */
+    s_kept (f, expired, "om-y", agenda, "meeting/w-1/0", "om");
     assert_int_equal (relay_expire (f->relay, "om-y", 2000, 3000, &r), 1);
-    assert_int_equal (relay_withdrawn_from (f->relay, expired, "om-y", &r), 0);
+    assert_int_equal (relay_taken_late (f->relay, expired, "om-y", 3000, &r), 0);
+    assert_int_equal (relay_holds (f->relay, expired, &holds, &r), 1);
+    assert_false (holds);
+    randombytes_buf (pending, KT_ID_LEN);
+    assert_int_equal (relay_holds (f->relay, pending, &holds, &r), 0); /* not kept */
 }
 
 int
@@ -351,7 +377,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_case_holder, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_origin_kept, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_fill_made_for, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_withdrawn_from, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_taken_late, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
