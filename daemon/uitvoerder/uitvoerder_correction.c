@@ -189,6 +189,26 @@ s_places_of (const uitvoerder_places_t *places, const char *recipient, Keten__Di
     *n_p = n;
 }
 
+/*  Where the subject lives now, as its agendas are composed for it (the
+ *  newest signal's municipality, meeting.c), into out: a gemeente sees
+ *  its own residents only (art. 6b, 8.4, weegploeg_kernpartij_sees).
+ *  When the case cannot be read (an archived subject, no signal left)
+ *  the corrected signal's own (s, may be NULL: then "", which no
+ *  gemeente sees). */
+static void
+s_lives_in (node_t *self, const char *case_ref, const Keten__Signal *s, char *out, size_t len)
+{
+    weegploeg_case_signal_t *signals = NULL;
+    size_t n = 0;
+    kt_reason_t why;
+    const char *at = s && s->subject ? s->subject->municipality : "";
+    if (weegploeg_read_case (uitvoerder_of (self)->weegploeg, case_ref, &signals, &n, &why) == 0 &&
+        n > 0 && signals[n - 1].signal->subject)
+        at = signals[n - 1].signal->subject->municipality;
+    snprintf (out, len, "%s", at ? at : "");
+    weegploeg_case_free (signals, n);
+}
+
 /*  Step 4: the notices, one per party holding the signal: a kernpartij
  *  as its sender or an agenda's recipient, and any participant that
  *  holds an item of it in a share or disclosure it received (art. 9.2,
@@ -210,8 +230,9 @@ s_notices (node_t *self, const owed_t *o, const char *only, const char *origin, 
     /*  Who holds it: its sender, and whoever a weegploeg agenda naming the
      *  subject went to (the relay keeps each copy's recipient) - not a
      *  member whose copy was withdrawn (its kind changed: it may not have
-     *  the subject) or expired, which never got it, nor one that refused
-     *  it (relay_each_case_holder). */
+     *  the subject) or expired, which never got it, unless it took the
+     *  withdrawn copy all the same, nor one that refused it
+     *  (relay_each_case_holder). */
     int rc = s_add_recipient (to, o->sender, reason);
     if (rc == 0)
         rc =
@@ -240,6 +261,9 @@ s_notices (node_t *self, const owed_t *o, const char *only, const char *origin, 
         item = s->items[o->item_index];
         basis = *item->legal_basis ? item->legal_basis : s->legal_basis;
     }
+    char lives_in[256] = "";
+    if (rc == 0)
+        s_lives_in (self, o->case_ref, s, lives_in, sizeof lives_in);
     Keten__DisclosedItem *at = calloc (places.n ? places.n : 1, sizeof *at);
     Keten__DisclosedItem **at_list = calloc (places.n ? places.n : 1, sizeof *at_list);
     if (rc == 0 && (!at || !at_list))
@@ -285,12 +309,19 @@ s_notices (node_t *self, const owed_t *o, const char *only, const char *origin, 
         n.disclosed = at_list;
         n.n_disclosed = n_at;
         Keten__SignalItem passed, empty;
+        bool other = holds_signal && strcmp (id, o->sender) != 0;
         if (with_item && !item) {
             /*  Changed again since (withdrawn, blocked): whatever a copy
              *  holds of it goes; the later decision's notice follows. */
             n.action = KETEN__CORRECTION_ACTION__DELETE;
-        } else if (item && holds_signal && strcmp (id, o->sender) != 0 &&
-                   !intake_basis_allows (basis, INTAKE_PURPOSE_WEEGPLOEG)) {
+        } else if (other && !weegploeg_kernpartij_sees (m, lives_in)) {
+            /*  art. 6b, 8.4: an agenda's holder that may not see the
+             *  subject now - its kind changed after it took the copy (an
+             *  OM that became a gemeente elsewhere), or the subject moved
+             *  - only loses the old value: never a new text, nor a
+             *  blocked item kept. */
+            n.action = KETEN__CORRECTION_ACTION__DELETE;
+        } else if (item && other && !intake_basis_allows (basis, INTAKE_PURPOSE_WEEGPLOEG)) {
             /*  An item the weegploeg may not see reaches no agenda: the
              *  agendas' holders only lose the old value. */
             n.action = KETEN__CORRECTION_ACTION__DELETE;

@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# art. 12.6: a correction reaches every node that holds the signal.
+# art. 12.6, 6b, 8.4: a correction reaches every node that holds the
+# signal, and tells it only what it may see now.
 #  - om-test stalls (SIGSTOP) with a weegploeg agenda on its connection,
 #    becomes a gemeente (its copy is withdrawn), then reads on and takes
 #    the copy all the same (`relay receipt_after_withdrawal`).  It holds
 #    the item, so a block decided later must reach it.
 #  - om2-test took the agenda as an OM and then became a gemeente of
-#    another municipality.
+#    another municipality: it may no longer see the subject (its
+#    residents only), so a correction tells it to delete, never the
+#    item's new text.
+# Both, as gemeenten elsewhere, get the notice as a deletion without an
+# item; the sender (politie, which sees every subject) gets the new text.
 source "$(dirname "$0")/lib.sh"
 RK="$(cd "$(dirname "$0")/../.." && pwd)/configs/referentiekader-example.zpl"
 kt_uitvoerder_up om-test:om om2-test:om
@@ -66,5 +71,19 @@ C1=$(decide --item 0 --block)
     || fail "the block's parties are $(parties "$C1"): om-test holds the item and gets no notice"
 wait_until 20 confirmed "$C1" 3 || fail "the holders did not confirm the block"
 ! shows om-test OUDETEKSTNUL || fail "om-test still shows the blocked item"
-! grep -q "OUDETEKST\|Test Persoon" "$T"/*.log || fail "personal data in a journal"
 pass "a node that took a copy withdrawn from it is told of a block decided later"
+
+# A new text: for the sender, not for the gemeenten elsewhere.
+printf '{"kind":"fact","text":"Nieuwe NIEUWETEKST (fictief)."}' > "$T/new.json"
+C2=$(decide --item 1 --correct-file "$T/new.json")
+[ -n "$C2" ] || fail "no correction decided"
+wait_until 20 confirmed "$C2" 3 || fail "the holders did not confirm the correction"
+shows politie-test NIEUWETEKST || fail "the sender's agenda lacks the new text: the check cannot fail"
+for id in om-test om2-test; do
+    ! shows "$id" NIEUWETEKST || fail "$id, a gemeente the subject does not live in, got the new text"
+    ! shows "$id" OUDETEKSTEEN || fail "$id keeps the old text"
+done
+[ "$(db "SELECT count(*) FROM relay WHERE type=$CORRECTION_NOTICE AND recipient IN ('om-test','om2-test')")" = 4 ] \
+    || fail "not every notice to the gemeenten was kept"
+! grep -q "NIEUWETEKST\|OUDETEKST\|Test Persoon" "$T"/*.log || fail "personal data in a journal"
+pass "a holder that may not see the subject any more gets a correction as a deletion, without the new text"
