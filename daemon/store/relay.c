@@ -131,15 +131,66 @@ relay_insert (relay_t *self, const uint8_t id[KT_ID_LEN], const char *recipient,
                : 0;
 }
 
-int64_t
-relay_fill_made_for (relay_t *self, const char *recipient, const char *made_for,
-                     kt_reason_t *reason)
+/*  A copy without made_for, read out for relay_fill_made_for. */
+typedef struct {
+    uint8_t id[KT_ID_LEN];
+    char recipient[65];
+    Keten__MessageType type;
+    uint64_t created_ms;
+} unnoted_t;
+
+typedef struct {
+    unnoted_t *rows;
+    size_t n, cap;
+} unnoting_t;
+
+static int
+s_unnoted_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 {
-    return store_run (self->db,
-                      "UPDATE relay SET made_for=? WHERE recipient=? AND made_for=''"
-                      " AND state IN (0,3)",
-                      STORE_VALUES (STORE_TEXT (made_for), STORE_TEXT (recipient)),
-                      "note whom the copies kept before were composed for", reason);
+    unnoting_t *u = arg;
+    if (!store_blob_is (q, 0, KT_ID_LEN))
+        return 0;
+    if (u->n == u->cap) {
+        size_t cap = u->cap ? 2 * u->cap : 16;
+        unnoted_t *grown = realloc (u->rows, cap * sizeof *grown);
+        if (!grown)
+            return kt_fail (reason, "cannot read the relay: out of memory");
+        u->rows = grown;
+        u->cap = cap;
+    }
+    unnoted_t *r = &u->rows[u->n++];
+    memcpy (r->id, sqlite3_column_blob (q, 0), KT_ID_LEN);
+    snprintf (r->recipient, sizeof r->recipient, "%s", store_text (q, 1));
+    r->type = (Keten__MessageType) sqlite3_column_int (q, 2);
+    r->created_ms = (uint64_t) sqlite3_column_int64 (q, 3);
+    return 0;
+}
+
+int64_t
+relay_fill_made_for (relay_t *self, relay_fill_fn *fn, void *arg, kt_reason_t *reason)
+{
+    /*  Read all first (one scan: no index serves made_for, and this runs
+     *  once), as relay_rewrite does, then each by its id. */
+    unnoting_t u = {NULL, 0, 0};
+    int64_t noted =
+        store_each (self->db,
+                    "SELECT id, recipient, type, created_ms FROM relay"
+                    " WHERE made_for='' AND state IN (0,3)",
+                    NULL, NULL, s_unnoted_row, &u, "read the copies kept before made_for", reason);
+    for (size_t i = 0; noted >= 0 && i < u.n; i++) {
+        char buf[RELAY_MADE_FOR_MAX + 1];
+        const char *made_for =
+            fn (arg, u.rows[i].recipient, u.rows[i].type, u.rows[i].created_ms, buf, sizeof buf);
+        if (!made_for)
+            continue;
+        int64_t n =
+            store_run (self->db, "UPDATE relay SET made_for=? WHERE id=? AND made_for=''",
+                       STORE_VALUES (STORE_TEXT (made_for), STORE_BLOB (u.rows[i].id, KT_ID_LEN)),
+                       "note whom a copy kept before was composed for", reason);
+        noted = n < 0 ? -1 : noted + n;
+    }
+    free (u.rows);
+    return noted;
 }
 
 /*  Exponential backoff from 1 s to 60 s: a member that is heard from but

@@ -85,12 +85,21 @@ typedef struct {
     char made_for[RELAY_MADE_FOR_MAX + 1]; /* as relay_insert kept it; "" unknown */
 } relay_item_t;
 
-/*  recipient's copies kept before relay_insert recorded made_for ("",
- *  the upgrade to schema 6) and still pending or held are taken as
- *  composed for made_for (the kind the member has now), so that a later
- *  kind change judges them too.  Returns how many, or -1 with reason. */
-int64_t relay_fill_made_for (relay_t *self, const char *recipient, const char *made_for,
-                             kt_reason_t *reason);
+/*  made_for of a copy composed for a kind the member had before a kind
+ *  change, which one not known (relay_fill_made_for): it follows no
+ *  kind the member can have, so the kind rule withdraws it. */
+#define RELAY_MADE_FOR_FORMER "?former"
+
+/*  What a copy kept before relay_insert recorded made_for was composed
+ *  for: fn writes it into out (len bytes) and returns out, or returns
+ *  NULL to leave the copy as it is.  created_ms is when it was kept. */
+typedef const char *(relay_fill_fn) (void *arg, const char *recipient, Keten__MessageType type,
+                                     uint64_t created_ms, char *out, size_t len);
+/*  Every copy kept before made_for was recorded ("", the upgrade to
+ *  schema 6) and still pending or held, each noted as fn says, inside
+ *  the caller's transaction: one pass over the relay.  Returns how many
+ *  were noted, or -1 with reason. */
+int64_t relay_fill_made_for (relay_t *self, relay_fill_fn *fn, void *arg, kt_reason_t *reason);
 
 /*  Whether a message with id is kept (settled or not): 1, 0, or -1 with
  *  reason.  A send resumed after a crash skips a copy kept already. */

@@ -401,37 +401,115 @@ s_on_expiry_check (zloop_t *loop, int timer_id, void *arg)
     return s_rebind (self->loop, self);
 }
 
+/*  node.db meta key: the copies kept before made_for have been noted
+ *  (s_fill_made_for), so no start reads the relay for them again. */
+#define S_MADE_FOR_NOTED "relay_made_for_noted"
+
+/*  The newest kind change of each member, as `keten member kind` logged
+ *  it ("kind ID -> version N", ROSTER_CHANGED), for s_fill_made_for. */
+typedef struct {
+    char id[65];
+    uint64_t at_ms;
+} kind_change_t;
+
+typedef struct {
+    const roster_t *roster;
+    kind_change_t *changes;
+    size_t n, cap;
+    int64_t former; /* noted as composed for a former kind */
+} fill_t;
+
+static int
+s_kind_change_entry (void *arg, uint64_t index, const Keten__LogEntry *e, kt_reason_t *reason)
+{
+    (void) index;
+    fill_t *f = arg;
+    const char *what = e->what ? e->what : "";
+    const char *end = strstr (what, " -> version ");
+    if (strncmp (what, "kind ", 5) != 0 || !end)
+        return 0;
+    char id[65];
+    snprintf (id, sizeof id, "%.*s", (int) (end - what - 5), what + 5);
+    for (size_t i = 0; i < f->n; i++)
+        if (strcmp (f->changes[i].id, id) == 0) {
+            if (e->time_ms > f->changes[i].at_ms)
+                f->changes[i].at_ms = e->time_ms;
+            return 0;
+        }
+    if (f->n == f->cap) {
+        size_t cap = f->cap ? 2 * f->cap : 8;
+        kind_change_t *grown = realloc (f->changes, cap * sizeof *grown);
+        if (!grown)
+            return kt_fail (reason, "out of memory");
+        f->changes = grown;
+        f->cap = cap;
+    }
+    snprintf (f->changes[f->n].id, sizeof f->changes[f->n].id, "%s", id);
+    f->changes[f->n++].at_ms = e->time_ms;
+    return 0;
+}
+
+static const char *
+s_fill_one (void *arg, const char *recipient, Keten__MessageType type, uint64_t created_ms,
+            char *out, size_t len)
+{
+    (void) type;
+    fill_t *f = arg;
+    const roster_member_t *m = roster_find (f->roster, recipient);
+    /*  A member that left is withdrawn from whatever its copies say. */
+    if (!m || m->role == ROLE_UITVOERDER)
+        return NULL;
+    for (size_t i = 0; i < f->n; i++)
+        if (strcmp (f->changes[i].id, recipient) == 0 && created_ms <= f->changes[i].at_ms) {
+            f->former++;
+            return RELAY_MADE_FOR_FORMER;
+        }
+    uitvoerder_made_for (m, out, len);
+    return out;
+}
+
 /*  Copies kept before the relay recorded whom each was composed for
- *  (made_for "": an upgrade) were judged by their type's rule only: from
- *  the first start on they are taken as composed for the kind each member
- *  has now - what they were delivered as before anyway - so that a later
- *  kind change withdraws them like the rest.  One commit; a failure is
- *  logged and tried again at the next start. */
+ *  (made_for "": an upgrade) were judged by their type's rule only.  At
+ *  the first start of this version each one still waiting is noted: one
+ *  kept before the member's latest kind change (its ROSTER_CHANGED entry
+ *  "kind ID -> version N", which an older release's `keten member kind`
+ *  wrote as this one does) was composed for a kind the member no longer
+ *  has, RELAY_MADE_FOR_FORMER, and is withdrawn by the kind rule right
+ *  after (uitvoerder_copy_unfit: a type whose content follows the kind);
+ *  any other as composed for the kind the member has now - what it was
+ *  composed for, since its kind has not changed since, and what it would
+ *  have been delivered as anyway - so that a later change judges it too.
+ *  A copy kept in the same millisecond as the change counts as before it.
+ *
+ *  Once: the notes and S_MADE_FOR_NOTED commit together, and a start
+ *  that finds S_MADE_FOR_NOTED reads nothing (the pass reads the whole
+ *  relay: no index serves made_for, and new copies always carry it).  A
+ *  crash or failure before the commit leaves neither, and the next start
+ *  does it all again (Crash reasoning: one commit, repeated whole). */
 static void
 s_fill_made_for (node_t *self)
 {
-    const roster_t *roster = keyring_roster (self->keyring);
-    relay_t *relay = uitvoerder_of (self)->relay;
-    kt_reason_t reason;
-    if (store_begin (self->db, &reason) != 0) {
-        kt_log (KT_LOG_ERROR, "relay made_for_failed reason=\"%s\"", reason.text);
+    if (node_meta_get (self, S_MADE_FOR_NOTED, 0) > 0)
         return;
+    fill_t f = {keyring_roster (self->keyring), NULL, 0, 0, 0};
+    kt_reason_t reason;
+    int64_t filled = -1;
+    if (provlog_each_event (uitvoerder_of (self)->log, KETEN__LOG_EVENT__ROSTER_CHANGED, 0,
+                            UINT64_MAX, false, SIZE_MAX, s_kind_change_entry, &f, &reason) == 0 &&
+        store_begin (self->db, &reason) == 0) {
+        filled = relay_fill_made_for (uitvoerder_of (self)->relay, s_fill_one, &f, &reason);
+        if (filled < 0 || node_meta_set (self, S_MADE_FOR_NOTED, 1, &reason) != 0 ||
+            store_commit (self->db, &reason) != 0) {
+            store_rollback (self->db);
+            filled = -1;
+        }
     }
-    int64_t filled = 0;
-    for (size_t i = 0; filled >= 0 && i < roster->member_count; i++) {
-        const roster_member_t *m = &roster->members[i];
-        if (m->role == ROLE_UITVOERDER)
-            continue;
-        char made_for[RELAY_MADE_FOR_MAX + 1];
-        uitvoerder_made_for (m, made_for, sizeof made_for);
-        int64_t n = relay_fill_made_for (relay, m->id, made_for, &reason);
-        filled = n < 0 ? -1 : filled + n;
-    }
-    if (filled < 0 || store_commit (self->db, &reason) != 0) {
-        store_rollback (self->db);
+    free (f.changes);
+    if (filled < 0)
         kt_log (KT_LOG_ERROR, "relay made_for_failed reason=\"%s\"", reason.text);
-    } else if (filled > 0)
-        kt_log (KT_LOG_INFO, "relay made_for_noted copies=%lld", (long long) filled);
+    else if (filled > 0)
+        kt_log (KT_LOG_INFO, "relay made_for_noted copies=%lld former_kind=%lld",
+                (long long) filled, (long long) f.former);
 }
 
 void

@@ -294,6 +294,11 @@ uitvoerder_copy_unfit (node_t *self, const roster_t *roster, const roster_member
         !*made_for)
         return NULL;
     if (type == KETEN__MESSAGE_TYPE__CLOSURE) {
+        /*  Composed for a former kind, which one not known (kept before
+         *  made_for, s_fill_made_for): with or without the advice, it
+         *  cannot be told, so it does not go. */
+        if (strcmp (made_for, RELAY_MADE_FOR_FORMER) == 0)
+            return RELAY_WITHDRAWN_KIND;
         char kind[RELAY_MADE_FOR_MAX + 1];
         snprintf (kind, sizeof kind, "%.*s", (int) strcspn (made_for, "/"), made_for);
         bool was_extern = roster_role_for_kind (kind) == ROLE_EXTERN;

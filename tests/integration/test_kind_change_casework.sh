@@ -53,7 +53,8 @@ relay_of() { db "SELECT count(*) FROM relay WHERE recipient='$1' AND $2"; }
 # The agenda as a copy kept before the upgrade that recorded made_for:
 # the uitvoerder's next start notes it as composed for an OM.
 kt_kill "$UITV"
-db "UPDATE relay SET made_for='' WHERE recipient='om-test' AND type=$WEEGPLOEG_AGENDA"
+db "UPDATE relay SET made_for='' WHERE recipient='om-test' AND type=$WEEGPLOEG_AGENDA;
+    DELETE FROM meta WHERE key='relay_made_for_noted'"
 kt_start "$UITV"
 [ "$(relay_of om-test "type=$WEEGPLOEG_AGENDA AND state=0 AND made_for='om'")" = 1 ] \
     || fail "the agenda kept before made_for was not noted as composed for an OM"

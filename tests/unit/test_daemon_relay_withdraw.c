@@ -307,9 +307,27 @@ test_origin_kept (void **state)
     assert_int_equal (relay_has_origin_kept (f->relay, "i/b", &r), 1);
 }
 
+/*  A fill that takes om-x's copies kept before 1500 as composed for a
+ *  former kind, every other one of om-x's as composed for "om", and
+ *  leaves om-z's (a member that left). */
+static const char *
+s_fill (void *arg, const char *recipient, Keten__MessageType type, uint64_t created_ms, char *out,
+        size_t len)
+{
+    (void) type;
+    int *calls = arg;
+    (*calls)++;
+    if (strcmp (recipient, "om-z") == 0)
+        return NULL;
+    if (strcmp (recipient, "om-x") == 0 && created_ms <= 1500)
+        return RELAY_MADE_FOR_FORMER;
+    snprintf (out, len, "%s", "om");
+    return out;
+}
+
 /*  Copies kept before made_for was recorded: those still waiting are
- *  noted as composed for the kind the member has now; settled ones, and
- *  ones that say whom they were composed for, stay as they are. */
+ *  noted as fn says, in one pass; settled ones, and ones that say whom
+ *  they were composed for, are not asked about. */
 static void
 test_fill_made_for (void **state)
 {
@@ -317,19 +335,26 @@ test_fill_made_for (void **state)
     kt_reason_t r;
     uint8_t id[KT_ID_LEN], gone[KT_ID_LEN];
     const Keten__MessageType agenda = KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA;
-    s_kept (f, id, "om-x", agenda, "meeting/w-1/0", "");
+    s_kept (f, id, "om-x", agenda, "meeting/w-1/0", ""); /* kept at 1000 */
     randombytes_buf (id, KT_ID_LEN);
     assert_int_equal (relay_insert (f->relay, id, "om-x", agenda, (const uint8_t *) "sealed", 6,
-                                    1000, "meeting/w-2/0", "", "test", NULL, &r),
+                                    2000, "meeting/w-2/0", "", "test", NULL, &r),
                       0);
     s_kept (f, id, "om-x", agenda, "meeting/w-3/0", "gemeente/X");
     s_kept (f, gone, "om-x", agenda, "meeting/w-4/0", "");
     assert_int_equal (relay_settle (f->relay, gone, "om-x", true, NULL, 2000, &r), 1);
     s_kept (f, id, "om-y", agenda, "meeting/w-1/0", "");
-    assert_int_equal (relay_fill_made_for (f->relay, "om-x", "om", &r), 2);
-    assert_int_equal (s_count (f, "recipient='om-x' AND made_for='om'"), 2);
-    assert_int_equal (s_count (f, "made_for=''"), 2); /* om-x's settled one, om-y's */
-    assert_int_equal (relay_fill_made_for (f->relay, "om-x", "om", &r), 0);
+    s_kept (f, id, "om-z", agenda, "meeting/w-1/0", "");
+    int calls = 0;
+    assert_int_equal (relay_fill_made_for (f->relay, s_fill, &calls, &r), 3);
+    assert_int_equal (calls, 4);
+    assert_int_equal (s_count (f, "recipient='om-x' AND made_for='" RELAY_MADE_FOR_FORMER "'"), 1);
+    assert_int_equal (s_count (f, "recipient='om-x' AND state=3 AND made_for='om'"), 1);
+    assert_int_equal (s_count (f, "recipient='om-y' AND made_for='om'"), 1);
+    assert_int_equal (s_count (f, "made_for=''"), 2); /* om-x's settled one, om-z's */
+    calls = 0;
+    assert_int_equal (relay_fill_made_for (f->relay, s_fill, &calls, &r), 0);
+    assert_int_equal (calls, 1); /* om-z's, left as it was */
 }
 
 /*  A receipt relay_settle does not take: for a copy withdrawn from its
