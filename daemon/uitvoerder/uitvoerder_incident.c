@@ -11,9 +11,10 @@
  *
  *  Order of a change: the register's commit, then INCIDENT_UPDATED once
  *  under "incident/ID/vN", then the copies under the origin
- *  "i/ID/N/MEMBER".  A crash between them is made good at the next start
- *  (uitvoerder_incident_start), which also sends a kernpartij new on the
- *  roster the register it has not had.  A member that becomes a
+ *  "i/ID/N/MEMBER" (a copy made again after the member refused each one
+ *  before: "i/ID/N/MEMBER+K", s_origin).  A crash between them is made
+ *  good at the next start (uitvoerder_incident_start), which also sends
+ *  a kernpartij new on the roster the register it has not had.  A member that becomes a
  *  kernpartij again (`keten member kind`) dropped the register when it
  *  stopped being one: its copies go under "i/ID/N/MEMBER/V" from then on,
  *  V the roster version that made it one again, and it is sent the whole
@@ -66,6 +67,43 @@ static void
 s_since_key (char *out, size_t len, const char *member)
 {
     snprintf (out, len, "incident_since/%s", member);
+}
+
+/*  Whether a register copy goes under origin (its base, "i/ID/N/MEMBER"
+ *  or ".../V", on entry): not when a copy under it, or under one made
+ *  again, reached the member or is on its way (*send false).  When each
+ *  copy kept under it was refused (one that overtook the roster making
+ *  the node a kernpartij) or withdrawn, the copy is made again under the
+ *  first of base+2, base+3, ... none is kept under (*send true, origin
+ *  that one): uitvoerder_copies_send takes any copy kept under its origin
+ *  for a resumed send and keeps nothing new, so the base would never go
+ *  again.  A crash after such a copy is kept finds it under that origin
+ *  at the next start, pending or held, and sends nothing twice.  0, or
+ *  -1 with reason. */
+static int
+s_origin (relay_t *relay, char *origin, size_t len, bool *send, kt_reason_t *reason)
+{
+    char base[sizeof ((copies_t *) 0)->origin];
+    snprintf (base, sizeof base, "%s", origin);
+    for (unsigned k = 1;; k++) {
+        int n = k == 1 ? 0 : snprintf (origin, len, "%s+%u", base, k);
+        if (n < 0 || (size_t) n >= len)
+            return kt_fail (reason, "an incident register copy's origin is too long");
+        int has = relay_has_origin (relay, origin, reason);
+        if (has < 0)
+            return -1;
+        if (!has) {
+            *send = true;
+            return 0;
+        }
+        int kept = relay_has_origin_kept (relay, origin, reason);
+        if (kept < 0)
+            return -1;
+        if (kept) {
+            *send = false;
+            return 0;
+        }
+    }
 }
 
 typedef struct {
@@ -126,11 +164,11 @@ s_push_row (void *arg, const incident_row_t *row, kt_reason_t *reason)
             snprintf (c.origin + len, sizeof c.origin - (size_t) len, "/%lld", (long long) since);
         /*  Sent unless each copy was withdrawn or refused: one the node
          *  refused (a roster it had not applied yet) is sent again at the
-         *  next start. */
-        int kept = relay_has_origin_kept (u->relay, c.origin, reason);
-        if (kept < 0)
+         *  next start, under an origin of its own. */
+        bool send = false;
+        if (s_origin (u->relay, c.origin, sizeof c.origin, &send, reason) != 0)
             return -1;
-        if (kept)
+        if (!send)
             continue;
         int rc = uitvoerder_copy_add (self, &c, m, &e.base, NULL, 0, false, reason);
         if (rc == 0)
