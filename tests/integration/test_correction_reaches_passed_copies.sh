@@ -16,6 +16,8 @@
 #   rvdk-test's copy follows; nctv-test gets no notice, nor the new text
 #   (art. 10.5).
 # - The places of the copies name the signal's items they came from.
+# - A share withdrawn on its way and taken all the same (its receipt came
+#   after the withdrawal) is still reached.
 # - (b) The gemeente withdraws the signal: both copies lose its items,
 #   both confirm, and the sealed copies before it are left in no file.
 source "$(dirname "$0")/lib.sh"
@@ -199,6 +201,31 @@ noted=$(sqlite3 -cmd ".timeout 10000" "$T/state-rvdk-test/forget.db" \
     "SELECT count(*) FROM forgotten WHERE kind='correct' AND what LIKE '% correction $C3'")
 [ "$noted" = 1 ] || fail "the notice offered again is noted $noted times in rvdk-test's journal"
 pass "a participant confirms a correction only once its WAL is truncated; the notice is noted once"
+
+# ---- a copy withdrawn after it was offered and taken all the same --------
+# rvdk-test's share as a copy withdrawn on its way (its member's kind
+# changed after it was offered) whose receipt came all the same: the node
+# holds it, so a correction still reaches it (docs/ROSTER.md, "A
+# member's kind changes").
+SHARE=$(sqlite3 -cmd ".timeout 10000" "$casusdb" \
+    "SELECT DISTINCT hex(message_id) FROM disclosed_item WHERE recipient='rvdk-test'")
+kt_kill "$UITV"
+[ "$(sqlite3 "$T/state-$UITV/node.db" "UPDATE relay SET state=4, taken_ms=settled_ms,
+    refusal='withdrawn: composed for the member''s former kind' WHERE hex(id)='$SHARE';
+    SELECT changes();")" = 1 ] || fail "the share is not a relay copy: the check cannot fail"
+kt_start "$UITV"
+for id in "$G" rvdk-test; do wait_until 10 link_up "$id" || fail "no link for $id"; done
+NEW1C=Opnieuw9926
+echo "{\"kind\": \"fact\", \"text\": \"Gesprek met $NEW1C (fictief).\"}" > "$T/new1c.json"
+kt "$UITV" correction decide "$A" --signal "$S" --item 1 --correct-file "$T/new1c.json" \
+    --reason "Verzoek betrokkene (fictief)." > "$T/decided" || fail "decide failed: $(cat "$T/decided")"
+C4=$(grep -Eo 'c-[0-9a-f]{16}' "$T/decided")
+wait_until 10 carried_out "$C4" || fail "the correction was not carried out: $(parties "$C4")"
+[ "$(parties "$C4")" = "$G:confirmed,rvdk-test:confirmed" ] \
+    || fail "rvdk-test, which took the withdrawn share, is not a party: $(parties "$C4")"
+reads rvdk-test "Schoolverzuim bij $NEW0 (fictief).|Gesprek met $NEW1C (fictief)." \
+    || fail "rvdk-test's item 1 was not corrected: $(copy rvdk-test)"
+pass "a share withdrawn after it was offered, and taken all the same, is reached by a correction"
 
 # ---- (b) the gemeente withdraws the signal ---------------------------------
 for id in rvdk-test nctv-test "$UITV"; do OLD_SEALED[$id]=$(sealed_chunks "$id"); done
