@@ -389,9 +389,18 @@ s_print_uitvoerder_head (json_t *result)
         cli_json_uint (fed, "members", &n);
         cli_json_uint (fed, "online", &online);
         cli_json_uint (fed, "alarms", &alarms);
-        snprintf (line, sizeof line, "%llu of %llu online, %llu alarm%s",
-                  (unsigned long long) online, (unsigned long long) n, (unsigned long long) alarms,
-                  alarms == 1 ? "" : "s");
+        int len = snprintf (line, sizeof line, "%llu of %llu online, %llu alarm%s",
+                            (unsigned long long) online, (unsigned long long) n,
+                            (unsigned long long) alarms, alarms == 1 ? "" : "s");
+        /*  Those that have left are listed, not counted. */
+        size_t i, left = 0;
+        json_t *m;
+        json_array_foreach (json_object_get (result, "members"), i, m)
+        {
+            left += json_is_true (json_object_get (m, "left"));
+        }
+        if (left && len > 0 && (size_t) len < sizeof line)
+            snprintf (line + len, sizeof line - (size_t) len, "; %zu left the federation", left);
         s_line ("members", line);
     }
     s_print_retention (json_object_get (result, "retention"));
@@ -448,7 +457,10 @@ s_member_row (json_t *m, uint64_t now, char b[S_MEMBER_COLS][CLI_CELL_MAX + 1],
     row[0] = cli_json_str (m, "id", b[0], CLI_CELL_MAX + 1);
     row[1] = cli_json_str (m, "kind", b[1], CLI_CELL_MAX + 1);
     row[2] = cli_json_str (m, "role", b[2], CLI_CELL_MAX + 1);
-    row[3] = json_is_true (json_object_get (m, "online")) ? "yes" : "NO";
+    /*  A member that has left is not expected online (no alarms). */
+    row[3] = json_is_true (json_object_get (m, "left"))     ? "left"
+             : json_is_true (json_object_get (m, "online")) ? "yes"
+                                                            : "NO";
     row[4] = s_ago (b[4], CLI_CELL_MAX + 1, seen, now);
     for (int c = 5; c <= 12; c++)
         row[c] = b[c];

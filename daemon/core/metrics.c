@@ -262,14 +262,28 @@ static void
 s_render_federation (text_t *t, json_t *r, uint64_t now)
 {
     json_t *fed = json_object_get (r, "federation");
-    s_family (t, "keten_members", "gauge", "Members in the roster, the uitvoerder not counted");
+    s_family (t, "keten_members", "gauge",
+              "Members of the federation (the uitvoerder and members that have left not counted)");
     s_put (t, "keten_members %llu\n", (unsigned long long) s_uint (fed, "members"));
     s_family (t, "keten_members_online", "gauge",
               "Members heard from within the heartbeat timeout");
     s_put (t, "keten_members_online %llu\n", (unsigned long long) s_uint (fed, "online"));
     s_family (t, "keten_alarms", "gauge", "Alarms raised over all members");
     s_put (t, "keten_alarms %llu\n", (unsigned long long) s_uint (fed, "alarms"));
-    s_render_members (t, json_object_get (r, "members"), now);
+    /*  A member that has left the federation is not one to watch: its
+     *  series end, so nothing pages for it (docs/OPERATIONS.md). */
+    json_t *present = json_array ();
+    size_t i;
+    json_t *m;
+    json_array_foreach (json_object_get (r, "members"), i, m)
+    {
+        if (present && !json_is_true (json_object_get (m, "left")))
+            json_array_append (present, m);
+    }
+    if (!present)
+        t->failed = true;
+    s_render_members (t, present, now);
+    json_decref (present);
     json_t *log = json_object_get (r, "log");
     s_family (t, "keten_log_size", "gauge", "Entries in the provenance log");
     s_put (t, "keten_log_size %llu\n", (unsigned long long) s_uint (log, "size"));

@@ -785,28 +785,40 @@ s_federation_status (node_t *self, json_t *result)
         if (m->role == ROLE_UITVOERDER)
             continue;
         const member_link_t *l = &u->links[i];
-        bool online = l->last_seen_ms && now - l->last_seen_ms <= self->config.heartbeat_timeout_ms;
+        /*  A member that has left (revoked, or past the leaves-at of its
+         *  opzegging: art. 18.2) stays in the roster as the record of how
+         *  and when it left, and in this list as "left": it is no longer
+         *  expected online, so it raises no alarm and is not counted in
+         *  the federation's summary (the metrics leave it out). */
+        bool left = !roster_member_active (m, now);
+        bool online =
+            !left && l->last_seen_ms && now - l->last_seen_ms <= self->config.heartbeat_timeout_ms;
         /*  What the member said in its last heartbeat stays shown while it
          *  is offline: its backlog then is the best guess there is. */
         bool heard = l->last_seen_ms != 0;
-        bool stale = heard && l->roster_version < roster->version;
-        metrics_alarm_input_t in = {.uitvoerder_view = true,
-                                    .online = online,
-                                    .heard = heard,
-                                    .roster_stale = stale,
-                                    .clock_skew_ms = l->clock_skew_ms,
-                                    .outbox_depth = l->outbox_depth,
-                                    .oldest_undelivered_ms = l->oldest_undelivered_ms,
-                                    .log_alarm = l->log_alarm};
-        /*  Its last answer to a roster push was a refusal: kept in the
-         *  relay, so it outlasts a restart and ends when the member
-         *  accepts a later push (docs/ROSTER.md, "A replayed roster"). */
-        in.roster_refused = uitvoerder_roster_refused (self, m->id);
-        in.refusal_flood = l->refusal_flood_until_ms > now;
-        json_t *alarms = metrics_alarms (&in);
-        n_members++;
-        n_online += online;
-        n_alarms += json_array_size (alarms);
+        bool stale = !left && heard && l->roster_version < roster->version;
+        json_t *alarms;
+        if (left)
+            alarms = json_array ();
+        else {
+            metrics_alarm_input_t in = {.uitvoerder_view = true,
+                                        .online = online,
+                                        .heard = heard,
+                                        .roster_stale = stale,
+                                        .clock_skew_ms = l->clock_skew_ms,
+                                        .outbox_depth = l->outbox_depth,
+                                        .oldest_undelivered_ms = l->oldest_undelivered_ms,
+                                        .log_alarm = l->log_alarm};
+            /*  Its last answer to a roster push was a refusal: kept in the
+             *  relay, so it outlasts a restart and ends when the member
+             *  accepts a later push (docs/ROSTER.md, "A replayed roster"). */
+            in.roster_refused = uitvoerder_roster_refused (self, m->id);
+            in.refusal_flood = l->refusal_flood_until_ms > now;
+            alarms = metrics_alarms (&in);
+            n_members++;
+            n_online += online;
+            n_alarms += json_array_size (alarms);
+        }
         json_t *row = json_pack (
             "{s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:b, s:s}", "id", m->id, "name",
             m->name, "kind", m->kind, "role", roster_role_name (m->role), "online", online,
@@ -822,6 +834,9 @@ s_federation_status (node_t *self, json_t *result)
         json_object_set_new (row, "key_age_s", json_integer ((json_int_t) l->key_age_s));
         json_object_set_new (row, "clock_skew_ms", json_integer ((json_int_t) l->clock_skew_ms));
         json_object_set_new (row, "alarms", alarms);
+        json_object_set_new (row, "left", json_boolean (left));
+        if (*m->leaves_at)
+            json_object_set_new (row, "leaves_at", json_string (m->leaves_at));
         /*  Messages that expired undelivered (relay_expire). */
         uint64_t expired_ms = 0;
         kt_reason_t why;

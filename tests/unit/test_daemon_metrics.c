@@ -549,6 +549,32 @@ test_metrics_show_every_member_alarm (void **state)
     json_decref (st);
 }
 
+/*  A member that has left the federation (revoked, or past its
+ *  leaves-at) is in the status as "left", without alarms; the metrics
+ *  serve no series for it, so no rule pages for a member that is gone
+ *  (docs/OPERATIONS.md, "Monitoring the federation"). */
+static void
+test_metrics_leave_out_a_member_that_left (void **state)
+{
+    (void) state;
+    json_t *st = s_federation_status ();
+    json_t *gone = s_member_row ("gemeente-t", "gemeente", 0, 0, false, "0.1.0", json_array ());
+    json_object_set_new (gone, "online", json_false ());
+    json_object_set_new (gone, "left", json_true ());
+    json_array_append_new (json_object_get (st, "members"), gone);
+    char *text = metrics_render_federation (st, 1000500);
+    assert_non_null (text);
+    if (strstr (text, "gemeente-t"))
+        fail_msg ("a member that left has series:\n%s", text);
+    /*  The members still in the federation keep theirs. */
+    assert_non_null (strstr (
+        text,
+        "\nketen_member_online{member=\"politie-t\",kind=\"politie\",role=\"kernpartij\"} 1\n"));
+    assert_non_null (strstr (text, "\nketen_members 2\n"));
+    free (text);
+    json_decref (st);
+}
+
 static void
 test_metrics_label_values_are_escaped (void **state)
 {
@@ -684,6 +710,7 @@ main (void)
         cmocka_unit_test (test_metrics_idle_clients_cannot_lock_out_a_scraper),
         cmocka_unit_test (test_metrics_rests_instead_of_spinning_without_descriptors),
         cmocka_unit_test (test_metrics_show_every_member_alarm),
+        cmocka_unit_test (test_metrics_leave_out_a_member_that_left),
         cmocka_unit_test (test_metrics_label_values_are_escaped),
         cmocka_unit_test (test_metrics_listen_address_is_checked),
         cmocka_unit_test (test_alarm_thresholds),
