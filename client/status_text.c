@@ -135,6 +135,14 @@ s_print_retention (json_t *retention)
     if (!json_is_object (retention))
         return;
     char line[512], list[CLI_CELL_MAX + 1];
+    /*  Not read (a partner says why here): not "0 due". */
+    if (json_is_string (json_object_get (retention, "error"))) {
+        char error[256];
+        snprintf (line, sizeof line, "UNREADABLE: %s",
+                  cli_json_str (retention, "error", error, sizeof error));
+        s_line ("retention", line);
+        return;
+    }
     uint64_t due = 0;
     cli_json_uint (retention, "due", &due);
     json_t *warnings = json_object_get (retention, "warnings");
@@ -508,6 +516,25 @@ s_print_uitvoerder (json_t *result, uint64_t now)
     }
 }
 
+/*  The parts of the status the node could not read (a store that
+ *  failed): each named with why, so that nothing missing reads as
+ *  "nothing due"; --check raises status_incomplete for them. */
+static void
+s_print_unreadable (json_t *result)
+{
+    size_t i;
+    json_t *u;
+    json_array_foreach (json_object_get (result, "unreadable"), i, u)
+    {
+        char section[CLI_CELL_MAX + 1], error[256], line[512];
+        snprintf (line, sizeof line,
+                  "%s cannot be read, its alarms are unknown: %s (the node's journal says more)",
+                  cli_json_str (u, "section", section, sizeof section),
+                  cli_json_str (u, "error", error, sizeof error));
+        s_line ("UNREADABLE", line);
+    }
+}
+
 /*  The status answer as text, as of now (ms since the epoch). */
 void
 status_text_print (json_t *result, uint64_t now)
@@ -558,6 +585,7 @@ status_text_print (json_t *result, uint64_t now)
                       (unsigned long long) days);
         s_line ("access review", line);
     }
+    s_print_unreadable (result);
     if (json_object_get (result, "members"))
         s_print_uitvoerder (result, now);
     else

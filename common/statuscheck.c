@@ -7,6 +7,7 @@
 
 enum {
     C_EXPELLED,
+    C_STATUS_INCOMPLETE,
     C_MEMBER_ALARMS,
     C_NODE_ALARMS,
     C_WITNESS_ALARMS,
@@ -31,6 +32,8 @@ enum {
 static const statuscheck_t s_checks[C_COUNT] = {
     [C_EXPELLED] = {"expelled", STATUSCHECK_CRITICAL,
                     "this node is no longer accepted by the federation"},
+    [C_STATUS_INCOMPLETE] = {"status_incomplete", STATUSCHECK_CRITICAL,
+                             "parts of the status cannot be read: their checks cannot be made"},
     [C_MEMBER_ALARMS] = {"member_alarms", STATUSCHECK_CRITICAL,
                          "alarms raised for members (uitvoerder)"},
     [C_NODE_ALARMS] = {"node_alarms", STATUSCHECK_CRITICAL, "alarms raised at this node"},
@@ -133,6 +136,9 @@ statuscheck_run (json_t *r, statuscheck_fn *fn, void *arg)
     json_t *retention = json_object_get (r, "retention");
     json_t *spool = json_object_get (r, "spool");
     n[C_EXPELLED] = json_is_true (json_object_get (r, "expelled"));
+    /*  A part the node could not read (node_status_unreadable): its own
+     *  checks below count it as nothing raised, so this one is critical. */
+    n[C_STATUS_INCOMPLETE] = s_count (r, "unreadable");
     n[C_MEMBER_ALARMS] = s_uint (fed, "alarms");
     n[C_NODE_ALARMS] = s_count (r, "alarms");
     n[C_WITNESS_ALARMS] = s_count (json_object_get (r, "log_witness"), "alarms");
@@ -173,6 +179,17 @@ statuscheck_run (json_t *r, statuscheck_fn *fn, void *arg)
         else
             snprintf (text, sizeof text, "%s%llu %s", w->before ? w->before : "",
                       (unsigned long long) n[c], w->after);
+        /*  Which parts could not be read. */
+        if (c == C_STATUS_INCOMPLETE && n[c]) {
+            snprintf (text, sizeof text, "status incomplete, cannot read:");
+            json_array_foreach (json_object_get (r, "unreadable"), i, x)
+            {
+                const char *section = json_string_value (json_object_get (x, "section"));
+                size_t used = strlen (text);
+                snprintf (text + used, sizeof text - used, "%s %s", i ? "," : "",
+                          section ? section : "?");
+            }
+        }
         /*  How many members there are, beside their alarms. */
         if (c == C_MEMBER_ALARMS)
             snprintf (text + strlen (text), sizeof text - strlen (text), ", %llu of %llu online",

@@ -425,6 +425,19 @@ node_status (node_t *self)
     return r;
 }
 
+void
+node_status_unreadable (json_t *status, const char *section, const char *reason)
+{
+    json_t *list = json_object_get (status, "unreadable");
+    if (!json_is_array (list)) {
+        list = json_array ();
+        if (!list || json_object_set_new (status, "unreadable", list) != 0)
+            return;
+    }
+    json_array_append_new (list, json_pack ("{s:s, s:s}", "section", section, "error",
+                                            reason && *reason ? reason : "cannot be read"));
+}
+
 static void
 s_status (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {

@@ -280,6 +280,11 @@ int node_limit (json_t *args);
 /*  The `status` command's answer (NULL out of memory): what the node
  *  reports of itself and its role; the metrics judge it too. */
 json_t *node_status (node_t *self);
+/*  A part of the status that could not be read (its store failed): named
+ *  in status's "unreadable" list with why, so that `keten status` shows
+ *  it and `--check` and the metrics raise status_incomplete, instead of
+ *  the part being left out and read as "nothing due" (fails closed). */
+void node_status_unreadable (json_t *status, const char *section, const char *reason);
 
 /*  Backup and restore (node_backup.c): the `backup` command, and after a
  *  restore the destructions forget.db noted since the backup, done again

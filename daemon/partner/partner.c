@@ -506,11 +506,21 @@ static void
 s_status (node_t *self, json_t *r)
 {
     partner_t *p = partner_of (self);
-    json_object_set_new (r, "log_witness", witness_status (p->witness));
+    /*  A part that cannot be read is named (node_status_unreadable), not
+     *  left to read as "no alarm" or "nothing due". */
+    json_t *witness = witness_status (p->witness);
+    if (witness)
+        json_object_set_new (r, "log_witness", witness);
+    else
+        node_status_unreadable (r, "log_witness", "the witness's alarms cannot be read");
     s_link_status (self, r);
     if (p->retain)
         json_object_set_new (r, "spool", s_spool_status (p->retain, self->config.spool_state_dir));
-    json_object_set_new (r, "retention", partner_retention_summary (self));
+    json_t *retention = partner_retention_summary (self);
+    if (json_is_string (json_object_get (retention, "error")))
+        node_status_unreadable (r, "retention",
+                                json_string_value (json_object_get (retention, "error")));
+    json_object_set_new (r, "retention", retention);
 }
 
 static json_t *

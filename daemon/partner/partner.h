@@ -275,7 +275,8 @@ void partner_retention_reopen (node_t *self, const api_caller_t *caller, const c
                                json_t *args);
 void partner_retention_read (node_t *self, const api_caller_t *caller, const char *cmd,
                              json_t *args);
-/*  The role status's "retention": {warnings, due, unconfirmed}. */
+/*  The role status's "retention": {warnings, due, unconfirmed}, or
+ *  {error} when it cannot be read (the status names it unreadable). */
 json_t *partner_retention_summary (node_t *self);
 /*  Write a meeting's calendar file again from its stored agenda, and run
  *  the hook (partner_agenda.c): 0, or -1 with reason. */

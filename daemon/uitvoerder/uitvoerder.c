@@ -867,16 +867,18 @@ s_federation_status (node_t *self, json_t *result)
                                     "root", kt_hex (hex, root, 32), "vkey", vkey));
 }
 
-/*  The open incidents in r; a register that cannot be read is logged, and
- *  the key is left out rather than shown as "none open". */
+/*  The open incidents in r; a register that cannot be read is logged and
+ *  named unreadable, and the key is left out rather than shown as "none
+ *  open". */
 static void
 s_incidents (uitvoerder_t *u, json_t *r, uint64_t now_ms)
 {
     kt_reason_t reason;
     json_t *incidents = render_incident_summary (u->incident, now_ms, &reason);
-    if (!incidents)
+    if (!incidents) {
         kt_log (KT_LOG_ERROR, "status incidents_unreadable reason=\"%s\"", reason.text);
-    else
+        node_status_unreadable (r, "incidents", reason.text);
+    } else
         json_object_set_new (r, "incidents", incidents);
 }
 
@@ -888,8 +890,10 @@ s_status (node_t *self, json_t *r)
     uitvoerder_t *u = uitvoerder_of (self);
     kt_reason_t reason;
     json_t *newest = render_checkpoints (u->proof, 1, &reason);
-    if (!newest)
+    if (!newest) {
         kt_log (KT_LOG_ERROR, "status checkpoint_unreadable reason=\"%s\"", reason.text);
+        node_status_unreadable (r, "checkpoint", reason.text);
+    }
     json_object_set_new (r, "checkpoint",
                          json_array_size (newest) ? json_incref (json_array_get (newest, 0))
                                                   : json_null ());
@@ -912,7 +916,7 @@ s_status (node_t *self, json_t *r)
     /*  docs/FEDERATIONS.md: each peered federation, its link and the
      *  witness of its log; the transfers both ways. */
     if (u->transfer) {
-        json_object_set_new (r, "peerings", uitvoerder_peer_status (self));
+        json_object_set_new (r, "peerings", uitvoerder_peer_status (self, r));
         json_object_set_new (r, "transfers", uitvoerder_transfer_counts (self));
     }
 }

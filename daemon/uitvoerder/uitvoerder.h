@@ -145,7 +145,9 @@ void uitvoerder_peers_apply (node_t *self);
 /*  A message on the ROUTER from a peered uitvoerder's key: handled here
  *  (true), or not a peer's (false). */
 bool uitvoerder_peer_on_router (node_t *self, const transport_msg_t *msg);
-json_t *uitvoerder_peer_status (node_t *self);
+/*  The status's "peerings" (new reference); a witness that cannot be read
+ *  is named in status's "unreadable" (node_status_unreadable). */
+json_t *uitvoerder_peer_status (node_t *self, json_t *status);
 /*  log.reanchor { peer, size, root, reason }: the witness of that peered
  *  federation's log follows it again from the tree its operator named. */
 void uitvoerder_peer_reanchor (node_t *self, const api_caller_t *caller, const char *cmd,

@@ -737,6 +737,7 @@ uitvoerder_correction_role_status (node_t *self, json_t *result)
     if (rc != 0) {
         /*  Left out rather than shown as "all confirmed". */
         kt_log (KT_LOG_ERROR, "status corrections_unreadable reason=\"%s\"", reason.text);
+        node_status_unreadable (result, "corrections", reason.text);
         json_decref (l.unconfirmed);
         json_decref (l.overdue);
         return;

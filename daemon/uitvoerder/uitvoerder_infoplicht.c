@@ -367,10 +367,11 @@ uitvoerder_infoplicht_status (node_t *self, json_t *result)
     /*  art. 11.4-11.5: deferrals whose review date has come. */
     json_t *due = s_tasks (u, true, &reason);
     int64_t open = infoplicht_count_open (u->infoplicht);
-    if (!due || open < 0)
-        kt_log (KT_LOG_ERROR, "status informatieplicht_unreadable reason=\"%s\"",
-                due ? "count failed" : reason.text);
-    else {
+    if (!due || open < 0) {
+        const char *why = due ? "count failed" : reason.text;
+        kt_log (KT_LOG_ERROR, "status informatieplicht_unreadable reason=\"%s\"", why);
+        node_status_unreadable (result, "informatieplicht", why);
+    } else {
         json_t *brief = json_array ();
         size_t i;
         json_t *t;
@@ -386,10 +387,12 @@ uitvoerder_infoplicht_status (node_t *self, json_t *result)
             json_pack ("{s:I, s:o}", "open", (json_int_t) open, "review_due", brief));
         before_t b = {self, json_array (), kt_now_ms ()};
         if (!b.list ||
-            infoplicht_each (u->infoplicht, false, b.now_ms, s_before_row, &b, &reason) != 0)
+            infoplicht_each (u->infoplicht, false, b.now_ms, s_before_row, &b, &reason) != 0) {
+            const char *why = b.list ? reason.text : "out of memory";
             kt_log (KT_LOG_ERROR, "status informatieplicht_retention_unreadable reason=\"%s\"",
-                    b.list ? reason.text : "out of memory");
-        else
+                    why);
+            node_status_unreadable (result, "informatieplicht.before_retention", why);
+        } else
             json_object_set (json_object_get (result, "informatieplicht"), "before_retention",
                              b.list);
         json_decref (b.list);
@@ -397,9 +400,10 @@ uitvoerder_infoplicht_status (node_t *self, json_t *result)
     json_decref (due);
     /*  art. 8.3, 10.3: records not reviewed for weegploeg/review-days. */
     json_t *worklist = s_review_due (self, &reason);
-    if (!worklist)
+    if (!worklist) {
         kt_log (KT_LOG_ERROR, "status review_unreadable reason=\"%s\"", reason.text);
-    else
+        node_status_unreadable (result, "review", reason.text);
+    } else
         json_object_set_new (result, "review",
                              json_pack ("{s:I, s:I}", "due",
                                         (json_int_t) json_array_size (worklist), "review_days",

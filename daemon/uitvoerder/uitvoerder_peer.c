@@ -1342,13 +1342,20 @@ uitvoerder_peer_reanchor (node_t *self, const api_caller_t *caller, const char *
 /* ---- status and life ------------------------------------------------------- */
 
 json_t *
-uitvoerder_peer_status (node_t *self)
+uitvoerder_peer_status (node_t *self, json_t *status)
 {
     uitvoerder_t *u = uitvoerder_of (self);
     json_t *list = json_array ();
     for (size_t i = 0; i < u->n_peers; i++) {
         peer_link_t *p = &u->peers[i];
         json_t *w = witness_status (p->witness);
+        if (!w) {
+            /*  Its alarms unknown: named, not read as none (log_alarm
+             *  below is then false). */
+            char section[96];
+            snprintf (section, sizeof section, "peerings.%s.witness", p->peering.federation);
+            node_status_unreadable (status, section, "the witness of its log cannot be read");
+        }
         json_array_append_new (
             list,
             json_pack ("{s:s, s:s, s:s, s:s, s:b, s:I, s:o, s:b}", "federation",

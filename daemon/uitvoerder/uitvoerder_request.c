@@ -959,11 +959,12 @@ uitvoerder_rights_status (node_t *self, json_t *result)
 {
     status_t s = {json_array (), 0, 0, kt_now_ms ()};
     kt_reason_t reason;
-    if (!s_reg (self) || request_each (s_reg (self), true, s_status_row, &s, &reason) != 0)
-        /*  Left out rather than shown as "nothing open". */
-        kt_log (KT_LOG_ERROR, "status rights_unreadable reason=\"%s\"",
-                s_reg (self) ? reason.text : "no register");
-    else
+    if (!s_reg (self) || request_each (s_reg (self), true, s_status_row, &s, &reason) != 0) {
+        /*  Left out rather than shown as "nothing open", and named. */
+        const char *why = s_reg (self) ? reason.text : "no register";
+        kt_log (KT_LOG_ERROR, "status rights_unreadable reason=\"%s\"", why);
+        node_status_unreadable (result, "rights", why);
+    } else
         json_object_set_new (result, "rights",
                              json_pack ("{s:O, s:i, s:i}", "open", s.open, "warnings", s.warnings,
                                         "alarms", s.alarms));

@@ -760,10 +760,11 @@ uitvoerder_retention_role_status (node_t *self, json_t *result)
     int rc = w.warnings ? s_walk (self, &w, &reason) : kt_fail (&reason, "out of memory");
     if (rc == 0 && !(unconfirmed = s_unconfirmed (self, &reason)))
         rc = -1;
-    if (rc != 0)
-        /*  Left out rather than shown as "nothing due". */
+    if (rc != 0) {
+        /*  Left out rather than shown as "nothing due", and named. */
         kt_log (KT_LOG_ERROR, "status retention_unreadable reason=\"%s\"", reason.text);
-    else
+        node_status_unreadable (result, "retention", reason.text);
+    } else
         json_object_set_new (result, "retention",
                              json_pack ("{s:O, s:I, s:O}", "warnings", w.warnings, "due",
                                         (json_int_t) json_array_size (w.due), "unconfirmed",

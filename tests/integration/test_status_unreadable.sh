@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# A status that cannot be read in full fails closed (docs/OPERATIONS.md,
+# "keten status --check"): a part of the status whose store the node
+# cannot read - the incident register, the requests, the corrections,
+# retention, informatieplicht, the accuracy review at the uitvoerder;
+# retention and the log witness at a partner - is named in the status
+# ("unreadable"), shown in the text, raises the critical check
+# status_incomplete in `keten status --check` and the metrics, and is
+# never read as "nothing due".  A table renamed away stands in for a
+# damaged page: a read of it fails as a read of a damaged file would.
+source "$(dirname "$0")/lib.sh"
+
+kt_federation
+metrics_on "$UITV"
+kt_kill "$UITV"
+kt_start "$UITV"
+wait_until 10 link_up politie-test || fail "no link"
+
+# db_of ID TABLE: the database file of ID that holds TABLE.
+db_of() {
+    local f
+    for f in "$T/state-$1"/*.db; do
+        if [ "$(sqlite3 "$f" "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='$2'")" = 1 ]; then
+            echo "$f"
+            return
+        fi
+    done
+    fail "no table $2 at $1"
+}
+rename() { sqlite3 "$1" "ALTER TABLE $2 RENAME TO $3;"; }
+check() { local rc=0; CHECK=$(kt "$1" status --check) || rc=$?; CHECK_RC=$rc; }
+unreadable() { kt "$1" status --json | jq -r '[.unreadable[]?.section] | join(",")'; }
+metric_incomplete() {
+    local ep
+    ep=$(jfield "$UITV" .metrics_listen)
+    http_get "$ep" "GET /metrics HTTP/1.0" | tr -d '\r' \
+        | grep -qxF "keten_check{check=\"status_incomplete\",severity=\"critical\"} $1"
+}
+
+# ---- an overdue incident, then a register that cannot be read ------------
+found=$(TZ=Europe/Amsterdam date -d '-4 days' +%Y-%m-%dT%H:%M)
+kt "$UITV" incident report --what "Een USB-stick is kwijt." --found "$found" --data-kind naw \
+    --subjects 3 > /dev/null
+check "$UITV"
+[ "$CHECK_RC" = 2 ] && grep -q "incident(s) past the 72 hours" <<< "$CHECK" \
+    || fail "an overdue incident is not critical (rc $CHECK_RC): $CHECK"
+[ -z "$(unreadable "$UITV")" ] || fail "unreadable with all well: $(unreadable "$UITV")"
+wait_until 5 metric_incomplete 0 || fail "status_incomplete not 0 with all well"
+db=$(db_of "$UITV" incident)
+rename "$db" incident incident_away
+check "$UITV"
+[ "$CHECK_RC" = 2 ] && grep -q "status incomplete, cannot read: incidents" <<< "$CHECK" \
+    || fail "an unreadable register is not critical (rc $CHECK_RC): $CHECK"
+[ "$(unreadable "$UITV")" = incidents ] || fail "unreadable: $(unreadable "$UITV")"
+kt "$UITV" status --json | jq -e '.unreadable[0].error | test("incident")' > /dev/null \
+    || fail "no reason given: $(kt "$UITV" status --json | jq -c .unreadable)"
+kt "$UITV" status | grep -q "^UNREADABLE *incidents cannot be read" \
+    || fail "the text does not say it: $(kt "$UITV" status)"
+wait_until 5 metric_incomplete 1 || fail "the metrics do not raise status_incomplete"
+rename "$db" incident_away incident
+[ -z "$(unreadable "$UITV")" ] || fail "still unreadable once readable again: $(unreadable "$UITV")"
+pass "an incident register that cannot be read is critical (status_incomplete), not 'no alarms'"
+
+# ---- every other part of the uitvoerder's status -------------------------
+for spec in request:rights correction:corrections lifecycle:retention \
+    infoplicht_task:informatieplicht review:review; do
+    table=${spec%%:*} section=${spec##*:}
+    db=$(db_of "$UITV" "$table")
+    rename "$db" "$table" "${table}_away"
+    check "$UITV"
+    got=$(unreadable "$UITV")
+    rename "$db" "${table}_away" "$table"
+    [ "$CHECK_RC" = 2 ] && grep -q "status incomplete, cannot read: $section" <<< "$CHECK" \
+        || fail "$section unreadable is not critical (rc $CHECK_RC): $CHECK"
+    [ "$got" = "$section" ] || fail "$table renamed away: unreadable is '$got', not $section"
+done
+pass "requests, corrections, retention, informatieplicht and review unreadable: each named and critical"
+
+# ---- a partner's retention and log witness -------------------------------
+check politie-test
+[ "$CHECK_RC" = 0 ] || fail "politie not OK to begin with: $CHECK"
+db=$(db_of politie-test retain)
+rename "$db" retain retain_away
+check politie-test
+text=$(kt politie-test status)
+json=$(kt politie-test status --json)
+rename "$db" retain_away retain
+[ "$CHECK_RC" = 2 ] && grep -q "status incomplete, cannot read: retention" <<< "$CHECK" \
+    || fail "a partner's unreadable retention is not critical (rc $CHECK_RC): $CHECK"
+jq -e '(.unreadable | map(.section)) == ["retention"] and (.retention.error | length) > 0' \
+    <<< "$json" > /dev/null || fail "partner status: $(jq -c '{unreadable, retention}' <<< "$json")"
+grep -q "^retention *UNREADABLE: " <<< "$text" || fail "the partner's text shows retention as read: $text"
+if grep -q "^retention *0 due now" <<< "$text"; then fail "the text reads it as nothing due: $text"; fi
+db=$(db_of politie-test witness_alarm)
+rename "$db" witness_alarm witness_alarm_away
+check politie-test
+rename "$db" witness_alarm_away witness_alarm
+[ "$CHECK_RC" = 2 ] && grep -q "status incomplete, cannot read: log_witness" <<< "$CHECK" \
+    || fail "a partner's unreadable witness is not critical (rc $CHECK_RC): $CHECK"
+check politie-test
+[ "$CHECK_RC" = 0 ] || fail "politie not OK once readable again: $CHECK"
+pass "a partner's retention or log witness that cannot be read is critical, and named"

@@ -1,0 +1,129 @@
+/*  What `keten status --check`, the metrics' keten_check and the text of
+ *  `keten status` judge (statuscheck.h): each check by its name, once; a
+ *  part of the status the node could not read is a critical check of its
+ *  own, status_incomplete, naming the part - never a part left out that
+ *  reads as nothing raised (docs/OPERATIONS.md, "keten status --check").  */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "statuscheck.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/*  What one run raised: each check's count, and the verdict's words. */
+typedef struct {
+    uint64_t count[64];
+    char summary[64][200];
+    int level; /* 0, or the gravest level raised */
+    size_t seen;
+} s_run_t;
+
+static const statuscheck_t *
+s_find (const char *name, size_t *index)
+{
+    size_t n;
+    const statuscheck_t *all = statuscheck_all (&n);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp (all[i].name, name) == 0) {
+            *index = i;
+            return &all[i];
+        }
+    fail_msg ("no check %s", name);
+    return NULL;
+}
+
+static void
+s_note (void *arg, const statuscheck_t *check, uint64_t count, const char *summary)
+{
+    s_run_t *r = arg;
+    size_t n;
+    const statuscheck_t *all = statuscheck_all (&n);
+    size_t i = (size_t) (check - all);
+    assert_true (i < n && i < 64);
+    r->seen++;
+    r->count[i] = count;
+    if (count) {
+        assert_non_null (summary);
+        snprintf (r->summary[i], sizeof r->summary[i], "%s", summary);
+        if ((int) check->level > r->level)
+            r->level = (int) check->level;
+    } else
+        assert_null (summary);
+}
+
+static s_run_t
+s_run (const char *status_json)
+{
+    json_error_t e;
+    json_t *status = json_loads (status_json, 0, &e);
+    if (!status)
+        fail_msg ("bad JSON in the test: %s", e.text);
+    s_run_t r;
+    memset (&r, 0, sizeof r);
+    statuscheck_run (status, s_note, &r);
+    json_decref (status);
+    return r;
+}
+
+static void
+test_every_check_has_one_name_and_is_run_every_time (void **state)
+{
+    (void) state;
+    size_t n;
+    const statuscheck_t *all = statuscheck_all (&n);
+    assert_true (n > 0 && n <= 64);
+    for (size_t i = 0; i < n; i++) {
+        assert_true (all[i].level == STATUSCHECK_WARNING || all[i].level == STATUSCHECK_CRITICAL);
+        assert_true (*all[i].what);
+        for (size_t j = i + 1; j < n; j++)
+            assert_string_not_equal (all[i].name, all[j].name);
+    }
+    s_run_t r = s_run ("{}");
+    assert_int_equal (r.seen, n);
+    assert_int_equal (r.level, 0);
+}
+
+/*  An overdue incident is critical; once the register cannot be read the
+ *  verdict stays critical, now for the part it could not read. */
+static void
+test_a_part_that_cannot_be_read_is_critical_and_named (void **state)
+{
+    (void) state;
+    size_t overdue, incomplete;
+    s_find ("incident_overdue", &overdue);
+    const statuscheck_t *c = s_find ("status_incomplete", &incomplete);
+    assert_int_equal (c->level, STATUSCHECK_CRITICAL);
+
+    s_run_t r = s_run ("{\"incidents\": {\"open\": 1, \"ap_pending\": "
+                       "[{\"id\": \"i-1\", \"ap_deadline_ms\": 1, \"overdue\": true}]}}");
+    assert_int_equal (r.count[overdue], 1);
+    assert_int_equal (r.count[incomplete], 0);
+    assert_int_equal (r.level, STATUSCHECK_CRITICAL);
+
+    r = s_run ("{\"unreadable\": [{\"section\": \"incidents\", \"error\": \"no such table\"}]}");
+    assert_int_equal (r.count[overdue], 0);
+    assert_int_equal (r.count[incomplete], 1);
+    assert_int_equal (r.level, STATUSCHECK_CRITICAL);
+    assert_string_equal (r.summary[incomplete], "status incomplete, cannot read: incidents");
+
+    r = s_run ("{\"unreadable\": [{\"section\": \"retention\", \"error\": \"x\"},"
+               " {\"section\": \"rights\", \"error\": \"y\"}],"
+               " \"retention\": {\"error\": \"x\"}}");
+    assert_int_equal (r.count[incomplete], 2);
+    assert_string_equal (r.summary[incomplete],
+                         "status incomplete, cannot read: retention, rights");
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_every_check_has_one_name_and_is_run_every_time),
+        cmocka_unit_test (test_a_part_that_cannot_be_read_is_critical_and_named),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
