@@ -390,7 +390,7 @@ s_health_stick (sqlite3 *db)
 }
 
 bool
-store_health_failing (const char **what, uint64_t *since_ms)
+store_health_failing_file (const char **what, const char **file, uint64_t *since_ms)
 {
     bool failing = false;
     for (size_t i = 0; i < STORE_HEALTH_MAX; i++)
@@ -398,8 +398,18 @@ store_health_failing (const char **what, uint64_t *since_ms)
             failing = true;
             *what = sqlite3_errstr (s_health[i].code);
             *since_ms = s_health[i].since_ms;
+            const char *path = sqlite3_db_filename (s_health[i].db, "main");
+            const char *base = path ? strrchr (path, '/') : NULL;
+            *file = base ? base + 1 : path ? path : "";
         }
     return failing;
+}
+
+bool
+store_health_failing (const char **what, uint64_t *since_ms)
+{
+    const char *file;
+    return store_health_failing_file (what, &file, since_ms);
 }
 
 bool

@@ -59,6 +59,10 @@ void store_close (sqlite3 **db_p);
  *  data) and *since_ms (the earliest such file's first failure) are set. */
 void store_health_note (sqlite3 *db, int code);
 bool store_health_failing (const char **what, uint64_t *since_ms);
+/*  The same, and *file the name of that earliest failing file in its
+ *  directory ("weegploeg.db": never the path), so the status can say
+ *  which one it is ("" when SQLite does not know it). */
+bool store_health_failing_file (const char **what, const char **file, uint64_t *since_ms);
 /*  Whether db takes no writes until the process ends: a failed sync of
  *  its committed log could not be healed (docs/ARCHITECTURE.md, rule 19).
  *  Then *what is SQLite's text for the disk's error. */

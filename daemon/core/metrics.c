@@ -448,12 +448,12 @@ metrics_status (node_t *node, json_t *result)
 {
     /*  Storage that fails (a full disk, a file locked by another process):
      *  an alarm of this node, whatever its role, while it keeps failing. */
-    const char *what = "";
+    const char *what = "", *file = "";
     uint64_t since = 0;
-    bool failing = store_health_failing (&what, &since);
+    bool failing = store_health_failing_file (&what, &file, &since);
     json_object_set_new (result, "storage",
-                         failing ? json_pack ("{s:b, s:s, s:I}", "failing", true, "error", what,
-                                              "since_ms", (json_int_t) since)
+                         failing ? json_pack ("{s:b, s:s, s:I, s:s}", "failing", true, "error",
+                                              what, "since_ms", (json_int_t) since, "file", file)
                                  : json_pack ("{s:b}", "failing", false));
     json_t *alarms = json_object_get (result, "alarms");
     if (!json_is_array (alarms)) {
