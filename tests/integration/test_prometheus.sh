@@ -2,7 +2,8 @@
 # Monitoring with Prometheus (docs/OPERATIONS.md, "Prometheus"): the
 # metrics of a real uitvoerder and partner pass `promtool check metrics`;
 # every alarm and every check they can carry has an alert rule in the
-# shipped monitoring/keten-alerts.yml, which passes `promtool check rules`
+# shipped monitoring/keten-alerts.yml, and a row in the table of checks of
+# docs/OPERATIONS.md; the rules pass `promtool check rules`
 # and fires, in `promtool test rules`, on its series and on nothing else;
 # the keten_check series follow the status (a member that goes away raises
 # member_alarms, as `keten status --check` does); and every metric the
@@ -58,8 +59,18 @@ for l in $checks; do
     case $l in 'check="member_alarms"' | 'check="node_alarms"') continue ;; esac
     grep -qF "expr: keten_check{$l} > 0" "$RULES" || fail "no rule for check $l"; n=$((n + 1))
 done
-[ "$n" -ge 27 ] || fail "only $n alarms and checks seen in the scrapes"
+[ "$n" -ge 28 ] || fail "only $n alarms and checks seen in the scrapes"
 pass "all $n alarms and checks served have an alert rule"
+
+# The operator's table of checks (docs/OPERATIONS.md, "Prometheus
+# metrics") names every check served.
+table=$(sed -n '/^| check | severity | raised when |$/,/^$/p' "$KT_SRC/docs/OPERATIONS.md")
+[ -n "$table" ] || fail "no table of checks in docs/OPERATIONS.md"
+for l in $checks; do
+    name=${l#check=\"}; name=${name%\"}
+    grep -qF "\`$name\`" <<< "$table" || fail "docs/OPERATIONS.md's table of checks leaves out $name"
+done
+pass "the docs' table of checks names every check served"
 
 # ---- each rule fires on its own series, and only on it ------------------
 python3 - "$RULES" "$T/rules.test.yml" <<'PY'
