@@ -242,15 +242,18 @@ correction_each_last_withdrawal (correction_t *self, correction_withdrawal_fn *f
     withdrawal_visit_t v = {fn, arg};
     /*  A whole signal deleted: by its sender's withdrawal (a message id)
      *  or by the uitvoerder's decision (none).  Of each case_ref only
-     *  the newest, and only when its sender's and not marked. */
+     *  the newest, and only when its sender's and not marked.  Newest in
+     *  the order the decisions were committed (rowid; VACUUM INTO, the
+     *  backup's copy, keeps it), not by decided_ms: a clock stepped back
+     *  between two withdrawals would make the earlier one the newest and
+     *  mark a subject whose last signal the police withdrew itself. */
     return store_each (
         self->db,
         "SELECT c.correction_id, c.case_ref, c.signal_id, c.decided_ms FROM correction c"
         " WHERE c.action='delete' AND c.whole_signal=1 AND c.message_id IS NOT NULL"
-        " AND c.destroy_owed=0 AND NOT EXISTS (SELECT 1 FROM correction l"
-        " WHERE l.case_ref=c.case_ref AND l.action='delete' AND l.whole_signal=1"
-        " AND (l.decided_ms > c.decided_ms OR (l.decided_ms = c.decided_ms AND l.rowid > c.rowid)))"
-        " ORDER BY c.decided_ms, c.rowid",
+        " AND c.destroy_owed=0 AND c.rowid = (SELECT max(l.rowid) FROM correction l"
+        " WHERE l.case_ref=c.case_ref AND l.action='delete' AND l.whole_signal=1)"
+        " ORDER BY c.rowid",
         NULL, NULL, s_withdrawal_row, &v, "list the subjects' last withdrawals", reason);
 }
 

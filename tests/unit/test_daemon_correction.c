@@ -509,6 +509,18 @@ test_withdrawals_before_the_mark_are_looked_at_once (void **state)
     last_t l = s_last (f);
     assert_int_equal (l.n, 1);
     assert_memory_equal (l.signal_id, third, KT_ID_LEN);
+    /*  The uitvoerder deletes a fourth with its clock stepped back: the
+     *  order the decisions were made counts, not their times. */
+    uint8_t fourth[KT_ID_LEN];
+    s_one_more (f, fourth, 4);
+    s_delete_whole (f, fourth, false, 500);
+    assert_int_equal (s_last (f).n, 0);
+    uint8_t fifth[KT_ID_LEN];
+    s_one_more (f, fifth, 5);
+    s_delete_whole (f, fifth, true, 400);
+    l = s_last (f);
+    assert_int_equal (l.n, 1);
+    assert_memory_equal (l.signal_id, fifth, KT_ID_LEN);
 
     /*  The file as a release before left it: correction at version 2,
      *  without the mark.  Opened again, it is to be looked at once. */
