@@ -193,6 +193,18 @@ relay_fill_made_for (relay_t *self, relay_fill_fn *fn, void *arg, kt_reason_t *r
     return noted;
 }
 
+int64_t
+relay_note_former (relay_t *self, const char *recipient, Keten__MessageType type,
+                   kt_reason_t *reason)
+{
+    return store_run (self->db,
+                      "UPDATE relay SET made_for=? WHERE recipient=? AND type=? AND state IN (0,3)"
+                      " AND made_for<>?",
+                      STORE_VALUES (STORE_TEXT (RELAY_MADE_FOR_FORMER), STORE_TEXT (recipient),
+                                    STORE_INT (type), STORE_TEXT (RELAY_MADE_FOR_FORMER)),
+                      "note a copy as composed for a former kind", reason);
+}
+
 /*  Exponential backoff from 1 s to 60 s: a member that is heard from but
  *  does not answer (a bug, a full disk) is not flooded. */
 static uint64_t

@@ -100,6 +100,12 @@ typedef const char *(relay_fill_fn) (void *arg, const char *recipient, Keten__Me
  *  the caller's transaction: one pass over the relay.  Returns how many
  *  were noted, or -1 with reason. */
 int64_t relay_fill_made_for (relay_t *self, relay_fill_fn *fn, void *arg, kt_reason_t *reason);
+/*  Every pending or held copy of type for recipient, whatever made_for
+ *  says, noted as RELAY_MADE_FOR_FORMER, inside the caller's
+ *  transaction (the upgrade: what a release before composed for a
+ *  member whose kind changed).  How many, or -1 with reason. */
+int64_t relay_note_former (relay_t *self, const char *recipient, Keten__MessageType type,
+                           kt_reason_t *reason);
 
 /*  Whether a message with id is kept (settled or not): 1, 0, or -1 with
  *  reason.  A send resumed after a crash skips a copy kept already. */

@@ -453,14 +453,14 @@ static const char *
 s_fill_one (void *arg, const char *recipient, Keten__MessageType type, uint64_t created_ms,
             char *out, size_t len)
 {
-    (void) type;
     fill_t *f = arg;
     const roster_member_t *m = roster_find (f->roster, recipient);
     /*  A member that left is withdrawn from whatever its copies say. */
     if (!m || m->role == ROLE_UITVOERDER)
         return NULL;
     for (size_t i = 0; i < f->n; i++)
-        if (strcmp (f->changes[i].id, recipient) == 0 && created_ms <= f->changes[i].at_ms) {
+        if (strcmp (f->changes[i].id, recipient) == 0 &&
+            (created_ms <= f->changes[i].at_ms || type == KETEN__MESSAGE_TYPE__CORRECTION_NOTICE)) {
             f->former++;
             return RELAY_MADE_FOR_FORMER;
         }
@@ -480,6 +480,12 @@ s_fill_one (void *arg, const char *recipient, Keten__MessageType type, uint64_t 
  *  composed for, since its kind has not changed since, and what it would
  *  have been delivered as anyway - so that a later change judges it too.
  *  A copy kept in the same millisecond as the change counts as before it.
+ *  A correction notice for such a member counts as composed for its
+ *  former kind whenever it was kept, and whatever made_for says: a
+ *  release before this one gave a kernpartij that held the subject's
+ *  agenda the new text even where its kind no longer sees the subject
+ *  (an OM that became a gemeente elsewhere); withdrawn, each is made
+ *  again as it is now (uitvoerder_correction_again), a deletion there.
  *
  *  Once: the notes and S_MADE_FOR_NOTED commit together, and a start
  *  that finds S_MADE_FOR_NOTED reads nothing (the pass reads the whole
@@ -498,6 +504,12 @@ s_fill_made_for (node_t *self)
                             UINT64_MAX, false, SIZE_MAX, s_kind_change_entry, &f, &reason) == 0 &&
         store_begin (self->db, &reason) == 0) {
         filled = relay_fill_made_for (uitvoerder_of (self)->relay, s_fill_one, &f, &reason);
+        for (size_t i = 0; filled >= 0 && i < f.n; i++) {
+            int64_t n = relay_note_former (uitvoerder_of (self)->relay, f.changes[i].id,
+                                           KETEN__MESSAGE_TYPE__CORRECTION_NOTICE, &reason);
+            filled = n < 0 ? -1 : filled + n;
+            f.former += n > 0 ? n : 0;
+        }
         if (filled < 0 || node_meta_set (self, S_MADE_FOR_NOTED, 1, &reason) != 0 ||
             store_commit (self->db, &reason) != 0) {
             store_rollback (self->db);

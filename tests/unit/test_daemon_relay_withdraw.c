@@ -357,6 +357,31 @@ test_fill_made_for (void **state)
     assert_int_equal (calls, 1); /* om-z's, left as it was */
 }
 
+/*  At the upgrade every waiting correction notice of a member whose kind
+ *  changed is noted as composed for its former kind, whatever made_for
+ *  said; another type, another member, a settled copy stay as they are. */
+static void
+test_note_former (void **state)
+{
+    fixture_t *f = *state;
+    kt_reason_t r;
+    uint8_t id[KT_ID_LEN], done[KT_ID_LEN];
+    const Keten__MessageType notice = KETEN__MESSAGE_TYPE__CORRECTION_NOTICE,
+                             agenda = KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA;
+    s_kept (f, id, "om-x", notice, "correction/c-1/om-x", "gemeente/X");
+    s_kept (f, id, "om-x", notice, "correction/c-2/om-x", "");
+    s_kept (f, done, "om-x", notice, "correction/c-3/om-x", "gemeente/X");
+    assert_int_equal (relay_settle (f->relay, done, "om-x", true, NULL, 2000, &r), 1);
+    s_kept (f, id, "om-x", agenda, "meeting/w-1/0", "gemeente/X");
+    s_kept (f, id, "om-y", notice, "correction/c-1/om-y", "om");
+    assert_int_equal (relay_note_former (f->relay, "om-x", notice, &r), 2);
+    assert_int_equal (
+        s_count (f, "recipient='om-x' AND made_for='" RELAY_MADE_FOR_FORMER "' AND state=0"), 2);
+    assert_int_equal (s_count (f, "recipient='om-x' AND made_for='gemeente/X'"), 2);
+    assert_int_equal (s_count (f, "recipient='om-y' AND made_for='om'"), 1);
+    assert_int_equal (relay_note_former (f->relay, "om-x", notice, &r), 0);
+}
+
 /*  A receipt relay_settle does not take: for a copy withdrawn from its
  *  sender, noted once as taken (the copy stays withdrawn, and now makes
  *  its member a holder); for another member's, or an expired copy, not. */
@@ -402,6 +427,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_case_holder, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_origin_kept, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_fill_made_for, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_note_former, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_taken_late, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
