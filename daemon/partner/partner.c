@@ -311,6 +311,13 @@ partner_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
     hb.checkpoint_size = partner_checkpoint_size (self);
     hb.log_alarm = p->witness && witness_alarm (p->witness);
     hb.key_age_s = metrics_key_age_ms (self, now) / 1000;
+    /*  Our own storage alarm, so that the uitvoerder, which watches the
+     *  federation, sees it too; and our interval, by which it judges us
+     *  online (docs/PROTOCOL.md, "Heartbeats"). */
+    const char *failing_what;
+    uint64_t failing_since;
+    hb.storage_failing = store_health_failing (&failing_what, &failing_since);
+    hb.heartbeat_ms = self->config.heartbeat_ms;
     hb.sent_ms = now;
     hb.sent_mono_us = kt_mono_us ();
     hb.rtt_us = p->hub_rtt_us;

@@ -181,6 +181,19 @@ s_clamp (uint64_t v, uint64_t max)
     return v > max ? max : v;
 }
 
+bool
+uitvoerder_member_online (const node_t *self, const member_link_t *link, uint64_t now_ms)
+{
+    /*  A member is judged by its own interval, not by ours alone: one that
+     *  beats every 6 s is not offline after our 5 s. */
+    uint64_t window = self->config.heartbeat_timeout_ms;
+    uint64_t its = link->heartbeat_ms * UITVOERDER_HEARTBEATS_MISSED;
+    if (its > window)
+        window = its;
+    return link->last_seen_ms && now_ms >= link->last_seen_ms &&
+           now_ms - link->last_seen_ms <= window;
+}
+
 static void
 s_on_heartbeat (node_t *self, node_message_t *m)
 {
@@ -198,6 +211,10 @@ s_on_heartbeat (node_t *self, node_message_t *m)
     link->checkpoint_size = s_clamp (hb->checkpoint_size, INT64_MAX);
     link->key_age_s = s_clamp (hb->key_age_s, INT64_MAX);
     link->log_alarm = hb->log_alarm;
+    /*  Optional fields (docs/PROTOCOL.md, "Heartbeats"): an older member
+     *  sends neither, read as no storage alarm and no interval of its own. */
+    link->storage_failing = hb->storage_failing;
+    link->heartbeat_ms = s_clamp (hb->heartbeat_ms, UITVOERDER_HEARTBEAT_MAX_MS);
     link->receipts_max = uitvoerder_receipts_max (hb->receipts_max);
     link->receipts_shared = hb->receipts_shared;
     if (link->bundle_max != hb->bundle_max)
@@ -650,7 +667,13 @@ s_peer (node_t *self, const transport_msg_t *msg, void **link_p)
     }
     memcpy (link->route.id, msg->rid, msg->rid_len);
     link->route.len = msg->rid_len;
-    link->last_seen_ms = kt_now_ms ();
+    uint64_t now = kt_now_ms ();
+    /*  Back after a silence: what waits for it in the relay is offered
+     *  now, and only from now on counts as waiting for an online member
+     *  (the relay_backlog alarm). */
+    if (!uitvoerder_member_online (self, link, now))
+        link->online_since_ms = now;
+    link->last_seen_ms = now;
     *link_p = link;
     return peer;
 }
@@ -791,8 +814,7 @@ s_federation_status (node_t *self, json_t *result)
          *  expected online, so it raises no alarm and is not counted in
          *  the federation's summary (the metrics leave it out). */
         bool left = !roster_member_active (m, now);
-        bool online =
-            !left && l->last_seen_ms && now - l->last_seen_ms <= self->config.heartbeat_timeout_ms;
+        bool online = !left && uitvoerder_member_online (self, l, now);
         /*  What the member said in its last heartbeat stays shown while it
          *  is offline: its backlog then is the best guess there is. */
         bool heard = l->last_seen_ms != 0;
@@ -833,6 +855,7 @@ s_federation_status (node_t *self, json_t *result)
                              json_integer ((json_int_t) (l->key_age_s / 86400)));
         json_object_set_new (row, "key_age_s", json_integer ((json_int_t) l->key_age_s));
         json_object_set_new (row, "clock_skew_ms", json_integer ((json_int_t) l->clock_skew_ms));
+        json_object_set_new (row, "heartbeat_ms", json_integer ((json_int_t) l->heartbeat_ms));
         json_object_set_new (row, "alarms", alarms);
         json_object_set_new (row, "left", json_boolean (left));
         if (*m->leaves_at)

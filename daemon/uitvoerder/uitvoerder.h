@@ -57,7 +57,24 @@ typedef struct {
      *  hour is over (uitvoerder_refusal_logged). */
     hour_budget_t refusals;
     uint64_t refusal_flood_until_ms; /* the refusal_flood alarm lasts until */
+    bool storage_failing;            /* its own storage alarm, as its heartbeat said */
+    uint64_t heartbeat_ms;           /* its heartbeat interval, as it said; 0: not said */
+    uint64_t online_since_ms;        /* online without a break since (0: not online) */
 } member_link_t;
+
+/*  A member that says its heartbeat interval (an optional field) is
+ *  online while heard from within this many of them, if that is longer
+ *  than this node's own heartbeat-timeout-ms: two heartbeats may be lost
+ *  (docs/PROTOCOL.md, "Heartbeats"). */
+#define UITVOERDER_HEARTBEATS_MISSED 3
+/*  The longest interval believed: transport/heartbeat-ms's own bound
+ *  (docs/CONFIG.md), so a member cannot say it is online for a day. */
+#define UITVOERDER_HEARTBEAT_MAX_MS 60000
+
+/*  Whether the member of link is online at now_ms: heard from within
+ *  max(heartbeat-timeout-ms, UITVOERDER_HEARTBEATS_MISSED x its own
+ *  interval).  One test for the status, the relay and the checkpoints. */
+bool uitvoerder_member_online (const node_t *self, const member_link_t *link, uint64_t now_ms);
 
 /*  Refusals by rule logged one by one per member and hour: enough for any
  *  honest mistake, a bound on what a hostile member can make the log and

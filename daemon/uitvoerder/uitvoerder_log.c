@@ -38,9 +38,8 @@ s_on_push (zloop_t *loop, int timer_id, void *arg)
     uint64_t now = kt_now_ms ();
     for (size_t i = 0; i < roster->member_count; i++) {
         member_link_t *l = &uitvoerder_of (self)->links[i];
-        if (roster->members[i].role == ROLE_UITVOERDER || !l->route.len || !l->last_seen_ms ||
-            now - l->last_seen_ms > self->config.heartbeat_timeout_ms || l->cp_size > size ||
-            l->cp_pushed == size)
+        if (roster->members[i].role == ROLE_UITVOERDER || !l->route.len ||
+            !uitvoerder_member_online (self, l, now) || l->cp_size > size || l->cp_pushed == size)
             continue;
         /*  Each member gets the proof from the last checkpoint it got (an
          *  empty one when a receipt brought it already: the push is what

@@ -364,8 +364,7 @@ uitvoerder_relay_withdraw_unfit (node_t *self, const roster_t *roster,
 static bool
 s_online (node_t *self, const member_link_t *link)
 {
-    return link->route.len > 0 && link->last_seen_ms &&
-           kt_now_ms () - link->last_seen_ms <= self->config.heartbeat_timeout_ms;
+    return link->route.len > 0 && uitvoerder_member_online (self, link, kt_now_ms ());
 }
 
 void
