@@ -393,7 +393,7 @@ s_print_uitvoerder_head (json_t *result, uint64_t now)
     s_print_peerings (result, now);
 }
 
-enum { S_MEMBER_COLS = 13 };
+enum { S_MEMBER_COLS = 14 };
 
 /*  One member's row at the uitvoerder; cells are written into b.  What
  *  only the member itself reports is "-" until it was heard from. */
@@ -437,7 +437,16 @@ s_member_row (json_t *m, uint64_t now, char b[S_MEMBER_COLS][CLI_CELL_MAX + 1],
     else
         snprintf (b[10], CLI_CELL_MAX + 1, "-");
     s_skew (b[11], CLI_CELL_MAX + 1, m, heard);
-    status_text_alarms (b[12], CLI_CELL_MAX + 1, json_object_get (m, "alarms"));
+    /*  Our own copies for it not receipted yet, and the oldest's age. */
+    v = w = 0;
+    cli_json_uint (m, "relay_pending", &v);
+    cli_json_uint (m, "relay_oldest_ms", &w);
+    if (v > 0 && w > 0)
+        snprintf (b[12], CLI_CELL_MAX + 1, "%llu, %s old", (unsigned long long) v,
+                  cli_fmt_duration (d, sizeof d, w));
+    else
+        snprintf (b[12], CLI_CELL_MAX + 1, "%llu", (unsigned long long) v);
+    status_text_alarms (b[13], CLI_CELL_MAX + 1, json_object_get (m, "alarms"));
     row[0] = cli_json_str (m, "id", b[0], CLI_CELL_MAX + 1);
     row[1] = cli_json_str (m, "kind", b[1], CLI_CELL_MAX + 1);
     row[2] = cli_json_str (m, "role", b[2], CLI_CELL_MAX + 1);
@@ -446,7 +455,7 @@ s_member_row (json_t *m, uint64_t now, char b[S_MEMBER_COLS][CLI_CELL_MAX + 1],
              : json_is_true (json_object_get (m, "online")) ? "yes"
                                                             : "NO";
     row[4] = status_text_ago (b[4], CLI_CELL_MAX + 1, seen, now);
-    for (int c = 5; c <= 12; c++)
+    for (int c = 5; c <= 13; c++)
         row[c] = b[c];
     row[9] = heard ? cli_json_str (m, "software_version", b[9], CLI_CELL_MAX + 1) : "-";
 }
@@ -461,7 +470,7 @@ status_text_uitvoerder (json_t *result, uint64_t now)
     printf ("\n");
     static const char *const header[S_MEMBER_COLS] = {
         "MEMBER", "KIND",    "ROLE",    "ONLINE",  "LAST_SEEN",  "RTT",   "OUTBOX",
-        "ROSTER", "CHECKPT", "VERSION", "KEY_AGE", "CLOCK_SKEW", "ALARMS"};
+        "ROSTER", "CHECKPT", "VERSION", "KEY_AGE", "CLOCK_SKEW", "RELAY", "ALARMS"};
     cli_table_t *table = cli_table_new (S_MEMBER_COLS, header);
     size_t i;
     json_t *m;
@@ -489,5 +498,10 @@ status_text_uitvoerder (json_t *result, uint64_t now)
                     "MESSAGE_REFUSED` lists them)\n",
                     cli_json_str (m, "id", id, sizeof id), (unsigned long long) expired,
                     expired == 1 ? "" : "s");
+        /*  Its own storage alarm, which only its heartbeat tells us. */
+        if (json_is_true (json_object_get (m, "storage_failing")))
+            printf ("%s: a database file at the member fails its writes (storage_failing): "
+                    "its own `keten status` names the file\n",
+                    cli_json_str (m, "id", id, sizeof id));
     }
 }

@@ -26,6 +26,7 @@ enum {
     C_SPOOL_REJECTED_EXPIRING,
     C_PEER_LOG_ALARMS,
     C_PEER_DOWN,
+    C_EXPIRED_MESSAGES,
     C_COUNT
 };
 
@@ -70,6 +71,9 @@ static const statuscheck_t s_checks[C_COUNT] = {
                            "a peered federation's log showed a fork or a rollback"},
     [C_PEER_DOWN] = {"peer_down", STATUSCHECK_WARNING,
                      "peered federations not connected (uitvoerder)"},
+    [C_EXPIRED_MESSAGES] = {"expired_messages", STATUSCHECK_WARNING,
+                            "messages to members expired undelivered within 7 days: send again "
+                            "by hand what they still need (uitvoerder)"},
 };
 
 /*  The verdict's words for a raised check: before, the count, after; a
@@ -96,6 +100,7 @@ static const s_summary_t s_summaries[C_COUNT] = {
                                             "4 weeks"},
     [C_PEER_LOG_ALARMS] = {NULL, "peered federation(s) whose log showed a fork or rollback"},
     [C_PEER_DOWN] = {NULL, "peered federation(s) not connected"},
+    [C_EXPIRED_MESSAGES] = {NULL, "message(s) to members expired undelivered within 7 days"},
 };
 
 const statuscheck_t *
@@ -169,6 +174,14 @@ statuscheck_run (json_t *r, statuscheck_fn *fn, void *arg)
     {
         n[C_PEER_LOG_ALARMS] += json_is_true (json_object_get (x, "log_alarm"));
         n[C_PEER_DOWN] += json_is_false (json_object_get (x, "connected"));
+    }
+
+    /*  What the uitvoerder's copies missed, of the last week (a member
+     *  that has left: none; its rows say 0). */
+    json_array_foreach (json_object_get (r, "members"), i, x)
+    {
+        if (!json_is_true (json_object_get (x, "left")))
+            n[C_EXPIRED_MESSAGES] += s_uint (x, "expired_recent");
     }
 
     for (int c = 0; c < C_COUNT; c++) {

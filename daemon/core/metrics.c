@@ -193,12 +193,18 @@ static const s_member_gauge_t s_member_gauges[] = {
      "The member's clock minus the uitvoerder's"},
     {"keten_member_uptime_seconds", "uptime_s", V_INT,
      "Seconds the member's ketend has been running"},
+    {"keten_member_relay_pending", "relay_pending", V_INT,
+     "The uitvoerder's own copies for the member not yet receipted"},
+    {"keten_member_relay_oldest_seconds", "relay_oldest_ms", V_MS,
+     "Age of the oldest of the uitvoerder's copies for the member not yet receipted"},
+    {"keten_member_expired_messages", "expired_messages", V_INT,
+     "The uitvoerder's copies for the member that expired undelivered (delivery/max-age-s)"},
 };
 
 /*  Every alarm a member row of the uitvoerder's status can carry. */
-static const char *const s_member_alarms[] = {"offline",        "stale_roster",    "clock_skew",
-                                              "backlog",        "undelivered_age", "log_alarm",
-                                              "roster_refused", "refusal_flood"};
+static const char *const s_member_alarms[] = {
+    "offline",   "stale_roster",   "clock_skew",    "backlog",       "undelivered_age",
+    "log_alarm", "roster_refused", "refusal_flood", "relay_backlog", "storage_failing"};
 /*  Every alarm a partner's own status (its link) can carry. */
 static const char *const s_link_alarms[] = {"link_down", "backlog",         "undelivered_age",
                                             "log_alarm", "roster_conflict", "storage_failing"};
@@ -499,6 +505,14 @@ metrics_alarms (const metrics_alarm_input_t *in)
         json_array_append_new (alarms, json_string ("roster_refused"));
     if (in->uitvoerder_view && in->refusal_flood)
         json_array_append_new (alarms, json_string ("refusal_flood"));
+    /*  Copies the member does not take although it is there: counted
+     *  from when it came online, so one back from an outage is not
+     *  alarmed on while its backlog is being delivered. */
+    if (in->uitvoerder_view && in->online && in->relay_oldest_ms >= METRICS_RELAY_ALARM_MS &&
+        in->online_for_ms >= METRICS_RELAY_ALARM_MS)
+        json_array_append_new (alarms, json_string ("relay_backlog"));
+    if (in->uitvoerder_view && in->storage_failing)
+        json_array_append_new (alarms, json_string ("storage_failing"));
     if (!in->uitvoerder_view && in->roster_conflict)
         json_array_append_new (alarms, json_string ("roster_conflict"));
     return alarms;

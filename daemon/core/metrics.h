@@ -19,6 +19,11 @@
 #define METRICS_SKEW_ALARM_MS 2000         /* |clock skew| above this */
 #define METRICS_BACKLOG_ALARM 1000         /* outbox messages not yet settled */
 #define METRICS_UNDELIVERED_ALARM_MS 60000 /* age of the oldest of them */
+/*  uitvoerder: its own oldest copy for a member, not yet receipted, kept
+ *  this long while the member was online (relay_backlog): by then it was
+ *  offered six times (the relay's backoff, 1 s doubling), so the member
+ *  is up but does not take it. */
+#define METRICS_RELAY_ALARM_MS 60000
 
 /*  What the alarms are computed from: a member as the uitvoerder last heard
  *  of it, or a partner's own state. */
@@ -38,12 +43,19 @@ typedef struct {
                            * roster push was a refusal */
     bool refusal_flood;   /* uitvoerder: the member's refusals went past
                            * the hour's budget within the last hour */
+    /*  uitvoerder: the age of its oldest copy for the member not yet
+     *  receipted (0: none), and how long the member has been online
+     *  without a break. */
+    uint64_t relay_oldest_ms;
+    uint64_t online_for_ms;
+    bool storage_failing; /* uitvoerder: the member's heartbeat said so */
 } metrics_alarm_input_t;
 
 /*  The alarm names that apply, in the order status and metrics show them:
  *  offline (or link_down at a partner), stale_roster, clock_skew, backlog,
- *  undelivered_age, log_alarm, roster_refused and refusal_flood
- *  (uitvoerder) or roster_conflict (partner).  A JSON array (new reference). */
+ *  undelivered_age, log_alarm, roster_refused, refusal_flood,
+ *  relay_backlog and storage_failing (uitvoerder) or roster_conflict
+ *  (partner; its own storage_failing is added by metrics_status).  A JSON array (new reference). */
 json_t *metrics_alarms (const metrics_alarm_input_t *in);
 
 typedef struct _metrics_t metrics_t;

@@ -12,7 +12,7 @@
 
 struct _relay_t {
     sqlite3 *db;
-    sqlite3_stmt *insert, *due, *bump, *settle, *pending, *pending_all;
+    sqlite3_stmt *insert, *due, *bump, *settle, *pending, *pending_all, *waiting;
 };
 
 static const char *const s_migrations[] = {
@@ -60,6 +60,11 @@ static const char *const s_migrations[] = {
      *  must reach it (relay_each_case_holder, relay_holds).  NULL: no
      *  such receipt. */
     "ALTER TABLE relay ADD COLUMN taken_ms INTEGER;",
+    /*  8: the copies still waiting for each member (pending or held), by
+     *  age, so that the status counts them and finds the oldest from this
+     *  index alone (relay_waiting), not from the whole relay per render:
+     *  state is in it too, or SQLite reads each row to test it. */
+    "CREATE INDEX relay_waiting ON relay (recipient, created_ms, state) WHERE state IN (0, 3);",
 };
 
 relay_t *
@@ -90,7 +95,11 @@ relay_new (sqlite3 *db, kt_reason_t *reason)
         !(self->pending = store_prepare (
               db, "SELECT count(*) FROM relay WHERE state IN (0,3) AND recipient=?", reason)) ||
         !(self->pending_all =
-              store_prepare (db, "SELECT count(*) FROM relay WHERE state IN (0,3)", reason))) {
+              store_prepare (db, "SELECT count(*) FROM relay WHERE state IN (0,3)", reason)) ||
+        !(self->waiting = store_prepare (db,
+                                         "SELECT count(*), coalesce(min(created_ms), 0), 0"
+                                         " FROM relay WHERE state IN (0, 3) AND recipient=?",
+                                         reason))) {
         relay_destroy (&self);
         return NULL;
     }
@@ -109,6 +118,7 @@ relay_destroy (relay_t **self_p)
     sqlite3_finalize (self->settle);
     sqlite3_finalize (self->pending);
     sqlite3_finalize (self->pending_all);
+    sqlite3_finalize (self->waiting);
     free (self);
     *self_p = NULL;
 }
@@ -396,30 +406,48 @@ relay_withdraw_if (relay_t *self, const char *recipient, relay_judge_fn *fn, voi
     return withdrawn;
 }
 
-/*  count(*), max(settled_ms) of the expired rows. */
+/*  The first three columns of a row, as integers. */
 static int
-s_expired_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+s_three_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 {
     (void) reason;
     int64_t *out = arg;
-    out[0] = sqlite3_column_int64 (q, 0);
-    out[1] = sqlite3_column_int64 (q, 1);
+    for (int i = 0; i < 3; i++)
+        out[i] = sqlite3_column_int64 (q, i);
     return 0;
 }
 
 int64_t
-relay_expired (relay_t *self, const char *recipient, uint64_t *last_ms, kt_reason_t *reason)
+relay_expired (relay_t *self, const char *recipient, uint64_t since_ms, uint64_t *last_ms,
+               int64_t *since_p, kt_reason_t *reason)
 {
-    int64_t out[2] = {0, 0};
+    int64_t out[3] = {0, 0, 0};
     if (store_one (self->db,
-                   "SELECT count(*), coalesce(max(settled_ms), 0) FROM relay"
-                   " WHERE state=4 AND recipient=? AND NOT " RELAY_IS_WITHDRAWN,
-                   STORE_VALUES (STORE_TEXT (recipient)), s_expired_row, out,
+                   "SELECT count(*), coalesce(max(settled_ms), 0),"
+                   " coalesce(sum(settled_ms >= ?2), 0) FROM relay"
+                   " WHERE state=4 AND recipient=?1 AND NOT " RELAY_IS_WITHDRAWN,
+                   STORE_VALUES (STORE_TEXT (recipient), STORE_INT (since_ms)), s_three_row, out,
                    "count the expired messages", reason) < 0)
         return -1;
     if (last_ms)
         *last_ms = (uint64_t) out[1];
+    if (since_p)
+        *since_p = out[2];
     return out[0];
+}
+
+int
+relay_waiting (relay_t *self, const char *recipient, int64_t *count_p, uint64_t *oldest_ms_p,
+               kt_reason_t *reason)
+{
+    int64_t out[3] = {0, 0, 0};
+    if (store_each_stmt (self->waiting, store_bind_values,
+                         (void *) STORE_VALUES (STORE_TEXT (recipient)), s_three_row, out,
+                         "count the copies waiting", reason) != 0)
+        return -1;
+    *count_p = out[0];
+    *oldest_ms_p = (uint64_t) out[1];
+    return 0;
 }
 
 int

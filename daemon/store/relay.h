@@ -168,10 +168,18 @@ int64_t relay_withdraw_if (relay_t *self, const char *recipient, relay_judge_fn 
  *  1, 0 when it is not pending, -1 with reason. */
 int relay_withdraw_one (relay_t *self, const uint8_t id[KT_ID_LEN], const char *why,
                         uint64_t now_ms, kt_reason_t *reason);
-/*  How many of recipient's messages expired (withdrawn ones not counted), and (last_ms, may be
- * NULL) when the newest of them did; -1 with reason. */
-int64_t relay_expired (relay_t *self, const char *recipient, uint64_t *last_ms,
-                       kt_reason_t *reason);
+/*  How many of recipient's messages expired (withdrawn ones not counted),
+ *  (last_ms, may be NULL) when the newest of them did, and (since_p, may
+ *  be NULL) how many of them expired at or after since_ms; -1 with
+ *  reason. */
+int64_t relay_expired (relay_t *self, const char *recipient, uint64_t since_ms, uint64_t *last_ms,
+                       int64_t *since_p, kt_reason_t *reason);
+/*  The copies still waiting for recipient's receipt (pending or held):
+ *  how many (*count_p) and when the oldest was kept (*oldest_ms_p, 0:
+ *  none).  Read from the index relay_waiting alone.  0, or -1 with
+ *  reason. */
+int relay_waiting (relay_t *self, const char *recipient, int64_t *count_p, uint64_t *oldest_ms_p,
+                   kt_reason_t *reason);
 
 /*  A receipt from sender for id: settle the message if it was sent to that
  *  sender and is pending - or expired: a receipt that comes after all

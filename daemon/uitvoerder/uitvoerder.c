@@ -803,6 +803,7 @@ s_federation_status (node_t *self, json_t *result)
     uint64_t now = kt_now_ms ();
     json_t *members = json_array ();
     size_t n_members = 0, n_online = 0, n_alarms = 0;
+    bool relay_unreadable = false;
     for (size_t i = 0; i < roster->member_count; i++) {
         const roster_member_t *m = &roster->members[i];
         if (m->role == ROLE_UITVOERDER)
@@ -815,6 +816,20 @@ s_federation_status (node_t *self, json_t *result)
          *  the federation's summary (the metrics leave it out). */
         bool left = !roster_member_active (m, now);
         bool online = !left && uitvoerder_member_online (self, l, now);
+        /*  Our own copies still waiting for its receipt: the other half
+         *  of the member's backlog (its heartbeat tells its own). */
+        int64_t relay_pending = 0;
+        uint64_t relay_oldest = 0, relay_oldest_ms = 0;
+        kt_reason_t rwhy;
+        if (relay_waiting (u->relay, m->id, &relay_pending, &relay_oldest, &rwhy) != 0) {
+            /*  Not read as "nothing waits": status_incomplete says so. */
+            kt_log (KT_LOG_ERROR, "status relay_unreadable member=%s reason=\"%s\"", m->id,
+                    rwhy.text);
+            if (!relay_unreadable)
+                node_status_unreadable (result, "relay", rwhy.text);
+            relay_unreadable = true;
+        } else if (relay_oldest && now > relay_oldest)
+            relay_oldest_ms = now - relay_oldest;
         /*  What the member said in its last heartbeat stays shown while it
          *  is offline: its backlog then is the best guess there is. */
         bool heard = l->last_seen_ms != 0;
@@ -836,6 +851,9 @@ s_federation_status (node_t *self, json_t *result)
              *  accepts a later push (docs/ROSTER.md, "A replayed roster"). */
             in.roster_refused = uitvoerder_roster_refused (self, m->id);
             in.refusal_flood = l->refusal_flood_until_ms > now;
+            in.storage_failing = l->storage_failing;
+            in.relay_oldest_ms = relay_oldest_ms;
+            in.online_for_ms = online && now > l->online_since_ms ? now - l->online_since_ms : 0;
             alarms = metrics_alarms (&in);
             n_members++;
             n_online += online;
@@ -855,6 +873,9 @@ s_federation_status (node_t *self, json_t *result)
                              json_integer ((json_int_t) (l->key_age_s / 86400)));
         json_object_set_new (row, "key_age_s", json_integer ((json_int_t) l->key_age_s));
         json_object_set_new (row, "clock_skew_ms", json_integer ((json_int_t) l->clock_skew_ms));
+        json_object_set_new (row, "relay_pending", json_integer ((json_int_t) relay_pending));
+        json_object_set_new (row, "relay_oldest_ms", json_integer ((json_int_t) relay_oldest_ms));
+        json_object_set_new (row, "storage_failing", json_boolean (l->storage_failing));
         json_object_set_new (row, "heartbeat_ms", json_integer ((json_int_t) l->heartbeat_ms));
         json_object_set_new (row, "alarms", alarms);
         json_object_set_new (row, "left", json_boolean (left));
@@ -863,8 +884,22 @@ s_federation_status (node_t *self, json_t *result)
         /*  Messages that expired undelivered (relay_expire). */
         uint64_t expired_ms = 0;
         kt_reason_t why;
-        int64_t expired = relay_expired (u->relay, m->id, &expired_ms, &why);
+        int64_t recent = 0;
+        uint64_t since =
+            now > UITVOERDER_EXPIRED_RECENT_MS ? now - UITVOERDER_EXPIRED_RECENT_MS : 0;
+        int64_t expired = relay_expired (u->relay, m->id, since, &expired_ms, &recent, &why);
+        if (expired < 0) {
+            kt_log (KT_LOG_ERROR, "status relay_unreadable member=%s reason=\"%s\"", m->id,
+                    why.text);
+            if (!relay_unreadable)
+                node_status_unreadable (result, "relay", why.text);
+            relay_unreadable = true;
+        }
         json_object_set_new (row, "expired_messages", json_integer (expired > 0 ? expired : 0));
+        /*  Those of the last week: the expired_messages check
+         *  (common/statuscheck.c) warns of them, not of old ones forever. */
+        json_object_set_new (row, "expired_recent",
+                             json_integer (expired > 0 && !left ? recent : 0));
         json_object_set_new (row, "expired_last_ms", json_integer ((json_int_t) expired_ms));
         json_array_append_new (members, row);
     }

@@ -71,6 +71,11 @@ typedef struct {
  *  (docs/CONFIG.md), so a member cannot say it is online for a day. */
 #define UITVOERDER_HEARTBEAT_MAX_MS 60000
 
+/*  How long messages that expired undelivered to a member raise the
+ *  expired_messages warning: a week, time to send by hand what it still
+ *  needs (docs/OPERATIONS.md, "A member away for long"). */
+#define UITVOERDER_EXPIRED_RECENT_MS (7 * 86400000ull)
+
 /*  Whether the member of link is online at now_ms: heard from within
  *  max(heartbeat-timeout-ms, UITVOERDER_HEARTBEATS_MISSED x its own
  *  interval).  One test for the status, the relay and the checkpoints. */

@@ -81,7 +81,7 @@ out=$(kt "$UITV" status --check) || fail "status --check exits $? with all well:
 
 table=$(kt "$UITV" status)
 grep -q "^members *3 of 3 online, 0 alarms" <<< "$table" || fail "no summary line: $table"
-grep -Eq "^MEMBER +KIND +ROLE +ONLINE +LAST_SEEN +RTT +OUTBOX +ROSTER +CHECKPT +VERSION +KEY_AGE +CLOCK_SKEW +ALARMS" <<< "$table" \
+grep -Eq "^MEMBER +KIND +ROLE +ONLINE +LAST_SEEN +RTT +OUTBOX +ROSTER +CHECKPT +VERSION +KEY_AGE +CLOCK_SKEW +RELAY +ALARMS" <<< "$table" \
     || fail "no member table: $table"
 for id in "${PARTNERS[@]}"; do
     grep -Eq "^$id +[a-z]+ +[a-z]+ +yes " <<< "$table" || fail "$id not shown online: $table"

@@ -30,6 +30,12 @@ expired() { [ "$(jfield "$UITV" ".members[] | select(.id==\"$G\") | .expired_mes
 wait_until 20 expired || fail "status: $(kt "$UITV" status --json | jq -c ".members[] | select(.id==\"$G\")")"
 [ "$(pending)" = 0 ] || fail "expired copies are still offered"
 kt "$UITV" status | grep -q "$G missed $WAITING message" || fail "status text does not say what $G missed"
+# A warning for the week after, so that someone sends again what it needs.
+rc=0; out=$(kt "$UITV" status --check) || rc=$?
+[ $rc -ge 1 ] && grep -q "$WAITING message(s) to members expired undelivered within 7 days" <<< "$out" \
+    || fail "status --check does not warn of the expired copies (rc $rc): $out"
+kt "$UITV" status | grep -Eq "^check +WARNING expired_messages: $WAITING message" \
+    || fail "the text shows no check expired_messages"
 logged=$(kt "$UITV" log show --type MESSAGE_REFUSED --json \
     | jq --arg g "$G" '[.events[] | select((.recipients // []) | index($g)) | select(.what | startswith("expired"))] | length')
 [ "$logged" = "$WAITING" ] || fail "$logged of $WAITING expiries in the log"

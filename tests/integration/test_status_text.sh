@@ -54,9 +54,13 @@ cat > "$T/uitvoerder.json" <<JSON
  "unreadable": [{"section": "review", "error": "no such table: review"}],
  "checkpoint": {"size": 12, "root": "ab", "signed_ms": $((NOW - 2000)),
                 "cosigners": "politie-x,om-x"},
- "federation": {"members": 1, "online": 0, "alarms": 1},
+ "federation": {"members": 2, "online": 1, "alarms": 3},
  "members": [{"id": "politie-x", "kind": "politie", "role": "kernpartij", "online": false,
-              "last_seen_ms": 0, "alarms": ["offline"], "left": false}],
+              "last_seen_ms": 0, "alarms": ["offline"], "left": false},
+             {"id": "om-x", "kind": "om", "role": "kernpartij", "online": true,
+              "last_seen_ms": $((NOW - 300)), "relay_pending": 2, "relay_oldest_ms": 90000,
+              "storage_failing": true, "expired_messages": 4, "expired_recent": 1,
+              "alarms": ["relay_backlog", "storage_failing"], "left": false}],
  "log": {"size": 12, "root": "ab", "vkey": "x/log+1+AA"}, "stored": {"signals": 1, "subjects": 1},
  "incidents": {"open": 2, "ap_pending": [
      {"id": "i-0000000000000001", "ap_deadline_ms": $((NOW - 3600000)), "overdue": true},
@@ -129,7 +133,10 @@ for want in \
     '^peerings +1, 0 connected$' \
     '^ALARM +pga-zeeland \(uitvoerder-z, dials tcp://z:7001\): NOT connected, last seen never; its log verified to size 9; LOG ALARM' \
     '^transfers +3 pending, 1 accepted, 0 refused, 2 received' \
-    '^politie-x +politie +kernpartij +NO .* offline$'; do
+    '^politie-x +politie +kernpartij +NO .* offline$' \
+    '^om-x +om +kernpartij +yes .* 2, 1 min 30 s old +relay_backlog,storage_failing$' \
+    '^om-x missed 4 messages' \
+    '^om-x: a database file at the member fails its writes \(storage_failing\)'; do
     grep -Eq "$want" <<< "$uitv_text" || fail "the uitvoerder's text lacks /$want/: $uitv_text"
 done
 for want in '^alarms +link_down,log_alarm$' \

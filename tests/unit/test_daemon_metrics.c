@@ -496,11 +496,15 @@ s_member_row (const char *id, const char *kind, int depth, int oldest_ms, bool s
 static json_t *
 s_federation_status (void)
 {
-    json_t *loud = json_pack ("[s, s, s, s, s]", "stale_roster", "clock_skew", "backlog",
-                              "undelivered_age", "log_alarm");
+    json_t *loud = json_pack ("[s, s, s, s, s, s, s]", "stale_roster", "clock_skew", "backlog",
+                              "undelivered_age", "log_alarm", "relay_backlog", "storage_failing");
+    json_t *om = s_member_row ("om-t", "om", 1500, 90000, true, "0.2\"x\\y\nz", loud);
+    /*  The uitvoerder's own copies for it, waiting and expired. */
+    json_object_set_new (om, "relay_pending", json_integer (4));
+    json_object_set_new (om, "relay_oldest_ms", json_integer (75000));
+    json_object_set_new (om, "expired_messages", json_integer (2));
     json_t *members = json_pack (
-        "[o, o]", s_member_row ("politie-t", "politie", 0, 0, false, "0.1.0", json_array ()),
-        s_member_row ("om-t", "om", 1500, 90000, true, "0.2\"x\\y\nz", loud));
+        "[o, o]", s_member_row ("politie-t", "politie", 0, 0, false, "0.1.0", json_array ()), om);
     return json_pack ("{s:{s:i, s:i, s:i}, s:o, s:{s:i}, s:{s:i, s:i}}", "federation", "members", 2,
                       "online", 2, "alarms", 5, "members", members, "log", "size", 12, "stored",
                       "signals", 3, "subjects", 2);
@@ -537,6 +541,18 @@ test_metrics_show_every_member_alarm (void **state)
         "1\n",
         "\nketen_member_alarm{member=\"politie-t\",kind=\"politie\",role=\"kernpartij\",alarm="
         "\"backlog\"} 0\n",
+        "\nketen_member_alarm{member=\"om-t\",kind=\"om\",role=\"kernpartij\",alarm=\"relay_"
+        "backlog\"} 1\n",
+        "\nketen_member_alarm{member=\"om-t\",kind=\"om\",role=\"kernpartij\",alarm=\"storage_"
+        "failing\"} 1\n",
+        "\nketen_member_alarm{member=\"politie-t\",kind=\"politie\",role=\"kernpartij\",alarm="
+        "\"relay_backlog\"} 0\n",
+        "\nketen_member_relay_pending{member=\"om-t\",kind=\"om\",role=\"kernpartij\"} 4\n",
+        "\nketen_member_relay_oldest_seconds{member=\"om-t\",kind=\"om\",role=\"kernpartij\"} "
+        "75.000\n",
+        "\nketen_member_relay_pending{member=\"politie-t\",kind=\"politie\",role=\"kernpartij\"} "
+        "0\n",
+        "\nketen_member_expired_messages{member=\"om-t\",kind=\"om\",role=\"kernpartij\"} 2\n",
         "\nketen_member_alarm{member=\"politie-t\",kind=\"politie\",role=\"kernpartij\",alarm="
         "\"undelivered_age\"} 0\n",
         "\nketen_log_size 12\n",
@@ -686,6 +702,26 @@ test_alarm_thresholds (void **state)
     ALARMS_ARE (m, "");
     m.oldest_undelivered_ms = METRICS_UNDELIVERED_ALARM_MS;
     ALARMS_ARE (m, "undelivered_age");
+    m.oldest_undelivered_ms = 0;
+    /*  The uitvoerder's own copy for an online member, not receipted a
+     *  minute on: relay_backlog - counted from when it came online, so
+     *  one that is back from an outage has its backlog delivered first. */
+    m.relay_oldest_ms = METRICS_RELAY_ALARM_MS;
+    m.online_for_ms = METRICS_RELAY_ALARM_MS - 1;
+    ALARMS_ARE (m, "");
+    m.online_for_ms = METRICS_RELAY_ALARM_MS;
+    ALARMS_ARE (m, "relay_backlog");
+    m.relay_oldest_ms = METRICS_RELAY_ALARM_MS - 1;
+    ALARMS_ARE (m, "");
+    m.relay_oldest_ms = 10 * METRICS_RELAY_ALARM_MS;
+    m.online = false; /* offline says it already */
+    ALARMS_ARE (m, "offline");
+    m.online = true;
+    m.relay_oldest_ms = 0;
+    /*  The member's own storage alarm, from its heartbeat. */
+    m.storage_failing = true;
+    ALARMS_ARE (m, "storage_failing");
+    m.storage_failing = false;
     metrics_alarm_input_t all = {.uitvoerder_view = true, .online = false, .heard = true,
                                  .roster_stale = true, .clock_skew_ms = 5000,
                                  .outbox_depth = 5000, .oldest_undelivered_ms = 120000,

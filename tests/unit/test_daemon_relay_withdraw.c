@@ -136,7 +136,7 @@ test_withdraw_if (void **state)
     assert_int_equal (relay_owed_paid (f->relay, plan, &r), 0);
     assert_int_equal (s_count (f, "state=4 AND (length(header)>0 OR log_owed=1)"), 0);
     /*  Not what the member missed by being away. */
-    assert_int_equal (relay_expired (f->relay, "om-x", NULL, &r), 0);
+    assert_int_equal (relay_expired (f->relay, "om-x", 0, NULL, NULL, &r), 0);
 }
 
 static void

@@ -118,12 +118,34 @@ test_a_part_that_cannot_be_read_is_critical_and_named (void **state)
                          "status incomplete, cannot read: retention, rights");
 }
 
+/*  Copies to a member that expired undelivered: a warning while the
+ *  last week's are there (expired_recent), not forever for old ones, and
+ *  none for a member that has left. */
+static void
+test_messages_expired_this_week_are_a_warning (void **state)
+{
+    (void) state;
+    size_t i;
+    const statuscheck_t *c = s_find ("expired_messages", &i);
+    assert_int_equal (c->level, STATUSCHECK_WARNING);
+    s_run_t r = s_run ("{\"members\": [{\"id\": \"a\", \"expired_messages\": 5, "
+                       "\"expired_recent\": 0}]}");
+    assert_int_equal (r.count[i], 0);
+    r = s_run ("{\"members\": [{\"id\": \"a\", \"expired_messages\": 5, \"expired_recent\": 2},"
+               " {\"id\": \"b\", \"expired_recent\": 1},"
+               " {\"id\": \"c\", \"expired_recent\": 7, \"left\": true}]}");
+    assert_int_equal (r.count[i], 3);
+    assert_int_equal (r.level, STATUSCHECK_WARNING);
+    assert_string_equal (r.summary[i], "3 message(s) to members expired undelivered within 7 days");
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_every_check_has_one_name_and_is_run_every_time),
         cmocka_unit_test (test_a_part_that_cannot_be_read_is_critical_and_named),
+        cmocka_unit_test (test_messages_expired_this_week_are_a_warning),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
