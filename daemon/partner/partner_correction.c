@@ -354,10 +354,22 @@ s_sender_may (node_t *self, const api_caller_t *caller, const char *cmd,
                                     "sent; there is nothing to withdraw or correct at the "
                                     "uitvoerder (it leaves only by keten signal release)"
                                   : NULL;
+    /*  A signal the uitvoerder refused is not in its file: nothing to
+     *  withdraw or correct there (one still on its way is: the
+     *  uitvoerder waits for it, uitvoerder_on_correction). */
+    outbox_status_t st = {0};
+    int queued = err ? 0 : outbox_status (partner_of (self)->outbox, id, &st, &reason);
+    if (queued < 0)
+        err = reason.text;
+    else if (queued > 0 && st.state == OUTBOX_REFUSED)
+        err = "the uitvoerder refused this signal, so its file holds nothing of it to withdraw "
+              "or correct (keten signal list says why)";
     if (err) {
         apiserver_reply_error (self->api, caller, err);
+        outbox_status_clear (&st);
         return -1;
     }
+    outbox_status_clear (&st);
     char why[320];
     if (!node_caller_may (self, caller, cmd,
                           meta.via_spool ? NODE_RIGHT_REPRESENTATIVE : NODE_RIGHT_SUBMIT, why,

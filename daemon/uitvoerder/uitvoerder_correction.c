@@ -1270,6 +1270,10 @@ uitvoerder_correction_destroy_owed (node_t *self, kt_reason_t *reason)
     return rc != 0 || failed ? -1 : 0;
 }
 
+/*  uitvoerder_on_correction's verdict for a correction whose signal is
+ *  not stored yet: no receipt, so that its sender sends it again. */
+#define S_WAIT 2
+
 void
 uitvoerder_on_correction (node_t *self, node_message_t *m)
 {
@@ -1291,9 +1295,23 @@ uitvoerder_on_correction (node_t *self, node_message_t *m)
          *  withdrawal (a deletion) of an item or of the whole signal. */
         int found =
             weegploeg_signal_owner (u->weegploeg, n->signal_id.data, case_ref, owner, &reason);
-        if (found < 0)
+        /*  Not stored (yet): a signal deleted since is refused for good;
+         *  any other may still be on its way - a withdrawal sent while
+         *  its signal waited for a receipt can overtake it (in one drain,
+         *  whose arrivals are stored at its end, or past a retry of the
+         *  signal after a lost link or a restart) - so it gets no receipt
+         *  and its sender sends it again (WAIT). */
+        int gone =
+            found == 0 ? weegploeg_signal_deleted (u->weegploeg, n->signal_id.data, &reason) : 0;
+        if (found < 0 || gone < 0)
             verdict = -1;
-        else if (!found || strcmp (owner, sender->id) != 0)
+        else if (gone)
+            verdict = (kt_fail (&reason, "art. 12.5: the signal is deleted already (withdrawn, "
+                                         "corrected away or destroyed)"),
+                       1);
+        else if (!found)
+            verdict = S_WAIT;
+        else if (strcmp (owner, sender->id) != 0)
             verdict = (kt_fail (&reason,
                                 "art. 12.5: %s corrects only the signals it sent; this is not one",
                                 sender->id),
@@ -1339,6 +1357,13 @@ uitvoerder_on_correction (node_t *self, node_message_t *m)
             if (correction_check (u->correction, &d, &reason) != 0)
                 verdict = 1;
         }
+    }
+    if (verdict == S_WAIT) {
+        kt_log (KT_LOG_INFO,
+                "correction waits id=%s from=%s: its signal is not stored here yet; the sender "
+                "sends it again",
+                m->hex, sender->id);
+        return;
     }
     if (verdict > 0) {
         self->role->refuse (self, m, "correction", reason.text);
