@@ -481,13 +481,17 @@ partner_checkpoint_size (node_t *self)
 
 /*  The police spool's rejected files, waiting for their removal (art. 13,
  *  intake/rejected-keep-days), with a warning while an operator can still
- *  look at the first of them. */
+ *  look at the first of them; and what the last scan could not do (the
+ *  spool's path gone, replaced by a directory that cannot be used, not
+ *  readable), which is the spool's error: nothing new is forwarded while
+ *  it lasts. */
 static json_t *
-s_spool_status (spool_retain_t *retain, const char *state_dir)
+s_spool_status (spool_t *spool, spool_retain_t *retain, const char *state_dir)
 {
     spool_retain_status_t st;
     kt_reason_t reason;
-    if (spool_retain_status (retain, kt_now_ms (), &st, &reason) != 0)
+    if (spool_health (spool, &reason) != 0 ||
+        spool_retain_status (retain, kt_now_ms (), &st, &reason) != 0)
         return json_pack ("{s:s}", "error", reason.text);
     json_t *o = json_pack ("{s:I, s:I, s:I}", "rejected_waiting", (json_int_t) st.waiting,
                            "rejected_keep_days", (json_int_t) st.keep_days,
@@ -522,7 +526,8 @@ s_status (node_t *self, json_t *r)
         node_status_unreadable (r, "log_witness", "the witness's alarms cannot be read");
     s_link_status (self, r);
     if (p->retain)
-        json_object_set_new (r, "spool", s_spool_status (p->retain, self->config.spool_state_dir));
+        json_object_set_new (r, "spool",
+                             s_spool_status (p->spool, p->retain, self->config.spool_state_dir));
     json_t *retention = partner_retention_summary (self);
     if (json_is_string (json_object_get (retention, "error")))
         node_status_unreadable (r, "retention",

@@ -77,6 +77,10 @@ struct _spool_t {
     int old_work_fd;
     sqlite3_stmt *lookup, *insert, *by_hash;
     ratelog_t *quiet; /* the lines a failure repeats on every scan */
+    /*  What the last scan could not do (spool_health): look at the
+     *  spool's path, (re)open it, or read it or work/.  "" when it did
+     *  all. */
+    kt_reason_t error;
 };
 
 /*  One directory entry that may be a signal file. */
@@ -150,6 +154,7 @@ static void s_final_name (char *out, size_t cap, const char *name, int attempt);
 static int s_original_name (const char *name, char *out, size_t cap);
 static spool_outcome_t s_read_at (int dir, const char *name, spool_read_t *r);
 static int s_forwarded (spool_t *self, const char *name, const uint8_t hash[32]);
+static bool s_quiet_due (spool_t *self, const char *event, unsigned long long ino);
 
 /*  Open sub under dir_fd (path dir), creating it (0700) if needed; a new
  *  directory is made durable in dir at once.  Returns the descriptor, or
@@ -872,11 +877,11 @@ s_upgrade (spool_t *self, kt_reason_t *reason)
     return 0;
 }
 
-/*  done/, rejected/ and work/ must be on the spool's own filesystem and
- *  mount: files go there by rename, which can cross neither (EXDEV on
- *  every scan, for ever). */
+/*  done/, rejected/ and work/ must be on the filesystem and mount of the
+ *  spool (dir_fd): files go there by rename, which can cross neither
+ *  (EXDEV on every scan, for ever). */
 static int
-s_same_filesystem (spool_t *self, kt_reason_t *reason)
+s_same_filesystem (spool_t *self, int dir_fd, kt_reason_t *reason)
 {
     const struct {
         const char *sub;
@@ -885,9 +890,66 @@ s_same_filesystem (spool_t *self, kt_reason_t *reason)
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
         char path[PATH_MAX + 16];
         snprintf (path, sizeof path, "%s/%s/", self->state, subs[i].sub);
-        if (s_same_place (self->dir_fd, self->dir, subs[i].fd, path, reason) != 0)
+        if (s_same_place (dir_fd, self->dir, subs[i].fd, path, reason) != 0)
             return -1;
     }
+    return 0;
+}
+
+/*  Whether intake/spool-dir still names the directory the spool holds
+ *  open (dir_fd).  The police system may put another in its place at any
+ *  time - a redeploy that makes its drop directory anew, a share mounted
+ *  over it - and the descriptor would keep reading the old one, where
+ *  nothing arrives any more: forwarding would stop without a word.  So
+ *  every scan compares the path with the descriptor (device and inode)
+ *  and, where they differ, opens the new one and checks it as a start
+ *  does (spool_check: the state directory not inside it, on its
+ *  filesystem and mount, ...; work/, done/ and rejected/ too).  One that
+ *  passes is scanned from now on; the old one is synced first (a claim
+ *  from it is durable) and closed.  0: scan dir_fd.  -1 with self->error
+ *  set: the path leads to no directory that can be used now, and the
+ *  spool is not scanned (the old directory is no longer the spool) until
+ *  it does; status says so (spool_health), which `keten status --check`
+ *  and the metrics raise. */
+static int
+s_follow_spool (spool_t *self)
+{
+    struct stat now, held;
+    if (stat (self->dir, &now) != 0) {
+        int err = errno;
+        if (s_quiet_due (self, "dir_unreachable", 0))
+            kt_log (KT_LOG_ERROR, "spool dir_unreachable errno=%d%s", err,
+                    ratelog_note (self->quiet));
+        return kt_fail (&self->error, "intake/spool-dir %s cannot be looked at: %s", self->dir,
+                        strerror (err));
+    }
+    if (fstat (self->dir_fd, &held) == 0 && now.st_dev == held.st_dev && now.st_ino == held.st_ino)
+        return 0;
+    kt_reason_t why;
+    int fd = open (self->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        kt_fail (&why, "intake/spool-dir %s was replaced, and the new one cannot be opened: %s",
+                 self->dir, strerror (errno));
+    else if (s_check_state (fd, self->dir, self->state_fd, self->state, true, geteuid (), &why) !=
+                 0 ||
+             s_same_filesystem (self, fd, &why) != 0) {
+        close (fd);
+        fd = -1;
+    }
+    if (fd < 0) {
+        /*  The paths of the config and a fixed text: no file's name. */
+        if (s_quiet_due (self, "dir_refused", 0))
+            kt_log (KT_LOG_ERROR, "spool dir_refused reason=\"%s\"%s", why.text,
+                    ratelog_note (self->quiet));
+        self->error = why;
+        return -1;
+    }
+    if (fsync (self->dir_fd) != 0)
+        kt_log (KT_LOG_ERROR, "spool fsync_failed dir=spool errno=%d", errno);
+    close (self->dir_fd);
+    self->dir_fd = fd;
+    kt_log (KT_LOG_WARN, "spool dir_replaced: intake/spool-dir is another directory now, scanned"
+                         " from here on");
     return 0;
 }
 
@@ -965,7 +1027,7 @@ spool_new (sqlite3 *db, const char *dir, const char *state, kt_reason_t *reason)
         s_private (self, self->work_fd, "work", reason) != 0 ||
         s_private (self, self->done_fd, "done", reason) != 0 ||
         s_private (self, self->rejected_fd, "rejected", reason) != 0 ||
-        s_same_filesystem (self, reason) != 0) {
+        s_same_filesystem (self, self->dir_fd, reason) != 0) {
         spool_destroy (&self);
         return NULL;
     }
@@ -1261,11 +1323,14 @@ s_cmp (const void *a, const void *b)
  *  dir_fd (path base/sub: the spool, work/, or the old layout's work/),
  *  sorted (oldest first when writers use sortable names), and return how
  *  many; the caller frees each name.  0 (logged) if the directory cannot
- *  be read, with *failed set when failed is not NULL. */
+ *  be read, with its errno in *failed when failed is not NULL (else 0
+ *  there). */
 static size_t
 s_list (spool_t *self, int dir_fd, const char *base, const char *sub, spool_entry_t *entries,
-        bool *failed)
+        int *failed)
 {
+    if (failed)
+        *failed = 0;
     int fd = dup (dir_fd);
     DIR *dir = fd >= 0 ? fdopendir (fd) : NULL;
     if (!dir) {
@@ -1276,20 +1341,30 @@ s_list (spool_t *self, int dir_fd, const char *base, const char *sub, spool_entr
         if (fd >= 0)
             close (fd);
         if (failed)
-            *failed = true;
+            *failed = err ? err : EIO;
         return 0;
     }
     rewinddir (dir);
     size_t n = 0;
     struct dirent *de;
-    while (n < SPOOL_SCAN_MAX && (de = readdir (dir)))
+    /*  A listing that fails (an NFS spool whose server went away) is no
+     *  end of it: said, like a directory that does not open. */
+    for (errno = 0; n < SPOOL_SCAN_MAX && (de = readdir (dir)); errno = 0)
         if (s_is_candidate (de->d_name)) {
             entries[n].name = strdup (de->d_name);
             entries[n].ino = (unsigned long long) de->d_ino;
             if (entries[n].name)
                 n++;
         }
+    int err = n < SPOOL_SCAN_MAX ? errno : 0;
     closedir (dir);
+    if (err) {
+        if (s_quiet_due (self, "unreadable", (unsigned long long) dir_fd))
+            kt_log (KT_LOG_ERROR, "spool unreadable dir=%s%s errno=%d%s", base, sub, err,
+                    ratelog_note (self->quiet));
+        if (failed)
+            *failed = err;
+    }
     qsort (entries, n, sizeof entries[0], s_cmp);
     return n;
 }
@@ -1538,7 +1613,7 @@ s_claim_all (spool_t *self, int from_fd, spool_entry_t *entries, size_t n_entrie
 static void
 s_old_work (spool_t *self, spool_entry_t *entries, spool_file_t *files, size_t *n, size_t max)
 {
-    bool failed = false;
+    int failed = 0;
     size_t n_entries = s_list (self, self->old_work_fd, self->dir, "/work", entries, &failed);
     if (n_entries > 0 || failed) {
         s_claim_all (self, self->old_work_fd, entries, n_entries, files, n, max);
@@ -1556,10 +1631,14 @@ spool_scan (spool_t *self, spool_file_t *files, size_t max)
 {
     spool_entry_t entries[SPOOL_SCAN_MAX];
     size_t n = 0;
+    kt_reason_t error = {""};
     /*  work/ first: what a crash or a failure left there came before
      *  anything now in the spool, and a spool file whose name it holds
      *  cannot be claimed until it is gone. */
-    size_t n_entries = s_list (self, self->work_fd, self->state, "/work", entries, NULL);
+    int failed;
+    size_t n_entries = s_list (self, self->work_fd, self->state, "/work", entries, &failed);
+    if (failed)
+        kt_fail (&error, "%s/work cannot be read: %s", self->state, strerror (failed));
     for (size_t i = 0; i < n_entries; i++) {
         if (n < max && s_take (self, &entries[i], &files[n]))
             n++;
@@ -1569,9 +1648,30 @@ spool_scan (spool_t *self, spool_file_t *files, size_t max)
      *  anything now in the spool as well. */
     if (self->old_work_fd >= 0 && n < max)
         s_old_work (self, entries, files, &n, max);
-    n_entries = n < max ? s_list (self, self->dir_fd, self->dir, "", entries, NULL) : 0;
-    s_claim_all (self, self->dir_fd, entries, n_entries, files, &n, max);
+    /*  The spool last, and only where intake/spool-dir still leads to it
+     *  (or to a new one that may be used).  A scan that returned max
+     *  files leaves it for the next, and what it said of it stands. */
+    if (n < max) {
+        self->error = error;
+        if (s_follow_spool (self) != 0)
+            return n;
+        n_entries = s_list (self, self->dir_fd, self->dir, "", entries, &failed);
+        if (failed && !*self->error.text)
+            kt_fail (&self->error, "intake/spool-dir %s cannot be read: %s", self->dir,
+                     strerror (failed));
+        s_claim_all (self, self->dir_fd, entries, n_entries, files, &n, max);
+    } else if (*error.text)
+        self->error = error;
     return n;
+}
+
+int
+spool_health (const spool_t *self, kt_reason_t *reason)
+{
+    if (!*self->error.text)
+        return 0;
+    *reason = self->error;
+    return -1;
 }
 
 int

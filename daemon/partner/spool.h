@@ -85,6 +85,13 @@ void spool_destroy (spool_t **self_p);
  *  the next scan, so the caller must record or drop every file returned
  *  before it scans again. */
 size_t spool_scan (spool_t *self, spool_file_t *files, size_t max);
+/*  What the last scan could not do: 0 when it did all; -1 with reason
+ *  when intake/spool-dir could not be looked at, was replaced by a
+ *  directory that cannot be used (refused like a start refuses it, or
+ *  not opened: the spool is not scanned meanwhile), or it or work/ could
+ *  not be read.  For the node's status (the spool's error, which
+ *  `keten status --check` and the metrics raise). */
+int spool_health (const spool_t *self, kt_reason_t *reason);
 /*  Record a file as forwarded as message id, inside the caller's
  *  transaction. */
 int spool_record (spool_t *self, const spool_file_t *file, const uint8_t id[KT_ID_LEN],
