@@ -65,16 +65,25 @@ enum {
 /*  A name in done/ or rejected/: a spool name, a suffix of at most 17
  *  bytes, and room for ".reason"; below NAME_MAX (255). */
 #define SPOOL_FINAL_MAX (SPOOL_NAME_MAX + 32)
+/*  The layout before's work/, done/ and rejected/. */
+#define SPOOL_OLD_MAX 3
 
 struct _spool_t {
     sqlite3 *db;
     char dir[PATH_MAX];   /* the spool, which the police system writes */
     char state[PATH_MAX]; /* ketend's own: work/, done/, rejected/ */
     int dir_fd, state_fd, work_fd, done_fd, rejected_fd;
-    /*  The spool's work/ of the layout before, while files in it wait for
-     *  their names in the state's work/ (s_upgrade, s_old_work); -1
-     *  otherwise. */
-    int old_work_fd;
+    /*  The spool's directories of the layout before whose files the
+     *  scans claim (s_upgrade, s_old_work): under the name each had (the
+     *  writer may have renamed them into each other's names). */
+    struct {
+        int fd;
+        char sub[16];
+        char **names; /* the files the scans claim from it (s_old_kind:
+                         OLD_UNSENT), sorted; owned */
+        size_t n_names;
+    } old[SPOOL_OLD_MAX];
+    size_t n_old;
     sqlite3_stmt *lookup, *insert, *by_hash;
     ratelog_t *quiet; /* the lines a failure repeats on every scan */
     /*  What the last scan could not do (spool_health): look at the
@@ -155,6 +164,7 @@ static int s_original_name (const char *name, char *out, size_t cap);
 static spool_outcome_t s_read_at (int dir, const char *name, spool_read_t *r);
 static int s_forwarded (spool_t *self, const char *name, const uint8_t hash[32]);
 static bool s_quiet_due (spool_t *self, const char *event, unsigned long long ino);
+static bool s_is_candidate (const char *name);
 
 /*  Open sub under dir_fd (path dir), creating it (0700) if needed; a new
  *  directory is made durable in dir at once.  Returns the descriptor, or
@@ -574,76 +584,32 @@ s_rename_free (int from_fd, const char *name, int to_fd, const char *to)
     return errno == ENOENT ? renameat (from_fd, name, to_fd, to) : -1;
 }
 
-/*  The name a file of the old done/ (old, name) is numbered from
- *  (s_final_name) where its own is taken in the state's: the one
- *  spool_forget knows it by.  That matches a file's own name and, for a
- *  numbered one (STEM.N.json), the name it came in under - but a real
- *  name may look numbered (rapport.12.json), and numbered from
- *  rapport.json it would be found under neither.  So the file's record
- *  decides: one under its own name with its content keeps that name as
- *  the base; else, one under the name it came in under gives that.  A
- *  file that cannot be read now (or has no record) goes by its own name.
- *  false when base cannot be numbered (not *.json, or too long). */
-static bool
-s_merge_base (spool_t *self, int old, const char *name, char *base, size_t cap)
-{
-    char original[SPOOL_FINAL_MAX];
-    snprintf (base, cap, "%s", name);
-    spool_read_t r = {0};
-    if (s_original_name (name, original, sizeof original) &&
-        s_read_at (old, name, &r) == SPOOL_READ_OK) {
-        uint8_t hash[32];
-        crypto_generichash (hash, sizeof hash, (const uint8_t *) r.data, r.len, NULL, 0);
-        sodium_memzero (r.data, r.len);
-        free (r.data);
-        if (s_forwarded (self, name, hash) != 1 && s_forwarded (self, original, hash) == 1)
-            snprintf (base, cap, "%s", original);
-    }
-    size_t len = strlen (base);
-    return len > 5 && len <= SPOOL_NAME_MAX && strcmp (base + len - 5, ".json") == 0;
-}
+/*  What an entry of a directory of the layout before is (s_old_kind).
+ *  Decided by its content, never by the directory's name: the writer may
+ *  rename the old work/, done/ and rejected/ in the spool into each
+ *  other's names before the first start of this ketend, and a claimed,
+ *  never sent file taken for a done/ one would never be sent, and kept
+ *  for good (retention does not know its hash). */
+typedef enum {
+    OLD_GONE,   /* not there (any more), or a reason that goes with its file */
+    OLD_PAIR,   /* a rejected file: its reason beside it, or gone ahead of it */
+    OLD_ORPHAN, /* a reason without its file */
+    OLD_SENT,   /* recorded as sent with its content: under its own name, or
+                   (numbered in done/, STEM.N.json) the one it came in under */
+    OLD_UNSENT, /* *.json without a record: the scans claim it, send or reject it */
+    OLD_LEFT    /* cannot be told now, or no entry ketend makes: stays */
+} old_kind_t;
 
-/*  The old done/ (old) into the state's (to), where that one holds files
- *  already: each file under its name, or (taken) the next free numbered
- *  one of the name spool_forget knows it by (s_merge_base); retention
- *  finds it by its content, whatever its name.  One that cannot be moved
- *  stays, counted in *left.  -1 with reason only when old cannot be
- *  read. */
-static int
-s_merge_done (spool_t *self, int old, int to, size_t *left, kt_reason_t *reason)
-{
-    char **names;
-    size_t n;
-    if (s_names (old, "the spool's old done/", &names, &n, reason) != 0)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        const char *name = names[i];
-        char base[SPOOL_FINAL_MAX], final[SPOOL_FINAL_MAX];
-        int moved = s_rename_free (old, name, to, name);
-        if (moved != 0 && errno == EEXIST && s_merge_base (self, old, name, base, sizeof base)) {
-            errno = EEXIST;
-            for (int attempt = 0; moved != 0 && errno == EEXIST && attempt < SPOOL_TRIES;
-                 attempt++) {
-                s_final_name (final, sizeof final, base, attempt);
-                moved = s_rename_free (old, name, to, final);
-            }
-        }
-        *left += moved != 0;
-    }
-    s_names_free (names, n);
-    return 0;
-}
-
-/*  The name a file of the old rejected/ gets in the state's (to): its
- *  own, or when that is taken there, one made of its inode, which stays
- *  the same over a crash and restart, so that its reason (moved first)
- *  and the file meet again under it.  false when none fits. */
+/*  The name a rejected file of an old directory (old, name) gets in the
+ *  state's rejected/: made of its inode, which stays the same over a
+ *  crash and restart, so that its reason (moved first) and the file meet
+ *  again under it, and a reason there without its file is known for this
+ *  file's (s_old_kind) - its own name could be an orphan reason's of
+ *  another file.  false when none fits. */
 static bool
-s_rejected_target (int old, int to, const char *name, char *out, size_t cap)
+s_rejected_target (int old, const char *name, char *out, size_t cap)
 {
     struct stat st;
-    if (fstatat (to, name, &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT)
-        return snprintf (out, cap, "%s", name) < (int) cap;
     if (fstatat (old, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
         return false;
     size_t len = strlen (name);
@@ -651,8 +617,128 @@ s_rejected_target (int old, int to, const char *name, char *out, size_t cap)
     int n = json ? snprintf (out, cap, "%.*s.%016llx.json", (int) (len - 5), name,
                              (unsigned long long) st.st_ino)
                  : snprintf (out, cap, "%s.%016llx", name, (unsigned long long) st.st_ino);
-    return n > 0 && (size_t) n + 8 < cap && (size_t) n + 7 <= NAME_MAX &&
-           fstatat (to, out, &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT;
+    return n > 0 && (size_t) n + 8 < cap && (size_t) n + 7 <= NAME_MAX;
+}
+
+/*  What entry name of old directory old is (old_kind_t); to_rejected is
+ *  the state's rejected/ (-1: none yet).  For OLD_SENT, base receives the
+ *  name its record has (what a numbered name in done/ is made from, and
+ *  what spool_forget knows it by: its own, even one that looks numbered,
+ *  rapport.12.json, or the one it came in under, x.json for x.1.json).
+ *  -1 with reason when the spool table cannot be read. */
+static int
+s_old_kind (spool_t *self, int old, int to_rejected, const char *name, char *base, size_t cap,
+            old_kind_t *kind, kt_reason_t *reason)
+{
+    struct stat st;
+    char other[NAME_MAX + 16];
+    size_t len = strlen (name);
+    *kind = OLD_LEFT;
+    if (fstatat (old, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (errno == ENOENT)
+            *kind = OLD_GONE;
+        return 0;
+    }
+    if (len > 7 && strcmp (name + len - 7, ".reason") == 0) {
+        snprintf (other, sizeof other, "%.*s", (int) (len - 7), name);
+        if (fstatat (old, other, &st, AT_SYMLINK_NOFOLLOW) == 0)
+            *kind = OLD_GONE; /* moved with its file */
+        else if (errno == ENOENT)
+            *kind = OLD_ORPHAN;
+        return 0;
+    }
+    snprintf (other, sizeof other, "%s.reason", name);
+    if (fstatat (old, other, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        *kind = OLD_PAIR;
+        return 0;
+    }
+    if (errno != ENOENT)
+        return 0;
+    /*  Its reason gone ahead into the state's rejected/ before a crash
+     *  (s_merge_rejected_file), under the name of this very inode. */
+    char final[NAME_MAX + 1];
+    if (to_rejected >= 0 && s_rejected_target (old, name, final, sizeof final)) {
+        snprintf (other, sizeof other, "%s.reason", final);
+        if (fstatat (to_rejected, other, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            fstatat (to_rejected, final, &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT) {
+            *kind = OLD_PAIR;
+            return 0;
+        }
+    }
+    if (!s_is_candidate (name))
+        return 0;
+    spool_read_t r = {0};
+    switch (s_read_at (old, name, &r)) {
+    case SPOOL_READ_GONE:
+        *kind = OLD_GONE;
+        return 0;
+    case SPOOL_READ_RETRY:
+        return 0; /* the next start looks again */
+    case SPOOL_READ_REJECT:
+        /*  No file that was sent (too large, not a regular file...): the
+         *  claim rejects it. */
+        *kind = OLD_UNSENT;
+        return 0;
+    case SPOOL_READ_OK:
+        break;
+    }
+    uint8_t hash[32];
+    crypto_generichash (hash, sizeof hash, (const uint8_t *) r.data, r.len, NULL, 0);
+    sodium_memzero (r.data, r.len);
+    free (r.data);
+    *kind = OLD_UNSENT;
+    char original[SPOOL_FINAL_MAX];
+    int seen = s_forwarded (self, name, hash);
+    if (seen == 1)
+        snprintf (base, cap, "%s", name);
+    else if (seen == 0 && s_original_name (name, original, sizeof original) &&
+             (seen = s_forwarded (self, original, hash)) == 1)
+        snprintf (base, cap, "%s", original);
+    if (seen < 0)
+        return kt_fail (reason, "cannot read the spool table to take in %s's old directories",
+                        self->dir);
+    if (seen == 1)
+        *kind = OLD_SENT;
+    return 0;
+}
+
+/*  Whether every entry of old directory old is what a directory of ketend
+ *  named sub holds, so that it may become the state's sub whole:
+ *  work/ files a scan takes as they are (not recorded, or recorded under
+ *  their own names), done/ files recorded as sent, rejected/ files with
+ *  their reasons (and reasons alone).  -1 with reason when the spool
+ *  table cannot be read. */
+static int
+s_old_fits (spool_t *self, int old, const char *sub, bool *fits, kt_reason_t *reason)
+{
+    char **names;
+    size_t n;
+    *fits = false;
+    if (s_names (old, "a directory of the layout before", &names, &n, reason) != 0)
+        return -1;
+    int to_rejected =
+        openat (self->state_fd, "rejected", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int rc = 0;
+    bool ok = true;
+    for (size_t i = 0; ok && i < n; i++) {
+        char base[SPOOL_FINAL_MAX];
+        old_kind_t kind;
+        if ((rc = s_old_kind (self, old, to_rejected, names[i], base, sizeof base, &kind,
+                              reason)) != 0)
+            break;
+        if (strcmp (sub, "work") == 0)
+            ok = kind == OLD_GONE || kind == OLD_UNSENT ||
+                 (kind == OLD_SENT && strcmp (base, names[i]) == 0);
+        else if (strcmp (sub, "done") == 0)
+            ok = kind == OLD_GONE || kind == OLD_SENT;
+        else
+            ok = kind == OLD_GONE || kind == OLD_PAIR || kind == OLD_ORPHAN;
+    }
+    if (to_rejected >= 0)
+        close (to_rejected);
+    s_names_free (names, n);
+    *fits = rc == 0 && ok;
+    return rc;
 }
 
 /*  One file of the old rejected/ (old, name) into the state's (to) under
@@ -683,46 +769,105 @@ s_merge_rejected_file (int old, int to, const char *name, const char *final, kt_
     return 1;
 }
 
-/*  The old rejected/ (old) into the state's (to), where that one holds
- *  files already: each file with its reason (s_merge_rejected_file); then
- *  an orphan reason, which explains no file, under its own name if it is
- *  free, else it goes.  What stays is counted in *left.  -1 with reason
- *  when old cannot be read, or a reason is left parted from its file. */
 static int
-s_merge_rejected (int old, int to, size_t *left, kt_reason_t *reason)
+s_cmp_names (const void *a, const void *b)
+{
+    return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+/*  An old directory's files into the state's directories one by one, each
+ *  by what it is (s_old_kind), never by the directory's name: a rejected
+ *  file with its reason into rejected/ (s_merge_rejected_file, under its
+ *  inode's name); a reason without its file there under its own name if
+ *  it is free, else it goes; a file recorded as sent into done/ under its
+ *  name or, taken, the next free numbered one of the name its record
+ *  has (spool_forget finds it by that); a *.json without a record is left
+ *  for the scans, which claim it like a spool file, so it is sent or
+ *  rejected (*claim).  What cannot move, or cannot be told now, stays,
+ *  counted in *left.  Crashes: every step is one rename (a reason before
+ *  its file), so a file is in one place or the other, and the next start
+ *  goes on.  -1 with reason when old or the spool table cannot be read,
+ *  or a reason is left parted from its file. */
+static int
+s_merge_old (spool_t *self, int old, size_t *left, char ***claim, size_t *n_claim,
+             kt_reason_t *reason)
 {
     char **names;
     size_t n;
-    if (s_names (old, "the spool's old rejected/", &names, &n, reason) != 0)
+    *claim = NULL;
+    *n_claim = 0;
+    if (s_names (old, "a directory of the layout before", &names, &n, reason) != 0)
         return -1;
-    int rc = 0;
-    char final[NAME_MAX + 1];
-    struct stat st;
+    int done = s_subdir (self->state_fd, self->state, "done", reason);
+    int rejected = done < 0 ? -1 : s_subdir (self->state_fd, self->state, "rejected", reason);
+    int rc = rejected < 0 ? -1 : 0;
     for (size_t i = 0; i < n && rc >= 0; i++) {
         const char *name = names[i];
-        size_t len = strlen (name);
-        if (len > 7 && strcmp (name + len - 7, ".reason") == 0)
-            continue;
-        if (!s_rejected_target (old, to, name, final, sizeof final))
-            (*left)++;
-        else if ((rc = s_merge_rejected_file (old, to, name, final, reason)) > 0)
-            (*left)++;
+        char base[SPOOL_FINAL_MAX], final[SPOOL_FINAL_MAX + 16];
+        old_kind_t kind;
+        if ((rc = s_old_kind (self, old, rejected, name, base, sizeof base, &kind, reason)) != 0)
+            break;
+        int moved = 0;
+        switch (kind) {
+        case OLD_GONE:
+            break;
+        case OLD_PAIR:
+            moved = !s_rejected_target (old, name, final, sizeof final)
+                        ? 1
+                        : s_merge_rejected_file (old, rejected, name, final, reason);
+            if (moved < 0)
+                rc = -1;
+            break;
+        case OLD_ORPHAN:
+            /*  It explains no file: under its own name if that is free. */
+            if (s_rename_free (old, name, rejected, name) != 0 &&
+                (errno != EEXIST || unlinkat (old, name, 0) != 0))
+                moved = 1;
+            break;
+        case OLD_SENT:
+            moved = s_rename_free (old, name, done, name);
+            for (int attempt = 1; moved != 0 && errno == EEXIST && attempt < SPOOL_TRIES;
+                 attempt++) {
+                s_final_name (final, sizeof final, base, attempt);
+                moved = s_rename_free (old, name, done, final);
+            }
+            break;
+        case OLD_UNSENT:
+            /*  Only these: a file recorded as sent that stays (no free
+             *  name) must not be claimed, where it would be taken for a
+             *  new one under a numbered name. */
+            {
+                char *keep = names[i];
+                names[i] = names[*n_claim];
+                names[(*n_claim)++] = keep;
+            }
+            break;
+        case OLD_LEFT:
+            moved = 1;
+            break;
+        }
+        *left += moved > 0;
     }
-    for (size_t i = 0; i < n && rc >= 0; i++) {
-        const char *name = names[i];
-        size_t len = strlen (name);
-        if (len <= 7 || strcmp (name + len - 7, ".reason") != 0 ||
-            fstatat (old, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-            continue; /* not a reason, or moved with its file */
-        snprintf (final, sizeof final, "%.*s", (int) (len - 7), name);
-        if (fstatat (old, final, &st, AT_SYMLINK_NOFOLLOW) == 0)
-            (*left)++; /* its file stayed: so does it */
-        else if (s_rename_free (old, name, to, name) != 0 &&
-                 (errno != EEXIST || unlinkat (old, name, 0) != 0))
-            (*left)++;
+    if (rc == 0 && (fsync (rejected) != 0 || fsync (done) != 0 || fsync (old) != 0))
+        rc = kt_fail (reason,
+                      "cannot make the moves out of a directory of the layout before"
+                      " durable: %s",
+                      strerror (errno));
+    if (done >= 0)
+        close (done);
+    if (rejected >= 0)
+        close (rejected);
+    /*  The ones for the scans, moved to the front, become *claim. */
+    for (size_t i = *n_claim; i < n; i++)
+        free (names[i]);
+    if (rc < 0 || *n_claim == 0) {
+        s_names_free (names, *n_claim);
+        *n_claim = 0;
+        return rc < 0 ? -1 : 0;
     }
-    s_names_free (names, n);
-    return rc < 0 ? -1 : 0;
+    qsort (names, *n_claim, sizeof *names, s_cmp_names);
+    *claim = names;
+    return 0;
 }
 
 /*  The spool's sub of the layout before, opened into *old_p (and its
@@ -759,6 +904,17 @@ s_old_layout (spool_t *self, const char *sub, int *old_p, struct stat *st, kt_re
         kt_log (KT_LOG_WARN, "spool layout_not_ketends dir=%s uid=%u", sub, (unsigned) st->st_uid);
         close (old);
         *old_p = -1;
+        return 0;
+    }
+    /*  What is in it is looked at before it moves (s_old_fits): nobody
+     *  but ketend may change that meanwhile (no setgid bit, as in
+     *  s_state_open). */
+    if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0 && fchmod (old, st->st_mode & 0755) != 0) {
+        int err = errno;
+        close (old);
+        *old_p = -1;
+        return kt_fail (reason, "cannot close %s/%s to writes by others: %s", self->dir, sub,
+                        strerror (err));
     }
     return 0;
 }
@@ -815,16 +971,19 @@ s_old_remove (spool_t *self, const char *sub, int fd)
 }
 
 /*  The layout before kept work/, done/ and rejected/ in the spool; a start
- *  moves each into the state directory.  Where the state directory has
+ *  moves what is in them into the state directory.  The writer may have
+ *  renamed them into each other's names, so their names say nothing:
+ *  each is looked at, and where everything in it is what ketend's
+ *  directory of its name holds (s_old_fits) and the state directory has
  *  none of that name yet (or an empty one), the whole directory goes by
- *  one rename: a crash leaves it in one place or the other.  Where it has
- *  one with files (a start of this layout, then of an older ketend, then
- *  of this one again), the old one's files go one by one: done/ and
- *  rejected/ here, s_merge_done and s_merge_rejected; work/ by the scans,
- *  which claim from it as from the spool once the state's work/ has the
- *  name free (spool_scan), so a file still being handled keeps its name
- *  and is found in the spool table.  What stays (no free name) is left
- *  in the old directory, logged, for the next start. */
+ *  one rename, a crash leaving it in one place or the other (the
+ *  directory moved is checked to be the one looked at, s_moved_whole).
+ *  Otherwise its files go one by one, each by what it is (s_merge_old);
+ *  the ones for the scans are claimed from it as from the spool, before
+ *  the spool (spool_scan), so a file still being handled keeps its name
+ *  and is found in the spool table.  What stays (no free name, or not to
+ *  be told now) is left in the old directory, logged, for the next
+ *  start. */
 static int
 s_upgrade (spool_t *self, kt_reason_t *reason)
 {
@@ -833,46 +992,49 @@ s_upgrade (spool_t *self, kt_reason_t *reason)
         const char *sub = subs[i];
         struct stat st;
         int old;
+        bool fits;
         if (s_old_layout (self, sub, &old, &st, reason) != 0)
             return -1;
         if (old < 0)
             continue;
-        if (renameat (self->dir_fd, sub, self->state_fd, sub) == 0) {
+        if (s_old_fits (self, old, sub, &fits, reason) != 0) {
+            close (old);
+            return -1;
+        }
+        if (!fits)
+            kt_log (KT_LOG_WARN, "spool layout_misnamed dir=%s", sub);
+        else if (renameat (self->dir_fd, sub, self->state_fd, sub) == 0) {
             int rc = s_moved_whole (self, sub, &st, reason);
             close (old);
             if (rc != 0)
                 return -1;
             continue;
-        }
-        if (errno != ENOTEMPTY && errno != EEXIST) {
+        } else if (errno != ENOTEMPTY && errno != EEXIST) {
             int err = errno;
             close (old);
             return kt_fail (reason, "cannot move %s/%s to %s/%s: %s", self->dir, sub, self->state,
                             sub, strerror (err));
         }
-        if (i == 0) {
-            self->old_work_fd = old; /* the scans empty it */
-            kt_log (KT_LOG_INFO, "spool layout_merging dir=work");
+        size_t left = 0, n_claim;
+        char **claim;
+        if (s_merge_old (self, old, &left, &claim, &n_claim, reason) != 0) {
+            close (old);
+            return -1;
+        }
+        if (left)
+            kt_log (KT_LOG_WARN, "spool layout_left dir=%s entries=%zu", sub, left);
+        if (n_claim) {
+            /*  The scans empty it, and remove it then. */
+            snprintf (self->old[self->n_old].sub, sizeof self->old[self->n_old].sub, "%s", sub);
+            self->old[self->n_old].names = claim;
+            self->old[self->n_old].n_names = n_claim;
+            self->old[self->n_old++].fd = old;
+            kt_log (KT_LOG_INFO, "spool layout_merging dir=%s", sub);
             continue;
         }
-        int to = openat (self->state_fd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        size_t left = 0;
-        int rc = to < 0
-                     ? kt_fail (reason, "cannot open %s/%s: %s", self->state, sub, strerror (errno))
-                 : i == 1 ? s_merge_done (self, old, to, &left, reason)
-                          : s_merge_rejected (old, to, &left, reason);
-        if (rc == 0 && (fsync (to) != 0 || fsync (old) != 0))
-            rc = kt_fail (reason, "cannot make the moves out of %s/%s durable: %s", self->dir, sub,
-                          strerror (errno));
-        if (rc == 0 && left == 0)
+        if (!left)
             s_old_remove (self, sub, old);
-        else if (rc == 0)
-            kt_log (KT_LOG_WARN, "spool layout_left dir=%s entries=%zu", sub, left);
-        if (to >= 0)
-            close (to);
         close (old);
-        if (rc != 0)
-            return -1;
     }
     return 0;
 }
@@ -987,7 +1149,6 @@ spool_new (sqlite3 *db, const char *dir, const char *state, kt_reason_t *reason)
     }
     self->db = db;
     self->dir_fd = self->state_fd = self->work_fd = self->done_fd = self->rejected_fd = -1;
-    self->old_work_fd = -1;
     snprintf (self->dir, sizeof self->dir, "%s", dir);
     snprintf (self->state, sizeof self->state, "%s", state);
     if (!(self->quiet = ratelog_new ())) {
@@ -1008,8 +1169,8 @@ spool_new (sqlite3 *db, const char *dir, const char *state, kt_reason_t *reason)
         checked = s_check_state (self->dir_fd, dir, where, state, exists, geteuid (), reason);
     if (where >= 0)
         close (where);
-    /*  The table before the upgrade: a done/ file merged is named by its
-     *  record (s_merge_base). */
+    /*  The table before the upgrade: what a file of the layout before is
+     *  (s_old_kind) is told by its record. */
     if (checked != 0 || s_state_open (self, reason) != 0 ||
         s_register_name_hash (db, reason) != 0 || s_migrate (db, reason) != 0 ||
         !(self->lookup = store_prepare (
@@ -1043,11 +1204,15 @@ spool_destroy (spool_t **self_p)
     sqlite3_finalize (self->lookup);
     sqlite3_finalize (self->insert);
     sqlite3_finalize (self->by_hash);
-    const int fds[] = {self->dir_fd,  self->state_fd,    self->work_fd,
-                       self->done_fd, self->rejected_fd, self->old_work_fd};
+    const int fds[] = {self->dir_fd, self->state_fd, self->work_fd, self->done_fd,
+                       self->rejected_fd};
     for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
         if (fds[i] >= 0)
             close (fds[i]);
+    for (size_t i = 0; i < self->n_old; i++) {
+        close (self->old[i].fd);
+        s_names_free (self->old[i].names, self->old[i].n_names);
+    }
     ratelog_destroy (&self->quiet);
     free (self);
     *self_p = NULL;
@@ -1162,8 +1327,10 @@ s_sync_move (spool_t *self, int to_fd, const char *to)
         kt_log (KT_LOG_ERROR, "spool fsync_failed dir=work errno=%d", errno);
     if (fsync (self->dir_fd) != 0)
         kt_log (KT_LOG_ERROR, "spool fsync_failed dir=spool errno=%d", errno);
-    if (self->old_work_fd >= 0 && fsync (self->old_work_fd) != 0)
-        kt_log (KT_LOG_ERROR, "spool fsync_failed dir=old_work errno=%d", errno);
+    for (size_t i = 0; i < self->n_old; i++)
+        if (fsync (self->old[i].fd) != 0)
+            kt_log (KT_LOG_ERROR, "spool fsync_failed dir=old_%s errno=%d", self->old[i].sub,
+                    errno);
 }
 
 /*  Move work/NAME into done/ under the first free name (never replacing
@@ -1606,24 +1773,38 @@ s_claim_all (spool_t *self, int from_fd, spool_entry_t *entries, size_t n_entrie
     }
 }
 
-/*  The old layout's work/, which s_upgrade left because the state's
- *  work/ held files already: claimed from like the spool, before it, so
- *  a file there keeps its name (the spool table knows it by that) and
- *  waits while the name is taken.  Once it is empty it goes. */
+/*  The layout before's directories whose files s_upgrade left for the
+ *  scans (s_merge_old: not recorded as sent): claimed from like the
+ *  spool, before it, so a file there keeps its name (the spool table
+ *  knows it by that) and waits while the name is taken.  Only the names
+ *  s_upgrade found so; once none of them is left, the directory goes
+ *  (anything else in it, put there by hand, stays with it for the
+ *  operator: s_old_remove says so). */
 static void
 s_old_work (spool_t *self, spool_entry_t *entries, spool_file_t *files, size_t *n, size_t max)
 {
-    int failed = 0;
-    size_t n_entries = s_list (self, self->old_work_fd, self->dir, "/work", entries, &failed);
-    if (n_entries > 0 || failed) {
-        s_claim_all (self, self->old_work_fd, entries, n_entries, files, n, max);
-        return;
+    for (size_t k = 0; k < self->n_old && *n < max;) {
+        int failed = 0;
+        size_t n_listed = s_list (self, self->old[k].fd, self->dir, "/old", entries, &failed);
+        size_t n_entries = 0;
+        for (size_t i = 0; i < n_listed; i++) {
+            const char *key = entries[i].name;
+            if (bsearch (&key, self->old[k].names, self->old[k].n_names, sizeof (char *),
+                         s_cmp_names))
+                entries[n_entries++] = entries[i];
+            else
+                free (entries[i].name);
+        }
+        if (n_entries > 0 || failed) {
+            s_claim_all (self, self->old[k].fd, entries, n_entries, files, n, max);
+            k++;
+            continue;
+        }
+        s_old_remove (self, self->old[k].sub, self->old[k].fd);
+        close (self->old[k].fd);
+        s_names_free (self->old[k].names, self->old[k].n_names);
+        self->old[k] = self->old[--self->n_old];
     }
-    /*  Nothing a scan takes is left; anything else (put there by hand)
-     *  stays with it, for the operator (s_old_remove says so). */
-    s_old_remove (self, "work", self->old_work_fd);
-    close (self->old_work_fd);
-    self->old_work_fd = -1;
 }
 
 size_t
@@ -1646,7 +1827,7 @@ spool_scan (spool_t *self, spool_file_t *files, size_t max)
     }
     /*  Then what the old layout's work/ still holds, which came before
      *  anything now in the spool as well. */
-    if (self->old_work_fd >= 0 && n < max)
+    if (self->n_old > 0 && n < max)
         s_old_work (self, entries, files, &n, max);
     /*  The spool last, and only where intake/spool-dir still leads to it
      *  (or to a new one that may be used).  A scan that returned max

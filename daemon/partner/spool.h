@@ -25,10 +25,13 @@
  *  EIO, ESTALE, ETIMEDOUT) leaves a file for the next scan, logged once a
  *  minute.  The log never names a file nor quotes a reason: it says a
  *  fixed class and the inode number.
- *  The layout before: work/, done/ and rejected/ inside the spool.  A
- *  start moves them (spool_new), each whole by one rename where the state
- *  directory has none yet, so a crash at any point leaves every file in
- *  one of the two places, and the next start goes on.
+ *  The layout before: work/, done/ and rejected/ inside the spool, which
+ *  the writer may have renamed into each other's names.  A start moves
+ *  what is in them (spool_new) by what each file is, not by the
+ *  directory's name: each directory whole by one rename where it holds
+ *  what its name says and the state directory has none yet, else file by
+ *  file, so a crash at any point leaves every file in one of the two
+ *  places, and the next start goes on.
  *  Details: docs/SIGNAL-FORMAT.md, "The police spool".
  */
 #ifndef KETEN_SPOOL_H

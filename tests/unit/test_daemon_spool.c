@@ -1376,18 +1376,107 @@ test_a_directory_swapped_in_during_the_move_goes_back (void **state)
     assert_true (s_exists (f, "done", "kept.json"));
     /*  Where the state's done/ holds files already, the old one's join
      *  them one by one: from the directory looked at, never from the one
-     *  put in its place. */
+     *  put in its place.  (A copy of kept.json, recorded as sent: a
+     *  done/ of the layout before, which is moved whole where it can.) */
     spool_destroy (&f->spool_dir);
     assert_int_equal (mkdir (path, 0700), 0);
-    snprintf (path, sizeof path, "%s/done/old.json", f->spool);
+    snprintf (path, sizeof path, "%s/done/kept.json", f->spool);
     s_write_file (path, s_valid);
     s_between.fn = s_swap_done;
     s_reopen (f);
     assert_null (s_between.fn);
-    assert_true (s_exists (f, "done", "old.json"));
+    assert_true (s_exists (f, "done", "kept.1.json"));
     assert_false (s_exists (f, "done", "planted.json"));
     snprintf (path, sizeof path, "%s/done/planted.json", f->spool);
     assert_int_equal (access (path, F_OK), 0);
+}
+
+/*  Rename spool/a to spool/b (a test's writer). */
+static void
+s_spool_rename (const fixture_t *f, const char *a, const char *b)
+{
+    char from[256], to[256];
+    snprintf (from, sizeof from, "%s/%s", f->spool, a);
+    snprintf (to, sizeof to, "%s/%s", f->spool, b);
+    assert_int_equal (rename (from, to), 0);
+}
+
+/*  The writer renames the layout before's directories into each other's
+ *  names before the first start of this ketend: its work/ (a file
+ *  claimed, never sent) named done/, its done/ (a file sent, waiting for
+ *  its receipt) named rejected/, its rejected/ named work/.  Taken by
+ *  their names, the claimed file became a done/ one, never sent and kept
+ *  for good (retention did not know its hash).  Taken by what each file
+ *  is: the claimed file is claimed and sent once, the sent one waits in
+ *  done/ for its receipt, the rejected one keeps its reason, and both
+ *  forwarded files leave done/ on their receipts. */
+static void
+test_old_directories_renamed_into_each_others_names_are_taken_by_content (void **state)
+{
+    fixture_t *f = *state;
+    uint8_t sent[KT_ID_LEN], fresh[KT_ID_LEN];
+    s_forward (f, "sent.json", s_valid, sent);
+    s_drop (f, "bad.json", "{");
+    assert_int_equal (s_scan (f), 0);
+    s_old_layout (f);
+    char other[1024], path[512], text[1024];
+    s_variant (other, sizeof other, "Imaginary");
+    snprintf (path, sizeof path, "%s/work/new.json", f->spool);
+    s_write_file (path, other);
+    s_spool_rename (f, "work", "x");
+    s_spool_rename (f, "done", "work");
+    s_spool_rename (f, "x", "done");
+    s_spool_rename (f, "rejected", "x");
+    s_spool_rename (f, "work", "rejected");
+    s_spool_rename (f, "x", "work");
+    s_reopen (f);
+    assert_true (s_exists (f, "done", "sent.json"));
+    assert_false (s_exists (f, "done", "new.json"));
+    assert_int_equal (s_scan (f), 1);
+    assert_string_equal (f->files[0].name, "new.json");
+    assert_memory_equal (f->files[0].signal->description, "Imaginary", 9);
+    randombytes_buf (fresh, KT_ID_LEN);
+    kt_reason_t r;
+    assert_int_equal (store_begin (f->db, &r), 0);
+    assert_int_equal (spool_record (f->spool_dir, &f->files[0], fresh, &r), 0);
+    assert_int_equal (store_commit (f->db, &r), 0);
+    spool_done (f->spool_dir, &f->files[0]);
+    assert_int_equal (s_scan (f), 0);
+    assert_int_equal (s_scan (f), 0);
+    assert_false (s_old_exists (f, "work"));
+    assert_false (s_old_exists (f, "done"));
+    assert_false (s_old_exists (f, "rejected"));
+    /*  The rejected file beside its reason, under its inode's name. */
+    snprintf (path, sizeof path, "%s/rejected", f->state);
+    DIR *d = opendir (path);
+    assert_non_null (d);
+    size_t files = 0, reasons = 0;
+    for (struct dirent *de; (de = readdir (d));) {
+        if (de->d_name[0] == '.')
+            continue;
+        size_t len = strlen (de->d_name);
+        if (len > 7 && strcmp (de->d_name + len - 7, ".reason") == 0) {
+            reasons++;
+            continue;
+        }
+        files++;
+        s_read (f, "rejected", de->d_name, text, sizeof text);
+        assert_string_equal (text, "{");
+        snprintf (path, sizeof path, "%s.reason", de->d_name);
+        assert_true (s_exists (f, "rejected", path));
+    }
+    closedir (d);
+    assert_int_equal (files, 1);
+    assert_int_equal (reasons, 1);
+    settled_list_t settled = {0};
+    memcpy (settled.ids[settled.n++], sent, KT_ID_LEN);
+    memcpy (settled.ids[settled.n++], fresh, KT_ID_LEN);
+    spool_retain_t *retain = s_retain (f, &settled);
+    assert_int_equal (spool_retain_done (retain), 2);
+    assert_int_equal (spool_retain_done (retain), 0);
+    assert_false (s_exists (f, "done", "sent.json"));
+    assert_false (s_exists (f, "done", "new.json"));
+    spool_retain_destroy (&retain);
 }
 
 /*  Whether a file in the state's done/ holds text. */
@@ -1454,8 +1543,11 @@ test_a_merged_done_file_goes_with_its_destroyed_signal (void **state)
 
 /*  A crash while rejected/ joins a state directory in use, between a
  *  file's reason and the file: the next start puts the file beside its
- *  reason again, under the name of its own (free) or of its inode
- *  (taken), so rejected/ never keeps a file without its reason. */
+ *  reason again, under the name of its inode, so rejected/ never keeps a
+ *  file without its reason.  A reason under the file's own name there is
+ *  no sign of it (an orphan of another file may have that name): such a
+ *  file, without its reason, is claimed like a spool file, and rejected
+ *  again. */
 static void
 test_a_crash_between_a_rejected_files_reason_and_the_file_is_mended (void **state)
 {
@@ -1466,14 +1558,12 @@ test_a_crash_between_a_rejected_files_reason_and_the_file_is_mended (void **stat
     spool_destroy (&f->spool_dir);
     snprintf (path, sizeof path, "%s/rejected", f->spool);
     assert_int_equal (mkdir (path, 0700), 0);
-    /*  free.json: its name is free in the state's rejected/, where its
-     *  reason went already. */
+    /*  free.json: a reason of its name in the state's rejected/. */
     snprintf (path, sizeof path, "%s/rejected/free.json", f->spool);
     s_write_file (path, "{\"free\": ");
     s_path (f, "rejected", "free.json.reason", path, sizeof path);
     s_write_file (path, "free reason\n");
-    /*  taken.json: taken there, so its reason went under its inode's
-     *  name. */
+    /*  taken.json: its reason went ahead under its inode's name. */
     snprintf (path, sizeof path, "%s/rejected/taken.json", f->spool);
     s_write_file (path, "{\"taken\": ");
     struct stat st;
@@ -1483,9 +1573,11 @@ test_a_crash_between_a_rejected_files_reason_and_the_file_is_mended (void **stat
     s_path (f, "rejected", to, path, sizeof path);
     s_write_file (path, "taken reason\n");
     s_reopen (f);
-    assert_false (s_old_exists (f, "rejected"));
     char got[256];
-    s_read (f, "rejected", "free.json", got, sizeof got);
+    assert_int_equal (s_scan (f), 0);
+    assert_int_equal (s_scan (f), 0); /* the one that finds it empty */
+    assert_false (s_old_exists (f, "rejected"));
+    s_read (f, "rejected", "free.1.json", got, sizeof got);
     assert_string_equal (got, "{\"free\": ");
     s_read (f, "rejected", text, got, sizeof got);
     assert_string_equal (got, "{\"taken\": ");
@@ -1672,6 +1764,9 @@ main (void)
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_merged_done_file_goes_with_its_destroyed_signal,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_old_directories_renamed_into_each_others_names_are_taken_by_content, s_setup,
+            s_teardown),
         cmocka_unit_test_setup_teardown (test_a_writers_directory_named_like_ketends_is_left_alone,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_state_directory_the_writer_could_rename_is_refused,
