@@ -400,7 +400,28 @@ s_check_state (int dir_fd, const char *dir, int fd, const char *state, bool exis
         return rc;
     if (exists && (rc = s_check_own (fd, state, user, reason)) != 0)
         return rc;
-    return s_same_place (dir_fd, dir, fd, state, reason);
+    if ((rc = s_same_place (dir_fd, dir, fd, state, reason)) != 0 || !exists)
+        return rc;
+    /*  And each of work/, done/ and rejected/ there: a mount of its own
+     *  (a tmpfs, a bind mount) fails every move into it (EXDEV), which a
+     *  start would find only after the check passed, and fail on, every
+     *  5 s for ever. */
+    static const char *const subs[] = {"work", "done", "rejected"};
+    for (size_t i = 0; rc == 0 && i < sizeof subs / sizeof subs[0]; i++) {
+        int sub = openat (fd, subs[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub < 0) {
+            int err = errno;
+            if (err == ENOENT)
+                continue; /* the start makes it */
+            kt_fail (reason, "cannot open %s/%s: %s", state, subs[i], strerror (err));
+            return s_check_failed (err);
+        }
+        char path[PATH_MAX + 16];
+        snprintf (path, sizeof path, "%s/%s/", state, subs[i]);
+        rc = s_same_place (dir_fd, dir, sub, path, reason);
+        close (sub);
+    }
+    return rc;
 }
 
 /*  Open the state directory for a check into *fd: itself (*exists), or
