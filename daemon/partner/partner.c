@@ -11,6 +11,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <sodium.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -28,9 +29,21 @@ s_check (const config_t *config, kt_reason_t *reason)
      *  yet, or that cannot be looked at now (an I/O error), is the
      *  start's to say - a failure there exits 1 and is restarted, where a
      *  refusal here (78) is not.  ketend's user is node/state-dir's
-     *  owner, for ketend --check run as root. */
+     *  owner, for ketend --check run as root; before the node's first
+     *  start (ketend@NODE makes /var/lib/keten/NODE) the owner of the
+     *  directory it is made in (/var/lib/keten, keten's), else this
+     *  process's. */
     struct stat st;
-    uid_t user = stat (config->state_dir, &st) == 0 ? st.st_uid : geteuid ();
+    char parent[PATH_MAX];
+    snprintf (parent, sizeof parent, "%s", config->state_dir);
+    char *slash = strrchr (parent, '/');
+    if (slash)
+        slash[slash == parent] = '\0';
+    else
+        snprintf (parent, sizeof parent, ".");
+    uid_t user = stat (config->state_dir, &st) == 0 ? st.st_uid
+                 : stat (parent, &st) == 0          ? st.st_uid
+                                                    : geteuid ();
     int rc = *config->spool_dir
                  ? spool_check (config->spool_dir, config->spool_state_dir, user, reason)
                  : 0;

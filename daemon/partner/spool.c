@@ -381,11 +381,25 @@ s_check_state (int dir_fd, const char *dir, int fd, const char *state, bool exis
         else if ((depth > 0 || !exists) && s_open_to_others (&st, user)) {
             char path[PATH_MAX];
             s_fd_path (at, path, sizeof path);
-            rc = kt_fail (reason,
-                          "intake/spool-state-dir %s: %s (uid %u, mode %04o) may be written"
-                          " by others than ketend's user and root, who could rename ketend's"
-                          " directories: use one like /var/spool/keten (0755)",
-                          state, path, (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777));
+            /*  Another user's: it may be ketend's own user's, and the
+             *  check run as another (ketend --check as root, before the
+             *  node's state directory, which tells ketend's user, is
+             *  made).  Said so, not "use one like /var/spool/keten",
+             *  which may be this very directory. */
+            if (st.st_uid != 0 && st.st_uid != user)
+                rc = kt_fail (reason,
+                              "intake/spool-state-dir must be under directories only ketend's"
+                              " user (uid %u) or root may write; if ketend runs as uid %u, run"
+                              " the check as that user (runuser -u USER -- ketend --check): %s"
+                              " belongs to uid %u, above %s",
+                              (unsigned) user, (unsigned) st.st_uid, path, (unsigned) st.st_uid,
+                              state);
+            else
+                rc = kt_fail (reason,
+                              "intake/spool-state-dir %s: %s (uid %u, mode %04o) may be written"
+                              " by others than ketend's user and root, who could rename ketend's"
+                              " directories: use one like /var/spool/keten (0755)",
+                              state, path, (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777));
         }
         bool root = rc == 0 && up.st_dev == st.st_dev && up.st_ino == st.st_ino;
         if (at >= 0)

@@ -1659,6 +1659,23 @@ test_a_state_directory_the_writer_could_rename_is_refused (void **state)
     /*  Another user's directory: they may rename in it. */
     assert_int_equal (chmod (open_dir, 0755), 0);
     assert_int_equal (spool_check (f->spool, own, geteuid () + 1, &r), geteuid () == 0 ? 0 : -1);
+    /*  ... which may be ketend's user's, the check run as another (root,
+     *  before the node's state directory tells ketend's user): said so,
+     *  never "use one like /var/spool/keten", which it may be. */
+    uid_t owner = geteuid (), user = geteuid () + 1;
+    if (geteuid () == 0) {
+        owner = 65534;
+        user = 0;
+        assert_int_equal (chown (open_dir, owner, owner), 0);
+    }
+    assert_int_equal (spool_check (f->spool, own, user, &r), -1);
+    char said[300];
+    snprintf (said, sizeof said, "if ketend runs as uid %u, run the check as that user",
+              (unsigned) owner);
+    if (!strstr (r.text, said) || strstr (r.text, "/var/spool/keten"))
+        fail_msg ("%s", r.text);
+    if (geteuid () == 0)
+        assert_int_equal (chown (open_dir, 0, 0), 0);
     /*  Further up as well: whoever may rename a directory the state
      *  directory is in may put another tree in its place.  The message
      *  names the one. */
