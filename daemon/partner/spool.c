@@ -710,9 +710,12 @@ s_old_kind (spool_t *self, int old, int to_rejected, const char *name, char *bas
     case SPOOL_READ_RETRY:
         return 0; /* the next start looks again */
     case SPOOL_READ_REJECT:
-        /*  No file that was sent (too large, not a regular file...): the
+        /*  One that cannot be read (EACCES: a mode the writer gave it)
+         *  may have been sent: it stays, and the next start looks again.
+         *  Any other (too large, not a regular file...) was not: the
          *  claim rejects it. */
-        *kind = OLD_UNSENT;
+        if (strcmp (r.cls, "unreadable") != 0)
+            *kind = OLD_UNSENT;
         return 0;
     case SPOOL_READ_OK:
         break;

@@ -1541,6 +1541,52 @@ test_a_merged_done_file_goes_with_its_destroyed_signal (void **state)
     assert_true (s_done_holds (f, "Simulated"));
 }
 
+/*  A numbered file of the old done/ that cannot be read when the start
+ *  merges it (the writer made it unreadable) cannot be told by its
+ *  record: it stays where it is, for the next start, rather than go under
+ *  a name its record does not know (rapport.1.1.json, which spool_forget
+ *  could not match, so its plaintext stayed past its signal) or be
+ *  rejected.  Readable again, it joins done/ numbered from the name it
+ *  came in under, and leaves with its signal.  Root reads it anyway:
+ *  run unprivileged only (unit/test_daemon_spool_unprivileged). */
+static void
+test_an_unreadable_old_done_file_stays_for_the_next_start (void **state)
+{
+    fixture_t *f = *state;
+    if (geteuid () == 0) {
+        skip ();
+        return;
+    }
+    char second[1024], third[1024], path[512], to[512];
+    s_variant (second, sizeof second, "Imaginary");
+    s_variant (third, sizeof third, "Fabricate");
+    uint8_t id[3][KT_ID_LEN];
+    s_forward (f, "rapport.json", s_valid, id[0]);
+    s_forward (f, "rapport.json", second, id[1]); /* done/rapport.1.json */
+    snprintf (to, sizeof to, "%s/done", f->spool);
+    assert_int_equal (mkdir (to, 0700), 0);
+    s_path (f, "done", "rapport.1.json", path, sizeof path);
+    snprintf (to, sizeof to, "%s/done/rapport.1.json", f->spool);
+    assert_int_equal (rename (path, to), 0);
+    s_forward (f, "rapport.json", third, id[2]); /* done/rapport.1.json again */
+    assert_int_equal (chmod (to, 0), 0);
+    s_reopen (f);
+    assert_int_equal (s_scan (f), 0);
+    assert_int_equal (s_scan (f), 0);
+    assert_int_equal (access (to, F_OK), 0);
+    assert_false (s_exists (f, "done", "rapport.1.1.json"));
+    assert_false (s_exists (f, "work", "rapport.1.json"));
+    assert_false (s_exists (f, "rejected", "rapport.1.json"));
+    assert_int_equal (chmod (to, 0600), 0);
+    s_reopen (f);
+    assert_int_equal (access (to, F_OK), -1);
+    assert_false (s_old_exists (f, "done"));
+    assert_true (s_exists (f, "done", "rapport.2.json"));
+    kt_reason_t r;
+    assert_int_equal (spool_forget (f->spool_dir, id[1], &r), 0);
+    assert_false (s_done_holds (f, "Imaginary"));
+}
+
 /*  A crash while rejected/ joins a state directory in use, between a
  *  file's reason and the file: the next start puts the file beside its
  *  reason again, under the name of its inode, so rejected/ never keeps a
@@ -1784,6 +1830,8 @@ main (void)
         cmocka_unit_test_setup_teardown (
             test_old_directories_renamed_into_each_others_names_are_taken_by_content, s_setup,
             s_teardown),
+        cmocka_unit_test_setup_teardown (test_an_unreadable_old_done_file_stays_for_the_next_start,
+                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_writers_directory_named_like_ketends_is_left_alone,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_state_directory_the_writer_could_rename_is_refused,
