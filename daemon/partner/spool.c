@@ -256,16 +256,18 @@ s_same_place (int dir_fd, const char *dir, int target_fd, const char *target, kt
         kt_fail (reason, "cannot stat %s or %s: %s", dir, target, strerror (err));
         return s_check_failed (err);
     }
+    /*  The advice first, the paths last: a refusal is at most
+     *  KT_REASON_MAX bytes, and a unit's paths with a long node id (40
+     *  bytes) still fit whole. */
     if (st.st_dev != spool.st_dev)
         return kt_fail (reason,
-                        "%s is on another filesystem than the spool %s, and a rename cannot"
-                        " cross filesystems: put intake/spool-state-dir beside the spool",
+                        "a rename cannot cross filesystems: put intake/spool-state-dir beside"
+                        " the spool; %s is on another filesystem than the spool %s",
                         target, dir);
     if (s_same_mount (dir_fd, target_fd) != 0)
         return kt_fail (reason,
-                        "%s is on another mount than the spool %s (each ReadWritePaths= entry"
-                        " is a bind mount), and a rename cannot cross mounts: put both under"
-                        " one writable path",
+                        "a rename cannot cross mounts (each ReadWritePaths= entry is one): keep"
+                        " both under one entry; %s is on another mount than the spool %s",
                         target, dir);
     return 0;
 }
@@ -374,10 +376,10 @@ s_check_state (int dir_fd, const char *dir, int fd, const char *state, bool exis
             rc = s_check_failed (err);
         } else if (st.st_dev == spool.st_dev && st.st_ino == spool.st_ino)
             rc = kt_fail (reason,
-                          "intake/spool-state-dir %s is %s the spool %s, where the police"
-                          " system could rename ketend's directories: set it outside the"
-                          " spool (by default SPOOL-DIR.state)",
-                          state, depth == 0 && exists ? "the same as" : "inside", dir);
+                          "intake/spool-state-dir must be outside the spool, where the writer"
+                          " could rename ketend's directories (default SPOOL-DIR.state); it is"
+                          " %s the spool: %s",
+                          depth == 0 && exists ? "the same as" : "inside", state);
         else if ((depth > 0 || !exists) && s_open_to_others (&st, user)) {
             char path[PATH_MAX];
             s_fd_path (at, path, sizeof path);
@@ -388,18 +390,16 @@ s_check_state (int dir_fd, const char *dir, int fd, const char *state, bool exis
              *  which may be this very directory. */
             if (st.st_uid != 0 && st.st_uid != user)
                 rc = kt_fail (reason,
-                              "intake/spool-state-dir must be under directories only ketend's"
-                              " user (uid %u) or root may write; if ketend runs as uid %u, run"
-                              " the check as that user (runuser -u USER -- ketend --check): %s"
-                              " belongs to uid %u, above %s",
-                              (unsigned) user, (unsigned) st.st_uid, path, (unsigned) st.st_uid,
-                              state);
+                              "directories above intake/spool-state-dir must be ketend's user's"
+                              " (uid %u) or root's; if ketend runs as uid %u, run the check as"
+                              " that user (runuser -u USER -- ketend --check): %s is not",
+                              (unsigned) user, (unsigned) st.st_uid, path);
             else
                 rc = kt_fail (reason,
-                              "intake/spool-state-dir %s: %s (uid %u, mode %04o) may be written"
-                              " by others than ketend's user and root, who could rename ketend's"
-                              " directories: use one like /var/spool/keten (0755)",
-                              state, path, (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777));
+                              "directories above intake/spool-state-dir must be writable by"
+                              " ketend's user and root only (like /var/spool/keten, 0755), or"
+                              " others could rename ketend's; %s (uid %u, mode %04o) is not",
+                              path, (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777));
         }
         bool root = rc == 0 && up.st_dev == st.st_dev && up.st_ino == st.st_ino;
         if (at >= 0)

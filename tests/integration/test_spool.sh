@@ -272,7 +272,7 @@ test_a_move_target_on_another_filesystem_refuses_the_start() {
     rm -r "$fs.state"
     mounted 'mkdir "'"$fs.state"'" && mount -t tmpfs none "'"$fs.state"'"'
     [ "$rc" = 78 ] || fail "ketend started (or exited $rc) with its state directory on another filesystem: $out"
-    grep -q "$fs.state is on another filesystem than the spool $fs, .* beside the spool$" <<< "$out" \
+    grep -q "put intake/spool-state-dir beside the spool; $fs.state is on another filesystem than the spool $fs$" <<< "$out" \
         || fail "refusal unclear: $out"
     # The same filesystem, another mount: what systemd makes of two
     # ReadWritePaths= entries.  st_dev alone cannot see it.
@@ -280,11 +280,11 @@ test_a_move_target_on_another_filesystem_refuses_the_start() {
     mkdir "$fs.state"
     mounted 'mount --bind "'"$fs.state"'" "'"$fs.state"'"' --check
     [ "$rc" = 78 ] || fail "ketend --check passed (or exited $rc) with its state directory on a mount of its own: $out"
-    grep -q "$fs.state is on another mount than the spool $fs (each .* one writable path$" <<< "$out" \
+    grep -q "(each ReadWritePaths= entry is one): keep both under one entry; $fs.state is on another mount than the spool $fs$" <<< "$out" \
         || fail "refusal unclear: $out"
     mounted 'mount --bind "'"$fs.state"'" "'"$fs.state"'"'
     [ "$rc" = 78 ] || fail "ketend started (or exited $rc) with its state directory on a mount of its own: $out"
-    grep -q "$fs.state is on another mount than the spool $fs (each .* one writable path$" <<< "$out" \
+    grep -q "(each ReadWritePaths= entry is one): keep both under one entry; $fs.state is on another mount than the spool $fs$" <<< "$out" \
         || fail "refusal unclear: $out"
     [ -z "$(ls -A "$fs.state")" ] || fail "ketend made something in a state directory it refused"
     pass "${FUNCNAME[0]}"

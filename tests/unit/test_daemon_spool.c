@@ -1690,15 +1690,15 @@ test_a_state_directory_the_writer_could_rename_is_refused (void **state)
     assert_non_null (strstr (r.text, "is inside the spool"));
     /*  Whole, with its advice: within KT_REASON_MAX for paths as long as
      *  a unit's (/var/spool/keten/politie-limburg). */
-    assert_non_null (strstr (r.text, "(by default SPOOL-DIR.state)"));
+    assert_non_null (strstr (r.text, "(default SPOOL-DIR.state)"));
     assert_false (s_exists (f, "", "own"));
     snprintf (open_dir, sizeof open_dir, "%s/open", f->dir);
     assert_int_equal (mkdir (open_dir, 0700), 0);
     assert_int_equal (chmod (open_dir, 0775), 0);
     snprintf (own, sizeof own, "%s/open/own", f->dir);
     assert_int_equal (spool_check (f->spool, own, geteuid (), &r), -1);
-    assert_non_null (strstr (r.text, "may be written by others"));
-    assert_non_null (strstr (r.text, "/var/spool/keten (0755)"));
+    assert_non_null (strstr (r.text, "must be writable by ketend's user and root only"));
+    assert_non_null (strstr (r.text, "/var/spool/keten, 0755"));
     assert_int_equal (chmod (open_dir, 01777), 0);
     assert_int_equal (spool_check (f->spool, own, geteuid (), &r), 0);
     assert_int_equal (access (own, F_OK), -1);
@@ -1731,7 +1731,7 @@ test_a_state_directory_the_writer_could_rename_is_refused (void **state)
     snprintf (own, sizeof own, "%s/open/deep/own", f->dir);
     assert_int_equal (chmod (open_dir, 0777), 0);
     assert_int_equal (spool_check (f->spool, own, geteuid (), &r), -1);
-    snprintf (want, sizeof want, ": %s (uid %u, mode 0777) may be written by others", open_dir,
+    snprintf (want, sizeof want, "; %s (uid %u, mode 0777) is not", open_dir,
               (unsigned) geteuid ());
     if (!strstr (r.text, want))
         fail_msg ("%s", r.text);
@@ -1760,6 +1760,49 @@ test_a_state_directory_the_writer_could_rename_is_refused (void **state)
     assert_null (spool_new (f->db, f->spool, own, &r));
     assert_non_null (strstr (r.text, "is inside the spool"));
     assert_false (s_exists (f, "", "own"));
+}
+
+/*  A refusal is at most KT_REASON_MAX bytes: with the paths of a unit
+ *  whose node id is 40 bytes long (/var/spool/keten/ID, 57 bytes, and
+ *  ID.state) each still ends with its last path whole, after its advice. */
+static void
+test_refusals_are_whole_with_a_long_node_id (void **state)
+{
+    fixture_t *f = *state;
+    char base[128], spool[256], own[300], want[512];
+    kt_reason_t r;
+    snprintf (base, sizeof base, "%s/k", f->dir);
+    assert_int_equal (mkdir (base, 0755), 0);
+    int pad = 57 - (int) strlen (base) - 1;
+    assert_true (pad > 8);
+    snprintf (spool, sizeof spool, "%s/%.*s", base, pad,
+              "politie-limburg-noord-en-midden-limburg-eenheid-voorbeeld");
+    assert_int_equal ((int) strlen (spool), 57);
+    assert_int_equal (mkdir (spool, 0700), 0);
+    snprintf (own, sizeof own, "%s/own", spool);
+    assert_int_equal (spool_check (spool, own, geteuid (), &r), -1);
+    snprintf (want, sizeof want, "(default SPOOL-DIR.state); it is inside the spool: %s", own);
+    if (!strstr (r.text, want))
+        fail_msg ("cut: %s", r.text);
+    snprintf (own, sizeof own, "%s.state", spool);
+    assert_int_equal (chmod (base, 0777), 0);
+    assert_int_equal (spool_check (spool, own, geteuid (), &r), -1);
+    snprintf (want, sizeof want, "; %s (uid %u, mode 0777) is not", base, (unsigned) geteuid ());
+    if (!strstr (r.text, want))
+        fail_msg ("cut: %s", r.text);
+    assert_int_equal (chmod (base, 0755), 0);
+    uid_t owner = geteuid (), user = geteuid () + 1;
+    if (geteuid () == 0) {
+        owner = 65534;
+        user = 0;
+        assert_int_equal (chown (base, owner, owner), 0);
+    }
+    assert_int_equal (spool_check (spool, own, user, &r), -1);
+    snprintf (want, sizeof want, "(runuser -u USER -- ketend --check): %s is not", base);
+    if (!strstr (r.text, want))
+        fail_msg ("cut: %s", r.text);
+    if (geteuid () == 0)
+        assert_int_equal (chown (base, 0, 0), 0);
 }
 
 int
@@ -1832,6 +1875,8 @@ main (void)
             s_teardown),
         cmocka_unit_test_setup_teardown (test_an_unreadable_old_done_file_stays_for_the_next_start,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_refusals_are_whole_with_a_long_node_id, s_setup,
+                                         s_teardown),
         cmocka_unit_test_setup_teardown (test_a_writers_directory_named_like_ketends_is_left_alone,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_state_directory_the_writer_could_rename_is_refused,
