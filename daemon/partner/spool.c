@@ -189,8 +189,12 @@ s_subdir (int dir_fd, const char *dir, const char *sub, kt_reason_t *reason)
  *  nobody else creating or replacing a name in work/; done/ and
  *  rejected/ hold the signals themselves, and whoever owned them could
  *  read and change every one.  One someone else owns is refused; a work/
- *  open to group or others (made by hand) is closed (done/ and rejected/
- *  keep their mode: the operator may let a group read rejected/). */
+ *  open to group or others (made by hand) is closed (0700).  done/ and
+ *  rejected/ are closed to writes by group and others (who could put a
+ *  file there that retention takes for one ketend wrote, or rename one
+ *  away from it), and keep their read bits: the operator may let a
+ *  group read rejected/.  No setuid, setgid or sticky bit is set
+ *  (RestrictSUIDSGID=yes, s_state_open). */
 static int
 s_private (spool_t *self, int fd, const char *sub, kt_reason_t *reason)
 {
@@ -203,7 +207,17 @@ s_private (spool_t *self, int fd, const char *sub, kt_reason_t *reason)
                         " (uid %u); it must be ketend's own (chown it, or remove it and let"
                         " ketend make it)",
                         self->state, sub, (unsigned) st.st_uid, (unsigned) geteuid ());
-    if (strcmp (sub, "work") != 0 || (st.st_mode & 077) == 0)
+    if (strcmp (sub, "work") != 0) {
+        if ((st.st_mode & (S_IWGRP | S_IWOTH)) == 0)
+            return 0;
+        mode_t mode = st.st_mode & 0755;
+        if (fchmod (fd, mode) != 0)
+            return kt_fail (reason, "cannot close %s/%s to writes by others: %s", self->state, sub,
+                            strerror (errno));
+        kt_log (KT_LOG_INFO, "spool dir_made_private dir=%s mode=%04o", sub, (unsigned) mode);
+        return 0;
+    }
+    if ((st.st_mode & 077) == 0)
         return 0;
     if (fchmod (fd, 0700) != 0)
         return kt_fail (reason, "cannot make %s/work private (0700): %s", self->state,

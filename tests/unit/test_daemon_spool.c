@@ -1082,11 +1082,25 @@ test_ketends_directories_are_made_beside_the_spool_not_in_it (void **state)
     s_record (f, &f->files[0], true);
     assert_true (s_exists (f, "done", "beside.json"));
     /*  Made writable for a group by hand: closed again at the next start
-     *  (a group may still read it; its setgid bit goes, see below). */
+     *  (a group may still read it; its setgid bit goes, see below); so
+     *  are done/ and rejected/ (others could put a file there, or rename
+     *  one away), keeping what they may read. */
     assert_int_equal (chmod (f->state, 02775), 0);
+    const char *const subs[] = {"done", "rejected"};
+    const mode_t modes[] = {0777, 0750};
+    char path[512];
+    for (size_t i = 0; i < 2; i++) {
+        snprintf (path, sizeof path, "%s/%s", f->state, subs[i]);
+        assert_int_equal (chmod (path, modes[i] | 022), 0);
+    }
     s_reopen (f);
     assert_int_equal (stat (f->state, &st), 0);
     assert_int_equal (st.st_mode & 07777, 0755);
+    for (size_t i = 0; i < 2; i++) {
+        snprintf (path, sizeof path, "%s/%s", f->state, subs[i]);
+        assert_int_equal (stat (path, &st), 0);
+        assert_int_equal (st.st_mode & 07777, modes[i] & 0755);
+    }
 }
 
 /*  What RestrictSUIDSGID=yes (both units) makes of a chmod that sets a
