@@ -84,7 +84,7 @@ struct _spool_t {
         size_t n_names;
     } old[SPOOL_OLD_MAX];
     size_t n_old;
-    sqlite3_stmt *lookup, *insert, *by_hash;
+    sqlite3_stmt *lookup, *insert, *by_hash, *by_name;
     ratelog_t *quiet; /* the lines a failure repeats on every scan */
     /*  What the last scan could not do (spool_health): look at the
      *  spool's path, (re)open it, or read it or work/.  "" when it did
@@ -114,7 +114,7 @@ typedef struct {
     unsigned long long ino; /* OK: the inode read (fstat), for the log */
     const char *cls;        /* REJECT: fixed class word, the only thing logged */
     kt_reason_t why;        /* REJECT: the full reason, for rejected/ only */
-    int err;                /* RETRY: errno, for the log */
+    int err;                /* RETRY, and REJECT for a failed open or read: errno */
 } spool_read_t;
 
 static const char *const s_migrations[] = {
@@ -1233,6 +1233,8 @@ spool_new (sqlite3 *db, const char *dir, const char *state, kt_reason_t *reason)
                                         reason)) ||
         !(self->by_hash =
               store_prepare (db, "SELECT message_id FROM spool WHERE hash=?", reason)) ||
+        !(self->by_name =
+              store_prepare (db, "SELECT message_id FROM spool WHERE name_hash=?", reason)) ||
         s_upgrade (self, reason) != 0 ||
         (self->work_fd = s_subdir (self->state_fd, state, "work", reason)) < 0 ||
         (self->done_fd = s_subdir (self->state_fd, state, "done", reason)) < 0 ||
@@ -1256,6 +1258,7 @@ spool_destroy (spool_t **self_p)
     sqlite3_finalize (self->lookup);
     sqlite3_finalize (self->insert);
     sqlite3_finalize (self->by_hash);
+    sqlite3_finalize (self->by_name);
     const int fds[] = {self->dir_fd, self->state_fd, self->work_fd, self->done_fd,
                        self->rejected_fd};
     for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
@@ -1603,10 +1606,9 @@ s_read_failed (spool_read_t *r, int err, const char *what)
 {
     if (err == ENOENT)
         return SPOOL_READ_GONE;
-    if (s_transient (err)) {
-        r->err = err;
+    r->err = err;
+    if (s_transient (err))
         return SPOOL_READ_RETRY;
-    }
     if (err == ELOOP) {
         r->cls = "not_regular";
         kt_fail (&r->why, "is a symbolic link");
@@ -1952,6 +1954,27 @@ spool_each_by_hash (spool_t *self, const uint8_t hash[32], spool_id_fn *fn, void
                             "look up a spool file by its content", reason);
 }
 
+int
+spool_each_by_name (spool_t *self, const char *name, spool_id_fn *fn, void *arg,
+                    kt_reason_t *reason)
+{
+    char original[SPOOL_FINAL_MAX];
+    const char *names[2] = {name, NULL};
+    if (s_original_name (name, original, sizeof original))
+        names[1] = original;
+    spool_by_hash_t by = {fn, arg};
+    for (size_t i = 0; i < 2 && names[i]; i++) {
+        uint8_t name_hash[32];
+        s_name_hash (names[i], name_hash);
+        int rc = store_each_stmt (self->by_name, store_bind_values,
+                                  (void *) STORE_VALUES (STORE_BLOB (name_hash, 32)), s_id_row, &by,
+                                  "look up a spool file by its name", reason);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
 /*  A spool record's name and content hashes, as spool_forget reads them. */
 typedef struct {
     uint8_t name_hash[32], hash[32];
@@ -2024,6 +2047,18 @@ s_forget_done_file (spool_t *self, const char *name, const forget_rows_t *rows)
         return 0;
     spool_read_t r = {0};
     int read = s_read_at (self->done_fd, name, &r);
+    /*  Under the signal's name in ketend's own done/, and not to be read
+     *  (EACCES): its writer, who owns it, made it so through a
+     *  descriptor it kept (fchmod 000).  Taken for "not one keten wrote"
+     *  it stayed for good, its plaintext with it, the record gone.
+     *  done/ is ketend's: the name goes (the directory's write bit is
+     *  all an unlink needs).  No rename: nothing to reason about a crash
+     *  beyond the unlink, whose record stays until it is done. */
+    if (read == SPOOL_READ_REJECT && (r.err == EACCES || r.err == EPERM)) {
+        if (unlinkat (self->done_fd, name, 0) == 0 || errno == ENOENT)
+            return 1;
+        return -1;
+    }
     /*  Gone meanwhile, or no regular file of ours (a directory, a link
      *  someone put there under the name): nothing of the signal to
      *  remove.  A passing failure keeps the record for the next run. */

@@ -115,5 +115,10 @@ typedef int (spool_id_fn) (void *arg, const uint8_t id[KT_ID_LEN]);
 int spool_rename_noreplace (int from_fd, const char *from, int to_fd, const char *to);
 int spool_each_by_hash (spool_t *self, const uint8_t hash[32], spool_id_fn *fn, void *arg,
                         kt_reason_t *reason);
+/*  Call fn with the message id of every file recorded under name, or
+ *  under the name a numbered one (STEM.N.json) came in under: what a
+ *  file in done/ that cannot be read was sent as.  0, or -1 with reason. */
+int spool_each_by_name (spool_t *self, const char *name, spool_id_fn *fn, void *arg,
+                        kt_reason_t *reason);
 
 #endif

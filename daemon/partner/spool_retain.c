@@ -313,6 +313,23 @@ static bool
 s_done_forgettable (spool_retain_t *self, const char *name, unsigned long long *ino)
 {
     int fd = openat (self->done_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0 && (errno == EACCES || errno == EPERM)) {
+        /*  Its writer, who owns it, made it unreadable (fchmod 000,
+         *  through a descriptor it kept): its content cannot say what it
+         *  was sent as, its name can.  Only ketend names files in done/,
+         *  each after a record (its own name, or numbered from the one it
+         *  came in under): it goes once every signal recorded under that
+         *  name is settled, or it would stay for good. */
+        struct stat st;
+        *ino = fstatat (self->done_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG (st.st_mode)
+                   ? (unsigned long long) st.st_ino
+                   : 0;
+        s_hash_signals_t h = {self, 0, true};
+        kt_reason_t reason;
+        if (*ino == 0 || spool_each_by_name (self->spool, name, s_signal_settled, &h, &reason) != 0)
+            return false;
+        return h.n > 0 && h.all_settled;
+    }
     if (fd < 0)
         return false; /* gone, or not a file ketend put there */
     struct stat st;

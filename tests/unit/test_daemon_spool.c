@@ -1776,6 +1776,48 @@ test_a_state_directory_the_writer_could_rename_is_refused (void **state)
     assert_false (s_exists (f, "", "own"));
 }
 
+/*  The writer owns the files it dropped, and may keep a descriptor to one
+ *  and make it unreadable (fchmod 000) once ketend moved it to done/.
+ *  Its content then cannot say what it was sent as; its name can, and
+ *  done/ is ketend's: it goes with its signal when that is destroyed
+ *  (spool_forget), and once every signal recorded under its name is
+ *  settled (retention), rather than stay for good.  Root reads it
+ *  anyway: run unprivileged only (unit/test_daemon_spool_unprivileged). */
+static void
+test_a_done_file_made_unreadable_goes_all_the_same (void **state)
+{
+    fixture_t *f = *state;
+    if (geteuid () == 0) {
+        skip ();
+        return;
+    }
+    uint8_t gone[KT_ID_LEN], settled_id[KT_ID_LEN], other_id[KT_ID_LEN];
+    char second[1024], third[1024], path[512];
+    s_variant (second, sizeof second, "Imaginary");
+    s_variant (third, sizeof third, "Fabricate");
+    s_forward (f, "gone.json", s_valid, gone);
+    s_path (f, "done", "gone.json", path, sizeof path);
+    assert_int_equal (chmod (path, 0), 0);
+    kt_reason_t r;
+    assert_int_equal (spool_forget (f->spool_dir, gone, &r), 0);
+    assert_false (s_exists (f, "done", "gone.json"));
+    /*  Retention: numbered (its name's other file waits), then settled. */
+    s_forward (f, "kept.json", second, other_id);
+    s_forward (f, "kept.json", third, settled_id); /* done/kept.1.json */
+    s_path (f, "done", "kept.1.json", path, sizeof path);
+    assert_int_equal (chmod (path, 0), 0);
+    settled_list_t settled = {0};
+    memcpy (settled.ids[settled.n++], settled_id, KT_ID_LEN);
+    spool_retain_t *retain = s_retain (f, &settled);
+    assert_int_equal (spool_retain_done (retain), 0); /* kept.json's other one is not settled */
+    assert_true (s_exists (f, "done", "kept.1.json"));
+    memcpy (settled.ids[settled.n++], other_id, KT_ID_LEN);
+    assert_int_equal (spool_retain_done (retain), 2);
+    assert_false (s_exists (f, "done", "kept.1.json"));
+    assert_false (s_exists (f, "done", "kept.json"));
+    spool_retain_destroy (&retain);
+}
+
 /*  A refusal is at most KT_REASON_MAX bytes: with the paths of a unit
  *  whose node id is 40 bytes long (/var/spool/keten/ID, 57 bytes, and
  *  ID.state) each still ends with its last path whole, after its advice. */
@@ -1891,6 +1933,8 @@ main (void)
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_refusals_are_whole_with_a_long_node_id, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_done_file_made_unreadable_goes_all_the_same,
+                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_writers_directory_named_like_ketends_is_left_alone,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_state_directory_the_writer_could_rename_is_refused,
