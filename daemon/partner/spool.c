@@ -940,7 +940,12 @@ s_old_layout (spool_t *self, const char *sub, int *old_p, struct stat *st, kt_re
     int old = *old_p = openat (self->dir_fd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (old < 0) {
         int err = errno;
-        if (err == EACCES)
+        /*  One ketend may not read: whose it is, as for another user's
+         *  below (the operator's look starts there). */
+        if (err == EACCES && fstatat (self->dir_fd, sub, st, AT_SYMLINK_NOFOLLOW) == 0)
+            kt_log (KT_LOG_WARN, "spool layout_not_ketends dir=%s uid=%u", sub,
+                    (unsigned) st->st_uid);
+        else if (err == EACCES)
             kt_log (KT_LOG_WARN, "spool layout_not_ketends dir=%s", sub);
         if (err == ENOENT || err == ENOTDIR || err == ELOOP || err == EACCES)
             return 0;

@@ -1818,6 +1818,44 @@ test_a_done_file_made_unreadable_goes_all_the_same (void **state)
     spool_retain_destroy (&retain);
 }
 
+/*  A directory named like one of ketend's in the spool that ketend may
+ *  not read is left, and the line that says so names its owner, as for
+ *  another user's.  Root reads it anyway: unprivileged only. */
+static void
+test_an_unreadable_old_directory_is_left_and_its_owner_said (void **state)
+{
+    fixture_t *f = *state;
+    if (geteuid () == 0) {
+        skip ();
+        return;
+    }
+    char path[512], logp[160], line[512];
+    snprintf (path, sizeof path, "%s/work", f->spool);
+    assert_int_equal (mkdir (path, 0), 0);
+    snprintf (logp, sizeof logp, "%s/log", f->dir);
+    int saved = dup (2);
+    int fd = open (logp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true (saved >= 0 && fd >= 0);
+    dup2 (fd, 2);
+    close (fd);
+    s_reopen (f);
+    fflush (stderr);
+    dup2 (saved, 2);
+    close (saved);
+    assert_int_equal (chmod (path, 0700), 0);
+    FILE *fp = fopen (logp, "r");
+    assert_non_null (fp);
+    char want[64];
+    snprintf (want, sizeof want, "spool layout_not_ketends dir=work uid=%u", (unsigned) geteuid ());
+    bool found = false;
+    while (!found && fgets (line, sizeof line, fp))
+        found = strstr (line, want) != NULL;
+    fclose (fp);
+    if (!found)
+        fail_msg ("no line with %s", want);
+    assert_true (s_old_exists (f, "work"));
+}
+
 /*  A refusal is at most KT_REASON_MAX bytes: with the paths of a unit
  *  whose node id is 40 bytes long (/var/spool/keten/ID, 57 bytes, and
  *  ID.state) each still ends with its last path whole, after its advice. */
@@ -1935,6 +1973,8 @@ main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_a_done_file_made_unreadable_goes_all_the_same,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_an_unreadable_old_directory_is_left_and_its_owner_said, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_writers_directory_named_like_ketends_is_left_alone,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_state_directory_the_writer_could_rename_is_refused,
