@@ -996,6 +996,18 @@ s_moved_whole (spool_t *self, const char *sub, const struct stat *was, kt_reason
         return 0;
     }
     int back = s_rename_free (self->state_fd, sub, self->dir_fd, sub);
+    if (back != 0 && errno == EEXIST) {
+        /*  The writer made sub anew meanwhile: back under a name of its
+         *  own in the spool, never left as ketend's sub (whose next
+         *  start would take it for ketend's own, wrongly owned one). */
+        char aside[64];
+        snprintf (
+            aside, sizeof aside, "%s.returned.%016llx", sub,
+            (unsigned long long) (fstatat (self->state_fd, sub, &now, AT_SYMLINK_NOFOLLOW) == 0
+                                      ? now.st_ino
+                                      : 0));
+        back = s_rename_free (self->state_fd, sub, self->dir_fd, aside);
+    }
     int err = errno;
     fsync (self->state_fd);
     fsync (self->dir_fd);

@@ -43,6 +43,27 @@ static struct {
     void *arg;
 } s_between;
 
+/*  The same before a renameat2 (RENAME_NOREPLACE) of the name
+ *  s_between2.name. */
+static struct {
+    const char *name;
+    void (*fn) (void *arg);
+    void *arg;
+} s_between2;
+
+int __real_renameat2 (int from_fd, const char *from, int to_fd, const char *to, unsigned flags);
+int __wrap_renameat2 (int from_fd, const char *from, int to_fd, const char *to, unsigned flags);
+int
+__wrap_renameat2 (int from_fd, const char *from, int to_fd, const char *to, unsigned flags)
+{
+    if (s_between2.fn && strcmp (from, s_between2.name) == 0) {
+        void (*fn) (void *) = s_between2.fn;
+        s_between2.fn = NULL;
+        fn (s_between2.arg);
+    }
+    return __real_renameat2 (from_fd, from, to_fd, to, flags);
+}
+
 int __real_renameat (int from_fd, const char *from, int to_fd, const char *to);
 int __wrap_renameat (int from_fd, const char *from, int to_fd, const char *to);
 int
@@ -1493,6 +1514,57 @@ test_old_directories_renamed_into_each_others_names_are_taken_by_content (void *
     spool_retain_destroy (&retain);
 }
 
+/*  The writer, once more: a done/ of its own in the spool again, right
+ *  before the start puts back the one it put in the place of ketend's. */
+static void
+s_make_done (void *arg)
+{
+    const fixture_t *f = arg;
+    char path[256];
+    snprintf (path, sizeof path, "%s/done", f->spool);
+    assert_int_equal (mkdir (path, 0700), 0);
+}
+
+/*  The directory the writer swapped in while the start moved done/ goes
+ *  back into the spool even where the writer made another done/ there
+ *  meanwhile: under a name of its own, never left as ketend's done/
+ *  (which the next start would take for ketend's own). */
+static void
+test_a_directory_swapped_in_goes_back_under_its_own_name_where_the_writer_made_another (
+    void **state)
+{
+    fixture_t *f = *state;
+    uint8_t id[KT_ID_LEN];
+    s_forward (f, "kept.json", s_valid, id);
+    s_old_layout (f);
+    s_between.name = "done";
+    s_between.arg = f;
+    s_between.fn = s_swap_done;
+    s_between2.name = "done";
+    s_between2.arg = f;
+    s_between2.fn = s_make_done;
+    kt_reason_t r;
+    assert_null (spool_new (f->db, f->spool, f->state, &r));
+    assert_null (s_between.fn);
+    assert_null (s_between2.fn);
+    if (!strstr (r.text, "that one is back in the spool"))
+        fail_msg ("%s", r.text);
+    assert_false (s_exists (f, "done", "planted.json"));
+    char path[512];
+    snprintf (path, sizeof path, "%s/done", f->state);
+    assert_int_equal (access (path, F_OK), -1);
+    DIR *d = opendir (f->spool);
+    assert_non_null (d);
+    bool found = false;
+    for (struct dirent *de; (de = readdir (d));)
+        if (strncmp (de->d_name, "done.returned.", 14) == 0) {
+            snprintf (path, sizeof path, "%s/%s/planted.json", f->spool, de->d_name);
+            found = access (path, F_OK) == 0;
+        }
+    closedir (d);
+    assert_true (found);
+}
+
 /*  Whether a file in the state's done/ holds text. */
 static bool
 s_done_holds (const fixture_t *f, const char *text)
@@ -1962,6 +2034,9 @@ main (void)
             s_teardown),
         cmocka_unit_test_setup_teardown (test_a_directory_swapped_in_during_the_move_goes_back,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_a_directory_swapped_in_goes_back_under_its_own_name_where_the_writer_made_another,
+            s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_merged_done_file_goes_with_its_destroyed_signal,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
