@@ -98,9 +98,8 @@ s_start (node_t *self, kt_reason_t *reason)
             spool_new (self->db, self->config.spool_dir, self->config.spool_state_dir, reason);
         if (!p->spool)
             return -1;
-        p->retain = spool_retain_new (p->spool, self->config.spool_state_dir,
-                                      self->config.rejected_keep_days, partner_signal_settled, self,
-                                      reason);
+        p->retain = spool_retain_new (p->spool, self->config.rejected_keep_days,
+                                      partner_signal_settled, self, reason);
         if (!p->retain)
             return -1;
         zloop_timer (self->loop, self->config.spool_poll_ms, 0, partner_on_spool, self);

@@ -1266,6 +1266,18 @@ spool_new (sqlite3 *db, const char *dir, const char *state, kt_reason_t *reason)
     return self;
 }
 
+int
+spool_done_fd (const spool_t *self)
+{
+    return self->done_fd;
+}
+
+int
+spool_rejected_fd (const spool_t *self)
+{
+    return self->rejected_fd;
+}
+
 void
 spool_destroy (spool_t **self_p)
 {

@@ -79,6 +79,10 @@ int spool_check (const char *dir, const char *state, uid_t user, kt_reason_t *re
  *  signal destroyed before its receipt).  0, or -1 with reason. */
 int spool_forget (spool_t *self, const uint8_t id[KT_ID_LEN], kt_reason_t *reason);
 void spool_destroy (spool_t **self_p);
+/*  The state directory's done/ and rejected/, as spool_new opened and
+ *  checked them (borrowed: spool_retain takes copies). */
+int spool_done_fd (const spool_t *self);
+int spool_rejected_fd (const spool_t *self);
 
 /*  Look at what is in work/, then claim and look at spool files, until
  *  max files are returned: reject the invalid ones, finish the ones

@@ -43,20 +43,20 @@ struct _spool_retain_t {
     ratelog_t *quiet;           /* failures that would repeat on every pass */
 };
 
+/*  A descriptor of its own for directory fd (the spool's): the same
+ *  directory, with an offset of its own.  -1 with reason. */
 static int
-s_open_sub (const char *dir, const char *sub, kt_reason_t *reason)
+s_dup_dir (int fd, const char *sub, kt_reason_t *reason)
 {
-    char path[PATH_MAX];
-    snprintf (path, sizeof path, "%s/%s", dir, sub);
-    int fd = open (path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        kt_fail (reason, "cannot open %s: %s", path, strerror (errno));
-    return fd;
+    int copy = fd >= 0 ? openat (fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    if (copy < 0)
+        kt_fail (reason, "cannot take the spool's %s/: %s", sub, strerror (errno));
+    return copy;
 }
 
 spool_retain_t *
-spool_retain_new (spool_t *spool, const char *dir, uint32_t keep_days, spool_settled_fn *settled,
-                  void *arg, kt_reason_t *reason)
+spool_retain_new (spool_t *spool, uint32_t keep_days, spool_settled_fn *settled, void *arg,
+                  kt_reason_t *reason)
 {
     spool_retain_t *self = calloc (1, sizeof *self);
     if (!self) {
@@ -74,8 +74,8 @@ spool_retain_new (spool_t *spool, const char *dir, uint32_t keep_days, spool_set
         spool_retain_destroy (&self);
         return NULL;
     }
-    if ((self->done_fd = s_open_sub (dir, "done", reason)) < 0 ||
-        (self->rejected_fd = s_open_sub (dir, "rejected", reason)) < 0) {
+    if ((self->done_fd = s_dup_dir (spool_done_fd (spool), "done", reason)) < 0 ||
+        (self->rejected_fd = s_dup_dir (spool_rejected_fd (spool), "rejected", reason)) < 0) {
         spool_retain_destroy (&self);
         return NULL;
     }

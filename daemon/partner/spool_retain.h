@@ -33,11 +33,13 @@ typedef struct _spool_retain_t spool_retain_t;
  *  0 no (pending, held, never queued), -1 cannot tell (kept then). */
 typedef int (spool_settled_fn) (void *arg, const uint8_t id[KT_ID_LEN]);
 
-/*  Retention for the spool's done/ and rejected/ in its state directory
- *  dir (made by spool_new).  spool is borrowed, for its table; settled(arg, id) says
- *  whether a signal's receipt is kept.  NULL with reason on failure. */
-spool_retain_t *spool_retain_new (spool_t *spool, const char *dir, uint32_t keep_days,
-                                  spool_settled_fn *settled, void *arg, kt_reason_t *reason);
+/*  Retention for the spool's done/ and rejected/ in its state directory:
+ *  the very directories spool_new opened and checked (their descriptors,
+ *  never their paths again: a path may lead elsewhere by now).  spool is
+ *  borrowed, for its table; settled(arg, id) says whether a signal's
+ *  receipt is kept.  NULL with reason on failure. */
+spool_retain_t *spool_retain_new (spool_t *spool, uint32_t keep_days, spool_settled_fn *settled,
+                                  void *arg, kt_reason_t *reason);
 void spool_retain_destroy (spool_retain_t **self_p);
 
 /*  A receipt was kept: the next pass looks at done/. */

@@ -538,7 +538,7 @@ static spool_retain_t *
 s_retain (fixture_t *f, settled_list_t *settled)
 {
     kt_reason_t r;
-    spool_retain_t *retain = spool_retain_new (f->spool_dir, f->state, 14, s_settled, settled, &r);
+    spool_retain_t *retain = spool_retain_new (f->spool_dir, 14, s_settled, settled, &r);
     if (!retain)
         fail_msg ("spool_retain_new: %s", r.text);
     return retain;
@@ -1928,6 +1928,34 @@ test_an_unreadable_old_directory_is_left_and_its_owner_said (void **state)
     assert_true (s_old_exists (f, "work"));
 }
 
+/*  Retention works on the done/ and rejected/ the start opened and
+ *  checked, never on what their paths lead to later (another directory
+ *  put in the state directory's place). */
+static void
+test_retention_works_on_the_directories_the_start_checked (void **state)
+{
+    fixture_t *f = *state;
+    uint8_t id[KT_ID_LEN];
+    s_forward (f, "checked.json", s_valid, id);
+    char moved[256], path[300];
+    snprintf (moved, sizeof moved, "%s.moved", f->state);
+    assert_int_equal (rename (f->state, moved), 0);
+    assert_int_equal (mkdir (f->state, 0700), 0);
+    snprintf (path, sizeof path, "%s/done", f->state);
+    assert_int_equal (mkdir (path, 0700), 0);
+    snprintf (path, sizeof path, "%s/rejected", f->state);
+    assert_int_equal (mkdir (path, 0700), 0);
+    settled_list_t settled = {0};
+    memcpy (settled.ids[settled.n++], id, KT_ID_LEN);
+    spool_retain_t *retain = s_retain (f, &settled);
+    assert_int_equal (spool_retain_done (retain), 1);
+    snprintf (path, sizeof path, "%s/done/checked.json", moved);
+    assert_int_equal (access (path, F_OK), -1);
+    spool_retain_destroy (&retain);
+    testutil_rmtree (f->state);
+    assert_int_equal (rename (moved, f->state), 0);
+}
+
 /*  A refusal is at most KT_REASON_MAX bytes: with the paths of a unit
  *  whose node id is 40 bytes long (/var/spool/keten/ID, 57 bytes, and
  *  ID.state) each still ends with its last path whole, after its advice. */
@@ -2046,6 +2074,8 @@ main (void)
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_refusals_are_whole_with_a_long_node_id, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (test_retention_works_on_the_directories_the_start_checked,
+                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_done_file_made_unreadable_goes_all_the_same,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
