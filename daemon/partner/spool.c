@@ -354,6 +354,59 @@ s_fd_path (int fd, char *out, size_t cap)
         snprintf (out, cap, "a directory above it");
 }
 
+/*  Refuse directory path (stat st) above the state directory, which
+ *  others than ketend's user (user) and root may write or own
+ *  (s_open_to_others): -1 with reason.  Another user's may be ketend's
+ *  own user's, and the check run as another (ketend --check as root,
+ *  before the node's state directory, which tells ketend's user, is
+ *  made): said so, not "use one like /var/spool/keten", which may be
+ *  this very directory. */
+static int
+s_refuse_open (const char *path, const struct stat *st, uid_t user, kt_reason_t *reason)
+{
+    if (st->st_uid != 0 && st->st_uid != user)
+        return kt_fail (reason,
+                        "directories above intake/spool-state-dir must be ketend's user's"
+                        " (uid %u) or root's; if ketend runs as uid %u, run the check as"
+                        " that user (runuser -u USER -- ketend --check): %s is not",
+                        (unsigned) user, (unsigned) st->st_uid, path);
+    return kt_fail (reason,
+                    "directories above intake/spool-state-dir must be writable by"
+                    " ketend's user and root only (like /var/spool/keten, 0755), or"
+                    " others could rename ketend's; %s (uid %u, mode %04o) is not",
+                    path, (unsigned) st->st_uid, (unsigned) (st->st_mode & 07777));
+}
+
+/*  The state directory's path as configured: every directory it names on
+ *  the way (/srv, /srv/open for /srv/open/st/state) as well as the real
+ *  ones above it (s_check_state).  A symbolic link on the path is
+ *  followed from the directory that holds it, and whoever may write that
+ *  one may point the link elsewhere: the next start, or anything that
+ *  opens the path again, would get another tree.  0, -1 with reason, or
+ *  1 when it cannot tell now (s_check_failed). */
+static int
+s_check_path (const char *state, uid_t user, kt_reason_t *reason)
+{
+    char prefix[PATH_MAX];
+    size_t len = strlen (state);
+    for (size_t i = 1; i < len && i < sizeof prefix; i++) {
+        if (state[i] != '/' || state[i - 1] == '/')
+            continue;
+        memcpy (prefix, state, i);
+        prefix[i] = '\0';
+        struct stat st;
+        if (stat (prefix, &st) != 0) {
+            int err = errno;
+            kt_fail (reason, "cannot look at %s, above intake/spool-state-dir: %s", prefix,
+                     strerror (err));
+            return s_check_failed (err);
+        }
+        if (S_ISDIR (st.st_mode) && s_open_to_others (&st, user))
+            return s_refuse_open (prefix, &st, user, reason);
+    }
+    return 0;
+}
+
 /*  The state directory state, or where it would be made (its parent,
  *  fd, when it does not exist yet): not the spool nor inside it, every
  *  directory above it writable by nobody but ketend's user (user) or
@@ -371,6 +424,9 @@ s_check_state (int dir_fd, const char *dir, int fd, const char *state, bool exis
         kt_fail (reason, "cannot stat %s: %s", dir, strerror (err));
         return s_check_failed (err);
     }
+    int checked = s_check_path (state, user, reason);
+    if (checked != 0)
+        return checked;
     /*  Up from the state directory (or the parent it would be made in) to
      *  the root: none of them the spool, and none above the state
      *  directory open to others (s_open_to_others), who could rename it
@@ -397,23 +453,7 @@ s_check_state (int dir_fd, const char *dir, int fd, const char *state, bool exis
         else if ((depth > 0 || !exists) && s_open_to_others (&st, user)) {
             char path[PATH_MAX];
             s_fd_path (at, path, sizeof path);
-            /*  Another user's: it may be ketend's own user's, and the
-             *  check run as another (ketend --check as root, before the
-             *  node's state directory, which tells ketend's user, is
-             *  made).  Said so, not "use one like /var/spool/keten",
-             *  which may be this very directory. */
-            if (st.st_uid != 0 && st.st_uid != user)
-                rc = kt_fail (reason,
-                              "directories above intake/spool-state-dir must be ketend's user's"
-                              " (uid %u) or root's; if ketend runs as uid %u, run the check as"
-                              " that user (runuser -u USER -- ketend --check): %s is not",
-                              (unsigned) user, (unsigned) st.st_uid, path);
-            else
-                rc = kt_fail (reason,
-                              "directories above intake/spool-state-dir must be writable by"
-                              " ketend's user and root only (like /var/spool/keten, 0755), or"
-                              " others could rename ketend's; %s (uid %u, mode %04o) is not",
-                              path, (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777));
+            rc = s_refuse_open (path, &st, user, reason);
         }
         bool root = rc == 0 && up.st_dev == st.st_dev && up.st_ino == st.st_ino;
         if (at >= 0)

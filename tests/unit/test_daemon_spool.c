@@ -1956,6 +1956,32 @@ test_retention_works_on_the_directories_the_start_checked (void **state)
     assert_int_equal (rename (moved, f->state), 0);
 }
 
+/*  The state directory's path as configured is checked, not only the
+ *  real directories above it: a path through a symbolic link in a
+ *  directory others may write (they could point it elsewhere) is
+ *  refused, though where it leads is fine. */
+static void
+test_a_state_directory_path_through_a_link_others_may_change_is_refused (void **state)
+{
+    fixture_t *f = *state;
+    char open_dir[256], link[300], own[320], want[400];
+    kt_reason_t r;
+    snprintf (open_dir, sizeof open_dir, "%s/open", f->dir);
+    assert_int_equal (mkdir (open_dir, 0755), 0);
+    snprintf (link, sizeof link, "%s/st", open_dir);
+    assert_int_equal (symlink (f->dir, link), 0);
+    snprintf (own, sizeof own, "%s/spool.state", link);
+    assert_int_equal (spool_check (f->spool, own, geteuid (), &r), 0);
+    assert_int_equal (chmod (open_dir, 0777), 0);
+    assert_int_equal (spool_check (f->spool, own, geteuid (), &r), -1);
+    snprintf (want, sizeof want, "; %s (uid %u, mode 0777) is not", open_dir,
+              (unsigned) geteuid ());
+    if (!strstr (r.text, want))
+        fail_msg ("%s", r.text);
+    assert_int_equal (chmod (open_dir, 01777), 0);
+    assert_int_equal (spool_check (f->spool, own, geteuid (), &r), 0);
+}
+
 /*  A refusal is at most KT_REASON_MAX bytes: with the paths of a unit
  *  whose node id is 40 bytes long (/var/spool/keten/ID, 57 bytes, and
  *  ID.state) each still ends with its last path whole, after its advice. */
@@ -2076,6 +2102,9 @@ main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_retention_works_on_the_directories_the_start_checked,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_a_state_directory_path_through_a_link_others_may_change_is_refused, s_setup,
+            s_teardown),
         cmocka_unit_test_setup_teardown (test_a_done_file_made_unreadable_goes_all_the_same,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
