@@ -29,6 +29,13 @@
  *    memory, an I/O error, a stale NFS handle) leaves it where it is for
  *    the next scan, and a line that would repeat on every scan is logged
  *    once a minute per file (s_quiet_due, ratelog.h);
+ *  - the spool is where intake/spool-dir leads now: every scan compares
+ *    the path with the directory held open and takes a replacement only
+ *    once it passes the start's checks; a scan that cannot get through
+ *    is the status's spool error (spool_health), never silence;
+ *  - the layout before (work/, done/, rejected/ in the spool) is taken in
+ *    by what each file is, never by the names the writer may have given
+ *    the directories (s_upgrade);
  *  - file names and anything read from a file stay out of the log: names
  *    may say who a signal is about, and a reason may quote the file (an
  *    unknown key is named).  The log gets a fixed class word and the

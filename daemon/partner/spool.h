@@ -63,15 +63,15 @@ typedef struct {
 spool_t *spool_new (sqlite3 *db, const char *dir, const char *state, kt_reason_t *reason);
 /*  Whether state may hold ketend's directories for the spool dir, without
  *  changing anything (ketend --check, and every start): not inside the
- *  spool, its parent writable by nobody but ketend's user (user) or root
- *  (or sticky), itself and the work/, done/ and rejected/ in it
- *  directories of user's, and on the spool's filesystem and mount, so
- *  that a rename from the spool into it works.  A state directory not made yet is
- *  judged by its parent.  0; -1 with reason when the setup is wrong
- *  (refused: exit 78); 1 with reason when it cannot tell now - dir does
- *  not exist (a mount to come), or a look failed for a passing reason
- *  (an I/O error, a stale NFS handle, out of descriptors) - which a start
- *  says (exit 1, restarted). */
+ *  spool, its parent and every directory above it (the real ones, and
+ *  those its configured path names) writable by nobody but ketend's
+ *  user (user) or root (or sticky), itself and the work/, done/ and
+ *  rejected/ in it directories of user's, and each of them on the
+ *  spool's filesystem and mount, so that a rename from the spool into it
+ *  works.  A state directory not made yet is judged by its parent.  0; -1 with reason when the
+ * setup is wrong (refused: exit 78); 1 with reason when it cannot tell now - dir does not exist (a
+ * mount to come), or a look failed for a passing reason (an I/O error, a stale NFS handle, out of
+ * descriptors) - which a start says (exit 1, restarted). */
 int spool_check (const char *dir, const char *state, uid_t user, kt_reason_t *reason);
 /*  The record of the file signal id came from, gone with the signal (art.
  *  13: its name's and content's hashes, its owner, its time; inside the
