@@ -930,6 +930,7 @@ s_merge_old (spool_t *self, int old, size_t *left, char ***claim, size_t *n_clai
                 s_final_name (final, sizeof final, base, attempt);
                 moved = s_rename_free (old, name, done, final);
             }
+            moved = moved != 0; /* stays, for the next start */
             break;
         case OLD_UNSENT:
             /*  Only these: a file recorded as sent that stays (no free
