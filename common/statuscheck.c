@@ -64,7 +64,7 @@ static const statuscheck_t s_checks[C_COUNT] = {
                                       "persons not informed whose data is archived or destroyed "
                                       "within 4 weeks (art. 11.5, 13)"},
     [C_SPOOL_UNREADABLE] = {"spool_unreadable", STATUSCHECK_CRITICAL,
-                            "the intake spool cannot be read"},
+                            "the intake spool cannot be read or used: nothing new is forwarded"},
     [C_SPOOL_REJECTED_EXPIRING] = {"spool_rejected_expiring", STATUSCHECK_WARNING,
                                    "rejected spool files are removed within 2 days"},
     [C_PEER_LOG_ALARMS] = {"peer_log_alarms", STATUSCHECK_CRITICAL,

@@ -39,7 +39,7 @@ check() {  # check: keten status --check, its output in $T/check.out; its status
 raised() {
     local rc=0
     check || rc=$?
-    [ "$rc" = 2 ] && grep -q "the intake spool cannot be read" "$T/check.out" &&
+    [ "$rc" = 2 ] && grep -q "the intake spool cannot be read or used" "$T/check.out" &&
         kt politie-test status --json | jq -r '.spool.error // ""' | grep -q "$1"
 }
 check_ok() { check && grep -q "^KETEN OK" "$T/check.out"; }
