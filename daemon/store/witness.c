@@ -20,7 +20,9 @@
  *  from itself, so every consistent one stays a prefix of it. */
 #define SEEN_PENDING 0
 #define SEEN_CONSISTENT 1
-/*  Requests remembered, to recognise their answers. */
+/*  Requests remembered, only so as not to ask again what is on its way:
+ *  an answer is judged by its proof, never by this memory (a member with
+ *  a backlog has many more asks outstanding than it remembers). */
 #define WITNESS_ASKED_MAX 16
 /*  A witness_proofs entry before its path: the message id, the log index
  *  (8 bytes, big-endian), the leaf hash, the path's length and how many
@@ -48,8 +50,7 @@ struct _witness_t {
     uint8_t log_pk[32];
     bool cosign;
     /*  The requests sent, newest at asked_next - 1: a burst of receipts
-     *  asks once a second per pair, and an answer - the only checkpoint
-     *  that may be older than the kept one - is recognised by its pair. */
+     *  asks once a second per pair. */
     struct {
         uint64_t old_size, new_size, at_ms;
     } asked[WITNESS_ASKED_MAX];
@@ -551,18 +552,6 @@ s_ask (witness_t *self, uint64_t old_size, uint64_t new_size, witness_out_t *out
     out->new_size = new_size;
 }
 
-/*  Whether a checkpoint of new_size with a proof from old_size answers a
- *  request of ours. */
-static bool
-s_asked (witness_t *self, uint64_t old_size, uint64_t new_size)
-{
-    for (size_t i = 0; i < WITNESS_ASKED_MAX; i++)
-        if (self->asked[i].new_size == new_size && self->asked[i].old_size == old_size &&
-            self->asked[i].at_ms)
-            return true;
-    return false;
-}
-
 /*  A checkpoint whose signature verified, without a proof alongside. */
 static void
 s_offer (witness_t *self, const checkpoint_t *cp, const char *note, size_t len, witness_out_t *out)
@@ -895,9 +884,29 @@ s_on_checkpoint (witness_t *self, const Keten__CheckpointMessage *m, witness_out
         s_offer (self, &cp, note, len, out);
         return;
     }
-    /*  A push is the current tree; only the answer to a request of ours
-     *  (the log grew while it travelled) may be older than the kept one. */
-    if (cp.size < kept_size && !s_asked (self, m->old_size, cp.size)) {
+    /*  A push is the current tree, never older than the kept one; an
+     *  answer to a request of ours may be (the log grew while it
+     *  travelled, behind the member's backlog).  Which it is, the witness
+     *  does not judge by the requests it remembers, but by what the
+     *  message proves: an answer carries a consistency proof from a tree
+     *  seen here (the kept one, or a pending one, when it was asked).
+     *  One that does is checked below like any other - the proof must
+     *  hold, and the older tree is then asked about against the kept one
+     *  (joined to the chain by the answer, or the alarm: a proof that
+     *  fails, or none for 10 minutes, witness_on_heartbeat).  One without
+     *  (a restarted uitvoerder's push of its current tree) went back. */
+    uint8_t old_root[32], root[32];
+    int old_state = SEEN_PENDING, state = SEEN_PENDING;
+    bool have_old = false;
+    if (m->old_size > 0 && m->old_size < cp.size) {
+        if (m->old_size == kept_size) {
+            memcpy (old_root, kept_root, 32);
+            old_state = SEEN_CONSISTENT;
+            have_old = true;
+        } else
+            have_old = s_seen (self, m->old_size, old_root, &old_state);
+    }
+    if (cp.size < kept_size && !have_old) {
         s_alarm (self, "the uitvoerder's log went back from size %llu to %llu",
                  (unsigned long long) kept_size, (unsigned long long) cp.size);
         return;
@@ -913,17 +922,6 @@ s_on_checkpoint (witness_t *self, const Keten__CheckpointMessage *m, witness_out
         s_cosign (self, &cp, note, len, out);
 
     /*  The proof alongside, when its older end is a tree seen here. */
-    uint8_t old_root[32], root[32];
-    int old_state = SEEN_PENDING, state = SEEN_PENDING;
-    bool have_old = false;
-    if (m->old_size > 0 && m->old_size < cp.size) {
-        if (m->old_size == kept_size) {
-            memcpy (old_root, kept_root, 32);
-            old_state = SEEN_CONSISTENT;
-            have_old = true;
-        } else
-            have_old = s_seen (self, m->old_size, old_root, &old_state);
-    }
     if (have_old) {
         if (!s_proof_ok (m, &cp, old_root)) {
             s_alarm (self, "the log's history between sizes %llu and %llu is not consistent",

@@ -533,10 +533,13 @@ test_a_pending_checkpoint_whose_answer_never_came_is_asked_again (void **state)
     s_fixture_destroy (&f);
 }
 
-/*  A checkpoint older than the kept one that is no answer of ours is a
- *  push of the current tree: the log went back. */
+/*  A checkpoint older than the kept one without a consistency proof is a
+ *  push of the current tree (as a restarted uitvoerder's first): the log
+ *  went back.  One with a proof from a tree seen here is an answer (to a
+ *  request of ours, perhaps one long forgotten): not a rollback by
+ *  itself, but asked about against the kept one. */
 static void
-test_an_older_checkpoint_not_asked_for_is_a_rollback (void **state)
+test_an_older_checkpoint_without_a_proof_is_a_rollback (void **state)
 {
     (void) state;
     fixture_t f;
@@ -545,10 +548,101 @@ test_an_older_checkpoint_not_asked_for_is_a_rollback (void **state)
     s_keep_shared_then_4 (&f, &out);
     s_push (&f, f.honest, f.honest, 4, 6, &out);
     assert_int_equal (s_status (&f, "checkpoint_size"), 6);
-    s_push (&f, f.honest, f.honest, SHARED, 4, &out);
+    s_push (&f, f.honest, f.honest, 0, 5, &out);
     assert_true (witness_alarm (f.w));
     witness_out_clear (&out);
     s_fixture_destroy (&f);
+
+    s_fixture (&f);
+    s_keep_shared_then_4 (&f, &out);
+    s_push (&f, f.honest, f.honest, 4, 6, &out);
+    s_push (&f, f.honest, f.honest, SHARED, 5, &out);
+    assert_false (witness_alarm (f.w));
+    s_asks (&out, 5, 6);
+    s_push (&f, f.honest, f.honest, 5, 6, &out);
+    assert_false (witness_alarm (f.w));
+    assert_int_equal (s_status (&f, "pending"), 0);
+    witness_out_clear (&out);
+    s_fixture_destroy (&f);
+}
+
+#define LATE 20 /* answers outstanding, more than the witness remembers */
+
+/*  After a break in the chain (an uitvoerder restarted or stalled), a
+ *  member with a backlog gets receipts under LATE newer checkpoints, each
+ *  unjoined to the kept one, each asked about.  The answers arrive
+ *  afterwards, out of order, the newest first: each is older than the
+ *  kept checkpoint then and carries a proof from the kept one of its
+ *  time; more of them than the witness remembers requests.  From an honest log, none is a
+ *  rollback; each is asked about against the kept one and joins the
+ *  chain.  From a fork, the answer it can give to that request fails. */
+static void
+s_late_answers (fixture_t *f, witness_out_t *out)
+{
+    s_fixture (f);
+    s_grow (f->honest, SHARED + LATE + 2);
+    s_grow (f->fork, SHARED + LATE + 2);
+    s_push (f, f->honest, f->honest, 0, SHARED, out);
+    for (uint64_t i = 0; i < LATE; i++) {
+        s_receipt (f, f->honest, SHARED + i, SHARED + i + 1, out);
+        if (i == 0)
+            s_asks (out, SHARED, SHARED + 1);
+    }
+    /*  The answers, the newest first. */
+    s_push (f, f->honest, f->honest, SHARED, SHARED + LATE, out);
+    assert_int_equal (s_status (f, "checkpoint_size"), SHARED + LATE);
+    for (uint64_t i = LATE - 1; i >= 1; i--) {
+        s_push (f, f->honest, f->honest, SHARED, SHARED + i, out);
+        assert_false (witness_alarm (f->w));
+        s_asks (out, SHARED + i, SHARED + LATE);
+    }
+    assert_int_equal (s_status (f, "checkpoint_size"), SHARED + LATE);
+    assert_int_equal (s_verify (f, "pending"), LATE - 1);
+}
+
+static void
+test_late_answers_are_judged_by_their_proofs_not_by_the_asks_remembered (void **state)
+{
+    (void) state;
+    fixture_t f;
+    witness_out_t out = {0};
+    s_late_answers (&f, &out);
+    /*  The requests about the older ones answered: all in the chain. */
+    for (uint64_t i = 1; i < LATE; i++)
+        s_push (&f, f.honest, f.honest, SHARED + i, SHARED + LATE, &out);
+    assert_false (witness_alarm (f.w));
+    assert_int_equal (s_verify (&f, "verified"), LATE);
+    assert_int_equal (s_verify (&f, "pending"), 0);
+    assert_int_equal (s_status (&f, "pending"), 0);
+    witness_out_clear (&out);
+    witness_on_heartbeat (f.w, kt_now_ms (), &out);
+    assert_false (out.request);
+    s_fixture_destroy (&f);
+
+    /*  A late "answer" from a fork, of a size not seen before: it extends
+     *  SHARED (the fork does), so it is only asked about - and the fork
+     *  cannot prove it a prefix of the kept tree. */
+    for (int lie = 0; lie < 3; lie++) {
+        s_fixture (&f);
+        s_grow (f.honest, SHARED + LATE + 2);
+        s_grow (f.fork, SHARED + LATE + 2);
+        s_push (&f, f.honest, f.honest, 0, SHARED, &out);
+        s_push (&f, f.honest, f.honest, SHARED, SHARED + LATE, &out);
+        /*  The fork's tree of 5 with its (true) proof from SHARED. */
+        s_push (&f, f.fork, f.fork, SHARED, 5, &out);
+        assert_false (witness_alarm (f.w));
+        s_asks (&out, 5, SHARED + LATE);
+        if (lie == 0) /* the honest kept tree with the fork's proof */
+            s_push (&f, f.honest, f.fork, 5, SHARED + LATE, &out);
+        else if (lie == 1) /* the fork's own tree of the kept size */
+            s_push (&f, f.fork, f.fork, 5, SHARED + LATE, &out);
+        else /* the honest log's proof, from its own tree of 5 */
+            s_push (&f, f.honest, f.honest, 5, SHARED + LATE, &out);
+        assert_true (witness_alarm (f.w));
+        assert_int_equal (s_status (&f, "checkpoint_size"), SHARED + LATE);
+        witness_out_clear (&out);
+        s_fixture_destroy (&f);
+    }
 }
 
 /*  A note checked ahead (witness_preverify, while a receipt's envelope
@@ -817,7 +911,8 @@ main (void)
         cmocka_unit_test (test_an_honest_push_from_an_older_size_is_kept_after_the_answer),
         cmocka_unit_test (test_an_older_checkpoint_joins_the_chain_only_through_a_newer_one_in_it),
         cmocka_unit_test (test_an_honest_older_checkpoint_is_proven_through_the_kept_one),
-        cmocka_unit_test (test_an_older_checkpoint_not_asked_for_is_a_rollback),
+        cmocka_unit_test (test_an_older_checkpoint_without_a_proof_is_a_rollback),
+        cmocka_unit_test (test_late_answers_are_judged_by_their_proofs_not_by_the_asks_remembered),
         cmocka_unit_test (test_a_pending_checkpoint_whose_answer_never_came_is_asked_again),
         cmocka_unit_test (test_a_receipt_in_a_newer_checkpoint_waits),
         cmocka_unit_test (test_a_checkpoint_never_joined_raises_the_alarm),
