@@ -24,6 +24,11 @@
  *  an answer is judged by its proof, never by this memory (a member with
  *  a backlog has many more asks outstanding than it remembers). */
 #define WITNESS_ASKED_MAX 16
+/*  How long a request for a proof from the kept checkpoint waits for its
+ *  answer before another is sent from that size: one at a time, not one
+ *  per batch of receipts (their answers travel behind the member's
+ *  backlog, and each asked again only adds to it). */
+#define WITNESS_ASK_WAIT_MS 5000
 /*  A witness_proofs entry before its path: the message id, the log index
  *  (8 bytes, big-endian), the leaf hash, the path's length and how many
  *  of its last hashes are the last ones of the entry before it. */
@@ -49,8 +54,9 @@ struct _witness_t {
     char origin[CHECKPOINT_ORIGIN_MAX + 1];
     uint8_t log_pk[32];
     bool cosign;
-    /*  The requests sent, newest at asked_next - 1: a burst of receipts
-     *  asks once a second per pair. */
+    /*  The requests sent, newest at asked_next - 1 (s_ask): a pair is
+     *  asked once a second at most, and a proof from the kept checkpoint
+     *  once in WITNESS_ASK_WAIT_MS whatever its newer size. */
     struct {
         uint64_t old_size, new_size, at_ms;
     } asked[WITNESS_ASKED_MAX];
@@ -533,16 +539,25 @@ s_keep (witness_t *self, const checkpoint_t *cp, const char *note, size_t len, w
     s_cosign (self, cp, note, len, out);
 }
 
-/*  Ask the uitvoerder for the consistency proof old_size -> new_size
- *  (once per pair and second). */
+/*  Ask the uitvoerder for the consistency proof old_size -> new_size:
+ *  a pair once a second at most, and - forward, old_size the kept
+ *  checkpoint - one request from a kept size at a time (until its answer
+ *  moves the kept one on, or WITNESS_ASK_WAIT_MS passed without it): its
+ *  answer keeps its newer size, the newer ones that came meanwhile are
+ *  asked about from there, and the older ones against it. */
 static void
-s_ask (witness_t *self, uint64_t old_size, uint64_t new_size, witness_out_t *out)
+s_ask (witness_t *self, uint64_t old_size, uint64_t new_size, bool forward, witness_out_t *out)
 {
     uint64_t now = kt_now_ms ();
-    for (size_t i = 0; i < WITNESS_ASKED_MAX; i++)
-        if (self->asked[i].new_size == new_size && self->asked[i].old_size == old_size &&
-            now - self->asked[i].at_ms < 1000)
+    for (size_t i = 0; i < WITNESS_ASKED_MAX; i++) {
+        if (!self->asked[i].at_ms || self->asked[i].old_size != old_size)
+            continue;
+        if (self->asked[i].new_size == new_size && now - self->asked[i].at_ms < 1000)
             return;
+        if (forward && self->asked[i].new_size > old_size &&
+            now - self->asked[i].at_ms < WITNESS_ASK_WAIT_MS)
+            return;
+    }
     size_t i = self->asked_next++ % WITNESS_ASKED_MAX;
     self->asked[i].old_size = old_size;
     self->asked[i].new_size = new_size;
@@ -582,7 +597,7 @@ s_offer (witness_t *self, const checkpoint_t *cp, const char *note, size_t len, 
             s_cosign (self, cp, note, len, out);
         return;
     }
-    s_ask (self, kept_size, cp->size, out);
+    s_ask (self, kept_size, cp->size, true, out);
 }
 
 /*  An accepted receipt that proves nothing about the message (no proof,
@@ -840,9 +855,9 @@ witness_on_heartbeat (witness_t *self, uint64_t now_ms, witness_out_t *out)
         return;
     }
     if (pending > 0)
-        s_ask (self, (uint64_t) pending, kept_size, out);
+        s_ask (self, (uint64_t) pending, kept_size, false, out);
     else if (newer > 0)
-        s_ask (self, kept_size, (uint64_t) newer, out);
+        s_ask (self, kept_size, (uint64_t) newer, true, out);
 }
 
 /*  The consistency proof m carries, from its old_size tree (old_root) to
@@ -949,10 +964,10 @@ s_on_checkpoint (witness_t *self, const Keten__CheckpointMessage *m, witness_out
     /*  Not (yet) chained to the kept checkpoint: ask for the proof between
      *  the two, whichever is older. */
     if (cp.size > kept_size)
-        s_ask (self, kept_size, cp.size, out);
+        s_ask (self, kept_size, cp.size, true, out);
     else if (cp.size < kept_size &&
              !(s_seen (self, cp.size, root, &state) && state == SEEN_CONSISTENT))
-        s_ask (self, cp.size, kept_size, out);
+        s_ask (self, cp.size, kept_size, false, out);
 }
 
 static int

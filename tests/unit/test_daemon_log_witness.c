@@ -570,12 +570,16 @@ test_an_older_checkpoint_without_a_proof_is_a_rollback (void **state)
 
 /*  After a break in the chain (an uitvoerder restarted or stalled), a
  *  member with a backlog gets receipts under LATE newer checkpoints, each
- *  unjoined to the kept one, each asked about.  The answers arrive
- *  afterwards, out of order, the newest first: each is older than the
- *  kept checkpoint then and carries a proof from the kept one of its
- *  time; more of them than the witness remembers requests.  From an honest log, none is a
- *  rollback; each is asked about against the kept one and joins the
- *  chain.  From a fork, the answer it can give to that request fails. */
+ *  unjoined to the kept one; only the first is asked about until its
+ *  answer comes (one request in flight from a kept size, not one per
+ *  batch).  The answers to requests about the others (as an older
+ *  release sent them, or the same after a while without an answer)
+ *  arrive afterwards, out of order, the newest first: each is older than
+ *  the kept checkpoint then and carries a proof from the kept one of its
+ *  time; more of them than the witness remembers requests.  From an
+ *  honest log, none is a rollback; each is asked about against the kept
+ *  one and joins the chain.  From a fork, the answer it can give to that
+ *  request fails. */
 static void
 s_late_answers (fixture_t *f, witness_out_t *out)
 {
@@ -587,6 +591,8 @@ s_late_answers (fixture_t *f, witness_out_t *out)
         s_receipt (f, f->honest, SHARED + i, SHARED + i + 1, out);
         if (i == 0)
             s_asks (out, SHARED, SHARED + 1);
+        else
+            assert_false (out->request); /* one request in flight */
     }
     /*  The answers, the newest first. */
     s_push (f, f->honest, f->honest, SHARED, SHARED + LATE, out);
