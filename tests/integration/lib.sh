@@ -94,6 +94,20 @@ kt_roster() {
 # test (docs/API.md, "Who may do what"); a test of a refusal narrows it.
 KT_GROUP=${KT_GROUP:-$(id -gn)}
 
+# KT_WEEGPLOEG: lines of the uitvoerder's weegploeg section, written by
+# kt_config so that they hold from its first start (set by
+# kt_referentiekader).  KT_HEARTBEAT_TIMEOUT_MS: every node's
+# heartbeat-timeout-ms (2000 unless a test sets it before kt_config).
+KT_WEEGPLOEG=()
+
+# kt_referentiekader [LINE...]: the uitvoerder weighs by $KT_REFERENTIEKADER
+# (the example unless the test set another) from its first start; each
+# LINE (e.g. "review-days = 30") goes into the same weegploeg section.
+# Call it before kt_federation, kt_uitvoerder_up or kt_config "$UITV".
+kt_referentiekader() {
+    KT_WEEGPLOEG=("referentiekader = \"$KT_REFERENTIEKADER\"" "$@")
+}
+
 # kt_config ID [ROSTER]: write $T/ID.cfg; the uitvoerder binds port $PORT
 # (or "*" before it is known), partners connect to $PORT.
 kt_config() {
@@ -116,7 +130,7 @@ node
 transport
 $transport
     heartbeat-ms = 200
-    heartbeat-timeout-ms = 2000
+    heartbeat-timeout-ms = ${KT_HEARTBEAT_TIMEOUT_MS:-2000}
 delivery
     retry-min-ms = 300
     retry-max-ms = 2000
@@ -129,6 +143,10 @@ access
     audit-group = $KT_GROUP
     admin-group = $KT_GROUP
 CFG
+    if [ "$id" = "$UITV" ] && [ ${#KT_WEEGPLOEG[@]} -gt 0 ]; then
+        printf 'weegploeg\n' >> "$T/$id.cfg"
+        printf '    %s\n' "${KT_WEEGPLOEG[@]}" >> "$T/$id.cfg"
+    fi
 }
 
 kt() { local id=$1; shift; "$KETEN" --socket "$T/$id.sock" "$@"; }

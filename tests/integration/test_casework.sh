@@ -6,17 +6,15 @@
 # kernpartij involved decided close from its own node; art. 9/10 Wpg data
 # reaches no casuspartij or externe casuspartner.
 source "$(dirname "$0")/lib.sh"
-RK="$(cd "$(dirname "$0")/../.." && pwd)/configs/referentiekader-example.zpl"
 G=gemeente-maastricht
 kt_keys "$UITV" uitvoerder
 for spec in politie-test:politie "$G":gemeente rvdk-test:rvdk nctv-test:extern; do
     kt_keys "${spec%%:*}" "${spec##*:}"
 done
 kt_roster 1 "$T/roster.txt" "$UITV" politie-test "$G" rvdk-test nctv-test
+kt_referentiekader
 PORT=
-kt_config "$UITV"; kt_start "$UITV"; kt_kill "$UITV"
-printf 'weegploeg\n    referentiekader = "%s"\n' "$RK" >> "$T/$UITV.cfg"
-kt_start "$UITV"
+kt_config "$UITV"; kt_start "$UITV"
 for id in politie-test "$G" rvdk-test nctv-test; do kt_config "$id"; done
 # The police node releases held art. 9/10 Wpg signals (Wpg machtigingsbesluit).
 printf 'intake\n    release-group = %s\n' "$KT_GROUP" >> "$T/politie-test.cfg"

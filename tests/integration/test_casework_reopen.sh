@@ -6,7 +6,6 @@
 # again everywhere, and the second closure is on record.  A decision on the
 # advice of the first round is refused.
 source "$(dirname "$0")/lib.sh"
-RK="$(cd "$(dirname "$0")/../.." && pwd)/configs/referentiekader-example.zpl"
 G=gemeente-maastricht
 PARTS=(politie-test "$G" rvdk-test nctv-test)
 kt_keys "$UITV" uitvoerder
@@ -14,10 +13,9 @@ for spec in politie-test:politie "$G":gemeente rvdk-test:rvdk nctv-test:extern; 
     kt_keys "${spec%%:*}" "${spec##*:}"
 done
 kt_roster 1 "$T/roster.txt" "$UITV" "${PARTS[@]}"
+kt_referentiekader
 PORT=
-kt_config "$UITV"; kt_start "$UITV"; kt_kill "$UITV"
-printf 'weegploeg\n    referentiekader = "%s"\n' "$RK" >> "$T/$UITV.cfg"
-kt_start "$UITV"
+kt_config "$UITV"; kt_start "$UITV"
 for id in "${PARTS[@]}"; do kt_config "$id"; kt_start "$id"; done
 for id in "${PARTS[@]}"; do wait_until 10 link_up "$id" || fail "no link for $id"; done
 

@@ -8,7 +8,6 @@
 # data never reaches a casuspartij (art. 6b); an externe casuspartner gets
 # data by consent and disclosure only (art. 10.5).
 source "$(dirname "$0")/lib.sh"
-RK="$(cd "$(dirname "$0")/../.." && pwd)/configs/referentiekader-example.zpl"
 G=gemeente-maastricht
 kt_keys "$UITV" uitvoerder
 # gemeente-heerlen is a member that takes no part in the case (no daemon).
@@ -17,10 +16,9 @@ for spec in politie-test:politie om-test:om "$G":gemeente rvdk-test:rvdk nctv-te
     kt_keys "${spec%%:*}" "${spec##*:}"
 done
 kt_roster 1 "$T/roster.txt" "$UITV" politie-test om-test "$G" rvdk-test nctv-test gemeente-heerlen
+kt_referentiekader
 PORT=
-kt_config "$UITV"; kt_start "$UITV"; kt_kill "$UITV"
-printf 'weegploeg\n    referentiekader = "%s"\n' "$RK" >> "$T/$UITV.cfg"
-kt_start "$UITV"
+kt_config "$UITV"; kt_start "$UITV"
 NODES=(politie-test om-test "$G" rvdk-test nctv-test)
 for id in "${NODES[@]}"; do kt_config "$id"; done
 # The police node releases held art. 9/10 Wpg signals (Wpg machtigingsbesluit).

@@ -8,7 +8,6 @@
 # next start (test_casework.sh has those decisions' rules in full).  What a sender chose never reaches the provenance log, and the
 # advice and the necessity are never kept in the clear.
 source "$(dirname "$0")/lib.sh"
-RK="$(cd "$(dirname "$0")/../.." && pwd)/configs/referentiekader-example.zpl"
 G=gemeente-maastricht
 kt_keys "$UITV" uitvoerder
 # extern2-test is on the roster but never runs (it is revoked below).
@@ -20,10 +19,9 @@ kt_roster 1 "$T/roster.txt" "$UITV" politie-test "$G" rvdk-test reclassering-tes
 
 # in_clear TEXT FILE...: TEXT is readable in one of the files.
 in_clear() { local text=$1; shift; grep -aqF "$text" "$@" 2> /dev/null; }
+kt_referentiekader
 PORT=
-kt_config "$UITV"; kt_start "$UITV"; kt_kill "$UITV"
-printf 'weegploeg\n    referentiekader = "%s"\n' "$RK" >> "$T/$UITV.cfg"
-kt_start "$UITV"
+kt_config "$UITV"; kt_start "$UITV"
 for id in politie-test "$G" rvdk-test reclassering-test nctv-test; do kt_config "$id"; kt_start "$id"; done
 for id in politie-test "$G" rvdk-test reclassering-test nctv-test; do
     wait_until 10 link_up "$id" || fail "no link for $id"

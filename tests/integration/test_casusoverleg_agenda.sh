@@ -6,17 +6,15 @@
 # hook).  Only open cases go on it; a participant whose last case was taken
 # off, and at the end every participant, gets a cancellation.
 source "$(dirname "$0")/lib.sh"
-RK="$(cd "$(dirname "$0")/../.." && pwd)/configs/referentiekader-example.zpl"
 G=gemeente-maastricht
 kt_keys "$UITV" uitvoerder
 for spec in politie-test:politie "$G":gemeente rvdk-test:rvdk reclassering-test:reclassering nctv-test:extern; do
     kt_keys "${spec%%:*}" "${spec##*:}"
 done
 kt_roster 1 "$T/roster.txt" "$UITV" politie-test "$G" rvdk-test reclassering-test nctv-test
+kt_referentiekader
 PORT=
-kt_config "$UITV"; kt_start "$UITV"; kt_kill "$UITV"
-printf 'weegploeg\n    referentiekader = "%s"\n' "$RK" >> "$T/$UITV.cfg"
-kt_start "$UITV"
+kt_config "$UITV"; kt_start "$UITV"
 cat > "$T/hook.sh" <<HOOK
 #!/bin/sh
 echo "\$1 \$2 \$3" >> "$T/hook-\$(basename "\$(dirname "\$3")").out"

@@ -21,17 +21,15 @@
 # - (b) The gemeente withdraws the signal: both copies lose its items,
 #   both confirm, and the sealed copies before it are left in no file.
 source "$(dirname "$0")/lib.sh"
-RK="$(cd "$(dirname "$0")/../.." && pwd)/configs/referentiekader-example.zpl"
 G=gemeente-maastricht
 kt_keys "$UITV" uitvoerder
 for spec in politie-test:politie "$G":gemeente rvdk-test:rvdk nctv-test:extern; do
     kt_keys "${spec%%:*}" "${spec##*:}"
 done
 kt_roster 1 "$T/roster.txt" "$UITV" politie-test "$G" rvdk-test nctv-test
+kt_referentiekader
 PORT=
-kt_config "$UITV"; kt_start "$UITV"; kt_kill "$UITV"
-printf 'weegploeg\n    referentiekader = "%s"\n' "$RK" >> "$T/$UITV.cfg"
-kt_start "$UITV"
+kt_config "$UITV"; kt_start "$UITV"
 NODES=(politie-test "$G" rvdk-test nctv-test)
 for id in "${NODES[@]}"; do kt_config "$id"; kt_start "$id"; done
 for id in "${NODES[@]}"; do wait_until 10 link_up "$id" || fail "no link for $id"; done

@@ -7,10 +7,8 @@
 # incident report alike - and the refusal names the field, never the value.
 # Every person here is fictional.
 source "$(dirname "$0")/lib.sh"
+kt_referentiekader
 kt_federation rvdk-test:rvdk extern-test:extern
-kt_kill "$UITV"
-printf 'weegploeg\n    referentiekader = "%s"\n' "$KT_REFERENTIEKADER" >> "$T/$UITV.cfg"
-kt_start "$UITV"
 for id in rvdk-test extern-test; do wait_until 10 link_up $id || fail "no link $id"; done
 kt_signal_file "$T/s.json"
 kt_delivered politie-test "$T/s.json"

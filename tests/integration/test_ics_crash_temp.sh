@@ -6,14 +6,12 @@
 # MEETING.ics only: the next start removes such files, and only those.
 source "$(dirname "$0")/lib.sh"
 kt_need_faultfs
-RK="$(cd "$(dirname "$0")/../.." && pwd)/configs/referentiekader-example.zpl"
 G=gemeente-maastricht
 kt_keys "$UITV" uitvoerder; kt_keys politie-test politie; kt_keys "$G" gemeente
 kt_roster 1 "$T/roster.txt" "$UITV" politie-test "$G"
+kt_referentiekader
 PORT=
-kt_config "$UITV"; kt_start "$UITV"; kt_kill "$UITV"
-printf 'weegploeg\n    referentiekader = "%s"\n' "$RK" >> "$T/$UITV.cfg"
-kt_start "$UITV"
+kt_config "$UITV"; kt_start "$UITV"
 mkdir "$T/ics"
 kt_config politie-test; kt_start politie-test
 kt_config "$G"; printf 'agenda\n    ics-dir = "%s"\n    ics-personal-data = 1\n' "$T/ics" >> "$T/$G.cfg"

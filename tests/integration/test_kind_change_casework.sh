@@ -10,11 +10,8 @@
 # uitvoerder's start, as composed for the kind the member has then, and is
 # withdrawn like any other at a later change.
 source "$(dirname "$0")/lib.sh"
-RK="$(cd "$(dirname "$0")/../.." && pwd)/configs/referentiekader-example.zpl"
+kt_referentiekader
 kt_uitvoerder_up om-test:om rvdk-test:rvdk
-kt_kill "$UITV"
-printf 'weegploeg\n    referentiekader = "%s"\n' "$RK" >> "$T/$UITV.cfg"
-kt_start "$UITV"
 for id in politie-test om-test rvdk-test; do kt_config "$id"; kt_start "$id"; done
 for id in politie-test om-test rvdk-test; do wait_until 10 link_up "$id" || fail "no link $id"; done
 kt_signal_file "$T/s.json"

@@ -10,11 +10,8 @@
 # weegploeg agenda one that is reclassering (a casuspartij) - both online,
 # each storing it against the roster it still holds.
 source "$(dirname "$0")/lib.sh"
-RK="$(cd "$(dirname "$0")/../.." && pwd)/configs/referentiekader-example.zpl"
+kt_referentiekader
 kt_uitvoerder_up om-test:om om2-test:om
-kt_kill "$UITV"
-printf 'weegploeg\n    referentiekader = "%s"\n' "$RK" >> "$T/$UITV.cfg"
-kt_start "$UITV"
 kt_config politie-test; kt_start politie-test
 kt_config om-test; kt_start om-test
 kt_config om2-test; kt_start om2-test

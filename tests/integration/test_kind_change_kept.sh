@@ -8,18 +8,11 @@
 # shred the keys at once owes them (Crash reasoning 11); becoming a
 # kernpartij again before its next retention run must not leave them.
 source "$(dirname "$0")/lib.sh"
-RK="$(cd "$(dirname "$0")/../.." && pwd)/configs/referentiekader-example.zpl"
-kt_uitvoerder_up om-test:om om2-test:om
-kt_kill "$UITV"
-printf 'weegploeg\n    referentiekader = "%s"\n' "$RK" >> "$T/$UITV.cfg"
 # A node stopped for a few seconds keeps its connection.
-sed -i 's/heartbeat-timeout-ms = 2000/heartbeat-timeout-ms = 20000/' "$T/$UITV.cfg"
-kt_start "$UITV"
-for id in politie-test om-test om2-test; do
-    kt_config "$id"
-    sed -i 's/heartbeat-timeout-ms = 2000/heartbeat-timeout-ms = 20000/' "$T/$id.cfg"
-    kt_start "$id"
-done
+KT_HEARTBEAT_TIMEOUT_MS=20000
+kt_referentiekader
+kt_uitvoerder_up om-test:om om2-test:om
+for id in politie-test om-test om2-test; do kt_config "$id"; kt_start "$id"; done
 for id in politie-test om-test om2-test; do wait_until 10 link_up "$id" || fail "no link $id"; done
 kt_signal_file "$T/s.json"
 kt_delivered politie-test "$T/s.json"

@@ -14,11 +14,8 @@
 # kind it had either.  A node that becomes a kernpartij again gets the
 # incident register it dropped, at once.
 source "$(dirname "$0")/lib.sh"
-RK="$(cd "$(dirname "$0")/../.." && pwd)/configs/referentiekader-example.zpl"
+kt_referentiekader
 kt_uitvoerder_up om-test:om om2-test:om
-kt_kill "$UITV"
-printf 'weegploeg\n    referentiekader = "%s"\n' "$RK" >> "$T/$UITV.cfg"
-kt_start "$UITV"
 mkdir "$T/ics"
 kt_config politie-test; kt_start politie-test
 kt_config om2-test; kt_start om2-test

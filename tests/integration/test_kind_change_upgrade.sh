@@ -9,11 +9,8 @@
 # for an OM and delivered.  The pass runs once: a later start reads the
 # relay for it no more.
 source "$(dirname "$0")/lib.sh"
-RK="$(cd "$(dirname "$0")/../.." && pwd)/configs/referentiekader-example.zpl"
+kt_referentiekader
 kt_uitvoerder_up om-test:om om2-test:om
-kt_kill "$UITV"
-printf 'weegploeg\n    referentiekader = "%s"\n' "$RK" >> "$T/$UITV.cfg"
-kt_start "$UITV"
 kt_config politie-test; kt_start politie-test
 kt_config om-test; kt_config om2-test
 wait_until 10 link_up politie-test || fail "no link politie-test"

@@ -7,15 +7,12 @@
 # send that fails part way (node.db locked) and is resumed at the next
 # start logs its MESSAGE_SENT and WEEGPLOEG_DECIDED entries once.
 source "$(dirname "$0")/lib.sh"
-RK="$(cd "$(dirname "$0")/../.." && pwd)/configs/referentiekader-example.zpl"
 kt_keys "$UITV" uitvoerder
 kt_keys politie-test politie
 kt_roster 1 "$T/roster.txt" "$UITV" politie-test
+kt_referentiekader
 PORT=
 kt_config "$UITV"
-kt_start "$UITV"   # picks the port; then restart with the referentiekader
-kt_kill "$UITV"
-printf 'weegploeg\n    referentiekader = "%s"\n' "$RK" >> "$T/$UITV.cfg"
 kt_start "$UITV"
 kt_config politie-test
 kt_start politie-test

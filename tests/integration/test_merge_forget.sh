@@ -15,12 +15,9 @@
 #   replay merges again, then destroys Z, so Y's signal does not come
 #   back (and Y is not destroyed on its own: it no longer exists).
 source "$(dirname "$0")/lib.sh"
-kt_federation
 # A decision is weighed against a referentiekader (art. 7.3).
-kt_kill "$UITV"
-printf 'weegploeg\n    referentiekader = "%s"\n' \
-    "$(cd "$(dirname "$0")/../.." && pwd)/configs/referentiekader-example.zpl" >> "$T/$UITV.cfg"
-kt_start "$UITV"
+kt_referentiekader
+kt_federation
 wait_until 10 link_up politie-test || fail "no link"
 NAME=Samenvoeg
 send() {  # send LOCAL_REF JQ-FILTER: prints the signal's message id

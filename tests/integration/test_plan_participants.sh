@@ -3,17 +3,15 @@
 # versions that follow, a progress report's version included (it is made
 # from the version before, whose list of participants did not name it).
 source "$(dirname "$0")/lib.sh"
-RK="$(cd "$(dirname "$0")/../.." && pwd)/configs/referentiekader-example.zpl"
 G=gemeente-maastricht
 kt_keys "$UITV" uitvoerder
 for spec in politie-test:politie "$G":gemeente rvdk-test:rvdk reclassering-test:reclassering; do
     kt_keys "${spec%%:*}" "${spec##*:}"
 done
 kt_roster 1 "$T/roster.txt" "$UITV" politie-test "$G" rvdk-test reclassering-test
+kt_referentiekader
 PORT=
-kt_config "$UITV"; kt_start "$UITV"; kt_kill "$UITV"
-printf 'weegploeg\n    referentiekader = "%s"\n' "$RK" >> "$T/$UITV.cfg"
-kt_start "$UITV"
+kt_config "$UITV"; kt_start "$UITV"
 for id in politie-test "$G" rvdk-test reclassering-test; do kt_config "$id"; kt_start "$id"; done
 for id in politie-test "$G" rvdk-test reclassering-test; do
     wait_until 10 link_up "$id" || fail "no link for $id"

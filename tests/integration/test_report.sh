@@ -7,7 +7,6 @@
 # faketime) leaves last quarter's figures as they were.
 source "$(dirname "$0")/lib.sh"
 HERE="$(cd "$(dirname "$0")" && pwd)"
-RK="$HERE/../../configs/referentiekader-example.zpl"
 G1=gemeente-maastricht
 G2=gemeente-heerlen
 NODES=(politie-test om-test "$G1" "$G2")
@@ -16,10 +15,9 @@ for spec in politie-test:politie om-test:om "$G1":gemeente "$G2":gemeente; do
     kt_keys "${spec%%:*}" "${spec##*:}"
 done
 kt_roster 1 "$T/roster.txt" "$UITV" "${NODES[@]}"
+kt_referentiekader
 PORT=
-kt_config "$UITV"; kt_start "$UITV"; kt_kill "$UITV"
-printf 'weegploeg\n    referentiekader = "%s"\n' "$RK" >> "$T/$UITV.cfg"
-kt_start "$UITV"
+kt_config "$UITV"; kt_start "$UITV"
 for id in "${NODES[@]}"; do kt_config "$id"; kt_start "$id"; done
 for id in "${NODES[@]}"; do wait_until 10 link_up "$id" || fail "no link for $id"; done
 

@@ -10,14 +10,12 @@
 # newer - the destruction was done in them - and stay for the operator
 # until the node next forgets anything.
 source "$(dirname "$0")/lib.sh"
-RK="$(cd "$(dirname "$0")/../.." && pwd)/configs/referentiekader-example.zpl"
 kt_keys "$UITV" uitvoerder
 kt_keys politie-test politie
 kt_roster 1 "$T/roster.txt" "$UITV" politie-test
+kt_referentiekader
 PORT=
-kt_config "$UITV"; kt_start "$UITV"; kt_kill "$UITV"
-printf 'weegploeg\n    referentiekader = "%s"\n' "$RK" >> "$T/$UITV.cfg"
-kt_start "$UITV"
+kt_config "$UITV"; kt_start "$UITV"
 mkdir "$T/spool"
 kt_config politie-test
 printf 'intake\n    spool-dir = "%s"\n    spool-poll-ms = 100\n    representative = "Vertegenwoordiger Test"\n' "$T/spool" >> "$T/politie-test.cfg"

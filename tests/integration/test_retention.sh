@@ -18,7 +18,6 @@
 # - A SIGKILL in the middle of a destruction: the restart completes it,
 #   DESTROYED is logged once.
 source "$(dirname "$0")/lib.sh"
-RK="$(cd "$(dirname "$0")/../.." && pwd)/configs/referentiekader-example.zpl"
 G=gemeente-maastricht
 NODES=(politie-test om-test "$G" rvdk-test)
 kt_keys "$UITV" uitvoerder
@@ -26,10 +25,9 @@ for spec in politie-test:politie om-test:om "$G":gemeente rvdk-test:rvdk; do
     kt_keys "${spec%%:*}" "${spec##*:}"
 done
 kt_roster 1 "$T/roster.txt" "$UITV" "${NODES[@]}"
+kt_referentiekader
 PORT=
-kt_config "$UITV"; kt_start "$UITV"; kt_kill "$UITV"
-printf 'weegploeg\n    referentiekader = "%s"\n' "$RK" >> "$T/$UITV.cfg"
-kt_start "$UITV"
+kt_config "$UITV"; kt_start "$UITV"
 mkdir "$T/ics"
 for id in "${NODES[@]}"; do
     kt_config "$id"

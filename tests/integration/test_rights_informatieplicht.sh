@@ -14,16 +14,14 @@
 # weegploeg/review-days and not after a recorded review.
 source "$(dirname "$0")/lib.sh"
 command -v python3 > /dev/null || fail "python3 is needed to parse the letter"
-RK="$(cd "$(dirname "$0")/../.." && pwd)/configs/referentiekader-example.zpl"
 G=gemeente-maastricht
 NODES=(politie-test om-test "$G")
 kt_keys "$UITV" uitvoerder
 for spec in politie-test:politie om-test:om "$G":gemeente; do kt_keys "${spec%%:*}" "${spec##*:}"; done
 kt_roster 1 "$T/roster.txt" "$UITV" "${NODES[@]}"
+kt_referentiekader "review-days = 30"
 PORT=
-kt_config "$UITV"; kt_start "$UITV"; kt_kill "$UITV"
-printf 'weegploeg\n    referentiekader = "%s"\n    review-days = 30\n' "$RK" >> "$T/$UITV.cfg"
-kt_start "$UITV"
+kt_config "$UITV"; kt_start "$UITV"
 for id in "${NODES[@]}"; do kt_config "$id"; kt_start "$id"; done
 for id in "${NODES[@]}"; do wait_until 10 link_up "$id" || fail "no link for $id"; done
 

@@ -14,12 +14,9 @@ kt_keys "$UITV" uitvoerder
 kt_keys politie-test politie
 kt_keys "$G1" gemeente
 kt_roster 1 "$T/roster.txt" "$UITV" politie-test "$G1"
+kt_referentiekader
 PORT=
 kt_config "$UITV"
-kt_start "$UITV"   # picks the port; then restart with the referentiekader
-kt_kill "$UITV"
-RK="$(cd "$(dirname "$0")/../.." && pwd)/configs/referentiekader-example.zpl"
-printf 'weegploeg\n    referentiekader = "%s"\n' "$RK" >> "$T/$UITV.cfg"
 kt_start "$UITV"
 for id in politie-test "$G1"; do kt_config "$id"; kt_start "$id"; done
 for id in politie-test "$G1"; do wait_until 10 link_up "$id" || fail "no link for $id"; done

@@ -12,14 +12,12 @@
 # - an art. 9/10 Wpg spool signal is confirmed first, then released; art.
 #   10(1)(b) Wpg data is refused at intake.
 source "$(dirname "$0")/lib.sh"
-RK="$(cd "$(dirname "$0")/../.." && pwd)/configs/referentiekader-example.zpl"
 kt_keys "$UITV" uitvoerder
 kt_keys politie-test politie
 kt_roster 1 "$T/roster.txt" "$UITV" politie-test
+kt_referentiekader
 PORT=
-kt_config "$UITV"; kt_start "$UITV"; kt_kill "$UITV"
-printf 'weegploeg\n    referentiekader = "%s"\n' "$RK" >> "$T/$UITV.cfg"
-kt_start "$UITV"
+kt_config "$UITV"; kt_start "$UITV"
 SPOOL="$T/spool"
 mkdir "$SPOOL"
 REP="Vertegenwoordiger Test"

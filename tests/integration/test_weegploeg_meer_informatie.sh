@@ -8,7 +8,6 @@
 # another party, to another kind of decision, or after a later decision are
 # refused; the final decision closes the question.
 source "$(dirname "$0")/lib.sh"
-RK="$(cd "$(dirname "$0")/../.." && pwd)/configs/referentiekader-example.zpl"
 G=gemeente-maastricht
 kt_keys "$UITV" uitvoerder
 # gemeente-heerlen is in the roster but not running: the subject does not
@@ -17,11 +16,9 @@ for spec in politie-test:politie om-test:om "$G":gemeente rvdk-test:rvdk gemeent
     kt_keys "${spec%%:*}" "${spec##*:}"
 done
 kt_roster 1 "$T/roster.txt" "$UITV" politie-test om-test "$G" rvdk-test gemeente-heerlen
+kt_referentiekader
 PORT=
 kt_config "$UITV"
-kt_start "$UITV"   # picks the port; then restart with the referentiekader
-kt_kill "$UITV"
-printf 'weegploeg\n    referentiekader = "%s"\n' "$RK" >> "$T/$UITV.cfg"
 kt_start "$UITV"
 for id in politie-test om-test "$G"; do kt_config "$id"; kt_start "$id"; done
 for id in politie-test om-test "$G"; do wait_until 10 link_up "$id" || fail "no link for $id"; done
