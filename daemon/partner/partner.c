@@ -233,7 +233,8 @@ partner_pump (node_t *self)
          *  transport/max-message, told in its heartbeat) is not sent:
          *  libzmq would drop the link for it, on every retry, and the
          *  messages behind it with it.  It waits for its next retry, said
-         *  in the journal, in case the uitvoerder's limit is raised. */
+         *  in the journal, in case the uitvoerder's limit is raised, and
+         *  meanwhile does not count in flight. */
         size_t m = 0;
         for (size_t i = 0; i < n; i++) {
             if (p->hub_max_message && env_lens[i] > p->hub_max_message) {
@@ -243,6 +244,7 @@ partner_pump (node_t *self)
                         "uitvoerder's transport/max-message is below this message",
                         kt_hex (hex, items[i].id, KT_ID_LEN), env_lens[i],
                         (unsigned long long) p->hub_max_message);
+                outbox_not_sent (p->outbox, items[i].id);
                 free (envs[i]);
                 free (items[i].header);
                 continue;

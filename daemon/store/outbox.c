@@ -13,6 +13,9 @@ typedef struct {
     uint8_t id[KT_ID_LEN];
     uint64_t next_ms;
     uint32_t attempts;
+    /*  Counted in outbox_t.inflight: handed to the transport and not
+     *  settled, nor taken back (outbox_retry_soon, outbox_not_sent). */
+    bool counted;
     bool settled; /* receipt committed: drop when popped */
     bool in_heap;
     /*  The sealed header for its first send, kept from its commit so that
@@ -348,13 +351,32 @@ outbox_keep_header (outbox_t *self, const uint8_t id[KT_ID_LEN], const uint8_t *
                : 0;
 }
 
+/*  One more attempt of e; it counts in flight from its first. */
+static void
+s_count (outbox_t *self, entry_t *e)
+{
+    e->attempts++;
+    if (!e->counted) {
+        e->counted = true;
+        self->inflight++;
+    }
+}
+
+static void
+s_uncount (outbox_t *self, entry_t *e)
+{
+    if (e->counted && self->inflight > 0)
+        self->inflight--;
+    e->counted = false;
+}
+
 size_t
 outbox_due (outbox_t *self, uint64_t now_ms, outbox_item_t *items, size_t max)
 {
     size_t n = 0;
     entry_t *e;
     while (n < max && (e = s_heap_top (self)) && e->next_ms <= now_ms) {
-        if (e->attempts == 0 && self->inflight >= self->limits.max_inflight)
+        if (!e->counted && self->inflight >= self->limits.max_inflight)
             break;
         s_heap_pop (self);
         if (e->header) {
@@ -365,8 +387,7 @@ outbox_due (outbox_t *self, uint64_t now_ms, outbox_item_t *items, size_t max)
             n++;
             e->header = NULL;
             self->headers_kept -= e->header_len;
-            if (e->attempts++ == 0)
-                self->inflight++;
+            s_count (self, e);
             e->next_ms = now_ms + s_backoff_ms (self, e->attempts);
             s_heap_push (self, e);
             continue;
@@ -386,8 +407,7 @@ outbox_due (outbox_t *self, uint64_t now_ms, outbox_item_t *items, size_t max)
             /*  Settled by a receipt we already committed: nothing to send. */
             sqlite3_reset (self->load_header);
             char key[KT_ID_HEX];
-            if (e->attempts > 0 && self->inflight > 0)
-                self->inflight--;
+            s_uncount (self, e);
             zhashx_delete (self->entries, kt_hex (key, e->id, KT_ID_LEN));
             continue;
         }
@@ -410,8 +430,7 @@ outbox_due (outbox_t *self, uint64_t now_ms, outbox_item_t *items, size_t max)
             memcpy (items[n].id, e->id, KT_ID_LEN);
             n++;
         }
-        if (e->attempts++ == 0)
-            self->inflight++;
+        s_count (self, e);
         e->next_ms = now_ms + s_backoff_ms (self, e->attempts);
         s_heap_push (self, e);
     }
@@ -502,12 +521,17 @@ outbox_retry_soon (outbox_t *self, const uint8_t id[KT_ID_LEN], uint64_t now_ms)
     if (e && !e->settled) {
         e->next_ms = now_ms + 50;
         self->dirty = true;
-        if (e->attempts > 0) {
-            e->attempts--;
-            if (e->attempts == 0 && self->inflight > 0)
-                self->inflight--;
-        }
+        if (e->attempts > 0 && --e->attempts == 0)
+            s_uncount (self, e);
     }
+}
+
+void
+outbox_not_sent (outbox_t *self, const uint8_t id[KT_ID_LEN])
+{
+    entry_t *e = s_lookup (self, id);
+    if (e && !e->settled)
+        s_uncount (self, e);
 }
 
 int64_t
@@ -608,8 +632,7 @@ outbox_forget (outbox_t *self, const uint8_t id[KT_ID_LEN])
         return;
     e->settled = true;
     s_unkeep (self, e);
-    if (e->attempts > 0 && self->inflight > 0)
-        self->inflight--;
+    s_uncount (self, e);
     if (!e->in_heap) {
         char key[KT_ID_HEX];
         zhashx_delete (self->entries, kt_hex (key, id, KT_ID_LEN));

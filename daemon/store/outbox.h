@@ -89,6 +89,10 @@ typedef struct {
 size_t outbox_due (outbox_t *self, uint64_t now_ms, outbox_item_t *items, size_t max);
 /*  The transport could not take it now: try again soon. */
 void outbox_retry_soon (outbox_t *self, const uint8_t id[KT_ID_LEN], uint64_t now_ms);
+/*  Taken by outbox_due but not sent, and not to be sent soon (too large
+ *  for the peer): it keeps its backoff, but no longer counts in flight,
+ *  so that such messages cannot fill delivery/max-inflight. */
+void outbox_not_sent (outbox_t *self, const uint8_t id[KT_ID_LEN]);
 /*  Milliseconds until the next message is due (-1: none pending). */
 int64_t outbox_next_due_in (outbox_t *self, uint64_t now_ms);
 /*  The link came (back) up: everything pending is due now. */

@@ -476,6 +476,50 @@ test_inflight_limit_holds_back_new_messages (void **state)
     store_close (&db);
 }
 
+/*  Messages taken but not sent (too large for the uitvoerder) must not
+ *  fill the window: new ones behind them still go, and the held ones
+ *  still come back at their retry, with their backoff. */
+static void
+test_messages_not_sent_leave_the_window (void **state)
+{
+    (void) state;
+    char path[128];
+    snprintf (path, sizeof path, "%s/notsent.db", s_dir);
+    kt_reason_t r;
+    sqlite3 *db = store_open (path, &r);
+    outbox_t *ob = outbox_new (db, &s_limits, &r);
+    assert_non_null (ob);
+    uint8_t id[KT_ID_LEN];
+    for (size_t i = 0; i < 2 * s_limits.max_inflight; i++)
+        s_insert (db, ob, id, 1000);
+    outbox_item_t items[32], big[32];
+    size_t n = outbox_due (ob, 1000, big, 32);
+    assert_int_equal (n, s_limits.max_inflight);
+    for (size_t i = 0; i < n; i++) {
+        outbox_not_sent (ob, big[i].id);
+        free (big[i].header);
+    }
+    /*  The other half goes at once. */
+    n = outbox_due (ob, 1000, items, 32);
+    assert_int_equal (n, s_limits.max_inflight);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < s_limits.max_inflight; j++)
+            assert_memory_not_equal (items[i].id, big[j].id, KT_ID_LEN);
+        free (items[i].header);
+    }
+    /*  Settled, they free the window for the held ones at their retry. */
+    for (size_t i = 0; i < n; i++)
+        outbox_forget (ob, items[i].id);
+    /*  (The backoff has a jitter of +-25 %.) */
+    assert_int_equal (outbox_due (ob, 1000 + s_limits.retry_min_ms * 3 / 4 - 1, items, 32), 0);
+    n = outbox_due (ob, 1000 + s_limits.retry_min_ms * 5 / 4 + 1, items, 32);
+    assert_int_equal (n, s_limits.max_inflight);
+    for (size_t i = 0; i < n; i++)
+        free (items[i].header);
+    outbox_destroy (&ob);
+    store_close (&db);
+}
+
 static void
 test_log_restart_reads_the_stored_range_and_keeps_the_root (void **state)
 {
@@ -660,6 +704,7 @@ main (void)
         cmocka_unit_test (test_a_header_kept_elsewhere_is_read_there),
         cmocka_unit_test (test_kept_headers_are_bounded),
         cmocka_unit_test (test_inflight_limit_holds_back_new_messages),
+        cmocka_unit_test (test_messages_not_sent_leave_the_window),
         cmocka_unit_test (test_a_receipts_envelope_is_kept_once_and_another_under_its_id_fails),
         cmocka_unit_test (test_log_restart_reads_the_stored_range_and_keeps_the_root),
         cmocka_unit_test (test_arrival_logged_once_per_message_id),
