@@ -318,7 +318,9 @@ s_print_peerings (json_t *result, uint64_t now)
         }
     }
     json_t *transfers = json_object_get (result, "transfers");
-    if (json_is_object (transfers)) {
+    if (s_unreadable (result, "transfers"))
+        status_text_line ("transfers", "cannot be read (see UNREADABLE)");
+    else if (json_is_object (transfers)) {
         uint64_t n[4] = {0};
         cli_json_uint (transfers, "pending", &n[0]);
         cli_json_uint (transfers, "accepted", &n[1]);

@@ -111,7 +111,8 @@ int transfer_forget_case (transfer_t *self, const char *case_ref, kt_reason_t *r
 /*  {sent: [...], received: [...]}, newest first, at most limit each; only
  *  case_ref's when it is not NULL.  NULL and reason on failure. */
 json_t *transfer_list (transfer_t *self, const char *case_ref, int limit, kt_reason_t *reason);
-/*  Counts for status: pending, accepted, refused, received. */
-json_t *transfer_counts (transfer_t *self);
+/*  Counts for status: {pending, accepted, refused, received}.  NULL and
+ *  reason when they cannot be read. */
+json_t *transfer_counts (transfer_t *self, kt_reason_t *reason);
 
 #endif

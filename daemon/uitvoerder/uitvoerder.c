@@ -975,7 +975,14 @@ s_status (node_t *self, json_t *r)
      *  witness of its log; the transfers both ways. */
     if (u->transfer) {
         json_object_set_new (r, "peerings", uitvoerder_peer_status (self, r));
-        json_object_set_new (r, "transfers", uitvoerder_transfer_counts (self));
+        json_t *transfers = uitvoerder_transfer_counts (self, &reason);
+        if (transfers)
+            json_object_set_new (r, "transfers", transfers);
+        else {
+            /*  Left out, not shown as none pending. */
+            kt_log (KT_LOG_ERROR, "status transfers_unreadable reason=\"%s\"", reason.text);
+            node_status_unreadable (r, "transfers", reason.text);
+        }
     }
 }
 

@@ -174,7 +174,9 @@ json_t *uitvoerder_peer_status (node_t *self, json_t *status);
  *  federation's log follows it again from the tree its operator named. */
 void uitvoerder_peer_reanchor (node_t *self, const api_caller_t *caller, const char *cmd,
                                json_t *args);
-json_t *uitvoerder_transfer_counts (node_t *self);
+/*  The status's "transfers" (new reference); NULL and reason when they
+ *  cannot be read. */
+json_t *uitvoerder_transfer_counts (node_t *self, kt_reason_t *reason);
 /*  art. 13: a destroyed subject's transfers and transfer decisions go. */
 int uitvoerder_transfer_forget (node_t *self, const char *case_ref, kt_reason_t *reason);
 /*  case_ref was corrected: its unanswered transfers are sealed again from

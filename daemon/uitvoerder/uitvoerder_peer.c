@@ -1391,9 +1391,9 @@ uitvoerder_transfer_corrected (node_t *self, const char *case_ref, kt_reason_t *
 }
 
 json_t *
-uitvoerder_transfer_counts (node_t *self)
+uitvoerder_transfer_counts (node_t *self, kt_reason_t *reason)
 {
-    return transfer_counts (uitvoerder_of (self)->transfer);
+    return transfer_counts (uitvoerder_of (self)->transfer, reason);
 }
 
 int

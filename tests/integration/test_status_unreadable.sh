@@ -2,8 +2,9 @@
 # A status that cannot be read in full fails closed (docs/OPERATIONS.md,
 # "keten status --check"): a part of the status whose store the node
 # cannot read - the incident register, the requests, the corrections,
-# retention, informatieplicht, the accuracy review at the uitvoerder;
-# retention and the log witness at a partner - is named in the status
+# retention, informatieplicht, the accuracy review and the transfers at
+# the uitvoerder; retention and the log witness at a partner - is named
+# in the status
 # ("unreadable"), shown in the text, raises the critical check
 # status_incomplete in `keten status --check` and the metrics, and is
 # never read as "nothing due".  A table renamed away stands in for a
@@ -63,7 +64,7 @@ pass "an incident register that cannot be read is critical (status_incomplete), 
 
 # ---- every other part of the uitvoerder's status -------------------------
 for spec in request:rights correction:corrections lifecycle:retention \
-    infoplicht_task:informatieplicht review:review; do
+    infoplicht_task:informatieplicht review:review transfer_out:transfers transfer_in:transfers; do
     table=${spec%%:*} section=${spec##*:}
     db=$(db_of "$UITV" "$table")
     rename "$db" "$table" "${table}_away"
@@ -74,7 +75,15 @@ for spec in request:rights correction:corrections lifecycle:retention \
         || fail "$section unreadable is not critical (rc $CHECK_RC): $CHECK"
     [ "$got" = "$section" ] || fail "$table renamed away: unreadable is '$got', not $section"
 done
-pass "requests, corrections, retention, informatieplicht and review unreadable: each named and critical"
+pass "requests, corrections, retention, informatieplicht, review and transfers unreadable: each named and critical"
+db=$(db_of "$UITV" transfer_out)
+rename "$db" transfer_out transfer_out_away
+text=$(kt "$UITV" status)
+rename "$db" transfer_out_away transfer_out
+grep -q "^transfers *cannot be read (see UNREADABLE)" <<< "$text" \
+    || fail "the text does not say the transfers cannot be read: $text"
+if grep -q "^transfers *0 pending" <<< "$text"; then fail "the text reads them as none: $text"; fi
+pass "transfers that cannot be read are not shown as 0 pending"
 
 # ---- a partner's retention and log witness -------------------------------
 check politie-test

@@ -2,7 +2,8 @@
  *  transfer is recorded, sealed and answered once; a replay is known by
  *  its id and header; a kernpartij's newest decision counts; and a
  *  destroyed subject's transfers and decisions go (art. 13), another's
- *  stay.  */
+ *  stay; the status's counts fail, with a reason, when they cannot be
+ *  read, never read as 0.  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -177,12 +178,68 @@ test_the_newest_decision_counts_and_a_destroyed_subject_leaves_nothing (void **s
     store_close (&db);
 }
 
+/*  sql on path through a connection of its own, as another process
+ *  (sqlite3, an operator) would change the file. */
+static void
+s_exec_aside (const char *path, const char *sql)
+{
+    sqlite3 *other = NULL;
+    assert_int_equal (sqlite3_open (path, &other), SQLITE_OK);
+    assert_int_equal (sqlite3_exec (other, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close (other);
+}
+
+static void
+test_counts_that_cannot_be_read_are_a_failure_not_zero (void **state)
+{
+    (void) state;
+    char path[128];
+    snprintf (path, sizeof path, "%s/counts.db", s_dir);
+    kt_reason_t r;
+    sqlite3 *db = store_open (path, &r);
+    assert_non_null (db);
+    transfer_t *t = transfer_new (db, &r);
+    assert_non_null (t);
+    uint8_t id[KT_ID_LEN];
+    s_send (t, "k-0000000000000011", id);
+    s_send (t, "k-0000000000000012", id);
+    assert_int_equal (transfer_out_answered (t, id, true, 7, NULL, &r), 0);
+    json_t *counts = transfer_counts (t, &r);
+    assert_non_null (counts);
+    assert_int_equal (json_integer_value (json_object_get (counts, "pending")), 1);
+    assert_int_equal (json_integer_value (json_object_get (counts, "accepted")), 1);
+    assert_int_equal (json_integer_value (json_object_get (counts, "refused")), 0);
+    assert_int_equal (json_integer_value (json_object_get (counts, "received")), 0);
+    json_decref (counts);
+    /*  A table that cannot be read (renamed away: a read of it fails as
+     *  one of a damaged page would): NULL with the reason, not 0s. */
+    const char *tables[] = {"transfer_in", "transfer_out"};
+    for (size_t i = 0; i < 2; i++) {
+        char sql[128];
+        snprintf (sql, sizeof sql, "ALTER TABLE %s RENAME TO %s_away", tables[i], tables[i]);
+        s_exec_aside (path, sql);
+        memset (&r, 0, sizeof r);
+        assert_null (transfer_counts (t, &r));
+        assert_non_null (strstr (r.text, "count the transfers"));
+        assert_non_null (strstr (r.text, tables[i]));
+        snprintf (sql, sizeof sql, "ALTER TABLE %s_away RENAME TO %s", tables[i], tables[i]);
+        s_exec_aside (path, sql);
+        counts = transfer_counts (t, &r);
+        assert_non_null (counts);
+        assert_int_equal (json_integer_value (json_object_get (counts, "pending")), 1);
+        json_decref (counts);
+    }
+    transfer_destroy (&t);
+    store_close (&db);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_a_transfer_is_answered_once_and_a_replay_is_known),
         cmocka_unit_test (test_the_newest_decision_counts_and_a_destroyed_subject_leaves_nothing),
+        cmocka_unit_test (test_counts_that_cannot_be_read_are_a_failure_not_zero),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
