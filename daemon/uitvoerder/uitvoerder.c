@@ -803,7 +803,7 @@ s_federation_status (node_t *self, json_t *result)
     uint64_t now = kt_now_ms ();
     json_t *members = json_array ();
     size_t n_members = 0, n_online = 0, n_alarms = 0;
-    bool relay_unreadable = false;
+    bool relay_unreadable = false, refused_unreadable = false;
     for (size_t i = 0; i < roster->member_count; i++) {
         const roster_member_t *m = &roster->members[i];
         if (m->role == ROLE_UITVOERDER)
@@ -849,7 +849,16 @@ s_federation_status (node_t *self, json_t *result)
             /*  Its last answer to a roster push was a refusal: kept in the
              *  relay, so it outlasts a restart and ends when the member
              *  accepts a later push (docs/ROSTER.md, "A replayed roster"). */
-            in.roster_refused = uitvoerder_roster_refused (self, m->id);
+            int refused = uitvoerder_roster_refused (self, m->id, &rwhy);
+            if (refused < 0) {
+                /*  Not known: status_incomplete says so, not "no alarm". */
+                kt_log (KT_LOG_ERROR, "status roster_refused_unreadable member=%s reason=\"%s\"",
+                        m->id, rwhy.text);
+                if (!refused_unreadable)
+                    node_status_unreadable (result, "roster_refused", rwhy.text);
+                refused_unreadable = true;
+            }
+            in.roster_refused = refused == 1;
             in.refusal_flood = l->refusal_flood_until_ms > now;
             in.storage_failing = l->storage_failing;
             in.relay_oldest_ms = relay_oldest_ms;

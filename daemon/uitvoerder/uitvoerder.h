@@ -284,8 +284,9 @@ void uitvoerder_roster_offer (node_t *self, member_link_t *link, const roster_me
                               uint64_t its_version);
 /*  The roster_refused alarm for member: its last answer to a roster push
  *  was a refusal, not cleared by an operator since (docs/ROSTER.md, "A
- *  replayed roster"). */
-bool uitvoerder_roster_refused (node_t *self, const char *member);
+ *  replayed roster").  1 raised, 0 not, -1 and reason when the relay
+ *  cannot be read (then it is not known). */
+int uitvoerder_roster_refused (node_t *self, const char *member, kt_reason_t *reason);
 /*  roster.clear-alarm { member }: an operator clears it, on record. */
 void uitvoerder_roster_clear_alarm (node_t *self, const api_caller_t *caller, const char *cmd,
                                     json_t *args);

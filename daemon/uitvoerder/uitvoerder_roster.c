@@ -291,17 +291,16 @@ s_ack_key (char *out, size_t len, const char *member)
     snprintf (out, len, "roster_refused_cleared/%s", member);
 }
 
-bool
-uitvoerder_roster_refused (node_t *self, const char *member)
+int
+uitvoerder_roster_refused (node_t *self, const char *member, kt_reason_t *reason)
 {
-    kt_reason_t reason;
     uint64_t at = 0;
     int last = relay_last_answer (uitvoerder_of (self)->relay, member, KETEN__MESSAGE_TYPE__ROSTER,
-                                  &at, &reason);
+                                  &at, reason);
     if (last < 0)
-        kt_log (KT_LOG_ERROR, "roster relay_unreadable peer=%s reason=\"%s\"", member, reason.text);
+        return -1; /* not known: not "no alarm" */
     if (last != 2)
-        return false;
+        return 0;
     char key[96];
     s_ack_key (key, sizeof key, member);
     return (int64_t) at > node_meta_get (self, key, 0);

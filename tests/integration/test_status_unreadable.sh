@@ -2,9 +2,9 @@
 # A status that cannot be read in full fails closed (docs/OPERATIONS.md,
 # "keten status --check"): a part of the status whose store the node
 # cannot read - the incident register, the requests, the corrections,
-# retention, informatieplicht, the accuracy review and the transfers at
-# the uitvoerder; retention and the log witness at a partner - is named
-# in the status
+# retention, informatieplicht, the accuracy review, the transfers and the
+# members' roster_refused alarms at the uitvoerder; retention and the log
+# witness at a partner - is named in the status
 # ("unreadable"), shown in the text, raises the critical check
 # status_incomplete in `keten status --check` and the metrics, and is
 # never read as "nothing due".  A table renamed away stands in for a
@@ -84,6 +84,24 @@ grep -q "^transfers *cannot be read (see UNREADABLE)" <<< "$text" \
     || fail "the text does not say the transfers cannot be read: $text"
 if grep -q "^transfers *0 pending" <<< "$text"; then fail "the text reads them as none: $text"; fi
 pass "transfers that cannot be read are not shown as 0 pending"
+
+# ---- the members' roster_refused alarms ----------------------------------
+# The relay's column of message types renamed away: the last answer to a
+# roster push cannot be read (relay_last_answer); what waits for a member
+# still can (relay_waiting), the unconfirmed retention notices cannot.
+db=$(db_of "$UITV" relay)
+sqlite3 "$db" "ALTER TABLE relay RENAME COLUMN type TO type_away;"
+check "$UITV"
+got=$(unreadable "$UITV")
+json=$(kt "$UITV" status --json)
+sqlite3 "$db" "ALTER TABLE relay RENAME COLUMN type_away TO type;"
+[ "$CHECK_RC" = 2 ] && grep -Eq "status incomplete, cannot read: .*roster_refused" <<< "$CHECK" \
+    || fail "roster_refused unreadable is not critical (rc $CHECK_RC): $CHECK"
+[ "$got" = roster_refused,retention ] || fail "the relay's type renamed away: unreadable is '$got'"
+jq -e '.unreadable[] | select(.section == "roster_refused") | .error | test("last answer")' \
+    <<< "$json" > /dev/null || fail "no reason given: $(jq -c .unreadable <<< "$json")"
+[ -z "$(unreadable "$UITV")" ] || fail "still unreadable once readable again: $(unreadable "$UITV")"
+pass "a member's roster_refused alarm that cannot be read is critical, not 'no alarm'"
 
 # ---- a partner's retention and log witness -------------------------------
 check politie-test
