@@ -505,5 +505,11 @@ status_text_uitvoerder (json_t *result, uint64_t now)
             printf ("%s: a database file at the member fails its writes (storage_failing): "
                     "its own `keten status` names the file\n",
                     cli_json_str (m, "id", id, sizeof id));
+        /*  Its witness's alarms not known: not shown as none. */
+        if (json_is_true (json_object_get (m, "log_witness_unreadable")))
+            printf ("%s: the member's log witness cannot be read (log_witness_unreadable): "
+                    "whether it saw a fork or a rollback is not known; its own `keten status` "
+                    "says why\n",
+                    cli_json_str (m, "id", id, sizeof id));
     }
 }

@@ -203,8 +203,10 @@ static const s_member_gauge_t s_member_gauges[] = {
 
 /*  Every alarm a member row of the uitvoerder's status can carry. */
 static const char *const s_member_alarms[] = {
-    "offline",   "stale_roster",   "clock_skew",    "backlog",       "undelivered_age",
-    "log_alarm", "roster_refused", "refusal_flood", "relay_backlog", "storage_failing"};
+    "offline",         "stale_roster",          "clock_skew",
+    "backlog",         "undelivered_age",       "log_alarm",
+    "roster_refused",  "refusal_flood",         "relay_backlog",
+    "storage_failing", "log_witness_unreadable"};
 /*  Every alarm a partner's own status (its link) can carry. */
 static const char *const s_link_alarms[] = {"link_down", "backlog",         "undelivered_age",
                                             "log_alarm", "roster_conflict", "storage_failing"};
@@ -513,6 +515,9 @@ metrics_alarms (const metrics_alarm_input_t *in)
         json_array_append_new (alarms, json_string ("relay_backlog"));
     if (in->uitvoerder_view && in->storage_failing)
         json_array_append_new (alarms, json_string ("storage_failing"));
+    /*  Its log_alarm not known: an alarm, not "no alarm". */
+    if (in->uitvoerder_view && in->log_witness_unreadable)
+        json_array_append_new (alarms, json_string ("log_witness_unreadable"));
     if (!in->uitvoerder_view && in->roster_conflict)
         json_array_append_new (alarms, json_string ("roster_conflict"));
     return alarms;

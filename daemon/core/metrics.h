@@ -49,12 +49,16 @@ typedef struct {
     uint64_t relay_oldest_ms;
     uint64_t online_for_ms;
     bool storage_failing; /* uitvoerder: the member's heartbeat said so */
+    /*  uitvoerder: the member's heartbeat said its witness cannot be read,
+     *  so its log_alarm is not known. */
+    bool log_witness_unreadable;
 } metrics_alarm_input_t;
 
 /*  The alarm names that apply, in the order status and metrics show them:
  *  offline (or link_down at a partner), stale_roster, clock_skew, backlog,
  *  undelivered_age, log_alarm, roster_refused, refusal_flood,
- *  relay_backlog and storage_failing (uitvoerder) or roster_conflict
+ *  relay_backlog, storage_failing and log_witness_unreadable
+ *  (uitvoerder) or roster_conflict
  *  (partner; its own storage_failing is added by metrics_status).  A JSON array (new reference). */
 json_t *metrics_alarms (const metrics_alarm_input_t *in);
 

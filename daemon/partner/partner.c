@@ -323,7 +323,15 @@ partner_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
     /*  What the uitvoerder shows of us at a glance (docs/OPERATIONS.md,
      *  "Monitoring the federation"). */
     hb.checkpoint_size = partner_checkpoint_size (self);
-    hb.log_alarm = p->witness && witness_alarm (p->witness);
+    if (p->witness) {
+        /*  An alarm not known is said as such, not as none: the
+         *  uitvoerder shows it (log_witness_unreadable); our own status
+         *  names log_witness unreadable and its journal line says why. */
+        kt_reason_t why;
+        int alarm = witness_alarm_read (p->witness, &why);
+        hb.log_alarm = alarm == 1;
+        hb.log_witness_unreadable = alarm < 0;
+    }
     hb.key_age_s = metrics_key_age_ms (self, now) / 1000;
     /*  Our own storage alarm, so that the uitvoerder, which watches the
      *  federation, sees it too; and our interval, by which it judges us

@@ -447,10 +447,18 @@ witness_decode_with (witness_t *self, ProtobufCAllocator *allocator)
     self->allocator = allocator;
 }
 
+int
+witness_alarm_read (witness_t *self, kt_reason_t *reason)
+{
+    return store_one (self->db, "SELECT 1 FROM witness_alarm LIMIT 1", NULL, NULL, NULL,
+                      "read the alarms", reason);
+}
+
 bool
 witness_alarm (witness_t *self)
 {
-    return store_int (self->db, "SELECT count(*) FROM witness_alarm", 0) > 0;
+    kt_reason_t reason;
+    return witness_alarm_read (self, &reason) == 1;
 }
 
 /*  The kept checkpoint; size 0 when none. */

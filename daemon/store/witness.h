@@ -85,6 +85,11 @@ json_t *witness_status (witness_t *self);
  *  checkpoint, and every such checkpoint against the newest verified one
  *  (NULL, logged, when the receipts cannot be read). */
 json_t *witness_verify (witness_t *self);
+/*  Whether the witness raised an alarm: 1 yes, 0 no, -1 and reason when
+ *  its alarms cannot be read (not known: never to be read as "none"). */
+int witness_alarm_read (witness_t *self, kt_reason_t *reason);
+/*  witness_alarm_read == 1: false also when it cannot be read, so only
+ *  where that is said otherwise (the status names it unreadable). */
 bool witness_alarm (witness_t *self);
 
 /*  After an alarm the operator has looked into (a restored uitvoerder,

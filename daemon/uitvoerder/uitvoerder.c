@@ -212,8 +212,10 @@ s_on_heartbeat (node_t *self, node_message_t *m)
     link->key_age_s = s_clamp (hb->key_age_s, INT64_MAX);
     link->log_alarm = hb->log_alarm;
     /*  Optional fields (docs/PROTOCOL.md, "Heartbeats"): an older member
-     *  sends neither, read as no storage alarm and no interval of its own. */
+     *  sends none, read as no storage alarm, no interval of its own and a
+     *  witness it can read. */
     link->storage_failing = hb->storage_failing;
+    link->log_witness_unreadable = hb->log_witness_unreadable;
     link->heartbeat_ms = s_clamp (hb->heartbeat_ms, UITVOERDER_HEARTBEAT_MAX_MS);
     link->receipts_max = uitvoerder_receipts_max (hb->receipts_max);
     link->receipts_shared = hb->receipts_shared;
@@ -861,6 +863,7 @@ s_federation_status (node_t *self, json_t *result)
             in.roster_refused = refused == 1;
             in.refusal_flood = l->refusal_flood_until_ms > now;
             in.storage_failing = l->storage_failing;
+            in.log_witness_unreadable = l->log_witness_unreadable;
             in.relay_oldest_ms = relay_oldest_ms;
             in.online_for_ms = online && now > l->online_since_ms ? now - l->online_since_ms : 0;
             alarms = metrics_alarms (&in);
@@ -885,6 +888,8 @@ s_federation_status (node_t *self, json_t *result)
         json_object_set_new (row, "relay_pending", json_integer ((json_int_t) relay_pending));
         json_object_set_new (row, "relay_oldest_ms", json_integer ((json_int_t) relay_oldest_ms));
         json_object_set_new (row, "storage_failing", json_boolean (l->storage_failing));
+        json_object_set_new (row, "log_witness_unreadable",
+                             json_boolean (l->log_witness_unreadable));
         json_object_set_new (row, "heartbeat_ms", json_integer ((json_int_t) l->heartbeat_ms));
         json_object_set_new (row, "alarms", alarms);
         json_object_set_new (row, "left", json_boolean (left));

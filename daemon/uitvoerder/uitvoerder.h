@@ -58,6 +58,7 @@ typedef struct {
     hour_budget_t refusals;
     uint64_t refusal_flood_until_ms; /* the refusal_flood alarm lasts until */
     bool storage_failing;            /* its own storage alarm, as its heartbeat said */
+    bool log_witness_unreadable;     /* its witness cannot be read, as its heartbeat said */
     uint64_t heartbeat_ms;           /* its heartbeat interval, as it said; 0: not said */
     uint64_t online_since_ms;        /* online without a break since (0: not online) */
 } member_link_t;

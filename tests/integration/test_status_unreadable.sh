@@ -9,6 +9,9 @@
 # status_incomplete in `keten status --check` and the metrics, and is
 # never read as "nothing due".  A table renamed away stands in for a
 # damaged page: a read of it fails as a read of a damaged file would.
+# A partner's witness that cannot be read also reaches the uitvoerder, in
+# its heartbeat: the member's alarm log_witness_unreadable, not "no log
+# alarm".
 source "$(dirname "$0")/lib.sh"
 
 kt_federation
@@ -121,9 +124,34 @@ if grep -q "^retention *0 due now" <<< "$text"; then fail "the text reads it as 
 db=$(db_of politie-test witness_alarm)
 rename "$db" witness_alarm witness_alarm_away
 check politie-test
-rename "$db" witness_alarm_away witness_alarm
 [ "$CHECK_RC" = 2 ] && grep -q "status incomplete, cannot read: log_witness" <<< "$CHECK" \
     || fail "a partner's unreadable witness is not critical (rc $CHECK_RC): $CHECK"
+pass "a partner's retention or log witness that cannot be read is critical, and named"
+
+# ---- ... and at the uitvoerder, which watches the federation -------------
+# Its heartbeat says its witness cannot be read: the member's alarm
+# log_witness_unreadable, in the row, --check, the text and the metrics.
+row() { kt "$UITV" status --json | jq -c '.members[] | select(.id=="politie-test")'; }
+witness_alarm() { row | jq -e '.alarms | index("log_witness_unreadable") != null' > /dev/null; }
+metric_witness() {
+    local ep
+    ep=$(jfield "$UITV" .metrics_listen)
+    http_get "$ep" "GET /metrics HTTP/1.0" | tr -d '\r' | grep -qxF \
+        "keten_member_alarm{member=\"politie-test\",kind=\"politie\",role=\"kernpartij\",alarm=\"log_witness_unreadable\"} $1"
+}
+wait_until 10 witness_alarm || fail "the uitvoerder does not see politie's witness unreadable: $(row)"
+[ "$(row | jq -c '[.log_witness_unreadable, .online]')" = '[true,true]' ] \
+    || fail "the member row: $(row)"
+check "$UITV"
+[ "$CHECK_RC" = 2 ] && grep -q "1 member alarm(s)" <<< "$CHECK" \
+    || fail "the uitvoerder's --check (rc $CHECK_RC): $CHECK"
+kt "$UITV" status | grep -q "^politie-test: the member's log witness cannot be read" \
+    || fail "the uitvoerder's text does not say it: $(kt "$UITV" status)"
+wait_until 5 metric_witness 1 || fail "no keten_member_alarm log_witness_unreadable 1 in the metrics"
+rename "$db" witness_alarm_away witness_alarm
 check politie-test
 [ "$CHECK_RC" = 0 ] || fail "politie not OK once readable again: $CHECK"
-pass "a partner's retention or log witness that cannot be read is critical, and named"
+no_witness_alarm() { ! witness_alarm; }
+wait_until 10 no_witness_alarm || fail "log_witness_unreadable does not end: $(row)"
+wait_until 5 metric_witness 0 || fail "the metric does not go back to 0"
+pass "a member's witness that cannot be read is its alarm at the uitvoerder, not 'no log alarm'"

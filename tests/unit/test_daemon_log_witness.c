@@ -377,6 +377,38 @@ test_a_batch_keeps_its_proofs_in_one_row_and_a_change_is_found (void **state)
     s_fixture_destroy (&f);
 }
 
+/*  Its alarms when they cannot be read (the table renamed away, as a
+ *  damaged page would fail a read): not known, -1 with the reason, never
+ *  0 - the member says so in its heartbeat (log_witness_unreadable). */
+static void
+test_alarms_that_cannot_be_read_are_not_none (void **state)
+{
+    (void) state;
+    fixture_t f;
+    witness_out_t out = {0};
+    s_fixture (&f);
+    s_keep_shared_then_4 (&f, &out);
+    kt_reason_t r;
+    assert_int_equal (witness_alarm_read (f.w, &r), 0);
+    assert_int_equal (sqlite3_exec (f.db, "ALTER TABLE witness_alarm RENAME TO witness_alarm_away",
+                                    NULL, NULL, NULL),
+                      SQLITE_OK);
+    memset (&r, 0, sizeof r);
+    assert_int_equal (witness_alarm_read (f.w, &r), -1);
+    assert_non_null (strstr (r.text, "read the alarms"));
+    assert_null (witness_status (f.w));
+    assert_int_equal (sqlite3_exec (f.db, "ALTER TABLE witness_alarm_away RENAME TO witness_alarm",
+                                    NULL, NULL, NULL),
+                      SQLITE_OK);
+    /*  A fork's answer raises the alarm; read again, it is 1. */
+    s_push (&f, f.fork, f.fork, SHARED, 6, &out);
+    s_push (&f, f.fork, f.fork, 4, 6, &out);
+    assert_int_equal (witness_alarm_read (f.w, &r), 1);
+    assert_true (witness_alarm (f.w));
+    witness_out_clear (&out);
+    s_fixture_destroy (&f);
+}
+
 /*  A fork after SHARED is consistent with SHARED: a proof from there,
  *  not from the kept 4, must not move the kept checkpoint to the fork's
  *  tree.  The witness asks for 4 -> 6, which the fork cannot prove. */
@@ -921,6 +953,7 @@ main (void)
         cmocka_unit_test (test_late_answers_are_judged_by_their_proofs_not_by_the_asks_remembered),
         cmocka_unit_test (test_a_pending_checkpoint_whose_answer_never_came_is_asked_again),
         cmocka_unit_test (test_a_receipt_in_a_newer_checkpoint_waits),
+        cmocka_unit_test (test_alarms_that_cannot_be_read_are_not_none),
         cmocka_unit_test (test_a_checkpoint_never_joined_raises_the_alarm),
         cmocka_unit_test (test_an_unproven_receipt_is_counted_a_malformed_one_alarms),
     };
