@@ -138,3 +138,10 @@ for m in $(jq -r '.panels[].targets[].expr' "$DASHBOARD" | grep -oE 'keten_[a-z_
     grep -q "^# TYPE $m " "$T/all.prom" || fail "the dashboard asks for $m, which no node serves"
 done
 pass "every metric of the Grafana dashboard is served"
+# The uitvoerder's own copies waiting for each member (the RELAY column)
+# have their panels, beside the members' own outboxes.
+for m in keten_member_relay_pending keten_member_relay_oldest_seconds; do
+    jq -e --arg m "$m" '[.panels[].targets[].expr | select(startswith($m + "{"))] | length == 1' \
+        "$DASHBOARD" > /dev/null || fail "the dashboard has no panel for $m"
+done
+pass "the dashboard shows the uitvoerder's copies waiting per member"
