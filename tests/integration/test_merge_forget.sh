@@ -15,6 +15,10 @@
 #   replay merges again, then destroys Z, so Y's signal does not come
 #   back (and Y is not destroyed on its own: it no longer exists).
 source "$(dirname "$0")/lib.sh"
+# The uitvoerder is restored from a backup, so its log goes back: a
+# witness that saw a checkpoint past the backup raises the alarm, as it
+# must (whether it saw one depends on timing); lib.sh fails on any other.
+KT_LOG_ALARM_OK=1
 # A decision is weighed against a referentiekader (art. 7.3).
 kt_referentiekader
 kt_federation

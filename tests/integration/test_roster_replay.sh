@@ -8,6 +8,10 @@
 # log.  The same roster arriving twice is harmless: accepted, no alarm.  And
 # the log lists its entries by type and time (keten log show --type).
 source "$(dirname "$0")/lib.sh"
+# The uitvoerder is restored from a backup, so its log goes back: a
+# witness that saw a checkpoint past the backup raises the alarm, as it
+# must (whether it saw one depends on timing); lib.sh fails on any other.
+KT_LOG_ALARM_OK=1
 kt_federation gemeente-test:gemeente
 for k in om-a om-b om-c om-d; do kt_keys "$k" om; done
 G=gemeente-test
