@@ -328,10 +328,12 @@ const char *
 cli_json_str (json_t *obj, const char *key, char *buf, size_t len)
 {
     json_t *v = json_object_get (obj, key);
-    if (!json_is_string (v) || json_string_length (v) == 0)
-        return "-";
-    cli_clean (buf, len, json_string_value (v));
-    return buf;
+    /*  buf always holds the answer, "-" included: callers that ignore the
+     *  return value must not print what the stack held before. */
+    const char *text =
+        json_is_string (v) && json_string_length (v) > 0 ? json_string_value (v) : "-";
+    cli_clean (buf, len, text);
+    return len > 1 ? buf : "-";
 }
 
 bool

@@ -189,7 +189,9 @@ int cli_roster_warnings (json_t *result, uint64_t version);
 /*  Copy untrusted text for the terminal: at most dstlen - 1 bytes, control
  *  characters replaced by '?', not cut inside a UTF-8 sequence. */
 void cli_clean (char *dst, size_t dstlen, const char *src);
-/*  A member's string, cleaned, or "-" when absent or not a string. */
+/*  A member's string, cleaned, or "-" when absent, empty or not a string;
+ *  the answer is also written to buf (when len > 1), so buf may be used
+ *  instead of the return value. */
 const char *cli_json_str (json_t *obj, const char *key, char *buf, size_t len);
 /*  A member's non-negative integer, or false when absent or negative. */
 bool cli_json_uint (json_t *obj, const char *key, uint64_t *out);

@@ -353,13 +353,12 @@ s_list_print (json_t *signals)
                                    : s_uint_text (s, "log_index", b[5], sizeof b[5]);
             /*  art. 7.2a: a spool signal's representative, and who
              *  confirmed it (confirm mode). */
-            char rep[CLI_CELL_MAX + 1], by[CLI_CELL_MAX + 1];
-            cli_json_str (s, "representative", rep, sizeof rep);
-            cli_json_str (s, "confirmed_by", by, sizeof by);
+            char rep_buf[CLI_CELL_MAX + 1], by_buf[CLI_CELL_MAX + 1];
+            const char *rep = cli_json_str (s, "representative", rep_buf, sizeof rep_buf);
+            const char *by = cli_json_str (s, "confirmed_by", by_buf, sizeof by_buf);
             char cell[3 * CLI_CELL_MAX];
             if (strcmp (by, "-") != 0)
-                snprintf (cell, sizeof cell, "%s (confirmed by %s)",
-                          strcmp (rep, "-") != 0 ? rep : "", by);
+                snprintf (cell, sizeof cell, "%s (confirmed by %s)", rep, by);
             else
                 snprintf (cell, sizeof cell, "%s", rep);
             cli_clean (b[6], sizeof b[6], cell);
@@ -505,9 +504,9 @@ cmd_signal_release (cli_t *cli, int argc, char **argv)
     json_t *result = cli_call (cli, "signal.release", args, CLI_TIMEOUT_MS, NULL);
     if (!result)
         return CLI_FAIL;
-    char state[32];
-    printf ("signal %s released, %s\n", id,
-            cli_json_str (result, "state", state, sizeof state) ? state : "queued");
+    char state_buf[32];
+    const char *state = cli_json_str (result, "state", state_buf, sizeof state_buf);
+    printf ("signal %s released, %s\n", id, strcmp (state, "-") != 0 ? state : "queued");
     json_decref (result);
     return CLI_OK;
 }

@@ -47,6 +47,16 @@ n_in() { police_list | jq --arg s "$1" '[.signals[] | select(.state==$s)] | leng
 n_in_is() { [ "$(n_in "$1")" = "$2" ]; }
 case_of() { kt "$UITV" signal list --json | jq -r --arg id "$1" '.signals[] | select(.message_id==$id) | .case_ref'; }
 delivered() { [ "$(state_of "$1")" = delivered ]; }
+# The text table's REPRESENTATIVE cell (the last column) of signal ID.
+rep_cell() {
+    kt politie-test signal list | awk -v id="$1" 'NR == 1 { at = index($0, "REPRESENTATIVE") }
+        $1 == id { print substr($0, at) }' | sed 's/ *$//'
+}
+cell_is() {  # cell_is ID TEXT WHAT
+    local got
+    got=$(rep_cell "$1")
+    [ "$got" = "$2" ] || fail "signal list shows '$got' as the representative of $3, not '$2'"
+}
 
 # ---- confirm mode ---------------------------------------------------------
 police confirm "$other_group"
@@ -113,6 +123,12 @@ kt "$UITV" log show --case "$CASE1" --json | jq -e --arg id "$C1" --arg u "$ME" 
 kt "$UITV" weegploeg subject "$CASE1" --json | jq -e --arg id "$C1" --arg u "$ME" --arg r "$REP" \
     '.signals[] | select(.message_id==$id) | .confirmed_by == $u and .representative == $r' > /dev/null \
     || fail "the weegploeg file does not record representative and confirmation"
+API=$(police_list | jq -r '.signals[] | select(.local_ref=="API-1") | .message_id')
+police_list | jq -e --arg id "$API" '.signals[] | select(.message_id==$id)
+    | .representative == null and .confirmed_by == null' > /dev/null || fail "an API signal has a representative"
+cell_is "$API" "-" "the API signal"
+cell_is "$C1" "$REP (confirmed by $ME)" "the confirmed spool signal"
+cell_is "$C2" "$REP" "the spool signal awaiting confirmation"
 pass "a confirmed signal goes once, recorded with $ME at the police node and the uitvoerder"
 
 out=$(kt politie-test signal confirm --all)
@@ -151,6 +167,9 @@ wait_until 20 spool_delivered || fail "auto mode did not forward the spool signa
 A1=$(police_list | jq -r '.signals[] | select(.local_ref=="A-1") | .message_id')
 police_list | jq -e --arg id "$A1" --arg r "$REP" '.signals[] | select(.message_id==$id)
     | .representative == $r and (.confirmed_by == null)' > /dev/null || fail "the list lacks the representative"
+cell_is "$A1" "$REP" "the auto-mode spool signal"
+cell_is "$API" "-" "the API signal (auto mode)"
+cell_is "$C1" "$REP (confirmed by $ME)" "the confirmed spool signal (auto mode)"
 CASE_A=$(case_of "$A1")
 kt "$UITV" weegploeg subject "$CASE_A" --json | jq -e --arg id "$A1" --arg r "$REP" \
     '.signals[] | select(.message_id==$id) | .representative == $r' > /dev/null \
