@@ -24,21 +24,28 @@ struct _hook_t {
     running_t running[HOOK_MAX_RUNNING];
 };
 
-hook_t *
-hook_new (const char *path, kt_reason_t *reason)
+int
+hook_check (const char *path, kt_reason_t *reason)
 {
     struct stat st;
     if (path[0] != '/')
-        return kt_fail (reason, "agenda/hook %s must be an absolute path", path), NULL;
+        return kt_fail (reason, "agenda/hook %s must be an absolute path", path);
     if (stat (path, &st) != 0)
-        return kt_fail (reason, "agenda/hook %s: %s", path, strerror (errno)), NULL;
+        return kt_fail (reason, "agenda/hook %s: %s", path, strerror (errno));
     if (!S_ISREG (st.st_mode) || access (path, X_OK) != 0)
-        return kt_fail (reason, "agenda/hook %s is not an executable file", path), NULL;
+        return kt_fail (reason, "agenda/hook %s is not an executable file", path);
     /*  A hook others can rewrite would run their code as this node. */
     if (st.st_mode & (S_IWGRP | S_IWOTH))
         return kt_fail (reason, "agenda/hook %s is writable by group or others; chmod go-w it",
-                        path),
-               NULL;
+                        path);
+    return 0;
+}
+
+hook_t *
+hook_new (const char *path, kt_reason_t *reason)
+{
+    if (hook_check (path, reason) != 0)
+        return NULL;
     hook_t *self = calloc (1, sizeof *self);
     if (!self)
         return kt_fail (reason, "out of memory"), NULL;

@@ -19,7 +19,11 @@
 
 typedef struct _hook_t hook_t;
 
-/*  path: an absolute path to an executable file, checked here. */
+/*  Whether path may be the hook (ketend --check, and the role's check
+ *  before a start opens anything): an absolute path to an executable
+ *  file that neither group nor others can write.  0, or -1 with reason. */
+int hook_check (const char *path, kt_reason_t *reason);
+/*  path: checked again here (hook_check). */
 hook_t *hook_new (const char *path, kt_reason_t *reason);
 void hook_destroy (hook_t **self_p);
 

@@ -51,7 +51,7 @@ s_check (const config_t *config, kt_reason_t *reason)
         return -1;
     if (rc > 0)
         kt_log (KT_LOG_WARN, "spool check_deferred reason=\"%s\"", reason->text);
-    return 0;
+    return partner_agenda_check (config, user, reason);
 }
 
 static int

@@ -193,6 +193,11 @@ void partner_pump (node_t *self);
 uint64_t partner_checkpoint_size (node_t *self);
 
 /*  Weegploeg and casusoverleg agendas received (partner_agenda.c). */
+/*  The agenda section's settings (ketend --check, and every start before
+ *  any file is opened): agenda/ics-dir a directory user (ketend's user)
+ *  can write, agenda/hook a hook hook_check takes.  0, or -1 with reason
+ *  (a configuration error: exit 78). */
+int partner_agenda_check (const config_t *config, uid_t user, kt_reason_t *reason);
 int partner_agenda_start (node_t *self, kt_reason_t *reason);
 void partner_agenda_stop (node_t *self);
 /*  The weegploeg's data follows the node's role in the roster in force

@@ -16,7 +16,9 @@
 #include "policy.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -25,6 +27,59 @@ static bool
 s_kernpartij (node_t *self)
 {
     return keyring_self_member (self->keyring)->role == ROLE_KERNPARTIJ;
+}
+
+/*  Whether user may write into (and pass through) the directory st
+ *  describes.  ketend --check run as root judges for ketend's user by
+ *  the mode bits; ketend itself asks the kernel (ACLs included). */
+static bool
+s_user_can_write (const char *path, const struct stat *st, uid_t user)
+{
+    if (user == geteuid ())
+        return access (path, W_OK | X_OK) == 0;
+    if (user == 0)
+        return true;
+    if (st->st_uid == user)
+        return (st->st_mode & (S_IWUSR | S_IXUSR)) == (S_IWUSR | S_IXUSR);
+    if ((st->st_mode & (S_IWGRP | S_IXGRP)) == (S_IWGRP | S_IXGRP)) {
+        struct passwd *pw = getpwuid (user);
+        gid_t groups[256];
+        int n = sizeof groups / sizeof groups[0];
+        if (pw && getgrouplist (pw->pw_name, pw->pw_gid, groups, &n) >= 0)
+            for (int i = 0; i < n; i++)
+                if (groups[i] == st->st_gid)
+                    return true;
+    }
+    return (st->st_mode & (S_IWOTH | S_IXOTH)) == (S_IWOTH | S_IXOTH);
+}
+
+int
+partner_agenda_check (const config_t *config, uid_t user, kt_reason_t *reason)
+{
+    const char *dir = config->ics_dir;
+    if (*dir) {
+        struct stat st;
+        if (stat (dir, &st) != 0)
+            return errno == ENOENT
+                       ? kt_fail (reason,
+                                  "agenda/ics-dir %s does not exist; make it for ketend's user "
+                                  "and the group that reads the calendar files, e.g. install -d "
+                                  "-o keten -g keten-weegploeg -m 2750 %s (docs/OPERATIONS.md)",
+                                  dir, dir)
+                       : kt_fail (reason, "agenda/ics-dir %s cannot be looked at: %s", dir,
+                                  strerror (errno));
+        if (!S_ISDIR (st.st_mode))
+            return kt_fail (reason, "agenda/ics-dir %s is not a directory", dir);
+        if (!s_user_can_write (dir, &st, user))
+            return kt_fail (reason,
+                            "agenda/ics-dir %s is not writable by ketend's user (uid %u); make "
+                            "it that user's, e.g. chown keten:keten-weegploeg %s && chmod 2750 "
+                            "%s (docs/OPERATIONS.md)",
+                            dir, (unsigned) user, dir, dir);
+    }
+    if (*config->agenda_hook && hook_check (config->agenda_hook, reason) != 0)
+        return -1;
+    return 0;
 }
 
 int

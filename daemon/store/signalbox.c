@@ -82,10 +82,18 @@ signalbox_key_pool (signalbox_t *self, kt_reason_t *reason)
 {
     /*  The only table here that takes keys from the pool, and the keys
      *  a destruction owes the shredder (retainbox.c): its rows gone, the
-     *  key not yet. */
+     *  key not yet.  retain_shred is made later in the start (the
+     *  retainbox opens after the pool): a node whose first start stopped
+     *  before that owes the shredder nothing, and its pooled keys are
+     *  not all counted as in use (and never handed out) for the lack of
+     *  the table. */
     static const char *const used[] = {"SELECT key_id FROM signal",
                                        "SELECT key_id FROM retain_shred", NULL};
-    return keystore_pool_open (self->keystore, self->db, used, reason);
+    static const char *const used_no_shred[] = {"SELECT key_id FROM signal", NULL};
+    int shred = store_has_table (self->db, "retain_shred", reason);
+    if (shred < 0)
+        return -1;
+    return keystore_pool_open (self->keystore, self->db, shred ? used : used_no_shred, reason);
 }
 
 void

@@ -84,6 +84,48 @@ sed -i 's|^    connect = |    bind = |' "$T/politie-test.cfg"
 both 78 politie-test "partner without transport/connect"
 grep -q "needs transport/connect" "$T/politie-test.out" || fail "not the role's check: $(cat "$T/politie-test.out")"
 
+# The agenda section (docs/CONFIG.md): a missing ics-dir, one that is no
+# directory or not ketend's user's to write, a missing hook or one others
+# may rewrite - a configuration error, refused by --check and by a start
+# before any file is made (a start that went on would exit 1 and be
+# restarted for ever).
+agenda() {  # agenda LINE...: politie-test's config with these agenda settings
+    kt_config politie-test
+    printf 'agenda\n' >> "$T/politie-test.cfg"
+    printf '    %s\n' "$@" >> "$T/politie-test.cfg"
+}
+saying() {  # saying PATTERN WHAT: the last refusal's words
+    grep -q "$1" "$T/politie-test.out" || fail "$2: the refusal does not say '$1': $(cat "$T/politie-test.out")"
+}
+agenda "ics-dir = \"$T/no-ics\""
+both 78 politie-test "agenda/ics-dir missing"
+saying "agenda/ics-dir $T/no-ics does not exist.*install -d -o keten -g keten-weegploeg -m 2750 $T/no-ics" "missing ics-dir"
+touch "$T/ics-file"
+agenda "ics-dir = \"$T/ics-file\""
+both 78 politie-test "agenda/ics-dir not a directory"
+saying "is not a directory" "ics-dir a file"
+# Run as root, --check judges for ketend's user: node/state-dir's owner.
+mkdir -m 0755 "$T/ics-root" "$T/state-politie-test"
+chown nobody "$T/state-politie-test"
+agenda "ics-dir = \"$T/ics-root\""
+rc=0
+"$KETEND" --config "$T/politie-test.cfg" --check > "$T/politie-test.out" 2>&1 || rc=$?
+[ $rc = 78 ] || fail "--check passed an ics-dir ketend's user cannot write: exit $rc: $(cat "$T/politie-test.out")"
+saying "agenda/ics-dir $T/ics-root is not writable by ketend's user (uid $(id -u nobody))" "ics-dir not writable"
+pass "agenda/ics-dir not writable by ketend's user: --check exit 78: $(cat "$T/politie-test.out")"
+rm -rf "$T/state-politie-test"
+agenda "hook = \"$T/no-hook\""
+both 78 politie-test "agenda/hook missing"
+saying "agenda/hook $T/no-hook: No such file" "missing hook"
+printf '#!/bin/sh\nexit 0\n' > "$T/hook"
+chmod 0775 "$T/hook"
+agenda "hook = \"$T/hook\""
+both 78 politie-test "agenda/hook writable by its group"
+saying "writable by group or others; chmod go-w" "group-writable hook"
+chmod 0755 "$T/hook"
+agenda "hook = \"$T/hook\"" "ics-dir = \"$T/ics-root\""
+expect_exit 0 politie-test "a good agenda section" --check
+
 # Transient: the uitvoerder's port is held by another process (a running
 # uitvoerder); a second one with its own state and socket exits 1.
 PORT=

@@ -14,6 +14,7 @@
 #include "testutil.h"
 
 #include "keystore.h"
+#include "signalbox.h"
 #include "store.h"
 
 #include <sodium.h>
@@ -326,6 +327,50 @@ test_every_table_that_uses_keys_counts (void **state)
     store_close (&db);
 }
 
+/*  The signal table's pool (signalbox_key_pool) at a node whose start
+ *  stopped after the pool was made and before the retainbox made
+ *  retain_shred (a start refused half-way): the next start hands out the
+ *  listed keys, it does not count them all as in use for the table that
+ *  is not there yet. */
+static void
+test_a_signalbox_without_retain_shred_keeps_its_pool (void **state)
+{
+    (void) state;
+    char node_path[128], ks_path[128];
+    snprintf (node_path, sizeof node_path, "%s/half-node.db", s_dir);
+    snprintf (ks_path, sizeof ks_path, "%s/half-keystore.db", s_dir);
+    kt_reason_t r;
+    for (int start = 0; start < 2; start++) {
+        sqlite3 *db = store_open (node_path, &r);
+        assert_non_null (db);
+        keystore_t *ks = keystore_open (ks_path, s_storage_key, &r);
+        assert_non_null (ks);
+        signalbox_t *box = signalbox_new (db, ks, &r);
+        assert_non_null (box);
+        listed_ids_t before = {0};
+        assert_int_equal (store_each (keystore_db (ks), "SELECT key_ids FROM key_pool_list", NULL,
+                                      NULL, s_listed_row, &before, "read the lists", &r),
+                          0);
+        assert_int_equal (store_has_table (db, "retain_shred", &r), 0);
+        assert_int_equal (signalbox_key_pool (box, &r), 0);
+        assert_int_equal (keystore_pool_size (ks), 1024);
+        if (start == 1) {
+            /*  The first start's list, handed out: no key made anew. */
+            assert_int_equal (before.n, 1024);
+            uint8_t id[KEYSTORE_ID_LEN], key[KEYSTORE_KEY_LEN];
+            assert_int_equal (keystore_take (ks, id, key, &r), 0);
+            bool listed = false;
+            for (size_t k = 0; k < before.n; k++)
+                listed = listed || memcmp (id, before.ids[k], KEYSTORE_ID_LEN) == 0;
+            assert_true (listed);
+        }
+        free (before.ids);
+        signalbox_destroy (&box);
+        keystore_destroy (&ks);
+        store_close (&db);
+    }
+}
+
 static void
 test_without_a_pool_keys_are_made_in_the_callers_transaction (void **state)
 {
@@ -382,6 +427,7 @@ main (void)
         cmocka_unit_test (test_a_malformed_list_is_refused),
         cmocka_unit_test (test_an_older_key_pool_is_taken_over),
         cmocka_unit_test (test_every_table_that_uses_keys_counts),
+        cmocka_unit_test (test_a_signalbox_without_retain_shred_keeps_its_pool),
         cmocka_unit_test (test_without_a_pool_keys_are_made_in_the_callers_transaction),
         cmocka_unit_test (test_a_replaced_storage_key_is_refused),
     };
