@@ -320,6 +320,14 @@ s_read_fields (const char *path, config_t *out, kt_reason_t *reason)
     }
     if (rc == 0)
         rc = s_check_tree (root, path, reason);
+    /*  Whether the file has an intake section, which only a kernpartij's
+     *  node reads (node_config_member_check). */
+    zconfig_t *intake = rc == 0 ? zconfig_locate (root, "intake") : NULL;
+    if (intake) {
+        zconfig_t *first = zconfig_child (intake);
+        snprintf (out->intake_key, sizeof out->intake_key, "intake%s%.32s", first ? "/" : "",
+                  first ? zconfig_name (first) : "");
+    }
     for (size_t i = 0; rc == 0 && i < N_FIELDS; i++) {
         const s_field_t *f = &s_fields[i];
         char key[64];

@@ -42,6 +42,21 @@ s_usage (FILE *out)
                   "that cannot be opened now); 2 on wrong arguments.\n");
 }
 
+/*  Whether right guards commands that can be used at this node, so that
+ *  its setting unset is worth a note: a held signal (intake/release-group)
+ *  holds Wpg data, which only the police sends; a spool signal
+ *  (intake/representative-group) comes from a spool.  kind: this node's
+ *  ("" when the roster did not say). */
+static bool
+s_right_used (const config_t *config, const char *kind, node_right_t right)
+{
+    if (right == NODE_RIGHT_RELEASE)
+        return streq (kind, "politie");
+    if (right == NODE_RIGHT_REPRESENTATIVE)
+        return *config->spool_dir != 0;
+    return true;
+}
+
 /*  --check, on the local API's rights (docs/API.md, "Who may do what"):
  *  a group that does not exist on this host is warned about by its
  *  setting, and the rights nobody holds because their setting is unset
@@ -49,7 +64,7 @@ s_usage (FILE *out)
  *  before the operator has made the groups, and an unset group refuses,
  *  it never allows.  Returns the number of missing groups. */
 static int
-s_check_groups (const config_t *config)
+s_check_groups (const config_t *config, const char *kind)
 {
     int warnings = 0;
     char unset[512] = "";
@@ -57,6 +72,8 @@ s_check_groups (const config_t *config)
     for (node_right_t r = NODE_RIGHT_NONE + 1; r < NODE_RIGHT_COUNT; r++) {
         const char *group = node_right_group (config, r);
         const char *setting = node_right_setting (r);
+        if (!*group && !s_right_used (config, kind, r))
+            continue;
         if (!*group) {
             int n = snprintf (unset + used, sizeof unset - used, "%s%s", used ? ", " : "", setting);
             if (n > 0 && (size_t) n < sizeof unset - used)
@@ -129,6 +146,9 @@ s_check (const config_t *config, const node_role_t *const *roles, size_t n_roles
      *  the way a start checks it - key rotation overlaps included. */
     roster_t *roster = keys ? node_newest_roster (config, &reason) : NULL;
     const roster_member_t *me = roster ? roster_find (roster, config->id) : NULL;
+    char my_kind[sizeof me->kind] = "";
+    if (me)
+        snprintf (my_kind, sizeof my_kind, "%s", me->kind);
     int rc = EX_CONFIG;
     if (!keys || !roster)
         fprintf (stderr, "ketend: %s\n", reason.text);
@@ -158,7 +178,8 @@ s_check (const config_t *config, const node_role_t *const *roles, size_t n_roles
             fprintf (stderr, "ketend: %s\n", reason.text);
         else if (!serving)
             fprintf (stderr, "ketend: this ketend has no role for a %s\n", roster_role_name (role));
-        else if (serving->check (config, &reason) != 0)
+        else if (node_config_member_check (config, keyring_self_member (ring), &reason) != 0 ||
+                 serving->check (config, &reason) != 0)
             fprintf (stderr, "ketend: %s\n", reason.text);
         else if (s_check_storage (config, keys, &reason) != 0)
             fprintf (stderr, "ketend: %s\n", reason.text);
@@ -184,7 +205,7 @@ s_check (const config_t *config, const node_role_t *const *roles, size_t n_roles
     }
     roster_destroy (&roster);
     keys_secret_destroy (&keys);
-    s_check_groups (config);
+    s_check_groups (config, my_kind);
     return rc;
 }
 

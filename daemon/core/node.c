@@ -103,7 +103,8 @@ node_new (const config_t *config, const node_role_t *const *roles, size_t n_role
         kt_fail (reason, "this ketend has no role for a %s", roster_role_name (role));
         goto fail;
     }
-    if (serving->check (config, reason) != 0)
+    if (node_config_member_check (config, keyring_self_member (self->keyring), reason) != 0 ||
+        serving->check (config, reason) != 0)
         goto fail;
     config_stage = false;
     if (mkdir (config->state_dir, 0700) != 0 && errno != EEXIST) {

@@ -35,5 +35,13 @@ roster_t *node_newest_roster (const config_t *config, kt_reason_t *reason);
  *  or demo federation (node/test-federation = 1).  -1 with the reason an
  *  operator needs (at start: a configuration problem). */
 int node_roster_example_check (const config_t *config, const roster_t *roster, kt_reason_t *reason);
+/*  The config's sections that only some members read, against this
+ *  member's place in the roster (ketend --check, and every start before
+ *  the role's check): an intake section at a node that is no kernpartij
+ *  (the uitvoerder, a casuspartij, an extern) would be read by nobody,
+ *  its spool never emptied.  0, or -1 with the reason (a configuration
+ *  problem, exit 78). */
+int node_config_member_check (const config_t *config, const roster_member_t *me,
+                              kt_reason_t *reason);
 
 #endif

@@ -157,6 +157,19 @@ node_roster_example_check (const config_t *config, const roster_t *roster, kt_re
                     (unsigned long long) roster->version, roster->referentiekader);
 }
 
+int
+node_config_member_check (const config_t *config, const roster_member_t *me, kt_reason_t *reason)
+{
+    if (!*config->intake_key || me->role == ROLE_KERNPARTIJ)
+        return 0;
+    return kt_fail (reason,
+                    "%s is set, but %s's role is %s (kind %s): the intake section (a spool of "
+                    "signals, who may confirm or release them) is read only by a kernpartij's "
+                    "node (art. 7.1: only kernpartijen forward signals); remove it from the "
+                    "config",
+                    config->intake_key, config->id, roster_role_name (me->role), me->kind);
+}
+
 /*  docs/ARCHITECTURE.md, Crash reasoning, rule 9: the file first, durably
  *  (kt_write_file fsyncs it and the state directory), and only then its
  *  version in node.db.  A crash between leaves a kept file newer than

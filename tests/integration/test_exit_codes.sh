@@ -126,6 +126,29 @@ chmod 0755 "$T/hook"
 agenda "hook = \"$T/hook\"" "ics-dir = \"$T/ics-root\""
 expect_exit 0 politie-test "a good agenda section" --check
 
+# The intake section is read only at a kernpartij's node (docs/CONFIG.md):
+# at the uitvoerder it is refused, naming the key, not ignored.
+kt_config "$UITV"
+printf 'intake\n    spool-dir = "%s"\n    representative = "Iemand"\n' "$T" >> "$T/$UITV.cfg"
+both 78 "$UITV" "an intake section at the uitvoerder"
+grep -q "intake/spool-dir is set, but $UITV's role is uitvoerder.*remove it" "$T/$UITV.out" \
+    || fail "the refusal does not name the key and why: $(cat "$T/$UITV.out")"
+kt_config "$UITV"
+printf 'intake\n' >> "$T/$UITV.cfg"
+both 78 "$UITV" "an empty intake section at the uitvoerder"
+# The unset-rights note names the intake settings only where they guard
+# something: release-group at the police, representative-group with a spool.
+kt_config "$UITV"
+expect_exit 0 "$UITV" "the uitvoerder's rights note" --check
+if grep -q "intake/" "$T/$UITV.out"; then fail "the uitvoerder's --check notes intake settings: $(cat "$T/$UITV.out")"; fi
+kt_config politie-test
+expect_exit 0 politie-test "the police's rights note" --check
+grep -q "note: not set.*intake/release-group" "$T/politie-test.out" || fail "no release-group note at the police: $(cat "$T/politie-test.out")"
+if grep -q "intake/representative-group" "$T/politie-test.out"; then
+    fail "--check notes representative-group at a police node without a spool: $(cat "$T/politie-test.out")"
+fi
+pass "the rights note names the intake settings only at the police"
+
 # Transient: the uitvoerder's port is held by another process (a running
 # uitvoerder); a second one with its own state and socket exits 1.
 PORT=
