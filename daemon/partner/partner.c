@@ -25,10 +25,11 @@ s_check (const config_t *config, kt_reason_t *reason)
     if (!*config->connect)
         return kt_fail (reason, "%s is a partner: its config needs transport/connect", config->id);
     /*  Where ketend's own spool directories go (not into the spool, and
-     *  where a rename from the spool reaches): a spool that is not there
-     *  yet, or that cannot be looked at now (an I/O error), is the
-     *  start's to say - a failure there exits 1 and is restarted, where a
-     *  refusal here (78) is not.  ketend's user is node/state-dir's
+     *  where a rename from the spool reaches): a spool that cannot be
+     *  looked at now (an I/O error) is the start's to say - a failure
+     *  there exits 1 and is restarted, where a refusal here (78) is not;
+     *  one that is not there at all is the setup's mistake, refused
+     *  here.  ketend's user is node/state-dir's
      *  owner, for ketend --check run as root; before the node's first
      *  start (ketend@NODE makes /var/lib/keten/NODE) the owner of the
      *  directory it is made in (/var/lib/keten, keten's), else this

@@ -538,8 +538,16 @@ spool_check (const char *dir, const char *state, uid_t user, kt_reason_t *reason
     int dir_fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dir_fd < 0) {
         int err = errno;
+        /*  Not there at all: the setup's mistake (the unit does not make
+         *  the spool), which a restart every 5 s does not cure.  A spool
+         *  on a mount has the unit ordered after it (RequiresMountsFor=). */
+        if (err == ENOENT)
+            return kt_fail (reason,
+                            "intake/spool-dir %s does not exist; make it, e.g. install -d -o "
+                            "keten -g keten -m 0770 %s (docs/OPERATIONS.md)",
+                            dir, dir);
         kt_fail (reason, "intake/spool-dir %s cannot be opened: %s", dir, strerror (err));
-        return err == ENOENT ? 1 : s_check_failed (err);
+        return s_check_failed (err);
     }
     bool exists;
     int fd;

@@ -69,8 +69,8 @@ spool_t *spool_new (sqlite3 *db, const char *dir, const char *state, kt_reason_t
  *  rejected/ in it directories of user's, and each of them on the
  *  spool's filesystem and mount, so that a rename from the spool into it
  *  works.  A state directory not made yet is judged by its parent.  0; -1 with reason when the
- * setup is wrong (refused: exit 78); 1 with reason when it cannot tell now - dir does not exist (a
- * mount to come), or a look failed for a passing reason (an I/O error, a stale NFS handle, out of
+ * setup is wrong, dir not there at all included (refused: exit 78); 1 with reason when it cannot
+ * tell now - a look failed for a passing reason (an I/O error, a stale NFS handle, out of
  * descriptors) - which a start says (exit 1, restarted). */
 int spool_check (const char *dir, const char *state, uid_t user, kt_reason_t *reason);
 /*  The record of the file signal id came from, gone with the signal (art.

@@ -126,6 +126,13 @@ chmod 0755 "$T/hook"
 agenda "hook = \"$T/hook\"" "ics-dir = \"$T/ics-root\""
 expect_exit 0 politie-test "a good agenda section" --check
 
+# A police spool that does not exist: the setup's mistake, refused with the
+# way out (docs/OPERATIONS.md), not a start that fails and is restarted.
+kt_config politie-test
+printf 'intake\n    spool-dir = "%s"\n    representative = "Iemand"\n' "$T/no-spool" >> "$T/politie-test.cfg"
+both 78 politie-test "intake/spool-dir missing"
+saying "intake/spool-dir $T/no-spool does not exist; make it, e.g. install -d -o keten -g keten -m 0770 $T/no-spool" "missing spool"
+
 # The intake section is read only at a kernpartij's node (docs/CONFIG.md):
 # at the uitvoerder it is refused, naming the key, not ignored.
 kt_config "$UITV"

@@ -1830,8 +1830,10 @@ test_a_state_directory_the_writer_could_rename_is_refused (void **state)
     snprintf (own, sizeof own, "%s/nowhere/own", f->dir);
     assert_int_equal (spool_check (f->spool, own, geteuid (), &r), -1);
     assert_non_null (strstr (r.text, "cannot be made"));
+    /*  A spool that is not there at all: the setup's, with the way out. */
     snprintf (own, sizeof own, "%s/missing", f->dir);
-    assert_int_equal (spool_check (own, f->state, geteuid (), &r), 1);
+    assert_int_equal (spool_check (own, f->state, geteuid (), &r), -1);
+    assert_non_null (strstr (r.text, "does not exist; make it, e.g. install -d"));
     /*  One of ketend's directories in it that is no directory. */
     snprintf (own, sizeof own, "%s/other.state", f->dir);
     assert_int_equal (mkdir (own, 0700), 0);
