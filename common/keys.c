@@ -522,6 +522,17 @@ s_make_dir (const char *dir, kt_reason_t *reason)
     return 0;
 }
 
+/*  A key file is never written over: say how to make new keys instead. */
+static int
+s_refuse_overwrite (const char *path, kt_reason_t *reason)
+{
+    return kt_fail (reason,
+                    "refusing to overwrite %s: key files are never replaced in place; give "
+                    "--out another directory and move the files into place from there (a key "
+                    "rotation: docs/ROSTER.md)",
+                    path);
+}
+
 /*  Claim a file name that must not exist yet (O_EXCL); kt_write_file then
  *  replaces the empty placeholder atomically with the real contents. */
 static int
@@ -529,9 +540,8 @@ s_claim (const char *path, int mode, kt_reason_t *reason)
 {
     int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
     if (fd < 0)
-        return kt_fail (reason,
-                        errno == EEXIST ? "refusing to overwrite %s" : "cannot create %s: %s", path,
-                        strerror (errno));
+        return errno == EEXIST ? s_refuse_overwrite (path, reason)
+                               : kt_fail (reason, "cannot create %s: %s", path, strerror (errno));
     close (fd);
     return 0;
 }
@@ -631,9 +641,9 @@ keys_generate_keeping (const char *id, const char *kind, const char *name, const
      *  Check both names before creating either. */
     struct stat st;
     if (lstat (secret_path, &st) == 0)
-        return kt_fail (reason, "refusing to overwrite %s", secret_path);
+        return s_refuse_overwrite (secret_path, reason);
     if (lstat (pub_path, &st) == 0)
-        return kt_fail (reason, "refusing to overwrite %s", pub_path);
+        return s_refuse_overwrite (pub_path, reason);
     if (s_claim (secret_path, 0600, reason) != 0)
         return -1;
     if (s_claim (pub_path, 0644, reason) != 0) {

@@ -22,6 +22,15 @@ mkdir -p "$T/new"
     --storage-from "$T/keys/politie-test.secret" > /dev/null
 "$KETEN" keygen --id gemeente-test --kind gemeente --out "$T/new" \
     --storage-from "$T/keys/gemeente-test.secret" > /dev/null
+# Into the current key file's directory: refused, the key file untouched,
+# and the refusal says what to do (docs/ROSTER.md, "Rotating a member's keys").
+before=$(sha256sum < "$T/keys/politie-test.secret")
+out=$("$KETEN" keygen --id politie-test --kind politie --out "$T/keys" \
+    --storage-from "$T/keys/politie-test.secret" 2>&1) && fail "keygen wrote over the key file in use"
+grep -q "refusing to overwrite $T/keys/politie-test.secret: .*give --out another directory.*docs/ROSTER.md" <<< "$out" \
+    || fail "the refusal does not say what to do: $out"
+[ "$(sha256sum < "$T/keys/politie-test.secret")" = "$before" ] || fail "the refused keygen changed the key file"
+pass "keygen into the key file's own directory is refused and says what to do: $out"
 mkdir -p "$T/third" "$T/anew"
 "$KETEN" keygen --id politie-test --kind politie --out "$T/third" \
     --storage-from "$T/keys/politie-test.secret" > /dev/null

@@ -154,6 +154,7 @@ test_keygen_refuses_to_overwrite_existing_keys (void **state)
     char *before = s_slurp (f->secret);
     assert_int_equal (keys_generate ("politie-limburg", "politie", NULL, f->dir, &r), -1);
     s_assert_contains (r.text, "refusing to overwrite");
+    s_assert_contains (r.text, "give --out another directory");
     char *after = s_slurp (f->secret);
     assert_string_equal (before, after);
     free (before);
