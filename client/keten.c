@@ -50,15 +50,15 @@ static const s_group_t s_groups[] = {
     {"signal",
      "Usage: keten signal COMMAND ...\n"
      "\n"
-     "  submit   submit a signal to the node (kernpartijen)\n"
-     "  list     list the node's signals (no personal data)\n"
-     "  release  release a held art. 9/10 Wpg police signal\n"
-     "  confirm  confirm spool signals as the police representative (art. 7.2a)\n"
-     "  withdraw withdraw one of this node's own signals (art. 12.5)\n"
-     "  correct  correct an item of one of this node's own signals (art. 12.5)\n"
+     "  submit    submit a signal to the node (kernpartijen)\n"
+     "  list      list the node's signals (no personal data)\n"
+     "  release   release a held art. 9/10 Wpg police signal\n"
+     "  confirm   confirm spool signals as the police representative (art. 7.2a)\n"
+     "  withdraw  withdraw one of this node's own signals (art. 12.5)\n"
+     "  correct   correct an item of one of this node's own signals (art. 12.5)\n"
      "\n"
      "'keten signal COMMAND --help' describes a command.\n",
-     "submit, list, release, withdraw, correct", NULL, NULL, 17},
+     "submit, list, release, confirm, withdraw, correct", NULL, NULL, 17},
     {"log",
      "Usage: keten log COMMAND ...\n"
      "\n"
@@ -108,10 +108,12 @@ static const s_group_t s_groups[] = {
     {"decision",
      "Usage: keten decision COMMAND ...   (kernpartij nodes)\n"
      "\n"
-     "  list   the weegploeg decisions received (no personal data)\n"
-     "  show   one decision with its analysis (recorded as an access)\n"
-     "  answer answer the weegploeg's question to this node (art. 7.4 sub 1)\n"
-     "  transfer decide that a subject moves to a peered federation (art. 4)\n",
+     "  list      the weegploeg decisions received (no personal data)\n"
+     "  show      one decision with its analysis (recorded as an access)\n"
+     "  answer    answer the weegploeg's question to this node (art. 7.4 sub 1)\n"
+     "  transfer  decide that a subject moves to a peered federation (art. 4)\n"
+     "\n"
+     "'keten decision COMMAND --help' describes a command.\n",
      "list, show, answer, transfer", NULL, NULL, 0},
     {"case", cmd_case_usage,
      "list, show, plan, contribute, consent, disclose, share, advise, close", NULL,
@@ -199,8 +201,8 @@ static const s_command_t s_commands[] = {
     {"log checkpoints", cmd_log_checkpoints,
      "the signed checkpoints and their cosigners (uitvoerder)"},
     {"log show", cmd_log_show,
-     "the trail of one subject (--case CASE_REF), or entries by event\n"
-     "and time (--type EVENT) (uitvoerder)"},
+     "the trail of one subject (--case CASE_REF), or entries\n"
+     "by event and time (--type EVENT) (uitvoerder)"},
     {"log proof", cmd_log_proof,
      "one entry, its inclusion proof and the signed checkpoint,\n"
      "checked here (uitvoerder)"},
@@ -230,7 +232,8 @@ static const s_command_t s_commands[] = {
     {"decision list", cmd_decision_list, "list the weegploeg decisions received (kernpartijen)"},
     {"decision show", cmd_decision_show, "show one decision with its analysis (recorded access)"},
     {"decision transfer", cmd_decision_transfer,
-     "decide that a subject moves to a peered federation (kernpartijen)"},
+     "decide that a subject moves to a peered federation\n"
+     "(kernpartijen)"},
     {"decision answer", cmd_decision_answer,
      "answer the weegploeg's question to this node (kernpartijen)"},
     {"case list", cmd_case_list, NULL},
@@ -327,6 +330,26 @@ s_help_entry (FILE *out, const char *name, const char *help, int column)
     }
 }
 
+/*  The column where the help of command (and of the rest of its group,
+ *  which share it) starts in `keten --help`: the group's own, or the
+ *  default, moved right where a name would run into its help. */
+static int
+s_help_column (const s_command_t *command, const s_group_t *group)
+{
+    int column = group && group->column ? group->column : S_HELP_COLUMN;
+    int width = 0;
+    if (group && group->help) /* one entry, "GROUP ..." */
+        width = (int) strlen (group->name) + 4;
+    else
+        for (size_t i = 0; i < S_COUNT (s_commands); i++) {
+            const s_command_t *other = &s_commands[i];
+            if (other == command || (group && s_group_of (other) == group))
+                width = (int) strlen (other->name) > width ? (int) strlen (other->name) : width;
+        }
+    /*  At least two spaces between a name and its help. */
+    return width + 2 > column ? width + 2 : column;
+}
+
 static void
 s_usage (FILE *out)
 {
@@ -337,7 +360,7 @@ s_usage (FILE *out)
     for (size_t i = 0; i < S_COUNT (s_commands); i++) {
         const s_command_t *command = &s_commands[i];
         const s_group_t *group = s_group_of (command);
-        int column = group && group->column ? group->column : S_HELP_COLUMN;
+        int column = s_help_column (command, group);
         if (!group || !group->help)
             s_help_entry (out, command->name, command->help, column);
         else if (group != listed) {

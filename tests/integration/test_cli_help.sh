@@ -17,7 +17,7 @@ commands=(keygen status "roster build"
     "weegploeg subject" "weegploeg matches" "weegploeg match"
     "casusoverleg agenda" "casusoverleg meetings"
     "agenda list" "agenda show" "decision list" "decision show"
-    "decision answer"
+    "decision answer" "decision transfer"
     "case list" "case show" "case plan" "case contribute" "case consent" "case disclose"
     "case advise" "case close" "case share"
     "plan show" "plan progress"
@@ -50,6 +50,19 @@ for cmd in "${commands[@]}"; do
     grep -qE "^  ($cmd|${cmd%% *} \.\.\.) " "$T/help" || fail "keten --help does not list $cmd"
 done
 pass "keten --help lists every command"
+# No name runs into its help: each entry's name (one word, two, or
+# "GROUP ...") is followed by at least two spaces, in keten --help and in
+# each group's own usage.
+bad=$(grep -E '^  [a-z]' "$T/help" | grep -vE '^  [a-z][a-z-]*( [a-z][a-z-]*| \.\.\.)?  ' || true)
+[ -z "$bad" ] || fail "keten --help: a command name runs into its help: $bad"
+for group in $groups; do
+    "$KETEN" "$group" --help > "$T/group-help"
+    # (A synopsis line, "  show CASE_REF ...", has its arguments after one space.)
+    bad=$(sed -n '/^$/,$p' "$T/group-help" | grep -E '^  [a-z]' | grep -vE '^  [a-z-]+ [A-Z-]' |
+        grep -vE '^  [a-z][a-z-]*( [a-z][a-z-]*| \.\.\.)?(  |$)' || true)
+    [ -z "$bad" ] || fail "keten $group --help: a command name runs into its help: $bad"
+done
+pass "no command name runs into its help"
 
 rc=0
 "$KETEN" signal bogus 2> "$T/err" || rc=$?
