@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -335,6 +336,25 @@ s_decode (zconfig_t *root, const char *path, keys_public_t *pub, keys_secret_t *
     return sec ? s_decode_secret (value, path, pub, sec, reason) : 0;
 }
 
+/*  A key file that is not this process's.  Run as root on a file of
+ *  another user (the daemon's, as it should be: ketend --check or keten
+ *  keygen run as root), the way out is to run as that user, not a chown. */
+static int
+s_refuse_owner (const char *path, uid_t owner, kt_reason_t *reason)
+{
+    struct passwd *pw = geteuid () == 0 ? getpwuid (owner) : NULL;
+    if (pw)
+        return kt_fail (reason,
+                        "%s belongs to %s (uid %u), not to root: a key file is read only as its "
+                        "owner; run this as %s, e.g. runuser -u %s -- ketend --check --config "
+                        "FILE",
+                        path, pw->pw_name, (unsigned) owner, pw->pw_name, pw->pw_name);
+    return kt_fail (reason,
+                    "%s is owned by uid %u, not by this process (uid %u); chown it to the "
+                    "daemon user, or run this as uid %u",
+                    path, (unsigned) owner, (unsigned) geteuid (), (unsigned) owner);
+}
+
 /*  A secret key file must be 0600 and owned by the daemon user (docs/KEYS.md).
  *  Check the descriptor we read, not the name (no TOCTOU), and never
  *  follow a symlink planted in the key directory.  The open descriptor, or
@@ -354,10 +374,7 @@ s_open_secret (const char *path, kt_reason_t *reason)
     unsigned mode = (unsigned) st.st_mode & 07777;
     int rc = 0;
     if (st.st_uid != geteuid ())
-        rc = kt_fail (reason,
-                      "%s is owned by uid %u, not by this process (uid %u); chown it to the "
-                      "daemon user",
-                      path, (unsigned) st.st_uid, (unsigned) geteuid ());
+        rc = s_refuse_owner (path, st.st_uid, reason);
     else if (mode & 077)
         rc = kt_fail (reason, "%s is %s by group/others (mode %04o); run chmod 600 %s", path,
                       (mode & 044)   ? "readable"

@@ -12,6 +12,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -287,7 +288,17 @@ test_secret_file_owned_by_another_user_is_refused (void **state)
     kt_reason_t r;
     assert_null (keys_load_secret (f->secret, &r));
     s_assert_contains (r.text, f->secret);
-    s_assert_contains (r.text, "owned by uid 65534");
+    /*  Root checking the daemon user's key file: run as that user. */
+    struct passwd *pw = getpwuid (65534);
+    if (pw) {
+        char want[128];
+        snprintf (want, sizeof want, "belongs to %s (uid 65534), not to root", pw->pw_name);
+        s_assert_contains (r.text, want);
+        snprintf (want, sizeof want, "runuser -u %s -- ketend --check", pw->pw_name);
+        s_assert_contains (r.text, want);
+        assert_null (strstr (r.text, "chown"));
+    } else
+        s_assert_contains (r.text, "owned by uid 65534");
 }
 
 static void
