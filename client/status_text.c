@@ -160,6 +160,26 @@ s_print_witness (json_t *witness)
     }
 }
 
+/*  The uitvoerder hears another copy of this node with its keys
+ *  (duplicate_instance): which run this one is, and what to do. */
+static void
+s_print_duplicate (json_t *result)
+{
+    size_t i;
+    json_t *a;
+    json_array_foreach (json_object_get (result, "alarms"), i, a)
+    {
+        if (!json_is_string (a) || strcmp (json_string_value (a), "duplicate_instance") != 0)
+            continue;
+        char line[256], instance[CLI_CELL_MAX + 1];
+        snprintf (line, sizeof line,
+                  "ANOTHER COPY of this node runs with its keys (this one is instance %s): "
+                  "stop one (docs/OPERATIONS.md, duplicate_instance)",
+                  cli_json_str (result, "instance", instance, sizeof instance));
+        status_text_line ("duplicate", line);
+    }
+}
+
 static void
 s_print_partner (json_t *result, uint64_t now)
 {
@@ -223,6 +243,7 @@ s_print_partner (json_t *result, uint64_t now)
                   (unsigned long long) version, status_text_ago (ago, sizeof ago, at, now));
         status_text_line ("roster conflict", said);
     }
+    s_print_duplicate (result);
     s_print_witness (json_object_get (result, "log_witness"));
     s_print_spool (json_object_get (result, "spool"), now);
     status_text_retention (json_object_get (result, "retention"));

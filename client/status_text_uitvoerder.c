@@ -511,5 +511,10 @@ status_text_uitvoerder (json_t *result, uint64_t now)
                     "whether it saw a fork or a rollback is not known; its own `keten status` "
                     "says why\n",
                     cli_json_str (m, "id", id, sizeof id));
+        /*  Two copies of its node heard alive at once. */
+        if (json_is_true (json_object_get (m, "duplicate_instance")))
+            printf ("%s: two copies of the member's node run with its keys (duplicate_instance): "
+                    "stop the copy, see docs/OPERATIONS.md\n",
+                    cli_json_str (m, "id", id, sizeof id));
     }
 }

@@ -203,13 +203,13 @@ static const s_member_gauge_t s_member_gauges[] = {
 
 /*  Every alarm a member row of the uitvoerder's status can carry. */
 static const char *const s_member_alarms[] = {
-    "offline",         "stale_roster",          "clock_skew",
-    "backlog",         "undelivered_age",       "log_alarm",
-    "roster_refused",  "refusal_flood",         "relay_backlog",
-    "storage_failing", "log_witness_unreadable"};
+    "offline",         "stale_roster",           "clock_skew",        "backlog",
+    "undelivered_age", "log_alarm",              "roster_refused",    "refusal_flood",
+    "relay_backlog",   "storage_failing",        "log_witness_unreadable", "duplicate_instance"};
 /*  Every alarm a partner's own status (its link) can carry. */
-static const char *const s_link_alarms[] = {"link_down", "backlog",         "undelivered_age",
-                                            "log_alarm", "roster_conflict", "storage_failing"};
+static const char *const s_link_alarms[] = {
+    "link_down",       "backlog",         "undelivered_age",   "log_alarm",
+    "roster_conflict", "storage_failing", "duplicate_instance"};
 
 /*  member="ID",kind="KIND",role="ROLE": the only labels a member gets. */
 static const char *
@@ -520,5 +520,7 @@ metrics_alarms (const metrics_alarm_input_t *in)
         json_array_append_new (alarms, json_string ("log_witness_unreadable"));
     if (!in->uitvoerder_view && in->roster_conflict)
         json_array_append_new (alarms, json_string ("roster_conflict"));
+    if (in->duplicate_instance)
+        json_array_append_new (alarms, json_string ("duplicate_instance"));
     return alarms;
 }

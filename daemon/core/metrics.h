@@ -52,14 +52,19 @@ typedef struct {
     /*  uitvoerder: the member's heartbeat said its witness cannot be read,
      *  so its log_alarm is not known. */
     bool log_witness_unreadable;
+    /*  Two copies of the node run with its keys at once: at the
+     *  uitvoerder, as their heartbeats alternate; at a partner, as the
+     *  uitvoerder's reply said. */
+    bool duplicate_instance;
 } metrics_alarm_input_t;
 
 /*  The alarm names that apply, in the order status and metrics show them:
  *  offline (or link_down at a partner), stale_roster, clock_skew, backlog,
  *  undelivered_age, log_alarm, roster_refused, refusal_flood,
  *  relay_backlog, storage_failing and log_witness_unreadable
- *  (uitvoerder) or roster_conflict
- *  (partner; its own storage_failing is added by metrics_status).  A JSON array (new reference). */
+ *  (uitvoerder) or roster_conflict (partner; its own storage_failing is
+ *  added by metrics_status), and duplicate_instance.  A JSON array (new
+ *  reference). */
 json_t *metrics_alarms (const metrics_alarm_input_t *in);
 
 typedef struct _metrics_t metrics_t;

@@ -135,11 +135,16 @@ s_start (node_t *self, kt_reason_t *reason)
         return -1;
     if (zloop_poller (self->loop, &ended, partner_on_committed, self) != 0)
         return kt_fail (reason, "cannot watch the commit thread's event");
+    randombytes_buf (p->instance_id, sizeof p->instance_id);
     zloop_timer (self->loop, self->config.heartbeat_ms, 0, partner_on_heartbeat, self);
     zloop_timer (self->loop, PUMP_MS, 0, partner_on_pump, self);
     partner_on_heartbeat (self->loop, 0, self);
-    kt_log (KT_LOG_INFO, "partner connecting endpoint=%s uitvoerder=%s pending=%zu",
-            self->config.connect, hub->id, outbox_pending (p->outbox));
+    /*  The instance's first bytes, as the uitvoerder's duplicate_instance
+     *  line names them: which copy is which. */
+    char instance[KT_ID_HEX];
+    kt_log (KT_LOG_INFO, "partner connecting endpoint=%s uitvoerder=%s pending=%zu instance=%s",
+            self->config.connect, hub->id, outbox_pending (p->outbox),
+            kt_hex (instance, p->instance_id, 4));
     return 0;
 }
 
@@ -341,6 +346,8 @@ partner_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
     uint64_t failing_since;
     hb.storage_failing = store_health_failing (&failing_what, &failing_since);
     hb.heartbeat_ms = self->config.heartbeat_ms;
+    hb.instance_id.data = p->instance_id;
+    hb.instance_id.len = sizeof p->instance_id;
     hb.sent_ms = now;
     hb.sent_mono_us = kt_mono_us ();
     hb.rtt_us = p->hub_rtt_us;
@@ -422,6 +429,19 @@ s_on_heartbeat_reply (node_t *self, node_message_t *m)
     }
     if (hb->reply && hb->bundle_max)
         p->hub_max_message = hb->bundle_max;
+    /*  The uitvoerder sees another copy of this node, with our keys. */
+    if (hb->reply && p->hub_duplicate != hb->duplicate_instance) {
+        char instance[KT_ID_HEX];
+        if (hb->duplicate_instance)
+            kt_log (
+                KT_LOG_ERROR,
+                "link duplicate_instance peer=%s instance=%s: the uitvoerder hears another copy "
+                "of this node with its keys (docs/OPERATIONS.md, duplicate_instance)",
+                p->hub->member->id, kt_hex (instance, p->instance_id, 4));
+        else
+            kt_log (KT_LOG_INFO, "link duplicate_instance ended peer=%s", p->hub->member->id);
+        p->hub_duplicate = hb->duplicate_instance;
+    }
 }
 
 static size_t
@@ -462,7 +482,8 @@ s_link_status (node_t *self, json_t *result)
     metrics_alarm_input_t in = {.online = up,
                                 .outbox_depth = (uint64_t) depth,
                                 .oldest_undelivered_ms = (uint64_t) age,
-                                .log_alarm = p->witness && witness_alarm (p->witness)};
+                                .log_alarm = p->witness && witness_alarm (p->witness),
+                                .duplicate_instance = p->hub_duplicate};
     uint64_t conflict_ms;
     uint64_t conflict = node_roster_conflict (self, &conflict_ms);
     in.roster_conflict = conflict > 0;
@@ -472,6 +493,10 @@ s_link_status (node_t *self, json_t *result)
                                                "at_ms", (json_int_t) conflict_ms)
                                   : json_null ());
     metrics_status (self, result);
+    /*  This run's instance, as the uitvoerder's duplicate_instance line
+     *  names it: which copy of the node this is. */
+    char instance[KT_ID_HEX];
+    json_object_set_new (result, "instance", json_string (kt_hex (instance, p->instance_id, 4)));
     if (*p->last_receipt_id)
         json_object_set_new (result, "last_receipt",
                              json_pack ("{s:s, s:I, s:I}", "message_id", p->last_receipt_id,

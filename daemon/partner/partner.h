@@ -24,6 +24,9 @@ extern const node_role_t partner_role;
 
 /*  A binary submission's signals (docs/API.md, "Binary submissions"),
  *  answered in one frame once each has its outcome (partner_signal.c). */
+/*  The length of Heartbeat.instance_id. */
+#define PARTNER_INSTANCE_LEN 16
+
 typedef struct _submit_batch_t submit_batch_t;
 
 /*  A signal waiting for the next group commit: from the local API (answer
@@ -102,6 +105,11 @@ typedef struct {
     /*  The largest message the uitvoerder said it takes, kept across a
      *  link's loss (0: not heard yet): what is larger is not sent. */
     uint64_t hub_max_message;
+    /*  This run of ketend: drawn at the start, never stored, sent in each
+     *  heartbeat, so the uitvoerder tells a copy of this node running
+     *  beside it from a restart (Heartbeat.instance_id). */
+    uint8_t instance_id[PARTNER_INSTANCE_LEN];
+    bool hub_duplicate; /* the uitvoerder's last reply: two copies of us run */
     pending_submit_t *pending;
     size_t n_pending, cap_pending;
     size_t pending_bytes;    /* the bytes of those from the local API */

@@ -181,17 +181,44 @@ s_clamp (uint64_t v, uint64_t max)
     return v > max ? max : v;
 }
 
-bool
-uitvoerder_member_online (const node_t *self, const member_link_t *link, uint64_t now_ms)
+uint64_t
+uitvoerder_online_window_ms (const node_t *self, const member_link_t *link)
 {
     /*  A member is judged by its own interval, not by ours alone: one that
      *  beats every 6 s is not offline after our 5 s. */
     uint64_t window = self->config.heartbeat_timeout_ms;
     uint64_t its = link->heartbeat_ms * UITVOERDER_HEARTBEATS_MISSED;
-    if (its > window)
-        window = its;
+    return its > window ? its : window;
+}
+
+bool
+uitvoerder_member_online (const node_t *self, const member_link_t *link, uint64_t now_ms)
+{
     return link->last_seen_ms && now_ms >= link->last_seen_ms &&
-           now_ms - link->last_seen_ms <= window;
+           now_ms - link->last_seen_ms <= uitvoerder_online_window_ms (self, link);
+}
+
+/*  The run of the member's ketend this heartbeat came from: a copy of
+ *  the node beside the original raises duplicate_instance (the journal
+ *  says it once, with both runs' first bytes, which each copy's journal
+ *  names at its start).  An older member names none: nothing is judged. */
+static void
+s_instance_heard (node_t *self, member_link_t *link, const char *member,
+                  const ProtobufCBinaryData *id, uint64_t now)
+{
+    member_instances_t *w = &link->instances;
+    if (uitvoerder_instance_ended (w, now))
+        kt_log (KT_LOG_INFO, "member duplicate_instance ended peer=%s", member);
+    if (id->len != UITVOERDER_INSTANCE_LEN)
+        return;
+    char was_hex[KT_ID_HEX], now_hex[KT_ID_HEX];
+    kt_hex (was_hex, w->cur, 4);
+    if (uitvoerder_instance_heard (w, id->data, now, uitvoerder_online_window_ms (self, link)) ==
+        INSTANCE_DUPLICATE)
+        kt_log (KT_LOG_ERROR,
+                "member duplicate_instance peer=%s instances=%s,%s: two copies of the node run "
+                "with its keys at once (docs/OPERATIONS.md, duplicate_instance)",
+                member, was_hex, kt_hex (now_hex, id->data, 4));
 }
 
 static void
@@ -217,6 +244,7 @@ s_on_heartbeat (node_t *self, node_message_t *m)
     link->storage_failing = hb->storage_failing;
     link->log_witness_unreadable = hb->log_witness_unreadable;
     link->heartbeat_ms = s_clamp (hb->heartbeat_ms, UITVOERDER_HEARTBEAT_MAX_MS);
+    s_instance_heard (self, link, peer->member->id, &hb->instance_id, now);
     link->receipts_max = uitvoerder_receipts_max (hb->receipts_max);
     link->receipts_shared = hb->receipts_shared;
     if (link->bundle_max != hb->bundle_max)
@@ -249,6 +277,8 @@ s_on_heartbeat (node_t *self, node_message_t *m)
     reply.echo_sent_ms = hb->sent_ms;
     reply.echo_mono_us = hb->sent_mono_us;
     reply.bundle_max = self->config.max_message;
+    /*  Each copy hears it in the reply to its own heartbeat. */
+    reply.duplicate_instance = uitvoerder_instance_duplicate (&link->instances, now);
     kt_reason_t reason;
     if (node_queue (self, &link->route, KETEN__MESSAGE_TYPE__HEARTBEAT, peer->member->id,
                     &reply.base, &reason) != 0)
@@ -864,6 +894,7 @@ s_federation_status (node_t *self, json_t *result)
             in.refusal_flood = l->refusal_flood_until_ms > now;
             in.storage_failing = l->storage_failing;
             in.log_witness_unreadable = l->log_witness_unreadable;
+            in.duplicate_instance = uitvoerder_instance_duplicate (&l->instances, now);
             in.relay_oldest_ms = relay_oldest_ms;
             in.online_for_ms = online && now > l->online_since_ms ? now - l->online_since_ms : 0;
             alarms = metrics_alarms (&in);
@@ -890,6 +921,14 @@ s_federation_status (node_t *self, json_t *result)
         json_object_set_new (row, "storage_failing", json_boolean (l->storage_failing));
         json_object_set_new (row, "log_witness_unreadable",
                              json_boolean (l->log_witness_unreadable));
+        /*  Two copies of its node seen alive at once, and when last
+         *  (duplicate_instance, held an hour after that; none for a
+         *  member that has left, as its alarms). */
+        json_object_set_new (
+            row, "duplicate_instance",
+            json_boolean (!left && uitvoerder_instance_duplicate (&l->instances, now)));
+        json_object_set_new (row, "duplicate_last_ms",
+                             json_integer ((json_int_t) l->instances.duplicate_last_ms));
         json_object_set_new (row, "heartbeat_ms", json_integer ((json_int_t) l->heartbeat_ms));
         json_object_set_new (row, "alarms", alarms);
         json_object_set_new (row, "left", json_boolean (left));

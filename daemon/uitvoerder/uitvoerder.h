@@ -30,6 +30,49 @@
 /*  The uitvoerder's role row, for node_new (daemon/ketend.c). */
 extern const node_role_t uitvoerder_role;
 
+/*  The length of a member's instance id (Heartbeat.instance_id). */
+#define UITVOERDER_INSTANCE_LEN 16
+
+/*  The runs of a member's ketend its heartbeats named (instance_id), to
+ *  tell a copy of the node running beside the original from a restart
+ *  (docs/OPERATIONS.md, duplicate_instance). */
+typedef struct {
+    uint8_t cur[UITVOERDER_INSTANCE_LEN]; /* the run heard from last */
+    uint64_t cur_seen_ms;                 /* when; 0: none heard */
+    /*  The run before it, if it was still alive (heard within the online
+     *  window) when another took over; prev_seen_ms 0: none such. */
+    uint8_t prev[UITVOERDER_INSTANCE_LEN];
+    uint64_t prev_seen_ms;
+    uint64_t duplicate_since_ms; /* the alarm raised at; 0: not raised */
+    uint64_t duplicate_last_ms;  /* two runs last seen alive at once */
+} member_instances_t;
+
+/*  How long duplicate_instance stays raised after two runs were last
+ *  seen alive at once: an hour, so that a copy that ran for a minute is
+ *  still seen by a person, and the alarm ends by itself once only one
+ *  copy is left. */
+#define UITVOERDER_DUPLICATE_HOLD_MS 3600000ull
+
+typedef enum {
+    INSTANCE_SAME,      /* the run heard from before (or the first) */
+    INSTANCE_NEW,       /* another run: a restart, as far as is known */
+    INSTANCE_DUPLICATE, /* a run heard again after another took over while it was
+                         * alive: two at once, the alarm raised now */
+    INSTANCE_AGAIN,     /* the same, while the alarm is raised */
+} instance_heard_t;
+
+/*  A heartbeat of run id at now_ms; window_ms: how long a run counts as
+ *  alive after it was heard (the member's online window). */
+instance_heard_t uitvoerder_instance_heard (member_instances_t *w,
+                                            const uint8_t id[UITVOERDER_INSTANCE_LEN],
+                                            uint64_t now_ms, uint64_t window_ms);
+/*  Whether duplicate_instance is raised at now_ms: two runs were seen
+ *  alive at once within the last UITVOERDER_DUPLICATE_HOLD_MS. */
+bool uitvoerder_instance_duplicate (const member_instances_t *w, uint64_t now_ms);
+/*  Whether a raised alarm's hour is over at now_ms: true once, and w is
+ *  then as if none had been raised (the next alternation raises anew). */
+bool uitvoerder_instance_ended (member_instances_t *w, uint64_t now_ms);
+
 /*  What the uitvoerder knows of each member's link. */
 typedef struct {
     node_route_t route; /* len 0: not connected this run */
@@ -61,6 +104,7 @@ typedef struct {
     bool log_witness_unreadable;     /* its witness cannot be read, as its heartbeat said */
     uint64_t heartbeat_ms;           /* its heartbeat interval, as it said; 0: not said */
     uint64_t online_since_ms;        /* online without a break since (0: not online) */
+    member_instances_t instances;    /* the runs of its ketend (duplicate_instance) */
 } member_link_t;
 
 /*  A member that says its heartbeat interval (an optional field) is
@@ -81,6 +125,8 @@ typedef struct {
  *  max(heartbeat-timeout-ms, UITVOERDER_HEARTBEATS_MISSED x its own
  *  interval).  One test for the status, the relay and the checkpoints. */
 bool uitvoerder_member_online (const node_t *self, const member_link_t *link, uint64_t now_ms);
+/*  That window in ms. */
+uint64_t uitvoerder_online_window_ms (const node_t *self, const member_link_t *link);
 
 /*  Refusals by rule logged one by one per member and hour: enough for any
  *  honest mistake, a bound on what a hostile member can make the log and

@@ -496,9 +496,9 @@ s_member_row (const char *id, const char *kind, int depth, int oldest_ms, bool s
 static json_t *
 s_federation_status (void)
 {
-    json_t *loud = json_pack ("[s, s, s, s, s, s, s, s]", "stale_roster", "clock_skew", "backlog",
+    json_t *loud = json_pack ("[s, s, s, s, s, s, s, s, s]", "stale_roster", "clock_skew", "backlog",
                               "undelivered_age", "log_alarm", "relay_backlog", "storage_failing",
-                              "log_witness_unreadable");
+                              "log_witness_unreadable", "duplicate_instance");
     json_t *om = s_member_row ("om-t", "om", 1500, 90000, true, "0.2\"x\\y\nz", loud);
     /*  The uitvoerder's own copies for it, waiting and expired. */
     json_object_set_new (om, "relay_pending", json_integer (4));
@@ -552,6 +552,10 @@ test_metrics_show_every_member_alarm (void **state)
         "witness_unreadable\"} 1\n",
         "\nketen_member_alarm{member=\"politie-t\",kind=\"politie\",role=\"kernpartij\",alarm="
         "\"log_witness_unreadable\"} 0\n",
+        "\nketen_member_alarm{member=\"om-t\",kind=\"om\",role=\"kernpartij\",alarm=\"duplicate_"
+        "instance\"} 1\n",
+        "\nketen_member_alarm{member=\"politie-t\",kind=\"politie\",role=\"kernpartij\",alarm="
+        "\"duplicate_instance\"} 0\n",
         "\nketen_member_relay_pending{member=\"om-t\",kind=\"om\",role=\"kernpartij\"} 4\n",
         "\nketen_member_relay_oldest_seconds{member=\"om-t\",kind=\"om\",role=\"kernpartij\"} "
         "75.000\n",
@@ -727,11 +731,7 @@ test_alarm_thresholds (void **state)
     m.storage_failing = true;
     ALARMS_ARE (m, "storage_failing");
     m.storage_failing = false;
-    /*  Its witness cannot be read: its log_alarm is not known, which is
-     *  an alarm of its own, not "no alarm". */
-    m.log_witness_unreadable = true;
-    ALARMS_ARE (m, "log_witness_unreadable");
-    m.log_witness_unreadable = false;
+                              "log_witness_unreadable", "duplicate_instance");
     metrics_alarm_input_t all = {.uitvoerder_view = true, .online = false, .heard = true,
                                  .roster_stale = true, .clock_skew_ms = 5000,
                                  .outbox_depth = 5000, .oldest_undelivered_ms = 120000,
@@ -743,6 +743,10 @@ test_alarm_thresholds (void **state)
      *  refused; it has no roster or clock comparison of its own. */
     all.uitvoerder_view = false;
     ALARMS_ARE (all, "link_down,backlog,undelivered_age,log_alarm,roster_conflict");
+    /*  ... and the uitvoerder's word that another copy of it runs. */
+    all.duplicate_instance = true;
+    ALARMS_ARE (all, "link_down,backlog,undelivered_age,log_alarm,roster_conflict,"
+                     "duplicate_instance");
 }
 
 int
