@@ -203,9 +203,10 @@ static const s_member_gauge_t s_member_gauges[] = {
 
 /*  Every alarm a member row of the uitvoerder's status can carry. */
 static const char *const s_member_alarms[] = {
-    "offline",         "stale_roster",           "clock_skew",        "backlog",
-    "undelivered_age", "log_alarm",              "roster_refused",    "refusal_flood",
-    "relay_backlog",   "storage_failing",        "log_witness_unreadable", "duplicate_instance"};
+    "offline",         "stale_roster",           "clock_skew",
+    "backlog",         "undelivered_age",        "log_alarm",
+    "roster_refused",  "refusal_flood",          "relay_backlog",
+    "storage_failing", "log_witness_unreadable", "duplicate_instance"};
 /*  Every alarm a partner's own status (its link) can carry. */
 static const char *const s_link_alarms[] = {
     "link_down",       "backlog",         "undelivered_age",   "log_alarm",

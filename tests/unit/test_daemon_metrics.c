@@ -496,9 +496,9 @@ s_member_row (const char *id, const char *kind, int depth, int oldest_ms, bool s
 static json_t *
 s_federation_status (void)
 {
-    json_t *loud = json_pack ("[s, s, s, s, s, s, s, s, s]", "stale_roster", "clock_skew", "backlog",
-                              "undelivered_age", "log_alarm", "relay_backlog", "storage_failing",
-                              "log_witness_unreadable", "duplicate_instance");
+    json_t *loud = json_pack ("[s, s, s, s, s, s, s, s, s]", "stale_roster", "clock_skew",
+                              "backlog", "undelivered_age", "log_alarm", "relay_backlog",
+                              "storage_failing", "log_witness_unreadable", "duplicate_instance");
     json_t *om = s_member_row ("om-t", "om", 1500, 90000, true, "0.2\"x\\y\nz", loud);
     /*  The uitvoerder's own copies for it, waiting and expired. */
     json_object_set_new (om, "relay_pending", json_integer (4));
@@ -731,7 +731,15 @@ test_alarm_thresholds (void **state)
     m.storage_failing = true;
     ALARMS_ARE (m, "storage_failing");
     m.storage_failing = false;
-                              "log_witness_unreadable", "duplicate_instance");
+    /*  Its witness cannot be read: its log_alarm is not known, which is
+     *  an alarm of its own, not "no alarm". */
+    m.log_witness_unreadable = true;
+    ALARMS_ARE (m, "log_witness_unreadable");
+    m.log_witness_unreadable = false;
+    /*  Two copies of the member's node heard alive at once. */
+    m.duplicate_instance = true;
+    ALARMS_ARE (m, "duplicate_instance");
+    m.duplicate_instance = false;
     metrics_alarm_input_t all = {.uitvoerder_view = true, .online = false, .heard = true,
                                  .roster_stale = true, .clock_skew_ms = 5000,
                                  .outbox_depth = 5000, .oldest_undelivered_ms = 120000,
