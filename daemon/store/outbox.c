@@ -376,7 +376,10 @@ outbox_due (outbox_t *self, uint64_t now_ms, outbox_item_t *items, size_t max)
     size_t n = 0;
     entry_t *e;
     while (n < max && (e = s_heap_top (self)) && e->next_ms <= now_ms) {
-        if (!e->counted && self->inflight >= self->limits.max_inflight)
+        /*  Only a message never handed over waits for the window: one
+         *  taken back as not sent (outbox_not_sent) must not stop the
+         *  retries behind it once the window is full. */
+        if (!e->counted && e->attempts == 0 && self->inflight >= self->limits.max_inflight)
             break;
         s_heap_pop (self);
         if (e->header) {

@@ -520,6 +520,41 @@ test_messages_not_sent_leave_the_window (void **state)
     store_close (&db);
 }
 
+/*  A message taken back as not sent, first in line when the window is
+ *  full, must not hold up the retries behind it (after the uitvoerder
+ *  lost them, the link coming back makes them all due). */
+static void
+test_a_message_not_sent_does_not_stop_the_retries_behind_it (void **state)
+{
+    (void) state;
+    char path[128];
+    snprintf (path, sizeof path, "%s/notsent-first.db", s_dir);
+    kt_reason_t r;
+    sqlite3 *db = store_open (path, &r);
+    outbox_t *ob = outbox_new (db, &s_limits, &r);
+    assert_non_null (ob);
+    uint8_t big[KT_ID_LEN], id[KT_ID_LEN];
+    s_insert (db, ob, big, 1000);
+    outbox_item_t items[32];
+    assert_int_equal (outbox_due (ob, 1000, items, 32), 1);
+    outbox_not_sent (ob, big);
+    free (items[0].header);
+    for (size_t i = 0; i < s_limits.max_inflight; i++)
+        s_insert (db, ob, id, 1001);
+    size_t n = outbox_due (ob, 1001, items, 32);
+    assert_int_equal (n, s_limits.max_inflight);
+    for (size_t i = 0; i < n; i++)
+        free (items[i].header);
+    /*  The window is full and none of them gets a receipt. */
+    outbox_link_up (ob, 5000);
+    n = outbox_due (ob, 5000, items, 32);
+    assert_int_equal (n, s_limits.max_inflight + 1);
+    for (size_t i = 0; i < n; i++)
+        free (items[i].header);
+    outbox_destroy (&ob);
+    store_close (&db);
+}
+
 static void
 test_log_restart_reads_the_stored_range_and_keeps_the_root (void **state)
 {
@@ -705,6 +740,7 @@ main (void)
         cmocka_unit_test (test_kept_headers_are_bounded),
         cmocka_unit_test (test_inflight_limit_holds_back_new_messages),
         cmocka_unit_test (test_messages_not_sent_leave_the_window),
+        cmocka_unit_test (test_a_message_not_sent_does_not_stop_the_retries_behind_it),
         cmocka_unit_test (test_a_receipts_envelope_is_kept_once_and_another_under_its_id_fails),
         cmocka_unit_test (test_log_restart_reads_the_stored_range_and_keeps_the_root),
         cmocka_unit_test (test_arrival_logged_once_per_message_id),
