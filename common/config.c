@@ -323,11 +323,11 @@ s_read_fields (const char *path, config_t *out, kt_reason_t *reason)
     /*  Whether the file has an intake section, which only a kernpartij's
      *  node reads (node_config_member_check). */
     zconfig_t *intake = rc == 0 ? zconfig_locate (root, "intake") : NULL;
-    if (intake) {
-        zconfig_t *first = zconfig_child (intake);
-        snprintf (out->intake_key, sizeof out->intake_key, "intake%s%.32s", first ? "/" : "",
-                  first ? zconfig_name (first) : "");
-    }
+    zconfig_t *first = intake ? zconfig_child (intake) : NULL;
+    /*  A section that sets nothing (comments only, as a copied example
+     *  left it) changes nothing, and is not refused. */
+    if (first)
+        snprintf (out->intake_key, sizeof out->intake_key, "intake/%.32s", zconfig_name (first));
     for (size_t i = 0; rc == 0 && i < N_FIELDS; i++) {
         const s_field_t *f = &s_fields[i];
         char key[64];

@@ -43,8 +43,8 @@ typedef struct {
     uint32_t clock_skew_ms;          /* delivery/clock-skew-ms (300000; 1000..3600000) */
     uint32_t max_age_s;              /* delivery/max-age-s (2592000 = 30 days; 60..31536000) */
     /* intake */
-    char intake_key[48];             /* the first intake key the file sets, "intake" for an
-                                        empty section, "" without one (set by config_load) */
+    char intake_key[48];             /* the first intake key the file sets, "" when it sets
+                                        none (set by config_load) */
     char spool_dir[PATH_MAX];        /* intake/spool-dir: JSON signals forwarded automatically ("") */
     char spool_state_dir[PATH_MAX];  /* intake/spool-state-dir: ketend's own (SPOOL-DIR.state) */
     uint32_t spool_poll_ms;          /* intake/spool-poll-ms (500; 50..60000) */
