@@ -362,10 +362,22 @@ status_text_print (json_t *result, uint64_t now)
         status_text_line ("key age", b);
     }
     if (json_is_string (json_object_get (result, "old_keys_until"))) {
-        char line[160];
-        snprintf (line, sizeof line,
-                  "rotated: the key file in use works until %s; install the new one",
-                  cli_json_str (result, "old_keys_until", a, sizeof a));
+        /*  A rotation this node has not followed: how long its key file
+         *  still works (keys_overlap_ending), or that it stopped. */
+        char line[200];
+        uint64_t end = 0;
+        cli_json_uint (result, "old_keys_end_ms", &end);
+        cli_json_str (result, "old_keys_until", a, sizeof a);
+        if (json_is_true (json_object_get (result, "old_keys_ended")))
+            snprintf (line, sizeof line,
+                      "OVERLAP ENDED: the key file in use stopped working on %s; install the "
+                      "new one and restart",
+                      a);
+        else
+            snprintf (line, sizeof line,
+                      "rotated: the key file in use works until %s (%s left); install the new "
+                      "one and restart",
+                      a, cli_fmt_duration (b, sizeof b, end > now ? end - now : 0));
         status_text_line ("keys", line);
     }
     if (json_is_true (json_object_get (result, "expelled")))

@@ -705,8 +705,16 @@ roster_member_previous_active (const roster_member_t *member, uint64_t now_ms)
 {
     if (!member->has_previous || !roster_member_active (member, now_ms))
         return false;
+    return now_ms < roster_member_previous_end_ms (member);
+}
+
+uint64_t
+roster_member_previous_end_ms (const roster_member_t *member)
+{
+    if (!member->has_previous)
+        return 0;
     time_t t = roster_text_day_start (member->previous_until);
-    return t > 0 && now_ms < (uint64_t) t * 1000u;
+    return t > 0 ? (uint64_t) t * 1000u : 0;
 }
 
 void

@@ -121,6 +121,9 @@ bool roster_member_active (const roster_member_t *member, uint64_t now_ms);
 /*  The member's previous keys are still accepted at now_ms (before 00:00
  *  UTC of previous_until). */
 bool roster_member_previous_active (const roster_member_t *member, uint64_t now_ms);
+/*  When the member's previous keys stop (00:00 UTC of previous_until), in
+ *  ms since the epoch; 0 when it has none (or the date is unreadable). */
+uint64_t roster_member_previous_end_ms (const roster_member_t *member);
 
 /*  The municipality of a gemeente: its name without a leading "Gemeente "
  *  ("Gemeente Sittard-Geleen"), else its id without "gemeente-". */

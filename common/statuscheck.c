@@ -7,6 +7,8 @@
 
 enum {
     C_EXPELLED,
+    C_KEYS_OVERLAP_ENDED,
+    C_KEYS_OVERLAP_ENDING,
     C_STATUS_INCOMPLETE,
     C_MEMBER_ALARMS,
     C_NODE_ALARMS,
@@ -33,6 +35,12 @@ enum {
 static const statuscheck_t s_checks[C_COUNT] = {
     [C_EXPELLED] = {"expelled", STATUSCHECK_CRITICAL,
                     "this node is no longer accepted by the federation"},
+    [C_KEYS_OVERLAP_ENDED] = {"keys_overlap_ended", STATUSCHECK_CRITICAL,
+                              "this node's keys were rotated and the overlap is over: its key "
+                              "file is no longer accepted"},
+    [C_KEYS_OVERLAP_ENDING] = {"keys_overlap_ending", STATUSCHECK_WARNING,
+                               "this node's keys were rotated: the key file in use stops "
+                               "working within 7 days"},
     [C_STATUS_INCOMPLETE] = {"status_incomplete", STATUSCHECK_CRITICAL,
                              "parts of the status cannot be read: their checks cannot be made"},
     [C_MEMBER_ALARMS] = {"member_alarms", STATUSCHECK_CRITICAL,
@@ -141,6 +149,8 @@ statuscheck_run (json_t *r, statuscheck_fn *fn, void *arg)
     json_t *retention = json_object_get (r, "retention");
     json_t *spool = json_object_get (r, "spool");
     n[C_EXPELLED] = json_is_true (json_object_get (r, "expelled"));
+    n[C_KEYS_OVERLAP_ENDED] = json_is_true (json_object_get (r, "old_keys_ended"));
+    n[C_KEYS_OVERLAP_ENDING] = json_is_true (json_object_get (r, "old_keys_ending"));
     /*  A part the node could not read (node_status_unreadable): its own
      *  checks below count it as nothing raised, so this one is critical. */
     n[C_STATUS_INCOMPLETE] = s_count (r, "unreadable");
@@ -202,6 +212,14 @@ statuscheck_run (json_t *r, statuscheck_fn *fn, void *arg)
                 snprintf (text + used, sizeof text - used, "%s %s", i ? "," : "",
                           section ? section : "?");
             }
+        }
+        /*  When the key file in use stops (or stopped) working. */
+        if ((c == C_KEYS_OVERLAP_ENDED || c == C_KEYS_OVERLAP_ENDING) && n[c]) {
+            const char *until = json_string_value (json_object_get (r, "old_keys_until"));
+            snprintf (text, sizeof text,
+                      "the key file in use %s at 00:00 UTC on %s: install the new one and restart",
+                      c == C_KEYS_OVERLAP_ENDED ? "stopped working" : "stops working",
+                      until ? until : "?");
         }
         /*  How many members there are, beside their alarms. */
         if (c == C_MEMBER_ALARMS)

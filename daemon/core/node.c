@@ -403,6 +403,28 @@ node_meta_set (node_t *self, const char *key, uint64_t value, kt_reason_t *reaso
 
 /* ---- local API ---------------------------------------------------------- */
 
+/*  How long before the overlap of a key rotation ends a node still on its
+ *  old key file warns (keys_overlap_ending): a week, the default overlap
+ *  (docs/OPERATIONS.md, "Rotating this node's keys"). */
+#define NODE_OLD_KEYS_WARN_MS (7ull * 24 * 3600 * 1000)
+
+/*  A key rotation this node has not followed yet: until when its current
+ *  key file still works, and whether that ends within the week or has
+ *  ended (the checks keys_overlap_ending and keys_overlap_ended). */
+static void
+s_status_old_keys (json_t *r, const roster_member_t *me, uint64_t now)
+{
+    uint64_t end = roster_member_previous_end_ms (me);
+    json_object_set_new (r, "old_keys_until", json_string (me->previous_until));
+    json_object_set_new (r, "old_keys_end_ms", json_integer ((json_int_t) end));
+    /*  An end the roster parser let through but we cannot read: ended
+     *  (fails closed, as roster_member_previous_active does). */
+    if (now >= end)
+        json_object_set_new (r, "old_keys_ended", json_true ());
+    else if (end - now <= NODE_OLD_KEYS_WARN_MS)
+        json_object_set_new (r, "old_keys_ending", json_true ());
+}
+
 json_t *
 node_status (node_t *self)
 {
@@ -417,10 +439,8 @@ node_status (node_t *self)
                          json_string (keyring_roster (self->keyring)->federation));
     if (self->expelled)
         json_object_set_new (r, "expelled", json_true ());
-    /*  A key rotation this node has not followed yet: until when its
-     *  current key file still works. */
     if (keyring_self_previous (self->keyring))
-        json_object_set_new (r, "old_keys_until", json_string (me->previous_until));
+        s_status_old_keys (r, me, kt_now_ms ());
     node_audit_status (self, r);
     self->role->status (self, r);
     return r;

@@ -84,6 +84,7 @@ JSON
 cat > "$T/partner.json" <<JSON
 {"node": "politie-x", "kind": "politie", "role": "kernpartij", "software_version": "0.1.0",
  "uptime_s": 100, "roster_version": 3, "key_age_days": 10,
+ "old_keys_until": "2026-01-02", "old_keys_end_ms": $((NOW - 60000)), "old_keys_ended": true,
  "alarms": ["link_down", "log_alarm"],
  "link": {"peer": "uitvoerder-x", "up": false, "last_seen_ms": 0, "rtt_us": 0},
  "outbox": {"depth": 0, "oldest_ms": 0, "oldest_undelivered_ms": 0, "delivered": 0, "refused": 0},
@@ -108,8 +109,10 @@ uitv_check=$(fake status --check) && fail "status --check is OK for everything r
 cp "$T/partner.json" "$T/status.json"
 partner_text=$(fake status)
 # The spool that cannot be read hides the warning of its rejected files:
-# the third answer raises that one.
-jq '.spool = {"error": "cannot read the spool: Permission denied"}' "$T/partner.json" > "$T/status.json"
+# the third answer raises that one, and a key file that still works.
+jq --argjson until_ms $((NOW + 3 * 86400000)) '.spool = {"error": "cannot read the spool: Permission denied"}
+    | del(.old_keys_ended) | .old_keys_until = "2026-01-09" | .old_keys_end_ms = $until_ms
+    | .old_keys_ending = true' "$T/partner.json" > "$T/status.json"
 spool_text=$(fake status)
 for c in $checks; do
     grep -Eq "^check +(CRITICAL|WARNING) $c: " <<< "$uitv_text"$'\n'"$partner_text"$'\n'"$spool_text" \
@@ -140,10 +143,13 @@ for want in \
     grep -Eq "$want" <<< "$uitv_text" || fail "the uitvoerder's text lacks /$want/: $uitv_text"
 done
 for want in '^alarms +link_down,log_alarm$' \
+    '^keys +OVERLAP ENDED: the key file in use stopped working on 2026-01-02; install the new one and restart$' \
     '^log witness +checkpoint size 9 verified, 2 receipts proven, 0 pending, 1 alarm$' \
     '^ALARM +the log witness, .* UTC: two different trees of size 9'; do
     grep -Eq "$want" <<< "$partner_text" || fail "the partner's text lacks /$want/: $partner_text"
 done
+grep -Eq '^keys +rotated: the key file in use works until 2026-01-09 \((2 d 23 h|3 d)' <<< "$spool_text" \
+    || fail "the keys line does not say what is left: $spool_text"
 pass "the text names the file, the incidents and their deadline, the checkpoint, the peerings, the witness"
 
 # ---- real daemons ----------------------------------------------------------
