@@ -80,6 +80,20 @@ s_print_spool (json_t *spool, uint64_t now)
     status_text_line ("spool", line);
     if (json_is_string (json_object_get (spool, "warning")))
         status_text_line ("warning", cli_json_str (spool, "warning", a, sizeof a));
+    /*  Files neither forwarded nor rejected yet (spool_file_stuck). */
+    uint64_t stuck = 0, oldest = 0;
+    if (!cli_json_uint (spool, "waiting", &waiting))
+        return;
+    cli_json_uint (spool, "waiting_stuck", &stuck);
+    if (waiting && cli_json_uint (spool, "oldest_waiting_ms", &oldest))
+        snprintf (line, sizeof line, "%llu file%s, the oldest for %s%s",
+                  (unsigned long long) waiting, waiting == 1 ? "" : "s",
+                  cli_fmt_duration (d, sizeof d, now > oldest ? now - oldest : 0),
+                  stuck ? " (STUCK: neither forwarded nor rejected; see the journal's spool lines)"
+                        : "");
+    else
+        snprintf (line, sizeof line, "none");
+    status_text_line ("spool waiting", line);
 }
 
 /*  art. 13: what is due, the four weeks' warnings of subjects the

@@ -26,6 +26,7 @@ enum {
     C_INFORMATIEPLICHT_RETENTION,
     C_SPOOL_UNREADABLE,
     C_SPOOL_REJECTED_EXPIRING,
+    C_SPOOL_FILE_STUCK,
     C_PEER_LOG_ALARMS,
     C_PEER_DOWN,
     C_EXPIRED_MESSAGES,
@@ -75,6 +76,8 @@ static const statuscheck_t s_checks[C_COUNT] = {
                             "the intake spool cannot be read or used: nothing new is forwarded"},
     [C_SPOOL_REJECTED_EXPIRING] = {"spool_rejected_expiring", STATUSCHECK_WARNING,
                                    "rejected spool files are removed within 2 days"},
+    [C_SPOOL_FILE_STUCK] = {"spool_file_stuck", STATUSCHECK_WARNING,
+                            "a spool file waits over 15 minutes, neither forwarded nor rejected"},
     [C_PEER_LOG_ALARMS] = {"peer_log_alarms", STATUSCHECK_CRITICAL,
                            "a peered federation's log showed a fork or a rollback"},
     [C_PEER_DOWN] = {"peer_down", STATUSCHECK_WARNING,
@@ -106,6 +109,8 @@ static const s_summary_t s_summaries[C_COUNT] = {
     [C_INFORMATIEPLICHT_REVIEW] = {NULL, "informatieplicht deferral(s) due for review"},
     [C_INFORMATIEPLICHT_RETENTION] = {NULL, "person(s) not informed, archived or destroyed within "
                                             "4 weeks"},
+    [C_SPOOL_FILE_STUCK] = {NULL, "spool file(s) waiting over 15 minutes, neither forwarded nor "
+                                  "rejected"},
     [C_PEER_LOG_ALARMS] = {NULL, "peered federation(s) whose log showed a fork or rollback"},
     [C_PEER_DOWN] = {NULL, "peered federation(s) not connected"},
     [C_EXPIRED_MESSAGES] = {NULL, "message(s) to members expired undelivered within 7 days"},
@@ -179,6 +184,7 @@ statuscheck_run (json_t *r, statuscheck_fn *fn, void *arg)
     n[C_SPOOL_UNREADABLE] = json_is_string (json_object_get (spool, "error"));
     n[C_SPOOL_REJECTED_EXPIRING] =
         !n[C_SPOOL_UNREADABLE] && json_is_string (json_object_get (spool, "warning"));
+    n[C_SPOOL_FILE_STUCK] = s_uint (spool, "waiting_stuck");
 
     json_array_foreach (json_object_get (r, "peerings"), i, x)
     {

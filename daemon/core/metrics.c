@@ -372,6 +372,24 @@ s_render_role (text_t *t, json_t *view, uint64_t now)
         s_render_link (t, view, now);
 }
 
+/*  The police spool's files that wait, neither forwarded nor rejected
+ *  (spool_file_stuck), from its status; nothing where there is no spool
+ *  or it cannot be read (spool_unreadable says so). */
+static void
+s_render_spool (text_t *t, json_t *spool, uint64_t now)
+{
+    if (!json_is_integer (json_object_get (spool, "waiting")))
+        return;
+    s_family (t, "keten_spool_waiting_files", "gauge",
+              "Files in the intake spool and its work/ not yet forwarded or rejected");
+    s_put (t, "keten_spool_waiting_files %llu\n", (unsigned long long) s_uint (spool, "waiting"));
+    s_family (t, "keten_spool_oldest_waiting_seconds", "gauge",
+              "How long the oldest of them has waited (0: none waits)");
+    uint64_t oldest = s_uint (spool, "oldest_waiting_ms");
+    s_put (t, "keten_spool_oldest_waiting_seconds %.3f\n",
+           oldest && now > oldest ? (double) (now - oldest) / 1000.0 : 0.0);
+}
+
 static void
 s_render_check (void *arg, const statuscheck_t *check, uint64_t count, const char *summary)
 {
@@ -423,6 +441,7 @@ metrics_node_render (void *arg)
     json_decref (view);
     json_t *status = node_status (self);
     if (status) {
+        s_render_spool (&t, json_object_get (status, "spool"), now);
         s_family (&t, "keten_check", "gauge",
                   "What `keten status --check` judges, one series per check: how many "
                   "are raised (0: none)");

@@ -559,6 +559,29 @@ s_spool_status (spool_t *spool, spool_retain_t *retain, const char *state_dir)
     return o;
 }
 
+/*  The spool's files that wait, neither forwarded nor rejected, into its
+ *  status o: how many, since when the oldest, and how many for over
+ *  SPOOL_STUCK_MS (the warning spool_file_stuck).  Not with the spool's
+ *  error (nothing is looked at then); a look that fails now is named in r
+ *  (status_incomplete), not shown as none. */
+static void
+s_spool_waiting (spool_t *spool, json_t *o, json_t *r)
+{
+    if (!json_is_object (o) || json_object_get (o, "error"))
+        return;
+    spool_waiting_t w;
+    kt_reason_t reason;
+    if (spool_waiting (spool, kt_now_ms (), &w, &reason) != 0) {
+        kt_log (KT_LOG_ERROR, "status spool_waiting_unreadable reason=\"%s\"", reason.text);
+        node_status_unreadable (r, "spool.waiting", reason.text);
+        return;
+    }
+    json_object_set_new (o, "waiting", json_integer ((json_int_t) w.waiting));
+    json_object_set_new (o, "waiting_stuck", json_integer ((json_int_t) w.stuck));
+    json_object_set_new (o, "oldest_waiting_ms",
+                         w.oldest_ms ? json_integer ((json_int_t) w.oldest_ms) : json_null ());
+}
+
 /*  status: what this member verified of the uitvoerder's log (and any
  *  alarm), its link and its outbox, and on the police node its spool. */
 static void
@@ -573,9 +596,11 @@ s_status (node_t *self, json_t *r)
     else
         node_status_unreadable (r, "log_witness", "the witness's alarms cannot be read");
     s_link_status (self, r);
-    if (p->retain)
-        json_object_set_new (r, "spool",
-                             s_spool_status (p->spool, p->retain, self->config.spool_state_dir));
+    if (p->retain) {
+        json_t *spool = s_spool_status (p->spool, p->retain, self->config.spool_state_dir);
+        s_spool_waiting (p->spool, spool, r);
+        json_object_set_new (r, "spool", spool);
+    }
     json_t *retention = partner_retention_summary (self);
     if (json_is_string (json_object_get (retention, "error")))
         node_status_unreadable (r, "retention",

@@ -1994,6 +1994,65 @@ spool_health (const spool_t *self, kt_reason_t *reason)
     return -1;
 }
 
+/*  Bounds the look of spool_waiting at each directory: a spool of more
+ *  is long past the warning anyway. */
+#define SPOOL_WAITING_MAX 100000
+
+/*  Add the candidates of directory dir_fd (path base/sub) to w. */
+static int
+s_waiting_in (int dir_fd, const char *base, const char *sub, uint64_t now_ms, spool_waiting_t *w,
+              kt_reason_t *reason)
+{
+    int fd = dup (dir_fd);
+    DIR *dir = fd >= 0 ? fdopendir (fd) : NULL;
+    if (!dir) {
+        int err = errno;
+        if (fd >= 0)
+            close (fd);
+        return kt_fail (reason, "cannot read %s%s: %s", base, sub, strerror (err));
+    }
+    rewinddir (dir);
+    struct dirent *de;
+    size_t looked = 0;
+    int err = 0;
+    for (errno = 0; looked < SPOOL_WAITING_MAX && (de = readdir (dir)); errno = 0, looked++) {
+        struct stat st;
+        if (!s_is_candidate (de->d_name))
+            continue;
+        if (fstatat (dirfd (dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+            if (errno == ENOENT)
+                continue; /* claimed, or finished, since it was listed */
+            err = errno;
+            break;
+        }
+        /*  A ctime before 1970 or ahead of our clock (another machine's,
+         *  on a share) waits since now. */
+        uint64_t at = st.st_ctim.tv_sec > 0 ? (uint64_t) st.st_ctim.tv_sec * 1000u +
+                                                  (uint64_t) st.st_ctim.tv_nsec / 1000000u
+                                            : now_ms;
+        if (at > now_ms)
+            at = now_ms;
+        w->waiting++;
+        if (!w->oldest_ms || at < w->oldest_ms)
+            w->oldest_ms = at;
+        if (now_ms - at >= SPOOL_STUCK_MS)
+            w->stuck++;
+    }
+    if (!err)
+        err = errno;
+    closedir (dir);
+    return err ? kt_fail (reason, "cannot read %s%s: %s", base, sub, strerror (err)) : 0;
+}
+
+int
+spool_waiting (const spool_t *self, uint64_t now_ms, spool_waiting_t *out, kt_reason_t *reason)
+{
+    memset (out, 0, sizeof *out);
+    if (s_waiting_in (self->work_fd, self->state, "/work", now_ms, out, reason) != 0)
+        return -1;
+    return s_waiting_in (self->dir_fd, self->dir, "", now_ms, out, reason);
+}
+
 int
 spool_record (spool_t *self, const spool_file_t *file, const uint8_t id[KT_ID_LEN],
               kt_reason_t *reason)

@@ -99,6 +99,28 @@ size_t spool_scan (spool_t *self, spool_file_t *files, size_t max);
  *  not be read.  For the node's status (the spool's error, which
  *  `keten status --check` and the metrics raise). */
 int spool_health (const spool_t *self, kt_reason_t *reason);
+
+/*  A file waits this long, neither forwarded nor rejected, before the
+ *  status warns of it (spool_file_stuck): a healthy node claims a file
+ *  within a scan (intake/spool-poll-ms, at most a minute) and a burst of
+ *  thousands within minutes (docs/SIGNAL-FORMAT.md, "Files that wait"). */
+#define SPOOL_STUCK_MS (15ull * 60 * 1000)
+
+/*  The files that wait to be forwarded or rejected: the candidates in
+ *  the spool (not claimed yet) and in work/ (claimed, not finished). */
+typedef struct {
+    uint64_t waiting;   /* how many */
+    uint64_t stuck;     /* of them, waiting SPOOL_STUCK_MS or longer */
+    uint64_t oldest_ms; /* since when the oldest waits (its ctime); 0: none */
+} spool_waiting_t;
+/*  Look at the spool and work/ as they are now (not as the last scan saw
+ *  them: a scan that does not run must not hide a file).  Each file waits
+ *  since its ctime (a writer cannot set it): in the spool its last change,
+ *  normally the writer's rename into it; in work/ the claim.  At most
+ *  100,000 entries of each are looked at.  0, or -1 with reason (a
+ *  directory that cannot be read now). */
+int spool_waiting (const spool_t *self, uint64_t now_ms, spool_waiting_t *out, kt_reason_t *reason);
+
 /*  Record a file as forwarded as message id, inside the caller's
  *  transaction. */
 int spool_record (spool_t *self, const spool_file_t *file, const uint8_t id[KT_ID_LEN],

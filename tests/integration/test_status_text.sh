@@ -92,7 +92,8 @@ cat > "$T/partner.json" <<JSON
  "log_witness": {"checkpoint_size": 9, "checkpoint_root": "ab", "receipts_proven": 2, "pending": 0,
                  "alarms": [{"at_ms": $((NOW - 5000)), "what": "two different trees of size 9"}]},
  "spool": {"rejected_waiting": 1, "rejected_keep_days": 14, "next_removal_ms": $((NOW + 3600000)),
-           "rejected_removed_within_2_days": 1, "warning": "1 rejected spool file will be removed within 2 days"},
+           "rejected_removed_within_2_days": 1, "warning": "1 rejected spool file will be removed within 2 days",
+           "waiting": 2, "waiting_stuck": 1, "oldest_waiting_ms": $((NOW - 1200000))},
  "retention": {"warnings": [], "due": 0, "unconfirmed": []}}
 JSON
 
@@ -144,6 +145,7 @@ for want in \
 done
 for want in '^alarms +link_down,log_alarm$' \
     '^keys +OVERLAP ENDED: the key file in use stopped working on 2026-01-02; install the new one and restart$' \
+    '^spool waiting +2 files, the oldest for 20 min [0-9]+ s \(STUCK: ' \
     '^log witness +checkpoint size 9 verified, 2 receipts proven, 0 pending, 1 alarm$' \
     '^ALARM +the log witness, .* UTC: two different trees of size 9'; do
     grep -Eq "$want" <<< "$partner_text" || fail "the partner's text lacks /$want/: $partner_text"
