@@ -604,6 +604,13 @@ test_rotation_keeps_the_old_keys_for_the_overlap_only (void **state)
     uint64_t now = kt_now_ms ();
     assert_true (roster_member_previous_active (p, now));
     assert_false (roster_member_previous_active (p, now + 8 * 86400000ull));
+    /*  They end at 00:00 UTC on previous-until, 7 to 8 days from now (what
+     *  the status's keys_overlap_ending and _ended read). */
+    uint64_t end = roster_member_previous_end_ms (p);
+    assert_int_equal (end % 86400000ull, 0);
+    assert_true (end > now + 7 * 86400000ull && end <= now + 8 * 86400000ull);
+    assert_true (roster_member_previous_active (p, end - 1));
+    assert_false (roster_member_previous_active (p, end));
     /*  Both transport keys find politie, the old one only in the overlap. */
     const uint8_t *old_tpk = f->keys[POLITIE]->pub.transport_pk;
     assert_ptr_equal (roster_find_transport (v4, f->keys[NCTV]->pub.transport_pk, now), p);
@@ -619,6 +626,7 @@ test_rotation_without_overlap_drops_the_old_keys (void **state)
     roster_t *v4 = s_rotate_politie (f, 0);
     const roster_member_t *p = roster_find (v4, s_ids[POLITIE]);
     assert_false (p->has_previous);
+    assert_int_equal (roster_member_previous_end_ms (p), 0);
     assert_null (roster_find_transport (v4, f->keys[POLITIE]->pub.transport_pk, kt_now_ms ()));
     assert_null (strstr (f->note, "previous-"));
     roster_destroy (&v4);

@@ -139,6 +139,36 @@ test_messages_expired_this_week_are_a_warning (void **state)
     assert_string_equal (r.summary[i], "3 message(s) to members expired undelivered within 7 days");
 }
 
+/*  A node on its old key file: a warning in the overlap's last week, a
+ *  critical once it is over, each naming the day; spool files that waited
+ *  15 minutes: a warning counting them.  Nothing without the fields. */
+static void
+test_old_keys_and_stuck_spool_files (void **state)
+{
+    (void) state;
+    size_t ending, ended, stuck;
+    assert_int_equal (s_find ("keys_overlap_ending", &ending)->level, STATUSCHECK_WARNING);
+    assert_int_equal (s_find ("keys_overlap_ended", &ended)->level, STATUSCHECK_CRITICAL);
+    assert_int_equal (s_find ("spool_file_stuck", &stuck)->level, STATUSCHECK_WARNING);
+    s_run_t r = s_run ("{\"old_keys_until\": \"2027-01-07\", \"spool\": {\"waiting\": 3}}");
+    assert_int_equal (r.count[ending] + r.count[ended] + r.count[stuck], 0);
+    r = s_run ("{\"old_keys_until\": \"2027-01-07\", \"old_keys_ending\": true,"
+               " \"spool\": {\"waiting\": 3, \"waiting_stuck\": 2}}");
+    assert_int_equal (r.count[ending], 1);
+    assert_int_equal (r.count[ended], 0);
+    assert_string_equal (r.summary[ending], "the key file in use stops working at 00:00 UTC on "
+                                            "2027-01-07: install the new one and restart");
+    assert_int_equal (r.count[stuck], 2);
+    assert_string_equal (r.summary[stuck],
+                         "2 spool file(s) waiting over 15 minutes, neither forwarded nor rejected");
+    assert_int_equal (r.level, STATUSCHECK_WARNING);
+    r = s_run ("{\"old_keys_until\": \"2027-01-07\", \"old_keys_ended\": true}");
+    assert_int_equal (r.count[ended], 1);
+    assert_string_equal (r.summary[ended], "the key file in use stopped working at 00:00 UTC on "
+                                           "2027-01-07: install the new one and restart");
+    assert_int_equal (r.level, STATUSCHECK_CRITICAL);
+}
+
 int
 main (void)
 {
@@ -146,6 +176,7 @@ main (void)
         cmocka_unit_test (test_every_check_has_one_name_and_is_run_every_time),
         cmocka_unit_test (test_a_part_that_cannot_be_read_is_critical_and_named),
         cmocka_unit_test (test_messages_expired_this_week_are_a_warning),
+        cmocka_unit_test (test_old_keys_and_stuck_spool_files),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
