@@ -74,22 +74,24 @@ wait_until 10 forwarded 1 || fail "the other file was not forwarded"
 waiting_is 1 || fail "a file forwarded still counts as waiting"
 pass "a file that cannot be claimed counts as waiting from its ctime; one forwarded does not"
 
-# 14 minutes on: still within the 15.
-kt_restart_all_at +14m "$UITV" "$P"
-waiting_is 1 || fail "the file is no longer waiting at +14m"
+# The clocks set from the file's ctime: 14 minutes after it, within the 15.
+since() { echo "+$((dropped_ms / 1000 + $1 - $(date +%s)))"; }
+kt_restart_all_at "$(since $((14 * 60)))" "$UITV" "$P"
+waiting_is 1 || fail "the file is no longer waiting 14 minutes on"
 [ "$(sp waiting_stuck)" = 0 ] || fail "stuck after 14 minutes"
 [ "$(metric 'keten_check{check="spool_file_stuck"')" = 0 ] || fail "keten_check spool_file_stuck not 0"
 pass "after 14 minutes nothing is raised"
 
-# 16 minutes on: the warning, everywhere.
-kt_restart_all_at +16m "$UITV" "$P"
+# 16 minutes after it: the warning, everywhere.
+off=$(since $((16 * 60)))
+kt_restart_all_at "$off" "$UITV" "$P"
 [ "$(sp waiting_stuck)" = 1 ] || fail "not stuck after 16 minutes: $(jfield "$P" .spool)"
-wait_until 20 link_up "$P" || fail "no link at +16m"
+wait_until 20 link_up "$P" || fail "no link 16 minutes on"
 check_out "$P"
 [ $rc = 1 ] || fail "status --check exits $rc, not 1 (WARNING): $(cat "$T/check.out")"
 grep -q "1 spool file(s) waiting over 15 minutes, neither forwarded nor rejected" "$T/check.out" \
     || fail "status --check does not say it: $(cat "$T/check.out")"
-text_at +16m
+text_at "$off"
 grep -q "^check *WARNING spool_file_stuck: 1 spool file(s) waiting over 15 minutes" "$T/text" \
     || fail "the text has no check line: $(cat "$T/text")"
 grep -Eq "^spool waiting +1 file, the oldest for 16 min [0-9]+ s \(STUCK: " "$T/text" \
