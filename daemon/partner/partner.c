@@ -337,6 +337,13 @@ partner_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
         int alarm = witness_alarm_read (p->witness, &why);
         hb.log_alarm = alarm == 1;
         hb.log_witness_unreadable = alarm < 0;
+        if (alarm < 0 && now - p->witness_unreadable_logged_ms >= 60000) {
+            p->witness_unreadable_logged_ms = now;
+            kt_log (KT_LOG_ERROR,
+                    "witness alarms_unreadable reason=\"%s\": the uitvoerder is told "
+                    "log_witness_unreadable",
+                    why.text);
+        }
     }
     hb.key_age_s = metrics_key_age_ms (self, now) / 1000;
     /*  Our own storage alarm, so that the uitvoerder, which watches the

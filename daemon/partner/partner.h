@@ -100,6 +100,9 @@ typedef struct {
     const keyring_peer_t *hub; /* the uitvoerder */
     bool link_up;
     uint64_t hub_last_seen_ms;
+    /*  When the heartbeat last said why the witness cannot be read (at
+     *  most once a minute in the journal). */
+    uint64_t witness_unreadable_logged_ms;
     uint64_t hub_rtt_us;
     uint64_t hub_bundle_max; /* the largest bundle the uitvoerder takes; 0: none */
     /*  The largest message the uitvoerder said it takes, kept across a

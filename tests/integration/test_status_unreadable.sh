@@ -148,6 +148,11 @@ check "$UITV"
 kt "$UITV" status | grep -q "^politie-test: the member's log witness cannot be read" \
     || fail "the uitvoerder's text does not say it: $(kt "$UITV" status)"
 wait_until 5 metric_witness 1 || fail "no keten_member_alarm log_witness_unreadable 1 in the metrics"
+# The member's journal says why, once a minute, not at every heartbeat.
+grep -q 'witness alarms_unreadable reason=".*no such table: witness_alarm' "$T/politie-test.log" \
+    || fail "politie's journal does not say why its witness cannot be read"
+[ "$(grep -c 'witness alarms_unreadable' "$T/politie-test.log")" = 1 ] \
+    || fail "politie's journal repeats the unreadable witness: $(grep -c 'witness alarms_unreadable' "$T/politie-test.log")"
 rename "$db" witness_alarm_away witness_alarm
 check politie-test
 [ "$CHECK_RC" = 0 ] || fail "politie not OK once readable again: $CHECK"
