@@ -201,24 +201,25 @@ uitvoerder_member_online (const node_t *self, const member_link_t *link, uint64_
 /*  The run of the member's ketend this heartbeat came from: a copy of
  *  the node beside the original raises duplicate_instance (the journal
  *  says it once, with both runs' first bytes, which each copy's journal
- *  names at its start).  An older member names none: nothing is judged. */
+ *  names at its start).  A member that never named its run (an older
+ *  release) is not judged; once it has, a heartbeat naming none is a run
+ *  of its own (shown as 00000000).  On the monotonic clock. */
 static void
 s_instance_heard (node_t *self, member_link_t *link, const char *member,
                   const ProtobufCBinaryData *id, uint64_t now)
 {
     member_instances_t *w = &link->instances;
-    if (uitvoerder_instance_ended (w, now))
+    uint64_t mono = kt_mono_us () / 1000;
+    if (uitvoerder_instance_ended (w, mono))
         kt_log (KT_LOG_INFO, "member duplicate_instance ended peer=%s", member);
-    if (id->len != UITVOERDER_INSTANCE_LEN)
-        return;
     char was_hex[KT_ID_HEX], now_hex[KT_ID_HEX];
     kt_hex (was_hex, w->cur, 4);
-    if (uitvoerder_instance_heard (w, id->data, now, uitvoerder_online_window_ms (self, link)) ==
-        INSTANCE_DUPLICATE)
+    if (uitvoerder_instance_heard (w, id->data, id->len, mono, now,
+                                   uitvoerder_online_window_ms (self, link)) == INSTANCE_DUPLICATE)
         kt_log (KT_LOG_ERROR,
                 "member duplicate_instance peer=%s instances=%s,%s: two copies of the node run "
                 "with its keys at once (docs/OPERATIONS.md, duplicate_instance)",
-                member, was_hex, kt_hex (now_hex, id->data, 4));
+                member, was_hex, kt_hex (now_hex, w->cur, 4));
 }
 
 static void
@@ -278,7 +279,8 @@ s_on_heartbeat (node_t *self, node_message_t *m)
     reply.echo_mono_us = hb->sent_mono_us;
     reply.bundle_max = self->config.max_message;
     /*  Each copy hears it in the reply to its own heartbeat. */
-    reply.duplicate_instance = uitvoerder_instance_duplicate (&link->instances, now);
+    reply.duplicate_instance =
+        uitvoerder_instance_duplicate (&link->instances, kt_mono_us () / 1000);
     kt_reason_t reason;
     if (node_queue (self, &link->route, KETEN__MESSAGE_TYPE__HEARTBEAT, peer->member->id,
                     &reply.base, &reason) != 0)
@@ -833,6 +835,7 @@ s_federation_status (node_t *self, json_t *result)
     uitvoerder_t *u = uitvoerder_of (self);
     const roster_t *roster = keyring_roster (self->keyring);
     uint64_t now = kt_now_ms ();
+    uint64_t mono = kt_mono_us () / 1000; /* duplicate_instance */
     json_t *members = json_array ();
     size_t n_members = 0, n_online = 0, n_alarms = 0;
     bool relay_unreadable = false, refused_unreadable = false;
@@ -894,7 +897,7 @@ s_federation_status (node_t *self, json_t *result)
             in.refusal_flood = l->refusal_flood_until_ms > now;
             in.storage_failing = l->storage_failing;
             in.log_witness_unreadable = l->log_witness_unreadable;
-            in.duplicate_instance = uitvoerder_instance_duplicate (&l->instances, now);
+            in.duplicate_instance = uitvoerder_instance_duplicate (&l->instances, mono);
             in.relay_oldest_ms = relay_oldest_ms;
             in.online_for_ms = online && now > l->online_since_ms ? now - l->online_since_ms : 0;
             alarms = metrics_alarms (&in);
@@ -926,7 +929,7 @@ s_federation_status (node_t *self, json_t *result)
          *  member that has left, as its alarms). */
         json_object_set_new (
             row, "duplicate_instance",
-            json_boolean (!left && uitvoerder_instance_duplicate (&l->instances, now)));
+            json_boolean (!left && uitvoerder_instance_duplicate (&l->instances, mono)));
         json_object_set_new (row, "duplicate_last_ms",
                              json_integer ((json_int_t) l->instances.duplicate_last_ms));
         json_object_set_new (row, "heartbeat_ms", json_integer ((json_int_t) l->heartbeat_ms));

@@ -33,18 +33,26 @@ extern const node_role_t uitvoerder_role;
 /*  The length of a member's instance id (Heartbeat.instance_id). */
 #define UITVOERDER_INSTANCE_LEN 16
 
+/*  How many runs taken over from while alive are remembered: three or
+ *  more copies whose heartbeats arrive in turn are still seen. */
+#define UITVOERDER_INSTANCE_TAKEN 4
+
 /*  The runs of a member's ketend its heartbeats named (instance_id), to
  *  tell a copy of the node running beside the original from a restart
- *  (docs/OPERATIONS.md, duplicate_instance). */
+ *  (docs/OPERATIONS.md, duplicate_instance).  In memory only.  The
+ *  decision runs on the monotonic clock (mono: ms, kt_mono_us () / 1000),
+ *  so that a wall clock set back or forth changes nothing. */
 typedef struct {
+    bool named;                           /* it sent an id this run of ours */
     uint8_t cur[UITVOERDER_INSTANCE_LEN]; /* the run heard from last */
-    uint64_t cur_seen_ms;                 /* when; 0: none heard */
-    /*  The run before it, if it was still alive (heard within the online
-     *  window) when another took over; prev_seen_ms 0: none such. */
-    uint8_t prev[UITVOERDER_INSTANCE_LEN];
-    uint64_t prev_seen_ms;
-    uint64_t duplicate_since_ms; /* the alarm raised at; 0: not raised */
-    uint64_t duplicate_last_ms;  /* two runs last seen alive at once */
+    uint64_t cur_seen;                    /* when (mono); 0: none heard */
+    /*  The runs another took over from while they were still alive
+     *  (heard within the online window), the oldest first. */
+    uint8_t taken[UITVOERDER_INSTANCE_TAKEN][UITVOERDER_INSTANCE_LEN];
+    size_t n_taken;
+    uint64_t duplicate_since;   /* the alarm raised at (mono); 0: not raised */
+    uint64_t duplicate_last;    /* two runs last seen alive at once (mono) */
+    uint64_t duplicate_last_ms; /* the same by the wall clock, to show */
 } member_instances_t;
 
 /*  How long duplicate_instance stays raised after two runs were last
@@ -54,6 +62,7 @@ typedef struct {
 #define UITVOERDER_DUPLICATE_HOLD_MS 3600000ull
 
 typedef enum {
+    INSTANCE_UNJUDGED,  /* no id, from a member that never sent one */
     INSTANCE_SAME,      /* the run heard from before (or the first) */
     INSTANCE_NEW,       /* another run: a restart, as far as is known */
     INSTANCE_DUPLICATE, /* a run heard again after another took over while it was
@@ -61,17 +70,19 @@ typedef enum {
     INSTANCE_AGAIN,     /* the same, while the alarm is raised */
 } instance_heard_t;
 
-/*  A heartbeat of run id at now_ms; window_ms: how long a run counts as
- *  alive after it was heard (the member's online window). */
-instance_heard_t uitvoerder_instance_heard (member_instances_t *w,
-                                            const uint8_t id[UITVOERDER_INSTANCE_LEN],
-                                            uint64_t now_ms, uint64_t window_ms);
-/*  Whether duplicate_instance is raised at now_ms: two runs were seen
+/*  A heartbeat naming run id (len bytes; anything but
+ *  UITVOERDER_INSTANCE_LEN is no id) at mono (ms, monotonic) and wall_ms;
+ *  window_ms: how long a run counts as alive after it was heard (the
+ *  member's online window).  No id from a member that sent one during
+ *  this run of ours is a run of its own (an older release beside it). */
+instance_heard_t uitvoerder_instance_heard (member_instances_t *w, const uint8_t *id, size_t len,
+                                            uint64_t mono, uint64_t wall_ms, uint64_t window_ms);
+/*  Whether duplicate_instance is raised at mono: two runs were seen
  *  alive at once within the last UITVOERDER_DUPLICATE_HOLD_MS. */
-bool uitvoerder_instance_duplicate (const member_instances_t *w, uint64_t now_ms);
-/*  Whether a raised alarm's hour is over at now_ms: true once, and w is
+bool uitvoerder_instance_duplicate (const member_instances_t *w, uint64_t mono);
+/*  Whether a raised alarm's hour is over at mono: true once, and w is
  *  then as if none had been raised (the next alternation raises anew). */
-bool uitvoerder_instance_ended (member_instances_t *w, uint64_t now_ms);
+bool uitvoerder_instance_ended (member_instances_t *w, uint64_t mono);
 
 /*  What the uitvoerder knows of each member's link. */
 typedef struct {
