@@ -10,6 +10,10 @@
 # kept roster.txt fail (-P: only that path).  Where strace cannot attach the
 # tests say SKIP, visibly, with the reason.
 source "$(dirname "$0")/lib.sh"
+# One case loses the uitvoerder's state (an old backup restored), so its
+# log goes back: a witness that saw a checkpoint past it raises the alarm,
+# as it must (whether it saw one depends on timing); lib.sh fails on any other.
+KT_LOG_ALARM_OK=1
 kt_federation
 kt_keys om-new om
 kt_keys gemeente-new gemeente
