@@ -70,12 +70,18 @@ partner_agenda_check (const config_t *config, uid_t user, kt_reason_t *reason)
                                   strerror (errno));
         if (!S_ISDIR (st.st_mode))
             return kt_fail (reason, "agenda/ics-dir %s is not a directory", dir);
-        if (!s_user_can_write (dir, &st, user))
+        if (!s_user_can_write (dir, &st, user)) {
+            /*  Not a matter of owner or mode (a read-only file system, as
+             *  the unit's sandbox makes all but its own paths): said as is. */
+            if (user == geteuid () && errno != EACCES && errno != EPERM)
+                return kt_fail (reason, "agenda/ics-dir %s cannot be written: %s", dir,
+                                strerror (errno));
             return kt_fail (reason,
                             "agenda/ics-dir %s is not writable by ketend's user (uid %u); make "
                             "it that user's, e.g. chown keten:keten-weegploeg %s && chmod 2750 "
                             "%s (docs/OPERATIONS.md)",
                             dir, (unsigned) user, dir, dir);
+        }
     }
     if (*config->agenda_hook && hook_check (config->agenda_hook, reason) != 0)
         return -1;
