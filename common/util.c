@@ -522,3 +522,19 @@ kt_remove_write_temps (const char *dir, const char *suffix, kt_reason_t *reason)
     }
     return rc == 0 ? removed : -1;
 }
+
+DIR *
+kt_dir_dup (int dir_fd)
+{
+    int fd = dup (dir_fd);
+    DIR *dir = fd >= 0 ? fdopendir (fd) : NULL;
+    if (!dir) {
+        int err = errno;
+        if (fd >= 0)
+            close (fd);
+        errno = err;
+        return NULL;
+    }
+    rewinddir (dir);
+    return dir;
+}

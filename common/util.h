@@ -8,6 +8,7 @@
 #ifndef KETEN_UTIL_H
 #define KETEN_UTIL_H
 
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -103,5 +104,10 @@ int kt_write_file (const char *path, const void *data, size_t len, int mode, kt_
  *  Nothing else is touched.  Returns how many went, or -1 with reason
  *  (those it could remove are removed). */
 int kt_remove_write_temps (const char *dir, const char *suffix, kt_reason_t *reason);
+
+/*  A listing of the directory dir_fd names, from its start, on a
+ *  duplicate of the descriptor (dir_fd stays open; closedir the result).
+ *  NULL with errno when it cannot be opened. */
+DIR *kt_dir_dup (int dir_fd);
 
 #endif

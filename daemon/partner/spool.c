@@ -622,15 +622,9 @@ s_names (int fd, const char *what, char ***names_p, size_t *n_p, kt_reason_t *re
 {
     *names_p = NULL;
     *n_p = 0;
-    int copy = dup (fd);
-    DIR *d = copy >= 0 ? fdopendir (copy) : NULL;
-    if (!d) {
-        int err = errno;
-        if (copy >= 0)
-            close (copy);
-        return kt_fail (reason, "cannot read %s: %s", what, strerror (err));
-    }
-    rewinddir (d);
+    DIR *d = kt_dir_dup (fd);
+    if (!d)
+        return kt_fail (reason, "cannot read %s: %s", what, strerror (errno));
     char **names = NULL;
     size_t n = 0, cap = 0;
     int err = 0;
@@ -2003,15 +1997,9 @@ static int
 s_waiting_in (int dir_fd, const char *base, const char *sub, uint64_t now_ms, spool_waiting_t *w,
               kt_reason_t *reason)
 {
-    int fd = dup (dir_fd);
-    DIR *dir = fd >= 0 ? fdopendir (fd) : NULL;
-    if (!dir) {
-        int err = errno;
-        if (fd >= 0)
-            close (fd);
-        return kt_fail (reason, "cannot read %s%s: %s", base, sub, strerror (err));
-    }
-    rewinddir (dir);
+    DIR *dir = kt_dir_dup (dir_fd);
+    if (!dir)
+        return kt_fail (reason, "cannot read %s%s: %s", base, sub, strerror (errno));
     struct dirent *de;
     size_t looked = 0;
     int err = 0;

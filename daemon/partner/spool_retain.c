@@ -272,18 +272,14 @@ s_log_failure (spool_retain_t *self, const char *event, unsigned long long ino, 
 static DIR *
 s_opendir (spool_retain_t *self, int dir_fd, const char *sub)
 {
-    int fd = dup (dir_fd);
-    DIR *dir = fd >= 0 ? fdopendir (fd) : NULL;
+    DIR *dir = kt_dir_dup (dir_fd);
     if (!dir) {
         int err = errno;
-        if (fd >= 0)
-            close (fd);
         if (ratelog_due (self->quiet, "retain_unreadable", (uint64_t) dir_fd, kt_mono_us ()))
             kt_log (KT_LOG_ERROR, "spool retain_unreadable dir=%s errno=%d%s", sub, err,
                     ratelog_note (self->quiet));
         return NULL;
     }
-    rewinddir (dir);
     return dir;
 }
 
@@ -524,15 +520,9 @@ spool_retain_status (spool_retain_t *self, uint64_t now_ms, spool_retain_status_
 {
     memset (st, 0, sizeof *st);
     st->keep_days = self->keep_days;
-    int fd = dup (self->rejected_fd);
-    DIR *dir = fd >= 0 ? fdopendir (fd) : NULL;
-    if (!dir) {
-        int err = errno;
-        if (fd >= 0)
-            close (fd);
-        return kt_fail (reason, "cannot read the spool's rejected/: %s", strerror (err));
-    }
-    rewinddir (dir);
+    DIR *dir = kt_dir_dup (self->rejected_fd);
+    if (!dir)
+        return kt_fail (reason, "cannot read the spool's rejected/: %s", strerror (errno));
     uint64_t keep_ms = (uint64_t) self->keep_days * SPOOL_DAY_MS;
     struct dirent *de;
     while ((de = readdir (dir))) {
