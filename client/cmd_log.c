@@ -20,7 +20,8 @@ static const char s_verify_usage[] =
     "Without --file it asks this node's ketend (keten -c CONFIG or -s SOCKET).\n"
     "At a partner: check every kept receipt's inclusion proof against its\n"
     "checkpoint, and that checkpoint against the newest one this node verified\n"
-    "(consistency proofs); exits 1 on a failed proof or a log alarm.\n"
+    "(consistency proofs); exits 1 on a failed proof, a log alarm, or a witness\n"
+    "whose receipts or alarms cannot be read.\n"
     "\n"
     "At the uitvoerder: recompute the whole provenance log (state-dir/log.db)\n"
     "from its entries - indexes without gaps, every leaf hash, every entry\n"
@@ -43,6 +44,14 @@ static int
 s_partner_result (json_t *result, bool as_json)
 {
     json_t *w = json_object_get (result, "witness");
+    if (!json_is_object (w)) {
+        /*  Its witness could not be read: nothing verified, which is no
+         *  "all well". */
+        const char *error = json_string_value (json_object_get (result, "error"));
+        cli_error ("%s", error ? error : "this node's log witness cannot be read");
+        json_decref (result);
+        return CLI_FAIL;
+    }
     uint64_t n = 0, ok = 0, pending = 0, failed = 0, size = 0, bad = 0, unproven = 0;
     cli_json_uint (w, "unproven", &unproven);
     cli_json_uint (w, "receipts", &n);

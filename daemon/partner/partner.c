@@ -458,8 +458,18 @@ s_bundle_max (node_t *self, const node_route_t *route)
     return partner_of (self)->hub_bundle_max;
 }
 
+/*  Whether this member's witness raised an alarm: witness_alarm_read's
+ *  1, 0 or -1 with reason (0 without a witness). */
+static int
+s_witness_alarm (partner_t *p, kt_reason_t *reason)
+{
+    return p->witness ? witness_alarm_read (p->witness, reason) : 0;
+}
+
+/*  The link, the outbox and the alarms into result; log_alarm is
+ *  s_witness_alarm's answer (-1: not known, which the caller names). */
 static void
-s_link_status (node_t *self, json_t *result)
+s_link_status (node_t *self, json_t *result, int log_alarm)
 {
     partner_t *p = partner_of (self);
     uint64_t now = kt_now_ms ();
@@ -489,7 +499,7 @@ s_link_status (node_t *self, json_t *result)
     metrics_alarm_input_t in = {.online = up,
                                 .outbox_depth = (uint64_t) depth,
                                 .oldest_undelivered_ms = (uint64_t) age,
-                                .log_alarm = p->witness && witness_alarm (p->witness),
+                                .log_alarm = log_alarm == 1,
                                 .duplicate_instance = p->hub_duplicate};
     uint64_t conflict_ms;
     uint64_t conflict = node_roster_conflict (self, &conflict_ms);
@@ -597,12 +607,15 @@ s_status (node_t *self, json_t *r)
     partner_t *p = partner_of (self);
     /*  A part that cannot be read is named (node_status_unreadable), not
      *  left to read as "no alarm" or "nothing due". */
+    kt_reason_t why;
+    int alarm = s_witness_alarm (p, &why);
     json_t *witness = witness_status (p->witness);
     if (witness)
         json_object_set_new (r, "log_witness", witness);
-    else
-        node_status_unreadable (r, "log_witness", "the witness's alarms cannot be read");
-    s_link_status (self, r);
+    if (!witness || alarm < 0)
+        node_status_unreadable (r, "log_witness",
+                                alarm < 0 ? why.text : "the witness's alarms cannot be read");
+    s_link_status (self, r, alarm);
     if (p->retain) {
         json_t *spool = s_spool_status (p->spool, p->retain, self->config.spool_state_dir);
         s_spool_waiting (p->spool, spool, r);
@@ -620,7 +633,10 @@ s_metrics (node_t *self, uint64_t now_ms)
 {
     (void) now_ms;
     json_t *r = json_object ();
-    s_link_status (self, r);
+    /*  An alarm not known is not raised here: the status these metrics
+     *  also show names the witness unreadable (status_incomplete). */
+    kt_reason_t why;
+    s_link_status (self, r, s_witness_alarm (partner_of (self), &why));
     json_object_set_new (r, "checkpoint_size",
                          json_integer ((json_int_t) partner_checkpoint_size (self)));
     return r;
@@ -659,9 +675,18 @@ s_log_witness (node_t *self, const api_caller_t *caller, const char *cmd, json_t
 {
     (void) cmd;
     (void) args;
-    apiserver_reply_ok (self->api, caller,
-                        json_pack ("{s:s, s:o}", "role", "partner", "witness",
-                                   witness_verify (partner_of (self)->witness)));
+    /*  A witness that cannot be read verified nothing: said so (witness
+     *  null, and why), not an empty report that would read as "all
+     *  well". */
+    kt_reason_t reason;
+    json_t *w = witness_verify (partner_of (self)->witness, &reason);
+    json_t *r = json_pack ("{s:s, s:o}", "role", "partner", "witness", w ? w : json_null ());
+    if (!w && r) {
+        char error[KT_REASON_MAX + 64];
+        snprintf (error, sizeof error, "this node's log witness cannot be read: %s", reason.text);
+        json_object_set_new (r, "error", json_string (error));
+    }
+    apiserver_reply_ok (self->api, caller, r);
 }
 
 /*  log.reanchor: after a log alarm the operator looked into, follow the

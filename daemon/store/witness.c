@@ -454,13 +454,6 @@ witness_alarm_read (witness_t *self, kt_reason_t *reason)
                       "read the alarms", reason);
 }
 
-bool
-witness_alarm (witness_t *self)
-{
-    kt_reason_t reason;
-    return witness_alarm_read (self, &reason) == 1;
-}
-
 /*  The kept checkpoint; size 0 when none. */
 static void
 s_kept (witness_t *self, uint64_t *size, uint8_t root[32])
@@ -826,8 +819,11 @@ witness_on_heartbeat (witness_t *self, uint64_t now_ms, witness_out_t *out)
      *  that size, only of the kept one, so that is asked for, one a
      *  heartbeat (s_ask: a pair at most once a second), until its answer
      *  joins it to the chain (s_on_checkpoint) or raises the alarm.
-     *  After an alarm nothing is asked: the operator decides first. */
-    if (out->request || witness_alarm (self))
+     *  After an alarm nothing is asked: the operator decides first;
+     *  nor while the alarms cannot be read (one may have been raised:
+     *  the status names the witness unreadable, and its journal why). */
+    kt_reason_t reason;
+    if (out->request || witness_alarm_read (self, &reason) != 0)
         return;
     uint64_t kept_size;
     uint8_t kept_root[32];
@@ -1114,33 +1110,37 @@ s_verify_proofs_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 }
 
 json_t *
-witness_verify (witness_t *self)
+witness_verify (witness_t *self, kt_reason_t *reason)
 {
     uint64_t kept;
     uint8_t kept_root[32];
     s_proofs_write (self);
     s_kept (self, &kept, kept_root);
     verifying_t v = {kept, 0, 0, 0, 0, -1, false, 0, 0, NULL};
-    kt_reason_t reason;
     if (store_each (self->db,
                     "SELECT r.log_index, r.leaf, r.size, r.root, r.path, coalesce(s.state, -1),"
                     " s.root FROM witness_receipt r LEFT JOIN witness_seen s ON s.size = r.size"
                     " ORDER BY r.log_index",
-                    NULL, NULL, s_verify_row, &v, "verify the kept receipts", &reason) != 0 ||
+                    NULL, NULL, s_verify_row, &v, "verify the kept receipts", reason) != 0 ||
         store_each (self->db,
                     "SELECT p.size, p.root, p.n, p.proofs, coalesce(s.state, -1), s.root"
                     " FROM witness_proofs p LEFT JOIN witness_seen s ON s.size = p.size"
                     " ORDER BY p.id",
-                    NULL, NULL, s_verify_proofs_row, &v, "verify the kept receipts",
-                    &reason) != 0) {
-        kt_log (KT_LOG_ERROR, "witness read_failed reason=\"%s\"", reason.text);
+                    NULL, NULL, s_verify_proofs_row, &v, "verify the kept receipts", reason) != 0) {
+        kt_log (KT_LOG_ERROR, "witness read_failed reason=\"%s\"", reason->text);
+        return NULL;
+    }
+    /*  An alarm not known is no "no alarm": the verification fails. */
+    int alarm = witness_alarm_read (self, reason);
+    if (alarm < 0) {
+        kt_log (KT_LOG_ERROR, "witness read_failed reason=\"%s\"", reason->text);
         return NULL;
     }
     json_t *r =
         json_pack ("{s:I, s:I, s:I, s:I, s:I, s:I, s:b}", "receipts", v.n, "verified", v.ok,
                    "pending", v.pending, "failed", v.failed, "unproven",
                    (json_int_t) store_int (self->db, "SELECT count(*) FROM witness_unproven", 0),
-                   "checkpoint_size", (json_int_t) kept, "alarm", witness_alarm (self));
+                   "checkpoint_size", (json_int_t) kept, "alarm", alarm == 1);
     if (r && v.first_bad >= 0)
         json_object_set_new (r, "first_bad_index", json_integer (v.first_bad));
     return r;
@@ -1151,7 +1151,12 @@ witness_reanchor (witness_t *self, uint64_t size, const uint8_t root[32], uint32
                   const char *user, const char *why, json_t **result, kt_reason_t *reason)
 {
     *result = NULL;
-    if (!witness_alarm (self))
+    kt_reason_t unread;
+    int alarm = witness_alarm_read (self, &unread);
+    if (alarm < 0)
+        return kt_fail (reason, "whether this node's log witness raised an alarm is not known (%s)",
+                        unread.text);
+    if (alarm == 0)
         return kt_fail (reason, "this node's log witness raised no alarm: it follows the log by "
                                 "itself, and there is nothing to re-anchor");
     if (size == 0)

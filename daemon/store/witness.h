@@ -82,15 +82,14 @@ void witness_out_clear (witness_out_t *out);
  *  the witness tables cannot be read). */
 json_t *witness_status (witness_t *self);
 /*  `keten log verify` at a partner: every kept receipt's proof against its
- *  checkpoint, and every such checkpoint against the newest verified one
- *  (NULL, logged, when the receipts cannot be read). */
-json_t *witness_verify (witness_t *self);
+ *  checkpoint, and every such checkpoint against the newest verified one,
+ *  and whether it raised an alarm (NULL, logged, with reason when the
+ *  receipts or the alarms cannot be read). */
+json_t *witness_verify (witness_t *self, kt_reason_t *reason);
 /*  Whether the witness raised an alarm: 1 yes, 0 no, -1 and reason when
- *  its alarms cannot be read (not known: never to be read as "none"). */
+ *  its alarms cannot be read (not known: never to be read as "none";
+ *  a status names the witness unreadable, and nothing is asked). */
 int witness_alarm_read (witness_t *self, kt_reason_t *reason);
-/*  witness_alarm_read == 1: false also when it cannot be read, so only
- *  where that is said otherwise (the status names it unreadable). */
-bool witness_alarm (witness_t *self);
 
 /*  After an alarm the operator has looked into (a restored uitvoerder,
  *  docs/OPERATIONS.md, "A restored uitvoerder and the witnesses"): keep
@@ -99,8 +98,8 @@ bool witness_alarm (witness_t *self);
  *  extend it.  The alarms, every receipt proof and every checkpoint seen
  *  before are set aside with the decision (who, why, what it replaced),
  *  so that nothing of the history given up is verified again and nothing
- *  of it is lost; refused when there is no alarm.  *result says what was
- *  done. */
+ *  of it is lost; refused when there is no alarm or the alarms cannot
+ *  be read.  *result says what was done. */
 int witness_reanchor (witness_t *self, uint64_t size, const uint8_t root[32], uint32_t uid,
                       const char *user, const char *why, json_t **result, kt_reason_t *reason);
 

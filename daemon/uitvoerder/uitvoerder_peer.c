@@ -1348,21 +1348,24 @@ uitvoerder_peer_status (node_t *self, json_t *status)
     json_t *list = json_array ();
     for (size_t i = 0; i < u->n_peers; i++) {
         peer_link_t *p = &u->peers[i];
+        kt_reason_t why;
+        int alarm = witness_alarm_read (p->witness, &why);
         json_t *w = witness_status (p->witness);
-        if (!w) {
+        if (!w || alarm < 0) {
             /*  Its alarms unknown: named, not read as none (log_alarm
-             *  below is then false). */
+             *  below is then null, not false). */
             char section[96];
             snprintf (section, sizeof section, "peerings.%s.witness", p->peering.federation);
-            node_status_unreadable (status, section, "the witness of its log cannot be read");
+            node_status_unreadable (status, section,
+                                    alarm < 0 ? why.text : "the witness of its log cannot be read");
         }
         json_array_append_new (
-            list,
-            json_pack ("{s:s, s:s, s:s, s:s, s:b, s:I, s:o, s:b}", "federation",
-                       p->peering.federation, "uitvoerder", p->peering.uitvoerder, "endpoint",
-                       p->peering.endpoint, "connection", p->dial ? "dials" : "listens",
-                       "connected", s_up (self, p), "last_seen_ms", (json_int_t) p->last_seen_ms,
-                       "witness", w ? w : json_null (), "log_alarm", witness_alarm (p->witness)));
+            list, json_pack ("{s:s, s:s, s:s, s:s, s:b, s:I, s:o, s:o}", "federation",
+                             p->peering.federation, "uitvoerder", p->peering.uitvoerder, "endpoint",
+                             p->peering.endpoint, "connection", p->dial ? "dials" : "listens",
+                             "connected", s_up (self, p), "last_seen_ms",
+                             (json_int_t) p->last_seen_ms, "witness", w ? w : json_null (),
+                             "log_alarm", alarm < 0 ? json_null () : json_boolean (alarm == 1)));
     }
     return list;
 }

@@ -126,6 +126,12 @@ rename "$db" witness_alarm witness_alarm_away
 check politie-test
 [ "$CHECK_RC" = 2 ] && grep -q "status incomplete, cannot read: log_witness" <<< "$CHECK" \
     || fail "a partner's unreadable witness is not critical (rc $CHECK_RC): $CHECK"
+[ "$(unreadable politie-test)" = log_witness ] || fail "unreadable: $(unreadable politie-test)"
+# Its `keten log verify` verified nothing: it says so and fails, not "all well".
+vrc=0
+verify=$(kt politie-test log verify 2>&1) || vrc=$?
+[ "$vrc" = 1 ] && grep -q "log witness cannot be read: .*read the alarms" <<< "$verify" \
+    || fail "log verify with the witness's alarms unreadable (rc $vrc): $verify"
 pass "a partner's retention or log witness that cannot be read is critical, and named"
 
 # ---- ... and at the uitvoerder, which watches the federation -------------

@@ -68,6 +68,19 @@ wait_until 20 cosigned_by "$L" "$Z" || fail "no checkpoint of Limburg's cosigned
 wait_until 20 cosigned_by "$Z" "$L" || fail "no checkpoint of Zeeland's cosigned by $L"
 [ "$(jfield "$L" '.peerings[0].log_alarm')" = false ] || fail "a log alarm at Limburg"
 pass "each uitvoerder verifies the other's checkpoints and cosigns them"
+# Its witness's alarms that cannot be read are not known, not none: the
+# peering's log_alarm is null and the section is named (status_incomplete).
+pdb="$T/state-$L/peer-pga-zeeland.db"
+sqlite3 "$pdb" "ALTER TABLE witness_alarm RENAME TO witness_alarm_away;"
+json=$(kt "$L" status --json)
+rc=0
+kt "$L" status --check > /dev/null || rc=$?
+sqlite3 "$pdb" "ALTER TABLE witness_alarm_away RENAME TO witness_alarm;"
+jq -e '.peerings[0].log_alarm == null and ([.unreadable[]?.section] | index("peerings.pga-zeeland.witness") != null)' \
+    <<< "$json" > /dev/null || fail "an unreadable peer witness: $(jq -c '{peerings, unreadable}' <<< "$json")"
+[ "$rc" = 2 ] || fail "an unreadable peer witness is not critical (rc $rc)"
+[ "$(jfield "$L" '.peerings[0].log_alarm')" = false ] || fail "log_alarm not false once readable again"
+pass "a peer's witness that cannot be read: its log_alarm not known (null), named unreadable"
 kt "$Z" backup "$T/bk-z" > /dev/null || fail "backup at Zeeland"
 
 # ---- a subject moves from Limburg to Zeeland ---------------------------------

@@ -258,6 +258,26 @@ s_receipt (fixture_t *f, provlog_t *log, uint64_t index, uint64_t size, witness_
     s_receipt_as (f, log, index, size, LIE_NONE, out);
 }
 
+/*  witness_verify's report, which must be made. */
+static json_t *
+s_report (witness_t *w)
+{
+    kt_reason_t r;
+    json_t *v = witness_verify (w, &r);
+    assert_non_null (v);
+    return v;
+}
+
+/*  Whether the witness raised an alarm, which must be readable. */
+static bool
+s_alarmed (witness_t *w)
+{
+    kt_reason_t r;
+    int alarm = witness_alarm_read (w, &r);
+    assert_true (alarm >= 0);
+    return alarm == 1;
+}
+
 /*  One integer field of a witness report, the report freed. */
 static json_int_t
 s_field (json_t *report, const char *field)
@@ -276,7 +296,7 @@ s_status (fixture_t *f, const char *field)
 static json_int_t
 s_verify (fixture_t *f, const char *field)
 {
-    return s_field (witness_verify (f->w), field);
+    return s_field (s_report (f->w), field);
 }
 
 static void
@@ -296,7 +316,7 @@ s_keep_shared_then_4 (fixture_t *f, witness_out_t *out)
     s_push (f, f->honest, f->honest, SHARED, 4, out);
     assert_int_equal (s_status (f, "checkpoint_size"), 4);
     assert_non_null (out->cosigned); /* a witness cosigns what it kept */
-    assert_false (witness_alarm (f->w));
+    assert_false (s_alarmed (f->w));
 }
 
 /*  A fresh witness keeping SHARED then 4, and the receipts of entries
@@ -321,10 +341,10 @@ test_a_batch_proves_every_receipt_and_still_catches_a_rollback (void **state)
     fixture_t f;
     witness_out_t out = {0};
     s_batch_of (&f, &out, 6);
-    assert_false (witness_alarm (f.w));
+    assert_false (s_alarmed (f.w));
     assert_int_equal (s_verify (&f, "receipts"), 6);
     s_receipt (&f, f.honest, 1, 3, &out);
-    assert_true (witness_alarm (f.w));
+    assert_true (s_alarmed (f.w));
     witness_batch_end (f.w);
     assert_int_equal (s_verify (&f, "receipts"), 6);
     witness_out_clear (&out);
@@ -343,7 +363,7 @@ test_a_batch_keeps_its_proofs_in_one_row_and_a_change_is_found (void **state)
     s_batch_of (&f, &out, ENTRIES);
     witness_batch_end (f.w);
     s_push (&f, f.honest, f.honest, 4, ENTRIES, &out); /* the proof the witness asked for */
-    assert_false (witness_alarm (f.w));
+    assert_false (s_alarmed (f.w));
     assert_int_equal (store_int (f.db, "SELECT count(*) FROM witness_proofs", -1), 1);
     assert_int_equal (store_int (f.db, "SELECT n FROM witness_proofs", -1), ENTRIES);
     /*  8 leaves: 3 hashes a path, 24 in all; 14 written. */
@@ -362,7 +382,7 @@ test_a_batch_keeps_its_proofs_in_one_row_and_a_change_is_found (void **state)
                                   " ELSE x'00' END || substr(proofs, 101) AS BLOB)",
                                   &r),
                       0);
-    json_t *v = witness_verify (f.w);
+    json_t *v = s_report (f.w);
     assert_non_null (v);
     assert_int_equal (json_integer_value (json_object_get (v, "failed")), 2);
     assert_int_equal (json_integer_value (json_object_get (v, "first_bad_index")), 0);
@@ -404,7 +424,7 @@ test_alarms_that_cannot_be_read_are_not_none (void **state)
     s_push (&f, f.fork, f.fork, SHARED, 6, &out);
     s_push (&f, f.fork, f.fork, 4, 6, &out);
     assert_int_equal (witness_alarm_read (f.w, &r), 1);
-    assert_true (witness_alarm (f.w));
+    assert_true (s_alarmed (f.w));
     witness_out_clear (&out);
     s_fixture_destroy (&f);
 }
@@ -423,14 +443,14 @@ test_a_push_is_kept_only_with_a_proof_from_the_kept_checkpoint (void **state)
 
     s_push (&f, f.fork, f.fork, SHARED, 6, &out);
     assert_int_equal (s_status (&f, "checkpoint_size"), 4);
-    assert_false (witness_alarm (f.w));
+    assert_false (s_alarmed (f.w));
     assert_null (out.cosigned);
     s_asks (&out, 4, 6);
     assert_int_equal (s_status (&f, "pending"), 1);
 
     /*  The fork's best answer: its own 4 -> 6. */
     s_push (&f, f.fork, f.fork, 4, 6, &out);
-    assert_true (witness_alarm (f.w));
+    assert_true (s_alarmed (f.w));
     assert_int_equal (s_status (&f, "checkpoint_size"), 4);
     witness_out_clear (&out);
     s_fixture_destroy (&f);
@@ -453,7 +473,7 @@ test_an_honest_push_from_an_older_size_is_kept_after_the_answer (void **state)
     s_push (&f, f.honest, f.honest, 4, 6, &out);
     assert_int_equal (s_status (&f, "checkpoint_size"), 6);
     assert_int_equal (s_status (&f, "pending"), 0);
-    assert_false (witness_alarm (f.w));
+    assert_false (s_alarmed (f.w));
     witness_out_clear (&out);
     s_fixture_destroy (&f);
 }
@@ -477,13 +497,13 @@ test_an_older_checkpoint_joins_the_chain_only_through_a_newer_one_in_it (void **
     assert_int_equal (s_status (&f, "checkpoint_size"), ENTRIES);
 
     s_push (&f, f.fork, f.fork, SHARED, 6, &out); /* the answer */
-    assert_false (witness_alarm (f.w));
+    assert_false (s_alarmed (f.w));
     assert_int_equal (s_verify (&f, "verified"), 0);
     assert_int_equal (s_verify (&f, "pending"), 1);
     s_asks (&out, 6, ENTRIES);
 
     s_push (&f, f.honest, f.honest, 6, ENTRIES, &out); /* the honest log's 6 -> 8 */
-    assert_true (witness_alarm (f.w));
+    assert_true (s_alarmed (f.w));
     assert_int_equal (s_verify (&f, "verified"), 0);
     witness_out_clear (&out);
     s_fixture_destroy (&f);
@@ -507,7 +527,7 @@ test_an_honest_older_checkpoint_is_proven_through_the_kept_one (void **state)
     s_asks (&out, 6, ENTRIES);
 
     s_push (&f, f.honest, f.honest, 6, ENTRIES, &out);
-    assert_false (witness_alarm (f.w));
+    assert_false (s_alarmed (f.w));
     assert_int_equal (s_verify (&f, "verified"), 1);
     assert_int_equal (s_verify (&f, "pending"), 0);
     assert_int_equal (s_status (&f, "pending"), 0);
@@ -521,7 +541,7 @@ test_an_honest_older_checkpoint_is_proven_through_the_kept_one (void **state)
  *  pending size to the kept one, which brings it and its receipt into
  *  the chain - or, for a tree of another history, raises the alarm. */
 static void
-s_pending_below_kept (fixture_t *f, witness_out_t *out, bool fork)
+s_pending_unasked (fixture_t *f, witness_out_t *out, bool fork)
 {
     s_fixture (f);
     s_push (f, f->honest, f->honest, 0, SHARED, out);
@@ -531,6 +551,12 @@ s_pending_below_kept (fixture_t *f, witness_out_t *out, bool fork)
     assert_int_equal (s_status (f, "checkpoint_size"), ENTRIES);
     assert_int_equal (s_verify (f, "pending"), 1);
     witness_out_clear (out);
+}
+
+static void
+s_pending_below_kept (fixture_t *f, witness_out_t *out, bool fork)
+{
+    s_pending_unasked (f, out, fork);
     witness_on_heartbeat (f->w, kt_now_ms (), out);
     s_asks (out, 6, ENTRIES);
 }
@@ -543,7 +569,7 @@ test_a_pending_checkpoint_whose_answer_never_came_is_asked_again (void **state)
     witness_out_t out = {0};
     s_pending_below_kept (&f, &out, false);
     s_push (&f, f.honest, f.honest, 6, ENTRIES, &out);
-    assert_false (witness_alarm (f.w));
+    assert_false (s_alarmed (f.w));
     assert_int_equal (s_verify (&f, "verified"), 1);
     assert_int_equal (s_verify (&f, "pending"), 0);
     assert_int_equal (s_status (&f, "pending"), 0);
@@ -555,12 +581,47 @@ test_a_pending_checkpoint_whose_answer_never_came_is_asked_again (void **state)
 
     s_pending_below_kept (&f, &out, true);
     s_push (&f, f.honest, f.honest, 6, ENTRIES, &out);
-    assert_true (witness_alarm (f.w));
+    assert_true (s_alarmed (f.w));
     assert_int_equal (s_verify (&f, "verified"), 0);
     /*  After the alarm the operator decides; nothing is asked. */
     witness_out_clear (&out);
     witness_on_heartbeat (f.w, kt_now_ms (), &out);
     assert_false (out.request);
+    witness_out_clear (&out);
+    s_fixture_destroy (&f);
+}
+
+/*  While its alarms cannot be read, whether one was raised is not known:
+ *  nothing is asked (after an alarm the operator decides first),
+ *  `keten log verify` verifies nothing, and a re-anchoring is refused
+ *  for that, not for "no alarm".  Readable again, it asks again. */
+static void
+test_alarms_that_cannot_be_read_fail_closed (void **state)
+{
+    (void) state;
+    fixture_t f;
+    witness_out_t out = {0};
+    s_pending_unasked (&f, &out, false);
+    assert_int_equal (sqlite3_exec (f.db, "ALTER TABLE witness_alarm RENAME TO witness_alarm_away",
+                                    NULL, NULL, NULL),
+                      SQLITE_OK);
+    witness_on_heartbeat (f.w, kt_now_ms (), &out);
+    assert_false (out.request);
+    kt_reason_t r = {""};
+    assert_null (witness_verify (f.w, &r));
+    assert_non_null (strstr (r.text, "read the alarms"));
+    uint8_t root[32] = {0};
+    json_t *result = NULL;
+    memset (&r, 0, sizeof r);
+    assert_int_equal (witness_reanchor (f.w, 4, root, 0, "root", "test", &result, &r), -1);
+    assert_null (result);
+    assert_non_null (strstr (r.text, "not known"));
+    assert_null (strstr (r.text, "raised no alarm"));
+    assert_int_equal (sqlite3_exec (f.db, "ALTER TABLE witness_alarm_away RENAME TO witness_alarm",
+                                    NULL, NULL, NULL),
+                      SQLITE_OK);
+    witness_on_heartbeat (f.w, kt_now_ms (), &out);
+    s_asks (&out, 6, ENTRIES);
     witness_out_clear (&out);
     s_fixture_destroy (&f);
 }
@@ -581,7 +642,7 @@ test_an_older_checkpoint_without_a_proof_is_a_rollback (void **state)
     s_push (&f, f.honest, f.honest, 4, 6, &out);
     assert_int_equal (s_status (&f, "checkpoint_size"), 6);
     s_push (&f, f.honest, f.honest, 0, 5, &out);
-    assert_true (witness_alarm (f.w));
+    assert_true (s_alarmed (f.w));
     witness_out_clear (&out);
     s_fixture_destroy (&f);
 
@@ -589,10 +650,10 @@ test_an_older_checkpoint_without_a_proof_is_a_rollback (void **state)
     s_keep_shared_then_4 (&f, &out);
     s_push (&f, f.honest, f.honest, 4, 6, &out);
     s_push (&f, f.honest, f.honest, SHARED, 5, &out);
-    assert_false (witness_alarm (f.w));
+    assert_false (s_alarmed (f.w));
     s_asks (&out, 5, 6);
     s_push (&f, f.honest, f.honest, 5, 6, &out);
-    assert_false (witness_alarm (f.w));
+    assert_false (s_alarmed (f.w));
     assert_int_equal (s_status (&f, "pending"), 0);
     witness_out_clear (&out);
     s_fixture_destroy (&f);
@@ -631,7 +692,7 @@ s_late_answers (fixture_t *f, witness_out_t *out)
     assert_int_equal (s_status (f, "checkpoint_size"), SHARED + LATE);
     for (uint64_t i = LATE - 1; i >= 1; i--) {
         s_push (f, f->honest, f->honest, SHARED, SHARED + i, out);
-        assert_false (witness_alarm (f->w));
+        assert_false (s_alarmed (f->w));
         s_asks (out, SHARED + i, SHARED + LATE);
     }
     assert_int_equal (s_status (f, "checkpoint_size"), SHARED + LATE);
@@ -648,7 +709,7 @@ test_late_answers_are_judged_by_their_proofs_not_by_the_asks_remembered (void **
     /*  The requests about the older ones answered: all in the chain. */
     for (uint64_t i = 1; i < LATE; i++)
         s_push (&f, f.honest, f.honest, SHARED + i, SHARED + LATE, &out);
-    assert_false (witness_alarm (f.w));
+    assert_false (s_alarmed (f.w));
     assert_int_equal (s_verify (&f, "verified"), LATE);
     assert_int_equal (s_verify (&f, "pending"), 0);
     assert_int_equal (s_status (&f, "pending"), 0);
@@ -668,7 +729,7 @@ test_late_answers_are_judged_by_their_proofs_not_by_the_asks_remembered (void **
         s_push (&f, f.honest, f.honest, SHARED, SHARED + LATE, &out);
         /*  The fork's tree of 5 with its (true) proof from SHARED. */
         s_push (&f, f.fork, f.fork, SHARED, 5, &out);
-        assert_false (witness_alarm (f.w));
+        assert_false (s_alarmed (f.w));
         s_asks (&out, 5, SHARED + LATE);
         if (lie == 0) /* the honest kept tree with the fork's proof */
             s_push (&f, f.honest, f.fork, 5, SHARED + LATE, &out);
@@ -676,7 +737,7 @@ test_late_answers_are_judged_by_their_proofs_not_by_the_asks_remembered (void **
             s_push (&f, f.fork, f.fork, 5, SHARED + LATE, &out);
         else /* the honest log's proof, from its own tree of 5 */
             s_push (&f, f.honest, f.honest, 5, SHARED + LATE, &out);
-        assert_true (witness_alarm (f.w));
+        assert_true (s_alarmed (f.w));
         assert_int_equal (s_status (&f, "checkpoint_size"), SHARED + LATE);
         witness_out_clear (&out);
         s_fixture_destroy (&f);
@@ -702,7 +763,7 @@ test_a_note_checked_ahead_counts_only_when_it_verified (void **state)
     free (note);
     s_receipt (&f, f.honest, 4, 5, &out);
     assert_int_equal (s_notes_verified - before, 1); /* once, ahead */
-    assert_false (witness_alarm (f.w));
+    assert_false (s_alarmed (f.w));
     assert_int_equal (s_verify (&f, "receipts"), 1);
     /*  The log's key taken by another: its note checked ahead first. */
     uint8_t log_sk[64], other_pk[32];
@@ -711,9 +772,9 @@ test_a_note_checked_ahead_counts_only_when_it_verified (void **state)
     note = s_note (&f, f.honest, 6);
     witness_preverify (f.w, (const uint8_t *) note, strlen (note));
     free (note);
-    assert_false (witness_alarm (f.w));
+    assert_false (s_alarmed (f.w));
     s_receipt (&f, f.honest, 5, 6, &out);
-    assert_true (witness_alarm (f.w));
+    assert_true (s_alarmed (f.w));
     assert_int_equal (s_verify (&f, "receipts"), 1); /* the forged one not kept */
     memcpy (f.log_sk, log_sk, sizeof log_sk);
     witness_out_clear (&out);
@@ -748,7 +809,7 @@ test_notes_checked_ahead_are_each_verified_once (void **state)
             for (uint64_t i = 0; i < n; i++)
                 s_receipt (&f, f.honest, 4 + i, 5 + i, &out);
             witness_batch_end (f.w);
-            assert_false (witness_alarm (f.w));
+            assert_false (s_alarmed (f.w));
             assert_int_equal (s_notes_verified - before, (int) n);
             witness_out_clear (&out);
             s_fixture_destroy (&f);
@@ -769,13 +830,13 @@ test_a_receipt_in_a_newer_checkpoint_waits (void **state)
     s_keep_shared_then_4 (&f, &out);
     s_receipt (&f, f.honest, 5, 6, &out);
     s_asks (&out, 4, 6);
-    assert_false (witness_alarm (f.w));
-    json_t *v = witness_verify (f.w);
+    assert_false (s_alarmed (f.w));
+    json_t *v = s_report (f.w);
     assert_int_equal (json_integer_value (json_object_get (v, "failed")), 0);
     assert_int_equal (json_integer_value (json_object_get (v, "pending")), 1);
     json_decref (v);
     s_push (&f, f.honest, f.honest, 4, 6, &out);
-    v = witness_verify (f.w);
+    v = s_report (f.w);
     assert_int_equal (json_integer_value (json_object_get (v, "failed")), 0);
     assert_int_equal (json_integer_value (json_object_get (v, "pending")), 0);
     json_decref (v);
@@ -804,15 +865,15 @@ test_a_checkpoint_never_joined_raises_the_alarm (void **state)
     now += 3600 * 1000;
     witness_out_clear (&out);
     witness_on_heartbeat (f.w, now, &out);
-    assert_false (witness_alarm (f.w));
+    assert_false (s_alarmed (f.w));
     int beats = 0;
-    while (!witness_alarm (f.w) && beats < 1000) {
+    while (!s_alarmed (f.w) && beats < 1000) {
         now += 1000;
         witness_out_clear (&out);
         witness_on_heartbeat (f.w, now, &out); /* asks about 6; never answered */
         beats++;
     }
-    assert_true (witness_alarm (f.w));
+    assert_true (s_alarmed (f.w));
     assert_true (beats >= 590 && beats <= 600);
     witness_out_clear (&out);
     s_fixture_destroy (&f);
@@ -835,15 +896,15 @@ test_an_unproven_receipt_is_counted_a_malformed_one_alarms (void **state)
     rc.log_index = 3;
     witness_out_clear (&out);
     witness_on_receipt (f.w, id, &rc, SENDER, NULL, &out);
-    json_t *v = witness_verify (f.w);
+    json_t *v = s_report (f.w);
     assert_int_equal (json_integer_value (json_object_get (v, "unproven")), 1);
     json_decref (v);
-    assert_false (witness_alarm (f.w));
+    assert_false (s_alarmed (f.w));
     /*  A refusal is proven by nothing, and counted as nothing. */
     id[0] = 0xb2;
     rc.status = KETEN__RECEIPT_STATUS__REFUSED;
     witness_on_receipt (f.w, id, &rc, SENDER, NULL, &out);
-    v = witness_verify (f.w);
+    v = s_report (f.w);
     assert_int_equal (json_integer_value (json_object_get (v, "unproven")), 1);
     json_decref (v);
     id[0] = 0xb3;
@@ -852,7 +913,7 @@ test_an_unproven_receipt_is_counted_a_malformed_one_alarms (void **state)
     rc.checkpoint = (ProtobufCBinaryData){4, (uint8_t *) "note"};
     rc.leaf_hash = (ProtobufCBinaryData){sizeof leaf, leaf};
     witness_on_receipt (f.w, id, &rc, SENDER, NULL, &out);
-    assert_true (witness_alarm (f.w));
+    assert_true (s_alarmed (f.w));
     witness_out_clear (&out);
     s_fixture_destroy (&f);
 }
@@ -881,8 +942,8 @@ test_a_receipt_binds_its_entry_to_the_message (void **state)
         witness_out_t out = {0};
         s_fixture (&f);
         s_receipt_as (&f, f.honest, 3, ENTRIES, cases[c].lie, &out);
-        assert_int_equal (witness_alarm (f.w), cases[c].alarm);
-        json_t *v = witness_verify (f.w);
+        assert_int_equal (s_alarmed (f.w), cases[c].alarm);
+        json_t *v = s_report (f.w);
         assert_int_equal (json_integer_value (json_object_get (v, "unproven")), cases[c].unproven);
         assert_int_equal (json_integer_value (json_object_get (v, "receipts")),
                           cases[c].alarm || cases[c].unproven ? 0 : 1);
@@ -928,7 +989,7 @@ test_only_an_arrival_entry_proves_an_acceptance (void **state)
         assert_int_equal (provlog_append (f.honest, &e, &index, &r), 0);
         assert_int_equal (provlog_commit (f.honest, &r), 0);
         s_receipt_as (&f, f.honest, ENTRIES, ENTRIES + 1, LIE_NONE, &out);
-        assert_int_equal (witness_alarm (f.w), cases[c].alarm);
+        assert_int_equal (s_alarmed (f.w), cases[c].alarm);
         witness_out_clear (&out);
         s_fixture_destroy (&f);
     }
@@ -952,6 +1013,7 @@ main (void)
         cmocka_unit_test (test_an_older_checkpoint_without_a_proof_is_a_rollback),
         cmocka_unit_test (test_late_answers_are_judged_by_their_proofs_not_by_the_asks_remembered),
         cmocka_unit_test (test_a_pending_checkpoint_whose_answer_never_came_is_asked_again),
+        cmocka_unit_test (test_alarms_that_cannot_be_read_fail_closed),
         cmocka_unit_test (test_a_receipt_in_a_newer_checkpoint_waits),
         cmocka_unit_test (test_alarms_that_cannot_be_read_are_not_none),
         cmocka_unit_test (test_a_checkpoint_never_joined_raises_the_alarm),
