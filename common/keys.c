@@ -338,17 +338,20 @@ s_decode (zconfig_t *root, const char *path, keys_public_t *pub, keys_secret_t *
 
 /*  A key file that is not this process's.  Run as root on a file of
  *  another user (the daemon's, as it should be: ketend --check or keten
- *  keygen run as root), the way out is to run as that user, not a chown. */
+ *  keygen run as root), the way out is to run the same program as that
+ *  user, not a chown. */
 static int
 s_refuse_owner (const char *path, uid_t owner, kt_reason_t *reason)
 {
     struct passwd *pw = geteuid () == 0 ? getpwuid (owner) : NULL;
-    if (pw)
+    if (pw) {
+        char advice[160];
         return kt_fail (reason,
                         "%s belongs to %s (uid %u), not to root: a key file is read only as its "
-                        "owner; run this as %s, e.g. runuser -u %s -- ketend --check --config "
-                        "FILE",
-                        path, pw->pw_name, (unsigned) owner, pw->pw_name, pw->pw_name);
+                        "owner; run this as %s, e.g. %s",
+                        path, pw->pw_name, (unsigned) owner, pw->pw_name,
+                        kt_runuser_advice (advice, sizeof advice, pw->pw_name));
+    }
     return kt_fail (reason,
                     "%s is owned by uid %u, not by this process (uid %u); chown it to the "
                     "daemon user, or run this as uid %u",

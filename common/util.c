@@ -47,6 +47,17 @@ kt_log_set_ident (const char *ident)
     s_ident_is_node = strcmp (ident, program_invocation_short_name) != 0;
 }
 
+char *
+kt_runuser_advice (char *out, size_t len, const char *user)
+{
+    const char *program = program_invocation_short_name;
+    if (strcmp (program, "ketend") == 0)
+        snprintf (out, len, "runuser -u %s -- ketend --check --config FILE", user);
+    else
+        snprintf (out, len, "runuser -u %s -- %s ... (the same command)", user, program);
+    return out;
+}
+
 /*  True when stderr is the journal stream systemd gave this process:
  *  JOURNAL_STREAM holds the device and inode of that stream, which stay
  *  set in children whose stderr was redirected, so both are compared. */

@@ -35,6 +35,12 @@ void kt_log (kt_log_level_t level, const char *fmt, ...) __attribute__ ((format 
 void kt_log_set_level (kt_log_level_t level);
 void kt_log_set_ident (const char *ident);
 
+/*  Advice, for a reason, to run again as user what this process was
+ *  started as (program_invocation_short_name): "runuser -u USER --
+ *  ketend --check --config FILE" for ketend, "runuser -u USER -- keten
+ *  ... (the same command)" for keten or any other program.  Returns out. */
+char *kt_runuser_advice (char *out, size_t len, const char *user);
+
 /*  Wall clock in milliseconds since the epoch. */
 uint64_t kt_now_ms (void);
 /*  Monotonic clock in microseconds. */

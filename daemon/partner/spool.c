@@ -371,12 +371,14 @@ s_fd_path (int fd, char *out, size_t cap)
 static int
 s_refuse_open (const char *path, const struct stat *st, uid_t user, kt_reason_t *reason)
 {
+    char advice[160];
     if (st->st_uid != 0 && st->st_uid != user)
         return kt_fail (reason,
                         "directories above intake/spool-state-dir must be ketend's user's"
                         " (uid %u) or root's; if ketend runs as uid %u, run the check as"
-                        " that user (runuser -u USER -- ketend --check): %s is not",
-                        (unsigned) user, (unsigned) st->st_uid, path);
+                        " that user (%s): %s is not",
+                        (unsigned) user, (unsigned) st->st_uid,
+                        kt_runuser_advice (advice, sizeof advice, "USER"), path);
     return kt_fail (reason,
                     "directories above intake/spool-state-dir must be writable by"
                     " ketend's user and root only (like /var/spool/keten, 0755), or"

@@ -2019,10 +2019,14 @@ test_refusals_are_whole_with_a_long_node_id (void **state)
         user = 0;
         assert_int_equal (chown (base, owner, owner), 0);
     }
+    /*  ketend's check, run as ketend's user. */
+    char *program = program_invocation_short_name;
+    program_invocation_short_name = "ketend";
     assert_int_equal (spool_check (spool, own, user, &r), -1);
+    program_invocation_short_name = program;
     /*  The first one on the way that is not user's: the scratch
      *  directory itself, unprivileged. */
-    snprintf (want, sizeof want, "(runuser -u USER -- ketend --check): %s is not",
+    snprintf (want, sizeof want, "(runuser -u USER -- ketend --check --config FILE): %s is not",
               geteuid () == 0 ? base : f->dir);
     if (!strstr (r.text, want))
         fail_msg ("cut: %s", r.text);

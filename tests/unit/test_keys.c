@@ -10,6 +10,7 @@
 
 #include "keys.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
@@ -286,19 +287,29 @@ test_secret_file_owned_by_another_user_is_refused (void **state)
         skip ();  /* only root can give a file away */
     assert_int_equal (chown (f->secret, 65534, 65534), 0);
     kt_reason_t r;
+    /*  Root checking the daemon user's key file: run the same program as
+     *  that user - ketend's check, or the keten command that was run. */
+    char *program = program_invocation_short_name;
+    program_invocation_short_name = "ketend";
     assert_null (keys_load_secret (f->secret, &r));
     s_assert_contains (r.text, f->secret);
-    /*  Root checking the daemon user's key file: run as that user. */
     struct passwd *pw = getpwuid (65534);
     if (pw) {
         char want[128];
         snprintf (want, sizeof want, "belongs to %s (uid 65534), not to root", pw->pw_name);
         s_assert_contains (r.text, want);
-        snprintf (want, sizeof want, "runuser -u %s -- ketend --check", pw->pw_name);
+        snprintf (want, sizeof want, "runuser -u %s -- ketend --check --config FILE", pw->pw_name);
         s_assert_contains (r.text, want);
+        assert_null (strstr (r.text, "chown"));
+        program_invocation_short_name = "keten";
+        assert_null (keys_load_secret (f->secret, &r));
+        snprintf (want, sizeof want, "runuser -u %s -- keten ... (the same command)", pw->pw_name);
+        s_assert_contains (r.text, want);
+        assert_null (strstr (r.text, "ketend"));
         assert_null (strstr (r.text, "chown"));
     } else
         s_assert_contains (r.text, "owned by uid 65534");
+    program_invocation_short_name = program;
 }
 
 static void
