@@ -100,3 +100,17 @@ ratelog_forget (ratelog_t *self, uint64_t key)
         if (self->slots[i].event && self->slots[i].key == key)
             self->slots[i] = (ratelog_slot_t){0};
 }
+
+bool
+ratelog_one_due (ratelog_one_t *self, bool changed, uint64_t now_us, unsigned *repeated)
+{
+    bool quiet = self->at_us && now_us - self->at_us < RATELOG_INTERVAL_US;
+    if (quiet || (!changed && !self->left_out)) {
+        self->left_out += changed;
+        return false;
+    }
+    *repeated = self->left_out;
+    self->left_out = 0;
+    self->at_us = now_us ? now_us : 1;
+    return true;
+}

@@ -57,4 +57,23 @@ const char *ratelog_note (const ratelog_t *self);
  *  line at once. */
 void ratelog_forget (ratelog_t *self, uint64_t key);
 
+/*  One line of one thing's (a peer's link's) that each change of a value
+ *  repeats, which a fault can change many times a second (two copies of a
+ *  member taking turns on its link): the line of a change is due at once
+ *  when none was written in the last RATELOG_INTERVAL_US, else left out
+ *  and counted; with changes left out, the next call at least that long
+ *  after the last line (a change or not) is due, so the line says the
+ *  value as it now stands, with the count.  No budget across things: each
+ *  keeps its own (a member's link its own line at its connection). */
+typedef struct {
+    uint64_t at_us;    /* last line written, 0 none */
+    unsigned left_out; /* changes since, not written */
+} ratelog_one_t;
+
+/*  Whether the line is to be written now, at now_us (monotonic), for a
+ *  change (changed) or, without one, for the changes left out; *repeated
+ *  is then how many were left out since the last line (" repeated=N").
+ *  A change not due is counted. */
+bool ratelog_one_due (ratelog_one_t *self, bool changed, uint64_t now_us, unsigned *repeated);
+
 #endif

@@ -429,11 +429,19 @@ s_on_heartbeat_reply (node_t *self, node_message_t *m)
     uint64_t mono = kt_mono_us ();
     if (hb->reply && hb->echo_mono_us && hb->echo_mono_us <= mono)
         p->hub_rtt_us = mono - hb->echo_mono_us;
-    if (hb->reply && p->hub_bundle_max != hb->bundle_max) {
-        kt_log (KT_LOG_INFO, "link bundles peer=%s max=%llu", p->hub->member->id,
-                (unsigned long long) hb->bundle_max);
-        p->hub_bundle_max = hb->bundle_max;
+    /*  Said when it changes (0 after a silence), at most once a minute. */
+    unsigned repeated;
+    if (hb->reply && ratelog_one_due (&p->hub_bundles_said, p->hub_bundle_max != hb->bundle_max,
+                                      kt_mono_us (), &repeated)) {
+        if (repeated)
+            kt_log (KT_LOG_INFO, "link bundles peer=%s max=%llu repeated=%u", p->hub->member->id,
+                    (unsigned long long) hb->bundle_max, repeated);
+        else
+            kt_log (KT_LOG_INFO, "link bundles peer=%s max=%llu", p->hub->member->id,
+                    (unsigned long long) hb->bundle_max);
     }
+    if (hb->reply)
+        p->hub_bundle_max = hb->bundle_max;
     if (hb->reply && hb->bundle_max)
         p->hub_max_message = hb->bundle_max;
     /*  The uitvoerder sees another copy of this node, with our keys. */

@@ -13,6 +13,7 @@
 #include "hook.h"
 #include "incidentbox.h"
 #include "outbox.h"
+#include "ratelog.h"
 #include "retainbox.h"
 #include "signalbox.h"
 #include "spool.h"
@@ -105,6 +106,7 @@ typedef struct {
     uint64_t witness_unreadable_logged_ms;
     uint64_t hub_rtt_us;
     uint64_t hub_bundle_max; /* the largest bundle the uitvoerder takes; 0: none */
+    ratelog_one_t hub_bundles_said; /* its "link bundles" line, at most once a minute */
     /*  The largest message the uitvoerder said it takes, kept across a
      *  link's loss (0: not heard yet): what is larger is not sent. */
     uint64_t hub_max_message;

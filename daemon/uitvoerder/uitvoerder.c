@@ -222,6 +222,18 @@ s_instance_heard (node_t *self, member_link_t *link, const char *member,
                 member, was_hex, kt_hex (now_hex, w->cur, 4));
 }
 
+/*  The journal line of a peer's bundle limit (docs/PROTOCOL.md,
+ *  "Bundles"), with the lines left out since the last one. */
+static void
+s_bundles_line (const char *peer, uint64_t max, unsigned repeated)
+{
+    if (repeated)
+        kt_log (KT_LOG_INFO, "link bundles peer=%s max=%llu repeated=%u", peer,
+                (unsigned long long) max, repeated);
+    else
+        kt_log (KT_LOG_INFO, "link bundles peer=%s max=%llu", peer, (unsigned long long) max);
+}
+
 static void
 s_on_heartbeat (node_t *self, node_message_t *m)
 {
@@ -248,9 +260,12 @@ s_on_heartbeat (node_t *self, node_message_t *m)
     s_instance_heard (self, link, peer->member->id, &hb->instance_id, now);
     link->receipts_max = uitvoerder_receipts_max (hb->receipts_max);
     link->receipts_shared = hb->receipts_shared;
-    if (link->bundle_max != hb->bundle_max)
-        kt_log (KT_LOG_INFO, "link bundles peer=%s max=%llu", peer->member->id,
-                (unsigned long long) hb->bundle_max);
+    /*  Said when it changes (a new connection starts at 0), at most once
+     *  a minute: two copies of the member change it at each turn. */
+    unsigned repeated;
+    if (ratelog_one_due (&link->bundles_said, link->bundle_max != hb->bundle_max, kt_mono_us (),
+                         &repeated))
+        s_bundles_line (peer->member->id, hb->bundle_max, repeated);
     link->bundle_max = hb->bundle_max;
     if (hb->bundle_max)
         link->max_message = hb->bundle_max;

@@ -19,6 +19,7 @@
 #include "logproof.h"
 #include "meeting.h"
 #include "provlog.h"
+#include "ratelog.h"
 #include "referentiekader.h"
 #include "relay.h"
 #include "rkhistory.h"
@@ -102,6 +103,9 @@ typedef struct {
     uint64_t receipts_max;   /* the largest RECEIPTS it takes; 0: a RECEIPT each */
     bool receipts_shared;    /* it reads Receipt.inclusion_shared */
     uint64_t bundle_max;     /* the largest bundle it takes; 0: none */
+    /*  Its "link bundles" line: at most once a minute (two copies of the
+     *  member take turns on the link, each turn a change). */
+    ratelog_one_t bundles_said;
     uint64_t max_message;    /* the largest message it said it takes, kept; 0: not heard */
     int64_t clock_skew_ms;   /* its clock minus ours, less half the round trip */
     uint64_t roster_offered; /* newest roster version pushed to it this run */

@@ -75,6 +75,16 @@ for id in politie-test kopie; do
     grep -q "link duplicate_instance" "$T/$id.log" || fail "no journal line at $id"
 done
 pass "both copies show it as their own alarm, each naming its own instance"
+# The copies take turns on the member's link, each turn a new route whose
+# bundle limit starts at 0: the line that says it comes once a minute at
+# most, not at every turn.
+bundles() { grep -c "link bundles peer=$2" "$T/$1.log" || true; }
+b0=$(bundles "$UITV" politie-test) p0=$(bundles politie-test "$UITV") k0=$(bundles kopie "$UITV")
+sleep 10
+b1=$(bundles "$UITV" politie-test) p1=$(bundles politie-test "$UITV") k1=$(bundles kopie "$UITV")
+[ $((b1 - b0)) -le 1 ] && [ $((p1 - p0)) -le 1 ] && [ $((k1 - k0)) -le 1 ] \
+    || fail "link bundles lines in 10 s of two copies: uitvoerder $((b1 - b0)), politie-test $((p1 - p0)), kopie $((k1 - k0))"
+pass "two copies taking turns: the link bundles line is not repeated at each turn"
 
 # The copy is stopped: held, so that a person sees it ...
 kt_kill kopie
@@ -86,6 +96,9 @@ echo "+61m" > "$T/clock"
 ended() { ! member_dup && ! has_alarm politie-test; }
 wait_until 20 ended || fail "the alarm does not end: $(row) / $(jfield politie-test .alarms)"
 grep -q "member duplicate_instance ended peer=politie-test" "$T/$UITV.log" || fail "no end line"
+# The turns left out are counted in the line a minute on.
+grep -Eq "link bundles peer=politie-test max=[0-9]+ repeated=[1-9]" "$T/$UITV.log" \
+    || fail "the turns left out are not counted: $(grep "link bundles" "$T/$UITV.log")"
 rc=0; out=$(kt "$UITV" status --check) || rc=$?
 [ $rc = 0 ] || fail "--check after the end (rc $rc): $out"
 pass "the copy stopped: the alarm is held, and ends an hour later"

@@ -133,6 +133,33 @@ test_a_forgotten_key_gets_its_next_line_at_once (void **state)
     ratelog_destroy (&r);
 }
 
+/*  One thing's line of a changing value: the first change at once, the
+ *  changes of the next minute counted, and said - the value as it then
+ *  stands - by the first call a minute on, change or not; nothing more
+ *  while nothing changes, and a change after a quiet minute at once. */
+static void
+test_one_line_a_minute_for_a_value_that_keeps_changing (void **state)
+{
+    (void) state;
+    ratelog_one_t one = {0};
+    unsigned repeated = 99;
+    assert_true (ratelog_one_due (&one, true, T0, &repeated));
+    assert_int_equal (repeated, 0);
+    for (uint64_t t = T0 + SEC / 10; t < T0 + RATELOG_INTERVAL_US; t += SEC / 10)
+        assert_false (ratelog_one_due (&one, t % (SEC / 5) == 0, t, &repeated));
+    assert_int_equal (one.left_out, 299);
+    assert_true (ratelog_one_due (&one, false, T0 + RATELOG_INTERVAL_US, &repeated));
+    assert_int_equal (repeated, 299);
+    assert_false (ratelog_one_due (&one, false, T0 + 3 * RATELOG_INTERVAL_US, &repeated));
+    assert_true (ratelog_one_due (&one, true, T0 + 3 * RATELOG_INTERVAL_US, &repeated));
+    assert_int_equal (repeated, 0);
+    /*  A change within the minute, then none: said a minute on. */
+    assert_false (ratelog_one_due (&one, true, T0 + 3 * RATELOG_INTERVAL_US + SEC, &repeated));
+    assert_false (ratelog_one_due (&one, false, T0 + 4 * RATELOG_INTERVAL_US - 1, &repeated));
+    assert_true (ratelog_one_due (&one, false, T0 + 4 * RATELOG_INTERVAL_US, &repeated));
+    assert_int_equal (repeated, 1);
+}
+
 int
 main (void)
 {
@@ -142,6 +169,7 @@ main (void)
         cmocka_unit_test (test_at_most_the_budget_is_written_a_window_and_the_rest_is_counted),
         cmocka_unit_test (test_a_new_pair_with_every_slot_taken_forgets_the_least_recent),
         cmocka_unit_test (test_a_forgotten_key_gets_its_next_line_at_once),
+        cmocka_unit_test (test_one_line_a_minute_for_a_value_that_keeps_changing),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
