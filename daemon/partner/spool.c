@@ -1634,20 +1634,16 @@ s_list (spool_t *self, int dir_fd, const char *base, const char *sub, spool_entr
 {
     if (failed)
         *failed = 0;
-    int fd = dup (dir_fd);
-    DIR *dir = fd >= 0 ? fdopendir (fd) : NULL;
+    DIR *dir = kt_dir_dup (dir_fd);
     if (!dir) {
         int err = errno;
         if (s_quiet_due (self, "unreadable", (unsigned long long) dir_fd))
             kt_log (KT_LOG_ERROR, "spool unreadable dir=%s%s errno=%d%s", base, sub, err,
                     ratelog_note (self->quiet));
-        if (fd >= 0)
-            close (fd);
         if (failed)
             *failed = err ? err : EIO;
         return 0;
     }
-    rewinddir (dir);
     size_t n = 0;
     struct dirent *de;
     /*  A listing that fails (an NFS spool whose server went away) is no
@@ -2228,14 +2224,10 @@ spool_forget (spool_t *self, const uint8_t id[KT_ID_LEN], kt_reason_t *reason)
         return -1;
     }
     if (rows.n > 0) {
-        int fd = dup (self->done_fd);
-        DIR *dir = fd >= 0 ? fdopendir (fd) : NULL;
-        if (!dir && fd >= 0)
-            close (fd);
+        DIR *dir = kt_dir_dup (self->done_fd);
         bool removed = false, kept = !dir;
         int failed_errno = dir ? 0 : errno;
         if (dir) {
-            rewinddir (dir);
             for (struct dirent *de; (de = readdir (dir));) {
                 int rc = de->d_name[0] != '.' ? s_forget_done_file (self, de->d_name, &rows) : 0;
                 if (rc < 0 && !kept)
