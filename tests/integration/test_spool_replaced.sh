@@ -100,7 +100,10 @@ test_a_replacement_that_cannot_be_used_raises_the_alarm() {
     # A usable spool again: the alarm goes, and what waited is forwarded.
     rm "$SPOOL"
     mkdir -m "$(stat -c %a "$SPOOL.prev")" "$SPOOL"
-    mv "$OTHER/elsewhere-1.json" "$SPOOL/"
+    # Across filesystems mv copies: under a hidden name first, then
+    # renamed, as a writer must, or a scan may take it half written.
+    mv "$OTHER/elsewhere-1.json" "$SPOOL/.elsewhere-1.json"
+    mv "$SPOOL/.elsewhere-1.json" "$SPOOL/elsewhere-1.json"
     wait_until 20 sent elsewhere-1 || fail "the file was not forwarded from the usable spool"
     wait_until 20 check_ok || fail "the alarm stayed: $(cat "$T/check.out")"
     rm -r "$SPOOL.prev"
