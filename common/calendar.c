@@ -37,6 +37,31 @@ kt_civil_from_days (int64_t z, int *y, int *m, int *d)
     *y = (int) (yoe + era * 400 + (*m <= 2));
 }
 
+void
+kt_months_on (int y, int m, int d, int months, int *oy, int *om, int *od)
+{
+    int total = (m - 1) + months;
+    y += total / 12;
+    m = total % 12 + 1;
+    int64_t next = m == 12 ? kt_days_from_civil (y + 1, 1, 1) : kt_days_from_civil (y, m + 1, 1);
+    int last = (int) (next - kt_days_from_civil (y, m, 1));
+    *oy = y;
+    *om = m;
+    *od = d < last ? d : last;
+}
+
+void
+kt_date_months_on (const char *date, int months, char out[11])
+{
+    int y = 0, m = 1, d = 1;
+    if (sscanf (date, "%4d-%2d-%2d", &y, &m, &d) != 3 || m < 1 || m > 12)
+        y = 1970, m = 1, d = 1;
+    kt_months_on (y, m, d, months, &y, &m, &d);
+    char tmp[48];
+    snprintf (tmp, sizeof tmp, "%04d-%02d-%02d", y % 10000, m, d);
+    snprintf (out, 11, "%.10s", tmp);
+}
+
 static int64_t
 s_floor_div (int64_t a, int64_t b)
 {

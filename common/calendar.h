@@ -11,6 +11,13 @@
  *  past the month runs on), and back. */
 int64_t kt_days_from_civil (int64_t y, int m, int d);
 void kt_civil_from_days (int64_t z, int *y, int *m, int *d);
+/*  The civil date `months` calendar months after y-m-d (months >= 0),
+ *  the day cut to that month's last when it has fewer days (31 March and
+ *  3 months: 30 June; 30 November and 3: 28 or 29 February). */
+void kt_months_on (int y, int m, int d, int months, int *oy, int *om, int *od);
+/*  The same for a date YYYY-MM-DD (a real one, checked by the caller):
+ *  out is the YYYY-MM-DD `months` calendar months on. */
+void kt_date_months_on (const char *date, int months, char out[11]);
 /*  The offset of Dutch civil time from UTC at utc_s, in seconds. */
 int kt_amsterdam_offset (int64_t utc_s);
 /*  Local YYYY-MM-DD of ms since the epoch. */

@@ -17,12 +17,8 @@ s_months_on (uint64_t ms, int months, int days)
     char day[11];
     kt_local_date (ms, day);
     int y = atoi (day), m = atoi (day + 5), d = atoi (day + 8);
-    int total = (m - 1) + months;
-    y += total / 12;
-    m = total % 12 + 1;
-    int64_t next = m == 12 ? kt_days_from_civil (y + 1, 1, 1) : kt_days_from_civil (y, m + 1, 1);
-    int last = (int) (next - kt_days_from_civil (y, m, 1));
-    return kt_local_midnight_ms (y, m, (d < last ? d : last) + days);
+    kt_months_on (y, m, d, months, &y, &m, &d);
+    return kt_local_midnight_ms (y, m, d + days);
 }
 
 static uint64_t

@@ -7,6 +7,7 @@
  */
 #include "roster.h"
 
+#include "calendar.h"
 #include "note.h"
 #include "roster_text.h"
 
@@ -312,11 +313,11 @@ s_check_notice (const roster_member_t *m, kt_reason_t *reason)
 {
     if (!*m->notice_given)
         return 0;
-    struct tm given = {0}, leaving = {0};
-    s_parse_date (m->notice_given, &given);
-    s_parse_date (m->leaves_at, &leaving);
-    given.tm_mon += 3;
-    if (!*m->leaves_at || timegm (&leaving) < timegm (&given))
+    /*  Three calendar months, the day cut to the month's last: 31 March
+     *  gives 30 June (calendar.h). */
+    char earliest[11];
+    kt_date_months_on (m->notice_given, 3, earliest);
+    if (!*m->leaves_at || strcmp (m->leaves_at, earliest) < 0)
         return kt_fail (reason,
                         "roster: member %s: notice given on %s needs leaves-at at "
                         "least 3 months later (art. 18.2)",

@@ -10,15 +10,12 @@
 #include <string.h>
 #include <time.h>
 
-/*  YYYY-MM-DD of t, and of t plus months calendar months. */
+/*  The UTC YYYY-MM-DD of t. */
 static void
-s_date (char out[11], time_t t, int months)
+s_date (char out[11], time_t t)
 {
     struct tm tm;
     gmtime_r (&t, &tm);
-    tm.tm_mon += months;
-    time_t moved = timegm (&tm);
-    gmtime_r (&moved, &tm);
     strftime (out, 11, "%Y-%m-%d", &tm);
 }
 
@@ -51,7 +48,7 @@ s_apply (roster_member_t *m, const roster_change_t *c, const char *notice, const
         memcpy (m->previous_encryption_pk, m->encryption_pk, 32);
         /*  At least overlap_days full days: until 00:00 UTC on the day
          *  after today + overlap_days. */
-        s_date (m->previous_until, now + (time_t) (c->overlap_days + 1) * 86400, 0);
+        s_date (m->previous_until, now + (time_t) (c->overlap_days + 1) * 86400);
         memcpy (m->transport_pk, c->pub->transport_pk, 32);
         memcpy (m->signing_pk, c->pub->signing_pk, 32);
         memcpy (m->encryption_pk, c->pub->encryption_pk, 32);
@@ -179,7 +176,7 @@ s_check_change (const roster_t *old, const roster_change_t *c, const roster_memb
         return kt_fail (reason, "%s is leaving already (leaves-at %s)", c->id,
                         (*target)->leaves_at);
     char today[11];
-    s_date (today, time (NULL), 0);
+    s_date (today, time (NULL));
     /*  A member that left keeps the record of how and when it left. */
     if (c->op == ROSTER_CHANGE_REVOKE && *(*target)->leaves_at &&
         strcmp ((*target)->leaves_at, today) <= 0)
@@ -209,7 +206,7 @@ s_check_change (const roster_t *old, const roster_change_t *c, const roster_memb
             return kt_fail (reason, "the notice date %s is in the future (today is %s)", c->date,
                             local);
         char leaves[11];
-        s_date (leaves, timegm (&tm), 3);
+        kt_date_months_on (c->date, 3, leaves);
         if (strcmp (leaves, today) <= 0)
             return kt_fail (reason,
                             "a notice given on %s ended the membership on %s, which is past: to "
@@ -221,20 +218,16 @@ s_check_change (const roster_t *old, const roster_change_t *c, const roster_memb
 
 /*  The dates a revocation or an opzegging writes, from now. */
 static void
-s_leaving_dates (const roster_change_t *c, time_t now, const char *today, char notice[11],
-                 char leaves[11])
+s_leaving_dates (const roster_change_t *c, const char *today, char notice[11], char leaves[11])
 {
     if (c->op == ROSTER_CHANGE_REVOKE)
         /*  art. 15.2c: at once - from 00:00 UTC today its keys are refused. */
         snprintf (leaves, 11, "%s", today);
     if (c->op == ROSTER_CHANGE_OPZEGGING) {
-        /*  art. 18.2: the member leaves three months after the notice. */
-        struct tm n = {0};
-        if (c->date && *c->date)
-            strptime (c->date, "%Y-%m-%d", &n);
-        time_t given = c->date && *c->date ? timegm (&n) : now;
-        s_date (notice, given, 0);
-        s_date (leaves, given, 3);
+        /*  art. 18.2: the member leaves three calendar months after the
+         *  notice (31 March: 30 June). */
+        snprintf (notice, 11, "%s", c->date && *c->date ? c->date : today);
+        kt_date_months_on (notice, 3, leaves);
     }
 }
 
@@ -286,7 +279,7 @@ roster_change (const roster_t *old, const roster_change_t *c, const keys_secret_
     next.note_len = 0;
     strftime (next.issued, sizeof next.issued, "%Y-%m-%dT%H:%M:%SZ", &tm);
     strftime (today, sizeof today, "%Y-%m-%d", &tm);
-    s_leaving_dates (c, now, today, notice, leaves);
+    s_leaving_dates (c, today, notice, leaves);
     next.members = calloc (old->member_count + 1, sizeof *next.members);
     if (!next.members)
         return kt_fail (reason, "out of memory");

@@ -513,6 +513,37 @@ test_opzegging_needs_three_months_notice (void **state)
     roster_destroy (&roster);
 }
 
+/*  Three calendar months from a month's last day end on the last day of
+ *  the month three on, not in the month after it: 31 March gives 30 June
+ *  (not 1 July), 30 November 28 February (not 2 March). */
+static void
+test_opzegging_on_a_month_end_ends_on_the_months_last_day (void **state)
+{
+    fixture_t *f = *state;
+    static const char *const pairs[][3] = {
+        {"2027-03-31", "2027-06-30", "2027-06-29"},
+        {"2026-11-30", "2027-02-28", "2027-02-27"},
+        {"2027-11-30", "2028-02-29", "2028-02-28"},
+        {"2027-08-31", "2027-11-30", "2027-11-29"},
+    };
+    for (size_t i = 0; i < sizeof pairs / sizeof *pairs; i++) {
+        char dates[128];
+        snprintf (dates, sizeof dates, "notice-given = %s\n            leaves-at = %s", pairs[i][0],
+                  pairs[i][2]);
+        s_refused_after (f, "notice-given = \"\"\n            leaves-at = \"\"", dates,
+                         "3 months later (art. 18.2)");
+        snprintf (dates, sizeof dates, "notice-given = %s\n            leaves-at = %s", pairs[i][0],
+                  pairs[i][1]);
+        kt_reason_t r;
+        roster_t *roster = s_sign_and_parse (
+            f, s_replace (s_text (f), "notice-given = \"\"\n            leaves-at = \"\"", dates),
+            &r);
+        if (!roster)
+            fail_msg ("notice %s, leaves-at %s: %s", pairs[i][0], pairs[i][1], r.text);
+        roster_destroy (&roster);
+    }
+}
+
 static void
 test_roster_build_refuses_a_signer_that_is_not_the_uitvoerder_member (void **state)
 {
@@ -1378,6 +1409,7 @@ main (void)
         T (test_roster_find_transport_finds_member_by_key),
         T (test_member_with_leaves_at_in_the_past_is_inactive),
         T (test_opzegging_needs_three_months_notice),
+        T (test_opzegging_on_a_month_end_ends_on_the_months_last_day),
         T (test_roster_build_refuses_a_signer_that_is_not_the_uitvoerder_member),
         T (test_gemeente_needs_its_municipality),
         T (test_peering_parses_and_survives_roster_sign),
