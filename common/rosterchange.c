@@ -225,8 +225,13 @@ s_leaving_dates (const roster_change_t *c, const char *today, char notice[11], c
         snprintf (leaves, 11, "%s", today);
     if (c->op == ROSTER_CHANGE_OPZEGGING) {
         /*  art. 18.2: the member leaves three calendar months after the
-         *  notice (31 March: 30 June). */
-        snprintf (notice, 11, "%s", c->date && *c->date ? c->date : today);
+         *  notice (31 March: 30 June).  Without a date the notice is of
+         *  the Dutch today (calendar.h): in the first hours of a Dutch day
+         *  the UTC day is still the day before. */
+        if (c->date && *c->date)
+            snprintf (notice, 11, "%s", c->date);
+        else
+            kt_local_date (kt_now_ms (), notice);
         kt_date_months_on (notice, 3, leaves);
     }
 }
