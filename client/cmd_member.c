@@ -48,8 +48,9 @@ static const cli_usage_t s_usages[] = {
                       "every member.\n"},
     {"member opzegging", "Usage: keten member opzegging ID [DATE]\n"
                          "\n"
-                         "Record member ID's opzegging given on DATE (YYYY-MM-DD; default today);\n"
-                         "the member leaves 3 months later (art. 18.2).  At the uitvoerder: a new\n"
+                         "Record member ID's opzegging given on DATE (YYYY-MM-DD; default today\n"
+                         "on the Dutch calendar); the member leaves 3 calendar months later\n"
+                         "(art. 18.2; 31 March: 30 June).  At the uitvoerder: a new\n"
                          "roster version, pushed to every member.\n"},
     {"member rotate",
      "Usage: keten member rotate PUB_FILE [--overlap-days N]\n"
