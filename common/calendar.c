@@ -94,6 +94,12 @@ s_local_s (uint64_t ms)
     return s + kt_amsterdam_offset (s);
 }
 
+int64_t
+kt_local_day (uint64_t ms)
+{
+    return s_floor_div (s_local_s (ms), 86400);
+}
+
 void
 kt_local_date (uint64_t ms, char out[11])
 {

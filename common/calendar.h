@@ -20,6 +20,9 @@ void kt_months_on (int y, int m, int d, int months, int *oy, int *om, int *od);
 void kt_date_months_on (const char *date, int months, char out[11]);
 /*  The offset of Dutch civil time from UTC at utc_s, in seconds. */
 int kt_amsterdam_offset (int64_t utc_s);
+/*  The local day of ms since the epoch, as days since 1970-01-01 (the
+ *  Dutch calendar day, compared with kt_days_from_civil's). */
+int64_t kt_local_day (uint64_t ms);
 /*  Local YYYY-MM-DD of ms since the epoch. */
 void kt_local_date (uint64_t ms, char out[11]);
 /*  Local "YYYY-MM-DD HH:MM" of ms since the epoch. */

@@ -13,6 +13,8 @@
  */
 #include "intake.h"
 
+#include "calendar.h"
+
 #include "items.h"
 
 #include <stddef.h>
@@ -53,7 +55,7 @@ typedef enum {
     S_TEXT,          /* free text on one line */
     S_LINES,         /* free text, \n and \t allowed */
     S_BIRTH_DATE,    /* date, 1900-01-01 .. today */
-    S_OBSERVED_DATE, /* date, at most one day ahead */
+    S_OBSERVED_DATE, /* date, 1900-01-01 .. one day ahead */
     S_BSN,
     S_CATEGORY,    /* [a-z0-9-] */
     S_REF,         /* [A-Za-z0-9._/-] */
@@ -161,16 +163,13 @@ s_days (long y, long m, long d)
     return era * 146097 + doe - 719468;
 }
 
-/*  Today in this node's local time: the dates in a signal are Dutch
- *  calendar dates, not UTC instants. */
+/*  Today on the Dutch calendar (Europe/Amsterdam, calendar.h), whatever
+ *  TZ this node runs in: the dates in a signal are Dutch calendar dates,
+ *  not UTC instants. */
 static long
 s_today (void)
 {
-    time_t now = time (NULL);
-    struct tm tm;
-    if (!localtime_r (&now, &tm))
-        return (long) (now / 86400);
-    return s_days (tm.tm_year + 1900L, tm.tm_mon + 1L, tm.tm_mday);
+    return (long) kt_local_day (kt_now_ms ());
 }
 
 /*  Parse a strict date; -1 when it is not one. */
@@ -241,6 +240,9 @@ s_check_coded (const s_field_t *f, const char *v, long today, kt_reason_t *reaso
          *  clock just past midnight. */
         else if (days > today + 1)
             return kt_fail (reason, "%s: more than one day in the future", f->path);
+        /*  The birth date's lower bound: no observation is older. */
+        else if (days < s_days (1900, 1, 1))
+            return kt_fail (reason, "%s: must not be before 1900-01-01", f->path);
         break;
     case S_BSN:
         ok = intake_valid_bsn (v);

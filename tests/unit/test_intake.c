@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "calendar.h"
 #include "intake.h"
 #include "items.h"
 #include "util.h"
@@ -140,10 +141,8 @@ s_with (const char *path, json_t *value)
 static void
 s_date_from_today (int days, char out[11])
 {
-    time_t t = time (NULL) + (time_t) days * 86400;
-    struct tm tm;
-    localtime_r (&t, &tm);
-    strftime (out, 11, "%Y-%m-%d", &tm);
+    /*  The Dutch calendar's day, as intake's "today" (calendar.h). */
+    kt_local_date (kt_now_ms () + (uint64_t) ((int64_t) days * 86400000), out);
 }
 
 static json_t *
@@ -474,6 +473,51 @@ test_birth_date_outside_1900_to_today_is_refused (void **state)
     s_refused (s_with ("subject.birth_date", json_string ("2999-01-01")), "subject.birth_date");
     s_date_from_today (-1, d);
     s_accepted (s_with ("subject.birth_date", json_string (d)));
+}
+
+/*  "Today" is the Dutch calendar day whatever TZ the node runs in: under
+ *  a TZ a day behind (UTC-24) a subject born on the Dutch today is taken
+ *  and an observation two Dutch days ahead refused; under one a day ahead
+ *  (UTC+24) one born on the Dutch tomorrow is refused. */
+static void
+test_today_is_the_dutch_day_whatever_the_tz (void **state)
+{
+    (void) state;
+    const char *tz = getenv ("TZ");
+    char *saved = tz ? strdup (tz) : NULL;
+    char today[11], tomorrow[11], ahead[11];
+    uint64_t now = kt_now_ms ();
+    kt_local_date (now, today);
+    kt_local_date (now + 86400000, tomorrow);
+    kt_local_date (now + 2 * 86400000, ahead);
+    setenv ("TZ", "<-24>+24", 1);
+    tzset ();
+    s_accepted (s_with ("subject.birth_date", json_string (today)));
+    s_accepted (s_with ("observed_on", json_string (tomorrow)));
+    s_refused (s_with ("observed_on", json_string (ahead)), "observed_on: more than one day");
+    setenv ("TZ", "<+24>-24", 1);
+    tzset ();
+    s_refused (s_with ("subject.birth_date", json_string (tomorrow)),
+               "subject.birth_date: must be between 1900-01-01 and today");
+    s_accepted (s_with ("subject.birth_date", json_string (today)));
+    if (saved)
+        setenv ("TZ", saved, 1);
+    else
+        unsetenv ("TZ");
+    tzset ();
+    free (saved);
+}
+
+/*  observed_on has the birth date's lower bound. */
+static void
+test_observed_on_before_1900_is_refused (void **state)
+{
+    (void) state;
+    s_refused (s_with ("observed_on", json_string ("0001-01-01")),
+               "observed_on: must not be before 1900-01-01");
+    s_refused (s_with ("observed_on", json_string ("1899-12-31")),
+               "observed_on: must not be before 1900-01-01");
+    s_accepted (s_with ("observed_on", json_string ("1900-01-01")));
 }
 
 static void
@@ -1111,6 +1155,8 @@ main (void)
         cmocka_unit_test (test_invalid_dates_are_refused_and_leap_days_accepted),
         cmocka_unit_test (test_birth_date_outside_1900_to_today_is_refused),
         cmocka_unit_test (test_observed_on_more_than_a_day_ahead_is_refused),
+        cmocka_unit_test (test_today_is_the_dutch_day_whatever_the_tz),
+        cmocka_unit_test (test_observed_on_before_1900_is_refused),
         cmocka_unit_test (test_bsn_must_pass_the_elfproef),
         cmocka_unit_test (
             test_control_characters_are_refused_except_newline_and_tab_in_description),
