@@ -146,21 +146,16 @@ render_plan (const Keten__CasePlan *p)
         json_array_append_new (goals,
                                json_pack ("{s:s, s:s}", "kind", plan_goal_name (p->goals[i]->kind),
                                           "text", p->goals[i]->text));
-    time_t now = time (NULL);
-    struct tm tm;
     char today[11];
-    localtime_r (&now, &tm);
-    strftime (today, sizeof today, "%Y-%m-%d", &tm);
+    plan_today (today);
     for (size_t i = 0; i < p->n_measures; i++) {
         const Keten__PlanMeasure *m = p->measures[i];
-        bool open = m->status == KETEN__MEASURE_STATUS__OPEN ||
-                    m->status == KETEN__MEASURE_STATUS__IN_PROGRESS;
         json_array_append_new (
             measures, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:b}", "measure_id",
                                  m->measure_id, "owner", m->owner, "what", m->what, "due_on",
                                  m->due_on, "status", plan_status_name (m->status), "progress_note",
                                  m->progress_note, "updated_ms", (json_int_t) m->updated_ms,
-                                 "overdue", open && strcmp (m->due_on, today) < 0));
+                                 "overdue", plan_measure_overdue (m, today)));
     }
     return json_pack ("{s:s, s:I, s:o, s:o, s:o, s:I}", "case_ref", p->case_ref, "version",
                       (json_int_t) p->version, "participants", parts, "goals", goals, "measures",

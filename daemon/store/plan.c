@@ -1,6 +1,7 @@
 /*  plan: the integraal plan van aanpak (art. 9-10).  */
 #include "plan.h"
 
+#include "calendar.h"
 #include "intake.h"
 #include "keystore.h"
 #include "store.h"
@@ -334,21 +335,31 @@ plan_load (sqlite3 *db, const char *case_ref, uint32_t version, const uint8_t ke
     return *plan_p ? 0 : kt_fail (reason, "a plan version of %.24s does not decode", case_ref);
 }
 
+bool
+plan_measure_overdue (const Keten__PlanMeasure *m, const char *today)
+{
+    bool open =
+        m->status == KETEN__MEASURE_STATUS__OPEN || m->status == KETEN__MEASURE_STATUS__IN_PROGRESS;
+    /*  YYYY-MM-DD compares as text. */
+    return open && strcmp (m->due_on, today) < 0;
+}
+
+void
+plan_today (char today[11])
+{
+    /*  The Dutch calendar's day (calendar.h), whatever the daemon's TZ. */
+    kt_local_date (kt_now_ms (), today);
+}
+
 size_t
 plan_overdue (const Keten__CasePlan *plan, const char *owner)
 {
-    time_t now = time (NULL);
-    struct tm tm;
     char today[11];
-    localtime_r (&now, &tm);
-    strftime (today, sizeof today, "%Y-%m-%d", &tm);
+    plan_today (today);
     size_t n = 0;
     for (size_t i = 0; i < plan->n_measures; i++) {
         const Keten__PlanMeasure *m = plan->measures[i];
-        bool open = m->status == KETEN__MEASURE_STATUS__OPEN ||
-                    m->status == KETEN__MEASURE_STATUS__IN_PROGRESS;
-        /*  YYYY-MM-DD compares as text. */
-        if (open && strcmp (m->due_on, today) < 0 && (!owner || strcmp (m->owner, owner) == 0))
+        if (plan_measure_overdue (m, today) && (!owner || strcmp (m->owner, owner) == 0))
             n++;
     }
     return n;

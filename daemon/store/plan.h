@@ -45,8 +45,14 @@ int plan_load (sqlite3 *db, const char *case_ref, uint32_t version, const uint8_
 extern const char *const plan_migrations[];
 extern const size_t plan_n_migrations;
 
-/*  Measures past their due date (local today) and not done or cancelled;
- *  with owner, only that party's. */
+/*  Today for due dates: YYYY-MM-DD on the Dutch calendar (calendar.h),
+ *  whatever the daemon's TZ. */
+void plan_today (char today[11]);
+/*  Whether measure m is past its due date on today and not done or
+ *  cancelled. */
+bool plan_measure_overdue (const Keten__PlanMeasure *m, const char *today);
+/*  Measures past their due date (the Dutch today) and not done or
+ *  cancelled; with owner, only that party's. */
 size_t plan_overdue (const Keten__CasePlan *plan, const char *owner);
 
 /*  The name of a goal kind ("zorg", ...), NULL for an unknown one. */
