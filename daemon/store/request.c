@@ -156,9 +156,17 @@ request_check (const request_new_t *r, uint64_t now_ms, kt_reason_t *reason)
     kt_local_date (now_ms, today);
     if (strcmp (r->received, today) > 0)
         return kt_fail (reason, "the date of receipt %s is after today", r->received);
-    if (due + 366ull * 86400 * 1000 < now_ms)
-        return kt_fail (reason, "the date of receipt is more than a year before its deadline "
-                                "passed; check it");
+    /*  More than a year old: before the same day a calendar year ago (29
+     *  February: the 28th), on the Dutch calendar. */
+    int y, m, d;
+    kt_months_on (atoi (today) - 1, atoi (today + 5), atoi (today + 8), 0, &y, &m, &d);
+    char year_ago[11], tmp[48];
+    snprintf (tmp, sizeof tmp, "%04d-%02d-%02d", y % 10000, m, d);
+    snprintf (year_ago, sizeof year_ago, "%.10s", tmp);
+    if (strcmp (r->received, year_ago) < 0)
+        return kt_fail (reason,
+                        "the date of receipt %s is more than a year old (before %s); check it",
+                        r->received, year_ago);
     if (!s_one_of (r->from, s_from))
         return kt_fail (reason, "from must be betrokkene or vertegenwoordiger");
     bool represented = strcmp (r->from, "vertegenwoordiger") == 0;

@@ -313,6 +313,37 @@ test_a_request_is_refused_when_its_fields_are_not_right (void **state)
     assert_int_equal (rows.n, 1);
 }
 
+/*  docs/RIGHTS.md: a date of receipt more than a year old is refused - a
+ *  calendar year on the Dutch calendar, not a year after its deadline. */
+static void
+test_a_receipt_more_than_a_year_old_is_refused (void **state)
+{
+    (void) state;
+    static const struct {
+        uint64_t now;
+        const char *received;
+        bool taken;
+    } cases[] = {
+        {0, "2025-12-07", true},  {0, "2025-12-06", false}, {0, "2025-11-20", false},
+        {0, "2025-11-08", false}, {1, "2027-02-28", true},  {1, "2027-02-27", false},
+        {2, "2025-12-08", true},  {2, "2025-12-07", false},
+    };
+    /*  2026-12-07 12:00 UTC; 2028-02-29 12:00 UTC; 2026-12-07 23:30 UTC,
+     *  already 8 December on the Dutch calendar. */
+    const uint64_t nows[] = {s_utc (2026, 12, 7, 12, 0), s_utc (2028, 2, 29, 12, 0),
+                             s_utc (2026, 12, 7, 23, 30)};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        request_new_t r = {"inzage", cases[i].received, "betrokkene", NULL, "A", "B"};
+        kt_reason_t why = {""};
+        int rc = request_check (&r, nows[cases[i].now], &why);
+        if ((rc == 0) != cases[i].taken)
+            fail_msg ("received %s, case %zu: %s (%s)", cases[i].received, i,
+                      rc == 0 ? "taken" : "refused", why.text);
+        if (rc != 0 && !strstr (why.text, "more than a year old"))
+            fail_msg ("received %s: %s", cases[i].received, why.text);
+    }
+}
+
 /* ---- finding the person ------------------------------------------------ */
 
 typedef struct {
@@ -484,6 +515,7 @@ main (void)
         cmocka_unit_test (test_a_dutch_time_typed_reads_the_same_in_any_tz),
         cmocka_unit_test (test_the_answer_is_due_at_the_end_of_the_day_four_weeks_after_receipt),
         cmocka_unit_test (test_status_warns_a_week_ahead_and_alarms_once_overdue),
+        cmocka_unit_test (test_a_receipt_more_than_a_year_old_is_refused),
         cmocka_unit_test_setup_teardown (test_a_request_is_registered_linked_and_closed_once,
                                          s_reg_setup, s_reg_teardown),
         cmocka_unit_test_setup_teardown (test_a_request_is_refused_when_its_fields_are_not_right,
