@@ -6,6 +6,7 @@
  */
 #include "calendar.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -145,7 +146,7 @@ kt_local_midnight_ms (int y, int m, int d)
 }
 
 int
-kt_local_parse (const char *text, uint64_t *ms)
+kt_local_wall (const char *text, int64_t *wall_s)
 {
     int y, mo, d, h, mi;
     char extra;
@@ -160,13 +161,31 @@ kt_local_parse (const char *text, uint64_t *ms)
     kt_civil_from_days (kt_days_from_civil (y, mo, d), &cy, &cm, &cd);
     if (y < 1970 || cy != y || cm != mo || cd != d || h > 23 || mi > 59)
         return -1;
-    int64_t local = kt_days_from_civil (y, mo, d) * 86400 + h * 3600 + mi * 60;
-    /*  The offset in force: taken at the UTC time the CET reading gives,
-     *  then checked; a local time the spring change skips reads as CET,
-     *  one the autumn change repeats as its first (CEST) reading. */
-    int64_t utc = local - 3600;
-    if (kt_amsterdam_offset (local - 7200) == 7200)
-        utc = local - 7200;
+    *wall_s = kt_days_from_civil (y, mo, d) * 86400 + h * 3600 + mi * 60;
+    return 0;
+}
+
+kt_local_reading_t
+kt_local_resolve (int64_t wall_s, int64_t *utc_s)
+{
+    /*  A reading is one whose offset is the one in force at its instant. */
+    bool cest = kt_amsterdam_offset (wall_s - 7200) == 7200;
+    bool cet = kt_amsterdam_offset (wall_s - 3600) == 3600;
+    *utc_s = cest ? wall_s - 7200 : wall_s - 3600;
+    if (cest && cet)
+        return KT_LOCAL_TWICE;
+    return cest || cet ? KT_LOCAL_ONE : KT_LOCAL_GAP;
+}
+
+int
+kt_local_parse (const char *text, uint64_t *ms)
+{
+    int64_t wall, utc;
+    if (kt_local_wall (text, &wall) != 0)
+        return -1;
+    /*  A local time the spring change skips reads as CET, one the autumn
+     *  change repeats as its first (CEST) reading. */
+    kt_local_resolve (wall, &utc);
     if (utc < 0)
         return -1;
     *ms = (uint64_t) utc * 1000;

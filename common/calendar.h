@@ -30,6 +30,16 @@ void kt_local_time (uint64_t ms, char out[17]);
 /*  The first ms of local day y-m-d (m 1..12, d may run past the month:
  *  it is normalised). */
 uint64_t kt_local_midnight_ms (int y, int m, int d);
+/*  Local YYYY-MM-DDTHH:MM (a real date, 1970 on, and a time 00:00..23:59)
+ *  as seconds since the epoch read as if local were UTC (the wall clock):
+ *  0, or -1 when text is not one. */
+int kt_local_wall (const char *text, int64_t *wall_s);
+/*  How a Dutch wall-clock time (kt_local_wall's seconds) reads: one
+ *  instant; none (the spring change skips it: *utc_s is its CET reading,
+ *  an hour later on the clock); or two (the autumn change repeats it:
+ *  *utc_s is the first, CEST, reading; the CET one is an hour later). */
+typedef enum { KT_LOCAL_ONE, KT_LOCAL_GAP, KT_LOCAL_TWICE } kt_local_reading_t;
+kt_local_reading_t kt_local_resolve (int64_t wall_s, int64_t *utc_s);
 /*  Local YYYY-MM-DDTHH:MM (a real date and time) as ms since the epoch:
  *  0, or -1 when text is not one. */
 int kt_local_parse (const char *text, uint64_t *ms);

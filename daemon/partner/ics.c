@@ -1,6 +1,7 @@
 /*  ics: weegploeg and casusoverleg agendas as iCalendar (RFC 5545).  */
 #include "ics.h"
 
+#include "calendar.h"
 #include "util.h"
 
 #include <stdarg.h>
@@ -93,22 +94,41 @@ s_linef (out_t *o, const char *name, bool escape, const char *fmt, ...)
     s_line (o, name, value, escape);
 }
 
-/*  "2026-12-01T10:00" plus minutes, as 20261201T113000 (local time;
- *  calendar arithmetic through timegm, which ignores DST on purpose:
- *  the TZID makes it local). */
+/*  DTSTART: the start as typed, Dutch wall-clock time (meeting.c keeps
+ *  out a time the spring change skips). */
 static void
-s_local (char out[16], const char *starts_at, unsigned add_min)
+s_start (char out[17], const char *starts_at)
 {
-    struct tm tm = {0};
-    tm.tm_year = atoi (starts_at) - 1900;
-    tm.tm_mon = atoi (starts_at + 5) - 1;
-    tm.tm_mday = atoi (starts_at + 8);
-    tm.tm_hour = atoi (starts_at + 11);
-    tm.tm_min = atoi (starts_at + 14) + (int) add_min;
-    time_t t = timegm (&tm);
-    struct tm n;
-    gmtime_r (&t, &n);
-    strftime (out, 16, "%Y%m%dT%H%M00", &n);
+    snprintf (out, 17, "%.4s%.2s%.2sT%.2s%.2s00", starts_at, starts_at + 5, starts_at + 8,
+              starts_at + 11, starts_at + 14);
+}
+
+/*  DTEND: duration_min minutes of real time after the start (the first
+ *  reading of a start the autumn change repeats, as RFC 5545 reads it),
+ *  in Dutch time - a meeting across a clock change lasts what it says.
+ *  An end in the second reading of the repeated hour is one a local time
+ *  would name ambiguously: it is written in UTC (*utc set). */
+static void
+s_end (char out[18], const char *starts_at, unsigned duration_min, bool *utc)
+{
+    int64_t wall = 0, start = 0;
+    kt_local_wall (starts_at, &wall);
+    kt_local_resolve (wall, &start);
+    int64_t end = start + (int64_t) duration_min * 60;
+    char t[17];
+    kt_local_time (end > 0 ? (uint64_t) end * 1000 : 0, t);
+    t[10] = 'T';
+    int64_t end_wall = 0, first = end;
+    *utc = kt_local_wall (t, &end_wall) == 0 &&
+           kt_local_resolve (end_wall, &first) == KT_LOCAL_TWICE && first != end;
+    if (*utc) {
+        time_t e = (time_t) end;
+        struct tm tm;
+        gmtime_r (&e, &tm);
+        strftime (out, 18, "%Y%m%dT%H%M%SZ", &tm);
+        return;
+    }
+    snprintf (out, 18, "%.4s%.2s%.2sT%.2s%.2s00", t, t + 5, t + 8, t + 11, t + 14);
 }
 
 static const char s_vtimezone[] = "BEGIN:VTIMEZONE\r\n"
@@ -170,13 +190,14 @@ ics_format (const Keten__WeegploegAgenda *a, const char *federation, const char 
             bool personal_data, size_t *len_p)
 {
     out_t o = {0};
-    char start[16], end[16], stamp[32];
+    char start[17], end[18], stamp[32];
     time_t issued = (time_t) (a->issued_ms / 1000);
     struct tm tm;
     gmtime_r (&issued, &tm);
     strftime (stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-    s_local (start, a->starts_at, 0);
-    s_local (end, a->starts_at, a->duration_min);
+    bool end_utc;
+    s_start (start, a->starts_at);
+    s_end (end, a->starts_at, a->duration_min, &end_utc);
 
     s_line (&o, "BEGIN", "VCALENDAR", false);
     s_line (&o, "VERSION", "2.0", false);
@@ -188,7 +209,7 @@ ics_format (const Keten__WeegploegAgenda *a, const char *federation, const char 
     s_linef (&o, "SEQUENCE", false, "%u", (unsigned) a->sequence);
     s_line (&o, "DTSTAMP", stamp, false);
     s_line (&o, "DTSTART;TZID=Europe/Amsterdam", start, false);
-    s_line (&o, "DTEND;TZID=Europe/Amsterdam", end, false);
+    s_line (&o, end_utc ? "DTEND" : "DTEND;TZID=Europe/Amsterdam", end, false);
     s_linef (&o, "SUMMARY", true, "%s%s (%s)", a->cancelled ? "VERVALLEN: " : "",
              a->kind == KETEN__WEEGPLOEG_AGENDA__KIND__CASUSOVERLEG ? "Casusoverleg" : "Weegploeg",
              a->meeting_id);

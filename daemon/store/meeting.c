@@ -82,26 +82,20 @@ meeting_destroy (meeting_t **self_p)
     *self_p = NULL;
 }
 
-/*  YYYY-MM-DDTHH:MM naming a real minute (no 31 February, no 24:00). */
-static bool
-s_valid_starts_at (const char *s)
+/*  YYYY-MM-DDTHH:MM naming a real minute (no 31 February, no 24:00,
+ *  2000 on) of Dutch time: not one the spring change skips. */
+static int
+s_check_starts_at (const char *s, kt_reason_t *reason)
 {
-    if (!s || strlen (s) != 16 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':')
-        return false;
-    for (int i = 0; i < 16; i++)
-        if (i != 4 && i != 7 && i != 10 && i != 13 && (s[i] < '0' || s[i] > '9'))
-            return false;
-    struct tm tm = {0};
-    tm.tm_year = atoi (s) - 1900;
-    tm.tm_mon = atoi (s + 5) - 1;
-    tm.tm_mday = atoi (s + 8);
-    tm.tm_hour = atoi (s + 11);
-    tm.tm_min = atoi (s + 14);
-    struct tm back = tm;
-    time_t t = timegm (&back);
-    return t != (time_t) -1 && tm.tm_year >= 100 && back.tm_year == tm.tm_year &&
-           back.tm_mon == tm.tm_mon && back.tm_mday == tm.tm_mday && back.tm_hour == tm.tm_hour &&
-           back.tm_min == tm.tm_min;
+    int64_t wall, utc;
+    if (kt_local_wall (s, &wall) != 0 || atoi (s) < 2000)
+        return kt_fail (reason, "start must be a date and time YYYY-MM-DDTHH:MM");
+    if (kt_local_resolve (wall, &utc) == KT_LOCAL_GAP)
+        return kt_fail (reason,
+                        "start %s does not exist in Dutch time: the clocks go from 02:00 to "
+                        "03:00 that night",
+                        s);
+    return 0;
 }
 
 /*  A casusoverleg agenda takes open cases only: a closed case has no
@@ -190,8 +184,8 @@ static int
 s_check_change (meeting_t *self, casusoverleg_t *casus, const meeting_change_t *c,
                 kt_reason_t *reason)
 {
-    if (c->starts_at && !s_valid_starts_at (c->starts_at))
-        return kt_fail (reason, "start must be a date and time YYYY-MM-DDTHH:MM");
+    if (c->starts_at && s_check_starts_at (c->starts_at, reason) != 0)
+        return -1;
     if (c->duration_min > MEETING_MAX_MIN)
         return kt_fail (reason, "duration must be 1..%d minutes", MEETING_MAX_MIN);
     if (c->location &&

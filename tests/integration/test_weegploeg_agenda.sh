@@ -49,6 +49,12 @@ if out=$(kt "$UITV" weegploeg agenda --start 2026-02-30T10:00 --location X --cas
     fail "an impossible date was accepted"
 fi
 grep -q "YYYY-MM-DDTHH:MM" <<< "$out" || fail "bad date refusal unclear: $out"
+# 02:30 on 28 March 2027 does not exist in Dutch time (02:00 -> 03:00).
+if out=$(kt "$UITV" weegploeg agenda --start 2027-03-28T02:30 --location X --case "$A" 2>&1); then
+    fail "a start the spring clock change skips was accepted"
+fi
+grep -q "2027-03-28T02:30 does not exist in Dutch time" <<< "$out" \
+    || fail "spring gap refusal unclear: $out"
 if out=$(kt "$UITV" weegploeg agenda --start 2026-12-01T10:00 --location X --case k-0000000000000000 2>&1); then
     fail "an unknown case_ref was accepted"
 fi
