@@ -49,7 +49,11 @@ static const cli_usage_t s_usages[] = {
      "\n"
      "Options:\n"
      "  --what TEXT           what happened (" S_TEXT_LIMIT ")\n"
-     "  --found TIME          when it was found, Dutch time (Europe/Amsterdam)\n"
+     "  --found TIME          when it was found, Dutch time (Europe/Amsterdam), e.g.\n"
+     "                        2026-11-23T09:15; in the hour the autumn clock change\n"
+     "                        repeats add the offset: ...T02:10+02:00 (the first) or\n"
+     "                        +01:00 (the second); a time the spring change skips\n"
+     "                        is refused\n"
      "  --data-kind KIND      a kind of data concerned: a word of letters, - and _\n"
      "                        (1..64, 1..16 times)\n"
      "  --subjects N          how many persons are concerned (0..10000000)\n"
@@ -84,7 +88,9 @@ static const cli_usage_t s_usages[] = {
      "while it stays open until it is handled.  Give at least one of them.\n"
      "\n"
      "Options:\n"
-     "  --ap-notified TIME    when the AP was notified, Dutch time (Europe/Amsterdam)\n"
+     "  --ap-notified TIME    when the AP was notified, Dutch time (Europe/Amsterdam),\n"
+     "                        as --found of incident report (+02:00 or +01:00 in\n"
+     "                        the repeated autumn hour)\n"
      "  --ap-not-required R   why notifying the AP is not required (" S_TEXT_LIMIT ")\n"
      "  --persons-informed A  yes, no or not-required (no and not-required with --note)\n"
      "  --note TEXT           why not (" S_TEXT_LIMIT ")\n"
@@ -100,23 +106,15 @@ static const cli_usage_t s_usages[] = {
      "required), persons informed and handling are recorded, here or by update.\n"
      "\n"
      "Options:\n"
-     "  --ap-notified TIME    when the AP was notified, Dutch time (Europe/Amsterdam)\n"
+     "  --ap-notified TIME    when the AP was notified, Dutch time (Europe/Amsterdam),\n"
+     "                        as --found of incident report (+02:00 or +01:00 in\n"
+     "                        the repeated autumn hour)\n"
      "  --ap-not-required R   why notifying the AP is not required (" S_TEXT_LIMIT ")\n"
      "  --persons-informed A  yes, no or not-required (no and not-required with --note)\n"
      "  --note TEXT           why not (" S_TEXT_LIMIT ")\n"
      "  --handling TEXT       how it was handled (" S_TEXT_LIMIT ")\n"
      "  --json                print the daemon's answer as JSON\n"},
     {NULL, NULL}};
-
-/*  YYYY-MM-DDTHH:MM on the Dutch calendar (whatever the CLI's TZ: the
- *  same input gives the same art. 33 deadline everywhere) as ms since the
- *  epoch; 0 when it is not one. */
-static uint64_t
-s_parse_local (const char *text)
-{
-    uint64_t ms = 0;
-    return kt_local_parse (text, &ms) == 0 ? ms : 0;
-}
 
 static void
 s_print (json_t *list, const char *only)
@@ -202,6 +200,21 @@ enum {
     O_HANDLING
 };
 
+/*  --found or --ap-notified: a time on the Dutch calendar, whatever the
+ *  CLI's TZ (the same input gives the same art. 33 deadline everywhere),
+ *  as found_ms or ap_notified_ms. */
+static int
+s_time_option (s_request_t *r, const char *cmd, const char *name, const char *value)
+{
+    uint64_t ms;
+    kt_reason_t why;
+    if (kt_local_parse (value, &ms, &why) != 0)
+        return cli_usage_error (cmd, "--%s: %s", name, why.text);
+    json_object_set_new (r->args, strcmp (name, "found") == 0 ? "found_ms" : "ap_notified_ms",
+                         json_integer ((json_int_t) ms));
+    return 0;
+}
+
 static int
 s_option (void *arg, const char *cmd, int opt, const char *value)
 {
@@ -212,13 +225,9 @@ s_option (void *arg, const char *cmd, int opt, const char *value)
         json_object_set_new (r->args, "what", json_string (value));
         return 0;
     case O_FOUND:
+        return s_time_option (r, cmd, "found", value);
     case O_NOTIFIED:
-        if (!(v = s_parse_local (value)))
-            return cli_usage_error (cmd,
-                                    "times are YYYY-MM-DDTHH:MM, Dutch time (Europe/Amsterdam)");
-        json_object_set_new (r->args, opt == O_FOUND ? "found_ms" : "ap_notified_ms",
-                             json_integer ((json_int_t) v));
-        return 0;
+        return s_time_option (r, cmd, "ap-notified", value);
     case O_KIND:
         if (json_array_size (r->kinds) >= 16 || !*value || strlen (value) > 64)
             return cli_usage_error (cmd, "1..16 --data-kind values of 1..64 bytes");

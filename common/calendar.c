@@ -177,17 +177,54 @@ kt_local_resolve (int64_t wall_s, int64_t *utc_s)
     return cest || cet ? KT_LOCAL_ONE : KT_LOCAL_GAP;
 }
 
-int
-kt_local_parse (const char *text, uint64_t *ms)
+/*  The offset a typed time names, "+01:00" or "+02:00", in seconds: 0
+ *  for none (""), -1 for anything else. */
+static int
+s_typed_offset (const char *text)
 {
+    if (!*text)
+        return 0;
+    if (strcmp (text, "+01:00") == 0)
+        return 3600;
+    if (strcmp (text, "+02:00") == 0)
+        return 7200;
+    return -1;
+}
+
+int
+kt_local_parse (const char *text, uint64_t *ms, kt_reason_t *reason)
+{
+    char wall_text[17];
     int64_t wall, utc;
-    if (kt_local_wall (text, &wall) != 0)
-        return -1;
-    /*  A local time the spring change skips reads as CET, one the autumn
-     *  change repeats as its first (CEST) reading. */
-    kt_local_resolve (wall, &utc);
+    size_t len = text ? strlen (text) : 0;
+    int offset = len == 16 || len == 22 ? s_typed_offset (text + 16) : -1;
+    if (offset >= 0)
+        snprintf (wall_text, sizeof wall_text, "%.16s", text);
+    if (offset < 0 || kt_local_wall (wall_text, &wall) != 0)
+        return kt_fail (reason,
+                        "'%.40s' is not a time YYYY-MM-DDTHH:MM (Dutch time, Europe/Amsterdam; "
+                        "optionally with its offset, +01:00 or +02:00)",
+                        text ? text : "");
+    kt_local_reading_t reading = kt_local_resolve (wall, &utc);
+    if (offset) {
+        utc = wall - offset;
+        if (kt_amsterdam_offset (utc) != offset)
+            return kt_fail (reason,
+                            "%s is not a Dutch time: on the Dutch clock it is %s then, not %s",
+                            text, offset == 3600 ? "+02:00" : "+01:00", text + 16);
+    } else if (reading == KT_LOCAL_GAP)
+        return kt_fail (reason,
+                        "%s does not exist in Dutch time: the clocks go from 02:00 to 03:00 "
+                        "that night",
+                        text);
+    else if (reading == KT_LOCAL_TWICE)
+        return kt_fail (reason,
+                        "%s comes twice in Dutch time (the clocks go back from 03:00 to 02:00 "
+                        "that night): add +02:00 for the first (summer time) or +01:00 for "
+                        "the second (winter time), e.g. %s+02:00",
+                        text, text);
     if (utc < 0)
-        return -1;
+        return kt_fail (reason, "%s is before 1970", text);
     *ms = (uint64_t) utc * 1000;
     return 0;
 }

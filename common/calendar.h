@@ -5,6 +5,8 @@
 #ifndef KETEN_CALENDAR_H
 #define KETEN_CALENDAR_H
 
+#include "util.h"
+
 #include <stdint.h>
 
 /*  Days since 1970-01-01 of the proleptic Gregorian y-m-d (m 1..12; a d
@@ -40,8 +42,12 @@ int kt_local_wall (const char *text, int64_t *wall_s);
  *  *utc_s is the first, CEST, reading; the CET one is an hour later). */
 typedef enum { KT_LOCAL_ONE, KT_LOCAL_GAP, KT_LOCAL_TWICE } kt_local_reading_t;
 kt_local_reading_t kt_local_resolve (int64_t wall_s, int64_t *utc_s);
-/*  Local YYYY-MM-DDTHH:MM (a real date and time) as ms since the epoch:
- *  0, or -1 when text is not one. */
-int kt_local_parse (const char *text, uint64_t *ms);
+/*  A Dutch time a person typed, YYYY-MM-DDTHH:MM (a real date and time),
+ *  as ms since the epoch: 0, or -1 with reason saying why not.  A time
+ *  the spring change skips is refused; one the autumn change repeats
+ *  (02:00-02:59 on its night) needs its offset, YYYY-MM-DDTHH:MM+02:00
+ *  (the first, summer time) or +01:00 (the second): the offset is taken
+ *  on any time, and must be the one in force then. */
+int kt_local_parse (const char *text, uint64_t *ms, kt_reason_t *reason);
 
 #endif

@@ -17,6 +17,22 @@ if out=$(kt politie-test incident report --what "Laptop kwijt." --found "$(date 
     fail "an incident without data kinds was accepted"
 fi
 grep -q "data_kinds\|kinds of data" <<< "$out" || fail "refusal unclear: $out"
+# A time the spring change skips does not exist; one the autumn change
+# repeats needs its offset (calendar.h): both refused, saying why.
+if out=$(kt politie-test incident report --what "Laptop kwijt." --found 2026-03-29T02:30 \
+        --data-kind naw 2>&1); then
+    fail "a --found the spring clock change skips was accepted"
+fi
+grep -q "2026-03-29T02:30 does not exist in Dutch time" <<< "$out" || fail "gap refusal unclear: $out"
+if out=$(kt politie-test incident report --what "Laptop kwijt." --found 2026-10-25T02:10 \
+        --data-kind naw 2>&1); then
+    fail "an ambiguous --found was accepted"
+fi
+grep -q "comes twice.*add +02:00.*+01:00" <<< "$out" || fail "ambiguity refusal unclear: $out"
+if out=$(kt "$UITV" incident update i-0000000000000000 --ap-notified 2026-10-25T02:40 2>&1); then
+    fail "an ambiguous --ap-notified was accepted"
+fi
+grep -q "^.*--ap-notified: 2026-10-25T02:40 comes twice" <<< "$out" || fail "unclear: $out"
 # --found is Dutch time, whatever TZ the operator's shell has: the CLI
 # here runs in New Zealand's, and the found time must still be read as
 # Amsterdam's (the art. 33 deadline depends on it).

@@ -76,28 +76,68 @@ test_a_dutch_time_typed_reads_the_same_in_any_tz (void **state)
 {
     (void) state;
     uint64_t ms = 0;
-    assert_int_equal (kt_local_parse ("2026-07-01T12:00", &ms), 0);
+    kt_reason_t r;
+    assert_int_equal (kt_local_parse ("2026-07-01T12:00", &ms, &r), 0);
     assert_true (ms == s_utc (2026, 7, 1, 10, 0)); /* CEST */
-    assert_int_equal (kt_local_parse ("2026-01-15T12:00", &ms), 0);
+    assert_int_equal (kt_local_parse ("2026-01-15T12:00", &ms, &r), 0);
     assert_true (ms == s_utc (2026, 1, 15, 11, 0)); /* CET */
-    assert_int_equal (kt_local_parse ("2026-10-25T02:30", &ms), 0);
-    assert_true (ms == s_utc (2026, 10, 25, 0, 30)); /* the first of the hour that comes twice */
-    assert_int_equal (kt_local_parse ("2026-10-25T03:00", &ms), 0);
+    assert_int_equal (kt_local_parse ("2026-10-25T03:00", &ms, &r), 0);
     assert_true (ms == s_utc (2026, 10, 25, 2, 0));
-    assert_int_equal (kt_local_parse ("2026-03-29T03:30", &ms), 0);
+    assert_int_equal (kt_local_parse ("2026-10-25T01:59", &ms, &r), 0);
+    assert_true (ms == s_utc (2026, 10, 24, 23, 59));
+    assert_int_equal (kt_local_parse ("2026-03-29T03:30", &ms, &r), 0);
     assert_true (ms == s_utc (2026, 3, 29, 1, 30));
+    assert_int_equal (kt_local_parse ("2026-03-29T01:59", &ms, &r), 0);
+    assert_true (ms == s_utc (2026, 3, 29, 0, 59));
     setenv ("TZ", "America/New_York", 1);
     tzset ();
-    assert_int_equal (kt_local_parse ("2026-07-01T12:00", &ms), 0);
+    assert_int_equal (kt_local_parse ("2026-07-01T12:00", &ms, &r), 0);
     assert_true (ms == s_utc (2026, 7, 1, 10, 0));
     unsetenv ("TZ");
     tzset ();
-    const char *bad[] = {
-        "2026-02-30T10:00",  "2026-07-01 12:00", "2026-07-01T24:00", "2026-07-01T12:60",
-        "2026-07-01T12:00Z", "1969-12-31T23:00", "2026-7-01T12:00",  "",
-        "2026-07-01T1a:00"};
+    const char *bad[] = {"2026-02-30T10:00",      "2026-07-01 12:00",
+                         "2026-07-01T24:00",      "2026-07-01T12:60",
+                         "2026-07-01T12:00Z",     "1969-12-31T23:00",
+                         "2026-7-01T12:00",       "",
+                         "2026-07-01T1a:00",      "2026-07-01T12:00+03:00",
+                         "2026-07-01T12:00+0200", "2026-07-01T12:00-01:00"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        assert_int_equal (kt_local_parse (bad[i], &ms), -1);
+        assert_int_equal (kt_local_parse (bad[i], &ms, NULL), -1);
+    assert_int_equal (kt_local_parse (NULL, &ms, NULL), -1);
+}
+
+/*  The clock changes: a time the spring change skips does not exist and
+ *  is refused (not moved an hour); one the autumn change repeats needs
+ *  its offset, and then both readings are taken - so a real sequence in
+ *  that hour (found at the second 02:10, notified at the second 02:40)
+ *  can be typed. */
+static void
+test_a_time_at_a_clock_change_is_refused_or_needs_its_offset (void **state)
+{
+    (void) state;
+    uint64_t ms = 0;
+    kt_reason_t r;
+    assert_int_equal (kt_local_parse ("2027-03-28T02:30", &ms, &r), -1);
+    assert_non_null (strstr (r.text, "2027-03-28T02:30 does not exist in Dutch time"));
+    assert_int_equal (kt_local_parse ("2027-03-28T02:00", &ms, &r), -1);
+    assert_int_equal (kt_local_parse ("2027-10-31T02:10", &ms, &r), -1);
+    assert_non_null (strstr (r.text, "comes twice"));
+    assert_non_null (strstr (r.text, "+02:00"));
+    assert_non_null (strstr (r.text, "+01:00"));
+    assert_int_equal (kt_local_parse ("2027-10-31T02:10+02:00", &ms, &r), 0);
+    assert_true (ms == s_utc (2027, 10, 31, 0, 10));
+    assert_int_equal (kt_local_parse ("2027-10-31T02:10+01:00", &ms, &r), 0);
+    assert_true (ms == s_utc (2027, 10, 31, 1, 10));
+    assert_int_equal (kt_local_parse ("2027-10-31T02:59+01:00", &ms, &r), 0);
+    assert_true (ms == s_utc (2027, 10, 31, 1, 59));
+    /*  An offset is taken on any time, when it is the one in force. */
+    assert_int_equal (kt_local_parse ("2027-07-01T12:00+02:00", &ms, &r), 0);
+    assert_true (ms == s_utc (2027, 7, 1, 10, 0));
+    assert_int_equal (kt_local_parse ("2027-07-01T12:00+01:00", &ms, &r), -1);
+    assert_non_null (strstr (r.text, "not a Dutch time"));
+    assert_int_equal (kt_local_parse ("2027-01-15T12:00+02:00", &ms, &r), -1);
+    assert_int_equal (kt_local_parse ("2027-03-28T02:30+01:00", &ms, &r), -1);
+    assert_int_equal (kt_local_parse ("2027-03-28T02:30+02:00", &ms, &r), -1);
 }
 
 /*  The fixed rule agrees with the tz database (when the machine has it)
@@ -513,6 +553,7 @@ main (void)
         cmocka_unit_test (test_summer_time_starts_and_ends_at_one_utc_on_the_last_sundays),
         cmocka_unit_test (test_the_fixed_rule_agrees_with_the_tz_database),
         cmocka_unit_test (test_a_dutch_time_typed_reads_the_same_in_any_tz),
+        cmocka_unit_test (test_a_time_at_a_clock_change_is_refused_or_needs_its_offset),
         cmocka_unit_test (test_the_answer_is_due_at_the_end_of_the_day_four_weeks_after_receipt),
         cmocka_unit_test (test_status_warns_a_week_ahead_and_alarms_once_overdue),
         cmocka_unit_test (test_a_receipt_more_than_a_year_old_is_refused),
