@@ -60,7 +60,7 @@ static const cli_usage_t s_usages[] = {
      "Record that the access records of the period FROM..TO were reviewed, with\n"
      "the finding (art. 15.2e); keten status says when the next review is due.\n" S_NEEDS "\n"
      "Options:\n"
-     "  --period FROM..TO  dates YYYY-MM-DD, FROM <= TO <= today\n"
+     "  --period FROM..TO  dates YYYY-MM-DD, FROM <= TO <= today (Dutch calendar)\n"
      "  --finding TEXT   what the review found (1..2000 bytes)\n" S_JSON_HELP},
     {"audit reviews", "Usage: keten audit reviews [--limit N] [--json]\n"
                       "\n"

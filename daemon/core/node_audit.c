@@ -12,12 +12,12 @@
 #include "node_core.h"
 #include "render.h"
 
+#include "calendar.h"
 #include "intake.h" /* intake_valid_date */
 
 #include <grp.h>
 #include <pwd.h>
 #include <string.h>
-#include <time.h>
 
 #define S_DAY_MS (24ull * 3600 * 1000)
 /*  A review's finding: text the reviewer writes, bounded. */
@@ -60,16 +60,6 @@ node_audit_status (node_t *self, json_t *status)
         json_object_set_new (status, "access_review_last_ms", json_integer (last));
 }
 
-/*  The date of ms as YYYY-MM-DD (UTC). */
-static void
-s_date (char out[11], uint64_t ms)
-{
-    time_t t = (time_t) (ms / 1000);
-    struct tm tm;
-    gmtime_r (&t, &tm);
-    strftime (out, 11, "%Y-%m-%d", &tm);
-}
-
 /*  A finding: 1..S_FINDING_MAX bytes, no control character but newline
  *  (jansson has checked it is UTF-8). */
 static const char *
@@ -92,8 +82,10 @@ node_audit_review (node_t *self, const api_caller_t *caller, const char *cmd, js
     json_t *from = args ? json_object_get (args, "from") : NULL;
     json_t *to = args ? json_object_get (args, "to") : NULL;
     json_t *finding = args ? json_object_get (args, "finding") : NULL;
+    /*  Today on the Dutch calendar (calendar.h), as the reviewer reads
+     *  it, whatever the daemon's TZ. */
     char today[11];
-    s_date (today, kt_now_ms ());
+    kt_local_date (kt_now_ms (), today);
     const char *problem = NULL;
     if (!json_is_string (from) || !intake_valid_date (json_string_value (from)))
         problem = "from must be a date YYYY-MM-DD";
