@@ -347,7 +347,9 @@ cli_json_uint (json_t *obj, const char *key, uint64_t *out)
 }
 
 /*  DATE (YYYY-MM-DD, 00:00 UTC, or YYYY-MM-DDTHH:MM:SSZ) as ms since the
- *  epoch; -1 when it is not a date we take. */
+ *  epoch; -1 when it is not a date we take.  Seconds are 00..59: UTC as
+ *  keten keeps it (POSIX time) has no leap second, and strptime's :60 and
+ *  :61 would roll over into the next minute. */
 int64_t
 cli_parse_utc_date (const char *text)
 {
@@ -355,7 +357,7 @@ cli_parse_utc_date (const char *text)
     const char *end = strptime (text, "%Y-%m-%d", &tm);
     if (end && *end == 'T')
         end = strptime (end, "T%H:%M:%SZ", &tm);
-    if (!end || *end)
+    if (!end || *end || tm.tm_sec > 59)
         return -1;
     struct tm check = tm;
     time_t t = timegm (&check);

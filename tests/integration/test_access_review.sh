@@ -101,6 +101,11 @@ if kt "$UITV" audit export --format logboek --out "$T/out.jsonl" 2> /dev/null; t
     fail "--out overwrote an existing file"
 fi
 [ "$(kt "$UITV" audit export --format logboek --since 2099-01-01 | wc -l)" = 0 ] || fail "--since ignored"
+# A second :60 or :61 is no UTC time keten keeps: refused, not rolled over.
+for bad in 2026-11-01T10:00:60Z 2026-11-01T23:59:61Z 2026-11-01T10:60:00Z; do
+    if out=$(kt "$UITV" audit access --since "$bad" 2>&1); then fail "--since $bad was taken"; fi
+    grep -q "YYYY-MM-DDTHH:MM:SSZ" <<< "$out" || fail "--since $bad: refusal unclear: $out"
+done
 set +e
 kt "$UITV" audit export --format csv > /dev/null 2>&1
 rc=$?
