@@ -255,7 +255,8 @@ s_print_decided (json_t *result, const void *arg)
     uint64_t v = 0;
     cli_json_uint (result, "due_ms", &v);
     cli_fmt_time (due, sizeof due, v);
-    printf ("correction %s %s %s decided; due %s\n",
+    /*  cli_fmt_time is UTC, as the list's "DUE (UTC)": say so. */
+    printf ("correction %s %s %s decided; due %s UTC\n",
             cli_json_str (result, "correction_id", id, sizeof id),
             cli_json_str (result, "case_ref", ref, sizeof ref),
             cli_json_str (result, "action", action, sizeof action), due);

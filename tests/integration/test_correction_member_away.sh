@@ -26,6 +26,9 @@ kt_kill "$G"
 out=$(kt "$UITV" correction decide "$A" --signal "$S" --item 0 --delete --reason "Verzoek betrokkene (fictief).")
 C=$(grep -Eo 'c-[0-9a-f]{16}' <<< "$out")
 [ -n "$C" ] || fail "no correction decided: $out"
+# The due time printed is UTC, and says so.
+grep -Eq "decided; due [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} UTC$" <<< "$out" \
+    || fail "the due time does not say it is UTC: $out"
 parties() {
     kt "$UITV" correction list --json | jq -r --arg c "$C" '.corrections[] | select(.correction_id==$c)
         | [.parties[] | .node + ":" + .state] | sort | join(",")'
