@@ -2,7 +2,10 @@
  *  dossierhouder sees the meeting in the calendar they already use.  One
  *  event per meeting: UID is the meeting id, SEQUENCE its version, so a
  *  change or a cancellation (METHOD:CANCEL, STATUS:CANCELLED) updates the
- *  same calendar entry.  Times are Europe/Amsterdam with its VTIMEZONE.
+ *  same calendar entry.  Times are Europe/Amsterdam with its VTIMEZONE;
+ *  the end is the start plus the duration in real time (across a clock
+ *  change too), in UTC when it falls in the second reading of the hour
+ *  the autumn change repeats.
  *
  *  Without personal_data the description names only case_refs and signal
  *  counts (`keten agenda show` gives the details, and logs the read); with
