@@ -479,7 +479,7 @@ node_limit (json_t *args)
     if (!json_is_integer (l))
         return 100;
     json_int_t v = json_integer_value (l);
-    return v < 1 ? 1 : v > 10000 ? 10000 : (int) v;
+    return v < 1 ? 1 : v > NODE_LIMIT_MAX ? NODE_LIMIT_MAX : (int) v;
 }
 
 void
@@ -519,14 +519,14 @@ s_audit_access (node_t *self, const api_caller_t *caller, const char *cmd, json_
 
 /*  The core's own commands; every other one is the role's. */
 static const node_command_t s_commands[] = {
-    {"status", NODE_RIGHT_NONE, s_status, NULL},
-    {"audit.access", NODE_RIGHT_AUDIT, s_audit_access, NULL},
-    {"audit.review", NODE_RIGHT_AUDIT, node_audit_review, NULL},
-    {"audit.reviews", NODE_RIGHT_AUDIT, node_audit_reviews, NULL},
-    {"audit.grants", NODE_RIGHT_AUDIT, node_audit_grants, NULL},
-    {"node.backup", NODE_RIGHT_ADMIN, node_backup, NULL},
+    {"status", NODE_RIGHT_NONE, s_status, NULL, ""},
+    {"audit.access", NODE_RIGHT_AUDIT, s_audit_access, NULL, "after_id:i limit:l since_ms:i"},
+    {"audit.review", NODE_RIGHT_AUDIT, node_audit_review, NULL, "finding:s from:s to:*"},
+    {"audit.reviews", NODE_RIGHT_AUDIT, node_audit_reviews, NULL, "limit:l"},
+    {"audit.grants", NODE_RIGHT_AUDIT, node_audit_grants, NULL, ""},
+    {"node.backup", NODE_RIGHT_ADMIN, node_backup, NULL, "dir:s"},
     /*  The roster's peerings with other federations (no personal data). */
-    {"peering.list", NODE_RIGHT_READ, node_peering_list, NULL},
+    {"peering.list", NODE_RIGHT_READ, node_peering_list, NULL, ""},
 };
 
 /*  The row for cmd in table: an exact name, else (prefix) a "name.*". */
@@ -638,6 +638,101 @@ node_api_run (node_t *self, const api_caller_t *caller, json_t *args, node_api_f
     apiserver_reply_ok (self->api, caller, result);
 }
 
+/*  The type letter spec declares for key ("key:t" words), or 0 when spec
+ *  does not name key. */
+static char
+s_arg_type (const char *spec, const char *key)
+{
+    size_t len = strlen (key);
+    for (const char *w = spec; w && *w;) {
+        while (*w == ' ')
+            w++;
+        const char *colon = strchr (w, ':');
+        if (!colon)
+            return 0;
+        if ((size_t) (colon - w) == len && strncmp (w, key, len) == 0)
+            return colon[1];
+        w = strchr (colon, ' ');
+    }
+    return 0;
+}
+
+#define S_STR_(x) #x
+#define S_STR(x) S_STR_ (x)
+
+/*  Whether value has the type letter t (node_command_t.args); if not,
+ *  what it must be. */
+static const char *
+s_arg_wrong (char t, const json_t *value)
+{
+    switch (t) {
+    case 's':
+        return json_is_string (value) ? NULL : "a string";
+    case 'b':
+        return json_is_boolean (value) ? NULL : "true or false";
+    case 'i':
+        return json_is_integer (value) ? NULL : "an integer";
+    case 'l':
+        return json_is_integer (value) && json_integer_value (value) >= 1 &&
+                       json_integer_value (value) <= NODE_LIMIT_MAX
+                   ? NULL
+                   : "an integer from 1 to " S_STR (NODE_LIMIT_MAX);
+    case 'o':
+        return json_is_object (value) ? NULL : "an object";
+    case 'a':
+        return json_is_array (value) ? NULL : "an array";
+    default:
+        return NULL;
+    }
+}
+
+/*  The keys of spec, for an error message: "a, b" or "none". */
+static void
+s_arg_names (const char *spec, char *out, size_t out_len)
+{
+    size_t at = 0;
+    out[0] = '\0';
+    for (const char *w = spec; w && *w && at < out_len;) {
+        while (*w == ' ')
+            w++;
+        const char *colon = strchr (w, ':');
+        if (!colon)
+            break;
+        int n = snprintf (out + at, out_len - at, "%s%.*s", at ? ", " : "", (int) (colon - w), w);
+        at += n > 0 ? (size_t) n : 0;
+        w = strchr (colon, ' ');
+    }
+    if (!out[0])
+        snprintf (out, out_len, "none");
+}
+
+bool
+node_args_valid (const node_command_t *c, const char *cmd, json_t *args, char *why, size_t why_len)
+{
+    const char *spec = c->args ? c->args : "";
+    if (!args || streq (spec, "*"))
+        return true;
+    const char *key;
+    json_t *value;
+    json_object_foreach (args, key, value)
+    {
+        char t = s_arg_type (spec, key);
+        if (!t) {
+            char names[160];
+            s_arg_names (spec, names, sizeof names);
+            snprintf (why, why_len, "%.64s takes no argument \"%.48s\" (its arguments: %s)", cmd,
+                      key, names);
+            return false;
+        }
+        const char *must = s_arg_wrong (t, value);
+        if (must) {
+            snprintf (why, why_len, "argument %.48s of %.64s must be %s", key, cmd, must);
+            return false;
+        }
+    }
+    return true;
+}
+
 static void
 s_api_handle (void *arg, const api_caller_t *caller, const char *cmd, json_t *args)
 {
@@ -650,6 +745,8 @@ s_api_handle (void *arg, const api_caller_t *caller, const char *cmd, json_t *ar
     } else if (!c->handler)
         apiserver_reply_error (self->api, caller, c->refusal);
     else if (!node_caller_may (self, caller, cmd, c->right, msg, sizeof msg))
+        apiserver_reply_error (self->api, caller, msg);
+    else if (!node_args_valid (c, cmd, args, msg, sizeof msg))
         apiserver_reply_error (self->api, caller, msg);
     else
         c->handler (self, caller, cmd, args);

@@ -102,7 +102,17 @@ typedef enum {
 /*  A local API command: name (a name ending in ".*" matches every command
  *  with that prefix that no exact row names), the right a caller needs,
  *  and the handler.  A row with no handler is a command this role does
- *  not serve: refusal is the answer. */
+ *  not serve: refusal is the answer.
+ *
+ *  args declares the argument keys the handler reads, as "key:t" words
+ *  separated by spaces, t the type a value must have: s a string, b true
+ *  or false, i an integer, l a row limit (an integer 1..NODE_LIMIT_MAX),
+ *  o an object, a an array, * any (the handler checks it).  The
+ *  dispatcher refuses a request with any other key, or a value of the
+ *  wrong type, before the handler runs (docs/API.md, "Arguments"): a
+ *  misspelt flag must not turn a dry run into a real one.  NULL or ""
+ *  takes no arguments; "*" is for a handler that answers every call with
+ *  the same refusal and reads none. */
 typedef void (node_command_fn) (node_t *node, const api_caller_t *caller, const char *cmd,
                                 json_t *args);
 typedef struct {
@@ -110,6 +120,7 @@ typedef struct {
     node_right_t right;
     node_command_fn *handler;
     const char *refusal;
+    const char *args;
 } node_command_t;
 
 /*  One role of a node (the uitvoerder, a partner): what the core calls
@@ -259,6 +270,10 @@ int node_meta_set (node_t *self, const char *key, uint64_t value, kt_reason_t *r
 const node_command_t *node_command_find (const node_role_t *role, const char *cmd);
 /*  The core's own commands (every role serves them), *n_p of them. */
 const node_command_t *node_core_commands (size_t *n_p);
+/*  Whether args (an object or NULL) fits c's declared arguments
+ *  (node_command_t.args); if not, why, naming the key. */
+bool node_args_valid (const node_command_t *c, const char *cmd, json_t *args, char *why,
+                      size_t why_len);
 /*  A command that fills result or fails with reason: args must be an
  *  object; the caller is answered with result, or with the reason. */
 typedef int (node_api_fn) (node_t *node, const api_caller_t *caller, json_t *args, json_t *result,
@@ -275,7 +290,10 @@ const char *node_right_group (const config_t *config, node_right_t right);
 bool node_caller_may (node_t *self, const api_caller_t *caller, const char *cmd, node_right_t right,
                       char *why, size_t why_len);
 
-/*  The limit argument of a list command: 100 when absent, else 1..10000. */
+/*  The most rows a list command returns (the "limit" argument's bound). */
+#define NODE_LIMIT_MAX 10000
+/*  The limit argument of a list command: 100 when absent, else as given
+ *  (the dispatcher refused any value outside 1..NODE_LIMIT_MAX). */
 int node_limit (json_t *args);
 /*  The `status` command's answer (NULL out of memory): what the node
  *  reports of itself and its role; the metrics judge it too. */
