@@ -53,16 +53,23 @@ render_checkpoints (logproof_t *proof, int limit, kt_reason_t *reason)
 }
 
 json_t *
+render_checkpoint_result (const logproof_check_t *check)
+{
+    json_t *r = json_pack ("{s:I, s:I}", "checkpoints", (json_int_t) check->checkpoints, "bad",
+                           (json_int_t) check->bad);
+    if (r && check->bad > 0)
+        json_object_set_new (r, "first_bad_size",
+                             json_integer ((json_int_t) check->first_bad_size));
+    return r;
+}
+
+json_t *
 render_checkpoint_check (logproof_t *proof, kt_reason_t *reason)
 {
     logproof_check_t check;
     if (logproof_check (proof, &check, reason) != 0)
         return NULL;
-    json_t *r = json_pack ("{s:I, s:I}", "checkpoints", (json_int_t) check.checkpoints, "bad",
-                           (json_int_t) check.bad);
-    if (r && check.bad > 0)
-        json_object_set_new (r, "first_bad_size", json_integer ((json_int_t) check.first_bad_size));
-    return r;
+    return render_checkpoint_result (&check);
 }
 
 typedef struct {

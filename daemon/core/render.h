@@ -22,6 +22,8 @@
 json_t *render_checkpoints (logproof_t *proof, int limit, kt_reason_t *reason);
 /*  {checkpoints, bad, first_bad_size?} of logproof_check. */
 json_t *render_checkpoint_check (logproof_t *proof, kt_reason_t *reason);
+/*  The same, of a check already made (logproof_check_batch). */
+json_t *render_checkpoint_result (const logproof_check_t *check);
 /*  Access records at or after since_ms, oldest first. */
 json_t *render_access (access_t *access, uint64_t since_ms, int64_t after_id, int limit,
                        kt_reason_t *reason);

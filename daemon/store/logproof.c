@@ -549,3 +549,44 @@ logproof_check (logproof_t *self, logproof_check_t *check, kt_reason_t *reason)
     return store_each (self->db, "SELECT size, root, note FROM checkpoint ORDER BY size", NULL,
                        NULL, s_check_row, &checking, "verify the checkpoints", reason);
 }
+
+int
+logproof_check_batch (logproof_t *self, logproof_check_t *check, uint64_t *after_p, int rows,
+                      bool *more_p, kt_reason_t *reason)
+{
+    checking_t checking = {self, check};
+    s_keep_for_read (self);
+    uint64_t before = check->checkpoints;
+    /*  The last size checked: s_check_row counts, this query's order
+     *  says which row was last. */
+    sqlite3_stmt *q =
+        store_prepare (self->db,
+                       "SELECT max(size) FROM (SELECT size FROM checkpoint WHERE size > ?"
+                       " ORDER BY size LIMIT ?)",
+                       reason);
+    if (!q)
+        return -1;
+    sqlite3_bind_int64 (q, 1, (sqlite3_int64) *after_p);
+    sqlite3_bind_int (q, 2, rows);
+    int step = sqlite3_step (q);
+    uint64_t last = step == SQLITE_ROW && sqlite3_column_type (q, 0) != SQLITE_NULL
+                        ? (uint64_t) sqlite3_column_int64 (q, 0)
+                        : *after_p;
+    sqlite3_finalize (q);
+    if (step != SQLITE_ROW)
+        return kt_fail (reason, "cannot read the checkpoints: %s", sqlite3_errmsg (self->db));
+    if (last == *after_p) {
+        *more_p = false;
+        return 0;
+    }
+    if (store_each (self->db,
+                    "SELECT size, root, note FROM checkpoint WHERE size > ? AND size <= ?"
+                    " ORDER BY size",
+                    store_bind_values,
+                    (void *) STORE_VALUES (STORE_INT (*after_p), STORE_INT (last)), s_check_row,
+                    &checking, "verify the checkpoints", reason) != 0)
+        return -1;
+    *more_p = check->checkpoints - before >= (uint64_t) rows;
+    *after_p = last;
+    return 0;
+}

@@ -94,6 +94,13 @@ typedef struct {
  *  the log's first size entries as they are now.  0, or -1 with reason
  *  when the checkpoints cannot be read. */
 int logproof_check (logproof_t *self, logproof_check_t *check, kt_reason_t *reason);
+/*  logproof_check in batches, so that a long log never holds the caller's
+ *  loop: the next at most rows checkpoints above size *after_p (start
+ *  with 0 and check zeroed), added to check; *after_p moves to the last
+ *  size checked, and more says whether rows may remain.  Every row is
+ *  checked as it is when its batch reads it. */
+int logproof_check_batch (logproof_t *self, logproof_check_t *check, uint64_t *after_p, int rows,
+                          bool *more_p, kt_reason_t *reason);
 
 /*  One signed checkpoint; cosigners borrowed for the callback. */
 typedef struct {

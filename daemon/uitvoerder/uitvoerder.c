@@ -1161,24 +1161,6 @@ s_log_checkpoints (node_t *self, const api_caller_t *caller, const char *cmd, js
                   &reason);
 }
 
-static void
-s_log_verify (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
-{
-    (void) cmd;
-    (void) args;
-    char path[PATH_MAX + 32];
-    s_log_path (self, path, sizeof path);
-    /*  The tree itself is recomputed by the client, from the file:
-     *  seconds of work that must not stall this loop. */
-    kt_reason_t reason;
-    json_t *checkpoints = render_checkpoint_check (uitvoerder_of (self)->proof, &reason);
-    render_reply (self->api, caller, NULL,
-                  checkpoints ? json_pack ("{s:s, s:s, s:o}", "role", "uitvoerder", "log_path",
-                                           path, "checkpoints", checkpoints)
-                              : NULL,
-                  &reason);
-}
-
 /*  The uitvoerder's commands.  The rows without a handler are a partner's
  *  commands: the refusal says where the caller should go instead. */
 static const node_command_t s_commands[] = {
@@ -1249,7 +1231,7 @@ static const node_command_t s_commands[] = {
     {"log.trail", NODE_RIGHT_READ, s_log_trail, NULL, "case_ref:s"},
     {"log.events", NODE_RIGHT_AUDIT, uitvoerder_log_events, NULL,
      "event:s limit:l order:s since_ms:i until_ms:i"},
-    {"log.verify", NODE_RIGHT_NONE, s_log_verify, NULL, ""},
+    {"log.verify", NODE_RIGHT_NONE, uitvoerder_log_verify, NULL, ""},
     {"log.checkpoints", NODE_RIGHT_NONE, s_log_checkpoints, NULL, "limit:l"},
     /*  The witness of a peered federation's log, after an alarm whose
      *  cause its operators know (docs/FEDERATIONS.md). */

@@ -211,6 +211,8 @@ typedef struct {
     zhashx_t *batch_ids;
     /*  Receipts held for RECEIPTS until the node sends its batch. */
     struct _held_receipts_t *held;
+    /*  log.verify runs in progress (uitvoerder_log.c); NULL: none. */
+    struct _log_verify_t *verify;
 } uitvoerder_t;
 
 /*  The uitvoerder's state of a node that runs this role. */
@@ -303,6 +305,10 @@ uint64_t uitvoerder_receipts_max (uint64_t said);
 /*  The log on the wire (uitvoerder_log.c). */
 int uitvoerder_log_start (node_t *self, kt_reason_t *reason);
 void uitvoerder_log_stop (node_t *self);
+/*  log.verify: every stored checkpoint checked (logproof_check), in
+ *  batches between the loop's other work; the answer when all are. */
+void uitvoerder_log_verify (node_t *self, const api_caller_t *caller, const char *cmd,
+                            json_t *args);
 void uitvoerder_prove_receipt (node_t *self, member_link_t *link, uint64_t index, Keten__Receipt *r,
                                logproof_receipt_t *proof, logproof_message_t *consistency);
 void uitvoerder_on_checkpoint (node_t *self, node_message_t *m);
