@@ -182,6 +182,8 @@ node_destroy (node_t **self_p)
     if (!self)
         return;
     metrics_destroy (&self->metrics);
+    if (self->api && self->role && self->role_state && self->role->api_closing)
+        self->role->api_closing (self);
     apiserver_destroy (&self->api);
     if (self->role)
         self->role->stop (self);

@@ -145,6 +145,9 @@ struct _node_role_t {
     json_t *(*metrics) (node_t *node, uint64_t now_ms);
     /*  After the local API's batch of requests (group commit); NULL: none. */
     void (*api_flush) (node_t *node);
+    /*  The local API is about to close (ketend stops): answer the callers
+     *  still waiting, while they can be answered; NULL: none. */
+    void (*api_closing) (node_t *node);
     /*  node.db's COMMIT may run on the helper thread while the loop goes
      *  on (store_open_shared): a partner's group commit of submissions. */
     bool commits_beside;

@@ -919,6 +919,7 @@ const node_role_t partner_role = {
     .status = s_status,
     .metrics = s_metrics,
     .api_flush = partner_flush,
+    .api_closing = partner_waiters_closing,
     .commits_beside = true,
     .roster_changed = s_roster_changed,
     .access_notice = partner_access_notice,

@@ -186,6 +186,9 @@ void partner_batch_drop (submit_batch_t *batch);
  *  registered (false: out of memory). */
 bool partner_waiter_add (node_t *self, const uint8_t id[KT_ID_LEN], const api_caller_t *caller,
                          submit_batch_t *batch, size_t index);
+/*  ketend stops: every caller still waiting for a receipt answered
+ *  "queued" with its message id (node_role_t.api_closing). */
+void partner_waiters_closing (node_t *self);
 void partner_flush (node_t *self);
 /*  outbox_header_fn (arg: the node) of the signals queued with their
  *  envelope in the signal row (signalbox_insert_queued). */

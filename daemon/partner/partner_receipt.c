@@ -87,6 +87,28 @@ partner_waiter_add (node_t *self, const uint8_t id[KT_ID_LEN], const api_caller_
     return true;
 }
 
+void
+partner_waiters_closing (node_t *self)
+{
+    partner_t *p = partner_of (self);
+    if (!p || !p->waiters)
+        return;
+    /*  Stored and on its way, its receipt not yet here: the caller learns
+     *  the message id (signal.list shows the delivery after the restart)
+     *  instead of an end of stream that invites a duplicate. */
+    waiter_t *w;
+    while ((w = zhashx_first (p->waiters))) {
+        char hex[KT_ID_HEX];
+        snprintf (hex, sizeof hex, "%s", (const char *) zhashx_cursor (p->waiters));
+        if (w->batch)
+            partner_batch_outcome (self, w->batch, w->index, KETEN__API_STATE__API_QUEUED, 0, NULL);
+        else
+            apiserver_reply_ok (self->api, &w->caller,
+                                json_pack ("{s:s, s:s}", "message_id", hex, "state", "queued"));
+        s_waiter_done (p, w, hex);
+    }
+}
+
 static void
 s_notify_waiter (node_t *self, const uint8_t id[KT_ID_LEN], bool accepted, uint64_t log_index,
                  const char *refusal)
