@@ -169,6 +169,81 @@ test_every_command_of_one_role_is_answered_by_the_other (void **state)
     s_answered_by (&partner_role, &uitvoerder_role);
 }
 
+/*  docs/API.md, "Arguments": every served row says which keys it takes,
+ *  as well-formed "key:t" words of a known type. */
+static void
+s_args_declared (const node_command_t *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const node_command_t *c = &rows[i];
+        if (!c->handler)
+            continue;
+        if (!c->args)
+            fail_msg ("%s declares no arguments (\"\" for none)", c->name);
+        if (strcmp (c->args, "*") == 0)
+            continue;
+        char copy[512];
+        snprintf (copy, sizeof copy, "%s", c->args);
+        char *save = NULL;
+        for (char *w = strtok_r (copy, " ", &save); w; w = strtok_r (NULL, " ", &save)) {
+            char *colon = strchr (w, ':');
+            if (!colon || colon == w || strlen (colon) != 2 || !strchr ("sbiloa*", colon[1]))
+                fail_msg ("%s: argument word \"%s\" is not key:TYPE", c->name, w);
+        }
+    }
+}
+
+static void
+test_every_served_command_declares_its_arguments (void **state)
+{
+    (void) state;
+    size_t n;
+    const node_command_t *core = node_core_commands (&n);
+    s_args_declared (core, n);
+    s_args_declared (uitvoerder_role.commands, uitvoerder_role.n_commands);
+    s_args_declared (partner_role.commands, partner_role.n_commands);
+}
+
+/*  The dispatcher's check: what it refuses, and the error naming it. */
+static const char *
+s_check (const node_role_t *role, const char *cmd, const char *args_json)
+{
+    static char why[320];
+    const node_command_t *c = node_command_find (role, cmd);
+    assert_non_null (c);
+    json_t *args = json_loads (args_json, JSON_DECODE_ANY, NULL);
+    assert_non_null (args);
+    bool ok = node_args_valid (c, cmd, args, why, sizeof why);
+    json_decref (args);
+    return ok ? NULL : why;
+}
+
+static void
+test_an_unknown_key_or_a_wrong_type_is_refused_by_name (void **state)
+{
+    (void) state;
+    assert_string_equal (s_check (&partner_role, "retention.run", "{\"dry-run\": true}"),
+                         "retention.run takes no argument \"dry-run\" (its arguments: dry_run)");
+    assert_string_equal (s_check (&uitvoerder_role, "retention.run", "{\"dry_run\": \"yes\"}"),
+                         "argument dry_run of retention.run must be true or false");
+    assert_null (s_check (&uitvoerder_role, "retention.run", "{\"dry_run\": true}"));
+    assert_null (s_check (&uitvoerder_role, "retention.run", "{}"));
+    const char *bad[] = {"\"5\"", "-1", "0", "10001", "1e308", "1.0", "null"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char args[64];
+        snprintf (args, sizeof args, "{\"limit\": %s}", bad[i]);
+        assert_string_equal (s_check (&partner_role, "signal.list", args),
+                             "argument limit of signal.list must be an integer from 1 to 10000");
+    }
+    assert_null (s_check (&partner_role, "signal.list", "{\"limit\": 10000}"));
+    assert_string_equal (s_check (&uitvoerder_role, "status", "{\"x\": 1}"),
+                         "status takes no argument \"x\" (its arguments: none)");
+    assert_string_equal (s_check (&partner_role, "signal.submit", "{\"signal\": []}"),
+                         "argument signal of signal.submit must be an object");
+    /*  A prefix row that answers every call with its refusal reads none. */
+    assert_null (s_check (&partner_role, "case.anything", "{\"x\": 1}"));
+}
+
 int
 main (void)
 {
@@ -179,6 +254,8 @@ main (void)
         cmocka_unit_test (test_an_exact_row_wins_over_its_prefix_row),
         cmocka_unit_test (test_an_unknown_command_has_no_row),
         cmocka_unit_test (test_every_command_of_one_role_is_answered_by_the_other),
+        cmocka_unit_test (test_every_served_command_declares_its_arguments),
+        cmocka_unit_test (test_an_unknown_key_or_a_wrong_type_is_refused_by_name),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
