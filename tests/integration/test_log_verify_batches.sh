@@ -69,8 +69,8 @@ PY
 }
 
 r=$(verify_while_status)
-echo "$r" | jq -e --argjson n "$n" '.answer.result.checkpoints == {"checkpoints": $n, "bad": 0}' \
-    > /dev/null || fail "verify: $r"
+echo "$r" | jq -e --argjson n "$n" '.answer.result.checkpoints | .checkpoints >= $n and .bad == 0 and
+    (has("first_bad_size") | not)' > /dev/null || fail "verify: $r"
 v=$(echo "$r" | jq .verify_ms) s=$(echo "$r" | jq .slowest_status_ms) c=$(echo "$r" | jq .statuses)
 # The verify takes a while (n checkpoints at a quarter millisecond or
 # more); status, asked meanwhile, waits at most a batch.
@@ -83,7 +83,7 @@ bad=$(sqlite3 "$DB" "SELECT size FROM checkpoint ORDER BY size LIMIT 1 OFFSET 10
 sqlite3 "$DB" ".timeout 5000" "UPDATE checkpoint SET root = randomblob(32) WHERE size = $bad"
 r=$(verify_while_status)
 echo "$r" | jq -e --argjson n "$n" --argjson b "$bad" \
-    '.answer.result.checkpoints == {"checkpoints": $n, "bad": 1, "first_bad_size": $b}' \
+    '.answer.result.checkpoints | .checkpoints >= $n and .bad == 1 and .first_bad_size == $b' \
     > /dev/null || fail "a changed checkpoint row was not found: $r"
 out=$(kt "$UITV" log verify 2>&1) && fail "keten log verify passed a changed checkpoint: $out"
 pass "a checkpoint row changed after a clean verify is found by the next (size $bad)"
