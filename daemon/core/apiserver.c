@@ -17,6 +17,10 @@
 /*  What all connections' buffers may hold together.  Without it 256
  *  connections could hold 256 x (2 MiB in + 16 MiB out), 4.6 GB. */
 #define MAX_MEMORY API_MAX_MEMORY
+/*  Requests of one connection handled in one turn; the rest wait for its
+ *  next turn, after every other connection's (a client that sends 50,000
+ *  requests at once must not hold the node's loop for seconds). */
+#define FRAMES_PER_TURN 64
 
 typedef struct {
     apiserver_t *server;
@@ -25,10 +29,11 @@ typedef struct {
     uid_t uid;
     pid_t pid;
     uint8_t *in;
-    size_t in_len, in_cap;
+    size_t in_pos, in_len, in_cap; /* in[in_pos..in_len): read, not handled */
     uint8_t *out;
     size_t out_len, out_cap;
-    bool want_out;    /* poller registered for POLLOUT */
+    short events;     /* what the poller watches (0: no poller) */
+    bool backlog;     /* a whole request waits for its turn (s_turns) */
     bool held;        /* answers queued while the server holds them */
     size_t pending;   /* requests read and not answered yet */
     int64_t active_ms; /* last request read or answer sent (monotonic) */
@@ -42,6 +47,7 @@ struct _apiserver_t {
     api_flush_fn *flush;
     void *arg;
     zhashx_t *conns; /* "%llu" id -> conn_t */
+    int turn_timer;  /* the next round of turns (s_turns), or -1 */
     uint64_t next_id;
     size_t memory; /* every connection's in_cap + out_cap */
     /*  apiserver_hold: how deep, and the connections with answers queued
@@ -70,15 +76,23 @@ s_conn_close (conn_t *c)
     free (c);
 }
 
+/*  Watch c for its requests, and for room for its answers while some
+ *  are unsent or its requests wait for their turn (s_turns).  zloop
+ *  passes over the pollers after the one whose handler changed any, so a
+ *  change at each turn would keep the loop from the other connections:
+ *  a connection waiting for its turn is watched for more requests (its
+ *  event leaves them until its turn comes) and for room, for as long as
+ *  it waits. */
 static void
-s_conn_watch (conn_t *c, bool want_out)
+s_conn_arm (conn_t *c)
 {
-    if (c->want_out == want_out)
+    short events = (short) (ZMQ_POLLIN | (c->out_len > 0 || c->backlog ? ZMQ_POLLOUT : 0));
+    if (c->events == events)
         return;
-    zmq_pollitem_t item = {NULL, c->fd, (short) (ZMQ_POLLIN | (want_out ? ZMQ_POLLOUT : 0)), 0};
+    zmq_pollitem_t item = {NULL, c->fd, events, 0};
     zloop_poller_end (c->server->loop, &item);
     zloop_poller (c->server->loop, &item, s_conn_event, c);
-    c->want_out = want_out;
+    c->events = events;
 }
 
 /*  Make room for want more bytes of buffers, for the connection keep:
@@ -125,7 +139,7 @@ s_make_room (apiserver_t *self, const conn_t *keep, size_t want)
             continue;
         }
         for (conn_t *c = zhashx_first (self->conns); c; c = zhashx_next (self->conns))
-            if (c != keep && c->pending == 0 && c->in_len > 0 &&
+            if (c != keep && c->pending == 0 && !c->backlog && c->in_len > 0 &&
                 (!worst || c->in_cap > worst->in_cap))
                 worst = c;
         if (!worst)
@@ -163,7 +177,7 @@ s_conn_flush (conn_t *c)
         c->out = NULL;
         c->out_cap = 0;
     }
-    s_conn_watch (c, c->out_len > 0);
+    s_conn_arm (c);
     return 0;
 }
 
@@ -401,50 +415,175 @@ s_request (apiserver_t *self, conn_t *c, const uint8_t *data, size_t len)
     json_decref (req);
 }
 
+/*  The request at c's read position: 1 when it is all there (its length
+ *  in *len), 0 when not yet, -1 when its length is one no frame has. */
+static int
+s_next_frame (const conn_t *c, size_t *len)
+{
+    if (c->in_len - c->in_pos < 4)
+        return 0;
+    const uint8_t *p = c->in + c->in_pos;
+    *len = (size_t) p[0] << 24 | (size_t) p[1] << 16 | (size_t) p[2] << 8 | p[3];
+    if (*len == 0 || *len > API_MAX_FRAME)
+        return -1;
+    return c->in_len - c->in_pos - 4 >= *len ? 1 : 0;
+}
+
+/*  One turn of c: at most FRAMES_PER_TURN of the requests it sent
+ *  handled, the rest left for its next turn (c->backlog).  false when c
+ *  was closed. */
+static bool
+s_conn_turn (conn_t *c)
+{
+    apiserver_t *self = c->server;
+    char key[24];
+    snprintf (key, sizeof key, "%llu", (unsigned long long) c->id);
+    size_t len = 0;
+    int next = s_next_frame (c, &len);
+    for (int i = 0; i < FRAMES_PER_TURN && next == 1; i++) {
+        const uint8_t *p = c->in + c->in_pos + 4;
+        c->in_pos += 4 + len;
+        s_request (self, c, p, len);
+        /*  A reply may have closed the connection. */
+        if (!zhashx_lookup (self->conns, key))
+            return false;
+        next = s_next_frame (c, &len);
+    }
+    if (next < 0) {
+        kt_log (KT_LOG_WARN, "api frame_refused bytes=%zu uid=%u", len, (unsigned) c->uid);
+        s_conn_close (c);
+        return false;
+    }
+    c->backlog = next == 1;
+    if (c->in_pos == c->in_len) {
+        c->in_pos = c->in_len = 0;
+        if (c->in_cap > 131072) {
+            /*  A large request was read: give its buffer back. */
+            self->memory -= c->in_cap;
+            free (c->in);
+            c->in = NULL;
+            c->in_cap = 0;
+        }
+    }
+    return true;
+}
+
+static int s_turns (zloop_t *loop, int timer_id, void *arg);
+
+/*  A round of turns at the loop's next pass when a connection has
+ *  requests waiting: the loop polls the other connections in between. */
+static void
+s_turns_schedule (apiserver_t *self)
+{
+    if (self->turn_timer >= 0)
+        return;
+    for (conn_t *c = zhashx_first (self->conns); c; c = zhashx_next (self->conns))
+        if (c->backlog) {
+            self->turn_timer = zloop_timer (self->loop, 0, 1, s_turns, self);
+            return;
+        }
+}
+
+/*  Every connection with requests waiting gets one turn, then the node
+ *  commits what they submitted (group commit). */
+static int
+s_turns (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    apiserver_t *self = arg;
+    self->turn_timer = -1;
+    uint64_t ids[MAX_CONNS];
+    size_t n = 0;
+    for (conn_t *c = zhashx_first (self->conns); c && n < MAX_CONNS; c = zhashx_next (self->conns))
+        if (c->backlog)
+            ids[n++] = c->id;
+    apiserver_hold (self);
+    for (size_t i = 0; i < n; i++) {
+        char key[24];
+        snprintf (key, sizeof key, "%llu", (unsigned long long) ids[i]);
+        conn_t *c = zhashx_lookup (self->conns, key);
+        if (c && c->backlog)
+            s_conn_turn (c); /* the connections are looked up by id: one may close */
+    }
+    self->flush (self->arg);
+    apiserver_release (self);
+    for (size_t i = 0; i < n; i++) {
+        char key[24];
+        snprintf (key, sizeof key, "%llu", (unsigned long long) ids[i]);
+        conn_t *c = zhashx_lookup (self->conns, key);
+        if (c)
+            s_conn_arm (c);
+    }
+    s_turns_schedule (self);
+    return 0;
+}
+
 static int
 s_conn_event (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
-    apiserver_t *self = ((conn_t *) arg)->server;
+    conn_t *c = arg;
+    apiserver_t *self = c->server;
+    char key[24];
+    snprintf (key, sizeof key, "%llu", (unsigned long long) c->id);
     apiserver_hold (self);
-    int rc = s_conn_read (loop, item, arg);
+    int rc = s_conn_read (loop, item, c);
     apiserver_release (self);
+    if ((c = zhashx_lookup (self->conns, key)))
+        s_conn_arm (c);
+    s_turns_schedule (self);
     return rc;
 }
 
-/*  A connection's event: what it sends read and answered (the answers
- *  held and sent together, s_conn_event). */
+/*  Room in c's buffer for more bytes; false when c was closed. */
+static bool
+s_conn_grow (conn_t *c)
+{
+    apiserver_t *self = c->server;
+    if (c->in_pos > 0) {
+        /*  What is left of a request not all read yet, to the front. */
+        memmove (c->in, c->in + c->in_pos, c->in_len - c->in_pos);
+        c->in_len -= c->in_pos;
+        c->in_pos = 0;
+    }
+    if (c->in_cap - c->in_len >= 65536)
+        return true;
+    size_t cap = c->in_cap ? c->in_cap * 2 : 131072;
+    /*  Doubling from 128 KiB reaches 2 MiB: room for one whole
+     *  frame of API_MAX_FRAME plus the start of the next. */
+    if (cap > 2 * (size_t) (API_MAX_FRAME + 4)) {
+        s_conn_close (c);
+        return false;
+    }
+    uint8_t *in = s_make_room (self, c, cap - c->in_cap) ? realloc (c->in, cap) : NULL;
+    if (!in) {
+        kt_log (KT_LOG_WARN, "api memory_full uid=%u", (unsigned) c->uid);
+        s_conn_close (c);
+        return false;
+    }
+    self->memory += cap - c->in_cap;
+    c->in = in;
+    c->in_cap = cap;
+    return true;
+}
+
+/*  A connection's event: what it sends read, and its first turn taken
+ *  (the answers held and sent together, s_conn_event). */
 static int
 s_conn_read (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
     (void) loop;
     conn_t *c = arg;
     apiserver_t *self = c->server;
-    uint64_t id = c->id;
     if (item->revents & ZMQ_POLLOUT && s_conn_flush (c) != 0) {
         s_conn_close (c);
         return 0;
     }
-    if (!(item->revents & (ZMQ_POLLIN | ZMQ_POLLERR)))
+    if (!(item->revents & (ZMQ_POLLIN | ZMQ_POLLERR)) || c->backlog)
         return 0;
     for (;;) {
-        if (c->in_cap - c->in_len < 65536) {
-            size_t cap = c->in_cap ? c->in_cap * 2 : 131072;
-            /*  Doubling from 128 KiB reaches 2 MiB: room for one whole
-             *  frame of API_MAX_FRAME plus the start of the next. */
-            if (cap > 2 * (size_t) (API_MAX_FRAME + 4)) {
-                s_conn_close (c);
-                return 0;
-            }
-            uint8_t *in = s_make_room (self, c, cap - c->in_cap) ? realloc (c->in, cap) : NULL;
-            if (!in) {
-                kt_log (KT_LOG_WARN, "api memory_full uid=%u", (unsigned) c->uid);
-                s_conn_close (c);
-                return 0;
-            }
-            self->memory += cap - c->in_cap;
-            c->in = in;
-            c->in_cap = cap;
-        }
+        if (!s_conn_grow (c))
+            return 0;
         ssize_t n = recv (c->fd, c->in + c->in_len, c->in_cap - c->in_len, MSG_DONTWAIT);
         if (n < 0 && errno == EINTR)
             continue;
@@ -459,37 +598,7 @@ s_conn_read (zloop_t *loop, zmq_pollitem_t *item, void *arg)
         if (c->in_len >= API_MAX_FRAME)
             break;
     }
-    size_t pos = 0;
-    char key[24];
-    snprintf (key, sizeof key, "%llu", (unsigned long long) id);
-    while (c->in_len - pos >= 4) {
-        const uint8_t *p = c->in + pos;
-        size_t len = (size_t) p[0] << 24 | (size_t) p[1] << 16 | (size_t) p[2] << 8 | p[3];
-        if (len == 0 || len > API_MAX_FRAME) {
-            kt_log (KT_LOG_WARN, "api frame_refused bytes=%zu uid=%u", len, (unsigned) c->uid);
-            s_conn_close (c);
-            self->flush (self->arg);
-            return 0;
-        }
-        if (c->in_len - pos - 4 < len)
-            break;
-        s_request (self, c, p + 4, len);
-        pos += 4 + len;
-        /*  A reply may have closed the connection. */
-        if (!zhashx_lookup (self->conns, key)) {
-            self->flush (self->arg);
-            return 0;
-        }
-    }
-    memmove (c->in, c->in + pos, c->in_len - pos);
-    c->in_len -= pos;
-    if (c->in_len == 0 && c->in_cap > 131072) {
-        /*  A large request was read: give its buffer back. */
-        self->memory -= c->in_cap;
-        free (c->in);
-        c->in = NULL;
-        c->in_cap = 0;
-    }
+    (void) s_conn_turn (c);
     self->flush (self->arg);
     return 0;
 }
@@ -502,7 +611,7 @@ s_evict_idle (apiserver_t *self)
 {
     conn_t *idle = NULL;
     for (conn_t *c = zhashx_first (self->conns); c; c = zhashx_next (self->conns))
-        if (c->pending == 0 && (!idle || c->active_ms < idle->active_ms))
+        if (c->pending == 0 && !c->backlog && (!idle || c->active_ms < idle->active_ms))
             idle = c;
     if (!idle)
         return false;
@@ -544,6 +653,7 @@ s_accept (zloop_t *loop, zmq_pollitem_t *item, void *arg)
         zhashx_insert (self->conns, key, c);
         zmq_pollitem_t pi = {NULL, fd, ZMQ_POLLIN, 0};
         zloop_poller (self->loop, &pi, s_conn_event, c);
+        c->events = ZMQ_POLLIN;
     }
 }
 
@@ -585,6 +695,7 @@ apiserver_new (zloop_t *loop, const char *path, api_handler_fn *handler, api_flu
     self->arg = arg;
     snprintf (self->path, sizeof self->path, "%s", path);
     self->conns = zhashx_new ();
+    self->turn_timer = -1;
     self->listen_fd = socket (AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     mode_t old = umask (0117); /* socket file 0660 */
     int rc =
@@ -626,6 +737,8 @@ apiserver_destroy (apiserver_t **self_p)
         s_conn_close (c);
     zmq_pollitem_t pi = {NULL, self->listen_fd, 0, 0};
     zloop_poller_end (self->loop, &pi);
+    if (self->turn_timer >= 0)
+        zloop_timer_end (self->loop, self->turn_timer);
     close (self->listen_fd);
     unlink (self->path);
     zhashx_destroy (&self->conns);
