@@ -34,6 +34,8 @@ typedef struct {
     size_t out_len, out_cap;
     short events;     /* what the poller watches (0: no poller) */
     bool backlog;     /* a whole request waits for its turn (s_turns) */
+    bool eof;         /* the peer sent all it will (shut its writing side) */
+    bool gone;        /* ... and closed: nothing it is sent is read */
     bool held;        /* answers queued while the server holds them */
     size_t pending;   /* requests read and not answered yet */
     int64_t active_ms; /* last request read or answer sent (monotonic) */
@@ -58,6 +60,7 @@ struct _apiserver_t {
 };
 
 static int s_conn_event (zloop_t *loop, zmq_pollitem_t *item, void *arg);
+static int s_next_frame (const conn_t *c, size_t *len);
 static int s_conn_read (zloop_t *loop, zmq_pollitem_t *item, void *arg);
 
 static void
@@ -86,13 +89,30 @@ s_conn_close (conn_t *c)
 static void
 s_conn_arm (conn_t *c)
 {
-    short events = (short) (ZMQ_POLLIN | (c->out_len > 0 || c->backlog ? ZMQ_POLLOUT : 0));
+    /*  After the end of its requests nothing more is read (the poll would
+     *  report the end again and again). */
+    short events =
+        (short) ((c->eof ? 0 : ZMQ_POLLIN) | (c->out_len > 0 || c->backlog ? ZMQ_POLLOUT : 0));
     if (c->events == events)
         return;
     zmq_pollitem_t item = {NULL, c->fd, events, 0};
     zloop_poller_end (c->server->loop, &item);
-    zloop_poller (c->server->loop, &item, s_conn_event, c);
+    if (events)
+        zloop_poller (c->server->loop, &item, s_conn_event, c);
     c->events = events;
+}
+
+/*  Whether c is done with: its peer sent all it will and every whole
+ *  request in it was handled, and either every answer went out or the
+ *  peer is gone and reads none.  A client that shuts down its writing
+ *  side after its requests (socat, `nc -N`) still gets their answers. */
+static bool
+s_conn_done (const conn_t *c)
+{
+    size_t len;
+    if (!c->eof || s_next_frame (c, &len) == 1)
+        return false;
+    return c->gone || (c->pending == 0 && c->out_len == 0 && c->in_pos == c->in_len);
 }
 
 /*  Make room for want more bytes of buffers, for the connection keep:
@@ -151,7 +171,8 @@ s_make_room (apiserver_t *self, const conn_t *keep, size_t want)
     return true;
 }
 
-/*  Write what we can; keep the rest for POLLOUT.  -1: connection dead. */
+/*  Write what we can; keep the rest for POLLOUT.  -1: the connection is
+ *  dead or done with (s_conn_done): to be closed. */
 static int
 s_conn_flush (conn_t *c)
 {
@@ -178,7 +199,7 @@ s_conn_flush (conn_t *c)
         c->out_cap = 0;
     }
     s_conn_arm (c);
-    return 0;
+    return s_conn_done (c) ? -1 : 0;
 }
 
 /*  The caller's connection; NULL when it has gone away. */
@@ -202,6 +223,8 @@ s_send_frame (apiserver_t *self, const api_caller_t *caller, const void *data, s
     if (c->pending)
         c->pending--;
     c->active_ms = zclock_mono ();
+    if (c->gone)
+        return; /* nobody reads it; its other requests are still handled */
     if (c->out_len + frame + 4 > MAX_OUT) {
         kt_log (KT_LOG_WARN, "api client_too_slow uid=%u", (unsigned) c->uid);
         s_conn_close (c);
@@ -455,6 +478,13 @@ s_conn_turn (conn_t *c)
         return false;
     }
     c->backlog = next == 1;
+    if (c->eof && !c->backlog && c->in_pos < c->in_len) {
+        kt_log (KT_LOG_WARN,
+                "api request_unfinished uid=%u bytes=%zu: the client ended its requests in the "
+                "middle of one; that part is dropped",
+                (unsigned) c->uid, c->in_len - c->in_pos);
+        c->in_pos = c->in_len;
+    }
     if (c->in_pos == c->in_len) {
         c->in_pos = c->in_len = 0;
         if (c->in_cap > 131072) {
@@ -469,6 +499,17 @@ s_conn_turn (conn_t *c)
 }
 
 static int s_turns (zloop_t *loop, int timer_id, void *arg);
+
+/*  After an event or a turn of c, its answers sent: closed when done
+ *  with, else watched for what it needs. */
+static void
+s_conn_settle (conn_t *c)
+{
+    if (s_conn_done (c))
+        s_conn_close (c);
+    else
+        s_conn_arm (c);
+}
 
 /*  A round of turns at the loop's next pass when a connection has
  *  requests waiting: the loop polls the other connections in between. */
@@ -513,7 +554,7 @@ s_turns (zloop_t *loop, int timer_id, void *arg)
         snprintf (key, sizeof key, "%llu", (unsigned long long) ids[i]);
         conn_t *c = zhashx_lookup (self->conns, key);
         if (c)
-            s_conn_arm (c);
+            s_conn_settle (c);
     }
     s_turns_schedule (self);
     return 0;
@@ -530,7 +571,7 @@ s_conn_event (zloop_t *loop, zmq_pollitem_t *item, void *arg)
     int rc = s_conn_read (loop, item, c);
     apiserver_release (self);
     if ((c = zhashx_lookup (self->conns, key)))
-        s_conn_arm (c);
+        s_conn_settle (c);
     s_turns_schedule (self);
     return rc;
 }
@@ -579,7 +620,7 @@ s_conn_read (zloop_t *loop, zmq_pollitem_t *item, void *arg)
         s_conn_close (c);
         return 0;
     }
-    if (!(item->revents & (ZMQ_POLLIN | ZMQ_POLLERR)) || c->backlog)
+    if (!(item->revents & (ZMQ_POLLIN | ZMQ_POLLERR)) || c->backlog || c->eof)
         return 0;
     for (;;) {
         if (!s_conn_grow (c))
@@ -589,10 +630,18 @@ s_conn_read (zloop_t *loop, zmq_pollitem_t *item, void *arg)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             break;
-        if (n <= 0) {
+        if (n < 0) {
             s_conn_close (c);
             self->flush (self->arg);
             return 0;
+        }
+        if (n == 0) {
+            /*  The end of its requests: those read are still handled and
+             *  answered (s_conn_done), unless it closed altogether. */
+            struct pollfd p = {c->fd, 0, 0};
+            c->eof = true;
+            c->gone = poll (&p, 1, 0) == 1 && (p.revents & POLLHUP);
+            break;
         }
         c->in_len += (size_t) n;
         if (c->in_len >= API_MAX_FRAME)

@@ -40,6 +40,7 @@ typedef struct {
     api_caller_t later[64];      /* "later": answered at the flush */
     size_t n_later;              /* loop thread only */
     long worked;                 /* atomic: "work" requests handled */
+    int sleeping;                /* atomic: in "sleep" */
     int fds[API_MAX_CONNS + 64];
     size_t n_fds;
 } fixture_t;
@@ -60,6 +61,13 @@ s_handler (void *arg, const api_caller_t *caller, const char *cmd, json_t *args)
     if (strcmp (cmd, "work") == 0) {
         s_busy (100);
         __atomic_add_fetch (&f->worked, 1, __ATOMIC_SEQ_CST);
+        apiserver_reply_ok (f->server, caller, NULL);
+    } else if (strcmp (cmd, "sleep") == 0) {
+        /*  The loop busy while a test makes a client's bytes arrive
+         *  together. */
+        __atomic_store_n (&f->sleeping, 1, __ATOMIC_SEQ_CST);
+        usleep (300 * 1000);
+        __atomic_store_n (&f->sleeping, 0, __ATOMIC_SEQ_CST);
         apiserver_reply_ok (f->server, caller, NULL);
     } else if (strcmp (cmd, "hold") == 0 && f->n_held < HELD_MAX) {
         api_caller_copy (&f->held[f->n_held], caller);
@@ -264,7 +272,7 @@ s_error_of (json_t *j, char *buf, size_t size)
 }
 
 /*  Whether the server closed fd, once all it sent is read. */
-__attribute__ ((unused)) static bool
+static bool
 s_eof (int fd)
 {
     char b;
@@ -342,6 +350,91 @@ test_a_flood_of_requests_does_not_hold_the_loop (void **state)
     free (flood);
 }
 
+/* ---- 2. A client that shuts down its writing side ------------------ */
+
+/*  The server's loop kept busy (a "sleep" on another connection) while
+ *  the caller's requests and the end of them arrive: they are read in
+ *  one event.  The connection asking it is returned. */
+static int
+s_pause_server (fixture_t *f)
+{
+    int sleeper = s_connect (f);
+    s_ask (sleeper, -1, "sleep");
+    for (int64_t end = zclock_mono () + WAIT_MS;
+         !__atomic_load_n (&f->sleeping, __ATOMIC_SEQ_CST) && zclock_mono () < end;)
+        usleep (1000);
+    return sleeper;
+}
+
+/*  100 requests sent at once and then the end of them (shutdown of the
+ *  writing side, as socat and `nc -N` do): every one is answered, in
+ *  order, and then the server closes. */
+static void
+test_requests_before_a_half_close_are_answered (void **state)
+{
+    fixture_t *f = *state;
+    enum { N = 100 };
+    uint8_t batch[N * 128];
+    size_t len = 0;
+    for (int i = 0; i < N; i++)
+        len += s_frame (batch + len, i, "ping");
+    int fd = s_connect (f);
+    int sleeper = s_pause_server (f);
+    s_send_all (fd, batch, len);
+    assert_int_equal (shutdown (fd, SHUT_WR), 0);
+    for (int i = 0; i < N; i++) {
+        json_t *j = s_answer (fd);
+        if (!j)
+            fail_msg ("request %d of %d was not answered", i, N);
+        json_int_t id = json_integer_value (json_object_get (j, "id"));
+        json_decref (j);
+        assert_int_equal (id, i);
+    }
+    assert_true (s_eof (fd));
+    json_decref (s_answer (sleeper));
+}
+
+/*  A request answered only after the batch is committed (the node's group
+ *  commit, as for signal.submit), sent with the end of the requests: its
+ *  answer still arrives.  Without it a client resends and duplicates. */
+static void
+test_a_later_answer_after_a_half_close_arrives (void **state)
+{
+    fixture_t *f = *state;
+    int fd = s_connect (f);
+    int sleeper = s_pause_server (f);
+    s_ask (fd, 7, "later");
+    assert_int_equal (shutdown (fd, SHUT_WR), 0);
+    json_t *j = s_answer (fd);
+    assert_non_null (j);
+    assert_int_equal (json_integer_value (json_object_get (j, "id")), 7);
+    assert_true (json_is_true (json_object_get (json_object_get (j, "result"), "committed")));
+    json_decref (j);
+    assert_true (s_eof (fd));
+    json_decref (s_answer (sleeper));
+}
+
+/*  A whole request and part of another, then the end: the whole one is
+ *  answered, the part dropped, and the server closes. */
+static void
+test_an_unfinished_request_at_a_half_close_is_dropped (void **state)
+{
+    fixture_t *f = *state;
+    uint8_t batch[256];
+    size_t len = s_frame (batch, 1, "ping");
+    len += s_frame (batch + len, 2, "ping") - 5; /* its last 5 bytes never sent */
+    int fd = s_connect (f);
+    int sleeper = s_pause_server (f);
+    s_send_all (fd, batch, len);
+    assert_int_equal (shutdown (fd, SHUT_WR), 0);
+    json_t *j = s_answer (fd);
+    assert_non_null (j);
+    assert_int_equal (json_integer_value (json_object_get (j, "id")), 1);
+    json_decref (j);
+    assert_true (s_eof (fd));
+    json_decref (s_answer (sleeper));
+}
+
 int
 main (void)
 {
@@ -349,6 +442,12 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown (test_a_flood_of_requests_does_not_hold_the_loop, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (test_requests_before_a_half_close_are_answered, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_later_answer_after_a_half_close_arrives, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_an_unfinished_request_at_a_half_close_is_dropped,
+                                         s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
