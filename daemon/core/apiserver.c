@@ -21,6 +21,17 @@
  *  next turn, after every other connection's (a client that sends 50,000
  *  requests at once must not hold the node's loop for seconds). */
 #define FRAMES_PER_TURN 64
+/*  Of the MAX_CONNS slots, the last RESERVED_CONNS take only the
+ *  operator (root or the daemon's own user): a local client that opens
+ *  connections without end cannot keep `keten status` out. */
+#define RESERVED_CONNS 16
+/*  A connection younger than this is not closed as idle to make room
+ *  for a caller other than the operator: it has not had the time to send
+ *  its request (a client opening connections without end closed the
+ *  operator's before its request was read). */
+#define IDLE_GRACE_MS 2000
+/*  Connections taken in one event of the listener. */
+#define ACCEPTS_PER_EVENT 64
 
 typedef struct {
     apiserver_t *server;
@@ -652,15 +663,25 @@ s_conn_read (zloop_t *loop, zmq_pollitem_t *item, void *arg)
     return 0;
 }
 
-/*  All slots taken: close the connection idle longest (no request
- *  waiting for an answer), so that the next caller - the operator's CLI -
- *  always gets in.  Whether a slot is free now. */
+/*  Whether uid is the operator's: root or the daemon's own user.  The
+ *  last RESERVED_CONNS slots are theirs alone. */
 static bool
-s_evict_idle (apiserver_t *self)
+s_operator (uid_t uid)
 {
+    return uid == 0 || uid == geteuid ();
+}
+
+/*  Close the connection idle longest (no request waiting for its turn or
+ *  an answer) that has been idle for at least grace_ms.  Whether one
+ *  was. */
+static bool
+s_evict_idle (apiserver_t *self, int64_t grace_ms)
+{
+    int64_t now = zclock_mono ();
     conn_t *idle = NULL;
     for (conn_t *c = zhashx_first (self->conns); c; c = zhashx_next (self->conns))
-        if (c->pending == 0 && !c->backlog && (!idle || c->active_ms < idle->active_ms))
+        if (c->pending == 0 && !c->backlog && !c->eof && now - c->active_ms >= grace_ms &&
+            (!idle || c->active_ms < idle->active_ms))
             idle = c;
     if (!idle)
         return false;
@@ -669,21 +690,87 @@ s_evict_idle (apiserver_t *self)
     return true;
 }
 
+/*  A slot for a new connection of uid, made if need be: the operator's
+ *  CLI always gets in unless every slot waits for an answer; another
+ *  caller gets one of the slots not reserved, at the cost of a
+ *  connection idle for IDLE_GRACE_MS at least.  Whether there is one. */
+static bool
+s_slot (apiserver_t *self, uid_t uid)
+{
+    bool op = s_operator (uid);
+    size_t limit = op ? MAX_CONNS : MAX_CONNS - RESERVED_CONNS;
+    while (zhashx_size (self->conns) >= limit)
+        if (!s_evict_idle (self, op ? 0 : IDLE_GRACE_MS))
+            return false;
+    return true;
+}
+
+/*  No slot for a new connection of uid: it is told why in an answer
+ *  (with no id: its request is not read) and closed. */
+static void
+s_refuse (apiserver_t *self, int fd, uid_t uid)
+{
+    size_t waiting = 0;
+    for (conn_t *c = zhashx_first (self->conns); c; c = zhashx_next (self->conns))
+        waiting += c->pending > 0 || c->backlog;
+    char error[256];
+    if (s_operator (uid))
+        snprintf (error, sizeof error,
+                  "ketend's local API is full: all its %d connections wait for answers; "
+                  "try again later",
+                  MAX_CONNS);
+    else
+        snprintf (error, sizeof error,
+                  "ketend's local API is full: its %d connections for callers other than root "
+                  "and the daemon's user are in use, %zu of its %zu connections wait for answers "
+                  "and the others are younger than %d s; try again later",
+                  MAX_CONNS - RESERVED_CONNS, waiting, zhashx_size (self->conns),
+                  IDLE_GRACE_MS / 1000);
+    kt_log (KT_LOG_WARN, "api connection_refused uid=%u connections=%zu waiting=%zu",
+            (unsigned) uid, zhashx_size (self->conns), waiting);
+    json_t *answer = json_pack ("{s:n, s:b, s:s}", "id", "ok", 0, "error", error);
+    char *text = answer ? json_dumps (answer, JSON_COMPACT) : NULL;
+    json_decref (answer);
+    /*  What the caller sent is read first: a connection closed with bytes
+     *  unread is reset, and the caller might see the reset, not the
+     *  answer. */
+    char sink[4096];
+    for (int i = 0; i < 16 && recv (fd, sink, sizeof sink, MSG_DONTWAIT) > 0; i++)
+        ;
+    if (text) {
+        size_t len = strlen (text);
+        uint8_t frame[512];
+        if (len + 4 <= sizeof frame) {
+            frame[0] = (uint8_t) (len >> 24);
+            frame[1] = (uint8_t) (len >> 16);
+            frame[2] = (uint8_t) (len >> 8);
+            frame[3] = (uint8_t) len;
+            memcpy (frame + 4, text, len);
+            (void) !send (fd, frame, len + 4, MSG_NOSIGNAL | MSG_DONTWAIT);
+        }
+    }
+    free (text);
+    close (fd);
+}
+
 static int
 s_accept (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
     (void) loop;
     (void) item;
     apiserver_t *self = arg;
-    for (;;) {
+    for (int i = 0; i < ACCEPTS_PER_EVENT; i++) {
         int fd = accept4 (self->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return 0;
         struct ucred cred;
         socklen_t len = sizeof cred;
-        if (getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
-            (zhashx_size (self->conns) >= MAX_CONNS && !s_evict_idle (self))) {
+        if (getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
             close (fd);
+            continue;
+        }
+        if (!s_slot (self, cred.uid)) {
+            s_refuse (self, fd, cred.uid);
             continue;
         }
         conn_t *c = calloc (1, sizeof *c);
@@ -704,6 +791,7 @@ s_accept (zloop_t *loop, zmq_pollitem_t *item, void *arg)
         zloop_poller (self->loop, &pi, s_conn_event, c);
         c->events = ZMQ_POLLIN;
     }
+    return 0;
 }
 
 apiserver_t *

@@ -15,12 +15,16 @@
 #include <sys/types.h>
 
 #define API_MAX_FRAME (1024 * 1024)
-/*  Limits (apiserver.c): 256 connections, a frame of API_MAX_FRAME in,
- *  16 MiB of answers waiting per connection, 64 MiB of buffers in all.
- *  When the slots are full the connection idle longest (no request
- *  waiting for its answer) is closed for a new one; when the memory is,
- *  the connections holding the most unsent answers are, then those
- *  holding the most of a request they have not finished sending. */
+/*  Limits (apiserver.c): 256 connections, the last 16 of them for root
+ *  and the daemon's own user only, a frame of API_MAX_FRAME in, 16 MiB
+ *  of answers waiting per connection, 64 MiB of buffers in all.  When
+ *  the slots are full the connection idle longest (no request waiting
+ *  for its answer) is closed for a new one - for a caller other than
+ *  root and the daemon's user only one idle for 2 s at least - and
+ *  when none is, the new one is answered why and closed; when the memory
+ *  is full, the connections holding the most unsent answers are closed,
+ *  then those holding the most of a request they have not finished
+ *  sending. */
 #define API_MAX_CONNS 256
 #define API_MAX_MEMORY (64 * 1024 * 1024)
 

@@ -14,12 +14,15 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /*  How long a client waits for what must come: generous (a loaded
@@ -43,6 +46,7 @@ typedef struct {
     int sleeping;                /* atomic: in "sleep" */
     int fds[API_MAX_CONNS + 64];
     size_t n_fds;
+    pid_t child; /* a client in a child process, killed at the teardown */
 } fixture_t;
 
 /*  Busy for about us microseconds (a request that costs the loop). */
@@ -110,6 +114,10 @@ s_run (void *arg)
 static void
 s_fixture_free (fixture_t *f)
 {
+    if (f->child > 0) {
+        kill (f->child, SIGKILL);
+        waitpid (f->child, NULL, 0);
+    }
     for (size_t i = 0; i < f->n_fds; i++)
         close (f->fds[i]);
     if (f->running) {
@@ -178,17 +186,6 @@ s_connect (fixture_t *f)
     return fd;
 }
 
-__attribute__ ((unused)) static void
-s_close (fixture_t *f, int fd)
-{
-    for (size_t i = 0; i < f->n_fds; i++)
-        if (f->fds[i] == fd) {
-            f->fds[i] = f->fds[--f->n_fds];
-            break;
-        }
-    close (fd);
-}
-
 /*  body as a frame at buf (room for 4 + its length); the frame's length. */
 static size_t
 s_frame_of (uint8_t *buf, const char *body, size_t len)
@@ -215,6 +212,15 @@ static void
 s_send_all (int fd, const void *data, size_t len)
 {
     assert_int_equal (send (fd, data, len, MSG_NOSIGNAL), (ssize_t) len);
+}
+
+/*  Whether all of the request went (the server may have closed fd). */
+static bool
+s_try_ask (int fd, long id, const char *cmd)
+{
+    uint8_t req[128];
+    size_t n = s_frame (req, id, cmd);
+    return send (fd, req, n, MSG_NOSIGNAL) == (ssize_t) n;
 }
 
 static void
@@ -260,7 +266,7 @@ s_answer (int fd)
 }
 
 /*  The answer's error ("" when ok; NULL when none came), kept in buf. */
-__attribute__ ((unused)) static const char *
+static const char *
 s_error_of (json_t *j, char *buf, size_t size)
 {
     if (!j)
@@ -435,6 +441,93 @@ test_an_unfinished_request_at_a_half_close_is_dropped (void **state)
     json_decref (s_answer (sleeper));
 }
 
+/* ---- 3. All slots taken -------------------------------------------- */
+
+static bool
+s_held (fixture_t *f, size_t n)
+{
+    for (int64_t end = zclock_mono () + WAIT_MS; zclock_mono () < end; usleep (10000))
+        if (__atomic_load_n (&f->n_held, __ATOMIC_SEQ_CST) >= n)
+            return true;
+    return false;
+}
+
+/*  Every slot holds a request waiting for its answer (a "wait"
+ *  submission while the uitvoerder is down): a new caller is told so in
+ *  an answer, not closed without a word. */
+static void
+test_a_full_table_is_refused_with_a_reason (void **state)
+{
+    fixture_t *f = *state;
+    for (int i = 0; i < API_MAX_CONNS; i++)
+        s_ask (s_connect (f), i, "hold");
+    assert_true (s_held (f, API_MAX_CONNS));
+    int fd = s_connect (f);
+    s_ask (fd, 1, "ping");
+    char error[512];
+    const char *why = s_error_of (s_answer (fd), error, sizeof error);
+    assert_non_null (why); /* an answer, not a silent close */
+    fprintf (stderr, "refused: %s\n", why);
+    assert_non_null (strstr (why, "local API is full"));
+    assert_non_null (strstr (why, "256"));
+    assert_true (s_eof (fd));
+}
+
+/*  A caller other than root and the daemon's user (nobody, in a child
+ *  process) opens 300 connections at once and says nothing.  A connection
+ *  the operator opened just before is not closed for them before it asks
+ *  (it is younger than the grace), and a new one of the operator's gets
+ *  in (the reserved slots); the child's last ones are refused with a
+ *  reason.  Root only (the child becomes nobody). */
+static void
+test_a_client_opening_connections_keeps_the_operator_in (void **state)
+{
+    fixture_t *f = *state;
+    if (geteuid () != 0)
+        skip ();
+    assert_int_equal (chmod (f->dir, 0755), 0);
+    assert_int_equal (chmod (f->path, 0666), 0);
+    int early = s_connect (f); /* the operator's, its request not sent yet */
+    int done[2];
+    assert_int_equal (pipe (done), 0);
+    pid_t child = fork ();
+    assert_true (child >= 0);
+    if (child == 0) {
+        close (done[0]);
+        if (setgid (65534) != 0 || setuid (65534) != 0)
+            _exit (2);
+        struct sockaddr_un a = {.sun_family = AF_UNIX};
+        snprintf (a.sun_path, sizeof a.sun_path, "%s", f->path);
+        for (int i = 0; i < 300; i++) {
+            /*  Held open until the child is killed. */
+            int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            if (fd < 0 || connect (fd, (struct sockaddr *) &a, sizeof a) != 0)
+                _exit (3);
+        }
+        (void) !write (done[1], "x", 1);
+        for (;;)
+            pause ();
+    }
+    f->child = child;
+    close (done[1]);
+    char b;
+    ssize_t got = read (done[0], &b, 1);
+    close (done[0]);
+    if (got != 1)
+        fail_msg ("the child could not open its connections");
+    usleep (200 * 1000); /* the server took what it could of them */
+    char error[512];
+    const char *why = NULL;
+    if (s_try_ask (early, 1, "ping"))
+        why = s_error_of (s_answer (early), error, sizeof error);
+    assert_non_null (why); /* not closed before its request */
+    assert_string_equal (why, "");
+    int fd = s_connect (f); /* while the child's are open */
+    why = s_try_ask (fd, 2, "ping") ? s_error_of (s_answer (fd), error, sizeof error) : NULL;
+    assert_non_null (why);
+    assert_string_equal (why, "");
+}
+
 int
 main (void)
 {
@@ -447,6 +540,10 @@ main (void)
         cmocka_unit_test_setup_teardown (test_a_later_answer_after_a_half_close_arrives, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_an_unfinished_request_at_a_half_close_is_dropped,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_full_table_is_refused_with_a_reason, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_client_opening_connections_keeps_the_operator_in,
                                          s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
