@@ -1,6 +1,8 @@
 /*  apiserver: framed JSON over a Unix socket.  */
 #include "apiserver.h"
 
+#include "hourbudget.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -32,6 +34,11 @@
 #define IDLE_GRACE_MS 2000
 /*  Connections taken in one event of the listener. */
 #define ACCEPTS_PER_EVENT 64
+/*  The warnings about connections logged one by one in an hour; the
+ *  rest are counted (S_WARN).  A client opening connections without end
+ *  made 7,600 lines a second, and journald drops a service's lines past
+ *  10,000 in 30 s, real alarms with them. */
+#define WARNINGS_LOGGED 100
 
 typedef struct {
     apiserver_t *server;
@@ -68,11 +75,42 @@ struct _apiserver_t {
     int holding;
     uint64_t *held;
     size_t n_held, cap_held;
+    hour_budget_t warnings; /* S_WARN */
 };
 
 static int s_conn_event (zloop_t *loop, zmq_pollitem_t *item, void *arg);
 static int s_next_frame (const conn_t *c, size_t *len);
 static int s_conn_read (zloop_t *loop, zmq_pollitem_t *item, void *arg);
+
+/*  Whether a warning about a connection is to be logged: the first
+ *  WARNINGS_LOGGED of an hour are, the rest counted (said once when the
+ *  budget runs out, and the count when its hour is over). */
+static bool
+s_warning_logged (apiserver_t *self)
+{
+    uint64_t now = kt_now_ms ();
+    if (hour_budget_over (&self->warnings, now)) {
+        if (self->warnings.counted > 0)
+            kt_log (KT_LOG_WARN,
+                    "api warnings_counted count=%llu: warnings about connections past the hour's "
+                    "budget, not logged one by one",
+                    (unsigned long long) self->warnings.counted);
+        hour_budget_start (&self->warnings, now);
+    }
+    hour_budget_use_t use = hour_budget_take (&self->warnings, WARNINGS_LOGGED);
+    if (use == HOUR_BUDGET_FIRST_COUNTED)
+        kt_log (KT_LOG_WARN,
+                "api warning_flood: over %d warnings about connections this hour; further ones "
+                "are counted, not logged one by one",
+                WARNINGS_LOGGED);
+    return use == HOUR_BUDGET_TAKEN;
+}
+
+#define S_WARN(self, ...)                                                                          \
+    do {                                                                                           \
+        if (s_warning_logged (self))                                                               \
+            kt_log (KT_LOG_WARN, __VA_ARGS__);                                                     \
+    } while (0)
 
 static void
 s_conn_close (conn_t *c)
@@ -164,8 +202,8 @@ s_make_room (apiserver_t *self, const conn_t *keep, size_t want)
             if (c != keep && c->out_len > 0 && (!worst || c->out_len > worst->out_len))
                 worst = c;
         if (worst) {
-            kt_log (KT_LOG_WARN, "api evicted reason=not_reading uid=%u unsent=%zu",
-                    (unsigned) worst->uid, worst->out_len);
+            S_WARN (self, "api evicted reason=not_reading uid=%u unsent=%zu", (unsigned) worst->uid,
+                    worst->out_len);
             s_conn_close (worst);
             continue;
         }
@@ -175,7 +213,7 @@ s_make_room (apiserver_t *self, const conn_t *keep, size_t want)
                 worst = c;
         if (!worst)
             return false;
-        kt_log (KT_LOG_WARN, "api evicted reason=request_unfinished uid=%u held=%zu",
+        S_WARN (self, "api evicted reason=request_unfinished uid=%u held=%zu",
                 (unsigned) worst->uid, worst->in_len);
         s_conn_close (worst);
     }
@@ -237,7 +275,7 @@ s_send_frame (apiserver_t *self, const api_caller_t *caller, const void *data, s
     if (c->gone)
         return; /* nobody reads it; its other requests are still handled */
     if (c->out_len + frame + 4 > MAX_OUT) {
-        kt_log (KT_LOG_WARN, "api client_too_slow uid=%u", (unsigned) c->uid);
+        S_WARN (self, "api client_too_slow uid=%u", (unsigned) c->uid);
         s_conn_close (c);
         return;
     }
@@ -247,7 +285,7 @@ s_send_frame (apiserver_t *self, const api_caller_t *caller, const void *data, s
             cap = MAX_OUT + 4;
         uint8_t *o = s_make_room (self, c, cap - c->out_cap) ? realloc (c->out, cap) : NULL;
         if (!o) {
-            kt_log (KT_LOG_WARN, "api memory_full uid=%u", (unsigned) c->uid);
+            S_WARN (self, "api memory_full uid=%u", (unsigned) c->uid);
             s_conn_close (c);
             return;
         }
@@ -484,13 +522,13 @@ s_conn_turn (conn_t *c)
         next = s_next_frame (c, &len);
     }
     if (next < 0) {
-        kt_log (KT_LOG_WARN, "api frame_refused bytes=%zu uid=%u", len, (unsigned) c->uid);
+        S_WARN (self, "api frame_refused bytes=%zu uid=%u", len, (unsigned) c->uid);
         s_conn_close (c);
         return false;
     }
     c->backlog = next == 1;
     if (c->eof && !c->backlog && c->in_pos < c->in_len) {
-        kt_log (KT_LOG_WARN,
+        S_WARN (self,
                 "api request_unfinished uid=%u bytes=%zu: the client ended its requests in the "
                 "middle of one; that part is dropped",
                 (unsigned) c->uid, c->in_len - c->in_pos);
@@ -609,7 +647,7 @@ s_conn_grow (conn_t *c)
     }
     uint8_t *in = s_make_room (self, c, cap - c->in_cap) ? realloc (c->in, cap) : NULL;
     if (!in) {
-        kt_log (KT_LOG_WARN, "api memory_full uid=%u", (unsigned) c->uid);
+        S_WARN (self, "api memory_full uid=%u", (unsigned) c->uid);
         s_conn_close (c);
         return false;
     }
@@ -685,7 +723,7 @@ s_evict_idle (apiserver_t *self, int64_t grace_ms)
             idle = c;
     if (!idle)
         return false;
-    kt_log (KT_LOG_WARN, "api evicted reason=idle uid=%u", (unsigned) idle->uid);
+    S_WARN (self, "api evicted reason=idle uid=%u", (unsigned) idle->uid);
     s_conn_close (idle);
     return true;
 }
@@ -726,8 +764,8 @@ s_refuse (apiserver_t *self, int fd, uid_t uid)
                   "and the others are younger than %d s; try again later",
                   MAX_CONNS - RESERVED_CONNS, waiting, zhashx_size (self->conns),
                   IDLE_GRACE_MS / 1000);
-    kt_log (KT_LOG_WARN, "api connection_refused uid=%u connections=%zu waiting=%zu",
-            (unsigned) uid, zhashx_size (self->conns), waiting);
+    S_WARN (self, "api connection_refused uid=%u connections=%zu waiting=%zu", (unsigned) uid,
+            zhashx_size (self->conns), waiting);
     json_t *answer = json_pack ("{s:n, s:b, s:s}", "id", "ok", 0, "error", error);
     char *text = answer ? json_dumps (answer, JSON_COMPACT) : NULL;
     json_decref (answer);
@@ -872,6 +910,11 @@ apiserver_destroy (apiserver_t **self_p)
     conn_t *c;
     while ((c = zhashx_first (self->conns)))
         s_conn_close (c);
+    if (self->warnings.counted > 0)
+        kt_log (KT_LOG_WARN,
+                "api warnings_counted count=%llu: warnings about connections past the hour's "
+                "budget, not logged one by one",
+                (unsigned long long) self->warnings.counted);
     zmq_pollitem_t pi = {NULL, self->listen_fd, 0, 0};
     zloop_poller_end (self->loop, &pi);
     if (self->turn_timer >= 0)

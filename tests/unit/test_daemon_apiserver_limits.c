@@ -13,6 +13,7 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <pthread.h>
@@ -528,6 +529,74 @@ test_a_client_opening_connections_keeps_the_operator_in (void **state)
     assert_string_equal (why, "");
 }
 
+/* ---- 4. The journal ------------------------------------------------- */
+
+/*  The lines of path that hold what (or all, with NULL). */
+static int
+s_lines (const char *path, const char *what)
+{
+    FILE *fp = fopen (path, "r");
+    assert_non_null (fp);
+    char line[1100];
+    int n = 0;
+    while (fgets (line, sizeof line, fp))
+        n += !what || strstr (line, what) != NULL;
+    fclose (fp);
+    return n;
+}
+
+/*  Whether the server has closed up to n connections since (it counts
+ *  them), asked every 10 ms. */
+static bool
+s_connections_below (fixture_t *f, size_t n)
+{
+    for (int64_t end = zclock_mono () + WAIT_MS; zclock_mono () < end; usleep (10000))
+        if (apiserver_connections (f->server) <= n)
+            return true;
+    return false;
+}
+
+/*  600 connections opened and left idle (each past the 256th evicts an
+ *  idle one) and 200 that send a frame no request has: 544 warnings
+ *  about connections, of which the journal gets the first 100 of the
+ *  hour and one line saying the rest are counted. */
+static void
+test_warnings_about_connections_are_budgeted (void **state)
+{
+    fixture_t *f = *state;
+    char log[96];
+    snprintf (log, sizeof log, "%s/stderr.log", f->dir);
+    fflush (stderr);
+    int saved = dup (2);
+    int out = open (log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true (saved >= 0 && out >= 0);
+    dup2 (out, 2);
+    close (out);
+    kt_log_set_level (KT_LOG_WARN);
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 200; i++)
+            s_connect (f);
+        assert_true (s_connections_below (f, API_MAX_CONNS));
+        while (f->n_fds > 0)
+            close (f->fds[--f->n_fds]);
+    }
+    for (int i = 0; i < 200; i++) {
+        int fd = s_connect (f);
+        s_send_all (fd, "\xff\xff\xff\xff", 4);
+        assert_true (s_eof (fd));
+        close (f->fds[--f->n_fds]);
+    }
+    kt_log_set_level (KT_LOG_ERROR);
+    fflush (stderr);
+    dup2 (saved, 2);
+    close (saved);
+    int evicted = s_lines (log, "api evicted"), refused = s_lines (log, "api frame_refused");
+    fprintf (stderr, "%d lines: %d 'api evicted', %d 'api frame_refused'\n", s_lines (log, NULL),
+             evicted, refused);
+    assert_int_equal (evicted + refused, 100);
+    assert_int_equal (s_lines (log, "api warning_flood"), 1);
+}
+
 int
 main (void)
 {
@@ -545,6 +614,8 @@ main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_a_client_opening_connections_keeps_the_operator_in,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_warnings_about_connections_are_budgeted, s_setup,
+                                         s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
