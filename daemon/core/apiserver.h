@@ -26,6 +26,9 @@
  *  then those holding the most of a request they have not finished
  *  sending. */
 #define API_MAX_CONNS 256
+/*  A request's "id", as compact JSON, is at most this many bytes (it is
+ *  kept until the answer, which may take long). */
+#define API_MAX_ID 256
 #define API_MAX_MEMORY (64 * 1024 * 1024)
 
 typedef struct _apiserver_t apiserver_t;

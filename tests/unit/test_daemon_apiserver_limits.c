@@ -597,6 +597,42 @@ test_warnings_about_connections_are_budgeted (void **state)
     assert_int_equal (s_lines (log, "api warning_flood"), 1);
 }
 
+/* ---- 5. Smaller ------------------------------------------------------ */
+
+/*  The answer to the frame body (new reference; NULL when none came). */
+static json_t *
+s_answer_to (fixture_t *f, const char *body)
+{
+    size_t len = strlen (body);
+    uint8_t *frame = malloc (len + 4);
+    assert_non_null (frame);
+    int fd = s_connect (f);
+    s_send_all (fd, frame, s_frame_of (frame, body, len));
+    free (frame);
+    return s_answer (fd);
+}
+
+/*  An id longer than API_MAX_ID bytes (kept until the answer, which a
+ *  "wait" may hold for long) is refused with an error naming it; one of
+ *  API_MAX_ID is taken. */
+static void
+test_a_long_request_id_is_refused (void **state)
+{
+    fixture_t *f = *state;
+    char body[API_MAX_ID + 64], error[256];
+    snprintf (body, sizeof body, "{\"id\":\"%0*d\",\"cmd\":\"hold\"}", API_MAX_ID - 1, 0);
+    json_t *j = s_answer_to (f, body);
+    const char *why = s_error_of (j, error, sizeof error);
+    assert_non_null (why);
+    fprintf (stderr, "%s\n", why);
+    assert_non_null (strstr (why, "id is 257 bytes"));
+    assert_int_equal (__atomic_load_n (&f->n_held, __ATOMIC_SEQ_CST), 0);
+    snprintf (body, sizeof body, "{\"id\":\"%0*d\",\"cmd\":\"ping\"}", API_MAX_ID - 2, 0);
+    why = s_error_of (s_answer_to (f, body), error, sizeof error);
+    assert_non_null (why);
+    assert_string_equal (why, "");
+}
+
 int
 main (void)
 {
@@ -616,6 +652,7 @@ main (void)
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_warnings_about_connections_are_budgeted, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_long_request_id_is_refused, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
