@@ -269,6 +269,16 @@ s_send_frame (apiserver_t *self, const api_caller_t *caller, const void *data, s
     if (!c)
         return; /* the caller went away: nothing to answer */
     size_t frame = len + (caller->binary ? 1 : 0);
+    if (frame + 4 > MAX_OUT) {
+        /*  No client is to take more in one answer (docs/API.md): it is
+         *  told so in place of the answer.  Once: that answer is small. */
+        char error[96];
+        snprintf (error, sizeof error, "answer too large (%zu bytes, limit %d MiB)", frame + 4,
+                  MAX_OUT / (1024 * 1024));
+        S_WARN (self, "api answer_too_large bytes=%zu uid=%u", frame + 4, (unsigned) c->uid);
+        apiserver_reply_error (self, caller, error);
+        return;
+    }
     if (c->pending)
         c->pending--;
     c->active_ms = zclock_mono ();

@@ -67,6 +67,14 @@ s_handler (void *arg, const api_caller_t *caller, const char *cmd, json_t *args)
         s_busy (100);
         __atomic_add_fetch (&f->worked, 1, __ATOMIC_SEQ_CST);
         apiserver_reply_ok (f->server, caller, NULL);
+    } else if (strcmp (cmd, "huge") == 0) {
+        /*  An answer of more than 16 MiB. */
+        enum { HUGE = 17 * 1024 * 1024 };
+        char *x = malloc (HUGE + 1);
+        memset (x, 'x', HUGE);
+        x[HUGE] = '\0';
+        apiserver_reply_ok (f->server, caller, json_pack ("{s:s}", "x", x));
+        free (x);
     } else if (strcmp (cmd, "sleep") == 0) {
         /*  The loop busy while a test makes a client's bytes arrive
          *  together. */
@@ -633,6 +641,26 @@ test_a_long_request_id_is_refused (void **state)
     assert_string_equal (why, "");
 }
 
+/*  An answer larger than a client must take (16 MiB) is replaced by an
+ *  error that says so; the connection stays open and usable. */
+static void
+test_an_answer_too_large_is_an_error (void **state)
+{
+    fixture_t *f = *state;
+    int fd = s_connect (f);
+    s_ask (fd, 1, "huge");
+    char error[256];
+    const char *why = s_error_of (s_answer (fd), error, sizeof error);
+    assert_non_null (why);
+    fprintf (stderr, "%s\n", why);
+    assert_non_null (strstr (why, "answer too large ("));
+    assert_non_null (strstr (why, "limit 16 MiB"));
+    s_ask (fd, 2, "ping");
+    why = s_error_of (s_answer (fd), error, sizeof error);
+    assert_non_null (why);
+    assert_string_equal (why, "");
+}
+
 int
 main (void)
 {
@@ -653,6 +681,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_warnings_about_connections_are_budgeted, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_a_long_request_id_is_refused, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_an_answer_too_large_is_an_error, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
