@@ -2,6 +2,7 @@
 #include "apiserver.h"
 
 #include "hourbudget.h"
+#include "intake.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -477,7 +478,19 @@ s_request (apiserver_t *self, conn_t *c, const uint8_t *data, size_t len)
     }
     json_error_t err;
     json_t *req = json_loadb ((const char *) data, len, JSON_REJECT_DUPLICATES, &err);
-    if (!req || !json_is_object (req)) {
+    if (!req) {
+        /*  What is wrong and where, in words of ours: jansson's own text
+         *  quotes the request near the error. */
+        const char *what = json_error_code (&err) == json_error_invalid_syntax
+                               ? "a syntax error"
+                               : intake_json_error (&err);
+        char error[160];
+        snprintf (error, sizeof error, "request is not valid JSON: %s at line %d, column %d", what,
+                  err.line, err.column);
+        apiserver_reply_error (self, &caller, error);
+        return;
+    }
+    if (!json_is_object (req)) {
         apiserver_reply_error (self, &caller, "request is not a JSON object");
         json_decref (req);
         return;
@@ -499,9 +512,13 @@ s_request (apiserver_t *self, conn_t *c, const uint8_t *data, size_t len)
         json_incref (caller.req_id);
     json_t *cmd = json_object_get (req, "cmd");
     json_t *args = json_object_get (req, "args");
-    if (!json_is_string (cmd) || json_string_length (cmd) > 64)
+    if (!json_is_string (cmd))
         apiserver_reply_error (self, &caller, "request has no cmd string");
-    else if (args && !json_is_object (args))
+    else if (json_string_length (cmd) > 64) {
+        char error[64];
+        snprintf (error, sizeof error, "cmd is %zu bytes; at most 64", json_string_length (cmd));
+        apiserver_reply_error (self, &caller, error);
+    } else if (args && !json_is_object (args))
         apiserver_reply_error (self, &caller, "args must be an object");
     else
         self->handler (self->arg, &caller, json_string_value (cmd), args);

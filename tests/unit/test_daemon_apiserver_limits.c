@@ -661,6 +661,35 @@ test_an_answer_too_large_is_an_error (void **state)
     assert_string_equal (why, "");
 }
 
+/*  What is wrong with a request is named: jansson's reason and where, a
+ *  cmd too long, not "not a JSON object" or "no cmd string" for all. */
+static void
+test_a_malformed_request_is_told_what_is_wrong (void **state)
+{
+    fixture_t *f = *state;
+    static const struct {
+        const char *body, *error;
+    } cases[] = {
+        {"{\"id\":3,\"cmd\":\"ping\",\"cmd\":\"ping\"}",
+         "request is not valid JSON: duplicate key at line 1, column"},
+        {"{\"id\":5,\"cmd\":\"ping\"} x",
+         "request is not valid JSON: text after the JSON value at line 1, column"},
+        {"{\"id\":5,\"cmd\":", "request is not valid JSON: JSON ends too early at line 1"},
+        {"{\"id\" 5}", "request is not valid JSON: a syntax error at line 1, column"},
+        {"[1]", "request is not a JSON object"},
+        {"{\"id\":9,\"cmd\":\"sssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssss\"}",
+         "cmd is 65 bytes; at most 64"},
+        {"{\"id\":10,\"cmd\":5}", "request has no cmd string"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char error[256];
+        const char *why = s_error_of (s_answer_to (f, cases[i].body), error, sizeof error);
+        assert_non_null (why);
+        if (strncmp (why, cases[i].error, strlen (cases[i].error)) != 0)
+            fail_msg ("%s: answered \"%s\", not \"%s...\"", cases[i].body, why, cases[i].error);
+    }
+}
+
 int
 main (void)
 {
@@ -682,6 +711,8 @@ main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_a_long_request_id_is_refused, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_an_answer_too_large_is_an_error, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_malformed_request_is_told_what_is_wrong, s_setup,
+                                         s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
