@@ -40,6 +40,12 @@
  *  made 7,600 lines a second, and journald drops a service's lines past
  *  10,000 in 30 s, real alarms with them. */
 #define WARNINGS_LOGGED 100
+/*  When accept fails for want of descriptors or memory, the connection
+ *  stays queued and the level-triggered poll would report the listener
+ *  again at once (the loop spun at 55-80 % CPU): the listener is taken
+ *  out of the poll set this long instead, as the metrics server's is
+ *  (daemon/core/httpd.c). */
+#define ACCEPT_PAUSE_MS 1000
 
 typedef struct {
     apiserver_t *server;
@@ -77,6 +83,8 @@ struct _apiserver_t {
     uint64_t *held;
     size_t n_held, cap_held;
     hour_budget_t warnings; /* S_WARN */
+    int resume_timer;       /* the listener paused until it fires, or -1 */
+    bool accept_failing;    /* no accept succeeded since the last pause */
 };
 
 static int s_conn_event (zloop_t *loop, zmq_pollitem_t *item, void *arg);
@@ -830,6 +838,36 @@ s_refuse (apiserver_t *self, int fd, uid_t uid)
     close (fd);
 }
 
+static int s_accept (zloop_t *loop, zmq_pollitem_t *item, void *arg);
+
+static int
+s_listen_resume (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) timer_id;
+    apiserver_t *self = arg;
+    self->resume_timer = -1;
+    zmq_pollitem_t pi = {NULL, self->listen_fd, ZMQ_POLLIN, 0};
+    if (zloop_poller (loop, &pi, s_accept, self) != 0)
+        /*  Out of memory: try again after another pause. */
+        self->resume_timer = zloop_timer (loop, ACCEPT_PAUSE_MS, 1, s_listen_resume, self);
+    return 0;
+}
+
+/*  accept failed with err (EMFILE, ENFILE, ENOBUFS, ENOMEM...), which a
+ *  retry now would not change: the listener rests ACCEPT_PAUSE_MS.  Said
+ *  once per run of failures, not once per pause. */
+static void
+s_listen_pause (apiserver_t *self, int err)
+{
+    zmq_pollitem_t pi = {NULL, self->listen_fd, 0, 0};
+    zloop_poller_end (self->loop, &pi);
+    self->resume_timer = zloop_timer (self->loop, ACCEPT_PAUSE_MS, 1, s_listen_resume, self);
+    if (!self->accept_failing)
+        S_WARN (self, "api accept_failed reason=\"%s\" pause_ms=%d", strerror (err),
+                ACCEPT_PAUSE_MS);
+    self->accept_failing = true;
+}
+
 static int
 s_accept (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
@@ -838,8 +876,15 @@ s_accept (zloop_t *loop, zmq_pollitem_t *item, void *arg)
     apiserver_t *self = arg;
     for (int i = 0; i < ACCEPTS_PER_EVENT; i++) {
         int fd = accept4 (self->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0)
+        if (fd < 0 && (errno == EINTR || errno == ECONNABORTED))
+            continue;
+        if (fd < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return 0;
+        if (fd < 0) {
+            s_listen_pause (self, errno);
+            return 0;
+        }
+        self->accept_failing = false;
         struct ucred cred;
         socklen_t len = sizeof cred;
         if (getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
@@ -910,6 +955,7 @@ apiserver_new (zloop_t *loop, const char *path, api_handler_fn *handler, api_flu
     snprintf (self->path, sizeof self->path, "%s", path);
     self->conns = zhashx_new ();
     self->turn_timer = -1;
+    self->resume_timer = -1;
     self->listen_fd = socket (AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     mode_t old = umask (0117); /* socket file 0660 */
     int rc =
@@ -958,6 +1004,8 @@ apiserver_destroy (apiserver_t **self_p)
     zloop_poller_end (self->loop, &pi);
     if (self->turn_timer >= 0)
         zloop_timer_end (self->loop, self->turn_timer);
+    if (self->resume_timer >= 0)
+        zloop_timer_end (self->loop, self->resume_timer);
     close (self->listen_fd);
     unlink (self->path);
     zhashx_destroy (&self->conns);

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -690,6 +691,60 @@ test_a_malformed_request_is_told_what_is_wrong (void **state)
     }
 }
 
+/*  CPU time this process (every thread) used so far, in ms. */
+static int64_t
+s_cpu_ms (void)
+{
+    struct rusage ru;
+    assert_int_equal (getrusage (RUSAGE_SELF, &ru), 0);
+    return (int64_t) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
+           (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+}
+
+/*  No descriptor left for accept (EMFILE): the listener rests instead of
+ *  spinning (the loop took 55-80 % of a core), and once descriptors are
+ *  free again the connections queued meanwhile are taken and answered. */
+static void
+test_accept_without_descriptors_does_not_spin (void **state)
+{
+    fixture_t *f = *state;
+    enum { QUEUED = 5 };
+    int fd[QUEUED];
+    for (int i = 0; i < QUEUED; i++) {
+        fd[i] = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        assert_true (fd[i] >= 0);
+        f->fds[f->n_fds++] = fd[i];
+    }
+    struct rlimit was;
+    assert_int_equal (getrlimit (RLIMIT_NOFILE, &was), 0);
+    /*  The lowest free descriptor becomes the limit: none is left. */
+    int lowest = dup (0);
+    assert_true (lowest >= 0);
+    close (lowest);
+    struct rlimit none = {(rlim_t) lowest, was.rlim_max};
+    assert_int_equal (setrlimit (RLIMIT_NOFILE, &none), 0);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    snprintf (a.sun_path, sizeof a.sun_path, "%s", f->path);
+    for (int i = 0; i < QUEUED; i++)
+        if (connect (fd[i], (struct sockaddr *) &a, sizeof a) != 0) {
+            setrlimit (RLIMIT_NOFILE, &was);
+            fail_msg ("connect: %s", strerror (errno));
+        }
+    usleep (200 * 1000); /* the server tried */
+    int64_t cpu = s_cpu_ms ();
+    usleep (1000 * 1000);
+    cpu = s_cpu_ms () - cpu;
+    assert_int_equal (setrlimit (RLIMIT_NOFILE, &was), 0);
+    fprintf (stderr, "%lld ms of CPU in the second without descriptors\n", (long long) cpu);
+    assert_true (cpu < 100); /* spinning, it took a third of a core or more */
+    for (int i = 0; i < QUEUED; i++) {
+        s_ask (fd[i], i, "ping");
+        json_t *j = s_answer (fd[i]);
+        assert_non_null (j);
+        json_decref (j);
+    }
+}
+
 int
 main (void)
 {
@@ -712,6 +767,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_a_long_request_id_is_refused, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_an_answer_too_large_is_an_error, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_malformed_request_is_told_what_is_wrong, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_accept_without_descriptors_does_not_spin, s_setup,
                                          s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
