@@ -623,13 +623,9 @@ s_turns_schedule (apiserver_t *self)
 
 /*  Every connection with requests waiting gets one turn, then the node
  *  commits what they submitted (group commit). */
-static int
-s_turns (zloop_t *loop, int timer_id, void *arg)
+static void
+s_turns_run (apiserver_t *self)
 {
-    (void) loop;
-    (void) timer_id;
-    apiserver_t *self = arg;
-    self->turn_timer = -1;
     uint64_t ids[MAX_CONNS];
     size_t n = 0;
     for (conn_t *c = zhashx_first (self->conns); c && n < MAX_CONNS; c = zhashx_next (self->conns))
@@ -652,6 +648,16 @@ s_turns (zloop_t *loop, int timer_id, void *arg)
         if (c)
             s_conn_settle (c);
     }
+}
+
+static int
+s_turns (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    apiserver_t *self = arg;
+    self->turn_timer = -1;
+    s_turns_run (self);
     s_turns_schedule (self);
     return 0;
 }

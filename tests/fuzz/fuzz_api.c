@@ -73,6 +73,9 @@ s_init (void)
     s_server = apiserver_new (s_loop, sock, s_handler, s_flush, NULL, &r);
     if (!s_server)
         abort ();
+    /*  The loop never runs here: no round of turns is scheduled on it,
+     *  s_event runs them. */
+    s_server->turn_timer = 0;
     kt_log_set_level (KT_LOG_ERROR);
 }
 
@@ -83,6 +86,21 @@ s_drain (int fd)
     uint8_t buf[65536];
     while (read (fd, buf, sizeof buf) > 0) {
     }
+}
+
+/*  An event of c, then the turns its requests wait for (s_turns, which
+ *  the loop would run), its answers read as they come.  Whether c is
+ *  still open. */
+static bool
+s_event (conn_t *c, zmq_pollitem_t *item, int peer, const char *key)
+{
+    s_conn_event (s_loop, item, c);
+    s_drain (peer);
+    while ((c = zhashx_lookup (s_server->conns, key)) && c->backlog) {
+        s_turns_run (s_server);
+        s_drain (peer);
+    }
+    return c != NULL;
 }
 
 int
@@ -112,8 +130,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     zmq_pollitem_t pi = {NULL, sv[0], ZMQ_POLLIN, 0};
     zloop_poller (s_loop, &pi, s_conn_event, c);
     /*  The input in pieces as the socket takes them, each handled as it
-     *  arrives; then the end, which closes the connection (a client that
-     *  hangs up is not answered: its requests were read first). */
+     *  arrives; then the end of it (shutdown of the writing side): what
+     *  was sent whole is answered, and the server closes. */
     zmq_pollitem_t item = {NULL, sv[0], 0, ZMQ_POLLIN | ZMQ_POLLOUT};
     size_t off = 0;
     bool open = true;
@@ -121,9 +139,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         ssize_t n = write (sv[1], data + off, size - off);
         if (n > 0)
             off += (size_t) n;
-        s_conn_event (s_loop, &item, c);
-        open = zhashx_lookup (s_server->conns, key) != NULL;
-        s_drain (sv[1]);
+        open = s_event (c, &item, sv[1], key);
         if (n <= 0 && open) {
             /*  The server took nothing more: it waits for us to read. */
             s_conn_close (c);
@@ -132,9 +148,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     }
     if (open) {
         shutdown (sv[1], SHUT_WR);
-        s_conn_event (s_loop, &item, c);
-        if (zhashx_lookup (s_server->conns, key))
-            s_conn_close (c);
+        if (s_event (c, &item, sv[1], key))
+            s_conn_close (c); /* an answer the socket did not take yet */
     }
     close (sv[1]);
     return 0;
