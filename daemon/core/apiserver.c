@@ -46,6 +46,12 @@
  *  out of the poll set this long instead, as the metrics server's is
  *  (daemon/core/httpd.c). */
 #define ACCEPT_PAUSE_MS 1000
+/*  A connection refused for want of a slot is kept open this long after
+ *  its answer, at most REFUSED_KEPT of them: closed at once, a caller
+ *  that sends its request after the refusal was answered (the CLI
+ *  connects, then sends) sees the send fail, not the answer. */
+#define REFUSED_KEEP_MS 1000
+#define REFUSED_KEPT 16
 
 typedef struct {
     apiserver_t *server;
@@ -84,6 +90,9 @@ struct _apiserver_t {
     size_t n_held, cap_held;
     hour_budget_t warnings; /* S_WARN */
     int resume_timer;       /* the listener paused until it fires, or -1 */
+    int refused[REFUSED_KEPT]; /* connections refused, answered, kept (or -1) */
+    int64_t refused_until[REFUSED_KEPT];
+    int refused_timer;      /* closes them (s_refused_close), or -1 */
     bool accept_failing;    /* no accept succeeded since the last pause */
 };
 
@@ -796,8 +805,61 @@ s_slot (apiserver_t *self, uid_t uid)
     return true;
 }
 
+/*  Close refused connection i (what it sent since read and dropped
+ *  first: one closed with bytes unread is reset). */
+static void
+s_refused_end (apiserver_t *self, int i)
+{
+    char sink[4096];
+    for (int k = 0; k < 16 && recv (self->refused[i], sink, sizeof sink, MSG_DONTWAIT) > 0; k++)
+        ;
+    close (self->refused[i]);
+    self->refused[i] = -1;
+}
+
+static int
+s_refused_close (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) timer_id;
+    apiserver_t *self = arg;
+    self->refused_timer = -1;
+    int64_t now = zclock_mono ();
+    bool kept = false;
+    for (int i = 0; i < REFUSED_KEPT; i++)
+        if (self->refused[i] >= 0 && now >= self->refused_until[i])
+            s_refused_end (self, i);
+        else if (self->refused[i] >= 0)
+            kept = true;
+    if (kept)
+        self->refused_timer = zloop_timer (loop, REFUSED_KEEP_MS / 4, 1, s_refused_close, self);
+    return 0;
+}
+
+/*  fd, refused and answered, kept open for REFUSED_KEEP_MS (the one
+ *  kept longest closed for it when all places are taken). */
+static void
+s_refused_keep (apiserver_t *self, int fd)
+{
+    int slot = 0;
+    for (int i = 0; i < REFUSED_KEPT; i++) {
+        if (self->refused[i] < 0) {
+            slot = i;
+            break;
+        }
+        if (self->refused_until[i] < self->refused_until[slot])
+            slot = i;
+    }
+    if (self->refused[slot] >= 0)
+        s_refused_end (self, slot);
+    self->refused[slot] = fd;
+    self->refused_until[slot] = zclock_mono () + REFUSED_KEEP_MS;
+    if (self->refused_timer < 0)
+        self->refused_timer =
+            zloop_timer (self->loop, REFUSED_KEEP_MS / 4, 1, s_refused_close, self);
+}
+
 /*  No slot for a new connection of uid: it is told why in an answer
- *  (with no id: its request is not read) and closed. */
+ *  (with no id: its request is not read), then closed (s_refused_keep). */
 static void
 s_refuse (apiserver_t *self, int fd, uid_t uid)
 {
@@ -822,12 +884,6 @@ s_refuse (apiserver_t *self, int fd, uid_t uid)
     json_t *answer = json_pack ("{s:n, s:b, s:s}", "id", "ok", 0, "error", error);
     char *text = answer ? json_dumps (answer, JSON_COMPACT) : NULL;
     json_decref (answer);
-    /*  What the caller sent is read first: a connection closed with bytes
-     *  unread is reset, and the caller might see the reset, not the
-     *  answer. */
-    char sink[4096];
-    for (int i = 0; i < 16 && recv (fd, sink, sizeof sink, MSG_DONTWAIT) > 0; i++)
-        ;
     if (text) {
         size_t len = strlen (text);
         uint8_t frame[512];
@@ -841,7 +897,8 @@ s_refuse (apiserver_t *self, int fd, uid_t uid)
         }
     }
     free (text);
-    close (fd);
+    shutdown (fd, SHUT_WR); /* the answer is all: the caller reads its end */
+    s_refused_keep (self, fd);
 }
 
 static int s_accept (zloop_t *loop, zmq_pollitem_t *item, void *arg);
@@ -962,6 +1019,9 @@ apiserver_new (zloop_t *loop, const char *path, api_handler_fn *handler, api_flu
     self->conns = zhashx_new ();
     self->turn_timer = -1;
     self->resume_timer = -1;
+    self->refused_timer = -1;
+    for (int i = 0; i < REFUSED_KEPT; i++)
+        self->refused[i] = -1;
     self->listen_fd = socket (AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     mode_t old = umask (0117); /* socket file 0660 */
     int rc =
@@ -1012,6 +1072,11 @@ apiserver_destroy (apiserver_t **self_p)
         zloop_timer_end (self->loop, self->turn_timer);
     if (self->resume_timer >= 0)
         zloop_timer_end (self->loop, self->resume_timer);
+    if (self->refused_timer >= 0)
+        zloop_timer_end (self->loop, self->refused_timer);
+    for (int i = 0; i < REFUSED_KEPT; i++)
+        if (self->refused[i] >= 0)
+            s_refused_end (self, i);
     close (self->listen_fd);
     unlink (self->path);
     zhashx_destroy (&self->conns);
