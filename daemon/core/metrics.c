@@ -413,8 +413,7 @@ metrics_node_render (void *arg)
            s_label (id, sizeof id, me->id), s_label (kind, sizeof kind, me->kind),
            s_label (role, sizeof role, roster_role_name (me->role)), KETEN_VERSION);
     s_family (&t, "keten_uptime_seconds", "gauge", "Seconds since ketend started");
-    s_put (&t, "keten_uptime_seconds %llu\n",
-           (unsigned long long) ((now - self->started_ms) / 1000));
+    s_put (&t, "keten_uptime_seconds %llu\n", (unsigned long long) node_uptime_s (self));
     s_family (&t, "keten_roster_version", "gauge", "Roster version this node runs");
     s_put (&t, "keten_roster_version %llu\n",
            (unsigned long long) keyring_roster (self->keyring)->version);

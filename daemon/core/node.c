@@ -70,6 +70,7 @@ node_new (const config_t *config, const node_role_t *const *roles, size_t n_role
         return NULL;
     }
     self->started_ms = kt_now_ms ();
+    self->started_mono_ms = kt_mono_us () / 1000;
     char path[PATH_MAX + 32];
     roster_t *roster = NULL;
 
@@ -427,14 +428,20 @@ s_status_old_keys (json_t *r, const roster_member_t *me, uint64_t now)
         json_object_set_new (r, "old_keys_ending", json_true ());
 }
 
+uint64_t
+node_uptime_s (const node_t *self)
+{
+    return (kt_mono_us () / 1000 - self->started_mono_ms) / 1000;
+}
+
 json_t *
 node_status (node_t *self)
 {
     const roster_member_t *me = keyring_self_member (self->keyring);
     json_t *r = json_pack ("{s:s, s:s, s:s, s:s, s:I, s:I}", "node", me->id, "kind", me->kind,
                            "role", roster_role_name (me->role), "software_version", KETEN_VERSION,
-                           "uptime_s", (json_int_t) ((kt_now_ms () - self->started_ms) / 1000),
-                           "roster_version", (json_int_t) keyring_roster (self->keyring)->version);
+                           "uptime_s", (json_int_t) node_uptime_s (self), "roster_version",
+                           (json_int_t) keyring_roster (self->keyring)->version);
     if (!r)
         return NULL;
     json_object_set_new (r, "federation_name",

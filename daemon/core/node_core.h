@@ -233,6 +233,7 @@ struct _node_t {
     metrics_t *metrics;      /* Prometheus endpoint, if metrics/listen is set */
     uint64_t key_created_ms; /* mtime of the secret key file at startup */
     int lock_fd;             /* STATE/ketend.lock, held (flock) while running */
+    uint64_t started_mono_ms; /* for the uptime: a clock set back does not shorten it */
 };
 
 /*  Seal body for one recipient and add it to the outgoing batch; to is
@@ -379,6 +380,8 @@ node_command_fn node_audit_review, node_audit_reviews, node_audit_grants;
 /*  For status: access_review_due, access_review_days and, when one was
  *  recorded, access_review_last_ms. */
 void node_audit_status (node_t *self, json_t *status);
+/*  Seconds since the start, on the monotonic clock. */
+uint64_t node_uptime_s (const node_t *self);
 /*  Remember when this node first started (meta first_start_ms), so a new
  *  node is not overdue for its first access review. */
 int node_audit_first_start (node_t *self, kt_reason_t *reason);

@@ -299,6 +299,14 @@ partner_on_pump (zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+/*  How long the uitvoerder has been silent, on the monotonic clock: a
+ *  wall clock set back (NTP) does not fake a link down. */
+static uint64_t
+s_hub_silent_ms (const partner_t *p)
+{
+    return kt_mono_us () / 1000 - p->hub_last_seen_mono_ms;
+}
+
 int
 partner_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
 {
@@ -311,17 +319,18 @@ partner_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
         hook_reap (p->hook);
     if (self->expelled || !s_keys_accepted (self, now))
         return 0;
-    if (p->link_up && now - p->hub_last_seen_ms > self->config.heartbeat_timeout_ms) {
+    uint64_t silent_ms = s_hub_silent_ms (p);
+    if (p->link_up && silent_ms > self->config.heartbeat_timeout_ms) {
         p->link_up = false;
         /*  It may come back as an older release: bundles again only once
          *  its reply says it reads them. */
         p->hub_bundle_max = 0;
         kt_log (KT_LOG_WARN, "link down peer=%s silent_ms=%llu", p->hub->member->id,
-                (unsigned long long) (now - p->hub_last_seen_ms));
+                (unsigned long long) silent_ms);
     }
     Keten__Heartbeat hb = KETEN__HEARTBEAT__INIT;
     hb.software_version = (char *) KETEN_VERSION;
-    hb.uptime_s = (now - self->started_ms) / 1000;
+    hb.uptime_s = node_uptime_s (self);
     hb.outbox_depth = outbox_pending (p->outbox);
     int64_t oldest = outbox_oldest_ms (p->outbox);
     hb.oldest_undelivered_ms = oldest > 0 && (uint64_t) oldest < now ? now - (uint64_t) oldest : 0;
@@ -401,6 +410,7 @@ s_heard (node_t *self, node_message_t *m)
     (void) m;
     partner_t *p = partner_of (self);
     p->hub_last_seen_ms = kt_now_ms ();
+    p->hub_last_seen_mono_ms = kt_mono_us () / 1000;
     if (!p->link_up) {
         p->link_up = p->came_up = true;
         kt_log (KT_LOG_INFO, "link up peer=%s", p->hub->member->id);
@@ -481,7 +491,7 @@ s_link_status (node_t *self, json_t *result, int log_alarm)
 {
     partner_t *p = partner_of (self);
     uint64_t now = kt_now_ms ();
-    bool up = p->link_up && now - p->hub_last_seen_ms <= self->config.heartbeat_timeout_ms;
+    bool up = p->link_up && s_hub_silent_ms (p) <= self->config.heartbeat_timeout_ms;
     json_object_set_new (result, "link",
                          json_pack ("{s:s, s:b, s:I, s:I}", "peer", p->hub->member->id, "up", up,
                                     "last_seen_ms", (json_int_t) p->hub_last_seen_ms, "rtt_us",

@@ -101,6 +101,7 @@ typedef struct {
     const keyring_peer_t *hub; /* the uitvoerder */
     bool link_up;
     uint64_t hub_last_seen_ms;
+    uint64_t hub_last_seen_mono_ms; /* the same on the monotonic clock: the link's timeout */
     /*  When the heartbeat last said why the witness cannot be read (at
      *  most once a minute in the journal). */
     uint64_t witness_unreadable_logged_ms;

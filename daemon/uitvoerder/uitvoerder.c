@@ -286,7 +286,7 @@ s_on_heartbeat (node_t *self, node_message_t *m)
     snprintf (link->software_version, sizeof link->software_version, "%s", printable ? v : "?");
     Keten__Heartbeat reply = KETEN__HEARTBEAT__INIT;
     reply.software_version = (char *) KETEN_VERSION;
-    reply.uptime_s = (kt_now_ms () - self->started_ms) / 1000;
+    reply.uptime_s = node_uptime_s (self);
     reply.roster_version = keyring_roster (self->keyring)->version;
     reply.sent_ms = kt_now_ms ();
     reply.reply = true;
