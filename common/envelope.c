@@ -752,12 +752,23 @@ s_check_window (const Keten__Header *h, const envelope_open_opts_t *opts, envelo
 {
     if (h->created_ms > opts->now_ms + opts->clock_skew_ms) {
         out->transient = true; /* the same message passes once time catches up */
-        return kt_fail (reason, "message is dated %llu ms in the future (clock skew)",
+        out->window_refused = true;
+        return kt_fail (reason,
+                        "message is dated %llu ms in the future (clock skew: the sender's "
+                        "clock or this node's is off)",
                         (unsigned long long) (h->created_ms - opts->now_ms));
     }
-    if (h->created_ms + opts->max_age_ms < opts->now_ms)
-        return kt_fail (reason, "message is older than the %llu s acceptance window",
+    if (h->created_ms + opts->max_age_ms < opts->now_ms) {
+        out->window_refused = true;
+        /*  An outbox retry may be old; a message sent just now that is
+         *  refused here says the two clocks disagree. */
+        return kt_fail (reason,
+                        "message is dated %llu s before this node's clock, older than the %llu s "
+                        "acceptance window (if it was sent just now, the sender's clock and this "
+                        "node's disagree)",
+                        (unsigned long long) ((opts->now_ms - h->created_ms) / 1000),
                         (unsigned long long) (opts->max_age_ms / 1000));
+    }
     return 0;
 }
 
@@ -824,6 +835,7 @@ done:
          *  after it counts, and nothing of it is known. */
         rc = ENVELOPE_REFUSED;
         out->transient = false;
+        out->window_refused = false;
         out->sender = NULL;
         out->sender_previous_keys = out->sender_overlap = false;
         if (out->plain) {

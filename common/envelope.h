@@ -110,6 +110,10 @@ typedef struct {
     bool transient;               /* refused for a passing condition (clock
                                    * skew, memory): the sender should retry,
                                    * so no final refusal is sent */
+    bool window_refused;          /* refused by the clock-skew window alone,
+                                   * its sender and signature checked: the
+                                   * header's created_ms is the sender's
+                                   * clock (clockcheck.h) */
 } envelope_opened_t;
 
 typedef bool (envelope_seen_fn) (void *arg, const uint8_t id[KT_ID_LEN]);

@@ -22,6 +22,8 @@ enum {
     C_ACCESS_REVIEW_DUE,
     C_RETENTION_UNCONFIRMED,
     C_RETENTION_UNWEIGHED,
+    C_RETENTION_CLOCK_OVERDUE,
+    C_RETENTION_CLOCK_WAITING,
     C_INFORMATIEPLICHT_REVIEW,
     C_INFORMATIEPLICHT_RETENTION,
     C_SPOOL_UNREADABLE,
@@ -67,6 +69,12 @@ static const statuscheck_t s_checks[C_COUNT] = {
                                  "retention notices unconfirmed for a day"},
     [C_RETENTION_UNWEIGHED] = {"retention_unweighed", STATUSCHECK_WARNING,
                                "subjects never weighed, destroyed within 4 weeks"},
+    [C_RETENTION_CLOCK_OVERDUE] = {"retention_clock_overdue", STATUSCHECK_CRITICAL,
+                                   "retention has waited over a day for a clock the federation "
+                                   "confirms: nothing due is archived or destroyed"},
+    [C_RETENTION_CLOCK_WAITING] = {"retention_clock_waiting", STATUSCHECK_WARNING,
+                                   "retention waits for a clock the federation confirms: nothing "
+                                   "due is archived or destroyed meanwhile"},
     [C_INFORMATIEPLICHT_REVIEW] = {"informatieplicht_review_due", STATUSCHECK_WARNING,
                                    "informatieplicht deferrals due for review (art. 11.4)"},
     [C_INFORMATIEPLICHT_RETENTION] = {"informatieplicht_before_retention", STATUSCHECK_WARNING,
@@ -178,6 +186,9 @@ statuscheck_run (json_t *r, statuscheck_fn *fn, void *arg)
     n[C_ACCESS_REVIEW_DUE] = json_is_true (json_object_get (r, "access_review_due"));
     n[C_RETENTION_UNCONFIRMED] = s_count (retention, "unconfirmed");
     n[C_RETENTION_UNWEIGHED] = s_count (retention, "warnings");
+    json_t *clock = json_object_get (r, "clock");
+    n[C_RETENTION_CLOCK_OVERDUE] = json_is_true (json_object_get (clock, "retention_overdue"));
+    n[C_RETENTION_CLOCK_WAITING] = json_is_true (json_object_get (clock, "retention_waiting"));
     n[C_INFORMATIEPLICHT_REVIEW] = s_count (json_object_get (r, "informatieplicht"), "review_due");
     n[C_INFORMATIEPLICHT_RETENTION] =
         s_count (json_object_get (r, "informatieplicht"), "before_retention");
@@ -201,7 +212,7 @@ statuscheck_run (json_t *r, statuscheck_fn *fn, void *arg)
     }
 
     for (int c = 0; c < C_COUNT; c++) {
-        char text[160] = "";
+        char text[256] = "";
         const s_summary_t *w = &s_summaries[c];
         if (!w->after)
             snprintf (text, sizeof text, "%s", w->before ? w->before : s_checks[c].what);
@@ -226,6 +237,12 @@ statuscheck_run (json_t *r, statuscheck_fn *fn, void *arg)
                       "the key file in use %s at 00:00 UTC on %s: install the new one and restart",
                       c == C_KEYS_OVERLAP_ENDED ? "stopped working" : "stops working",
                       until ? until : "?");
+        }
+        /*  Why the clock is not confirmed (node_clock.c). */
+        if ((c == C_RETENTION_CLOCK_OVERDUE || c == C_RETENTION_CLOCK_WAITING) && n[c]) {
+            const char *why = json_string_value (json_object_get (clock, "why"));
+            snprintf (text, sizeof text, "retention waits for a confirmed clock (%llu s): %s",
+                      (unsigned long long) s_uint (clock, "retention_waiting_s"), why ? why : "?");
         }
         /*  How many members there are, beside their alarms. */
         if (c == C_MEMBER_ALARMS)

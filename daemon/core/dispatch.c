@@ -79,6 +79,10 @@ s_take (node_t *self, const transport_msg_t *msg, const uint8_t *raw, size_t raw
     snprintf (m.hex, sizeof m.hex, "-");
     if (m.opened.have_id)
         kt_hex (m.hex, m.opened.id, KT_ID_LEN);
+    /*  Before the role: a heartbeat refused for its age measures the
+     *  clocks too (node_clock.c). */
+    if (open_rc == ENVELOPE_OK || m.opened.window_refused)
+        node_clock_heard (self, &m);
     if (open_rc == ENVELOPE_OK)
         s_deliver (self, &m);
     else if (open_rc == ENVELOPE_DUPLICATE && role->duplicate)

@@ -2,6 +2,7 @@
 #include "node_core.h"
 
 #include "backup.h"
+#include "clockcheck.h"
 #include "render.h"
 
 #include "policy.h"
@@ -71,6 +72,12 @@ node_new (const config_t *config, const node_role_t *const *roles, size_t n_role
     }
     self->started_ms = kt_now_ms ();
     self->started_mono_ms = kt_mono_us () / 1000;
+    if (!(self->clock = clockcheck_new ())) {
+        kt_arena_destroy (&self->arena);
+        free (self);
+        kt_fail (reason, "out of memory");
+        return NULL;
+    }
     char path[PATH_MAX + 32];
     roster_t *roster = NULL;
 
@@ -202,6 +209,7 @@ node_destroy (node_t **self_p)
     if (self->lock_fd >= 0)
         close (self->lock_fd); /* the lock goes with it */
     kt_arena_destroy (&self->arena);
+    clockcheck_destroy (&self->clock);
     free (self);
     *self_p = NULL;
 }
@@ -452,6 +460,7 @@ node_status (node_t *self)
         s_status_old_keys (r, me, kt_now_ms ());
     node_audit_status (self, r);
     self->role->status (self, r);
+    node_clock_status (self, r);
     return r;
 }
 

@@ -233,6 +233,10 @@ struct _node_t {
     metrics_t *metrics;      /* Prometheus endpoint, if metrics/listen is set */
     uint64_t key_created_ms; /* mtime of the secret key file at startup */
     int lock_fd;             /* STATE/ketend.lock, held (flock) while running */
+    /*  The peers' word on our wall clock (node_clock.c), and since when
+     *  (monotonic, 0: not) retention waits for it. */
+    struct clockcheck_t *clock;
+    uint64_t clock_waiting_mono_ms;
     uint64_t started_mono_ms; /* for the uptime: a clock set back does not shorten it */
 };
 
@@ -380,6 +384,15 @@ node_command_fn node_audit_review, node_audit_reviews, node_audit_grants;
 /*  For status: access_review_due, access_review_days and, when one was
  *  recorded, access_review_last_ms. */
 void node_audit_status (node_t *self, json_t *status);
+
+/*  node_clock.c: an authenticated heartbeat (accepted, or refused by the
+ *  acceptance window alone) measures our clock against its sender's. */
+void node_clock_heard (node_t *self, const node_message_t *m);
+/*  0 when the federation confirms this node's clock; else -1 with the
+ *  reason, what ("retention") waiting, said once in the journal. */
+int node_clock_guard (node_t *self, const char *what, kt_reason_t *reason);
+/*  The status's "clock" section. */
+void node_clock_status (node_t *self, json_t *status);
 /*  Seconds since the start, on the monotonic clock. */
 uint64_t node_uptime_s (const node_t *self);
 /*  Remember when this node first started (meta first_start_ms), so a new

@@ -89,6 +89,7 @@ typedef struct {
     retainbox_t *retainbox;     /* art. 13: archived and destroyed subjects */
     incidentbox_t *incidentbox; /* art. 15.2g: the incident register (kernpartij) */
     bool retain_batching;       /* the schedule's next batch is armed */
+    bool retain_clock_armed;    /* the schedule waits for a confirmed clock: its check is armed */
     witness_t *witness;         /* checks the uitvoerder's log */
     outbox_t *outbox;
     /*  The ACCESS_NOTICE partner_access_notice put in the outbox, made due

@@ -22,6 +22,9 @@
 #define RETENTION_TIMER_MS (3600 * 1000)
 /*  Between two batches of a long run: the loop serves in between. */
 #define RETENTION_BATCH_MS 100
+/*  While the safety net waits for a clock the federation confirms, how
+ *  often it looks again. */
+#define RETENTION_CLOCK_RETRY_MS 1000
 
 static bool
 s_kernpartij (node_t *self)
@@ -132,15 +135,53 @@ s_batch (node_t *self, retain_action_fn *fn, void *arg, bool *more_p, kt_reason_
     return rc;
 }
 
+static int s_on_clock_retry (zloop_t *loop, int timer_id, void *arg);
+
+/*  The safety net archives and destroys by this node's wall clock: only
+ *  on one the uitvoerder's heartbeat replies confirm (node_clock_guard;
+ *  docs/RETENTION.md, "A clock the federation confirms").  While it
+ *  waits, it looks again every RETENTION_CLOCK_RETRY_MS. */
+static bool
+s_clock_confirmed (node_t *self)
+{
+    partner_t *p = partner_of (self);
+    kt_reason_t why;
+    if (node_clock_guard (self, "retention", &why) == 0)
+        return true;
+    if (!p->retain_clock_armed &&
+        zloop_timer (self->loop, RETENTION_CLOCK_RETRY_MS, 1, s_on_clock_retry, self) >= 0)
+        p->retain_clock_armed = true;
+    return false;
+}
+
+/*  One batch of the schedule from the loop, once the clock is confirmed. */
+static void
+s_scheduled (node_t *self)
+{
+    if (!partner_of (self)->retainbox || !s_clock_confirmed (self))
+        return;
+    kt_reason_t reason;
+    if (s_batch (self, s_log_step, NULL, NULL, &reason) != 0)
+        kt_log (KT_LOG_ERROR, "retention run_failed reason=\"%s\"", reason.text);
+}
+
 static int
 s_on_batch (zloop_t *loop, int timer_id, void *arg)
 {
     (void) loop;
     (void) timer_id;
     partner_of (arg)->retain_batching = false;
-    kt_reason_t reason;
-    if (s_batch (arg, s_log_step, NULL, NULL, &reason) != 0)
-        kt_log (KT_LOG_ERROR, "retention run_failed reason=\"%s\"", reason.text);
+    s_scheduled (arg);
+    return 0;
+}
+
+static int
+s_on_clock_retry (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    partner_of (arg)->retain_clock_armed = false;
+    s_scheduled (arg);
     return 0;
 }
 
@@ -160,10 +201,8 @@ s_on_timer (zloop_t *loop, int timer_id, void *arg)
 {
     (void) loop;
     (void) timer_id;
-    kt_reason_t reason;
     s_follow_role (arg);
-    if (s_batch (arg, s_log_step, NULL, NULL, &reason) != 0)
-        kt_log (KT_LOG_ERROR, "retention run_failed reason=\"%s\"", reason.text);
+    s_scheduled (arg);
     return 0;
 }
 
@@ -229,9 +268,7 @@ partner_retention_start (node_t *self, kt_reason_t *reason)
      *  A failure (a calendar directory not writable) does not keep the
      *  node from serving: the hourly run tries again, and the uitvoerder
      *  sees no receipt. */
-    kt_reason_t why;
-    if (s_batch (self, s_log_step, NULL, NULL, &why) != 0)
-        kt_log (KT_LOG_ERROR, "retention run_failed reason=\"%s\"", why.text);
+    s_scheduled (self);
     zloop_timer (self->loop, RETENTION_TIMER_MS, 0, s_on_timer, self);
     return 0;
 }
@@ -428,6 +465,12 @@ partner_retention_run (node_t *self, const api_caller_t *caller, const char *cmd
     /*  Not a dry run: one batch now, the rest follows from the loop
      *  (more: true). */
     bool more = false;
+    /*  By hand too: a dry run only lists. */
+    if (!dry_run && node_clock_guard (self, "retention", &reason) != 0) {
+        json_decref (actions);
+        apiserver_reply_error (self->api, caller, reason.text);
+        return;
+    }
     if ((dry_run ? s_dry_run (self, s_action_json, actions, &reason)
                  : s_batch (self, s_action_json, actions, &more, &reason)) != 0) {
         json_decref (actions);

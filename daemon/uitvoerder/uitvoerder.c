@@ -748,12 +748,46 @@ s_open_opts (node_t *self, envelope_open_opts_t *opts)
     opts->seen_arg = self;
 }
 
+/*  A member's heartbeat the acceptance window refused still says what
+ *  its clock read (signed): its clock_skew alarm shows it, as an
+ *  accepted one's would (s_on_heartbeat).  It is answered with our clock
+ *  (a reply without the echo of its body, which was not opened), so the
+ *  member measures the difference too and its own status names it
+ *  (node_clock.c) - its safety net must not destroy on that clock. */
+static void
+s_refused_skew (node_t *self, node_message_t *m)
+{
+    member_link_t *link = m->link;
+    const Keten__Header *h = m->opened.header;
+    if (!link || !m->opened.window_refused || h->type != KETEN__MESSAGE_TYPE__HEARTBEAT)
+        return;
+    uint64_t now = kt_now_ms ();
+    if (h->created_ms < (uint64_t) INT64_MAX / 2 && now < (uint64_t) INT64_MAX / 2)
+        link->clock_skew_ms = (int64_t) h->created_ms - (int64_t) now;
+    else
+        link->clock_skew_ms = INT64_MAX;
+    Keten__Heartbeat reply = KETEN__HEARTBEAT__INIT;
+    reply.software_version = (char *) KETEN_VERSION;
+    reply.uptime_s = node_uptime_s (self);
+    reply.roster_version = keyring_roster (self->keyring)->version;
+    reply.sent_ms = now;
+    reply.reply = true;
+    reply.bundle_max = self->config.max_message;
+    reply.duplicate_instance =
+        uitvoerder_instance_duplicate (&link->instances, kt_mono_us () / 1000);
+    kt_reason_t reason;
+    if (node_queue (self, &link->route, KETEN__MESSAGE_TYPE__HEARTBEAT, m->peer->member->id,
+                    &reply.base, &reason) != 0)
+        kt_log (KT_LOG_ERROR, "heartbeat seal_failed reason=\"%s\"", reason.text);
+}
+
 static void
 s_refused (node_t *self, node_message_t *m, const char *why)
 {
     const char *peer = m->peer->member->id;
     kt_log (KT_LOG_WARN, "message refused id=%s peer=%s reason=\"%s\"%s", m->hex, peer, why,
             m->opened.transient ? " retry=yes" : "");
+    s_refused_skew (self, m);
     /*  A passing condition gets no final refusal: the sender's outbox
      *  retries and the message gets in once it has passed. */
     if (m->opened.have_id && !m->opened.transient) {

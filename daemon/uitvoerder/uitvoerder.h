@@ -185,6 +185,7 @@ typedef struct {
     rkhistory_t *rkhistory;   /* every referentiekader put in force */
     relay_t *relay;           /* own messages to members, until receipted */
     lifecycle_t *lifecycle;   /* retention state per subject (art. 13) */
+    bool retention_clock_armed; /* retention waits for a confirmed clock: its check is armed */
     request_t *requests;      /* the person's requests (art. 12), requests.db */
     infoplicht_t *infoplicht; /* informatieplicht tasks (art. 11.2-11.5) */
     review_t *review;         /* the accuracy reviews (art. 8.3, 10.3) */

@@ -45,6 +45,9 @@
 #define RETENTION_NEXT_MS 100
 /*  A notice not confirmed after this long is shown in `keten status`. */
 #define RETENTION_CONFIRM_MS (24 * 3600 * 1000ULL)
+/*  While the schedule waits for a clock the federation confirms, how
+ *  often it looks again: it runs within a heartbeat or so of one. */
+#define RETENTION_CLOCK_RETRY_MS 1000
 
 static const char *
 s_me (node_t *self)
@@ -565,6 +568,26 @@ s_run (node_t *self, bool dry_run, json_t *actions, bool *more, kt_reason_t *rea
     return failed ? -1 : 0;
 }
 
+static int s_on_clock_retry (zloop_t *loop, int timer_id, void *arg);
+
+/*  The schedule archives and destroys by this node's wall clock: only on
+ *  one the federation confirms (node_clock_guard; docs/RETENTION.md, "A
+ *  clock the federation confirms").  A late deletion can be made up, an
+ *  early one cannot.  While it waits, it looks again every
+ *  RETENTION_CLOCK_RETRY_MS and runs as soon as a peer confirms. */
+static bool
+s_clock_confirmed (node_t *self)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    kt_reason_t why;
+    if (node_clock_guard (self, "retention", &why) == 0)
+        return true;
+    if (!u->retention_clock_armed &&
+        zloop_timer (self->loop, RETENTION_CLOCK_RETRY_MS, 1, s_on_clock_retry, self) >= 0)
+        u->retention_clock_armed = true;
+    return false;
+}
+
 static int
 s_on_hour (zloop_t *loop, int timer_id, void *arg)
 {
@@ -572,7 +595,7 @@ s_on_hour (zloop_t *loop, int timer_id, void *arg)
     (void) timer_id;
     node_t *self = arg;
     uitvoerder_t *u = uitvoerder_of (self);
-    if (!u || !u->lifecycle)
+    if (!u || !u->lifecycle || !s_clock_confirmed (self))
         return 0;
     json_t *actions = json_array ();
     kt_reason_t reason;
@@ -580,6 +603,15 @@ s_on_hour (zloop_t *loop, int timer_id, void *arg)
         kt_log (KT_LOG_ERROR, "retention run_failed reason=\"%s\"", reason.text);
     json_decref (actions);
     return 0;
+}
+
+static int
+s_on_clock_retry (zloop_t *loop, int timer_id, void *arg)
+{
+    uitvoerder_t *u = uitvoerder_of (arg);
+    if (u)
+        u->retention_clock_armed = false;
+    return s_on_hour (loop, timer_id, arg);
 }
 
 static int
@@ -617,12 +649,16 @@ uitvoerder_retention_run_start (node_t *self)
     /*  Before serving: one batch of what is due, then the notices a crash
      *  left unsent; the rest follows in batches from the loop.  A step
      *  that fails is logged and tried again within the hour. */
+    zloop_timer (self->loop, RETENTION_RUN_MS, 0, s_on_hour, self);
+    /*  At a start no peer has measured our clock yet: the schedule runs
+     *  from the loop once the first heartbeat confirms it. */
+    if (!s_clock_confirmed (self))
+        return;
     json_t *actions = json_array ();
     kt_reason_t why;
     if (actions && s_run (self, false, actions, NULL, &why) != 0)
         kt_log (KT_LOG_ERROR, "retention run_failed reason=\"%s\"", why.text);
     json_decref (actions);
-    zloop_timer (self->loop, RETENTION_RUN_MS, 0, s_on_hour, self);
 }
 
 void
@@ -800,6 +836,12 @@ uitvoerder_retention_run (node_t *self, const api_caller_t *caller, const char *
     kt_reason_t reason;
     if (!actions) {
         apiserver_reply_error (self->api, caller, "out of memory");
+        return;
+    }
+    /*  By hand too: a dry run only lists. */
+    if (!dry_run && node_clock_guard (self, "retention", &reason) != 0) {
+        json_decref (actions);
+        apiserver_reply_error (self->api, caller, reason.text);
         return;
     }
     bool more = false;

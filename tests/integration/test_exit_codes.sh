@@ -182,3 +182,9 @@ for unit in ketend.service ketend@.service; do
         fail "systemd/$unit restarts a ketend that exited 78"
 done
 pass "both units: RestartPreventExitStatus=78"
+# A clock set by NTP before the start (docs/OPERATIONS.md, "Clocks").
+for unit in ketend.service ketend@.service; do
+    grep -qx "After=time-sync.target" "$KETEN_SOURCE_DIR/systemd/$unit" ||
+        fail "systemd/$unit starts before time-sync.target"
+done
+pass "both units: After=time-sync.target"

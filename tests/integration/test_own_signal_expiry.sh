@@ -28,16 +28,22 @@ wait_until 20 relay_settled || fail "the correction's notice was not receipted"
 sig_rows() { sqlite3 "$P/node.db" "SELECT count(*) FROM signal WHERE hex(message_id)=upper('$S')"; }
 [ "$(sig_rows)" = 1 ] || fail "politie does not hold its signal"
 
-# No notice ever comes (the uitvoerder stays down): the politie node alone,
-# five years and a few days later.  A copy taken before a migration is
-# there (as an upgrade leaves it).
+# No notice ever comes: five years and a few days later the politie node
+# meets an uitvoerder that knows nothing of the signal (its state gone,
+# started afresh), whose heartbeat replies only confirm politie's clock -
+# the safety net destroys nothing on a clock no peer confirms
+# (docs/RETENTION.md, "A clock the federation confirms").  A copy taken
+# before a migration is there (as an upgrade leaves it).
 kt politie-test backup "$T/bk" > /dev/null || fail "no backup"
 kt_kill "$UITV"; kt_kill politie-test
 mkdir "$P/pre-migration-1"; cp "$P/node.db" "$P/pre-migration-1/node.db"
+mv "$T/state-$UITV" "$T/state-$UITV.before"
+KETEN_WRAP=$(kt_clock_wrap +1830d) kt_start "$UITV"
 KETEN_WRAP=$(kt_clock_wrap +1830d) kt_start politie-test
 expired() { [ "$(sig_rows)" = 0 ]; }
 wait_until 20 expired || fail "the safety net did not destroy the own signal"
-grep -q "retention destroyed own_signals=1" "$T/politie-test.log" || fail "no own_signals line"
+own_line() { grep -q "retention destroyed own_signals=1" "$T/politie-test.log"; }
+wait_until 5 own_line || fail "no own_signals line"
 entry=$(sqlite3 "$P/forget.db" "SELECT count(*) FROM forgotten WHERE kind='destroy' AND case_ref='' AND instr(ids, x'$S') > 0")
 [ "$entry" = 1 ] || fail "the journal does not note the own signal's destruction ($entry entries)"
 [ "$(sealed)" = 0 ] || fail "the destroyed signal's correction is still sealed in forget.db"

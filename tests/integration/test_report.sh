@@ -185,6 +185,9 @@ pass "a malformed period is refused; the year holds the quarter; a partner node 
 for id in "${NODES[@]}"; do kt_kill "$id"; done
 KETEN_WRAP="$(kt_clock_wrap +184d)" kt_kill "$UITV"
 KETEN_WRAP="$(kt_clock_wrap +184d)" kt_start "$UITV"
+# A member's heartbeat confirms the uitvoerder's clock (docs/RETENTION.md,
+# "A clock the federation confirms").
+KETEN_WRAP="$(kt_clock_wrap +184d)" kt_start politie-test
 gone() { [ "$(sqlite3 "$T/state-$UITV/weegploeg.db" "SELECT count(*) FROM subject")" = 1 ]; }
 wait_until 30 gone || fail "the subjects not agendered were not destroyed"
 kt "$UITV" report --period "$Q" --format csv > "$T/after.csv"

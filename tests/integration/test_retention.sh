@@ -245,10 +245,15 @@ for id in "$UITV" "${NODES[@]}"; do kt_kill "$id"; done
 if command -v strace > /dev/null; then
     wal=()
     for db in weegploeg casusoverleg keystore node; do wal+=(-P "$T/state-$UITV/$db.db-wal"); done
-    if KETEN_WRAP="$(kt_clock_wrap $AT) strace -f -qq -o $T/strace.out -e trace=ftruncate \
-            -e inject=ftruncate:signal=KILL:when=1 ${wal[*]}" kt_launch "$UITV"; then
-        fail "the uitvoerder was not killed during the destruction"
-    fi
+    # It serves first: the schedule waits for a member's heartbeat to
+    # confirm its clock (docs/RETENTION.md, "A clock the federation confirms").
+    KETEN_WRAP="$(kt_clock_wrap $AT) strace -f -qq -o $T/strace.out -e trace=ftruncate \
+            -e inject=ftruncate:signal=KILL:when=1 ${wal[*]}" kt_launch "$UITV" ||
+        fail "the uitvoerder under strace did not come up"
+    KETEN_WRAP="$(kt_clock_wrap $AT)" kt_start "${NODES[0]}"
+    uitv_gone() { ! kill -0 "${KT_PID[$UITV]}" 2> /dev/null; }
+    wait_until 30 uitv_gone || fail "the uitvoerder was not killed during the destruction"
+    kt_kill "$UITV"; kt_kill "${NODES[0]}"
     grep -q "killed by SIGKILL" "$T/strace.out" || fail "strace did not kill the uitvoerder: $(tail -n3 "$T/strace.out")"
     [ "$(destroyed_logged "$B")" = 0 ] || fail "DESTROYED was logged before the destruction was complete"
     # lifecycle state 2: destroying, begun and not complete.

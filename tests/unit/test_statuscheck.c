@@ -169,6 +169,30 @@ test_old_keys_and_stuck_spool_files (void **state)
     assert_int_equal (r.level, STATUSCHECK_CRITICAL);
 }
 
+/*  Retention waiting for a clock the federation confirms (node_clock.c):
+ *  a warning, critical after a day, each naming why; nothing while the
+ *  clock is only unconfirmed (a start, before the first heartbeat). */
+static void
+test_retention_waiting_for_the_clock (void **state)
+{
+    (void) state;
+    size_t waiting, overdue;
+    assert_int_equal (s_find ("retention_clock_waiting", &waiting)->level, STATUSCHECK_WARNING);
+    assert_int_equal (s_find ("retention_clock_overdue", &overdue)->level, STATUSCHECK_CRITICAL);
+    s_run_t r = s_run ("{\"clock\": {\"confirmed\": false, \"retention_waiting_s\": 2,"
+                       " \"why\": \"no peer has measured this node's clock within the hour\"}}");
+    assert_int_equal (r.count[waiting] + r.count[overdue], 0);
+    r = s_run ("{\"clock\": {\"confirmed\": false, \"retention_waiting_s\": 60,"
+               " \"retention_waiting\": true, \"why\": \"this node's clock is 9 s ahead\"}}");
+    assert_int_equal (r.count[waiting], 1);
+    assert_int_equal (r.level, STATUSCHECK_WARNING);
+    assert_string_equal (r.summary[waiting], "retention waits for a confirmed clock (60 s): this "
+                                             "node's clock is 9 s ahead");
+    r = s_run ("{\"clock\": {\"retention_waiting_s\": 86400, \"retention_overdue\": true}}");
+    assert_int_equal (r.count[overdue], 1);
+    assert_int_equal (r.level, STATUSCHECK_CRITICAL);
+}
+
 int
 main (void)
 {
@@ -177,6 +201,7 @@ main (void)
         cmocka_unit_test (test_a_part_that_cannot_be_read_is_critical_and_named),
         cmocka_unit_test (test_messages_expired_this_week_are_a_warning),
         cmocka_unit_test (test_old_keys_and_stuck_spool_files),
+        cmocka_unit_test (test_retention_waiting_for_the_clock),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -1,0 +1,110 @@
+/*  node_clock: the federation's word on this node's wall clock, and the
+ *  guard of the steps that cannot be undone (docs/RETENTION.md, "A clock
+ *  the federation confirms").  Every authenticated heartbeat - the
+ *  members' at the uitvoerder, the uitvoerder's replies at a member - is
+ *  a measurement, also one the acceptance window refused: a clock far
+ *  off is exactly what it must show.  Memory only; the monotonic clock
+ *  says how old a measurement is and how long a step has waited.
+ */
+#include "node_core.h"
+
+#include "clockcheck.h"
+
+#include <string.h>
+
+/*  How long retention may wait before the warning is raised without a
+ *  peer that disagrees (a start waits for the first heartbeat), and
+ *  when the wait becomes critical. */
+#define NODE_CLOCK_WAIT_WARN_MS (15u * 60 * 1000)
+#define NODE_CLOCK_WAIT_CRIT_MS (24u * 3600 * 1000)
+
+static uint64_t
+s_mono_ms (void)
+{
+    return kt_mono_us () / 1000;
+}
+
+void
+node_clock_heard (node_t *self, const node_message_t *m)
+{
+    const envelope_opened_t *o = &m->opened;
+    if (!self->clock || !o->header || !o->sender || !m->peer ||
+        o->header->type != KETEN__MESSAGE_TYPE__HEARTBEAT)
+        return;
+    uint64_t now = kt_now_ms ();
+    uint64_t sent = o->header->created_ms;
+    if (sent >= (uint64_t) INT64_MAX / 2 || now >= (uint64_t) INT64_MAX / 2)
+        return;
+    int64_t skew = (int64_t) sent - (int64_t) now;
+    const char *peer = m->peer->member->id;
+    clockcheck_heard_t h =
+        clockcheck_heard (self->clock, peer, skew, s_mono_ms (), self->config.clock_skew_ms);
+    /*  Said when a peer's agreement changes, not per heartbeat. */
+    if (h == CLOCKCHECK_HEARD_DISAGREES)
+        kt_log (KT_LOG_ERROR,
+                "clock disagrees peer=%s skew_s=%lld: %s's clock is %lld s %s this node's, "
+                "outside clock-skew-ms; whichever is wrong, retention's destruction waits here "
+                "until the clocks agree (docs/OPERATIONS.md, \"Clocks\")",
+                peer, (long long) (skew / 1000), peer,
+                (long long) ((skew < 0 ? -skew : skew) / 1000), skew < 0 ? "behind" : "ahead of");
+    else if (h == CLOCKCHECK_HEARD_AGREES)
+        kt_log (KT_LOG_INFO, "clock agrees peer=%s skew_ms=%lld", peer, (long long) skew);
+}
+
+int
+node_clock_guard (node_t *self, const char *what, kt_reason_t *reason)
+{
+    uint64_t mono = s_mono_ms ();
+    clockcheck_verdict_t v = clockcheck_verdict (self->clock, mono, self->config.clock_skew_ms);
+    char words[200];
+    clockcheck_words (&v, words, sizeof words);
+    if (v.confirmed) {
+        if (self->clock_waiting_mono_ms)
+            kt_log (KT_LOG_INFO, "%s resumed waited_s=%llu: %s", what,
+                    (unsigned long long) ((mono - self->clock_waiting_mono_ms) / 1000), words);
+        self->clock_waiting_mono_ms = 0;
+        return 0;
+    }
+    if (!self->clock_waiting_mono_ms) {
+        self->clock_waiting_mono_ms = mono ? mono : 1;
+        kt_log (v.disagree ? KT_LOG_ERROR : KT_LOG_INFO,
+                "%s deferred: %s; nothing is destroyed until a peer confirms this node's clock "
+                "(docs/RETENTION.md, \"A clock the federation confirms\")",
+                what, words);
+    }
+    return kt_fail (reason, "%s waits for a clock the federation confirms: %s", what, words);
+}
+
+void
+node_clock_status (node_t *self, json_t *r)
+{
+    uint64_t mono = s_mono_ms ();
+    clockcheck_verdict_t v = clockcheck_verdict (self->clock, mono, self->config.clock_skew_ms);
+    char words[200];
+    clockcheck_words (&v, words, sizeof words);
+    json_t *c = json_pack ("{s:b, s:I, s:I, s:s}", "confirmed", v.confirmed, "agree",
+                           (json_int_t) v.agree, "disagree", (json_int_t) v.disagree, "why", words);
+    if (!c)
+        return;
+    if (v.disagree) {
+        json_object_set_new (c, "skew_ms", json_integer ((json_int_t) v.skew_ms));
+        json_object_set_new (c, "peer", json_string (v.peer));
+    }
+    /*  Retention waits (node_clock_guard): a warning once a peer
+     *  disagrees or it has waited a quarter of an hour, critical after a
+     *  day (statuscheck.c: retention_clock_waiting, retention_clock_overdue). */
+    if (self->clock_waiting_mono_ms && !v.confirmed) {
+        uint64_t waited = mono - self->clock_waiting_mono_ms;
+        json_object_set_new (c, "retention_waiting_s", json_integer ((json_int_t) (waited / 1000)));
+        if (waited >= NODE_CLOCK_WAIT_CRIT_MS)
+            json_object_set_new (c, "retention_overdue", json_true ());
+        else if (v.disagree || waited >= NODE_CLOCK_WAIT_WARN_MS)
+            json_object_set_new (c, "retention_waiting", json_true ());
+    }
+    json_object_set_new (r, "clock", c);
+    /*  Peers that measured us disagree and none outweighs them: this
+     *  node's own alarm (docs/OPERATIONS.md, "Clocks"). */
+    json_t *alarms = json_object_get (r, "alarms");
+    if (v.disagree && !v.confirmed && json_is_array (alarms))
+        json_array_append_new (alarms, json_string ("clock_skew"));
+}

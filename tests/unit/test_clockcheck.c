@@ -1,0 +1,105 @@
+/*  clockcheck: the federation's word on this node's clock (clockcheck.h).
+ *  Confirmed while, of the peers measured within the hour, one agrees
+ *  and no more disagree than agree; a measurement older than the hour
+ *  counts for nothing. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "clockcheck.h"
+
+#include <string.h>
+
+#define TOL 300000 /* clock-skew-ms */
+#define DAY_MS (86400 * 1000LL)
+
+static void
+test_nothing_measured_is_not_confirmed (void **state)
+{
+    (void) state;
+    clockcheck_t *c = clockcheck_new ();
+    assert_non_null (c);
+    clockcheck_verdict_t v = clockcheck_verdict (c, 1000, TOL);
+    assert_false (v.confirmed);
+    char words[200];
+    clockcheck_words (&v, words, sizeof words);
+    assert_non_null (strstr (words, "no peer has measured"));
+    clockcheck_destroy (&c);
+    assert_null (c);
+}
+
+static void
+test_one_peer_agreeing_confirms_for_an_hour (void **state)
+{
+    (void) state;
+    clockcheck_t *c = clockcheck_new ();
+    assert_int_equal (clockcheck_heard (c, "politie", -40, 5000, TOL), CLOCKCHECK_HEARD_AGREES);
+    assert_int_equal (clockcheck_heard (c, "politie", 20, 6000, TOL), CLOCKCHECK_HEARD_SAME);
+    assert_true (clockcheck_verdict (c, 6000 + CLOCKCHECK_FRESH_MS, TOL).confirmed);
+    /*  An hour on, unheard: no longer. */
+    assert_false (clockcheck_verdict (c, 6001 + CLOCKCHECK_FRESH_MS, TOL).confirmed);
+    clockcheck_destroy (&c);
+}
+
+static void
+test_every_peer_disagreeing_names_the_cause (void **state)
+{
+    (void) state;
+    clockcheck_t *c = clockcheck_new ();
+    /*  Our clock 200 days ahead: theirs read 200 days less. */
+    assert_int_equal (clockcheck_heard (c, "politie", -200 * DAY_MS, 1000, TOL),
+                      CLOCKCHECK_HEARD_DISAGREES);
+    assert_int_equal (clockcheck_heard (c, "om", -200 * DAY_MS - 5, 1000, TOL),
+                      CLOCKCHECK_HEARD_DISAGREES);
+    clockcheck_verdict_t v = clockcheck_verdict (c, 2000, TOL);
+    assert_false (v.confirmed);
+    assert_int_equal (v.disagree, 2);
+    char words[200];
+    clockcheck_words (&v, words, sizeof words);
+    assert_non_null (strstr (words, "17280000 s ahead of the federation's (om's clock"));
+    clockcheck_destroy (&c);
+}
+
+static void
+test_one_wrong_member_does_not_outvote_the_others (void **state)
+{
+    (void) state;
+    clockcheck_t *c = clockcheck_new ();
+    clockcheck_heard (c, "politie", 10, 1000, TOL);
+    clockcheck_heard (c, "om", 12, 1000, TOL);
+    clockcheck_heard (c, "gemeente", 30 * DAY_MS, 1000, TOL);
+    assert_true (clockcheck_verdict (c, 2000, TOL).confirmed);
+    /*  A peer's step ends its agreement: more disagree than agree. */
+    assert_int_equal (clockcheck_heard (c, "om", 30 * DAY_MS, 3000, TOL),
+                      CLOCKCHECK_HEARD_DISAGREES);
+    assert_false (clockcheck_verdict (c, 3000, TOL).confirmed);
+    clockcheck_destroy (&c);
+}
+
+static void
+test_a_name_too_long_is_not_kept (void **state)
+{
+    (void) state;
+    clockcheck_t *c = clockcheck_new ();
+    char name[KEYS_ID_MAX + 2];
+    memset (name, 'a', sizeof name - 1);
+    name[sizeof name - 1] = 0;
+    assert_int_equal (clockcheck_heard (c, name, 0, 1000, TOL), CLOCKCHECK_HEARD_SAME);
+    assert_false (clockcheck_verdict (c, 1000, TOL).confirmed);
+    clockcheck_destroy (&c);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_nothing_measured_is_not_confirmed),
+        cmocka_unit_test (test_one_peer_agreeing_confirms_for_an_hour),
+        cmocka_unit_test (test_every_peer_disagreeing_names_the_cause),
+        cmocka_unit_test (test_one_wrong_member_does_not_outvote_the_others),
+        cmocka_unit_test (test_a_name_too_long_is_not_kept),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
