@@ -382,7 +382,8 @@ uitvoerder_refusal_logged (node_t *self, member_link_t *link, const char *member
                 "refusal_flood peer=%s: over %d refusals this hour; further ones are answered "
                 "and counted, not logged one by one",
                 member, UITVOERDER_REFUSALS_LOGGED);
-    link->refusal_flood_until_ms = now + HOUR_BUDGET_MS;
+    /*  Monotonic: a wall clock stepped back would make it last longer. */
+    link->refusal_flood_until_ms = kt_mono_us () / 1000 + HOUR_BUDGET_MS;
     return false;
 }
 
@@ -943,7 +944,7 @@ s_federation_status (node_t *self, json_t *result)
                 refused_unreadable = true;
             }
             in.roster_refused = refused == 1;
-            in.refusal_flood = l->refusal_flood_until_ms > now;
+            in.refusal_flood = l->refusal_flood_until_ms > mono;
             in.storage_failing = l->storage_failing;
             in.log_witness_unreadable = l->log_witness_unreadable;
             in.duplicate_instance = uitvoerder_instance_duplicate (&l->instances, mono);

@@ -114,7 +114,7 @@ typedef struct {
      *  an hour; past that counted, and the count logged once when the
      *  hour is over (uitvoerder_refusal_logged). */
     hour_budget_t refusals;
-    uint64_t refusal_flood_until_ms; /* the refusal_flood alarm lasts until */
+    uint64_t refusal_flood_until_ms; /* the refusal_flood alarm lasts until (monotonic) */
     bool storage_failing;            /* its own storage alarm, as its heartbeat said */
     bool log_witness_unreadable;     /* its witness cannot be read, as its heartbeat said */
     uint64_t heartbeat_ms;           /* its heartbeat interval, as it said; 0: not said */
@@ -205,7 +205,7 @@ typedef struct {
     size_t n_peers;
     void *peer_dial_args; /* the zloop readers' arguments, one per link */
     struct _transfer_t *transfer;
-    uint64_t transfer_retry_ms;
+    uint64_t transfer_retry_ms; /* monotonic */
     /*  The drain in progress: its signals and their ids. */
     arrival_t *arrivals;
     size_t n_arrivals;

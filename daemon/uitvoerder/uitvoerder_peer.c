@@ -49,10 +49,21 @@ struct _peer_link_t {
     sqlite3 *db;        /* peer-FEDERATION.db */
     witness_t *witness; /* of the peer's log */
     uint64_t last_seen_ms;
-    uint64_t dialled_ms; /* when the dialled socket was made */
+    /*  On the monotonic clock (a wall clock stepped back would make the
+     *  redial and the link's timeout wait or rush): when it was last
+     *  heard, and when the dialled socket was made. */
+    uint64_t seen_mono_ms;
+    uint64_t dialled_ms;
     uint64_t cp_size;    /* this log's size last pushed to it */
     uint64_t retry_ms;   /* pending transfers offered last */
 };
+
+/*  Durations and timers: the monotonic clock, in ms. */
+static uint64_t
+s_mono_ms (void)
+{
+    return kt_mono_us () / 1000;
+}
 
 static void s_on_message (node_t *self, peer_link_t *p, const uint8_t *data, size_t len);
 
@@ -144,7 +155,7 @@ s_link_open (node_t *self, peer_link_t *p, const roster_peering_t *peering, kt_r
                                         peering->endpoint, reason);
         if (!p->dial)
             return -1;
-        p->dialled_ms = kt_now_ms ();
+        p->dialled_ms = s_mono_ms ();
     }
     return 0;
 }
@@ -179,10 +190,10 @@ static void
 s_redial (node_t *self)
 {
     uitvoerder_t *u = uitvoerder_of (self);
-    uint64_t now = kt_now_ms ();
+    uint64_t now = s_mono_ms ();
     for (size_t i = 0; i < u->n_peers; i++) {
         peer_link_t *p = &u->peers[i];
-        uint64_t since = p->last_seen_ms > p->dialled_ms ? p->last_seen_ms : p->dialled_ms;
+        uint64_t since = p->seen_mono_ms > p->dialled_ms ? p->seen_mono_ms : p->dialled_ms;
         if (!p->dial || now - since < REDIAL_MS)
             continue;
         kt_reason_t reason;
@@ -262,6 +273,7 @@ uitvoerder_peers_apply (node_t *self)
         if (was) {
             links[n].route = was->route;
             links[n].last_seen_ms = was->last_seen_ms;
+            links[n].seen_mono_ms = was->seen_mono_ms;
         }
         kt_log (KT_LOG_INFO, "peering in force federation=%s uitvoerder=%s %s", peering->federation,
                 peering->uitvoerder, links[n].dial ? "dials" : "listens");
@@ -301,7 +313,7 @@ s_find (node_t *self, const char *federation)
 static bool
 s_up (node_t *self, const peer_link_t *p)
 {
-    return p->last_seen_ms && kt_now_ms () - p->last_seen_ms <= self->config.heartbeat_timeout_ms &&
+    return p->seen_mono_ms && s_mono_ms () - p->seen_mono_ms <= self->config.heartbeat_timeout_ms &&
            (p->dial || p->route.len);
 }
 
@@ -706,7 +718,7 @@ s_on_timer (zloop_t *loop, int timer_id, void *arg)
         return 0;
     s_redial (self);
     s_push (self);
-    uint64_t now = kt_now_ms ();
+    uint64_t now = s_mono_ms ();
     if (now - u->transfer_retry_ms < TRANSFER_RETRY_MS)
         return 0;
     u->transfer_retry_ms = now;
@@ -1230,6 +1242,7 @@ s_on_message (node_t *self, peer_link_t *p, const uint8_t *data, size_t len)
     kt_reason_t reason;
     int rc = envelope_open (p->keyring, data, len, &opts, &opened, &reason);
     p->last_seen_ms = kt_now_ms ();
+    p->seen_mono_ms = s_mono_ms ();
     if (rc == ENVELOPE_DUPLICATE) {
         if (opened.header->type == KETEN__MESSAGE_TYPE__TRANSFER)
             s_duplicate (self, p, &opened);
