@@ -497,11 +497,17 @@ s_walk (node_t *self, plan_walk_t *w, kt_reason_t *reason)
 
 /*  Run the schedule: actions receives what is due ({case_ref, action,
  *  due_ms}); unless dry_run it is done, and the notices sent.  A step
- *  that fails is logged and left for the next run; the others go on. */
+ *  that fails is logged and left for the next run; the others go on.
+ *  Without schedule (the clock is not confirmed: s_clock_confirmed) only
+ *  what no clock decides: a destruction begun, one a withdrawal owes, the
+ *  requests' texts, the notices; without owed, not those a withdrawal
+ *  owes nor the requests' texts (the run once the clock is confirmed:
+ *  they were tried at the start or the hour, and are tried at the next). */
 static int s_on_hour (zloop_t *loop, int timer_id, void *arg);
 
 static int
-s_run (node_t *self, bool dry_run, json_t *actions, bool *more, kt_reason_t *reason)
+s_run (node_t *self, bool dry_run, bool owed, bool schedule, json_t *actions, bool *more,
+       kt_reason_t *reason)
 {
     if (more)
         *more = false;
@@ -512,13 +518,16 @@ s_run (node_t *self, bool dry_run, json_t *actions, bool *more, kt_reason_t *rea
      *  carries out; one still owed makes the run incomplete, the
      *  schedule goes on. */
     kt_reason_t why_owed;
-    int owed_failed = !dry_run && uitvoerder_correction_destroy_owed (self, &why_owed) != 0 ? 1 : 0;
+    int owed_failed =
+        !dry_run && owed && uitvoerder_correction_destroy_owed (self, &why_owed) != 0 ? 1 : 0;
     /*  A request's texts that came after its subject's destruction. */
     kt_reason_t why_requests;
-    if (!dry_run && s_forget_requests (self, &why_requests) != 0)
+    if (!dry_run && owed && s_forget_requests (self, &why_requests) != 0)
         kt_log (KT_LOG_ERROR, "retention requests_failed reason=\"%s\"", why_requests.text);
     plan_walk_t w = {0};
-    if (s_walk (self, &w, reason) != 0) {
+    if (!schedule && !(w.due = json_array ()))
+        return kt_fail (reason, "out of memory");
+    if (schedule && s_walk (self, &w, reason) != 0) {
         json_decref (w.due);
         return -1;
     }
@@ -595,11 +604,13 @@ s_on_hour (zloop_t *loop, int timer_id, void *arg)
     (void) timer_id;
     node_t *self = arg;
     uitvoerder_t *u = uitvoerder_of (self);
-    if (!u || !u->lifecycle || !s_clock_confirmed (self))
+    if (!u || !u->lifecycle)
         return 0;
+    /*  What no clock decides runs all the same. */
+    bool schedule = s_clock_confirmed (self);
     json_t *actions = json_array ();
     kt_reason_t reason;
-    if (actions && s_run (self, false, actions, NULL, &reason) != 0)
+    if (actions && s_run (self, false, true, schedule, actions, NULL, &reason) != 0)
         kt_log (KT_LOG_ERROR, "retention run_failed reason=\"%s\"", reason.text);
     json_decref (actions);
     return 0;
@@ -611,7 +622,18 @@ s_on_clock_retry (zloop_t *loop, int timer_id, void *arg)
     uitvoerder_t *u = uitvoerder_of (arg);
     if (u)
         u->retention_clock_armed = false;
-    return s_on_hour (loop, timer_id, arg);
+    /*  Only once confirmed, and the schedule only: the rest ran at the
+     *  start or the hour. */
+    (void) loop;
+    (void) timer_id;
+    if (!u || !u->lifecycle || !s_clock_confirmed (arg))
+        return 0;
+    json_t *actions = json_array ();
+    kt_reason_t reason;
+    if (actions && s_run (arg, false, false, true, actions, NULL, &reason) != 0)
+        kt_log (KT_LOG_ERROR, "retention run_failed reason=\"%s\"", reason.text);
+    json_decref (actions);
+    return 0;
 }
 
 static int
@@ -651,12 +673,12 @@ uitvoerder_retention_run_start (node_t *self)
      *  that fails is logged and tried again within the hour. */
     zloop_timer (self->loop, RETENTION_RUN_MS, 0, s_on_hour, self);
     /*  At a start no peer has measured our clock yet: the schedule runs
-     *  from the loop once the first heartbeat confirms it. */
-    if (!s_clock_confirmed (self))
-        return;
+     *  from the loop once the first heartbeat confirms it; what no clock
+     *  decides (a withdrawal's owed destruction, the notices) runs now. */
+    bool schedule = s_clock_confirmed (self);
     json_t *actions = json_array ();
     kt_reason_t why;
-    if (actions && s_run (self, false, actions, NULL, &why) != 0)
+    if (actions && s_run (self, false, true, schedule, actions, NULL, &why) != 0)
         kt_log (KT_LOG_ERROR, "retention run_failed reason=\"%s\"", why.text);
     json_decref (actions);
 }
@@ -845,7 +867,7 @@ uitvoerder_retention_run (node_t *self, const api_caller_t *caller, const char *
         return;
     }
     bool more = false;
-    if (s_run (self, dry_run, actions, &more, &reason) != 0) {
+    if (s_run (self, dry_run, true, true, actions, &more, &reason) != 0) {
         json_decref (actions);
         char msg[KT_REASON_MAX + 64];
         snprintf (msg, sizeof msg, "retention run incomplete (tried again within the hour): %s",
