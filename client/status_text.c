@@ -351,6 +351,24 @@ s_print_storage (json_t *result, uint64_t now)
     status_text_line ("storage", line);
 }
 
+/*  This node's clock while no peer confirms it (node_clock.c): why, and
+ *  how long retention has waited for it. */
+static void
+s_print_clock (json_t *result)
+{
+    json_t *clock = json_object_get (result, "clock");
+    if (!json_is_false (json_object_get (clock, "confirmed")))
+        return;
+    char line[512], why[300], d[48];
+    uint64_t waited = 0;
+    int n = snprintf (line, sizeof line, "NOT CONFIRMED: %s",
+                      cli_json_str (clock, "why", why, sizeof why));
+    if (cli_json_uint (clock, "retention_waiting_s", &waited) && n > 0 && (size_t) n < sizeof line)
+        snprintf (line + n, sizeof line - (size_t) n, "; retention waits, for %s",
+                  cli_fmt_duration (d, sizeof d, waited * 1000));
+    status_text_line ("clock", line);
+}
+
 /*  The status answer as text, as of now (ms since the epoch). */
 void
 status_text_print (json_t *result, uint64_t now)
@@ -417,6 +435,7 @@ status_text_print (json_t *result, uint64_t now)
     s_print_checks (result);
     s_print_unreadable (result);
     s_print_storage (result, now);
+    s_print_clock (result);
     if (json_object_get (result, "members"))
         status_text_uitvoerder (result, now);
     else

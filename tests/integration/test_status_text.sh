@@ -135,6 +135,7 @@ grep -q "^checks *CRITICAL: [0-9]* raised" <<< "$uitv_text" || fail "no verdict 
 for want in \
     '^alarms +storage_failing$' \
     '^storage +FAILING: weegploeg\.db, for 1 min [0-9]+ s: database or disk is full$' \
+    "^clock +NOT CONFIRMED: this node's clock is 17280000 s ahead of the federation's \\(om-x's clock; 2 peer\\(s\\) disagree, 0 agree\\); retention waits, for 1 d 1 h" \
     '^UNREADABLE +review cannot be read, its alarms are unknown: no such table: review' \
     '^checkpoint +size 12, signed .* UTC \([0-9]+\.[0-9] s ago\), cosigned by politie-x, om-x$' \
     '^incidents +2 open' \
@@ -150,6 +151,7 @@ for want in \
     grep -Eq "$want" <<< "$uitv_text" || fail "the uitvoerder's text lacks /$want/: $uitv_text"
 done
 for want in '^alarms +link_down,log_alarm$' \
+    "^clock +NOT CONFIRMED: no peer has measured this node's clock within the hour; retention waits, for 16 min 40 s$" \
     '^keys +OVERLAP ENDED: the key file in use stopped working on 2026-01-02; install the new one and restart$' \
     '^spool waiting +2 files, the oldest for 20 min [0-9]+ s \(STUCK: ' \
     '^log witness +checkpoint size 9 verified, 2 receipts proven, 0 pending, 1 alarm$' \
