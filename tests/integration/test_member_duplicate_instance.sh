@@ -52,8 +52,10 @@ kt "$UITV" status | grep -q "^politie-test: two copies of the member's node run 
     || fail "the text does not say it: $(kt "$UITV" status)"
 ep=$(jfield "$UITV" .metrics_listen)
 want='keten_member_alarm{member="politie-test",kind="politie",role="kernpartij",alarm="duplicate_instance"} 1'
-http_get "$ep" "GET /metrics HTTP/1.0" | tr -d '\r' | grep -qxF "$want" \
-    || fail "no '$want' in the metrics"
+# Read whole before grep -q looks: under pipefail its early exit would
+# fail the pipe (SIGPIPE) once the answer outgrows what one write carries.
+metrics=$(http_get "$ep" "GET /metrics HTTP/1.0" | tr -d '\r')
+grep -qxF "$want" <<< "$metrics" || fail "no '$want' in the metrics"
 # The journal names both runs, which each copy's journal names at its start.
 line=$(grep "member duplicate_instance peer=politie-test" "$T/$UITV.log") \
     || fail "no journal line at the uitvoerder"

@@ -37,8 +37,10 @@ unreadable() { kt "$1" status --json | jq -r '[.unreadable[]?.section] | join(",
 metric_incomplete() {
     local ep
     ep=$(jfield "$UITV" .metrics_listen)
-    http_get "$ep" "GET /metrics HTTP/1.0" | tr -d '\r' \
-        | grep -qxF "keten_check{check=\"status_incomplete\",severity=\"critical\"} $1"
+    # Read whole first: grep -q's early exit fails the pipe under pipefail.
+    local metrics
+    metrics=$(http_get "$ep" "GET /metrics HTTP/1.0" | tr -d '\r')
+    grep -qxF "keten_check{check=\"status_incomplete\",severity=\"critical\"} $1" <<< "$metrics"
 }
 
 # ---- an overdue incident, then a register that cannot be read ------------
@@ -142,8 +144,11 @@ witness_alarm() { row | jq -e '.alarms | index("log_witness_unreadable") != null
 metric_witness() {
     local ep
     ep=$(jfield "$UITV" .metrics_listen)
-    http_get "$ep" "GET /metrics HTTP/1.0" | tr -d '\r' | grep -qxF \
-        "keten_member_alarm{member=\"politie-test\",kind=\"politie\",role=\"kernpartij\",alarm=\"log_witness_unreadable\"} $1"
+    local metrics
+    metrics=$(http_get "$ep" "GET /metrics HTTP/1.0" | tr -d '\r')
+    grep -qxF \
+        "keten_member_alarm{member=\"politie-test\",kind=\"politie\",role=\"kernpartij\",alarm=\"log_witness_unreadable\"} $1" \
+        <<< "$metrics"
 }
 wait_until 10 witness_alarm || fail "the uitvoerder does not see politie's witness unreadable: $(row)"
 [ "$(row | jq -c '[.log_witness_unreadable, .online]')" = '[true,true]' ] \
