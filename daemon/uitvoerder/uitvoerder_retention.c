@@ -500,9 +500,9 @@ s_walk (node_t *self, plan_walk_t *w, kt_reason_t *reason)
  *  that fails is logged and left for the next run; the others go on.
  *  Without schedule (the clock is not confirmed: s_clock_confirmed) only
  *  what no clock decides: a destruction begun, one a withdrawal owes, the
- *  requests' texts, the notices; without owed, not those a withdrawal
- *  owes nor the requests' texts (the run once the clock is confirmed:
- *  they were tried at the start or the hour, and are tried at the next). */
+ *  requests' texts, the notices; without owed, none of those but the
+ *  notices (the run once the clock is confirmed: they were tried at the
+ *  start or the hour, and are tried at the next). */
 static int s_on_hour (zloop_t *loop, int timer_id, void *arg);
 
 static int
@@ -511,7 +511,7 @@ s_run (node_t *self, bool dry_run, bool owed, bool schedule, json_t *actions, bo
 {
     if (more)
         *more = false;
-    if (!dry_run && s_complete_destroying (self, reason) != 0)
+    if (!dry_run && owed && s_complete_destroying (self, reason) != 0)
         return -1;
     /*  art. 7.2a: a withdrawal's destruction that could not begin (owed
      *  since the withdrawal's commit), after the corrections a start
