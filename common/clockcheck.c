@@ -9,7 +9,8 @@
 typedef struct {
     char peer[KEYS_ID_MAX + 1];
     int64_t skew_ms;
-    uint64_t mono_ms; /* when measured; 0: never */
+    uint64_t mono_ms;   /* when measured; 0: never */
+    int64_t wall_at_ms; /* the wall clock less the monotonic one then */
     bool agrees;
 } s_peer_t;
 
@@ -65,7 +66,7 @@ s_find (clockcheck_t *self, const char *peer)
 
 clockcheck_heard_t
 clockcheck_heard (clockcheck_t *self, const char *peer, int64_t skew_ms, uint64_t mono_ms,
-                  uint64_t tolerance_ms)
+                  uint64_t wall_ms, uint64_t tolerance_ms)
 {
     s_peer_t *p = s_find (self, peer);
     if (!p)
@@ -75,6 +76,7 @@ clockcheck_heard (clockcheck_t *self, const char *peer, int64_t skew_ms, uint64_
     p->skew_ms = skew_ms;
     /*  0 means never: a measurement at the monotonic clock's 0 counts. */
     p->mono_ms = mono_ms ? mono_ms : 1;
+    p->wall_at_ms = (int64_t) wall_ms - (int64_t) mono_ms;
     p->agrees = agrees;
     if (!changed)
         return CLOCKCHECK_HEARD_SAME;
@@ -82,21 +84,29 @@ clockcheck_heard (clockcheck_t *self, const char *peer, int64_t skew_ms, uint64_
 }
 
 clockcheck_verdict_t
-clockcheck_verdict (const clockcheck_t *self, uint64_t mono_ms, uint64_t tolerance_ms)
+clockcheck_verdict (const clockcheck_t *self, uint64_t mono_ms, uint64_t wall_ms,
+                    uint64_t tolerance_ms)
 {
     clockcheck_verdict_t v = {0};
+    int64_t wall_now = (int64_t) wall_ms - (int64_t) mono_ms;
     for (size_t i = 0; i < self->n; i++) {
         const s_peer_t *p = &self->peers[i];
         if (!p->mono_ms || mono_ms < p->mono_ms || mono_ms - p->mono_ms > CLOCKCHECK_FRESH_MS)
             continue;
+        /*  Our wall clock stepped since the measurement (date -s, a time
+         *  source gone wrong) by as much as it moved against the
+         *  monotonic one: the peer's clock less ours is now that much
+         *  less.  So a step made while the peers are silent is judged,
+         *  not confirmed by what they said of the clock before it. */
+        int64_t skew = p->skew_ms - (wall_now - p->wall_at_ms);
         /*  Judged again: the tolerance may have been configured anew. */
-        if (s_abs (p->skew_ms) <= tolerance_ms) {
+        if (s_abs (skew) <= tolerance_ms) {
             v.agree++;
             continue;
         }
         v.disagree++;
-        if (v.disagree == 1 || s_abs (p->skew_ms) > s_abs (v.skew_ms)) {
-            v.skew_ms = p->skew_ms;
+        if (v.disagree == 1 || s_abs (skew) > s_abs (v.skew_ms)) {
+            v.skew_ms = skew;
             snprintf (v.peer, sizeof v.peer, "%s", p->peer);
         }
     }

@@ -42,13 +42,15 @@ clockcheck_t *clockcheck_new (void);
 void clockcheck_destroy (clockcheck_t **self_p);
 
 /*  One measurement: peer's clock less ours, skew_ms, at mono_ms (the
- *  monotonic clock).  Says whether the peer's agreement changed. */
+ *  monotonic clock) and wall_ms (ours, in ms since the epoch, below
+ *  INT64_MAX / 2).  Says whether the peer's agreement changed. */
 clockcheck_heard_t clockcheck_heard (clockcheck_t *self, const char *peer, int64_t skew_ms,
-                                     uint64_t mono_ms, uint64_t tolerance_ms);
+                                     uint64_t mono_ms, uint64_t wall_ms, uint64_t tolerance_ms);
 
-/*  The verdict at mono_ms. */
+/*  The verdict at mono_ms and wall_ms: each measurement within the hour,
+ *  less any step our wall clock made against the monotonic one since. */
 clockcheck_verdict_t clockcheck_verdict (const clockcheck_t *self, uint64_t mono_ms,
-                                         uint64_t tolerance_ms);
+                                         uint64_t wall_ms, uint64_t tolerance_ms);
 
 /*  The verdict in words for an operator (no personal data): "confirmed
  *  by 2 peer(s)", "this node's clock is 17280000 s ahead of the

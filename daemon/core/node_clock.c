@@ -24,6 +24,16 @@ s_mono_ms (void)
     return kt_mono_us () / 1000;
 }
 
+/*  The verdict now; a wall clock past INT64_MAX / 2 confirms nothing. */
+static clockcheck_verdict_t
+s_verdict (node_t *self, uint64_t mono)
+{
+    uint64_t wall = kt_now_ms ();
+    if (wall >= (uint64_t) INT64_MAX / 2 || mono >= (uint64_t) INT64_MAX / 2)
+        return (clockcheck_verdict_t){0};
+    return clockcheck_verdict (self->clock, mono, wall, self->config.clock_skew_ms);
+}
+
 void
 node_clock_heard (node_t *self, const node_message_t *m)
 {
@@ -38,7 +48,7 @@ node_clock_heard (node_t *self, const node_message_t *m)
     int64_t skew = (int64_t) sent - (int64_t) now;
     const char *peer = m->peer->member->id;
     clockcheck_heard_t h =
-        clockcheck_heard (self->clock, peer, skew, s_mono_ms (), self->config.clock_skew_ms);
+        clockcheck_heard (self->clock, peer, skew, s_mono_ms (), now, self->config.clock_skew_ms);
     /*  Said when a peer's agreement changes, not per heartbeat. */
     if (h == CLOCKCHECK_HEARD_DISAGREES)
         kt_log (KT_LOG_ERROR,
@@ -55,7 +65,7 @@ int
 node_clock_guard (node_t *self, const char *what, kt_reason_t *reason)
 {
     uint64_t mono = s_mono_ms ();
-    clockcheck_verdict_t v = clockcheck_verdict (self->clock, mono, self->config.clock_skew_ms);
+    clockcheck_verdict_t v = s_verdict (self, mono);
     char words[200];
     clockcheck_words (&v, words, sizeof words);
     if (v.confirmed) {
@@ -79,7 +89,7 @@ void
 node_clock_status (node_t *self, json_t *r)
 {
     uint64_t mono = s_mono_ms ();
-    clockcheck_verdict_t v = clockcheck_verdict (self->clock, mono, self->config.clock_skew_ms);
+    clockcheck_verdict_t v = s_verdict (self, mono);
     char words[200];
     clockcheck_words (&v, words, sizeof words);
     json_t *c = json_pack ("{s:b, s:I, s:I, s:s}", "confirmed", v.confirmed, "agree",

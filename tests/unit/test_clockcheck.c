@@ -14,6 +14,8 @@
 
 #define TOL 300000 /* clock-skew-ms */
 #define DAY_MS (86400 * 1000LL)
+/*  Our wall clock at monotonic m, with no step between. */
+#define WALL(m) (1800000000000ULL + (m))
 
 static void
 test_nothing_measured_is_not_confirmed (void **state)
@@ -21,7 +23,7 @@ test_nothing_measured_is_not_confirmed (void **state)
     (void) state;
     clockcheck_t *c = clockcheck_new ();
     assert_non_null (c);
-    clockcheck_verdict_t v = clockcheck_verdict (c, 1000, TOL);
+    clockcheck_verdict_t v = clockcheck_verdict (c, 1000, WALL (1000), TOL);
     assert_false (v.confirmed);
     char words[200];
     clockcheck_words (&v, words, sizeof words);
@@ -35,11 +37,17 @@ test_one_peer_agreeing_confirms_for_an_hour (void **state)
 {
     (void) state;
     clockcheck_t *c = clockcheck_new ();
-    assert_int_equal (clockcheck_heard (c, "politie", -40, 5000, TOL), CLOCKCHECK_HEARD_AGREES);
-    assert_int_equal (clockcheck_heard (c, "politie", 20, 6000, TOL), CLOCKCHECK_HEARD_SAME);
-    assert_true (clockcheck_verdict (c, 6000 + CLOCKCHECK_FRESH_MS, TOL).confirmed);
+    assert_int_equal (clockcheck_heard (c, "politie", -40, 5000, WALL (5000), TOL),
+                      CLOCKCHECK_HEARD_AGREES);
+    assert_int_equal (clockcheck_heard (c, "politie", 20, 6000, WALL (6000), TOL),
+                      CLOCKCHECK_HEARD_SAME);
+    assert_true (
+        clockcheck_verdict (c, 6000 + CLOCKCHECK_FRESH_MS, WALL (6000 + CLOCKCHECK_FRESH_MS), TOL)
+            .confirmed);
     /*  An hour on, unheard: no longer. */
-    assert_false (clockcheck_verdict (c, 6001 + CLOCKCHECK_FRESH_MS, TOL).confirmed);
+    assert_false (
+        clockcheck_verdict (c, 6001 + CLOCKCHECK_FRESH_MS, WALL (6001 + CLOCKCHECK_FRESH_MS), TOL)
+            .confirmed);
     clockcheck_destroy (&c);
 }
 
@@ -49,11 +57,11 @@ test_every_peer_disagreeing_names_the_cause (void **state)
     (void) state;
     clockcheck_t *c = clockcheck_new ();
     /*  Our clock 200 days ahead: theirs read 200 days less. */
-    assert_int_equal (clockcheck_heard (c, "politie", -200 * DAY_MS, 1000, TOL),
+    assert_int_equal (clockcheck_heard (c, "politie", -200 * DAY_MS, 1000, WALL (1000), TOL),
                       CLOCKCHECK_HEARD_DISAGREES);
-    assert_int_equal (clockcheck_heard (c, "om", -200 * DAY_MS - 5, 1000, TOL),
+    assert_int_equal (clockcheck_heard (c, "om", -200 * DAY_MS - 5, 1000, WALL (1000), TOL),
                       CLOCKCHECK_HEARD_DISAGREES);
-    clockcheck_verdict_t v = clockcheck_verdict (c, 2000, TOL);
+    clockcheck_verdict_t v = clockcheck_verdict (c, 2000, WALL (2000), TOL);
     assert_false (v.confirmed);
     assert_int_equal (v.disagree, 2);
     char words[200];
@@ -67,14 +75,14 @@ test_one_wrong_member_does_not_outvote_the_others (void **state)
 {
     (void) state;
     clockcheck_t *c = clockcheck_new ();
-    clockcheck_heard (c, "politie", 10, 1000, TOL);
-    clockcheck_heard (c, "om", 12, 1000, TOL);
-    clockcheck_heard (c, "gemeente", 30 * DAY_MS, 1000, TOL);
-    assert_true (clockcheck_verdict (c, 2000, TOL).confirmed);
+    clockcheck_heard (c, "politie", 10, 1000, WALL (1000), TOL);
+    clockcheck_heard (c, "om", 12, 1000, WALL (1000), TOL);
+    clockcheck_heard (c, "gemeente", 30 * DAY_MS, 1000, WALL (1000), TOL);
+    assert_true (clockcheck_verdict (c, 2000, WALL (2000), TOL).confirmed);
     /*  A peer's step ends its agreement: more disagree than agree. */
-    assert_int_equal (clockcheck_heard (c, "om", 30 * DAY_MS, 3000, TOL),
+    assert_int_equal (clockcheck_heard (c, "om", 30 * DAY_MS, 3000, WALL (3000), TOL),
                       CLOCKCHECK_HEARD_DISAGREES);
-    assert_false (clockcheck_verdict (c, 3000, TOL).confirmed);
+    assert_false (clockcheck_verdict (c, 3000, WALL (3000), TOL).confirmed);
     clockcheck_destroy (&c);
 }
 
@@ -86,8 +94,32 @@ test_a_name_too_long_is_not_kept (void **state)
     char name[KEYS_ID_MAX + 2];
     memset (name, 'a', sizeof name - 1);
     name[sizeof name - 1] = 0;
-    assert_int_equal (clockcheck_heard (c, name, 0, 1000, TOL), CLOCKCHECK_HEARD_SAME);
-    assert_false (clockcheck_verdict (c, 1000, TOL).confirmed);
+    assert_int_equal (clockcheck_heard (c, name, 0, 1000, WALL (1000), TOL), CLOCKCHECK_HEARD_SAME);
+    assert_false (clockcheck_verdict (c, 1000, WALL (1000), TOL).confirmed);
+    clockcheck_destroy (&c);
+}
+
+/*  Our wall clock stepped ahead while the peers were silent: what they
+ *  said of it before the step no longer confirms it. */
+static void
+test_a_step_since_the_measurement_is_judged (void **state)
+{
+    (void) state;
+    clockcheck_t *c = clockcheck_new ();
+    assert_int_equal (clockcheck_heard (c, "politie", 20, 1000, WALL (1000), TOL),
+                      CLOCKCHECK_HEARD_AGREES);
+    /*  A minute later, the wall clock 200 days ahead of where it ran. */
+    clockcheck_verdict_t v = clockcheck_verdict (c, 61000, WALL (61000) + 200 * DAY_MS, TOL);
+    assert_false (v.confirmed);
+    assert_int_equal (v.disagree, 1);
+    assert_true (v.skew_ms < -199 * DAY_MS);
+    char words[200];
+    clockcheck_words (&v, words, sizeof words);
+    assert_non_null (strstr (words, "ahead"));
+    /*  A step inside the tolerance (NTP slewing a little) still agrees. */
+    assert_true (clockcheck_verdict (c, 61000, WALL (61000) + TOL / 2, TOL).confirmed);
+    /*  A step back to where it was: confirmed again. */
+    assert_true (clockcheck_verdict (c, 62000, WALL (62000), TOL).confirmed);
     clockcheck_destroy (&c);
 }
 
@@ -100,6 +132,7 @@ main (void)
         cmocka_unit_test (test_every_peer_disagreeing_names_the_cause),
         cmocka_unit_test (test_one_wrong_member_does_not_outvote_the_others),
         cmocka_unit_test (test_a_name_too_long_is_not_kept),
+        cmocka_unit_test (test_a_step_since_the_measurement_is_judged),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
