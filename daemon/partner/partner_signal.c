@@ -201,7 +201,9 @@ partner_on_spool (zloop_t *loop, int timer_id, void *arg)
     partner_flush (self);
     /*  art. 13: after the scan, so a file it moved to done/ whose signal
      *  was settled before a crash is forgotten in the same pass. */
-    spool_retain_pass (partner_of (self)->retain, kt_now_ms ());
+    kt_reason_t why;
+    spool_retain_pass (partner_of (self)->retain, kt_now_ms (),
+                       node_clock_guard (self, "retention", &why) == 0);
     return 0;
 }
 

@@ -493,7 +493,7 @@ spool_retain_rejected (spool_retain_t *self, uint64_t now_ms)
 }
 
 void
-spool_retain_pass (spool_retain_t *self, uint64_t now_ms)
+spool_retain_pass (spool_retain_t *self, uint64_t now_ms, bool clock_confirmed)
 {
     struct stat st;
     bool have_st = fstat (self->done_fd, &st) == 0;
@@ -507,8 +507,11 @@ spool_retain_pass (spool_retain_t *self, uint64_t now_ms)
         if (spool_retain_done (self) > 0 && fstat (self->done_fd, &st) == 0)
             self->done_mtime = st.st_mtim; /* our own removals changed it */
     }
-    if (self->rejected_last_ms == 0 || now_ms < self->rejected_last_ms ||
-        now_ms - self->rejected_last_ms >= SPOOL_RETAIN_REJECTED_EVERY_MS) {
+    /*  rejected/ is forgotten by the clock alone: only on one the
+     *  federation confirms (docs/RETENTION.md, "A clock the federation
+     *  confirms"); done/ above goes by receipts, not by the clock. */
+    if (clock_confirmed && (self->rejected_last_ms == 0 || now_ms < self->rejected_last_ms ||
+                            now_ms - self->rejected_last_ms >= SPOOL_RETAIN_REJECTED_EVERY_MS)) {
         self->rejected_last_ms = now_ms;
         spool_retain_rejected (self, now_ms);
     }

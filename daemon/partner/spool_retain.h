@@ -46,8 +46,9 @@ void spool_retain_destroy (spool_retain_t **self_p);
 void spool_retain_wake (spool_retain_t *self);
 /*  One pass, for the spool timer: done/ when woken or when done/ changed
  *  since the last look (a file moved there), rejected/ at start and then
- *  once a minute. */
-void spool_retain_pass (spool_retain_t *self, uint64_t now_ms);
+ *  once a minute, while clock_confirmed (the federation confirms this
+ *  node's clock: node_clock_guard). */
+void spool_retain_pass (spool_retain_t *self, uint64_t now_ms, bool clock_confirmed);
 
 /*  Remove every done/ file whose signals are all settled.  Returns how
  *  many were removed (-1: done/ could not be read, logged). */
