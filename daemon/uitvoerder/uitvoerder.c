@@ -1247,9 +1247,11 @@ static const node_command_t s_commands[] = {
     {"case.disclose", NODE_RIGHT_DISCLOSURE, uitvoerder_case_disclose, NULL,
      "case_ref:s item_refs:a to:* consenting:* items:* legal_basis:* necessity:* data_kinds:*"},
     /*  art. 9.2, 10.4: the casusoverleg shares consented items with
-     *  participants (a participant shares its own at its node). */
+     *  participants (a participant shares its own at its node).  wait
+     *  (keten case share --wait, as at a member) is taken: what the
+     *  uitvoerder records is recorded before it answers. */
     {"case.share", NODE_RIGHT_DISCLOSURE, uitvoerder_case_share, NULL,
-     "case_ref:s data_kinds:a item_refs:a necessity:s to:*"},
+     "case_ref:s data_kinds:a item_refs:a necessity:s to:* wait:b"},
     {"case.advise", NODE_RIGHT_WEEGPLOEG, uitvoerder_case_advise, NULL, "advice:s case_ref:s"},
     {"case.close", NODE_RIGHT_NONE, NULL,
      "art. 9.4: each kernpartij involved decides on closure at its own node (keten case close "
@@ -1290,8 +1292,9 @@ static const node_command_t s_commands[] = {
     {"referentiekader.adopt", NODE_RIGHT_ADMIN, uitvoerder_referentiekader_adopt, NULL, "text:s"},
     {"referentiekader.show", NODE_RIGHT_READ, uitvoerder_referentiekader_show, NULL, ""},
     {"referentiekader.*", NODE_RIGHT_NONE, NULL, "unknown referentiekader command", NULL},
+    /*  wait as for case.share. */
     {"incident.report", NODE_RIGHT_ADMIN, uitvoerder_incident_report, NULL,
-     "data_kinds:a found_ms:i subjects:* what:s"},
+     "data_kinds:a found_ms:i subjects:* what:s wait:b"},
     {"report.figures", NODE_RIGHT_AUDIT, uitvoerder_report_figures, NULL, "period:s"},
     {"register.show", NODE_RIGHT_AUDIT, uitvoerder_register_show, NULL, ""},
     {"incident.list", NODE_RIGHT_AUDIT, uitvoerder_incident_list, NULL, ""},

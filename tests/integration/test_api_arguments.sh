@@ -72,5 +72,12 @@ pass "unknown keys are refused by every command, with the key named"
 kt "$UITV" retention run --dry-run > /dev/null || fail "keten retention run --dry-run at the uitvoerder"
 kt politie-test retention run --dry-run > /dev/null || fail "keten retention run --dry-run at politie"
 kt politie-test signal list --json > /dev/null || fail "keten signal list"
+# --wait at the uitvoerder (case share, incident report: "any node"): the
+# uitvoerder takes it, and the command itself answers.
+kt "$UITV" incident report --what "Een USB-stick is kwijt." --found "$(TZ=Europe/Amsterdam date +%Y-%m-%dT%H:%M)" \
+    --data-kind naw --subjects 1 --wait > /dev/null || fail "keten incident report --wait at the uitvoerder"
+if out=$(kt "$UITV" case share k-0000000000000000 --to om-test --item 0000:0 --necessity x --data-kind naw \
+    --wait 2>&1); then fail "a share of no case passed"; fi
+grep -q 'takes no argument' <<< "$out" && fail "case share --wait at the uitvoerder: $out"
 kt "$UITV" log checkpoints > /dev/null || fail "keten log checkpoints"
 pass "the CLI's calls still pass"
