@@ -214,11 +214,28 @@ kt_kill() {  # kt_kill ID [SIGNAL]
 # faketime).  The library is preloaded by env, which execs the daemon, so
 # KT_PID holds the daemon itself (the faketime command forks and waits).
 # ASan must come first otherwise; here it need not.
-kt_clock_wrap() {
+kt_faketime_lib() {
     local lib
     lib=$(find /usr/lib /usr/lib64 /usr/local/lib -name libfaketime.so.1 2> /dev/null | head -n1)
     [ -n "$lib" ] || fail "libfaketime.so.1 not found: install the Debian package faketime"
+    echo "$lib"
+}
+kt_clock_wrap() {
+    local lib
+    lib=$(kt_faketime_lib)
     echo "env LD_PRELOAD=$lib FAKETIME=$1 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 ${KETEN_WRAP:-}"
+}
+# kt_clock_file_wrap ID: a KETEN_WRAP whose wall clock offset libfaketime
+# reads from $T/ID.clock at every reading (written "+0" here; write
+# another offset, e.g. -60, to step the clock of the running daemon),
+# the monotonic clock left alone, as NTP steps a clock.
+kt_clock_file_wrap() {
+    local lib
+    lib=$(kt_faketime_lib)
+    echo "+0" > "$T/$1.clock"
+    echo "env LD_PRELOAD=$lib FAKETIME_TIMESTAMP_FILE=$T/$1.clock FAKETIME_NO_CACHE=1" \
+        "FAKETIME_DONT_FAKE_MONOTONIC=1" \
+        "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 ${KETEN_WRAP:-}"
 }
 
 # kt_need_faultfs: the test's fault library (tests/tools/faultfs.c) is

@@ -6,19 +6,13 @@
 # (docs/OPERATIONS.md, "Clocks").  libfaketime reads each node's offset
 # from a file, changed here while the node runs.
 source "$(dirname "$0")/lib.sh"
-LIB=$(find /usr/lib /usr/lib64 /usr/local/lib -name libfaketime.so.1 2> /dev/null | head -n1)
-[ -n "$LIB" ] || fail "libfaketime.so.1 not found: install the Debian package faketime"
-wrap_file() { # wrap_file ID: a KETEN_WRAP whose clock offset is in $T/ID.clock
-    echo "+0" > "$T/$1.clock"
-    echo "env LD_PRELOAD=$LIB FAKETIME_TIMESTAMP_FILE=$T/$1.clock FAKETIME_NO_CACHE=1 FAKETIME_DONT_FAKE_MONOTONIC=1"
-}
 P=politie-test
 kt_federation
 metrics_on "$P"
 wait_until 10 link_up "$P" || fail "no link"
 for id in "$UITV" "$P"; do kt_kill "$id"; done
-KETEN_WRAP=$(wrap_file "$UITV") kt_start "$UITV"
-KETEN_WRAP=$(wrap_file "$P") kt_start "$P"
+KETEN_WRAP=$(kt_clock_file_wrap "$UITV") kt_start "$UITV"
+KETEN_WRAP=$(kt_clock_file_wrap "$P") kt_start "$P"
 wait_until 20 link_up "$P" || fail "no link after the restart"
 online() { [ "$(jfield "$UITV" .federation.online)" = 1 ]; }
 wait_until 10 online || fail "$P not online at the uitvoerder"

@@ -6,8 +6,6 @@
 # uitvoerder and a police node each, peered; libfaketime reads the dialling
 # uitvoerder's clock offset from a file, changed while it runs.
 source "$(dirname "$0")/lib.sh"
-LIB=$(find /usr/lib /usr/lib64 /usr/local/lib -name libfaketime.so.1 2> /dev/null | head -n1)
-[ -n "$LIB" ] || fail "libfaketime.so.1 not found: install the Debian package faketime"
 L=uitvoerder-limburg Z=uitvoerder-zeeland
 mkfed() { # mkfed FED UITV MEMBER: keys, roster, configs and running nodes
     FED=$1 UITV=$2 KT_ROSTER="$T/roster-$1.txt" PORT=
@@ -33,8 +31,7 @@ wait_until 20 up "$L" || fail "Limburg's link to Zeeland is not up: $(jfield "$L
 [ "$(jfield "$L" '.peerings[0].connection')" = dials ] || fail "pga-limburg sorts first and should dial"
 
 kt_kill "$L"
-echo "+0" > "$T/$L.clock"
-KETEN_WRAP="env LD_PRELOAD=$LIB FAKETIME_TIMESTAMP_FILE=$T/$L.clock FAKETIME_NO_CACHE=1 FAKETIME_DONT_FAKE_MONOTONIC=1" \
+KETEN_WRAP=$(kt_clock_file_wrap "$L") \
     FED=pga-limburg KT_ROSTER="$T/roster-pga-limburg.txt" PORT=$P_L kt_start "$L"
 wait_until 20 up "$L" || fail "Limburg's link to Zeeland is not up after the restart"
 sleep 2
