@@ -127,7 +127,9 @@ static const cli_usage_t s_usages[] = {
      "recorded.  Refused while no kernpartij has decided.  A correctie, verwijdering,\n"
      "afscherming or verzet request not refused is answered once the corrections\n"
      "decided on it (keten correction decide --request ID) are carried out: the\n"
-     "letter saying what changed (besluit-ID.html and .txt).  " S_ID_HELP "\n"
+     "letter saying what changed (besluit-ID.html and .txt).  The documents come\n"
+     "in one answer of at most 16 MiB (some 4,000 signals); a larger overview is\n"
+     "refused and the request left open.  " S_ID_HELP "\n"
      "Options:\n"
      "  --out DIR           the directory to write to (a path of at most 4000 bytes)\n"
      "  --nothing-found     answer an unlinked request: no data is held\n" S_JSON_HELP},

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #define MAX_CONNS API_MAX_CONNS
-#define MAX_OUT (16 * 1024 * 1024)
+#define MAX_OUT API_MAX_ANSWER
 /*  Answers queued for one connection while held (apiserver_hold). */
 #define API_HELD_MAX (64 * 1024)
 /*  What all connections' buffers may hold together.  Without it 256

@@ -30,6 +30,12 @@
  *  kept until the answer, which may take long). */
 #define API_MAX_ID 256
 #define API_MAX_MEMORY (64 * 1024 * 1024)
+/*  The largest answer frame, its 4-byte length included (the 16 MiB
+ *  above).  A handler that must know before it acts whether its answer
+ *  will go (request.answer closes a request) counts the envelope around
+ *  its result too: {"id":ID,"ok":true,"result":...}, the id at most
+ *  API_MAX_ID bytes. */
+#define API_MAX_ANSWER (16 * 1024 * 1024)
 
 typedef struct _apiserver_t apiserver_t;
 

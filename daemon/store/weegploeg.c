@@ -578,6 +578,20 @@ weegploeg_case_has_signals (weegploeg_t *self, const char *case_ref, kt_reason_t
     return n > 0 ? 1 : 0;
 }
 
+int
+weegploeg_case_bytes (weegploeg_t *self, const char *case_ref, uint64_t *bytes_p,
+                      kt_reason_t *reason)
+{
+    int64_t n = 0;
+    *bytes_p = 0;
+    if (store_one (self->db, "SELECT coalesce(sum(length(body)), 0) FROM signal WHERE case_ref=?",
+                   STORE_VALUES (STORE_TEXT (case_ref)), s_count_row, &n,
+                   "size the subject's signals", reason) < 0)
+        return -1;
+    *bytes_p = n > 0 ? (uint64_t) n : 0;
+    return 0;
+}
+
 int64_t
 weegploeg_count_subjects (weegploeg_t *self)
 {

@@ -89,6 +89,11 @@ typedef struct {
 int weegploeg_read_case (weegploeg_t *self, const char *case_ref,
                          weegploeg_case_signal_t **signals_p, size_t *n_p, kt_reason_t *reason);
 void weegploeg_case_free (weegploeg_case_signal_t *signals, size_t n);
+/*  The bytes of case_ref's signals as stored (sealed), archived or not,
+ *  without reading them: what weegploeg_read_case would decrypt is of
+ *  that order.  0, or -1 with reason. */
+int weegploeg_case_bytes (weegploeg_t *self, const char *case_ref, uint64_t *bytes_p,
+                          kt_reason_t *reason);
 /*  weegploeg_read_case of an archived subject too.  Only for the request
  *  desk: a person's inzage covers archived data (art. 13.2,
  *  docs/RIGHTS.md); every other reader is refused the archive.

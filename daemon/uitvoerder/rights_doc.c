@@ -239,6 +239,28 @@ s_close (doc_t *d, char **html, char **txt, kt_reason_t *reason)
     return 0;
 }
 
+/*  True when d has grown past max bytes, HTML and text together (0: no
+ *  bound).  The sizes are those of the last flush. */
+static bool
+s_past (doc_t *d, size_t max)
+{
+    if (!max)
+        return false;
+    fflush (d->h);
+    fflush (d->t);
+    return d->hlen + d->tlen > max;
+}
+
+/*  Give up d: what it holds is freed. */
+static void
+s_discard (doc_t *d)
+{
+    fclose (d->h);
+    fclose (d->t);
+    free (d->hbuf);
+    free (d->tbuf);
+}
+
 static const char *
 s_yes (bool b)
 {
@@ -430,12 +452,15 @@ rights_overview (const rights_doc_t *doc, char **html, char **txt, kt_reason_t *
                  "staat hieronder.");
     if (!doc->n_items)
         s_p (&d, "In het bestand van de weegploeg staan geen gegevens over u.");
-    for (size_t i = 0; i < doc->n_items; i++)
-        s_signal (&d, &doc->items[i], i + 1, doc->archived);
+    /*  Each of the longer parts stops once past the bound, so that a
+     *  subject with many signals never makes more than that. */
+    size_t shown = 0;
+    for (; shown < doc->n_items && !s_past (&d, doc->max_bytes); shown++)
+        s_signal (&d, &doc->items[shown], shown + 1, doc->archived);
     if (doc->n_answers)
         s_p (&d, "De weegploeg heeft een partij om aanvullende informatie gevraagd (artikel 7.4 "
                  "van het convenant). Die partij heeft het volgende gegeven:");
-    for (size_t i = 0; i < doc->n_answers; i++)
+    for (size_t i = 0; i < doc->n_answers && !s_past (&d, doc->max_bytes); i++)
         s_contribution (&d, &doc->answers[i], doc->n_items + i + 1, doc->archived);
 
     s_h2 (&d, "3. Uw gegevens in het bestand van het casusoverleg");
@@ -458,7 +483,7 @@ rights_overview (const rights_doc_t *doc, char **html, char **txt, kt_reason_t *
                      "kernpartijen.");
         if (doc->n_contributions)
             s_p (&d, "Partijen hebben het volgende aan het casusoverleg bijgedragen:");
-        for (size_t i = 0; i < doc->n_contributions; i++)
+        for (size_t i = 0; i < doc->n_contributions && !s_past (&d, doc->max_bytes); i++)
             s_contribution (&d, &doc->contributions[i], i + 1, doc->casus_archived);
         s_p (&d, "Wat in het casusoverleg is vastgelegd over andere personen, zoals achterblijvers "
                  "of mensen uit uw omgeving, staat niet in dit overzicht.");
@@ -471,7 +496,7 @@ rights_overview (const rights_doc_t *doc, char **html, char **txt, kt_reason_t *
         fputs ("<table>\n<tr><th>Datum</th><th>Ontvanger</th><th>Wat</th>"
                "<th>Ontvangst bevestigd</th></tr>\n",
                d.h);
-        for (size_t i = 0; i < doc->n_recipients; i++) {
+        for (size_t i = 0; i < doc->n_recipients && !s_past (&d, doc->max_bytes); i++) {
             const rights_recipient_t *r = &doc->recipients[i];
             char sent[48], got[48] = "-";
             s_time_nl (sent, r->sent_ms);
@@ -496,7 +521,7 @@ rights_overview (const rights_doc_t *doc, char **html, char **txt, kt_reason_t *
     s_h2 (&d, "5. Waar uw gegevens vandaan komen");
     if (!doc->n_items)
         s_p (&d, "-");
-    for (size_t i = 0; i < doc->n_items; i++) {
+    for (size_t i = 0; i < doc->n_items && !s_past (&d, doc->max_bytes); i++) {
         const rights_item_t *it = &doc->items[i];
         char when[32];
         s_date_nl (when, it->received_ms);
@@ -513,6 +538,12 @@ rights_overview (const rights_doc_t *doc, char **html, char **txt, kt_reason_t *
              "maken tegen het gebruik (artikel 12 van het convenant, artikelen 16 tot en met 21 "
              "AVG). Bent u het niet eens met hoe wij met uw verzoek zijn omgegaan, dan kunt u een "
              "klacht indienen bij de Autoriteit Persoonsgegevens of u wenden tot de rechter.");
+    if (s_past (&d, doc->max_bytes)) {
+        s_discard (&d);
+        kt_fail (reason, "the overview grew past %zu bytes with %zu of its %zu signals written",
+                 doc->max_bytes, shown, doc->n_items);
+        return RIGHTS_TOO_LARGE;
+    }
     return s_close (&d, html, txt, reason);
 }
 

@@ -90,6 +90,10 @@ typedef struct {
      *  a doc built by position leaves it empty). */
     const rights_contribution_t *answers;
     size_t n_answers;
+    /*  The overview's HTML and text together at most this many bytes (0:
+     *  no bound): past it rights_overview stops writing (last: a doc
+     *  built by position leaves it 0). */
+    size_t max_bytes;
 } rights_doc_t;
 
 /*  One correction decided on the person's request and carried out (art.
@@ -102,7 +106,11 @@ typedef struct {
     uint64_t decided_ms;
 } rights_change_t;
 
-/*  The overview (art. 12.3): *html and *txt (malloc'd, NUL-terminated). */
+/*  The overview (art. 12.3): *html and *txt (malloc'd, NUL-terminated).
+ *  0; RIGHTS_TOO_LARGE with reason when it grew past doc->max_bytes
+ *  (nothing kept: its memory is bounded by the limit and one item); -1
+ *  with reason. */
+#define RIGHTS_TOO_LARGE (-2)
 int rights_overview (const rights_doc_t *doc, char **html, char **txt, kt_reason_t *reason);
 /*  The motivated refusal letter (art. 12.4) on ground with motivation;
  *  partial says that the rest is given in the overview sent with it. */

@@ -715,6 +715,44 @@ s_change_row (void *arg, const correction_row_t *row, bool carried_out, kt_reaso
     return 0;
 }
 
+/*  The documents go to the desk in one answer of the local API, its
+ *  envelope and the caller's id (at most API_MAX_ID bytes) around them:
+ *  the request is closed only when they fit, so they never come short. */
+#define S_MAX_DOCUMENTS ((size_t) API_MAX_ANSWER - API_MAX_ID - 64)
+/*  The subject's signals as stored that are read for an overview at
+ *  most.  Each signal is at least about as large in the overview (its
+ *  HTML and its text each show what it holds but the melder and the
+ *  source detail, 900 bytes at most, under more than that of labels), so
+ *  past twice the answer's size the overview cannot fit: refused before
+ *  anything is read, it bounds the memory of a subject with very many. */
+#define S_MAX_READ ((uint64_t) 2 * API_MAX_ANSWER)
+
+static int
+s_too_large (kt_reason_t *reason, const char *what)
+{
+    return kt_fail (reason,
+                    "%s: the documents do not fit in one answer of the local API (at most %d "
+                    "MiB); nothing was closed",
+                    what, API_MAX_ANSWER / (1024 * 1024));
+}
+
+/*  Whether the overview of case_ref can be made at all, by the size of
+ *  its signals as stored (S_MAX_READ): 0, or -1 with reason. */
+static int
+s_readable (node_t *self, const char *case_ref, kt_reason_t *reason)
+{
+    uint64_t bytes;
+    if (weegploeg_case_bytes (uitvoerder_of (self)->weegploeg, case_ref, &bytes, reason) != 0)
+        return -1;
+    if (bytes <= S_MAX_READ)
+        return 0;
+    char what[160];
+    snprintf (what, sizeof what, "the signals of %.40s are %llu MiB as stored, more than %llu MiB",
+              case_ref, (unsigned long long) (bytes >> 20),
+              (unsigned long long) (S_MAX_READ >> 20));
+    return s_too_large (reason, what);
+}
+
 /*  answer: carry out the newest kernpartij decision (art. 4, 12.3-12.4):
  *  record the read, gather, write the overview and/or the letter, close,
  *  reply. */
@@ -800,6 +838,10 @@ s_documents (node_t *self, const api_caller_t *caller, const char *cmd, json_t *
     if (rc == 0 && partial && !*case_ref)
         rc = kt_fail (&reason, "a partial refusal withholds signals of a subject; nothing was "
                                "found for this request");
+    /*  Nothing read, so nothing on record, for an overview that cannot
+     *  be given. */
+    if (rc == 0 && !carried && (!refuse || partial) && *case_ref)
+        rc = s_readable (self, case_ref, &reason);
     if (rc == 0 && (!refuse || partial) && *case_ref) {
         /*  art. 15.2e, Crash reasoning 10: on record before it is read
          *  into a document the caller receives. */
@@ -817,8 +859,15 @@ s_documents (node_t *self, const api_caller_t *caller, const char *cmd, json_t *
         rc = rights_carried_out (&doc, ch.rows, ch.n, &chtml, &ctxt, &reason);
     } else if (rc == 0)
         rc = s_gather (self, row, partial ? dec.withhold : NULL, &g, &reason);
-    if (rc == 0 && !carried && (!refuse || partial))
+    if (rc == 0 && !carried && (!refuse || partial)) {
+        g.doc.max_bytes = S_MAX_DOCUMENTS;
         rc = rights_overview (&g.doc, &html, &txt, &reason);
+        if (rc == RIGHTS_TOO_LARGE) {
+            char what[sizeof reason.text];
+            snprintf (what, sizeof what, "%s", reason.text);
+            rc = s_too_large (&reason, what);
+        }
+    }
     if (rc == 0 && refuse)
         rc = rights_refusal (&g.doc, ground, dec.motivation, partial, &lhtml, &ltxt, &reason);
     uint64_t now = kt_now_ms ();
@@ -844,13 +893,12 @@ s_documents (node_t *self, const api_caller_t *caller, const char *cmd, json_t *
         /*  The documents come once: the request closes only when the
          *  answer fits in one frame the client takes. */
         size_t size = result ? json_dumpb (result, NULL, 0, JSON_COMPACT) : 0;
+        char what[64];
+        snprintf (what, sizeof what, "the answer is %zu bytes", size);
         if (!result)
             rc = kt_fail (&reason, "out of memory");
-        else if (size + 64 > API_MAX_FRAME)
-            rc = kt_fail (&reason,
-                          "the documents (%zu bytes) do not fit in one answer of the local API "
-                          "(%d); nothing was closed",
-                          size, API_MAX_FRAME);
+        else if (size > S_MAX_DOCUMENTS)
+            rc = s_too_large (&reason, what);
     }
     if (rc == 0)
         rc = request_close (s_reg (self), id, refuse ? ground->code : NULL, dec.motivation, partial,

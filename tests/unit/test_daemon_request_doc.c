@@ -409,6 +409,36 @@ test_the_refusal_letter_names_the_ground_and_the_motivation (void **state)
     free (txt);
 }
 
+/*  The overview stops once past its bound (the most one answer of the
+ *  local API carries), keeping nothing; within it, it is the same. */
+static void
+test_the_overview_stops_past_its_bound (void **state)
+{
+    fixture_t *f = *state;
+    char *html = NULL, *txt = NULL;
+    kt_reason_t r;
+    assert_int_equal (rights_overview (&f->doc, &html, &txt, &r), 0);
+    size_t whole = strlen (html) + strlen (txt);
+    char *html0 = html, *txt0 = txt;
+    html = txt = NULL;
+    f->doc.max_bytes = whole;
+    assert_int_equal (rights_overview (&f->doc, &html, &txt, &r), 0);
+    assert_string_equal (html, html0);
+    assert_string_equal (txt, txt0);
+    free (html);
+    free (txt);
+    html = txt = NULL;
+    f->doc.max_bytes = whole / 4;
+    assert_int_equal (rights_overview (&f->doc, &html, &txt, &r), RIGHTS_TOO_LARGE);
+    assert_null (html);
+    assert_null (txt);
+    char want[64];
+    snprintf (want, sizeof want, "grew past %zu bytes", whole / 4);
+    s_has (r.text, want);
+    free (html0);
+    free (txt0);
+}
+
 int
 main (void)
 {
@@ -424,6 +454,8 @@ main (void)
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
             test_the_refusal_letter_names_the_ground_and_the_motivation, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_the_overview_stops_past_its_bound, s_setup,
+                                         s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
