@@ -541,7 +541,10 @@ s_documents (cli_t *cli, int argc, char **argv, const char *call)
         json_decref (r.args);
         return rc;
     }
-    json_t *result = cli_call (cli, call, r.args, CLI_TIMEOUT_MS, NULL);
+    /*  The daemon closes the request before it answers: a caller that
+     *  gave up on a large overview (thousands of signals, a long log to
+     *  scan) would leave it answered without its documents. */
+    json_t *result = cli_call (cli, call, r.args, CLI_WAIT_TIMEOUT_MS, NULL);
     if (!result)
         return CLI_FAIL;
     rc = CLI_OK;
