@@ -195,6 +195,7 @@ s_upsert_case (casusoverleg_t *self, const Keten__WeegploegDecision *d,
 
 /*  A case's state as opening it again needs it. */
 typedef struct {
+    bool exists;
     bool closed;
     uint64_t closed_ms;
     casus_step_t step;
@@ -205,6 +206,7 @@ s_closed_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
 {
     (void) reason;
     closed_t *c = arg;
+    c->exists = true;
     c->closed = strcmp (store_text (q, 0), "closed") == 0;
     c->closed_ms = (uint64_t) sqlite3_column_int64 (q, 1);
     c->step = (casus_step_t) sqlite3_column_int (q, 2);
@@ -259,8 +261,8 @@ s_reopen_case (casusoverleg_t *self, const Keten__WeegploegDecision *d, uint64_t
 int
 casusoverleg_open_case (casusoverleg_t *self, const Keten__WeegploegDecision *d,
                         const weegploeg_case_signal_t *signals, size_t n_signals, uint64_t now_ms,
-                        casusoverleg_reopen_fn *reopen, void *reopen_arg, bool *reopened_p,
-                        kt_reason_t *reason)
+                        const char *gemeente, casusoverleg_reopen_fn *reopen, void *reopen_arg,
+                        bool *reopened_p, kt_reason_t *reason)
 {
     if (reopened_p)
         *reopened_p = false;
@@ -293,6 +295,11 @@ casusoverleg_open_case (casusoverleg_t *self, const Keten__WeegploegDecision *d,
                 d->case_ref, d->decision_id);
     if (rc == 0)
         rc = s_upsert_case (self, d, key_id, now_ms, reason);
+    /*  art. 8.5: counted when it opens, once per opening, not when the
+     *  decision is recorded: a decision whose send failed before this
+     *  commit, and another agenderen before its resume, open one case. */
+    if (rc == 0 && (!was.exists || reopens))
+        rc = figures_add (self->db, now_ms, FIGURE_CASE_OPENED, gemeente, "", 1, reason);
     for (size_t i = 0; rc == 0 && i < n_signals; i++) {
         /*  The signal's message id binds the sealed copy to its row. */
         rc = s_seal_insert (self,

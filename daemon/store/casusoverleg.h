@@ -38,12 +38,15 @@ typedef int (casusoverleg_reopen_fn) (void *arg, const char *case_ref,
  *  (may be NULL) adds its part, and *reopened_p (may be NULL) is set.  A
  *  closure whose steps are still owed (casusoverleg_closure_owed) is
  *  refused: it is finished first.  A decision the closure overtook (taken
- *  before it, its send resumed only now) leaves the case closed.  One
- *  transaction; idempotent. */
+ *  before it, its send resumed only now) leaves the case closed.  A case
+ *  that opens here (new, or closed and opened again) is counted once in
+ *  this file's figures (FIGURE_CASE_OPENED under gemeente, a roster id or
+ *  NULL; docs/REPORT.md), in the commit that opens it: a decision recorded
+ *  but not sent counts nothing yet.  One transaction; idempotent. */
 int casusoverleg_open_case (casusoverleg_t *self, const Keten__WeegploegDecision *decision,
                             const weegploeg_case_signal_t *signals, size_t n_signals,
-                            uint64_t now_ms, casusoverleg_reopen_fn *reopen, void *reopen_arg,
-                            bool *reopened_p, kt_reason_t *reason);
+                            uint64_t now_ms, const char *gemeente, casusoverleg_reopen_fn *reopen,
+                            void *reopen_arg, bool *reopened_p, kt_reason_t *reason);
 
 #define CASUS_MAX_PARTICIPANTS 32
 

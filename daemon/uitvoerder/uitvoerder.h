@@ -767,7 +767,8 @@ void uitvoerder_figure_gemeente (node_t *self, const Keten__Subject *subject,
 int uitvoerder_figure (node_t *self, sqlite3 *db, const char *kind, const char *case_ref,
                        const char *label, int64_t value, kt_reason_t *reason);
 /*  A decision just recorded (in the weegploeg file's open transaction):
- *  its outcome, and the case it opens. */
+ *  its outcome.  The case an agenderen opens counts when it opens
+ *  (casusoverleg_open_case). */
 int uitvoerder_figure_decision (node_t *self, const char *decision_id, kt_reason_t *reason);
 /*  Measures overdue now in the newest plans of the open cases, and how
  *  many cases have one (the report's snapshot; no personal data). */

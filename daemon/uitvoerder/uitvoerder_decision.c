@@ -92,8 +92,13 @@ s_send_decision (node_t *self, const char *id, const char *os_user, json_t *json
         rc = owed < 0 ? -1
              : owed   ? uitvoerder_casus_send_closure (self, d->case_ref, "ketend", NULL, reason)
                       : 0;
+        /*  The gemeente its opening counts under in the figures: where
+         *  the subject lives, as the decision is routed below. */
+        char gemeente[KEYS_ID_MAX + 1] = "";
+        if (rc == 0 && n > 0)
+            uitvoerder_figure_gemeente (self, signals[n - 1].signal->subject, gemeente);
         if (rc == 0)
-            rc = casusoverleg_open_case (u->casus, d, signals, n, kt_now_ms (),
+            rc = casusoverleg_open_case (u->casus, d, signals, n, kt_now_ms (), gemeente,
                                          uitvoerder_casus_reopen_plan, &reopen, &reopened, reason);
         if (rc == 0 && reopened)
             kt_log (KT_LOG_INFO, "case reopened case_ref=%s decision_id=%s plan_version=%u",

@@ -65,23 +65,15 @@ uitvoerder_figure_decision (node_t *self, const char *decision_id, kt_reason_t *
         for (char *p = label; *p; p++)
             *p = *p == '_' ? '-' : (char) tolower ((unsigned char) *p);
     }
-    sqlite3 *db = weegploeg_db (u->weegploeg);
+    /*  Cases opened are counted where the case opens (art. 8.5), by
+     *  casusoverleg_open_case: not here, where a decision whose send
+     *  fails before the case opens would count, and the next agenderen
+     *  on the subject again. */
     char gemeente[KEYS_ID_MAX + 1];
-    uint64_t now = kt_now_ms ();
     int rc = s_case_gemeente (self, d->case_ref, gemeente, reason);
     if (rc == 0)
-        rc = figures_add (db, now, FIGURE_DECISION, gemeente, label, 1, reason);
-    /*  art. 8.5: agenderen opens the case in the casusoverleg - unless it
-     *  is open already (a second agenderen on the subject only adds to
-     *  it): a case opened is counted once per opening (a closed one
-     *  reopened counts again). */
-    int open = rc == 0 && d->outcome == KETEN__DECISION_OUTCOME__AGENDEREN
-                   ? casusoverleg_case_open (u->casus, d->case_ref)
-                   : 1;
-    if (open < 0)
-        rc = kt_fail (reason, "cannot read whether the case of %.24s is open", d->case_ref);
-    else if (rc == 0 && !open)
-        rc = figures_add (db, now, FIGURE_CASE_OPENED, gemeente, "", 1, reason);
+        rc = figures_add (weegploeg_db (u->weegploeg), kt_now_ms (), FIGURE_DECISION, gemeente,
+                          label, 1, reason);
     keten__weegploeg_decision__free_unpacked (d, NULL);
     return rc;
 }

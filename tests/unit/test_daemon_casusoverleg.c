@@ -117,7 +117,8 @@ s_open_case (fixture_t *f, const char *const *parties, size_t n_parties, size_t 
     d.parties = (char **) parties;
     d.n_parties = n_parties;
     d.decided_ms = 900;
-    return casusoverleg_open_case (f->casus, &d, f->copies, n_signals, 2000, NULL, NULL, NULL, r);
+    return casusoverleg_open_case (f->casus, &d, f->copies, n_signals, 2000, "gemeente-test", NULL,
+                                   NULL, NULL, r);
 }
 
 static void
@@ -994,7 +995,8 @@ s_agenderen_again (fixture_t *f, uint64_t decided_ms, reopen_t *o, bool *reopene
     d.parties = (char **) parties;
     d.n_parties = 3;
     d.decided_ms = decided_ms;
-    return casusoverleg_open_case (f->casus, &d, f->copies, 2, 9000, s_on_reopen, o, reopened, r);
+    return casusoverleg_open_case (f->casus, &d, f->copies, 2, 9000, "gemeente-test", s_on_reopen,
+                                   o, reopened, r);
 }
 
 /*  CASE with an advice at 3000, both kernpartijen's close on it, closed
@@ -1139,6 +1141,57 @@ test_a_reopening_commits_whole_and_only_after_the_closure (void **state)
     assert_false (casus_info_has (&info, "om-test"));
 }
 
+/*  CASE closed at closed_ms, its closure logged and sent. */
+static void
+s_close_now (fixture_t *f, uint64_t closed_ms)
+{
+    Keten__CaseClosure c = KETEN__CASE_CLOSURE__INIT;
+    c.case_ref = CASE;
+    c.advice = "Doelen bereikt.";
+    c.closed_ms = closed_ms;
+    kt_reason_t r;
+    assert_int_equal (casusoverleg_close (f->casus, &c, &r), 0);
+    assert_int_equal (casusoverleg_closure_done (f->casus, CASE, CASUS_STEP_SENT, &r), 0);
+}
+
+/*  docs/REPORT.md, "cases opened": counted in the commit that opens the
+ *  case, once per opening, under the gemeente given: an agenderen on an
+ *  open case, the same decision resumed, one the closure overtook or a
+ *  reopening rolled back count nothing; a reopening counts again. */
+static void
+test_a_case_counts_as_opened_once_per_opening (void **state)
+{
+    fixture_t *f = *state;
+    const char *opened = "SELECT coalesce(sum(n), 0) FROM figure WHERE kind='case-opened'";
+    assert_int_equal (s_count (f, opened), 0);
+    s_open_default (f);
+    assert_int_equal (s_count (f, opened), 1);
+    assert_int_equal (s_count (f, "SELECT count(*) FROM figure WHERE kind='case-opened' AND"
+                                  " gemeente='gemeente-test' AND label='' AND value=1 AND n=1"),
+                      1);
+    /*  Open already: a second agenderen, and the first resumed. */
+    kt_reason_t r;
+    reopen_t o = {0, false};
+    bool reopened = false;
+    assert_int_equal (s_agenderen_again (f, 1500, &o, &reopened, &r), 0);
+    s_open_default (f);
+    assert_int_equal (s_count (f, opened), 1);
+    /*  Closed: a reopening that fails counts nothing, a decision the
+     *  closure overtook neither; the reopening does. */
+    s_close_now (f, 4000);
+    o.fail = true;
+    assert_int_equal (s_agenderen_again (f, 5000, &o, &reopened, &r), -1);
+    o.fail = false;
+    assert_int_equal (s_agenderen_again (f, 3500, &o, &reopened, &r), 0);
+    assert_false (reopened);
+    assert_int_equal (s_count (f, opened), 1);
+    assert_int_equal (s_agenderen_again (f, 5000, &o, &reopened, &r), 0);
+    assert_true (reopened);
+    assert_int_equal (s_count (f, opened), 2);
+    assert_int_equal (s_agenderen_again (f, 5000, &o, &reopened, &r), 0);
+    assert_int_equal (s_count (f, opened), 2);
+}
+
 static void
 test_the_case_copy_is_sealed_and_survives_a_restart (void **state)
 {
@@ -1214,6 +1267,8 @@ main (void)
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_reopening_commits_whole_and_only_after_the_closure,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_case_counts_as_opened_once_per_opening, s_setup,
+                                         s_teardown),
         cmocka_unit_test_setup_teardown (test_the_case_copy_is_sealed_and_survives_a_restart,
                                          s_setup, s_teardown),
     };

@@ -198,7 +198,8 @@ s_decide (fixture_t *f, const char *case_ref, bool agenderen, uint64_t decided_m
     size_t n = 0;
     if (decision_get (f->decision, id, &d, &r) != 0 ||
         weegploeg_read_case (f->weegploeg, case_ref, &signals, &n, &r) != 0 ||
-        casusoverleg_open_case (f->casus, d, signals, n, opened_ms, NULL, NULL, NULL, &r) != 0)
+        casusoverleg_open_case (f->casus, d, signals, n, opened_ms, NULL, NULL, NULL, NULL, &r) !=
+            0)
         fail_msg ("open case: %s", r.text);
     weegploeg_case_free (signals, n);
     keten__weegploeg_decision__free_unpacked (d, NULL);
