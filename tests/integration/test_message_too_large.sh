@@ -4,6 +4,8 @@
 # link for it on every retry, and the messages behind it with it.  The
 # police node says so in its journal, keeps the signal queued, and the
 # link stays up for everything else; once the limit is raised it goes.
+# The police node's window (delivery/max-inflight) is one message here: the
+# large signal, not sent, must not hold it, or nothing behind it goes.
 # The other way round, a copy larger than a member takes (the gemeente's
 # 8 KiB) is kept at the uitvoerder, not sent, and said so.
 source "$(dirname "$0")/lib.sh"
@@ -16,6 +18,8 @@ kt_config "$UITV"; kt_start "$UITV"; kt_kill "$UITV" # its port, then its limit
 sed -i 's/^transport$/transport\n    max-message = 8192/' "$T/$UITV.cfg"
 kt_start "$UITV"
 kt_config politie-test
+sed -i 's/^delivery$/delivery\n    max-inflight = 1/' "$T/politie-test.cfg"
+grep -q "max-inflight = 1" "$T/politie-test.cfg" || fail "the window is not one message: this checks nothing"
 kt_start politie-test
 wait_until 10 link_up politie-test || fail "no link"
 told() { grep -q "link bundles peer=$UITV max=8192" "$T/politie-test.log"; }
@@ -31,9 +35,11 @@ wait_until 10 refused_here || fail "the police node does not say the signal is t
 sleep 2 # several retries' worth (delivery/retry-min-ms is 200)
 [ "$(ups)" = "$before" ] || fail "the link went down and up again $(( $(ups) - before )) times"
 kt politie-test signal submit --file "$T/s.json" --wait | grep -q delivered \
-    || fail "a signal behind the large one was not delivered"
+    || fail "a signal behind the large one was not delivered (the window is one message)"
 [ "$(jfield politie-test .outbox.depth)" = 1 ] || fail "the large signal is not kept queued"
-pass "a message larger than the uitvoerder takes is kept, not sent; the link stays up"
+states=$(kt politie-test signal list --json | jq -r '[.signals[].state] | sort | join(" ")')
+[ "$states" = "delivered queued" ] || fail "the operator does not see the large signal undelivered: $states"
+pass "a message larger than the uitvoerder takes is kept, not sent, out of the window; the link stays up"
 
 # The limit raised: the kept signal goes.  The gemeente takes 8 KiB: the
 # agenda copy with that signal is too large for it.
