@@ -260,6 +260,20 @@ kt_restart_all_at() {
     for id in "$@"; do KETEN_WRAP="$wrap" kt_start "$id"; done
 }
 
+# kt_restart_skewed ID OFFSET PEER: stop ID alone, start it again with its
+# clock moved by OFFSET (kt_clock_wrap) and wait until its journal says
+# that its clock and PEER's disagree (the test fails otherwise).  KT_AT:
+# the lines its journal had before the restart, for what it says since.
+kt_said_disagrees() { tail -n +"$((KT_AT + 1))" "$T/$1.log" | grep -q "clock disagrees peer=$2"; }
+kt_restart_skewed() {
+    local id=$1 offset=$2 peer=$3
+    kt_kill "$id"
+    KT_AT=$(wc -l < "$T/$id.log")
+    KETEN_WRAP=$(kt_clock_wrap "$offset") kt_start "$id"
+    wait_until 20 kt_said_disagrees "$id" "$peer" ||
+        fail "$id did not say that its clock and $peer's disagree"
+}
+
 jfield() { kt "$1" status --json | jq -r "$2"; }
 # metrics_on ID: serve metrics on a loopback port the kernel picks.
 metrics_on() {

@@ -28,11 +28,10 @@ confirmed() { [ "$(jfield "$1" .clock.confirmed)" = true ]; }
 member_alarms() { kt "$UITV" status --json | jq -c --arg p "$P" '.members[] | select(.id==$p) | .alarms'; }
 
 # ---- 1. the uitvoerder alone 200 days ahead --------------------------------
-kt_kill "$UITV"
-at=$(lines "$UITV")
-KETEN_WRAP=$(kt_clock_wrap +200d) kt_start "$UITV"
-disagrees() { since "$UITV" "$at" | grep -q "clock disagrees peer=$P skew_s=-17280"; }
-wait_until 20 disagrees || fail "the uitvoerder did not say that its clock and $P's disagree"
+kt_restart_skewed "$UITV" +200d "$P"
+at=$KT_AT
+since "$UITV" "$at" | grep -q "clock disagrees peer=$P skew_s=-17280" ||
+    fail "the uitvoerder did not say by how much its clock and $P's disagree"
 sleep 3 # heartbeats enough for a schedule that would run
 since "$UITV" "$at" | grep -q "retention destroyed" && fail "a wrong clock at the uitvoerder destroyed data"
 [ "$(n_signals)" = 1 ] || fail "the signal is gone"
@@ -81,11 +80,8 @@ kt_delivered "$P" "$T/s2.json"
 S=$KT_ID
 sig_rows() { sqlite3 "$T/state-$P/node.db" "SELECT count(*) FROM signal WHERE hex(message_id)=upper('$S')"; }
 [ "$(sig_rows)" = 1 ] || fail "$P does not hold its signal"
-kt_kill "$P"
-at=$(lines "$P")
-KETEN_WRAP=$(kt_clock_wrap +2040d) kt_start "$P"
-p_disagrees() { since "$P" "$at" | grep -q "clock disagrees peer=$UITV"; }
-wait_until 20 p_disagrees || fail "$P did not say that its clock and the uitvoerder's disagree"
+kt_restart_skewed "$P" +2040d "$UITV"
+at=$KT_AT
 sleep 3
 since "$P" "$at" | grep -q "retention destroyed" && fail "the safety net destroyed on a clock no peer confirms"
 [ "$(sig_rows)" = 1 ] || fail "$P's signal is gone"

@@ -8,7 +8,6 @@ source "$(dirname "$0")/lib.sh"
 kt_spool_federation
 P=politie-test
 LOG="$T/$P.log"
-lines() { wc -l < "$T/$1.log"; }
 since() { tail -n +"$(($2 + 1))" "$T/$1.log"; }
 
 printf '{ "subject": { "name": "Afgewezen Bestand" ' > "$T/broken"
@@ -16,11 +15,8 @@ mv "$T/broken" "$SPOOL/broken.json"
 wait_until 20 test -s "$SPOOL_STATE/rejected/broken.json.reason" || fail "broken.json not rejected"
 wait_until 20 test -e "$SPOOL_STATE/rejected/broken.json" || fail "broken.json not in rejected/"
 
-kt_kill "$P"
-at=$(lines "$P")
-KETEN_WRAP=$(kt_clock_wrap +30d) kt_start "$P"
-p_disagrees() { since "$P" "$at" | grep -q "clock disagrees peer=$UITV"; }
-wait_until 20 p_disagrees || fail "$P did not say that its clock and the uitvoerder's disagree"
+kt_restart_skewed "$P" +30d "$UITV"
+at=$KT_AT
 # The spool's rejected/ pass runs at start and then with the scans.
 sleep 3
 [ -e "$SPOOL_STATE/rejected/broken.json" ] && [ -e "$SPOOL_STATE/rejected/broken.json.reason" ] \
