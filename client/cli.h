@@ -60,6 +60,7 @@ cli_run_fn cmd_incident_report, cmd_incident_list, cmd_incident_show, cmd_incide
 cli_run_fn cmd_audit_access, cmd_audit_review, cmd_audit_reviews, cmd_audit_export,
     cmd_audit_grants;
 cli_run_fn cmd_retention_status, cmd_retention_run, cmd_retention_reopen, cmd_retention_read;
+cli_run_fn cmd_clock_confirm;
 cli_run_fn cmd_request_open, cmd_request_find, cmd_request_link, cmd_request_list, cmd_request_show,
     cmd_request_answer, cmd_request_decide, cmd_request_grounds;
 cli_run_fn cmd_informatieplicht_list, cmd_informatieplicht_consult, cmd_informatieplicht_inform,
@@ -84,8 +85,8 @@ int cli_federation_config (const char *name, char *path, size_t len);
 /*  Usages a whole group shares with each of its commands (`keten case
  *  --help` and `keten case show --help` print the same text). */
 extern const char cmd_case_usage[], cmd_plan_usage[], cmd_member_usage[], cmd_incident_usage[],
-    cmd_audit_usage[], cmd_retention_usage[], cmd_request_usage[], cmd_informatieplicht_usage[],
-    cmd_review_usage[], cmd_correction_usage[];
+    cmd_audit_usage[], cmd_retention_usage[], cmd_clock_usage[], cmd_request_usage[],
+    cmd_informatieplicht_usage[], cmd_review_usage[], cmd_correction_usage[];
 extern const char cmd_referentiekader_usage[], cmd_peering_usage[];
 
 /*  Text for HTML: & < > " escaped. */

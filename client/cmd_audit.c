@@ -27,7 +27,8 @@ const char cmd_audit_usage[] =
     "\n"
     "access   every recorded read of personal data at this node (when, which\n"
     "         OS user, the command, about whom: the case_ref) and every command\n"
-    "         refused to a caller outside its group (what: refused:COMMAND);\n"
+    "         refused to a caller outside its group (what: refused:COMMAND),\n"
+    "         and each keten clock confirm (what: clock.confirm:HOURSh);\n"
     "         --since DATE: from then on, --limit N: at most N records\n"
     "review   record that the access records of the period FROM..TO (dates\n"
     "         YYYY-MM-DD, FROM <= TO <= today) were reviewed, with the finding\n"
@@ -291,6 +292,7 @@ static const struct {
     const char *purpose;
 } s_purposes[] = {
     {"refused:", "none: refused (art. 15.2e)"},
+    {"clock.", "none: the operator confirmed the node's clock (art. 13)"},
     {"signal.", "weegploeg: signalen wegen (art. 7-8)"},
     {"weegploeg.", "weegploeg: signalen wegen (art. 7-8)"},
     {"agenda.", "weegploeg en casusoverleg: agendering (art. 8-9)"},

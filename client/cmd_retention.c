@@ -1,5 +1,6 @@
 /*  keten retention status / run / reopen / read: the convenant's
- *  retention schedule (art. 13, docs/RETENTION.md).  */
+ *  retention schedule (art. 13, docs/RETENTION.md); keten clock confirm,
+ *  the operator's word on the clock the schedule waits for.  */
 #include "cli.h"
 
 #include <getopt.h>
@@ -63,11 +64,31 @@ static const cli_usage_t s_usages[] = {
                        "a read of personal data); printed as JSON.  " S_REF_HELP},
     {NULL, NULL}};
 
-enum { O_JSON = CLI_OPT_LONG + 1, O_DRY_RUN, O_REASON };
+const char cmd_clock_usage[] =
+    "Usage: keten clock confirm [--hours N] [--json]\n"
+    "\n"
+    "State that you checked this node's wall clock against a source outside the\n"
+    "federation (timedatectl, chronyc tracking against a time server you trust, a\n"
+    "radio clock, your phone's network time) and found it right.  The steps that\n"
+    "wait for a clock the federation confirms - retention's archiving and\n"
+    "destruction, the safety net, the spool's forgetting of rejected files, the\n"
+    "uitvoerder's expiry and withdrawal of copies - then run on your word for N\n"
+    "hours (1..24, default 24), however many peers disagree or are away, until\n"
+    "this node's wall clock steps (by 10 s or more against its monotonic clock)\n"
+    "or ketend stops.  Recorded in the access log (keten audit access: what\n"
+    "clock.confirm:Nh, with your OS user) and the journal.  Needs the admin group.\n"
+    "Check first: docs/OPERATIONS.md, \"Confirming the clock by hand\".\n"
+    "\n"
+    "Options:\n"
+    "  --hours N        how long the confirmation lasts (1..24, default 24)\n"
+    "  --json           print the daemon's answer as JSON\n";
+
+enum { O_JSON = CLI_OPT_LONG + 1, O_DRY_RUN, O_REASON, O_HOURS };
 
 typedef struct {
     bool as_json, dry_run;
     const char *reason;
+    uint64_t hours;
 } s_request_t;
 
 static int
@@ -80,6 +101,8 @@ s_option (void *arg, const char *cmd, int opt, const char *value)
         return 0;
     case O_REASON:
         return cli_opt_string (cmd, "reason", value, 1000, &r->reason);
+    case O_HOURS:
+        return cli_opt_uint (cmd, "hours", value, 1, 24, &r->hours);
     default: /* O_JSON */
         r->as_json = true;
         return 0;
@@ -93,8 +116,10 @@ static int
 s_parse (const char *cmd, int argc, char **argv, const struct option *options, s_request_t *r,
          int want, const char **ref_p)
 {
-    int rc = cli_options (cmd, argc, argv, options, cli_usage_of (s_usages, cmd, cmd_retention_usage),
-                          s_option, r);
+    const char *usage = strcmp (cmd, "clock confirm") == 0
+                            ? cmd_clock_usage
+                            : cli_usage_of (s_usages, cmd, cmd_retention_usage);
+    int rc = cli_options (cmd, argc, argv, options, usage, s_option, r);
     if (rc)
         return rc;
     if (argc - optind != want)
@@ -303,4 +328,35 @@ cmd_retention_read (cli_t *cli, int argc, char **argv)
         return CLI_DONE (rc);
     return cli_request (cli, "retention.read", json_pack ("{s:s}", "case_ref", ref),
                         CLI_TIMEOUT_MS, true, NULL, NULL);
+}
+
+static int
+s_print_confirmed (json_t *result, const void *arg)
+{
+    (void) arg;
+    char until[40];
+    uint64_t until_ms = 0, agree = 0, disagree = 0;
+    cli_json_uint (result, "until_ms", &until_ms);
+    cli_json_uint (result, "agree", &agree);
+    cli_json_uint (result, "disagree", &disagree);
+    printf ("this node's clock is confirmed by its operator until %s (unless it steps); peers "
+            "that agree: %llu, disagree: %llu\n",
+            cli_fmt_time (until, sizeof until, until_ms), (unsigned long long) agree,
+            (unsigned long long) disagree);
+    return CLI_OK;
+}
+
+int
+cmd_clock_confirm (cli_t *cli, int argc, char **argv)
+{
+    static const struct option options[] = {{"hours", required_argument, NULL, O_HOURS},
+                                            {"json", no_argument, NULL, O_JSON},
+                                            {"help", no_argument, NULL, CLI_OPT_HELP},
+                                            {NULL, 0, NULL, 0}};
+    s_request_t r = {.hours = 24};
+    int rc = s_parse ("clock confirm", argc, argv, options, &r, 0, NULL);
+    if (rc)
+        return CLI_DONE (rc);
+    return cli_request (cli, "clock.confirm", json_pack ("{s:I}", "hours", (json_int_t) r.hours),
+                        CLI_TIMEOUT_MS, r.as_json, s_print_confirmed, NULL);
 }

@@ -146,6 +146,7 @@ static const s_group_t s_groups[] = {
      "status, run the schedule; reopen, read archived data\n"
      "(kernpartijen) (art. 13; 'keten retention --help')",
      0},
+    {"clock", cmd_clock_usage, "confirm", NULL, NULL, 0},
     {"request", cmd_request_usage, "open, find, link, list, show, decide, answer, grounds",
      "see keten request --help",
      "a person's requests about their own data: open, find,\n"
@@ -270,6 +271,9 @@ static const s_command_t s_commands[] = {
     {"retention run", cmd_retention_run, NULL},
     {"retention reopen", cmd_retention_reopen, NULL},
     {"retention read", cmd_retention_read, NULL},
+    {"clock confirm", cmd_clock_confirm,
+     "you checked this node's clock: what waits for a clock\n"
+     "the federation confirms runs for up to 24 h (admin)"},
     {"request open", cmd_request_open, NULL},
     {"request find", cmd_request_find, NULL},
     {"request link", cmd_request_link, NULL},

@@ -352,14 +352,20 @@ s_print_storage (json_t *result, uint64_t now)
 }
 
 /*  This node's clock while no peer confirms it (node_clock.c): why, and
- *  how long retention has waited for it. */
+ *  how long retention has waited for it, or that the operator's word
+ *  stands in for the peers. */
 static void
 s_print_clock (json_t *result)
 {
     json_t *clock = json_object_get (result, "clock");
+    char line[512], why[300], d[48];
+    /*  On the operator's word alone (keten clock confirm). */
+    if (json_is_true (json_object_get (clock, "by_operator"))) {
+        status_text_line ("clock", cli_json_str (clock, "why", why, sizeof why));
+        return;
+    }
     if (!json_is_false (json_object_get (clock, "confirmed")))
         return;
-    char line[512], why[300], d[48];
     uint64_t waited = 0;
     int n = snprintf (line, sizeof line, "NOT CONFIRMED: %s",
                       cli_json_str (clock, "why", why, sizeof why));

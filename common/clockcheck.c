@@ -17,6 +17,10 @@ typedef struct {
 struct clockcheck_t {
     s_peer_t *peers;
     size_t n, cap;
+    /*  The operator's confirmation: until when (monotonic; 0: none) and
+     *  the wall clock less the monotonic one when it was given. */
+    uint64_t operator_until_mono_ms;
+    int64_t operator_wall_at_ms;
 };
 
 clockcheck_t *
@@ -83,6 +87,43 @@ clockcheck_heard (clockcheck_t *self, const char *peer, int64_t skew_ms, uint64_
     return agrees ? CLOCKCHECK_HEARD_AGREES : CLOCKCHECK_HEARD_DISAGREES;
 }
 
+void
+clockcheck_operator_confirm (clockcheck_t *self, uint64_t mono_ms, uint64_t wall_ms,
+                             uint64_t for_ms)
+{
+    if (for_ms > CLOCKCHECK_OPERATOR_MAX_MS)
+        for_ms = CLOCKCHECK_OPERATOR_MAX_MS;
+    self->operator_until_mono_ms = for_ms ? mono_ms + for_ms : 0;
+    self->operator_wall_at_ms = (int64_t) wall_ms - (int64_t) mono_ms;
+}
+
+/*  The operator's confirmation as it stands, without forgetting it. */
+static clockcheck_operator_t
+s_operator (const clockcheck_t *self, uint64_t mono_ms, uint64_t wall_ms, int64_t *step_ms)
+{
+    if (!self->operator_until_mono_ms)
+        return CLOCKCHECK_OPERATOR_NONE;
+    int64_t step = ((int64_t) wall_ms - (int64_t) mono_ms) - self->operator_wall_at_ms;
+    if (step_ms)
+        *step_ms = step;
+    if (s_abs (step) > CLOCKCHECK_OPERATOR_STEP_MS)
+        return CLOCKCHECK_OPERATOR_STEPPED;
+    if (mono_ms >= self->operator_until_mono_ms)
+        return CLOCKCHECK_OPERATOR_ENDED;
+    return CLOCKCHECK_OPERATOR_IN_FORCE;
+}
+
+clockcheck_operator_t
+clockcheck_operator (clockcheck_t *self, uint64_t mono_ms, uint64_t wall_ms, int64_t *step_ms)
+{
+    clockcheck_operator_t o = s_operator (self, mono_ms, wall_ms, step_ms);
+    /*  Void for good: a clock stepped back to where it was confirms
+     *  nothing the operator did not check. */
+    if (o == CLOCKCHECK_OPERATOR_ENDED || o == CLOCKCHECK_OPERATOR_STEPPED)
+        self->operator_until_mono_ms = 0;
+    return o;
+}
+
 clockcheck_verdict_t
 clockcheck_verdict (const clockcheck_t *self, uint64_t mono_ms, uint64_t wall_ms,
                     uint64_t tolerance_ms)
@@ -111,13 +152,23 @@ clockcheck_verdict (const clockcheck_t *self, uint64_t mono_ms, uint64_t wall_ms
         }
     }
     v.confirmed = v.agree > 0 && v.agree >= v.disagree;
+    if (s_operator (self, mono_ms, wall_ms, NULL) == CLOCKCHECK_OPERATOR_IN_FORCE) {
+        v.operator_left_ms = self->operator_until_mono_ms - mono_ms;
+        v.by_operator = !v.confirmed;
+        v.confirmed = true;
+    }
     return v;
 }
 
 void
 clockcheck_words (const clockcheck_verdict_t *v, char *text, size_t size)
 {
-    if (v->confirmed)
+    if (v->by_operator)
+        snprintf (text, size,
+                  "this node's clock is confirmed by its operator (keten clock confirm) for %llu "
+                  "s more, not by a peer (%zu peer(s) disagree, %zu agree)",
+                  (unsigned long long) (v->operator_left_ms / 1000), v->disagree, v->agree);
+    else if (v->confirmed)
         snprintf (text, size, "this node's clock is confirmed by %zu peer(s)", v->agree);
     else if (v->disagree)
         /*  Ours less theirs: ahead when their clock is behind ours. */

@@ -20,6 +20,12 @@
 
 /*  How long a measurement counts. */
 #define CLOCKCHECK_FRESH_MS (3600u * 1000u)
+/*  The longest an operator's confirmation lasts (keten clock confirm),
+ *  and the most the wall clock may move against the monotonic one while
+ *  it lasts: both clocks are slewed alike, so only a step (date -s, a
+ *  time source gone wrong, a resumed VM) moves one against the other. */
+#define CLOCKCHECK_OPERATOR_MAX_MS (24u * 3600u * 1000u)
+#define CLOCKCHECK_OPERATOR_STEP_MS (10u * 1000u)
 
 typedef struct clockcheck_t clockcheck_t;
 
@@ -36,7 +42,20 @@ typedef struct {
      *  ours (negative: ours is ahead), and which peer. */
     int64_t skew_ms;
     char peer[KEYS_ID_MAX + 1];
+    /*  Confirmed on the operator's word alone (no peer outweighs the
+     *  disagreement, or none measured): how long it still lasts.  The
+     *  operator's word in force, whether or not the peers confirm:
+     *  operator_left_ms > 0. */
+    bool by_operator;
+    uint64_t operator_left_ms;
 } clockcheck_verdict_t;
+
+typedef enum {
+    CLOCKCHECK_OPERATOR_NONE, /* no confirmation by the operator */
+    CLOCKCHECK_OPERATOR_IN_FORCE,
+    CLOCKCHECK_OPERATOR_ENDED,  /* its time is over: forgotten now */
+    CLOCKCHECK_OPERATOR_STEPPED /* the wall clock stepped since: forgotten now */
+} clockcheck_operator_t;
 
 clockcheck_t *clockcheck_new (void);
 void clockcheck_destroy (clockcheck_t **self_p);
@@ -48,12 +67,31 @@ clockcheck_heard_t clockcheck_heard (clockcheck_t *self, const char *peer, int64
                                      uint64_t mono_ms, uint64_t wall_ms, uint64_t tolerance_ms);
 
 /*  The verdict at mono_ms and wall_ms: each measurement within the hour,
- *  less any step our wall clock made against the monotonic one since. */
+ *  less any step our wall clock made against the monotonic one since;
+ *  unconfirmed so, confirmed while the operator's word is in force (as
+ *  clockcheck_operator judges it, without forgetting it). */
 clockcheck_verdict_t clockcheck_verdict (const clockcheck_t *self, uint64_t mono_ms,
                                          uint64_t wall_ms, uint64_t tolerance_ms);
 
+/*  The operator states that they checked this node's wall clock against
+ *  an outside source (keten clock confirm): the clock counts as
+ *  confirmed for for_ms (at most CLOCKCHECK_OPERATOR_MAX_MS) on the
+ *  monotonic clock, as long as the wall clock does not step against it.
+ *  A new confirmation replaces the last. */
+void clockcheck_operator_confirm (clockcheck_t *self, uint64_t mono_ms, uint64_t wall_ms,
+                                  uint64_t for_ms);
+
+/*  Whether the operator's confirmation is in force at mono_ms and
+ *  wall_ms; one whose time is over, or across which the wall clock
+ *  stepped (by more than CLOCKCHECK_OPERATOR_STEP_MS either way), is
+ *  forgotten, said once by the answer.  *step_ms: the step, for
+ *  CLOCKCHECK_OPERATOR_STEPPED. */
+clockcheck_operator_t clockcheck_operator (clockcheck_t *self, uint64_t mono_ms, uint64_t wall_ms,
+                                           int64_t *step_ms);
+
 /*  The verdict in words for an operator (no personal data): "confirmed
- *  by 2 peer(s)", "this node's clock is 17280000 s ahead of the
+ *  by 2 peer(s)", "confirmed by its operator (keten clock confirm) for
+ *  86000 s more; ...", "this node's clock is 17280000 s ahead of the
  *  federation (uitvoerder-test's clock)", "no peer has measured this
  *  node's clock within the hour". */
 void clockcheck_words (const clockcheck_verdict_t *v, char *text, size_t size);

@@ -24,6 +24,7 @@ enum {
     C_RETENTION_UNWEIGHED,
     C_RETENTION_CLOCK_OVERDUE,
     C_RETENTION_CLOCK_WAITING,
+    C_CLOCK_BY_OPERATOR,
     C_INFORMATIEPLICHT_REVIEW,
     C_INFORMATIEPLICHT_RETENTION,
     C_SPOOL_UNREADABLE,
@@ -75,6 +76,9 @@ static const statuscheck_t s_checks[C_COUNT] = {
     [C_RETENTION_CLOCK_WAITING] = {"retention_clock_waiting", STATUSCHECK_WARNING,
                                    "retention waits for a clock the federation confirms: nothing "
                                    "due is archived or destroyed meanwhile"},
+    [C_CLOCK_BY_OPERATOR] = {"clock_confirmed_by_operator", STATUSCHECK_WARNING,
+                             "no peer confirms this node's clock: retention runs on the "
+                             "operator's word (keten clock confirm) until it ends"},
     [C_INFORMATIEPLICHT_REVIEW] = {"informatieplicht_review_due", STATUSCHECK_WARNING,
                                    "informatieplicht deferrals due for review (art. 11.4)"},
     [C_INFORMATIEPLICHT_RETENTION] = {"informatieplicht_before_retention", STATUSCHECK_WARNING,
@@ -189,6 +193,7 @@ statuscheck_run (json_t *r, statuscheck_fn *fn, void *arg)
     json_t *clock = json_object_get (r, "clock");
     n[C_RETENTION_CLOCK_OVERDUE] = json_is_true (json_object_get (clock, "retention_overdue"));
     n[C_RETENTION_CLOCK_WAITING] = json_is_true (json_object_get (clock, "retention_waiting"));
+    n[C_CLOCK_BY_OPERATOR] = json_is_true (json_object_get (clock, "by_operator"));
     n[C_INFORMATIEPLICHT_REVIEW] = s_count (json_object_get (r, "informatieplicht"), "review_due");
     n[C_INFORMATIEPLICHT_RETENTION] =
         s_count (json_object_get (r, "informatieplicht"), "before_retention");
@@ -243,6 +248,11 @@ statuscheck_run (json_t *r, statuscheck_fn *fn, void *arg)
             const char *why = json_string_value (json_object_get (clock, "why"));
             snprintf (text, sizeof text, "retention waits for a confirmed clock (%llu s): %s",
                       (unsigned long long) s_uint (clock, "retention_waiting_s"), why ? why : "?");
+        }
+        /*  Until when the operator's word holds, and what the peers say. */
+        if (c == C_CLOCK_BY_OPERATOR && n[c]) {
+            const char *why = json_string_value (json_object_get (clock, "why"));
+            snprintf (text, sizeof text, "%s", why ? why : s_checks[c].what);
         }
         /*  How many members there are, beside their alarms. */
         if (c == C_MEMBER_ALARMS)

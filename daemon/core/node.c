@@ -543,6 +543,8 @@ static const node_command_t s_commands[] = {
     {"audit.reviews", NODE_RIGHT_AUDIT, node_audit_reviews, NULL, "limit:l"},
     {"audit.grants", NODE_RIGHT_AUDIT, node_audit_grants, NULL, ""},
     {"node.backup", NODE_RIGHT_ADMIN, node_backup, NULL, "dir:s"},
+    /*  The operator's word on this node's clock (node_clock.c). */
+    {"clock.confirm", NODE_RIGHT_ADMIN, node_clock_confirm, NULL, "hours:i"},
     /*  The roster's peerings with other federations (no personal data). */
     {"peering.list", NODE_RIGHT_READ, node_peering_list, NULL, ""},
 };

@@ -51,3 +51,9 @@ node_record_refusal (node_t *self, const api_caller_t *caller, const char *cmd)
                 (unsigned) caller->uid);
     return rc <= 0;
 }
+
+int
+node_record_act (node_t *self, const api_caller_t *caller, const char *what, kt_reason_t *reason)
+{
+    return access_record_act (self->access, caller->uid, what, kt_now_ms (), reason);
+}

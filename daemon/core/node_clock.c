@@ -24,6 +24,23 @@ s_mono_ms (void)
     return kt_mono_us () / 1000;
 }
 
+/*  The operator's confirmation, ended or voided by a step: said once. */
+static void
+s_operator (node_t *self, uint64_t mono, uint64_t wall)
+{
+    int64_t step = 0;
+    clockcheck_operator_t o = clockcheck_operator (self->clock, mono, wall, &step);
+    if (o == CLOCKCHECK_OPERATOR_ENDED)
+        kt_log (KT_LOG_INFO, "clock operator_confirmation_ended: the guarded steps wait again for "
+                             "a peer that confirms this node's clock, or keten clock confirm");
+    else if (o == CLOCKCHECK_OPERATOR_STEPPED)
+        kt_log (KT_LOG_ERROR,
+                "clock operator_confirmation_void step_s=%lld: this node's wall clock stepped "
+                "%lld s since the operator confirmed it; the guarded steps wait for a peer that "
+                "confirms it, or a new keten clock confirm once it is checked again",
+                (long long) (step / 1000), (long long) (step / 1000));
+}
+
 /*  The verdict now; a wall clock past INT64_MAX / 2 confirms nothing. */
 static clockcheck_verdict_t
 s_verdict (node_t *self, uint64_t mono)
@@ -31,6 +48,7 @@ s_verdict (node_t *self, uint64_t mono)
     uint64_t wall = kt_now_ms ();
     if (wall >= (uint64_t) INT64_MAX / 2 || mono >= (uint64_t) INT64_MAX / 2)
         return (clockcheck_verdict_t){0};
+    s_operator (self, mono, wall);
     return clockcheck_verdict (self->clock, mono, wall, self->config.clock_skew_ms);
 }
 
@@ -100,6 +118,13 @@ node_clock_status (node_t *self, json_t *r)
         json_object_set_new (c, "skew_ms", json_integer ((json_int_t) v.skew_ms));
         json_object_set_new (c, "peer", json_string (v.peer));
     }
+    /*  keten clock confirm in force: how long still, and whether the
+     *  guard rests on it alone (statuscheck.c: clock_confirmed_by_operator). */
+    if (v.operator_left_ms) {
+        json_object_set_new (c, "operator_left_s",
+                             json_integer ((json_int_t) (v.operator_left_ms / 1000)));
+        json_object_set_new (c, "by_operator", json_boolean (v.by_operator));
+    }
     /*  Retention waits (node_clock_guard): a warning once a peer
      *  disagrees or it has waited a quarter of an hour, critical after a
      *  day (statuscheck.c: retention_clock_waiting, retention_clock_overdue). */
@@ -112,9 +137,53 @@ node_clock_status (node_t *self, json_t *r)
             json_object_set_new (c, "retention_waiting", json_true ());
     }
     json_object_set_new (r, "clock", c);
-    /*  Peers that measured us disagree and none outweighs them: this
+    /*  Peers that measured us disagree and none outweighs them (the
+     *  operator's word settles the guard, not the disagreement): this
      *  node's own alarm (docs/OPERATIONS.md, "Clocks"). */
     json_t *alarms = json_object_get (r, "alarms");
-    if (v.disagree && !v.confirmed && json_is_array (alarms))
+    if (v.disagree && (!v.confirmed || v.by_operator) && json_is_array (alarms))
         json_array_append_new (alarms, json_string ("clock_skew"));
+}
+
+/*  keten clock confirm: the operator states that they checked this
+ *  node's wall clock against an outside source (docs/OPERATIONS.md,
+ *  "Confirming the clock by hand").  Recorded in the access table (no
+ *  case_ref: nothing was read) and the journal, before it counts. */
+void
+node_clock_confirm (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
+{
+    (void) cmd;
+    json_t *h = json_object_get (args, "hours");
+    json_int_t hours = h ? json_integer_value (h) : 24;
+    if (hours < 1 || hours > (json_int_t) (CLOCKCHECK_OPERATOR_MAX_MS / 3600000u)) {
+        apiserver_reply_error (self->api, caller, "hours must be an integer from 1 to 24");
+        return;
+    }
+    uint64_t mono = s_mono_ms (), wall = kt_now_ms ();
+    if (wall >= (uint64_t) INT64_MAX / 2 || mono >= (uint64_t) INT64_MAX / 2) {
+        apiserver_reply_error (self->api, caller, "this node's wall clock cannot be read");
+        return;
+    }
+    char what[64], user[65];
+    snprintf (what, sizeof what, "clock.confirm:%lldh", (long long) hours);
+    kt_reason_t reason;
+    if (node_record_act (self, caller, what, &reason) != 0) {
+        kt_log (KT_LOG_ERROR, "clock confirm_not_recorded reason=\"%s\"", reason.text);
+        apiserver_reply_error (self->api, caller, reason.text);
+        return;
+    }
+    uint64_t for_ms = (uint64_t) hours * 3600u * 1000u;
+    clockcheck_operator_confirm (self->clock, mono, wall, for_ms);
+    access_user_name (caller->uid, user, sizeof user);
+    clockcheck_verdict_t v = s_verdict (self, mono);
+    kt_log (KT_LOG_WARN,
+            "clock confirmed_by_operator user=%s uid=%u hours=%lld wall_ms=%llu peers_agree=%zu "
+            "peers_disagree=%zu: the operator states this node's clock is right; the guarded "
+            "steps run on it until it ends or the clock steps",
+            user, (unsigned) caller->uid, (long long) hours, (unsigned long long) wall, v.agree,
+            v.disagree);
+    apiserver_reply_ok (self->api, caller,
+                        json_pack ("{s:I, s:I, s:I, s:I}", "wall_ms", (json_int_t) wall, "until_ms",
+                                   (json_int_t) (wall + for_ms), "agree", (json_int_t) v.agree,
+                                   "disagree", (json_int_t) v.disagree));
 }

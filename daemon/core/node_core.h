@@ -377,6 +377,11 @@ int node_record_access (node_t *self, const api_caller_t *caller, const char *wh
 /*  Whether the refusal was recorded on its own (else counted, or not
  *  recorded at all): the journal line goes with it. */
 bool node_record_refusal (node_t *self, const api_caller_t *caller, const char *cmd);
+/*  An operator's act that reads no personal data but must stay on
+ *  record (keten clock confirm): a row of its own in the access table,
+ *  case_ref "", what naming it.  -1 with the reason if it cannot be. */
+int node_record_act (node_t *self, const api_caller_t *caller, const char *what,
+                     kt_reason_t *reason);
 
 /*  The core's audit commands (node_audit.c): the access review (art.
  *  15.2e-f) and who holds which right. */
@@ -393,6 +398,8 @@ void node_clock_heard (node_t *self, const node_message_t *m);
 int node_clock_guard (node_t *self, const char *what, kt_reason_t *reason);
 /*  The status's "clock" section. */
 void node_clock_status (node_t *self, json_t *status);
+/*  clock.confirm: the operator's word on this node's clock (node_clock.c). */
+void node_clock_confirm (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
 /*  Seconds since the start, on the monotonic clock. */
 uint64_t node_uptime_s (const node_t *self);
 /*  Remember when this node first started (meta first_start_ms), so a new

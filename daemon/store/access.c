@@ -215,7 +215,8 @@ access_record (access_t *self, uid_t uid, const char *what, const char *const *c
     return 0;
 }
 
-/*  One refusal row: what "refused:CMD", or a count; no case_ref. */
+/*  One refusal row: what "refused:CMD", or a count; no case_ref.  Also
+ *  an act that read nothing (access_record_act). */
 static int
 s_refusal_row (access_t *self, uid_t uid, const char *what, uint64_t at_ms, kt_reason_t *reason)
 {
@@ -228,6 +229,13 @@ s_refusal_row (access_t *self, uid_t uid, const char *what, uint64_t at_ms, kt_r
                            "record the refusal", reason) < 0
                ? -1
                : 0;
+}
+
+int
+access_record_act (access_t *self, uid_t uid, const char *what, uint64_t now_ms,
+                   kt_reason_t *reason)
+{
+    return s_refusal_row (self, uid, what, now_ms, reason);
 }
 
 /*  r's hour over: the refusals it counted recorded in one row (at the

@@ -34,6 +34,11 @@ bool access_uid_in_group (uid_t uid, const char *group);
 int access_record (access_t *self, uid_t uid, const char *what, const char *const *case_refs,
                    size_t n_case_refs, uint64_t now_ms, kt_reason_t *reason);
 
+/*  Record an act of uid's that read nothing (what, e.g. "clock.confirm:24h";
+ *  case_ref ""), as a refusal is recorded. */
+int access_record_act (access_t *self, uid_t uid, const char *what, uint64_t now_ms,
+                       kt_reason_t *reason);
+
 /*  One access record; the strings are borrowed for the callback. */
 typedef struct {
     uint64_t at_ms;

@@ -123,6 +123,64 @@ test_a_step_since_the_measurement_is_judged (void **state)
     clockcheck_destroy (&c);
 }
 
+/*  The operator's word (keten clock confirm): confirmed without a peer,
+ *  and over one that disagrees, for as long as it was given (at most a
+ *  day), and only while the wall clock does not step. */
+static void
+test_the_operators_confirmation_lasts_its_time (void **state)
+{
+    (void) state;
+    clockcheck_t *c = clockcheck_new ();
+    assert_int_equal (clockcheck_operator (c, 1000, WALL (1000), NULL), CLOCKCHECK_OPERATOR_NONE);
+    clockcheck_operator_confirm (c, 1000, WALL (1000), 3 * DAY_MS);
+    clockcheck_verdict_t v = clockcheck_verdict (c, 2000, WALL (2000), TOL);
+    assert_true (v.confirmed);
+    assert_true (v.by_operator);
+    assert_int_equal (v.operator_left_ms, 24 * 3600 * 1000LL - 1000);
+    char words[200];
+    clockcheck_words (&v, words, sizeof words);
+    assert_non_null (strstr (words, "by its operator"));
+    /*  The uitvoerder's clock is the one that is wrong. */
+    clockcheck_heard (c, "uitvoerder", 200 * DAY_MS, 3000, WALL (3000), TOL);
+    v = clockcheck_verdict (c, 4000, WALL (4000), TOL);
+    assert_true (v.confirmed && v.by_operator);
+    assert_int_equal (v.disagree, 1);
+    /*  A peer that agrees: confirmed by it, the operator's word still in force. */
+    clockcheck_heard (c, "politie", 10, 5000, WALL (5000), TOL);
+    v = clockcheck_verdict (c, 6000, WALL (6000), TOL);
+    assert_true (v.confirmed);
+    assert_false (v.by_operator);
+    assert_true (v.operator_left_ms > 0);
+    /*  A day on: over, and forgotten. */
+    uint64_t day = 1000 + 24 * 3600 * 1000ULL;
+    assert_int_equal (clockcheck_operator (c, day - 1, WALL (day - 1), NULL),
+                      CLOCKCHECK_OPERATOR_IN_FORCE);
+    assert_int_equal (clockcheck_operator (c, day, WALL (day), NULL), CLOCKCHECK_OPERATOR_ENDED);
+    assert_int_equal (clockcheck_operator (c, day, WALL (day), NULL), CLOCKCHECK_OPERATOR_NONE);
+    assert_false (clockcheck_verdict (c, day, WALL (day), TOL).confirmed);
+    clockcheck_destroy (&c);
+}
+
+/*  The wall clock stepped after the operator checked it: void at once,
+ *  and for good, even when it steps back. */
+static void
+test_a_step_voids_the_operators_confirmation (void **state)
+{
+    (void) state;
+    clockcheck_t *c = clockcheck_new ();
+    clockcheck_operator_confirm (c, 1000, WALL (1000), 3600 * 1000);
+    /*  A little slewing and jitter is no step. */
+    assert_true (clockcheck_verdict (c, 2000, WALL (2000) + 5000, TOL).confirmed);
+    assert_false (clockcheck_verdict (c, 2000, WALL (2000) - 200 * DAY_MS, TOL).confirmed);
+    int64_t step = 0;
+    assert_int_equal (clockcheck_operator (c, 2000, WALL (2000) - 60000, &step),
+                      CLOCKCHECK_OPERATOR_STEPPED);
+    assert_int_equal (step, -60000);
+    assert_false (clockcheck_verdict (c, 3000, WALL (3000), TOL).confirmed);
+    assert_int_equal (clockcheck_operator (c, 3000, WALL (3000), NULL), CLOCKCHECK_OPERATOR_NONE);
+    clockcheck_destroy (&c);
+}
+
 int
 main (void)
 {
@@ -133,6 +191,8 @@ main (void)
         cmocka_unit_test (test_one_wrong_member_does_not_outvote_the_others),
         cmocka_unit_test (test_a_name_too_long_is_not_kept),
         cmocka_unit_test (test_a_step_since_the_measurement_is_judged),
+        cmocka_unit_test (test_the_operators_confirmation_lasts_its_time),
+        cmocka_unit_test (test_a_step_voids_the_operators_confirmation),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -193,6 +193,24 @@ test_retention_waiting_for_the_clock (void **state)
     assert_int_equal (r.level, STATUSCHECK_CRITICAL);
 }
 
+/*  The guard resting on the operator's word (keten clock confirm): a
+ *  warning naming why; nothing while a peer confirms the clock too. */
+static void
+test_a_clock_confirmed_by_the_operator_alone (void **state)
+{
+    (void) state;
+    size_t by;
+    assert_int_equal (s_find ("clock_confirmed_by_operator", &by)->level, STATUSCHECK_WARNING);
+    s_run_t r = s_run ("{\"clock\": {\"confirmed\": true, \"operator_left_s\": 80,"
+                       " \"by_operator\": false}}");
+    assert_int_equal (r.count[by], 0);
+    r = s_run ("{\"clock\": {\"confirmed\": true, \"operator_left_s\": 80, \"by_operator\": true,"
+               " \"why\": \"this node's clock is confirmed by its operator\"}}");
+    assert_int_equal (r.count[by], 1);
+    assert_int_equal (r.level, STATUSCHECK_WARNING);
+    assert_string_equal (r.summary[by], "this node's clock is confirmed by its operator");
+}
+
 int
 main (void)
 {
@@ -202,6 +220,7 @@ main (void)
         cmocka_unit_test (test_messages_expired_this_week_are_a_warning),
         cmocka_unit_test (test_old_keys_and_stuck_spool_files),
         cmocka_unit_test (test_retention_waiting_for_the_clock),
+        cmocka_unit_test (test_a_clock_confirmed_by_the_operator_alone),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
