@@ -79,6 +79,14 @@ node_clock_heard (node_t *self, const node_message_t *m)
         kt_log (KT_LOG_INFO, "clock agrees peer=%s skew_ms=%lld", peer, (long long) skew);
 }
 
+bool
+node_clock_confirmed (node_t *self, char *why, size_t len)
+{
+    clockcheck_verdict_t v = s_verdict (self, s_mono_ms ());
+    clockcheck_words (&v, why, len);
+    return v.confirmed;
+}
+
 int
 node_clock_guard (node_t *self, const char *what, kt_reason_t *reason)
 {

@@ -396,6 +396,9 @@ void node_clock_heard (node_t *self, const node_message_t *m);
 /*  0 when the federation confirms this node's clock; else -1 with the
  *  reason, what ("retention") waiting, said once in the journal. */
 int node_clock_guard (node_t *self, const char *what, kt_reason_t *reason);
+/*  Whether the federation (or the operator) confirms this node's clock,
+ *  without a word in the journal; if not, why into why. */
+bool node_clock_confirmed (node_t *self, char *why, size_t len);
 /*  The status's "clock" section. */
 void node_clock_status (node_t *self, json_t *status);
 /*  clock.confirm: the operator's word on this node's clock (node_clock.c). */

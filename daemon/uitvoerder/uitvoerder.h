@@ -196,6 +196,7 @@ typedef struct {
      *  judged against it, not against the roster still in force. */
     const roster_t *issuing;
     bool issuing_kind;        /* meanwhile a copy was withdrawn as composed for a former kind */
+    bool relay_clock_waiting; /* expiry and a leaver's withdrawal wait for the clock */
     uint64_t owed_retry_ms;   /* the log timer's next try, after a failure */
     uint64_t refill_after_ms; /* a drain's key pool refill failed: not before */
     uint64_t owed_backoff_ms; /* its wait, doubled per failure (0: none) */
@@ -654,6 +655,12 @@ const char *uitvoerder_copy_unfit (node_t *self, const roster_t *roster, const r
  *  many, or -1 (logged). */
 int64_t uitvoerder_relay_withdraw_unfit (node_t *self, const roster_t *roster,
                                          const roster_member_t *member, bool *kind_p);
+/*  Whether the relay's clock-decided steps - a copy's expiry for its age,
+ *  the withdrawal of a member's copies once its leaves-at day seems come -
+ *  may run: only on a clock the federation (or the operator) confirms,
+ *  as retention; a late step is made up at the next pump or calendar
+ *  check, an early one cannot be.  The wait and its end are said once. */
+bool uitvoerder_relay_clock_ok (node_t *self);
 void uitvoerder_on_member_receipt (node_t *self, node_message_t *m);
 
 /*  Shared by the casusoverleg's message handlers (uitvoerder_casus.c):

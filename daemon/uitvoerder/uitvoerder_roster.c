@@ -39,7 +39,8 @@
  *  record, and lose their sealed bytes (relay_withdraw).  A held one
  *  (its MESSAGE_SENT owed) is withdrawn once the log timer has released
  *  it.  Run at every start, at a rebind and at each calendar check, so a
- *  crash or a failure is made good within seconds; a log that cannot be
+ *  crash, a failure or a clock not yet confirmed is made good within
+ *  seconds; a log that cannot be
  *  written now is written by the log timer, which forgets the bytes
  *  then. */
 static void
@@ -53,6 +54,10 @@ s_withdraw_left (node_t *self)
         const roster_member_t *m = &roster->members[i];
         if (m->role == ROLE_UITVOERDER || roster_member_active (m, kt_now_ms ()))
             continue;
+        /*  Its leaves-at day come by this node's wall clock alone: not
+         *  before the federation confirms it (made up at the next check). */
+        if (!uitvoerder_relay_clock_ok (self))
+            break;
         int64_t n = relay_withdraw (relay, m->id, kt_now_ms (), &reason);
         if (n < 0)
             kt_log (KT_LOG_ERROR, "relay withdraw_failed member=%s reason=\"%s\"", m->id,

@@ -361,6 +361,24 @@ uitvoerder_relay_withdraw_unfit (node_t *self, const roster_t *roster,
     return n;
 }
 
+bool
+uitvoerder_relay_clock_ok (node_t *self)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    char why[200];
+    bool ok = node_clock_confirmed (self, why, sizeof why);
+    if (!ok && !u->relay_clock_waiting)
+        kt_log (KT_LOG_INFO,
+                "relay expiry deferred: %s; no copy expires for its age and no leaving "
+                "member's copies are withdrawn until a peer confirms this node's clock "
+                "(docs/OPERATIONS.md, \"Clocks\")",
+                why);
+    else if (ok && u->relay_clock_waiting)
+        kt_log (KT_LOG_INFO, "relay expiry resumed: %s", why);
+    u->relay_clock_waiting = !ok;
+    return ok;
+}
+
 static bool
 s_online (node_t *self, const member_link_t *link)
 {
@@ -379,12 +397,15 @@ uitvoerder_relay_pump (node_t *self, const roster_member_t *member)
      *  what the member missed (docs/OPERATIONS.md, "A member away for
      *  long"). */
     /*  The member's own clock may run behind by up to clock-skew-ms: only
-     *  past both is a copy surely too old for it. */
+     *  past both is a copy surely too old for it.  An age is read off this
+     *  node's wall clock: only one the federation confirms expires a copy
+     *  (uitvoerder_relay_clock_ok). */
     uint64_t now = kt_now_ms (),
              max_age = (uint64_t) self->config.max_age_s * 1000u + self->config.clock_skew_ms;
     kt_reason_t why;
-    int64_t expired = now > max_age ? relay_expire (u->relay, member->id, now - max_age, now, &why)
-                                    : 0;
+    int64_t expired = now > max_age && uitvoerder_relay_clock_ok (self)
+                          ? relay_expire (u->relay, member->id, now - max_age, now, &why)
+                          : 0;
     if (expired < 0)
         kt_log (KT_LOG_WARN, "relay expire_failed peer=%s reason=\"%s\"", member->id, why.text);
     else if (expired > 0) {
