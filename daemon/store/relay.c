@@ -80,9 +80,11 @@ relay_new (sqlite3 *db, kt_reason_t *reason)
                                         " created_ms, state, origin, case_refs, os_user,"
                                         " made_for) VALUES (?,?,?,?,?,3,?,?,?,?)",
                                         reason)) ||
+        /*  Due, or retried further ahead than any backoff schedules:
+         *  the wall clock stepped back since (relay_due). */
         !(self->due = store_prepare (db,
                                      "SELECT id, header, tries, type, made_for FROM relay"
-                                     " WHERE state=0 AND recipient=? AND next_ms<=?"
+                                     " WHERE state=0 AND recipient=? AND (next_ms<=? OR next_ms>?)"
                                      " ORDER BY created_ms, rowid LIMIT ?",
                                      reason)) ||
         !(self->bump =
@@ -284,10 +286,14 @@ relay_due (relay_t *self, const char *recipient, uint64_t now_ms, relay_item_t *
     kt_reason_t reason;
     /*  A read that fails part way hands over what was read: those are due
      *  as much as before, and the rest comes with the next round. */
-    if (store_each_stmt (
-            self->due, store_bind_values,
-            (void *) STORE_VALUES (STORE_TEXT (recipient), STORE_INT (now_ms), STORE_INT (max)),
-            s_due_row, &due, "read the messages due", &reason) != 0)
+    /*  next_ms is a wall-clock date (it outlasts a restart): one more
+     *  than RELAY_RETRY_MAX_MS ahead was scheduled before the clock
+     *  stepped back, and is due now rather than the step later. */
+    if (store_each_stmt (self->due, store_bind_values,
+                         (void *) STORE_VALUES (STORE_TEXT (recipient), STORE_INT (now_ms),
+                                                STORE_INT (now_ms + RELAY_RETRY_MAX_MS),
+                                                STORE_INT (max)),
+                         s_due_row, &due, "read the messages due", &reason) != 0)
         kt_log (KT_LOG_WARN, "relay read_failed reason=\"%s\"", reason.text);
     /*  Not in a transaction of its own: a lost schedule update only makes
      *  a retry come early. */

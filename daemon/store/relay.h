@@ -118,7 +118,10 @@ int relay_state (relay_t *self, const uint8_t id[KT_ID_LEN], int *state_p, kt_re
 /*  Up to max of recipient's pending messages that are due at now_ms, in
  *  the order they were kept (copies kept in the same millisecond too: a
  *  roster push goes before what it makes the member take); each is
- *  rescheduled with backoff as if sent.  Returns the count. */
+ *  rescheduled with backoff as if sent.  One scheduled further ahead
+ *  than the backoff's most (a minute) is due too: the wall clock stepped
+ *  back since, and its retry is not put off by the step.  Returns the
+ *  count. */
 size_t relay_due (relay_t *self, const char *recipient, uint64_t now_ms, relay_item_t *items,
                   size_t max);
 

@@ -154,6 +154,30 @@ test_expired_copies_of_the_last_days_are_told_apart (void **state)
     assert_int_equal (since, 0);
 }
 
+/*  The retry schedule is kept as wall-clock dates: after the clock
+ *  stepped back an hour, a copy offered just before is due again within
+ *  the backoff, not an hour later (docs/OPERATIONS.md, "Clocks"). */
+static void
+test_a_step_back_does_not_delay_a_retry (void **state)
+{
+    fixture_t *f = *state;
+    uint8_t a[KT_ID_LEN];
+    relay_item_t items[4];
+    s_keep (f, a, "politie-x", 1000, true);
+    uint64_t now = 10000000;
+    assert_int_equal (relay_due (f->relay, "politie-x", now, items, 4), 1);
+    free (items[0].header);
+    /*  Within its backoff (a second after the first offer): not yet. */
+    assert_int_equal (relay_due (f->relay, "politie-x", now + 500, items, 4), 0);
+    /*  The clock an hour back: due at once, and rescheduled from there. */
+    uint64_t back = now - 3600 * 1000;
+    assert_int_equal (relay_due (f->relay, "politie-x", back, items, 4), 1);
+    free (items[0].header);
+    assert_int_equal (relay_due (f->relay, "politie-x", back + 500, items, 4), 0);
+    assert_int_equal (relay_due (f->relay, "politie-x", back + 60000, items, 4), 1);
+    free (items[0].header);
+}
+
 int
 main (void)
 {
@@ -164,6 +188,8 @@ main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_expired_copies_of_the_last_days_are_told_apart,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_step_back_does_not_delay_a_retry, s_setup,
+                                         s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
