@@ -116,11 +116,18 @@ uitv_check=$(fake status --check) && fail "status --check is OK for everything r
 cp "$T/partner.json" "$T/status.json"
 partner_text=$(fake status)
 # The spool that cannot be read hides the warning of its rejected files:
-# the third answer raises that one, and a key file that still works.
+# the third answer raises that one, a key file that still works, and a
+# clock confirmed by the operator alone (keten clock confirm).
 jq --argjson until_ms $((NOW + 3 * 86400000)) '.spool = {"error": "cannot read the spool: Permission denied"}
     | del(.old_keys_ended) | .old_keys_until = "2026-01-09" | .old_keys_end_ms = $until_ms
-    | .old_keys_ending = true' "$T/partner.json" > "$T/status.json"
+    | .old_keys_ending = true
+    | .clock = {"confirmed": true, "agree": 0, "disagree": 1, "skew_ms": 17280000000,
+                "peer": "uitvoerder-x", "operator_left_s": 3600, "by_operator": true,
+                "why": "this node'"'"'s clock is confirmed by its operator (keten clock confirm) for 3600 s more, not by a peer (1 peer(s) disagree, 0 agree)"}' \
+    "$T/partner.json" > "$T/status.json"
 spool_text=$(fake status)
+grep -Eq "^clock +this node's clock is confirmed by its operator \(keten clock confirm\) for 3600 s more" <<< "$spool_text" \
+    || fail "the clock line does not say it rests on the operator's word: $spool_text"
 for c in $checks; do
     grep -Eq "^check +(CRITICAL|WARNING) $c: " <<< "$uitv_text"$'\n'"$partner_text"$'\n'"$spool_text" \
         || fail "the text shows no check $c: $uitv_text $partner_text $spool_text"
