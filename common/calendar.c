@@ -145,6 +145,53 @@ kt_local_midnight_ms (int y, int m, int d)
     return utc < 0 ? 0 : (uint64_t) utc * 1000;
 }
 
+void
+kt_local_date_on (uint64_t ms, int64_t days, char out[11])
+{
+    int y, m, d;
+    kt_civil_from_days (kt_local_day (ms) + days, &y, &m, &d);
+    char tmp[48];
+    snprintf (tmp, sizeof tmp, "%04d-%02d-%02d", y % 10000, m, d);
+    snprintf (out, 11, "%.10s", tmp);
+}
+
+/*  A real YYYY-MM-DD from 1970 on, as y-m-d: 0, or -1. */
+static int
+s_parse_date (const char *text, int *y, int *m, int *d)
+{
+    if (!text || strlen (text) != 10 || text[4] != '-' || text[7] != '-')
+        return -1;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (text[i] < '0' || text[i] > '9'))
+            return -1;
+    *y = (text[0] - '0') * 1000 + (text[1] - '0') * 100 + (text[2] - '0') * 10 + (text[3] - '0');
+    *m = (text[5] - '0') * 10 + (text[6] - '0');
+    *d = (text[8] - '0') * 10 + (text[9] - '0');
+    int cy, cm, cd;
+    if (*y < 1970 || *m < 1 || *m > 12 || *d < 1)
+        return -1;
+    kt_civil_from_days (kt_days_from_civil (*y, *m, *d), &cy, &cm, &cd);
+    return cy == *y && cm == *m && cd == *d ? 0 : -1;
+}
+
+int
+kt_local_date_start_ms (const char *date, uint64_t *ms)
+{
+    int y, m, d;
+    if (s_parse_date (date, &y, &m, &d) != 0)
+        return -1;
+    *ms = kt_local_midnight_ms (y, m, d);
+    return 0;
+}
+
+uint64_t
+kt_local_day_end_ms (uint64_t ms, int64_t days)
+{
+    int y, m, d;
+    kt_civil_from_days (kt_local_day (ms) + days + 1, &y, &m, &d);
+    return kt_local_midnight_ms (y, m, d) - 1;
+}
+
 int
 kt_local_wall (const char *text, int64_t *wall_s)
 {
@@ -226,5 +273,22 @@ kt_local_parse (const char *text, uint64_t *ms, kt_reason_t *reason)
     if (utc < 0)
         return kt_fail (reason, "%s is before 1970", text);
     *ms = (uint64_t) utc * 1000;
+    return 0;
+}
+
+int
+kt_local_start_check (const char *field, const char *text, kt_reason_t *reason)
+{
+    int64_t wall, utc;
+    if (kt_local_wall (text, &wall) != 0 || wall < kt_days_from_civil (2000, 1, 1) * 86400)
+        return kt_fail (reason,
+                        "%s '%.40s' is not a Dutch date and time YYYY-MM-DDTHH:MM (a day that "
+                        "exists, from 2000 on, and a time 00:00..23:59)",
+                        field, text ? text : "");
+    if (kt_local_resolve (wall, &utc) == KT_LOCAL_GAP)
+        return kt_fail (reason,
+                        "%s %s does not exist in Dutch time: the clocks go from 02:00 to "
+                        "03:00 that night",
+                        field, text);
     return 0;
 }

@@ -32,6 +32,18 @@ void kt_local_time (uint64_t ms, char out[17]);
 /*  The first ms of local day y-m-d (m 1..12, d may run past the month:
  *  it is normalised). */
 uint64_t kt_local_midnight_ms (int y, int m, int d);
+/*  The Dutch date YYYY-MM-DD `days` days after (or before, days < 0)
+ *  the Dutch day of ms since the epoch. */
+void kt_local_date_on (uint64_t ms, int64_t days, char out[11]);
+/*  The first ms of the Dutch day of date, a real YYYY-MM-DD from 1970
+ *  on: the instant a Dutch day rule (a roster's leaves-at, a key overlap's
+ *  previous-until, a peering's ended) takes effect - 23:00 UTC (22:00 in
+ *  summer) the day before.  0, or -1 when date is not one. */
+int kt_local_date_start_ms (const char *date, uint64_t *ms);
+/*  The last ms of the Dutch day `days` days after the Dutch day of ms: a
+ *  deadline "within N days" (art. 12: four weeks, 28) where the whole
+ *  last day counts. */
+uint64_t kt_local_day_end_ms (uint64_t ms, int64_t days);
 /*  Local YYYY-MM-DDTHH:MM (a real date, 1970 on, and a time 00:00..23:59)
  *  as seconds since the epoch read as if local were UTC (the wall clock):
  *  0, or -1 when text is not one. */
@@ -49,5 +61,10 @@ kt_local_reading_t kt_local_resolve (int64_t wall_s, int64_t *utc_s);
  *  (the first, summer time) or +01:00 (the second): the offset is taken
  *  on any time, and must be the one in force then. */
 int kt_local_parse (const char *text, uint64_t *ms, kt_reason_t *reason);
+/*  A stored Dutch wall-clock time (an agenda's start), YYYY-MM-DDTHH:MM:
+ *  a real date from 2000 on and a minute 00:00..23:59 that the spring
+ *  change does not skip (one the autumn change repeats is taken: it is
+ *  kept as typed).  0, or -1 with reason naming field and why. */
+int kt_local_start_check (const char *field, const char *text, kt_reason_t *reason);
 
 #endif
