@@ -189,14 +189,25 @@ static const char *const s_member_keys[M_COUNT] = {"name",
                                                    "previous-encryption",
                                                    "previous-until"};
 
-time_t
-roster_text_day_start (const char *date)
+uint64_t
+roster_text_day_start_ms (const char *date)
 {
-    struct tm tm;
-    if (!s_parse_date (date, &tm))
-        return 0;
-    time_t t = timegm (&tm);
-    return t > 0 ? t : 0;
+    /*  art. 18 and docs/ROSTER.md: the parties' days are Dutch days, on
+     *  every node alike, whatever TZ it runs in. */
+    uint64_t ms = 0;
+    return kt_local_date_start_ms (date, &ms) == 0 ? ms : 0;
+}
+
+/*  A roster's issued time, a UTC "YYYY-MM-DDTHH:MM:SSZ" s_valid_issued
+ *  let through, as ms since the epoch. */
+static uint64_t
+s_issued_ms (const char *issued)
+{
+    int64_t day =
+        kt_days_from_civil (s_num (issued, 4), s_num (issued + 5, 2), s_num (issued + 8, 2));
+    int64_t s = day * 86400 + s_num (issued + 11, 2) * 3600 + s_num (issued + 14, 2) * 60 +
+                s_num (issued + 17, 2);
+    return s > 0 ? (uint64_t) s * 1000u : 0;
 }
 
 /*  The previous keys of a rotation overlap: all four keys or none. */
@@ -492,11 +503,13 @@ s_decode_members (zconfig_t *section, roster_t *r, kt_reason_t *reason)
 static int
 s_check_overlaps (const roster_t *r, kt_reason_t *reason)
 {
-    time_t latest =
-        roster_text_day_start (r->issued) + (time_t) (ROSTER_OVERLAP_MAX_DAYS + 1) * 86400;
+    /*  Counted from the Dutch day it was issued on, as rosterchange.c
+     *  writes previous-until: at 00:30 Dutch time the UTC day is still
+     *  the one before. */
+    char last[11];
+    kt_local_date_on (s_issued_ms (r->issued), ROSTER_OVERLAP_MAX_DAYS + 1, last);
     for (size_t i = 0; i < r->member_count; i++)
-        if (r->members[i].has_previous &&
-            roster_text_day_start (r->members[i].previous_until) > latest)
+        if (r->members[i].has_previous && strcmp (r->members[i].previous_until, last) > 0)
             return kt_fail (reason,
                             "roster: member %s: previous-until %s is more than %d days "
                             "after the roster was issued",
@@ -693,12 +706,13 @@ roster_uitvoerder (const roster_t *self)
 bool
 roster_member_active (const roster_member_t *member, uint64_t now_ms)
 {
-    /*  art. 18.2 / 15.2c: from 00:00 UTC on leaves-at the member's keys stop
-     *  working.  An unreadable date fails closed. */
+    /*  art. 18.2 / 15.2c: from 00:00 Dutch time on leaves-at (23:00 UTC
+     *  the day before, 22:00 in summer) the member's keys stop working.
+     *  An unreadable date fails closed. */
     if (!*member->leaves_at)
         return true;
-    time_t t = roster_text_day_start (member->leaves_at);
-    return t > 0 && now_ms < (uint64_t) t * 1000u;
+    uint64_t start = roster_text_day_start_ms (member->leaves_at);
+    return start > 0 && now_ms < start;
 }
 
 bool
@@ -714,8 +728,7 @@ roster_member_previous_end_ms (const roster_member_t *member)
 {
     if (!member->has_previous)
         return 0;
-    time_t t = roster_text_day_start (member->previous_until);
-    return t > 0 ? (uint64_t) t * 1000u : 0;
+    return roster_text_day_start_ms (member->previous_until);
 }
 
 void
@@ -874,15 +887,17 @@ s_members_from_files (const char *const *pub_files, size_t n_files, const keys_s
     return 0;
 }
 
-/*  Now as a roster's issued time, and today's date. */
+/*  Now as a roster's issued time (UTC), and today's date (the Dutch
+ *  day, as every date in the roster). */
 static void
 s_issued_now (char issued[32], char today[11])
 {
-    time_t now = time (NULL);
+    uint64_t now_ms = kt_now_ms ();
+    time_t now = (time_t) (now_ms / 1000);
     struct tm tm;
     gmtime_r (&now, &tm);
     strftime (issued, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    strftime (today, 11, "%Y-%m-%d", &tm);
+    kt_local_date (now_ms, today);
 }
 
 void

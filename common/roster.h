@@ -43,7 +43,7 @@ typedef struct {
     char leaves_at[11];                   /* YYYY-MM-DD or "": keys stop working that day */
     char municipality[KEYS_NAME_MAX + 1]; /* gemeente only: whose residents */
     /*  Key rotation with an overlap period: until previous_until (00:00
-     *  UTC) the member may still use the keys it had before, so its node
+     *  Dutch time) the member may still use the keys it had before, so its node
      *  can switch key files at a moment of its choosing.  has_previous is
      *  false when previous_until is "". */
     bool has_previous;
@@ -70,7 +70,7 @@ typedef struct {
     uint8_t encryption_pk[32];
     char endpoint[ROSTER_ENDPOINT_MAX + 1]; /* where it listens: tcp://HOST:PORT */
     char since[11];                 /* YYYY-MM-DD */
-    char ended[11];                 /* YYYY-MM-DD or "": from 00:00 UTC that day no more */
+    char ended[11];                 /* YYYY-MM-DD or "": from 00:00 Dutch time that day no more */
     /*  Its college is entitled to art. 9/10 Wpg data (a transfer carries
      *  such data only then). */
     bool wpg_entitled;
@@ -114,15 +114,20 @@ const roster_member_t *roster_find_transport (const roster_t *self, const uint8_
 const roster_member_t *roster_uitvoerder (const roster_t *self);
 /*  The peering with federation, or NULL. */
 const roster_peering_t *roster_peering (const roster_t *self, const char *federation);
-/*  A peering is in force until 00:00 UTC of its ended day. */
+/*  Roster dates are days of the Dutch calendar (Europe/Amsterdam,
+ *  calendar.h): a day rule takes effect at 00:00 Dutch time, i.e. 23:00
+ *  UTC (22:00 in summer) the day before, on every node alike. */
+/*  A peering is in force until 00:00 Dutch time of its ended day. */
 bool roster_peering_active (const roster_peering_t *peering, uint64_t now_ms);
-/*  A member is active until the start (00:00 UTC) of its leaves_at day. */
+/*  A member is active until the start (00:00 Dutch time) of its
+ *  leaves_at day. */
 bool roster_member_active (const roster_member_t *member, uint64_t now_ms);
 /*  The member's previous keys are still accepted at now_ms (before 00:00
- *  UTC of previous_until). */
+ *  Dutch time of previous_until). */
 bool roster_member_previous_active (const roster_member_t *member, uint64_t now_ms);
-/*  When the member's previous keys stop (00:00 UTC of previous_until), in
- *  ms since the epoch; 0 when it has none (or the date is unreadable). */
+/*  When the member's previous keys stop (00:00 Dutch time of
+ *  previous_until), in ms since the epoch; 0 when it has none (or the
+ *  date is unreadable). */
 uint64_t roster_member_previous_end_ms (const roster_member_t *member);
 
 /*  The municipality of a gemeente: its name without a leading "Gemeente "

@@ -267,10 +267,10 @@ roster_peering (const roster_t *self, const char *federation)
 bool
 roster_peering_active (const roster_peering_t *peering, uint64_t now_ms)
 {
-    /*  From 00:00 UTC on its ended day the peer is refused; an unreadable
-     *  date fails closed, as for a member's leaves-at. */
+    /*  From 00:00 Dutch time on its ended day the peer is refused; an
+     *  unreadable date fails closed, as for a member's leaves-at. */
     if (!*peering->ended)
         return true;
-    time_t t = roster_text_day_start (peering->ended);
-    return t > 0 && now_ms < (uint64_t) t * 1000u;
+    uint64_t start = roster_text_day_start_ms (peering->ended);
+    return start > 0 && now_ms < start;
 }

@@ -19,8 +19,10 @@ int roster_text_collect (zconfig_t *section, const char *where, const char *cons
                          unsigned sections, zconfig_t **item, kt_reason_t *reason);
 /*  Strict "YYYY-MM-DD", a real calendar day. */
 bool roster_text_valid_date (const char *s);
-/*  Date YYYY-MM-DD as the UTC time of its start, 0 when unreadable. */
-time_t roster_text_day_start (const char *date);
+/*  The instant a roster date YYYY-MM-DD takes effect: the start of that
+ *  day on the Dutch calendar (00:00 Europe/Amsterdam, calendar.h), in ms
+ *  since the epoch; 0 when unreadable (callers fail closed on it). */
+uint64_t roster_text_day_start_ms (const char *date);
 
 /*  The peering section (after the members: a peer's keys are checked
  *  against theirs) into r->peerings. */

@@ -10,19 +10,10 @@
 #include <string.h>
 #include <time.h>
 
-/*  The UTC YYYY-MM-DD of t. */
-static void
-s_date (char out[11], time_t t)
-{
-    struct tm tm;
-    gmtime_r (&t, &tm);
-    strftime (out, 11, "%Y-%m-%d", &tm);
-}
-
 /*  The change as it applies to its target member m. */
 static void
 s_apply (roster_member_t *m, const roster_change_t *c, const char *notice, const char *leaves,
-         time_t now)
+         uint64_t now_ms)
 {
     switch (c->op) {
     case ROSTER_CHANGE_KIND:
@@ -46,9 +37,9 @@ s_apply (roster_member_t *m, const roster_change_t *c, const char *notice, const
         memcpy (m->previous_transport_pk, m->transport_pk, 32);
         memcpy (m->previous_signing_pk, m->signing_pk, 32);
         memcpy (m->previous_encryption_pk, m->encryption_pk, 32);
-        /*  At least overlap_days full days: until 00:00 UTC on the day
-         *  after today + overlap_days. */
-        s_date (m->previous_until, now + (time_t) (c->overlap_days + 1) * 86400);
+        /*  At least overlap_days full days: until 00:00 Dutch time on
+         *  the day after the Dutch today + overlap_days. */
+        kt_local_date_on (now_ms, (int64_t) c->overlap_days + 1, m->previous_until);
         memcpy (m->transport_pk, c->pub->transport_pk, 32);
         memcpy (m->signing_pk, c->pub->signing_pk, 32);
         memcpy (m->encryption_pk, c->pub->encryption_pk, 32);
@@ -175,8 +166,10 @@ s_check_change (const roster_t *old, const roster_change_t *c, const roster_memb
         c->op != ROSTER_CHANGE_END_OVERLAP)
         return kt_fail (reason, "%s is leaving already (leaves-at %s)", c->id,
                         (*target)->leaves_at);
+    /*  The Dutch today: a roster date takes effect at 00:00 Dutch time
+     *  (roster.h), so a leaves-at of today has come. */
     char today[11];
-    s_date (today, time (NULL));
+    kt_local_date (kt_now_ms (), today);
     /*  A member that left keeps the record of how and when it left. */
     if (c->op == ROSTER_CHANGE_REVOKE && *(*target)->leaves_at &&
         strcmp ((*target)->leaves_at, today) <= 0)
@@ -198,13 +191,9 @@ s_check_change (const roster_t *old, const roster_change_t *c, const roster_memb
          *  ends membership at once is a revocation, said as one. */
         if (!end || *end || !intake_valid_date (c->date))
             return kt_fail (reason, "the notice date must be a date YYYY-MM-DD");
-        /*  Today on the Dutch calendar too: the first hours of a Dutch day
-         *  are the day before in UTC. */
-        char local[11];
-        kt_local_date (kt_now_ms (), local);
-        if (strcmp (c->date, today) > 0 && strcmp (c->date, local) > 0)
+        if (strcmp (c->date, today) > 0)
             return kt_fail (reason, "the notice date %s is in the future (today is %s)", c->date,
-                            local);
+                            today);
         char leaves[11];
         kt_date_months_on (c->date, 3, leaves);
         if (strcmp (leaves, today) <= 0)
@@ -221,17 +210,14 @@ static void
 s_leaving_dates (const roster_change_t *c, const char *today, char notice[11], char leaves[11])
 {
     if (c->op == ROSTER_CHANGE_REVOKE)
-        /*  art. 15.2c: at once - from 00:00 UTC today its keys are refused. */
+        /*  art. 15.2c: at once - from 00:00 Dutch time today (the Dutch
+         *  today) its keys are refused. */
         snprintf (leaves, 11, "%s", today);
     if (c->op == ROSTER_CHANGE_OPZEGGING) {
         /*  art. 18.2: the member leaves three calendar months after the
          *  notice (31 March: 30 June).  Without a date the notice is of
-         *  the Dutch today (calendar.h): in the first hours of a Dutch day
-         *  the UTC day is still the day before. */
-        if (c->date && *c->date)
-            snprintf (notice, 11, "%s", c->date);
-        else
-            kt_local_date (kt_now_ms (), notice);
+         *  the Dutch today. */
+        snprintf (notice, 11, "%s", c->date && *c->date ? c->date : today);
         kt_date_months_on (notice, 3, leaves);
     }
 }
@@ -247,7 +233,7 @@ s_apply_peering (roster_t *next, const roster_change_t *c, const char *today)
         i++;
     roster_peering_t *p = &next->peerings[i];
     if (c->op == ROSTER_CHANGE_PEER_END) {
-        /*  As a revocation: from 00:00 UTC today, so at once. */
+        /*  As a revocation: from 00:00 Dutch time today, so at once. */
         snprintf (p->ended, sizeof p->ended, "%s", today);
         return;
     }
@@ -272,7 +258,10 @@ roster_change (const roster_t *old, const roster_change_t *c, const keys_secret_
     const roster_member_t *target;
     if (s_check_change (old, c, &target, reason) != 0)
         return -1;
-    time_t now = time (NULL);
+    /*  issued is a UTC instant; every date in the roster is a Dutch day
+     *  (roster.h), today included. */
+    uint64_t now_ms = kt_now_ms ();
+    time_t now = (time_t) (now_ms / 1000);
     char today[11], notice[11] = "", leaves[11] = "";
     struct tm tm;
     gmtime_r (&now, &tm);
@@ -283,7 +272,7 @@ roster_change (const roster_t *old, const roster_change_t *c, const keys_secret_
     next.note = NULL;
     next.note_len = 0;
     strftime (next.issued, sizeof next.issued, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    strftime (today, sizeof today, "%Y-%m-%d", &tm);
+    kt_local_date (now_ms, today);
     s_leaving_dates (c, today, notice, leaves);
     next.members = calloc (old->member_count + 1, sizeof *next.members);
     if (!next.members)
@@ -291,7 +280,7 @@ roster_change (const roster_t *old, const roster_change_t *c, const keys_secret_
     for (size_t i = 0; i < old->member_count; i++) {
         next.members[i] = old->members[i];
         if (&old->members[i] == target)
-            s_apply (&next.members[i], c, notice, leaves, now);
+            s_apply (&next.members[i], c, notice, leaves, now_ms);
     }
     if (c->op == ROSTER_CHANGE_ADD)
         roster_member_from_public (&next.members[next.member_count++], c->pub, today);

@@ -9,6 +9,7 @@
 
 #include "testutil.h"
 
+#include "calendar.h"
 #include "keys.h"
 #include "note.h"
 #include "roster.h"
@@ -484,8 +485,10 @@ test_member_with_leaves_at_in_the_past_is_inactive (void **state)
             leaving = &roster->members[i];
     assert_non_null (leaving);
     assert_true (roster_member_active (leaving, kt_now_ms ()));
-    /*  Keys stop working at 00:00 UTC on the leaves-at day. */
-    assert_true (roster_member_active (leaving, s_ms (2030, 5, 31, 23, 59, 59) + 999));
+    /*  Keys stop working at 00:00 Dutch time on the leaves-at day: in
+     *  summer (CEST) 22:00 UTC the day before, whatever TZ the node has. */
+    assert_true (roster_member_active (leaving, s_ms (2030, 5, 31, 21, 59, 59) + 999));
+    assert_false (roster_member_active (leaving, s_ms (2030, 5, 31, 22, 0, 0)));
     assert_false (roster_member_active (leaving, s_ms (2030, 6, 1, 0, 0, 0)));
     roster_destroy (&roster);
 }
@@ -635,11 +638,16 @@ test_rotation_keeps_the_old_keys_for_the_overlap_only (void **state)
     uint64_t now = kt_now_ms ();
     assert_true (roster_member_previous_active (p, now));
     assert_false (roster_member_previous_active (p, now + 8 * 86400000ull));
-    /*  They end at 00:00 UTC on previous-until, 7 to 8 days from now (what
-     *  the status's keys_overlap_ending and _ended read). */
+    /*  They end at 00:00 Dutch time on previous-until, the Dutch today + 8
+     *  days, 7 to 8 days from now (what the status's keys_overlap_ending
+     *  and _ended read; a clock change may take an hour off or add one). */
     uint64_t end = roster_member_previous_end_ms (p);
-    assert_int_equal (end % 86400000ull, 0);
-    assert_true (end > now + 7 * 86400000ull && end <= now + 8 * 86400000ull);
+    char day[11], at[17];
+    kt_local_date_on (now, 8, day);
+    assert_string_equal (p->previous_until, day);
+    kt_local_time (end, at);
+    assert_string_equal (at + 10, " 00:00");
+    assert_true (end > now + 7 * 86400000ull - 3600000 && end <= now + 8 * 86400000ull + 3600000);
     assert_true (roster_member_previous_active (p, end - 1));
     assert_false (roster_member_previous_active (p, end));
     /*  Both transport keys find politie, the old one only in the overlap. */
@@ -661,6 +669,48 @@ test_rotation_without_overlap_drops_the_old_keys (void **state)
     assert_null (roster_find_transport (v4, f->keys[POLITIE]->pub.transport_pk, kt_now_ms ()));
     assert_null (strstr (f->note, "previous-"));
     roster_destroy (&v4);
+}
+
+/*  The overlap's bound counts from the Dutch day the roster was issued
+ *  on: one issued at 00:30 Dutch time (23:30 UTC the day before) may keep
+ *  old keys until the Dutch day + 91, as rosterchange.c writes it. */
+static void
+test_overlap_bound_counts_from_the_dutch_day_of_issue (void **state)
+{
+    fixture_t *f = *state;
+    kt_reason_t r;
+    roster_t *v4 = s_rotate_politie (f, 7);
+    roster_destroy (&v4);
+    char *block = s_member_block (f, s_ids[POLITIE]);
+    char *until = strstr (block, "            previous-until = ");
+    assert_non_null (until);
+    char line[64];
+    snprintf (line, sizeof line, "%.*s", (int) (strchr (until, '\n') - until + 1), until);
+    free (block);
+    const char *issued = strstr (f->note, "    issued = ");
+    assert_non_null (issued);
+    char issued_line[64];
+    snprintf (issued_line, sizeof issued_line, "%.*s", (int) (strchr (issued, '\n') - issued + 1),
+              issued);
+    /*  2026-12-08 00:30 Dutch time; 2026-12-08 + 91 days is 2027-03-09. */
+    char *text = s_text (f);
+    text = s_replace (text, issued_line, "    issued = 2026-12-07T23:30:00Z\n");
+    text = s_replace (text, line, "            previous-until = 2027-03-09\n");
+    roster_t *roster = s_sign_and_parse (f, text, &r);
+    if (!roster)
+        fail_msg ("%s", r.text);
+    roster_destroy (&roster);
+    /*  One day more is refused; and at 23:30 Dutch time the day before. */
+    text = s_text (f);
+    text = s_replace (text, issued_line, "    issued = 2026-12-07T23:30:00Z\n");
+    text = s_replace (text, line, "            previous-until = 2027-03-10\n");
+    assert_null (s_sign_and_parse (f, text, &r));
+    s_assert_contains (r.text, "more than 90 days");
+    text = s_text (f);
+    text = s_replace (text, issued_line, "    issued = 2026-12-07T22:30:00Z\n");
+    text = s_replace (text, line, "            previous-until = 2027-03-09\n");
+    assert_null (s_sign_and_parse (f, text, &r));
+    s_assert_contains (r.text, "more than 90 days");
 }
 
 static void
@@ -1156,9 +1206,14 @@ test_peering_is_active_until_its_ended_day (void **state)
     (void) state;
     roster_peering_t p = {.federation = "pga-zeeland", .since = "2026-12-04", .ended = ""};
     assert_true (roster_peering_active (&p, kt_now_ms ()));
+    /*  Until 00:00 Dutch time: 22:00 UTC the day before in summer, 23:00
+     *  in winter. */
     snprintf (p.ended, sizeof p.ended, "2030-06-01");
-    assert_true (roster_peering_active (&p, s_ms (2030, 5, 31, 23, 59, 59) + 999));
-    assert_false (roster_peering_active (&p, s_ms (2030, 6, 1, 0, 0, 0)));
+    assert_true (roster_peering_active (&p, s_ms (2030, 5, 31, 21, 59, 59) + 999));
+    assert_false (roster_peering_active (&p, s_ms (2030, 5, 31, 22, 0, 0)));
+    snprintf (p.ended, sizeof p.ended, "2030-12-01");
+    assert_true (roster_peering_active (&p, s_ms (2030, 11, 30, 22, 59, 59) + 999));
+    assert_false (roster_peering_active (&p, s_ms (2030, 11, 30, 23, 0, 0)));
     /*  An unreadable date fails closed. */
     snprintf (p.ended, sizeof p.ended, "2030-13-01");
     assert_false (roster_peering_active (&p, s_ms (2026, 12, 4, 0, 0, 0)));
@@ -1390,6 +1445,7 @@ main (void)
         T (test_roster_built_from_four_members_parses_back),
         T (test_rotation_keeps_the_old_keys_for_the_overlap_only),
         T (test_rotation_without_overlap_drops_the_old_keys),
+        T (test_overlap_bound_counts_from_the_dutch_day_of_issue),
         T (test_malformed_previous_keys_are_refused),
         T (test_roster_load_reads_and_verifies_the_file),
         T (test_unsigned_roster_is_refused),
