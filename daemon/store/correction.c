@@ -1,6 +1,7 @@
 /*  correction: correction decisions at the uitvoerder (art. 12.5-12.6).  */
 #include "correction.h"
 
+#include "calendar.h"
 #include "keystore.h"
 
 #include <jansson.h>
@@ -64,6 +65,12 @@ correction_action_code (const char *name)
         if (strcmp (name, s_actions[i]) == 0)
             return (Keten__CorrectionAction) i;
     return KETEN__CORRECTION_ACTION__CORRECTION_ACTION_UNSPECIFIED;
+}
+
+uint64_t
+correction_due_ms (uint64_t decided_ms)
+{
+    return kt_local_day_end_ms (decided_ms, CORRECTION_DUE_DAYS);
 }
 
 correction_t *
@@ -145,7 +152,7 @@ correction_decide (correction_t *self, correction_decision_t *d, kt_reason_t *re
                 STORE_TEXT (d->request_id), sealed ? STORE_BLOB (sealed, sealed_len) : STORE_NULL,
                 STORE_TEXT (d->decided_by),
                 d->message_id ? STORE_BLOB (d->message_id, KT_ID_LEN) : STORE_NULL,
-                STORE_INT (d->decided_ms), STORE_INT (d->decided_ms + CORRECTION_DUE_MS),
+                STORE_INT (d->decided_ms), STORE_INT (correction_due_ms (d->decided_ms)),
                 STORE_TEXT (d->sender_user ? d->sender_user : ""),
                 release ? STORE_BLOB (release, release_len) : STORE_NULL,
                 STORE_INT (d->destroy_owed)),

@@ -19,14 +19,20 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/*  art. 12.6: carried out within 4 weeks of the decision. */
-#define CORRECTION_DUE_MS (28ULL * 24 * 3600 * 1000)
+/*  art. 12.6: carried out "within four weeks" of the decision, as a
+ *  request is answered within four weeks of receipt (art. 12.3, 12.5;
+ *  request.h): the whole last day counts, on the Dutch calendar. */
+#define CORRECTION_DUE_DAYS 28
 
 typedef struct _correction_t correction_t;
 
 /*  weegploeg is borrowed; the table is in its file. */
 correction_t *correction_new (weegploeg_t *weegploeg, kt_reason_t *reason);
 void correction_destroy (correction_t **self_p);
+/*  When a decision taken at decided_ms is due: the last ms of the Dutch
+ *  day four weeks after the Dutch day it was taken on (a decision of 1
+ *  December, at any hour, is due at the end of 29 December). */
+uint64_t correction_due_ms (uint64_t decided_ms);
 
 /*  One decision. */
 typedef struct {

@@ -905,7 +905,7 @@ uitvoerder_correction_decide (node_t *self, const api_caller_t *caller, const ch
                    d.change.whole_signal ? json_null ()
                                          : json_integer ((json_int_t) d.change.item_index),
                    "decided_ms", (json_int_t) d.decided_ms, "due_ms",
-                   (json_int_t) (d.decided_ms + CORRECTION_DUE_MS)));
+                   (json_int_t) correction_due_ms (d.decided_ms)));
 }
 
 /* ---- a signal's own sender (art. 12.5) ------------------------------------ */

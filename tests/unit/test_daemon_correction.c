@@ -272,8 +272,11 @@ test_a_correction_leaves_the_old_record_in_no_byte_of_the_file (void **state)
     assert_int_equal (correction_each (f->correction, false, s_row, &rows, &r), 0);
     assert_int_equal (rows.n, 1);
     assert_string_equal (rows.action, "correct");
-    /*  art. 12.6: due 4 weeks after the decision. */
-    assert_int_equal (rows.due_ms, 1000 + 28ULL * 24 * 3600 * 1000);
+    /*  art. 12.6: due 4 weeks after the decision, at the end of that
+     *  Dutch day (as a request, art. 12.3): decided 1970-01-01 01:00:01
+     *  Dutch time, due at the end of 29 January (23:00 UTC, CET). */
+    assert_int_equal (rows.due_ms, 29ULL * 86400 * 1000 - 3600 * 1000 - 1);
+    assert_int_equal (rows.due_ms, correction_due_ms (1000));
     free (old.bytes);
 }
 
