@@ -3,6 +3,8 @@
  *  weegploeg and casusoverleg meetings and their agendas.  */
 #include "cli.h"
 
+#include "calendar.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -29,8 +31,9 @@ static const char s_plan_usage[] =
     "left out.  An answer arriving while a meeting is planned puts its subject on\n"
     "the earliest one still to come, as a new version.\n"
     "\n"
-    "  --start T        local time (Europe/Amsterdam), e.g. 2026-12-01T10:00; not\n"
-    "                   a time the spring clock change skips (02:00-02:59)\n"
+    "  --start T        local time (Europe/Amsterdam), e.g. 2026-12-01T10:00: a day\n"
+    "                   that exists, not a time the spring clock change skips\n"
+    "                   (02:00-02:59)\n"
     "  --location TEXT  where the weegploeg meets\n"
     "  --duration MIN   1..720 minutes (new meetings: 120)\n"
     "  --case CASE_REF  a subject from `keten signal list` (1..64; a change\n"
@@ -54,8 +57,9 @@ static const char s_casus_plan_usage[] =
     "convenant party, the case_ref only for an externe casuspartner (art. 10.5).\n"
     "A participant whose last case was taken off gets a cancellation.\n"
     "\n"
-    "  --start T        local time (Europe/Amsterdam), e.g. 2026-12-01T10:00; not\n"
-    "                   a time the spring clock change skips (02:00-02:59)\n"
+    "  --start T        local time (Europe/Amsterdam), e.g. 2026-12-01T10:00: a day\n"
+    "                   that exists, not a time the spring clock change skips\n"
+    "                   (02:00-02:59)\n"
     "  --location TEXT  where the casusoverleg meets\n"
     "  --duration MIN   1..720 minutes (new meetings: 120)\n"
     "  --case CASE_REF  an open case from `keten case list` (1..64; a change\n"
@@ -109,8 +113,16 @@ s_meeting_option (void *arg, const char *cmd, int opt, const char *value)
 {
     s_meeting_t *m = arg;
     switch (opt) {
-    case O_START:
-        return cli_opt_string (cmd, "start", value, 16, &m->start);
+    case O_START: {
+        /*  Checked here, so a typo (2026-02-30T10:00, 24:00) is said
+         *  before anything is sent; the uitvoerder checks it again. */
+        kt_reason_t why;
+        if (cli_opt_string (cmd, "start", value, 16, &m->start))
+            return CLI_USAGE;
+        if (kt_local_start_check ("--start", value, &why) != 0)
+            return cli_usage_error (cmd, "%s", why.text);
+        return 0;
+    }
     case O_LOCATION:
         return cli_opt_string (cmd, "location", value, 128, &m->location);
     case O_DURATION:

@@ -3,6 +3,7 @@
 
 #include "meeting.h"
 
+#include "calendar.h"
 #include "items.h"
 #include "store.h"
 
@@ -163,8 +164,10 @@ agendabox_check (const Keten__WeegploegAgenda *a, Keten__MessageType type, bool 
                         casusoverleg ? "CASUS_AGENDA" : "WEEGPLOEG_AGENDA");
     if (!s_pattern (a->meeting_id, "w-xxxxxxxxxxxxxxxx"))
         return kt_fail (reason, "agenda: meeting_id is not w-<16 hex digits>");
-    if (!s_pattern (a->starts_at, "9999-99-99T99:99"))
-        return kt_fail (reason, "agenda: starts_at is not YYYY-MM-DDTHH:MM");
+    /*  A real Dutch minute, as meeting.c planned it: the start is kept,
+     *  listed, sorted and put into an .ics (ics.c) as it came. */
+    if (!a->starts_at || kt_local_start_check ("agenda: starts_at", a->starts_at, reason) != 0)
+        return a->starts_at ? -1 : kt_fail (reason, "agenda: starts_at is missing");
     if (a->duration_min < 1 || a->duration_min > 720)
         return kt_fail (reason, "agenda: duration of %u minutes is out of range",
                         (unsigned) a->duration_min);

@@ -83,19 +83,12 @@ meeting_destroy (meeting_t **self_p)
 }
 
 /*  YYYY-MM-DDTHH:MM naming a real minute (no 31 February, no 24:00,
- *  2000 on) of Dutch time: not one the spring change skips. */
+ *  2000 on) of Dutch time: not one the spring change skips.  The same
+ *  check as a receiving node's (agendabox_check). */
 static int
 s_check_starts_at (const char *s, kt_reason_t *reason)
 {
-    int64_t wall, utc;
-    if (kt_local_wall (s, &wall) != 0 || atoi (s) < 2000)
-        return kt_fail (reason, "start must be a date and time YYYY-MM-DDTHH:MM");
-    if (kt_local_resolve (wall, &utc) == KT_LOCAL_GAP)
-        return kt_fail (reason,
-                        "start %s does not exist in Dutch time: the clocks go from 02:00 to "
-                        "03:00 that night",
-                        s);
-    return 0;
+    return kt_local_start_check ("starts_at", s, reason);
 }
 
 /*  A casusoverleg agenda takes open cases only: a closed case has no
