@@ -49,6 +49,13 @@ if out=$(kt "$UITV" weegploeg agenda --start 2026-02-30T10:00 --location X --cas
     fail "an impossible date was accepted"
 fi
 grep -q "YYYY-MM-DDTHH:MM" <<< "$out" || fail "bad date refusal unclear: $out"
+# The CLI says so itself, naming --start, before anything is sent: exit 2
+# (the command line is wrong) even with no ketend to ask.
+rc=0
+out=$("$KETEN" --socket "$T/none.sock" weegploeg agenda --start 2026-02-30T10:00 --location X \
+    --case "$A" 2>&1) || rc=$?
+[ "$rc" = 2 ] && grep -q -- "--start '2026-02-30T10:00' is not a Dutch date" <<< "$out" \
+    || fail "the CLI sent an impossible --start (exit $rc): $out"
 # 02:30 on 28 March 2027 does not exist in Dutch time (02:00 -> 03:00).
 if out=$(kt "$UITV" weegploeg agenda --start 2027-03-28T02:30 --location X --case "$A" 2>&1); then
     fail "a start the spring clock change skips was accepted"
