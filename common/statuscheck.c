@@ -239,7 +239,8 @@ statuscheck_run (json_t *r, statuscheck_fn *fn, void *arg)
         if ((c == C_KEYS_OVERLAP_ENDED || c == C_KEYS_OVERLAP_ENDING) && n[c]) {
             const char *until = json_string_value (json_object_get (r, "old_keys_until"));
             snprintf (text, sizeof text,
-                      "the key file in use %s at 00:00 UTC on %s: install the new one and restart",
+                      "the key file in use %s at 00:00 Dutch time on %s: install the new one and "
+                      "restart",
                       c == C_KEYS_OVERLAP_ENDED ? "stopped working" : "stops working",
                       until ? until : "?");
         }

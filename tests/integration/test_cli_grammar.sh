@@ -53,12 +53,13 @@ kt "$UITV" member rotate --overlap-days 91 "$T/new/politie-test.pub" 2> "$T/err"
 rc=0
 kt "$UITV" member rotate --overlap-days 2> "$T/err" || rc=$?
 [ $rc -eq 2 ] || fail "--overlap-days without a value: exit $rc"
-day0=$(date -u -d '+4 days' +%F)   # at least 3 full days: until 00:00 UTC on day 4
+# At least 3 full days: until 00:00 Dutch time on the Dutch day 4.
+day0=$(TZ=Europe/Amsterdam date -d '+4 days' +%F)
 kt "$UITV" member rotate --overlap-days 3 "$T/new/politie-test.pub" > "$T/out" \
     || fail "rotate with the option first failed: $(cat "$T/out")"
 grep -q "roster version 2" "$T/out" || fail "rotate: $(cat "$T/out")"
 until=$(grep -A20 "^        politie-test" "$T/state-$UITV/roster.txt" |
     grep -o 'previous-until = "*[0-9-]*' | grep -o '[0-9-]*$')
-one_of_days "$day0" "$(date -u -d '+4 days' +%F)" "$until" \
+one_of_days "$day0" "$(TZ=Europe/Amsterdam date -d '+4 days' +%F)" "$until" \
     || fail "the old keys are kept until '$until', not $day0: --overlap-days 3 was not taken"
 pass "member rotate --overlap-days N PUB_FILE works as PUB_FILE --overlap-days N"

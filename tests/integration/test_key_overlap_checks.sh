@@ -36,8 +36,10 @@ kt "$UITV" member rotate "$T/new/$P.pub" --overlap-days 30 | grep -q "roster ver
 wait_until 10 has_rv "$P" 2 || fail "politie did not get v2"
 until=$(jfield "$P" .old_keys_until)
 [[ "$until" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$ ]] || fail "politie does not show its deadline: $until"
-[ "$(jfield "$P" .old_keys_end_ms)" = "$(($(date -u -d "$until" +%s) * 1000))" ] \
-    || fail "old_keys_end_ms is not 00:00 UTC on $until: $(jfield "$P" .old_keys_end_ms)"
+# The end is 00:00 Dutch time on $until (docs/ROSTER.md, "Roster dates
+# are Dutch days"): 23:00 UTC the day before in winter, 22:00 in summer.
+[ "$(jfield "$P" .old_keys_end_ms)" = "$(($(TZ=Europe/Amsterdam date -d "$until" +%s) * 1000))" ] \
+    || fail "old_keys_end_ms is not 00:00 Dutch time on $until: $(jfield "$P" .old_keys_end_ms)"
 [ "$(jfield "$P" '.old_keys_ending // false')" = false ] || fail "warned 31 days before the end"
 check_out "$P"
 if grep -q keys_overlap "$T/check.out" || kt "$P" status | grep -q "keys_overlap"; then
@@ -47,9 +49,9 @@ kt "$P" status | grep -Eq "^keys +rotated: the key file in use works until $unti
     || fail "the keys line does not say how long is left: $(kt "$P" status | grep '^keys')"
 pass "a rotation with 30 days of overlap: the deadline shown, no check raised yet"
 
-# The clocks are set from the end, 00:00 UTC on $until (a run across
-# midnight moves nothing): an hour more than 7 days before it, quiet.
-end_s=$(date -u -d "$until" +%s)
+# The clocks are set from the end, 00:00 Dutch time on $until (a run
+# across midnight moves nothing): an hour more than 7 days before it, quiet.
+end_s=$(TZ=Europe/Amsterdam date -d "$until" +%s)
 at() { echo "+$((end_s - $(date +%s) - $1))"; }
 metrics_on "$P"
 kt_restart_all_at "$(at $((7 * 86400 + 3600)))" "$UITV" "$P"
@@ -66,10 +68,10 @@ wait_until 20 no_alarm || fail "an alarm at politie: $(jfield "$P" .alarms)"
 [ "$(jfield "$P" .old_keys_ending)" = true ] || fail "no old_keys_ending with less than 7 days left"
 check_out "$P"
 [ $rc = 1 ] || fail "status --check exits $rc, not 1 (WARNING): $(cat "$T/check.out")"
-grep -q "the key file in use stops working at 00:00 UTC on $until: install the new one and restart" \
+grep -q "the key file in use stops working at 00:00 Dutch time on $until: install the new one and restart" \
     "$T/check.out" || fail "status --check does not say why: $(cat "$T/check.out")"
 text_at "$off"
-grep -q "^check *WARNING keys_overlap_ending: the key file in use stops working at 00:00 UTC on $until" \
+grep -q "^check *WARNING keys_overlap_ending: the key file in use stops working at 00:00 Dutch time on $until" \
     "$T/text" || fail "the text has no check line: $(cat "$T/text")"
 grep -Eq "^keys +rotated: the key file in use works until $until \(6 d 2[23] h" "$T/text" \
     || fail "the keys line does not say 6 d 23 h: $(grep '^keys' "$T/text")"
@@ -79,7 +81,7 @@ pass "within the last 7 days: keys_overlap_ending in --json, --check, the text a
 
 # Past the end: critical.  A start refuses the old key file once the
 # overlap is over, so the node crosses the end while it runs: the clocks
-# set to 20 s before 00:00 UTC on $until.
+# set to 20 s before 00:00 Dutch time on $until.
 off=$(at 20)
 kt_restart_all_at "$off" "$UITV" "$P"
 [ "$(jfield "$P" .old_keys_ending)" = true ] || fail "not 'ending' 20 s before the end"
@@ -88,7 +90,7 @@ wait_until 60 ended || fail "no old_keys_ended past the end"
 [ "$(jfield "$P" '.old_keys_ending // false')" = false ] || fail "still 'ending' past the end"
 check_out "$P"
 [ $rc = 2 ] || fail "status --check exits $rc, not 2 (CRITICAL): $(cat "$T/check.out")"
-grep -q "the key file in use stopped working at 00:00 UTC on $until" "$T/check.out" \
+grep -q "the key file in use stopped working at 00:00 Dutch time on $until" "$T/check.out" \
     || fail "status --check does not say why: $(cat "$T/check.out")"
 text_at "$off"
 grep -q "^check *CRITICAL keys_overlap_ended: " "$T/text" || fail "no critical check line: $(cat "$T/text")"

@@ -54,13 +54,14 @@ fi
 pass "rotations to keys in use, of the uitvoerder, or with a 91-day overlap are refused"
 
 # Rotate with an overlap: the police node still runs its old key file.
-day0=$(date -u -d '+8 days' +%F)   # at least 7 full days: until 00:00 UTC on day 8
+# At least 7 full days: until 00:00 Dutch time on the Dutch day 8.
+day0=$(TZ=Europe/Amsterdam date -d '+8 days' +%F)
 kt "$UITV" member rotate "$T/new/politie-test.pub" --overlap-days 7 | grep -q "roster version 2" \
     || fail "rotation failed"
 wait_until 10 has_rv politie-test 2 || fail "politie did not get v2"
 until=$(grep -A20 "^        politie-test" "$T/state-$UITV/roster.txt" | grep -o 'previous-until = "*[0-9-]*' \
     | grep -o '[0-9-]*$')
-one_of_days "$day0" "$(date -u -d '+8 days' +%F)" "$until" \
+one_of_days "$day0" "$(TZ=Europe/Amsterdam date -d '+8 days' +%F)" "$until" \
     || fail "the roster does not keep the old keys until $day0 but '$until'"
 [ "$(jfield politie-test .old_keys_until)" = "$until" ] || fail "politie does not show its deadline"
 grep -q "rotates this node's keys" "$T/politie-test.log" || fail "politie does not say what to do"

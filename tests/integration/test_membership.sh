@@ -88,11 +88,12 @@ logged=$(kt "$UITV" log show --type MESSAGE_REFUSED --json | jq '[.events[]
 pass "the $n copy(ies) kept for the revoked member withdrawn on record, without their bytes"
 
 # Opzegging: the member stays until three months later.
-day0=$(date -u -d '+3 months' +%F)
+# Three months from the Dutch today (roster dates are Dutch days).
+day0=$(TZ=Europe/Amsterdam date -d '+3 months' +%F)
 kt "$UITV" member opzegging politie-test | grep -q "roster version 4" || fail "opzegging failed"
 wait_until 10 has_rv politie-test 4 || fail "politie did not get v4"
 leaves=$(grep -A12 "^        politie-test" "$T/state-$UITV/roster.txt" | grep -o 'leaves-at = "[0-9-]*"')
-one_of_days "leaves-at = \"$day0\"" "leaves-at = \"$(date -u -d '+3 months' +%F)\"" "$leaves" \
+one_of_days "leaves-at = \"$day0\"" "leaves-at = \"$(TZ=Europe/Amsterdam date -d '+3 months' +%F)\"" "$leaves" \
     || fail "leaves-at wrong: $leaves"
 kt politie-test signal submit --file "$T/s.json" --wait | grep -q delivered || fail "politie stopped too early"
 pass "opzegging recorded: leaves-at three months on, the member works until then"

@@ -46,13 +46,13 @@ grep -q "pga-brabant is not a peer federation" <<< "$out" || fail "refusal uncle
 [ "$(rv "$UITV")" = 2 ] || fail "a refused change made a version"
 pass "peering refusals: twice, itself, not an uitvoerder, unknown"
 
-day0=$(date -u +%F)
+day0=$(TZ=Europe/Amsterdam date +%F)   # ended = the Dutch today
 out=$(kt "$UITV" peering end pga-zeeland) || fail "peering end failed: $out"
 grep -q "roster version 3: peering with pga-zeeland ended" <<< "$out" || fail "end said: $out"
 wait_until 10 has_rv politie-test 3 || fail "politie did not get v3"
 list=$(kt politie-test peering list --json)
 [ "$(jq -r '.peerings[0].active' <<< "$list")" = false ] || fail "still active: $list"
-one_of_days "$day0" "$(date -u +%F)" "$(jq -r '.peerings[0].ended' <<< "$list")" \
+one_of_days "$day0" "$(TZ=Europe/Amsterdam date +%F)" "$(jq -r '.peerings[0].ended' <<< "$list")" \
     || fail "ended wrong: $list"
 if allowed; then fail "the ended peer is still in the allow-list"; fi
 grep -q "^        pga-zeeland" "$T/state-$UITV/roster.txt" || fail "the ended peering left the roster"

@@ -1407,7 +1407,7 @@ test_peer_end_takes_effect_at_once_and_a_new_peering_replaces_it (void **state)
     roster_t *v5 = s_peer_change (f, v4, &end, &r);
     if (!v5)
         fail_msg ("%s", r.text);
-    /*  As a revocation: ended today, so from 00:00 UTC today - now. */
+    /*  As a revocation: ended today, so from 00:00 Dutch time on the Dutch today - now. */
     const roster_peering_t *p = roster_peering (v5, "pga-zeeland");
     assert_non_null (p);
     assert_string_equal (p->ended, p->since);

@@ -156,16 +156,18 @@ test_old_keys_and_stuck_spool_files (void **state)
                " \"spool\": {\"waiting\": 3, \"waiting_stuck\": 2}}");
     assert_int_equal (r.count[ending], 1);
     assert_int_equal (r.count[ended], 0);
-    assert_string_equal (r.summary[ending], "the key file in use stops working at 00:00 UTC on "
-                                            "2027-01-07: install the new one and restart");
+    assert_string_equal (r.summary[ending],
+                         "the key file in use stops working at 00:00 Dutch time on "
+                         "2027-01-07: install the new one and restart");
     assert_int_equal (r.count[stuck], 2);
     assert_string_equal (r.summary[stuck],
                          "2 spool file(s) waiting over 15 minutes, neither forwarded nor rejected");
     assert_int_equal (r.level, STATUSCHECK_WARNING);
     r = s_run ("{\"old_keys_until\": \"2027-01-07\", \"old_keys_ended\": true}");
     assert_int_equal (r.count[ended], 1);
-    assert_string_equal (r.summary[ended], "the key file in use stopped working at 00:00 UTC on "
-                                           "2027-01-07: install the new one and restart");
+    assert_string_equal (r.summary[ended],
+                         "the key file in use stopped working at 00:00 Dutch time on "
+                         "2027-01-07: install the new one and restart");
     assert_int_equal (r.level, STATUSCHECK_CRITICAL);
 }
 
