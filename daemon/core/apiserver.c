@@ -69,6 +69,7 @@ typedef struct {
     bool gone;        /* ... and closed: nothing it is sent is read */
     bool held;        /* answers queued while the server holds them */
     size_t pending;   /* requests read and not answered yet */
+    size_t waits;     /* answers waited for among them (API_MAX_WAITS) */
     int64_t active_ms; /* last request read or answer sent (monotonic) */
 } conn_t;
 
@@ -94,9 +95,17 @@ struct _apiserver_t {
     int64_t refused_until[REFUSED_KEPT];
     int refused_timer;      /* closes them (s_refused_close), or -1 */
     bool accept_failing;    /* no accept succeeded since the last pause */
+    size_t waits;           /* every connection's waits */
+    /*  Told of the connections closed with waits (s_closed_tell), by
+     *  id, at the loop's next pass. */
+    api_closed_fn *closed;
+    uint64_t *closed_ids;
+    size_t n_closed, cap_closed;
+    int closed_timer; /* or -1 */
 };
 
 static int s_conn_event (zloop_t *loop, zmq_pollitem_t *item, void *arg);
+static int s_closed_tell (zloop_t *loop, int timer_id, void *arg);
 static int s_next_frame (const conn_t *c, size_t *len);
 static int s_conn_read (zloop_t *loop, zmq_pollitem_t *item, void *arg);
 
@@ -130,10 +139,39 @@ s_warning_logged (apiserver_t *self)
             kt_log (KT_LOG_WARN, __VA_ARGS__);                                                     \
     } while (0)
 
+/*  Connection id closed with answers waited for: whoever keeps callers
+ *  for them is told at the loop's next pass (s_closed_tell), not now -
+ *  a close comes from inside an answer, while the caller's keeper may
+ *  be going through its callers. */
+static void
+s_closed_note (apiserver_t *self, uint64_t id)
+{
+    if (!self->closed)
+        return;
+    if (self->n_closed == self->cap_closed) {
+        size_t cap = self->cap_closed ? 2 * self->cap_closed : 16;
+        uint64_t *grown = realloc (self->closed_ids, cap * sizeof *grown);
+        if (!grown) {
+            /*  Its callers stay kept until their answers come. */
+            kt_log (KT_LOG_ERROR, "api closed_untold reason=\"out of memory\"");
+            return;
+        }
+        self->closed_ids = grown;
+        self->cap_closed = cap;
+    }
+    self->closed_ids[self->n_closed++] = id;
+    if (self->closed_timer < 0)
+        self->closed_timer = zloop_timer (self->loop, 0, 1, s_closed_tell, self);
+}
+
 static void
 s_conn_close (conn_t *c)
 {
     apiserver_t *self = c->server;
+    if (c->waits > 0) {
+        self->waits -= c->waits;
+        s_closed_note (self, c->id);
+    }
     zmq_pollitem_t item = {NULL, c->fd, 0, 0};
     zloop_poller_end (self->loop, &item);
     close (c->fd);
@@ -299,6 +337,11 @@ s_send_frame (apiserver_t *self, const api_caller_t *caller, const void *data, s
     }
     if (c->pending)
         c->pending--;
+    /*  Its waits end with its answer (at most once: a copy of the caller
+     *  answered twice would be a bug). */
+    size_t waits = caller->waits < c->waits ? caller->waits : c->waits;
+    c->waits -= waits;
+    self->waits -= waits;
     c->active_ms = zclock_mono ();
     if (c->gone)
         return; /* nobody reads it; its other requests are still handled */
@@ -461,10 +504,45 @@ api_caller_clear (api_caller_t *caller)
     caller->req_id = NULL;
 }
 
+/*  The n answers caller waits for counted on c (n 0: none): whether
+ *  they are within API_MAX_WAITS_CONN and API_MAX_WAITS; if not, the
+ *  caller is answered why, and its request is not to be handled. */
+static bool
+s_waits_take (apiserver_t *self, conn_t *c, api_caller_t *caller, size_t n)
+{
+    char error[320];
+    if (n == 0)
+        return true;
+    if (c->waits + n > API_MAX_WAITS_CONN)
+        snprintf (error, sizeof error,
+                  "this connection already waits for %zu answers (a request with wait one, a "
+                  "binary submission with wait one per signal), and this request would make "
+                  "%zu: at most %d on one connection; nothing of it was done: send it without "
+                  "wait, or once earlier answers have come",
+                  c->waits, c->waits + n, API_MAX_WAITS_CONN);
+    else if (self->waits + n > API_MAX_WAITS)
+        snprintf (error, sizeof error,
+                  "ketend's local API already holds %zu answers waited for by all its callers, "
+                  "and this request would make %zu: at most %d; nothing of it was done: send it "
+                  "without wait, or again later",
+                  self->waits, self->waits + n, API_MAX_WAITS);
+    else {
+        c->waits += n;
+        self->waits += n;
+        caller->waits = (uint32_t) n;
+        return true;
+    }
+    S_WARN (self, "api waits_refused uid=%u connection_waits=%zu waits=%zu asked=%zu",
+            (unsigned) c->uid, c->waits, self->waits, n);
+    apiserver_reply_error (self, caller, error);
+    return false;
+}
+
 /*  A binary frame (API_BINARY, then a Keten__ApiSubmit): its shape
  *  checked here, its signals by the handler (intake). */
 static void
-s_request_binary (apiserver_t *self, api_caller_t *caller, const uint8_t *data, size_t len)
+s_request_binary (apiserver_t *self, conn_t *c, api_caller_t *caller, const uint8_t *data,
+                  size_t len)
 {
     caller->binary = true;
     Keten__ApiSubmit *submit = keten__api_submit__unpack (NULL, len, data);
@@ -476,7 +554,7 @@ s_request_binary (apiserver_t *self, api_caller_t *caller, const uint8_t *data, 
     caller->submit = submit;
     if (submit->base.n_unknown_fields)
         apiserver_reply_error (self, caller, "the binary request has fields ApiSubmit does not");
-    else
+    else if (s_waits_take (self, c, caller, submit->wait ? submit->n_signals : 0))
         self->handler (self->arg, caller, "signal.submit", NULL);
     caller->submit = NULL;
     keten__api_submit__free_unpacked (submit, NULL);
@@ -486,11 +564,11 @@ s_request_binary (apiserver_t *self, api_caller_t *caller, const uint8_t *data, 
 static void
 s_request (apiserver_t *self, conn_t *c, const uint8_t *data, size_t len)
 {
-    api_caller_t caller = {c->id, NULL, c->uid, c->pid, false, 0, NULL};
+    api_caller_t caller = {.conn_id = c->id, .uid = c->uid, .pid = c->pid};
     c->pending++;
     c->active_ms = zclock_mono ();
     if (data[0] == API_BINARY) {
-        s_request_binary (self, &caller, data + 1, len - 1);
+        s_request_binary (self, c, &caller, data + 1, len - 1);
         return;
     }
     json_error_t err;
@@ -537,7 +615,7 @@ s_request (apiserver_t *self, conn_t *c, const uint8_t *data, size_t len)
         apiserver_reply_error (self, &caller, error);
     } else if (args && !json_is_object (args))
         apiserver_reply_error (self, &caller, "args must be an object");
-    else
+    else if (s_waits_take (self, c, &caller, json_is_true (json_object_get (args, "wait"))))
         self->handler (self->arg, &caller, json_string_value (cmd), args);
     api_caller_clear (&caller);
     json_decref (req);
@@ -1020,6 +1098,7 @@ apiserver_new (zloop_t *loop, const char *path, api_handler_fn *handler, api_flu
     self->turn_timer = -1;
     self->resume_timer = -1;
     self->refused_timer = -1;
+    self->closed_timer = -1;
     for (int i = 0; i < REFUSED_KEPT; i++)
         self->refused[i] = -1;
     self->listen_fd = socket (AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -1052,6 +1131,44 @@ apiserver_connections (apiserver_t *self)
     return zhashx_size (self->conns);
 }
 
+size_t
+apiserver_waits (apiserver_t *self)
+{
+    return self->waits;
+}
+
+void
+apiserver_on_closed (apiserver_t *self, api_closed_fn *closed)
+{
+    self->closed = closed;
+}
+
+bool
+apiserver_caller_open (apiserver_t *self, const api_caller_t *caller)
+{
+    return s_caller_conn (self, caller) != NULL;
+}
+
+/*  Tell the keeper of callers of the connections closed with waits
+ *  since the last time (s_closed_note). */
+static int
+s_closed_tell (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    apiserver_t *self = arg;
+    self->closed_timer = -1;
+    /*  Taken out first: letting a caller go may close another. */
+    uint64_t *ids = self->closed_ids;
+    size_t n = self->n_closed;
+    self->closed_ids = NULL;
+    self->n_closed = self->cap_closed = 0;
+    for (size_t i = 0; i < n; i++)
+        self->closed (self->arg, ids[i]);
+    free (ids);
+    return 0;
+}
+
 void
 apiserver_destroy (apiserver_t **self_p)
 {
@@ -1074,6 +1191,8 @@ apiserver_destroy (apiserver_t **self_p)
         zloop_timer_end (self->loop, self->resume_timer);
     if (self->refused_timer >= 0)
         zloop_timer_end (self->loop, self->refused_timer);
+    if (self->closed_timer >= 0)
+        zloop_timer_end (self->loop, self->closed_timer);
     for (int i = 0; i < REFUSED_KEPT; i++)
         if (self->refused[i] >= 0)
             s_refused_end (self, i);
@@ -1081,6 +1200,7 @@ apiserver_destroy (apiserver_t **self_p)
     unlink (self->path);
     zhashx_destroy (&self->conns);
     free (self->held);
+    free (self->closed_ids);
     free (self);
     *self_p = NULL;
 }

@@ -36,6 +36,15 @@
  *  its result too: {"id":ID,"ok":true,"result":...}, the id at most
  *  API_MAX_ID bytes. */
 #define API_MAX_ANSWER (16 * 1024 * 1024)
+/*  Answers waited for: a request whose args say "wait": true counts one,
+ *  a binary submission with wait one per signal (the node keeps a caller
+ *  for each until its receipt, which may take hours while the uitvoerder
+ *  is away).  Counted from the request until its answer, or until its
+ *  connection closes: at most API_MAX_WAITS_CONN on one connection and
+ *  API_MAX_WAITS in all.  A request past either is refused with why,
+ *  and nothing of it is done. */
+#define API_MAX_WAITS_CONN 16384
+#define API_MAX_WAITS 65536
 
 typedef struct _apiserver_t apiserver_t;
 
@@ -57,6 +66,9 @@ typedef struct {
     /*  binary: the request, decoded; borrowed for the handler's call
      *  only (a copy has NULL). */
     const Keten__ApiSubmit *submit;
+    /*  The answers waited for that this request counts (API_MAX_WAITS),
+     *  given back with its answer. */
+    uint32_t waits;
 } api_caller_t;
 
 /*  Handle one request; must lead to exactly one apiserver_reply_* for
@@ -68,13 +80,28 @@ typedef void (api_handler_fn) (void *arg, const api_caller_t *caller, const char
  *  node can commit them together (group commit). */
 typedef void (api_flush_fn) (void *arg);
 
+/*  The connection conn_id closed while requests of it waited for
+ *  answers: nothing can answer them now, and the callers kept for them
+ *  can be let go (their requests still take effect).  Called from the
+ *  loop after the close, never from inside an apiserver_reply_*. */
+typedef void (api_closed_fn) (void *arg, uint64_t conn_id);
+
 apiserver_t *apiserver_new (zloop_t *loop, const char *path, api_handler_fn *handler,
                             api_flush_fn *flush, void *arg, kt_reason_t *reason);
 void apiserver_destroy (apiserver_t **self_p);
 
-/*  Bytes of buffers held by all connections, and how many there are. */
+/*  closed is told of connections closed with answers waited for (arg:
+ *  apiserver_new's); NULL: nobody is. */
+void apiserver_on_closed (apiserver_t *self, api_closed_fn *closed);
+/*  Whether caller's connection is open: whether to keep it for a later
+ *  answer at all. */
+bool apiserver_caller_open (apiserver_t *self, const api_caller_t *caller);
+
+/*  Bytes of buffers held by all connections, how many there are, and
+ *  the answers waited for in all (API_MAX_WAITS). */
 size_t apiserver_memory (apiserver_t *self);
 size_t apiserver_connections (apiserver_t *self);
+size_t apiserver_waits (apiserver_t *self);
 
 /*  Between apiserver_hold and apiserver_release (nested: the outermost
  *  release counts) answers are queued and each connection's go out in

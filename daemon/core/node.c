@@ -34,6 +34,7 @@ s_state_path (char *out, size_t len, const node_t *self, const char *file, kt_re
 
 static void s_api_handle (void *arg, const api_caller_t *caller, const char *cmd, json_t *args);
 static void s_api_flush (void *arg);
+static void s_api_closed (void *arg, uint64_t conn_id);
 
 /*  The role that serves this node's roster role; NULL when none does. */
 static const node_role_t *
@@ -172,6 +173,7 @@ node_new (const config_t *config, const node_role_t *const *roles, size_t n_role
         apiserver_new (self->loop, config->socket_path, s_api_handle, s_api_flush, self, reason);
     if (!self->api || metrics_node_start (self, reason) != 0)
         goto fail;
+    apiserver_on_closed (self->api, s_api_closed);
     kt_log (KT_LOG_INFO, "node started id=%s role=%s roster_version=%llu", config->id,
             roster_role_name (keyring_self_member (self->keyring)->role),
             (unsigned long long) keyring_roster (self->keyring)->version);
@@ -770,6 +772,14 @@ s_api_handle (void *arg, const api_caller_t *caller, const char *cmd, json_t *ar
         apiserver_reply_error (self->api, caller, msg);
     else
         c->handler (self, caller, cmd, args);
+}
+
+static void
+s_api_closed (void *arg, uint64_t conn_id)
+{
+    node_t *self = arg;
+    if (self->role->api_closed)
+        self->role->api_closed (self, conn_id);
 }
 
 static void

@@ -148,6 +148,10 @@ struct _node_role_t {
     /*  The local API is about to close (ketend stops): answer the callers
      *  still waiting, while they can be answered; NULL: none. */
     void (*api_closing) (node_t *node);
+    /*  Local API connection conn_id closed while callers of it waited
+     *  for answers (apiserver_on_closed): let them go, as nothing can
+     *  answer them now (their requests still take effect); NULL: none. */
+    void (*api_closed) (node_t *node, uint64_t conn_id);
     /*  node.db's COMMIT may run on the helper thread while the loop goes
      *  on (store_open_shared): a partner's group commit of submissions. */
     bool commits_beside;

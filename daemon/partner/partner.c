@@ -507,11 +507,12 @@ s_link_status (node_t *self, json_t *result, int log_alarm)
                    (json_int_t) outbox_count_state (p->outbox, OUTBOX_REFUSED)));
     /*  Submissions taken from the local API and not yet stored: those
      *  waiting for a group commit (bounded, partner.h) and those of the
-     *  group being committed. */
+     *  group being committed; and the callers waiting for receipts. */
     json_object_set_new (result, "submissions",
-                         json_pack ("{s:I, s:I, s:I}", "waiting", (json_int_t) p->n_pending,
+                         json_pack ("{s:I, s:I, s:I, s:I}", "waiting", (json_int_t) p->n_pending,
                                     "waiting_bytes", (json_int_t) p->pending_bytes, "committing",
-                                    (json_int_t) p->committing.n));
+                                    (json_int_t) p->committing.n, "receipt_waiters",
+                                    (json_int_t) zhashx_size (p->waiters)));
     /*  What needs a person's attention at this node (docs/OPERATIONS.md,
      *  "Monitoring the federation"). */
     metrics_alarm_input_t in = {.online = up,
@@ -930,6 +931,7 @@ const node_role_t partner_role = {
     .metrics = s_metrics,
     .api_flush = partner_flush,
     .api_closing = partner_waiters_closing,
+    .api_closed = partner_waiters_closed,
     .commits_beside = true,
     .roster_changed = s_roster_changed,
     .access_notice = partner_access_notice,

@@ -185,12 +185,16 @@ void partner_batch_drop (submit_batch_t *batch);
  *  answered in JSON then, or batch's signal index gets its outcome; at
  *  once when the receipt has come already (a signal sent before its
  *  record was durable, partner_signal.c).  Whether the wait is
- *  registered (false: out of memory). */
+ *  registered (false: out of memory, or the caller's connection closed
+ *  and nobody reads the answer: it is to be answered at once, in vain). */
 bool partner_waiter_add (node_t *self, const uint8_t id[KT_ID_LEN], const api_caller_t *caller,
                          submit_batch_t *batch, size_t index);
 /*  ketend stops: every caller still waiting for a receipt answered
  *  "queued" with its message id (node_role_t.api_closing). */
 void partner_waiters_closing (node_t *self);
+/*  Local API connection conn_id closed: its callers waiting for receipts
+ *  are let go, unanswered (node_role_t.api_closed); the messages go on. */
+void partner_waiters_closed (node_t *self, uint64_t conn_id);
 void partner_flush (node_t *self);
 /*  outbox_header_fn (arg: the node) of the signals queued with their
  *  envelope in the signal row (signalbox_insert_queued). */

@@ -57,6 +57,10 @@ partner_waiter_add (node_t *self, const uint8_t id[KT_ID_LEN], const api_caller_
                     submit_batch_t *batch, size_t index)
 {
     partner_t *p = partner_of (self);
+    /*  Kept for nobody, it would stay until the receipt (hours, while
+     *  the uitvoerder is away). */
+    if (!apiserver_caller_open (self->api, caller))
+        return false;
     waiter_t *w = malloc (sizeof *w);
     if (!w)
         return false;
@@ -107,6 +111,33 @@ partner_waiters_closing (node_t *self)
                                 json_pack ("{s:s, s:s}", "message_id", hex, "state", "queued"));
         s_waiter_done (p, w, hex);
     }
+}
+
+void
+partner_waiters_closed (node_t *self, uint64_t conn_id)
+{
+    partner_t *p = partner_of (self);
+    if (!p || !p->waiters)
+        return;
+    /*  Their keys first: the table is not changed while it is walked. */
+    size_t n = 0;
+    for (waiter_t *w = zhashx_first (p->waiters); w; w = zhashx_next (p->waiters))
+        n += w->caller.conn_id == conn_id;
+    char (*gone)[KT_ID_HEX] = n ? malloc (n * sizeof *gone) : NULL;
+    if (!gone)
+        return; /* none, or out of memory: kept until their receipts */
+    size_t k = 0;
+    for (waiter_t *w = zhashx_first (p->waiters); w && k < n; w = zhashx_next (p->waiters))
+        if (w->caller.conn_id == conn_id)
+            snprintf (gone[k++], KT_ID_HEX, "%s", (const char *) zhashx_cursor (p->waiters));
+    for (size_t i = 0; i < k; i++) {
+        waiter_t *w = zhashx_lookup (p->waiters, gone[i]);
+        if (w && w->batch)
+            partner_batch_drop (w->batch);
+        if (w)
+            s_waiter_done (p, w, gone[i]);
+    }
+    free (gone);
 }
 
 static void

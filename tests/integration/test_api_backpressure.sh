@@ -59,6 +59,6 @@ flood "$T/s.json" 1000 100
 [ $rc = 0 ] || fail "1,000 signals after the floods: exit $rc, $(cat "$T/flood.out" "$T/flood.err")"
 kt politie-test signal submit --file "$T/s.json" --wait > /dev/null || fail "a JSON submission after the floods"
 [ "$(stored)" = $((before + 1001)) ] || fail "$(stored) signals at the uitvoerder, want $((before + 1001))"
-[ "$(kt politie-test status --json | jq -c .submissions)" = '{"waiting":0,"waiting_bytes":0,"committing":0}' ] ||
+[ "$(kt politie-test status --json | jq -c .submissions)" = '{"waiting":0,"waiting_bytes":0,"committing":0,"receipt_waiters":0}' ] ||
     fail "submissions still counted as waiting: $(kt politie-test status --json | jq -c .submissions)"
 pass "after the flood the bounds are whole again: 1,000 signals and a JSON one taken and delivered, nothing counted as waiting"

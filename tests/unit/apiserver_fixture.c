@@ -93,16 +93,17 @@ s_handler (void *arg, const api_caller_t *caller, const char *cmd, json_t *args)
         usleep (300 * 1000);
         __atomic_store_n (&f->sleeping, 0, __ATOMIC_SEQ_CST);
         apiserver_reply_ok (f->server, caller, NULL);
-    } else if (strcmp (cmd, "hold") == 0) {
+    } else if (strcmp (cmd, "hold") == 0 || caller->binary) {
         if (!s_hold (f, caller))
             apiserver_reply_error (f->server, caller, "the fixture holds no more");
     } else if (strcmp (cmd, "later") == 0 && f->n_later < 64)
         api_caller_copy (&f->later[f->n_later++], caller);
     else if (strcmp (cmd, "count") == 0)
         apiserver_reply_ok (f->server, caller,
-                            json_pack ("{s:I, s:I}", "memory",
+                            json_pack ("{s:I, s:I, s:I}", "memory",
                                        (json_int_t) apiserver_memory (f->server), "connections",
-                                       (json_int_t) apiserver_connections (f->server)));
+                                       (json_int_t) apiserver_connections (f->server), "waits",
+                                       (json_int_t) apiserver_waits (f->server)));
     else
         apiserver_reply_ok (f->server, caller, NULL);
 }
@@ -117,6 +118,21 @@ s_flush (void *arg)
         api_caller_clear (&f->later[i]);
     }
     f->n_later = 0;
+}
+
+/*  The held callers of connection conn_id let go (api_closed_fn). */
+static void
+s_closed (void *arg, uint64_t conn_id)
+{
+    apifix_t *f = arg;
+    size_t kept = 0, n = __atomic_load_n (&f->n_held, __ATOMIC_SEQ_CST);
+    for (size_t i = 0; i < n; i++)
+        if (f->held[i].conn_id == conn_id) {
+            api_caller_clear (&f->held[i]);
+            __atomic_add_fetch (&f->dropped, 1, __ATOMIC_SEQ_CST);
+        } else
+            f->held[kept++] = f->held[i];
+    __atomic_store_n (&f->n_held, kept, __ATOMIC_SEQ_CST);
 }
 
 static int
@@ -148,10 +164,8 @@ s_fixture_free (apifix_t *f)
     }
     for (size_t i = 0; i < f->n_fds; i++)
         close (f->fds[i]);
-    if (f->running) {
-        __atomic_store_n (&f->stop, 1, __ATOMIC_SEQ_CST);
-        pthread_join (f->thread, NULL);
-    }
+    apifix_stop_begin (f);
+    apifix_stop_end (f);
     for (size_t i = 0; i < f->n_held; i++)
         api_caller_clear (&f->held[i]);
     free (f->held);
@@ -189,6 +203,7 @@ apifix_setup (void **state)
         s_fixture_free (f);
         return -1;
     }
+    apiserver_on_closed (f->server, s_closed);
     zloop_timer (f->loop, 10, 0, s_tick, f);
     if (pthread_create (&f->thread, NULL, s_run, f) != 0) {
         fprintf (stderr, "setup: cannot start the server's thread\n");
@@ -205,6 +220,20 @@ apifix_teardown (void **state)
 {
     s_fixture_free (*state);
     return 0;
+}
+
+void
+apifix_stop_begin (apifix_t *f)
+{
+    __atomic_store_n (&f->stop, 1, __ATOMIC_SEQ_CST);
+}
+
+void
+apifix_stop_end (apifix_t *f)
+{
+    if (f->running)
+        pthread_join (f->thread, NULL);
+    f->running = false;
 }
 
 int
@@ -249,6 +278,39 @@ apifix_frame (uint8_t *buf, long id, const char *cmd)
     int n = id < 0 ? snprintf (body, sizeof body, "{\"cmd\":\"%s\"}", cmd)
                    : snprintf (body, sizeof body, "{\"id\":%ld,\"cmd\":\"%s\"}", id, cmd);
     return apifix_frame_of (buf, body, (size_t) n);
+}
+
+size_t
+apifix_frame_args (uint8_t *buf, long id, const char *cmd, const char *args)
+{
+    char body[252];
+    int n = snprintf (body, sizeof body, "{\"id\":%ld,\"cmd\":\"%s\",\"args\":%s}", id, cmd, args);
+    return apifix_frame_of (buf, body, (size_t) n);
+}
+
+size_t
+apifix_binary (uint8_t **buf, uint64_t id, size_t n, bool wait)
+{
+    Keten__ApiSubmit submit = KETEN__API_SUBMIT__INIT;
+    ProtobufCBinaryData *signals = calloc (n, sizeof *signals);
+    assert_non_null (signals);
+    for (size_t i = 0; i < n; i++)
+        signals[i] = (ProtobufCBinaryData){1, (uint8_t *) "x"};
+    submit.id = id;
+    submit.signals = signals;
+    submit.n_signals = n;
+    submit.wait = wait;
+    size_t len = keten__api_submit__get_packed_size (&submit) + 1;
+    *buf = malloc (len + 4);
+    assert_non_null (*buf);
+    (*buf)[0] = (uint8_t) (len >> 24);
+    (*buf)[1] = (uint8_t) (len >> 16);
+    (*buf)[2] = (uint8_t) (len >> 8);
+    (*buf)[3] = (uint8_t) len;
+    (*buf)[4] = API_BINARY;
+    keten__api_submit__pack (&submit, *buf + 5);
+    free (signals);
+    return len + 4;
 }
 
 void

@@ -14,10 +14,12 @@
  *    "work"   about 100 us of the loop's time, counted in worked
  *    "sleep"  the loop asleep for 300 ms (sleeping is 1 meanwhile)
  *    "hold"   never answered (till the teardown), as a "wait" whose
- *             receipt does not come
+ *             receipt does not come; so is a binary submission
  *    "later"  answered at the next flush (the node's group commit)
- *    "count"  { memory, connections } of the server
+ *    "count"  { memory, connections, waits } of the server
  *    else     answered ok at once
+ *  Held callers whose connection closed are let go when the server says
+ *  so (api_closed_fn), as a node's waiters for receipts are.
  */
 #ifndef KETEN_APISERVER_FIXTURE_H
 #define KETEN_APISERVER_FIXTURE_H
@@ -53,6 +55,7 @@ typedef struct {
     api_caller_t *held;           /* "hold": answered at the end (never) */
     size_t n_held;                /* atomic */
     size_t cap_held;              /* loop thread only */
+    size_t dropped;               /* atomic: held callers let go, their connection closed */
     api_caller_t later[64];       /* "later": answered at the flush */
     size_t n_later;               /* loop thread only */
     long worked;                  /* atomic: "work" requests handled */
@@ -67,6 +70,10 @@ typedef struct {
 int apifix_setup (void **state);
 int apifix_teardown (void **state);
 
+/*  The server's loop told to stop, and (end) its thread joined. */
+void apifix_stop_begin (apifix_t *f);
+void apifix_stop_end (apifix_t *f);
+
 /*  A client connected (closed at the teardown if not before). */
 int apifix_connect (apifix_t *f);
 void apifix_close (apifix_t *f, int fd);
@@ -76,6 +83,11 @@ size_t apifix_frame_of (uint8_t *buf, const char *body, size_t len);
 /*  A request for cmd with id (none when negative) at buf (room for
  *  128); its length. */
 size_t apifix_frame (uint8_t *buf, long id, const char *cmd);
+/*  The same with args (JSON text, at most 96 bytes), room for 256. */
+size_t apifix_frame_args (uint8_t *buf, long id, const char *cmd, const char *args);
+/*  A binary submission of n signals of one byte each, with id and wait,
+ *  at *buf (malloc'd); its length. */
+size_t apifix_binary (uint8_t **buf, uint64_t id, size_t n, bool wait);
 void apifix_send_all (int fd, const void *data, size_t len);
 /*  Whether all of the request went (the server may have closed fd). */
 bool apifix_try_ask (int fd, long id, const char *cmd);
@@ -102,7 +114,7 @@ bool apifix_closed_by_server (int fd);
 bool apifix_eventually (bool (*cond) (apifix_t *, const void *), apifix_t *f, const void *arg);
 /*  Whether at least n callers are held, within APIFIX_WAIT_MS. */
 bool apifix_held (apifix_t *f, size_t n);
-/*  What "count" answers for what ("memory", "connections"),
+/*  What "count" answers for what ("memory", "connections", "waits"),
  *  asked on a connection of its own. */
 long long apifix_count (apifix_t *f, const char *what);
 

@@ -470,6 +470,115 @@ test_accept_without_descriptors_does_not_spin (void **state)
     }
 }
 
+/* ---- 6. Answers waited for ------------------------------------------- */
+
+static bool
+s_dropped (apifix_t *f, const void *arg)
+{
+    return __atomic_load_n (&f->dropped, __ATOMIC_SEQ_CST) >= *(const size_t *) arg;
+}
+
+/*  Requests with wait, each held for its receipt (never: the uitvoerder
+ *  is away), then the client closes: the callers kept for them are let
+ *  go, and they count no more. */
+static void
+test_the_waits_of_a_closed_connection_are_let_go (void **state)
+{
+    apifix_t *f = *state;
+    enum { N = 100 };
+    int fd = apifix_connect (f);
+    uint8_t req[256];
+    for (int i = 0; i < N; i++)
+        apifix_send_all (fd, req, apifix_frame_args (req, i, "hold", "{\"wait\":true}"));
+    int other = apifix_connect (f); /* waits too, and stays */
+    apifix_send_all (other, req, apifix_frame_args (req, 0, "hold", "{\"wait\":true}"));
+    assert_true (apifix_held (f, N + 1));
+    assert_int_equal (apifix_count (f, "waits"), N + 1);
+    apifix_close (f, fd);
+    size_t n = N;
+    assert_true (apifix_eventually (s_dropped, f, &n));
+    assert_int_equal (__atomic_load_n (&f->n_held, __ATOMIC_SEQ_CST), 1);
+    assert_int_equal (apifix_count (f, "waits"), 1);
+    /*  The other's wait is still answered in time (it is still held). */
+    assert_false (apifix_closed_by_server (other));
+}
+
+/*  Binary submissions of 1,024 signals with wait count one per signal:
+ *  16 of them fill one connection's API_MAX_WAITS_CONN, and a further
+ *  wait on it is refused with why; without wait it is served, and
+ *  another connection may still wait. */
+static void
+test_the_waits_of_one_connection_are_capped (void **state)
+{
+    apifix_t *f = *state;
+    enum { SIGNALS = 1024 };
+    assert_int_equal (API_MAX_WAITS_CONN % SIGNALS, 0);
+    int fd = apifix_connect (f);
+    uint8_t *bin;
+    size_t len = apifix_binary (&bin, 1, SIGNALS, true);
+    for (int i = 0; i < API_MAX_WAITS_CONN / SIGNALS; i++)
+        if (send (fd, bin, len, MSG_NOSIGNAL) != (ssize_t) len) {
+            free (bin);
+            fail_msg ("submission %d not sent", i);
+        }
+    free (bin);
+    assert_true (apifix_held (f, API_MAX_WAITS_CONN / SIGNALS));
+    assert_int_equal (apifix_count (f, "waits"), API_MAX_WAITS_CONN);
+    uint8_t req[256];
+    apifix_send_all (fd, req, apifix_frame_args (req, 7, "hold", "{\"wait\":true}"));
+    char error[512];
+    const char *why = apifix_error_of (apifix_answer (fd), error, sizeof error);
+    assert_non_null (why);
+    fprintf (stderr, "%s\n", why);
+    assert_non_null (strstr (why, "this connection already waits for 16384 answers"));
+    assert_non_null (strstr (why, "at most 16384 on one connection; nothing of it was done"));
+    why = apifix_error_of (apifix_call (fd, 8, "ping"), error, sizeof error);
+    assert_non_null (why);
+    assert_string_equal (why, "");
+    int other = apifix_connect (f);
+    apifix_send_all (other, req, apifix_frame_args (req, 9, "hold", "{\"wait\":true}"));
+    assert_true (apifix_held (f, API_MAX_WAITS_CONN / SIGNALS + 1));
+    assert_int_equal (apifix_count (f, "waits"), API_MAX_WAITS_CONN + 1);
+}
+
+/*  Four connections fill API_MAX_WAITS: a wait on a fifth is refused
+ *  with why; once one of the four closes, it is taken. */
+static void
+test_the_waits_of_all_connections_are_capped (void **state)
+{
+    apifix_t *f = *state;
+    enum { SIGNALS = 1024, FULL = API_MAX_WAITS / API_MAX_WAITS_CONN };
+    uint8_t *bin;
+    size_t len = apifix_binary (&bin, 1, SIGNALS, true);
+    int fd[FULL];
+    for (int k = 0; k < FULL; k++) {
+        fd[k] = apifix_connect (f);
+        for (int i = 0; i < API_MAX_WAITS_CONN / SIGNALS; i++)
+            if (send (fd[k], bin, len, MSG_NOSIGNAL) != (ssize_t) len) {
+                free (bin);
+                fail_msg ("submission %d of connection %d not sent", i, k);
+            }
+    }
+    free (bin);
+    assert_true (apifix_held (f, FULL * (API_MAX_WAITS_CONN / SIGNALS)));
+    assert_int_equal (apifix_count (f, "waits"), API_MAX_WAITS);
+    int late = apifix_connect (f);
+    uint8_t req[256];
+    apifix_send_all (late, req, apifix_frame_args (req, 1, "hold", "{\"wait\":true}"));
+    char error[512];
+    const char *why = apifix_error_of (apifix_answer (late), error, sizeof error);
+    assert_non_null (why);
+    fprintf (stderr, "%s\n", why);
+    assert_non_null (strstr (why, "already holds 65536 answers waited for by all its callers"));
+    assert_non_null (strstr (why, "at most 65536; nothing of it was done"));
+    apifix_close (f, fd[0]);
+    size_t n = API_MAX_WAITS_CONN / SIGNALS;
+    assert_true (apifix_eventually (s_dropped, f, &n));
+    apifix_send_all (late, req, apifix_frame_args (req, 2, "hold", "{\"wait\":true}"));
+    assert_true (apifix_held (f, (FULL - 1) * (API_MAX_WAITS_CONN / SIGNALS) + 1));
+    assert_int_equal (apifix_count (f, "waits"), API_MAX_WAITS - API_MAX_WAITS_CONN + 1);
+}
+
 int
 main (void)
 {
@@ -497,6 +606,12 @@ main (void)
                                          apifix_setup, apifix_teardown),
         cmocka_unit_test_setup_teardown (test_accept_without_descriptors_does_not_spin,
                                          apifix_setup, apifix_teardown),
+        cmocka_unit_test_setup_teardown (test_the_waits_of_a_closed_connection_are_let_go,
+                                         apifix_setup, apifix_teardown),
+        cmocka_unit_test_setup_teardown (test_the_waits_of_one_connection_are_capped, apifix_setup,
+                                         apifix_teardown),
+        cmocka_unit_test_setup_teardown (test_the_waits_of_all_connections_are_capped, apifix_setup,
+                                         apifix_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
