@@ -1169,6 +1169,47 @@ s_closed_tell (zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+/*  The connections with answers not sent yet, and their pollfds (POLLOUT),
+ *  at most MAX_CONNS; how many. */
+static size_t
+s_unsent (apiserver_t *self, conn_t **conns, struct pollfd *fds)
+{
+    size_t n = 0;
+    for (conn_t *c = zhashx_first (self->conns); c && n < MAX_CONNS; c = zhashx_next (self->conns))
+        if (c->out_len > 0 && !c->gone) {
+            conns[n] = c;
+            fds[n] = (struct pollfd){c->fd, POLLOUT, 0};
+            n++;
+        }
+    return n;
+}
+
+void
+apiserver_finish (apiserver_t *self, int timeout_ms)
+{
+    if (self->holding > 0) {
+        self->holding = 1;
+        apiserver_release (self);
+    }
+    int64_t end = zclock_mono () + timeout_ms;
+    conn_t *conns[MAX_CONNS];
+    struct pollfd fds[MAX_CONNS];
+    size_t n;
+    while ((n = s_unsent (self, conns, fds)) > 0) {
+        int64_t left = end - zclock_mono ();
+        if (left <= 0) {
+            S_WARN (self, "api answers_unsent connections=%zu: ketend stops without them", n);
+            return;
+        }
+        int rc = poll (fds, n, (int) left);
+        if (rc < 0 && errno != EINTR)
+            return;
+        for (size_t i = 0; rc > 0 && i < n; i++)
+            if (fds[i].revents && s_conn_flush (conns[i]) != 0)
+                s_conn_close (conns[i]);
+    }
+}
+
 void
 apiserver_destroy (apiserver_t **self_p)
 {

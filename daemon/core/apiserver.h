@@ -45,6 +45,8 @@
  *  and nothing of it is done. */
 #define API_MAX_WAITS_CONN 16384
 #define API_MAX_WAITS 65536
+/*  How long a stop gives the answers not sent yet (apiserver_finish). */
+#define API_STOP_FLUSH_MS 2000
 
 typedef struct _apiserver_t apiserver_t;
 
@@ -88,6 +90,10 @@ typedef void (api_closed_fn) (void *arg, uint64_t conn_id);
 
 apiserver_t *apiserver_new (zloop_t *loop, const char *path, api_handler_fn *handler,
                             api_flush_fn *flush, void *arg, kt_reason_t *reason);
+/*  ketend stops: the answers not sent yet (the "queued" of the callers
+ *  that waited) go out while their callers read them, for at most
+ *  timeout_ms; apiserver_destroy then closes what is left. */
+void apiserver_finish (apiserver_t *self, int timeout_ms);
 void apiserver_destroy (apiserver_t **self_p);
 
 /*  closed is told of connections closed with answers waited for (arg:

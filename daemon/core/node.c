@@ -194,6 +194,10 @@ node_destroy (node_t **self_p)
     metrics_destroy (&self->metrics);
     if (self->api && self->role && self->role_state && self->role->api_closing)
         self->role->api_closing (self);
+    /*  Those answers, and any other not sent yet, go out before the
+     *  close: cut off, a "queued" invites a duplicate. */
+    if (self->api)
+        apiserver_finish (self->api, API_STOP_FLUSH_MS);
     apiserver_destroy (&self->api);
     if (self->role)
         self->role->stop (self);

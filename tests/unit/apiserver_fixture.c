@@ -135,6 +135,20 @@ s_closed (void *arg, uint64_t conn_id)
     __atomic_store_n (&f->n_held, kept, __ATOMIC_SEQ_CST);
 }
 
+/*  A node's stop, played (apifix_t.answer_at_stop). */
+static void
+s_stop_as_a_node (apifix_t *f)
+{
+    for (size_t i = 0; i < f->n_held; i++) {
+        apiserver_reply_ok (f->server, &f->held[i],
+                            json_pack ("{s:s, s:s}", "state", "queued", "x", f->big));
+        api_caller_clear (&f->held[i]);
+    }
+    __atomic_store_n (&f->n_held, 0, __ATOMIC_SEQ_CST);
+    apiserver_finish (f->server, f->finish_ms);
+    apiserver_destroy (&f->server);
+}
+
 static int
 s_tick (zloop_t *loop, int timer_id, void *arg)
 {
@@ -149,6 +163,8 @@ s_run (void *arg)
 {
     apifix_t *f = arg;
     zloop_start (f->loop);
+    if (f->answer_at_stop)
+        s_stop_as_a_node (f);
     return NULL;
 }
 

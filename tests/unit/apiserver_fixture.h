@@ -19,7 +19,11 @@
  *    "count"  { memory, connections, waits } of the server
  *    else     answered ok at once
  *  Held callers whose connection closed are let go when the server says
- *  so (api_closed_fn), as a node's waiters for receipts are.
+ *  so (api_closed_fn), as a node's waiters for receipts are.  With
+ *  answer_at_stop the loop's thread, once stopped, does what a stopping
+ *  node does: answers every held caller (as the "queued" of a wait, with
+ *  an answer of APIFIX_BIG), gives the answers finish_ms to go out
+ *  (apiserver_finish), and closes the server.
  */
 #ifndef KETEN_APISERVER_FIXTURE_H
 #define KETEN_APISERVER_FIXTURE_H
@@ -56,6 +60,8 @@ typedef struct {
     size_t n_held;                /* atomic */
     size_t cap_held;              /* loop thread only */
     size_t dropped;               /* atomic: held callers let go, their connection closed */
+    bool answer_at_stop;          /* set before apifix_stop_begin */
+    int finish_ms;
     api_caller_t later[64];       /* "later": answered at the flush */
     size_t n_later;               /* loop thread only */
     long worked;                  /* atomic: "work" requests handled */

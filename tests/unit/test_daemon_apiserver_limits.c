@@ -579,6 +579,57 @@ test_the_waits_of_all_connections_are_capped (void **state)
     assert_int_equal (apifix_count (f, "waits"), API_MAX_WAITS - API_MAX_WAITS_CONN + 1);
 }
 
+/* ---- 7. A stop ------------------------------------------------------- */
+
+/*  The server stops while a caller waits for eight answers: each is
+ *  answered then (a node's "queued"), 8 MiB together, far more than the
+ *  socket holds, and all of it arrives before the close - not the first
+ *  few hundred KiB of it. */
+static void
+test_the_answers_at_a_stop_all_arrive (void **state)
+{
+    apifix_t *f = *state;
+    enum { N = 8 };
+    int fd = apifix_connect (f);
+    for (int i = 0; i < N; i++)
+        apifix_ask (fd, i, "hold");
+    assert_true (apifix_held (f, N));
+    f->answer_at_stop = true;
+    f->finish_ms = APIFIX_WAIT_MS;
+    apifix_stop_begin (f);
+    for (int i = 0; i < N; i++) {
+        json_t *j = apifix_answer (fd);
+        if (!j)
+            fail_msg ("answer %d of %d cut off", i, N);
+        json_t *r = json_object_get (j, "result");
+        assert_string_equal (json_string_value (json_object_get (r, "state")), "queued");
+        assert_int_equal (json_string_length (json_object_get (r, "x")), APIFIX_BIG);
+        json_decref (j);
+    }
+    assert_true (apifix_eof (fd));
+    apifix_stop_end (f);
+}
+
+/*  A caller that does not read keeps a stop no longer than its bound. */
+static void
+test_a_stop_waits_for_no_caller_that_does_not_read (void **state)
+{
+    apifix_t *f = *state;
+    int fd = apifix_connect (f);
+    apifix_ask (fd, 1, "hold");
+    assert_true (apifix_held (f, 1));
+    f->answer_at_stop = true;
+    f->finish_ms = 300;
+    int64_t t0 = zclock_mono ();
+    apifix_stop_begin (f);
+    apifix_stop_end (f);
+    int64_t took = zclock_mono () - t0;
+    fprintf (stderr, "the stop took %lld ms\n", (long long) took);
+    assert_true (took >= 250);
+    assert_true (took < APIFIX_WAIT_MS);
+    assert_true (apifix_closed_by_server (fd));
+}
+
 int
 main (void)
 {
@@ -612,6 +663,10 @@ main (void)
                                          apifix_teardown),
         cmocka_unit_test_setup_teardown (test_the_waits_of_all_connections_are_capped, apifix_setup,
                                          apifix_teardown),
+        cmocka_unit_test_setup_teardown (test_the_answers_at_a_stop_all_arrive, apifix_setup,
+                                         apifix_teardown),
+        cmocka_unit_test_setup_teardown (test_a_stop_waits_for_no_caller_that_does_not_read,
+                                         apifix_setup, apifix_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
