@@ -1,6 +1,7 @@
 /*  apiserver: framed JSON over a Unix socket.  */
 #include "apiserver.h"
 
+#include "access.h"
 #include "hourbudget.h"
 #include "intake.h"
 
@@ -25,8 +26,9 @@
  *  requests at once must not hold the node's loop for seconds). */
 #define FRAMES_PER_TURN 64
 /*  Of the MAX_CONNS slots, the last RESERVED_CONNS take only the
- *  operator (root or the daemon's own user): a local client that opens
- *  connections without end cannot keep `keten status` out. */
+ *  operator (root, the daemon's own user, or a member of the admin
+ *  group): a local client that opens connections without end cannot
+ *  keep `keten status` out. */
 #define RESERVED_CONNS 16
 /*  A connection younger than this is not closed as idle to make room
  *  for a caller other than the operator: it has not had the time to send
@@ -101,7 +103,8 @@ struct _apiserver_t {
     api_closed_fn *closed;
     uint64_t *closed_ids;
     size_t n_closed, cap_closed;
-    int closed_timer; /* or -1 */
+    int closed_timer;     /* or -1 */
+    char admin_group[33]; /* access/admin-group: operators too ("": none) */
 };
 
 static int s_conn_event (zloop_t *loop, zmq_pollitem_t *item, void *arg);
@@ -841,12 +844,15 @@ s_conn_read (zloop_t *loop, zmq_pollitem_t *item, void *arg)
     return 0;
 }
 
-/*  Whether uid is the operator's: root or the daemon's own user.  The
+/*  Whether uid is the operator's: root, the daemon's own user, or a
+ *  member of the admin group (its primary group or a supplementary one,
+ *  as the rights of commands are checked: access_uid_in_group).  The
  *  last RESERVED_CONNS slots are theirs alone. */
 static bool
-s_operator (uid_t uid)
+s_operator (apiserver_t *self, uid_t uid)
 {
-    return uid == 0 || uid == geteuid ();
+    return uid == 0 || uid == geteuid () ||
+           (self->admin_group[0] && access_uid_in_group (uid, self->admin_group));
 }
 
 /*  Close the connection idle longest (no request waiting for its turn or
@@ -873,9 +879,13 @@ s_evict_idle (apiserver_t *self, int64_t grace_ms)
  *  caller gets one of the slots not reserved, at the cost of a
  *  connection idle for IDLE_GRACE_MS at least.  Whether there is one. */
 static bool
-s_slot (apiserver_t *self, uid_t uid)
+s_slot (apiserver_t *self, uid_t uid, bool *op_p)
 {
-    bool op = s_operator (uid);
+    /*  Whose it is, asked only when it matters (the group's members are
+     *  looked up). */
+    if (zhashx_size (self->conns) < MAX_CONNS - RESERVED_CONNS)
+        return true;
+    bool op = *op_p = s_operator (self, uid);
     size_t limit = op ? MAX_CONNS : MAX_CONNS - RESERVED_CONNS;
     while (zhashx_size (self->conns) >= limit)
         if (!s_evict_idle (self, op ? 0 : IDLE_GRACE_MS))
@@ -936,25 +946,26 @@ s_refused_keep (apiserver_t *self, int fd)
             zloop_timer (self->loop, REFUSED_KEEP_MS / 4, 1, s_refused_close, self);
 }
 
-/*  No slot for a new connection of uid: it is told why in an answer
- *  (with no id: its request is not read), then closed (s_refused_keep). */
+/*  No slot for a new connection of uid (the operator's with op): it is
+ *  told why in an answer (with no id: its request is not read), then
+ *  closed (s_refused_keep). */
 static void
-s_refuse (apiserver_t *self, int fd, uid_t uid)
+s_refuse (apiserver_t *self, int fd, uid_t uid, bool op)
 {
     size_t waiting = 0;
     for (conn_t *c = zhashx_first (self->conns); c; c = zhashx_next (self->conns))
         waiting += c->pending > 0 || c->backlog;
     char error[256];
-    if (s_operator (uid))
+    if (op)
         snprintf (error, sizeof error,
                   "ketend's local API is full: all its %d connections wait for answers; "
                   "try again later",
                   MAX_CONNS);
     else
         snprintf (error, sizeof error,
-                  "ketend's local API is full: its %d connections for callers other than root "
-                  "and the daemon's user are in use, %zu of its %zu connections wait for answers "
-                  "and the others are younger than %d s; try again later",
+                  "ketend's local API is full: its %d connections for callers other than root, "
+                  "the daemon's user and the admin group are in use, %zu of its %zu connections "
+                  "wait for answers and the others are younger than %d s; try again later",
                   MAX_CONNS - RESERVED_CONNS, waiting, zhashx_size (self->conns),
                   IDLE_GRACE_MS / 1000);
     S_WARN (self, "api connection_refused uid=%u connections=%zu waiting=%zu", (unsigned) uid,
@@ -1032,8 +1043,9 @@ s_accept (zloop_t *loop, zmq_pollitem_t *item, void *arg)
             close (fd);
             continue;
         }
-        if (!s_slot (self, cred.uid)) {
-            s_refuse (self, fd, cred.uid);
+        bool op = false;
+        if (!s_slot (self, cred.uid, &op)) {
+            s_refuse (self, fd, cred.uid, op);
             continue;
         }
         conn_t *c = calloc (1, sizeof *c);
@@ -1141,6 +1153,12 @@ void
 apiserver_on_closed (apiserver_t *self, api_closed_fn *closed)
 {
     self->closed = closed;
+}
+
+void
+apiserver_set_admin_group (apiserver_t *self, const char *group)
+{
+    snprintf (self->admin_group, sizeof self->admin_group, "%s", group ? group : "");
 }
 
 bool

@@ -15,12 +15,12 @@
 #include <sys/types.h>
 
 #define API_MAX_FRAME (1024 * 1024)
-/*  Limits (apiserver.c): 256 connections, the last 16 of them for root
- *  and the daemon's own user only, a frame of API_MAX_FRAME in, 16 MiB
- *  of answers waiting per connection, 64 MiB of buffers in all.  When
- *  the slots are full the connection idle longest (no request waiting
- *  for its answer) is closed for a new one - for a caller other than
- *  root and the daemon's user only one idle for 2 s at least - and
+/*  Limits (apiserver.c): 256 connections, the last 16 of them for the
+ *  operator only (root, the daemon's own user, the admin group), a frame
+ *  of API_MAX_FRAME in, 16 MiB of answers waiting per connection, 64 MiB
+ *  of buffers in all.  When the slots are full the connection idle
+ *  longest (no request waiting for its answer) is closed for a new one -
+ *  for a caller other than the operator only one idle for 2 s at least - and
  *  when none is, the new one is answered why and closed; when the memory
  *  is full, the connections holding the most unsent answers are closed,
  *  then those holding the most of a request they have not finished
@@ -99,6 +99,9 @@ void apiserver_destroy (apiserver_t **self_p);
 /*  closed is told of connections closed with answers waited for (arg:
  *  apiserver_new's); NULL: nobody is. */
 void apiserver_on_closed (apiserver_t *self, api_closed_fn *closed);
+/*  The members of group (access/admin-group; "" or NULL: none) get the
+ *  reserved slots too, as root and the daemon's own user do. */
+void apiserver_set_admin_group (apiserver_t *self, const char *group);
 /*  Whether caller's connection is open: whether to keep it for a later
  *  answer at all. */
 bool apiserver_caller_open (apiserver_t *self, const api_caller_t *caller);

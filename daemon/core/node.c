@@ -174,6 +174,7 @@ node_new (const config_t *config, const node_role_t *const *roles, size_t n_role
     if (!self->api || metrics_node_start (self, reason) != 0)
         goto fail;
     apiserver_on_closed (self->api, s_api_closed);
+    apiserver_set_admin_group (self->api, self->config.admin_group);
     kt_log (KT_LOG_INFO, "node started id=%s role=%s roster_version=%llu", config->id,
             roster_role_name (keyring_self_member (self->keyring)->role),
             (unsigned long long) keyring_roster (self->keyring)->version);

@@ -104,7 +104,10 @@ s_handler (void *arg, const api_caller_t *caller, const char *cmd, json_t *args)
                                        (json_int_t) apiserver_memory (f->server), "connections",
                                        (json_int_t) apiserver_connections (f->server), "waits",
                                        (json_int_t) apiserver_waits (f->server)));
-    else
+    else if (strcmp (cmd, "admin-group") == 0) {
+        apiserver_set_admin_group (f->server, json_string_value (json_object_get (args, "group")));
+        apiserver_reply_ok (f->server, caller, NULL);
+    } else
         apiserver_reply_ok (f->server, caller, NULL);
 }
 

@@ -17,6 +17,7 @@
  *             receipt does not come; so is a binary submission
  *    "later"  answered at the next flush (the node's group commit)
  *    "count"  { memory, connections, waits } of the server
+ *    "admin-group"  args.group made the admin group
  *    else     answered ok at once
  *  Held callers whose connection closed are let go when the server says
  *  so (api_closed_fn), as a node's waiters for receipts are.  With

@@ -13,8 +13,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* ---- 1. A flood of requests sent at once ---------------------------- */
@@ -261,6 +264,81 @@ test_a_client_opening_connections_keeps_the_operator_in (void **state)
                                          : NULL;
     assert_non_null (why);
     assert_string_equal (why, "");
+}
+
+/*  What a caller of uid 65534 (nobody), in a child process, is answered
+ *  to a ping on a new connection: 0 ok, 1 refused as full, 2 else.  Said
+ *  through a pipe, not the exit status (valgrind's is its own). */
+static int
+s_ping_as_nobody (apifix_t *f)
+{
+    int said[2];
+    assert_int_equal (pipe (said), 0);
+    pid_t child = fork ();
+    assert_true (child >= 0);
+    if (child == 0) {
+        close (said[0]);
+        char what = '2';
+        struct sockaddr_un a = {.sun_family = AF_UNIX};
+        snprintf (a.sun_path, sizeof a.sun_path, "%s", f->path);
+        int fd = -1;
+        json_t *j = NULL;
+        if (setgroups (0, NULL) == 0 && setgid (65534) == 0 && setuid (65534) == 0 &&
+            (fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0 &&
+            connect (fd, (struct sockaddr *) &a, sizeof a) == 0 && apifix_try_ask (fd, 1, "ping"))
+            j = apifix_answer (fd);
+        const char *e = j ? json_string_value (json_object_get (j, "error")) : NULL;
+        if (j && json_is_true (json_object_get (j, "ok")))
+            what = '0';
+        else if (e && strstr (e, "local API is full"))
+            what = '1';
+        (void) !write (said[1], &what, 1);
+        _exit (0);
+    }
+    f->child = child;
+    close (said[1]);
+    char what = 0;
+    ssize_t got = read (said[0], &what, 1);
+    close (said[0]);
+    waitpid (child, NULL, 0);
+    f->child = 0;
+    assert_int_equal (got, 1);
+    return what - '0';
+}
+
+/*  The slots for callers other than the operator all wait for answers:
+ *  a member of access/admin-group (here nobody, by its primary group)
+ *  gets a reserved slot as root and the daemon's user do, and is
+ *  answered; without the setting it is refused.  Root only. */
+static void
+test_the_admin_group_gets_the_reserved_slots (void **state)
+{
+    apifix_t *f = *state;
+    if (geteuid () != 0)
+        skip ();
+    struct passwd *pw = getpwuid (65534);
+    struct group *gr = pw ? getgrgid (pw->pw_gid) : NULL;
+    if (!gr)
+        skip ();
+    char group[33];
+    snprintf (group, sizeof group, "%s", gr->gr_name);
+    assert_int_equal (chmod (f->dir, 0755), 0);
+    assert_int_equal (chmod (f->path, 0666), 0);
+    for (int i = 0; i < API_MAX_CONNS - 16; i++)
+        apifix_ask (apifix_connect (f), i, "hold");
+    assert_true (apifix_held (f, API_MAX_CONNS - 16));
+    assert_int_equal (s_ping_as_nobody (f), 1);
+    char args[96];
+    snprintf (args, sizeof args, "{\"group\":\"%s\"}", group);
+    uint8_t req[256];
+    int fd = apifix_connect (f); /* root's: a reserved slot */
+    apifix_send_all (fd, req, apifix_frame_args (req, 1, "admin-group", args));
+    char error[512];
+    const char *why = apifix_error_of (apifix_answer (fd), error, sizeof error);
+    assert_non_null (why);
+    assert_string_equal (why, "");
+    apifix_close (f, fd);
+    assert_int_equal (s_ping_as_nobody (f), 0);
 }
 
 /* ---- 4. The journal ------------------------------------------------- */
@@ -647,6 +725,8 @@ main (void)
                                          apifix_teardown),
         cmocka_unit_test_setup_teardown (test_a_client_opening_connections_keeps_the_operator_in,
                                          apifix_setup, apifix_teardown),
+        cmocka_unit_test_setup_teardown (test_the_admin_group_gets_the_reserved_slots, apifix_setup,
+                                         apifix_teardown),
         cmocka_unit_test_setup_teardown (test_warnings_about_connections_are_budgeted, apifix_setup,
                                          apifix_teardown),
         cmocka_unit_test_setup_teardown (test_a_long_request_id_is_refused, apifix_setup,
