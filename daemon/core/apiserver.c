@@ -198,9 +198,12 @@ static void
 s_conn_arm (conn_t *c)
 {
     /*  After the end of its requests nothing more is read (the poll would
-     *  report the end again and again). */
+     *  report the end again and again), but its hang-up is still watched:
+     *  a client that shut its writing side and then closes altogether
+     *  lets its waits go (s_conn_read). */
     short events =
-        (short) ((c->eof ? 0 : ZMQ_POLLIN) | (c->out_len > 0 || c->backlog ? ZMQ_POLLOUT : 0));
+        (short) ((c->eof ? 0 : ZMQ_POLLIN) | (c->out_len > 0 || c->backlog ? ZMQ_POLLOUT : 0) |
+                 (c->eof && !c->gone ? ZMQ_POLLERR : 0));
     if (c->events == events)
         return;
     zmq_pollitem_t item = {NULL, c->fd, events, 0};
@@ -812,6 +815,12 @@ s_conn_read (zloop_t *loop, zmq_pollitem_t *item, void *arg)
         s_conn_close (c);
         return 0;
     }
+    if (c->eof && !c->gone && (item->revents & ZMQ_POLLERR)) {
+        /*  Hung up (or failed) after its end of requests: nobody reads
+         *  the answers left, so it is done with (s_conn_done). */
+        c->gone = true;
+        return 0;
+    }
     if (!(item->revents & (ZMQ_POLLIN | ZMQ_POLLERR)) || c->backlog || c->eof)
         return 0;
     for (;;) {
@@ -1170,6 +1179,13 @@ apiserver_caller_open (apiserver_t *self, const api_caller_t *caller)
 /*  Tell the keeper of callers of the connections closed with waits
  *  since the last time (s_closed_note). */
 static int
+s_id_cmp (const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+    return (x > y) - (x < y);
+}
+
+static int
 s_closed_tell (zloop_t *loop, int timer_id, void *arg)
 {
     (void) loop;
@@ -1181,8 +1197,9 @@ s_closed_tell (zloop_t *loop, int timer_id, void *arg)
     size_t n = self->n_closed;
     self->closed_ids = NULL;
     self->n_closed = self->cap_closed = 0;
-    for (size_t i = 0; i < n; i++)
-        self->closed (self->arg, ids[i]);
+    /*  One call for all: the keeper goes through its callers once. */
+    qsort (ids, n, sizeof *ids, s_id_cmp);
+    self->closed (self->arg, ids, n);
     free (ids);
     return 0;
 }

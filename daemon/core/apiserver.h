@@ -82,11 +82,12 @@ typedef void (api_handler_fn) (void *arg, const api_caller_t *caller, const char
  *  node can commit them together (group commit). */
 typedef void (api_flush_fn) (void *arg);
 
-/*  The connection conn_id closed while requests of it waited for
- *  answers: nothing can answer them now, and the callers kept for them
- *  can be let go (their requests still take effect).  Called from the
- *  loop after the close, never from inside an apiserver_reply_*. */
-typedef void (api_closed_fn) (void *arg, uint64_t conn_id);
+/*  The connections conn_ids (n of them, in ascending order) closed while
+ *  requests of them waited for answers: nothing can answer them now,
+ *  and the callers kept for them can be let go (their requests still
+ *  take effect).  Called from the loop after the closes, once for all
+ *  those of a pass, never from inside an apiserver_reply_*. */
+typedef void (api_closed_fn) (void *arg, const uint64_t *conn_ids, size_t n);
 
 apiserver_t *apiserver_new (zloop_t *loop, const char *path, api_handler_fn *handler,
                             api_flush_fn *flush, void *arg, kt_reason_t *reason);

@@ -34,7 +34,7 @@ s_state_path (char *out, size_t len, const node_t *self, const char *file, kt_re
 
 static void s_api_handle (void *arg, const api_caller_t *caller, const char *cmd, json_t *args);
 static void s_api_flush (void *arg);
-static void s_api_closed (void *arg, uint64_t conn_id);
+static void s_api_closed (void *arg, const uint64_t *conn_ids, size_t n);
 
 /*  The role that serves this node's roster role; NULL when none does. */
 static const node_role_t *
@@ -780,11 +780,11 @@ s_api_handle (void *arg, const api_caller_t *caller, const char *cmd, json_t *ar
 }
 
 static void
-s_api_closed (void *arg, uint64_t conn_id)
+s_api_closed (void *arg, const uint64_t *conn_ids, size_t n)
 {
     node_t *self = arg;
     if (self->role->api_closed)
-        self->role->api_closed (self, conn_id);
+        self->role->api_closed (self, conn_ids, n);
 }
 
 static void

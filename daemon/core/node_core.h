@@ -151,7 +151,7 @@ struct _node_role_t {
     /*  Local API connection conn_id closed while callers of it waited
      *  for answers (apiserver_on_closed): let them go, as nothing can
      *  answer them now (their requests still take effect); NULL: none. */
-    void (*api_closed) (node_t *node, uint64_t conn_id);
+    void (*api_closed) (node_t *node, const uint64_t *conn_ids, size_t n);
     /*  node.db's COMMIT may run on the helper thread while the loop goes
      *  on (store_open_shared): a partner's group commit of submissions. */
     bool commits_beside;

@@ -194,7 +194,7 @@ bool partner_waiter_add (node_t *self, const uint8_t id[KT_ID_LEN], const api_ca
 void partner_waiters_closing (node_t *self);
 /*  Local API connection conn_id closed: its callers waiting for receipts
  *  are let go, unanswered (node_role_t.api_closed); the messages go on. */
-void partner_waiters_closed (node_t *self, uint64_t conn_id);
+void partner_waiters_closed (node_t *self, const uint64_t *conn_ids, size_t n);
 void partner_flush (node_t *self);
 /*  outbox_header_fn (arg: the node) of the signals queued with their
  *  envelope in the signal row (signalbox_insert_queued). */

@@ -113,22 +113,38 @@ partner_waiters_closing (node_t *self)
     }
 }
 
+static int
+s_id_cmp (const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+    return (x > y) - (x < y);
+}
+
+/*  Whether w's connection is one of ids (n, ascending). */
+static bool
+s_conn_closed (const waiter_t *w, const uint64_t *ids, size_t n)
+{
+    return bsearch (&w->caller.conn_id, ids, n, sizeof *ids, s_id_cmp) != NULL;
+}
+
 void
-partner_waiters_closed (node_t *self, uint64_t conn_id)
+partner_waiters_closed (node_t *self, const uint64_t *conn_ids, size_t n_ids)
 {
     partner_t *p = partner_of (self);
-    if (!p || !p->waiters)
+    if (!p || !p->waiters || n_ids == 0)
         return;
-    /*  Their keys first: the table is not changed while it is walked. */
+    /*  Their keys first: the table is not changed while it is walked.
+     *  One walk for all the connections closed in a pass (conn_ids in
+     *  ascending order), however many. */
     size_t n = 0;
     for (waiter_t *w = zhashx_first (p->waiters); w; w = zhashx_next (p->waiters))
-        n += w->caller.conn_id == conn_id;
+        n += s_conn_closed (w, conn_ids, n_ids);
     char (*gone)[KT_ID_HEX] = n ? malloc (n * sizeof *gone) : NULL;
     if (!gone)
         return; /* none, or out of memory: kept until their receipts */
     size_t k = 0;
     for (waiter_t *w = zhashx_first (p->waiters); w && k < n; w = zhashx_next (p->waiters))
-        if (w->caller.conn_id == conn_id)
+        if (s_conn_closed (w, conn_ids, n_ids))
             snprintf (gone[k++], KT_ID_HEX, "%s", (const char *) zhashx_cursor (p->waiters));
     for (size_t i = 0; i < k; i++) {
         waiter_t *w = zhashx_lookup (p->waiters, gone[i]);

@@ -123,14 +123,27 @@ s_flush (void *arg)
     f->n_later = 0;
 }
 
-/*  The held callers of connection conn_id let go (api_closed_fn). */
+/*  Whether id is one of ids (n). */
+static bool
+s_one_of (uint64_t id, const uint64_t *ids, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] == id)
+            return true;
+    return false;
+}
+
+/*  The held callers of connections conn_ids let go (api_closed_fn). */
 static void
-s_closed (void *arg, uint64_t conn_id)
+s_closed (void *arg, const uint64_t *conn_ids, size_t n_ids)
 {
     apifix_t *f = arg;
+    for (size_t i = 1; i < n_ids; i++)
+        if (conn_ids[i - 1] >= conn_ids[i])
+            __atomic_add_fetch (&f->closed_unsorted, 1, __ATOMIC_SEQ_CST);
     size_t kept = 0, n = __atomic_load_n (&f->n_held, __ATOMIC_SEQ_CST);
     for (size_t i = 0; i < n; i++)
-        if (f->held[i].conn_id == conn_id) {
+        if (s_one_of (f->held[i].conn_id, conn_ids, n_ids)) {
             api_caller_clear (&f->held[i]);
             __atomic_add_fetch (&f->dropped, 1, __ATOMIC_SEQ_CST);
         } else

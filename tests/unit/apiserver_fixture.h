@@ -61,6 +61,7 @@ typedef struct {
     size_t n_held;                /* atomic */
     size_t cap_held;              /* loop thread only */
     size_t dropped;               /* atomic: held callers let go, their connection closed */
+    size_t closed_unsorted;       /* atomic: closed connections told out of order */
     bool answer_at_stop;          /* set before apifix_stop_begin */
     int finish_ms;
     api_caller_t later[64];       /* "later": answered at the flush */

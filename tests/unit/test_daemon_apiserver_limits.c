@@ -581,6 +581,56 @@ test_the_waits_of_a_closed_connection_are_let_go (void **state)
     assert_false (apifix_closed_by_server (other));
 }
 
+/*  The same after a half-close first (socat, `nc -N`): the client shuts
+ *  its writing side, waits a while, then closes altogether; its waits
+ *  are let go too, and the server holds no connection for it. */
+static void
+test_the_waits_of_a_half_closed_then_closed_connection_are_let_go (void **state)
+{
+    apifix_t *f = *state;
+    enum { N = 10 };
+    int fd = apifix_connect (f);
+    uint8_t req[256];
+    for (int i = 0; i < N; i++)
+        apifix_send_all (fd, req, apifix_frame_args (req, i, "hold", "{\"wait\":true}"));
+    assert_true (apifix_held (f, N));
+    assert_int_equal (shutdown (fd, SHUT_WR), 0);
+    assert_int_equal (apifix_count (f, "waits"), N);
+    apifix_close (f, fd);
+    size_t n = N;
+    assert_true (apifix_eventually (s_dropped, f, &n));
+    assert_int_equal (apifix_count (f, "waits"), 0);
+    assert_int_equal (apifix_count (f, "connections"), 1); /* the count's own */
+}
+
+/*  Several connections with waits closed at once: all their callers are
+ *  let go (the keeper told of them together, in ascending order), and
+ *  the others' stay. */
+static void
+test_the_waits_of_many_closed_connections_are_let_go (void **state)
+{
+    apifix_t *f = *state;
+    enum { CONNS = 8, EACH = 3 };
+    int fds[CONNS];
+    uint8_t req[256];
+    for (int i = 0; i < CONNS; i++) {
+        fds[i] = apifix_connect (f);
+        for (int k = 0; k < EACH; k++)
+            apifix_send_all (fds[i], req, apifix_frame_args (req, k, "hold", "{\"wait\":true}"));
+    }
+    int other = apifix_connect (f);
+    apifix_send_all (other, req, apifix_frame_args (req, 0, "hold", "{\"wait\":true}"));
+    assert_true (apifix_held (f, CONNS * EACH + 1));
+    for (int i = CONNS - 1; i >= 0; i--)
+        apifix_close (f, fds[i]);
+    size_t n = CONNS * EACH;
+    assert_true (apifix_eventually (s_dropped, f, &n));
+    assert_int_equal (__atomic_load_n (&f->dropped, __ATOMIC_SEQ_CST), CONNS * EACH);
+    assert_int_equal (__atomic_load_n (&f->closed_unsorted, __ATOMIC_SEQ_CST), 0);
+    assert_int_equal (apifix_count (f, "waits"), 1);
+    assert_false (apifix_closed_by_server (other));
+}
+
 /*  Binary submissions of 1,024 signals with wait count one per signal:
  *  16 of them fill one connection's API_MAX_WAITS_CONN, and a further
  *  wait on it is refused with why; without wait it is served, and
@@ -738,6 +788,11 @@ main (void)
         cmocka_unit_test_setup_teardown (test_accept_without_descriptors_does_not_spin,
                                          apifix_setup, apifix_teardown),
         cmocka_unit_test_setup_teardown (test_the_waits_of_a_closed_connection_are_let_go,
+                                         apifix_setup, apifix_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_the_waits_of_a_half_closed_then_closed_connection_are_let_go, apifix_setup,
+            apifix_teardown),
+        cmocka_unit_test_setup_teardown (test_the_waits_of_many_closed_connections_are_let_go,
                                          apifix_setup, apifix_teardown),
         cmocka_unit_test_setup_teardown (test_the_waits_of_one_connection_are_capped, apifix_setup,
                                          apifix_teardown),
