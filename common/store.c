@@ -330,15 +330,20 @@ store_module_new (size_t size, sqlite3 *db, const char *module, const char *cons
 }
 
 /*  Storage health: per database file open, the failure about storage its
- *  last write met, until a commit on it succeeds (another file's commit
- *  may well succeed while the disk is full). */
+ *  last write met, until a commit on it that changed rows succeeds
+ *  (another file's commit may well succeed while the disk is full).  A
+ *  commit that changed nothing (a retention run with nothing due, every
+ *  second) writes no page, so it proves nothing: it would end the alarm
+ *  on a disk still full, to be raised again at the next real write. */
 #define STORE_HEALTH_MAX 32
 
 typedef struct {
     sqlite3 *db;
     int code;
     uint64_t since_ms;
-    bool sticky; /* a failed log sync not healed: until store_close */
+    int64_t changes; /* the connection's total changes at the failure or
+                        at the last begin or rollback since */
+    bool sticky;     /* a failed log sync not healed: until store_close */
 } s_health_t;
 static s_health_t s_health[STORE_HEALTH_MAX];
 
@@ -363,20 +368,37 @@ store_health_note (sqlite3 *db, int code)
         if (s_health[i].db == db) {
             if (!s_health[i].sticky)
                 s_health[i].code = code & 0xff;
+            s_health[i].changes = sqlite3_total_changes64 (db);
             return;
         }
         if (!s_health[i].db && free_slot == STORE_HEALTH_MAX)
             free_slot = i;
     }
     if (free_slot < STORE_HEALTH_MAX)
-        s_health[free_slot] = (s_health_t){.db = db, .code = code & 0xff, .since_ms = kt_now_ms ()};
+        s_health[free_slot] = (s_health_t){.db = db,
+                                           .code = code & 0xff,
+                                           .since_ms = kt_now_ms (),
+                                           .changes = sqlite3_total_changes64 (db)};
 }
 
+/*  A transaction begins or was rolled back on db: only changes made from
+ *  here on may show that its storage works again. */
+static void
+s_health_mark (sqlite3 *db)
+{
+    for (size_t i = 0; i < STORE_HEALTH_MAX; i++)
+        if (s_health[i].db == db)
+            s_health[i].changes = sqlite3_total_changes64 (db);
+}
+
+/*  A commit (or a write outside a transaction) on db succeeded: the
+ *  failure ends if it changed rows since the mark. */
 static void
 s_health_clear (sqlite3 *db)
 {
     for (size_t i = 0; i < STORE_HEALTH_MAX; i++)
-        if (s_health[i].db == db && !s_health[i].sticky)
+        if (s_health[i].db == db && !s_health[i].sticky &&
+            sqlite3_total_changes64 (db) != s_health[i].changes)
             s_health[i].db = NULL;
 }
 
@@ -477,7 +499,10 @@ static int s_sync_failed (sqlite3 *db, int rc, bool held, kt_reason_t *reason);
 int
 store_begin (sqlite3 *db, kt_reason_t *reason)
 {
-    return s_exec_kept (db, "BEGIN IMMEDIATE", reason);
+    if (s_exec_kept (db, "BEGIN IMMEDIATE", reason) != 0)
+        return -1;
+    s_health_mark (db);
+    return 0;
 }
 
 int
@@ -859,6 +884,7 @@ store_rollback (sqlite3 *db)
     kt_reason_t ignored;
     if (!sqlite3_get_autocommit (db))
         (void) s_exec_kept (db, "ROLLBACK", &ignored);
+    s_health_mark (db);
 }
 
 sqlite3_stmt *

@@ -45,6 +45,10 @@ rc=0; out=$(kt politie-test signal submit --file "$T/s1.json" 2>&1) || rc=$?
 [ $rc != 0 ] && grep -q "database or disk is full" <<< "$out" && grep -q "nothing was stored" <<< "$out" \
     || fail "a submission on a full disk: exit $rc, $out"
 [ "$(jfield politie-test .outbox.depth)" = "$depth" ] || fail "something was half-stored"
+# A retention run with nothing due (as the loop's own, once the clock is
+# confirmed, and then each day) commits nothing on node.db: that proves
+# nothing of the disk and must not end the alarm, as it did once.
+[ "$(kt politie-test retention run)" = "nothing due" ] || fail "retention run on a full disk"
 [ "$(jfield politie-test '.alarms | index("storage_failing") != null')" = true ] \
     || fail "no storage_failing alarm at the police node: $(jfield politie-test .alarms)"
 [ "$(jfield politie-test .storage.error)" = "database or disk is full" ] || fail "storage error not shown"

@@ -47,6 +47,44 @@ s_count (sqlite3_stmt *row, void *arg, kt_reason_t *reason)
     return 0;
 }
 
+/*  A file whose write failed for want of storage stays failing until a
+ *  commit on it changed rows: a commit of nothing, a write that changed
+ *  nothing, or changes rolled back prove nothing of the disk (a retention
+ *  run with nothing due ended the alarm on a disk still full). */
+static void
+test_storage_failing_ends_only_with_a_change_committed (void **state)
+{
+    (void) state;
+    sqlite3 *db = s_db ();
+    kt_reason_t reason;
+    const char *what = NULL, *file = NULL;
+    uint64_t since = 0;
+    store_health_note (db, SQLITE_FULL);
+    assert_true (store_health_failing_file (&what, &file, &since));
+    assert_string_equal (what, "database or disk is full");
+    assert_int_equal (store_begin (db, &reason), 0);
+    assert_int_equal (store_commit (db, &reason), 0);
+    assert_true (store_health_failing (&what, &since));
+    assert_int_equal (store_run (db, "DELETE FROM t WHERE id = 99", NULL, "drop", &reason), 0);
+    assert_true (store_health_failing (&what, &since));
+    assert_int_equal (store_begin (db, &reason), 0);
+    assert_int_equal (store_run (db, "INSERT INTO t (name) VALUES ('x')", NULL, "add", &reason), 1);
+    store_rollback (db);
+    assert_int_equal (store_begin (db, &reason), 0);
+    assert_int_equal (store_commit (db, &reason), 0);
+    assert_true (store_health_failing (&what, &since));
+    assert_int_equal (store_begin (db, &reason), 0);
+    assert_int_equal (store_run (db, "INSERT INTO t (name) VALUES ('y')", NULL, "add", &reason), 1);
+    assert_int_equal (store_commit (db, &reason), 0);
+    assert_false (store_health_failing (&what, &since));
+    /*  A write outside a transaction that changed a row ends it too. */
+    store_health_note (db, SQLITE_FULL);
+    assert_true (store_health_failing (&what, &since));
+    assert_int_equal (store_run (db, "DELETE FROM t WHERE name = 'y'", NULL, "drop", &reason), 1);
+    assert_false (store_health_failing (&what, &since));
+    store_close (&db);
+}
+
 static void
 test_each_takes_every_row (void **state)
 {
@@ -826,6 +864,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_each_takes_every_row),
+        cmocka_unit_test (test_storage_failing_ends_only_with_a_change_committed),
         cmocka_unit_test (test_rows_go_in_in_order_with_their_values),
         cmocka_unit_test (test_a_row_of_the_wrong_shape_is_refused),
         cmocka_unit_test (test_a_failed_flush_names_what_and_keeps_no_rows),
