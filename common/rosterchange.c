@@ -10,6 +10,25 @@
 #include <string.h>
 #include <time.h>
 
+/*  A rotation's previous-until: at least overlap_days full days, until
+ *  00:00 Dutch time on the day after the Dutch today + overlap_days.  But
+ *  never past the UTC day of issue + ROSTER_OVERLAP_MAX_DAYS + 1: nodes
+ *  that still count the bound from the UTC day (roster.c's
+ *  s_check_overlaps did until the roster's days became Dutch) would
+ *  refuse the roster.  Only from 00:00 Dutch time to 00:00 UTC is the
+ *  Dutch day ahead, and only a longest overlap is then one day shorter. */
+static void
+s_previous_until (uint64_t now_ms, unsigned overlap_days, char out[11])
+{
+    kt_local_date_on (now_ms, (int64_t) overlap_days + 1, out);
+    int y, m, d;
+    kt_civil_from_days ((int64_t) (now_ms / 86400000u) + ROSTER_OVERLAP_MAX_DAYS + 1, &y, &m, &d);
+    char utc_last[16];
+    snprintf (utc_last, sizeof utc_last, "%04d-%02d-%02d", y, m, d);
+    if (strcmp (out, utc_last) > 0)
+        memcpy (out, utc_last, 11);
+}
+
 /*  The change as it applies to its target member m. */
 static void
 s_apply (roster_member_t *m, const roster_change_t *c, const char *notice, const char *leaves,
@@ -37,9 +56,7 @@ s_apply (roster_member_t *m, const roster_change_t *c, const char *notice, const
         memcpy (m->previous_transport_pk, m->transport_pk, 32);
         memcpy (m->previous_signing_pk, m->signing_pk, 32);
         memcpy (m->previous_encryption_pk, m->encryption_pk, 32);
-        /*  At least overlap_days full days: until 00:00 Dutch time on
-         *  the day after the Dutch today + overlap_days. */
-        kt_local_date_on (now_ms, (int64_t) c->overlap_days + 1, m->previous_until);
+        s_previous_until (now_ms, c->overlap_days, m->previous_until);
         memcpy (m->transport_pk, c->pub->transport_pk, 32);
         memcpy (m->signing_pk, c->pub->signing_pk, 32);
         memcpy (m->encryption_pk, c->pub->encryption_pk, 32);
@@ -61,7 +78,8 @@ s_apply (roster_member_t *m, const roster_change_t *c, const char *notice, const
  *  "Peering with another federation"); one in force is not pinned twice,
  *  and only one in force can end. */
 static int
-s_check_peering (const roster_t *old, const roster_change_t *c, kt_reason_t *reason)
+s_check_peering (const roster_t *old, const roster_change_t *c, uint64_t now_ms,
+                 kt_reason_t *reason)
 {
     if (!c->federation || !kt_valid_node_id (c->federation))
         return kt_fail (reason,
@@ -69,7 +87,7 @@ s_check_peering (const roster_t *old, const roster_change_t *c, kt_reason_t *rea
                         "letter",
                         c->federation ? c->federation : "");
     const roster_peering_t *p = roster_peering (old, c->federation);
-    bool active = p && roster_peering_active (p, kt_now_ms ());
+    bool active = p && roster_peering_active (p, now_ms);
     if (c->op == ROSTER_CHANGE_PEER_END) {
         if (!p)
             return kt_fail (reason, "%s is not a peer federation", c->federation);
@@ -101,12 +119,12 @@ s_check_peering (const roster_t *old, const roster_change_t *c, kt_reason_t *rea
 }
 
 static int
-s_check_change (const roster_t *old, const roster_change_t *c, const roster_member_t **target,
-                kt_reason_t *reason)
+s_check_change (const roster_t *old, const roster_change_t *c, uint64_t now_ms,
+                const roster_member_t **target, kt_reason_t *reason)
 {
     *target = NULL;
     if (c->op == ROSTER_CHANGE_PEER_ADD || c->op == ROSTER_CHANGE_PEER_END)
-        return s_check_peering (old, c, reason);
+        return s_check_peering (old, c, now_ms, reason);
     if (c->op == ROSTER_CHANGE_REFERENTIEKADER) {
         /*  art. 7.3: which versions may follow which is the uitvoerder's
          *  history (uitvoerder_referentiekader.c); here only that it
@@ -126,7 +144,7 @@ s_check_change (const roster_t *old, const roster_change_t *c, const roster_memb
         if ((*target)->role == ROLE_UITVOERDER)
             return kt_fail (reason, "the uitvoerder's key is pinned by every node; it is not "
                                     "rotated this way");
-        if (!roster_member_active (*target, kt_now_ms ()))
+        if (!roster_member_active (*target, now_ms))
             return kt_fail (reason, "%s has left the federation", c->pub->id);
         if (strcmp (c->pub->kind, (*target)->kind) != 0)
             return kt_fail (reason,
@@ -140,7 +158,7 @@ s_check_change (const roster_t *old, const roster_change_t *c, const roster_memb
                             "the key file holds keys %s uses already; make new ones "
                             "with keten keygen",
                             c->pub->id);
-        if (roster_member_previous_active (*target, kt_now_ms ()))
+        if (roster_member_previous_active (*target, now_ms))
             return kt_fail (reason,
                             "%s is still in the overlap of its last rotation (old keys "
                             "until %s); end it first: keten member end-overlap %s",
@@ -169,7 +187,7 @@ s_check_change (const roster_t *old, const roster_change_t *c, const roster_memb
     /*  The Dutch today: a roster date takes effect at 00:00 Dutch time
      *  (roster.h), so a leaves-at of today has come. */
     char today[11];
-    kt_local_date (kt_now_ms (), today);
+    kt_local_date (now_ms, today);
     /*  A member that left keeps the record of how and when it left. */
     if (c->op == ROSTER_CHANGE_REVOKE && *(*target)->leaves_at &&
         strcmp ((*target)->leaves_at, today) <= 0)
@@ -177,8 +195,7 @@ s_check_change (const roster_t *old, const roster_change_t *c, const roster_memb
                         (*target)->leaves_at);
     if (c->op == ROSTER_CHANGE_KIND && c->kind && strcmp (c->kind, (*target)->kind) == 0)
         return kt_fail (reason, "%s is of kind %s already", c->id, c->kind);
-    if (c->op == ROSTER_CHANGE_END_OVERLAP &&
-        !roster_member_previous_active (*target, kt_now_ms ()))
+    if (c->op == ROSTER_CHANGE_END_OVERLAP && !roster_member_previous_active (*target, now_ms))
         return kt_fail (reason, "%s has no key rotation overlap to end", c->id);
     if (c->op == ROSTER_CHANGE_KIND && (!c->kind || !keys_valid_kind (c->kind) ||
                                         roster_role_for_kind (c->kind) == ROLE_UITVOERDER))
@@ -255,12 +272,18 @@ int
 roster_change (const roster_t *old, const roster_change_t *c, const keys_secret_t *signer,
                char **note_p, kt_reason_t *reason)
 {
+    return roster_change_at (old, c, signer, kt_now_ms (), note_p, reason);
+}
+
+int
+roster_change_at (const roster_t *old, const roster_change_t *c, const keys_secret_t *signer,
+                  uint64_t now_ms, char **note_p, kt_reason_t *reason)
+{
     const roster_member_t *target;
-    if (s_check_change (old, c, &target, reason) != 0)
+    if (s_check_change (old, c, now_ms, &target, reason) != 0)
         return -1;
     /*  issued is a UTC instant; every date in the roster is a Dutch day
      *  (roster.h), today included. */
-    uint64_t now_ms = kt_now_ms ();
     time_t now = (time_t) (now_ms / 1000);
     char today[11], notice[11] = "", leaves[11] = "";
     struct tm tm;

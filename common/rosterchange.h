@@ -49,5 +49,10 @@ typedef struct {
  *  uitvoerder); *note_p receives the signed note (heap, free()). */
 int roster_change (const roster_t *old, const roster_change_t *change, const keys_secret_t *signer,
                    char **note_p, kt_reason_t *reason);
+/*  The same as issued at now_ms (ms since the epoch): roster_change is
+ *  this at kt_now_ms (); the tests give the hour a rule depends on. */
+int roster_change_at (const roster_t *old, const roster_change_t *change,
+                      const keys_secret_t *signer, uint64_t now_ms, char **note_p,
+                      kt_reason_t *reason);
 
 #endif

@@ -602,9 +602,10 @@ test_roles_follow_the_convenant (void **state)
 }
 
 /*  Rotate politie's keys (to NCTV's key set, a convenient second one)
- *  with an overlap of days; the fixture's note becomes the result. */
+ *  with an overlap of days, issued at now_ms; the fixture's note becomes
+ *  the result. */
 static roster_t *
-s_rotate_politie (fixture_t *f, unsigned days)
+s_rotate_politie_at (fixture_t *f, unsigned days, uint64_t now_ms)
 {
     kt_reason_t r;
     roster_t *v3 = roster_parse (f->note, strlen (f->note), f->pinned, &r);
@@ -614,7 +615,7 @@ s_rotate_politie (fixture_t *f, unsigned days)
     snprintf (pub.kind, sizeof pub.kind, "politie");
     roster_change_t c = {.op = ROSTER_CHANGE_ROTATE, .pub = &pub, .overlap_days = days};
     char *note = NULL;
-    if (roster_change (v3, &c, f->keys[UITV], &note, &r) != 0)
+    if (roster_change_at (v3, &c, f->keys[UITV], now_ms, &note, &r) != 0)
         fail_msg ("%s", r.text);
     roster_destroy (&v3);
     free (f->note);
@@ -623,6 +624,61 @@ s_rotate_politie (fixture_t *f, unsigned days)
     if (!v4)
         fail_msg ("%s", r.text);
     return v4;
+}
+
+static roster_t *
+s_rotate_politie (fixture_t *f, unsigned days)
+{
+    return s_rotate_politie_at (f, days, kt_now_ms ());
+}
+
+/*  The UTC day of a date YYYY-MM-DD or of an issued YYYY-MM-DDTHH:MM:SSZ,
+ *  as the previous release's roster_text_day_start read both. */
+static time_t
+s_utc_day_start (const char *text)
+{
+    struct tm tm = {0};
+    char date[11];
+    snprintf (date, sizeof date, "%.10s", text);
+    assert_non_null (strptime (date, "%Y-%m-%d", &tm));
+    return timegm (&tm);
+}
+
+/*  A member still on the previous release refuses a previous-until later
+ *  than the UTC day of issue + 91 days.  A rotation with the longest
+ *  overlap issued at 00:30 Dutch time (23:30 UTC the day before, when the
+ *  Dutch day is one ahead) is written to pass that rule too: its overlap
+ *  is one day shorter; at noon it is the full Dutch today + 91. */
+static void
+test_longest_overlap_passes_the_utc_day_bound_too (void **state)
+{
+    fixture_t *f = *state;
+    /*  2027-01-15T23:30:00Z (winter) and 2027-07-15T22:30:00Z (summer):
+     *  00:30 Dutch time on the 16th; and 2027-01-15T12:00:00Z. */
+    const uint64_t late[] = {1800055800000ull, 1815690600000ull};
+    const char *const shorter[] = {"2027-04-16", "2027-10-14"};
+    char *v3 = strdup (f->note);
+    for (size_t i = 0; i < sizeof late / sizeof *late; i++) {
+        free (f->note);
+        f->note = strdup (v3);
+        roster_t *v4 = s_rotate_politie_at (f, ROSTER_OVERLAP_MAX_DAYS, late[i]);
+        const roster_member_t *p = roster_find (v4, s_ids[POLITIE]);
+        assert_true (p->has_previous);
+        time_t old_latest =
+            s_utc_day_start (v4->issued) + (time_t) (ROSTER_OVERLAP_MAX_DAYS + 1) * 86400;
+        assert_true (s_utc_day_start (p->previous_until) <= old_latest);
+        assert_string_equal (p->previous_until, shorter[i]);
+        roster_destroy (&v4);
+    }
+    free (f->note);
+    f->note = v3;
+    const uint64_t noon = 1800014400000ull;
+    roster_t *v4 = s_rotate_politie_at (f, ROSTER_OVERLAP_MAX_DAYS, noon);
+    char dutch_last[11];
+    kt_local_date_on (noon, ROSTER_OVERLAP_MAX_DAYS + 1, dutch_last);
+    assert_string_equal (roster_find (v4, s_ids[POLITIE])->previous_until, dutch_last);
+    assert_string_equal (dutch_last, "2027-04-16");
+    roster_destroy (&v4);
 }
 
 static void
@@ -1446,6 +1502,7 @@ main (void)
         T (test_rotation_keeps_the_old_keys_for_the_overlap_only),
         T (test_rotation_without_overlap_drops_the_old_keys),
         T (test_overlap_bound_counts_from_the_dutch_day_of_issue),
+        T (test_longest_overlap_passes_the_utc_day_bound_too),
         T (test_malformed_previous_keys_are_refused),
         T (test_roster_load_reads_and_verifies_the_file),
         T (test_unsigned_roster_is_refused),
