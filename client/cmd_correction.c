@@ -31,7 +31,8 @@ const char cmd_correction_usage[] =
     "        A blocked item stays in the files but is shown to nobody until\n"
     "        --unblock.  ITEM.json is one item as in a signal's \"items\"\n"
     "        (docs/SIGNAL-FORMAT.md).  --request names the request it answers.\n"
-    "        Due within 4 weeks of the decision (art. 12.6).\n"
+    "        Due within 4 weeks of the decision (art. 12.6) and, with --request,\n"
+    "        of the request's receipt (art. 12.5), whichever ends first.\n"
     "list    every decision, with each party's confirmation and its time; one not\n"
     "        carried out within 4 weeks is marked overdue.\n"
     "\n"
@@ -49,7 +50,8 @@ static const cli_usage_t s_usages[] = {
      "Carry out a decision to correct, add to, delete or block (afschermen) data of a\n"
      "signal (art. 12.5-12.6): the weegploeg file changes at once, and every kernpartij\n"
      "that holds the signal gets a signed notice, applies it to its copy and confirms.\n"
-     "Due within 4 weeks of the decision (art. 12.6).  " S_ITEM_FILE "\n"
+     "Due within 4 weeks of the decision (art. 12.6) and, with --request, of the\n"
+     "request's receipt (art. 12.5), whichever ends first.  " S_ITEM_FILE "\n"
      "Options:\n"
      "  --signal MESSAGE_ID   the signal (at most 64 bytes)\n"
      "  --item N              the item, its number as weegploeg subject shows it (0..31)\n"
@@ -66,7 +68,8 @@ static const cli_usage_t s_usages[] = {
      "Usage: keten correction list [--json]   (uitvoerder)\n"
      "\n"
      "Every correction decision, with each party's confirmation and its time; one not\n"
-     "carried out within 4 weeks is marked overdue.\n"
+     "carried out within 4 weeks is marked overdue.  DUE is \"(request)\" when the\n"
+     "request's 4 weeks (art. 12.5) end before the decision's own.\n"
      "\n"
      "Options:\n"
      "  --json                print the daemon's answer as JSON\n"},
@@ -255,11 +258,23 @@ s_print_decided (json_t *result, const void *arg)
     uint64_t v = 0;
     cli_json_uint (result, "due_ms", &v);
     cli_fmt_time (due, sizeof due, v);
+    /*  art. 12.5: on a request, due_ms is the earlier of the request's
+     *  4 weeks and the decision's (12.6); both are shown. */
+    char both[128] = "";
+    uint64_t req = 0, own = 0;
+    if (cli_json_uint (result, "request_due_ms", &req) &&
+        cli_json_uint (result, "decision_due_ms", &own)) {
+        char req_t[32], own_t[32];
+        cli_fmt_time (req_t, sizeof req_t, req);
+        cli_fmt_time (own_t, sizeof own_t, own);
+        snprintf (both, sizeof both, " (the request's 4 weeks %s, the decision's %s)", req_t,
+                  own_t);
+    }
     /*  cli_fmt_time is UTC, as the list's "DUE (UTC)": say so. */
-    printf ("correction %s %s %s decided; due %s UTC\n",
+    printf ("correction %s %s %s decided; due %s UTC%s\n",
             cli_json_str (result, "correction_id", id, sizeof id),
             cli_json_str (result, "case_ref", ref, sizeof ref),
-            cli_json_str (result, "action", action, sizeof action), due);
+            cli_json_str (result, "action", action, sizeof action), due, both);
     return CLI_OK;
 }
 
@@ -343,6 +358,11 @@ s_print_list (json_t *result, const void *arg)
         v = 0;
         cli_json_uint (c, "due_ms", &v);
         cli_fmt_time (due, sizeof due, v);
+        /*  art. 12.5: the request's 4 weeks end first. */
+        uint64_t own = 0;
+        if (json_object_get (c, "request_due_ms") && cli_json_uint (c, "decision_due_ms", &own) &&
+            v < own)
+            strncat (due, " (request)", sizeof due - strlen (due) - 1);
         if (json_is_true (json_object_get (c, "overdue")))
             strncat (due, " OVERDUE", sizeof due - strlen (due) - 1);
         v = 0;

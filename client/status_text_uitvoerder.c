@@ -112,7 +112,7 @@ s_print_informatieplicht (json_t *result)
 
 /*  art. 12.5-12.6 (uitvoerder): corrections whose notice a party has not
  *  confirmed yet, and, as an alarm, decisions not carried out within the
- *  4 weeks of art. 12.6. */
+ *  4 weeks of art. 12.6 (or of their request, art. 12.5). */
 static void
 s_print_corrections (json_t *corrections)
 {
@@ -137,12 +137,16 @@ s_print_corrections (json_t *corrections)
     }
     json_array_foreach (overdue, i, c)
     {
-        uint64_t v = 0;
+        uint64_t v = 0, own = 0;
         cli_json_uint (c, "due_ms", &v);
         cli_fmt_time (due, sizeof due, v);
-        snprintf (line, sizeof line, "correction %s of %s not carried out by %s (art. 12.6)",
+        /*  Due by its request's 4 weeks (art. 12.5), which ended first. */
+        bool by_request = json_object_get (c, "request_due_ms") &&
+                          cli_json_uint (c, "decision_due_ms", &own) && v < own;
+        snprintf (line, sizeof line, "correction %s of %s not carried out by %s (%s)",
                   cli_json_str (c, "correction_id", id, sizeof id),
-                  cli_json_str (c, "case_ref", ref, sizeof ref), due);
+                  cli_json_str (c, "case_ref", ref, sizeof ref), due,
+                  by_request ? "art. 12.5: 4 weeks after the request's receipt" : "art. 12.6");
         status_text_line ("ALARM", line);
     }
 }

@@ -46,6 +46,10 @@ static const char *const s_migrations[] = {
     "CREATE TABLE destroy_owed_backfill (id INTEGER PRIMARY KEY CHECK (id = 1));"
     "INSERT INTO destroy_owed_backfill SELECT 1 WHERE EXISTS (SELECT 1 FROM correction"
     " WHERE action='delete' AND whole_signal=1 AND message_id IS NOT NULL);",
+    /*  5: art. 12.5, the due time of the request a decision answers (NULL:
+     *  none, or decided before 5); due_ms is then the earlier of it and
+     *  the decision's own (correction_due_for). */
+    "ALTER TABLE correction ADD COLUMN request_due_ms INTEGER;",
 };
 
 static const char *const s_actions[] = {"", "correct", "add", "delete", "block", "unblock"};
@@ -71,6 +75,13 @@ uint64_t
 correction_due_ms (uint64_t decided_ms)
 {
     return kt_local_day_end_ms (decided_ms, CORRECTION_DUE_DAYS);
+}
+
+uint64_t
+correction_due_for (uint64_t decided_ms, uint64_t request_due_ms)
+{
+    uint64_t due = correction_due_ms (decided_ms);
+    return request_due_ms && request_due_ms < due ? request_due_ms : due;
 }
 
 correction_t *
@@ -142,8 +153,8 @@ correction_decide (correction_t *self, correction_decision_t *d, kt_reason_t *re
             self->db,
             "INSERT INTO correction (correction_id, case_ref, signal_id, signal_sender, action,"
             " whole_signal, item_index, request_id, reason, decided_by, message_id, decided_ms,"
-            " due_ms, sender_user, wpg_release, destroy_owed)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " due_ms, sender_user, wpg_release, destroy_owed, request_due_ms)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             STORE_VALUES (
                 STORE_TEXT (d->correction_id), STORE_TEXT (d->change.case_ref),
                 STORE_BLOB (d->change.signal_id, KT_ID_LEN), STORE_TEXT (d->change.sender),
@@ -152,10 +163,12 @@ correction_decide (correction_t *self, correction_decision_t *d, kt_reason_t *re
                 STORE_TEXT (d->request_id), sealed ? STORE_BLOB (sealed, sealed_len) : STORE_NULL,
                 STORE_TEXT (d->decided_by),
                 d->message_id ? STORE_BLOB (d->message_id, KT_ID_LEN) : STORE_NULL,
-                STORE_INT (d->decided_ms), STORE_INT (correction_due_ms (d->decided_ms)),
+                STORE_INT (d->decided_ms),
+                STORE_INT (correction_due_for (d->decided_ms, d->request_due_ms)),
                 STORE_TEXT (d->sender_user ? d->sender_user : ""),
                 release ? STORE_BLOB (release, release_len) : STORE_NULL,
-                STORE_INT (d->destroy_owed)),
+                STORE_INT (d->destroy_owed),
+                d->request_due_ms ? STORE_INT (d->request_due_ms) : STORE_NULL),
             "record the correction", reason) < 0)
         rc = -1;
     free (sealed);
@@ -333,7 +346,10 @@ s_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
                             .logged_ms = (uint64_t) sqlite3_column_int64 (q, 12),
                             .sent_ms = (uint64_t) sqlite3_column_int64 (q, 13),
                             .signal_sender = store_text (q, 14),
-                            .sender_user = store_text (q, 15)};
+                            .sender_user = store_text (q, 15),
+                            .request_due_ms = (uint64_t) sqlite3_column_int64 (q, 16)};
+    /*  Before 5 a decision's due_ms was its own deadline only. */
+    row.decision_due_ms = row.request_due_ms ? correction_due_ms (row.decided_ms) : row.due_ms;
     if (!store_blob_is (q, 2, KT_ID_LEN))
         return kt_fail (reason, "correction %.24s: the signal id is damaged", row.correction_id);
     memcpy (row.signal_id, sqlite3_column_blob (q, 2), KT_ID_LEN);
@@ -349,7 +365,8 @@ correction_each (correction_t *self, bool owed_only, correction_row_fn *fn, void
     return store_each (self->db,
                        "SELECT correction_id, case_ref, signal_id, action, whole_signal,"
                        " item_index, request_id, decided_by, message_id, decided_ms, due_ms,"
-                       " casus_ms, logged_ms, sent_ms, signal_sender, sender_user FROM correction"
+                       " casus_ms, logged_ms, sent_ms, signal_sender, sender_user,"
+                       " request_due_ms FROM correction"
                        " WHERE ?1=0 OR"
                        " casus_ms IS NULL OR logged_ms IS NULL OR sent_ms IS NULL"
                        " ORDER BY decided_ms, rowid",

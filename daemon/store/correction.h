@@ -1,7 +1,8 @@
 /*  correction: the uitvoerder's record of its correction decisions (art.
  *  12.5-12.6, docs/RIGHTS.md, "Correctie"): what was corrected, added,
  *  deleted, blocked or unblocked, in answer to which request, by whom,
- *  when, when it is due (the decision plus 4 weeks, art. 12.6), and how
+ *  when, when it is due (the decision plus 4 weeks, art. 12.6, and no
+ *  later than the request's own 4 weeks, art. 12.5), and how
  *  far it went - the casusoverleg file's copy, the CORRECTED log entry,
  *  the notices to the parties.  The parties' confirmations are their
  *  receipts of the notices, kept by the relay.  The table lives in the
@@ -33,11 +34,17 @@ void correction_destroy (correction_t **self_p);
  *  day four weeks after the Dutch day it was taken on (a decision of 1
  *  December, at any hour, is due at the end of 29 December). */
 uint64_t correction_due_ms (uint64_t decided_ms);
+/*  When a decision on a request is due: art. 12.5 wants the correction
+ *  within four weeks of the request's receipt too, so the earlier of the
+ *  decision's own due time and request_due_ms (the request's due_ms,
+ *  request.h; 0: no request). */
+uint64_t correction_due_for (uint64_t decided_ms, uint64_t request_due_ms);
 
 /*  One decision. */
 typedef struct {
     weegploeg_correction_t change; /* the signal and what changes (in/out) */
     const char *request_id;        /* the request it answers, "" none: an opaque id */
+    uint64_t request_due_ms;       /* that request's due_ms (art. 12.5), 0 none */
     const char *reason;            /* "" none; sealed under the subject's key */
     const char *decided_by;        /* the OS user, or the member correcting its own signal */
     const uint8_t *message_id;     /* that member's notice, or NULL */
@@ -135,7 +142,10 @@ typedef struct {
     const char *signal_sender; /* the member that sent the signal */
     const char *sender_user;   /* by_sender: its OS user who asked, else "" */
     bool by_sender;            /* the signal's own sender corrected it */
-    uint64_t decided_ms, due_ms;
+    /*  due_ms: when it is due, the earlier of decision_due_ms (art.
+     *  12.6) and request_due_ms (art. 12.5; 0: no request, or decided
+     *  before the request's due time was kept). */
+    uint64_t decided_ms, due_ms, decision_due_ms, request_due_ms;
     uint64_t casus_ms, logged_ms, sent_ms; /* 0: not yet */
 } correction_row_t;
 typedef int (correction_row_fn) (void *arg, const correction_row_t *row, kt_reason_t *reason);

@@ -631,6 +631,16 @@ s_parties (node_t *self, const correction_row_t *row, parties_t *p, bool *done, 
     return 0;
 }
 
+/*  Both deadlines a decision's due_ms is the earlier of: its own (art.
+ *  12.6) and, on a request, the request's (art. 12.5). */
+static void
+s_set_dues (json_t *o, const correction_row_t *row)
+{
+    json_object_set_new (o, "decision_due_ms", json_integer ((json_int_t) row->decision_due_ms));
+    if (row->request_due_ms)
+        json_object_set_new (o, "request_due_ms", json_integer ((json_int_t) row->request_due_ms));
+}
+
 static int
 s_list_row (void *arg, const correction_row_t *row, kt_reason_t *reason)
 {
@@ -661,12 +671,13 @@ s_list_row (void *arg, const correction_row_t *row, kt_reason_t *reason)
                                     reason);
         }
     }
-    if (rc == 0 && l->overdue && overdue)
-        rc = render_append (l->overdue,
-                            json_pack ("{s:s, s:s, s:I}", "correction_id", row->correction_id,
-                                       "case_ref", row->case_ref, "due_ms",
-                                       (json_int_t) row->due_ms),
-                            reason);
+    if (rc == 0 && l->overdue && overdue) {
+        json_t *o = json_pack ("{s:s, s:s, s:I}", "correction_id", row->correction_id, "case_ref",
+                               row->case_ref, "due_ms", (json_int_t) row->due_ms);
+        if (o)
+            s_set_dues (o, row);
+        rc = render_append (l->overdue, o, reason);
+    }
     if (rc == 0 && l->list) {
         json_t *o = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:b, s:b, s:O}",
                                "correction_id", row->correction_id, "case_ref", row->case_ref,
@@ -675,10 +686,12 @@ s_list_row (void *arg, const correction_row_t *row, kt_reason_t *reason)
                                row->decided_by, "by_sender", row->by_sender, "decided_ms",
                                (json_int_t) row->decided_ms, "due_ms", (json_int_t) row->due_ms,
                                "carried_out", done, "overdue", overdue, "parties", p.parties);
-        if (o)
+        if (o) {
             json_object_set_new (o, "item",
                                  row->whole_signal ? json_null ()
                                                    : json_integer ((json_int_t) row->item_index));
+            s_set_dues (o, row);
+        }
         rc = render_append (l->list, o, reason);
     }
     json_decref (p.parties);
@@ -764,6 +777,7 @@ s_text_ok (const char *s, size_t max, bool lines)
 
 typedef struct {
     char kind[16], state[16], case_ref[40];
+    uint64_t due_ms;
 } request_info_t;
 
 static int
@@ -774,16 +788,19 @@ s_request_row (void *arg, const request_row_t *row, kt_reason_t *reason)
     snprintf (i->kind, sizeof i->kind, "%s", row->kind);
     snprintf (i->state, sizeof i->state, "%s", row->state);
     snprintf (i->case_ref, sizeof i->case_ref, "%s", row->case_ref);
+    i->due_ms = row->due_ms;
     return 0;
 }
 
 /*  art. 12.5: a correction decided on a person's request names one in
  *  the register: open, asking for a change (not inzage), linked to the
- *  subject the correction changes.  0, or -1 with reason. */
+ *  subject the correction changes.  0 (*due_ms: the request's due time,
+ *  which the correction must meet too), or -1 with reason. */
 static int
-s_request_ok (node_t *self, const char *id, const char *case_ref, kt_reason_t *reason)
+s_request_ok (node_t *self, const char *id, const char *case_ref, uint64_t *due_ms,
+              kt_reason_t *reason)
 {
-    request_info_t i = {"", "", ""};
+    request_info_t i = {"", "", "", 0};
     int found = request_get (uitvoerder_of (self)->requests, id, s_request_row, &i, reason);
     if (found < 0)
         return -1;
@@ -806,6 +823,7 @@ s_request_ok (node_t *self, const char *id, const char *case_ref, kt_reason_t *r
                                       "correction.decide: link request %s to its subject first "
                                       "(keten request link %s %s)",
                                       id, id, case_ref);
+    *due_ms = i.due_ms;
     return 0;
 }
 
@@ -870,7 +888,7 @@ uitvoerder_correction_decide (node_t *self, const api_caller_t *caller, const ch
         apiserver_reply_error (self->api, caller, err);
         return;
     }
-    if (request && s_request_ok (self, request, case_ref, &reason) != 0) {
+    if (request && s_request_ok (self, request, case_ref, &d.request_due_ms, &reason) != 0) {
         apiserver_reply_error (self->api, caller, reason.text);
         return;
     }
@@ -898,14 +916,16 @@ uitvoerder_correction_decide (node_t *self, const api_caller_t *caller, const ch
         apiserver_reply_error (self->api, caller, reason.text);
         return;
     }
-    apiserver_reply_ok (
-        self->api, caller,
-        json_pack ("{s:s, s:s, s:s, s:o, s:I, s:I}", "correction_id", d.correction_id, "case_ref",
-                   d.change.case_ref, "action", correction_action_name (d.change.action), "item",
-                   d.change.whole_signal ? json_null ()
-                                         : json_integer ((json_int_t) d.change.item_index),
-                   "decided_ms", (json_int_t) d.decided_ms, "due_ms",
-                   (json_int_t) correction_due_ms (d.decided_ms)));
+    json_t *o = json_pack (
+        "{s:s, s:s, s:s, s:o, s:I, s:I, s:I}", "correction_id", d.correction_id, "case_ref",
+        d.change.case_ref, "action", correction_action_name (d.change.action), "item",
+        d.change.whole_signal ? json_null () : json_integer ((json_int_t) d.change.item_index),
+        "decided_ms", (json_int_t) d.decided_ms, "due_ms",
+        (json_int_t) correction_due_for (d.decided_ms, d.request_due_ms), "decision_due_ms",
+        (json_int_t) correction_due_ms (d.decided_ms));
+    if (o && d.request_due_ms)
+        json_object_set_new (o, "request_due_ms", json_integer ((json_int_t) d.request_due_ms));
+    apiserver_reply_ok (self->api, caller, o);
 }
 
 /* ---- a signal's own sender (art. 12.5) ------------------------------------ */

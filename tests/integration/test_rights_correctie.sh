@@ -79,6 +79,13 @@ kt "$UITV" correction decide "$A" --signal "$S" --item 0 --correct-file "$T/new.
     || fail "correction decide failed: $(cat "$T/decided")"
 C=$(grep -Eo 'c-[0-9a-f]{16}' "$T/decided")
 [ -n "$C" ] || fail "no correction id: $(cat "$T/decided")"
+# art. 12.5: on a request it is due no later than the request is; both shown.
+grep -q "the request's 4 weeks" "$T/decided" || fail "decide does not show the request's deadline: $(cat "$T/decided")"
+REQ_DUE=$(kt "$UITV" request list --json | jq -r --arg r "$REQ" '.requests[] | select(.id==$r) | .due_ms')
+kt "$UITV" correction list --json | jq -e --arg c "$C" --argjson rd "$REQ_DUE" \
+    '.corrections[] | select(.correction_id==$c) | .request_due_ms == $rd and
+     .due_ms == ([$rd, .decision_due_ms] | min)' > /dev/null \
+    || fail "the correction's due_ms is not the earlier of its request's ($REQ_DUE) and its own"
 corrected() { shows "$1" "$NEW" && ! shows "$1" "$OLD"; }
 for id in politie-test "$G"; do
     wait_until 10 corrected "$id" || fail "$id's copy was not corrected"

@@ -111,6 +111,7 @@ kt_kill "$UITV"
     fail "the stopped uitvoerder's files do not hold the subject left (state $(lstate "$G"))"
 sqlite3 "$W" "DROP INDEX correction_destroy_owed;
     ALTER TABLE correction DROP COLUMN destroy_owed;
+    ALTER TABLE correction DROP COLUMN request_due_ms;
     DROP TABLE IF EXISTS destroy_owed_backfill;
     UPDATE schema_version SET version=2 WHERE module='correction';"
 [ "$(subj "$G")" = 1 ] && [ "$(sigs "$G")" = 0 ] || fail "the subject left is not as a release before left it"

@@ -15,6 +15,7 @@
 #include "testutil.h"
 
 #include "agendabox.h"
+#include "calendar.h"
 #include "correction.h"
 #include "envelope.h"
 #include "keys.h"
@@ -24,6 +25,7 @@
 #include "items.h"
 #include "keystore.h"
 #include "outbox.h"
+#include "request.h"
 #include "retainbox.h"
 #include "signalbox.h"
 #include "store.h"
@@ -236,7 +238,7 @@ s_shown (fixture_t *f)
 
 typedef struct {
     size_t n;
-    uint64_t due_ms;
+    uint64_t due_ms, decision_due_ms, request_due_ms;
     char action[16];
 } rows_t;
 
@@ -247,6 +249,8 @@ s_row (void *arg, const correction_row_t *row, kt_reason_t *reason)
     rows_t *r = arg;
     r->n++;
     r->due_ms = row->due_ms;
+    r->decision_due_ms = row->decision_due_ms;
+    r->request_due_ms = row->request_due_ms;
     snprintf (r->action, sizeof r->action, "%s", row->action);
     return 0;
 }
@@ -277,7 +281,54 @@ test_a_correction_leaves_the_old_record_in_no_byte_of_the_file (void **state)
      *  Dutch time, due at the end of 29 January (23:00 UTC, CET). */
     assert_int_equal (rows.due_ms, 29ULL * 86400 * 1000 - 3600 * 1000 - 1);
     assert_int_equal (rows.due_ms, correction_due_ms (1000));
+    /*  No request's due time given: the decision's own, shown as such. */
+    assert_int_equal (rows.decision_due_ms, rows.due_ms);
+    assert_int_equal (rows.request_due_ms, 0);
     free (old.bytes);
+}
+
+/*  art. 12.5: a correction on a request is carried out within four weeks
+ *  of the request's receipt too.  A request received on 1 December 2026
+ *  is due at the end of 29 December; the decision taken on 15 December
+ *  would have run to the end of 12 January, so it is due when the
+ *  request is, and the row keeps both. */
+static void
+test_a_correction_on_a_request_is_due_when_the_request_is (void **state)
+{
+    fixture_t *f = *state;
+    kt_reason_t r;
+    uint64_t req_due = 0;
+    char day[11];
+    assert_int_equal (request_due ("2026-12-01", &req_due, day, &r), 0);
+    assert_string_equal (day, "2026-12-29");
+    Keten__SignalItem it = KETEN__SIGNAL_ITEM__INIT;
+    it.kind = KETEN__ITEM_KIND__FACT;
+    it.text = (char *) NEW_TEXT;
+    correction_decision_t d = {0};
+    d.change.action = KETEN__CORRECTION_ACTION__CORRECT;
+    memcpy (d.change.signal_id, f->signal_id, KT_ID_LEN);
+    d.change.item = &it;
+    d.request_id = "r-1";
+    d.request_due_ms = req_due;
+    d.reason = "";
+    d.decided_by = "tester";
+    d.decided_ms = 1797336000000ull; /* 2026-12-15T12:00:00Z */
+    assert_int_equal (correction_decide (f->correction, &d, &r), 0);
+    rows_t rows = {0};
+    assert_int_equal (correction_each (f->correction, false, s_row, &rows, &r), 0);
+    assert_int_equal (rows.n, 1);
+    assert_int_equal (rows.due_ms, req_due);
+    assert_int_equal (rows.request_due_ms, req_due);
+    assert_int_equal (rows.decision_due_ms, correction_due_ms (d.decided_ms));
+    assert_true (rows.decision_due_ms > req_due);
+    char at[17];
+    kt_local_time (rows.decision_due_ms, at);
+    assert_string_equal (at, "2027-01-12 23:59");
+    /*  The earlier of the two, whichever it is; none: the decision's. */
+    assert_int_equal (correction_due_for (d.decided_ms, req_due), req_due);
+    assert_int_equal (correction_due_for (d.decided_ms, rows.decision_due_ms + 1),
+                      rows.decision_due_ms);
+    assert_int_equal (correction_due_for (d.decided_ms, 0), rows.decision_due_ms);
 }
 
 static void
@@ -532,6 +583,7 @@ test_withdrawals_before_the_mark_are_looked_at_once (void **state)
     assert_int_equal (store_exec (db,
                                   "DROP INDEX correction_destroy_owed;"
                                   "ALTER TABLE correction DROP COLUMN destroy_owed;"
+                                  "ALTER TABLE correction DROP COLUMN request_due_ms;"
                                   "DROP TABLE destroy_owed_backfill;"
                                   "UPDATE schema_version SET version=2 WHERE module='correction';",
                                   &r),
@@ -930,6 +982,8 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown (
             test_a_correction_leaves_the_old_record_in_no_byte_of_the_file, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_correction_on_a_request_is_due_when_the_request_is,
+                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_correction_that_breaks_a_rule_changes_nothing,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_blocked_item_is_shown_by_no_read_until_unblocked,
