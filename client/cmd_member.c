@@ -62,7 +62,8 @@ static const cli_usage_t s_usages[] = {
      "\n"
      "Options:\n"
      "  --overlap-days N   the old keys still work at least N days (0..90, default 7;\n"
-     "                     0: they stop at once)\n"},
+     "                     0: they stop at once; 90 given between 00:00 Dutch time and\n"
+     "                     00:00 UTC: a day less, so older nodes accept it)\n"},
     {"member end-overlap", "Usage: keten member end-overlap ID\n"
                            "\n"
                            "Member ID's old keys stop at once (it runs its new ones, or the old\n"
