@@ -24,6 +24,14 @@ s_mono_ms (void)
     return kt_mono_us () / 1000;
 }
 
+/*  ms as whole seconds, rounded: the wall and monotonic clocks are read
+ *  a moment apart, so a step of 60 s may measure 59,999 ms. */
+static long long
+s_round_s (int64_t ms)
+{
+    return (long long) (ms >= 0 ? (ms + 500) / 1000 : -((-ms + 500) / 1000));
+}
+
 /*  The operator's confirmation, ended or voided by a step: said once. */
 static void
 s_operator (node_t *self, uint64_t mono, uint64_t wall)
@@ -38,7 +46,7 @@ s_operator (node_t *self, uint64_t mono, uint64_t wall)
                 "clock operator_confirmation_void step_s=%lld: this node's wall clock stepped "
                 "%lld s since the operator confirmed it; the guarded steps wait for a peer that "
                 "confirms it, or a new keten clock confirm once it is checked again",
-                (long long) (step / 1000), (long long) (step / 1000));
+                (long long) s_round_s (step), (long long) s_round_s (step));
 }
 
 /*  The verdict now; a wall clock past INT64_MAX / 2 confirms nothing. */

@@ -62,7 +62,9 @@ echo "+176256060" > "$T/$P.clock" # 2040 days and a minute: a step of 60 s
 sleep 1
 out=$(kt "$P" retention run 2>&1) && fail "retention run went on after the clock stepped: $out"
 echo "$out" | grep -q "waits for a clock the federation confirms" || fail "retention run: $out"
-since | grep -q "clock operator_confirmation_void step_s=60" ||
+# The step is measured as the wall clock's offset from the monotonic one,
+# each read a moment apart: under load it may come out a second short.
+since | grep -Eq "clock operator_confirmation_void step_s=(59|60|61):" ||
     fail "the journal does not say that the step voided the confirmation"
 [ "$(jfield "$P" .clock.confirmed)" = false ] || fail "still confirmed after the step"
 echo "+2040d" > "$T/$P.clock" # stepped back: void all the same
