@@ -42,6 +42,9 @@ struct _outbox_t {
     size_t inflight; /* sent at least once, not settled */
     size_t headers_kept; /* bytes */
     bool dirty;      /* some next_ms moved earlier: re-heapify */
+    /*  The latest now_ms a due check was given (0: none yet): a later one
+     *  below it means the wall clock stepped back (s_clock_seen). */
+    uint64_t clock_ms;
     sqlite3_stmt *insert, *load_header, *any_header, *settle, *status;
     store_rows_t *rows;             /* outbox_add's, until outbox_flush */
     Keten__MessageType source_type; /* outbox_header_source */
@@ -370,11 +373,46 @@ s_uncount (outbox_t *self, entry_t *e)
     e->counted = false;
 }
 
+/*  The most a retry is scheduled ahead of the clock: the longest backoff
+ *  with its jitter (s_backoff_ms), or outbox_retry_soon's 50 ms. */
+static uint64_t
+s_retry_most_ms (const outbox_t *self)
+{
+    uint64_t ms = self->limits.retry_max_ms > self->limits.retry_min_ms ? self->limits.retry_max_ms
+                                                                        : self->limits.retry_min_ms;
+    uint64_t most = ms * 3 / 4 + ms / 2 + 1;
+    return most > 50 ? most : 50;
+}
+
+/*  next_ms is a wall-clock date: one further ahead of now_ms than any
+ *  retry is scheduled was set before the clock stepped back (or loaded
+ *  from a created_ms dated before it), and is due now instead of the
+ *  step later, as the relay's (relay_due).  Such dates can only appear
+ *  when the clock goes below what an earlier due check was given, or
+ *  before the first: only then are the entries looked through, so that
+ *  a due check stays O(1). */
+static void
+s_clock_seen (outbox_t *self, uint64_t now_ms)
+{
+    if (self->clock_ms != 0 && now_ms >= self->clock_ms) {
+        self->clock_ms = now_ms;
+        return;
+    }
+    uint64_t most = now_ms + s_retry_most_ms (self);
+    for (size_t i = 0; i < self->heap_len; i++)
+        if (!self->heap[i]->settled && self->heap[i]->next_ms > most) {
+            self->heap[i]->next_ms = now_ms;
+            self->dirty = true;
+        }
+    self->clock_ms = now_ms ? now_ms : 1;
+}
+
 size_t
 outbox_due (outbox_t *self, uint64_t now_ms, outbox_item_t *items, size_t max)
 {
     size_t n = 0;
     entry_t *e;
+    s_clock_seen (self, now_ms);
     while (n < max && (e = s_heap_top (self)) && e->next_ms <= now_ms) {
         /*  Only a message never handed over waits for the window: one
          *  taken back as not sent (outbox_not_sent) must not stop the
@@ -540,6 +578,7 @@ outbox_not_sent (outbox_t *self, const uint8_t id[KT_ID_LEN])
 int64_t
 outbox_next_due_in (outbox_t *self, uint64_t now_ms)
 {
+    s_clock_seen (self, now_ms);
     entry_t *e = s_heap_top (self);
     if (!e)
         return -1;

@@ -85,7 +85,9 @@ typedef struct {
 } outbox_item_t;
 
 /*  Up to max messages due at now_ms (within the in-flight limit), each
- *  rescheduled with backoff as if sent.  Returns the count. */
+ *  rescheduled with backoff as if sent.  One scheduled further ahead
+ *  than the longest backoff is due too: the wall clock stepped back
+ *  since, and its retry is not put off by the step.  Returns the count. */
 size_t outbox_due (outbox_t *self, uint64_t now_ms, outbox_item_t *items, size_t max);
 /*  The transport could not take it now: try again soon. */
 void outbox_retry_soon (outbox_t *self, const uint8_t id[KT_ID_LEN], uint64_t now_ms);
@@ -93,7 +95,8 @@ void outbox_retry_soon (outbox_t *self, const uint8_t id[KT_ID_LEN], uint64_t no
  *  for the peer): it keeps its backoff, but no longer counts in flight,
  *  so that such messages cannot fill delivery/max-inflight. */
 void outbox_not_sent (outbox_t *self, const uint8_t id[KT_ID_LEN]);
-/*  Milliseconds until the next message is due (-1: none pending). */
+/*  Milliseconds until the next message is due (-1: none pending), a
+ *  step back of the clock taken as outbox_due takes it. */
 int64_t outbox_next_due_in (outbox_t *self, uint64_t now_ms);
 /*  The link came (back) up: everything pending is due now. */
 void outbox_link_up (outbox_t *self, uint64_t now_ms);

@@ -555,6 +555,53 @@ test_a_message_not_sent_does_not_stop_the_retries_behind_it (void **state)
     store_close (&db);
 }
 
+/*  The retry schedule follows the wall clock: after it stepped back an
+ *  hour, a message sent just before (its receipt lost) is due again
+ *  within the backoff, not an hour later; so are messages the schedule
+ *  loads after a restart with dates ahead of the clock.  Nor do newer
+ *  messages, retried at the top of the schedule, hold it back. */
+static void
+test_a_step_back_does_not_delay_a_retry (void **state)
+{
+    (void) state;
+    char path[128];
+    snprintf (path, sizeof path, "%s/stepback.db", s_dir);
+    kt_reason_t r;
+    sqlite3 *db = store_open (path, &r);
+    outbox_t *ob = outbox_new (db, &s_limits, &r);
+    assert_non_null (ob);
+    uint8_t a[KT_ID_LEN], b[KT_ID_LEN];
+    outbox_item_t items[8];
+    uint64_t now = 10000000;
+    s_insert (db, ob, a, now);
+    assert_int_equal (outbox_due (ob, now, items, 8), 1);
+    free (items[0].header);
+    /*  Within its backoff (+-25 % of retry_min_ms): not yet. */
+    assert_int_equal (outbox_due (ob, now + 50, items, 8), 0);
+    /*  The clock an hour back, and a new message sent: both go. */
+    uint64_t back = now - 3600 * 1000;
+    s_insert (db, ob, b, back);
+    assert_int_equal (outbox_due (ob, back, items, 8), 2);
+    for (size_t i = 0; i < 2; i++)
+        free (items[i].header);
+    /*  Rescheduled from the clock as it is: both within their backoff. */
+    int64_t in = outbox_next_due_in (ob, back);
+    assert_true (in > 0 && in <= 250);
+    assert_int_equal (outbox_due (ob, back + 251, items, 8), 2);
+    for (size_t i = 0; i < 2; i++)
+        free (items[i].header);
+    /*  Restarted with a still dated before the step back: due at once. */
+    outbox_destroy (&ob);
+    ob = outbox_new (db, &s_limits, &r);
+    assert_non_null (ob);
+    assert_int_equal (outbox_next_due_in (ob, back + 1000), 0);
+    assert_int_equal (outbox_due (ob, back + 1000, items, 8), 2);
+    for (size_t i = 0; i < 2; i++)
+        free (items[i].header);
+    outbox_destroy (&ob);
+    store_close (&db);
+}
+
 static void
 test_log_restart_reads_the_stored_range_and_keeps_the_root (void **state)
 {
@@ -741,6 +788,7 @@ main (void)
         cmocka_unit_test (test_inflight_limit_holds_back_new_messages),
         cmocka_unit_test (test_messages_not_sent_leave_the_window),
         cmocka_unit_test (test_a_message_not_sent_does_not_stop_the_retries_behind_it),
+        cmocka_unit_test (test_a_step_back_does_not_delay_a_retry),
         cmocka_unit_test (test_a_receipts_envelope_is_kept_once_and_another_under_its_id_fails),
         cmocka_unit_test (test_log_restart_reads_the_stored_range_and_keeps_the_root),
         cmocka_unit_test (test_arrival_logged_once_per_message_id),
