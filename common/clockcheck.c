@@ -12,6 +12,11 @@ typedef struct {
     uint64_t mono_ms;   /* when measured; 0: never */
     int64_t wall_at_ms; /* the wall clock less the monotonic one then */
     bool agrees;
+    /*  Its skew when the operator confirmed the clock (measured within
+     *  the hour before), or at its first measurement since: one that
+     *  moves further than the tolerance from it voids the confirmation. */
+    bool remembered;
+    int64_t remembered_skew_ms;
 } s_peer_t;
 
 struct clockcheck_t {
@@ -21,6 +26,11 @@ struct clockcheck_t {
      *  the wall clock less the monotonic one when it was given. */
     uint64_t operator_until_mono_ms;
     int64_t operator_wall_at_ms;
+    /*  A peer's skew moved since (clockcheck_heard): by how much, and
+     *  whose; void. */
+    bool operator_moved;
+    int64_t operator_moved_ms;
+    char operator_moved_peer[KEYS_ID_MAX + 1];
 };
 
 clockcheck_t *
@@ -68,6 +78,32 @@ s_find (clockcheck_t *self, const char *peer)
     return p;
 }
 
+/*  While the operator's confirmation lasts, p just measured: a skew that
+ *  moved further than the tolerance from the one remembered since the
+ *  confirmation voids it.  Our clock slewed (which the step check cannot
+ *  see) or the peer's did; either way the operator's check no longer
+ *  holds for both.  A peer that disagreed already when the operator
+ *  confirmed (its own clock wrong) does not void it, as long as it stays
+ *  where it was. */
+static void
+s_operator_heard (clockcheck_t *self, s_peer_t *p, uint64_t mono_ms, uint64_t tolerance_ms)
+{
+    if (!self->operator_until_mono_ms || self->operator_moved ||
+        mono_ms >= self->operator_until_mono_ms)
+        return;
+    if (!p->remembered) {
+        p->remembered = true;
+        p->remembered_skew_ms = p->skew_ms;
+        return;
+    }
+    int64_t moved = p->skew_ms - p->remembered_skew_ms;
+    if (s_abs (moved) <= tolerance_ms)
+        return;
+    self->operator_moved = true;
+    self->operator_moved_ms = moved;
+    snprintf (self->operator_moved_peer, sizeof self->operator_moved_peer, "%s", p->peer);
+}
+
 clockcheck_heard_t
 clockcheck_heard (clockcheck_t *self, const char *peer, int64_t skew_ms, uint64_t mono_ms,
                   uint64_t wall_ms, uint64_t tolerance_ms)
@@ -82,6 +118,7 @@ clockcheck_heard (clockcheck_t *self, const char *peer, int64_t skew_ms, uint64_
     p->mono_ms = mono_ms ? mono_ms : 1;
     p->wall_at_ms = (int64_t) wall_ms - (int64_t) mono_ms;
     p->agrees = agrees;
+    s_operator_heard (self, p, mono_ms, tolerance_ms);
     if (!changed)
         return CLOCKCHECK_HEARD_SAME;
     return agrees ? CLOCKCHECK_HEARD_AGREES : CLOCKCHECK_HEARD_DISAGREES;
@@ -95,6 +132,17 @@ clockcheck_operator_confirm (clockcheck_t *self, uint64_t mono_ms, uint64_t wall
         for_ms = CLOCKCHECK_OPERATOR_MAX_MS;
     self->operator_until_mono_ms = for_ms ? mono_ms + for_ms : 0;
     self->operator_wall_at_ms = (int64_t) wall_ms - (int64_t) mono_ms;
+    self->operator_moved = false;
+    self->operator_moved_peer[0] = 0;
+    /*  What each peer said within the hour is what the operator's check
+     *  holds against; an older measurement is not remembered (the clocks
+     *  may have moved apart since), and its next one is. */
+    for (size_t i = 0; i < self->n; i++) {
+        s_peer_t *p = &self->peers[i];
+        p->remembered =
+            p->mono_ms && mono_ms >= p->mono_ms && mono_ms - p->mono_ms <= CLOCKCHECK_FRESH_MS;
+        p->remembered_skew_ms = p->skew_ms;
+    }
 }
 
 /*  The operator's confirmation as it stands, without forgetting it. */
@@ -108,6 +156,11 @@ s_operator (const clockcheck_t *self, uint64_t mono_ms, uint64_t wall_ms, int64_
         *step_ms = step;
     if (s_abs (step) > CLOCKCHECK_OPERATOR_STEP_MS)
         return CLOCKCHECK_OPERATOR_STEPPED;
+    if (self->operator_moved) {
+        if (step_ms)
+            *step_ms = self->operator_moved_ms;
+        return CLOCKCHECK_OPERATOR_PEER_MOVED;
+    }
     if (mono_ms >= self->operator_until_mono_ms)
         return CLOCKCHECK_OPERATOR_ENDED;
     return CLOCKCHECK_OPERATOR_IN_FORCE;
@@ -119,9 +172,16 @@ clockcheck_operator (clockcheck_t *self, uint64_t mono_ms, uint64_t wall_ms, int
     clockcheck_operator_t o = s_operator (self, mono_ms, wall_ms, step_ms);
     /*  Void for good: a clock stepped back to where it was confirms
      *  nothing the operator did not check. */
-    if (o == CLOCKCHECK_OPERATOR_ENDED || o == CLOCKCHECK_OPERATOR_STEPPED)
+    if (o == CLOCKCHECK_OPERATOR_ENDED || o == CLOCKCHECK_OPERATOR_STEPPED ||
+        o == CLOCKCHECK_OPERATOR_PEER_MOVED)
         self->operator_until_mono_ms = 0;
     return o;
+}
+
+const char *
+clockcheck_operator_moved_peer (const clockcheck_t *self)
+{
+    return self->operator_moved_peer;
 }
 
 clockcheck_verdict_t

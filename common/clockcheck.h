@@ -53,8 +53,11 @@ typedef struct {
 typedef enum {
     CLOCKCHECK_OPERATOR_NONE, /* no confirmation by the operator */
     CLOCKCHECK_OPERATOR_IN_FORCE,
-    CLOCKCHECK_OPERATOR_ENDED,  /* its time is over: forgotten now */
-    CLOCKCHECK_OPERATOR_STEPPED /* the wall clock stepped since: forgotten now */
+    CLOCKCHECK_OPERATOR_ENDED,   /* its time is over: forgotten now */
+    CLOCKCHECK_OPERATOR_STEPPED, /* the wall clock stepped since: forgotten now */
+    /*  A peer's skew moved by more than the tolerance since (our clock
+     *  slewed away, or the peer's): forgotten now. */
+    CLOCKCHECK_OPERATOR_PEER_MOVED
 } clockcheck_operator_t;
 
 clockcheck_t *clockcheck_new (void);
@@ -76,18 +79,26 @@ clockcheck_verdict_t clockcheck_verdict (const clockcheck_t *self, uint64_t mono
 /*  The operator states that they checked this node's wall clock against
  *  an outside source (keten clock confirm): the clock counts as
  *  confirmed for for_ms (at most CLOCKCHECK_OPERATOR_MAX_MS) on the
- *  monotonic clock, as long as the wall clock does not step against it.
- *  A new confirmation replaces the last. */
+ *  monotonic clock, as long as the wall clock does not step against it
+ *  and no peer's skew moves by more than the tolerance from the one it
+ *  had (its measurement within the hour before, or its first after):
+ *  slewing moves both of our clocks alike, but not the peers'.  A peer
+ *  that disagrees and stays where it was does not void it.  A new
+ *  confirmation replaces the last. */
 void clockcheck_operator_confirm (clockcheck_t *self, uint64_t mono_ms, uint64_t wall_ms,
                                   uint64_t for_ms);
 
 /*  Whether the operator's confirmation is in force at mono_ms and
- *  wall_ms; one whose time is over, or across which the wall clock
- *  stepped (by more than CLOCKCHECK_OPERATOR_STEP_MS either way), is
- *  forgotten, said once by the answer.  *step_ms: the step, for
- *  CLOCKCHECK_OPERATOR_STEPPED. */
+ *  wall_ms; one whose time is over, across which the wall clock stepped
+ *  (by more than CLOCKCHECK_OPERATOR_STEP_MS either way), or a peer's
+ *  skew moved, is forgotten, said once by the answer.  *step_ms: the
+ *  step, for CLOCKCHECK_OPERATOR_STEPPED; how far the peer's skew moved,
+ *  for CLOCKCHECK_OPERATOR_PEER_MOVED. */
 clockcheck_operator_t clockcheck_operator (clockcheck_t *self, uint64_t mono_ms, uint64_t wall_ms,
                                            int64_t *step_ms);
+/*  The peer whose skew moved, after CLOCKCHECK_OPERATOR_PEER_MOVED (until
+ *  the next confirmation); "" otherwise. */
+const char *clockcheck_operator_moved_peer (const clockcheck_t *self);
 
 /*  The verdict in words for an operator (no personal data): "confirmed
  *  by 2 peer(s)", "confirmed by its operator (keten clock confirm) for

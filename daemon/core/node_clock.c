@@ -32,7 +32,8 @@ s_round_s (int64_t ms)
     return (long long) (ms >= 0 ? (ms + 500) / 1000 : -((-ms + 500) / 1000));
 }
 
-/*  The operator's confirmation, ended or voided by a step: said once. */
+/*  The operator's confirmation, ended or voided by a step or by a peer
+ *  whose skew moved: said once. */
 static void
 s_operator (node_t *self, uint64_t mono, uint64_t wall)
 {
@@ -47,6 +48,15 @@ s_operator (node_t *self, uint64_t mono, uint64_t wall)
                 "%lld s since the operator confirmed it; the guarded steps wait for a peer that "
                 "confirms it, or a new keten clock confirm once it is checked again",
                 (long long) s_round_s (step), (long long) s_round_s (step));
+    else if (o == CLOCKCHECK_OPERATOR_PEER_MOVED) {
+        const char *peer = clockcheck_operator_moved_peer (self->clock);
+        kt_log (KT_LOG_ERROR,
+                "clock operator_confirmation_void peer=%s moved_s=%lld: %s's clock less this "
+                "node's moved %lld s since the operator confirmed it, more than clock-skew-ms "
+                "(one of the two clocks drifted or was slewed); the guarded steps wait for a "
+                "peer that confirms it, or a new keten clock confirm once it is checked again",
+                peer, (long long) s_round_s (step), peer, (long long) s_round_s (step));
+    }
 }
 
 /*  The verdict now; a wall clock past INT64_MAX / 2 confirms nothing. */
@@ -85,6 +95,9 @@ node_clock_heard (node_t *self, const node_message_t *m)
                 (long long) ((skew < 0 ? -skew : skew) / 1000), skew < 0 ? "behind" : "ahead of");
     else if (h == CLOCKCHECK_HEARD_AGREES)
         kt_log (KT_LOG_INFO, "clock agrees peer=%s skew_ms=%lld", peer, (long long) skew);
+    /*  A measurement may void the operator's confirmation: said now, not
+     *  at the next verdict. */
+    s_operator (self, s_mono_ms (), now);
 }
 
 bool
@@ -195,7 +208,7 @@ node_clock_confirm (node_t *self, const api_caller_t *caller, const char *cmd, j
     kt_log (KT_LOG_WARN,
             "clock confirmed_by_operator user=%s uid=%u hours=%lld wall_ms=%llu peers_agree=%zu "
             "peers_disagree=%zu: the operator states this node's clock is right; the guarded "
-            "steps run on it until it ends or the clock steps",
+            "steps run on it until it ends, the clock steps or a peer's skew moves",
             user, (unsigned) caller->uid, (long long) hours, (unsigned long long) wall, v.agree,
             v.disagree);
     apiserver_reply_ok (self->api, caller,

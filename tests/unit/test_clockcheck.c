@@ -181,6 +181,51 @@ test_a_step_voids_the_operators_confirmation (void **state)
     clockcheck_destroy (&c);
 }
 
+/*  A time source that slews moves the wall and the monotonic clock
+ *  alike, which the step check does not see; a peer's skew moving away
+ *  from what it was when the operator confirmed does.  A peer that
+ *  disagreed already then (its own clock wrong) voids nothing while it
+ *  stays where it was; one first heard after is held to its first
+ *  measurement. */
+static void
+test_a_peer_whose_skew_moves_voids_the_operators_confirmation (void **state)
+{
+    (void) state;
+    clockcheck_t *c = clockcheck_new ();
+    /*  Measured before: the uitvoerder's clock 200 days off. */
+    clockcheck_heard (c, "uitvoerder", 200 * DAY_MS, 500, WALL (500), TOL);
+    clockcheck_operator_confirm (c, 1000, WALL (1000), DAY_MS);
+    /*  It stays there, within the tolerance: still in force. */
+    clockcheck_heard (c, "uitvoerder", 200 * DAY_MS + TOL, 2000, WALL (2000), TOL);
+    assert_int_equal (clockcheck_operator (c, 2000, WALL (2000), NULL),
+                      CLOCKCHECK_OPERATOR_IN_FORCE);
+    /*  A peer first heard now: held to what it says now. */
+    clockcheck_heard (c, "politie", -200 * DAY_MS, 3000, WALL (3000), TOL);
+    clockcheck_heard (c, "politie", -200 * DAY_MS - TOL, 4000, WALL (4000), TOL);
+    clockcheck_verdict_t v = clockcheck_verdict (c, 4000, WALL (4000), TOL);
+    assert_true (v.confirmed && v.by_operator);
+    /*  Our clock slewed 10 minutes away from the uitvoerder's, no step
+     *  against the monotonic clock: void at once, and for good. */
+    uint64_t later = 4000 + 7200 * 1000ULL;
+    clockcheck_heard (c, "uitvoerder", 200 * DAY_MS + 600000, later, WALL (later), TOL);
+    assert_false (clockcheck_verdict (c, later, WALL (later), TOL).confirmed);
+    int64_t moved = 0;
+    assert_int_equal (clockcheck_operator (c, later, WALL (later), &moved),
+                      CLOCKCHECK_OPERATOR_PEER_MOVED);
+    assert_int_equal (moved, 600000);
+    assert_string_equal (clockcheck_operator_moved_peer (c), "uitvoerder");
+    clockcheck_heard (c, "uitvoerder", 200 * DAY_MS, later + 1, WALL (later + 1), TOL);
+    assert_false (clockcheck_verdict (c, later + 1, WALL (later + 1), TOL).confirmed);
+    assert_int_equal (clockcheck_operator (c, later + 1, WALL (later + 1), NULL),
+                      CLOCKCHECK_OPERATOR_NONE);
+    /*  A new confirmation holds against what the peers say now. */
+    clockcheck_operator_confirm (c, later + 2, WALL (later + 2), DAY_MS);
+    clockcheck_heard (c, "uitvoerder", 200 * DAY_MS, later + 3, WALL (later + 3), TOL);
+    assert_int_equal (clockcheck_operator (c, later + 3, WALL (later + 3), NULL),
+                      CLOCKCHECK_OPERATOR_IN_FORCE);
+    clockcheck_destroy (&c);
+}
+
 int
 main (void)
 {
@@ -193,6 +238,7 @@ main (void)
         cmocka_unit_test (test_a_step_since_the_measurement_is_judged),
         cmocka_unit_test (test_the_operators_confirmation_lasts_its_time),
         cmocka_unit_test (test_a_step_voids_the_operators_confirmation),
+        cmocka_unit_test (test_a_peer_whose_skew_moves_voids_the_operators_confirmation),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
