@@ -17,6 +17,10 @@ typedef struct {
      *  moves further than the tolerance from it voids the confirmation. */
     bool remembered;
     int64_t remembered_skew_ms;
+    /*  Its last measurement was past the tolerance from the remembered
+     *  one: a second in a row voids the confirmation (one alone may be a
+     *  heartbeat handled late, which counts its delay as skew). */
+    bool moved_once;
 } s_peer_t;
 
 struct clockcheck_t {
@@ -94,11 +98,18 @@ s_operator_heard (clockcheck_t *self, s_peer_t *p, uint64_t mono_ms, uint64_t to
     if (!p->remembered) {
         p->remembered = true;
         p->remembered_skew_ms = p->skew_ms;
+        p->moved_once = false;
         return;
     }
     int64_t moved = p->skew_ms - p->remembered_skew_ms;
-    if (s_abs (moved) <= tolerance_ms)
+    if (s_abs (moved) <= tolerance_ms) {
+        p->moved_once = false;
         return;
+    }
+    if (!p->moved_once) {
+        p->moved_once = true;
+        return;
+    }
     self->operator_moved = true;
     self->operator_moved_ms = moved;
     snprintf (self->operator_moved_peer, sizeof self->operator_moved_peer, "%s", p->peer);
@@ -136,12 +147,16 @@ clockcheck_operator_confirm (clockcheck_t *self, uint64_t mono_ms, uint64_t wall
     self->operator_moved_peer[0] = 0;
     /*  What each peer said within the hour is what the operator's check
      *  holds against; an older measurement is not remembered (the clocks
-     *  may have moved apart since), and its next one is. */
+     *  may have moved apart since), nor one made before this node's clock
+     *  stepped (the operator set it right, then confirmed), and its next
+     *  one is. */
     for (size_t i = 0; i < self->n; i++) {
         s_peer_t *p = &self->peers[i];
         p->remembered =
-            p->mono_ms && mono_ms >= p->mono_ms && mono_ms - p->mono_ms <= CLOCKCHECK_FRESH_MS;
+            p->mono_ms && mono_ms >= p->mono_ms && mono_ms - p->mono_ms <= CLOCKCHECK_FRESH_MS &&
+            s_abs (p->wall_at_ms - self->operator_wall_at_ms) <= CLOCKCHECK_OPERATOR_STEP_MS;
         p->remembered_skew_ms = p->skew_ms;
+        p->moved_once = false;
     }
 }
 

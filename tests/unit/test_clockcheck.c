@@ -205,8 +205,13 @@ test_a_peer_whose_skew_moves_voids_the_operators_confirmation (void **state)
     clockcheck_verdict_t v = clockcheck_verdict (c, 4000, WALL (4000), TOL);
     assert_true (v.confirmed && v.by_operator);
     /*  Our clock slewed 10 minutes away from the uitvoerder's, no step
-     *  against the monotonic clock: void at once, and for good. */
+     *  against the monotonic clock: one measurement may be a heartbeat
+     *  handled late; the second in a row voids it, for good. */
     uint64_t later = 4000 + 7200 * 1000ULL;
+    clockcheck_heard (c, "uitvoerder", 200 * DAY_MS + 600000, later - 1000, WALL (later - 1000),
+                      TOL);
+    assert_int_equal (clockcheck_operator (c, later - 1000, WALL (later - 1000), NULL),
+                      CLOCKCHECK_OPERATOR_IN_FORCE);
     clockcheck_heard (c, "uitvoerder", 200 * DAY_MS + 600000, later, WALL (later), TOL);
     assert_false (clockcheck_verdict (c, later, WALL (later), TOL).confirmed);
     int64_t moved = 0;
@@ -226,6 +231,43 @@ test_a_peer_whose_skew_moves_voids_the_operators_confirmation (void **state)
     clockcheck_destroy (&c);
 }
 
+/*  One heartbeat handled late (its delay counts as skew) between two
+ *  on time does not void the operator's confirmation. */
+static void
+test_one_late_heartbeat_leaves_the_operators_confirmation (void **state)
+{
+    (void) state;
+    clockcheck_t *c = clockcheck_new ();
+    clockcheck_heard (c, "uitvoerder", -50, 500, WALL (500), 1000);
+    clockcheck_operator_confirm (c, 1000, WALL (1000), DAY_MS);
+    clockcheck_heard (c, "uitvoerder", -1250, 2000, WALL (2000), 1000);
+    clockcheck_heard (c, "uitvoerder", -50, 3000, WALL (3000), 1000);
+    clockcheck_heard (c, "uitvoerder", -1250, 4000, WALL (4000), 1000);
+    clockcheck_heard (c, "uitvoerder", -50, 5000, WALL (5000), 1000);
+    assert_int_equal (clockcheck_operator (c, 5000, WALL (5000), NULL),
+                      CLOCKCHECK_OPERATOR_IN_FORCE);
+    clockcheck_destroy (&c);
+}
+
+/*  The operator set this node's clock right (a step of 10 minutes),
+ *  then confirmed it while the only peer is still wrong: the peer's
+ *  measurement from before the step is not what the confirmation holds
+ *  against, and its next ones (10 minutes apart from it) do not void it. */
+static void
+test_a_measurement_before_the_operators_step_is_not_remembered (void **state)
+{
+    (void) state;
+    clockcheck_t *c = clockcheck_new ();
+    clockcheck_heard (c, "uitvoerder", 200 * DAY_MS, 500, WALL (500), TOL);
+    uint64_t stepped = WALL (1000) + 600000;
+    clockcheck_operator_confirm (c, 1000, stepped, DAY_MS);
+    for (uint64_t t = 2000; t <= 4000; t += 1000)
+        clockcheck_heard (c, "uitvoerder", 200 * DAY_MS - 600000, t, stepped + (t - 1000), TOL);
+    assert_int_equal (clockcheck_operator (c, 4000, stepped + 3000, NULL),
+                      CLOCKCHECK_OPERATOR_IN_FORCE);
+    clockcheck_destroy (&c);
+}
+
 int
 main (void)
 {
@@ -239,6 +281,8 @@ main (void)
         cmocka_unit_test (test_the_operators_confirmation_lasts_its_time),
         cmocka_unit_test (test_a_step_voids_the_operators_confirmation),
         cmocka_unit_test (test_a_peer_whose_skew_moves_voids_the_operators_confirmation),
+        cmocka_unit_test (test_one_late_heartbeat_leaves_the_operators_confirmation),
+        cmocka_unit_test (test_a_measurement_before_the_operators_step_is_not_remembered),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
