@@ -391,14 +391,25 @@ s_health_mark (sqlite3 *db)
             s_health[i].changes = sqlite3_total_changes64 (db);
 }
 
+/*  Whether a failure of code is one of writing pages (a full disk, an
+ *  I/O error, a read-only file): only a commit that wrote some shows it
+ *  gone.  A lock held too long or a failed open is gone with any commit. */
+static bool
+s_health_needs_pages (int code)
+{
+    return code == SQLITE_FULL || code == SQLITE_IOERR || code == SQLITE_READONLY;
+}
+
 /*  A commit (or a write outside a transaction) on db succeeded: the
- *  failure ends if it changed rows since the mark. */
+ *  failure ends, if it was of writing pages only when it changed rows
+ *  since the mark. */
 static void
 s_health_clear (sqlite3 *db)
 {
     for (size_t i = 0; i < STORE_HEALTH_MAX; i++)
         if (s_health[i].db == db && !s_health[i].sticky &&
-            sqlite3_total_changes64 (db) != s_health[i].changes)
+            (!s_health_needs_pages (s_health[i].code) ||
+             sqlite3_total_changes64 (db) != s_health[i].changes))
             s_health[i].db = NULL;
 }
 

@@ -52,9 +52,10 @@ void store_close (sqlite3 **db_p);
 /*  Storage health, for the node's status: a database file whose last
  *  write met a failure about storage (a full disk, an I/O error, a file
  *  locked by another process past the busy timeout, a read-only or
- *  damaged file) is failing until a commit on it that changed rows
- *  succeeds, or a write outside a transaction that changed rows (a
- *  commit of nothing writes no page and proves nothing); the store
+ *  damaged file) is failing until a commit on it succeeds; after a
+ *  failure to write pages (full, I/O error, read-only) only a commit or
+ *  a write outside a transaction that changed rows counts (a commit of
+ *  nothing writes no page and proves nothing); the store
  *  functions note every failure they see.  Whether any file is failing:
  *  then *what (SQLite's generic text for the error, never a path or
  *  data) and *since_ms (the earliest such file's first failure) are set. */
