@@ -31,7 +31,9 @@ db_of() {
     done
     fail "no table $2 at $1"
 }
-rename() { sqlite3 "$1" "ALTER TABLE $2 RENAME TO $3;"; }
+# The daemon writes its files meanwhile (a retention run once its clock
+# is confirmed): the test's own changes wait for its locks, up to 10 s.
+rename() { sqlite3 -cmd ".timeout 10000" "$1" "ALTER TABLE $2 RENAME TO $3;"; }
 check() { local rc=0; CHECK=$(kt "$1" status --check) || rc=$?; CHECK_RC=$rc; }
 unreadable() { kt "$1" status --json | jq -r '[.unreadable[]?.section] | join(",")'; }
 metric_incomplete() {
@@ -95,11 +97,11 @@ pass "transfers that cannot be read are not shown as 0 pending"
 # roster push cannot be read (relay_last_answer); what waits for a member
 # still can (relay_waiting), the unconfirmed retention notices cannot.
 db=$(db_of "$UITV" relay)
-sqlite3 "$db" "ALTER TABLE relay RENAME COLUMN type TO type_away;"
+sqlite3 -cmd ".timeout 10000" "$db" "ALTER TABLE relay RENAME COLUMN type TO type_away;"
 check "$UITV"
 got=$(unreadable "$UITV")
 json=$(kt "$UITV" status --json)
-sqlite3 "$db" "ALTER TABLE relay RENAME COLUMN type_away TO type;"
+sqlite3 -cmd ".timeout 10000" "$db" "ALTER TABLE relay RENAME COLUMN type_away TO type;"
 [ "$CHECK_RC" = 2 ] && grep -Eq "status incomplete, cannot read: .*roster_refused" <<< "$CHECK" \
     || fail "roster_refused unreadable is not critical (rc $CHECK_RC): $CHECK"
 [ "$got" = roster_refused,retention ] || fail "the relay's type renamed away: unreadable is '$got'"
