@@ -1178,8 +1178,8 @@ apiserver_caller_open (apiserver_t *self, const api_caller_t *caller)
 
 /*  Tell the keeper of callers of the connections closed with waits
  *  since the last time (s_closed_note). */
-static int
-s_id_cmp (const void *a, const void *b)
+int
+apiserver_conn_id_cmp (const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
     return (x > y) - (x < y);
@@ -1198,7 +1198,7 @@ s_closed_tell (zloop_t *loop, int timer_id, void *arg)
     self->closed_ids = NULL;
     self->n_closed = self->cap_closed = 0;
     /*  One call for all: the keeper goes through its callers once. */
-    qsort (ids, n, sizeof *ids, s_id_cmp);
+    qsort (ids, n, sizeof *ids, apiserver_conn_id_cmp);
     self->closed (self->arg, ids, n);
     free (ids);
     return 0;

@@ -88,6 +88,8 @@ typedef void (api_flush_fn) (void *arg);
  *  take effect).  Called from the loop after the closes, once for all
  *  those of a pass, never from inside an apiserver_reply_*. */
 typedef void (api_closed_fn) (void *arg, const uint64_t *conn_ids, size_t n);
+/*  The order of those ids (qsort, bsearch over uint64_t). */
+int apiserver_conn_id_cmp (const void *a, const void *b);
 
 apiserver_t *apiserver_new (zloop_t *loop, const char *path, api_handler_fn *handler,
                             api_flush_fn *flush, void *arg, kt_reason_t *reason);

@@ -113,18 +113,11 @@ partner_waiters_closing (node_t *self)
     }
 }
 
-static int
-s_id_cmp (const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
-    return (x > y) - (x < y);
-}
-
 /*  Whether w's connection is one of ids (n, ascending). */
 static bool
 s_conn_closed (const waiter_t *w, const uint64_t *ids, size_t n)
 {
-    return bsearch (&w->caller.conn_id, ids, n, sizeof *ids, s_id_cmp) != NULL;
+    return bsearch (&w->caller.conn_id, ids, n, sizeof *ids, apiserver_conn_id_cmp) != NULL;
 }
 
 void
