@@ -352,6 +352,18 @@ kt_uitvoerder_up() {
     kt_start "$UITV"
 }
 
+# kt_member_flood MEMBER MODE COUNT [ARG]: a hostile member.  MEMBER's
+# own keys drive keten-member-flood (tests/tools/member_flood.c) against
+# the running uitvoerder; MEMBER's ketend should not run.  Prints the
+# driver's summary line.
+kt_member_flood() {
+    local m=$1 transport
+    shift
+    transport=$(awk '/transport-public/ {print $3}' "$T/keys/$UITV.pub")
+    "$KETEN_BIN/tests/keten-member-flood" "$T/keys/$m.secret" "$T/roster.txt" "$UITV_KEY" \
+        "$UITV" "$transport" "tcp://127.0.0.1:$PORT" "$@"
+}
+
 # Two-node federation (uitvoerder + politie), both running.
 kt_federation() {
     kt_uitvoerder_up "$@"
