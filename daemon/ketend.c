@@ -6,6 +6,7 @@
 #include "node.h"
 #include "node_core.h" /* node_role_t: --check runs the role's config check */
 #include "partner.h"
+#include "peercred.h" /* --check resolves the rights' groups as a start does */
 #include "roster.h"
 #include "service.h"
 #include "store.h"
@@ -15,7 +16,6 @@
 #include <sodium.h>
 #include <errno.h>
 #include <getopt.h>
-#include <grp.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -78,13 +78,24 @@ s_check_groups (const config_t *config, const char *kind)
             int n = snprintf (unset + used, sizeof unset - used, "%s%s", used ? ", " : "", setting);
             if (n > 0 && (size_t) n < sizeof unset - used)
                 used += (size_t) n;
-        } else if (!getgrnam (group)) {
+            continue;
+        }
+        /*  As a start resolves it (node_rights_resolve): once, to a gid. */
+        gid_t gid;
+        kt_reason_t why;
+        int found = peercred_group_gid (group, &gid, &why);
+        if (found == 0)
             fprintf (stderr,
                      "ketend: warning: %s = %s: no such group on this host; nobody holds "
-                     "this right until it is made (groupadd %s)\n",
+                     "this right until it is made (groupadd %s) and ketend is started "
+                     "again\n",
                      setting, group, group);
-            warnings++;
-        }
+        else if (found < 0)
+            fprintf (stderr,
+                     "ketend: warning: %s = %s: %s; nobody holds this right until it "
+                     "can be looked up at a start\n",
+                     setting, group, why.text);
+        warnings += found != 1;
     }
     /*  Often meant (a gemeente has no release group), so a note. */
     if (used)

@@ -1,9 +1,9 @@
 /*  apiserver: framed JSON over a Unix socket.  */
 #include "apiserver.h"
 
-#include "access.h"
 #include "hourbudget.h"
 #include "intake.h"
+#include "peercred.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -59,8 +59,9 @@ typedef struct {
     apiserver_t *server;
     uint64_t id;
     int fd;
-    uid_t uid;
-    pid_t pid;
+    /*  Who it is (uid, pid, groups), from the kernel at the accept: the
+     *  rights of its requests are decided from it (peercred.h). */
+    peercred_t *cred;
     uint8_t *in;
     size_t in_pos, in_len, in_cap; /* in[in_pos..in_len): read, not handled */
     uint8_t *out;
@@ -103,8 +104,9 @@ struct _apiserver_t {
     api_closed_fn *closed;
     uint64_t *closed_ids;
     size_t n_closed, cap_closed;
-    int closed_timer;     /* or -1 */
-    char admin_group[33]; /* access/admin-group: operators too ("": none) */
+    int closed_timer; /* or -1 */
+    bool admin_set;   /* access/admin-group's members are operators too, */
+    gid_t admin_gid;  /* ... its gid, resolved at the start */
 };
 
 static int s_conn_event (zloop_t *loop, zmq_pollitem_t *item, void *arg);
@@ -181,6 +183,7 @@ s_conn_close (conn_t *c)
     self->memory -= c->in_cap + c->out_cap;
     free (c->in);
     free (c->out);
+    peercred_unref (&c->cred);
     char key[24];
     snprintf (key, sizeof key, "%llu", (unsigned long long) c->id);
     zhashx_delete (self->conns, key);
@@ -264,8 +267,8 @@ s_make_room (apiserver_t *self, const conn_t *keep, size_t want)
             if (c != keep && c->out_len > 0 && (!worst || c->out_len > worst->out_len))
                 worst = c;
         if (worst) {
-            S_WARN (self, "api evicted reason=not_reading uid=%u unsent=%zu", (unsigned) worst->uid,
-                    worst->out_len);
+            S_WARN (self, "api evicted reason=not_reading uid=%u unsent=%zu",
+                    (unsigned) worst->cred->uid, worst->out_len);
             s_conn_close (worst);
             continue;
         }
@@ -276,7 +279,7 @@ s_make_room (apiserver_t *self, const conn_t *keep, size_t want)
         if (!worst)
             return false;
         S_WARN (self, "api evicted reason=request_unfinished uid=%u held=%zu",
-                (unsigned) worst->uid, worst->in_len);
+                (unsigned) worst->cred->uid, worst->in_len);
         s_conn_close (worst);
     }
     return true;
@@ -337,7 +340,7 @@ s_send_frame (apiserver_t *self, const api_caller_t *caller, const void *data, s
         char error[96];
         snprintf (error, sizeof error, "answer too large (%zu bytes, limit %d MiB)", frame + 4,
                   MAX_OUT / (1024 * 1024));
-        S_WARN (self, "api answer_too_large bytes=%zu uid=%u", frame + 4, (unsigned) c->uid);
+        S_WARN (self, "api answer_too_large bytes=%zu uid=%u", frame + 4, (unsigned) c->cred->uid);
         apiserver_reply_error (self, caller, error);
         return;
     }
@@ -352,7 +355,7 @@ s_send_frame (apiserver_t *self, const api_caller_t *caller, const void *data, s
     if (c->gone)
         return; /* nobody reads it; its other requests are still handled */
     if (c->out_len + frame + 4 > MAX_OUT) {
-        S_WARN (self, "api client_too_slow uid=%u", (unsigned) c->uid);
+        S_WARN (self, "api client_too_slow uid=%u", (unsigned) c->cred->uid);
         s_conn_close (c);
         return;
     }
@@ -362,7 +365,7 @@ s_send_frame (apiserver_t *self, const api_caller_t *caller, const void *data, s
             cap = MAX_OUT + 4;
         uint8_t *o = s_make_room (self, c, cap - c->out_cap) ? realloc (c->out, cap) : NULL;
         if (!o) {
-            S_WARN (self, "api memory_full uid=%u", (unsigned) c->uid);
+            S_WARN (self, "api memory_full uid=%u", (unsigned) c->cred->uid);
             s_conn_close (c);
             return;
         }
@@ -501,6 +504,7 @@ api_caller_copy (api_caller_t *dst, const api_caller_t *src)
     dst->submit = NULL;
     if (dst->req_id)
         json_incref (dst->req_id);
+    peercred_ref (dst->cred);
 }
 
 void
@@ -508,6 +512,7 @@ api_caller_clear (api_caller_t *caller)
 {
     json_decref (caller->req_id);
     caller->req_id = NULL;
+    peercred_unref (&caller->cred);
 }
 
 /*  The n answers caller waits for counted on c (n 0: none): whether
@@ -539,7 +544,7 @@ s_waits_take (apiserver_t *self, conn_t *c, api_caller_t *caller, size_t n)
         return true;
     }
     S_WARN (self, "api waits_refused uid=%u connection_waits=%zu waits=%zu asked=%zu",
-            (unsigned) c->uid, c->waits, self->waits, n);
+            (unsigned) c->cred->uid, c->waits, self->waits, n);
     apiserver_reply_error (self, caller, error);
     return false;
 }
@@ -566,17 +571,31 @@ s_request_binary (apiserver_t *self, conn_t *c, api_caller_t *caller, const uint
     keten__api_submit__free_unpacked (submit, NULL);
 }
 
+static void s_request_json (apiserver_t *self, api_caller_t *caller, const uint8_t *data,
+                            size_t len, conn_t *c);
+
 /*  Decode one frame: the one place API input is checked for shape. */
 static void
 s_request (apiserver_t *self, conn_t *c, const uint8_t *data, size_t len)
 {
-    api_caller_t caller = {.conn_id = c->id, .uid = c->uid, .pid = c->pid};
+    /*  The caller holds the connection's credentials for as long as it
+     *  lives: a handler may answer (and so close the connection) before
+     *  it is done with them. */
+    api_caller_t caller = {
+        .conn_id = c->id, .uid = c->cred->uid, .pid = c->cred->pid, .cred = peercred_ref (c->cred)};
     c->pending++;
     c->active_ms = zclock_mono ();
-    if (data[0] == API_BINARY) {
+    if (data[0] == API_BINARY)
         s_request_binary (self, c, &caller, data + 1, len - 1);
-        return;
-    }
+    else
+        s_request_json (self, &caller, data, len, c);
+    api_caller_clear (&caller);
+}
+
+/*  A JSON frame, for caller (cleared by s_request). */
+static void
+s_request_json (apiserver_t *self, api_caller_t *caller, const uint8_t *data, size_t len, conn_t *c)
+{
     json_error_t err;
     json_t *req = json_loadb ((const char *) data, len, JSON_REJECT_DUPLICATES, &err);
     if (!req) {
@@ -588,11 +607,11 @@ s_request (apiserver_t *self, conn_t *c, const uint8_t *data, size_t len)
         char error[160];
         snprintf (error, sizeof error, "request is not valid JSON: %s at line %d, column %d", what,
                   err.line, err.column);
-        apiserver_reply_error (self, &caller, error);
+        apiserver_reply_error (self, caller, error);
         return;
     }
     if (!json_is_object (req)) {
-        apiserver_reply_error (self, &caller, "request is not a JSON object");
+        apiserver_reply_error (self, caller, "request is not a JSON object");
         json_decref (req);
         return;
     }
@@ -604,26 +623,25 @@ s_request (apiserver_t *self, conn_t *c, const uint8_t *data, size_t len)
         char error[96];
         snprintf (error, sizeof error, "the request's id is %zu bytes of JSON; at most %d", id_len,
                   API_MAX_ID);
-        apiserver_reply_error (self, &caller, error);
+        apiserver_reply_error (self, caller, error);
         json_decref (req);
         return;
     }
-    caller.req_id = id;
-    if (caller.req_id)
-        json_incref (caller.req_id);
+    caller->req_id = id;
+    if (caller->req_id)
+        json_incref (caller->req_id);
     json_t *cmd = json_object_get (req, "cmd");
     json_t *args = json_object_get (req, "args");
     if (!json_is_string (cmd))
-        apiserver_reply_error (self, &caller, "request has no cmd string");
+        apiserver_reply_error (self, caller, "request has no cmd string");
     else if (json_string_length (cmd) > 64) {
         char error[64];
         snprintf (error, sizeof error, "cmd is %zu bytes; at most 64", json_string_length (cmd));
-        apiserver_reply_error (self, &caller, error);
+        apiserver_reply_error (self, caller, error);
     } else if (args && !json_is_object (args))
-        apiserver_reply_error (self, &caller, "args must be an object");
-    else if (s_waits_take (self, c, &caller, json_is_true (json_object_get (args, "wait"))))
-        self->handler (self->arg, &caller, json_string_value (cmd), args);
-    api_caller_clear (&caller);
+        apiserver_reply_error (self, caller, "args must be an object");
+    else if (s_waits_take (self, c, caller, json_is_true (json_object_get (args, "wait"))))
+        self->handler (self->arg, caller, json_string_value (cmd), args);
     json_decref (req);
 }
 
@@ -662,7 +680,7 @@ s_conn_turn (conn_t *c)
         next = s_next_frame (c, &len);
     }
     if (next < 0) {
-        S_WARN (self, "api frame_refused bytes=%zu uid=%u", len, (unsigned) c->uid);
+        S_WARN (self, "api frame_refused bytes=%zu uid=%u", len, (unsigned) c->cred->uid);
         s_conn_close (c);
         return false;
     }
@@ -671,7 +689,7 @@ s_conn_turn (conn_t *c)
         S_WARN (self,
                 "api request_unfinished uid=%u bytes=%zu: the client ended its requests in the "
                 "middle of one; that part is dropped",
-                (unsigned) c->uid, c->in_len - c->in_pos);
+                (unsigned) c->cred->uid, c->in_len - c->in_pos);
         c->in_pos = c->in_len;
     }
     if (c->in_pos == c->in_len) {
@@ -793,7 +811,7 @@ s_conn_grow (conn_t *c)
     }
     uint8_t *in = s_make_room (self, c, cap - c->in_cap) ? realloc (c->in, cap) : NULL;
     if (!in) {
-        S_WARN (self, "api memory_full uid=%u", (unsigned) c->uid);
+        S_WARN (self, "api memory_full uid=%u", (unsigned) c->cred->uid);
         s_conn_close (c);
         return false;
     }
@@ -853,15 +871,16 @@ s_conn_read (zloop_t *loop, zmq_pollitem_t *item, void *arg)
     return 0;
 }
 
-/*  Whether uid is the operator's: root, the daemon's own user, or a
+/*  Whether cred is the operator's: root, the daemon's own user, or a
  *  member of the admin group (its primary group or a supplementary one,
- *  as the rights of commands are checked: access_uid_in_group).  The
- *  last RESERVED_CONNS slots are theirs alone. */
+ *  as the rights of commands are checked), from the connection's own
+ *  credentials: no name service is asked on the loop.  The last
+ *  RESERVED_CONNS slots are theirs alone. */
 static bool
-s_operator (apiserver_t *self, uid_t uid)
+s_operator (apiserver_t *self, const peercred_t *cred)
 {
-    return uid == 0 || uid == geteuid () ||
-           (self->admin_group[0] && access_uid_in_group (uid, self->admin_group));
+    return cred->uid == 0 || cred->uid == geteuid () ||
+           (self->admin_set && peercred_in_group (cred, self->admin_gid));
 }
 
 /*  Close the connection idle longest (no request waiting for its turn or
@@ -878,7 +897,7 @@ s_evict_idle (apiserver_t *self, int64_t grace_ms)
             idle = c;
     if (!idle)
         return false;
-    S_WARN (self, "api evicted reason=idle uid=%u", (unsigned) idle->uid);
+    S_WARN (self, "api evicted reason=idle uid=%u", (unsigned) idle->cred->uid);
     s_conn_close (idle);
     return true;
 }
@@ -888,13 +907,11 @@ s_evict_idle (apiserver_t *self, int64_t grace_ms)
  *  caller gets one of the slots not reserved, at the cost of a
  *  connection idle for IDLE_GRACE_MS at least.  Whether there is one. */
 static bool
-s_slot (apiserver_t *self, uid_t uid, bool *op_p)
+s_slot (apiserver_t *self, const peercred_t *cred, bool *op_p)
 {
-    /*  Whose it is, asked only when it matters (the group's members are
-     *  looked up). */
     if (zhashx_size (self->conns) < MAX_CONNS - RESERVED_CONNS)
         return true;
-    bool op = *op_p = s_operator (self, uid);
+    bool op = *op_p = s_operator (self, cred);
     size_t limit = op ? MAX_CONNS : MAX_CONNS - RESERVED_CONNS;
     while (zhashx_size (self->conns) >= limit)
         if (!s_evict_idle (self, op ? 0 : IDLE_GRACE_MS))
@@ -1046,27 +1063,31 @@ s_accept (zloop_t *loop, zmq_pollitem_t *item, void *arg)
             return 0;
         }
         self->accept_failing = false;
-        struct ucred cred;
-        socklen_t len = sizeof cred;
-        if (getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+        /*  Who it is, once for all its requests: uid, gid and groups
+         *  from the kernel (peercred.h). */
+        kt_reason_t why;
+        peercred_t *cred = peercred_read (fd, &why);
+        if (!cred) {
+            S_WARN (self, "api connection_dropped reason=\"%s\"", why.text);
             close (fd);
             continue;
         }
         bool op = false;
-        if (!s_slot (self, cred.uid, &op)) {
-            s_refuse (self, fd, cred.uid, op);
+        if (!s_slot (self, cred, &op)) {
+            s_refuse (self, fd, cred->uid, op);
+            peercred_unref (&cred);
             continue;
         }
         conn_t *c = calloc (1, sizeof *c);
         if (!c) {
+            peercred_unref (&cred);
             close (fd);
             continue;
         }
         c->server = self;
         c->id = ++self->next_id;
         c->fd = fd;
-        c->uid = cred.uid;
-        c->pid = cred.pid;
+        c->cred = cred;
         c->active_ms = zclock_mono ();
         char key[24];
         snprintf (key, sizeof key, "%llu", (unsigned long long) c->id);
@@ -1165,9 +1186,10 @@ apiserver_on_closed (apiserver_t *self, api_closed_fn *closed)
 }
 
 void
-apiserver_set_admin_group (apiserver_t *self, const char *group)
+apiserver_set_admin_group (apiserver_t *self, const gid_t *gid)
 {
-    snprintf (self->admin_group, sizeof self->admin_group, "%s", group ? group : "");
+    self->admin_set = gid != NULL;
+    self->admin_gid = gid ? *gid : 0;
 }
 
 bool

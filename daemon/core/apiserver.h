@@ -8,6 +8,7 @@
 #define KETEN_APISERVER_H
 
 #include "keten.pb-c.h"
+#include "peercred.h"
 #include "util.h"
 
 #include <czmq.h>
@@ -63,6 +64,11 @@ typedef struct {
     json_t *req_id; /* owned reference */
     uid_t uid;
     pid_t pid;
+    /*  The connection's credentials, groups included, as the kernel gave
+     *  them at the accept (one reference, let go by api_caller_clear):
+     *  a right is peercred_in_group of these, never a name service
+     *  lookup.  NULL in a caller made by hand: in no group. */
+    peercred_t *cred;
     bool binary;     /* answered with Keten__ApiSubmitted frames */
     uint64_t bin_id; /* binary: the request's id */
     /*  binary: the request, decoded; borrowed for the handler's call
@@ -102,9 +108,10 @@ void apiserver_destroy (apiserver_t **self_p);
 /*  closed is told of connections closed with answers waited for (arg:
  *  apiserver_new's); NULL: nobody is. */
 void apiserver_on_closed (apiserver_t *self, api_closed_fn *closed);
-/*  The members of group (access/admin-group; "" or NULL: none) get the
- *  reserved slots too, as root and the daemon's own user do. */
-void apiserver_set_admin_group (apiserver_t *self, const char *group);
+/*  The callers in group gid (access/admin-group, resolved at the start;
+ *  NULL: none) get the reserved slots too, as root and the daemon's own
+ *  user do.  Their groups are those of their connection (peercred.h). */
+void apiserver_set_admin_group (apiserver_t *self, const gid_t *gid);
 /*  Whether caller's connection is open: whether to keep it for a later
  *  answer at all. */
 bool apiserver_caller_open (apiserver_t *self, const api_caller_t *caller);

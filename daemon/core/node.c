@@ -169,12 +169,16 @@ node_new (const config_t *config, const node_role_t *const *roles, size_t n_role
      *  nothing left then, and stands for a role that does not. */
     if (self->role->start (self, reason) != 0 || node_replay_forgotten (self, reason) != 0)
         goto fail;
+    /*  The rights' groups as gids, once: the loop asks no name service
+     *  for a caller's groups (peercred.h). */
+    node_rights_resolve (self);
     self->api =
         apiserver_new (self->loop, config->socket_path, s_api_handle, s_api_flush, self, reason);
     if (!self->api || metrics_node_start (self, reason) != 0)
         goto fail;
     apiserver_on_closed (self->api, s_api_closed);
-    apiserver_set_admin_group (self->api, self->config.admin_group);
+    apiserver_set_admin_group (
+        self->api, self->right_known[NODE_RIGHT_ADMIN] ? &self->right_gid[NODE_RIGHT_ADMIN] : NULL);
     kt_log (KT_LOG_INFO, "node started id=%s role=%s roster_version=%llu", config->id,
             roster_role_name (keyring_self_member (self->keyring)->role),
             (unsigned long long) keyring_roster (self->keyring)->version);
@@ -623,6 +627,39 @@ node_right_group (const config_t *config, node_right_t right)
     return (const char *) config + s_rights[right].offset;
 }
 
+void
+node_rights_resolve (node_t *self)
+{
+    for (node_right_t r = NODE_RIGHT_NONE + 1; r < NODE_RIGHT_COUNT; r++) {
+        const char *group = node_right_group (&self->config, r);
+        self->right_known[r] = false;
+        if (!*group)
+            continue;
+        kt_reason_t why;
+        int found = peercred_group_gid (group, &self->right_gid[r], &why);
+        self->right_known[r] = found == 1;
+        if (found == 0)
+            kt_log (KT_LOG_WARN,
+                    "access group_missing setting=%s group=%s: no such group on this host; "
+                    "nobody holds this right until it is made (groupadd %s) and ketend is "
+                    "started again",
+                    node_right_setting (r), group, group);
+        else if (found < 0)
+            kt_log (KT_LOG_ERROR,
+                    "access group_unresolved setting=%s group=%s reason=\"%s\": nobody holds "
+                    "this right until ketend is started again",
+                    node_right_setting (r), group, why.text);
+    }
+}
+
+bool
+node_caller_holds (const node_t *self, const api_caller_t *caller, node_right_t right)
+{
+    if (right <= NODE_RIGHT_NONE || right >= NODE_RIGHT_COUNT)
+        return true;
+    return self->right_known[right] && peercred_in_group (caller->cred, self->right_gid[right]);
+}
+
 /*  Whether caller has right; if not, why (naming the setting or the
  *  group), and the refusal is logged with the OS user. */
 bool
@@ -632,7 +669,7 @@ node_caller_may (node_t *self, const api_caller_t *caller, const char *cmd, node
     const char *group = node_right_group (&self->config, right);
     if (!group)
         return true;
-    if (*group && access_uid_in_group (caller->uid, group))
+    if (*group && node_caller_holds (self, caller, right))
         return true;
     char user[64];
     access_user_name (caller->uid, user, sizeof user);

@@ -225,6 +225,12 @@ struct _node_t {
      *  (a file that does not match the roster): ketend exits EX_CONFIG. */
     bool config_refused;
     access_t *access; /* reads of personal data (art. 15.2e) */
+    /*  Each right's group as a gid, resolved once at the start
+     *  (node_rights_resolve): a caller's groups are compared with these,
+     *  so no command asks the name service on the loop.  right_known
+     *  false: the group is unset, or the host had no such group then. */
+    gid_t right_gid[NODE_RIGHT_COUNT];
+    bool right_known[NODE_RIGHT_COUNT];
     /*  The messages of a drain, decoded: given back at its end (arena.h;
      *  node_body_free). */
     kt_arena_t *arena;
@@ -295,6 +301,15 @@ void node_api_run (node_t *self, const api_caller_t *caller, json_t *args, node_
  *  right; NULL for NODE_RIGHT_NONE. */
 const char *node_right_setting (node_right_t right);
 const char *node_right_group (const config_t *config, node_right_t right);
+/*  Each right's group resolved to its gid (node_t.right_gid), asking the
+ *  name service once, at the start.  A group the host does not have, or
+ *  that the name service cannot say, is warned about by its setting, and
+ *  nobody holds its right until ketend is started again: as before, its
+ *  commands are refused.  Never fails. */
+void node_rights_resolve (node_t *self);
+/*  Whether caller holds right (NODE_RIGHT_NONE: anyone), by the groups
+ *  of its connection (api_caller_t.cred); nothing logged or recorded. */
+bool node_caller_holds (const node_t *self, const api_caller_t *caller, node_right_t right);
 /*  Whether caller holds right (NODE_RIGHT_NONE: anyone); when not, why
  *  is the refusal to answer, naming the group or the unset setting, and
  *  the refusal is logged and recorded in the access table with the OS

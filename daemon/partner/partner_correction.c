@@ -328,10 +328,8 @@ s_sender_may (node_t *self, const api_caller_t *caller, const char *cmd,
 {
     /*  Someone with neither right learns nothing, not even whether the
      *  signal is here. */
-    const char *submit = node_right_group (&self->config, NODE_RIGHT_SUBMIT);
-    const char *rep = node_right_group (&self->config, NODE_RIGHT_REPRESENTATIVE);
-    if (!(submit && *submit && access_uid_in_group (caller->uid, submit)) &&
-        !(rep && *rep && access_uid_in_group (caller->uid, rep))) {
+    if (!node_caller_holds (self, caller, NODE_RIGHT_SUBMIT) &&
+        !node_caller_holds (self, caller, NODE_RIGHT_REPRESENTATIVE)) {
         char why[320];
         node_caller_may (self, caller, cmd, NODE_RIGHT_SUBMIT, why, sizeof why);
         apiserver_reply_error (self->api, caller, why);

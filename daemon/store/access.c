@@ -4,7 +4,6 @@
 #include "hourbudget.h"
 #include "store.h"
 
-#include <grp.h>
 #include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -136,63 +135,6 @@ access_user_name (uid_t uid, char *out, size_t len)
         snprintf (out, len, "%s", found->pw_name);
     else
         snprintf (out, len, "uid:%u", (unsigned) uid);
-}
-
-/*  Answers of access_uid_in_group kept for a second: the lookup reads
- *  /etc/passwd and /etc/group (or asks the directory), which cost a busy
- *  node 9 % of its CPU when it ran for every request.  A user taken out
- *  of a group loses the right within a second, as with a name service
- *  cache (nscd keeps groups for an hour). */
-#define GROUP_KEPT_MS 1000
-#define GROUP_KEPT 16
-static struct {
-    uid_t uid;
-    char group[33];
-    bool member;
-    int64_t until_ms;
-} s_kept[GROUP_KEPT];
-
-static bool s_uid_in_group (uid_t uid, const char *group);
-
-bool
-access_uid_in_group (uid_t uid, const char *group)
-{
-    int64_t now = (int64_t) (kt_mono_us () / 1000);
-    size_t oldest = 0;
-    for (size_t i = 0; i < GROUP_KEPT; i++) {
-        if (s_kept[i].until_ms > now && s_kept[i].uid == uid &&
-            strcmp (s_kept[i].group, group) == 0)
-            return s_kept[i].member;
-        if (s_kept[i].until_ms < s_kept[oldest].until_ms)
-            oldest = i;
-    }
-    bool member = s_uid_in_group (uid, group);
-    if (strlen (group) < sizeof s_kept[0].group) {
-        s_kept[oldest].uid = uid;
-        snprintf (s_kept[oldest].group, sizeof s_kept[0].group, "%s", group);
-        s_kept[oldest].member = member;
-        s_kept[oldest].until_ms = now + GROUP_KEPT_MS;
-    }
-    return member;
-}
-
-static bool
-s_uid_in_group (uid_t uid, const char *group)
-{
-    struct passwd pw, *found = NULL;
-    struct group gr, *grp = NULL;
-    char buf[4096], gbuf[4096];
-    if (getpwuid_r (uid, &pw, buf, sizeof buf, &found) != 0 || !found ||
-        getgrnam_r (group, &gr, gbuf, sizeof gbuf, &grp) != 0 || !grp)
-        return false;
-    gid_t groups[256];
-    int n = (int) (sizeof groups / sizeof groups[0]);
-    if (getgrouplist (found->pw_name, found->pw_gid, groups, &n) < 0)
-        return false;
-    for (int i = 0; i < n; i++)
-        if (groups[i] == grp->gr_gid)
-            return true;
-    return false;
 }
 
 int

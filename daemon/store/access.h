@@ -25,9 +25,6 @@ void access_destroy (access_t **self_p);
 /*  The login name of uid, or "uid:N" when it has none. */
 void access_user_name (uid_t uid, char *out, size_t len);
 
-/*  Whether uid's user is a member of group (primary or supplementary). */
-bool access_uid_in_group (uid_t uid, const char *group);
-
 /*  Record that uid read what about each of case_refs, inside the
  *  caller's transaction on the node's db (node_record_access: the notice
  *  that carries the read to the provenance log commits with it). */

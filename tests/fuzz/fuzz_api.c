@@ -121,8 +121,13 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     c->server = s_server;
     c->id = ++s_server->next_id;
     c->fd = sv[0];
-    c->uid = getuid ();
-    c->pid = getpid ();
+    kt_reason_t why;
+    if (!(c->cred = peercred_read (sv[0], &why))) {
+        free (c);
+        close (sv[0]);
+        close (sv[1]);
+        return 0;
+    }
     c->active_ms = zclock_mono ();
     char key[24];
     snprintf (key, sizeof key, "%llu", (unsigned long long) c->id);

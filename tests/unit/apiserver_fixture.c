@@ -105,9 +105,13 @@ s_handler (void *arg, const api_caller_t *caller, const char *cmd, json_t *args)
                                        (json_int_t) apiserver_connections (f->server), "waits",
                                        (json_int_t) apiserver_waits (f->server)));
     else if (strcmp (cmd, "admin-group") == 0) {
-        apiserver_set_admin_group (f->server, json_string_value (json_object_get (args, "group")));
+        json_t *gid = json_object_get (args, "gid");
+        gid_t g = (gid_t) json_integer_value (gid);
+        apiserver_set_admin_group (f->server, json_is_integer (gid) ? &g : NULL);
         apiserver_reply_ok (f->server, caller, NULL);
-    } else
+    } else if (f->hook && f->hook (f, caller, cmd, args))
+        ;
+    else
         apiserver_reply_ok (f->server, caller, NULL);
 }
 

@@ -17,8 +17,9 @@
  *             receipt does not come; so is a binary submission
  *    "later"  answered at the next flush (the node's group commit)
  *    "count"  { memory, connections, waits } of the server
- *    "admin-group"  args.group made the admin group
- *    else     answered ok at once
+ *    "admin-group"  args.gid made the admin group's gid (none without)
+ *    else     what hook does, when it is set and says it answered;
+ *             else answered ok at once
  *  Held callers whose connection closed are let go when the server says
  *  so (api_closed_fn), as a node's waiters for receipts are.  With
  *  answer_at_stop the loop's thread, once stopped, does what a stopping
@@ -48,7 +49,7 @@
 #define APIFIX_COUNTED 16
 #define APIFIX_FDS (API_MAX_CONNS + 64)
 
-typedef struct {
+typedef struct apifix_s {
     char dir[64];
     char path[96];
     zloop_t *loop;
@@ -72,6 +73,9 @@ typedef struct {
     int fds[APIFIX_FDS];
     size_t n_fds;
     pid_t child; /* a client in a child process, killed at the teardown */
+    /*  Set before the first request: answers cmd (true) or leaves it to
+     *  the fixture (false); runs on the loop's thread. */
+    bool (*hook) (struct apifix_s *f, const api_caller_t *caller, const char *cmd, json_t *args);
 } apifix_t;
 
 /*  cmocka's setup and teardown: *state is the apifix_t. */
