@@ -105,6 +105,7 @@ struct _apiserver_t {
     uint64_t *closed_ids;
     size_t n_closed, cap_closed;
     int closed_timer; /* or -1 */
+    bool groups_unknown_said; /* the kernel gave no caller's groups: said once */
     bool admin_set;   /* access/admin-group's members are operators too, */
     gid_t admin_gid;  /* ... its gid, resolved at the start */
 };
@@ -1071,6 +1072,12 @@ s_accept (zloop_t *loop, zmq_pollitem_t *item, void *arg)
             S_WARN (self, "api connection_dropped reason=\"%s\"", why.text);
             close (fd);
             continue;
+        }
+        if (!cred->groups_known && !self->groups_unknown_said) {
+            self->groups_unknown_said = true;
+            kt_log (KT_LOG_WARN, "api peer_groups_unknown: the kernel does not give a caller's "
+                                 "supplementary groups (SO_PEERGROUPS, Linux 4.13 and later); "
+                                 "only a caller's primary group counts for its rights");
         }
         bool op = false;
         if (!s_slot (self, cred, &op)) {

@@ -221,16 +221,12 @@ test_a_peer_is_in_its_own_groups_and_no_other (void **state)
     close (sv[1]);
 }
 
-/*  Connected with groups the name service does not give its user (uid
- *  65534, primary gid b, supplementary only a): the server's side sees
- *  exactly those, as the kernel recorded them at connect().  Root only. */
-static void
-test_the_groups_are_those_of_the_connection_not_the_users (void **state)
+/*  The credentials of a child connected as uid 65534 with primary gid
+ *  gid and the n supplementary groups sup, as the server's side reads
+ *  them (peercred_read at the accept). */
+static peercred_t *
+s_child_cred (gid_t gid, const gid_t *sup, size_t n)
 {
-    (void) state;
-    gid_t a, b;
-    if (geteuid () != 0 || !s_two_groups (&a, &b))
-        skip ();
     char dir[64], path[96];
     assert_int_equal (testutil_tmpdir (dir, sizeof dir, "peercred"), 0);
     snprintf (path, sizeof path, "%s/s", dir);
@@ -246,7 +242,7 @@ test_the_groups_are_those_of_the_connection_not_the_users (void **state)
     assert_true (child >= 0);
     if (child == 0) {
         int fd = -1;
-        if (setgroups (1, &a) == 0 && setgid (b) == 0 && setuid (65534) == 0 &&
+        if (setgroups (n, sup) == 0 && setgid (gid) == 0 && setuid (65534) == 0 &&
             (fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0 &&
             connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0) {
             char c;
@@ -258,7 +254,25 @@ test_the_groups_are_those_of_the_connection_not_the_users (void **state)
     assert_true (fd >= 0);
     kt_reason_t why;
     peercred_t *cred = peercred_read (fd, &why);
+    close (fd);
+    waitpid (child, NULL, 0);
+    close (lfd);
+    testutil_rmtree (dir);
     assert_non_null (cred);
+    return cred;
+}
+
+/*  Connected with groups the name service does not give its user (uid
+ *  65534, primary gid b, supplementary only a): the server's side sees
+ *  exactly those, as the kernel recorded them at connect().  Root only. */
+static void
+test_the_groups_are_those_of_the_connection_not_the_users (void **state)
+{
+    (void) state;
+    gid_t a, b;
+    if (geteuid () != 0 || !s_two_groups (&a, &b))
+        skip ();
+    peercred_t *cred = s_child_cred (b, &a, 1);
     assert_int_equal (cred->uid, 65534);
     assert_int_equal (cred->gid, b);
     assert_int_equal (cred->n_groups, 1);
@@ -268,10 +282,27 @@ test_the_groups_are_those_of_the_connection_not_the_users (void **state)
     assert_false (peercred_in_group (cred, 0));
     assert_false (peercred_in_group (cred, 65534));
     peercred_unref (&cred);
-    close (fd);
-    waitpid (child, NULL, 0);
-    close (lfd);
-    testutil_rmtree (dir);
+}
+
+/*  More groups than the first read has room for (64): the kernel says
+ *  how many, and the read is made again with room for them all. */
+static void
+test_many_groups_are_all_read (void **state)
+{
+    (void) state;
+    if (geteuid () != 0)
+        skip ();
+    enum { MANY = 1000 };
+    gid_t sup[MANY];
+    for (int i = 0; i < MANY; i++)
+        sup[i] = (gid_t) (70000 + i);
+    peercred_t *cred = s_child_cred (69999, sup, MANY);
+    assert_int_equal (cred->n_groups, MANY);
+    for (int i = 0; i < MANY; i++)
+        assert_true (peercred_in_group (cred, sup[i]));
+    assert_true (peercred_in_group (cred, 69999));
+    assert_false (peercred_in_group (cred, 70000 + MANY));
+    peercred_unref (&cred);
 }
 
 /* ---- 2. No name service on the loop ------------------------------------- */
@@ -482,6 +513,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_a_peer_is_in_its_own_groups_and_no_other),
         cmocka_unit_test (test_the_groups_are_those_of_the_connection_not_the_users),
+        cmocka_unit_test (test_many_groups_are_all_read),
         cmocka_unit_test_setup_teardown (test_callers_rights_ask_no_name_service, s_node_setup,
                                          s_node_teardown),
         cmocka_unit_test_setup_teardown (
