@@ -83,6 +83,8 @@ s_line (out_t *o, const char *name, const char *value, bool escape)
     free (l.buf);
 }
 
+static void s_linef (out_t *o, const char *name, bool escape, const char *fmt, ...)
+    __attribute__ ((format (printf, 4, 5)));
 static void
 s_linef (out_t *o, const char *name, bool escape, const char *fmt, ...)
 {

@@ -125,6 +125,8 @@ s_push (node_t *self, const roster_t *next, const char *os_user, json_t *json, k
 
 /*  A step of a change that is in force failed: logged at once, and told
  *  to the caller. */
+static void s_warn (json_t *warnings, uint64_t version, const char *format, ...)
+    __attribute__ ((format (printf, 3, 4)));
 static void
 s_warn (json_t *warnings, uint64_t version, const char *format, ...)
 {
