@@ -33,8 +33,8 @@ static const char *const s_migrations[] = {
     /*  3, art. 9.4: the casusoverleg's newest advice to close, at a
      *  kernpartij involved (sealed under the case key), and when it was
      *  recorded: the closure decision taken here names it. */
-    "ALTER TABLE case_in ADD COLUMN advice BLOB;"
-    "ALTER TABLE case_in ADD COLUMN advised_ms INTEGER NOT NULL DEFAULT 0;",
+    ("ALTER TABLE case_in ADD COLUMN advice BLOB;"
+     "ALTER TABLE case_in ADD COLUMN advised_ms INTEGER NOT NULL DEFAULT 0;"),
     /*  4, art. 8.5, 9.4: a closed case the weegploeg put on the agenda
      *  again is open again.  live_ms is the newest time, on the
      *  uitvoerder's clock, that a plan version received was issued or an

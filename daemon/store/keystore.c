@@ -39,8 +39,8 @@ struct _keystore_t {
 };
 
 static const char *const s_migrations[] = {
-    "CREATE TABLE data_key (key_id BLOB PRIMARY KEY, wrapped BLOB NOT NULL,"
-    " created_ms INTEGER NOT NULL) WITHOUT ROWID;",
+    ("CREATE TABLE data_key (key_id BLOB PRIMARY KEY, wrapped BLOB NOT NULL,"
+     " created_ms INTEGER NOT NULL) WITHOUT ROWID;"),
     /*  Keys made ahead and not yet handed out (keystore_take), a row
      *  each: an older release's; read once into key_pool_list. */
     "CREATE TABLE key_pool (key_id BLOB PRIMARY KEY) WITHOUT ROWID;",

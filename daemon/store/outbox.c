@@ -63,8 +63,8 @@ static const char *const s_migrations[] = {
     /*  RECEIPTS (docs/PROTOCOL.md, "Receipts"): the signed envelope kept
      *  once, each row it settled pointing at it instead of holding a copy
      *  in receipt. */
-    "CREATE TABLE outbox_receipts (id BLOB PRIMARY KEY, envelope BLOB NOT NULL);"
-    "ALTER TABLE outbox ADD COLUMN receipts_id BLOB;",
+    ("CREATE TABLE outbox_receipts (id BLOB PRIMARY KEY, envelope BLOB NOT NULL);"
+     "ALTER TABLE outbox ADD COLUMN receipts_id BLOB;"),
     /*  4: outbox_blank on a message still waiting for its receipt (a
      *  correction of it came first): its header goes with the receipt. */
     "ALTER TABLE outbox ADD COLUMN blank_settled INTEGER NOT NULL DEFAULT 0;",

@@ -484,8 +484,8 @@ request_forget_case (request_t *self, const char *case_ref, kt_reason_t *reason)
     static const char *const sql[] = {
         "UPDATE request SET identity_how=?2 WHERE case_ref=?1 AND identity_how<>?2",
         "UPDATE request SET motivation=?2 WHERE case_ref=?1 AND motivation NOT IN ('', ?2)",
-        "UPDATE request_decision SET motivation=?2 WHERE motivation NOT IN ('', ?2)"
-        " AND request_id IN (SELECT id FROM request WHERE case_ref=?1)",
+        ("UPDATE request_decision SET motivation=?2 WHERE motivation NOT IN ('', ?2)"
+         " AND request_id IN (SELECT id FROM request WHERE case_ref=?1)"),
     };
     if (!case_ref || !*case_ref)
         return kt_fail (reason, "no case_ref to forget");

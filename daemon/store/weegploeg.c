@@ -934,8 +934,8 @@ weegploeg_decide_match (weegploeg_t *self, const char *keep, const char *gone, b
         /*  keep learns gone's BSN index when it had none; other open pairs
          *  with gone become moot; gone's row goes. */
         static const char *const sql[] = {
-            "UPDATE subject SET bsn_index=(SELECT bsn_index FROM subject WHERE case_ref=?2)"
-            " WHERE case_ref=?1 AND bsn_index IS NULL",
+            ("UPDATE subject SET bsn_index=(SELECT bsn_index FROM subject WHERE case_ref=?2)"
+             " WHERE case_ref=?1 AND bsn_index IS NULL"),
             "UPDATE possible_match SET state=3 WHERE state=0 AND (case_ref=?2 OR other=?2)",
             "DELETE FROM subject WHERE case_ref=?2"};
         for (size_t i = 0; rc == 0 && i < sizeof sql / sizeof sql[0]; i++)
@@ -1133,8 +1133,8 @@ weegploeg_forget_subject (weegploeg_t *self, const char *case_ref, kt_reason_t *
      *  closure, decisions and agenda items.  A meeting keeps its other
      *  items; a version sent again carries them only. */
     static const char *const sql[] = {
-        "INSERT OR IGNORE INTO signal_trail (message_id, case_ref)"
-        " SELECT message_id, case_ref FROM signal WHERE case_ref=?1",
+        ("INSERT OR IGNORE INTO signal_trail (message_id, case_ref)"
+         " SELECT message_id, case_ref FROM signal WHERE case_ref=?1"),
         "DELETE FROM signal WHERE case_ref=?1",
         "DELETE FROM possible_match WHERE case_ref=?1 OR other=?1",
         "DELETE FROM closure WHERE case_ref=?1",

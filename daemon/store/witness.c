@@ -218,8 +218,8 @@ static const char *const s_migrations[] = {
     /*  An accepted receipt that came without a proof (the uitvoerder could
      *  not make one): counted, so that keten log verify and the status
      *  say how many this node holds no proof for. */
-    "CREATE TABLE witness_unproven (message_id BLOB PRIMARY KEY, log_index INTEGER NOT NULL,"
-    " at_ms INTEGER NOT NULL);",
+    ("CREATE TABLE witness_unproven (message_id BLOB PRIMARY KEY, log_index INTEGER NOT NULL,"
+     " at_ms INTEGER NOT NULL);"),
 };
 
 witness_t *
