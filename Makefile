@@ -1,6 +1,7 @@
 # Thin wrapper over CMake: `make test` and `make demo` are the front door.
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+CLANG_BUILD ?= build-clang
 JOBS ?= $(shell nproc)
 
 # Debian packages the build, tests and demo need.
@@ -13,7 +14,7 @@ DEPS := build-essential cmake pkg-config libzmq3-dev libczmq-dev libsodium-dev \
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build test test-asan package-test demo bench fuzz install clean format
+.PHONY: all deps build test test-asan check-clang package-test demo bench fuzz install clean format
 
 all: build
 
@@ -33,6 +34,14 @@ test-asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DKETEN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# Everything `build` builds, with clang and warnings as errors too: clang
+# warns where gcc does not (-Wformat-nonliteral, -Wstring-concatenation).
+# Not part of `test` (CI time).
+check-clang: deps
+	@./scripts/ensure-deps clang
+	CC=clang cmake -S . -B $(CLANG_BUILD) -DKETEN_WERROR=ON
+	cmake --build $(CLANG_BUILD) -j $(JOBS)
 
 # The Debian package: build, lintian, install, try, purge (root; see
 # docs/OPERATIONS.md, "Debian package").  The .deb is kept in $(BUILD)/deb.
@@ -71,4 +80,4 @@ format:
 	clang-format -i common/*.[ch] daemon/*.c daemon/*/*.[ch] client/*.[ch] tests/unit/*.c bench/*.c
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(CLANG_BUILD) $(FUZZ_BUILD)
