@@ -43,7 +43,8 @@ s_body (const char *mode, const char *arg, uint64_t i, uint8_t **out, Keten__Mes
         in.found_ms = now - 1000;
         in.data_kinds = kinds;
         in.n_data_kinds = 1;
-        in.subjects = (uint32_t) i + (getenv ("FLOOD_SUBJECTS") ? (uint32_t) atoi (getenv ("FLOOD_SUBJECTS")) : 0);
+        in.subjects = (uint32_t) i +
+                      (getenv ("FLOOD_SUBJECTS") ? (uint32_t) atoi (getenv ("FLOOD_SUBJECTS")) : 0);
         *type = KETEN__MESSAGE_TYPE__INCIDENT;
         len = protobuf_c_message_get_packed_size (&in.base);
         *out = malloc (len);
@@ -86,7 +87,8 @@ s_body (const char *mode, const char *arg, uint64_t i, uint8_t **out, Keten__Mes
         static char refs[64][20];
         static char *ref[64];
         for (int k = 0; k < 64; k++) {
-            snprintf (refs[k], sizeof refs[k], "k-%016llx", (unsigned long long) (i * 64 + (uint64_t) k));
+            snprintf (refs[k], sizeof refs[k], "k-%016llx",
+                      (unsigned long long) (i * 64 + (uint64_t) k));
             ref[k] = refs[k];
         }
         a.case_refs = ref;
@@ -170,7 +172,7 @@ main (int argc, char **argv)
                 body = realloc (body, blen + 16 + pad);
                 uint8_t *p = body + blen;
                 *p++ = (15 << 3) | 2;
-                for (size_t v = pad; ; v >>= 7) {
+                for (size_t v = pad;; v >>= 7) {
                     *p++ = (uint8_t) ((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
                     if (v <= 0x7f)
                         break;
