@@ -51,8 +51,8 @@ static const char *const s_migrations[] = {
     "CREATE TRIGGER access_review_no_update BEFORE UPDATE ON access_review"
     " BEGIN SELECT RAISE (ABORT, 'access reviews are append-only'); END;",
     /*  Nor taken back: a review once recorded stays. */
-    "CREATE TRIGGER access_review_no_delete BEFORE DELETE ON access_review"
-    " BEGIN SELECT RAISE (ABORT, 'access reviews are append-only'); END;",
+    ("CREATE TRIGGER access_review_no_delete BEFORE DELETE ON access_review"
+     " BEGIN SELECT RAISE (ABORT, 'access reviews are append-only'); END;"),
 };
 
 access_t *
