@@ -269,7 +269,7 @@ static void
 test_the_groups_are_those_of_the_connection_not_the_users (void **state)
 {
     (void) state;
-    gid_t a, b;
+    gid_t a = 0, b = 0;
     if (geteuid () != 0 || !s_two_groups (&a, &b))
         skip ();
     peercred_t *cred = s_child_cred (b, &a, 1);
@@ -470,7 +470,7 @@ static void
 test_another_users_groups_and_reserved_slot_ask_no_name_service (void **state)
 {
     apifix_t *f = *state;
-    gid_t a, b;
+    gid_t a = 0, b = 0;
     if (geteuid () != 0 || !s_two_groups (&a, &b))
         skip ();
     assert_true (s_group_name (a, s_node->config.read_group, sizeof s_node->config.read_group));
