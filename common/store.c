@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 /*  Statements kept prepared, by their text, for the files store_open
@@ -334,16 +335,31 @@ store_module_new (size_t size, sqlite3 *db, const char *module, const char *cons
  *  (another file's commit may well succeed while the disk is full).  A
  *  commit that changed nothing (a retention run with nothing due, every
  *  second) writes no page, so it proves nothing: it would end the alarm
- *  on a disk still full, to be raised again at the next real write. */
+ *  on a disk still full, to be raised again at the next real write.
+ *
+ *  After a full disk even a commit that changed rows proves little: one
+ *  that fits in space the file or its log already holds (the log is
+ *  written again from its start after a checkpoint, and a failed commit
+ *  leaves the space it got) succeeds on a disk still full, while the next
+ *  signal, or the log growing, fails again.  So that failure ends only
+ *  when, besides, the file system has room again (s_health_room): looked
+ *  at (statvfs) only then, at most once a second, never in the normal
+ *  case. */
 #define STORE_HEALTH_MAX 32
+/*  After a full disk, the file system is looked at again only this long
+ *  after it was last found without room. */
+#define STORE_ROOM_CHECK_US 1000000u
 
 typedef struct {
     sqlite3 *db;
     int code;
     uint64_t since_ms;
-    int64_t changes; /* the connection's total changes at the failure or
-                        at the last begin or rollback since */
-    bool sticky;     /* a failed log sync not healed: until store_close */
+    int64_t changes;     /* the connection's total changes at the failure or
+                            at the last begin or rollback since */
+    bool rows_committed; /* a commit that changed rows succeeded since the failure */
+    uint64_t room_tried; /* kt_mono_us when its file system was last found
+                            without room (SQLITE_FULL), 0: not yet */
+    bool sticky;         /* a failed log sync not healed: until store_close */
 } s_health_t;
 static s_health_t s_health[STORE_HEALTH_MAX];
 
@@ -369,6 +385,7 @@ store_health_note (sqlite3 *db, int code)
             if (!s_health[i].sticky)
                 s_health[i].code = code & 0xff;
             s_health[i].changes = sqlite3_total_changes64 (db);
+            s_health[i].rows_committed = false;
             return;
         }
         if (!s_health[i].db && free_slot == STORE_HEALTH_MAX)
@@ -400,17 +417,68 @@ s_health_needs_pages (int code)
     return code == SQLITE_FULL || code == SQLITE_IOERR || code == SQLITE_READONLY;
 }
 
+/*  The room a file system must have free before a full disk's failure
+ *  of db ends: what its log takes before it is checkpointed
+ *  (STORE_WAL_PAGES pages) and as much again for the file to take those
+ *  pages at the checkpoint - 8 MB at SQLite's 4 KiB pages, which keten
+ *  keeps.  With less, the next commits that grow the log, or the
+ *  checkpoint, meet the full disk again. */
+static uint64_t
+s_room_needed (sqlite3 *db)
+{
+    int64_t page = store_int (db, "PRAGMA page_size", 4096);
+    if (page < 512 || page > 65536)
+        page = 4096;
+    return 2u * STORE_WAL_PAGES * (uint64_t) page;
+}
+
+/*  Whether the file system of h's file has room again (s_room_needed),
+ *  for a failure of SQLITE_FULL: asked of the system at most once a
+ *  second, so not at all in between.  A file with no path (in memory) has
+ *  no file system to ask; one that cannot be asked is taken to have room,
+ *  as before it was looked at (an alarm no freed space can end would be
+ *  worse than one that ends with the next commit of rows). */
+static bool
+s_health_room (s_health_t *h)
+{
+    uint64_t now = kt_mono_us ();
+    if (h->room_tried && now - h->room_tried < STORE_ROOM_CHECK_US)
+        return false;
+    const char *path = sqlite3_db_filename (h->db, "main");
+    if (!path || !*path)
+        return true;
+    struct statvfs fs;
+    if (statvfs (path, &fs) != 0) {
+        kt_log (KT_LOG_WARN,
+                "store room_unknown reason=\"%s\": the end of a full disk's failure is "
+                "not checked",
+                strerror (errno));
+        return true;
+    }
+    uint64_t room = (uint64_t) fs.f_bavail * (uint64_t) (fs.f_frsize ? fs.f_frsize : fs.f_bsize);
+    if (room >= s_room_needed (h->db))
+        return true;
+    h->room_tried = now ? now : 1;
+    return false;
+}
+
 /*  A commit (or a write outside a transaction) on db succeeded: the
  *  failure ends, if it was of writing pages only when it changed rows
- *  since the mark. */
+ *  since the mark (this commit or one before it since the failure), and
+ *  if it was a full disk only when its file system has room again. */
 static void
 s_health_clear (sqlite3 *db)
 {
-    for (size_t i = 0; i < STORE_HEALTH_MAX; i++)
-        if (s_health[i].db == db && !s_health[i].sticky &&
-            (!s_health_needs_pages (s_health[i].code) ||
-             sqlite3_total_changes64 (db) != s_health[i].changes))
-            s_health[i].db = NULL;
+    for (size_t i = 0; i < STORE_HEALTH_MAX; i++) {
+        s_health_t *h = &s_health[i];
+        if (h->db != db || h->sticky)
+            continue;
+        if (sqlite3_total_changes64 (db) != h->changes)
+            h->rows_committed = true;
+        if (!s_health_needs_pages (h->code) ||
+            (h->rows_committed && (h->code != SQLITE_FULL || s_health_room (h))))
+            h->db = NULL;
+    }
 }
 
 /*  db's failure kept as it is until store_close. */

@@ -55,7 +55,11 @@ void store_close (sqlite3 **db_p);
  *  damaged file) is failing until a commit on it succeeds; after a
  *  failure to write pages (full, I/O error, read-only) only a commit or
  *  a write outside a transaction that changed rows counts (a commit of
- *  nothing writes no page and proves nothing); the store
+ *  nothing writes no page and proves nothing), and after a full disk
+ *  only once its file system has room again besides (statvfs: twice the
+ *  pages a log takes before its checkpoint free, 8 MB; asked only then,
+ *  at most once a second, so such a failure ends with the first commit
+ *  that finds the room, once one that changed rows succeeded); the store
  *  functions note every failure they see.  Whether any file is failing:
  *  then *what (SQLite's generic text for the error, never a path or
  *  data) and *since_ms (the earliest such file's first failure) are set. */

@@ -29,8 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/*  SQLite's own default size for its automatic checkpoint. */
-#define STORE_WAL_PAGES 1000
 /*  A log this long has not started again for a while: commits kept
  *  coming while the thread copied, so that no commit found it all copied
  *  (the log only starts again at a commit that does).  Then the

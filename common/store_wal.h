@@ -10,6 +10,10 @@
 #include <sqlite3.h>
 #include <stdbool.h>
 
+/*  A log this many pages long is checkpointed (SQLite's own default size
+ *  for its automatic checkpoint). */
+#define STORE_WAL_PAGES 1000
+
 /*  From now on db's commits ask the thread for a checkpoint instead of
  *  running SQLite's own (store_open). */
 void store_wal_watch (sqlite3 *db);

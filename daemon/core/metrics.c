@@ -428,7 +428,7 @@ metrics_node_render (void *arg)
     uint64_t since;
     s_family (&t, "keten_storage_failing", "gauge",
               "1: a database file failed a write (full disk, I/O error, locked) and has not "
-              "committed since");
+              "committed since (after a full disk: rows, with 8 MB free on its filesystem)");
     s_put (&t, "keten_storage_failing %d\n", store_health_failing (&what, &since) ? 1 : 0);
     s_family (&t, "keten_access_review_due", "gauge",
               "1: the periodic review of the access log is due (art. 15.2e)");

@@ -24,8 +24,8 @@ cleanup_mounts() {
     kt_cleanup "$rc"
 }
 trap cleanup_mounts EXIT
-small_fs "$T/state-$UITV" 6m
-small_fs "$T/state-politie-test" 6m
+small_fs "$T/state-$UITV" 24m
+small_fs "$T/state-politie-test" 24m
 PORT=
 kt_config "$UITV"
 kt_start "$UITV"

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 static sqlite3 *
@@ -289,6 +290,94 @@ s_kept_done (sqlite3 **db, const char *path)
 {
     store_close (db);
     testutil_remove_db (path);
+}
+
+/*  statvfs as store.c sees it (linked with --wrap=statvfs): the real
+ *  answer, its room for the unprivileged set to s_room bytes when
+ *  s_room_faked, and each call counted. */
+static bool s_room_faked;
+static uint64_t s_room;
+static int s_statvfs_calls;
+
+int __real_statvfs (const char *path, struct statvfs *fs);
+int __wrap_statvfs (const char *path, struct statvfs *fs);
+
+int
+__wrap_statvfs (const char *path, struct statvfs *fs)
+{
+    s_statvfs_calls++;
+    int rc = __real_statvfs (path, fs);
+    if (rc == 0 && s_room_faked) {
+        fs->f_frsize = 4096;
+        fs->f_bavail = s_room / 4096;
+    }
+    return rc;
+}
+
+/*  One row added to t in a transaction of its own, committed. */
+static void
+s_add_row (sqlite3 *db)
+{
+    kt_reason_t reason;
+    assert_int_equal (store_begin (db, &reason), 0);
+    assert_int_equal (store_run (db, "INSERT INTO t (name) VALUES ('r')", NULL, "add", &reason), 1);
+    assert_int_equal (store_commit (db, &reason), 0);
+}
+
+/*  On a disk still full a small commit can succeed (it fits in space the
+ *  log already holds) while the next signal fails: a full disk's failure
+ *  ends only with a commit of rows once the file system has room again
+ *  (twice the pages a log takes before its checkpoint: 8 MB), looked at
+ *  at most once a second while the failure lasts and never otherwise.  An
+ *  I/O error still ends with the first commit of rows. */
+static void
+test_full_disk_ends_only_with_room_again (void **state)
+{
+    (void) state;
+    char path[64];
+    sqlite3 *db = s_kept_db (path);
+    const char *what = NULL;
+    uint64_t since = 0;
+    s_room_faked = true;
+    s_room = 0;
+    s_statvfs_calls = 0;
+    s_add_row (db);
+    assert_int_equal (s_statvfs_calls, 0);
+    store_health_note (db, SQLITE_FULL);
+    /*  8 MB less a page: the disk is still as good as full. */
+    s_room = 2 * 1000 * 4096 - 4096;
+    s_add_row (db);
+    assert_true (store_health_failing (&what, &since));
+    assert_string_equal (what, "database or disk is full");
+    assert_int_equal (s_statvfs_calls, 1);
+    /*  Within the second the file system is not asked again. */
+    s_add_row (db);
+    s_add_row (db);
+    assert_true (store_health_failing (&what, &since));
+    assert_int_equal (s_statvfs_calls, 1);
+    usleep (1100 * 1000);
+    s_add_row (db);
+    assert_true (store_health_failing (&what, &since));
+    assert_int_equal (s_statvfs_calls, 2);
+    /*  Space freed: the next commit of rows a second later ends it. */
+    s_room = 2 * 1000 * 4096;
+    usleep (1100 * 1000);
+    s_add_row (db);
+    assert_false (store_health_failing (&what, &since));
+    assert_int_equal (s_statvfs_calls, 3);
+    /*  Healthy again: commits do not ask. */
+    s_add_row (db);
+    s_add_row (db);
+    assert_int_equal (s_statvfs_calls, 3);
+    /*  An I/O error (or a read-only file) needs no room: it ends with the
+     *  first commit of rows, the disk not asked. */
+    s_room = 0;
+    store_health_note (db, SQLITE_IOERR);
+    s_add_row (db);
+    assert_false (store_health_failing (&what, &since));
+    assert_int_equal (s_statvfs_calls, 3);
+    s_room_faked = false;
+    s_kept_done (&db, path);
 }
 
 static size_t
@@ -872,6 +961,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_each_takes_every_row),
         cmocka_unit_test (test_storage_failing_ends_only_with_a_change_committed),
+        cmocka_unit_test (test_full_disk_ends_only_with_room_again),
         cmocka_unit_test (test_rows_go_in_in_order_with_their_values),
         cmocka_unit_test (test_a_row_of_the_wrong_shape_is_refused),
         cmocka_unit_test (test_a_failed_flush_names_what_and_keeps_no_rows),
