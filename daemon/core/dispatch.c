@@ -21,6 +21,47 @@ s_handler (const node_role_t *role, Keten__MessageType type)
     return NULL;
 }
 
+/*  The most bytes of fields this release does not know that a body may
+ *  carry (docs/PROTOCOL.md, "Fields a later release adds"). */
+#define S_UNKNOWN_MAX 4096
+/*  Deeper than any body nests (proto/keten.proto). */
+#define S_NESTING_MAX 16
+
+/*  The bytes of fields this release does not know in m and in every
+ *  message inside it: what no checker looks at. */
+static size_t
+s_unknown_bytes (const ProtobufCMessage *m, int depth)
+{
+    size_t n = 0;
+    for (unsigned i = 0; i < m->n_unknown_fields; i++)
+        n += m->unknown_fields[i].len;
+    if (depth >= S_NESTING_MAX)
+        return n;
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    const char *base = (const char *) m;
+    for (unsigned f = 0; f < d->n_fields; f++) {
+        const ProtobufCFieldDescriptor *fd = &d->fields[f];
+        if (fd->type != PROTOBUF_C_TYPE_MESSAGE)
+            continue;
+        if ((fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+            *(const uint32_t *) (const void *) (base + fd->quantifier_offset) != fd->id)
+            continue;
+        if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
+            size_t count = *(const size_t *) (const void *) (base + fd->quantifier_offset);
+            ProtobufCMessage *const *items =
+                *(ProtobufCMessage *const *const *) (const void *) (base + fd->offset);
+            for (size_t k = 0; k < count; k++)
+                n += s_unknown_bytes (items[k], depth + 1);
+        } else {
+            const ProtobufCMessage *sub =
+                *(const ProtobufCMessage *const *) (const void *) (base + fd->offset);
+            if (sub)
+                n += s_unknown_bytes (sub, depth + 1);
+        }
+    }
+    return n;
+}
+
 /*  An opened message: to its handler, decoded and checked, or refused. */
 static void
 s_deliver (node_t *self, node_message_t *m)
@@ -44,6 +85,16 @@ s_deliver (node_t *self, node_message_t *m)
     kt_reason_t reason;
     if (!m->body) {
         snprintf (reason.text, sizeof reason.text, "%s body does not decode", h->what);
+        role->refuse (self, m, h->what, reason.text);
+        return;
+    }
+    /*  A later release's fields are read past, but not a megabyte of
+     *  them: a valid body padded to max-message would pass every check. */
+    size_t unknown = s_unknown_bytes (m->body, 0);
+    if (unknown > S_UNKNOWN_MAX) {
+        snprintf (reason.text, sizeof reason.text,
+                  "body carries %zu bytes of fields this release does not know (at most %d)",
+                  unknown, S_UNKNOWN_MAX);
         role->refuse (self, m, h->what, reason.text);
         return;
     }
