@@ -244,6 +244,20 @@ s_stored_sequence (agendabox_t *self, const char *meeting_id, uint8_t key_id[KEY
     return st.seq;
 }
 
+/*  The case_refs of items (at most AGENDA_MAX_ITEMS), comma-separated,
+ *  into out: the agenda row's case_refs. */
+static const char *
+s_refs (Keten__AgendaItem *const *items, size_t n, char out[AGENDA_MAX_ITEMS * 20 + 1])
+{
+    *out = '\0';
+    for (size_t i = 0; i < n && i < AGENDA_MAX_ITEMS; i++) {
+        if (i)
+            strcat (out, ",");
+        strcat (out, items[i]->case_ref);
+    }
+    return out;
+}
+
 static int
 s_write (agendabox_t *self, const uint8_t message_id[KT_ID_LEN], const Keten__WeegploegAgenda *a,
          const uint8_t key_id[KEYSTORE_ID_LEN], const uint8_t *sealed, size_t sealed_len,
@@ -532,8 +546,40 @@ agendabox_forget_weegploeg (agendabox_t *self, agendabox_strip_fn *fn, void *arg
 
 /*  ---- correction (art. 12.5-12.6) ---------------------------------------- */
 
+/*  Whether agenda item it still holds a signal a kernpartij brought in:
+ *  the answers to the weegploeg's questions (source_kind "aanvulling",
+ *  meeting.c) are no signal of their own. */
+static bool
+s_has_signal (const Keten__AgendaItem *it)
+{
+    for (size_t j = 0; j < it->n_signals; j++)
+        if (strcmp (it->signals[j]->source_kind, "aanvulling") != 0)
+            return true;
+    return false;
+}
+
+/*  Item i of a taken out, its texts zeroed first. */
+static void
+s_drop_item (Keten__WeegploegAgenda *a, size_t i)
+{
+    Keten__AgendaItem *it = a->items[i];
+    if (it->subject) {
+        Keten__Subject *s = it->subject;
+        sodium_memzero (s->name, strlen (s->name));
+        sodium_memzero (s->birth_date, strlen (s->birth_date));
+        sodium_memzero (s->address, strlen (s->address));
+    }
+    keten__agenda_item__free_unpacked (it, NULL);
+    memmove (a->items + i, a->items + i + 1, (a->n_items - i - 1) * sizeof *a->items);
+    a->n_items--;
+}
+
 /*  Apply c to the signal sent as signal_id in agenda a: 1 changed, 0 not
- *  in it, -1. */
+ *  in it, -1.  A whole signal's deletion that leaves its subject no
+ *  signal (the police withdrew the only one, art. 7.2a, 12.5) takes the
+ *  subject's item out: the agenda lists persons with signals to weigh,
+ *  and this one has none left, so its name, birth date and address go
+ *  too - as the uitvoerder composes the meeting from then on. */
 static int
 s_correct_agenda (Keten__WeegploegAgenda *a, const char *case_ref, const uint8_t *signal_id,
                   bool whole_signal, const items_change_t *c, kt_reason_t *reason)
@@ -543,6 +589,7 @@ s_correct_agenda (Keten__WeegploegAgenda *a, const char *case_ref, const uint8_t
         Keten__AgendaItem *it = a->items[i];
         if (strcmp (it->case_ref, case_ref) != 0)
             continue;
+        int was = 0;
         for (size_t j = 0; j < it->n_signals; j++) {
             Keten__AgendaSignal *g = it->signals[j];
             if (g->message_id.len != KT_ID_LEN ||
@@ -557,15 +604,18 @@ s_correct_agenda (Keten__WeegploegAgenda *a, const char *case_ref, const uint8_t
                          (it->n_signals - j - 1) * sizeof *it->signals);
                 it->n_signals--;
                 j--;
-                changed = 1;
+                was = 1;
                 continue;
             }
             int rc = items_apply_copy (&g->items, &g->n_items, &g->item_index, &g->n_item_index, c,
                                        reason);
             if (rc < 0)
                 return -1;
-            changed |= rc;
+            was |= rc;
         }
+        if (was && whole_signal && !s_has_signal (it))
+            s_drop_item (a, i--);
+        changed |= was;
     }
     return changed;
 }
@@ -583,6 +633,7 @@ s_correct_one (agendabox_t *self, const char *meeting_id, const char *case_ref,
     if (agendabox_get (self, meeting_id, &a, reason) != 0)
         return -1;
     int changed = s_correct_agenda (a, case_ref, signal_id, whole_signal, c, reason);
+    char refs[AGENDA_MAX_ITEMS * 20 + 1];
     uint8_t *sealed = NULL;
     size_t sealed_len = 0;
     int rc = changed < 0 ? -1 : 0;
@@ -597,8 +648,9 @@ s_correct_one (agendabox_t *self, const char *meeting_id, const char *case_ref,
         rc = kt_fail (reason, "out of memory");
     sodium_memzero (key, sizeof key);
     if (changed > 0 && rc == 0 &&
-        store_run (self->db, "UPDATE agenda SET key_id=?, body=? WHERE meeting_id=?",
-                   STORE_VALUES (STORE_BLOB (key_id, KEYSTORE_ID_LEN),
+        store_run (self->db, "UPDATE agenda SET case_refs=?, key_id=?, body=? WHERE meeting_id=?",
+                   STORE_VALUES (STORE_TEXT (s_refs (a->items, a->n_items, refs)),
+                                 STORE_BLOB (key_id, KEYSTORE_ID_LEN),
                                  STORE_BLOB (sealed, sealed_len), STORE_TEXT (meeting_id)),
                    "store the corrected agenda", reason) < 0)
         rc = -1;

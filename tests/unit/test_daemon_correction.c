@@ -738,6 +738,38 @@ test_the_agenda_copy_is_resealed_and_its_old_key_shredded (void **state)
     free (old_wrapped.bytes);
 }
 
+/*  art. 7.2a, 12.5: the whole signal withdrawn, and it was the subject's
+ *  only one: the subject's item leaves the agenda, name and all, and the
+ *  row's case_refs no longer names it. */
+static void
+test_the_agenda_copy_drops_a_subject_left_without_signal (void **state)
+{
+    fixture_t *f = *state;
+    s_store_agenda (f);
+    items_change_t c = {KETEN__CORRECTION_ACTION__DELETE, 0, NULL};
+    kt_reason_t r;
+    assert_int_equal (store_begin (f->p_db, &r), 0);
+    if (agendabox_correct (f->agendabox, f->case_ref, f->signal_id, true, &c, s_owe, f->retainbox,
+                           &r) != 0)
+        fail_msg ("agendabox_correct: %s", r.text);
+    assert_int_equal (store_commit (f->p_db, &r), 0);
+    Keten__WeegploegAgenda *a = NULL;
+    if (agendabox_get (f->agendabox, MEETING, &a, &r) != 0)
+        fail_msg ("agendabox_get: %s", r.text);
+    assert_int_equal (a->n_items, 0);
+    keten__weegploeg_agenda__free_unpacked (a, NULL);
+    blob_t refs = s_blob (f->p_db, "SELECT case_refs FROM agenda WHERE meeting_id=?",
+                          STORE_VALUES (STORE_TEXT (MEETING)));
+    assert_int_equal (refs.len, 0);
+    free (refs.bytes);
+    /*  Repeated (the receipt was lost): nothing changes, nothing fails. */
+    assert_int_equal (store_begin (f->p_db, &r), 0);
+    if (agendabox_correct (f->agendabox, f->case_ref, f->signal_id, true, &c, s_owe, f->retainbox,
+                           &r) != 0)
+        fail_msg ("agendabox_correct: %s", r.text);
+    assert_int_equal (store_commit (f->p_db, &r), 0);
+}
+
 static void
 test_the_agenda_copy_blocks_unblocks_and_deletes (void **state)
 {
@@ -1000,6 +1032,8 @@ main (void)
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_the_agenda_copy_blocks_unblocks_and_deletes, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (test_the_agenda_copy_drops_a_subject_left_without_signal,
+                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_the_senders_own_record_is_resealed_under_a_new_key,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
