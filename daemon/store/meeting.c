@@ -455,6 +455,27 @@ meeting_change (meeting_t *self, casusoverleg_t *casus, const meeting_change_t *
     return 0;
 }
 
+int
+meeting_renew (meeting_t *self, const char *meeting_id, uint32_t uid, uint32_t *sequence_p,
+               kt_reason_t *reason)
+{
+    meeting_change_t c = {.kind = MEETING_WEEGPLOEG, .uid = uid};
+    if (store_begin (self->db, reason) != 0)
+        return -1;
+    int open =
+        store_one (self->db,
+                   "SELECT 1 FROM meeting WHERE meeting_id=? AND kind='weegploeg'"
+                   " AND cancelled=0",
+                   STORE_VALUES (STORE_TEXT (meeting_id)), NULL, NULL, "read the meeting", reason);
+    if (open < 0 ||
+        (open > 0 && s_write_meeting (self, &c, meeting_id, false, sequence_p, reason) != 0) ||
+        store_commit (self->db, reason) != 0) {
+        store_rollback (self->db);
+        return -1;
+    }
+    return open > 0 ? 1 : 0;
+}
+
 /* ---- composing the copies ------------------------------------------------ */
 
 /*  One subject on the agenda, decrypted for this compose only. */

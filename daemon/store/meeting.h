@@ -72,6 +72,14 @@ typedef struct {
 int meeting_change (meeting_t *self, casusoverleg_t *casus, const meeting_change_t *c,
                     char meeting_id[MEETING_ID_LEN], uint32_t *sequence_p, kt_reason_t *reason);
 
+/*  Record a new version of weegploeg meeting_id that changes nothing:
+ *  composed from the file as it is now (a subject left without a signal
+ *  is not on it, meeting_compose).  1 when recorded (*sequence_p its
+ *  sequence), 0 when the meeting is unknown, cancelled or not a
+ *  weegploeg meeting, -1 with reason. */
+int meeting_renew (meeting_t *self, const char *meeting_id, uint32_t uid, uint32_t *sequence_p,
+                   kt_reason_t *reason);
+
 /*  Called once per recipient of a version with that recipient's copy;
  *  return -1 (with reason) to stop. */
 typedef int (meeting_send_fn) (void *arg, const roster_member_t *to,

@@ -819,6 +819,33 @@ relay_each_case_holder (relay_t *self, const char *case_ref, const char *origin_
 }
 
 typedef struct {
+    relay_pending_fn *fn;
+    void *arg;
+} pending_visit_t;
+
+static int
+s_pending_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    pending_visit_t *v = arg;
+    if (!store_blob_is (q, 0, KT_ID_LEN))
+        return 0;
+    return v->fn (v->arg, sqlite3_column_blob (q, 0), store_text (q, 1), reason);
+}
+
+int
+relay_each_pending_case (relay_t *self, const char *case_ref, Keten__MessageType type,
+                         relay_pending_fn *fn, void *arg, kt_reason_t *reason)
+{
+    pending_visit_t v = {fn, arg};
+    return store_each (self->db,
+                       "SELECT id, coalesce (origin, '') FROM relay WHERE " NAMES_CASE
+                       " AND state=0 AND type=?2 ORDER BY created_ms",
+                       store_bind_values,
+                       (void *) STORE_VALUES (STORE_TEXT (case_ref), STORE_INT (type)),
+                       s_pending_row, &v, "list the case's copies waiting", reason);
+}
+
+typedef struct {
     relay_unsettled_fn *fn;
     void *arg;
 } unsettled_visit_t;

@@ -251,6 +251,14 @@ int relay_each_case_recipient (relay_t *self, const char *case_ref, const char *
  *  refused it does not keep: those make no holder. */
 int relay_each_case_holder (relay_t *self, const char *case_ref, const char *origin_prefix,
                             store_text_fn *fn, void *arg, kt_reason_t *reason);
+/*  Each pending copy (state 0) of type naming case_ref, oldest first, to
+ *  fn with its id and origin ("" when none); fn returns 0 to go on, -1
+ *  (reason) to stop.  Held copies (state 3) are being sent now and are
+ *  not listed. */
+typedef int (relay_pending_fn) (void *arg, const uint8_t id[KT_ID_LEN], const char *origin,
+                                kt_reason_t *reason);
+int relay_each_pending_case (relay_t *self, const char *case_ref, Keten__MessageType type,
+                             relay_pending_fn *fn, void *arg, kt_reason_t *reason);
 /*  A message of one type not accepted (pending, held or refused);
  *  strings borrowed for the callback. */
 typedef struct {

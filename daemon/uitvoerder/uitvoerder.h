@@ -393,6 +393,14 @@ json_t *uitvoerder_json_due (node_t *self, kt_reason_t *reason);
  *  and send its new version (uitvoerder_agenda.c): 1 placed, 0 nothing
  *  to place, -1 with reason (a version recorded is resumed). */
 int uitvoerder_agenda_place_due (node_t *self, const char *os_user, kt_reason_t *reason);
+/*  art. 7.2a, 12.5: case_ref's last signal was deleted (withdrawn).  The
+ *  weegploeg agenda copies naming it that still wait in the relay for a
+ *  member away are withdrawn (on record, their sealed bytes blanked),
+ *  and each of their meetings gets a new version without it, sent to
+ *  all (uitvoerder_agenda.c).  Nothing when the subject has a signal
+ *  left.  0, or -1 with reason (a version recorded is resumed at start;
+ *  a second call finds no copy left to withdraw). */
+int uitvoerder_agenda_withdraw_emptied (node_t *self, const char *case_ref, kt_reason_t *reason);
 void uitvoerder_case_list (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
 void uitvoerder_case_plan (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args);
 void uitvoerder_case_disclose (node_t *self, const api_caller_t *caller, const char *cmd,

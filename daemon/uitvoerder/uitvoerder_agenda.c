@@ -94,6 +94,110 @@ uitvoerder_resume_meetings (node_t *self, kt_reason_t *reason)
     return 0;
 }
 
+/*  What a withdrawn agenda copy's row and MESSAGE_REFUSED entry say (no
+ *  personal data). */
+#define S_WITHDRAWN_EMPTIED                                                                        \
+    RELAY_WITHDRAWN_PREFIX " a subject on it has no signal left (art. 7.2a, 12.5); a version "     \
+                           "without it follows"
+
+/*  The waiting copies of one subject's agendas, and their meetings. */
+typedef struct {
+    uint8_t (*ids)[KT_ID_LEN];
+    char (*meetings)[MEETING_ID_LEN];
+    size_t n, n_meetings, cap;
+} queued_t;
+
+static int
+s_queued_row (void *arg, const uint8_t id[KT_ID_LEN], const char *origin, kt_reason_t *reason)
+{
+    queued_t *q = arg;
+    if (q->n == q->cap) {
+        size_t cap = q->cap ? 2 * q->cap : 8;
+        uint8_t (*ids)[KT_ID_LEN] = realloc (q->ids, cap * sizeof *ids);
+        if (ids)
+            q->ids = ids;
+        char (*meetings)[MEETING_ID_LEN] = realloc (q->meetings, cap * sizeof *meetings);
+        if (meetings)
+            q->meetings = meetings;
+        if (!ids || !meetings)
+            return kt_fail (reason, "out of memory");
+        q->cap = cap;
+    }
+    memcpy (q->ids[q->n++], id, KT_ID_LEN);
+    /*  origin "meeting/ID/SEQ" (s_seal_copy): each meeting once. */
+    char meeting_id[MEETING_ID_LEN] = "";
+    if (strncmp (origin, "meeting/", 8) == 0 && strlen (origin + 8) > MEETING_ID_LEN - 1 &&
+        origin[8 + MEETING_ID_LEN - 1] == '/')
+        snprintf (meeting_id, sizeof meeting_id, "%.*s", MEETING_ID_LEN - 1, origin + 8);
+    if (!*meeting_id)
+        return 0;
+    for (size_t i = 0; i < q->n_meetings; i++)
+        if (strcmp (q->meetings[i], meeting_id) == 0)
+            return 0;
+    snprintf (q->meetings[q->n_meetings++], MEETING_ID_LEN, "%s", meeting_id);
+    return 0;
+}
+
+int
+uitvoerder_agenda_withdraw_emptied (node_t *self, const char *case_ref, kt_reason_t *reason)
+{
+    uitvoerder_t *u = uitvoerder_of (self);
+    int left = weegploeg_case_has_signals (u->weegploeg, case_ref, reason);
+    if (left != 0)
+        return left < 0 ? -1 : 0;
+    queued_t q = {0};
+    int rc = relay_each_pending_case (u->relay, case_ref, KETEN__MESSAGE_TYPE__WEEGPLOEG_AGENDA,
+                                      s_queued_row, &q, reason);
+    /*  The new versions are recorded first: a crash after them and before
+     *  the withdrawal finds the copies still waiting and renews again (a
+     *  version too many, harmless); one after the withdrawal leaves the
+     *  versions recorded and not sent, which every start resumes. */
+    bool *renewed = rc == 0 ? calloc (q.n_meetings ? q.n_meetings : 1, sizeof *renewed) : NULL;
+    if (rc == 0 && !renewed)
+        rc = kt_fail (reason, "out of memory");
+    for (size_t i = 0; rc == 0 && i < q.n_meetings; i++) {
+        uint32_t sequence = 0;
+        int r = meeting_renew (u->meeting, q.meetings[i], (uint32_t) getuid (), &sequence, reason);
+        if (r < 0)
+            rc = -1;
+        renewed[i] = r > 0;
+        if (r > 0)
+            kt_log (KT_LOG_INFO,
+                    "agenda renewed kind=weegploeg meeting=%s sequence=%u case_ref=%s "
+                    "reason=\"a subject on it has no signal left\"",
+                    q.meetings[i], (unsigned) sequence, case_ref);
+    }
+    int64_t withdrawn = 0;
+    for (size_t i = 0; rc == 0 && i < q.n; i++) {
+        int r = relay_withdraw_one (u->relay, q.ids[i], S_WITHDRAWN_EMPTIED, kt_now_ms (), reason);
+        if (r < 0)
+            rc = -1;
+        withdrawn += r > 0;
+    }
+    if (withdrawn > 0) {
+        kt_reason_t why;
+        kt_log (KT_LOG_INFO, "relay withdrawn case_ref=%s count=%lld cause=no_signal_left",
+                case_ref, (long long) withdrawn);
+        /*  Their MESSAGE_REFUSED entries; the sealed bytes go once those
+         *  are written (owed, and written later, when the log cannot be
+         *  now). */
+        if (uitvoerder_relay_log (self, &why) != 0)
+            kt_log (KT_LOG_WARN, "relay log_failed reason=\"%s\"", why.text);
+    }
+    for (size_t i = 0; rc == 0 && i < q.n_meetings; i++) {
+        kt_reason_t why;
+        if (renewed[i] && s_send_meeting (self, q.meetings[i], "ketend", NULL, &why) != 0)
+            kt_log (KT_LOG_ERROR,
+                    "agenda send_failed meeting=%s reason=\"%s\" (resumed at the "
+                    "next start)",
+                    q.meetings[i], why.text);
+    }
+    free (renewed);
+    free (q.ids);
+    free (q.meetings);
+    return rc;
+}
+
 /*  Read the change from the API arguments (checked again in meeting.c). */
 static int
 s_change_from_args (json_t *args, meeting_change_t *c, const char **refs, kt_reason_t *reason)

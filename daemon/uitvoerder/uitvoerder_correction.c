@@ -106,7 +106,12 @@ s_casus (node_t *self, const owed_t *o, kt_reason_t *reason)
      *  destruction.  Pending ones reach their member before the notice. */
     /*  So do the envelopes of its transfers to a peered federation still
      *  waiting for an answer: sealed again from the corrected file. */
+    /*  A whole signal deleted that was the subject's last: the agenda
+     *  copies naming it that still wait for a member away are withdrawn,
+     *  and their meetings sent again without it (art. 7.2a, 12.5). */
+    bool emptied = o->whole_signal && o->action == KETEN__CORRECTION_ACTION__DELETE;
     if (relay_forget_case (u->relay, o->case_ref, reason) < 0 ||
+        (emptied && uitvoerder_agenda_withdraw_emptied (self, o->case_ref, reason) != 0) ||
         uitvoerder_transfer_corrected (self, o->case_ref, reason) != 0 ||
         store_wal_truncate (self->db, NULL, "truncate node.db's WAL", reason) != 0)
         return -1;
