@@ -214,10 +214,16 @@ kt_kill() {  # kt_kill ID [SIGNAL]
 # faketime).  The library is preloaded by env, which execs the daemon, so
 # KT_PID holds the daemon itself (the faketime command forks and waits).
 # ASan must come first otherwise; here it need not.
+# The library is libfaketimeMT, the one for threaded programs: ketend's
+# threads (libzmq's, the commit thread's) read the clock too, and plain
+# libfaketime parses its offset without a lock, so a reading made while
+# another thread parses gets the real time - at every reading where the
+# offset is read from a file without a cache (kt_clock_file_wrap), which
+# made a clock moved an hour on go back to now for a moment.
 kt_faketime_lib() {
     local lib
-    lib=$(find /usr/lib /usr/lib64 /usr/local/lib -name libfaketime.so.1 2> /dev/null | head -n1)
-    [ -n "$lib" ] || fail "libfaketime.so.1 not found: install the Debian package faketime"
+    lib=$(find /usr/lib /usr/lib64 /usr/local/lib -name libfaketimeMT.so.1 2> /dev/null | head -n1)
+    [ -n "$lib" ] || fail "libfaketimeMT.so.1 not found: install the Debian package faketime"
     echo "$lib"
 }
 kt_clock_wrap() {

@@ -15,8 +15,7 @@ source "$(dirname "$0")/lib.sh"
 # federation can move an hour on at once, without a restart (which would
 # forget what the uitvoerder holds).  The monotonic clock moves with it:
 # the hold counts on it, so that a wall clock set back changes nothing.
-faketime_lib=$(find /usr/lib /usr/lib64 /usr/local/lib -name libfaketime.so.1 2> /dev/null | head -n1)
-[ -n "$faketime_lib" ] || fail "libfaketime.so.1 not found: install the Debian package faketime"
+faketime_lib=$(kt_faketime_lib)
 echo "+0" > "$T/clock"
 CLOCK="env LD_PRELOAD=$faketime_lib FAKETIME_TIMESTAMP_FILE=$T/clock FAKETIME_NO_CACHE=1"
 CLOCK+=" ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 ${KETEN_WRAP:-}"
