@@ -150,6 +150,12 @@ CFG
 }
 
 kt() { local id=$1; shift; "$KETEN" --socket "$T/$id.sock" "$@"; }
+# sqlite3 on a running daemon's files waits for its locks, up to 10 s, as
+# the daemon itself would: the shell's own default is not to wait at all,
+# so a test's read during the daemon's checkpoint, or its write during
+# one of the daemon's commits, failed at once with "database is locked"
+# on a busy machine (read as an empty count, or a change not made).
+sqlite3() { command sqlite3 -cmd ".timeout 10000" "$@"; }
 # relay_settled [RECIPIENT]: every copy the uitvoerder relays has its receipt
 # (RECIPIENT's excepted: a member that can no longer take them).
 relay_settled() {

@@ -18,8 +18,8 @@ s_cleanup() {
     kt_cleanup "$rc"
 }
 trap s_cleanup EXIT
-wait_until 20 bash -c "[ \$(sqlite3 '$T/state-politie-test/node.db' 'SELECT count(*) FROM signal') -gt 20000 ]" ||
-    fail "the load did not start"
+load_started() { [ "$(sqlite3 "$T/state-politie-test/node.db" 'SELECT count(*) FROM signal')" -gt 20000 ]; }
+wait_until 20 load_started || fail "the load did not start"
 kt_signal_file "$SPOOL/.spooled.tmp" SPOOLED
 mv "$SPOOL/.spooled.tmp" "$SPOOL/spooled.json"
 # Not starved: stored while the load goes on (76-151 ms here; 413-1,120
