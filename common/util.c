@@ -165,6 +165,16 @@ kt_mono_us (void)
     return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
 }
 
+bool
+kt_timer_due (uint64_t *last_ms, uint64_t period_ms)
+{
+    uint64_t now = kt_mono_us () / 1000;
+    if (*last_ms && now >= *last_ms && now - *last_ms < period_ms / 4)
+        return false;
+    *last_ms = now ? now : 1;
+    return true;
+}
+
 char *
 kt_hex (char *out, const uint8_t *bin, size_t len)
 {

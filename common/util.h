@@ -45,6 +45,15 @@ char *kt_runuser_advice (char *out, size_t len, const char *user);
 uint64_t kt_now_ms (void);
 /*  Monotonic clock in microseconds. */
 uint64_t kt_mono_us (void);
+/*  Whether a firing of a repeating zloop timer of period_ms is one to act
+ *  on.  CZMQ's zloop moves a timer on by its period from when it was due,
+ *  so after the loop was held (a stopped process, a frozen VM, a
+ *  monotonic clock moved on) it fires once for every period missed, back
+ *  to back: a partner's 10 ms pump held for an hour runs 360,000 times at
+ *  once, its 200 ms heartbeat goes out 18,000 times.  A firing less than
+ *  a quarter period after the last one acted on is skipped.  *last_ms:
+ *  the monotonic ms of that one (0 before the first), kept by the caller. */
+bool kt_timer_due (uint64_t *last_ms, uint64_t period_ms);
 
 /*  Hex encoding into out (size >= 2*len+1).  Returns out. */
 char *kt_hex (char *out, const uint8_t *bin, size_t len);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #define PUMP_MS 10
+static int s_on_pump_timer (zloop_t *loop, int timer_id, void *arg);
 
 static int
 s_check (const config_t *config, kt_reason_t *reason)
@@ -137,7 +138,7 @@ s_start (node_t *self, kt_reason_t *reason)
         return kt_fail (reason, "cannot watch the commit thread's event");
     randombytes_buf (p->instance_id, sizeof p->instance_id);
     zloop_timer (self->loop, self->config.heartbeat_ms, 0, partner_on_heartbeat, self);
-    zloop_timer (self->loop, PUMP_MS, 0, partner_on_pump, self);
+    zloop_timer (self->loop, PUMP_MS, 0, s_on_pump_timer, self);
     partner_on_heartbeat (self->loop, 0, self);
     /*  The instance's first bytes, as the uitvoerder's duplicate_instance
      *  line names them: which copy is which. */
@@ -299,6 +300,15 @@ partner_on_pump (zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+/*  The pump's timer: not once for every 10 ms the loop was held. */
+static int
+s_on_pump_timer (zloop_t *loop, int timer_id, void *arg)
+{
+    if (!kt_timer_due (&partner_of (arg)->pump_fired_ms, PUMP_MS))
+        return 0;
+    return partner_on_pump (loop, timer_id, arg);
+}
+
 /*  How long the uitvoerder has been silent, on the monotonic clock: a
  *  wall clock set back (NTP) does not fake a link down. */
 static uint64_t
@@ -314,6 +324,8 @@ partner_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
     (void) timer_id;
     node_t *self = arg;
     partner_t *p = partner_of (self);
+    if (!kt_timer_due (&p->heartbeat_fired_ms, self->config.heartbeat_ms))
+        return 0;
     uint64_t now = kt_now_ms ();
     if (p->hook)
         hook_reap (p->hook);

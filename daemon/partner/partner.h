@@ -109,6 +109,8 @@ typedef struct {
     uint64_t hub_rtt_us;
     uint64_t hub_bundle_max; /* the largest bundle the uitvoerder takes; 0: none */
     ratelog_one_t hub_bundles_said; /* its "link bundles" line, at most once a minute */
+    /*  The repeating timers' last firings acted on (kt_timer_due). */
+    uint64_t heartbeat_fired_ms, pump_fired_ms, spool_fired_ms;
     /*  The largest message the uitvoerder said it takes, kept across a
      *  link's loss (0: not heard yet): what is larger is not sent. */
     uint64_t hub_max_message;

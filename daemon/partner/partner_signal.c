@@ -171,6 +171,8 @@ partner_on_spool (zloop_t *loop, int timer_id, void *arg)
     (void) loop;
     (void) timer_id;
     node_t *self = arg;
+    if (!kt_timer_due (&partner_of (self)->spool_fired_ms, self->config.spool_poll_ms))
+        return 0;
     /*  Not while files an earlier scan claimed wait to be stored: this
      *  scan would find them in work/ once more.  (Their groups wait for
      *  the disk on the loop, s_flush_group; a group of API submissions

@@ -215,6 +215,8 @@ typedef struct {
     struct _held_receipts_t *held;
     /*  log.verify runs in progress (uitvoerder_log.c); NULL: none. */
     struct _log_verify_t *verify;
+    /*  The repeating timers' last firings acted on (kt_timer_due). */
+    uint64_t peer_fired_ms, push_fired_ms, expiry_fired_ms;
 } uitvoerder_t;
 
 /*  The uitvoerder's state of a node that runs this role. */

@@ -22,6 +22,8 @@ s_on_push (zloop_t *loop, int timer_id, void *arg)
     (void) loop;
     (void) timer_id;
     node_t *self = arg;
+    if (!kt_timer_due (&uitvoerder_of (self)->push_fired_ms, CHECKPOINT_PUSH_MS))
+        return 0;
     kt_reason_t reason;
     /*  New subjects' key pool topped up here, between drains. */
     if (keystore_pool_refill (self->keystore, &reason) != 0)

@@ -714,7 +714,7 @@ s_on_timer (zloop_t *loop, int timer_id, void *arg)
     (void) timer_id;
     node_t *self = arg;
     uitvoerder_t *u = uitvoerder_of (self);
-    if (!u->n_peers)
+    if (!u->n_peers || !kt_timer_due (&u->peer_fired_ms, CHECKPOINT_PUSH_MS))
         return 0;
     s_redial (self);
     s_push (self);

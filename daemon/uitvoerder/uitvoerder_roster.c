@@ -390,6 +390,8 @@ s_on_expiry_check (zloop_t *loop, int timer_id, void *arg)
     (void) loop;
     (void) timer_id;
     node_t *self = arg;
+    if (!kt_timer_due (&uitvoerder_of (self)->expiry_fired_ms, EXPIRY_CHECK_MS))
+        return 0;
     s_withdraw_left (self);
     const roster_t *roster = keyring_roster (self->keyring);
     size_t admitted = s_admitted (roster, kt_now_ms ());
