@@ -43,7 +43,7 @@ static const cli_usage_t s_usages[] = {
     {"retention run", "Usage: keten retention run [--dry-run] [--json]\n"
                       "\n"
                       "Run the retention schedule now (ketend runs it at start and every hour).\n"
-                      "Refused while no peer confirms this node's clock (keten status: clock);\n"
+                      "Refused until its peers confirm this node's clock (keten status: clock);\n"
                       "a dry run still lists.\n"
                       "\n"
                       "Options:\n"

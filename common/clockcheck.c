@@ -30,6 +30,9 @@ struct clockcheck_t {
      *  the wall clock less the monotonic one when it was given. */
     uint64_t operator_until_mono_ms;
     int64_t operator_wall_at_ms;
+    /*  Before this (monotonic; 0: none) the peers' word confirms nothing:
+     *  the start's window, in which every online peer is heard. */
+    uint64_t settled_mono_ms;
     /*  A peer's skew moved since (clockcheck_heard): by how much, and
      *  whose; void. */
     bool operator_moved;
@@ -51,6 +54,12 @@ clockcheck_destroy (clockcheck_t **self_p)
     free ((*self_p)->peers);
     free (*self_p);
     *self_p = NULL;
+}
+
+void
+clockcheck_start (clockcheck_t *self, uint64_t mono_ms, uint64_t settle_ms)
+{
+    self->settled_mono_ms = mono_ms + settle_ms;
 }
 
 static uint64_t
@@ -226,7 +235,17 @@ clockcheck_verdict (const clockcheck_t *self, uint64_t mono_ms, uint64_t wall_ms
             snprintf (v.peer, sizeof v.peer, "%s", p->peer);
         }
     }
-    v.confirmed = v.agree > 0 && v.agree >= v.disagree;
+    /*  A strict majority: a tie is not enough, or one member that lies
+     *  about its clock (dating its heartbeat by ours, read off our
+     *  replies) would confirm a wrong clock against an honest one.  With
+     *  two or more peers measured, this needs two that agree. */
+    v.confirmed = v.agree > 0 && v.agree > v.disagree;
+    /*  The start's window: not on the first peer heard alone, before the
+     *  others had their heartbeat timeout to be heard. */
+    if (mono_ms < self->settled_mono_ms) {
+        v.settling_ms = self->settled_mono_ms - mono_ms;
+        v.confirmed = false;
+    }
     if (s_operator (self, mono_ms, wall_ms, NULL) == CLOCKCHECK_OPERATOR_IN_FORCE) {
         v.operator_left_ms = self->operator_until_mono_ms - mono_ms;
         v.by_operator = !v.confirmed;
@@ -245,6 +264,19 @@ clockcheck_words (const clockcheck_verdict_t *v, char *text, size_t size)
                   (unsigned long long) (v->operator_left_ms / 1000), v->disagree, v->agree);
     else if (v->confirmed)
         snprintf (text, size, "this node's clock is confirmed by %zu peer(s)", v->agree);
+    else if (v->disagree && v->agree && v->agree <= v->disagree)
+        /*  A tie, or outvoted: the largest difference says which clock;
+         *  said also within the start's window, which it outlasts. */
+        snprintf (text, size,
+                  "this node's clock is %llu s %s of %s's clock and no majority of its peers "
+                  "confirms it (%zu peer(s) disagree, %zu agree)",
+                  (unsigned long long) (s_abs (v->skew_ms) / 1000),
+                  v->skew_ms < 0 ? "ahead" : "behind", v->peer, v->disagree, v->agree);
+    else if (v->settling_ms && (!v->disagree || v->agree))
+        snprintf (text, size,
+                  "this node started: its peers are heard for %llu s more before their word "
+                  "counts (%zu peer(s) disagree, %zu agree)",
+                  (unsigned long long) ((v->settling_ms + 999) / 1000), v->disagree, v->agree);
     else if (v->disagree)
         /*  Ours less theirs: ahead when their clock is behind ours. */
         snprintf (text, size,

@@ -3,11 +3,12 @@
  *  authenticated heartbeat says what its clock read when it was sealed;
  *  its difference from ours is one measurement.  The clock counts as
  *  confirmed while, of the peers measured within the last hour (on the
- *  monotonic clock), at least one agrees within the tolerance
- *  (delivery/clock-skew-ms) and no more disagree than agree.  A step that
- *  cannot be undone (retention's destruction) waits for it: a late
+ *  monotonic clock), more agree within the tolerance
+ *  (delivery/clock-skew-ms) than disagree: a tie is not enough.  A step
+ *  that cannot be undone (retention's destruction) waits for it: a late
  *  deletion can be made up, an early one cannot.  Memory only: a start
- *  begins unconfirmed.
+ *  begins unconfirmed, and stays so until its peers had time to be heard
+ *  (clockcheck_start).
  */
 #ifndef KETEN_CLOCKCHECK_H
 #define KETEN_CLOCKCHECK_H
@@ -48,6 +49,9 @@ typedef struct {
      *  operator_left_ms > 0. */
     bool by_operator;
     uint64_t operator_left_ms;
+    /*  Within the start's window (clockcheck_start): how long it still
+     *  lasts; the peers' word confirms nothing meanwhile. */
+    uint64_t settling_ms;
 } clockcheck_verdict_t;
 
 typedef enum {
@@ -63,6 +67,12 @@ typedef enum {
 clockcheck_t *clockcheck_new (void);
 void clockcheck_destroy (clockcheck_t **self_p);
 
+/*  This node started at mono_ms: no verdict confirms on the peers' word
+ *  before mono_ms + settle_ms (a heartbeat timeout), so that every peer
+ *  online is measured before the first decision, not the first one heard
+ *  alone.  The operator's word counts within it. */
+void clockcheck_start (clockcheck_t *self, uint64_t mono_ms, uint64_t settle_ms);
+
 /*  One measurement: peer's clock less ours, skew_ms, at mono_ms (the
  *  monotonic clock) and wall_ms (ours, in ms since the epoch, below
  *  INT64_MAX / 2).  Says whether the peer's agreement changed. */
@@ -71,7 +81,8 @@ clockcheck_heard_t clockcheck_heard (clockcheck_t *self, const char *peer, int64
 
 /*  The verdict at mono_ms and wall_ms: each measurement within the hour,
  *  less any step our wall clock made against the monotonic one since;
- *  unconfirmed so, confirmed while the operator's word is in force (as
+ *  confirmed when more agree than disagree, after the start's window;
+ *  confirmed while the operator's word is in force (as
  *  clockcheck_operator judges it, without forgetting it). */
 clockcheck_verdict_t clockcheck_verdict (const clockcheck_t *self, uint64_t mono_ms,
                                          uint64_t wall_ms, uint64_t tolerance_ms);

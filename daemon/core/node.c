@@ -232,6 +232,11 @@ node_run (node_t *self)
      *  hung loop is restarted.  No-op outside systemd. */
     if (service_watchdog_attach (self->loop) < 0)
         return -1;
+    /*  The clock is confirmed on the peers' word only once each online
+     *  one had a heartbeat timeout to be heard, counted from when the loop
+     *  begins to hear them (docs/RETENTION.md, "A clock the federation
+     *  confirms"). */
+    clockcheck_start (self->clock, kt_mono_us () / 1000, self->config.heartbeat_timeout_ms);
     zloop_start (self->loop);
     kt_log (KT_LOG_INFO, "node stopping id=%s", self->config.id);
     return 0;

@@ -125,7 +125,7 @@ node_clock_guard (node_t *self, const char *what, kt_reason_t *reason)
     if (!self->clock_waiting_mono_ms) {
         self->clock_waiting_mono_ms = mono ? mono : 1;
         kt_log (v.disagree ? KT_LOG_ERROR : KT_LOG_INFO,
-                "%s deferred: %s; nothing is destroyed until a peer confirms this node's clock "
+                "%s deferred: %s; nothing is destroyed until its peers confirm this node's clock "
                 "(docs/RETENTION.md, \"A clock the federation confirms\")",
                 what, words);
     }
@@ -143,6 +143,10 @@ node_clock_status (node_t *self, json_t *r)
                            (json_int_t) v.agree, "disagree", (json_int_t) v.disagree, "why", words);
     if (!c)
         return;
+    /*  The start's window: the peers' word counts after it. */
+    if (v.settling_ms)
+        json_object_set_new (c, "settling_s",
+                             json_integer ((json_int_t) ((v.settling_ms + 999) / 1000)));
     if (v.disagree) {
         json_object_set_new (c, "skew_ms", json_integer ((json_int_t) v.skew_ms));
         json_object_set_new (c, "peer", json_string (v.peer));
@@ -166,11 +170,11 @@ node_clock_status (node_t *self, json_t *r)
             json_object_set_new (c, "retention_waiting", json_true ());
     }
     json_object_set_new (r, "clock", c);
-    /*  Peers that measured us disagree and none outweighs them (the
+    /*  Peers that measured us disagree and no more of them agree (the
      *  operator's word settles the guard, not the disagreement): this
      *  node's own alarm (docs/OPERATIONS.md, "Clocks"). */
     json_t *alarms = json_object_get (r, "alarms");
-    if (v.disagree && (!v.confirmed || v.by_operator) && json_is_array (alarms))
+    if (v.disagree && (v.agree <= v.disagree || v.by_operator) && json_is_array (alarms))
         json_array_append_new (alarms, json_string ("clock_skew"));
 }
 

@@ -673,7 +673,7 @@ uitvoerder_retention_run_start (node_t *self)
      *  that fails is logged and tried again within the hour. */
     zloop_timer (self->loop, RETENTION_RUN_MS, 0, s_on_hour, self);
     /*  At a start no peer has measured our clock yet: the schedule runs
-     *  from the loop once the first heartbeat confirms it; what no clock
+     *  from the loop once the peers confirm it; what no clock
      *  decides (a withdrawal's owed destruction, the notices) runs now. */
     bool schedule = s_clock_confirmed (self);
     json_t *actions = json_array ();

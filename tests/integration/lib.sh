@@ -287,6 +287,11 @@ kt_restart_skewed() {
 }
 
 jfield() { kt "$1" status --json | jq -r "$2"; }
+# kt_clock_confirmed ID: ID's clock counts as confirmed, for the steps
+# that wait for it (keten retention run).  Not before a heartbeat timeout
+# after its start (docs/RETENTION.md, "A clock the federation confirms"):
+# wait_until 20 kt_clock_confirmed ID.
+kt_clock_confirmed() { [ "$(jfield "$1" .clock.confirmed)" = true ]; }
 # metrics_on ID: serve metrics on a loopback port the kernel picks.
 metrics_on() {
     printf 'metrics\n    listen = 127.0.0.1:*\n' >> "$T/$1.cfg"

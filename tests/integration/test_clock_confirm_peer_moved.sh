@@ -9,8 +9,8 @@ source "$(dirname "$0")/lib.sh"
 P=politie-test
 kt_federation
 wait_until 10 link_up "$P" || fail "no link"
-agreed() { [ "$(jfield "$P" .clock.agree)" = 1 ]; }
-wait_until 10 agreed || fail "$UITV never measured $P's clock"
+agreed() { [ "$(jfield "$P" .clock.agree)" = 1 ] && kt_clock_confirmed "$P"; }
+wait_until 10 agreed || fail "$UITV never confirmed $P's clock"
 out=$(kt "$P" clock confirm --hours 24) || fail "clock confirm refused: $out"
 [ "$(jfield "$P" .clock.by_operator)" = false ] || fail "by_operator with a peer that agrees"
 [ "$(jfield "$P" .clock.operator_left_s)" -gt 86000 ] || fail "the confirmation is not in force"

@@ -48,6 +48,7 @@ rc=0; out=$(kt politie-test signal submit --file "$T/s1.json" 2>&1) || rc=$?
 # A retention run with nothing due (as the loop's own, once the clock is
 # confirmed, and then each day) commits nothing on node.db: that proves
 # nothing of the disk and must not end the alarm, as it did once.
+wait_until 20 kt_clock_confirmed politie-test || fail "politie's clock is not confirmed"
 [ "$(kt politie-test retention run)" = "nothing due" ] || fail "retention run on a full disk"
 [ "$(jfield politie-test '.alarms | index("storage_failing") != null')" = true ] \
     || fail "no storage_failing alarm at the police node: $(jfield politie-test .alarms)"

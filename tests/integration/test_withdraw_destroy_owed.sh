@@ -52,6 +52,7 @@ withdraw | grep -q delivered || fail "the withdrawal with one failed write was n
 sleep 0.5
 [ "$(subj)" = 1 ] || fail "write $HITK failing once did not stop the destruction"
 [ "$(lstate)" = 2 ] || fail "the failed destruction is not owed (state $(lstate))"
+wait_until 20 kt_clock_confirmed "$UITV" || fail "the uitvoerder's clock is not confirmed"
 kt "$UITV" retention run > /dev/null || fail "retention run failed"
 gone || fail "the retention run did not complete the owed destruction (rows $(subj), state $(lstate))"
 pass "a retention run completes a withdrawal's destruction that failed once"

@@ -115,6 +115,7 @@ once() {
     [ "$(subj)" = 1 ] || return 0
     case "$(lstate)" in 2 | 3) return 0 ;; esac
     if [ "$(steps_done)" = 1 ]; then [ "$want" = complete ] || return 0; else [ "$want" = owed ] || return 0; fi
+    wait_until 20 kt_clock_confirmed "$UITV" || fail "the uitvoerder's clock is not confirmed"
     kt "$UITV" retention run > /dev/null || fail "retention run failed after write $k failed once"
     gone_whole "$CASE" "$KEY" ||
         fail "write $k failing once: the retention run did not complete the owed destruction (rows $(subj), state $(lstate), key $(key "$KEY"))"

@@ -12,7 +12,9 @@
  *  MODE:
  *    incident     INCIDENT with a 4000-byte description
  *    cpreq        CHECKPOINT asking for the proof ARG ("OLD:NEW")
- *    heartbeat    HEARTBEAT with hostile counts, ARG: sent_ms offset in ms
+ *    heartbeat    HEARTBEAT with hostile counts, ARG: its dating offset in ms
+ *                 (sent_ms and the header's created_ms, which the clock
+ *                 check measures: a member lying about its clock)
  *    badbundle    a bundle frame of 64 one-byte envelopes (no signing)
  *    access       ACCESS_NOTICE naming 64 case refs
  */
@@ -104,6 +106,13 @@ s_body (const char *mode, const char *arg, uint64_t i, uint8_t **out, Keten__Mes
     return len;
 }
 
+/*  The offset a heartbeat's header is dated by (its ARG), 0 otherwise. */
+static uint64_t
+s_dated (const char *mode, const char *arg)
+{
+    return !strcmp (mode, "heartbeat") && arg ? (uint64_t) strtoll (arg, NULL, 10) : 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -185,7 +194,7 @@ main (int argc, char **argv)
                                       .n_recipients = 1,
                                       .body = body,
                                       .body_len = blen,
-                                      .created_ms = kt_now_ms ()};
+                                      .created_ms = kt_now_ms () + s_dated (mode, arg)};
             /*  FLOOD_ID=HEX: every message under this id. */
             uint8_t fixed[KT_ID_LEN];
             const char *id_env = getenv ("FLOOD_ID");

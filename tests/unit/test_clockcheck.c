@@ -1,7 +1,7 @@
 /*  clockcheck: the federation's word on this node's clock (clockcheck.h).
- *  Confirmed while, of the peers measured within the hour, one agrees
- *  and no more disagree than agree; a measurement older than the hour
- *  counts for nothing. */
+ *  Confirmed while, of the peers measured within the hour, more agree
+ *  than disagree (a tie is not enough), once the start's window is over;
+ *  a measurement older than the hour counts for nothing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -86,6 +86,100 @@ test_one_wrong_member_does_not_outvote_the_others (void **state)
     clockcheck_destroy (&c);
 }
 
+/*  The uitvoerder's clock 200 days ahead: the honest police node
+ *  disagrees, a lying member dates its heartbeat by the uitvoerder's own
+ *  clock (read off its replies) and agrees.  A tie confirms nothing. */
+static void
+test_a_tie_is_not_confirmed (void **state)
+{
+    (void) state;
+    clockcheck_t *c = clockcheck_new ();
+    clockcheck_heard (c, "politie", -200 * DAY_MS, 1000, WALL (1000), TOL);
+    assert_int_equal (clockcheck_heard (c, "gemeente", 15, 1500, WALL (1500), TOL),
+                      CLOCKCHECK_HEARD_AGREES);
+    clockcheck_verdict_t v = clockcheck_verdict (c, 2000, WALL (2000), TOL);
+    assert_false (v.confirmed);
+    assert_int_equal (v.agree, 1);
+    assert_int_equal (v.disagree, 1);
+    char words[200];
+    clockcheck_words (&v, words, sizeof words);
+    assert_non_null (strstr (words, "17280000 s ahead of politie's clock and no majority"));
+    /*  Two that agree against the one: a strict majority confirms. */
+    clockcheck_heard (c, "om", -20, 2500, WALL (2500), TOL);
+    assert_true (clockcheck_verdict (c, 3000, WALL (3000), TOL).confirmed);
+    clockcheck_destroy (&c);
+}
+
+/*  More agree than disagree, or nothing: with two or more peers
+ *  measured that takes two that agree. */
+static void
+test_the_majority_decides (void **state)
+{
+    (void) state;
+    clockcheck_t *c = clockcheck_new ();
+    clockcheck_heard (c, "politie", 10, 1000, WALL (1000), TOL);
+    clockcheck_heard (c, "om", 30 * DAY_MS, 1000, WALL (1000), TOL);
+    clockcheck_heard (c, "gemeente", 30 * DAY_MS, 1000, WALL (1000), TOL);
+    clockcheck_verdict_t v = clockcheck_verdict (c, 2000, WALL (2000), TOL);
+    assert_false (v.confirmed);
+    assert_int_equal (v.agree, 1);
+    assert_int_equal (v.disagree, 2);
+    clockcheck_heard (c, "om", -10, 3000, WALL (3000), TOL);
+    v = clockcheck_verdict (c, 3000, WALL (3000), TOL);
+    assert_true (v.confirmed);
+    assert_int_equal (v.agree, 2);
+    /*  The one that disagreed is an hour old: the two alone decide. */
+    uint64_t later = 1001 + CLOCKCHECK_FRESH_MS;
+    clockcheck_heard (c, "politie", 10, later, WALL (later), TOL);
+    clockcheck_heard (c, "om", -10, later, WALL (later), TOL);
+    v = clockcheck_verdict (c, later, WALL (later), TOL);
+    assert_true (v.confirmed);
+    assert_int_equal (v.disagree, 0);
+    clockcheck_destroy (&c);
+}
+
+/*  After a start the first peer heard does not confirm alone: its word,
+ *  and every other's, counts only once each had a heartbeat timeout to
+ *  be heard.  The operator's word counts within it. */
+static void
+test_the_start_window (void **state)
+{
+    (void) state;
+    clockcheck_t *c = clockcheck_new ();
+    clockcheck_start (c, 1000, 2000);
+    /*  The lying member is heard first. */
+    clockcheck_heard (c, "gemeente", 0, 1100, WALL (1100), TOL);
+    clockcheck_verdict_t v = clockcheck_verdict (c, 1200, WALL (1200), TOL);
+    assert_false (v.confirmed);
+    assert_int_equal (v.agree, 1);
+    assert_int_equal (v.settling_ms, 1800);
+    char words[200];
+    clockcheck_words (&v, words, sizeof words);
+    assert_non_null (strstr (words, "this node started: its peers are heard for 2 s more"));
+    assert_false (clockcheck_verdict (c, 2999, WALL (2999), TOL).confirmed);
+    /*  The honest one within the window: after it, a tie. */
+    clockcheck_heard (c, "politie", -200 * DAY_MS, 2500, WALL (2500), TOL);
+    v = clockcheck_verdict (c, 3000, WALL (3000), TOL);
+    assert_false (v.confirmed);
+    assert_int_equal (v.settling_ms, 0);
+    /*  The operator's word is not held up by the window. */
+    clockcheck_t *o = clockcheck_new ();
+    clockcheck_start (o, 1000, 2000);
+    clockcheck_operator_confirm (o, 1100, WALL (1100), DAY_MS);
+    v = clockcheck_verdict (o, 1200, WALL (1200), TOL);
+    assert_true (v.confirmed && v.by_operator);
+    clockcheck_destroy (&o);
+    /*  A federation with one member online: confirmed by it after the
+     *  window, not never. */
+    clockcheck_t *one = clockcheck_new ();
+    clockcheck_start (one, 1000, 2000);
+    clockcheck_heard (one, "politie", 5, 1100, WALL (1100), TOL);
+    assert_false (clockcheck_verdict (one, 2999, WALL (2999), TOL).confirmed);
+    assert_true (clockcheck_verdict (one, 3000, WALL (3000), TOL).confirmed);
+    clockcheck_destroy (&one);
+    clockcheck_destroy (&c);
+}
+
 static void
 test_a_name_too_long_is_not_kept (void **state)
 {
@@ -145,8 +239,13 @@ test_the_operators_confirmation_lasts_its_time (void **state)
     v = clockcheck_verdict (c, 4000, WALL (4000), TOL);
     assert_true (v.confirmed && v.by_operator);
     assert_int_equal (v.disagree, 1);
-    /*  A peer that agrees: confirmed by it, the operator's word still in force. */
+    /*  A peer that agrees against the one that does not, a tie: still
+     *  the operator's word alone. */
     clockcheck_heard (c, "politie", 10, 5000, WALL (5000), TOL);
+    v = clockcheck_verdict (c, 5000, WALL (5000), TOL);
+    assert_true (v.confirmed && v.by_operator);
+    /*  Two that agree: confirmed by them, the operator's word still in force. */
+    clockcheck_heard (c, "om", -10, 5500, WALL (5500), TOL);
     v = clockcheck_verdict (c, 6000, WALL (6000), TOL);
     assert_true (v.confirmed);
     assert_false (v.by_operator);
@@ -276,6 +375,9 @@ main (void)
         cmocka_unit_test (test_one_peer_agreeing_confirms_for_an_hour),
         cmocka_unit_test (test_every_peer_disagreeing_names_the_cause),
         cmocka_unit_test (test_one_wrong_member_does_not_outvote_the_others),
+        cmocka_unit_test (test_a_tie_is_not_confirmed),
+        cmocka_unit_test (test_the_majority_decides),
+        cmocka_unit_test (test_the_start_window),
         cmocka_unit_test (test_a_name_too_long_is_not_kept),
         cmocka_unit_test (test_a_step_since_the_measurement_is_judged),
         cmocka_unit_test (test_the_operators_confirmation_lasts_its_time),
