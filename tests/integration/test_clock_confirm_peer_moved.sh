@@ -15,7 +15,8 @@ out=$(kt "$P" clock confirm --hours 24) || fail "clock confirm refused: $out"
 [ "$(jfield "$P" .clock.by_operator)" = false ] || fail "by_operator with a peer that agrees"
 [ "$(jfield "$P" .clock.operator_left_s)" -gt 86000 ] || fail "the confirmation is not in force"
 at=$(wc -l < "$T/$P.log")
-since() { tail -n +"$((at + 1))" "$T/$P.log"; }
+# grep -q may stop reading early: tail's SIGPIPE is no failure (pipefail).
+since() { tail -n +"$((at + 1))" "$T/$P.log" || true; }
 pass "$P's clock confirmed by its operator, $UITV agreeing"
 
 # ---- the uitvoerder's clock 10 minutes on: the confirmation is void ---------

@@ -27,7 +27,8 @@ at=$(wc -l < "$T/$UITV.log")
 KETEN_WRAP=$(kt_clock_wrap +12d) kt_start "$UITV"
 kt_start "$P"
 kt_start "$O"
-since() { tail -n +"$((at + 1))" "$T/$UITV.log"; }
+# grep -q may stop reading early: tail's SIGPIPE is no failure (pipefail).
+since() { tail -n +"$((at + 1))" "$T/$UITV.log" || true; }
 o_online() { kt "$UITV" status --json | jq -e --arg o "$O" '.members[] | select(.id==$o) | .online' > /dev/null; }
 wait_until 20 o_online || fail "$O is not online at the uitvoerder"
 disagrees() { since | grep -q "clock disagrees peer=$O"; }
