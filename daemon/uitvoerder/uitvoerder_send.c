@@ -370,7 +370,7 @@ uitvoerder_relay_clock_ok (node_t *self)
     if (!ok && !u->relay_clock_waiting)
         kt_log (KT_LOG_INFO,
                 "relay expiry deferred: %s; no copy expires for its age and no leaving "
-                "member's copies are withdrawn until a peer confirms this node's clock "
+                "member's copies are withdrawn until its peers confirm this node's clock "
                 "(docs/OPERATIONS.md, \"Clocks\")",
                 why);
     else if (ok && u->relay_clock_waiting)
