@@ -13,7 +13,7 @@
 const char cmd_incident_usage[] =
     "Usage: keten incident report --what TEXT --found YYYY-MM-DDTHH:MM --data-kind KIND [...]\n"
     "                             [--subjects N] [--wait]\n"
-    "       keten incident list [--json]                    (uitvoerder, kernpartij)\n"
+    "       keten incident list [--limit N] [--json]        (uitvoerder, kernpartij)\n"
     "       keten incident show ID [--json]                 (uitvoerder, kernpartij)\n"
     "       keten incident update ID [--persons-informed yes|no|not-required [--note TEXT]]\n"
     "                                [--handling TEXT]\n"
@@ -26,7 +26,8 @@ const char cmd_incident_usage[] =
     "report  any node reports a data incident to the uitvoerder's register: what happened\n"
     "        (describe kinds of data, not people; a BSN is refused), when it was found\n"
     "        (Dutch time, Europe/Amsterdam), which kinds of data, how many subjects.\n"
-    "list    the register, with the AVG art. 33 deadline for notifying the Autoriteit\n"
+    "list    the register, newest first (the 100 newest unless --limit N, up to 10000),\n"
+    "        with the AVG art. 33 deadline for notifying the Autoriteit\n"
     "        Persoonsgegevens (72 hours from when the incident was found) and whether\n"
     "        the persons concerned were informed (AVG art. 34).  At a kernpartij node:\n"
     "        the copy the uitvoerder sends every kernpartij at each change.\n"
@@ -59,16 +60,19 @@ static const cli_usage_t s_usages[] = {
      "  --subjects N          how many persons are concerned (0..10000000)\n"
      "  --wait                wait up to 120 s (not 10 s) for the outcome\n"
      "  --json                print the daemon's answer as JSON\n"},
-    {"incident list", "Usage: keten incident list [--json]\n"
-                      "\n"
-                      "The incident register (uitvoerder, kernpartij), with the AVG art. 33\n"
-                      "deadline for notifying the Autoriteit Persoonsgegevens (72 hours from when\n"
-                      "the incident was found) and whether the persons concerned were informed\n"
-                      "(AVG art. 34).  At a kernpartij node: the copy the uitvoerder sends every\n"
-                      "kernpartij at each change.\n"
-                      "\n"
-                      "Options:\n"
-                      "  --json                print the daemon's answer as JSON\n"},
+    {"incident list",
+     "Usage: keten incident list [--limit N] [--json]\n"
+     "\n"
+     "The incident register (uitvoerder, kernpartij), newest first, with the AVG\n"
+     "art. 33 deadline for notifying the Autoriteit Persoonsgegevens (72 hours\n"
+     "from when the incident was found) and whether the persons concerned were\n"
+     "informed (AVG art. 34).  At a kernpartij node: the copy the uitvoerder sends\n"
+     "every kernpartij at each change.  The 100 newest unless --limit says\n"
+     "otherwise; the JSON answer says whether there were more (truncated).\n"
+     "\n"
+     "Options:\n"
+     "  --limit N             the N newest (1..10000; 100)\n"
+     "  --json                print the daemon's answer as JSON\n"},
     {"incident show", "Usage: keten incident show ID [--json]\n"
                       "\n"
                       "One incident of the register (uitvoerder, kernpartij).\n"
@@ -199,7 +203,8 @@ enum {
     O_JSON,
     O_INFORMED,
     O_NOTE,
-    O_HANDLING
+    O_HANDLING,
+    O_LIMIT
 };
 
 /*  --found or --ap-notified: a time on the Dutch calendar, whatever the
@@ -257,6 +262,11 @@ s_option (void *arg, const char *cmd, int opt, const char *value)
     case O_HANDLING:
         json_object_set_new (r->args, "handling", json_string (value));
         return 0;
+    case O_LIMIT:
+        if (cli_opt_uint (cmd, "limit", value, 1, 10000, &v))
+            return CLI_USAGE;
+        json_object_set_new (r->args, "limit", json_integer ((json_int_t) v));
+        return 0;
     default: /* O_JSON */
         r->as_json = true;
         return 0;
@@ -280,6 +290,7 @@ s_parse (int argc, char **argv, int positional, bool report, s_request_t *r)
         {"persons-informed", required_argument, NULL, O_INFORMED},
         {"note", required_argument, NULL, O_NOTE},
         {"handling", required_argument, NULL, O_HANDLING},
+        {"limit", required_argument, NULL, O_LIMIT},
         {"json", no_argument, NULL, O_JSON},
         {"help", no_argument, NULL, CLI_OPT_HELP},
         {NULL, 0, NULL, 0}};
@@ -342,8 +353,12 @@ s_register (cli_t *cli, s_request_t *r, const char *only)
     int rc = CLI_OK;
     if (r->as_json)
         rc = cli_print_json (result);
-    else
+    else {
         s_print (json_object_get (result, "incidents"), only);
+        if (!only && json_is_true (json_object_get (result, "truncated")))
+            printf ("(the %zu newest; keten incident list --limit N for more)\n",
+                    json_array_size (json_object_get (result, "incidents")));
+    }
     json_decref (result);
     return rc;
 }
@@ -375,6 +390,8 @@ cmd_incident_show (cli_t *cli, int argc, char **argv)
     int rc = s_parse (argc, argv, 1, false, &r);
     if (rc)
         return CLI_DONE (rc);
+    /*  The daemon reads that one, however far down the list it is. */
+    json_object_set_new (r.args, "incident_id", json_string (argv[optind]));
     return s_register (cli, &r, argv[optind]);
 }
 

@@ -270,6 +270,15 @@ s_print_incidents (json_t *incidents, uint64_t now)
             status_text_line ("warning", line);
         }
     }
+    /*  The node lists the soonest few; the rest are counted. */
+    uint64_t pending = 0;
+    size_t listed = json_array_size (json_object_get (incidents, "ap_pending"));
+    if (cli_json_uint (incidents, "ap_pending_count", &pending) && pending > listed) {
+        snprintf (line, sizeof line,
+                  "%llu more incidents await their AP outcome (keten incident list)",
+                  (unsigned long long) (pending - listed));
+        status_text_line ("warning", line);
+    }
 }
 
 /*  docs/FEDERATIONS.md: each peered federation, whether its link is up,

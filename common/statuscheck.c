@@ -176,13 +176,21 @@ statuscheck_run (json_t *r, statuscheck_fn *fn, void *arg)
     n[C_WITNESS_ALARMS] = s_count (json_object_get (r, "log_witness"), "alarms");
     size_t i;
     json_t *x;
-    json_array_foreach (json_object_get (incidents, "ap_pending"), i, x)
-    {
-        if (json_is_true (json_object_get (x, "overdue")))
-            n[C_INCIDENT_OVERDUE]++;
-        else
-            n[C_INCIDENT_TO_NOTIFY]++;
-    }
+    /*  Counted at the node (the list holds the soonest few only); a node
+     *  from before the counts lists them all. */
+    if (json_is_integer (json_object_get (incidents, "ap_pending_count"))) {
+        n[C_INCIDENT_OVERDUE] = s_uint (incidents, "ap_overdue_count");
+        uint64_t pending = s_uint (incidents, "ap_pending_count");
+        n[C_INCIDENT_TO_NOTIFY] =
+            pending > n[C_INCIDENT_OVERDUE] ? pending - n[C_INCIDENT_OVERDUE] : 0;
+    } else
+        json_array_foreach (json_object_get (incidents, "ap_pending"), i, x)
+        {
+            if (json_is_true (json_object_get (x, "overdue")))
+                n[C_INCIDENT_OVERDUE]++;
+            else
+                n[C_INCIDENT_TO_NOTIFY]++;
+        }
     n[C_REQUESTS_OVERDUE] = s_uint (rights, "alarms");
     n[C_REQUESTS_DUE] = s_uint (rights, "warnings");
     n[C_CORRECTIONS_OVERDUE] = s_count (corrections, "overdue");

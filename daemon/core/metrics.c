@@ -202,11 +202,20 @@ static const s_member_gauge_t s_member_gauges[] = {
 };
 
 /*  Every alarm a member row of the uitvoerder's status can carry. */
-static const char *const s_member_alarms[] = {
-    "offline",         "stale_roster",           "clock_skew",
-    "backlog",         "undelivered_age",        "log_alarm",
-    "roster_refused",  "refusal_flood",          "relay_backlog",
-    "storage_failing", "log_witness_unreadable", "duplicate_instance"};
+static const char *const s_member_alarms[] = {"offline",
+                                              "stale_roster",
+                                              "clock_skew",
+                                              "backlog",
+                                              "undelivered_age",
+                                              "log_alarm",
+                                              "roster_refused",
+                                              "refusal_flood",
+                                              "incident_flood",
+                                              "access_notice_flood",
+                                              "relay_backlog",
+                                              "storage_failing",
+                                              "log_witness_unreadable",
+                                              "duplicate_instance"};
 /*  Every alarm a partner's own status (its link) can carry. */
 static const char *const s_link_alarms[] = {
     "link_down",       "backlog",         "undelivered_age",   "log_alarm",
@@ -526,6 +535,10 @@ metrics_alarms (const metrics_alarm_input_t *in)
         json_array_append_new (alarms, json_string ("roster_refused"));
     if (in->uitvoerder_view && in->refusal_flood)
         json_array_append_new (alarms, json_string ("refusal_flood"));
+    if (in->uitvoerder_view && in->incident_flood)
+        json_array_append_new (alarms, json_string ("incident_flood"));
+    if (in->uitvoerder_view && in->access_notice_flood)
+        json_array_append_new (alarms, json_string ("access_notice_flood"));
     /*  Copies the member does not take although it is there: counted
      *  from when it came online, so one back from an outage is not
      *  alarmed on while its backlog is being delivered. */

@@ -43,6 +43,10 @@ typedef struct {
                            * roster push was a refusal */
     bool refusal_flood;   /* uitvoerder: the member's refusals went past
                            * the hour's budget within the last hour */
+    /*  uitvoerder: its incidents, or its access notices, went past the
+     *  hour's budget within the last hour (the excess is refused). */
+    bool incident_flood;
+    bool access_notice_flood;
     /*  uitvoerder: the age of its oldest copy for the member not yet
      *  receipted (0: none), and how long the member has been online
      *  without a break. */
@@ -61,7 +65,7 @@ typedef struct {
 /*  The alarm names that apply, in the order status and metrics show them:
  *  offline (or link_down at a partner), stale_roster, clock_skew, backlog,
  *  undelivered_age, log_alarm, roster_refused, refusal_flood,
- *  relay_backlog, storage_failing and log_witness_unreadable
+ *  incident_flood, access_notice_flood, relay_backlog, storage_failing and log_witness_unreadable
  *  (uitvoerder) or roster_conflict (partner; its own storage_failing is
  *  added by metrics_status), and duplicate_instance.  A JSON array (new
  *  reference). */

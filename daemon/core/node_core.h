@@ -436,5 +436,10 @@ int node_incident_from_args (json_t *args, Keten__Incident *in, const char **kin
  *  and at a kernpartij (node_incident.c); row is an incident_row_t
  *  (incident.h).  NULL when out of memory. */
 json_t *node_incident_json (const void *row, uint64_t now_ms);
+/*  incident.list's answer: list (NULL: reason says why it could not be
+ *  read) holds at most limit + 1 rows, newest first; the answer holds
+ *  limit of them and says whether there were more (truncated). */
+void node_reply_incidents (node_t *self, const api_caller_t *caller, json_t *list, int limit,
+                           const kt_reason_t *reason);
 
 #endif

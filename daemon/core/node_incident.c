@@ -54,3 +54,20 @@ node_incident_json (const void *arg, uint64_t now_ms)
         json_object_set_new (o, "ap_not_required", json_string (row->ap_not_required));
     return o;
 }
+
+void
+node_reply_incidents (node_t *self, const api_caller_t *caller, json_t *list, int limit,
+                      const kt_reason_t *reason)
+{
+    if (!list) {
+        apiserver_reply_error (self->api, caller, reason->text);
+        return;
+    }
+    /*  One more than asked for tells whether the answer was cut. */
+    bool truncated = json_array_size (list) > (size_t) limit;
+    if (truncated)
+        json_array_remove (list, (size_t) limit);
+    apiserver_reply_ok (
+        self->api, caller,
+        json_pack ("{s:o, s:i, s:b}", "incidents", list, "limit", limit, "truncated", truncated));
+}

@@ -100,7 +100,6 @@ render_access (access_t *access, uint64_t since_ms, int64_t after_id, int limit,
 
 typedef struct {
     json_t *pending;
-    int64_t open;
     uint64_t now_ms;
 } summary_t;
 
@@ -108,10 +107,6 @@ static int
 s_pending (void *arg, const incident_row_t *row, kt_reason_t *reason)
 {
     summary_t *s = arg;
-    s->open++;
-    /*  Its AP outcome recorded: nothing awaits AVG art. 33's 72 hours. */
-    if (row->notified || row->ap_not_required)
-        return 0;
     int64_t left = (int64_t) row->ap_deadline_ms - (int64_t) s->now_ms;
     return render_append (s->pending,
                           json_pack ("{s:s, s:I, s:b}", "id", row->id, "ap_deadline_ms",
@@ -122,10 +117,18 @@ s_pending (void *arg, const incident_row_t *row, kt_reason_t *reason)
 json_t *
 render_incident_summary (incident_t *incident, uint64_t now_ms, kt_reason_t *reason)
 {
-    summary_t s = {json_array (), 0, now_ms};
-    if (!render_done (s.pending, incident_each (incident, true, s_pending, &s, reason)))
+    /*  Counted, and the soonest few listed: the status (and every metrics
+     *  scrape) costs the same however many incidents a member filed. */
+    incident_counts_t c;
+    if (incident_counts (incident, now_ms, &c, reason) != 0)
         return NULL;
-    return json_pack ("{s:I, s:o}", "open", (json_int_t) s.open, "ap_pending", s.pending);
+    summary_t s = {json_array (), now_ms};
+    if (!render_done (s.pending, incident_ap_pending (incident, RENDER_INCIDENTS_PENDING_MAX,
+                                                      s_pending, &s, reason)))
+        return NULL;
+    return json_pack ("{s:I, s:I, s:I, s:o}", "open", (json_int_t) c.open, "ap_pending_count",
+                      (json_int_t) c.ap_pending, "ap_overdue_count", (json_int_t) c.ap_overdue,
+                      "ap_pending", s.pending);
 }
 
 static int

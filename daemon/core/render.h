@@ -27,7 +27,10 @@ json_t *render_checkpoint_result (const logproof_check_t *check);
 /*  Access records at or after since_ms, oldest first. */
 json_t *render_access (access_t *access, uint64_t since_ms, int64_t after_id, int limit,
                        kt_reason_t *reason);
-/*  For status: {open, ap_pending: [{id, ap_deadline_ms, overdue}]}. */
+/*  For status: {open, ap_pending_count, ap_overdue_count, ap_pending:
+ *  [{id, ap_deadline_ms, overdue}]}, the list the
+ *  RENDER_INCIDENTS_PENDING_MAX soonest AP deadlines (the counts are all). */
+#define RENDER_INCIDENTS_PENDING_MAX 20
 json_t *render_incident_summary (incident_t *incident, uint64_t now_ms, kt_reason_t *reason);
 /*  The message ids (hex) of case_ref's signals. */
 json_t *render_case_messages (weegploeg_t *weegploeg, const char *case_ref, kt_reason_t *reason);

@@ -890,7 +890,7 @@ static const node_command_t s_commands[] = {
     {"retention.*", NODE_RIGHT_NONE, NULL, "unknown retention command", NULL},
     /*  art. 4, 15.2g: the register is kept by the uitvoerder and shown at
      *  the kernpartijen (the handler refuses it elsewhere). */
-    {"incident.list", NODE_RIGHT_AUDIT, partner_incident_list, NULL, ""},
+    {"incident.list", NODE_RIGHT_AUDIT, partner_incident_list, NULL, "incident_id:s limit:l"},
     {"incident.*", NODE_RIGHT_NONE, NULL,
      "the incident register is kept by the uitvoerder (art. 15.2g); a kernpartij node shows it "
      "with keten incident list",

@@ -70,7 +70,6 @@ void
 partner_incident_list (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
     (void) cmd;
-    (void) args;
     partner_t *p = partner_of (self);
     if (!p->incidentbox) {
         apiserver_reply_error (self->api, caller,
@@ -80,8 +79,11 @@ partner_incident_list (node_t *self, const api_caller_t *caller, const char *cmd
     }
     kt_reason_t reason;
     incidents_t in = {json_array (), kt_now_ms ()};
-    render_reply (
-        self->api, caller, "incidents",
-        render_done (in.list, incidentbox_each (p->incidentbox, s_incident, &in, &reason)),
-        &reason);
+    int limit = node_limit (args);
+    const char *only = json_string_value (json_object_get (args, "incident_id"));
+    node_reply_incidents (
+        self, caller,
+        render_done (in.list, incidentbox_page (p->incidentbox, only, (size_t) limit + 1,
+                                                s_incident, &in, &reason)),
+        limit, &reason);
 }

@@ -29,6 +29,14 @@ static const char *const s_migrations[] = {
     "ALTER TABLE incident ADD COLUMN persons_informed_note TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE incident ADD COLUMN handling TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE incident ADD COLUMN updated_ms INTEGER;",
+    /*  The body commitment of a report that came as a message: a report
+     *  sent again under its id is the same one only with the same body
+     *  (NULL: registered before this, or made at the uitvoerder).  The
+     *  list (newest first, a page of it) and the status summary (the open
+     *  ones) read indexes, not the whole register. */
+    "ALTER TABLE incident ADD COLUMN body_commitment BLOB;"
+    "CREATE INDEX incident_reported ON incident (reported_ms);"
+    "CREATE INDEX incident_open ON incident (ap_deadline_ms) WHERE closed_ms IS NULL;",
 };
 
 incident_t *
@@ -156,6 +164,9 @@ incident_check (const Keten__Incident *in, uint64_t now_ms, kt_reason_t *reason)
 typedef struct {
     char *id;
     uint64_t *log_index_p;
+    const char *reporter;
+    const uint8_t *commitment;
+    bool same;
 } found_t;
 
 static int
@@ -165,26 +176,36 @@ s_found (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
     found_t *f = arg;
     snprintf (f->id, 19, "%s", store_text (q, 0));
     *f->log_index_p = (uint64_t) sqlite3_column_int64 (q, 1);
+    /*  The same report: its own reporter, and its body (a row from before
+     *  the commitment was kept is taken on its reporter alone). */
+    const void *kept = sqlite3_column_blob (q, 3);
+    f->same = strcmp (store_text (q, 2), f->reporter) == 0 &&
+              (sqlite3_column_type (q, 3) == SQLITE_NULL ||
+               (sqlite3_column_bytes (q, 3) == 32 && f->commitment &&
+                memcmp (kept, f->commitment, 32) == 0));
     return 0;
 }
 
 int
-incident_find_message (incident_t *self, const uint8_t message_id[KT_ID_LEN], char id[19],
-                       uint64_t *log_index_p)
+incident_find_message (incident_t *self, const uint8_t message_id[KT_ID_LEN], const char *reporter,
+                       const uint8_t *commitment, char id[19], uint64_t *log_index_p)
 {
     kt_reason_t reason;
-    found_t f = {id, log_index_p};
-    int found = store_one (self->db, "SELECT id, log_index FROM incident WHERE message_id=?",
+    found_t f = {id, log_index_p, reporter, commitment, false};
+    int found = store_one (self->db,
+                           "SELECT id, log_index, reporter, body_commitment FROM incident"
+                           " WHERE message_id=?",
                            STORE_VALUES (STORE_BLOB (message_id, KT_ID_LEN)), s_found, &f,
                            "look up an incident report", &reason);
     if (found < 0)
         kt_log (KT_LOG_ERROR, "incident lookup_failed reason=\"%s\"", reason.text);
-    return found;
+    return found <= 0 ? found : f.same ? 1 : 2;
 }
 
 int
 incident_register (incident_t *self, const Keten__Incident *in, const char *reporter, uint32_t uid,
-                   const uint8_t *message_id, uint64_t log_index, char id[19], kt_reason_t *reason)
+                   const uint8_t *message_id, const uint8_t *commitment, uint64_t log_index,
+                   char id[19], kt_reason_t *reason)
 {
     uint8_t rnd[8];
     char hex[17], kinds[16 * 66] = "";
@@ -199,13 +220,14 @@ incident_register (incident_t *self, const Keten__Incident *in, const char *repo
     int rc = store_run (
                  self->db,
                  "INSERT INTO incident (id, reporter, uid, message_id, reported_ms, found_ms,"
-                 " what, data_kinds, subjects, ap_deadline_ms, log_index)"
-                 " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                 " what, data_kinds, subjects, ap_deadline_ms, log_index, body_commitment)"
+                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                  STORE_VALUES (STORE_TEXT (id), STORE_TEXT (reporter), STORE_INT (uid),
                                message_id ? STORE_BLOB (message_id, KT_ID_LEN) : STORE_NULL,
                                STORE_INT (kt_now_ms ()), STORE_INT (in->found_ms),
                                STORE_TEXT (in->what), STORE_TEXT (kinds), STORE_INT (in->subjects),
-                               STORE_INT (deadline), STORE_INT (log_index)),
+                               STORE_INT (deadline), STORE_INT (log_index),
+                               commitment ? STORE_BLOB (commitment, 32) : STORE_NULL),
                  "register the incident", reason) < 0 ||
                      figures_add (self->db, kt_now_ms (), FIGURE_INCIDENT, "", "", 1, reason) != 0
                  ? -1
@@ -486,6 +508,55 @@ incident_each (incident_t *self, bool open_only, incident_row_fn *fn, void *arg,
                        open_only ? S_SELECT " WHERE closed_ms IS NULL ORDER BY ap_deadline_ms"
                                  : S_SELECT " ORDER BY reported_ms DESC",
                        NULL, NULL, s_row, &v, "list the incidents", reason);
+}
+
+int
+incident_page (incident_t *self, size_t limit, incident_row_fn *fn, void *arg, kt_reason_t *reason)
+{
+    visit_t v = {fn, arg};
+    return store_each (self->db, S_SELECT " ORDER BY reported_ms DESC LIMIT ?", store_bind_values,
+                       (void *) STORE_VALUES (STORE_INT (limit)), s_row, &v, "list the incidents",
+                       reason);
+}
+
+int
+incident_ap_pending (incident_t *self, size_t limit, incident_row_fn *fn, void *arg,
+                     kt_reason_t *reason)
+{
+    visit_t v = {fn, arg};
+    return store_each (self->db,
+                       S_SELECT " WHERE closed_ms IS NULL AND ap_notified_ms IS NULL"
+                                " AND ap_not_required IS NULL ORDER BY ap_deadline_ms LIMIT ?",
+                       store_bind_values, (void *) STORE_VALUES (STORE_INT (limit)), s_row, &v,
+                       "list the incidents awaiting the AP", reason);
+}
+
+static int
+s_counts_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    incident_counts_t *c = arg;
+    c->open = (uint64_t) sqlite3_column_int64 (q, 0);
+    c->ap_pending = (uint64_t) sqlite3_column_int64 (q, 1);
+    c->ap_overdue = (uint64_t) sqlite3_column_int64 (q, 2);
+    return 0;
+}
+
+int
+incident_counts (incident_t *self, uint64_t now_ms, incident_counts_t *out, kt_reason_t *reason)
+{
+    *out = (incident_counts_t){0};
+    /*  The open ones only, through their partial index. */
+    return store_one (self->db,
+                      "SELECT count(*),"
+                      " coalesce (sum (ap_notified_ms IS NULL AND ap_not_required IS NULL), 0),"
+                      " coalesce (sum (ap_notified_ms IS NULL AND ap_not_required IS NULL"
+                      " AND ap_deadline_ms < ?), 0)"
+                      " FROM incident WHERE closed_ms IS NULL",
+                      STORE_VALUES (STORE_INT (now_ms)), s_counts_row, out, "count the incidents",
+                      reason) < 0
+               ? -1
+               : 0;
 }
 
 int

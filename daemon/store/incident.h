@@ -29,16 +29,19 @@ int incident_check (const Keten__Incident *in, uint64_t now_ms, kt_reason_t *rea
  *  and no BSN (nine digits passing the elfproef): kinds and counts, not
  *  who. */
 bool incident_text_ok (const char *text, size_t min);
-/*  1 when a report with message_id is registered (id and its log index
- *  filled in: a retry), 0 when not, -1 on error. */
-int incident_find_message (incident_t *self, const uint8_t message_id[KT_ID_LEN], char id[19],
+/*  Whether a report with message_id is registered: 1 when it is the same
+ *  report (from reporter, with body commitment: a retry; id and its log
+ *  index filled in), 2 when the id is another report's (another reporter
+ *  or another body), 0 when not, -1 on error. */
+int incident_find_message (incident_t *self, const uint8_t message_id[KT_ID_LEN],
+                           const char *reporter, const uint8_t *commitment, char id[19],
                            uint64_t *log_index_p);
-/*  Register a checked report from reporter (message_id NULL when made at
- *  the uitvoerder itself) under its provenance-log index; id receives
- *  "i-" + 16 hex. */
+/*  Register a checked report from reporter (message_id and commitment,
+ *  its body commitment, NULL when made at the uitvoerder itself) under its
+ *  provenance-log index; id receives "i-" + 16 hex. */
 int incident_register (incident_t *self, const Keten__Incident *in, const char *reporter,
-                       uint32_t uid, const uint8_t *message_id, uint64_t log_index, char id[19],
-                       kt_reason_t *reason);
+                       uint32_t uid, const uint8_t *message_id, const uint8_t *commitment,
+                       uint64_t log_index, char id[19], kt_reason_t *reason);
 /*  Record the AP outcome (AVG art. 33) of an open incident: notified_ms
  *  > 0, or a reason why notification is not required.  A notification
  *  time before the incident was found, or more than a minute ahead of
@@ -90,6 +93,23 @@ typedef int (incident_row_fn) (void *arg, const incident_row_t *row, kt_reason_t
  *  read. */
 int incident_each (incident_t *self, bool open_only, incident_row_fn *fn, void *arg,
                    kt_reason_t *reason);
+/*  The limit newest incidents, newest first (an index: the cost does not
+ *  grow with the register).  0, or -1 with reason. */
+int incident_page (incident_t *self, size_t limit, incident_row_fn *fn, void *arg,
+                   kt_reason_t *reason);
+/*  The limit open incidents whose AP outcome is not recorded, soonest AP
+ *  deadline first.  0, or -1 with reason. */
+int incident_ap_pending (incident_t *self, size_t limit, incident_row_fn *fn, void *arg,
+                         kt_reason_t *reason);
+typedef struct {
+    uint64_t open;       /* not closed */
+    uint64_t ap_pending; /* of them, no AP outcome recorded */
+    uint64_t ap_overdue; /* of those, the AP deadline passed at now_ms */
+} incident_counts_t;
+/*  The open incidents counted (one query on their partial index).  0, or
+ *  -1 with reason. */
+int incident_counts (incident_t *self, uint64_t now_ms, incident_counts_t *out,
+                     kt_reason_t *reason);
 /*  One incident: 1 (fn called), 0 none, -1 with reason. */
 int incident_one (incident_t *self, const char *id, incident_row_fn *fn, void *arg,
                   kt_reason_t *reason);

@@ -21,6 +21,8 @@ static const char *const s_migrations[] = {
     " ap_deadline_ms INTEGER NOT NULL, closed INTEGER NOT NULL, ap_notified_ms INTEGER,"
     " ap_not_required TEXT, persons_informed TEXT NOT NULL, persons_informed_note TEXT NOT NULL,"
     " handling TEXT NOT NULL, updated_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL);",
+    /*  A page of the list, newest first, reads an index. */
+    "CREATE INDEX incident_copy_registered ON incident_copy (registered_ms);",
 };
 
 incidentbox_t *
@@ -123,6 +125,29 @@ s_row (sqlite3_stmt *q, void *arg, kt_reason_t *reason)
         .updated_ms = (uint64_t) sqlite3_column_int64 (q, 15),
     };
     return v->fn (v->arg, &row, reason);
+}
+
+int
+incidentbox_page (incidentbox_t *self, const char *only, size_t limit, incident_row_fn *fn,
+                  void *arg, kt_reason_t *reason)
+{
+    visit_t v = {fn, arg};
+    if (only)
+        return store_each (
+            self->db,
+            "SELECT id, version, reporter, found_ms, registered_ms, what, data_kinds,"
+            " subjects, ap_deadline_ms, closed, ap_notified_ms, ap_not_required,"
+            " persons_informed, persons_informed_note, handling, updated_ms"
+            " FROM incident_copy WHERE id=?",
+            store_bind_values, (void *) STORE_VALUES (STORE_TEXT (only)), s_row, &v,
+            "read the incident register", reason);
+    return store_each (self->db,
+                       "SELECT id, version, reporter, found_ms, registered_ms, what, data_kinds,"
+                       " subjects, ap_deadline_ms, closed, ap_notified_ms, ap_not_required,"
+                       " persons_informed, persons_informed_note, handling, updated_ms"
+                       " FROM incident_copy ORDER BY registered_ms DESC LIMIT ?",
+                       store_bind_values, (void *) STORE_VALUES (STORE_INT (limit)), s_row, &v,
+                       "list the incident register", reason);
 }
 
 int

@@ -27,6 +27,10 @@ int incidentbox_store (incidentbox_t *self, const Keten__IncidentRegisterEntry *
 /*  Every incident kept, newest registration first, as the uitvoerder's
  *  register rows (incident.h); 0, or -1 with reason. */
 int incidentbox_each (incidentbox_t *self, incident_row_fn *fn, void *arg, kt_reason_t *reason);
+/*  A page of them: the limit newest, or with only the incident of that
+ *  id (none when not kept); 0, or -1 with reason. */
+int incidentbox_page (incidentbox_t *self, const char *only, size_t limit, incident_row_fn *fn,
+                      void *arg, kt_reason_t *reason);
 /*  art. 4: the node is no longer a kernpartij, and keeps no register:
  *  every incident deleted.  Returns how many, or -1 with reason. */
 int64_t incidentbox_forget_all (incidentbox_t *self, kt_reason_t *reason);

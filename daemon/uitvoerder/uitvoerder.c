@@ -336,10 +336,39 @@ static void
 s_refuse_reused (node_t *self, member_link_t *link, const char *member,
                  const envelope_opened_t *opened)
 {
-    const char *why = "this message id is already used for a different message";
+    uitvoerder_refuse_by_rule (self, link, member, opened,
+                               "this message id is already used for a different message");
+}
+
+void
+uitvoerder_refuse_by_rule (node_t *self, member_link_t *link, const char *member,
+                           const envelope_opened_t *opened, const char *why)
+{
     if (uitvoerder_refusal_logged (self, link, member))
         s_log_refusal (self, member, opened, why);
     uitvoerder_receipt (self, link, member, opened->id, false, 0, why);
+}
+
+bool
+uitvoerder_budget_take (const char *member, hour_budget_t *b, uint64_t max, uint64_t *flood_until,
+                        const char *alarm)
+{
+    uint64_t now = kt_now_ms ();
+    if (hour_budget_over (b, now)) {
+        if (b->counted > 0)
+            kt_log (KT_LOG_WARN, "%s ended peer=%s refused=%llu", alarm, member,
+                    (unsigned long long) b->counted);
+        hour_budget_start (b, now);
+    }
+    hour_budget_use_t use = hour_budget_take (b, max);
+    if (use == HOUR_BUDGET_TAKEN)
+        return true;
+    if (use == HOUR_BUDGET_FIRST_COUNTED)
+        kt_log (KT_LOG_WARN, "%s peer=%s: over %llu this hour; further ones are refused", alarm,
+                member, (unsigned long long) max);
+    /*  Monotonic, as refusal_flood's. */
+    *flood_until = kt_mono_us () / 1000 + HOUR_BUDGET_MS;
+    return false;
 }
 
 void
@@ -945,6 +974,8 @@ s_federation_status (node_t *self, json_t *result)
             }
             in.roster_refused = refused == 1;
             in.refusal_flood = l->refusal_flood_until_ms > mono;
+            in.incident_flood = l->incident_flood_until_ms > mono;
+            in.access_notice_flood = l->notice_flood_until_ms > mono;
             in.storage_failing = l->storage_failing;
             in.log_witness_unreadable = l->log_witness_unreadable;
             in.duplicate_instance = uitvoerder_instance_duplicate (&l->instances, mono);
@@ -1297,7 +1328,7 @@ static const node_command_t s_commands[] = {
      "data_kinds:a found_ms:i subjects:* what:s wait:b"},
     {"report.figures", NODE_RIGHT_AUDIT, uitvoerder_report_figures, NULL, "period:s"},
     {"register.show", NODE_RIGHT_AUDIT, uitvoerder_register_show, NULL, ""},
-    {"incident.list", NODE_RIGHT_AUDIT, uitvoerder_incident_list, NULL, ""},
+    {"incident.list", NODE_RIGHT_AUDIT, uitvoerder_incident_list, NULL, "incident_id:s limit:l"},
     {"incident.close", NODE_RIGHT_ADMIN, uitvoerder_incident_close, NULL,
      "ap_not_required:s ap_notified_ms:i handling:s incident_id:s persons_informed:s "
      "persons_informed_note:s"},

@@ -115,6 +115,14 @@ typedef struct {
      *  hour is over (uitvoerder_refusal_logged). */
     hour_budget_t refusals;
     uint64_t refusal_flood_until_ms; /* the refusal_flood alarm lasts until (monotonic) */
+    /*  Its INCIDENT reports and ACCESS_NOTICEs handled this hour: up to
+     *  their budgets (UITVOERDER_INCIDENTS_HOUR, ..._NOTICES_HOUR), the
+     *  rest refused (uitvoerder_budget_take); the incident_flood and
+     *  access_notice_flood alarms last until (monotonic). */
+    hour_budget_t incidents;
+    uint64_t incident_flood_until_ms;
+    hour_budget_t notices;
+    uint64_t notice_flood_until_ms;
     bool storage_failing;            /* its own storage alarm, as its heartbeat said */
     bool log_witness_unreadable;     /* its witness cannot be read, as its heartbeat said */
     uint64_t heartbeat_ms;           /* its heartbeat interval, as it said; 0: not said */
@@ -158,6 +166,35 @@ bool uitvoerder_refusal_logged (node_t *self, member_link_t *link, const char *m
  *  present hour's, whose start the journal's refusal_flood line shows. */
 void uitvoerder_refusal_roll (node_t *self, member_link_t *link, const char *member,
                               uint64_t now_ms, bool force);
+
+/*  A message from link's member refused by rule: on record within the
+ *  member's refusal budget (uitvoerder_refusal_logged), and answered with
+ *  a refusal receipt saying why. */
+void uitvoerder_refuse_by_rule (node_t *self, member_link_t *link, const char *member,
+                                const envelope_opened_t *opened, const char *why);
+
+/*  Incidents (INCIDENT) registered per member and hour.  An incident is a
+ *  data breach or security incident (art. 15.2g, AVG art. 33): a member
+ *  reports a handful a year, a few at once when one event touches several
+ *  registers.  Past 20 in an hour it is a member out of order, whose
+ *  reports would stall the uitvoerder and fill every kernpartij's
+ *  register copy; they are refused with the reason (docs/OPERATIONS.md,
+ *  "A member that floods incidents or access notices"). */
+#define UITVOERDER_INCIDENTS_HOUR 20
+/*  ACCESS_NOTICEs logged per member and hour.  One is sent for each read
+ *  of case data by a user at the member (case, agenda, decision and
+ *  retention reads): a busy member's staff make a few hundred in a working
+ *  hour, and an outbox that held them through a day's outage sends them
+ *  at once.  Past 2000 in an hour it is not reads by people: the rest
+ *  is refused, the reads stay in the member's own access table. */
+#define UITVOERDER_NOTICES_HOUR 2000
+
+/*  One more message of a budgeted kind (b, max an hour) from member: true when within the hour's
+ * budget.  Past it false: the first time in the hour the journal says so (alarm, e.g.
+ * "incident_flood") and *flood_until (monotonic) keeps the alarm raised for an hour after the last
+ * one refused; when the hour is over the count refused in it is said. */
+bool uitvoerder_budget_take (const char *member, hour_budget_t *b, uint64_t max,
+                             uint64_t *flood_until, const char *alarm);
 
 /*  A signal of this drain, waiting for its group commit (uitvoerder.c). */
 /*  "At least every few seconds while entries arrive" (issue #4): the

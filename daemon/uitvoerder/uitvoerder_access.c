@@ -5,6 +5,7 @@
  */
 #include "uitvoerder.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /*  The log entry of a read: node, OS user, what, case_refs; no data. */
@@ -43,6 +44,22 @@ uitvoerder_on_access (node_t *self, node_message_t *m)
     const roster_member_t *sender = m->peer->member;
     const envelope_opened_t *opened = &m->opened;
     const Keten__AccessNotice *a = (const Keten__AccessNotice *) m->body;
+    /*  Past the hour's budget: refused before it costs a commit and a
+     *  log entry that is never pruned - unless it is a retry of one
+     *  logged before (its receipt was lost), answered as before. */
+    uint64_t logged;
+    kt_reason_t lwhy;
+    if (!uitvoerder_budget_take (sender->id, &link->notices, UITVOERDER_NOTICES_HOUR,
+                                 &link->notice_flood_until_ms, "access_notice_flood") &&
+        provlog_received_index (log, opened->id, &logged, &lwhy) != 1) {
+        char why[160];
+        snprintf (why, sizeof why,
+                  "access notice budget: more than %d access notices from this member within "
+                  "an hour; the read stays in the member's own access table",
+                  UITVOERDER_NOTICES_HOUR);
+        uitvoerder_refuse_by_rule (self, link, sender->id, opened, why);
+        return;
+    }
     /*  Once per message id, however often it is retried. */
     Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
     s_entry (&e, sender->id, a->os_user, a->what, a->case_refs, a->n_case_refs);

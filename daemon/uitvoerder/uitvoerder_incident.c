@@ -220,9 +220,13 @@ uitvoerder_incident_start (node_t *self)
  *  1 (reason says why) when the id is logged for another message. */
 static int
 s_register (node_t *self, const Keten__Incident *in, const char *reporter, uint32_t uid,
-            const uint8_t *message_id, const uint8_t *leaf_hash, char id[19], uint64_t *index,
-            kt_reason_t *reason)
+            const envelope_opened_t *opened, char id[19], uint64_t *index, kt_reason_t *reason)
 {
+    const uint8_t *message_id = opened ? opened->id : NULL;
+    const uint8_t *leaf_hash = opened ? opened->leaf_hash : NULL;
+    const uint8_t *commitment = opened && opened->header->body_commitment.len == 32
+                                    ? opened->header->body_commitment.data
+                                    : NULL;
     uitvoerder_t *u = uitvoerder_of (self);
     char user[65] = "";
     if (!message_id)
@@ -249,7 +253,8 @@ s_register (node_t *self, const Keten__Incident *in, const char *reporter, uint3
     }
     if (provlog_commit (u->log, reason) != 0)
         return -1;
-    if (incident_register (u->incident, in, reporter, uid, message_id, *index, id, reason) != 0)
+    if (incident_register (u->incident, in, reporter, uid, message_id, commitment, *index, id,
+                           reason) != 0)
         return -1;
     kt_log (KT_LOG_WARN, "incident registered id=%s reporter=%s log_index=%llu", id, reporter,
             (unsigned long long) *index);
@@ -267,9 +272,21 @@ uitvoerder_on_incident (node_t *self, node_message_t *m)
     char id[19];
     uint64_t index = 0;
     kt_reason_t reason;
-    int known = incident_find_message (uitvoerder_of (self)->incident, opened->id, id, &index);
-    if (known > 0) {
+    const ProtobufCBinaryData *commitment = &opened->header->body_commitment;
+    int known = incident_find_message (uitvoerder_of (self)->incident, opened->id, sender->id,
+                                       commitment->len == 32 ? commitment->data : NULL, id, &index);
+    /*  Already registered: answered again (the first receipt was lost),
+     *  but only to its own reporter and for the same body, as a signal
+     *  is (s_duplicate): an id is no secret, and a receipt must prove
+     *  what was stored. */
+    if (known == 1) {
         uitvoerder_receipt (self, link, sender->id, opened->id, true, index, NULL);
+        return;
+    }
+    if (known == 2) {
+        kt_log (KT_LOG_WARN, "incident refused peer=%s reason=\"id reused\"", sender->id);
+        uitvoerder_refuse_by_rule (self, link, sender->id, opened,
+                                   "this message id is already used for a different message");
         return;
     }
     if (incident_check (in, kt_now_ms (), &reason) != 0) {
@@ -277,9 +294,21 @@ uitvoerder_on_incident (node_t *self, node_message_t *m)
         uitvoerder_receipt (self, link, sender->id, opened->id, false, 0, reason.text);
         return;
     }
+    /*  A handful a year is honest; past the hour's budget it is refused,
+     *  before it costs a commit, a log entry and a copy per kernpartij. */
+    if (known == 0 &&
+        !uitvoerder_budget_take (sender->id, &link->incidents, UITVOERDER_INCIDENTS_HOUR,
+                                 &link->incident_flood_until_ms, "incident_flood")) {
+        char why[160];
+        snprintf (why, sizeof why,
+                  "incident budget: more than %d incidents from this member within an hour; "
+                  "report this one again later, or ask the uitvoerder's operator",
+                  UITVOERDER_INCIDENTS_HOUR);
+        uitvoerder_refuse_by_rule (self, link, sender->id, opened, why);
+        return;
+    }
     int rc = known < 0 ? kt_fail (&reason, "lookup failed")
-                       : s_register (self, in, sender->id, 0, opened->id, opened->leaf_hash, id,
-                                     &index, &reason);
+                       : s_register (self, in, sender->id, 0, opened, id, &index, &reason);
     if (rc == 0)
         uitvoerder_receipt (self, link, sender->id, opened->id, true, index, NULL);
     else if (rc > 0) {
@@ -307,7 +336,7 @@ uitvoerder_incident_report (node_t *self, const api_caller_t *caller, const char
     char id[19];
     uint64_t index;
     if (s_register (self, &in, keyring_self_member (self->keyring)->id, (uint32_t) caller->uid,
-                    NULL, NULL, id, &index, &reason) != 0)
+                    NULL, id, &index, &reason) != 0)
         apiserver_reply_error (self->api, caller, reason.text);
     else
         apiserver_reply_ok (self->api, caller,
@@ -319,11 +348,15 @@ void
 uitvoerder_incident_list (node_t *self, const api_caller_t *caller, const char *cmd, json_t *args)
 {
     (void) cmd;
-    (void) args;
     kt_reason_t reason;
-    render_reply (self->api, caller, "incidents",
-                  uitvoerder_json_incidents (uitvoerder_of (self)->incident, kt_now_ms (), &reason),
-                  &reason);
+    /*  A page, newest first (or the one asked for): the answer, built on
+     *  the event loop, does not grow with the register. */
+    int limit = node_limit (args);
+    const char *only = json_string_value (json_object_get (args, "incident_id"));
+    node_reply_incidents (self, caller,
+                          uitvoerder_json_incidents (uitvoerder_of (self)->incident, only,
+                                                     (size_t) limit + 1, kt_now_ms (), &reason),
+                          limit, &reason);
 }
 
 /*  incident.update: persons informed (AVG art. 34), handling and the AP

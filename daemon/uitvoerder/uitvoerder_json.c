@@ -17,10 +17,13 @@ s_incident (void *arg, const incident_row_t *row, kt_reason_t *reason)
 }
 
 json_t *
-uitvoerder_json_incidents (incident_t *incident, uint64_t now_ms, kt_reason_t *reason)
+uitvoerder_json_incidents (incident_t *incident, const char *only, size_t limit, uint64_t now_ms,
+                           kt_reason_t *reason)
 {
     incidents_t in = {json_array (), now_ms};
-    return render_done (in.list, incident_each (incident, false, s_incident, &in, reason));
+    int rc = only ? incident_one (incident, only, s_incident, &in, reason)
+                  : incident_page (incident, limit, s_incident, &in, reason);
+    return render_done (in.list, rc < 0 ? -1 : 0);
 }
 
 static int

@@ -18,8 +18,10 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-/*  The register, newest first, with the AP state at now_ms. */
-json_t *uitvoerder_json_incidents (incident_t *incident, uint64_t now_ms, kt_reason_t *reason);
+/*  The register, the limit newest first (or only the incident of that
+ *  id), with the AP state at now_ms. */
+json_t *uitvoerder_json_incidents (incident_t *incident, const char *only, size_t limit,
+                                   uint64_t now_ms, kt_reason_t *reason);
 /*  Metadata of the newest signals (no personal data). */
 json_t *uitvoerder_json_signals (weegploeg_t *weegploeg, int limit, kt_reason_t *reason);
 /*  Possible matches (case_refs and the reason only). */

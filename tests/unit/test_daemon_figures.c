@@ -244,11 +244,12 @@ test_an_incident_is_counted_in_its_own_commit (void **state)
     in.subjects = 1;
     char id[19];
     s_break_figures (db);
-    assert_int_equal (incident_register (reg, &in, "politie-test", 1000, NULL, 7, id, &r), -1);
+    assert_int_equal (incident_register (reg, &in, "politie-test", 1000, NULL, NULL, 7, id, &r),
+                      -1);
     assert_non_null (strstr (r.text, "injected fault"));
     assert_int_equal (store_int (db, "SELECT count(*) FROM incident", -1), 0);
     assert_int_equal (store_exec (db, "DROP TRIGGER figure_fault", &r), 0);
-    assert_int_equal (incident_register (reg, &in, "politie-test", 1000, NULL, 7, id, &r), 0);
+    assert_int_equal (incident_register (reg, &in, "politie-test", 1000, NULL, NULL, 7, id, &r), 0);
     assert_int_equal (store_int (db, "SELECT count(*) FROM incident", -1), 1);
     assert_int_equal (
         store_int (db, "SELECT count(*) FROM figure WHERE kind='incident-reported'", -1), 1);

@@ -68,7 +68,8 @@ s_register (fixture_t *f, const char *what, char id[19])
     in.subjects = 3;
     kt_reason_t r;
     assert_int_equal (incident_check (&in, kt_now_ms (), &r), 0);
-    assert_int_equal (incident_register (f->reg, &in, "politie-test", 1000, NULL, 7, id, &r), 0);
+    assert_int_equal (incident_register (f->reg, &in, "politie-test", 1000, NULL, NULL, 7, id, &r),
+                      0);
 }
 
 typedef struct {
@@ -270,7 +271,8 @@ test_an_incident_from_before_the_kind_rule_is_still_handled (void **state)
     uint64_t now = kt_now_ms ();
     assert_int_equal (incident_check (&in, now, &r), -1);
     /*  As the register of a release before the rule took it. */
-    assert_int_equal (incident_register (f->reg, &in, "politie-test", 1000, NULL, 7, id, &r), 0);
+    assert_int_equal (incident_register (f->reg, &in, "politie-test", 1000, NULL, NULL, 7, id, &r),
+                      0);
     assert_int_equal (
         incident_update (f->reg, id, "yes", NULL, "Mail teruggehaald.", 1000, now, &r), 0);
     assert_int_equal (incident_close (f->reg, id, 0, "Intern gebleven.", 1000, &r), 0);
