@@ -3,6 +3,7 @@
  *  of the Logboek Dataverwerkingen standard, and who holds which right
  *  (art. 15.2f).  */
 #include "cli.h"
+#include "keten_version.h" /* KETEN_VERSION, generated at build time */
 
 #include <errno.h>
 #include <fcntl.h>

@@ -10,6 +10,7 @@
  *  `keten GROUP`, `keten GROUP --help` and an unknown second word.
  */
 #include "cli.h"
+#include "keten_version.h" /* KETEN_VERSION, generated at build time */
 
 #include <getopt.h>
 #include <stdbool.h>

@@ -1,6 +1,7 @@
 /*  backup: a consistent copy of a node's database files (backup.h). */
 #include "backup.h"
 
+#include "keten_version.h" /* KETEN_VERSION, generated at build time */
 #include "store.h"
 
 #include <dirent.h>

@@ -1,5 +1,6 @@
 /*  ketend: the keten node daemon.  One process per node; see README.md.  */
 #include "config.h"
+#include "keten_version.h" /* KETEN_VERSION, generated at build time */
 #include "keyring.h"
 #include "keys.h"
 #include "keystore.h"

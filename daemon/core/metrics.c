@@ -7,6 +7,7 @@
  *  promises a client, and why it cannot hold the loop up).
  */
 #include "httpd.h"
+#include "keten_version.h" /* KETEN_VERSION, generated at build time */
 #include "node_core.h"
 #include "statuscheck.h"
 #include "store.h"

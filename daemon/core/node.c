@@ -5,6 +5,7 @@
 #include "clockcheck.h"
 #include "render.h"
 
+#include "keten_version.h" /* KETEN_VERSION, generated at build time */
 #include "policy.h"
 #include "service.h" /* systemd watchdog (service.c) */
 #include "store.h"

@@ -2,6 +2,7 @@
 #include "ics.h"
 
 #include "calendar.h"
+#include "keten_version.h" /* KETEN_VERSION, generated at build time */
 #include "util.h"
 
 #include <stdarg.h>

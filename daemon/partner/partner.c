@@ -7,6 +7,7 @@
 #include "partner_json.h"
 
 #include "intake.h"
+#include "keten_version.h" /* KETEN_VERSION, generated at build time */
 #include "policy.h"
 #include "store.h"
 

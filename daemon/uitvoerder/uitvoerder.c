@@ -12,6 +12,7 @@
 #include "uitvoerder_json.h"
 
 #include "intake.h"
+#include "keten_version.h" /* KETEN_VERSION, generated at build time */
 #include "logowed.h"
 #include "policy.h"
 
