@@ -390,6 +390,36 @@ s_drop_copies (const char *state_dir, bool aside, kt_reason_t *reason)
 }
 
 int
+backup_newest_premigration (const char *state_dir, char *path, size_t size)
+{
+    DIR *d = opendir (state_dir);
+    if (!d)
+        return -1;
+    unsigned long long newest = 0;
+    bool found = false;
+    struct dirent *e;
+    while ((e = readdir (d))) {
+        char *end;
+        struct stat st;
+        if (strncmp (e->d_name, "pre-migration-", 14) != 0)
+            continue;
+        errno = 0;
+        unsigned long long t = strtoull (e->d_name + 14, &end, 10);
+        if (errno || *end || end == e->d_name + 14 ||
+            fstatat (dirfd (d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR (st.st_mode))
+            continue;
+        if (!found || t > newest)
+            newest = t;
+        found = true;
+    }
+    closedir (d);
+    if (!found)
+        return -1;
+    snprintf (path, size, "%s/pre-migration-%llu", state_dir, newest);
+    return 0;
+}
+
+int
 backup_drop_premigration (const char *state_dir, kt_reason_t *reason)
 {
     return s_drop_copies (state_dir, true, reason);

@@ -76,6 +76,9 @@ int backup_premigration (kt_reason_t *reason);
  *  replaced (before-restore-*): how many went (one that cannot be removed
  *  is logged and left), or -1 when state_dir cannot be read. */
 int backup_drop_premigration (const char *state_dir, kt_reason_t *reason);
+/*  The path of the newest copy in state_dir taken before a migration
+ *  (STATE_DIR/pre-migration-TIME) into path: 0, or -1 when none. */
+int backup_newest_premigration (const char *state_dir, char *path, size_t size);
 /*  The same for the copies taken before a migration only: what a
  *  restore's replay forgets again is in the restored files such a copy
  *  was taken of, not in the newer ones the restore replaced. */

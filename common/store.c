@@ -5,7 +5,9 @@
 #include "store_vfs.h"
 #include "store_wal.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -279,10 +281,147 @@ store_open_readonly (const char *path, kt_reason_t *reason)
     return db;
 }
 
+/*  The schema version of each module this build brings its tables to:
+ *  what ketend --check and a start compare a state directory's files
+ *  with before opening any for writing.  store_migrate refuses a module
+ *  missing here or with more migrations than said here, so a migration
+ *  added without its line here fails every test that opens the module. */
+static const struct {
+    const char *module;
+    size_t version;
+} s_known[] = {
+    {"access", 3},     {"agendabox", 2}, {"casebox", 4},     {"casework", 2},   {"casusoverleg", 7},
+    {"correction", 5}, {"decision", 3},  {"decisionbox", 3}, {"disclosed", 1},  {"figure", 2},
+    {"forget", 2},     {"incident", 2},  {"incidentbox", 1}, {"infoplicht", 2}, {"keystore", 4},
+    {"lifecycle", 1},  {"logproof", 1},  {"meeting", 3},     {"node", 2},       {"outbox", 5},
+    {"plan", 1},       {"provlog", 7},   {"relay", 8},       {"request", 3},    {"retainbox", 2},
+    {"review", 1},     {"rkhistory", 1}, {"signalbox", 4},   {"spool", 4},      {"transfer", 2},
+    {"weegploeg", 6},  {"witness", 5},
+};
+
+size_t
+store_schema_known (const char *module)
+{
+    for (size_t i = 0; i < sizeof s_known / sizeof s_known[0]; i++)
+        if (strcmp (s_known[i].module, module) == 0)
+            return s_known[i].version;
+    return 0;
+}
+
+static bool s_newer_seen;
+
+bool
+store_schema_newer_seen (void)
+{
+    return s_newer_seen;
+}
+
+/*  The refusal of a file migrated by a newer release, with the way back
+ *  (with this release's client, docs/OPERATIONS.md): the copy the newer
+ *  release took before it migrated (the newest pre-migration-TIME beside
+ *  the file), or else a backup. */
+static int
+s_refuse_newer (const char *file, const char *module, long long version, size_t known,
+                kt_reason_t *reason)
+{
+    s_newer_seen = true;
+    char dir[4096] = "", copy[4200] = "";
+    const char *slash = strrchr (file, '/');
+    if (slash)
+        snprintf (dir, sizeof dir, "%.*s", (int) (slash - file), file);
+    /*  Short: the reason holds KT_REASON_MAX bytes, two paths included. */
+    if (*dir && backup_newest_premigration (dir, copy, sizeof copy) == 0)
+        return kt_fail (reason,
+                        "%s: %s tables have schema version %lld, newer than this ketend knows "
+                        "(%zu); to go back, stopped: keten restore %s",
+                        file, module, version, known, copy);
+    return kt_fail (reason,
+                    "%s: %s tables have schema version %lld, newer than this ketend knows "
+                    "(%zu); to go back, stopped: keten restore a backup taken before the upgrade",
+                    file, module, version, known);
+}
+
+int
+store_schema_check_file (const char *path, kt_reason_t *reason)
+{
+    sqlite3 *db = store_open_readonly (path, reason);
+    if (!db)
+        return -1;
+    int rc = 0;
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2 (db, "SELECT module, version FROM schema_version", -1, &q, NULL) !=
+        SQLITE_OK) {
+        /*  No schema_version table: a file no module has migrated yet. */
+        bool none = strstr (sqlite3_errmsg (db), "no such table") != NULL;
+        if (!none)
+            rc = kt_fail (reason, "cannot read the schema versions of %s: %s", path,
+                          sqlite3_errmsg (db));
+        sqlite3_close (db);
+        return rc;
+    }
+    int step;
+    while (rc == 0 && (step = sqlite3_step (q)) == SQLITE_ROW) {
+        const char *module = (const char *) sqlite3_column_text (q, 0);
+        long long version = sqlite3_column_int64 (q, 1);
+        size_t known = module ? store_schema_known (module) : 0;
+        /*  A module this build does not know is a newer release's, and
+         *  nothing here reads its tables. */
+        if (known && (version < 0 || (unsigned long long) version > known))
+            rc = s_refuse_newer (path, module, version, known, reason);
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = kt_fail (reason, "cannot read the schema versions of %s: %s", path,
+                      sqlite3_errmsg (db));
+    sqlite3_finalize (q);
+    sqlite3_close (db);
+    return rc;
+}
+
+int
+store_schema_check_dir (const char *dir, kt_reason_t *reason)
+{
+    DIR *d = opendir (dir);
+    if (!d) {
+        if (errno == ENOENT)
+            return 0;
+        return kt_fail (reason, "cannot open %s: %s", dir, strerror (errno));
+    }
+    int rc = 0;
+    struct dirent *e;
+    while (rc == 0 && (e = readdir (d))) {
+        size_t len = strlen (e->d_name);
+        struct stat st;
+        if (len < 4 || strcmp (e->d_name + len - 3, ".db") != 0 ||
+            fstatat (dirfd (d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG (st.st_mode))
+            continue;
+        char path[4400];
+        snprintf (path, sizeof path, "%s/%s", dir, e->d_name);
+        kt_reason_t why;
+        if (store_schema_check_file (path, &why) == 0)
+            continue;
+        if (store_schema_newer_seen ()) {
+            *reason = why;
+            rc = -1;
+        } else
+            /*  Not this check's to refuse: a start that opens the file
+             *  says what is wrong with it, and one it does not open is
+             *  no reason to stop. */
+            kt_log (KT_LOG_WARN, "store schema_unread reason=\"%s\"", why.text);
+    }
+    closedir (d);
+    return rc;
+}
+
 int
 store_migrate (sqlite3 *db, const char *module, const char *const *migrations, size_t n_migrations,
                kt_reason_t *reason)
 {
+    size_t known = store_schema_known (module);
+    if (n_migrations > known)
+        return kt_fail (reason,
+                        "%s tables have %zu migrations, but common/store.c knows %zu: its "
+                        "schema table is not up to date",
+                        module, n_migrations, known);
     sqlite3_stmt *q =
         store_prepare (db, "SELECT version FROM schema_version WHERE module=?", reason);
     if (!q)
@@ -290,10 +429,11 @@ store_migrate (sqlite3 *db, const char *module, const char *const *migrations, s
     sqlite3_bind_text (q, 1, module, -1, SQLITE_STATIC);
     int64_t version = sqlite3_step (q) == SQLITE_ROW ? sqlite3_column_int64 (q, 0) : 0;
     sqlite3_finalize (q);
-    if (version < 0 || (uint64_t) version > n_migrations)
-        return kt_fail (reason,
-                        "%s tables have schema version %lld, newer than this ketend knows (%zu)",
-                        module, (long long) version, n_migrations);
+    if (version < 0 || (uint64_t) version > n_migrations) {
+        const char *file = sqlite3_db_filename (db, "main");
+        return s_refuse_newer (file && *file ? file : "a database", module, (long long) version,
+                               n_migrations, reason);
+    }
     /*  Tables this file already holds change: a copy of every file first
      *  (docs/OPERATIONS.md, "Backup and restore"). */
     if (version > 0 && (size_t) version < n_migrations && !s_is_new (db) &&

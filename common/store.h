@@ -39,6 +39,22 @@ sqlite3 *store_open_readonly (const char *path, kt_reason_t *reason);
  *  schema newer than the code is refused. */
 int store_migrate (sqlite3 *db, const char *module, const char *const *migrations,
                    size_t n_migrations, kt_reason_t *reason);
+/*  The schema version this build brings module's tables to (0: a module
+ *  it does not know). */
+size_t store_schema_known (const char *module);
+/*  Whether a file's schema versions, opened read only, are all ones this
+ *  build knows: -1 and a reason naming the file, the module, its version
+ *  and the way back (the newest pre-migration copy, else a backup) when
+ *  a newer release migrated it (or, for _file, when it cannot be read).
+ *  A file without schema versions passes.  _dir: every *.db file
+ *  directly in dir (none, or no dir: 0); one that cannot be read is
+ *  logged and passes (the start that opens it says why). */
+int store_schema_check_file (const char *path, kt_reason_t *reason);
+int store_schema_check_dir (const char *dir, kt_reason_t *reason);
+/*  Whether store_migrate or a check above refused a newer schema in this
+ *  process: a configuration refusal (ketend exits 78), as restarting the
+ *  same ketend meets it again. */
+bool store_schema_newer_seen (void);
 /*  The object of a module that owns tables in db: size bytes, zeroed
  *  (the caller frees it, or its _destroy does), returned once db holds
  *  the module's tables at their newest version (store_migrate).  NULL and

@@ -38,9 +38,10 @@ s_usage (FILE *out)
                   "\n"
                   "Exit status: 0 after a clean stop (or --check found nothing wrong);\n"
                   "78 (EX_CONFIG) when the config, key file or roster is wrong, this node\n"
-                  "is not in the roster or the role's settings are refused (a restart\n"
-                  "will not help); 1 on any other failure (a port in use, a database\n"
-                  "that cannot be opened now); 2 on wrong arguments.\n");
+                  "is not in the roster, the role's settings are refused or a database\n"
+                  "was migrated by a newer release (a restart will not help); 1 on any\n"
+                  "other failure (a port in use, a database that cannot be opened now);\n"
+                  "2 on wrong arguments.\n");
 }
 
 /*  Whether right guards commands that can be used at this node, so that
@@ -142,8 +143,9 @@ s_check_storage (const config_t *config, const keys_secret_t *keys, kt_reason_t 
 /*  --check: what a start would refuse first, without binding anything:
  *  the config (already loaded), the secret keys and their file mode, the
  *  roster against the pinned key, this node's place in it, the role's
- *  settings, and the key file's storage key against keystore.db (read
- *  only).  Every refusal is a configuration problem: EX_CONFIG, as a
+ *  settings, the key file's storage key against keystore.db, and the
+ *  schema versions of every database file against this build's (all
+ *  read only).  Every refusal is a configuration problem: EX_CONFIG, as a
  *  start exits. */
 static int
 s_check (const config_t *config, const node_role_t *const *roles, size_t n_roles)
@@ -194,6 +196,9 @@ s_check (const config_t *config, const node_role_t *const *roles, size_t n_roles
                  serving->check (config, &reason) != 0)
             fprintf (stderr, "ketend: %s\n", reason.text);
         else if (s_check_storage (config, keys, &reason) != 0)
+            fprintf (stderr, "ketend: %s\n", reason.text);
+        /*  A file a newer release migrated: the start refuses it. */
+        else if (store_schema_check_dir (config->state_dir, &reason) != 0)
             fprintf (stderr, "ketend: %s\n", reason.text);
         else {
             /*  A member that left still starts (its data stays for its
@@ -293,7 +298,7 @@ main (int argc, char **argv)
     if (!node) {
         fprintf (stderr, "ketend: %s\n", reason.text);
         service_status ("%s", reason.text);
-        return misconfigured ? EX_CONFIG : 1;
+        return misconfigured || store_schema_newer_seen () ? EX_CONFIG : 1;
     }
     /*  node_new has bound the transport and the API socket: from here on a
      *  client that connects is served (Type=notify; the watchdog timer is

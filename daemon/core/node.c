@@ -124,6 +124,12 @@ node_new (const config_t *config, const node_role_t *const *roles, size_t n_role
     }
     if (node_lock_state (self, reason) != 0)
         goto fail;
+    /*  A file a newer release migrated is refused before any is opened
+     *  to write or any port is bound (a downgrade): exit 78. */
+    if (store_schema_check_dir (config->state_dir, reason) != 0) {
+        self->config_refused = store_schema_newer_seen ();
+        goto fail;
+    }
     /*  Who a copy taken before a schema migration is of. */
     {
         const roster_member_t *me = keyring_self_member (self->keyring);
