@@ -292,7 +292,7 @@ static const struct {
 } s_known[] = {
     {"access", 3},     {"agendabox", 2}, {"casebox", 4},     {"casework", 2},   {"casusoverleg", 7},
     {"correction", 5}, {"decision", 3},  {"decisionbox", 3}, {"disclosed", 1},  {"figure", 2},
-    {"forget", 2},     {"incident", 2},  {"incidentbox", 1}, {"infoplicht", 2}, {"keystore", 4},
+    {"forget", 2},     {"incident", 3},  {"incidentbox", 2}, {"infoplicht", 2}, {"keystore", 4},
     {"lifecycle", 1},  {"logproof", 1},  {"meeting", 3},     {"node", 2},       {"outbox", 5},
     {"plan", 1},       {"provlog", 7},   {"relay", 8},       {"request", 3},    {"retainbox", 2},
     {"review", 1},     {"rkhistory", 1}, {"signalbox", 4},   {"spool", 4},      {"transfer", 2},
