@@ -76,4 +76,38 @@ typedef struct {
  *  A change not due is counted. */
 bool ratelog_one_due (ratelog_one_t *self, bool changed, uint64_t now_us, unsigned *repeated);
 
+/*  Lines a peer's messages cause one by one (a refusal each), which a
+ *  hostile or broken peer can repeat as fast as it sends: each (event,
+ *  peer) pair gets its first RATELOG_PEER_LINES lines of a window of
+ *  RATELOG_INTERVAL_US as they are; those past them are counted, and the
+ *  count is said in one line, "EVENT_counted peer=PEER count=N", once the
+ *  window is over (ratelog_peer_flush) or the pair's slot is needed for
+ *  another.  So each pair writes at most RATELOG_PEER_LINES + 1 lines a
+ *  window, and a line left out is in exactly one count.
+ *
+ *  The event is the line's start ("message refused"), the peer a member
+ *  id (KEYS_ID_MAX): both copied, never anything the message says. */
+enum {
+    RATELOG_PEER_LINES = 20,  /* lines per (event, peer) a window, as they are */
+    RATELOG_PEER_SLOTS = 128, /* (event, peer) pairs remembered */
+    RATELOG_PEER_EVENT = 48,  /* longest event kept, with its NUL */
+    RATELOG_PEER_ID = 65      /* longest peer id kept, with its NUL */
+};
+typedef struct _ratelog_peer_t ratelog_peer_t;
+
+/*  A new, empty table (owned: ratelog_peer_destroy), or NULL when out of
+ *  memory. */
+ratelog_peer_t *ratelog_peer_new (void);
+/*  Say every count still open (ratelog_peer_flush with all), free *self_p
+ *  (NULL is fine) and set it to NULL. */
+void ratelog_peer_destroy (ratelog_peer_t **self_p);
+/*  Whether the line of event caused by peer is to be written at now_us
+ *  (monotonic, never decreasing); counts it when it is not.  A line past
+ *  RATELOG_PEER_LINES in a window is counted, and the count said later. */
+bool ratelog_peer_due (ratelog_peer_t *self, const char *event, const char *peer, uint64_t now_us);
+/*  Write the "EVENT_counted peer=PEER count=N" line (a warning) of each
+ *  pair whose window is over at now_us (all: of every pair, as the node
+ *  stops), and forget those pairs.  Call it about once a second. */
+void ratelog_peer_flush (ratelog_peer_t *self, uint64_t now_us, bool all);
+
 #endif

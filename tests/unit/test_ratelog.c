@@ -10,8 +10,12 @@
 #include <cmocka.h>
 
 #include "ratelog.h"
+#include "util.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /*  Any start well past 0, as a monotonic clock is. */
 #define T0 (1000ULL * 1000 * 1000)
@@ -160,6 +164,127 @@ test_one_line_a_minute_for_a_value_that_keeps_changing (void **state)
     assert_int_equal (repeated, 1);
 }
 
+/*  What kt_log wrote to stderr while flush ran ratelog_peer_flush (self,
+ *  now_us, all); free it. */
+static char *
+s_flushed (ratelog_peer_t *self, uint64_t now_us, bool all)
+{
+    fflush (stderr);
+    int saved = dup (STDERR_FILENO);
+    assert_true (saved >= 0);
+    FILE *out = tmpfile ();
+    assert_non_null (out);
+    assert_true (dup2 (fileno (out), STDERR_FILENO) >= 0);
+    ratelog_peer_flush (self, now_us, all);
+    fflush (stderr);
+    assert_true (dup2 (saved, STDERR_FILENO) >= 0);
+    close (saved);
+    char *text = calloc (1, 65536);
+    assert_non_null (text);
+    rewind (out);
+    size_t got = fread (text, 1, 65535, out);
+    text[got] = '\0';
+    fclose (out);
+    return text;
+}
+
+static size_t
+s_lines (const char *text)
+{
+    size_t n = 0;
+    for (const char *c = text; *c; c++)
+        n += *c == '\n';
+    return n;
+}
+
+static void
+test_a_peer_gets_its_first_lines_of_a_window_and_one_count (void **state)
+{
+    (void) state;
+    ratelog_peer_t *r = ratelog_peer_new ();
+    assert_non_null (r);
+    for (unsigned i = 0; i < RATELOG_PEER_LINES; i++)
+        assert_true (ratelog_peer_due (r, "message refused", "gemeente-a", T0 + i));
+    for (unsigned i = 0; i < 1000; i++)
+        assert_false (ratelog_peer_due (r, "message refused", "gemeente-a", T0 + 30 * SEC));
+    /*  Others are limited apart: another event, another peer. */
+    assert_true (ratelog_peer_due (r, "cosignature refused", "gemeente-a", T0 + 30 * SEC));
+    assert_true (ratelog_peer_due (r, "message refused", "politie-b", T0 + 30 * SEC));
+    /*  Nothing to say while the window is open. */
+    char *text = s_flushed (r, T0 + RATELOG_INTERVAL_US - 1, false);
+    assert_string_equal (text, "");
+    free (text);
+    text = s_flushed (r, T0 + RATELOG_INTERVAL_US, false);
+    assert_non_null (strstr (text, "message refused_counted peer=gemeente-a count=1000\n"));
+    assert_int_equal (s_lines (text), 1);
+    free (text);
+    /*  A new window: the first lines again, nothing counted twice. */
+    assert_true (ratelog_peer_due (r, "message refused", "gemeente-a", T0 + 61 * SEC));
+    text = s_flushed (r, T0 + 200 * SEC, false);
+    assert_string_equal (text, "");
+    free (text);
+    ratelog_peer_destroy (&r);
+    assert_null (r);
+}
+
+static void
+test_a_window_over_says_its_count_at_the_next_line (void **state)
+{
+    (void) state;
+    ratelog_peer_t *r = ratelog_peer_new ();
+    assert_non_null (r);
+    for (unsigned i = 0; i < RATELOG_PEER_LINES + 5; i++)
+        ratelog_peer_due (r, "transport malformed_bundle", "gemeente-a", T0);
+    /*  Not flushed: the next window's first line says the old count first. */
+    fflush (stderr);
+    int saved = dup (STDERR_FILENO);
+    FILE *out = tmpfile ();
+    assert_true (dup2 (fileno (out), STDERR_FILENO) >= 0);
+    assert_true (
+        ratelog_peer_due (r, "transport malformed_bundle", "gemeente-a", T0 + RATELOG_INTERVAL_US));
+    fflush (stderr);
+    assert_true (dup2 (saved, STDERR_FILENO) >= 0);
+    close (saved);
+    char text[512] = "";
+    rewind (out);
+    text[fread (text, 1, sizeof text - 1, out)] = '\0';
+    fclose (out);
+    assert_non_null (strstr (text, "transport malformed_bundle_counted peer=gemeente-a count=5\n"));
+    ratelog_peer_destroy (&r);
+}
+
+static void
+test_every_slot_taken_a_new_pair_says_the_oldest_count (void **state)
+{
+    (void) state;
+    ratelog_peer_t *r = ratelog_peer_new ();
+    assert_non_null (r);
+    char peer[32];
+    for (unsigned p = 0; p < RATELOG_PEER_SLOTS; p++) {
+        snprintf (peer, sizeof peer, "m%u", p);
+        for (unsigned i = 0; i <= RATELOG_PEER_LINES; i++)
+            ratelog_peer_due (r, "message refused", peer, T0 + p);
+    }
+    fflush (stderr);
+    int saved = dup (STDERR_FILENO);
+    FILE *out = tmpfile ();
+    assert_true (dup2 (fileno (out), STDERR_FILENO) >= 0);
+    assert_true (ratelog_peer_due (r, "message refused", "late", T0 + 1000));
+    fflush (stderr);
+    assert_true (dup2 (saved, STDERR_FILENO) >= 0);
+    close (saved);
+    char text[512] = "";
+    rewind (out);
+    text[fread (text, 1, sizeof text - 1, out)] = '\0';
+    fclose (out);
+    assert_non_null (strstr (text, "message refused_counted peer=m0 count=1\n"));
+    /*  The others' counts are said when the node stops. */
+    char *rest = s_flushed (r, T0 + 2000, true);
+    assert_int_equal (s_lines (rest), RATELOG_PEER_SLOTS - 1);
+    free (rest);
+    ratelog_peer_destroy (&r);
+}
+
 int
 main (void)
 {
@@ -170,6 +295,9 @@ main (void)
         cmocka_unit_test (test_a_new_pair_with_every_slot_taken_forgets_the_least_recent),
         cmocka_unit_test (test_a_forgotten_key_gets_its_next_line_at_once),
         cmocka_unit_test (test_one_line_a_minute_for_a_value_that_keeps_changing),
+        cmocka_unit_test (test_a_peer_gets_its_first_lines_of_a_window_and_one_count),
+        cmocka_unit_test (test_a_window_over_says_its_count_at_the_next_line),
+        cmocka_unit_test (test_every_slot_taken_a_new_pair_says_the_oldest_count),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
