@@ -165,12 +165,12 @@ s_take_bundle (node_t *self, const transport_msg_t *msg, const uint8_t *data, si
     /*  Who sent it, as the role knows it now. */
     void *link;
     const keyring_peer_t *peer = self->role->peer (self, msg, &link);
-    if (rc < 0 || n == 0)
-        kt_log (KT_LOG_WARN, "transport malformed_bundle peer=%s taken=%zu",
-                peer ? peer->member->id : "?", n);
-    else
-        kt_log (KT_LOG_DEBUG, "transport bundle peer=%s envelopes=%zu",
-                peer ? peer->member->id : "?", n);
+    const char *who = peer ? peer->member->id : "?";
+    if (rc < 0 || n == 0) {
+        if (node_peer_line (self, "transport malformed_bundle", who))
+            kt_log (KT_LOG_WARN, "transport malformed_bundle peer=%s taken=%zu", who, n);
+    } else
+        kt_log (KT_LOG_DEBUG, "transport bundle peer=%s envelopes=%zu", who, n);
     return n;
 }
 
@@ -192,7 +192,8 @@ s_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
             break;
         count++;
         if (rc < 0) {
-            kt_log (KT_LOG_WARN, "transport malformed_frames dropped");
+            if (node_peer_line (self, "transport malformed_frames", NULL))
+                kt_log (KT_LOG_WARN, "transport malformed_frames dropped");
             continue;
         }
         const uint8_t *data = zframe_data (msg.data);

@@ -33,6 +33,24 @@ s_state_path (char *out, size_t len, const node_t *self, const char *file, kt_re
     return 0;
 }
 
+/*  Each second: the counts of peers' lines whose minute is over
+ *  (node_peer_line). */
+static int
+s_peer_lines_said (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    node_t *self = arg;
+    ratelog_peer_flush (self->peer_lines, kt_mono_us (), false);
+    return 0;
+}
+
+bool
+node_peer_line (node_t *self, const char *event, const char *peer)
+{
+    return ratelog_peer_due (self->peer_lines, event, peer ? peer : "-", kt_mono_us ());
+}
+
 static void s_api_handle (void *arg, const api_caller_t *caller, const char *cmd, json_t *args);
 static void s_api_flush (void *arg);
 static void s_api_closed (void *arg, const uint64_t *conn_ids, size_t n);
@@ -74,7 +92,8 @@ node_new (const config_t *config, const node_role_t *const *roles, size_t n_role
     }
     self->started_ms = kt_now_ms ();
     self->started_mono_ms = kt_mono_us () / 1000;
-    if (!(self->clock = clockcheck_new ())) {
+    if (!(self->clock = clockcheck_new ()) || !(self->peer_lines = ratelog_peer_new ())) {
+        clockcheck_destroy (&self->clock);
         kt_arena_destroy (&self->arena);
         free (self);
         kt_fail (reason, "out of memory");
@@ -169,6 +188,7 @@ node_new (const config_t *config, const node_role_t *const *roles, size_t n_role
         node_audit_first_start (self, reason) != 0)
         goto fail;
     self->loop = zloop_new ();
+    zloop_timer (self->loop, 1000, 0, s_peer_lines_said, self);
     /*  Set before start: a start that fails half-way is stopped. */
     self->role = serving;
     /*  Each role replays what a restore owes (node_replay_forgotten)
@@ -228,6 +248,7 @@ node_destroy (node_t **self_p)
         close (self->lock_fd); /* the lock goes with it */
     kt_arena_destroy (&self->arena);
     clockcheck_destroy (&self->clock);
+    ratelog_peer_destroy (&self->peer_lines); /* says the counts still open */
     free (self);
     *self_p = NULL;
 }

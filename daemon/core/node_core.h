@@ -18,6 +18,7 @@
 #include "keystore.h"
 #include "metrics.h"
 #include "node.h"
+#include "ratelog.h"
 #include "transport.h"
 
 #include <czmq.h>
@@ -248,7 +249,19 @@ struct _node_t {
     struct clockcheck_t *clock;
     uint64_t clock_waiting_mono_ms;
     uint64_t started_mono_ms; /* for the uptime: a clock set back does not shorten it */
+    /*  The lines a peer's messages cause one by one, rate-limited per
+     *  peer and event (node_peer_line); their counts said each second. */
+    ratelog_peer_t *peer_lines;
 };
+
+/*  Whether a line that a peer's message caused (a refusal, a malformed
+ *  bundle), of event (the line's start, e.g. "message refused"), is to be
+ *  written now: the first RATELOG_PEER_LINES of each (event, peer) a
+ *  minute are, those past them are counted and said in one
+ *  "EVENT_counted peer=PEER count=N" line when the minute is over
+ *  (docs/OPERATIONS.md, "Journal").  peer: the member id, or "-" when
+ *  the sender is not known. */
+bool node_peer_line (node_t *self, const char *event, const char *peer);
 
 /*  Seal body for one recipient and add it to the outgoing batch; to is
  *  copied (NULL: the DEALER's one peer). */

@@ -607,8 +607,9 @@ s_store_arrivals (node_t *self, arrival_t *a, size_t n)
              *  (logowed.h). */
             fate[i] = ARRIVAL_REUSED;
             char hex[KT_ID_HEX];
-            kt_log (KT_LOG_WARN, "signal refused id=%s peer=%s reason=\"id reused\"",
-                    kt_hex (hex, a[i].opened.id, KT_ID_LEN), a[i].member);
+            if (node_peer_line (self, "signal refused", a[i].member))
+                kt_log (KT_LOG_WARN, "signal refused id=%s peer=%s reason=\"id reused\"",
+                        kt_hex (hex, a[i].opened.id, KT_ID_LEN), a[i].member);
         }
     }
     if (provlog_commit_start (u->log, &reason) != 0)
@@ -734,7 +735,8 @@ s_peer (node_t *self, const transport_msg_t *msg, void **link_p)
     if (!peer || !roster_member_active (peer->member, kt_now_ms ())) {
         /*  zauth admitted a key that is no longer allowed (revoked
          *  after the handshake): our own check on every message. */
-        kt_log (KT_LOG_WARN, "transport unknown_peer dropped");
+        if (node_peer_line (self, "transport unknown_peer", NULL))
+            kt_log (KT_LOG_WARN, "transport unknown_peer dropped");
         return NULL;
     }
     member_link_t *link = s_link (self, peer);
@@ -816,8 +818,9 @@ static void
 s_refused (node_t *self, node_message_t *m, const char *why)
 {
     const char *peer = m->peer->member->id;
-    kt_log (KT_LOG_WARN, "message refused id=%s peer=%s reason=\"%s\"%s", m->hex, peer, why,
-            m->opened.transient ? " retry=yes" : "");
+    if (node_peer_line (self, "message refused", peer))
+        kt_log (KT_LOG_WARN, "message refused id=%s peer=%s reason=\"%s\"%s", m->hex, peer, why,
+                m->opened.transient ? " retry=yes" : "");
     s_refused_skew (self, m);
     /*  A passing condition gets no final refusal: the sender's outbox
      *  retries and the message gets in once it has passed. */
@@ -848,11 +851,13 @@ s_duplicate (node_t *self, node_message_t *m)
         kt_reason_t why;
         if (provlog_received_index (u->log, m->opened.id, &logged, &why) == 1 && logged == index)
             uitvoerder_receipt (self, m->link, peer, m->opened.id, true, index, NULL);
-        else
+        else if (node_peer_line (self, "receipt withheld", peer))
             kt_log (KT_LOG_WARN, "receipt withheld id=%s peer=%s reason=\"not logged at %llu\"",
                     m->hex, peer, (unsigned long long) index);
     } else if (weegploeg_has_signal (u->weegploeg, m->opened.id, NULL, NULL, NULL)) {
-        kt_log (KT_LOG_WARN, "message refused id=%s peer=%s reason=\"id reused\"", m->hex, peer);
+        if (node_peer_line (self, "message refused", peer))
+            kt_log (KT_LOG_WARN, "message refused id=%s peer=%s reason=\"id reused\"", m->hex,
+                    peer);
         s_refuse_reused (self, m->link, peer, &m->opened);
     }
 }
@@ -865,12 +870,16 @@ s_refuse (node_t *self, node_message_t *m, const char *what, const char *why)
 {
     const char *peer = m->peer->member->id;
     if (!what) {
-        kt_log (KT_LOG_WARN, "message unhandled id=%s type=%s", m->hex,
-                policy_type_name (m->opened.header->type));
+        if (node_peer_line (self, "message unhandled", peer))
+            kt_log (KT_LOG_WARN, "message unhandled id=%s type=%s", m->hex,
+                    policy_type_name (m->opened.header->type));
         uitvoerder_receipt (self, m->link, peer, m->opened.id, false, 0, why);
         return;
     }
-    kt_log (KT_LOG_WARN, "%s refused id=%s peer=%s reason=\"%s\"", what, m->hex, peer, why);
+    char event[RATELOG_PEER_EVENT];
+    snprintf (event, sizeof event, "%s refused", what);
+    if (node_peer_line (self, event, peer))
+        kt_log (KT_LOG_WARN, "%s refused id=%s peer=%s reason=\"%s\"", what, m->hex, peer, why);
     if (!m->receipted)
         return;
     if (uitvoerder_refusal_logged (self, m->link, peer))

@@ -97,8 +97,9 @@ uitvoerder_on_answer (node_t *self, node_message_t *m)
     if (verdict == 0) {
         verdict = s_log_answered (self, sender, opened, c, &index, &reason);
         if (verdict > 0) {
-            kt_log (KT_LOG_WARN, "answer refused id=%s peer=%s reason=\"id reused\"", hex,
-                    sender->id);
+            if (node_peer_line (self, "answer refused", sender->id))
+                kt_log (KT_LOG_WARN, "answer refused id=%s peer=%s reason=\"id reused\"", hex,
+                        sender->id);
             uitvoerder_receipt (self, link, sender->id, opened->id, false, 0,
                                 "this message id is already used for a different message");
         }

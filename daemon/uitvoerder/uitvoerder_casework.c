@@ -510,8 +510,9 @@ uitvoerder_on_case_decision (node_t *self, node_message_t *m)
         verdict = uitvoerder_casus_log_received (self, sender, opened, d->case_ref, what, &index,
                                                  &reason);
         if (verdict > 0) {
-            kt_log (KT_LOG_WARN, "case_decision refused id=%s peer=%s reason=\"id reused\"", hex,
-                    sender->id);
+            if (node_peer_line (self, "case_decision refused", sender->id))
+                kt_log (KT_LOG_WARN, "case_decision refused id=%s peer=%s reason=\"id reused\"",
+                        hex, sender->id);
             uitvoerder_receipt (self, link, sender->id, opened->id, false, 0,
                                 "this message id is already used for a different message");
         }

@@ -440,11 +440,13 @@ uitvoerder_casus_refuse (node_t *self, member_link_t *link, const roster_member_
     Keten__MessageType type = opened->header->type;
     char hex[KT_ID_HEX];
     kt_hex (hex, opened->id, KT_ID_LEN);
-    kt_log (KT_LOG_WARN, "%s refused id=%s peer=%s reason=\"%s\"",
-            type == KETEN__MESSAGE_TYPE__CASE_CONTRIBUTION ? "contribution"
-            : type == KETEN__MESSAGE_TYPE__PLAN_PROGRESS   ? "progress"
-                                                           : "case_decision",
-            hex, sender->id, why);
+    const char *what = type == KETEN__MESSAGE_TYPE__CASE_CONTRIBUTION ? "contribution"
+                       : type == KETEN__MESSAGE_TYPE__PLAN_PROGRESS   ? "progress"
+                                                                      : "case_decision";
+    char event[RATELOG_PEER_EVENT];
+    snprintf (event, sizeof event, "%s refused", what);
+    if (node_peer_line (self, event, sender->id))
+        kt_log (KT_LOG_WARN, "%s refused id=%s peer=%s reason=\"%s\"", what, hex, sender->id, why);
     char *to[1] = {(char *) s_me (self)};
     kt_reason_t reason;
     if (uitvoerder_refusal_logged (self, link, sender->id) &&
@@ -598,8 +600,9 @@ uitvoerder_on_casus (node_t *self, node_message_t *m)
         verdict = uitvoerder_casus_log_received (self, sender, opened, case_ref,
                                                  c ? c->kind : "progress", &index, &reason);
         if (verdict > 0) {
-            kt_log (KT_LOG_WARN, "casus refused id=%s peer=%s reason=\"id reused\"", hex,
-                    sender->id);
+            if (node_peer_line (self, "casus refused", sender->id))
+                kt_log (KT_LOG_WARN, "casus refused id=%s peer=%s reason=\"id reused\"", hex,
+                        sender->id);
             uitvoerder_receipt (self, link, sender->id, opened->id, false, 0,
                                 "this message id is already used for a different message");
         }

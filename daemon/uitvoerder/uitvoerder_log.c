@@ -251,10 +251,11 @@ uitvoerder_on_checkpoint (node_t *self, node_message_t *msg)
         Keten__CheckpointMessage reply = KETEN__CHECKPOINT_MESSAGE__INIT;
         logproof_message_t store;
         if (logproof_message (u->proof, m->request_old_size, m->request_new_size, &reply, &store,
-                              &reason) != 0)
-            kt_log (KT_LOG_WARN, "checkpoint request_refused peer=%s reason=\"%s\"", sender->id,
-                    reason.text);
-        else {
+                              &reason) != 0) {
+            if (node_peer_line (self, "checkpoint request_refused", sender->id))
+                kt_log (KT_LOG_WARN, "checkpoint request_refused peer=%s reason=\"%s\"", sender->id,
+                        reason.text);
+        } else {
             if (node_queue (self, &link->route, KETEN__MESSAGE_TYPE__CHECKPOINT, sender->id,
                             &reply.base, &reason) != 0)
                 kt_log (KT_LOG_ERROR, "checkpoint seal_failed reason=\"%s\"", reason.text);
@@ -270,10 +271,11 @@ uitvoerder_on_checkpoint (node_t *self, node_message_t *msg)
             note[m->cosigned.len] = '\0';
         }
         if (!note || logproof_add_cosignature (u->proof, keyring_roster (self->keyring), note,
-                                               m->cosigned.len, witness, &reason) != 0)
-            kt_log (KT_LOG_WARN, "cosignature refused peer=%s reason=\"%s\"", sender->id,
-                    reason.text);
-        else
+                                               m->cosigned.len, witness, &reason) != 0) {
+            if (node_peer_line (self, "cosignature refused", sender->id))
+                kt_log (KT_LOG_WARN, "cosignature refused peer=%s reason=\"%s\"", sender->id,
+                        reason.text);
+        } else
             kt_log (KT_LOG_DEBUG, "cosignature stored peer=%s", sender->id);
         free (note);
     }

@@ -947,8 +947,9 @@ uitvoerder_on_retention_order (node_t *self, node_message_t *m)
     if (verdict == 0) {
         verdict = s_log_received (self, sender, &m->opened, o->case_ref, &index, &reason);
         if (verdict > 0) {
-            kt_log (KT_LOG_WARN, "retention order refused id=%s peer=%s reason=\"id reused\"",
-                    m->hex, sender->id);
+            if (node_peer_line (self, "retention order refused", sender->id))
+                kt_log (KT_LOG_WARN, "retention order refused id=%s peer=%s reason=\"id reused\"",
+                        m->hex, sender->id);
             uitvoerder_receipt (self, m->link, sender->id, id, false, 0,
                                 "this message id is already used for a different message");
             node_send_batch (self);
