@@ -284,13 +284,15 @@ uitvoerder_on_incident (node_t *self, node_message_t *m)
         return;
     }
     if (known == 2) {
-        kt_log (KT_LOG_WARN, "incident refused peer=%s reason=\"id reused\"", sender->id);
+        if (node_peer_line (self, "incident refused", sender->id))
+            kt_log (KT_LOG_WARN, "incident refused peer=%s reason=\"id reused\"", sender->id);
         uitvoerder_refuse_by_rule (self, link, sender->id, opened,
                                    "this message id is already used for a different message");
         return;
     }
     if (incident_check (in, kt_now_ms (), &reason) != 0) {
-        kt_log (KT_LOG_WARN, "incident refused peer=%s reason=\"%s\"", sender->id, reason.text);
+        if (node_peer_line (self, "incident refused", sender->id))
+            kt_log (KT_LOG_WARN, "incident refused peer=%s reason=\"%s\"", sender->id, reason.text);
         uitvoerder_receipt (self, link, sender->id, opened->id, false, 0, reason.text);
         return;
     }
@@ -317,7 +319,8 @@ uitvoerder_on_incident (node_t *self, node_message_t *m)
     if (rc == 0)
         uitvoerder_receipt (self, link, sender->id, opened->id, true, index, NULL);
     else if (rc > 0) {
-        kt_log (KT_LOG_WARN, "incident refused peer=%s reason=\"id reused\"", sender->id);
+        if (node_peer_line (self, "incident refused", sender->id))
+            kt_log (KT_LOG_WARN, "incident refused peer=%s reason=\"id reused\"", sender->id);
         uitvoerder_receipt (self, link, sender->id, opened->id, false, 0,
                             "this message id is already used for a different message");
     } else
