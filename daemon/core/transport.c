@@ -163,6 +163,16 @@ s_router (const config_t *config, const keys_secret_t *keys, const char *endpoin
      *  heartbeat-timeout-ms of silence (ZMQ_HEARTBEAT_TTL), and answering
      *  its pings needs no timer. */
     zsock_set_heartbeat_ivl (sock, 0);
+    /*  A peer that never pings, or asks for no TTL, and then vanishes
+     *  without closing (power, network) would keep its connection for
+     *  good: TCP keepalive ends it after about twice heartbeat-timeout-ms
+     *  of silence. */
+    int idle_s =
+        config->heartbeat_timeout_ms / 1000 > 0 ? (int) (config->heartbeat_timeout_ms / 1000) : 1;
+    zsock_set_tcp_keepalive (sock, 1);
+    zsock_set_tcp_keepalive_idle (sock, idle_s);
+    zsock_set_tcp_keepalive_intvl (sock, idle_s / 3 > 0 ? idle_s / 3 : 1);
+    zsock_set_tcp_keepalive_cnt (sock, 3);
     zsock_set_zap_domain (sock, ZAP_DOMAIN);
     int one = 1;
     if (zmq_setsockopt (zsock_resolve (sock), ZMQ_ZAP_ENFORCE_DOMAIN, &one, sizeof one) != 0) {

@@ -45,13 +45,14 @@ uitvoerder_on_access (node_t *self, node_message_t *m)
     const envelope_opened_t *opened = &m->opened;
     const Keten__AccessNotice *a = (const Keten__AccessNotice *) m->body;
     /*  Past the hour's budget: refused before it costs a commit and a
-     *  log entry that is never pruned - unless it is a retry of one
-     *  logged before (its receipt was lost), answered as before. */
+     *  log entry that is never pruned.  A retry of one logged before (its
+     *  receipt was lost) is answered as before and takes nothing of the
+     *  budget, so a backlog resent after a lost link cannot use it up. */
     uint64_t logged;
     kt_reason_t lwhy;
-    if (!uitvoerder_budget_take (sender->id, &link->notices, UITVOERDER_NOTICES_HOUR,
-                                 &link->notice_flood_until_ms, "access_notice_flood") &&
-        provlog_received_index (log, opened->id, &logged, &lwhy) != 1) {
+    if (provlog_received_index (log, opened->id, &logged, &lwhy) != 1 &&
+        !uitvoerder_budget_take (sender->id, &link->notices, UITVOERDER_NOTICES_HOUR,
+                                 &link->notice_flood_until_ms, "access_notice_flood")) {
         char why[160];
         snprintf (why, sizeof why,
                   "access notice budget: more than %d access notices from this member within "
