@@ -295,8 +295,6 @@ backup_verify (const char *dir, kt_reason_t *reason)
 
 /* ---- before a migration ---------------------------------------------------- */
 
-static int s_drop_copies (const char *state_dir, bool aside, const char *keep, kt_reason_t *reason);
-
 static struct {
     char state_dir[4096];
     json_t *about;
@@ -336,18 +334,6 @@ backup_premigration (kt_reason_t *reason)
                         why.text);
     s_pre.taken = true;
     kt_log (KT_LOG_INFO, "backup pre_migration dir=%s", dir);
-    /*  An older copy holds nothing the new one lacks (a copy goes as soon
-     *  as the node forgets anything, so nothing was forgotten since it was
-     *  taken) but personal data of its own time: it goes once the new one
-     *  is on disk, its files and manifest synced (backup_take), and its
-     *  directory's entry too. */
-    if (backup_sync_dir (dir, &why) != 0 || backup_sync_dir (s_pre.state_dir, &why) != 0) {
-        kt_log (KT_LOG_WARN, "backup superseded_copies_kept reason=\"%s\"", why.text);
-        return 0;
-    }
-    int dropped = s_drop_copies (s_pre.state_dir, false, strrchr (dir, '/') + 1, &why);
-    if (dropped > 0)
-        kt_log (KT_LOG_INFO, "backup copies_removed copies=%d superseded=1", dropped);
     return 0;
 }
 
@@ -377,9 +363,8 @@ s_remove_copy (const char *dir)
     return 0;
 }
 
-/*  keep: a copy's name that stays (NULL: none). */
 static int
-s_drop_copies (const char *state_dir, bool aside, const char *keep, kt_reason_t *reason)
+s_drop_copies (const char *state_dir, bool aside, kt_reason_t *reason)
 {
     DIR *d = opendir (state_dir);
     if (!d)
@@ -393,8 +378,7 @@ s_drop_copies (const char *state_dir, bool aside, const char *keep, kt_reason_t 
             (!aside || strncmp (e->d_name, BACKUP_ASIDE, strlen (BACKUP_ASIDE)) != 0))
             continue;
         struct stat st;
-        if ((keep && strcmp (e->d_name, keep) == 0) ||
-            fstatat (dirfd (d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR (st.st_mode))
+        if (fstatat (dirfd (d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR (st.st_mode))
             continue;
         char dir[4200];
         snprintf (dir, sizeof dir, "%s/%s", state_dir, e->d_name);
@@ -438,11 +422,11 @@ backup_newest_premigration (const char *state_dir, char *path, size_t size)
 int
 backup_drop_premigration (const char *state_dir, kt_reason_t *reason)
 {
-    return s_drop_copies (state_dir, true, NULL, reason);
+    return s_drop_copies (state_dir, true, reason);
 }
 
 int
 backup_drop_migration_copies (const char *state_dir, kt_reason_t *reason)
 {
-    return s_drop_copies (state_dir, false, NULL, reason);
+    return s_drop_copies (state_dir, false, reason);
 }

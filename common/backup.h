@@ -68,8 +68,7 @@ json_t *backup_verify (const char *dir, kt_reason_t *reason);
  *  process, when the node has said who it is (store_migrate does nothing
  *  before).  about is copied.  Such copies are removed as soon as the
  *  node forgets anything (backup_drop_premigration): they must not keep
- *  what retention or a correction took away; and an older one as soon as
- *  a newer one is complete and synced, as it holds nothing more. */
+ *  what retention or a correction took away. */
 void backup_set_premigration (const char *state_dir, const json_t *about);
 int backup_premigration (kt_reason_t *reason);
 /*  Remove every copy in state_dir that holds what the node has now

@@ -13,7 +13,6 @@
 #include "backup.h"
 #include "store.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,57 +209,6 @@ test_hostile_manifests (void **state)
     s_refused (f, "not a regular file");
 }
 
-/*  The copies in f's state directory whose name starts with prefix; the
- *  last one's name into last. */
-static int
-s_copies (s_fix_t *f, const char *prefix, char last[64])
-{
-    DIR *d = opendir (f->state);
-    assert_non_null (d);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir (d)))
-        if (strncmp (e->d_name, prefix, strlen (prefix)) == 0) {
-            snprintf (last, 64, "%.63s", e->d_name);
-            n++;
-        }
-    closedir (d);
-    return n;
-}
-
-/*  A copy taken before a migration supersedes the older ones: they hold
- *  nothing it lacks (any forgetting removes them all), but personal data,
- *  so they go once it is complete; the files a restore set aside stay. */
-static void
-test_premigration_supersedes_older_copies (void **state)
-{
-    s_fix_t *f = *state;
-    char path[200], last[64];
-    const char *old[] = {"pre-migration-1000", "pre-migration-2000", "before-restore-1500"};
-    for (size_t i = 0; i < 3; i++) {
-        snprintf (path, sizeof path, "%s/%s", f->state, old[i]);
-        assert_int_equal (mkdir (path, 0700), 0);
-        snprintf (path, sizeof path, "%s/%s/node.db", f->state, old[i]);
-        s_write (path, "old personal data");
-    }
-    json_t *about = json_pack ("{s:s, s:s, s:s}", "node", "politie-test", "kind", "politie", "role",
-                               "kernpartij");
-    backup_set_premigration (f->state, about);
-    json_decref (about);
-    kt_reason_t reason;
-    assert_int_equal (backup_premigration (&reason), 0);
-    assert_int_equal (s_copies (f, "pre-migration-", last), 1);
-    assert_string_not_equal (last, "pre-migration-1000");
-    assert_string_not_equal (last, "pre-migration-2000");
-    snprintf (path, sizeof path, "%s/%s", f->state, last);
-    json_t *m = backup_verify (path, &reason);
-    if (!m)
-        fail_msg ("the new copy is no backup: %s", reason.text);
-    json_decref (m);
-    assert_int_equal (s_copies (f, "before-restore-", last), 1);
-    backup_set_premigration (f->state, NULL);
-}
-
 int
 main (void)
 {
@@ -271,8 +219,6 @@ main (void)
         cmocka_unit_test_setup_teardown (test_missing_file, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_not_a_regular_file, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_hostile_manifests, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_premigration_supersedes_older_copies, s_setup,
-                                         s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
