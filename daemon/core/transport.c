@@ -22,25 +22,6 @@ struct _transport_t {
     bool router;
 };
 
-/*  What one connection's receive queue may hold, in bytes of messages
- *  of transport/max-message (docs/OPERATIONS.md, "What one member can
- *  make the uitvoerder hold"). */
-#define S_RECEIVE_BUDGET (64u << 20)
-
-/*  libzmq counts a queue in messages, not bytes, and each connection has
- *  its own: at most transport/hwm of them and at most S_RECEIVE_BUDGET at
- *  max-message each, at least one.  A bundle counts once. */
-static int
-s_rcvhwm (const config_t *config)
-{
-    uint32_t n = config->max_message ? S_RECEIVE_BUDGET / config->max_message : 1;
-    if (n < 1)
-        n = 1;
-    if (config->hwm && n > config->hwm)
-        n = config->hwm;
-    return (int) n;
-}
-
 static void
 s_common_options (zsock_t *sock, const config_t *config)
 {
@@ -151,10 +132,6 @@ s_router (const config_t *config, const keys_secret_t *keys, const char *endpoin
         return NULL;
     }
     s_common_options (sock, config);
-    /*  What any one member's connection can make us hold is bounded in
-     *  bytes, not only in messages (docs/OPERATIONS.md, "What one member
-     *  can make the uitvoerder hold"). */
-    zsock_set_rcvhwm (sock, s_rcvhwm (config));
     /*  No ZMTP pings of our own: libzmq 4.3.4 aborts the process when the
      *  ping timer fires on a connection whose peer went away while its
      *  receive queue was full (stream_engine_base.cpp, "!_io_error"), which

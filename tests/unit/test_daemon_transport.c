@@ -369,87 +369,6 @@ test_a_bundle_fits_the_peers_limit_on_the_wire (void **state)
     roster_destroy (&roster);
 }
 
-/*  libzmq counts its queues in messages, not bytes: a connection's
- *  receive queue holds at most 64 MiB at max-message each, whatever
- *  transport/hwm says (docs/OPERATIONS.md, "What one member can make the
- *  uitvoerder hold").  With max-message 4 MiB that is 16 messages; what
- *  a client sends beyond them waits in TCP and its own queue (1 here),
- *  so its sends stop long before hwm (1000).  Nothing is lost. */
-static void
-test_a_connection_queues_at_most_its_byte_budget (void **state)
-{
-    (void) state;
-    roster_t *roster = s_roster (2, 1);
-    kt_reason_t r;
-    char allow[128];
-    snprintf (allow, sizeof allow, "%s/allow-budget", s_dir);
-    config_t sc = s_config (NULL);
-    sc.max_message = 4u << 20;
-    transport_t *server = transport_bind (&sc, s_keys[0], roster, allow, &r);
-    assert_non_null (server);
-    /*  The kernel's buffer for the connection about to be accepted, small,
-     *  so that what TCP holds does not blur the count (the client's
-     *  sending side keeps up to net.ipv4.tcp_wmem's 4 MiB). */
-    zsock_set_rcvbuf (transport_sock (server), 65536);
-    config_t cc = s_config (zsock_endpoint (transport_sock (server)));
-    cc.max_message = 4u << 20;
-    cc.hwm = 1;
-    /*  A peer whose pings the server does not read (a full queue is not
-     *  read from) asks for its connection to end after this: not here. */
-    cc.heartbeat_timeout_ms = 60000;
-    transport_t *client = transport_connect (&cc, s_keys[1], s_keys[0]->pub.transport_pk, &r);
-    assert_non_null (client);
-    uint8_t key[32];
-    assert_true (s_ping (server, client, key));
-    zpoller_t *poller = zpoller_new (transport_sock (server), NULL);
-    while (zpoller_wait (poller, 200)) {
-        transport_msg_t msg;
-        while (transport_recv (server, &msg) == 1)
-            zframe_destroy (&msg.data);
-    }
-    /*  The server reads nothing: the client sends 512 KiB messages until
-     *  none has gone for a second (or CAP, 128 MiB, went). */
-    enum { LEN = 512 * 1024, CAP = 256 };
-    uint8_t *body = calloc (1, LEN);
-    assert_non_null (body);
-    size_t sent = 0;
-    for (int idle = 0; sent < CAP && idle < 100;) {
-        if (transport_send (client, NULL, 0, body, LEN) == 0) {
-            sent++;
-            idle = 0;
-        } else {
-            zclock_sleep (10);
-            idle++;
-        }
-    }
-    /*  16 in the server's queue, the rest in TCP's buffers (about 4 MiB)
-     *  and the two ends' engines. */
-    if (sent < 16 || sent >= 48)
-        print_message ("sent %zu messages of 512 KiB, expected 16..47\n", sent);
-    assert_true (sent >= 16);
-    assert_true (sent < 48);
-    size_t got = 0;
-    while (got < sent && zpoller_wait (poller, 5000)) {
-        transport_msg_t msg;
-        while (transport_recv (server, &msg) == 1) {
-            assert_int_equal (zframe_size (msg.data), LEN);
-            zframe_destroy (&msg.data);
-            got++;
-        }
-    }
-    assert_int_equal (got, sent);
-    zpoller_destroy (&poller);
-    free (body);
-    transport_destroy (&client);
-    transport_destroy (&server);
-    roster_destroy (&roster);
-}
-
-/*  A peer that goes away while its queue at the server is full: libzmq
- *  4.3.4 aborts the whole process when a ZMTP ping timer of the server's
- *  fires on such a connection, so the server sends no pings of its own.
- *  It lives on and still serves a new connection; the peer's own pings
- *  and their ttl end a dead peer's connection. */
 static void
 test_a_peer_gone_with_a_full_queue_leaves_the_server_standing (void **state)
 {
@@ -547,7 +466,6 @@ main (void)
         cmocka_unit_test (test_a_run_of_envelopes_goes_in_bundles_the_peer_takes),
         cmocka_unit_test (test_a_bundle_fits_the_peers_limit_on_the_wire),
         cmocka_unit_test (test_a_malformed_bundle_is_read_no_further),
-        cmocka_unit_test (test_a_connection_queues_at_most_its_byte_budget),
         cmocka_unit_test (test_a_peer_gone_with_a_full_queue_leaves_the_server_standing),
     };
     if (sodium_init () < 0)
