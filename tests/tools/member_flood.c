@@ -17,6 +17,10 @@
  *                 check measures: a member lying about its clock)
  *    badbundle    a bundle frame of 64 one-byte envelopes (no signing)
  *    access       ACCESS_NOTICE naming 64 case refs
+ *
+ *  FLOOD_ID=HEX sends every message under that id; FLOOD_SAVE=FILE keeps
+ *  the first envelope sent, FLOOD_REPLAY=FILE sends that one again (COUNT
+ *  times, MODE unused) as an outbox retries it.
  */
 #include "config.h"
 #include "envelope.h"
@@ -113,6 +117,35 @@ s_dated (const char *mode, const char *arg)
     return !strcmp (mode, "heartbeat") && arg ? (uint64_t) strtoll (arg, NULL, 10) : 0;
 }
 
+/*  An envelope's bytes to path, or from it (heap, free()): 0 or -1. */
+static int
+s_save (const char *path, const uint8_t *data, size_t len)
+{
+    FILE *f = fopen (path, "wb");
+    if (!f)
+        return -1;
+    size_t put = fwrite (data, 1, len, f);
+    return fclose (f) == 0 && put == len ? 0 : -1;
+}
+
+static int
+s_load (const char *path, uint8_t **data, size_t *len)
+{
+    FILE *f = fopen (path, "rb");
+    if (!f)
+        return -1;
+    *data = malloc (1 << 16);
+    *len = *data ? fread (*data, 1, 1 << 16, f) : 0;
+    bool whole = *len > 0 && *len < (1 << 16) && feof (f);
+    fclose (f);
+    if (!whole) {
+        free (*data);
+        *data = NULL;
+        return -1;
+    }
+    return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -148,11 +181,28 @@ main (int argc, char **argv)
     uint64_t sent = 0, answers = 0;
     zpoller_t *poller = zpoller_new (transport_sock (t), NULL);
     char *to[] = {argv[4]};
+    uint8_t *replay = NULL;
+    size_t replay_len = 0;
+    const char *replay_path = getenv ("FLOOD_REPLAY");
+    if (replay_path && s_load (replay_path, &replay, &replay_len) != 0) {
+        fprintf (stderr, "keten-member-flood: cannot read %s\n", replay_path);
+        return 2;
+    }
     enum { BATCH = 256 };
     for (uint64_t done = 0; done < count;) {
         size_t n = count - done < BATCH ? (size_t) (count - done) : BATCH;
         uint8_t *headers[BATCH], *envs[BATCH];
         size_t hlens[BATCH], elens[BATCH];
+        /*  FLOOD_REPLAY=FILE: the envelope FLOOD_SAVE kept, byte for
+         *  byte, as a member's outbox retries one that got no receipt. */
+        if (replay) {
+            for (size_t k = 0; k < n; k++)
+                while (transport_send (t, NULL, 0, replay, replay_len) != 0)
+                    zclock_sleep (1);
+            sent += n;
+            done += n;
+            continue;
+        }
         if (!strcmp (mode, "badbundle")) {
             uint8_t frame[1 + 64 * 5];
             frame[0] = 0;
@@ -211,6 +261,12 @@ main (int argc, char **argv)
             fprintf (stderr, "sign: %s\n", reason.text);
             return 1;
         }
+        /*  FLOOD_SAVE=FILE: the first envelope kept, for FLOOD_REPLAY. */
+        const char *save = getenv ("FLOOD_SAVE");
+        if (save && done == 0 && s_save (save, envs[0], elens[0]) != 0) {
+            fprintf (stderr, "keten-member-flood: cannot write %s\n", save);
+            return 1;
+        }
         for (size_t k = 0; k < n; k++) {
             for (int tries = 0; transport_send (t, NULL, 0, envs[k], elens[k]) != 0; tries++) {
                 if (tries > 20000) {
@@ -249,6 +305,7 @@ main (int argc, char **argv)
     printf ("mode=%s sent=%llu answers=%llu send_s=%.1f total_s=%.1f\n", mode,
             (unsigned long long) sent, (unsigned long long) answers, (t_sent - t0) / 1000.0,
             (zclock_mono () - t0 - 3000) / 1000.0);
+    free (replay);
     zpoller_destroy (&poller);
     transport_destroy (&t);
     keyring_destroy (&keyring);
