@@ -17,6 +17,8 @@
 #include "policy.h"
 
 #include <assert.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 static int
@@ -369,6 +371,27 @@ uitvoerder_budget_take (const char *member, hour_budget_t *b, uint64_t max, uint
                 member, (unsigned long long) max);
     /*  Monotonic, as refusal_flood's. */
     *flood_until = kt_mono_us () / 1000 + HOUR_BUDGET_MS;
+    return false;
+}
+
+bool
+uitvoerder_budget_or_refuse (node_t *self, member_link_t *link, const char *member,
+                             const envelope_opened_t *opened, hour_budget_t *b, uint64_t max,
+                             uint64_t *flood_until, const char *alarm, const char *why_fmt, ...)
+{
+    /*  The log first: a retry must not pay twice. */
+    uint64_t logged;
+    kt_reason_t lwhy;
+    if (provlog_received_index (uitvoerder_of (self)->log, opened->id, &logged, &lwhy) == 1)
+        return true;
+    if (uitvoerder_budget_take (member, b, max, flood_until, alarm))
+        return true;
+    char why[160];
+    va_list ap;
+    va_start (ap, why_fmt);
+    vsnprintf (why, sizeof why, why_fmt, ap);
+    va_end (ap);
+    uitvoerder_refuse_by_rule (self, link, member, opened, why);
     return false;
 }
 

@@ -196,6 +196,18 @@ void uitvoerder_refuse_by_rule (node_t *self, member_link_t *link, const char *m
 bool uitvoerder_budget_take (const char *member, hour_budget_t *b, uint64_t max,
                              uint64_t *flood_until, const char *alarm);
 
+/*  The budget check of a budgeted message (opened) from link's member:
+ *  true when it may be stored.  One whose message id the log holds
+ *  already (a retry whose receipt was lost, or a crash came between its
+ *  entry and its row) takes nothing of the budget and passes, so a
+ *  backlog resent cannot use it up.  Otherwise it takes one
+ *  (uitvoerder_budget_take: b, max, flood_until, alarm); past the budget
+ *  it is refused by rule with the reason why_fmt says, and false. */
+bool uitvoerder_budget_or_refuse (node_t *self, member_link_t *link, const char *member,
+                                  const envelope_opened_t *opened, hour_budget_t *b, uint64_t max,
+                                  uint64_t *flood_until, const char *alarm, const char *why_fmt,
+                                  ...) __attribute__ ((format (printf, 9, 10)));
+
 /*  A signal of this drain, waiting for its group commit (uitvoerder.c). */
 /*  "At least every few seconds while entries arrive" (issue #4): the
  *  checkpoint's push to the members, and the timer that also tops up the

@@ -5,7 +5,6 @@
  */
 #include "uitvoerder.h"
 
-#include <stdio.h>
 #include <string.h>
 
 /*  The log entry of a read: node, OS user, what, case_refs; no data. */
@@ -48,19 +47,13 @@ uitvoerder_on_access (node_t *self, node_message_t *m)
      *  log entry that is never pruned.  A retry of one logged before (its
      *  receipt was lost) is answered as before and takes nothing of the
      *  budget, so a backlog resent after a lost link cannot use it up. */
-    uint64_t logged;
-    kt_reason_t lwhy;
-    if (provlog_received_index (log, opened->id, &logged, &lwhy) != 1 &&
-        !uitvoerder_budget_take (sender->id, &link->notices, UITVOERDER_NOTICES_HOUR,
-                                 &link->notice_flood_until_ms, "access_notice_flood")) {
-        char why[160];
-        snprintf (why, sizeof why,
-                  "access notice budget: more than %d access notices from this member within "
-                  "an hour; the read stays in the member's own access table",
-                  UITVOERDER_NOTICES_HOUR);
-        uitvoerder_refuse_by_rule (self, link, sender->id, opened, why);
+    if (!uitvoerder_budget_or_refuse (
+            self, link, sender->id, opened, &link->notices, UITVOERDER_NOTICES_HOUR,
+            &link->notice_flood_until_ms, "access_notice_flood",
+            "access notice budget: more than %d access notices from this member within "
+            "an hour; the read stays in the member's own access table",
+            UITVOERDER_NOTICES_HOUR))
         return;
-    }
     /*  Once per message id, however often it is retried. */
     Keten__LogEntry e = KETEN__LOG_ENTRY__INIT;
     s_entry (&e, sender->id, a->os_user, a->what, a->case_refs, a->n_case_refs);

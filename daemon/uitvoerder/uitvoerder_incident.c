@@ -299,21 +299,16 @@ uitvoerder_on_incident (node_t *self, node_message_t *m)
     /*  A handful a year is honest; past the hour's budget it is refused,
      *  before it costs a commit, a log entry and a copy per kernpartij -
      *  unless its entry is logged already (a crash came before its
-     *  register): that one is registered under it, as before. */
-    uint64_t logged;
-    kt_reason_t lwhy;
+     *  register): that one is registered under it, as before, and takes
+     *  nothing of the budget. */
     if (known == 0 &&
-        !uitvoerder_budget_take (sender->id, &link->incidents, UITVOERDER_INCIDENTS_HOUR,
-                                 &link->incident_flood_until_ms, "incident_flood") &&
-        provlog_received_index (uitvoerder_of (self)->log, opened->id, &logged, &lwhy) != 1) {
-        char why[160];
-        snprintf (why, sizeof why,
-                  "incident budget: more than %d incidents from this member within an hour; "
-                  "report this one again later, or ask the uitvoerder's operator",
-                  UITVOERDER_INCIDENTS_HOUR);
-        uitvoerder_refuse_by_rule (self, link, sender->id, opened, why);
+        !uitvoerder_budget_or_refuse (
+            self, link, sender->id, opened, &link->incidents, UITVOERDER_INCIDENTS_HOUR,
+            &link->incident_flood_until_ms, "incident_flood",
+            "incident budget: more than %d incidents from this member within an hour; "
+            "report this one again later, or ask the uitvoerder's operator",
+            UITVOERDER_INCIDENTS_HOUR))
         return;
-    }
     int rc = known < 0 ? kt_fail (&reason, "lookup failed")
                        : s_register (self, in, sender->id, 0, opened, id, &index, &reason);
     if (rc == 0)
