@@ -29,9 +29,11 @@
  *  afresh for the inner call.  One thread: the daemon's loop.  The one
  *  other thread, store_commit_start's (and store_sync_start's), runs
  *  sqlite3_exec or the log's sync on the file it commits and touches
- *  nothing here; while it does, the loop lets the cache finalize none of
- *  that file's statements (s_committing), and uses the file only when its
- *  connection has a mutex (store_open_shared), which the thread holds. */
+ *  nothing here; while it uses the connection, the loop lets the cache
+ *  finalize none of that file's statements (s_committing), and uses the
+ *  file only when its connection has a mutex (store_open_shared), which
+ *  the thread holds.  A log synced through its own descriptor
+ *  (s_log_fd_sync) takes nothing of the connection. */
 #define STORE_CACHED_FILES 64
 #define STORE_CACHED_STMTS 128
 static sqlite3 *s_cached_files[STORE_CACHED_FILES];
@@ -747,9 +749,75 @@ static struct {
     /*  store_sync_start's: the committed write-ahead log to make durable
      *  (db's), instead of a COMMIT to run; NULL for a COMMIT. */
     sqlite3_file *log;
+    /*  own_fd: the log is synced through a copy (log_fd, the thread's
+     *  until it closes it) of its own descriptor (store_vfs_log_fd),
+     *  without the connection's mutex; else through its methods, under
+     *  it. */
+    bool own_fd;
+    int log_fd;
     int rc;
     int ended_fd; /* store_commit_fd, -1 until asked for */
 } s_async = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER, .ended_fd = -1};
+
+/*  The helper's work ended with rc: told to store_commit_wait and, by
+ *  its event, to the loop.  With s_async.lock held. */
+static void
+s_async_ended (int rc)
+{
+    s_async.rc = rc;
+    s_async.done = true;
+    pthread_cond_broadcast (&s_async.cond);
+    if (s_async.ended_fd >= 0) {
+        uint64_t one = 1;
+        /*  A full counter (never, in practice) is readable already. */
+        ssize_t written = write (s_async.ended_fd, &one, sizeof one);
+        (void) written;
+    }
+}
+
+/*  db's committed write-ahead log made durable through a descriptor of
+ *  its own (fd), without the connection's mutex, so that the loop goes on
+ *  using the connection meanwhile (docs/ARCHITECTURE.md, crash reasoning
+ *  rule 19).  fdatasync on any descriptor of the file writes the file's
+ *  dirty pages, whoever wrote them; what the loop commits meanwhile is
+ *  behind the synced commit in the log, and a crash keeps a prefix of
+ *  the log.  A failure is the disk's on every descriptor of the file (the
+ *  kernel reports a write-back error to each that was open), so a commit
+ *  of the loop's that waits for the disk fails too.  On failure only the
+ *  checkpoint thread is held off here, at once (s_sync_failed says why);
+ *  the loop, told by the event, heals the log before it starts another
+ *  sync. */
+static int
+s_log_fd_sync (sqlite3 *db, int fd)
+{
+    int rc = fdatasync (fd) == 0 ? SQLITE_OK : SQLITE_IOERR_FSYNC;
+    close (fd);
+    if (rc != SQLITE_OK)
+        store_wal_hold (db);
+    return rc;
+}
+
+/*  Every other sync of a log whose group is being synced through its own
+ *  descriptor (s_log_fd_sync) waits for that sync, and fails with it
+ *  until the loop has healed the log (store_commit_wait, s_sync_failed):
+ *  so no commit of the loop's that waits for the disk can succeed after
+ *  the group's sync failed (on the loop's descriptor the kernel reports
+ *  a write-back error only to the first sync after it: a second would
+ *  succeed with the group's pages on disk nowhere), and no sync of the
+ *  loop's can take the error's report first where the kernel keeps it
+ *  once for all descriptors.  Only syncs that wait for the disk wait
+ *  here; reads and commits that do not go on. */
+static int
+s_sync_gate (sqlite3_file *log)
+{
+    pthread_mutex_lock (&s_async.lock);
+    bool ours = s_async.log == log && s_async.own_fd;
+    while (ours && !s_async.done)
+        pthread_cond_wait (&s_async.cond, &s_async.lock);
+    int rc = ours ? s_async.rc : SQLITE_OK;
+    pthread_mutex_unlock (&s_async.lock);
+    return rc;
+}
 
 static void *
 s_async_loop (void *arg)
@@ -763,6 +831,15 @@ s_async_loop (void *arg)
             break;
         sqlite3 *db = s_async.db;
         sqlite3_file *log = s_async.log;
+        if (log && s_async.own_fd) {
+            int fd = s_async.log_fd;
+            s_async.log_fd = -1;
+            pthread_mutex_unlock (&s_async.lock);
+            int rc = s_log_fd_sync (db, fd);
+            pthread_mutex_lock (&s_async.lock);
+            s_async_ended (rc);
+            continue;
+        }
         /*  A shared connection is this thread's from before
          *  store_commit_start returns until the COMMIT has ended, and a
          *  failed one is rolled back before the loop may use it again: a
@@ -793,15 +870,7 @@ s_async_loop (void *arg)
         sqlite3_mutex_leave (m);
         pthread_mutex_lock (&s_async.lock);
         s_async.holding = false;
-        s_async.rc = rc;
-        s_async.done = true;
-        pthread_cond_broadcast (&s_async.cond);
-        if (s_async.ended_fd >= 0) {
-            uint64_t one = 1;
-            /*  A full counter (never, in practice) is readable already. */
-            ssize_t written = write (s_async.ended_fd, &one, sizeof one);
-            (void) written;
-        }
+        s_async_ended (rc);
     }
     pthread_mutex_unlock (&s_async.lock);
     return NULL;
@@ -859,19 +928,30 @@ s_async_start (sqlite3 *db, sqlite3_file *log, kt_reason_t *reason)
     if (err == 0) {
         s_async.db = db;
         s_async.log = log;
+        /*  A copy the thread owns: the log's own stays the log's. */
+        int fd = log ? store_vfs_log_fd (log) : -1;
+        s_async.log_fd = fd >= 0 ? fcntl (fd, F_DUPFD_CLOEXEC, 0) : -1;
+        s_async.own_fd = s_async.log_fd >= 0;
+        if (s_async.own_fd)
+            store_vfs_sync_gate (s_sync_gate);
         s_async.done = false;
         pthread_cond_broadcast (&s_async.cond);
         /*  A shared connection: not back to the loop before the thread
          *  holds it, so that nothing of the loop's lands in the
          *  transaction being committed, or (a log sync) runs between a
-         *  failed sync and its query_only. */
-        while (sqlite3_db_mutex (db) && !s_async.holding && !s_async.done)
+         *  failed sync and its query_only.  A log synced through its own
+         *  descriptor takes nothing of the connection: back at once. */
+        while (sqlite3_db_mutex (db) && !s_async.own_fd && !s_async.holding && !s_async.done)
             pthread_cond_wait (&s_async.cond, &s_async.lock);
     }
+    bool own_fd = s_async.own_fd;
     pthread_mutex_unlock (&s_async.lock);
     if (err != 0)
         return kt_fail (reason, "database error: the commit cannot start: %s", strerror (err));
-    s_committing = db;
+    /*  The thread uses the connection itself: none of its statements
+     *  finalized meanwhile. */
+    if (!own_fd)
+        s_committing = db;
     return 0;
 }
 
@@ -1000,6 +1080,13 @@ s_log_rewrite (sqlite3 *db)
     sqlite3_int64 size = 0;
     enum { CHUNK = 64 * 1024 };
     uint8_t *buf = malloc (CHUNK);
+    /*  A failed sync on the log's own descriptor (store_vfs_log_fd, the
+     *  helper thread's) leaves the error to be told once more on this
+     *  one: told here, before the rewrite makes every page of the log
+     *  dirty again, so that the sync after it answers for the rewrite
+     *  alone and a healed sync is not taken for a second failure. */
+    if (buf && store_vfs_log_fd (log) >= 0)
+        (void) log->pMethods->xSync (log, SQLITE_SYNC_NORMAL);
     int rc = buf ? log->pMethods->xFileSize (log, &size) : SQLITE_NOMEM;
     for (sqlite3_int64 at = 0; rc == SQLITE_OK && at < size; at += CHUNK) {
         int n = (int) (size - at < CHUNK ? size - at : CHUNK);
@@ -1026,9 +1113,9 @@ store_log_rewrite (sqlite3 *db, kt_reason_t *reason)
 }
 
 /*  The sync of db's committed log failed (rc); the file takes no writes
- *  meanwhile (query_only, set where the sync failed, before the loop
- *  could use the connection).  Healed by s_log_rewrite: then the commit
- *  is durable after all and the file takes writes again (0;
+ *  from here on (query_only; set where the sync failed already when that
+ *  was under the connection's mutex).  Healed by s_log_rewrite: then the
+ *  commit is durable after all and the file takes writes again (0;
  *  storage_failing until the next good commit).  Otherwise the file
  *  takes no more writes in this run and is not checkpointed at its close
  *  (a checkpoint would copy pages that may be on disk nowhere),
@@ -1079,6 +1166,7 @@ store_commit_wait (sqlite3 *db, kt_reason_t *reason)
     if (ours) {
         s_async.db = NULL;
         s_async.log = NULL;
+        s_async.own_fd = false;
     }
     pthread_mutex_unlock (&s_async.lock);
     if (ours) {

@@ -24,8 +24,10 @@ void store_setup (void);
 sqlite3 *store_open (const char *path, kt_reason_t *reason);
 /*  store_open for a file whose COMMIT or log sync may run on the helper
  *  thread while the loop goes on (store_commit_start, store_sync_start):
- *  its connection serialises its users, so any use of it meanwhile waits
- *  for the thread to end instead of racing it.  A little slower per call, so only where it pays. */
+ *  its connection serialises its users, so any use of it while the
+ *  thread runs a COMMIT (or syncs a log that has no descriptor of its
+ *  own) waits for the thread instead of racing it.  A little slower per
+ *  call, so only where it pays. */
 sqlite3 *store_open_shared (const char *path, kt_reason_t *reason);
 /*  An existing file opened to read only (ketend --check): no pragma, no
  *  migration, nothing written to it, and no checkpoint at its close.
@@ -109,8 +111,12 @@ int store_commit_wait (sqlite3 *db, kt_reason_t *reason);
  *  process but not the machine); store_sync_start then makes the log
  *  durable on the helper thread, and store_commit_wait waits for that.
  *  In between the caller may act on what it committed (send it) but must
- *  answer no one for whom it has to be on disk.  Such a transaction that
- *  fails is ended with store_rollback_written; a failed
+ *  answer no one for whom it has to be on disk.  It may go on using db
+ *  meanwhile (the sync runs on the log's own descriptor, without db's
+ *  mutex): what it commits without waiting lies behind the synced commit
+ *  in the log, and a commit that waits for the disk waits for that sync
+ *  and fails with it until the log is healed.
+ *  Such a transaction that fails is ended with store_rollback_written; a failed
  *  store_commit_written was rolled back; a failed store_commit_wait
  *  leaves the commit in place but not known durable. */
 int store_begin_written (sqlite3 *db, kt_reason_t *reason);

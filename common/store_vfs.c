@@ -54,12 +54,14 @@
 
 #include "util.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define STORE_VFS_NAME "keten"
 /*  The most a log holds before it writes (16 frames of 4 KiB pages: a
@@ -104,9 +106,13 @@ struct s_file {
      *  disk (store_vfs_lazy; read with __atomic, as a log's sync may run
      *  on the helper thread). */
     bool lazy;
+    /*  A log's: a descriptor of its own for store_vfs_log_fd, or -1. */
+    int sync_fd;
 };
 
 static sqlite3_vfs *s_real;
+/*  store_vfs_sync_gate's: asked before every sync of a log made here. */
+static int (*s_gate) (sqlite3_file *log);
 static sqlite3_vfs s_vfs;
 static const sqlite3_io_methods s_db_methods;
 static sqlite3_io_methods s_log_methods;
@@ -314,6 +320,9 @@ s_log_close (sqlite3_file *f)
 {
     s_file_t *p = (s_file_t *) f;
     int flushed = s_flush (p);
+    if (p->sync_fd >= 0)
+        close (p->sync_fd);
+    p->sync_fd = -1;
     int rc = p->real->pMethods ? p->real->pMethods->xClose (p->real) : SQLITE_OK;
     if (p->db && p->db->log == p)
         p->db->log = NULL;
@@ -350,6 +359,9 @@ s_log_sync (sqlite3_file *f, int flags)
     if (rc == SQLITE_OK && p->writing && p->txn_commit && p->db &&
         __atomic_load_n (&p->db->lazy, __ATOMIC_RELAXED))
         return SQLITE_OK;
+    int (*gate) (sqlite3_file *) = __atomic_load_n (&s_gate, __ATOMIC_ACQUIRE);
+    if (rc == SQLITE_OK && gate)
+        rc = gate (f);
     if (rc == SQLITE_OK)
         rc = p->real->pMethods->xSync (p->real, flags);
     if (rc != SQLITE_OK && p->writing && p->txn_commit && p->txn_first >= 0)
@@ -574,7 +586,9 @@ s_open (sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *out
     }
     p->base.pMethods = db ? &s_db_methods : &s_log_methods;
     p->txn_first = -1;
+    p->sync_fd = -1;
     if (log) {
+        p->sync_fd = open (name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         /*  A log with frames already: its page size from its header. */
         unsigned char header[STORE_VFS_LOG_HEADER];
         if (p->real->pMethods->xRead (p->real, header, sizeof header, 0) == SQLITE_OK)
@@ -727,6 +741,20 @@ store_vfs_is_lazy (sqlite3_file *db_file)
     if (!db_file || db_file->pMethods != &s_db_methods)
         return -1;
     return __atomic_load_n (&((s_file_t *) db_file)->lazy, __ATOMIC_RELAXED) ? 1 : 0;
+}
+
+void
+store_vfs_sync_gate (int (*gate) (sqlite3_file *log))
+{
+    __atomic_store_n (&s_gate, gate, __ATOMIC_RELEASE);
+}
+
+int
+store_vfs_log_fd (sqlite3_file *log)
+{
+    if (!log || log->pMethods != &s_log_methods)
+        return -1;
+    return ((s_file_t *) log)->sync_fd;
 }
 
 const char *

@@ -27,9 +27,10 @@ void store_wal_hold (sqlite3 *db);
 void store_wal_release (sqlite3 *db);
 /*  While on, a commit on db never checkpoints on the committing thread
  *  (the log far behind): a commit that does not wait for the disk is
- *  synced afterwards through the same descriptor (store_sync_start), and
- *  a checkpoint's sync in between could take the error that sync must
- *  see.  The checkpoint thread, on its own descriptor, goes on. */
+ *  synced afterwards (store_sync_start), and a checkpoint's sync in
+ *  between, on the loop's descriptor, could take a write-back error's
+ *  report before the heal that must follow it.  The checkpoint thread,
+ *  on its own descriptor, goes on. */
 void store_wal_beside (sqlite3 *db, bool on);
 
 #endif

@@ -7,8 +7,12 @@
 # node.db-wal counted:
 # - each made 5 s slower: the signal reaches the uitvoerder within that
 #   time while its caller still waits, and is answered after it;
+# - each made 5 s slower: the node's status answers and the signal's
+#   receipt is recorded during the sync (the loop is not held by it);
 # - the first failing: the log is written anew and synced at once
 #   (healed), the caller hears "queued";
+# - the first failing while a held signal's release commits: the release
+#   waits for the sync and fails with it, and goes through after the heal;
 # - all of them failing, the heal's too: the caller is told the signal was
 #   stored as its id and is on its way, not confirmed on disk; node.db
 #   takes no writes until a restart (a later submission is refused, the
@@ -75,12 +79,23 @@ kt politie-test signal submit --file "$T/s1.json" > "$T/out1" 2>&1 &
 SUB=$!
 arrives_within 3000 || fail "the signal did not reach the uitvoerder while the police node synced"
 kill -0 "$SUB" 2> /dev/null || fail "the caller was answered before the record was synced: $(cat "$T/out1")"
+# The loop is not held by the sync: its status (which reads node.db)
+# answers at once, and the signal's receipt is recorded meanwhile.
+t0=$(ms)
+kt politie-test status --json > "$T/status1" || fail "no status during the sync"
+asked=$(($(ms) - t0))
+[ "$asked" -lt 1500 ] || fail "the status took $asked ms during the police node's sync"
+slow_delivered() {
+    [ "$(kt politie-test signal list --json | jq -r '.signals[] | select(.local_ref == "SLOW-1") | .state')" = delivered ]
+}
+wait_until 3 slow_delivered || fail "the receipt was not recorded during the sync"
+kill -0 "$SUB" 2> /dev/null || fail "the sync ended before the status and the receipt; the check proves nothing"
 wait "$SUB" || fail "the submission failed: $(cat "$T/out1")"
 took=$(($(ms) - started))
 [ "$took" -ge $DELAY_MS ] || fail "the caller was answered after $took ms, within the $DELAY_MS ms sync"
 grep -Eq "^signal [0-9a-f]{32} queued$" "$T/out1" || fail "not queued: $(cat "$T/out1")"
 [ "$(tr -d ' ' < "$T/count")" = 1 ] || fail "$(cat "$T/count") syncs of node.db-wal counted, want 1"
-pass "a slow disk: the signal reached the uitvoerder during the police node's sync, the caller was answered after it ($took ms)"
+pass "a slow disk: the signal reached the uitvoerder during the police node's sync, the status answered in $asked ms meanwhile, the caller was answered after it ($took ms)"
 
 # The sync fails once: the log is written anew and synced at once, which
 # makes the record durable after all; the caller hears "queued".
@@ -100,6 +115,35 @@ kt politie-test signal submit --file "$T/s3.json" --wait > /dev/null || fail "no
 wait_until 10 drained || fail "the police outbox holds $(jfield politie-test .outbox.depth)"
 [ "$(stored)" = $((before + 2)) ] || fail "$(stored) signals at the uitvoerder, want $((before + 2))"
 pass "a sync failing once: healed by writing the log anew and syncing it, answered queued, delivered once"
+
+# A commit that waits for the disk, made while a group's sync runs and
+# then fails (a held signal's release), waits for that sync and fails
+# with it: after a failed sync the kernel tells the loop's own descriptor
+# only once, and a second such commit must not be told its record is on
+# disk.  Once the log is healed, the release goes through.
+printf 'intake\n    release-group = %s\n' "$(id -gn)" >> "$T/politie-test.cfg"
+with_syncs 1 2000
+jq '.wpg_basis = "art-9-10" | .local_ref = "HELD-R"' "$T/w.json" > "$T/held.json"
+held_id=$(kt politie-test signal submit --file "$T/held.json" | grep -Eo '[0-9a-f]{32}' | head -n1)
+[ -n "$held_id" ] || fail "no held signal"
+release() { kt politie-test signal release "$held_id" --opsporingsbelang-checked \
+    --om-consulted "Officier Test" --bevoegd-functionaris "Functionaris Test"; }
+kt_signal_file "$T/s8.json" GATE-8
+before=$(stored)
+touch "$ARM"
+kt politie-test signal submit --file "$T/s8.json" > "$T/out8" 2>&1 &
+SUB=$!
+arrives_within 1500 || fail "the signal did not reach the uitvoerder while the police node synced"
+rc=0
+out=$(release 2>&1) || rc=$?
+kill -0 "$SUB" 2> /dev/null || [ "$rc" != 0 ] || fail "the release was not made during the group's sync"
+[ "$rc" != 0 ] || fail "a release committed during a failing sync was confirmed: $out"
+wait "$SUB" || fail "the healed group's submission failed: $(cat "$T/out8")"
+grep -Eq "^signal [0-9a-f]{32} queued$" "$T/out8" || fail "not queued: $(cat "$T/out8")"
+grep -q "store sync_failed reason=\"disk I/O error\": healed" "$T/politie-test.log" ||
+    fail "the failed sync was not healed"
+out2=$(release 2>&1) || fail "the release after the heal: $out2"
+pass "a release during a failing sync failed with it ($out); after the heal it went through"
 
 # Every sync of the log fails, the heal's too: the caller is told the
 # signal is stored and on its way, not confirmed; node.db takes no writes
