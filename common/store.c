@@ -776,17 +776,16 @@ s_async_ended (int rc)
 }
 
 /*  db's committed write-ahead log made durable through a descriptor of
- *  its own (fd), without the connection's mutex, so that the loop goes on
- *  using the connection meanwhile (docs/ARCHITECTURE.md, crash reasoning
- *  rule 19).  fdatasync on any descriptor of the file writes the file's
- *  dirty pages, whoever wrote them; what the loop commits meanwhile is
- *  behind the synced commit in the log, and a crash keeps a prefix of
- *  the log.  A failure is the disk's on every descriptor of the file (the
- *  kernel reports a write-back error to each that was open), so a commit
- *  of the loop's that waits for the disk fails too.  On failure only the
- *  checkpoint thread is held off here, at once (s_sync_failed says why);
- *  the loop, told by the event, heals the log before it starts another
- *  sync. */
+ *  its own (fd, closed here), without the connection's mutex, so that the
+ *  loop goes on using the connection meanwhile (docs/ARCHITECTURE.md,
+ *  crash reasoning rule 19).  fdatasync on any descriptor of the file
+ *  writes the file's dirty pages, whoever wrote them; what the loop
+ *  commits without waiting meanwhile is behind the synced commit in the
+ *  log, and a crash keeps a prefix of the log.  Every other sync of the
+ *  log waits for this one and fails with it until the heal
+ *  (s_sync_gate).  On failure only the checkpoint thread is held off
+ *  here, at once (s_sync_failed says why); the loop, told by the event,
+ *  heals the log before it starts another sync. */
 static int
 s_log_fd_sync (sqlite3 *db, int fd)
 {
@@ -805,8 +804,13 @@ s_log_fd_sync (sqlite3 *db, int fd)
  *  a write-back error only to the first sync after it: a second would
  *  succeed with the group's pages on disk nowhere), and no sync of the
  *  loop's can take the error's report first where the kernel keeps it
- *  once for all descriptors.  Only syncs that wait for the disk wait
- *  here; reads and commits that do not go on. */
+ *  once for all descriptors.  Only syncs wait here (a commit's that waits
+ *  for the disk, or the rare sync of the log's header when it starts
+ *  again); reads and the commits that do not wait go on.  Lock order: the
+ *  caller holds its connection's mutex and takes s_async.lock; the helper
+ *  thread never takes a connection's mutex while it holds s_async.lock
+ *  unless the loop is kept out of that connection until it holds it
+ *  (s_async_start), and never for a log synced on its own descriptor. */
 static int
 s_sync_gate (sqlite3_file *log)
 {

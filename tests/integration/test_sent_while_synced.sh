@@ -134,16 +134,20 @@ touch "$ARM"
 kt politie-test signal submit --file "$T/s8.json" > "$T/out8" 2>&1 &
 SUB=$!
 arrives_within 1500 || fail "the signal did not reach the uitvoerder while the police node synced"
+kill -0 "$SUB" 2> /dev/null || fail "the group's sync ended before the release was asked"
 rc=0
+t0=$(ms)
 out=$(release 2>&1) || rc=$?
-kill -0 "$SUB" 2> /dev/null || [ "$rc" != 0 ] || fail "the release was not made during the group's sync"
+waited=$(($(ms) - t0))
 [ "$rc" != 0 ] || fail "a release committed during a failing sync was confirmed: $out"
+grep -q "disk I/O error" <<< "$out" || fail "the release failed for another reason: $out"
+[ "$waited" -ge 200 ] || fail "the release failed after $waited ms, without waiting for the group's sync"
 wait "$SUB" || fail "the healed group's submission failed: $(cat "$T/out8")"
 grep -Eq "^signal [0-9a-f]{32} queued$" "$T/out8" || fail "not queued: $(cat "$T/out8")"
 grep -q "store sync_failed reason=\"disk I/O error\": healed" "$T/politie-test.log" ||
     fail "the failed sync was not healed"
 out2=$(release 2>&1) || fail "the release after the heal: $out2"
-pass "a release during a failing sync failed with it ($out); after the heal it went through"
+pass "a release during a failing sync waited $waited ms for it and failed with it ($out); after the heal it went through"
 
 # Every sync of the log fails, the heal's too: the caller is told the
 # signal is stored and on its way, not confirmed; node.db takes no writes
