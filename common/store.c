@@ -505,6 +505,15 @@ typedef struct {
 } s_health_t;
 static s_health_t s_health[STORE_HEALTH_MAX];
 
+/*  Whether a failure of code is one of writing pages (a full disk, an
+ *  I/O error, a read-only file): only a commit that wrote some shows it
+ *  gone.  A lock held too long or a failed open is gone with any commit. */
+static bool
+s_health_needs_pages (int code)
+{
+    return code == SQLITE_FULL || code == SQLITE_IOERR || code == SQLITE_READONLY;
+}
+
 void
 store_health_note (sqlite3 *db, int code)
 {
@@ -524,7 +533,11 @@ store_health_note (sqlite3 *db, int code)
     size_t free_slot = STORE_HEALTH_MAX;
     for (size_t i = 0; i < STORE_HEALTH_MAX; i++) {
         if (s_health[i].db == db) {
-            if (!s_health[i].sticky)
+            /*  A failure of writing pages is not replaced by one that any
+             *  commit ends (a lock held too long while the disk is still
+             *  full): the alarm would end with the next commit. */
+            if (!s_health[i].sticky &&
+                (s_health_needs_pages (code & 0xff) || !s_health_needs_pages (s_health[i].code)))
                 s_health[i].code = code & 0xff;
             s_health[i].changes = sqlite3_total_changes64 (db);
             s_health[i].rows_committed = false;
@@ -548,15 +561,6 @@ s_health_mark (sqlite3 *db)
     for (size_t i = 0; i < STORE_HEALTH_MAX; i++)
         if (s_health[i].db == db)
             s_health[i].changes = sqlite3_total_changes64 (db);
-}
-
-/*  Whether a failure of code is one of writing pages (a full disk, an
- *  I/O error, a read-only file): only a commit that wrote some shows it
- *  gone.  A lock held too long or a failed open is gone with any commit. */
-static bool
-s_health_needs_pages (int code)
-{
-    return code == SQLITE_FULL || code == SQLITE_IOERR || code == SQLITE_READONLY;
 }
 
 /*  The room a file system must have free before a full disk's failure

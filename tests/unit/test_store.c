@@ -350,6 +350,12 @@ test_full_disk_ends_only_with_room_again (void **state)
     assert_true (store_health_failing (&what, &since));
     assert_string_equal (what, "database or disk is full");
     assert_int_equal (s_statvfs_calls, 1);
+    /*  A lock held too long meanwhile does not replace the full disk:
+     *  the next commit of rows would end that failure at once. */
+    store_health_note (db, SQLITE_BUSY);
+    s_add_row (db);
+    assert_true (store_health_failing (&what, &since));
+    assert_string_equal (what, "database or disk is full");
     /*  Within the second the file system is not asked again. */
     s_add_row (db);
     s_add_row (db);
