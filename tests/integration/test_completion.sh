@@ -63,3 +63,15 @@ while IFS=$'\t' read -r cmd opts; do
     n=$((n + 1))
 done < "$T/commands"
 pass "all $n commands complete their options"
+
+# ...and those are all the options the command's own --help names: a help
+# that names another command of its group in its prose (`keten weegploeg
+# meetings` in weegploeg agenda's) must not hand that one the options below.
+while IFS=$'\t' read -r cmd opts; do
+    read -r -a words <<< "$cmd"
+    for opt in $("$KETEN" "${words[@]}" --help | grep -oE -- '--[a-z][a-z-]*' | sort -u); do
+        [ "$opt" = --help ] || [[ " $opts " == *" $opt "* ]] ||
+            fail "'keten $cmd --' does not complete $opt, which its --help names"
+    done
+done < "$T/commands"
+pass "each command completes every option its --help names"
