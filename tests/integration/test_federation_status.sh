@@ -75,6 +75,19 @@ echo "$st" | jq -e '.federation == {"members": 3, "online": 3, "alarms": 0}
                     and (.metrics_listen | test("^127\\.0\\.0\\.1:[0-9]+$"))' > /dev/null \
     || fail "federation summary wrong: $(echo "$st" | jq -c '{federation, key_age_days, metrics_listen}')"
 pass "all 3 partners online with version, uptime, outbox, roster, checkpoint, key age, clock skew"
+
+# docs/API.md's `status` (and "`status` additions") names every field the
+# answer has: at the uitvoerder, at a partner and in a member's row.
+api=$(awk '/^### `status`/ { on = 1; next } /^### / && !/^### `status` additions/ { on = 0 } on' \
+    "$KT_SRC/docs/API.md")
+[ -n "$api" ] || fail "docs/API.md has no status section"
+fields=$( { echo "$st" | jq -r 'keys[], (.members[0] | keys[])'
+            kt politie-test status --json | jq -r 'keys[]'; } | sort -u)
+for k in $fields; do
+    grep -qE "(^|[\`\"{,[ ])$k([\`\"?:,}]| [{:,}])" <<< "$api" ||
+        fail "docs/API.md's status does not name the field $k"
+done
+pass "docs/API.md's status names every field of the answer ($(wc -w <<< "$fields") of them)"
 # The monitoring-plugin convention: all well is OK and exit 0.
 out=$(kt "$UITV" status --check) || fail "status --check exits $? with all well: $out"
 [[ "$out" == "KETEN OK - $UITV: no alarms" ]] || fail "status --check line: $out"
