@@ -358,7 +358,7 @@ s_help_column (const s_command_t *command, const s_group_t *group)
 static void
 s_usage (FILE *out)
 {
-    fprintf (out, "Usage: keten [-c FILE | -s PATH] COMMAND [OPTIONS]\n"
+    fprintf (out, "Usage: keten [-c FILE | -s PATH | -f NAME] COMMAND [OPTIONS]\n"
                   "\n"
                   "Commands:\n");
     const s_group_t *listed = NULL;
