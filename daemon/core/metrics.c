@@ -217,10 +217,13 @@ static const char *const s_member_alarms[] = {"offline",
                                               "storage_failing",
                                               "log_witness_unreadable",
                                               "duplicate_instance"};
-/*  Every alarm a partner's own status (its link) can carry. */
+/*  Every alarm a partner's own status can carry: its link's, and a clock
+ *  its peers disagree with (node_clock.c). */
 static const char *const s_link_alarms[] = {
-    "link_down",       "backlog",         "undelivered_age",   "log_alarm",
-    "roster_conflict", "storage_failing", "duplicate_instance"};
+    "link_down",       "backlog",         "undelivered_age",    "log_alarm",
+    "roster_conflict", "storage_failing", "duplicate_instance", "clock_skew"};
+/*  Every alarm the uitvoerder's own status (not a member's) can carry. */
+static const char *const s_hub_alarms[] = {"storage_failing", "clock_skew"};
 
 /*  member="ID",kind="KIND",role="ROLE": the only labels a member gets. */
 static const char *
@@ -361,11 +364,23 @@ s_render_link (text_t *t, json_t *r, uint64_t now)
     s_family (t, "keten_checkpoint_size", "gauge",
               "Tree size of the newest log checkpoint verified (0: none)");
     s_put (t, "keten_checkpoint_size %llu\n", (unsigned long long) s_uint (r, "checkpoint_size"));
-    json_t *alarms = json_object_get (r, "alarms");
+}
+
+/*  This node's own alarms, every one it can carry, from its whole status
+ *  (a role's metrics view leaves out the clock's): each pages by itself,
+ *  as node_alarms, their sum, has no alert rule (docs/OPERATIONS.md). */
+static void
+s_render_alarms (text_t *t, json_t *status)
+{
+    bool partner = json_object_get (status, "link") != NULL;
+    const char *const *names = partner ? s_link_alarms : s_hub_alarms;
+    size_t n = partner ? sizeof s_link_alarms / sizeof s_link_alarms[0]
+                       : sizeof s_hub_alarms / sizeof s_hub_alarms[0];
+    json_t *alarms = json_object_get (status, "alarms");
     s_family (t, "keten_alarm", "gauge", "1 while the alarm is raised at this node");
-    for (size_t a = 0; a < sizeof s_link_alarms / sizeof s_link_alarms[0]; a++)
-        s_put (t, "keten_alarm{alarm=\"%s\"} %d\n", s_link_alarms[a],
-               s_has_alarm (alarms, s_link_alarms[a]) ? 1 : 0);
+    for (size_t a = 0; a < n; a++)
+        s_put (t, "keten_alarm{alarm=\"%s\"} %d\n", names[a],
+               s_has_alarm (alarms, names[a]) ? 1 : 0);
 }
 
 /*  What the role put in its metrics view, in the order the parts have
@@ -450,6 +465,7 @@ metrics_node_render (void *arg)
     json_decref (view);
     json_t *status = node_status (self);
     if (status) {
+        s_render_alarms (&t, status);
         s_render_spool (&t, json_object_get (status, "spool"), now);
         s_family (&t, "keten_check", "gauge",
                   "What `keten status --check` judges, one series per check: how many "

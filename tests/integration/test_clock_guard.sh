@@ -27,6 +27,16 @@ since() { tail -n +"$(($2 + 1))" "$T/$1.log" || true; }   # since ID LINES: the 
 lines() { wc -l < "$T/$1.log"; }
 confirmed() { [ "$(jfield "$1" .clock.confirmed)" = true ]; }
 member_alarms() { kt "$UITV" status --json | jq -c --arg p "$P" '.members[] | select(.id==$p) | .alarms'; }
+# alarm_served ID ALARM: ID's metrics carry keten_alarm{alarm="ALARM"} 1, so
+# that the alarm pages by itself (node_alarms, which adds the node's alarms
+# up, has no rule of its own: docs/OPERATIONS.md, "Alert rules").
+alarm_served() {
+    local body
+    body=$(http_get "$(jfield "$1" .metrics_listen)" "GET /metrics HTTP/1.0" | tr -d '\r')
+    grep -qxF "keten_alarm{alarm=\"$2\"} 1" <<< "$body"
+}
+metrics_on "$UITV"
+metrics_on "$P"
 
 # ---- 1. the uitvoerder alone 200 days ahead --------------------------------
 kt_restart_skewed "$UITV" +200d "$P"
@@ -54,6 +64,8 @@ echo "$out" | grep -q "waits for a clock the federation confirms" || fail "reten
 kt "$UITV" retention run --dry-run > /dev/null || fail "a dry run was refused"
 wait_until 10 confirmed "$P" && fail "$P's clock counts as confirmed by an uitvoerder 200 days ahead"
 jfield "$P" .alarms | grep -q clock_skew || fail "$P does not raise clock_skew: $(jfield "$P" .alarms)"
+jfield "$UITV" .alarms | grep -q clock_skew || fail "the uitvoerder does not raise clock_skew: $(jfield "$UITV" .alarms)"
+wait_until 5 alarm_served "$UITV" clock_skew || fail "the uitvoerder's metrics do not serve its clock_skew"
 pass "the uitvoerder alone 200 days ahead destroys nothing; the clocks' disagreement is named, retention waits"
 
 kt_kill "$UITV"
@@ -87,6 +99,7 @@ sleep 3
 since "$P" "$at" | grep -q "retention destroyed" && fail "the safety net destroyed on a clock no peer confirms"
 [ "$(sig_rows)" = 1 ] || fail "$P's signal is gone"
 jfield "$P" .alarms | grep -q clock_skew || fail "$P does not raise clock_skew: $(jfield "$P" .alarms)"
+wait_until 5 alarm_served "$P" clock_skew || fail "$P's metrics do not serve its clock_skew"
 check=$(kt "$P" status --check) && fail "status --check at $P is OK while retention waits"
 echo "$check" | grep -q "ahead of the federation's ($UITV's clock" || fail "status --check at $P: $check"
 out=$(kt "$P" retention run 2>&1) && fail "retention run by hand went on at $P: $out"
