@@ -34,6 +34,14 @@ commands=(keygen status "roster build"
     "correction decide" "correction list"
     report register)
 commands+=("referentiekader adopt" "referentiekader show")
+# ...and every other command keten --help lists (scripts/keten-commands),
+# so that a command added later is held to the same.
+declare -A listed=()
+for cmd in "${commands[@]}"; do listed[$cmd]=1; done
+while IFS=$'\t' read -r cmd _; do
+    [ -n "${listed[$cmd]:-}" ] || { commands+=("$cmd"); listed[$cmd]=1; }
+done < <("$KT_SRC/scripts/keten-commands" "$KETEN")
+[ ${#commands[@]} -ge 90 ] || fail "only ${#commands[@]} commands found: ${commands[*]}"
 
 for cmd in $groups "${commands[@]}"; do
     for flag in --help -h; do
@@ -82,7 +90,9 @@ for cmd in "${commands[@]}"; do
     # shellcheck disable=SC2086 # the words of cmd are separate arguments
     "$KETEN" $cmd --help > "$T/out" || fail "keten $cmd --help exits $?"
     first=$(head -n1 "$T/out")
-    [[ $first == "Usage: keten $cmd "* || $first == "Usage: keten $cmd" ]] \
+    # (restore works on a stopped node's files: "keten -c CONFIG restore".)
+    [[ $first == "Usage: keten $cmd "* || $first == "Usage: keten $cmd" ||
+        $first == "Usage: keten -c CONFIG $cmd "* ]] \
         || fail "keten $cmd --help starts '$first', not 'Usage: keten $cmd'"
     if [[ $cmd == *" "* ]]; then
         group=${cmd%% *}
