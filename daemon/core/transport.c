@@ -134,11 +134,15 @@ s_router (const config_t *config, const keys_secret_t *keys, const char *endpoin
     s_common_options (sock, config);
     /*  No ZMTP pings of our own: libzmq 4.3.4 aborts the process when the
      *  ping timer fires on a connection whose peer went away while its
-     *  receive queue was full (stream_engine_base.cpp, "!_io_error"), which
-     *  any member could arrange.  A dead peer's connection still ends:
-     *  every node's DEALER pings us and asks for it to be dropped after
-     *  heartbeat-timeout-ms of silence (ZMQ_HEARTBEAT_TTL), and answering
-     *  its pings needs no timer. */
+     *  receive queue was full (stream_engine_base.cpp, "!_io_error").  A
+     *  dead peer's connection still ends: every node's DEALER pings us and
+     *  asks for it to be dropped after heartbeat-timeout-ms of silence
+     *  (ZMQ_HEARTBEAT_TTL), and answering its pings needs no timer.  This
+     *  does not close the abort to a member that wants it: a PING left in
+     *  a full queue's unread bytes when its connection is reset is
+     *  answered once the loop has read half the queue, and that answer
+     *  meets the same assertion (docs/OPERATIONS.md, "What one member can
+     *  make the uitvoerder hold"). */
     zsock_set_heartbeat_ivl (sock, 0);
     /*  A peer that never pings, or asks for no TTL, and then vanishes
      *  without closing (power, network) would keep its connection for
