@@ -47,9 +47,16 @@ backup_sync_dir (const char *dir, kt_reason_t *reason)
 int
 backup_copy_db (sqlite3 *db, const char *dst_path, kt_reason_t *reason)
 {
-    struct stat st;
-    if (lstat (dst_path, &st) == 0)
-        return kt_fail (reason, "%s exists already", dst_path);
+    /*  Made here, empty and private, before VACUUM INTO fills it: SQLite
+     *  would make it with the process's umask (0644 outside the packaged
+     *  unit), readable by anyone while the copy is written, and would
+     *  follow a link planted in its place. */
+    int fd = open (dst_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return errno == EEXIST
+                   ? kt_fail (reason, "%s exists already", dst_path)
+                   : kt_fail (reason, "cannot create %s: %s", dst_path, strerror (errno));
+    close (fd);
     kt_reason_t why;
     if (store_run (db, "VACUUM INTO ?", STORE_VALUES (STORE_TEXT (dst_path)), "copy the database",
                    &why) < 0) {

@@ -37,8 +37,8 @@
 bool backup_name_ok (const char *name);
 
 /*  Copy db (a connection to a file of the state directory, outside any
- *  transaction) to dst_path, which must not exist: VACUUM INTO, then the
- *  copy made 0600 and flushed to disk. */
+ *  transaction) to dst_path, which must not exist (nor be a link): made
+ *  0600 first, filled by VACUUM INTO, flushed to disk. */
 int backup_copy_db (sqlite3 *db, const char *dst_path, kt_reason_t *reason);
 
 /*  Flush dir itself, so that the names made, moved or removed in it

@@ -209,6 +209,67 @@ test_hostile_manifests (void **state)
     s_refused (f, "not a regular file");
 }
 
+/*  What the copy's mode was while VACUUM INTO wrote it: looked at from
+ *  the source connection's progress handler, as another user could. */
+static struct {
+    const char *path;
+    mode_t widest;
+    int looks;
+} s_watch;
+
+static int
+s_look (void *arg)
+{
+    (void) arg;
+    struct stat st;
+    if (lstat (s_watch.path, &st) == 0) {
+        s_watch.widest |= st.st_mode & 0777;
+        s_watch.looks++;
+    }
+    return 0;
+}
+
+static void
+test_copy_private_while_written (void **state)
+{
+    s_fix_t *f = *state;
+    char src[160], dst[160], link[160], target[160];
+    snprintf (src, sizeof src, "%s/node.db", f->state);
+    snprintf (dst, sizeof dst, "%s/copy.db", f->root);
+    kt_reason_t reason;
+    sqlite3 *db = store_open (src, &reason);
+    assert_non_null (db);
+    /*  Enough rows that the copy takes many steps. */
+    assert_int_equal (
+        store_exec (db,
+                    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                    "WHERE i < 5000) INSERT INTO t SELECT hex(randomblob(64)) FROM n;",
+                    &reason),
+        0);
+    s_watch.path = dst;
+    s_watch.widest = 0;
+    s_watch.looks = 0;
+    sqlite3_progress_handler (db, 100, s_look, NULL);
+    mode_t old = umask (022); /* ketend outside the packaged unit */
+    int rc = backup_copy_db (db, dst, &reason);
+    umask (old);
+    sqlite3_progress_handler (db, 0, NULL, NULL);
+    assert_int_equal (rc, 0);
+    if (s_watch.looks == 0)
+        fail_msg ("the check cannot fail: the copy was never seen while written");
+    if (s_watch.widest & 077)
+        fail_msg ("the copy was mode %03o while written: readable by others", s_watch.widest);
+    /*  A link planted where the copy goes is not followed. */
+    snprintf (link, sizeof link, "%s/planted.db", f->root);
+    snprintf (target, sizeof target, "%s/elsewhere.db", f->root);
+    assert_int_equal (symlink (target, link), 0);
+    assert_int_equal (backup_copy_db (db, link, &reason), -1);
+    assert_non_null (strstr (reason.text, "exists already"));
+    struct stat st;
+    assert_int_equal (lstat (target, &st), -1);
+    store_close (&db);
+}
+
 int
 main (void)
 {
@@ -219,6 +280,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_missing_file, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_not_a_regular_file, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_hostile_manifests, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_copy_private_while_written, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
