@@ -336,10 +336,22 @@ cmd_restore (cli_t *cli, int argc, char **argv)
     char path[S_LONG];
     snprintf (path, sizeof path, "%s/%s", config->state_dir, BACKUP_LOCK);
     lock = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (lock < 0 || flock (lock, LOCK_EX | LOCK_NB) != 0) {
+    if (lock < 0) {
+        cli_error ("cannot open %s as uid %u: %s", path, (unsigned) geteuid (), strerror (errno));
+        goto done;
+    }
+    if (flock (lock, LOCK_EX | LOCK_NB) != 0) {
         cli_error ("ketend %s is running or starting (%s is locked): stop it first, e.g. "
                    "systemctl stop ketend@%s",
                    config->id, path, config->id);
+        goto done;
+    }
+    /*  As root this runs as the node's user now: a backup copied back
+     *  by root is often one that user cannot read. */
+    if (access (dir, R_OK | X_OK) != 0 && errno == EACCES) {
+        cli_error ("the state directory's owner (uid %u) cannot read %s: give it read access "
+                   "(e.g. chown -R it), then run restore again",
+                   (unsigned) geteuid (), dir);
         goto done;
     }
     if (!(manifest = backup_verify (dir, &reason))) {
@@ -472,6 +484,18 @@ cmd_restore (cli_t *cli, int argc, char **argv)
         goto done;
     }
     *w->incoming = 0;
+    /*  A restore cut off before this one left its staging directory, and
+     *  ketend refuses to start while it is there: this restore is the
+     *  one run again, so it goes now, not before (a failure above must
+     *  leave the node refusing to start on a half-restored state). */
+    int left = backup_drop_incoming (config->state_dir, &reason);
+    if (left != 0) {
+        cli_error ("restored, but %s holds a staging directory of a restore cut off before "
+                   "(%s): remove every %s* there before ketend starts",
+                   config->state_dir, left < 0 ? reason.text : "not removed, see above",
+                   BACKUP_INCOMING);
+        goto done;
+    }
     if (as_json) {
         json_t *r =
             json_pack ("{s:s, s:s, s:I, s:I, s:I, s:s, s:I, s:I, s:I}", "node", config->id, "from",

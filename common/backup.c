@@ -99,6 +99,8 @@ int
 backup_file_sha256 (const char *path, char hex[65], uint64_t *bytes_p, kt_reason_t *reason)
 {
     int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0 && errno == ELOOP)
+        return kt_fail (reason, "%s is a symbolic link, not a file of its own", path);
     if (fd < 0)
         return kt_fail (reason, "cannot open %s: %s", path, strerror (errno));
     struct stat sb;
@@ -370,8 +372,17 @@ s_remove_copy (const char *dir)
     return 0;
 }
 
+static bool
+s_prefixed (const char *name, const char *prefix)
+{
+    return strncmp (name, prefix, strlen (prefix)) == 0;
+}
+
+/*  Remove the directories in state_dir whose names start with prefix, or
+ *  with prefix2 (may be NULL). */
 static int
-s_drop_copies (const char *state_dir, bool aside, kt_reason_t *reason)
+s_drop_dirs (const char *state_dir, const char *prefix, const char *prefix2, int *left,
+             kt_reason_t *reason)
 {
     DIR *d = opendir (state_dir);
     if (!d)
@@ -379,10 +390,7 @@ s_drop_copies (const char *state_dir, bool aside, kt_reason_t *reason)
     int dropped = 0;
     struct dirent *e;
     while ((e = readdir (d))) {
-        /*  The copies ketend took before a migration, and the files a
-         *  restore replaced: both hold what is forgotten now. */
-        if (strncmp (e->d_name, "pre-migration-", 14) != 0 &&
-            (!aside || strncmp (e->d_name, BACKUP_ASIDE, strlen (BACKUP_ASIDE)) != 0))
+        if (!s_prefixed (e->d_name, prefix) && !(prefix2 && s_prefixed (e->d_name, prefix2)))
             continue;
         struct stat st;
         if (fstatat (dirfd (d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR (st.st_mode))
@@ -391,6 +399,8 @@ s_drop_copies (const char *state_dir, bool aside, kt_reason_t *reason)
         snprintf (dir, sizeof dir, "%s/%s", state_dir, e->d_name);
         if (s_remove_copy (dir) == 0)
             dropped++;
+        else if (left)
+            (*left)++;
     }
     closedir (d);
     return dropped;
@@ -426,14 +436,25 @@ backup_newest_premigration (const char *state_dir, char *path, size_t size)
     return 0;
 }
 
+/*  The copies ketend took before a migration, and the files a restore
+ *  replaced: both hold what is forgotten now. */
 int
 backup_drop_premigration (const char *state_dir, kt_reason_t *reason)
 {
-    return s_drop_copies (state_dir, true, reason);
+    return s_drop_dirs (state_dir, "pre-migration-", BACKUP_ASIDE, NULL, reason);
 }
 
 int
 backup_drop_migration_copies (const char *state_dir, kt_reason_t *reason)
 {
-    return s_drop_copies (state_dir, false, reason);
+    return s_drop_dirs (state_dir, "pre-migration-", NULL, NULL, reason);
+}
+
+int
+backup_drop_incoming (const char *state_dir, kt_reason_t *reason)
+{
+    int left = 0;
+    if (s_drop_dirs (state_dir, BACKUP_INCOMING, NULL, &left, reason) < 0)
+        return -1;
+    return left;
 }

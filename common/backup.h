@@ -84,6 +84,13 @@ int backup_newest_premigration (const char *state_dir, char *path, size_t size);
  *  was taken of, not in the newer ones the restore replaced. */
 int backup_drop_migration_copies (const char *state_dir, kt_reason_t *reason);
 
+/*  Remove the staging directories (BACKUP_INCOMING*) a restore cut off
+ *  before left in state_dir, once a restore run again has succeeded: they
+ *  hold copies of a backup, and ketend refuses to start while one is
+ *  there.  How many are left (each one logged), or -1 when state_dir
+ *  cannot be read. */
+int backup_drop_incoming (const char *state_dir, kt_reason_t *reason);
+
 /*  The SHA-256 of a file as 64 hex digits, and its size. */
 int backup_file_sha256 (const char *path, char hex[65], uint64_t *bytes_p, kt_reason_t *reason);
 
