@@ -149,6 +149,32 @@ s_journal_int (const char *path, const char *sql, int64_t param)
     return n;
 }
 
+static int
+s_text_row (sqlite3_stmt *row, void *arg, kt_reason_t *reason)
+{
+    (void) reason;
+    snprintf (arg, 200, "%lld %s %s", (long long) sqlite3_column_int64 (row, 0),
+              store_text (row, 1), store_text (row, 2));
+    return 0;
+}
+
+/*  Entry seq of forget.db at path as "AT_MS KIND CASE_REF" into out (200
+ *  bytes): 1, 0 when there is none, -1 when it cannot be read. */
+static int
+s_journal_entry (const char *path, int64_t seq, char out[200])
+{
+    sqlite3 *db = NULL;
+    kt_reason_t reason;
+    *out = 0;
+    int rc = -1;
+    if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, NULL) == SQLITE_OK)
+        rc = store_one (db, "SELECT at_ms, kind, case_ref FROM forgotten WHERE seq = ?",
+                        STORE_VALUES (STORE_INT (seq)), s_text_row, out, "read the journal",
+                        &reason);
+    sqlite3_close (db);
+    return rc;
+}
+
 /*  Mark forget.db at path restored: replay what comes after after_seq. */
 static int
 s_mark (const char *path, uint64_t taken_ms, int64_t after_seq)
@@ -403,6 +429,33 @@ cmd_restore (cli_t *cli, int argc, char **argv)
         access (theirs, F_OK) == 0
             ? s_journal_int (theirs, "SELECT coalesce(max(seq), ?) FROM forgotten", 0)
             : 0;
+    /*  The node's journal must be the backup's continued: its entries up
+     *  to after_seq the backup's own.  A journal begun anew (a node on a
+     *  new machine started once before its restore) is not: kept, it
+     *  would drop what the backup's knows, and a later restore of an
+     *  older backup would not forget that again (art. 13). */
+    if (have_journal && after_seq > 0) {
+        char ours[200], them[200];
+        int in_ours = s_journal_entry (forget, after_seq, ours);
+        int in_them = s_journal_entry (theirs, after_seq, them);
+        int64_t noted = s_journal_int (forget, "SELECT count(*) FROM forgotten WHERE seq > ?", 0);
+        if (in_ours < 0 || in_them != 1 || noted < 0) {
+            cli_error ("cannot read the journal (forget.db) of the backup or of the node");
+            goto done;
+        }
+        if (in_ours == 0 && noted == 0) {
+            /*  Empty: the backup's journal comes back with its files. */
+            have_journal = false;
+        } else if (in_ours == 0 || strcmp (ours, them) != 0) {
+            cli_error (
+                "the node's journal %s does not continue the backup's (entry %lld "
+                "differs): it was begun anew after the backup was taken.  Restore a "
+                "backup taken since, or move %s aside to restore this one with its own "
+                "journal (what the node's journal noted is then not done again: do it by hand)",
+                forget, (long long) after_seq, forget);
+            goto done;
+        }
+    }
     int64_t again = 0, redo = 0, merged = 0;
     if (have_journal) {
         again = s_journal_int (forget,
@@ -451,7 +504,7 @@ cmd_restore (cli_t *cli, int argc, char **argv)
     }
     int step = 0;
     while (step == 0 && (e = readdir (d))) {
-        if (!backup_name_ok (e->d_name) || strcmp (e->d_name, "forget.db") == 0)
+        if (!backup_name_ok (e->d_name) || (have_journal && strcmp (e->d_name, "forget.db") == 0))
             continue;
         if (w->n_moved == BACKUP_MAX_FILES || !(w->moved[w->n_moved] = strdup (e->d_name)))
             step = -1;
