@@ -101,3 +101,11 @@ if [ "$(id -u)" = 0 ]; then
     chown -R root "$P"; chmod 0700 "$T"
 fi
 pass "a truncated, linked or unreadable backup refused with a reason; nothing changed"
+
+# Nothing of the subject in what the nodes and the restores said.
+grep -q "backup written" "$T/politie-test.log" || fail "the check cannot fail: politie's journal is not there"
+for f in "$T"/*.log "$T"/*.out; do
+    [ -e "$f" ] || continue
+    ! grep -qE "Test Persoon|Teststraat|2001-04-12" "$f" || fail "personal data in $f"
+done
+pass "no personal data in the journals of a backup and its restores"
