@@ -14,6 +14,7 @@
 #include "backup.h"
 #include "calendar.h"
 #include "config.h"
+#include "keten_version.h" /* KETEN_VERSION, generated at build time */
 #include "store.h"
 
 #include <dirent.h>
@@ -49,14 +50,17 @@ static const char s_restore_usage[] =
     "\n"
     "Put the backup in DIR back into the stopped node whose config is CONFIG.\n"
     "Refused while ketend runs or starts, and for a backup that does not match its\n"
-    "manifest, is of another node, or lacks a database file the node has.  The\n"
-    "node's database files are moved to STATE-DIR/before-restore-TIME (copy them\n"
-    "elsewhere if you need them: ketend removes them when the node next forgets\n"
-    "anything); its journal of what it forgot (forget.db) stays, and at its next\n"
-    "start, before it serves anything, ketend destroys again every subject\n"
-    "destroyed (art. 13), merges again every two subjects merged, and carries out\n"
-    "again every correction (art. 12.5) made since the backup was taken.  Run it\n"
-    "as root (it switches to the state directory's owner) or as the node's user.\n"
+    "manifest, is of another node, lacks a database file the node has, or was\n"
+    "taken by a newer release.  The node's database files are moved to\n"
+    "STATE-DIR/before-restore-TIME (copy them elsewhere if you need them: ketend\n"
+    "removes them when the node next forgets anything); its journal of what it\n"
+    "forgot (forget.db) stays (one begun anew and empty is replaced by the\n"
+    "backup's), and at its next start, before it serves anything, ketend destroys\n"
+    "again every subject destroyed (art. 13), merges again every two subjects\n"
+    "merged, and carries out again every correction (art. 12.5) made since the\n"
+    "backup was taken.  A restore cut off half-way is run again.  Run it as root\n"
+    "(it switches to the state directory's owner, who must be able to read DIR)\n"
+    "or as the node's user.\n"
     "\n"
     "  --json   what was done, as JSON\n";
 
@@ -392,6 +396,23 @@ cmd_restore (cli_t *cli, int argc, char **argv)
     json_t *files = json_object_get (manifest, "files");
     size_t i;
     json_t *f;
+    /*  A backup a newer release took (or migrated) is not one this
+     *  release's ketend can start on: refused before anything moves. */
+    json_array_foreach (files, i, f)
+    {
+        char file[S_LONG];
+        snprintf (file, sizeof file, "%s/%s", dir, json_string_value (json_object_get (f, "name")));
+        if (store_schema_check_file (file, &reason) == 0)
+            continue;
+        const char *by = json_string_value (json_object_get (manifest, "software_version"));
+        if (store_schema_newer_seen ())
+            cli_error ("%s was taken by a newer release (%s; this is %s), which this release "
+                       "cannot start on: %s",
+                       dir, by ? by : "unknown", KETEN_VERSION, reason.text);
+        else
+            cli_error ("%s: %s", dir, reason.text);
+        goto done;
+    }
     /*  Every file the node has must come back: a node without its
      *  keystore, say, would start with none, and lose every key. */
     DIR *d = opendir (config->state_dir);

@@ -9,7 +9,8 @@
 #   restore's writes in turn): the restore fails with a reason, and the
 #   node's files are as they were, nothing left beside them.
 # - A backup truncated, one whose file is a symbolic link, one the node's
-#   user cannot read (restore as root switches to it): refused with a
+#   user cannot read (restore as root switches to it), one of a newer
+#   release, one whose file is no database: refused with a
 #   reason that names the problem; nothing changed.
 source "$(dirname "$0")/lib.sh"
 kt_need_faultfs
@@ -87,6 +88,24 @@ cp -r "$B" "$T/bk/link"
 rm "$T/bk/link/keystore.db"
 ln -s "$B/keystore.db" "$T/bk/link/keystore.db"
 refused "a backup with a linked file" "$T/bk/link" "keystore.db is a symbolic link"
+# A manifest made to match: what it names is checked as a database of
+# this release before anything moves (ketend would refuse to start on it,
+# exit 78, with the node's own files set aside).
+remanifest() {  # remanifest DIR FILE
+    local sum size
+    sum=$(sha256sum "$1/$2" | cut -d' ' -f1); size=$(stat -c %s "$1/$2")
+    jq --arg f "$2" --arg s "$sum" --argjson n "$size" \
+        '(.files[] | select(.name==$f)) |= (.sha256=$s | .bytes=$n) | .software_version="9.9.9"' \
+        "$1/MANIFEST.json" > "$1/m" && mv "$1/m" "$1/MANIFEST.json"
+}
+cp -r "$B" "$T/bk/newer"
+sqlite3 "$T/bk/newer/node.db" "UPDATE schema_version SET version=version+1 WHERE module='access'"
+remanifest "$T/bk/newer" node.db
+refused "a newer release's backup" "$T/bk/newer" "was taken by a newer release (9.9.9"
+cp -r "$B" "$T/bk/nodb"
+head -c 20000 /dev/urandom > "$T/bk/nodb/keystore.db"
+remanifest "$T/bk/nodb" keystore.db
+refused "a file that is no database" "$T/bk/nodb" "keystore.db"
 if [ "$(id -u)" = 0 ]; then
     # The node's user cannot read a backup root copied back as root.
     # (It can reach the state directory and $T/bk, as a real node's user
@@ -100,7 +119,7 @@ if [ "$(id -u)" = 0 ]; then
         "the state directory's owner (uid $(id -u nobody)) cannot read $T/bk/root"
     chown -R root "$P"; chmod 0700 "$T"
 fi
-pass "a truncated, linked or unreadable backup refused with a reason; nothing changed"
+pass "a truncated, linked, unreadable, newer-release or non-database backup refused with a reason; nothing changed"
 
 # Nothing of the subject in what the nodes and the restores said.
 grep -q "backup written" "$T/politie-test.log" || fail "the check cannot fail: politie's journal is not there"
