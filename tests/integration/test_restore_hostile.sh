@@ -14,13 +14,8 @@
 #   reason that names the problem; nothing changed.
 source "$(dirname "$0")/lib.sh"
 kt_need_faultfs
-kt_keys "$UITV" uitvoerder
-kt_keys politie-test politie
-kt_roster 1 "$T/roster.txt" "$UITV" politie-test
 kt_referentiekader
-PORT=
-kt_config "$UITV"; kt_start "$UITV"
-kt_config politie-test; kt_start politie-test
+kt_federation
 wait_until 10 link_up politie-test || fail "no link"
 kt_signal_file "$T/s.json" R-1
 kt_delivered politie-test "$T/s.json"

@@ -10,12 +10,8 @@
 # newer - the destruction was done in them - and stay for the operator
 # until the node next forgets anything.
 source "$(dirname "$0")/lib.sh"
-kt_keys "$UITV" uitvoerder
-kt_keys politie-test politie
-kt_roster 1 "$T/roster.txt" "$UITV" politie-test
 kt_referentiekader
-PORT=
-kt_config "$UITV"; kt_start "$UITV"
+kt_uitvoerder_up
 mkdir "$T/spool"
 kt_config politie-test
 printf 'intake\n    spool-dir = "%s"\n    spool-poll-ms = 100\n    representative = "Vertegenwoordiger Test"\n' "$T/spool" >> "$T/politie-test.cfg"

@@ -7,12 +7,8 @@
 # back; a start exits 78 (RestartPreventExitStatus) before it binds any
 # port or opens any file to write (docs/OPERATIONS.md, "Exit status").
 source "$(dirname "$0")/lib.sh"
-kt_keys "$UITV" uitvoerder
-kt_keys politie-test politie
-kt_roster 1 "$T/roster.txt" "$UITV" politie-test
 kt_referentiekader
-PORT=
-kt_config "$UITV"; kt_start "$UITV"
+kt_uitvoerder_up
 kt_kill "$UITV"
 S="$T/state-$UITV"
 V=$(sqlite3 "$S/weegploeg.db" "SELECT version FROM schema_version WHERE module='correction'")
