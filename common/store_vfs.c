@@ -106,8 +106,11 @@ struct s_file {
      *  disk (store_vfs_lazy; read with __atomic, as a log's sync may run
      *  on the helper thread). */
     bool lazy;
-    /*  A log's: a descriptor of its own for store_vfs_log_fd, or -1. */
+    /*  A log's: a descriptor of its own for store_vfs_log_fd, opened at
+     *  its first call (only the files synced beside a loop ask), or -1;
+     *  and the name SQLite opened it by, valid until xClose. */
     int sync_fd;
+    const char *name;
 };
 
 static sqlite3_vfs *s_real;
@@ -588,7 +591,7 @@ s_open (sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *out
     p->txn_first = -1;
     p->sync_fd = -1;
     if (log) {
-        p->sync_fd = open (name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        p->name = name;
         /*  A log with frames already: its page size from its header. */
         unsigned char header[STORE_VFS_LOG_HEADER];
         if (p->real->pMethods->xRead (p->real, header, sizeof header, 0) == SQLITE_OK)
@@ -754,7 +757,10 @@ store_vfs_log_fd (sqlite3_file *log)
 {
     if (!log || log->pMethods != &s_log_methods)
         return -1;
-    return ((s_file_t *) log)->sync_fd;
+    s_file_t *p = (s_file_t *) log;
+    if (p->sync_fd < 0)
+        p->sync_fd = open (p->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    return p->sync_fd;
 }
 
 const char *

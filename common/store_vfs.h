@@ -25,7 +25,8 @@ int store_vfs_is_lazy (sqlite3_file *db_file);
 
 /*  A descriptor of the write-ahead log log (SQLITE_FCNTL_JOURNAL_POINTER)
  *  of its own, for a sync on another thread that must not take the
- *  connection's mutex; -1 when there is none.  Open as long as log is. */
+ *  connection's mutex; -1 when there is none.  Opened at the first call,
+ *  on the thread that uses log's connection; open as long as log is. */
 int store_vfs_log_fd (sqlite3_file *log);
 /*  gate is asked before every sync of a log this layer opened makes (on
  *  the thread that syncs, under its connection's mutex); what it returns
