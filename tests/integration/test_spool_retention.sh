@@ -133,8 +133,9 @@ test_a_rejected_file_is_kept_13_days_and_gone_after_15_with_a_warning_before() {
     # Removed once the clock is confirmed, a heartbeat timeout after the start.
     rejected_gone() { [ ! -e "$SPOOL_STATE/rejected/broken.json" ]; }
     wait_until 10 rejected_gone || fail "still there 15 days after the rejection"
-    [ ! -e "$SPOOL_STATE/rejected/broken.json.reason" ] || fail "its reason is still there"
-    grep -q 'spool rejected_expired ino=' "$LOG" || fail "no rejected_expired line in the log"
+    # The file goes first, then its reason, then the line in the log.
+    wait_until 10 test ! -e "$SPOOL_STATE/rejected/broken.json.reason" || fail "its reason is still there"
+    wait_until 10 grep -q 'spool rejected_expired ino=' "$LOG" || fail "no rejected_expired line in the log"
     [ "$(spool_status rejected_waiting)" = 0 ] && [ "$(spool_status warning)" = null ] \
         || fail "status still counts or warns"
     [ -z "$(plaintext_files)" ] || fail "plaintext kept in: $(plaintext_files)"
