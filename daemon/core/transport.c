@@ -3,6 +3,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,11 +17,28 @@
 #endif
 #define ZAP_DOMAIN "keten"
 
+/*  What the relay thread and the loop share: counters only (the relay
+ *  writes no log line: kt_log is the loop's). */
+typedef struct {
+    _Atomic uint64_t dropped[TRANSPORT_DROP_REASONS];
+    _Atomic uint64_t queued_bytes, queued_msgs; /* kept by the relay */
+    _Atomic uint64_t sent_bytes;                /* handed to the loop */
+    _Atomic uint64_t taken_bytes;               /* taken by the loop */
+    pthread_mutex_t lock;                       /* guards drop_key */
+    uint8_t drop_key[32];                       /* the sender of the last message dropped */
+    bool drop_have_key;
+} relay_shared_t;
+
 struct _transport_t {
-    zsock_t *sock;
+    zsock_t *sock; /* the DEALER; the uitvoerder's: its end of the PAIR to the relay */
     zactor_t *auth;
+    zactor_t *relay; /* the uitvoerder's: owns the ROUTER */
+    relay_shared_t *shared;
+    char endpoint[CONFIG_ENDPOINT_MAX + 1]; /* the ROUTER's, as bound */
     char allow_dir[PATH_MAX];
     bool router;
+    uint64_t malformed_seen;               /* the relay's malformed count transport_recv said */
+    uint64_t said[TRANSPORT_DROP_REASONS]; /* the counts transport_drops_news said */
 };
 
 static void
@@ -132,17 +151,23 @@ s_router (const config_t *config, const keys_secret_t *keys, const char *endpoin
         return NULL;
     }
     s_common_options (sock, config);
-    /*  No ZMTP pings of our own: libzmq 4.3.4 aborts the process when the
-     *  ping timer fires on a connection whose peer went away while its
-     *  receive queue was full (stream_engine_base.cpp, "!_io_error").  A
-     *  dead peer's connection still ends: every node's DEALER pings us and
-     *  asks for it to be dropped after heartbeat-timeout-ms of silence
-     *  (ZMQ_HEARTBEAT_TTL), and answering its pings needs no timer.  This
-     *  does not close the abort to a member that wants it: a PING left in
-     *  a full queue's unread bytes when its connection is reset is
-     *  answered once the loop has read half the queue, and that answer
-     *  meets the same assertion (docs/OPERATIONS.md, "What one member can
-     *  make the uitvoerder hold"). */
+    /*  No receive high-water mark: libzmq 4.3.4 aborts the process
+     *  (stream_engine_base.cpp, "!_io_error") when it starts reading a
+     *  connection again that it had stopped reading at the mark, and the
+     *  connection failed meanwhile (a ZMTP PING left among the unread
+     *  bytes is answered on the dead connection; or a heartbeat timeout
+     *  ends a connection whose reading is stopped).  Any member could
+     *  arrange that.  With no mark libzmq never stops reading, so that
+     *  code never runs; the relay thread reads the socket at once and
+     *  bounds what it keeps per connection, in messages and bytes
+     *  (s_keep).  The send queue keeps its mark: what the uitvoerder
+     *  sends is its own. */
+    zsock_set_rcvhwm (sock, 0);
+    /*  No ZMTP pings of our own (they are not needed, and would be one
+     *  more write on a connection that may have failed): every node's
+     *  DEALER pings us and asks for its connection to be dropped after
+     *  heartbeat-timeout-ms of silence (ZMQ_HEARTBEAT_TTL), and answering
+     *  its pings needs no timer. */
     zsock_set_heartbeat_ivl (sock, 0);
     /*  A peer that never pings, or asks for no TTL, and then vanishes
      *  without closing (power, network) would keep its connection for
@@ -185,6 +210,466 @@ s_router (const config_t *config, const keys_secret_t *keys, const char *endpoin
     return sock;
 }
 
+/* ---- the relay (uitvoerder side) --------------------------------------------
+ *
+ *  libzmq 4.3.4 aborts the process (stream_engine_base.cpp, "!_io_error")
+ *  when it starts reading a connection again after it had stopped at the
+ *  receive high-water mark, and that connection failed meanwhile: a member
+ *  can arrange that at will.  So the ROUTER has no receive high-water mark
+ *  (ZMQ_RCVHWM 0: libzmq never stops reading a connection) and a thread of
+ *  the transport's own owns it: it reads every message as soon as it
+ *  arrives, and hands it to the loop over an inproc PAIR, or, while the
+ *  loop is behind, keeps it in a queue of the connection's own, bounded in
+ *  messages and bytes, and in bytes over all connections.  Past a bound a
+ *  message is dropped and counted: a member's outbox sends it again until
+ *  its receipt comes.  The queues are handed on in turn, one message of
+ *  each connection at a time, so one member's flood does not hold up the
+ *  others'.  What the loop sends goes the other way, over the same PAIR. */
+
+/*  One message kept for the loop. */
+typedef struct {
+    zmq_msg_t data;
+    size_t size; /* its bytes as counted, with this entry */
+    uint8_t key[32];
+    bool have_key;
+} relay_entry_t;
+
+/*  A connection with messages kept, in the relay's turn list. */
+typedef struct _relay_conn_t {
+    struct _relay_conn_t *next;
+    relay_entry_t *ring;
+    size_t cap, head, count, bytes;
+    char hex[TRANSPORT_RID_MAX * 2 + 1]; /* its key in the table */
+    uint8_t rid[TRANSPORT_RID_MAX];
+    size_t rid_len;
+} relay_conn_t;
+
+typedef struct {
+    zsock_t *pipe;   /* the actor's: commands */
+    zsock_t *router; /* NULL between CLOSE and BIND */
+    zsock_t *pair;   /* to the loop */
+    relay_shared_t *shared;
+    zhashx_t *conns;            /* hex of a routing id -> relay_conn_t */
+    relay_conn_t *first, *last; /* the connections with messages kept, in turn */
+    size_t queued_bytes, queued_msgs;
+    uint64_t sent_bytes; /* handed to the loop (data bytes) */
+    size_t hwm, conn_bytes, all_bytes, flight_bytes;
+    bool flight_full; /* the loop holds flight_bytes: wait for it to take some */
+    bool stop;
+} relay_t;
+
+/*  The arguments of the actor: what it owns from its start. */
+typedef struct {
+    zsock_t *router, *pair;
+    relay_shared_t *shared;
+    size_t hwm, conn_bytes, all_bytes, flight_bytes;
+} relay_args_t;
+
+/*  At most this many messages read from one side before the other's turn. */
+#define RELAY_BATCH 256
+
+static void
+s_drop (relay_t *r, transport_drop_t why, const uint8_t *key)
+{
+    atomic_fetch_add_explicit (&r->shared->dropped[why], 1, memory_order_relaxed);
+    if (key) {
+        pthread_mutex_lock (&r->shared->lock);
+        memcpy (r->shared->drop_key, key, 32);
+        r->shared->drop_have_key = true;
+        pthread_mutex_unlock (&r->shared->lock);
+    }
+}
+
+static void
+s_conn_free (void **item)
+{
+    relay_conn_t *c = *item;
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->count; i++)
+        zmq_msg_close (&c->ring[(c->head + i) % c->cap].data);
+    free (c->ring);
+    free (c);
+    *item = NULL;
+}
+
+/*  The header the loop reads before the data: flags (bit 0: the key is
+ *  known), the sender's CURVE key, its routing id. */
+#define RELAY_HEAD 33
+
+/*  Hand one message to the loop, without waiting: 0 (data taken), or -1
+ *  when the PAIR is full or the loop already holds flight_bytes (data
+ *  left as it was).  The caller closes data either way. */
+static int
+s_forward (relay_t *r, const uint8_t *rid, size_t rid_len, const uint8_t key[32], bool have_key,
+           zmq_msg_t *data)
+{
+    size_t size = zmq_msg_size (data);
+    uint64_t taken = atomic_load_explicit (&r->shared->taken_bytes, memory_order_relaxed);
+    uint64_t flight = r->sent_bytes - taken;
+    if (flight > 0 && flight + size > r->flight_bytes) {
+        r->flight_full = true;
+        return -1;
+    }
+    uint8_t head[RELAY_HEAD + TRANSPORT_RID_MAX];
+    head[0] = have_key ? 1 : 0;
+    memcpy (head + 1, key, 32);
+    memcpy (head + RELAY_HEAD, rid, rid_len);
+    void *pair = zsock_resolve (r->pair);
+    if (zmq_send (pair, head, RELAY_HEAD + rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        return -1;
+    /*  The rest of a message whose first frame went is never refused
+     *  (libzmq checks the high-water mark at a message's first frame). */
+    zmq_msg_send (data, pair, ZMQ_DONTWAIT);
+    r->sent_bytes += size;
+    atomic_store_explicit (&r->shared->sent_bytes, r->sent_bytes, memory_order_relaxed);
+    return 0;
+}
+
+/*  Keep data for the loop in its connection's queue (data is left
+ *  empty), or drop it past a bound.  The caller closes data. */
+static void
+s_keep (relay_t *r, const uint8_t *rid, size_t rid_len, const uint8_t key[32], bool have_key,
+        zmq_msg_t *data)
+{
+    size_t cost = zmq_msg_size (data) + sizeof (relay_entry_t);
+    char hex[TRANSPORT_RID_MAX * 2 + 1];
+    kt_hex (hex, rid, rid_len);
+    relay_conn_t *c = zhashx_lookup (r->conns, hex);
+    uint64_t flight =
+        r->sent_bytes - atomic_load_explicit (&r->shared->taken_bytes, memory_order_relaxed);
+    transport_drop_t why = TRANSPORT_DROP_REASONS;
+    if (c && (c->count >= r->hwm || c->bytes + cost > r->conn_bytes))
+        why = TRANSPORT_DROP_CONNECTION_FULL;
+    else if (!c && cost > r->conn_bytes)
+        why = TRANSPORT_DROP_CONNECTION_FULL;
+    else if (r->queued_bytes + flight + cost > r->all_bytes)
+        why = TRANSPORT_DROP_ALL_FULL;
+    if (why == TRANSPORT_DROP_REASONS && !c) {
+        c = calloc (1, sizeof *c);
+        if (c) {
+            memcpy (c->rid, rid, rid_len);
+            c->rid_len = rid_len;
+            snprintf (c->hex, sizeof c->hex, "%s", hex);
+            zhashx_insert (r->conns, c->hex, c);
+        }
+    }
+    if (why == TRANSPORT_DROP_REASONS && c && c->count == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 16;
+        if (cap > r->hwm)
+            cap = r->hwm;
+        relay_entry_t *ring = calloc (cap, sizeof *ring);
+        if (ring) {
+            for (size_t i = 0; i < c->count; i++) {
+                relay_entry_t *from = &c->ring[(c->head + i) % c->cap];
+                ring[i] = *from;
+                zmq_msg_init (&ring[i].data);
+                zmq_msg_move (&ring[i].data, &from->data);
+                zmq_msg_close (&from->data);
+            }
+            free (c->ring);
+            c->ring = ring;
+            c->cap = cap;
+            c->head = 0;
+        }
+    }
+    if (why != TRANSPORT_DROP_REASONS || !c || c->count == c->cap) {
+        /*  Out of memory counts as full too. */
+        s_drop (r, why == TRANSPORT_DROP_REASONS ? TRANSPORT_DROP_ALL_FULL : why,
+                have_key ? key : NULL);
+        if (c && c->count == 0)
+            zhashx_delete (r->conns, c->hex);
+        return;
+    }
+    relay_entry_t *e = &c->ring[(c->head + c->count) % c->cap];
+    zmq_msg_init (&e->data);
+    zmq_msg_move (&e->data, data);
+    e->size = cost;
+    memcpy (e->key, key, 32);
+    e->have_key = have_key;
+    if (c->count++ == 0) {
+        c->next = NULL;
+        if (r->last)
+            r->last->next = c;
+        else
+            r->first = c;
+        r->last = c;
+    }
+    c->bytes += cost;
+    r->queued_bytes += cost;
+    r->queued_msgs++;
+}
+
+/*  The kept messages to the loop, one connection's at a time in turn,
+ *  until the loop takes no more. */
+static void
+s_flush (relay_t *r)
+{
+    r->flight_full = false;
+    while (r->first) {
+        relay_conn_t *c = r->first;
+        relay_entry_t *e = &c->ring[c->head];
+        if (s_forward (r, c->rid, c->rid_len, e->key, e->have_key, &e->data) != 0)
+            return;
+        zmq_msg_close (&e->data);
+        c->head = (c->head + 1) % c->cap;
+        c->count--;
+        c->bytes -= e->size;
+        r->queued_bytes -= e->size;
+        r->queued_msgs--;
+        r->first = c->next;
+        if (!r->first)
+            r->last = NULL;
+        if (c->count) {
+            c->next = NULL;
+            if (r->last)
+                r->last->next = c;
+            else
+                r->first = c;
+            r->last = c;
+        } else
+            zhashx_delete (r->conns, c->hex);
+    }
+}
+
+/*  Every message kept let go (the ROUTER they came on is closed). */
+static void
+s_forget (relay_t *r)
+{
+    zhashx_purge (r->conns);
+    r->first = r->last = NULL;
+    r->queued_bytes = r->queued_msgs = 0;
+}
+
+/*  What the ROUTER has, up to RELAY_BATCH messages: each checked (a
+ *  routing id and one data frame, else dropped whole), attributed to its
+ *  CURVE key (User-Id: its metadata does not survive a send), and handed
+ *  on or kept. */
+static void
+s_take_in (relay_t *r)
+{
+    void *router = zsock_resolve (r->router);
+    for (int n = 0; n < RELAY_BATCH; n++) {
+        zmq_msg_t rid, data;
+        zmq_msg_init (&rid);
+        if (zmq_msg_recv (&rid, router, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (&rid);
+            return;
+        }
+        size_t rid_len = zmq_msg_size (&rid);
+        bool more = zmq_msg_more (&rid);
+        bool ok = more && rid_len > 0 && rid_len <= TRANSPORT_RID_MAX;
+        zmq_msg_init (&data);
+        if (more) {
+            if (zmq_msg_recv (&data, router, ZMQ_DONTWAIT) < 0)
+                more = ok = false;
+            else {
+                more = zmq_msg_more (&data);
+                ok = ok && !more;
+            }
+        }
+        if (!ok) {
+            /*  keten messages are one frame: anything else whole. */
+            while (more) {
+                zmq_msg_t rest;
+                zmq_msg_init (&rest);
+                more = zmq_msg_recv (&rest, router, ZMQ_DONTWAIT) >= 0 && zmq_msg_more (&rest);
+                zmq_msg_close (&rest);
+            }
+            zmq_msg_close (&data);
+            zmq_msg_close (&rid);
+            s_drop (r, TRANSPORT_DROP_MALFORMED, NULL);
+            continue;
+        }
+        uint8_t key[32] = {0};
+        const char *user = zmq_msg_gets (&data, "User-Id");
+        bool have_key = user && strlen (user) == 40 && zmq_z85_decode (key, user);
+        const uint8_t *id = zmq_msg_data (&rid);
+        if (r->first || s_forward (r, id, rid_len, key, have_key, &data) != 0)
+            s_keep (r, id, rid_len, key, have_key, &data);
+        zmq_msg_close (&data);
+        zmq_msg_close (&rid);
+    }
+}
+
+/*  What the loop sends, up to RELAY_BATCH messages, to the ROUTER without
+ *  waiting: a peer gone or a full queue drops it, as ZeroMQ would (the
+ *  sender's retry or the member's covers it), counted. */
+static void
+s_take_out (relay_t *r)
+{
+    void *pair = zsock_resolve (r->pair);
+    void *router = r->router ? zsock_resolve (r->router) : NULL;
+    for (int n = 0; n < RELAY_BATCH; n++) {
+        zmq_msg_t rid, data;
+        zmq_msg_init (&rid);
+        if (zmq_msg_recv (&rid, pair, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (&rid);
+            return;
+        }
+        zmq_msg_init (&data);
+        bool two = zmq_msg_more (&rid) && zmq_msg_recv (&data, pair, ZMQ_DONTWAIT) >= 0;
+        if (!router)
+            s_drop (r, TRANSPORT_DROP_UNROUTABLE, NULL);
+        else if (!two || zmq_msg_send (&rid, router, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+            s_drop (r, errno == EAGAIN ? TRANSPORT_DROP_SEND_FULL : TRANSPORT_DROP_UNROUTABLE,
+                    NULL);
+        else if (zmq_msg_send (&data, router, ZMQ_DONTWAIT) < 0)
+            s_drop (r, TRANSPORT_DROP_SEND_FULL, NULL);
+        zmq_msg_close (&data);
+        zmq_msg_close (&rid);
+    }
+}
+
+/*  A command from the loop: CLOSE (the ROUTER and what was kept from it
+ *  go), BIND config keys endpoint (a new ROUTER: "rc reason"), OPT option
+ *  (the ROUTER's integer option: "rc value"), $TERM. */
+static void
+s_command (relay_t *r)
+{
+    zmsg_t *m = zmsg_recv (r->pipe);
+    char *cmd = m ? zmsg_popstr (m) : NULL;
+    if (!cmd || streq (cmd, "$TERM"))
+        r->stop = true;
+    else if (streq (cmd, "CLOSE")) {
+        s_forget (r);
+        zsock_destroy (&r->router);
+        zsock_signal (r->pipe, 0);
+    } else if (streq (cmd, "BIND")) {
+        zframe_t *fc = zmsg_pop (m), *fk = zmsg_pop (m);
+        char *endpoint = zmsg_popstr (m);
+        const config_t *config = NULL;
+        const keys_secret_t *keys = NULL;
+        if (fc && zframe_size (fc) == sizeof config)
+            memcpy (&config, zframe_data (fc), sizeof config);
+        if (fk && zframe_size (fk) == sizeof keys)
+            memcpy (&keys, zframe_data (fk), sizeof keys);
+        kt_reason_t reason = {""};
+        if (config && keys && endpoint && !r->router)
+            r->router = s_router (config, keys, endpoint, &reason);
+        else
+            kt_fail (&reason, "the relay was not asked to bind as it should be");
+        zsock_send (r->pipe, "is", r->router ? 0 : -1, reason.text);
+        zframe_destroy (&fc);
+        zframe_destroy (&fk);
+        free (endpoint);
+    } else if (streq (cmd, "OPT")) {
+        char *opt = zmsg_popstr (m);
+        int value = 0;
+        size_t size = sizeof value;
+        int rc = r->router && opt
+                     ? zmq_getsockopt (zsock_resolve (r->router), atoi (opt), &value, &size)
+                     : -1;
+        zsock_send (r->pipe, "ii", rc, value);
+        free (opt);
+    }
+    free (cmd);
+    zmsg_destroy (&m);
+}
+
+static void
+s_relay_actor (zsock_t *pipe, void *arg)
+{
+    relay_args_t *a = arg;
+    relay_t r = {.pipe = pipe,
+                 .router = a->router,
+                 .pair = a->pair,
+                 .shared = a->shared,
+                 .hwm = a->hwm,
+                 .conn_bytes = a->conn_bytes,
+                 .all_bytes = a->all_bytes,
+                 .flight_bytes = a->flight_bytes};
+    r.conns = zhashx_new ();
+    if (r.conns)
+        zhashx_set_destructor (r.conns, s_conn_free);
+    zsock_signal (pipe, r.conns ? 0 : 1);
+    while (r.conns && !r.stop) {
+        zmq_pollitem_t items[3] = {
+            {zsock_resolve (pipe), 0, ZMQ_POLLIN, 0},
+            {zsock_resolve (r.pair), 0,
+             (short) (ZMQ_POLLIN | (r.first && !r.flight_full ? ZMQ_POLLOUT : 0)), 0},
+            {r.router ? zsock_resolve (r.router) : NULL, 0, ZMQ_POLLIN, 0}};
+        /*  While the loop holds its share, look again each millisecond. */
+        long timeout = r.first && r.flight_full ? 1 : -1;
+        if (zmq_poll (items, r.router ? 3 : 2, timeout) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (r.router && (items[2].revents & ZMQ_POLLIN))
+            s_take_in (&r);
+        if (items[1].revents & ZMQ_POLLIN)
+            s_take_out (&r);
+        if (r.first)
+            s_flush (&r);
+        atomic_store_explicit (&r.shared->queued_bytes, r.queued_bytes, memory_order_relaxed);
+        atomic_store_explicit (&r.shared->queued_msgs, r.queued_msgs, memory_order_relaxed);
+        if (items[0].revents & ZMQ_POLLIN)
+            s_command (&r);
+    }
+    zhashx_destroy (&r.conns);
+    zsock_destroy (&r.router);
+    zsock_destroy (&r.pair);
+}
+
+/*  The relay's bounds: config's hwm messages per connection, and bytes as
+ *  TRANSPORT_*_BYTES say, never below what one or two of the largest
+ *  messages need. */
+static void
+s_relay_bounds (const config_t *config, relay_args_t *a)
+{
+    size_t one = (size_t) config->max_message + sizeof (relay_entry_t);
+    a->hwm = config->hwm;
+    a->conn_bytes = TRANSPORT_CONNECTION_BYTES > 2 * one ? TRANSPORT_CONNECTION_BYTES : 2 * one;
+    a->all_bytes =
+        TRANSPORT_ALL_BYTES > 4 * a->conn_bytes ? TRANSPORT_ALL_BYTES : 4 * a->conn_bytes;
+    a->flight_bytes = TRANSPORT_FLIGHT_BYTES > one ? TRANSPORT_FLIGHT_BYTES : one;
+}
+
+/*  The PAIR between the loop and the relay (the relay's end in *relay_p),
+ *  and the relay thread that owns router from now on. */
+static int
+s_relay_start (transport_t *self, const config_t *config, zsock_t **router_p, kt_reason_t *reason)
+{
+    self->shared = calloc (1, sizeof *self->shared);
+    if (!self->shared || pthread_mutex_init (&self->shared->lock, NULL) != 0) {
+        free (self->shared);
+        self->shared = NULL;
+        return kt_fail (reason, "out of memory");
+    }
+    char inproc[64];
+    snprintf (inproc, sizeof inproc, "inproc://keten-relay-%p", (void *) self);
+    zsock_t *pair = zsock_new (ZMQ_PAIR);
+    self->sock = zsock_new (ZMQ_PAIR);
+    if (!pair || !self->sock) {
+        zsock_destroy (&pair);
+        return kt_fail (reason, "cannot create the relay's sockets");
+    }
+    /*  Toward the loop: a few drains' worth (the relay keeps the rest,
+     *  counted); toward the relay: as a ROUTER's send queue. */
+    zsock_set_sndhwm (pair, TRANSPORT_RELAY_HWM);
+    zsock_set_rcvhwm (self->sock, TRANSPORT_RELAY_HWM);
+    zsock_set_sndhwm (self->sock, (int) config->hwm);
+    zsock_set_rcvhwm (pair, (int) config->hwm);
+    zsock_set_linger (pair, 0);
+    zsock_set_linger (self->sock, 0);
+    zsock_set_rcvtimeo (self->sock, 0);
+    if (zsock_bind (self->sock, "%s", inproc) < 0 || zsock_connect (pair, "%s", inproc) < 0) {
+        zsock_destroy (&pair);
+        return kt_fail (reason, "cannot connect the relay's sockets: %s", zmq_strerror (errno));
+    }
+    relay_args_t args = {.router = *router_p, .pair = pair, .shared = self->shared};
+    s_relay_bounds (config, &args);
+    /*  The actor owns both from its start (zactor_new waits for it). */
+    self->relay = zactor_new (s_relay_actor, &args);
+    if (!self->relay) {
+        zsock_destroy (&pair);
+        return kt_fail (reason, "cannot start the transport's relay thread");
+    }
+    *router_p = NULL;
+    return 0;
+}
+
 transport_t *
 transport_bind (const config_t *config, const keys_secret_t *keys, const roster_t *roster,
                 const char *allow_dir, kt_reason_t *reason)
@@ -206,8 +691,16 @@ transport_bind (const config_t *config, const keys_secret_t *keys, const roster_
         transport_destroy (&self);
         return NULL;
     }
-    self->sock = s_router (config, keys, config->bind, reason);
-    if (!self->sock) {
+    zsock_t *router = s_router (config, keys, config->bind, reason);
+    if (!router) {
+        transport_destroy (&self);
+        return NULL;
+    }
+    /*  The endpoint actually bound (the port, when configured as "*"). */
+    const char *bound = zsock_endpoint (router);
+    snprintf (self->endpoint, sizeof self->endpoint, "%s", bound ? bound : config->bind);
+    if (s_relay_start (self, config, &router, reason) != 0) {
+        zsock_destroy (&router);
         transport_destroy (&self);
         return NULL;
     }
@@ -262,8 +755,14 @@ transport_destroy (transport_t **self_p)
     transport_t *self = *self_p;
     if (!self)
         return;
+    /*  The relay first: it closes the ROUTER and its end of the PAIR. */
+    zactor_destroy (&self->relay);
     zsock_destroy (&self->sock);
     zactor_destroy (&self->auth);
+    if (self->shared) {
+        pthread_mutex_destroy (&self->shared->lock);
+        free (self->shared);
+    }
     free (self);
     *self_p = NULL;
 }
@@ -272,6 +771,75 @@ zsock_t *
 transport_sock (transport_t *self)
 {
     return self->sock;
+}
+
+const char *
+transport_endpoint (transport_t *self)
+{
+    return self->router ? self->endpoint : zsock_endpoint (self->sock);
+}
+
+int
+transport_router_option (transport_t *self, int option, int *value)
+{
+    if (!self->relay)
+        return -1;
+    char opt[16];
+    snprintf (opt, sizeof opt, "%d", option);
+    int rc = -1;
+    if (zstr_sendx (self->relay, "OPT", opt, NULL) != 0 ||
+        zsock_recv (self->relay, "ii", &rc, value) != 0)
+        return -1;
+    return rc;
+}
+
+static const char *const s_drop_names[TRANSPORT_DROP_REASONS] = {
+    "connection_full", "all_full", "malformed", "unroutable", "send_full"};
+
+const char *
+transport_drop_name (transport_drop_t why)
+{
+    return why < TRANSPORT_DROP_REASONS ? s_drop_names[why] : "?";
+}
+
+bool
+transport_stats (transport_t *self, transport_stats_t *out)
+{
+    memset (out, 0, sizeof *out);
+    if (!self || !self->shared)
+        return false;
+    relay_shared_t *sh = self->shared;
+    for (int i = 0; i < TRANSPORT_DROP_REASONS; i++)
+        out->dropped[i] = atomic_load_explicit (&sh->dropped[i], memory_order_relaxed);
+    uint64_t sent = atomic_load_explicit (&sh->sent_bytes, memory_order_relaxed);
+    uint64_t taken = atomic_load_explicit (&sh->taken_bytes, memory_order_relaxed);
+    out->held_bytes = atomic_load_explicit (&sh->queued_bytes, memory_order_relaxed) +
+                      (sent > taken ? sent - taken : 0);
+    out->queued_messages = atomic_load_explicit (&sh->queued_msgs, memory_order_relaxed);
+    return true;
+}
+
+bool
+transport_drops_news (transport_t *self, uint64_t delta[TRANSPORT_DROP_REASONS], uint8_t key[32],
+                      bool *have_key)
+{
+    transport_stats_t st;
+    if (!transport_stats (self, &st))
+        return false;
+    bool news = false;
+    for (int i = 0; i < TRANSPORT_DROP_REASONS; i++) {
+        delta[i] = st.dropped[i] - self->said[i];
+        self->said[i] = st.dropped[i];
+        news = news || delta[i];
+    }
+    if (news) {
+        pthread_mutex_lock (&self->shared->lock);
+        memcpy (key, self->shared->drop_key, 32);
+        *have_key = self->shared->drop_have_key;
+        self->shared->drop_have_key = false;
+        pthread_mutex_unlock (&self->shared->lock);
+    }
+    return news;
 }
 
 static void
@@ -283,38 +851,63 @@ s_drain (zsock_t *sock)
     }
 }
 
+/*  One message from the relay: its header (flags, CURVE key, routing id:
+ *  the relay checked the message as transport_recv says), then its
+ *  data. */
+static int
+s_recv_relayed (transport_t *self, transport_msg_t *msg)
+{
+    /*  What the relay dropped as malformed since, said as one. */
+    uint64_t bad = atomic_load_explicit (&self->shared->dropped[TRANSPORT_DROP_MALFORMED],
+                                         memory_order_relaxed);
+    if (bad != self->malformed_seen) {
+        self->malformed_seen = bad;
+        return -1;
+    }
+    zmq_msg_t head;
+    zmq_msg_init (&head);
+    if (zmq_msg_recv (&head, zsock_resolve (self->sock), ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close (&head);
+        return 0;
+    }
+    size_t len = zmq_msg_size (&head);
+    const uint8_t *h = zmq_msg_data (&head);
+    bool ok = zmq_msg_more (&head) && len > RELAY_HEAD && len <= RELAY_HEAD + TRANSPORT_RID_MAX;
+    if (ok) {
+        msg->have_peer_key = h[0] & 1;
+        memcpy (msg->peer_key, h + 1, 32);
+        msg->rid_len = len - RELAY_HEAD;
+        memcpy (msg->rid, h + RELAY_HEAD, msg->rid_len);
+    }
+    bool more = zmq_msg_more (&head);
+    zmq_msg_close (&head);
+    if (more)
+        msg->data = zframe_recv (self->sock);
+    if (msg->data)
+        atomic_fetch_add_explicit (&self->shared->taken_bytes, zframe_size (msg->data),
+                                   memory_order_relaxed);
+    if (!ok || !msg->data) {
+        zframe_destroy (&msg->data);
+        memset (msg, 0, sizeof *msg);
+        return -1;
+    }
+    return 1;
+}
+
 int
 transport_recv (transport_t *self, transport_msg_t *msg)
 {
     memset (msg, 0, sizeof *msg);
-    if (self->router) {
-        zframe_t *rid = zframe_recv (self->sock); /* NULL: nothing waiting */
-        if (!rid)
-            return 0;
-        size_t rid_len = zframe_size (rid);
-        if (!zframe_more (rid) || rid_len == 0 || rid_len > TRANSPORT_RID_MAX) {
-            zframe_destroy (&rid);
-            s_drain (self->sock);
-            return -1;
-        }
-        memcpy (msg->rid, zframe_data (rid), rid_len);
-        msg->rid_len = rid_len;
-        zframe_destroy (&rid);
-    }
-    /*  After a routing id the rest of the message is there already. */
-    msg->data = zframe_recv (self->sock);
+    if (self->router)
+        return s_recv_relayed (self, msg);
+    msg->data = zframe_recv (self->sock); /* NULL: nothing waiting */
     if (!msg->data)
-        return self->router ? -1 : 0;
+        return 0;
     if (zframe_more (msg->data)) {
         /*  keten messages are one frame; anything else is dropped whole. */
         s_drain (self->sock);
         zframe_destroy (&msg->data);
         return -1;
-    }
-    if (self->router) {
-        const char *user = zframe_meta (msg->data, "User-Id");
-        if (user && strlen (user) == 40 && zmq_z85_decode (msg->peer_key, user))
-            msg->have_peer_key = true;
     }
     return 1;
 }
@@ -418,13 +1011,26 @@ int
 transport_rebind (transport_t *self, const config_t *config, const keys_secret_t *keys,
                   kt_reason_t *reason)
 {
-    if (!self->router)
+    if (!self->router || !self->relay)
         return kt_fail (reason, "only the uitvoerder rebinds");
-    char endpoint[CONFIG_ENDPOINT_MAX + 1];
-    const char *bound = zsock_endpoint (self->sock);
-    snprintf (endpoint, sizeof endpoint, "%s", bound ? bound : config->bind);
-    zsock_unbind (self->sock, "%s", endpoint);
-    zsock_destroy (&self->sock);
-    self->sock = s_router (config, keys, endpoint, reason);
-    return self->sock ? 0 : -1;
+    /*  The relay closes the ROUTER and lets go what it kept from it; what
+     *  it had handed on already is let go here, as the old ROUTER's queue
+     *  was with it (a routing id of it routes nowhere now).  Then the new
+     *  ROUTER, on the relay's thread. */
+    if (zstr_send (self->relay, "CLOSE") != 0 || zsock_wait (self->relay) != 0)
+        return kt_fail (reason, "the transport's relay thread does not answer");
+    transport_msg_t msg;
+    int rc;
+    while ((rc = s_recv_relayed (self, &msg)) != 0)
+        if (rc == 1)
+            zframe_destroy (&msg.data);
+    char *text = NULL;
+    rc = -1;
+    if (zsock_send (self->relay, "spps", "BIND", config, keys, self->endpoint) != 0 ||
+        zsock_recv (self->relay, "is", &rc, &text) != 0)
+        return kt_fail (reason, "the transport's relay thread does not answer");
+    if (rc != 0)
+        kt_fail (reason, "%s", text ? text : "cannot bind");
+    free (text);
+    return rc;
 }

@@ -33,7 +33,16 @@ transport_t *transport_connect_to (const config_t *config, const keys_secret_t *
                                    kt_reason_t *reason);
 void transport_destroy (transport_t **self_p);
 
+/*  The socket the loop reads (zloop_reader) for transport_recv: the
+ *  DEALER, or at the uitvoerder its end of the PAIR to the relay thread
+ *  that owns the ROUTER (docs/ARCHITECTURE.md, "Transport").  The same
+ *  socket for the transport's life, across transport_rebind. */
 zsock_t *transport_sock (transport_t *self);
+/*  The endpoint bound (the port, when configured as "*"), or the DEALER's
+ *  last. */
+const char *transport_endpoint (transport_t *self);
+/*  The ROUTER's integer socket option (tests): 0 and *value, or -1. */
+int transport_router_option (transport_t *self, int option, int *value);
 /*  Rewrite the allow-list from roster (active members, and the peer
  *  uitvoerders of the peerings in force) and reload zauth.  Uitvoerder
  *  only. */
@@ -42,11 +51,48 @@ int transport_allow (transport_t *self, const roster_t *roster, kt_reason_t *rea
 /*  Close the ROUTER and bind a new one on the same endpoint: every open
  *  connection drops (a revoked member's with it) and members reconnect
  *  through the ZAP handler, which admits only the current allow-list.
- *  The caller re-registers transport_sock with its loop.  Uitvoerder only. */
+ *  What was received on the old ROUTER and not yet read is let go.
+ *  transport_sock stays the same socket.  Uitvoerder only. */
 int transport_rebind (transport_t *self, const config_t *config, const keys_secret_t *keys,
                       kt_reason_t *reason);
 
 #define TRANSPORT_RID_MAX 256
+
+/*  The relay's bounds on what it keeps for the loop (besides
+ *  transport/hwm messages per connection): bytes per connection, bytes
+ *  over all of them (with what the loop has been handed and not taken
+ *  yet), and bytes handed to the loop not taken yet.  Each at least what
+ *  one or two of the largest messages (transport/max-message) need. */
+#define TRANSPORT_CONNECTION_BYTES ((size_t) 64 << 20)
+#define TRANSPORT_ALL_BYTES ((size_t) 256 << 20)
+#define TRANSPORT_FLIGHT_BYTES ((size_t) 16 << 20)
+/*  Messages in the PAIR from the relay to the loop, at each end. */
+#define TRANSPORT_RELAY_HWM 512
+
+/*  Why the uitvoerder's transport dropped a message. */
+typedef enum {
+    TRANSPORT_DROP_CONNECTION_FULL, /* its connection's queue is full */
+    TRANSPORT_DROP_ALL_FULL,        /* every connection's together are */
+    TRANSPORT_DROP_MALFORMED,       /* not a routing id and one frame */
+    TRANSPORT_DROP_UNROUTABLE,      /* sent: the peer's connection is gone */
+    TRANSPORT_DROP_SEND_FULL,       /* sent: the peer's send queue is full */
+    TRANSPORT_DROP_REASONS
+} transport_drop_t;
+
+const char *transport_drop_name (transport_drop_t why);
+
+typedef struct {
+    uint64_t dropped[TRANSPORT_DROP_REASONS]; /* since the start */
+    uint64_t held_bytes;      /* received, kept or handed to the loop, not taken yet */
+    uint64_t queued_messages; /* kept by the relay */
+} transport_stats_t;
+
+/*  The uitvoerder's counters: true, or false on a DEALER. */
+bool transport_stats (transport_t *self, transport_stats_t *out);
+/*  The drops since the last call (delta), and the CURVE key of the last
+ *  sender whose message was dropped (when *have_key).  True when any. */
+bool transport_drops_news (transport_t *self, uint64_t delta[TRANSPORT_DROP_REASONS],
+                           uint8_t key[32], bool *have_key);
 
 typedef struct {
     zframe_t *data;       /* owned; destroy after use */
@@ -60,7 +106,12 @@ typedef struct {
  *  nothing is waiting, -1 for a malformed multipart (dropped). */
 int transport_recv (transport_t *self, transport_msg_t *msg);
 /*  Send without blocking; rid NULL on a DEALER.  -1 with errno EAGAIN
- *  (queue full) or EHOSTUNREACH (peer gone): the outbox retries. */
+ *  (queue full) or EHOSTUNREACH (peer gone): the outbox retries.  At the
+ *  uitvoerder the message goes to the relay thread, which sends it on
+ *  without blocking; there -1 (EAGAIN) only when the relay is that far
+ *  behind, and a peer gone or its full queue drops the message later,
+ *  counted (transport_stats), as a connection lost with the message in
+ *  its queue always did. */
 int transport_send (transport_t *self, const uint8_t *rid, size_t rid_len, const void *data,
                     size_t len);
 

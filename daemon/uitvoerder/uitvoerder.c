@@ -72,7 +72,7 @@ s_start (node_t *self, kt_reason_t *reason)
     node_listen (self);
     /*  The endpoint actually bound (the port, when configured as "*"),
      *  for operators and for tests that bind tcp://127.0.0.1:*. */
-    const char *endpoint = zsock_endpoint (transport_sock (self->transport));
+    const char *endpoint = transport_endpoint (self->transport);
     snprintf (path, sizeof path, "%s/endpoint", self->config.state_dir);
     char line[CONFIG_ENDPOINT_MAX + 2];
     snprintf (line, sizeof line, "%s\n", endpoint ? endpoint : self->config.bind);
