@@ -174,6 +174,33 @@ s_take_bundle (node_t *self, const transport_msg_t *msg, const uint8_t *data, si
     return n;
 }
 
+/*  What the uitvoerder's transport dropped since the last drain (its
+ *  relay thread writes no log line of its own), each reason in one line
+ *  naming the member whose message was dropped last (keten_transport_
+ *  dropped_total counts them all). */
+static void
+s_say_drops (node_t *self)
+{
+    uint64_t delta[TRANSPORT_DROP_REASONS];
+    uint8_t key[32];
+    bool have_key = false;
+    if (!transport_drops_news (self->transport, delta, key, &have_key))
+        return;
+    const keyring_peer_t *peer =
+        have_key ? keyring_peer_by_transport (self->keyring, key, kt_now_ms ()) : NULL;
+    const char *who = peer ? peer->member->id : "-";
+    for (int i = 0; i < TRANSPORT_DROP_REASONS; i++) {
+        /*  A malformed message is said by the drain as before. */
+        if (!delta[i] || i == TRANSPORT_DROP_MALFORMED)
+            continue;
+        bool theirs = i == TRANSPORT_DROP_CONNECTION_FULL || i == TRANSPORT_DROP_ALL_FULL;
+        if (node_peer_line (self, "transport dropped", theirs ? who : "-"))
+            kt_log (KT_LOG_WARN, "transport dropped reason=%s count=%llu%s%s",
+                    transport_drop_name ((transport_drop_t) i), (unsigned long long) delta[i],
+                    theirs ? " peer=" : "", theirs ? who : "");
+    }
+}
+
 static int
 s_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
 {
@@ -206,6 +233,7 @@ s_on_transport (zloop_t *loop, zsock_t *sock, void *arg)
         zframe_destroy (&msg.data);
     }
     role->drain_end (self);
+    s_say_drops (self);
     /*  Every message of the drain is let go by now (the role's too, in
      *  drain_end): their decoded memory goes at once. */
     kt_arena_reset (self->arena);

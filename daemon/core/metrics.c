@@ -446,6 +446,19 @@ metrics_node_render (void *arg)
               "Seconds since this node's secret key file was made");
     s_put (&t, "keten_key_age_seconds %llu\n",
            (unsigned long long) (metrics_key_age_ms (self, now) / 1000));
+    transport_stats_t ts;
+    if (transport_stats (self->transport, &ts)) {
+        s_family (&t, "keten_transport_dropped_total", "counter",
+                  "Messages the uitvoerder's transport dropped, by reason: a connection's or "
+                  "all connections' queues full (the member sends again), malformed, or sent "
+                  "to a connection gone or full");
+        for (int i = 0; i < TRANSPORT_DROP_REASONS; i++)
+            s_put (&t, "keten_transport_dropped_total{reason=\"%s\"} %llu\n",
+                   transport_drop_name ((transport_drop_t) i), (unsigned long long) ts.dropped[i]);
+        s_family (&t, "keten_transport_held_bytes", "gauge",
+                  "Bytes of received messages the transport holds for the loop");
+        s_put (&t, "keten_transport_held_bytes %llu\n", (unsigned long long) ts.held_bytes);
+    }
     json_t *review = json_object ();
     if (review)
         node_audit_status (self, review);

@@ -423,6 +423,97 @@ test_a_peer_gone_with_a_full_queue_leaves_the_server_standing (void **state)
     roster_destroy (&roster);
 }
 
+/*  A member that sends far more than the uitvoerder reads: its
+ *  connection keeps transport/hwm messages (the rest dropped and
+ *  counted), what is held stays within that bound, what it kept comes
+ *  in order, and another member's message is not held up behind it. */
+static void
+test_a_flood_is_bounded_per_connection_and_others_go_first (void **state)
+{
+    (void) state;
+    roster_t *roster = s_roster (3, 1);
+    pair_t pair; /* hwm 1000 */
+    s_pair_open (&pair, roster, "allow-flood", 1);
+    kt_reason_t r;
+    config_t cc = s_config (transport_endpoint (pair.server));
+    cc.hwm = 100000; /* the flooder queues it all */
+    transport_destroy (&pair.client);
+    pair.client = transport_connect (&cc, s_keys[1], s_keys[0]->pub.transport_pk, &r);
+    assert_non_null (pair.client);
+    enum { LEN = 1000, N = 20000 };
+    uint8_t body[LEN];
+    memset (body, 0x0a, sizeof body);
+    transport_stats_t st;
+    for (uint32_t i = 0; i < N; i++) {
+        memcpy (body + 1, &i, sizeof i);
+        for (int tries = 0; tries < 5000 && transport_send (pair.client, NULL, 0, body, LEN) != 0;
+             tries++)
+            zclock_sleep (1); /* until it is connected */
+    }
+    /*  Until the relay has dropped what it cannot keep. */
+    for (int i = 0; i < 200; i++) {
+        assert_true (transport_stats (pair.server, &st));
+        if (st.dropped[TRANSPORT_DROP_CONNECTION_FULL] + st.queued_messages >=
+            N - 2 * TRANSPORT_RELAY_HWM)
+            break;
+        zclock_sleep (20);
+    }
+    assert_true (st.dropped[TRANSPORT_DROP_CONNECTION_FULL] > 0);
+    assert_true (st.queued_messages <= pair.sc.hwm);
+    /*  The connection's queue, and what the PAIR to the loop holds. */
+    assert_true (st.held_bytes <= pair.sc.hwm * (LEN + 200) + 2 * TRANSPORT_RELAY_HWM * LEN);
+    /*  The gemeente's message comes before the flood's queue is read. */
+    transport_t *gemeente = transport_connect (&cc, s_keys[2], s_keys[0]->pub.transport_pk, &r);
+    assert_non_null (gemeente);
+    for (int tries = 0; tries < 100 && transport_send (gemeente, NULL, 0, "ping", 4) != 0; tries++)
+        zclock_sleep (10);
+    /*  Until the relay keeps it too (beside the flood's full queue). */
+    for (int i = 0; i < 200 && st.queued_messages <= pair.sc.hwm; i++) {
+        zclock_sleep (20);
+        assert_true (transport_stats (pair.server, &st));
+    }
+    assert_true (st.queued_messages > pair.sc.hwm);
+    zpoller_t *poller = zpoller_new (transport_sock (pair.server), NULL);
+    size_t before = 0, flood = 0;
+    bool pinged = false;
+    int64_t last = -1;
+    for (int waits = 0; waits < 100 && !pinged; waits++) {
+        if (!zpoller_wait (poller, 50))
+            continue;
+        transport_msg_t msg;
+        while (!pinged && transport_recv (pair.server, &msg) == 1) {
+            if (zframe_size (msg.data) == 4) {
+                pinged = true;
+                assert_memory_equal (msg.peer_key, s_keys[2]->pub.transport_pk, 32);
+            } else {
+                uint32_t i;
+                memcpy (&i, zframe_data (msg.data) + 1, sizeof i);
+                assert_true ((int64_t) i > last); /* in order, gaps where dropped */
+                last = i;
+                before++;
+            }
+            zframe_destroy (&msg.data);
+        }
+    }
+    assert_true (pinged);
+    assert_true (before <= 2 * TRANSPORT_RELAY_HWM + 64);
+    /*  The rest of the flood still comes. */
+    for (int waits = 0; waits < 40; waits++) {
+        if (!zpoller_wait (poller, 50))
+            continue;
+        transport_msg_t msg;
+        while (transport_recv (pair.server, &msg) == 1) {
+            flood++;
+            zframe_destroy (&msg.data);
+        }
+    }
+    assert_true (flood > 0);
+    zpoller_destroy (&poller);
+    transport_destroy (&gemeente);
+    s_pair_close (&pair);
+    roster_destroy (&roster);
+}
+
 /*  A bundle is read as far as it is whole: an empty envelope, a length
  *  past the end or a cut length stops it there. */
 static void
@@ -469,6 +560,7 @@ main (void)
         cmocka_unit_test (test_a_bundle_fits_the_peers_limit_on_the_wire),
         cmocka_unit_test (test_a_malformed_bundle_is_read_no_further),
         cmocka_unit_test (test_a_peer_gone_with_a_full_queue_leaves_the_server_standing),
+        cmocka_unit_test (test_a_flood_is_bounded_per_connection_and_others_go_first),
     };
     if (sodium_init () < 0)
         return 1;
