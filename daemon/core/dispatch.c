@@ -175,9 +175,9 @@ s_take_bundle (node_t *self, const transport_msg_t *msg, const uint8_t *data, si
 }
 
 /*  What the uitvoerder's transport dropped since the last drain (its
- *  relay thread writes no log line of its own), each reason in one line
- *  naming the member whose message was dropped last (keten_transport_
- *  dropped_total counts them all). */
+ *  thread writes no log line of its own), each reason in one line, one
+ *  received naming the member whose message was dropped last
+ *  (keten_transport_dropped_total counts them all). */
 static void
 s_say_drops (node_t *self)
 {
@@ -193,9 +193,12 @@ s_say_drops (node_t *self)
         /*  A malformed message is said by the drain as before. */
         if (!delta[i] || i == TRANSPORT_DROP_MALFORMED)
             continue;
+        /*  A send to a connection gone is as common as a member's
+         *  restart, and said at debug level as it always was. */
         bool theirs = i == TRANSPORT_DROP_CONNECTION_FULL || i == TRANSPORT_DROP_ALL_FULL;
         if (node_peer_line (self, "transport dropped", theirs ? who : "-"))
-            kt_log (KT_LOG_WARN, "transport dropped reason=%s count=%llu%s%s",
+            kt_log (theirs ? KT_LOG_WARN : KT_LOG_DEBUG,
+                    "transport dropped reason=%s count=%llu%s%s",
                     transport_drop_name ((transport_drop_t) i), (unsigned long long) delta[i],
                     theirs ? " peer=" : "", theirs ? who : "");
     }
