@@ -63,7 +63,10 @@ rss1=$(rss)
 grow=$(( (rss1 - rss0) / 1024 ))
 echo "# dropped $d of $N; uitvoerder RSS ${rss0} -> ${rss1} KiB"
 [ "$d" -ge $((N / 4)) ] || fail "only $d of $N dropped"
-[ "$grow" -lt 64 ] || fail "the uitvoerder grew by $grow MiB"
+# (Not under a sanitizer or valgrind: they keep freed memory a while.)
+if [ -z "${KETEN_WRAP:-}" ] && ! ldd "$KETEND" | grep -q libasan; then
+    [ "$grow" -lt 64 ] || fail "the uitvoerder grew by $grow MiB"
+fi
 pass "a flood past transport/hwm is dropped and counted ($d of $N), said with the member, held no longer"
 
 kt_signal_file "$T/s.json" P-1
