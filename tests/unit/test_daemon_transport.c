@@ -514,6 +514,35 @@ test_a_flood_is_bounded_per_connection_and_others_go_first (void **state)
     roster_destroy (&roster);
 }
 
+/*  A rebind closes the ROUTER on the transport's thread and binds a new
+ *  one on the same endpoint: the loop's socket stays the same, and a
+ *  member's DEALER comes back on the new one. */
+static void
+test_a_rebind_keeps_the_loops_socket_and_members_come_back (void **state)
+{
+    (void) state;
+    roster_t *roster = s_roster (2, 1);
+    pair_t pair;
+    s_pair_open (&pair, roster, "allow-rebind", 1);
+    zsock_t *sock = transport_sock (pair.server);
+    char endpoint[CONFIG_ENDPOINT_MAX + 1];
+    snprintf (endpoint, sizeof endpoint, "%s", transport_endpoint (pair.server));
+    kt_reason_t r;
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal (transport_rebind (pair.server, &pair.sc, s_keys[0], &r), 0);
+        assert_ptr_equal (transport_sock (pair.server), sock);
+        assert_string_equal (transport_endpoint (pair.server), endpoint);
+        uint8_t key[32];
+        assert_true (s_ping (pair.server, pair.client, key));
+        assert_memory_equal (key, s_keys[1]->pub.transport_pk, 32);
+    }
+    int enforce = 0;
+    assert_int_equal (transport_router_option (pair.server, 93, &enforce), 0);
+    assert_int_equal (enforce, 1);
+    s_pair_close (&pair);
+    roster_destroy (&roster);
+}
+
 /*  A bundle is read as far as it is whole: an empty envelope, a length
  *  past the end or a cut length stops it there. */
 static void
@@ -561,6 +590,7 @@ main (void)
         cmocka_unit_test (test_a_malformed_bundle_is_read_no_further),
         cmocka_unit_test (test_a_peer_gone_with_a_full_queue_leaves_the_server_standing),
         cmocka_unit_test (test_a_flood_is_bounded_per_connection_and_others_go_first),
+        cmocka_unit_test (test_a_rebind_keeps_the_loops_socket_and_members_come_back),
     };
     if (sodium_init () < 0)
         return 1;
