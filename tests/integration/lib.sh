@@ -385,6 +385,19 @@ kt_member_flood() {
         "$UITV" "$transport" "tcp://127.0.0.1:$PORT" "$@"
 }
 
+# kt_member_pinger MEMBER [STALL_MS [LIMIT_S]]: a hostile member that
+# speaks ZMTP itself (tests/tools/zmtp_pinger.c): MEMBER's own keys, a
+# PING after each of its messages until the uitvoerder stops reading
+# them, then a TCP reset.  MEMBER's ketend should not run.  Prints the
+# tool's summary line; its exit status is the tool's.
+kt_member_pinger() {
+    local m=$1 transport
+    shift
+    transport=$(awk '/transport-public/ {print $3}' "$T/keys/$UITV.pub")
+    "$KETEN_BIN/tests/keten-zmtp-pinger" "$T/keys/$m.secret" "$T/roster.txt" "$UITV_KEY" \
+        "$UITV" "$transport" 127.0.0.1 "$PORT" "$@"
+}
+
 # Two-node federation (uitvoerder + politie), both running.
 kt_federation() {
     kt_uitvoerder_up "$@"
