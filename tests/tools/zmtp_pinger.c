@@ -386,6 +386,8 @@ main (int argc, char **argv)
     s_conn_t c = {.fd = s_connect (argv[6], argv[7])};
     if (c.fd < 0) {
         fprintf (stderr, "keten-zmtp-pinger: cannot connect to %s:%s\n", argv[6], argv[7]);
+        keys_secret_destroy (&keys);
+        free (env);
         return 1;
     }
     int rc = s_handshake (&c, keys->pub.transport_pk, keys->transport_sk, spk);
@@ -404,6 +406,10 @@ main (int argc, char **argv)
     uint8_t *buf = malloc (BATCH * pair_max), *plain = malloc (1 + env_len + sizeof ping);
     if (!buf || !plain) {
         fprintf (stderr, "keten-zmtp-pinger: out of memory\n");
+        close (c.fd);
+        free (buf);
+        free (plain);
+        free (env);
         return 2;
     }
     uint8_t sink[65536];
