@@ -229,7 +229,7 @@ s_router (const config_t *config, const keys_secret_t *keys, const char *endpoin
 /*  One message kept for the loop. */
 typedef struct {
     zmq_msg_t data;
-    size_t size; /* its bytes as counted, with this entry */
+    size_t size; /* its bytes as counted (with libzmq's header) */
     uint8_t key[32];
     bool have_key;
 } relay_entry_t;
@@ -262,11 +262,15 @@ typedef struct {
 typedef struct {
     zsock_t *router, *pair;
     relay_shared_t *shared;
+    zhashx_t *conns;
     size_t hwm, conn_bytes, all_bytes, flight_bytes;
 } relay_args_t;
 
 /*  At most this many messages read from one side before the other's turn. */
 #define RELAY_BATCH 256
+/*  What libzmq allocates beside a message's bytes (its header, when the
+ *  data is larger than it keeps inline), counted with each kept message. */
+#define RELAY_MSG_OVERHEAD 64
 
 static void
 s_drop (relay_t *r, transport_drop_t why, const uint8_t *key)
@@ -291,6 +295,15 @@ s_conn_free (void **item)
     free (c->ring);
     free (c);
     *item = NULL;
+}
+
+/*  A connection's queue gone empty: its record and ring go, and their
+ *  count with them. */
+static void
+s_conn_forget (relay_t *r, relay_conn_t *c)
+{
+    r->queued_bytes -= c->bytes;
+    zhashx_delete (r->conns, c->hex);
 }
 
 /*  The header the loop reads before the data: flags (bit 0: the key is
@@ -318,9 +331,14 @@ s_forward (relay_t *r, const uint8_t *rid, size_t rid_len, const uint8_t key[32]
     void *pair = zsock_resolve (r->pair);
     if (zmq_send (pair, head, RELAY_HEAD + rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
         return -1;
-    /*  The rest of a message whose first frame went is never refused
-     *  (libzmq checks the high-water mark at a message's first frame). */
-    zmq_msg_send (data, pair, ZMQ_DONTWAIT);
+    /*  The rest of a message whose first frame went is not refused for
+     *  the high-water mark (libzmq checks it at a message's first frame):
+     *  only a context that ends does, and then the relay ends too (the
+     *  header sent alone would pair with the next message's). */
+    if (zmq_msg_send (data, pair, ZMQ_DONTWAIT) < 0) {
+        r->stop = true;
+        return -1;
+    }
     r->sent_bytes += size;
     atomic_store_explicit (&r->shared->sent_bytes, r->sent_bytes, memory_order_relaxed);
     return 0;
@@ -332,7 +350,11 @@ static void
 s_keep (relay_t *r, const uint8_t *rid, size_t rid_len, const uint8_t key[32], bool have_key,
         zmq_msg_t *data)
 {
-    size_t cost = zmq_msg_size (data) + sizeof (relay_entry_t);
+    /*  A kept message costs its bytes and libzmq's header; a
+     *  connection's queue costs its own record and its ring's every entry,
+     *  used or not (so many connections of one message each are counted
+     *  for what they hold too). */
+    size_t cost = zmq_msg_size (data) + RELAY_MSG_OVERHEAD;
     char hex[TRANSPORT_RID_MAX * 2 + 1];
     kt_hex (hex, rid, rid_len);
     relay_conn_t *c = zhashx_lookup (r->conns, hex);
@@ -341,9 +363,9 @@ s_keep (relay_t *r, const uint8_t *rid, size_t rid_len, const uint8_t key[32], b
     transport_drop_t why = TRANSPORT_DROP_REASONS;
     if (c && (c->count >= r->hwm || c->bytes + cost > r->conn_bytes))
         why = TRANSPORT_DROP_CONNECTION_FULL;
-    else if (!c && cost > r->conn_bytes)
+    else if (!c && sizeof *c + cost > r->conn_bytes)
         why = TRANSPORT_DROP_CONNECTION_FULL;
-    else if (r->queued_bytes + flight + cost > r->all_bytes)
+    else if (r->queued_bytes + flight + cost + (c ? 0 : sizeof *c) > r->all_bytes)
         why = TRANSPORT_DROP_ALL_FULL;
     if (why == TRANSPORT_DROP_REASONS && !c) {
         c = calloc (1, sizeof *c);
@@ -352,13 +374,22 @@ s_keep (relay_t *r, const uint8_t *rid, size_t rid_len, const uint8_t key[32], b
             c->rid_len = rid_len;
             snprintf (c->hex, sizeof c->hex, "%s", hex);
             zhashx_insert (r->conns, c->hex, c);
+            c->bytes = sizeof *c;
+            r->queued_bytes += sizeof *c;
         }
     }
     if (why == TRANSPORT_DROP_REASONS && c && c->count == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 16;
         if (cap > r->hwm)
             cap = r->hwm;
-        relay_entry_t *ring = calloc (cap, sizeof *ring);
+        size_t more = (cap - c->cap) * sizeof (relay_entry_t);
+        relay_entry_t *ring = NULL;
+        if (c->bytes + more + cost > r->conn_bytes)
+            why = TRANSPORT_DROP_CONNECTION_FULL;
+        else if (r->queued_bytes + flight + more + cost > r->all_bytes)
+            why = TRANSPORT_DROP_ALL_FULL;
+        else
+            ring = calloc (cap, sizeof *ring);
         if (ring) {
             for (size_t i = 0; i < c->count; i++) {
                 relay_entry_t *from = &c->ring[(c->head + i) % c->cap];
@@ -371,6 +402,8 @@ s_keep (relay_t *r, const uint8_t *rid, size_t rid_len, const uint8_t key[32], b
             c->ring = ring;
             c->cap = cap;
             c->head = 0;
+            c->bytes += more;
+            r->queued_bytes += more;
         }
     }
     if (why != TRANSPORT_DROP_REASONS || !c || c->count == c->cap) {
@@ -378,7 +411,7 @@ s_keep (relay_t *r, const uint8_t *rid, size_t rid_len, const uint8_t key[32], b
         s_drop (r, why == TRANSPORT_DROP_REASONS ? TRANSPORT_DROP_ALL_FULL : why,
                 have_key ? key : NULL);
         if (c && c->count == 0)
-            zhashx_delete (r->conns, c->hex);
+            s_conn_forget (r, c);
         return;
     }
     relay_entry_t *e = &c->ring[(c->head + c->count) % c->cap];
@@ -428,7 +461,7 @@ s_flush (relay_t *r)
                 r->first = c;
             r->last = c;
         } else
-            zhashx_delete (r->conns, c->hex);
+            s_conn_forget (r, c);
     }
 }
 
@@ -578,12 +611,10 @@ s_relay_actor (zsock_t *pipe, void *arg)
                  .hwm = a->hwm,
                  .conn_bytes = a->conn_bytes,
                  .all_bytes = a->all_bytes,
-                 .flight_bytes = a->flight_bytes};
-    r.conns = zhashx_new ();
-    if (r.conns)
-        zhashx_set_destructor (r.conns, s_conn_free);
-    zsock_signal (pipe, r.conns ? 0 : 1);
-    while (r.conns && !r.stop) {
+                 .flight_bytes = a->flight_bytes,
+                 .conns = a->conns};
+    zsock_signal (pipe, 0);
+    while (!r.stop) {
         zmq_pollitem_t items[3] = {
             {zsock_resolve (pipe), 0, ZMQ_POLLIN, 0},
             {zsock_resolve (r.pair), 0,
@@ -637,8 +668,11 @@ s_relay_start (transport_t *self, const config_t *config, zsock_t **router_p, kt
         self->shared = NULL;
         return kt_fail (reason, "out of memory");
     }
+    /*  A name never used before in this process: libzmq lets a closed
+     *  socket's inproc name go asynchronously. */
+    static atomic_uint s_relays;
     char inproc[64];
-    snprintf (inproc, sizeof inproc, "inproc://keten-relay-%p", (void *) self);
+    snprintf (inproc, sizeof inproc, "inproc://keten-relay-%u", atomic_fetch_add (&s_relays, 1));
     zsock_t *pair = zsock_new (ZMQ_PAIR);
     self->sock = zsock_new (ZMQ_PAIR);
     if (!pair || !self->sock) {
@@ -658,11 +692,18 @@ s_relay_start (transport_t *self, const config_t *config, zsock_t **router_p, kt
         zsock_destroy (&pair);
         return kt_fail (reason, "cannot connect the relay's sockets: %s", zmq_strerror (errno));
     }
-    relay_args_t args = {.router = *router_p, .pair = pair, .shared = self->shared};
+    relay_args_t args = {
+        .router = *router_p, .pair = pair, .shared = self->shared, .conns = zhashx_new ()};
+    if (!args.conns) {
+        zsock_destroy (&pair);
+        return kt_fail (reason, "out of memory");
+    }
+    zhashx_set_destructor (args.conns, s_conn_free);
     s_relay_bounds (config, &args);
-    /*  The actor owns both from its start (zactor_new waits for it). */
+    /*  The actor owns all three from its start (zactor_new waits for it). */
     self->relay = zactor_new (s_relay_actor, &args);
     if (!self->relay) {
+        zhashx_destroy (&args.conns);
         zsock_destroy (&pair);
         return kt_fail (reason, "cannot start the transport's relay thread");
     }

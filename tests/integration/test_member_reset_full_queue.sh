@@ -52,7 +52,15 @@ while [ $tries -lt "$TRIES" ] && [ $((SECONDS - start)) -lt 25 ]; do
     fi
     case $rc in
         0) stalled=$((stalled + 1)) ;;
-        3) ;;
+        3)
+            # Not stalled: the uitvoerder read it all.  It was a member's
+            # reset all the same, after more than transport/hwm (10,000)
+            # messages with a PING after each - not a connection the
+            # uitvoerder closed.
+            grep -q ' end=limit ' <<< "$out" || fail "the pinger's connection was closed: $out"
+            pairs=$(sed -n 's/.* pairs=\([0-9]*\) .*/\1/p' <<< "$out")
+            [ "${pairs:-0}" -gt 10000 ] || fail "only ${pairs:-0} messages sent before the reset: $out"
+            ;;
         *) fail "the pinger did not get through (exit $rc): $(cat "$T/pinger.err")" ;;
     esac
 done
