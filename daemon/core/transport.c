@@ -306,6 +306,18 @@ s_conn_forget (relay_t *r, relay_conn_t *c)
     zhashx_delete (r->conns, c->hex);
 }
 
+/*  c's turn comes after every other connection's with messages kept. */
+static void
+s_turn_last (relay_t *r, relay_conn_t *c)
+{
+    c->next = NULL;
+    if (r->last)
+        r->last->next = c;
+    else
+        r->first = c;
+    r->last = c;
+}
+
 /*  The header the loop reads before the data: flags (bit 0: the key is
  *  known), the sender's CURVE key, its routing id. */
 #define RELAY_HEAD 33
@@ -420,14 +432,8 @@ s_keep (relay_t *r, const uint8_t *rid, size_t rid_len, const uint8_t key[32], b
     e->size = cost;
     memcpy (e->key, key, 32);
     e->have_key = have_key;
-    if (c->count++ == 0) {
-        c->next = NULL;
-        if (r->last)
-            r->last->next = c;
-        else
-            r->first = c;
-        r->last = c;
-    }
+    if (c->count++ == 0)
+        s_turn_last (r, c);
     c->bytes += cost;
     r->queued_bytes += cost;
     r->queued_msgs++;
@@ -453,14 +459,9 @@ s_flush (relay_t *r)
         r->first = c->next;
         if (!r->first)
             r->last = NULL;
-        if (c->count) {
-            c->next = NULL;
-            if (r->last)
-                r->last->next = c;
-            else
-                r->first = c;
-            r->last = c;
-        } else
+        if (c->count)
+            s_turn_last (r, c);
+        else
             s_conn_forget (r, c);
     }
 }
