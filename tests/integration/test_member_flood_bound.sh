@@ -62,7 +62,11 @@ grep -q "transport dropped reason=connection_full count=[0-9]* peer=$A" "$T/$UIT
 rss1=$(rss)
 grow=$(( (rss1 - rss0) / 1024 ))
 echo "# dropped $d of $N; uitvoerder RSS ${rss0} -> ${rss1} KiB"
-[ "$d" -ge $((N / 4)) ] || fail "only $d of $N dropped"
+# What reaches the uitvoerder is what the kernel's buffers took while it
+# was stopped (5,000 to 11,000 of these messages in runs so far), not the
+# whole flood: at least 1,000 dropped is ten times the connection's bound
+# of 100, well past what the PAIR to the loop holds too (1,024).
+[ "$d" -ge 1000 ] || fail "only $d of $N dropped"
 # (Not under a sanitizer or valgrind: they keep freed memory a while.)
 if [ -z "${KETEN_WRAP:-}" ] && ! ldd "$KETEND" | grep -q libasan; then
     [ "$grow" -lt 64 ] || fail "the uitvoerder grew by $grow MiB"
