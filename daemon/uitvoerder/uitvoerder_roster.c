@@ -71,18 +71,18 @@ s_withdraw_left (node_t *self)
         kt_log (KT_LOG_WARN, "log append_failed event=owed reason=\"%s\"", reason.text);
 }
 
+/*  The loop's reader stays: transport_sock is the same socket across a
+ *  rebind. */
 static int
-s_rebind (zloop_t *loop, node_t *self)
+s_rebind (node_t *self)
 {
     kt_reason_t reason;
-    zloop_reader_end (loop, transport_sock (self->transport));
     if (transport_rebind (self->transport, &self->config, self->keys, &reason) != 0) {
         /*  Without a socket the uitvoerder serves nobody: stop loudly and
          *  let the service manager restart it. */
         kt_log (KT_LOG_ERROR, "transport rebind_failed reason=\"%s\"", reason.text);
         return -1;
     }
-    node_listen (self);
     for (size_t i = 0; i < keyring_roster (self->keyring)->member_count; i++)
         uitvoerder_of (self)->links[i].route.len = 0; /* routing ids are per connection */
     kt_log (KT_LOG_INFO, "transport rebound: members reconnect through the new allow-list");
@@ -93,10 +93,11 @@ s_rebind (zloop_t *loop, node_t *self)
 static int
 s_on_rebind (zloop_t *loop, int timer_id, void *arg)
 {
+    (void) loop;
     (void) timer_id;
     node_t *self = arg;
     uitvoerder_of (self)->rebind_timer = -1;
-    return s_rebind (loop, self);
+    return s_rebind (self);
 }
 
 /*  Push next to every member active in the roster in force, through the
@@ -406,7 +407,7 @@ s_on_expiry_check (zloop_t *loop, int timer_id, void *arg)
     }
     uitvoerder_of (self)->admitted_keys = admitted;
     kt_log (KT_LOG_INFO, "roster calendar: %zu key(s) admitted now", admitted);
-    return s_rebind (self->loop, self);
+    return s_rebind (self);
 }
 
 /*  node.db meta key: the copies kept before made_for have been noted
