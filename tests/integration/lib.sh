@@ -319,6 +319,12 @@ kt_delivered() {
     KT_ID=$(grep -Eo '[0-9a-f]{32}' <<< "$out" | head -n1)
 }
 
+# kt_case_of MESSAGE_ID: the case_ref the uitvoerder gave that signal
+# (empty when it has none).
+kt_case_of() {
+    kt "$UITV" signal list --json | jq -r --arg id "$1" '.signals[] | select(.message_id==$id) | .case_ref'
+}
+
 # A fictional signal (no real person) as the police would submit it.
 kt_signal_file() {  # kt_signal_file PATH [LOCAL_REF]
     cat > "$1" <<JSON

@@ -33,13 +33,12 @@ send() {  # send LOCAL_REF JQ-FILTER: prints the signal's message id
     grep -q delivered <<< "$out" || fail "$1 not delivered: $out"
     echo "$out" | grep -Eo '[0-9a-f]{32}' | head -n1
 }
-case_of() { kt "$UITV" signal list --json | jq -r --arg id "$1" '.signals[] | select(.message_id==$id) | .case_ref'; }
 S1=$(send R-1 '.')
-X=$(case_of "$S1")
+X=$(kt_case_of "$S1")
 S2=$(send R-2 '.subject.bsn = "111222333" | . + {items: [{kind: "fact", text: "Gezien (fictief)."}]}')
-Y=$(case_of "$S2")
+Y=$(kt_case_of "$S2")
 S3=$(send R-3 '.subject.bsn = "123456782"')
-Z=$(case_of "$S3")
+Z=$(kt_case_of "$S3")
 [[ "$X" == k-* && "$Y" == k-* && "$Z" == k-* && "$X" != "$Y" && "$Y" != "$Z" && "$X" != "$Z" ]] \
     || fail "three subjects expected: $X $Y $Z"
 

@@ -21,7 +21,7 @@ kt_signal_file "$T/s.json" R-1
 sed -i "s/Test Persoon/Vergeetmij Testpersoon/" "$T/s.json"
 kt_delivered politie-test "$T/s.json"
 SID=$KT_ID
-A=$(kt "$UITV" signal list --json | jq -r --arg id "$SID" '.signals[] | select(.message_id==$id) | .case_ref')
+A=$(kt_case_of "$SID")
 [ -n "$A" ] || fail "no case_ref for the signal"
 kt "$UITV" weegploeg decide "$A" --niet-agenderen --criterion tegenindicatie --analysis "Fictief." > /dev/null
 P="$T/state-politie-test"

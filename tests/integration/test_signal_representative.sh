@@ -45,7 +45,6 @@ state_of() { police_list | jq -r --arg id "$1" '.signals[] | select(.message_id=
 ids_in() { police_list | jq -r --arg s "$1" '[.signals[] | select(.state==$s) | .message_id] | sort | join(" ")'; }
 n_in() { police_list | jq --arg s "$1" '[.signals[] | select(.state==$s)] | length'; }
 n_in_is() { [ "$(n_in "$1")" = "$2" ]; }
-case_of() { kt "$UITV" signal list --json | jq -r --arg id "$1" '.signals[] | select(.message_id==$id) | .case_ref'; }
 delivered() { [ "$(state_of "$1")" = delivered ]; }
 # The text table's REPRESENTATIVE cell (the last column) of signal ID.
 rep_cell() {
@@ -115,7 +114,7 @@ uid=$(sqlite3 "$T/state-politie-test/node.db" "SELECT confirmed_uid FROM signal 
 if out=$(kt politie-test signal confirm "$C1" 2>&1); then fail "confirmed twice"; fi
 grep -q "does not await confirmation" <<< "$out" || fail "second confirmation refusal unclear: $out"
 # At the uitvoerder: who confirmed, in the log (the OS user) and in the file.
-CASE1=$(case_of "$C1")
+CASE1=$(kt_case_of "$C1")
 kt "$UITV" log show --case "$CASE1" --json | jq -e --arg id "$C1" --arg u "$ME" \
     '[.events[] | select(.event=="MESSAGE_RECEIVED" and .message_id==$id and .os_user==$u
       and .what=="representative-confirmed")] | length == 1' > /dev/null \
@@ -152,7 +151,7 @@ kt politie-test signal confirm "$H" | grep -q "confirmed by $ME, held" || fail "
 [ "$(state_of "$H")" = held ] && [ "$(stored)" = 3 ] || fail "the art. 9/10 signal left before its release"
 release_h | grep -q released || fail "the release failed"
 wait_until 20 delivered "$H" || fail "the released signal was not delivered"
-kt "$UITV" log show --case "$(case_of "$H")" --json | jq -e --arg id "$H" --arg u "$ME" \
+kt "$UITV" log show --case "$(kt_case_of "$H")" --json | jq -e --arg id "$H" --arg u "$ME" \
     '[.events[] | select(.event=="MESSAGE_RECEIVED" and .message_id==$id and .os_user==$u
       and .what=="wpg-release,representative-confirmed")] | length == 1' > /dev/null \
     || fail "the log does not record release and confirmation"
@@ -170,7 +169,7 @@ police_list | jq -e --arg id "$A1" --arg r "$REP" '.signals[] | select(.message_
 cell_is "$A1" "$REP" "the auto-mode spool signal"
 cell_is "$API" "-" "the API signal (auto mode)"
 cell_is "$C1" "$REP (confirmed by $ME)" "the confirmed spool signal (auto mode)"
-CASE_A=$(case_of "$A1")
+CASE_A=$(kt_case_of "$A1")
 kt "$UITV" weegploeg subject "$CASE_A" --json | jq -e --arg id "$A1" --arg r "$REP" \
     '.signals[] | select(.message_id==$id) | .representative == $r' > /dev/null \
     || fail "the uitvoerder does not record the representative"
@@ -199,7 +198,7 @@ has_row "$A1" || fail "a refused withdrawal took the signal"
 police auto "$(id -gn)"
 out=$(kt politie-test signal withdraw "$A1" --reason "Ingetrokken (fictief)." --wait)
 grep -q delivered <<< "$out" || fail "the withdrawal was not accepted: $out"
-gone() { ! has_row "$A1" && [ "$(case_of "$A1")" = "" ]; }
+gone() { ! has_row "$A1" && [ "$(kt_case_of "$A1")" = "" ]; }
 wait_until 10 gone || fail "the withdrawn signal is still in the uitvoerder's file or list"
 own_gone() { [ -z "$(state_of "$A1")" ]; }
 wait_until 10 own_gone || fail "the police node still lists the withdrawn signal"
@@ -229,7 +228,7 @@ drop_file "$T/a2.json" 2026-12-03-a2
 a2_delivered() { [ "$(police_list | jq '[.signals[] | select(.local_ref=="A-2" and .state=="delivered")] | length')" = 1 ]; }
 wait_until 20 a2_delivered || fail "the second spool signal was not forwarded"
 A2=$(police_list | jq -r '.signals[] | select(.local_ref=="A-2") | .message_id')
-CASE_B=$(case_of "$A2")
+CASE_B=$(kt_case_of "$A2")
 kt "$UITV" weegploeg decide "$CASE_B" --niet-agenderen --criterion tegenindicatie --analysis "Fictief." \
     > /dev/null || fail "the weegploeg could not decide"
 rc=0
@@ -248,7 +247,7 @@ drop_file "$T/a3.json" 2026-12-03-a3
 a3_delivered() { [ "$(police_list | jq '[.signals[] | select(.local_ref=="A-3" and .state=="delivered")] | length')" = 1 ]; }
 wait_until 20 a3_delivered || fail "the third spool signal was not forwarded"
 A3=$(police_list | jq -r '.signals[] | select(.local_ref=="A-3") | .message_id')
-CASE_C=$(case_of "$A3")
+CASE_C=$(kt_case_of "$A3")
 kt "$UITV" weegploeg decide "$CASE_C" --meer-informatie --ask politie-test --criterion geweld \
     --question "Is er meer bekend (fictief)?" --analysis "Fictief." > /dev/null \
     || fail "the weegploeg could not ask for more information"

@@ -21,16 +21,15 @@ sub() {  # sub LOCAL_REF NAME BIRTH_DATE ADDRESS: the delivered signal's id
         '.subject.name=$n | .subject.birth_date=$b | .subject.address=$a' "$T/$1.json" > "$T/$1.j2"
     kt politie-test signal submit --file "$T/$1.j2" --wait | awk '$3 == "delivered" {print $2}'
 }
-ref() { kt "$UITV" signal list --json | jq -r --arg id "$1" '.signals[] | select(.message_id==$id) | .case_ref'; }
 ALONE=Eenlingnaam7315 ABORN=1987-03-17 AADDR=Intrekstraat7316
 TWICE=Tweelingnaam7317
 S1=$(sub A-1 "$ALONE Testpersoon" $ABORN "$AADDR 9, 6211 AB")
 S2=$(sub B-1 "$TWICE Testpersoon" 2002-05-05 "Blijfstraat 2, 6211 AC")
 S3=$(sub B-2 "$TWICE Testpersoon" 2002-05-05 "Blijfstraat 2, 6211 AC")
 for s in "$S1" "$S2" "$S3"; do [ -n "$s" ] || fail "a signal was not delivered"; done
-A=$(ref "$S1") B=$(ref "$S2")
+A=$(kt_case_of "$S1") B=$(kt_case_of "$S2")
 [[ "$A" == k-* && "$B" == k-* && "$A" != "$B" ]] || fail "no two subjects: A=$A B=$B"
-[ "$(ref "$S3")" = "$B" ] || fail "the two signals about one person are not one subject"
+[ "$(kt_case_of "$S3")" = "$B" ] || fail "the two signals about one person are not one subject"
 
 plan() {
     kt "$UITV" weegploeg agenda --start "$(date -d "+$1 days" +%F)T10:00" --location Stadhuis \

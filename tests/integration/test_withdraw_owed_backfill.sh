@@ -18,7 +18,6 @@ subj() { sqlite3 "$W" "SELECT count(*) FROM subject WHERE case_ref='$1'"; }
 sigs() { sqlite3 "$W" "SELECT count(*) FROM signal WHERE case_ref='$1'"; }
 lstate() { sqlite3 "$W" "SELECT coalesce((SELECT state FROM lifecycle WHERE case_ref='$1'),-1)"; }
 owed() { sqlite3 "$W" "SELECT coalesce(max(destroy_owed),-1) FROM correction WHERE case_ref='$1'"; }
-case_of() { kt "$UITV" signal list --json | jq -r --arg id "$1" '.signals[] | select(.message_id==$id) | .case_ref'; }
 
 # as_person NAME: the next signal file, about NAME, in $F (its local_ref $REF).
 as_person() {
@@ -35,14 +34,14 @@ spooled() {
     dl() { [ "$(kt politie-test signal list --json | jq -r --arg r "$REF" '.signals[] | select(.local_ref==$r) | .state')" = delivered ]; }
     wait_until 20 dl || fail "spool signal $REF not delivered"
     SID=$(kt politie-test signal list --json | jq -r --arg r "$REF" '.signals[] | select(.local_ref==$r) | .message_id')
-    CASE=$(case_of "$SID")
+    CASE=$(kt_case_of "$SID")
     [ -n "$CASE" ] || fail "signal $REF has no case_ref at the uitvoerder"
 }
 submitted() {
     as_person "$1"
     kt_delivered politie-test "$F"
     SID=$KT_ID
-    CASE=$(case_of "$SID")
+    CASE=$(kt_case_of "$SID")
     [ -n "$CASE" ] || fail "signal $REF has no case_ref at the uitvoerder"
 }
 withdrawn() { withdraw_waiting | grep -q delivered || fail "the withdrawal of $1 was not answered"; }
