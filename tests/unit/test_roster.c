@@ -187,11 +187,10 @@ test_roster_built_from_four_members_parses_back (void **state)
     assert_int_equal (roster->note_len, strlen (f->note));
     assert_memory_equal (roster->note, f->note, roster->note_len);
 
+    /*  joined is the Dutch day of issue (the UTC date differs between
+     *  midnight in Amsterdam and midnight UTC). */
     char today[11];
-    time_t now = time (NULL);
-    struct tm tm;
-    gmtime_r (&now, &tm);
-    strftime (today, sizeof today, "%Y-%m-%d", &tm);
+    kt_local_date (kt_now_ms (), today);
     const roster_role_t roles[4] = {ROLE_UITVOERDER, ROLE_KERNPARTIJ, ROLE_KERNPARTIJ,
                                     ROLE_CASUSPARTIJ};
     for (int i = 0; i < 4; i++) {
@@ -1312,10 +1311,7 @@ test_peer_add_pins_the_peer_uitvoerder_since_today (void **state)
     const roster_peering_t *p = roster_peering (v4, "pga-zeeland");
     assert_non_null (p);
     char today[11];
-    time_t now = time (NULL);
-    struct tm tm;
-    gmtime_r (&now, &tm);
-    strftime (today, sizeof today, "%Y-%m-%d", &tm);
+    kt_local_date (kt_now_ms (), today); /* the Dutch day of the change */
     assert_string_equal (p->since, today);
     assert_string_equal (p->ended, "");
     assert_string_equal (p->uitvoerder, "uitvoerder-zeeland");
@@ -1352,16 +1348,12 @@ test_membership_changes_that_would_rewrite_history_are_refused (void **state)
     kt_reason_t r;
     roster_t *v3 = roster_parse (f->note, strlen (f->note), f->pinned, &r);
     assert_non_null (v3);
+    /*  Dutch days, as the roster's dates are. */
     char today[11], future[11], recent[11];
-    time_t now = time (NULL);
-    struct tm tm;
-    gmtime_r (&now, &tm);
-    strftime (today, sizeof today, "%Y-%m-%d", &tm);
-    time_t later = now + 86400 * 2, before = now - 86400 * 10;
-    gmtime_r (&later, &tm);
-    strftime (future, sizeof future, "%Y-%m-%d", &tm);
-    gmtime_r (&before, &tm);
-    strftime (recent, sizeof recent, "%Y-%m-%d", &tm);
+    uint64_t now = kt_now_ms ();
+    kt_local_date (now, today);
+    kt_local_date_on (now, 2, future);
+    kt_local_date_on (now, -10, recent);
     roster_change_t c = {
         .op = ROSTER_CHANGE_OPZEGGING, .id = s_ids[GEMEENTE], .date = "2027-02-31"};
     assert_null (s_peer_change (f, v3, &c, &r));
