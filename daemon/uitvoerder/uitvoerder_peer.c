@@ -310,10 +310,16 @@ s_find (node_t *self, const char *federation)
     return NULL;
 }
 
+/*  A peer is heard at least at each of its checkpoint pushes, every
+ *  CHECKPOINT_PUSH_MS: a silence shorter than two of them is not a link
+ *  down, whatever the members' heartbeat-timeout-ms (as short as 200 ms). */
 static bool
 s_up (node_t *self, const peer_link_t *p)
 {
-    return p->seen_mono_ms && s_mono_ms () - p->seen_mono_ms <= self->config.heartbeat_timeout_ms &&
+    uint64_t timeout = self->config.heartbeat_timeout_ms;
+    if (timeout < 2 * CHECKPOINT_PUSH_MS)
+        timeout = 2 * CHECKPOINT_PUSH_MS;
+    return p->seen_mono_ms && s_mono_ms () - p->seen_mono_ms <= timeout &&
            (p->dial || p->route.len);
 }
 

@@ -6,6 +6,11 @@
 # uitvoerder and a police node each, peered; libfaketime reads the dialling
 # uitvoerder's clock offset from a file, changed while it runs.
 source "$(dirname "$0")/lib.sh"
+# A members' heartbeat timeout shorter than the peer's checkpoint push
+# (every 2 s, all that a quiet peering hears): the peering must still
+# read connected at every check below, not only in the second after
+# each push.
+KT_HEARTBEAT_TIMEOUT_MS=1000
 L=uitvoerder-limburg Z=uitvoerder-zeeland
 mkfed() { # mkfed FED UITV MEMBER: keys, roster, configs and running nodes
     FED=$1 UITV=$2 KT_ROSTER="$T/roster-$1.txt" PORT=
