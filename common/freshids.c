@@ -72,12 +72,19 @@ fresh_ids_note (fresh_ids_t *self, const uint8_t id[KT_ID_LEN], uint64_t now_ms)
         }
         self->above = a;
     }
-    size_t i = self->n_above;
-    while (i > 0 && memcmp (self->above[i - 1], id, KT_ID_LEN) > 0) {
-        memcpy (self->above[i], self->above[i - 1], KT_ID_LEN);
-        i--;
+    /*  Its place by binary search (id is not listed), then one move:
+     *  ids in random order would otherwise cost a comparison per entry
+     *  passed. */
+    size_t lo = 0, hi = self->n_above;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (memcmp (self->above[mid], id, KT_ID_LEN) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    memcpy (self->above[i], id, KT_ID_LEN);
+    memmove (self->above[lo + 1], self->above[lo], (self->n_above - lo) * KT_ID_LEN);
+    memcpy (self->above[lo], id, KT_ID_LEN);
     self->n_above++;
 }
 

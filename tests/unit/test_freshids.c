@@ -14,6 +14,7 @@
 #include "freshids.h"
 #include "store.h"
 
+#include <sodium.h>
 #include <string.h>
 
 static void
@@ -106,6 +107,34 @@ test_more_far_ids_than_listed (void **state)
     fresh_ids_free (&f);
 }
 
+/*  Far ids in random order (held signals' ids): each takes its place in
+ *  the sorted list, whatever the order they come in. */
+static void
+test_far_ids_in_random_order_are_listed_in_order (void **state)
+{
+    (void) state;
+    enum { N = 5000 };
+    static uint8_t ids[N][KT_ID_LEN];
+    fresh_ids_t f = {0};
+    for (size_t i = 0; i < N; i++) {
+        randombytes_buf (ids[i], KT_ID_LEN);
+        ids[i][0] |= 0xf0; /* past the clock for thousands of years */
+        assert_true (fresh_ids_new (&f, ids[i]));
+        fresh_ids_note (&f, ids[i], kt_now_ms ());
+        fresh_ids_note (&f, ids[i], kt_now_ms ()); /* again: listed once */
+    }
+    assert_int_equal (f.n_above, N);
+    for (size_t i = 1; i < N; i++)
+        assert_true (memcmp (f.above[i - 1], f.above[i], KT_ID_LEN) < 0);
+    for (size_t i = 0; i < N; i++)
+        assert_false (fresh_ids_new (&f, ids[i]));
+    uint8_t other[KT_ID_LEN];
+    memcpy (other, ids[0], KT_ID_LEN);
+    other[KT_ID_LEN - 1] ^= 1;
+    assert_true (fresh_ids_new (&f, other));
+    fresh_ids_free (&f);
+}
+
 static void
 test_the_count_is_made_again_from_the_table (void **state)
 {
@@ -142,9 +171,12 @@ test_the_count_is_made_again_from_the_table (void **state)
 int
 main (void)
 {
+    if (sodium_init () < 0)
+        return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_time_ordered_ids_stay_new_after_a_random_one),
         cmocka_unit_test (test_more_far_ids_than_listed),
+        cmocka_unit_test (test_far_ids_in_random_order_are_listed_in_order),
         cmocka_unit_test (test_the_count_is_made_again_from_the_table),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
