@@ -195,7 +195,8 @@ s_say_drops (node_t *self)
             continue;
         /*  A send to a connection gone is as common as a member's
          *  restart, and said at debug level as it always was. */
-        bool theirs = i == TRANSPORT_DROP_CONNECTION_FULL || i == TRANSPORT_DROP_ALL_FULL;
+        bool theirs = i == TRANSPORT_DROP_CONNECTION_FULL || i == TRANSPORT_DROP_ALL_FULL ||
+                      i == TRANSPORT_DROP_MEMBER_FULL;
         if (node_peer_line (self, "transport dropped", theirs ? who : "-"))
             kt_log (theirs ? KT_LOG_WARN : KT_LOG_DEBUG,
                     "transport dropped reason=%s count=%llu%s%s",

@@ -220,23 +220,35 @@ s_router (const config_t *config, const keys_secret_t *keys, const char *endpoin
  *  the transport's own owns it: it reads every message as soon as it
  *  arrives, and hands it to the loop over an inproc PAIR, or, while the
  *  loop is behind, keeps it in a queue of the connection's own, bounded in
- *  messages and bytes, and in bytes over all connections.  Past a bound a
+ *  messages and bytes, the same bounds for all of one sender's
+ *  connections together (a member may open many), and in bytes over all
+ *  connections.  Past a bound a
  *  message is dropped and counted: a member's outbox sends it again until
  *  its receipt comes.  The queues are handed on in turn, one message of
  *  each connection at a time, so one member's flood does not hold up the
  *  others'.  What the loop sends goes the other way, over the same PAIR. */
 
+/*  What one sender (a CURVE key; unknown keys together as the zero key)
+ *  has kept over all its connections: a member may open many. */
+typedef struct {
+    size_t bytes, count;
+    char hex[65]; /* its key in the table */
+} relay_member_t;
+
 /*  One message kept for the loop. */
 typedef struct {
     zmq_msg_t data;
     size_t size; /* its bytes as counted (with libzmq's header) */
+    relay_member_t *member;
     uint8_t key[32];
     bool have_key;
 } relay_entry_t;
 
-/*  A connection with messages kept, in the relay's turn list. */
+/*  A connection with messages kept, in the relay's turn list.  Its
+ *  record and ring are counted to the member that made it. */
 typedef struct _relay_conn_t {
     struct _relay_conn_t *next;
+    relay_member_t *member;
     relay_entry_t *ring;
     size_t cap, head, count, bytes;
     char hex[TRANSPORT_RID_MAX * 2 + 1]; /* its key in the table */
@@ -250,6 +262,7 @@ typedef struct {
     zsock_t *pair;   /* to the loop */
     relay_shared_t *shared;
     zhashx_t *conns;            /* hex of a routing id -> relay_conn_t */
+    zhashx_t *members;          /* hex of a key -> relay_member_t */
     relay_conn_t *first, *last; /* the connections with messages kept, in turn */
     size_t queued_bytes, queued_msgs;
     uint64_t sent_bytes; /* handed to the loop (data bytes) */
@@ -262,7 +275,7 @@ typedef struct {
 typedef struct {
     zsock_t *router, *pair;
     relay_shared_t *shared;
-    zhashx_t *conns;
+    zhashx_t *conns, *members;
     size_t hwm, conn_bytes, all_bytes, flight_bytes;
 } relay_args_t;
 
@@ -285,6 +298,13 @@ s_drop (relay_t *r, transport_drop_t why, const uint8_t *key)
 }
 
 static void
+s_member_free (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
+static void
 s_conn_free (void **item)
 {
     relay_conn_t *c = *item;
@@ -297,12 +317,23 @@ s_conn_free (void **item)
     *item = NULL;
 }
 
+/*  bytes and count less for member m, which goes when it keeps nothing. */
+static void
+s_member_less (relay_t *r, relay_member_t *m, size_t bytes, size_t count)
+{
+    m->bytes -= bytes;
+    m->count -= count;
+    if (m->bytes == 0)
+        zhashx_delete (r->members, m->hex);
+}
+
 /*  A connection's queue gone empty: its record and ring go, and their
  *  count with them. */
 static void
 s_conn_forget (relay_t *r, relay_conn_t *c)
 {
     r->queued_bytes -= c->bytes;
+    s_member_less (r, c->member, c->bytes, 0);
     zhashx_delete (r->conns, c->hex);
 }
 
@@ -367,18 +398,32 @@ s_keep (relay_t *r, const uint8_t *rid, size_t rid_len, const uint8_t key[32], b
      *  used or not (so many connections of one message each are counted
      *  for what they hold too). */
     size_t cost = zmq_msg_size (data) + RELAY_MSG_OVERHEAD;
-    char hex[TRANSPORT_RID_MAX * 2 + 1];
+    char hex[TRANSPORT_RID_MAX * 2 + 1], key_hex[65];
     kt_hex (hex, rid, rid_len);
+    kt_hex (key_hex, key, 32);
     relay_conn_t *c = zhashx_lookup (r->conns, hex);
+    relay_member_t *m = zhashx_lookup (r->members, key_hex);
     uint64_t flight =
         r->sent_bytes - atomic_load_explicit (&r->shared->taken_bytes, memory_order_relaxed);
     transport_drop_t why = TRANSPORT_DROP_REASONS;
+    size_t record = c ? 0 : sizeof *c;
     if (c && (c->count >= r->hwm || c->bytes + cost > r->conn_bytes))
         why = TRANSPORT_DROP_CONNECTION_FULL;
     else if (!c && sizeof *c + cost > r->conn_bytes)
         why = TRANSPORT_DROP_CONNECTION_FULL;
-    else if (r->queued_bytes + flight + cost + (c ? 0 : sizeof *c) > r->all_bytes)
+    else if (m && (m->count >= r->hwm || m->bytes + record + cost > r->conn_bytes))
+        why = TRANSPORT_DROP_MEMBER_FULL;
+    else if (r->queued_bytes + flight + cost + record > r->all_bytes)
         why = TRANSPORT_DROP_ALL_FULL;
+    if (why == TRANSPORT_DROP_REASONS && !m) {
+        m = calloc (1, sizeof *m);
+        if (m) {
+            snprintf (m->hex, sizeof m->hex, "%s", key_hex);
+            zhashx_insert (r->members, m->hex, m);
+        }
+    }
+    if (why == TRANSPORT_DROP_REASONS && !m)
+        why = TRANSPORT_DROP_ALL_FULL; /* out of memory */
     if (why == TRANSPORT_DROP_REASONS && !c) {
         c = calloc (1, sizeof *c);
         if (c) {
@@ -386,7 +431,9 @@ s_keep (relay_t *r, const uint8_t *rid, size_t rid_len, const uint8_t key[32], b
             c->rid_len = rid_len;
             snprintf (c->hex, sizeof c->hex, "%s", hex);
             zhashx_insert (r->conns, c->hex, c);
+            c->member = m;
             c->bytes = sizeof *c;
+            m->bytes += sizeof *c;
             r->queued_bytes += sizeof *c;
         }
     }
@@ -398,6 +445,8 @@ s_keep (relay_t *r, const uint8_t *rid, size_t rid_len, const uint8_t key[32], b
         relay_entry_t *ring = NULL;
         if (c->bytes + more + cost > r->conn_bytes)
             why = TRANSPORT_DROP_CONNECTION_FULL;
+        else if (m->bytes + more + cost > r->conn_bytes)
+            why = TRANSPORT_DROP_MEMBER_FULL;
         else if (r->queued_bytes + flight + more + cost > r->all_bytes)
             why = TRANSPORT_DROP_ALL_FULL;
         else
@@ -415,6 +464,7 @@ s_keep (relay_t *r, const uint8_t *rid, size_t rid_len, const uint8_t key[32], b
             c->cap = cap;
             c->head = 0;
             c->bytes += more;
+            c->member->bytes += more;
             r->queued_bytes += more;
         }
     }
@@ -424,17 +474,22 @@ s_keep (relay_t *r, const uint8_t *rid, size_t rid_len, const uint8_t key[32], b
                 have_key ? key : NULL);
         if (c && c->count == 0)
             s_conn_forget (r, c);
+        else if (m && m->bytes == 0)
+            zhashx_delete (r->members, m->hex);
         return;
     }
     relay_entry_t *e = &c->ring[(c->head + c->count) % c->cap];
     zmq_msg_init (&e->data);
     zmq_msg_move (&e->data, data);
     e->size = cost;
+    e->member = m;
     memcpy (e->key, key, 32);
     e->have_key = have_key;
     if (c->count++ == 0)
         s_turn_last (r, c);
     c->bytes += cost;
+    m->bytes += cost;
+    m->count++;
     r->queued_bytes += cost;
     r->queued_msgs++;
 }
@@ -454,6 +509,7 @@ s_flush (relay_t *r)
         c->head = (c->head + 1) % c->cap;
         c->count--;
         c->bytes -= e->size;
+        s_member_less (r, e->member, e->size, 1);
         r->queued_bytes -= e->size;
         r->queued_msgs--;
         r->first = c->next;
@@ -471,6 +527,7 @@ static void
 s_forget (relay_t *r)
 {
     zhashx_purge (r->conns);
+    zhashx_purge (r->members);
     r->first = r->last = NULL;
     r->queued_bytes = r->queued_msgs = 0;
 }
@@ -613,7 +670,8 @@ s_relay_actor (zsock_t *pipe, void *arg)
                  .conn_bytes = a->conn_bytes,
                  .all_bytes = a->all_bytes,
                  .flight_bytes = a->flight_bytes,
-                 .conns = a->conns};
+                 .conns = a->conns,
+                 .members = a->members};
     zsock_signal (pipe, 0);
     while (!r.stop) {
         zmq_pollitem_t items[3] = {
@@ -640,6 +698,7 @@ s_relay_actor (zsock_t *pipe, void *arg)
             s_command (&r);
     }
     zhashx_destroy (&r.conns);
+    zhashx_destroy (&r.members);
     zsock_destroy (&r.router);
     zsock_destroy (&r.pair);
 }
@@ -693,18 +752,25 @@ s_relay_start (transport_t *self, const config_t *config, zsock_t **router_p, kt
         zsock_destroy (&pair);
         return kt_fail (reason, "cannot connect the relay's sockets: %s", zmq_strerror (errno));
     }
-    relay_args_t args = {
-        .router = *router_p, .pair = pair, .shared = self->shared, .conns = zhashx_new ()};
-    if (!args.conns) {
+    relay_args_t args = {.router = *router_p,
+                         .pair = pair,
+                         .shared = self->shared,
+                         .conns = zhashx_new (),
+                         .members = zhashx_new ()};
+    if (!args.conns || !args.members) {
+        zhashx_destroy (&args.conns);
+        zhashx_destroy (&args.members);
         zsock_destroy (&pair);
         return kt_fail (reason, "out of memory");
     }
     zhashx_set_destructor (args.conns, s_conn_free);
+    zhashx_set_destructor (args.members, s_member_free);
     s_relay_bounds (config, &args);
     /*  The actor owns all three from its start (zactor_new waits for it). */
     self->relay = zactor_new (s_relay_actor, &args);
     if (!self->relay) {
         zhashx_destroy (&args.conns);
+        zhashx_destroy (&args.members);
         zsock_destroy (&pair);
         return kt_fail (reason, "cannot start the transport's relay thread");
     }
@@ -836,7 +902,7 @@ transport_router_option (transport_t *self, int option, int *value)
 }
 
 static const char *const s_drop_names[TRANSPORT_DROP_REASONS] = {
-    "connection_full", "all_full", "malformed", "unroutable", "send_full"};
+    "connection_full", "all_full", "member_full", "malformed", "unroutable", "send_full"};
 
 const char *
 transport_drop_name (transport_drop_t why)

@@ -59,7 +59,9 @@ int transport_rebind (transport_t *self, const config_t *config, const keys_secr
 #define TRANSPORT_RID_MAX 256
 
 /*  The relay's bounds on what it keeps for the loop (besides
- *  transport/hwm messages per connection): bytes per connection, bytes
+ *  transport/hwm messages per connection, and as many for all of one
+ *  sender's connections together): bytes per connection (and per sender),
+ *  bytes
  *  over all of them (with what the loop has been handed and not taken
  *  yet), and bytes handed to the loop not taken yet.  Each at least what
  *  one or two of the largest messages (transport/max-message) need. */
@@ -73,6 +75,7 @@ int transport_rebind (transport_t *self, const config_t *config, const keys_secr
 typedef enum {
     TRANSPORT_DROP_CONNECTION_FULL, /* its connection's queue is full */
     TRANSPORT_DROP_ALL_FULL,        /* every connection's together are */
+    TRANSPORT_DROP_MEMBER_FULL,     /* its sender's connections' together are */
     TRANSPORT_DROP_MALFORMED,       /* not a routing id and one frame */
     TRANSPORT_DROP_UNROUTABLE,      /* sent: the peer's connection is gone */
     TRANSPORT_DROP_SEND_FULL,       /* sent: the peer's send queue is full */

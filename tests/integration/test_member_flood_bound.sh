@@ -77,3 +77,33 @@ kt_signal_file "$T/s.json" P-1
 kt_delivered politie-test "$T/s.json"
 [ "$(metric 'keten_transport_dropped_total{reason="malformed"}')" = 0 ] || fail "malformed drops"
 pass "the police signal goes through after the flood"
+
+# Three connections of the one member at once: together they keep no more
+# than one may; the rest is dropped as member_full, said with the member.
+member_dropped() { metric 'keten_transport_dropped_total{reason="member_full"}'; }
+[ "$(member_dropped)" = 0 ] || fail "member_full drops before the second flood: $(member_dropped)"
+seen() { jfield "$UITV" ".members[] | select(.id==\"$A\") | .last_seen_ms"; }
+seen0=$(seen)
+FPS=()
+for i in 1 2 3; do
+    kt_member_flood "$A" heartbeat "$N" 0 > "$T/flood$i.out" 2>&1 &
+    FPS+=($!)
+done
+heard_again() { [ "$(seen)" -gt "$seen0" ]; }
+wait_until 10 heard_again || fail "the second flood did not reach the uitvoerder"
+sleep 1 # the other connections made and sending too
+kill -STOP "$pid"
+for fp in "${FPS[@]}"; do
+    wait "$fp" || { kill -CONT "$pid"; fail "a flood driver failed: $(cat "$T"/flood?.out)"; }
+done
+kill -CONT "$pid"
+some_member_dropped() { [ "$(member_dropped)" -gt 0 ]; }
+wait_until 20 some_member_dropped ||
+    fail "no member_full drops: $(http_get "$ep" "GET /metrics HTTP/1.0" | grep transport_)"
+wait_until 30 nothing_held || fail "the transport still holds $(metric keten_transport_held_bytes) bytes"
+grep -q "transport dropped reason=member_full count=[0-9]* peer=$A" "$T/$UITV.log" ||
+    fail "the member_full drops are not in the journal with the member"
+echo "# member_full $(member_dropped), connection_full $(dropped)"
+kt_signal_file "$T/s2.json" P-2
+kt_delivered politie-test "$T/s2.json"
+pass "three connections of one member are held to one connection's bound together"
