@@ -197,7 +197,12 @@ s_say_drops (node_t *self)
          *  restart, and said at debug level as it always was. */
         bool theirs = i == TRANSPORT_DROP_CONNECTION_FULL || i == TRANSPORT_DROP_ALL_FULL ||
                       i == TRANSPORT_DROP_MEMBER_FULL;
-        if (node_peer_line (self, "transport dropped", theirs ? who : "-"))
+        /*  Each reason its own share of the lines: one that comes first
+         *  in every drain must not leave the others unsaid. */
+        char event[48];
+        snprintf (event, sizeof event, "transport dropped %s",
+                  transport_drop_name ((transport_drop_t) i));
+        if (node_peer_line (self, event, theirs ? who : "-"))
             kt_log (theirs ? KT_LOG_WARN : KT_LOG_DEBUG,
                     "transport dropped reason=%s count=%llu%s%s",
                     transport_drop_name ((transport_drop_t) i), (unsigned long long) delta[i],

@@ -448,10 +448,11 @@ metrics_node_render (void *arg)
            (unsigned long long) (metrics_key_age_ms (self, now) / 1000));
     transport_stats_t ts;
     if (transport_stats (self->transport, &ts)) {
-        s_family (&t, "keten_transport_dropped_total", "counter",
-                  "Messages the uitvoerder's transport dropped, by reason: a connection's or "
-                  "all connections' queues full (the member sends again), malformed, or sent "
-                  "to a connection gone or full");
+        s_family (
+            &t, "keten_transport_dropped_total", "counter",
+            "Messages the uitvoerder's transport dropped, by reason: a connection's, one "
+            "member's or all connections' queues full (the member sends again), malformed, or sent "
+            "to a connection gone or full");
         for (int i = 0; i < TRANSPORT_DROP_REASONS; i++)
             s_put (&t, "keten_transport_dropped_total{reason=\"%s\"} %llu\n",
                    transport_drop_name ((transport_drop_t) i), (unsigned long long) ts.dropped[i]);

@@ -445,7 +445,7 @@ s_keep (relay_t *r, const uint8_t *rid, size_t rid_len, const uint8_t key[32], b
         relay_entry_t *ring = NULL;
         if (c->bytes + more + cost > r->conn_bytes)
             why = TRANSPORT_DROP_CONNECTION_FULL;
-        else if (m->bytes + more + cost > r->conn_bytes)
+        else if (c->member->bytes + more + cost > r->conn_bytes)
             why = TRANSPORT_DROP_MEMBER_FULL;
         else if (r->queued_bytes + flight + more + cost > r->all_bytes)
             why = TRANSPORT_DROP_ALL_FULL;
